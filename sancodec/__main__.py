@@ -1,0 +1,5 @@
+"""``python -m sancodec`` runs the command line."""
+
+from sancodec.cli import main
+
+main()

@@ -1,0 +1,30 @@
+"""The exceptions sancodec raises on purpose.
+
+Every error is a :class:`SancodecError`; each subclass also inherits the
+natural builtin so callers that catch ``ValueError`` keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SancodecError",
+    "SanConfigError",
+    "SanFormatError",
+    "ModelFileError",
+]
+
+
+class SancodecError(Exception):
+    """Base class of every error sancodec raises on purpose."""
+
+
+class SanConfigError(SancodecError, ValueError):
+    """An argument or model configuration is invalid (bad kernel size, unknown activation…)."""
+
+
+class SanFormatError(SancodecError, ValueError):
+    """A file or byte stream is not valid sancodec data (bad magic, checksum, length…)."""
+
+
+class ModelFileError(SanFormatError):
+    """A model file is missing, unreadable or does not describe a valid SAN."""

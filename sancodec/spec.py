@@ -1,0 +1,195 @@
+"""``SanSpec``: the one description of a trained SAN, and its safe model file.
+
+Training, export, the container and the runtime all read this object; none of
+them re-derives another layer's numbers. A model file is UTF-8 JSON (no pickle,
+so loading a file a user hands us cannot run code) with a format name and a
+version. Kernel values are float32 written as exact decimal floats, so a save /
+load round trip is bit-exact. No torch here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sancodec._atomic import write_text_atomic
+from sancodec.errors import ModelFileError, SanConfigError
+
+__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "SanSpec", "load_model", "save_model"]
+
+MODEL_FORMAT = "sancodec-model"
+MODEL_VERSION = 1
+_MAX_MODEL_BYTES = 64 * 1024 * 1024
+_MAX_KERNEL_SIZE = 1 << 16
+_NORMALIZATIONS = ("none", "zscore", "affine")
+
+
+def _canonical_activation(name: str) -> str:
+    # Local copy of the accepted names keeps this module torch-free.
+    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    aliases = {
+        "identity": "identity",
+        "max_activations": "max_activations",
+        "max_pool_indices": "max_pool_indices",
+        "max_pool": "max_pool_indices",
+        "peaks": "peaks",
+    }
+    if key not in aliases:
+        raise SanConfigError(f"unknown activation {name!r}")
+    return aliases[key]
+
+
+@dataclass(frozen=True, eq=False)
+class SanSpec:
+    """A SAN: its kernels (each ``(m,)`` or ``(m, m)``), one activation per kernel,
+    the signal dimension, how inputs are normalised, and free-form metadata.
+
+    ``normalization`` is ``{"kind": "none"}``, ``{"kind": "zscore"}`` (each
+    segment standardised on its own, the paper's protocol) or
+    ``{"kind": "affine", "offset": o, "scale": c}`` (x -> (x - o) / c).
+    """
+
+    kernels: tuple[np.ndarray, ...]
+    activations: tuple[str, ...]
+    dim: int = 1
+    normalization: Mapping[str, Any] = field(default_factory=lambda: {"kind": "none"})
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.dim not in (1, 2):
+            raise SanConfigError(f"dim must be 1 or 2, got {self.dim!r}")
+        kernels = tuple(np.array(k, dtype=np.float32) for k in self.kernels)
+        if not kernels:
+            raise SanConfigError("a SAN needs at least one kernel")
+        for i, k in enumerate(kernels):
+            square = k.ndim == 2 and k.shape[0] == k.shape[1]
+            if (self.dim == 1 and k.ndim != 1) or (self.dim == 2 and not square):
+                raise SanConfigError(f"kernel {i} has shape {k.shape}, not valid for dim={self.dim}")
+            if not 1 <= k.shape[0] <= _MAX_KERNEL_SIZE:
+                raise SanConfigError(f"kernel {i} size {k.shape[0]} is out of range")
+            if not np.all(np.isfinite(k)):
+                raise SanConfigError(f"kernel {i} holds NaN or Inf")
+        acts = self.activations
+        if isinstance(acts, str):
+            acts = (acts,) * len(kernels)
+        acts = tuple(_canonical_activation(a) for a in acts)
+        if len(acts) != len(kernels):
+            raise SanConfigError(f"{len(acts)} activations for {len(kernels)} kernels")
+        norm = dict(self.normalization)
+        if norm.get("kind") not in _NORMALIZATIONS:
+            raise SanConfigError(f"normalization kind must be one of {_NORMALIZATIONS}, got {norm!r}")
+        if norm["kind"] == "affine":
+            try:
+                offset, scale = float(norm["offset"]), float(norm["scale"])
+            except (KeyError, TypeError, ValueError):
+                raise SanConfigError("affine normalization needs numeric offset and scale") from None
+            if not (math.isfinite(offset) and math.isfinite(scale) and scale != 0):
+                raise SanConfigError(f"bad affine normalization {norm!r}")
+            norm = {"kind": "affine", "offset": offset, "scale": scale}
+        object.__setattr__(self, "kernels", kernels)
+        object.__setattr__(self, "activations", acts)
+        object.__setattr__(self, "normalization", norm)
+        object.__setattr__(self, "metadata", dict(self.metadata))
+
+    @property
+    def kernel_sizes(self) -> tuple[int, ...]:
+        """m of every kernel (the side length for 2-D kernels)."""
+        return tuple(int(k.shape[0]) for k in self.kernels)
+
+    @property
+    def q(self) -> int:
+        """Number of kernels."""
+        return len(self.kernels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description; float32 kernel values survive the round trip exactly."""
+        return {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "dim": self.dim,
+            "activations": list(self.activations),
+            "kernel_sizes": list(self.kernel_sizes),
+            "kernels": [k.astype(np.float64).tolist() for k in self.kernels],
+            "normalization": dict(self.normalization),
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SanSpec:
+        """Build a spec from :meth:`to_dict` output, validating every field."""
+        if not isinstance(data, Mapping) or data.get("format") != MODEL_FORMAT:
+            raise ModelFileError("not a sancodec model (missing 'format': 'sancodec-model')")
+        version = data.get("version")
+        if version != MODEL_VERSION:
+            raise ModelFileError(f"model version {version!r} is not supported (this sancodec reads {MODEL_VERSION})")
+        try:
+            kernels = tuple(np.asarray(k, dtype=np.float64) for k in data["kernels"])
+            sizes = [int(v) for v in data["kernel_sizes"]]
+            spec = cls(
+                kernels=kernels,
+                activations=tuple(data["activations"]),
+                dim=int(data["dim"]),
+                normalization=data.get("normalization", {"kind": "none"}),
+                metadata=data.get("metadata", {}),
+            )
+        except SanConfigError as exc:
+            raise ModelFileError(f"invalid model: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"invalid model: {type(exc).__name__}: {exc}") from None
+        if list(spec.kernel_sizes) != sizes:
+            raise ModelFileError(f"kernel_sizes {sizes} disagree with the kernels {list(spec.kernel_sizes)}")
+        return spec
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces): the bytes the SHA-256 is taken over."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        """Hex SHA-256 of the canonical JSON; identifies the model in containers."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SanSpec) and self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(self.sha256())
+
+    def __repr__(self) -> str:
+        return (
+            f"SanSpec(dim={self.dim}, kernel_sizes={list(self.kernel_sizes)}, "
+            f"activations={list(self.activations)}, normalization={dict(self.normalization)})"
+        )
+
+
+def save_model(spec: SanSpec, path: str | os.PathLike[str]) -> Path:
+    """Write ``spec`` as a JSON model file, atomically (temp file, then rename)."""
+    return write_text_atomic(path, json.dumps(spec.to_dict(), indent=1, sort_keys=True) + "\n")
+
+
+def load_model(path: str | os.PathLike[str]) -> SanSpec:
+    """Read a model file written by :func:`save_model` (plain JSON, never pickle)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > _MAX_MODEL_BYTES:
+            raise ModelFileError(f"{p}: model file is {size} bytes, larger than any valid model")
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFileError(f"{p}: no such model file") from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{p}: is a directory, not a model file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{p}: not a JSON model file ({exc})") from None
+    try:
+        return SanSpec.from_dict(data)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{p}: {exc}") from None
+

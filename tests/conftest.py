@@ -1,0 +1,29 @@
+"""Shared test settings: hypothesis profiles and paths to the bundled data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import HealthCheck, settings
+
+torch.set_num_threads(2)
+
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_RECORD = REPO / "sancodec" / "data" / "samples" / "100"
+
+
+@pytest.fixture(scope="session")
+def mitdb_100() -> Path:
+    """Base path of the bundled mitdb record 100 (WFDB)."""
+    return SAMPLE_RECORD
