@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 import sancodec
-from sancodec.errors import SanConfigError, SancodecError
+from sancodec.errors import SancodecError, SanConfigError
 
 app = typer.Typer(
     name="sancodec",
@@ -44,20 +44,22 @@ def version() -> None:
 def sweep(
     record: Annotated[Path, typer.Argument(help="WFDB record (base path, .hea or .dat) or .npy signal.")],
     channel: Annotated[int, typer.Option(help="Channel index.")] = 0,
-    activation: Annotated[Optional[list[str]], typer.Option("--activation", "-a", help="Repeat for several; default all four.")] = None,
+    activation: Annotated[
+        list[str] | None, typer.Option("--activation", "-a", help="Repeat for several; default all four.")
+    ] = None,
     m_min: Annotated[int, typer.Option(help="Smallest kernel size.")] = 1,
     m_max: Annotated[int, typer.Option(help="Largest kernel size.")] = 250,
     epochs: Annotated[int, typer.Option(help="Epochs per model.")] = 20,
     batch_size: Annotated[int, typer.Option(help="Mini-batch size.")] = 2,
     seeds: Annotated[int, typer.Option(help="Seeds to average (selection uses their mean).")] = 1,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write every row as CSV here.")] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write every row as CSV here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Kernel-size sweep with the paper's Table I protocol (12 x 1000 samples, 6/2/4 split)."""
     from sancodec.activations import ACTIVATIONS
-    from sancodec.segments import paper_segments
     from sancodec.loaders import read_channel
+    from sancodec.segments import paper_segments
     from sancodec.train import sweep as run_sweep
 
     if m_min < 1 or m_max < m_min:

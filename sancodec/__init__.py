@@ -7,7 +7,7 @@ Importing this package never imports torch; the torch parts (``sancodec.model``,
 from __future__ import annotations
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
-from sancodec.errors import ModelFileError, SanConfigError, SancodecError, SanFormatError
+from sancodec.errors import ModelFileError, SancodecError, SanConfigError, SanFormatError
 from sancodec.spec import SanSpec, load_model, save_model
 
 __version__ = "0.1.0"

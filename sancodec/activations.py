@@ -39,7 +39,6 @@ property tests compare against.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Union
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +58,7 @@ __all__ = [
 #: Canonical activation names, in the paper's order.
 ACTIVATIONS: tuple[str, ...] = ("identity", "max_activations", "max_pool_indices", "peaks")
 
-PerKernel = Union[int, Sequence[int], torch.Tensor]
+PerKernel = int | Sequence[int] | torch.Tensor
 
 
 def _check_maps(s: torch.Tensor) -> None:

@@ -90,7 +90,8 @@ def _as_tensor(data: np.ndarray | torch.Tensor, device: torch.device, dim: int, 
     t = torch.as_tensor(np.asarray(data) if not isinstance(data, torch.Tensor) else data)
     t = t.to(device=device, dtype=torch.float32)
     if t.dim() != dim + 1 or t.shape[0] == 0:
-        raise SanConfigError(f"{what} must be a non-empty (examples, {'n' if dim == 1 else 'H, W'}) array, got {tuple(t.shape)}")
+        axes = "n" if dim == 1 else "H, W"
+        raise SanConfigError(f"{what} must be a non-empty (examples, {axes}) array, got {tuple(t.shape)}")
     if not bool(torch.isfinite(t).all()):
         raise SanConfigError(f"{what} holds NaN or Inf")
     return t

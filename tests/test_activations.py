@@ -16,7 +16,7 @@ from sancodec.activations import (
     normalize_activation_name,
     peaks,
 )
-from sancodec.errors import SanConfigError, SancodecError
+from sancodec.errors import SancodecError, SanConfigError
 from sancodec.reference import (
     max_activations_ref,
     max_pool_indices_ref,

@@ -1,0 +1,87 @@
+"""Packaging: cli/ and export/ install as sancodec.cli / sancodec.export; torch stays lazy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def _declared_packages() -> tuple[list[str], dict[str, str]]:
+    cfg = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    return cfg["packages"], cfg["package-dir"]
+
+
+def test_every_package_folder_is_declared():
+    packages, mapping = _declared_packages()
+    folders = {"sancodec": REPO / "sancodec", **{k: REPO / v for k, v in mapping.items()}}
+    found = set()
+    for name, root in folders.items():
+        for init in root.rglob("__init__.py"):
+            rel = init.parent.relative_to(root)
+            found.add(".".join([name, *rel.parts]) if rel.parts else name)
+    assert found == set(packages)
+
+
+def test_editable_install_maps_cli_and_export(tmp_path):
+    out = _run("import sancodec.cli, sancodec.export; print(sancodec.cli.__file__); "
+               "print(sancodec.export.__file__)", cwd=tmp_path)
+    cli_file, export_file = out.splitlines()
+    assert Path(cli_file).resolve() == (REPO / "cli" / "__init__.py").resolve()
+    assert Path(export_file).resolve() == (REPO / "export" / "__init__.py").resolve()
+
+
+def test_wheel_contains_only_the_sancodec_tree_and_imports(tmp_path):
+    wheel_dir = tmp_path / "wheel"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+         str(wheel_dir), str(REPO)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = wheel_dir.glob("sancodec-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "sancodec/cli/__init__.py" in names and "sancodec/export/__init__.py" in names
+    assert "sancodec/py.typed" in names and "sancodec/data/samples/100.dat" in names
+    tops = {n.split("/")[0] for n in names}
+    assert tops <= {"sancodec", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}
+    target = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(target)
+    env = {**os.environ, "PYTHONPATH": str(target), "PYTHONNOUSERSITE": "1"}
+    # The wheel tree goes first on sys.path, ahead of the editable install's finder.
+    code = (f"import sys, importlib.util; sys.path.insert(0, {str(target)!r}); "
+            "import sancodec.cli, sancodec.export; print(sancodec.cli.__file__); "
+            "print(importlib.util.find_spec('cli') is None)")
+    cli_file, no_top_level_cli = _run(code, cwd=tmp_path, env=env).splitlines()
+    assert cli_file.startswith(str(target))
+    assert no_top_level_cli == "True"
+
+
+def test_importing_sancodec_does_not_import_torch(tmp_path):
+    out = _run(
+        "import sys, sancodec, sancodec.spec, sancodec.metrics, sancodec.reference, sancodec.segments, "
+        "sancodec.loaders; print('torch' in sys.modules)",
+        cwd=tmp_path,
+    )
+    assert out == "False"
+
+
+def test_console_script_and_module_entry_points(tmp_path):
+    exe = Path(sys.executable).with_name("sancodec")
+    assert subprocess.run([str(exe), "version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    out = subprocess.run([sys.executable, "-m", "sancodec", "version"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == __import__("sancodec").__version__
