@@ -1,0 +1,86 @@
+"""``.npy`` and CSV signals: plain arrays, samples x channels."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from sancodec._atomic import write_bytes_atomic, write_text_atomic
+from sancodec.errors import SanFormatError
+from sancodec.signal import Signal
+
+__all__ = ["read_csv", "read_npy", "write_csv", "write_npy"]
+
+
+def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None) -> Signal:
+    if data.ndim == 1:
+        data = data[:, None]
+    if data.ndim != 2 or data.size == 0:
+        raise SanFormatError(f"{path}: expected a non-empty samples x channels array, got shape {data.shape}")
+    if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+        raise SanFormatError(f"{path}: holds NaN or Inf samples")
+    if data.dtype.kind not in "iuf":
+        raise SanFormatError(f"{path}: samples must be numeric, got dtype {data.dtype}")
+    c = data.shape[1]
+    return Signal(
+        samples=data,
+        fs=float(fs) if fs is not None else 1.0,
+        channel_names=names or [f"ch{i}" for i in range(c)],
+        units=["NU"] * c,
+        record_name=path.stem,
+    )
+
+
+def read_npy(path: Path, fs: float | None) -> Signal:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise SanFormatError(f"{path}: not a readable .npy array ({exc})") from None
+    return _as_signal(path, np.asarray(data), fs, None)
+
+
+def read_csv(path: Path, fs: float | None) -> Signal:
+    """CSV with or without a header row; a leading time column (header 'time…') sets fs."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SanFormatError(f"{path}: not a UTF-8 text CSV") from None
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise SanFormatError(f"{path}: empty CSV")
+    first = [v.strip().strip("'\"") for v in lines[0].split(",")]
+    names = None
+    try:
+        [float(v) for v in first]
+    except ValueError:
+        names = first
+        lines = lines[1:]
+    try:
+        data = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", ndmin=2)
+    except ValueError as exc:
+        raise SanFormatError(f"{path}: not a numeric CSV ({exc})") from None
+    if names is not None and names[0].lower().startswith("time") and data.shape[1] > 1:
+        if fs is None and data.shape[0] > 1:
+            step = float(np.median(np.diff(data[:, 0])))
+            fs = 1.0 / step if step > 0 else None
+        data, names = data[:, 1:], names[1:]
+    if names is not None and len(names) != data.shape[1]:
+        raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
+    if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
+        data = data.astype(np.int64)
+    return _as_signal(path, data, fs, names)
+
+
+def write_npy(signal: Signal, path: Path) -> Path:
+    buf = io.BytesIO()
+    np.save(buf, signal.samples, allow_pickle=False)
+    return write_bytes_atomic(path, buf.getvalue())
+
+
+def write_csv(signal: Signal, path: Path) -> Path:
+    buf = io.StringIO()
+    fmt = "%d" if signal.is_digital else "%.9g"
+    np.savetxt(buf, signal.samples, delimiter=",", fmt=fmt, header=",".join(signal.channel_names), comments="")
+    return write_text_atomic(path, buf.getvalue())

@@ -1,0 +1,164 @@
+"""WFDB records through wfdb-python: digital samples, every header field, ``.atr`` annotations.
+
+Reading keeps the digital integers (``physical=False``) so lossless coding is
+possible for every format wfdb-python reads (8, 16, 24, 32, 61, 80, 160, 212,
+310, 311, FLAC-based 508/516/524). Records with several samples per frame
+(multi-frequency) are refused with a clear error rather than resampled.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from sancodec.errors import SanFormatError
+from sancodec.signal import Annotations, Signal
+
+__all__ = ["ANNOTATION_EXTENSIONS", "find_wfdb_base", "read_wfdb", "write_wfdb"]
+
+ANNOTATION_EXTENSIONS = ("atr",)
+
+
+def find_wfdb_base(path: Path) -> Path | None:
+    """The record base path if ``path`` names a WFDB record (``rec``, ``rec.hea``, ``rec.dat``)."""
+    if path.suffix in (".hea", ".dat"):
+        return path.with_suffix("")
+    if path.suffix == "" or path.with_name(path.name + ".hea").exists():
+        if path.with_name(path.name + ".hea").exists() or not path.exists():
+            return path
+    return None
+
+
+def read_wfdb(base: Path) -> Signal:
+    import wfdb
+
+    header = base.with_name(base.name + ".hea")
+    if not header.exists():
+        if base.with_name(base.name + ".dat").exists():
+            raise SanFormatError(f"{base}: has a .dat but no header {header.name}")
+        raise SanFormatError(f"{base}: no such WFDB record (missing {header.name})")
+    try:
+        head = wfdb.rdheader(str(base))
+    except Exception as exc:  # wfdb raises bare Exception/ValueError on broken headers
+        raise SanFormatError(f"{header}: unreadable WFDB header ({type(exc).__name__}: {exc})") from None
+    if getattr(head, "n_seg", None):
+        raise SanFormatError(f"{header}: multi-segment WFDB records are not supported")
+    if head.n_sig == 0:
+        raise SanFormatError(f"{header}: record has no signals")
+    if any(int(s or 1) != 1 for s in (head.samps_per_frame or [1])):
+        raise SanFormatError(f"{header}: multi-frequency records (samples per frame > 1) are not supported")
+    for name in set(head.file_name or []):
+        if not (base.parent / name).exists():
+            raise SanFormatError(f"{header}: signal file {name} is missing")
+    try:
+        rec = wfdb.rdrecord(str(base), physical=False, return_res=64)
+    except Exception as exc:
+        raise SanFormatError(f"{base}: unreadable WFDB signal data ({type(exc).__name__}: {exc})") from None
+    data = rec.d_signal
+    if data is None or data.size == 0:
+        raise SanFormatError(f"{base}: record holds no samples")
+    if rec.sig_len and data.shape[0] < rec.sig_len:
+        raise SanFormatError(f"{base}: signal file is truncated ({data.shape[0]} of {rec.sig_len} samples)")
+    annotations = []
+    for ext in ANNOTATION_EXTENSIONS:
+        if base.with_name(f"{base.name}.{ext}").exists():
+            annotations.append(_read_annotations(base, ext))
+    return Signal(
+        samples=np.asarray(data, dtype=np.int64),
+        fs=float(rec.fs),
+        channel_names=[str(n) for n in rec.sig_name],
+        units=[str(u) for u in rec.units],
+        adc_gain=[float(g) for g in rec.adc_gain],
+        baseline=[int(b) for b in rec.baseline],
+        fmt=[str(f) for f in rec.fmt],
+        adc_res=[int(r) for r in rec.adc_res],
+        adc_zero=[int(z) for z in rec.adc_zero],
+        file_name=[str(f) for f in rec.file_name],
+        comments=[str(c) for c in (rec.comments or [])],
+        base_time=None if rec.base_time is None else rec.base_time.isoformat(),
+        base_date=None if rec.base_date is None else rec.base_date.isoformat(),
+        record_name=str(rec.record_name),
+        annotations=annotations,
+    )
+
+
+def _read_annotations(base: Path, ext: str) -> Annotations:
+    import wfdb
+
+    try:
+        ann = wfdb.rdann(str(base), ext)
+    except Exception as exc:
+        raise SanFormatError(f"{base}.{ext}: unreadable annotation file ({type(exc).__name__}: {exc})") from None
+    n = len(ann.sample)
+    return Annotations(
+        extension=ext,
+        sample=np.asarray(ann.sample, dtype=np.int64),
+        symbol=[str(s) for s in ann.symbol],
+        subtype=np.asarray(ann.subtype if ann.subtype is not None else np.zeros(n), dtype=np.int64),
+        chan=np.asarray(ann.chan if ann.chan is not None else np.zeros(n), dtype=np.int64),
+        num=np.asarray(ann.num if ann.num is not None else np.zeros(n), dtype=np.int64),
+        aux_note=[str(s) for s in (ann.aux_note or [""] * n)],
+    )
+
+
+def _time(value: str | None, kind: str):  # -> datetime.time | datetime.date | None
+    import datetime
+
+    if value is None:
+        return None
+    return datetime.time.fromisoformat(value) if kind == "time" else datetime.date.fromisoformat(value)
+
+
+def write_wfdb(signal: Signal, path: Path) -> list[Path]:
+    """Write a WFDB record (header, signal files, annotations) with the source's format.
+
+    Files are written into a temporary folder beside the target and moved into
+    place only once all of them are complete.
+    """
+    import wfdb
+
+    name = path.name
+    c = signal.n_channels
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=path.parent))
+    try:
+        if signal.is_digital and signal.fmt is not None:
+            files = signal.file_name or [f"{name}.dat"] * c
+            files = [f"{name}{Path(f).suffix or '.dat'}" for f in files]
+            rec = wfdb.Record(
+                record_name=name, n_sig=c, fs=signal.fs, sig_len=signal.n_samples,
+                base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
+                file_name=files, fmt=list(signal.fmt), adc_gain=list(signal.adc_gain or [200.0] * c),
+                baseline=list(signal.baseline or [0] * c), units=list(signal.units),
+                sig_name=list(signal.channel_names), adc_res=list(signal.adc_res or [0] * c),
+                adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments),
+                d_signal=signal.samples.astype(np.int64),
+            )
+            rec.set_d_features(do_adc=False)
+            rec.init_value = [int(v) for v in signal.samples[0]]
+            rec.block_size = [0] * c
+            rec.wrsamp(write_dir=str(tmp))
+        else:
+            wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
+                        p_signal=signal.physical(), fmt=["16"] * c, comments=list(signal.comments),
+                        write_dir=str(tmp))
+        for ann in signal.annotations:
+            if len(ann) == 0:
+                continue
+            wfdb.wrann(name, ann.extension, ann.sample, symbol=ann.symbol, subtype=ann.subtype,
+                       chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=signal.fs, write_dir=str(tmp))
+        written = []
+        for f in sorted(tmp.iterdir()):
+            target = path.parent / f.name
+            os.replace(f, target)
+            written.append(target)
+        return written
+    except SanFormatError:
+        raise
+    except Exception as exc:
+        raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,191 @@
+"""``Signal``: samples plus everything a clinical record carries, so nothing is lost silently.
+
+Samples are ``(n_samples, n_channels)``: the original digital integers when the
+source has them (WFDB), floats otherwise (.npy/CSV). The WFDB fields follow
+wfdb-python's names so a record round-trips field for field. No torch here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sancodec.errors import SanFormatError
+
+__all__ = ["Annotations", "Signal"]
+
+
+@dataclass(eq=False)
+class Annotations:
+    """WFDB annotations (e.g. ``.atr`` beat labels): one entry per annotated sample."""
+
+    extension: str
+    sample: np.ndarray
+    symbol: list[str]
+    subtype: np.ndarray
+    chan: np.ndarray
+    num: np.ndarray
+    aux_note: list[str]
+
+    def __len__(self) -> int:
+        return int(self.sample.shape[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "extension": self.extension,
+            "sample": self.sample.astype(np.int64).tolist(),
+            "symbol": list(self.symbol),
+            "subtype": self.subtype.astype(np.int64).tolist(),
+            "chan": self.chan.astype(np.int64).tolist(),
+            "num": self.num.astype(np.int64).tolist(),
+            "aux_note": list(self.aux_note),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Annotations:
+        try:
+            n = len(data["sample"])
+            ann = cls(
+                extension=str(data["extension"]),
+                sample=np.asarray(data["sample"], dtype=np.int64),
+                symbol=[str(s) for s in data["symbol"]],
+                subtype=np.asarray(data["subtype"], dtype=np.int64),
+                chan=np.asarray(data["chan"], dtype=np.int64),
+                num=np.asarray(data["num"], dtype=np.int64),
+                aux_note=[str(s) for s in data["aux_note"]],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SanFormatError(f"invalid annotations: {exc}") from None
+        if not all(len(v) == n for v in (ann.symbol, ann.subtype, ann.chan, ann.num, ann.aux_note)):
+            raise SanFormatError("invalid annotations: fields of different lengths")
+        return ann
+
+    def equals(self, other: Annotations | None) -> bool:
+        return other is not None and self.to_dict() == other.to_dict()
+
+
+@dataclass(eq=False)
+class Signal:
+    """A multi-channel recording and its metadata.
+
+    ``adc_gain``/``baseline`` convert digital to physical units:
+    ``physical = (digital - baseline) / adc_gain``. ``fmt`` is the WFDB storage
+    format per channel (``"212"``, ``"16"``…) or None for non-WFDB sources.
+    """
+
+    samples: np.ndarray
+    fs: float
+    channel_names: list[str]
+    units: list[str]
+    adc_gain: list[float] | None = None
+    baseline: list[int] | None = None
+    fmt: list[str] | None = None
+    adc_res: list[int] | None = None
+    adc_zero: list[int] | None = None
+    file_name: list[str] | None = None
+    comments: list[str] = field(default_factory=list)
+    base_time: str | None = None
+    base_date: str | None = None
+    record_name: str = "record"
+    annotations: list[Annotations] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        s = np.asarray(self.samples)
+        if s.ndim == 1:
+            s = s[:, None]
+        if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] == 0:
+            raise SanFormatError(f"a signal needs (n_samples, n_channels) samples, got shape {s.shape}")
+        if s.dtype.kind == "f" and not np.all(np.isfinite(s)):
+            raise SanFormatError("signal holds NaN or Inf samples")
+        if s.dtype.kind not in "iuf":
+            raise SanFormatError(f"samples must be numeric, got dtype {s.dtype}")
+        if not (np.isfinite(self.fs) and self.fs > 0):
+            raise SanFormatError(f"sampling frequency must be positive, got {self.fs!r}")
+        c = s.shape[1]
+        for name in ("channel_names", "units"):
+            if len(getattr(self, name)) != c:
+                raise SanFormatError(f"{name} has {len(getattr(self, name))} entries for {c} channels")
+        for name in ("adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
+            value = getattr(self, name)
+            if value is not None and len(value) != c:
+                raise SanFormatError(f"{name} has {len(value)} entries for {c} channels")
+        self.samples = s
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def n_channels(self) -> int:
+        return int(self.samples.shape[1])
+
+    @property
+    def is_digital(self) -> bool:
+        """True when samples are the source's integers (lossless coding is possible)."""
+        return self.samples.dtype.kind in "iu"
+
+    def physical(self) -> np.ndarray:
+        """Samples in physical units (float64)."""
+        x = self.samples.astype(np.float64)
+        if self.is_digital and self.adc_gain is not None and self.baseline is not None:
+            gain = np.asarray(self.adc_gain, dtype=np.float64)
+            gain = np.where(gain == 0, 1.0, gain)
+            return (x - np.asarray(self.baseline, dtype=np.float64)) / gain
+        return x
+
+    def header_dict(self) -> dict[str, Any]:
+        """Every field except samples, JSON-safe."""
+        return {
+            "fs": float(self.fs),
+            "channel_names": list(self.channel_names),
+            "units": list(self.units),
+            "adc_gain": None if self.adc_gain is None else [float(g) for g in self.adc_gain],
+            "baseline": None if self.baseline is None else [int(b) for b in self.baseline],
+            "fmt": None if self.fmt is None else [str(f) for f in self.fmt],
+            "adc_res": None if self.adc_res is None else [int(v) for v in self.adc_res],
+            "adc_zero": None if self.adc_zero is None else [int(v) for v in self.adc_zero],
+            "file_name": None if self.file_name is None else list(self.file_name),
+            "comments": list(self.comments),
+            "base_time": self.base_time,
+            "base_date": self.base_date,
+            "record_name": self.record_name,
+            "annotations": [a.to_dict() for a in self.annotations],
+        }
+
+    @classmethod
+    def from_header(cls, header: dict[str, Any], samples: np.ndarray) -> Signal:
+        """Rebuild a signal from :meth:`header_dict` output and its samples."""
+        try:
+            return cls(
+                samples=samples,
+                fs=float(header["fs"]),
+                channel_names=list(header["channel_names"]),
+                units=list(header["units"]),
+                adc_gain=header.get("adc_gain"),
+                baseline=header.get("baseline"),
+                fmt=header.get("fmt"),
+                adc_res=header.get("adc_res"),
+                adc_zero=header.get("adc_zero"),
+                file_name=header.get("file_name"),
+                comments=list(header.get("comments", [])),
+                base_time=header.get("base_time"),
+                base_date=header.get("base_date"),
+                record_name=str(header.get("record_name", "record")),
+                annotations=[Annotations.from_dict(a) for a in header.get("annotations", [])],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SanFormatError(f"invalid signal header: {exc}") from None
+
+    def slice(self, start: int, end: int) -> Signal:
+        """Samples [start, end) with the same metadata; annotations re-based to the slice."""
+        anns = []
+        for a in self.annotations:
+            keep = (a.sample >= start) & (a.sample < end)
+            idx = np.flatnonzero(keep)
+            anns.append(Annotations(a.extension, a.sample[idx] - start, [a.symbol[i] for i in idx],
+                                    a.subtype[idx], a.chan[idx], a.num[idx], [a.aux_note[i] for i in idx]))
+        header = self.header_dict()
+        header["annotations"] = [a.to_dict() for a in anns]
+        return Signal.from_header(header, self.samples[start:end])
