@@ -7,20 +7,29 @@ Importing this package never imports torch; the torch parts (``sancodec.model``,
 from __future__ import annotations
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
+from sancodec.codec import decode, encode
 from sancodec.errors import ModelFileError, SancodecError, SanConfigError, SanFormatError
+from sancodec.io import read_signal, write_signal
+from sancodec.signal import Annotations, Signal
 from sancodec.spec import SanSpec, load_model, save_model
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Annotations",
     "ModelFileError",
     "SanConfigError",
     "SanFormatError",
     "SanSpec",
     "SancodecError",
+    "Signal",
     "__version__",
+    "decode",
+    "encode",
     "load_model",
+    "read_signal",
     "save_model",
     "write_bytes_atomic",
+    "write_signal",
     "write_text_atomic",
 ]

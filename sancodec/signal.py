@@ -62,6 +62,12 @@ class Annotations:
             raise SanFormatError("invalid annotations: fields of different lengths")
         return ann
 
+    def slice(self, start: int, end: int) -> Annotations:
+        """Annotations on samples [start, end), re-based so ``start`` becomes 0."""
+        idx = np.flatnonzero((self.sample >= start) & (self.sample < end))
+        return Annotations(self.extension, self.sample[idx] - start, [self.symbol[i] for i in idx],
+                           self.subtype[idx], self.chan[idx], self.num[idx], [self.aux_note[i] for i in idx])
+
     def equals(self, other: Annotations | None) -> bool:
         return other is not None and self.to_dict() == other.to_dict()
 
@@ -180,12 +186,7 @@ class Signal:
 
     def slice(self, start: int, end: int) -> Signal:
         """Samples [start, end) with the same metadata; annotations re-based to the slice."""
-        anns = []
-        for a in self.annotations:
-            keep = (a.sample >= start) & (a.sample < end)
-            idx = np.flatnonzero(keep)
-            anns.append(Annotations(a.extension, a.sample[idx] - start, [a.symbol[i] for i in idx],
-                                    a.subtype[idx], a.chan[idx], a.num[idx], [a.aux_note[i] for i in idx]))
+        anns = [a.slice(start, end) for a in self.annotations]
         header = self.header_dict()
         header["annotations"] = [a.to_dict() for a in anns]
         return Signal.from_header(header, self.samples[start:end])

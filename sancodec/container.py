@@ -1,0 +1,150 @@
+"""The ``.san`` container: preamble, JSON header, CRC-checked frames, an index, a trailer.
+
+Layout (all integers little-endian; docs/FORMAT.md describes every byte)::
+
+    preamble  16 B  magic b"\\x89SAN", major u8, minor u8, flags u16 (0),
+                    header length u32, header CRC32 u32
+    header    JSON (UTF-8): signal metadata, mode, frame length, model…
+    frames    per frame: number u32, payload length u32, payload CRC32 u32, payload
+    index     per frame: offset u64, total length u32 (frame head + payload)
+    trailer   20 B  index offset u64, frame count u32,
+                    CRC32 of (index bytes + those 12 bytes) u32, magic b"SANE"
+
+A reader validates every declared length against the file size and fixed caps
+*before* reading or allocating, checks that the frames tile the space between
+header and index exactly, and verifies each CRC, so a corrupt or hostile file
+raises :class:`SanFormatError` quickly. Readers and writers take file objects
+(stream API first); byte helpers sit on top. No torch here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zlib
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+from sancodec.errors import SanFormatError
+
+__all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
+
+MAGIC = b"\x89SAN"
+END_MAGIC = b"SANE"
+MAJOR = 1
+MINOR = 0
+PREAMBLE = struct.Struct("<4sBBHII")
+FRAME_HEAD = struct.Struct("<III")
+INDEX_ENTRY = struct.Struct("<QI")
+TRAILER = struct.Struct("<QII4s")
+MAX_HEADER_BYTES = 64 << 20
+MAX_FRAME_BYTES = 256 << 20
+MAX_FRAMES = 1 << 24
+
+
+def _crc(data: bytes) -> int:
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[bytes]) -> int:
+    """Write a complete container to ``out`` (streaming frames); returns the bytes written."""
+    head = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    if len(head) > MAX_HEADER_BYTES:
+        raise SanFormatError(f"header is {len(head)} bytes, over the {MAX_HEADER_BYTES} cap")
+    written = out.write(PREAMBLE.pack(MAGIC, MAJOR, MINOR, 0, len(head), _crc(head)))
+    written += out.write(head)
+    index = bytearray()
+    for number, payload in enumerate(payloads):
+        if len(payload) > MAX_FRAME_BYTES:
+            raise SanFormatError(f"frame {number} is {len(payload)} bytes, over the cap")
+        index += INDEX_ENTRY.pack(written, FRAME_HEAD.size + len(payload))
+        written += out.write(FRAME_HEAD.pack(number, len(payload), _crc(payload)))
+        written += out.write(payload)
+    count = len(index) // INDEX_ENTRY.size
+    tail = struct.pack("<QI", written, count)
+    written += out.write(bytes(index))
+    written += out.write(TRAILER.pack(written - len(index), count, _crc(bytes(index) + tail), END_MAGIC))
+    return written
+
+
+class SanReader:
+    """Random-access reader: validates preamble, header, index and trailer on open;
+    each frame is CRC-checked when read. ``frames_read`` counts frame reads."""
+
+    def __init__(self, source: BinaryIO | bytes) -> None:
+        self._f: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+        self.frames_read = 0
+        self._f.seek(0, io.SEEK_END)
+        self.size = self._f.tell()
+        minimum = PREAMBLE.size + TRAILER.size
+        if self.size < minimum:
+            raise SanFormatError(f"not a .san file: {self.size} bytes is shorter than the minimum {minimum}")
+        magic, major, minor, flags, head_len, head_crc = PREAMBLE.unpack(self._read_at(0, PREAMBLE.size))
+        if magic != MAGIC:
+            raise SanFormatError(f"not a .san file (magic {magic!r})")
+        if major != MAJOR:
+            raise SanFormatError(f".san format version {major}.{minor} is not supported (this reader: {MAJOR}.x)")
+        if flags != 0:
+            raise SanFormatError(f"unknown .san flags {flags:#06x}")
+        self.version = (major, minor)
+        if head_len > min(MAX_HEADER_BYTES, self.size - minimum):
+            raise SanFormatError(f"header length {head_len} does not fit a {self.size}-byte file")
+        raw = self._read_at(PREAMBLE.size, head_len)
+        if _crc(raw) != head_crc:
+            raise SanFormatError(f"header checksum mismatch (stored {head_crc:#010x}, computed {_crc(raw):#010x})")
+        try:
+            self.header: dict[str, Any] = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SanFormatError(f"header is not valid JSON ({exc})") from None
+        if not isinstance(self.header, dict):
+            raise SanFormatError("header is not a JSON object")
+        self._frames_start = PREAMBLE.size + head_len
+        self._read_index()
+
+    def _read_at(self, offset: int, n: int) -> bytes:
+        self._f.seek(offset)
+        data = self._f.read(n)
+        if len(data) != n:
+            raise SanFormatError(f"file truncated: wanted {n} bytes at offset {offset}, got {len(data)}")
+        return data
+
+    def _read_index(self) -> None:
+        index_offset, count, crc, end = TRAILER.unpack(self._read_at(self.size - TRAILER.size, TRAILER.size))
+        if end != END_MAGIC:
+            raise SanFormatError(f"bad trailer magic {end!r} (file truncated or not a .san file)")
+        index_len = count * INDEX_ENTRY.size
+        if count > MAX_FRAMES or index_offset < self._frames_start or index_offset + index_len != self.size - TRAILER.size:
+            raise SanFormatError(f"index ({count} frames at offset {index_offset}) does not fit the file")
+        raw = self._read_at(index_offset, index_len)
+        computed = _crc(raw + struct.pack("<QI", index_offset, count))
+        if computed != crc:
+            raise SanFormatError(f"index checksum mismatch (stored {crc:#010x}, computed {computed:#010x})")
+        entries = [INDEX_ENTRY.unpack_from(raw, i * INDEX_ENTRY.size) for i in range(count)]
+        expected = self._frames_start
+        for number, (offset, length) in enumerate(entries):
+            if offset != expected or length < FRAME_HEAD.size or length > MAX_FRAME_BYTES + FRAME_HEAD.size:
+                raise SanFormatError(f"index entry {number} (offset {offset}, length {length}) is inconsistent")
+            expected += length
+        if expected != index_offset:
+            raise SanFormatError("frames do not end where the index starts")
+        self.index = entries
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.index)
+
+    def read_frame(self, number: int) -> bytes:
+        """The CRC-checked payload of frame ``number``."""
+        if not 0 <= number < len(self.index):
+            raise SanFormatError(f"frame {number} does not exist ({len(self.index)} frames)")
+        offset, length = self.index[number]
+        data = self._read_at(offset, length)
+        stored_number, payload_len, crc = FRAME_HEAD.unpack_from(data)
+        if stored_number != number or payload_len != length - FRAME_HEAD.size:
+            raise SanFormatError(f"frame {number}: header disagrees with the index")
+        payload = data[FRAME_HEAD.size :]
+        if _crc(payload) != crc:
+            raise SanFormatError(f"frame {number}: checksum mismatch (stored {crc:#010x}, computed {_crc(payload):#010x})")
+        self.frames_read += 1
+        return payload
