@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench clean
+.PHONY: test lint bench clean model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Retrain the bundled default model (needs the PhysioNet records in DATA).
+DATA ?= ../shared/data
+model: $(STAMP)
+	$(BIN)/python scripts/train_default_model.py --data-dir $(DATA)

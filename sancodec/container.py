@@ -114,7 +114,8 @@ class SanReader:
         if end != END_MAGIC:
             raise SanFormatError(f"bad trailer magic {end!r} (file truncated or not a .san file)")
         index_len = count * INDEX_ENTRY.size
-        if count > MAX_FRAMES or index_offset < self._frames_start or index_offset + index_len != self.size - TRAILER.size:
+        fits = index_offset >= self._frames_start and index_offset + index_len == self.size - TRAILER.size
+        if count > MAX_FRAMES or not fits:
             raise SanFormatError(f"index ({count} frames at offset {index_offset}) does not fit the file")
         raw = self._read_at(index_offset, index_len)
         computed = _crc(raw + struct.pack("<QI", index_offset, count))
@@ -145,6 +146,7 @@ class SanReader:
             raise SanFormatError(f"frame {number}: header disagrees with the index")
         payload = data[FRAME_HEAD.size :]
         if _crc(payload) != crc:
-            raise SanFormatError(f"frame {number}: checksum mismatch (stored {crc:#010x}, computed {_crc(payload):#010x})")
+            computed = _crc(payload)
+            raise SanFormatError(f"frame {number}: checksum mismatch (stored {crc:#010x}, computed {computed:#010x})")
         self.frames_read += 1
         return payload

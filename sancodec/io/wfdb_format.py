@@ -8,6 +8,7 @@ possible for every format wfdb-python reads (8, 16, 24, 32, 61, 80, 160, 212,
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -21,6 +22,18 @@ from sancodec.signal import Annotations, Signal
 __all__ = ["ANNOTATION_EXTENSIONS", "find_wfdb_base", "read_wfdb", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
+#: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
+WRITABLE_FORMATS = ("80", "16", "24", "32", "212", "508", "516", "524")
+log = logging.getLogger("sancodec")
+
+
+def _writable_format(fmt: str, values: np.ndarray) -> str:
+    if fmt in WRITABLE_FORMATS:
+        return fmt
+    wide = values.size and (values.min() < -32768 or values.max() > 32767)
+    target = "32" if wide else "16"
+    log.warning("WFDB format %s cannot be written by wfdb-python; writing format %s instead", fmt, target)
+    return target
 
 
 def find_wfdb_base(path: Path) -> Path | None:
@@ -131,7 +144,8 @@ def write_wfdb(signal: Signal, path: Path) -> list[Path]:
             rec = wfdb.Record(
                 record_name=name, n_sig=c, fs=signal.fs, sig_len=signal.n_samples,
                 base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
-                file_name=files, fmt=list(signal.fmt), adc_gain=list(signal.adc_gain or [200.0] * c),
+                file_name=files,
+                fmt=[_writable_format(f, signal.samples[:, i]) for i, f in enumerate(signal.fmt)], adc_gain=list(signal.adc_gain or [200.0] * c),
                 baseline=list(signal.baseline or [0] * c), units=list(signal.units),
                 sig_name=list(signal.channel_names), adc_res=list(signal.adc_res or [0] * c),
                 adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments),

@@ -1,0 +1,141 @@
+"""Signal I/O: WFDB round trips keep samples, header fields and annotations; clear errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import wfdb
+
+from sancodec import SancodecError, SanFormatError, Signal, read_signal, write_signal
+
+DATA = Path(__file__).parent / "data"
+RECORDS = ["3000003_0003", "100_3chan", "test01_00s", "1001"]
+
+
+def assert_same_record(a: Signal, b: Signal) -> None:
+    np.testing.assert_array_equal(a.samples, b.samples)
+    ha, hb = a.header_dict(), b.header_dict()
+    for key in ("record_name", "file_name"):
+        ha.pop(key), hb.pop(key)
+    assert ha == hb
+
+
+@pytest.mark.parametrize("name", RECORDS)
+def test_wfdb_round_trip_is_exact(tmp_path, name):
+    sig = read_signal(DATA / name)
+    assert sig.is_digital and sig.samples.dtype == np.int64
+    write_signal(sig, tmp_path / "copy")
+    assert_same_record(sig, read_signal(tmp_path / "copy"))
+
+
+def test_mitdb_with_annotations_round_trips(tmp_path, mitdb_100):
+    sig = read_signal(str(mitdb_100) + ".dat")
+    assert sig.samples.shape == (650000, 2) and sig.fmt == ["212", "212"]
+    (ann,) = sig.annotations
+    assert ann.extension == "atr" and len(ann) == 2274 and ann.symbol[:2] == ["+", "N"]
+    files = write_signal(sig, tmp_path / "rec")
+    assert sorted(f.name for f in files) == ["rec.atr", "rec.dat", "rec.hea"]
+    back = read_signal(tmp_path / "rec.hea")
+    assert_same_record(sig, back)
+    assert back.annotations[0].equals(ann)
+
+
+def test_flac_format_record(tmp_path):
+    sig = read_signal(DATA / "flac_3_constant")
+    assert sig.fmt == ["508"] * 3 and sig.samples.shape == (5600000, 3)
+    write_signal(sig, tmp_path / "f")
+    assert_same_record(sig, read_signal(tmp_path / "f"))
+
+
+@pytest.mark.parametrize("fmt", ["16", "24", "32", "80", "212", "508", "516", "524"])
+def test_every_writable_format_round_trips(tmp_path, fmt):
+    bits = {"80": 8, "508": 8, "212": 12}.get(fmt, 16)
+    x = np.random.default_rng(1).integers(-(1 << (bits - 1)), 1 << (bits - 1), size=(301, 2))
+    wfdb.wrsamp("src", fs=250, units=["mV", "mV"], sig_name=["a", "b"], d_signal=x, fmt=[fmt, fmt],
+                adc_gain=[100.0, 50.0], baseline=[0, 3], write_dir=str(tmp_path))
+    sig = read_signal(tmp_path / "src")
+    np.testing.assert_array_equal(sig.samples, x)
+    write_signal(sig, tmp_path / "dst")
+    assert_same_record(sig, read_signal(tmp_path / "dst"))
+
+
+def test_unwritable_format_falls_back_to_16(tmp_path):
+    sig = read_signal(DATA / "test01_00s")
+    sig.fmt = ["310"] * sig.n_channels
+    write_signal(sig, tmp_path / "w")
+    back = read_signal(tmp_path / "w")
+    np.testing.assert_array_equal(back.samples, sig.samples)
+    assert back.fmt == ["16"] * sig.n_channels
+
+
+def test_npy_and_csv_round_trips(tmp_path):
+    sig = read_signal(DATA / "test01_00s")
+    write_signal(sig, tmp_path / "x.npy")
+    back = read_signal(tmp_path / "x.npy", fs=500)
+    np.testing.assert_array_equal(back.samples, sig.samples)
+    assert back.fs == 500
+    write_signal(sig, tmp_path / "x.csv")
+    csv_back = read_signal(tmp_path / "x.csv", fs=500)
+    np.testing.assert_array_equal(csv_back.samples, sig.samples)
+    assert csv_back.channel_names == sig.channel_names
+
+
+def test_csv_without_header_and_with_time_column(tmp_path):
+    (tmp_path / "a.csv").write_text("1,2\n3,4\n5,6\n")
+    assert read_signal(tmp_path / "a.csv", fs=10).samples.tolist() == [[1, 2], [3, 4], [5, 6]]
+    (tmp_path / "b.csv").write_text("Time [s], RESP, II\n0.000,0.5,0.1\n0.008,0.6,0.2\n0.016,0.7,0.3\n")
+    sig = read_signal(tmp_path / "b.csv")
+    assert sig.channel_names == ["RESP", "II"] and sig.fs == pytest.approx(125)
+    assert not sig.is_digital
+
+
+def _copy_record(tmp_path: Path, name: str) -> Path:
+    for f in DATA.glob(f"{name}.*"):
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path / name
+
+
+def test_bad_inputs_raise_one_line_errors(tmp_path):
+    base = _copy_record(tmp_path, "test01_00s")
+    cases = {}
+    cases["missing"] = tmp_path / "nope.dat"
+    (tmp_path / "test01_00s.dat").rename(tmp_path / "moved.dat")
+    cases["no dat"] = base
+    (tmp_path / "orphan.dat").write_bytes(b"\0" * 10)
+    cases["no hea"] = tmp_path / "orphan.dat"
+    cases["dir"] = tmp_path
+    (tmp_path / "x.edf").write_bytes(b"0")
+    cases["ext"] = tmp_path / "x.edf"
+    (tmp_path / "nan.npy").write_bytes(b"")
+    np.save(tmp_path / "nan.npy", np.array([1.0, np.nan]))
+    cases["nan"] = tmp_path / "nan.npy"
+    (tmp_path / "empty.csv").write_text("")
+    cases["empty"] = tmp_path / "empty.csv"
+    (tmp_path / "text.csv").write_text("a,b\nx,y\n")
+    cases["text"] = tmp_path / "text.csv"
+    (tmp_path / "pickle.npy").write_bytes(b"\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }")
+    cases["pickle"] = tmp_path / "pickle.npy"
+    for label, path in cases.items():
+        with pytest.raises(SanFormatError) as info:
+            read_signal(path)
+        assert "\n" not in str(info.value), label
+
+
+def test_truncated_dat_is_detected(tmp_path):
+    base = _copy_record(tmp_path, "test01_00s")
+    data = (tmp_path / "test01_00s.dat").read_bytes()
+    (tmp_path / "test01_00s.dat").write_bytes(data[: len(data) // 2])
+    with pytest.raises(SancodecError, match="truncated|unreadable"):
+        read_signal(base)
+
+
+def test_signal_validation():
+    with pytest.raises(SanFormatError):
+        Signal(np.zeros((0, 1)), 100.0, ["a"], ["mV"])
+    with pytest.raises(SanFormatError):
+        Signal(np.zeros((5, 2)), 100.0, ["a"], ["mV", "mV"])
+    with pytest.raises(SanFormatError):
+        Signal(np.zeros((5, 1)), -1.0, ["a"], ["mV"])
