@@ -3,7 +3,7 @@
 Layout (all integers little-endian; docs/FORMAT.md describes every byte)::
 
     preamble  16 B  magic b"\\x89SAN", major u8, minor u8, flags u16 (0),
-                    header length u32, header CRC32 u32
+                    header length u32, CRC32 of (the 12 bytes before it + header) u32
     header    JSON (UTF-8): signal metadata, mode, frame length, model…
     frames    per frame: number u32, payload length u32, payload CRC32 u32, payload
     index     per frame: offset u64, total length u32 (frame head + payload)
@@ -52,7 +52,8 @@ def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[by
     head = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(head) > MAX_HEADER_BYTES:
         raise SanFormatError(f"header is {len(head)} bytes, over the {MAX_HEADER_BYTES} cap")
-    written = out.write(PREAMBLE.pack(MAGIC, MAJOR, MINOR, 0, len(head), _crc(head)))
+    fields = PREAMBLE.pack(MAGIC, MAJOR, MINOR, 0, len(head), 0)[:-4]
+    written = out.write(fields + struct.pack("<I", _crc(fields + head)))
     written += out.write(head)
     index = bytearray()
     for number, payload in enumerate(payloads):
@@ -91,8 +92,9 @@ class SanReader:
         if head_len > min(MAX_HEADER_BYTES, self.size - minimum):
             raise SanFormatError(f"header length {head_len} does not fit a {self.size}-byte file")
         raw = self._read_at(PREAMBLE.size, head_len)
-        if _crc(raw) != head_crc:
-            raise SanFormatError(f"header checksum mismatch (stored {head_crc:#010x}, computed {_crc(raw):#010x})")
+        computed = _crc(self._read_at(0, PREAMBLE.size - 4) + raw)
+        if computed != head_crc:
+            raise SanFormatError(f"header checksum mismatch (stored {head_crc:#010x}, computed {computed:#010x})")
         try:
             self.header: dict[str, Any] = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -116,7 +116,7 @@ def test_bad_inputs_raise_one_line_errors(tmp_path):
     cases["empty"] = tmp_path / "empty.csv"
     (tmp_path / "text.csv").write_text("a,b\nx,y\n")
     cases["text"] = tmp_path / "text.csv"
-    (tmp_path / "pickle.npy").write_bytes(b"\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, 'shape': (1,), }")
+    np.save(tmp_path / "pickle.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     cases["pickle"] = tmp_path / "pickle.npy"
     for label, path in cases.items():
         with pytest.raises(SanFormatError) as info:

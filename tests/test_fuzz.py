@@ -1,0 +1,110 @@
+"""Hostile input: mutated .san files only ever raise SanFormatError, quickly, without big allocations.
+
+CI runs a few thousand cases. A long run:
+    HYPOTHESIS_PROFILE=long .venv/bin/pytest tests/test_fuzz.py
+"""
+
+from __future__ import annotations
+
+import struct
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sancodec
+from sancodec import SanFormatError, Signal
+from sancodec.codec import decode_file
+from sancodec.model import SAN
+
+SPEC = SAN([5, 7], "peaks", seed=1).to_spec()
+
+
+def _small_file(mode: str) -> bytes:
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(150, 2)).cumsum(axis=0) * 20).astype(np.int64)
+    sig = Signal(x, 100.0, ["a", "b"], ["mV", "mV"], adc_gain=[200.0, 200.0], baseline=[0, 0], fmt=["16", "16"])
+    kwargs = {"max_error": 1} if mode == "near-lossless" else {}
+    return sancodec.encode(sig, SPEC, mode, frame_len=64, embed_model=False, **kwargs)
+
+
+FILES = {mode: _small_file(mode) for mode in ("lossy", "near-lossless", "lossless")}
+
+
+def _decode(data: bytes) -> None:
+    decode_file(data, model=SPEC)
+
+
+def test_small_files_decode():
+    for data in FILES.values():
+        _decode(data)
+
+
+@pytest.mark.parametrize("mode", sorted(FILES))
+def test_every_single_bit_flip_is_detected(mode):
+    data = FILES[mode]
+    for bit in range(len(data) * 8):
+        mutated = bytearray(data)
+        mutated[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(SanFormatError):
+            _decode(bytes(mutated))
+
+
+def test_truncation_at_every_length_is_detected():
+    data = FILES["lossless"]
+    for n in range(len(data)):
+        with pytest.raises(SanFormatError):
+            _decode(data[:n])
+
+
+@st.composite
+def mutations(draw):
+    data = bytearray(FILES[draw(st.sampled_from(sorted(FILES)))])
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["flip", "set", "insert", "delete", "truncate", "length"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if kind == "flip" and data:
+            data[pos] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "set" and data:
+            data[pos] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[pos:pos] = draw(st.binary(min_size=1, max_size=16))
+        elif kind == "delete" and data:
+            del data[pos : pos + draw(st.integers(1, 16))]
+        elif kind == "truncate":
+            del data[pos:]
+        elif kind == "length" and len(data) >= pos + 4:
+            data[pos : pos + 4] = struct.pack("<I", draw(st.sampled_from([0, 1, 2**31, 2**32 - 1, 10**9])))
+    return bytes(data)
+
+
+@settings(max_examples=2500, deadline=2000)
+@given(mutations())
+def test_mutated_files_raise_only_format_errors(data):
+    for original in FILES.values():
+        if data == original:
+            _decode(data)
+            return
+    with pytest.raises(SanFormatError):
+        _decode(data)
+
+
+def test_absurd_declared_lengths_do_not_allocate():
+    data = bytearray(FILES["lossless"])
+    cases = []
+    for offset in (8, len(data) - 20, len(data) - 12):  # header length, index offset, frame count
+        for value in (2**31, 2**32 - 1):
+            m = bytearray(data)
+            fmt = "<Q" if offset == len(data) - 20 else "<I"
+            size = struct.calcsize(fmt)
+            m[offset : offset + size] = struct.pack(fmt, value if fmt == "<I" else value * 1000)
+            cases.append(bytes(m))
+    tracemalloc.start()
+    for case in cases:
+        with pytest.raises(SanFormatError):
+            _decode(case)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024
