@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DATA ?= ../shared/data
 
 .PHONY: test lint bench clean model
 
@@ -21,13 +22,15 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sancodec cli export tests benchmarks
 
+# Benchmark-only tools (FLAC via libsndfile, zstd) are installed here, not as runtime dependencies.
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q soundfile zstandard
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_codec.py --data-dir $(DATA) --markdown docs/BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info
 
 # Retrain the bundled default model (needs the PhysioNet records in DATA).
-DATA ?= ../shared/data
 model: $(STAMP)
 	$(BIN)/python scripts/train_default_model.py --data-dir $(DATA)

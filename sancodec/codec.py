@@ -54,7 +54,8 @@ KERNEL_SCALE = 4096
 DEFAULT_FRAME = 1 << 15
 DEFAULT_STEP = 0.02
 PATH_RAW, PATH_SAN = 0, 1
-MAX_ORDER = 2
+MAX_ORDER = 3
+SMALL_FRAME = 8192  # below this the plain (context-free) residual coding is tried too
 _FMT_RANGE = {"8": 8, "80": 8, "508": 8, "16": 16, "61": 16, "160": 16, "516": 16, "212": 12,
               "310": 10, "311": 10, "24": 24, "524": 24, "32": 32}
 
@@ -131,6 +132,19 @@ def _best_order(u: np.ndarray) -> tuple[int, np.ndarray, float]:
     return best
 
 
+def _residual_block(order: int, e: np.ndarray) -> bytes:
+    """``coding varint`` (order | plain << 2) and the entropy-coded residual, the smaller variant."""
+    best = None
+    for plain in ((False, True) if len(e) < SMALL_FRAME else (False,)):
+        w = ByteWriter()
+        w.varint(order | (int(plain) << 2))
+        w.raw(encode_arrays([e], [not plain]))
+        if best is None or len(w.getvalue()) < len(best):
+            best = w.getvalue()
+    assert best is not None
+    return best
+
+
 def _near_lossless(r: np.ndarray, step: int) -> np.ndarray:
     if step == 1:
         return r
@@ -139,6 +153,9 @@ def _near_lossless(r: np.ndarray, step: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------- frames
+_NO_MODEL = SanSpec(kernels=(np.zeros(1, np.float32),), activations=("identity",))
+
+
 @dataclass
 class _Plan:
     mode: str
@@ -146,13 +163,13 @@ class _Plan:
     step: float
     spec: SanSpec
     wq: list[np.ndarray]
+    predictor: str = "auto"
 
 
 def _encode_channel_frame(x: np.ndarray, alpha: np.ndarray | None, o: int, sigma: float, plan: _Plan) -> bytes:
-    w = ByteWriter()
     qstep = 2 * plan.max_error + 1
     candidates = []
-    if alpha is not None:
+    if alpha is not None and plan.predictor != "raw":
         delta = float(np.float32(sigma * plan.step))
         gaps, amps, acts = [], [], []
         for k in range(plan.spec.q):
@@ -177,6 +194,9 @@ def _encode_channel_frame(x: np.ndarray, alpha: np.ndarray | None, o: int, sigma
         pred = _prediction(o, delta, _place(len(x), plan.spec.kernel_sizes, plan.wq, acts))
         order, e, cost = _best_order(_near_lossless(x - pred, qstep))
         candidates.append((cost + 8 * len(side), head, order, e))
+    if plan.predictor == "san" and candidates:
+        _, head, order, e = candidates[0]
+        return head.getvalue() + _residual_block(order, e)
     x0 = int(x[0])
     grid = qstep
     if plan.max_error == 0:
@@ -190,10 +210,7 @@ def _encode_channel_frame(x: np.ndarray, alpha: np.ndarray | None, o: int, sigma
     head.varint(grid)
     candidates.append((cost, head, order, e))
     _, head, order, e = min(candidates, key=lambda c: c[0])
-    w.raw(head.getvalue())
-    w.varint(order)
-    w.raw(encode_arrays([e], [True]))
-    return w.getvalue()
+    return head.getvalue() + _residual_block(order, e)
 
 
 def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> tuple[np.ndarray, int]:
@@ -202,6 +219,8 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> tuple[np.nda
     path = r.varint(1)
     qstep = 2 * plan.max_error + 1
     n_act = 0
+    if path == PATH_SAN and not plan.wq:
+        raise SanFormatError("frame: uses the SAN path but the file names no model")
     if path == PATH_SAN:
         o = r.svarint()
         delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
@@ -233,8 +252,9 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> tuple[np.nda
         base = np.full(length, x0, dtype=np.int64)
     else:
         raise SanFormatError(f"frame: unknown path {path}")
-    order = r.varint(MAX_ORDER)
-    (e,) = decode_arrays(r.raw(r.remaining()), [length], [True])
+    coding = r.varint(MAX_ORDER | 4)
+    order, plain = coding & 3, bool(coding & 4)
+    (e,) = decode_arrays(r.raw(r.remaining()), [length], [not plain])
     return base + _unpoly(e, order) * step, n_act
 
 
@@ -326,8 +346,15 @@ def encode_to_file(
     frame_len: int = DEFAULT_FRAME,
     amplitude_step: float = DEFAULT_STEP,
     embed_model: bool = True,
+    predictor: str = "auto",
 ) -> int:
-    """Encode ``signal`` into the file object ``out``; returns bytes written."""
+    """Encode ``signal`` into the file object ``out``; returns bytes written.
+
+    ``predictor`` (near-lossless and lossless): ``auto`` keeps the cheaper of the SAN
+    and raw paths per frame and channel; ``san`` or ``raw`` force one (for measurement).
+    """
+    if predictor not in ("auto", "san", "raw") or (mode == "lossy" and predictor == "raw"):
+        raise SanConfigError(f"predictor must be auto, san or raw (not raw for lossy), got {predictor!r}")
     if mode not in MODES:
         raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     if mode == "near-lossless":
@@ -341,7 +368,7 @@ def encode_to_file(
         raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")
     spec = _resolve_model(model)
     digital, quantum, emax = _digitize(signal, mode, max_error)
-    plan = _Plan(mode, emax, amplitude_step, spec, _quantized_kernels(spec))
+    plan = _Plan(mode, emax, amplitude_step, spec, _quantized_kernels(spec), predictor)
     n, c = digital.shape
     starts = list(range(0, n, frame_len))
     payloads: list[bytes] = [b""] * len(starts)
@@ -352,13 +379,14 @@ def encode_to_file(
         offsets = [int(np.rint(f.mean())) for f in frames]
         sigmas = [float(f.std()) or 1.0 for f in frames]
         alphas: list[np.ndarray | None] = [None] * len(frames)
-        for size in sorted({len(f) for f in frames}):
+        for size in sorted({len(f) for f in frames}) if predictor != "raw" else []:
             which = [i for i, f in enumerate(frames) if len(f) == size]
             batch = np.stack([(frames[i] - offsets[i]) / sigmas[i] for i in which])
             for i, a in zip(which, _san_activations(spec, batch)):
                 alphas[i] = a
         for i, f in enumerate(frames):
             chunks[i].append(_encode_channel_frame(f, alphas[i], offsets[i], sigmas[i], plan))
+    uses_model = any(part[0] == PATH_SAN for parts in chunks for part in parts)
     for i, parts in enumerate(chunks):
         w = ByteWriter()
         for part in parts:
@@ -377,7 +405,8 @@ def encode_to_file(
         "quantum": quantum,
         "sample_crc32": [zlib.crc32(digital[:, k].astype("<i8").tobytes()) for k in range(c)]
         if mode == "lossless" else None,
-        "model": {"sha256": spec.sha256(), "spec": spec.to_dict() if embed_model else None},
+        # A file whose frames never use the SAN path needs no model at all.
+        "model": {"sha256": spec.sha256(), "spec": spec.to_dict() if embed_model else None} if uses_model else None,
         "signal": {**signal.header_dict(), "annotations": _pack_annotations(signal.annotations)},
     }
     return write_container(out, header, payloads)
@@ -422,9 +451,11 @@ def _plan_from_header(header: dict[str, Any], model: SanSpec | None) -> _Plan:
     if mode not in MODES:
         raise SanFormatError(f"unknown mode {mode!r} in header")
     info = header.get("model")
-    if not isinstance(info, dict):
-        raise SanFormatError("header has no model entry")
-    if info.get("spec") is not None:
+    if info is None:
+        spec = None
+    elif not isinstance(info, dict):
+        raise SanFormatError("header has an invalid model entry")
+    elif info.get("spec") is not None:
         spec = SanSpec.from_dict(info["spec"])
         if spec.sha256() != info.get("sha256"):
             raise SanFormatError("embedded model does not match its SHA-256")
@@ -442,6 +473,8 @@ def _plan_from_header(header: dict[str, Any], model: SanSpec | None) -> _Plan:
         emax = 0
     if header.get("kernel_scale") != KERNEL_SCALE:
         raise SanFormatError(f"unsupported kernel scale {header.get('kernel_scale')!r}")
+    if spec is None:
+        return _Plan(mode, int(emax), float(step), _NO_MODEL, [])
     return _Plan(mode, int(emax), float(step), spec, _quantized_kernels(spec))
 
 

@@ -60,7 +60,8 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     if x.shape != y.shape:
         raise SanConfigError(f"the .san holds {y.shape} samples, the original {x.shape}")
     total = int(x.size)
-    model_sizes = header["model"]["spec"]["kernel_sizes"] if header["model"].get("spec") else []
+    model = header.get("model") or {}
+    model_sizes = model["spec"]["kernel_sizes"] if model.get("spec") else []
     w = int(sum(model_sizes))
     cr_inv = (w + 2 * decoded.activations) / total
     xc = x.astype(np.float64) - x.astype(np.float64).mean(axis=0)

@@ -1,0 +1,178 @@
+"""Codec benchmark: lossless bits/sample against gzip, bz2, zstd and FLAC; SAN vs raw
+prediction; bits per activation against empirical entropy; mitdb 100 encode/decode times.
+
+Run: .venv/bin/python benchmarks/bench_codec.py [--data-dir ../shared/data] [--markdown docs/BENCHMARKS.md]
+
+Needs `soundfile` (FLAC via libsndfile, level 8) and `zstandard`: installed by the
+benchmark setup (`make bench`), not runtime dependencies. As in BASELINES.md every
+compressor sees channel 0 of each record as int16 little-endian samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import gzip
+import io
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import torch
+import zstandard
+
+import sancodec
+from sancodec import SancodecError, Signal, read_signal
+from sancodec.codec import _san_activations, decode_file
+from sancodec.models import default_model
+
+RECORDS = [
+    "wfdb/100", "wfdb/a103l", "wfdb/03700181", "physionet/emgdb/emg_healthy", "physionet/drivedb/drive17a",
+    "physionet/ctu-uhb-ctgdb/1001", "physionet/emgdb/emg_myopathy", "wfdb/s0010_re", "wfdb/mixedsignals",
+    "wfdb/100_3chan", "wfdb/test01_00s", "wfdb/3000003_0003",
+]
+
+
+def channel0(sig: Signal) -> Signal:
+    head = sig.header_dict()
+    for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
+        if head[key] is not None:
+            head[key] = head[key][:1]
+    head["annotations"] = []
+    return Signal.from_header(head, sig.samples[:, :1])
+
+
+def others(x: np.ndarray) -> dict[str, int]:
+    raw = x.astype("<i2").tobytes()
+    flac = io.BytesIO()
+    soundfile.write(flac, x.astype(np.int16), 8000, format="FLAC", subtype="PCM_16", compression_level=1.0)
+    return {
+        "FLAC -8": len(flac.getvalue()),
+        "bz2 -9": len(bz2.compress(raw, 9)),
+        "zstd -19": len(zstandard.ZstdCompressor(level=19).compress(raw)),
+        "gzip -9": len(gzip.compress(raw, 9, mtime=0)),
+    }
+
+
+def entropy_bits(values: np.ndarray) -> float:
+    _, counts = np.unique(values, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(counts * np.log2(p)).sum())
+
+
+def lossless_table(data_dir: Path) -> list[str]:
+    lines = [
+        "| record (channel 0) | samples | sancodec | SAN predictor only | raw predictor only "
+        "| FLAC -8 | bz2 -9 | zstd -19 | gzip -9 | best |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name in RECORDS:
+        path = data_dir / name
+        if not path.with_name(path.name + ".hea").exists():
+            if name == "wfdb/100" and Path("sancodec/data/samples/100.hea").exists():
+                path = Path("sancodec/data/samples/100")
+            else:
+                continue
+        try:
+            sig = channel0(read_signal(path))
+        except SancodecError as exc:
+            lines.append(f"| {name} | – | not supported: {exc} | | | | | | | |")
+            continue
+        n = sig.n_samples
+        sizes = {"sancodec": len(sancodec.encode(sig, mode="lossless"))}
+        sizes["SAN only"] = len(sancodec.encode(sig, mode="lossless", predictor="san"))
+        sizes["raw only"] = len(sancodec.encode(sig, mode="lossless", predictor="raw"))
+        sizes.update(others(sig.samples[:, 0]))
+        bps = {k: 8 * v / n for k, v in sizes.items()}
+        best = min((k for k in bps if k not in ("SAN only", "raw only")), key=bps.get)
+        cells = " | ".join(f"{bps[k]:.3f}" for k in sizes)
+        lines.append(f"| {name} | {n} | {cells} | {best} |")
+    return lines
+
+
+def activation_entropy(sig: Signal) -> list[str]:
+    """Bits per activation in lossy mode vs the order-0 entropy of the gap and amplitude values."""
+    spec = default_model()
+    data = sancodec.encode(sig, mode="lossy")
+    decoded = decode_file(data)
+    header_bytes = len(data) - sum(length for _, length in sancodec.container.SanReader(data).index) - 36
+    frame_bytes = len(data) - header_bytes - 36
+    x = sig.samples.astype(np.float64)
+    gaps, amps = [], []
+    frame = 1 << 15
+    for ch in range(sig.n_channels):
+        for start in range(0, sig.n_samples, frame):
+            f = x[start : start + frame, ch]
+            alpha = _san_activations(spec, ((f - np.rint(f.mean())) / (f.std() or 1.0))[None])[0]
+            for k in range(spec.q):
+                pos = np.flatnonzero(alpha[k])
+                aq = np.rint(alpha[k, pos] / 0.02).astype(np.int64)
+                pos, aq = pos[aq > 0], aq[aq > 0]
+                gaps.append(np.diff(pos, prepend=-1) - 1)
+                amps.append(aq)
+    g, a = np.concatenate(gaps), np.concatenate(amps)
+    count = decoded.activations
+    return [
+        f"lossy mode, default model, {count} activations: {8 * frame_bytes / count:.2f} bits per activation "
+        f"in frames (tables included; header {header_bytes} bytes); order-0 entropy of the streams: "
+        f"gaps {entropy_bits(g) / len(g):.2f} + amplitudes {entropy_bits(a) / len(a):.2f} = "
+        f"{(entropy_bits(g) + entropy_bits(a)) / len(g):.2f} bits per activation",
+    ]
+
+
+def residual_entropy(sig: Signal) -> str:
+    x = sig.samples[:, 0].astype(np.int64)
+    e = np.diff(x, prepend=0)
+    coded = len(sancodec.encode(channel0(sig), mode="lossless", predictor="raw"))
+    raw = e.astype("<i2").tobytes()
+    general = {"bz2 -9": len(bz2.compress(raw, 9)), "zstd -19": len(zstandard.ZstdCompressor(level=19).compress(raw))}
+    others_text = ", ".join(f"{k} {8 * v / len(x):.3f}" for k, v in general.items())
+    return (f"lossless residual, mitdb 100 ch0: coded {8 * coded / len(x):.3f} bits/sample vs order-0 entropy of the "
+            f"first differences {entropy_bits(e) / len(x):.3f} (the block-context model beats order 0); "
+            f"general-purpose coders on the same differences: {others_text}")
+
+
+def timings(sig: Signal, repeats: int) -> list[str]:
+    lines = ["| mode | bytes | bits/sample | encode s | decode s | encode + decode s |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for mode, err in (("lossy", None), ("near-lossless", 2), ("lossless", None)):
+        enc, dec = [], []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            data = sancodec.encode(sig, mode=mode, max_error=err)
+            t1 = time.perf_counter()
+            sancodec.decode(data)
+            t2 = time.perf_counter()
+            enc.append(t1 - t0)
+            dec.append(t2 - t1)
+        e, d = statistics.median(enc), statistics.median(dec)
+        lines.append(f"| {mode}{'' if err is None else f' (E={err})'} | {len(data)} | "
+                     f"{8 * len(data) / sig.samples.size:.3f} | {e:.3f} | {d:.3f} | {e + d:.3f} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    mitdb = read_signal("sancodec/data/samples/100")
+    out = ["## Lossless bits per sample (channel 0; lower is better)", ""]
+    out += lossless_table(args.data_dir)
+    out += ["", "## mitdb 100, both channels (2 x 650 000 samples), 2 threads", ""]
+    out += timings(mitdb, args.repeats)
+    out += ["", "## Entropy coder against empirical entropy", ""]
+    out += ["- " + line for line in activation_entropy(mitdb)]
+    out += ["- " + residual_entropy(mitdb)]
+    text = "\n".join(out) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
