@@ -1,3 +1,5 @@
-"""ONNX export of trained SANs (imports torch and onnx lazily, on first use)."""
+"""ONNX export of trained SANs (needs the ``onnx`` package: ``pip install sancodec[train]``)."""
 
-__all__: list[str] = []
+from sancodec.export.onnx import OPSET, build_decoder, build_encoder, export_model, metadata
+
+__all__ = ["OPSET", "build_decoder", "build_encoder", "export_model", "metadata"]

@@ -62,14 +62,11 @@ _FMT_RANGE = {"8": 8, "80": 8, "508": 8, "16": 16, "61": 16, "160": 16, "516": 1
 
 # ------------------------------------------------------------ SAN inference
 def _san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
-    """Sparse activations (batch, q, L) of normalised frames (batch, L)."""
-    import torch
+    """Sparse activations (batch, q, L) of normalised frames (batch, L), without torch:
+    onnxruntime on the exported graphs (numpy FFT when unavailable) + numpy selection."""
+    from sancodec.runtime import engine_for
 
-    from sancodec.model import SAN
-
-    model = SAN.from_spec(spec).eval()
-    with torch.no_grad():
-        return model.encode(torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))).numpy()
+    return engine_for(spec).encode(np.ascontiguousarray(frames, dtype=np.float32))
 
 
 def _quantized_kernels(spec: SanSpec) -> list[np.ndarray]:

@@ -29,17 +29,11 @@ from torch import nn
 
 from sancodec.activations import apply_activation, normalize_activation_name
 from sancodec.errors import SanConfigError
-from sancodec.spec import SanSpec
+from sancodec.spec import SanSpec, aligned_kernels, same_padding
 
 __all__ = ["SAN", "same_padding"]
 
 INIT_STD = 0.1
-
-
-def same_padding(m: int) -> tuple[int, int]:
-    """Samples of padding (before, after) that keep length n for a kernel of size m."""
-    before = (m - 1) // 2
-    return before, m - 1 - before
 
 
 class SAN(nn.Module):
@@ -111,15 +105,12 @@ class SAN(nn.Module):
         """Load kernel values (each of its own size) into the aligned weight tensor."""
         if len(kernels) != self.q:
             raise SanConfigError(f"{len(kernels)} kernels given for a SAN with q={self.q}")
-        full = torch.zeros_like(self.weight)
-        for i, (k, m) in enumerate(zip(kernels, self.kernel_sizes)):
-            arr = torch.as_tensor(np.asarray(k, dtype=np.float32))
-            if tuple(arr.shape) != (m,) * self.dim:
-                raise SanConfigError(f"kernel {i} has shape {tuple(arr.shape)}, expected {(m,) * self.dim}")
-            off = self._pad[0] - same_padding(m)[0]
-            full[(i,) + (slice(off, off + m),) * self.dim] = arr
+        arrays = [np.asarray(k, dtype=np.float32) for k in kernels]
+        for i, (k, m) in enumerate(zip(arrays, self.kernel_sizes)):
+            if k.shape != (m,) * self.dim:
+                raise SanConfigError(f"kernel {i} has shape {k.shape}, expected {(m,) * self.dim}")
         with torch.no_grad():
-            self.weight.copy_(full)
+            self.weight.copy_(torch.from_numpy(aligned_kernels(arrays, self.dim)))
 
     # ------------------------------------------------------------------- passes
     def _check_input(self, x: torch.Tensor) -> None:

@@ -23,13 +23,35 @@ import numpy as np
 from sancodec._atomic import write_text_atomic
 from sancodec.errors import ModelFileError, SanConfigError
 
-__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "SanSpec", "load_model", "save_model"]
+__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "SanSpec", "aligned_kernels", "load_model", "same_padding", "save_model"]
 
 MODEL_FORMAT = "sancodec-model"
 MODEL_VERSION = 1
 _MAX_MODEL_BYTES = 64 * 1024 * 1024
 _MAX_KERNEL_SIZE = 1 << 16
 _NORMALIZATIONS = ("none", "zscore", "affine")
+
+
+def same_padding(m: int) -> tuple[int, int]:
+    """Samples of padding (before, after) that keep length n for a kernel of size m.
+
+    ``before = (m - 1) // 2``: for even m the extra sample goes after. The decoder,
+    the adjoint, pads (after, before) and uses the flipped kernel.
+    """
+    before = (m - 1) // 2
+    return before, m - 1 - before
+
+
+def aligned_kernels(kernels: tuple[np.ndarray, ...] | list[np.ndarray], dim: int) -> np.ndarray:
+    """All kernels in one zero-padded ``(q, M[, M])`` array, each keeping its own centre,
+    so one convolution with padding ``same_padding(M)`` applies every kernel correctly."""
+    big = max(int(k.shape[0]) for k in kernels)
+    out = np.zeros((len(kernels),) + (big,) * dim, dtype=np.float32)
+    for i, k in enumerate(kernels):
+        m = int(k.shape[0])
+        off = same_padding(big)[0] - same_padding(m)[0]
+        out[(i,) + (slice(off, off + m),) * dim] = k
+    return out
 
 
 def _canonical_activation(name: str) -> str:

@@ -21,6 +21,7 @@ from sancodec import save_model
 from sancodec.loaders import read_channel
 from sancodec.model import SAN
 from sancodec.segments import standardize
+from sancodec.export import export_model
 from sancodec.train import fit, sweep
 
 RECORDS = [("wfdb/test01_00s", range(4)), ("wfdb/a103l", range(2))]
@@ -67,6 +68,7 @@ def main() -> None:
         },
     )
     save_model(spec, args.out)
+    export_model(spec, args.out.with_suffix(""))  # the ONNX graphs the torch-free runtime ships with
     print(f"m = {m}, best epoch {int(result.best_epoch[0])}, validation φ̄ {result.best_val_phi[0]:.3f}, "
           f"dead kernels {result.dead_kernels}, {time.perf_counter() - started:.1f} s -> {args.out}")
 

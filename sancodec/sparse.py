@@ -1,0 +1,209 @@
+"""The four sparse activations in numpy, for the torch-free runtime.
+
+Same definitions, conventions and exactness as :mod:`sancodec.activations`
+(which documents them): identical kept positions on identical inputs,
+property-tested against the same sequential references. Inputs are
+``(batch, kernels, n)`` or ``(batch, kernels, H, W)`` ReLU maps; parameters are
+one int or one per kernel. Vectorised over batch and positions; the only
+Python loops run over kernels, pyramid levels and suppression rounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sancodec.errors import SanConfigError
+
+__all__ = ["apply_activation_np", "identity", "max_activations", "max_pool_indices", "peaks"]
+
+PerKernel = int | Sequence[int] | np.ndarray
+
+
+def _check(s: np.ndarray) -> np.ndarray:
+    s = np.asarray(s)
+    if s.ndim not in (3, 4):
+        raise SanConfigError(f"activation input must be (batch, kernels, n) or (batch, kernels, H, W), got {s.shape}")
+    return s
+
+
+def _per_kernel(value: PerKernel, kernels: int, name: str) -> np.ndarray:
+    v = np.asarray(value, dtype=np.int64).ravel()
+    if v.size == 1:
+        v = np.repeat(v, kernels)
+    if v.size != kernels:
+        raise SanConfigError(f"{name} has {v.size} values for {kernels} kernels")
+    if (v < 1).any():
+        raise SanConfigError(f"{name} must be >= 1, got {v.tolist()}")
+    return v
+
+
+def identity(s: np.ndarray) -> np.ndarray:
+    """Keep every value."""
+    return _check(s)
+
+
+def max_activations(s: np.ndarray, k: PerKernel) -> np.ndarray:
+    """Keep the k largest values per example and kernel (ties: lower index first)."""
+    s = _check(s)
+    flat = s.reshape(s.shape[0], s.shape[1], -1)
+    n = flat.shape[-1]
+    kk = np.minimum(_per_kernel(k, s.shape[1], "k"), n)
+    keep = np.zeros(flat.shape, dtype=bool)
+    for c in range(flat.shape[1]):
+        row = flat[:, c]
+        kth = -np.partition(-row, kk[c] - 1, axis=-1)[:, kk[c] - 1 : kk[c]]
+        greater = row > kth
+        equal = row == kth
+        need = kk[c] - greater.sum(axis=-1, keepdims=True)
+        keep[:, c] = greater | (equal & (np.cumsum(equal, axis=-1) <= need))
+    return np.where(keep.reshape(s.shape), s, 0).astype(s.dtype)
+
+
+def max_pool_indices(s: np.ndarray, m: PerKernel) -> np.ndarray:
+    """Windows of m (m x m) with stride m, last partial window included; keep the first argmax."""
+    s = _check(s)
+    mm = _per_kernel(m, s.shape[1], "m")
+    out = np.zeros_like(s)
+    for c in range(s.shape[1]):
+        size = int(mm[c])
+        x = s[:, c]
+        if s.ndim == 3:
+            n = x.shape[-1]
+            w = -(-n // size)
+            padded = np.full((x.shape[0], w * size), -1.0, dtype=x.dtype)
+            padded[:, :n] = x
+            arg = padded.reshape(x.shape[0], w, size).argmax(axis=-1)
+            pos = arg + np.arange(w) * size
+            rows = np.arange(x.shape[0])[:, None]
+            keep = np.zeros_like(padded, dtype=bool)
+            keep[rows, pos] = True
+            out[:, c] = np.where(keep[:, :n], x, 0)
+        else:
+            b, h, wd = x.shape
+            hr, wr = -(-h // size), -(-wd // size)
+            padded = np.full((b, hr * size, wr * size), -1.0, dtype=x.dtype)
+            padded[:, :h, :wd] = x
+            blocks = padded.reshape(b, hr, size, wr, size).transpose(0, 1, 3, 2, 4).reshape(b, hr, wr, size * size)
+            arg = blocks.argmax(axis=-1)
+            r = arg // size + np.arange(hr)[None, :, None] * size
+            cc = arg % size + np.arange(wr)[None, None, :] * size
+            keep = np.zeros(padded.shape, dtype=bool)
+            keep[np.arange(b)[:, None, None], r, cc] = True
+            out[:, c] = np.where(keep[:, :h, :wd], x, 0)
+    return out
+
+
+def _shift(x: np.ndarray, offset: int, fill: float) -> np.ndarray:
+    """``out[..., i] = x[..., i + offset]`` with ``fill`` outside."""
+    out = np.full_like(x, fill)
+    n = x.shape[-1]
+    if offset >= 0:
+        if offset < n:
+            out[..., : n - offset] = x[..., offset:]
+    elif -offset < n:
+        out[..., -offset:] = x[..., : n + offset]
+    return out
+
+
+def _window_max(x: np.ndarray, lo: int, hi: int, fill: float) -> np.ndarray:
+    """Max over ``x[..., i+lo : i+hi+1]`` along the last axis (sparse table, O(n log w))."""
+    span = hi - lo + 1
+    if span <= 0:
+        return np.full_like(x, fill)
+    level = span.bit_length() - 1
+    pad = max(abs(lo), abs(hi))
+    n = x.shape[-1]
+    table = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad, pad)], constant_values=fill)
+    for k in range(level):
+        table = np.maximum(table, _shift(table, 1 << k, fill))
+    a, b = lo + pad, hi - (1 << level) + 1 + pad
+    return np.maximum(table[..., a : a + n], table[..., b : b + n])
+
+
+def _window_count(x: np.ndarray, d: int) -> np.ndarray:
+    """Number of true values within +-d along the last axis (cumulative-sum box filter)."""
+    n = x.shape[-1]
+    csum = np.zeros(x.shape[:-1] + (n + 1,), dtype=np.int64)
+    np.cumsum(x, axis=-1, out=csum[..., 1:])
+    pos = np.arange(n)
+    return csum[..., np.minimum(pos + d + 1, n)] - csum[..., np.maximum(pos - d, 0)]
+
+
+def _candidates_1d(s: np.ndarray) -> np.ndarray:
+    padded = np.pad(s, [(0, 0)] * (s.ndim - 1) + [(1, 1)])
+    left, right = padded[..., :-2], padded[..., 2:]
+    rising = (s > 0) & (s > left)
+    found = rising & (s > right)
+    plateau = rising & (s == right)
+    if plateau.any():
+        n = s.shape[-1]
+        tail = padded[..., 1:]
+        change = tail[..., 1:] != tail[..., :-1]
+        steps = np.broadcast_to(np.arange(1, n + 1), s.shape)
+        nxt = np.where(change, steps, n)
+        nxt = np.minimum.accumulate(nxt[..., ::-1], axis=-1)[..., ::-1]
+        found |= plateau & (np.take_along_axis(tail, nxt, axis=-1) < s)
+    return found
+
+
+def _candidates_2d(s: np.ndarray) -> np.ndarray:
+    h, w = s.shape[-2:]
+    padded = np.pad(s, [(0, 0)] * (s.ndim - 2) + [(1, 1), (1, 1)])
+    keep = s > 0
+    for dr in (0, 1, 2):
+        for dc in (0, 1, 2):
+            if dr != 1 or dc != 1:
+                keep &= s > padded[..., dr : dr + h, dc : dc + w]
+    return keep
+
+
+def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
+    """Exact greedy Peaks (parallel rounds), as :func:`sancodec.activations.peaks`."""
+    s = _check(s)
+    dd = _per_kernel(mpd, s.shape[1], "mpd")
+    out = np.zeros_like(s)
+    two_d = s.ndim == 4
+    for c in range(s.shape[1]):
+        d = int(dd[c])
+        x = s[:, c]
+        undecided = _candidates_2d(x) if two_d else _candidates_1d(x)
+        kept = np.zeros_like(undecided)
+        while undecided.any():
+            v = np.where(undecided, x, -1.0).astype(x.dtype)
+            if two_d:
+                row_full = _window_max(v, -d, d, -1.0)
+                row_left = _window_max(v, -d, -1, -1.0)
+                square = np.swapaxes(_window_max(np.swapaxes(row_full, -1, -2), -d, d, -1.0), -1, -2)
+                above = np.swapaxes(_window_max(np.swapaxes(row_full, -1, -2), -d, -1, -1.0), -1, -2)
+                earlier = np.maximum(above, row_left)
+            else:
+                square = _window_max(v, -d, d, -1.0)
+                earlier = _window_max(v, -d, -1, -1.0)
+            winners = undecided & (v >= square) & (earlier < v)
+            kept |= winners
+            near = _window_count(winners, d)
+            if two_d:
+                near = np.swapaxes(_window_count(np.swapaxes(near > 0, -1, -2), d), -1, -2)
+            undecided &= near == 0
+        out[:, c] = np.where(kept, x, 0)
+    return out
+
+
+def apply_activation_np(name: str, s: np.ndarray, kernel_sizes: PerKernel) -> np.ndarray:
+    """The activation ``name`` with the paper's parameter from each kernel size (see activations)."""
+    from sancodec.spec import _canonical_activation
+
+    canonical = _canonical_activation(name)
+    if canonical == "identity":
+        return identity(s)
+    m = _per_kernel(kernel_sizes, s.shape[1], "m")
+    if canonical == "max_activations":
+        k = np.ones_like(m)
+        for size in s.shape[2:]:
+            k = k * (size // m)
+        return max_activations(s, np.maximum(k, 1))
+    if canonical == "max_pool_indices":
+        return max_pool_indices(s, m)
+    return peaks(s, m)
