@@ -102,6 +102,8 @@ class SanRuntime:
         self.providers = self._enc.get_providers()
         self.dtype = np.float16 if meta.get("precision") == "float16" else np.float32
         self._select = _Selector(self.activations, self.kernel_sizes)
+        sparse_ok = self.dim == 1 and self.dtype == np.float32
+        self._kernels = _graph_kernels(self._dec, self.kernel_sizes) if sparse_ok else []
         log.info("onnxruntime providers: %s", ", ".join(self.providers))
 
     @classmethod
@@ -132,9 +134,49 @@ class SanRuntime:
         return self._select(self.similarity(x))
 
     def decode(self, alpha: np.ndarray) -> np.ndarray:
-        """Reconstruction ``x_hat (batch, n…)`` from activations."""
+        """Reconstruction ``x_hat (batch, n…)`` from activations.
+
+        Sparse 1-D activations (under 5 % non-zero, the usual case) are placed by a
+        scatter-add, O(A·m) instead of the graph's dense O(n·m) convolution; the
+        two agree to float32 rounding (tested).
+        """
+        alpha = np.asarray(alpha)
+        if self.dim == 1 and self.dtype == np.float32 and np.count_nonzero(alpha) < 0.05 * alpha.size:
+            return _scatter_decode(alpha, self._kernels)
         (x_hat,) = self._dec.run(None, {"alpha": np.ascontiguousarray(alpha, dtype=self.dtype)})
         return x_hat.astype(np.float32)
+
+
+def _graph_kernels(decoder: Any, sizes: tuple[int, ...]) -> list[np.ndarray]:
+    """Each kernel of its own size, read back by probing the decoder graph with unit spikes."""
+    big = max(sizes)
+    n = 2 * big + 1
+    probe = np.zeros((len(sizes), len(sizes), n), dtype=np.float32)
+    for i in range(len(sizes)):
+        probe[i, i, big] = 1.0
+    (resp,) = decoder.run(None, {"alpha": probe})
+    out = []
+    for i, m in enumerate(sizes):
+        start = big - same_padding(m)[0]
+        out.append(resp[i, start : start + m].astype(np.float32))
+    return out
+
+
+def _scatter_decode(alpha: np.ndarray, kernels: list[np.ndarray]) -> np.ndarray:
+    """x_hat = Σ_k Σ_t alpha[k, t] w_k placed by the convention: one bincount over every
+    (activation, kernel tap) pair, O(A·m) work instead of the dense O(n·m) convolution."""
+    batch, _, n = alpha.shape
+    flat = np.zeros(batch * n, dtype=np.float64)
+    for k, w in enumerate(kernels):
+        b, t = np.nonzero(alpha[:, k])
+        if t.size == 0:
+            continue
+        taps = np.arange(len(w)) - same_padding(len(w))[0]
+        idx = t[:, None] + taps[None, :]
+        ok = (idx >= 0) & (idx < n)
+        weights = alpha[b, k, t].astype(np.float64)[:, None] * w.astype(np.float64)[None, :]
+        flat += np.bincount((b[:, None] * n + idx)[ok], weights=weights[ok], minlength=batch * n)
+    return flat.reshape(batch, n).astype(np.float32)
 
 
 def _source(value: str | os.PathLike[str] | bytes) -> str | bytes:

@@ -95,18 +95,6 @@ def max_pool_indices(s: np.ndarray, m: PerKernel) -> np.ndarray:
     return out
 
 
-def _shift(x: np.ndarray, offset: int, fill: float) -> np.ndarray:
-    """``out[..., i] = x[..., i + offset]`` with ``fill`` outside."""
-    out = np.full_like(x, fill)
-    n = x.shape[-1]
-    if offset >= 0:
-        if offset < n:
-            out[..., : n - offset] = x[..., offset:]
-    elif -offset < n:
-        out[..., -offset:] = x[..., : n + offset]
-    return out
-
-
 def _window_max(x: np.ndarray, lo: int, hi: int, fill: float) -> np.ndarray:
     """Max over ``x[..., i+lo : i+hi+1]`` along the last axis (sparse table, O(n log w))."""
     span = hi - lo + 1
@@ -117,7 +105,9 @@ def _window_max(x: np.ndarray, lo: int, hi: int, fill: float) -> np.ndarray:
     n = x.shape[-1]
     table = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(pad, pad)], constant_values=fill)
     for k in range(level):
-        table = np.maximum(table, _shift(table, 1 << k, fill))
+        step = 1 << k
+        # table[i] = max(table[i], table[i + step]); the tail keeps its value (everything >= fill).
+        np.maximum(table[..., :-step], table[..., step:], out=table[..., :-step])
     a, b = lo + pad, hi - (1 << level) + 1 + pad
     return np.maximum(table[..., a : a + n], table[..., b : b + n])
 
@@ -125,10 +115,10 @@ def _window_max(x: np.ndarray, lo: int, hi: int, fill: float) -> np.ndarray:
 def _window_count(x: np.ndarray, d: int) -> np.ndarray:
     """Number of true values within +-d along the last axis (cumulative-sum box filter)."""
     n = x.shape[-1]
-    csum = np.zeros(x.shape[:-1] + (n + 1,), dtype=np.int64)
-    np.cumsum(x, axis=-1, out=csum[..., 1:])
-    pos = np.arange(n)
-    return csum[..., np.minimum(pos + d + 1, n)] - csum[..., np.maximum(pos - d, 0)]
+    ext = np.zeros(x.shape[:-1] + (n + 2 * d + 1,), dtype=np.int64)
+    np.cumsum(x, axis=-1, out=ext[..., d + 1 : d + 1 + n])
+    ext[..., d + 1 + n :] = ext[..., d + n : d + n + 1]
+    return ext[..., 2 * d + 1 : 2 * d + 1 + n] - ext[..., :n]
 
 
 def _candidates_1d(s: np.ndarray) -> np.ndarray:
@@ -159,6 +149,58 @@ def _candidates_2d(s: np.ndarray) -> np.ndarray:
     return keep
 
 
+def _range_max(table: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """max(v[lo_i .. hi_i]) per element from a sparse table (-1 for an empty range)."""
+    length = hi - lo + 1
+    empty = length <= 0
+    level = np.zeros(len(lo), dtype=np.int64)
+    level[~empty] = np.floor(np.log2(length[~empty])).astype(np.int64)
+    stacked = np.stack(table)
+    a = np.clip(lo, 0, stacked.shape[1] - 1)
+    b = np.clip(hi - (1 << level) + 1, 0, stacked.shape[1] - 1)
+    out = np.maximum(stacked[level, a], stacked[level, b])
+    out[empty] = -1.0
+    return out
+
+
+def _peaks_1d(x: np.ndarray, d: int) -> np.ndarray:
+    """Exact Peaks on (batch, n) maps, worked on the compacted candidate list.
+
+    Candidates of all rows go into one increasing list of global positions (rows
+    spaced apart by more than d); each candidate's ``+-d`` window is a contiguous
+    index range found by ``searchsorted``, and range maxima come from a sparse table.
+    """
+    cand = _candidates_1d(x)
+    rows, cols = np.nonzero(cand)
+    out = np.zeros_like(x)
+    if rows.size == 0:
+        return out
+    values = x[rows, cols].astype(np.float64)
+    where = rows * (x.shape[-1] + 2 * d + 2) + cols
+    idx = np.arange(len(where))
+    lo = np.searchsorted(where, where - d, side="left")
+    hi = np.searchsorted(where, where + d, side="right") - 1
+    levels = int(np.floor(np.log2(max(int((hi - lo).max()) + 1, 1))))
+    undecided = np.ones(len(where), dtype=bool)
+    kept = np.zeros(len(where), dtype=bool)
+    while undecided.any():
+        v = np.where(undecided, values, -1.0)
+        table = [v]
+        for k in range(levels):
+            step = 1 << k
+            nxt = table[-1].copy()
+            np.maximum(nxt[:-step], table[-1][step:], out=nxt[:-step])
+            table.append(nxt)
+        square = _range_max(table, lo, hi)
+        earlier = _range_max(table, lo, idx - 1)
+        winners = undecided & (v >= square) & (earlier < v)
+        kept |= winners
+        csum = np.concatenate([[0], np.cumsum(winners)])
+        undecided &= (csum[hi + 1] - csum[lo]) == 0
+    out[rows[kept], cols[kept]] = x[rows[kept], cols[kept]]
+    return out
+
+
 def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
     """Exact greedy Peaks (parallel rounds), as :func:`sancodec.activations.peaks`."""
     s = _check(s)
@@ -168,7 +210,10 @@ def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
     for c in range(s.shape[1]):
         d = int(dd[c])
         x = s[:, c]
-        undecided = _candidates_2d(x) if two_d else _candidates_1d(x)
+        if not two_d:
+            out[:, c] = _peaks_1d(x, d)
+            continue
+        undecided = _candidates_2d(x)
         kept = np.zeros_like(undecided)
         while undecided.any():
             v = np.where(undecided, x, -1.0).astype(x.dtype)

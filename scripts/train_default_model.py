@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sancodec.export import export_model
 
 from sancodec import save_model
 from sancodec.loaders import read_channel
 from sancodec.model import SAN
 from sancodec.segments import standardize
-from sancodec.export import export_model
 from sancodec.train import fit, sweep
 
 RECORDS = [("wfdb/test01_00s", range(4)), ("wfdb/a103l", range(2))]

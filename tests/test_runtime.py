@@ -1,0 +1,191 @@
+"""ONNX export and the torch-free runtime: parity with torch, a second runtime, packaging, no torch."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from onnx.reference import ReferenceEvaluator
+from sancodec.export import OPSET, build_decoder, build_encoder, export_model
+
+import sancodec
+from sancodec import SanConfigError, read_signal
+from sancodec.model import SAN
+from sancodec.runtime import NumpyEngine, SanRuntime
+
+ACTS = ["identity", "max_activations", "max_pool_indices", "peaks"]
+
+
+def _pair(spec):
+    return SanRuntime.from_spec(spec, providers="cpu")
+
+
+@pytest.mark.parametrize("activation", ACTS)
+@pytest.mark.parametrize("sizes", [[7], [8], [5, 12]])
+@pytest.mark.parametrize("n", [3, 50, 101])
+def test_torch_and_onnxruntime_agree_1d(activation, sizes, n):
+    model = SAN(sizes, activation, seed=sum(sizes) + n)
+    spec = model.to_spec()
+    x = np.random.default_rng(n).normal(size=(3, n)).astype(np.float32)  # batch > 1; n < m, n % m != 0
+    with torch.no_grad():
+        x_hat_t, alpha_t = model(torch.from_numpy(x))
+    rt = _pair(spec)
+    alpha = rt.encode(x)
+    a_t = alpha_t.numpy()
+    np.testing.assert_array_equal(alpha != 0, a_t != 0)
+    np.testing.assert_allclose(alpha, a_t, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rt.decode(alpha), x_hat_t.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ACTS)
+@pytest.mark.parametrize("sizes", [[3], [4], [2, 5]])
+def test_torch_and_onnxruntime_agree_2d(activation, sizes):
+    model = SAN(sizes, activation, dim=2, seed=3)
+    x = np.random.default_rng(1).normal(size=(2, 13, 9)).astype(np.float32)
+    with torch.no_grad():
+        x_hat_t, alpha_t = model(torch.from_numpy(x))
+    rt = _pair(model.to_spec())
+    alpha = rt.encode(x)
+    np.testing.assert_array_equal(alpha != 0, alpha_t.numpy() != 0)
+    np.testing.assert_allclose(alpha, alpha_t.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rt.decode(alpha), x_hat_t.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_graphs_give_the_same_outputs_on_a_second_runtime(dim):
+    spec = SAN([3, 6], "peaks", dim=dim, seed=2).to_spec()
+    shape = (2, 40) if dim == 1 else (2, 9, 11)
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    enc, dec = build_encoder(spec), build_decoder(spec)
+    s_ref = ReferenceEvaluator(enc).run(None, {"x": x})[0]
+    rt = _pair(spec)
+    np.testing.assert_allclose(rt.similarity(x), s_ref, rtol=1e-5, atol=1e-5)
+    alpha = rt.encode(x)
+    np.testing.assert_allclose(rt.decode(alpha), ReferenceEvaluator(dec).run(None, {"alpha": alpha})[0],
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_numpy_engine_matches_onnxruntime():
+    spec = SAN([9, 20], ["peaks", "max_pool_indices"], seed=1).to_spec()
+    x = np.random.default_rng(2).normal(size=(2, 500)).astype(np.float32)
+    np.testing.assert_allclose(NumpyEngine(spec).similarity(x), _pair(spec).similarity(x), rtol=1e-4, atol=1e-5)
+
+
+def test_exported_files_are_checked_self_contained_and_labelled(tmp_path):
+    spec = SAN([11, 6], ["peaks", "identity"], seed=0).to_spec(normalization={"kind": "zscore"})
+    manifest = export_model(spec, tmp_path, fp16=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "decoder.onnx", "decoder_fp16.onnx", "encoder.onnx", "encoder_fp16.onnx", "manifest.json"]
+    for name in ("encoder.onnx", "decoder.onnx"):
+        model = onnx.load(str(tmp_path / name), load_external_data=False)
+        onnx.checker.check_model(model, full_check=True)
+        assert model.opset_import[0].version == OPSET >= 17
+        assert not any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+        props = {p.key: p.value for p in model.metadata_props}
+        assert props["model_sha256"] == spec.sha256()
+        assert json.loads(props["kernel_sizes"]) == [11, 6]
+        assert json.loads(props["activations"]) == ["peaks", "identity"]
+        assert json.loads(props["normalization"]) == {"kind": "zscore"}
+        assert props["sancodec_version"] == sancodec.__version__
+    assert json.loads((tmp_path / "manifest.json").read_text())["model_sha256"] == manifest["model_sha256"]
+    # Dynamic batch and length: one session serves any shape.
+    rt = SanRuntime.from_dir(tmp_path, providers="cpu")
+    for shape in [(1, 5), (4, 333)]:
+        assert rt.encode(np.ones(shape, np.float32)).shape == (shape[0], 2, shape[1])
+
+
+def test_fp16_variant_parity(tmp_path):
+    model = SAN([20, 20], "peaks", seed=4)
+    export_model(model.to_spec(), tmp_path, fp16=True)
+    x = np.random.default_rng(3).normal(size=(2, 2000)).astype(np.float32)
+    full = SanRuntime.from_dir(tmp_path, providers="cpu")
+    half = SanRuntime.from_dir(tmp_path, fp16=True, providers="cpu")
+    s32, s16 = full.similarity(x), half.similarity(x)
+    assert np.abs(s32 - s16).max() / np.abs(s32).max() < 5e-3
+    alpha = full.encode(x)
+    r32, r16 = full.decode(alpha), half.decode(alpha)
+    assert np.abs(r32 - r16).max() / np.abs(r32).max() < 5e-3
+
+
+def test_providers_and_log_line(caplog):
+    spec = SAN([5]).to_spec()
+    with caplog.at_level(logging.INFO, logger="sancodec"):
+        rt = SanRuntime.from_spec(spec)
+    assert "CPUExecutionProvider" in rt.providers
+    assert "onnxruntime providers" in caplog.text
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        with pytest.raises(SanConfigError, match="CUDA"):
+            SanRuntime.from_spec(spec, providers="cuda")
+    rt1 = SanRuntime.from_spec(spec, providers="cpu", threads=1)
+    assert rt1.encode(np.ones((1, 10), np.float32)).shape == (1, 1, 10)
+
+
+BLOCK_TORCH = textwrap.dedent(
+    """
+    import sys
+    class _NoTorch:
+        def find_spec(self, name, path=None, target=None):
+            if name == "torch" or name.startswith("torch."):
+                raise ImportError("torch is blocked in this test")
+            return None
+    sys.meta_path.insert(0, _NoTorch())
+    """
+)
+
+
+def test_san_round_trip_without_torch_matches_the_torch_path(tmp_path, mitdb_100):
+    script = BLOCK_TORCH + textwrap.dedent(
+        f"""
+        import sancodec, sancodec.runtime
+        sig = sancodec.read_signal({str(mitdb_100)!r}).slice(0, 70000)
+        data = sancodec.encode(sig, mode="lossy")
+        back = sancodec.decode(data)
+        lossless = sancodec.decode(sancodec.encode(sig, mode="lossless"))
+        assert (lossless.samples == sig.samples).all()
+        open({str(tmp_path / "out.san")!r}, "wb").write(data)
+        print("torch" in sys.modules, back.n_samples)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "70000"]
+
+    import sancodec.codec as codec
+
+    def torch_activations(spec, frames):
+        model = SAN.from_spec(spec).eval()
+        with torch.no_grad():
+            return model.encode(torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))).numpy()
+
+    sig = read_signal(mitdb_100).slice(0, 70000)
+    original = codec._san_activations
+    codec._san_activations = torch_activations
+    try:
+        torch_bytes = sancodec.encode(sig, mode="lossy")
+    finally:
+        codec._san_activations = original
+    assert (tmp_path / "out.san").read_bytes() == torch_bytes
+
+
+def test_importing_runtime_does_not_import_torch():
+    out = subprocess.run([sys.executable, "-c", "import sys, sancodec, sancodec.runtime, sancodec.sparse, "
+                          "sancodec.codec; print('torch' in sys.modules)"], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_sparse_decode_path_matches_the_decoder_graph():
+    spec = SAN([30, 41], "peaks", seed=8).to_spec()
+    rt = _pair(spec)
+    x = np.random.default_rng(4).normal(size=(3, 3000)).astype(np.float32)
+    alpha = rt.encode(x)
+    assert np.count_nonzero(alpha) < 0.05 * alpha.size  # the scatter path is taken
+    (graph,) = rt._dec.run(None, {"alpha": alpha})
+    np.testing.assert_allclose(rt.decode(alpha), graph, rtol=1e-5, atol=1e-5)
