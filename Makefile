@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data
 
-.PHONY: test lint bench clean model
+.PHONY: demo test lint bench clean model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[cpu,train,dev]'
 	touch $(STAMP)
+
+# Encode the bundled sample record (mitdb 100) with the bundled model, decode it, report.
+SAMPLE := sancodec/data/samples/100
+demo: $(STAMP)
+	@mkdir -p out
+	$(BIN)/sancodec encode $(SAMPLE) -o out/100.san --force
+	$(BIN)/sancodec info out/100.san
+	$(BIN)/sancodec decode out/100.san -o out/100_decoded --force
+	$(BIN)/sancodec report $(SAMPLE) out/100.san --plot out/100_lossless.png
+	$(BIN)/sancodec encode $(SAMPLE) -o out/100_lossy.san --mode lossy --force
+	$(BIN)/sancodec report $(SAMPLE) out/100_lossy.san --plot out/100_lossy.png
 
 test: $(STAMP)
 	$(BIN)/pytest -q

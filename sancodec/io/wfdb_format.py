@@ -64,9 +64,7 @@ def read_wfdb(base: Path) -> Signal:
         raise SanFormatError(f"{header}: record has no signals")
     if any(int(s or 1) != 1 for s in (head.samps_per_frame or [1])):
         raise SanFormatError(f"{header}: multi-frequency records (samples per frame > 1) are not supported")
-    for name in set(head.file_name or []):
-        if not (base.parent / name).exists():
-            raise SanFormatError(f"{header}: signal file {name} is missing")
+    _check_signal_files(base, head)
     try:
         rec = wfdb.rdrecord(str(base), physical=False, return_res=64)
     except Exception as exc:
@@ -97,6 +95,27 @@ def read_wfdb(base: Path) -> Signal:
         record_name=str(rec.record_name),
         annotations=annotations,
     )
+
+
+_BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5,
+                     "310": 4 / 3, "311": 4 / 3}
+
+
+def _check_signal_files(base: Path, head) -> None:  # head: wfdb.Record header
+    """Every signal file exists and, for fixed-size formats, is long enough for sig_len samples."""
+    need: dict[str, float] = {}
+    for name, fmt, offset in zip(head.file_name, head.fmt, head.byte_offset or [None] * head.n_sig):
+        path = base.parent / name
+        if not path.exists():
+            raise SanFormatError(f"{base}.hea: signal file {name} is missing")
+        per = _BYTES_PER_SAMPLE.get(str(fmt))
+        if per is None or not head.sig_len:
+            continue
+        need[name] = need.get(name, float(offset or 0)) + per * head.sig_len
+    for name, expected in need.items():
+        size = (base.parent / name).stat().st_size
+        if size < int(expected):
+            raise SanFormatError(f"{base.parent / name}: signal file is truncated ({size} of {int(expected)} bytes)")
 
 
 def _read_annotations(base: Path, ext: str) -> Annotations:

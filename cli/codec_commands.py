@@ -1,0 +1,257 @@
+"""``encode``, ``decode``, ``info`` and ``report``: recordings <-> .san files."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sancodec.cli.app import app, boundary, check_output
+
+from sancodec.errors import SanConfigError, SanFormatError
+
+console = Console()
+MODES = "lossy | near-lossless | lossless"
+
+
+def _default_san_path(source: Path) -> Path:
+    name = source.name
+    for suffix in (".hea", ".dat", ".npy", ".csv"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return source.with_name(name + ".san")
+
+
+def _pick_channels(signal, channels: str | None):
+    if not channels:
+        return signal
+    from sancodec.signal import Signal
+
+    try:
+        wanted = [int(c) for c in channels.split(",")]
+    except ValueError:
+        raise SanConfigError(f"--channels takes comma-separated indices, got {channels!r}") from None
+    if not wanted or any(not 0 <= c < signal.n_channels for c in wanted):
+        raise SanConfigError(f"--channels {channels} outside 0..{signal.n_channels - 1}")
+    head = signal.header_dict()
+    for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
+        if head[key] is not None:
+            head[key] = [head[key][c] for c in wanted]
+    return Signal.from_header(head, signal.samples[:, wanted])
+
+
+@app.command()
+@boundary
+def encode(
+    input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), .npy or .csv."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input)."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON (default: the bundled ECG model)."),
+    mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
+    max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units (ADC units)."),
+    channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
+    fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
+    frame_len: int = typer.Option(1 << 15, help="Samples per frame (random-access granularity)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing output."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Compress a recording into a .san file."""
+    from sancodec._atomic import write_bytes_atomic
+    from sancodec.codec import encode as encode_signal
+    from sancodec.io import read_signal
+    from sancodec.models import default_model
+    from sancodec.spec import load_model
+
+    out = output or _default_san_path(input)
+    check_output(out, force)
+    signal = _pick_channels(read_signal(input, fs=fs), channels)
+    spec = load_model(model) if model else default_model()
+    started = time.perf_counter()
+    if not quiet and signal.n_samples > 4 * frame_len:
+        with console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
+            data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len)
+    else:
+        data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len)
+    seconds = time.perf_counter() - started
+    write_bytes_atomic(out, data)
+    summary = {
+        "input": str(input), "output": str(out), "mode": mode, "samples": signal.n_samples,
+        "channels": signal.n_channels, "bytes": len(data),
+        "bits_per_sample": round(8 * len(data) / signal.samples.size, 4),
+        "cr_vs_16bit": round(signal.samples.size * 2 / len(data), 3), "seconds": round(seconds, 3),
+    }
+    if json_out:
+        typer.echo(json.dumps(summary))
+    elif not quiet:
+        console.print(f"[bold]{out}[/]: {len(data)} bytes, {summary['bits_per_sample']} bits/sample, "
+                      f"{summary['cr_vs_16bit']}x smaller than 16-bit samples ({mode}, {seconds:.2f} s)")
+
+
+@app.command()
+@boundary
+def decode(
+    input: Path = typer.Argument(..., help="A .san file."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB)."),
+    format: str | None = typer.Option(None, "--format", help="wfdb | npy | csv (default: WFDB, as the source)."),
+    start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
+    end: int | None = typer.Option(None, help="Sample after the last one to decode."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Restore a recording from a .san file (original digital format by default)."""
+    from sancodec.codec import decode_file
+    from sancodec.io import write_signal
+    from sancodec.spec import load_model
+
+    data = _read_san(input)
+    decoded = decode_file(data, start, end, model=load_model(model) if model else None)
+    fmt = (format or "wfdb").lower()
+    base = output or input.with_name(input.stem + "_decoded")
+    target = base.with_suffix(f".{fmt}") if fmt in ("npy", "csv") and base.suffix != f".{fmt}" else base
+    check_output(target.with_name(target.name + ".hea") if fmt == "wfdb" else target, force)
+    files = write_signal(decoded.signal, target, format=fmt)
+    if not quiet:
+        console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {decoded.signal.n_channels} from "
+                      f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
+
+
+def _read_san(path: Path) -> bytes:
+    if path.is_dir():
+        raise SanFormatError(f"{path}: is a directory, not a .san file")
+    if not path.exists():
+        raise SanFormatError(f"{path}: no such file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SanFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _named(message: str, path: Path) -> str:
+    return message if message.startswith(str(path)) else f"{path}: {message}"
+
+
+@app.command()
+@boundary
+def info(
+    input: Path = typer.Argument(..., help="A .san file."),
+    json_out: bool = typer.Option(False, "--json", help="Print the header as JSON."),
+) -> None:
+    """Show a .san file's header, channels, mode, model, frames and size."""
+    from sancodec.codec import read_info
+
+    try:
+        details = read_info(_read_san(input))
+    except SanFormatError as exc:
+        raise SanFormatError(_named(str(exc), input)) from None
+    head = details["header"]
+    if json_out:
+        typer.echo(json.dumps({**details, "version": list(details["version"])}))
+        return
+    sig = head["signal"]
+    model = head.get("model") or {}
+    table = Table(title=f"{input} ({details['bytes']} bytes, format {details['version'][0]}.{details['version'][1]})")
+    table.add_column("field")
+    table.add_column("value")
+    rows = [
+        ("mode", head["mode"] + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")),
+        ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
+        ("frames", f"{details['frames']} of {head['frame_len']} samples"),
+        ("bits per sample", f"{8 * details['bytes'] / (head['n_samples'] * head['n_channels']):.3f}"),
+        ("model", (model.get("sha256", "")[:16] + ("… (embedded)" if model.get("spec") else "… (referenced)"))
+         if model else "none (no frame uses the SAN)"),
+        ("annotations", ", ".join(f"{a['extension']}: {a['count']}" for a in sig.get("annotations", [])) or "none"),
+    ]
+    for i, name in enumerate(sig["channel_names"]):
+        fmt = sig["fmt"][i] if sig.get("fmt") else "-"
+        rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}"))
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+@boundary
+def report(
+    input: Path = typer.Argument(..., help="The original recording."),
+    san: Path | None = typer.Argument(None, help="Its .san file (default: encode now, in memory)."),
+    mode: str = typer.Option("lossless", help=f"Mode when encoding now: {MODES}."),
+    max_error: float | None = typer.Option(None, help="near-lossless bound when encoding now."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
+) -> None:
+    """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""
+    from sancodec.baselines import baseline_sizes
+    from sancodec.codec import encode as encode_signal
+    from sancodec.io import read_signal
+    from sancodec.io.wfdb_format import find_wfdb_base
+    from sancodec.report import make_report
+
+    signal = read_signal(input)
+    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error)
+    base = find_wfdb_base(input)
+    if base is not None:
+        files = base.parent.glob(base.name + ".*")
+        original_bytes = sum(f.stat().st_size for f in files if f.suffix in (".dat", ".mat"))
+    else:
+        original_bytes = input.stat().st_size
+    rep = make_report(signal, data, original_bytes=original_bytes or None)
+    sizes = baseline_sizes(signal)
+    if plot is not None:
+        _plot(signal, data, plot)
+    if json_out:
+        typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes}))
+        return
+    n = signal.samples.size
+    table = Table(title=f"{input}: {signal.n_samples} x {signal.n_channels} samples")
+    for col in ("encoding", "bytes", "bits/sample", "CR vs 16-bit"):
+        table.add_column(col, justify="right" if col != "encoding" else "left")
+    for name, size in {**sizes, f".san ({rep.mode})": len(data)}.items():
+        if size is None:
+            table.add_row(name, "n/a", "", "")
+        else:
+            table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{n * 2 / size:.2f}")
+    console.print(table)
+    console.print(
+        f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   max |error| {rep.max_abs_error:g}\n"
+        f"paper's metric: CR⁻¹ {rep.cr_inv_paper:.4f}  L̃ {rep.l_tilde:.4f}  φ {rep.phi:.4f}  "
+        f"({rep.activations} activations, W = {rep.kernel_sizes_sum})"
+    )
+
+
+def _plot(signal, data: bytes, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sancodec._atomic import write_bytes_atomic
+    from sancodec.codec import decode_file
+
+    decoded = decode_file(data)
+    spec_dict = (decoded.header.get("model") or {}).get("spec")
+    n = min(signal.n_samples, int(signal.fs * 5) or 2000)
+    t = range(n)
+    x, y = signal.samples[:n, 0], decoded.signal.samples[:n, 0]
+    fig, axes = plt.subplots(4, 1, figsize=(10, 9))
+    axes[0].plot(t, x, lw=0.8)
+    axes[0].set_title(f"original, channel 0 ({signal.channel_names[0]})")
+    axes[1].plot(t, y, lw=0.8, color="tab:orange")
+    axes[1].set_title(f"decoded ({decoded.header['mode']})")
+    axes[2].plot(t, x - y, lw=0.8, color="tab:red")
+    axes[2].set_title("residual (original - decoded)")
+    if spec_dict:
+        for i, k in enumerate(spec_dict["kernels"]):
+            axes[3].plot(k, label=f"kernel {i} ({spec_dict['activations'][i]}, m={len(k)})")
+        axes[3].legend(fontsize=8)
+    axes[3].set_title("SAN kernels" if spec_dict else "no SAN kernels used by this file")
+    fig.tight_layout()
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())

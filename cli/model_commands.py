@@ -1,0 +1,141 @@
+"""``train``, ``sweep`` and ``export``: make and ship SAN models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from sancodec.cli.app import app, boundary, check_output
+
+from sancodec.errors import SanConfigError
+
+
+def _segments(records: list[Path], channels: list[int], length: int):
+    import numpy as np
+
+    from sancodec.loaders import read_channel
+    from sancodec.segments import standardize
+
+    parts = []
+    for record in records:
+        for ch in channels:
+            x = read_channel(record, ch)
+            usable = len(x) // length * length
+            if usable:
+                parts.append(standardize(x[:usable].reshape(-1, length)))
+    if not parts:
+        raise SanConfigError(f"no record is at least {length} samples long")
+    segs = np.concatenate(parts)
+    if len(segs) < 2:
+        raise SanConfigError("need at least 2 segments (one for validation); give longer or more records")
+    val = np.arange(len(segs)) % 5 == 4
+    if not val.any():
+        val[-1] = True
+    return segs[~val], segs[val]
+
+
+@app.command()
+@boundary
+def train(
+    records: list[Path] = typer.Argument(..., help="WFDB records, .npy or .csv files to learn from."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model file to write (JSON)."),
+    activation: str = typer.Option("peaks", help="identity | max_activations | max_pool_indices | peaks."),
+    kernels: int = typer.Option(2, help="Number of kernels q."),
+    m: list[int] = typer.Option([20], "--m", help="Kernel size; repeat to give each kernel its own."),
+    channel: list[int] = typer.Option([0], "--channel", help="Channel index; repeat for several."),
+    segment: int = typer.Option(1000, help="Segment length (each segment is z-scored on its own)."),
+    epochs: int = typer.Option(20, help="Training epochs (the best one on validation φ̄ is kept)."),
+    batch_size: int = typer.Option(8, help="Mini-batch size."),
+    device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+    seed: int = typer.Option(0, help="Random seed."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing model file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Train a SAN (MAE, Adam 0.01), keep its best epoch by validation φ̄, save it."""
+    from sancodec.model import SAN
+    from sancodec.spec import save_model
+    from sancodec.train import fit
+
+    check_output(output, force)
+    sizes = m * kernels if len(m) == 1 else m
+    if len(sizes) != kernels:
+        raise SanConfigError(f"--m was given {len(m)} times for --kernels {kernels}")
+    train_set, val_set = _segments(records, channel, segment)
+    model = SAN(sizes, activation, seed=seed)
+    result = fit(model, train_set, val_set, epochs=epochs, batch_size=batch_size, seed=seed, device=device,
+                 progress=not quiet)
+    spec = model.to_spec(normalization={"kind": "zscore"}, metadata={
+        "trained_on": [str(r) for r in records], "channels": channel, "segment": segment,
+        "best_epoch": int(result.best_epoch[0]), "validation_phi": round(float(result.best_val_phi[0]), 4),
+        "device": result.device,
+    })
+    save_model(spec, output)
+    if not quiet:
+        typer.echo(f"{output}: q={kernels} {activation} m={sizes}, best epoch {int(result.best_epoch[0])}, "
+                   f"validation φ̄ {result.best_val_phi[0]:.4f} on {result.device}"
+                   + (f"; dead kernels {result.dead_kernels}" if result.dead_kernels else ""))
+
+
+@app.command()
+@boundary
+def sweep(
+    record: Path = typer.Argument(..., help="WFDB record (base path, .hea or .dat), .npy or .csv."),
+    channel: int = typer.Option(0, help="Channel index."),
+    activation: list[str] | None = typer.Option(None, "--activation", "-a",
+                                                help="Repeat for several; default all four."),
+    m_min: int = typer.Option(1, help="Smallest kernel size."),
+    m_max: int = typer.Option(250, help="Largest kernel size."),
+    epochs: int = typer.Option(20, help="Epochs per model."),
+    batch_size: int = typer.Option(2, help="Mini-batch size."),
+    seeds: int = typer.Option(1, help="Seeds to average (selection uses their mean)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    csv_out: Path | None = typer.Option(None, "--csv", help="Write every row as CSV here."),
+    json_out: bool = typer.Option(False, "--json", help="Print the selected rows as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Kernel-size sweep with the paper's Table I protocol (12 x 1000 samples, 6/2/4 split, φ̄ selection)."""
+    from dataclasses import asdict
+
+    from sancodec._atomic import write_text_atomic
+    from sancodec.activations import ACTIVATIONS
+    from sancodec.loaders import read_channel
+    from sancodec.segments import paper_segments
+    from sancodec.train import sweep as run_sweep
+
+    if m_min < 1 or m_max < m_min:
+        raise SanConfigError(f"need 1 <= --m-min <= --m-max, got {m_min}..{m_max}")
+    train_set, val_set, test_set = paper_segments(read_channel(record, channel))
+    result = run_sweep(
+        train_set, val_set, test_set, activations=activation or ACTIVATIONS,
+        kernel_sizes=range(m_min, m_max + 1), epochs=epochs, batch_size=batch_size,
+        seeds=tuple(range(seeds)), device=device, progress=not quiet,
+    )
+    if csv_out is not None:
+        write_text_atomic(csv_out, result.to_csv())
+    if json_out:
+        typer.echo(json.dumps({k: asdict(v) for k, v in result.selected().items()}))
+        return
+    typer.echo(result.to_markdown())
+    typer.echo(f"{result.seconds:.1f} s on {result.device}")
+
+
+@app.command()
+@boundary
+def export(
+    model: Path = typer.Argument(..., help="Model file (JSON) to export."),
+    out_dir: Path = typer.Argument(..., help="Folder for encoder.onnx, decoder.onnx and manifest.json."),
+    fp16: bool = typer.Option(False, "--fp16", help="Also write float16 graphs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+) -> None:
+    """Export a model to ONNX for onnxruntime-only devices."""
+    from sancodec.spec import load_model
+
+    try:
+        from sancodec.export import export_model
+    except ImportError:  # pragma: no cover - depends on the install
+        raise SanConfigError("exporting needs the onnx package: pip install sancodec[train]") from None
+    manifest = export_model(load_model(model), out_dir, fp16=fp16)
+    if not quiet:
+        sizes = {name: (out_dir / name).stat().st_size for name in manifest["files"].values()}
+        typer.echo(f"{out_dir}: " + ", ".join(f"{k} ({v} bytes)" for k, v in sizes.items()) + ", manifest.json")

@@ -1,0 +1,178 @@
+"""The command line: every command through CliRunner, the installed entry point, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sancodec import read_signal
+from sancodec.cli import app
+
+DATA = Path(__file__).parent / "data"
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def copy_record(tmp_path: Path, name: str = "test01_00s") -> Path:
+    for f in DATA.glob(f"{name}.*"):
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path / name
+
+
+def test_encode_info_decode_lossless(tmp_path):
+    rec = copy_record(tmp_path)
+    res = run("encode", rec, "--json")
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    san = Path(summary["output"])
+    assert san == tmp_path / "test01_00s.san" and summary["mode"] == "lossless"
+    res = run("info", san)
+    assert res.exit_code == 0 and "lossless" in res.stdout and "4000 x 4" in res.stdout
+    info = json.loads(run("info", san, "--json").stdout)
+    assert info["header"]["n_channels"] == 4 and info["frames"] == 1
+    res = run("decode", san, "-o", tmp_path / "back")
+    assert res.exit_code == 0, res.output
+    np.testing.assert_array_equal(read_signal(tmp_path / "back").samples, read_signal(rec).samples)
+
+
+def test_encode_modes_channels_and_range_decode(tmp_path):
+    rec = copy_record(tmp_path)
+    out = tmp_path / "n.san"
+    assert run("encode", rec, "-o", out, "--mode", "near-lossless", "--max-error", "3", "--channels", "0,2",
+               "-q").exit_code == 0
+    res = run("decode", out, "-o", tmp_path / "part.npy", "--format", "npy", "--start", "100", "--end", "900")
+    assert res.exit_code == 0, res.output
+    part = np.load(tmp_path / "part.npy")
+    original = read_signal(rec).samples[100:900][:, [0, 2]]
+    assert part.shape == (800, 2) and np.abs(part - original).max() <= 3
+    assert run("decode", out, "-o", tmp_path / "c.csv", "--format", "csv").exit_code == 0
+    names = read_signal(rec).channel_names
+    lines = (tmp_path / "c.csv").read_text().splitlines()
+    assert lines[0] == f"{names[0]},{names[2]}" and len(lines) == 4001
+
+
+def test_report_json_and_plot(tmp_path, mitdb_100):
+    res = run("report", mitdb_100, "--json", "--plot", tmp_path / "p.png")
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.stdout)
+    assert rep["mode"] == "lossless" and rep["max_abs_error"] == 0
+    assert rep["n_samples"] == 650000 and rep["n_channels"] == 2
+    assert rep["bits_per_sample"] < rep["baselines"]["raw 16-bit"] * 8 / 1.3e6
+    for key in ("gzip -9", "bz2 -9", "FLAC -8", "zstd -19"):
+        assert key in rep["baselines"]
+    assert rep["original_bytes"] == 1950000
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = run("report", mitdb_100, "--mode", "lossy")
+    assert res.exit_code == 0 and "PRDN" in res.stdout and ".san (lossy)" in res.stdout
+
+
+def test_train_export_sweep(tmp_path):
+    rec = copy_record(tmp_path)
+    model = tmp_path / "m.json"
+    res = run("train", rec, "-o", model, "--m", "15", "--kernels", "2", "--epochs", "2", "--channel", "0",
+              "--channel", "1", "-q", "--device", "cpu")
+    assert res.exit_code == 0, res.output
+    assert json.loads(model.read_text())["kernel_sizes"] == [15, 15]
+    res = run("export", model, tmp_path / "onnx")
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in (tmp_path / "onnx").iterdir()} == {"encoder.onnx", "decoder.onnx", "manifest.json"}
+    san = tmp_path / "x.san"
+    assert run("encode", rec, "-o", san, "--model", model, "--mode", "lossy", "-q").exit_code == 0
+    np.save(tmp_path / "long.npy", np.random.default_rng(0).normal(size=12000).cumsum())
+    res = run("sweep", tmp_path / "long.npy", "-a", "peaks", "--m-max", "5", "--epochs", "1", "--json", "-q")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["peaks"]["m"] in range(1, 6)
+
+
+@pytest.mark.parametrize(
+    "case, code, message",
+    [
+        ("missing", 1, "no such"),
+        ("directory", 1, "directory"),
+        ("truncated", 1, "truncated"),
+        ("hea_without_dat", 1, "missing"),
+        ("corrupt_san", 1, "checksum"),
+        ("unknown_ext", 1, "unknown file type"),
+        ("negative_error", 2, "max-error"),
+        ("unwritable", 1, "permission denied|not writable|read-only"),
+        ("exists", 2, "--force"),
+    ],
+)
+def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
+    rec = copy_record(tmp_path)
+    args: list = ["encode", rec, "-o", tmp_path / "o.san"]
+    if case == "missing":
+        args[1] = tmp_path / "nope.dat"
+    elif case == "directory":
+        args[1] = tmp_path
+    elif case == "truncated":
+        dat = tmp_path / "test01_00s.dat"
+        dat.write_bytes(dat.read_bytes()[:1000])
+    elif case == "hea_without_dat":
+        (tmp_path / "test01_00s.dat").unlink()
+    elif case == "corrupt_san":
+        assert run("encode", rec, "-o", tmp_path / "ok.san", "-q").exit_code == 0
+        data = bytearray((tmp_path / "ok.san").read_bytes())
+        data[len(data) // 2] ^= 0x10
+        (tmp_path / "bad.san").write_bytes(bytes(data))
+        args = ["decode", tmp_path / "bad.san", "-o", tmp_path / "out"]
+    elif case == "unknown_ext":
+        (tmp_path / "x.edf").write_bytes(b"0")
+        args[1] = tmp_path / "x.edf"
+    elif case == "negative_error":
+        args += ["--mode", "near-lossless", "--max-error", "-1"]
+    elif case == "unwritable":
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        args[3] = locked / "o.san"
+        if shutil.which("id") and subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
+            # root ignores directory permissions: make the target an existing directory instead
+            (locked / "o.san").mkdir()
+            args += ["--force"]
+            message = "directory"
+    elif case == "exists":
+        (tmp_path / "o.san").write_bytes(b"keep me")
+    res = run(*args)
+    assert res.exit_code == code, res.output
+    err = res.stderr.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in res.output
+    import re
+
+    assert re.search(message, err, re.IGNORECASE), err
+    leftovers = [p.name for p in tmp_path.rglob("*") if p.name.startswith(".") and p.suffix == ".tmp"]
+    assert leftovers == []
+    if case == "exists":
+        assert (tmp_path / "o.san").read_bytes() == b"keep me"
+
+
+def test_installed_entry_point_round_trip(tmp_path, mitdb_100):
+    exe = str(Path(sys.executable).with_name("sancodec"))
+    san = tmp_path / "100.san"
+    steps = [
+        [exe, "encode", str(mitdb_100), "-o", str(san)],
+        [exe, "info", str(san)],
+        [exe, "decode", str(san), "-o", str(tmp_path / "back")],
+        [exe, "report", str(mitdb_100), str(san), "--json"],
+    ]
+    outputs = []
+    for cmd in steps:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, (cmd, out.stderr)
+        outputs.append(out.stdout)
+    assert json.loads(outputs[-1])["max_abs_error"] == 0
+    original, back = read_signal(mitdb_100), read_signal(tmp_path / "back")
+    np.testing.assert_array_equal(back.samples, original.samples)
+    assert back.annotations[0].equals(original.annotations[0])
+    bad = subprocess.run([exe, "decode", str(tmp_path / "none.san")], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
