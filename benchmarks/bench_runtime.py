@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 import torch
-from sancodec.export import export_model
 
 from sancodec.activations import ACTIVATIONS
+from sancodec.export import export_model
 from sancodec.loaders import read_channel
 from sancodec.model import SAN
 from sancodec.runtime import SanRuntime

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from sancodec.cli.app import app, boundary, check_output
 
+from sancodec.cli.app import app, boundary, check_output
 from sancodec.errors import SanConfigError, SanFormatError
 
 console = Console()

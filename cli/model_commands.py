@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import typer
-from sancodec.cli.app import app, boundary, check_output
 
+from sancodec.cli.app import app, boundary, check_output
 from sancodec.errors import SanConfigError
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sancodec.export import export_model
 
 from sancodec import save_model
+from sancodec.export import export_model
 from sancodec.loaders import read_channel
 from sancodec.model import SAN
 from sancodec.segments import standardize

@@ -14,10 +14,10 @@ import onnxruntime as ort
 import pytest
 import torch
 from onnx.reference import ReferenceEvaluator
-from sancodec.export import OPSET, build_decoder, build_encoder, export_model
 
 import sancodec
 from sancodec import SanConfigError, read_signal
+from sancodec.export import OPSET, build_decoder, build_encoder, export_model
 from sancodec.model import SAN
 from sancodec.runtime import NumpyEngine, SanRuntime
 
