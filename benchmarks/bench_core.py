@@ -10,13 +10,13 @@ Target: Peaks activation <= 3x the encoder convolution (650 000 samples, q = 2, 
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import warnings
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from timing import median_seconds
 
 from sancodec.activations import ACTIVATIONS, apply_activation
 from sancodec.loaders import read_channel
@@ -28,13 +28,7 @@ RECORD = "sancodec/data/samples/100"
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+    return 1000 * median_seconds(fn, repeats)
 
 
 def main() -> None:

@@ -11,12 +11,12 @@ Target (benchmark, not test): onnxruntime >= 3x torch eager on 2 CPU cores.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from timing import median_seconds
 
 from sancodec.activations import ACTIVATIONS
 from sancodec.export import export_model
@@ -25,15 +25,7 @@ from sancodec.model import SAN
 from sancodec.runtime import SanRuntime
 from sancodec.segments import standardize
 
-
-def median_s(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+median_s = median_seconds
 
 
 def main() -> None:

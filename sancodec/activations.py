@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from sancodec.errors import SanConfigError
+from sancodec.spec import ACTIVATIONS, canonical_activation
 
 __all__ = [
     "ACTIVATIONS",
@@ -55,8 +56,7 @@ __all__ = [
     "peaks",
 ]
 
-#: Canonical activation names, in the paper's order.
-ACTIVATIONS: tuple[str, ...] = ("identity", "max_activations", "max_pool_indices", "peaks")
+normalize_activation_name = canonical_activation
 
 PerKernel = int | Sequence[int] | torch.Tensor
 
@@ -285,31 +285,13 @@ def peaks(s: torch.Tensor, mpd: PerKernel) -> torch.Tensor:
     return s * kept
 
 
-def normalize_activation_name(name: str) -> str:
-    """Map user spellings (``Max-Pool indices``, ``max_pool``, ``peaks``…) to a canonical name."""
-    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    aliases = {
-        "identity": "identity",
-        "max_activations": "max_activations",
-        "maxactivations": "max_activations",
-        "topk": "max_activations",
-        "max_pool_indices": "max_pool_indices",
-        "max_pool": "max_pool_indices",
-        "maxpool": "max_pool_indices",
-        "peaks": "peaks",
-    }
-    if key not in aliases:
-        raise SanConfigError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
-    return aliases[key]
-
-
 def apply_activation(name: str, s: torch.Tensor, kernel_sizes: PerKernel) -> torch.Tensor:
     """Apply the activation ``name`` with the paper's parameter derived from each kernel size m.
 
     identity: none; max_activations: k = prod(floor(size / m)) over spatial dims
     (at least 1); max_pool_indices: window m; peaks: mpd = m.
     """
-    canonical = normalize_activation_name(name)
+    canonical = canonical_activation(name)
     if canonical == "identity":
         return identity(s)
     m = _per_kernel(kernel_sizes, s.shape[1], "m", s.device)

@@ -29,7 +29,7 @@ from torch import nn
 
 from sancodec.activations import apply_activation, normalize_activation_name
 from sancodec.errors import SanConfigError
-from sancodec.spec import SanSpec, aligned_kernels, same_padding
+from sancodec.spec import SanSpec, activation_groups, aligned_kernels, same_padding
 
 __all__ = ["SAN", "same_padding"]
 
@@ -78,10 +78,7 @@ class SAN(nn.Module):
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         init = torch.randn(shape, generator=gen) * INIT_STD
         self.weight = nn.Parameter(init * mask)
-        groups: dict[str, list[int]] = {}
-        for i, a in enumerate(acts):
-            groups.setdefault(a, []).append(i)
-        self._groups = {a: torch.tensor(idx) for a, idx in groups.items()}
+        self._groups = {a: torch.tensor(idx) for a, idx in activation_groups(acts).items()}
 
     # ------------------------------------------------------------------ weights
     @property

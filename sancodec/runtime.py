@@ -23,7 +23,7 @@ import numpy as np
 
 from sancodec.errors import ModelFileError, SanConfigError
 from sancodec.sparse import apply_activation_np
-from sancodec.spec import SanSpec, aligned_kernels, same_padding
+from sancodec.spec import SanSpec, activation_groups, aligned_kernels, same_padding
 
 __all__ = ["NumpyEngine", "SanRuntime", "engine_for"]
 
@@ -51,9 +51,7 @@ class _Selector:
     """Applies each kernel's sparse activation to dense maps (numpy)."""
 
     def __init__(self, activations: tuple[str, ...], kernel_sizes: tuple[int, ...]) -> None:
-        self.groups: dict[str, list[int]] = {}
-        for i, a in enumerate(activations):
-            self.groups.setdefault(a, []).append(i)
+        self.groups = activation_groups(activations)
         self.sizes = kernel_sizes
 
     def __call__(self, s: np.ndarray) -> np.ndarray:

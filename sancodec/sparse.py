@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sancodec.errors import SanConfigError
+from sancodec.spec import canonical_activation
 
 __all__ = ["apply_activation_np", "identity", "max_activations", "max_pool_indices", "peaks"]
 
@@ -238,9 +239,7 @@ def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
 
 def apply_activation_np(name: str, s: np.ndarray, kernel_sizes: PerKernel) -> np.ndarray:
     """The activation ``name`` with the paper's parameter from each kernel size (see activations)."""
-    from sancodec.spec import _canonical_activation
-
-    canonical = _canonical_activation(name)
+    canonical = canonical_activation(name)
     if canonical == "identity":
         return identity(s)
     m = _per_kernel(kernel_sizes, s.shape[1], "m")

@@ -23,7 +23,18 @@ import numpy as np
 from sancodec._atomic import write_text_atomic
 from sancodec.errors import ModelFileError, SanConfigError
 
-__all__ = ["MODEL_FORMAT", "MODEL_VERSION", "SanSpec", "aligned_kernels", "load_model", "same_padding", "save_model"]
+__all__ = [
+    "ACTIVATIONS",
+    "MODEL_FORMAT",
+    "MODEL_VERSION",
+    "SanSpec",
+    "activation_groups",
+    "aligned_kernels",
+    "canonical_activation",
+    "load_model",
+    "same_padding",
+    "save_model",
+]
 
 MODEL_FORMAT = "sancodec-model"
 MODEL_VERSION = 1
@@ -54,19 +65,34 @@ def aligned_kernels(kernels: tuple[np.ndarray, ...] | list[np.ndarray], dim: int
     return out
 
 
-def _canonical_activation(name: str) -> str:
-    # Local copy of the accepted names keeps this module torch-free.
+#: Canonical activation names, in the paper's order.
+ACTIVATIONS: tuple[str, ...] = ("identity", "max_activations", "max_pool_indices", "peaks")
+_ALIASES = {
+    "identity": "identity",
+    "max_activations": "max_activations",
+    "maxactivations": "max_activations",
+    "topk": "max_activations",
+    "max_pool_indices": "max_pool_indices",
+    "max_pool": "max_pool_indices",
+    "maxpool": "max_pool_indices",
+    "peaks": "peaks",
+}
+
+
+def canonical_activation(name: str) -> str:
+    """Map user spellings (``Max-Pool indices``, ``max_pool``, ``peaks``…) to a canonical name."""
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    aliases = {
-        "identity": "identity",
-        "max_activations": "max_activations",
-        "max_pool_indices": "max_pool_indices",
-        "max_pool": "max_pool_indices",
-        "peaks": "peaks",
-    }
-    if key not in aliases:
-        raise SanConfigError(f"unknown activation {name!r}")
-    return aliases[key]
+    if key not in _ALIASES:
+        raise SanConfigError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return _ALIASES[key]
+
+
+def activation_groups(activations: tuple[str, ...] | list[str]) -> dict[str, list[int]]:
+    """Kernel indices per activation, in first-seen order (each group is selected in one call)."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(activations):
+        groups.setdefault(canonical_activation(name), []).append(i)
+    return groups
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +128,7 @@ class SanSpec:
         acts = self.activations
         if isinstance(acts, str):
             acts = (acts,) * len(kernels)
-        acts = tuple(_canonical_activation(a) for a in acts)
+        acts = tuple(canonical_activation(a) for a in acts)
         if len(acts) != len(kernels):
             raise SanConfigError(f"{len(acts)} activations for {len(kernels)} kernels")
         norm = dict(self.normalization)
