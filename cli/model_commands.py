@@ -139,3 +139,31 @@ def export(
     if not quiet:
         sizes = {name: (out_dir / name).stat().st_size for name in manifest["files"].values()}
         typer.echo(f"{out_dir}: " + ", ".join(f"{k} ({v} bytes)" for k, v in sizes.items()) + ", manifest.json")
+
+
+@app.command()
+@boundary
+def reproduce(
+    table: str = typer.Argument(..., help="table1 | table2 | table3"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Folder with the data (e.g. ../shared/data)."),
+    out: Path = typer.Option(Path("results"), "--out", help="Folder for CSV, Markdown and figures."),
+    database: list[str] | None = typer.Option(None, "--database", help="Table I: PhysioNet names (default: local)."),
+    seeds: int = typer.Option(1, help="Table I: seeds to average."),
+    quick: bool = typer.Option(False, "--quick", help="Tiny protocol to check the pipeline (numbers are not results)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Run one of the paper's experiments and write its tables (and Table I's figures)."""
+    from sancodec import reproduce as rp
+
+    if table not in ("table1", "table2", "table3"):
+        raise SanConfigError(f"unknown table {table!r}; choose table1, table2 or table3")
+    if table != "table1" and data_dir is None:
+        raise SanConfigError(f"{table} needs --data-dir")
+    if table == "table1":
+        text = rp.table1(data_dir, out, quick=quick, databases=database, seeds=seeds, device=device,
+                         progress=not quiet)
+    else:
+        run = rp.table2 if table == "table2" else rp.table3
+        text = run(data_dir, out, quick=quick, device=device, progress=not quiet)  # type: ignore[arg-type]
+    typer.echo(text)

@@ -12,9 +12,9 @@ All kernels live in one zero-padded weight tensor of the largest size, aligned
 so that each keeps its own padding; one convolution then serves every kernel.
 Padding is explicit (``F.pad``): torch's ``padding='same'`` is ~15x slower on CPU.
 
-With ``separate=True`` each kernel is an independent single-kernel SAN: the
-decoder returns one reconstruction per kernel, which lets a kernel-size sweep
-train hundreds of models in one batched pass.
+With ``separate=True`` consecutive groups of ``group_size`` kernels are
+independent SANs: the decoder returns one reconstruction per group, which lets a
+kernel-size sweep train hundreds of models in one batched pass.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class SAN(nn.Module):
         *,
         dim: int = 1,
         separate: bool = False,
+        group_size: int = 1,
         seed: int | None = 0,
     ) -> None:
         super().__init__()
@@ -63,8 +64,11 @@ class SAN(nn.Module):
         acts = [normalize_activation_name(a) for a in activations]
         if len(acts) != len(sizes):
             raise SanConfigError(f"{len(acts)} activations for {len(sizes)} kernels")
+        if group_size < 1 or len(sizes) % group_size or (group_size > 1 and not separate):
+            raise SanConfigError(f"group_size {group_size} must divide q={len(sizes)} (and needs separate=True)")
         self.dim = dim
         self.separate = separate
+        self.group_size = group_size
         self.kernel_sizes: tuple[int, ...] = tuple(sizes)
         self.activations: tuple[str, ...] = tuple(acts)
         big = max(sizes)
@@ -84,6 +88,11 @@ class SAN(nn.Module):
     @property
     def q(self) -> int:
         return len(self.kernel_sizes)
+
+    @property
+    def n_models(self) -> int:
+        """Independent models held: q / group_size when separate, else 1."""
+        return self.q // self.group_size if self.separate else 1
 
     def masked_weight(self) -> torch.Tensor:
         """The aligned kernels, zero outside each kernel's own support: ``(q, M[, M])``."""
@@ -143,7 +152,7 @@ class SAN(nn.Module):
         return self.activate(self.encode_dense(x))
 
     def decode(self, alpha: torch.Tensor) -> torch.Tensor:
-        """Reconstruction ``x_hat = sum_i alpha_i * w_i`` (per kernel if ``separate``)."""
+        """Reconstruction ``x_hat = sum_i alpha_i * w_i`` (per model, ``(batch, models, …)``, if ``separate``)."""
         if alpha.dim() != self.dim + 2 or alpha.shape[1] != self.q:
             raise SanConfigError(f"alpha must be (batch, {self.q}, ...), got {tuple(alpha.shape)}")
         before, after = self._pad
@@ -152,7 +161,8 @@ class SAN(nn.Module):
         ap = F.pad(alpha, self._spatial_pad(after, before))
         conv = F.conv1d if self.dim == 1 else F.conv2d
         if self.separate:
-            return conv(ap, w, groups=self.q)
+            grouped = w.reshape((self.n_models, self.group_size) + w.shape[2:])
+            return conv(ap, grouped, groups=self.n_models)
         return conv(ap, w.transpose(0, 1)).squeeze(1)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -185,7 +195,9 @@ class SAN(nn.Module):
         return model
 
     def single(self, i: int) -> SAN:
-        """Kernel ``i`` of a separate-kernel SAN as its own one-kernel SAN."""
-        model = SAN([self.kernel_sizes[i]], self.activations[i], dim=self.dim, seed=None)
-        model.set_kernels([self.kernels()[i]])
+        """Model ``i`` of a separate SAN (its ``group_size`` kernels) as a SAN of its own."""
+        idx = range(i * self.group_size, (i + 1) * self.group_size)
+        model = SAN([self.kernel_sizes[j] for j in idx], [self.activations[j] for j in idx], dim=self.dim, seed=None)
+        kernels = self.kernels()
+        model.set_kernels([kernels[j] for j in idx])
         return model.to(self.weight.device)

@@ -97,14 +97,10 @@ def _as_tensor(data: np.ndarray | torch.Tensor, device: torch.device, dim: int, 
     return t
 
 
-def _models(model: SAN) -> int:
-    return model.q if model.separate else 1
-
-
 def evaluate(model: SAN, x: np.ndarray | torch.Tensor) -> tuple[PhiScores, np.ndarray]:
     """Per-example φ parts, shaped ``(models, examples)``, and activations per kernel.
 
-    ``models`` is 1 for a plain SAN and q for a separate-kernel SAN.
+    ``models`` is 1 for a plain SAN and ``q / group_size`` for a separate SAN.
     """
     device = model.weight.device
     xt = _as_tensor(x, device, model.dim, "x")
@@ -120,7 +116,10 @@ def evaluate(model: SAN, x: np.ndarray | torch.Tensor) -> tuple[PhiScores, np.nd
             counts += nz.sum(axis=0)
             xn = xb.cpu().numpy()
             if model.separate:
-                parts.append(phi_scores(np.swapaxes(x_hat.cpu().numpy(), 0, 1), xn, nz.T, sizes[:, None], model.dim))
+                g = model.group_size
+                active = nz.reshape(nz.shape[0], -1, g).sum(axis=2)  # (batch, models)
+                w_total = sizes.reshape(-1, g).sum(axis=1)[:, None]
+                parts.append(phi_scores(np.swapaxes(x_hat.cpu().numpy(), 0, 1), xn, active.T, w_total, model.dim))
             else:
                 s = phi_scores(x_hat.cpu().numpy(), xn, nz.sum(axis=1), sizes.sum(), model.dim)
                 parts.append(PhiScores(s.cr_inv[None], s.l_tilde[None], s.phi[None]))
@@ -155,8 +154,8 @@ def fit(
     xv = _as_tensor(val, dev, model.dim, "val")
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)
     rng = np.random.default_rng(seed)
-    n_models = _models(model)
-    row_model = np.arange(model.q) if model.separate else np.zeros(model.q, dtype=np.int64)
+    n_models = model.n_models
+    row_model = np.arange(model.q) // model.group_size if model.separate else np.zeros(model.q, dtype=np.int64)
     best_phi = np.full(n_models, np.inf)
     best_epoch = np.zeros(n_models, dtype=np.int64)
     best_weight = model.weight.detach().clone()
@@ -284,6 +283,8 @@ class SweepResult:
     seeds: tuple[int, ...]
     device: str
     seconds: float
+    #: Per activation, each kernel size's kernel at its selected epoch (first seed).
+    kernels: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     def selected(self) -> dict[str, SweepRow]:
         """The row with the lowest validation φ̄ per activation (ties: smaller m)."""
@@ -347,6 +348,7 @@ def sweep(
     per_step = -(-len(np.asarray(train)) // batch_size)
     bar = _progress(progress, "sweep", len(acts) * len(seeds) * epochs * per_step)
     collected: dict[str, list[np.ndarray]] = {}
+    kernels: dict[str, list[np.ndarray]] = {}
     with bar as (tick, describe):
         for act in acts:
             per_seed = []
@@ -359,6 +361,7 @@ def sweep(
                 )
                 scores, _ = evaluate(model, test)
                 mean = scores.mean()
+                kernels.setdefault(act, model.kernels())
                 per_seed.append(
                     np.stack([
                         result.best_epoch.astype(np.float64), result.best_val_phi,
@@ -375,4 +378,4 @@ def sweep(
             rows.append(SweepRow(act, m, float(stats[0, i]), float(stats[1, i]), float(stats[2, i]),
                                  float(stats[3, i]), float(stats[4, i]), bool(dead[i])))
     return SweepResult(rows, epochs, batch_size, tuple(int(s) for s in seeds), str(dev),
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, kernels)

@@ -141,3 +141,19 @@ def test_table1_peaks_on_mitdb_100_is_in_the_papers_region(segments):
     assert row.test_cr_inv < 0.15
     assert 0.4 < row.test_l_tilde < 0.75
     assert 0.28 < row.test_phi < 0.40
+
+
+def test_grouped_models_match_independent_two_kernel_models(segments):
+    train, val, _ = segments
+    sizes = [5, 5, 12, 12]
+    grouped = SAN(sizes, "peaks", separate=True, group_size=2, seed=6)
+    assert grouped.n_models == 2
+    singles = [grouped.single(i) for i in range(2)]
+    res = fit(grouped, train, val, epochs=2, seed=1, device="cpu")
+    for i, single in enumerate(singles):
+        assert single.kernel_sizes == (sizes[2 * i],) * 2
+        r = fit(single, train, val, epochs=2, seed=1, device="cpu")
+        assert r.best_epoch[0] == res.best_epoch[i]
+        assert r.best_val_phi[0] == pytest.approx(res.best_val_phi[i], rel=1e-4)
+    with pytest.raises(SanConfigError):
+        SAN([3, 4, 5], separate=True, group_size=2)
