@@ -261,6 +261,13 @@ def peaks(s: torch.Tensor, mpd: PerKernel) -> torch.Tensor:
     """
     _check_maps(s)
     d = _per_kernel(mpd, s.shape[1], "mpd", s.device).cpu()
+    if s.dim() == 4 and len(set(d.tolist())) > 1:
+        # 2-D windows are costly per kernel; kernels sharing an mpd take the uniform fast path together.
+        out = torch.zeros_like(s)
+        for value in sorted(set(d.tolist())):
+            idx = torch.nonzero(d == value).view(-1).to(s.device)
+            out[:, idx] = peaks(s[:, idx], value)
+        return out
     two_d = s.dim() == 4
     with torch.no_grad():
         undecided = _candidates_2d(s) if two_d else _candidates_1d(s)

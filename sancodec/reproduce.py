@@ -256,7 +256,8 @@ def _san_table(
     for act in activations:
         started = time.perf_counter()
         model = SAN([m for m in sizes for _ in range(2)], act, dim=dim, separate=True, group_size=2, seed=0)
-        result = fit(model, xtr, xva, epochs=epochs, batch_size=batch_size, seed=0, device=device, progress=progress)
+        result = fit(model, xtr, xva, epochs=epochs, batch_size=batch_size, seed=0, device=device, progress=progress,
+                     reinit_dead=True)
         test_scores = evaluate(model, xte)[0].mean()
         best = int(np.argmin(result.best_val_phi))
         chosen = model.single(best)
@@ -270,6 +271,7 @@ def _san_table(
             "test_phi": round(float(test_scores.phi[best]), 4),
             "classifier_epoch": clf.best_epoch, "val_accuracy": round(clf.val_accuracy, 2),
             "test_accuracy": round(clf.test_accuracy, 2), "dead_kernels": len(result.dead_kernels),
+            "reinitialized": len(result.reinitialized),
             "seconds": round(time.perf_counter() - started, 1),
             "per_m_val_phi": json.dumps({int(m): round(float(v), 4) for m, v in zip(sizes, result.best_val_phi)}),
         })

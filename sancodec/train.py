@@ -84,6 +84,8 @@ class FitResult:
     device: str
     seconds: float
     best_val: PhiScores = field(repr=False, default=None)  # type: ignore[assignment]
+    #: Kernel indices re-drawn because they were dead (``reinit_dead``), once per occurrence.
+    reinitialized: list[int] = field(default_factory=list)
 
 
 def _as_tensor(data: np.ndarray | torch.Tensor, device: torch.device, dim: int, what: str) -> torch.Tensor:
@@ -143,8 +145,15 @@ def fit(
     device: str | torch.device = "auto",
     progress: bool = False,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    reinit_dead: bool = False,
 ) -> FitResult:
-    """Train ``model`` in place and leave it holding the weights of its best validation epoch."""
+    """Train ``model`` in place and leave it holding the weights of its best validation epoch.
+
+    ``reinit_dead``: after each epoch, kernels with no activation on the validation set
+    are drawn again from N(0, 0.1) (seeded) with their Adam state reset, and a model
+    with a dead kernel is not eligible as best at that epoch (φ̄ rewards a dead kernel
+    with a halved CR⁻¹, which would make selection pick broken models).
+    """
     if epochs < 1 or batch_size < 1:
         raise SanConfigError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
     dev = resolve_device(device)
@@ -154,6 +163,8 @@ def fit(
     xv = _as_tensor(val, dev, model.dim, "val")
     opt = torch.optim.Adam(model.parameters(), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)
     rng = np.random.default_rng(seed)
+    regen = torch.Generator().manual_seed(seed + 1)
+    reinitialized: list[int] = []
     n_models = model.n_models
     row_model = np.arange(model.q) // model.group_size if model.separate else np.zeros(model.q, dtype=np.int64)
     best_phi = np.full(n_models, np.inf)
@@ -185,11 +196,17 @@ def fit(
                 losses += per_model.detach().cpu().numpy() * xb.shape[0]
                 tick()
             model.eval()
-            scores, _ = evaluate(model, xv)
+            scores, counts = evaluate(model, xv)
             mean = scores.mean()
             record = EpochRecord(epoch, losses / xt.shape[0], mean.phi, mean.cr_inv, mean.l_tilde)
             history.append(record)
             better = mean.phi < best_phi
+            if reinit_dead and (counts == 0).any():
+                dead_rows = np.flatnonzero(counts == 0)
+                better &= ~np.isin(np.arange(n_models), row_model[dead_rows])
+                if epoch < epochs:
+                    _reinitialize(model, opt, dead_rows, regen)
+                    reinitialized.extend(int(r) for r in dead_rows)
             if better.any():
                 best_phi = np.where(better, mean.phi, best_phi)
                 best_epoch = np.where(better, epoch, best_epoch)
@@ -217,7 +234,20 @@ def fit(
         device=str(dev),
         seconds=time.perf_counter() - started,
         best_val=best_mean,  # type: ignore[arg-type]
+        reinitialized=reinitialized,
     )
+
+
+def _reinitialize(model: SAN, opt: torch.optim.Optimizer, rows: np.ndarray, gen: torch.Generator) -> None:
+    """Draw kernels ``rows`` again from N(0, 0.1) and forget their Adam moments."""
+    idx = torch.as_tensor(rows, device=model.weight.device)
+    fresh = torch.randn((len(rows),) + tuple(model.weight.shape[1:]), generator=gen) * 0.1
+    with torch.no_grad():
+        model.weight[idx] = fresh.to(model.weight.device) * model.mask[idx]
+    state = opt.state.get(model.weight, {})
+    for key in ("exp_avg", "exp_avg_sq"):
+        if key in state:
+            state[key][idx] = 0.0
 
 
 class _NullBar:

@@ -166,3 +166,12 @@ def test_peaks_san_recovers_a_known_kernel(m):
     corr = float(k @ w / (np.linalg.norm(k) * np.linalg.norm(w)))
     assert corr > 0.9, corr
     assert result.best_val.l_tilde[0] < 0.2
+
+
+def test_separate_2d_models_equal_independent_models():
+    sep = SAN([2, 2, 3, 3], "max_pool_indices", dim=2, separate=True, group_size=2, seed=2)
+    x = torch.randn(3, 11, 9)
+    x_hat, _ = sep(x)
+    assert x_hat.shape == (3, 2, 11, 9)
+    for i in range(2):
+        torch.testing.assert_close(x_hat[:, i], sep.single(i)(x)[0], rtol=1e-5, atol=1e-5)

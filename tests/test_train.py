@@ -157,3 +157,14 @@ def test_grouped_models_match_independent_two_kernel_models(segments):
         assert r.best_val_phi[0] == pytest.approx(res.best_val_phi[i], rel=1e-4)
     with pytest.raises(SanConfigError):
         SAN([3, 4, 5], separate=True, group_size=2)
+
+
+def test_dead_kernels_are_reinitialized_and_not_selected():
+    x = np.abs(np.random.default_rng(0).normal(size=(6, 100))).astype(np.float32) + 0.1
+    model = SAN([5, 5], "identity", seed=0)
+    model.set_kernels([np.full(5, 0.2, np.float32), np.full(5, -0.2, np.float32)])
+    result = fit(model, x[:4], x[4:], epochs=3, device="cpu", reinit_dead=True)
+    assert result.reinitialized[0] == 1
+    assert result.best_epoch[0] >= 2  # epoch 1 had the dead kernel: not eligible
+    _, counts = evaluate(model, x[4:])
+    assert (counts > 0).all() and result.dead_kernels == []
