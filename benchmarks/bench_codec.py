@@ -36,12 +36,9 @@ RECORDS = [
 
 
 def channel0(sig: Signal) -> Signal:
-    head = sig.header_dict()
-    for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
-        if head[key] is not None:
-            head[key] = head[key][:1]
-    head["annotations"] = []
-    return Signal.from_header(head, sig.samples[:, :1])
+    only = sig.select_channels([0])
+    only.annotations = []
+    return only
 
 
 def others(x: np.ndarray) -> dict[str, int]:

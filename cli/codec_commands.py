@@ -28,19 +28,13 @@ def _default_san_path(source: Path) -> Path:
 def _pick_channels(signal, channels: str | None):
     if not channels:
         return signal
-    from sancodec.signal import Signal
-
     try:
         wanted = [int(c) for c in channels.split(",")]
     except ValueError:
         raise SanConfigError(f"--channels takes comma-separated indices, got {channels!r}") from None
     if not wanted or any(not 0 <= c < signal.n_channels for c in wanted):
         raise SanConfigError(f"--channels {channels} outside 0..{signal.n_channels - 1}")
-    head = signal.header_dict()
-    for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
-        if head[key] is not None:
-            head[key] = [head[key][c] for c in wanted]
-    return Signal.from_header(head, signal.samples[:, wanted])
+    return signal.select_channels(wanted)
 
 
 @app.command()

@@ -184,6 +184,16 @@ class Signal:
         except (KeyError, TypeError, ValueError) as exc:
             raise SanFormatError(f"invalid signal header: {exc}") from None
 
+    def select_channels(self, channels: list[int]) -> Signal:
+        """The given channels (in that order) with their metadata; annotations are kept."""
+        if not channels or any(not 0 <= c < self.n_channels for c in channels):
+            raise SanFormatError(f"channels {channels} outside 0..{self.n_channels - 1}")
+        head = self.header_dict()
+        for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
+            if head[key] is not None:
+                head[key] = [head[key][c] for c in channels]
+        return Signal.from_header(head, self.samples[:, channels])
+
     def slice(self, start: int, end: int) -> Signal:
         """Samples [start, end) with the same metadata; annotations re-based to the slice."""
         anns = [a.slice(start, end) for a in self.annotations]
