@@ -150,15 +150,12 @@ def _near_lossless(r: np.ndarray, step: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------- frames
-_NO_MODEL = SanSpec(kernels=(np.zeros(1, np.float32),), activations=("identity",))
-
-
 @dataclass
 class _Plan:
     mode: str
     max_error: int
     step: float
-    spec: SanSpec
+    spec: SanSpec | None  # None: the file uses no SAN frame and names no model
     wq: list[np.ndarray]
     predictor: str = "auto"
 
@@ -216,9 +213,9 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> tuple[np.nda
     path = r.varint(1)
     qstep = 2 * plan.max_error + 1
     n_act = 0
-    if path == PATH_SAN and not plan.wq:
-        raise SanFormatError("frame: uses the SAN path but the file names no model")
     if path == PATH_SAN:
+        if plan.spec is None:
+            raise SanFormatError("frame: uses the SAN path but the file names no model")
         o = r.svarint()
         delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
         if not math.isfinite(delta):
@@ -470,9 +467,7 @@ def _plan_from_header(header: dict[str, Any], model: SanSpec | None) -> _Plan:
         emax = 0
     if header.get("kernel_scale") != KERNEL_SCALE:
         raise SanFormatError(f"unsupported kernel scale {header.get('kernel_scale')!r}")
-    if spec is None:
-        return _Plan(mode, int(emax), float(step), _NO_MODEL, [])
-    return _Plan(mode, int(emax), float(step), spec, _quantized_kernels(spec))
+    return _Plan(mode, int(emax), float(step), spec, _quantized_kernels(spec) if spec is not None else [])
 
 
 def decode_file(
