@@ -31,7 +31,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check sancodec cli export tests benchmarks
+	$(BIN)/ruff check sancodec cli export tests benchmarks scripts
 
 # Benchmark-only tools (FLAC via libsndfile, zstd) are installed here, not as runtime dependencies.
 bench: $(STAMP)
