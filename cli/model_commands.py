@@ -147,6 +147,7 @@ def reproduce(
     table: str = typer.Argument(..., help="table1 | table2 | table3"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Folder with the data (e.g. ../shared/data)."),
     out: Path = typer.Option(Path("results"), "--out", help="Folder for CSV, Markdown and figures."),
+    figures: Path | None = typer.Option(None, "--figures", help="Table I: folder for the figures (default: --out)."),
     database: list[str] | None = typer.Option(None, "--database", help="Table I: PhysioNet names (default: local)."),
     seeds: int = typer.Option(1, help="Table I: seeds to average."),
     quick: bool = typer.Option(False, "--quick", help="Tiny protocol to check the pipeline (numbers are not results)."),
@@ -162,7 +163,7 @@ def reproduce(
         raise SanConfigError(f"{table} needs --data-dir")
     if table == "table1":
         text = rp.table1(data_dir, out, quick=quick, databases=database, seeds=seeds, device=device,
-                         progress=not quiet)
+                         progress=not quiet, figures_dir=figures)
     else:
         run = rp.table2 if table == "table2" else rp.table3
         text = run(data_dir, out, quick=quick, device=device, progress=not quiet)  # type: ignore[arg-type]

@@ -80,8 +80,12 @@ def table1(
     seeds: int = 1,
     device: str = "auto",
     progress: bool = False,
+    figures_dir: Path | None = None,
 ) -> str:
-    """Run the Table I protocol; writes table1.csv, table1.md and figures; returns the Markdown."""
+    """Run the Table I protocol; writes table1.csv, table1.md and Figures 3–5; returns the Markdown.
+
+    Figures go to ``figures_dir`` (default: ``out_dir``).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     dbs = list(databases or (LOCAL_TABLE1 if data_dir is not None else []))
     sizes = range(1, 9) if quick else range(1, 251)
@@ -112,7 +116,9 @@ def table1(
     text = "\n".join(lines) + "\n"
     write_text_atomic(out_dir / "table1.md", text)
     if results:
-        _table1_figures(results, out_dir)
+        figures = figures_dir if figures_dir is not None else out_dir
+        figures.mkdir(parents=True, exist_ok=True)
+        _table1_figures(results, figures)
     return text
 
 

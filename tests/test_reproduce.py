@@ -80,11 +80,16 @@ def test_table1_quick(tmp_path, mitdb_100):
     (tmp_path / "data").mkdir()
     data = _local_data(tmp_path / "data", mitdb_100)
     out = tmp_path / "out"
-    text = table1(data, out, quick=True, databases=["mitdb"], device="cpu")
-    assert text.count("| mitdb") == 4
+    figures = tmp_path / "figures"
+    res = CliRunner().invoke(app, ["reproduce", "table1", "--data-dir", str(data), "--out", str(out), "--figures",
+                                   str(figures), "--database", "mitdb", "--quick", "-q", "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    text = (out / "table1.md").read_text()
+    assert text.count("| mitdb") == 4 and text in res.stdout
     assert len((out / "table1.csv").read_text().splitlines()) == 1 + 4 * 8
     for name in ("figure3_crinv_vs_loss.png", "figure4_phi_vs_m.png", "figure5_selected_kernels.png"):
-        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+        assert (figures / name).read_bytes()[:4] == b"\x89PNG"
+        assert not (out / name).exists()
 
 
 def test_table2_and_table3_quick(tmp_path):
