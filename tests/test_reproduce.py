@@ -19,7 +19,7 @@ from sancodec.datasets import (
     split_indices,
     table1_signal,
 )
-from sancodec.reproduce import table1, table2, table3
+from sancodec.reproduce import table2, table3
 from sancodec.segments import paper_segments
 
 DATA = Path(__file__).parent / "data"
