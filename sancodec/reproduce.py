@@ -244,22 +244,39 @@ def _reconstruct(model: SAN, x: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _san_table(
+def _table_markdown(title: str, rows: list[dict[str, Any]], baseline: ClassifierResult, paper: dict,
+                    paper_base: float) -> str:
+    lines = [title, "", f"Baseline classifier on the original inputs: test accuracy {baseline.test_accuracy:.2f} % "
+             f"(epoch {baseline.best_epoch} by validation; paper {paper_base} %).", "",
+             "| activation | m | CR⁻¹ | L̃ | φ̄ | accuracy % | paper |", "|---|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        ref = paper.get(r["activation"])
+        ref_text = ", ".join(str(v) for v in ref) if ref else "–"
+        lines.append(f"| {r['activation']} | {r['m']} | {r['test_cr_inv']:.3f} | {r['test_l_tilde']:.3f} | "
+                     f"{r['test_phi']:.3f} | {r['test_accuracy']:.2f} | {ref_text} |")
+    return "\n".join(lines) + "\n"
+
+
+def _classifier_table(
+    stem: Path,
+    title: str,
     splits: dict[str, tuple[np.ndarray, np.ndarray]],
     sizes: Sequence[int],
     dim: int,
     epochs: int,
     batch_size: int,
     classifier: type[nn.Module],
-    clf_epochs: int,
+    paper: tuple[dict, float],
     device: str,
-    activations: Sequence[str],
     progress: bool,
-) -> list[dict[str, Any]]:
-    """q = 2 SANs for every m (one batched pass per activation), then a classifier on the chosen one."""
+) -> str:
+    """Tables II and III: the baseline classifier; per activation, q = 2 SANs for every m (one batched
+    model), selection on validation φ̄ and a classifier on the chosen model's reconstructions."""
+    table_started = time.perf_counter()
+    baseline = train_classifier(classifier(), splits, epochs=epochs, batch_size=batch_size, device=device)
     rows = []
     xtr, xva, xte = splits["train"][0], splits["val"][0], splits["test"][0]
-    for act in activations:
+    for act in ACTIVATIONS:
         started = time.perf_counter()
         model = SAN([m for m in sizes for _ in range(2)], act, dim=dim, separate=True, group_size=2, seed=0)
         result = fit(model, xtr, xva, epochs=epochs, batch_size=batch_size, seed=0, device=device, progress=progress,
@@ -268,7 +285,7 @@ def _san_table(
         best = int(np.argmin(result.best_val_phi))
         chosen = model.single(best)
         recon = {k: (_reconstruct(chosen, x), y) for k, (x, y) in splits.items()}
-        clf = train_classifier(classifier(), recon, epochs=clf_epochs, batch_size=batch_size, device=device)
+        clf = train_classifier(classifier(), recon, epochs=epochs, batch_size=batch_size, device=device)
         rows.append({
             "activation": act, "m": sizes[best], "san_epoch": int(result.best_epoch[best]),
             "val_phi": round(float(result.best_val_phi[best]), 4),
@@ -281,20 +298,11 @@ def _san_table(
             "seconds": round(time.perf_counter() - started, 1),
             "per_m_val_phi": json.dumps({int(m): round(float(v), 4) for m, v in zip(sizes, result.best_val_phi)}),
         })
-    return rows
-
-
-def _table_markdown(title: str, rows: list[dict[str, Any]], baseline: ClassifierResult, paper: dict,
-                    paper_base: float) -> str:
-    lines = [title, "", f"Baseline classifier on the original inputs: test accuracy {baseline.test_accuracy:.2f} % "
-             f"(epoch {baseline.best_epoch} by validation; paper {paper_base} %).", "",
-             "| activation | m | CR⁻¹ | L̃ | φ̄ | accuracy % | paper |", "|---|---:|---:|---:|---:|---:|---|"]
-    for r in rows:
-        ref = paper.get(r["activation"])
-        ref_text = ", ".join(str(v) for v in ref) if ref else "–"
-        lines.append(f"| {r['activation']} | {r['m']} | {r['test_cr_inv']:.3f} | {r['test_l_tilde']:.3f} | "
-                     f"{r['test_phi']:.3f} | {r['test_accuracy']:.2f} | {ref_text} |")
-    return "\n".join(lines) + "\n"
+    _write_csv(stem.with_suffix(".csv"), rows)
+    title = f"{title}; {time.perf_counter() - table_started:.0f} s in all."
+    text = _table_markdown(title, rows, baseline, *paper)
+    write_text_atomic(stem.with_suffix(".md"), text)
+    return text
 
 
 # ----------------------------------------------------------------- Table II
@@ -309,15 +317,10 @@ def table2(data_dir: Path, out_dir: Path, *, quick: bool = False, device: str = 
     splits = {k: (x[getattr(split, k)], y[getattr(split, k)]) for k in ("train", "val", "test")}
     sizes = [15, 16] if quick else list(range(15, 23))
     epochs = 1 if quick else 20
-    started = time.perf_counter()
-    baseline = train_classifier(EpilepsyCNN(), splits, epochs=epochs, batch_size=16, device=device)
-    rows = _san_table(splits, sizes, 1, epochs, 16, EpilepsyCNN, epochs, device, ACTIVATIONS, progress)
-    _write_csv(out_dir / "table2.csv", rows)
     title = (f"Table II: {len(split.train)}/{len(split.val)}/{len(split.test)} split, m = {sizes[0]}…{sizes[-1]}, "
-             f"{epochs} epochs, batch 16; {time.perf_counter() - started:.0f} s in all.")
-    text = _table_markdown(title, rows, baseline, PAPER_TABLE2, 90.54)
-    write_text_atomic(out_dir / "table2.md", text)
-    return text
+             f"{epochs} epochs, batch 16")
+    return _classifier_table(out_dir / "table2", title, splits, sizes, 1, epochs, 16, EpilepsyCNN,
+                             (PAPER_TABLE2, 90.54), device, progress)
 
 
 # ---------------------------------------------------------------- Table III
@@ -332,13 +335,7 @@ def table3(data_dir: Path, out_dir: Path, *, quick: bool = False, device: str = 
         data = {k: (x[:n], y[:n]) for k, (x, y) in data.items()}
     sizes = [1, 2] if quick else list(range(1, 8))
     epochs = 1 if quick else 20
-    started = time.perf_counter()
-    baseline = train_classifier(MnistFNN(), data, epochs=epochs, batch_size=64, device=device)
-    rows = _san_table(data, sizes, 2, epochs, 64, MnistFNN, epochs, device, ACTIVATIONS, progress)
-    _write_csv(out_dir / "table3.csv", rows)
     sizes_text = f"{len(data['train'][0])}/{len(data['val'][0])}/{len(data['test'][0])}"
-    title = (f"Table III: MNIST {sizes_text}, q = 2, m = {sizes[0]}…{sizes[-1]}, {epochs} epochs, batch 64; "
-             f"{time.perf_counter() - started:.0f} s in all.")
-    text = _table_markdown(title, rows, baseline, PAPER_TABLE3, 91.53)
-    write_text_atomic(out_dir / "table3.md", text)
-    return text
+    title = f"Table III: MNIST {sizes_text}, q = 2, m = {sizes[0]}…{sizes[-1]}, {epochs} epochs, batch 64"
+    return _classifier_table(out_dir / "table3", title, data, sizes, 2, epochs, 64, MnistFNN,
+                             (PAPER_TABLE3, 91.53), device, progress)
