@@ -5,7 +5,8 @@ Relu, Squeeze; opset 17 pinned): no Loop, no MaxUnpool. The encoder outputs the
 dense ReLU similarity maps; the sparse selection runs beside the graph in
 :mod:`sancodec.sparse` (numpy, exact, shared by the runtime and the codec), which
 keeps Peaks exact on any runtime (tract, for one, rejects ONNX Loop) and gives one
-selection implementation to test instead of one per backend.
+selection implementation to test instead of one per backend. Tests run the graphs on
+onnxruntime, ``onnx.reference`` and tract and compare the outputs.
 
 Graphs are built straight from a :class:`SanSpec` with ``onnx.helper`` (no torch),
 as single self-contained files, with batch and length as dynamic axes, and with

@@ -7,12 +7,14 @@ import logging
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
 import torch
+import tract
 from onnx.reference import ReferenceEvaluator
 
 import sancodec
@@ -71,6 +73,34 @@ def test_graphs_give_the_same_outputs_on_a_second_runtime(dim):
     alpha = rt.encode(x)
     np.testing.assert_allclose(rt.decode(alpha), ReferenceEvaluator(dec).run(None, {"alpha": alpha})[0],
                                rtol=1e-5, atol=1e-5)
+
+
+
+def _run_tract(model_path, x: np.ndarray) -> np.ndarray:
+    model = tract.onnx().load(str(model_path))
+    model.set_input_fact(0, ",".join(map(str, x.shape)) + ",f32")
+    return model.into_model().into_runnable().run([x])[0].to_numpy()
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_exported_files_run_on_tract_an_edge_engine(tmp_path, dim):
+    """tract (an embedded inference engine with fewer ops than onnxruntime) runs the shipped graphs."""
+    spec = SAN([4, 9], ["peaks", "max_pool_indices"], dim=dim, seed=5).to_spec()
+    files = export_model(spec, tmp_path)["files"]
+    shape = (3, 257) if dim == 1 else (2, 15, 12)
+    x = np.random.default_rng(4).normal(size=shape).astype(np.float32)
+    rt = _pair(spec)
+    s = _run_tract(tmp_path / files["encoder"], x)
+    np.testing.assert_allclose(s, rt.similarity(x), rtol=1e-5, atol=1e-5)
+    alpha = rt.encode(x)
+    np.testing.assert_allclose(_run_tract(tmp_path / files["decoder"], alpha), rt.decode(alpha), rtol=1e-5, atol=1e-5)
+
+
+def test_bundled_default_model_runs_on_tract(mitdb_100):
+    folder = Path(sancodec.__file__).parent / "data" / "models" / "default"
+    x = read_signal(mitdb_100).samples[:4000].T.astype(np.float32)
+    runtime = SanRuntime.from_dir(folder, providers="cpu")
+    np.testing.assert_allclose(_run_tract(folder / "encoder.onnx", x), runtime.similarity(x), rtol=1e-5, atol=1e-4)
 
 
 def test_numpy_engine_matches_onnxruntime():
