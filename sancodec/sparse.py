@@ -55,6 +55,10 @@ def max_activations(s: np.ndarray, k: PerKernel) -> np.ndarray:
     for c in range(flat.shape[1]):
         row = flat[:, c]
         kth = -np.partition(-row, kk[c] - 1, axis=-1)[:, kk[c] - 1 : kk[c]]
+        at_least = row >= kth
+        if (at_least.sum(axis=-1) == kk[c]).all():  # no surplus ties at the k-th value
+            keep[:, c] = at_least
+            continue
         greater = row > kth
         equal = row == kth
         need = kk[c] - greater.sum(axis=-1, keepdims=True)
@@ -123,12 +127,16 @@ def _window_count(x: np.ndarray, d: int) -> np.ndarray:
 
 
 def _candidates_1d(s: np.ndarray) -> np.ndarray:
-    padded = np.pad(s, [(0, 0)] * (s.ndim - 1) + [(1, 1)])
-    left, right = padded[..., :-2], padded[..., 2:]
-    rising = (s > 0) & (s > left)
-    found = rising & (s > right)
-    plateau = rising & (s == right)
+    """Strict local maxima, and the first sample of a plateau that falls afterwards (zeros outside)."""
+    rising = s > 0
+    rising[..., 1:] &= s[..., 1:] > s[..., :-1]
+    found = rising.copy()
+    found[..., :-1] &= s[..., :-1] > s[..., 1:]
+    plateau = rising.copy()
+    plateau[..., :-1] &= s[..., :-1] == s[..., 1:]
+    plateau[..., -1] = False
     if plateau.any():
+        padded = np.pad(s, [(0, 0)] * (s.ndim - 1) + [(1, 1)])
         n = s.shape[-1]
         tail = padded[..., 1:]
         change = tail[..., 1:] != tail[..., :-1]
@@ -150,18 +158,32 @@ def _candidates_2d(s: np.ndarray) -> np.ndarray:
     return keep
 
 
-def _range_max(table: list[np.ndarray], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """max(v[lo_i .. hi_i]) per element from a sparse table (-1 for an empty range)."""
-    length = hi - lo + 1
-    empty = length <= 0
-    level = np.zeros(len(lo), dtype=np.int64)
-    level[~empty] = np.floor(np.log2(length[~empty])).astype(np.int64)
-    stacked = np.stack(table)
-    a = np.clip(lo, 0, stacked.shape[1] - 1)
-    b = np.clip(hi - (1 << level) + 1, 0, stacked.shape[1] - 1)
-    out = np.maximum(stacked[level, a], stacked[level, b])
-    out[empty] = -1.0
-    return out
+def _range_gather(lo: np.ndarray, hi: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat indices into a (levels, size) sparse table for max over ``[lo_i, hi_i]``, and the empty ranges.
+
+    Computed once per candidate list: the ranges stay fixed across suppression rounds,
+    only the table's values change.
+    """
+    length = np.maximum(hi - lo + 1, 0)
+    empty = length == 0
+    floor_log2 = np.zeros(int(length.max()) + 1, dtype=np.int64)
+    for k in range(1, len(floor_log2).bit_length()):
+        floor_log2[1 << k :] += 1
+    level = floor_log2[length]
+    a = np.clip(lo, 0, size - 1)
+    b = np.clip(hi - (1 << level) + 1, 0, size - 1)
+    return level * size + a, level * size + b, empty
+
+
+def _sparse_table(v: np.ndarray, levels: int) -> np.ndarray:
+    """Row k holds max(v[i .. i + 2^k - 1]) (clipped at the end), flattened."""
+    table = np.empty((levels + 1, len(v)), dtype=v.dtype)
+    table[0] = v
+    for k in range(levels):
+        step = 1 << k
+        np.maximum(table[k, :-step], table[k, step:], out=table[k + 1, :-step])
+        table[k + 1, -step:] = table[k, -step:]
+    return table.ravel()
 
 
 def _peaks_1d(x: np.ndarray, d: int) -> np.ndarray:
@@ -171,35 +193,52 @@ def _peaks_1d(x: np.ndarray, d: int) -> np.ndarray:
     spaced apart by more than d); each candidate's ``+-d`` window is a contiguous
     index range found by ``searchsorted``, and range maxima come from a sparse table.
     """
-    cand = _candidates_1d(x)
-    rows, cols = np.nonzero(cand)
-    out = np.zeros_like(x)
-    if rows.size == 0:
+    n = x.shape[-1]
+    flat = np.flatnonzero(_candidates_1d(x))
+    out = np.zeros(x.shape, dtype=x.dtype)
+    if flat.size == 0:
         return out
-    values = x[rows, cols].astype(np.float64)
-    where = rows * (x.shape[-1] + 2 * d + 2) + cols
-    idx = np.arange(len(where))
+    values = x.ravel()[flat]
+    where = flat + (flat // n) * (2 * d + 2)  # rows spaced 2d + 2 apart: no window crosses a row
+    count = len(where)
     lo = np.searchsorted(where, where - d, side="left")
     hi = np.searchsorted(where, where + d, side="right") - 1
     levels = int(np.floor(np.log2(max(int((hi - lo).max()) + 1, 1))))
-    undecided = np.ones(len(where), dtype=bool)
-    kept = np.zeros(len(where), dtype=bool)
+    sq_a, sq_b, _ = _range_gather(lo, hi, count)
+    ea_a, ea_b, first = _range_gather(lo, np.arange(count) - 1, count)
+    undecided = np.ones(count, dtype=bool)
+    kept = np.zeros(count, dtype=bool)
     while undecided.any():
         v = np.where(undecided, values, -1.0)
-        table = [v]
-        for k in range(levels):
-            step = 1 << k
-            nxt = table[-1].copy()
-            np.maximum(nxt[:-step], table[-1][step:], out=nxt[:-step])
-            table.append(nxt)
-        square = _range_max(table, lo, hi)
-        earlier = _range_max(table, lo, idx - 1)
+        table = _sparse_table(v, levels)
+        square = np.maximum(table[sq_a], table[sq_b])
+        earlier = np.maximum(table[ea_a], table[ea_b])
+        earlier[first] = -1.0
         winners = undecided & (v >= square) & (earlier < v)
         kept |= winners
         csum = np.concatenate([[0], np.cumsum(winners)])
         undecided &= (csum[hi + 1] - csum[lo]) == 0
-    out[rows[kept], cols[kept]] = x[rows[kept], cols[kept]]
+    out.ravel()[flat[kept]] = values[kept]
     return out
+
+
+def _peaks_2d(x: np.ndarray, d: int) -> np.ndarray:
+    """Exact Peaks on (batch, H, W) maps: rounds over the grid, Chebyshev windows from row/column maxima."""
+    undecided = _candidates_2d(x)
+    kept = np.zeros_like(undecided)
+    while undecided.any():
+        v = np.where(undecided, x, -1.0).astype(x.dtype)
+        row_full = _window_max(v, -d, d, -1.0)
+        row_left = _window_max(v, -d, -1, -1.0)
+        square = np.swapaxes(_window_max(np.swapaxes(row_full, -1, -2), -d, d, -1.0), -1, -2)
+        above = np.swapaxes(_window_max(np.swapaxes(row_full, -1, -2), -d, -1, -1.0), -1, -2)
+        earlier = np.maximum(above, row_left)
+        winners = undecided & (v >= square) & (earlier < v)
+        kept |= winners
+        near = _window_count(winners, d)
+        near = np.swapaxes(_window_count(np.swapaxes(near > 0, -1, -2), d), -1, -2)
+        undecided &= near == 0
+    return np.where(kept, x, 0)
 
 
 def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
@@ -207,33 +246,9 @@ def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
     s = _check(s)
     dd = _per_kernel(mpd, s.shape[1], "mpd")
     out = np.zeros_like(s)
-    two_d = s.ndim == 4
+    run = _peaks_1d if s.ndim == 3 else _peaks_2d
     for c in range(s.shape[1]):
-        d = int(dd[c])
-        x = s[:, c]
-        if not two_d:
-            out[:, c] = _peaks_1d(x, d)
-            continue
-        undecided = _candidates_2d(x)
-        kept = np.zeros_like(undecided)
-        while undecided.any():
-            v = np.where(undecided, x, -1.0).astype(x.dtype)
-            if two_d:
-                row_full = _window_max(v, -d, d, -1.0)
-                row_left = _window_max(v, -d, -1, -1.0)
-                square = np.swapaxes(_window_max(np.swapaxes(row_full, -1, -2), -d, d, -1.0), -1, -2)
-                above = np.swapaxes(_window_max(np.swapaxes(row_full, -1, -2), -d, -1, -1.0), -1, -2)
-                earlier = np.maximum(above, row_left)
-            else:
-                square = _window_max(v, -d, d, -1.0)
-                earlier = _window_max(v, -d, -1, -1.0)
-            winners = undecided & (v >= square) & (earlier < v)
-            kept |= winners
-            near = _window_count(winners, d)
-            if two_d:
-                near = np.swapaxes(_window_count(np.swapaxes(near > 0, -1, -2), d), -1, -2)
-            undecided &= near == 0
-        out[:, c] = np.where(kept, x, 0)
+        out[:, c] = run(s[:, c], int(dd[c]))
     return out
 
 

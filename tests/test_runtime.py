@@ -21,7 +21,7 @@ import sancodec
 from sancodec import SanConfigError, read_signal
 from sancodec.export import OPSET, build_decoder, build_encoder, export_model
 from sancodec.model import SAN
-from sancodec.runtime import NumpyEngine, SanRuntime
+from sancodec.runtime import NumpyEngine, SanRuntime, _scatter_is_cheaper
 
 ACTS = ["identity", "max_activations", "max_pool_indices", "peaks"]
 
@@ -212,10 +212,21 @@ def test_importing_runtime_does_not_import_torch():
 
 
 def test_sparse_decode_path_matches_the_decoder_graph():
-    spec = SAN([30, 41], "peaks", seed=8).to_spec()
+    spec = SAN([150, 231], "peaks", seed=8).to_spec()
     rt = _pair(spec)
     x = np.random.default_rng(4).normal(size=(3, 3000)).astype(np.float32)
     alpha = rt.encode(x)
-    assert np.count_nonzero(alpha) < 0.05 * alpha.size  # the scatter path is taken
+    assert _scatter_is_cheaper(alpha, spec.kernel_sizes)  # the scatter path is taken
     (graph,) = rt._dec.run(None, {"alpha": alpha})
     np.testing.assert_allclose(rt.decode(alpha), graph, rtol=1e-5, atol=1e-5)
+
+
+def test_dense_or_short_kernel_activations_take_the_graph():
+    sizes = (20, 20)
+    dense = np.ones((1, 2, 1000), dtype=np.float32)
+    sparse = np.zeros_like(dense)
+    sparse[0, :, ::50] = 1.0  # 2 % non-zero, short kernels: the dense conv is cheaper
+    assert not _scatter_is_cheaper(dense, sizes) and not _scatter_is_cheaper(sparse, sizes)
+    very_sparse = np.zeros((1, 2, 100_000), dtype=np.float32)
+    very_sparse[0, :, ::5000] = 1.0
+    assert _scatter_is_cheaper(very_sparse, sizes)
