@@ -37,7 +37,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q soundfile zstandard
 	$(BIN)/python benchmarks/bench_core.py
-	$(BIN)/python benchmarks/bench_runtime.py
+	$(BIN)/python benchmarks/bench_runtime.py --repeats 9 --markdown docs/RUNTIME.md
 	$(BIN)/python benchmarks/bench_codec.py --data-dir $(DATA) --markdown docs/BENCHMARKS.md
 
 clean:
