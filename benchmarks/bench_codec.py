@@ -14,6 +14,7 @@ import argparse
 import bz2
 import gzip
 import io
+import os
 import statistics
 import time
 from pathlib import Path
@@ -168,7 +169,21 @@ def main() -> None:
     text = "\n".join(out) + "\n"
     print(text)
     if args.markdown:
-        args.markdown.write_text(text)
+        args.markdown.write_text(HEADER.format(date=time.strftime("%Y-%m-%d"), cpus=os.cpu_count()) + text)
+
+
+HEADER = """# Benchmarks
+
+Measured on the {cpus}-CPU development machine (CPU only), {date}, with `make bench`
+(`benchmarks/bench_codec.py --data-dir ../shared/data`; the runtime's figures are in `RUNTIME.md`).
+Records not bundled with the repo come from the PhysioNet copies in `../shared/data` (see its MANIFEST.md);
+multi-frequency WFDB records (03700181, drive17a, mixedsignals) are not supported yet and are listed as such.
+
+The `sancodec` column is the shipped lossless mode (per frame and channel the cheaper of the SAN and the raw
+predictor); the next two force one predictor. The SAN predictor never pays for its activations in lossless mode
+on these records: the residual coder on the raw signal wins every frame.
+
+"""
 
 
 if __name__ == "__main__":
