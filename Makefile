@@ -33,12 +33,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sancodec cli export tests benchmarks scripts
 
-# Benchmark-only tools (FLAC via libsndfile, zstd) are installed here, not as runtime dependencies.
+# Benchmark-only tools (FLAC via libsndfile, zstd, PyWavelets) are installed here, not as runtime dependencies.
 bench: $(STAMP)
-	$(BIN)/python -m pip install -q soundfile zstandard
+	$(BIN)/python -m pip install -q soundfile zstandard pywavelets
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_runtime.py --repeats 9 --markdown docs/RUNTIME.md
 	$(BIN)/python benchmarks/bench_codec.py --data-dir $(DATA) --markdown docs/BENCHMARKS.md
+	$(BIN)/python benchmarks/bench_lossy.py --data-dir $(DATA) --markdown docs/LOSSY.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info
