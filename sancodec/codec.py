@@ -44,6 +44,7 @@ from sancodec._atomic import write_bytes_atomic
 from sancodec.container import SanReader, write_container
 from sancodec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.lpc import LpcFilter, analyse, residual, synthesize
 from sancodec.signal import Annotations, Signal
 from sancodec.spec import SanSpec
 
@@ -110,32 +111,56 @@ def _unpoly(e: np.ndarray, order: int) -> np.ndarray:
 def _cost(e: np.ndarray) -> float:
     """Cheap bit estimate: order-0 entropy of magnitude classes + raw bits."""
     mag = np.abs(e)
-    bl = np.zeros(mag.shape, dtype=np.int64)
+    bl = np.frexp(mag.astype(np.float64))[1].astype(np.int64)  # bit length; 0 for 0
     nz = mag > 0
-    bl[nz] = np.floor(np.log2(mag[nz])).astype(np.int64) + 1
     counts = np.bincount(bl)
     p = counts[counts > 0] / len(e)
     return float(-(counts[counts > 0] * np.log2(p)).sum() + np.maximum(bl - 1, 0).sum() + nz.sum())
 
 
-def _best_order(u: np.ndarray) -> tuple[int, np.ndarray, float]:
+@dataclass(frozen=True)
+class _Residual:
+    """How the residual stage maps ``u`` to the coded ``e``: a polynomial order or an LPC filter."""
+
+    order: int
+    e: np.ndarray
+    cost: float
+    lpc: LpcFilter | None = None
+
+
+LPC_GAIN = 0.98  # LPC must beat the polynomial estimate by 2 %: its decode is a (batched) recursion
+
+
+def _best_residual(u: np.ndarray, allow_lpc: bool) -> _Residual:
+    """The cheapest residual by the bit estimate; LPC only where decoding is exact (lossless)."""
     best = None
     for order in range(MAX_ORDER + 1):
         e = _poly(u, order)
         c = _cost(e)
-        if best is None or c < best[2]:
-            best = (order, e, c)
+        if best is None or c < best.cost:
+            best = _Residual(order, e, c)
     assert best is not None
+    found = analyse(u) if allow_lpc else None
+    # Skip the LPC residual unless the predicted RMS undercuts the polynomial residual's.
+    if found is not None and found[1] < 0.9 * float(np.sqrt(np.mean(best.e.astype(np.float64) ** 2))):
+        f = found[0]
+        e = residual(u, f)
+        c = _cost(e) + 16 * f.order
+        if c < LPC_GAIN * best.cost:
+            best = _Residual(0, e, c / LPC_GAIN, f)
     return best
 
 
-def _residual_block(order: int, e: np.ndarray) -> bytes:
-    """``coding varint`` (order | plain << 2) and the entropy-coded residual, the smaller variant."""
+def _residual_block(res: _Residual) -> bytes:
+    """``coding varint`` (order | plain << 2 | lpc << 3), the LPC filter if any, and the
+    entropy-coded residual, the smaller of the plain and contextual variants."""
     best = None
-    for plain in ((False, True) if len(e) < SMALL_FRAME else (False,)):
+    for plain in ((False, True) if len(res.e) < SMALL_FRAME else (False,)):
         w = ByteWriter()
-        w.varint(order | (int(plain) << 2))
-        w.raw(encode_arrays([e], [not plain]))
+        w.varint(res.order | (int(plain) << 2) | (int(res.lpc is not None) << 3))
+        if res.lpc is not None:
+            res.lpc.write(w)
+        w.raw(encode_arrays([res.e], [not plain]))
         if best is None or len(w.getvalue()) < len(best):
             best = w.getvalue()
     assert best is not None
@@ -186,29 +211,55 @@ def _encode_channel_frame(x: np.ndarray, alpha: np.ndarray | None, o: int, sigma
         if plan.mode == "lossy":
             return head.getvalue()
         pred = _prediction(o, delta, _place(len(x), plan.spec.kernel_sizes, plan.wq, acts))
-        order, e, cost = _best_order(_near_lossless(x - pred, qstep))
-        candidates.append((cost + 8 * len(side), head, order, e))
+        res = _best_residual(_near_lossless(x - pred, qstep), allow_lpc=False)
+        candidates.append((res.cost + 8 * len(side), head, res))
     if plan.predictor == "san" and candidates:
-        _, head, order, e = candidates[0]
-        return head.getvalue() + _residual_block(order, e)
+        _, head, res = candidates[0]
+        return head.getvalue() + _residual_block(res)
     x0 = int(x[0])
     grid = qstep
     if plan.max_error == 0:
         g = int(np.gcd.reduce(np.abs(x - x0))) if len(x) > 1 else 0
         grid = g if g > 1 else 1
     u = (x - x0) // grid if plan.max_error == 0 else _near_lossless(x - x0, qstep)
-    order, e, cost = _best_order(u)
+    res = _best_residual(u, allow_lpc=plan.max_error == 0)
     head = ByteWriter()
     head.varint(PATH_RAW)
     head.svarint(x0)
     head.varint(grid)
-    candidates.append((cost, head, order, e))
-    _, head, order, e = min(candidates, key=lambda c: c[0])
-    return head.getvalue() + _residual_block(order, e)
+    candidates.append((res.cost, head, res))
+    _, head, res = min(candidates, key=lambda c: c[0])
+    return head.getvalue() + _residual_block(res)
 
 
-def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> tuple[np.ndarray, int]:
-    """Samples of one channel in one frame, and its number of activations."""
+@dataclass
+class _ChannelFrame:
+    """One channel of one decoded frame: samples = ``base + u * step``. ``u`` is None while an
+    LPC synthesis (``lpc``: residual and filter) is pending, so a file's LPC frames run as one batch."""
+
+    base: np.ndarray
+    activations: int
+    step: int = 0
+    u: np.ndarray | None = None
+    lpc: tuple[np.ndarray, LpcFilter] | None = None
+
+    def samples(self) -> np.ndarray:
+        if self.u is None:
+            if self.lpc is not None:
+                raise AssertionError("LPC synthesis still pending")
+            return self.base
+        return self.base + self.u * self.step
+
+
+def _resolve_lpc(parts: Sequence[_ChannelFrame]) -> None:
+    """Run the pending LPC syntheses of ``parts`` in one batch."""
+    pending = [p for p in parts if p.lpc is not None]
+    for part, u in zip(pending, synthesize([p.lpc for p in pending])):
+        part.u, part.lpc = u, None
+
+
+def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> _ChannelFrame:
+    """One channel in one frame (its LPC synthesis possibly pending, see :func:`_resolve_lpc`)."""
     r = ByteReader(data, "frame")
     path = r.varint(1)
     qstep = 2 * plan.max_error + 1
@@ -234,7 +285,7 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> tuple[np.nda
         if plan.mode == "lossy":
             if r.remaining():
                 raise SanFormatError("frame: unexpected trailing bytes")
-            return base, n_act
+            return _ChannelFrame(base, n_act)
         step = qstep
     elif path == PATH_RAW:
         if plan.mode == "lossy":
@@ -246,10 +297,15 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> tuple[np.nda
         base = np.full(length, x0, dtype=np.int64)
     else:
         raise SanFormatError(f"frame: unknown path {path}")
-    coding = r.varint(MAX_ORDER | 4)
-    order, plain = coding & 3, bool(coding & 4)
+    coding = r.varint(MAX_ORDER | 4 | 8)
+    order, plain, uses_lpc = coding & 3, bool(coding & 4), bool(coding & 8)
+    if uses_lpc and (order or plan.max_error):
+        raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
+    flt = LpcFilter.read(r) if uses_lpc else None
     (e,) = decode_arrays(r.raw(r.remaining()), [length], [not plain])
-    return base + _unpoly(e, order) * step, n_act
+    if flt is not None:
+        return _ChannelFrame(base, n_act, step, lpc=(e, flt))
+    return _ChannelFrame(base, n_act, step, _unpoly(e, order))
 
 
 # ------------------------------------------------------------ annotations
@@ -429,6 +485,7 @@ class DecodedFile:
     end: int
     activations: int
     frames_read: int
+    lpc_channel_frames: int = 0  # channel-frames whose residual used linear prediction
 
 
 def _header_int(header: dict[str, Any], key: str, low: int, high: int) -> int:
@@ -488,7 +545,7 @@ def decode_file(
         raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
     first, last = lo // frame_len, (hi - 1) // frame_len
     out = np.zeros((hi - lo, c), dtype=np.int64)
-    activations = 0
+    placed: list[tuple[_ChannelFrame, int, int, int, int]] = []
     for fi in range(first, last + 1):
         payload = reader.read_frame(fi)
         f0 = fi * frame_len
@@ -497,11 +554,15 @@ def decode_file(
         a, b = max(lo, f0), min(hi, f0 + length)
         for ch in range(c):
             part = r.raw(r.varint(r.remaining()))
-            samples, count = _decode_channel_frame(part, length, plan)
-            activations += count
-            out[a - lo : b - lo, ch] = samples[a - f0 : b - f0]
+            placed.append((_decode_channel_frame(part, length, plan), ch, a, b, f0))
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
+    lpc_count = sum(p[0].lpc is not None for p in placed)
+    _resolve_lpc([p[0] for p in placed])
+    activations = 0
+    for part, ch, a, b, f0 in placed:
+        activations += part.activations
+        out[a - lo : b - lo, ch] = part.samples()[a - f0 : b - f0]
     signal_head = header.get("signal")
     if not isinstance(signal_head, dict):
         raise SanFormatError("header has no signal entry")
@@ -524,7 +585,7 @@ def decode_file(
             Annotations.from_dict(a).slice(lo, hi).to_dict() for a in signal_head.get("annotations", [])
         ]
     signal = Signal.from_header(signal_head, samples)
-    return DecodedFile(signal, header, lo, hi, activations, reader.frames_read)
+    return DecodedFile(signal, header, lo, hi, activations, reader.frames_read, lpc_count)
 
 
 def _clip_to_format(x: np.ndarray, fmts: Any) -> np.ndarray:

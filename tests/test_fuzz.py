@@ -30,7 +30,18 @@ def _small_file(mode: str) -> bytes:
     return sancodec.encode(sig, SPEC, mode, frame_len=64, embed_model=False, **kwargs)
 
 
+def _lpc_file() -> bytes:
+    """A lossless file whose channels are coded with linear prediction (clean oscillations)."""
+    t = np.arange(150)
+    x = np.rint(3000 * np.sin(2 * np.pi * 0.05 * t) + np.random.default_rng(3).normal(size=150) * 2)
+    sig = Signal(x.astype(np.int64)[:, None], 100.0, ["a"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"])
+    data = sancodec.encode(sig, SPEC, "lossless", frame_len=64, embed_model=False)
+    assert decode_file(data).lpc_channel_frames > 0
+    return data
+
+
 FILES = {mode: _small_file(mode) for mode in ("lossy", "near-lossless", "lossless")}
+FILES["lossless-lpc"] = _lpc_file()
 
 
 def _decode(data: bytes) -> None:

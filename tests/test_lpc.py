@@ -1,0 +1,141 @@
+"""Linear prediction for lossless frames: exact inversion, batching, analysis, and hostile filters."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sancodec
+from sancodec import SanFormatError, Signal, container
+from sancodec.codec import _cost, _poly, decode_file
+from sancodec.entropy import ByteReader, ByteWriter
+from sancodec.lpc import MAX_COEF, SEGMENT, LpcFilter, analyse, residual, synthesize
+
+
+@st.composite
+def filters(draw):
+    order = draw(st.integers(1, 32))
+    coefs = draw(st.lists(st.integers(-(1 << 14), 1 << 14), min_size=order, max_size=order))
+    return LpcFilter(tuple(coefs), draw(st.integers(0, 14)), draw(st.integers(-1000, 1000)))
+
+
+@st.composite
+def jobs(draw):
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        n = draw(st.sampled_from([1, 2, 33, SEGMENT - 1, SEGMENT, SEGMENT + 1, 2 * SEGMENT + 7]))
+        seed = draw(st.integers(0, 2**32 - 1))
+        u = np.random.default_rng(seed).integers(-30000, 30000, size=n)
+        out.append((u, draw(filters())))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(jobs())
+def test_synthesis_inverts_the_residual_exactly_for_any_filters_in_one_batch(batch):
+    decoded = synthesize([(residual(u, f), f) for u, f in batch])
+    for (u, _), got in zip(batch, decoded):
+        np.testing.assert_array_equal(got, u)
+
+
+def test_residual_restarts_every_segment():
+    f = LpcFilter((4096, -2048, 1024), 12, 5)
+    u = np.arange(3 * SEGMENT) % 97
+    e = residual(u, f)
+    v = u - 5
+    for start in (0, SEGMENT, 2 * SEGMENT):
+        assert e[start] == v[start]  # position 0 of a segment is predicted by 0
+        assert e[start + 1] == v[start + 1] - v[start]  # then by the previous sample up to the order
+        assert e[start + 2] == v[start + 2] - v[start + 1]
+    t = 10
+    pred = (4096 * v[t - 1] - 2048 * v[t - 2] + 1024 * v[t - 3] + 2048) >> 12
+    assert e[t] == v[t] - pred
+
+
+def test_analysis_finds_a_resonance_the_polynomial_predictors_miss():
+    rng = np.random.default_rng(0)
+    n = 20000
+    x = np.zeros(n)
+    noise = rng.normal(size=n) * 20
+    for t in range(2, n):  # AR(2): a lightly damped resonance at 0.2 cycles per sample
+        x[t] = 2 * 0.99 * np.cos(2 * np.pi * 0.2) * x[t - 1] - 0.99**2 * x[t - 2] + noise[t]
+    u = np.rint(x).astype(np.int64)
+    found = analyse(u)
+    assert found is not None
+    flt, rms = found
+    assert 15 < rms < 30  # the innovation's RMS is 20
+    e = residual(u, flt)
+    assert np.sqrt(np.mean(e.astype(float) ** 2)) < 25
+    assert _cost(e) < 0.8 * min(_cost(_poly(u, k)) for k in range(4))  # about 2 bits per sample fewer
+
+
+def test_too_short_frames_have_no_filter():
+    assert analyse(np.arange(15)) is None
+
+
+def test_filter_serialisation_round_trips_and_rejects_hostile_values():
+    f = LpcFilter((MAX_COEF, -7, 0), 12, -42)
+    w = ByteWriter()
+    f.write(w)
+    assert LpcFilter.read(ByteReader(w.getvalue(), "t")) == f
+    for bad in (LpcFilter((MAX_COEF + 1,), 3, 0), LpcFilter((), 3, 0)):
+        w = ByteWriter()
+        bad.write(w)
+        with pytest.raises(SanFormatError):
+            LpcFilter.read(ByteReader(w.getvalue(), "t"))
+    w = ByteWriter()
+    w.varint(33)  # order above the maximum
+    with pytest.raises(SanFormatError):
+        LpcFilter.read(ByteReader(w.getvalue() + bytes(40), "t"))
+
+
+def _resonant_signal(n: int, channels: int = 2) -> Signal:
+    t = np.arange(n)[:, None]
+    rng = np.random.default_rng(1)
+    x = 4000 * np.sin(2 * np.pi * 0.013 * t * (1 + np.arange(channels))) + rng.normal(size=(n, channels)) * 3
+    return Signal(np.rint(x).astype(np.int64), 250.0, [f"c{i}" for i in range(channels)], ["mV"] * channels,
+                  adc_gain=[200.0] * channels, baseline=[0] * channels, fmt=["16"] * channels)
+
+
+def test_lossless_codec_uses_lpc_bit_exactly_and_range_decodes():
+    sig = _resonant_signal(50000)
+    data = sancodec.encode(sig, mode="lossless", frame_len=16384)
+    full = decode_file(data)
+    assert full.lpc_channel_frames == 8  # every channel of every frame
+    np.testing.assert_array_equal(full.signal.samples, sig.samples)
+    assert data[4:6] == bytes([container.MAJOR, container.MINOR])
+    raw_only = len(sancodec.encode(sig, mode="lossless", frame_len=16384, predictor="raw"))
+    assert raw_only == len(data)  # the raw path is where LPC lives
+    part = decode_file(data, start=16000, end=33000)
+    assert part.frames_read == 3
+    np.testing.assert_array_equal(part.signal.samples, sig.samples[16000:33000])
+
+
+def test_near_lossless_never_uses_lpc():
+    data = sancodec.encode(_resonant_signal(20000), mode="near-lossless", max_error=1)
+    assert decode_file(data).lpc_channel_frames == 0
+
+
+def test_a_tampered_filter_with_valid_crcs_fails_the_sample_checksum():
+    sig = _resonant_signal(8000, channels=1)
+    data = sancodec.encode(sig, mode="lossless", frame_len=8192)
+    reader = container.SanReader(data)
+    payload = bytearray(reader.read_frame(0))
+    # payload: varint len, path 0, svarint x0, varint grid, coding varint (bit 3 = LPC), order, shift, bias, coefs
+    r = ByteReader(bytes(payload), "t")
+    r.varint()
+    assert r.varint() == 0
+    r.svarint()
+    r.varint()
+    assert r.varint() & 8
+    order_at = r.pos
+    assert r.varint() >= 1
+    payload[order_at + 1] ^= 1  # the shift
+    out = io.BytesIO()
+    container.write_container(out, reader.header, [bytes(payload)])
+    with pytest.raises(SanFormatError, match="checksum"):
+        decode_file(out.getvalue())
