@@ -180,8 +180,12 @@ Records not bundled with the repo come from the PhysioNet copies in `../shared/d
 multi-frequency WFDB records (03700181, drive17a, mixedsignals) are not supported yet and are listed as such.
 
 The `sancodec` column is the shipped lossless mode (per frame and channel the cheaper of the SAN and the raw
-predictor); the next two force one predictor. The SAN predictor never pays for its activations in lossless mode
-on these records: the residual coder on the raw signal wins every frame.
+predictor); the next two force one predictor. The raw path's residual stage is a polynomial predictor (order 0-3)
+or, where it pays, integer linear prediction (format 1.1; it wins on a103l and s0010_re). The SAN predictor never
+pays for its activations in lossless mode on these records: the residual coder on the raw signal wins every frame.
+The `.san` column counts the whole file, including the record's WFDB header (s0010_re carries 2.4 KB of clinical
+comments; on the short records 100_3chan, test01_00s and 3000003_0003 the header is 500-580 bytes, more than the
+samples), while the other columns compress bare samples.
 
 """
 

@@ -2,9 +2,9 @@
 
 Layout (all integers little-endian; docs/FORMAT.md describes every byte)::
 
-    preamble  16 B  magic b"\\x89SAN", major u8, minor u8, flags u16 (0),
+    preamble  16 B  magic b"\\x89SAN", major u8, minor u8, flags u16 (bit 0: header bzip2-compressed),
                     header length u32, CRC32 of (the 12 bytes before it + header) u32
-    header    JSON (UTF-8): signal metadata, mode, frame length, model…
+    header    JSON (UTF-8), bzip2-compressed when flag bit 0 is set: signal metadata, mode, model…
     frames    per frame: number u32, payload length u32, payload CRC32 u32, payload
     index     per frame: offset u64, total length u32 (frame head + payload)
     trailer   20 B  index offset u64, frame count u32,
@@ -19,6 +19,7 @@ raises :class:`SanFormatError` quickly. Readers and writers take file objects
 
 from __future__ import annotations
 
+import bz2
 import io
 import json
 import struct
@@ -41,10 +42,25 @@ TRAILER = struct.Struct("<QII4s")
 MAX_HEADER_BYTES = 64 << 20
 MAX_FRAME_BYTES = 256 << 20
 MAX_FRAMES = 1 << 24
+# Format 1.1: the header is bzip2-compressed (WFDB comments and base64 kernels shrink ~2x). bzip2, not zlib:
+# it has one implementation, so files stay byte-identical everywhere (zlib-ng builds deflate differently).
+FLAG_PACKED_HEADER = 1
 
 
 def _crc(data: bytes) -> int:
     return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def _unpack_header(data: bytes) -> bytes:
+    """Decompress a packed header, refusing one that would exceed the header cap (no bombs)."""
+    d = bz2.BZ2Decompressor()
+    try:
+        out = d.decompress(data, MAX_HEADER_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        raise SanFormatError(f"header does not decompress ({exc})") from None
+    if len(out) > MAX_HEADER_BYTES or not d.eof or d.unused_data:
+        raise SanFormatError("compressed header is oversized, truncated or followed by stray bytes")
+    return out
 
 
 def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[bytes]) -> int:
@@ -52,7 +68,8 @@ def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[by
     head = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(head) > MAX_HEADER_BYTES:
         raise SanFormatError(f"header is {len(head)} bytes, over the {MAX_HEADER_BYTES} cap")
-    fields = PREAMBLE.pack(MAGIC, MAJOR, MINOR, 0, len(head), 0)[:-4]
+    head = bz2.compress(head, 9)
+    fields = PREAMBLE.pack(MAGIC, MAJOR, MINOR, FLAG_PACKED_HEADER, len(head), 0)[:-4]
     written = out.write(fields + struct.pack("<I", _crc(fields + head)))
     written += out.write(head)
     index = bytearray()
@@ -86,7 +103,7 @@ class SanReader:
             raise SanFormatError(f"not a .san file (magic {magic!r})")
         if major != MAJOR:
             raise SanFormatError(f".san format version {major}.{minor} is not supported (this reader: {MAJOR}.x)")
-        if flags != 0:
+        if flags & ~FLAG_PACKED_HEADER:
             raise SanFormatError(f"unknown .san flags {flags:#06x}")
         self.version = (major, minor)
         if head_len > min(MAX_HEADER_BYTES, self.size - minimum):
@@ -95,6 +112,8 @@ class SanReader:
         computed = _crc(self._read_at(0, PREAMBLE.size - 4) + raw)
         if computed != head_crc:
             raise SanFormatError(f"header checksum mismatch (stored {head_crc:#010x}, computed {computed:#010x})")
+        if flags & FLAG_PACKED_HEADER:
+            raw = _unpack_header(raw)
         try:
             self.header: dict[str, Any] = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -63,9 +64,13 @@ class LpcFilter:
         return cls(coefs, shift, bias)
 
 
+@lru_cache(maxsize=8)
+def _window(n: int) -> np.ndarray:
+    return np.hanning(n + 2)[1:-1]
+
+
 def _autocorrelation(v: np.ndarray, order: int) -> np.ndarray:
-    window = np.hanning(len(v) + 2)[1:-1]
-    y = v * window
+    y = v * _window(len(v))
     full = np.fft.irfft(np.abs(np.fft.rfft(y, 2 * len(y))) ** 2)[: order + 1]
     lag = np.exp(-0.5 * (2 * np.pi * 0.001 * np.arange(order + 1)) ** 2)  # lag window: smooths the spectrum
     r = full * lag
