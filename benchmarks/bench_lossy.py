@@ -148,7 +148,8 @@ HEADER = """# Lossy coding against a wavelet coder
 
 Measured on the {cpus}-CPU development machine (CPU only), {date}, with `make bench`
 (`benchmarks/bench_lossy.py --data-dir ../shared/data`; the design of both sides is in the script's docstring).
-sancodec uses its bundled default model (trained on ECG) and references it by SHA-256, as a device would.
+sancodec uses its bundled default model (trained on ECG) and references it by SHA-256, as a device would;
+its bytes include the record's WFDB header (metadata, comments), the wavelet coder's only 12 bytes of its own.
 The wavelet coder shares sancodec's range coder; its mitdb 100 row sits a little below the constriction-coded
 wavelet figures of `../shared/BASELINES.md`, so this comparison does not flatter the wavelet side.
 "–": the curve does not reach that PRDN (near-lossless E = 1 is its finest lossy setting; below it only
