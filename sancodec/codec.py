@@ -34,8 +34,9 @@ import io
 import math
 import os
 import zlib
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -54,7 +55,7 @@ MODES = ("lossy", "near-lossless", "lossless")
 KERNEL_SCALE = 4096
 DEFAULT_FRAME = 1 << 15
 DEFAULT_STEP = 0.02
-PATH_RAW, PATH_SAN = 0, 1
+PATH_RAW, PATH_SAN, PATH_ALPHABET = 0, 1, 2
 MAX_ORDER = 3
 SMALL_FRAME = 8192  # below this the plain (context-free) residual coding is tried too
 _FMT_RANGE = {"8": 8, "80": 8, "508": 8, "16": 16, "61": 16, "160": 16, "516": 16, "212": 12,
@@ -228,8 +229,30 @@ def _encode_channel_frame(x: np.ndarray, alpha: np.ndarray | None, o: int, sigma
     head.svarint(x0)
     head.varint(grid)
     candidates.append((res.cost, head, res))
+    if plan.max_error == 0:
+        candidates += _alphabet_candidate(x, grid)
     _, head, res = min(candidates, key=lambda c: c[0])
     return head.getvalue() + _residual_block(res)
+
+
+def _alphabet_candidate(x: np.ndarray, grid: int) -> list[tuple[float, ByteWriter, _Residual]]:
+    """Lossless path 2: code each sample's rank in the frame's sorted table of distinct values.
+
+    Pays where values sit on a non-integer grid or a sparse alphabet (EMG stored in steps of
+    50/3 units, quantised vital signs): the gcd grid cannot see those, a rank table can.
+    Tried only when the alphabet is at most half as dense as the grid allows."""
+    table, ranks = np.unique(x, return_inverse=True)
+    span = int(table[-1] - table[0]) // grid + 1
+    if len(table) < 2 or 2 * len(table) > span:
+        return []
+    side = encode_arrays([np.concatenate([table[:1], np.diff(table) - 1])], [False])
+    res = _best_residual(ranks.reshape(-1).astype(np.int64), allow_lpc=True)
+    head = ByteWriter()
+    head.varint(PATH_ALPHABET)
+    head.varint(len(table))
+    head.varint(len(side))
+    head.raw(side)
+    return [(res.cost + 8 * len(side), head, res)]
 
 
 @dataclass
@@ -242,12 +265,18 @@ class _ChannelFrame:
     step: int = 0
     u: np.ndarray | None = None
     lpc: tuple[np.ndarray, LpcFilter] | None = None
+    table: np.ndarray | None = None  # path 2: samples = table[u]
+    path: str = "san"
 
     def samples(self) -> np.ndarray:
         if self.u is None:
             if self.lpc is not None:
                 raise AssertionError("LPC synthesis still pending")
             return self.base
+        if self.table is not None:
+            if len(self.u) and (self.u.min() < 0 or self.u.max() >= len(self.table)):
+                raise SanFormatError("frame: value rank outside the frame's value table")
+            return self.table[self.u]
         return self.base + self.u * self.step
 
 
@@ -261,7 +290,7 @@ def _resolve_lpc(parts: Sequence[_ChannelFrame]) -> None:
 def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> _ChannelFrame:
     """One channel in one frame (its LPC synthesis possibly pending, see :func:`_resolve_lpc`)."""
     r = ByteReader(data, "frame")
-    path = r.varint(1)
+    path = r.varint(PATH_ALPHABET)
     qstep = 2 * plan.max_error + 1
     n_act = 0
     if path == PATH_SAN:
@@ -295,6 +324,17 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> _ChannelFram
         if step < 1:
             raise SanFormatError("frame: grid step must be >= 1")
         base = np.full(length, x0, dtype=np.int64)
+    elif path == PATH_ALPHABET:
+        if plan.max_error or plan.mode != "lossless":
+            raise SanFormatError("frame: a value-table frame needs a lossless file")
+        size = r.varint(length)
+        if size < 1:
+            raise SanFormatError("frame: empty value table")
+        (d,) = decode_arrays(r.raw(r.varint(r.remaining())), [size], [False])
+        if size > 1 and d[1:].min() < 0:
+            raise SanFormatError("frame: value table is not increasing")
+        table = np.cumsum(np.concatenate([d[:1], d[1:] + 1]))
+        base, step = np.zeros(length, dtype=np.int64), 1
     else:
         raise SanFormatError(f"frame: unknown path {path}")
     coding = r.varint(MAX_ORDER | 4 | 8)
@@ -303,9 +343,11 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> _ChannelFram
         raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
     flt = LpcFilter.read(r) if uses_lpc else None
     (e,) = decode_arrays(r.raw(r.remaining()), [length], [not plain])
+    table_or_none = table if path == PATH_ALPHABET else None
+    name = {PATH_SAN: "san", PATH_RAW: "raw", PATH_ALPHABET: "table"}[path]
     if flt is not None:
-        return _ChannelFrame(base, n_act, step, lpc=(e, flt))
-    return _ChannelFrame(base, n_act, step, _unpoly(e, order))
+        return _ChannelFrame(base, n_act, step, lpc=(e, flt), table=table_or_none, path=name)
+    return _ChannelFrame(base, n_act, step, _unpoly(e, order), table=table_or_none, path=name)
 
 
 # ------------------------------------------------------------ annotations
@@ -485,7 +527,12 @@ class DecodedFile:
     end: int
     activations: int
     frames_read: int
-    lpc_channel_frames: int = 0  # channel-frames whose residual used linear prediction
+    # How the channel-frames were coded: counts of paths "san", "raw", "table" and residuals "lpc".
+    codings: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lpc_channel_frames(self) -> int:
+        return self.codings.get("lpc", 0)
 
 
 def _header_int(header: dict[str, Any], key: str, low: int, high: int) -> int:
@@ -557,7 +604,7 @@ def decode_file(
             placed.append((_decode_channel_frame(part, length, plan), ch, a, b, f0))
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
-    lpc_count = sum(p[0].lpc is not None for p in placed)
+    codings = Counter(p[0].path for p in placed) + Counter("lpc" for p in placed if p[0].lpc is not None)
     _resolve_lpc([p[0] for p in placed])
     activations = 0
     for part, ch, a, b, f0 in placed:
@@ -585,7 +632,7 @@ def decode_file(
             Annotations.from_dict(a).slice(lo, hi).to_dict() for a in signal_head.get("annotations", [])
         ]
     signal = Signal.from_header(signal_head, samples)
-    return DecodedFile(signal, header, lo, hi, activations, reader.frames_read, lpc_count)
+    return DecodedFile(signal, header, lo, hi, activations, reader.frames_read, dict(codings))
 
 
 def _clip_to_format(x: np.ndarray, fmts: Any) -> np.ndarray:

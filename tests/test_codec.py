@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bz2
 import io
 import json
 from pathlib import Path
@@ -13,13 +14,14 @@ import torch
 import sancodec
 from sancodec import SanConfigError, SanFormatError, Signal, read_signal
 from sancodec.codec import decode_file, encode_file, read_info
+from sancodec.entropy import ByteWriter, encode_arrays
 from sancodec.metrics import phi_scores
 from sancodec.model import SAN
 from sancodec.models import default_model
 from sancodec.report import make_report
 
 DATA = Path(__file__).parent / "data"
-RECORDS = ["3000003_0003", "100_3chan", "test01_00s", "1001"]
+RECORDS = ["3000003_0003", "100_3chan", "test01_00s", "1001", "emg_healthy"]
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +100,46 @@ def test_random_access_reads_only_covering_frames(mitdb):
     assert sancodec.decode(data, 8191, 8193).samples.tolist() == sig.samples[8191:8193].tolist()
     with pytest.raises(SanConfigError):
         sancodec.decode(data, 5, 200000)
+
+
+def test_value_table_path_beats_bz2_on_emg_stored_on_a_fractional_grid():
+    sig = read_signal(DATA / "emg_healthy")  # values are round(k * 50/3): no integer grid to divide by
+    data = sancodec.encode(sig, mode="lossless")
+    full = decode_file(data)
+    assert_lossless(sig, full.signal)
+    assert full.codings == {"table": 2}
+    assert len(data) < len(bz2.compress(sig.samples[:, 0].astype("<i2").tobytes(), 9))  # BASELINES' best
+    part = decode_file(data, start=30000, end=40000)
+    np.testing.assert_array_equal(part.signal.samples, sig.samples[30000:40000])
+
+
+def _one_channel_file(part: bytes, length: int) -> bytes:
+    """A lossless container around one hand-made channel payload (valid CRCs)."""
+    sig = Signal(np.arange(length)[:, None], 100.0, ["a"], ["mV"], adc_gain=[1.0], baseline=[0], fmt=["16"])
+    header = sancodec.container.SanReader(sancodec.encode(sig, mode="lossless", frame_len=1024)).header
+    w = ByteWriter()
+    w.varint(len(part))
+    w.raw(part)
+    out = io.BytesIO()
+    sancodec.container.write_container(out, header, [w.getvalue()])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("table", "ranks", "problem"), [
+    ([0, 5, 5], [0, 1, 2, 3], "rank outside"),
+    ([0, 5, -2], [0, 1, 2, 1], "not increasing"),
+])
+def test_hostile_value_tables_are_format_errors(table, ranks, problem):
+    w = ByteWriter()
+    w.varint(2)  # path: value table
+    w.varint(len(table))
+    side = encode_arrays([np.array(table)], [False])
+    w.varint(len(side))
+    w.raw(side)
+    w.varint(4)  # order 0, plain array
+    w.raw(encode_arrays([np.array(ranks)], [False]))
+    with pytest.raises(SanFormatError, match=problem):
+        decode_file(_one_channel_file(w.getvalue(), len(ranks)))
 
 
 def test_encoding_is_deterministic():

@@ -42,8 +42,20 @@ def _lpc_file() -> bytes:
     return data
 
 
+def _table_file() -> bytes:
+    """A lossless file with a value-table frame (values on a 50/3 grid) and an LPC frame."""
+    t = np.arange(300)
+    k = np.rint(40 * np.sin(2 * np.pi * t / 50) + np.random.default_rng(2).integers(-1, 2, 300))
+    x = np.rint(k * 50 / 3).astype(np.int64)[:, None]
+    sig = Signal(x, 100.0, ["a"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"])
+    data = sancodec.encode(sig, SPEC, "lossless", frame_len=256, embed_model=False)
+    assert "table" in decode_file(data).codings
+    return data
+
+
 FILES = {mode: _small_file(mode) for mode in ("lossy", "near-lossless", "lossless")}
 FILES["lossless-lpc"] = _lpc_file()
+FILES["lossless-table"] = _table_file()
 
 
 def _decode(data: bytes) -> None:
