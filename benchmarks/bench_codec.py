@@ -177,8 +177,9 @@ HEADER = """# Benchmarks
 
 Measured on the {cpus}-CPU development machine (CPU only), {date}, with `make bench`
 (`benchmarks/bench_codec.py --data-dir ../shared/data`; the runtime's figures are in `RUNTIME.md`).
-Records not bundled with the repo come from the PhysioNet copies in `../shared/data` (see its MANIFEST.md);
-multi-frequency WFDB records (03700181, drive17a, mixedsignals) are not supported yet and are listed as such.
+Records not bundled with the repo come from the PhysioNet copies in `../shared/data` (see its MANIFEST.md).
+Channel 0 of the multi-frequency records (03700181, drive17a, mixedsignals) is their fastest channel, so every
+column codes the same samples.
 
 The `sancodec` column is the shipped lossless mode (per frame and channel the cheaper of the SAN and the raw
 predictor); the next two force one predictor. The raw path's residual stage is a polynomial predictor (order 0-3)

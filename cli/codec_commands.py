@@ -161,7 +161,9 @@ def info(
     ]
     for i, name in enumerate(sig["channel_names"]):
         fmt = sig["fmt"][i] if sig.get("fmt") else "-"
-        rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}"))
+        spf = sig.get("samples_per_frame")
+        rate = f", {spf[i]} samples/frame" if isinstance(spf, list) and i < len(spf) else ""
+        rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}"))
     for key, value in rows:
         table.add_row(key, str(value))
     console.print(table)

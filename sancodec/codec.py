@@ -459,6 +459,10 @@ def encode_to_file(
     if not 16 <= frame_len <= (1 << 24):
         raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")
     spec = _resolve_model(model)
+    signal.check_frames("encode")
+    # Multi-frequency: frames hold whole WFDB frames, and each channel is coded at its own rate.
+    frame_len -= frame_len % signal.frame_size
+    steps = signal.sample_steps()
     digital, quantum, emax = _digitize(signal, mode, max_error)
     plan = _Plan(mode, emax, amplitude_step, spec, _quantized_kernels(spec), predictor)
     n, c = digital.shape
@@ -467,7 +471,7 @@ def encode_to_file(
     chunks: list[list[bytes]] = [[] for _ in starts]
     for ch in range(c):
         x = digital[:, ch]
-        frames = [x[s : s + frame_len] for s in starts]
+        frames = [x[s : s + frame_len : steps[ch]] for s in starts]
         offsets = [int(np.rint(f.mean())) for f in frames]
         sigmas = [float(f.std()) or 1.0 for f in frames]
         alphas: list[np.ndarray | None] = [None] * len(frames)
@@ -574,6 +578,19 @@ def _plan_from_header(header: dict[str, Any], model: SanSpec | None) -> _Plan:
     return _Plan(mode, int(emax), float(step), spec, _quantized_kernels(spec) if spec is not None else [])
 
 
+def _sample_steps(spf: Any, c: int, n: int, frame_len: int) -> list[int]:
+    """Rows per sample of each channel from the header's samples per frame (validated)."""
+    if spf is None:
+        return [1] * c
+    if (not isinstance(spf, list) or len(spf) != c
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1 << 16 for v in spf)):
+        raise SanFormatError(f"invalid samples_per_frame {spf!r} in header")
+    m = max(spf)
+    if any(m % v for v in spf) or n % m or frame_len % m:
+        raise SanFormatError(f"samples_per_frame {spf} does not fit {n} samples in frames of {frame_len}")
+    return [m // v for v in spf]
+
+
 def decode_file(
     source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None
 ) -> DecodedFile:
@@ -590,6 +607,10 @@ def decode_file(
     hi = n if end is None else int(end)
     if not 0 <= lo < hi <= n:
         raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
+    signal_head = header.get("signal")
+    if not isinstance(signal_head, dict):
+        raise SanFormatError("header has no signal entry")
+    steps = _sample_steps(signal_head.get("samples_per_frame"), c, n, frame_len)
     first, last = lo // frame_len, (hi - 1) // frame_len
     out = np.zeros((hi - lo, c), dtype=np.int64)
     placed: list[tuple[_ChannelFrame, int, int, int, int]] = []
@@ -601,7 +622,7 @@ def decode_file(
         a, b = max(lo, f0), min(hi, f0 + length)
         for ch in range(c):
             part = r.raw(r.varint(r.remaining()))
-            placed.append((_decode_channel_frame(part, length, plan), ch, a, b, f0))
+            placed.append((_decode_channel_frame(part, length // steps[ch], plan), ch, a, b, f0))
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
     codings = Counter(p[0].path for p in placed) + Counter("lpc" for p in placed if p[0].lpc is not None)
@@ -609,10 +630,10 @@ def decode_file(
     activations = 0
     for part, ch, a, b, f0 in placed:
         activations += part.activations
-        out[a - lo : b - lo, ch] = part.samples()[a - f0 : b - f0]
-    signal_head = header.get("signal")
-    if not isinstance(signal_head, dict):
-        raise SanFormatError("header has no signal entry")
+        samples = part.samples()
+        if steps[ch] > 1:  # a slower channel of a multi-frequency record: hold each sample
+            samples = np.repeat(samples, steps[ch])
+        out[a - lo : b - lo, ch] = samples[a - f0 : b - f0]
     signal_head = {**signal_head, "annotations": _unpack_annotations(signal_head.get("annotations", []), n)}
     quantum = header.get("quantum")
     if quantum is not None:

@@ -3,6 +3,12 @@
 Samples are ``(n_samples, n_channels)``: the original digital integers when the
 source has them (WFDB), floats otherwise (.npy/CSV). The WFDB fields follow
 wfdb-python's names so a record round-trips field for field. No torch here.
+
+Multi-frequency records (WFDB channels with several samples per frame) keep one
+array at the fastest channel's rate: ``fs`` is that rate, and a channel with
+``samples_per_frame[k]`` samples per frame holds each of its samples for
+``max(samples_per_frame) // samples_per_frame[k]`` rows. The codec codes each
+channel at its own rate, so nothing is stored twice.
 """
 
 from __future__ import annotations
@@ -96,6 +102,7 @@ class Signal:
     base_date: str | None = None
     record_name: str = "record"
     annotations: list[Annotations] = field(default_factory=list)
+    samples_per_frame: list[int] | None = None  # None: every channel at fs
 
     def __post_init__(self) -> None:
         s = np.asarray(self.samples)
@@ -113,12 +120,42 @@ class Signal:
         for name in ("channel_names", "units"):
             if len(getattr(self, name)) != c:
                 raise SanFormatError(f"{name} has {len(getattr(self, name))} entries for {c} channels")
-        for name in ("adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
+        for name in ("adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name", "samples_per_frame"):
             value = getattr(self, name)
             if value is not None and len(value) != c:
                 raise SanFormatError(f"{name} has {len(value)} entries for {c} channels")
+        if self.samples_per_frame is not None:
+            spf = [int(v) for v in self.samples_per_frame]
+            if min(spf) < 1 or any(max(spf) % v for v in spf):
+                raise SanFormatError(f"samples per frame {spf} must be >= 1 and divide the largest")
+            self.samples_per_frame = None if max(spf) == 1 else spf
         self.samples = s
 
+    @property
+    def frame_size(self) -> int:
+        """Rows per WFDB frame: the largest samples-per-frame (1 for single-rate signals)."""
+        return 1 if self.samples_per_frame is None else max(self.samples_per_frame)
+
+    def sample_steps(self) -> list[int]:
+        """Rows each channel holds one of its samples for (1 = the channel runs at ``fs``)."""
+        spf = self.samples_per_frame or [1] * self.n_channels
+        return [self.frame_size // v for v in spf]
+
+    def check_frames(self, what: str) -> None:
+        """Raise unless whole frames are present and slow channels hold each sample for its rows."""
+        if self.samples_per_frame is None:
+            return
+        m = self.frame_size
+        if self.n_samples % m:
+            raise SanFormatError(f"{what}: a multi-frequency signal needs whole frames of {m} samples, "
+                                 f"got {self.n_samples}")
+        for ch, step in enumerate(self.sample_steps()):
+            if step > 1:
+                held = self.samples[:, ch].reshape(-1, step)
+                if not np.array_equal(held, np.repeat(held[:, :1], step, axis=1)):
+                    raise SanFormatError(f"{what}: channel {ch} ({self.samples_per_frame[ch]} samples per "
+                                         f"frame) does not hold each sample for {step} rows (slices of a "
+                                         f"multi-frequency record must start on a multiple of {m} rows)")
     @property
     def n_samples(self) -> int:
         return int(self.samples.shape[0])
@@ -158,7 +195,7 @@ class Signal:
             "base_date": self.base_date,
             "record_name": self.record_name,
             "annotations": [a.to_dict() for a in self.annotations],
-        }
+        } | ({} if self.samples_per_frame is None else {"samples_per_frame": list(self.samples_per_frame)})
 
     @classmethod
     def from_header(cls, header: dict[str, Any], samples: np.ndarray) -> Signal:
@@ -180,6 +217,7 @@ class Signal:
                 base_date=header.get("base_date"),
                 record_name=str(header.get("record_name", "record")),
                 annotations=[Annotations.from_dict(a) for a in header.get("annotations", [])],
+                samples_per_frame=header.get("samples_per_frame"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SanFormatError(f"invalid signal header: {exc}") from None
@@ -189,10 +227,19 @@ class Signal:
         if not channels or any(not 0 <= c < self.n_channels for c in channels):
             raise SanFormatError(f"channels {channels} outside 0..{self.n_channels - 1}")
         head = self.header_dict()
-        for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name"):
-            if head[key] is not None:
+        for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name",
+                    "samples_per_frame"):
+            if head.get(key) is not None:
                 head[key] = [head[key][c] for c in channels]
-        return Signal.from_header(head, self.samples[:, channels])
+        samples = self.samples[:, channels]
+        if self.samples_per_frame is not None:  # the fastest kept channel sets the new rate
+            factor = self.frame_size // max(head["samples_per_frame"])
+            if factor > 1:
+                samples = samples[::factor]
+                head["fs"] = self.fs / factor
+                for ann in head["annotations"]:
+                    ann["sample"] = [s // factor for s in ann["sample"]]
+        return Signal.from_header(head, samples)
 
     def slice(self, start: int, end: int) -> Signal:
         """Samples [start, end) with the same metadata; annotations re-based to the slice."""

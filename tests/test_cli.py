@@ -45,6 +45,21 @@ def test_encode_info_decode_lossless(tmp_path):
     np.testing.assert_array_equal(read_signal(tmp_path / "back").samples, read_signal(rec).samples)
 
 
+def test_multi_frequency_record_through_the_cli(tmp_path):
+    rec = tmp_path / "mixedsignals_1000f"
+    for f in DATA.glob("mixedsignals_1000f*"):
+        shutil.copy(f, tmp_path / f.name)
+    assert run("encode", rec, "-q").exit_code == 0
+    res = run("info", tmp_path / "mixedsignals_1000f.san")
+    assert res.exit_code == 0 and "4 samples/frame" in res.stdout and "1 samples/frame" in res.stdout
+    res = run("decode", tmp_path / "mixedsignals_1000f.san", "-o", tmp_path / "back")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.glob("back*")) == ["back.hea", "back_e.dat", "back_p.dat", "back_r.dat"]
+    back, original = read_signal(tmp_path / "back"), read_signal(rec)
+    np.testing.assert_array_equal(back.samples, original.samples)
+    assert back.samples_per_frame == original.samples_per_frame == [4, 4, 4, 2, 2, 1]
+
+
 def test_encode_modes_channels_and_range_decode(tmp_path):
     rec = copy_record(tmp_path)
     out = tmp_path / "n.san"

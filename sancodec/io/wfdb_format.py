@@ -2,8 +2,10 @@
 
 Reading keeps the digital integers (``physical=False``) so lossless coding is
 possible for every format wfdb-python reads (8, 16, 24, 32, 61, 80, 160, 212,
-310, 311, FLAC-based 508/516/524). Records with several samples per frame
-(multi-frequency) are refused with a clear error rather than resampled.
+310, 311, FLAC-based 508/516/524). Multi-frequency records (several samples per
+frame) are read with every channel held at the fastest rate (see ``Signal``), and
+written back with their original samples per frame; annotation times, which WFDB
+counts in frames, are scaled to rows and back.
 """
 
 from __future__ import annotations
@@ -62,25 +64,36 @@ def read_wfdb(base: Path) -> Signal:
         raise SanFormatError(f"{header}: multi-segment WFDB records are not supported")
     if head.n_sig == 0:
         raise SanFormatError(f"{header}: record has no signals")
-    if any(int(s or 1) != 1 for s in (head.samps_per_frame or [1])):
-        raise SanFormatError(f"{header}: multi-frequency records (samples per frame > 1) are not supported")
-    _check_signal_files(base, head)
+    spf = [int(s or 1) for s in (head.samps_per_frame or [1] * head.n_sig)]
+    frame = max(spf)
+    if any(frame % s for s in spf):
+        raise SanFormatError(f"{header}: samples per frame {spf} do not all divide the largest; not supported")
+    _check_signal_files(base, head, spf)
     try:
-        rec = wfdb.rdrecord(str(base), physical=False, return_res=64)
+        rec = wfdb.rdrecord(str(base), physical=False, return_res=64, smooth_frames=frame == 1)
     except Exception as exc:
         raise SanFormatError(f"{base}: unreadable WFDB signal data ({type(exc).__name__}: {exc})") from None
-    data = rec.d_signal
+    if frame == 1:
+        data = rec.d_signal
+    else:
+        channels = rec.e_d_signal or []
+        if len({len(a) // s for a, s in zip(channels, spf)}) > 1:
+            raise SanFormatError(f"{base}: channels hold different numbers of frames")
+        data = np.stack([np.repeat(a, frame // s) for a, s in zip(channels, spf)], axis=1) if channels else None
     if data is None or data.size == 0:
         raise SanFormatError(f"{base}: record holds no samples")
-    if rec.sig_len and data.shape[0] < rec.sig_len:
-        raise SanFormatError(f"{base}: signal file is truncated ({data.shape[0]} of {rec.sig_len} samples)")
+    if rec.sig_len and data.shape[0] < rec.sig_len * frame:
+        raise SanFormatError(f"{base}: signal file is truncated ({data.shape[0] // frame} of {rec.sig_len} frames)")
     annotations = []
     for ext in ANNOTATION_EXTENSIONS:
         if base.with_name(f"{base.name}.{ext}").exists():
-            annotations.append(_read_annotations(base, ext))
+            ann = _read_annotations(base, ext)
+            ann.sample = ann.sample * frame  # WFDB counts annotation times in frames
+            annotations.append(ann)
     return Signal(
         samples=np.asarray(data, dtype=np.int64),
-        fs=float(rec.fs),
+        samples_per_frame=spf if frame > 1 else None,
+        fs=float(rec.fs) * frame,
         channel_names=[str(n) for n in rec.sig_name],
         units=[str(u) for u in rec.units],
         adc_gain=[float(g) for g in rec.adc_gain],
@@ -101,17 +114,18 @@ _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160":
                      "310": 4 / 3, "311": 4 / 3}
 
 
-def _check_signal_files(base: Path, head) -> None:  # head: wfdb.Record header
-    """Every signal file exists and, for fixed-size formats, is long enough for sig_len samples."""
+def _check_signal_files(base: Path, head, spf: list[int]) -> None:  # head: wfdb.Record header
+    """Every signal file exists and, for fixed-size formats, is long enough for sig_len frames."""
     need: dict[str, float] = {}
-    for name, fmt, offset in zip(head.file_name, head.fmt, head.byte_offset or [None] * head.n_sig):
+    offsets = head.byte_offset or [None] * head.n_sig
+    for name, fmt, offset, per_frame in zip(head.file_name, head.fmt, offsets, spf):
         path = base.parent / name
         if not path.exists():
             raise SanFormatError(f"{base}.hea: signal file {name} is missing")
         per = _BYTES_PER_SAMPLE.get(str(fmt))
         if per is None or not head.sig_len:
             continue
-        need[name] = need.get(name, float(offset or 0)) + per * head.sig_len
+        need[name] = need.get(name, float(offset or 0)) + per * head.sig_len * per_frame
     for name, expected in need.items():
         size = (base.parent / name).stat().st_size
         if size < int(expected):
@@ -145,6 +159,24 @@ def _time(value: str | None, kind: str):  # -> datetime.time | datetime.date | N
     return datetime.time.fromisoformat(value) if kind == "time" else datetime.date.fromisoformat(value)
 
 
+def _signal_file_names(signal: Signal, name: str) -> list[str]:
+    """Signal file per channel for record ``name``, keeping the source's grouping of channels
+    into files (FLAC formats need one file per sampling rate)."""
+    c = signal.n_channels
+    source = signal.file_name or [f"{name}.dat"] * c
+    distinct = list(dict.fromkeys(source))
+    if len(distinct) == 1:
+        return [f"{name}{Path(source[0]).suffix or '.dat'}"] * c
+    renamed = {}
+    for k, f in enumerate(distinct):
+        stem = Path(f).name
+        if stem.startswith(signal.record_name) and len(stem) > len(signal.record_name):
+            renamed[f] = name + stem[len(signal.record_name):]
+        else:
+            renamed[f] = f"{name}_{k}{Path(f).suffix or '.dat'}"
+    return [renamed[f] for f in source]
+
+
 def write_wfdb(signal: Signal, path: Path) -> list[Path]:
     """Write a WFDB record (header, signal files, annotations) with the source's format.
 
@@ -158,10 +190,11 @@ def write_wfdb(signal: Signal, path: Path) -> list[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=path.parent))
     try:
         if signal.is_digital and signal.fmt is not None:
-            files = signal.file_name or [f"{name}.dat"] * c
-            files = [f"{name}{Path(f).suffix or '.dat'}" for f in files]
+            signal.check_frames(str(path))
+            frame = signal.frame_size
+            files = _signal_file_names(signal, name)
             rec = wfdb.Record(
-                record_name=name, n_sig=c, fs=signal.fs, sig_len=signal.n_samples,
+                record_name=name, n_sig=c, fs=signal.fs / frame, sig_len=signal.n_samples // frame,
                 base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
                 file_name=files,
                 fmt=[_writable_format(f, signal.samples[:, i]) for i, f in enumerate(signal.fmt)],
@@ -169,12 +202,17 @@ def write_wfdb(signal: Signal, path: Path) -> list[Path]:
                 baseline=list(signal.baseline or [0] * c), units=list(signal.units),
                 sig_name=list(signal.channel_names), adc_res=list(signal.adc_res or [0] * c),
                 adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments),
-                d_signal=signal.samples.astype(np.int64),
             )
-            rec.set_d_features(do_adc=False)
+            if frame == 1:
+                rec.d_signal = signal.samples.astype(np.int64)
+            else:
+                rec.samps_per_frame = list(signal.samples_per_frame)
+                rec.e_d_signal = [signal.samples[::step, k].astype(np.int64)
+                                  for k, step in enumerate(signal.sample_steps())]
+            rec.set_d_features(expanded=frame > 1, do_adc=False)
             rec.init_value = [int(v) for v in signal.samples[0]]
             rec.block_size = [0] * c
-            rec.wrsamp(write_dir=str(tmp))
+            rec.wrsamp(expanded=frame > 1, write_dir=str(tmp))
         else:
             wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
                         p_signal=signal.physical(), fmt=["16"] * c, comments=list(signal.comments),
@@ -182,7 +220,8 @@ def write_wfdb(signal: Signal, path: Path) -> list[Path]:
         for ann in signal.annotations:
             if len(ann) == 0:
                 continue
-            wfdb.wrann(name, ann.extension, ann.sample, symbol=ann.symbol, subtype=ann.subtype,
+            frames = ann.sample // signal.frame_size  # WFDB counts annotation times in frames
+            wfdb.wrann(name, ann.extension, frames, symbol=ann.symbol, subtype=ann.subtype,
                        chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=signal.fs, write_dir=str(tmp))
         written = []
         for f in sorted(tmp.iterdir()):
