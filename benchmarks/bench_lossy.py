@@ -31,8 +31,8 @@ import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.entropy import decode_arrays, encode_arrays
 
-RECORDS = ["wfdb/100", "wfdb/a103l", "physionet/emgdb/emg_healthy", "physionet/ctu-uhb-ctgdb/1001",
-           "wfdb/s0010_re", "wfdb/test01_00s"]
+RECORDS = ["wfdb/100", "wfdb/a103l", "wfdb/03700181", "physionet/emgdb/emg_healthy", "physionet/drivedb/drive17a",
+           "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/test01_00s"]
 TARGETS = (1.0, 2.0, 5.0, 9.0)
 WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 LSB
 MAX_ERRORS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
