@@ -45,6 +45,30 @@ def identity(s: np.ndarray) -> np.ndarray:
     return _check(s)
 
 
+PREFILTER_MIN_LENGTH = 16384
+PREFILTER_STRIDE = 16
+
+
+def _kth_largest(rows: np.ndarray, k: int) -> np.ndarray:
+    """The k-th largest value of each row, shaped (rows, 1); exact.
+
+    Long rows (k is about n/m, a small fraction) first keep only the values above a bound
+    taken from a strided sample: when at least k values pass, the k-th largest is among
+    them, and partitioning those few is ~4x faster than partitioning the row."""
+    if rows.shape[-1] < PREFILTER_MIN_LENGTH:
+        return np.partition(rows, rows.shape[-1] - k, axis=-1)[:, rows.shape[-1] - k :][:, :1]
+    out = np.empty((rows.shape[0], 1), dtype=rows.dtype)
+    for i, x in enumerate(rows):
+        sample = x[::PREFILTER_STRIDE]
+        j = max(len(sample) - 4 * max(1, k // PREFILTER_STRIDE), 0)
+        bound = np.partition(sample, j)[j]
+        cand = x[x >= bound]
+        if len(cand) < k:  # the sample was unlucky: fall back to the whole row
+            cand = x
+        out[i, 0] = np.partition(cand, len(cand) - k)[len(cand) - k]
+    return out
+
+
 def max_activations(s: np.ndarray, k: PerKernel) -> np.ndarray:
     """Keep the k largest values per example and kernel (ties: lower index first)."""
     s = _check(s)
@@ -54,7 +78,7 @@ def max_activations(s: np.ndarray, k: PerKernel) -> np.ndarray:
     keep = np.zeros(flat.shape, dtype=bool)
     for c in range(flat.shape[1]):
         row = flat[:, c]
-        kth = -np.partition(-row, kk[c] - 1, axis=-1)[:, kk[c] - 1 : kk[c]]
+        kth = _kth_largest(row, int(kk[c]))
         at_least = row >= kth
         if (at_least.sum(axis=-1) == kk[c]).all():  # no surplus ties at the k-th value
             keep[:, c] = at_least

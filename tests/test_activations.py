@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sancodec import sparse
@@ -142,6 +142,25 @@ def test_max_pool_indices_keeps_first_max_and_skips_zero_windows():
     s = torch.tensor([[[1.0, 3.0, 3.0, 0.0, 0.0, 0.0, 2.0]]])
     out = max_pool_indices(s, 3).view(-1).tolist()
     assert out == [0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 2.0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(sparse.PREFILTER_MIN_LENGTH, 3 * sparse.PREFILTER_MIN_LENGTH), st.integers(1, 400),
+       st.integers(0, 2**32 - 1), st.sampled_from([3, 50, 10**6]))
+def test_max_activations_on_long_rows_matches_sequential(n, m, seed, levels):
+    """Rows long enough for the sampled pre-filter; few levels give many ties at the k-th value."""
+    rng = np.random.default_rng(seed)
+    s = np.maximum(rng.integers(-levels, levels, size=(2, 2, n)), 0).astype(np.float32)
+    check(max_activations, max_activations_ref, s, [max(1, n // m), max(1, n // (m + 7))])
+
+
+def test_max_activations_prefilter_falls_back_when_the_sample_misleads():
+    n = 2 * sparse.PREFILTER_MIN_LENGTH
+    s = np.ones((1, 1, n), dtype=np.float32)
+    s[..., :: sparse.PREFILTER_STRIDE] = 10.0  # the sample sees only the large values
+    s[0, 0, 5] = 3.0
+    k = n // 4  # more than the sampled positions: the bound from the sample keeps too few
+    check(max_activations, max_activations_ref, s, [k])
 
 
 def test_max_activations_ties_break_to_lower_index():
