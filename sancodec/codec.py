@@ -461,7 +461,8 @@ def encode_to_file(
     spec = _resolve_model(model)
     signal.check_frames("encode")
     # Multi-frequency: frames hold whole WFDB frames, and each channel is coded at its own rate.
-    frame_len -= frame_len % signal.frame_size
+    m = signal.frame_size
+    frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     steps = signal.sample_steps()
     digital, quantum, emax = _digitize(signal, mode, max_error)
     plan = _Plan(mode, emax, amplitude_step, spec, _quantized_kernels(spec), predictor)

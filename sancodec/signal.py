@@ -126,8 +126,8 @@ class Signal:
                 raise SanFormatError(f"{name} has {len(value)} entries for {c} channels")
         if self.samples_per_frame is not None:
             spf = [int(v) for v in self.samples_per_frame]
-            if min(spf) < 1 or any(max(spf) % v for v in spf):
-                raise SanFormatError(f"samples per frame {spf} must be >= 1 and divide the largest")
+            if min(spf) < 1 or max(spf) > 1 << 16 or any(max(spf) % v for v in spf):
+                raise SanFormatError(f"samples per frame {spf} must be in 1..65536 and divide the largest")
             self.samples_per_frame = None if max(spf) == 1 else spf
         self.samples = s
 

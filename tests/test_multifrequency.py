@@ -79,6 +79,13 @@ def test_frame_length_is_a_whole_number_of_frames():
     data = sancodec.encode(sig, mode="lossless", frame_len=1001)
     assert sancodec.container.SanReader(data).header["frame_len"] == 1000
     np.testing.assert_array_equal(sancodec.decode(data).samples, sig.samples)
+    short = sancodec.encode(sig, mode="lossless", frame_len=17)  # rounds down to whole frames of 4
+    assert sancodec.container.SanReader(short).header["frame_len"] == 16
+    x = np.repeat(np.arange(60), 3)[:, None]
+    three = Signal(np.concatenate([x, x], axis=1), 30.0, ["a", "b"], ["mV", "mV"], samples_per_frame=[3, 1])
+    data = sancodec.encode(three, mode="lossless", frame_len=17)  # rounds up to 18, not down to 15
+    assert sancodec.container.SanReader(data).header["frame_len"] == 18
+    np.testing.assert_array_equal(sancodec.decode(data).samples, three.samples)
 
 
 def test_signals_that_break_the_frame_structure_are_refused():
