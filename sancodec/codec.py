@@ -293,6 +293,7 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> _ChannelFram
     path = r.varint(PATH_ALPHABET)
     qstep = 2 * plan.max_error + 1
     n_act = 0
+    table = None
     if path == PATH_SAN:
         if plan.spec is None:
             raise SanFormatError("frame: uses the SAN path but the file names no model")
@@ -343,11 +344,10 @@ def _decode_channel_frame(data: bytes, length: int, plan: _Plan) -> _ChannelFram
         raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
     flt = LpcFilter.read(r) if uses_lpc else None
     (e,) = decode_arrays(r.raw(r.remaining()), [length], [not plain])
-    table_or_none = table if path == PATH_ALPHABET else None
     name = {PATH_SAN: "san", PATH_RAW: "raw", PATH_ALPHABET: "table"}[path]
     if flt is not None:
-        return _ChannelFrame(base, n_act, step, lpc=(e, flt), table=table_or_none, path=name)
-    return _ChannelFrame(base, n_act, step, _unpoly(e, order), table=table_or_none, path=name)
+        return _ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name)
+    return _ChannelFrame(base, n_act, step, _unpoly(e, order), table=table, path=name)
 
 
 # ------------------------------------------------------------ annotations

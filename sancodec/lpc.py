@@ -143,6 +143,7 @@ def synthesize(jobs: Sequence[tuple[np.ndarray, LpcFilter]]) -> list[np.ndarray]
     lanes_of = [-(-len(e) // SEGMENT) for e, _ in jobs]
     n_lanes = sum(lanes_of)
     width = max(f.order for _, f in jobs)
+    steps = min(SEGMENT, max(len(e) for e, _ in jobs))  # short frames: no lane needs a full segment
     e = np.zeros((n_lanes, SEGMENT), dtype=np.int64)
     coefs = np.zeros((n_lanes, width), dtype=np.int64)  # column j multiplies v[t - width + j]
     shift = np.zeros(n_lanes, dtype=np.int64)
@@ -160,7 +161,7 @@ def synthesize(jobs: Sequence[tuple[np.ndarray, LpcFilter]]) -> list[np.ndarray]
     v = np.zeros((n_lanes, width + SEGMENT), dtype=np.int64)  # `width` zero columns of history first
     et = np.ascontiguousarray(e.T)
     with np.errstate(over="ignore"):  # hostile residuals may overflow; the sample CRC then fails
-        for t in range(SEGMENT):
+        for t in range(steps):
             if t == 0:
                 pred = np.zeros(n_lanes, dtype=np.int64)
             else:

@@ -56,7 +56,8 @@ def _kth_largest(rows: np.ndarray, k: int) -> np.ndarray:
     taken from a strided sample: when at least k values pass, the k-th largest is among
     them, and partitioning those few is ~4x faster than partitioning the row."""
     if rows.shape[-1] < PREFILTER_MIN_LENGTH:
-        return np.partition(rows, rows.shape[-1] - k, axis=-1)[:, rows.shape[-1] - k :][:, :1]
+        j = rows.shape[-1] - k
+        return np.partition(rows, j, axis=-1)[:, j : j + 1]
     out = np.empty((rows.shape[0], 1), dtype=rows.dtype)
     for i, x in enumerate(rows):
         sample = x[::PREFILTER_STRIDE]
