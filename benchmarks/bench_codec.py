@@ -26,8 +26,8 @@ import zstandard
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
-from sancodec.codec import _san_activations, decode_file
-from sancodec.models import default_model
+from sancodec.codec.api import decode_file, san_activations
+from sancodec.san.bundled import default_model
 
 RECORDS = [
     "wfdb/100", "wfdb/a103l", "wfdb/03700181", "physionet/emgdb/emg_healthy", "physionet/drivedb/drive17a",
@@ -96,7 +96,7 @@ def activation_entropy(sig: Signal) -> list[str]:
     spec = default_model()
     data = sancodec.encode(sig, mode="lossy")
     decoded = decode_file(data)
-    header_bytes = len(data) - sum(length for _, length in sancodec.container.SanReader(data).index) - 36
+    header_bytes = len(data) - sum(length for _, length in sancodec.codec.container.SanReader(data).index) - 36
     frame_bytes = len(data) - header_bytes - 36
     x = sig.samples.astype(np.float64)
     gaps, amps = [], []
@@ -104,7 +104,7 @@ def activation_entropy(sig: Signal) -> list[str]:
     for ch in range(sig.n_channels):
         for start in range(0, sig.n_samples, frame):
             f = x[start : start + frame, ch]
-            alpha = _san_activations(spec, ((f - np.rint(f.mean())) / (f.std() or 1.0))[None])[0]
+            alpha = san_activations(spec, ((f - np.rint(f.mean())) / (f.std() or 1.0))[None])[0]
             for k in range(spec.q):
                 pos = np.flatnonzero(alpha[k])
                 aq = np.rint(alpha[k, pos] / 0.02).astype(np.int64)

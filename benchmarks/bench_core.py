@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from timing import median_seconds
 
-from sancodec.activations import ACTIVATIONS, apply_activation
 from sancodec.loaders import read_channel
-from sancodec.model import SAN, same_padding
-from sancodec.segments import paper_segments, standardize
-from sancodec.train import sweep
+from sancodec.paper.segments import paper_segments, standardize
+from sancodec.train.activations import ACTIVATIONS, apply_activation
+from sancodec.train.fit import sweep
+from sancodec.train.model import SAN, same_padding
 
 RECORD = "sancodec/data/samples/100"
 

@@ -21,10 +21,10 @@ import sancodec
 from sancodec import SancodecError, Signal
 from sancodec.loaders import read_channel
 from sancodec.metrics import prdn
-from sancodec.model import SAN
-from sancodec.models import default_model
-from sancodec.segments import paper_segments
-from sancodec.train import evaluate
+from sancodec.paper.segments import paper_segments
+from sancodec.san.bundled import default_model
+from sancodec.train.fit import evaluate
+from sancodec.train.model import SAN
 
 SIGNALS = [
     ("ECG", "mitdb 100 MLII (360 Hz)", "wfdb/100", 0),

@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/bench_lossy.py [--data-dir ../shared/data] [--m
 The wavelet coder is the reference design of BASELINES.md: CDF 9/7 (``bior4.4``,
 periodization, 5 or 6 levels, the better of the two), one dead-zone quantiser step
 for every subband, DPCM on the approximation band, and static per-subband tables —
-coded here with sancodec's own range coder (``sancodec.entropy``), so both codecs
+coded here with sancodec's own range coder (``sancodec.codec.entropy``), so both codecs
 share one entropy coder and every byte is counted. Decoded samples are rounded to
 integers. Needs PyWavelets (installed by ``make bench``, not a runtime dependency).
 
@@ -29,7 +29,7 @@ import pywt
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
-from sancodec.entropy import decode_arrays, encode_arrays
+from sancodec.codec.entropy import decode_arrays, encode_arrays
 
 RECORDS = ["wfdb/100", "wfdb/a103l", "wfdb/03700181", "physionet/emgdb/emg_healthy", "physionet/drivedb/drive17a",
            "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/test01_00s"]

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from timing import median_seconds
 
-from sancodec.activations import ACTIVATIONS
 from sancodec.export import export_model
 from sancodec.loaders import read_channel
-from sancodec.model import SAN
-from sancodec.runtime import SanRuntime
-from sancodec.segments import standardize
+from sancodec.paper.segments import standardize
+from sancodec.san.runtime import SanRuntime
+from sancodec.train.activations import ACTIVATIONS
+from sancodec.train.model import SAN
 
 median_s = median_seconds
 
@@ -95,7 +95,7 @@ def speed(threads: int, repeats: int) -> list[str]:
 
 def fp16_parity(threads: int) -> str:
     """fp16 graphs of the bundled model against fp32, on 100 000 samples of mitdb 100."""
-    from sancodec.models import default_model
+    from sancodec.san.bundled import default_model
 
     x = standardize(read_channel("sancodec/data/samples/100", 0)[None, :100000])
     with tempfile.TemporaryDirectory() as tmp:

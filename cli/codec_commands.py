@@ -56,8 +56,8 @@ def encode(
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
-    from sancodec.models import default_model
-    from sancodec.spec import load_model
+    from sancodec.san.bundled import default_model
+    from sancodec.san.spec import load_model
 
     out = output or _default_san_path(input)
     check_output(out, force)
@@ -99,7 +99,7 @@ def decode(
     """Restore a recording from a .san file (original digital format by default)."""
     from sancodec.codec import decode_file
     from sancodec.io import write_signal
-    from sancodec.spec import load_model
+    from sancodec.san.spec import load_model
 
     data = _read_san(input)
     decoded = decode_file(data, start, end, model=load_model(model) if model else None)
@@ -183,7 +183,7 @@ def report(
     from sancodec.baselines import baseline_sizes
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
-    from sancodec.io.wfdb_format import find_wfdb_base
+    from sancodec.io.wfdb import find_wfdb_base
     from sancodec.report import make_report
 
     signal = read_signal(input)

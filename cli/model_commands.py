@@ -15,7 +15,7 @@ def _segments(records: list[Path], channels: list[int], length: int):
     import numpy as np
 
     from sancodec.loaders import read_channel
-    from sancodec.segments import standardize
+    from sancodec.paper.segments import standardize
 
     parts = []
     for record in records:
@@ -53,9 +53,9 @@ def train(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Train a SAN (MAE, Adam 0.01), keep its best epoch by validation φ̄, save it."""
-    from sancodec.model import SAN
-    from sancodec.spec import save_model
-    from sancodec.train import fit
+    from sancodec.san.spec import save_model
+    from sancodec.train.fit import fit
+    from sancodec.train.model import SAN
 
     check_output(output, force)
     sizes = m * kernels if len(m) == 1 else m
@@ -98,10 +98,10 @@ def sweep(
     from dataclasses import asdict
 
     from sancodec._atomic import write_text_atomic
-    from sancodec.activations import ACTIVATIONS
     from sancodec.loaders import read_channel
-    from sancodec.segments import paper_segments
-    from sancodec.train import sweep as run_sweep
+    from sancodec.paper.segments import paper_segments
+    from sancodec.train.activations import ACTIVATIONS
+    from sancodec.train.fit import sweep as run_sweep
 
     if m_min < 1 or m_max < m_min:
         raise SanConfigError(f"need 1 <= --m-min <= --m-max, got {m_min}..{m_max}")
@@ -129,7 +129,7 @@ def export(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
 ) -> None:
     """Export a model to ONNX for onnxruntime-only devices."""
-    from sancodec.spec import load_model
+    from sancodec.san.spec import load_model
 
     try:
         from sancodec.export import export_model
@@ -155,7 +155,7 @@ def reproduce(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Run one of the paper's experiments and write its tables (and Table I's figures)."""
-    from sancodec import reproduce as rp
+    from sancodec.paper import reproduce as rp
 
     if table not in ("table1", "table2", "table3"):
         raise SanConfigError(f"unknown table {table!r}; choose table1, table2 or table3")

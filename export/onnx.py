@@ -3,7 +3,7 @@
 Both graphs use only ops every edge runtime implements (Unsqueeze, Pad, Conv,
 Relu, Squeeze; opset 17 pinned): no Loop, no MaxUnpool. The encoder outputs the
 dense ReLU similarity maps; the sparse selection runs beside the graph in
-:mod:`sancodec.sparse` (numpy, exact, shared by the runtime and the codec), which
+:mod:`sancodec.san.sparse` (numpy, exact, shared by the runtime and the codec), which
 keeps Peaks exact on any runtime (tract, for one, rejects ONNX Loop) and gives one
 selection implementation to test instead of one per backend. Tests run the graphs on
 onnxruntime, ``onnx.reference`` and tract and compare the outputs.
@@ -25,7 +25,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.errors import SanConfigError
-from sancodec.spec import SanSpec, aligned_kernels, same_padding
+from sancodec.san.spec import SanSpec, aligned_kernels, same_padding
 
 __all__ = ["OPSET", "build_decoder", "build_encoder", "export_model", "metadata"]
 
@@ -143,7 +143,7 @@ def export_model(spec: SanSpec, out_dir: str | os.PathLike[str], *, fp16: bool =
         "opset": OPSET,
         "files": files,
         "inputs": {"encoder": "x: (batch, n) float", "decoder": "alpha: (batch, q, n) float"},
-        "outputs": {"encoder": "s: ReLU similarity maps (batch, q, n); apply sancodec.sparse next",
+        "outputs": {"encoder": "s: ReLU similarity maps (batch, q, n); apply sancodec.san.sparse next",
                     "decoder": "x_hat: (batch, n)"},
         "model": spec.to_dict(),
         **metadata(spec),

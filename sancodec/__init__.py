@@ -1,7 +1,7 @@
 """sancodec: Sparsely Activated Networks as a signal codec.
 
-Importing this package never imports torch; the torch parts (``sancodec.model``,
-``sancodec.activations``, ``sancodec.train``) are imported on first use.
+Importing this package never imports torch; the torch parts (``sancodec.train.model``,
+``sancodec.train.activations``, ``sancodec.train.fit``) are imported on first use.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec import decode, encode
 from sancodec.errors import ModelFileError, SancodecError, SanConfigError, SanFormatError
 from sancodec.io import read_signal, write_signal
+from sancodec.san.spec import SanSpec, load_model, save_model
 from sancodec.signal import Annotations, Signal
-from sancodec.spec import SanSpec, load_model, save_model
 
 __version__ = "0.1.0"
 

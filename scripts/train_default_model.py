@@ -20,9 +20,9 @@ import torch
 from sancodec import save_model
 from sancodec.export import export_model
 from sancodec.loaders import read_channel
-from sancodec.model import SAN
-from sancodec.segments import standardize
-from sancodec.train import fit, sweep
+from sancodec.paper.segments import standardize
+from sancodec.train.fit import fit, sweep
+from sancodec.train.model import SAN
 
 RECORDS = [("wfdb/test01_00s", range(4)), ("wfdb/a103l", range(2))]
 SEGMENT = 1000

@@ -1,4 +1,4 @@
-"""Each vectorised activation equals its plain sequential reference (sancodec.reference)."""
+"""Each vectorised activation equals its plain sequential reference (sancodec.paper.reference)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,21 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sancodec import sparse
-from sancodec.activations import (
+from sancodec.errors import SancodecError, SanConfigError
+from sancodec.paper.reference import (
+    max_activations_ref,
+    max_pool_indices_ref,
+    peak_candidates_ref,
+    peaks_ref,
+)
+from sancodec.san import sparse
+from sancodec.train.activations import (
     apply_activation,
     identity,
     max_activations,
     max_pool_indices,
     normalize_activation_name,
     peaks,
-)
-from sancodec.errors import SancodecError, SanConfigError
-from sancodec.reference import (
-    max_activations_ref,
-    max_pool_indices_ref,
-    peak_candidates_ref,
-    peaks_ref,
 )
 
 # Small integer alphabets produce many ties and plateaus; the float strategy covers the rest.

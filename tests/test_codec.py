@@ -14,11 +14,11 @@ import torch
 import sancodec
 from sancodec import SanConfigError, SanFormatError, Signal, read_signal
 from sancodec.codec import decode_file, encode_file, read_info
-from sancodec.entropy import ByteWriter, encode_arrays
+from sancodec.codec.entropy import ByteWriter, encode_arrays
 from sancodec.metrics import phi_scores
-from sancodec.model import SAN
-from sancodec.models import default_model
 from sancodec.report import make_report
+from sancodec.san.bundled import default_model
+from sancodec.train.model import SAN
 
 DATA = Path(__file__).parent / "data"
 RECORDS = ["3000003_0003", "100_3chan", "test01_00s", "1001", "emg_healthy", "03700181_2000f", "mixedsignals_1000f"]
@@ -116,12 +116,12 @@ def test_value_table_path_beats_bz2_on_emg_stored_on_a_fractional_grid():
 def _one_channel_file(part: bytes, length: int) -> bytes:
     """A lossless container around one hand-made channel payload (valid CRCs)."""
     sig = Signal(np.arange(length)[:, None], 100.0, ["a"], ["mV"], adc_gain=[1.0], baseline=[0], fmt=["16"])
-    header = sancodec.container.SanReader(sancodec.encode(sig, mode="lossless", frame_len=1024)).header
+    header = sancodec.codec.container.SanReader(sancodec.encode(sig, mode="lossless", frame_len=1024)).header
     w = ByteWriter()
     w.varint(len(part))
     w.raw(part)
     out = io.BytesIO()
-    sancodec.container.write_container(out, header, [w.getvalue()])
+    sancodec.codec.container.write_container(out, header, [w.getvalue()])
     return out.getvalue()
 
 
@@ -187,7 +187,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
     sig = read_signal(DATA / "test01_00s")
     target = tmp_path / "out.san"
     target.write_bytes(b"previous contents")
-    import sancodec.codec as codec
+    import sancodec.codec.api as codec
 
     def failing(*_a, **_k):
         raise RuntimeError("simulated failure while encoding")

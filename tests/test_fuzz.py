@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import sancodec
 from sancodec import SanFormatError, Signal
 from sancodec.codec import decode_file
-from sancodec.model import SAN
+from sancodec.train.model import SAN
 
 SPEC = SAN([5, 7], "peaks", seed=1).to_spec()
 
@@ -139,7 +139,7 @@ def _with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
     """``data`` with its header replaced by ``head`` and a valid preamble CRC (frames re-addressed)."""
     import zlib
 
-    from sancodec import container
+    from sancodec.codec import container
 
     reader = container.SanReader(data)
     out = io.BytesIO()
@@ -164,7 +164,7 @@ def _with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
 def test_packed_headers_that_do_not_decompress_or_explode_are_format_errors(monkeypatch):
     import bz2
 
-    from sancodec import container
+    from sancodec.codec import container
 
     data = FILES["lossless"]
     plain = json.dumps(container.SanReader(data).header).encode()

@@ -16,7 +16,7 @@ import pytest
 
 import sancodec
 from sancodec import load_model, read_signal, save_model
-from sancodec.model import SAN
+from sancodec.train.model import SAN
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden"
@@ -70,7 +70,7 @@ def test_golden_file(name):
     assert hashlib.sha256(golden).hexdigest() == (GOLDEN / (name + ".sha256")).read_text().strip()
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     decoded = _check_decoded(name, golden)
-    assert golden[4:6] == bytes([sancodec.container.MAJOR, sancodec.container.MINOR])
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, sancodec.codec.container.MINOR])
     assert (decoded.lpc_channel_frames > 0) == name.endswith("_lpc.san")
     assert ("table" in decoded.codings) == name.endswith("_table.san")
 

@@ -10,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sancodec
-from sancodec import SanFormatError, Signal, container
-from sancodec.codec import _cost, _poly, decode_file
-from sancodec.entropy import ByteReader, ByteWriter
-from sancodec.lpc import MAX_COEF, SEGMENT, LpcFilter, analyse, residual, synthesize
+from sancodec import SanFormatError, Signal
+from sancodec.codec import container, decode_file
+from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.lpc import MAX_COEF, SEGMENT, LpcFilter, analyse, residual, synthesize
+from sancodec.codec.residual import estimate_bits, poly_residual
 
 
 @st.composite
@@ -70,7 +71,8 @@ def test_analysis_finds_a_resonance_the_polynomial_predictors_miss():
     assert 15 < rms < 30  # the innovation's RMS is 20
     e = residual(u, flt)
     assert np.sqrt(np.mean(e.astype(float) ** 2)) < 25
-    assert _cost(e) < 0.8 * min(_cost(_poly(u, k)) for k in range(4))  # about 2 bits per sample fewer
+    # about 2 bits per sample fewer than the best polynomial predictor
+    assert estimate_bits(e) < 0.8 * min(estimate_bits(poly_residual(u, k)) for k in range(4))
 
 
 def test_too_short_frames_have_no_filter():

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from sancodec.errors import SanConfigError
-from sancodec.model import SAN, same_padding
-from sancodec.train import fit
+from sancodec.train.fit import fit
+from sancodec.train.model import SAN, same_padding
 
 
 @pytest.mark.parametrize("m", [1, 2, 5, 6, 15, 16])
@@ -85,7 +85,7 @@ def test_mixed_activations_apply_per_kernel():
     x = torch.randn(2, 200)
     s = model.encode_dense(x)
     alpha = model.encode(x)
-    from sancodec.activations import max_pool_indices, peaks
+    from sancodec.train.activations import max_pool_indices, peaks
 
     torch.testing.assert_close(alpha[:, 0], s[:, 0])
     torch.testing.assert_close(alpha[:, 1:2], peaks(s[:, 1:2], 9))

@@ -77,14 +77,14 @@ def test_range_decoding_of_a_multi_frequency_file(tmp_path):
 def test_frame_length_is_a_whole_number_of_frames():
     sig = read_signal(DATA / "mixedsignals_1000f")
     data = sancodec.encode(sig, mode="lossless", frame_len=1001)
-    assert sancodec.container.SanReader(data).header["frame_len"] == 1000
+    assert sancodec.codec.container.SanReader(data).header["frame_len"] == 1000
     np.testing.assert_array_equal(sancodec.decode(data).samples, sig.samples)
     short = sancodec.encode(sig, mode="lossless", frame_len=17)  # rounds down to whole frames of 4
-    assert sancodec.container.SanReader(short).header["frame_len"] == 16
+    assert sancodec.codec.container.SanReader(short).header["frame_len"] == 16
     x = np.repeat(np.arange(60), 3)[:, None]
     three = Signal(np.concatenate([x, x], axis=1), 30.0, ["a", "b"], ["mV", "mV"], samples_per_frame=[3, 1])
     data = sancodec.encode(three, mode="lossless", frame_len=17)  # rounds up to 18, not down to 15
-    assert sancodec.container.SanReader(data).header["frame_len"] == 18
+    assert sancodec.codec.container.SanReader(data).header["frame_len"] == 18
     np.testing.assert_array_equal(sancodec.decode(data).samples, three.samples)
 
 
@@ -113,10 +113,10 @@ def test_selecting_only_slow_channels_returns_them_at_their_own_rate():
 
 def test_bad_samples_per_frame_in_a_file_is_a_format_error():
     sig = read_signal(DATA / "03700181_2000f")
-    reader = sancodec.container.SanReader(sancodec.encode(sig, mode="lossless"))
+    reader = sancodec.codec.container.SanReader(sancodec.encode(sig, mode="lossless"))
     for bad in ([4, 1], [4, 3, 1], "4", [4, 1, True], [3, 1, 1]):
         header = {**reader.header, "signal": {**reader.header["signal"], "samples_per_frame": bad}}
         out = io.BytesIO()
-        sancodec.container.write_container(out, header, [reader.read_frame(i) for i in range(reader.n_frames)])
+        sancodec.codec.container.write_container(out, header, [reader.read_frame(i) for i in range(reader.n_frames)])
         with pytest.raises(SanFormatError, match="samples_per_frame"):
             decode_file(out.getvalue())

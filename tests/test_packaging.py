@@ -72,7 +72,7 @@ def test_wheel_contains_only_the_sancodec_tree_and_imports(tmp_path):
 
 def test_importing_sancodec_does_not_import_torch(tmp_path):
     out = _run(
-        "import sys, sancodec, sancodec.spec, sancodec.metrics, sancodec.reference, sancodec.segments, "
+        "import sys, sancodec, sancodec.san.spec, sancodec.metrics, sancodec.paper.reference, sancodec.paper.segments, "
         "sancodec.loaders; print('torch' in sys.modules)",
         cwd=tmp_path,
     )

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sancodec import SanConfigError
 from sancodec.cli import app
-from sancodec.datasets import (
+from sancodec.paper.datasets import (
     load_mnist,
     load_uci_epilepsy,
     merge_epilepsy_classes,
@@ -19,8 +19,8 @@ from sancodec.datasets import (
     split_indices,
     table1_signal,
 )
-from sancodec.reproduce import table2, table3
-from sancodec.segments import paper_segments
+from sancodec.paper.reproduce import table2, table3
+from sancodec.paper.segments import paper_segments
 
 DATA = Path(__file__).parent / "data"
 

@@ -20,8 +20,8 @@ from onnx.reference import ReferenceEvaluator
 import sancodec
 from sancodec import SanConfigError, read_signal
 from sancodec.export import OPSET, build_decoder, build_encoder, export_model
-from sancodec.model import SAN
-from sancodec.runtime import NumpyEngine, SanRuntime, _scatter_is_cheaper
+from sancodec.san.runtime import NumpyEngine, SanRuntime, _scatter_is_cheaper
+from sancodec.train.model import SAN
 
 ACTS = ["identity", "max_activations", "max_pool_indices", "peaks"]
 
@@ -174,7 +174,7 @@ BLOCK_TORCH = textwrap.dedent(
 def test_san_round_trip_without_torch_matches_the_torch_path(tmp_path, mitdb_100):
     script = BLOCK_TORCH + textwrap.dedent(
         f"""
-        import sancodec, sancodec.runtime
+        import sancodec, sancodec.san.runtime
         sig = sancodec.read_signal({str(mitdb_100)!r}).slice(0, 70000)
         data = sancodec.encode(sig, mode="lossy")
         back = sancodec.decode(data)
@@ -188,7 +188,7 @@ def test_san_round_trip_without_torch_matches_the_torch_path(tmp_path, mitdb_100
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "70000"]
 
-    import sancodec.codec as codec
+    import sancodec.codec.api as codec
 
     def torch_activations(spec, frames):
         model = SAN.from_spec(spec).eval()
@@ -196,17 +196,17 @@ def test_san_round_trip_without_torch_matches_the_torch_path(tmp_path, mitdb_100
             return model.encode(torch.from_numpy(np.ascontiguousarray(frames, dtype=np.float32))).numpy()
 
     sig = read_signal(mitdb_100).slice(0, 70000)
-    original = codec._san_activations
-    codec._san_activations = torch_activations
+    original = codec.san_activations
+    codec.san_activations = torch_activations
     try:
         torch_bytes = sancodec.encode(sig, mode="lossy")
     finally:
-        codec._san_activations = original
+        codec.san_activations = original
     assert (tmp_path / "out.san").read_bytes() == torch_bytes
 
 
 def test_importing_runtime_does_not_import_torch():
-    out = subprocess.run([sys.executable, "-c", "import sys, sancodec, sancodec.runtime, sancodec.sparse, "
+    out = subprocess.run([sys.executable, "-c", "import sys, sancodec, sancodec.san.runtime, sancodec.san.sparse, "
                           "sancodec.codec; print('torch' in sys.modules)"], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 

@@ -12,9 +12,9 @@ import torch
 
 from sancodec.errors import SanConfigError
 from sancodec.loaders import read_channel
-from sancodec.model import SAN
-from sancodec.segments import paper_segments
-from sancodec.train import evaluate, fit, resolve_device, sweep
+from sancodec.paper.segments import paper_segments
+from sancodec.train.fit import evaluate, fit, resolve_device, sweep
+from sancodec.train.model import SAN
 
 
 @pytest.fixture(scope="module")

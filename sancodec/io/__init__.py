@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import read_csv, read_npy, write_csv, write_npy
-from sancodec.io.wfdb_format import find_wfdb_base, read_wfdb, write_wfdb
+from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.signal import Signal
 
 __all__ = ["FORMATS", "read_signal", "write_signal"]

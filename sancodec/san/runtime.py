@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from sancodec.errors import ModelFileError, SanConfigError
-from sancodec.sparse import apply_activation_np
-from sancodec.spec import SanSpec, activation_groups, aligned_kernels, same_padding
+from sancodec.san.sparse import apply_activation_np
+from sancodec.san.spec import SanSpec, activation_groups, aligned_kernels, same_padding
 
 __all__ = ["NumpyEngine", "SanRuntime", "engine_for"]
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from importlib import resources
 
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.spec import SanSpec, load_model
+from sancodec.san.spec import SanSpec, load_model
 
 __all__ = ["DEFAULT_MODEL_NAME", "default_model", "find_model", "installed_models"]
 

@@ -25,8 +25,7 @@ import torch
 from torch import nn
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
-from sancodec.activations import ACTIVATIONS
-from sancodec.datasets import (
+from sancodec.paper.datasets import (
     LOCAL_TABLE1,
     PAPER_TABLE1,
     load_mnist,
@@ -36,9 +35,10 @@ from sancodec.datasets import (
     split_indices,
     table1_signal,
 )
-from sancodec.model import SAN
-from sancodec.segments import paper_segments
-from sancodec.train import evaluate, fit, resolve_device, sweep
+from sancodec.paper.segments import paper_segments
+from sancodec.train.activations import ACTIVATIONS
+from sancodec.train.fit import evaluate, fit, resolve_device, sweep
+from sancodec.train.model import SAN
 
 __all__ = ["ClassifierResult", "table1", "table2", "table3", "train_classifier"]
 

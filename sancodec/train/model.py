@@ -27,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sancodec.activations import apply_activation, normalize_activation_name
 from sancodec.errors import SanConfigError
-from sancodec.spec import SanSpec, activation_groups, aligned_kernels, same_padding
+from sancodec.san.spec import SanSpec, activation_groups, aligned_kernels, same_padding
+from sancodec.train.activations import apply_activation, normalize_activation_name
 
 __all__ = ["SAN", "same_padding"]
 

@@ -21,12 +21,27 @@ import numpy as np
 from sancodec.errors import SanFormatError
 from sancodec.signal import Annotations, Signal
 
-__all__ = ["ANNOTATION_EXTENSIONS", "find_wfdb_base", "read_wfdb", "write_wfdb"]
+__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "clip_to_format", "find_wfdb_base", "read_wfdb", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
 WRITABLE_FORMATS = ("80", "16", "24", "32", "212", "508", "516", "524")
 log = logging.getLogger("sancodec")
+#: Bits of a stored sample per WFDB format: the range a decoded sample is clipped to.
+FORMAT_BITS = {"8": 8, "80": 8, "508": 8, "16": 16, "61": 16, "160": 16, "516": 16, "212": 12,
+               "310": 10, "311": 10, "24": 24, "524": 24, "32": 32}
+
+
+def clip_to_format(x: np.ndarray, fmts: object) -> np.ndarray:
+    """``x`` (samples x channels) clipped to each channel's WFDB format range; as is without formats."""
+    if not isinstance(fmts, list) or len(fmts) != x.shape[1]:
+        return x
+    out = x.copy()
+    for ch, fmt in enumerate(fmts):
+        bits = FORMAT_BITS.get(str(fmt))
+        if bits is not None:
+            out[:, ch] = np.clip(out[:, ch], -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
+    return out
 
 
 def _writable_format(fmt: str, values: np.ndarray) -> str:

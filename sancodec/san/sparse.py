@@ -1,6 +1,6 @@
 """The four sparse activations in numpy, for the torch-free runtime.
 
-Same definitions, conventions and exactness as :mod:`sancodec.activations`
+Same definitions, conventions and exactness as :mod:`sancodec.train.activations`
 (which documents them): identical kept positions on identical inputs,
 property-tested against the same sequential references. Inputs are
 ``(batch, kernels, n)`` or ``(batch, kernels, H, W)`` ReLU maps; parameters are
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sancodec.errors import SanConfigError
-from sancodec.spec import canonical_activation
+from sancodec.san.spec import canonical_activation
 
 __all__ = ["apply_activation_np", "identity", "max_activations", "max_pool_indices", "peaks"]
 
@@ -267,7 +267,7 @@ def _peaks_2d(x: np.ndarray, d: int) -> np.ndarray:
 
 
 def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
-    """Exact greedy Peaks (parallel rounds), as :func:`sancodec.activations.peaks`."""
+    """Exact greedy Peaks (parallel rounds), as :func:`sancodec.train.activations.peaks`."""
     s = _check(s)
     dd = _per_kernel(mpd, s.shape[1], "mpd")
     out = np.zeros_like(s)

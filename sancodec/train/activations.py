@@ -32,7 +32,7 @@ undecided candidate that ranks first among the undecided candidates within
 ``+-mpd`` is kept (the sequential walk would keep it too, since every higher
 ranked candidate near it is already suppressed), then everything within
 ``mpd`` of a newly kept peak is suppressed. Rounds repeat until no candidate
-is undecided; ``sancodec.reference`` holds the plain sequential algorithm the
+is undecided; ``sancodec.paper.reference`` holds the plain sequential algorithm the
 property tests compare against.
 """
 
@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from sancodec.errors import SanConfigError
-from sancodec.spec import ACTIVATIONS, canonical_activation
+from sancodec.san.spec import ACTIVATIONS, canonical_activation
 
 __all__ = [
     "ACTIVATIONS",

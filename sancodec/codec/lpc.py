@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from sancodec.entropy import ByteReader, ByteWriter
+from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.errors import SanFormatError
 
 __all__ = ["SEGMENT", "LpcFilter", "analyse", "residual", "synthesize"]

@@ -2,7 +2,7 @@
 
 These follow PAPER.md word for word, one example and one kernel at a time. They
 are slow on purpose: they are the specification that the vectorised torch
-versions in :mod:`sancodec.activations` are tested against. No torch here.
+versions in :mod:`sancodec.train.activations` are tested against. No torch here.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def max_pool_indices_ref(s: np.ndarray, m: int) -> np.ndarray:
 
 
 def peak_candidates_ref(s: np.ndarray) -> list[int] | list[tuple[int, int]]:
-    """Candidate positions: positive strict local maxima (see sancodec.activations)."""
+    """Candidate positions: positive strict local maxima (see sancodec.train.activations)."""
     if s.ndim == 1:
         n = s.shape[0]
         found: list[int] = []

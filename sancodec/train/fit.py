@@ -25,10 +25,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from sancodec.activations import ACTIVATIONS, normalize_activation_name
 from sancodec.errors import SanConfigError
 from sancodec.metrics import PhiScores, phi_scores
-from sancodec.model import SAN
+from sancodec.train.activations import ACTIVATIONS, normalize_activation_name
+from sancodec.train.model import SAN
 
 __all__ = [
     "EpochRecord",

@@ -1,0 +1,56 @@
+"""Annotations in the header: string tables plus entropy-coded integer columns, base64 in JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sancodec.codec.entropy import decode_arrays, encode_arrays
+from sancodec.errors import SanFormatError
+from sancodec.signal import Annotations
+
+__all__ = ["pack_annotations", "unpack_annotations"]
+
+
+def pack_annotations(anns: Sequence[Annotations]) -> list[dict[str, Any]]:
+    """Each annotation set as a small JSON object (extension, count, symbol and note tables, data)."""
+    packed = []
+    for a in anns:
+        symbols = sorted(set(a.symbol))
+        notes = sorted(set(a.aux_note))
+        sym_idx = np.array([symbols.index(v) for v in a.symbol], dtype=np.int64)
+        note_idx = np.array([notes.index(v) for v in a.aux_note], dtype=np.int64)
+        columns = [np.diff(a.sample, prepend=0), sym_idx, a.subtype, a.chan, a.num, note_idx]
+        blob = encode_arrays(columns, [False] * len(columns))
+        packed.append({"extension": a.extension, "count": len(a), "symbols": symbols, "notes": notes,
+                       "data": base64.b64encode(blob).decode("ascii")})
+    return packed
+
+
+def unpack_annotations(packed: Any) -> list[dict[str, Any]]:
+    """Inverse of :func:`pack_annotations`, as ``Annotations.to_dict`` dicts; every field validated."""
+    if not isinstance(packed, list):
+        raise SanFormatError("invalid annotations entry in header")
+    out = []
+    for item in packed:
+        try:
+            count = int(item["count"])
+            symbols, notes = list(item["symbols"]), list(item["notes"])
+            blob = base64.b64decode(item["data"], validate=True)
+            extension = str(item["extension"])
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise SanFormatError(f"invalid annotations entry in header ({exc})") from None
+        if not 0 <= count <= 8 * len(blob) + 1:
+            raise SanFormatError(f"annotation count {count} does not fit its data")
+        cols = decode_arrays(blob, [count] * 6, [False] * 6)
+        sample = np.cumsum(cols[0])
+        for idx, table in ((cols[1], symbols), (cols[5], notes)):
+            if count and (idx.min() < 0 or idx.max() >= len(table)):
+                raise SanFormatError("annotation refers to a missing symbol or note")
+        out.append(Annotations(extension, sample, [str(symbols[i]) for i in cols[1]], cols[2], cols[3], cols[4],
+                               [str(notes[i]) for i in cols[5]]).to_dict())
+    return out

@@ -1,0 +1,295 @@
+"""The codec: ``Signal`` + SAN model -> ``.san`` bytes, and back.
+
+Per frame (``frame_len`` samples, all channels) and channel:
+
+* **SAN path** — the frame is normalised (integer offset ``o``, scale ``σ``),
+  the SAN encodes it, and each kernel's activations are kept as position gaps
+  and amplitudes quantised to ``a_q = rint(a / step)`` (``step`` relative to σ,
+  declared in the header). The decoder rebuilds the prediction with integer
+  arithmetic only: kernels quantised to ``w_q = rint(w * 4096)``, the exact
+  integer sum ``acc = Σ a_q w_q`` placed by the model's convention, then
+  ``pred = o + rint(acc * Δ / 4096)`` with ``Δ = σ * step`` stored as float32.
+  Every operation is exact or a single correctly rounded IEEE operation, so
+  the prediction is bit-identical on every platform.
+* **Residual** (near-lossless and lossless) — ``r = x - pred`` is quantised
+  for near-lossless (``rint``-free: ``sign(r) * ((|r| + E) // (2E + 1))``, so
+  ``|x - x̂| <= E``), passed through a fixed polynomial predictor of order
+  0–2 chosen per frame, and entropy-coded with block-envelope contexts.
+* **Raw path** (near-lossless and lossless) — the same residual coder applied
+  to the signal itself (with a value-grid step when all differences share a
+  divisor). Per frame and channel the encoder keeps whichever path is cheaper,
+  so the SAN is used exactly where it pays; the report says how often.
+
+``lossy`` keeps the SAN path only (the paper's representation). Errors are in
+the samples' own units: digital (ADC) units for WFDB sources. Float sources
+(.npy/CSV) are first quantised to a grid of ``2 * max_error`` (near-lossless)
+or ``std / 1024`` (lossy); lossless needs integer samples.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from sancodec._atomic import write_bytes_atomic
+from sancodec.codec.container import SanReader, write_container
+from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.frames import (
+    ChannelFrame,
+    FramePlan,
+    SanCoding,
+    SanInput,
+    decode_channel_frame,
+    encode_channel_frame,
+    quantized_kernels,
+    resolve_lpc,
+)
+from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.wfdb import clip_to_format
+from sancodec.san.spec import SanSpec
+from sancodec.signal import Annotations, Signal
+
+__all__ = ["MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file", "read_info"]
+
+DEFAULT_FRAME = 1 << 15
+DEFAULT_STEP = 0.02
+
+
+def san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
+    """Sparse activations (batch, q, L) of normalised frames (batch, L), without torch:
+    onnxruntime on the exported graphs (numpy FFT when unavailable) + numpy selection."""
+    from sancodec.san.runtime import engine_for
+
+    return engine_for(spec).encode(np.ascontiguousarray(frames, dtype=np.float32))
+
+
+def _resolve_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec:
+    if isinstance(model, SanSpec):
+        spec = model
+    elif model is None:
+        from sancodec.san.bundled import default_model
+
+        spec = default_model()
+    else:
+        from sancodec.san.spec import load_model
+
+        spec = load_model(model)
+    if spec.dim != 1:
+        raise SanConfigError("the codec encodes 1-D signals; this model is 2-D")
+    return spec
+
+
+def _digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.ndarray, list[float] | None, int]:
+    """Integer samples to code, the quantum per channel for float sources, the integer max error."""
+    if signal.is_digital:
+        e = 0 if max_error is None else max_error
+        if mode == "near-lossless" and (e != int(e)):
+            raise SanConfigError(f"--max-error must be a whole number of digital units for this record, got {e}")
+        return signal.samples.astype(np.int64), None, int(e)
+    x = signal.samples.astype(np.float64)
+    if mode == "lossless":
+        raise SanConfigError("lossless mode needs integer samples; this signal is floating point "
+                             "(use near-lossless with --max-error in its units)")
+    if mode == "near-lossless":
+        quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
+    else:
+        std = x.std(axis=0)
+        quantum = [float(s / 1024) if s > 0 else 1.0 for s in std]
+    q = np.asarray(quantum)
+    return np.rint(x / q).astype(np.int64), quantum, 0
+
+
+def _check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
+                   frame_len: int) -> None:
+    if predictor not in ("auto", "san", "raw") or (mode == "lossy" and predictor == "raw"):
+        raise SanConfigError(f"predictor must be auto, san or raw (not raw for lossy), got {predictor!r}")
+    if mode not in MODES:
+        raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode == "near-lossless":
+        if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
+            raise SanConfigError(f"near-lossless needs --max-error >= 0, got {max_error!r}")
+    elif max_error is not None:
+        raise SanConfigError(f"--max-error only applies to near-lossless mode, not {mode}")
+    if not (amplitude_step > 0 and math.isfinite(amplitude_step)):
+        raise SanConfigError(f"amplitude step must be positive, got {amplitude_step!r}")
+    if not 16 <= frame_len <= (1 << 24):
+        raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")
+
+
+def _channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
+    """Normalise every frame of one channel and run the SAN on them, one batch per frame length."""
+    offsets = [int(np.rint(f.mean())) for f in frames]
+    sigmas = [float(f.std()) or 1.0 for f in frames]
+    alphas: list[np.ndarray] = [np.empty(0)] * len(frames)
+    for size in sorted({len(f) for f in frames}):
+        which = [i for i, f in enumerate(frames) if len(f) == size]
+        batch = np.stack([(frames[i] - offsets[i]) / sigmas[i] for i in which])
+        for i, a in zip(which, san_activations(spec, batch)):
+            alphas[i] = a
+    return [SanInput(a, o, s) for a, o, s in zip(alphas, offsets, sigmas)]
+
+
+def encode_to_file(
+    out: BinaryIO,
+    signal: Signal,
+    model: SanSpec | str | os.PathLike[str] | None = None,
+    mode: str = "lossy",
+    max_error: float | None = None,
+    *,
+    frame_len: int = DEFAULT_FRAME,
+    amplitude_step: float = DEFAULT_STEP,
+    embed_model: bool = True,
+    predictor: str = "auto",
+) -> int:
+    """Encode ``signal`` into the file object ``out``; returns bytes written.
+
+    ``predictor`` (near-lossless and lossless): ``auto`` keeps the cheaper of the SAN
+    and raw paths per frame and channel; ``san`` or ``raw`` force one (for measurement).
+    """
+    _check_options(mode, max_error, predictor, amplitude_step, frame_len)
+    spec = _resolve_model(model)
+    signal.check_frames("encode")
+    # Multi-frequency: frames hold whole WFDB frames, and each channel is coded at its own rate.
+    m = signal.frame_size
+    frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
+    steps = signal.sample_steps()
+    digital, quantum, emax = _digitize(signal, mode, max_error)
+    plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
+    n, c = digital.shape
+    starts = list(range(0, n, frame_len))
+    chunks: list[list[bytes]] = [[] for _ in starts]
+    for ch in range(c):
+        frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
+        inputs: list[SanInput | None] = [None] * len(frames)
+        if predictor != "raw":
+            inputs = list(_channel_inputs(spec, frames))
+        for i, f in enumerate(frames):
+            chunks[i].append(encode_channel_frame(f, inputs[i], plan))
+    uses_model = any(part[0] == SanCoding.id for parts in chunks for part in parts)
+    payloads = []
+    for parts in chunks:
+        w = ByteWriter()
+        for part in parts:
+            w.varint(len(part))
+            w.raw(part)
+        payloads.append(w.getvalue())
+    header = to_header(signal, plan, frame_len=frame_len, n=n, max_error=emax if quantum is None else max_error,
+                       quantum=quantum, crcs=sample_checksums(digital) if mode == "lossless" else None,
+                       uses_model=uses_model, embed_model=embed_model)
+    return write_container(out, header, payloads)
+
+
+def encode(
+    signal: Signal,
+    model: SanSpec | str | os.PathLike[str] | None = None,
+    mode: str = "lossy",
+    max_error: float | None = None,
+    **options: Any,
+) -> bytes:
+    """Encode ``signal`` to ``.san`` bytes. ``model=None`` uses the bundled default model."""
+    buf = io.BytesIO()
+    encode_to_file(buf, signal, model, mode, max_error, **options)
+    return buf.getvalue()
+
+
+@dataclass
+class DecodedFile:
+    """A decoded ``.san``: the signal (or the requested range), header and counters."""
+
+    signal: Signal
+    header: dict[str, Any]
+    start: int
+    end: int
+    activations: int
+    frames_read: int
+    # How the channel-frames were coded: counts of paths "san", "raw", "table" and residuals "lpc".
+    codings: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lpc_channel_frames(self) -> int:
+        return self.codings.get("lpc", 0)
+
+
+def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int) -> tuple[np.ndarray, int, Counter]:
+    """Samples [lo, hi) of every channel as int64, the activation count and the coding counts."""
+    frame_len, c, n = layout.frame_len, layout.n_channels, layout.n_samples
+    out = np.zeros((hi - lo, c), dtype=np.int64)
+    placed: list[tuple[ChannelFrame, int, int, int, int]] = []
+    for fi in range(lo // frame_len, (hi - 1) // frame_len + 1):
+        payload = reader.read_frame(fi)
+        f0 = fi * frame_len
+        length = min(frame_len, n - f0)
+        r = ByteReader(payload, f"frame {fi}")
+        a, b = max(lo, f0), min(hi, f0 + length)
+        for ch in range(c):
+            part = r.raw(r.varint(r.remaining()))
+            placed.append((decode_channel_frame(part, length // layout.steps[ch], layout.plan), ch, a, b, f0))
+        if r.remaining():
+            raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
+    codings = Counter(p[0].path for p in placed) + Counter("lpc" for p in placed if p[0].lpc is not None)
+    resolve_lpc([p[0] for p in placed])
+    activations = 0
+    for part, ch, a, b, f0 in placed:
+        activations += part.activations
+        samples = part.samples()
+        if layout.steps[ch] > 1:  # a slower channel of a multi-frequency record: hold each sample
+            samples = np.repeat(samples, layout.steps[ch])
+        out[a - lo : b - lo, ch] = samples[a - f0 : b - f0]
+    return out, activations, codings
+
+
+def decode_file(
+    source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None
+) -> DecodedFile:
+    """Decode samples [start, end) reading only the frames that cover them."""
+    reader = SanReader(source)
+    layout = from_header(reader.header, model)
+    n = layout.n_samples
+    if reader.n_frames != -(-n // layout.frame_len):
+        raise SanFormatError(f"{reader.n_frames} frames for {n} samples of {layout.frame_len}")
+    lo = 0 if start is None else int(start)
+    hi = n if end is None else int(end)
+    if not 0 <= lo < hi <= n:
+        raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
+    out, activations, codings = _decode_frames(reader, layout, lo, hi)
+    signal_head = {**layout.signal_head, "annotations": layout.annotations()}
+    if layout.quantum is not None:
+        samples: np.ndarray = out * np.asarray(layout.quantum, dtype=np.float64)
+    else:
+        samples = clip_to_format(out, signal_head.get("fmt"))
+        crcs = layout.sample_crc32
+        if crcs is not None and lo == 0 and hi == n:
+            for ch, got in enumerate(sample_checksums(samples)):
+                if got != crcs[ch]:
+                    raise SanFormatError(f"channel {ch}: decoded samples fail the lossless checksum")
+    if lo != 0 or hi != n:
+        signal_head["annotations"] = [
+            Annotations.from_dict(a).slice(lo, hi).to_dict() for a in signal_head.get("annotations", [])
+        ]
+    signal = Signal.from_header(signal_head, samples)
+    return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
+
+
+def decode(data: bytes, start: int | None = None, end: int | None = None) -> Signal:
+    """Decode ``.san`` bytes (optionally samples [start, end) only) into a :class:`Signal`."""
+    return decode_file(data, start, end).signal
+
+
+def read_info(source: BinaryIO | bytes) -> dict[str, Any]:
+    """Header and frame count of a ``.san`` without decoding samples."""
+    reader = SanReader(source)
+    return {"header": reader.header, "frames": reader.n_frames, "bytes": reader.size, "version": reader.version}
+
+
+def encode_file(signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> int:
+    """Encode to ``path`` atomically (temp file, then rename); returns the file size."""
+    data = encode(signal, **kwargs)
+    write_bytes_atomic(path, data)
+    return len(data)

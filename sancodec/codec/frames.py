@@ -1,0 +1,314 @@
+"""Frame codings as a registry: one class per way of coding one channel of one frame.
+
+Each coding has a fixed integer id (the first varint of its channel-frame, pinned by the
+golden files) and two methods: ``candidates`` (what it would write for these samples, with
+a bit estimate) and ``decode``. The encoder asks every registered coding, in registration
+order, and keeps the cheapest candidate (ties go to the earlier coding); adding a coding
+means adding one class with a new id. Like numcodecs' ``register_codec``/``get_codec``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
+from sancodec.codec.lpc import LpcFilter, synthesize
+from sancodec.codec.residual import (
+    Residual,
+    best_residual,
+    near_lossless,
+    poly_restore,
+    read_residual,
+    write_residual,
+)
+from sancodec.errors import SanFormatError
+from sancodec.san.placement import scatter_kernels
+from sancodec.san.spec import SanSpec
+
+__all__ = ["KERNEL_SCALE", "ChannelFrame", "FrameCoding", "FramePlan", "SanInput", "decode_channel_frame",
+           "encode_channel_frame", "get_coding", "quantized_kernels", "register_coding", "resolve_lpc"]
+
+KERNEL_SCALE = 4096
+
+
+def quantized_kernels(spec: SanSpec) -> list[np.ndarray]:
+    """The kernels as the integers ``rint(w * KERNEL_SCALE)`` the exact prediction uses."""
+    return [np.rint(k.astype(np.float64) * KERNEL_SCALE).astype(np.int64) for k in spec.kernels]
+
+
+@dataclass
+class FramePlan:
+    """What every channel-frame of one file shares: mode, error bound, amplitude step, model."""
+
+    mode: str
+    max_error: int
+    step: float
+    spec: SanSpec | None  # None: the file uses no SAN frame and names no model
+    wq: list[np.ndarray]
+    predictor: str = "auto"
+
+    @property
+    def qstep(self) -> int:
+        """Near-lossless quantiser step 2E + 1 (1 when exact)."""
+        return 2 * self.max_error + 1
+
+
+@dataclass(frozen=True)
+class SanInput:
+    """A frame's SAN activations ``(q, L)`` and the integer offset and scale it was normalised by."""
+
+    alpha: np.ndarray
+    offset: int
+    sigma: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a coding would write: its head bytes, the residual after it (None: nothing more), a bit estimate."""
+
+    cost: float
+    head: bytes
+    residual: Residual | None
+
+    def payload(self) -> bytes:
+        return self.head + (write_residual(self.residual) if self.residual is not None else b"")
+
+
+@dataclass
+class ChannelFrame:
+    """One channel of one decoded frame: samples = ``base + u * step`` (or ``table[u]``). ``u`` is
+    None while an LPC synthesis (``lpc``: residual and filter) is pending, so a file's LPC frames
+    run as one batch."""
+
+    base: np.ndarray
+    activations: int
+    step: int = 0
+    u: np.ndarray | None = None
+    lpc: tuple[np.ndarray, LpcFilter] | None = None
+    table: np.ndarray | None = None
+    path: str = "san"
+
+    def samples(self) -> np.ndarray:
+        if self.u is None:
+            if self.lpc is not None:
+                raise RuntimeError("LPC synthesis still pending: call resolve_lpc first")
+            return self.base
+        if self.table is not None:
+            if len(self.u) and (self.u.min() < 0 or self.u.max() >= len(self.table)):
+                raise SanFormatError("frame: value rank outside the frame's value table")
+            return self.table[self.u]
+        return self.base + self.u * self.step
+
+
+class FrameCoding:
+    """Base class: a coding's fixed ``id`` and ``name``, its encoder candidates and its decoder."""
+
+    id: ClassVar[int]
+    name: ClassVar[str]
+
+    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
+        raise NotImplementedError
+
+    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
+        raise NotImplementedError
+
+
+_REGISTRY: dict[int, FrameCoding] = {}
+
+
+def register_coding(cls: type[FrameCoding]) -> type[FrameCoding]:
+    """Class decorator: add a coding under its fixed id (ids never change meaning)."""
+    if cls.id in _REGISTRY:
+        raise ValueError(f"frame coding id {cls.id} is taken by {_REGISTRY[cls.id].name}")
+    _REGISTRY[cls.id] = cls()
+    return cls
+
+
+def get_coding(coding_id: int) -> FrameCoding:
+    """The coding with this id; unknown ids are a format error."""
+    try:
+        return _REGISTRY[coding_id]
+    except KeyError:
+        raise SanFormatError(f"frame: unknown path {coding_id}") from None
+
+
+def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.ndarray | None,
+            plan: FramePlan, name: str) -> ChannelFrame:
+    """Read the residual block that ends every non-lossy channel-frame."""
+    e, order, flt = read_residual(r, len(base), plan.max_error == 0)
+    if flt is not None:
+        return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name)
+    return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name)
+
+
+@register_coding
+class SanCoding(FrameCoding):
+    """Path 1: SAN activations (position gaps, quantised amplitudes) predict the frame exactly in
+    integers: ``pred = o + rint(Σ a_q w_q * Δ / KERNEL_SCALE)``, then the residual (not in lossy)."""
+
+    id, name = 1, "san"
+
+    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
+        if san is None or plan.spec is None or plan.predictor == "raw":
+            return []
+        delta = float(np.float32(san.sigma * plan.step))
+        gaps, amps, acts = [], [], []
+        for k in range(plan.spec.q):
+            pos = np.flatnonzero(san.alpha[k])
+            aq = np.rint(san.alpha[k, pos] / plan.step).astype(np.int64)
+            keep = aq > 0
+            pos, aq = pos[keep], aq[keep]
+            acts.append((pos, aq))
+            gaps.append(np.diff(pos, prepend=-1) - 1)
+            amps.append(aq - 1)
+        side = encode_arrays(gaps + amps, [False] * (2 * plan.spec.q))
+        head = ByteWriter()
+        head.varint(self.id)
+        head.svarint(san.offset)
+        head.raw(np.float32(delta).tobytes())
+        for pos, _ in acts:
+            head.varint(len(pos))
+        head.varint(len(side))
+        head.raw(side)
+        if plan.mode == "lossy":
+            return [Candidate(0.0, head.getvalue(), None)]
+        pred = self.prediction(san.offset, delta, len(x), plan, acts)
+        res = best_residual(near_lossless(x - pred, plan.qstep), allow_lpc=False)
+        return [Candidate(res.cost + 8 * len(side), head.getvalue(), res)]
+
+    @staticmethod
+    def prediction(offset: int, delta: float, length: int, plan: FramePlan,
+                   acts: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Exact integer prediction: kernels and amplitudes are integers, one rounding at the end."""
+        zeros = [np.zeros(len(p), dtype=np.int64) for p, _ in acts]
+        acc = scatter_kernels((1, length), plan.wq, zeros, [p for p, _ in acts], [a for _, a in acts])[0]
+        return offset + np.rint(acc * delta / KERNEL_SCALE).astype(np.int64)
+
+    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
+        if plan.spec is None:
+            raise SanFormatError("frame: uses the SAN path but the file names no model")
+        o = r.svarint()
+        delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
+        if not math.isfinite(delta):
+            raise SanFormatError("frame: amplitude step is not finite")
+        counts = [r.varint(length) for _ in range(plan.spec.q)]
+        side = r.raw(r.varint(r.remaining()))
+        arrays = decode_arrays(side, counts + counts, [False] * (2 * plan.spec.q))
+        acts = []
+        for k, n in enumerate(counts):
+            pos = np.cumsum(arrays[k] + 1) - 1
+            if n and (pos[-1] >= length or arrays[k].min() < 0):
+                raise SanFormatError("frame: activation position out of range")
+            acts.append((pos, arrays[plan.spec.q + k] + 1))
+        base = self.prediction(o, delta, length, plan, acts)
+        if plan.mode == "lossy":
+            if r.remaining():
+                raise SanFormatError("frame: unexpected trailing bytes")
+            return ChannelFrame(base, sum(counts))
+        return _finish(r, base, sum(counts), plan.qstep, None, plan, self.name)
+
+
+@register_coding
+class RawCoding(FrameCoding):
+    """Path 0: the residual coder on the samples themselves, on their value grid (the gcd of
+    all differences) when lossless, or quantised by 2E + 1 when near-lossless."""
+
+    id, name = 0, "raw"
+
+    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
+        if plan.mode == "lossy":
+            return []
+        x0 = int(x[0])
+        grid = plan.qstep
+        if plan.max_error == 0:
+            g = int(np.gcd.reduce(np.abs(x - x0))) if len(x) > 1 else 0
+            grid = g if g > 1 else 1
+        u = (x - x0) // grid if plan.max_error == 0 else near_lossless(x - x0, plan.qstep)
+        res = best_residual(u, allow_lpc=plan.max_error == 0)
+        head = ByteWriter()
+        head.varint(self.id)
+        head.svarint(x0)
+        head.varint(grid)
+        return [Candidate(res.cost, head.getvalue(), res)]
+
+    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
+        if plan.mode == "lossy":
+            raise SanFormatError("frame: a lossy file cannot hold a raw frame")
+        x0 = r.svarint()
+        step = r.varint(1 << 40)
+        if step < 1:
+            raise SanFormatError("frame: grid step must be >= 1")
+        return _finish(r, np.full(length, x0, dtype=np.int64), 0, step, None, plan, self.name)
+
+
+@register_coding
+class ValueTableCoding(FrameCoding):
+    """Path 2 (exact frames only): each sample's rank in the frame's sorted table of distinct values.
+
+    Pays where values sit on a non-integer grid or a sparse alphabet (EMG stored in steps of
+    50/3 units, quantised vital signs): the gcd grid cannot see those, a rank table can.
+    Tried only when the alphabet is at most half as dense as the grid allows."""
+
+    id, name = 2, "table"
+
+    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
+        if plan.mode == "lossy" or plan.max_error:
+            return []
+        table, ranks = np.unique(x, return_inverse=True)
+        g = int(np.gcd.reduce(np.abs(x - x[0]))) if len(x) > 1 else 0
+        span = int(table[-1] - table[0]) // max(g, 1) + 1
+        if len(table) < 2 or 2 * len(table) > span:
+            return []
+        side = encode_arrays([np.concatenate([table[:1], np.diff(table) - 1])], [False])
+        res = best_residual(ranks.reshape(-1).astype(np.int64), allow_lpc=True)
+        head = ByteWriter()
+        head.varint(self.id)
+        head.varint(len(table))
+        head.varint(len(side))
+        head.raw(side)
+        return [Candidate(res.cost + 8 * len(side), head.getvalue(), res)]
+
+    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
+        if plan.max_error or plan.mode == "lossy":
+            raise SanFormatError("frame: a value-table frame needs an exact (lossless) file")
+        size = r.varint(length)
+        if size < 1:
+            raise SanFormatError("frame: empty value table")
+        (d,) = decode_arrays(r.raw(r.varint(r.remaining())), [size], [False])
+        if size > 1 and d[1:].min() < 0:
+            raise SanFormatError("frame: value table is not increasing")
+        table = np.cumsum(np.concatenate([d[:1], d[1:] + 1]))
+        return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, table, plan, self.name)
+
+
+# Encoder preference on equal estimates: SAN, then raw, then the value table (the order above).
+_ENCODE_ORDER = (SanCoding.id, RawCoding.id, ValueTableCoding.id)
+
+
+def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -> bytes:
+    """The cheapest registered coding of one channel-frame (``predictor="san"`` forces the SAN path)."""
+    if plan.predictor == "san":
+        forced = _REGISTRY[SanCoding.id].candidates(x, san, plan)
+        if forced:
+            return forced[0].payload()
+    order = list(_ENCODE_ORDER) + [i for i in _REGISTRY if i not in _ENCODE_ORDER]
+    found = [c for i in order for c in _REGISTRY[i].candidates(x, san, plan)]
+    return min(found, key=lambda c: c.cost).payload()
+
+
+def decode_channel_frame(data: bytes, length: int, plan: FramePlan) -> ChannelFrame:
+    """One channel in one frame (its LPC synthesis possibly pending, see :func:`resolve_lpc`)."""
+    r = ByteReader(data, "frame")
+    return get_coding(r.varint(max(_REGISTRY))).decode(r, length, plan)
+
+
+def resolve_lpc(parts: Sequence[ChannelFrame]) -> None:
+    """Run the pending LPC syntheses of ``parts`` in one batch."""
+    pending = [p for p in parts if p.lpc is not None]
+    for part, u in zip(pending, synthesize([p.lpc for p in pending])):
+        part.u, part.lpc = u, None

@@ -1,0 +1,139 @@
+"""The ``.san`` JSON header: built by :func:`to_header`, read back and validated by :func:`from_header`.
+
+The container stores the header as canonical JSON; this module decides what it holds
+(mode, error bound, frame length, sample counts, amplitude step, model, per-channel
+checksums and quanta, the signal's metadata) and never trusts a value it reads.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sancodec.codec.annotations import pack_annotations, unpack_annotations
+from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
+from sancodec.errors import SanFormatError
+from sancodec.san.spec import SanSpec
+from sancodec.signal import Signal
+
+__all__ = ["MODES", "FileLayout", "from_header", "sample_checksums", "to_header"]
+
+MODES = ("lossy", "near-lossless", "lossless")
+
+
+def sample_checksums(digital: np.ndarray) -> list[int]:
+    """CRC-32 of each channel's int64 little-endian samples (lossless files carry them)."""
+    return [zlib.crc32(digital[:, k].astype("<i8").tobytes()) for k in range(digital.shape[1])]
+
+
+def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_error: float | int,
+              quantum: list[float] | None, crcs: list[int] | None, uses_model: bool,
+              embed_model: bool) -> dict[str, Any]:
+    """The header of a file coded with ``plan``; the model only when a frame uses the SAN path."""
+    spec = plan.spec
+    model = None
+    if uses_model and spec is not None:
+        model = {"sha256": spec.sha256(), "spec": spec.to_dict() if embed_model else None}
+    return {
+        "format": "sancodec",
+        "mode": plan.mode,
+        "max_error": max_error,
+        "frame_len": frame_len,
+        "n_samples": n,
+        "n_channels": signal.n_channels,
+        "amplitude_step": plan.step,
+        "kernel_scale": KERNEL_SCALE,
+        "quantum": quantum,
+        "sample_crc32": crcs,
+        "model": model,
+        "signal": {**signal.header_dict(), "annotations": pack_annotations(signal.annotations)},
+    }
+
+
+@dataclass
+class FileLayout:
+    """What a decoder needs from a validated header."""
+
+    plan: FramePlan
+    n_samples: int
+    n_channels: int
+    frame_len: int
+    steps: list[int]  # rows per sample of each channel (multi-frequency records)
+    signal_head: dict[str, Any]
+    quantum: list[float] | None
+    sample_crc32: list[int] | None
+
+    def annotations(self) -> list[dict[str, Any]]:
+        return unpack_annotations(self.signal_head.get("annotations", []))
+
+
+def header_int(header: dict[str, Any], key: str, low: int, high: int) -> int:
+    """An integer header field within [low, high]; anything else is a format error."""
+    value = header.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise SanFormatError(f"header field {key!r} = {value!r} is invalid")
+    return value
+
+
+def _model(header: dict[str, Any], extra: SanSpec | None) -> SanSpec | None:
+    info = header.get("model")
+    if info is None:
+        return None
+    if not isinstance(info, dict):
+        raise SanFormatError("header has an invalid model entry")
+    if info.get("spec") is not None:
+        spec = SanSpec.from_dict(info["spec"])
+        if spec.sha256() != info.get("sha256"):
+            raise SanFormatError("embedded model does not match its SHA-256")
+        return spec
+    from sancodec.san.bundled import find_model
+
+    return find_model(str(info.get("sha256")), extra=extra)
+
+
+def _plan(header: dict[str, Any], extra: SanSpec | None) -> FramePlan:
+    if header.get("format") != "sancodec":
+        raise SanFormatError("header is not a sancodec header")
+    mode = header.get("mode")
+    if mode not in MODES:
+        raise SanFormatError(f"unknown mode {mode!r} in header")
+    spec = _model(header, extra)
+    step = header.get("amplitude_step")
+    if not isinstance(step, (int, float)) or not step > 0:
+        raise SanFormatError(f"invalid amplitude step {step!r}")
+    emax = header_int(header, "max_error", 0, 1 << 40) if header.get("quantum") is None else 0
+    if header.get("kernel_scale") != KERNEL_SCALE:
+        raise SanFormatError(f"unsupported kernel scale {header.get('kernel_scale')!r}")
+    return FramePlan(mode, emax, float(step), spec, quantized_kernels(spec) if spec is not None else [])
+
+
+def _sample_steps(spf: Any, c: int, n: int, frame_len: int) -> list[int]:
+    """Rows per sample of each channel from the header's samples per frame (validated)."""
+    if spf is None:
+        return [1] * c
+    if (not isinstance(spf, list) or len(spf) != c
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1 << 16 for v in spf)):
+        raise SanFormatError(f"invalid samples_per_frame {spf!r} in header")
+    m = max(spf)
+    if any(m % v for v in spf) or n % m or frame_len % m:
+        raise SanFormatError(f"samples_per_frame {spf} does not fit {n} samples in frames of {frame_len}")
+    return [m // v for v in spf]
+
+
+def from_header(header: dict[str, Any], model: SanSpec | None = None) -> FileLayout:
+    """Validate ``header`` and return the decoder's view of it (``model``: a spec the file may reference)."""
+    plan = _plan(header, model)
+    n = header_int(header, "n_samples", 1, 1 << 40)
+    c = header_int(header, "n_channels", 1, 1 << 16)
+    frame_len = header_int(header, "frame_len", 16, 1 << 24)
+    signal_head = header.get("signal")
+    if not isinstance(signal_head, dict):
+        raise SanFormatError("header has no signal entry")
+    steps = _sample_steps(signal_head.get("samples_per_frame"), c, n, frame_len)
+    quantum = header.get("quantum")
+    if quantum is not None and (not isinstance(quantum, list) or len(quantum) != c):
+        raise SanFormatError("invalid quantum list in header")
+    return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"))
