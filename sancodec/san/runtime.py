@@ -3,7 +3,9 @@
 ``SanRuntime`` loads an exported ``encoder.onnx`` / ``decoder.onnx`` pair (from
 ``sancodec export``, or the bundled default model's), chooses providers
 automatically (CUDA when onnxruntime-gpu sees a GPU, else CPU), logs which, and
-reuses its sessions for every frame. Models given only as a ``SanSpec`` get
+reuses its sessions for every frame. Every engine is built from a ``SanSpec``, the one model
+description: kernels, sizes and activations come from it, never from the graphs, and a graph
+whose ``model_sha256`` differs from the spec's is refused. Models given only as a ``SanSpec`` get
 their graphs built in memory when the ``onnx`` package is present; without it
 (or without onnxruntime) the same maps are computed by a numpy FFT engine, so
 encoding always works. Nothing here imports torch.
@@ -22,10 +24,13 @@ from typing import Any
 import numpy as np
 
 from sancodec.errors import ModelFileError, SanConfigError
-from sancodec.san.sparse import apply_activation_np
-from sancodec.san.spec import SanSpec, activation_groups, aligned_kernels, same_padding
+from sancodec.san.placement import scatter_kernels
+from sancodec.san.sparse import select
+from sancodec.san.spec import SanSpec, aligned_kernels, same_padding
 
-__all__ = ["NumpyEngine", "SanRuntime", "engine_for"]
+__all__ = ["NumpyEngine", "SanRuntime", "engine_for", "read_manifest", "scatter_decode"]
+
+_MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
 log = logging.getLogger("sancodec")
 
@@ -47,28 +52,12 @@ def _providers(choice: str | list[str]) -> list[str]:
     return wanted
 
 
-class _Selector:
-    """Applies each kernel's sparse activation to dense maps (numpy)."""
-
-    def __init__(self, activations: tuple[str, ...], kernel_sizes: tuple[int, ...]) -> None:
-        self.groups = activation_groups(activations)
-        self.sizes = kernel_sizes
-
-    def __call__(self, s: np.ndarray) -> np.ndarray:
-        if len(self.groups) == 1:
-            (name,) = self.groups
-            return apply_activation_np(name, s, self.sizes)
-        out = np.zeros_like(s)
-        for name, idx in self.groups.items():
-            out[:, idx] = apply_activation_np(name, s[:, idx], [self.sizes[i] for i in idx])
-        return out
-
-
 class SanRuntime:
     """onnxruntime sessions for one model: ``similarity``, ``encode`` and ``decode`` on numpy arrays."""
 
     def __init__(
         self,
+        spec: SanSpec,
         encoder: str | os.PathLike[str] | bytes,
         decoder: str | os.PathLike[str] | bytes,
         *,
@@ -92,38 +81,37 @@ class SanRuntime:
             self._dec = ort.InferenceSession(_source(decoder), options, providers=wanted)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph classes
             raise ModelFileError(f"cannot load the ONNX graphs ({type(exc).__name__}: {exc})") from None
-        meta = self._enc.get_modelmeta().custom_metadata_map
-        try:
-            self.dim = int(meta["dim"])
-            self.activations = tuple(json.loads(meta["activations"]))
-            self.kernel_sizes = tuple(int(m) for m in json.loads(meta["kernel_sizes"]))
-            self.model_sha256 = meta["model_sha256"]
-        except (KeyError, ValueError) as exc:
-            raise ModelFileError(f"the encoder graph lacks sancodec metadata ({exc})") from None
+        self.spec = spec
+        self.model_sha256 = spec.sha256()
+        for role, session in (("encoder", self._enc), ("decoder", self._dec)):
+            found = session.get_modelmeta().custom_metadata_map.get("model_sha256")
+            if found != self.model_sha256:
+                raise ModelFileError(f"the {role} graph was exported from model {str(found)[:16]}…, "
+                                     f"not from this model ({self.model_sha256[:16]}…)")
+        self.dim, self.activations, self.kernel_sizes = spec.dim, spec.activations, spec.kernel_sizes
         self.providers = self._enc.get_providers()
+        meta = self._enc.get_modelmeta().custom_metadata_map
         self.dtype = np.float16 if meta.get("precision") == "float16" else np.float32
-        self._select = _Selector(self.activations, self.kernel_sizes)
-        sparse_ok = self.dim == 1 and self.dtype == np.float32
-        self._kernels = _graph_kernels(self._dec, self.kernel_sizes) if sparse_ok else []
         log.info("onnxruntime providers: %s", ", ".join(self.providers))
 
     @classmethod
     def from_dir(cls, path: str | os.PathLike[str], *, fp16: bool = False, **kwargs: Any) -> SanRuntime:
-        """Load ``encoder.onnx`` and ``decoder.onnx`` (or the ``_fp16`` pair) written by ``export_model``."""
+        """Load ``encoder.onnx`` and ``decoder.onnx`` (or the ``_fp16`` pair) written by ``export_model``,
+        with the model from ``manifest.json``; the manifest's and both graphs' SHA-256 must match it."""
         p = Path(path)
         suffix = "_fp16" if fp16 else ""
         enc, dec = p / f"encoder{suffix}.onnx", p / f"decoder{suffix}.onnx"
-        for f in (enc, dec):
+        for f in (enc, dec, p / "manifest.json"):
             if not f.is_file():
                 raise ModelFileError(f"{f}: missing (export the model with `sancodec export MODEL {p}`)")
-        return cls(enc, dec, **kwargs)
+        return cls(read_manifest(p / "manifest.json"), enc, dec, **kwargs)
 
     @classmethod
     def from_spec(cls, spec: SanSpec, **kwargs: Any) -> SanRuntime:
         """Build the graphs in memory (needs the ``onnx`` package) and open sessions on them."""
         from sancodec.export.onnx import build_decoder, build_encoder
 
-        return cls(build_encoder(spec).SerializeToString(), build_decoder(spec).SerializeToString(), **kwargs)
+        return cls(spec, build_encoder(spec).SerializeToString(), build_decoder(spec).SerializeToString(), **kwargs)
 
     def similarity(self, x: np.ndarray) -> np.ndarray:
         """ReLU similarity maps ``(batch, q, n…)`` of a batch ``(batch, n…)``."""
@@ -132,7 +120,7 @@ class SanRuntime:
 
     def encode(self, x: np.ndarray) -> np.ndarray:
         """Sparse activations ``alpha``: the graph's maps, then the exact numpy selection."""
-        return self._select(self.similarity(x))
+        return select(self.similarity(x), self.activations, self.kernel_sizes)
 
     def decode(self, alpha: np.ndarray) -> np.ndarray:
         """Reconstruction ``x_hat (batch, n…)`` from activations.
@@ -143,7 +131,7 @@ class SanRuntime:
         """
         alpha = np.asarray(alpha)
         if self.dim == 1 and self.dtype == np.float32 and _scatter_is_cheaper(alpha, self.kernel_sizes):
-            return _scatter_decode(alpha, self._kernels)
+            return scatter_decode(alpha, self.spec.kernels)
         (x_hat,) = self._dec.run(None, {"alpha": np.ascontiguousarray(alpha, dtype=self.dtype)})
         return x_hat.astype(np.float32)
 
@@ -160,36 +148,27 @@ def _scatter_is_cheaper(alpha: np.ndarray, sizes: tuple[int, ...]) -> bool:
     return SCATTER_TAP_COST * taps < float(alpha.size) * max(sizes)
 
 
-def _graph_kernels(decoder: Any, sizes: tuple[int, ...]) -> list[np.ndarray]:
-    """Each kernel of its own size, read back by probing the decoder graph with unit spikes."""
-    big = max(sizes)
-    n = 2 * big + 1
-    probe = np.zeros((len(sizes), len(sizes), n), dtype=np.float32)
-    for i in range(len(sizes)):
-        probe[i, i, big] = 1.0
-    (resp,) = decoder.run(None, {"alpha": probe})
-    out = []
-    for i, m in enumerate(sizes):
-        start = big - same_padding(m)[0]
-        out.append(resp[i, start : start + m].astype(np.float32))
-    return out
+def scatter_decode(alpha: np.ndarray, kernels: tuple[np.ndarray, ...]) -> np.ndarray:
+    """x_hat = Σ_k Σ_t alpha[k, t] w_k placed by the convention, O(A·m) (see ``placement``)."""
+    batch, q, n = alpha.shape
+    hits = [np.nonzero(alpha[:, k]) for k in range(q)]
+    amps = [alpha[b, k, t] for k, (b, t) in enumerate(hits)]
+    out = scatter_kernels((batch, n), kernels, [b for b, _ in hits], [t for _, t in hits], amps)
+    return out.astype(np.float32)
 
 
-def _scatter_decode(alpha: np.ndarray, kernels: list[np.ndarray]) -> np.ndarray:
-    """x_hat = Σ_k Σ_t alpha[k, t] w_k placed by the convention: one bincount over every
-    (activation, kernel tap) pair, O(A·m) work instead of the dense O(n·m) convolution."""
-    batch, _, n = alpha.shape
-    flat = np.zeros(batch * n, dtype=np.float64)
-    for k, w in enumerate(kernels):
-        b, t = np.nonzero(alpha[:, k])
-        if t.size == 0:
-            continue
-        taps = np.arange(len(w)) - same_padding(len(w))[0]
-        idx = t[:, None] + taps[None, :]
-        ok = (idx >= 0) & (idx < n)
-        weights = alpha[b, k, t].astype(np.float64)[:, None] * w.astype(np.float64)[None, :]
-        flat += np.bincount((b[:, None] * n + idx)[ok], weights=weights[ok], minlength=batch * n)
-    return flat.reshape(batch, n).astype(np.float32)
+def read_manifest(path: Path) -> SanSpec:
+    """The model of an exported folder's ``manifest.json``, checked against its recorded SHA-256."""
+    try:
+        if path.stat().st_size > _MAX_MANIFEST_BYTES:
+            raise ModelFileError(f"{path}: manifest is larger than any model's")
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        spec = SanSpec.from_dict(manifest["model"])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path}: not a sancodec export manifest ({type(exc).__name__}: {exc})") from None
+    if manifest.get("model_sha256") != spec.sha256():
+        raise ModelFileError(f"{path}: the model does not match the manifest's model_sha256")
+    return spec
 
 
 def _source(value: str | os.PathLike[str] | bytes) -> str | bytes:
@@ -197,18 +176,20 @@ def _source(value: str | os.PathLike[str] | bytes) -> str | bytes:
 
 
 class NumpyEngine:
-    """The same encoder and decoder in plain numpy (FFT convolution) when no ONNX graph is usable."""
+    """The same encoder and decoder in plain numpy (FFT convolution, sparse placement) when no
+    ONNX graph is usable: no onnx, no onnxruntime, no torch."""
 
     providers = ("numpy",)
 
     def __init__(self, spec: SanSpec) -> None:
         if spec.dim != 1:
             raise SanConfigError("the numpy engine runs 1-D models only")
+        self.spec = spec
         self.weight = aligned_kernels(spec.kernels, 1).astype(np.float64)  # (q, M)
         self.pad = same_padding(self.weight.shape[-1])
-        self._select = _Selector(spec.activations, spec.kernel_sizes)
 
     def similarity(self, x: np.ndarray) -> np.ndarray:
+        """ReLU similarity maps ``(batch, q, n)`` of a batch ``(batch, n)``."""
         x = np.asarray(x, dtype=np.float64)
         n = x.shape[-1]
         big = self.weight.shape[-1]
@@ -220,7 +201,12 @@ class NumpyEngine:
         return np.maximum(full[..., big - 1 : big - 1 + n], 0).astype(np.float32)
 
     def encode(self, x: np.ndarray) -> np.ndarray:
-        return self._select(self.similarity(x))
+        """Sparse activations ``alpha``: the maps, then the exact numpy selection."""
+        return select(self.similarity(x), self.spec.activations, self.spec.kernel_sizes)
+
+    def decode(self, alpha: np.ndarray) -> np.ndarray:
+        """Reconstruction ``(batch, n)`` from activations ``(batch, q, n)``."""
+        return scatter_decode(np.asarray(alpha, dtype=np.float32), self.spec.kernels)
 
 
 @lru_cache(maxsize=8)
@@ -228,10 +214,10 @@ def _cached_engine(sha: str, spec_json: str) -> SanRuntime | NumpyEngine:
     spec = SanSpec.from_dict(json.loads(spec_json))
     shipped = resources.files("sancodec") / "data" / "models" / "default"
     try:
-        meta = json.loads((shipped / "manifest.json").read_text()) if (shipped / "manifest.json").is_file() else {}
-        if meta.get("model_sha256") == sha:
+        if (shipped / "manifest.json").is_file():
             with resources.as_file(shipped) as folder:
-                return SanRuntime.from_dir(folder)
+                if read_manifest(Path(folder) / "manifest.json").sha256() == sha:
+                    return SanRuntime.from_dir(folder)
         return SanRuntime.from_spec(spec)
     except (ImportError, SanConfigError) as exc:
         log.info("using the numpy engine (%s)", exc)

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from sancodec.errors import SanConfigError
-from sancodec.san.spec import canonical_activation
+from sancodec.san.spec import activation_parameters, apply_per_kernel, canonical_activation
 
-__all__ = ["apply_activation_np", "identity", "max_activations", "max_pool_indices", "peaks"]
+__all__ = ["apply_activation_np", "identity", "max_activations", "max_pool_indices", "peaks", "select"]
 
 PerKernel = int | Sequence[int] | np.ndarray
 
@@ -278,16 +278,18 @@ def peaks(s: np.ndarray, mpd: PerKernel) -> np.ndarray:
 
 
 def apply_activation_np(name: str, s: np.ndarray, kernel_sizes: PerKernel) -> np.ndarray:
-    """The activation ``name`` with the paper's parameter from each kernel size (see activations)."""
-    canonical = canonical_activation(name)
-    if canonical == "identity":
-        return identity(s)
+    """The activation ``name`` with the paper's parameter from each kernel size (``spec.activation_parameters``)."""
+    s = _check(s)
     m = _per_kernel(kernel_sizes, s.shape[1], "m")
-    if canonical == "max_activations":
-        k = np.ones_like(m)
-        for size in s.shape[2:]:
-            k = k * (size // m)
-        return max_activations(s, np.maximum(k, 1))
-    if canonical == "max_pool_indices":
-        return max_pool_indices(s, m)
-    return peaks(s, m)
+    param = activation_parameters(name, m, s.shape[2:])
+    if param is None:
+        return identity(s)
+    return _BY_NAME[canonical_activation(name)](s, param)
+
+
+_BY_NAME = {"max_activations": max_activations, "max_pool_indices": max_pool_indices, "peaks": peaks}
+
+
+def select(s: np.ndarray, activations: Sequence[str], kernel_sizes: Sequence[int]) -> np.ndarray:
+    """Each kernel's activation on its maps ``(batch, q, ...)``: the numpy half of every engine."""
+    return apply_per_kernel(s, activations, kernel_sizes, apply_activation_np)

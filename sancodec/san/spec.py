@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,15 @@ __all__ = [
     "MODEL_VERSION",
     "SanSpec",
     "activation_groups",
+    "activation_parameters",
     "aligned_kernels",
+    "apply_per_kernel",
     "canonical_activation",
+    "check_architecture",
     "load_model",
     "same_padding",
     "save_model",
+    "split_aligned",
 ]
 
 MODEL_FORMAT = "sancodec-model"
@@ -62,6 +66,16 @@ def aligned_kernels(kernels: tuple[np.ndarray, ...] | list[np.ndarray], dim: int
         m = int(k.shape[0])
         off = same_padding(big)[0] - same_padding(m)[0]
         out[(i,) + (slice(off, off + m),) * dim] = k
+    return out
+
+
+def split_aligned(weight: np.ndarray, sizes: Sequence[int], dim: int) -> list[np.ndarray]:
+    """Inverse of :func:`aligned_kernels`: each kernel of its own size, as float32 copies."""
+    big = weight.shape[-1]
+    out = []
+    for i, m in enumerate(sizes):
+        off = same_padding(big)[0] - same_padding(m)[0]
+        out.append(np.asarray(weight[(i,) + (slice(off, off + m),) * dim], dtype=np.float32).copy())
     return out
 
 
@@ -95,6 +109,56 @@ def activation_groups(activations: tuple[str, ...] | list[str]) -> dict[str, lis
     return groups
 
 
+def activation_parameters(name: str, kernel_sizes: Sequence[int] | np.ndarray,
+                          spatial_shape: Sequence[int]) -> np.ndarray | None:
+    """The paper's integer parameter of each kernel's activation, from its size m (the one rule).
+
+    identity: none; max_activations: k = prod(floor(size / m)) over the spatial dims, at
+    least 1; max_pool_indices: window m; peaks: minimum peak distance m."""
+    canonical = canonical_activation(name)
+    if canonical == "identity":
+        return None
+    m = np.asarray(kernel_sizes, dtype=np.int64).ravel()
+    if canonical != "max_activations":
+        return m
+    k = np.ones_like(m)
+    for size in spatial_shape:
+        k = k * (int(size) // m)
+    return np.maximum(k, 1)
+
+
+def apply_per_kernel(s: Any, activations: Sequence[str], kernel_sizes: Sequence[int],
+                     apply: Callable[[str, Any, list[int]], Any]) -> Any:
+    """Apply each kernel's activation to its maps ``s[:, i]`` (numpy or torch), one call per activation.
+
+    ``apply(name, maps, sizes)`` is the numpy or torch implementation."""
+    groups = activation_groups(activations)
+    if len(groups) == 1:
+        (name,) = groups
+        return apply(name, s, list(kernel_sizes))
+    out = s * 0  # zeros of the same type, dtype and device
+    for name, idx in groups.items():
+        out[:, idx] = apply(name, s[:, idx], [kernel_sizes[i] for i in idx])
+    return out
+
+
+def check_architecture(kernel_sizes: Sequence[int], activations: str | Sequence[str],
+                       dim: int) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Validated kernel sizes and canonical per-kernel activations (one name applies to all)."""
+    if dim not in (1, 2):
+        raise SanConfigError(f"dim must be 1 or 2, got {dim!r}")
+    sizes = tuple(int(m) for m in kernel_sizes)
+    if not sizes:
+        raise SanConfigError("a SAN needs at least one kernel")
+    for i, m in enumerate(sizes):
+        if not 1 <= m <= _MAX_KERNEL_SIZE:
+            raise SanConfigError(f"kernel {i} size {m} is out of range 1..{_MAX_KERNEL_SIZE}")
+    acts = (activations,) * len(sizes) if isinstance(activations, str) else tuple(activations)
+    if len(acts) != len(sizes):
+        raise SanConfigError(f"{len(acts)} activations for {len(sizes)} kernels")
+    return sizes, tuple(canonical_activation(a) for a in acts)
+
+
 @dataclass(frozen=True, eq=False)
 class SanSpec:
     """A SAN: its kernels (each ``(m,)`` or ``(m, m)``), one activation per kernel,
@@ -112,25 +176,14 @@ class SanSpec:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.dim not in (1, 2):
-            raise SanConfigError(f"dim must be 1 or 2, got {self.dim!r}")
         kernels = tuple(np.array(k, dtype=np.float32) for k in self.kernels)
-        if not kernels:
-            raise SanConfigError("a SAN needs at least one kernel")
         for i, k in enumerate(kernels):
             square = k.ndim == 2 and k.shape[0] == k.shape[1]
-            if (self.dim == 1 and k.ndim != 1) or (self.dim == 2 and not square):
+            if self.dim in (1, 2) and ((self.dim == 1 and k.ndim != 1) or (self.dim == 2 and not square)):
                 raise SanConfigError(f"kernel {i} has shape {k.shape}, not valid for dim={self.dim}")
-            if not 1 <= k.shape[0] <= _MAX_KERNEL_SIZE:
-                raise SanConfigError(f"kernel {i} size {k.shape[0]} is out of range")
             if not np.all(np.isfinite(k)):
                 raise SanConfigError(f"kernel {i} holds NaN or Inf")
-        acts = self.activations
-        if isinstance(acts, str):
-            acts = (acts,) * len(kernels)
-        acts = tuple(canonical_activation(a) for a in acts)
-        if len(acts) != len(kernels):
-            raise SanConfigError(f"{len(acts)} activations for {len(kernels)} kernels")
+        _, acts = check_architecture([k.shape[0] if k.ndim else 0 for k in kernels], self.activations, self.dim)
         norm = dict(self.normalization)
         if norm.get("kind") not in _NORMALIZATIONS:
             raise SanConfigError(f"normalization kind must be one of {_NORMALIZATIONS}, got {norm!r}")

@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from sancodec.errors import SanConfigError
-from sancodec.san.spec import ACTIVATIONS, canonical_activation
+from sancodec.san.spec import ACTIVATIONS, activation_parameters, apply_per_kernel, canonical_activation
 
 __all__ = [
     "ACTIVATIONS",
@@ -54,6 +54,7 @@ __all__ = [
     "max_pool_indices",
     "normalize_activation_name",
     "peaks",
+    "select",
 ]
 
 normalize_activation_name = canonical_activation
@@ -293,20 +294,17 @@ def peaks(s: torch.Tensor, mpd: PerKernel) -> torch.Tensor:
 
 
 def apply_activation(name: str, s: torch.Tensor, kernel_sizes: PerKernel) -> torch.Tensor:
-    """Apply the activation ``name`` with the paper's parameter derived from each kernel size m.
-
-    identity: none; max_activations: k = prod(floor(size / m)) over spatial dims
-    (at least 1); max_pool_indices: window m; peaks: mpd = m.
-    """
-    canonical = canonical_activation(name)
-    if canonical == "identity":
-        return identity(s)
+    """Apply the activation ``name`` with the paper's parameter derived from each kernel size m
+    (the rule is ``sancodec.san.spec.activation_parameters``, shared with the numpy runtime)."""
+    _check_maps(s)
     m = _per_kernel(kernel_sizes, s.shape[1], "m", s.device)
-    if canonical == "max_activations":
-        k = torch.ones_like(m)
-        for size in s.shape[2:]:
-            k = k * (size // m)
-        return max_activations(s, k.clamp(min=1))
-    if canonical == "max_pool_indices":
-        return max_pool_indices(s, m)
-    return peaks(s, m)
+    param = activation_parameters(name, m.cpu().numpy(), s.shape[2:])
+    if param is None:
+        return identity(s)
+    fn = {"max_activations": max_activations, "max_pool_indices": max_pool_indices, "peaks": peaks}
+    return fn[canonical_activation(name)](s, torch.from_numpy(param).to(s.device))
+
+
+def select(s: torch.Tensor, activations: Sequence[str], kernel_sizes: Sequence[int]) -> torch.Tensor:
+    """Each kernel's activation on its maps ``(batch, q, ...)`` (torch twin of ``san.sparse.select``)."""
+    return apply_per_kernel(s, activations, kernel_sizes, apply_activation)

@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sancodec.errors import SanConfigError
-from sancodec.san.spec import SanSpec, activation_groups, aligned_kernels, same_padding
-from sancodec.train.activations import apply_activation, normalize_activation_name
+from sancodec.san.spec import SanSpec, aligned_kernels, check_architecture, same_padding, split_aligned
+from sancodec.train.activations import select
 
 __all__ = ["SAN", "same_padding"]
 
@@ -54,30 +54,17 @@ class SAN(nn.Module):
         seed: int | None = 0,
     ) -> None:
         super().__init__()
-        sizes = [int(m) for m in kernel_sizes]
-        if not sizes or min(sizes) < 1:
-            raise SanConfigError(f"kernel sizes must be >= 1, got {list(kernel_sizes)}")
-        if dim not in (1, 2):
-            raise SanConfigError(f"dim must be 1 or 2, got {dim!r}")
-        if isinstance(activations, str):
-            activations = [activations] * len(sizes)
-        acts = [normalize_activation_name(a) for a in activations]
-        if len(acts) != len(sizes):
-            raise SanConfigError(f"{len(acts)} activations for {len(sizes)} kernels")
+        sizes, acts = check_architecture(kernel_sizes, activations, dim)
         if group_size < 1 or len(sizes) % group_size or (group_size > 1 and not separate):
             raise SanConfigError(f"group_size {group_size} must divide q={len(sizes)} (and needs separate=True)")
         self.dim = dim
         self.separate = separate
         self.group_size = group_size
-        self.kernel_sizes: tuple[int, ...] = tuple(sizes)
-        self.activations: tuple[str, ...] = tuple(acts)
-        big = max(sizes)
-        self._pad = same_padding(big)
-        shape = (len(sizes),) + (big,) * dim
-        mask = torch.zeros(shape)
-        for i, m in enumerate(sizes):
-            off = self._pad[0] - same_padding(m)[0]
-            mask[(i,) + (slice(off, off + m),) * dim] = 1.0
+        self.kernel_sizes: tuple[int, ...] = sizes
+        self.activations: tuple[str, ...] = acts
+        self._pad = same_padding(max(sizes))
+        mask = torch.from_numpy(aligned_kernels([np.ones((m,) * dim) for m in sizes], dim))
+        shape = tuple(mask.shape)
         self.register_buffer("mask", mask)
         models = len(sizes) // group_size if separate else 1
         block = torch.zeros((models, len(sizes)) + (1,) * dim)
@@ -87,7 +74,6 @@ class SAN(nn.Module):
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         init = torch.randn(shape, generator=gen) * INIT_STD
         self.weight = nn.Parameter(init * mask)
-        self._groups = {a: torch.tensor(idx) for a, idx in activation_groups(acts).items()}
 
     # ------------------------------------------------------------------ weights
     @property
@@ -105,12 +91,7 @@ class SAN(nn.Module):
 
     def kernels(self) -> list[np.ndarray]:
         """Each kernel as a float32 numpy array of its own size."""
-        w = self.masked_weight().detach().cpu().numpy()
-        out = []
-        for i, m in enumerate(self.kernel_sizes):
-            off = self._pad[0] - same_padding(m)[0]
-            out.append(w[(i,) + (slice(off, off + m),) * self.dim].astype(np.float32).copy())
-        return out
+        return split_aligned(self.masked_weight().detach().cpu().numpy(), self.kernel_sizes, self.dim)
 
     def set_kernels(self, kernels: Sequence[np.ndarray]) -> None:
         """Load kernel values (each of its own size) into the aligned weight tensor."""
@@ -142,15 +123,7 @@ class SAN(nn.Module):
 
     def activate(self, s: torch.Tensor) -> torch.Tensor:
         """Apply each kernel's sparse activation to its map."""
-        if len(self._groups) == 1:
-            (name,) = self._groups
-            return apply_activation(name, s, self.kernel_sizes)
-        out = torch.zeros_like(s)
-        for name, idx in self._groups.items():
-            idx = idx.to(s.device)
-            sizes = [self.kernel_sizes[i] for i in idx.tolist()]
-            out[:, idx] = apply_activation(name, s[:, idx], sizes)
-        return out
+        return select(s, self.activations, self.kernel_sizes)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Sparse activations ``alpha``: conv (same padding, no bias) -> ReLU -> sparse activation."""
