@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from timing import median_seconds
 
-from sancodec.loaders import read_channel
+from sancodec.io import read_channel
 from sancodec.paper.segments import paper_segments, standardize
 from sancodec.train.activations import ACTIVATIONS, apply_activation
 from sancodec.train.fit import sweep

@@ -19,7 +19,7 @@ import torch
 
 import sancodec
 from sancodec import SancodecError, Signal
-from sancodec.loaders import read_channel
+from sancodec.io import read_channel
 from sancodec.metrics import prdn
 from sancodec.paper.segments import paper_segments
 from sancodec.san.bundled import default_model

@@ -22,7 +22,7 @@ import torch
 from timing import median_seconds
 
 from sancodec.export import export_model
-from sancodec.loaders import read_channel
+from sancodec.io import read_channel
 from sancodec.paper.segments import standardize
 from sancodec.san.runtime import SanRuntime
 from sancodec.train.activations import ACTIVATIONS

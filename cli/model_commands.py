@@ -11,11 +11,11 @@ from sancodec.cli.app import app, boundary, check_output
 from sancodec.errors import SanConfigError
 
 
-def _segments(records: list[Path], channels: list[int], length: int):
+def _segments(records: list[Path], channels: list[int], length: int, normalization: dict):
     import numpy as np
 
-    from sancodec.loaders import read_channel
-    from sancodec.paper.segments import standardize
+    from sancodec.io import read_channel
+    from sancodec.san.normalization import normalize
 
     parts = []
     for record in records:
@@ -23,7 +23,7 @@ def _segments(records: list[Path], channels: list[int], length: int):
             x = read_channel(record, ch)
             usable = len(x) // length * length
             if usable:
-                parts.append(standardize(x[:usable].reshape(-1, length)))
+                parts.append(normalize(normalization, x[:usable].reshape(-1, length)))
     if not parts:
         raise SanConfigError(f"no record is at least {length} samples long")
     segs = np.concatenate(parts)
@@ -44,7 +44,9 @@ def train(
     kernels: int = typer.Option(2, help="Number of kernels q."),
     m: list[int] = typer.Option([20], "--m", help="Kernel size; repeat to give each kernel its own."),
     channel: list[int] = typer.Option([0], "--channel", help="Channel index; repeat for several."),
-    segment: int = typer.Option(1000, help="Segment length (each segment is z-scored on its own)."),
+    segment: int = typer.Option(1000, help="Segment length."),
+    normalization: str = typer.Option("zscore", help="zscore (each segment on its own; the codec then z-scores "
+                                      "each frame) or none (the model sees the samples as they are)."),
     epochs: int = typer.Option(20, help="Training epochs (the best one on validation φ̄ is kept)."),
     batch_size: int = typer.Option(8, help="Mini-batch size."),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
@@ -61,11 +63,14 @@ def train(
     sizes = m * kernels if len(m) == 1 else m
     if len(sizes) != kernels:
         raise SanConfigError(f"--m was given {len(m)} times for --kernels {kernels}")
-    train_set, val_set = _segments(records, channel, segment)
+    if normalization not in ("zscore", "none"):
+        raise SanConfigError(f"--normalization must be zscore or none, got {normalization!r}")
+    norm = {"kind": normalization}
+    train_set, val_set = _segments(records, channel, segment, norm)
     model = SAN(sizes, activation, seed=seed)
     result = fit(model, train_set, val_set, epochs=epochs, batch_size=batch_size, seed=seed, device=device,
                  progress=not quiet)
-    spec = model.to_spec(normalization={"kind": "zscore"}, metadata={
+    spec = model.to_spec(normalization=norm, metadata={
         "trained_on": [str(r) for r in records], "channels": channel, "segment": segment,
         "best_epoch": int(result.best_epoch[0]), "validation_phi": round(float(result.best_val_phi[0]), 4),
         "device": result.device,
@@ -98,7 +103,7 @@ def sweep(
     from dataclasses import asdict
 
     from sancodec._atomic import write_text_atomic
-    from sancodec.loaders import read_channel
+    from sancodec.io import read_channel
     from sancodec.paper.segments import paper_segments
     from sancodec.train.activations import ACTIVATIONS
     from sancodec.train.fit import sweep as run_sweep

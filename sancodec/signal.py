@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from sancodec.errors import SanFormatError
+from sancodec.errors import SanConfigError, SanFormatError
 
 __all__ = ["Annotations", "Signal"]
 
@@ -177,6 +177,16 @@ class Signal:
             gain = np.where(gain == 0, 1.0, gain)
             return (x - np.asarray(self.baseline, dtype=np.float64)) / gain
         return x
+
+    def channel(self, index: int, physical: bool = True) -> np.ndarray:
+        """One channel at its own (native) rate: physical units by default, else the stored samples.
+
+        The one rule for multi-frequency records: ``samples`` hold a slow channel's sample for
+        each of its rows; this returns each sample once. Nothing in sancodec averages frames."""
+        if not 0 <= index < self.n_channels:
+            raise SanConfigError(f"channel {index} does not exist (the signal has {self.n_channels})")
+        x = self.physical()[:, index] if physical else self.samples[:, index]
+        return x[:: self.sample_steps()[index]]
 
     def header_dict(self) -> dict[str, Any]:
         """Every field except samples, JSON-safe."""

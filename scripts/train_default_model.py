@@ -19,7 +19,7 @@ import torch
 
 from sancodec import save_model
 from sancodec.export import export_model
-from sancodec.loaders import read_channel
+from sancodec.io import read_channel
 from sancodec.paper.segments import standardize
 from sancodec.train.fit import fit, sweep
 from sancodec.train.model import SAN

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import sancodec
-from sancodec import load_model, read_signal, save_model
+from sancodec import SanSpec, load_model, read_signal, save_model
+from sancodec.codec.entropy import ByteReader
 from sancodec.train.model import SAN
 
 HERE = Path(__file__).parent
@@ -29,6 +30,9 @@ CASES = {
     "test01_00s_lossless_lpc.san": {"mode": "lossless", "frame_len": 4096, "n": 4000},
     # EMG on a 50/3-unit grid: the value-table path (format 1.1), two frames.
     "emg_healthy_lossless_table.san": {"mode": "lossless", "frame_len": 4096, "n": 8000, "record": "emg_healthy"},
+    # The model's normalisation decides what the SAN sees (san/normalization.py).
+    "test01_00s_lossy_none.san": {"mode": "lossy", "normalization": {"kind": "none"}},
+    "test01_00s_lossy_affine.san": {"mode": "lossy", "normalization": {"kind": "affine", "offset": 40, "scale": 25}},
 }
 OLD_VERSIONS = ["v1.0"]
 
@@ -38,14 +42,17 @@ def _source(name: str):
 
 
 def _options(name: str) -> dict:
-    return {"frame_len": 1024, **{k: v for k, v in CASES[name].items() if k not in ("n", "record")}}
+    return {"frame_len": 1024, **{k: v for k, v in CASES[name].items() if k not in ("n", "record", "normalization")}}
 
 
-def _model():
+def _model(name: str | None = None):
     path = GOLDEN / "model.json"
     if REGENERATE and not path.exists():
-        save_model(SAN([11, 24], ["peaks", "max_pool_indices"], seed=5).to_spec(), path)
-    return load_model(path)
+        save_model(SAN([11, 24], ["peaks", "max_pool_indices"], seed=5).to_spec(normalization={"kind": "zscore"}),
+                   path)
+    spec = load_model(path)
+    norm = CASES.get(name, {}).get("normalization") if name else None
+    return spec if norm is None else SanSpec(spec.kernels, spec.activations, normalization=norm)
 
 
 def _check_decoded(name: str, data: bytes) -> sancodec.codec.DecodedFile:
@@ -62,7 +69,7 @@ def _check_decoded(name: str, data: bytes) -> sancodec.codec.DecodedFile:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden_file(name):
     path = GOLDEN / name
-    data = sancodec.encode(_source(name), _model(), **_options(name))
+    data = sancodec.encode(_source(name), _model(name), **_options(name))
     if REGENERATE:
         path.write_bytes(data)
         (GOLDEN / (name + ".sha256")).write_text(hashlib.sha256(data).hexdigest() + "\n")
@@ -75,8 +82,33 @@ def test_golden_file(name):
     assert ("table" in decoded.codings) == name.endswith("_table.san")
 
 
+@pytest.mark.parametrize("name", ["test01_00s_lossy.san", "test01_00s_lossy_none.san", "test01_00s_lossy_affine.san"])
+def test_each_san_frame_stores_the_offset_its_model_normalisation_asks_for(name):
+    """The first channel-frame of each lossy golden file: path 1 (SAN), then the offset that was
+    subtracted: the frame's rounded mean (zscore), 0 (none) or the affine offset 40."""
+    reader = sancodec.codec.container.SanReader((GOLDEN / name).read_bytes())
+    frame = ByteReader(reader.read_frame(0))
+    part = ByteReader(frame.raw(frame.varint()))
+    assert part.varint() == 1
+    first = _source(name).samples[:1024, 0]
+    expected = {"test01_00s_lossy.san": round(float(first.mean())), "test01_00s_lossy_none.san": 0,
+                "test01_00s_lossy_affine.san": 40}[name]
+    assert part.svarint() == expected
+    scale = {"test01_00s_lossy.san": float(first.std()), "test01_00s_lossy_none.san": 1.0,
+             "test01_00s_lossy_affine.san": 25.0}[name]
+    assert float(np.frombuffer(part.raw(4), "<f4")[0]) == pytest.approx(scale * 0.02, rel=1e-6)
+
+
+def test_the_lossy_file_of_the_model_declared_none_still_decodes_to_the_same_samples():
+    """Before the normalisation was applied, the test model said 'none' while the codec z-scored each
+    frame; that file (kept) decodes to exactly the samples of today's 'zscore' golden file."""
+    old = sancodec.decode((GOLDEN / "v1.1-none-model" / "test01_00s_lossy.san").read_bytes())
+    new = sancodec.decode((GOLDEN / "test01_00s_lossy.san").read_bytes())
+    np.testing.assert_array_equal(old.samples, new.samples)
+
+
 @pytest.mark.parametrize("version", OLD_VERSIONS)
-@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith("test01_00s") and not n.endswith("_lpc.san")))
+@pytest.mark.parametrize("name", ["test01_00s_lossless.san", "test01_00s_lossy.san", "test01_00s_near2.san"])
 def test_files_of_older_minor_versions_still_decode(version, name):
     golden = (GOLDEN / version / name).read_bytes()
     assert hashlib.sha256(golden).hexdigest() == (GOLDEN / version / (name + ".sha256")).read_text().strip()

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from sancodec.errors import SanConfigError
-from sancodec.loaders import read_channel
+from sancodec.io import read_channel
 from sancodec.paper.segments import paper_segments
 from sancodec.train.fit import evaluate, fit, resolve_device, sweep
 from sancodec.train.model import SAN

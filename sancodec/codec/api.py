@@ -53,6 +53,7 @@ from sancodec.codec.frames import (
 from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
+from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Annotations, Signal
 
@@ -124,9 +125,13 @@ def _check_options(mode: str, max_error: float | None, predictor: str, amplitude
 
 
 def _channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
-    """Normalise every frame of one channel and run the SAN on them, one batch per frame length."""
-    offsets = [int(np.rint(f.mean())) for f in frames]
-    sigmas = [float(f.std()) or 1.0 for f in frames]
+    """Normalise every frame of one channel as the model says and run the SAN on them, one batch
+    per frame length."""
+    offsets, sigmas = [], []
+    for f in frames:
+        o, c = normalization_params(spec.normalization, f[None], integer_offset=True)
+        offsets.append(int(o[0]))
+        sigmas.append(float(c[0]))
     alphas: list[np.ndarray] = [np.empty(0)] * len(frames)
     for size in sorted({len(f) for f in frames}):
         which = [i for i, f in enumerate(frames) if len(f) == size]

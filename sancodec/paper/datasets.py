@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io import read_channel
 
 __all__ = [
     "PAPER_TABLE1",
@@ -69,19 +70,16 @@ def table1_signal(database: str, data_dir: str | os.PathLike[str] | None, n: int
     """
     if database not in TABLE1_DATABASES:
         raise SanConfigError(f"unknown Table I database {database!r}; choose from {', '.join(TABLE1_DATABASES)}")
-    import wfdb
 
     if data_dir is not None and database in LOCAL_TABLE1:
         rel, channel = LOCAL_TABLE1[database]
         path = Path(data_dir) / rel
-        if path.suffix == ".csv":
-            from sancodec.io import read_signal
-
-            return read_signal(path).samples[:n, channel].astype(np.float64), f"{rel} column {channel}"
-        if not path.with_name(path.name + ".hea").exists():
+        if path.suffix != ".csv" and not path.with_name(path.name + ".hea").exists():
             raise SanFormatError(f"{path}: record not found in the data folder")
-        rec = wfdb.rdrecord(str(path), channels=[channel], sampto=None, smooth_frames=False)
-        return np.asarray(rec.e_p_signal[0][:n], dtype=np.float64), f"{rel} channel {channel} (native rate)"
+        what = "column" if path.suffix == ".csv" else "channel"
+        return read_channel(path, channel)[:n], f"{rel} {what} {channel} (native rate)"
+    import wfdb
+
     try:  # the real streaming path: needs network access to physionet.org
         first = wfdb.get_record_list(database)[0]
         rec = wfdb.rdrecord(first, pn_dir=database, channels=[0], sampto=n, smooth_frames=False)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sancodec.errors import SanConfigError
+from sancodec.san.normalization import normalize
 
 __all__ = ["paper_segments", "standardize"]
 
@@ -17,9 +18,7 @@ __all__ = ["paper_segments", "standardize"]
 def standardize(segments: np.ndarray) -> np.ndarray:
     """Zero mean, unit std per segment (last axis); a constant segment becomes all zeros."""
     x = np.asarray(segments, dtype=np.float64)
-    mean = x.mean(axis=-1, keepdims=True)
-    std = x.std(axis=-1, keepdims=True)
-    return ((x - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
+    return normalize({"kind": "zscore"}, x.reshape(-1, x.shape[-1])).reshape(x.shape)
 
 
 def paper_segments(
