@@ -4,28 +4,26 @@ prediction; bits per activation against empirical entropy; mitdb 100 encode/deco
 Run: .venv/bin/python benchmarks/bench_codec.py [--data-dir ../shared/data] [--markdown docs/BENCHMARKS.md]
 
 Needs `soundfile` (FLAC via libsndfile, level 8) and `zstandard`: installed by the
-benchmark setup (`make bench`), not runtime dependencies. As in BASELINES.md every
-compressor sees channel 0 of each record as int16 little-endian samples.
+benchmark setup (`make bench`), not runtime dependencies. Every compressor sees
+channel 0 of each record as int16 little-endian samples.
 """
 
 from __future__ import annotations
 
 import argparse
 import bz2
-import gzip
-import io
 import os
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
-import soundfile
 import torch
 import zstandard
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
+from sancodec.baselines import baseline_sizes
 from sancodec.codec.api import decode_file, san_activations
 from sancodec.san.bundled import default_model
 
@@ -40,18 +38,6 @@ def channel0(sig: Signal) -> Signal:
     only = sig.select_channels([0])
     only.annotations = []
     return only
-
-
-def others(x: np.ndarray) -> dict[str, int]:
-    raw = x.astype("<i2").tobytes()
-    flac = io.BytesIO()
-    soundfile.write(flac, x.astype(np.int16), 8000, format="FLAC", subtype="PCM_16", compression_level=1.0)
-    return {
-        "FLAC -8": len(flac.getvalue()),
-        "bz2 -9": len(bz2.compress(raw, 9)),
-        "zstd -19": len(zstandard.ZstdCompressor(level=19).compress(raw)),
-        "gzip -9": len(gzip.compress(raw, 9, mtime=0)),
-    }
 
 
 def entropy_bits(values: np.ndarray) -> float:
@@ -83,7 +69,7 @@ def lossless_table(data_dir: Path) -> list[str]:
         sizes = {"sancodec": len(data), "no header": len(data) - int.from_bytes(data[8:12], "little")}
         sizes["SAN only"] = len(sancodec.encode(sig, mode="lossless", predictor="san"))
         sizes["raw only"] = len(sancodec.encode(sig, mode="lossless", predictor="raw"))
-        sizes.update(others(sig.samples[:, 0]))
+        sizes.update({k: v for k, v in baseline_sizes(channel0(sig)).items() if k != "raw 16-bit"})
         bps = {k: 8 * v / n for k, v in sizes.items()}
         best = min((k for k in bps if k not in ("no header", "SAN only", "raw only")), key=bps.get)
         cells = " | ".join(f"{bps[k]:.3f}" for k in sizes)

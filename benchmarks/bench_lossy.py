@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/bench_lossy.py [--data-dir ../shared/data] [--markdown docs/LOSSY.md]
 
-The wavelet coder is the reference design of BASELINES.md: CDF 9/7 (``bior4.4``,
+The wavelet coder is a plain, well-known design: CDF 9/7 (``bior4.4``,
 periodization, 5 or 6 levels, the better of the two), one dead-zone quantiser step
 for every subband, DPCM on the approximation band, and static per-subband tables —
 coded here with sancodec's own range coder (``sancodec.codec.entropy``), so both codecs
@@ -12,8 +12,8 @@ integers. Needs PyWavelets (installed by ``make bench``, not a runtime dependenc
 sancodec's points are its lossy mode (the SAN's activations only, several amplitude
 steps) and its near-lossless mode (a max-error sweep), channel 0, with the model
 referenced by SHA-256 instead of embedded, as on a device that ships the model.
-CR = 11 bits / (bits per sample) and PRDN = 100 ||x - x^|| / ||x - mean(x)||, as in
-BASELINES.md; "CR @ PRDN p" interpolates each codec's curve (log CR against log PRDN)
+CR = 11 bits / (bits per sample) (the MIT-BIH convention) and PRDN = 100 ||x - x^|| / ||x - mean(x)||
+(``sancodec.metrics.prdn``); "CR @ PRDN p" interpolates each codec's curve (log CR against log PRDN)
 and is blank where the curve does not reach p.
 """
 
@@ -30,6 +30,7 @@ import pywt
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.codec.entropy import decode_arrays, encode_arrays
+from sancodec.metrics import prdn
 
 RECORDS = ["wfdb/100", "wfdb/a103l", "wfdb/03700181", "physionet/emgdb/emg_healthy", "physionet/drivedb/drive17a",
            "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/test01_00s"]
@@ -38,11 +39,6 @@ WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 655
 MAX_ERRORS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 LOSSY_STEPS = (0.02, 0.1)  # the default step, and a coarser one
 HEADER_BYTES = 12  # what a wavelet file needs besides the coded bands: n, levels, step, mean
-
-
-def prdn(x: np.ndarray, y: np.ndarray) -> float:
-    x = x.astype(np.float64)
-    return float(100 * np.linalg.norm(x - y) / np.linalg.norm(x - x.mean()))
 
 
 def wavelet_code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
@@ -150,8 +146,7 @@ Measured on the {cpus}-CPU development machine (CPU only), {date}, with `make be
 (`benchmarks/bench_lossy.py --data-dir ../shared/data`; the design of both sides is in the script's docstring).
 sancodec uses its bundled default model (trained on ECG) and references it by SHA-256, as a device would;
 its bytes include the record's WFDB header (metadata, comments), the wavelet coder's only 12 bytes of its own.
-The wavelet coder shares sancodec's range coder; its mitdb 100 row sits a little below the constriction-coded
-wavelet figures of `../shared/BASELINES.md`, so this comparison does not flatter the wavelet side.
+The wavelet coder shares sancodec's range coder, so both sides are coded by the same entropy coder.
 "–": the curve does not reach that PRDN (near-lossless E = 1 is its finest lossy setting; below it only
 lossless mode). PRDN 0 points (near-lossless on signals whose values sit on a grid) are exact and left out
 of the interpolation.

@@ -1,6 +1,6 @@
 """The paper's metric φ and the codec's fidelity/size metrics (numpy, no torch).
 
-Per example (PAPER.md): ``W = sum_i m_i``, ``A = sum_i ||alpha_i||_0``,
+Per example (docs/PAPER.md): ``W = sum_i m_i``, ``A = sum_i ||alpha_i||_0``,
 ``CR = n / (W + (dim + 1) A)``, ``L~ = L(x_hat, x) / L(0, x)`` with L = MAE,
 ``φ = (1/CR + L~) / 2``; ``φ̄`` is the mean of φ over a set. For 2-D inputs
 ``n = H * W`` and W still counts ``m`` (not ``m**2``) per kernel, as the paper's

@@ -15,7 +15,7 @@ import numpy as np
 
 from sancodec.codec import decode_file
 from sancodec.errors import SanConfigError
-from sancodec.metrics import bits_per_sample, phi, prd, prdn, snr_db
+from sancodec.metrics import bits_per_sample, compression_ratio, normalized_loss, phi, prd, prdn, snr_db
 from sancodec.signal import Signal
 
 __all__ = ["Report", "make_report"]
@@ -63,11 +63,14 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     model = header.get("model") or {}
     model_sizes = model["spec"]["kernel_sizes"] if model.get("spec") else []
     w = int(sum(model_sizes))
-    cr_inv = (w + 2 * decoded.activations) / total
-    xc = x.astype(np.float64) - x.astype(np.float64).mean(axis=0)
+    # The paper's metric, defined once in metrics.py: CR over the whole file (n = all samples,
+    # A = all activations, 1-D) and L~ on the mean-removed samples, as the paper's protocol scores
+    # z-scored (zero-mean) segments; on raw ADC values L(0, x) would be dominated by the offset.
+    paid = w + decoded.activations  # nothing paid (no SAN frame): CR is infinite, CR^-1 zero
+    cr_inv = float(1.0 / compression_ratio(total, w, decoded.activations, dim=1)) if paid else 0.0
+    mean = x.astype(np.float64).mean(axis=0)
+    l_tilde = float(normalized_loss((y - mean).ravel()[None], (x - mean).ravel()[None])[0])
     err = y.astype(np.float64) - x.astype(np.float64)
-    denom = float(np.abs(xc).sum())
-    l_tilde = float(np.abs(err).sum() / denom) if denom > 0 else (0.0 if not err.any() else float("inf"))
     px, py = original.physical(), Signal.from_header(original.header_dict(), y).physical()
     return Report(
         mode=str(header["mode"]),

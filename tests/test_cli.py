@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -104,9 +105,14 @@ def test_train_export_sweep(tmp_path):
     san = tmp_path / "x.san"
     assert run("encode", rec, "-o", san, "--model", model, "--mode", "lossy", "-q").exit_code == 0
     np.save(tmp_path / "long.npy", np.random.default_rng(0).normal(size=12000).cumsum())
-    res = run("sweep", tmp_path / "long.npy", "-a", "peaks", "--m-max", "5", "--epochs", "1", "--json", "-q")
+    res = run("sweep", tmp_path / "long.npy", "-a", "peaks", "--m-min", "3", "--m-max", "6", "--epochs", "1",
+              "--json", "-q", "--csv", tmp_path / "sweep.csv")
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["peaks"]["m"] in range(1, 6)
+    rows = list(csv.DictReader((tmp_path / "sweep.csv").open()))
+    assert sorted(int(r["m"]) for r in rows) == [3, 4, 5, 6]
+    best = min(rows, key=lambda r: float(r["val_phi"]))  # selection by validation phi, as the paper does
+    chosen = json.loads(res.stdout)["peaks"]
+    assert chosen["m"] == int(best["m"]) and chosen["val_phi"] == pytest.approx(float(best["val_phi"]))
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,13 @@ CI runs a few thousand cases. A long run:
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 import tracemalloc
 
 import numpy as np
 import pytest
+from common import rewrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -141,10 +141,7 @@ def _with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
 
     from sancodec.codec import container
 
-    reader = container.SanReader(data)
-    out = io.BytesIO()
-    container.write_container(out, reader.header, [reader.read_frame(i) for i in range(reader.n_frames)])
-    rebuilt = out.getvalue()
+    rebuilt = rewrap(data)
     _, _, _, _, old_len, _ = container.PREAMBLE.unpack(rebuilt[:16])
     body = rebuilt[16 + old_len :]
     shift = len(head) - old_len

@@ -72,7 +72,8 @@ def test_wheel_contains_only_the_sancodec_tree_and_imports(tmp_path):
 
 def test_console_script_and_module_entry_points(tmp_path):
     exe = Path(sys.executable).with_name("sancodec")
-    assert subprocess.run([str(exe), "version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    version = subprocess.run([str(exe), "version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    assert version == __import__("sancodec").__version__
     out = subprocess.run([sys.executable, "-m", "sancodec", "version"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == __import__("sancodec").__version__

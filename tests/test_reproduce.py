@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -92,12 +94,44 @@ def test_table1_quick(tmp_path, mitdb_100):
         assert not (out / name).exists()
 
 
-def test_table2_and_table3_quick(tmp_path):
-    text2 = table2(DATA / "uci-small", tmp_path, quick=True, device="cpu")
-    assert "152/24/24 split" in text2 and text2.count("\n| ") == 5
-    text3 = table3(DATA / "mnist-small", tmp_path, quick=True, device="cpu")
-    assert "MNIST 400/100/200" in text3 and text3.count("\n| ") == 5
-    assert (tmp_path / "table2.csv").exists() and (tmp_path / "table3.csv").exists()
+def _rows(path):
+    return {r["activation"]: r for r in csv.DictReader(path.open())}
+
+
+def _check_selection_and_accuracy(rows, sizes):
+    for row in rows.values():
+        per_m = {int(k): v for k, v in json.loads(row["per_m_val_phi"]).items()}
+        assert sorted(per_m) == sizes
+        assert int(row["m"]) == min(per_m, key=per_m.get)  # chosen on validation, never test
+        assert 0 <= float(row["test_accuracy"]) <= 100
+
+
+def test_table2_quick_matches_the_papers_definitions(tmp_path):
+    """n = 178, q = 2: Max-Activations keeps k = floor(178 / m) per kernel, so CR^-1 = (2m + 2*2k) / 178
+    exactly; Max-Pool keeps at most ceil(178 / m), Peaks at most ceil(178 / (m + 1)) per kernel."""
+    text = table2(DATA / "uci-small", tmp_path, quick=True, device="cpu")
+    assert "152/24/24 split" in text
+    rows = _rows(tmp_path / "table2.csv")
+    assert sorted(rows) == ["identity", "max_activations", "max_pool_indices", "peaks"]
+    _check_selection_and_accuracy(rows, [15, 16])
+    m = int(rows["max_activations"]["m"])
+    assert float(rows["max_activations"]["test_cr_inv"]) == pytest.approx((2 * m + 4 * (178 // m)) / 178, abs=1e-4)
+    m = int(rows["max_pool_indices"]["m"])
+    assert float(rows["max_pool_indices"]["test_cr_inv"]) <= (2 * m + 4 * -(-178 // m)) / 178 + 1e-4
+    m = int(rows["peaks"]["m"])
+    assert float(rows["peaks"]["test_cr_inv"]) <= (2 * m + 4 * -(-178 // (m + 1))) / 178 + 1e-4
+
+
+def test_table3_quick_matches_the_papers_definitions(tmp_path):
+    """28 x 28 images, q = 2, dim 2 (CR counts 3 numbers per activation, W = sum of m): Max-Pool
+    with m = 2 keeps at most 14 * 14 per kernel."""
+    text = table3(DATA / "mnist-small", tmp_path, quick=True, device="cpu")
+    assert "MNIST 400/100/200" in text
+    rows = _rows(tmp_path / "table3.csv")
+    _check_selection_and_accuracy(rows, [1, 2])
+    for name in ("max_pool_indices", "max_activations"):
+        m = int(rows[name]["m"])
+        assert float(rows[name]["test_cr_inv"]) <= (2 * m + 3 * 2 * (28 // m) ** 2) / 784 + 1e-4
 
 
 def test_reproduce_cli(tmp_path):

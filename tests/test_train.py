@@ -55,7 +55,19 @@ def test_history_has_every_epoch(segments):
     assert [r.epoch for r in result.history] == [1, 2, 3, 4]
     for r in result.history:
         assert r.train_loss.shape == (1,)
-        assert r.val_phi[0] == pytest.approx(0.5 * (r.val_cr_inv[0] + r.val_l_tilde[0]))
+
+
+def test_evaluate_against_hand_computed_figures():
+    """One identity kernel [1]: x_hat = relu(x). For x = [1, -1, 2, -2]: A = 2, W = 1, so
+    CR = 4 / (1 + 2 * 2) = 0.8; L~ = mean|x_hat - x| / mean|x| = (3 / 4) / (6 / 4) = 0.5;
+    phi = (1.25 + 0.5) / 2 = 0.875."""
+    model = SAN([1], "identity", seed=0)
+    model.set_kernels([np.ones(1, np.float32)])
+    scores, active = evaluate(model, np.array([[1.0, -1.0, 2.0, -2.0]], np.float32))
+    assert active.ravel().tolist() == [2]
+    assert float(scores.cr_inv.ravel()[0]) == pytest.approx(1.25)
+    assert float(scores.l_tilde.ravel()[0]) == pytest.approx(0.5)
+    assert float(scores.phi.ravel()[0]) == pytest.approx(0.875)
 
 
 def test_dead_kernels_are_reported(caplog):
@@ -130,9 +142,10 @@ def test_sweep_seeds_average_into_one_row(segments):
     assert two.rows[0].val_phi == pytest.approx((one.rows[0].val_phi + other.rows[0].val_phi) / 2)
 
 
+@pytest.mark.slow  # 250 kernel sizes x 20 epochs (~8 s); deselect with -m "not slow"
 def test_table1_peaks_on_mitdb_100_is_in_the_papers_region(segments):
-    # Paper, Table I, mitdb, Peaks: m 55, CR^-1 .08, L~ .59, phi .33. One seed is noisy
-    # (BASELINES.md: 0.335 / 0.438 / 0.333 at m = 55), so the band is a region, not a point.
+    # Paper, Table I, mitdb, Peaks: m 55, CR^-1 .08, L~ .59, phi .33 (docs/PAPER.md). One seed is
+    # noisy (the selected m moves between runs and seeds), so the band is a region, not a point.
     train, val, test = segments
     result = sweep(train, val, test, activations=["peaks"], kernel_sizes=range(1, 251), epochs=20,
                    batch_size=2, device="cpu")

@@ -10,7 +10,8 @@ is identical on every platform. Raw bits are packed MSB-first.
 An array flagged *contextual* (residuals) is cut into blocks of 16; each block
 gets an envelope class from its mean token (coded first, as side information)
 and the tokens of each class share one table. This forward-adaptive model is
-what beats FLAC and bz2 on ECG residuals (see benchmarks/bench_entropy.py).
+what beats FLAC and bz2 on ECG residuals (measured by benchmarks/bench_codec.py,
+recorded in docs/BENCHMARKS.md).
 Everything is vectorised with numpy: no per-sample Python loop.
 """
 

@@ -37,7 +37,7 @@ TABLE1_DATABASES = (
     "prcp", "shhpsgdb", "slpdb", "sufhsdb", "voiced", "wrist",
 )
 
-#: Records used when a local data folder holds them (PAPER.md / shared MANIFEST): path, channel.
+#: Records used when a local data folder holds them (docs/PAPER.md): path, channel.
 LOCAL_TABLE1 = {
     "mitdb": ("wfdb/100", 0),
     "bidmc": ("physionet/bidmc/bidmc_01_Signals.csv", 0),

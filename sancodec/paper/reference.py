@@ -1,6 +1,6 @@
 """Plain sequential reference implementations of the sparse activations (numpy).
 
-These follow PAPER.md word for word, one example and one kernel at a time. They
+These follow docs/PAPER.md word for word, one example and one kernel at a time. They
 are slow on purpose: they are the specification that the vectorised torch
 versions in :mod:`sancodec.train.activations` are tested against. No torch here.
 """

@@ -1,4 +1,4 @@
-"""Reproduce the paper's Tables I–III (PAPER.md), with figures, CSV and Markdown outputs.
+"""Reproduce the paper's Tables I–III (docs/PAPER.md), with figures, CSV and Markdown outputs.
 
 ``table1`` sweeps m = 1…250 for the four activations on each PhysioNet database;
 ``table2`` trains q = 2 SANs on the UCI epilepsy set and a CNN on their
@@ -153,7 +153,7 @@ def _table1_figures(results: dict[str, Any], out_dir: Path) -> None:
 
 # ------------------------------------------------------------- classifiers
 class EpilepsyCNN(nn.Module):
-    """PAPER.md's CNN: conv(1→3,k5)+ReLU+pool2, conv(3→16,k5)+ReLU+pool2, FC 656→120→84→3, log-softmax."""
+    """docs/PAPER.md's CNN: conv(1→3,k5)+ReLU+pool2, conv(3→16,k5)+ReLU+pool2, FC 656→120→84→3, log-softmax."""
 
     def __init__(self, n_classes: int = 3, length: int = 178) -> None:
         super().__init__()
@@ -306,6 +306,8 @@ def _classifier_table(
 
 
 # ----------------------------------------------------------------- Table II
+QUICK_ROWS = 1000  # --quick uses this many UCI rows (the full set: 11 500, 8 740 for training)
+
 def table2(data_dir: Path, out_dir: Path, *, quick: bool = False, device: str = "auto",
            progress: bool = False) -> str:
     """UCI epilepsy: 3 classes, 76/12/12 split, global [0, 1] scaling, q = 2, m = 15…22, batch 16."""
@@ -313,6 +315,9 @@ def table2(data_dir: Path, out_dir: Path, *, quick: bool = False, device: str = 
     folder = data_dir / "uci-epilepsy" if (data_dir / "uci-epilepsy").is_dir() else data_dir
     x, y = load_uci_epilepsy(folder)
     x, y = minmax(x), merge_epilepsy_classes(y)
+    if quick and len(x) > QUICK_ROWS:  # every k-th row: all classes, a fraction of the training time
+        keep = np.arange(0, len(x), len(x) // QUICK_ROWS)[:QUICK_ROWS]
+        x, y = x[keep], y[keep]
     split = split_indices(len(x))
     splits = {k: (x[getattr(split, k)], y[getattr(split, k)]) for k in ("train", "val", "test")}
     sizes = [15, 16] if quick else list(range(15, 23))

@@ -1,4 +1,4 @@
-"""The four sparse activations of a SAN, exactly as specified in PAPER.md.
+"""The four sparse activations of a SAN, exactly as specified in docs/PAPER.md.
 
 Every function takes ``s`` shaped ``(batch, kernels, n)`` (1-D) or
 ``(batch, kernels, H, W)`` (2-D), already passed through ReLU (so ``s >= 0``),

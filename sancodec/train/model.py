@@ -1,6 +1,6 @@
 """The SAN module (1-D and 2-D): encoder ``x -> alpha`` and decoder ``alpha -> x_hat``.
 
-Convention (PAPER.md leaves it open, so it is fixed and tested here): the
+Convention (docs/PAPER.md leaves it open, so it is fixed and tested here): the
 encoder is a cross-correlation ``s[t] = sum_j x[t + j - p] w[j]`` with
 ``p = (m - 1) // 2`` (for even m the pad is asymmetric: ``p`` before and
 ``m - 1 - p`` after); the decoder is its adjoint, so a single activation of

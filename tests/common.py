@@ -1,0 +1,66 @@
+"""Shared test checkers (in the style of numcodecs' ``tests/common.py``): one place that rebuilds
+containers with valid CRCs, round-trips a signal under a mode, and checks committed encodings."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import sancodec
+from sancodec import Signal
+from sancodec.codec.container import SanReader, write_container
+from sancodec.codec.entropy import ByteWriter
+
+
+def rewrap(data: bytes, header: dict[str, Any] | None = None, frames: Sequence[bytes] | None = None) -> bytes:
+    """``data``'s container rebuilt with valid CRCs, its header and/or frame payloads replaced:
+    what a hostile file looks like once the checksums no longer stop it."""
+    reader = SanReader(data)
+    payloads = list(frames) if frames is not None else [reader.read_frame(i) for i in range(reader.n_frames)]
+    out = io.BytesIO()
+    write_container(out, reader.header if header is None else header, payloads)
+    return out.getvalue()
+
+
+def frame_of(parts: Sequence[bytes]) -> bytes:
+    """A frame payload holding the given channel-frame parts (each prefixed by its length)."""
+    w = ByteWriter()
+    for part in parts:
+        w.varint(len(part))
+        w.raw(part)
+    return w.getvalue()
+
+
+def check_encode_decode(signal: Signal, model: Any = None, **options: Any) -> bytes:
+    """Encode ``signal``, decode it, and check what the mode promises: the same metadata and shape,
+    exact samples (lossless), every sample within ±max_error (near-lossless), identical bytes when
+    encoded twice. Returns the encoding."""
+    data = sancodec.encode(signal, model, **options)
+    assert sancodec.encode(signal, model, **options) == data, "encoding is not deterministic"
+    back = sancodec.decode(data)
+    assert back.samples.shape == signal.samples.shape
+    assert back.header_dict() == signal.header_dict()
+    mode = options.get("mode", "lossy")
+    if mode == "lossless":
+        np.testing.assert_array_equal(back.samples, signal.samples)
+    elif mode == "near-lossless":
+        bound = options["max_error"] * (1 + 1e-9)
+        assert np.abs(back.samples.astype(np.float64) - signal.samples.astype(np.float64)).max() <= bound
+    return data
+
+
+def check_backwards_compatibility(folder: Path, check: Callable[[str, Signal], None]) -> list[str]:
+    """Every committed ``.san`` in ``folder`` matches its ``.sha256`` and decodes; ``check(name, signal)``
+    then judges the samples. Returns the names checked (so a test can require some)."""
+    names = []
+    for path in sorted(folder.glob("*.san")):
+        data = path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == path.with_name(path.name + ".sha256").read_text().strip()
+        check(path.name, sancodec.decode(data))
+        names.append(path.name)
+    return names
