@@ -21,8 +21,8 @@ from timing import median_seconds
 from sancodec.io import read_channel
 from sancodec.paper.segments import paper_segments, standardize
 from sancodec.train.activations import ACTIVATIONS, apply_activation
-from sancodec.train.fit import sweep
 from sancodec.train.model import SAN, same_padding
+from sancodec.train.sweep import sweep
 
 RECORD = "sancodec/data/samples/100"
 

@@ -11,7 +11,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -25,6 +25,9 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+
+#: The ``.san`` argument that decode, info and report share.
+SanFile = Annotated[Path, typer.Argument(help="A .san file.")]
 
 _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])

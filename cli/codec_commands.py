@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sancodec.cli.app import app, boundary, check_output
+from sancodec.cli.app import SanFile, app, boundary, check_output
 from sancodec.errors import SanConfigError, SanFormatError
 
 console = Console()
@@ -87,7 +87,7 @@ def encode(
 @app.command()
 @boundary
 def decode(
-    input: Path = typer.Argument(..., help="A .san file."),
+    input: SanFile,
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB)."),
     format: str | None = typer.Option(None, "--format", help="wfdb | npy | csv (default: WFDB, as the source)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
@@ -131,7 +131,7 @@ def _named(message: str, path: Path) -> str:
 @app.command()
 @boundary
 def info(
-    input: Path = typer.Argument(..., help="A .san file."),
+    input: SanFile,
     json_out: bool = typer.Option(False, "--json", help="Print the header as JSON."),
 ) -> None:
     """Show a .san file's header, channels, mode, model, frames and size."""

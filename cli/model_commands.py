@@ -106,7 +106,7 @@ def sweep(
     from sancodec.io import read_channel
     from sancodec.paper.segments import paper_segments
     from sancodec.train.activations import ACTIVATIONS
-    from sancodec.train.fit import sweep as run_sweep
+    from sancodec.train.sweep import sweep as run_sweep
 
     if m_min < 1 or m_max < m_min:
         raise SanConfigError(f"need 1 <= --m-min <= --m-max, got {m_min}..{m_max}")

@@ -21,8 +21,9 @@ from sancodec import save_model
 from sancodec.export import export_model
 from sancodec.io import read_channel
 from sancodec.paper.segments import standardize
-from sancodec.train.fit import fit, sweep
+from sancodec.train.fit import fit
 from sancodec.train.model import SAN
+from sancodec.train.sweep import sweep
 
 RECORDS = [("wfdb/test01_00s", range(4)), ("wfdb/a103l", range(2))]
 SEGMENT = 1000

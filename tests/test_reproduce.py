@@ -13,14 +13,7 @@ from typer.testing import CliRunner
 
 from sancodec import SanConfigError
 from sancodec.cli import app
-from sancodec.paper.datasets import (
-    load_mnist,
-    load_uci_epilepsy,
-    merge_epilepsy_classes,
-    minmax,
-    split_indices,
-    table1_signal,
-)
+from sancodec.paper import datasets
 from sancodec.paper.reproduce import table2, table3
 from sancodec.paper.segments import paper_segments
 
@@ -28,33 +21,33 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_uci_loader_merge_and_scaling():
-    x, y = load_uci_epilepsy(DATA / "uci-small")
+    x, y = datasets.load_uci_epilepsy(DATA / "uci-small")
     assert x.shape == (200, 178) and np.bincount(y).tolist() == [0, 40, 40, 40, 40, 40]
-    merged = merge_epilepsy_classes(y)
+    merged = datasets.merge_epilepsy_classes(y)
     assert np.bincount(merged).tolist() == [40, 80, 80]
     assert (merged[y == 1] == 0).all() and (merged[y == 3] == 1).all() and (merged[y == 4] == 2).all()
-    scaled = minmax(x)
+    scaled = datasets.minmax(x)
     assert scaled.min() == 0.0 and scaled.max() == 1.0
     i, j = np.unravel_index(np.argmax(x), x.shape)
     assert scaled[i, j] == 1.0
 
 
 def test_paper_split_sizes():
-    split = split_indices(11500)
+    split = datasets.split_indices(11500)
     assert (len(split.train), len(split.val), len(split.test)) == (8740, 1380, 1380)
     everything = np.concatenate([split.train, split.val, split.test])
     assert np.array_equal(np.sort(everything), np.arange(11500))
-    assert np.array_equal(split_indices(11500).train, split.train)  # seeded
+    assert np.array_equal(datasets.split_indices(11500).train, split.train)  # seeded
 
 
 def test_mnist_loader():
-    d = load_mnist(DATA / "mnist-small", n_val=100)
+    d = datasets.load_mnist(DATA / "mnist-small", n_val=100)
     assert d["train"][0].shape == (500, 28, 28) and d["val"][0].shape == (100, 28, 28)
     assert d["test"][0].shape == (200, 28, 28)
     assert d["train"][0].dtype == np.float32 and 0 <= d["train"][0].min() and d["train"][0].max() <= 1
     assert d["train"][1][:3].tolist() == [5, 0, 4] and d["test"][1][:3].tolist() == [7, 2, 1]
     with pytest.raises(SanConfigError):
-        load_mnist(DATA / "mnist-small", n_val=600)
+        datasets.load_mnist(DATA / "mnist-small", n_val=600)
 
 
 def _local_data(tmp_path: Path, mitdb_100: Path) -> Path:
@@ -66,7 +59,7 @@ def _local_data(tmp_path: Path, mitdb_100: Path) -> Path:
 
 def test_table1_signal_and_segments(tmp_path, mitdb_100):
     data = _local_data(tmp_path, mitdb_100)
-    x, source = table1_signal("mitdb", data)
+    x, source = datasets.table1_signal("mitdb", data)
     assert x.shape == (12000,) and source == "wfdb/100 channel 0 (native rate)"
     train, val, test = paper_segments(x)
     assert (train.shape, val.shape, test.shape) == ((6, 1000), (2, 1000), (4, 1000))
@@ -75,7 +68,7 @@ def test_table1_signal_and_segments(tmp_path, mitdb_100):
     np.testing.assert_allclose(segs.std(axis=1), 1, atol=1e-5)
     np.testing.assert_allclose(train[0], (x[:1000] - x[:1000].mean()) / x[:1000].std(), rtol=1e-5, atol=1e-5)
     with pytest.raises(SanConfigError):
-        table1_signal("not-a-database", data)
+        datasets.table1_signal("not-a-database", data)
 
 
 def test_table1_quick(tmp_path, mitdb_100):

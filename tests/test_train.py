@@ -13,8 +13,9 @@ import torch
 from sancodec.errors import SanConfigError
 from sancodec.io import read_channel
 from sancodec.paper.segments import paper_segments
-from sancodec.train.fit import evaluate, fit, resolve_device, sweep
+from sancodec.train.fit import evaluate, fit, resolve_device
 from sancodec.train.model import SAN
+from sancodec.train.sweep import sweep
 
 
 @pytest.fixture(scope="module")

@@ -37,8 +37,9 @@ from sancodec.paper.datasets import (
 )
 from sancodec.paper.segments import paper_segments
 from sancodec.train.activations import ACTIVATIONS
-from sancodec.train.fit import evaluate, fit, resolve_device, sweep
+from sancodec.train.fit import evaluate, fit, resolve_device
 from sancodec.train.model import SAN
+from sancodec.train.sweep import sweep
 
 __all__ = ["ClassifierResult", "table1", "table2", "table3", "train_classifier"]
 

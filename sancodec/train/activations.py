@@ -142,6 +142,19 @@ def max_pool_indices(s: torch.Tensor, m: PerKernel) -> torch.Tensor:
     return s * keep.view_as(s)
 
 
+def _level_tables(xp: torch.Tensor, wanted: set[int], fill: float) -> dict[int, torch.Tensor]:
+    """Sparse-table levels: level k holds the max over ``xp[..., i : i + 2**k]`` (``fill`` past the end)."""
+    tables: dict[int, torch.Tensor] = {}
+    table = xp
+    for level in range(max(wanted) + 1):
+        if level in wanted:
+            tables[level] = table
+        if level < max(wanted):
+            step = 1 << level
+            table = torch.maximum(table, F.pad(table[..., step:], (0, step), value=fill))
+    return tables
+
+
 def _window_max(
     x: torch.Tensor,
     windows: Sequence[tuple[torch.Tensor, torch.Tensor]],
@@ -165,16 +178,7 @@ def _window_max(
     total = xp.shape[-1]
     spans = [[h - lo + 1 for lo, h in zip(ls, hs)] for ls, hs in zip(lows, highs)]
     levels = [[max(w, 1).bit_length() - 1 for w in sp] for sp in spans]
-    wanted = {lv for lvls in levels for lv in lvls}
-    tables: dict[int, torch.Tensor] = {}
-    table = xp
-    for level in range(max(wanted) + 1):
-        if level in wanted:
-            tables[level] = table
-        if level < max(wanted):
-            step = 1 << level
-            shifted = F.pad(table[..., step:], (0, step), value=fill)
-            table = torch.maximum(table, shifted)
+    tables = _level_tables(xp, {lv for lvls in levels for lv in lvls}, fill)
     outs = []
     for lo, hi, span, lvls in zip(lows, highs, spans, levels):
         uniform = len(set(lo)) == 1 and len(set(hi)) == 1

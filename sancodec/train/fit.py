@@ -1,4 +1,4 @@
-"""Training (``fit``) and the kernel-size sweep (``sweep``), selected by validation φ̄.
+"""Training (``fit``), selected by validation φ̄; the kernel-size sweep lives in ``train.sweep``.
 
 ``fit`` trains with MAE and Adam (lr 0.01, betas 0.9/0.999, eps 1e-8), scores
 the validation set after every epoch and snapshots the weights of the best
@@ -15,31 +15,20 @@ validation φ̄ only, and test figures are reported for that choice.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 from sancodec.errors import SanConfigError
 from sancodec.metrics import PhiScores, phi_scores
-from sancodec.train.activations import ACTIVATIONS, normalize_activation_name
-from sancodec.train.model import SAN
+from sancodec.train.model import INIT_STD, SAN
+from sancodec.train.progress import progress as progress_bar
 
-__all__ = [
-    "EpochRecord",
-    "FitResult",
-    "SweepResult",
-    "SweepRow",
-    "evaluate",
-    "fit",
-    "resolve_device",
-    "sweep",
-]
+__all__ = ["EpochRecord", "FitResult", "evaluate", "fit", "resolve_device"]
 
 log = logging.getLogger("sancodec")
 
@@ -149,6 +138,8 @@ def fit(
 ) -> FitResult:
     """Train ``model`` in place and leave it holding the weights of its best validation epoch.
 
+    (Over 60 lines only through its eleven documented parameters; the loop itself is short.)
+
     ``reinit_dead``: after each epoch, kernels with no activation on the validation set
     are drawn again from N(0, 0.1) (seeded) with their Adam state reset, and a model
     with a dead kernel is not eligible as best at that epoch (φ̄ rewards a dead kernel
@@ -165,83 +156,95 @@ def fit(
     rng = np.random.default_rng(seed)
     regen = torch.Generator().manual_seed(seed + 1)
     reinitialized: list[int] = []
-    n_models = model.n_models
-    row_model = np.arange(model.q) // model.group_size if model.separate else np.zeros(model.q, dtype=np.int64)
-    best_phi = np.full(n_models, np.inf)
-    best_epoch = np.zeros(n_models, dtype=np.int64)
-    best_weight = model.weight.detach().clone()
-    best_mean: PhiScores | None = None
+    best = _Best(model)
     history: list[EpochRecord] = []
-    reduce_dims = tuple(i for i in range(xt.dim() + 1) if i != 1) if model.separate else None
     started = time.perf_counter()
     batches = -(-xt.shape[0] // batch_size)
-    bar = _progress(progress, f"training ({dev.type})", epochs * batches)
-    with bar as (tick, _):
+    with progress_bar(progress, f"training ({dev.type})", epochs * batches) as (tick, _):
         for epoch in range(1, epochs + 1):
-            model.train()
-            order = torch.as_tensor(rng.permutation(xt.shape[0]), device=dev)
-            losses = np.zeros(n_models)
-            for b in range(batches):
-                xb = xt[order[b * batch_size : (b + 1) * batch_size]]
-                x_hat, _ = model(xb)
-                if model.separate:
-                    per_model = (x_hat - xb.unsqueeze(1)).abs().mean(dim=reduce_dims)
-                    loss = per_model.sum()
-                else:
-                    per_model = (x_hat - xb).abs().mean().view(1)
-                    loss = per_model[0]
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                losses += per_model.detach().cpu().numpy() * xb.shape[0]
-                tick()
+            losses = _train_epoch(model, opt, xt, torch.as_tensor(rng.permutation(xt.shape[0]), device=dev),
+                                  batch_size, tick)
             model.eval()
             scores, counts = evaluate(model, xv)
             mean = scores.mean()
             record = EpochRecord(epoch, losses / xt.shape[0], mean.phi, mean.cr_inv, mean.l_tilde)
             history.append(record)
-            better = mean.phi < best_phi
+            eligible = np.ones(model.n_models, dtype=bool)
             if reinit_dead and (counts == 0).any():
                 dead_rows = np.flatnonzero(counts == 0)
-                better &= ~np.isin(np.arange(n_models), row_model[dead_rows])
+                eligible = ~np.isin(np.arange(model.n_models), best.row_model[dead_rows])
                 if epoch < epochs:
                     _reinitialize(model, opt, dead_rows, regen)
                     reinitialized.extend(int(r) for r in dead_rows)
-            if better.any():
-                best_phi = np.where(better, mean.phi, best_phi)
-                best_epoch = np.where(better, epoch, best_epoch)
-                rows = torch.as_tensor(better[row_model], device=dev)
-                best_weight[rows] = model.weight.detach()[rows]
-                best_mean = mean if best_mean is None else PhiScores(
-                    np.where(better, mean.cr_inv, best_mean.cr_inv),
-                    np.where(better, mean.l_tilde, best_mean.l_tilde),
-                    np.where(better, mean.phi, best_mean.phi),
-                )
+            best.update(epoch, mean, eligible, model)
             if on_epoch is not None:
                 on_epoch(record)
     with torch.no_grad():
-        model.weight.copy_(best_weight)
+        model.weight.copy_(best.weight)
     model.eval()
     _, counts = evaluate(model, xv)
     dead = [int(i) for i in np.flatnonzero(counts == 0)]
     if dead:
         log.warning("dead kernels (no activation on the validation set): %s", dead)
-    return FitResult(
-        history=history,
-        best_epoch=best_epoch,
-        best_val_phi=best_phi,
-        dead_kernels=dead,
-        device=str(dev),
-        seconds=time.perf_counter() - started,
-        best_val=best_mean,  # type: ignore[arg-type]
-        reinitialized=reinitialized,
-    )
+    return FitResult(history=history, best_epoch=best.epoch, best_val_phi=best.phi, dead_kernels=dead,
+                     device=str(dev), seconds=time.perf_counter() - started,
+                     best_val=best.mean,  # type: ignore[arg-type]
+                     reinitialized=reinitialized)
+
+
+def _train_epoch(model: SAN, opt: torch.optim.Optimizer, xt: torch.Tensor, order: torch.Tensor,
+                 batch_size: int, tick: Callable[..., None]) -> np.ndarray:
+    """One pass of MAE + Adam over ``xt`` in ``order``; the summed loss per model."""
+    model.train()
+    reduce_dims = tuple(i for i in range(xt.dim() + 1) if i != 1) if model.separate else None
+    losses = np.zeros(model.n_models)
+    for b in range(-(-xt.shape[0] // batch_size)):
+        xb = xt[order[b * batch_size : (b + 1) * batch_size]]
+        x_hat, _ = model(xb)
+        if model.separate:
+            per_model = (x_hat - xb.unsqueeze(1)).abs().mean(dim=reduce_dims)
+            loss = per_model.sum()
+        else:
+            per_model = (x_hat - xb).abs().mean().view(1)
+            loss = per_model[0]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses += per_model.detach().cpu().numpy() * xb.shape[0]
+        tick()
+    return losses
+
+
+class _Best:
+    """The best validation epoch of each model so far, with a copy (not a reference) of its weights."""
+
+    def __init__(self, model: SAN) -> None:
+        self.row_model = (np.arange(model.q) // model.group_size if model.separate
+                          else np.zeros(model.q, dtype=np.int64))
+        self.phi = np.full(model.n_models, np.inf)
+        self.epoch = np.zeros(model.n_models, dtype=np.int64)
+        self.weight = model.weight.detach().clone()
+        self.mean: PhiScores | None = None
+
+    def update(self, epoch: int, mean: PhiScores, eligible: np.ndarray, model: SAN) -> None:
+        better = (mean.phi < self.phi) & eligible
+        if not better.any():
+            return
+        self.phi = np.where(better, mean.phi, self.phi)
+        self.epoch = np.where(better, epoch, self.epoch)
+        rows = torch.as_tensor(better[self.row_model], device=model.weight.device)
+        self.weight[rows] = model.weight.detach()[rows]
+        self.mean = mean if self.mean is None else PhiScores(
+            np.where(better, mean.cr_inv, self.mean.cr_inv),
+            np.where(better, mean.l_tilde, self.mean.l_tilde),
+            np.where(better, mean.phi, self.mean.phi),
+        )
 
 
 def _reinitialize(model: SAN, opt: torch.optim.Optimizer, rows: np.ndarray, gen: torch.Generator) -> None:
     """Draw kernels ``rows`` again from N(0, 0.1) and forget their Adam moments."""
     idx = torch.as_tensor(rows, device=model.weight.device)
-    fresh = torch.randn((len(rows),) + tuple(model.weight.shape[1:]), generator=gen) * 0.1
+    fresh = torch.randn((len(rows),) + tuple(model.weight.shape[1:]), generator=gen) * INIT_STD
     with torch.no_grad():
         model.weight[idx] = fresh.to(model.weight.device) * model.mask[idx]
     state = opt.state.get(model.weight, {})
@@ -250,162 +253,3 @@ def _reinitialize(model: SAN, opt: torch.optim.Optimizer, rows: np.ndarray, gen:
             state[key][idx] = 0.0
 
 
-class _NullBar:
-    def __enter__(self) -> tuple[Callable[..., None], Callable[[str], None]]:
-        return (lambda _n=1: None), (lambda _d: None)
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-class _RichBar:
-    def __init__(self, label: str, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            transient=True,
-        )
-        self._label = label
-        self._total = total
-
-    def __enter__(self) -> tuple[Callable[..., None], Callable[[str], None]]:
-        self._progress.__enter__()
-        task = self._progress.add_task(self._label, total=self._total)
-        return (
-            lambda n=1: self._progress.advance(task, n),
-            lambda text: self._progress.update(task, description=text),
-        )
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.__exit__(*exc)
-
-
-def _progress(enabled: bool, label: str, total: int) -> _NullBar | _RichBar:
-    return _RichBar(label, total) if enabled else _NullBar()
-
-
-# --------------------------------------------------------------------- sweep
-@dataclass(frozen=True)
-class SweepRow:
-    """One (activation, m): validation φ̄ at the selected epoch and the test figures there.
-
-    With several seeds every figure is the mean over seeds.
-    """
-
-    activation: str
-    m: int
-    best_epoch: float
-    val_phi: float
-    test_cr_inv: float
-    test_l_tilde: float
-    test_phi: float
-    dead: bool
-
-
-@dataclass
-class SweepResult:
-    """Every row of a sweep, the selection by validation φ̄, and how long it took."""
-
-    rows: list[SweepRow]
-    epochs: int
-    batch_size: int
-    seeds: tuple[int, ...]
-    device: str
-    seconds: float
-    #: Per activation, each kernel size's kernel at its selected epoch (first seed).
-    kernels: dict[str, list[np.ndarray]] = field(default_factory=dict)
-
-    def selected(self) -> dict[str, SweepRow]:
-        """The row with the lowest validation φ̄ per activation (ties: smaller m)."""
-        best: dict[str, SweepRow] = {}
-        for row in self.rows:
-            cur = best.get(row.activation)
-            if cur is None or (row.val_phi, row.m) < (cur.val_phi, cur.m):
-                best[row.activation] = row
-        return best
-
-    def to_csv(self) -> str:
-        """All rows as CSV text."""
-        buf = io.StringIO()
-        names = list(SweepRow.__dataclass_fields__)
-        writer = csv.DictWriter(buf, fieldnames=names, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in asdict(row).items()})
-        return buf.getvalue()
-
-    def to_markdown(self, selected_only: bool = True) -> str:
-        """A Markdown table: m, test CR⁻¹, L~, φ̄ (and validation φ̄) per activation."""
-        rows = list(self.selected().values()) if selected_only else self.rows
-        lines = [
-            "| activation | m | epoch | val φ̄ | test CR⁻¹ | test L̃ | test φ̄ |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for r in rows:
-            lines.append(
-                f"| {r.activation} | {r.m} | {r.best_epoch:g} | {r.val_phi:.3f} | "
-                f"{r.test_cr_inv:.3f} | {r.test_l_tilde:.3f} | {r.test_phi:.3f} |"
-            )
-        return "\n".join(lines) + "\n"
-
-
-def sweep(
-    train: np.ndarray,
-    val: np.ndarray,
-    test: np.ndarray,
-    *,
-    activations: Iterable[str] = ACTIVATIONS,
-    kernel_sizes: Sequence[int] = tuple(range(1, 251)),
-    epochs: int = 20,
-    batch_size: int = 2,
-    seeds: Sequence[int] = (0,),
-    dim: int = 1,
-    device: str | torch.device = "auto",
-    progress: bool = False,
-) -> SweepResult:
-    """Train one single-kernel SAN per (activation, m, seed), all m of an activation in one pass.
-
-    Each model's epoch is chosen on its validation φ̄; the reported test figures
-    are that epoch's. Use :meth:`SweepResult.selected` for the m chosen on validation.
-    """
-    acts = [normalize_activation_name(a) for a in activations]
-    sizes = [int(m) for m in kernel_sizes]
-    if not acts or not sizes or not seeds:
-        raise SanConfigError("sweep needs at least one activation, kernel size and seed")
-    started = time.perf_counter()
-    dev = resolve_device(device)
-    per_step = -(-len(np.asarray(train)) // batch_size)
-    bar = _progress(progress, "sweep", len(acts) * len(seeds) * epochs * per_step)
-    collected: dict[str, list[np.ndarray]] = {}
-    kernels: dict[str, list[np.ndarray]] = {}
-    with bar as (tick, describe):
-        for act in acts:
-            per_seed = []
-            for seed in seeds:
-                describe(f"sweep {act} seed {seed}")
-                model = SAN(sizes, act, dim=dim, separate=True, seed=seed)
-                result = fit(
-                    model, train, val, epochs=epochs, batch_size=batch_size, seed=seed, device=dev,
-                    on_epoch=lambda _record: tick(per_step),
-                )
-                scores, _ = evaluate(model, test)
-                mean = scores.mean()
-                kernels.setdefault(act, model.kernels())
-                per_seed.append(
-                    np.stack([
-                        result.best_epoch.astype(np.float64), result.best_val_phi,
-                        mean.cr_inv, mean.l_tilde, mean.phi,
-                        np.isin(np.arange(len(sizes)), result.dead_kernels).astype(np.float64),
-                    ])
-                )
-            collected[act] = per_seed
-    rows = []
-    for act, per_seed in collected.items():
-        stats = np.mean(per_seed, axis=0)
-        dead = np.max([p[5] for p in per_seed], axis=0)
-        for i, m in enumerate(sizes):
-            rows.append(SweepRow(act, m, float(stats[0, i]), float(stats[1, i]), float(stats[2, i]),
-                                 float(stats[3, i]), float(stats[4, i]), bool(dead[i])))
-    return SweepResult(rows, epochs, batch_size, tuple(int(s) for s in seeds), str(dev),
-                       time.perf_counter() - started, kernels)
