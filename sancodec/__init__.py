@@ -1,7 +1,8 @@
 """sancodec: Sparsely Activated Networks as a signal codec.
 
-Importing this package never imports torch; the torch parts (``sancodec.train.model``,
-``sancodec.train.activations``, ``sancodec.train.fit``) are imported on first use.
+Importing this package never imports torch or onnx: ``io``, ``codec`` and ``san`` are numpy
+(+ onnxruntime, lazily); the torch parts live in ``sancodec.train`` and ``sancodec.paper`` and
+are imported only by who needs them.
 """
 
 from __future__ import annotations
