@@ -11,6 +11,7 @@ __all__ = [
     "SanConfigError",
     "SanFormatError",
     "ModelFileError",
+    "SanLimitError",
 ]
 
 
@@ -28,3 +29,8 @@ class SanFormatError(SancodecError, ValueError):
 
 class ModelFileError(SanFormatError):
     """A model file is missing, unreadable or does not describe a valid SAN."""
+
+
+class SanLimitError(SanFormatError):
+    """A file asks for more work or memory than its size justifies (see ``codec.limits``);
+    raise the limit for files you trust."""

@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits, parse_header_json
 from sancodec.errors import SanFormatError
 
 __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
@@ -90,7 +91,7 @@ class SanReader:
     """Random-access reader: validates preamble, header, index and trailer on open;
     each frame is CRC-checked when read. ``frames_read`` counts frame reads."""
 
-    def __init__(self, source: BinaryIO | bytes) -> None:
+    def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
         self._f: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
         self.frames_read = 0
         self._f.seek(0, io.SEEK_END)
@@ -114,12 +115,7 @@ class SanReader:
             raise SanFormatError(f"header checksum mismatch (stored {head_crc:#010x}, computed {computed:#010x})")
         if flags & FLAG_PACKED_HEADER:
             raw = _unpack_header(raw)
-        try:
-            self.header: dict[str, Any] = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SanFormatError(f"header is not valid JSON ({exc})") from None
-        if not isinstance(self.header, dict):
-            raise SanFormatError("header is not a JSON object")
+        self.header: dict[str, Any] = parse_header_json(raw, limits)
         self._frames_start = PREAMBLE.size + head_len
         self._read_index()
 

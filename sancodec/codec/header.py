@@ -15,13 +15,14 @@ import numpy as np
 
 from sancodec.codec.annotations import pack_annotations, unpack_annotations
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
+from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
 
 __all__ = ["MODES", "FileLayout", "from_header", "sample_checksums", "to_header"]
 
-MODES = ("lossy", "near-lossless", "lossless")
 
 
 def sample_checksums(digital: np.ndarray) -> list[int]:
@@ -123,8 +124,10 @@ def _sample_steps(spf: Any, c: int, n: int, frame_len: int) -> list[int]:
     return [m // v for v in spf]
 
 
-def from_header(header: dict[str, Any], model: SanSpec | None = None) -> FileLayout:
+def from_header(header: dict[str, Any], model: SanSpec | None = None,
+                limits: DecodeLimits = DEFAULT_LIMITS) -> FileLayout:
     """Validate ``header`` and return the decoder's view of it (``model``: a spec the file may reference)."""
+    check_header(header, limits)
     plan = _plan(header, model)
     n = header_int(header, "n_samples", 1, 1 << 40)
     c = header_int(header, "n_channels", 1, 1 << 16)
