@@ -31,11 +31,13 @@ def pack_annotations(anns: Sequence[Annotations]) -> list[dict[str, Any]]:
     return packed
 
 
-def unpack_annotations(packed: Any) -> list[dict[str, Any]]:
-    """Inverse of :func:`pack_annotations`, as ``Annotations.to_dict`` dicts; every field validated."""
+def unpack_annotations(packed: Any, n_samples: int, max_count: int) -> list[dict[str, Any]]:
+    """Inverse of :func:`pack_annotations`, as ``Annotations.to_dict`` dicts; every field validated:
+    at most ``max_count`` annotations in all, each at a sample in ``[0, n_samples]``."""
     if not isinstance(packed, list):
         raise SanFormatError("invalid annotations entry in header")
     out = []
+    total = 0
     for item in packed:
         try:
             count = int(item["count"])
@@ -44,9 +46,15 @@ def unpack_annotations(packed: Any) -> list[dict[str, Any]]:
             extension = str(item["extension"])
         except (KeyError, TypeError, ValueError, binascii.Error) as exc:
             raise SanFormatError(f"invalid annotations entry in header ({exc})") from None
-        if not 0 <= count <= 8 * len(blob) + 1:
-            raise SanFormatError(f"annotation count {count} does not fit its data")
+        total += count
+        if not 0 <= count <= 8 * len(blob) + 1 or total > max_count:
+            raise SanFormatError(f"annotation count {count} does not fit its data or the limit {max_count}")
+        if not all(isinstance(v, str) and len(v) <= 1024 for v in symbols + notes + [extension]) \
+                or len(symbols) > count + 1 or len(notes) > count + 1:
+            raise SanFormatError("invalid annotation symbol or note table in header")
         cols = decode_arrays(blob, [count] * 6, [False] * 6)
+        if count and (float(np.abs(cols[0].astype(np.float64)).sum()) > n_samples or cols[0].min() < 0):
+            raise SanFormatError(f"annotation positions outside the record's [0, {n_samples}]")
         sample = np.cumsum(cols[0])
         for idx, table in ((cols[1], symbols), (cols[5], notes)):
             if count and (idx.min() < 0 or idx.max() >= len(table)):

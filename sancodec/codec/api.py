@@ -45,12 +45,14 @@ from sancodec.codec.frames import (
     FramePlan,
     SanCoding,
     SanInput,
+    WorkBudget,
     decode_channel_frame,
     encode_channel_frame,
     quantized_kernels,
     resolve_lpc,
 )
 from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
+from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.normalization import normalization_params
@@ -222,7 +224,20 @@ class DecodedFile:
         return self.codings.get("lpc", 0)
 
 
-def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int) -> tuple[np.ndarray, int, Counter]:
+def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits) -> None:
+    """Refuse a file whose declared samples, frames or SAN work its size cannot justify."""
+    n, c = layout.n_samples, layout.n_channels
+    if reader.n_frames != -(-n // layout.frame_len):
+        raise SanFormatError(f"{reader.n_frames} frames for {n} samples of {layout.frame_len}")
+    payload = sum(length for _, length in reader.index)
+    limits.check_values(n * c, payload, "file")
+    limits.check_work("channel-frames", reader.n_frames * c, limits.min_channel_frames, 1 / 256, n * c)
+    layout.plan.budget = WorkBudget(max(limits.min_activations, 4 * n * c),
+                                    max(limits.min_taps, limits.taps_per_value * n * c))
+
+
+def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int,
+                   limits: DecodeLimits) -> tuple[np.ndarray, int, Counter]:
     """Samples [lo, hi) of every channel as int64, the activation count and the coding counts."""
     frame_len, c, n = layout.frame_len, layout.n_channels, layout.n_samples
     out = np.zeros((hi - lo, c), dtype=np.int64)
@@ -231,6 +246,7 @@ def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int) -> t
         payload = reader.read_frame(fi)
         f0 = fi * frame_len
         length = min(frame_len, n - f0)
+        limits.check_values(length * c, len(payload), f"frame {fi}")
         r = ByteReader(payload, f"frame {fi}")
         a, b = max(lo, f0), min(hi, f0 + length)
         for ch in range(c):
@@ -251,22 +267,27 @@ def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int) -> t
 
 
 def decode_file(
-    source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None
+    source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None,
+    limits: DecodeLimits = DEFAULT_LIMITS,
 ) -> DecodedFile:
-    """Decode samples [start, end) reading only the frames that cover them."""
-    reader = SanReader(source)
-    layout = from_header(reader.header, model)
+    """Decode samples [start, end) reading only the frames that cover them.
+
+    Nothing in the file is trusted: the header is checked against its schema, declared work
+    against ``limits`` (raise them for files you trust), and every integer against overflow."""
+    reader = SanReader(source, limits)
+    layout = from_header(reader.header, model, limits)
+    _check_work(reader, layout, limits)
     n = layout.n_samples
-    if reader.n_frames != -(-n // layout.frame_len):
-        raise SanFormatError(f"{reader.n_frames} frames for {n} samples of {layout.frame_len}")
     lo = 0 if start is None else int(start)
     hi = n if end is None else int(end)
     if not 0 <= lo < hi <= n:
         raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
-    out, activations, codings = _decode_frames(reader, layout, lo, hi)
-    signal_head = {**layout.signal_head, "annotations": layout.annotations()}
+    out, activations, codings = _decode_frames(reader, layout, lo, hi, limits)
+    signal_head = {**layout.signal_head, "annotations": layout.annotations(limits)}
     if layout.quantum is not None:
         samples: np.ndarray = out * np.asarray(layout.quantum, dtype=np.float64)
+        if not np.all(np.isfinite(samples)):
+            raise SanFormatError("header field 'quantum' scales samples beyond the float range")
     else:
         samples = clip_to_format(out, signal_head.get("fmt"))
         crcs = layout.sample_crc32

@@ -18,6 +18,7 @@ Everything is vectorised with numpy: no per-sample Python loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -290,7 +291,16 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
     extra = r.raw(n_extra)
     if r.remaining():
         raise SanFormatError(f"entropy-coded block: {r.remaining()} unexpected trailing bytes")
-    decoder = constriction.stream.queue.RangeDecoder(words)
+    try:
+        tokens = _decode_tokens(constriction.stream.queue.RangeDecoder(words), lengths, plans)
+    except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
+        # constriction asserts on range-coder words no encoder could have written
+        raise SanFormatError(f"entropy-coded block: invalid range-coder data ({type(exc).__name__})") from None
+    flat = np.concatenate(tokens) if tokens else np.zeros(0, np.int32)
+    return _finish_values(flat, extra, lengths)
+
+
+def _decode_tokens(decoder: Any, lengths: Sequence[int], plans: list[Any]) -> list[np.ndarray]:
     tokens = []
     for n, plan in zip(lengths, plans):
         if plan is None:
@@ -308,7 +318,10 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
             where = np.flatnonzero(per_sample == c)
             tok[where] = decoder.decode(_model(freq), len(where))
         tokens.append(tok)
-    flat = np.concatenate(tokens) if tokens else np.zeros(0, np.int32)
+    return tokens
+
+
+def _finish_values(flat: np.ndarray, extra: bytes, lengths: Sequence[int]) -> list[np.ndarray]:
     if flat.size and (flat.min() < 0 or flat.max() >= NUM_TOKENS):
         raise SanFormatError("entropy-coded block: token out of range")
     low = _unpack_bits(extra, _token_widths(flat))

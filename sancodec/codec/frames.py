@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
+from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.lpc import LpcFilter, synthesize
 from sancodec.codec.residual import (
     Residual,
@@ -26,7 +27,7 @@ from sancodec.codec.residual import (
     read_residual,
     write_residual,
 )
-from sancodec.errors import SanFormatError
+from sancodec.errors import SanFormatError, SanLimitError
 from sancodec.san.placement import scatter_kernels
 from sancodec.san.spec import SanSpec
 
@@ -36,9 +37,33 @@ __all__ = ["KERNEL_SCALE", "ChannelFrame", "FrameCoding", "FramePlan", "SanInput
 KERNEL_SCALE = 4096
 
 
+class WorkBudget:
+    """What one decode may still spend on SAN activations and kernel taps (see ``limits``)."""
+
+    def __init__(self, activations: int, taps: int) -> None:
+        self.activations, self.taps = activations, taps
+
+    def spend(self, activations: int, taps: int) -> None:
+        self.activations -= activations
+        self.taps -= taps
+        if self.activations < 0 or self.taps < 0:
+            raise SanLimitError("SAN frames place more activations or kernel taps than the file's size justifies "
+                                "(DecodeLimits.min_activations / min_taps)")
+
+
+def check_magnitude(bound: float, what: str) -> None:
+    """Refuse a value (or a bound on values) beyond ``MAX_ABS_SAMPLE``: no int64 ever wraps."""
+    if not bound <= MAX_ABS_SAMPLE:  # also catches NaN
+        raise SanFormatError(f"frame: {what} exceeds 2**53 (would overflow the decoder's integers)")
+
+
 def quantized_kernels(spec: SanSpec) -> list[np.ndarray]:
     """The kernels as the integers ``rint(w * KERNEL_SCALE)`` the exact prediction uses."""
-    return [np.rint(k.astype(np.float64) * KERNEL_SCALE).astype(np.int64) for k in spec.kernels]
+    scaled = [np.rint(k.astype(np.float64) * KERNEL_SCALE) for k in spec.kernels]
+    if any(float(np.abs(w).sum()) > MAX_ABS_SAMPLE for w in scaled):
+        raise SanFormatError(f"model: kernel values too large for exact integer prediction "
+                             f"(sum |w| * {KERNEL_SCALE} must stay below 2**53)")
+    return [w.astype(np.int64) for w in scaled]
 
 
 @dataclass
@@ -51,6 +76,7 @@ class FramePlan:
     spec: SanSpec | None  # None: the file uses no SAN frame and names no model
     wq: list[np.ndarray]
     predictor: str = "auto"
+    budget: WorkBudget | None = None  # set by the decoder
 
     @property
     def qstep(self) -> int:
@@ -102,6 +128,8 @@ class ChannelFrame:
             if len(self.u) and (self.u.min() < 0 or self.u.max() >= len(self.table)):
                 raise SanFormatError("frame: value rank outside the frame's value table")
             return self.table[self.u]
+        if len(self.u):
+            check_magnitude(float(np.abs(self.base).max()) + float(np.abs(self.u).max()) * self.step, "a sample")
         return self.base + self.u * self.step
 
 
@@ -192,19 +220,26 @@ class SanCoding(FrameCoding):
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
         if plan.spec is None:
             raise SanFormatError("frame: uses the SAN path but the file names no model")
-        o = r.svarint()
+        o = r.svarint(MAX_ABS_SAMPLE)
         delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
         if not math.isfinite(delta):
             raise SanFormatError("frame: amplitude step is not finite")
         counts = [r.varint(length) for _ in range(plan.spec.q)]
+        if plan.budget is not None:
+            plan.budget.spend(sum(counts), sum(n * m for n, m in zip(counts, plan.spec.kernel_sizes)))
         side = r.raw(r.varint(r.remaining()))
         arrays = decode_arrays(side, counts + counts, [False] * (2 * plan.spec.q))
         acts = []
+        exact_bound = 0.0  # max |acc|: each kernel adds at most max|a| * sum|w| to a sample
         for k, n in enumerate(counts):
-            pos = np.cumsum(arrays[k] + 1) - 1
-            if n and (pos[-1] >= length or arrays[k].min() < 0):
-                raise SanFormatError("frame: activation position out of range")
-            acts.append((pos, arrays[plan.spec.q + k] + 1))
+            gaps, amps = arrays[k], arrays[plan.spec.q + k]
+            if n and (gaps.min() < 0 or amps.min() < 0 or float(gaps.sum()) + n > length):
+                raise SanFormatError("frame: activation position or amplitude out of range")
+            acts.append((np.cumsum(gaps + 1) - 1, amps + 1))
+            if n:
+                exact_bound += (float(amps.max()) + 1) * float(np.abs(plan.wq[k]).sum())
+        check_magnitude(exact_bound, "the sum of kernels times amplitudes")
+        check_magnitude(abs(o) + exact_bound * abs(delta) / KERNEL_SCALE + 1, "the SAN prediction")
         base = self.prediction(o, delta, length, plan, acts)
         if plan.mode == "lossy":
             if r.remaining():
@@ -239,8 +274,8 @@ class RawCoding(FrameCoding):
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
         if plan.mode == "lossy":
             raise SanFormatError("frame: a lossy file cannot hold a raw frame")
-        x0 = r.svarint()
-        step = r.varint(1 << 40)
+        x0 = r.svarint(MAX_ABS_SAMPLE)
+        step = r.varint(MAX_ABS_SAMPLE)
         if step < 1:
             raise SanFormatError("frame: grid step must be >= 1")
         return _finish(r, np.full(length, x0, dtype=np.int64), 0, step, None, plan, self.name)
@@ -282,6 +317,7 @@ class ValueTableCoding(FrameCoding):
         (d,) = decode_arrays(r.raw(r.varint(r.remaining())), [size], [False])
         if size > 1 and d[1:].min() < 0:
             raise SanFormatError("frame: value table is not increasing")
+        check_magnitude(float(np.abs(d.astype(np.float64)).sum()) + size, "a value-table entry")
         table = np.cumsum(np.concatenate([d[:1], d[1:] + 1]))
         return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, table, plan, self.name)
 

@@ -67,8 +67,9 @@ class FileLayout:
     quantum: list[float] | None
     sample_crc32: list[int] | None
 
-    def annotations(self) -> list[dict[str, Any]]:
-        return unpack_annotations(self.signal_head.get("annotations", []))
+    def annotations(self, limits: DecodeLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
+        """The annotations, every position within [0, n_samples] and their count capped."""
+        return unpack_annotations(self.signal_head.get("annotations", []), self.n_samples, limits.max_annotations)
 
 
 def header_int(header: dict[str, Any], key: str, low: int, high: int) -> int:

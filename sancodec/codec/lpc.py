@@ -29,6 +29,7 @@ ORDERS = (4, 8, 16, 32)
 MAX_ORDER = 32
 MAX_SHIFT = 20
 MAX_COEF = 1 << 20
+MAX_ABS_VALUE = 1 << 38  # what synthesis may hold: 32 * 2**20 * 2**38 < 2**63
 COEF_BITS = 14  # precision aimed for: the largest coefficient gets about this many bits
 
 
@@ -57,7 +58,7 @@ class LpcFilter:
         if order < 1:
             raise SanFormatError("LPC: order must be >= 1")
         shift = r.varint(MAX_SHIFT)
-        bias = r.svarint()
+        bias = r.svarint(1 << 53)
         coefs = tuple(r.svarint() for _ in range(order))
         if any(abs(c) > MAX_COEF for c in coefs):
             raise SanFormatError(f"LPC: a coefficient exceeds {MAX_COEF}")
@@ -148,8 +149,10 @@ def synthesize(jobs: Sequence[tuple[np.ndarray, LpcFilter]]) -> list[np.ndarray]
     coefs = np.zeros((n_lanes, width), dtype=np.int64)  # column j multiplies v[t - width + j]
     shift = np.zeros(n_lanes, dtype=np.int64)
     order = np.zeros(n_lanes, dtype=np.int64)
+    valid = np.zeros(n_lanes, dtype=np.int64)  # real samples in each lane; the rest is padding
     lane = 0
     for (res, f), count in zip(jobs, lanes_of):
+        valid[lane : lane + count] = np.minimum(SEGMENT, len(res) - SEGMENT * np.arange(count))
         padded = np.zeros(count * SEGMENT, dtype=np.int64)
         padded[: len(res)] = res
         e[lane : lane + count] = padded.reshape(count, SEGMENT)
@@ -160,14 +163,18 @@ def synthesize(jobs: Sequence[tuple[np.ndarray, LpcFilter]]) -> list[np.ndarray]
     half = (1 << shift) >> 1
     v = np.zeros((n_lanes, width + SEGMENT), dtype=np.int64)  # `width` zero columns of history first
     et = np.ascontiguousarray(e.T)
-    with np.errstate(over="ignore"):  # hostile residuals may overflow; the sample CRC then fails
-        for t in range(steps):
-            if t == 0:
-                pred = np.zeros(n_lanes, dtype=np.int64)
-            else:
-                full = (np.einsum("ij,ij->i", coefs, v[:, t : t + width]) + half) >> shift
-                pred = np.where(t < order, v[:, width + t - 1], full)
-            v[:, width + t] = et[t] + pred
+    if np.abs(e).max(initial=0) > MAX_ABS_VALUE:
+        raise SanFormatError("LPC: residual values too large")
+    for t in range(steps):
+        if t == 0:
+            pred = np.zeros(n_lanes, dtype=np.int64)
+        else:
+            full = (np.einsum("ij,ij->i", coefs, v[:, t : t + width]) + half) >> shift
+            pred = np.where(t < order, v[:, width + t - 1], full)
+        v[:, width + t] = np.where(t < valid, et[t] + pred, 0)  # padding stays 0: it cannot grow
+        # |v| <= 2**38 keeps every later sum of 32 coefficients (|c| <= 2**20) times v within int64.
+        if np.abs(v[:, width + t]).max() > MAX_ABS_VALUE:
+            raise SanFormatError("LPC: the synthesis leaves the range where its integers are exact (hostile filter)")
     out, lane = [], 0
     for (res, f), count in zip(jobs, lanes_of):
         out.append(v[lane : lane + count, width:].reshape(-1)[: len(res)] + f.bias)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.lpc import LpcFilter, analyse, residual
+from sancodec.codec.limits import MAX_ABS_SAMPLE
+from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
 
 __all__ = ["MAX_ORDER", "Residual", "best_residual", "estimate_bits", "near_lossless",
@@ -35,9 +36,12 @@ def poly_residual(u: np.ndarray, order: int) -> np.ndarray:
 
 
 def poly_restore(e: np.ndarray, order: int) -> np.ndarray:
-    """Inverse of :func:`poly_residual`."""
+    """Inverse of :func:`poly_residual`. Each pass is first run in float64: partial sums beyond
+    2**53 (a hostile residual) are refused before the int64 pass could wrap."""
     u = e
     for _ in range(order):
+        if len(u) and float(np.abs(np.cumsum(u, dtype=np.float64)).max()) > MAX_ABS_SAMPLE:
+            raise SanFormatError("frame: residual values too large (would overflow the decoder's integers)")
         u = np.cumsum(u)
     return u
 
@@ -66,7 +70,8 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
     """The cheapest residual by the bit estimate; LPC only where decoding is exact (lossless)."""
     best = min((Residual(order, e, estimate_bits(e)) for order in range(MAX_ORDER + 1)
                 for e in (poly_residual(u, order),)), key=lambda r: r.cost)
-    found = analyse(u) if allow_lpc else None
+    # LPC only where its synthesis stays exact (see lpc.MAX_ABS_VALUE); real samples are far inside.
+    found = analyse(u) if allow_lpc and len(u) and np.abs(u).max() <= MAX_ABS_VALUE // 2 else None
     # Skip the LPC residual unless the predicted RMS undercuts the polynomial residual's.
     if found is not None and found[1] < 0.9 * float(np.sqrt(np.mean(best.e.astype(np.float64) ** 2))):
         f = found[0]
