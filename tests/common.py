@@ -64,3 +64,27 @@ def check_backwards_compatibility(folder: Path, check: Callable[[str, Signal], N
         check(path.name, sancodec.decode(data))
         names.append(path.name)
     return names
+
+
+def with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
+    """``data`` with its header replaced by ``head`` and a valid preamble CRC (frames re-addressed)."""
+    import struct
+    import zlib
+
+    from sancodec.codec import container
+
+    rebuilt = rewrap(data)
+    _, _, _, _, old_len, _ = container.PREAMBLE.unpack(rebuilt[:16])
+    body = rebuilt[16 + old_len :]
+    shift = len(head) - old_len
+    # Frames move by `shift`: rewrite the index offsets and its CRC.
+    index_offset, count, _, end = container.TRAILER.unpack(body[-20:])
+    index = bytearray(body[index_offset - 16 - old_len : -20])
+    for i in range(count):
+        off, length = container.INDEX_ENTRY.unpack_from(index, 12 * i)
+        container.INDEX_ENTRY.pack_into(index, 12 * i, off + shift, length)
+    tail = struct.pack("<QI", index_offset + shift, count)
+    trailer = container.TRAILER.pack(index_offset + shift, count, zlib.crc32(bytes(index) + tail), end)
+    fields = container.PREAMBLE.pack(container.MAGIC, 1, 1, flags, len(head), 0)[:-4]
+    pre = fields + struct.pack("<I", zlib.crc32(fields + head))
+    return pre + head + body[: index_offset - 16 - old_len] + bytes(index) + trailer

@@ -12,7 +12,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from common import rewrap
+from common import rewrap, with_header_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -135,29 +135,6 @@ def test_absurd_declared_lengths_do_not_allocate():
     assert peak < 10 * 1024 * 1024
 
 
-def _with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
-    """``data`` with its header replaced by ``head`` and a valid preamble CRC (frames re-addressed)."""
-    import zlib
-
-    from sancodec.codec import container
-
-    rebuilt = rewrap(data)
-    _, _, _, _, old_len, _ = container.PREAMBLE.unpack(rebuilt[:16])
-    body = rebuilt[16 + old_len :]
-    shift = len(head) - old_len
-    # Frames move by `shift`: rewrite the index offsets and its CRC.
-    index_offset, count, _, end = container.TRAILER.unpack(body[-20:])
-    index = bytearray(body[index_offset - 16 - old_len : -20])
-    for i in range(count):
-        off, length = container.INDEX_ENTRY.unpack_from(index, 12 * i)
-        container.INDEX_ENTRY.pack_into(index, 12 * i, off + shift, length)
-    tail = struct.pack("<QI", index_offset + shift, count)
-    trailer = container.TRAILER.pack(index_offset + shift, count, zlib.crc32(bytes(index) + tail), end)
-    fields = container.PREAMBLE.pack(container.MAGIC, 1, 1, flags, len(head), 0)[:-4]
-    pre = fields + struct.pack("<I", zlib.crc32(fields + head))
-    return pre + head + body[: index_offset - 16 - old_len] + bytes(index) + trailer
-
-
 def test_packed_headers_that_do_not_decompress_or_explode_are_format_errors(monkeypatch):
     import bz2
 
@@ -165,12 +142,12 @@ def test_packed_headers_that_do_not_decompress_or_explode_are_format_errors(monk
 
     data = FILES["lossless"]
     plain = json.dumps(container.SanReader(data).header).encode()
-    assert decode_file(_with_header_bytes(data, plain, 0), model=SPEC).signal.n_samples == 150  # helper is sound
+    assert decode_file(with_header_bytes(data, plain, 0), model=SPEC).signal.n_samples == 150  # helper is sound
     packed = bz2.compress(plain)
     for head, flags in [(packed[:-5], 1), (packed + b"junk", 1), (b"not bzip2 at all", 1), (packed, 2)]:
         with pytest.raises(SanFormatError):
-            _decode(_with_header_bytes(data, head, flags))
+            _decode(with_header_bytes(data, head, flags))
     monkeypatch.setattr(container, "MAX_HEADER_BYTES", 1000)
     bomb = bz2.compress(b" " * 5000)  # decompresses past the (patched) header cap
     with pytest.raises(SanFormatError, match="oversized"):
-        _decode(_with_header_bytes(data, bomb, 1))
+        _decode(with_header_bytes(data, bomb, 1))

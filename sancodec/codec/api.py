@@ -53,6 +53,7 @@ from sancodec.codec.frames import (
 )
 from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.codec.schema import check_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.normalization import normalization_params
@@ -308,9 +309,10 @@ def decode(data: bytes, start: int | None = None, end: int | None = None) -> Sig
     return decode_file(data, start, end).signal
 
 
-def read_info(source: BinaryIO | bytes) -> dict[str, Any]:
-    """Header and frame count of a ``.san`` without decoding samples."""
-    reader = SanReader(source)
+def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """Header (checked against the format's schema) and frame count of a ``.san``, without decoding samples."""
+    reader = SanReader(source, limits)
+    check_header(reader.header, limits)
     return {"header": reader.header, "frames": reader.n_frames, "bytes": reader.size, "version": reader.version}
 
 

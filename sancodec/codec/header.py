@@ -90,6 +90,8 @@ def _model(header: dict[str, Any], extra: SanSpec | None) -> SanSpec | None:
         spec = SanSpec.from_dict(info["spec"])
         if spec.sha256() != info.get("sha256"):
             raise SanFormatError("embedded model does not match its SHA-256")
+        if spec.dim != 1:
+            raise SanFormatError("header field 'model': the codec's models are 1-D, this one is 2-D")
         return spec
     from sancodec.san.bundled import find_model
 

@@ -43,7 +43,7 @@ class DecodeLimits:
     min_channel_frames: int = 1 << 16
     #: header: channels, annotations, JSON nesting, JSON containers, digits of an integer.
     max_channels: int = 4096
-    max_annotations: int = 1 << 22
+    max_annotations: int = 1 << 20
     max_json_depth: int = 16
     max_json_containers: int = 1 << 18
     max_int_digits: int = 20
