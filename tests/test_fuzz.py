@@ -12,7 +12,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from common import rewrap, with_header_bytes
+from common import with_header_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
