@@ -176,7 +176,8 @@ class SanSpec:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        kernels = tuple(np.array(k, dtype=np.float32) for k in self.kernels)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused just below
+            kernels = tuple(np.array(k, dtype=np.float32) for k in self.kernels)
         for i, k in enumerate(kernels):
             square = k.ndim == 2 and k.shape[0] == k.shape[1]
             if self.dim in (1, 2) and ((self.dim == 1 and k.ndim != 1) or (self.dim == 2 and not square)):
