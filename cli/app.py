@@ -35,7 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    debug: bool = typer.Option(False, "--debug", metavar="", help="Show tracebacks on errors."),
 ) -> None:
     _state["debug"] = debug
 

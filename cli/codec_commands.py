@@ -48,9 +48,9 @@ def encode(
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
     frame_len: int = typer.Option(1 << 15, help="Samples per frame (random-access granularity)."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing output."),
-    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
+    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Compress a recording into a .san file."""
     from sancodec._atomic import write_bytes_atomic
@@ -93,8 +93,8 @@ def decode(
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite existing outputs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default)."""
     from sancodec.codec import decode_file
@@ -132,7 +132,7 @@ def _named(message: str, path: Path) -> str:
 @boundary
 def info(
     input: SanFile,
-    json_out: bool = typer.Option(False, "--json", help="Print the header as JSON."),
+    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the header as JSON."),
 ) -> None:
     """Show a .san file's header, channels, mode, model, frames and size."""
     from sancodec.codec import read_info
@@ -176,7 +176,7 @@ def report(
     san: Path | None = typer.Argument(None, help="Its .san file (default: encode now, in memory)."),
     mode: str = typer.Option("lossless", help=f"Mode when encoding now: {MODES}."),
     max_error: float | None = typer.Option(None, help="near-lossless bound when encoding now."),
-    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
 ) -> None:
     """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""

@@ -51,8 +51,8 @@ def train(
     batch_size: int = typer.Option(8, help="Mini-batch size."),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
     seed: int = typer.Option(0, help="Random seed."),
-    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing model file."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing model file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar."),
 ) -> None:
     """Train a SAN (MAE, Adam 0.01), keep its best epoch by validation φ̄, save it."""
     from sancodec.san.spec import save_model
@@ -96,8 +96,8 @@ def sweep(
     seeds: int = typer.Option(1, help="Seeds to average (selection uses their mean)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     csv_out: Path | None = typer.Option(None, "--csv", help="Write every row as CSV here."),
-    json_out: bool = typer.Option(False, "--json", help="Print the selected rows as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the selected rows as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar."),
 ) -> None:
     """Kernel-size sweep with the paper's Table I protocol (12 x 1000 samples, 6/2/4 split, φ̄ selection)."""
     from dataclasses import asdict
@@ -130,8 +130,8 @@ def sweep(
 def export(
     model: Path = typer.Argument(..., help="Model file (JSON) to export."),
     out_dir: Path = typer.Argument(..., help="Folder for encoder.onnx, decoder.onnx and manifest.json."),
-    fp16: bool = typer.Option(False, "--fp16", help="Also write float16 graphs."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary."),
+    fp16: bool = typer.Option(False, "--fp16", metavar="", help="Also write float16 graphs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Export a model to ONNX for onnxruntime-only devices."""
     from sancodec.san.spec import load_model
@@ -155,9 +155,9 @@ def reproduce(
     figures: Path | None = typer.Option(None, "--figures", help="Table I: folder for the figures (default: --out)."),
     database: list[str] | None = typer.Option(None, "--database", help="Table I: PhysioNet names (default: local)."),
     seeds: int = typer.Option(1, help="Table I: seeds to average."),
-    quick: bool = typer.Option(False, "--quick", help="Tiny protocol to check the pipeline (numbers are not results)."),
+    quick: bool = typer.Option(False, "--quick", metavar="", help="Tiny protocol to check the pipeline (numbers are not results)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bars."),
 ) -> None:
     """Run one of the paper's experiments and write its tables (and Table I's figures)."""
     from sancodec.paper import reproduce as rp

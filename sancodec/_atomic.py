@@ -1,38 +1,101 @@
 """Atomic file writes: write a temp file beside the target, then ``os.replace``.
 
-A failure midway leaves no partial output and never clobbers an existing file.
+A failure midway leaves no partial output and never clobbers an existing file. Temp names
+are short (``.san-XXXXXXXX.tmp``) so a target name of any legal length works; files are
+created with mode 0666 and the kernel applies the umask (no process-wide umask change).
+A multi-file output (a WFDB record) is written into a temp folder and moved into place under
+an exclusive lock on the target folder, so concurrent writers never leave a mixed record.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
-import tempfile
+import secrets
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["write_bytes_atomic", "write_text_atomic"]
+__all__ = ["folder_lock", "move_into_place", "temp_folder", "write_bytes_atomic", "write_text_atomic"]
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def _temp_name(folder: Path, suffix: str = ".tmp") -> Path:
+    return folder / f".san-{secrets.token_hex(4)}{suffix}"
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; honour the umask like open() would
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, fsync: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically; ``fsync`` also flushes the file and its folder to disk."""
+    target = Path(path)
+    tmp = _temp_name(target.parent)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
+        if fsync:
+            _fsync_folder(target.parent)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, fsync: bool = False) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically."""
-    return write_bytes_atomic(path, text.encode("utf-8"))
+    return write_bytes_atomic(path, text.encode("utf-8"), fsync=fsync)
+
+
+@contextlib.contextmanager
+def temp_folder(beside: Path) -> Iterator[Path]:
+    """A fresh hidden folder in ``beside``'s folder, removed on exit with whatever is left in it."""
+    folder = _temp_name(beside.parent, ".d")
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``folder`` (flock on the folder itself: no lock file left behind)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def move_into_place(files: list[tuple[Path, Path]], *, fsync: bool = False) -> list[Path]:
+    """Rename every (temp, target) pair under the target folder's lock: readers and other writers
+    see the old set or the new one, never a mix of two writers' files."""
+    if not files:
+        return []
+    folder = files[0][1].parent
+    if fsync:
+        for tmp, _ in files:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    with folder_lock(folder):
+        for tmp, target in files:
+            os.replace(tmp, target)
+    if fsync:
+        _fsync_folder(folder)
+    return [target for _, target in files]

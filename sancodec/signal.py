@@ -23,6 +23,10 @@ from sancodec.errors import SanConfigError, SanFormatError
 __all__ = ["Annotations", "Signal"]
 
 
+#: Largest magnitude of a digital sample, a grid step, an offset: exact in float64 and in every
+#: int64 sum the decoder forms. Readers and the encoder refuse integer samples beyond it.
+MAX_ABS_SAMPLE = 1 << 53
+
 @dataclass(eq=False)
 class Annotations:
     """WFDB annotations (e.g. ``.atr`` beat labels): one entry per annotated sample."""

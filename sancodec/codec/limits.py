@@ -18,12 +18,10 @@ from typing import Any
 import numpy as np
 
 from sancodec.errors import SanFormatError, SanLimitError
+from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["DEFAULT_LIMITS", "MAX_ABS_SAMPLE", "DecodeLimits", "parse_header_json"]
 
-#: Largest magnitude of a digital sample, a grid step, an offset: exact in float64 and in
-#: every int64 sum the decoder forms. The encoder refuses integer sources beyond it.
-MAX_ABS_SAMPLE = 1 << 53
 
 
 @dataclass(frozen=True)

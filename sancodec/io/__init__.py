@@ -21,15 +21,17 @@ import numpy as np
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import read_csv, read_npy, write_csv, write_npy
 from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
+from sancodec.io.wfdb import output_files as wfdb_output_files
 from sancodec.signal import Signal
 
-__all__ = ["FORMATS", "read_channel", "read_signal", "write_signal"]
+__all__ = ["FORMATS", "output_files", "read_channel", "read_signal", "write_signal"]
 
 FORMATS = ("wfdb", "npy", "csv")
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal:
-    """Read a recording. ``fs`` is needed for ``.npy`` and header-less CSV (default 1 Hz)."""
+    """Read a recording. ``fs`` (Hz) is required for ``.npy`` and for CSV without a time column;
+    a WFDB header carries its own."""
     p = Path(path)
     if p.is_dir():
         raise SanFormatError(f"{p}: is a directory, not a recording")
@@ -47,7 +49,8 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal
 
 def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
     """One channel of a recording in physical units (float64) at its native rate, for training."""
-    signal = read_signal(path)
+    p = Path(path)
+    signal = read_signal(p, fs=1.0 if p.suffix.lower() in (".npy", ".csv") else None)  # the rate is not used
     if not 0 <= channel < signal.n_channels:
         raise SanFormatError(f"{path}: channel {channel} does not exist (it has {signal.n_channels})")
     x = signal.channel(channel)
@@ -56,20 +59,34 @@ def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
     return x
 
 
-def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None) -> list[Path]:
-    """Write ``signal``; returns the files written (a WFDB record is several files).
-
-    ``format`` is ``wfdb``, ``npy`` or ``csv``; by default the suffix decides and
-    anything else is written as WFDB (record base path).
-    """
-    p = Path(path)
-    fmt = (format or {".npy": "npy", ".csv": "csv"}.get(p.suffix.lower(), "wfdb")).lower()
+def _format_of(path: Path, format: str | None) -> str:
+    fmt = (format or {".npy": "npy", ".csv": "csv"}.get(path.suffix.lower(), "wfdb")).lower()
     if fmt not in FORMATS:
         raise SanConfigError(f"unknown output format {format!r}; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def output_files(signal: Signal, path: str | os.PathLike[str], format: str | None = None) -> list[Path]:
+    """Every file :func:`write_signal` would write (for ``--force`` checks before any work)."""
+    p = Path(path)
+    fmt = _format_of(p, format)
+    return [p] if fmt in ("npy", "csv") else wfdb_output_files(signal, p)
+
+
+def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None, *,
+                 quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
+    """Write ``signal``; returns the files written (a WFDB record is several files).
+
+    ``format`` is ``wfdb``, ``npy`` or ``csv``; by default the suffix decides and anything else
+    is written as WFDB (record base path). ``quantum``: the grid of a float signal decoded from
+    a ``.san``, which lets WFDB hold it exactly. ``fsync`` flushes files and folder to disk.
+    """
+    p = Path(path)
+    fmt = _format_of(p, format)
     if not p.parent.exists():
         raise SanFormatError(f"{p.parent}: output directory does not exist")
     if fmt == "npy":
-        return [write_npy(signal, p)]
+        return [write_npy(signal, p, fsync=fsync)]
     if fmt == "csv":
-        return [write_csv(signal, p)]
-    return write_wfdb(signal, p)
+        return [write_csv(signal, p, fsync=fsync)]
+    return write_wfdb(signal, p, quantum=quantum, fsync=fsync)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
-from sancodec.errors import SanFormatError
-from sancodec.signal import Signal
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.signal import MAX_ABS_SAMPLE, Signal
 
 __all__ = ["read_csv", "read_npy", "write_csv", "write_npy"]
 
@@ -23,10 +23,18 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
         raise SanFormatError(f"{path}: holds NaN or Inf samples")
     if data.dtype.kind not in "iuf":
         raise SanFormatError(f"{path}: samples must be numeric, got dtype {data.dtype}")
+    if data.dtype.kind in "iu" and data.size and max(int(data.max()), -int(data.min())) > MAX_ABS_SAMPLE:
+        raise SanFormatError(f"{path}: integer samples beyond ±2**53 (here {int(data.min())}..{int(data.max())}); "
+                             "sancodec holds integers within ±2**53 exactly and refuses the rest")
+    if fs is None:
+        raise SanConfigError(f"{path}: a .npy or CSV file does not say its sampling frequency; give it with "
+                             "--fs (Python: read_signal(path, fs=...)); a CSV may instead start with a time column")
+    if not (np.isfinite(fs) and fs > 0):
+        raise SanConfigError(f"{path}: sampling frequency must be positive, got {fs}")
     c = data.shape[1]
     return Signal(
         samples=data,
-        fs=float(fs) if fs is not None else 1.0,
+        fs=float(fs),
         channel_names=names or [f"ch{i}" for i in range(c)],
         units=["NU"] * c,
         record_name=path.stem,
@@ -47,8 +55,8 @@ def read_csv(path: Path, fs: float | None) -> Signal:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SanFormatError(f"{path}: not a UTF-8 text CSV") from None
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
         raise SanFormatError(f"{path}: empty CSV")
     first = [v.strip().strip("'\"") for v in lines[0].split(",")]
     names = None
@@ -57,6 +65,8 @@ def read_csv(path: Path, fs: float | None) -> Signal:
     except ValueError:
         names = first
         lines = lines[1:]
+    if not lines:
+        raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
     try:
         data = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", ndmin=2)
     except ValueError as exc:
@@ -73,14 +83,16 @@ def read_csv(path: Path, fs: float | None) -> Signal:
     return _as_signal(path, data, fs, names)
 
 
-def write_npy(signal: Signal, path: Path) -> Path:
+def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     buf = io.BytesIO()
     np.save(buf, signal.samples, allow_pickle=False)
-    return write_bytes_atomic(path, buf.getvalue())
+    return write_bytes_atomic(path, buf.getvalue(), fsync=fsync)
 
 
-def write_csv(signal: Signal, path: Path) -> Path:
+def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+    """A header row of channel names, then one row per sample; floats with 17 significant digits
+    (they read back exactly)."""
     buf = io.StringIO()
-    fmt = "%d" if signal.is_digital else "%.9g"
+    fmt = "%d" if signal.is_digital else "%.17g"
     np.savetxt(buf, signal.samples, delimiter=",", fmt=fmt, header=",".join(signal.channel_names), comments="")
-    return write_text_atomic(path, buf.getvalue())
+    return write_text_atomic(path, buf.getvalue(), fsync=fsync)

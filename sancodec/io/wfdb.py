@@ -11,24 +11,25 @@ counts in frames, are scaled to rows and back.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
+import re
 from pathlib import Path
 
 import numpy as np
 
-from sancodec.errors import SanFormatError
+from sancodec._atomic import move_into_place, temp_folder
+from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Annotations, Signal
 
-__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "clip_to_format", "find_wfdb_base", "read_wfdb", "write_wfdb"]
+__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_record_name", "clip_to_format",
+           "find_wfdb_base", "output_files", "read_wfdb", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
 WRITABLE_FORMATS = ("80", "16", "24", "32", "212", "508", "516", "524")
 log = logging.getLogger("sancodec")
 #: Bits of a stored sample per WFDB format: the range a decoded sample is clipped to.
-FORMAT_BITS = {"8": 8, "80": 8, "508": 8, "16": 16, "61": 16, "160": 16, "516": 16, "212": 12,
+# Format 8 stores 8-bit *differences*: its samples are not limited to 8 bits, so it has no entry.
+FORMAT_BITS = {"80": 8, "508": 8, "16": 16, "61": 16, "160": 16, "516": 16, "212": 12,
                "310": 10, "311": 10, "24": 24, "524": 24, "32": 32}
 
 
@@ -174,79 +175,148 @@ def _time(value: str | None, kind: str):  # -> datetime.time | datetime.date | N
     return datetime.time.fromisoformat(value) if kind == "time" else datetime.date.fromisoformat(value)
 
 
+#: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
+RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Annotation file extensions sancodec writes: 1-16 ASCII letters, digits or '_', never a signal
+#: or header extension.
+ANNOTATION_EXTENSION = re.compile(r"[A-Za-z0-9_]{1,16}")
+RESERVED_EXTENSIONS = frozenset({"hea", "dat", "san", "npy", "csv", "mat", "edf", "py", "sh"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_record_name(path: Path) -> str:
+    """The record name ``path`` asks for, or a SanConfigError stating the rule."""
+    if not RECORD_NAME.fullmatch(path.name):
+        raise SanConfigError(f"{path}: a WFDB record name holds 1-64 ASCII letters, digits, '_' or '-' "
+                             "(no spaces, dots or other characters); choose another -o or --format npy")
+    return path.name
+
+
+def _check_strings(signal: Signal) -> None:
+    texts = [*signal.channel_names, *signal.units, *signal.comments, *(signal.fmt or [])]
+    if any(_CONTROL.search(t) for t in texts):
+        raise SanConfigError("a channel name, unit, format or comment holds a control character (a newline "
+                             "would end up as a raw line of the .hea); WFDB cannot hold it")
+    for ann in signal.annotations:
+        if not ANNOTATION_EXTENSION.fullmatch(ann.extension) or ann.extension.lower() in RESERVED_EXTENSIONS:
+            raise SanConfigError(f"annotation extension {ann.extension!r} is not allowed (1-16 letters, digits "
+                                 f"or '_', not one of {', '.join(sorted(RESERVED_EXTENSIONS))})")
+    extensions = [a.extension for a in signal.annotations if len(a)]
+    if len(set(extensions)) != len(extensions):
+        raise SanConfigError(f"two annotation sets share an extension: {extensions}")
+
+
 def _signal_file_names(signal: Signal, name: str) -> list[str]:
-    """Signal file per channel for record ``name``, keeping the source's grouping of channels
-    into files (FLAC formats need one file per sampling rate)."""
+    """Signal file per channel for record ``name``: ``name.dat``, or ``name_<k>.dat`` per group when
+    the source kept channels in several files (FLAC formats need one file per sampling rate).
+    Only the grouping is taken from the source, never a name."""
     c = signal.n_channels
-    source = signal.file_name or [f"{name}.dat"] * c
-    distinct = list(dict.fromkeys(source))
-    if len(distinct) == 1:
-        return [f"{name}{Path(source[0]).suffix or '.dat'}"] * c
-    renamed = {}
-    for k, f in enumerate(distinct):
-        stem = Path(f).name
-        if stem.startswith(signal.record_name) and len(stem) > len(signal.record_name):
-            renamed[f] = name + stem[len(signal.record_name):]
-        else:
-            renamed[f] = f"{name}_{k}{Path(f).suffix or '.dat'}"
-    return [renamed[f] for f in source]
+    source = signal.file_name or ["0"] * c
+    groups = {f: k for k, f in enumerate(dict.fromkeys(source))}
+    if len(groups) == 1:
+        return [f"{name}.dat"] * c
+    return [f"{name}_{groups[f]}.dat" for f in source]
 
 
-def write_wfdb(signal: Signal, path: Path) -> list[Path]:
+def output_files(signal: Signal, path: Path) -> list[Path]:
+    """Every file :func:`write_wfdb` would write for ``signal`` at record ``path``."""
+    name = check_record_name(path)
+    files = [f"{name}.hea", *dict.fromkeys(_signal_file_names(signal, name))]
+    files += [f"{name}.{a.extension}" for a in signal.annotations if len(a)]
+    return [path.parent / f for f in files]
+
+
+def _float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
+    """A float signal whose samples are integers x quantum (a decoded .npy/CSV source) as digital
+    samples with ``adc_gain = 1 / quantum``: WFDB then holds them exactly (refused past 32 bits)."""
+    q = np.asarray(quantum, dtype=np.float64)
+    digital = np.rint(signal.samples / q)
+    if np.abs(digital).max(initial=0) >= 2**31:
+        raise SanConfigError("these float samples need more than 32 bits on their grid; WFDB cannot hold "
+                             "them exactly (use --format npy)")
+    if np.abs(digital * q - signal.samples).max(initial=0) > 1e-6 * q.min():
+        raise SanConfigError("the float samples do not sit on the file's grid; use --format npy")
+    wide = np.abs(digital).max(initial=0) > 32767
+    return Signal(digital.astype(np.int64), signal.fs, list(signal.channel_names), list(signal.units),
+                  adc_gain=[float(1 / v) for v in q], baseline=[0] * signal.n_channels,
+                  fmt=["32" if wide else "16"] * signal.n_channels, comments=list(signal.comments),
+                  base_time=signal.base_time, base_date=signal.base_date, record_name=signal.record_name,
+                  annotations=list(signal.annotations), samples_per_frame=signal.samples_per_frame)
+
+
+def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
     """Write a WFDB record (header, signal files, annotations) with the source's format.
 
-    Files are written into a temporary folder beside the target and moved into
-    place only once all of them are complete.
+    Names come from ``path`` alone (checked against :data:`RECORD_NAME`). The files are written
+    into a temporary folder beside the target, read back with wfdb-python and compared, then
+    moved into place together under a lock on the folder. A float signal decoded from a
+    ``.san`` (``quantum``: its grid) is written exactly with ``adc_gain = 1 / quantum``.
     """
-    import wfdb
-
-    name = path.name
-    c = signal.n_channels
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=path.parent))
+    name = check_record_name(path)
+    _check_strings(signal)
+    if not signal.is_digital and quantum is not None:
+        signal = _float_as_digital(signal, quantum)
+    targets = output_files(signal, path)
     try:
-        if signal.is_digital and signal.fmt is not None:
-            signal.check_frames(str(path))
-            frame = signal.frame_size
-            files = _signal_file_names(signal, name)
-            rec = wfdb.Record(
-                record_name=name, n_sig=c, fs=signal.fs / frame, sig_len=signal.n_samples // frame,
-                base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
-                file_name=files,
-                fmt=[_writable_format(f, signal.samples[:, i]) for i, f in enumerate(signal.fmt)],
-                adc_gain=list(signal.adc_gain or [200.0] * c),
-                baseline=list(signal.baseline or [0] * c), units=list(signal.units),
-                sig_name=list(signal.channel_names), adc_res=list(signal.adc_res or [0] * c),
-                adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments),
-            )
-            if frame == 1:
-                rec.d_signal = signal.samples.astype(np.int64)
-            else:
-                rec.samps_per_frame = list(signal.samples_per_frame)
-                rec.e_d_signal = [signal.samples[::step, k].astype(np.int64)
-                                  for k, step in enumerate(signal.sample_steps())]
-            rec.set_d_features(expanded=frame > 1, do_adc=False)
-            rec.init_value = [int(v) for v in signal.samples[0]]
-            rec.block_size = [0] * c
-            rec.wrsamp(expanded=frame > 1, write_dir=str(tmp))
-        else:
-            wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
-                        p_signal=signal.physical(), fmt=["16"] * c, comments=list(signal.comments),
-                        write_dir=str(tmp))
-        for ann in signal.annotations:
-            if len(ann) == 0:
-                continue
-            frames = ann.sample // signal.frame_size  # WFDB counts annotation times in frames
-            wfdb.wrann(name, ann.extension, frames, symbol=ann.symbol, subtype=ann.subtype,
-                       chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=signal.fs, write_dir=str(tmp))
-        written = []
-        for f in sorted(tmp.iterdir()):
-            target = path.parent / f.name
-            os.replace(f, target)
-            written.append(target)
-        return written
-    except SanFormatError:
+        with temp_folder(path) as tmp:
+            _write_record(signal, name, tmp)
+            _check_read_back(signal, tmp / name)
+            written = sorted(tmp.iterdir())
+            if sorted(f.name for f in written) != sorted(t.name for t in targets):
+                raise SanFormatError(f"{path}: wfdb wrote {[f.name for f in written]}, expected "
+                                     f"{[t.name for t in targets]}")
+            return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)
+    except (SanFormatError, SanConfigError):
         raise
     except Exception as exc:
         raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_record(signal: Signal, name: str, folder: Path) -> None:
+    import wfdb
+
+    c = signal.n_channels
+    if signal.is_digital and signal.fmt is not None:
+        signal.check_frames(name)
+        frame = signal.frame_size
+        rec = wfdb.Record(
+            record_name=name, n_sig=c, fs=signal.fs / frame, sig_len=signal.n_samples // frame,
+            base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
+            file_name=_signal_file_names(signal, name),
+            fmt=[_writable_format(f, signal.samples[:, i]) for i, f in enumerate(signal.fmt)],
+            adc_gain=list(signal.adc_gain or [200.0] * c),
+            baseline=list(signal.baseline or [0] * c), units=list(signal.units),
+            sig_name=list(signal.channel_names), adc_res=list(signal.adc_res or [0] * c),
+            adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments),
+        )
+        if frame == 1:
+            rec.d_signal = signal.samples.astype(np.int64)
+        else:
+            rec.samps_per_frame = list(signal.samples_per_frame)
+            rec.e_d_signal = [signal.samples[::step, k].astype(np.int64)
+                              for k, step in enumerate(signal.sample_steps())]
+        rec.set_d_features(expanded=frame > 1, do_adc=False)
+        rec.init_value = [int(v) for v in signal.samples[0]]
+        rec.block_size = [0] * c
+        rec.wrsamp(expanded=frame > 1, write_dir=str(folder))
+    else:
+        wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
+                    p_signal=signal.physical(), fmt=["32"] * c, comments=list(signal.comments),
+                    write_dir=str(folder))
+    for ann in signal.annotations:
+        if len(ann) == 0:
+            continue
+        frames = ann.sample // signal.frame_size  # WFDB counts annotation times in frames
+        wfdb.wrann(name, ann.extension, frames, symbol=ann.symbol, subtype=ann.subtype,
+                   chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=signal.fs, write_dir=str(folder))
+
+
+def _check_read_back(signal: Signal, base: Path) -> None:
+    """Read the record just written with wfdb-python: a record it cannot read, or digital samples
+    that differ, is never reported as written."""
+    back = read_wfdb(base)
+    if back.samples.shape != signal.samples.shape:
+        raise SanFormatError(f"{base.name}: the written record reads back as {back.samples.shape}, "
+                             f"not {signal.samples.shape}")
+    if signal.is_digital and signal.fmt is not None and not np.array_equal(back.samples, signal.samples):
+        raise SanFormatError(f"{base.name}: the written record does not read back to the same samples")
