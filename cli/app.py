@@ -8,8 +8,9 @@ traceback unless ``--debug`` is given; outputs are written atomically.
 from __future__ import annotations
 
 import functools
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -33,9 +34,17 @@ _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(sancodec.__version__)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", metavar="", help="Show tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", metavar="", callback=_print_version, is_eager=True,
+                                 help="Print the sancodec version and exit."),
 ) -> None:
     _state["debug"] = debug
 
@@ -53,6 +62,8 @@ def boundary(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
         except (SancodecError, OSError) as exc:
             if _state["debug"]:
                 raise
@@ -60,16 +71,46 @@ def boundary(fn: F) -> F:
                 where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
                 fail(f"{where}{exc.strerror or exc}", 1)
             fail(str(exc), 2 if isinstance(exc, SanConfigError) else 1)
+        except Exception as exc:  # a bug or an unforeseen input: still one line, never a traceback
+            if _state["debug"]:
+                raise
+            fail(f"unexpected error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback", 1)
 
     return wrapper  # type: ignore[return-value]
 
 
-def check_output(path: Path, force: bool) -> None:
-    """Refuse to overwrite without --force, and fail early on an unwritable folder."""
-    if path.exists() and not force:
-        raise SanConfigError(f"{path}: already exists (use --force to overwrite)")
-    if not path.parent.exists():
-        raise SanConfigError(f"{path.parent}: output folder does not exist")
+def check_output(path: Path, force: bool, inputs: Sequence[Path] = ()) -> None:
+    """Refuse to overwrite without --force, to write over an input, and fail early on a missing folder."""
+    check_outputs([path], force, inputs)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path] = ()) -> None:
+    """Every file a command would write: none may be one of its inputs (with or without --force,
+    as flac and gzip refuse), none may exist without --force, and their folder must exist."""
+    for path in paths:
+        if any(_same_file(path, i) or path.resolve() == i.resolve() for i in inputs):
+            raise SanConfigError(f"{path}: is also an input of this command; choose another output")
+        if path.exists() and not force:
+            raise SanConfigError(f"{path}: already exists (use --force to overwrite)")
+        if not path.parent.exists():
+            raise SanConfigError(f"{path.parent}: output folder does not exist")
+
+
+def input_files(path: Path) -> list[Path]:
+    """The files a recording argument stands for: all of a WFDB record's files, or the file itself."""
+    from sancodec.io.wfdb import find_wfdb_base
+
+    base = find_wfdb_base(path)
+    if base is None:
+        return [path]
+    return [path, *sorted(base.parent.glob(base.name + ".*"))]
 
 
 @app.command()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sancodec.cli.app import SanFile, app, boundary, check_output
+from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, input_files
 from sancodec.errors import SanConfigError, SanFormatError
 
 console = Console()
@@ -49,10 +49,11 @@ def encode(
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
     frame_len: int = typer.Option(1 << 15, help="Samples per frame (random-access granularity)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
+    fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the output and its folder to disk."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
-    """Compress a recording into a .san file."""
+    """Compress a recording into a .san file (decoded and checked before it is written)."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
@@ -60,7 +61,7 @@ def encode(
     from sancodec.san.spec import load_model
 
     out = output or _default_san_path(input)
-    check_output(out, force)
+    check_output(out, force, input_files(input))
     signal = _pick_channels(read_signal(input, fs=fs), channels)
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
@@ -70,12 +71,13 @@ def encode(
     else:
         data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len)
     seconds = time.perf_counter() - started
-    write_bytes_atomic(out, data)
+    write_bytes_atomic(out, data, fsync=fsync)
+    values = signal.n_values  # real samples: a slow channel of a multi-frequency record counts once per sample
     summary = {
         "input": str(input), "output": str(out), "mode": mode, "samples": signal.n_samples,
         "channels": signal.n_channels, "bytes": len(data),
-        "bits_per_sample": round(8 * len(data) / signal.samples.size, 4),
-        "cr_vs_16bit": round(signal.samples.size * 2 / len(data), 3), "seconds": round(seconds, 3),
+        "bits_per_sample": round(8 * len(data) / values, 4),
+        "cr_vs_16bit": round(values * 2 / len(data), 3), "seconds": round(seconds, 3),
     }
     if json_out:
         typer.echo(json.dumps(summary))
@@ -94,20 +96,32 @@ def decode(
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite existing outputs."),
+    fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the outputs and their folder to disk."),
+    max_values: int | None = typer.Option(None, "--max-values", help="Decode files declaring more samples x channels "
+                                          "than their size justifies (see docs/FORMAT.md, Limits)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default)."""
     from sancodec.codec import decode_file
-    from sancodec.io import write_signal
+    from sancodec.codec.limits import DecodeLimits
+    from sancodec.io import output_files, write_signal
+    from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
 
-    data = _read_san(input)
-    decoded = decode_file(data, start, end, model=load_model(model) if model else None)
     fmt = (format or "wfdb").lower()
     base = output or input.with_name(input.stem + "_decoded")
     target = base.with_suffix(f".{fmt}") if fmt in ("npy", "csv") and base.suffix != f".{fmt}" else base
-    check_output(target.with_name(target.name + ".hea") if fmt == "wfdb" else target, force)
-    files = write_signal(decoded.signal, target, format=fmt)
+    if fmt == "wfdb":
+        target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
+        check_record_name(target)
+    data = _read_san(input)
+    limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
+    try:
+        decoded = decode_file(data, start, end, model=load_model(model) if model else None, limits=limits)
+    except SanFormatError as exc:
+        raise SanFormatError(_named(str(exc), input)) from None
+    check_outputs(output_files(decoded.signal, target, fmt), force, [input])
+    files = write_signal(decoded.signal, target, format=fmt, quantum=decoded.header.get("quantum"), fsync=fsync)
     if not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {decoded.signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
@@ -122,6 +136,12 @@ def _read_san(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise SanFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _real_samples(head: dict) -> int:
+    """Samples over all channels, each slow channel of a multi-frequency record at its own rate."""
+    spf = head["signal"].get("samples_per_frame") or [1] * head["n_channels"]
+    return sum(head["n_samples"] * v // max(spf) for v in spf)
 
 
 def _named(message: str, path: Path) -> str:
@@ -154,7 +174,7 @@ def info(
         ("mode", head["mode"] + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")),
         ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
         ("frames", f"{details['frames']} of {head['frame_len']} samples"),
-        ("bits per sample", f"{8 * details['bytes'] / (head['n_samples'] * head['n_channels']):.3f}"),
+        ("bits per sample", f"{8 * details['bytes'] / _real_samples(head):.3f}"),
         ("model", (model.get("sha256", "")[:16] + ("… (embedded)" if model.get("spec") else "… (referenced)"))
          if model else "none (no frame uses the SAN)"),
         ("annotations", ", ".join(f"{a['extension']}: {a['count']}" for a in sig.get("annotations", [])) or "none"),
@@ -178,6 +198,7 @@ def report(
     max_error: float | None = typer.Option(None, help="near-lossless bound when encoding now."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
+    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing --plot file."),
 ) -> None:
     """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""
     from sancodec.baselines import baseline_sizes
@@ -186,6 +207,8 @@ def report(
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.report import make_report
 
+    if plot is not None:
+        check_output(plot, force, input_files(input) + ([san] if san else []))
     signal = read_signal(input)
     data = _read_san(san) if san else encode_signal(signal, None, mode, max_error)
     base = find_wfdb_base(input)
@@ -201,7 +224,7 @@ def report(
     if json_out:
         typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes}))
         return
-    n = signal.samples.size
+    n = signal.n_values
     table = Table(title=f"{input}: {signal.n_samples} x {signal.n_channels} samples")
     for col in ("encoding", "bytes", "bits/sample", "CR vs 16-bit"):
         table.add_column(col, justify="right" if col != "encoding" else "left")

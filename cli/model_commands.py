@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from sancodec.cli.app import app, boundary, check_output
+from sancodec.cli.app import app, boundary, check_output, check_outputs
 from sancodec.errors import SanConfigError
 
 
@@ -131,10 +131,16 @@ def export(
     model: Path = typer.Argument(..., help="Model file (JSON) to export."),
     out_dir: Path = typer.Argument(..., help="Folder for encoder.onnx, decoder.onnx and manifest.json."),
     fp16: bool = typer.Option(False, "--fp16", metavar="", help="Also write float16 graphs."),
+    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite existing files in OUT_DIR."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Export a model to ONNX for onnxruntime-only devices."""
     from sancodec.san.spec import load_model
+
+    names = ["encoder.onnx", "decoder.onnx", "manifest.json"]
+    names += ["encoder_fp16.onnx", "decoder_fp16.onnx"] if fp16 else []
+    if out_dir.is_dir():
+        check_outputs([out_dir / n for n in names], force, [model])
 
     try:
         from sancodec.export import export_model
@@ -155,7 +161,8 @@ def reproduce(
     figures: Path | None = typer.Option(None, "--figures", help="Table I: folder for the figures (default: --out)."),
     database: list[str] | None = typer.Option(None, "--database", help="Table I: PhysioNet names (default: local)."),
     seeds: int = typer.Option(1, help="Table I: seeds to average."),
-    quick: bool = typer.Option(False, "--quick", metavar="", help="Tiny protocol to check the pipeline (numbers are not results)."),
+    quick: bool = typer.Option(False, "--quick", metavar="",
+                               help="Tiny protocol to check the pipeline (numbers are not results)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bars."),
 ) -> None:

@@ -59,7 +59,7 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     x, y = original.samples, decoded.signal.samples
     if x.shape != y.shape:
         raise SanConfigError(f"the .san holds {y.shape} samples, the original {x.shape}")
-    total = int(x.size)
+    total = original.n_values  # real samples (multi-frequency: a slow channel's held rows count once)
     model = header.get("model") or {}
     model_sizes = model["spec"]["kernel_sizes"] if model.get("spec") else []
     w = int(sum(model_sizes))

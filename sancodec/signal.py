@@ -165,6 +165,12 @@ class Signal:
         return int(self.samples.shape[0])
 
     @property
+    def n_values(self) -> int:
+        """Real samples over all channels: a slow channel of a multi-frequency record counts each of
+        its samples once, not once per row it is held for (what sizes and ratios are per)."""
+        return sum(self.n_samples // step for step in self.sample_steps())
+
+    @property
     def n_channels(self) -> int:
         return int(self.samples.shape[1])
 

@@ -58,7 +58,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
-from sancodec.signal import Annotations, Signal
+from sancodec.signal import MAX_ABS_SAMPLE, Annotations, Signal
 
 __all__ = ["MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file", "read_info"]
 
@@ -93,6 +93,9 @@ def _resolve_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec:
 def _digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.ndarray, list[float] | None, int]:
     """Integer samples to code, the quantum per channel for float sources, the integer max error."""
     if signal.is_digital:
+        if signal.samples.size and max(int(signal.samples.max()), -int(signal.samples.min())) > MAX_ABS_SAMPLE:
+            raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly "
+                                 "and refuses the rest (nothing was written)")
         e = 0 if max_error is None else max_error
         if mode == "near-lossless" and (e != int(e)):
             raise SanConfigError(f"--max-error must be a whole number of digital units for this record, got {e}")
@@ -102,12 +105,17 @@ def _digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.nd
         raise SanConfigError("lossless mode needs integer samples; this signal is floating point "
                              "(use near-lossless with --max-error in its units)")
     if mode == "near-lossless":
+        if not (max_error or 0) > 0:
+            raise SanConfigError("near-lossless coding of floating-point samples needs --max-error > 0")
         quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
     else:
         std = x.std(axis=0)
         quantum = [float(s / 1024) if s > 0 else 1.0 for s in std]
     q = np.asarray(quantum)
-    return np.rint(x / q).astype(np.int64), quantum, 0
+    scaled = np.rint(x / q)
+    if scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
+        raise SanConfigError(f"--max-error {max_error} is too fine for these values: on its grid they exceed 2**53")
+    return scaled.astype(np.int64), quantum, 0
 
 
 def _check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
@@ -155,11 +163,14 @@ def encode_to_file(
     amplitude_step: float = DEFAULT_STEP,
     embed_model: bool = True,
     predictor: str = "auto",
+    verify: bool = True,
 ) -> int:
     """Encode ``signal`` into the file object ``out``; returns bytes written.
 
     ``predictor`` (near-lossless and lossless): ``auto`` keeps the cheaper of the SAN
     and raw paths per frame and channel; ``san`` or ``raw`` force one (for measurement).
+    ``verify`` decodes the result before writing it and refuses a file that would not keep
+    its promise (exact samples, or every sample within ``max_error``).
     """
     _check_options(mode, max_error, predictor, amplitude_step, frame_len)
     spec = _resolve_model(model)
@@ -191,7 +202,27 @@ def encode_to_file(
     header = to_header(signal, plan, frame_len=frame_len, n=n, max_error=emax if quantum is None else max_error,
                        quantum=quantum, crcs=sample_checksums(digital) if mode == "lossless" else None,
                        uses_model=uses_model, embed_model=embed_model)
-    return write_container(out, header, payloads)
+    buf = io.BytesIO()
+    write_container(buf, header, payloads)
+    if verify:
+        _verify(buf.getvalue(), signal, mode, max_error, spec)
+    return out.write(buf.getvalue())
+
+
+def _verify(data: bytes, signal: Signal, mode: str, max_error: float | None, spec: SanSpec) -> None:
+    """Decode what was just encoded: a file the decoder refuses, or samples off their promise, is
+    never reported as written (a WFDB format range, a value the format cannot hold...)."""
+    try:
+        back = decode_file(data, model=spec).signal.samples
+    except SanFormatError as exc:
+        raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
+    if mode == "lossless" and not np.array_equal(back, signal.samples):
+        raise SanConfigError("the lossless file would not decode to the same samples (are they within their "
+                             "WFDB format's range?); nothing was written")
+    if mode == "near-lossless":
+        worst = float(np.abs(back.astype(np.float64) - signal.samples.astype(np.float64)).max(initial=0))
+        if worst > float(max_error or 0) * (1 + 1e-9) + 1e-12:
+            raise SanConfigError(f"the near-lossless file would be off by {worst:g} > {max_error}; nothing was written")
 
 
 def encode(
