@@ -29,9 +29,9 @@ def test_hostile_files_with_valid_crcs_only_ever_raise_sancodec_errors():
 
 
 def test_the_worker_really_runs_under_the_memory_limit():
-    code = ("import sys; sys.path.insert(0, %r); import fuzz_structure as f; f.limit_memory()\n"
+    code = (f"import sys; sys.path.insert(0, {str(HERE)!r}); import fuzz_structure as f; f.limit_memory()\n"
             "import numpy as np\n"
-            "try:\n    np.ones(1 << 28)\nexcept MemoryError:\n    print('limited')\n") % str(HERE)
+            "try:\n    np.ones(1 << 28)\nexcept MemoryError:\n    print('limited')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     assert out.stdout.strip() == "limited", out.stderr

@@ -11,6 +11,7 @@ import numpy as np
 
 from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
+from sancodec.io.wfdb import ANNOTATION_EXTENSION, RESERVED_EXTENSIONS
 from sancodec.signal import Annotations
 
 __all__ = ["pack_annotations", "unpack_annotations"]
@@ -49,7 +50,10 @@ def unpack_annotations(packed: Any, n_samples: int, max_count: int) -> list[dict
         total += count
         if not 0 <= count <= 8 * len(blob) + 1 or total > max_count:
             raise SanFormatError(f"annotation count {count} does not fit its data or the limit {max_count}")
-        if not all(isinstance(v, str) and len(v) <= 1024 for v in symbols + notes + [extension]) \
+        if not ANNOTATION_EXTENSION.fullmatch(extension) or extension.lower() in RESERVED_EXTENSIONS:
+            raise SanFormatError(f"annotation extension {extension[:40]!r} is not allowed (1-16 letters, digits or "
+                                 "'_', not a signal or header extension)")
+        if not all(isinstance(v, str) and len(v) <= 1024 for v in symbols + notes) \
                 or len(symbols) > count + 1 or len(notes) > count + 1:
             raise SanFormatError("invalid annotation symbol or note table in header")
         cols = decode_arrays(blob, [count] * 6, [False] * 6)

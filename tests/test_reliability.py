@@ -1,0 +1,263 @@
+"""Issue 16, outputs and data: nothing is written where the user did not ask, no data changes
+silently, and every failure is one clear line. One test per reported case."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from common import rewrap
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec import SanConfigError, SanFormatError, Signal, read_signal
+from sancodec.cli import app
+from sancodec.codec.container import SanReader
+
+DATA = Path(__file__).parent / "data"
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def _copy(tmp_path: Path, name: str) -> Path:
+    for f in DATA.glob(f"{name}.*"):
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path / name
+
+
+def _hostile_san(tmp_path: Path, **signal_changes) -> Path:
+    rec = read_signal(DATA / "test01_00s").slice(0, 500)
+    data = sancodec.encode(rec, mode="lossless")
+    head = SanReader(data).header
+    head["signal"].update(signal_changes)
+    path = tmp_path / "hostile.san"
+    path.write_bytes(rewrap(data, header=head))
+    return path
+
+
+# ----------------------------------------------------------------- WFDB output names
+@pytest.mark.parametrize("inside", [["x.py"] * 4, [".."] * 4, ["../../evil.dat"] * 4])
+def test_wfdb_file_names_come_from_the_output_name_alone(tmp_path, inside):
+    san = _hostile_san(tmp_path, file_name=inside)
+    res = run("decode", san, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == ["out.dat", "out.hea"]
+    assert not (tmp_path.parent / "evil.dat").exists()
+
+
+@pytest.mark.parametrize("ext", ["dat", "hea", "py", "a/b", "x" * 40])
+def test_annotation_extensions_are_restricted(tmp_path, ext):
+    rec = read_signal(sancodec.__path__[0] + "/data/samples/100").slice(0, 3600)
+    data = sancodec.encode(rec, mode="lossless")
+    head = SanReader(data).header
+    head["signal"]["annotations"][0]["extension"] = ext
+    san = tmp_path / "a.san"
+    san.write_bytes(rewrap(data, header=head))
+    res = run("decode", san, "-o", tmp_path / "out")
+    assert res.exit_code == 1 and "extension" in res.stderr and res.stderr.count("\n") == 1
+    assert not list(tmp_path.glob("out*"))
+
+
+@pytest.mark.parametrize("name", ["my rec", "v102s.ll", "back_心电", "a" * 80])
+def test_record_names_wfdb_cannot_hold_are_refused_with_the_rule(tmp_path, name):
+    san = tmp_path / "x.san"
+    san.write_bytes(sancodec.encode(read_signal(DATA / "test01_00s"), mode="lossless"))
+    res = run("decode", san, "-o", tmp_path / name)
+    assert res.exit_code == 2 and "ASCII letters, digits" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.san"]
+
+
+@pytest.mark.parametrize("existing", ["out.dat", "out.atr", "out.hea"])
+def test_every_file_of_a_record_needs_force(tmp_path, existing):
+    sig = read_signal(sancodec.__path__[0] + "/data/samples/100").slice(0, 3600)  # with .atr annotations
+    san = tmp_path / "rec.san"
+    san.write_bytes(sancodec.encode(sig, mode="lossless"))
+    (tmp_path / existing).write_text("keep me")
+    res = run("decode", san, "-o", tmp_path / "out")
+    assert res.exit_code == 2 and existing in res.stderr and "--force" in res.stderr
+    assert (tmp_path / existing).read_text() == "keep me"
+    assert run("decode", san, "-o", tmp_path / "out", "--force").exit_code == 0
+    assert (tmp_path / existing).read_bytes() != b"keep me"
+
+
+def test_report_plot_and_encode_never_overwrite_their_own_input(tmp_path):
+    rec = _copy(tmp_path, "test01_00s")
+    before = (tmp_path / "test01_00s.hea").read_bytes()
+    res = run("report", rec, "--plot", tmp_path / "test01_00s.hea", "--force")
+    assert res.exit_code == 2 and "input" in res.stderr
+    res = run("encode", rec, "-o", tmp_path / "test01_00s.hea", "--force")
+    assert res.exit_code == 2 and "input" in res.stderr
+    assert (tmp_path / "test01_00s.hea").read_bytes() == before
+    san = tmp_path / "t.san"
+    assert run("encode", rec, "-o", san, "-q").exit_code == 0
+    res = run("decode", san, "-o", tmp_path / "t.san", "--format", "npy", "--force")
+    assert res.exit_code in (0, 2)
+    assert san.read_bytes()[:4] == b"\x89SAN"  # t.san.npy or a refusal, never the .san itself
+
+
+def test_report_plot_needs_force_and_export_too(tmp_path):
+    rec = _copy(tmp_path, "test01_00s")
+    (tmp_path / "p.png").write_text("old")
+    assert run("report", rec, "--plot", tmp_path / "p.png").exit_code == 2
+    assert (tmp_path / "p.png").read_text() == "old"
+    model = tmp_path / "m.json"
+    sancodec.save_model(sancodec.san.bundled.default_model(), model)
+    (tmp_path / "onnx").mkdir()
+    (tmp_path / "onnx" / "manifest.json").write_text("old")
+    res = run("export", model, tmp_path / "onnx")
+    assert res.exit_code == 2 and "manifest.json" in res.stderr
+    assert run("export", model, tmp_path / "onnx", "--force", "-q").exit_code == 0
+
+
+def test_parallel_decodes_into_one_record_never_mix(tmp_path):
+    """Two different sources decoded with -f into the same record, 25 times in parallel: each
+    final record is one source's, whole (its .hea describes its .dat)."""
+    a = read_signal(DATA / "test01_00s")
+    b = Signal(a.samples[::-1].copy(), a.fs, a.channel_names, a.units, a.adc_gain, a.baseline, a.fmt)
+    sans = []
+    for name, sig in (("a", a), ("b", b)):
+        path = tmp_path / f"{name}.san"
+        path.write_bytes(sancodec.encode(sig, mode="lossless"))
+        sans.append(path)
+    out = tmp_path / "out"
+
+    def decode(i: int) -> int:
+        cmd = [sys.executable, "-m", "sancodec", "decode", str(sans[i % 2]), "-o", str(out), "-f", "-q"]
+        return subprocess.run(cmd, capture_output=True, timeout=120).returncode
+
+    for _ in range(5):
+        with ThreadPoolExecutor(4) as pool:
+            assert set(pool.map(decode, range(10))) == {0}
+        back = read_signal(out)
+        assert np.array_equal(back.samples, a.samples) or np.array_equal(back.samples, b.samples)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.san", "b.san", "out.dat", "out.hea"]
+
+
+def test_written_files_follow_the_umask_without_changing_it(tmp_path):
+    code = ("import os, sancodec; os.umask(0o027); "
+            f"sancodec.write_bytes_atomic({str(tmp_path / 'f.bin')!r}, b'x'); "
+            f"print(oct(os.stat({str(tmp_path / 'f.bin')!r}).st_mode & 0o777), oct(os.umask(0)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["0o640", "0o27"], out.stderr
+
+
+def test_a_241_character_name_is_written(tmp_path):
+    name = "n" * 245 + ".san"
+    sancodec.write_bytes_atomic(tmp_path / name, b"data")
+    assert (tmp_path / name).read_bytes() == b"data"
+
+
+# ----------------------------------------------------------------- no silent data changes
+def test_format_8_first_differences_round_trip_and_every_binary_format(tmp_path):
+    """wfdb-python's binformats record: one channel per binary format; format 8 stores 8-bit
+    differences, so its values run to -2047 and must not be clipped to 8 bits."""
+    sig = read_signal(DATA / "binformats")
+    assert sig.fmt[0] == "8" and sig.samples[:, 0].min() < -127
+    data = sancodec.encode(sig, mode="lossless")
+    np.testing.assert_array_equal(sancodec.decode(data).samples, sig.samples)
+    (tmp_path / "b.san").write_bytes(data)
+    assert run("decode", tmp_path / "b.san", "-o", tmp_path / "back").exit_code == 0
+    np.testing.assert_array_equal(read_signal(tmp_path / "back").samples, sig.samples)
+
+
+def test_int64_with_a_spread_of_2_to_the_41_round_trips(tmp_path):
+    x = np.array([[0], [1 << 41], [3], [(1 << 41) - 5]] * 8, dtype=np.int64)
+    sig = Signal(x, 10.0, ["a"], ["NU"])
+    np.testing.assert_array_equal(sancodec.decode(sancodec.encode(sig, mode="lossless")).samples, x)
+
+
+def test_uint64_beyond_2_to_the_53_is_refused_not_wrapped(tmp_path):
+    np.save(tmp_path / "u.npy", np.array([0, 2**64 - 1, 5], dtype=np.uint64))
+    res = run("encode", tmp_path / "u.npy", "--fs", "100")
+    assert res.exit_code == 1 and "2**53" in res.stderr and not (tmp_path / "u.san").exists()
+    sig = Signal(np.array([[0], [2**60]], dtype=np.int64), 1.0, ["a"], ["NU"])
+    with pytest.raises(SanConfigError, match="2\\*\\*53"):
+        sancodec.encode(sig, mode="lossless")
+
+
+@pytest.mark.parametrize("max_error", [0.01, 0.5])
+def test_wfdb_output_of_a_float_source_keeps_the_near_lossless_bound(tmp_path, max_error):
+    x = np.cumsum(np.random.default_rng(4).normal(size=(3000, 2)), axis=0) * 3
+    np.save(tmp_path / "f.npy", x)
+    assert run("encode", tmp_path / "f.npy", "--fs", "250", "--mode", "near-lossless", "--max-error",
+               max_error, "-q").exit_code == 0
+    assert run("decode", tmp_path / "f.san", "-o", tmp_path / "back").exit_code == 0
+    back = read_signal(tmp_path / "back").physical()
+    assert np.abs(back - x).max() <= max_error * (1 + 1e-6)
+
+
+def test_npy_and_csv_need_a_sampling_frequency(tmp_path):
+    np.save(tmp_path / "x.npy", np.arange(100))
+    res = run("encode", tmp_path / "x.npy")
+    assert res.exit_code == 2 and "--fs" in res.stderr
+    (tmp_path / "t.csv").write_text("time,a\n0,1\n0.004,2\n0.008,3\n")
+    assert read_signal(tmp_path / "t.csv").fs == pytest.approx(250)
+
+
+def test_reports_count_real_samples_of_multi_frequency_records(tmp_path):
+    rec = _copy(tmp_path, "03700181_2000f")
+    res = run("encode", rec, "--json")
+    summary = json.loads(res.stdout)
+    sig = read_signal(rec)
+    real = 2000 * (4 + 1 + 1)  # MCL1 at 4 samples per frame, ABP and RESP at 1
+    assert sig.n_values == real
+    assert summary["cr_vs_16bit"] == pytest.approx(real * 2 / summary["bytes"], rel=1e-3)
+
+
+# ----------------------------------------------------------------- messages
+def test_an_empty_header_is_one_line(tmp_path):
+    (tmp_path / "e.hea").write_text("")
+    res = run("encode", tmp_path / "e")
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1 and "e.hea" in res.stderr
+
+
+def test_decode_errors_name_the_file(tmp_path):
+    bad = tmp_path / "bad.san"
+    bad.write_bytes(b"\x89SAN" + bytes(60))
+    res = run("decode", bad)
+    assert res.exit_code == 1 and str(bad) in res.stderr
+
+
+def test_a_csv_with_only_a_header_row_says_so(tmp_path):
+    (tmp_path / "h.csv").write_text("a,b\n")
+    with pytest.raises(SanFormatError, match="no data rows"):
+        read_signal(tmp_path / "h.csv", fs=1.0)
+
+
+def test_help_shows_no_bool_placeholders_and_version_flag_works():
+    for command in ("encode", "decode", "report", "export", "train"):
+        lines = run(command, "--help").stdout.splitlines()
+        assert not [line for line in lines if "<bool>" in line and "Show this message" not in line]
+    res = run("--version")
+    assert res.exit_code == 0 and res.stdout.strip() == sancodec.__version__
+
+
+def test_an_unexpected_exception_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    import sancodec.codec.api as api
+
+    def boom(*_a, **_k):
+        raise KeyError("surprise")
+
+    san = tmp_path / "x.san"
+    san.write_bytes(sancodec.encode(read_signal(DATA / "test01_00s"), mode="lossless"))
+    monkeypatch.setattr(api, "decode_file", boom)
+    monkeypatch.setattr(sancodec.codec, "decode_file", boom)
+    res = run("decode", san)
+    assert res.exit_code == 1 and "unexpected error" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_a_file_the_encoder_cannot_hold_faithfully_is_never_written(tmp_path):
+    sig = read_signal(DATA / "test01_00s").slice(0, 100)
+    sig.samples[5, 0] = 40000  # beyond format 16: the decoder would clip it
+    with pytest.raises(SanConfigError, match="nothing was written"):
+        sancodec.encode(sig, mode="lossless")
+    assert os.listdir(tmp_path) == []
