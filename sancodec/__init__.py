@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec import decode, encode
-from sancodec.errors import ModelFileError, SancodecError, SanConfigError, SanFormatError
+from sancodec.codec.limits import DecodeLimits
+from sancodec.errors import ModelFileError, SancodecError, SanConfigError, SanFormatError, SanLimitError
 from sancodec.io import read_signal, write_signal
 from sancodec.san.spec import SanSpec, load_model, save_model
 from sancodec.signal import Annotations, Signal
@@ -18,9 +19,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Annotations",
+    "DecodeLimits",
     "ModelFileError",
     "SanConfigError",
     "SanFormatError",
+    "SanLimitError",
     "SanSpec",
     "SancodecError",
     "Signal",

@@ -335,9 +335,11 @@ def decode_file(
     return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
 
 
-def decode(data: bytes, start: int | None = None, end: int | None = None) -> Signal:
-    """Decode ``.san`` bytes (optionally samples [start, end) only) into a :class:`Signal`."""
-    return decode_file(data, start, end).signal
+def decode(data: bytes, start: int | None = None, end: int | None = None, *,
+           limits: DecodeLimits = DEFAULT_LIMITS) -> Signal:
+    """Decode ``.san`` bytes (optionally samples [start, end) only) into a :class:`Signal`;
+    ``limits`` caps what the file may ask for (raise them for files you trust)."""
+    return decode_file(data, start, end, limits=limits).signal
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:

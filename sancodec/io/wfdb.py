@@ -83,7 +83,10 @@ def read_wfdb(base: Path) -> Signal:
     spf = [int(s or 1) for s in (head.samps_per_frame or [1] * head.n_sig)]
     frame = max(spf)
     if any(frame % s for s in spf):
-        raise SanFormatError(f"{header}: samples per frame {spf} do not all divide the largest; not supported")
+        odd = sorted({s for s in spf if frame % s})
+        raise SanFormatError(f"{header}: samples per frame {odd} do not divide the largest ({frame}); sancodec holds "
+                             "every channel on the fastest channel's time axis, each sample repeated for its rows, "
+                             "which needs whole repeats, so this record cannot be represented")
     _check_signal_files(base, head, spf)
     try:
         rec = wfdb.rdrecord(str(base), physical=False, return_res=64, smooth_frames=frame == 1)
