@@ -88,21 +88,7 @@ def read_wfdb(base: Path) -> Signal:
                              "every channel on the fastest channel's time axis, each sample repeated for its rows, "
                              "which needs whole repeats, so this record cannot be represented")
     _check_signal_files(base, head, spf)
-    try:
-        rec = wfdb.rdrecord(str(base), physical=False, return_res=64, smooth_frames=frame == 1)
-    except Exception as exc:
-        raise SanFormatError(f"{base}: unreadable WFDB signal data ({type(exc).__name__}: {exc})") from None
-    if frame == 1:
-        data = rec.d_signal
-    else:
-        channels = rec.e_d_signal or []
-        if len({len(a) // s for a, s in zip(channels, spf)}) > 1:
-            raise SanFormatError(f"{base}: channels hold different numbers of frames")
-        data = np.stack([np.repeat(a, frame // s) for a, s in zip(channels, spf)], axis=1) if channels else None
-    if data is None or data.size == 0:
-        raise SanFormatError(f"{base}: record holds no samples")
-    if rec.sig_len and data.shape[0] < rec.sig_len * frame:
-        raise SanFormatError(f"{base}: signal file is truncated ({data.shape[0] // frame} of {rec.sig_len} frames)")
+    rec, data = _read_samples(base, spf)
     annotations = []
     for ext in ANNOTATION_EXTENSIONS:
         if base.with_name(f"{base.name}.{ext}").exists():
@@ -127,6 +113,29 @@ def read_wfdb(base: Path) -> Signal:
         record_name=str(rec.record_name),
         annotations=annotations,
     )
+
+
+def _read_samples(base: Path, spf: list[int]):  # -> (wfdb.Record, samples x channels int array)
+    """Digital samples, slow channels of a multi-frequency record held at the fastest rate."""
+    import wfdb
+
+    frame = max(spf)
+    try:
+        rec = wfdb.rdrecord(str(base), physical=False, return_res=64, smooth_frames=frame == 1)
+    except Exception as exc:
+        raise SanFormatError(f"{base}: unreadable WFDB signal data ({type(exc).__name__}: {exc})") from None
+    if frame == 1:
+        data = rec.d_signal
+    else:
+        channels = rec.e_d_signal or []
+        if len({len(a) // s for a, s in zip(channels, spf)}) > 1:
+            raise SanFormatError(f"{base}: channels hold different numbers of frames")
+        data = np.stack([np.repeat(a, frame // s) for a, s in zip(channels, spf)], axis=1) if channels else None
+    if data is None or data.size == 0:
+        raise SanFormatError(f"{base}: record holds no samples")
+    if rec.sig_len and data.shape[0] < rec.sig_len * frame:
+        raise SanFormatError(f"{base}: signal file is truncated ({data.shape[0] // frame} of {rec.sig_len} frames)")
+    return rec, data
 
 
 _BYTES_PER_SAMPLE = {"8": 1, "16": 2, "24": 3, "32": 4, "61": 2, "80": 1, "160": 2, "212": 1.5,
