@@ -74,8 +74,8 @@ def main() -> None:
         mean = scores.mean()
         part = x[:60000]
         sig = Signal(part[:, None], 1.0, ["x"], ["NU"])
-        back = sancodec.decode(sancodec.encode(sig, spec, "lossy"))
-        bps = 8 * len(sancodec.encode(sig, spec, "lossy")) / len(part)
+        back = sancodec.decode(sancodec.encode(sig, spec, "san"))
+        bps = 8 * len(sancodec.encode(sig, spec, "san")) / len(part)
         print(f"| {kind} | {label} | {float(mean.phi[0]):.3f} | {float(mean.cr_inv[0]):.3f} | "
               f"{float(mean.l_tilde[0]):.3f} | {bps:.3f} | {prdn(part, back.samples[:, 0]):.1f} |")
 

@@ -75,7 +75,7 @@ def san_curve(sig: Signal) -> tuple[list[tuple[float, float, str]], list[tuple[f
         y = sancodec.decode(data).samples[:, 0]
         return prdn(x, y), 11 * n / (8 * len(data)), label
 
-    lossy = [point(f"step {s}", mode="lossy", amplitude_step=s) for s in LOSSY_STEPS]
+    lossy = [point(f"step {s}", mode="san", amplitude_step=s) for s in LOSSY_STEPS]
     near = [point(f"E = {e}", mode="near-lossless", max_error=e) for e in MAX_ERRORS]
     return lossy, near
 

@@ -13,6 +13,7 @@ import numpy as np
 
 import sancodec
 from sancodec import Signal
+from sancodec.metrics import prdn
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.entropy import ByteWriter
 
@@ -45,12 +46,16 @@ def check_encode_decode(signal: Signal, model: Any = None, **options: Any) -> by
     back = sancodec.decode(data)
     assert back.samples.shape == signal.samples.shape
     assert back.header_dict() == signal.header_dict()
-    mode = options.get("mode", "lossy")
+    mode = options.get("mode", "lossless")
     if mode == "lossless":
         np.testing.assert_array_equal(back.samples, signal.samples)
     elif mode == "near-lossless":
         bound = options["max_error"] * (1 + 1e-9)
         assert np.abs(back.samples.astype(np.float64) - signal.samples.astype(np.float64)).max() <= bound
+    elif mode == "lossy" and "prdn" in options:
+        for ch, step in enumerate(signal.sample_steps()):
+            got = prdn(signal.samples[::step, ch], back.samples[::step, ch])
+            assert got <= options["prdn"], f"channel {ch}: PRDN {got} over the target {options['prdn']}"
     return data
 
 

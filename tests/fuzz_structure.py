@@ -57,12 +57,15 @@ def corpus() -> dict[str, bytes]:
     mitdb = sancodec.read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 2000)
     multi = sancodec.read_signal(here / "data" / "03700181_2000f").slice(0, 400)
     return {
-        "lossy": sancodec.encode(sig, spec, "lossy", frame_len=128),
+        "san": sancodec.encode(sig, spec, "san", frame_len=128),
+        "lossy-wavelet": sancodec.encode(sig, spec, "lossy", frame_len=128, prdn=3.0),
+        "float-wavelet": sancodec.encode(floats, spec, "lossy", frame_len=128, snr=30.0),
+        "multi-frequency-wavelet": sancodec.encode(multi, spec, "lossy", frame_len=128, bps=2.0),
         "near": sancodec.encode(sig, spec, "near-lossless", 1, frame_len=128),
         "lossless-san": sancodec.encode(sig, spec, "lossless", frame_len=128, predictor="san"),
         "lossless-lpc": sancodec.encode(lpc, spec, "lossless", frame_len=512),
         "lossless-table": sancodec.encode(table, spec, "lossless", frame_len=256),
-        "float-lossy": sancodec.encode(floats, spec, "lossy", frame_len=128),
+        "float-lossy": sancodec.encode(floats, spec, "san", frame_len=128),
         "float-near": sancodec.encode(floats, spec, "near-lossless", 0.05, frame_len=128),
         "annotated": sancodec.encode(mitdb, spec, "near-lossless", 2, frame_len=1024),
         "multi-frequency": sancodec.encode(multi, spec, "lossless", frame_len=128),

@@ -89,7 +89,7 @@ def test_report_json_and_plot(tmp_path, mitdb_100):
         assert key in rep["baselines"]
     assert rep["original_bytes"] == 1950000
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    res = run("report", mitdb_100, "--mode", "lossy")
+    res = run("report", mitdb_100, "--mode", "san")
     assert res.exit_code == 0 and "PRDN" in res.stdout and ".san (lossy)" in res.stdout
 
 
@@ -104,7 +104,7 @@ def test_train_export_sweep(tmp_path):
     assert res.exit_code == 0, res.output
     assert {p.name for p in (tmp_path / "onnx").iterdir()} == {"encoder.onnx", "decoder.onnx", "manifest.json"}
     san = tmp_path / "x.san"
-    assert run("encode", rec, "-o", san, "--model", model, "--mode", "lossy", "-q").exit_code == 0
+    assert run("encode", rec, "-o", san, "--model", model, "--mode", "san", "-q").exit_code == 0
     np.save(tmp_path / "long.npy", np.random.default_rng(0).normal(size=12000).cumsum())
     res = run("sweep", tmp_path / "long.npy", "-a", "peaks", "--m-min", "3", "--m-max", "6", "--epochs", "1",
               "--json", "-q", "--csv", tmp_path / "sweep.csv")

@@ -66,7 +66,7 @@ def test_lossy_decodes_with_the_phi_the_model_predicts(name, mitdb):
     sig = mitdb if name == "mitdb" else read_signal(DATA / name)
     n = min(sig.n_samples // frame, 8) * frame
     sig = sig.slice(0, n)
-    decoded = decode_file(sancodec.encode(sig, spec, "lossy", frame_len=frame))
+    decoded = decode_file(sancodec.encode(sig, spec, "san", frame_len=frame))
     model = SAN.from_spec(spec)
     for ch, step in enumerate(sig.sample_steps()):  # multi-frequency: each channel at its own rate
         x = sig.samples[::step, ch].astype(np.float64).reshape(-1, frame // step)
@@ -138,7 +138,7 @@ def test_hostile_value_tables_are_format_errors(table, ranks, problem):
 def test_encoding_is_deterministic():
     sig = read_signal(DATA / "test01_00s")
     assert sancodec.encode(sig, mode="lossless") == sancodec.encode(sig, mode="lossless")
-    assert sancodec.encode(sig, mode="lossy") == sancodec.encode(sig, mode="lossy")
+    assert sancodec.encode(sig, mode="san") == sancodec.encode(sig, mode="san")
 
 
 def test_float_signal_near_lossless_in_physical_units_and_lossless_refused():
@@ -153,12 +153,12 @@ def test_float_signal_near_lossless_in_physical_units_and_lossless_refused():
 def test_referenced_model_needs_the_model(mitdb):
     spec = SAN([9], "peaks", seed=4).to_spec()
     sig = mitdb.slice(0, 5000)
-    data = sancodec.encode(sig, spec, "lossy", embed_model=False)
+    data = sancodec.encode(sig, spec, "san", embed_model=False)
     assert read_info(data)["header"]["model"]["spec"] is None
     with pytest.raises(SanFormatError, match="not installed"):
         sancodec.decode(data)
     assert decode_file(data, model=spec).signal.n_samples == 5000
-    embedded = sancodec.encode(sig, None, "lossy")
+    embedded = sancodec.encode(sig, None, "san")
     assert len(data) < len(embedded) + 1000
 
 
@@ -228,7 +228,7 @@ def test_report_figures_against_hand_computed_values():
 
 def test_report_of_a_lossy_file_counts_activations_and_kernel_sizes(mitdb):
     sig = mitdb.slice(0, 36000)
-    lossy = make_report(sig, sancodec.encode(sig, mode="lossy"))
+    lossy = make_report(sig, sancodec.encode(sig, mode="san"))
     sizes = sancodec.san.bundled.default_model().kernel_sizes
     assert lossy.kernel_sizes_sum == sum(sizes) == 40 and lossy.activations > 0
     assert lossy.cr_inv_paper == pytest.approx((40 + 2 * lossy.activations) / sig.samples.size)
@@ -240,7 +240,7 @@ def test_lossy_float_sources_round_trip_on_their_own_scale():
     rng = np.random.default_rng(1)
     x = np.cumsum(rng.normal(size=(6000, 2)), axis=0) * np.array([1.0, 1000.0])
     sig = Signal(x, 250.0, ["a", "b"], ["mV", "uV"])
-    data = check_encode_decode(sig, mode="lossy")
+    data = check_encode_decode(sig, mode="san")
     back = sancodec.decode(data)
     assert back.samples.dtype.kind == "f"
     quantum = sancodec.codec.read_info(data)["header"]["quantum"]

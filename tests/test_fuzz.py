@@ -29,6 +29,7 @@ def _small_file(mode: str) -> bytes:
     x = (rng.normal(size=(150, 2)).cumsum(axis=0) * 20).astype(np.int64)
     sig = Signal(x, 100.0, ["a", "b"], ["mV", "mV"], adc_gain=[200.0, 200.0], baseline=[0, 0], fmt=["16", "16"])
     kwargs = {"max_error": 1} if mode == "near-lossless" else {}
+    kwargs.update({"prdn": 2.0} if mode == "lossy" else {})
     return sancodec.encode(sig, SPEC, mode, frame_len=64, embed_model=False, **kwargs)
 
 
@@ -53,9 +54,10 @@ def _table_file() -> bytes:
     return data
 
 
-FILES = {mode: _small_file(mode) for mode in ("lossy", "near-lossless", "lossless")}
+FILES = {mode: _small_file(mode) for mode in ("san", "near-lossless", "lossless")}
 FILES["lossless-lpc"] = _lpc_file()
 FILES["lossless-table"] = _table_file()
+FILES["lossy"] = _small_file("lossy")
 
 
 def _decode(data: bytes) -> None:

@@ -16,6 +16,7 @@ import pytest
 from common import check_backwards_compatibility
 
 import sancodec
+import sancodec.metrics
 from sancodec import SanSpec, load_model, read_signal, save_model
 from sancodec.codec.entropy import ByteReader
 from sancodec.train.model import SAN
@@ -26,14 +27,16 @@ REGENERATE = os.environ.get("SANCODEC_REGENERATE_GOLDEN") == "1"
 CASES = {
     "test01_00s_lossless.san": {"mode": "lossless"},
     "test01_00s_near2.san": {"mode": "near-lossless", "max_error": 2},
-    "test01_00s_lossy.san": {"mode": "lossy"},
+    "test01_00s_lossy.san": {"mode": "san"},
     # One 4000-sample frame: long enough that the encoder picks linear prediction (format 1.1).
     "test01_00s_lossless_lpc.san": {"mode": "lossless", "frame_len": 4096, "n": 4000},
     # EMG on a 50/3-unit grid: the value-table path (format 1.1), two frames.
     "emg_healthy_lossless_table.san": {"mode": "lossless", "frame_len": 4096, "n": 8000, "record": "emg_healthy"},
     # The model's normalisation decides what the SAN sees (san/normalization.py).
-    "test01_00s_lossy_none.san": {"mode": "lossy", "normalization": {"kind": "none"}},
-    "test01_00s_lossy_affine.san": {"mode": "lossy", "normalization": {"kind": "affine", "offset": 40, "scale": 25}},
+    "test01_00s_lossy_none.san": {"mode": "san", "normalization": {"kind": "none"}},
+    "test01_00s_lossy_affine.san": {"mode": "san", "normalization": {"kind": "affine", "offset": 40, "scale": 25}},
+    # Lossy at a quality target (format 1.2): wavelet frames, every channel at PRDN <= 3 %.
+    "test01_00s_lossy_prdn3.san": {"mode": "lossy", "prdn": 3.0},
 }
 OLD_VERSIONS = ["v1.0"]
 
@@ -61,6 +64,9 @@ def _check_decoded(name: str, data: bytes) -> sancodec.codec.DecodedFile:
     src = _source(name)
     if CASES[name]["mode"] == "lossless":
         np.testing.assert_array_equal(decoded.signal.samples, src.samples)
+    elif CASES[name]["mode"] == "lossy":
+        for ch in range(src.n_channels):
+            assert sancodec.metrics.prdn(src.samples[:, ch], decoded.signal.samples[:, ch]) <= CASES[name]["prdn"]
     elif CASES[name]["mode"] == "near-lossless":
         assert np.abs(decoded.signal.samples - src.samples).max() <= 2
     assert decoded.signal.header_dict() == src.header_dict()
@@ -78,7 +84,8 @@ def test_golden_file(name):
     assert hashlib.sha256(golden).hexdigest() == (GOLDEN / (name + ".sha256")).read_text().strip()
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     decoded = _check_decoded(name, golden)
-    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, sancodec.codec.container.MINOR])
+    # Files are written with the lowest minor version that holds them: 1.2 only for wavelet frames.
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 2 if name.endswith("_prdn3.san") else 1])
     assert (decoded.lpc_channel_frames > 0) == name.endswith("_lpc.san")
     assert ("table" in decoded.codings) == name.endswith("_table.san")
 

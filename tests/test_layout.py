@@ -64,7 +64,7 @@ import json, numpy as np, sancodec
 from sancodec.san.runtime import engine_for
 sig = sancodec.read_signal({str(mitdb_100)!r}).slice(0, 20000)
 spec = sancodec.load_model({str(tmp_path / 'custom.json')!r})
-lossy = sancodec.encode(sig, {str(tmp_path / 'custom.json')!r}, mode="lossy", frame_len=4096)
+lossy = sancodec.encode(sig, {str(tmp_path / 'custom.json')!r}, mode="san", frame_len=4096)
 exact = sancodec.encode(sig, spec, mode="lossless", predictor="san", frame_len=4096)
 back = sancodec.decode(exact)
 open({str(tmp_path / 'lossy.san')!r}, "wb").write(lossy)

@@ -176,7 +176,7 @@ def test_san_round_trip_without_torch_matches_the_torch_path(tmp_path, mitdb_100
         f"""
         import sancodec, sancodec.san.runtime
         sig = sancodec.read_signal({str(mitdb_100)!r}).slice(0, 70000)
-        data = sancodec.encode(sig, mode="lossy")
+        data = sancodec.encode(sig, mode="san")
         back = sancodec.decode(data)
         lossless = sancodec.decode(sancodec.encode(sig, mode="lossless"))
         assert (lossless.samples == sig.samples).all()
@@ -199,7 +199,7 @@ def test_san_round_trip_without_torch_matches_the_torch_path(tmp_path, mitdb_100
     original = codec.san_activations
     codec.san_activations = torch_activations
     try:
-        torch_bytes = sancodec.encode(sig, mode="lossy")
+        torch_bytes = sancodec.encode(sig, mode="san")
     finally:
         codec.san_activations = original
     assert (tmp_path / "out.san").read_bytes() == torch_bytes

@@ -53,14 +53,21 @@ from sancodec.codec.frames import (
 )
 from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.codec.lossy import LossyTarget, encode_channel
 from sancodec.codec.schema import check_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
+from sancodec.metrics import prdn as prdn_percent
 from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Annotations, Signal
 
-__all__ = ["MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file", "read_info"]
+__all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file",
+           "read_info"]
+
+#: What ``encode`` offers: ``lossy`` at a quality target (prdn, snr or bps), ``san`` (the paper's
+#: SAN-only representation, for φ and the reproduction; stored as a lossy file), near-lossless, lossless.
+ENCODE_MODES = ("lossy", "san", "near-lossless", "lossless")
 
 DEFAULT_FRAME = 1 << 15
 DEFAULT_STEP = 0.02
@@ -120,10 +127,10 @@ def _digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.nd
 
 def _check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
                    frame_len: int) -> None:
-    if predictor not in ("auto", "san", "raw") or (mode == "lossy" and predictor == "raw"):
-        raise SanConfigError(f"predictor must be auto, san or raw (not raw for lossy), got {predictor!r}")
-    if mode not in MODES:
-        raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if predictor not in ("auto", "san", "raw") or (mode == "san" and predictor == "raw"):
+        raise SanConfigError(f"predictor must be auto, san or raw (not raw for san), got {predictor!r}")
+    if mode not in ENCODE_MODES:
+        raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
     if mode == "near-lossless":
         if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
             raise SanConfigError(f"near-lossless needs --max-error >= 0, got {max_error!r}")
@@ -156,9 +163,12 @@ def encode_to_file(
     out: BinaryIO,
     signal: Signal,
     model: SanSpec | str | os.PathLike[str] | None = None,
-    mode: str = "lossy",
+    mode: str = "lossless",
     max_error: float | None = None,
     *,
+    prdn: float | None = None,
+    snr: float | None = None,
+    bps: float | None = None,
     frame_len: int = DEFAULT_FRAME,
     amplitude_step: float = DEFAULT_STEP,
     embed_model: bool = True,
@@ -167,25 +177,40 @@ def encode_to_file(
 ) -> int:
     """Encode ``signal`` into the file object ``out``; returns bytes written.
 
-    ``predictor`` (near-lossless and lossless): ``auto`` keeps the cheaper of the SAN
-    and raw paths per frame and channel; ``san`` or ``raw`` force one (for measurement).
-    ``verify`` decodes the result before writing it and refuses a file that would not keep
-    its promise (exact samples, or every sample within ``max_error``).
+    ``mode``: ``lossless``, ``near-lossless`` (``max_error``), ``lossy`` at a target (exactly
+    one of ``prdn`` in percent, ``snr`` in dB, ``bps`` bits per sample; every channel meets it)
+    or ``san`` (the paper's SAN-only representation). ``predictor`` (near-lossless and
+    lossless): ``auto`` keeps the cheaper of the SAN and raw paths per frame and channel;
+    ``san`` or ``raw`` force one (for measurement). ``verify`` decodes the result before
+    writing it and refuses a file that would not keep its promise.
     """
     _check_options(mode, max_error, predictor, amplitude_step, frame_len)
+    target = LossyTarget(prdn, snr, bps) if mode == "lossy" else None
+    if mode != "lossy" and (prdn, snr, bps) != (None, None, None):
+        raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
     spec = _resolve_model(model)
     signal.check_frames("encode")
     # Multi-frequency: frames hold whole WFDB frames, and each channel is coded at its own rate.
     m = signal.frame_size
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     steps = signal.sample_steps()
-    digital, quantum, emax = _digitize(signal, mode, max_error)
-    plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
+    file_mode = "lossy" if mode == "san" else mode
+    digital, quantum, emax = _digitize(signal, file_mode, max_error)
+    plan = FramePlan(file_mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
     n, c = digital.shape
     starts = list(range(0, n, frame_len))
     chunks: list[list[bytes]] = [[] for _ in starts]
+    achieved = []
     for ch in range(c):
         frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
+        if target is not None:
+            raw = signal.samples[:: steps[ch], ch].astype(np.float64)
+            ref = raw / quantum[ch] if quantum is not None else raw
+            parts, got = encode_channel(frames, ref, target)
+            achieved.append(round(got, 6) if np.isfinite(got) else None)
+            for i, part in enumerate(parts):
+                chunks[i].append(part)
+            continue
         inputs: list[SanInput | None] = [None] * len(frames)
         if predictor != "raw":
             inputs = list(_channel_inputs(spec, frames))
@@ -202,14 +227,17 @@ def encode_to_file(
     header = to_header(signal, plan, frame_len=frame_len, n=n, max_error=emax if quantum is None else max_error,
                        quantum=quantum, crcs=sample_checksums(digital) if mode == "lossless" else None,
                        uses_model=uses_model, embed_model=embed_model)
+    if target is not None:
+        header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
     buf = io.BytesIO()
-    write_container(buf, header, payloads)
+    write_container(buf, header, payloads, minor=2 if target is not None else 1)
     if verify:
-        _verify(buf.getvalue(), signal, mode, max_error, spec)
+        _verify(buf.getvalue(), signal, mode, max_error, spec, target)
     return out.write(buf.getvalue())
 
 
-def _verify(data: bytes, signal: Signal, mode: str, max_error: float | None, spec: SanSpec) -> None:
+def _verify(data: bytes, signal: Signal, mode: str, max_error: float | None, spec: SanSpec,
+            target: LossyTarget | None = None) -> None:
     """Decode what was just encoded: a file the decoder refuses, or samples off their promise, is
     never reported as written (a WFDB format range, a value the format cannot hold...)."""
     try:
@@ -223,16 +251,23 @@ def _verify(data: bytes, signal: Signal, mode: str, max_error: float | None, spe
         worst = float(np.abs(back.astype(np.float64) - signal.samples.astype(np.float64)).max(initial=0))
         if worst > float(max_error or 0) * (1 + 1e-9) + 1e-12:
             raise SanConfigError(f"the near-lossless file would be off by {worst:g} > {max_error}; nothing was written")
+    bound = None if target is None else target.max_prdn
+    if bound is not None:
+        for ch, step in enumerate(signal.sample_steps()):
+            got = prdn_percent(signal.samples[::step, ch].astype(np.float64), back[::step, ch].astype(np.float64))
+            if not got <= bound * (1 + 1e-9):
+                raise SanConfigError(f"channel {ch} would decode at PRDN {got:.4f} % > {bound} %; nothing was written")
 
 
 def encode(
     signal: Signal,
     model: SanSpec | str | os.PathLike[str] | None = None,
-    mode: str = "lossy",
+    mode: str = "lossless",
     max_error: float | None = None,
     **options: Any,
 ) -> bytes:
-    """Encode ``signal`` to ``.san`` bytes. ``model=None`` uses the bundled default model."""
+    """Encode ``signal`` to ``.san`` bytes (options as :func:`encode_to_file`); ``model=None`` uses
+    the bundled default model. Example: ``encode(sig, mode="lossy", prdn=2)``."""
     buf = io.BytesIO()
     encode_to_file(buf, signal, model, mode, max_error, **options)
     return buf.getvalue()

@@ -35,7 +35,7 @@ __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 MAGIC = b"\x89SAN"
 END_MAGIC = b"SANE"
 MAJOR = 1
-MINOR = 1
+MINOR = 2  # the newest minor version this reader knows; files are written with the lowest that holds them
 PREAMBLE = struct.Struct("<4sBBHII")
 FRAME_HEAD = struct.Struct("<III")
 INDEX_ENTRY = struct.Struct("<QI")
@@ -64,13 +64,14 @@ def _unpack_header(data: bytes) -> bytes:
     return out
 
 
-def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[bytes]) -> int:
-    """Write a complete container to ``out`` (streaming frames); returns the bytes written."""
+def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[bytes], minor: int = 1) -> int:
+    """Write a complete container to ``out`` (streaming frames); returns the bytes written. ``minor``:
+    the lowest format minor version that holds what the file uses (1.2: wavelet frames)."""
     head = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(head) > MAX_HEADER_BYTES:
         raise SanFormatError(f"header is {len(head)} bytes, over the {MAX_HEADER_BYTES} cap")
     head = bz2.compress(head, 9)
-    fields = PREAMBLE.pack(MAGIC, MAJOR, MINOR, FLAG_PACKED_HEADER, len(head), 0)[:-4]
+    fields = PREAMBLE.pack(MAGIC, MAJOR, minor, FLAG_PACKED_HEADER, len(head), 0)[:-4]
     written = out.write(fields + struct.pack("<I", _crc(fields + head)))
     written += out.write(head)
     index = bytearray()

@@ -116,3 +116,12 @@ def check_header(header: dict[str, Any], limits: DecodeLimits = DEFAULT_LIMITS) 
                 or not _SHA.fullmatch(model["sha256"]) or not isinstance(model.get("spec"), (dict, type(None))):
             raise _fail("model", model, "is not {'sha256': 64 hex digits, 'spec': a model or null}")
     _check_signal(header.get("signal"), c)
+    lossy = header.get("lossy")
+    if lossy is not None:
+        if mode != "lossy" or not isinstance(lossy, dict) or not isinstance(lossy.get("target"), dict) \
+                or not set(lossy["target"]) <= {"prdn", "snr", "bps"} or len(lossy["target"]) != 1:
+            raise _fail("lossy", lossy, "is not {'target': {one of prdn, snr, bps}, 'prdn': per-channel list}")
+        for key, value in lossy["target"].items():
+            check_number(f"lossy.target.{key}", value, -1e6, 1e6)
+        check_list("lossy.prdn", lossy.get("prdn"), c,
+                   lambda f, v: None if v is None else check_number(f, v, 0.0, 1e12))
