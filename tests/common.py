@@ -13,9 +13,9 @@ import numpy as np
 
 import sancodec
 from sancodec import Signal
-from sancodec.metrics import prdn
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.entropy import ByteWriter
+from sancodec.metrics import prdn
 
 
 def rewrap(data: bytes, header: dict[str, Any] | None = None, frames: Sequence[bytes] | None = None) -> bytes:
