@@ -105,12 +105,9 @@ def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path] = (
 
 def input_files(path: Path) -> list[Path]:
     """The files a recording argument stands for: all of a WFDB record's files, or the file itself."""
-    from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.io.wfdb import record_files
 
-    base = find_wfdb_base(path)
-    if base is None:
-        return [path]
-    return [path, *sorted(base.parent.glob(base.name + ".*"))]
+    return [path, *record_files(path)]
 
 
 @app.command()

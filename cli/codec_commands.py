@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, input_files
+from sancodec.codec.container import SanReader
 from sancodec.errors import SanConfigError, SanFormatError
 
 console = Console()
-MODES = "lossy | near-lossless | lossless"
+MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps) | san (the paper's SAN-only code)"
 
 
 def _default_san_path(source: Path) -> Path:
@@ -45,6 +46,9 @@ def encode(
     model: Path | None = typer.Option(None, "--model", help="Model JSON (default: the bundled ECG model)."),
     mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
     max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units (ADC units)."),
+    prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent, met by every channel."),
+    snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB, met by every channel."),
+    bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
     frame_len: int = typer.Option(1 << 15, help="Samples per frame (random-access granularity)."),
@@ -67,9 +71,9 @@ def encode(
     started = time.perf_counter()
     if not quiet and signal.n_samples > 4 * frame_len:
         with console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
-            data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len)
+            data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps)
     else:
-        data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len)
+        data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps)
     seconds = time.perf_counter() - started
     write_bytes_atomic(out, data, fsync=fsync)
     values = signal.n_values  # real samples: a slow channel of a multi-frequency record counts once per sample
@@ -79,11 +83,17 @@ def encode(
         "bits_per_sample": round(8 * len(data) / values, 4),
         "cr_vs_16bit": round(values * 2 / len(data), 3), "seconds": round(seconds, 3),
     }
+    if mode == "lossy":
+        lossy = SanReader(data).header["lossy"]
+        summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"]}
     if json_out:
         typer.echo(json.dumps(summary))
     elif not quiet:
         console.print(f"[bold]{out}[/]: {len(data)} bytes, {summary['bits_per_sample']} bits/sample, "
                       f"{summary['cr_vs_16bit']}x smaller than 16-bit samples ({mode}, {seconds:.2f} s)")
+        if mode == "lossy":
+            console.print(f"target {_target_text(summary['target'])}; PRDN achieved per channel: "
+                          + ", ".join("-" if p is None else f"{p:.3f} %" for p in summary["prdn_per_channel"]))
 
 
 @app.command()
@@ -125,6 +135,15 @@ def decode(
     if not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {decoded.signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
+        if decoded.header.get("lossy"):
+            console.print("lossy file, target " + _target_text(decoded.header["lossy"]["target"])
+                          + "; PRDN per channel (whole record): "
+                          + ", ".join("-" if p is None else f"{p:.3f} %" for p in decoded.header["lossy"]["prdn"]))
+
+
+def _target_text(target: dict) -> str:
+    units = {"prdn": " %", "snr": " dB", "bps": " bits/sample"}
+    return ", ".join(f"{k.upper()} {v:g}{units[k]}" for k, v in target.items())
 
 
 def _read_san(path: Path) -> bytes:
@@ -171,7 +190,10 @@ def info(
     table.add_column("field")
     table.add_column("value")
     rows = [
-        ("mode", head["mode"] + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")),
+        ("mode", head["mode"] + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")
+         + (f" (target {_target_text(head['lossy']['target'])}, PRDN achieved "
+            + ", ".join("-" if p is None else f"{p:.3f} %" for p in head["lossy"]["prdn"]) + ")"
+            if head.get("lossy") else "")),
         ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
         ("frames", f"{details['frames']} of {head['frame_len']} samples"),
         ("bits per sample", f"{8 * details['bytes'] / _real_samples(head):.3f}"),
@@ -196,6 +218,7 @@ def report(
     san: Path | None = typer.Argument(None, help="Its .san file (default: encode now, in memory)."),
     mode: str = typer.Option("lossless", help=f"Mode when encoding now: {MODES}."),
     max_error: float | None = typer.Option(None, help="near-lossless bound when encoding now."),
+    prdn: float | None = typer.Option(None, "--prdn", help="lossy target (PRDN %) when encoding now."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing --plot file."),
@@ -210,7 +233,7 @@ def report(
     if plot is not None:
         check_output(plot, force, input_files(input) + ([san] if san else []))
     signal = read_signal(input)
-    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error)
+    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error, prdn=prdn)
     base = find_wfdb_base(input)
     if base is not None:
         files = base.parent.glob(base.name + ".*")

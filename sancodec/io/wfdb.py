@@ -21,7 +21,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_record_name", "clip_to_format",
-           "find_wfdb_base", "output_files", "read_wfdb", "write_wfdb"]
+           "find_wfdb_base", "output_files", "read_wfdb", "record_files", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
@@ -62,6 +62,23 @@ def find_wfdb_base(path: Path) -> Path | None:
         if path.with_name(path.name + ".hea").exists() or not path.exists():
             return path
     return None
+
+
+def record_files(path: Path) -> list[Path]:
+    """The files of the WFDB record ``path`` names: its header, the signal files the header lists
+    and its annotation files (what a command must never write over); empty for other paths."""
+    import wfdb
+
+    base = find_wfdb_base(path)
+    if base is None or not base.with_name(base.name + ".hea").exists():
+        return []
+    files = [base.with_name(base.name + ".hea")]
+    try:
+        files += [base.parent / f for f in dict.fromkeys(wfdb.rdheader(str(base)).file_name or [])]
+    except Exception:  # noqa: BLE001 - an unreadable header still protects the .hea itself
+        pass
+    files += [base.with_name(f"{base.name}.{ext}") for ext in ANNOTATION_EXTENSIONS]
+    return [f for f in files if f.exists()]
 
 
 def read_wfdb(base: Path) -> Signal:

@@ -1,0 +1,172 @@
+"""Lossy at a quality target: every channel meets it, on any signal; the decoder is exact and
+refuses hostile wavelet frames."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from common import check_encode_decode, frame_of, rewrap
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec import SanConfigError, SanFormatError, Signal, read_signal
+from sancodec.cli import app
+from sancodec.codec import decode_file, read_info
+from sancodec.codec.container import SanReader
+from sancodec.codec.entropy import ByteWriter, encode_arrays
+from sancodec.codec.wavelet import band_lengths, forward, inverse, levels_for
+from sancodec.metrics import prdn, snr_db
+
+DATA = Path(__file__).parent / "data"
+
+
+@st.composite
+def signals(draw):
+    n = draw(st.integers(16, 3000))
+    c = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    kind = draw(st.sampled_from(["walk", "spikes", "sine", "noise", "steps"]))
+    t = np.arange(n)[:, None]
+    x = {"walk": lambda: rng.normal(size=(n, c)).cumsum(axis=0) * 5,
+         "spikes": lambda: (rng.random((n, c)) > 0.98) * 500.0 + rng.normal(size=(n, c)),
+         "sine": lambda: 300 * np.sin(2 * np.pi * t / rng.integers(5, 200)) + rng.normal(size=(n, c)) * 3,
+         "noise": lambda: rng.normal(size=(n, c)) * 40,
+         "steps": lambda: np.repeat(rng.integers(-100, 100, size=(n // 16 + 1, c)), 16, axis=0)[:n] * 1.0}[kind]()
+    x = np.rint(x + draw(st.integers(-2000, 2000))).astype(np.int64)
+    return Signal(x, 250.0, [f"c{i}" for i in range(c)], ["mV"] * c, adc_gain=[100.0] * c, baseline=[0] * c,
+                  fmt=["32"] * c)
+
+
+@settings(max_examples=60, deadline=None)
+@given(signals(), st.sampled_from([0.5, 1.0, 2.0, 5.0, 9.0, 20.0]), st.sampled_from([64, 1024, 32768]))
+def test_every_channel_meets_the_prdn_target(sig, target, frame_len):
+    data = check_encode_decode(sig, mode="lossy", prdn=target, frame_len=frame_len)
+    back = sancodec.decode(data)
+    recorded = read_info(data)["header"]["lossy"]["prdn"]
+    for ch in range(sig.n_channels):
+        got = prdn(sig.samples[:, ch], back.samples[:, ch])
+        assert got <= target
+        assert recorded[ch] is None or recorded[ch] == pytest.approx(got, abs=1e-5)
+
+
+def test_rate_control_lands_close_to_the_target_not_far_below(mitdb_100):
+    sig = read_signal(mitdb_100).slice(0, 65536)
+    for target in (1.0, 2.0, 5.0, 9.0):
+        back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=target))
+        for ch in range(2):
+            assert 0.9 * target <= prdn(sig.samples[:, ch], back.samples[:, ch]) <= target
+
+
+def test_a_coarser_target_gives_a_smaller_file(mitdb_100):
+    sig = read_signal(mitdb_100).slice(0, 65536)
+    sizes = [len(sancodec.encode(sig, mode="lossy", prdn=p)) for p in (1, 2, 5, 9)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 2 * sizes[-1]
+
+
+def test_snr_and_bits_per_sample_targets(mitdb_100):
+    sig = read_signal(mitdb_100).slice(0, 65536)
+    back = sancodec.decode(sancodec.encode(sig, mode="lossy", snr=30.0))
+    for ch in range(2):
+        assert snr_db(sig.samples[:, ch], back.samples[:, ch]) >= 30.0
+    data = sancodec.encode(sig, mode="lossy", bps=1.5)
+    assert 8 * len(data) / sig.samples.size <= 1.5 * 1.05  # the budget is per channel, before the header
+    assert read_info(data)["header"]["lossy"]["target"] == {"bps": 1.5}
+
+
+def test_float_sources_meet_the_target_on_their_own_values():
+    x = np.cumsum(np.random.default_rng(2).normal(size=(4000, 2)), axis=0) * [1.0, 1e-3]
+    sig = Signal(x, 100.0, ["a", "b"], ["mV", "V"])
+    back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=2.0))
+    for ch in range(2):
+        assert prdn(x[:, ch], back.samples[:, ch]) <= 2.0
+
+
+def test_multi_frequency_channels_meet_the_target_at_their_own_rate():
+    sig = read_signal(DATA / "03700181_2000f")
+    check_encode_decode(sig, mode="lossy", prdn=3.0)
+
+
+@pytest.mark.parametrize("options", [{}, {"prdn": 1, "snr": 20}, {"prdn": -1}, {"prdn": float("nan")}])
+def test_lossy_needs_exactly_one_valid_target(options):
+    sig = read_signal(DATA / "test01_00s")
+    with pytest.raises(SanConfigError, match="target"):
+        sancodec.encode(sig, mode="lossy", **options)
+    with pytest.raises(SanConfigError, match="targets of lossy mode"):
+        sancodec.encode(sig, mode="lossless", prdn=2)
+
+
+def test_cli_encode_shows_the_target_and_what_was_achieved(tmp_path):
+    for f in DATA.glob("test01_00s.*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", "--prdn", "2",
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["target"] == {"prdn": 2.0} and len(summary["prdn_per_channel"]) == 4
+    assert all(p <= 2.0 for p in summary["prdn_per_channel"])
+    res = CliRunner().invoke(app, ["info", str(tmp_path / "test01_00s.san")])
+    assert "target PRDN 2 %" in res.stdout
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", "-f"])
+    assert res.exit_code == 2 and "--prdn" in res.stderr
+
+
+def test_the_wavelet_is_invertible_for_every_length():
+    for n in (2, 3, 5, 16, 17, 63, 1000, 4097):
+        x = np.random.default_rng(n).normal(size=n) * 100
+        levels = levels_for(n, 7)
+        bands = forward(x, levels)
+        assert [len(b) for b in bands] == band_lengths(n, levels)
+        np.testing.assert_allclose(inverse(bands), x, atol=1e-9)
+
+
+# ------------------------------------------------------------------ hostile wavelet frames
+def _wavelet_file() -> bytes:
+    sig = read_signal(DATA / "test01_00s").slice(0, 256).select_channels([0])
+    return sancodec.encode(sig, mode="lossy", prdn=5.0, frame_len=256)
+
+
+def _frame(delta: float = 1.0, levels: int = 7, rho: int = 8, values: float = 1.0, n: int = 256,
+           offset: int = 0) -> bytes:
+    w = ByteWriter()
+    w.varint(3)
+    w.svarint(offset)
+    w.raw(np.float32(delta).tobytes())
+    w.varint(levels)
+    w.varint(rho)
+    lengths = band_lengths(n, levels_for(n, levels))
+    streams = [np.full(m, values, dtype=np.int64) for m in lengths]
+    w.raw(encode_arrays(streams, [True] * len(streams)))
+    return frame_of([w.getvalue()])
+
+
+def test_a_well_formed_hand_made_wavelet_frame_decodes():
+    base = _wavelet_file()
+    assert decode_file(rewrap(base, frames=[_frame()])).signal.samples.shape == (256, 1)
+
+
+@pytest.mark.parametrize(("frame", "match"), [
+    (_frame(delta=0.0), "step"), (_frame(delta=float("inf")), "step"), (_frame(delta=-1.0), "step"),
+    (_frame(levels=12), "levels"), (_frame(levels=40), "limit"), (_frame(rho=17), "limit"),
+    (_frame(values=2.0**50, delta=1e6), "2\\*\\*53"), (_frame(offset=1 << 60), "limit"),
+])
+def test_hostile_wavelet_frames_are_refused(frame, match):
+    with pytest.raises(SanFormatError, match=match):
+        decode_file(rewrap(_wavelet_file(), frames=[frame]))
+
+
+def test_a_wavelet_frame_in_a_lossless_file_is_refused():
+    lossless = sancodec.encode(read_signal(DATA / "test01_00s").slice(0, 256).select_channels([0]),
+                               mode="lossless", frame_len=256)
+    with pytest.raises(SanFormatError, match="lossy"):
+        decode_file(rewrap(lossless, frames=[_frame()]))
+
+
+def test_the_header_records_what_the_file_promises():
+    head = SanReader(_wavelet_file()).header
+    assert head["mode"] == "lossy" and head["lossy"]["target"] == {"prdn": 5.0}
