@@ -170,3 +170,14 @@ def test_a_wavelet_frame_in_a_lossless_file_is_refused():
 def test_the_header_records_what_the_file_promises():
     head = SanReader(_wavelet_file()).header
     assert head["mode"] == "lossy" and head["lossy"]["target"] == {"prdn": 5.0}
+
+
+@pytest.mark.parametrize("name", sorted({p.stem for p in DATA.glob("*.hea")} - {"flac_3_constant"}) + ["mitdb"])
+def test_near_lossless_is_never_larger_than_lossless(name, mitdb_100):
+    """Per frame and channel the encoder falls back to exact coding where it is smaller (issue 13)."""
+    sig = read_signal(mitdb_100).slice(0, 100_000) if name == "mitdb" else read_signal(DATA / name)
+    lossless = len(sancodec.encode(sig, mode="lossless"))
+    for e in (1, 3):
+        near = sancodec.encode(sig, mode="near-lossless", max_error=e)
+        assert len(near) <= lossless, f"E = {e}: {len(near)} > {lossless}"
+        assert np.abs(sancodec.decode(near).samples - sig.samples).max() <= e

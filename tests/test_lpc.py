@@ -116,9 +116,16 @@ def test_lossless_codec_uses_lpc_bit_exactly_and_range_decodes():
     np.testing.assert_array_equal(part.signal.samples, sig.samples[16000:33000])
 
 
-def test_near_lossless_never_uses_lpc():
-    data = sancodec.encode(_resonant_signal(20000), mode="near-lossless", max_error=1)
-    assert decode_file(data).lpc_channel_frames == 0
+def test_near_lossless_uses_lpc_only_in_exact_frames_and_is_never_larger_than_lossless():
+    """LPC's open-loop residual cannot bound a quantised error, so a near-lossless file uses it only
+    in frames coded exactly (format 1.2), where that is cheaper than quantising."""
+    sig = _resonant_signal(20000)
+    near = sancodec.encode(sig, mode="near-lossless", max_error=1)
+    decoded = decode_file(near)
+    assert len(near) <= len(sancodec.encode(sig, mode="lossless"))
+    if decoded.lpc_channel_frames:
+        assert near[5] == 2
+    assert np.abs(decoded.signal.samples - sig.samples).max() <= 1
 
 
 def test_a_tampered_filter_with_valid_crcs_fails_the_sample_checksum():

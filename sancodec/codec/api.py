@@ -201,6 +201,7 @@ def encode_to_file(
     starts = list(range(0, n, frame_len))
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved = []
+    newer = target is not None  # format 1.2: wavelet frames, or exact frames in a near-lossless file
     for ch in range(c):
         frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
         if target is not None:
@@ -215,7 +216,9 @@ def encode_to_file(
         if predictor != "raw":
             inputs = list(_channel_inputs(spec, frames))
         for i, f in enumerate(frames):
-            chunks[i].append(encode_channel_frame(f, inputs[i], plan))
+            chosen = encode_channel_frame(f, inputs[i], plan)
+            newer |= chosen.newer
+            chunks[i].append(chosen.payload())
     uses_model = any(part[0] == SanCoding.id for parts in chunks for part in parts)
     payloads = []
     for parts in chunks:
@@ -230,7 +233,7 @@ def encode_to_file(
     if target is not None:
         header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
     buf = io.BytesIO()
-    write_container(buf, header, payloads, minor=2 if target is not None else 1)
+    write_container(buf, header, payloads, minor=2 if newer else 1)
     if verify:
         _verify(buf.getvalue(), signal, mode, max_error, spec, target)
     return out.write(buf.getvalue())

@@ -100,7 +100,8 @@ class Candidate:
     cost: float
     head: bytes
     residual: Residual | None
-
+    newer: bool = False  # an exact coding in a near-lossless file: format 1.2
+    exact: bool = False  # decodes to the samples themselves
     def payload(self) -> bytes:
         return self.head + (write_residual(self.residual) if self.residual is not None else b"")
 
@@ -168,7 +169,7 @@ def get_coding(coding_id: int) -> FrameCoding:
 def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.ndarray | None,
             plan: FramePlan, name: str) -> ChannelFrame:
     """Read the residual block that ends every non-lossy channel-frame."""
-    e, order, flt = read_residual(r, len(base), plan.max_error == 0)
+    e, order, flt = read_residual(r, len(base), plan.mode != "lossy")
     if flt is not None:
         return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name)
     return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name)
@@ -259,17 +260,23 @@ class RawCoding(FrameCoding):
         if plan.mode == "lossy":
             return []
         x0 = int(x[0])
-        grid = plan.qstep
-        if plan.max_error == 0:
-            g = int(np.gcd.reduce(np.abs(x - x0))) if len(x) > 1 else 0
-            grid = g if g > 1 else 1
-        u = (x - x0) // grid if plan.max_error == 0 else near_lossless(x - x0, plan.qstep)
-        res = best_residual(u, allow_lpc=plan.max_error == 0)
+        found = []
+        if plan.max_error:  # quantised by 2E + 1; no LPC (its open-loop residual would not bound the error)
+            found.append(self._candidate(x0, plan.qstep, best_residual(near_lossless(x - x0, plan.qstep), False)))
+        # Exact, on the samples' own grid: lossless frames, and near-lossless ones where it is cheaper
+        # (a grid coarser than 2E + 1, a signal LPC predicts well): never larger than lossless.
+        g = int(np.gcd.reduce(np.abs(x - x0))) if len(x) > 1 else 0
+        grid = g if g > 1 else 1
+        exact = self._candidate(x0, grid, best_residual((x - x0) // grid, allow_lpc=True))
+        return found + [Candidate(exact.cost, exact.head, exact.residual,
+                                  newer=bool(plan.max_error) and exact.residual.lpc is not None, exact=True)]
+
+    def _candidate(self, x0: int, grid: int, res: Residual) -> Candidate:
         head = ByteWriter()
         head.varint(self.id)
         head.svarint(x0)
         head.varint(grid)
-        return [Candidate(res.cost, head.getvalue(), res)]
+        return Candidate(res.cost, head.getvalue(), res)
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
         if plan.mode == "lossy":
@@ -292,7 +299,7 @@ class ValueTableCoding(FrameCoding):
     id, name = 2, "table"
 
     def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
-        if plan.mode == "lossy" or plan.max_error:
+        if plan.mode == "lossy":
             return []
         table, ranks = np.unique(x, return_inverse=True)
         g = int(np.gcd.reduce(np.abs(x - x[0]))) if len(x) > 1 else 0
@@ -306,11 +313,11 @@ class ValueTableCoding(FrameCoding):
         head.varint(len(table))
         head.varint(len(side))
         head.raw(side)
-        return [Candidate(res.cost + 8 * len(side), head.getvalue(), res)]
+        return [Candidate(res.cost + 8 * len(side), head.getvalue(), res, newer=bool(plan.max_error), exact=True)]
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.max_error or plan.mode == "lossy":
-            raise SanFormatError("frame: a value-table frame needs an exact (lossless) file")
+        if plan.mode == "lossy":
+            raise SanFormatError("frame: a value-table frame needs a lossless or near-lossless file")
         size = r.varint(length)
         if size < 1:
             raise SanFormatError("frame: empty value table")
@@ -326,15 +333,21 @@ class ValueTableCoding(FrameCoding):
 _ENCODE_ORDER = (SanCoding.id, RawCoding.id, ValueTableCoding.id)
 
 
-def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -> bytes:
+def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -> Candidate:
     """The cheapest registered coding of one channel-frame (``predictor="san"`` forces the SAN path)."""
     if plan.predictor == "san":
         forced = _REGISTRY[SanCoding.id].candidates(x, san, plan)
         if forced:
-            return forced[0].payload()
+            return forced[0]
     order = list(_ENCODE_ORDER) + [i for i in _REGISTRY if i not in _ENCODE_ORDER]
     found = [c for i in order for c in _REGISTRY[i].candidates(x, san, plan)]
-    return min(found, key=lambda c: c.cost).payload()
+    best = min(found, key=lambda c: c.cost)
+    exact = [c for c in found if c.exact]
+    if plan.max_error and exact and not best.exact:  # near-lossless: never more bytes than exact coding
+        fallback = min(exact, key=lambda c: c.cost)
+        if len(fallback.payload()) < len(best.payload()):
+            return fallback
+    return best
 
 
 def decode_channel_frame(data: bytes, length: int, plan: FramePlan) -> ChannelFrame:
