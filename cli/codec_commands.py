@@ -51,7 +51,8 @@ def encode(
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
-    frame_len: int = typer.Option(1 << 15, help="Samples per frame (random-access granularity)."),
+    frame_len: int | None = typer.Option(None, help="Samples per frame, the random-access granularity (default "
+                                         "32768; 1048576 in lossy mode, where frames cost table bytes)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the output and its folder to disk."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
@@ -69,7 +70,7 @@ def encode(
     signal = _pick_channels(read_signal(input, fs=fs), channels)
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
-    if not quiet and signal.n_samples > 4 * frame_len:
+    if not quiet and signal.n_samples > 4 * (frame_len or 1 << 15):
         with console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps)
     else:

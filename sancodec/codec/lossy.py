@@ -28,7 +28,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 __all__ = ["LossyTarget", "TransformCoding", "encode_channel"]
 
 LEVELS = 7
-DEAD_ZONE = 0.4  # |c| / Δ below 1 - DEAD_ZONE quantises to 0 (0.5 would be plain rounding)
+ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
 SEARCH_STEPS = 40
 
@@ -62,7 +62,7 @@ class LossyTarget:
 
 
 def _quantise(bands: Sequence[np.ndarray], delta: float) -> list[np.ndarray]:
-    return [(np.sign(b) * np.floor(np.abs(b) / delta + (1 - DEAD_ZONE))).astype(np.int64) for b in bands]
+    return [(np.sign(b) * np.floor(np.abs(b) / delta + ROUNDING)).astype(np.int64) for b in bands]
 
 
 def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int) -> np.ndarray:
