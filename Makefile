@@ -23,9 +23,9 @@ demo: $(STAMP)
 	$(BIN)/sancodec encode $(SAMPLE) -o out/100.san --force
 	$(BIN)/sancodec info out/100.san
 	$(BIN)/sancodec decode out/100.san -o out/100_decoded --force
-	$(BIN)/sancodec report $(SAMPLE) out/100.san --plot out/100_lossless.png
-	$(BIN)/sancodec encode $(SAMPLE) -o out/100_lossy.san --mode lossy --force
-	$(BIN)/sancodec report $(SAMPLE) out/100_lossy.san --plot out/100_lossy.png
+	$(BIN)/sancodec report $(SAMPLE) out/100.san --plot out/100_lossless.png --force
+	$(BIN)/sancodec encode $(SAMPLE) -o out/100_lossy.san --mode lossy --prdn 2 --force
+	$(BIN)/sancodec report $(SAMPLE) out/100_lossy.san --plot out/100_lossy.png --force
 
 test: $(STAMP)
 	$(BIN)/pytest -q

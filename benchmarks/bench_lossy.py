@@ -9,9 +9,10 @@ coded here with sancodec's own range coder (``sancodec.codec.entropy``), so both
 share one entropy coder and every byte is counted. Decoded samples are rounded to
 integers. Needs PyWavelets (installed by ``make bench``, not a runtime dependency).
 
-sancodec's points are its lossy mode (the SAN's activations only, several amplitude
-steps) and its near-lossless mode (a max-error sweep), channel 0, with the model
-referenced by SHA-256 instead of embedded, as on a device that ships the model.
+sancodec's points are its lossy mode at a PRDN target (``--prdn``: per-channel rate control
+over a CDF 9/7 transform coder, ``sancodec/codec/lossy.py``) and its near-lossless mode (a
+max-error sweep, the model referenced by SHA-256 as on a device that ships it), one channel
+per signal, as a one-channel Signal holding its samples at their own rate.
 CR = 11 bits / (bits per sample) (the MIT-BIH convention) and PRDN = 100 ||x - x^|| / ||x - mean(x)||
 (``sancodec.metrics.prdn``); "CR @ PRDN p" interpolates each codec's curve (log CR against log PRDN)
 and is blank where the curve does not reach p.
@@ -20,6 +21,7 @@ and is blank where the curve does not reach p.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import time
 from pathlib import Path
@@ -32,13 +34,53 @@ from sancodec import SancodecError, Signal, read_signal
 from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.metrics import prdn
 
-RECORDS = ["wfdb/100", "wfdb/a103l", "wfdb/03700181", "physionet/emgdb/emg_healthy", "physionet/drivedb/drive17a",
-           "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/test01_00s"]
+#: (kind, label, path under --data-dir, channel). ECG: every record with an ECG channel.
+SIGNALS = [
+    ("ECG", "mitdb 100 MLII", "wfdb/100", 0),
+    ("ECG", "challenge-2015 a103l II", "wfdb/a103l", 0),
+    ("ECG", "mimicdb 03700181 MCL1", "wfdb/03700181", 0),
+    ("ECG", "drivedb drive17a ECG", "physionet/drivedb/drive17a", 0),
+    ("ECG", "PTB s0010_re lead i", "wfdb/s0010_re", 0),
+    ("ECG", "macecgdb test01_00s", "wfdb/test01_00s", 0),
+    ("ECG", "mitdb 100_3chan", "wfdb/100_3chan", 0),
+    ("ECG", "mimic3wdb 3000003_0003 II", "wfdb/3000003_0003", 0),
+    ("ECG", "mixedsignals II", "wfdb/mixedsignals", 0),
+    ("ECG", "bidmc 01 II", "physionet/bidmc/bidmc_01_Signals.csv", 4),
+    ("EMG", "emgdb emg_healthy", "physionet/emgdb/emg_healthy", 0),
+    ("EMG", "emgdb emg_myopathy", "physionet/emgdb/emg_myopathy", 0),
+    ("CTG", "ctu-uhb-ctgdb 1001 FHR", "physionet/ctu-uhb-ctgdb/1001", 0),
+    ("EEG", "Bonn/UCI set A rows", "uci-epilepsy/epileptic_seizure_recognition_rebuilt.csv.gz", 5),
+    ("PPG", "challenge-2015 a103l PLETH", "wfdb/a103l", 2),
+    ("respiration", "bidmc 01 RESP", "physionet/bidmc/bidmc_01_Signals.csv", 0),
+    ("blood pressure", "mimicdb 03700181 ABP", "wfdb/03700181", 1),
+]
 TARGETS = (1.0, 2.0, 5.0, 9.0)
 WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 LSB
 MAX_ERRORS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-LOSSY_STEPS = (0.02, 0.1)  # the default step, and a coarser one
 HEADER_BYTES = 12  # what a wavelet file needs besides the coded bands: n, levels, step, mean
+
+
+def load(data_dir: Path, path: str, channel: int) -> Signal | None:
+    """One channel as an integer Signal (its digital samples; CSV/EEG values rounded to a 1/1000 grid)."""
+    full = data_dir / path
+    if path.endswith(".csv.gz"):
+        with gzip.open(full, "rt") as fh:
+            rows = [line.rstrip().split(",") for line in fh]
+        body = [r for r in rows[1:] if r and r[-1].strip() == str(channel)]
+        x = np.concatenate([np.asarray(r[1:-1], dtype=np.float64) for r in body[:100]])
+        return Signal(np.rint(x).astype(np.int64)[:, None], 173.61, ["eeg"], ["uV"])
+    if path == "wfdb/100" and not full.with_name("100.hea").exists():
+        full = Path("sancodec/data/samples/100")
+    if path.endswith(".csv"):
+        sig = read_signal(full)
+        x = sig.samples[:, channel]
+        return Signal(np.rint(np.asarray(x, dtype=np.float64) * 1000).astype(np.int64)[:, None], sig.fs, ["x"], ["NU"])
+    if not full.with_name(full.name + ".hea").exists():
+        return None
+    sig = read_signal(full)
+    step = sig.sample_steps()[channel]
+    x = sig.samples[::step, channel]
+    return Signal(x[:, None].astype(np.int64), sig.fs / step, [sig.channel_names[channel]], ["NU"])
 
 
 def wavelet_code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
@@ -65,19 +107,36 @@ def wavelet_curve(x: np.ndarray) -> list[tuple[float, float, str]]:
     return points
 
 
-def san_curve(sig: Signal) -> tuple[list[tuple[float, float, str]], list[tuple[float, float, str]]]:
-    """Lossy (amplitude-step sweep) and near-lossless (max-error sweep) points for channel 0."""
-    x = sig.samples[:, 0]
-    n = len(x)
+def near_curve(sig: Signal) -> list[tuple[float, float, str]]:
+    """sancodec near-lossless points (a max-error sweep), model referenced by SHA-256."""
+    x, n = sig.samples[:, 0], sig.n_samples
+    points = []
+    for e in MAX_ERRORS:
+        data = sancodec.encode(sig, mode="near-lossless", max_error=e, embed_model=False)
+        points.append((prdn(x, sancodec.decode(data).samples[:, 0]), 11 * n / (8 * len(data)), f"E = {e}"))
+    return points
 
-    def point(label: str, **options) -> tuple[float, float, str]:
-        data = sancodec.encode(sig, embed_model=False, **options)
-        y = sancodec.decode(data).samples[:, 0]
-        return prdn(x, y), 11 * n / (8 * len(data)), label
 
-    lossy = [point(f"step {s}", mode="san", amplitude_step=s) for s in LOSSY_STEPS]
-    near = [point(f"E = {e}", mode="near-lossless", max_error=e) for e in MAX_ERRORS]
-    return lossy, near
+def targeted(sig: Signal, target: float) -> tuple[float, float, float, float]:
+    """(CR, PRDN achieved, encode s, decode s) of sancodec's lossy mode at PRDN ``target``."""
+    t0 = time.perf_counter()
+    data = sancodec.encode(sig, mode="lossy", prdn=target)
+    t1 = time.perf_counter()
+    y = sancodec.decode(data).samples[:, 0]
+    t2 = time.perf_counter()
+    return 11 * sig.n_samples / (8 * len(data)), prdn(sig.samples[:, 0], y), t1 - t0, t2 - t1
+
+
+def wavelet_timing(x: np.ndarray, points: list[tuple[float, float, str]], target: float) -> float:
+    """Seconds of one wavelet encode + decode at the step that reaches ``target`` (no search counted)."""
+    ok = [(c, label) for p, c, label in points if p <= target]
+    if not ok:
+        return float("nan")
+    label = max(ok)[1]
+    step, levels = float(label.split()[1].rstrip(",")), int(label.split()[2])
+    t0 = time.perf_counter()
+    wavelet_code(x, step, levels)
+    return time.perf_counter() - t0
 
 
 def cr_at(points: list[tuple[float, float, str]], target: float) -> float | None:
@@ -105,48 +164,48 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
-    summary = ["| record (channel 0) | codec | " + " | ".join(f"CR @ PRDN {t:g} %" for t in TARGETS) + " |",
-               "|---|---|" + "---:|" * len(TARGETS)]
-    lossy_rows = ["| record (channel 0) | sancodec lossy: setting | PRDN % | CR | wavelet coder CR at that PRDN |",
-                  "|---|---|---:|---:|---:|"]
-    detail = ["| record | codec | setting | PRDN % | CR |", "|---|---|---|---:|---:|"]
-    for name in RECORDS:
-        path = args.data_dir / name
-        if not path.with_name(path.name + ".hea").exists() and name == "wfdb/100":
-            path = Path("sancodec/data/samples/100")
-        if not path.with_name(path.name + ".hea").exists():
-            continue
+    cols = " | ".join(f"PRDN {t:g} %" for t in TARGETS)
+    summary = [f"| kind | signal (n) | codec | {cols} |", "|---|---|---|" + "---:|" * len(TARGETS)]
+    speed = ["| signal | sancodec lossy encode (rate control included) | decode | wavelet coder encode + decode, "
+             "one pass | ratio (sancodec encode + decode / wavelet) |", "|---|---:|---:|---:|---:|"]
+    for kind, label, path, channel in SIGNALS:
         try:
-            sig = read_signal(path).select_channels([0])
-        except SancodecError as exc:
-            summary.append(f"| {name} | not supported: {exc} |" + " |" * len(TARGETS))
+            sig = load(args.data_dir, path, channel)
+        except (SancodecError, OSError) as exc:
+            summary.append(f"| {kind} | {label} | not read: {exc} |" + " |" * len(TARGETS))
             continue
-        sig.annotations = []
-        lossy, near = san_curve(sig)
-        wavelet = wavelet_curve(sig.samples[:, 0])
-        curves = {"wavelet coder": wavelet, "sancodec near-lossless": near, "sancodec lossy": lossy}
-        for codec, points in curves.items():
-            if codec != "sancodec lossy":
-                summary.append(f"| {name} | {codec} | " + " | ".join(fmt(cr_at(points, t)) for t in TARGETS) + " |")
-            detail += [f"| {name} | {codec} | {label} | {p:.2f} | {c:.2f} |" for p, c, label in points]
-        lossy_rows += [f"| {name} | {label} | {p:.2f} | {c:.2f} | {fmt(cr_at(wavelet, p))} |" for p, c, label in lossy]
-        print(*summary[-2:], *lossy_rows[-len(lossy):], sep="\n", flush=True)
-    text = "\n".join(["## Near-lossless: CR at a given PRDN (higher is better)", "", *summary, "",
-                      "## Lossy (the SAN's activations only) next to the wavelet coder at the same PRDN", "",
-                      *lossy_rows, "",
-                      "## Every measured point", "", *detail]) + "\n"
+        if sig is None:
+            continue
+        x = sig.samples[:, 0]
+        wavelet = wavelet_curve(x)
+        ours = [targeted(sig, t) for t in TARGETS]
+        near = near_curve(sig)
+        base = [cr_at(wavelet, t) for t in TARGETS]
+        name = f"{label} ({len(x)})"
+        summary.append(f"| {kind} | {name} | wavelet coder | " + " | ".join(fmt(v) for v in base) + " |")
+        summary.append("| | | sancodec lossy --prdn | " + " | ".join(
+            f"{c:.2f} ({c / b:.2f}x)" if b else f"{c:.2f}" for (c, _, _, _), b in zip(ours, base)) + " |")
+        summary.append("| | | sancodec near-lossless | " + " | ".join(fmt(cr_at(near, t)) for t in TARGETS) + " |")
+        assert all(p <= t for (_, p, _, _), t in zip(ours, TARGETS)), f"{label}: a target was missed"
+        enc, dec = ours[1][2], ours[1][3]
+        wav = wavelet_timing(x, wavelet, TARGETS[1])
+        speed.append(f"| {label} at PRDN 2 % | {enc:.3f} s | {dec:.3f} s | {wav:.3f} s | {(enc + dec) / wav:.1f} |")
+        print(*summary[-3:], speed[-1], sep="\n", flush=True)
+    text = "\n".join(["## CR at a given PRDN (CR = 11 bits / bits per sample; higher is better)", "",
+                      "sancodec lossy: the whole file at `--prdn` equal to the column's PRDN (each point is met, "
+                      "not interpolated); in brackets, the ratio to the wavelet coder's CR at that PRDN "
+                      "(interpolated on its curve). Near-lossless: interpolated on its max-error curve.", "",
+                      *summary, "", "## Speed, same run, 2-core CPU", "", *speed]) + "\n"
     print(text)
     if args.markdown:
         args.markdown.write_text(HEADER.format(date=time.strftime("%Y-%m-%d"), cpus=os.cpu_count()) + text)
-
-
 HEADER = """# Lossy coding against a wavelet coder
 
 Measured on the {cpus}-CPU development machine (CPU only), {date}, with `make bench`
 (`benchmarks/bench_lossy.py --data-dir ../shared/data`; the design of both sides is in the script's docstring).
-sancodec uses its bundled default model (trained on ECG) and references it by SHA-256, as a device would;
-its bytes include the record's WFDB header (metadata, comments), the wavelet coder's only 12 bytes of its own.
-The wavelet coder shares sancodec's range coder, so both sides are coded by the same entropy coder.
+sancodec's bytes are whole `.san` files (header included, ~150 bytes for these one-channel signals); the
+wavelet coder's are its coded bands plus 12 bytes. The wavelet coder shares sancodec's range coder.
+CSV signals (bidmc) are rounded to a 1/1000 grid and the EEG rows to integers, for both codecs.
 "–": the curve does not reach that PRDN (near-lossless E = 1 is its finest lossy setting; below it only
 lossless mode). PRDN 0 points (near-lossless on signals whose values sit on a grid) are exact and left out
 of the interpolation.
