@@ -29,7 +29,6 @@ or ``std / 1024`` (lossy); lossless needs integer samples.
 from __future__ import annotations
 
 import io
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -54,20 +53,19 @@ from sancodec.codec.frames import (
 from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, encode_channel
+from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import check_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import prdn as prdn_percent
 from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
-from sancodec.signal import MAX_ABS_SAMPLE, Annotations, Signal
+from sancodec.signal import Annotations, Signal
 
 __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file",
            "read_info"]
 
-#: What ``encode`` offers: ``lossy`` at a quality target (prdn, snr or bps), ``san`` (the paper's
-#: SAN-only representation, for φ and the reproduction; stored as a lossy file), near-lossless, lossless.
-ENCODE_MODES = ("lossy", "san", "near-lossless", "lossless")
+
 
 DEFAULT_FRAME = 1 << 15
 #: Lossy files default to long frames: each frame carries its own entropy tables, which at a few
@@ -85,67 +83,6 @@ def san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
     return engine_for(spec).encode(np.ascontiguousarray(frames, dtype=np.float32))
 
 
-def _resolve_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec:
-    if isinstance(model, SanSpec):
-        spec = model
-    elif model is None:
-        from sancodec.san.bundled import default_model
-
-        spec = default_model()
-    else:
-        from sancodec.san.spec import load_model
-
-        spec = load_model(model)
-    if spec.dim != 1:
-        raise SanConfigError("the codec encodes 1-D signals; this model is 2-D")
-    return spec
-
-
-def _digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.ndarray, list[float] | None, int]:
-    """Integer samples to code, the quantum per channel for float sources, the integer max error."""
-    if signal.is_digital:
-        if signal.samples.size and max(int(signal.samples.max()), -int(signal.samples.min())) > MAX_ABS_SAMPLE:
-            raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly "
-                                 "and refuses the rest (nothing was written)")
-        e = 0 if max_error is None else max_error
-        if mode == "near-lossless" and (e != int(e)):
-            raise SanConfigError(f"--max-error must be a whole number of digital units for this record, got {e}")
-        return signal.samples.astype(np.int64), None, int(e)
-    x = signal.samples.astype(np.float64)
-    if mode == "lossless":
-        raise SanConfigError("lossless mode needs integer samples; this signal is floating point "
-                             "(use near-lossless with --max-error in its units)")
-    if mode == "near-lossless":
-        if not (max_error or 0) > 0:
-            raise SanConfigError("near-lossless coding of floating-point samples needs --max-error > 0")
-        quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
-    else:
-        std = x.std(axis=0)
-        quantum = [float(s / 1024) if s > 0 else 1.0 for s in std]
-    q = np.asarray(quantum)
-    scaled = np.rint(x / q)
-    if scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
-        raise SanConfigError(f"--max-error {max_error} is too fine for these values: on its grid they exceed 2**53")
-    return scaled.astype(np.int64), quantum, 0
-
-
-def _check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
-                   frame_len: int) -> None:
-    if predictor not in ("auto", "san", "raw") or (mode == "san" and predictor == "raw"):
-        raise SanConfigError(f"predictor must be auto, san or raw (not raw for san), got {predictor!r}")
-    if mode not in ENCODE_MODES:
-        raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
-    if mode == "near-lossless":
-        if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
-            raise SanConfigError(f"near-lossless needs --max-error >= 0, got {max_error!r}")
-    elif max_error is not None:
-        raise SanConfigError(f"--max-error only applies to near-lossless mode, not {mode}")
-    if not (amplitude_step > 0 and math.isfinite(amplitude_step)):
-        raise SanConfigError(f"amplitude step must be positive, got {amplitude_step!r}")
-    if not 16 <= frame_len <= (1 << 24):
-        raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")
-
-
 def _channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
     """Normalise every frame of one channel as the model says and run the SAN on them, one batch
     per frame length."""
@@ -161,6 +98,36 @@ def _channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
         for i, a in zip(which, san_activations(spec, batch)):
             alphas[i] = a
     return [SanInput(a, o, s) for a, o, s in zip(alphas, offsets, sigmas)]
+
+
+def _code_channels(signal: Signal, digital: np.ndarray, quantum: list[float] | None, plan: FramePlan,
+                   target: LossyTarget | None, frame_len: int) -> tuple[list[list[bytes]], list, bool]:
+    """Each frame's channel parts, the PRDN each channel achieved (lossy) and whether the file needs
+    format 1.2 (wavelet frames, or exact frames in a near-lossless file). Multi-frequency: each
+    channel is coded at its own rate."""
+    n, c = digital.shape
+    steps = signal.sample_steps()
+    starts = list(range(0, n, frame_len))
+    chunks: list[list[bytes]] = [[] for _ in starts]
+    achieved = []
+    newer = target is not None
+    for ch in range(c):
+        frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
+        if target is not None:
+            raw = signal.samples[:: steps[ch], ch].astype(np.float64)
+            parts, got = encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target)
+            achieved.append(round(got, 6) if np.isfinite(got) else None)
+            for i, part in enumerate(parts):
+                chunks[i].append(part)
+            continue
+        inputs: list[SanInput | None] = [None] * len(frames)
+        if plan.predictor != "raw":
+            inputs = list(_channel_inputs(plan.spec, frames))
+        for i, f in enumerate(frames):
+            chosen = encode_channel_frame(f, inputs[i], plan)
+            newer |= chosen.newer
+            chunks[i].append(chosen.payload())
+    return chunks, achieved, newer
 
 
 def encode_to_file(
@@ -190,41 +157,20 @@ def encode_to_file(
     """
     if frame_len is None:
         frame_len = DEFAULT_LOSSY_FRAME if mode == "lossy" else DEFAULT_FRAME
-    _check_options(mode, max_error, predictor, amplitude_step, frame_len)
+    check_options(mode, max_error, predictor, amplitude_step, frame_len)
     target = LossyTarget(prdn, snr, bps) if mode == "lossy" else None
     if mode != "lossy" and (prdn, snr, bps) != (None, None, None):
         raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
-    spec = _resolve_model(model)
+    spec = resolve_model(model)
     signal.check_frames("encode")
-    # Multi-frequency: frames hold whole WFDB frames, and each channel is coded at its own rate.
+    # Multi-frequency: frames hold whole WFDB frames.
     m = signal.frame_size
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
-    steps = signal.sample_steps()
     file_mode = "lossy" if mode == "san" else mode
-    digital, quantum, emax = _digitize(signal, file_mode, max_error)
+    digital, quantum, emax = digitize(signal, file_mode, max_error)
     plan = FramePlan(file_mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
-    n, c = digital.shape
-    starts = list(range(0, n, frame_len))
-    chunks: list[list[bytes]] = [[] for _ in starts]
-    achieved = []
-    newer = target is not None  # format 1.2: wavelet frames, or exact frames in a near-lossless file
-    for ch in range(c):
-        frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
-        if target is not None:
-            raw = signal.samples[:: steps[ch], ch].astype(np.float64)
-            ref = raw / quantum[ch] if quantum is not None else raw
-            parts, got = encode_channel(frames, ref, target)
-            achieved.append(round(got, 6) if np.isfinite(got) else None)
-            for i, part in enumerate(parts):
-                chunks[i].append(part)
-            continue
-        inputs: list[SanInput | None] = [None] * len(frames)
-        if predictor != "raw":
-            inputs = list(_channel_inputs(spec, frames))
-        for i, f in enumerate(frames):
-            chosen = encode_channel_frame(f, inputs[i], plan)
-            newer |= chosen.newer
-            chunks[i].append(chosen.payload())
+    n = digital.shape[0]
+    chunks, achieved, newer = _code_channels(signal, digital, quantum, plan, target, frame_len)
     uses_model = any(part[0] == SanCoding.id for parts in chunks for part in parts)
     payloads = []
     for parts in chunks:

@@ -1,0 +1,80 @@
+"""What happens to a signal and the options before any frame is coded: the options checked, the
+model resolved, the samples turned into the integers the frames code (float sources on a grid)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from sancodec.errors import SanConfigError
+from sancodec.san.spec import SanSpec
+from sancodec.signal import MAX_ABS_SAMPLE, Signal
+
+__all__ = ["ENCODE_MODES", "check_options", "digitize", "resolve_model"]
+
+#: What ``encode`` offers: ``lossy`` at a quality target (prdn, snr or bps), ``san`` (the paper's
+#: SAN-only representation, for φ and the reproduction; stored as a lossy file), near-lossless, lossless.
+ENCODE_MODES = ("lossy", "san", "near-lossless", "lossless")
+
+
+def resolve_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec:
+    if isinstance(model, SanSpec):
+        spec = model
+    elif model is None:
+        from sancodec.san.bundled import default_model
+
+        spec = default_model()
+    else:
+        from sancodec.san.spec import load_model
+
+        spec = load_model(model)
+    if spec.dim != 1:
+        raise SanConfigError("the codec encodes 1-D signals; this model is 2-D")
+    return spec
+
+
+def digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.ndarray, list[float] | None, int]:
+    """Integer samples to code, the quantum per channel for float sources, the integer max error."""
+    if signal.is_digital:
+        if signal.samples.size and max(int(signal.samples.max()), -int(signal.samples.min())) > MAX_ABS_SAMPLE:
+            raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly "
+                                 "and refuses the rest (nothing was written)")
+        e = 0 if max_error is None else max_error
+        if mode == "near-lossless" and (e != int(e)):
+            raise SanConfigError(f"--max-error must be a whole number of digital units for this record, got {e}")
+        return signal.samples.astype(np.int64), None, int(e)
+    x = signal.samples.astype(np.float64)
+    if mode == "lossless":
+        raise SanConfigError("lossless mode needs integer samples; this signal is floating point "
+                             "(use near-lossless with --max-error in its units)")
+    if mode == "near-lossless":
+        if not (max_error or 0) > 0:
+            raise SanConfigError("near-lossless coding of floating-point samples needs --max-error > 0")
+        quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
+    else:
+        std = x.std(axis=0)
+        quantum = [float(s / 1024) if s > 0 else 1.0 for s in std]
+    q = np.asarray(quantum)
+    scaled = np.rint(x / q)
+    if scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
+        raise SanConfigError(f"--max-error {max_error} is too fine for these values: on its grid they exceed 2**53")
+    return scaled.astype(np.int64), quantum, 0
+
+
+def check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
+                   frame_len: int) -> None:
+    if predictor not in ("auto", "san", "raw") or (mode == "san" and predictor == "raw"):
+        raise SanConfigError(f"predictor must be auto, san or raw (not raw for san), got {predictor!r}")
+    if mode not in ENCODE_MODES:
+        raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
+    if mode == "near-lossless":
+        if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
+            raise SanConfigError(f"near-lossless needs --max-error >= 0, got {max_error!r}")
+    elif max_error is not None:
+        raise SanConfigError(f"--max-error only applies to near-lossless mode, not {mode}")
+    if not (amplitude_step > 0 and math.isfinite(amplitude_step)):
+        raise SanConfigError(f"amplitude step must be positive, got {amplitude_step!r}")
+    if not 16 <= frame_len <= (1 << 24):
+        raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")
