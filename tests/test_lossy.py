@@ -140,6 +140,7 @@ def _frame(delta: float = 1.0, levels: int = 7, rho: int = 8, values: float = 1.
     w.varint(levels)
     w.varint(rho)
     lengths = band_lengths(n, levels_for(n, levels))
+    w.varint((1 << len(lengths)) - 1)  # every band contextual
     streams = [np.full(m, values, dtype=np.int64) for m in lengths]
     w.raw(encode_arrays(streams, [True] * len(streams)))
     return frame_of([w.getvalue()])

@@ -73,6 +73,8 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int) 
 
 
 def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int) -> bytes:
+    """The channel-frame; each band is coded plain or with block contexts, whichever is smaller
+    (plain wins on short bands, where the context tables cost more than they save)."""
     w = ByteWriter()
     w.varint(TransformCoding.id)
     w.svarint(offset)
@@ -80,7 +82,9 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int) ->
     w.varint(levels)
     w.varint(RHO16)
     streams = [np.diff(q[0], prepend=0), *q[1:]]
-    w.raw(encode_arrays(streams, [True] * len(streams)))
+    contextual = [len(encode_arrays([s], [True])) < len(encode_arrays([s], [False])) for s in streams]
+    w.varint(sum(1 << b for b, ctx in enumerate(contextual) if ctx))
+    w.raw(encode_arrays(streams, contextual))
     return w.getvalue()
 
 
@@ -105,7 +109,9 @@ class TransformCoding(FrameCoding):
             raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
         rho16 = r.varint(16)
         lengths = band_lengths(length, levels)
-        streams = decode_arrays(r.raw(r.remaining()), lengths, [True] * len(lengths))
+        flags = r.varint((1 << len(lengths)) - 1)
+        contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
+        streams = decode_arrays(r.raw(r.remaining()), lengths, contextual)
         q = [np.cumsum(streams[0]), *streams[1:]]
         # every output sample is a bounded sum of coefficients: bound it before the float work
         check_magnitude(abs(offset) + 4.0 * sum(float(np.abs(b).sum()) for b in q) * delta, "a wavelet sample")
