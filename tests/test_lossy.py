@@ -182,3 +182,22 @@ def test_near_lossless_is_never_larger_than_lossless(name, mitdb_100):
         near = sancodec.encode(sig, mode="near-lossless", max_error=e)
         assert len(near) <= lossless, f"E = {e}: {len(near)} > {lossless}"
         assert np.abs(sancodec.decode(near).samples - sig.samples).max() <= e
+
+
+@pytest.mark.parametrize("n", [1, 2, 17])
+def test_tiny_and_constant_signals_code_at_any_target(n):
+    for x in (np.arange(n) % 5, np.full(n, 7)):
+        sig = Signal(x.astype(np.int64)[:, None], 10.0, ["a"], ["NU"])
+        for target in ({"prdn": 0.01}, {"prdn": 500.0}, {"bps": 0.01}):
+            sancodec.decode(sancodec.encode(sig, mode="lossy", **target))
+
+
+def test_large_integers_and_tiny_floats_meet_fine_targets():
+    """The decoder's overflow check does not refuse honest large values, and a float source's
+    grid follows the target (it does not floor the PRDN at the default std / 1024)."""
+    big = Signal((np.arange(5000) % 97 * (1 << 40)).astype(np.int64)[:, None], 100.0, ["a"], ["NU"])
+    back = sancodec.decode(sancodec.encode(big, mode="lossy", prdn=0.001))
+    assert prdn(big.samples[:, 0], back.samples[:, 0]) <= 0.001
+    tiny = np.random.default_rng(0).normal(size=3000) * 1e-9
+    sig = Signal(tiny[:, None], 100.0, ["a"], ["V"])
+    assert prdn(tiny, sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=0.001)).samples[:, 0]) <= 0.001

@@ -167,7 +167,7 @@ def encode_to_file(
     m = signal.frame_size
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     file_mode = "lossy" if mode == "san" else mode
-    digital, quantum, emax = digitize(signal, file_mode, max_error)
+    digital, quantum, emax = digitize(signal, file_mode, max_error, None if target is None else target.max_prdn)
     plan = FramePlan(file_mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
     n = digital.shape[0]
     chunks, achieved, newer = _code_channels(signal, digital, quantum, plan, target, frame_len)
@@ -211,7 +211,8 @@ def _verify(data: bytes, signal: Signal, mode: str, max_error: float | None, spe
         for ch, step in enumerate(signal.sample_steps()):
             got = prdn_percent(signal.samples[::step, ch].astype(np.float64), back[::step, ch].astype(np.float64))
             if not got <= bound * (1 + 1e-9):
-                raise SanConfigError(f"channel {ch} would decode at PRDN {got:.4f} % > {bound} %; nothing was written")
+                raise SanConfigError(f"channel {ch} would decode at PRDN {got:.3g} % > {bound:.3g} %; "
+                                     "nothing was written")
 
 
 def encode(

@@ -35,8 +35,12 @@ def resolve_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec:
     return spec
 
 
-def digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.ndarray, list[float] | None, int]:
-    """Integer samples to code, the quantum per channel for float sources, the integer max error."""
+def digitize(signal: Signal, mode: str, max_error: float | None,
+             max_prdn: float | None = None) -> tuple[np.ndarray, list[float] | None, int]:
+    """Integer samples to code, the quantum per channel for float sources, the integer max error.
+
+    Lossy float sources sit on a grid of std / 1024 per channel (a PRDN floor of about 0.03 %),
+    finer when ``max_prdn`` asks for less: the grid never decides whether a target can be met."""
     if signal.is_digital:
         if signal.samples.size and max(int(signal.samples.max()), -int(signal.samples.min())) > MAX_ABS_SAMPLE:
             raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly "
@@ -55,7 +59,8 @@ def digitize(signal: Signal, mode: str, max_error: float | None) -> tuple[np.nda
         quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
     else:
         std = x.std(axis=0)
-        quantum = [float(s / 1024) if s > 0 else 1.0 for s in std]
+        finer = 1.0 if max_prdn is None else min(1.0, max_prdn / 0.1)
+        quantum = [float(s / 1024 * finer) if s > 0 else 1.0 for s in std]
     q = np.asarray(quantum)
     scaled = np.rint(x / q)
     if scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
