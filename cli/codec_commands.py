@@ -222,7 +222,10 @@ def report(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target (PRDN %) when encoding now."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
-    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing --plot file."),
+    rd_curve: Path | None = typer.Option(None, "--rd-curve", help="Write a PNG: channel 0's bits/sample against "
+                                         "PRDN for lossy and near-lossless, lossless lines, this file's point."),
+    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing --plot or "
+                               "--rd-curve file."),
 ) -> None:
     """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""
     from sancodec.baselines import baseline_sizes
@@ -231,8 +234,9 @@ def report(
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.report import make_report
 
-    if plot is not None:
-        check_output(plot, force, input_files(input) + ([san] if san else []))
+    for picture in (plot, rd_curve):
+        if picture is not None:
+            check_output(picture, force, input_files(input) + ([san] if san else []))
     signal = read_signal(input)
     data = _read_san(san) if san else encode_signal(signal, None, mode, max_error, prdn=prdn)
     base = find_wfdb_base(input)
@@ -245,6 +249,8 @@ def report(
     sizes = baseline_sizes(signal)
     if plot is not None:
         _plot(signal, data, plot)
+    if rd_curve is not None:
+        _rd_plot(signal, data, rd_curve)
     if json_out:
         typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes}))
         return
@@ -263,6 +269,48 @@ def report(
         f"paper's metric: CR⁻¹ {rep.cr_inv_paper:.4f}  L̃ {rep.l_tilde:.4f}  φ {rep.phi:.4f}  "
         f"({rep.activations} activations, W = {rep.kernel_sizes_sum})"
     )
+
+
+def _rd_plot(signal, data: bytes, path: Path) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sancodec._atomic import write_bytes_atomic
+    from sancodec.codec import decode_file
+    from sancodec.metrics import prdn
+    from sancodec.rd import rd_curves
+
+    with console.status("encoding channel 0 at every target for the rate-distortion curve…"):
+        curves = rd_curves(signal, 0)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for label, points, style in (("sancodec lossy (--prdn)", curves.lossy, "o-"),
+                                 ("sancodec near-lossless (--max-error)", curves.near_lossless, "s--")):
+        pts = sorted(p for p in points if p[0] > 0)
+        if pts:
+            ax.plot([p for p, _ in pts], [b for _, b in pts], style, label=label)
+    for i, (tool, bps) in enumerate(sorted(curves.lossless.items(), key=lambda kv: kv[1])):
+        name = tool if "lossless" in tool else f"{tool} (lossless)"
+        ax.axhline(bps, ls=":", lw=1, color=f"C{i + 2}", label=f"{name}: {bps:.2f}")
+    decoded = decode_file(data)
+    step = signal.sample_steps()[0]
+    here = prdn(signal.samples[::step, 0].astype(float), decoded.signal.samples[::step, 0].astype(float))
+    if here > 0:
+        ax.plot([here], [8 * len(data) / signal.n_values], "k*", ms=14, label=f"this file ({decoded.header['mode']})")
+    ax.set_xscale("log")
+    ax.set_xlabel("PRDN, channel 0 (%)")
+    ax.set_ylabel("bits per sample")
+    ax.set_title(f"rate against distortion: {signal.channel_names[0]}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def _plot(signal, data: bytes, path: Path) -> None:

@@ -201,3 +201,26 @@ def test_large_integers_and_tiny_floats_meet_fine_targets():
     tiny = np.random.default_rng(0).normal(size=3000) * 1e-9
     sig = Signal(tiny[:, None], 100.0, ["a"], ["V"])
     assert prdn(tiny, sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=0.001)).samples[:, 0]) <= 0.001
+
+
+def test_report_draws_the_rate_distortion_curve(tmp_path):
+    for f in DATA.glob("test01_00s.*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    rec = tmp_path / "test01_00s"
+    png = tmp_path / "rd.png"
+    res = CliRunner().invoke(app, ["report", str(rec), "--mode", "lossy", "--prdn", "2", "--rd-curve", str(png)])
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    res = CliRunner().invoke(app, ["report", str(rec), "--rd-curve", str(png)])
+    assert res.exit_code == 2 and "--force" in res.stderr
+
+
+def test_rd_curves_are_measured_points():
+    from sancodec.rd import LOSSY_TARGETS, rd_curves
+
+    curves = rd_curves(read_signal(DATA / "test01_00s"), 0)
+    assert len(curves.lossy) == len(LOSSY_TARGETS)
+    assert all(p <= t for (p, _), t in zip(curves.lossy, LOSSY_TARGETS))
+    rates = [b for _, b in curves.lossy]
+    assert rates == sorted(rates, reverse=True)  # coarser targets never cost more bits
+    assert curves.lossless["sancodec lossless"] < curves.lossless["gzip -9"]
