@@ -61,6 +61,7 @@ def corpus() -> dict[str, bytes]:
         "lossy-wavelet": sancodec.encode(sig, spec, "lossy", frame_len=128, prdn=3.0),
         "float-wavelet": sancodec.encode(floats, spec, "lossy", frame_len=128, snr=30.0),
         "multi-frequency-wavelet": sancodec.encode(multi, spec, "lossy", frame_len=128, bps=2.0),
+        "beats": sancodec.encode(mitdb.select_channels([0]), spec, "lossy", prdn=9.0),
         "near": sancodec.encode(sig, spec, "near-lossless", 1, frame_len=128),
         "lossless-san": sancodec.encode(sig, spec, "lossless", frame_len=128, predictor="san"),
         "lossless-lpc": sancodec.encode(lpc, spec, "lossless", frame_len=512),

@@ -37,12 +37,16 @@ CASES = {
     "test01_00s_lossy_affine.san": {"mode": "san", "normalization": {"kind": "affine", "offset": 40, "scale": 25}},
     # Lossy at a quality target (format 1.2): wavelet frames, every channel at PRDN <= 3 %.
     "test01_00s_lossy_prdn3.san": {"mode": "lossy", "prdn": 3.0},
+    # Lossy with the beat template (1.2): mitdb 100, first 20 000 samples, PRDN <= 9 %.
+    "mitdb100_lossy_beats.san": {"mode": "lossy", "prdn": 9.0, "n": 20000, "record": "mitdb100", "frame_len": 32768},
 }
 OLD_VERSIONS = ["v1.0"]
 
 
 def _source(name: str):
-    return read_signal(HERE / "data" / CASES[name].get("record", "test01_00s")).slice(0, CASES[name].get("n", 2000))
+    record = CASES[name].get("record", "test01_00s")
+    path = HERE.parent / "sancodec" / "data" / "samples" / "100" if record == "mitdb100" else HERE / "data" / record
+    return read_signal(path).slice(0, CASES[name].get("n", 2000))
 
 
 def _options(name: str) -> dict:
@@ -85,7 +89,7 @@ def test_golden_file(name):
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     decoded = _check_decoded(name, golden)
     # Files are written with the lowest minor version that holds them: 1.2 only for wavelet frames.
-    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 2 if name.endswith("_prdn3.san") else 1])
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 2 if "_lossy_prdn3" in name or "beats" in name else 1])
     assert (decoded.lpc_channel_frames > 0) == name.endswith("_lpc.san")
     assert ("table" in decoded.codings) == name.endswith("_table.san")
 

@@ -139,6 +139,7 @@ def _frame(delta: float = 1.0, levels: int = 7, rho: int = 8, values: float = 1.
     w.raw(np.float32(delta).tobytes())
     w.varint(levels)
     w.varint(rho)
+    w.varint(0)  # no beat template
     lengths = band_lengths(n, levels_for(n, levels))
     w.varint((1 << len(lengths)) - 1)  # every band contextual
     streams = [np.full(m, values, dtype=np.int64) for m in lengths]

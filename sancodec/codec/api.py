@@ -115,7 +115,8 @@ def _code_channels(signal: Signal, digital: np.ndarray, quantum: list[float] | N
         frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
         if target is not None:
             raw = signal.samples[:: steps[ch], ch].astype(np.float64)
-            parts, got = encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target)
+            parts, got = encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target,
+                                        signal.fs / steps[ch])
             achieved.append(round(got, 6) if np.isfinite(got) else None)
             for i, part in enumerate(parts):
                 chunks[i].append(part)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sancodec.codec.beats import BeatTemplate, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
@@ -65,14 +66,18 @@ def _quantise(bands: Sequence[np.ndarray], delta: float) -> list[np.ndarray]:
     return [(np.sign(b) * np.floor(np.abs(b) / delta + ROUNDING)).astype(np.int64) for b in bands]
 
 
-def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int) -> np.ndarray:
-    """The decoded samples (float64 integers) of quantised bands: the decoder's one code path."""
+def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
+                prediction: np.ndarray | None = None) -> np.ndarray:
+    """The decoded samples (float64 integers) of quantised bands (plus the beat prediction): the
+    decoder's one code path, in this order of float operations."""
     shift = rho16 / 16 - 0.5
     deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
-    return np.rint(inverse(deq) + offset)
+    y = inverse(deq) + offset
+    return np.rint(y if prediction is None else y + prediction)
 
 
-def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int) -> bytes:
+def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
+             template: BeatTemplate | None = None) -> bytes:
     """The channel-frame; each band is coded plain or with block contexts, whichever is smaller
     (plain wins on short bands, where the context tables cost more than they save)."""
     w = ByteWriter()
@@ -81,6 +86,9 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int) ->
     w.raw(np.float32(delta).tobytes())
     w.varint(levels)
     w.varint(RHO16)
+    w.varint(0 if template is None else 1)  # predictor: 0 none, 1 beat template
+    if template is not None:
+        template.write(w)
     streams = [np.diff(q[0], prepend=0), *q[1:]]
     contextual = [len(encode_arrays([s], [True])) < len(encode_arrays([s], [False])) for s in streams]
     w.varint(sum(1 << b for b, ctx in enumerate(contextual) if ctx))
@@ -108,13 +116,20 @@ class TransformCoding(FrameCoding):
         if levels != levels_for(length, levels):
             raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
         rho16 = r.varint(16)
+        predictor = r.varint(1)
+        template = read_template(r, length) if predictor else None
+        prediction = None
+        if template is not None:
+            if plan.budget is not None:
+                plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
+            prediction = template.prediction(length)
         lengths = band_lengths(length, levels)
         flags = r.varint((1 << len(lengths)) - 1)
         contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
         streams = decode_arrays(r.raw(r.remaining()), lengths, contextual)
         q = [np.cumsum(streams[0]), *streams[1:]]
         with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
-            y = reconstruct(q, delta, rho16, offset)
+            y = reconstruct(q, delta, rho16, offset, prediction)
         check_magnitude(float(np.abs(y).max(initial=0)) if np.all(np.isfinite(y)) else np.inf, "a wavelet sample")
         return ChannelFrame(y.astype(np.int64), 0, path=self.name)
 
@@ -125,22 +140,40 @@ def _prdn(ref: np.ndarray, y: np.ndarray) -> float:
     return 100.0 * err / den if den > 0 else (0.0 if err == 0 else math.inf)
 
 
-def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget) -> tuple[list[bytes], float]:
+def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                   fs: float | None = None) -> tuple[list[bytes], float]:
     """The payloads of one channel's frames at the coarsest step that meets ``target``, and the PRDN
-    the decoder will deliver (``ref``: the channel's samples to compare with, on the same scale)."""
-    offsets = [int(np.rint(f.mean())) for f in frames]
+    the decoder will deliver (``ref``: the channel's samples to compare with, on the same scale).
+
+    With ``fs``, a beat template (``codec.beats``) is tried too, and kept only if the channel's
+    file gets smaller at the same target: the SAN-style predictor pays in bytes or is not used."""
+    plain = _rate_control(frames, ref, target, [None] * len(frames))
+    templates = [find_template(f, fs) for f in frames] if fs else [None] * len(frames)
+    if any(t is not None for t in templates):
+        with_beats = _rate_control(frames, ref, target, templates)
+        if sum(map(len, with_beats[0])) < sum(map(len, plain[0])):
+            return with_beats
+    return plain
+
+
+def _rate_control(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                  templates: Sequence[BeatTemplate | None]) -> tuple[list[bytes], float]:
+    predictions = [None if t is None else t.prediction(len(f)) for f, t in zip(frames, templates)]
+    residuals = [f if p is None else f - p for f, p in zip(frames, predictions)]
+    offsets = [int(np.rint(r.mean())) for r in residuals]
     levels = [levels_for(len(f), LEVELS) for f in frames]
-    bands = [forward(f - o, lv) for f, o, lv in zip(frames, offsets, levels)]
+    bands = [forward(r - o, lv) for r, o, lv in zip(residuals, offsets, levels)]
 
     def decoded(delta: float) -> tuple[list[list[np.ndarray]], np.ndarray]:
         qs = [_quantise(b, delta) for b in bands]
-        y = np.concatenate([reconstruct(q, delta, RHO16, o) for q, o in zip(qs, offsets)])
+        y = np.concatenate([reconstruct(q, delta, RHO16, o, p) for q, o, p in zip(qs, offsets, predictions)])
         return qs, y
 
-    def size(delta: float) -> int:
-        return sum(len(_payload(q, delta, lv, o)) for q, lv, o in zip(decoded(delta)[0], levels, offsets))
+    def payloads(delta: float) -> list[bytes]:
+        qs = decoded(delta)[0]
+        return [_payload(q, delta, lv, o, t) for q, lv, o, t in zip(qs, levels, offsets, templates)]
 
-    scale = float(np.abs(np.concatenate([np.abs(b).max(initial=0)[None] for bs in bands for b in bs])).max())
+    scale = max((float(np.abs(b).max(initial=0)) for bs in bands for b in bs), default=0.0)
     lo, hi = 1e-3, max(4.0 * scale, 1.0)  # lo: exact after rounding; hi: every coefficient quantises to 0
     bound = target.max_prdn
     budget = None if target.bps is None else target.bps * len(ref) / 8
@@ -151,8 +184,6 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
         if bound is not None:  # the coarsest step that still meets the PRDN
             lo, hi = (mid, hi) if _prdn(ref, decoded(mid)[1]) <= bound else (lo, mid)
         else:  # the finest step that fits the budget
-            lo, hi = (lo, mid) if size(mid) <= budget else (mid, hi)
+            lo, hi = (lo, mid) if sum(map(len, payloads(mid))) <= budget else (mid, hi)
     step = lo if bound is not None else hi
-    qs, y = decoded(step)
-    payloads = [_payload(q, step, lv, o) for q, lv, o in zip(qs, levels, offsets)]
-    return payloads, _prdn(ref, y)
+    return payloads(step), _prdn(ref, decoded(step)[1])
