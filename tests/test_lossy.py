@@ -225,3 +225,63 @@ def test_rd_curves_are_measured_points():
     rates = [b for _, b in curves.lossy]
     assert rates == sorted(rates, reverse=True)  # coarser targets never cost more bits
     assert curves.lossless["sancodec lossless"] < curves.lossless["gzip -9"]
+
+
+def _beats_file() -> bytes:
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 20000).select_channels([0])
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    assert b"\x03" in data
+    return data
+
+
+def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=(1, 2, 3, 2, 1), n: int = 20000):
+    w = ByteWriter()
+    w.varint(3)
+    w.svarint(0)
+    w.raw(np.float32(1.0).tobytes())
+    w.varint(levels_for(n, 7))
+    w.varint(8)
+    w.varint(1)
+    w.varint(m)
+    w.varint(anchor)
+    w.varint(len(gaps))
+    block = encode_arrays([np.diff(np.array(t8), prepend=0), np.array(gaps), np.array(gains) - 64],
+                          [False, False, False])
+    w.varint(len(block))
+    w.raw(block)
+    lengths = band_lengths(n, levels_for(n, 7))
+    w.varint(0)
+    w.raw(encode_arrays([np.zeros(k, np.int64) for k in lengths], [False] * len(lengths)))
+    return frame_of([w.getvalue()])
+
+
+def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly():
+    from sancodec.codec.lossy import LossyTarget, _rate_control, encode_channel
+
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 65536)
+    x = sig.samples[:, 0]
+    target = LossyTarget(prdn=9.0)
+    chosen, _ = encode_channel([x], x.astype(float), target, sig.fs)
+    plain, _ = _rate_control([x], x.astype(float), target, [None])
+    assert len(chosen[0]) < 0.8 * len(plain[0])  # kept because it pays
+    noise = np.random.default_rng(0).normal(size=65536).round().astype(np.int64) * 40
+    kept, _ = encode_channel([noise], noise.astype(float), target, 360.0)
+    assert kept == _rate_control([noise], noise.astype(float), target, [None])[0]  # no beats: plain coding
+    back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=9.0))
+    for ch in range(2):
+        assert prdn(sig.samples[:, ch], back.samples[:, ch]) <= 9.0
+    hand = decode_file(rewrap(_beats_file(), frames=[_template_part()])).signal.samples[:, 0]
+    assert hand[10 - 2 : 10 + 3].tolist() == [0, 0, 0, 0, 0]  # (1 * t8 / 512) rounds to 0 with Δ = 1, offset 0
+    big = decode_file(rewrap(_beats_file(), frames=[_template_part(gains=(512, 1024), t8=(8, 16, 24, 16, 8))]))
+    assert big.signal.samples[8:13, 0].tolist() == [8, 16, 24, 16, 8]  # 512 * 8 / 512 = 8 ...
+
+
+@pytest.mark.parametrize(("part", "match"), [
+    (_template_part(m=0, t8=()), "empty"), (_template_part(anchor=5), "limit"),
+    (_template_part(gaps=(10, 0)), "increasing"), (_template_part(gaps=(19999, 5)), "increasing"),
+    (_template_part(gains=(2**41, 1)), "too large"), (_template_part(t8=(2**40, 0, 0, 0, -(2**40))), "too large"),
+    (_template_part(gains=(2**30, 1), t8=(2**24, 0, 0, 0, 0)), "2\\*\\*53"),
+])
+def test_hostile_beat_templates_are_refused(part, match):
+    with pytest.raises(SanFormatError, match=match):
+        decode_file(rewrap(_beats_file(), frames=[part]))
