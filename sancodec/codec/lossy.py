@@ -25,6 +25,7 @@ from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.metrics import prdn
 
 __all__ = ["LossyTarget", "TransformCoding", "encode_channel"]
 
@@ -134,12 +135,6 @@ class TransformCoding(FrameCoding):
         return ChannelFrame(y.astype(np.int64), 0, path=self.name)
 
 
-def _prdn(ref: np.ndarray, y: np.ndarray) -> float:
-    den = float(np.linalg.norm(ref - ref.mean()))
-    err = float(np.linalg.norm(ref - y))
-    return 100.0 * err / den if den > 0 else (0.0 if err == 0 else math.inf)
-
-
 def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
                    fs: float | None = None) -> tuple[list[bytes], float]:
     """The payloads of one channel's frames at the coarsest step that meets ``target``, and the PRDN
@@ -182,8 +177,8 @@ def _rate_control(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTa
             break
         mid = math.sqrt(lo * hi)
         if bound is not None:  # the coarsest step that still meets the PRDN
-            lo, hi = (mid, hi) if _prdn(ref, decoded(mid)[1]) <= bound else (lo, mid)
+            lo, hi = (mid, hi) if prdn(ref, decoded(mid)[1]) <= bound else (lo, mid)
         else:  # the finest step that fits the budget
             lo, hi = (lo, mid) if sum(map(len, payloads(mid))) <= budget else (mid, hi)
     step = lo if bound is not None else hi
-    return payloads(step), _prdn(ref, decoded(step)[1])
+    return payloads(step), prdn(ref, decoded(step)[1])
