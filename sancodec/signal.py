@@ -27,6 +27,12 @@ __all__ = ["Annotations", "Signal"]
 #: int64 sum the decoder forms. Readers and the encoder refuse integer samples beyond it.
 MAX_ABS_SAMPLE = 1 << 53
 
+
+def beyond_exact_range(samples: np.ndarray) -> bool:
+    """True for integer samples outside ±MAX_ABS_SAMPLE (uint64 included), which sancodec refuses."""
+    return samples.dtype.kind in "iu" and samples.size > 0 and \
+        max(int(samples.max()), -int(samples.min())) > MAX_ABS_SAMPLE
+
 @dataclass(eq=False)
 class Annotations:
     """WFDB annotations (e.g. ``.atr`` beat labels): one entry per annotated sample."""

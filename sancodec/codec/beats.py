@@ -18,6 +18,7 @@ from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode
 from sancodec.errors import SanFormatError
 from sancodec.san.placement import scatter_kernels
 from sancodec.san.sparse import peaks
+from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["BeatTemplate", "find_template", "read_template"]
 
@@ -52,6 +53,12 @@ class BeatTemplate:
         w.raw(block)
 
 
+def _exact(t8: np.ndarray, g64: np.ndarray) -> bool:
+    """One sample gets at most one beat's template per position, so |acc| <= max|g64| * sum|t8|:
+    within 2**53 the integer prediction is exact in int64 and float64."""
+    return float(np.abs(g64).max(initial=0)) * float(np.abs(t8).sum()) <= MAX_ABS_SAMPLE
+
+
 def read_template(r: ByteReader, length: int) -> BeatTemplate:
     """Read and validate a template: sizes within the frame, positions increasing and inside it."""
     m = r.varint(MAX_TEMPLATE)
@@ -65,8 +72,7 @@ def read_template(r: ByteReader, length: int) -> BeatTemplate:
     t8, g64 = np.cumsum(d), g + 64
     if float(np.abs(d).sum()) > MAX_MAGNITUDE or (count and float(np.abs(g64).max()) > MAX_MAGNITUDE):
         raise SanFormatError("frame: beat template or gains too large")
-    # exactness: one sample gets at most one beat's template per position: |acc| <= max|g| * sum|t|
-    if count and float(np.abs(g64).max()) * float(np.abs(t8).sum()) > 2.0 ** 53:
+    if count and not _exact(t8, g64):
         raise SanFormatError("frame: beat template times gains exceeds 2**53")
     return BeatTemplate(t8.astype(np.int64), anchor, np.cumsum(gaps), g64.astype(np.int64))
 
@@ -90,9 +96,9 @@ def find_template(x: np.ndarray, fs: float) -> BeatTemplate | None:
     windows -= np.median(windows, axis=1, keepdims=True)
     t8 = np.rint(np.median(windows, axis=0) * 8).astype(np.int64)
     norm = float(t8 @ t8)
-    if norm == 0 or float(np.abs(t8).sum()) * 2**12 > 2.0**53:
+    if norm == 0 or float(np.abs(t8).sum()) * 2**12 > MAX_ABS_SAMPLE:
         return None
     g64 = np.rint(windows @ t8 / norm * 8 * 64).astype(np.int64)
-    if float(np.abs(g64).max()) * float(np.abs(t8).sum()) > 2.0**53:
+    if not _exact(t8, g64):
         return None
     return BeatTemplate(t8, before, found.astype(np.int64), g64)

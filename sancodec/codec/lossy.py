@@ -26,6 +26,7 @@ from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_ma
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn
+from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["LossyTarget", "TransformCoding", "encode_channel"]
 
@@ -109,7 +110,7 @@ class TransformCoding(FrameCoding):
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
         if plan.mode != "lossy":
             raise SanFormatError("frame: a wavelet frame needs a lossy file")
-        offset = r.svarint(1 << 53)
+        offset = r.svarint(MAX_ABS_SAMPLE)
         delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
         if not (math.isfinite(delta) and delta > 0):
             raise SanFormatError("frame: wavelet step is not a positive finite number")
@@ -164,8 +165,8 @@ def _rate_control(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTa
         y = np.concatenate([reconstruct(q, delta, RHO16, o, p) for q, o, p in zip(qs, offsets, predictions)])
         return qs, y
 
-    def payloads(delta: float) -> list[bytes]:
-        qs = decoded(delta)[0]
+    def payloads(delta: float) -> list[bytes]:  # the bits only: no reconstruction needed
+        qs = [_quantise(b, delta) for b in bands]
         return [_payload(q, delta, lv, o, t) for q, lv, o, t in zip(qs, levels, offsets, templates)]
 
     scale = max((float(np.abs(b).max(initial=0)) for bs in bands for b in bs), default=0.0)

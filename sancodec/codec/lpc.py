@@ -21,6 +21,7 @@ import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.errors import SanFormatError
+from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["SEGMENT", "LpcFilter", "analyse", "residual", "synthesize"]
 
@@ -58,7 +59,7 @@ class LpcFilter:
         if order < 1:
             raise SanFormatError("LPC: order must be >= 1")
         shift = r.varint(MAX_SHIFT)
-        bias = r.svarint(1 << 53)
+        bias = r.svarint(MAX_ABS_SAMPLE)
         coefs = tuple(r.svarint() for _ in range(order))
         if any(abs(c) > MAX_COEF for c in coefs):
             raise SanFormatError(f"LPC: a coefficient exceeds {MAX_COEF}")

@@ -10,7 +10,7 @@ import numpy as np
 
 from sancodec.errors import SanConfigError
 from sancodec.san.spec import SanSpec
-from sancodec.signal import MAX_ABS_SAMPLE, Signal
+from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
 __all__ = ["ENCODE_MODES", "check_options", "digitize", "resolve_model"]
 
@@ -42,7 +42,7 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
     Lossy float sources sit on a grid of std / 1024 per channel (a PRDN floor of about 0.03 %),
     finer when ``max_prdn`` asks for less: the grid never decides whether a target can be met."""
     if signal.is_digital:
-        if signal.samples.size and max(int(signal.samples.max()), -int(signal.samples.min())) > MAX_ABS_SAMPLE:
+        if beyond_exact_range(signal.samples):
             raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly "
                                  "and refuses the rest (nothing was written)")
         e = 0 if max_error is None else max_error

@@ -9,7 +9,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.signal import MAX_ABS_SAMPLE, Signal
+from sancodec.signal import Signal, beyond_exact_range
 
 __all__ = ["read_csv", "read_npy", "write_csv", "write_npy"]
 
@@ -23,7 +23,7 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
         raise SanFormatError(f"{path}: holds NaN or Inf samples")
     if data.dtype.kind not in "iuf":
         raise SanFormatError(f"{path}: samples must be numeric, got dtype {data.dtype}")
-    if data.dtype.kind in "iu" and data.size and max(int(data.max()), -int(data.min())) > MAX_ABS_SAMPLE:
+    if beyond_exact_range(data):
         raise SanFormatError(f"{path}: integer samples beyond ±2**53 (here {int(data.min())}..{int(data.max())}); "
                              "sancodec holds integers within ±2**53 exactly and refuses the rest")
     if fs is None:
