@@ -12,7 +12,7 @@ gets an envelope class from its mean token (coded first, as side information)
 and the tokens of each class share one table. This forward-adaptive model is
 what beats FLAC and bz2 on ECG residuals (measured by benchmarks/bench_codec.py,
 recorded in docs/BENCHMARKS.md).
-Everything is vectorised with numpy: no per-sample Python loop.
+The per-value loops (tokens, raw bits, classes) are in ``kernels``: C when built, numpy otherwise.
 """
 
 from __future__ import annotations
@@ -22,16 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from sancodec.codec.kernels import BLOCK, NUM_CLASSES, NUM_TOKENS, classes, pack_bits, tokenize, unpack
 from sancodec.errors import SanFormatError
 
 __all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays"]
 
-DIRECT = 16
-NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
 PRECISION = 14
 TOTAL = 1 << PRECISION
-BLOCK = 16
-NUM_CLASSES = 16
 
 
 # ----------------------------------------------------------------- varints
@@ -107,77 +104,6 @@ class ByteReader:
         return len(self.data) - self.pos
 
 
-# ------------------------------------------------------------- tokenising
-def _bit_length(v: np.ndarray) -> np.ndarray:
-    t = v.astype(np.uint64)
-    bl = np.zeros(t.shape, dtype=np.int64)
-    for shift in (32, 16, 8, 4, 2, 1):
-        big = t >= np.uint64(1 << shift)
-        bl += np.where(big, shift, 0)
-        t = np.where(big, t >> np.uint64(shift), t)
-    return bl + (t > 0)
-
-
-def _zigzag(e: np.ndarray) -> np.ndarray:
-    e = e.astype(np.int64)
-    return np.where(e >= 0, 2 * e.astype(np.uint64), (-2 * e - 1).astype(np.uint64)).astype(np.uint64)
-
-
-def _unzigzag(v: np.ndarray) -> np.ndarray:
-    half = (v >> np.uint64(1)).astype(np.int64)
-    return np.where((v & np.uint64(1)) == 0, half, -half - 1)
-
-
-def _tokenize(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    bl = _bit_length(v)
-    small = v < DIRECT
-    tok = np.where(small, v.astype(np.int64), bl + 11)
-    width = np.where(small, 0, bl - 1)
-    low = np.where(small, 0, v - (np.uint64(1) << np.maximum(width, 0).astype(np.uint64)))
-    return tok.astype(np.int32), width, low.astype(np.uint64)
-
-
-def _untokenize(tok: np.ndarray, low: np.ndarray) -> np.ndarray:
-    small = tok < DIRECT
-    width = np.where(small, 0, tok.astype(np.int64) - 12)
-    top = np.uint64(1) << np.maximum(width, 0).astype(np.uint64)
-    return np.where(small, tok.astype(np.uint64), top + low)
-
-
-def _token_widths(tok: np.ndarray) -> np.ndarray:
-    return np.where(tok < DIRECT, 0, tok.astype(np.int64) - 12)
-
-
-def _pack_bits(values: np.ndarray, widths: np.ndarray) -> bytes:
-    keep = widths > 0
-    values, widths = values[keep], widths[keep]
-    total = int(widths.sum())
-    if total == 0:
-        return b""
-    starts = np.cumsum(widths) - widths
-    owner = np.repeat(np.arange(len(widths)), widths)
-    shift = (widths[owner] - 1 - (np.arange(total) - starts[owner])).astype(np.uint64)
-    bits = ((values[owner] >> shift) & np.uint64(1)).astype(np.uint8)
-    return np.packbits(bits).tobytes()
-
-
-def _unpack_bits(data: bytes, widths: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(widths), dtype=np.uint64)
-    keep = np.flatnonzero(widths > 0)
-    w = widths[keep]
-    total = int(w.sum())
-    if total == 0:
-        return out
-    if len(data) * 8 < total:
-        raise SanFormatError(f"raw bits: need {total} bits, have {len(data) * 8}")
-    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))[:total].astype(np.uint64)
-    starts = np.cumsum(w) - w
-    owner = np.repeat(np.arange(len(w)), w)
-    shift = (w[owner] - 1 - (np.arange(total) - starts[owner])).astype(np.uint64)
-    out[keep] = np.add.reduceat(bits << shift, starts)
-    return out
-
-
 # ------------------------------------------------------------------ tables
 def _quantize(counts: np.ndarray) -> np.ndarray:
     """Integer frequencies summing to TOTAL, every used symbol >= 1 (deterministic)."""
@@ -216,17 +142,6 @@ def _model(freq: np.ndarray):  # -> constriction Categorical
     return constriction.stream.model.Categorical(freq.astype(np.float64) / TOTAL, perfect=False)
 
 
-def _classes(tok: np.ndarray) -> np.ndarray:
-    n = len(tok)
-    blocks = -(-n // BLOCK)
-    padded = np.zeros(blocks * BLOCK, dtype=np.float64)
-    padded[:n] = tok
-    sums = padded.reshape(blocks, BLOCK).sum(axis=1)
-    sizes = np.full(blocks, BLOCK, dtype=np.float64)
-    sizes[-1] = n - (blocks - 1) * BLOCK
-    return np.minimum(NUM_CLASSES - 1, np.rint(2 * np.log2(1 + sums / sizes))).astype(np.int32)
-
-
 # ------------------------------------------------------------------ arrays
 def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> bytes:
     """Code integer arrays into one blob; the decoder must be told their lengths and flags."""
@@ -234,11 +149,11 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
 
     tables = ByteWriter()
     coder = constriction.stream.queue.RangeEncoder()
-    all_tok, all_low = [], []
+    all_tok, all_val = [], []
     for arr, ctx in zip(arrays, contextual, strict=True):
-        tok, _, low = _tokenize(_zigzag(np.asarray(arr)))
+        tok, val = tokenize(np.asarray(arr))
         all_tok.append(tok)
-        all_low.append(low)
+        all_val.append(val)
         if len(tok) == 0:
             continue
         if not ctx:
@@ -246,7 +161,7 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
             _write_table(tables, freq)
             coder.encode(tok, _model(freq))
             continue
-        cls = _classes(tok)
+        cls = classes(tok)
         cfreq = _quantize(np.bincount(cls, minlength=NUM_CLASSES))
         _write_table(tables, cfreq)
         coder.encode(cls, _model(cfreq))
@@ -258,8 +173,8 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
             _write_table(tables, freq)
             coder.encode(sel, _model(freq))
     tok = np.concatenate(all_tok) if all_tok else np.zeros(0, np.int32)
-    low = np.concatenate(all_low) if all_low else np.zeros(0, np.uint64)
-    extra = _pack_bits(low, _token_widths(tok))
+    val = np.concatenate(all_val) if all_val else np.zeros(0, np.uint64)
+    extra = pack_bits(val, tok)
     words = coder.get_compressed().astype("<u4").tobytes()
     out = ByteWriter()
     out.raw(tables.getvalue())
@@ -322,10 +237,7 @@ def _decode_tokens(decoder: Any, lengths: Sequence[int], plans: list[Any]) -> li
 
 
 def _finish_values(flat: np.ndarray, extra: bytes, lengths: Sequence[int]) -> list[np.ndarray]:
-    if flat.size and (flat.min() < 0 or flat.max() >= NUM_TOKENS):
-        raise SanFormatError("entropy-coded block: token out of range")
-    low = _unpack_bits(extra, _token_widths(flat))
-    values = _unzigzag(_untokenize(flat, low))
+    values = unpack(flat, extra)
     out, start = [], 0
     for n in lengths:
         out.append(values[start : start + n])

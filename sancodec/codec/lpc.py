@@ -19,6 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from sancodec.codec import kernels
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
@@ -128,6 +129,9 @@ def analyse(u: np.ndarray) -> tuple[LpcFilter, float] | None:
 
 def residual(u: np.ndarray, f: LpcFilter) -> np.ndarray:
     """Open-loop residual of ``u`` under ``f`` (vectorised; exact inverse of :func:`synthesize`)."""
+    compiled = kernels.lpc_residual(u, f.coefs, f.shift, f.bias, SEGMENT)
+    if compiled is not None:
+        return compiled
     v = u.astype(np.int64) - f.bias
     n, p = len(v), f.order
     acc = np.convolve(v, np.asarray((0, *f.coefs), dtype=np.int64))[:n]  # integer, exact
@@ -142,6 +146,8 @@ def synthesize(jobs: Sequence[tuple[np.ndarray, LpcFilter]]) -> list[np.ndarray]
     """Invert :func:`residual` for many (residual, filter) pairs at once; returns each ``u``."""
     if not jobs:
         return []
+    if kernels.COMPILED:
+        return [kernels.lpc_synthesize(e, f.coefs, f.shift, f.bias, SEGMENT, MAX_ABS_VALUE) for e, f in jobs]
     lanes_of = [-(-len(e) // SEGMENT) for e, _ in jobs]
     n_lanes = sum(lanes_of)
     width = max(f.order for _, f in jobs)

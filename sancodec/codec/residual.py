@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
+from sancodec.codec.kernels import bit_length_histogram
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
@@ -48,12 +49,12 @@ def poly_restore(e: np.ndarray, order: int) -> np.ndarray:
 
 def estimate_bits(e: np.ndarray) -> float:
     """Cheap bit estimate: order-0 entropy of magnitude classes + raw bits."""
-    mag = np.abs(e)
-    bl = np.frexp(mag.astype(np.float64))[1].astype(np.int64)  # bit length; 0 for 0
-    nz = mag > 0
-    counts = np.bincount(bl)
+    counts = bit_length_histogram(e)  # counts[b]: values of bit length b (0 for 0)
+    lengths = np.arange(len(counts))
+    raw_bits = int((np.maximum(lengths - 1, 0) * counts).sum())
+    nonzero = int(counts[1:].sum())
     p = counts[counts > 0] / len(e)
-    return float(-(counts[counts > 0] * np.log2(p)).sum() + np.maximum(bl - 1, 0).sum() + nz.sum())
+    return float(-(counts[counts > 0] * np.log2(p)).sum() + raw_bits + nonzero)
 
 
 @dataclass(frozen=True)

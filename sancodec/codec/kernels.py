@@ -1,0 +1,237 @@
+"""The codec's per-sample loops, compiled where a C compiler was found at install time, numpy otherwise.
+
+Every function here has a numpy reference (``_np_*``) and, when the optional extension
+``sancodec.codec._kernels`` built, a C twin called through ctypes (which releases the GIL,
+so frames code in parallel threads). Both give identical results: the C code uses integer
+arithmetic only, and the one float rule (the envelope class) reaches it as a table that
+numpy computed. ``SANCODEC_KERNELS=numpy`` forces the reference path (tests compare the two).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+from functools import lru_cache
+
+import numpy as np
+
+from sancodec.errors import SanFormatError
+
+__all__ = ["COMPILED", "BLOCK", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "bit_length_histogram", "classes",
+           "lpc_residual", "lpc_synthesize", "pack_bits", "tokenize", "unpack"]
+
+DIRECT = 16
+NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
+BLOCK = 16
+NUM_CLASSES = 16
+
+_I64 = np.ctypeslib.ndpointer(np.int64, flags="C_CONTIGUOUS")
+_U64 = np.ctypeslib.ndpointer(np.uint64, flags="C_CONTIGUOUS")
+_I32 = np.ctypeslib.ndpointer(np.int32, flags="C_CONTIGUOUS")
+_I8 = np.ctypeslib.ndpointer(np.int8, flags="C_CONTIGUOUS")
+_U8 = np.ctypeslib.ndpointer(np.uint8, flags="C_CONTIGUOUS")
+_N = ctypes.c_int64
+_SIGNATURES = {
+    "san_tokenize": (None, [_I64, _N, _I32, _U64]),
+    "san_raw_bits": (_N, [_I32, _N]),
+    "san_pack_bits": (_N, [_U64, _I32, _N, _U8]),
+    "san_unpack": (ctypes.c_int, [_I32, _N, ctypes.c_char_p, _N, _I64]),
+    "san_classes": (None, [_I32, _N, _I8, _N, _I32]),
+    "san_bit_length_histogram": (None, [_I64, _N, _I64]),
+    "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
+    "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
+}
+
+
+def _load() -> ctypes.CDLL | None:
+    """The compiled library, or None (not built, or ``SANCODEC_KERNELS=numpy``)."""
+    if os.environ.get("SANCODEC_KERNELS", "").lower() == "numpy":
+        return None
+    try:
+        spec = importlib.util.find_spec("sancodec.codec._kernels")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    try:
+        lib = ctypes.CDLL(spec.origin)
+    except OSError:
+        return None
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib
+
+
+_LIB = _load()
+COMPILED = _LIB is not None  # whether the C kernels are in use
+
+
+def _i64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+# ------------------------------------------------------------------ tokens
+def _np_bit_length(v: np.ndarray) -> np.ndarray:
+    t = v.astype(np.uint64)
+    bl = np.zeros(t.shape, dtype=np.int64)
+    for shift in (32, 16, 8, 4, 2, 1):
+        big = t >= np.uint64(1 << shift)
+        bl += np.where(big, shift, 0)
+        t = np.where(big, t >> np.uint64(shift), t)
+    return bl + (t > 0)
+
+
+def _np_tokenize(e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    e = e.astype(np.int64)
+    v = np.where(e >= 0, 2 * e.astype(np.uint64), (-2 * e - 1).astype(np.uint64)).astype(np.uint64)
+    tok = np.where(v < DIRECT, v.astype(np.int64), _np_bit_length(v) + 11)
+    return tok.astype(np.int32), v
+
+
+def tokenize(e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Zig-zag values ``v`` of the signed integers ``e`` and their tokens (``v`` below 16, else
+    ``11 + bit_length(v)``); the raw bits are ``v``'s ``bit_length - 1`` low bits."""
+    if _LIB is None:
+        return _np_tokenize(e)
+    e = _i64(e)
+    tok = np.empty(len(e), dtype=np.int32)
+    val = np.empty(len(e), dtype=np.uint64)
+    _LIB.san_tokenize(e, len(e), tok, val)
+    return tok, val
+
+
+def token_widths(tok: np.ndarray) -> np.ndarray:
+    """Raw bits that follow each token."""
+    return np.where(tok < DIRECT, 0, tok.astype(np.int64) - 12)
+
+
+def _np_pack_bits(val: np.ndarray, tok: np.ndarray) -> bytes:
+    widths = token_widths(tok)
+    keep = widths > 0
+    values, widths = val[keep], widths[keep]
+    total = int(widths.sum())
+    if total == 0:
+        return b""
+    starts = np.cumsum(widths) - widths
+    owner = np.repeat(np.arange(len(widths)), widths)
+    shift = (widths[owner] - 1 - (np.arange(total) - starts[owner])).astype(np.uint64)
+    bits = ((values[owner] >> shift) & np.uint64(1)).astype(np.uint8)
+    return np.packbits(bits).tobytes()
+
+
+def pack_bits(val: np.ndarray, tok: np.ndarray) -> bytes:
+    """The raw low bits of every value, MSB first, zero-padded to whole bytes."""
+    if _LIB is None:
+        return _np_pack_bits(val, tok)
+    val, tok = np.ascontiguousarray(val, dtype=np.uint64), np.ascontiguousarray(tok, dtype=np.int32)
+    out = np.empty(-(-int(_LIB.san_raw_bits(tok, len(tok))) // 8), dtype=np.uint8)
+    written = _LIB.san_pack_bits(val, tok, len(tok), out)
+    return out[:written].tobytes()
+
+
+def _np_unpack(tok: np.ndarray, data: bytes) -> np.ndarray:
+    if tok.size and (tok.min() < 0 or tok.max() >= NUM_TOKENS):
+        raise SanFormatError("entropy-coded block: token out of range")
+    widths = token_widths(tok)
+    low = np.zeros(len(widths), dtype=np.uint64)
+    keep = np.flatnonzero(widths > 0)
+    w = widths[keep]
+    total = int(w.sum())
+    if total:
+        if len(data) * 8 < total:
+            raise SanFormatError(f"raw bits: need {total} bits, have {len(data) * 8}")
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))[:total].astype(np.uint64)
+        starts = np.cumsum(w) - w
+        owner = np.repeat(np.arange(len(w)), w)
+        shift = (w[owner] - 1 - (np.arange(total) - starts[owner])).astype(np.uint64)
+        low[keep] = np.add.reduceat(bits << shift, starts)
+    small = tok < DIRECT
+    top = np.uint64(1) << np.maximum(widths, 0).astype(np.uint64)
+    v = np.where(small, tok.astype(np.uint64), top + low)
+    half = (v >> np.uint64(1)).astype(np.int64)
+    return np.where((v & np.uint64(1)) == 0, half, -half - 1)
+
+
+def unpack(tok: np.ndarray, data: bytes) -> np.ndarray:
+    """Inverse of :func:`tokenize` + :func:`pack_bits`: the signed values (int64)."""
+    if _LIB is None:
+        return _np_unpack(tok, data)
+    tok = np.ascontiguousarray(tok, dtype=np.int32)
+    out = np.empty(len(tok), dtype=np.int64)
+    status = _LIB.san_unpack(tok, len(tok), bytes(data), len(data), out)
+    if status == -1:
+        raise SanFormatError("entropy-coded block: token out of range")
+    if status == -2:
+        raise SanFormatError(f"raw bits: need {int(token_widths(tok).sum())} bits, have {len(data) * 8}")
+    return out
+
+
+# ----------------------------------------------------------------- classes
+def _np_classes(tok: np.ndarray) -> np.ndarray:
+    n = len(tok)
+    blocks = -(-n // BLOCK)
+    padded = np.zeros(blocks * BLOCK, dtype=np.float64)
+    padded[:n] = tok
+    sums = padded.reshape(blocks, BLOCK).sum(axis=1)
+    sizes = np.full(blocks, BLOCK, dtype=np.float64)
+    sizes[-1] = n - (blocks - 1) * BLOCK
+    return np.minimum(NUM_CLASSES - 1, np.rint(2 * np.log2(1 + sums / sizes))).astype(np.int32)
+
+
+@lru_cache(maxsize=1)
+def class_table() -> np.ndarray:
+    """``table[size, sum]``: the class numpy's rule gives a block of ``size`` tokens summing to ``sum``."""
+    row = (NUM_TOKENS - 1) * BLOCK + 1
+    sums = np.arange(row, dtype=np.float64)
+    table = np.zeros((BLOCK + 1, row), dtype=np.int8)
+    for size in range(1, BLOCK + 1):
+        table[size] = np.minimum(NUM_CLASSES - 1, np.rint(2 * np.log2(1 + sums / size)))
+    return table
+
+
+def classes(tok: np.ndarray) -> np.ndarray:
+    """Envelope class of each block of ``BLOCK`` tokens: ``min(15, rint(2 log2(1 + mean token)))``."""
+    if _LIB is None:
+        return _np_classes(tok)
+    tok = np.ascontiguousarray(tok, dtype=np.int32)
+    table = class_table()
+    out = np.empty(-(-len(tok) // BLOCK), dtype=np.int32)
+    _LIB.san_classes(tok, len(tok), table, table.shape[1], out)
+    return out
+
+
+# --------------------------------------------------------------- estimates
+def bit_length_histogram(e: np.ndarray) -> np.ndarray:
+    """How many of ``|e|`` have each bit length (index = ``frexp`` exponent of the float64 value)."""
+    if _LIB is None:
+        bl = np.frexp(np.abs(e).astype(np.float64))[1]
+        return np.bincount(bl, minlength=66).astype(np.int64)
+    hist = np.zeros(66, dtype=np.int64)
+    _LIB.san_bit_length_histogram(_i64(e), len(e), hist)
+    return hist
+
+
+# --------------------------------------------------------------------- LPC
+def lpc_residual(u: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int, segment: int) -> np.ndarray | None:
+    """The compiled LPC residual, or None when only numpy is available (lpc.residual has it)."""
+    if _LIB is None:
+        return None
+    u = _i64(u)
+    out = np.empty(len(u), dtype=np.int64)
+    _LIB.san_lpc_residual(u, len(u), np.asarray(coefs, dtype=np.int64), len(coefs), shift, bias, segment, out)
+    return out
+
+
+def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int, segment: int,
+                   limit: int) -> np.ndarray:
+    """Compiled inverse of :func:`lpc_residual` for one job (callers check :data:`COMPILED`)."""
+    assert _LIB is not None
+    e = _i64(e)
+    out = np.empty(len(e), dtype=np.int64)
+    status = _LIB.san_lpc_synthesize(e, len(e), np.asarray(coefs, dtype=np.int64), len(coefs), shift, bias,
+                                     segment, limit, out)
+    if status:
+        raise SanFormatError("LPC: the synthesis leaves the range where its integers are exact (hostile filter)")
+    return out

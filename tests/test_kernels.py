@@ -1,0 +1,117 @@
+"""The compiled kernels against their numpy references: identical results, so identical bytes."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import sancodec
+from sancodec.codec import kernels, lpc
+from sancodec.errors import SanFormatError
+
+needs_c = pytest.mark.skipif(not kernels.COMPILED, reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")
+
+
+def _numpy_only(monkeypatch) -> None:
+    monkeypatch.setattr(kernels, "_LIB", None)
+    monkeypatch.setattr(kernels, "COMPILED", False)
+
+
+def test_the_compiled_kernels_are_built_unless_numpy_is_forced():
+    # A fresh clone installs with a C compiler (make test): the fast path must be what the suite runs.
+    assert kernels.COMPILED or os.environ.get("SANCODEC_KERNELS") == "numpy"
+
+
+def _values(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    parts = [
+        rng.integers(-20, 20, 500),
+        rng.integers(-(1 << 40), 1 << 40, 300),
+        np.array([0, 1, -1, 7, -8, 8, -9, 15, 16, (1 << 53), -(1 << 53), (1 << 62) - 1, -(1 << 62)]),
+        rng.laplace(0, 300, 2000).astype(np.int64),
+    ]
+    return np.concatenate(parts).astype(np.int64)
+
+
+@needs_c
+@pytest.mark.parametrize("seed", range(4))
+def test_tokens_and_raw_bits_match_numpy_and_invert(seed):
+    e = _values(seed)
+    tok, val = kernels.tokenize(e)
+    ref_tok, ref_val = kernels._np_tokenize(e)
+    assert np.array_equal(tok, ref_tok) and np.array_equal(val, ref_val)
+    packed = kernels.pack_bits(val, tok)
+    assert packed == kernels._np_pack_bits(ref_val, ref_tok)
+    assert np.array_equal(kernels.unpack(tok, packed), e)
+    assert np.array_equal(kernels._np_unpack(tok, packed), e)
+
+
+@needs_c
+def test_unpack_refuses_what_numpy_refuses():
+    tok, val = kernels.tokenize(np.array([100000, -5000, 3], dtype=np.int64))
+    packed = kernels.pack_bits(val, tok)
+    with pytest.raises(SanFormatError, match="raw bits"):
+        kernels.unpack(tok, packed[:-1])
+    with pytest.raises(SanFormatError, match="token out of range"):
+        kernels.unpack(np.array([3, 76], dtype=np.int32), packed)
+    with pytest.raises(SanFormatError, match="token out of range"):
+        kernels.unpack(np.array([-1], dtype=np.int32), packed)
+    assert kernels.unpack(np.zeros(0, np.int32), b"").size == 0
+
+
+@needs_c
+def test_the_class_table_is_numpys_rule_for_every_block():
+    rng = np.random.default_rng(1)
+    for n in (1, 15, 16, 17, 33, 1000):
+        tok = rng.integers(0, 76, n).astype(np.int32)
+        assert np.array_equal(kernels.classes(tok), kernels._np_classes(tok))
+    # Every possible (block size, sum) pair, through the compiled path.
+    for size in range(1, 17):
+        for total in range(0, 75 * size + 1, 7):
+            tok = np.full(size, total // size, dtype=np.int32)
+            tok[: total % size] += 1
+            assert kernels.classes(tok)[0] == kernels._np_classes(tok)[0]
+
+
+@needs_c
+def test_bit_length_histogram_matches_frexp():
+    e = _values(5)
+    ref = np.bincount(np.frexp(np.abs(e).astype(np.float64))[1], minlength=66)
+    assert np.array_equal(kernels.bit_length_histogram(e), ref)
+
+
+@needs_c
+@pytest.mark.parametrize("order", [1, 4, 8, 32])
+def test_lpc_residual_and_synthesis_match_numpy(order, monkeypatch):
+    rng = np.random.default_rng(order)
+    u = np.cumsum(rng.integers(-50, 50, 3 * lpc.SEGMENT + 123)).astype(np.int64)
+    f = lpc.LpcFilter(tuple(int(c) for c in rng.integers(-3000, 3000, order)), 12, int(u.mean()))
+    compiled = lpc.residual(u, f)
+    _numpy_only(monkeypatch)
+    assert np.array_equal(compiled, lpc.residual(u, f))
+    (numpy_back,) = lpc.synthesize([(compiled, f)])
+    monkeypatch.undo()
+    (c_back,) = lpc.synthesize([(compiled, f)])
+    assert np.array_equal(numpy_back, u) and np.array_equal(c_back, u)
+
+
+@needs_c
+def test_compiled_synthesis_refuses_a_hostile_filter():
+    f = lpc.LpcFilter((1 << 20,) * 32, 0, 0)
+    with pytest.raises(SanFormatError, match="hostile filter"):
+        lpc.synthesize([(np.full(5000, 1000, dtype=np.int64), f)])
+
+
+@needs_c
+@pytest.mark.parametrize("options", [{"mode": "lossless"}, {"mode": "near-lossless", "max_error": 2},
+                                     {"mode": "lossy", "prdn": 3}])
+def test_files_are_byte_identical_with_and_without_the_compiled_kernels(options, monkeypatch, mitdb_100):
+    sig = sancodec.read_signal(mitdb_100).slice(0, 40000)
+    compiled = sancodec.encode(sig, frame_len=8192, **options)
+    _numpy_only(monkeypatch)
+    assert sancodec.encode(sig, frame_len=8192, **options) == compiled
+    numpy_decoded = sancodec.decode(compiled).samples
+    monkeypatch.undo()
+    assert np.array_equal(sancodec.decode(compiled).samples, numpy_decoded)
