@@ -14,6 +14,7 @@ from sancodec.errors import ModelFileError, SancodecError, SanConfigError, SanFo
 from sancodec.io import read_signal, write_signal
 from sancodec.san.spec import SanSpec, load_model, save_model
 from sancodec.signal import Annotations, Signal
+from sancodec.stream import SanFile, SanWriter, open  # noqa: A004 - soundfile's name for it
 
 __version__ = "0.1.0"
 
@@ -23,7 +24,9 @@ __all__ = [
     "ModelFileError",
     "SanConfigError",
     "SanFormatError",
+    "SanFile",
     "SanLimitError",
+    "SanWriter",
     "SanSpec",
     "SancodecError",
     "Signal",
@@ -31,6 +34,7 @@ __all__ = [
     "decode",
     "encode",
     "load_model",
+    "open",
     "read_signal",
     "save_model",
     "write_bytes_atomic",

@@ -247,3 +247,21 @@ def test_lossy_float_sources_round_trip_on_their_own_scale():
     assert quantum == pytest.approx(list(x.std(axis=0) / 1024))
     for ch in range(2):
         assert sancodec.metrics.prdn(x[:, ch], back.samples[:, ch]) < 100
+
+
+def test_auto_skips_the_san_path_that_all_tries(monkeypatch, mitdb_100):
+    from sancodec.codec import api
+
+    sig = sancodec.read_signal(mitdb_100).slice(0, 20000)
+    tried = sancodec.encode(sig, mode="lossless", predictor="all", frame_len=4096)
+    assert np.array_equal(sancodec.decode(tried).samples, sig.samples)
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("auto must not run the SAN in lossless mode")
+
+    monkeypatch.setattr(api, "san_activations", refuse)
+    auto = sancodec.encode(sig, mode="lossless", frame_len=4096)
+    assert len(tried) <= len(auto)
+    assert np.array_equal(sancodec.decode(auto).samples, sig.samples)
+    with pytest.raises(sancodec.SancodecError, match="predictor must be one of"):
+        sancodec.encode(sig, mode="lossless", predictor="best")

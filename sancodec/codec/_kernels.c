@@ -109,13 +109,18 @@ EXPORT void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int6
     }
 }
 
-/* Histogram of bit lengths of |e| as numpy's frexp(float64(|e|)) counts them (hist: 66 slots). */
+/* Histogram of bit lengths of |e| as numpy's frexp(float64(|e|)) counts them (hist: 66 slots).
+ * Below 2**53 the float is exact and the exponent is the integer bit length. */
 EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist) {
     for (int64_t i = 0; i < n; i++) {
-        int64_t m = e[i] < 0 ? -e[i] : e[i];
-        int exp = 0;
-        frexp((double)m, &exp);
-        hist[exp < 0 ? 0 : (exp > 65 ? 65 : exp)]++;
+        uint64_t m = e[i] < 0 ? -(uint64_t)e[i] : (uint64_t)e[i];
+        if (m < (1ULL << 53)) {
+            hist[bit_length(m)]++;
+        } else {
+            int exp = 0;
+            frexp((double)(int64_t)m, &exp);
+            hist[exp > 65 ? 65 : exp]++;
+        }
     }
 }
 
@@ -123,18 +128,18 @@ EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist)
 EXPORT void san_lpc_residual(const int64_t *u, int64_t n, const int64_t *coefs, int order, int shift, int64_t bias,
                              int64_t segment, int64_t *out) {
     int64_t half = ((int64_t)1 << shift) >> 1;
-    for (int64_t t = 0; t < n; t++) {
-        int64_t pos = t % segment, v = u[t] - bias, pred;
-        if (pos == 0) {
-            pred = 0;
-        } else if (pos < order) {
-            pred = u[t - 1] - bias;
-        } else {
+    for (int64_t t = 0; t < n; t++) out[t] = u[t] - bias; /* v, overwritten by the residual below */
+    for (int64_t start = 0; start < n; start += segment) {
+        int64_t end = start + segment < n ? start + segment : n;
+        int64_t head = start + order < end ? start + order : end;
+        /* positions from `order` on read v[t-1..t-order] before they are overwritten: go backwards */
+        for (int64_t t = end - 1; t >= head; t--) {
             int64_t acc = 0;
-            for (int k = 1; k <= order; k++) acc += coefs[k - 1] * (u[t - k] - bias);
-            pred = (acc + half) >> shift;
+            for (int k = 1; k <= order; k++) acc += coefs[k - 1] * out[t - k];
+            out[t] -= (acc + half) >> shift;
         }
-        out[t] = v - pred;
+        for (int64_t t = head - 1; t > start; t--) out[t] -= out[t - 1];
+        /* position 0 of a segment is predicted by 0: out[start] = v[start] already */
     }
 }
 

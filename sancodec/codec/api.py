@@ -17,8 +17,9 @@ Per frame (``frame_len`` samples, all channels) and channel:
   0–2 chosen per frame, and entropy-coded with block-envelope contexts.
 * **Raw path** (near-lossless and lossless) — the same residual coder applied
   to the signal itself (with a value-grid step when all differences share a
-  divisor). Per frame and channel the encoder keeps whichever path is cheaper,
-  so the SAN is used exactly where it pays; the report says how often.
+  divisor). Per frame and channel the encoder keeps whichever coding is cheaper;
+  the SAN path competes only with ``predictor="all"`` (it never paid in these
+  modes on a measured record), and the report says how often each was used.
 
 ``lossy`` keeps the SAN path only (the paper's representation). Errors are in
 the samples' own units: digital (ADC) units for WFDB sources. Float sources
@@ -31,6 +32,7 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -38,27 +40,18 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
-from sancodec.codec.entropy import ByteReader, ByteWriter
-from sancodec.codec.frames import (
-    ChannelFrame,
-    FramePlan,
-    SanCoding,
-    SanInput,
-    WorkBudget,
-    decode_channel_frame,
-    encode_channel_frame,
-    quantized_kernels,
-    resolve_lpc,
-)
+from sancodec.codec.encoder import DEFAULT_STEP, SanEncoder
+from sancodec.codec.entropy import ByteWriter
+from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, encode_channel
+from sancodec.codec.pipeline import WINDOW, DecodedFrames, FrameDecoder, resolve_threads
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import check_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import prdn as prdn_percent
-from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Annotations, Signal
 
@@ -67,12 +60,10 @@ __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "enc
 
 
 
-DEFAULT_FRAME = 1 << 15
 #: Lossy files default to long frames: each frame carries its own entropy tables, which at a few
 #: tenths of a bit per sample cost more than the random access they buy (mitdb 100 at PRDN 9 %:
 #: CR 16.0 with frames of 2**15, 20.5 with one frame of 2**20).
 DEFAULT_LOSSY_FRAME = 1 << 20
-DEFAULT_STEP = 0.02
 
 
 def san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
@@ -83,52 +74,31 @@ def san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
     return engine_for(spec).encode(np.ascontiguousarray(frames, dtype=np.float32))
 
 
-def _channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
-    """Normalise every frame of one channel as the model says and run the SAN on them, one batch
-    per frame length."""
-    offsets, sigmas = [], []
-    for f in frames:
-        o, c = normalization_params(spec.normalization, f[None], integer_offset=True)
-        offsets.append(int(o[0]))
-        sigmas.append(float(c[0]))
-    alphas: list[np.ndarray] = [np.empty(0)] * len(frames)
-    for size in sorted({len(f) for f in frames}):
-        which = [i for i, f in enumerate(frames) if len(f) == size]
-        batch = np.stack([(frames[i] - offsets[i]) / sigmas[i] for i in which])
-        for i, a in zip(which, san_activations(spec, batch)):
-            alphas[i] = a
-    return [SanInput(a, o, s) for a, o, s in zip(alphas, offsets, sigmas)]
-
-
-def _code_channels(signal: Signal, digital: np.ndarray, quantum: list[float] | None, plan: FramePlan,
-                   target: LossyTarget | None, frame_len: int) -> tuple[list[list[bytes]], list, bool]:
-    """Each frame's channel parts, the PRDN each channel achieved (lossy) and whether the file needs
-    format 1.2 (wavelet frames, or exact frames in a near-lossless file). Multi-frequency: each
-    channel is coded at its own rate."""
+def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
+                frame_len: int) -> tuple[list[bytes], list]:
+    """Lossy at a target: each channel's rate control runs over the whole record (at its own rate);
+    returns the frame payloads and the PRDN each channel achieved."""
     n, c = digital.shape
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved = []
-    newer = target is not None
     for ch in range(c):
         frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
-        if target is not None:
-            raw = signal.samples[:: steps[ch], ch].astype(np.float64)
-            parts, got = encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target,
-                                        signal.fs / steps[ch])
-            achieved.append(round(got, 6) if np.isfinite(got) else None)
-            for i, part in enumerate(parts):
-                chunks[i].append(part)
-            continue
-        inputs: list[SanInput | None] = [None] * len(frames)
-        if plan.predictor != "raw":
-            inputs = list(_channel_inputs(plan.spec, frames))
-        for i, f in enumerate(frames):
-            chosen = encode_channel_frame(f, inputs[i], plan)
-            newer |= chosen.newer
-            chunks[i].append(chosen.payload())
-    return chunks, achieved, newer
+        raw = signal.samples[:: steps[ch], ch].astype(np.float64)
+        parts, got = encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target,
+                                    signal.fs / steps[ch])
+        achieved.append(round(got, 6) if np.isfinite(got) else None)
+        for i, part in enumerate(parts):
+            chunks[i].append(part)
+    payloads = []
+    for parts in chunks:
+        w = ByteWriter()
+        for part in parts:
+            w.varint(len(part))
+            w.raw(part)
+        payloads.append(w.getvalue())
+    return payloads, achieved
 
 
 def encode_to_file(
@@ -146,68 +116,60 @@ def encode_to_file(
     embed_model: bool = True,
     predictor: str = "auto",
     verify: bool = True,
+    threads: int | None = None,
 ) -> int:
     """Encode ``signal`` into the file object ``out``; returns bytes written.
 
     ``mode``: ``lossless``, ``near-lossless`` (``max_error``), ``lossy`` at a target (exactly
     one of ``prdn`` in percent, ``snr`` in dB, ``bps`` bits per sample; every channel meets it)
     or ``san`` (the paper's SAN-only representation). ``predictor`` (near-lossless and
-    lossless): ``auto`` keeps the cheaper of the SAN and raw paths per frame and channel;
-    ``san`` or ``raw`` force one (for measurement). ``verify`` decodes the result before
-    writing it and refuses a file that would not keep its promise.
+    lossless): ``auto`` uses the raw-signal codings (the SAN path never paid in these modes on
+    any measured record), ``all`` also tries the SAN path per frame and channel and keeps the
+    cheaper, ``san`` or ``raw`` force one (for measurement). ``verify`` decodes the result before
+    writing it (frame by frame) and refuses a file that would not keep its promise. ``threads``:
+    frames coded at once (default: every core; the bytes are the same for any count).
     """
-    if frame_len is None:
-        frame_len = DEFAULT_LOSSY_FRAME if mode == "lossy" else DEFAULT_FRAME
+    if mode != "lossy":
+        if (prdn, snr, bps) != (None, None, None):
+            raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
+        encoder = SanEncoder(signal, model, mode, max_error, frame_len=frame_len, amplitude_step=amplitude_step,
+                             embed_model=embed_model, predictor=predictor, threads=threads, verify=verify)
+        signal.check_frames("encode")
+        digital, quantum, emax = digitize(signal, encoder.file_mode, max_error)
+        encoder.start_digitized(quantum, emax)
+        payloads = [*encoder.push(digital, signal.samples), *encoder.finish()]
+        header, minor = encoder.header()
+        buf = io.BytesIO()
+        write_container(buf, header, payloads, minor=minor)
+        return out.write(buf.getvalue())
+    frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     check_options(mode, max_error, predictor, amplitude_step, frame_len)
-    target = LossyTarget(prdn, snr, bps) if mode == "lossy" else None
-    if mode != "lossy" and (prdn, snr, bps) != (None, None, None):
-        raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
+    target = LossyTarget(prdn, snr, bps)
     spec = resolve_model(model)
     signal.check_frames("encode")
-    # Multi-frequency: frames hold whole WFDB frames.
-    m = signal.frame_size
+    m = signal.frame_size  # multi-frequency: frames hold whole WFDB frames
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
-    file_mode = "lossy" if mode == "san" else mode
-    digital, quantum, emax = digitize(signal, file_mode, max_error, None if target is None else target.max_prdn)
-    plan = FramePlan(file_mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
-    n = digital.shape[0]
-    chunks, achieved, newer = _code_channels(signal, digital, quantum, plan, target, frame_len)
-    uses_model = any(part[0] == SanCoding.id for parts in chunks for part in parts)
-    payloads = []
-    for parts in chunks:
-        w = ByteWriter()
-        for part in parts:
-            w.varint(len(part))
-            w.raw(part)
-        payloads.append(w.getvalue())
-    header = to_header(signal, plan, frame_len=frame_len, n=n, max_error=emax if quantum is None else max_error,
-                       quantum=quantum, crcs=sample_checksums(digital) if mode == "lossless" else None,
-                       uses_model=uses_model, embed_model=embed_model)
-    if target is not None:
-        header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
+    digital, quantum, emax = digitize(signal, mode, max_error, target.max_prdn)
+    plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
+    payloads, achieved = _code_lossy(signal, digital, quantum, target, frame_len)
+    header = to_header(signal, plan, frame_len=frame_len, n=digital.shape[0], max_error=emax, quantum=quantum,
+                       crcs=None, uses_model=False, embed_model=embed_model)
+    header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
     buf = io.BytesIO()
-    write_container(buf, header, payloads, minor=2 if newer else 1)
+    write_container(buf, header, payloads, minor=2)
     if verify:
-        _verify(buf.getvalue(), signal, mode, max_error, spec, target)
+        _verify(buf.getvalue(), signal, spec, target)
     return out.write(buf.getvalue())
 
 
-def _verify(data: bytes, signal: Signal, mode: str, max_error: float | None, spec: SanSpec,
-            target: LossyTarget | None = None) -> None:
-    """Decode what was just encoded: a file the decoder refuses, or samples off their promise, is
-    never reported as written (a WFDB format range, a value the format cannot hold...)."""
+def _verify(data: bytes, signal: Signal, spec: SanSpec, target: LossyTarget) -> None:
+    """Decode the lossy file just made: a file the decoder refuses, or a channel off its target, is
+    never reported as written."""
     try:
         back = decode_file(data, model=spec).signal.samples
     except SanFormatError as exc:
         raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
-    if mode == "lossless" and not np.array_equal(back, signal.samples):
-        raise SanConfigError("the lossless file would not decode to the same samples (are they within their "
-                             "WFDB format's range?); nothing was written")
-    if mode == "near-lossless":
-        worst = float(np.abs(back.astype(np.float64) - signal.samples.astype(np.float64)).max(initial=0))
-        if worst > float(max_error or 0) * (1 + 1e-9) + 1e-12:
-            raise SanConfigError(f"the near-lossless file would be off by {worst:g} > {max_error}; nothing was written")
-    bound = None if target is None else target.max_prdn
+    bound = target.max_prdn
     if bound is not None:
         for ch, step in enumerate(signal.sample_steps()):
             got = prdn_percent(signal.samples[::step, ch].astype(np.float64), back[::step, ch].astype(np.float64))
@@ -260,39 +222,33 @@ def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits) -> 
                                     max(limits.min_taps, limits.taps_per_value * n * c))
 
 
-def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int,
-                   limits: DecodeLimits) -> tuple[np.ndarray, int, Counter]:
+def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
+                  threads: int | None = None) -> Iterator[tuple[int, DecodedFrames]]:
+    """The frames covering samples [lo, hi), decoded a window at a time: ``(first row, frames)``."""
+    decoder = FrameDecoder(layout.plan, layout.steps, layout.frame_len, layout.n_samples, limits,
+                           resolve_threads(threads))
+    first, last = lo // layout.frame_len, (hi - 1) // layout.frame_len
+    for w0 in range(first, last + 1, WINDOW):
+        frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + WINDOW, last + 1))]
+        yield w0 * layout.frame_len, decoder.decode_window(frames)
+
+
+def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
+                   threads: int | None) -> tuple[np.ndarray, int, Counter]:
     """Samples [lo, hi) of every channel as int64, the activation count and the coding counts."""
-    frame_len, c, n = layout.frame_len, layout.n_channels, layout.n_samples
-    out = np.zeros((hi - lo, c), dtype=np.int64)
-    placed: list[tuple[ChannelFrame, int, int, int, int]] = []
-    for fi in range(lo // frame_len, (hi - 1) // frame_len + 1):
-        payload = reader.read_frame(fi)
-        f0 = fi * frame_len
-        length = min(frame_len, n - f0)
-        limits.check_values(length * c, len(payload), f"frame {fi}")
-        r = ByteReader(payload, f"frame {fi}")
-        a, b = max(lo, f0), min(hi, f0 + length)
-        for ch in range(c):
-            part = r.raw(r.varint(r.remaining()))
-            placed.append((decode_channel_frame(part, length // layout.steps[ch], layout.plan), ch, a, b, f0))
-        if r.remaining():
-            raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
-    codings = Counter(p[0].path for p in placed) + Counter("lpc" for p in placed if p[0].lpc is not None)
-    resolve_lpc([p[0] for p in placed])
-    activations = 0
-    for part, ch, a, b, f0 in placed:
-        activations += part.activations
-        samples = part.samples()
-        if layout.steps[ch] > 1:  # a slower channel of a multi-frequency record: hold each sample
-            samples = np.repeat(samples, layout.steps[ch])
-        out[a - lo : b - lo, ch] = samples[a - f0 : b - f0]
+    out = np.zeros((hi - lo, layout.n_channels), dtype=np.int64)
+    activations, codings = 0, Counter()
+    for row, got in frame_windows(reader, layout, lo, hi, limits, threads):
+        a, b = max(lo, row), min(hi, row + len(got.samples))
+        out[a - lo : b - lo] = got.samples[a - row : b - row]
+        activations += got.activations
+        codings += got.codings
     return out, activations, codings
 
 
 def decode_file(
     source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None,
-    limits: DecodeLimits = DEFAULT_LIMITS,
+    limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
 ) -> DecodedFile:
     """Decode samples [start, end) reading only the frames that cover them.
 
@@ -306,7 +262,7 @@ def decode_file(
     hi = n if end is None else int(end)
     if not 0 <= lo < hi <= n:
         raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
-    out, activations, codings = _decode_frames(reader, layout, lo, hi, limits)
+    out, activations, codings = _decode_frames(reader, layout, lo, hi, limits, threads)
     signal_head = {**layout.signal_head, "annotations": layout.annotations(limits)}
     if layout.quantum is not None:
         samples: np.ndarray = out * np.asarray(layout.quantum, dtype=np.float64)
@@ -328,10 +284,11 @@ def decode_file(
 
 
 def decode(data: bytes, start: int | None = None, end: int | None = None, *,
-           limits: DecodeLimits = DEFAULT_LIMITS) -> Signal:
+           limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> Signal:
     """Decode ``.san`` bytes (optionally samples [start, end) only) into a :class:`Signal`;
-    ``limits`` caps what the file may ask for (raise them for files you trust)."""
-    return decode_file(data, start, end, limits=limits).signal
+    ``limits`` caps what the file may ask for (raise them for files you trust); ``threads``:
+    frames decoded at once (default: every core)."""
+    return decode_file(data, start, end, limits=limits, threads=threads).signal
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:

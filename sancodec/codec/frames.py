@@ -10,6 +10,7 @@ means adding one class with a new id. Like numcodecs' ``register_codec``/``get_c
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -42,11 +43,14 @@ class WorkBudget:
 
     def __init__(self, activations: int, taps: int) -> None:
         self.activations, self.taps = activations, taps
+        self._lock = threading.Lock()  # frames decode on several threads
 
     def spend(self, activations: int, taps: int) -> None:
-        self.activations -= activations
-        self.taps -= taps
-        if self.activations < 0 or self.taps < 0:
+        with self._lock:
+            self.activations -= activations
+            self.taps -= taps
+            overspent = self.activations < 0 or self.taps < 0
+        if overspent:
             raise SanLimitError("SAN frames place more activations or kernel taps than the file's size justifies "
                                 "(DecodeLimits.min_activations / min_taps)")
 
@@ -183,7 +187,7 @@ class SanCoding(FrameCoding):
     id, name = 1, "san"
 
     def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
-        if san is None or plan.spec is None or plan.predictor == "raw":
+        if san is None or plan.spec is None or (plan.mode != "lossy" and plan.predictor in ("auto", "raw")):
             return []
         delta = float(np.float32(san.sigma * plan.step))
         gaps, amps, acts = [], [], []
@@ -288,6 +292,20 @@ class RawCoding(FrameCoding):
         return _finish(r, np.full(length, x0, dtype=np.int64), 0, step, None, plan, self.name)
 
 
+def _sparse_alphabet(x: np.ndarray) -> bool:
+    """At least two distinct values, filling at most half of the grid between the extremes (counted
+    with a histogram, not a sort, when the grid is small enough)."""
+    if len(x) < 2:
+        return False
+    lo, hi = int(x.min()), int(x.max())
+    g = max(int(np.gcd.reduce(np.abs(x - x[0]))), 1)
+    span = (hi - lo) // g + 1
+    if span > 8 * len(x):  # fewer values than samples can never fill half of this grid
+        return span > 1
+    distinct = int(np.count_nonzero(np.bincount((x - lo) // g, minlength=span)))
+    return distinct >= 2 and 2 * distinct <= span
+
+
 @register_coding
 class ValueTableCoding(FrameCoding):
     """Path 2 (exact frames only): each sample's rank in the frame's sorted table of distinct values.
@@ -301,11 +319,9 @@ class ValueTableCoding(FrameCoding):
     def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
         if plan.mode == "lossy":
             return []
-        table, ranks = np.unique(x, return_inverse=True)
-        g = int(np.gcd.reduce(np.abs(x - x[0]))) if len(x) > 1 else 0
-        span = int(table[-1] - table[0]) // max(g, 1) + 1
-        if len(table) < 2 or 2 * len(table) > span:
+        if not _sparse_alphabet(x):
             return []
+        table, ranks = np.unique(x, return_inverse=True)
         side = encode_arrays([np.concatenate([table[:1], np.diff(table) - 1])], [False])
         res = best_residual(ranks.reshape(-1).astype(np.int64), allow_lpc=True)
         head = ByteWriter()

@@ -68,10 +68,17 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
     return scaled.astype(np.int64), quantum, 0
 
 
+#: ``auto``: the raw-signal codings only. The SAN path has never paid for its activations in lossless or
+#: near-lossless mode on any record in ../shared/data (benchmarks/bench_codec.py, "SAN predictor only"), and
+#: running the SAN on every frame costs a third of the encode time. ``all`` tries every coding per frame;
+#: ``san`` and ``raw`` force one path (for measurement).
+PREDICTORS = ("auto", "all", "san", "raw")
+
+
 def check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
                    frame_len: int) -> None:
-    if predictor not in ("auto", "san", "raw") or (mode == "san" and predictor == "raw"):
-        raise SanConfigError(f"predictor must be auto, san or raw (not raw for san), got {predictor!r}")
+    if predictor not in PREDICTORS or (mode == "san" and predictor == "raw"):
+        raise SanConfigError(f"predictor must be one of {', '.join(PREDICTORS)} (not raw for san), got {predictor!r}")
     if mode not in ENCODE_MODES:
         raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
     if mode == "near-lossless":

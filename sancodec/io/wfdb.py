@@ -21,7 +21,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_record_name", "clip_to_format",
-           "find_wfdb_base", "output_files", "read_wfdb", "record_files", "write_wfdb"]
+           "find_wfdb_base", "narrow_dtype", "output_files", "read_wfdb", "record_files", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
@@ -43,6 +43,15 @@ def clip_to_format(x: np.ndarray, fmts: object) -> np.ndarray:
         if bits is not None:
             out[:, ch] = np.clip(out[:, ch], -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
     return out
+
+
+def narrow_dtype(fmts: object) -> np.dtype:
+    """The narrowest integer type that holds every channel's WFDB format (int64 when unknown)."""
+    bits = [FORMAT_BITS.get(str(f)) for f in fmts] if isinstance(fmts, list) and fmts else [None]
+    if any(b is None for b in bits):
+        return np.dtype(np.int64)
+    widest = max(b for b in bits if b is not None)
+    return np.dtype(np.int16 if widest <= 16 else np.int32)
 
 
 def _writable_format(fmt: str, values: np.ndarray) -> str:

@@ -1,0 +1,141 @@
+"""Incremental encoding: rows in, frame payloads out, the header once the last row is known.
+
+``SanEncoder`` is the one encoder of the non-target modes (lossless, near-lossless, ``san``):
+``sancodec.encode`` feeds it the whole signal, the streaming writer (``sancodec.open(path,
+"w")``) feeds it blocks. It holds at most one window of frames (``pipeline.WINDOW``) and
+cuts frames at the same places whatever the block sizes, so both write identical bytes.
+Lossy coding at a target (rate control over the whole record) stays in ``api``.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Iterator
+
+import numpy as np
+
+from sancodec.codec.frames import FramePlan, quantized_kernels
+from sancodec.codec.header import from_header, to_header
+from sancodec.codec.pipeline import WINDOW, FrameEncoder, resolve_threads
+from sancodec.codec.prepare import check_options, digitize, resolve_model
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.san.spec import SanSpec
+from sancodec.signal import Signal
+
+__all__ = ["DEFAULT_FRAME", "DEFAULT_STEP", "SanEncoder"]
+
+DEFAULT_FRAME = 1 << 15
+DEFAULT_STEP = 0.02
+
+
+class SanEncoder:
+    """Encode rows of ``like``'s channels (its metadata goes in the header; its samples are ignored)."""
+
+    def __init__(self, like: Signal, model: SanSpec | str | os.PathLike[str] | None = None,
+                 mode: str = "lossless", max_error: float | None = None, *, frame_len: int | None = None,
+                 amplitude_step: float = DEFAULT_STEP, embed_model: bool = True, predictor: str = "auto",
+                 threads: int | None = None, verify: bool = True) -> None:
+        if mode == "lossy":
+            raise SanConfigError("lossy coding at a target needs the whole record (its rate control measures "
+                                 "every frame); use sancodec.encode")
+        frame_len = DEFAULT_FRAME if frame_len is None else frame_len
+        check_options(mode, max_error, predictor, amplitude_step, frame_len)
+        m = like.frame_size  # multi-frequency: frames hold whole WFDB frames
+        self.frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
+        self.like, self.mode, self.max_error = like, mode, max_error
+        self.file_mode = "lossy" if mode == "san" else mode
+        spec = resolve_model(model)
+        self.embed_model, self.verify = embed_model, verify
+        self.threads = resolve_threads(threads)
+        self.plan = FramePlan(self.file_mode, 0, amplitude_step, spec, quantized_kernels(spec), predictor)
+        self.quantum: list[float] | None = None
+        self.emax = 0
+        self._coder: FrameEncoder | None = None
+        self._digitized = False
+        self._rows: list[tuple[np.ndarray, np.ndarray]] = []  # (digital, source) blocks not yet coded
+        self._held = 0
+        self.n = 0
+        self._crcs = [0] * like.n_channels
+        self.newer = self.uses_model = False
+
+    def _start(self, quantum: list[float] | None, emax: int) -> None:
+        self.quantum, self.emax = quantum, emax
+        self.plan.max_error = emax
+        self._coder = FrameEncoder(self.plan, self.like.sample_steps(), quantum, self.like.fmt,
+                                   self.max_error or 0, self.threads, self.verify)
+
+    def _digitize(self, rows: np.ndarray) -> np.ndarray:
+        """A streamed block's integers; its grid must be the first block's (fixed for these modes)."""
+        block = Signal.from_header(self.like.header_dict() | {"annotations": []}, rows)
+        digital, quantum, emax = digitize(block, self.file_mode, self.max_error)
+        if self._coder is None:
+            self._start(quantum, emax)
+        elif quantum != self.quantum:
+            raise SanConfigError("san mode of floating-point samples needs the whole signal (its grid comes "
+                                 "from the record's spread); use sancodec.encode")
+        return digital
+
+    def start_digitized(self, quantum: list[float] | None, emax: int) -> None:
+        """Declare that rows come already digitised on this grid (the whole-signal API: ``push(digital,
+        source)``)."""
+        self._start(quantum, emax)
+        self._digitized = True
+
+    def push(self, rows: np.ndarray, source: np.ndarray | None = None) -> Iterator[bytes]:
+        """Add rows (samples x channels); yields the payloads of every window this completes."""
+        rows = np.asarray(rows)
+        if rows.ndim == 1:
+            rows = rows[:, None]
+        if rows.ndim != 2 or rows.shape[1] != self.like.n_channels:
+            raise SanConfigError(f"write() takes (samples, {self.like.n_channels}) blocks, got shape {rows.shape}")
+        if not len(rows):
+            return
+        if self._digitized:
+            digital = rows
+        else:
+            digital, source = self._digitize(rows), rows
+        self._rows.append((digital, rows if source is None else source))
+        self._held += len(rows)
+        self.n += len(rows)
+        window = WINDOW * self.frame_len
+        while self._held >= window:
+            yield from self._code(window)
+
+    def finish(self) -> Iterator[bytes]:
+        """The payloads of the frames still held (the last one may be short)."""
+        if self.n == 0:
+            raise SanConfigError("nothing to encode: no samples were written")
+        if self.n % self.like.frame_size:
+            raise SanConfigError(f"a multi-frequency signal needs whole frames of {self.like.frame_size} samples, "
+                                 f"got {self.n}")
+        while self._held:
+            yield from self._code(min(self._held, WINDOW * self.frame_len))
+
+    def _code(self, count: int) -> Iterator[bytes]:
+        digital = np.concatenate([d for d, _ in self._rows]) if len(self._rows) > 1 else self._rows[0][0]
+        source = np.concatenate([s for _, s in self._rows]) if len(self._rows) > 1 else self._rows[0][1]
+        now, later = digital[:count], digital[count:]
+        self._rows = [(later, source[count:])] if len(later) else []
+        self._held = len(later)
+        held = Signal.from_header(self.like.header_dict() | {"annotations": []}, now)
+        held.check_frames("encode")
+        for k in range(now.shape[1]):
+            self._crcs[k] = zlib.crc32(np.ascontiguousarray(now[:, k], dtype="<i8").tobytes(), self._crcs[k])
+        assert self._coder is not None
+        for coded in self._coder.encode_window(now.astype(np.int64, copy=False), source[:count], self.frame_len):
+            self.newer |= coded.newer
+            self.uses_model |= coded.uses_model
+            yield coded.payload
+
+    def header(self) -> tuple[dict, int]:
+        """The file's header and format minor version (call after :meth:`finish`)."""
+        header = to_header(self.like, self.plan, frame_len=self.frame_len, n=self.n,
+                           max_error=self.emax if self.quantum is None else self.max_error, quantum=self.quantum,
+                           crcs=self._crcs if self.mode == "lossless" else None, uses_model=self.uses_model,
+                           embed_model=self.embed_model)
+        try:
+            from_header(header, self.plan.spec)  # a header the decoder would refuse is never written
+        except SanFormatError as exc:
+            raise SanConfigError(f"this signal cannot be coded faithfully ({exc}); nothing was written") from None
+        return header, 2 if self.newer else 1

@@ -1,0 +1,229 @@
+"""Frames in parallel: one frame (all channels) is the unit of work, coded or decoded on a thread pool.
+
+Frames are independent, so threads change speed, never bytes: results are gathered in frame
+order and every coding decision depends on the frame alone. The compiled kernels release the
+GIL (see ``kernels``); the range coder does not, which bounds the gain. The SAN activations
+(only the ``san`` mode and ``predictor="all"/"san"`` need them) are computed for a *window* of
+frames at a time, the same windows whatever feeds the encoder, so the streaming writer and
+the whole-signal API write identical files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+
+from sancodec.codec import kernels
+from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.frames import (
+    ChannelFrame,
+    FramePlan,
+    SanCoding,
+    SanInput,
+    decode_channel_frame,
+    encode_channel_frame,
+    resolve_lpc,
+)
+from sancodec.codec.limits import DecodeLimits
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.wfdb import clip_to_format
+from sancodec.san.normalization import normalization_params
+from sancodec.san.spec import SanSpec
+
+__all__ = ["WINDOW", "FrameDecoder", "FrameEncoder", "ordered_map", "resolve_threads"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Frames per window: the SAN batch, and what a streaming encoder or decoder holds at once.
+WINDOW = 32
+MAX_THREADS = 256
+
+
+def resolve_threads(threads: int | None) -> int:
+    """Worker threads: ``threads``, else ``$SANCODEC_THREADS``, else every core."""
+    if threads is None:
+        env = os.environ.get("SANCODEC_THREADS", "")
+        threads = int(env) if env.isdigit() else (os.cpu_count() or 1)
+    if not 1 <= int(threads) <= MAX_THREADS:
+        raise SanConfigError(f"threads must be in 1..{MAX_THREADS}, got {threads}")
+    return int(threads)
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """``map(fn, items)`` on ``threads`` workers, results in input order, at most ``2 * threads``
+    items in flight (so a stream's memory stays bounded)."""
+    if threads <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="sancodec") as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
+    """Normalise every frame of one channel as the model says and run the SAN on them, one batch
+    per frame length."""
+    from sancodec.san.runtime import engine_for
+
+    offsets, sigmas = [], []
+    for f in frames:
+        o, c = normalization_params(spec.normalization, f[None], integer_offset=True)
+        offsets.append(int(o[0]))
+        sigmas.append(float(c[0]))
+    alphas: list[np.ndarray] = [np.empty(0)] * len(frames)
+    for size in sorted({len(f) for f in frames}):
+        which = [i for i, f in enumerate(frames) if len(f) == size]
+        batch = np.stack([(frames[i] - offsets[i]) / sigmas[i] for i in which])
+        for i, a in zip(which, engine_for(spec).encode(np.ascontiguousarray(batch, dtype=np.float32))):
+            alphas[i] = a
+    return [SanInput(a, o, s) for a, o, s in zip(alphas, offsets, sigmas)]
+
+
+@dataclass(frozen=True)
+class CodedFrame:
+    """One frame's payload and what the file's header needs to know about it."""
+
+    payload: bytes
+    newer: bool  # needs format 1.2
+    uses_model: bool
+
+
+@dataclass(frozen=True)
+class FrameJob:
+    """A frame to code: its integer samples, the source samples (verification) and SAN inputs."""
+
+    digital: np.ndarray  # (rows, channels) int64
+    source: np.ndarray  # the same rows as given (ints, or floats on the quantum grid)
+    inputs: list[SanInput | None]
+
+
+class FrameEncoder:
+    """Codes frames of a non-target mode and decodes each one back before it is accepted."""
+
+    def __init__(self, plan: FramePlan, steps: list[int], quantum: list[float] | None, fmt: list[str] | None,
+                 max_error: float, threads: int, verify: bool = True) -> None:
+        self.plan, self.steps, self.quantum, self.fmt = plan, steps, quantum, fmt
+        self.max_error, self.threads, self.verify = max_error, threads, verify
+        self.check = FramePlan(plan.mode, plan.max_error, plan.step, plan.spec, plan.wq)  # the decoder's view
+
+    def needs_san(self) -> bool:
+        return self.plan.mode == "lossy" or self.plan.predictor in ("all", "san")
+
+    def jobs(self, digital: np.ndarray, source: np.ndarray, frame_len: int) -> list[FrameJob]:
+        """The frames of a window of whole frames (the last may be short), with their SAN inputs."""
+        starts = range(0, len(digital), frame_len)
+        inputs: list[list[SanInput | None]] = [[None] * len(self.steps) for _ in starts]
+        if self.needs_san():
+            assert self.plan.spec is not None
+            for ch, step in enumerate(self.steps):
+                frames = [digital[s : s + frame_len : step, ch] for s in starts]
+                for i, found in enumerate(channel_inputs(self.plan.spec, frames)):
+                    inputs[i][ch] = found
+        return [FrameJob(digital[s : s + frame_len], source[s : s + frame_len], inputs[i])
+                for i, s in enumerate(starts)]
+
+    def encode_window(self, digital: np.ndarray, source: np.ndarray, frame_len: int) -> Iterator[CodedFrame]:
+        yield from ordered_map(self.encode, self.jobs(digital, source, frame_len), self.threads)
+
+    def encode(self, job: FrameJob) -> CodedFrame:
+        w = ByteWriter()
+        newer = uses_model = False
+        parts = []
+        for ch, step in enumerate(self.steps):
+            chosen = encode_channel_frame(job.digital[::step, ch], job.inputs[ch], self.plan)
+            part = chosen.payload()
+            newer |= chosen.newer
+            uses_model |= part[0] == SanCoding.id
+            parts.append(part)
+            w.varint(len(part))
+            w.raw(part)
+        if self.verify:
+            self._verify(parts, job)
+        return CodedFrame(w.getvalue(), newer, uses_model)
+
+    def _verify(self, parts: list[bytes], job: FrameJob) -> None:
+        """Decode the frame just coded: a frame the decoder refuses, or samples off their promise,
+        is never written (a WFDB format range, a value the format cannot hold...)."""
+        rows = len(job.digital)
+        try:
+            decoded = [decode_channel_frame(p, rows // s, self.check) for p, s in zip(parts, self.steps)]
+            resolve_lpc(decoded)
+            back = assemble(decoded, self.steps, rows)
+        except SanFormatError as exc:
+            raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
+        mode = self.plan.mode
+        if mode == "lossless":
+            if not np.array_equal(back, job.digital) or not np.array_equal(clip_to_format(back, self.fmt), back):
+                raise SanConfigError("the lossless file would not decode to the same samples (are they within "
+                                     "their WFDB format's range?); nothing was written")
+        elif mode == "near-lossless":
+            values = back * np.asarray(self.quantum) if self.quantum is not None else clip_to_format(back, self.fmt)
+            worst = float(np.abs(values.astype(np.float64) - job.source.astype(np.float64)).max(initial=0))
+            if worst > float(self.max_error or 0) * (1 + 1e-9) + 1e-12:
+                raise SanConfigError(f"the near-lossless file would be off by {worst:g} > {self.max_error}; "
+                                     "nothing was written")
+
+
+def assemble(parts: list[ChannelFrame], steps: list[int], rows: int) -> np.ndarray:
+    """A frame's (rows, channels) int64 samples from its decoded channel parts."""
+    out = np.empty((rows, len(parts)), dtype=np.int64)
+    for ch, (part, step) in enumerate(zip(parts, steps)):
+        samples = part.samples()
+        out[:, ch] = np.repeat(samples, step) if step > 1 else samples
+    return out
+
+
+@dataclass
+class DecodedFrames:
+    """Decoded rows of consecutive frames, their SAN activations and how they were coded."""
+
+    samples: np.ndarray
+    activations: int
+    codings: Counter
+
+
+class FrameDecoder:
+    """Decodes windows of frames on a thread pool (LPC in one batch per window without the C kernels)."""
+
+    def __init__(self, plan: FramePlan, steps: list[int], frame_len: int, n_samples: int, limits: DecodeLimits,
+                 threads: int) -> None:
+        self.plan, self.steps, self.frame_len, self.n = plan, steps, frame_len, n_samples
+        self.limits, self.threads = limits, threads
+
+    def _parse(self, item: tuple[int, bytes]) -> tuple[list[ChannelFrame], Counter]:
+        fi, payload = item
+        length = min(self.frame_len, self.n - fi * self.frame_len)
+        self.limits.check_values(length * len(self.steps), len(payload), f"frame {fi}")
+        r = ByteReader(payload, f"frame {fi}")
+        parts = [decode_channel_frame(r.raw(r.varint(r.remaining())), length // step, self.plan)
+                 for step in self.steps]
+        if r.remaining():
+            raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
+        codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None)
+        if kernels.COMPILED:
+            resolve_lpc(parts)
+        return parts, codings
+
+    def decode_window(self, frames: list[tuple[int, bytes]]) -> DecodedFrames:
+        """Frames ``(number, payload)`` (consecutive) to their samples, in order."""
+        done = list(ordered_map(self._parse, frames, self.threads))
+        parsed = [parts for parts, _ in done]
+        codings = sum((c for _, c in done), Counter())
+        flat = [p for parts in parsed for p in parts]
+        resolve_lpc(flat)  # numpy: one batch for the window (compiled: already done per frame)
+        blocks = []
+        for (fi, _), parts in zip(frames, parsed):
+            blocks.append(assemble(parts, self.steps, min(self.frame_len, self.n - fi * self.frame_len)))
+        return DecodedFrames(np.concatenate(blocks), sum(p.activations for p in flat), codings)

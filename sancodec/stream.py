@@ -1,0 +1,229 @@
+"""File objects in the style of soundfile: ``sancodec.open(path, "w", ...)`` and ``sancodec.open(path)``.
+
+Memory is bounded by a window of frames (``codec.pipeline.WINDOW`` x ``frame_len`` rows), not
+by the record: the writer spools coded frames to a temp file beside the target and writes the
+container (header first, with the sample count and checksums only known at the end) when it
+is closed; the reader decodes the frames a request covers, a window at a time. Samples come
+back in the narrowest integer type their WFDB format allows (int16 for formats 16 and 212).
+
+    with sancodec.open("rec.san", "w", like=signal) as f:   # metadata from a Signal
+        for block in blocks:
+            f.write(block)
+    with sancodec.open("rec.san") as f:
+        for block in f.blocks(65536):
+            ...
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sancodec._atomic import move_into_place, temp_folder
+from sancodec.codec.api import _check_work, frame_windows
+from sancodec.codec.container import SanReader, write_container
+from sancodec.codec.encoder import SanEncoder
+from sancodec.codec.header import FileLayout, from_header
+from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.wfdb import clip_to_format, narrow_dtype
+from sancodec.san.spec import SanSpec
+from sancodec.signal import Signal
+
+__all__ = ["SanFile", "SanWriter", "open"]
+
+
+def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None = None, fs: float | None = None,
+         channels: int | None = None, **options: Any) -> SanFile | SanWriter:
+    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``). ``mode="w"``: a
+    :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
+    by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``...)."""
+    if mode == "r":
+        return SanFile(path, **options)
+    if mode != "w":
+        raise SanConfigError(f"open() mode must be 'r' or 'w', got {mode!r}")
+    if like is None:
+        if fs is None or channels is None:
+            raise SanConfigError("open(path, 'w') needs like=<Signal> or both fs= and channels=")
+        like = Signal(np.zeros((1, int(channels)), dtype=np.int64), float(fs), [f"ch{i}" for i in range(channels)],
+                      [""] * int(channels))
+    return SanWriter(path, like, **options)
+
+
+class SanWriter:
+    """Streams blocks into a ``.san`` file; nothing appears at ``path`` until :meth:`close` succeeds."""
+
+    def __init__(self, path: str | os.PathLike[str], like: Signal, codec: str = "lossless",
+                 max_error: float | None = None, *, model: SanSpec | str | os.PathLike[str] | None = None,
+                 frame_len: int | None = None, predictor: str = "auto", threads: int | None = None,
+                 embed_model: bool = True, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
+                                   threads=threads, embed_model=embed_model)
+        self._fsync = fsync
+        self._folder_cm = temp_folder(self.path)
+        self._folder = self._folder_cm.__enter__()
+        self._spool = builtins.open(self._folder / "frames", "w+b")
+        self._lengths: list[int] = []
+        self.closed = False
+
+    @property
+    def frames_written(self) -> int:
+        return len(self._lengths)
+
+    def write(self, block: np.ndarray) -> None:
+        """Append rows (samples x channels; a 1-D block for one channel)."""
+        if self.closed:
+            raise SanConfigError("write() on a closed SanWriter")
+        try:
+            for payload in self._encoder.push(block):
+                self._spill(payload)
+        except BaseException:
+            self.abort()
+            raise
+
+    def _spill(self, payload: bytes) -> None:
+        self._spool.write(payload)
+        self._lengths.append(len(payload))
+
+    def _spooled(self) -> Iterator[bytes]:
+        self._spool.seek(0)
+        for length in self._lengths:
+            yield self._spool.read(length)
+
+    def close(self) -> Path:
+        """Code what is held, write the container and move it into place; returns the path."""
+        if self.closed:
+            return self.path
+        try:
+            for payload in self._encoder.finish():
+                self._spill(payload)
+            header, minor = self._encoder.header()
+            final = self._folder / "file.san"
+            with builtins.open(final, "wb") as out:
+                write_container(out, header, self._spooled(), minor=minor)
+            move_into_place([(final, self.path)], fsync=self._fsync)
+        finally:
+            self.abort()
+        return self.path
+
+    def abort(self) -> None:
+        """Drop everything written so far (the target is left as it was)."""
+        if not self.closed:
+            self.closed = True
+            self._spool.close()
+            self._folder_cm.__exit__(None, None, None)
+
+    def __enter__(self) -> SanWriter:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class SanFile:
+    """Random and sequential access to a ``.san`` file's samples, a window of frames at a time."""
+
+    def __init__(self, path: str | os.PathLike[str], *, model: SanSpec | None = None,
+                 limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> None:
+        self.path = Path(path)
+        try:
+            self._f = builtins.open(self.path, "rb")
+        except OSError as exc:
+            raise SanFormatError(f"{self.path}: cannot be read ({exc.strerror})") from None
+        try:
+            self._reader = SanReader(self._f, limits)
+            self._layout: FileLayout = from_header(self._reader.header, model, limits)
+            _check_work(self._reader, self._layout, limits)
+        except BaseException:
+            self._f.close()
+            raise
+        self._limits, self._threads = limits, threads
+        head = self._layout.signal_head
+        self.dtype = np.dtype(np.float64) if self._layout.quantum is not None else narrow_dtype(head.get("fmt"))
+
+    @property
+    def header(self) -> dict[str, Any]:
+        return self._reader.header
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Samples, channels, rate, mode and frames, without decoding anything."""
+        h = self._reader.header
+        return {"n_samples": self._layout.n_samples, "n_channels": self._layout.n_channels,
+                "fs": self._layout.signal_head.get("fs"), "mode": h["mode"], "frame_len": self._layout.frame_len,
+                "frames": self._reader.n_frames, "channel_names": self._layout.signal_head.get("channel_names"),
+                "bytes": self._reader.size}
+
+    @property
+    def n_samples(self) -> int:
+        return self._layout.n_samples
+
+    def _values(self, rows: np.ndarray) -> np.ndarray:
+        if self._layout.quantum is not None:
+            return rows * np.asarray(self._layout.quantum, dtype=np.float64)
+        return clip_to_format(rows, self._layout.signal_head.get("fmt")).astype(self.dtype, copy=False)
+
+    def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+        """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).
+        A pass over the whole record checks the lossless checksums at its end."""
+        if n < 1:
+            raise SanConfigError(f"block size must be >= 1, got {n}")
+        lo, hi = self._range(start, end)
+        whole = lo == 0 and hi == self.n_samples
+        crcs = [0] * self._layout.n_channels
+        pending: list[np.ndarray] = []
+        held = 0
+        for row, got in frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads):
+            a, b = max(lo, row), min(hi, row + len(got.samples))
+            values = self._values(got.samples[a - row : b - row])
+            if whole:
+                for k in range(values.shape[1]):
+                    crcs[k] = zlib.crc32(np.ascontiguousarray(values[:, k], dtype="<i8").tobytes(), crcs[k])
+            pending.append(values)
+            held += len(values)
+            while held >= n:
+                joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
+                yield joined[:n]
+                pending, held = ([joined[n:]] if len(joined) > n else []), len(joined) - n
+        if whole:
+            self._check_crcs(crcs)
+        if held:
+            yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+
+    def _check_crcs(self, crcs: list[int]) -> None:
+        stored = self._layout.sample_crc32
+        if stored is not None and self._layout.quantum is None:
+            for ch, (got, want) in enumerate(zip(crcs, stored)):
+                if got != want:
+                    raise SanFormatError(f"channel {ch}: decoded samples fail the lossless checksum")
+
+    def read(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """Samples [start, end) of every channel (only the frames that cover them are decoded)."""
+        lo, hi = self._range(start, end)
+        return np.concatenate(list(self.blocks(hi - lo, lo, hi)))
+
+    def _range(self, start: int, end: int | None) -> tuple[int, int]:
+        lo, hi = int(start), self.n_samples if end is None else int(end)
+        if not 0 <= lo < hi <= self.n_samples:
+            raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {self.n_samples})")
+        return lo, hi
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> SanFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
