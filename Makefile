@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 # Benchmark-only tools (FLAC via libsndfile, zstd, PyWavelets) are installed here, not as runtime dependencies.
 bench: $(STAMP)
-	$(BIN)/python -m pip install -q soundfile zstandard pywavelets
+	$(BIN)/python -m pip install -q soundfile zstandard pywavelets pcodec
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_runtime.py --repeats 9 --markdown docs/RUNTIME.md
 	$(BIN)/python benchmarks/bench_codec.py --data-dir $(DATA) --markdown docs/BENCHMARKS.md

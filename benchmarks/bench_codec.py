@@ -3,7 +3,7 @@ prediction; bits per activation against empirical entropy; mitdb 100 encode/deco
 
 Run: .venv/bin/python benchmarks/bench_codec.py [--data-dir ../shared/data] [--markdown docs/BENCHMARKS.md]
 
-Needs `soundfile` (FLAC via libsndfile, level 8) and `zstandard`: installed by the
+Needs `soundfile` (FLAC via libsndfile, level 8), `pcodec` and `zstandard`: installed by the
 benchmark setup (`make bench`), not runtime dependencies. Every compressor sees
 channel 0 of each record as int16 little-endian samples.
 """
@@ -138,6 +138,61 @@ def timings(sig: Signal, repeats: int) -> list[str]:
     return lines
 
 
+def _codecs(x: np.ndarray, fs: float) -> dict:
+    """name -> (encode(), decode(blob)) on the int16 samples ``x`` (rows x channels)."""
+    import io
+    import lzma
+
+    import soundfile
+    from pcodec import ChunkConfig, standalone
+
+    raw = x.astype("<i2").tobytes()
+
+    def flac_enc():
+        buf = io.BytesIO()
+        soundfile.write(buf, x, int(fs), format="FLAC", subtype="PCM_16", compression_level=1.0)
+        return buf.getvalue()
+
+    def pco_enc():  # one array per channel: pcodec's numeric model sees each signal alone
+        return [standalone.simple_compress(np.ascontiguousarray(x[:, k]), ChunkConfig(compression_level=8))
+                for k in range(x.shape[1])]
+
+    return {
+        "FLAC -8 (libsndfile)": (flac_enc, lambda b: soundfile.read(io.BytesIO(b), dtype="int16")),
+        "pcodec level 8": (pco_enc, lambda b: [standalone.simple_decompress(p) for p in b]),
+        "zstd -19": (lambda: zstandard.ZstdCompressor(level=19).compress(raw),
+                     lambda b: zstandard.ZstdDecompressor().decompress(b)),
+        "bz2 -9": (lambda: bz2.compress(raw, 9), bz2.decompress),
+        "lzma -9e": (lambda: lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME), lzma.decompress),
+    }
+
+
+def throughput(sig: Signal, repeats: int) -> list[str]:
+    """Lossless encode/decode throughput of sancodec (all cores and one thread) next to the
+    tools a user would pick instead, the same samples, one run; ratios to FLAC beside."""
+    from timing import median_seconds
+
+    n = sig.samples.size
+    rows = {}
+    for threads in (None, 1):
+        label = f"sancodec lossless ({'all cores' if threads is None else '1 thread'})"
+        data = sancodec.encode(sig, mode="lossless", threads=threads)
+        enc = median_seconds(lambda t=threads: sancodec.encode(sig, mode="lossless", threads=t), repeats)
+        dec = median_seconds(lambda t=threads: sancodec.decode(data, threads=t), repeats)
+        rows[label] = (len(data), enc, dec)
+    for name, (enc_fn, dec_fn) in _codecs(sig.samples, sig.fs).items():
+        blob = enc_fn()
+        size = sum(len(b) for b in blob) if isinstance(blob, list) else len(blob)
+        rows[name] = (size, median_seconds(enc_fn, repeats), median_seconds(lambda b=blob, f=dec_fn: f(b), repeats))
+    flac = rows["FLAC -8 (libsndfile)"]
+    lines = ["| codec | bits/sample | encode M samples/s | decode M samples/s | encode vs FLAC | decode vs FLAC |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, (size, enc, dec) in rows.items():
+        lines.append(f"| {name} | {8 * size / n:.3f} | {n / enc / 1e6:.2f} | {n / dec / 1e6:.2f} | "
+                     f"{flac[1] / enc:.2f}x | {flac[2] / dec:.2f}x |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -148,7 +203,9 @@ def main() -> None:
     mitdb = read_signal("sancodec/data/samples/100")
     out = ["## Lossless bits per sample (channel 0; lower is better)", ""]
     out += lossless_table(args.data_dir)
-    out += ["", "## mitdb 100, both channels (2 x 650 000 samples), 2 threads", ""]
+    out += ["", f"## Throughput: mitdb 100, both channels (2 x 650 000 samples), {os.cpu_count()} cores", ""]
+    out += throughput(mitdb, args.repeats)
+    out += ["", "## mitdb 100, both channels (2 x 650 000 samples), every mode", ""]
     out += timings(mitdb, args.repeats)
     out += ["", "## Entropy coder against empirical entropy", ""]
     out += ["- " + line for line in activation_entropy(mitdb)]

@@ -55,10 +55,13 @@ def encode(
                                          "32768; 1048576 in lossy mode, where frames cost table bytes)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the output and its folder to disk."),
+    threads: int | None = typer.Option(None, "--threads", help="Frames coded at once (default: every core; "
+                                       "the bytes are the same for any count)."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
-    """Compress a recording into a .san file (decoded and checked before it is written)."""
+    """Compress a recording into a .san file (decoded and checked before it is written). WFDB records in
+    format 16 or 212 are streamed (memory bounded by the frame, not the record)."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
@@ -67,22 +70,26 @@ def encode(
 
     out = output or _default_san_path(input)
     check_output(out, force, input_files(input))
-    signal = _pick_channels(read_signal(input, fs=fs), channels)
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
-    if not quiet and signal.n_samples > 4 * (frame_len or 1 << 15):
-        with console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
-            data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps)
-    else:
-        data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps)
+    streamed = None
+    if channels is None and mode != "lossy":
+        streamed = _stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet)
+    if streamed is None:
+        signal = _pick_channels(read_signal(input, fs=fs), channels)
+        with _busy(quiet, signal.n_samples, signal.n_channels, mode):
+            data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
+                                 threads=threads)
+        write_bytes_atomic(out, data, fsync=fsync)
+        # real samples: a slow channel of a multi-frequency record counts once per sample
+        streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))
+    n_samples, n_channels, values, size = streamed
     seconds = time.perf_counter() - started
-    write_bytes_atomic(out, data, fsync=fsync)
-    values = signal.n_values  # real samples: a slow channel of a multi-frequency record counts once per sample
     summary = {
-        "input": str(input), "output": str(out), "mode": mode, "samples": signal.n_samples,
-        "channels": signal.n_channels, "bytes": len(data),
-        "bits_per_sample": round(8 * len(data) / values, 4),
-        "cr_vs_16bit": round(values * 2 / len(data), 3), "seconds": round(seconds, 3),
+        "input": str(input), "output": str(out), "mode": mode, "samples": n_samples,
+        "channels": n_channels, "bytes": size,
+        "bits_per_sample": round(8 * size / values, 4),
+        "cr_vs_16bit": round(values * 2 / size, 3), "seconds": round(seconds, 3),
     }
     if mode == "lossy":
         lossy = SanReader(data).header["lossy"]
@@ -90,11 +97,40 @@ def encode(
     if json_out:
         typer.echo(json.dumps(summary))
     elif not quiet:
-        console.print(f"[bold]{out}[/]: {len(data)} bytes, {summary['bits_per_sample']} bits/sample, "
+        console.print(f"[bold]{out}[/]: {size} bytes, {summary['bits_per_sample']} bits/sample, "
                       f"{summary['cr_vs_16bit']}x smaller than 16-bit samples ({mode}, {seconds:.2f} s)")
         if mode == "lossy":
             console.print(f"target {_target_text(summary['target'])}; PRDN achieved per channel: "
                           + ", ".join("-" if p is None else f"{p:.3f} %" for p in summary["prdn_per_channel"]))
+
+
+def _busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context manager
+    """A spinner for long work (nothing when quiet or short)."""
+    import contextlib
+
+    if quiet or n_samples < 1 << 17:
+        return contextlib.nullcontext()
+    return console.status(f"coding {n_samples} x {n_channels} samples ({mode})…")
+
+
+def _stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
+                   threads: int | None, fsync: bool, quiet: bool) -> tuple[int, int, int, int] | None:
+    """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed."""
+    from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
+    from sancodec.stream import SanWriter
+
+    base = find_wfdb_base(source)
+    head = stream_header(base) if base is not None else None
+    if head is None:
+        return None
+    like = like_signal(base, head)
+    with _busy(quiet, head.sig_len, head.n_sig, mode):
+        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
+                       fsync=fsync) as writer:
+            for block in read_blocks(base, head, 1 << 20):
+                writer.write(block)
+    return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
 
 
 @app.command()
@@ -110,9 +146,11 @@ def decode(
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the outputs and their folder to disk."),
     max_values: int | None = typer.Option(None, "--max-values", help="Decode files declaring more samples x channels "
                                           "than their size justifies (see docs/FORMAT.md, Limits)."),
+    threads: int | None = typer.Option(None, "--threads", help="Frames decoded at once (default: every core)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
-    """Restore a recording from a .san file (original digital format by default)."""
+    """Restore a recording from a .san file (original digital format by default). Records of WFDB
+    format 16 or 212 are written as they decode (memory bounded by the frame, not the record)."""
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import output_files, write_signal
@@ -125,10 +163,20 @@ def decode(
     if fmt == "wfdb":
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
         check_record_name(target)
-    data = _read_san(input)
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
+    spec = load_model(model) if model else None
+    if fmt == "wfdb" and start is None and end is None:
+        try:
+            files = _stream_decode(input, target, spec, limits, threads, force, fsync)
+        except SanFormatError as exc:
+            raise SanFormatError(_named(str(exc), input)) from None
+        if files is not None:
+            if not quiet:
+                console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
+            return
+    data = _read_san(input)
     try:
-        decoded = decode_file(data, start, end, model=load_model(model) if model else None, limits=limits)
+        decoded = decode_file(data, start, end, model=spec, limits=limits, threads=threads)
     except SanFormatError as exc:
         raise SanFormatError(_named(str(exc), input)) from None
     check_outputs(output_files(decoded.signal, target, fmt), force, [input])
@@ -140,6 +188,26 @@ def decode(
             console.print("lossy file, target " + _target_text(decoded.header["lossy"]["target"])
                           + "; PRDN per channel (whole record): "
                           + ", ".join("-" if p is None else f"{p:.3f} %" for p in decoded.header["lossy"]["prdn"]))
+
+
+def _stream_decode(source: Path, target: Path, spec, limits, threads: int | None, force: bool,
+                   fsync: bool) -> list[Path] | None:
+    """Write a format 16/212 record as its frames decode; None when the file holds anything else."""
+    from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
+    from sancodec.stream import SanFile
+
+    if source.is_dir() or not source.exists():
+        return None  # _read_san reports it
+    with SanFile(source, model=spec, limits=limits, threads=threads) as f:
+        head = f.signal_head
+        fmts, names = head.get("fmt") or [], head.get("file_name") or []
+        if (f.quantum is not None or head.get("samples_per_frame") or not fmts or len(set(fmts)) != 1
+                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1):
+            return None
+        check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
+                       *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
+                      force, [source])
+        return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
 
 
 def _target_text(target: dict) -> str:

@@ -156,6 +156,15 @@ class SanFile:
         return self._reader.header
 
     @property
+    def signal_head(self) -> dict[str, Any]:
+        """The signal's metadata (``Signal.header_dict`` form), annotations unpacked and checked."""
+        return {**self._layout.signal_head, "annotations": self._layout.annotations(self._limits)}
+
+    @property
+    def quantum(self) -> list[float] | None:
+        return self._layout.quantum
+
+    @property
     def info(self) -> dict[str, Any]:
         """Samples, channels, rate, mode and frames, without decoding anything."""
         h = self._reader.header

@@ -198,3 +198,42 @@ def test_installed_entry_point_round_trip(tmp_path, mitdb_100):
     assert back.annotations[0].equals(original.annotations[0])
     bad = subprocess.run([exe, "decode", str(tmp_path / "none.san")], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_cli_streams_a_format_212_record_to_the_apis_bytes_and_back(tmp_path, mitdb_100):
+    from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.io.wfdb_stream import stream_header
+
+    import sancodec
+
+    for ext in ("hea", "dat", "atr"):
+        shutil.copy(mitdb_100.with_name(f"100.{ext}"), tmp_path / f"100.{ext}")
+    base = tmp_path / "100"
+    assert stream_header(find_wfdb_base(base)) is not None  # this record takes the streaming path
+    result = run("encode", base, "-o", tmp_path / "s.san", "--threads", "2", "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s.san").read_bytes() == sancodec.encode(read_signal(base))
+    result = run("decode", tmp_path / "s.san", "-o", tmp_path / "back", "--threads", "3", "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "back.dat").read_bytes() == (tmp_path / "100.dat").read_bytes()
+    back, source = read_signal(tmp_path / "back"), read_signal(base)
+    assert np.array_equal(back.samples, source.samples)
+    assert back.annotations[0].symbol == source.annotations[0].symbol
+    assert np.array_equal(back.annotations[0].sample, source.annotations[0].sample)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["100.hea", "100.dat", "100.atr", "s.san", "back.hea", "back.dat", "back.atr"])
+    # an existing output is refused without --force, and nothing is written
+    result = run("decode", tmp_path / "s.san", "-o", tmp_path / "back", "-q")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_a_record_that_cannot_stream_goes_through_wfdb_python_whole(tmp_path):
+    from sancodec.io.wfdb_stream import stream_header
+
+    base = copy_record(tmp_path, "03700181_2000f")  # multi-frequency (212x4): wfdb-python reads it whole
+    assert stream_header(base) is None
+    result = run("encode", base, "-o", tmp_path / "x.san", "-q")
+    assert result.exit_code == 0, result.output
+    result = run("decode", tmp_path / "x.san", "-o", tmp_path / "y", "-q")
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(read_signal(tmp_path / "y").samples, read_signal(base).samples)

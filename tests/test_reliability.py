@@ -242,15 +242,14 @@ def test_help_shows_no_bool_placeholders_and_version_flag_works():
 
 
 def test_an_unexpected_exception_is_one_line_not_a_traceback(tmp_path, monkeypatch):
-    import sancodec.codec.api as api
+    from sancodec.codec.pipeline import FrameDecoder
 
     def boom(*_a, **_k):
         raise KeyError("surprise")
 
     san = tmp_path / "x.san"
     san.write_bytes(sancodec.encode(read_signal(DATA / "test01_00s"), mode="lossless"))
-    monkeypatch.setattr(api, "decode_file", boom)
-    monkeypatch.setattr(sancodec.codec, "decode_file", boom)
+    monkeypatch.setattr(FrameDecoder, "decode_window", boom)  # both the streaming and the whole-file decoder
     res = run("decode", san)
     assert res.exit_code == 1 and "unexpected error" in res.stderr and "Traceback" not in res.stderr
 

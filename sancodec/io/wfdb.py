@@ -341,6 +341,12 @@ def _write_record(signal: Signal, name: str, folder: Path) -> None:
         wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
                     p_signal=signal.physical(), fmt=["32"] * c, comments=list(signal.comments),
                     write_dir=str(folder))
+    _write_annotations(signal, name, folder)
+
+
+def _write_annotations(signal: Signal, name: str, folder: Path) -> None:
+    import wfdb
+
     for ann in signal.annotations:
         if len(ann) == 0:
             continue

@@ -1,0 +1,96 @@
+"""Memory benchmark: peak RSS of `sancodec encode` and `sancodec decode` on a 24-hour two-channel
+format 212 record, and whether the round trip is bit-exact.
+
+Run: .venv/bin/python benchmarks/bench_memory.py [--hours 24] [--workdir /tmp/sancodec-mem] [--markdown F]
+
+The record is the bundled mitdb 100 (30 min, 360 Hz, 2 channels) tiled to the requested length
+(24 h = 31.1 M frames = 62.2 M samples), written as format 212 with a header by wfdb-python.
+Peak RSS comes from /usr/bin/time -v (Linux), so it counts the whole CLI process, Python included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from sancodec.io import read_signal
+from sancodec.io.wfdb_stream import _encode
+
+BIN = Path(sys.executable).parent
+
+
+def build_record(folder: Path, hours: float) -> tuple[Path, int]:
+    """A ``hours``-long copy of mitdb 100 as record ``folder/holter`` (format 212)."""
+    sig = read_signal("sancodec/data/samples/100")
+    rows = int(hours * 3600 * sig.fs)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = folder / "holter"
+    sums = np.zeros(2, dtype=np.int64)
+    with open(base.with_suffix(".dat"), "wb") as dat:
+        done = 0
+        while done < rows:
+            take = min(sig.n_samples, rows - done)
+            dat.write(_encode(sig.samples[:take].astype(np.int16).reshape(-1), "212"))
+            sums += sig.samples[:take].sum(axis=0)
+            done += take
+    rec = wfdb.Record(record_name="holter", n_sig=2, fs=sig.fs, sig_len=rows, file_name=["holter.dat"] * 2,
+                      fmt=["212"] * 2, adc_gain=sig.adc_gain, baseline=sig.baseline, units=sig.units,
+                      sig_name=sig.channel_names, adc_res=sig.adc_res, adc_zero=sig.adc_zero,
+                      init_value=[int(v) for v in sig.samples[0]], checksum=[int(s) % 65536 for s in sums],
+                      block_size=[0, 0])
+    rec.wrheader(write_dir=str(folder))
+    return base, rows
+
+
+def peak_rss(command: list[str]) -> tuple[float, float]:
+    """(peak RSS in MB, wall seconds) of ``command``."""
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return kb / 1024, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/sancodec-mem"))
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+    base, rows = build_record(args.workdir, args.hours)
+    san = args.workdir / "holter.san"
+    out = args.workdir / "restored"
+    enc_mb, enc_s = peak_rss([str(BIN / "sancodec"), "encode", str(base), "-o", str(san), "--force", "-q"])
+    dec_mb, dec_s = peak_rss([str(BIN / "sancodec"), "decode", str(san), "-o", str(out), "--force", "-q"])
+    exact = filecmp.cmp(base.with_suffix(".dat"), out.with_suffix(".dat"), shallow=False)
+    samples = 2 * rows
+    lines = [
+        f"{args.hours:g} h two-channel format 212 record ({samples} samples, "
+        f"{base.with_suffix('.dat').stat().st_size / 1e6:.1f} MB .dat -> {san.stat().st_size / 1e6:.1f} MB .san)",
+        "",
+        "| CLI command | peak RSS | wall time | throughput |",
+        "|---|---:|---:|---:|",
+        f"| sancodec encode | {enc_mb:.0f} MB | {enc_s:.1f} s | {samples / enc_s / 1e6:.1f} M samples/s |",
+        f"| sancodec decode | {dec_mb:.0f} MB | {dec_s:.1f} s | {samples / dec_s / 1e6:.1f} M samples/s |",
+        "",
+        f"decoded .dat identical to the source .dat: {exact}",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(f"# Memory\n\nMeasured {time.strftime('%Y-%m-%d')} with "
+                                 f"`benchmarks/bench_memory.py --hours {args.hours:g}`.\n\n" + text)
+    if not exact:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

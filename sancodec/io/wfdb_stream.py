@@ -1,0 +1,167 @@
+"""WFDB signal files in chunks: formats 16 and 212, read and written a block of rows at a time.
+
+The CLI streams a record through these when it can (one signal file holding every channel,
+format 16 or 212, one sample per frame, no skew; that covers MIT-BIH style Holter records),
+so memory stays bounded by the block, not the record. Anything else goes through wfdb-python
+whole (``io.wfdb``). The writer builds the record in a temp folder, reads the signal file back
+and compares per-channel checksums before it moves anything into place.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sancodec._atomic import move_into_place, temp_folder
+from sancodec.errors import SanFormatError
+from sancodec.io.wfdb import (
+    ANNOTATION_EXTENSIONS,
+    _check_signal_files,
+    _check_strings,
+    _read_annotations,
+    _time,
+    _write_annotations,
+    check_record_name,
+)
+from sancodec.signal import Signal
+
+__all__ = ["STREAM_FORMATS", "read_blocks", "stream_header", "write_blocks"]
+
+STREAM_FORMATS = ("16", "212")
+
+
+def stream_header(base: Path) -> Any | None:
+    """wfdb-python's header of record ``base`` if its samples can be streamed, else None."""
+    import wfdb
+
+    if not base.with_name(base.name + ".hea").exists():
+        return None
+    try:
+        head = wfdb.rdheader(str(base))
+    except Exception:  # noqa: BLE001 - the whole-record reader reports a broken header properly
+        return None
+    c = head.n_sig or 0
+    one = lambda values: values is None or len(set(values)) <= 1  # noqa: E731
+    if (getattr(head, "n_seg", None) or c == 0 or not head.sig_len or not one(head.fmt) or not one(head.file_name)
+            or str(head.fmt[0]) not in STREAM_FORMATS or any((v or 1) != 1 for v in head.samps_per_frame or [])
+            or any(head.skew or []) or not one(head.byte_offset)):
+        return None
+    _check_signal_files(base, head, [1] * c)
+    return head
+
+
+def like_signal(base: Path, head: Any) -> Signal:
+    """A one-row Signal carrying the record's metadata and annotations (what the .san header holds)."""
+    annotations = [_read_annotations(base, ext) for ext in ANNOTATION_EXTENSIONS
+                   if base.with_name(f"{base.name}.{ext}").exists()]
+    return Signal(
+        samples=np.zeros((1, head.n_sig), dtype=np.int16), fs=float(head.fs),
+        channel_names=[str(n) for n in head.sig_name], units=[str(u) for u in head.units],
+        adc_gain=[float(g) for g in head.adc_gain], baseline=[int(b) for b in head.baseline],
+        fmt=[str(f) for f in head.fmt], adc_res=[int(r) for r in head.adc_res],
+        adc_zero=[int(z) for z in head.adc_zero], file_name=[str(f) for f in head.file_name],
+        comments=[str(c) for c in (head.comments or [])],
+        base_time=None if head.base_time is None else head.base_time.isoformat(),
+        base_date=None if head.base_date is None else head.base_date.isoformat(),
+        record_name=str(head.record_name), annotations=annotations,
+    )
+
+
+def _decode(raw: bytes, fmt: str) -> np.ndarray:
+    if fmt == "16":
+        return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+    b = np.frombuffer(raw[: len(raw) // 3 * 3], dtype=np.uint8).reshape(-1, 3).astype(np.int16)
+    out = np.empty((len(b), 2), dtype=np.int16)
+    out[:, 0] = b[:, 0] | ((b[:, 1] & 0x0F) << 8)
+    out[:, 1] = b[:, 2] | ((b[:, 1] & 0xF0) << 4)
+    out[out >= 2048] -= 4096
+    return out.reshape(-1)
+
+
+def _encode(values: np.ndarray, fmt: str) -> bytes:
+    if fmt == "16":
+        return values.astype("<i2").tobytes()
+    v = values.astype(np.int16)
+    if len(v) % 2:
+        v = np.append(v, np.int16(0))  # WFDB pads an odd sample count with a zero sample
+    u = (v.reshape(-1, 2) & 0x0FFF).astype(np.uint16)
+    out = np.empty((len(u), 3), dtype=np.uint8)
+    out[:, 0] = u[:, 0] & 0xFF
+    out[:, 1] = ((u[:, 0] >> 8) & 0x0F) | ((u[:, 1] >> 4) & 0xF0)
+    out[:, 2] = u[:, 1] & 0xFF
+    return out.tobytes()
+
+
+def read_blocks(base: Path, head: Any, rows: int) -> Iterator[np.ndarray]:
+    """The record's samples (rows x channels, int16), ``rows`` at a time (rounded to an even count)."""
+    c, n, fmt = head.n_sig, head.sig_len, str(head.fmt[0])
+    rows += rows % 2  # format 212 packs two samples in three bytes: keep blocks on whole pairs
+    per = 2 if fmt == "16" else 1.5
+    offset = int((head.byte_offset or [0])[0] or 0)
+    with open(base.parent / head.file_name[0], "rb") as f:
+        f.seek(offset)
+        for start in range(0, n, rows):
+            count = min(rows, n - start)
+            want = count * c
+            raw = f.read(int(np.ceil(want / 2)) * 3 if fmt == "212" else int(want * per))
+            values = _decode(raw, fmt)
+            if len(values) < want:
+                raise SanFormatError(f"{base}: signal file is truncated")
+            yield values[:want].reshape(count, c)
+
+
+def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path, *, fsync: bool = False) -> list[Path]:
+    """Write WFDB record ``path`` (format 16 or 212, one .dat) from decoded blocks; ``head`` is the
+    signal entry of a ``.san`` header. Read back and checked before it is moved into place."""
+    import wfdb
+
+    name = check_record_name(path)
+    fmt = str(head["fmt"][0])
+    like = Signal.from_header(head, np.zeros((1, len(head["fmt"])), dtype=np.int16))
+    _check_strings(like)
+    c = like.n_channels
+    sums, crcs, first, n = np.zeros(c, dtype=np.int64), [0] * c, None, 0
+    with temp_folder(path) as tmp:
+        with open(tmp / f"{name}.dat", "wb") as dat:
+            carry = np.zeros(0, dtype=np.int16)
+            for block in blocks:
+                first = block[0].copy() if first is None else first
+                n += len(block)
+                sums += block.sum(axis=0, dtype=np.int64)
+                for k in range(c):
+                    crcs[k] = zlib.crc32(np.ascontiguousarray(block[:, k], dtype="<i8").tobytes(), crcs[k])
+                flat = np.concatenate([carry, block.reshape(-1).astype(np.int16)])
+                keep = len(flat) - len(flat) % 2 if fmt == "212" else len(flat)
+                dat.write(_encode(flat[:keep], fmt))
+                carry = flat[keep:]
+            dat.write(_encode(carry, fmt) if len(carry) else b"")
+        rec = wfdb.Record(
+            record_name=name, n_sig=c, fs=like.fs, sig_len=n, file_name=[f"{name}.dat"] * c, fmt=[fmt] * c,
+            adc_gain=list(like.adc_gain or [200.0] * c), baseline=list(like.baseline or [0] * c),
+            units=list(like.units), sig_name=list(like.channel_names), adc_res=list(like.adc_res or [0] * c),
+            adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
+            base_time=_time(like.base_time, "time"), base_date=_time(like.base_date, "date"),
+            init_value=[int(v) for v in first], checksum=[int(s) % 65536 for s in sums], block_size=[0] * c,
+        )
+        rec.wrheader(write_dir=str(tmp))
+        _write_annotations(like, name, tmp)
+        _check_read_back(tmp / name, crcs, n)
+        written = sorted(tmp.iterdir())
+        return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)
+
+
+def _check_read_back(base: Path, crcs: list[int], n: int) -> None:
+    """The record just written, read back through its header, holds exactly the decoded samples."""
+    head = stream_header(base)
+    if head is None or head.sig_len != n:
+        raise SanFormatError(f"{base.name}: the written record does not read back as a {n}-sample record")
+    got = [0] * len(crcs)
+    for block in read_blocks(base, head, 1 << 16):
+        for k in range(block.shape[1]):
+            got[k] = zlib.crc32(np.ascontiguousarray(block[:, k], dtype="<i8").tobytes(), got[k])
+    if got != crcs:
+        raise SanFormatError(f"{base.name}: the written record does not read back to the same samples")
