@@ -146,6 +146,7 @@ def _codecs(x: np.ndarray, fs: float) -> dict:
     import soundfile
     from pcodec import ChunkConfig, standalone
 
+    x = x.astype(np.int16)
     raw = x.astype("<i2").tobytes()
 
     def flac_enc():
@@ -178,7 +179,7 @@ def throughput(sig: Signal, repeats: int) -> list[str]:
         label = f"sancodec lossless ({'all cores' if threads is None else '1 thread'})"
         data = sancodec.encode(sig, mode="lossless", threads=threads)
         enc = median_seconds(lambda t=threads: sancodec.encode(sig, mode="lossless", threads=t), repeats)
-        dec = median_seconds(lambda t=threads: sancodec.decode(data, threads=t), repeats)
+        dec = median_seconds(lambda t=threads, d=data: sancodec.decode(d, threads=t), repeats)
         rows[label] = (len(data), enc, dec)
     for name, (enc_fn, dec_fn) in _codecs(sig.samples, sig.fs).items():
         blob = enc_fn()

@@ -201,10 +201,9 @@ def test_installed_entry_point_round_trip(tmp_path, mitdb_100):
 
 
 def test_cli_streams_a_format_212_record_to_the_apis_bytes_and_back(tmp_path, mitdb_100):
+    import sancodec
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.io.wfdb_stream import stream_header
-
-    import sancodec
 
     for ext in ("hea", "dat", "atr"):
         shutil.copy(mitdb_100.with_name(f"100.{ext}"), tmp_path / f"100.{ext}")

@@ -115,3 +115,53 @@ def test_files_are_byte_identical_with_and_without_the_compiled_kernels(options,
     numpy_decoded = sancodec.decode(compiled).samples
     monkeypatch.undo()
     assert np.array_equal(sancodec.decode(compiled).samples, numpy_decoded)
+
+
+@needs_c
+@pytest.mark.parametrize("contextual", [True, False])
+def test_whole_block_coding_matches_the_python_coder(contextual, monkeypatch):
+    from sancodec.codec.entropy import decode_arrays, encode_arrays
+
+    rng = np.random.default_rng(int(contextual))
+    cases = [np.zeros(0, np.int64), np.array([5]), np.arange(15), np.full(40, 7)] + [
+        (rng.laplace(0, scale, n)).astype(np.int64) for n, scale in ((17, 3), (1000, 50), (40000, 8), (5000, 1e6))]
+    for e in cases:
+        block = kernels.encode_block(e, contextual)
+        assert np.array_equal(kernels.decode_block(block, len(e), contextual), e)
+        _numpy_only(monkeypatch)
+        assert encode_arrays([e], [contextual]) == block  # constriction + numpy: the same bytes
+        (back,) = decode_arrays(block, [len(e)], [contextual])
+        monkeypatch.undo()
+        assert np.array_equal(back, e)
+
+
+@needs_c
+def test_the_compiled_block_decoder_refuses_what_the_python_reader_refuses(monkeypatch):
+    from sancodec.codec.entropy import decode_arrays
+
+    rng = np.random.default_rng(7)
+    e = rng.laplace(0, 30, 3000).astype(np.int64)
+    for contextual in (True, False):
+        block = kernels.encode_block(e, contextual)
+        for trial in range(300):
+            damaged = bytearray(block)
+            how = trial % 3
+            if how == 0:
+                damaged = damaged[: rng.integers(0, len(damaged))]
+            elif how == 1:
+                damaged[rng.integers(0, len(damaged))] ^= 1 << int(rng.integers(0, 8))
+            else:
+                damaged += bytes([int(rng.integers(0, 256))])
+            try:
+                got = kernels.decode_block(bytes(damaged), len(e), contextual)
+            except SanFormatError:
+                got = None
+            _numpy_only(monkeypatch)
+            try:
+                (want,) = decode_arrays(bytes(damaged), [len(e)], [contextual])
+            except SanFormatError:
+                want = None
+            monkeypatch.undo()
+            assert (got is None) == (want is None)
+            if got is not None:
+                assert np.array_equal(got, want)

@@ -10,6 +10,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DIRECT 16
@@ -167,6 +168,448 @@ EXPORT int san_lpc_synthesize(const int64_t *e, int64_t n, const int64_t *coefs,
     }
     for (int64_t t = 0; t < n; t++) out[t] += bias;
     return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * Range coder, bit-compatible with constriction 0.4/0.5's RangeEncoder/RangeDecoder (32-bit words,
+ * 64-bit state) and its Categorical(perfect=False) model at 24-bit precision. The model's
+ * cumulative table cum[0..N] (cum[N] = 2**24) comes from Python (kernels.cumulative). State is
+ * eight uint64 slots owned by the caller: lower, range, inverted count, first inverted word,
+ * output position, output capacity, point, input position.
+ */
+#define RC_PRECISION 24
+enum { RC_LOWER, RC_RANGE, RC_INVERTED, RC_FIRST, RC_POS, RC_CAP, RC_POINT, RC_READ };
+
+static int rc_emit(uint64_t *st, uint32_t *out, uint32_t word) {
+    if (st[RC_POS] >= st[RC_CAP]) return -1;
+    out[st[RC_POS]++] = word;
+    return 0;
+}
+
+static int rc_flush_inverted(uint64_t *st, uint32_t *out, int carry) {
+    uint32_t first = (uint32_t)st[RC_FIRST] + (carry ? 1u : 0u), rest = carry ? 0u : 0xFFFFFFFFu;
+    if (rc_emit(st, out, first)) return -1;
+    for (uint64_t i = 1; i < st[RC_INVERTED]; i++)
+        if (rc_emit(st, out, rest)) return -1;
+    st[RC_INVERTED] = 0;
+    return 0;
+}
+
+EXPORT void san_rc_init(uint64_t *st, int64_t capacity) {
+    memset(st, 0, 8 * sizeof(uint64_t));
+    st[RC_RANGE] = UINT64_MAX;
+    st[RC_CAP] = (uint64_t)capacity;
+}
+
+/* Encode segments of symbols, segment g with model seg_model[g] (row of cums, size sizes[row]).
+ * 0 on success, -1 when the output is full, -2 for a symbol outside its model. */
+EXPORT int san_rc_encode(uint64_t *st, uint32_t *out, const int32_t *sym, const int64_t *seg_len,
+                         const int32_t *seg_model, int64_t nseg, const uint32_t *cums, const int32_t *sizes,
+                         int64_t stride) {
+    int64_t k = 0;
+    for (int64_t g = 0; g < nseg; g++) {
+        const uint32_t *cum = cums + (int64_t)seg_model[g] * stride;
+        int32_t n_symbols = sizes[seg_model[g]];
+        for (int64_t i = 0; i < seg_len[g]; i++, k++) {
+            int32_t x = sym[k];
+            if (x < 0 || x >= n_symbols) return -2;
+            uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
+            uint64_t range = scale * (uint64_t)(cum[x + 1] - cum[x]);
+            uint64_t lower = st[RC_LOWER] + scale * (uint64_t)cum[x];
+            if (st[RC_INVERTED] && lower + range > lower) {
+                if (rc_flush_inverted(st, out, lower < st[RC_LOWER])) return -1;
+            }
+            st[RC_LOWER] = lower;
+            st[RC_RANGE] = range;
+            if (range < (1ULL << 32)) {
+                st[RC_RANGE] = range << 32;
+                uint32_t word = (uint32_t)(lower >> 32);
+                st[RC_LOWER] = lower << 32;
+                if (st[RC_INVERTED]) {
+                    st[RC_INVERTED]++;
+                } else if (st[RC_LOWER] + st[RC_RANGE] > st[RC_LOWER]) {
+                    if (rc_emit(st, out, word)) return -1;
+                } else {
+                    st[RC_INVERTED] = 1;
+                    st[RC_FIRST] = word;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Seal the stream (constriction's get_compressed); returns the word count or -1 when full. */
+EXPORT int64_t san_rc_finish(uint64_t *st, uint32_t *out) {
+    if (st[RC_RANGE] == UINT64_MAX) return (int64_t)st[RC_POS]; /* nothing encoded: no words */
+    uint64_t point = st[RC_LOWER] + ((1ULL << 32) - 1);
+    if (st[RC_INVERTED] && rc_flush_inverted(st, out, point < st[RC_LOWER])) return -1;
+    uint32_t point_word = (uint32_t)(point >> 32);
+    if (rc_emit(st, out, point_word)) return -1;
+    uint32_t upper_word = (uint32_t)((st[RC_LOWER] + st[RC_RANGE]) >> 32);
+    if (upper_word == point_word && rc_emit(st, out, 0)) return -1;
+    return (int64_t)st[RC_POS];
+}
+
+EXPORT void san_rd_init(uint64_t *st, const uint32_t *words, int64_t n) {
+    memset(st, 0, 8 * sizeof(uint64_t));
+    st[RC_RANGE] = UINT64_MAX;
+    st[RC_CAP] = (uint64_t)n;
+    uint64_t point = 0;
+    int read = 0;
+    while (read < 2 && (uint64_t)read < st[RC_CAP]) point = (point << 32) | words[read++];
+    if (read == 1) point <<= 32;
+    st[RC_POINT] = point;
+    st[RC_READ] = (uint64_t)read;
+}
+
+/* Decode segments (as san_rc_encode); 0 on success, -3 for data no encoder could have written. */
+EXPORT int san_rd_decode(uint64_t *st, const uint32_t *words, int32_t *sym, const int64_t *seg_len,
+                         const int32_t *seg_model, int64_t nseg, const uint32_t *cums, const int32_t *sizes,
+                         int64_t stride) {
+    int64_t k = 0;
+    for (int64_t g = 0; g < nseg; g++) {
+        const uint32_t *cum = cums + (int64_t)seg_model[g] * stride;
+        int32_t n_symbols = sizes[seg_model[g]];
+        for (int64_t i = 0; i < seg_len[g]; i++, k++) {
+            uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
+            uint64_t quantile = (st[RC_POINT] - st[RC_LOWER]) / scale;
+            if (quantile >= (1ULL << RC_PRECISION)) return -3;
+            int32_t lo = 0, hi = n_symbols; /* cum[lo] <= quantile < cum[hi] */
+            while (hi - lo > 1) {
+                int32_t mid = (lo + hi) >> 1;
+                if (cum[mid] <= quantile) lo = mid; else hi = mid;
+            }
+            sym[k] = lo;
+            st[RC_LOWER] += scale * (uint64_t)cum[lo];
+            st[RC_RANGE] = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
+            if (st[RC_RANGE] < (1ULL << 32)) {
+                st[RC_LOWER] <<= 32;
+                st[RC_RANGE] <<= 32;
+                st[RC_POINT] <<= 32;
+                if (st[RC_READ] < st[RC_CAP]) st[RC_POINT] |= words[st[RC_READ]++];
+            }
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * One entropy-coded array (entropy.encode_arrays with a single array), decoded in one call: the
+ * frequency tables, the range-coded tokens (block classes first when contextual) and the raw
+ * bits. The same checks as the Python reader, in the same order; the error codes map to its
+ * messages in kernels.decode_block.
+ */
+enum { BLK_OK = 0, BLK_TRUNCATED = 1, BLK_VARINT_LONG = 2, BLK_LIMIT = 3, BLK_EMPTY_TABLE = 4, BLK_TABLE_SUM = 5,
+       BLK_TRAILING = 6, BLK_RANGE = 7, BLK_RAW_BITS = 8, BLK_MEMORY = 9 };
+#define TOKENS 76
+#define CLASSES 16
+#define TABLE_TOTAL (1 << 14)
+
+typedef struct { const uint8_t *p; int64_t len, pos; } byte_reader;
+
+static int read_varint(byte_reader *r, uint64_t limit, uint64_t *out) {
+    uint64_t value = 0;
+    int shift = 0;
+    for (;;) {
+        if (r->pos >= r->len) return BLK_TRUNCATED;
+        uint8_t byte = r->p[r->pos++];
+        uint64_t bits = byte & 0x7F;
+        if (shift == 63 && bits > 1) return BLK_LIMIT; /* at least 2**64: beyond every limit */
+        value |= bits << shift;
+        if (!(byte & 0x80)) break;
+        shift += 7;
+        if (shift > 63) return BLK_VARINT_LONG;
+    }
+    if (value > limit) return BLK_LIMIT;
+    *out = value;
+    return BLK_OK;
+}
+
+/* A frequency table over `alphabet` symbols, as its coder cumulative (alphabet + 1 entries). */
+static int read_table(byte_reader *r, int alphabet, uint32_t *cum, int *nonzero) {
+    uint64_t size, f, freq[TOKENS] = {0}, total = 0;
+    int status = read_varint(r, (uint64_t)alphabet, &size);
+    if (status) return status;
+    if (size == 0) return BLK_EMPTY_TABLE;
+    for (uint64_t i = 0; i < size; i++) {
+        if ((status = read_varint(r, TABLE_TOTAL, &f))) return status;
+        freq[i] = f;
+        total += f;
+    }
+    if (total != TABLE_TOTAL) return BLK_TABLE_SUM;
+    uint64_t left = 0;
+    for (int i = 0; i < alphabet; i++) {
+        cum[i] = (uint32_t)(((left * (uint64_t)((1 << RC_PRECISION) - alphabet)) >> 14) + (uint64_t)i);
+        left += freq[i];
+        if (nonzero) nonzero[i] = freq[i] > 0;
+    }
+    cum[alphabet] = 1u << RC_PRECISION;
+    return BLK_OK;
+}
+
+typedef struct { const uint8_t *words; uint64_t n, read, lower, range, point; } range_decoder;
+
+static uint32_t word_at(const range_decoder *d, uint64_t i) {
+    const uint8_t *w = d->words + 4 * i;
+    return (uint32_t)w[0] | ((uint32_t)w[1] << 8) | ((uint32_t)w[2] << 16) | ((uint32_t)w[3] << 24);
+}
+
+static void rd_start(range_decoder *d) {
+    d->lower = 0;
+    d->range = UINT64_MAX;
+    d->point = 0;
+    d->read = 0;
+    while (d->read < 2 && d->read < d->n) d->point = (d->point << 32) | word_at(d, d->read++);
+    if (d->read == 1) d->point <<= 32;
+}
+
+/* floor(diff / scale), the integer quotient, through a float estimate corrected exactly (a 64-bit
+ * integer division costs several times more); UINT64_MAX when the quotient is far beyond 2**24. */
+static inline uint64_t quotient(uint64_t diff, uint64_t scale) {
+    double estimate = (double)diff / (double)scale;
+    if (estimate >= (double)(1ULL << RC_PRECISION) + 64.0) return UINT64_MAX;
+    uint64_t q = (uint64_t)estimate;
+    while (q && q * scale > diff) q--;
+    while ((q + 1) * scale <= diff) q++;
+    return q;
+}
+
+/* Symbol search: `start[quantile >> 16]` is the first symbol whose interval reaches that 2**16 bucket. */
+typedef struct { const uint32_t *cum; int n; uint8_t start[256]; } symbol_table;
+
+static void table_index(symbol_table *t, const uint32_t *cum, int n) {
+    t->cum = cum;
+    t->n = n;
+    int x = 0;
+    for (int b = 0; b < 256; b++) {
+        uint32_t q = (uint32_t)b << 16;
+        while (x + 1 < n && cum[x + 1] <= q) x++;
+        t->start[b] = (uint8_t)x;
+    }
+}
+
+static int rd_symbol(range_decoder *d, const symbol_table *t) {
+    uint64_t scale = d->range >> RC_PRECISION;
+    uint64_t quantile = quotient(d->point - d->lower, scale);
+    if (quantile >= (1ULL << RC_PRECISION)) return -1;
+    const uint32_t *cum = t->cum;
+    int lo = t->start[quantile >> 16];
+    while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
+    d->lower += scale * (uint64_t)cum[lo];
+    d->range = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
+    if (d->range < (1ULL << 32)) {
+        d->lower <<= 32;
+        d->range <<= 32;
+        d->point <<= 32;
+        if (d->read < d->n) d->point |= word_at(d, d->read++);
+    }
+    return lo;
+}
+
+EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int64_t *out) {
+    byte_reader r = {data, len, 0};
+    uint32_t ccum[CLASSES + 1], cums[CLASSES][TOKENS + 1];
+    int present[CLASSES] = {0}, n_tables = 0, status;
+    if (n > 0) {
+        if (contextual) {
+            if ((status = read_table(&r, CLASSES, ccum, present))) return status;
+            for (int c = 0; c < CLASSES; c++)
+                if (present[c] && (status = read_table(&r, TOKENS, cums[c], NULL))) return status;
+        } else if ((status = read_table(&r, TOKENS, cums[0], NULL))) {
+            return status;
+        }
+        n_tables = 1;
+    }
+    uint64_t n_words, n_extra;
+    if ((status = read_varint(&r, (uint64_t)(r.len - r.pos) / 4, &n_words))) return status;
+    if (4 * n_words > (uint64_t)(r.len - r.pos)) return BLK_TRUNCATED;
+    range_decoder d = {data + r.pos, n_words, 0, 0, 0, 0};
+    r.pos += 4 * (int64_t)n_words;
+    if ((status = read_varint(&r, (uint64_t)(r.len - r.pos), &n_extra))) return status;
+    if (n_extra > (uint64_t)(r.len - r.pos)) return BLK_TRUNCATED;
+    const uint8_t *extra = data + r.pos;
+    r.pos += (int64_t)n_extra;
+    if (r.pos != r.len) return BLK_TRAILING;
+    if (!n_tables) return BLK_OK;
+    symbol_table ctable, tables[CLASSES];
+    if (contextual) {
+        table_index(&ctable, ccum, CLASSES);
+        for (int c = 0; c < CLASSES; c++)
+            if (present[c]) table_index(&tables[c], cums[c], TOKENS);
+    } else {
+        table_index(&tables[0], cums[0], TOKENS);
+    }
+    int32_t *tok = (int32_t *)calloc((size_t)n, sizeof(int32_t));
+    if (!tok) return BLK_MEMORY;
+    rd_start(&d);
+    status = BLK_OK;
+    if (!contextual) {
+        for (int64_t i = 0; i < n && !status; i++) {
+            int x = rd_symbol(&d, &tables[0]);
+            if (x < 0) status = BLK_RANGE; else tok[i] = x;
+        }
+    } else {
+        int64_t blocks = (n + 15) / 16;
+        uint8_t *cls = (uint8_t *)malloc((size_t)blocks);
+        if (!cls) { free(tok); return BLK_MEMORY; }
+        for (int64_t b = 0; b < blocks && !status; b++) {
+            int x = rd_symbol(&d, &ctable);
+            if (x < 0) status = BLK_RANGE; else cls[b] = (uint8_t)x;
+        }
+        /* each present class in turn, its positions in order; others keep token 0 */
+        for (int c = 0; c < CLASSES && !status; c++) {
+            if (!present[c]) continue;
+            for (int64_t b = 0; b < blocks && !status; b++) {
+                if (cls[b] != c) continue;
+                int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
+                for (int64_t i = b * 16; i < end; i++) {
+                    int x = rd_symbol(&d, &tables[c]);
+                    if (x < 0) { status = BLK_RANGE; break; }
+                    tok[i] = x;
+                }
+            }
+        }
+        free(cls);
+    }
+    if (!status) {
+        int s = san_unpack(tok, n, extra, (int64_t)n_extra, out);
+        status = s == 0 ? BLK_OK : BLK_RAW_BITS;
+    }
+    free(tok);
+    return status;
+}
+
+/* The encoder twin of san_block_decode: entropy.encode_arrays([e], [contextual]) in one call.
+ * Returns the byte count written to `out` (capacity `cap`), or -1 when it does not fit. */
+static void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq) {
+    int64_t total = 0;
+    int n_used = 0, order[TOKENS];
+    for (int i = 0; i < alphabet; i++) {
+        total += counts[i];
+        n_used += counts[i] > 0;
+    }
+    int64_t sum = 0;
+    for (int i = 0; i < alphabet; i++) {
+        freq[i] = counts[i] > 0 ? 1 + (uint64_t)((counts[i] * (TABLE_TOTAL - n_used)) / (total > 0 ? total : 1)) : 0;
+        sum += (int64_t)freq[i];
+    }
+    /* the used symbols by descending count, ties by index (numpy's stable argsort of -counts) */
+    int k = 0;
+    for (int i = 0; i < alphabet; i++) {
+        if (counts[i] <= 0) continue;
+        int j = k++;
+        while (j > 0 && counts[order[j - 1]] < counts[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    int64_t short_by = TABLE_TOTAL - sum;
+    for (int i = 0; i < (int)(short_by % n_used); i++) freq[order[i]] += 1;
+    for (int i = 0; i < n_used; i++) freq[order[i]] += (uint64_t)(short_by / n_used);
+}
+
+typedef struct { uint8_t *p; int64_t cap, pos; } byte_writer;
+
+static int put_varint(byte_writer *w, uint64_t value) {
+    do {
+        if (w->pos >= w->cap) return -1;
+        uint8_t byte = value & 0x7F;
+        value >>= 7;
+        w->p[w->pos++] = byte | (value ? 0x80 : 0);
+    } while (value);
+    return 0;
+}
+
+static int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum) {
+    int last = 0;
+    for (int i = 0; i < alphabet; i++)
+        if (freq[i]) last = i + 1;
+    if (put_varint(w, (uint64_t)last)) return -1;
+    for (int i = 0; i < last; i++)
+        if (put_varint(w, freq[i])) return -1;
+    uint64_t left = 0;
+    for (int i = 0; i < alphabet; i++) {
+        cum[i] = (uint32_t)(((left * (uint64_t)((1 << RC_PRECISION) - alphabet)) >> 14) + (uint64_t)i);
+        left += freq[i];
+    }
+    cum[alphabet] = 1u << RC_PRECISION;
+    return 0;
+}
+
+EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, const int8_t *class_table, int64_t row,
+                                uint8_t *out, int64_t cap) {
+    byte_writer w = {out, cap, 0};
+    int64_t blocks = (n + 15) / 16, result = -1;
+    int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    int32_t *sym = (int32_t *)malloc((size_t)(n + blocks + 1) * sizeof(int32_t));
+    int32_t *cls = (int32_t *)malloc((size_t)(blocks ? blocks : 1) * sizeof(int32_t));
+    uint32_t *words = (uint32_t *)malloc((size_t)(n + blocks + 8) * sizeof(uint32_t));
+    uint32_t cums[CLASSES + 1][TOKENS + 1];
+    int32_t sizes[CLASSES + 1];
+    int64_t seg_len[CLASSES + 1];
+    int32_t seg_model[CLASSES + 1];
+    int nseg = 0;
+    if (!tok || !val || !sym || !cls || !words) goto done;
+    san_tokenize(e, n, tok, val);
+    if (n > 0) {
+        int64_t counts[TOKENS];
+        uint64_t freq[TOKENS];
+        if (!contextual) {
+            memset(counts, 0, sizeof(counts));
+            for (int64_t i = 0; i < n; i++) counts[tok[i]]++;
+            quantize_table(counts, TOKENS, freq);
+            if (put_table(&w, freq, TOKENS, cums[0])) goto done;
+            memcpy(sym, tok, (size_t)n * sizeof(int32_t));
+            sizes[0] = TOKENS, seg_len[0] = n, seg_model[0] = 0, nseg = 1;
+        } else {
+            san_classes(tok, n, class_table, row, cls);
+            memset(counts, 0, sizeof(counts));
+            for (int64_t b = 0; b < blocks; b++) counts[cls[b]]++;
+            quantize_table(counts, CLASSES, freq);
+            if (put_table(&w, freq, CLASSES, cums[0])) goto done;
+            for (int64_t b = 0; b < blocks; b++) sym[b] = cls[b];
+            sizes[0] = CLASSES, seg_len[0] = blocks, seg_model[0] = 0, nseg = 1;
+            int64_t k = blocks;
+            for (int c = 0; c < CLASSES; c++) {
+                int64_t start = k;
+                memset(counts, 0, sizeof(counts));
+                for (int64_t b = 0; b < blocks; b++) {
+                    if (cls[b] != c) continue;
+                    int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
+                    for (int64_t i = b * 16; i < end; i++) {
+                        sym[k++] = tok[i];
+                        counts[tok[i]]++;
+                    }
+                }
+                if (k == start) continue;
+                quantize_table(counts, TOKENS, freq);
+                if (put_table(&w, freq, TOKENS, cums[nseg])) goto done;
+                sizes[nseg] = TOKENS, seg_len[nseg] = k - start, seg_model[nseg] = nseg;
+                nseg++;
+            }
+        }
+    }
+    uint64_t st[8];
+    san_rc_init(st, n + blocks + 8);
+    if (nseg && san_rc_encode(st, words, sym, seg_len, seg_model, nseg, &cums[0][0], sizes, TOKENS + 1)) goto done;
+    int64_t n_words = san_rc_finish(st, words);
+    if (n_words < 0 || put_varint(&w, (uint64_t)n_words)) goto done;
+    if (w.pos + 4 * n_words > w.cap) goto done;
+    for (int64_t i = 0; i < n_words; i++) {
+        uint32_t x = words[i];
+        w.p[w.pos++] = x & 0xFF, w.p[w.pos++] = (x >> 8) & 0xFF, w.p[w.pos++] = (x >> 16) & 0xFF,
+        w.p[w.pos++] = x >> 24;
+    }
+    int64_t extra = (san_raw_bits(tok, n) + 7) / 8;
+    if (put_varint(&w, (uint64_t)extra) || w.pos + extra > w.cap) goto done;
+    w.pos += san_pack_bits(val, tok, n, w.p + w.pos);
+    result = w.pos;
+done:
+    free(tok), free(val), free(sym), free(cls), free(words);
+    return result;
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", "sancodec's compiled kernels (use via ctypes)",

@@ -1,4 +1,4 @@
-"""Entropy coding of integer arrays: tokens + raw bits, static integer tables, range coding.
+"""Entropy coding of integer arrays: tokens + raw bits, static integer tables, range coding (``rangecoder``).
 
 Each signed integer is zig-zag mapped to ``v >= 0`` and split into a *token*
 (``v`` itself below 16, else ``11 + bit_length(v)``) and ``bit_length(v) - 1``
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from sancodec.codec.kernels import BLOCK, NUM_CLASSES, NUM_TOKENS, classes, pack_bits, tokenize, unpack
+from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
 __all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays"]
@@ -136,19 +137,11 @@ def _read_table(r: ByteReader, alphabet: int) -> np.ndarray:
     return freq
 
 
-def _model(freq: np.ndarray):  # -> constriction Categorical
-    import constriction
-
-    return constriction.stream.model.Categorical(freq.astype(np.float64) / TOTAL, perfect=False)
-
-
 # ------------------------------------------------------------------ arrays
 def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> bytes:
     """Code integer arrays into one blob; the decoder must be told their lengths and flags."""
-    import constriction
-
     tables = ByteWriter()
-    coder = constriction.stream.queue.RangeEncoder()
+    segments: list[tuple[np.ndarray, np.ndarray]] = []  # (symbols, frequencies) in coding order
     all_tok, all_val = [], []
     for arr, ctx in zip(arrays, contextual, strict=True):
         tok, val = tokenize(np.asarray(arr))
@@ -159,23 +152,26 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
         if not ctx:
             freq = _quantize(np.bincount(tok, minlength=NUM_TOKENS))
             _write_table(tables, freq)
-            coder.encode(tok, _model(freq))
+            segments.append((tok, freq))
             continue
         cls = classes(tok)
         cfreq = _quantize(np.bincount(cls, minlength=NUM_CLASSES))
         _write_table(tables, cfreq)
-        coder.encode(cls, _model(cfreq))
-        per_sample = np.repeat(cls, BLOCK)[: len(tok)]
-        present = np.flatnonzero(np.bincount(cls, minlength=NUM_CLASSES))
-        for c in present:
-            sel = tok[per_sample == c]
+        segments.append((cls, cfreq))
+        per_sample = np.repeat(cls.astype(np.uint8), BLOCK)[: len(tok)]
+        grouped = tok[np.argsort(per_sample, kind="stable")]  # tokens by class, in order within each
+        counts = np.bincount(per_sample, minlength=NUM_CLASSES)
+        start = 0
+        for c in np.flatnonzero(counts):
+            sel = grouped[start : start + counts[c]]
+            start += counts[c]
             freq = _quantize(np.bincount(sel, minlength=NUM_TOKENS))
             _write_table(tables, freq)
-            coder.encode(sel, _model(freq))
+            segments.append((sel, freq))
     tok = np.concatenate(all_tok) if all_tok else np.zeros(0, np.int32)
     val = np.concatenate(all_val) if all_val else np.zeros(0, np.uint64)
     extra = pack_bits(val, tok)
-    words = coder.get_compressed().astype("<u4").tobytes()
+    words = encode_segments(segments).astype("<u4").tobytes()
     out = ByteWriter()
     out.raw(tables.getvalue())
     out.varint(len(words) // 4)
@@ -187,8 +183,6 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
 
 def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool]) -> list[np.ndarray]:
     """Inverse of :func:`encode_arrays` for arrays of the given lengths and flags."""
-    import constriction
-
     r = ByteReader(data, "entropy-coded block")
     plans = []
     for n, ctx in zip(lengths, contextual, strict=True):
@@ -206,32 +200,30 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
     extra = r.raw(n_extra)
     if r.remaining():
         raise SanFormatError(f"entropy-coded block: {r.remaining()} unexpected trailing bytes")
-    try:
-        tokens = _decode_tokens(constriction.stream.queue.RangeDecoder(words), lengths, plans)
-    except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
-        # constriction asserts on range-coder words no encoder could have written
-        raise SanFormatError(f"entropy-coded block: invalid range-coder data ({type(exc).__name__})") from None
+    tokens = _decode_tokens(RangeDecoder(words), lengths, plans)
     flat = np.concatenate(tokens) if tokens else np.zeros(0, np.int32)
     return _finish_values(flat, extra, lengths)
 
 
-def _decode_tokens(decoder: Any, lengths: Sequence[int], plans: list[Any]) -> list[np.ndarray]:
+def _decode_tokens(decoder: RangeDecoder, lengths: Sequence[int], plans: list[Any]) -> list[np.ndarray]:
     tokens = []
     for n, plan in zip(lengths, plans):
         if plan is None:
             tokens.append(np.zeros(0, np.int32))
             continue
         if not isinstance(plan, tuple):
-            tokens.append(decoder.decode(_model(plan), n).astype(np.int32))
+            tokens.append(decoder.decode([n], [plan]))
             continue
         cfreq, tables = plan
-        blocks = -(-n // BLOCK)
-        cls = decoder.decode(_model(cfreq), blocks).astype(np.int32)
-        per_sample = np.repeat(cls, BLOCK)[:n]
+        cls = decoder.decode([-(-n // BLOCK)], [cfreq])
+        per_sample = np.repeat(cls.astype(np.uint8), BLOCK)[:n]
+        present = np.flatnonzero(cfreq)
+        counts = np.bincount(per_sample, minlength=NUM_CLASSES)[present]
+        order = np.argsort(per_sample, kind="stable")
+        # a class the table gives no frequency (only in a damaged stream) keeps token 0, as before
+        order = order[np.isin(per_sample[order], present)]
         tok = np.zeros(n, dtype=np.int32)
-        for c, freq in zip(np.flatnonzero(cfreq), tables):
-            where = np.flatnonzero(per_sample == c)
-            tok[where] = decoder.decode(_model(freq), len(where))
+        tok[order] = decoder.decode(list(counts), tables)
         tokens.append(tok)
     return tokens
 

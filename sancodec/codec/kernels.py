@@ -18,8 +18,8 @@ import numpy as np
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["COMPILED", "BLOCK", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "bit_length_histogram", "classes",
-           "lpc_residual", "lpc_synthesize", "pack_bits", "tokenize", "unpack"]
+__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "bit_length_histogram", "classes",
+           "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits", "tokenize", "unpack"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -32,6 +32,9 @@ _I32 = np.ctypeslib.ndpointer(np.int32, flags="C_CONTIGUOUS")
 _I8 = np.ctypeslib.ndpointer(np.int8, flags="C_CONTIGUOUS")
 _U8 = np.ctypeslib.ndpointer(np.uint8, flags="C_CONTIGUOUS")
 _N = ctypes.c_int64
+_U32 = np.ctypeslib.ndpointer(np.uint32, flags="C_CONTIGUOUS")
+_STATE = np.ctypeslib.ndpointer(np.uint64, flags="C_CONTIGUOUS")
+_SEGMENTS = [_I32, np.ctypeslib.ndpointer(np.int64, flags="C_CONTIGUOUS"), _I32, _N, _U32, _I32, _N]
 _SIGNATURES = {
     "san_tokenize": (None, [_I64, _N, _I32, _U64]),
     "san_raw_bits": (_N, [_I32, _N]),
@@ -41,6 +44,13 @@ _SIGNATURES = {
     "san_bit_length_histogram": (None, [_I64, _N, _I64]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
     "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
+    "san_rc_init": (None, [_STATE, _N]),
+    "san_rc_encode": (ctypes.c_int, [_STATE, _U32, *_SEGMENTS]),
+    "san_rc_finish": (_N, [_STATE, _U32]),
+    "san_rd_init": (None, [_STATE, _U32, _N]),
+    "san_rd_decode": (ctypes.c_int, [_STATE, _U32, *_SEGMENTS]),
+    "san_block_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _N, ctypes.c_int, _I64]),
+    "san_block_encode": (_N, [_I64, _N, ctypes.c_int, _I8, _N, _U8, _N]),
 }
 
 
@@ -234,4 +244,38 @@ def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int,
                                      segment, limit, out)
     if status:
         raise SanFormatError("LPC: the synthesis leaves the range where its integers are exact (hostile filter)")
+    return out
+
+
+# ------------------------------------------------------------- whole blocks
+_BLOCK_ERRORS = {
+    1: "truncated varint or field", 2: "varint too long", 3: "a value exceeds its limit",
+    4: "empty frequency table", 5: "frequency table does not sum to 2**14", 6: "unexpected trailing bytes",
+    7: "invalid range-coder data", 8: "raw bits run out", 9: "out of memory",
+}
+
+
+def encode_block(e: np.ndarray, contextual: bool) -> bytes | None:
+    """``entropy.encode_arrays([e], [contextual])`` in one compiled call (None without the C kernels)."""
+    if _LIB is None:
+        return None
+    e = _i64(e)
+    n = len(e)
+    table = class_table()
+    out = np.empty(17 * 160 + 4 * (n + n // BLOCK + 16) + 8 * n + 64, dtype=np.uint8)
+    size = _LIB.san_block_encode(e, n, int(contextual), table, table.shape[1], out, len(out))
+    if size < 0:
+        raise RuntimeError("compiled block encoder: output buffer too small")
+    return out[:size].tobytes()
+
+
+def decode_block(data: bytes, length: int, contextual: bool) -> np.ndarray | None:
+    """One entropy-coded array in one compiled call (None without the C kernels: the caller uses
+    ``entropy.decode_arrays``). Accepts and refuses exactly what the Python reader does."""
+    if _LIB is None:
+        return None
+    out = np.empty(length, dtype=np.int64)
+    status = _LIB.san_block_decode(bytes(data), len(data), length, int(contextual), out)
+    if status:
+        raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
     return out

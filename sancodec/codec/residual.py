@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import bit_length_histogram
+from sancodec.codec.kernels import bit_length_histogram, decode_block, encode_block
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
@@ -93,7 +93,8 @@ def write_residual(res: Residual) -> bytes:
         w.varint(res.order | (int(plain) << 2) | (int(res.lpc is not None) << 3))
         if res.lpc is not None:
             res.lpc.write(w)
-        w.raw(encode_arrays([res.e], [not plain]))
+        block = encode_block(res.e, not plain)
+        w.raw(block if block is not None else encode_arrays([res.e], [not plain]))
         if not best or len(w.getvalue()) < len(best):
             best = w.getvalue()
     return best
@@ -106,7 +107,10 @@ def read_residual(r: ByteReader, length: int, lossless: bool) -> tuple[np.ndarra
     if uses_lpc and (order or not lossless):
         raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
     flt = LpcFilter.read(r) if uses_lpc else None
-    (e,) = decode_arrays(r.raw(r.remaining()), [length], [not plain])
+    block = r.raw(r.remaining())
+    e = decode_block(block, length, not plain)
+    if e is None:
+        (e,) = decode_arrays(block, [length], [not plain])
     return e, order, flt
 
 
