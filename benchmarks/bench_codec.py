@@ -70,9 +70,10 @@ def lossless_table(data_dir: Path) -> list[str]:
         sizes["SAN only"] = len(sancodec.encode(sig, mode="lossless", predictor="san"))
         sizes["raw only"] = len(sancodec.encode(sig, mode="lossless", predictor="raw"))
         sizes.update({k: v for k, v in baseline_sizes(channel0(sig)).items() if k != "raw 16-bit"})
-        bps = {k: 8 * v / n for k, v in sizes.items()}
+        bps = {k: 8 * v / n for k, v in sizes.items() if v is not None}
         best = min((k for k in bps if k not in ("no header", "SAN only", "raw only")), key=bps.get)
-        cells = " | ".join(f"{bps[k]:.3f}" for k in sizes)
+        columns = ["sancodec", "no header", "SAN only", "raw only", "FLAC -8", "bz2 -9", "zstd -19", "gzip -9"]
+        cells = " | ".join("–" if bps.get(k) is None else f"{bps[k]:.3f}" for k in columns)  # header's order
         lines.append(f"| {name} | {n} | {cells} | {best} |")
     return lines
 
