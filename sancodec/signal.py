@@ -13,6 +13,7 @@ channel at its own rate, so nothing is stored twice.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,12 @@ def beyond_exact_range(samples: np.ndarray) -> bool:
     """True for integer samples outside ±MAX_ABS_SAMPLE (uint64 included), which sancodec refuses."""
     return samples.dtype.kind in "iu" and samples.size > 0 and \
         max(int(samples.max()), -int(samples.min())) > MAX_ABS_SAMPLE
+
+
+def channel_crc32(samples: np.ndarray, running: list[int] | None = None) -> list[int]:
+    """CRC-32 of each channel's samples as int64 little-endian (``running``: continue earlier rows')."""
+    start = running or [0] * samples.shape[1]
+    return [zlib.crc32(np.ascontiguousarray(samples[:, k], dtype="<i8"), start[k]) for k in range(samples.shape[1])]
 
 @dataclass(eq=False)
 class Annotations:

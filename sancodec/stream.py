@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.codec.api import _check_work, frame_windows
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import SanEncoder
-from sancodec.codec.header import FileLayout, from_header
+from sancodec.codec.header import FileLayout, from_header, sample_checksums
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
@@ -196,8 +195,7 @@ class SanFile:
             a, b = max(lo, row), min(hi, row + len(got.samples))
             values = self._values(got.samples[a - row : b - row])
             if whole:
-                for k in range(values.shape[1]):
-                    crcs[k] = zlib.crc32(np.ascontiguousarray(values[:, k], dtype="<i8").tobytes(), crcs[k])
+                crcs = sample_checksums(values, crcs)
             pending.append(values)
             held += len(values)
             while held >= n:

@@ -125,6 +125,39 @@ EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist)
     }
 }
 
+static inline int frexp_exponent(int64_t v) {
+    uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    if (m < (1ULL << 53)) return bit_length(m);
+    int exp = 0;
+    frexp((double)(int64_t)m, &exp);
+    return exp > 65 ? 65 : exp;
+}
+
+/* Bit-length histograms (66 slots each) of the polynomial residuals of orders 0..3 of u (residual.py's
+ * poly_residual: differenced k times, keeping the first value of each pass), in one pass and without
+ * materialising them; two interleaved copies halve the store-to-load chains on the busiest slots. */
+EXPORT void san_poly_histograms(const int64_t *u, int64_t n, int64_t *hist) {
+    int64_t local[2][4][66];
+    memset(local, 0, sizeof(local));
+    int64_t last[3] = {0, 0, 0};
+    for (int64_t t = 0; t < n; t++) {
+        int64_t cur[4];
+        cur[0] = u[t];
+        if (t == 0) {
+            cur[1] = cur[2] = cur[3] = u[0];
+        } else {
+            cur[1] = cur[0] - last[0];
+            cur[2] = cur[1] - last[1];
+            cur[3] = cur[2] - last[2];
+        }
+        last[0] = cur[0], last[1] = cur[1], last[2] = cur[2];
+        int64_t (*h)[66] = local[t & 1];
+        for (int k = 0; k < 4; k++) h[k][frexp_exponent(cur[k])]++;
+    }
+    for (int k = 0; k < 4; k++)
+        for (int b = 0; b < 66; b++) hist[k * 66 + b] = local[0][k][b] + local[1][k][b];
+}
+
 /* Open-loop LPC residual; segments of `segment` samples restart the predictor (see lpc.py). */
 EXPORT void san_lpc_residual(const int64_t *u, int64_t n, const int64_t *coefs, int order, int shift, int64_t bias,
                              int64_t segment, int64_t *out) {

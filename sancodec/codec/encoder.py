@@ -10,13 +10,12 @@ Lossy coding at a target (rate control over the whole record) stays in ``api``.
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Iterator
 
 import numpy as np
 
 from sancodec.codec.frames import FramePlan, quantized_kernels
-from sancodec.codec.header import from_header, to_header
+from sancodec.codec.header import from_header, sample_checksums, to_header
 from sancodec.codec.pipeline import WINDOW, FrameEncoder, resolve_threads
 from sancodec.codec.prepare import check_options, digitize, resolve_model
 from sancodec.errors import SanConfigError, SanFormatError
@@ -120,8 +119,7 @@ class SanEncoder:
         self._held = len(later)
         held = Signal.from_header(self.like.header_dict() | {"annotations": []}, now)
         held.check_frames("encode")
-        for k in range(now.shape[1]):
-            self._crcs[k] = zlib.crc32(np.ascontiguousarray(now[:, k], dtype="<i8").tobytes(), self._crcs[k])
+        self._crcs = sample_checksums(now, self._crcs)
         assert self._coder is not None
         for coded in self._coder.encode_window(now.astype(np.int64, copy=False), source[:count], self.frame_len):
             self.newer |= coded.newer

@@ -112,7 +112,8 @@ class Candidate:
 
 @dataclass
 class ChannelFrame:
-    """One channel of one decoded frame: samples = ``base + u * step`` (or ``table[u]``). ``u`` is
+    """One channel of one decoded frame: samples = ``base + u * step`` (or ``table[u]``; ``base`` an
+    array, or one integer for raw frames). ``u`` is
     None while an LPC synthesis (``lpc``: residual and filter) is pending, so a file's LPC frames
     run as one batch."""
 
@@ -134,8 +135,9 @@ class ChannelFrame:
                 raise SanFormatError("frame: value rank outside the frame's value table")
             return self.table[self.u]
         if len(self.u):
-            check_magnitude(float(np.abs(self.base).max()) + float(np.abs(self.u).max()) * self.step, "a sample")
-        return self.base + self.u * self.step
+            peak = max(-int(self.u.min()), int(self.u.max()))
+            check_magnitude(float(np.abs(self.base).max()) + float(peak) * self.step, "a sample")
+        return self.base + (self.u if self.step == 1 else self.u * self.step)
 
 
 class FrameCoding:
@@ -171,9 +173,10 @@ def get_coding(coding_id: int) -> FrameCoding:
 
 
 def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.ndarray | None,
-            plan: FramePlan, name: str) -> ChannelFrame:
-    """Read the residual block that ends every non-lossy channel-frame."""
-    e, order, flt = read_residual(r, len(base), plan.mode != "lossy")
+            plan: FramePlan, name: str, length: int | None = None) -> ChannelFrame:
+    """Read the residual block that ends every non-lossy channel-frame (``length``: when ``base`` is
+    one integer)."""
+    e, order, flt = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
     if flt is not None:
         return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name)
     return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name)
@@ -289,7 +292,7 @@ class RawCoding(FrameCoding):
         step = r.varint(MAX_ABS_SAMPLE)
         if step < 1:
             raise SanFormatError("frame: grid step must be >= 1")
-        return _finish(r, np.full(length, x0, dtype=np.int64), 0, step, None, plan, self.name)
+        return _finish(r, np.int64(x0), 0, step, None, plan, self.name, length)  # a constant base, broadcast
 
 
 def _sparse_alphabet(x: np.ndarray) -> bool:

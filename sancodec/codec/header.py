@@ -7,7 +7,6 @@ checksums and quanta, the signal's metadata) and never trusts a value it reads.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +18,16 @@ from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SanFormatError
 from sancodec.san.spec import SanSpec
-from sancodec.signal import Signal
+from sancodec.signal import Signal, channel_crc32
 
 __all__ = ["MODES", "FileLayout", "from_header", "sample_checksums", "to_header"]
 
 
 
-def sample_checksums(digital: np.ndarray) -> list[int]:
-    """CRC-32 of each channel's int64 little-endian samples (lossless files carry them)."""
-    return [zlib.crc32(digital[:, k].astype("<i8").tobytes()) for k in range(digital.shape[1])]
+def sample_checksums(digital: np.ndarray, running: list[int] | None = None) -> list[int]:
+    """CRC-32 of each channel's int64 little-endian samples (lossless files carry them); with
+    ``running``, the checksums of earlier rows continued over these (streams)."""
+    return channel_crc32(digital, running)
 
 
 def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_error: float | int,

@@ -19,7 +19,8 @@ import numpy as np
 from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "bit_length_histogram", "classes",
-           "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits", "tokenize", "unpack"]
+           "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms",
+           "tokenize", "unpack"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -42,6 +43,7 @@ _SIGNATURES = {
     "san_unpack": (ctypes.c_int, [_I32, _N, ctypes.c_char_p, _N, _I64]),
     "san_classes": (None, [_I32, _N, _I8, _N, _I32]),
     "san_bit_length_histogram": (None, [_I64, _N, _I64]),
+    "san_poly_histograms": (None, [_I64, _N, _I64]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
     "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
     "san_rc_init": (None, [_STATE, _N]),
@@ -221,6 +223,16 @@ def bit_length_histogram(e: np.ndarray) -> np.ndarray:
     hist = np.zeros(66, dtype=np.int64)
     _LIB.san_bit_length_histogram(_i64(e), len(e), hist)
     return hist
+
+
+def poly_histograms(u: np.ndarray) -> np.ndarray | None:
+    """``(4, 66)``: :func:`bit_length_histogram` of the polynomial residuals of orders 0-3 of ``u``
+    (compiled, one pass); None without the C kernels."""
+    if _LIB is None:
+        return None
+    hist = np.zeros(4 * 66, dtype=np.int64)
+    _LIB.san_poly_histograms(_i64(u), len(u), hist)
+    return hist.reshape(4, 66)
 
 
 # --------------------------------------------------------------------- LPC

@@ -108,6 +108,17 @@ def _quantise(a: np.ndarray, bias: int) -> LpcFilter:
     return LpcFilter(tuple(int(c) for c in q), shift, bias)
 
 
+def _energy(vi: np.ndarray, v: np.ndarray) -> float:
+    """``v @ v`` of the integers ``vi`` (``v`` as float64). When every partial sum is an exact
+    integer below 2**53 the sum is the same in any order, so integer numpy computes it: BLAS
+    would thread this long dot product, and OpenBLAS's spinning threads then steal the cores
+    that code other frames."""
+    peak = int(np.abs(vi).max(initial=0))
+    if peak * peak * len(vi) < 1 << 53:
+        return float(np.dot(vi, vi))
+    return float(v @ v)
+
+
 def analyse(u: np.ndarray) -> tuple[LpcFilter, float] | None:
     """The filter for ``u`` among ``ORDERS`` with the lowest estimated cost, and its
     predicted residual RMS (from Levinson-Durbin's error power); None if ``u`` is too short."""
@@ -120,7 +131,7 @@ def analyse(u: np.ndarray) -> tuple[LpcFilter, float] | None:
     if r[0] <= 0:
         return None
     coefs, errors = _levinson(r, max(orders))
-    power = np.maximum(errors / r[0] * float(v @ v) / len(v), 1e-12)
+    power = np.maximum(errors / r[0] * _energy(u.astype(np.int64) - bias, v) / len(v), 1e-12)
     # Gaussian estimate: n/2 log2(error power) data bits + 16 bits per coefficient.
     cost = {p: 0.5 * len(u) * np.log2(power[p - 1]) + 16 * p for p in orders}
     best = min(orders, key=cost.__getitem__)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import bit_length_histogram, decode_block, encode_block
+from sancodec.codec.kernels import bit_length_histogram, decode_block, encode_block, poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
@@ -51,11 +51,15 @@ def poly_restore(e: np.ndarray, order: int) -> np.ndarray:
 
 def estimate_bits(e: np.ndarray) -> float:
     """Cheap bit estimate: order-0 entropy of magnitude classes + raw bits."""
-    counts = bit_length_histogram(e)  # counts[b]: values of bit length b (0 for 0)
+    return _bits_from_histogram(bit_length_histogram(e), len(e))
+
+
+def _bits_from_histogram(counts: np.ndarray, n: int) -> float:
+    """:func:`estimate_bits` from ``counts[b]``, the values of bit length ``b`` (0 for 0)."""
     lengths = np.arange(len(counts))
     raw_bits = int((np.maximum(lengths - 1, 0) * counts).sum())
     nonzero = int(counts[1:].sum())
-    p = counts[counts > 0] / len(e)
+    p = counts[counts > 0] / n
     return float(-(counts[counts > 0] * np.log2(p)).sum() + raw_bits + nonzero)
 
 
@@ -71,8 +75,14 @@ class Residual:
 
 def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
     """The cheapest residual by the bit estimate; LPC only where decoding is exact (lossless)."""
-    best = min((Residual(order, e, estimate_bits(e)) for order in range(MAX_ORDER + 1)
-                for e in (poly_residual(u, order),)), key=lambda r: r.cost)
+    hists = poly_histograms(u)
+    if hists is None:
+        best = min((Residual(order, e, estimate_bits(e)) for order in range(MAX_ORDER + 1)
+                    for e in (poly_residual(u, order),)), key=lambda r: r.cost)
+    else:  # the same costs from one compiled pass; only the cheapest residual is built
+        costs = [_bits_from_histogram(h, len(u)) for h in hists]
+        order = int(np.argmin(costs))
+        best = Residual(order, poly_residual(u, order), costs[order])
     # LPC only where its synthesis stays exact (see lpc.MAX_ABS_VALUE); real samples are far inside.
     found = analyse(u) if allow_lpc and len(u) and np.abs(u).max() <= MAX_ABS_VALUE // 2 else None
     # Skip the LPC residual unless the predicted RMS undercuts the polynomial residual's.

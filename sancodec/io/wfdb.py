@@ -34,12 +34,19 @@ FORMAT_BITS = {"80": 8, "508": 8, "16": 16, "61": 16, "160": 16, "516": 16, "212
 
 
 def clip_to_format(x: np.ndarray, fmts: object) -> np.ndarray:
-    """``x`` (samples x channels) clipped to each channel's WFDB format range; as is without formats."""
-    if not isinstance(fmts, list) or len(fmts) != x.shape[1]:
+    """``x`` (samples x channels) clipped to each channel's WFDB format range; ``x`` itself when nothing
+    lies outside (or there are no formats), else a clipped copy."""
+    if not isinstance(fmts, list) or len(fmts) != x.shape[1] or not len(x):
+        return x
+    bounds = [FORMAT_BITS.get(str(f)) for f in fmts]
+    tightest = min((b for b in bounds if b is not None), default=None)
+    if tightest is None:
+        return x
+    flat = x.reshape(-1)  # one pass over contiguous memory: nearly always everything is in range
+    if flat.min() >= -(1 << (tightest - 1)) and flat.max() < 1 << (tightest - 1):
         return x
     out = x.copy()
-    for ch, fmt in enumerate(fmts):
-        bits = FORMAT_BITS.get(str(fmt))
+    for ch, bits in enumerate(bounds):
         if bits is not None:
             out[:, ch] = np.clip(out[:, ch], -(1 << (bits - 1)), (1 << (bits - 1)) - 1)
     return out

@@ -9,7 +9,6 @@ and compares per-channel checksums before it moves anything into place.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from sancodec.io.wfdb import (
     _write_annotations,
     check_record_name,
 )
-from sancodec.signal import Signal
+from sancodec.signal import Signal, channel_crc32
 
 __all__ = ["STREAM_FORMATS", "read_blocks", "stream_header", "write_blocks"]
 
@@ -132,8 +131,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
                 first = block[0].copy() if first is None else first
                 n += len(block)
                 sums += block.sum(axis=0, dtype=np.int64)
-                for k in range(c):
-                    crcs[k] = zlib.crc32(np.ascontiguousarray(block[:, k], dtype="<i8").tobytes(), crcs[k])
+                crcs = channel_crc32(block, crcs)
                 flat = np.concatenate([carry, block.reshape(-1).astype(np.int16)])
                 keep = len(flat) - len(flat) % 2 if fmt == "212" else len(flat)
                 dat.write(_encode(flat[:keep], fmt))
@@ -161,7 +159,6 @@ def _check_read_back(base: Path, crcs: list[int], n: int) -> None:
         raise SanFormatError(f"{base.name}: the written record does not read back as a {n}-sample record")
     got = [0] * len(crcs)
     for block in read_blocks(base, head, 1 << 16):
-        for k in range(block.shape[1]):
-            got[k] = zlib.crc32(np.ascontiguousarray(block[:, k], dtype="<i8").tobytes(), got[k])
+        got = channel_crc32(block, got)
     if got != crcs:
         raise SanFormatError(f"{base.name}: the written record does not read back to the same samples")
