@@ -4,6 +4,12 @@
 numpy reference kernels instead (same bytes, slower); ``sancodec.codec.kernels.COMPILED`` says which.
 """
 
+import sys
+
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("sancodec.codec._kernels", ["sancodec/codec/_kernels.c"], optional=True)])
+# No fused multiply-adds: the LPC autocorrelation must round exactly as numpy's reference does.
+FLAGS = [] if sys.platform == "win32" else ["-ffp-contract=off"]
+
+setup(ext_modules=[Extension("sancodec.codec._kernels", ["sancodec/codec/_kernels.c"], optional=True,
+                             extra_compile_args=FLAGS)])

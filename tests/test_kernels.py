@@ -165,3 +165,16 @@ def test_the_compiled_block_decoder_refuses_what_the_python_reader_refuses(monke
             assert (got is None) == (want is None)
             if got is not None:
                 assert np.array_equal(got, want)
+
+
+@needs_c
+def test_the_autocorrelation_has_the_same_bits_compiled_and_in_numpy(monkeypatch):
+    rng = np.random.default_rng(3)
+    for n in (40, 4096, 32768):
+        y = rng.normal(0, 1e4, n) * np.hanning(n)
+        compiled = kernels.autocorrelation(y, 32)
+        _numpy_only(monkeypatch)
+        assert np.array_equal(kernels.autocorrelation(y, 32), compiled)  # bit for bit, not approximately
+        monkeypatch.undo()
+        reference = np.correlate(y, y, "full")[n - 1 : n + 32]
+        assert np.allclose(compiled, reference, rtol=0, atol=1e-9 * reference[0])

@@ -18,7 +18,7 @@ import numpy as np
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "bit_length_histogram", "classes",
+__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram", "classes",
            "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms",
            "tokenize", "unpack"]
 
@@ -44,6 +44,8 @@ _SIGNATURES = {
     "san_classes": (None, [_I32, _N, _I8, _N, _I32]),
     "san_bit_length_histogram": (None, [_I64, _N, _I64]),
     "san_poly_histograms": (None, [_I64, _N, _I64]),
+    "san_autocorrelation": (None, [np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS"), _N, ctypes.c_int,
+                                   np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS")]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
     "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
     "san_rc_init": (None, [_STATE, _N]),
@@ -236,6 +238,20 @@ def poly_histograms(u: np.ndarray) -> np.ndarray | None:
 
 
 # --------------------------------------------------------------------- LPC
+def autocorrelation(y: np.ndarray, order: int) -> np.ndarray:
+    """``r[k] = sum_t y[t] y[t+k]`` for k = 0..order, each sum taken strictly in sample order, so
+    the C loop and numpy's sequential ``cumsum`` give the same bits (the extension is built with
+    floating-point contraction off: no fused multiply-adds)."""
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if _LIB is None:
+        n = len(y)
+        return np.array([np.cumsum(y[: n - k] * y[k:])[-1] if k < n else 0.0 for k in range(order + 1)])
+    r = np.zeros(order + 1, dtype=np.float64)
+    _LIB.san_autocorrelation(y, len(y), order, r)
+    return r
+
+
+
 def lpc_residual(u: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int, segment: int) -> np.ndarray | None:
     """The compiled LPC residual, or None when only numpy is available (lpc.residual has it)."""
     if _LIB is None:
