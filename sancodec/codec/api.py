@@ -43,10 +43,10 @@ from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_STEP, SanEncoder
 from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
-from sancodec.codec.header import MODES, FileLayout, from_header, sample_checksums, to_header
+from sancodec.codec.header import MODES, FileLayout, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, encode_channel
-from sancodec.codec.pipeline import WINDOW, DecodedFrames, FrameDecoder, resolve_threads
+from sancodec.codec.pipeline import WINDOW, DecodedFrames, FrameDecoder, parallel_checksums, resolve_threads
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import check_header
 from sancodec.errors import SanConfigError, SanFormatError
@@ -223,10 +223,11 @@ def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits) -> 
 
 
 def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
-                  threads: int | None = None) -> Iterator[tuple[int, DecodedFrames]]:
-    """The frames covering samples [lo, hi), decoded a window at a time: ``(first row, frames)``."""
+                  threads: int | None = None, out: np.ndarray | None = None) -> Iterator[tuple[int, DecodedFrames]]:
+    """The frames covering samples [lo, hi), decoded a window at a time: ``(first row, frames)``.
+    ``out`` (rows [lo, hi)): frames wholly inside it are written there directly."""
     decoder = FrameDecoder(layout.plan, layout.steps, layout.frame_len, layout.n_samples, limits,
-                           resolve_threads(threads))
+                           resolve_threads(threads), out, lo)
     first, last = lo // layout.frame_len, (hi - 1) // layout.frame_len
     for w0 in range(first, last + 1, WINDOW):
         frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + WINDOW, last + 1))]
@@ -236,11 +237,14 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
 def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
                    threads: int | None) -> tuple[np.ndarray, int, Counter]:
     """Samples [lo, hi) of every channel as int64, the activation count and the coding counts."""
-    out = np.zeros((hi - lo, layout.n_channels), dtype=np.int64)
+    out = np.empty((hi - lo, layout.n_channels), dtype=np.int64)  # every row is written below
     activations, codings = 0, Counter()
-    for row, got in frame_windows(reader, layout, lo, hi, limits, threads):
-        a, b = max(lo, row), min(hi, row + len(got.samples))
-        out[a - lo : b - lo] = got.samples[a - row : b - row]
+    for row, got in frame_windows(reader, layout, lo, hi, limits, threads, out):
+        for block, rows in zip(got.blocks, got.rows):
+            if block is not None:  # a frame the range cuts: copy its overlap
+                a, b = max(lo, row), min(hi, row + rows)
+                out[a - lo : b - lo] = block[a - row : b - row]
+            row += rows
         activations += got.activations
         codings += got.codings
     return out, activations, codings
@@ -272,7 +276,7 @@ def decode_file(
         samples = clip_to_format(out, signal_head.get("fmt"))
         crcs = layout.sample_crc32
         if crcs is not None and lo == 0 and hi == n:
-            for ch, got in enumerate(sample_checksums(samples)):
+            for ch, got in enumerate(parallel_checksums(samples, resolve_threads(threads))):
                 if got != crcs[ch]:
                     raise SanFormatError(f"channel {ch}: decoded samples fail the lossless checksum")
     if lo != 0 or hi != n:

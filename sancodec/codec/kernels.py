@@ -18,9 +18,9 @@ import numpy as np
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram", "classes",
-           "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms",
-           "tokenize", "unpack"]
+__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
+           "classes", "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits",
+           "poly_histograms", "tokenize", "unpack"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64

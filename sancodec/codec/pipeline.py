@@ -35,6 +35,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
+from sancodec.signal import channel_crc32
 
 __all__ = ["WINDOW", "FrameDecoder", "FrameEncoder", "ordered_map", "resolve_threads"]
 
@@ -70,6 +71,12 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Itera
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def parallel_checksums(samples: np.ndarray, threads: int) -> list[int]:
+    """Each channel's CRC-32 (``signal.channel_crc32``), channels on several threads (zlib releases the GIL)."""
+    columns = [samples[:, k : k + 1] for k in range(samples.shape[1])]  # views: workers copy
+    return [crc for (crc,) in ordered_map(channel_crc32, columns, min(threads, len(columns)))]
 
 
 def channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
@@ -176,9 +183,9 @@ class FrameEncoder:
                                      "nothing was written")
 
 
-def assemble(parts: list[ChannelFrame], steps: list[int], rows: int) -> np.ndarray:
-    """A frame's (rows, channels) int64 samples from its decoded channel parts."""
-    out = np.empty((rows, len(parts)), dtype=np.int64)
+def assemble(parts: list[ChannelFrame], steps: list[int], rows: int, out: np.ndarray | None = None) -> np.ndarray:
+    """A frame's (rows, channels) int64 samples from its decoded channel parts (into ``out`` if given)."""
+    out = np.empty((rows, len(parts)), dtype=np.int64) if out is None else out
     for ch, (part, step) in enumerate(zip(parts, steps)):
         samples = part.samples()
         out[:, ch] = np.repeat(samples, step) if step > 1 else samples
@@ -187,24 +194,53 @@ def assemble(parts: list[ChannelFrame], steps: list[int], rows: int) -> np.ndarr
 
 @dataclass
 class DecodedFrames:
-    """Decoded rows of consecutive frames, their SAN activations and how they were coded."""
+    """Consecutive decoded frames: one block of rows per frame (None where the frame was written
+    straight into the decoder's ``out``), their SAN activations and how they were coded."""
 
-    samples: np.ndarray
+    blocks: list[np.ndarray | None]
+    rows: list[int]
     activations: int
     codings: Counter
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The rows of every frame (only for a decoder without ``out``)."""
+        blocks = [b for b in self.blocks if b is not None]
+        if len(blocks) != len(self.blocks):
+            raise RuntimeError("frames written in place have no block")
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 class FrameDecoder:
     """Decodes windows of frames on a thread pool (LPC in one batch per window without the C kernels)."""
 
     def __init__(self, plan: FramePlan, steps: list[int], frame_len: int, n_samples: int, limits: DecodeLimits,
-                 threads: int) -> None:
+                 threads: int, out: np.ndarray | None = None, first_row: int = 0) -> None:
+        """``out``: where rows ``first_row``.. go; frames that lie wholly inside it are written there by
+        the worker threads (in parallel, no second copy), the others come back as blocks."""
         self.plan, self.steps, self.frame_len, self.n = plan, steps, frame_len, n_samples
         self.limits, self.threads = limits, threads
+        self.out, self.first_row = out, first_row
 
-    def _parse(self, item: tuple[int, bytes]) -> tuple[list[ChannelFrame], Counter]:
+    def _rows(self, fi: int) -> int:
+        return min(self.frame_len, self.n - fi * self.frame_len)
+
+    def _destination(self, fi: int) -> np.ndarray | None:
+        if self.out is None:
+            return None
+        start, rows = fi * self.frame_len - self.first_row, self._rows(fi)
+        return self.out[start : start + rows] if 0 <= start and start + rows <= len(self.out) else None
+
+    def _assemble(self, fi: int, parts: list[ChannelFrame]) -> np.ndarray | None:
+        dest = self._destination(fi)
+        block = assemble(parts, self.steps, self._rows(fi), dest)
+        return None if dest is not None else block
+
+    def _parse(self, item: tuple[int, bytes]) -> tuple[list[ChannelFrame], Counter, np.ndarray | None, bool]:
+        """One frame's channel parts and coding counts; with the C kernels (whose LPC synthesis runs
+        here) also its samples, assembled on the worker thread (``done``)."""
         fi, payload = item
-        length = min(self.frame_len, self.n - fi * self.frame_len)
+        length = self._rows(fi)
         self.limits.check_values(length * len(self.steps), len(payload), f"frame {fi}")
         r = ByteReader(payload, f"frame {fi}")
         parts = [decode_channel_frame(r.raw(r.varint(r.remaining())), length // step, self.plan)
@@ -212,18 +248,18 @@ class FrameDecoder:
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
         codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None)
-        if kernels.COMPILED:
-            resolve_lpc(parts)
-        return parts, codings
+        if not kernels.COMPILED:
+            return parts, codings, None, False
+        resolve_lpc(parts)
+        return parts, codings, self._assemble(fi, parts), True
 
     def decode_window(self, frames: list[tuple[int, bytes]]) -> DecodedFrames:
         """Frames ``(number, payload)`` (consecutive) to their samples, in order."""
         done = list(ordered_map(self._parse, frames, self.threads))
-        parsed = [parts for parts, _ in done]
-        codings = sum((c for _, c in done), Counter())
-        flat = [p for parts in parsed for p in parts]
-        resolve_lpc(flat)  # numpy: one batch for the window (compiled: already done per frame)
-        blocks = []
-        for (fi, _), parts in zip(frames, parsed):
-            blocks.append(assemble(parts, self.steps, min(self.frame_len, self.n - fi * self.frame_len)))
-        return DecodedFrames(np.concatenate(blocks), sum(p.activations for p in flat), codings)
+        codings = sum((c for _, c, _, _ in done), Counter())
+        flat = [p for parts, _, _, _ in done for p in parts]
+        if not kernels.COMPILED:
+            resolve_lpc(flat)  # numpy: one batch for the whole window
+        blocks = [block if finished else self._assemble(fi, parts)
+                  for (fi, _), (parts, _, block, finished) in zip(frames, done)]
+        return DecodedFrames(blocks, [self._rows(fi) for fi, _ in frames], sum(p.activations for p in flat), codings)
