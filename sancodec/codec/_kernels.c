@@ -318,49 +318,6 @@ EXPORT int64_t san_rc_finish(uint64_t *st, uint32_t *out) {
     return (int64_t)st[RC_POS];
 }
 
-EXPORT void san_rd_init(uint64_t *st, const uint32_t *words, int64_t n) {
-    memset(st, 0, 8 * sizeof(uint64_t));
-    st[RC_RANGE] = UINT64_MAX;
-    st[RC_CAP] = (uint64_t)n;
-    uint64_t point = 0;
-    int read = 0;
-    while (read < 2 && (uint64_t)read < st[RC_CAP]) point = (point << 32) | words[read++];
-    if (read == 1) point <<= 32;
-    st[RC_POINT] = point;
-    st[RC_READ] = (uint64_t)read;
-}
-
-/* Decode segments (as san_rc_encode); 0 on success, -3 for data no encoder could have written. */
-EXPORT int san_rd_decode(uint64_t *st, const uint32_t *words, int32_t *sym, const int64_t *seg_len,
-                         const int32_t *seg_model, int64_t nseg, const uint32_t *cums, const int32_t *sizes,
-                         int64_t stride) {
-    int64_t k = 0;
-    for (int64_t g = 0; g < nseg; g++) {
-        const uint32_t *cum = cums + (int64_t)seg_model[g] * stride;
-        int32_t n_symbols = sizes[seg_model[g]];
-        for (int64_t i = 0; i < seg_len[g]; i++, k++) {
-            uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
-            uint64_t quantile = (st[RC_POINT] - st[RC_LOWER]) / scale;
-            if (quantile >= (1ULL << RC_PRECISION)) return -3;
-            int32_t lo = 0, hi = n_symbols; /* cum[lo] <= quantile < cum[hi] */
-            while (hi - lo > 1) {
-                int32_t mid = (lo + hi) >> 1;
-                if (cum[mid] <= quantile) lo = mid; else hi = mid;
-            }
-            sym[k] = lo;
-            st[RC_LOWER] += scale * (uint64_t)cum[lo];
-            st[RC_RANGE] = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
-            if (st[RC_RANGE] < (1ULL << 32)) {
-                st[RC_LOWER] <<= 32;
-                st[RC_RANGE] <<= 32;
-                st[RC_POINT] <<= 32;
-                if (st[RC_READ] < st[RC_CAP]) st[RC_POINT] |= words[st[RC_READ]++];
-            }
-        }
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------------------------------------
  * One entropy-coded array (entropy.encode_arrays with a single array), decoded in one call: the
  * frequency tables, the range-coded tokens (block classes first when contextual) and the raw
@@ -472,6 +429,40 @@ static int rd_symbol(range_decoder *d, const symbol_table *t) {
         if (d->read < d->n) d->point |= word_at(d, d->read++);
     }
     return lo;
+}
+
+/* The segment decoder behind rangecoder.RangeDecoder: its state lives in eight uint64 slots
+ * (RC_LOWER, RC_RANGE, RC_POINT, RC_READ, RC_CAP: the word count) between calls; `words` are the
+ * stream's little-endian bytes. */
+EXPORT void san_rd_init(uint64_t *st, const uint8_t *words, int64_t n) {
+    range_decoder d = {words, (uint64_t)n, 0, 0, 0, 0};
+    rd_start(&d);
+    memset(st, 0, 8 * sizeof(uint64_t));
+    st[RC_LOWER] = d.lower, st[RC_RANGE] = d.range, st[RC_POINT] = d.point, st[RC_READ] = d.read;
+    st[RC_CAP] = (uint64_t)n;
+}
+
+/* Decode segments (as san_rc_encode); 0 on success, -3 for data no encoder could have written. */
+EXPORT int san_rd_decode(uint64_t *st, const uint8_t *words, int32_t *sym, const int64_t *seg_len,
+                         const int32_t *seg_model, int64_t nseg, const uint32_t *cums, const int32_t *sizes,
+                         int64_t stride) {
+    range_decoder d = {words, st[RC_CAP], st[RC_READ], st[RC_LOWER], st[RC_RANGE], st[RC_POINT]};
+    int64_t k = 0;
+    int status = 0;
+    for (int64_t g = 0; g < nseg && !status; g++) {
+        symbol_table t;
+        table_index(&t, cums + (int64_t)seg_model[g] * stride, sizes[seg_model[g]]);
+        for (int64_t i = 0; i < seg_len[g]; i++, k++) {
+            int x = rd_symbol(&d, &t);
+            if (x < 0) {
+                status = -3;
+                break;
+            }
+            sym[k] = x;
+        }
+    }
+    st[RC_LOWER] = d.lower, st[RC_RANGE] = d.range, st[RC_POINT] = d.point, st[RC_READ] = d.read;
+    return status;
 }
 
 EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int64_t *out) {

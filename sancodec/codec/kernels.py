@@ -51,8 +51,8 @@ _SIGNATURES = {
     "san_rc_init": (None, [_STATE, _N]),
     "san_rc_encode": (ctypes.c_int, [_STATE, _U32, *_SEGMENTS]),
     "san_rc_finish": (_N, [_STATE, _U32]),
-    "san_rd_init": (None, [_STATE, _U32, _N]),
-    "san_rd_decode": (ctypes.c_int, [_STATE, _U32, *_SEGMENTS]),
+    "san_rd_init": (None, [_STATE, _U8, _N]),
+    "san_rd_decode": (ctypes.c_int, [_STATE, _U8, *_SEGMENTS]),
     "san_block_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _N, ctypes.c_int, _I64]),
     "san_block_encode": (_N, [_I64, _N, ctypes.c_int, _I8, _N, _U8, _N]),
 }

@@ -82,8 +82,9 @@ class RangeDecoder:
     def __init__(self, words: np.ndarray) -> None:
         self._words = np.ascontiguousarray(words, dtype=np.uint32)
         if kernels.COMPILED:
+            self._bytes = np.ascontiguousarray(self._words.astype("<u4")).view(np.uint8)  # the C side reads LE
             self._state = np.zeros(8, dtype=np.uint64)
-            kernels._LIB.san_rd_init(self._state, self._words, len(self._words))
+            kernels._LIB.san_rd_init(self._state, self._bytes, len(self._words))
         else:
             import constriction
 
@@ -104,7 +105,7 @@ class RangeDecoder:
             return np.concatenate(parts).astype(np.int32)
         cums, sizes = _tables([f for _, f in keep])
         out = np.empty(total, dtype=np.int32)
-        status = kernels._LIB.san_rd_decode(self._state, self._words, out,
+        status = kernels._LIB.san_rd_decode(self._state, self._bytes, out,
                                             np.array([n for n, _ in keep], dtype=np.int64),
                                             np.arange(len(keep), dtype=np.int32), len(keep), cums, sizes,
                                             cums.shape[1])
