@@ -7,7 +7,7 @@ DATA ?= ../shared/data
 
 .PHONY: demo test lint bench clean model
 
-$(STAMP): pyproject.toml setup.py sancodec/codec/_kernels.c
+$(STAMP): pyproject.toml setup.py $(wildcard sancodec/codec/_kernels/*)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first, pinned: on these machines 2.13.0 is a CPU build on local disk,

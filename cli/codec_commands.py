@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, input_files
+from sancodec.cli.streaming import busy, stream_decode, stream_encode
 from sancodec.codec.container import SanReader
 from sancodec.errors import SanConfigError, SanFormatError
 
@@ -74,10 +75,10 @@ def encode(
     started = time.perf_counter()
     streamed = None
     if channels is None and mode != "lossy":
-        streamed = _stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet)
+        streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet)
     if streamed is None:
         signal = _pick_channels(read_signal(input, fs=fs), channels)
-        with _busy(quiet, signal.n_samples, signal.n_channels, mode):
+        with busy(quiet, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
                                  threads=threads)
         write_bytes_atomic(out, data, fsync=fsync)
@@ -94,43 +95,19 @@ def encode(
     if mode == "lossy":
         lossy = SanReader(data).header["lossy"]
         summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"]}
+    _print_summary(summary, json_out, quiet)
+
+
+def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
     if json_out:
         typer.echo(json.dumps(summary))
     elif not quiet:
-        console.print(f"[bold]{out}[/]: {size} bytes, {summary['bits_per_sample']} bits/sample, "
-                      f"{summary['cr_vs_16bit']}x smaller than 16-bit samples ({mode}, {seconds:.2f} s)")
-        if mode == "lossy":
+        console.print(f"[bold]{summary['output']}[/]: {summary['bytes']} bytes, {summary['bits_per_sample']} "
+                      f"bits/sample, {summary['cr_vs_16bit']}x smaller than 16-bit samples ({summary['mode']}, "
+                      f"{summary['seconds']:.2f} s)")
+        if summary["mode"] == "lossy":
             console.print(f"target {_target_text(summary['target'])}; PRDN achieved per channel: "
                           + ", ".join("-" if p is None else f"{p:.3f} %" for p in summary["prdn_per_channel"]))
-
-
-def _busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context manager
-    """A spinner for long work (nothing when quiet or short)."""
-    import contextlib
-
-    if quiet or n_samples < 1 << 17:
-        return contextlib.nullcontext()
-    return console.status(f"coding {n_samples} x {n_channels} samples ({mode})…")
-
-
-def _stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
-                   threads: int | None, fsync: bool, quiet: bool) -> tuple[int, int, int, int] | None:
-    """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed."""
-    from sancodec.io.wfdb import find_wfdb_base
-    from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
-    from sancodec.stream import SanWriter
-
-    base = find_wfdb_base(source)
-    head = stream_header(base) if base is not None else None
-    if head is None:
-        return None
-    like = like_signal(base, head)
-    with _busy(quiet, head.sig_len, head.n_sig, mode):
-        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
-                       fsync=fsync) as writer:
-            for block in read_blocks(base, head, 1 << 20):
-                writer.write(block)
-    return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
 
 
 @app.command()
@@ -167,7 +144,7 @@ def decode(
     spec = load_model(model) if model else None
     if fmt == "wfdb" and start is None and end is None:
         try:
-            files = _stream_decode(input, target, spec, limits, threads, force, fsync)
+            files = stream_decode(input, target, spec, limits, threads, force, fsync)
         except SanFormatError as exc:
             raise SanFormatError(_named(str(exc), input)) from None
         if files is not None:
@@ -188,26 +165,6 @@ def decode(
             console.print("lossy file, target " + _target_text(decoded.header["lossy"]["target"])
                           + "; PRDN per channel (whole record): "
                           + ", ".join("-" if p is None else f"{p:.3f} %" for p in decoded.header["lossy"]["prdn"]))
-
-
-def _stream_decode(source: Path, target: Path, spec, limits, threads: int | None, force: bool,
-                   fsync: bool) -> list[Path] | None:
-    """Write a format 16/212 record as its frames decode; None when the file holds anything else."""
-    from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
-    from sancodec.stream import SanFile
-
-    if source.is_dir() or not source.exists():
-        return None  # _read_san reports it
-    with SanFile(source, model=spec, limits=limits, threads=threads) as f:
-        head = f.signal_head
-        fmts, names = head.get("fmt") or [], head.get("file_name") or []
-        if (f.quantum is not None or head.get("samples_per_frame") or not fmts or len(set(fmts)) != 1
-                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1):
-            return None
-        check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
-                       *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
-                      force, [source])
-        return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
 
 
 def _target_text(target: dict) -> str:

@@ -1,0 +1,60 @@
+"""The CLI's streaming paths: WFDB format 16/212 records coded and restored block by block, so
+memory is bounded by the frame window, not the record (see ``io.wfdb_stream``)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from rich.console import Console
+
+from sancodec.cli.app import check_outputs
+
+console = Console()
+
+
+def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context manager
+    """A spinner for long work (nothing when quiet or short)."""
+    if quiet or n_samples < 1 << 17:
+        return contextlib.nullcontext()
+    return console.status(f"coding {n_samples} x {n_channels} samples ({mode})…")
+
+
+def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
+                   threads: int | None, fsync: bool, quiet: bool) -> tuple[int, int, int, int] | None:
+    """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed."""
+    from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
+    from sancodec.stream import SanWriter
+
+    base = find_wfdb_base(source)
+    head = stream_header(base) if base is not None else None
+    if head is None:
+        return None
+    like = like_signal(base, head)
+    with busy(quiet, head.sig_len, head.n_sig, mode):
+        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
+                       fsync=fsync) as writer:
+            for block in read_blocks(base, head, 1 << 20):
+                writer.write(block)
+    return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
+
+
+def stream_decode(source: Path, target: Path, spec, limits, threads: int | None, force: bool,
+                   fsync: bool) -> list[Path] | None:
+    """Write a format 16/212 record as its frames decode; None when the file holds anything else."""
+    from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
+    from sancodec.stream import SanFile
+
+    if source.is_dir() or not source.exists():
+        return None  # _read_san reports it
+    with SanFile(source, model=spec, limits=limits, threads=threads) as f:
+        head = f.signal_head
+        fmts, names = head.get("fmt") or [], head.get("file_name") or []
+        if (f.quantum is not None or head.get("samples_per_frame") or not fmts or len(set(fmts)) != 1
+                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1):
+            return None
+        check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
+                       *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
+                      force, [source])
+        return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)

@@ -1,0 +1,249 @@
+/* Whole entropy-coded arrays (entropy.encode_arrays / decode_arrays of one array) in one call. */
+#include "kernels.h"
+
+/* ------------------------------------------------------------------------------------------------
+ * One entropy-coded array (entropy.encode_arrays with a single array), decoded in one call: the
+ * frequency tables, the range-coded tokens (block classes first when contextual) and the raw
+ * bits. The same checks as the Python reader, in the same order; the error codes map to its
+ * messages in kernels.decode_block.
+ */
+enum { BLK_OK = 0, BLK_TRUNCATED = 1, BLK_VARINT_LONG = 2, BLK_LIMIT = 3, BLK_EMPTY_TABLE = 4, BLK_TABLE_SUM = 5,
+       BLK_TRAILING = 6, BLK_RANGE = 7, BLK_RAW_BITS = 8, BLK_MEMORY = 9 };
+
+typedef struct { const uint8_t *p; int64_t len, pos; } byte_reader;
+
+static int read_varint(byte_reader *r, uint64_t limit, uint64_t *out) {
+    uint64_t value = 0;
+    int shift = 0;
+    for (;;) {
+        if (r->pos >= r->len) return BLK_TRUNCATED;
+        uint8_t byte = r->p[r->pos++];
+        uint64_t bits = byte & 0x7F;
+        if (shift == 63 && bits > 1) return BLK_LIMIT; /* at least 2**64: beyond every limit */
+        value |= bits << shift;
+        if (!(byte & 0x80)) break;
+        shift += 7;
+        if (shift > 63) return BLK_VARINT_LONG;
+    }
+    if (value > limit) return BLK_LIMIT;
+    *out = value;
+    return BLK_OK;
+}
+
+/* A frequency table over `alphabet` symbols, as its coder cumulative (alphabet + 1 entries). */
+static int read_table(byte_reader *r, int alphabet, uint32_t *cum, int *nonzero) {
+    uint64_t size, f, freq[TOKENS] = {0}, total = 0;
+    int status = read_varint(r, (uint64_t)alphabet, &size);
+    if (status) return status;
+    if (size == 0) return BLK_EMPTY_TABLE;
+    for (uint64_t i = 0; i < size; i++) {
+        if ((status = read_varint(r, TABLE_TOTAL, &f))) return status;
+        freq[i] = f;
+        total += f;
+    }
+    if (total != TABLE_TOTAL) return BLK_TABLE_SUM;
+    cumulative_table(freq, alphabet, cum);
+    for (int i = 0; nonzero && i < alphabet; i++) nonzero[i] = freq[i] > 0;
+    return BLK_OK;
+}
+
+EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int64_t *out) {
+    byte_reader r = {data, len, 0};
+    uint32_t ccum[CLASSES + 1], cums[CLASSES][TOKENS + 1];
+    int present[CLASSES] = {0}, n_tables = 0, status;
+    if (n > 0) {
+        if (contextual) {
+            if ((status = read_table(&r, CLASSES, ccum, present))) return status;
+            for (int c = 0; c < CLASSES; c++)
+                if (present[c] && (status = read_table(&r, TOKENS, cums[c], NULL))) return status;
+        } else if ((status = read_table(&r, TOKENS, cums[0], NULL))) {
+            return status;
+        }
+        n_tables = 1;
+    }
+    uint64_t n_words, n_extra;
+    if ((status = read_varint(&r, (uint64_t)(r.len - r.pos) / 4, &n_words))) return status;
+    if (4 * n_words > (uint64_t)(r.len - r.pos)) return BLK_TRUNCATED;
+    range_decoder d = {data + r.pos, n_words, 0, 0, 0, 0};
+    r.pos += 4 * (int64_t)n_words;
+    if ((status = read_varint(&r, (uint64_t)(r.len - r.pos), &n_extra))) return status;
+    if (n_extra > (uint64_t)(r.len - r.pos)) return BLK_TRUNCATED;
+    const uint8_t *extra = data + r.pos;
+    r.pos += (int64_t)n_extra;
+    if (r.pos != r.len) return BLK_TRAILING;
+    if (!n_tables) return BLK_OK;
+    symbol_table ctable, tables[CLASSES];
+    if (contextual) {
+        table_index(&ctable, ccum, CLASSES);
+        for (int c = 0; c < CLASSES; c++)
+            if (present[c]) table_index(&tables[c], cums[c], TOKENS);
+    } else {
+        table_index(&tables[0], cums[0], TOKENS);
+    }
+    int32_t *tok = (int32_t *)calloc((size_t)n, sizeof(int32_t));
+    if (!tok) return BLK_MEMORY;
+    rd_start(&d);
+    status = BLK_OK;
+    if (!contextual) {
+        for (int64_t i = 0; i < n && !status; i++) {
+            int x = rd_symbol(&d, &tables[0]);
+            if (x < 0) status = BLK_RANGE; else tok[i] = x;
+        }
+    } else {
+        int64_t blocks = (n + 15) / 16;
+        uint8_t *cls = (uint8_t *)malloc((size_t)blocks);
+        if (!cls) { free(tok); return BLK_MEMORY; }
+        for (int64_t b = 0; b < blocks && !status; b++) {
+            int x = rd_symbol(&d, &ctable);
+            if (x < 0) status = BLK_RANGE; else cls[b] = (uint8_t)x;
+        }
+        /* each present class in turn, its positions in order; others keep token 0 */
+        for (int c = 0; c < CLASSES && !status; c++) {
+            if (!present[c]) continue;
+            for (int64_t b = 0; b < blocks && !status; b++) {
+                if (cls[b] != c) continue;
+                int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
+                for (int64_t i = b * 16; i < end; i++) {
+                    int x = rd_symbol(&d, &tables[c]);
+                    if (x < 0) { status = BLK_RANGE; break; }
+                    tok[i] = x;
+                }
+            }
+        }
+        free(cls);
+    }
+    if (!status) {
+        int s = san_unpack(tok, n, extra, (int64_t)n_extra, out);
+        status = s == 0 ? BLK_OK : BLK_RAW_BITS;
+    }
+    free(tok);
+    return status;
+}
+
+/* The encoder twin of san_block_decode: entropy.encode_arrays([e], [contextual]) in one call.
+ * Returns the byte count written to `out` (capacity `cap`), or -1 when it does not fit. */
+static void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq) {
+    int64_t total = 0;
+    int n_used = 0, order[TOKENS];
+    for (int i = 0; i < alphabet; i++) {
+        total += counts[i];
+        n_used += counts[i] > 0;
+    }
+    int64_t sum = 0;
+    for (int i = 0; i < alphabet; i++) {
+        freq[i] = counts[i] > 0 ? 1 + (uint64_t)((counts[i] * (TABLE_TOTAL - n_used)) / (total > 0 ? total : 1)) : 0;
+        sum += (int64_t)freq[i];
+    }
+    /* the used symbols by descending count, ties by index (numpy's stable argsort of -counts) */
+    int k = 0;
+    for (int i = 0; i < alphabet; i++) {
+        if (counts[i] <= 0) continue;
+        int j = k++;
+        while (j > 0 && counts[order[j - 1]] < counts[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    int64_t short_by = TABLE_TOTAL - sum;
+    for (int i = 0; i < (int)(short_by % n_used); i++) freq[order[i]] += 1;
+    for (int i = 0; i < n_used; i++) freq[order[i]] += (uint64_t)(short_by / n_used);
+}
+
+typedef struct { uint8_t *p; int64_t cap, pos; } byte_writer;
+
+static int put_varint(byte_writer *w, uint64_t value) {
+    do {
+        if (w->pos >= w->cap) return -1;
+        uint8_t byte = value & 0x7F;
+        value >>= 7;
+        w->p[w->pos++] = byte | (value ? 0x80 : 0);
+    } while (value);
+    return 0;
+}
+
+static int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum) {
+    int last = 0;
+    for (int i = 0; i < alphabet; i++)
+        if (freq[i]) last = i + 1;
+    if (put_varint(w, (uint64_t)last)) return -1;
+    for (int i = 0; i < last; i++)
+        if (put_varint(w, freq[i])) return -1;
+    cumulative_table(freq, alphabet, cum);
+    return 0;
+}
+
+EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, const int8_t *class_table, int64_t row,
+                                uint8_t *out, int64_t cap) {
+    byte_writer w = {out, cap, 0};
+    int64_t blocks = (n + 15) / 16, result = -1;
+    int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    int32_t *sym = (int32_t *)malloc((size_t)(n + blocks + 1) * sizeof(int32_t));
+    int32_t *cls = (int32_t *)malloc((size_t)(blocks ? blocks : 1) * sizeof(int32_t));
+    uint32_t *words = (uint32_t *)malloc((size_t)(n + blocks + 8) * sizeof(uint32_t));
+    uint32_t cums[CLASSES + 1][TOKENS + 1];
+    int32_t sizes[CLASSES + 1];
+    int64_t seg_len[CLASSES + 1];
+    int32_t seg_model[CLASSES + 1];
+    int nseg = 0;
+    if (!tok || !val || !sym || !cls || !words) goto done;
+    san_tokenize(e, n, tok, val);
+    if (n > 0) {
+        int64_t counts[TOKENS];
+        uint64_t freq[TOKENS];
+        if (!contextual) {
+            memset(counts, 0, sizeof(counts));
+            for (int64_t i = 0; i < n; i++) counts[tok[i]]++;
+            quantize_table(counts, TOKENS, freq);
+            if (put_table(&w, freq, TOKENS, cums[0])) goto done;
+            memcpy(sym, tok, (size_t)n * sizeof(int32_t));
+            sizes[0] = TOKENS, seg_len[0] = n, seg_model[0] = 0, nseg = 1;
+        } else {
+            san_classes(tok, n, class_table, row, cls);
+            memset(counts, 0, sizeof(counts));
+            for (int64_t b = 0; b < blocks; b++) counts[cls[b]]++;
+            quantize_table(counts, CLASSES, freq);
+            if (put_table(&w, freq, CLASSES, cums[0])) goto done;
+            for (int64_t b = 0; b < blocks; b++) sym[b] = cls[b];
+            sizes[0] = CLASSES, seg_len[0] = blocks, seg_model[0] = 0, nseg = 1;
+            int64_t k = blocks;
+            for (int c = 0; c < CLASSES; c++) {
+                int64_t start = k;
+                memset(counts, 0, sizeof(counts));
+                for (int64_t b = 0; b < blocks; b++) {
+                    if (cls[b] != c) continue;
+                    int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
+                    for (int64_t i = b * 16; i < end; i++) {
+                        sym[k++] = tok[i];
+                        counts[tok[i]]++;
+                    }
+                }
+                if (k == start) continue;
+                quantize_table(counts, TOKENS, freq);
+                if (put_table(&w, freq, TOKENS, cums[nseg])) goto done;
+                sizes[nseg] = TOKENS, seg_len[nseg] = k - start, seg_model[nseg] = nseg;
+                nseg++;
+            }
+        }
+    }
+    uint64_t st[8];
+    san_rc_init(st, n + blocks + 8);
+    if (nseg && san_rc_encode(st, words, sym, seg_len, seg_model, nseg, &cums[0][0], sizes, TOKENS + 1)) goto done;
+    int64_t n_words = san_rc_finish(st, words);
+    if (n_words < 0 || put_varint(&w, (uint64_t)n_words)) goto done;
+    if (w.pos + 4 * n_words > w.cap) goto done;
+    for (int64_t i = 0; i < n_words; i++) {
+        uint32_t x = words[i];
+        w.p[w.pos++] = x & 0xFF, w.p[w.pos++] = (x >> 8) & 0xFF, w.p[w.pos++] = (x >> 16) & 0xFF,
+        w.p[w.pos++] = x >> 24;
+    }
+    int64_t extra = (san_raw_bits(tok, n) + 7) / 8;
+    if (put_varint(&w, (uint64_t)extra) || w.pos + extra > w.cap) goto done;
+    w.pos += san_pack_bits(val, tok, n, w.p + w.pos);
+    result = w.pos;
+done:
+    free(tok), free(val), free(sym), free(cls), free(words);
+    return result;
+}
+

@@ -1,0 +1,53 @@
+/* Shared declarations of sancodec's compiled kernels (see kernels.py, which calls them through ctypes).
+ *
+ * Each exported function mirrors a numpy reference in kernels.py and gives identical results:
+ * integer arithmetic only, except the LPC autocorrelation, whose float sums run in a fixed order
+ * (built with -ffp-contract=off). ctypes releases the GIL around every call.
+ */
+#ifndef SANCODEC_KERNELS_H
+#define SANCODEC_KERNELS_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(_WIN32)
+#define EXPORT __declspec(dllexport)
+#else
+#define EXPORT __attribute__((visibility("default")))
+#endif
+
+#define DIRECT 16      /* tokens below this are the value itself */
+#define BLOCK 16       /* tokens per envelope class */
+#define TOKENS 76      /* 16 direct tokens + bit lengths 5..64 */
+#define CLASSES 16
+#define TABLE_TOTAL (1 << 14)
+#define RC_PRECISION 24
+
+static inline int bit_length(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
+
+/* tokens.c */
+void san_tokenize(const int64_t *e, int64_t n, int32_t *tok, uint64_t *val);
+int64_t san_pack_bits(const uint64_t *val, const int32_t *tok, int64_t n, uint8_t *out);
+int64_t san_raw_bits(const int32_t *tok, int64_t n);
+int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out);
+void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int64_t row, int32_t *cls);
+
+/* rangecoder.c: the encoder's state slots, and the decoder used by blocks.c */
+enum { RC_LOWER, RC_RANGE, RC_INVERTED, RC_FIRST, RC_POS, RC_CAP, RC_POINT, RC_READ };
+void san_rc_init(uint64_t *st, int64_t capacity);
+int san_rc_encode(uint64_t *st, uint32_t *out, const int32_t *sym, const int64_t *seg_len, const int32_t *seg_model,
+                  int64_t nseg, const uint32_t *cums, const int32_t *sizes, int64_t stride);
+int64_t san_rc_finish(uint64_t *st, uint32_t *out);
+
+typedef struct { const uint8_t *words; uint64_t n, read, lower, range, point; } range_decoder;
+typedef struct { const uint32_t *cum; int n; uint8_t start[256]; } symbol_table;
+void rd_start(range_decoder *d);
+void table_index(symbol_table *t, const uint32_t *cum, int n);
+int rd_symbol(range_decoder *d, const symbol_table *t);
+
+/* The coder's cumulative table of frequencies summing to 2**14 (see rangecoder.py). */
+void cumulative_table(const uint64_t *freq, int alphabet, uint32_t *cum);
+
+#endif

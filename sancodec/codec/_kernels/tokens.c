@@ -1,0 +1,137 @@
+/* Tokens, raw bits, envelope classes and bit-length histograms of the residual coder. */
+#include "kernels.h"
+
+
+/* Zig-zag map and token of each value: tok = v below 16, else 11 + bit_length(v). */
+EXPORT void san_tokenize(const int64_t *e, int64_t n, int32_t *tok, uint64_t *val) {
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t v = ((uint64_t)e[i] << 1) ^ (uint64_t)(e[i] >> 63);
+        val[i] = v;
+        tok[i] = v < DIRECT ? (int32_t)v : 11 + bit_length(v);
+    }
+}
+
+static int token_width(int32_t t) { return t < DIRECT ? 0 : t - 12; }
+
+/* Raw low bits of every value, MSB first, zero-padded to whole bytes; returns the byte count. */
+EXPORT int64_t san_pack_bits(const uint64_t *val, const int32_t *tok, int64_t n, uint8_t *out) {
+    uint64_t acc = 0; /* pending bits, right-aligned */
+    int fill = 0;
+    int64_t pos = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int w = token_width(tok[i]);
+        if (w == 0) continue;
+        uint64_t low = val[i] & ((w == 64) ? ~0ULL : ((1ULL << w) - 1));
+        while (w > 0) { /* at most 56 bits at a time keep acc from overflowing */
+            int take = w > 32 ? 32 : w;
+            w -= take;
+            acc = (acc << take) | ((low >> w) & ((1ULL << take) - 1));
+            fill += take;
+            while (fill >= 8) {
+                fill -= 8;
+                out[pos++] = (uint8_t)(acc >> fill);
+            }
+        }
+    }
+    if (fill) out[pos++] = (uint8_t)(acc << (8 - fill));
+    return pos;
+}
+
+/* Bytes needed for the raw bits of these tokens (the caller sizes the buffers). */
+EXPORT int64_t san_raw_bits(const int32_t *tok, int64_t n) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++) total += token_width(tok[i]);
+    return total;
+}
+
+/* Values from tokens and raw bits; -1 when a token is out of range, -2 when bits run out. */
+EXPORT int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (tok[i] < 0 || tok[i] >= 76) return -1;
+        total += token_width(tok[i]);
+    }
+    if (total > nbytes * 8) return -2;
+    int64_t bit = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int w = token_width(tok[i]);
+        uint64_t v = (uint64_t)tok[i];
+        if (w) {
+            uint64_t low = 0;
+            for (int k = 0; k < w;) { /* whole bytes where aligned, single bits otherwise */
+                int64_t b = bit >> 3;
+                int off = (int)(bit & 7);
+                int take = 8 - off;
+                if (take > w - k) take = w - k;
+                uint64_t chunk = ((uint64_t)data[b] >> (8 - off - take)) & ((1ULL << take) - 1);
+                low = (low << take) | chunk;
+                k += take;
+                bit += take;
+            }
+            v = (1ULL << w) + low; /* w <= 63 (token 75): no overflow */
+        }
+        uint64_t half = v >> 1;
+        out[i] = (v & 1) ? -(int64_t)half - 1 : (int64_t)half;
+    }
+    return 0;
+}
+
+/* Envelope class of every block of 16 tokens: classes[size][sum] (size 1..16, sum 0..75*size)
+ * is the float rule min(15, rint(2 log2(1 + sum/size))) tabulated by numpy. */
+EXPORT void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int64_t row, int32_t *cls) {
+    int64_t blocks = (n + BLOCK - 1) / BLOCK;
+    for (int64_t b = 0; b < blocks; b++) {
+        int64_t start = b * BLOCK, end = start + BLOCK < n ? start + BLOCK : n;
+        int64_t s = 0;
+        for (int64_t i = start; i < end; i++) s += tok[i];
+        cls[b] = table[(end - start) * row + s];
+    }
+}
+
+/* Histogram of bit lengths of |e| as numpy's frexp(float64(|e|)) counts them (hist: 66 slots).
+ * Below 2**53 the float is exact and the exponent is the integer bit length. */
+EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist) {
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t m = e[i] < 0 ? -(uint64_t)e[i] : (uint64_t)e[i];
+        if (m < (1ULL << 53)) {
+            hist[bit_length(m)]++;
+        } else {
+            int exp = 0;
+            frexp((double)(int64_t)m, &exp);
+            hist[exp > 65 ? 65 : exp]++;
+        }
+    }
+}
+
+static inline int frexp_exponent(int64_t v) {
+    uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    if (m < (1ULL << 53)) return bit_length(m);
+    int exp = 0;
+    frexp((double)(int64_t)m, &exp);
+    return exp > 65 ? 65 : exp;
+}
+
+/* Bit-length histograms (66 slots each) of the polynomial residuals of orders 0..3 of u (residual.py's
+ * poly_residual: differenced k times, keeping the first value of each pass), in one pass and without
+ * materialising them; two interleaved copies halve the store-to-load chains on the busiest slots. */
+EXPORT void san_poly_histograms(const int64_t *u, int64_t n, int64_t *hist) {
+    int64_t local[2][4][66];
+    memset(local, 0, sizeof(local));
+    int64_t last[3] = {0, 0, 0};
+    for (int64_t t = 0; t < n; t++) {
+        int64_t cur[4];
+        cur[0] = u[t];
+        if (t == 0) {
+            cur[1] = cur[2] = cur[3] = u[0];
+        } else {
+            cur[1] = cur[0] - last[0];
+            cur[2] = cur[1] - last[1];
+            cur[3] = cur[2] - last[2];
+        }
+        last[0] = cur[0], last[1] = cur[1], last[2] = cur[2];
+        int64_t (*h)[66] = local[t & 1];
+        for (int k = 0; k < 4; k++) h[k][frexp_exponent(cur[k])]++;
+    }
+    for (int k = 0; k < 4; k++)
+        for (int b = 0; b < 66; b++) hist[k * 66 + b] = local[0][k][b] + local[1][k][b];
+}
