@@ -49,8 +49,9 @@ def entropy_bits(values: np.ndarray) -> float:
 def lossless_table(data_dir: Path) -> list[str]:
     lines = [
         "| record (channel 0) | samples | sancodec | sancodec without its header | SAN predictor only "
-        "| raw predictor only | FLAC -8 | bz2 -9 | zstd -19 | gzip -9 | best |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| raw predictor only | FLAC -8 | bz2 -9 | lzma -9e | zstd -19 | gzip -9 | pcodec 12 | best other "
+        "| sancodec / best other |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for name in RECORDS:
         path = data_dir / name
@@ -62,7 +63,7 @@ def lossless_table(data_dir: Path) -> list[str]:
         try:
             sig = channel0(read_signal(path))
         except SancodecError as exc:
-            lines.append(f"| {name} | – | not supported: {exc} | | | | | | | | |")
+            lines.append(f"| {name} | – | not supported: {exc} |" + " |" * 11)
             continue
         n = sig.n_samples
         data = sancodec.encode(sig, mode="lossless")
@@ -71,10 +72,34 @@ def lossless_table(data_dir: Path) -> list[str]:
         sizes["raw only"] = len(sancodec.encode(sig, mode="lossless", predictor="raw"))
         sizes.update({k: v for k, v in baseline_sizes(channel0(sig)).items() if k != "raw 16-bit"})
         bps = {k: 8 * v / n for k, v in sizes.items() if v is not None}
-        best = min((k for k in bps if k not in ("no header", "SAN only", "raw only")), key=bps.get)
-        columns = ["sancodec", "no header", "SAN only", "raw only", "FLAC -8", "bz2 -9", "zstd -19", "gzip -9"]
+        columns = ["sancodec", "no header", "SAN only", "raw only", "FLAC -8", "bz2 -9", "lzma -9e", "zstd -19",
+                   "gzip -9", "pcodec 12"]
         cells = " | ".join("–" if bps.get(k) is None else f"{bps[k]:.3f}" for k in columns)  # header's order
-        lines.append(f"| {name} | {n} | {cells} | {best} |")
+        other = min((k for k in bps if k not in ("sancodec", "no header", "SAN only", "raw only")), key=bps.get)
+        cells += f" | {other} | {bps['sancodec'] / bps[other]:.3f}"
+        lines.append(f"| {name} | {n} | {cells} |")
+    return lines
+
+
+def best_of_table(data_dir: Path) -> list[str]:
+    """Every WFDB record under ``data_dir``, all channels: the whole .san file against the best of
+    FLAC, bz2, lzma, zstd and pcodec on the same samples (issue 17's measure)."""
+    lines = ["| record | samples x channels | sancodec bits/sample | best other | its bits/sample | sancodec / best |",
+             "|---|---:|---:|---|---:|---:|"]
+    for hea in sorted(data_dir.rglob("*.hea")):
+        try:
+            sig = read_signal(hea.with_suffix(""))
+        except SancodecError:
+            continue
+        values = sig.n_values
+        size = len(sancodec.encode(sig, mode="lossless"))
+        others = {k: v for k, v in baseline_sizes(sig).items() if v is not None and k not in ("raw 16-bit", "gzip -9")}
+        if not others:
+            continue
+        best = min(others, key=others.get)
+        name = hea.relative_to(data_dir).with_suffix("")
+        lines.append(f"| {name} | {sig.n_samples} x {sig.n_channels} | {8 * size / values:.3f} | {best} | "
+                     f"{8 * others[best] / values:.3f} | {size / others[best]:.3f} |")
     return lines
 
 
@@ -205,6 +230,8 @@ def main() -> None:
     mitdb = read_signal("sancodec/data/samples/100")
     out = ["## Lossless bits per sample (channel 0; lower is better)", ""]
     out += lossless_table(args.data_dir)
+    out += ["", "## Whole records against the best other tool (all channels, whole .san file)", ""]
+    out += best_of_table(args.data_dir)
     out += ["", f"## Throughput: mitdb 100, both channels (2 x 650 000 samples), {os.cpu_count()} cores", ""]
     out += throughput(mitdb, args.repeats)
     out += ["", "## mitdb 100, both channels (2 x 650 000 samples), every mode", ""]

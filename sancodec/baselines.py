@@ -1,8 +1,9 @@
-"""Sizes of the same samples under the tools users already have: raw, gzip, bz2, zstd, FLAC.
+"""Sizes of the same samples under the tools users already have: raw, gzip, bz2, lzma, zstd, FLAC, pcodec.
 
 Every tool sees the record's digital samples as int16 little-endian, interleaved
-(FLAC: one stream with all channels). zstd and FLAC are used when their Python
-packages (zstandard, soundfile) are installed and report None otherwise. No torch.
+(FLAC: one stream with all channels; pcodec: one array per channel, its numeric model's
+best case, level 12). zstd, FLAC and pcodec are used when their Python packages (zstandard,
+soundfile, pcodec) are installed and report None otherwise. No torch.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import lzma
 
 import numpy as np
 
@@ -33,6 +35,7 @@ def baseline_sizes(signal: Signal) -> dict[str, int | None]:
         "raw 16-bit": signal.samples.size * 2,
         "gzip -9": len(gzip.compress(raw, 9, mtime=0)),
         "bz2 -9": len(bz2.compress(raw, 9)),
+        "lzma -9e": len(lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME)),
     }
     try:
         import zstandard
@@ -50,4 +53,17 @@ def baseline_sizes(signal: Signal) -> dict[str, int | None]:
             out["FLAC -8"] = len(buf.getvalue())
         except (ImportError, RuntimeError):
             pass
+    out["pcodec 12"] = _pcodec_size(x)
     return out
+
+
+def _pcodec_size(x: np.ndarray | None) -> int | None:
+    """pcodec at its strongest level (12), one array per channel (the numeric codec Zarr users have)."""
+    if x is None:
+        return None
+    try:
+        from pcodec import ChunkConfig, standalone
+    except ImportError:
+        return None
+    config = ChunkConfig(compression_level=12)
+    return sum(len(standalone.simple_compress(np.ascontiguousarray(x[:, k]), config)) for k in range(x.shape[1]))
