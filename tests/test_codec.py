@@ -250,7 +250,7 @@ def test_lossy_float_sources_round_trip_on_their_own_scale():
 
 
 def test_auto_skips_the_san_path_that_all_tries(monkeypatch, mitdb_100):
-    from sancodec.codec import api
+    from sancodec.codec import pipeline
 
     sig = sancodec.read_signal(mitdb_100).slice(0, 20000)
     tried = sancodec.encode(sig, mode="lossless", predictor="all", frame_len=4096)
@@ -259,7 +259,7 @@ def test_auto_skips_the_san_path_that_all_tries(monkeypatch, mitdb_100):
     def refuse(*_args, **_kwargs):
         raise AssertionError("auto must not run the SAN in lossless mode")
 
-    monkeypatch.setattr(api, "san_activations", refuse)
+    monkeypatch.setattr(pipeline, "san_activations", refuse)
     auto = sancodec.encode(sig, mode="lossless", frame_len=4096)
     assert len(tried) <= len(auto)
     assert np.array_equal(sancodec.decode(auto).samples, sig.samples)

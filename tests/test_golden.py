@@ -88,8 +88,8 @@ def test_golden_file(name):
     assert hashlib.sha256(golden).hexdigest() == (GOLDEN / (name + ".sha256")).read_text().strip()
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     decoded = _check_decoded(name, golden)
-    # Files are written with the lowest minor version that holds them: 1.2 only for wavelet frames.
-    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 2 if "_lossy_prdn3" in name or "beats" in name else 1])
+    # Format 1.3 (the binary header) holds every file the encoder writes.
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 3])
     assert (decoded.lpc_channel_frames > 0) == name.endswith("_lpc.san")
     assert ("table" in decoded.codings) == name.endswith("_table.san")
 
@@ -117,6 +117,19 @@ def test_the_lossy_file_of_the_model_declared_none_still_decodes_to_the_same_sam
     old = sancodec.decode((GOLDEN / "v1.1-none-model" / "test01_00s_lossy.san").read_bytes())
     new = sancodec.decode((GOLDEN / "test01_00s_lossy.san").read_bytes())
     np.testing.assert_array_equal(old.samples, new.samples)
+
+
+def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
+    """Every golden case as the format 1.1/1.2 encoder wrote it (JSON headers), kept in v1.2/."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.2" / name).read_bytes()
+        assert data[4:6] in (b"\x01\x01", b"\x01\x02")
+        decoded = _check_decoded(name, data)
+        assert decoded.signal.header_dict() == signal.header_dict()
+        current = sancodec.decode((GOLDEN / name).read_bytes())
+        np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
+
+    assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(CASES)
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

@@ -46,7 +46,14 @@ from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, encode_channel
-from sancodec.codec.pipeline import WINDOW, DecodedFrames, FrameDecoder, parallel_checksums, resolve_threads
+from sancodec.codec.pipeline import (
+    WINDOW,
+    DecodedFrames,
+    FrameDecoder,
+    parallel_checksums,
+    resolve_threads,
+    san_activations,
+)
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import check_header
 from sancodec.errors import SanConfigError, SanFormatError
@@ -56,7 +63,7 @@ from sancodec.san.spec import SanSpec
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file",
-           "read_info"]
+           "read_info", "san_activations"]
 
 
 
@@ -64,14 +71,6 @@ __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "enc
 #: tenths of a bit per sample cost more than the random access they buy (mitdb 100 at PRDN 9 %:
 #: CR 16.0 with frames of 2**15, 20.5 with one frame of 2**20).
 DEFAULT_LOSSY_FRAME = 1 << 20
-
-
-def san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
-    """Sparse activations (batch, q, L) of normalised frames (batch, L), without torch:
-    onnxruntime on the exported graphs (numpy FFT when unavailable) + numpy selection."""
-    from sancodec.san.runtime import engine_for
-
-    return engine_for(spec).encode(np.ascontiguousarray(frames, dtype=np.float32))
 
 
 def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
@@ -156,7 +155,7 @@ def encode_to_file(
                        crcs=None, uses_model=False, embed_model=embed_model)
     header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
     buf = io.BytesIO()
-    write_container(buf, header, payloads, minor=2)
+    write_container(buf, header, payloads, minor=3)
     if verify:
         _verify(buf.getvalue(), signal, spec, target)
     return out.write(buf.getvalue())

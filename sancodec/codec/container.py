@@ -2,9 +2,11 @@
 
 Layout (all integers little-endian; docs/FORMAT.md describes every byte)::
 
-    preamble  16 B  magic b"\\x89SAN", major u8, minor u8, flags u16 (bit 0: header bzip2-compressed),
+    preamble  16 B  magic b"\\x89SAN", major u8, minor u8, flags u16 (bit 0: header bzip2-compressed,
+                    bit 1: binary header, format 1.3),
                     header length u32, CRC32 of (the 12 bytes before it + header) u32
-    header    JSON (UTF-8), bzip2-compressed when flag bit 0 is set: signal metadata, mode, model…
+    header    JSON (UTF-8; format 1.3: binary values, defaults left out), bzip2-compressed when flag
+                    bit 0 is set: signal metadata, mode, model…
     frames    per frame: number u32, payload length u32, payload CRC32 u32, payload
     index     per frame: offset u64, total length u32 (frame head + payload)
     trailer   20 B  index offset u64, frame count u32,
@@ -27,6 +29,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+from sancodec.codec.binheader import compact, decode_value, encode_value, expand
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits, parse_header_json
 from sancodec.errors import SanFormatError
 
@@ -35,7 +38,7 @@ __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 MAGIC = b"\x89SAN"
 END_MAGIC = b"SANE"
 MAJOR = 1
-MINOR = 2  # the newest minor version this reader knows; files are written with the lowest that holds them
+MINOR = 3  # the newest minor version this reader knows; files are written with the lowest that holds them
 PREAMBLE = struct.Struct("<4sBBHII")
 FRAME_HEAD = struct.Struct("<III")
 INDEX_ENTRY = struct.Struct("<QI")
@@ -46,6 +49,9 @@ MAX_FRAMES = 1 << 24
 # Format 1.1: the header is bzip2-compressed (WFDB comments and base64 kernels shrink ~2x). bzip2, not zlib:
 # it has one implementation, so files stay byte-identical everywhere (zlib-ng builds deflate differently).
 FLAG_PACKED_HEADER = 1
+# Format 1.3: the header is binary (codec.binheader: tagged values, defaults left out), bzip2-packed only
+# when that is smaller.
+FLAG_BINARY_HEADER = 2
 
 
 def _crc(data: bytes) -> int:
@@ -67,11 +73,18 @@ def _unpack_header(data: bytes) -> bytes:
 def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[bytes], minor: int = 1) -> int:
     """Write a complete container to ``out`` (streaming frames); returns the bytes written. ``minor``:
     the lowest format minor version that holds what the file uses (1.2: wavelet frames)."""
-    head = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    flags = FLAG_PACKED_HEADER
+    if minor >= 3:
+        head = bytes(encode_value(compact(header)))
+        flags = FLAG_BINARY_HEADER
+    else:
+        head = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
     if len(head) > MAX_HEADER_BYTES:
         raise SanFormatError(f"header is {len(head)} bytes, over the {MAX_HEADER_BYTES} cap")
-    head = bz2.compress(head, 9)
-    fields = PREAMBLE.pack(MAGIC, MAJOR, minor, FLAG_PACKED_HEADER, len(head), 0)[:-4]
+    packed = bz2.compress(head, 9)
+    if minor < 3 or len(packed) < len(head):
+        head, flags = packed, flags | FLAG_PACKED_HEADER
+    fields = PREAMBLE.pack(MAGIC, MAJOR, minor, flags, len(head), 0)[:-4]
     written = out.write(fields + struct.pack("<I", _crc(fields + head)))
     written += out.write(head)
     index = bytearray()
@@ -105,8 +118,8 @@ class SanReader:
             raise SanFormatError(f"not a .san file (magic {magic!r})")
         if major != MAJOR:
             raise SanFormatError(f".san format version {major}.{minor} is not supported (this reader: {MAJOR}.x)")
-        if flags & ~FLAG_PACKED_HEADER:
-            raise SanFormatError(f"unknown .san flags {flags:#06x}")
+        if flags & ~(FLAG_PACKED_HEADER | FLAG_BINARY_HEADER) or (flags & FLAG_BINARY_HEADER and minor < 3):
+            raise SanFormatError(f"unknown .san flags {flags:#06x} for format {major}.{minor}")
         self.version = (major, minor)
         if head_len > min(MAX_HEADER_BYTES, self.size - minimum):
             raise SanFormatError(f"header length {head_len} does not fit a {self.size}-byte file")
@@ -116,7 +129,10 @@ class SanReader:
             raise SanFormatError(f"header checksum mismatch (stored {head_crc:#010x}, computed {computed:#010x})")
         if flags & FLAG_PACKED_HEADER:
             raw = _unpack_header(raw)
-        self.header: dict[str, Any] = parse_header_json(raw, limits)
+        if flags & FLAG_BINARY_HEADER:
+            self.header: dict[str, Any] = expand(decode_value(raw, limits))
+        else:
+            self.header = parse_header_json(raw, limits)
         self._frames_start = PREAMBLE.size + head_len
         self._read_index()
 

@@ -56,7 +56,7 @@ class SanEncoder:
         self._held = 0
         self.n = 0
         self._crcs = [0] * like.n_channels
-        self.newer = self.uses_model = False
+        self.uses_model = False
 
     def _start(self, quantum: list[float] | None, emax: int) -> None:
         self.quantum, self.emax = quantum, emax
@@ -122,7 +122,6 @@ class SanEncoder:
         self._crcs = sample_checksums(now, self._crcs)
         assert self._coder is not None
         for coded in self._coder.encode_window(now.astype(np.int64, copy=False), source[:count], self.frame_len):
-            self.newer |= coded.newer
             self.uses_model |= coded.uses_model
             yield coded.payload
 
@@ -136,4 +135,4 @@ class SanEncoder:
             from_header(header, self.plan.spec)  # a header the decoder would refuse is never written
         except SanFormatError as exc:
             raise SanConfigError(f"this signal cannot be coded faithfully ({exc}); nothing was written") from None
-        return header, 2 if self.newer else 1
+        return header, 3  # format 1.3: the binary header

@@ -104,8 +104,8 @@ class Candidate:
     cost: float
     head: bytes
     residual: Residual | None
-    newer: bool = False  # an exact coding in a near-lossless file: format 1.2
     exact: bool = False  # decodes to the samples themselves
+
     def payload(self) -> bytes:
         return self.head + (write_residual(self.residual) if self.residual is not None else b"")
 
@@ -275,8 +275,7 @@ class RawCoding(FrameCoding):
         g = int(np.gcd.reduce(np.abs(x - x0))) if len(x) > 1 else 0
         grid = g if g > 1 else 1
         exact = self._candidate(x0, grid, best_residual((x - x0) // grid, allow_lpc=True))
-        return found + [Candidate(exact.cost, exact.head, exact.residual,
-                                  newer=bool(plan.max_error) and exact.residual.lpc is not None, exact=True)]
+        return found + [Candidate(exact.cost, exact.head, exact.residual, exact=True)]
 
     def _candidate(self, x0: int, grid: int, res: Residual) -> Candidate:
         head = ByteWriter()
@@ -332,7 +331,7 @@ class ValueTableCoding(FrameCoding):
         head.varint(len(table))
         head.varint(len(side))
         head.raw(side)
-        return [Candidate(res.cost + 8 * len(side), head.getvalue(), res, newer=bool(plan.max_error), exact=True)]
+        return [Candidate(res.cost + 8 * len(side), head.getvalue(), res, exact=True)]
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
         if plan.mode == "lossy":

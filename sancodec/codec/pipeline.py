@@ -79,11 +79,17 @@ def parallel_checksums(samples: np.ndarray, threads: int) -> list[int]:
     return [crc for (crc,) in ordered_map(channel_crc32, columns, min(threads, len(columns)))]
 
 
+def san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
+    """Sparse activations (batch, q, L) of normalised frames (batch, L), without torch:
+    onnxruntime on the exported graphs (numpy FFT when unavailable) + numpy selection."""
+    from sancodec.san.runtime import engine_for
+
+    return engine_for(spec).encode(np.ascontiguousarray(frames, dtype=np.float32))
+
+
 def channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
     """Normalise every frame of one channel as the model says and run the SAN on them, one batch
     per frame length."""
-    from sancodec.san.runtime import engine_for
-
     offsets, sigmas = [], []
     for f in frames:
         o, c = normalization_params(spec.normalization, f[None], integer_offset=True)
@@ -93,7 +99,7 @@ def channel_inputs(spec: SanSpec, frames: list[np.ndarray]) -> list[SanInput]:
     for size in sorted({len(f) for f in frames}):
         which = [i for i, f in enumerate(frames) if len(f) == size]
         batch = np.stack([(frames[i] - offsets[i]) / sigmas[i] for i in which])
-        for i, a in zip(which, engine_for(spec).encode(np.ascontiguousarray(batch, dtype=np.float32))):
+        for i, a in zip(which, san_activations(spec, batch)):
             alphas[i] = a
     return [SanInput(a, o, s) for a, o, s in zip(alphas, offsets, sigmas)]
 
@@ -103,7 +109,6 @@ class CodedFrame:
     """One frame's payload and what the file's header needs to know about it."""
 
     payload: bytes
-    newer: bool  # needs format 1.2
     uses_model: bool
 
 
@@ -146,19 +151,18 @@ class FrameEncoder:
 
     def encode(self, job: FrameJob) -> CodedFrame:
         w = ByteWriter()
-        newer = uses_model = False
+        uses_model = False
         parts = []
         for ch, step in enumerate(self.steps):
             chosen = encode_channel_frame(job.digital[::step, ch], job.inputs[ch], self.plan)
             part = chosen.payload()
-            newer |= chosen.newer
             uses_model |= part[0] == SanCoding.id
             parts.append(part)
             w.varint(len(part))
             w.raw(part)
         if self.verify:
             self._verify(parts, job)
-        return CodedFrame(w.getvalue(), newer, uses_model)
+        return CodedFrame(w.getvalue(), uses_model)
 
     def _verify(self, parts: list[bytes], job: FrameJob) -> None:
         """Decode the frame just coded: a frame the decoder refuses, or samples off their promise,
