@@ -24,7 +24,7 @@ def rewrap(data: bytes, header: dict[str, Any] | None = None, frames: Sequence[b
     reader = SanReader(data)
     payloads = list(frames) if frames is not None else [reader.read_frame(i) for i in range(reader.n_frames)]
     out = io.BytesIO()
-    write_container(out, reader.header if header is None else header, payloads)
+    write_container(out, reader.header if header is None else header, payloads, minor=reader.version[1])
     return out.getvalue()
 
 

@@ -97,3 +97,23 @@ def test_a_binary_header_claimed_by_an_older_minor_version_is_refused(mitdb_100)
     data[5] = 2
     with pytest.raises(SanFormatError):
         SanReader(bytes(data))
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_or_raise_a_format_error(data):
+    try:
+        value = decode_value(data)
+    except SanFormatError:
+        return
+    try:
+        expand(value)
+    except SanFormatError:
+        pass
+
+
+@given(json_values)
+def test_expand_accepts_or_refuses_any_decoded_object_cleanly(value):
+    try:
+        expand({"n_channels": 2, "signal": value} if isinstance(value, dict) else value)
+    except SanFormatError:
+        pass

@@ -228,17 +228,16 @@ def expand(header: dict[str, Any]) -> dict[str, Any]:
     out = {**TOP_DEFAULTS, **header}
     signal = header.get("signal")
     channels = header.get("n_channels")
+    # Only a valid channel count is broadcast; otherwise the values stay as they are and the
+    # header's schema refuses them with its usual message.
+    valid = isinstance(channels, int) and not isinstance(channels, bool) and 1 <= channels <= 1 << 16
     if isinstance(signal, dict):
         sig = {**SIGNAL_DEFAULTS, **signal}
         for key in PER_CHANNEL:
             value = sig.get(key)
-            if value is not None and not isinstance(value, (list, dict)):
-                if not isinstance(channels, int) or not 1 <= channels <= 1 << 16:
-                    raise SanFormatError(f"binary header: invalid channel count for a shared {key!r}")
+            if valid and value is not None and not isinstance(value, (list, dict)):
                 sig[key] = [value] * channels
-        if sig.pop("file_name_default", None) is True:
-            if not isinstance(channels, int) or not 1 <= channels <= 1 << 16:
-                raise SanFormatError("binary header: invalid channel count")
+        if sig.pop("file_name_default", None) is True and valid:
             sig["file_name"] = [f"{sig.get('record_name')}.dat"] * channels
         out["signal"] = sig
     return out
