@@ -265,3 +265,32 @@ def test_auto_skips_the_san_path_that_all_tries(monkeypatch, mitdb_100):
     assert np.array_equal(sancodec.decode(auto).samples, sig.samples)
     with pytest.raises(sancodec.SancodecError, match="predictor must be one of"):
         sancodec.encode(sig, mode="lossless", predictor="best")
+
+
+def test_flat_stretches_cost_a_few_bytes_and_files_stay_within_the_decoders_limits(monkeypatch):
+    from sancodec.codec import encoder
+    from sancodec.codec.api import decode_file
+    from sancodec.codec.limits import DecodeLimits
+
+    x = np.zeros((100_000, 2), dtype=np.int64)
+    x[:, 1] = np.arange(100_000) % 7  # one flat channel, one that is not
+    sig = sancodec.Signal(x, 250.0, ["flat", "ramp"], ["mV", "mV"])
+    data = sancodec.encode(sig)
+    decoded = decode_file(data)
+    assert np.array_equal(decoded.signal.samples, x)
+    assert decoded.codings["constant"] == 4  # the flat channel's four frames
+    flat_only = sancodec.encode(sancodec.Signal(x[:, :1], 250.0, ["flat"], ["mV"]))
+    assert len(flat_only) < 200  # 16 preamble + 41 header + 4 x (12 head + 3 payload + 12 index) + 20 trailer
+    # A file the decoder's default limits would refuse is never written.
+    monkeypatch.setattr(encoder, "DEFAULT_LIMITS", DecodeLimits(max_values=1000, values_per_byte=10))
+    with pytest.raises(sancodec.SanConfigError, match="nothing was written"):
+        sancodec.encode(sig)
+
+
+def test_a_constant_frame_in_a_lossy_file_is_refused():
+    sig = sancodec.Signal(np.full((3000, 1), 5, dtype=np.int64), 250.0, ["a"], ["mV"])
+    data = sancodec.encode(sig, frame_len=1024)
+    header = sancodec.codec.container.SanReader(data).header
+    header["mode"], header["sample_crc32"] = "lossy", None
+    with pytest.raises(sancodec.SanFormatError, match="constant"):
+        sancodec.decode(rewrap(data, header=header))

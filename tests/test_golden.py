@@ -39,6 +39,8 @@ CASES = {
     "test01_00s_lossy_prdn3.san": {"mode": "lossy", "prdn": 3.0},
     # Lossy with the beat template (1.2): mitdb 100, first 20 000 samples, PRDN <= 9 %.
     "mitdb100_lossy_beats.san": {"mode": "lossy", "prdn": 9.0, "n": 20000, "record": "mitdb100", "frame_len": 32768},
+    # Constant frames (1.3): channel 1 held at its first value (a lead off), the others as recorded.
+    "test01_00s_lossless_constant.san": {"mode": "lossless", "flat_channel": 1},
 }
 OLD_VERSIONS = ["v1.0"]
 
@@ -46,11 +48,16 @@ OLD_VERSIONS = ["v1.0"]
 def _source(name: str):
     record = CASES[name].get("record", "test01_00s")
     path = HERE.parent / "sancodec" / "data" / "samples" / "100" if record == "mitdb100" else HERE / "data" / record
-    return read_signal(path).slice(0, CASES[name].get("n", 2000))
+    signal = read_signal(path).slice(0, CASES[name].get("n", 2000))
+    if "flat_channel" in CASES[name]:
+        ch = CASES[name]["flat_channel"]
+        signal.samples[:, ch] = signal.samples[0, ch]
+    return signal
 
 
 def _options(name: str) -> dict:
-    return {"frame_len": 1024, **{k: v for k, v in CASES[name].items() if k not in ("n", "record", "normalization")}}
+    skip = ("n", "record", "normalization", "flat_channel")
+    return {"frame_len": 1024, **{k: v for k, v in CASES[name].items() if k not in skip}}
 
 
 def _model(name: str | None = None):
@@ -92,6 +99,7 @@ def test_golden_file(name):
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 3])
     assert (decoded.lpc_channel_frames > 0) == name.endswith("_lpc.san")
     assert ("table" in decoded.codings) == name.endswith("_table.san")
+    assert decoded.codings.get("constant", 0) == (2 if name.endswith("_constant.san") else 0)  # 2 frames of 1024
 
 
 @pytest.mark.parametrize("name", ["test01_00s_lossy.san", "test01_00s_lossy_none.san", "test01_00s_lossy_affine.san"])
@@ -129,7 +137,7 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
         current = sancodec.decode((GOLDEN / name).read_bytes())
         np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
 
-    assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(CASES)
+    assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(n for n in CASES if "constant" not in n)
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from sancodec.codec.container import FRAME_HEAD
 from sancodec.codec.frames import FramePlan, quantized_kernels
 from sancodec.codec.header import from_header, sample_checksums, to_header
+from sancodec.codec.limits import DEFAULT_LIMITS
 from sancodec.codec.pipeline import WINDOW, FrameEncoder, resolve_threads
 from sancodec.codec.prepare import check_options, digitize, resolve_model
 from sancodec.errors import SanConfigError, SanFormatError
@@ -57,6 +59,7 @@ class SanEncoder:
         self.n = 0
         self._crcs = [0] * like.n_channels
         self.uses_model = False
+        self._payload_bytes = 0  # frame heads and payloads, as the decoder's work limits count them
 
     def _start(self, quantum: list[float] | None, emax: int) -> None:
         self.quantum, self.emax = quantum, emax
@@ -123,6 +126,7 @@ class SanEncoder:
         assert self._coder is not None
         for coded in self._coder.encode_window(now.astype(np.int64, copy=False), source[:count], self.frame_len):
             self.uses_model |= coded.uses_model
+            self._payload_bytes += FRAME_HEAD.size + len(coded.payload)
             yield coded.payload
 
     def header(self) -> tuple[dict, int]:
@@ -133,6 +137,7 @@ class SanEncoder:
                            embed_model=self.embed_model)
         try:
             from_header(header, self.plan.spec)  # a header the decoder would refuse is never written
+            DEFAULT_LIMITS.check_values(self.n * self.like.n_channels, self._payload_bytes, "file")
         except SanFormatError as exc:
             raise SanConfigError(f"this signal cannot be coded faithfully ({exc}); nothing was written") from None
         return header, 3  # format 1.3: the binary header

@@ -347,6 +347,31 @@ class ValueTableCoding(FrameCoding):
         return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, table, plan, self.name)
 
 
+@register_coding
+class ConstantCoding(FrameCoding):
+    """Path 4 (format 1.3, exact frames only): every sample of the channel-frame has one value, stored
+    once. Flat stretches (a lead off, a sensor unplugged, a constant status channel) cost 2-4 bytes
+    instead of a residual block's tables and range-coder words."""
+
+    id, name = 4, "constant"
+
+    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
+        if plan.mode == "lossy" or not len(x) or x.min() != x.max():
+            return []
+        head = ByteWriter()
+        head.varint(self.id)
+        head.svarint(int(x[0]))
+        return [Candidate(0.0, head.getvalue(), None, exact=True)]
+
+    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
+        if plan.mode == "lossy":
+            raise SanFormatError("frame: a lossy file cannot hold a constant frame")
+        value = r.svarint(MAX_ABS_SAMPLE)
+        if r.remaining():
+            raise SanFormatError("frame: unexpected trailing bytes")
+        return ChannelFrame(np.full(length, value, dtype=np.int64), 0, path=self.name)
+
+
 # Encoder preference on equal estimates: SAN, then raw, then the value table (the order above).
 _ENCODE_ORDER = (SanCoding.id, RawCoding.id, ValueTableCoding.id)
 
@@ -357,6 +382,9 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         forced = _REGISTRY[SanCoding.id].candidates(x, san, plan)
         if forced:
             return forced[0]
+    constant = _REGISTRY[ConstantCoding.id].candidates(x, san, plan)
+    if constant:  # nothing codes one repeated value in fewer bytes
+        return constant[0]
     order = list(_ENCODE_ORDER) + [i for i in _REGISTRY if i not in _ENCODE_ORDER]
     found = [c for i in order for c in _REGISTRY[i].candidates(x, san, plan)]
     best = min(found, key=lambda c: c.cost)

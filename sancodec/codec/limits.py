@@ -3,9 +3,10 @@
 A CRC stops accidents, not attackers: a few hundred valid bytes can declare 2**40 samples,
 a 65 536-tap kernel active everywhere, or a header of a million nested lists. Every cap
 below is checked *before* the work or allocation it bounds. Defaults admit every file the
-encoder writes (constant signals, the most compressible kind, code at 700 to 1 500 values per
-byte); raise them with ``DecodeLimits(...)`` (Python) or ``--max-values`` (CLI) for files you
-trust. ``docs/FORMAT.md`` (section "Limits") lists them with what a decoder must refuse.
+encoder writes with its default frame length (constant channels, the most compressible kind, code
+at up to about 8 000 values per byte with format 1.3's constant frames), and the encoder refuses
+to write a file they would refuse; raise them with ``DecodeLimits(...)`` (Python) or
+``--max-values`` (CLI) for files you trust. ``docs/FORMAT.md`` (section "Limits") lists them with what a decoder must refuse.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class DecodeLimits:
     #: samples x channels decoded without further justification ...
     max_values: int = 1 << 24
     #: ... and beyond that, at most this many per byte of frame payload.
-    values_per_byte: int = 4096
+    values_per_byte: int = 16384
     #: kernel taps placed by SAN frames: at most max(min_taps, taps_per_value x values).
     min_taps: int = 1 << 26
     taps_per_value: int = 32
