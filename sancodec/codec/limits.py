@@ -6,7 +6,8 @@ below is checked *before* the work or allocation it bounds. Defaults admit every
 encoder writes with its default frame length (constant channels, the most compressible kind, code
 at up to about 8 000 values per byte with format 1.3's constant frames), and the encoder refuses
 to write a file they would refuse; raise them with ``DecodeLimits(...)`` (Python) or
-``--max-values`` (CLI) for files you trust. ``docs/FORMAT.md`` (section "Limits") lists them with what a decoder must refuse.
+``--max-values`` (CLI) for files you trust. ``docs/FORMAT.md`` (section "Limits") lists them
+with what a decoder must refuse.
 """
 
 from __future__ import annotations
