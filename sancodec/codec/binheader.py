@@ -210,7 +210,7 @@ def compact(header: dict[str, Any]) -> dict[str, Any]:
     if isinstance(signal, dict):
         sig = {k: v for k, v in signal.items() if not (k in SIGNAL_DEFAULTS and _same(v, SIGNAL_DEFAULTS[k]))}
         names = signal.get("file_name")
-        if names and names == [f"{signal.get('record_name', 'record')}.dat"] * len(names):
+        if isinstance(names, list) and names and names == [f"{signal.get('record_name', 'record')}.dat"] * len(names):
             del sig["file_name"]  # the WFDB default: one <record>.dat for every channel
             sig["file_name_default"] = True
         for key in PER_CHANNEL:
