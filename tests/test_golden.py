@@ -41,6 +41,8 @@ CASES = {
     "mitdb100_lossy_beats.san": {"mode": "lossy", "prdn": 9.0, "n": 20000, "record": "mitdb100", "frame_len": 32768},
     # Constant frames (1.3): channel 1 held at its first value (a lead off), the others as recorded.
     "test01_00s_lossless_constant.san": {"mode": "lossless", "flat_channel": 1},
+    # Inter-channel prediction (1.3): channels 2 and 3 derived from 0 and 1 as limb leads III and aVR are.
+    "test01_00s_lossless_cross.san": {"mode": "lossless", "derived_leads": True},
 }
 OLD_VERSIONS = ["v1.0"]
 
@@ -49,6 +51,10 @@ def _source(name: str):
     record = CASES[name].get("record", "test01_00s")
     path = HERE.parent / "sancodec" / "data" / "samples" / "100" if record == "mitdb100" else HERE / "data" / record
     signal = read_signal(path).slice(0, CASES[name].get("n", 2000))
+    if CASES[name].get("derived_leads"):
+        s = signal.samples
+        s[:, 2] = s[:, 1] - s[:, 0]
+        s[:, 3] = -((s[:, 0] + s[:, 1]) >> 1)
     if "flat_channel" in CASES[name]:
         ch = CASES[name]["flat_channel"]
         signal.samples[:, ch] = signal.samples[0, ch]
@@ -56,7 +62,7 @@ def _source(name: str):
 
 
 def _options(name: str) -> dict:
-    skip = ("n", "record", "normalization", "flat_channel")
+    skip = ("n", "record", "normalization", "flat_channel", "derived_leads")
     return {"frame_len": 1024, **{k: v for k, v in CASES[name].items() if k not in skip}}
 
 
@@ -97,9 +103,14 @@ def test_golden_file(name):
     decoded = _check_decoded(name, golden)
     # Format 1.3 (the binary header) holds every file the encoder writes.
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 3])
-    assert (decoded.lpc_channel_frames > 0) == name.endswith("_lpc.san")
+    if name.endswith("_lpc.san"):
+        assert decoded.lpc_channel_frames == 3  # every channel-frame but one
+    if not name.startswith("test01_00s_lossless"):
+        assert decoded.lpc_channel_frames == 0
     assert ("table" in decoded.codings) == name.endswith("_table.san")
     assert decoded.codings.get("constant", 0) == (2 if name.endswith("_constant.san") else 0)  # 2 frames of 1024
+    if name.endswith("_cross.san"):  # the two derived channels in both frames (test01_00s's leads use it too)
+        assert decoded.codings.get("cross", 0) >= 4
 
 
 @pytest.mark.parametrize("name", ["test01_00s_lossy.san", "test01_00s_lossy_none.san", "test01_00s_lossy_affine.san"])
@@ -137,7 +148,8 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
         current = sancodec.decode((GOLDEN / name).read_bytes())
         np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
 
-    assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(n for n in CASES if "constant" not in n)
+    assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
+        n for n in CASES if not n.endswith(("_constant.san", "_cross.san")))
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

@@ -124,6 +124,8 @@ class ChannelFrame:
     lpc: tuple[np.ndarray, LpcFilter] | None = None
     table: np.ndarray | None = None
     path: str = "san"
+    refs: tuple[tuple[int, int], ...] = ()  # inter-channel prediction (path 5): (channel, weight) pairs
+    ref_shift: int = 0
 
     def samples(self) -> np.ndarray:
         if self.u is None:

@@ -14,7 +14,7 @@ import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import numpy as np
@@ -26,10 +26,12 @@ from sancodec.codec.frames import (
     FramePlan,
     SanCoding,
     SanInput,
+    check_magnitude,
     decode_channel_frame,
     encode_channel_frame,
     resolve_lpc,
 )
+from sancodec.codec.interchannel import cross_channel_candidate, predict_from_references
 from sancodec.codec.limits import DecodeLimits
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
@@ -150,19 +152,35 @@ class FrameEncoder:
         yield from ordered_map(self.encode, self.jobs(digital, source, frame_len), self.threads)
 
     def encode(self, job: FrameJob) -> CodedFrame:
+        parts = self._parts(job, self.plan)
+        if self.plan.mode == "near-lossless" and len(self.steps) > 1:
+            # Every channel exact lets the others be predicted from it: never more bytes than lossless.
+            exact = self._parts(job, replace(self.plan, max_error=0))
+            parts = exact if sum(map(len, exact)) < sum(map(len, parts)) else parts
         w = ByteWriter()
-        uses_model = False
-        parts = []
-        for ch, step in enumerate(self.steps):
-            chosen = encode_channel_frame(job.digital[::step, ch], job.inputs[ch], self.plan)
-            part = chosen.payload()
-            uses_model |= part[0] == SanCoding.id
-            parts.append(part)
+        for part in parts:
             w.varint(len(part))
             w.raw(part)
         if self.verify:
             self._verify(parts, job)
-        return CodedFrame(w.getvalue(), uses_model)
+        return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts))
+
+    def _parts(self, job: FrameJob, plan: FramePlan) -> list[bytes]:
+        """Each channel's cheapest coding; a full-rate channel may refer to earlier exact ones (path 5)."""
+        parts = []
+        exact: list[tuple[int, np.ndarray]] = []  # earlier full-rate channels coded exactly: references
+        for ch, step in enumerate(self.steps):
+            x = job.digital[::step, ch]
+            chosen = encode_channel_frame(x, job.inputs[ch], plan)
+            part, is_exact = chosen.payload(), chosen.exact or plan.mode == "lossless"
+            if step == 1 and exact and plan.mode != "lossy":
+                cross = cross_channel_candidate(x, exact, plan, chosen.cost)
+                if cross is not None and len(cross) < len(part):
+                    part, is_exact = cross, True
+            if step == 1 and is_exact:
+                exact.append((ch, x))
+            parts.append(part)
+        return parts
 
     def _verify(self, parts: list[bytes], job: FrameJob) -> None:
         """Decode the frame just coded: a frame the decoder refuses, or samples off their promise,
@@ -190,8 +208,15 @@ class FrameEncoder:
 def assemble(parts: list[ChannelFrame], steps: list[int], rows: int, out: np.ndarray | None = None) -> np.ndarray:
     """A frame's (rows, channels) int64 samples from its decoded channel parts (into ``out`` if given)."""
     out = np.empty((rows, len(parts)), dtype=np.int64) if out is None else out
+    decoded: list[np.ndarray | None] = []  # channels at the frame's full rate, for inter-channel prediction
     for ch, (part, step) in enumerate(zip(parts, steps)):
         samples = part.samples()
+        if part.refs:
+            if step != 1:
+                raise SanFormatError(f"frame: channel {ch} is not at the full rate, so cannot be predicted")
+            samples = samples + predict_from_references(decoded, part.refs, part.ref_shift, ch)
+            check_magnitude(float(np.abs(samples).max(initial=0)), "a sample")
+        decoded.append(samples if step == 1 else None)
         out[:, ch] = np.repeat(samples, step) if step > 1 else samples
     return out
 

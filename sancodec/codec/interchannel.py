@@ -1,0 +1,151 @@
+"""Inter-channel prediction (path 5, format 1.3): a channel coded exactly as its difference from a
+small integer combination of channels before it in the same frame, themselves coded exactly
+(lossless files, and exact frames of near-lossless files).
+
+Multi-lead ECG is full of exact or near-exact linear relations: Einthoven's III = II − I and the
+augmented leads aVR = −(I + II)/2, aVL = I − II/2, aVF = II − I/2 hold within a unit or two in the
+ADC's integers, and records sometimes carry a channel twice. Path 5 stores the references and the
+difference ``d = x − ((Σ w_j x_j) >> shift)`` as an ordinary channel-frame (raw, value table or
+constant, with its own residual predictor). The encoder finds the combination by least squares
+on the frame (weights rounded to halves, at most two references) and keeps it only when the file
+gets smaller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.frames import (
+    Candidate,
+    ChannelFrame,
+    FrameCoding,
+    FramePlan,
+    SanInput,
+    check_magnitude,
+    decode_channel_frame,
+    encode_channel_frame,
+    register_coding,
+)
+from sancodec.codec.kernels import poly_histograms
+from sancodec.codec.limits import MAX_ABS_SAMPLE
+from sancodec.codec.residual import _bits_from_histogram, estimate_bits, poly_residual
+from sancodec.errors import SanFormatError
+
+__all__ = ["CrossChannelCoding", "cross_channel_candidate", "predict_from_references"]
+
+MAX_WEIGHT = 4
+MAX_SHIFT = 1
+SHORTLIST = 3  # least-squares fits whose residual is estimated in bits
+CANDIDATE_CHANNELS = 8  # the earlier channels (at the same rate) a channel may be predicted from
+
+
+@register_coding
+class CrossChannelCoding(FrameCoding):
+    """Path 5: ``n_refs varint`` (1-2), per reference ``channel varint`` (an earlier channel at the same
+    rate) and ``weight svarint`` (|w| ≤ 4), ``shift varint`` (≤ 1), then a complete channel-frame of
+    the difference (any path but 5)."""
+
+    id, name = 5, "cross"
+
+    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
+        return []  # needs the frame's other channels: see cross_channel_candidate
+
+    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
+        if plan.mode == "lossy":
+            raise SanFormatError("frame: inter-channel prediction is for lossless and near-lossless files")
+        n_refs = r.varint(2)
+        if n_refs < 1:
+            raise SanFormatError("frame: inter-channel prediction without a reference")
+        refs = tuple((r.varint(1 << 16), r.svarint(MAX_WEIGHT)) for _ in range(n_refs))
+        shift = r.varint(MAX_SHIFT)
+        nested = r.raw(r.remaining())
+        if nested[:1] == bytes([self.id]):
+            raise SanFormatError("frame: inter-channel prediction of an inter-channel difference")
+        part = decode_channel_frame(nested, length, plan)
+        part.refs, part.ref_shift, part.path = refs, shift, self.name
+        return part
+
+
+def predict_from_references(channels: Sequence[np.ndarray | None], refs: Sequence[tuple[int, int]],
+                            shift: int, index: int) -> np.ndarray:
+    """``(Σ w_j x_j) >> shift`` from decoded channels before ``index`` (None: not at this rate)."""
+    total = None
+    bound = 0.0
+    for channel, weight in refs:
+        source = channels[channel] if channel < index else None
+        if source is None:
+            raise SanFormatError(f"frame: channel {index} refers to channel {channel}, not an earlier one at its rate")
+        bound += abs(weight) * float(np.abs(source).max(initial=0))
+        term = source * weight
+        total = term if total is None else total + term
+    check_magnitude(bound, "an inter-channel prediction")
+    return total >> shift
+
+
+def _fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[int, int], ...], int]]:
+    """Least-squares fits of ``y`` on one or two of ``xs`` (Gram matrix without BLAS), weights rounded
+    to halves: ``(residual energy, ((index, weight), ...), shift)``, best first."""
+    m = len(xs)
+    a = np.stack([*xs, y], axis=1).astype(np.float64)
+    gram = np.einsum("ti,tj->ij", a, a)  # C loops: no threaded BLAS
+    yy = gram[m, m]
+    found = []
+    for i in range(m):
+        if gram[i, i] > 0:
+            found.append(((i,), np.array([gram[i, m] / gram[i, i]])))
+        for j in range(i + 1, m):
+            g = gram[np.ix_([i, j], [i, j])]
+            if abs(np.linalg.det(g)) > 1e-9 * (g[0, 0] * g[1, 1] + 1e-300):
+                found.append(((i, j), np.linalg.solve(g, gram[[i, j], m])))
+    out = []
+    for idx, coef in found:
+        halves = np.clip(np.rint(2 * coef), -MAX_WEIGHT, MAX_WEIGHT).astype(np.int64)
+        if not halves.any():
+            continue
+        shift = 0 if not (halves % 2).any() else 1
+        weights = halves // 2 if shift == 0 else halves
+        w = weights / (1 << shift)
+        sub = gram[np.ix_(list(idx), list(idx))]
+        energy = yy - 2 * float(w @ gram[list(idx), m]) + float(w @ sub @ w)
+        out.append((energy, tuple((k, int(v)) for k, v in zip(idx, weights) if v), shift))
+    return sorted(out, key=lambda f: f[0])
+
+
+def cross_channel_candidate(x: np.ndarray, earlier: Sequence[tuple[int, np.ndarray]], plan: FramePlan,
+                            cost_to_beat: float) -> bytes | None:
+    """The path-5 payload for channel samples ``x`` predicted from ``earlier`` ``(channel, samples)``
+    (same rate, coded exactly so the decoder sees these very samples), or None when no combination's
+    estimate beats ``cost_to_beat`` bits."""
+    if plan.mode == "lossy" or not earlier or len(x) < 16 or cost_to_beat <= 0:
+        return None
+    earlier = list(earlier)[-CANDIDATE_CHANNELS:]
+    xs = [s for _, s in earlier]
+    best = None
+    for _, refs, shift in _fits(x, xs)[:SHORTLIST]:
+        pred = predict_from_references(xs, refs, shift, len(xs))
+        d = x - pred
+        if max(-int(d.min()), int(d.max())) > MAX_ABS_SAMPLE:
+            continue
+        hists = poly_histograms(d)
+        if hists is None:
+            bits = min(estimate_bits(poly_residual(d, k)) for k in range(4))
+        else:
+            bits = min(_bits_from_histogram(h, len(d)) for h in hists)
+        if best is None or bits < best[0]:
+            best = (bits, refs, shift, d)
+    if best is None or best[0] >= 0.95 * cost_to_beat:
+        return None
+    _, refs, shift, d = best
+    head = ByteWriter()
+    head.varint(CrossChannelCoding.id)
+    head.varint(len(refs))
+    for k, weight in refs:
+        head.varint(earlier[k][0])
+        head.svarint(weight)
+    head.varint(shift)
+    exact = replace(plan, max_error=0)  # the difference is coded exactly, also in near-lossless files
+    return head.getvalue() + encode_channel_frame(d, None, exact).payload()

@@ -1,0 +1,106 @@
+"""Inter-channel prediction (path 5): derived ECG leads cost little, and hostile references are refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from common import frame_of, rewrap
+
+import sancodec
+from sancodec.codec.api import decode_file
+from sancodec.codec.entropy import ByteWriter
+from sancodec.errors import SanFormatError
+
+
+def _limb_leads(n: int = 20000, seed: int = 0) -> sancodec.Signal:
+    """Leads I and II, then III = II - I and aVR = -(I + II)/2 in integers, as an ECG cart stores them."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    lead1 = (300 * np.sin(t / 40) + rng.normal(0, 20, n)).astype(np.int64)
+    lead2 = (500 * np.sin(t / 40 + 0.3) + rng.normal(0, 20, n)).astype(np.int64)
+    lead3 = lead2 - lead1 + rng.integers(-1, 2, n)
+    avr = -((lead1 + lead2) >> 1)
+    x = np.stack([lead1, lead2, lead3, avr], axis=1)
+    return sancodec.Signal(x, 500.0, ["I", "II", "III", "aVR"], ["mV"] * 4, fmt=["16"] * 4)
+
+
+def test_derived_leads_are_coded_from_the_leads_they_come_from():
+    sig = _limb_leads()
+    data = sancodec.encode(sig, frame_len=8192)
+    decoded = decode_file(data)
+    assert np.array_equal(decoded.signal.samples, sig.samples)
+    assert decoded.codings["cross"] == 2 * 3  # III and aVR in each of the three frames
+    alone = [len(sancodec.encode(sig.select_channels([k]), frame_len=8192)) for k in range(4)]
+    assert len(data) < 0.75 * sum(alone)
+
+
+def test_unrelated_channels_do_not_use_it(mitdb_100):
+    sig = sancodec.read_signal(mitdb_100).slice(0, 40000)
+    assert "cross" not in decode_file(sancodec.encode(sig)).codings
+
+
+def _file_with_second_channel(part: bytes) -> bytes:
+    sig = _limb_leads(2000)
+    base = sancodec.encode(sig.select_channels([0, 1]), frame_len=4096)
+    reader = sancodec.codec.container.SanReader(base)
+    from sancodec.codec.entropy import ByteReader
+
+    r = ByteReader(reader.read_frame(0))
+    first = r.raw(r.varint())
+    return rewrap(base, frames=[frame_of([first, part])])  # its checksums no longer hold: decode a range
+
+
+def _cross_part(refs: list[tuple[int, int]], shift: int, nested: bytes) -> bytes:
+    w = ByteWriter()
+    w.varint(5)
+    w.varint(len(refs))
+    for channel, weight in refs:
+        w.varint(channel)
+        w.svarint(weight)
+    w.varint(shift)
+    return w.getvalue() + nested
+
+
+def _constant_part(value: int) -> bytes:
+    w = ByteWriter()
+    w.varint(4)
+    w.svarint(value)
+    return w.getvalue()
+
+
+def test_a_well_formed_reference_decodes():
+    data = _file_with_second_channel(_cross_part([(0, 2)], 1, _constant_part(7)))
+    back = sancodec.decode(data, 0, 1999).samples
+    assert np.array_equal(back[:, 1], back[:, 0] + 7)
+
+
+@pytest.mark.parametrize("refs, shift, nested, match", [
+    ([(1, 1)], 0, None, "earlier"),  # itself
+    ([(5, 1)], 0, None, "earlier"),  # a channel that does not exist
+    ([(0, 9)], 0, None, "exceeds"),  # weight beyond 4
+    ([(0, 1)], 3, None, "exceeds"),  # shift beyond 1
+    ([], 0, None, "reference"),
+    ([(0, 1)], 0, b"\x05\x01\x00\x02\x00\x04\x00", "inter-channel difference"),  # nested path 5
+])
+def test_hostile_references_are_refused(refs, shift, nested, match):
+    data = _file_with_second_channel(_cross_part(refs, shift, nested or _constant_part(0)))
+    with pytest.raises(SanFormatError, match=match):
+        sancodec.decode(data, 0, 1999)
+
+
+def test_inter_channel_frames_are_refused_in_lossy_files():
+    sig = _limb_leads(3000)
+    data = sancodec.encode(sig, frame_len=4096)
+    assert "cross" in decode_file(data).codings
+    header = sancodec.codec.container.SanReader(data).header
+    header["mode"], header["sample_crc32"] = "lossy", None
+    with pytest.raises(SanFormatError, match="lossy"):
+        sancodec.decode(rewrap(data, header=header))
+
+
+def test_near_lossless_files_use_it_from_exact_channels_and_stay_exact_there():
+    sig = _limb_leads()
+    near = sancodec.encode(sig, mode="near-lossless", max_error=0.0 + 1, frame_len=8192)
+    decoded = decode_file(near)
+    assert np.abs(decoded.signal.samples - sig.samples).max() <= 1
+    assert len(near) <= len(sancodec.encode(sig, frame_len=8192))
