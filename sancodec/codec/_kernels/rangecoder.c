@@ -106,17 +106,6 @@ void rd_start(range_decoder *d) {
     if (d->read == 1) d->point <<= 32;
 }
 
-/* floor(diff / scale), the integer quotient, through a float estimate corrected exactly (a 64-bit
- * integer division costs several times more); UINT64_MAX when the quotient is far beyond 2**24. */
-static inline uint64_t quotient(uint64_t diff, uint64_t scale) {
-    double estimate = (double)diff / (double)scale;
-    if (estimate >= (double)(1ULL << RC_PRECISION) + 64.0) return UINT64_MAX;
-    uint64_t q = (uint64_t)estimate;
-    while (q && q * scale > diff) q--;
-    while ((q + 1) * scale <= diff) q++;
-    return q;
-}
-
 /* Symbol search: `start[quantile >> 16]` is the first symbol whose interval reaches that 2**16 bucket. */
 
 void table_index(symbol_table *t, const uint32_t *cum, int n) {
@@ -132,7 +121,7 @@ void table_index(symbol_table *t, const uint32_t *cum, int n) {
 
 int rd_symbol(range_decoder *d, const symbol_table *t) {
     uint64_t scale = d->range >> RC_PRECISION;
-    uint64_t quantile = quotient(d->point - d->lower, scale);
+    uint64_t quantile = (d->point - d->lower) / scale;
     if (quantile >= (1ULL << RC_PRECISION)) return -1;
     const uint32_t *cum = t->cum;
     int lo = t->start[quantile >> 16];
