@@ -1,9 +1,11 @@
 """The device codec: ``Signal`` <-> ``.san`` bytes. numpy only; never imports torch.
 
-``api`` joins the pieces: ``header`` (to_header/from_header), ``frames`` (the registry of
-frame codings), ``residual`` (polynomial and LPC predictors, near-lossless quantiser),
-``entropy`` (range coder glue), ``container`` (the CRC-checked file layout) and
-``annotations``.
+``api`` joins the pieces: ``encoder`` (the incremental encoder) and ``pipeline`` (frames on a
+thread pool), ``header``/``binheader`` (the header and its binary form), ``frames`` (the registry
+of frame codings; ``constant``, ``interchannel`` and ``lossy`` add theirs), ``residual``
+(polynomial and LPC predictors, near-lossless quantiser), ``entropy`` and ``rangecoder`` (range
+coding), ``kernels`` (the per-sample loops, compiled or numpy), ``container`` (the CRC-checked file
+layout) and ``annotations``.
 """
 
 from sancodec.codec.api import (

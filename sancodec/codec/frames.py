@@ -349,31 +349,8 @@ class ValueTableCoding(FrameCoding):
         return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, table, plan, self.name)
 
 
-@register_coding
-class ConstantCoding(FrameCoding):
-    """Path 4 (format 1.3, exact frames only): every sample of the channel-frame has one value, stored
-    once. Flat stretches (a lead off, a sensor unplugged, a constant status channel) cost 2-4 bytes
-    instead of a residual block's tables and range-coder words."""
-
-    id, name = 4, "constant"
-
-    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
-        if plan.mode == "lossy" or not len(x) or x.min() != x.max():
-            return []
-        head = ByteWriter()
-        head.varint(self.id)
-        head.svarint(int(x[0]))
-        return [Candidate(0.0, head.getvalue(), None, exact=True)]
-
-    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.mode == "lossy":
-            raise SanFormatError("frame: a lossy file cannot hold a constant frame")
-        value = r.svarint(MAX_ABS_SAMPLE)
-        if r.remaining():
-            raise SanFormatError("frame: unexpected trailing bytes")
-        return ChannelFrame(np.full(length, value, dtype=np.int64), 0, path=self.name)
-
-
+#: Path 4 (``codec/constant.py``): one repeated value, tried before everything else.
+CONSTANT_ID = 4
 # Encoder preference on equal estimates: SAN, then raw, then the value table (the order above).
 _ENCODE_ORDER = (SanCoding.id, RawCoding.id, ValueTableCoding.id)
 
@@ -384,7 +361,7 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         forced = _REGISTRY[SanCoding.id].candidates(x, san, plan)
         if forced:
             return forced[0]
-    constant = _REGISTRY[ConstantCoding.id].candidates(x, san, plan)
+    constant = _REGISTRY[CONSTANT_ID].candidates(x, san, plan) if CONSTANT_ID in _REGISTRY else []
     if constant:  # nothing codes one repeated value in fewer bytes
         return constant[0]
     order = list(_ENCODE_ORDER) + [i for i in _REGISTRY if i not in _ENCODE_ORDER]

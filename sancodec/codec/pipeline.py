@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from sancodec.codec import kernels
+from sancodec.codec import constant, kernels  # noqa: F401 - constant registers path 4
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.frames import (
     ChannelFrame,
