@@ -42,7 +42,8 @@ def _pick_channels(signal, channels: str | None):
 @app.command()
 @boundary
 def encode(
-    input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), .npy or .csv."),
+    input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), .npy or .csv; - reads "
+                                 ".npy from standard input (give -o and --fs)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input)."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON (default: the bundled ECG model)."),
     mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
@@ -69,15 +70,18 @@ def encode(
     from sancodec.san.bundled import default_model
     from sancodec.san.spec import load_model
 
+    piped = str(input) == "-"
+    if piped and output is None:
+        raise SanConfigError("reading standard input (-) needs -o FILE for the .san")
     out = output or _default_san_path(input)
-    check_output(out, force, input_files(input))
+    check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
     streamed = None
-    if channels is None and mode != "lossy":
+    if channels is None and mode != "lossy" and not piped:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet)
     if streamed is None:
-        signal = _pick_channels(read_signal(input, fs=fs), channels)
+        signal = _pick_channels(_read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
         with busy(quiet, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
                                  threads=threads)
@@ -134,15 +138,16 @@ def decode(
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
 
-    fmt = (format or "wfdb").lower()
+    to_stdout = output is not None and str(output) == "-"
+    fmt = (format or ("npy" if to_stdout else "wfdb")).lower()
     base = output or input.with_name(input.stem + "_decoded")
     target = base.with_suffix(f".{fmt}") if fmt in ("npy", "csv") and base.suffix != f".{fmt}" else base
-    if fmt == "wfdb":
+    if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
         check_record_name(target)
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
-    if fmt == "wfdb" and start is None and end is None:
+    if fmt == "wfdb" and start is None and end is None and not to_stdout:
         try:
             files = stream_decode(input, target, spec, limits, threads, force, fsync)
         except SanFormatError as exc:
@@ -156,6 +161,9 @@ def decode(
         decoded = decode_file(data, start, end, model=spec, limits=limits, threads=threads)
     except SanFormatError as exc:
         raise SanFormatError(_named(str(exc), input)) from None
+    if to_stdout:
+        _write_stdout(decoded.signal, fmt)
+        return
     check_outputs(output_files(decoded.signal, target, fmt), force, [input])
     files = write_signal(decoded.signal, target, format=fmt, quantum=decoded.header.get("quantum"), fsync=fsync)
     if not quiet:
@@ -165,6 +173,28 @@ def decode(
             console.print("lossy file, target " + _target_text(decoded.header["lossy"]["target"])
                           + "; PRDN per channel (whole record): "
                           + ", ".join("-" if p is None else f"{p:.3f} %" for p in decoded.header["lossy"]["prdn"]))
+
+
+def _read_stdin(fs: float | None):  # -> Signal
+    """A ``.npy`` array piped in on standard input."""
+    import io
+    import sys
+
+    from sancodec.io.arrays import read_npy
+
+    return read_npy(io.BytesIO(sys.stdin.buffer.read()), fs, name="standard input")
+
+
+def _write_stdout(signal, fmt: str) -> None:
+    """Decoded samples as ``.npy`` on standard output (nothing else goes there)."""
+    import sys
+
+    from sancodec.io.arrays import npy_bytes
+
+    if fmt != "npy":
+        raise SanConfigError(f"-o - writes .npy to standard output; --format {fmt} needs a file")
+    sys.stdout.buffer.write(npy_bytes(signal))
+    sys.stdout.buffer.flush()
 
 
 def _target_text(target: dict) -> str:

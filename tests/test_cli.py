@@ -236,3 +236,24 @@ def test_a_record_that_cannot_stream_goes_through_wfdb_python_whole(tmp_path):
     result = run("decode", tmp_path / "x.san", "-o", tmp_path / "y", "-q")
     assert result.exit_code == 0, result.output
     assert np.array_equal(read_signal(tmp_path / "y").samples, read_signal(base).samples)
+
+
+def test_pipes_npy_in_on_stdin_and_out_on_stdout(tmp_path):
+    import io
+
+    x = (800 * np.sin(np.arange(30000) / 25)).astype(np.int32).reshape(-1, 2)
+    buf = io.BytesIO()
+    np.save(buf, x)
+    res = runner.invoke(app, ["encode", "-", "--fs", "250", "-o", str(tmp_path / "p.san"), "-q"], input=buf.getvalue())
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "p.san"), "-o", "-"])
+    assert res.exit_code == 0
+    back = np.load(io.BytesIO(res.stdout_bytes))  # nothing but the array on standard output
+    assert np.array_equal(back, x)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.san"]
+    res = runner.invoke(app, ["encode", "-", "--fs", "250"], input=buf.getvalue())
+    assert res.exit_code == 2 and "needs -o" in res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "p.san"), "-o", "-", "--format", "wfdb"])
+    assert res.exit_code == 2 and "standard output" in res.output
+    res = runner.invoke(app, ["encode", "-", "--fs", "250", "-o", str(tmp_path / "q.san")], input=b"not npy")
+    assert res.exit_code == 1 and "standard input" in res.output and not (tmp_path / "q.san").exists()

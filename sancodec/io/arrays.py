@@ -41,12 +41,23 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
     )
 
 
-def read_npy(path: Path, fs: float | None) -> Signal:
+def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None) -> Signal:
+    """A ``.npy`` array (samples x channels), from a path or a file object (``name`` for messages)."""
+    label = name or path
     try:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise SanFormatError(f"{path}: not a readable .npy array ({exc})") from None
-    return _as_signal(path, np.asarray(data), fs, None)
+        raise SanFormatError(f"{label}: not a readable .npy array ({exc})") from None
+    if not isinstance(data, np.ndarray):
+        raise SanFormatError(f"{label}: holds an archive of arrays, not one array")
+    return _as_signal(Path(str(label)), np.asarray(data), fs, None)
+
+
+def npy_bytes(signal: Signal) -> bytes:
+    """The samples as ``.npy`` bytes (what ``write_npy`` writes; for pipes)."""
+    buf = io.BytesIO()
+    np.save(buf, signal.samples, allow_pickle=False)
+    return buf.getvalue()
 
 
 def read_csv(path: Path, fs: float | None) -> Signal:
@@ -84,9 +95,7 @@ def read_csv(path: Path, fs: float | None) -> Signal:
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
-    buf = io.BytesIO()
-    np.save(buf, signal.samples, allow_pickle=False)
-    return write_bytes_atomic(path, buf.getvalue(), fsync=fsync)
+    return write_bytes_atomic(path, npy_bytes(signal), fsync=fsync)
 
 
 def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
