@@ -1,0 +1,87 @@
+"""sancodec as a numcodecs codec (id ``sancodec``), for Zarr and HDF5 users' arrays.
+
+Registered through the ``numcodecs.codecs`` entry point, so ``numcodecs.get_codec({"id":
+"sancodec", ...})`` works without importing sancodec first. Each buffer becomes one ``.san``
+payload: an array of shape ``(n,)`` or ``(n, channels)``, integers int8-int32 or uint8-uint16
+in every mode, floats only where a mode allows them (near-lossless with ``max_error``, lossy).
+The array's dtype and rank travel in the file (as a comment of its signal), so ``decode``
+returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[zarr]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+from numcodecs.abc import Codec
+from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
+
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.signal import Signal
+
+__all__ = ["Sancodec"]
+
+INTEGERS = ("int8", "int16", "int32", "uint8", "uint16")
+_TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?[iuf]\d) (?P<rank>[12])")
+
+
+class Sancodec(Codec):
+    """``mode``: lossless (default), near-lossless (``max_error``, in the array's units) or lossy
+    (``prdn``, percent); ``fs``: the sampling rate the lossy coder's beat finder assumes (Hz);
+    ``frame_len``: samples per frame inside the payload (default: sancodec's)."""
+
+    codec_id = "sancodec"
+
+    def __init__(self, mode: str = "lossless", max_error: float | None = None, prdn: float | None = None,
+                 fs: float = 250.0, frame_len: int | None = None) -> None:
+        if mode not in ("lossless", "near-lossless", "lossy"):
+            raise SanConfigError(f"sancodec codec mode must be lossless, near-lossless or lossy, got {mode!r}")
+        if mode == "lossy" and prdn is None:
+            raise SanConfigError("the lossy sancodec codec needs prdn (percent)")
+        self.mode, self.max_error, self.prdn, self.fs, self.frame_len = mode, max_error, prdn, fs, frame_len
+
+    def encode(self, buf: Any) -> bytes:
+        import sancodec
+
+        arr = ensure_ndarray(buf)
+        if arr.ndim not in (1, 2) or arr.size == 0:
+            raise SanConfigError(f"the sancodec codec takes (n,) or (n, channels) arrays, got shape {arr.shape}")
+        if arr.dtype.kind in "iu" and arr.dtype.name not in INTEGERS:
+            raise SanConfigError(f"the sancodec codec holds {', '.join(INTEGERS)} integers, not {arr.dtype}")
+        if arr.dtype.kind == "f" and self.mode == "lossless":
+            raise SanConfigError("lossless sancodec needs integers; floats take near-lossless or lossy")
+        if arr.dtype.kind not in "iuf":
+            raise SanConfigError(f"the sancodec codec holds numbers, not {arr.dtype}")
+        x = arr.reshape(len(arr), -1)
+        c = x.shape[1]
+        signal = Signal(x.astype(np.float64) if arr.dtype.kind == "f" else x.astype(np.int64), float(self.fs),
+                        [f"ch{k}" for k in range(c)], [""] * c,
+                        comments=[f"numcodecs {arr.dtype.str} {arr.ndim}"])
+        options: dict[str, Any] = {"frame_len": self.frame_len}
+        if self.mode == "near-lossless":
+            options["max_error"] = self.max_error
+        if self.mode == "lossy":
+            options["prdn"] = self.prdn
+        return sancodec.encode(signal, mode=self.mode, **options)
+
+    def decode(self, buf: Any, out: Any = None) -> np.ndarray:
+        from sancodec.codec.api import decode_file
+
+        decoded = decode_file(ensure_bytes(buf)).signal
+        tag = next((m for m in map(_TAG.fullmatch, decoded.comments) if m), None)
+        if tag is None:
+            raise SanFormatError("not a payload of the sancodec numcodecs codec (no dtype tag)")
+        dtype = np.dtype(tag["dtype"])
+        samples = decoded.samples
+        if dtype.kind in "iu":  # a lossy reconstruction may overshoot the type's range: clip, never wrap
+            info = np.iinfo(dtype)
+            samples = np.clip(np.rint(samples), info.min, info.max)
+        arr = samples.astype(dtype)
+        if tag["rank"] == "1":
+            arr = arr.reshape(-1)
+        return ndarray_copy(arr, out)
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "id")
+        return f"Sancodec({options})"

@@ -1,0 +1,74 @@
+"""The numcodecs codec: found by id through its entry point, config round trip, exact integers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numcodecs
+import numpy as np
+import pytest
+
+import sancodec
+from sancodec.arraycodec import Sancodec
+
+
+def test_get_codec_finds_it_without_importing_sancodec_first():
+    script = ("import sys, numcodecs, numpy as np\n"
+              "assert 'sancodec' not in sys.modules\n"
+              "c = numcodecs.get_codec({'id': 'sancodec', 'mode': 'lossless'})\n"
+              "x = np.arange(-500, 500, dtype=np.int16)\n"
+              "print(type(c).__name__, bool((c.decode(c.encode(x)) == x).all()))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["Sancodec", "True"]
+
+
+def test_config_round_trips_and_codecs_compare_by_config():
+    codec = Sancodec(mode="near-lossless", max_error=2, fs=360.0)
+    config = codec.get_config()
+    assert config == {"id": "sancodec", "mode": "near-lossless", "max_error": 2, "prdn": None, "fs": 360.0,
+                      "frame_len": None}
+    assert numcodecs.get_codec(config) == codec
+    assert Sancodec.from_config({k: v for k, v in config.items() if k != "id"}) == codec
+    assert codec != Sancodec(mode="near-lossless", max_error=3, fs=360.0)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "uint8", "uint16"])
+@pytest.mark.parametrize("shape", [(5000,), (5000, 3)])
+def test_integers_come_back_exactly_with_their_dtype_and_shape(dtype, shape):
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(1)
+    x = np.clip(np.cumsum(rng.integers(-3, 4, shape), axis=0) + (info.min + info.max) // 2, info.min, info.max)
+    x = x.astype(dtype)
+    codec = Sancodec()
+    back = codec.decode(codec.encode(x))
+    assert back.dtype == x.dtype and back.shape == x.shape and np.array_equal(back, x)
+    out = np.empty_like(x)
+    codec.decode(codec.encode(x), out=out)
+    assert np.array_equal(out, x)
+
+
+def test_floats_in_near_lossless_and_lossy_modes(mitdb_100):
+    x = sancodec.read_signal(mitdb_100).physical()[:20000, 0].astype(np.float32)
+    near = Sancodec(mode="near-lossless", max_error=0.01)
+    back = near.decode(near.encode(x))
+    assert back.dtype == np.float32 and np.abs(back - x).max() <= 0.01 + 1e-6
+    lossy = Sancodec(mode="lossy", prdn=5, fs=360.0)
+    data = lossy.encode(x)
+    back = lossy.decode(data)
+    assert sancodec.metrics.prdn(x.astype(np.float64), back.astype(np.float64)) <= 5
+    assert len(data) < x.nbytes / 5
+
+
+def test_what_it_refuses():
+    with pytest.raises(sancodec.SanConfigError, match="integers"):
+        Sancodec().encode(np.zeros(10, dtype=np.int64))
+    with pytest.raises(sancodec.SanConfigError, match="floats"):
+        Sancodec().encode(np.zeros(10, dtype=np.float32))
+    with pytest.raises(sancodec.SanConfigError, match="shape"):
+        Sancodec().encode(np.zeros((4, 4, 4), dtype=np.int16))
+    with pytest.raises(sancodec.SanConfigError, match="prdn"):
+        Sancodec(mode="lossy")
+    with pytest.raises(sancodec.SanFormatError, match="dtype tag"):
+        Sancodec().decode(sancodec.encode(sancodec.Signal(np.zeros((100, 1), np.int64), 1.0, ["a"], [""])))
