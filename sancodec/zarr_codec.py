@@ -1,0 +1,22 @@
+"""sancodec as a Zarr 3 array->bytes codec: each chunk stored as a ``.san`` payload.
+
+The way zarr adapts numcodecs codecs (``zarr.codecs.numcodecs.PCodec`` and friends): a subclass
+of its ``_NumcodecsArrayBytesCodec`` named ``numcodecs.sancodec``, registered through the
+``zarr.codecs`` entry point, that runs the numcodecs codec ``sancodec``
+(:class:`sancodec.arraycodec.Sancodec`). Use it as an array's serializer::
+
+    zarr.create_array(store, shape=(n, 2), chunks=(65536, 2), dtype="int16",
+                      serializer=sancodec.zarr_codec.Sancodec(mode="lossless"), compressors=None)
+
+Needs ``pip install sancodec[zarr]``.
+"""
+
+from __future__ import annotations
+
+from zarr.codecs.numcodecs import _NumcodecsArrayBytesCodec
+
+__all__ = ["Sancodec"]
+
+
+class Sancodec(_NumcodecsArrayBytesCodec, codec_name="sancodec"):
+    """Configured like :class:`sancodec.arraycodec.Sancodec` (``mode``, ``max_error``, ``prdn``, ``fs``)."""
