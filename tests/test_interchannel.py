@@ -81,6 +81,7 @@ def test_a_well_formed_reference_decodes():
     ([(0, 1)], 3, None, "exceeds"),  # shift beyond 1
     ([], 0, None, "reference"),
     ([(0, 1)], 0, b"\x05\x01\x00\x02\x00\x04\x00", "inter-channel difference"),  # nested path 5
+    ([(0, 1)], 0, b"\x85\x00\x01\x00\x02\x00\x04\x00", "inter-channel difference"),  # spelled in 2 bytes
 ])
 def test_hostile_references_are_refused(refs, shift, nested, match):
     data = _file_with_second_channel(_cross_part(refs, shift, nested or _constant_part(0)))

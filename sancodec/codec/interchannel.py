@@ -63,7 +63,7 @@ class CrossChannelCoding(FrameCoding):
         refs = tuple((r.varint(1 << 16), r.svarint(MAX_WEIGHT)) for _ in range(n_refs))
         shift = r.varint(MAX_SHIFT)
         nested = r.raw(r.remaining())
-        if nested[:1] == bytes([self.id]):
+        if ByteReader(nested, "frame").varint() == self.id:  # read as the decoder reads it: any spelling
             raise SanFormatError("frame: inter-channel prediction of an inter-channel difference")
         part = decode_channel_frame(nested, length, plan)
         part.refs, part.ref_shift, part.path = refs, shift, self.name
