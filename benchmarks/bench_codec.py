@@ -253,14 +253,16 @@ Records not bundled with the repo come from the PhysioNet copies in `../shared/d
 Channel 0 of the multi-frequency records (03700181, drive17a, mixedsignals) is their fastest channel, so every
 column codes the same samples.
 
-The `sancodec` column is the shipped lossless mode (per frame and channel the cheaper of the SAN and the raw
-predictor); the next two force one predictor. The raw path's residual stage is a polynomial predictor (order 0-3)
-or, where it pays, integer linear prediction (format 1.1; it wins on a103l and s0010_re). The SAN predictor never
-pays for its activations in lossless mode on these records: the residual coder on the raw signal wins every frame.
-The `sancodec` column counts the whole file, including the record's WFDB header (bzip2-compressed: s0010_re
-carries 2.4 KB of clinical comments, about 1 KB packed; on the short records 100_3chan, test01_00s and
-3000003_0003 the header is about 300 bytes, as much as the samples), while the other columns compress bare
-samples; "without its header" drops the header bytes (the container's 48 bytes of framing stay).
+The `sancodec` column is the shipped lossless mode (`predictor="auto"`: the raw-signal codings); the next two
+force the SAN or the raw predictor. The raw path's residual stage is a polynomial predictor (order 0-3) or, where
+it pays, integer linear prediction (it wins on a103l and s0010_re). The SAN predictor never pays for its
+activations in lossless mode on these records: the residual coder on the raw signal wins every frame.
+The `sancodec` column counts the whole file, including the record's header (format 1.3's binary header: 40-230
+bytes, more with WFDB comments: s0010_re carries 2.4 KB of clinical comments, about 1 KB packed), while the
+other columns compress bare samples; "without its header" drops the header bytes (the container's framing
+stays). pcodec runs at level 12 on one array per channel. The whole-record table codes every channel of every
+WFDB record in the data folder (inter-channel prediction included) and compares whole files with the best other
+tool on the same samples.
 
 """
 
