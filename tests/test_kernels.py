@@ -178,3 +178,48 @@ def test_the_autocorrelation_has_the_same_bits_compiled_and_in_numpy(monkeypatch
         monkeypatch.undo()
         reference = np.correlate(y, y, "full")[n - 1 : n + 32]
         assert np.allclose(compiled, reference, rtol=0, atol=1e-9 * reference[0])
+
+
+@needs_c
+def test_the_c_range_coder_writes_and_reads_constrictions_words():
+    """Random multi-segment streams (symbols of zero frequency included): the same words as
+    constriction's RangeEncoder; random word streams: both decoders give the same symbols or both refuse."""
+    import constriction
+
+    from sancodec.codec import rangecoder
+    from sancodec.codec.entropy import _quantize
+
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        segments = []
+        for _ in range(int(rng.integers(1, 4))):
+            n = int(rng.choice([2, 5, 16, 76]))
+            counts = rng.multinomial(int(rng.integers(1, 2000)), rng.dirichlet(np.full(n, 0.3)))
+            freq = _quantize(counts)
+            symbols = rng.choice(n, int(rng.integers(0, 3000)), p=counts / counts.sum()).astype(np.int32)
+            unused = np.flatnonzero(freq == 0)
+            if len(unused) and len(symbols):
+                symbols[: min(3, len(symbols))] = unused[0]  # the model is leaky: these still code
+            segments.append((symbols, freq))
+        words = rangecoder.encode_segments(segments)
+        reference = constriction.stream.queue.RangeEncoder()
+        for symbols, freq in segments:
+            if len(symbols):
+                reference.encode(symbols, rangecoder._model(freq))
+        assert np.array_equal(words, np.asarray(reference.get_compressed(), dtype=np.uint32))
+        back = rangecoder.RangeDecoder(words).decode([len(s) for s, _ in segments], [f for _, f in segments])
+        assert np.array_equal(back, np.concatenate([s for s, _ in segments]))
+    for _ in range(300):
+        freq = _quantize(rng.multinomial(300, rng.dirichlet(np.ones(16) * 0.3)))
+        words = rng.integers(0, 2**32, int(rng.integers(0, 6)), dtype=np.uint64).astype(np.uint32)
+        try:
+            theirs = constriction.stream.queue.RangeDecoder(words).decode(rangecoder._model(freq), 100)
+        except (AssertionError, ValueError, RuntimeError, OverflowError):
+            theirs = None
+        try:
+            ours = rangecoder.RangeDecoder(words).decode([100], [freq])
+        except SanFormatError:
+            ours = None
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            assert np.array_equal(ours, theirs)
