@@ -21,7 +21,7 @@ MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps)
 
 def _default_san_path(source: Path) -> Path:
     name = source.name
-    for suffix in (".hea", ".dat", ".npy", ".csv"):
+    for suffix in (".hea", ".dat", ".npy", ".csv", ".edf", ".bdf"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return source.with_name(name + ".san")
@@ -119,7 +119,8 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
 def decode(
     input: SanFile,
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB)."),
-    format: str | None = typer.Option(None, "--format", help="wfdb | npy | csv (default: WFDB, as the source)."),
+    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: WFDB; "
+                                      "EDF/BDF for an EDF/BDF source)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
@@ -139,9 +140,10 @@ def decode(
     from sancodec.san.spec import load_model
 
     to_stdout = output is not None and str(output) == "-"
-    fmt = (format or ("npy" if to_stdout else "wfdb")).lower()
+    fmt = (format or ("npy" if to_stdout else _source_format(input))).lower()
     base = output or input.with_name(input.stem + "_decoded")
-    target = base.with_suffix(f".{fmt}") if fmt in ("npy", "csv") and base.suffix != f".{fmt}" else base
+    flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
+    target = base.with_suffix(f".{fmt}") if fmt in flat and base.suffix != f".{fmt}" else base
     if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
         check_record_name(target)
@@ -173,6 +175,17 @@ def decode(
             console.print("lossy file, target " + _target_text(decoded.header["lossy"]["target"])
                           + "; PRDN per channel (whole record): "
                           + ", ".join("-" if p is None else f"{p:.3f} %" for p in decoded.header["lossy"]["prdn"]))
+
+
+def _source_format(path: Path) -> str:
+    """The format a file decodes to by default: EDF or BDF for EDF/BDF sources, else WFDB."""
+    from sancodec.codec import read_info
+
+    try:
+        kind = ((read_info(_read_san(path))["header"].get("signal") or {}).get("source") or {}).get("kind")
+    except SanFormatError:
+        return "wfdb"  # the decode itself reports the problem
+    return kind if kind in ("edf", "bdf") else "wfdb"
 
 
 def _read_stdin(fs: float | None):  # -> Signal

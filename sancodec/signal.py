@@ -120,6 +120,9 @@ class Signal:
     record_name: str = "record"
     annotations: list[Annotations] = field(default_factory=list)
     samples_per_frame: list[int] | None = None  # None: every channel at fs
+    #: What the source format has beyond these fields, for its writer (EDF/BDF: ranges, transducer,
+    #: prefiltering, patient and recording lines, record duration, annotations); JSON-safe.
+    source: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         s = np.asarray(self.samples)
@@ -228,7 +231,8 @@ class Signal:
             "base_date": self.base_date,
             "record_name": self.record_name,
             "annotations": [a.to_dict() for a in self.annotations],
-        } | ({} if self.samples_per_frame is None else {"samples_per_frame": list(self.samples_per_frame)})
+        } | ({} if self.samples_per_frame is None else {"samples_per_frame": list(self.samples_per_frame)}) | (
+            {} if self.source is None else {"source": self.source})
 
     @classmethod
     def from_header(cls, header: dict[str, Any], samples: np.ndarray) -> Signal:
@@ -251,6 +255,7 @@ class Signal:
                 record_name=str(header.get("record_name", "record")),
                 annotations=[Annotations.from_dict(a) for a in header.get("annotations", [])],
                 samples_per_frame=header.get("samples_per_frame"),
+                source=header.get("source") if isinstance(header.get("source"), dict) else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SanFormatError(f"invalid signal header: {exc}") from None
@@ -265,6 +270,9 @@ class Signal:
             if head.get(key) is not None:
                 head[key] = [head[key][c] for c in channels]
         samples = self.samples[:, channels]
+        signals = (head.get("source") or {}).get("signals")
+        if isinstance(signals, list) and len(signals) == self.n_channels:
+            head["source"] = {**head["source"], "signals": [signals[c] for c in channels]}
         if self.samples_per_frame is not None:  # the fastest kept channel sets the new rate
             factor = self.frame_size // max(head["samples_per_frame"])
             if factor > 1:
@@ -279,4 +287,10 @@ class Signal:
         anns = [a.slice(start, end) for a in self.annotations]
         header = self.header_dict()
         header["annotations"] = [a.to_dict() for a in anns]
+        timed = (header.get("source") or {}).get("annotations")
+        if isinstance(timed, list):  # EDF+ annotations are in seconds: keep those inside, from the new start
+            t0, t1 = start / self.fs, end / self.fs
+            header["source"] = {**header["source"], "annotations": [
+                [a[0] - t0, *a[1:]] for a in timed
+                if isinstance(a, list) and a and isinstance(a[0], (int, float)) and t0 <= a[0] < t1]}
         return Signal.from_header(header, self.samples[start:end])

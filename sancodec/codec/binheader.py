@@ -30,12 +30,14 @@ KEYS = (
     "n_samples", "quantum", "sample_crc32", "signal", "lossy", "target", "prdn", "snr", "bps", "sha256", "spec",
     "fs", "channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name", "comments",
     "base_time", "base_date", "record_name", "annotations", "samples_per_frame", "extension", "count", "symbols",
-    "notes", "data", "file_name_default",
+    "notes", "data", "file_name_default", "source", "kind", "patient", "recording", "data_record_duration",
+    "label", "transducer_type", "physical_dimension", "physical_min", "physical_max", "digital_min", "digital_max",
+    "prefiltering", "startdate_field",
 )
 _KEY_INDEX = {k: i for i, k in enumerate(KEYS)}
 #: Strings common in headers, stored as one index (tag 10); like KEYS, it only ever grows at its end.
 STRINGS = ("lossless", "near-lossless", "lossy", "mV", "uV", "mmHg", "NU", "bpm", "%", "16", "212", "80", "24",
-           "32", "8", "61", "160", "310", "311", "508", "516", "524", "atr", "sancodec")
+           "32", "8", "61", "160", "310", "311", "508", "516", "524", "atr", "sancodec", "edf", "bdf", "")
 _STRING_INDEX = {s: i for i, s in enumerate(STRINGS)}
 NULL, FALSE, TRUE, UINT, NINT, FLOAT, INTFLOAT, STRING, LIST, OBJECT, KNOWN_STRING = range(11)
 MAX_EXACT = 1 << 53

@@ -1,4 +1,4 @@
-"""Read and write signals: WFDB (via wfdb-python), ``.npy`` and CSV.
+"""Read and write signals: WFDB (via wfdb-python), EDF/EDF+/BDF (via edfio), ``.npy`` and CSV.
 
 ``read_signal`` picks the reader from the path (a WFDB record may be named by
 its base path, ``.hea`` or ``.dat``); ``write_signal`` picks the writer from
@@ -26,7 +26,8 @@ from sancodec.signal import Signal
 
 __all__ = ["FORMATS", "output_files", "read_channel", "read_signal", "write_signal"]
 
-FORMATS = ("wfdb", "npy", "csv")
+FORMATS = ("wfdb", "npy", "csv", "edf", "bdf")
+_SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".edf": "edf", ".bdf": "bdf"}
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal:
@@ -44,7 +45,11 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal
         return read_npy(p, fs)
     if p.suffix.lower() == ".csv":
         return read_csv(p, fs)
-    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .npy or .csv)")
+    if p.suffix.lower() in (".edf", ".bdf"):
+        from sancodec.io.edf import read_edf
+
+        return read_edf(p)
+    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy or .csv)")
 
 
 def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
@@ -60,7 +65,7 @@ def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
 
 
 def _format_of(path: Path, format: str | None) -> str:
-    fmt = (format or {".npy": "npy", ".csv": "csv"}.get(path.suffix.lower(), "wfdb")).lower()
+    fmt = (format or _SUFFIX_FORMATS.get(path.suffix.lower(), "wfdb")).lower()
     if fmt not in FORMATS:
         raise SanConfigError(f"unknown output format {format!r}; choose one of {', '.join(FORMATS)}")
     return fmt
@@ -70,14 +75,14 @@ def output_files(signal: Signal, path: str | os.PathLike[str], format: str | Non
     """Every file :func:`write_signal` would write (for ``--force`` checks before any work)."""
     p = Path(path)
     fmt = _format_of(p, format)
-    return [p] if fmt in ("npy", "csv") else wfdb_output_files(signal, p)
+    return [p] if fmt in ("npy", "csv", "edf", "bdf") else wfdb_output_files(signal, p)
 
 
 def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None, *,
                  quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
     """Write ``signal``; returns the files written (a WFDB record is several files).
 
-    ``format`` is ``wfdb``, ``npy`` or ``csv``; by default the suffix decides and anything else
+    ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf`` or ``bdf``; by default the suffix decides and anything else
     is written as WFDB (record base path). ``quantum``: the grid of a float signal decoded from
     a ``.san``, which lets WFDB hold it exactly. ``fsync`` flushes files and folder to disk.
     """
@@ -89,4 +94,10 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
         return [write_npy(signal, p, fsync=fsync)]
     if fmt == "csv":
         return [write_csv(signal, p, fsync=fsync)]
+    if fmt in ("edf", "bdf"):
+        from sancodec.io.edf import write_edf
+
+        if p.suffix.lower() != f".{fmt}":
+            raise SanConfigError(f"{p}: a {fmt.upper()} file's name must end in .{fmt}")
+        return [write_edf(signal, p, fsync=fsync)]
     return write_wfdb(signal, p, quantum=quantum, fsync=fsync)

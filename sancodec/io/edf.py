@@ -1,0 +1,203 @@
+"""EDF, EDF+ and BDF through edfio: digital samples, every header field, EDF+ annotations.
+
+edfio, not pyedflib: it reads the slightly non-compliant headers clinical exporters write (a
+physical dimension or a date field off the standard) that pyedflib refuses, and it is pure Python
+on numpy. Reading keeps the digital integers (16-bit EDF, 24-bit BDF), so lossless coding is
+exact; signals at different rates are held at the fastest rate exactly as multi-frequency WFDB
+records are (``Signal.samples_per_frame``). What WFDB has no field for (physical and digital
+ranges, transducer, prefiltering, the patient and recording lines, the record duration, EDF+
+annotations with their durations) travels in ``Signal.source`` so the writer restores it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sancodec._atomic import move_into_place, temp_folder
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.signal import Signal
+
+__all__ = ["EDF_SUFFIXES", "read_edf", "write_edf"]  # io.write_signal names the output file
+
+EDF_SUFFIXES = (".edf", ".bdf")
+DIGITAL_RANGE = {"edf": (-32768, 32767), "bdf": (-8388608, 8388607)}
+
+
+def _kind(path: Path) -> str:
+    return "bdf" if path.suffix.lower() == ".bdf" else "edf"
+
+
+def read_edf(path: Path) -> Signal:
+    """An EDF/EDF+ (``.edf``) or BDF (``.bdf``) file as a Signal of its digital samples."""
+    import edfio
+
+    kind = _kind(path)
+    try:
+        edf = edfio.read_bdf(path) if kind == "bdf" else edfio.read_edf(path)
+        signals = list(edf.signals)
+        digital = [np.asarray(s.digital, dtype=np.int64) for s in signals]
+    except (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
+        raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+    if not signals:
+        raise SanFormatError(f"{path}: holds no signals (annotations only)")
+    per_record = [int(s.samples_per_data_record) for s in signals]
+    step = math.gcd(*per_record)
+    spf = [r // step for r in per_record]
+    frame = max(spf)
+    if any(frame % v for v in spf):
+        raise SanFormatError(f"{path}: signals sampled {per_record} times per record do not divide the fastest; "
+                             "sancodec holds every signal on the fastest one's time axis and cannot hold these")
+    duration = float(edf.data_record_duration)
+    if not duration > 0:
+        raise SanFormatError(f"{path}: a data record duration of {duration} s has no sampling rate")
+    samples = np.stack([np.repeat(d, frame // v) for d, v in zip(digital, spf)], axis=1)
+    fields = [_signal_fields(s) for s in signals]
+    start = edf.startdate if _has_date(edf) else None
+    source = {
+        "kind": kind, "patient": edf.local_patient_identification, "recording": edf.local_recording_identification,
+        # the header's own dd.mm.yy field, kept as written (anonymised EDF+ files hold a placeholder date there)
+        "startdate_field": bytes(getattr(edf, "_startdate", b"")).decode("ascii", "replace"),
+        "data_record_duration": duration, "signals": fields,
+        "annotations": [[float(a.onset), None if a.duration is None else float(a.duration), str(a.text)]
+                        for a in edf.annotations],
+    }
+    return Signal(
+        samples=samples, fs=frame * step / duration, channel_names=[f["label"] for f in fields],
+        units=[f["physical_dimension"] for f in fields], adc_gain=[_gain(f) for f in fields],
+        baseline=[_baseline(f) for f in fields], fmt=["24" if kind == "bdf" else "16"] * len(fields),
+        base_time=edf.starttime.isoformat(), base_date=None if start is None else start.isoformat(),
+        record_name=path.stem, samples_per_frame=spf if frame > 1 else None, source=source,
+    )
+
+
+def _has_date(edf: Any) -> bool:
+    try:
+        edf.startdate  # noqa: B018 - anonymized files raise here
+        return True
+    except Exception:  # noqa: BLE001 - edfio's AnonymizedDateError and malformed dates alike
+        return False
+
+
+def _signal_fields(s: Any) -> dict[str, Any]:
+    return {"label": s.label, "transducer_type": s.transducer_type, "physical_dimension": s.physical_dimension,
+            "physical_min": float(s.physical_min), "physical_max": float(s.physical_max),
+            "digital_min": int(s.digital_min), "digital_max": int(s.digital_max), "prefiltering": s.prefiltering}
+
+
+def _gain(f: dict[str, Any]) -> float:
+    span = f["physical_max"] - f["physical_min"]
+    return (f["digital_max"] - f["digital_min"]) / span if span else 1.0
+
+
+def _baseline(f: dict[str, Any]) -> int:
+    """The digital value of physical zero, rounded (WFDB baselines are integers; reports only)."""
+    return int(round(f["digital_min"] - f["physical_min"] * _gain(f)))
+
+
+def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+    """Write ``signal``'s digital samples as EDF+ (``.edf``) or BDF (``.bdf``), its ``source`` header
+    restored where it has one; read back and compared before it is moved into place."""
+    import edfio
+
+    kind = _kind(path)
+    if not signal.is_digital:
+        raise SanConfigError("EDF and BDF hold integers; write a floating-point signal as npy or csv")
+    source = _checked_source(signal.source, signal.n_channels)
+    fields = source.get("signals")
+    steps = signal.sample_steps()
+    duration = float(source.get("data_record_duration") or _record_duration(signal))
+    low, high = DIGITAL_RANGE[kind]
+    signal_class = edfio.BdfSignal if kind == "bdf" else edfio.EdfSignal
+    built = []
+    for k, step in enumerate(steps):
+        x = signal.samples[::step, k]
+        if x.size and (x.min() < low or x.max() > high):
+            raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}")
+        f = fields[k] if fields is not None else _default_fields(signal, k, kind)
+        try:
+            built.append(signal_class.from_digital(
+                x.astype(np.int32 if kind == "bdf" else np.int16), signal.fs / step, label=str(f["label"]),
+                transducer_type=str(f["transducer_type"]), physical_dimension=str(f["physical_dimension"]),
+                physical_range=(float(f["physical_min"]), float(f["physical_max"])),
+                digital_range=(int(f["digital_min"]), int(f["digital_max"])), prefiltering=str(f["prefiltering"])))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
+    annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in source.get("annotations", [])]
+    cls = edfio.Bdf if kind == "bdf" else edfio.Edf
+    try:
+        edf = cls(built, starttime=_time(signal.base_time), data_record_duration=duration, annotations=annotations)
+        if signal.base_date:
+            edf.startdate = datetime.date.fromisoformat(signal.base_date)
+        elif len(str(source.get("startdate_field", ""))) == 8 and hasattr(edf, "_startdate"):
+            edf._startdate = str(source["startdate_field"]).encode("ascii", "replace")
+        if source.get("patient"):
+            edf.local_patient_identification = str(source["patient"])
+        if source.get("recording"):
+            edf.local_recording_identification = str(source["recording"])
+    except (ValueError, TypeError) as exc:
+        raise SanConfigError(f"{path}: these samples do not make a valid {kind.upper()} file ({exc})") from None
+    with temp_folder(path) as tmp:
+        written = tmp / path.name
+        edf.write(written)
+        back = read_edf(written)
+        if not np.array_equal(back.samples, signal.samples):
+            raise SanFormatError(f"{path}: the written file does not read back to the same samples")
+        return move_into_place([(written, path)], fsync=fsync)[0]
+
+
+def _checked_source(source: Any, channels: int) -> dict[str, Any]:
+    """The EDF part of ``Signal.source`` with every field of the right type (a ``.san`` header is not
+    trusted); what does not fit is dropped and the writer's defaults take its place."""
+    if not isinstance(source, dict) or source.get("kind") not in DIGITAL_RANGE:
+        return {}
+    out: dict[str, Any] = {}
+    for key in ("patient", "recording", "startdate_field"):
+        if isinstance(source.get(key), str):
+            out[key] = source[key]
+    duration = source.get("data_record_duration")
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and 0 < duration < 1e6:
+        out["data_record_duration"] = float(duration)
+    numbers = ("physical_min", "physical_max", "digital_min", "digital_max")
+    texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
+    signals = source.get("signals")
+    if (isinstance(signals, list) and len(signals) == channels
+            and all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in texts)
+                    and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool) for k in numbers)
+                    for f in signals)):
+        out["signals"] = signals
+    notes = source.get("annotations")
+    if isinstance(notes, list):
+        out["annotations"] = [
+            (float(a[0]), None if a[1] is None else float(a[1]), a[2]) for a in notes
+            if isinstance(a, list) and len(a) == 3 and isinstance(a[0], (int, float)) and isinstance(a[2], str)
+            and (a[1] is None or isinstance(a[1], (int, float)))]
+    return out
+
+
+def _record_duration(signal: Signal) -> float:
+    """The shortest whole number of seconds (1-60) that holds a whole number of every channel's samples."""
+    for seconds in range(1, 61):
+        if all(abs(signal.fs / step * seconds - round(signal.fs / step * seconds)) < 1e-9
+               for step in signal.sample_steps()):
+            return float(seconds)
+    raise SanConfigError(f"a sampling rate of {signal.fs:g} Hz fits no EDF data record of 1-60 s")
+
+
+def _default_fields(signal: Signal, k: int, kind: str) -> dict[str, Any]:
+    """Header fields for a channel from a non-EDF source: the full digital range, mapped through the
+    signal's gain and baseline to physical units."""
+    low, high = DIGITAL_RANGE[kind]
+    gain = (signal.adc_gain or [1.0] * signal.n_channels)[k] or 1.0
+    base = (signal.baseline or [0] * signal.n_channels)[k]
+    return {"label": signal.channel_names[k][:16], "transducer_type": "", "physical_dimension": signal.units[k][:8],
+            "physical_min": (low - base) / gain, "physical_max": (high - base) / gain, "digital_min": low,
+            "digital_max": high, "prefiltering": ""}
+
+
+def _time(value: str | None) -> datetime.time | None:
+    return None if value is None else datetime.time.fromisoformat(value)

@@ -1,0 +1,118 @@
+"""EDF, EDF+ and BDF in and out: digital samples, rates, ranges, transducer, prefilter, patient and
+recording lines, start, EDF+ annotations; files written by the tests themselves."""
+
+from __future__ import annotations
+
+import datetime
+
+import edfio
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec.cli import app
+
+
+def _edf_plus(path, n_records: int = 10) -> None:
+    t = np.arange(256 * n_records)
+    eeg = edfio.EdfSignal(np.sin(t / 10) * 100 + np.cos(t / 3) * 20, 256, label="EEG Fpz-Cz",
+                          transducer_type="AgAgCl electrode", physical_dimension="uV", physical_range=(-200, 200),
+                          prefiltering="HP:0.1Hz LP:75Hz")
+    temp = edfio.EdfSignal(np.cos(np.arange(n_records) / 3) * 3 + 36, 1, label="Temp rectal",
+                           physical_dimension="degC", physical_range=(30, 40))
+    edf = edfio.Edf(
+        [eeg, temp],
+        patient=edfio.Patient(code="MCH-0234567", sex="F", birthdate=datetime.date(1951, 5, 2), name="Haagse_Harry"),
+        recording=edfio.Recording(startdate=datetime.date(2002, 3, 2), hospital_administration_code="EMG561",
+                                  investigator_technician_code="BK/JOP", equipment_code="Sony"),
+        starttime=datetime.time(14, 21, 0), data_record_duration=1,
+        annotations=[edfio.EdfAnnotation(0.5, None, "Lights off"), edfio.EdfAnnotation(3.25, 1.5, "Arousal")])
+    edf.write(path)
+
+
+def _same_file(a, b) -> None:
+    assert a.local_patient_identification == b.local_patient_identification
+    assert a.local_recording_identification == b.local_recording_identification
+    assert (a._startdate, a.starttime, a.data_record_duration) == (b._startdate, b.starttime, b.data_record_duration)
+    assert a.annotations == b.annotations
+    assert len(a.signals) == len(b.signals)
+    for x, y in zip(a.signals, b.signals):
+        assert np.array_equal(x.digital, y.digital)
+        for field in ("label", "transducer_type", "physical_dimension", "prefiltering", "sampling_frequency",
+                      "physical_range", "digital_range"):
+            assert getattr(x, field) == getattr(y, field), field
+
+
+def test_an_edf_plus_file_round_trips_through_a_san_with_every_field(tmp_path):
+    _edf_plus(tmp_path / "psg.edf")
+    signal = sancodec.read_signal(tmp_path / "psg.edf")
+    assert signal.samples_per_frame == [256, 1] and signal.fs == 256.0 and signal.fmt == ["16", "16"]
+    back = sancodec.decode(sancodec.encode(signal))
+    assert np.array_equal(back.samples, signal.samples) and back.source == signal.source
+    sancodec.write_signal(back, tmp_path / "back.edf")
+    _same_file(edfio.read_edf(tmp_path / "back.edf"), edfio.read_edf(tmp_path / "psg.edf"))
+
+
+def test_a_bdf_file_keeps_its_24_bit_samples(tmp_path):
+    x = np.linspace(-1000, 1000, 4000)  # the full 24-bit range once digitised
+    bdf = edfio.Bdf([edfio.BdfSignal(x, 400, label="EMG", physical_dimension="uV", physical_range=(-1000, 1000),
+                                     digital_range=(-8388608, 8388607))], data_record_duration=1)
+    bdf.write(tmp_path / "emg.bdf")
+    signal = sancodec.read_signal(tmp_path / "emg.bdf")
+    assert signal.fmt == ["24"] and signal.samples.max() == 8388607 and signal.samples.min() == -8388608
+    back = sancodec.decode(sancodec.encode(signal))
+    sancodec.write_signal(back, tmp_path / "back.bdf")
+    _same_file(edfio.read_bdf(tmp_path / "back.bdf"), edfio.read_bdf(tmp_path / "emg.bdf"))
+
+
+def test_the_cli_encodes_edf_and_decodes_back_to_edf(tmp_path):
+    _edf_plus(tmp_path / "psg.edf")
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / "psg.edf"), "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "psg.san"), "-o", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.output
+    _same_file(edfio.read_edf(tmp_path / "out.edf"), edfio.read_edf(tmp_path / "psg.edf"))
+    res = runner.invoke(app, ["decode", str(tmp_path / "psg.san"), "--format", "wfdb", "-o", str(tmp_path / "rec"),
+                              "-q"])
+    assert res.exit_code == 0 and np.array_equal(sancodec.read_signal(tmp_path / "rec").samples,
+                                                 sancodec.read_signal(tmp_path / "psg.edf").samples)
+
+
+def test_a_wfdb_record_is_written_as_edf_with_fields_of_its_own(tmp_path, mitdb_100):
+    signal = sancodec.read_signal(mitdb_100).slice(0, 36000)
+    sancodec.write_signal(signal, tmp_path / "ecg.edf")
+    back = sancodec.read_signal(tmp_path / "ecg.edf")
+    assert np.array_equal(back.samples, signal.samples)
+    assert back.channel_names == signal.channel_names and back.units == signal.units and back.fs == signal.fs
+
+
+def test_slicing_keeps_the_annotations_inside_and_moves_them(tmp_path):
+    _edf_plus(tmp_path / "psg.edf")
+    signal = sancodec.read_signal(tmp_path / "psg.edf").slice(256, 256 * 5)
+    assert signal.source["annotations"] == [[2.25, 1.5, "Arousal"]]
+
+
+def test_a_broken_edf_is_one_format_error(tmp_path):
+    (tmp_path / "bad.edf").write_bytes(b"0       " + b"x" * 300)
+    with pytest.raises(sancodec.SanFormatError, match="bad.edf"):
+        sancodec.read_signal(tmp_path / "bad.edf")
+
+
+@pytest.mark.parametrize("source", [
+    {"kind": "edf", "signals": "x", "annotations": [[1, 2], ["a", None, "t"], 5], "patient": 7,
+     "data_record_duration": "1"},
+    {"kind": "edf", "signals": [{"label": 3}], "annotations": "none"},
+    {"kind": "nope"}, [], None,
+])
+def test_a_hostile_source_entry_falls_back_to_defaults(tmp_path, source, mitdb_100):
+    from common import rewrap
+
+    signal = sancodec.read_signal(mitdb_100).slice(0, 3600)
+    data = sancodec.encode(signal)
+    header = sancodec.codec.container.SanReader(data).header
+    header["signal"]["source"] = source
+    back = sancodec.decode(rewrap(data, header=header))
+    sancodec.write_signal(back, tmp_path / "x.edf")
+    assert np.array_equal(sancodec.read_signal(tmp_path / "x.edf").samples, signal.samples)
