@@ -149,8 +149,8 @@ def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
         (tmp_path / "bad.san").write_bytes(bytes(data))
         args = ["decode", tmp_path / "bad.san", "-o", tmp_path / "out"]
     elif case == "unknown_ext":
-        (tmp_path / "x.edf").write_bytes(b"0")
-        args[1] = tmp_path / "x.edf"
+        (tmp_path / "x.mef").write_bytes(b"0")
+        args[1] = tmp_path / "x.mef"
     elif case == "negative_error":
         args += ["--mode", "near-lossless", "--max-error", "-1"]
     elif case == "unwritable":

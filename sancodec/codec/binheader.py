@@ -37,7 +37,7 @@ KEYS = (
 _KEY_INDEX = {k: i for i, k in enumerate(KEYS)}
 #: Strings common in headers, stored as one index (tag 10); like KEYS, it only ever grows at its end.
 STRINGS = ("lossless", "near-lossless", "lossy", "mV", "uV", "mmHg", "NU", "bpm", "%", "16", "212", "80", "24",
-           "32", "8", "61", "160", "310", "311", "508", "516", "524", "atr", "sancodec", "edf", "bdf", "")
+           "32", "8", "61", "160", "310", "311", "508", "516", "524", "atr", "sancodec", "edf", "bdf")
 _STRING_INDEX = {s: i for i, s in enumerate(STRINGS)}
 NULL, FALSE, TRUE, UINT, NINT, FLOAT, INTFLOAT, STRING, LIST, OBJECT, KNOWN_STRING = range(11)
 MAX_EXACT = 1 << 53
