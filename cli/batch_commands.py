@@ -1,0 +1,64 @@
+"""``batch``: every record under a folder encoded (or decoded) on a Dask cluster, with a manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from sancodec.cli.app import app, boundary
+from sancodec.errors import SanConfigError
+
+console = Console(stderr=True)
+
+
+@app.command()
+@boundary
+def batch(
+    src: Path = typer.Argument(..., help="Folder of records (WFDB, EDF/BDF, .npy with --fs); of .san with --decode."),
+    dst: Path = typer.Argument(..., help="Output folder: the same tree, plus manifest.csv."),
+    decode: bool = typer.Option(False, "--decode", metavar="", help="Decode every .san under SRC instead."),
+    workers: int = typer.Option(2, "--workers", help="Local Dask workers (processes)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
+    mode: str = typer.Option("lossless", help="lossless | near-lossless (--max-error) | lossy (--prdn)."),
+    max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units."),
+    prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent."),
+    fs: float | None = typer.Option(None, help="Sampling frequency of .npy inputs (without it they are skipped)."),
+    force: bool = typer.Option(False, "--force", "-f", metavar="", help="Re-encode outputs that are complete."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
+) -> None:
+    """Encode every record under SRC into DST on Dask (a local cluster by default); exit 1 if any failed.
+    A re-run skips outputs that are complete; DST/manifest.csv says what happened to each input."""
+    from sancodec.batch import decode_tree, encode_tree
+
+    if not src.is_dir():
+        raise SanConfigError(f"{src}: not a folder")
+    if workers < 1:
+        raise SanConfigError(f"--workers must be at least 1, got {workers}")
+    client = None
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, disable=quiet) as bar:
+        task = bar.add_task("decoding" if decode else "encoding", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if decode:
+            rows = decode_tree(src, dst, client=client, workers=workers, progress=progress)
+        else:
+            rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
+                               fs=fs, force=force, progress=progress)
+    failed = [r for r in rows if r.status == "failed"]
+    if not quiet:
+        counts = {s: sum(r.status == s for r in rows) for s in ("encoded", "decoded", "skipped", "failed")}
+        console.print(", ".join(f"{v} {k}" for k, v in counts.items() if v) + f"; manifest: {dst / 'manifest.csv'}")
+        for row in failed:
+            console.print(f"failed: {row.path}: {row.error}")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,78 @@
+"""sancodec batch on a 2-worker Dask LocalCluster: manifest rows, exit code, bit-exact outputs, a
+re-run that skips, and the reverse."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec.cli import app
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def tree(tmp_path) -> Path:
+    src = tmp_path / "src"
+    (src / "ward").mkdir(parents=True)
+    for name in ("test01_00s", "100_3chan"):
+        for f in DATA.glob(f"{name}.*"):
+            shutil.copy(f, src / f.name)
+    for f in DATA.glob("3000003_0003.*"):
+        shutil.copy(f, src / "ward" / f.name)
+    (src / "broken.hea").write_text("broken 1 250 100\nbroken.dat 16 200 16 0 0 0 0 x\n")  # no .dat
+    return src
+
+
+def _manifest(folder: Path) -> dict[str, dict[str, str]]:
+    with open(folder / "manifest.csv", newline="") as f:
+        return {Path(row["path"]).name: row for row in csv.DictReader(f)}
+
+
+def test_a_batch_encodes_the_tree_records_failures_and_skips_on_a_rerun(tree, tmp_path):
+    runner = CliRunner()
+    dst = tmp_path / "dst"
+    res = runner.invoke(app, ["batch", str(tree), str(dst), "--workers", "2", "-q"])
+    assert res.exit_code == 1  # one record is broken; the others are all done
+    rows = _manifest(dst)
+    assert {k: v["status"] for k, v in rows.items()} == {
+        "test01_00s": "encoded", "100_3chan": "encoded", "3000003_0003": "encoded", "broken": "failed"}
+    assert "broken.dat is missing" in rows["broken"]["error"]
+    for name, rel in (("test01_00s", "test01_00s"), ("3000003_0003", "ward/3000003_0003")):
+        data = (dst / f"{rel}.san").read_bytes()
+        assert int(rows[name]["output_bytes"]) == len(data)
+        assert np.array_equal(sancodec.decode(data).samples, sancodec.read_signal(tree / rel).samples)
+    assert not list(dst.rglob("*.tmp")) and not (dst / "broken.san").exists()
+    # a re-run skips what is complete, and redoes a damaged output
+    damaged = dst / "100_3chan.san"
+    damaged.write_bytes(damaged.read_bytes()[:-30])
+    res = runner.invoke(app, ["batch", str(tree), str(dst), "--workers", "2", "-q"])
+    assert res.exit_code == 1
+    statuses = {k: v["status"] for k, v in _manifest(dst).items()}
+    assert statuses == {"test01_00s": "skipped", "100_3chan": "encoded", "3000003_0003": "skipped",
+                        "broken": "failed"}
+    # and back
+    res = runner.invoke(app, ["batch", str(dst), str(tmp_path / "back"), "--decode", "--workers", "2", "-q"])
+    assert res.exit_code == 0
+    for rel in ("test01_00s", "100_3chan", "ward/3000003_0003"):
+        assert np.array_equal(sancodec.read_signal(tmp_path / "back" / rel).samples,
+                              sancodec.read_signal(tree / rel).samples)
+
+
+def test_the_python_api_runs_on_a_client_it_is_given(tree, tmp_path):
+    from distributed import Client, LocalCluster
+
+    from sancodec.batch import encode_tree
+
+    (tree / "broken.hea").unlink()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        rows = encode_tree(tree, tmp_path / "dst", client=client)
+    assert sorted(r.status for r in rows) == ["encoded"] * 3
+    assert all(r.sha256 and r.bits_per_sample for r in rows)
