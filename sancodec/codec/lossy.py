@@ -170,13 +170,14 @@ def _rate_control(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTa
         return [_payload(q, delta, lv, o, t) for q, lv, o, t in zip(qs, levels, offsets, templates)]
 
     scale = max((float(np.abs(b).max(initial=0)) for bs in bands for b in bs), default=0.0)
-    lo, hi = 1e-3, max(4.0 * scale, 1.0)  # lo: exact after rounding; hi: every coefficient quantises to 0
+    # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
+    lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
     budget = None if target.bps is None else target.bps * len(ref) / 8
     for _ in range(SEARCH_STEPS):
         if hi / lo < 1.01:
             break
-        mid = math.sqrt(lo * hi)
+        mid = float(np.float32(math.sqrt(lo * hi)))  # the file stores Δ as float32: measure what it decodes to
         if bound is not None:  # the coarsest step that still meets the PRDN
             lo, hi = (mid, hi) if prdn(ref, decoded(mid)[1]) <= bound else (lo, mid)
         else:  # the finest step that fits the budget
