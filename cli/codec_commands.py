@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, input_files
-from sancodec.cli.streaming import busy, stream_decode, stream_encode
+from sancodec.cli.streaming import busy, read_stdin, source_format, stream_decode, stream_encode, write_stdout
 from sancodec.codec.container import SanReader
 from sancodec.errors import SanConfigError, SanFormatError
 
@@ -81,7 +81,7 @@ def encode(
     if channels is None and mode != "lossy" and not piped:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet)
     if streamed is None:
-        signal = _pick_channels(_read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
+        signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
         with busy(quiet, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
                                  threads=threads)
@@ -140,7 +140,7 @@ def decode(
     from sancodec.san.spec import load_model
 
     to_stdout = output is not None and str(output) == "-"
-    fmt = (format or ("npy" if to_stdout else _source_format(input))).lower()
+    fmt = (format or ("npy" if to_stdout else source_format(input))).lower()
     base = output or input.with_name(input.stem + "_decoded")
     flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
     target = base.with_suffix(f".{fmt}") if fmt in flat and base.suffix != f".{fmt}" else base
@@ -164,7 +164,7 @@ def decode(
     except SanFormatError as exc:
         raise SanFormatError(_named(str(exc), input)) from None
     if to_stdout:
-        _write_stdout(decoded.signal, fmt)
+        write_stdout(decoded.signal, fmt)
         return
     check_outputs(output_files(decoded.signal, target, fmt), force, [input])
     files = write_signal(decoded.signal, target, format=fmt, quantum=decoded.header.get("quantum"), fsync=fsync)
@@ -175,39 +175,6 @@ def decode(
             console.print("lossy file, target " + _target_text(decoded.header["lossy"]["target"])
                           + "; PRDN per channel (whole record): "
                           + ", ".join("-" if p is None else f"{p:.3f} %" for p in decoded.header["lossy"]["prdn"]))
-
-
-def _source_format(path: Path) -> str:
-    """The format a file decodes to by default: EDF or BDF for EDF/BDF sources, else WFDB."""
-    from sancodec.codec import read_info
-
-    try:
-        kind = ((read_info(_read_san(path))["header"].get("signal") or {}).get("source") or {}).get("kind")
-    except SanFormatError:
-        return "wfdb"  # the decode itself reports the problem
-    return kind if kind in ("edf", "bdf") else "wfdb"
-
-
-def _read_stdin(fs: float | None):  # -> Signal
-    """A ``.npy`` array piped in on standard input."""
-    import io
-    import sys
-
-    from sancodec.io.arrays import read_npy
-
-    return read_npy(io.BytesIO(sys.stdin.buffer.read()), fs, name="standard input")
-
-
-def _write_stdout(signal, fmt: str) -> None:
-    """Decoded samples as ``.npy`` on standard output (nothing else goes there)."""
-    import sys
-
-    from sancodec.io.arrays import npy_bytes
-
-    if fmt != "npy":
-        raise SanConfigError(f"-o - writes .npy to standard output; --format {fmt} needs a file")
-    sys.stdout.buffer.write(npy_bytes(signal))
-    sys.stdout.buffer.flush()
 
 
 def _target_text(target: dict) -> str:

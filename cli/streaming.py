@@ -1,5 +1,6 @@
 """The CLI's streaming paths: WFDB format 16/212 records coded and restored block by block, so
-memory is bounded by the frame window, not the record (see ``io.wfdb_stream``)."""
+memory is bounded by the frame window, not the record (see ``io.wfdb_stream``); ``.npy`` through
+standard input and output (pipes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sancodec.cli.app import check_outputs
+from sancodec.errors import SanConfigError, SanFormatError
 
 console = Console()
 
@@ -58,3 +60,37 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
                        *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
                       force, [source])
         return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
+
+
+def source_format(path: Path) -> str:
+    """The format a file decodes to by default: EDF or BDF for EDF/BDF sources, else WFDB."""
+    from sancodec.codec import read_info
+
+    try:
+        with open(path, "rb") as f:  # the header only: no frame is read
+            kind = ((read_info(f)["header"].get("signal") or {}).get("source") or {}).get("kind")
+    except (SanFormatError, OSError, AttributeError):
+        return "wfdb"  # the decode itself reports the problem
+    return kind if kind in ("edf", "bdf") else "wfdb"
+
+
+def read_stdin(fs: float | None):  # -> Signal
+    """A ``.npy`` array piped in on standard input."""
+    import io
+    import sys
+
+    from sancodec.io.arrays import read_npy
+
+    return read_npy(io.BytesIO(sys.stdin.buffer.read()), fs, name="standard input")
+
+
+def write_stdout(signal, fmt: str) -> None:
+    """Decoded samples as ``.npy`` on standard output (nothing else goes there)."""
+    import sys
+
+    from sancodec.io.arrays import npy_bytes
+
+    if fmt != "npy":
+        raise SanConfigError(f"-o - writes .npy to standard output; --format {fmt} needs a file")
+    sys.stdout.buffer.write(npy_bytes(signal))
+    sys.stdout.buffer.flush()

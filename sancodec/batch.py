@@ -72,17 +72,28 @@ def _complete(path: Path) -> bool:
         return False
 
 
+def _attempt(source: str, work: Callable[[BatchRow], None]) -> dict[str, Any]:
+    """Run ``work`` on a fresh row for ``source``, timed; a bad record becomes a failed row, never an error."""
+    row = BatchRow(source, "failed")
+    started = time.perf_counter()
+    try:
+        work(row)
+    except (SancodecError, OSError, ValueError) as exc:
+        row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"
+    row.seconds = round(time.perf_counter() - started, 3)
+    return asdict(row)
+
+
 def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
-    """Runs on a worker: one record to one ``.san``; never raises for a bad record."""
+    """Runs on a worker: one record to one ``.san`` (skipped when a complete one is there)."""
     import sancodec
     from sancodec._atomic import write_bytes_atomic
     from sancodec.io import read_signal
 
     source, target, options, force = job
     src, out = Path(source), Path(target)
-    row = BatchRow(source, "failed")
-    started = time.perf_counter()
-    try:
+
+    def work(row: BatchRow) -> None:
         row.input_bytes = _input_bytes(src)
         if out.exists() and not force and _complete(out):
             data = out.read_bytes()
@@ -96,21 +107,18 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             row.status = "encoded"
             row.bits_per_sample = round(8 * len(data) / signal.n_values, 4)
         row.output_bytes, row.sha256 = len(data), hashlib.sha256(data).hexdigest()
-    except (SancodecError, OSError, ValueError) as exc:
-        row.error = f"{type(exc).__name__}: {exc}"
-    row.seconds = round(time.perf_counter() - started, 3)
-    return asdict(row)
+
+    return _attempt(source, work)
 
 
 def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
-    """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF) next to the mirror."""
+    """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF, npy) in the mirror."""
     import sancodec
 
-    source, target, options, force = job
+    source, target, _, _ = job
     src, out = Path(source), Path(target)
-    row = BatchRow(source, "failed")
-    started = time.perf_counter()
-    try:
+
+    def work(row: BatchRow) -> None:
         data = src.read_bytes()
         row.input_bytes = len(data)
         signal = sancodec.decode(data, threads=1)
@@ -122,10 +130,8 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
         row.output_bytes = sum(f.stat().st_size for f in files)
         row.sha256 = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
         row.status = "decoded"
-    except (SancodecError, OSError, ValueError) as exc:
-        row.error = f"{type(exc).__name__}: {exc}"
-    row.seconds = round(time.perf_counter() - started, 3)
-    return asdict(row)
+
+    return _attempt(source, work)
 
 
 def _run(jobs: list[tuple[str, str, dict[str, Any], bool]], work: Callable[..., dict[str, Any]], client: Any,
