@@ -43,7 +43,7 @@ from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_STEP, SanEncoder
 from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
-from sancodec.codec.header import MODES, FileLayout, from_header, to_header
+from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, encode_channel
 from sancodec.codec.pipeline import (
@@ -275,9 +275,7 @@ def decode_file(
         samples = clip_to_format(out, signal_head.get("fmt"))
         crcs = layout.sample_crc32
         if crcs is not None and lo == 0 and hi == n:
-            for ch, got in enumerate(parallel_checksums(samples, resolve_threads(threads))):
-                if got != crcs[ch]:
-                    raise SanFormatError(f"channel {ch}: decoded samples fail the lossless checksum")
+            check_sample_checksums(parallel_checksums(samples, resolve_threads(threads)), crcs)
     if lo != 0 or hi != n:
         signal_head["annotations"] = [
             Annotations.from_dict(a).slice(lo, hi).to_dict() for a in signal_head.get("annotations", [])

@@ -45,6 +45,7 @@ class SanEncoder:
         m = like.frame_size  # multi-frequency: frames hold whole WFDB frames
         self.frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
         self.like, self.mode, self.max_error = like, mode, max_error
+        self._block_head = like.header_dict() | {"annotations": []}  # what each block's Signal is built from
         self.file_mode = "lossy" if mode == "san" else mode
         spec = resolve_model(model)
         self.embed_model, self.verify = embed_model, verify
@@ -69,7 +70,7 @@ class SanEncoder:
 
     def _digitize(self, rows: np.ndarray) -> np.ndarray:
         """A streamed block's integers; its grid must be the first block's (fixed for these modes)."""
-        block = Signal.from_header(self.like.header_dict() | {"annotations": []}, rows)
+        block = Signal.from_header(self._block_head, rows)
         digital, quantum, emax = digitize(block, self.file_mode, self.max_error)
         if self._coder is None:
             self._start(quantum, emax)
@@ -120,7 +121,7 @@ class SanEncoder:
         now, later = digital[:count], digital[count:]
         self._rows = [(later, source[count:])] if len(later) else []
         self._held = len(later)
-        held = Signal.from_header(self.like.header_dict() | {"annotations": []}, now)
+        held = Signal.from_header(self._block_head, now)
         held.check_frames("encode")
         self._crcs = sample_checksums(now, self._crcs)
         assert self._coder is not None

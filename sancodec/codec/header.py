@@ -20,7 +20,7 @@ from sancodec.errors import SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, channel_crc32
 
-__all__ = ["MODES", "FileLayout", "from_header", "sample_checksums", "to_header"]
+__all__ = ["MODES", "FileLayout", "check_sample_checksums", "from_header", "sample_checksums", "to_header"]
 
 
 
@@ -28,6 +28,13 @@ def sample_checksums(digital: np.ndarray, running: list[int] | None = None) -> l
     """CRC-32 of each channel's int64 little-endian samples (lossless files carry them); with
     ``running``, the checksums of earlier rows continued over these (streams)."""
     return channel_crc32(digital, running)
+
+
+def check_sample_checksums(got: list[int], stored: list[int]) -> None:
+    """Refuse decoded samples whose per-channel CRC-32 differs from the lossless file's."""
+    for ch, (crc, want) in enumerate(zip(got, stored)):
+        if crc != want:
+            raise SanFormatError(f"channel {ch}: decoded samples fail the lossless checksum")
 
 
 def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_error: float | int,

@@ -122,14 +122,26 @@ def read_wfdb(base: Path) -> Signal:
                              "which needs whole repeats, so this record cannot be represented")
     _check_signal_files(base, head, spf)
     rec, data = _read_samples(base, spf)
+    return signal_from_record(rec, np.asarray(data, dtype=np.int64), spf, record_annotations(base, frame))
+
+
+def record_annotations(base: Path, frame: int = 1) -> list[Annotations]:
+    """The record's annotation files, times in rows (WFDB counts them in frames of ``frame`` rows)."""
     annotations = []
     for ext in ANNOTATION_EXTENSIONS:
         if base.with_name(f"{base.name}.{ext}").exists():
             ann = _read_annotations(base, ext)
-            ann.sample = ann.sample * frame  # WFDB counts annotation times in frames
+            ann.sample = ann.sample * frame
             annotations.append(ann)
+    return annotations
+
+
+def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb Record (header or samples read)
+                       annotations: list[Annotations]) -> Signal:
+    """A Signal of ``samples`` with every header field of the WFDB record ``rec``."""
+    frame = max(spf)
     return Signal(
-        samples=np.asarray(data, dtype=np.int64),
+        samples=samples,
         samples_per_frame=spf if frame > 1 else None,
         fs=float(rec.fs) * frame,
         channel_names=[str(n) for n in rec.sig_name],

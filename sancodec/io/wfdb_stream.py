@@ -18,13 +18,13 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SanFormatError
 from sancodec.io.wfdb import (
-    ANNOTATION_EXTENSIONS,
     _check_signal_files,
     _check_strings,
-    _read_annotations,
     _time,
     _write_annotations,
     check_record_name,
+    record_annotations,
+    signal_from_record,
 )
 from sancodec.signal import Signal, channel_crc32
 
@@ -55,19 +55,8 @@ def stream_header(base: Path) -> Any | None:
 
 def like_signal(base: Path, head: Any) -> Signal:
     """A one-row Signal carrying the record's metadata and annotations (what the .san header holds)."""
-    annotations = [_read_annotations(base, ext) for ext in ANNOTATION_EXTENSIONS
-                   if base.with_name(f"{base.name}.{ext}").exists()]
-    return Signal(
-        samples=np.zeros((1, head.n_sig), dtype=np.int16), fs=float(head.fs),
-        channel_names=[str(n) for n in head.sig_name], units=[str(u) for u in head.units],
-        adc_gain=[float(g) for g in head.adc_gain], baseline=[int(b) for b in head.baseline],
-        fmt=[str(f) for f in head.fmt], adc_res=[int(r) for r in head.adc_res],
-        adc_zero=[int(z) for z in head.adc_zero], file_name=[str(f) for f in head.file_name],
-        comments=[str(c) for c in (head.comments or [])],
-        base_time=None if head.base_time is None else head.base_time.isoformat(),
-        base_date=None if head.base_date is None else head.base_date.isoformat(),
-        record_name=str(head.record_name), annotations=annotations,
-    )
+    return signal_from_record(head, np.zeros((1, head.n_sig), dtype=np.int16), [1] * head.n_sig,
+                              record_annotations(base))
 
 
 def _decode(raw: bytes, fmt: str) -> np.ndarray:
