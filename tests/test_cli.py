@@ -251,6 +251,8 @@ def test_pipes_npy_in_on_stdin_and_out_on_stdout(tmp_path):
     back = np.load(io.BytesIO(res.stdout_bytes))  # nothing but the array on standard output
     assert np.array_equal(back, x)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.san"]
+    res = runner.invoke(app, ["encode", "-", "--fs", "250", "-o", str(tmp_path / "p.san")], input=buf.getvalue())
+    assert res.exit_code != 0 and "--force" in res.output  # an existing output is kept
     res = runner.invoke(app, ["encode", "-", "--fs", "250"], input=buf.getvalue())
     assert res.exit_code == 2 and "needs -o" in res.output
     res = runner.invoke(app, ["decode", str(tmp_path / "p.san"), "-o", "-", "--format", "wfdb"])

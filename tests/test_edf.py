@@ -116,3 +116,15 @@ def test_a_hostile_source_entry_falls_back_to_defaults(tmp_path, source, mitdb_1
     back = sancodec.decode(rewrap(data, header=header))
     sancodec.write_signal(back, tmp_path / "x.edf")
     assert np.array_equal(sancodec.read_signal(tmp_path / "x.edf").samples, signal.samples)
+
+
+def test_the_cli_never_writes_over_an_existing_edf_without_force(tmp_path):
+    _edf_plus(tmp_path / "psg.edf")
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "psg.edf"), "-q"]).exit_code == 0
+    (tmp_path / "out.edf").write_bytes(b"keep me")
+    res = runner.invoke(app, ["decode", str(tmp_path / "psg.san"), "-o", str(tmp_path / "out"), "-q"])
+    assert res.exit_code != 0 and "--force" in res.output
+    assert (tmp_path / "out.edf").read_bytes() == b"keep me"
+    res = runner.invoke(app, ["decode", str(tmp_path / "psg.san"), "-o", str(tmp_path / "out"), "-q", "--force"])
+    assert res.exit_code == 0 and (tmp_path / "out.edf").read_bytes() != b"keep me"

@@ -94,3 +94,20 @@ def test_ordered_map_keeps_order_and_bounds_what_is_in_flight():
     assert next(results) == 0
     assert len(seen) <= 7  # 2 x threads submitted ahead, not all 100
     assert list(results) == [i * i for i in range(1, 100)]
+
+
+def test_a_lying_or_damaged_file_is_refused_by_the_reader(record, tmp_path):
+    from common import rewrap
+
+    data = sancodec.encode(record, frame_len=4096)
+    header = sancodec.codec.container.SanReader(data).header
+    header["n_samples"] = 1 << 36  # declares far more samples than its frames can justify
+    (tmp_path / "lying.san").write_bytes(rewrap(data, header=header))
+    with pytest.raises(sancodec.SanFormatError):
+        sancodec.open(tmp_path / "lying.san")
+    damaged = bytearray(data)
+    damaged[len(damaged) // 2] ^= 0x20
+    (tmp_path / "damaged.san").write_bytes(bytes(damaged))
+    with pytest.raises(sancodec.SanFormatError):
+        with sancodec.open(tmp_path / "damaged.san") as f:
+            list(f.blocks(10_000))
