@@ -39,6 +39,17 @@ def _pick_channels(signal, channels: str | None):
     return signal.select_channels(wanted)
 
 
+def _source_text(source: object) -> str:
+    """What kind of record the file came from, for ``info``."""
+    if not isinstance(source, dict):
+        return "single record"
+    segments = source.get("segments")
+    if isinstance(segments, list):
+        gaps = sum(1 for s in segments if isinstance(s, dict) and not s.get("channels"))
+        return f"WFDB multi-segment, {source.get('layout')} layout: {len(segments) - gaps} segments, {gaps} gaps"
+    return str(source.get("kind", "single record")).upper()
+
+
 @app.command()
 @boundary
 def encode(
@@ -236,6 +247,7 @@ def info(
         ("model", (model.get("sha256", "")[:16] + ("… (embedded)" if model.get("spec") else "… (referenced)"))
          if model else "none (no frame uses the SAN)"),
         ("annotations", ", ".join(f"{a['extension']}: {a['count']}" for a in sig.get("annotations", [])) or "none"),
+        ("source", _source_text(sig.get("source"))),
     ]
     for i, name in enumerate(sig["channel_names"]):
         fmt = sig["fmt"][i] if sig.get("fmt") else "-"

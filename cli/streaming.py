@@ -44,7 +44,8 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
 
 def stream_decode(source: Path, target: Path, spec, limits, threads: int | None, force: bool,
                    fsync: bool) -> list[Path] | None:
-    """Write a format 16/212 record as its frames decode; None when the file holds anything else."""
+    """Write a format 16/212 record as its frames decode; None when the file holds anything else
+    (another format, several rates, a multi-segment or EDF source)."""""
     from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
     from sancodec.stream import SanFile
 
@@ -54,7 +55,7 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
         head = f.signal_head
         fmts, names = head.get("fmt") or [], head.get("file_name") or []
         if (f.quantum is not None or head.get("samples_per_frame") or not fmts or len(set(fmts)) != 1
-                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1):
+                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1 or head.get("source")):
             return None
         check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
                        *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],

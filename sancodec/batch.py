@@ -47,15 +47,31 @@ def find_inputs(src: Path, decode: bool = False, npy: bool = False) -> list[Path
     ``.edf``/``.bdf`` files and, when ``npy``, ``.npy`` arrays), sorted."""
     if decode:
         return sorted(src.rglob("*.san"))
-    found = {p.with_suffix("") for p in src.rglob("*.hea")}
+    headers = list(src.rglob("*.hea"))
+    parts = set().union(*(_segment_records(h) for h in headers))  # encoded with their master record
+    found = {p.with_suffix("") for p in headers} - parts
     found |= {p for p in src.rglob("*") if p.suffix.lower() in (".edf", ".bdf") or (npy and p.suffix == ".npy")}
     return sorted(found)
 
 
+def _segment_records(header: Path) -> set[Path]:
+    """The segment and layout records a multi-segment master header lists (none for other headers)."""
+    try:
+        with open(header, encoding="ascii", errors="replace") as f:
+            lines = [line.split() for line in f if line.strip() and not line.lstrip().startswith("#")]
+    except OSError:
+        return set()
+    if not lines or "/" not in lines[0][0]:
+        return set()
+    return {header.parent / parts[0] for parts in lines[1:] if parts[0] != "~" and "/" not in parts[0]}
+
+
 def _input_bytes(path: Path) -> int:
+    from sancodec.io.wfdb import record_files
+
     if path.suffix:
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.parent.glob(path.name + ".*") if p.suffix != ".san")
+    return sum(p.stat().st_size for p in record_files(path))
 
 
 def _complete(path: Path) -> bool:

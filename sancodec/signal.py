@@ -21,7 +21,7 @@ import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
 
-__all__ = ["Annotations", "Signal"]
+__all__ = ["Annotations", "Signal", "slice_header"]
 
 
 #: Largest magnitude of a digital sample, a grid step, an offset: exact in float64 and in every
@@ -273,6 +273,10 @@ class Signal:
         signals = (head.get("source") or {}).get("signals")
         if isinstance(signals, list) and len(signals) == self.n_channels:
             head["source"] = {**head["source"], "signals": [signals[c] for c in channels]}
+        if isinstance((head.get("source") or {}).get("segments"), list):
+            from sancodec.io.segment_map import select_source
+
+            head["source"] = select_source(head["source"], channels)
         if self.samples_per_frame is not None:  # the fastest kept channel sets the new rate
             factor = self.frame_size // max(head["samples_per_frame"])
             if factor > 1:
@@ -284,13 +288,25 @@ class Signal:
 
     def slice(self, start: int, end: int) -> Signal:
         """Samples [start, end) with the same metadata; annotations re-based to the slice."""
-        anns = [a.slice(start, end) for a in self.annotations]
-        header = self.header_dict()
-        header["annotations"] = [a.to_dict() for a in anns]
-        timed = (header.get("source") or {}).get("annotations")
-        if isinstance(timed, list):  # EDF+ annotations are in seconds: keep those inside, from the new start
-            t0, t1 = start / self.fs, end / self.fs
-            header["source"] = {**header["source"], "annotations": [
-                [a[0] - t0, *a[1:]] for a in timed
-                if isinstance(a, list) and a and isinstance(a[0], (int, float)) and t0 <= a[0] < t1]}
-        return Signal.from_header(header, self.samples[start:end])
+        return Signal.from_header(slice_header(self.header_dict(), start, end), self.samples[start:end])
+
+
+def slice_header(header: dict[str, Any], start: int, end: int) -> dict[str, Any]:
+    """A :meth:`Signal.header_dict` for rows [start, end) of its signal: annotations re-based (EDF+ ones
+    kept inside, in seconds from the new start), a multi-segment map cut to the frames kept."""
+    header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
+                                        for a in header.get("annotations", [])]}
+    source = header.get("source")
+    timed = (source or {}).get("annotations") if isinstance(source, dict) else None
+    if isinstance(timed, list):
+        t0, t1 = start / float(header["fs"]), end / float(header["fs"])
+        header["source"] = {**source, "annotations": [
+            [a[0] - t0, *a[1:]] for a in timed
+            if isinstance(a, list) and a and isinstance(a[0], (int, float)) and t0 <= a[0] < t1]}
+    if isinstance(source, dict) and isinstance(source.get("segments"), list):
+        from sancodec.io.segment_map import crop_source
+
+        spf = header.get("samples_per_frame")
+        frame = max(spf) if isinstance(spf, list) and spf and all(type(v) is int for v in spf) else 1
+        header["source"] = crop_source(source, start // frame, -(-end // frame))
+    return header

@@ -11,7 +11,7 @@ import numpy as np
 
 from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
-from sancodec.io.wfdb import ANNOTATION_EXTENSION, RESERVED_EXTENSIONS
+from sancodec.io.wfdb_names import ANNOTATION_EXTENSION, RESERVED_EXTENSIONS
 from sancodec.signal import Annotations
 
 __all__ = ["pack_annotations", "unpack_annotations"]

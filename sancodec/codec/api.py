@@ -60,7 +60,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import prdn as prdn_percent
 from sancodec.san.spec import SanSpec
-from sancodec.signal import Annotations, Signal
+from sancodec.signal import Signal, slice_header
 
 __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file",
            "read_info", "san_activations"]
@@ -277,9 +277,7 @@ def decode_file(
         if crcs is not None and lo == 0 and hi == n:
             check_sample_checksums(parallel_checksums(samples, resolve_threads(threads)), crcs)
     if lo != 0 or hi != n:
-        signal_head["annotations"] = [
-            Annotations.from_dict(a).slice(lo, hi).to_dict() for a in signal_head.get("annotations", [])
-        ]
+        signal_head = slice_header(signal_head, lo, hi)
     signal = Signal.from_header(signal_head, samples)
     return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
 

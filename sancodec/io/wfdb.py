@@ -11,17 +11,19 @@ counts in frames, are scaled to rows and back.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io import wfdb_multi
+from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_record_name", "clip_to_format",
-           "find_wfdb_base", "narrow_dtype", "output_files", "read_wfdb", "record_files", "write_wfdb"]
+           "find_wfdb_base", "narrow_dtype", "output_files", "read_header", "read_single", "read_wfdb", "record_files",
+           "write_annotations", "write_record", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
@@ -80,9 +82,10 @@ def find_wfdb_base(path: Path) -> Path | None:
     return None
 
 
-def record_files(path: Path) -> list[Path]:
+def record_files(path: Path, _segments: bool = True) -> list[Path]:
     """The files of the WFDB record ``path`` names: its header, the signal files the header lists
-    and its annotation files (what a command must never write over); empty for other paths."""
+    (a multi-segment record: every segment's files) and its annotation files (what a command must
+    never write over); empty for other paths."""
     import wfdb
 
     base = find_wfdb_base(path)
@@ -90,14 +93,19 @@ def record_files(path: Path) -> list[Path]:
         return []
     files = [base.with_name(base.name + ".hea")]
     try:
-        files += [base.parent / f for f in dict.fromkeys(wfdb.rdheader(str(base)).file_name or [])]
+        head = wfdb.rdheader(str(base))
+        files += [base.parent / f for f in dict.fromkeys(getattr(head, "file_name", None) or [])]
+        for seg in (getattr(head, "seg_name", None) or []) if _segments else []:
+            if RECORD_NAME.fullmatch(str(seg)):
+                files += record_files(base.parent / str(seg), _segments=False)
     except Exception:  # noqa: BLE001 - an unreadable header still protects the .hea itself
         pass
     files += [base.with_name(f"{base.name}.{ext}") for ext in ANNOTATION_EXTENSIONS]
     return [f for f in files if f.exists()]
 
 
-def read_wfdb(base: Path) -> Signal:
+def read_header(base: Path):  # -> wfdb.Record or wfdb.MultiRecord header
+    """The header of record ``base``, or a SanFormatError saying what is wrong with it."""
     import wfdb
 
     header = base.with_name(base.name + ".hea")
@@ -106,11 +114,22 @@ def read_wfdb(base: Path) -> Signal:
             raise SanFormatError(f"{base}: has a .dat but no header {header.name}")
         raise SanFormatError(f"{base}: no such WFDB record (missing {header.name})")
     try:
-        head = wfdb.rdheader(str(base))
+        return wfdb.rdheader(str(base))
     except Exception as exc:  # wfdb raises bare Exception/ValueError on broken headers
         raise SanFormatError(f"{header}: unreadable WFDB header ({type(exc).__name__}: {exc})") from None
+
+
+def read_wfdb(base: Path) -> Signal:
+    """The WFDB record ``base`` (single- or multi-segment) with every header field and its annotations."""
+    head = read_header(base)
     if getattr(head, "n_seg", None):
-        raise SanFormatError(f"{header}: multi-segment WFDB records are not supported")
+        return wfdb_multi.read_multisegment(base, head)
+    return read_single(base, head)
+
+
+def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # head: its wfdb header
+    """A single-segment record whose header ``head`` was read (``annotations``: read its .atr too)."""
+    header = base.with_name(base.name + ".hea")
     if head.n_sig == 0:
         raise SanFormatError(f"{header}: record has no signals")
     spf = [int(s or 1) for s in (head.samps_per_frame or [1] * head.n_sig)]
@@ -122,7 +141,8 @@ def read_wfdb(base: Path) -> Signal:
                              "which needs whole repeats, so this record cannot be represented")
     _check_signal_files(base, head, spf)
     rec, data = _read_samples(base, spf)
-    return signal_from_record(rec, np.asarray(data, dtype=np.int64), spf, record_annotations(base, frame))
+    return signal_from_record(rec, np.asarray(data, dtype=np.int64), spf,
+                              record_annotations(base, frame) if annotations else [])
 
 
 def record_annotations(base: Path, frame: int = 1) -> list[Annotations]:
@@ -232,37 +252,6 @@ def _time(value: str | None, kind: str):  # -> datetime.time | datetime.date | N
     return datetime.time.fromisoformat(value) if kind == "time" else datetime.date.fromisoformat(value)
 
 
-#: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
-RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
-#: Annotation file extensions sancodec writes: 1-16 ASCII letters, digits or '_', never a signal
-#: or header extension.
-ANNOTATION_EXTENSION = re.compile(r"[A-Za-z0-9_]{1,16}")
-RESERVED_EXTENSIONS = frozenset({"hea", "dat", "san", "npy", "csv", "mat", "edf", "py", "sh"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def check_record_name(path: Path) -> str:
-    """The record name ``path`` asks for, or a SanConfigError stating the rule."""
-    if not RECORD_NAME.fullmatch(path.name):
-        raise SanConfigError(f"{path}: a WFDB record name holds 1-64 ASCII letters, digits, '_' or '-' "
-                             "(no spaces, dots or other characters); choose another -o or --format npy")
-    return path.name
-
-
-def _check_strings(signal: Signal) -> None:
-    texts = [*signal.channel_names, *signal.units, *signal.comments, *(signal.fmt or [])]
-    if any(_CONTROL.search(t) for t in texts):
-        raise SanConfigError("a channel name, unit, format or comment holds a control character (a newline "
-                             "would end up as a raw line of the .hea); WFDB cannot hold it")
-    for ann in signal.annotations:
-        if not ANNOTATION_EXTENSION.fullmatch(ann.extension) or ann.extension.lower() in RESERVED_EXTENSIONS:
-            raise SanConfigError(f"annotation extension {ann.extension!r} is not allowed (1-16 letters, digits "
-                                 f"or '_', not one of {', '.join(sorted(RESERVED_EXTENSIONS))})")
-    extensions = [a.extension for a in signal.annotations if len(a)]
-    if len(set(extensions)) != len(extensions):
-        raise SanConfigError(f"two annotation sets share an extension: {extensions}")
-
-
 def _signal_file_names(signal: Signal, name: str) -> list[str]:
     """Signal file per channel for record ``name``: ``name.dat``, or ``name_<k>.dat`` per group when
     the source kept channels in several files (FLAC formats need one file per sampling rate).
@@ -275,9 +264,16 @@ def _signal_file_names(signal: Signal, name: str) -> list[str]:
     return [f"{name}_{groups[f]}.dat" for f in source]
 
 
+def _is_multisegment(signal: Signal) -> bool:
+    """A digital signal read from a multi-segment record: written back as one."""
+    return wfdb_multi.is_multisegment(signal) and signal.is_digital and signal.fmt is not None
+
+
 def output_files(signal: Signal, path: Path) -> list[Path]:
     """Every file :func:`write_wfdb` would write for ``signal`` at record ``path``."""
     name = check_record_name(path)
+    if _is_multisegment(signal):
+        return wfdb_multi.output_files(signal, path)
     files = [f"{name}.hea", *dict.fromkeys(_signal_file_names(signal, name))]
     files += [f"{name}.{a.extension}" for a in signal.annotations if len(a)]
     return [path.parent / f for f in files]
@@ -310,13 +306,14 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
     ``.san`` (``quantum``: its grid) is written exactly with ``adc_gain = 1 / quantum``.
     """
     name = check_record_name(path)
-    _check_strings(signal)
+    check_strings(signal)
     if not signal.is_digital and quantum is not None:
         signal = _float_as_digital(signal, quantum)
+    multi = _is_multisegment(signal)
     targets = output_files(signal, path)
     try:
         with temp_folder(path) as tmp:
-            _write_record(signal, name, tmp)
+            (wfdb_multi.write_segments if multi else write_record)(signal, name, tmp)
             _check_read_back(signal, tmp / name)
             written = sorted(tmp.iterdir())
             if sorted(f.name for f in written) != sorted(t.name for t in targets):
@@ -329,7 +326,7 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
         raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
 
 
-def _write_record(signal: Signal, name: str, folder: Path) -> None:
+def write_record(signal: Signal, name: str, folder: Path) -> None:
     import wfdb
 
     c = signal.n_channels
@@ -360,10 +357,10 @@ def _write_record(signal: Signal, name: str, folder: Path) -> None:
         wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
                     p_signal=signal.physical(), fmt=["32"] * c, comments=list(signal.comments),
                     write_dir=str(folder))
-    _write_annotations(signal, name, folder)
+    write_annotations(signal, name, folder)
 
 
-def _write_annotations(signal: Signal, name: str, folder: Path) -> None:
+def write_annotations(signal: Signal, name: str, folder: Path) -> None:
     import wfdb
 
     for ann in signal.annotations:
@@ -378,6 +375,8 @@ def _check_read_back(signal: Signal, base: Path) -> None:
     """Read the record just written with wfdb-python: a record it cannot read, or digital samples
     that differ, is never reported as written."""
     back = read_wfdb(base)
+    if _is_multisegment(signal):
+        return wfdb_multi.check_same_segments(signal, back, base.name)
     if back.samples.shape != signal.samples.shape:
         raise SanFormatError(f"{base.name}: the written record reads back as {back.samples.shape}, "
                              f"not {signal.samples.shape}")

@@ -19,12 +19,12 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SanFormatError
 from sancodec.io.wfdb import (
     _check_signal_files,
-    _check_strings,
     _time,
-    _write_annotations,
     check_record_name,
+    check_strings,
     record_annotations,
     signal_from_record,
+    write_annotations,
 )
 from sancodec.signal import Signal, channel_crc32
 
@@ -110,7 +110,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
     name = check_record_name(path)
     fmt = str(head["fmt"][0])
     like = Signal.from_header(head, np.zeros((1, len(head["fmt"])), dtype=np.int16))
-    _check_strings(like)
+    check_strings(like)
     c = like.n_channels
     sums, crcs, first, n = np.zeros(c, dtype=np.int64), [0] * c, None, 0
     with temp_folder(path) as tmp:
@@ -135,7 +135,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
             init_value=[int(v) for v in first], checksum=[int(s) % 65536 for s in sums], block_size=[0] * c,
         )
         rec.wrheader(write_dir=str(tmp))
-        _write_annotations(like, name, tmp)
+        write_annotations(like, name, tmp)
         _check_read_back(tmp / name, crcs, n)
         written = sorted(tmp.iterdir())
         return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)

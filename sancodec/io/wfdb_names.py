@@ -1,0 +1,42 @@
+"""What a WFDB record written by sancodec may be called and hold: record names, annotation
+extensions, header strings without control characters (a newline would become a raw header line)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sancodec.errors import SanConfigError
+from sancodec.signal import Signal
+
+__all__ = ["ANNOTATION_EXTENSION", "RECORD_NAME", "RESERVED_EXTENSIONS", "check_record_name", "check_strings"]
+
+#: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
+RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: Annotation file extensions sancodec writes: 1-16 ASCII letters, digits or '_', never a signal
+#: or header extension.
+ANNOTATION_EXTENSION = re.compile(r"[A-Za-z0-9_]{1,16}")
+RESERVED_EXTENSIONS = frozenset({"hea", "dat", "san", "npy", "csv", "mat", "edf", "py", "sh"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_record_name(path: Path) -> str:
+    """The record name ``path`` asks for, or a SanConfigError stating the rule."""
+    if not RECORD_NAME.fullmatch(path.name):
+        raise SanConfigError(f"{path}: a WFDB record name holds 1-64 ASCII letters, digits, '_' or '-' "
+                             "(no spaces, dots or other characters); choose another -o or --format npy")
+    return path.name
+
+
+def check_strings(signal: Signal) -> None:
+    texts = [*signal.channel_names, *signal.units, *signal.comments, *(signal.fmt or [])]
+    if any(_CONTROL.search(t) for t in texts):
+        raise SanConfigError("a channel name, unit, format or comment holds a control character (a newline "
+                             "would end up as a raw line of the .hea); WFDB cannot hold it")
+    for ann in signal.annotations:
+        if not ANNOTATION_EXTENSION.fullmatch(ann.extension) or ann.extension.lower() in RESERVED_EXTENSIONS:
+            raise SanConfigError(f"annotation extension {ann.extension!r} is not allowed (1-16 letters, digits "
+                                 f"or '_', not one of {', '.join(sorted(RESERVED_EXTENSIONS))})")
+    extensions = [a.extension for a in signal.annotations if len(a)]
+    if len(set(extensions)) != len(extensions):
+        raise SanConfigError(f"two annotation sets share an extension: {extensions}")
