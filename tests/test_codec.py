@@ -287,6 +287,19 @@ def test_flat_stretches_cost_a_few_bytes_and_files_stay_within_the_decoders_limi
         sancodec.encode(sig)
 
 
+def test_a_record_constant_in_every_channel_is_one_frame():
+    x = np.tile(np.array([25, 50, 75], dtype=np.int64), (1_000_000, 1))  # like wfdb's flac_3_constant
+    sig = sancodec.Signal(x, 250.0, ["a", "b", "c"], ["mV"] * 3)
+    data = sancodec.encode(sig)
+    assert sancodec.codec.container.SanReader(data).n_frames == 1 and len(data) < 200
+    assert np.array_equal(sancodec.decode(data).samples, x)
+    framed = sancodec.encode(sig, frame_len=1 << 15)  # an explicit frame length is kept
+    assert sancodec.codec.container.SanReader(framed).n_frames == 31 and len(framed) > 5 * len(data)
+    x[500_000, 1] = 51  # one value off: the default frame length again
+    assert sancodec.codec.container.SanReader(sancodec.encode(sancodec.Signal(x, 250.0, ["a", "b", "c"],
+                                                                              ["mV"] * 3))).n_frames == 31
+
+
 def test_a_constant_frame_in_a_lossy_file_is_refused():
     sig = sancodec.Signal(np.full((3000, 1), 5, dtype=np.int64), 250.0, ["a"], ["mV"])
     data = sancodec.encode(sig, frame_len=1024)

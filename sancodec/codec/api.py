@@ -40,7 +40,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
-from sancodec.codec.encoder import DEFAULT_STEP, SanEncoder
+from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder
 from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
@@ -100,6 +100,15 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
     return payloads, achieved
 
 
+def _one_frame_if_constant(signal: Signal) -> int | None:
+    """One frame (up to the format's 2^24 samples) for a record whose every channel holds one value
+    throughout: its frames would cost nothing but their framing (24 bytes each). None: the default."""
+    x = signal.samples
+    if signal.n_samples <= DEFAULT_FRAME or not bool((x == x[0]).all()):
+        return None
+    return min(1 << 24, signal.n_samples)  # the largest frame_len the format allows
+
+
 def encode_to_file(
     out: BinaryIO,
     signal: Signal,
@@ -131,6 +140,7 @@ def encode_to_file(
     if mode != "lossy":
         if (prdn, snr, bps) != (None, None, None):
             raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
+        frame_len = _one_frame_if_constant(signal) if frame_len is None else frame_len
         encoder = SanEncoder(signal, model, mode, max_error, frame_len=frame_len, amplitude_step=amplitude_step,
                              embed_model=embed_model, predictor=predictor, threads=threads, verify=verify)
         signal.check_frames("encode")

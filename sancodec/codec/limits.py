@@ -31,7 +31,7 @@ class DecodeLimits:
     """Caps a decoder applies (see the module docstring); every one can be raised."""
 
     #: samples x channels decoded without further justification ...
-    max_values: int = 1 << 24
+    max_values: int = 1 << 25
     #: ... and beyond that, at most this many per byte of frame payload.
     values_per_byte: int = 16384
     #: kernel taps placed by SAN frames: at most max(min_taps, taps_per_value x values).
