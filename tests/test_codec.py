@@ -106,7 +106,7 @@ def test_value_table_path_beats_bz2_on_emg_stored_on_a_fractional_grid():
     data = sancodec.encode(sig, mode="lossless")
     full = decode_file(data)
     assert_lossless(sig, full.signal)
-    assert full.codings == {"table": 2}
+    assert full.codings == {"table": 2, "lms": 2}  # ranks on the table, then the LMS stage
     assert len(data) < len(bz2.compress(sig.samples[:, 0].astype("<i2").tobytes(), 9))  # BASELINES' best
     part = decode_file(data, start=30000, end=40000)
     np.testing.assert_array_equal(part.signal.samples, sig.samples[30000:40000])

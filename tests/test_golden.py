@@ -43,6 +43,8 @@ CASES = {
     "test01_00s_lossless_constant.san": {"mode": "lossless", "flat_channel": 1},
     # Inter-channel prediction (1.3): channels 2 and 3 derived from 0 and 1 as limb leads III and aVR are.
     "test01_00s_lossless_cross.san": {"mode": "lossless", "derived_leads": True},
+    # The sign-sign LMS stage (1.4): mitdb 100, first 20 000 samples, one frame; both channels use it.
+    "mitdb100_lossless_lms.san": {"mode": "lossless", "n": 20000, "record": "mitdb100", "frame_len": 32768},
 }
 OLD_VERSIONS = ["v1.0"]
 
@@ -101,8 +103,10 @@ def test_golden_file(name):
     assert hashlib.sha256(golden).hexdigest() == (GOLDEN / (name + ".sha256")).read_text().strip()
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     decoded = _check_decoded(name, golden)
-    # Format 1.3 (the binary header) holds every file the encoder writes.
-    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 3])
+    # Format 1.3 (the binary header) holds every file the encoder writes; 1.4 those with an LMS stage.
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 4 if decoded.codings.get("lms") else 3])
+    if name.endswith("_lms.san"):
+        assert decoded.codings["lms"] == 2
     if name.endswith("_lpc.san"):
         assert decoded.lpc_channel_frames == 3  # every channel-frame but one
     if not name.startswith("test01_00s_lossless"):
@@ -149,7 +153,19 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
         np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
 
     assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
-        n for n in CASES if not n.endswith(("_constant.san", "_cross.san")))
+        n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san")))
+
+
+def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
+    """Every golden case as the format 1.3 encoder wrote it (before the LMS stage), kept in v1.3/."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.3" / name).read_bytes()
+        assert data[4:6] == b"\x01\x03"
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
+
+    expected = sorted(n for n in CASES if not n.endswith("_lms.san"))
+    assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

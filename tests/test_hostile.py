@@ -289,3 +289,10 @@ def test_invalid_range_coder_words_are_format_errors():
             except SanFormatError:
                 hits += 1
     assert hits > 0  # every failure above was a SanFormatError (anything else fails the test)
+
+
+def test_a_file_of_a_newer_minor_version_is_refused_by_its_version():
+    data = bytearray(sancodec.encode(sancodec.Signal(np.arange(100)[:, None], 100.0, ["a"], ["mV"])))
+    data[5] = sancodec.codec.container.MINOR + 1
+    with pytest.raises(SanFormatError, match="newer than this reader"):
+        decode_file(bytes(data))

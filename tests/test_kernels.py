@@ -105,6 +105,34 @@ def test_compiled_synthesis_refuses_a_hostile_filter():
 
 
 @needs_c
+@pytest.mark.parametrize(("order", "seed"), [(1, 0), (8, 1), (16, 2), (32, 3), (5, 4)])
+def test_the_lms_stage_matches_python_and_inverts(order, seed):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.integers(-50, 50, 3000).cumsum(), rng.integers(-(1 << 35), 1 << 35, 200),  # clipped
+                        rng.laplace(0, 30, 1000).astype(np.int64), np.zeros(3, np.int64)])
+    out = kernels.lms_forward(x, order)
+    assert np.array_equal(out, np.asarray(kernels._np_lms(x.tolist(), order, True, 0)))
+    assert np.array_equal(kernels.lms_inverse(out, order, 1 << 40), x)
+    assert kernels._np_lms(out.tolist(), order, False, 1 << 40) == x.tolist()
+    assert np.abs(out[:3000]).mean() < np.abs(x[:3000]).mean()  # it predicts a random walk well
+    assert len(kernels.lms_forward(x[:0], order)) == 0
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_lms_inverse_refuses_values_beyond_its_limit(compiled, monkeypatch):
+    if compiled and not kernels.COMPILED:
+        pytest.skip("nothing compiled")
+    if not compiled:
+        _numpy_only(monkeypatch)
+    big = np.full(100, 1 << 20, dtype=np.int64)
+    with pytest.raises(SanFormatError, match="LMS"):
+        kernels.lms_inverse(big, 16, 1 << 19)  # an output beyond the limit
+    steep = np.full(20000, 1 << 18, dtype=np.int64)  # the running sum crosses the limit
+    with pytest.raises(SanFormatError, match="LMS"):
+        kernels.lms_inverse(steep, 16, 1 << 24)
+
+
+@needs_c
 @pytest.mark.parametrize("options", [{"mode": "lossless"}, {"mode": "near-lossless", "max_error": 2},
                                      {"mode": "lossy", "prdn": 3}])
 def test_files_are_byte_identical_with_and_without_the_compiled_kernels(options, monkeypatch, mitdb_100):

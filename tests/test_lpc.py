@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 import sancodec
 from sancodec import SanFormatError, Signal
 from sancodec.codec import container, decode_file
-from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
+from sancodec.codec.kernels import lms_inverse
 from sancodec.codec.lpc import MAX_COEF, SEGMENT, LpcFilter, analyse, residual, synthesize
-from sancodec.codec.residual import estimate_bits, poly_residual
+from sancodec.codec.residual import LMS_ORDERS, best_residual, estimate_bits, poly_residual, read_residual
 
 
 @st.composite
@@ -145,3 +146,40 @@ def test_a_tampered_filter_with_valid_crcs_fails_the_sample_checksum():
     payload[order_at + 1] ^= 1  # the shift
     with pytest.raises(SanFormatError, match="checksum"):
         decode_file(rewrap(data, frames=[bytes(payload)]))
+
+
+def _residual_block(coding: int, *fields: int) -> ByteReader:
+    w = ByteWriter()
+    w.varint(coding)
+    for value in fields:
+        w.varint(value)
+    w.raw(encode_arrays([np.arange(100) % 5], [True]))
+    return ByteReader(w.getvalue(), "frame")
+
+
+def test_the_lms_stage_is_kept_only_where_it_pays_and_decodes_bit_exactly():
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.integers(-40, 41, 60000)) + (200 * np.sin(np.arange(60000) / 9)).astype(np.int64)
+    noise = rng.integers(-3000, 3000, 60000)  # nothing to predict: the stage would only cost
+    sig = Signal(np.stack([walk, noise], axis=1), 250.0, ["walk", "noise"], ["mV", "mV"])
+    decoded = decode_file(sancodec.encode(sig, frame_len=1 << 15))
+    assert np.array_equal(decoded.signal.samples, sig.samples)
+    assert decoded.codings["lms"] == 2  # the walk's two frames; never the noise's
+    res = best_residual(walk[:32768], allow_lpc=True)
+    assert res.lms in LMS_ORDERS and best_residual(walk[:32768], allow_lpc=False).lms == 0  # near-lossless: never
+
+
+@pytest.mark.parametrize(("coding", "fields", "lossless", "problem"), [
+    (16, (8,), False, "exact residuals"),
+    (16, (0,), True, "0 taps"),
+    (16, (33,), True, "exceeds"),
+])
+def test_a_hostile_lms_field_is_refused(coding, fields, lossless, problem):
+    with pytest.raises(SanFormatError, match=problem):
+        read_residual(_residual_block(coding, *fields), 100, lossless)
+
+
+def test_an_lms_block_reads_back_with_its_taps():
+    e, order, flt, taps = read_residual(_residual_block(16 | 1, 8), 100, True)
+    assert (order, flt, taps) == (1, None, 8)
+    assert np.array_equal(e, lms_inverse(np.arange(100) % 5, 8, 1 << 40))

@@ -38,7 +38,7 @@ __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 MAGIC = b"\x89SAN"
 END_MAGIC = b"SANE"
 MAJOR = 1
-MINOR = 3  # the newest minor version this reader knows; files are written with the lowest that holds them
+MINOR = 4  # the newest minor version this reader knows; files are written with the lowest that holds them
 PREAMBLE = struct.Struct("<4sBBHII")
 FRAME_HEAD = struct.Struct("<III")
 INDEX_ENTRY = struct.Struct("<QI")
@@ -118,6 +118,9 @@ class SanReader:
             raise SanFormatError(f"not a .san file (magic {magic!r})")
         if major != MAJOR:
             raise SanFormatError(f".san format version {major}.{minor} is not supported (this reader: {MAJOR}.x)")
+        if minor > MINOR:
+            raise SanFormatError(f".san format version {major}.{minor} is newer than this reader ({MAJOR}.{MINOR}); "
+                                 "a newer sancodec reads it")
         if flags & ~(FLAG_PACKED_HEADER | FLAG_BINARY_HEADER) or (flags & FLAG_BINARY_HEADER and minor < 3):
             raise SanFormatError(f"unknown .san flags {flags:#06x} for format {major}.{minor}")
         self.version = (major, minor)

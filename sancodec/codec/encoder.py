@@ -60,6 +60,7 @@ class SanEncoder:
         self.n = 0
         self._crcs = [0] * like.n_channels
         self.uses_model = False
+        self.minor = 3  # format 1.3 (the binary header), 1.4 once a frame uses an LMS stage
         self._payload_bytes = 0  # frame heads and payloads, as the decoder's work limits count them
 
     def _start(self, quantum: list[float] | None, emax: int) -> None:
@@ -127,6 +128,7 @@ class SanEncoder:
         assert self._coder is not None
         for coded in self._coder.encode_window(now.astype(np.int64, copy=False), source[:count], self.frame_len):
             self.uses_model |= coded.uses_model
+            self.minor = max(self.minor, coded.minor)
             self._payload_bytes += FRAME_HEAD.size + len(coded.payload)
             yield coded.payload
 
@@ -141,4 +143,4 @@ class SanEncoder:
             DEFAULT_LIMITS.check_values(self.n * self.like.n_channels, self._payload_bytes, "file")
         except SanFormatError as exc:
             raise SanConfigError(f"this signal cannot be coded faithfully ({exc}); nothing was written") from None
-        return header, 3  # format 1.3: the binary header
+        return header, self.minor

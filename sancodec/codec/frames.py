@@ -109,6 +109,11 @@ class Candidate:
     def payload(self) -> bytes:
         return self.head + (write_residual(self.residual) if self.residual is not None else b"")
 
+    @property
+    def minor(self) -> int:
+        """The format minor version its payload needs: 4 with an LMS stage (1.4), else 3."""
+        return 4 if self.residual is not None and self.residual.lms else 3
+
 
 @dataclass
 class ChannelFrame:
@@ -125,6 +130,7 @@ class ChannelFrame:
     table: np.ndarray | None = None
     path: str = "san"
     refs: tuple[tuple[int, int], ...] = ()  # inter-channel prediction (path 5): (channel, weight) pairs
+    lms: int = 0  # taps of the LMS stage its residual went through (format 1.4)
     ref_shift: int = 0
 
     def samples(self) -> np.ndarray:
@@ -178,10 +184,10 @@ def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.nd
             plan: FramePlan, name: str, length: int | None = None) -> ChannelFrame:
     """Read the residual block that ends every non-lossy channel-frame (``length``: when ``base`` is
     one integer)."""
-    e, order, flt = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
+    e, order, flt, taps = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
     if flt is not None:
-        return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name)
-    return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name)
+        return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name, lms=taps)
+    return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name, lms=taps)
 
 
 @register_coding

@@ -116,10 +116,10 @@ def _fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[
 
 
 def cross_channel_candidate(x: np.ndarray, earlier: Sequence[tuple[int, np.ndarray]], plan: FramePlan,
-                            cost_to_beat: float) -> bytes | None:
+                            cost_to_beat: float) -> tuple[bytes, int] | None:
     """The path-5 payload for channel samples ``x`` predicted from ``earlier`` ``(channel, samples)``
-    (same rate, coded exactly so the decoder sees these very samples), or None when no combination's
-    estimate beats ``cost_to_beat`` bits."""
+    (same rate, coded exactly so the decoder sees these very samples) and the format minor version
+    it needs, or None when no combination's estimate beats ``cost_to_beat`` bits."""
     if plan.mode == "lossy" or not earlier or len(x) < 16 or cost_to_beat <= 0:
         return None
     earlier = list(earlier)[-CANDIDATE_CHANNELS:]
@@ -148,4 +148,5 @@ def cross_channel_candidate(x: np.ndarray, earlier: Sequence[tuple[int, np.ndarr
         head.svarint(weight)
     head.varint(shift)
     exact = replace(plan, max_error=0)  # the difference is coded exactly, also in near-lossless files
-    return head.getvalue() + encode_channel_frame(d, None, exact).payload()
+    nested = encode_channel_frame(d, None, exact)
+    return head.getvalue() + nested.payload(), nested.minor

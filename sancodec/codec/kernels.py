@@ -19,7 +19,8 @@ import numpy as np
 from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
-           "classes", "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits",
+           "classes", "decode_block", "encode_block", "lms_forward", "lms_inverse", "lpc_residual", "lpc_synthesize",
+           "pack_bits",
            "poly_histograms", "tokenize", "unpack"]
 
 DIRECT = 16
@@ -48,6 +49,8 @@ _SIGNATURES = {
                                    np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS")]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
     "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
+    "san_lms_forward": (ctypes.c_int, [_I64, _N, ctypes.c_int, _I64]),
+    "san_lms_inverse": (ctypes.c_int, [_I64, _N, ctypes.c_int, _N, _I64]),
     "san_rc_init": (None, [_STATE, _N]),
     "san_rc_encode": (ctypes.c_int, [_STATE, _U32, *_SEGMENTS]),
     "san_rc_finish": (_N, [_STATE, _U32]),
@@ -273,6 +276,58 @@ def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int,
     if status:
         raise SanFormatError("LPC: the synthesis leaves the range where its integers are exact (hostile filter)")
     return out
+
+
+# ------------------------------------------------------------- sign-sign LMS
+LMS_SHIFT, LMS_CLIP = 10, (1 << 31) - 1
+
+
+def _np_lms(values: list[int], order: int, forward: bool, limit: int) -> list[int] | None:
+    """The reference of ``_kernels/lms.c`` in Python integers (a recursion over time: numpy cannot
+    batch it). ``forward``: ``values`` is the stage's input and its output is returned; else the
+    reverse (None when a value leaves ``±limit``)."""
+    w = [0] * order  # w[j] multiplies h[t - order + j]: oldest first, as in lms.c
+    h = [0] * order
+    out: list[int] = []
+    half = 1 << (LMS_SHIFT - 1)
+    for value in values:
+        if not forward and not -limit <= value <= limit:
+            return None
+        pred = (sum(wj * hj for wj, hj in zip(w, h)) + half) >> LMS_SHIFT
+        x, err = (value, value - pred) if forward else (value + pred, value)
+        if not forward and not -limit <= x <= limit:
+            return None
+        out.append(err if forward else x)
+        if err:
+            d = 1 if err > 0 else -1
+            w = [wj + (d if hj > 0 else -d if hj < 0 else 0) for wj, hj in zip(w, h)]
+        h = [*h[1:], max(-LMS_CLIP, min(LMS_CLIP, x))]
+    return out
+
+
+def lms_forward(x: np.ndarray, order: int) -> np.ndarray:
+    """The sign-sign LMS stage's output for residual ``x`` (see ``_kernels/lms.c``)."""
+    x = _i64(x)
+    if _LIB is None:
+        return np.asarray(_np_lms(x.tolist(), order, True, 0), dtype=np.int64)
+    out = np.empty(len(x), dtype=np.int64)
+    if _LIB.san_lms_forward(x, len(x), order, out):
+        raise MemoryError("LMS stage: out of memory")
+    return out
+
+
+def lms_inverse(o: np.ndarray, order: int, limit: int) -> np.ndarray:
+    """The residual whose LMS output is ``o``; a SanFormatError when a value leaves ``±limit``."""
+    o = _i64(o)
+    if _LIB is None:
+        back = _np_lms(o.tolist(), order, False, limit)
+        x = None if back is None else np.asarray(back, dtype=np.int64)
+    else:
+        x = np.empty(len(o), dtype=np.int64)
+        x = None if _LIB.san_lms_inverse(o, len(o), order, limit, x) else x
+    if x is None:
+        raise SanFormatError("frame: LMS stage values too large (a hostile residual)")
+    return x
 
 
 # ------------------------------------------------------------- whole blocks

@@ -112,6 +112,7 @@ class CodedFrame:
 
     payload: bytes
     uses_model: bool
+    minor: int = 3  # the format minor version the frame needs (4: an LMS stage)
 
 
 @dataclass(frozen=True)
@@ -152,35 +153,38 @@ class FrameEncoder:
         yield from ordered_map(self.encode, self.jobs(digital, source, frame_len), self.threads)
 
     def encode(self, job: FrameJob) -> CodedFrame:
-        parts = self._parts(job, self.plan)
+        parts, minor = self._parts(job, self.plan)
         if self.plan.mode == "near-lossless" and len(self.steps) > 1:
             # Every channel exact lets the others be predicted from it: never more bytes than lossless.
-            exact = self._parts(job, replace(self.plan, max_error=0))
-            parts = exact if sum(map(len, exact)) < sum(map(len, parts)) else parts
+            exact, exact_minor = self._parts(job, replace(self.plan, max_error=0))
+            if sum(map(len, exact)) < sum(map(len, parts)):
+                parts, minor = exact, exact_minor
         w = ByteWriter()
         for part in parts:
             w.varint(len(part))
             w.raw(part)
         if self.verify:
             self._verify(parts, job)
-        return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts))
+        return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts), minor)
 
-    def _parts(self, job: FrameJob, plan: FramePlan) -> list[bytes]:
-        """Each channel's cheapest coding; a full-rate channel may refer to earlier exact ones (path 5)."""
-        parts = []
+    def _parts(self, job: FrameJob, plan: FramePlan) -> tuple[list[bytes], int]:
+        """Each channel's cheapest coding (a full-rate channel may refer to earlier exact ones, path 5),
+        and the format minor version they need."""
+        parts, minor = [], 3
         exact: list[tuple[int, np.ndarray]] = []  # earlier full-rate channels coded exactly: references
         for ch, step in enumerate(self.steps):
             x = job.digital[::step, ch]
             chosen = encode_channel_frame(x, job.inputs[ch], plan)
-            part, is_exact = chosen.payload(), chosen.exact or plan.mode == "lossless"
+            part, is_exact, needs = chosen.payload(), chosen.exact or plan.mode == "lossless", chosen.minor
             if step == 1 and exact and plan.mode != "lossy":
                 cross = cross_channel_candidate(x, exact, plan, chosen.cost)
-                if cross is not None and len(cross) < len(part):
-                    part, is_exact = cross, True
+                if cross is not None and len(cross[0]) < len(part):
+                    (part, needs), is_exact = cross, True
             if step == 1 and is_exact:
                 exact.append((ch, x))
             parts.append(part)
-        return parts
+            minor = max(minor, needs)
+        return parts, minor
 
     def _verify(self, parts: list[bytes], job: FrameJob) -> None:
         """Decode the frame just coded: a frame the decoder refuses, or samples off their promise,
@@ -276,7 +280,8 @@ class FrameDecoder:
                  for step in self.steps]
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
-        codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None)
+        codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None) + Counter(
+            "lms" for p in parts if p.lms)
         if not kernels.COMPILED:
             return parts, codings, None, False
         resolve_lpc(parts)

@@ -2,9 +2,12 @@
 entropy coder sees.
 
 A residual ``u`` is coded as ``e``: ``u`` differenced ``order`` times (a fixed polynomial
-predictor, order 0-3), or filtered by an integer LPC filter (lossless only). Near-lossless
-first quantises ``r`` to ``sign(r) * ((|r| + E) // (2E + 1))`` so that ``|x - x̂| <= E``.
-A block is ``coding varint`` (order | plain << 2 | lpc << 3), the filter if any, and the
+predictor, order 0-3), or filtered by an integer LPC filter (lossless only), then, where it pays
+(exact residuals only, format 1.4), through a sign-sign LMS stage that predicts ``e`` from its own
+last 8 or 16 values with weights adapted sample by sample (``kernels.lms_forward``: the cascade of
+Monkey's Audio and MPEG-4 ALS, in integers). Near-lossless first quantises ``r`` to
+``sign(r) * ((|r| + E) // (2E + 1))`` so that ``|x - x̂| <= E``. A block is ``coding varint``
+(order | plain << 2 | lpc << 3 | lms << 4), the filter if any, the LMS order if any, and the
 entropy-coded ``e``.
 """
 
@@ -15,7 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import bit_length_histogram, decode_block, encode_block, poly_histograms
+from sancodec.codec.kernels import (
+    bit_length_histogram,
+    decode_block,
+    encode_block,
+    lms_forward,
+    lms_inverse,
+    poly_histograms,
+)
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
@@ -26,6 +36,11 @@ __all__ = ["MAX_ORDER", "Residual", "best_residual", "estimate_bits", "near_loss
 MAX_ORDER = 3
 SMALL_FRAME = 8192  # below this the plain (context-free) residual coding is tried too
 LPC_GAIN = 0.98  # LPC must beat the polynomial estimate by 2 %: its decode is a (batched) recursion
+LMS_ORDERS = (8, 16)  # taps of the LMS stage the encoder tries (a reader takes 1..MAX_LMS_ORDER)
+MAX_LMS_ORDER = 32
+LMS_GAIN = 0.99  # the LMS stage must save 1 %: its decode is a sequential recursion
+LMS_INPUT = 1 << 31  # the encoder's stage input stays within ±2^31 (the kernel clips its history there)
+LMS_LIMIT = 1 << 40  # a reader refuses stage values beyond this (a hostile block)
 
 
 def poly_residual(u: np.ndarray, order: int) -> np.ndarray:
@@ -71,6 +86,7 @@ class Residual:
     e: np.ndarray
     cost: float
     lpc: LpcFilter | None = None
+    lms: int = 0  # taps of the LMS stage applied after the predictor (0: none)
 
 
 def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
@@ -92,7 +108,28 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
         c = estimate_bits(e) + 16 * f.order
         if c < LPC_GAIN * best.cost:
             best = Residual(0, e, c / LPC_GAIN, f)
-    return best
+    return _with_lms(best) if allow_lpc else best
+
+
+def _with_lms(best: Residual) -> Residual:
+    """``best`` through the LMS stage (the order of :data:`LMS_ORDERS` the bit estimate prefers) when
+    that saves :data:`LMS_GAIN` of the coded bytes."""
+    e = best.e
+    if len(e) < 4 * max(LMS_ORDERS) or max(-int(e.min()), int(e.max())) > LMS_INPUT:
+        return best
+    before = estimate_bits(e)
+    after, taps, out = min((estimate_bits(o), taps, o) for taps in LMS_ORDERS for o in (lms_forward(e, taps),))
+    if after >= before:  # the order-0 estimate misses most of the stage's gain, but never shows a loss it has
+        return best
+    coded = [len(_coded(v)) for v in (e, out)]  # the block-context coder sees what the estimate misses
+    if coded[1] + 1 >= LMS_GAIN * coded[0]:
+        return best
+    return Residual(best.order, out, best.cost * coded[1] / coded[0], best.lpc, taps)
+
+
+def _coded(e: np.ndarray) -> bytes:
+    block = encode_block(e, True)
+    return block if block is not None else encode_arrays([e], [True])
 
 
 def write_residual(res: Residual) -> bytes:
@@ -100,9 +137,11 @@ def write_residual(res: Residual) -> bytes:
     best = b""
     for plain in ((False, True) if len(res.e) < SMALL_FRAME else (False,)):
         w = ByteWriter()
-        w.varint(res.order | (int(plain) << 2) | (int(res.lpc is not None) << 3))
+        w.varint(res.order | (int(plain) << 2) | (int(res.lpc is not None) << 3) | (int(res.lms > 0) << 4))
         if res.lpc is not None:
             res.lpc.write(w)
+        if res.lms:
+            w.varint(res.lms)
         block = encode_block(res.e, not plain)
         w.raw(block if block is not None else encode_arrays([res.e], [not plain]))
         if not best or len(w.getvalue()) < len(best):
@@ -110,18 +149,24 @@ def write_residual(res: Residual) -> bytes:
     return best
 
 
-def read_residual(r: ByteReader, length: int, lossless: bool) -> tuple[np.ndarray, int, LpcFilter | None]:
-    """``(e, order, filter)`` of a residual block; the caller restores ``u`` (LPC in a batch)."""
-    coding = r.varint(MAX_ORDER | 4 | 8)
-    order, plain, uses_lpc = coding & 3, bool(coding & 4), bool(coding & 8)
+def read_residual(r: ByteReader, length: int, lossless: bool) -> tuple[np.ndarray, int, LpcFilter | None, int]:
+    """``(e, order, filter, LMS taps)`` of a residual block, the LMS stage undone; the caller restores
+    ``u`` (LPC in a batch)."""
+    coding = r.varint(MAX_ORDER | 4 | 8 | 16)
+    order, plain, uses_lpc, uses_lms = coding & 3, bool(coding & 4), bool(coding & 8), bool(coding & 16)
     if uses_lpc and (order or not lossless):
         raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
+    if uses_lms and not lossless:
+        raise SanFormatError("frame: an LMS stage is for exact residuals")
     flt = LpcFilter.read(r) if uses_lpc else None
+    taps = r.varint(MAX_LMS_ORDER) if uses_lms else 0
+    if uses_lms and taps < 1:
+        raise SanFormatError("frame: an LMS stage of 0 taps")
     block = r.raw(r.remaining())
     e = decode_block(block, length, not plain)
     if e is None:
         (e,) = decode_arrays(block, [length], [not plain])
-    return e, order, flt
+    return (lms_inverse(e, taps, LMS_LIMIT) if taps else e), order, flt, taps
 
 
 def near_lossless(r: np.ndarray, step: int) -> np.ndarray:
