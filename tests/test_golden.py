@@ -43,7 +43,7 @@ CASES = {
     "test01_00s_lossless_constant.san": {"mode": "lossless", "flat_channel": 1},
     # Inter-channel prediction (1.3): channels 2 and 3 derived from 0 and 1 as limb leads III and aVR are.
     "test01_00s_lossless_cross.san": {"mode": "lossless", "derived_leads": True},
-    # The sign-sign LMS stage (1.4): mitdb 100, first 20 000 samples, one frame; both channels use it.
+    # The sign-sign LMS stage and long-term prediction (1.4): mitdb 100, first 20 000 samples, one frame.
     "mitdb100_lossless_lms.san": {"mode": "lossless", "n": 20000, "record": "mitdb100", "frame_len": 32768},
 }
 OLD_VERSIONS = ["v1.0"]
@@ -103,10 +103,12 @@ def test_golden_file(name):
     assert hashlib.sha256(golden).hexdigest() == (GOLDEN / (name + ".sha256")).read_text().strip()
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     decoded = _check_decoded(name, golden)
-    # Format 1.3 (the binary header) holds every file the encoder writes; 1.4 those with an LMS stage.
-    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 4 if decoded.codings.get("lms") else 3])
+    # Format 1.3 (the binary header) holds every file the encoder writes; 1.4 those with an LMS stage
+    # or long-term prediction.
+    uses_14 = decoded.codings.get("lms") or decoded.codings.get("ltp")
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 4 if uses_14 else 3])
     if name.endswith("_lms.san"):
-        assert decoded.codings["lms"] == 2
+        assert decoded.codings["lms"] == decoded.codings["ltp"] == 2
     if name.endswith("_lpc.san"):
         assert decoded.lpc_channel_frames == 3  # every channel-frame but one
     if not name.startswith("test01_00s_lossless"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -26,6 +26,7 @@ from sancodec.codec.residual import (
     near_lossless,
     poly_restore,
     read_residual,
+    with_long_term,
     write_residual,
 )
 from sancodec.errors import SanFormatError, SanLimitError
@@ -111,8 +112,9 @@ class Candidate:
 
     @property
     def minor(self) -> int:
-        """The format minor version its payload needs: 4 with an LMS stage (1.4), else 3."""
-        return 4 if self.residual is not None and self.residual.lms else 3
+        """The format minor version its payload needs: 4 with an LMS stage or long-term prediction (1.4)."""
+        res = self.residual
+        return 4 if res is not None and (res.lms or res.ltp is not None) else 3
 
 
 @dataclass
@@ -131,6 +133,7 @@ class ChannelFrame:
     path: str = "san"
     refs: tuple[tuple[int, int], ...] = ()  # inter-channel prediction (path 5): (channel, weight) pairs
     lms: int = 0  # taps of the LMS stage its residual went through (format 1.4)
+    ltp: bool = False  # whether its residual was predicted beat to beat (format 1.4)
     ref_shift: int = 0
 
     def samples(self) -> np.ndarray:
@@ -184,10 +187,10 @@ def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.nd
             plan: FramePlan, name: str, length: int | None = None) -> ChannelFrame:
     """Read the residual block that ends every non-lossy channel-frame (``length``: when ``base`` is
     one integer)."""
-    e, order, flt, taps = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
+    e, order, flt, taps, ltp = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
     if flt is not None:
-        return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name, lms=taps)
-    return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name, lms=taps)
+        return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name, lms=taps, ltp=ltp)
+    return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name, lms=taps, ltp=ltp)
 
 
 @register_coding
@@ -378,6 +381,8 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         fallback = min(exact, key=lambda c: c.cost)
         if len(fallback.payload()) < len(best.payload()):
             return fallback
+    if plan.mode == "lossless" and best.residual is not None:  # beat-to-beat prediction, on the winner only
+        return replace(best, residual=with_long_term(best.residual))
     return best
 
 

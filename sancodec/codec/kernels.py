@@ -20,6 +20,7 @@ from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
            "classes", "decode_block", "encode_block", "lms_forward", "lms_inverse", "lpc_residual", "lpc_synthesize",
+           "ltp_inverse",
            "pack_bits",
            "poly_histograms", "tokenize", "unpack"]
 
@@ -51,6 +52,7 @@ _SIGNATURES = {
     "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
     "san_lms_forward": (ctypes.c_int, [_I64, _N, ctypes.c_int, _I64]),
     "san_lms_inverse": (ctypes.c_int, [_I64, _N, ctypes.c_int, _N, _I64]),
+    "san_ltp_inverse": (ctypes.c_int, [_I64, _N, _I64, _I64, _I64, _N, _N, _N, _N, _I64]),
     "san_rc_init": (None, [_STATE, _N]),
     "san_rc_encode": (ctypes.c_int, [_STATE, _U32, *_SEGMENTS]),
     "san_rc_finish": (_N, [_STATE, _U32]),
@@ -327,6 +329,36 @@ def lms_inverse(o: np.ndarray, order: int, limit: int) -> np.ndarray:
         x = None if _LIB.san_lms_inverse(o, len(o), order, limit, x) else x
     if x is None:
         raise SanFormatError("frame: LMS stage values too large (a hostile residual)")
+    return x
+
+
+def _np_ltp_inverse(o2: np.ndarray, pos: np.ndarray, shift: np.ndarray, gain: np.ndarray, before: int, after: int,
+                    limit: int) -> np.ndarray | None:
+    """The reference of ``san_ltp_inverse``: beat after beat, one vector step per window."""
+    if len(o2) and np.abs(o2).max() > limit:
+        return None
+    x = o2.copy()
+    for k in np.flatnonzero(gain[1:]) + 1:
+        a, ref = pos[k] - before, pos[k - 1] - before + shift[k]
+        v = x[a : a + before + after] + ((gain[k] * x[ref : ref + before + after] + 4) >> 3)
+        if np.abs(v).max() > limit:
+            return None
+        x[a : a + before + after] = v
+    return x
+
+
+def ltp_inverse(o2: np.ndarray, pos: np.ndarray, shift: np.ndarray, gain: np.ndarray, before: int, after: int,
+                limit: int) -> np.ndarray:
+    """Undo the long-term prediction (``codec.longterm``) of a checked block; a SanFormatError when a
+    value leaves ``±limit``."""
+    o2, pos, shift, gain = _i64(o2), _i64(pos), _i64(shift), _i64(gain)
+    if _LIB is None:
+        x = _np_ltp_inverse(o2, pos, shift, gain, before, after, limit)
+    else:
+        x = np.empty(len(o2), dtype=np.int64)
+        x = None if _LIB.san_ltp_inverse(o2, len(o2), pos, shift, gain, len(pos), before, after, limit, x) else x
+    if x is None:
+        raise SanFormatError("frame: long-term prediction values too large (a hostile residual)")
     return x
 
 

@@ -281,7 +281,7 @@ class FrameDecoder:
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
         codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None) + Counter(
-            "lms" for p in parts if p.lms)
+            "lms" for p in parts if p.lms) + Counter("ltp" for p in parts if p.ltp)
         if not kernels.COMPILED:
             return parts, codings, None, False
         resolve_lpc(parts)

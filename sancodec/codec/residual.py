@@ -13,7 +13,7 @@ entropy-coded ``e``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from sancodec.codec.kernels import (
     poly_histograms,
 )
 from sancodec.codec.limits import MAX_ABS_SAMPLE
+from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
 
@@ -87,6 +88,12 @@ class Residual:
     cost: float
     lpc: LpcFilter | None = None
     lms: int = 0  # taps of the LMS stage applied after the predictor (0: none)
+    ltp: LongTerm | None = None  # beat-to-beat prediction applied last (lossless files)
+    block: bytes | None = field(default=None, compare=False)  # ``e``'s contextual coding, once known
+
+    def coded(self) -> bytes:
+        """``e``'s contextual entropy coding (computed once; the encoder's choices compare these)."""
+        return self.block if self.block is not None else _coded(self.e)
 
 
 def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
@@ -121,10 +128,25 @@ def _with_lms(best: Residual) -> Residual:
     after, taps, out = min((estimate_bits(o), taps, o) for taps in LMS_ORDERS for o in (lms_forward(e, taps),))
     if after >= before:  # the order-0 estimate misses most of the stage's gain, but never shows a loss it has
         return best
-    coded = [len(_coded(v)) for v in (e, out)]  # the block-context coder sees what the estimate misses
-    if coded[1] + 1 >= LMS_GAIN * coded[0]:
-        return best
-    return Residual(best.order, out, best.cost * coded[1] / coded[0], best.lpc, taps)
+    blocks = best.coded(), _coded(out)  # the block-context coder sees what the estimate misses
+    if len(blocks[1]) + 1 >= LMS_GAIN * len(blocks[0]):
+        return replace(best, block=blocks[0])
+    return Residual(best.order, out, best.cost * len(blocks[1]) / len(blocks[0]), best.lpc, taps, block=blocks[1])
+
+
+def with_long_term(res: Residual) -> Residual:
+    """``res`` with beat-to-beat prediction (``codec.longterm``) where the block gets 1 % smaller."""
+    found = find_long_term(res.e) if res.ltp is None else None
+    if found is None:
+        return res
+    w = ByteWriter()
+    found.write(w)
+    o2 = found.predicted(res.e)
+    block = _coded(o2)
+    coded = len(block) + len(w.getvalue()), len(res.coded())
+    if coded[0] >= LMS_GAIN * coded[1]:
+        return res
+    return Residual(res.order, o2, res.cost * coded[0] / coded[1], res.lpc, res.lms, found, block)
 
 
 def _coded(e: np.ndarray) -> bytes:
@@ -137,36 +159,43 @@ def write_residual(res: Residual) -> bytes:
     best = b""
     for plain in ((False, True) if len(res.e) < SMALL_FRAME else (False,)):
         w = ByteWriter()
-        w.varint(res.order | (int(plain) << 2) | (int(res.lpc is not None) << 3) | (int(res.lms > 0) << 4))
+        w.varint(res.order | (int(plain) << 2) | (int(res.lpc is not None) << 3) | (int(res.lms > 0) << 4)
+                 | (int(res.ltp is not None) << 5))
         if res.lpc is not None:
             res.lpc.write(w)
         if res.lms:
             w.varint(res.lms)
-        block = encode_block(res.e, not plain)
-        w.raw(block if block is not None else encode_arrays([res.e], [not plain]))
+        if res.ltp is not None:
+            res.ltp.write(w)
+        block = res.coded() if not plain else encode_block(res.e, False)
+        w.raw(block if block is not None else encode_arrays([res.e], [False]))
         if not best or len(w.getvalue()) < len(best):
             best = w.getvalue()
     return best
 
 
-def read_residual(r: ByteReader, length: int, lossless: bool) -> tuple[np.ndarray, int, LpcFilter | None, int]:
-    """``(e, order, filter, LMS taps)`` of a residual block, the LMS stage undone; the caller restores
-    ``u`` (LPC in a batch)."""
-    coding = r.varint(MAX_ORDER | 4 | 8 | 16)
+def read_residual(r: ByteReader, length: int,
+                  lossless: bool) -> tuple[np.ndarray, int, LpcFilter | None, int, bool]:
+    """``(e, order, filter, LMS taps, long-term)`` of a residual block, the long-term prediction and the
+    LMS stage undone; the caller restores ``u`` (LPC in a batch)."""
+    coding = r.varint(MAX_ORDER | 4 | 8 | 16 | 32)
     order, plain, uses_lpc, uses_lms = coding & 3, bool(coding & 4), bool(coding & 8), bool(coding & 16)
     if uses_lpc and (order or not lossless):
         raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
-    if uses_lms and not lossless:
-        raise SanFormatError("frame: an LMS stage is for exact residuals")
+    if (uses_lms or coding & 32) and not lossless:
+        raise SanFormatError("frame: an LMS stage or long-term prediction is for exact residuals")
     flt = LpcFilter.read(r) if uses_lpc else None
     taps = r.varint(MAX_LMS_ORDER) if uses_lms else 0
     if uses_lms and taps < 1:
         raise SanFormatError("frame: an LMS stage of 0 taps")
+    longterm = read_long_term(r, length) if coding & 32 else None
     block = r.raw(r.remaining())
     e = decode_block(block, length, not plain)
     if e is None:
         (e,) = decode_arrays(block, [length], [not plain])
-    return (lms_inverse(e, taps, LMS_LIMIT) if taps else e), order, flt, taps
+    if longterm is not None:
+        e = longterm.restore(e)
+    return (lms_inverse(e, taps, LMS_LIMIT) if taps else e), order, flt, taps, longterm is not None
 
 
 def near_lossless(r: np.ndarray, step: int) -> np.ndarray:

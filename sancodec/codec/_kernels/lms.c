@@ -76,3 +76,26 @@ EXPORT int san_lms_forward(const int64_t *x, int64_t n, int order, int64_t *out)
 EXPORT int san_lms_inverse(const int64_t *o, int64_t n, int order, int64_t limit, int64_t *x) {
     return lms(o, n, order, 1, limit, x);
 }
+
+/* Long-term prediction (see longterm.py), the decoder's side: x = o2, then for each beat k with a
+ * gain, in order, x[a + i] += (g_k * x[ref + i] + 4) >> 3 over the window. The reader has checked
+ * that windows lie inside the block and every reference window ends before its beat's window;
+ * returns -1 if a value leaves +-limit (a hostile block). */
+EXPORT int san_ltp_inverse(const int64_t *o2, int64_t n, const int64_t *pos, const int64_t *shift, const int64_t *gain,
+                           int64_t count, int64_t before, int64_t after, int64_t limit, int64_t *x) {
+    for (int64_t t = 0; t < n; t++) {
+        if (o2[t] > limit || o2[t] < -limit) return -1;
+        x[t] = o2[t];
+    }
+    int64_t width = before + after;
+    for (int64_t k = 1; k < count; k++) {
+        if (!gain[k]) continue;
+        int64_t a = pos[k] - before, ref = pos[k - 1] - before + shift[k];
+        for (int64_t i = 0; i < width; i++) {
+            int64_t v = x[a + i] + ((gain[k] * x[ref + i] + 4) >> 3);
+            if (v > limit || v < -limit) return -1;
+            x[a + i] = v;
+        }
+    }
+    return 0;
+}

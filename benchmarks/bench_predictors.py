@@ -1,0 +1,78 @@
+"""What each lossless predictor buys, per record: whole ``.san`` files with the predictors switched on
+one after another, every column from the same run.
+
+Columns (cumulative): polynomial predictors only (orders 0-3, value tables, integer grids, constant
+frames); + integer LPC; + the sign-sign LMS stage (format 1.4); + inter-channel prediction (path 5),
+which is sancodec as shipped. The stages are switched off by setting the encoder's own thresholds
+(``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever paying) and by hiding the inter-channel
+candidate: a measurement hook, not an encoder option.
+
+Run: .venv/bin/python benchmarks/bench_predictors.py [--data-dir ../shared/data] [--markdown FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sancodec
+from sancodec.codec import pipeline, residual
+from sancodec.codec.api import decode_file
+
+RECORDS = [
+    "wfdb/100", "wfdb/a103l", "wfdb/03700181", "physionet/drivedb/drive17a", "physionet/emgdb/emg_healthy",
+    "physionet/emgdb/emg_myopathy", "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/mixedsignals",
+    "wfdb/test01_00s",
+]
+STAGES = ("polynomial", "+ LPC", "+ LMS", "+ inter-channel")
+
+
+@contextmanager
+def stages(count: int) -> Iterator[None]:
+    """The first ``count`` of STAGES switched on."""
+    saved = residual.LPC_GAIN, residual.LMS_GAIN, pipeline.cross_channel_candidate
+    try:
+        if count < 2:
+            residual.LPC_GAIN = 0.0
+        if count < 3:
+            residual.LMS_GAIN = 0.0
+        if count < 4:
+            pipeline.cross_channel_candidate = lambda *args: None
+        yield
+    finally:
+        residual.LPC_GAIN, residual.LMS_GAIN, pipeline.cross_channel_candidate = saved
+
+
+def row(name: str, signal: sancodec.Signal) -> str:
+    sizes = []
+    for count in range(1, len(STAGES) + 1):
+        with stages(count):
+            data = sancodec.encode(signal)
+        assert (decode_file(data).signal.samples == signal.samples).all(), name
+        sizes.append(8 * len(data) / signal.n_values)
+    gains = " | ".join(f"{b:.3f} ({100 * (b / a - 1):+.1f} %)" for a, b in zip(sizes, sizes[1:]))
+    return f"| {name} | {signal.n_values} | {sizes[0]:.3f} | {gains} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    args = parser.parse_args()
+    lines = ["| record | values | bits/sample: " + " | ".join(STAGES) + " |", "|---|---:|---:|---:|---:|---:|"]
+    for name in RECORDS:
+        path = args.data_dir / name
+        if not path.with_name(path.name + ".hea").exists():
+            continue
+        lines.append(row(name, sancodec.read_signal(path)))
+        print(lines[-1], flush=True)
+    text = ("## What each lossless predictor buys (whole files, bits per sample, change against the column "
+            "before)\n\n" + "\n".join(lines) + "\n")
+    if args.markdown:
+        args.markdown.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
