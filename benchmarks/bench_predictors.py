@@ -2,10 +2,11 @@
 one after another, every column from the same run.
 
 Columns (cumulative): polynomial predictors only (orders 0-3, value tables, integer grids, constant
-frames); + integer LPC; + the sign-sign LMS stage (format 1.4); + inter-channel prediction (path 5),
-which is sancodec as shipped. The stages are switched off by setting the encoder's own thresholds
-(``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever paying) and by hiding the inter-channel
-candidate: a measurement hook, not an encoder option.
+frames); + integer LPC; + the sign-sign LMS stage (format 1.4); + long-term, beat-to-beat prediction
+(1.4); + inter-channel prediction (path 5), which is sancodec as shipped. The stages are switched off
+by setting the encoder's own thresholds (``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever
+paying) and by hiding the long-term finder and the inter-channel candidate: a measurement hook, not an
+encoder option.
 
 Run: .venv/bin/python benchmarks/bench_predictors.py [--data-dir ../shared/data] [--markdown FILE]
 """
@@ -26,23 +27,25 @@ RECORDS = [
     "physionet/emgdb/emg_myopathy", "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/mixedsignals",
     "wfdb/test01_00s",
 ]
-STAGES = ("polynomial", "+ LPC", "+ LMS", "+ inter-channel")
+STAGES = ("polynomial", "+ LPC", "+ LMS", "+ long-term", "+ inter-channel")
 
 
 @contextmanager
 def stages(count: int) -> Iterator[None]:
     """The first ``count`` of STAGES switched on."""
-    saved = residual.LPC_GAIN, residual.LMS_GAIN, pipeline.cross_channel_candidate
+    saved = residual.LPC_GAIN, residual.LMS_GAIN, residual.find_long_term, pipeline.cross_channel_candidate
     try:
         if count < 2:
             residual.LPC_GAIN = 0.0
         if count < 3:
             residual.LMS_GAIN = 0.0
         if count < 4:
+            residual.find_long_term = lambda o: None
+        if count < 5:
             pipeline.cross_channel_candidate = lambda *args: None
         yield
     finally:
-        residual.LPC_GAIN, residual.LMS_GAIN, pipeline.cross_channel_candidate = saved
+        residual.LPC_GAIN, residual.LMS_GAIN, residual.find_long_term, pipeline.cross_channel_candidate = saved
 
 
 def row(name: str, signal: sancodec.Signal) -> str:
@@ -61,7 +64,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args()
-    lines = ["| record | values | bits/sample: " + " | ".join(STAGES) + " |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| record | values | bits/sample: " + " | ".join(STAGES) + " |", "|---|---:|" + "---:|" * len(STAGES)]
     for name in RECORDS:
         path = args.data_dir / name
         if not path.with_name(path.name + ".hea").exists():

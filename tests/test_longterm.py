@@ -8,7 +8,7 @@ import pytest
 import sancodec
 from sancodec.codec import kernels
 from sancodec.codec.api import decode_file
-from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
+from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.longterm import LIMIT, LongTerm, find_long_term, read_long_term
 from sancodec.errors import SanFormatError
 
@@ -47,6 +47,7 @@ def test_the_compiled_and_python_restorations_agree_and_refuse_growth(compiled, 
         pytest.skip("nothing compiled")
     if not compiled:
         monkeypatch.setattr(kernels, "_LIB", None)
+        monkeypatch.setattr(kernels, "COMPILED", False)
     o = _beats(seed=2)
     found = find_long_term(o)
     assert found is not None
@@ -56,34 +57,45 @@ def test_the_compiled_and_python_restorations_agree_and_refuse_growth(compiled, 
     assert np.array_equal(kernels.ltp_inverse(o2, found.positions, found.shifts, found.gains, found.before,
                                               found.after, LIMIT), o)
     gains = np.where(found.gains > 0, 15, 0)  # 15/8 per beat: the chain grows past any limit
-    with pytest.raises(SanFormatError, match="long-term"):
+    with pytest.raises(SanFormatError, match="values too large"):
         kernels.ltp_inverse(np.full(len(o), 1000), found.positions, found.shifts, gains, found.before, found.after,
                             1 << 30)
 
 
-def _side(before: int, after: int, gaps: list[int], shifts: list[int], gains: list[int]) -> ByteReader:
-    w = ByteWriter()
-    w.varint(before)
-    w.varint(after)
-    w.varint(len(gaps))
-    block = encode_arrays([np.array(gaps), np.array(shifts), np.array(gains)], [False] * 3)
-    w.varint(len(block))
-    w.raw(block)
-    return ByteReader(w.getvalue(), "frame")
+def _read(positions: list[int], shifts: list[int], gains: list[int], before: int = 5, after: int = 10,
+          length: int = 1000) -> LongTerm:
+    """Side information as a writer would put it, read back for a block of ``length`` values."""
+    written = LongTerm(np.array(positions), np.array(shifts), np.array(gains), before, after, 250)
+    return read_long_term(ByteReader(written.side, "frame"), length)
 
 
-@pytest.mark.parametrize(("side", "problem"), [
-    ((5, 10, [100, 0, 300], [2, 2, 2], [0, 8, 8]), "not increasing"),
-    ((5, 10, [100, 300, 2000], [2, 2, 2], [0, 8, 8]), "not increasing"),  # a beat beyond the block
-    ((5, 10, [100, 300], [2, 7], [0, 8]), "out of range"),
-    ((5, 10, [100, 300], [2, 2], [0, 16]), "out of range"),
-    ((5, 10, [100, 895], [2, 2], [0, 8]), "leaves the block"),
-    ((5, 10, [3, 300], [2, 0], [0, 8]), "leaves the block"),  # the reference starts before sample 0
-    ((50, 100, [200, 100], [2, 2], [0, 8]), "overlaps"),  # the reference reaches into the window
+@pytest.mark.parametrize(("beats", "problem"), [
+    (([100, 100, 400], [0, 0, 0], [0, 8, 8]), "not increasing"),
+    (([100, 400, 2400], [0, 0, 0], [0, 8, 8]), "not increasing"),  # a beat beyond the block
+    (([100, 400], [0, 5], [0, 8]), "out of range"),
+    (([100, 400], [0, 0], [0, 16]), "out of range"),
 ])
-def test_hostile_long_term_side_information_is_refused(side, problem):
+def test_hostile_long_term_beats_are_refused_when_read(beats, problem):
     with pytest.raises(SanFormatError, match=problem):
-        read_long_term(_side(*side), 1000)
+        _read(*beats)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("beats", [
+    ([100, 995], [0, 0], [0, 8]),  # the window runs past the block
+    ([3, 300], [0, -2], [0, 8]),  # the reference starts before sample 0
+    ([100, 190, 600], [0, 0, 0], [0, 8, 0]),  # the reference reaches into the window (before 50, after 100)
+    ([100, 300, 420], [0, 0, 0], [0, 8, 8]),  # two windows overlap
+])
+def test_hostile_long_term_windows_are_refused_when_restored(beats, compiled, monkeypatch):
+    if compiled and not kernels.COMPILED:
+        pytest.skip("nothing compiled")
+    if not compiled:
+        monkeypatch.setattr(kernels, "_LIB", None)
+        monkeypatch.setattr(kernels, "COMPILED", False)
+    found = _read(*beats, before=50, after=100)
+    with pytest.raises(SanFormatError, match="leaves the block or overlaps"):
+        found.restore(np.zeros(1000, dtype=np.int64))
 
 
 def test_an_ecg_is_coded_with_long_term_prediction_bit_exactly_and_smaller(mitdb_100, monkeypatch):

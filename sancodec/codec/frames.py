@@ -26,7 +26,7 @@ from sancodec.codec.residual import (
     near_lossless,
     poly_restore,
     read_residual,
-    with_long_term,
+    with_adaptive_stages,
     write_residual,
 )
 from sancodec.errors import SanFormatError, SanLimitError
@@ -381,8 +381,8 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         fallback = min(exact, key=lambda c: c.cost)
         if len(fallback.payload()) < len(best.payload()):
             return fallback
-    if plan.mode == "lossless" and best.residual is not None:  # beat-to-beat prediction, on the winner only
-        return replace(best, residual=with_long_term(best.residual))
+    if plan.mode != "lossy" and best.residual is not None:  # the adaptive stages, on the winner only
+        return replace(best, residual=with_adaptive_stages(best.residual))
     return best
 
 

@@ -19,10 +19,8 @@ import numpy as np
 from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
-           "classes", "decode_block", "encode_block", "lms_forward", "lms_inverse", "lpc_residual", "lpc_synthesize",
-           "ltp_inverse",
-           "pack_bits",
-           "poly_histograms", "tokenize", "unpack"]
+           "classes", "decode_block", "decode_residual", "encode_block", "lms_forward", "lms_inverse", "lpc_residual",
+           "lpc_synthesize", "ltp_inverse", "pack_bits", "poly_histograms", "tokenize", "unpack"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -53,6 +51,8 @@ _SIGNATURES = {
     "san_lms_forward": (ctypes.c_int, [_I64, _N, ctypes.c_int, _I64]),
     "san_lms_inverse": (ctypes.c_int, [_I64, _N, ctypes.c_int, _N, _I64]),
     "san_ltp_inverse": (ctypes.c_int, [_I64, _N, _I64, _I64, _I64, _N, _N, _N, _N, _I64]),
+    "san_residual_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _N, ctypes.c_int, ctypes.c_int, _I64, _I64, _I64, _N,
+                                           _N, _N, _N, _I64]),
     "san_rc_init": (None, [_STATE, _N]),
     "san_rc_encode": (ctypes.c_int, [_STATE, _U32, *_SEGMENTS]),
     "san_rc_finish": (_N, [_STATE, _U32]),
@@ -333,32 +333,39 @@ def lms_inverse(o: np.ndarray, order: int, limit: int) -> np.ndarray:
 
 
 def _np_ltp_inverse(o2: np.ndarray, pos: np.ndarray, shift: np.ndarray, gain: np.ndarray, before: int, after: int,
-                    limit: int) -> np.ndarray | None:
-    """The reference of ``san_ltp_inverse``: beat after beat, one vector step per window."""
+                    limit: int) -> np.ndarray | str:
+    """The reference of ``san_ltp_inverse``: beat after beat, one vector step per window; the restored
+    values, or what is wrong (its error codes' meaning)."""
     if len(o2) and np.abs(o2).max() > limit:
-        return None
-    x = o2.copy()
+        return "values too large"
+    x, width, done = o2.copy(), before + after, 0
     for k in np.flatnonzero(gain[1:]) + 1:
-        a, ref = pos[k] - before, pos[k - 1] - before + shift[k]
-        v = x[a : a + before + after] + ((gain[k] * x[ref : ref + before + after] + 4) >> 3)
+        a, ref = int(pos[k]) - before, int(pos[k - 1]) - before + int(shift[k])
+        if a < done or a + width > len(x) or ref < 0 or ref + width > a:
+            return "a window leaves the block or overlaps its reference"
+        v = x[a : a + width] + ((gain[k] * x[ref : ref + width] + 4) >> 3)
         if np.abs(v).max() > limit:
-            return None
-        x[a : a + before + after] = v
+            return "values too large"
+        x[a : a + width], done = v, a + width
     return x
+
+
+_LTP_ERRORS = {-1: "values too large", -2: "a window leaves the block or overlaps its reference"}
 
 
 def ltp_inverse(o2: np.ndarray, pos: np.ndarray, shift: np.ndarray, gain: np.ndarray, before: int, after: int,
                 limit: int) -> np.ndarray:
-    """Undo the long-term prediction (``codec.longterm``) of a checked block; a SanFormatError when a
-    value leaves ``±limit``."""
+    """Undo the long-term prediction (``codec.longterm``) of a block, checking every window; a
+    SanFormatError for a hostile block."""
     o2, pos, shift, gain = _i64(o2), _i64(pos), _i64(shift), _i64(gain)
     if _LIB is None:
         x = _np_ltp_inverse(o2, pos, shift, gain, before, after, limit)
     else:
-        x = np.empty(len(o2), dtype=np.int64)
-        x = None if _LIB.san_ltp_inverse(o2, len(o2), pos, shift, gain, len(pos), before, after, limit, x) else x
-    if x is None:
-        raise SanFormatError("frame: long-term prediction values too large (a hostile residual)")
+        out = np.empty(len(o2), dtype=np.int64)
+        status = _LIB.san_ltp_inverse(o2, len(o2), pos, shift, gain, len(pos), before, after, limit, out)
+        x = _LTP_ERRORS[status] if status else out
+    if isinstance(x, str):
+        raise SanFormatError(f"frame: long-term prediction: {x} (a hostile block)")
     return x
 
 
@@ -393,4 +400,25 @@ def decode_block(data: bytes, length: int, contextual: bool) -> np.ndarray | Non
     status = _LIB.san_block_decode(bytes(data), len(data), length, int(contextual), out)
     if status:
         raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
+    return out
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def decode_residual(data: bytes, length: int, contextual: bool, taps: int, longterm: tuple | None,
+                    limit: int) -> np.ndarray | None:
+    """A residual block with its stages undone in one compiled call: the entropy-coded array, then the
+    long-term prediction ``longterm`` (positions, shifts, gains, before, after; None: none) and the LMS
+    stage of ``taps`` (0: none). None without the C kernels."""
+    if _LIB is None:
+        return None
+    pos, shift, gain, before, after = longterm if longterm is not None else (_EMPTY, _EMPTY, _EMPTY, 0, 0)
+    out = np.empty(length, dtype=np.int64)
+    status = _LIB.san_residual_decode(bytes(data), len(data), length, int(contextual), taps, _i64(pos), _i64(shift),
+                                      _i64(gain), len(pos), before, after, limit, out)
+    if status > 0:
+        raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
+    if status < 0:
+        raise SanFormatError(f"frame: long-term prediction or LMS stage: {_LTP_ERRORS[status]} (a hostile residual)")
     return out

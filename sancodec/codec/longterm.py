@@ -1,24 +1,27 @@
-"""Long-term (beat-to-beat) prediction of exact residuals, format 1.4: what LPC and LMS cannot see.
+"""Long-term (beat-to-beat) prediction of residuals, format 1.4: what LPC and LMS cannot see.
 
 An ECG residual keeps a burst at every QRS complex, and each burst resembles the one a beat
-earlier. The encoder finds the beat period ``P`` (the autocorrelation peak of ``|o|`` summed over
-blocks of 4 (their maxima), picks one position per beat (greedy peaks at least ``0.6 P`` apart, windows of
+earlier. The encoder finds the beat period ``P`` (the autocorrelation peak of ``|o|``'s maxima over
+blocks of 8), picks one position per beat (greedy peaks at least ``0.6 P`` apart, windows of
 ``P / 20`` before and ``P / 10`` after), and predicts the
 window ``[p_k - before, p_k + after)`` of beat ``k`` from the same window of beat ``k - 1``,
 shifted by ``s_k`` in -2..2 and scaled by ``g_k / 8`` (0..15, 0: not predicted):
 ``o2[t] = o[t] - ((g_k · o[t - p_k + p_{k-1} + s_k] + 4) >> 3)``. Every reference window ends
 before its beat's window starts, so the decoder restores the windows in order (``kernels.ltp_inverse``).
-Side information per beat: position gap, shift, gain. Kept only where the block gets 1 % smaller.
+Side information: the first position, then the position gaps minus the period, the shifts + 2 and
+the gains of all beats, one after the other in one plain entropy-coded array. Lossless and
+near-lossless files; kept only where the block gets 1 % smaller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import ltp_inverse
+from sancodec.codec.kernels import decode_block, encode_block, ltp_inverse
 from sancodec.errors import SanFormatError
 from sancodec.san.sparse import peaks
 
@@ -26,20 +29,23 @@ __all__ = ["LongTerm", "find_long_term", "read_long_term"]
 
 MAX_WINDOW = 1 << 16
 MAX_GAIN = 15
-SHIFTS = range(-2, 3)
+SHIFTS = range(-1, 2)  # the encoder tries these; the format allows -2..2 (measured: ±1 is as good)
 MIN_LENGTH = 2048  # shorter residuals hold too few beats to pay for the side information
+BLOCK = 8  # the beat search runs on |o|'s maxima over blocks of this many samples
 LIMIT = 1 << 40  # a reader refuses restored values beyond this (as the LMS stage)
 
 
 @dataclass(frozen=True)
 class LongTerm:
-    """Beat positions (increasing), per-beat shifts (-2..2) and gains (0..15, in eighths), windows."""
+    """Beat positions (increasing), per-beat shifts (-2..2) and gains (0..15, in eighths), windows, and
+    the beat period the position gaps are written against."""
 
     positions: np.ndarray
     shifts: np.ndarray
     gains: np.ndarray
     before: int
     after: int
+    period: int
 
     def predicted(self, o: np.ndarray) -> np.ndarray:
         """``o2`` for the residual ``o`` (the encoder: every reference is known, so one vector pass)."""
@@ -51,13 +57,21 @@ class LongTerm:
         out[at] -= (self.gains[keep][:, None] * o[ref] + 4) >> 3
         return out
 
-    def write(self, w: ByteWriter) -> None:
-        w.varint(self.before)
-        w.varint(self.after)
-        w.varint(len(self.positions))
-        block = encode_arrays([np.diff(self.positions, prepend=0), self.shifts + 2, self.gains], [False] * 3)
+    @cached_property
+    def side(self) -> bytes:
+        """The side information as written (computed once: the encoder sizes it, then writes it)."""
+        w = ByteWriter()
+        for value in (self.before, self.after, self.period, len(self.positions), self.positions[0]):
+            w.varint(int(value))
+        values = np.concatenate([np.diff(self.positions) - self.period, self.shifts + 2, self.gains])
+        block = encode_block(values, False)
+        block = block if block is not None else encode_arrays([values], [False])
         w.varint(len(block))
         w.raw(block)
+        return w.getvalue()
+
+    def write(self, w: ByteWriter) -> None:
+        w.raw(self.side)
 
     def restore(self, o2: np.ndarray) -> np.ndarray:
         """The residual ``o`` whose prediction left ``o2`` (the decoder: beat after beat)."""
@@ -65,55 +79,68 @@ class LongTerm:
 
 
 def read_long_term(r: ByteReader, length: int) -> LongTerm:
-    """Read and validate the side information: windows inside the block, every reference window
-    ending before its beat's window starts."""
-    before, after = r.varint(MAX_WINDOW), r.varint(MAX_WINDOW)
-    count = r.varint(length)
-    gaps, shifts, gains = decode_arrays(r.raw(r.varint(r.remaining())), [count] * 3, [False] * 3)
-    positions, shifts = np.cumsum(gaps), shifts - 2
-    if before + after < 1 or (count and (gaps[0] < 0 or gaps[1:].min(initial=1) < 1 or positions[-1] >= length)):
+    """Read the side information and check the beats: increasing inside the block, shifts and gains in
+    range (the windows are checked where they are restored)."""
+    before, after, period = r.varint(MAX_WINDOW), r.varint(MAX_WINDOW), r.varint(MAX_WINDOW)
+    count, first = r.varint(length), r.varint(length)
+    if count < 1 or before + after < 1:
+        raise SanFormatError("frame: long-term prediction without beats or windows")
+    block = r.raw(r.varint(r.remaining()))
+    values = decode_block(block, 3 * count - 1, False)
+    (values,) = decode_arrays(block, [3 * count - 1], [False]) if values is None else (values,)
+    if values.min(initial=0) < -MAX_WINDOW or values.max(initial=0) > length:  # before any arithmetic
         raise SanFormatError("frame: long-term beat positions are not increasing inside the block")
-    if count and (shifts.min() < -2 or shifts.max() > 2 or gains.min() < 0 or gains.max() > MAX_GAIN):
+    gaps, shifts, gains = values[: count - 1] + period, values[count - 1 : 2 * count - 1] - 2, values[2 * count - 1 :]
+    positions = first + np.concatenate([[0], np.cumsum(gaps)])
+    if gaps.min(initial=1) < 1 or positions[-1] >= length:
+        raise SanFormatError("frame: long-term beat positions are not increasing inside the block")
+    if shifts.min() < -2 or shifts.max() > 2 or gains.min() < 0 or gains.max() > MAX_GAIN:
         raise SanFormatError("frame: long-term shift or gain out of range")
-    keep = np.flatnonzero(gains[1:]) + 1
-    start, ref_start = positions[keep] - before, positions[keep - 1] - before + shifts[keep]
-    if len(keep) and (start.min() < 0 or (positions[keep] + after).max() > length or ref_start.min() < 0
-                      or (ref_start + before + after > start).any() or (start[1:] < start[:-1] + before + after).any()):
-        raise SanFormatError("frame: a long-term window leaves the block or overlaps its reference")
-    return LongTerm(positions.astype(np.int64), shifts.astype(np.int64), gains.astype(np.int64), before, after)
+    # The windows (inside the block, after their references, not overlapping) are checked as they are
+    # restored (kernels.ltp_inverse), beat by beat.
+    return LongTerm(positions.astype(np.int64), shifts.astype(np.int64), gains.astype(np.int64), before, after, period)
 
 
 def _period(envelope: np.ndarray) -> int | None:
-    """The beat period of ``envelope`` in its samples (16 .. len/4), or None without a clear one."""
+    """The beat period of ``envelope`` in its samples (8 .. 500 blocks of 8, i.e. up to 4000 samples,
+    short of the 4096-sample LPC segments whose restarts repeat in an LPC residual), or None without a
+    clear one."""
     a = envelope - envelope.mean()
     n = len(a)
     spectrum = np.fft.rfft(a, 2 * n)
     r = np.fft.irfft(spectrum * np.conj(spectrum), 2 * n)[:n]
-    lo, hi = 16, min(1 << 12, n // 4)
+    lo, hi = 8, min(500, n // 4)
     if r[0] <= 0 or hi <= lo:
         return None
-    lag = lo + int(np.argmax(r[lo:hi]))
-    return lag if r[lag] > 0.15 * r[0] else None
+    window = r[lo - 1 : hi + 1]
+    peaks_at = lo + np.flatnonzero((window[1:-1] >= window[:-2]) & (window[1:-1] >= window[2:]))
+    if not len(peaks_at) or r[peaks_at].max() <= 0.15 * r[0]:
+        return None
+    # the shortest lag nearly as strong as the strongest: the beat, not a multiple of it
+    return int(peaks_at[np.argmax(r[peaks_at] >= 0.85 * r[peaks_at].max())])
 
 
 def find_long_term(o: np.ndarray) -> LongTerm | None:
     """Beats, shifts and gains for ``o`` fitted by least squares, or None when ``o`` shows no beat.
-    The period and the beats are found on the maxima of ``|o|`` over blocks of 4 samples (a quarter of the
-    work), each beat then placed on the largest ``|o|`` of its block."""
-    if len(o) < MIN_LENGTH or np.abs(o).max(initial=0) > LIMIT // 16:
+    The period and the beats are found on the maxima of ``|o|`` over blocks of :data:`BLOCK` samples
+    (a fraction of the work), each beat then placed on the largest ``|o|`` of its block."""
+    if len(o) < MIN_LENGTH:
         return None
-    blocks = np.abs(o[: len(o) // 4 * 4]).reshape(-1, 4)
-    envelope = blocks.max(axis=1).astype(np.float64)
-    period = _period(np.convolve(envelope, np.ones(2) / 2, mode="same"))
+    blocks = np.abs(o[: len(o) // BLOCK * BLOCK]).reshape(-1, BLOCK)
+    envelope = blocks.max(axis=1)
+    if envelope.max(initial=0) > LIMIT // 16:
+        return None
+    period = _period(np.convolve(envelope.astype(np.float64), np.ones(3) / 3, mode="same"))
     if period is None:
         return None
     coarse = np.flatnonzero(peaks(envelope.astype(np.float32)[None, None], max(1, int(0.6 * period)))[0, 0])
-    positions = (4 * coarse + np.argmax(blocks[coarse], axis=1)).astype(np.int64)
-    before, after = max(1, period // 5), max(2, (4 * period) // 10)
+    positions = (BLOCK * coarse + np.argmax(blocks[coarse], axis=1)).astype(np.int64)
+    period *= BLOCK
+    before, after = max(1, period // 20), max(2, period // 10)
     if len(positions) < 3:
         return None
     shifts, gains = _fit(o.astype(np.float64), positions, before, after)
-    return LongTerm(positions, shifts, gains, before, after) if gains.any() else None
+    return LongTerm(positions, shifts, gains, before, after, period) if gains.any() else None
 
 
 def _fit(v: np.ndarray, positions: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:

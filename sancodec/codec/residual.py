@@ -3,8 +3,8 @@ entropy coder sees.
 
 A residual ``u`` is coded as ``e``: ``u`` differenced ``order`` times (a fixed polynomial
 predictor, order 0-3), or filtered by an integer LPC filter (lossless only), then, where it pays
-(exact residuals only, format 1.4), through a sign-sign LMS stage that predicts ``e`` from its own
-last 8 or 16 values with weights adapted sample by sample (``kernels.lms_forward``: the cascade of
+(lossless and near-lossless files, format 1.4), through a sign-sign LMS stage that predicts ``e`` from its own
+last 8 values with weights adapted sample by sample (``kernels.lms_forward``: the cascade of
 Monkey's Audio and MPEG-4 ALS, in integers). Near-lossless first quantises ``r`` to
 ``sign(r) * ((|r| + E) // (2E + 1))`` so that ``|x - x̂| <= E``. A block is ``coding varint``
 (order | plain << 2 | lpc << 3 | lms << 4), the filter if any, the LMS order if any, and the
@@ -20,7 +20,7 @@ import numpy as np
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.kernels import (
     bit_length_histogram,
-    decode_block,
+    decode_residual,
     encode_block,
     lms_forward,
     lms_inverse,
@@ -37,11 +37,13 @@ __all__ = ["MAX_ORDER", "Residual", "best_residual", "estimate_bits", "near_loss
 MAX_ORDER = 3
 SMALL_FRAME = 8192  # below this the plain (context-free) residual coding is tried too
 LPC_GAIN = 0.98  # LPC must beat the polynomial estimate by 2 %: its decode is a (batched) recursion
-LMS_ORDERS = (8, 16)  # taps of the LMS stage the encoder tries (a reader takes 1..MAX_LMS_ORDER)
+LMS_ORDERS = (8,)  # taps of the LMS stage the encoder tries (a reader takes 1..MAX_LMS_ORDER); 16 saved
+# another 0.2-0.4 % on some records for half as much decoding speed again
 MAX_LMS_ORDER = 32
 LMS_GAIN = 0.99  # the LMS stage must save 1 %: its decode is a sequential recursion
 LMS_INPUT = 1 << 31  # the encoder's stage input stays within ±2^31 (the kernel clips its history there)
 LMS_LIMIT = 1 << 40  # a reader refuses stage values beyond this (a hostile block)
+LONG_TERM = True  # try long-term prediction (benchmarks switch it off to measure what it buys)
 
 
 def poly_residual(u: np.ndarray, order: int) -> np.ndarray:
@@ -115,7 +117,13 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
         c = estimate_bits(e) + 16 * f.order
         if c < LPC_GAIN * best.cost:
             best = Residual(0, e, c / LPC_GAIN, f)
-    return _with_lms(best) if allow_lpc else best
+    return best
+
+
+def with_adaptive_stages(res: Residual) -> Residual:
+    """The LMS stage, then long-term prediction, each kept where it pays: applied to the residual of the
+    coding a channel-frame chose (both invert exactly on any integers, so near-lossless residuals too)."""
+    return with_long_term(_with_lms(res))
 
 
 def _with_lms(best: Residual) -> Residual:
@@ -136,14 +144,12 @@ def _with_lms(best: Residual) -> Residual:
 
 def with_long_term(res: Residual) -> Residual:
     """``res`` with beat-to-beat prediction (``codec.longterm``) where the block gets 1 % smaller."""
-    found = find_long_term(res.e) if res.ltp is None else None
+    found = find_long_term(res.e) if res.ltp is None and LONG_TERM else None
     if found is None:
         return res
-    w = ByteWriter()
-    found.write(w)
     o2 = found.predicted(res.e)
     block = _coded(o2)
-    coded = len(block) + len(w.getvalue()), len(res.coded())
+    coded = len(block) + len(found.side), len(res.coded())
     if coded[0] >= LMS_GAIN * coded[1]:
         return res
     return Residual(res.order, o2, res.cost * coded[0] / coded[1], res.lpc, res.lms, found, block)
@@ -183,19 +189,21 @@ def read_residual(r: ByteReader, length: int,
     if uses_lpc and (order or not lossless):
         raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
     if (uses_lms or coding & 32) and not lossless:
-        raise SanFormatError("frame: an LMS stage or long-term prediction is for exact residuals")
+        raise SanFormatError("frame: an LMS stage or long-term prediction is not for lossy files")
     flt = LpcFilter.read(r) if uses_lpc else None
     taps = r.varint(MAX_LMS_ORDER) if uses_lms else 0
     if uses_lms and taps < 1:
         raise SanFormatError("frame: an LMS stage of 0 taps")
     longterm = read_long_term(r, length) if coding & 32 else None
     block = r.raw(r.remaining())
-    e = decode_block(block, length, not plain)
+    stages = None if longterm is None else (longterm.positions, longterm.shifts, longterm.gains, longterm.before,
+                                            longterm.after)
+    e = decode_residual(block, length, not plain, taps, stages, LMS_LIMIT)  # compiled: every stage in one call
     if e is None:
         (e,) = decode_arrays(block, [length], [not plain])
-    if longterm is not None:
-        e = longterm.restore(e)
-    return (lms_inverse(e, taps, LMS_LIMIT) if taps else e), order, flt, taps, longterm is not None
+        e = e if longterm is None else longterm.restore(e)
+        e = lms_inverse(e, taps, LMS_LIMIT) if taps else e
+    return e, order, flt, taps, longterm is not None
 
 
 def near_lossless(r: np.ndarray, step: int) -> np.ndarray:

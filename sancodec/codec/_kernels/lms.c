@@ -5,8 +5,8 @@
  *   out[t] = x[t] - pred[t],   then w[k] += sign(out[t]) * sign(h[t-k]).
  * A weight moves by at most 1 per sample and a channel-frame holds at most 2^24 samples, so
  * |w| <= 2^24 and |sum| <= 32 * 2^24 * 2^31 = 2^60: nothing wraps. The history is kept oldest
- * first in int32 beside its signs (weights reversed to match), and the loops are compiled for the
- * orders the encoder uses (8, 16) as constants, so they unroll. */
+ * first in int32 beside its signs (weights reversed to match); order 8, what the encoder writes, runs
+ * with everything in registers (lms8), order 16 as a constant, so it unrolls. */
 #include "kernels.h"
 
 #define LMS_SHIFT 10
@@ -51,17 +51,46 @@ static inline int lms_run(const int64_t *in, int64_t n, const int order, int inv
     return 0;
 }
 
+/* Order 8 with the weights and the last 8 history values in registers (the hot case: what the
+ * encoder writes): the same integers as lms_run. */
+static int lms8(const int64_t *in, int64_t n, int inverse, int64_t limit, int64_t *out) {
+    int64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0, w6 = 0, w7 = 0; /* w_j multiplies h[t-8+j] */
+    int64_t h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0, h5 = 0, h6 = 0, h7 = 0; /* h7 is the newest */
+    int64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0; /* their signs */
+    for (int64_t t = 0; t < n; t++) {
+        int64_t acc = w0 * h0 + w1 * h1 + w2 * h2 + w3 * h3 + w4 * h4 + w5 * h5 + w6 * h6 + w7 * h7;
+        int64_t pred = (acc + (1 << (LMS_SHIFT - 1))) >> LMS_SHIFT, x, err;
+        if (inverse) {
+            if (in[t] > limit || in[t] < -limit) return -1;
+            x = in[t] + pred;
+            if (x > limit || x < -limit) return -1;
+            err = in[t];
+            out[t] = x;
+        } else {
+            x = in[t];
+            err = x - pred;
+            out[t] = err;
+        }
+        int64_t d = (err > 0) - (err < 0);
+        w0 += d * s0; w1 += d * s1; w2 += d * s2; w3 += d * s3;
+        w4 += d * s4; w5 += d * s5; w6 += d * s6; w7 += d * s7;
+        h0 = h1; h1 = h2; h2 = h3; h3 = h4; h4 = h5; h5 = h6; h6 = h7; h7 = clip31(x);
+        s0 = s1; s1 = s2; s2 = s3; s3 = s4; s4 = s5; s5 = s6; s6 = s7; s7 = (x > 0) - (x < 0);
+    }
+    return 0;
+}
+
 static int lms(const int64_t *in, int64_t n, int order, int inverse, int64_t limit, int64_t *out) {
     if (order < 1 || order > LMS_MAX_ORDER) return -1;
+    if (order == 8) return inverse ? lms8(in, n, 1, limit, out) : lms8(in, n, 0, limit, out);
     int32_t *h = (int32_t *)calloc((size_t)(2 * (n + order)), sizeof(int32_t));
     if (!h) return -1;
     int32_t *sg = h + n + order;
     int status;
-    switch (order) { /* constant orders: unrolled loops */
-        case 8: status = lms_run(in, n, 8, inverse, limit, out, h, sg); break;
-        case 16: status = lms_run(in, n, 16, inverse, limit, out, h, sg); break;
-        default: status = lms_run(in, n, order, inverse, limit, out, h, sg);
-    }
+    /* a constant order and direction: unrolled loops without a branch on the direction */
+    if (order == 16 && inverse) status = lms_run(in, n, 16, 1, limit, out, h, sg);
+    else if (order == 16) status = lms_run(in, n, 16, 0, limit, out, h, sg);
+    else status = lms_run(in, n, order, inverse, limit, out, h, sg);
     free(h);
     return status;
 }
@@ -78,24 +107,39 @@ EXPORT int san_lms_inverse(const int64_t *o, int64_t n, int order, int64_t limit
 }
 
 /* Long-term prediction (see longterm.py), the decoder's side: x = o2, then for each beat k with a
- * gain, in order, x[a + i] += (g_k * x[ref + i] + 4) >> 3 over the window. The reader has checked
- * that windows lie inside the block and every reference window ends before its beat's window;
- * returns -1 if a value leaves +-limit (a hostile block). */
+ * gain, in order, x[a + i] += (g_k * x[ref + i] + 4) >> 3 over the window. Returns 0; -1 if a value
+ * leaves +-limit (a hostile block); -2 if a window leaves the block, its reference does not end
+ * before it starts, or it overlaps the previous predicted beat's window (a hostile side block). */
 EXPORT int san_ltp_inverse(const int64_t *o2, int64_t n, const int64_t *pos, const int64_t *shift, const int64_t *gain,
                            int64_t count, int64_t before, int64_t after, int64_t limit, int64_t *x) {
     for (int64_t t = 0; t < n; t++) {
         if (o2[t] > limit || o2[t] < -limit) return -1;
         x[t] = o2[t];
     }
-    int64_t width = before + after;
+    int64_t width = before + after, done = 0;
     for (int64_t k = 1; k < count; k++) {
         if (!gain[k]) continue;
         int64_t a = pos[k] - before, ref = pos[k - 1] - before + shift[k];
+        if (a < done || a + width > n || ref < 0 || ref + width > a) return -2;
         for (int64_t i = 0; i < width; i++) {
             int64_t v = x[a + i] + ((gain[k] * x[ref + i] + 4) >> 3);
             if (v > limit || v < -limit) return -1;
             x[a + i] = v;
         }
+        done = a + width;
     }
+    return 0;
+}
+
+/* A whole residual block in one call (the GIL released throughout): the entropy-coded array,
+ * then the long-term prediction (count beats; 0: none) and the LMS stage (taps; 0: none) undone in
+ * place. 0; an entropy-block error code (> 0); -1 values too large; -2 a hostile long-term window. */
+EXPORT int san_residual_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int taps,
+                               const int64_t *pos, const int64_t *shift, const int64_t *gain, int64_t count,
+                               int64_t before, int64_t after, int64_t limit, int64_t *out) {
+    int status = san_block_decode(data, len, n, contextual, out);
+    if (status) return status;
+    if (count && (status = san_ltp_inverse(out, n, pos, shift, gain, count, before, after, limit, out))) return status;
+    if (taps && lms(out, n, taps, 1, limit, out)) return -1;
     return 0;
 }
