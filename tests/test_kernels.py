@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sancodec
-from sancodec.codec import kernels, lpc
+from sancodec.codec import adaptive, kernels, lpc
 from sancodec.errors import SanFormatError
 
 needs_c = pytest.mark.skipif(not kernels.COMPILED, reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")
@@ -110,12 +110,12 @@ def test_the_lms_stage_matches_python_and_inverts(order, seed):
     rng = np.random.default_rng(seed)
     x = np.concatenate([rng.integers(-50, 50, 3000).cumsum(), rng.integers(-(1 << 35), 1 << 35, 200),  # clipped
                         rng.laplace(0, 30, 1000).astype(np.int64), np.zeros(3, np.int64)])
-    out = kernels.lms_forward(x, order)
-    assert np.array_equal(out, np.asarray(kernels._np_lms(x.tolist(), order, True, 0)))
-    assert np.array_equal(kernels.lms_inverse(out, order, 1 << 40), x)
-    assert kernels._np_lms(out.tolist(), order, False, 1 << 40) == x.tolist()
+    out = adaptive.lms_forward(x, order)
+    assert np.array_equal(out, np.asarray(adaptive._np_lms(x.tolist(), order, True, 0)))
+    assert np.array_equal(adaptive.lms_inverse(out, order, 1 << 40), x)
+    assert adaptive._np_lms(out.tolist(), order, False, 1 << 40) == x.tolist()
     assert np.abs(out[:3000]).mean() < np.abs(x[:3000]).mean()  # it predicts a random walk well
-    assert len(kernels.lms_forward(x[:0], order)) == 0
+    assert len(adaptive.lms_forward(x[:0], order)) == 0
 
 
 @pytest.mark.parametrize("compiled", [True, False])
@@ -126,10 +126,10 @@ def test_the_lms_inverse_refuses_values_beyond_its_limit(compiled, monkeypatch):
         _numpy_only(monkeypatch)
     big = np.full(100, 1 << 20, dtype=np.int64)
     with pytest.raises(SanFormatError, match="LMS"):
-        kernels.lms_inverse(big, 16, 1 << 19)  # an output beyond the limit
+        adaptive.lms_inverse(big, 16, 1 << 19)  # an output beyond the limit
     steep = np.full(20000, 1 << 18, dtype=np.int64)  # the running sum crosses the limit
     with pytest.raises(SanFormatError, match="LMS"):
-        kernels.lms_inverse(steep, 16, 1 << 24)
+        adaptive.lms_inverse(steep, 16, 1 << 24)
 
 
 @needs_c

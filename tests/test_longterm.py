@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sancodec
-from sancodec.codec import kernels
+from sancodec.codec import adaptive, kernels
 from sancodec.codec.api import decode_file
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.longterm import LIMIT, LongTerm, find_long_term, read_long_term
@@ -52,13 +52,13 @@ def test_the_compiled_and_python_restorations_agree_and_refuse_growth(compiled, 
     found = find_long_term(o)
     assert found is not None
     o2 = found.predicted(o)
-    assert np.array_equal(kernels._np_ltp_inverse(o2, found.positions, found.shifts, found.gains, found.before,
+    assert np.array_equal(adaptive._np_ltp_inverse(o2, found.positions, found.shifts, found.gains, found.before,
                                                   found.after, LIMIT), o)
-    assert np.array_equal(kernels.ltp_inverse(o2, found.positions, found.shifts, found.gains, found.before,
+    assert np.array_equal(adaptive.ltp_inverse(o2, found.positions, found.shifts, found.gains, found.before,
                                               found.after, LIMIT), o)
     gains = np.where(found.gains > 0, 15, 0)  # 15/8 per beat: the chain grows past any limit
     with pytest.raises(SanFormatError, match="values too large"):
-        kernels.ltp_inverse(np.full(len(o), 1000), found.positions, found.shifts, gains, found.before, found.after,
+        adaptive.ltp_inverse(np.full(len(o), 1000), found.positions, found.shifts, gains, found.before, found.after,
                             1 << 30)
 
 

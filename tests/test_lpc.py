@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 import sancodec
 from sancodec import SanFormatError, Signal
 from sancodec.codec import container, decode_file
+from sancodec.codec.adaptive import lms_inverse
 from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
-from sancodec.codec.kernels import lms_inverse
 from sancodec.codec.lpc import MAX_COEF, SEGMENT, LpcFilter, analyse, residual, synthesize
 from sancodec.codec.residual import (
     LMS_ORDERS,

@@ -19,8 +19,8 @@ import numpy as np
 from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
-           "classes", "decode_block", "decode_residual", "encode_block", "lms_forward", "lms_inverse", "lpc_residual",
-           "lpc_synthesize", "ltp_inverse", "pack_bits", "poly_histograms", "tokenize", "unpack"]
+           "classes", "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms",
+           "tokenize", "unpack"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -280,95 +280,6 @@ def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int,
     return out
 
 
-# ------------------------------------------------------------- sign-sign LMS
-LMS_SHIFT, LMS_CLIP = 10, (1 << 31) - 1
-
-
-def _np_lms(values: list[int], order: int, forward: bool, limit: int) -> list[int] | None:
-    """The reference of ``_kernels/lms.c`` in Python integers (a recursion over time: numpy cannot
-    batch it). ``forward``: ``values`` is the stage's input and its output is returned; else the
-    reverse (None when a value leaves ``±limit``)."""
-    w = [0] * order  # w[j] multiplies h[t - order + j]: oldest first, as in lms.c
-    h = [0] * order
-    out: list[int] = []
-    half = 1 << (LMS_SHIFT - 1)
-    for value in values:
-        if not forward and not -limit <= value <= limit:
-            return None
-        pred = (sum(wj * hj for wj, hj in zip(w, h)) + half) >> LMS_SHIFT
-        x, err = (value, value - pred) if forward else (value + pred, value)
-        if not forward and not -limit <= x <= limit:
-            return None
-        out.append(err if forward else x)
-        if err:
-            d = 1 if err > 0 else -1
-            w = [wj + (d if hj > 0 else -d if hj < 0 else 0) for wj, hj in zip(w, h)]
-        h = [*h[1:], max(-LMS_CLIP, min(LMS_CLIP, x))]
-    return out
-
-
-def lms_forward(x: np.ndarray, order: int) -> np.ndarray:
-    """The sign-sign LMS stage's output for residual ``x`` (see ``_kernels/lms.c``)."""
-    x = _i64(x)
-    if _LIB is None:
-        return np.asarray(_np_lms(x.tolist(), order, True, 0), dtype=np.int64)
-    out = np.empty(len(x), dtype=np.int64)
-    if _LIB.san_lms_forward(x, len(x), order, out):
-        raise MemoryError("LMS stage: out of memory")
-    return out
-
-
-def lms_inverse(o: np.ndarray, order: int, limit: int) -> np.ndarray:
-    """The residual whose LMS output is ``o``; a SanFormatError when a value leaves ``±limit``."""
-    o = _i64(o)
-    if _LIB is None:
-        back = _np_lms(o.tolist(), order, False, limit)
-        x = None if back is None else np.asarray(back, dtype=np.int64)
-    else:
-        x = np.empty(len(o), dtype=np.int64)
-        x = None if _LIB.san_lms_inverse(o, len(o), order, limit, x) else x
-    if x is None:
-        raise SanFormatError("frame: LMS stage values too large (a hostile residual)")
-    return x
-
-
-def _np_ltp_inverse(o2: np.ndarray, pos: np.ndarray, shift: np.ndarray, gain: np.ndarray, before: int, after: int,
-                    limit: int) -> np.ndarray | str:
-    """The reference of ``san_ltp_inverse``: beat after beat, one vector step per window; the restored
-    values, or what is wrong (its error codes' meaning)."""
-    if len(o2) and np.abs(o2).max() > limit:
-        return "values too large"
-    x, width, done = o2.copy(), before + after, 0
-    for k in np.flatnonzero(gain[1:]) + 1:
-        a, ref = int(pos[k]) - before, int(pos[k - 1]) - before + int(shift[k])
-        if a < done or a + width > len(x) or ref < 0 or ref + width > a:
-            return "a window leaves the block or overlaps its reference"
-        v = x[a : a + width] + ((gain[k] * x[ref : ref + width] + 4) >> 3)
-        if np.abs(v).max() > limit:
-            return "values too large"
-        x[a : a + width], done = v, a + width
-    return x
-
-
-_LTP_ERRORS = {-1: "values too large", -2: "a window leaves the block or overlaps its reference"}
-
-
-def ltp_inverse(o2: np.ndarray, pos: np.ndarray, shift: np.ndarray, gain: np.ndarray, before: int, after: int,
-                limit: int) -> np.ndarray:
-    """Undo the long-term prediction (``codec.longterm``) of a block, checking every window; a
-    SanFormatError for a hostile block."""
-    o2, pos, shift, gain = _i64(o2), _i64(pos), _i64(shift), _i64(gain)
-    if _LIB is None:
-        x = _np_ltp_inverse(o2, pos, shift, gain, before, after, limit)
-    else:
-        out = np.empty(len(o2), dtype=np.int64)
-        status = _LIB.san_ltp_inverse(o2, len(o2), pos, shift, gain, len(pos), before, after, limit, out)
-        x = _LTP_ERRORS[status] if status else out
-    if isinstance(x, str):
-        raise SanFormatError(f"frame: long-term prediction: {x} (a hostile block)")
-    return x
-
-
 # ------------------------------------------------------------- whole blocks
 _BLOCK_ERRORS = {
     1: "truncated varint or field", 2: "varint too long", 3: "a value exceeds its limit",
@@ -400,25 +311,4 @@ def decode_block(data: bytes, length: int, contextual: bool) -> np.ndarray | Non
     status = _LIB.san_block_decode(bytes(data), len(data), length, int(contextual), out)
     if status:
         raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
-    return out
-
-
-_EMPTY = np.zeros(0, dtype=np.int64)
-
-
-def decode_residual(data: bytes, length: int, contextual: bool, taps: int, longterm: tuple | None,
-                    limit: int) -> np.ndarray | None:
-    """A residual block with its stages undone in one compiled call: the entropy-coded array, then the
-    long-term prediction ``longterm`` (positions, shifts, gains, before, after; None: none) and the LMS
-    stage of ``taps`` (0: none). None without the C kernels."""
-    if _LIB is None:
-        return None
-    pos, shift, gain, before, after = longterm if longterm is not None else (_EMPTY, _EMPTY, _EMPTY, 0, 0)
-    out = np.empty(length, dtype=np.int64)
-    status = _LIB.san_residual_decode(bytes(data), len(data), length, int(contextual), taps, _i64(pos), _i64(shift),
-                                      _i64(gain), len(pos), before, after, limit, out)
-    if status > 0:
-        raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
-    if status < 0:
-        raise SanFormatError(f"frame: long-term prediction or LMS stage: {_LTP_ERRORS[status]} (a hostile residual)")
     return out

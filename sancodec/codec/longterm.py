@@ -7,7 +7,7 @@ blocks of 8), picks one position per beat (greedy peaks at least ``0.6 P`` apart
 window ``[p_k - before, p_k + after)`` of beat ``k`` from the same window of beat ``k - 1``,
 shifted by ``s_k`` in -2..2 and scaled by ``g_k / 8`` (0..15, 0: not predicted):
 ``o2[t] = o[t] - ((g_k · o[t - p_k + p_{k-1} + s_k] + 4) >> 3)``. Every reference window ends
-before its beat's window starts, so the decoder restores the windows in order (``kernels.ltp_inverse``).
+before its beat's window starts, so the decoder restores the windows in order (``adaptive.ltp_inverse``).
 Side information: the first position, then the position gaps minus the period, the shifts + 2 and
 the gains of all beats, one after the other in one plain entropy-coded array. Lossless and
 near-lossless files; kept only where the block gets 1 % smaller.
@@ -20,8 +20,9 @@ from functools import cached_property
 
 import numpy as np
 
+from sancodec.codec.adaptive import ltp_inverse
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import decode_block, encode_block, ltp_inverse
+from sancodec.codec.kernels import decode_block, encode_block
 from sancodec.errors import SanFormatError
 from sancodec.san.sparse import peaks
 
@@ -97,7 +98,7 @@ def read_long_term(r: ByteReader, length: int) -> LongTerm:
     if shifts.min() < -2 or shifts.max() > 2 or gains.min() < 0 or gains.max() > MAX_GAIN:
         raise SanFormatError("frame: long-term shift or gain out of range")
     # The windows (inside the block, after their references, not overlapping) are checked as they are
-    # restored (kernels.ltp_inverse), beat by beat.
+    # restored (adaptive.ltp_inverse), beat by beat.
     return LongTerm(positions.astype(np.int64), shifts.astype(np.int64), gains.astype(np.int64), before, after, period)
 
 

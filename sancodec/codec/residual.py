@@ -4,7 +4,7 @@ entropy coder sees.
 A residual ``u`` is coded as ``e``: ``u`` differenced ``order`` times (a fixed polynomial
 predictor, order 0-3), or filtered by an integer LPC filter (lossless only), then, where it pays
 (lossless and near-lossless files, format 1.4), through a sign-sign LMS stage that predicts ``e`` from its own
-last 8 values with weights adapted sample by sample (``kernels.lms_forward``: the cascade of
+last 8 values with weights adapted sample by sample (``adaptive.lms_forward``: the cascade of
 Monkey's Audio and MPEG-4 ALS, in integers). Near-lossless first quantises ``r`` to
 ``sign(r) * ((|r| + E) // (2E + 1))`` so that ``|x - x̂| <= E``. A block is ``coding varint``
 (order | plain << 2 | lpc << 3 | lms << 4), the filter if any, the LMS order if any, and the
@@ -17,15 +17,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from sancodec.codec.adaptive import decode_residual, lms_forward, lms_inverse
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import (
-    bit_length_histogram,
-    decode_residual,
-    encode_block,
-    lms_forward,
-    lms_inverse,
-    poly_histograms,
-)
+from sancodec.codec.kernels import bit_length_histogram, encode_block, poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
