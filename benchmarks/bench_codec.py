@@ -196,27 +196,34 @@ def _codecs(x: np.ndarray, fs: float) -> dict:
 
 def throughput(sig: Signal, repeats: int) -> list[str]:
     """Lossless encode/decode throughput of sancodec (all cores and one thread) next to the
-    tools a user would pick instead, the same samples, one run; ratios to FLAC beside."""
-    from timing import median_seconds
+    tools a user would pick instead, the same samples, one run. The ratios to FLAC are paired:
+    each round times a codec and FLAC back to back, and the median of the rounds' ratios is shown
+    (this machine's speed drifts by 30 % between runs; a pair sees the same drift)."""
+    from timing import median_seconds, paired_ratio
 
     n = sig.samples.size
+    codecs = _codecs(sig.samples, sig.fs)
+    flac_enc, flac_dec = codecs["FLAC -8 (libsndfile)"]
+    flac_blob = flac_enc()
     rows = {}
     for threads in (None, 1):
         label = f"sancodec lossless ({'all cores' if threads is None else '1 thread'})"
         data = sancodec.encode(sig, mode="lossless", threads=threads)
-        enc = median_seconds(lambda t=threads: sancodec.encode(sig, mode="lossless", threads=t), repeats)
-        dec = median_seconds(lambda t=threads, d=data: sancodec.decode(d, threads=t), repeats)
-        rows[label] = (len(data), enc, dec)
-    for name, (enc_fn, dec_fn) in _codecs(sig.samples, sig.fs).items():
+        enc = lambda t=threads: sancodec.encode(sig, mode="lossless", threads=t)  # noqa: E731
+        dec = lambda t=threads, d=data: sancodec.decode(d, threads=t)  # noqa: E731
+        rows[label] = (len(data), median_seconds(enc, repeats), median_seconds(dec, repeats),
+                       paired_ratio(enc, flac_enc, repeats), paired_ratio(dec, lambda: flac_dec(flac_blob), repeats))
+    for name, (enc_fn, dec_fn) in codecs.items():
         blob = enc_fn()
         size = sum(len(b) for b in blob) if isinstance(blob, list) else len(blob)
-        rows[name] = (size, median_seconds(enc_fn, repeats), median_seconds(lambda b=blob, f=dec_fn: f(b), repeats))
-    flac = rows["FLAC -8 (libsndfile)"]
+        dec = lambda b=blob, f=dec_fn: f(b)  # noqa: E731
+        rows[name] = (size, median_seconds(enc_fn, repeats), median_seconds(dec, repeats),
+                      paired_ratio(enc_fn, flac_enc, repeats), paired_ratio(dec, lambda: flac_dec(flac_blob), repeats))
     lines = ["| codec | bits/sample | encode M samples/s | decode M samples/s | encode vs FLAC | decode vs FLAC |",
              "|---|---:|---:|---:|---:|---:|"]
-    for name, (size, enc, dec) in rows.items():
+    for name, (size, enc, dec, enc_ratio, dec_ratio) in rows.items():
         lines.append(f"| {name} | {8 * size / n:.3f} | {n / enc / 1e6:.2f} | {n / dec / 1e6:.2f} | "
-                     f"{flac[1] / enc:.2f}x | {flac[2] / dec:.2f}x |")
+                     f"{enc_ratio:.2f}x | {dec_ratio:.2f}x |")
     return lines
 
 

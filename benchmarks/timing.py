@@ -16,3 +16,19 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def paired_ratio(fn: Callable[[], object], reference: Callable[[], object], repeats: int) -> float:
+    """Median over ``repeats`` of ``reference``'s time / ``fn``'s time, the two timed back to back in
+    each round (after one warm-up of each): a machine that speeds up or slows down between rounds
+    moves both sides of a ratio alike."""
+    fn()
+    reference()
+    ratios = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        t1 = time.perf_counter()
+        reference()
+        ratios.append((time.perf_counter() - t1) / (t1 - t0))
+    return statistics.median(ratios)

@@ -1,6 +1,6 @@
 """File objects in the style of soundfile: ``sancodec.open(path, "w", ...)`` and ``sancodec.open(path)``.
 
-Memory is bounded by a window of frames (``codec.pipeline.WINDOW`` x ``frame_len`` rows), not
+Memory is bounded by a window of frames (``codec.pipeline.window_frames``: about 2^20 rows), not
 by the record: the writer spools coded frames to a temp file beside the target and writes the
 container (header first, with the sample count and checksums only known at the end) when it
 is closed; the reader decodes the frames a request covers, a window at a time. Samples come

@@ -106,7 +106,7 @@ def test_value_table_path_beats_bz2_on_emg_stored_on_a_fractional_grid():
     data = sancodec.encode(sig, mode="lossless")
     full = decode_file(data)
     assert_lossless(sig, full.signal)
-    assert full.codings == {"table": 2, "lms": 2}  # ranks on the table, then the LMS stage
+    assert full.codings == {"table": 1, "lms": 1}  # one frame: ranks on the table, then the LMS stage
     assert len(data) < len(bz2.compress(sig.samples[:, 0].astype("<i2").tobytes(), 9))  # BASELINES' best
     part = decode_file(data, start=30000, end=40000)
     np.testing.assert_array_equal(part.signal.samples, sig.samples[30000:40000])
@@ -278,9 +278,9 @@ def test_flat_stretches_cost_a_few_bytes_and_files_stay_within_the_decoders_limi
     data = sancodec.encode(sig)
     decoded = decode_file(data)
     assert np.array_equal(decoded.signal.samples, x)
-    assert decoded.codings["constant"] == 4  # the flat channel's four frames
+    assert decoded.codings["constant"] == 1  # the flat channel's one frame (2^17 samples)
     flat_only = sancodec.encode(sancodec.Signal(x[:, :1], 250.0, ["flat"], ["mV"]))
-    assert len(flat_only) < 200  # 16 preamble + 41 header + 4 x (12 head + 3 payload + 12 index) + 20 trailer
+    assert len(flat_only) < 120  # 16 preamble + 41 header + one frame (12 head + 3 payload + 12 index) + 20 trailer
     # A file the decoder's default limits would refuse is never written.
     monkeypatch.setattr(encoder, "DEFAULT_LIMITS", DecodeLimits(max_values=1000, values_per_byte=10))
     with pytest.raises(sancodec.SanConfigError, match="nothing was written"):
@@ -297,7 +297,7 @@ def test_a_record_constant_in_every_channel_is_one_frame():
     assert sancodec.codec.container.SanReader(framed).n_frames == 31 and len(framed) > 5 * len(data)
     x[500_000, 1] = 51  # one value off: the default frame length again
     assert sancodec.codec.container.SanReader(sancodec.encode(sancodec.Signal(x, 250.0, ["a", "b", "c"],
-                                                                              ["mV"] * 3))).n_frames == 31
+                                                                              ["mV"] * 3))).n_frames == 8
 
 
 def test_a_constant_frame_in_a_lossy_file_is_refused():

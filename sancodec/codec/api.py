@@ -47,12 +47,12 @@ from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, fro
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, encode_channel
 from sancodec.codec.pipeline import (
-    WINDOW,
     DecodedFrames,
     FrameDecoder,
     parallel_checksums,
     resolve_threads,
     san_activations,
+    window_frames,
 )
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import check_header
@@ -238,8 +238,9 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
     decoder = FrameDecoder(layout.plan, layout.steps, layout.frame_len, layout.n_samples, limits,
                            resolve_threads(threads), out, lo)
     first, last = lo // layout.frame_len, (hi - 1) // layout.frame_len
-    for w0 in range(first, last + 1, WINDOW):
-        frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + WINDOW, last + 1))]
+    step = window_frames(layout.frame_len)
+    for w0 in range(first, last + 1, step):
+        frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + step, last + 1))]
         yield w0 * layout.frame_len, decoder.decode_window(frames)
 
 

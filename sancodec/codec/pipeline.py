@@ -39,13 +39,19 @@ from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
 from sancodec.signal import channel_crc32
 
-__all__ = ["WINDOW", "FrameDecoder", "FrameEncoder", "ordered_map", "resolve_threads"]
+__all__ = ["WINDOW_ROWS", "FrameDecoder", "FrameEncoder", "ordered_map", "resolve_threads", "window_frames"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Frames per window: the SAN batch, and what a streaming encoder or decoder holds at once.
-WINDOW = 32
+#: Rows per window (32 frames of 2^15): the SAN batch, and what a streaming encoder or decoder holds at once.
+WINDOW_ROWS = 1 << 20
+
+
+def window_frames(frame_len: int) -> int:
+    """Frames per window: :data:`WINDOW_ROWS` rows' worth, at least 4 (so threads have frames to share)."""
+    return max(4, WINDOW_ROWS // max(1, frame_len))
+
 MAX_THREADS = 256
 
 
