@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_runtime.py --repeats 9 --markdown docs/RUNTIME.md
 	$(BIN)/python benchmarks/bench_codec.py --data-dir $(DATA) --markdown docs/BENCHMARKS.md
+	$(BIN)/python benchmarks/bench_predictors.py --data-dir $(DATA) --markdown docs/PREDICTORS.md
 	$(BIN)/python benchmarks/bench_lossy.py --data-dir $(DATA) --markdown docs/LOSSY.md
 
 clean:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -113,3 +115,28 @@ def test_long_term_prediction_round_trips_through_its_own_type():
     found = find_long_term(o)
     assert isinstance(found, LongTerm)
     assert found.before == max(1, found.before) and found.after >= 2
+
+
+def test_every_byte_of_a_long_term_frame_changed_is_refused_or_decodes_exactly():
+    """The golden file whose channels use the LMS stage and long-term prediction, each of the first
+    400 bytes of its frame changed in turn (CRCs made valid again): a SancodecError or the exact
+    samples, never a crash or other samples."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    data = (Path(__file__).parent / "golden" / "mitdb100_lossless_lms.san").read_bytes()
+    frame = SanReader(data).read_frame(0)
+    expected = sancodec.decode(data).samples
+    outcomes = set()
+    for at in range(min(400, len(frame))):
+        damaged = bytearray(frame)
+        damaged[at] ^= 0x5A
+        try:
+            got = sancodec.decode(rewrap(data, frames=[bytes(damaged)])).samples
+        except sancodec.SancodecError:
+            outcomes.add("refused")
+            continue
+        assert np.array_equal(got, expected)
+        outcomes.add("exact")
+    assert "refused" in outcomes
