@@ -56,6 +56,7 @@ def corpus() -> dict[str, bytes]:
     floats = sancodec.Signal(x / 7.0, 100.0, ["a", "b"], ["mV", "mV"])
     mitdb = sancodec.read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 2000)
     multi = sancodec.read_signal(here / "data" / "03700181_2000f").slice(0, 400)
+    mitdb6000 = sancodec.read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 6000)
     return {
         "san": sancodec.encode(sig, spec, "san", frame_len=128),
         "lossy-wavelet": sancodec.encode(sig, spec, "lossy", frame_len=128, prdn=3.0),
@@ -70,6 +71,8 @@ def corpus() -> dict[str, bytes]:
         "float-near": sancodec.encode(floats, spec, "near-lossless", 0.05, frame_len=128),
         "annotated": sancodec.encode(mitdb, spec, "near-lossless", 2, frame_len=1024),
         "multi-frequency": sancodec.encode(multi, spec, "lossless", frame_len=128),
+        # 1.4: both channels through the LMS stage and long-term prediction (mitdb 100, 6 000 samples)
+        "lossless-lms-ltp": sancodec.encode(mitdb6000, spec, "lossless"),
     }
 
 

@@ -22,6 +22,24 @@ static inline int64_t lms_predict(const int32_t *w, const int32_t *h, const int 
     return (acc + (1 << (LMS_SHIFT - 1))) >> LMS_SHIFT;
 }
 
+/* One sample given its prediction: the encoder's output err = x - pred (inverse = 0), or the decoder's
+ * x = err + pred from the coded err, refusing values beyond +-limit (-1). */
+static inline int lms_apply(int64_t in, int64_t pred, int inverse, int64_t limit, int64_t *x, int64_t *err,
+                            int64_t *out) {
+    if (inverse) {
+        if (in > limit || in < -limit) return -1;
+        *x = in + pred;
+        if (*x > limit || *x < -limit) return -1;
+        *err = in;
+        *out = *x;
+    } else {
+        *x = in;
+        *err = in - pred;
+        *out = *err;
+    }
+    return 0;
+}
+
 static inline void lms_adapt(int32_t *w, const int32_t *sg, int64_t err, const int order) {
     int32_t d = (err > 0) - (err < 0);
     for (int j = 0; j < order; j++) w[j] += d * sg[j];
@@ -32,18 +50,8 @@ static inline int lms_run(const int64_t *in, int64_t n, const int order, int inv
                           int64_t *out, int32_t *h, int32_t *sg) {
     int32_t w[LMS_MAX_ORDER] = {0};
     for (int64_t t = 0; t < n; t++) {
-        int64_t pred = lms_predict(w, h + t, order), x, err;
-        if (inverse) {
-            if (in[t] > limit || in[t] < -limit) return -1;
-            x = in[t] + pred;
-            if (x > limit || x < -limit) return -1;
-            err = in[t];
-            out[t] = x;
-        } else {
-            x = in[t];
-            err = x - pred;
-            out[t] = err;
-        }
+        int64_t x, err;
+        if (lms_apply(in[t], lms_predict(w, h + t, order), inverse, limit, &x, &err, out + t)) return -1;
         lms_adapt(w, sg + t, err, order);
         h[t + order] = clip31(x);
         sg[t + order] = (x > 0) - (x < 0);
@@ -59,18 +67,8 @@ static int lms8(const int64_t *in, int64_t n, int inverse, int64_t limit, int64_
     int64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0; /* their signs */
     for (int64_t t = 0; t < n; t++) {
         int64_t acc = w0 * h0 + w1 * h1 + w2 * h2 + w3 * h3 + w4 * h4 + w5 * h5 + w6 * h6 + w7 * h7;
-        int64_t pred = (acc + (1 << (LMS_SHIFT - 1))) >> LMS_SHIFT, x, err;
-        if (inverse) {
-            if (in[t] > limit || in[t] < -limit) return -1;
-            x = in[t] + pred;
-            if (x > limit || x < -limit) return -1;
-            err = in[t];
-            out[t] = x;
-        } else {
-            x = in[t];
-            err = x - pred;
-            out[t] = err;
-        }
+        int64_t x, err;
+        if (lms_apply(in[t], (acc + (1 << (LMS_SHIFT - 1))) >> LMS_SHIFT, inverse, limit, &x, &err, out + t)) return -1;
         int64_t d = (err > 0) - (err < 0);
         w0 += d * s0; w1 += d * s1; w2 += d * s2; w3 += d * s3;
         w4 += d * s4; w5 += d * s5; w6 += d * s6; w7 += d * s7;
