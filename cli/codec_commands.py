@@ -65,7 +65,7 @@ def encode(
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
     frame_len: int | None = typer.Option(None, help="Samples per frame, the random-access granularity (default "
-                                         "32768; 1048576 in lossy mode, where frames cost table bytes)."),
+                                         "131072; 1048576 in lossy mode: each frame costs entropy tables)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the output and its folder to disk."),
     threads: int | None = typer.Option(None, "--threads", help="Frames coded at once (default: every core; "
