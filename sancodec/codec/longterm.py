@@ -32,6 +32,7 @@ MAX_WINDOW = 1 << 16
 MAX_GAIN = 15
 SHIFTS = range(-1, 2)  # the encoder tries these; the format allows -2..2 (measured: ±1 is as good)
 MIN_LENGTH = 2048  # shorter residuals hold too few beats to pay for the side information
+WINDOW_BEFORE, WINDOW_AFTER = 20, 10  # a beat's window: P / 20 before its position, P / 10 after
 BLOCK = 8  # the beat search runs on |o|'s maxima over blocks of this many samples
 LIMIT = 1 << 40  # a reader refuses restored values beyond this (as the LMS stage)
 
@@ -137,7 +138,7 @@ def find_long_term(o: np.ndarray) -> LongTerm | None:
     coarse = np.flatnonzero(peaks(envelope.astype(np.float32)[None, None], max(1, int(0.6 * period)))[0, 0])
     positions = (BLOCK * coarse + np.argmax(blocks[coarse], axis=1)).astype(np.int64)
     period *= BLOCK
-    before, after = max(1, period // 20), max(2, period // 10)
+    before, after = max(1, period // WINDOW_BEFORE), max(2, period // WINDOW_AFTER)
     if len(positions) < 3:
         return None
     shifts, gains = _fit(o.astype(np.float64), positions, before, after)
