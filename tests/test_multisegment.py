@@ -186,3 +186,16 @@ def test_the_bundled_sample_round_trips_through_the_cli_to_the_same_signal_files
     assert (tmp_path / "ms.san").stat().st_size < 0.5 * sum(p.stat().st_size for p in record_files(sample))
     for name in ("ms100_0001.dat", "ms100_0002.dat", "ms100_0003.dat", "ms100.hea"):
         assert (tmp_path / name).read_bytes() == sample.with_name(name).read_bytes(), name
+
+
+def test_a_layout_channel_no_segment_carries_is_kept_as_invalid_samples(folder):
+    write_variable(folder)
+    _edit(folder / "s25047_layout.hea", "s25047_layout 3 ", "s25047_layout 4 ")
+    with open(folder / "s25047_layout.hea", "a") as f:
+        f.write("~ 0 100(0)/NU 12 0 0 0 0 PLETH\n")
+    signal = sancodec.read_signal(folder / "s25047")
+    assert signal.channel_names == ["II", "V", "ABP", "PLETH"] and np.all(signal.samples[:, 3] == -32768)
+    sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), folder / "out" / "four")
+    back = sancodec.read_signal(folder / "out" / "four")
+    assert back.channel_names == signal.channel_names and np.array_equal(back.samples, signal.samples)
+    assert wfdb.rdheader(str(folder / "out" / "four_layout")).sig_name == ["II", "V", "ABP", "PLETH"]

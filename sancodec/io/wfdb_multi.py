@@ -166,13 +166,14 @@ def _union_fields(base: Path, names: list[str], parts: list, segments: list[dict
                     out[key][ch] = entry[key][k] if key != "samples_per_frame" else spf[k]
             elif _bits(entry["fmt"][k]) > _bits(out["fmt"][ch]):
                 out["fmt"][ch] = entry["fmt"][k]
-    for ch in range(c):  # a channel no segment carries: the layout's fields, format 16
+    for ch in range(c):  # a channel no segment carries (variable layout only): the layout's fields, format 16
         if out["fmt"][ch] is None:
-            spf = layout.samps_per_frame[ch] if layout is not None and layout.samps_per_frame else 1
-            out.update({key: [*out[key][:ch], value, *out[key][ch + 1:]] for key, value in (
-                ("units", str(layout.units[ch])), ("adc_gain", float(layout.adc_gain[ch])),
-                ("baseline", int(layout.baseline[ch])), ("fmt", "16"), ("adc_res", int(layout.adc_res[ch])),
-                ("adc_zero", int(layout.adc_zero[ch])), ("samples_per_frame", int(spf or 1)))})
+            spf = layout.samps_per_frame[ch] if layout.samps_per_frame else 1
+            fields = {"units": str(layout.units[ch]), "adc_gain": float(layout.adc_gain[ch]),
+                      "baseline": int(layout.baseline[ch]), "fmt": "16", "adc_res": int(layout.adc_res[ch]),
+                      "adc_zero": int(layout.adc_zero[ch]), "samples_per_frame": int(spf or 1)}
+            for key, value in fields.items():
+                out[key][ch] = value
     frame = max(out["samples_per_frame"])
     if any(frame % s for s in out["samples_per_frame"]):
         raise SanFormatError(f"{base}.hea: samples per frame {out['samples_per_frame']} do not divide the largest")
