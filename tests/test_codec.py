@@ -17,7 +17,7 @@ import sancodec.metrics
 import sancodec.san.bundled
 from sancodec import SanConfigError, SanFormatError, Signal, read_signal
 from sancodec.codec import decode_file, encode_file, read_info
-from sancodec.codec.entropy import ByteWriter, encode_arrays
+from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
 from sancodec.metrics import phi_scores
 from sancodec.report import make_report
 from sancodec.san.bundled import default_model
@@ -118,14 +118,20 @@ def _one_channel_file(part: bytes, length: int) -> bytes:
     return rewrap(sancodec.encode(sig, mode="lossless", frame_len=1024), frames=[frame_of([part])])
 
 
-@pytest.mark.parametrize(("table", "ranks", "problem"), [
-    ([0, 5, 5], [0, 1, 2, 3], "rank outside"),
-    ([0, 5, -2], [0, 1, 2, 1], "not increasing"),
+@pytest.mark.parametrize(("step", "table", "ranks", "problem"), [
+    (None, [0, 5, 5], [0, 1, 2, 3], "rank outside"),
+    (None, [0, 5, -2], [0, 1, 2, 1], "not increasing"),
+    (16, [0, 0, 1], [0, 1, 2, 3], "rank outside"),
+    (16, [0, 0, -16], [0, 1, 2, 1], "not increasing"),  # a gap of 0
+    (16, [0, 1 << 60, 0], [0, 1, 2, 1], "2\\*\\*53|too large"),
+    (1 << 53, [1 << 53, 1 << 53, 0], [0, 1, 2, 1], "exceeds|too large"),  # the sum leaves the exact range
 ])
-def test_hostile_value_tables_are_format_errors(table, ranks, problem):
+def test_hostile_value_tables_are_format_errors(step, table, ranks, problem):
     w = ByteWriter()
-    w.varint(2)  # path: value table
+    w.varint(2 if step is None else 6)  # path: value table, or (1.4) stepped value table
     w.varint(len(table))
+    if step is not None:
+        w.varint(step)
     side = encode_arrays([np.array(table)], [False])
     w.varint(len(side))
     w.raw(side)
@@ -133,6 +139,20 @@ def test_hostile_value_tables_are_format_errors(table, ranks, problem):
     w.raw(encode_arrays([np.array(ranks)], [False]))
     with pytest.raises(SanFormatError, match=problem):
         decode_file(_one_channel_file(w.getvalue(), len(ranks)))
+
+
+def test_a_value_table_on_a_fractional_grid_is_written_against_its_common_gap():
+    sig = read_signal(DATA / "emg_healthy")  # values round(k * 50/3): gaps of 16 and 17
+    data = sancodec.encode(sig, mode="lossless")
+    frame = sancodec.codec.container.SanReader(data).read_frame(0)
+    part = ByteReader(frame)
+    assert ByteReader(part.raw(part.varint())).varint() == 6  # the stepped table (format 1.4)
+    assert data[5] == 4 and np.array_equal(sancodec.decode(data).samples, sig.samples)
+    from sancodec.codec.valuetable import _table_head
+
+    table = np.unique(sig.samples[:, 0])
+    plain_side = len(encode_arrays([np.concatenate([table[:1], np.diff(table) - 1])], [False]))
+    assert len(_table_head(table)) < 0.5 * plain_side
 
 
 def test_encoding_is_deterministic():

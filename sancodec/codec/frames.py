@@ -106,15 +106,17 @@ class Candidate:
     head: bytes
     residual: Residual | None
     exact: bool = False  # decodes to the samples themselves
+    needs_minor: int = 3  # the format minor version its head needs (path 6: 4)
 
     def payload(self) -> bytes:
         return self.head + (write_residual(self.residual) if self.residual is not None else b"")
 
     @property
     def minor(self) -> int:
-        """The format minor version its payload needs: 4 with an LMS stage or long-term prediction (1.4)."""
+        """The format minor version its payload needs: 4 with an LMS stage, long-term prediction or a
+        stepped value table (1.4)."""
         res = self.residual
-        return 4 if res is not None and (res.lms or res.ltp is not None) else 3
+        return max(self.needs_minor, 4 if res is not None and (res.lms or res.ltp is not None) else 3)
 
 
 @dataclass
@@ -305,63 +307,13 @@ class RawCoding(FrameCoding):
         return _finish(r, np.int64(x0), 0, step, None, plan, self.name, length)  # a constant base, broadcast
 
 
-def _sparse_alphabet(x: np.ndarray) -> bool:
-    """At least two distinct values, filling at most half of the grid between the extremes (counted
-    with a histogram, not a sort, when the grid is small enough)."""
-    if len(x) < 2:
-        return False
-    lo, hi = int(x.min()), int(x.max())
-    g = max(int(np.gcd.reduce(np.abs(x - x[0]))), 1)
-    span = (hi - lo) // g + 1
-    if span > 8 * len(x):  # fewer values than samples can never fill half of this grid
-        return span > 1
-    distinct = int(np.count_nonzero(np.bincount((x - lo) // g, minlength=span)))
-    return distinct >= 2 and 2 * distinct <= span
-
-
-@register_coding
-class ValueTableCoding(FrameCoding):
-    """Path 2 (exact frames only): each sample's rank in the frame's sorted table of distinct values.
-
-    Pays where values sit on a non-integer grid or a sparse alphabet (EMG stored in steps of
-    50/3 units, quantised vital signs): the gcd grid cannot see those, a rank table can.
-    Tried only when the alphabet is at most half as dense as the grid allows."""
-
-    id, name = 2, "table"
-
-    def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
-        if plan.mode == "lossy":
-            return []
-        if not _sparse_alphabet(x):
-            return []
-        table, ranks = np.unique(x, return_inverse=True)
-        side = encode_arrays([np.concatenate([table[:1], np.diff(table) - 1])], [False])
-        res = best_residual(ranks.reshape(-1).astype(np.int64), allow_lpc=True)
-        head = ByteWriter()
-        head.varint(self.id)
-        head.varint(len(table))
-        head.varint(len(side))
-        head.raw(side)
-        return [Candidate(res.cost + 8 * len(side), head.getvalue(), res, exact=True)]
-
-    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.mode == "lossy":
-            raise SanFormatError("frame: a value-table frame needs a lossless or near-lossless file")
-        size = r.varint(length)
-        if size < 1:
-            raise SanFormatError("frame: empty value table")
-        (d,) = decode_arrays(r.raw(r.varint(r.remaining())), [size], [False])
-        if size > 1 and d[1:].min() < 0:
-            raise SanFormatError("frame: value table is not increasing")
-        check_magnitude(float(np.abs(d.astype(np.float64)).sum()) + size, "a value-table entry")
-        table = np.cumsum(np.concatenate([d[:1], d[1:] + 1]))
-        return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, table, plan, self.name)
-
+#: Paths 2 and 6 (``codec/valuetable.py``): ranks in a table of the frame's distinct values.
+VALUE_TABLE_ID = 2
 
 #: Path 4 (``codec/constant.py``): one repeated value, tried before everything else.
 CONSTANT_ID = 4
 # Encoder preference on equal estimates: SAN, then raw, then the value table (the order above).
-_ENCODE_ORDER = (SanCoding.id, RawCoding.id, ValueTableCoding.id)
+_ENCODE_ORDER = (SanCoding.id, RawCoding.id, VALUE_TABLE_ID)
 
 
 def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -> Candidate:

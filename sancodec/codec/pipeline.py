@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from sancodec.codec import constant, kernels  # noqa: F401 - constant registers path 4
+from sancodec.codec import constant, kernels, valuetable  # noqa: F401 - they register paths 4, 2 and 6
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.frames import (
     ChannelFrame,
