@@ -206,10 +206,11 @@ def throughput(sig: Signal, repeats: int) -> list[str]:
     flac_enc, flac_dec = codecs["FLAC -8 (libsndfile)"]
     flac_blob = flac_enc()
     rows = {}
-    for threads in (None, 1):
-        label = f"sancodec lossless ({'all cores' if threads is None else '1 thread'})"
-        data = sancodec.encode(sig, mode="lossless", threads=threads)
-        enc = lambda t=threads: sancodec.encode(sig, mode="lossless", threads=t)  # noqa: E731
+    for threads, predictor in ((None, "auto"), (1, "auto"), (None, "fast")):
+        label = (f"sancodec lossless{' --fast-decode' if predictor == 'fast' else ''} "
+                 f"({'all cores' if threads is None else '1 thread'})")
+        data = sancodec.encode(sig, mode="lossless", threads=threads, predictor=predictor)
+        enc = lambda t=threads, p=predictor: sancodec.encode(sig, mode="lossless", threads=t, predictor=p)  # noqa: E731
         dec = lambda t=threads, d=data: sancodec.decode(d, threads=t)  # noqa: E731
         rows[label] = (len(data), median_seconds(enc, repeats), median_seconds(dec, repeats),
                        paired_ratio(enc, flac_enc, repeats), paired_ratio(dec, lambda: flac_dec(flac_blob), repeats))

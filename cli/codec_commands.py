@@ -70,6 +70,8 @@ def encode(
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the output and its folder to disk."),
     threads: int | None = typer.Option(None, "--threads", help="Frames coded at once (default: every core; "
                                        "the bytes are the same for any count)."),
+    fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Leave out the sequential LMS and "
+                                     "long-term stages: decoding about a third faster, files a few % larger."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
@@ -90,12 +92,13 @@ def encode(
     started = time.perf_counter()
     streamed = None
     if channels is None and mode != "lossy" and not piped:
-        streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet)
+        streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
+                                 "fast" if fast_decode else "auto")
     if streamed is None:
         signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
         with busy(quiet, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
-                                 threads=threads)
+                                 threads=threads, predictor="fast" if fast_decode else "auto")
         write_bytes_atomic(out, data, fsync=fsync)
         # real samples: a slow channel of a multi-frequency record counts once per sample
         streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))

@@ -23,7 +23,8 @@ def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context
 
 
 def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
-                   threads: int | None, fsync: bool, quiet: bool) -> tuple[int, int, int, int] | None:
+                   threads: int | None, fsync: bool, quiet: bool,
+                   predictor: str = "auto") -> tuple[int, int, int, int] | None:
     """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed."""
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
@@ -36,7 +37,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     like = like_signal(base, head)
     with busy(quiet, head.sig_len, head.n_sig, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
-                       fsync=fsync) as writer:
+                       fsync=fsync, predictor=predictor) as writer:
             for block in read_blocks(base, head, 1 << 20):
                 writer.write(block)
     return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size

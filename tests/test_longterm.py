@@ -140,3 +140,20 @@ def test_every_byte_of_a_long_term_frame_changed_is_refused_or_decodes_exactly()
         assert np.array_equal(got, expected)
         outcomes.add("exact")
     assert "refused" in outcomes
+
+
+def test_fast_decode_leaves_the_sequential_stages_out(mitdb_100, tmp_path):
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    sig = sancodec.read_signal(mitdb_100).slice(0, 65536)
+    fast, full = sancodec.encode(sig, predictor="fast"), sancodec.encode(sig)
+    assert not {"lms", "ltp"} & set(decode_file(fast).codings) and {"lms", "ltp"} <= set(decode_file(full).codings)
+    assert len(full) < len(fast) and fast[5] == 3  # format 1.3: nothing of 1.4 in it
+    out = tmp_path / "fast.san"
+    result = CliRunner().invoke(app, ["encode", str(mitdb_100), "-o", str(out), "--fast-decode", "-q"])
+    assert result.exit_code == 0, result.output
+    decoded = decode_file(out.read_bytes())
+    assert not {"lms", "ltp"} & set(decoded.codings)
+    assert np.array_equal(decoded.signal.samples, sancodec.read_signal(mitdb_100).samples)

@@ -203,7 +203,7 @@ class SanCoding(FrameCoding):
     id, name = 1, "san"
 
     def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
-        if san is None or plan.spec is None or (plan.mode != "lossy" and plan.predictor in ("auto", "raw")):
+        if san is None or plan.spec is None or (plan.mode != "lossy" and plan.predictor in ("auto", "raw", "fast")):
             return []
         delta = float(np.float32(san.sigma * plan.step))
         gaps, amps, acts = [], [], []
@@ -333,7 +333,7 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         fallback = min(exact, key=lambda c: c.cost)
         if len(fallback.payload()) < len(best.payload()):
             return fallback
-    if plan.mode != "lossy" and best.residual is not None:  # the adaptive stages, on the winner only
+    if plan.mode != "lossy" and best.residual is not None and plan.predictor != "fast":  # on the winner only
         return replace(best, residual=with_adaptive_stages(best.residual))
     return best
 

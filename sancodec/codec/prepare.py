@@ -70,9 +70,11 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
 
 #: ``auto``: the raw-signal codings only. The SAN path has never paid for its activations in lossless or
 #: near-lossless mode on any record in ../shared/data (benchmarks/bench_codec.py, "SAN predictor only"), and
-#: running the SAN on every frame costs a third of the encode time. ``all`` tries every coding per frame;
+#: running the SAN on every frame costs a third of the encode time. ``fast`` is ``auto`` without the
+#: sequential adaptive stages (the LMS stage, long-term prediction): files decode faster and are a few
+#: percent larger (benchmarks/bench_codec.py, "Throughput"). ``all`` tries every coding per frame;
 #: ``san`` and ``raw`` force one path (for measurement).
-PREDICTORS = ("auto", "all", "san", "raw")
+PREDICTORS = ("auto", "fast", "all", "san", "raw")
 
 
 def check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
