@@ -68,10 +68,8 @@ def encode(
                                          "131072; 1048576 in lossy mode: each frame costs entropy tables)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the output and its folder to disk."),
-    threads: int | None = typer.Option(None, "--threads", help="Frames coded at once (default: every core; "
-                                       "the bytes are the same for any count)."),
-    fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Leave out the sequential LMS and "
-                                     "long-term stages: decoding about a third faster, files a few % larger."),
+    threads: int | None = typer.Option(None, "--threads", help="Frames coded at once (default: all cores)."),
+    fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Faster decoding, ~6 % larger."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:

@@ -130,14 +130,10 @@ def encode_to_file(
 
     ``mode``: ``lossless``, ``near-lossless`` (``max_error``), ``lossy`` at a target (exactly
     one of ``prdn`` in percent, ``snr`` in dB, ``bps`` bits per sample; every channel meets it)
-    or ``san`` (the paper's SAN-only representation). ``predictor`` (near-lossless and
-    lossless): ``auto`` uses the raw-signal codings (the SAN path never paid in these modes on
-    any measured record) and the adaptive stages (LMS, long-term) where they pay, ``fast`` the
-    same without the adaptive stages (faster decoding, a few % more bytes), ``all`` also tries the
-    SAN path per frame and channel and keeps the cheaper, ``san`` or ``raw`` force one (for
-    measurement). ``verify`` decodes the result before
-    writing it (frame by frame) and refuses a file that would not keep its promise. ``threads``:
-    frames coded at once (default: every core; the bytes are the same for any count).
+    or ``san`` (the paper's SAN-only representation). ``predictor`` (near-lossless, lossless): see
+    ``prepare.PREDICTORS`` (``auto``; ``fast`` leaves the sequential LMS and long-term stages out).
+    ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
+    not keep its promise. ``threads``: frames coded at once (default: every core; same bytes).
     """
     if mode != "lossy":
         if (prdn, snr, bps) != (None, None, None):
