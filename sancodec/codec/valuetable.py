@@ -80,6 +80,18 @@ def _table(d: np.ndarray, offset: int) -> np.ndarray:
     return np.cumsum(np.concatenate([d[:1], gaps]))
 
 
+def _decode_table(r: ByteReader, length: int, plan: FramePlan, stepped: bool) -> ChannelFrame:
+    """Path 2 (gaps minus one) or path 6 (``step`` first, gaps minus it), then the ranks' residual."""
+    if plan.mode == "lossy":
+        raise SanFormatError("frame: a value-table frame needs a lossless or near-lossless file")
+    size = r.varint(length)
+    if size < 1:
+        raise SanFormatError("frame: empty value table")
+    step = r.varint(MAX_ABS_SAMPLE) if stepped else 1
+    (d,) = decode_arrays(r.raw(r.varint(r.remaining())), [size], [False])
+    return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, _table(d, step), plan, "table")
+
+
 @register_coding
 class ValueTableCoding(FrameCoding):
     """Path 2 (format 1.1, exact frames only): ranks in a table coded as gaps minus one. The encoder
@@ -97,14 +109,7 @@ class ValueTableCoding(FrameCoding):
         return [Candidate(res.cost + 8 * len(head), head, res, exact=True, needs_minor=minor)]
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.mode == "lossy":
-            raise SanFormatError("frame: a value-table frame needs a lossless or near-lossless file")
-        size = r.varint(length)
-        if size < 1:
-            raise SanFormatError("frame: empty value table")
-        (d,) = decode_arrays(r.raw(r.varint(r.remaining())), [size], [False])
-        table = _table(d, 1)
-        return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, table, plan, self.name)
+        return _decode_table(r, length, plan, stepped=False)
 
 
 @register_coding
@@ -117,12 +122,4 @@ class SteppedTableCoding(FrameCoding):
         return []  # written by ValueTableCoding where its table is smaller
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.mode == "lossy":
-            raise SanFormatError("frame: a value-table frame needs a lossless or near-lossless file")
-        size = r.varint(length)
-        if size < 1:
-            raise SanFormatError("frame: empty value table")
-        step = r.varint(MAX_ABS_SAMPLE)
-        (d,) = decode_arrays(r.raw(r.varint(r.remaining())), [size], [False])
-        table = _table(d, step)
-        return _finish(r, np.zeros(length, dtype=np.int64), 0, 1, table, plan, self.name)
+        return _decode_table(r, length, plan, stepped=True)
