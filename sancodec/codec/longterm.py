@@ -22,7 +22,6 @@ import numpy as np
 
 from sancodec.codec.adaptive import ltp_inverse
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import decode_block, encode_block
 from sancodec.errors import SanFormatError
 from sancodec.san.sparse import peaks
 
@@ -66,8 +65,7 @@ class LongTerm:
         for value in (self.before, self.after, self.period, len(self.positions), self.positions[0]):
             w.varint(int(value))
         values = np.concatenate([np.diff(self.positions) - self.period, self.shifts + 2, self.gains])
-        block = encode_block(values, False)
-        block = block if block is not None else encode_arrays([values], [False])
+        block = encode_arrays([values], [False])
         w.varint(len(block))
         w.raw(block)
         return w.getvalue()
@@ -88,8 +86,7 @@ def read_long_term(r: ByteReader, length: int) -> LongTerm:
     if count < 1 or before + after < 1:
         raise SanFormatError("frame: long-term prediction without beats or windows")
     block = r.raw(r.varint(r.remaining()))
-    values = decode_block(block, 3 * count - 1, False)
-    (values,) = decode_arrays(block, [3 * count - 1], [False]) if values is None else (values,)
+    (values,) = decode_arrays(block, [3 * count - 1], [False])
     if values.min(initial=0) < -MAX_WINDOW or values.max(initial=0) > length:  # before any arithmetic
         raise SanFormatError("frame: long-term beat positions are not increasing inside the block")
     gaps, shifts, gains = values[: count - 1] + period, values[count - 1 : 2 * count - 1] - 2, values[2 * count - 1 :]

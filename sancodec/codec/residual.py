@@ -19,7 +19,7 @@ import numpy as np
 
 from sancodec.codec.adaptive import decode_residual, lms_forward, lms_inverse
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.kernels import bit_length_histogram, encode_block, poly_histograms
+from sancodec.codec.kernels import bit_length_histogram, poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
@@ -35,6 +35,7 @@ LMS_ORDERS = (8,)  # taps of the LMS stage the encoder tries (a reader takes 1..
 # another 0.2-0.4 % on some records for half as much decoding speed again
 MAX_LMS_ORDER = 32
 LMS_GAIN = 0.99  # the LMS stage must save 1 %: its decode is a sequential recursion
+LONG_TERM_GAIN = 0.99  # and so must long-term prediction
 LMS_INPUT = 1 << 31  # the encoder's stage input stays within ±2^31 (the kernel clips its history there)
 LMS_LIMIT = 1 << 40  # a reader refuses stage values beyond this (a hostile block)
 LONG_TERM = True  # try long-term prediction (benchmarks switch it off to measure what it buys)
@@ -144,14 +145,14 @@ def with_long_term(res: Residual) -> Residual:
     o2 = found.predicted(res.e)
     block = _coded(o2)
     coded = len(block) + len(found.side), len(res.coded())
-    if coded[0] >= LMS_GAIN * coded[1]:
+    if coded[0] >= LONG_TERM_GAIN * coded[1]:
         return res
     return Residual(res.order, o2, res.cost * coded[0] / coded[1], res.lpc, res.lms, found, block)
 
 
 def _coded(e: np.ndarray) -> bytes:
-    block = encode_block(e, True)
-    return block if block is not None else encode_arrays([e], [True])
+    """The contextual entropy coding of one residual (what the stages' choices compare)."""
+    return encode_arrays([e], [True])
 
 
 def write_residual(res: Residual) -> bytes:
@@ -167,8 +168,7 @@ def write_residual(res: Residual) -> bytes:
             w.varint(res.lms)
         if res.ltp is not None:
             res.ltp.write(w)
-        block = res.coded() if not plain else encode_block(res.e, False)
-        w.raw(block if block is not None else encode_arrays([res.e], [False]))
+        w.raw(res.coded() if not plain else encode_arrays([res.e], [False]))
         if not best or len(w.getvalue()) < len(best):
             best = w.getvalue()
     return best
