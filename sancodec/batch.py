@@ -55,15 +55,20 @@ def find_inputs(src: Path, decode: bool = False, npy: bool = False) -> list[Path
 
 
 def _segment_records(header: Path) -> set[Path]:
-    """The segment and layout records a multi-segment master header lists (none for other headers)."""
+    """The segment and layout records a multi-segment master header lists (none for other headers:
+    only a record line ``name/n_seg …`` has the header parsed, by the reader's own ``record_files``)."""
+    from sancodec.io.wfdb import record_files
+
     try:
         with open(header, encoding="ascii", errors="replace") as f:
-            lines = [line.split() for line in f if line.strip() and not line.lstrip().startswith("#")]
+            first = next((line for line in f if line.strip() and not line.lstrip().startswith("#")), "")
     except OSError:
         return set()
-    if not lines or "/" not in lines[0][0]:
+    words = first.split()
+    if not words or "/" not in words[0]:
         return set()
-    return {header.parent / parts[0] for parts in lines[1:] if parts[0] != "~" and "/" not in parts[0]}
+    base = header.with_suffix("")
+    return {p.with_suffix("") for p in record_files(base) if p.suffix == ".hea"} - {base}
 
 
 def _input_bytes(path: Path) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +81,10 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
 
 
 def _read_layout(base: Path, name: str):  # -> wfdb.Record header
-    import wfdb
+    from sancodec.io.wfdb import read_header
 
     _check_segment_name(base, name)
-    try:
-        layout = wfdb.rdheader(str(base.parent / name))
-    except Exception as exc:  # wfdb raises bare Exception/ValueError on broken headers
-        raise SanFormatError(f"{base.parent / name}.hea: unreadable layout header "
-                             f"({type(exc).__name__}: {exc})") from None
+    layout = read_header(base.parent / name)
     names = [str(s) for s in layout.sig_name or []]
     if getattr(layout, "n_seg", None) or not names or len(set(names)) != len(names):
         raise SanFormatError(f"{base.parent / name}.hea: a layout header names each channel once, got {names}")
@@ -186,6 +183,15 @@ def _bits(fmt: str) -> int:
     return FORMAT_BITS.get(str(fmt), 64)
 
 
+def _placed(segments: list[dict[str, Any]], frame: int) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """Each segment with the rows ``[start, end)`` it covers on the record's time axis."""
+    start = 0
+    for entry in segments:
+        end = start + entry["frames"] * frame
+        yield entry, start, end
+        start = end
+
+
 def _lay_out(base: Path, parts: list, segments: list[dict[str, Any]], union: dict[str, list[Any]]) -> np.ndarray:
     """Every segment's samples on the record's time axis, invalid-sample values where none were recorded."""
     frame = max(union["samples_per_frame"])
@@ -197,13 +203,10 @@ def _lay_out(base: Path, parts: list, segments: list[dict[str, Any]], union: dic
                              f"channels for {recorded} recorded ones; sancodec refuses more filler than recorded "
                              f"samples (or {MIN_FILL_ALLOWANCE}), since it holds the whole record in memory")
     samples = np.tile(np.asarray([INVALID_SAMPLE.get(f, -32768) for f in union["fmt"]], dtype=np.int64), (rows, 1))
-    start = 0
-    for (_, _, seg), entry in zip(parts, segments):
-        end = start + entry["frames"] * frame
+    for (_, _, seg), (entry, start, end) in zip(parts, _placed(segments, frame)):
         if seg is not None:
             factor = frame // seg.frame_size  # the segment's own fastest channel may be slower than the record's
             samples[start:end, entry["channels"]] = np.repeat(seg.samples, factor, axis=0)
-        start = end
     return samples
 
 
@@ -238,18 +241,16 @@ def segment_signal(signal: Signal, entry: dict[str, Any], start: int) -> Signal:
 
 
 def output_files(signal: Signal, path: Path) -> list[Path]:
-    """Every file :func:`write_multisegment` writes for ``signal`` at record ``path``."""
+    """Every file :func:`write_segments` writes for ``signal`` at record ``path``."""
     from sancodec.io.wfdb import output_files as single_files
 
     segments = checked_segments(signal)
     layout, names = _names(path.name, segments)
     files = [path.parent / f"{path.name}.hea"] + ([path.parent / f"{layout}.hea"]
                                                   if signal.source["layout"] == "variable" else [])
-    start = 0
-    for entry, seg_name in zip(segments, names):
+    for (entry, start, _), seg_name in zip(_placed(segments, signal.frame_size), names):
         if seg_name is not None:
             files += single_files(segment_signal(signal, entry, start), path.parent / seg_name)
-        start += entry["frames"] * signal.frame_size
     return files + [path.parent / f"{path.name}.{a.extension}" for a in signal.annotations if len(a)]
 
 
@@ -261,11 +262,9 @@ def write_segments(signal: Signal, name: str, folder: Path) -> None:
     signal.check_frames(name)
     segments = checked_segments(signal)
     layout, names = _names(name, segments)
-    start = 0
-    for entry, seg_name in zip(segments, names):
+    for (entry, start, _), seg_name in zip(_placed(segments, signal.frame_size), names):
         if seg_name is not None:
             write_record(segment_signal(signal, entry, start), seg_name, folder)
-        start += entry["frames"] * signal.frame_size
     variable = signal.source["layout"] == "variable"
     if variable:
         (folder / f"{layout}.hea").write_text(_layout_header(signal, layout), encoding="ascii")
@@ -313,14 +312,14 @@ def _number(value: float) -> str:
 
 def _when(base_time: str | None, base_date: str | None) -> str:
     """`` HH:MM:SS[.fff] [DD/MM/YYYY]`` from ISO strings ('' when there is no time)."""
-    import datetime
+    from sancodec.io.wfdb import _time
 
     if base_time is None:
         return ""
     try:
-        text = " " + datetime.time.fromisoformat(base_time).isoformat()
+        text = " " + _time(base_time, "time").isoformat()
         text = text.rstrip("0").rstrip(".") if "." in text else text
-        return text + ("" if base_date is None else " " + datetime.date.fromisoformat(base_date).strftime("%d/%m/%Y"))
+        return text + ("" if base_date is None else " " + _time(base_date, "date").strftime("%d/%m/%Y"))
     except ValueError:
         raise SanFormatError(f"base time/date {base_time!r} {base_date!r} are not ISO times and dates") from None
 
@@ -330,9 +329,7 @@ def check_same_segments(signal: Signal, back: Signal, name: str) -> None:
     ours, theirs = checked_segments(signal), checked_segments(back) if is_multisegment(back) else []
     if [(e["frames"], e["channels"]) for e in ours] != [(e["frames"], e["channels"]) for e in theirs]:
         raise SanFormatError(f"{name}: the written record reads back with other segments")
-    start = 0
-    for entry in ours:
+    for entry, start, _ in _placed(ours, signal.frame_size):
         if entry["channels"] and not np.array_equal(segment_signal(signal, entry, start).samples,
                                                     segment_signal(back, entry, start).samples):
             raise SanFormatError(f"{name}: a written segment does not read back to the same samples")
-        start += entry["frames"] * signal.frame_size
