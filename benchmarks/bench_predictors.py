@@ -5,8 +5,8 @@ Columns (cumulative): polynomial predictors only (orders 0-3, value tables, inte
 frames); + integer LPC; + the sign-sign LMS stage (format 1.4); + long-term, beat-to-beat prediction
 (1.4); + inter-channel prediction (path 5), which is sancodec as shipped. The stages are switched off
 by setting the encoder's own thresholds (``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever
-paying) and by hiding the long-term finder and the inter-channel candidate: a measurement hook, not an
-encoder option.
+paying), its ``LONG_TERM`` switch, and by hiding the inter-channel candidate: a measurement hook, not
+an encoder option.
 
 Run: .venv/bin/python benchmarks/bench_predictors.py [--data-dir ../shared/data] [--markdown FILE]
 """
@@ -33,19 +33,19 @@ STAGES = ("polynomial", "+ LPC", "+ LMS", "+ long-term", "+ inter-channel")
 @contextmanager
 def stages(count: int) -> Iterator[None]:
     """The first ``count`` of STAGES switched on."""
-    saved = residual.LPC_GAIN, residual.LMS_GAIN, residual.find_long_term, pipeline.cross_channel_candidate
+    saved = residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate
     try:
         if count < 2:
             residual.LPC_GAIN = 0.0
         if count < 3:
             residual.LMS_GAIN = 0.0
         if count < 4:
-            residual.find_long_term = lambda o: None
+            residual.LONG_TERM = False
         if count < 5:
             pipeline.cross_channel_candidate = lambda *args: None
         yield
     finally:
-        residual.LPC_GAIN, residual.LMS_GAIN, residual.find_long_term, pipeline.cross_channel_candidate = saved
+        residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate = saved
 
 
 def row(name: str, signal: sancodec.Signal) -> str:
