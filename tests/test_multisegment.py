@@ -199,3 +199,18 @@ def test_a_layout_channel_no_segment_carries_is_kept_as_invalid_samples(folder):
     back = sancodec.read_signal(folder / "out" / "four")
     assert back.channel_names == signal.channel_names and np.array_equal(back.samples, signal.samples)
     assert wfdb.rdheader(str(folder / "out" / "four_layout")).sig_name == ["II", "V", "ABP", "PLETH"]
+
+
+def test_decoding_over_any_existing_segment_file_needs_force(folder):
+    write_variable(folder)
+    runner = CliRunner()
+    san = folder / "out" / "v.san"
+    assert runner.invoke(app, ["encode", str(folder / "s25047"), "-o", str(san), "-q"]).exit_code == 0
+    (folder / "out" / "v_0002.dat").write_bytes(b"keep me")  # one segment's signal file is already there
+    refused = runner.invoke(app, ["decode", str(san), "-o", str(folder / "out" / "v"), "-q"])
+    assert refused.exit_code != 0 and "--force" in refused.output
+    assert (folder / "out" / "v_0002.dat").read_bytes() == b"keep me" and not (folder / "out" / "v.hea").exists()
+    forced = runner.invoke(app, ["decode", str(san), "-o", str(folder / "out" / "v"), "-q", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert np.array_equal(sancodec.read_signal(folder / "out" / "v").samples,
+                          sancodec.read_signal(folder / "s25047").samples)
