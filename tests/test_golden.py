@@ -45,7 +45,11 @@ CASES = {
     "test01_00s_lossless_cross.san": {"mode": "lossless", "derived_leads": True},
     # The sign-sign LMS stage and long-term prediction (1.4): mitdb 100, first 20 000 samples, one frame.
     "mitdb100_lossless_lms.san": {"mode": "lossless", "n": 20000, "record": "mitdb100", "frame_len": 32768},
+    # Running contexts with the split by the last token (1.5): EMG, first 20 000 samples, one frame.
+    "emg_healthy_lossless_running.san": {"mode": "lossless", "n": 20000, "record": "emg_healthy",
+                                         "frame_len": 32768},
 }
+CHANGED_IN_15 = ["mitdb100_lossless_lms.san", "test01_00s_lossless_cross.san"]  # running contexts came in
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -104,16 +108,20 @@ def test_golden_file(name):
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     decoded = _check_decoded(name, golden)
     # Format 1.3 (the binary header) holds every file the encoder writes; 1.4 those with an LMS stage
-    # or long-term prediction.
+    # or long-term prediction; 1.5 those with running contexts.
     uses_14 = decoded.codings.get("lms") or decoded.codings.get("ltp")
-    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, 4 if uses_14 else 3])
+    minor = 5 if decoded.codings.get("running") else 4 if uses_14 else 3
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, minor])
+    assert (minor == 5) == (name in CHANGED_IN_15 or name.endswith("_running.san"))
+    if name.endswith("_running.san"):
+        assert decoded.codings == {"table": 1, "lms": 1, "running": 1}
     if name.endswith("_lms.san"):
         assert decoded.codings["lms"] == decoded.codings["ltp"] == 2
     if name.endswith("_lpc.san"):
         assert decoded.lpc_channel_frames == 3  # every channel-frame but one
     if not name.startswith("test01_00s_lossless"):
         assert decoded.lpc_channel_frames == 0
-    assert ("table" in decoded.codings) == name.endswith("_table.san")
+    assert ("table" in decoded.codings) == name.endswith(("_table.san", "_running.san"))
     assert decoded.codings.get("constant", 0) == (2 if name.endswith("_constant.san") else 0)  # 2 frames of 1024
     if name.endswith("_cross.san"):  # the two derived channels in both frames (test01_00s's leads use it too)
         assert decoded.codings.get("cross", 0) >= 4
@@ -155,7 +163,7 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
         np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
 
     assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
-        n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san")))
+        n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san", "_running.san")))
 
 
 def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
@@ -166,8 +174,20 @@ def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
         np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
 
-    expected = sorted(n for n in CASES if not n.endswith("_lms.san"))
+    expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san")))
     assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
+
+
+def test_the_files_format_1_4_wrote_still_decode_to_the_same_signals():
+    """The golden cases whose bytes running contexts changed, as the format 1.4 encoder wrote them (v1.4/)."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.4" / name).read_bytes()
+        assert data[4:6] in (b"\x01\x03", b"\x01\x04")
+        decoded = _check_decoded(name, data)
+        assert decoded.signal.header_dict() == signal.header_dict() and not decoded.codings.get("running")
+        np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
+
+    assert check_backwards_compatibility(GOLDEN / "v1.4", check) == CHANGED_IN_15
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

@@ -215,7 +215,7 @@ def test_the_c_range_coder_writes_and_reads_constrictions_words():
     import constriction
 
     from sancodec.codec import rangecoder
-    from sancodec.codec.entropy import _quantize
+    from sancodec.codec.entropy import quantize_table
 
     rng = np.random.default_rng(11)
     for _ in range(300):
@@ -223,7 +223,7 @@ def test_the_c_range_coder_writes_and_reads_constrictions_words():
         for _ in range(int(rng.integers(1, 4))):
             n = int(rng.choice([2, 5, 16, 76]))
             counts = rng.multinomial(int(rng.integers(1, 2000)), rng.dirichlet(np.full(n, 0.3)))
-            freq = _quantize(counts)
+            freq = quantize_table(counts)
             symbols = rng.choice(n, int(rng.integers(0, 3000)), p=counts / counts.sum()).astype(np.int32)
             unused = np.flatnonzero(freq == 0)
             if len(unused) and len(symbols):
@@ -238,7 +238,7 @@ def test_the_c_range_coder_writes_and_reads_constrictions_words():
         back = rangecoder.RangeDecoder(words).decode([len(s) for s, _ in segments], [f for _, f in segments])
         assert np.array_equal(back, np.concatenate([s for s, _ in segments]))
     for _ in range(300):
-        freq = _quantize(rng.multinomial(300, rng.dirichlet(np.ones(16) * 0.3)))
+        freq = quantize_table(rng.multinomial(300, rng.dirichlet(np.ones(16) * 0.3)))
         words = rng.integers(0, 2**32, int(rng.integers(0, 6)), dtype=np.uint64).astype(np.uint32)
         try:
             theirs = constriction.stream.queue.RangeDecoder(words).decode(rangecoder._model(freq), 100)

@@ -114,7 +114,8 @@ def decode_residual(data: bytes, length: int, contextual: bool, taps: int, longt
     pos, shift, gain, before, after = longterm if longterm is not None else (_EMPTY, _EMPTY, _EMPTY, 0, 0)
     out = np.empty(length, dtype=np.int64)
     i64 = kernels._i64
-    status = kernels._LIB.san_residual_decode(bytes(data), len(data), length, int(contextual), taps, i64(pos),
+    # contextual 2: a residual block, which may use running contexts (format 1.5)
+    status = kernels._LIB.san_residual_decode(bytes(data), len(data), length, 2 if contextual else 0, taps, i64(pos),
                                               i64(shift), i64(gain), len(pos), before, after, limit, out)
     if status > 0:
         raise SanFormatError(f"entropy-coded block: {kernels._BLOCK_ERRORS.get(status, 'invalid')}")

@@ -60,7 +60,7 @@ class SanEncoder:
         self.n = 0
         self._crcs = [0] * like.n_channels
         self.uses_model = False
-        self.minor = 3  # format 1.3 (the binary header), 1.4 once a frame uses an LMS stage
+        self.minor = 3  # format 1.3 (the binary header), 1.4 once a frame uses an LMS stage, 1.5 running contexts
         self._payload_bytes = 0  # frame heads and payloads, as the decoder's work limits count them
 
     def _start(self, quantum: list[float] | None, emax: int) -> None:

@@ -27,7 +27,7 @@ from sancodec.codec.kernels import BLOCK, NUM_CLASSES, NUM_TOKENS, classes, pack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
-__all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays"]
+__all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays", "quantize_table", "read_table", "write_table"]
 
 PRECISION = 14
 TOTAL = 1 << PRECISION
@@ -107,7 +107,7 @@ class ByteReader:
 
 
 # ------------------------------------------------------------------ tables
-def _quantize(counts: np.ndarray) -> np.ndarray:
+def quantize_table(counts: np.ndarray) -> np.ndarray:
     """Integer frequencies summing to TOTAL, every used symbol >= 1 (deterministic)."""
     counts = counts.astype(np.int64)
     used = counts > 0
@@ -120,14 +120,14 @@ def _quantize(counts: np.ndarray) -> np.ndarray:
     return freq
 
 
-def _write_table(w: ByteWriter, freq: np.ndarray) -> None:
+def write_table(w: ByteWriter, freq: np.ndarray) -> None:
     last = int(np.flatnonzero(freq)[-1]) + 1
     w.varint(last)
     for f in freq[:last]:
         w.varint(int(f))
 
 
-def _read_table(r: ByteReader, alphabet: int) -> np.ndarray:
+def read_table(r: ByteReader, alphabet: int) -> np.ndarray:
     size = r.varint(alphabet)
     if size == 0:
         raise SanFormatError(f"{r.what}: empty frequency table")
@@ -156,13 +156,13 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
         if len(tok) == 0:
             continue
         if not ctx:
-            freq = _quantize(np.bincount(tok, minlength=NUM_TOKENS))
-            _write_table(tables, freq)
+            freq = quantize_table(np.bincount(tok, minlength=NUM_TOKENS))
+            write_table(tables, freq)
             segments.append((tok, freq))
             continue
         cls = classes(tok)
-        cfreq = _quantize(np.bincount(cls, minlength=NUM_CLASSES))
-        _write_table(tables, cfreq)
+        cfreq = quantize_table(np.bincount(cls, minlength=NUM_CLASSES))
+        write_table(tables, cfreq)
         segments.append((cls, cfreq))
         per_sample = np.repeat(cls.astype(np.uint8), BLOCK)[: len(tok)]
         grouped = tok[np.argsort(per_sample, kind="stable")]  # tokens by class, in order within each
@@ -171,8 +171,8 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
         for c in np.flatnonzero(counts):
             sel = grouped[start : start + counts[c]]
             start += counts[c]
-            freq = _quantize(np.bincount(sel, minlength=NUM_TOKENS))
-            _write_table(tables, freq)
+            freq = quantize_table(np.bincount(sel, minlength=NUM_TOKENS))
+            write_table(tables, freq)
             segments.append((sel, freq))
     tok = np.concatenate(all_tok) if all_tok else np.zeros(0, np.int32)
     val = np.concatenate(all_val) if all_val else np.zeros(0, np.uint64)
@@ -200,11 +200,11 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
         if n == 0:
             plans.append(None)
         elif not ctx:
-            plans.append(_read_table(r, NUM_TOKENS))
+            plans.append(read_table(r, NUM_TOKENS))
         else:
-            cfreq = _read_table(r, NUM_CLASSES)
+            cfreq = read_table(r, NUM_CLASSES)
             present = np.flatnonzero(cfreq)
-            plans.append((cfreq, [_read_table(r, NUM_TOKENS) for _ in present]))
+            plans.append((cfreq, [read_table(r, NUM_TOKENS) for _ in present]))
     n_words = r.varint(r.remaining() // 4)
     words = np.frombuffer(r.raw(4 * n_words), dtype="<u4").astype(np.uint32)
     n_extra = r.varint(r.remaining())

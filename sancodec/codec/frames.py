@@ -17,6 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from sancodec.codec import running
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.lpc import LpcFilter, synthesize
@@ -114,9 +115,13 @@ class Candidate:
     @property
     def minor(self) -> int:
         """The format minor version its payload needs: 4 with an LMS stage, long-term prediction or a
-        stepped value table (1.4)."""
+        stepped value table (1.4), 5 with running contexts (1.5)."""
         res = self.residual
-        return max(self.needs_minor, 4 if res is not None and (res.lms or res.ltp is not None) else 3)
+        if res is None:
+            return self.needs_minor
+        if res.block is not None and running.is_running(res.block):
+            return 5
+        return max(self.needs_minor, 4 if res.lms or res.ltp is not None else 3)
 
 
 @dataclass
@@ -136,6 +141,7 @@ class ChannelFrame:
     refs: tuple[tuple[int, int], ...] = ()  # inter-channel prediction (path 5): (channel, weight) pairs
     lms: int = 0  # taps of the LMS stage its residual went through (format 1.4)
     ltp: bool = False  # whether its residual was predicted beat to beat (format 1.4)
+    running: bool = False  # whether its residual was coded under running contexts (format 1.5)
     ref_shift: int = 0
 
     def samples(self) -> np.ndarray:
@@ -189,10 +195,11 @@ def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.nd
             plan: FramePlan, name: str, length: int | None = None) -> ChannelFrame:
     """Read the residual block that ends every non-lossy channel-frame (``length``: when ``base`` is
     one integer)."""
-    e, order, flt, taps, ltp = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
-    if flt is not None:
-        return ChannelFrame(base, n_act, step, lpc=(e, flt), table=table, path=name, lms=taps, ltp=ltp)
-    return ChannelFrame(base, n_act, step, poly_restore(e, order), table=table, path=name, lms=taps, ltp=ltp)
+    res = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
+    kept = {"table": table, "path": name, "lms": res.lms, "ltp": res.ltp, "running": res.running}
+    if res.lpc is not None:
+        return ChannelFrame(base, n_act, step, lpc=(res.e, res.lpc), **kept)
+    return ChannelFrame(base, n_act, step, poly_restore(res.e, res.order), **kept)
 
 
 @register_coding

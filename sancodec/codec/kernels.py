@@ -60,6 +60,8 @@ _SIGNATURES = {
     "san_rd_decode": (ctypes.c_int, [_STATE, _U8, *_SEGMENTS]),
     "san_block_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _N, ctypes.c_int, _I64]),
     "san_block_encode": (_N, [_I64, _N, ctypes.c_int, _I8, _N, _U8, _N]),
+    "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
+    "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
 }
 
 
@@ -299,6 +301,19 @@ def encode_block(e: np.ndarray, contextual: bool) -> bytes | None:
     size = _LIB.san_block_encode(e, n, int(contextual), table, table.shape[1], out, len(out))
     if size < 0:
         raise RuntimeError("compiled block encoder: output buffer too small")
+    return out[:size].tobytes()
+
+
+def encode_running(e: np.ndarray, params: int) -> bytes | None:
+    """``entropy.encode_running(e, params)`` in one compiled call (None without the C kernels)."""
+    if _LIB is None:
+        return None
+    e = _i64(e)
+    n = len(e)
+    out = np.empty(64 * 160 + 4 * (n + 16) + 8 * n + 64, dtype=np.uint8)
+    size = _LIB.san_running_encode(e, n, int(params), out, len(out))
+    if size < 0:
+        raise RuntimeError("compiled running-context encoder: output buffer too small")
     return out[:size].tobytes()
 
 

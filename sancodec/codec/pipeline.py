@@ -118,7 +118,7 @@ class CodedFrame:
 
     payload: bytes
     uses_model: bool
-    minor: int = 3  # the format minor version the frame needs (4: an LMS stage)
+    minor: int = 3  # the format minor version the frame needs (4: an LMS stage, 5: running contexts)
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,8 @@ class FrameDecoder:
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
         codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None) + Counter(
-            "lms" for p in parts if p.lms) + Counter("ltp" for p in parts if p.ltp)
+            "lms" for p in parts if p.lms) + Counter("ltp" for p in parts if p.ltp) + Counter(
+            "running" for p in parts if p.running)
         if not kernels.COMPILED:
             return parts, codings, None, False
         resolve_lpc(parts)

@@ -14,9 +14,11 @@ entropy-coded ``e``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
+from sancodec.codec import running
 from sancodec.codec.adaptive import decode_residual, lms_forward, lms_inverse
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.kernels import bit_length_histogram, poly_histograms
@@ -25,7 +27,7 @@ from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
 
-__all__ = ["MAX_ORDER", "Residual", "best_residual", "estimate_bits", "near_lossless",
+__all__ = ["MAX_ORDER", "ReadBlock", "Residual", "best_residual", "estimate_bits", "near_lossless",
            "poly_residual", "poly_restore", "read_residual", "write_residual"]
 
 MAX_ORDER = 3
@@ -116,9 +118,22 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
 
 
 def with_adaptive_stages(res: Residual) -> Residual:
-    """The LMS stage, then long-term prediction, each kept where it pays: applied to the residual of the
-    coding a channel-frame chose (both invert exactly on any integers, so near-lossless residuals too)."""
-    return with_long_term(_with_lms(res))
+    """The LMS stage, then long-term prediction, each kept where it pays, then running contexts where they
+    code smaller than block classes: applied to the residual of the coding a channel-frame chose (the
+    stages invert exactly on any integers, so near-lossless residuals too)."""
+    return with_running_contexts(with_long_term(_with_lms(res)))
+
+
+def with_running_contexts(res: Residual) -> Residual:
+    """``res`` whose block is coded under running contexts (format 1.5) where that is smaller than block
+    classes and, for a short residual, than the plain coding :func:`write_residual` weighs too (so a
+    file says 1.5 only when it uses them)."""
+    if len(res.e) < running.MIN_LENGTH:
+        return res
+    block, alternative = res.coded(), running.encode(res.e, running.choose(res.e))
+    if len(alternative) >= len(block) or (len(res.e) < SMALL_FRAME and len(alternative) >= len(_plain(res.e))):
+        return replace(res, block=block)
+    return replace(res, block=alternative)
 
 
 def _with_lms(best: Residual) -> Residual:
@@ -155,6 +170,11 @@ def _coded(e: np.ndarray) -> bytes:
     return encode_arrays([e], [True])
 
 
+def _plain(e: np.ndarray) -> bytes:
+    """The context-free entropy coding of one residual."""
+    return encode_arrays([e], [False])
+
+
 def write_residual(res: Residual) -> bytes:
     """The residual block, the smaller of the plain and contextual entropy codings."""
     best = b""
@@ -168,16 +188,26 @@ def write_residual(res: Residual) -> bytes:
             w.varint(res.lms)
         if res.ltp is not None:
             res.ltp.write(w)
-        w.raw(res.coded() if not plain else encode_arrays([res.e], [False]))
+        w.raw(res.coded() if not plain else _plain(res.e))
         if not best or len(w.getvalue()) < len(best):
             best = w.getvalue()
     return best
 
 
-def read_residual(r: ByteReader, length: int,
-                  lossless: bool) -> tuple[np.ndarray, int, LpcFilter | None, int, bool]:
-    """``(e, order, filter, LMS taps, long-term)`` of a residual block, the long-term prediction and the
-    LMS stage undone; the caller restores ``u`` (LPC in a batch)."""
+class ReadBlock(NamedTuple):
+    """A residual block as read: ``e`` with long-term prediction and the LMS stage undone (the caller
+    restores ``u``, LPC in a batch), and what the block used."""
+
+    e: np.ndarray
+    order: int
+    lpc: LpcFilter | None
+    lms: int  # LMS taps (0: none)
+    ltp: bool  # long-term prediction
+    running: bool  # running contexts (format 1.5)
+
+
+def read_residual(r: ByteReader, length: int, lossless: bool) -> ReadBlock:
+    """The residual block of ``length`` values at ``r`` (``lossless``: a lossless or near-lossless file)."""
     coding = r.varint(MAX_ORDER | 4 | 8 | 16 | 32)
     order, plain, uses_lpc, uses_lms = coding & 3, bool(coding & 4), bool(coding & 8), bool(coding & 16)
     if uses_lpc and (order or not lossless):
@@ -194,10 +224,11 @@ def read_residual(r: ByteReader, length: int,
                                             longterm.after)
     e = decode_residual(block, length, not plain, taps, stages, LMS_LIMIT)  # compiled: every stage in one call
     if e is None:
-        (e,) = decode_arrays(block, [length], [not plain])
+        e = running.decode(block, length) if not plain and running.is_running(block) else \
+            decode_arrays(block, [length], [not plain])[0]
         e = e if longterm is None else longterm.restore(e)
         e = lms_inverse(e, taps, LMS_LIMIT) if taps else e
-    return e, order, flt, taps, longterm is not None
+    return ReadBlock(e, order, flt, taps, longterm is not None, not plain and running.is_running(block))
 
 
 def near_lossless(r: np.ndarray, step: int) -> np.ndarray:

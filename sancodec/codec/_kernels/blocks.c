@@ -7,12 +7,7 @@
  * bits. The same checks as the Python reader, in the same order; the error codes map to its
  * messages in kernels.decode_block.
  */
-enum { BLK_OK = 0, BLK_TRUNCATED = 1, BLK_VARINT_LONG = 2, BLK_LIMIT = 3, BLK_EMPTY_TABLE = 4, BLK_TABLE_SUM = 5,
-       BLK_TRAILING = 6, BLK_RANGE = 7, BLK_RAW_BITS = 8, BLK_MEMORY = 9 };
-
-typedef struct { const uint8_t *p; int64_t len, pos; } byte_reader;
-
-static int read_varint(byte_reader *r, uint64_t limit, uint64_t *out) {
+int read_varint(byte_reader *r, uint64_t limit, uint64_t *out) {
     uint64_t value = 0;
     int shift = 0;
     for (;;) {
@@ -31,7 +26,7 @@ static int read_varint(byte_reader *r, uint64_t limit, uint64_t *out) {
 }
 
 /* A frequency table over `alphabet` symbols, as its coder cumulative (alphabet + 1 entries). */
-static int read_table(byte_reader *r, int alphabet, uint32_t *cum, int *nonzero) {
+int read_table(byte_reader *r, int alphabet, uint32_t *cum, int *nonzero) {
     uint64_t size, f, freq[TOKENS] = {0}, total = 0;
     int status = read_varint(r, (uint64_t)alphabet, &size);
     if (status) return status;
@@ -47,7 +42,24 @@ static int read_table(byte_reader *r, int alphabet, uint32_t *cum, int *nonzero)
     return BLK_OK;
 }
 
+/* The range-coded words and the raw bits that end every block, and nothing after them. */
+int read_streams(byte_reader *r, range_decoder *d, raw_bits *extra) {
+    uint64_t n_words, n_extra;
+    int status;
+    if ((status = read_varint(r, (uint64_t)(r->len - r->pos) / 4, &n_words))) return status;
+    if (4 * n_words > (uint64_t)(r->len - r->pos)) return BLK_TRUNCATED;
+    *d = (range_decoder){r->p + r->pos, n_words, 0, 0, 0, 0};
+    r->pos += 4 * (int64_t)n_words;
+    if ((status = read_varint(r, (uint64_t)(r->len - r->pos), &n_extra))) return status;
+    if (n_extra > (uint64_t)(r->len - r->pos)) return BLK_TRUNCATED;
+    *extra = (raw_bits){r->p + r->pos, (int64_t)n_extra};
+    r->pos += (int64_t)n_extra;
+    return r->pos != r->len ? BLK_TRAILING : BLK_OK;
+}
+
 EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int64_t *out) {
+    /* a residual block (contextual 2) whose first byte is 0 uses running contexts (format 1.5, running.c) */
+    if (contextual == 2 && len > 0 && data[0] == 0) return running_decode(data, len, n, out);
     byte_reader r = {data, len, 0};
     uint32_t ccum[CLASSES + 1], cums[CLASSES][TOKENS + 1];
     int present[CLASSES] = {0}, n_tables = 0, status;
@@ -61,16 +73,9 @@ EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int con
         }
         n_tables = 1;
     }
-    uint64_t n_words, n_extra;
-    if ((status = read_varint(&r, (uint64_t)(r.len - r.pos) / 4, &n_words))) return status;
-    if (4 * n_words > (uint64_t)(r.len - r.pos)) return BLK_TRUNCATED;
-    range_decoder d = {data + r.pos, n_words, 0, 0, 0, 0};
-    r.pos += 4 * (int64_t)n_words;
-    if ((status = read_varint(&r, (uint64_t)(r.len - r.pos), &n_extra))) return status;
-    if (n_extra > (uint64_t)(r.len - r.pos)) return BLK_TRUNCATED;
-    const uint8_t *extra = data + r.pos;
-    r.pos += (int64_t)n_extra;
-    if (r.pos != r.len) return BLK_TRAILING;
+    range_decoder d;
+    raw_bits extra;
+    if ((status = read_streams(&r, &d, &extra))) return status;
     if (!n_tables) return BLK_OK;
     symbol_table ctable, tables[CLASSES];
     if (contextual) {
@@ -113,7 +118,7 @@ EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int con
         free(cls);
     }
     if (!status) {
-        int s = san_unpack(tok, n, extra, (int64_t)n_extra, out);
+        int s = san_unpack(tok, n, extra.p, extra.len, out);
         status = s == 0 ? BLK_OK : BLK_RAW_BITS;
     }
     free(tok);
@@ -122,7 +127,7 @@ EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int con
 
 /* The encoder twin of san_block_decode: entropy.encode_arrays([e], [contextual]) in one call.
  * Returns the byte count written to `out` (capacity `cap`), or -1 when it does not fit. */
-static void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq) {
+void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq) {
     int64_t total = 0;
     int n_used = 0, order[TOKENS];
     for (int i = 0; i < alphabet; i++) {
@@ -150,9 +155,7 @@ static void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq) 
     for (int i = 0; i < n_used; i++) freq[order[i]] += (uint64_t)(short_by / n_used);
 }
 
-typedef struct { uint8_t *p; int64_t cap, pos; } byte_writer;
-
-static int put_varint(byte_writer *w, uint64_t value) {
+int put_varint(byte_writer *w, uint64_t value) {
     do {
         if (w->pos >= w->cap) return -1;
         uint8_t byte = value & 0x7F;
@@ -162,7 +165,7 @@ static int put_varint(byte_writer *w, uint64_t value) {
     return 0;
 }
 
-static int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum) {
+int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum) {
     int last = 0;
     for (int i = 0; i < alphabet; i++)
         if (freq[i]) last = i + 1;
@@ -170,6 +173,22 @@ static int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_
     for (int i = 0; i < last; i++)
         if (put_varint(w, freq[i])) return -1;
     cumulative_table(freq, alphabet, cum);
+    return 0;
+}
+
+/* Seal the range coder `st` and write its words, then the raw bits of `val`; 0, or -1 when full. */
+int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n) {
+    int64_t n_words = san_rc_finish(st, words);
+    if (n_words < 0 || put_varint(w, (uint64_t)n_words)) return -1;
+    if (w->pos + 4 * n_words > w->cap) return -1;
+    for (int64_t i = 0; i < n_words; i++) {
+        uint32_t x = words[i];
+        w->p[w->pos++] = x & 0xFF, w->p[w->pos++] = (x >> 8) & 0xFF, w->p[w->pos++] = (x >> 16) & 0xFF,
+        w->p[w->pos++] = x >> 24;
+    }
+    int64_t extra = (san_raw_bits(tok, n) + 7) / 8;
+    if (put_varint(w, (uint64_t)extra) || w->pos + extra > w->cap) return -1;
+    w->pos += san_pack_bits(val, tok, n, w->p + w->pos);
     return 0;
 }
 
@@ -230,18 +249,7 @@ EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, con
     uint64_t st[8];
     san_rc_init(st, n + blocks + 8);
     if (nseg && san_rc_encode(st, words, sym, seg_len, seg_model, nseg, &cums[0][0], sizes, TOKENS + 1)) goto done;
-    int64_t n_words = san_rc_finish(st, words);
-    if (n_words < 0 || put_varint(&w, (uint64_t)n_words)) goto done;
-    if (w.pos + 4 * n_words > w.cap) goto done;
-    for (int64_t i = 0; i < n_words; i++) {
-        uint32_t x = words[i];
-        w.p[w.pos++] = x & 0xFF, w.p[w.pos++] = (x >> 8) & 0xFF, w.p[w.pos++] = (x >> 16) & 0xFF,
-        w.p[w.pos++] = x >> 24;
-    }
-    int64_t extra = (san_raw_bits(tok, n) + 7) / 8;
-    if (put_varint(&w, (uint64_t)extra) || w.pos + extra > w.cap) goto done;
-    w.pos += san_pack_bits(val, tok, n, w.p + w.pos);
-    result = w.pos;
+    if (!write_streams(&w, st, words, tok, val, n)) result = w.pos;
 done:
     free(tok), free(val), free(sym), free(cls), free(words);
     return result;

@@ -34,8 +34,6 @@ int64_t san_raw_bits(const int32_t *tok, int64_t n);
 int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out);
 void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int64_t row, int32_t *cls);
 
-/* blocks.c: one entropy-coded array (0, or an error code > 0) */
-int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int64_t *out);
 
 /* rangecoder.c: the encoder's state slots, and the decoder used by blocks.c */
 enum { RC_LOWER, RC_RANGE, RC_INVERTED, RC_FIRST, RC_POS, RC_CAP, RC_POINT, RC_READ };
@@ -43,12 +41,31 @@ void san_rc_init(uint64_t *st, int64_t capacity);
 int san_rc_encode(uint64_t *st, uint32_t *out, const int32_t *sym, const int64_t *seg_len, const int32_t *seg_model,
                   int64_t nseg, const uint32_t *cums, const int32_t *sizes, int64_t stride);
 int64_t san_rc_finish(uint64_t *st, uint32_t *out);
+int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x);
 
 typedef struct { const uint8_t *words; uint64_t n, read, lower, range, point; } range_decoder;
 typedef struct { const uint32_t *cum; int n; uint8_t start[256]; } symbol_table;
 void rd_start(range_decoder *d);
 void table_index(symbol_table *t, const uint32_t *cum, int n);
 int rd_symbol(range_decoder *d, const symbol_table *t);
+
+/* blocks.c: one entropy-coded array (0, or an error code > 0), and the pieces running.c shares */
+enum { BLK_OK = 0, BLK_TRUNCATED = 1, BLK_VARINT_LONG = 2, BLK_LIMIT = 3, BLK_EMPTY_TABLE = 4, BLK_TABLE_SUM = 5,
+       BLK_TRAILING = 6, BLK_RANGE = 7, BLK_RAW_BITS = 8, BLK_MEMORY = 9 };
+typedef struct { const uint8_t *p; int64_t len, pos; } byte_reader;
+typedef struct { uint8_t *p; int64_t cap, pos; } byte_writer;
+typedef struct { const uint8_t *p; int64_t len; } raw_bits;
+int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int64_t *out);
+int read_varint(byte_reader *r, uint64_t limit, uint64_t *out);
+int read_table(byte_reader *r, int alphabet, uint32_t *cum, int *nonzero);
+int read_streams(byte_reader *r, range_decoder *d, raw_bits *extra);
+void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq);
+int put_varint(byte_writer *w, uint64_t value);
+int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum);
+int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n);
+
+/* running.c: residual tokens under running contexts (format 1.5) */
+int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out);
 
 /* The coder's cumulative table of frequencies summing to 2**14 (see rangecoder.py). */
 void cumulative_table(const uint64_t *freq, int alphabet, uint32_t *cum);

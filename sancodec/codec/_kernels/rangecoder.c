@@ -41,6 +41,32 @@ EXPORT void san_rc_init(uint64_t *st, int64_t capacity) {
     st[RC_CAP] = (uint64_t)capacity;
 }
 
+/* Encode one symbol `x` under the cumulative table `cum`; 0, or -1 when the output is full. */
+int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x) {
+    uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
+    uint64_t range = scale * (uint64_t)(cum[x + 1] - cum[x]);
+    uint64_t lower = st[RC_LOWER] + scale * (uint64_t)cum[x];
+    if (st[RC_INVERTED] && lower + range > lower) {
+        if (rc_flush_inverted(st, out, lower < st[RC_LOWER])) return -1;
+    }
+    st[RC_LOWER] = lower;
+    st[RC_RANGE] = range;
+    if (range < (1ULL << 32)) {
+        st[RC_RANGE] = range << 32;
+        uint32_t word = (uint32_t)(lower >> 32);
+        st[RC_LOWER] = lower << 32;
+        if (st[RC_INVERTED]) {
+            st[RC_INVERTED]++;
+        } else if (st[RC_LOWER] + st[RC_RANGE] > st[RC_LOWER]) {
+            if (rc_emit(st, out, word)) return -1;
+        } else {
+            st[RC_INVERTED] = 1;
+            st[RC_FIRST] = word;
+        }
+    }
+    return 0;
+}
+
 /* Encode segments of symbols, segment g with model seg_model[g] (row of cums, size sizes[row]).
  * 0 on success, -1 when the output is full, -2 for a symbol outside its model. */
 EXPORT int san_rc_encode(uint64_t *st, uint32_t *out, const int32_t *sym, const int64_t *seg_len,
@@ -53,27 +79,7 @@ EXPORT int san_rc_encode(uint64_t *st, uint32_t *out, const int32_t *sym, const 
         for (int64_t i = 0; i < seg_len[g]; i++, k++) {
             int32_t x = sym[k];
             if (x < 0 || x >= n_symbols) return -2;
-            uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
-            uint64_t range = scale * (uint64_t)(cum[x + 1] - cum[x]);
-            uint64_t lower = st[RC_LOWER] + scale * (uint64_t)cum[x];
-            if (st[RC_INVERTED] && lower + range > lower) {
-                if (rc_flush_inverted(st, out, lower < st[RC_LOWER])) return -1;
-            }
-            st[RC_LOWER] = lower;
-            st[RC_RANGE] = range;
-            if (range < (1ULL << 32)) {
-                st[RC_RANGE] = range << 32;
-                uint32_t word = (uint32_t)(lower >> 32);
-                st[RC_LOWER] = lower << 32;
-                if (st[RC_INVERTED]) {
-                    st[RC_INVERTED]++;
-                } else if (st[RC_LOWER] + st[RC_RANGE] > st[RC_LOWER]) {
-                    if (rc_emit(st, out, word)) return -1;
-                } else {
-                    st[RC_INVERTED] = 1;
-                    st[RC_FIRST] = word;
-                }
-            }
+            if (rc_put(st, out, cum, x)) return -1;
         }
     }
     return 0;

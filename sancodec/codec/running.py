@@ -1,0 +1,142 @@
+"""Running contexts (format 1.5): a residual's tokens coded under tables chosen sample by sample from a
+running mean of the tokens before it.
+
+Block classes (``entropy``) send one class per 16 tokens as side information, about 4 % of an ECG
+residual's bits; the decoder follows a running mean at no cost. With ``split`` each context is halved
+again by whether the last token lies above the mean, which pays on bursty EMG residuals. The C kernels
+(``_kernels/running.c``) do the work where built; the functions here are their Python reference
+(the same bytes) and the encoder's choice of parameters. The block layout is in docs/FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sancodec.codec import kernels
+from sancodec.codec.entropy import ByteReader, ByteWriter, quantize_table, read_table, write_table
+from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
+from sancodec.codec.rangecoder import RangeDecoder, encode_segments
+from sancodec.errors import SanFormatError
+
+__all__ = ["MIN_LENGTH", "PARAMS", "choose", "contexts", "decode", "encode", "is_running"]
+
+CONTEXTS = 64
+MAX_PARAMS = 31  # (k - 1) | m << 2 | split << 4 with k in 1..4, m in 0..2
+PARAMS = (5, 6, 9, 10, 20, 24)  # the sets the encoder weighs: (k, m, split) = (2,1,0) (3,1,0) (2,2,0) (3,2,0)
+# (1,1,1) (1,2,1), the ones that won on the records of docs/BENCHMARKS.md
+MIN_LENGTH = 1024  # shorter residuals keep block classes (64 small tables would not pay)
+
+
+def is_running(block: bytes) -> bool:
+    """Whether a contextual residual block uses running contexts (its first varint is 0, which a
+    block-class block, starting with a non-empty class table, never has)."""
+    return block[:1] == b"\x00"
+
+
+def _split_params(params: int) -> tuple[int, int, int]:
+    return (params & 3) + 1, params >> 2 & 3, params >> 4
+
+
+def _context(acc: int, m: int, split: int, last: int) -> int:
+    """``running_context`` of running.c: 2**m steps per octave of 1 + mean token, at most 31."""
+    y = acc + 16
+    b = y.bit_length() - 5
+    c = min(31, (b << m) | ((y >> (b + 4 - m)) & ((1 << m) - 1)))
+    return 2 * c + int(last << 4 > acc) if split else c
+
+
+def contexts(tok: np.ndarray, params: int) -> np.ndarray:
+    """The context of every token under ``params`` (a recursion over time: numpy cannot batch it)."""
+    k, m, split = _split_params(params)
+    out = np.empty(len(tok), dtype=np.int64)
+    acc = last = 0
+    shift = 4 - k
+    for i, t in enumerate(tok.tolist()):
+        out[i] = _context(acc, m, split, last)
+        acc, last = acc - (acc >> k) + (t << shift), t
+    return out
+
+
+def _counts(tok: np.ndarray, params: tuple[int, ...]) -> np.ndarray:
+    """Token counts by context, ``[len(params), CONTEXTS, NUM_TOKENS]``."""
+    tok = np.ascontiguousarray(tok, dtype=np.int32)
+    if kernels._LIB is not None:
+        out = np.empty((len(params), CONTEXTS, NUM_TOKENS), dtype=np.int64)
+        kernels._LIB.san_running_counts(tok, len(tok), np.array(params, dtype=np.int32), len(params), out)
+        return out
+    return np.stack([np.bincount(contexts(tok, p) * NUM_TOKENS + tok, minlength=CONTEXTS * NUM_TOKENS)
+                     .reshape(CONTEXTS, NUM_TOKENS) for p in params])
+
+
+def _estimate(counts: np.ndarray) -> float:
+    """Bits of the tokens under one param set's tables, plus about 1.5 bytes per table entry."""
+    totals = counts.sum(axis=1, keepdims=True)
+    used = counts > 0
+    info = float((counts * np.log2(np.where(used, totals, 1) / np.maximum(counts, 1))).sum())
+    last = np.where(used.any(axis=1), NUM_TOKENS - np.argmax(used[:, ::-1], axis=1), 0)
+    return info + 12.0 * float(last.sum())
+
+
+def choose(e: np.ndarray) -> int:
+    """The param set of :data:`PARAMS` that the estimate says codes ``e`` in the fewest bits."""
+    tok, _ = tokenize(e)
+    counts = _counts(tok, PARAMS)
+    costs = [_estimate(c) for c in counts]
+    return PARAMS[int(np.argmin(costs))]
+
+
+def encode(e: np.ndarray, params: int) -> bytes:
+    """``e`` coded under running contexts with ``params`` (see running.c for the layout)."""
+    if not 0 <= params <= MAX_PARAMS or params >> 2 & 3 > 2:
+        raise ValueError(f"running-context parameters {params} out of range")
+    block = kernels.encode_running(e, params)
+    if block is not None:
+        return block
+    tok, val = tokenize(np.asarray(e))
+    ctx = contexts(tok, params)
+    w = ByteWriter()
+    w.varint(0)
+    w.varint(params)
+    present = np.unique(ctx)
+    w.varint(sum(1 << int(c) for c in present))
+    freqs = {}
+    for c in present:
+        freqs[int(c)] = quantize_table(np.bincount(tok[ctx == c], minlength=NUM_TOKENS))
+        write_table(w, freqs[int(c)])
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(ctx)) + 1, [len(ctx)]])  # runs of one context
+    words = encode_segments([(tok[a:b], freqs[int(ctx[a])]) for a, b in zip(starts[:-1], starts[1:])])
+    extra = pack_bits(val, tok)
+    w.varint(len(words))
+    w.raw(words.astype("<u4").tobytes())
+    w.varint(len(extra))
+    w.raw(extra)
+    return w.getvalue()
+
+
+def decode(data: bytes, n: int) -> np.ndarray:
+    """The ``n`` values of a running-context block, refusing what running.c refuses."""
+    r = ByteReader(data, "entropy-coded block")
+    r.varint(0)
+    params = r.varint(MAX_PARAMS)
+    mask = r.varint((1 << 64) - 1)
+    k, m, split = _split_params(params)
+    if m > 2:
+        raise SanFormatError(f"{r.what}: running-context parameters {params} out of range")
+    tables = {c: read_table(r, NUM_TOKENS) for c in range(CONTEXTS) if mask >> c & 1}
+    words = np.frombuffer(r.raw(4 * r.varint(r.remaining() // 4)), dtype="<u4").astype(np.uint32)
+    extra = r.raw(r.varint(r.remaining()))
+    if r.remaining():
+        raise SanFormatError(f"{r.what}: {r.remaining()} unexpected trailing bytes")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    decoder = RangeDecoder(words)
+    tok = np.empty(n, dtype=np.int32)
+    acc = last = 0
+    for i in range(n):
+        c = _context(acc, m, split, last)
+        if c not in tables:
+            raise SanFormatError(f"{r.what}: invalid range-coder data (a context without a table)")
+        last = int(decoder.decode([1], [tables[c]])[0])
+        tok[i] = last
+        acc = acc - (acc >> k) + (last << (4 - k))
+    return unpack(tok, extra)
