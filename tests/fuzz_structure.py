@@ -56,6 +56,7 @@ def corpus() -> dict[str, bytes]:
     floats = sancodec.Signal(x / 7.0, 100.0, ["a", "b"], ["mV", "mV"])
     mitdb = sancodec.read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 2000)
     multi = sancodec.read_signal(here / "data" / "03700181_2000f").slice(0, 400)
+    read_signal = sancodec.read_signal
     mitdb6000 = sancodec.read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 6000)
     return {
         "san": sancodec.encode(sig, spec, "san", frame_len=128),
@@ -73,6 +74,9 @@ def corpus() -> dict[str, bytes]:
         "multi-frequency": sancodec.encode(multi, spec, "lossless", frame_len=128),
         # 1.4: both channels through the LMS stage and long-term prediction (mitdb 100, 6 000 samples)
         "lossless-lms-ltp": sancodec.encode(mitdb6000, spec, "lossless"),
+        # 1.5: running contexts split by the last token (EMG, 20 000 samples: long enough for them to pay)
+        "lossless-running": sancodec.encode(read_signal(here / "data" / "emg_healthy").slice(0, 20000), spec,
+                                            "lossless"),
     }
 
 

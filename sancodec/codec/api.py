@@ -131,7 +131,8 @@ def encode_to_file(
     ``mode``: ``lossless``, ``near-lossless`` (``max_error``), ``lossy`` at a target (exactly
     one of ``prdn`` in percent, ``snr`` in dB, ``bps`` bits per sample; every channel meets it)
     or ``san`` (the paper's SAN-only representation). ``predictor`` (near-lossless, lossless): see
-    ``prepare.PREDICTORS`` (``auto``; ``fast`` leaves the sequential LMS and long-term stages out).
+    ``prepare.PREDICTORS`` (``auto``; ``fast`` leaves the sequential LMS and long-term stages out, keeping
+    running contexts, which decode faster than block classes).
     ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
     not keep its promise. ``threads``: frames coded at once (default: every core; same bytes).
     """

@@ -28,6 +28,7 @@ from sancodec.codec.residual import (
     poly_restore,
     read_residual,
     with_adaptive_stages,
+    with_running_contexts,
     write_residual,
 )
 from sancodec.errors import SanFormatError, SanLimitError
@@ -340,8 +341,9 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         fallback = min(exact, key=lambda c: c.cost)
         if len(fallback.payload()) < len(best.payload()):
             return fallback
-    if plan.mode != "lossy" and best.residual is not None and plan.predictor != "fast":  # on the winner only
-        return replace(best, residual=with_adaptive_stages(best.residual))
+    if plan.mode != "lossy" and best.residual is not None:  # on the winner only; "fast": no sequential stages
+        stages = with_running_contexts if plan.predictor == "fast" else with_adaptive_stages
+        return replace(best, residual=stages(best.residual))
     return best
 
 
