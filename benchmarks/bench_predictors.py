@@ -3,10 +3,11 @@ one after another, every column from the same run.
 
 Columns (cumulative): polynomial predictors only (orders 0-3, value tables, integer grids, constant
 frames); + integer LPC; + the sign-sign LMS stage (format 1.4); + long-term, beat-to-beat prediction
-(1.4); + inter-channel prediction (path 5), which is sancodec as shipped. The stages are switched off
-by setting the encoder's own thresholds (``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever
-paying), its ``LONG_TERM`` switch, and by hiding the inter-channel candidate: a measurement hook, not
-an encoder option.
+(1.4); + inter-channel prediction (path 5); + running contexts in the entropy coder (1.5), which is
+sancodec as shipped. The stages are switched off by setting the encoder's own thresholds
+(``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever paying), its ``LONG_TERM`` and
+``RUNNING_CONTEXTS`` switches, and by hiding the inter-channel candidate: a measurement hook, not an
+encoder option.
 
 Run: .venv/bin/python benchmarks/bench_predictors.py [--data-dir ../shared/data] [--markdown FILE]
 """
@@ -27,13 +28,14 @@ RECORDS = [
     "physionet/emgdb/emg_myopathy", "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/mixedsignals",
     "wfdb/test01_00s",
 ]
-STAGES = ("polynomial", "+ LPC", "+ LMS", "+ long-term", "+ inter-channel")
+STAGES = ("polynomial", "+ LPC", "+ LMS", "+ long-term", "+ inter-channel", "+ running contexts")
 
 
 @contextmanager
 def stages(count: int) -> Iterator[None]:
     """The first ``count`` of STAGES switched on."""
-    saved = residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate
+    saved = (residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate,
+             residual.RUNNING_CONTEXTS)
     try:
         if count < 2:
             residual.LPC_GAIN = 0.0
@@ -43,9 +45,12 @@ def stages(count: int) -> Iterator[None]:
             residual.LONG_TERM = False
         if count < 5:
             pipeline.cross_channel_candidate = lambda *args: None
+        if count < 6:
+            residual.RUNNING_CONTEXTS = False
         yield
     finally:
-        residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate = saved
+        (residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate,
+         residual.RUNNING_CONTEXTS) = saved
 
 
 def row(name: str, signal: sancodec.Signal) -> str:

@@ -41,6 +41,7 @@ LONG_TERM_GAIN = 0.99  # and so must long-term prediction
 LMS_INPUT = 1 << 31  # the encoder's stage input stays within ±2^31 (the kernel clips its history there)
 LMS_LIMIT = 1 << 40  # a reader refuses stage values beyond this (a hostile block)
 LONG_TERM = True  # try long-term prediction (benchmarks switch it off to measure what it buys)
+RUNNING_CONTEXTS = True  # try running contexts (the same)
 
 
 def poly_residual(u: np.ndarray, order: int) -> np.ndarray:
@@ -128,7 +129,7 @@ def with_running_contexts(res: Residual) -> Residual:
     """``res`` whose block is coded under running contexts (format 1.5) where that is smaller than block
     classes and, for a short residual, than the plain coding :func:`write_residual` weighs too (so a
     file says 1.5 only when it uses them)."""
-    if len(res.e) < running.MIN_LENGTH:
+    if not RUNNING_CONTEXTS or len(res.e) < running.MIN_LENGTH:
         return res
     block, alternative = res.coded(), running.encode(res.e, running.choose(res.e))
     if len(alternative) >= len(block) or (len(res.e) < SMALL_FRAME and len(alternative) >= len(_plain(res.e))):
