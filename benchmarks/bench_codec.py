@@ -141,7 +141,8 @@ def residual_entropy(sig: Signal) -> str:
     general = {"bz2 -9": len(bz2.compress(raw, 9)), "zstd -19": len(zstandard.ZstdCompressor(level=19).compress(raw))}
     others_text = ", ".join(f"{k} {8 * v / len(x):.3f}" for k, v in general.items())
     return (f"lossless residual, mitdb 100 ch0: coded {8 * coded / len(x):.3f} bits/sample vs order-0 entropy of the "
-            f"first differences {entropy_bits(e) / len(x):.3f} (the block-context model beats order 0); "
+            f"first differences {entropy_bits(e) / len(x):.3f} (the context models, running contexts and block "
+            "classes, beat order 0); "
             f"general-purpose coders on the same differences: {others_text}")
 
 
@@ -263,7 +264,8 @@ column codes the same samples.
 
 The `sancodec` column is the shipped lossless mode (`predictor="auto"`: the raw-signal codings); the next two
 force the SAN or the raw predictor. The raw path's residual stage is a polynomial predictor (order 0-3) or, where
-it pays, integer linear prediction (it wins on a103l and s0010_re). The SAN predictor never pays for its
+it pays, integer linear prediction (it wins on a103l and s0010_re), then the LMS stage, long-term prediction
+and running contexts where they pay (docs/PREDICTORS.md). The SAN predictor never pays for its
 activations in lossless mode on these records: the residual coder on the raw signal wins every frame.
 The `sancodec` column counts the whole file, including the record's header (format 1.3's binary header: 40-230
 bytes, more with WFDB comments: s0010_re carries 2.4 KB of clinical comments, about 1 KB packed), while the
