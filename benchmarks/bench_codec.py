@@ -24,6 +24,7 @@ import zstandard
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.baselines import baseline_sizes
+from sancodec.codec import residual
 from sancodec.codec.api import decode_file, san_activations
 from sancodec.san.bundled import default_model
 
@@ -207,14 +208,18 @@ def throughput(sig: Signal, repeats: int) -> list[str]:
     flac_enc, flac_dec = codecs["FLAC -8 (libsndfile)"]
     flac_blob = flac_enc()
     rows = {}
-    for threads, predictor in ((None, "auto"), (1, "auto"), (None, "fast")):
-        label = (f"sancodec lossless{' --fast-decode' if predictor == 'fast' else ''} "
+    for threads, predictor, running in ((None, "auto", True), (1, "auto", True), (None, "fast", True),
+                                        (None, "auto", False)):
+        label = (f"sancodec lossless{' --fast-decode' if predictor == 'fast' else ''}"
+                 f"{'' if running else ', block classes only (format 1.4)'} "
                  f"({'all cores' if threads is None else '1 thread'})")
+        residual.RUNNING_CONTEXTS = running  # a measurement hook: what running contexts cost in speed
         data = sancodec.encode(sig, mode="lossless", threads=threads, predictor=predictor)
         enc = lambda t=threads, p=predictor: sancodec.encode(sig, mode="lossless", threads=t, predictor=p)  # noqa: E731
         dec = lambda t=threads, d=data: sancodec.decode(d, threads=t)  # noqa: E731
         rows[label] = (len(data), median_seconds(enc, repeats), median_seconds(dec, repeats),
                        paired_ratio(enc, flac_enc, repeats), paired_ratio(dec, lambda: flac_dec(flac_blob), repeats))
+    residual.RUNNING_CONTEXTS = True
     for name, (enc_fn, dec_fn) in codecs.items():
         blob = enc_fn()
         size = sum(len(b) for b in blob) if isinstance(blob, list) else len(blob)

@@ -63,18 +63,20 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     return status;
 }
 
-/* Token counts by context (counts[j][c][t]) of the tokens `tok` under each of `np` param sets, in one
- * pass: what the encoder's choice of params estimates from. */
+/* Token counts by context (counts[j][c][t]) of the tokens `tok` under each of `np` param sets, one
+ * pass per set: what the encoder's choice of params estimates from. */
 EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *params, int np, int64_t *counts) {
-    uint32_t acc[8] = {0};
-    np = np < 8 ? np : 8;
     memset(counts, 0, (size_t)np * RUN_CONTEXTS * TOKENS * sizeof(int64_t));
-    for (int64_t i = 0; i < n; i++) {
-        int32_t t = tok[i], last = i ? tok[i - 1] : 0;
-        for (int j = 0; j < np; j++) {
-            int p = params[j], c = running_context(acc[j], p >> 2 & 3, p >> 4, last);
-            counts[((int64_t)j * RUN_CONTEXTS + c) * TOKENS + t]++;
-            acc[j] = running_next(acc[j], (p & 3) + 1, t);
+    for (int j = 0; j < np; j++) {
+        const int k = (params[j] & 3) + 1, m = params[j] >> 2 & 3, split = params[j] >> 4;
+        int64_t *cnt = counts + (int64_t)j * RUN_CONTEXTS * TOKENS;
+        uint32_t acc = 0;
+        int32_t last = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int32_t t = tok[i];
+            cnt[running_context(acc, m, split, last) * TOKENS + t]++;
+            acc = running_next(acc, k, t);
+            last = t;
         }
     }
 }
