@@ -19,6 +19,7 @@ import sancodec
 import sancodec.metrics
 from sancodec import SanSpec, load_model, read_signal, save_model
 from sancodec.codec.entropy import ByteReader
+from sancodec.codec.lossy import needs_minor
 from sancodec.train.model import SAN
 
 HERE = Path(__file__).parent
@@ -45,6 +46,9 @@ CASES = {
     "test01_00s_lossless_cross.san": {"mode": "lossless", "derived_leads": True},
     # The sign-sign LMS stage and long-term prediction (1.4): mitdb 100, first 20 000 samples, one frame.
     "mitdb100_lossless_lms.san": {"mode": "lossless", "n": 20000, "record": "mitdb100", "frame_len": 32768},
+    # Wavelet bands coded apart, the long ones under running contexts (1.5): mitdb 100, 150 000 samples, PRDN 5 %.
+    "mitdb100_lossy_bands.san": {"mode": "lossy", "prdn": 5.0, "n": 150000, "record": "mitdb100",
+                                 "frame_len": 1 << 20},
     # Running contexts with the split by the last token (1.5): EMG, first 20 000 samples, one frame.
     "emg_healthy_lossless_running.san": {"mode": "lossless", "n": 20000, "record": "emg_healthy",
                                          "frame_len": 32768},
@@ -96,6 +100,17 @@ def _check_decoded(name: str, data: bytes) -> sancodec.codec.DecodedFile:
     return decoded
 
 
+def _channel_parts(data: bytes) -> list[bytes]:
+    """Every channel-frame payload of a file."""
+    reader = sancodec.codec.container.SanReader(data)
+    parts = []
+    for i in range(reader.n_frames):
+        frame = ByteReader(reader.read_frame(i))
+        while frame.remaining():
+            parts.append(frame.raw(frame.varint()))
+    return parts
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden_file(name):
     path = GOLDEN / name
@@ -110,9 +125,13 @@ def test_golden_file(name):
     # Format 1.3 (the binary header) holds every file the encoder writes; 1.4 those with an LMS stage
     # or long-term prediction; 1.5 those with running contexts.
     uses_14 = decoded.codings.get("lms") or decoded.codings.get("ltp")
-    minor = 5 if decoded.codings.get("running") else 4 if uses_14 else 3
+    uses_15 = decoded.codings.get("running") or any(needs_minor(part) == 5 for part in _channel_parts(golden))
+    minor = 5 if uses_15 else 4 if uses_14 else 3
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, minor])
-    assert (minor == 5) == (name in CHANGED_IN_15 or name.endswith("_running.san"))
+    assert (minor == 5) == (name in CHANGED_IN_15 or name.endswith(("_running.san", "_bands.san")))
+    if name.endswith("_bands.san"):  # every channel's frame codes its bands apart (predictor bit 1), some
+        assert all(needs_minor(part) == 5 for part in _channel_parts(golden))  # under running contexts
+        assert decoded.codings == {"wavelet": 2, "running": 2}
     if name.endswith("_running.san"):
         assert decoded.codings == {"table": 1, "lms": 1, "running": 1}
     if name.endswith("_lms.san"):
@@ -163,7 +182,7 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
         np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
 
     assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
-        n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san", "_running.san")))
+        n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san", "_running.san", "_bands.san")))
 
 
 def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
@@ -174,7 +193,7 @@ def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
         np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
 
-    expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san")))
+    expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san")))
     assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
 
 

@@ -306,3 +306,80 @@ def test_the_recorded_prdn_is_what_the_file_decodes_to(seed, target):
     recorded = read_info(data)["header"]["lossy"]["prdn"][0]
     got = prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0])
     assert got <= target and recorded == pytest.approx(got, abs=1e-6)
+
+
+# ------------------------------------------------------------ bands coded apart (format 1.5)
+def _apart_file() -> bytes:
+    sig = read_signal(DATA / "test01_00s").slice(0, 2048).select_channels([0])
+    return sancodec.encode(sig, mode="lossy", prdn=5.0, frame_len=2048)
+
+
+def _bands(n: int = 2048) -> list[np.ndarray]:
+    rng = np.random.default_rng(2)
+    return [np.rint(rng.laplace(0, 3, m)).astype(np.int64) for m in band_lengths(n, levels_for(n, 7))]
+
+
+def _frame_apart(bands: list[np.ndarray], apart: bool = True, predictor: int = 2, tail: bytes = b"",
+                 flags: int | None = None, cut: int = 0) -> bytes:
+    """A wavelet frame of ``bands``: apart (1.5; the long band under running contexts) or in one blob."""
+    from sancodec.codec import running
+
+    w = ByteWriter()
+    for v in (3, 0):
+        w.varint(v)
+    w.raw(np.float32(2.0).tobytes())
+    w.varint(7)
+    w.varint(8)
+    w.varint(predictor if apart else 0)
+    w.varint((1 << len(bands)) - 1 if flags is None else flags)
+    if not apart:
+        w.raw(encode_arrays(bands, [True] * len(bands)))
+        return frame_of([w.getvalue()])
+    for b in bands:
+        block = running.encode(b, 5) if len(b) >= running.MIN_LENGTH else encode_arrays([b], [True])
+        w.varint(len(block))
+        w.raw(block)
+    return frame_of([w.getvalue()[: len(w.getvalue()) - cut] + tail])
+
+
+def test_bands_coded_apart_decode_to_what_one_blob_of_the_same_bands_does(monkeypatch):
+    from sancodec.codec import kernels
+
+    base, bands = _apart_file(), _bands()
+    apart = decode_file(rewrap(base, frames=[_frame_apart(bands)]))
+    joint = decode_file(rewrap(base, frames=[_frame_apart(bands, apart=False)]))
+    assert apart.codings == {"wavelet": 1, "running": 1} and joint.codings == {"wavelet": 1}
+    np.testing.assert_array_equal(apart.signal.samples, joint.signal.samples)
+    monkeypatch.setattr(kernels, "_LIB", None)  # the Python readers agree
+    monkeypatch.setattr(kernels, "COMPILED", False)
+    np.testing.assert_array_equal(decode_file(rewrap(base, frames=[_frame_apart(bands)])).signal.samples,
+                                  apart.signal.samples)
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"predictor": 4}, "limit"),  # no predictor bit 2
+    ({"tail": b"\x00"}, "unexpected bytes after the wavelet bands"),
+    ({"cut": 5}, "exceeds its limit"),  # the last band's length runs past the frame
+    ({"flags": 0}, "entropy-coded block"),  # the running block read as a plain array
+])
+def test_hostile_bands_apart_are_refused(options, match):
+    with pytest.raises(SanFormatError, match=match):
+        decode_file(rewrap(_apart_file(), frames=[_frame_apart(_bands(), **options)]))
+
+
+def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
+    """mitdb 100, 150 000 samples at PRDN 5 %: the bands apart, the long ones under running contexts,
+    beat one blob with block classes (format 1.5); a short record keeps the 1.3 layout."""
+    from sancodec.codec import lossy
+
+    sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 150000)
+    data = sancodec.encode(sig, mode="lossy", prdn=5.0)
+    assert data[5] == 5 and decode_file(data).codings.get("running") == 2
+    saved = lossy.running.MIN_LENGTH
+    try:
+        lossy.running.MIN_LENGTH = 1 << 30  # no running contexts: the bands stay in one blob
+        without = sancodec.encode(sig, mode="lossy", prdn=5.0)
+    finally:
+        lossy.running.MIN_LENGTH = saved
+    assert without[5] == 3 and len(data) < len(without)
+    assert sancodec.encode(sig.slice(0, 2000), mode="lossy", prdn=5.0)[5] == 3

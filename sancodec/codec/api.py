@@ -45,7 +45,7 @@ from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.codec.lossy import LossyTarget, encode_channel
+from sancodec.codec.lossy import LossyTarget, encode_channel, needs_minor
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
@@ -97,7 +97,8 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
             w.varint(len(part))
             w.raw(part)
         payloads.append(w.getvalue())
-    return payloads, achieved
+    minor = max((needs_minor(part) for parts in chunks for part in parts), default=3)
+    return payloads, achieved, minor
 
 
 def _one_frame_if_constant(signal: Signal) -> int | None:
@@ -159,12 +160,12 @@ def encode_to_file(
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     digital, quantum, emax = digitize(signal, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
-    payloads, achieved = _code_lossy(signal, digital, quantum, target, frame_len)
+    payloads, achieved, minor = _code_lossy(signal, digital, quantum, target, frame_len)
     header = to_header(signal, plan, frame_len=frame_len, n=digital.shape[0], max_error=emax, quantum=quantum,
                        crcs=None, uses_model=False, embed_model=embed_model)
     header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
     buf = io.BytesIO()
-    write_container(buf, header, payloads, minor=3)
+    write_container(buf, header, payloads, minor=minor)
     if verify:
         _verify(buf.getvalue(), signal, spec, target)
     return out.write(buf.getvalue())

@@ -317,9 +317,10 @@ def encode_running(e: np.ndarray, params: int) -> bytes | None:
     return out[:size].tobytes()
 
 
-def decode_block(data: bytes, length: int, contextual: bool) -> np.ndarray | None:
+def decode_block(data: bytes, length: int, contextual: int) -> np.ndarray | None:
     """One entropy-coded array in one compiled call (None without the C kernels: the caller uses
-    ``entropy.decode_arrays``). Accepts and refuses exactly what the Python reader does."""
+    ``entropy.decode_arrays``). ``contextual``: 0 plain, 1 block classes, 2 block classes or running
+    contexts (``running.decode_block``). Accepts and refuses exactly what the Python readers do."""
     if _LIB is None:
         return None
     out = np.empty(length, dtype=np.int64)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sancodec.codec import running
 from sancodec.codec.beats import BeatTemplate, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
@@ -28,12 +29,13 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["LossyTarget", "TransformCoding", "encode_channel"]
+__all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
 
 LEVELS = 7
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
 SEARCH_STEPS = 40
+SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
 
 
 @dataclass(frozen=True)
@@ -88,14 +90,54 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
     w.raw(np.float32(delta).tobytes())
     w.varint(levels)
     w.varint(RHO16)
-    w.varint(0 if template is None else 1)  # predictor: 0 none, 1 beat template
+    separate, bands = _bands([np.diff(q[0], prepend=0), *q[1:]])
+    w.varint((0 if template is None else 1) | separate)  # predictor: bit 0 beat template, bit 1 bands apart
     if template is not None:
         template.write(w)
-    streams = [np.diff(q[0], prepend=0), *q[1:]]
-    contextual = [len(encode_arrays([s], [True])) < len(encode_arrays([s], [False])) for s in streams]
-    w.varint(sum(1 << b for b, ctx in enumerate(contextual) if ctx))
-    w.raw(encode_arrays(streams, contextual))
+    w.raw(bands)
     return w.getvalue()
+
+
+def _bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
+    """The bands' bytes and the predictor bit that says how: all in one entropy-coded blob (each plain or
+    with block classes), or (format 1.5, :data:`SEPARATE_BANDS`) each band on its own, where long bands
+    may use running contexts; whichever is smaller."""
+    plain = [encode_arrays([s], [False]) for s in streams]
+    classes = [encode_arrays([s], [True]) for s in streams]
+    contextual = [len(c) < len(p) for p, c in zip(plain, classes)]
+    joint = ByteWriter()
+    joint.varint(_flags(contextual))
+    joint.raw(encode_arrays(streams, contextual))
+    alone = [(c, True) if ctx else (p, False) for p, c, ctx in zip(plain, classes, contextual)]
+    for b, s in enumerate(streams):
+        if len(s) >= running.MIN_LENGTH:
+            block = running.encode(s, running.choose(s))
+            alone[b] = (block, True) if len(block) < len(alone[b][0]) else alone[b]
+    apart = ByteWriter()
+    apart.varint(_flags([ctx for _, ctx in alone]))
+    for block, _ in alone:
+        apart.varint(len(block))
+        apart.raw(block)
+    if len(apart.getvalue()) < len(joint.getvalue()):
+        return SEPARATE_BANDS, apart.getvalue()
+    return 0, joint.getvalue()
+
+
+def _flags(contextual: Sequence[bool]) -> int:
+    return sum(1 << b for b, ctx in enumerate(contextual) if ctx)
+
+
+def needs_minor(payload: bytes) -> int:
+    """The format minor version a channel-frame payload needs: 5 for a wavelet frame whose bands are
+    coded apart (1.5), else 3."""
+    r = ByteReader(payload, "frame")
+    if r.varint() != TransformCoding.id:
+        return 3
+    r.svarint(MAX_ABS_SAMPLE)
+    r.raw(4)
+    r.varint(MAX_LEVELS)
+    r.varint(16)
+    return 5 if r.varint() & SEPARATE_BANDS else 3
 
 
 @register_coding
@@ -118,8 +160,8 @@ class TransformCoding(FrameCoding):
         if levels != levels_for(length, levels):
             raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
         rho16 = r.varint(16)
-        predictor = r.varint(1)
-        template = read_template(r, length) if predictor else None
+        predictor = r.varint(1 | SEPARATE_BANDS)
+        template = read_template(r, length) if predictor & 1 else None
         prediction = None
         if template is not None:
             if plan.budget is not None:
@@ -128,12 +170,20 @@ class TransformCoding(FrameCoding):
         lengths = band_lengths(length, levels)
         flags = r.varint((1 << len(lengths)) - 1)
         contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
-        streams = decode_arrays(r.raw(r.remaining()), lengths, contextual)
+        uses_running = False
+        if predictor & SEPARATE_BANDS:
+            blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
+            if r.remaining():
+                raise SanFormatError(f"frame: {r.remaining()} unexpected bytes after the wavelet bands")
+            streams = [running.decode_block(b, n, ctx) for b, n, ctx in zip(blocks, lengths, contextual)]
+            uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
+        else:
+            streams = decode_arrays(r.raw(r.remaining()), lengths, contextual)
         q = [np.cumsum(streams[0]), *streams[1:]]
         with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
             y = reconstruct(q, delta, rho16, offset, prediction)
         check_magnitude(float(np.abs(y).max(initial=0)) if np.all(np.isfinite(y)) else np.inf, "a wavelet sample")
-        return ChannelFrame(y.astype(np.int64), 0, path=self.name)
+        return ChannelFrame(y.astype(np.int64), 0, path=self.name, running=uses_running)
 
 
 def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,

@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from sancodec.codec import kernels
-from sancodec.codec.entropy import ByteReader, ByteWriter, quantize_table, read_table, write_table
+from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, quantize_table, read_table, write_table
 from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
-__all__ = ["MIN_LENGTH", "PARAMS", "choose", "contexts", "decode", "encode", "is_running"]
+__all__ = ["MIN_LENGTH", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode", "is_running"]
 
 CONTEXTS = 64
 MAX_PARAMS = 31  # (k - 1) | m << 2 | split << 4 with k in 1..4, m in 0..2
@@ -141,3 +141,11 @@ def decode(data: bytes, n: int) -> np.ndarray:
         tok[i] = last
         acc = acc - (acc >> k) + (last << (4 - k))
     return unpack(tok, extra)
+
+
+def decode_block(block: bytes, n: int, contextual: bool) -> np.ndarray:
+    """One array coded on its own: plain, block classes or, when contextual, running contexts."""
+    if not (contextual and is_running(block)):
+        return decode_arrays(block, [n], [contextual])[0]
+    values = kernels.decode_block(block, n, 2)
+    return decode(block, n) if values is None else values
