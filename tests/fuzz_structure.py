@@ -57,6 +57,7 @@ def corpus() -> dict[str, bytes]:
     mitdb = sancodec.read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 2000)
     multi = sancodec.read_signal(here / "data" / "03700181_2000f").slice(0, 400)
     read_signal = sancodec.read_signal
+    mitdb150k = read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 150000)
     mitdb6000 = sancodec.read_signal(here.parent / "sancodec" / "data" / "samples" / "100").slice(0, 6000)
     return {
         "san": sancodec.encode(sig, spec, "san", frame_len=128),
@@ -77,6 +78,8 @@ def corpus() -> dict[str, bytes]:
         # 1.5: running contexts split by the last token (EMG, 20 000 samples: long enough for them to pay)
         "lossless-running": sancodec.encode(read_signal(here / "data" / "emg_healthy").slice(0, 20000), spec,
                                             "lossless"),
+        # 1.5: wavelet bands coded apart, the long ones under running contexts (long enough for that to pay)
+        "lossy-bands-apart": sancodec.encode(mitdb150k.select_channels([0]), spec, "lossy", prdn=5.0),
     }
 
 
