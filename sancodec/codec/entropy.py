@@ -11,7 +11,8 @@ An array flagged *contextual* (residuals) is cut into blocks of 16; each block
 gets an envelope class from its mean token (coded first, as side information)
 and the tokens of each class share one table. This forward-adaptive model is
 what beats FLAC and bz2 on ECG residuals (measured by benchmarks/bench_codec.py,
-recorded in docs/BENCHMARKS.md).
+recorded in docs/BENCHMARKS.md). A residual or a wavelet band coded on its own may instead use running
+contexts (``codec.running``, format 1.5), which need no side information.
 The per-value loops (tokens, raw bits, classes) are in ``kernels``: C when built, numpy otherwise.
 """
 

@@ -7,8 +7,9 @@ predictor, order 0-3), or filtered by an integer LPC filter (lossless only), the
 last 8 values with weights adapted sample by sample (``adaptive.lms_forward``: the cascade of
 Monkey's Audio and MPEG-4 ALS, in integers). Near-lossless first quantises ``r`` to
 ``sign(r) * ((|r| + E) // (2E + 1))`` so that ``|x - x̂| <= E``. A block is ``coding varint``
-(order | plain << 2 | lpc << 3 | lms << 4), the filter if any, the LMS order if any, and the
-entropy-coded ``e``.
+(order | plain << 2 | lpc << 3 | lms << 4 | ltp << 5), the filter if any, the LMS order if any, the
+long-term side information if any, and the entropy-coded ``e``: plain, under block classes, or (format
+1.5, ``codec.running``) under running contexts, whichever is smallest.
 """
 
 from __future__ import annotations
