@@ -111,7 +111,7 @@ def _bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     alone = [(c, True) if ctx else (p, False) for p, c, ctx in zip(plain, classes, contextual)]
     for b, s in enumerate(streams):
         if len(s) >= running.MIN_LENGTH:
-            block = running.encode(s, running.choose(s))
+            block = running.encode(s, running.choose(s, running.BAND_PARAMS))
             alone[b] = (block, True) if len(block) < len(alone[b][0]) else alone[b]
     apart = ByteWriter()
     apart.varint(_flags([ctx for _, ctx in alone]))

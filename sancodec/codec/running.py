@@ -18,13 +18,17 @@ from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
-__all__ = ["MIN_LENGTH", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode", "is_running"]
+__all__ = ["BAND_PARAMS", "MIN_LENGTH", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode",
+           "is_running"]
 
 CONTEXTS = 64
 MAX_PARAMS = 31  # (k - 1) | m << 2 | split << 4 with k in 1..4, m in 0..2
 # The param sets the encoder weighs, (k, m, split) = (2,1,0) (3,1,0) (3,2,0) (1,1,1): those that won on the records
 # of docs/BENCHMARKS.md ((2,2,0) and (1,2,1) as well saved under 0.1 % there, for half as much counting again).
 PARAMS = (5, 6, 10, 20)
+# Wavelet bands (codec.lossy) adapt more slowly: (k, 0, 0) for k = 1..4 won most bands of mitdb 100, a103l
+# and 03700181 at PRDN 1-5 %, these 8 sets coding within 0.1 % of the best of all 24.
+BAND_PARAMS = (0, 1, 2, 3, 5, 6, 16, 20)
 MIN_LENGTH = 1024  # shorter residuals keep block classes (64 small tables would not pay)
 
 
@@ -78,12 +82,12 @@ def _estimate(counts: np.ndarray) -> float:
     return info + 12.0 * float(last.sum())
 
 
-def choose(e: np.ndarray) -> int:
-    """The param set of :data:`PARAMS` that the estimate says codes ``e`` in the fewest bits."""
+def choose(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> int:
+    """The param set of ``params`` that the estimate says codes ``e`` in the fewest bits."""
     tok, _ = tokenize(e)
-    counts = _counts(tok, PARAMS)
+    counts = _counts(tok, params)
     costs = [_estimate(c) for c in counts]
-    return PARAMS[int(np.argmin(costs))]
+    return params[int(np.argmin(costs))]
 
 
 def encode(e: np.ndarray, params: int) -> bytes:
