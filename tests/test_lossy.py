@@ -234,14 +234,16 @@ def _beats_file() -> bytes:
     return data
 
 
-def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=(1, 2, 3, 2, 1), n: int = 20000):
+def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=(1, 2, 3, 2, 1), n: int = 20000,
+                   predictor: int = 1):
+    """A wavelet frame with a beat template (``predictor`` 5: ``gaps`` hold the gaps' differences, 1.5)."""
     w = ByteWriter()
     w.varint(3)
     w.svarint(0)
     w.raw(np.float32(1.0).tobytes())
     w.varint(levels_for(n, 7))
     w.varint(8)
-    w.varint(1)
+    w.varint(predictor)
     w.varint(m)
     w.varint(anchor)
     w.varint(len(gaps))
@@ -274,6 +276,10 @@ def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly():
     assert hand[10 - 2 : 10 + 3].tolist() == [0, 0, 0, 0, 0]  # (1 * t8 / 512) rounds to 0 with Δ = 1, offset 0
     big = decode_file(rewrap(_beats_file(), frames=[_template_part(gains=(512, 1024), t8=(8, 16, 24, 16, 8))]))
     assert big.signal.samples[8:13, 0].tolist() == [8, 16, 24, 16, 8]  # 512 * 8 / 512 = 8 ...
+    # format 1.5: the same beats with their gaps (10, 50) stored as differences (10, 40) decode the same
+    second = _template_part(gains=(512, 1024), t8=(8, 16, 24, 16, 8), gaps=(10, 40), predictor=5)
+    np.testing.assert_array_equal(decode_file(rewrap(_beats_file(), frames=[second])).signal.samples,
+                                  big.signal.samples)
 
 
 @pytest.mark.parametrize(("part", "match"), [
@@ -281,6 +287,8 @@ def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly():
     (_template_part(gaps=(10, 0)), "increasing"), (_template_part(gaps=(19999, 5)), "increasing"),
     (_template_part(gains=(2**41, 1)), "too large"), (_template_part(t8=(2**40, 0, 0, 0, -(2**40))), "too large"),
     (_template_part(gains=(2**30, 1), t8=(2**24, 0, 0, 0, 0)), "2\\*\\*53"),
+    (_template_part(gaps=(10, -10), predictor=5), "increasing"),  # differences: gaps 10, 0
+    (_template_part(gaps=(10, 2**62, -(2**62)), gains=(1, 1, 1), predictor=5), "increasing"),  # would wrap
 ])
 def test_hostile_beat_templates_are_refused(part, match):
     with pytest.raises(SanFormatError, match=match):
@@ -357,7 +365,8 @@ def test_bands_coded_apart_decode_to_what_one_blob_of_the_same_bands_does(monkey
 
 
 @pytest.mark.parametrize(("options", "match"), [
-    ({"predictor": 4}, "limit"),  # no predictor bit 2
+    ({"predictor": 8}, "limit"),  # no predictor bit 3
+    ({"predictor": 6}, "without a beat template"),  # gaps as differences (bit 2), but no template (bit 0)
     ({"tail": b"\x00"}, "unexpected bytes after the wavelet bands"),
     ({"cut": 5}, "exceeds its limit"),  # the last band's length runs past the frame
     ({"flags": 0}, "entropy-coded block"),  # the running block read as a plain array
@@ -369,7 +378,7 @@ def test_hostile_bands_apart_are_refused(options, match):
 
 def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
     """mitdb 100, 150 000 samples at PRDN 5 %: the bands apart, the long ones under running contexts,
-    beat one blob with block classes (format 1.5); a short record keeps the 1.3 layout."""
+    beat one blob with block classes (format 1.5); a short record keeps its bands in one blob."""
     from sancodec.codec import lossy
 
     sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 150000)
@@ -381,5 +390,5 @@ def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
         without = sancodec.encode(sig, mode="lossy", prdn=5.0)
     finally:
         lossy.running.MIN_LENGTH = saved
-    assert without[5] == 3 and len(data) < len(without)
-    assert sancodec.encode(sig.slice(0, 2000), mode="lossy", prdn=5.0)[5] == 3
+    assert "running" not in decode_file(without).codings and len(data) < len(without)
+    assert "running" not in decode_file(sancodec.encode(sig.slice(0, 2000), mode="lossy", prdn=5.0)).codings

@@ -43,14 +43,19 @@ class BeatTemplate:
                               [self.positions - self.anchor + centre], [self.g64])[0]
         return acc / 512.0
 
-    def write(self, w: ByteWriter) -> None:
+    def write(self, w: ByteWriter) -> bool:
+        """Write the template; returns whether the beat gaps went as their differences (format 1.5, the
+        lossy predictor's bit 2), which is done where smaller: beat-to-beat intervals drift slowly."""
         w.varint(len(self.t8))
         w.varint(self.anchor)
         w.varint(len(self.positions))
-        block = encode_arrays([np.diff(self.t8, prepend=0), np.diff(self.positions, prepend=0), self.g64 - 64],
-                              [False, False, False])
-        w.varint(len(block))
-        w.raw(block)
+        gaps = np.diff(self.positions, prepend=0)
+        blocks = [encode_arrays([np.diff(self.t8, prepend=0), g, self.g64 - 64], [False, False, False])
+                  for g in (gaps, np.diff(gaps, prepend=0))]
+        second = len(blocks[1]) < len(blocks[0])
+        w.varint(len(blocks[second]))
+        w.raw(blocks[second])
+        return second
 
 
 def _exact(t8: np.ndarray, g64: np.ndarray) -> bool:
@@ -59,14 +64,19 @@ def _exact(t8: np.ndarray, g64: np.ndarray) -> bool:
     return float(np.abs(g64).max(initial=0)) * float(np.abs(t8).sum()) <= MAX_ABS_SAMPLE
 
 
-def read_template(r: ByteReader, length: int) -> BeatTemplate:
-    """Read and validate a template: sizes within the frame, positions increasing and inside it."""
+def read_template(r: ByteReader, length: int, second: bool = False) -> BeatTemplate:
+    """Read and validate a template: sizes within the frame, positions increasing and inside it
+    (``second``: the gaps are stored as their differences, format 1.5)."""
     m = r.varint(MAX_TEMPLATE)
     if m < 1:
         raise SanFormatError("frame: empty beat template")
     anchor = r.varint(m - 1)
     count = r.varint(length)
     d, gaps, g = decode_arrays(r.raw(r.varint(r.remaining())), [m, count, count], [False, False, False])
+    if second:  # each difference of gaps inside the frame is within ±length: the sums cannot wrap
+        if count and float(np.abs(gaps).max()) > length:
+            raise SanFormatError("frame: beat positions are not increasing inside the frame")
+        gaps = np.cumsum(gaps)
     if count and (gaps[1:].min(initial=1) < 1 or gaps[0] < 0 or float(gaps.sum()) >= length):
         raise SanFormatError("frame: beat positions are not increasing inside the frame")
     t8, g64 = np.cumsum(d), g + 64

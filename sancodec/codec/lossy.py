@@ -36,6 +36,7 @@ ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
 SEARCH_STEPS = 40
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
+GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,11 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
     w.varint(levels)
     w.varint(RHO16)
     separate, bands = _bands([np.diff(q[0], prepend=0), *q[1:]])
-    w.varint((0 if template is None else 1) | separate)  # predictor: bit 0 beat template, bit 1 bands apart
-    if template is not None:
-        template.write(w)
+    side = ByteWriter()
+    second = template is not None and template.write(side)
+    # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences
+    w.varint((0 if template is None else 1) | separate | (GAP_DIFFERENCES if second else 0))
+    w.raw(side.getvalue())
     w.raw(bands)
     return w.getvalue()
 
@@ -129,7 +132,7 @@ def _flags(contextual: Sequence[bool]) -> int:
 
 def needs_minor(payload: bytes) -> int:
     """The format minor version a channel-frame payload needs: 5 for a wavelet frame whose bands are
-    coded apart (1.5), else 3."""
+    coded apart or whose beat gaps are stored as differences (1.5), else 3."""
     r = ByteReader(payload, "frame")
     if r.varint() != TransformCoding.id:
         return 3
@@ -137,7 +140,7 @@ def needs_minor(payload: bytes) -> int:
     r.raw(4)
     r.varint(MAX_LEVELS)
     r.varint(16)
-    return 5 if r.varint() & SEPARATE_BANDS else 3
+    return 5 if r.varint() & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
 
 
 @register_coding
@@ -160,8 +163,10 @@ class TransformCoding(FrameCoding):
         if levels != levels_for(length, levels):
             raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
         rho16 = r.varint(16)
-        predictor = r.varint(1 | SEPARATE_BANDS)
-        template = read_template(r, length) if predictor & 1 else None
+        predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES)
+        if predictor & GAP_DIFFERENCES and not predictor & 1:
+            raise SanFormatError("frame: beat gaps as differences without a beat template")
+        template = read_template(r, length, bool(predictor & GAP_DIFFERENCES)) if predictor & 1 else None
         prediction = None
         if template is not None:
             if plan.budget is not None:
