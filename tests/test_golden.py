@@ -101,6 +101,18 @@ def _check_decoded(name: str, data: bytes) -> sancodec.codec.DecodedFile:
     return decoded
 
 
+# Lossy cases whose 1.5 encoder chose differently (another beat-template window): the older files of
+# these decode to what the 1.4 encoder's file decodes to, each within its target.
+RECODED_IN_15 = {"mitdb100_lossy_beats.san"}
+
+
+def _reference(name: str) -> sancodec.Signal:
+    """What an older golden file of ``name`` must decode to: the current golden file's signal, or the
+    1.4 file's where the 1.5 encoder chose another lossy coding."""
+    folder = GOLDEN / "v1.4" if name in RECODED_IN_15 else GOLDEN
+    return sancodec.decode((folder / name).read_bytes())
+
+
 def _channel_parts(data: bytes) -> list[bytes]:
     """Every channel-frame payload of a file."""
     reader = sancodec.codec.container.SanReader(data)
@@ -179,7 +191,7 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
         assert data[4:6] in (b"\x01\x01", b"\x01\x02")
         decoded = _check_decoded(name, data)
         assert decoded.signal.header_dict() == signal.header_dict()
-        current = sancodec.decode((GOLDEN / name).read_bytes())
+        current = _reference(name)
         np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
 
     assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
@@ -192,7 +204,7 @@ def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
         data = (GOLDEN / "v1.3" / name).read_bytes()
         assert data[4:6] == b"\x01\x03"
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
-        np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
+        np.testing.assert_array_equal(signal.samples, _reference(name).samples)
 
     expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san")))
     assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
@@ -205,7 +217,7 @@ def test_the_files_format_1_4_wrote_still_decode_to_the_same_signals():
         assert data[4:6] in (b"\x01\x03", b"\x01\x04")
         decoded = _check_decoded(name, data)
         assert decoded.signal.header_dict() == signal.header_dict() and not decoded.codings.get("running")
-        np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
+        np.testing.assert_array_equal(signal.samples, _reference(name).samples)
 
     assert check_backwards_compatibility(GOLDEN / "v1.4", check) == CHANGED_IN_15
 

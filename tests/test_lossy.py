@@ -264,7 +264,7 @@ def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly():
     x = sig.samples[:, 0]
     target = LossyTarget(prdn=9.0)
     chosen, _ = encode_channel([x], x.astype(float), target, sig.fs)
-    plain, _ = _rate_control([x], x.astype(float), target, [None])
+    plain = _rate_control([x], x.astype(float), target, [None])[0]
     assert len(chosen[0]) < 0.8 * len(plain[0])  # kept because it pays
     noise = np.random.default_rng(0).normal(size=65536).round().astype(np.int64) * 40
     kept, _ = encode_channel([noise], noise.astype(float), target, 360.0)
@@ -392,3 +392,20 @@ def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
         lossy.running.MIN_LENGTH = saved
     assert "running" not in decode_file(without).codings and len(data) < len(without)
     assert "running" not in decode_file(sancodec.encode(sig.slice(0, 2000), mode="lossy", prdn=5.0)).codings
+
+
+def test_the_template_window_is_chosen_per_record(monkeypatch):
+    """mitdb 100 wants a longer window than the old fixed 0.25 s + 0.45 s (0.3 s + 0.5 s: 288 samples at
+    360 Hz), and its file is smaller for it at the same target."""
+    from sancodec.codec import lossy
+    from sancodec.codec.entropy import ByteReader
+
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 65536)
+    sig = sig.select_channels([0])
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    part = ByteReader(SanReader(data).read_frame(0))
+    part = ByteReader(part.raw(part.varint()))
+    fields = [part.varint(), part.svarint(), part.raw(4), part.varint(), part.varint(), part.varint()]
+    assert fields[0] == 3 and fields[5] & 1 and part.varint() == 288  # the template's length m
+    monkeypatch.setattr(lossy, "TEMPLATE_WINDOWS", ((0.25, 0.45),))
+    assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=9.0))

@@ -87,10 +87,11 @@ def read_template(r: ByteReader, length: int, second: bool = False) -> BeatTempl
     return BeatTemplate(t8.astype(np.int64), anchor, np.cumsum(gaps), g64.astype(np.int64))
 
 
-def find_template(x: np.ndarray, fs: float) -> BeatTemplate | None:
-    """The median beat of ``x`` and one gain per beat, or None where no beat train is found."""
+def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25, 0.45)) -> BeatTemplate | None:
+    """The median beat of ``x`` over ``window`` (seconds before and after each beat) and one gain per
+    beat, or None where no beat train is found."""
     n = len(x)
-    before, after = int(0.25 * fs), int(0.45 * fs)
+    before, after = int(window[0] * fs), int(window[1] * fs)
     if n < 4 * (before + after) or before < 2:
         return None
     v = x.astype(np.float64)

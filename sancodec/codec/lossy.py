@@ -36,6 +36,7 @@ ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
 SEARCH_STEPS = 40
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
+TEMPLATE_WINDOWS = ((0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before and after each beat
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 
 
@@ -197,33 +198,50 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     the decoder will deliver (``ref``: the channel's samples to compare with, on the same scale).
 
     With ``fs``, a beat template (``codec.beats``) is tried too, and kept only if the channel's
-    file gets smaller at the same target: the SAN-style predictor pays in bytes or is not used."""
+    file gets smaller at the same target: the SAN-style predictor pays in bytes or is not used. Its
+    window around each beat is the one of :data:`TEMPLATE_WINDOWS` whose frames code smallest at the
+    plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
+    one), so only that one goes through rate control."""
     plain = _rate_control(frames, ref, target, [None] * len(frames))
-    templates = [find_template(f, fs) for f in frames] if fs else [None] * len(frames)
-    if any(t is not None for t in templates):
-        with_beats = _rate_control(frames, ref, target, templates)
+    candidates = [[find_template(f, fs, window) for f in frames] for window in TEMPLATE_WINDOWS] if fs else []
+    candidates = [c for c in candidates if any(t is not None for t in c)]
+    if candidates:
+        best = min(candidates, key=lambda c: sum(map(len, _Prepared(frames, c).payloads(plain[2]))))
+        with_beats = _rate_control(frames, ref, target, best)
         if sum(map(len, with_beats[0])) < sum(map(len, plain[0])):
-            return with_beats
-    return plain
+            return with_beats[:2]
+    return plain[:2]
+
+
+class _Prepared:
+    """One channel's frames made ready for quantisation: the template's prediction subtracted, the
+    offset removed, the wavelet bands computed once for every step tried."""
+
+    def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None]) -> None:
+        self.templates = templates
+        self.predictions = [None if t is None else t.prediction(len(f)) for f, t in zip(frames, templates)]
+        residuals = [f if p is None else f - p for f, p in zip(frames, self.predictions)]
+        self.offsets = [int(np.rint(r.mean())) for r in residuals]
+        self.levels = [levels_for(len(f), LEVELS) for f in frames]
+        self.bands = [forward(r - o, lv) for r, o, lv in zip(residuals, self.offsets, self.levels)]
+
+    def decoded(self, delta: float) -> np.ndarray:
+        """The channel the decoder rebuilds at step ``delta``."""
+        qs = [_quantise(b, delta) for b in self.bands]
+        return np.concatenate([reconstruct(q, delta, RHO16, o, p)
+                               for q, o, p in zip(qs, self.offsets, self.predictions)])
+
+    def payloads(self, delta: float) -> list[bytes]:
+        """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed)."""
+        qs = [_quantise(b, delta) for b in self.bands]
+        return [_payload(q, delta, lv, o, t) for q, lv, o, t in zip(qs, self.levels, self.offsets, self.templates)]
 
 
 def _rate_control(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                  templates: Sequence[BeatTemplate | None]) -> tuple[list[bytes], float]:
-    predictions = [None if t is None else t.prediction(len(f)) for f, t in zip(frames, templates)]
-    residuals = [f if p is None else f - p for f, p in zip(frames, predictions)]
-    offsets = [int(np.rint(r.mean())) for r in residuals]
-    levels = [levels_for(len(f), LEVELS) for f in frames]
-    bands = [forward(r - o, lv) for r, o, lv in zip(residuals, offsets, levels)]
-
-    def decoded(delta: float) -> tuple[list[list[np.ndarray]], np.ndarray]:
-        qs = [_quantise(b, delta) for b in bands]
-        y = np.concatenate([reconstruct(q, delta, RHO16, o, p) for q, o, p in zip(qs, offsets, predictions)])
-        return qs, y
-
-    def payloads(delta: float) -> list[bytes]:  # the bits only: no reconstruction needed
-        qs = [_quantise(b, delta) for b in bands]
-        return [_payload(q, delta, lv, o, t) for q, lv, o, t in zip(qs, levels, offsets, templates)]
-
+                  templates: Sequence[BeatTemplate | None]) -> tuple[list[bytes], float, float]:
+    """The payloads at the step that meets ``target``, the PRDN they decode to, and that step."""
+    prepared = _Prepared(frames, templates)
+    decoded, payloads, bands = prepared.decoded, prepared.payloads, prepared.bands
     scale = max((float(np.abs(b).max(initial=0)) for bs in bands for b in bs), default=0.0)
     # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
@@ -234,8 +252,8 @@ def _rate_control(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTa
             break
         mid = float(np.float32(math.sqrt(lo * hi)))  # the file stores Δ as float32: measure what it decodes to
         if bound is not None:  # the coarsest step that still meets the PRDN
-            lo, hi = (mid, hi) if prdn(ref, decoded(mid)[1]) <= bound else (lo, mid)
+            lo, hi = (mid, hi) if prdn(ref, decoded(mid)) <= bound else (lo, mid)
         else:  # the finest step that fits the budget
             lo, hi = (lo, mid) if sum(map(len, payloads(mid))) <= budget else (mid, hi)
     step = lo if bound is not None else hi
-    return payloads(step), prdn(ref, decoded(step)[1])
+    return payloads(step), prdn(ref, decoded(step)), step
