@@ -24,6 +24,7 @@ from sancodec.codec import running
 from sancodec.codec.beats import BeatTemplate, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
+from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn
@@ -206,7 +207,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     candidates = [[find_template(f, fs, window) for f in frames] for window in TEMPLATE_WINDOWS] if fs else []
     candidates = [c for c in candidates if any(t is not None for t in c)]
     if candidates:
-        best = min(candidates, key=lambda c: sum(map(len, _Prepared(frames, c).payloads(plain[2]))))
+        best = min(candidates, key=lambda c: _Prepared(frames, c).estimate(plain[2]))
         with_beats = _rate_control(frames, ref, target, best)
         if sum(map(len, with_beats[0])) < sum(map(len, plain[0])):
             return with_beats[:2]
@@ -230,6 +231,18 @@ class _Prepared:
         qs = [_quantise(b, delta) for b in self.bands]
         return np.concatenate([reconstruct(q, delta, RHO16, o, p)
                                for q, o, p in zip(qs, self.offsets, self.predictions)])
+
+    def estimate(self, delta: float) -> float:
+        """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands
+        (``residual.estimate_bits``) plus the templates' side information."""
+        bits = 0.0
+        for bands, t in zip(self.bands, self.templates):
+            bits += sum(estimate_bits(q) for q in _quantise(bands, delta))
+            if t is not None:
+                side = ByteWriter()
+                t.write(side)
+                bits += 8 * len(side.getvalue())
+        return bits
 
     def payloads(self, delta: float) -> list[bytes]:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed)."""
