@@ -409,3 +409,14 @@ def test_the_template_window_is_chosen_per_record(monkeypatch):
     assert fields[0] == 3 and fields[5] & 1 and part.varint() == 288  # the template's length m
     monkeypatch.setattr(lossy, "TEMPLATE_WINDOWS", ((0.25, 0.45),))
     assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=9.0))
+
+
+def test_a_short_lossy_record_leaves_the_frame_length_at_its_default():
+    """A record of at most 2^15 rows is one frame at the lossy default of 2^20 or at the format's default
+    2^15 alike; the header says 2^15, which the binary header leaves out (5 bytes on a 999-sample file)."""
+    sig = read_signal(DATA / "test01_00s").slice(0, 999).select_channels([0])
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    assert SanReader(data).header["frame_len"] == 1 << 15 and SanReader(data).n_frames == 1
+    assert np.abs(sancodec.decode(data).samples - sig.samples).max() > 0  # lossy, and decodes
+    mitdb = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 40000)
+    assert SanReader(sancodec.encode(mitdb, mode="lossy", prdn=9.0)).header["frame_len"] == 1 << 20

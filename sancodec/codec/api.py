@@ -40,7 +40,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
-from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder
+from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
 from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
@@ -161,8 +161,8 @@ def encode_to_file(
     digital, quantum, emax = digitize(signal, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
     payloads, achieved, minor = _code_lossy(signal, digital, quantum, target, frame_len)
-    header = to_header(signal, plan, frame_len=frame_len, n=digital.shape[0], max_error=emax, quantum=quantum,
-                       crcs=None, uses_model=False, embed_model=embed_model)
+    header = to_header(signal, plan, frame_len=header_frame_len(digital.shape[0], frame_len, m), n=digital.shape[0],
+                       max_error=emax, quantum=quantum, crcs=None, uses_model=False, embed_model=embed_model)
     header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
     buf = io.BytesIO()
     write_container(buf, header, payloads, minor=minor)

@@ -24,10 +24,17 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
 
-__all__ = ["DEFAULT_FRAME", "DEFAULT_STEP", "SanEncoder"]
+__all__ = ["DEFAULT_FRAME", "DEFAULT_STEP", "SanEncoder", "header_frame_len"]
 
 DEFAULT_FRAME = 1 << 17  # measured: fewer entropy tables and stage warm-ups, smaller and faster than 2^15
 DEFAULT_STEP = 0.02
+
+
+def header_frame_len(n: int, frame_len: int, frame_size: int) -> int:
+    """``frame_len``, or the format's default 2^15 where that gives the same single frame (a record of
+    at most 2^15 rows): the binary header then leaves the field out."""
+    default = 1 << 15
+    return default if n <= min(default, frame_len) and default % frame_size == 0 else frame_len
 
 
 class SanEncoder:
@@ -132,16 +139,10 @@ class SanEncoder:
             self._payload_bytes += FRAME_HEAD.size + len(coded.payload)
             yield coded.payload
 
-    def _header_frame_len(self) -> int:
-        """``frame_len``, or the format's default 2^15 where that gives the same single frame (a record
-        of at most 2^15 rows): the binary header then leaves the field out."""
-        default = 1 << 15
-        single = self.n <= min(default, self.frame_len) and default % self.like.frame_size == 0
-        return default if single else self.frame_len
-
     def header(self) -> tuple[dict, int]:
         """The file's header and format minor version (call after :meth:`finish`)."""
-        header = to_header(self.like, self.plan, frame_len=self._header_frame_len(), n=self.n,
+        frame_len = header_frame_len(self.n, self.frame_len, self.like.frame_size)
+        header = to_header(self.like, self.plan, frame_len=frame_len, n=self.n,
                            max_error=self.emax if self.quantum is None else self.max_error, quantum=self.quantum,
                            crcs=self._crcs if self.mode == "lossless" else None, uses_model=self.uses_model,
                            embed_model=self.embed_model)
