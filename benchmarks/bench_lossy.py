@@ -189,7 +189,8 @@ def main() -> None:
         assert all(p <= t for (_, p, _, _), t in zip(ours, TARGETS)), f"{label}: a target was missed"
         enc, dec = ours[1][2], ours[1][3]
         wav = wavelet_timing(x, wavelet, TARGETS[1])
-        speed.append(f"| {label} at PRDN 2 % | {enc:.3f} s | {dec:.3f} s | {wav:.3f} s | {(enc + dec) / wav:.1f} |")
+        wav_text, ratio = ("–", "–") if np.isnan(wav) else (f"{wav:.3f} s", f"{(enc + dec) / wav:.1f}")
+        speed.append(f"| {label} at PRDN 2 % | {enc:.3f} s | {dec:.3f} s | {wav_text} | {ratio} |")
         print(*summary[-3:], speed[-1], sep="\n", flush=True)
     text = "\n".join(["## CR at a given PRDN (CR = 11 bits / bits per sample; higher is better)", "",
                       "sancodec lossy: the whole file at `--prdn` equal to the column's PRDN (each point is met, "
