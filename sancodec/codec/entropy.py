@@ -28,7 +28,8 @@ from sancodec.codec.kernels import BLOCK, NUM_CLASSES, NUM_TOKENS, classes, pack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
-__all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays", "quantize_table", "read_table", "write_table"]
+__all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays", "quantize_table", "read_streams", "read_table",
+           "write_streams", "write_table"]
 
 PRECISION = 14
 TOTAL = 1 << PRECISION
@@ -177,15 +178,29 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
             segments.append((sel, freq))
     tok = np.concatenate(all_tok) if all_tok else np.zeros(0, np.int32)
     val = np.concatenate(all_val) if all_val else np.zeros(0, np.uint64)
-    extra = pack_bits(val, tok)
-    words = encode_segments(segments).astype("<u4").tobytes()
     out = ByteWriter()
     out.raw(tables.getvalue())
-    out.varint(len(words) // 4)
-    out.raw(words)
-    out.varint(len(extra))
-    out.raw(extra)
+    write_streams(out, encode_segments(segments), pack_bits(val, tok))
     return out.getvalue()
+
+
+def write_streams(w: ByteWriter, words: np.ndarray, extra: bytes) -> None:
+    """The range coder's words and the raw bits that end every entropy-coded block."""
+    w.varint(len(words))
+    w.raw(np.asarray(words, dtype=np.uint32).astype("<u4").tobytes())
+    w.varint(len(extra))
+    w.raw(extra)
+
+
+def read_streams(r: ByteReader) -> tuple[np.ndarray, bytes]:
+    """:func:`write_streams`'s words and raw bits, which must end the block."""
+    n_words = r.varint(r.remaining() // 4)
+    words = np.frombuffer(r.raw(4 * n_words), dtype="<u4").astype(np.uint32)
+    n_extra = r.varint(r.remaining())
+    extra = r.raw(n_extra)
+    if r.remaining():
+        raise SanFormatError(f"{r.what}: {r.remaining()} unexpected trailing bytes")
+    return words, extra
 
 
 def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool]) -> list[np.ndarray]:
@@ -206,12 +221,7 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
             cfreq = read_table(r, NUM_CLASSES)
             present = np.flatnonzero(cfreq)
             plans.append((cfreq, [read_table(r, NUM_TOKENS) for _ in present]))
-    n_words = r.varint(r.remaining() // 4)
-    words = np.frombuffer(r.raw(4 * n_words), dtype="<u4").astype(np.uint32)
-    n_extra = r.varint(r.remaining())
-    extra = r.raw(n_extra)
-    if r.remaining():
-        raise SanFormatError(f"entropy-coded block: {r.remaining()} unexpected trailing bytes")
+    words, extra = read_streams(r)
     tokens = _decode_tokens(RangeDecoder(words), lengths, plans)
     flat = np.concatenate(tokens) if tokens else np.zeros(0, np.int32)
     return _finish_values(flat, extra, lengths)

@@ -305,7 +305,7 @@ def encode_block(e: np.ndarray, contextual: bool) -> bytes | None:
 
 
 def encode_running(e: np.ndarray, params: int) -> bytes | None:
-    """``entropy.encode_running(e, params)`` in one compiled call (None without the C kernels)."""
+    """``running.encode(e, params)`` in one compiled call (None without the C kernels)."""
     if _LIB is None:
         return None
     e = _i64(e)

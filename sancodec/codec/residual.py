@@ -21,7 +21,7 @@ import numpy as np
 
 from sancodec.codec import running
 from sancodec.codec.adaptive import decode_residual, lms_forward, lms_inverse
-from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
+from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
 from sancodec.codec.kernels import bit_length_histogram, poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
@@ -226,8 +226,7 @@ def read_residual(r: ByteReader, length: int, lossless: bool) -> ReadBlock:
                                             longterm.after)
     e = decode_residual(block, length, not plain, taps, stages, LMS_LIMIT)  # compiled: every stage in one call
     if e is None:
-        e = running.decode(block, length) if not plain and running.is_running(block) else \
-            decode_arrays(block, [length], [not plain])[0]
+        e = running.decode_block(block, length, not plain)
         e = e if longterm is None else longterm.restore(e)
         e = lms_inverse(e, taps, LMS_LIMIT) if taps else e
     return ReadBlock(e, order, flt, taps, longterm is not None, not plain and running.is_running(block))

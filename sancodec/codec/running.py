@@ -13,7 +13,16 @@ from __future__ import annotations
 import numpy as np
 
 from sancodec.codec import kernels
-from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, quantize_table, read_table, write_table
+from sancodec.codec.entropy import (
+    ByteReader,
+    ByteWriter,
+    decode_arrays,
+    quantize_table,
+    read_streams,
+    read_table,
+    write_streams,
+    write_table,
+)
 from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
@@ -50,15 +59,19 @@ def _context(acc: int, m: int, split: int, last: int) -> int:
     return 2 * c + int(last << 4 > acc) if split else c
 
 
+def _next(acc: int, k: int, t: int) -> int:
+    """``running_next`` of running.c: the running mean after token ``t``, the newest weighted 2**-k."""
+    return acc - (acc >> k) + (t << (4 - k))
+
+
 def contexts(tok: np.ndarray, params: int) -> np.ndarray:
     """The context of every token under ``params`` (a recursion over time: numpy cannot batch it)."""
     k, m, split = _split_params(params)
     out = np.empty(len(tok), dtype=np.int64)
     acc = last = 0
-    shift = 4 - k
     for i, t in enumerate(tok.tolist()):
         out[i] = _context(acc, m, split, last)
-        acc, last = acc - (acc >> k) + (t << shift), t
+        acc, last = _next(acc, k, t), t
     return out
 
 
@@ -110,11 +123,7 @@ def encode(e: np.ndarray, params: int) -> bytes:
         write_table(w, freqs[int(c)])
     starts = np.concatenate([[0], np.flatnonzero(np.diff(ctx)) + 1, [len(ctx)]])  # runs of one context
     words = encode_segments([(tok[a:b], freqs[int(ctx[a])]) for a, b in zip(starts[:-1], starts[1:])])
-    extra = pack_bits(val, tok)
-    w.varint(len(words))
-    w.raw(words.astype("<u4").tobytes())
-    w.varint(len(extra))
-    w.raw(extra)
+    write_streams(w, words, pack_bits(val, tok))
     return w.getvalue()
 
 
@@ -128,10 +137,7 @@ def decode(data: bytes, n: int) -> np.ndarray:
     if m > 2:
         raise SanFormatError(f"{r.what}: running-context parameters {params} out of range")
     tables = {c: read_table(r, NUM_TOKENS) for c in range(CONTEXTS) if mask >> c & 1}
-    words = np.frombuffer(r.raw(4 * r.varint(r.remaining() // 4)), dtype="<u4").astype(np.uint32)
-    extra = r.raw(r.varint(r.remaining()))
-    if r.remaining():
-        raise SanFormatError(f"{r.what}: {r.remaining()} unexpected trailing bytes")
+    words, extra = read_streams(r)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     decoder = RangeDecoder(words)
@@ -143,7 +149,7 @@ def decode(data: bytes, n: int) -> np.ndarray:
             raise SanFormatError(f"{r.what}: invalid range-coder data (a context without a table)")
         last = int(decoder.decode([1], [tables[c]])[0])
         tok[i] = last
-        acc = acc - (acc >> k) + (last << (4 - k))
+        acc = _next(acc, k, last)
     return unpack(tok, extra)
 
 

@@ -34,7 +34,6 @@ int64_t san_raw_bits(const int32_t *tok, int64_t n);
 int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out);
 void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int64_t row, int32_t *cls);
 
-
 /* rangecoder.c: the encoder's state slots, and the decoder used by blocks.c */
 enum { RC_LOWER, RC_RANGE, RC_INVERTED, RC_FIRST, RC_POS, RC_CAP, RC_POINT, RC_READ };
 void san_rc_init(uint64_t *st, int64_t capacity);

@@ -1,4 +1,4 @@
-/* Residual tokens under running contexts (format 1.5; entropy.py holds the Python reference).
+/* Residual tokens under running contexts (format 1.5; running.py holds the Python reference).
  *
  * Each token is coded with the table of its context: a class of the running mean of the tokens before
  * it, which the decoder follows sample by sample, so the envelope costs no side information (block
@@ -63,29 +63,33 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     return status;
 }
 
+/* The context of each token under `params` (into `ctx` when given) and the token counts by context
+ * (`cnt[c * TOKENS + t]`, added to): the pass both the encoder and its choice of params make. */
+static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *cnt, uint8_t *ctx) {
+    const int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4;
+    uint32_t acc = 0;
+    int32_t last = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t t = tok[i];
+        int c = running_context(acc, m, split, last);
+        if (ctx) ctx[i] = (uint8_t)c;
+        cnt[c * TOKENS + t]++;
+        acc = running_next(acc, k, t);
+        last = t;
+    }
+}
+
 /* Token counts by context (counts[j][c][t]) of the tokens `tok` under each of `np` param sets, one
  * pass per set: what the encoder's choice of params estimates from. */
 EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *params, int np, int64_t *counts) {
     memset(counts, 0, (size_t)np * RUN_CONTEXTS * TOKENS * sizeof(int64_t));
-    for (int j = 0; j < np; j++) {
-        const int k = (params[j] & 3) + 1, m = params[j] >> 2 & 3, split = params[j] >> 4;
-        int64_t *cnt = counts + (int64_t)j * RUN_CONTEXTS * TOKENS;
-        uint32_t acc = 0;
-        int32_t last = 0;
-        for (int64_t i = 0; i < n; i++) {
-            int32_t t = tok[i];
-            cnt[running_context(acc, m, split, last) * TOKENS + t]++;
-            acc = running_next(acc, k, t);
-            last = t;
-        }
-    }
+    for (int j = 0; j < np; j++) count_contexts(tok, n, params[j], counts + (int64_t)j * RUN_CONTEXTS * TOKENS, NULL);
 }
 
 /* The encoder: `e` coded under running contexts with `params`; the byte count written to `out`
  * (capacity `cap`), or -1 when it does not fit or memory runs out. */
 EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8_t *out, int64_t cap) {
     byte_writer w = {out, cap, 0};
-    int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4;
     int64_t result = -1;
     int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
@@ -93,17 +97,14 @@ EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8
     uint32_t *words = (uint32_t *)malloc((size_t)(n + 8) * sizeof(uint32_t));
     int64_t(*counts)[TOKENS] = calloc(RUN_CONTEXTS, sizeof(*counts));
     uint32_t(*cums)[TOKENS + 1] = malloc(RUN_CONTEXTS * sizeof(*cums));
-    if (!tok || !val || !ctx || !words || !counts || !cums || params < 0 || params > RUN_MAX_PARAMS || m > 2) goto done;
+    if (!tok || !val || !ctx || !words || !counts || !cums || params < 0 || params > RUN_MAX_PARAMS ||
+        (params >> 2 & 3) > 2)
+        goto done;
     san_tokenize(e, n, tok, val);
-    uint32_t acc = 0;
+    count_contexts(tok, n, params, &counts[0][0], ctx);
     uint64_t mask = 0, freq[TOKENS];
-    for (int64_t i = 0; i < n; i++) {
-        int c = running_context(acc, m, split, i ? tok[i - 1] : 0);
-        ctx[i] = (uint8_t)c;
-        counts[c][tok[i]]++;
-        mask |= 1ULL << c;
-        acc = running_next(acc, k, tok[i]);
-    }
+    for (int c = 0; c < RUN_CONTEXTS; c++)
+        for (int t = 0; t < TOKENS && !(mask >> c & 1); t++) mask |= (uint64_t)(counts[c][t] > 0) << c;
     if (put_varint(&w, 0) || put_varint(&w, (uint64_t)params) || put_varint(&w, mask)) goto done;
     for (int c = 0; c < RUN_CONTEXTS; c++) {
         if (!(mask >> c & 1)) continue;
