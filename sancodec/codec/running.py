@@ -1,8 +1,8 @@
 """Running contexts (format 1.5): a residual's tokens coded under tables chosen sample by sample from a
 running mean of the tokens before it.
 
-Block classes (``entropy``) send one class per 16 tokens as side information, about 4 % of an ECG
-residual's bits; the decoder follows a running mean at no cost. With ``split`` each context is halved
+Block classes (``entropy``) send one class per 16 tokens as side information; the decoder follows a
+running mean at no cost (docs/PREDICTORS.md has what that saves per record). With ``split`` each context is halved
 again by whether the last token lies above the mean, which pays on bursty EMG residuals. The C kernels
 (``_kernels/running.c``) do the work where built; the functions here are their Python reference
 (the same bytes) and the encoder's choice of parameters. The block layout is in docs/FORMAT.md.

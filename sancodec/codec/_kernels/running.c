@@ -2,7 +2,7 @@
  *
  * Each token is coded with the table of its context: a class of the running mean of the tokens before
  * it, which the decoder follows sample by sample, so the envelope costs no side information (block
- * classes send one class per 16 tokens, about 4 % of an ECG residual's bits). With `split`, each
+ * classes send one class per 16 tokens; docs/PREDICTORS.md has what this saves). With `split`, each
  * context is halved again by whether the last token lies above the running mean (EMG residuals come
  * in bursts). A block is: varint 0 (what tells it from a block-class block, whose class table is
  * never empty), varint params = (k - 1) | m << 2 | split << 4, varint mask of the contexts that have
