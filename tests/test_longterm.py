@@ -117,15 +117,17 @@ def test_long_term_prediction_round_trips_through_its_own_type():
     assert found.before == max(1, found.before) and found.after >= 2
 
 
-def test_every_byte_of_a_long_term_frame_changed_is_refused_or_decodes_exactly():
-    """The golden file whose channels use the LMS stage and long-term prediction, each of the first
-    400 bytes of its frame changed in turn (CRCs made valid again): a SancodecError or the exact
-    samples, never a crash or other samples."""
+@pytest.mark.parametrize("name", ["mitdb100_lossless_lms.san", "emg_healthy_lossless_running.san"])
+def test_every_byte_of_a_long_term_frame_changed_is_refused_or_decodes_exactly(name):
+    """The golden files whose channels use the LMS stage and long-term prediction, and running contexts
+    split by the last token (the EMG file's block starts at byte 236: its params, mask and tables), each
+    of the first 400 bytes of a frame changed in turn (CRCs made valid again): a SancodecError or the
+    exact samples, never a crash or other samples."""
     from common import rewrap
 
     from sancodec.codec.container import SanReader
 
-    data = (Path(__file__).parent / "golden" / "mitdb100_lossless_lms.san").read_bytes()
+    data = (Path(__file__).parent / "golden" / name).read_bytes()
     frame = SanReader(data).read_frame(0)
     expected = sancodec.decode(data).samples
     outcomes = set()
