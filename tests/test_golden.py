@@ -101,15 +101,17 @@ def _check_decoded(name: str, data: bytes) -> sancodec.codec.DecodedFile:
     return decoded
 
 
-# Lossy cases whose 1.5 encoder chose differently (another beat-template window): the older files of
-# these decode to what the 1.4 encoder's file decodes to, each within its target.
-RECODED_IN_15 = {"mitdb100_lossy_beats.san"}
+# Lossy cases an encoder change re-coded at another step or with another beat-template window (same
+# format): older files of these decode to what the file of that folder decodes to, each within its target.
+# 1.5 chose the template window per record; then the rate control's step search changed (secant, v1.5/).
+REFERENCE_FOLDER = {"mitdb100_lossy_beats.san": "v1.4", "test01_00s_lossy_prdn3.san": "v1.5"}
+RECODED_BY_THE_STEP_SEARCH = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san", "test01_00s_lossy_prdn3.san"]
 
 
 def _reference(name: str) -> sancodec.Signal:
-    """What an older golden file of ``name`` must decode to: the current golden file's signal, or the
-    1.4 file's where the 1.5 encoder chose another lossy coding."""
-    folder = GOLDEN / "v1.4" if name in RECODED_IN_15 else GOLDEN
+    """What an older golden file of ``name`` must decode to: the current golden file's signal, or that
+    of the file in :data:`REFERENCE_FOLDER` where a later encoder chose another lossy coding."""
+    folder = GOLDEN / REFERENCE_FOLDER[name] if name in REFERENCE_FOLDER else GOLDEN
     return sancodec.decode((folder / name).read_bytes())
 
 
@@ -220,6 +222,22 @@ def test_the_files_format_1_4_wrote_still_decode_to_the_same_signals():
         np.testing.assert_array_equal(signal.samples, _reference(name).samples)
 
     assert check_backwards_compatibility(GOLDEN / "v1.4", check) == CHANGED_IN_15
+
+
+def test_the_lossy_files_of_the_bisection_step_search_still_decode_to_the_same_signals():
+    """The lossy golden cases as format 1.5 wrote them before the rate control's step search became a
+    secant (v1.5/): same format, another step; each decodes within its target, to the signal it always
+    did (the 1.3 file's, where 1.5 wrote the same samples as 1.3: all but the beats file, whose window 1.5
+    chose anew)."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.5" / name).read_bytes()
+        assert data[4:6] in (b"\x01\x03", b"\x01\x05")
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        if (GOLDEN / "v1.3" / name).exists() and REFERENCE_FOLDER.get(name) != "v1.4":
+            then = sancodec.decode((GOLDEN / "v1.3" / name).read_bytes())
+            np.testing.assert_array_equal(signal.samples, then.samples)
+
+    assert check_backwards_compatibility(GOLDEN / "v1.5", check) == RECODED_BY_THE_STEP_SEARCH
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

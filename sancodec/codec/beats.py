@@ -20,7 +20,7 @@ from sancodec.san.placement import scatter_kernels
 from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["BeatTemplate", "find_template", "read_template"]
+__all__ = ["BeatTemplate", "find_beats", "find_template", "read_template"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
@@ -37,10 +37,20 @@ class BeatTemplate:
 
     def prediction(self, length: int) -> np.ndarray:
         """``Σ g · t`` as float64, exactly (integer sum, one division by 512)."""
-        # placement.scatter_kernels centres kernels by the SAN convention; shift positions to our anchor
-        centre = (len(self.t8) - 1) // 2
-        acc = scatter_kernels((1, length), [self.t8], [np.zeros(len(self.positions), np.int64)],
-                              [self.positions - self.anchor + centre], [self.g64])[0]
+        if len(self.t8) > len(self.positions):  # few beats: place each template at once
+            # placement.scatter_kernels centres kernels by the SAN convention; shift positions to our anchor
+            centre = (len(self.t8) - 1) // 2
+            acc = scatter_kernels((1, length), [self.t8], [np.zeros(len(self.positions), np.int64)],
+                                  [self.positions - self.anchor + centre], [self.g64])[0]
+            return acc / 512.0
+        # one vectorised add per template sample: the positions are distinct, so no index repeats in
+        # an add, and |acc| <= max|g64| * sum|t8| <= 2**53 (checked on reading) keeps int64 exact
+        acc = np.zeros(length, dtype=np.int64)
+        start = self.positions - self.anchor
+        for j, tap in enumerate(self.t8.tolist()):
+            if tap:
+                a, b = np.searchsorted(start, (-j, length - j))  # the beats whose sample j lands inside
+                acc[start[a:b] + j] += self.g64[a:b] * tap
         return acc / 512.0
 
     def write(self, w: ByteWriter) -> bool:
@@ -87,22 +97,30 @@ def read_template(r: ByteReader, length: int, second: bool = False) -> BeatTempl
     return BeatTemplate(t8.astype(np.int64), anchor, np.cumsum(gaps), g64.astype(np.int64))
 
 
-def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25, 0.45)) -> BeatTemplate | None:
-    """The median beat of ``x`` over ``window`` (seconds before and after each beat) and one gain per
-    beat, or None where no beat train is found."""
-    n = len(x)
-    before, after = int(window[0] * fs), int(window[1] * fs)
-    if n < 4 * (before + after) or before < 2:
-        return None
+def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
+    """Where the beats of ``x`` are: peaks of its smoothed |first difference|, at least 0.3 s apart
+    (one pass per frame, shared by every template window the encoder tries)."""
     v = x.astype(np.float64)
     d = np.abs(np.diff(v, prepend=v[0]))
     width = max(1, int(0.04 * fs))
     energy = np.convolve(d, np.ones(width) / width, mode="same")
     energy = np.where(energy > 0.25 * np.percentile(energy, 99), energy, 0.0).astype(np.float32)
-    found = np.flatnonzero(peaks(energy[None, None], max(1, int(0.3 * fs)))[0, 0])
+    return np.flatnonzero(peaks(energy[None, None], max(1, int(0.3 * fs)))[0, 0])
+
+
+def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25, 0.45),
+                  beats: np.ndarray | None = None) -> BeatTemplate | None:
+    """The median beat of ``x`` over ``window`` (seconds before and after each beat) and one gain per
+    beat, or None where no beat train is found (``beats``: :func:`find_beats` of ``x``, if known)."""
+    n = len(x)
+    before, after = int(window[0] * fs), int(window[1] * fs)
+    if n < 4 * (before + after) or before < 2:
+        return None
+    found = find_beats(x, fs) if beats is None else beats
     found = found[(found >= before) & (found + after < n)]
     if len(found) < 4:
         return None
+    v = x.astype(np.float64)
     windows = np.stack([v[p - before : p + after] for p in found])
     windows -= np.median(windows, axis=1, keepdims=True)
     t8 = np.rint(np.median(windows, axis=0) * 8).astype(np.int64)

@@ -6,10 +6,10 @@ and the dead-zone-quantised CDF 9/7 bands, entropy-coded with the block-context 
 (the approximation band as differences). The decoder computes ``rint(inverse(bands) + offset)``
 with the deterministic float lifting of ``codec.wavelet``.
 
-Rate control runs per channel over the whole record: the encoder searches ``Δ`` (bisection on
-its logarithm) for the coarsest step whose *decoded* channel meets the target, computed with
-the decoder's own reconstruction, so the PRDN (or SNR, or bits per sample) the file promises is
-the one it delivers. Every channel meets the target on its own.
+Rate control runs per channel over the whole record: the encoder searches ``Δ``
+(``codec.stepsearch``: a secant on logarithms, within 1 %) for the coarsest step whose *decoded*
+channel meets the target, computed with the decoder's own reconstruction, so the PRDN (or SNR, or
+bits per sample) the file promises is the one it delivers. Every channel meets the target on its own.
 """
 
 from __future__ import annotations
@@ -17,14 +17,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sancodec.codec import running
-from sancodec.codec.beats import BeatTemplate, find_template, read_template
+from sancodec.codec.beats import BeatTemplate, find_beats, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
 from sancodec.codec.residual import estimate_bits
+from sancodec.codec.stepsearch import find_step
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn
@@ -35,9 +37,9 @@ __all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
 LEVELS = 7
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
-SEARCH_STEPS = 40
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
+CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 
 
@@ -70,7 +72,7 @@ class LossyTarget:
 
 
 def _quantise(bands: Sequence[np.ndarray], delta: float) -> list[np.ndarray]:
-    return [(np.sign(b) * np.floor(np.abs(b) / delta + ROUNDING)).astype(np.int64) for b in bands]
+    return [np.copysign(np.floor(np.abs(b) / delta + ROUNDING), b).astype(np.int64) for b in bands]
 
 
 def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
@@ -78,7 +80,10 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
     """The decoded samples (float64 integers) of quantised bands (plus the beat prediction): the
     decoder's one code path, in this order of float operations."""
     shift = rho16 / 16 - 0.5
-    deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
+    if shift == 0:  # the cell's centre: (b ± 0.0) * Δ is b * Δ, bit for bit (Δ > 0 is finite, 0 stays 0)
+        deq = [b * delta for b in q]
+    else:
+        deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
     y = inverse(deq) + offset
     return np.rint(y if prediction is None else y + prediction)
 
@@ -203,15 +208,40 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     window around each beat is the one of :data:`TEMPLATE_WINDOWS` whose frames code smallest at the
     plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
     one), so only that one goes through rate control."""
-    plain = _rate_control(frames, ref, target, [None] * len(frames))
-    candidates = [[find_template(f, fs, window) for f in frames] for window in TEMPLATE_WINDOWS] if fs else []
-    candidates = [c for c in candidates if any(t is not None for t in c)]
-    if candidates:
-        best = min(candidates, key=lambda c: _Prepared(frames, c).estimate(plain[2]))
-        with_beats = _rate_control(frames, ref, target, best)
-        if sum(map(len, with_beats[0])) < sum(map(len, plain[0])):
-            return with_beats[:2]
-    return plain[:2]
+    plain = _rate_control(_Prepared(frames, [None] * len(frames)), ref, target)
+    beats = [find_beats(f, fs) for f in frames] if fs else []
+    best, best_bits = None, math.inf
+    for window in TEMPLATE_WINDOWS:  # one window's frames held at a time: a long record's bands are large
+        templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
+        if any(t is not None for t in templates):
+            prepared = _Prepared(frames, templates)
+            bits = prepared.estimate(plain.step)
+            best, best_bits = (prepared, bits) if bits < best_bits else (best, best_bits)
+    chosen = plain if best is None else _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
+    return chosen.payloads(), chosen.prdn
+
+
+class _Coded(NamedTuple):
+    """One way of coding a channel at the step its rate control found, and the PRDN it decodes to."""
+
+    prepared: _Prepared
+    step: float
+    prdn: float
+
+    def payloads(self) -> list[bytes]:
+        return self.prepared.payloads(self.step)
+
+    def estimate(self) -> float:
+        return self.prepared.estimate(self.step)
+
+
+def _smaller(a: _Coded, b: _Coded) -> _Coded:
+    """The one whose frames take fewer bytes (``a`` on a tie): judged by the bit estimate where it
+    differs by more than :data:`CLEAR_MARGIN`, else by coding both."""
+    ea, eb = a.estimate(), b.estimate()
+    if max(ea, eb) > CLEAR_MARGIN * min(ea, eb):
+        return a if ea <= eb else b
+    return a if sum(map(len, a.payloads())) <= sum(map(len, b.payloads())) else b
 
 
 class _Prepared:
@@ -225,6 +255,7 @@ class _Prepared:
         self.offsets = [int(np.rint(r.mean())) for r in residuals]
         self.levels = [levels_for(len(f), LEVELS) for f in frames]
         self.bands = [forward(r - o, lv) for r, o, lv in zip(residuals, self.offsets, self.levels)]
+        self._last: tuple[float, list[bytes]] | None = None
 
     def decoded(self, delta: float) -> np.ndarray:
         """The channel the decoder rebuilds at step ``delta``."""
@@ -245,28 +276,34 @@ class _Prepared:
         return bits
 
     def payloads(self, delta: float) -> list[bytes]:
-        """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed)."""
-        qs = [_quantise(b, delta) for b in self.bands]
-        return [_payload(q, delta, lv, o, t) for q, lv, o, t in zip(qs, self.levels, self.offsets, self.templates)]
+        """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
+        step's are kept, as the search for a size budget asks for them again)."""
+        if self._last is None or self._last[0] != delta:
+            qs = [_quantise(b, delta) for b in self.bands]
+            self._last = (delta, [_payload(q, delta, lv, o, t)
+                                  for q, lv, o, t in zip(qs, self.levels, self.offsets, self.templates)])
+        return self._last[1]
 
 
-def _rate_control(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                  templates: Sequence[BeatTemplate | None]) -> tuple[list[bytes], float, float]:
-    """The payloads at the step that meets ``target``, the PRDN they decode to, and that step."""
-    prepared = _Prepared(frames, templates)
-    decoded, payloads, bands = prepared.decoded, prepared.payloads, prepared.bands
-    scale = max((float(np.abs(b).max(initial=0)) for bs in bands for b in bs), default=0.0)
+def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, guess: float | None = None) -> _Coded:
+    """The coarsest step that meets ``target`` and the PRDN it decodes to (``guess``: where the search
+    measures first; by default the step uniform quantisation of every coefficient would need)."""
+    scale = max((float(np.abs(b).max(initial=0)) for bs in prepared.bands for b in bs), default=0.0)
     # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
-    budget = None if target.bps is None else target.bps * len(ref) / 8
-    for _ in range(SEARCH_STEPS):
-        if hi / lo < 1.01:
-            break
-        mid = float(np.float32(math.sqrt(lo * hi)))  # the file stores Δ as float32: measure what it decodes to
-        if bound is not None:  # the coarsest step that still meets the PRDN
-            lo, hi = (mid, hi) if prdn(ref, decoded(mid)) <= bound else (lo, mid)
-        else:  # the finest step that fits the budget
-            lo, hi = (lo, mid) if sum(map(len, payloads(mid))) <= budget else (mid, hi)
-    step = lo if bound is not None else hi
-    return payloads(step), prdn(ref, decoded(step)), step
+    measured: dict[float, float] = {}
+
+    def distortion(step: float) -> float:
+        measured[step] = prdn(ref, prepared.decoded(step))
+        return measured[step]
+
+    if bound is not None:  # the coarsest step that still meets the PRDN
+        spread = float(np.std(ref)) if len(ref) else 0.0
+        first = guess if guess is not None else bound / 100 * spread * math.sqrt(12)
+        step = find_step(distortion, bound, lo, hi, max(first, lo))[0]
+    else:  # the finest step that fits the budget
+        budget = target.bps * len(ref) / 8
+        step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,
+                         guess if guess is not None else math.sqrt(lo * hi), rising=False)[1]
+    return _Coded(prepared, step, measured[step] if step in measured else distortion(step))

@@ -1,0 +1,72 @@
+"""The lossy rate control's search for a quantiser step: where a measure of the decoded channel
+(its PRDN, or its size in bytes) crosses a bound, to within 1 %, in few measurements.
+
+Both measures are close to a power of the step over a small range, so a secant on their
+logarithms lands near the crossing in two or three measurements (a bisection on the step's
+logarithm needs about twelve from the starting bracket). Each estimate is aimed 0.5 % past the
+crossing, away from the last measurement, so that the next measurement falls on the crossing's
+other side and the bracket closes; where the secant does not shrink the bracket it gives way to a
+bisection step (after three measurements that moved the same end).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["find_step"]
+
+TOLERANCE = 1.01  # the search stops when the bracket's ends are within 1 % of each other
+NUDGE = 1.005  # each estimate is aimed this much past the crossing
+MAX_MEASUREMENTS = 40
+
+
+def _f32(x: float) -> float:
+    """The step as the file stores it (float32), so that what is measured is what decodes."""
+    return float(np.float32(x))
+
+
+def find_step(measure: Callable[[float], float], bound: float, lo: float, hi: float, guess: float,
+              rising: bool = True) -> tuple[float, float]:
+    """The bracket ``(lo, hi)`` (float32 steps, ``hi / lo < 1.01`` unless the search ran out) around
+    the step where ``measure`` crosses ``bound``.
+
+    ``rising``: the measure grows with the step (PRDN): ``lo`` stays within the bound, ``hi`` beyond
+    it. Otherwise it falls (bytes): ``hi`` stays within the bound, ``lo`` beyond it. The starting
+    ``lo`` and ``hi`` are taken on trust, unmeasured; ``guess`` is where to measure first.
+    """
+    target = math.log(bound)
+    last: tuple[float, float] | None = None  # (log step, log measure) of the previous measurement
+    slope, x = (1.0 if rising else -1.0), guess
+    moves: list[bool] = []  # per measurement: whether it moved lo (else hi)
+    for _ in range(MAX_MEASUREMENTS):
+        if hi / lo < TOLERANCE:
+            break
+        x = _inside(x, lo, hi, bisect=len(moves) >= 3 and len(set(moves[-3:])) == 1)
+        value = measure(x)
+        moves.append((value <= bound) == rising)
+        lo, hi = (x, hi) if moves[-1] else (lo, x)
+        if not (value > 0 and math.isfinite(value)):
+            last, x = None, math.sqrt(lo * hi)  # no logarithm to follow: bisect
+            continue
+        point = (math.log(x), math.log(value))
+        if last is not None and point[0] != last[0]:
+            s = (point[1] - last[1]) / (point[0] - last[0])
+            if s * slope > 0:  # a slope of the expected sign, kept within reason
+                slope = math.copysign(min(max(abs(s), 0.2), 5.0), slope)
+        last = point
+        root = math.exp(min(max(point[0] + (target - point[1]) / slope, -700.0), 700.0))
+        x = root * NUDGE if root > x else root / NUDGE
+    return lo, hi
+
+
+def _inside(x: float, lo: float, hi: float, bisect: bool) -> float:
+    """``x`` moved strictly inside ``(lo, hi)`` (by at least 0.4 %), or their geometric mean when
+    ``bisect`` or when no float32 step fits there."""
+    if not bisect:
+        x = _f32(min(max(x, lo * 1.004), hi / 1.004))
+        if lo < x < hi:
+            return x
+    return _f32(math.sqrt(lo * hi))

@@ -1,0 +1,138 @@
+"""The lossy encoder's shortcuts: the rate control's step search (codec.stepsearch: a bracket within
+1 % around the crossing, in few measurements, whatever the measure does), the plain-or-template choice
+by bit estimates, the tap-by-tap beat prediction and the dequantiser's fast path — each the same
+result as the long way."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sancodec.codec.beats import BeatTemplate
+from sancodec.codec.stepsearch import MAX_MEASUREMENTS, find_step
+from sancodec.san.placement import scatter_kernels
+
+LO, HI = float(np.float32(1e-3)), float(np.float32(1e5))
+
+
+def _counted(f):
+    calls = []
+
+    def measure(x: float) -> float:
+        calls.append(x)
+        return f(x)
+    return measure, calls
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_power_law_crossing_is_bracketed_within_one_percent_in_a_few_measurements(seed):
+    rng = np.random.default_rng(seed)
+    gamma, scale, bound = rng.uniform(0.4, 2.5), 10 ** rng.uniform(-2, 2), 10 ** rng.uniform(-1, 1)
+    measure, calls = _counted(lambda x: scale * x**gamma)
+    root = (bound / scale) ** (1 / gamma)
+    guess = root * 10 ** rng.uniform(-1, 1)  # a first guess up to 10x off
+    lo, hi = find_step(measure, bound, LO, HI, guess)
+    assert measure(lo) <= bound < measure(hi) and hi / lo < 1.01
+    assert lo <= root <= hi
+    assert len(calls) - 2 <= 7  # a bisection from this bracket needs 21
+
+
+def test_a_falling_measure_keeps_the_within_bound_end_on_top():
+    """Bytes fall as the step grows: ``hi`` is the finest step within the budget."""
+    measure, _ = _counted(lambda x: 1e6 / (1 + x) ** 1.3)
+    lo, hi = find_step(measure, 2000.0, LO, HI, 1.0, rising=False)
+    assert measure(hi) <= 2000.0 < measure(lo) and hi / lo < 1.01
+
+
+@pytest.mark.parametrize("values", ["staircase", "zero below", "infinite above", "flat"])
+def test_awkward_measures_still_end_in_a_bracket(values):
+    """A staircase (quantised sizes), zeros (an exact decode), infinities (a constant reference) or a
+    flat measure defeat the secant: the search falls back to bisection and still closes."""
+    f = {"staircase": lambda x: math.floor(math.log2(x) * 3) + 40.0,
+         "zero below": lambda x: 0.0 if x < 3.7 else x,
+         "infinite above": lambda x: math.inf if x > 3.7 else x,
+         "flat": lambda x: 1.0}[values]
+    measure, calls = _counted(f)
+    lo, hi = find_step(measure, 5.0 if values != "staircase" else 44.5, LO, HI, 100.0)
+    assert len(calls) <= MAX_MEASUREMENTS
+    if values == "flat":  # always within the bound: the search climbs to the top of the bracket
+        assert hi == HI and HI / lo < 1.01
+    else:
+        assert hi / lo < 1.01 and measure(lo) <= (5.0 if values != "staircase" else 44.5) < measure(hi)
+
+
+def test_every_step_measured_is_a_float32_strictly_inside_the_bracket():
+    measure, calls = _counted(lambda x: x**0.7)
+    find_step(measure, 3.0, LO, HI, 1e9)
+    assert all(LO < x < HI and float(np.float32(x)) == x for x in calls)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_beat_prediction_adds_tap_by_tap_exactly_what_the_san_placement_rule_scatters(seed):
+    """BeatTemplate.prediction takes one vectorised add per template sample when beats outnumber them:
+    the same float64 values as ``scatter_kernels`` (integer sums, exact), beats at either edge included."""
+    rng = np.random.default_rng(seed)
+    m, n = int(rng.integers(1, 40)), int(rng.integers(1, 300))
+    positions = np.unique(rng.integers(0, n, int(rng.integers(0, 2 * m + 20))))
+    t8, g64 = rng.integers(-2000, 2000, m), rng.integers(-700, 700, len(positions))
+    anchor = int(rng.integers(0, m))
+    expected = scatter_kernels((1, n), [t8], [np.zeros(len(positions), np.int64)],
+                               [positions - anchor + (m - 1) // 2], [g64])[0] / 512.0
+    np.testing.assert_array_equal(BeatTemplate(t8, anchor, positions, g64).prediction(n), expected)
+
+
+def test_the_dequantiser_fast_path_gives_the_bits_of_the_general_formula():
+    """ρ at the cell's centre: ``b * Δ`` is ``where(b == 0, 0, (b ± 0.0) * Δ)`` bit for bit."""
+    from sancodec.codec.lossy import RHO16, reconstruct
+    from sancodec.codec.wavelet import band_lengths, inverse
+
+    rng = np.random.default_rng(3)
+    q = [rng.integers(-50, 50, k) * rng.integers(0, 2, k) for k in band_lengths(130, 4)]
+    q[-1][:6] = [2**52, -(2**52), 0, 1, -1, 0]
+    for delta in (float(np.float32(0.37)), 1.0, float(np.float32(1e-3)), 12345.5):
+        general = [np.where(b == 0, 0.0, (b + np.sign(b) * (RHO16 / 16 - 0.5)) * delta) for b in q]
+        np.testing.assert_array_equal(reconstruct(q, delta, RHO16, 7), np.rint(inverse(general) + 7))
+
+
+def test_plain_or_template_is_decided_by_bytes_where_the_estimates_are_close(monkeypatch):
+    """Bit estimates decide only when more than 10 % apart; closer than that, both are coded."""
+    from sancodec.codec import lossy
+
+    class Fake:
+        def __init__(self, estimate: float, size: int) -> None:
+            self.e, self.size = estimate, size
+
+        def estimate(self, step: float) -> float:
+            return self.e
+
+        def payloads(self, step: float) -> list[bytes]:
+            return [bytes(self.size)]
+
+    def coded(estimate: float, size: int) -> lossy._Coded:
+        return lossy._Coded(Fake(estimate, size), 1.0, 1.0)
+
+    a, b = coded(1000, 100), coded(1050, 90)  # close estimates: the real sizes decide (b is smaller)
+    assert lossy._smaller(a, b) is b
+    a, b = coded(1000, 100), coded(1200, 90)  # far apart: the estimate decides without coding
+    assert lossy._smaller(a, b) is a
+    assert lossy._smaller(coded(1000, 90), coded(1000, 90)).prepared.e == 1000  # a tie keeps the first
+
+
+def test_the_secant_search_measures_far_fewer_steps_than_a_bisection(monkeypatch):
+    """mitdb 100's first minute at PRDN 2 %: a handful of decoded measurements per rate control."""
+    from pathlib import Path
+
+    import sancodec
+    from sancodec import read_signal
+    from sancodec.codec import lossy
+    from sancodec.metrics import prdn
+
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 21600)
+    calls = []
+    original = lossy._Prepared.decoded
+    monkeypatch.setattr(lossy._Prepared, "decoded", lambda self, d: calls.append(d) or original(self, d))
+    back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=2.0))
+    assert all(1.9 <= prdn(sig.samples[:, ch], back.samples[:, ch]) <= 2.0 for ch in range(2))
+    assert len(calls) <= 2 * 2 * 7  # 2 channels, plain and template searches; a bisection takes ~12 each
