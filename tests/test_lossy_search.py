@@ -136,3 +136,14 @@ def test_the_secant_search_measures_far_fewer_steps_than_a_bisection(monkeypatch
     back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=2.0))
     assert all(1.9 <= prdn(sig.samples[:, ch], back.samples[:, ch]) <= 2.0 for ch in range(2))
     assert len(calls) <= 2 * 2 * 7  # 2 channels, plain and template searches; a bisection takes ~12 each
+
+
+def test_channels_coded_on_several_threads_give_the_same_bytes():
+    from pathlib import Path
+
+    import sancodec
+    from sancodec import read_signal
+
+    sig = read_signal(Path(__file__).parent / "data" / "test01_00s")
+    files = [sancodec.encode(sig, mode="lossy", prdn=3.0, threads=t) for t in (1, 2, 4)]
+    assert files[0] == files[1] == files[2]

@@ -49,6 +49,7 @@ from sancodec.codec.lossy import LossyTarget, encode_channel, needs_minor
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
+    ordered_map,
     parallel_checksums,
     resolve_threads,
     san_activations,
@@ -74,19 +75,23 @@ DEFAULT_LOSSY_FRAME = 1 << 20
 
 
 def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
-                frame_len: int) -> tuple[list[bytes], list]:
-    """Lossy at a target: each channel's rate control runs over the whole record (at its own rate);
-    returns the frame payloads and the PRDN each channel achieved."""
+                frame_len: int, threads: int | None = None) -> tuple[list[bytes], list, int]:
+    """Lossy at a target: each channel's rate control runs over the whole record (at its own rate),
+    channels on ``threads`` workers (same bytes); returns the frame payloads, the PRDN each channel
+    achieved and the format minor version they need."""
     n, c = digital.shape
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
-    chunks: list[list[bytes]] = [[] for _ in starts]
-    achieved = []
-    for ch in range(c):
+
+    def one_channel(ch: int) -> tuple[list[bytes], float]:
         frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
         raw = signal.samples[:: steps[ch], ch].astype(np.float64)
-        parts, got = encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target,
-                                    signal.fs / steps[ch])
+        return encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target,
+                              signal.fs / steps[ch])
+
+    chunks: list[list[bytes]] = [[] for _ in starts]
+    achieved = []
+    for parts, got in ordered_map(one_channel, range(c), min(resolve_threads(threads), c)):
         achieved.append(round(got, 6) if np.isfinite(got) else None)
         for i, part in enumerate(parts):
             chunks[i].append(part)
@@ -160,7 +165,7 @@ def encode_to_file(
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     digital, quantum, emax = digitize(signal, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
-    payloads, achieved, minor = _code_lossy(signal, digital, quantum, target, frame_len)
+    payloads, achieved, minor = _code_lossy(signal, digital, quantum, target, frame_len, threads)
     header = to_header(signal, plan, frame_len=header_frame_len(digital.shape[0], frame_len, m), n=digital.shape[0],
                        max_error=emax, quantum=quantum, crcs=None, uses_model=False, embed_model=embed_model)
     header["lossy"] = {"target": target.to_dict(), "prdn": achieved}

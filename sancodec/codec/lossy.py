@@ -217,7 +217,9 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
             prepared = _Prepared(frames, templates)
             bits = prepared.estimate(plain.step)
             best, best_bits = (prepared, bits) if bits < best_bits else (best, best_bits)
-    chosen = plain if best is None else _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
+    if best is None or best_bits > CLEAR_MARGIN * plain.estimate():  # the template cannot pay: no second search
+        return plain.payloads(), plain.prdn
+    chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
     return chosen.payloads(), chosen.prdn
 
 
