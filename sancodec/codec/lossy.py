@@ -29,7 +29,6 @@ from sancodec.codec.residual import estimate_bits
 from sancodec.codec.stepsearch import find_step
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.metrics import prdn
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
@@ -295,14 +294,16 @@ def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, gue
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
     measured: dict[float, float] = {}
+    spread = float(np.linalg.norm(ref - ref.mean())) if len(ref) else 0.0  # metrics.prdn's denominator, once
 
-    def distortion(step: float) -> float:
-        measured[step] = prdn(ref, prepared.decoded(step))
+    def distortion(step: float) -> float:  # metrics.prdn(ref, decoded), the same float operations
+        err = float(np.linalg.norm(ref - prepared.decoded(step)))
+        measured[step] = 100.0 * err / spread if spread > 0 else (0.0 if err == 0 else math.inf)
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN
-        spread = float(np.std(ref)) if len(ref) else 0.0
-        first = guess if guess is not None else bound / 100 * spread * math.sqrt(12)
+        std = float(np.std(ref)) if len(ref) else 0.0
+        first = guess if guess is not None else bound / 100 * std * math.sqrt(12)
         step = find_step(distortion, bound, lo, hi, max(first, lo))[0]
     else:  # the finest step that fits the budget
         budget = target.bps * len(ref) / 8
