@@ -80,6 +80,9 @@ def corpus() -> dict[str, bytes]:
                                             "lossless"),
         # 1.5: wavelet bands coded apart, the long ones under running contexts (long enough for that to pay)
         "lossy-bands-apart": sancodec.encode(mitdb150k.select_channels([0]), spec, "lossy", prdn=5.0),
+        # 1.6: a lossy file with a channel on a coarser grid (raw frames) beside a wavelet one
+        "lossy-time-domain": sancodec.encode(read_signal(here / "data" / "1001").slice(0, 4000), spec, "lossy",
+                                             prdn=2.0, frame_len=2048),
     }
 
 

@@ -323,10 +323,12 @@ def test_a_record_constant_in_every_channel_is_one_frame():
                                                                               ["mV"] * 3))).n_frames == 8
 
 
-def test_a_constant_frame_in_a_lossy_file_is_refused():
+def test_a_constant_frame_in_a_lossy_file_decodes_as_in_a_lossless_one():
+    """Format 1.6: a lossy file may hold the exact codings of a lossless file (a time-domain channel)."""
     sig = sancodec.Signal(np.full((3000, 1), 5, dtype=np.int64), 250.0, ["a"], ["mV"])
     data = sancodec.encode(sig, frame_len=1024)
     header = sancodec.codec.container.SanReader(data).header
     header["mode"], header["sample_crc32"] = "lossy", None
-    with pytest.raises(sancodec.SanFormatError, match="constant"):
-        sancodec.decode(rewrap(data, header=header))
+    decoded = sancodec.codec.decode_file(rewrap(data, header=header))
+    assert decoded.codings == {"constant": 3}
+    np.testing.assert_array_equal(decoded.signal.samples, sig.samples)

@@ -49,12 +49,17 @@ CASES = {
     # Wavelet bands coded apart, the long ones under running contexts (1.5): mitdb 100, 150 000 samples, PRDN 5 %.
     "mitdb100_lossy_bands.san": {"mode": "lossy", "prdn": 5.0, "n": 150000, "record": "mitdb100",
                                  "frame_len": 1 << 20},
+    # A lossy channel coded in the time domain on a coarser grid (1.6) beside a wavelet one: CTG 1001's fetal
+    # heart rate and uterine contractions, first 4000 samples, PRDN 2 %.
+    "ctg1001_lossy_grid.san": {"mode": "lossy", "prdn": 2.0, "n": 4000, "record": "1001", "frame_len": 2048},
     # Running contexts with the split by the last token (1.5): EMG, first 20 000 samples, one frame.
     "emg_healthy_lossless_running.san": {"mode": "lossless", "n": 20000, "record": "emg_healthy",
                                          "frame_len": 32768},
 }
 # running contexts (lossless) and beat gaps as differences (lossy) came in
 CHANGED_IN_15 = ["mitdb100_lossless_lms.san", "mitdb100_lossy_beats.san", "test01_00s_lossless_cross.san"]
+# lossy files whose channels the 1.6 encoder codes in the time domain (exact, or on a coarser grid)
+USES_16 = ["ctg1001_lossy_grid.san", "test01_00s_lossy_prdn3.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -115,6 +120,14 @@ def _reference(name: str) -> sancodec.Signal:
     return sancodec.decode((folder / name).read_bytes())
 
 
+def _raw_grid(part: bytes) -> int:
+    """The grid step of a raw channel-frame (path 0: first sample, then the grid)."""
+    r = ByteReader(part)
+    r.varint()
+    r.svarint()
+    return r.varint()
+
+
 def _channel_parts(data: bytes) -> list[bytes]:
     """Every channel-frame payload of a file."""
     reader = sancodec.codec.container.SanReader(data)
@@ -141,9 +154,18 @@ def test_golden_file(name):
     # or long-term prediction; 1.5 those with running contexts.
     uses_14 = decoded.codings.get("lms") or decoded.codings.get("ltp")
     uses_15 = decoded.codings.get("running") or any(needs_minor(part) == 5 for part in _channel_parts(golden))
-    minor = 5 if uses_15 else 4 if uses_14 else 3
+    uses_16 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 6 for p in _channel_parts(golden))
+    minor = 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, minor])
+    assert (minor == 6) == (name in USES_16)
     assert (minor == 5) == (name in CHANGED_IN_15 or name.endswith(("_running.san", "_bands.san")))
+    if name == "ctg1001_lossy_grid.san":  # heart rate on a grid coarser than its own, contractions as wavelets
+        assert decoded.codings == {"raw": 2, "wavelet": 2}
+        grids = {_raw_grid(p) for p in _channel_parts(golden) if p[0] == 0}  # coarser than the samples' 1
+        assert grids and min(grids) > 1
+        assert not np.array_equal(decoded.signal.samples[:, 0], _source(name).samples[:, 0])
+    if name == "test01_00s_lossy_prdn3.san":
+        assert decoded.codings == {"raw": 8}
     if name.endswith("_bands.san"):  # every channel's frame codes its bands apart (predictor bit 1), some
         assert all(needs_minor(part) == 5 for part in _channel_parts(golden))  # under running contexts
         assert decoded.codings == {"wavelet": 2, "running": 2}
@@ -197,7 +219,8 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
         np.testing.assert_array_equal(signal.samples, current.samples)  # 1.3 changed the header only
 
     assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
-        n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san", "_running.san", "_bands.san")))
+        n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san", "_running.san", "_bands.san",
+                                            "_grid.san")))
 
 
 def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
@@ -208,7 +231,7 @@ def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
         np.testing.assert_array_equal(signal.samples, _reference(name).samples)
 
-    expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san")))
+    expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san", "_grid.san")))
     assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
 
 

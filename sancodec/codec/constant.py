@@ -41,8 +41,6 @@ class ConstantCoding(FrameCoding):
         return [Candidate(0.0, head.getvalue(), None, exact=True)]
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.mode == "lossy":
-            raise SanFormatError("frame: a lossy file cannot hold a constant frame")
         value = r.svarint(MAX_ABS_SAMPLE)
         if r.remaining():
             raise SanFormatError("frame: unexpected trailing bytes")

@@ -290,15 +290,16 @@ class RawCoding(FrameCoding):
         x0 = int(x[0])
         found = []
         if plan.max_error:  # quantised by 2E + 1; no LPC (its open-loop residual would not bound the error)
-            found.append(self._candidate(x0, plan.qstep, best_residual(near_lossless(x - x0, plan.qstep), False)))
+            found.append(self.on_grid(x0, plan.qstep, best_residual(near_lossless(x - x0, plan.qstep), False)))
         # Exact, on the samples' own grid: lossless frames, and near-lossless ones where it is cheaper
         # (a grid coarser than 2E + 1, a signal LPC predicts well): never larger than lossless.
         g = int(np.gcd.reduce(np.abs(x - x0))) if len(x) > 1 else 0
         grid = g if g > 1 else 1
-        exact = self._candidate(x0, grid, best_residual((x - x0) // grid, allow_lpc=True))
+        exact = self.on_grid(x0, grid, best_residual((x - x0) // grid, allow_lpc=True))
         return found + [Candidate(exact.cost, exact.head, exact.residual, exact=True)]
 
-    def _candidate(self, x0: int, grid: int, res: Residual) -> Candidate:
+    def on_grid(self, x0: int, grid: int, res: Residual) -> Candidate:
+        """The raw frame whose samples decode to ``x0 + grid * (res restored)``."""
         head = ByteWriter()
         head.varint(self.id)
         head.svarint(x0)
@@ -306,8 +307,6 @@ class RawCoding(FrameCoding):
         return Candidate(res.cost, head.getvalue(), res)
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.mode == "lossy":
-            raise SanFormatError("frame: a lossy file cannot hold a raw frame")
         x0 = r.svarint(MAX_ABS_SAMPLE)
         step = r.varint(MAX_ABS_SAMPLE)
         if step < 1:
@@ -347,10 +346,19 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
     return best
 
 
+#: The exact codings a lossy file may hold (format 1.6): a channel the lossy encoder coded in the time
+#: domain (its samples, or their rounding to a coarser grid, see ``codec.timedomain``), read as a
+#: lossless file reads them. Paths 0 raw, 2 value table, 4 constant, 6 stepped value table.
+EXACT_IN_LOSSY = (0, 2, 4, 6)
+
+
 def decode_channel_frame(data: bytes, length: int, plan: FramePlan) -> ChannelFrame:
     """One channel in one frame (its LPC synthesis possibly pending, see :func:`resolve_lpc`)."""
     r = ByteReader(data, "frame")
-    return get_coding(r.varint(max(_REGISTRY))).decode(r, length, plan)
+    path = r.varint(max(_REGISTRY))
+    if plan.mode == "lossy" and path in EXACT_IN_LOSSY:
+        plan = replace(plan, mode="lossless", max_error=0)  # the same work budget: replace keeps the object
+    return get_coding(path).decode(r, length, plan)
 
 
 def resolve_lpc(parts: Sequence[ChannelFrame]) -> None:

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec import running
+from sancodec.codec import running, timedomain
 from sancodec.codec.beats import BeatTemplate, find_beats, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
@@ -137,11 +137,12 @@ def _flags(contextual: Sequence[bool]) -> int:
 
 
 def needs_minor(payload: bytes) -> int:
-    """The format minor version a channel-frame payload needs: 5 for a wavelet frame whose bands are
-    coded apart or whose beat gaps are stored as differences (1.5), else 3."""
+    """The format minor version a lossy file's channel-frame payload needs: 6 for an exact (time-domain)
+    coding, 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as
+    differences (1.5), else 3."""
     r = ByteReader(payload, "frame")
     if r.varint() != TransformCoding.id:
-        return 3
+        return 6
     r.svarint(MAX_ABS_SAMPLE)
     r.raw(4)
     r.varint(MAX_LEVELS)
@@ -216,10 +217,14 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
             prepared = _Prepared(frames, templates)
             bits = prepared.estimate(plain.step)
             best, best_bits = (prepared, bits) if bits < best_bits else (best, best_bits)
-    if best is None or best_bits > CLEAR_MARGIN * plain.estimate():  # the template cannot pay: no second search
-        return plain.payloads(), plain.prdn
-    chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
-    return chosen.payloads(), chosen.prdn
+    chosen = plain
+    if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
+        chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
+    payloads, got = chosen.payloads(), chosen.prdn
+    bound = target.max_prdn
+    if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
+        return timedomain.code_channel(frames, ref, bound, sum(map(len, payloads))) or (payloads, got)
+    return payloads, got
 
 
 class _Coded(NamedTuple):

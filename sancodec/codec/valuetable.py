@@ -82,8 +82,6 @@ def _table(d: np.ndarray, offset: int) -> np.ndarray:
 
 def _decode_table(r: ByteReader, length: int, plan: FramePlan, stepped: bool) -> ChannelFrame:
     """Path 2 (gaps minus one) or path 6 (``step`` first, gaps minus it), then the ranks' residual."""
-    if plan.mode == "lossy":
-        raise SanFormatError("frame: a value-table frame needs a lossless or near-lossless file")
     size = r.varint(length)
     if size < 1:
         raise SanFormatError("frame: empty value table")

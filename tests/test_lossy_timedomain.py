@@ -1,0 +1,125 @@
+"""Lossy channels coded in the time domain (format 1.6, ``codec.timedomain``): the lossless coder on the
+samples, or on their rounding to a coarser grid, kept where it takes fewer bytes than the wavelet
+coder; decoded exactly as a lossless file's frames; hostile ones refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from common import rewrap
+
+import sancodec
+from sancodec import SanFormatError, Signal, read_signal
+from sancodec.codec import decode_file, read_info, timedomain
+from sancodec.codec.container import SanReader
+from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.frames import encode_channel_frame
+from sancodec.metrics import prdn
+from sancodec.signal import MAX_ABS_SAMPLE
+
+DATA = Path(__file__).parent / "data"
+
+
+def _parts(data: bytes) -> list[list[bytes]]:
+    """Each frame's channel payloads."""
+    reader = SanReader(data)
+    frames = []
+    for i in range(reader.n_frames):
+        r = ByteReader(reader.read_frame(i))
+        parts = []
+        while r.remaining():
+            parts.append(r.raw(r.varint()))
+        frames.append(parts)
+    return frames
+
+
+def _raw_head(part: bytes) -> tuple[int, int, int]:
+    """(path, first value, grid) of a raw channel-frame."""
+    r = ByteReader(part)
+    return r.varint(), r.svarint(), r.varint()
+
+
+def test_a_step_signal_goes_on_a_coarser_grid_and_meets_its_target(monkeypatch):
+    """CTG 1001's fetal heart rate (long flat stretches) at PRDN 2 %: raw frames on a grid coarser
+    than its own, every sample on that grid, smaller than the wavelet coder's file."""
+    sig = read_signal(DATA / "1001")
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    back = decode_file(data)
+    assert data[4:6] == b"\x01\x06"
+    heart = [_raw_head(parts[0]) for parts in _parts(data)]
+    assert all(path == 0 and grid > 1 for path, _, grid in heart)
+    y = back.signal.samples[:, 0]
+    assert not np.array_equal(y, sig.samples[:, 0]) and np.all((y - heart[0][1]) % heart[0][2] == 0)
+    for ch in range(2):
+        assert prdn(sig.samples[:, ch], back.signal.samples[:, ch]) <= 2.0
+    recorded = read_info(data)["header"]["lossy"]["prdn"]
+    assert recorded[0] == pytest.approx(prdn(sig.samples[:, 0], y), abs=1e-6)
+    monkeypatch.setattr(timedomain, "code_channel", lambda *args: None)
+    assert len(data) < 0.9 * len(sancodec.encode(sig, mode="lossy", prdn=2.0))  # the header (comments) included
+
+
+def test_exact_coding_is_kept_where_even_lossless_is_smaller_than_the_wavelet_coder(monkeypatch):
+    """mimic3wdb 3000003_0003 (1028 samples of low-resolution ECG and pressure) at PRDN 5 %: the
+    lossless coder's frames, decoded exactly, in fewer bytes than any wavelet coding."""
+    sig = read_signal(DATA / "3000003_0003")
+    data = sancodec.encode(sig, mode="lossy", prdn=5.0)
+    np.testing.assert_array_equal(sancodec.decode(data).samples, sig.samples)
+    assert read_info(data)["header"]["lossy"]["prdn"] == [0.0, 0.0]
+    monkeypatch.setattr(timedomain, "code_channel", lambda *args: None)
+    assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=5.0))
+
+
+def test_the_wavelet_coder_keeps_what_it_codes_smaller():
+    """mitdb 100 at PRDN 9 %: wavelet frames with the beat template, no time-domain coding (1.5)."""
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 65536)
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    assert data[4:6] != b"\x01\x06" and set(decode_file(data).codings) <= {"wavelet", "running"}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_grid_is_the_coarsest_odd_multiple_that_meets_the_bound(seed):
+    rng = np.random.default_rng(seed)
+    g = int(rng.integers(1, 4))
+    x = g * np.repeat(rng.integers(-300, 300, 200), 10) + g * rng.integers(-3, 4, 2000)
+    ref, bound = x.astype(np.float64), float(rng.uniform(0.3, 20))
+    spread = float(np.linalg.norm(ref - ref.mean()))
+    k, got = timedomain._coarsest_grid(x, ref, bound, spread, g)
+    assert k % 2 == 1 and got <= bound
+    on = timedomain._on_grid(x, int(x[0]), k * g)
+    assert got == pytest.approx(prdn(ref, on)) and np.abs(on - x).max() <= (k * g) // 2
+    assert prdn(ref, timedomain._on_grid(x, int(x[0]), (k + 2) * g)) > bound  # the next odd grid misses
+
+
+def _lossy_with_part(part: bytes) -> bytes:
+    """A one-channel lossy file whose only channel-frame is ``part``."""
+    sig = Signal(np.arange(64, dtype=np.int64)[:, None] % 7, 100.0, ["a"], ["NU"])
+    base = sancodec.encode(sig, mode="lossy", prdn=5.0)
+    w = ByteWriter()
+    w.varint(len(part))
+    w.raw(part)
+    return rewrap(base, frames=[w.getvalue()])
+
+
+def test_exact_frames_in_a_lossy_file_decode_as_in_a_lossless_file():
+    x = (np.arange(64) * 3 % 11).astype(np.int64)
+    part = encode_channel_frame(x, None, timedomain.EXACT).payload()
+    np.testing.assert_array_equal(decode_file(_lossy_with_part(part)).signal.samples[:, 0], x)
+
+
+def test_hostile_time_domain_frames_are_refused():
+    x = (np.arange(64) * 3 % 11).astype(np.int64)
+    path, x0, _ = _raw_head(encode_channel_frame(x, None, timedomain.EXACT).payload())
+    rest = encode_channel_frame(x, None, timedomain.EXACT).payload()[3:]  # the residual after a 3-byte head
+    huge = ByteWriter()
+    huge.varint(0)
+    huge.svarint(x0)
+    huge.varint(MAX_ABS_SAMPLE)  # a grid that throws the samples past the format's limit
+    with pytest.raises(SanFormatError):
+        decode_file(_lossy_with_part(huge.getvalue() + rest))
+    cross = ByteWriter()
+    cross.varint(5)  # inter-channel prediction has no place in a lossy file
+    cross.varint(1)
+    with pytest.raises(SanFormatError, match="inter-channel"):
+        decode_file(_lossy_with_part(cross.getvalue() + b"\x00" * 8))
