@@ -1,5 +1,5 @@
 """Encode every WFDB record under a folder with the compiled kernels and with the numpy references
-and compare the files' SHA-256 (lossless and near-lossless E = 2): they must be identical.
+and compare the files' SHA-256 (lossless, near-lossless E = 2 and lossy at PRDN 2 %): they must be identical.
 
 Run: .venv/bin/python scripts/compare_kernels.py [--data-dir ../shared/data] [--max-values 3000000]
 """
@@ -26,7 +26,7 @@ for path in sys.argv[2:]:
     limit = int(sys.argv[1])
     if sig.samples.size > limit:
         sig = sig.slice(0, limit // sig.n_channels - (limit // sig.n_channels) % sig.frame_size)
-    for name, options in (("lossless", {}), ("near-lossless", {"max_error": 2})):
+    for name, options in (("lossless", {}), ("near-lossless", {"max_error": 2}), ("lossy", {"prdn": 2.0})):
         data = sancodec.encode(sig, mode=name, **options)
         out[f"{path} {name}"] = hashlib.sha256(data).hexdigest()
 print(json.dumps(out))
