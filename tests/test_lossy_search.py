@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sancodec.codec.beats import BeatTemplate
-from sancodec.codec.stepsearch import MAX_MEASUREMENTS, find_step
+from sancodec.codec.stepsearch import MAX_MEASUREMENTS, coarsest_step, find_step
 from sancodec.san.placement import scatter_kernels
 
 LO, HI = float(np.float32(1e-3)), float(np.float32(1e5))
@@ -147,3 +147,21 @@ def test_channels_coded_on_several_threads_give_the_same_bytes():
     sig = read_signal(Path(__file__).parent / "data" / "test01_00s")
     files = [sancodec.encode(sig, mode="lossy", prdn=3.0, threads=t) for t in (1, 2, 4)]
     assert files[0] == files[1] == files[2]
+
+
+def test_a_jagged_measure_is_scanned_past_its_first_crossing():
+    """A PRDN that jumps about with the step (few coefficients left; mixedsignals at 1 %): the first
+    crossing near 10 is not the coarsest step within the bound, 40-45 is; a measure that rises
+    throughout costs no more measurements than find_step takes."""
+    def jagged(x: float) -> float:
+        if 40 <= x < 45:
+            return 0.5
+        return 0.1 * x * (1 + 0.3 * math.sin(40 * math.log(x))) if x < 40 else 9.0
+
+    lo, hi = coarsest_step(jagged, 1.0, LO, HI, 1.0)
+    assert jagged(lo) <= 1.0 < jagged(hi) and 40 <= lo < 45 and hi / lo < 1.01
+    smooth, calls = _counted(lambda x: x**0.8)
+    coarsest_step(smooth, 2.0, LO, HI, 1.0)
+    again, calls_again = _counted(lambda x: x**0.8)
+    find_step(again, 2.0, LO, HI, 1.0)
+    assert len(calls) == len(calls_again)

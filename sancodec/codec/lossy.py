@@ -26,7 +26,7 @@ from sancodec.codec.beats import BeatTemplate, find_beats, find_template, read_t
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
 from sancodec.codec.residual import estimate_bits
-from sancodec.codec.stepsearch import find_step
+from sancodec.codec.stepsearch import coarsest_step, find_step
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
@@ -309,7 +309,7 @@ def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, gue
     if bound is not None:  # the coarsest step that still meets the PRDN
         std = float(np.std(ref)) if len(ref) else 0.0
         first = guess if guess is not None else bound / 100 * std * math.sqrt(12)
-        step = find_step(distortion, bound, lo, hi, max(first, lo))[0]
+        step = coarsest_step(distortion, bound, lo, hi, max(first, lo))[0]
     else:  # the finest step that fits the budget
         budget = target.bps * len(ref) / 8
         step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,

@@ -16,11 +16,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["find_step"]
+__all__ = ["coarsest_step", "find_step"]
 
 TOLERANCE = 1.01  # the search stops when the bracket's ends are within 1 % of each other
 NUDGE = 1.005  # each estimate is aimed this much past the crossing
 MAX_MEASUREMENTS = 40
+SCAN = tuple(1.08**k for k in range(1, 26))  # up to 6.8 times, for a measure that jumps about
+MAX_RESTARTS = 8
 
 
 def _f32(x: float) -> float:
@@ -70,3 +72,35 @@ def _inside(x: float, lo: float, hi: float, bisect: bool) -> float:
         if lo < x < hi:
             return x
     return _f32(math.sqrt(lo * hi))
+
+
+def coarsest_step(measure: Callable[[float], float], bound: float, lo: float, hi: float,
+                  guess: float) -> tuple[float, float]:
+    """Like :func:`find_step` for a rising measure; where the search met the measure going down as the
+    step grew (few coefficients left, where a PRDN is far from monotone in the step), it then scans
+    coarser steps in 8 % increments up to 6.8 times the crossing, and starts over from the first that
+    meets the bound again (a smaller file). A search that saw the measure rise throughout costs
+    nothing more."""
+    top, seen = hi, []
+
+    def recorded(x: float) -> float:
+        seen.append((x, measure(x)))
+        return seen[-1][1]
+
+    lo, hi = find_step(recorded, bound, lo, hi, guess)
+    for _ in range(MAX_RESTARTS):
+        if not _falls_somewhere(seen):
+            break
+        seen.clear()
+        steps = (s for s in (_f32(lo * f) for f in SCAN) if s < top)
+        coarser = next((s for s in steps if measure(s) <= bound), None)
+        if coarser is None:
+            break
+        lo, hi = find_step(recorded, bound, coarser, top, coarser * 1.2)
+    return lo, hi
+
+
+def _falls_somewhere(points: list[tuple[float, float]]) -> bool:
+    """Whether, among the measured ``(step, value)``, a coarser step measured lower than a finer one."""
+    values = [v for _, v in sorted(points)]
+    return any(b < a for a, b in zip(values, values[1:]))
