@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sancodec.codec import running, timedomain
-from sancodec.codec.beats import BeatTemplate, find_beats, find_template, read_template
+from sancodec.codec.beats import BeatTemplate, align, find_beats, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
 from sancodec.codec.residual import estimate_bits
@@ -210,13 +210,19 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     one), so only that one goes through rate control."""
     plain = _rate_control(_Prepared(frames, [None] * len(frames)), ref, target)
     beats = [find_beats(f, fs) for f in frames] if fs else []
-    best, best_bits = None, math.inf
+    best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
     for window in TEMPLATE_WINDOWS:  # one window's frames held at a time: a long record's bands are large
         templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
         if any(t is not None for t in templates):
             prepared = _Prepared(frames, templates)
             bits = prepared.estimate(plain.step)
-            best, best_bits = (prepared, bits) if bits < best_bits else (best, best_bits)
+            if bits < best_bits:
+                best, best_bits, best_window = prepared, bits, window
+    if best is not None:  # the chosen window's beats moved to where its template fits them best
+        aligned = _Prepared(frames, [None if t is None else align(f, fs or 0.0, best_window, t)
+                                     for f, t in zip(frames, best.templates)])
+        bits = aligned.estimate(plain.step)
+        best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
