@@ -133,8 +133,9 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
     return BeatTemplate(t8, before, found.astype(np.int64), g64)
 
 
-ALIGN_SHIFT = 0.04  # seconds a beat may move to where the template fits it best
-ALIGN_HALF = 0.1  # seconds either side of the anchor that the fit looks at (the QRS complex)
+ALIGN_SHIFT = 0.04  # seconds a beat may move to where the template fits it best (at most 12 samples)
+ALIGN_HALF = 0.1  # seconds either side of the anchor that the fit looks at, the QRS (at most 40 samples)
+MAX_SHIFT, MAX_HALF = 12, 40  # the work per beat stays below 25 x 80 samples at any sampling rate
 ALIGN_ROUNDS = 2
 ALIGN_CHUNK = 4096  # beats fitted at once: memory stays bounded on long records
 
@@ -146,7 +147,8 @@ def align(x: np.ndarray, fs: float, window: tuple[float, float], template: BeatT
     that jitter leaves sharp edges in the residual, costly in its fine bands. Returns ``template``
     where no better-placed template is found."""
     n = len(x)
-    shift, half = max(1, round(ALIGN_SHIFT * fs)), max(2, round(ALIGN_HALF * fs))
+    shift = min(MAX_SHIFT, max(1, round(ALIGN_SHIFT * fs)))
+    half = min(MAX_HALF, max(2, round(ALIGN_HALF * fs)))
     v = x.astype(np.float64)
     for _ in range(ALIGN_ROUNDS):
         start = max(0, template.anchor - half)
