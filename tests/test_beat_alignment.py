@@ -49,7 +49,7 @@ def test_beats_are_fitted_in_chunks_with_the_same_result(monkeypatch):
     jittered = truth + np.random.default_rng(3).integers(-6, 7, len(truth))
     rough = find_template(x, FS, WINDOW, jittered)
     whole = align(x, FS, WINDOW, rough)
-    monkeypatch.setattr(beats, "ALIGN_CHUNK", 5)  # memory bounded on long records: 4096 beats at a time
+    monkeypatch.setattr(beats, "ALIGN_CHUNK", 5)  # memory bounded on long records: 1024 beats at a time
     chunked = align(x, FS, WINDOW, rough)
     np.testing.assert_array_equal(whole.positions, chunked.positions)
     np.testing.assert_array_equal(whole.t8, chunked.t8)

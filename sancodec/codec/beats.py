@@ -137,7 +137,7 @@ ALIGN_SHIFT = 0.04  # seconds a beat may move to where the template fits it best
 ALIGN_HALF = 0.1  # seconds either side of the anchor that the fit looks at, the QRS (at most 40 samples)
 MAX_SHIFT, MAX_HALF = 12, 40  # the work per beat stays below 25 x 80 samples at any sampling rate
 ALIGN_ROUNDS = 2
-ALIGN_CHUNK = 4096  # beats fitted at once: memory stays bounded on long records
+ALIGN_CHUNK = 1024  # beats fitted at once: at most 1024 x 25 x 80 values (16 MB each array) on long records
 
 
 def align(x: np.ndarray, fs: float, window: tuple[float, float], template: BeatTemplate) -> BeatTemplate:
