@@ -3,7 +3,8 @@ predictor of the lossy mode for quasi-periodic signals (ECG).
 
 The encoder finds beats (peaks of the smoothed |first difference|, at least 0.3 s apart, the
 activations), takes the median beat as the kernel (on a grid of 1/8 sample unit) and one gain
-per beat (on a grid of 1/64), and subtracts ``Σ gain · template`` before transform coding. All of
+per beat (on a grid of 1/64), moves each beat to where the template fits it best and fits the template
+again (:func:`align`), and subtracts ``Σ gain · template`` before transform coding. All of
 it is integers in the file, and the prediction is exact: ``acc = Σ g64 · t8`` in int64, then
 ``acc / 512`` in float64. The lossy coder keeps it only where the file gets smaller.
 """
