@@ -52,6 +52,8 @@ CASES = {
     # A lossy channel coded in the time domain on a coarser grid (1.6) beside a wavelet one: CTG 1001's fetal
     # heart rate and uterine contractions, first 4000 samples, PRDN 2 %.
     "ctg1001_lossy_grid.san": {"mode": "lossy", "prdn": 2.0, "n": 4000, "record": "1001", "frame_len": 2048},
+    # A lossy file's exact channels predicted from each other (1.6): test01_00s with derived leads, PRDN 0.5 %.
+    "test01_00s_lossy_cross.san": {"mode": "lossy", "prdn": 0.5, "derived_leads": True},
     # Running contexts with the split by the last token (1.5): EMG, first 20 000 samples, one frame.
     "emg_healthy_lossless_running.san": {"mode": "lossless", "n": 20000, "record": "emg_healthy",
                                          "frame_len": 32768},
@@ -59,7 +61,7 @@ CASES = {
 # running contexts (lossless) and beat gaps as differences (lossy) came in
 CHANGED_IN_15 = ["mitdb100_lossless_lms.san", "mitdb100_lossy_beats.san", "test01_00s_lossless_cross.san"]
 # lossy files whose channels the 1.6 encoder codes in the time domain (exact, or on a coarser grid)
-USES_16 = ["ctg1001_lossy_grid.san", "test01_00s_lossy_prdn3.san"]
+USES_16 = ["ctg1001_lossy_grid.san", "test01_00s_lossy_cross.san", "test01_00s_lossy_prdn3.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -166,6 +168,9 @@ def test_golden_file(name):
         assert not np.array_equal(decoded.signal.samples[:, 0], _source(name).samples[:, 0])
     if name == "test01_00s_lossy_prdn3.san":
         assert decoded.codings == {"raw": 8}
+    if name == "test01_00s_lossy_cross.san":  # the derived leads predicted from the first two, exactly
+        assert decoded.codings["cross"] == 4 and decoded.codings["raw"] == 4
+        np.testing.assert_array_equal(decoded.signal.samples, _source(name).samples)
     if name.endswith("_bands.san"):  # every channel's frame codes its bands apart (predictor bit 1), some
         assert all(needs_minor(part) == 5 for part in _channel_parts(golden))  # under running contexts
         assert decoded.codings == {"wavelet": 2, "running": 2}
@@ -231,7 +236,8 @@ def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
         np.testing.assert_array_equal(signal.samples, _reference(name).samples)
 
-    expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san", "_grid.san")))
+    expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san", "_grid.san"))
+                      and n != "test01_00s_lossy_cross.san")
     assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
 
 

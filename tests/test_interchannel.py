@@ -8,7 +8,7 @@ from common import frame_of, rewrap
 
 import sancodec
 from sancodec.codec.api import decode_file
-from sancodec.codec.entropy import ByteWriter
+from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.errors import SanFormatError
 
 
@@ -89,14 +89,27 @@ def test_hostile_references_are_refused(refs, shift, nested, match):
         sancodec.decode(data, 0, 1999)
 
 
-def test_inter_channel_frames_are_refused_in_lossy_files():
+def test_inter_channel_frames_in_a_lossy_file_need_an_exact_difference():
+    """Format 1.6: a lossy file's exact channels may be predicted from earlier ones (path 5 around an
+    exact coding, read as in a lossless file); a wavelet difference inside path 5 is refused."""
     sig = _limb_leads(3000)
     data = sancodec.encode(sig, frame_len=4096)
     assert "cross" in decode_file(data).codings
     header = sancodec.codec.container.SanReader(data).header
-    header["mode"], header["sample_crc32"] = "lossy", None  # its exact frames may stand (1.6), not the cross ones
-    with pytest.raises(SanFormatError, match="inter-channel prediction is for lossless"):
-        sancodec.decode(rewrap(data, header=header))
+    header["mode"], header["sample_crc32"] = "lossy", None
+    np.testing.assert_array_equal(sancodec.decode(rewrap(data, header=header)).samples, sig.samples)
+    lossy = sancodec.encode(sig.select_channels([0, 1]), mode="lossy", prdn=9.0, frame_len=4096)
+    reader = sancodec.codec.container.SanReader(lossy)
+    frame = ByteReader(reader.read_frame(0))
+    first, second = frame.raw(frame.varint()), frame.raw(frame.varint())
+    assert second[0] == 3  # a wavelet channel-frame, wrapped below as an inter-channel difference
+    cross = bytes([5, 1, 0, 2, 0]) + second  # path 5, one reference: channel 0, weight 1, no shift
+    w = ByteWriter()
+    for part in (first, cross):
+        w.varint(len(part))
+        w.raw(part)
+    with pytest.raises(SanFormatError, match="exact difference"):
+        decode_file(rewrap(lossy, frames=[w.getvalue()]))
 
 
 def test_near_lossless_files_use_it_from_exact_channels_and_stay_exact_there():

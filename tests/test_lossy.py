@@ -271,11 +271,11 @@ def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly(monkeypatch
     sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 65536)
     x = sig.samples[:, 0]
     target = LossyTarget(prdn=9.0)
-    chosen, _ = encode_channel([x], x.astype(float), target, sig.fs)
+    chosen = encode_channel([x], x.astype(float), target, sig.fs).payloads
     plain = _rate_control(_Prepared([x], [None]), x.astype(float), target).payloads()
     assert len(chosen[0]) < 0.8 * len(plain[0])  # kept because it pays
     noise = np.random.default_rng(0).normal(size=65536).round().astype(np.int64) * 40
-    kept, _ = encode_channel([noise], noise.astype(float), target, 360.0)
+    kept = encode_channel([noise], noise.astype(float), target, 360.0).payloads
     plain_noise = _rate_control(_Prepared([noise], [None]), noise.astype(float), target).payloads()
     assert kept == plain_noise  # no beats: plain coding
     back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=9.0))

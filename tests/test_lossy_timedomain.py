@@ -118,8 +118,21 @@ def test_hostile_time_domain_frames_are_refused():
     huge.varint(MAX_ABS_SAMPLE)  # a grid that throws the samples past the format's limit
     with pytest.raises(SanFormatError):
         decode_file(_lossy_with_part(huge.getvalue() + rest))
-    cross = ByteWriter()
-    cross.varint(5)  # inter-channel prediction has no place in a lossy file
-    cross.varint(1)
-    with pytest.raises(SanFormatError, match="inter-channel"):
-        decode_file(_lossy_with_part(cross.getvalue() + b"\x00" * 8))
+    exact = encode_channel_frame(x, None, timedomain.EXACT).payload()
+    itself = bytes([5, 1, 0, 2, 0]) + exact  # path 5: channel 0 predicted from channel 0
+    with pytest.raises(SanFormatError, match="refers to channel 0"):
+        decode_file(_lossy_with_part(itself))
+
+
+@pytest.mark.parametrize("name", sorted({p.stem for p in DATA.glob("*.hea")} - {"flac_3_constant"}))
+def test_a_lossy_file_is_never_larger_than_the_lossless_one(name):
+    """At any target a lossy file is at most the lossless file's size plus its own header entry (the
+    target and the PRDN achieved): exact channels predicted from each other as a lossless file does,
+    or the whole file coded exactly, where the wavelet coder cannot beat that (format 1.6)."""
+    sig = read_signal(DATA / name)
+    lossless = len(sancodec.encode(sig, mode="lossless"))
+    for target in (0.5, 1.0, 5.0):
+        data = sancodec.encode(sig, mode="lossy", prdn=target)
+        assert len(data) <= lossless + 16, f"PRDN {target} %: {len(data)} > {lossless} bytes lossless"
+        back = sancodec.decode(data)
+        assert all(prdn(sig.samples[:, c], back.samples[:, c]) <= target for c in range(sig.n_channels))

@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
+from sancodec.codec import timedomain
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
 from sancodec.codec.entropy import ByteWriter
@@ -83,18 +84,31 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
 
-    def one_channel(ch: int) -> tuple[list[bytes], float]:
+    def one_channel(ch: int) -> timedomain.Coded:
         frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
         raw = signal.samples[:: steps[ch], ch].astype(np.float64)
         return encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target,
                               signal.fs / steps[ch])
 
     chunks: list[list[bytes]] = [[] for _ in starts]
-    achieved = []
-    for parts, got in ordered_map(one_channel, range(c), min(resolve_threads(threads), c)):
-        achieved.append(round(got, 6) if np.isfinite(got) else None)
-        for i, part in enumerate(parts):
+    achieved, exact = [], []
+    for coded in ordered_map(one_channel, range(c), min(resolve_threads(threads), c)):
+        achieved.append(round(coded.prdn, 6) if np.isfinite(coded.prdn) else None)
+        exact.append(coded.exact)
+        for i, part in enumerate(coded.payloads):
             chunks[i].append(part)
+    full_rate = [[digital[s : s + frame_len, ch] if steps[ch] == 1 else None for s in starts] for ch in range(c)]
+    if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
+        timedomain.predict_across(chunks, full_rate, exact)
+    bound = target.max_prdn
+    if c > 1 and bound is not None and any(needs_minor(part) == 6 for part in chunks[0]):
+        # near the lossless regime: every channel exact, predicted across channels, may be smaller still
+        frames = [[digital[s : s + frame_len : steps[ch], ch] for s in starts] for ch in range(c)]
+        refs = [signal.samples[:: steps[ch], ch].astype(np.float64) / (quantum[ch] if quantum else 1.0)
+                for ch in range(c)]
+        whole = timedomain.exact_file(frames, refs, bound, full_rate)
+        if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
+            chunks, achieved = whole[0], [round(p, 6) for p in whole[1]]
     payloads = []
     for parts in chunks:
         w = ByteWriter()

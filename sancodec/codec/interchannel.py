@@ -20,6 +20,7 @@ import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.frames import (
+    EXACT_IN_LOSSY,
     Candidate,
     ChannelFrame,
     FrameCoding,
@@ -55,16 +56,17 @@ class CrossChannelCoding(FrameCoding):
         return []  # needs the frame's other channels: see cross_channel_candidate
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        if plan.mode == "lossy":
-            raise SanFormatError("frame: inter-channel prediction is for lossless and near-lossless files")
         n_refs = r.varint(2)
         if n_refs < 1:
             raise SanFormatError("frame: inter-channel prediction without a reference")
         refs = tuple((r.varint(1 << 16), r.svarint(MAX_WEIGHT)) for _ in range(n_refs))
         shift = r.varint(MAX_SHIFT)
         nested = r.raw(r.remaining())
-        if ByteReader(nested, "frame").varint() == self.id:  # read as the decoder reads it: any spelling
+        path = ByteReader(nested, "frame").varint()  # read as the decoder reads it: any spelling
+        if path == self.id:
             raise SanFormatError("frame: inter-channel prediction of an inter-channel difference")
+        if plan.mode == "lossy" and path not in EXACT_IN_LOSSY:  # format 1.6: exact channels of lossy files
+            raise SanFormatError("frame: inter-channel prediction in a lossy file needs an exact difference")
         part = decode_channel_frame(nested, length, plan)
         part.refs, part.ref_shift, part.path = refs, shift, self.name
         return part

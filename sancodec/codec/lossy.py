@@ -199,9 +199,10 @@ class TransformCoding(FrameCoding):
 
 
 def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                   fs: float | None = None) -> tuple[list[bytes], float]:
-    """The payloads of one channel's frames at the coarsest step that meets ``target``, and the PRDN
-    the decoder will deliver (``ref``: the channel's samples to compare with, on the same scale).
+                   fs: float | None = None) -> timedomain.Coded:
+    """The payloads of one channel's frames at the coarsest step that meets ``target``, the PRDN the
+    decoder will deliver (``ref``: the channel's samples to compare with, on the same scale), and
+    whether they decode to the samples themselves.
 
     With ``fs``, a beat template (``codec.beats``) is tried too, and kept only if the channel's
     file gets smaller at the same target: the SAN-style predictor pays in bytes or is not used. Its
@@ -226,11 +227,11 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
-    payloads, got = chosen.payloads(), chosen.prdn
+    coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     bound = target.max_prdn
     if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
-        return timedomain.code_channel(frames, ref, bound, sum(map(len, payloads))) or (payloads, got)
-    return payloads, got
+        return timedomain.code_channel(frames, ref, bound, sum(map(len, coded.payloads))) or coded
+    return coded
 
 
 class _Coded(NamedTuple):

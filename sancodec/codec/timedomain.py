@@ -19,15 +19,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding
+from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.residual import best_residual, estimate_bits
 
-__all__ = ["code_channel"]
+__all__ = ["Coded", "code_channel", "exact_file", "predict_across"]
 
 EXACT = FramePlan("lossless", 0, 0.02, None, [])
+
+
+class Coded(NamedTuple):
+    """A channel's frame payloads, the PRDN they decode to, and whether they decode to its samples."""
+
+    payloads: list[bytes]
+    prdn: float
+    exact: bool
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
 
 
@@ -71,10 +81,9 @@ def _raw_frame(u: np.ndarray, x0: int, grid: int) -> bytes:
     return raw.on_grid(x0 + grid * int(u[0]), grid, best_residual(u - u[0], allow_lpc=True)).payload()
 
 
-def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float,
-                 to_beat: int) -> tuple[list[bytes], float] | None:
+def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int) -> Coded | None:
     """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
-    bytes, with the PRDN they decode to; None where neither candidate does."""
+    bytes; None where neither candidate does."""
     x = np.concatenate(frames).astype(np.int64)
     if not len(x):
         return None
@@ -82,12 +91,12 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float,
     x0 = int(x[0])
     g = int(np.gcd.reduce(np.abs(x - x0))) or 1
     k, coarse_prdn = _coarsest_grid(x, ref, bound, spread, g)
-    best: tuple[list[bytes], float] | None = None
+    best: Coded | None = None
     exact_prdn = _prdn(ref, x, spread)
     if exact_prdn <= bound and estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat:
         payloads = [encode_channel_frame(f, None, EXACT).payload() for f in frames]
         if sum(map(len, payloads)) < to_beat:
-            best, to_beat = (payloads, exact_prdn), sum(map(len, payloads))
+            best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     if k > 1:
         grid = k * g
         u = (x - x0 + grid // 2) // grid
@@ -95,5 +104,40 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float,
             bounds = np.cumsum([0, *map(len, frames)])
             payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
             if sum(map(len, payloads)) < to_beat:
-                best = (payloads, coarse_prdn)
+                best = Coded(payloads, coarse_prdn, False)
     return best
+
+
+def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarray]], exact: Sequence[bool]) -> None:
+    """Where several full-rate channels of a lossy file are coded exactly, code each one's frames as
+    the difference from a combination of the exact channels before it (path 5, as a lossless file
+    does: multi-lead ECG), in place where smaller. ``parts[i][ch]``: frame i's payload of channel
+    ch; ``frames[ch][i]``: its samples, None for a channel at a slower rate."""
+    for i, frame_parts in enumerate(parts):
+        earlier: list[tuple[int, np.ndarray]] = []
+        for ch, is_exact in enumerate(exact):
+            x = frames[ch][i]
+            if not is_exact or x is None:
+                continue
+            cross = cross_channel_candidate(x, earlier, EXACT, 8 * len(frame_parts[ch])) if earlier else None
+            if cross is not None and len(cross[0]) < len(frame_parts[ch]):
+                frame_parts[ch] = cross[0]
+            earlier.append((ch, x))
+
+
+def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray], bound: float,
+               full_rate: Sequence[Sequence[np.ndarray | None]]) -> tuple[list[list[bytes]], list[float]] | None:
+    """Every channel coded exactly, each predicted from the exact ones before it where smaller: a
+    lossless file's frames inside the lossy one (``frames[ch][i]``: channel ch's samples in frame i at
+    its own rate, ``full_rate[ch][i]`` the same or None). None where a channel's exact samples miss
+    ``bound`` (a float source's rounding)."""
+    achieved = []
+    for chans, ref in zip(frames, refs):
+        x = np.concatenate(chans).astype(np.float64)
+        achieved.append(_prdn(ref, x, float(np.linalg.norm(ref - ref.mean()))))
+        if not achieved[-1] <= bound:
+            return None
+    parts = [[encode_channel_frame(chans[i], None, EXACT).payload() for chans in frames]
+             for i in range(len(frames[0]))]
+    predict_across(parts, full_rate, [True] * len(frames))
+    return parts, achieved
