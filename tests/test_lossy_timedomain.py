@@ -136,3 +136,17 @@ def test_a_lossy_file_is_never_larger_than_the_lossless_one(name):
         assert len(data) <= lossless + 16, f"PRDN {target} %: {len(data)} > {lossless} bytes lossless"
         back = sancodec.decode(data)
         assert all(prdn(sig.samples[:, c], back.samples[:, c]) <= target for c in range(sig.n_channels))
+
+
+def test_a_coarse_grid_never_rounds_past_the_formats_limit():
+    """Samples near ±2^52 at loose targets: a grid whose rounding (or the raw frame's decoder bound)
+    could pass 2^53 is not taken, and every file decodes within its target."""
+    x = np.repeat(np.random.default_rng(0).integers(-(2**52), 2**52, 40), 50)[:, None].astype(np.int64)
+    sig = Signal(x, 100.0, ["a"], ["NU"])
+    for target in (20.0, 80.0, 150.0):
+        back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=target, frame_len=512))
+        assert prdn(x[:, 0], back.samples[:, 0]) <= target
+    spread = float(np.linalg.norm(x[:, 0] - x[:, 0].mean()))
+    k, _ = timedomain._coarsest_grid(x[:, 0], x[:, 0].astype(float), 500.0, spread, 1)
+    u = (x[:, 0] - x[0, 0] + k // 2) // k  # k = 1: the exact coding, no grid frame at all
+    assert k == 1 or abs(int(x[0, 0])) + k * (float(np.abs(u).max()) + float(u.max() - u.min())) <= MAX_ABS_SAMPLE

@@ -25,6 +25,7 @@ import numpy as np
 
 from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding
 from sancodec.codec.interchannel import cross_channel_candidate
+from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, estimate_bits
 
 __all__ = ["Coded", "code_channel", "exact_file", "predict_across"]
@@ -38,6 +39,8 @@ class Coded(NamedTuple):
     payloads: list[bytes]
     prdn: float
     exact: bool
+
+
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
 
 
@@ -58,9 +61,15 @@ def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, 
     PRDN; (1, PRDN of x) where no k > 1 does."""
     x0 = int(x[0])
     limit = 2 * (int(x.max() - x.min()) // g) + 3  # odd; past it every sample rounds to x0's cell
+    limit = min(limit, (MAX_ABS_SAMPLE // g - 1) | 1)  # a grid the raw frame's head can hold
 
     def prdn_at(k: int) -> float:
-        return _prdn(ref, _on_grid(x, x0, k * g), spread)
+        grid = k * g
+        u = (x - x0 + grid // 2) // grid
+        # out where a raw frame's decoder bound, |first| + grid * max |u - u[0]|, could pass the format's limit
+        if abs(x0) + grid * (float(np.abs(u).max()) + float(u.max() - u.min())) > MAX_ABS_SAMPLE:
+            return math.inf
+        return _prdn(ref, x0 + grid * u, spread)
 
     lo, lo_prdn = 1, _prdn(ref, x, spread)
     guess = bound / 100 * float(np.std(ref)) * math.sqrt(12) / g  # uniform rounding error of grid k g
