@@ -26,6 +26,7 @@ __all__ = [
     "phi_scores",
     "prd",
     "prdn",
+    "prdn_with_spread",
     "snr_db",
 ]
 
@@ -115,9 +116,14 @@ def prd(x: np.ndarray, x_hat: np.ndarray) -> float:
 def prdn(x: np.ndarray, x_hat: np.ndarray) -> float:
     """Normalised PRD, 100 ||x - x_hat|| / ||x - mean(x)|| (offset-free; quote this one)."""
     a, b = _flat_pair(x, x_hat)
-    den = np.linalg.norm(a - a.mean())
-    err = np.linalg.norm(a - b)
-    return float(100.0 * err / den) if den > 0 else (0.0 if err == 0 else float("inf"))
+    return prdn_with_spread(a, b, float(np.linalg.norm(a - a.mean())))
+
+
+def prdn_with_spread(x: np.ndarray, x_hat: np.ndarray, spread: float) -> float:
+    """:func:`prdn` of 1-D float64 arrays given its denominator ``spread = ||x - mean(x)||``: a rate
+    control that measures one channel at many steps computes it once."""
+    err = float(np.linalg.norm(x - x_hat))
+    return 100.0 * err / spread if spread > 0 else (0.0 if err == 0 else float("inf"))
 
 
 def snr_db(x: np.ndarray, x_hat: np.ndarray) -> float:

@@ -84,11 +84,15 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
 
-    def one_channel(ch: int) -> timedomain.Coded:
-        frames = [digital[s : s + frame_len : steps[ch], ch] for s in starts]
+    def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate
+        return [digital[s : s + frame_len : steps[ch], ch] for s in starts]
+
+    def reference(ch: int) -> np.ndarray:  # what its PRDN is measured against, on the digital scale
         raw = signal.samples[:: steps[ch], ch].astype(np.float64)
-        return encode_channel(frames, raw / quantum[ch] if quantum is not None else raw, target,
-                              signal.fs / steps[ch])
+        return raw / quantum[ch] if quantum is not None else raw
+
+    def one_channel(ch: int) -> timedomain.Coded:
+        return encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch])
 
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved, exact = [], []
@@ -103,10 +107,8 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
     bound = target.max_prdn
     if c > 1 and bound is not None and any(needs_minor(part) == 6 for part in chunks[0]):
         # near the lossless regime: every channel exact, predicted across channels, may be smaller still
-        frames = [[digital[s : s + frame_len : steps[ch], ch] for s in starts] for ch in range(c)]
-        refs = [signal.samples[:: steps[ch], ch].astype(np.float64) / (quantum[ch] if quantum else 1.0)
-                for ch in range(c)]
-        whole = timedomain.exact_file(frames, refs, bound, full_rate)
+        whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch) for ch in range(c)], bound,
+                                      full_rate)
         if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
             chunks, achieved = whole[0], [round(p, 6) for p in whole[1]]
     payloads = []

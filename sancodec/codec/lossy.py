@@ -29,6 +29,7 @@ from sancodec.codec.residual import estimate_bits
 from sancodec.codec.stepsearch import coarsest_step, find_step
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.metrics import prdn_with_spread
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
@@ -105,6 +106,13 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
     w.raw(side.getvalue())
     w.raw(bands)
     return w.getvalue()
+
+
+def _template_side(template: BeatTemplate) -> bytes:
+    """The template's side information as its frame carries it."""
+    side = ByteWriter()
+    template.write(side)
+    return side.getvalue()
 
 
 def _bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
@@ -268,6 +276,7 @@ class _Prepared:
         self.offsets = [int(np.rint(r.mean())) for r in residuals]
         self.levels = [levels_for(len(f), LEVELS) for f in frames]
         self.bands = [forward(r - o, lv) for r, o, lv in zip(residuals, self.offsets, self.levels)]
+        self.side_bits = [0 if t is None else 8 * len(_template_side(t)) for t in templates]  # counted once
         self._last: tuple[float, list[bytes]] | None = None
 
     def decoded(self, delta: float) -> np.ndarray:
@@ -280,12 +289,9 @@ class _Prepared:
         """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands
         (``residual.estimate_bits``) plus the templates' side information."""
         bits = 0.0
-        for bands, t in zip(self.bands, self.templates):
+        for bands, side in zip(self.bands, self.side_bits):
             bits += sum(estimate_bits(q) for q in _quantise(bands, delta))
-            if t is not None:
-                side = ByteWriter()
-                t.write(side)
-                bits += 8 * len(side.getvalue())
+            bits += side
         return bits
 
     def payloads(self, delta: float) -> list[bytes]:
@@ -308,9 +314,8 @@ def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, gue
     measured: dict[float, float] = {}
     spread = float(np.linalg.norm(ref - ref.mean())) if len(ref) else 0.0  # metrics.prdn's denominator, once
 
-    def distortion(step: float) -> float:  # metrics.prdn(ref, decoded), the same float operations
-        err = float(np.linalg.norm(ref - prepared.decoded(step)))
-        measured[step] = 100.0 * err / spread if spread > 0 else (0.0 if err == 0 else math.inf)
+    def distortion(step: float) -> float:
+        measured[step] = prdn_with_spread(ref, prepared.decoded(step), spread)
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN

@@ -27,6 +27,7 @@ from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, ge
 from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, estimate_bits
+from sancodec.metrics import prdn_with_spread
 
 __all__ = ["Coded", "code_channel", "exact_file", "predict_across"]
 
@@ -44,15 +45,15 @@ class Coded(NamedTuple):
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
 
 
-def _prdn(ref: np.ndarray, y: np.ndarray, spread: float) -> float:
-    """``metrics.prdn`` with its denominator computed once."""
-    err = float(np.linalg.norm(ref - y))
-    return 100.0 * err / spread if spread > 0 else (0.0 if err == 0 else math.inf)
+def _cells(x: np.ndarray, x0: int, grid: int) -> np.ndarray:
+    """``round((x - x0) / grid)`` in integers (an odd grid has no ties): the values a raw frame of that
+    grid codes."""
+    return (x - x0 + grid // 2) // grid
 
 
 def _on_grid(x: np.ndarray, x0: int, grid: int) -> np.ndarray:
-    """``x0 + grid * round((x - x0) / grid)`` in integers (an odd grid has no ties)."""
-    return x0 + grid * ((x - x0 + grid // 2) // grid)
+    """The samples rounded to the grid: ``x0 + grid * round((x - x0) / grid)``."""
+    return x0 + grid * _cells(x, x0, grid)
 
 
 def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> tuple[int, float]:
@@ -65,13 +66,13 @@ def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, 
 
     def prdn_at(k: int) -> float:
         grid = k * g
-        u = (x - x0 + grid // 2) // grid
+        u = _cells(x, x0, grid)
         # out where a raw frame's decoder bound, |first| + grid * max |u - u[0]|, could pass the format's limit
         if abs(x0) + grid * (float(np.abs(u).max()) + float(u.max() - u.min())) > MAX_ABS_SAMPLE:
             return math.inf
-        return _prdn(ref, x0 + grid * u, spread)
+        return prdn_with_spread(ref, x0 + grid * u, spread)
 
-    lo, lo_prdn = 1, _prdn(ref, x, spread)
+    lo, lo_prdn = 1, prdn_with_spread(ref, x, spread)
     guess = bound / 100 * float(np.std(ref)) * math.sqrt(12) / g  # uniform rounding error of grid k g
     hi = min(limit, max(3, int(guess) | 1))
     while hi < limit and (got := prdn_at(hi)) <= bound:
@@ -101,14 +102,14 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     g = int(np.gcd.reduce(np.abs(x - x0))) or 1
     k, coarse_prdn = _coarsest_grid(x, ref, bound, spread, g)
     best: Coded | None = None
-    exact_prdn = _prdn(ref, x, spread)
+    exact_prdn = prdn_with_spread(ref, x, spread)
     if exact_prdn <= bound and estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat:
         payloads = [encode_channel_frame(f, None, EXACT).payload() for f in frames]
         if sum(map(len, payloads)) < to_beat:
             best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     if k > 1:
         grid = k * g
-        u = (x - x0 + grid // 2) // grid
+        u = _cells(x, x0, grid)
         if estimate_bits(np.diff(u)) / 8 < HOPELESS * to_beat:
             bounds = np.cumsum([0, *map(len, frames)])
             payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
@@ -143,7 +144,7 @@ def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray
     achieved = []
     for chans, ref in zip(frames, refs):
         x = np.concatenate(chans).astype(np.float64)
-        achieved.append(_prdn(ref, x, float(np.linalg.norm(ref - ref.mean()))))
+        achieved.append(prdn_with_spread(ref, x, float(np.linalg.norm(ref - ref.mean()))))
         if not achieved[-1] <= bound:
             return None
     parts = [[encode_channel_frame(chans[i], None, EXACT).payload() for chans in frames]
