@@ -71,3 +71,47 @@ def test_alignment_makes_the_lossy_file_smaller_where_the_detector_wanders(monke
         assert prdn(sig.samples[:, ch], sancodec.decode(aligned).samples[:, ch]) <= 9.0
     monkeypatch.setattr("sancodec.codec.lossy.align", lambda x, fs, window, template: template)
     assert len(aligned) < len(sancodec.encode(sig, mode="lossy", prdn=9.0))
+
+
+def _t_wave_train(seed: int, t_height: float, early: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A beat every ~0.74 s at 1 kHz whose T wave, 0.35 s after the QRS, is ``t_height`` of the QRS's
+    slope energy: a detector spacing marks 0.3 s apart takes such a T wave for a beat. ``early``: that
+    beat comes at 0.7 of the interval after the one before it (a premature beat; the next one keeps its
+    place, the compensatory pause)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(-100, 500)
+    qrs = 1000 * np.exp(-0.5 * (t / 8.0) ** 2)
+    t_wave = t_height * 1000 * np.exp(-0.5 * ((t - 350) / 8.0) ** 2)
+    truth = np.cumsum(rng.integers(720, 760, 50)) + 200
+    if early is not None:
+        truth[early] = truth[early - 1] + int(0.7 * (truth[early] - truth[early - 1]))
+    x = rng.normal(0, 2, truth[-1] + 600)
+    for p in truth:
+        x[p - 100 : p + 500] += qrs + t_wave
+    return np.rint(x).astype(np.int64), truth
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_t_wave_as_steep_as_the_qrs_is_not_a_second_beat(seed):
+    x, truth = _t_wave_train(seed, 0.8)
+    found = beats.find_beats(x, 1000.0)
+    assert len(found) == len(truth)
+    assert np.abs(found - truth).max() <= 10  # the QRS, not the T wave 350 samples later
+
+
+def test_the_beat_period_is_the_repetition_not_its_multiple():
+    x, truth = _t_wave_train(0, 0.8)
+    d = np.abs(np.diff(x.astype(np.float64), prepend=float(x[0])))
+    period = beats.beat_period(np.convolve(d, np.ones(40) / 40, mode="same"), 1000.0)
+    assert period is not None and abs(period - np.median(np.diff(truth))) <= 15
+    assert beats.beat_period(np.zeros(5000), 1000.0) is None  # nothing repeats
+    assert beats.beat_period(np.ones(100), 1000.0) is None  # shorter than two periods
+
+
+@pytest.mark.parametrize("t_height", [0.0, 0.8])
+def test_a_premature_beat_is_kept(t_height):
+    """The period check only rules out marks closer than 0.6 of the period: a premature beat at 0.7 of
+    it stays a beat."""
+    x, truth = _t_wave_train(1, t_height, early=20)
+    found = beats.find_beats(x, 1000.0)
+    assert len(found) == len(truth) and np.abs(found - truth).max() <= 10
