@@ -115,3 +115,28 @@ def test_a_premature_beat_is_kept(t_height):
     x, truth = _t_wave_train(1, t_height, early=20)
     found = beats.find_beats(x, 1000.0)
     assert len(found) == len(truth) and np.abs(found - truth).max() <= 10
+
+
+def test_gains_on_a_coarser_grid():
+    x, truth = _beat_train(0)
+    t = find_template(x, FS, WINDOW, truth)
+    assert len(np.unique(t.g64)) > 3  # the fitted gains differ beat by beat
+    for grid in (4, 16):
+        coarse = t.with_gains_on(grid)
+        assert np.all(coarse.g64 % grid == 0) and np.abs(coarse.g64 - t.g64).max() <= grid // 2
+        assert np.array_equal(coarse.t8, t.t8) and np.array_equal(coarse.positions, t.positions)
+    assert np.all(t.with_gains_on(0).g64 == 64)
+
+
+def test_coarser_gains_make_the_lossy_file_smaller_at_a_loose_target(monkeypatch):
+    """mitdb 100's first 30 000 samples at PRDN 9 %: the gains' grid the encoder picks meets the same
+    target in fewer bytes than the fitted 1/64 gains; at PRDN 1 % it costs nothing either."""
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 30000)
+    for target in (9.0, 1.0):
+        chosen = sancodec.encode(sig, mode="lossy", prdn=target)
+        for ch in range(2):
+            assert prdn(sig.samples[:, ch], sancodec.decode(chosen).samples[:, ch]) <= target
+        with monkeypatch.context() as m:
+            m.setattr("sancodec.codec.lossy.GAIN_GRIDS", ())
+            fine = sancodec.encode(sig, mode="lossy", prdn=target)
+        assert len(chosen) < len(fine) if target == 9.0 else len(chosen) <= len(fine)

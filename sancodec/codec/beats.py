@@ -11,7 +11,7 @@ it is integers in the file, and the prediction is exact: ``acc = Σ g64 · t8`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -53,6 +53,16 @@ class BeatTemplate:
                 a, b = np.searchsorted(start, (-j, length - j))  # the beats whose sample j lands inside
                 acc[start[a:b] + j] += self.g64[a:b] * tap
         return acc / 512.0
+
+    def with_gains_on(self, grid: int) -> BeatTemplate:
+        """This template with its gains rounded to multiples of ``grid`` / 64 (0: every gain 1), still
+        within what :func:`read_template` accepts: a gain of a few 64ths hardly changes the prediction,
+        but costs its bits in the side information."""
+        if grid == 0:
+            g64 = np.full_like(self.g64, 64)
+        else:
+            g64 = (np.rint(self.g64 / grid) * grid).astype(np.int64)
+        return self if not _exact(self.t8, g64) else replace(self, g64=g64)
 
     def write(self, w: ByteWriter) -> bool:
         """Write the template; returns whether the beat gaps went as their differences (format 1.5, the

@@ -41,6 +41,8 @@ SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
+GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
+MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
                                      for f, t in zip(frames, best.templates)])
         bits = aligned.estimate(plain.step)
         best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
+        best, best_bits = _coarser_gains(frames, ref, best, best_bits, plain.step)
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
@@ -240,6 +243,34 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
         return timedomain.code_channel(frames, ref, bound, sum(map(len, coded.payloads))) or coded
     return coded
+
+
+def _coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Prepared, bits: float,
+                   step: float) -> tuple[_Prepared, float]:
+    """``prepared`` with its beat gains rounded to the grid of :data:`GAIN_GRIDS` that the bit estimate
+    prefers, and that estimate. The gains are side information: at a loose target a coarse gain costs
+    less than it loses (all gains 1, grid 0, makes them nearly free), where the gains take at least
+    :data:`MIN_GAIN_SHARE` of the bits. A coarser gain predicts worse, so
+    each grid is judged at the step where its decoded channel has the error ``prepared`` has at
+    ``step`` (measured at ``step``, the error taken to scale with the step squared)."""
+    gain_bits = sum(0 if t is None else 8 * len(encode_arrays([t.g64 - 64], [False])) for t in prepared.templates)
+    if gain_bits < MIN_GAIN_SHARE * bits:  # no grid can save more than the gains take
+        return prepared, bits
+    error = _squared_error(prepared, ref, step)
+    for grid in GAIN_GRIDS:
+        templates = [None if t is None else t.with_gains_on(grid) for t in prepared.templates]
+        candidate = _Prepared(frames, templates)
+        ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
+        estimate = candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
+        if estimate < bits:
+            prepared, bits = candidate, estimate
+    return prepared, bits
+
+
+def _squared_error(prepared: _Prepared, ref: np.ndarray, step: float) -> float:
+    """The squared error of the channel decoded at ``step``."""
+    d = prepared.decoded(step) - ref
+    return float(d @ d)
 
 
 class _Coded(NamedTuple):
