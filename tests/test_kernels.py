@@ -59,6 +59,26 @@ def test_unpack_refuses_what_numpy_refuses():
     with pytest.raises(SanFormatError, match="token out of range"):
         kernels.unpack(np.array([-1], dtype=np.int32), packed)
     assert kernels.unpack(np.zeros(0, np.int32), b"").size == 0
+    # bits that run out before a bad token further on: the bad token is what is reported, as numpy does
+    bad = np.concatenate([tok, [76]]).astype(np.int32)
+    with pytest.raises(SanFormatError, match="token out of range"):
+        kernels.unpack(bad, packed[:1])
+
+
+@needs_c
+@pytest.mark.parametrize("width", [1, 7, 8, 31, 56, 57, 58, 62, 63])
+def test_unpack_reads_every_width_at_every_bit_offset_and_the_tail(width):
+    """The 8-byte window reader: values of each raw width after 0..8 one-bit values (every offset), and
+    the last values inside the data's final 8 bytes."""
+    rng = np.random.default_rng(width)
+    magnitude = np.int64(1) << np.int64(width - 1)
+    for lead in range(9):
+        e = np.concatenate([rng.integers(-1, 2, lead), magnitude + rng.integers(0, magnitude, 40) // 2,
+                            -(magnitude + rng.integers(0, magnitude, 3) // 2)]).astype(np.int64)
+        tok, val = kernels.tokenize(e)
+        packed = kernels.pack_bits(val, tok)
+        assert np.array_equal(kernels.unpack(tok, packed), e)
+        assert np.array_equal(kernels._np_unpack(tok, packed), e)
 
 
 @needs_c

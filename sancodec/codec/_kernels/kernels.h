@@ -46,7 +46,32 @@ typedef struct { const uint8_t *words; uint64_t n, read, lower, range, point; } 
 typedef struct { const uint32_t *cum; int n; uint8_t start[256]; } symbol_table;
 void rd_start(range_decoder *d);
 void table_index(symbol_table *t, const uint32_t *cum, int n);
-int rd_symbol(range_decoder *d, const symbol_table *t);
+
+/* The input word i (little-endian). */
+static inline uint32_t word_at(const range_decoder *d, uint64_t i) {
+    const uint8_t *w = d->words + 4 * i;
+    return (uint32_t)w[0] | ((uint32_t)w[1] << 8) | ((uint32_t)w[2] << 16) | ((uint32_t)w[3] << 24);
+}
+
+/* One symbol under table t, or -1 for a stream no encoder wrote. Inline: it is the decoders' inner
+ * loop (running.c, blocks.c), one call per residual value. */
+static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
+    uint64_t scale = d->range >> RC_PRECISION;
+    uint64_t quantile = (d->point - d->lower) / scale;
+    if (quantile >= (1ULL << RC_PRECISION)) return -1;
+    const uint32_t *cum = t->cum;
+    int lo = t->start[quantile >> 16];
+    while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
+    d->lower += scale * (uint64_t)cum[lo];
+    d->range = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
+    if (d->range < (1ULL << 32)) {
+        d->lower <<= 32;
+        d->range <<= 32;
+        d->point <<= 32;
+        if (d->read < d->n) d->point |= word_at(d, d->read++);
+    }
+    return lo;
+}
 
 /* blocks.c: one entropy-coded array (0, or an error code > 0), and the pieces running.c shares */
 enum { BLK_OK = 0, BLK_TRUNCATED = 1, BLK_VARINT_LONG = 2, BLK_LIMIT = 3, BLK_EMPTY_TABLE = 4, BLK_TABLE_SUM = 5,

@@ -98,11 +98,6 @@ EXPORT int64_t san_rc_finish(uint64_t *st, uint32_t *out) {
 }
 
 
-static uint32_t word_at(const range_decoder *d, uint64_t i) {
-    const uint8_t *w = d->words + 4 * i;
-    return (uint32_t)w[0] | ((uint32_t)w[1] << 8) | ((uint32_t)w[2] << 16) | ((uint32_t)w[3] << 24);
-}
-
 void rd_start(range_decoder *d) {
     d->lower = 0;
     d->range = UINT64_MAX;
@@ -123,24 +118,6 @@ void table_index(symbol_table *t, const uint32_t *cum, int n) {
         while (x + 1 < n && cum[x + 1] <= q) x++;
         t->start[b] = (uint8_t)x;
     }
-}
-
-int rd_symbol(range_decoder *d, const symbol_table *t) {
-    uint64_t scale = d->range >> RC_PRECISION;
-    uint64_t quantile = (d->point - d->lower) / scale;
-    if (quantile >= (1ULL << RC_PRECISION)) return -1;
-    const uint32_t *cum = t->cum;
-    int lo = t->start[quantile >> 16];
-    while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
-    d->lower += scale * (uint64_t)cum[lo];
-    d->range = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
-    if (d->range < (1ULL << 32)) {
-        d->lower <<= 32;
-        d->range <<= 32;
-        d->point <<= 32;
-        if (d->read < d->n) d->point |= word_at(d, d->read++);
-    }
-    return lo;
 }
 
 /* The segment decoder behind rangecoder.RangeDecoder: its state lives in eight uint64 slots

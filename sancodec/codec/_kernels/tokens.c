@@ -44,31 +44,59 @@ EXPORT int64_t san_raw_bits(const int32_t *tok, int64_t n) {
     return total;
 }
 
+/* Eight bytes as a big-endian integer: one load and a byte swap where the compiler has them. */
+static inline uint64_t load_be64(const uint8_t *p) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+#else
+    uint64_t v = 0;
+    for (int k = 0; k < 8; k++) v = (v << 8) | p[k];
+    return v;
+#endif
+}
+
+/* `w` (1..57) bits from bit `bit` on (MSB first), right-aligned; the data's tail read byte by byte. */
+static inline uint64_t read_bits(const uint8_t *data, int64_t nbytes, int64_t bit, int w) {
+    int64_t b = bit >> 3;
+    uint64_t window = 0;
+    if (b + 8 <= nbytes) {
+        window = load_be64(data + b);
+    } else {
+        for (int k = 0; k < 8; k++) window = (window << 8) | (b + k < nbytes ? data[b + k] : 0);
+    }
+    return (window << (bit & 7)) >> (64 - w);
+}
+
+/* -1 when a token from i on is out of range, else -2 (the bits ran out): the same answer as checking
+ * every token before any bit. */
+static int unpack_error(const int32_t *tok, int64_t i, int64_t n) {
+    for (; i < n; i++)
+        if (tok[i] < 0 || tok[i] >= 76) return -1;
+    return -2;
+}
+
 /* Values from tokens and raw bits; -1 when a token is out of range, -2 when bits run out. */
 EXPORT int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out) {
-    int64_t total = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (tok[i] < 0 || tok[i] >= 76) return -1;
-        total += token_width(tok[i]);
-    }
-    if (total > nbytes * 8) return -2;
+    const int64_t bits = nbytes * 8;
     int64_t bit = 0;
     for (int64_t i = 0; i < n; i++) {
-        int w = token_width(tok[i]);
-        uint64_t v = (uint64_t)tok[i];
+        int32_t t = tok[i];
+        if (t < 0 || t >= 76) return -1;
+        int w = token_width(t);
+        uint64_t v = (uint64_t)t;
         if (w) {
-            uint64_t low = 0;
-            for (int k = 0; k < w;) { /* whole bytes where aligned, single bits otherwise */
-                int64_t b = bit >> 3;
-                int off = (int)(bit & 7);
-                int take = 8 - off;
-                if (take > w - k) take = w - k;
-                uint64_t chunk = ((uint64_t)data[b] >> (8 - off - take)) & ((1ULL << take) - 1);
-                low = (low << take) | chunk;
-                k += take;
-                bit += take;
+            if (bit + w > bits) return unpack_error(tok, i, n);
+            uint64_t low; /* w <= 63 (token 75): the high part first where it passes 57 bits */
+            if (w <= 57) {
+                low = read_bits(data, nbytes, bit, w);
+            } else {
+                low = read_bits(data, nbytes, bit, w - 32) << 32;
+                low |= read_bits(data, nbytes, bit + w - 32, 32);
             }
-            v = (1ULL << w) + low; /* w <= 63 (token 75): no overflow */
+            bit += w;
+            v = (1ULL << w) + low;
         }
         uint64_t half = v >> 1;
         out[i] = (v & 1) ? -(int64_t)half - 1 : (int64_t)half;
