@@ -123,9 +123,10 @@ def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
     energy = np.convolve(d, np.ones(width) / width, mode="same")
     energy = np.where(energy > 0.25 * np.percentile(energy, 99), energy, 0.0).astype(np.float32)
     spacing = max(1, int(0.3 * fs))
-    period = beat_period(energy, fs)
+    k = max(1, width // 4)  # the envelope is smooth over `width`: every k-th value shows its period
+    period = beat_period(energy[::k], fs / k)
     if period is not None:
-        spacing = max(spacing, int(MIN_SPACING * period))
+        spacing = max(spacing, int(MIN_SPACING * period * k))
     return np.flatnonzero(peaks(energy[None, None], spacing)[0, 0])
 
 
@@ -137,8 +138,9 @@ def beat_period(energy: np.ndarray, fs: float) -> int | None:
     if hi < lo + 2:
         return None
     e = energy.astype(np.float64) - float(energy.mean())
-    spectrum = np.fft.rfft(e, 2 * len(e))  # zero-padded: a linear, not circular, correlation
-    ac = np.fft.irfft(spectrum * np.conj(spectrum), 2 * len(e))[lo : hi + 1]
+    size = 1 << (len(e) + hi).bit_length()  # zero-padded past the lags wanted: a linear correlation; a
+    spectrum = np.fft.rfft(e, size)          # power of two, as an FFT of a length with a large prime is slow
+    ac = np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
     top = float(ac.max())
     if not top > 0:
         return None
