@@ -1,8 +1,8 @@
 """A beat template as a one-kernel SAN fitted to the record at encode time: the long-term
 predictor of the lossy mode for quasi-periodic signals (ECG).
 
-The encoder finds beats (peaks of the smoothed |first difference|, at least 0.3 s apart, the
-activations), takes the median beat as the kernel (on a grid of 1/8 sample unit) and one gain
+The encoder finds beats (peaks of the smoothed |first difference|, at least 0.3 s and 0.6 beat periods
+apart, the activations), takes the median beat as the kernel (on a grid of 1/8 sample unit) and one gain
 per beat (on a grid of 1/64), moves each beat to where the template fits it best and fits the template
 again (:func:`align`), and subtracts ``Σ gain · template`` before transform coding. All of
 it is integers in the file, and the prediction is exact: ``acc = Σ g64 · t8`` in int64, then
@@ -115,8 +115,8 @@ PERIODS = (0.3, 2.0)  # seconds: the beat periods looked for (200 to 30 beats pe
 def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
     """Where the beats of ``x`` are: peaks of its smoothed |first difference|, at least 0.3 s apart and
     at least :data:`MIN_SPACING` of the beat period apart (one pass per frame, shared by every template
-    window the encoder tries). The period check stops a T wave as large as its QRS from counting as a
-    second beat (PTB s0010_re: 105 marks alternating 0.33 s / 0.41 s apart for 53 beats)."""
+    window the encoder tries). The period check stops a T wave as steep as its QRS from counting as a
+    second beat (PTB s0010_re's marks used to alternate between the two)."""
     v = x.astype(np.float64)
     d = np.abs(np.diff(v, prepend=v[0]))
     width = max(1, int(0.04 * fs))
@@ -145,6 +145,7 @@ def beat_period(energy: np.ndarray, fs: float) -> int | None:
     if not top > 0:
         return None
     return lo + int(np.flatnonzero(ac >= 0.9 * top)[0])
+
 
 def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25, 0.45),
                   beats: np.ndarray | None = None) -> BeatTemplate | None:

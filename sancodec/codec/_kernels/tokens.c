@@ -69,11 +69,13 @@ static inline uint64_t read_bits(const uint8_t *data, int64_t nbytes, int64_t bi
     return (window << (bit & 7)) >> (64 - w);
 }
 
+static inline int bad_token(int32_t t) { return t < 0 || t >= TOKENS; }
+
 /* -1 when a token from i on is out of range, else -2 (the bits ran out): the same answer as checking
  * every token before any bit. */
 static int unpack_error(const int32_t *tok, int64_t i, int64_t n) {
     for (; i < n; i++)
-        if (tok[i] < 0 || tok[i] >= 76) return -1;
+        if (bad_token(tok[i])) return -1;
     return -2;
 }
 
@@ -83,7 +85,7 @@ EXPORT int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_
     int64_t bit = 0;
     for (int64_t i = 0; i < n; i++) {
         int32_t t = tok[i];
-        if (t < 0 || t >= 76) return -1;
+        if (bad_token(t)) return -1;
         int w = token_width(t);
         uint64_t v = (uint64_t)t;
         if (w) {
