@@ -140,3 +140,27 @@ def test_coarser_gains_make_the_lossy_file_smaller_at_a_loose_target(monkeypatch
             m.setattr("sancodec.codec.lossy.GAIN_GRIDS", ())
             fine = sancodec.encode(sig, mode="lossy", prdn=target)
         assert len(chosen) < len(fine) if target == 9.0 else len(chosen) <= len(fine)
+
+
+def test_taps_on_a_coarser_grid():
+    x, truth = _beat_train(0)
+    t = find_template(x, FS, WINDOW, truth)
+    for shift in (2, 5):
+        coarse = t.with_taps_on(shift)
+        assert coarse.shift == shift and np.all(coarse.t8 % (1 << shift) == 0)
+        assert np.abs(coarse.t8 - t.t8).max() <= 1 << (shift - 1)
+        assert np.array_equal(coarse.g64, t.g64) and np.array_equal(coarse.positions, t.positions)
+    assert t.with_taps_on(40) is t  # every tap would round to 0: the template stays as it was
+
+
+def test_coarser_taps_make_the_lossy_file_smaller_at_a_loose_target(monkeypatch):
+    """mitdb 100's first 30 000 samples at PRDN 9 %: taps on the grid the encoder picks (format 1.7,
+    predictor bit 3) meet the target in fewer bytes than taps on the 1/8 grid."""
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 30000)
+    chosen = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    assert chosen[4:6] == bytes([1, 7])
+    for ch in range(2):
+        assert prdn(sig.samples[:, ch], sancodec.decode(chosen).samples[:, ch]) <= 9.0
+    monkeypatch.setattr("sancodec.codec.lossy._coarser_taps", lambda frames, ref, kept, bits, step: (kept, bits))
+    fine = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    assert fine[4:6] != bytes([1, 7]) and len(chosen) < len(fine)

@@ -62,6 +62,8 @@ CASES = {
 CHANGED_IN_15 = ["mitdb100_lossless_lms.san", "mitdb100_lossy_beats.san", "test01_00s_lossless_cross.san"]
 # lossy files whose channels the 1.6 encoder codes in the time domain (exact, or on a coarser grid)
 USES_16 = ["ctg1001_lossy_grid.san", "test01_00s_lossy_cross.san", "test01_00s_lossy_prdn3.san"]
+# lossy files whose beat templates' taps the 1.7 encoder puts on a coarser grid (v1.6/ keeps them as 1.6 wrote them)
+USES_17 = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -130,6 +132,17 @@ def _raw_grid(part: bytes) -> int:
     return r.varint()
 
 
+def _predictor(part: bytes) -> int:
+    """The predictor bits of a wavelet channel-frame (path 3)."""
+    r = ByteReader(part)
+    assert r.varint() == 3
+    r.svarint()
+    r.raw(4)
+    r.varint()
+    r.varint()
+    return r.varint()
+
+
 def _channel_parts(data: bytes) -> list[bytes]:
     """Every channel-frame payload of a file."""
     reader = sancodec.codec.container.SanReader(data)
@@ -157,10 +170,13 @@ def test_golden_file(name):
     uses_14 = decoded.codings.get("lms") or decoded.codings.get("ltp")
     uses_15 = decoded.codings.get("running") or any(needs_minor(part) == 5 for part in _channel_parts(golden))
     uses_16 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 6 for p in _channel_parts(golden))
-    minor = 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3
+    uses_17 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 7 for p in _channel_parts(golden))
+    minor = 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, minor])
+    assert (minor == 7) == (name in USES_17)
     assert (minor == 6) == (name in USES_16)
-    assert (minor == 5) == (name in CHANGED_IN_15 or name.endswith(("_running.san", "_bands.san")))
+    assert (minor == 5) == (name not in USES_17 and (name in CHANGED_IN_15 or name.endswith(("_running.san",
+                                                                                            "_bands.san"))))
     if name == "ctg1001_lossy_grid.san":  # heart rate on a grid coarser than its own, contractions as wavelets
         assert decoded.codings == {"raw": 2, "wavelet": 2}
         grids = {_raw_grid(p) for p in _channel_parts(golden) if p[0] == 0}  # coarser than the samples' 1
@@ -172,7 +188,7 @@ def test_golden_file(name):
         assert decoded.codings["cross"] == 4 and decoded.codings["raw"] == 4
         np.testing.assert_array_equal(decoded.signal.samples, _source(name).samples)
     if name.endswith("_bands.san"):  # every channel's frame codes its bands apart (predictor bit 1), some
-        assert all(needs_minor(part) == 5 for part in _channel_parts(golden))  # under running contexts
+        assert all(_predictor(part) & 2 for part in _channel_parts(golden))  # under running contexts
         assert decoded.codings == {"wavelet": 2, "running": 2}
     if name.endswith("_running.san"):
         assert decoded.codings == {"table": 1, "lms": 1, "running": 1}
@@ -267,6 +283,28 @@ def test_the_lossy_files_of_the_bisection_step_search_still_decode_to_the_same_s
             np.testing.assert_array_equal(signal.samples, then.samples)
 
     assert check_backwards_compatibility(GOLDEN / "v1.5", check) == RECODED_BY_THE_STEP_SEARCH
+
+
+# What the 1.6 beats file decodes to (sha256 of its samples as little-endian int64), pinned when 1.7 came
+DECODED_16 = {"mitdb100_lossy_beats.san": "d2dd84b56c08ea1f5c97591e038b6224d8ad6b785297a9b3fc89ee73d613da15"}
+
+
+def test_the_lossy_files_format_1_6_wrote_still_decode_to_the_same_signals():
+    """The lossy golden cases as the 1.6 encoder wrote them, before their templates' taps went on a coarser
+    grid (v1.6/, minor 5): each within its target, the bands file to the samples of today's (its taps were
+    on that grid already, so 1.7 wrote the same prediction), the beats file to what it decoded to then."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.6" / name).read_bytes()
+        assert data[4:6] == b"\x01\x05"
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        assert not any(_predictor(p) & 8 for p in _channel_parts(data))
+        if name in DECODED_16:
+            samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
+            assert hashlib.sha256(samples).hexdigest() == DECODED_16[name]
+        else:
+            np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
+
+    assert check_backwards_compatibility(GOLDEN / "v1.6", check) == USES_17
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

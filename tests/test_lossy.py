@@ -240,8 +240,9 @@ def _beats_file() -> bytes:
 
 
 def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=(1, 2, 3, 2, 1), n: int = 20000,
-                   predictor: int = 1):
-    """A wavelet frame with a beat template (``predictor`` 5: ``gaps`` hold the gaps' differences, 1.5)."""
+                   predictor: int = 1, shift: int | None = None):
+    """A wavelet frame with a beat template (``predictor`` 5: ``gaps`` hold the gaps' differences, 1.5;
+    ``shift``: written after the count, ``t8`` being the stored taps, as predictor bit 3 asks, 1.7)."""
     w = ByteWriter()
     w.varint(3)
     w.svarint(0)
@@ -252,6 +253,8 @@ def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=
     w.varint(m)
     w.varint(anchor)
     w.varint(len(gaps))
+    if shift is not None:
+        w.varint(shift)
     block = encode_arrays([np.diff(np.array(t8), prepend=0), np.array(gaps), np.array(gains) - 64],
                           [False, False, False])
     w.varint(len(block))
@@ -289,6 +292,10 @@ def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly(monkeypatch
     second = _template_part(gains=(512, 1024), t8=(8, 16, 24, 16, 8), gaps=(10, 40), predictor=5)
     np.testing.assert_array_equal(decode_file(rewrap(_beats_file(), frames=[second])).signal.samples,
                                   big.signal.samples)
+    # format 1.7: taps (1, 2, 3, 2, 1) stored with shift 3 are (8, 16, 24, 16, 8)
+    shifted = _template_part(gains=(512, 1024), gaps=(10, 40), predictor=5 | 8, shift=3)
+    np.testing.assert_array_equal(decode_file(rewrap(_beats_file(), frames=[shifted])).signal.samples,
+                                  big.signal.samples)
 
 
 @pytest.mark.parametrize(("part", "match"), [
@@ -298,6 +305,11 @@ def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly(monkeypatch
     (_template_part(gains=(2**30, 1), t8=(2**24, 0, 0, 0, 0)), "2\\*\\*53"),
     (_template_part(gaps=(10, -10), predictor=5), "increasing"),  # differences: gaps 10, 0
     (_template_part(gaps=(10, 2**62, -(2**62)), gains=(1, 1, 1), predictor=5), "increasing"),  # would wrap
+    (_template_part(predictor=8), "without a beat template"),
+    (_template_part(predictor=9, shift=0), "shift 0"), (_template_part(predictor=9, shift=33), "limit"),
+    (_template_part(predictor=9, shift=32, t8=(2**9, 0, 0, 0, 0)), "too large"),  # 2**41: past the bound
+    (_template_part(predictor=9, shift=32, t8=(2**31, 0, 0, 0, 0)), "too large"),  # 2**63: would wrap int64
+    (_template_part(gains=(2**30, 1), t8=(1, 0, 0, 0, 0), predictor=9, shift=24), "2\\*\\*53"),
 ])
 def test_hostile_beat_templates_are_refused(part, match):
     with pytest.raises(SanFormatError, match=match):

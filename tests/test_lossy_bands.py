@@ -67,7 +67,8 @@ def test_bands_coded_apart_decode_to_what_one_blob_of_the_same_bands_does(monkey
 
 
 @pytest.mark.parametrize(("options", "match"), [
-    ({"predictor": 8}, "limit"),  # no predictor bit 3
+    ({"predictor": 16}, "limit"),  # no predictor bit 4
+    ({"predictor": 10}, "without a beat template"),  # shifted taps (bit 3, 1.7), but no template (bit 0)
     ({"predictor": 6}, "without a beat template"),  # gaps as differences (bit 2), but no template (bit 0)
     ({"tail": b"\x00"}, "unexpected bytes after the wavelet bands"),
     ({"cut": 5}, "exceeds its limit"),  # the last band's length runs past the frame
@@ -80,12 +81,13 @@ def test_hostile_bands_apart_are_refused(options, match):
 
 def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
     """mitdb 100, 150 000 samples at PRDN 5 %: the bands apart, the long ones under running contexts,
-    beat one blob with block classes (format 1.5); a short record keeps its bands in one blob."""
+    beat one blob with block classes (format 1.5; the file is 1.7 as its template's taps sit on a coarser
+    grid); a short record keeps its bands in one blob."""
     from sancodec.codec import lossy
 
     sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 150000)
     data = sancodec.encode(sig, mode="lossy", prdn=5.0)
-    assert data[5] == 5 and decode_file(data).codings.get("running") == 2
+    assert data[5] == 7 and decode_file(data).codings.get("running") == 2
     saved = lossy.running.MIN_LENGTH
     try:
         lossy.running.MIN_LENGTH = 1 << 30  # no running contexts: the bands stay in one blob

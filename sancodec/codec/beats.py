@@ -25,16 +25,19 @@ __all__ = ["BeatTemplate", "align", "find_beats", "find_template", "read_templat
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
+MAX_TAP_SHIFT = 32  # format 1.7: the taps on a grid of 2**shift eighths (a file's shift is at most this)
 
 
 @dataclass(frozen=True)
 class BeatTemplate:
-    """Kernel ``t8`` (1/8 units) placed with its sample ``anchor`` at each ``position``, scaled by ``g64 / 64``."""
+    """Kernel ``t8`` (1/8 units) placed with its sample ``anchor`` at each ``position``, scaled by ``g64 / 64``;
+    ``shift`` > 0 (format 1.7): every tap is a multiple of ``2**shift``, and the file stores them divided."""
 
     t8: np.ndarray
     anchor: int
     positions: np.ndarray
     g64: np.ndarray
+    shift: int = 0
 
     def prediction(self, length: int) -> np.ndarray:
         """``Σ g · t`` as float64, exactly (integer sum, one division by 512)."""
@@ -64,14 +67,27 @@ class BeatTemplate:
             g64 = (np.rint(self.g64 / grid) * grid).astype(np.int64)
         return self if not _exact(self.t8, g64) else replace(self, g64=g64)
 
+    def with_taps_on(self, shift: int) -> BeatTemplate:
+        """This template with its taps rounded to multiples of ``2**shift`` eighths (format 1.7): taps
+        far finer than the residual's quantiser step cost side information and predict no better."""
+        unit = 1 << shift
+        t8 = (np.rint(self.t8 / unit) * unit).astype(np.int64)
+        if not t8.any() or not _exact(t8, self.g64):
+            return self
+        return replace(self, t8=t8, shift=shift)
+
     def write(self, w: ByteWriter) -> bool:
         """Write the template; returns whether the beat gaps went as their differences (format 1.5, the
-        lossy predictor's bit 2), which is done where smaller: beat-to-beat intervals drift slowly."""
+        lossy predictor's bit 2), which is done where smaller: beat-to-beat intervals drift slowly. With
+        a ``shift`` (the predictor's bit 3, format 1.7), it follows the count and the taps go divided."""
         w.varint(len(self.t8))
         w.varint(self.anchor)
         w.varint(len(self.positions))
+        if self.shift:
+            w.varint(self.shift)
         gaps = np.diff(self.positions, prepend=0)
-        blocks = [encode_arrays([np.diff(self.t8, prepend=0), g, self.g64 - 64], [False, False, False])
+        taps = np.diff(self.t8 >> self.shift, prepend=0)
+        blocks = [encode_arrays([taps, g, self.g64 - 64], [False, False, False])
                   for g in (gaps, np.diff(gaps, prepend=0))]
         second = len(blocks[1]) < len(blocks[0])
         w.varint(len(blocks[second]))
@@ -85,14 +101,18 @@ def _exact(t8: np.ndarray, g64: np.ndarray) -> bool:
     return float(np.abs(g64).max(initial=0)) * float(np.abs(t8).sum()) <= MAX_ABS_SAMPLE
 
 
-def read_template(r: ByteReader, length: int, second: bool = False) -> BeatTemplate:
+def read_template(r: ByteReader, length: int, second: bool = False, shifted: bool = False) -> BeatTemplate:
     """Read and validate a template: sizes within the frame, positions increasing and inside it
-    (``second``: the gaps are stored as their differences, format 1.5)."""
+    (``second``: the gaps are stored as their differences, format 1.5; ``shifted``: a tap grid
+    ``2**shift`` follows the count, format 1.7)."""
     m = r.varint(MAX_TEMPLATE)
     if m < 1:
         raise SanFormatError("frame: empty beat template")
     anchor = r.varint(m - 1)
     count = r.varint(length)
+    shift = r.varint(MAX_TAP_SHIFT) if shifted else 0
+    if shifted and shift < 1:
+        raise SanFormatError("frame: beat template tap grid of shift 0 in a shifted template")
     d, gaps, g = decode_arrays(r.raw(r.varint(r.remaining())), [m, count, count], [False, False, False])
     if second:  # each difference of gaps inside the frame is within ±length: the sums cannot wrap
         if count and float(np.abs(gaps).max()) > length:
@@ -100,12 +120,13 @@ def read_template(r: ByteReader, length: int, second: bool = False) -> BeatTempl
         gaps = np.cumsum(gaps)
     if count and (gaps[1:].min(initial=1) < 1 or gaps[0] < 0 or float(gaps.sum()) >= length):
         raise SanFormatError("frame: beat positions are not increasing inside the frame")
-    t8, g64 = np.cumsum(d), g + 64
-    if float(np.abs(d).sum()) > MAX_MAGNITUDE or (count and float(np.abs(g64).max()) > MAX_MAGNITUDE):
+    g64 = g + 64  # the taps' bound is checked before the shift: 2**40 shifted by 32 would wrap int64
+    if float(np.abs(d).sum()) * 2.0**shift > MAX_MAGNITUDE or (count and float(np.abs(g64).max()) > MAX_MAGNITUDE):
         raise SanFormatError("frame: beat template or gains too large")
+    t8 = np.cumsum(d) << shift
     if count and not _exact(t8, g64):
         raise SanFormatError("frame: beat template times gains exceeds 2**53")
-    return BeatTemplate(t8.astype(np.int64), anchor, np.cumsum(gaps), g64.astype(np.int64))
+    return BeatTemplate(t8.astype(np.int64), anchor, np.cumsum(gaps), g64.astype(np.int64), shift)
 
 
 MIN_SPACING = 0.6  # of the beat period: an early ectopic beat comes later than that

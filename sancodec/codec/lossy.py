@@ -22,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sancodec.codec import running, timedomain
-from sancodec.codec.beats import BeatTemplate, align, find_beats, find_template, read_template
+from sancodec.codec.beats import MAX_TAP_SHIFT, BeatTemplate, align, find_beats, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
 from sancodec.codec.residual import estimate_bits
@@ -41,6 +41,7 @@ SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
+TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
 
@@ -103,8 +104,9 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
     separate, bands = _bands([np.diff(q[0], prepend=0), *q[1:]])
     side = ByteWriter()
     second = template is not None and template.write(side)
-    # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences
-    w.varint((0 if template is None else 1) | separate | (GAP_DIFFERENCES if second else 0))
+    # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted
+    shifted = TAP_SHIFT if template is not None and template.shift else 0
+    w.varint((0 if template is None else 1) | separate | (GAP_DIFFERENCES if second else 0) | shifted)
     w.raw(side.getvalue())
     w.raw(bands)
     return w.getvalue()
@@ -147,9 +149,9 @@ def _flags(contextual: Sequence[bool]) -> int:
 
 
 def needs_minor(payload: bytes) -> int:
-    """The format minor version a lossy file's channel-frame payload needs: 6 for an exact (time-domain)
-    coding, 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as
-    differences (1.5), else 3."""
+    """The format minor version a lossy file's channel-frame payload needs: 7 for a wavelet frame whose
+    beat template's taps are shifted, 6 for an exact (time-domain) coding, 5 for a wavelet frame whose
+    bands are coded apart or whose beat gaps are stored as differences (1.5), else 3."""
     r = ByteReader(payload, "frame")
     if r.varint() != TransformCoding.id:
         return 6
@@ -157,7 +159,8 @@ def needs_minor(payload: bytes) -> int:
     r.raw(4)
     r.varint(MAX_LEVELS)
     r.varint(16)
-    return 5 if r.varint() & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
+    predictor = r.varint()
+    return 7 if predictor & TAP_SHIFT else 5 if predictor & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
 
 
 @register_coding
@@ -180,10 +183,11 @@ class TransformCoding(FrameCoding):
         if levels != levels_for(length, levels):
             raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
         rho16 = r.varint(16)
-        predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES)
-        if predictor & GAP_DIFFERENCES and not predictor & 1:
-            raise SanFormatError("frame: beat gaps as differences without a beat template")
-        template = read_template(r, length, bool(predictor & GAP_DIFFERENCES)) if predictor & 1 else None
+        predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT)
+        if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
+            raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
+        template = (read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT))
+                    if predictor & 1 else None)
         prediction = None
         if template is not None:
             if plan.budget is not None:
@@ -235,6 +239,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
         bits = aligned.estimate(plain.step)
         best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
         best, best_bits = _coarser_gains(frames, ref, best, best_bits, plain.step)
+        best, best_bits = _coarser_taps(frames, ref, best, best_bits, plain.step)
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
@@ -264,6 +269,29 @@ def _coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Pre
         estimate = candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
         if estimate < bits:
             prepared, bits = candidate, estimate
+    return prepared, bits
+
+
+def _coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Prepared, bits: float,
+                  step: float) -> tuple[_Prepared, float]:
+    """``prepared`` with its templates' taps on the coarsest grid of ``2**shift`` eighths (format 1.7)
+    that the bit estimate prefers, and that estimate. Taps finer than the residual's step cost side
+    information (a 1000 Hz template is hundreds of taps) and predict no better; each shift (2, 4, …,
+    up to a grid of about ``step``) is judged as :func:`_coarser_gains` judges a gain grid, and the
+    search stops at the first that does not help."""
+    tap_bits = sum(0 if t is None else 8 * len(encode_arrays([np.diff(t.t8, prepend=0)], [False]))
+                   for t in prepared.templates)
+    if tap_bits < MIN_GAIN_SHARE * bits:
+        return prepared, bits
+    error = _squared_error(prepared, ref, step)
+    for shift in range(2, min(MAX_TAP_SHIFT, int(math.log2(max(8 * step, 1)))) + 1, 2):
+        templates = [None if t is None else t.with_taps_on(shift) for t in prepared.templates]
+        candidate = _Prepared(frames, templates)
+        ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
+        estimate = candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
+        if estimate >= bits:
+            break
+        prepared, bits = candidate, estimate
     return prepared, bits
 
 
