@@ -14,17 +14,22 @@ import numpy as np
 import sancodec
 from sancodec import Signal
 from sancodec.codec.container import SanReader, write_container
-from sancodec.codec.entropy import ByteWriter
+from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.metrics import prdn
 
 
-def rewrap(data: bytes, header: dict[str, Any] | None = None, frames: Sequence[bytes] | None = None) -> bytes:
+def rewrap(data: bytes, header: dict[str, Any] | None = None, frames: Sequence[bytes] | None = None,
+           one_frame: bool | None = None) -> bytes:
     """``data``'s container rebuilt with valid CRCs, its header and/or frame payloads replaced:
-    what a hostile file looks like once the checksums no longer stop it."""
+    what a hostile file looks like once the checksums no longer stop it (``one_frame``: the layout,
+    by default ``data``'s own where it holds one frame and one is given)."""
     reader = SanReader(data)
     payloads = list(frames) if frames is not None else [reader.read_frame(i) for i in range(reader.n_frames)]
     out = io.BytesIO()
-    write_container(out, reader.header if header is None else header, payloads, minor=reader.version[1])
+    if one_frame is None:
+        one_frame = reader.one_frame and len(payloads) == 1
+    write_container(out, reader.header if header is None else header, payloads, minor=reader.version[1],
+                    one_frame=one_frame)
     return out.getvalue()
 
 
@@ -78,7 +83,7 @@ def with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
 
     from sancodec.codec import container
 
-    rebuilt = rewrap(data)
+    rebuilt = rewrap(data, one_frame=False)
     _, _, _, _, old_len, _ = container.PREAMBLE.unpack(rebuilt[:16])
     body = rebuilt[16 + old_len :]
     shift = len(head) - old_len
@@ -93,3 +98,26 @@ def with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
     fields = container.PREAMBLE.pack(container.MAGIC, 1, 1, flags, len(head), 0)[:-4]
     pre = fields + struct.pack("<I", zlib.crc32(fields + head))
     return pre + head + body[: index_offset - 16 - old_len] + bytes(index) + trailer
+
+
+def expected_minor(data: bytes, content: int) -> int:
+    """The format minor version a file should carry when what it codes needs ``content``: 7 where it
+    holds one frame (the one-frame layout of 1.7), else ``content``."""
+    return max(content, 7) if SanReader(data).one_frame else content
+
+
+def wavelet_predictors(data: bytes) -> list[int]:
+    """The predictor bits of every wavelet channel-frame (path 3) of a file (format 1.2 on)."""
+    reader = SanReader(data)
+    bits = []
+    for i in range(reader.n_frames):
+        frame = ByteReader(reader.read_frame(i))
+        while frame.remaining():
+            part = ByteReader(frame.raw(frame.varint()))
+            if part.varint() == 3:
+                part.svarint()
+                part.raw(4)
+                part.varint()
+                part.varint()
+                bits.append(part.varint())
+    return bits

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from common import wavelet_predictors
 
 import sancodec
 from sancodec import read_signal
@@ -158,9 +159,9 @@ def test_coarser_taps_make_the_lossy_file_smaller_at_a_loose_target(monkeypatch)
     predictor bit 3) meet the target in fewer bytes than taps on the 1/8 grid."""
     sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 30000)
     chosen = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert chosen[4:6] == bytes([1, 7])
+    assert any(bits & 8 for bits in wavelet_predictors(chosen))
     for ch in range(2):
         assert prdn(sig.samples[:, ch], sancodec.decode(chosen).samples[:, ch]) <= 9.0
     monkeypatch.setattr("sancodec.codec.lossy._coarser_taps", lambda frames, ref, kept, bits, step: (kept, bits))
     fine = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert fine[4:6] != bytes([1, 7]) and len(chosen) < len(fine)
+    assert not any(bits & 8 for bits in wavelet_predictors(fine)) and len(chosen) < len(fine)

@@ -24,13 +24,13 @@ from sancodec.train.model import SAN
 SPEC = SAN([5, 7], "peaks", seed=1).to_spec()
 
 
-def _small_file(mode: str) -> bytes:
+def _small_file(mode: str, frame_len: int = 64) -> bytes:
     rng = np.random.default_rng(3)
     x = (rng.normal(size=(150, 2)).cumsum(axis=0) * 20).astype(np.int64)
     sig = Signal(x, 100.0, ["a", "b"], ["mV", "mV"], adc_gain=[200.0, 200.0], baseline=[0, 0], fmt=["16", "16"])
     kwargs = {"max_error": 1} if mode == "near-lossless" else {}
     kwargs.update({"prdn": 2.0} if mode == "lossy" else {})
-    return sancodec.encode(sig, SPEC, mode, frame_len=64, embed_model=False, **kwargs)
+    return sancodec.encode(sig, SPEC, mode, frame_len=frame_len, embed_model=False, **kwargs)
 
 
 def _lpc_file() -> bytes:
@@ -58,6 +58,8 @@ FILES = {mode: _small_file(mode) for mode in ("san", "near-lossless", "lossless"
 FILES["lossless-lpc"] = _lpc_file()
 FILES["lossless-table"] = _table_file()
 FILES["lossy"] = _small_file("lossy")
+FILES["one-frame"] = _small_file("lossless", frame_len=256)  # format 1.7's layout: payload and CRC, no index
+assert sancodec.codec.container.SanReader(FILES["one-frame"]).one_frame
 
 
 def _decode(data: bytes) -> None:
@@ -79,8 +81,9 @@ def test_every_single_bit_flip_is_detected(mode):
             _decode(bytes(mutated))
 
 
-def test_truncation_at_every_length_is_detected():
-    data = FILES["lossless"]
+@pytest.mark.parametrize("name", ["lossless", "one-frame"])
+def test_truncation_at_every_length_is_detected(name):
+    data = FILES[name]
     for n in range(len(data)):
         with pytest.raises(SanFormatError):
             _decode(data[:n])

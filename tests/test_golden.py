@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import check_backwards_compatibility
+from common import check_backwards_compatibility, expected_minor
 
 import sancodec
 import sancodec.metrics
 from sancodec import SanSpec, load_model, read_signal, save_model
+from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.lossy import needs_minor
 from sancodec.train.model import SAN
@@ -64,6 +65,9 @@ CHANGED_IN_15 = ["mitdb100_lossless_lms.san", "mitdb100_lossy_beats.san", "test0
 USES_16 = ["ctg1001_lossy_grid.san", "test01_00s_lossy_cross.san", "test01_00s_lossy_prdn3.san"]
 # lossy files whose beat templates' taps the 1.7 encoder puts on a coarser grid (v1.6/ keeps them as 1.6 wrote them)
 USES_17 = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san"]
+# files of one frame, in the one-frame layout of 1.7 (v1.6/ keeps them as 1.6 wrote them)
+ONE_FRAME = ["emg_healthy_lossless_running.san", "mitdb100_lossless_lms.san", "mitdb100_lossy_bands.san",
+             "mitdb100_lossy_beats.san", "test01_00s_lossless_lpc.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -171,8 +175,9 @@ def test_golden_file(name):
     uses_15 = decoded.codings.get("running") or any(needs_minor(part) == 5 for part in _channel_parts(golden))
     uses_16 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 6 for p in _channel_parts(golden))
     uses_17 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 7 for p in _channel_parts(golden))
-    minor = 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3
-    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, minor])
+    minor = 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3  # what its frames need
+    assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
+    assert SanReader(golden).one_frame == (name in ONE_FRAME)
     assert (minor == 7) == (name in USES_17)
     assert (minor == 6) == (name in USES_16)
     assert (minor == 5) == (name not in USES_17 and (name in CHANGED_IN_15 or name.endswith(("_running.san",
@@ -289,22 +294,24 @@ def test_the_lossy_files_of_the_bisection_step_search_still_decode_to_the_same_s
 DECODED_16 = {"mitdb100_lossy_beats.san": "d2dd84b56c08ea1f5c97591e038b6224d8ad6b785297a9b3fc89ee73d613da15"}
 
 
-def test_the_lossy_files_format_1_6_wrote_still_decode_to_the_same_signals():
-    """The lossy golden cases as the 1.6 encoder wrote them, before their templates' taps went on a coarser
-    grid (v1.6/, minor 5): each within its target, the bands file to the samples of today's (its taps were
-    on that grid already, so 1.7 wrote the same prediction), the beats file to what it decoded to then."""
+def test_the_files_format_1_6_wrote_still_decode_to_the_same_signals():
+    """The golden cases of one frame as the 1.6 encoder wrote them, before the one-frame layout, and
+    the lossy ones before their templates' taps went on a coarser grid (v1.6/, minor 4 or 5, with frame
+    head, index and trailer): the lossless ones to their source, the lossy ones within their targets,
+    the bands file to the samples of today's (its taps were on that grid already, so 1.7 wrote the same
+    prediction), the beats file to what it decoded to then."""
     def check(name: str, signal: sancodec.Signal) -> None:
         data = (GOLDEN / "v1.6" / name).read_bytes()
-        assert data[4:6] == b"\x01\x05"
+        assert data[4:6] in (b"\x01\x04", b"\x01\x05") and not SanReader(data).one_frame
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
-        assert not any(_predictor(p) & 8 for p in _channel_parts(data))
+        assert not any(_predictor(p) & 8 for p in _channel_parts(data) if p[0] == 3)
         if name in DECODED_16:
             samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
             assert hashlib.sha256(samples).hexdigest() == DECODED_16[name]
         else:
             np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
 
-    assert check_backwards_compatibility(GOLDEN / "v1.6", check) == USES_17
+    assert check_backwards_compatibility(GOLDEN / "v1.6", check) == ONE_FRAME
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import base64
 import bz2
+import io
 import json
+import struct
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -18,7 +21,7 @@ from common import frame_of, rewrap, with_header_bytes
 import sancodec
 from sancodec import SanFormatError, Signal
 from sancodec.codec import decode_file, read_info
-from sancodec.codec.container import SanReader
+from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.entropy import ByteWriter, encode_arrays
 from sancodec.codec.limits import DecodeLimits
 from sancodec.errors import SanLimitError
@@ -296,3 +299,27 @@ def test_a_file_of_a_newer_minor_version_is_refused_by_its_version():
     data[5] = sancodec.codec.container.MINOR + 1
     with pytest.raises(SanFormatError, match="newer than this reader"):
         decode_file(bytes(data))
+
+
+def test_the_one_frame_layout_is_the_same_file_in_forty_bytes_less():
+    """Format 1.7: a file of one frame carries its payload and the payload's CRC32, no frame head,
+    index or trailer; a reader takes both layouts, and refuses the layout's flag below minor 7."""
+    data = sancodec.encode(sancodec.Signal(np.arange(300)[:, None] % 17, 100.0, ["a"], ["mV"]))
+    reader = SanReader(data)
+    assert reader.one_frame and reader.n_frames == 1 and data[5] == 7
+    standard = rewrap(data, one_frame=False)
+    assert not SanReader(standard).one_frame and len(standard) == len(data) + 40
+    np.testing.assert_array_equal(decode_file(standard).signal.samples, decode_file(data).signal.samples)
+    out = io.BytesIO()  # a stream of frames (an iterator, not a list) keeps the indexed layout
+    write_container(out, reader.header, iter([reader.read_frame(0)]), minor=3)
+    assert not SanReader(out.getvalue()).one_frame
+    old = bytearray(rewrap(data, one_frame=True))
+    old[5] = 6  # the layout's flag in a 1.6 file: its preamble CRC made good again
+    head_len = int.from_bytes(old[8:12], "little")
+    old[12:16] = struct.pack("<I", zlib.crc32(bytes(old[:12]) + bytes(old[16 : 16 + head_len])))
+    with pytest.raises(SanFormatError, match="unknown .san flags"):
+        decode_file(bytes(old))
+    with pytest.raises(SanFormatError, match="checksum mismatch"):
+        decode_file(data[:-1] + bytes([data[-1] ^ 1]))
+    with pytest.raises(SanFormatError, match="shorter than the minimum"):
+        decode_file(data[:19])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from common import rewrap
+from common import expected_minor, rewrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -134,7 +134,7 @@ def test_near_lossless_uses_lpc_only_in_exact_frames_and_is_never_larger_than_lo
     assert len(near) <= len(sancodec.encode(sig, mode="lossless"))
     if decoded.lpc_channel_frames:
         # exact frames in a near-lossless file need 1.2; every file is 1.3 now, 1.5 with running contexts
-        assert near[5] == (5 if decoded.codings.get("running") else 3)
+        assert near[5] == expected_minor(near, 5 if decoded.codings.get("running") else 3)
     assert np.abs(decoded.signal.samples - sig.samples).max() <= 1
 
 

@@ -12,6 +12,9 @@ Layout (all integers little-endian; docs/FORMAT.md describes every byte)::
     trailer   20 B  index offset u64, frame count u32,
                     CRC32 of (index bytes + those 12 bytes) u32, magic b"SANE"
 
+A file of one frame (format 1.7, flag bit 2) is the preamble, the header, the payload and the payload's
+CRC32 u32: no frame head, index or trailer, 40 bytes less on a short record.
+
 A reader validates every declared length against the file size and fixed caps
 *before* reading or allocating, checks that the frames tile the space between
 header and index exactly, and verifies each CRC, so a corrupt or hostile file
@@ -26,7 +29,7 @@ import io
 import json
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
 
 from sancodec.codec.binheader import compact, decode_value, encode_value, expand
@@ -52,6 +55,10 @@ FLAG_PACKED_HEADER = 1
 # Format 1.3: the header is binary (codec.binheader: tagged values, defaults left out), bzip2-packed only
 # when that is smaller.
 FLAG_BINARY_HEADER = 2
+# Format 1.7: a file of one frame holds only its payload and the payload's CRC32 after the header.
+FLAG_ONE_FRAME = 4
+ONE_FRAME_MINOR = 7
+CRC = struct.Struct("<I")
 
 
 def _crc(data: bytes) -> int:
@@ -70,9 +77,44 @@ def _unpack_header(data: bytes) -> bytes:
     return out
 
 
-def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[bytes], minor: int = 1) -> int:
+def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[bytes], minor: int = 1,
+                    one_frame: bool | None = None) -> int:
     """Write a complete container to ``out`` (streaming frames); returns the bytes written. ``minor``:
-    the lowest format minor version that holds what the file uses (1.2: wavelet frames)."""
+    the lowest format minor version that holds what the file uses (1.2: wavelet frames). ``one_frame``:
+    the one-frame layout (format 1.7); by default wherever ``payloads`` is a sequence of one and the file
+    has a binary header (``minor`` >= 3), as it saves 40 bytes."""
+    if one_frame is None:
+        one_frame = minor >= 3 and isinstance(payloads, Sequence) and len(payloads) == 1
+    if one_frame:
+        return _write_one_frame(out, header, next(iter(payloads)), max(minor, ONE_FRAME_MINOR))
+    written = _write_head(out, header, minor, 0)
+    index = bytearray()
+    for number, payload in enumerate(payloads):
+        _check_frame_size(number, payload)
+        index += INDEX_ENTRY.pack(written, FRAME_HEAD.size + len(payload))
+        written += out.write(FRAME_HEAD.pack(number, len(payload), _crc(payload)))
+        written += out.write(payload)
+    count = len(index) // INDEX_ENTRY.size
+    tail = struct.pack("<QI", written, count)
+    written += out.write(bytes(index))
+    written += out.write(TRAILER.pack(written - len(index), count, _crc(bytes(index) + tail), END_MAGIC))
+    return written
+
+
+def _write_one_frame(out: BinaryIO, header: dict[str, Any], payload: bytes, minor: int) -> int:
+    """The one-frame layout (format 1.7): preamble, header, payload, the payload's CRC32."""
+    _check_frame_size(0, payload)
+    written = _write_head(out, header, minor, FLAG_ONE_FRAME)
+    return written + out.write(payload) + out.write(CRC.pack(_crc(payload)))
+
+
+def _check_frame_size(number: int, payload: bytes) -> None:
+    if len(payload) > MAX_FRAME_BYTES:
+        raise SanFormatError(f"frame {number} is {len(payload)} bytes, over the cap")
+
+
+def _write_head(out: BinaryIO, header: dict[str, Any], minor: int, layout_flags: int) -> int:
+    """Write the preamble and the header; returns the bytes written."""
     flags = FLAG_PACKED_HEADER
     if minor >= 3:
         head = bytes(encode_value(compact(header)))
@@ -84,21 +126,9 @@ def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[by
     packed = bz2.compress(head, 9)
     if minor < 3 or len(packed) < len(head):
         head, flags = packed, flags | FLAG_PACKED_HEADER
-    fields = PREAMBLE.pack(MAGIC, MAJOR, minor, flags, len(head), 0)[:-4]
-    written = out.write(fields + struct.pack("<I", _crc(fields + head)))
-    written += out.write(head)
-    index = bytearray()
-    for number, payload in enumerate(payloads):
-        if len(payload) > MAX_FRAME_BYTES:
-            raise SanFormatError(f"frame {number} is {len(payload)} bytes, over the cap")
-        index += INDEX_ENTRY.pack(written, FRAME_HEAD.size + len(payload))
-        written += out.write(FRAME_HEAD.pack(number, len(payload), _crc(payload)))
-        written += out.write(payload)
-    count = len(index) // INDEX_ENTRY.size
-    tail = struct.pack("<QI", written, count)
-    written += out.write(bytes(index))
-    written += out.write(TRAILER.pack(written - len(index), count, _crc(bytes(index) + tail), END_MAGIC))
-    return written
+    fields = PREAMBLE.pack(MAGIC, MAJOR, minor, flags | layout_flags, len(head), 0)[:-4]
+    written = out.write(fields + CRC.pack(_crc(fields + head)))
+    return written + out.write(head)
 
 
 class SanReader:
@@ -110,9 +140,9 @@ class SanReader:
         self.frames_read = 0
         self._f.seek(0, io.SEEK_END)
         self.size = self._f.tell()
-        minimum = PREAMBLE.size + TRAILER.size
-        if self.size < minimum:
-            raise SanFormatError(f"not a .san file: {self.size} bytes is shorter than the minimum {minimum}")
+        if self.size < PREAMBLE.size + CRC.size:
+            raise SanFormatError(f"not a .san file: {self.size} bytes is shorter than the minimum "
+                                 f"{PREAMBLE.size + CRC.size}")
         magic, major, minor, flags, head_len, head_crc = PREAMBLE.unpack(self._read_at(0, PREAMBLE.size))
         if magic != MAGIC:
             raise SanFormatError(f"not a .san file (magic {magic!r})")
@@ -121,9 +151,15 @@ class SanReader:
         if minor > MINOR:
             raise SanFormatError(f".san format version {major}.{minor} is newer than this reader ({MAJOR}.{MINOR}); "
                                  "a newer sancodec reads it")
-        if flags & ~(FLAG_PACKED_HEADER | FLAG_BINARY_HEADER) or (flags & FLAG_BINARY_HEADER and minor < 3):
+        known = FLAG_PACKED_HEADER | FLAG_BINARY_HEADER | FLAG_ONE_FRAME
+        if flags & ~known or (flags & FLAG_BINARY_HEADER and minor < 3) or (flags & FLAG_ONE_FRAME and
+                                                                             minor < ONE_FRAME_MINOR):
             raise SanFormatError(f"unknown .san flags {flags:#06x} for format {major}.{minor}")
         self.version = (major, minor)
+        self.one_frame = bool(flags & FLAG_ONE_FRAME)
+        minimum = PREAMBLE.size + (CRC.size if self.one_frame else TRAILER.size)
+        if self.size < minimum:
+            raise SanFormatError(f"not a .san file: {self.size} bytes is shorter than the minimum {minimum}")
         if head_len > min(MAX_HEADER_BYTES, self.size - minimum):
             raise SanFormatError(f"header length {head_len} does not fit a {self.size}-byte file")
         raw = self._read_at(PREAMBLE.size, head_len)
@@ -147,6 +183,12 @@ class SanReader:
         return data
 
     def _read_index(self) -> None:
+        if self.one_frame:  # format 1.7: the payload runs from the header to the CRC at the end
+            length = self.size - self._frames_start  # payload + CRC, >= 4 (the header fits the minimum)
+            if length > MAX_FRAME_BYTES + CRC.size:
+                raise SanFormatError(f"frame 0 is {length - CRC.size} bytes, over the cap")
+            self.index = [(self._frames_start, length)]
+            return
         index_offset, count, crc, end = TRAILER.unpack(self._read_at(self.size - TRAILER.size, TRAILER.size))
         if end != END_MAGIC:
             raise SanFormatError(f"bad trailer magic {end!r} (file truncated or not a .san file)")
@@ -178,10 +220,13 @@ class SanReader:
             raise SanFormatError(f"frame {number} does not exist ({len(self.index)} frames)")
         offset, length = self.index[number]
         data = self._read_at(offset, length)
-        stored_number, payload_len, crc = FRAME_HEAD.unpack_from(data)
-        if stored_number != number or payload_len != length - FRAME_HEAD.size:
-            raise SanFormatError(f"frame {number}: header disagrees with the index")
-        payload = data[FRAME_HEAD.size :]
+        if self.one_frame:
+            payload, crc = data[: -CRC.size], CRC.unpack_from(data, length - CRC.size)[0]
+        else:
+            stored_number, payload_len, crc = FRAME_HEAD.unpack_from(data)
+            if stored_number != number or payload_len != length - FRAME_HEAD.size:
+                raise SanFormatError(f"frame {number}: header disagrees with the index")
+            payload = data[FRAME_HEAD.size :]
         if _crc(payload) != crc:
             computed = _crc(payload)
             raise SanFormatError(f"frame {number}: checksum mismatch (stored {crc:#010x}, computed {computed:#010x})")
