@@ -109,8 +109,9 @@ def activation_entropy(sig: Signal) -> list[str]:
     spec = default_model()
     data = sancodec.encode(sig, mode="san")
     decoded = decode_file(data)
-    header_bytes = len(data) - sum(length for _, length in sancodec.codec.container.SanReader(data).index) - 36
-    frame_bytes = len(data) - header_bytes - 36
+    reader = sancodec.codec.container.SanReader(data)
+    frame_bytes = sum(len(reader.read_frame(i)) for i in range(reader.n_frames))  # payloads only
+    header_bytes = 16 + int.from_bytes(data[8:12], "little")  # preamble and header
     x = sig.samples.astype(np.float64)
     gaps, amps = [], []
     frame = 1 << 15

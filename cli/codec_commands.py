@@ -245,6 +245,8 @@ def info(
         ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
         ("frames", f"{details['frames']} of {head['frame_len']} samples"),
         ("bits per sample", f"{8 * details['bytes'] / _real_samples(head):.3f}"),
+        ("header and framing", f"{details['bytes'] - details['payload_bytes']} bytes "
+                               f"(frames' payloads {details['payload_bytes']})"),
         ("model", (model.get("sha256", "")[:16] + ("… (embedded)" if model.get("spec") else "… (referenced)"))
          if model else "none (no frame uses the SAN)"),
         ("annotations", ", ".join(f"{a['extension']}: {a['count']}" for a in sig.get("annotations", [])) or "none"),

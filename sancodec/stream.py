@@ -105,8 +105,9 @@ class SanWriter:
                 self._spill(payload)
             header, minor = self._encoder.header()
             final = self._folder / "file.san"
-            with builtins.open(final, "wb") as out:
-                write_container(out, header, self._spooled(), minor=minor)
+            with builtins.open(final, "wb") as out:  # one frame: the one-frame layout (format 1.7)
+                frames = list(self._spooled()) if len(self._lengths) == 1 else self._spooled()
+                write_container(out, header, frames, minor=minor)
             move_into_place([(final, self.path)], fsync=self._fsync)
         finally:
             self.abort()

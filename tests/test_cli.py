@@ -41,6 +41,10 @@ def test_encode_info_decode_lossless(tmp_path):
     assert res.exit_code == 0 and "lossless" in res.stdout and "4000 x 4" in res.stdout
     info = json.loads(run("info", san, "--json").stdout)
     assert info["header"]["n_channels"] == 4 and info["frames"] == 1
+    # one frame (format 1.7): header and framing are the preamble, the header and the payload's CRC
+    head_len = int.from_bytes(san.read_bytes()[8:12], "little")
+    assert info["bytes"] - info["payload_bytes"] == 16 + head_len + 4
+    assert f"{16 + head_len + 4} bytes (frames' payloads {info['payload_bytes']})" in res.stdout
     res = run("decode", san, "-o", tmp_path / "back")
     assert res.exit_code == 0, res.output
     np.testing.assert_array_equal(read_signal(tmp_path / "back").samples, read_signal(rec).samples)

@@ -323,10 +323,12 @@ def decode(data: bytes, start: int | None = None, end: int | None = None, *,
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:
-    """Header (checked against the format's schema) and frame count of a ``.san``, without decoding samples."""
+    """Header (checked against the format's schema), frame count and sizes of a ``.san`` (``payload_bytes``:
+    its frames' payloads, the rest being header and framing), without decoding samples."""
     reader = SanReader(source, limits)
     check_header(reader.header, limits)
-    return {"header": reader.header, "frames": reader.n_frames, "bytes": reader.size, "version": reader.version}
+    return {"header": reader.header, "frames": reader.n_frames, "bytes": reader.size, "version": reader.version,
+            "payload_bytes": reader.payload_bytes}
 
 
 def encode_file(signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> int:

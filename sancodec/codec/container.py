@@ -81,8 +81,8 @@ def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[by
                     one_frame: bool | None = None) -> int:
     """Write a complete container to ``out`` (streaming frames); returns the bytes written. ``minor``:
     the lowest format minor version that holds what the file uses (1.2: wavelet frames). ``one_frame``:
-    the one-frame layout (format 1.7); by default wherever ``payloads`` is a sequence of one and the file
-    has a binary header (``minor`` >= 3), as it saves 40 bytes."""
+    the one-frame layout (format 1.7); by default wherever ``payloads`` is a sequence (not a stream) of
+    one and the file has a binary header (``minor`` >= 3), as it saves 40 bytes."""
     if one_frame is None:
         one_frame = minor >= 3 and isinstance(payloads, Sequence) and len(payloads) == 1
     if one_frame:
@@ -213,6 +213,12 @@ class SanReader:
     @property
     def n_frames(self) -> int:
         return len(self.index)
+
+    @property
+    def payload_bytes(self) -> int:
+        """The frames' payloads in bytes: the file less its header and framing."""
+        framing = CRC.size if self.one_frame else FRAME_HEAD.size
+        return sum(length - framing for _, length in self.index)
 
     def read_frame(self, number: int) -> bytes:
         """The CRC-checked payload of frame ``number``."""
