@@ -29,79 +29,28 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_lossy import load  # noqa: E402
 
 from sancodec import load_model  # noqa: E402
-from sancodec.codec.entropy import encode_arrays  # noqa: E402
-from sancodec.codec.lossy import LossyTarget, _Prepared, _rate_control, encode_channel  # noqa: E402
-from sancodec.san.runtime import engine_for  # noqa: E402
+from sancodec.codec.lossy import LossyTarget, encode_channel  # noqa: E402
 from sancodec.san.spec import SanSpec  # noqa: E402
 from sancodec.train.fit import fit  # noqa: E402
 from sancodec.train.model import SAN  # noqa: E402
+from sancodec.train.rate import FLOORS as THRESHOLDS  # noqa: E402
+from sancodec.train.rate import STEPS, lossy_bytes, san_prediction, z_segments  # noqa: E402
 
 RECORDS = [("mitdb 100 MLII", "wfdb/100", 0), ("challenge-2015 a103l II", "wfdb/a103l", 0),
            ("mimicdb 03700181 MCL1", "wfdb/03700181", 0), ("bidmc 01 II", "physionet/bidmc/bidmc_01_Signals.csv", 4)]
 TARGETS = (2.0, 5.0)
 GRID_Q = (1, 2)
 GRID_M_SECONDS = (0.12, 0.25)  # a QRS complex; a QRS with its neighbourhood
-STEPS = (0.02, 0.1, 0.3, 1.0, 3.0)  # activation quantiser steps (z-score units); 0.02 is the codec's default
-THRESHOLDS = (0.0, 2.0, 4.0, 8.0)  # activations below this (z-score units) dropped: fewer positions to code
 SEGMENT = 1024
-
-
-class _Given:
-    """A fixed prediction in the shape the lossy coder's template slot expects; it writes no side
-    information (the activations are counted apart)."""
-
-    def __init__(self, prediction: np.ndarray) -> None:
-        self.p = prediction
-
-    def prediction(self, length: int) -> np.ndarray:
-        return self.p[:length]
-
-    def write(self, w: object) -> bool:
-        return False
-
-
-def _segments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Whole segments of ``x``, z-scored one by one (the models' normalisation), with their offsets, scales."""
-    k = len(x) // SEGMENT
-    seg = x[: k * SEGMENT].astype(np.float64).reshape(k, SEGMENT)
-    offset, scale = np.rint(seg.mean(axis=1, keepdims=True)), seg.std(axis=1, keepdims=True)
-    scale[scale == 0] = 1.0
-    return (seg - offset) / scale, offset, scale
-
-
-def san_prediction(spec: SanSpec, x: np.ndarray, step: float, floor: float = 0.0) -> tuple[np.ndarray, int]:
-    """``SAN(x)`` on the record's scale (activations below ``floor`` dropped, the rest quantised with
-    ``step``) and the bytes its
-    activations take coded as the codec's SAN frames code them (per kernel: position gaps and
-    amplitude steps, ``entropy.encode_arrays``)."""
-    z, offset, scale = _segments(x)
-    engine = engine_for(spec)
-    alpha = engine.encode(z.astype(np.float32))
-    aq = np.rint(np.where(alpha >= floor, alpha, 0) / step)
-    pred = (engine.decode((aq * step).astype(np.float32)) * scale + offset).reshape(-1)
-    flat = aq.transpose(1, 0, 2).reshape(spec.q, -1).astype(np.int64)  # (q, the half's samples)
-    gaps, amps = [], []
-    for row in flat:
-        pos = np.flatnonzero(row > 0)
-        gaps.append(np.diff(pos, prepend=-1) - 1)
-        amps.append(row[pos] - 1)
-    side = len(encode_arrays(gaps + amps, [False] * (2 * spec.q)))
-    return np.concatenate([pred, x[len(pred):].astype(np.float64)]), side
 
 
 def train(x: np.ndarray, q: int, m: int, epochs: int) -> SanSpec:
     """A SAN trained on ``x``'s segments, the epoch chosen by validation φ̄ on their last fifth."""
-    z, _, _ = _segments(x)
+    z, _, _ = z_segments(x, SEGMENT)
     cut = max(1, int(0.8 * len(z)))
     model = SAN([m] * q, "peaks", seed=0)
     fit(model, z[:cut].astype(np.float32), z[cut:].astype(np.float32), epochs=epochs, batch_size=8, device="cpu")
     return model.to_spec(normalization={"kind": "zscore"})
-
-
-def coded_bytes(x: np.ndarray, target: float, prediction: np.ndarray | None) -> int:
-    ref = x.astype(np.float64)
-    given = [None] if prediction is None else [_Given(prediction)]
-    return sum(map(len, _rate_control(_Prepared([x], given), ref, LossyTarget(prdn=target)).payloads()))
 
 
 def record_rows(label: str, x: np.ndarray, fs: float, epochs: int) -> list[str]:
@@ -113,14 +62,14 @@ def record_rows(label: str, x: np.ndarray, fs: float, epochs: int) -> list[str]:
             models[f"trained q {q}, m {round(sec * fs)}"] = train(first, q, max(3, round(sec * fs)), epochs)
     rows = []
     for target in TARGETS:
-        plain = coded_bytes(held, target, None)
+        plain = lossy_bytes(held, target)
         template = sum(map(len, encode_channel([held], held.astype(np.float64), LossyTarget(prdn=target), fs)[0]))
         results = []
         for name, spec in models.items():
             kernels = 0 if name.startswith("bundled") else 2 * sum(spec.kernel_sizes)  # int16 kernels in the file
             for s, floor in ((s, f) for s in STEPS for f in THRESHOLDS):
-                pred, side = san_prediction(spec, held, s, floor)
-                residual = coded_bytes(held, target, pred)
+                pred, side = san_prediction(spec, held, s, floor, SEGMENT)
+                residual = lossy_bytes(held, target, pred)
                 results.append((residual + side + kernels, residual, side, kernels, name, s, floor))
         best = min(results)
         total, residual, side, kernels, name, s, floor = best

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -53,13 +54,26 @@ def train(
     seed: int = typer.Option(0, help="Random seed."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing model file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar."),
+    objective: str = typer.Option("phi", help="phi: the paper's validation φ̄; bytes: the (q, m, amplitude step, "
+                                  "floor) with the fewest bytes at --prdn on the records' held-out last fifth, "
+                                  "q running 1..--kernels and each --m a candidate size for every kernel."),
+    prdn: float | None = typer.Option(None, "--prdn", help="With --objective bytes: the PRDN target (percent)."),
 ) -> None:
-    """Train a SAN (MAE, Adam 0.01), keep its best epoch by validation φ̄, save it."""
+    """Train a SAN (MAE, Adam 0.01), keep its best epoch by validation φ̄, save it; or, with
+    ``--objective bytes``, choose it by the bytes it saves as the lossy coder's predictor."""
     from sancodec.san.spec import save_model
     from sancodec.train.fit import fit
     from sancodec.train.model import SAN
 
     check_output(output, force)
+    if objective not in ("phi", "bytes"):
+        raise SanConfigError(f"--objective must be phi or bytes, got {objective!r}")
+    if (objective == "bytes") != (prdn is not None):
+        raise SanConfigError("--prdn goes with --objective bytes, and --objective bytes needs --prdn")
+    if objective == "bytes":
+        _train_for_bytes(records, output, channel, kernels, m, float(prdn or 0), activation=activation,
+                         segment=segment, epochs=epochs, batch_size=batch_size, seed=seed, device=device, quiet=quiet)
+        return
     sizes = m * kernels if len(m) == 1 else m
     if len(sizes) != kernels:
         raise SanConfigError(f"--m was given {len(m)} times for --kernels {kernels}")
@@ -80,6 +94,47 @@ def train(
         typer.echo(f"{output}: q={kernels} {activation} m={sizes}, best epoch {int(result.best_epoch[0])}, "
                    f"validation φ̄ {result.best_val_phi[0]:.4f} on {result.device}"
                    + (f"; dead kernels {result.dead_kernels}" if result.dead_kernels else ""))
+
+
+def _train_for_bytes(records: list[Path], output: Path, channels: list[int], kernels: int, sizes: list[int],
+                     prdn: float, **options) -> None:
+    """``train --objective bytes``: every (q, m) trained, chosen by held-out bytes at ``prdn``
+    (``train.rate``), written with what it was chosen against."""
+    from sancodec.codec.prepare import digitize
+    from sancodec.io import read_signal
+    from sancodec.san.spec import save_model
+    from sancodec.train.rate import select_by_bytes
+
+    quiet = options.pop("quiet")
+    xs, rates = [], []
+    for record in records:
+        sig = read_signal(record, fs=1.0 if record.suffix.lower() in (".npy", ".csv") else None)
+        steps = sig.sample_steps()
+        for ch in channels:
+            if not 0 <= ch < sig.n_channels:
+                raise SanConfigError(f"{record}: channel {ch} does not exist (it has {sig.n_channels})")
+            one = sig.select_channels([ch])
+            xs.append(digitize(one, "lossy", None, prdn)[0][:: steps[ch], 0])
+            rates.append(sig.fs / steps[ch] if record.suffix.lower() not in (".npy", ".csv") else None)
+
+    def show(c) -> None:
+        if not quiet:
+            typer.echo(f"  q={c.q} m={c.m} step {c.step:g} floor {c.floor:g}: {c.total_bytes} bytes "
+                       f"(residual {c.residual_bytes}, activations {c.activation_bytes}, kernels {c.kernel_bytes})")
+
+    chosen = select_by_bytes(xs, prdn, list(range(1, kernels + 1)), sizes, rates=rates, on_candidate=show,
+                             **options)
+    b = chosen.best
+    spec = replace(chosen.spec, metadata={"trained_on": [str(r) for r in records], "channels": channels,
+                                          "segment": options["segment"], **chosen.metadata(prdn)})
+    save_model(spec, output)
+    if not quiet:
+        lossy = "" if chosen.lossy_mode_bytes is None else f", --mode lossy {chosen.lossy_mode_bytes}"
+        typer.echo(f"{output}: q={b.q} m={b.m} amplitude step {b.step:g}, floor {b.floor:g}: {b.total_bytes} "
+                   f"held-out bytes at PRDN {prdn:g} % (plain wavelet {chosen.plain_bytes}{lossy})")
+        if b.total_bytes > min(chosen.plain_bytes, chosen.lossy_mode_bytes or chosen.plain_bytes):
+            typer.echo("note: the SAN does not pay on these records; --mode lossy codes them in fewer bytes "
+                       "without it")
 
 
 @app.command()
