@@ -290,19 +290,22 @@ def test_the_lossy_files_of_the_bisection_step_search_still_decode_to_the_same_s
     assert check_backwards_compatibility(GOLDEN / "v1.5", check) == RECODED_BY_THE_STEP_SEARCH
 
 
-# What the 1.6 beats file decodes to (sha256 of its samples as little-endian int64), pinned when 1.7 came
-DECODED_16 = {"mitdb100_lossy_beats.san": "d2dd84b56c08ea1f5c97591e038b6224d8ad6b785297a9b3fc89ee73d613da15"}
+# lossy files the 1.7 encoder re-coded at other wavelet levels (lossy.LEVEL_CHOICES; same format)
+RECODED_AT_OTHER_LEVELS = ["ctg1001_lossy_grid.san"]
+# What 1.6 files decode to (sha256 of their samples as little-endian int64), pinned when 1.7 came
+DECODED_16 = {"mitdb100_lossy_beats.san": "d2dd84b56c08ea1f5c97591e038b6224d8ad6b785297a9b3fc89ee73d613da15",
+              "ctg1001_lossy_grid.san": "70323d1ef16e1a75c060c2460a95a193e27c1c11706999381029b96d2c168422"}
 
 
 def test_the_files_format_1_6_wrote_still_decode_to_the_same_signals():
-    """The golden cases of one frame as the 1.6 encoder wrote them, before the one-frame layout, and
-    the lossy ones before their templates' taps went on a coarser grid (v1.6/, minor 4 or 5, with frame
-    head, index and trailer): the lossless ones to their source, the lossy ones within their targets,
-    the bands file to the samples of today's (its taps were on that grid already, so 1.7 wrote the same
-    prediction), the beats file to what it decoded to then."""
+    """The golden cases of one frame as the 1.6 encoder wrote them, before the one-frame layout, the
+    lossy ones before their templates' taps went on a coarser grid, and those 1.7 re-coded at other
+    wavelet levels (v1.6/, minor 4 to 6, with frame head, index and trailer): the lossless ones to their
+    source, the lossy ones within their targets, the bands file to the samples of today's (its taps were
+    on that grid already, so 1.7 wrote the same prediction), the others to what they decoded to then."""
     def check(name: str, signal: sancodec.Signal) -> None:
         data = (GOLDEN / "v1.6" / name).read_bytes()
-        assert data[4:6] in (b"\x01\x04", b"\x01\x05") and not SanReader(data).one_frame
+        assert data[4:6] in (b"\x01\x04", b"\x01\x05", b"\x01\x06") and not SanReader(data).one_frame
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
         assert not any(_predictor(p) & 8 for p in _channel_parts(data) if p[0] == 3)
         if name in DECODED_16:
@@ -311,7 +314,7 @@ def test_the_files_format_1_6_wrote_still_decode_to_the_same_signals():
         else:
             np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
 
-    assert check_backwards_compatibility(GOLDEN / "v1.6", check) == ONE_FRAME
+    assert check_backwards_compatibility(GOLDEN / "v1.6", check) == sorted(ONE_FRAME + RECODED_AT_OTHER_LEVELS)
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)

@@ -124,3 +124,29 @@ def test_a_short_lossy_record_leaves_the_frame_length_at_its_default():
     assert np.abs(sancodec.decode(data).samples - sig.samples).max() > 0  # lossy, and decodes
     mitdb = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 40000)
     assert SanReader(sancodec.encode(mitdb, mode="lossy", prdn=9.0)).header["frame_len"] == 1 << 20
+
+
+def test_a_short_record_takes_the_wavelet_levels_that_code_it_smallest(monkeypatch):
+    """test01_00s (4000 samples) at PRDN 9 %: its channels' wavelet frames store fewer levels than the
+    7 the rate control starts from, the file is smaller for it, and every channel meets the target."""
+    from sancodec.codec import lossy
+    from sancodec.codec.container import SanReader
+    from sancodec.codec.entropy import ByteReader
+    from sancodec.metrics import prdn
+
+    sig = read_signal(Path(__file__).parent / "data" / "test01_00s")
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    reader, levels = SanReader(data), []
+    for i in range(reader.n_frames):
+        frame = ByteReader(reader.read_frame(i))
+        while frame.remaining():
+            part = ByteReader(frame.raw(frame.varint()))
+            if part.varint() == 3:
+                part.svarint()
+                part.raw(4)
+                levels.append(part.varint())
+    assert levels and min(levels) < lossy.LEVELS
+    back = sancodec.decode(data)
+    assert all(prdn(sig.samples[:, ch], back.samples[:, ch]) <= 9.0 for ch in range(sig.n_channels))
+    monkeypatch.setattr(lossy, "LEVEL_CHANNELS", 0)  # every channel at 7 levels
+    assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=9.0))

@@ -34,7 +34,11 @@ from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
 
-LEVELS = 7
+LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
+LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
+LEVEL_SAMPLES = 1 << 15  # the levels are judged on the coded bytes of the channel's first samples
+LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones other levels saved under 1 % at
+# the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md's records)
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
@@ -243,11 +247,53 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
-    coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     bound = target.max_prdn
     if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
-        return timedomain.code_channel(frames, ref, bound, sum(map(len, coded.payloads))) or coded
-    return coded
+        exact = timedomain.code_channel(frames, ref, bound, sum(map(len, chosen.payloads())))
+        if exact is not None:
+            return exact
+    if sum(map(len, frames)) <= LEVEL_CHANNELS:
+        chosen = _other_levels(chosen, frames, ref, target)
+    return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
+
+
+def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget) -> _Coded:
+    """``coded`` (at :data:`LEVELS`) or the same coding at the levels :func:`_best_levels` prefers, through
+    rate control, whichever codes smaller: by the coded bytes, as the bit estimate misjudges levels."""
+    prepared = coded.prepared
+    levels = _best_levels(frames, coded.step, prepared.predictions[0])
+    if levels == prepared.asked_levels:
+        return coded
+    other = _rate_control(_Prepared(frames, prepared.templates, levels), ref, target, guess=coded.step)
+    return other if sum(map(len, other.payloads())) < sum(map(len, coded.payloads())) else coded
+
+
+def _best_levels(frames: Sequence[np.ndarray], step: float, prediction: np.ndarray | None = None) -> int:
+    """The wavelet levels of :data:`LEVEL_CHOICES` whose coding of the channel's first
+    :data:`LEVEL_SAMPLES` samples (less the first frame's ``prediction``, where given) takes the fewest
+    bytes at ``step`` (the first on a tie). Judged by coded bytes, not the bit estimate, which misses
+    the context tables of small coarse bands: a short record wants few levels, a long one at a coarse
+    step more."""
+    head = frames[0][:LEVEL_SAMPLES]
+    given = [None if prediction is None else FixedPrediction(prediction[: len(head)])]
+    sizes = [sum(map(len, _Prepared([head], given, lv).payloads(step))) for lv in LEVEL_CHOICES]  # type: ignore[list-item]
+    return LEVEL_CHOICES[int(np.argmin(sizes))]
+
+
+class FixedPrediction:
+    """A given prediction in the slot of a beat template: it writes no side information (what it
+    costs is counted elsewhere, or is the same for everything compared)."""
+
+    shift = 0  # no tap grid: format 1.7's predictor bit 3 stays clear
+
+    def __init__(self, prediction: np.ndarray) -> None:
+        self.p = prediction
+
+    def prediction(self, length: int) -> np.ndarray:
+        return self.p[:length]
+
+    def write(self, w: object) -> bool:
+        return False
 
 
 def _coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Prepared, bits: float,
@@ -264,7 +310,7 @@ def _coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Pre
     error = _squared_error(prepared, ref, step)
     for grid in GAIN_GRIDS:
         templates = [None if t is None else t.with_gains_on(grid) for t in prepared.templates]
-        candidate = _Prepared(frames, templates)
+        candidate = _Prepared(frames, templates, prepared.asked_levels)
         ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
         estimate = candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
         if estimate < bits:
@@ -286,7 +332,7 @@ def _coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Prep
     error = _squared_error(prepared, ref, step)
     for shift in range(2, min(MAX_TAP_SHIFT, int(math.log2(max(8 * step, 1)))) + 1, 2):
         templates = [None if t is None else t.with_taps_on(shift) for t in prepared.templates]
-        candidate = _Prepared(frames, templates)
+        candidate = _Prepared(frames, templates, prepared.asked_levels)
         ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
         estimate = candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
         if estimate >= bits:
@@ -328,12 +374,14 @@ class _Prepared:
     """One channel's frames made ready for quantisation: the template's prediction subtracted, the
     offset removed, the wavelet bands computed once for every step tried."""
 
-    def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None]) -> None:
+    def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
+                 levels: int = LEVELS) -> None:
         self.templates = templates
+        self.asked_levels = levels
         self.predictions = [None if t is None else t.prediction(len(f)) for f, t in zip(frames, templates)]
         residuals = [f if p is None else f - p for f, p in zip(frames, self.predictions)]
         self.offsets = [int(np.rint(r.mean())) for r in residuals]
-        self.levels = [levels_for(len(f), LEVELS) for f in frames]
+        self.levels = [levels_for(len(f), levels) for f in frames]
         self.bands = [forward(r - o, lv) for r, o, lv in zip(residuals, self.offsets, self.levels)]
         self.side_bits = [0 if t is None else 8 * len(_template_side(t)) for t in templates]  # counted once
         self._last: tuple[float, list[bytes]] | None = None

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from sancodec.codec.entropy import encode_arrays
-from sancodec.codec.lossy import LossyTarget, _Prepared, _rate_control, encode_channel
+from sancodec.codec.lossy import FixedPrediction, LossyTarget, _Prepared, _rate_control, encode_channel
 from sancodec.errors import SanConfigError
 from sancodec.san.runtime import engine_for
 from sancodec.san.spec import SanSpec
@@ -99,26 +99,10 @@ def san_prediction(spec: SanSpec, x: np.ndarray, step: float, floor: float = 0.0
     return np.concatenate([pred, x[len(pred):].astype(np.float64)]), side
 
 
-class _Given:
-    """A fixed prediction in the slot where the lossy coder takes a beat template; it writes no side
-    information (a SAN's activations are counted apart)."""
-
-    shift = 0  # no tap grid (format 1.7's predictor bit 3 stays clear)
-
-    def __init__(self, prediction: np.ndarray) -> None:
-        self.p = prediction
-
-    def prediction(self, length: int) -> np.ndarray:
-        return self.p[:length]
-
-    def write(self, w: object) -> bool:
-        return False
-
-
 def lossy_bytes(x: np.ndarray, prdn: float, prediction: np.ndarray | None = None) -> int:
     """Bytes of the lossy mode's wavelet frames for the integer samples ``x`` at PRDN ``prdn`` (percent),
     with ``prediction`` subtracted first where given (rate control on the decoded samples, as encoding does)."""
-    given = [None] if prediction is None else [_Given(prediction)]
+    given = [None] if prediction is None else [FixedPrediction(prediction)]
     prepared = _Prepared([x], given)  # type: ignore[list-item]
     return sum(map(len, _rate_control(prepared, x.astype(np.float64), LossyTarget(prdn=prdn)).payloads()))
 
