@@ -152,3 +152,20 @@ def test_a_coarse_grid_never_rounds_past_the_formats_limit():
     k, _ = timedomain._coarsest_grid(x[:, 0], x[:, 0].astype(float), 500.0, spread, 1)
     u = (x[:, 0] - x[0, 0] + k // 2) // k  # k = 1: the exact coding, no grid frame at all
     assert k == 1 or abs(int(x[0, 0])) + k * (float(np.abs(u).max()) + float(u.max() - u.min())) <= MAX_ABS_SAMPLE
+
+
+def test_a_long_channel_is_not_coded_exactly_where_a_probe_shows_it_cannot_pay(monkeypatch):
+    """mitdb 100's first 150 000 samples of MLII at PRDN 2 %: the exact coding of its first 2^15 samples, scaled
+    to the channel, is far above the wavelet coding's bytes, so the whole channel is never coded exactly
+    (the encoder's largest cost there), and the file is the one coding it exactly would have left."""
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 150000)
+    sig = sig.select_channels([0])  # MLII (V5's exact coding comes close enough to be tried whole)
+    sizes: list[int] = []
+    original = timedomain.encode_channel_frame
+    monkeypatch.setattr(timedomain, "encode_channel_frame",
+                        lambda x, *args: sizes.append(len(x)) or original(x, *args))
+    probed = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    assert sizes and max(sizes) == timedomain.PROBE
+    monkeypatch.setattr(timedomain, "PROBE_MARGIN", float("inf"))
+    sizes.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0) == probed and max(sizes) == 150000

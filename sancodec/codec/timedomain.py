@@ -43,6 +43,8 @@ class Coded(NamedTuple):
 
 
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
+PROBE = 1 << 15  # samples of a long channel coded exactly first, to see whether coding all of it can pay
+PROBE_MARGIN = 1.5  # ... skipped where the probe's bytes, scaled to the channel, are this many times those to beat
 
 
 def _cells(x: np.ndarray, x0: int, grid: int) -> np.ndarray:
@@ -91,6 +93,18 @@ def _raw_frame(u: np.ndarray, x0: int, grid: int) -> bytes:
     return raw.on_grid(x0 + grid * int(u[0]), grid, best_residual(u - u[0], allow_lpc=True)).payload()
 
 
+def _may_pay(frames: Sequence[np.ndarray], to_beat: int) -> bool:
+    """Whether coding the channel exactly may take fewer than ``to_beat`` bytes: on a channel longer than
+    :data:`PROBE`, its first ``PROBE`` samples are coded exactly and their bytes scaled to the channel's
+    length must stay within :data:`PROBE_MARGIN` times ``to_beat`` (coding a long channel exactly is
+    most of the lossy encoder's time where it cannot win, as at PRDN 2 % and up on mitdb 100)."""
+    n = sum(map(len, frames))
+    if n <= 2 * PROBE:
+        return True
+    probe = encode_channel_frame(np.asarray(frames[0][:PROBE]), None, EXACT).payload()
+    return len(probe) * n / min(PROBE, len(frames[0])) < PROBE_MARGIN * to_beat
+
+
 def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int) -> Coded | None:
     """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
     bytes; None where neither candidate does."""
@@ -103,7 +117,7 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     k, coarse_prdn = _coarsest_grid(x, ref, bound, spread, g)
     best: Coded | None = None
     exact_prdn = prdn_with_spread(ref, x, spread)
-    if exact_prdn <= bound and estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat:
+    if exact_prdn <= bound and estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat and _may_pay(frames, to_beat):
         payloads = [encode_channel_frame(f, None, EXACT).payload() for f in frames]
         if sum(map(len, payloads)) < to_beat:
             best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
