@@ -230,11 +230,14 @@ def _best_shift(v: np.ndarray, positions: np.ndarray, offsets: np.ndarray, qrs: 
                 n: int) -> np.ndarray:
     """Each position moved by the shift in ``[-shift, shift]`` whose window fits ``qrs`` best."""
     candidates = positions[:, None] + np.arange(-shift, shift + 1)[None, :]
-    index = candidates[:, :, None] + offsets[None, None, :]
-    inside = (index[:, :, 0] >= 0) & (index[:, :, -1] < n)
-    w = v[np.clip(index, 0, n - 1)]
+    inside = (candidates + offsets[0] >= 0) & (candidates + offsets[-1] < n)
+    # each beat's stretch, then its 2 shift + 1 windows as a copy of their sliding view: the same values
+    # as gathering every window's samples (the windows it clips at the ends are left out below)
+    span = np.clip(positions[:, None] - shift + offsets[0] + np.arange(2 * shift + len(offsets))[None, :], 0, n - 1)
+    w = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(v[span], len(offsets), axis=1))
     w -= w.mean(axis=2, keepdims=True)
     gain = w @ qrs / (qrs @ qrs)
-    err = ((w - gain[..., None] * qrs) ** 2).sum(axis=2)
+    w -= gain[..., None] * qrs  # in place: the same values as a new array, without two more of its size
+    err = np.square(w, out=w).sum(axis=2)
     err[~inside] = np.inf
     return candidates[np.arange(len(positions)), np.argmin(err, axis=1)]
