@@ -169,3 +169,23 @@ def test_a_long_channel_is_not_coded_exactly_where_a_probe_shows_it_cannot_pay(m
     monkeypatch.setattr(timedomain, "PROBE_MARGIN", float("inf"))
     sizes.clear()
     assert sancodec.encode(sig, mode="lossy", prdn=2.0) == probed and max(sizes) == 150000
+
+
+def test_a_byte_budget_takes_the_time_domain_where_it_leaves_less_error(monkeypatch):
+    """CTG 1001's fetal heart rate at 1 bit per sample: raw frames on a grid, within the budget, at a
+    lower PRDN than the wavelet coder reaches in it; mimic3wdb 3000003_0003 at 4 bits per sample fits
+    whole in its lossless coding, PRDN 0."""
+    sig = read_signal(DATA / "1001").select_channels([0])
+    budget = 1.0 * sig.n_samples / 8
+    data = sancodec.encode(sig, mode="lossy", bps=1.0)
+    parts = [p for frame in _parts(data) for p in frame]
+    assert sum(map(len, parts)) <= budget and all(_raw_head(p)[0] == 0 and _raw_head(p)[2] > 1 for p in parts)
+    achieved = prdn(sig.samples[:, 0], decode_file(data).signal.samples[:, 0])
+    assert read_info(data)["header"]["lossy"]["prdn"][0] == pytest.approx(achieved, abs=1e-6)
+    short = read_signal(DATA / "3000003_0003")
+    exact = sancodec.encode(short, mode="lossy", bps=4.0)
+    np.testing.assert_array_equal(sancodec.decode(exact).samples, short.samples)
+    monkeypatch.setattr(timedomain, "code_within", lambda *args: None)  # wavelets only
+    wavelets = sancodec.encode(sig, mode="lossy", bps=1.0)
+    assert achieved < 0.5 * prdn(sig.samples[:, 0], decode_file(wavelets).signal.samples[:, 0])
+    assert not np.array_equal(sancodec.decode(sancodec.encode(short, mode="lossy", bps=4.0)).samples, short.samples)

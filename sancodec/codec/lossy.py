@@ -254,17 +254,24 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
             return exact
     if sum(map(len, frames)) <= LEVEL_CHANNELS:
         chosen = _other_levels(chosen, frames, ref, target)
+    if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
+        within = timedomain.code_within(frames, ref, target.bps * len(ref) / 8, chosen.prdn)
+        if within is not None:
+            return within
     return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
 
 
 def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget) -> _Coded:
     """``coded`` (at :data:`LEVELS`) or the same coding at the levels :func:`_best_levels` prefers, through
-    rate control, whichever codes smaller: by the coded bytes, as the bit estimate misjudges levels."""
+    rate control, whichever codes smaller (by the coded bytes, as the bit estimate misjudges levels) or,
+    for a byte budget, whichever has the lower PRDN in it."""
     prepared = coded.prepared
     levels = _best_levels(frames, coded.step, prepared.predictions[0])
     if levels == prepared.asked_levels:
         return coded
     other = _rate_control(_Prepared(frames, prepared.templates, levels), ref, target, guess=coded.step)
+    if target.bps is not None:
+        return other if other.prdn < coded.prdn else coded
     return other if sum(map(len, other.payloads())) < sum(map(len, coded.payloads())) else coded
 
 
