@@ -37,6 +37,7 @@ __all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
 LEVEL_SAMPLES = 1 << 15  # the levels are judged on the coded bytes of the channel's first samples
+LEVEL_CLOSE = 0.9  # where the time domain wins by less than this, the other levels may still beat it
 LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones other levels saved under 1 % at
 # the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md's records)
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
@@ -248,11 +249,19 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
     bound = target.max_prdn
+    short = sum(map(len, frames)) <= LEVEL_CHANNELS
     if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
-        exact = timedomain.code_channel(frames, ref, bound, sum(map(len, chosen.payloads())))
+        wavelet_bytes = sum(map(len, chosen.payloads()))
+        exact = timedomain.code_channel(frames, ref, bound, wavelet_bytes)
         if exact is not None:
-            return exact
-    if sum(map(len, frames)) <= LEVEL_CHANNELS:
+            exact_bytes = sum(map(len, exact.payloads))
+            if not (short and exact_bytes > LEVEL_CLOSE * wavelet_bytes):
+                return exact
+            chosen = _other_levels(chosen, frames, ref, target)  # other levels may still beat it
+            if sum(map(len, chosen.payloads())) >= exact_bytes:
+                return exact
+            return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
+    if short:
         chosen = _other_levels(chosen, frames, ref, target)
     if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
         within = timedomain.code_within(frames, ref, target.bps * len(ref) / 8, chosen.prdn)
