@@ -192,13 +192,13 @@ def test_a_byte_budget_takes_the_time_domain_where_it_leaves_less_error(monkeypa
 
 
 def test_wavelets_at_other_levels_may_still_beat_a_close_time_domain_coding(monkeypatch):
-    """test01_00s at PRDN 3 %: one channel's exact coding beats its 7-level wavelets by under 10 %, and
-    its wavelets at the levels it prefers beat that; with the check off every channel is coded exactly."""
+    """test01_00s at PRDN 3 %: two channels' exact codings beat their 7-level wavelets by under 20 %, and
+    their wavelets at the levels they prefer beat those; with the check off every channel is coded exactly."""
     from sancodec.codec import lossy
 
     sig = read_signal(DATA / "test01_00s").slice(0, 2000)
     data = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1024)
-    assert decode_file(data).codings == {"raw": 6, "wavelet": 2}
-    monkeypatch.setattr(lossy, "LEVEL_CLOSE", 0.0)  # any time-domain win stands
+    assert decode_file(data).codings == {"raw": 4, "wavelet": 4}
+    monkeypatch.setattr(lossy, "LEVEL_CLOSE", float("inf"))  # any time-domain win stands
     exact = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1024)
     assert decode_file(exact).codings == {"raw": 8} and len(data) < len(exact)

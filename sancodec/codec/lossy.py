@@ -37,7 +37,7 @@ __all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
 LEVEL_SAMPLES = 1 << 15  # the levels are judged on the coded bytes of the channel's first samples
-LEVEL_CLOSE = 0.9  # where the time domain wins by less than this, the other levels may still beat it
+LEVEL_CLOSE = 0.8  # where the time domain wins by less than this, the other levels may still beat it
 LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones other levels saved under 1 % at
 # the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md's records)
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
