@@ -150,3 +150,18 @@ def test_a_short_record_takes_the_wavelet_levels_that_code_it_smallest(monkeypat
     assert all(prdn(sig.samples[:, ch], back.samples[:, ch]) <= 9.0 for ch in range(sig.n_channels))
     monkeypatch.setattr(lossy, "LEVEL_CHANNELS", 0)  # every channel at 7 levels
     assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=9.0))
+
+
+def test_a_long_channel_at_a_loose_target_tries_more_wavelet_levels(monkeypatch):
+    """mitdb 100's MLII, 200 000 samples (past the channels whose levels are always chosen) at PRDN 25 %,
+    under 0.1 bit per sample: more levels on its whole frame make the file smaller, within the target."""
+    from sancodec.codec import lossy
+    from sancodec.metrics import prdn
+
+    sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 200000)
+    sig = sig.select_channels([0])
+    data = sancodec.encode(sig, mode="lossy", prdn=25.0)
+    assert 8 * len(data) < lossy.SPARSE_BPS * sig.n_samples
+    assert prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0]) <= 25.0
+    monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)
+    assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=25.0))

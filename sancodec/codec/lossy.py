@@ -37,6 +37,8 @@ __all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
 LEVEL_SAMPLES = 1 << 15  # the levels are judged on the coded bytes of the channel's first samples
+SPARSE_BPS = 0.1  # a longer channel coded in fewer bits per sample than this (a loose target) tries ...
+SPARSE_LEVELS = (7, 8, 9)  # ... these levels on its whole first frame: its coarse bands carry the bytes
 LEVEL_CLOSE = 0.8  # where the time domain wins by less than this, the other levels may still beat it
 LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones other levels saved under 1 % at
 # the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md's records)
@@ -263,6 +265,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
             return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if short:
         chosen = _other_levels(chosen, frames, ref, target)
+    elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * sum(map(len, frames)):
+        chosen = _other_levels(chosen, frames, ref, target, 1 << 62, SPARSE_LEVELS)
     if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
         within = timedomain.code_within(frames, ref, target.bps * len(ref) / 8, chosen.prdn)
         if within is not None:
@@ -270,12 +274,13 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
 
 
-def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget) -> _Coded:
+def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                  samples: int = LEVEL_SAMPLES, choices: Sequence[int] = LEVEL_CHOICES) -> _Coded:
     """``coded`` (at :data:`LEVELS`) or the same coding at the levels :func:`_best_levels` prefers, through
     rate control, whichever codes smaller (by the coded bytes, as the bit estimate misjudges levels) or,
     for a byte budget, whichever has the lower PRDN in it."""
     prepared = coded.prepared
-    levels = _best_levels(frames, coded.step, prepared.predictions[0])
+    levels = _best_levels(frames, coded.step, prepared.predictions[0], samples, choices)
     if levels == prepared.asked_levels:
         return coded
     other = _rate_control(_Prepared(frames, prepared.templates, levels), ref, target, guess=coded.step)
@@ -284,16 +289,16 @@ def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, 
     return other if sum(map(len, other.payloads())) < sum(map(len, coded.payloads())) else coded
 
 
-def _best_levels(frames: Sequence[np.ndarray], step: float, prediction: np.ndarray | None = None) -> int:
-    """The wavelet levels of :data:`LEVEL_CHOICES` whose coding of the channel's first
-    :data:`LEVEL_SAMPLES` samples (less the first frame's ``prediction``, where given) takes the fewest
-    bytes at ``step`` (the first on a tie). Judged by coded bytes, not the bit estimate, which misses
-    the context tables of small coarse bands: a short record wants few levels, a long one at a coarse
-    step more."""
-    head = frames[0][:LEVEL_SAMPLES]
+def _best_levels(frames: Sequence[np.ndarray], step: float, prediction: np.ndarray | None = None,
+                 samples: int = LEVEL_SAMPLES, choices: Sequence[int] = LEVEL_CHOICES) -> int:
+    """The wavelet levels of ``choices`` whose coding of the channel's first ``samples`` samples (less
+    the first frame's ``prediction``, where given) takes the fewest bytes at ``step`` (the first on a
+    tie). Judged by coded bytes, not the bit estimate, which misses the context tables of small coarse
+    bands: a short record wants few levels, a long one at a coarse step more."""
+    head = frames[0][:samples]
     given = [None if prediction is None else FixedPrediction(prediction[: len(head)])]
-    sizes = [sum(map(len, _Prepared([head], given, lv).payloads(step))) for lv in LEVEL_CHOICES]  # type: ignore[list-item]
-    return LEVEL_CHOICES[int(np.argmin(sizes))]
+    sizes = [sum(map(len, _Prepared([head], given, lv).payloads(step))) for lv in choices]  # type: ignore[list-item]
+    return choices[int(np.argmin(sizes))]
 
 
 class FixedPrediction:
