@@ -106,10 +106,10 @@ def expected_minor(data: bytes, content: int) -> int:
     return max(content, 7) if SanReader(data).one_frame else content
 
 
-def wavelet_predictors(data: bytes) -> list[int]:
-    """The predictor bits of every wavelet channel-frame (path 3) of a file (format 1.2 on)."""
+def wavelet_heads(data: bytes) -> list[tuple[int, int]]:
+    """(levels, predictor bits) of every wavelet channel-frame (path 3) of a file (format 1.2 on)."""
     reader = SanReader(data)
-    bits = []
+    heads = []
     for i in range(reader.n_frames):
         frame = ByteReader(reader.read_frame(i))
         while frame.remaining():
@@ -117,7 +117,12 @@ def wavelet_predictors(data: bytes) -> list[int]:
             if part.varint() == 3:
                 part.svarint()
                 part.raw(4)
+                levels = part.varint()
                 part.varint()
-                part.varint()
-                bits.append(part.varint())
-    return bits
+                heads.append((levels, part.varint()))
+    return heads
+
+
+def wavelet_predictors(data: bytes) -> list[int]:
+    """The predictor bits of every wavelet channel-frame of a file."""
+    return [bits for _, bits in wavelet_heads(data)]

@@ -105,15 +105,19 @@ def _may_pay(frames: Sequence[np.ndarray], to_beat: int) -> bool:
     return len(probe) * n / min(PROBE, len(frames[0])) < PROBE_MARGIN * to_beat
 
 
+def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray, float, int, int]:
+    """A channel's samples as one array, its PRDN denominator, its first sample and its own grid."""
+    x = np.concatenate(frames).astype(np.int64)
+    x0 = int(x[0])
+    return x, float(np.linalg.norm(ref - ref.mean())), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
+
+
 def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int) -> Coded | None:
     """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
     bytes; None where neither candidate does."""
-    x = np.concatenate(frames).astype(np.int64)
-    if not len(x):
+    if not sum(map(len, frames)):
         return None
-    spread = float(np.linalg.norm(ref - ref.mean()))
-    x0 = int(x[0])
-    g = int(np.gcd.reduce(np.abs(x - x0))) or 1
+    x, spread, x0, g = _channel(frames, ref)
     k, coarse_prdn = _coarsest_grid(x, ref, bound, spread, g)
     best: Coded | None = None
     exact_prdn = prdn_with_spread(ref, x, spread)
@@ -141,12 +145,9 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
     raw frames fit (found by the order-0 estimate, then at most :data:`MAX_GRID_CODINGS` codings); None
     where neither does. A bits-per-sample target asks for the lowest error in its bytes, and a flat or
     step-like channel (a fetal heart rate) has far less of it on a grid than as wavelets."""
-    x = np.concatenate(frames).astype(np.int64)
-    if not len(x):
+    if not sum(map(len, frames)):
         return None
-    spread = float(np.linalg.norm(ref - ref.mean()))
-    x0 = int(x[0])
-    g = int(np.gcd.reduce(np.abs(x - x0))) or 1
+    x, spread, x0, g = _channel(frames, ref)
     exact_prdn = prdn_with_spread(ref, x, spread)
     if exact_prdn < to_beat and estimate_bits(np.diff(x)) / 8 < HOPELESS * budget and _may_pay(frames, int(budget)):
         payloads = [encode_channel_frame(f, None, EXACT).payload() for f in frames]
