@@ -165,3 +165,20 @@ def test_coarser_taps_make_the_lossy_file_smaller_at_a_loose_target(monkeypatch)
     monkeypatch.setattr("sancodec.codec.lossy._coarser_taps", lambda frames, ref, kept, bits, step: (kept, bits))
     fine = sancodec.encode(sig, mode="lossy", prdn=9.0)
     assert not any(bits & 8 for bits in wavelet_predictors(fine)) and len(chosen) < len(fine)
+
+
+def test_an_exact_decode_leaves_the_gains_and_taps_as_they_are():
+    """At a step so fine that the channel decodes exactly there is no error for a coarser grid to match:
+    the template is kept as fitted, without a division by a zero error (found by a random-signal check)."""
+    import warnings
+
+    from sancodec.codec import lossy
+
+    x, truth = _beat_train(0)
+    prepared = lossy._Prepared([x], [find_template(x, FS, WINDOW, truth)])
+    ref = x.astype(np.float64)
+    assert lossy._squared_error(prepared, ref, 1e-3) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a division by zero would warn
+        assert lossy._coarser_gains([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)  # gains: all the bits
+        assert lossy._coarser_taps([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)

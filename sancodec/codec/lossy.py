@@ -329,11 +329,12 @@ def _coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Pre
     if gain_bits < MIN_GAIN_SHARE * bits:  # no grid can save more than the gains take
         return prepared, bits
     error = _squared_error(prepared, ref, step)
+    if not error > 0:  # an exact decode: no error for a coarser grid to match
+        return prepared, bits
     for grid in GAIN_GRIDS:
         templates = [None if t is None else t.with_gains_on(grid) for t in prepared.templates]
         candidate = _Prepared(frames, templates, prepared.asked_levels)
-        ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
-        estimate = candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
+        estimate = _at_equal_error(candidate, ref, error, step)
         if estimate < bits:
             prepared, bits = candidate, estimate
     return prepared, bits
@@ -351,15 +352,23 @@ def _coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Prep
     if tap_bits < MIN_GAIN_SHARE * bits:
         return prepared, bits
     error = _squared_error(prepared, ref, step)
+    if not error > 0:  # an exact decode: no error for a coarser grid to match
+        return prepared, bits
     for shift in range(2, min(MAX_TAP_SHIFT, int(math.log2(max(8 * step, 1)))) + 1, 2):
         templates = [None if t is None else t.with_taps_on(shift) for t in prepared.templates]
         candidate = _Prepared(frames, templates, prepared.asked_levels)
-        ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
-        estimate = candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
+        estimate = _at_equal_error(candidate, ref, error, step)
         if estimate >= bits:
             break
         prepared, bits = candidate, estimate
     return prepared, bits
+
+
+def _at_equal_error(candidate: _Prepared, ref: np.ndarray, error: float, step: float) -> float:
+    """``candidate``'s bit estimate at the step where its decoded error would equal ``error`` (> 0),
+    measured at ``step`` and taken to scale with the step squared (never coarser than ``step``)."""
+    ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
+    return candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
 
 
 def _squared_error(prepared: _Prepared, ref: np.ndarray, step: float) -> float:
