@@ -55,6 +55,23 @@ def test_every_channel_meets_the_prdn_target(sig, target, frame_len):
         assert recorded[ch] is None or recorded[ch] == pytest.approx(got, abs=1e-5)
 
 
+@settings(max_examples=30, deadline=None)
+@given(signals(), st.sampled_from([0.25, 1.0, 3.0, 8.0]), st.sampled_from([64, 1024, 32768]))
+def test_a_byte_budget_records_the_prdn_it_decodes_to(sig, bps, frame_len):
+    """Bits-per-sample budgets on random signals (wavelets, the time domain, exact codings): the PRDN each
+    channel records is the one it decodes to, and no step of the search divides by zero."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        data = check_encode_decode(sig, mode="lossy", bps=bps, frame_len=frame_len)
+    back = sancodec.decode(data)
+    recorded = read_info(data)["header"]["lossy"]["prdn"]
+    for ch in range(sig.n_channels):
+        got = prdn(sig.samples[:, ch], back.samples[:, ch])
+        assert recorded[ch] is None or recorded[ch] == pytest.approx(got, abs=1e-5)
+
+
 def test_rate_control_lands_close_to_the_target_not_far_below(mitdb_100, monkeypatch):
     """The wavelet coder's rate control (the time-domain alternative, which may land far below, is
     tested in test_lossy_timedomain.py)."""
