@@ -229,27 +229,44 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     file gets smaller at the same target: the SAN-style predictor pays in bytes or is not used. Its
     window around each beat is the one of :data:`TEMPLATE_WINDOWS` whose frames code smallest at the
     plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
-    one), so only that one goes through rate control."""
+    one), so only that one goes through rate control. The result is then compared with the channel's
+    time-domain codings and other wavelet levels (:func:`_settle`)."""
     plain = _rate_control(_Prepared(frames, [None] * len(frames)), ref, target)
+    best, best_bits = _best_template(frames, ref, fs, plain.step)
+    chosen = plain
+    if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
+        chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
+    return _settle(chosen, frames, ref, target)
+
+
+def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None,
+                   step: float) -> tuple[_Prepared | None, float]:
+    """The frames prepared with the beat templates that the bit estimate at ``step`` prefers (window,
+    alignment, gains' and taps' grids), and that estimate; (None, inf) where no beat train is found."""
     beats = [find_beats(f, fs) for f in frames] if fs else []
     best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
     for window in TEMPLATE_WINDOWS:  # one window's frames held at a time: a long record's bands are large
         templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
         if any(t is not None for t in templates):
             prepared = _Prepared(frames, templates)
-            bits = prepared.estimate(plain.step)
+            bits = prepared.estimate(step)
             if bits < best_bits:
                 best, best_bits, best_window = prepared, bits, window
-    if best is not None:  # the chosen window's beats moved to where its template fits them best
-        aligned = _Prepared(frames, [None if t is None else align(f, fs or 0.0, best_window, t)
-                                     for f, t in zip(frames, best.templates)])
-        bits = aligned.estimate(plain.step)
-        best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
-        best, best_bits = _coarser_gains(frames, ref, best, best_bits, plain.step)
-        best, best_bits = _coarser_taps(frames, ref, best, best_bits, plain.step)
-    chosen = plain
-    if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
-        chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
+    if best is None:
+        return None, math.inf
+    # the chosen window's beats moved to where its template fits them best
+    aligned = _Prepared(frames, [None if t is None else align(f, fs or 0.0, best_window, t)
+                                 for f, t in zip(frames, best.templates)])
+    bits = aligned.estimate(step)
+    best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
+    best, best_bits = _coarser_gains(frames, ref, best, best_bits, step)
+    return _coarser_taps(frames, ref, best, best_bits, step)
+
+
+def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget) -> timedomain.Coded:
+    """The channel's coding: ``chosen`` (wavelets), its time-domain alternatives where smaller (for a
+    byte budget: where their PRDN is lower), and other wavelet levels where :func:`_other_levels` finds
+    them better (channels up to :data:`LEVEL_CHANNELS` samples, or sparse longer ones)."""
     bound = target.max_prdn
     short = sum(map(len, frames)) <= LEVEL_CHANNELS
     if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
