@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -77,16 +78,37 @@ def z_segments(x: np.ndarray, segment: int) -> tuple[np.ndarray, np.ndarray, np.
     return (seg - offset) / scale, offset, scale
 
 
+class _Activations(NamedTuple):
+    """A SAN's activations of a channel's z-scored segments, with the segments' offsets and scales."""
+
+    alpha: np.ndarray
+    offset: np.ndarray
+    scale: np.ndarray
+
+
+def _activations(spec: SanSpec, x: np.ndarray, segment: int) -> _Activations | None:
+    """The SAN's encoding of ``x`` (None where ``x`` holds no whole segment): computed once and quantised
+    for every amplitude step and floor tried."""
+    z, offset, scale = z_segments(x, segment)
+    if not len(z):
+        return None
+    return _Activations(engine_for(spec).encode(z.astype(np.float32)), offset, scale)
+
+
 def san_prediction(spec: SanSpec, x: np.ndarray, step: float, floor: float = 0.0,
                    segment: int = 1024) -> tuple[np.ndarray, int]:
     """``SAN(x)`` on the record's scale (activations below ``floor`` dropped, the rest quantised with
     ``step``; samples past the last whole segment predicted as themselves) and the bytes its activations
     take coded as the codec's SAN frames code them (per kernel: position gaps and amplitude steps)."""
-    z, offset, scale = z_segments(x, segment)
-    if not len(z):
+    return _quantised_prediction(spec, _activations(spec, x, segment), x, step, floor)
+
+
+def _quantised_prediction(spec: SanSpec, act: _Activations | None, x: np.ndarray, step: float,
+                          floor: float) -> tuple[np.ndarray, int]:
+    """:func:`san_prediction` from activations already computed."""
+    if act is None:
         return x.astype(np.float64), 0
-    engine = engine_for(spec)
-    alpha = engine.encode(z.astype(np.float32))
+    engine, alpha, offset, scale = engine_for(spec), act.alpha, act.offset, act.scale
     aq = np.rint(np.where(alpha >= floor, alpha, 0) / step)
     pred = (engine.decode((aq * step).astype(np.float32)) * scale + offset).reshape(-1)
     flat = aq.transpose(1, 0, 2).reshape(spec.q, -1).astype(np.int64)  # (q, the samples)
@@ -109,13 +131,14 @@ def lossy_bytes(x: np.ndarray, prdn: float, prediction: np.ndarray | None = None
 
 def _score(spec: SanSpec, held: Sequence[np.ndarray], prdn: float, segment: int, kernel_bytes: int,
            steps: Sequence[float], floors: Sequence[float]) -> list[RateCandidate]:
-    """Every (step, floor) of ``spec`` scored by its held-out bytes."""
+    """Every (step, floor) of ``spec`` scored by its held-out bytes (the SAN encodes each channel once)."""
+    acts = [_activations(spec, x, segment) for x in held]
     out = []
     for step in steps:
         for floor in floors:
             residual = side = 0
-            for x in held:
-                pred, activations = san_prediction(spec, x, step, floor, segment)
+            for x, act in zip(held, acts):
+                pred, activations = _quantised_prediction(spec, act, x, step, floor)
                 residual += lossy_bytes(x, prdn, pred)
                 side += activations
             out.append(RateCandidate(spec.q, spec.kernel_sizes[0], step, floor, residual, side, kernel_bytes))
