@@ -58,21 +58,29 @@ def _on_grid(x: np.ndarray, x0: int, grid: int) -> np.ndarray:
     return x0 + grid * _cells(x, x0, grid)
 
 
+def _grid_limit(x: np.ndarray, g: int) -> int:
+    """The largest odd k worth trying for grids ``k g``: past it every sample rounds to the first one's
+    cell, or the grid no longer fits a raw frame's head."""
+    return min(2 * (int(x.max() - x.min()) // g) + 3, (MAX_ABS_SAMPLE // g - 1) | 1)
+
+
+def _holds(u: np.ndarray, x0: int, grid: int) -> bool:
+    """Whether a raw frame of ``x0 + grid * u`` stays within the decoder's bound, |first| + grid · max
+    |u - u[0]|, and so within the format's limit."""
+    return abs(x0) + grid * (float(np.abs(u).max()) + float(u.max() - u.min())) <= MAX_ABS_SAMPLE
+
+
 def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> tuple[int, float]:
     """The largest odd ``k`` whose grid ``k g`` keeps the channel within ``bound`` (PRDN grows with k,
     nearly monotonically: doubling from the k uniform rounding error predicts, then bisection), and that
     PRDN; (1, PRDN of x) where no k > 1 does."""
     x0 = int(x[0])
-    limit = 2 * (int(x.max() - x.min()) // g) + 3  # odd; past it every sample rounds to x0's cell
-    limit = min(limit, (MAX_ABS_SAMPLE // g - 1) | 1)  # a grid the raw frame's head can hold
+    limit = _grid_limit(x, g)
 
     def prdn_at(k: int) -> float:
         grid = k * g
         u = _cells(x, x0, grid)
-        # out where a raw frame's decoder bound, |first| + grid * max |u - u[0]|, could pass the format's limit
-        if abs(x0) + grid * (float(np.abs(u).max()) + float(u.max() - u.min())) > MAX_ABS_SAMPLE:
-            return math.inf
-        return prdn_with_spread(ref, x0 + grid * u, spread)
+        return prdn_with_spread(ref, x0 + grid * u, spread) if _holds(u, x0, grid) else math.inf
 
     lo, lo_prdn = 1, prdn_with_spread(ref, x, spread)
     guess = bound / 100 * float(np.std(ref)) * math.sqrt(12) / g  # uniform rounding error of grid k g
@@ -105,6 +113,14 @@ def _may_pay(frames: Sequence[np.ndarray], to_beat: int) -> bool:
     return len(probe) * n / min(PROBE, len(frames[0])) < PROBE_MARGIN * to_beat
 
 
+def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> list[bytes] | None:
+    """The frames coded exactly, as a lossless file codes them, or None where the order-0 estimate or
+    :func:`_may_pay`'s probe says they cannot come near ``to_beat`` bytes."""
+    if estimate_bits(np.diff(x)) / 8 >= HOPELESS * to_beat or not _may_pay(frames, int(to_beat)):
+        return None
+    return [encode_channel_frame(f, None, EXACT).payload() for f in frames]
+
+
 def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray, float, int, int]:
     """A channel's samples as one array, its PRDN denominator, its first sample and its own grid."""
     x = np.concatenate(frames).astype(np.int64)
@@ -121,10 +137,9 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     k, coarse_prdn = _coarsest_grid(x, ref, bound, spread, g)
     best: Coded | None = None
     exact_prdn = prdn_with_spread(ref, x, spread)
-    if exact_prdn <= bound and estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat and _may_pay(frames, to_beat):
-        payloads = [encode_channel_frame(f, None, EXACT).payload() for f in frames]
-        if sum(map(len, payloads)) < to_beat:
-            best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
+    payloads = _exact(frames, x, to_beat) if exact_prdn <= bound else None
+    if payloads is not None and sum(map(len, payloads)) < to_beat:
+        best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     if k > 1:
         grid = k * g
         u = _cells(x, x0, grid)
@@ -149,12 +164,11 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
         return None
     x, spread, x0, g = _channel(frames, ref)
     exact_prdn = prdn_with_spread(ref, x, spread)
-    if exact_prdn < to_beat and estimate_bits(np.diff(x)) / 8 < HOPELESS * budget and _may_pay(frames, int(budget)):
-        payloads = [encode_channel_frame(f, None, EXACT).payload() for f in frames]
-        if sum(map(len, payloads)) <= budget:
-            return Coded(payloads, exact_prdn, True)
+    payloads = _exact(frames, x, budget) if exact_prdn < to_beat else None
+    if payloads is not None and sum(map(len, payloads)) <= budget:
+        return Coded(payloads, exact_prdn, True)
     bounds = np.cumsum([0, *map(len, frames)])
-    limit = min(2 * (int(x.max() - x.min()) // g) + 3, (MAX_ABS_SAMPLE // g - 1) | 1)
+    limit = _grid_limit(x, g)
 
     def fits_estimate(k: int) -> bool:
         return estimate_bits(np.diff(_cells(x, x0, k * g))) / 8 <= budget
@@ -170,7 +184,7 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
         grid = hi * g
         u = _cells(x, x0, grid)
         got = prdn_with_spread(ref, x0 + grid * u, spread)
-        if abs(x0) + grid * (float(np.abs(u).max()) + float(u.max() - u.min())) > MAX_ABS_SAMPLE or got >= to_beat:
+        if not _holds(u, x0, grid) or got >= to_beat:
             break
         payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
         if sum(map(len, payloads)) > budget:
