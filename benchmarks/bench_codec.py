@@ -109,8 +109,7 @@ def activation_entropy(sig: Signal) -> list[str]:
     spec = default_model()
     data = sancodec.encode(sig, mode="san")
     decoded = decode_file(data)
-    reader = sancodec.codec.container.SanReader(data)
-    frame_bytes = sum(len(reader.read_frame(i)) for i in range(reader.n_frames))  # payloads only
+    frame_bytes = sancodec.codec.container.SanReader(data).payload_bytes
     header_bytes = 16 + int.from_bytes(data[8:12], "little")  # preamble and header
     x = sig.samples.astype(np.float64)
     gaps, amps = [], []

@@ -108,14 +108,15 @@ def _train_for_bytes(records: list[Path], output: Path, channels: list[int], ker
     quiet = options.pop("quiet")
     xs, rates = [], []
     for record in records:
-        sig = read_signal(record, fs=1.0 if record.suffix.lower() in (".npy", ".csv") else None)
+        bare = record.suffix.lower() in (".npy", ".csv")  # no sampling rate: no beat template to compare with
+        sig = read_signal(record, fs=1.0 if bare else None)
         steps = sig.sample_steps()
         for ch in channels:
             if not 0 <= ch < sig.n_channels:
                 raise SanConfigError(f"{record}: channel {ch} does not exist (it has {sig.n_channels})")
             one = sig.select_channels([ch])
             xs.append(digitize(one, "lossy", None, prdn)[0][:: steps[ch], 0])
-            rates.append(sig.fs / steps[ch] if record.suffix.lower() not in (".npy", ".csv") else None)
+            rates.append(None if bare else sig.fs / steps[ch])
 
     def show(c) -> None:
         if not quiet:

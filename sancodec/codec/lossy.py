@@ -40,8 +40,8 @@ LEVEL_SAMPLES = 1 << 15  # the levels are judged on the coded bytes of the chann
 SPARSE_BPS = 0.1  # a longer channel coded in fewer bits per sample than this (a loose target) tries ...
 SPARSE_LEVELS = (7, 8, 9)  # ... these levels on its whole first frame: its coarse bands carry the bytes
 LEVEL_CLOSE = 0.8  # where the time domain wins by less than this, the other levels may still beat it
-LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones other levels saved under 1 % at
-# the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md's records)
+LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but sparse ones, SPARSE_BPS) other
+# levels saved under 1 % at the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md)
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
@@ -283,7 +283,7 @@ def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, targe
     if short:
         chosen = _other_levels(chosen, frames, ref, target)
     elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * sum(map(len, frames)):
-        chosen = _other_levels(chosen, frames, ref, target, 1 << 62, SPARSE_LEVELS)
+        chosen = _other_levels(chosen, frames, ref, target, len(frames[0]), SPARSE_LEVELS)
     if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
         within = timedomain.code_within(frames, ref, target.bps * len(ref) / 8, chosen.prdn)
         if within is not None:
