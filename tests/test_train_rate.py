@@ -72,3 +72,7 @@ def test_the_cli_writes_the_model_chosen_by_bytes(tmp_path):
     assert load_model(model).q == 1
     bad = runner.invoke(app, ["train", str(rec), "-o", str(tmp_path / "x.json"), "--prdn", "5"])
     assert bad.exit_code != 0 and "--objective bytes" in bad.output
+    written = model.read_bytes()  # an existing model file is kept unless --force says otherwise
+    again = runner.invoke(app, ["train", str(rec), "-o", str(model), "--objective", "bytes", "--prdn", "5",
+                                "--kernels", "1", "--m", "10", "--segment", "500", "--epochs", "1"])
+    assert again.exit_code != 0 and "--force" in again.output and model.read_bytes() == written
