@@ -87,6 +87,9 @@ def corpus() -> dict[str, bytes]:
         "beats-shifted-taps": sancodec.encode(mitdb150k.slice(0, 20000).select_channels([0]), spec, "lossy", prdn=9.0),
         # 1.6: exact lossy channels predicted from each other (path 5 in a lossy file)
         "lossy-cross": sancodec.encode(read_signal(here / "data" / "100_3chan"), spec, "lossy", prdn=0.5),
+        # 1.8: LPC without restarts, then the long adaptive stages (a103l, one channel, 10 000 samples)
+        "lossless-cascade": sancodec.encode(read_signal(here / "data" / "a103l_20000").slice(0, 10000)
+                                            .select_channels([1]), spec, "lossless"),
     }
 
 

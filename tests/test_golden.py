@@ -58,6 +58,9 @@ CASES = {
     # Running contexts with the split by the last token (1.5): EMG, first 20 000 samples, one frame.
     "emg_healthy_lossless_running.san": {"mode": "lossless", "n": 20000, "record": "emg_healthy",
                                          "frame_len": 32768},
+    # LPC without restarts and the long adaptive stages (1.8): a103l (ECG II, V, PLETH at 250 Hz, beats 117
+    # samples apart), first 20 000 samples, one frame.
+    "a103l_lossless_cascade.san": {"mode": "lossless", "n": 20000, "record": "a103l_20000", "frame_len": 32768},
 }
 # running contexts (lossless) and beat gaps as differences (lossy) came in
 CHANGED_IN_15 = ["mitdb100_lossless_lms.san", "mitdb100_lossy_beats.san", "test01_00s_lossless_cross.san"]
@@ -66,8 +69,13 @@ USES_16 = ["ctg1001_lossy_grid.san", "test01_00s_lossy_cross.san", "test01_00s_l
 # lossy files whose beat templates' taps the 1.7 encoder puts on a coarser grid (v1.6/ keeps them as 1.6 wrote them)
 USES_17 = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san"]
 # files of one frame, in the one-frame layout of 1.7 (v1.6/ keeps them as 1.6 wrote them)
-ONE_FRAME = ["emg_healthy_lossless_running.san", "mitdb100_lossless_lms.san", "mitdb100_lossy_bands.san",
-             "mitdb100_lossy_beats.san", "test01_00s_lossless_lpc.san"]
+ONE_FRAME = ["a103l_lossless_cascade.san", "emg_healthy_lossless_running.san", "mitdb100_lossless_lms.san",
+             "mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san", "test01_00s_lossless_lpc.san"]
+# files whose LPC runs without restarts, or with the long adaptive stages (1.8; v1.7/ keeps the LPC ones as
+# 1.7 wrote them, restarting every 4096 samples)
+USES_18 = ["a103l_lossless_cascade.san", "test01_00s_lossless.san", "test01_00s_lossless_constant.san",
+           "test01_00s_lossless_lpc.san"]
+NEW_IN_18 = ["a103l_lossless_cascade.san"]  # no older folder holds it
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -175,9 +183,12 @@ def test_golden_file(name):
     uses_15 = decoded.codings.get("running") or any(needs_minor(part) == 5 for part in _channel_parts(golden))
     uses_16 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 6 for p in _channel_parts(golden))
     uses_17 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 7 for p in _channel_parts(golden))
-    minor = 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3  # what its frames need
+    uses_18 = decoded.codings.get("lpc_whole") or decoded.codings.get("cascade")
+    minor = 8 if uses_18 else 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
     assert SanReader(golden).one_frame == (name in ONE_FRAME)
+    assert (minor == 8) == (name in USES_18)
+    assert decoded.codings.get("lpc_whole", 0) == decoded.lpc_channel_frames  # the encoder never restarts now
     assert (minor == 7) == (name in USES_17)
     assert (minor == 6) == (name in USES_16)
     assert (minor == 5) == (name not in USES_17 and (name in CHANGED_IN_15 or name.endswith(("_running.san",
@@ -201,7 +212,11 @@ def test_golden_file(name):
         assert decoded.codings["lms"] == decoded.codings["ltp"] == 2
     if name.endswith("_lpc.san"):
         assert decoded.lpc_channel_frames == 3  # every channel-frame but one
-    if not name.startswith("test01_00s_lossless"):
+    if name.startswith("a103l"):  # every channel: LPC, then the long stages
+        assert decoded.codings["cascade"] == decoded.lpc_channel_frames == 3
+    else:
+        assert "cascade" not in decoded.codings
+    if not name.startswith(("test01_00s_lossless", "a103l")):
         assert decoded.lpc_channel_frames == 0
     assert ("table" in decoded.codings) == name.endswith(("_table.san", "_running.san"))
     assert decoded.codings.get("constant", 0) == (2 if name.endswith("_constant.san") else 0)  # 2 frames of 1024
@@ -246,7 +261,7 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
 
     assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
         n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san", "_running.san", "_bands.san",
-                                            "_grid.san")))
+                                            "_grid.san")) and n not in NEW_IN_18)
 
 
 def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
@@ -258,7 +273,7 @@ def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
         np.testing.assert_array_equal(signal.samples, _reference(name).samples)
 
     expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san", "_grid.san"))
-                      and n != "test01_00s_lossy_cross.san")
+                      and n != "test01_00s_lossy_cross.san" and n not in NEW_IN_18)
     assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
 
 
@@ -315,7 +330,8 @@ def test_the_files_format_1_6_wrote_still_decode_to_the_same_signals():
         else:
             np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
 
-    assert check_backwards_compatibility(GOLDEN / "v1.6", check) == sorted(ONE_FRAME + RECODED_AT_OTHER_LEVELS)
+    assert check_backwards_compatibility(GOLDEN / "v1.6", check) == sorted(
+        n for n in ONE_FRAME + RECODED_AT_OTHER_LEVELS if n not in NEW_IN_18)
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)
@@ -327,3 +343,16 @@ def test_files_of_older_minor_versions_still_decode(version):
 
     names = check_backwards_compatibility(GOLDEN / version, check)
     assert names == ["test01_00s_lossless.san", "test01_00s_lossy.san", "test01_00s_near2.san"]
+
+
+def test_the_files_format_1_7_wrote_with_restarting_lpc_still_decode_to_their_source():
+    """The lossless golden cases whose LPC restarted every 4096 samples, as the 1.7 encoder wrote them (v1.7/):
+    they decode, through the restarting synthesis, to the samples they were made from."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.7" / name).read_bytes()
+        assert data[4:6] in (b"\x01\x03", b"\x01\x04", b"\x01\x05", b"\x01\x07")
+        decoded = _check_decoded(name, data)
+        assert decoded.lpc_channel_frames and not decoded.codings.get("lpc_whole")
+        np.testing.assert_array_equal(signal.samples, _source(name).samples)
+
+    assert check_backwards_compatibility(GOLDEN / "v1.7", check) == sorted(n for n in USES_18 if "a103l" not in n)

@@ -116,8 +116,9 @@ def test_lossless_codec_uses_lpc_bit_exactly_and_range_decodes():
     full = decode_file(data)
     assert full.lpc_channel_frames == 8  # every channel of every frame
     np.testing.assert_array_equal(full.signal.samples, sig.samples)
-    # LPC frames are format 1.1, the binary header 1.3; running contexts (where they code smaller) 1.5
-    assert data[4:6] == bytes([container.MAJOR, 5 if full.codings.get("running") else 3])
+    # LPC frames are format 1.1, the binary header 1.3, LPC without restarts 1.8
+    assert full.codings["lpc_whole"] == 8
+    assert data[4:6] == bytes([container.MAJOR, 8])
     raw_only = len(sancodec.encode(sig, mode="lossless", frame_len=16384, predictor="raw"))
     assert raw_only == len(data)  # the raw path is where LPC lives
     part = decode_file(data, start=16000, end=33000)
@@ -133,8 +134,9 @@ def test_near_lossless_uses_lpc_only_in_exact_frames_and_is_never_larger_than_lo
     decoded = decode_file(near)
     assert len(near) <= len(sancodec.encode(sig, mode="lossless"))
     if decoded.lpc_channel_frames:
-        # exact frames in a near-lossless file need 1.2; every file is 1.3 now, 1.5 with running contexts
-        assert near[5] == expected_minor(near, 5 if decoded.codings.get("running") else 3)
+        # exact frames in a near-lossless file need 1.2; every file is 1.3 now, 1.8 with LPC without restarts
+        assert decoded.codings["lpc_whole"] == decoded.lpc_channel_frames
+        assert near[5] == expected_minor(near, 8)
     assert np.abs(decoded.signal.samples - sig.samples).max() <= 1
 
 
@@ -189,6 +191,7 @@ def test_a_hostile_lms_field_is_refused(coding, fields, lossless, problem):
 
 
 def test_an_lms_block_reads_back_with_its_taps():
-    e, order, flt, taps, ltp, _ = read_residual(_residual_block(16 | 1, 8), 100, True)
+    e, order, flt, taps, ltp, _, long_stages = read_residual(_residual_block(16 | 1, 8), 100, True)
+    assert not long_stages
     assert (order, flt, taps, ltp) == (1, None, 8, False)
     assert np.array_equal(e, lms_inverse(np.arange(100) % 5, 8, 1 << 40))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sancodec.codec import kernels
+from sancodec.codec.cascade import Cascade
 from sancodec.errors import SanFormatError
 
 __all__ = ["decode_residual", "lms_forward", "lms_inverse", "ltp_inverse"]
@@ -105,20 +106,27 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def decode_residual(data: bytes, length: int, contextual: bool, taps: int, longterm: tuple | None,
-                    limit: int) -> np.ndarray | None:
+                    long_stages: Cascade | None, limit: int) -> np.ndarray | None:
     """A residual block with its stages undone in one compiled call: the entropy-coded array, then the
-    long-term prediction ``longterm`` (positions, shifts, gains, before, after; None: none) and the LMS
-    stage of ``taps`` (0: none). None without the C kernels."""
+    long-term prediction ``longterm`` (positions, shifts, gains, before, after; None: none), the LMS
+    stage of ``taps`` (0: none) and the long adaptive stages (None: none). None without the C kernels."""
     if kernels._LIB is None:
         return None
     pos, shift, gain, before, after = longterm if longterm is not None else (_EMPTY, _EMPTY, _EMPTY, 0, 0)
+    stages = long_stages.stages if long_stages is not None else ()
+    orders = np.array([o for o, _ in stages] or [0], dtype=np.int32)
+    shifts = np.array([s for _, s in stages] or [0], dtype=np.int32)
     out = np.empty(length, dtype=np.int64)
     i64 = kernels._i64
     # contextual 2: a residual block, which may use running contexts (format 1.5)
     status = kernels._LIB.san_residual_decode(bytes(data), len(data), length, 2 if contextual else 0, taps, i64(pos),
-                                              i64(shift), i64(gain), len(pos), before, after, limit, out)
+                                              i64(shift), i64(gain), len(pos), before, after, len(stages), orders,
+                                              shifts, limit, out)
     if status > 0:
         raise SanFormatError(f"entropy-coded block: {kernels._BLOCK_ERRORS.get(status, 'invalid')}")
+    if status == -3:
+        raise MemoryError("long adaptive stage: out of memory")
     if status < 0:
-        raise SanFormatError(f"frame: long-term prediction or LMS stage: {_LTP_ERRORS[status]} (a hostile residual)")
+        raise SanFormatError(f"frame: long-term prediction or an adaptive stage: {_LTP_ERRORS[status]} "
+                             "(a hostile residual)")
     return out

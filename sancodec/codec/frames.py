@@ -116,10 +116,13 @@ class Candidate:
     @property
     def minor(self) -> int:
         """The format minor version its payload needs: 4 with an LMS stage, long-term prediction or a
-        stepped value table (1.4), 5 with running contexts (1.5)."""
+        stepped value table (1.4), 5 with running contexts (1.5), 8 with LPC without restarts or the long
+        adaptive stages (1.8)."""
         res = self.residual
         if res is None:
             return self.needs_minor
+        if res.cascade is not None or (res.lpc is not None and res.lpc.whole):
+            return 8
         if res.block is not None and running.is_running(res.block):
             return 5
         return max(self.needs_minor, 4 if res.lms or res.ltp is not None else 3)
@@ -143,6 +146,7 @@ class ChannelFrame:
     lms: int = 0  # taps of the LMS stage its residual went through (format 1.4)
     ltp: bool = False  # whether its residual was predicted beat to beat (format 1.4)
     running: bool = False  # whether its residual was coded under running contexts (format 1.5)
+    cascade: bool = False  # whether its residual went through the long adaptive stages (format 1.8)
     ref_shift: int = 0
 
     def samples(self) -> np.ndarray:
@@ -197,7 +201,8 @@ def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.nd
     """Read the residual block that ends every non-lossy channel-frame (``length``: when ``base`` is
     one integer)."""
     res = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
-    kept = {"table": table, "path": name, "lms": res.lms, "ltp": res.ltp, "running": res.running}
+    kept = {"table": table, "path": name, "lms": res.lms, "ltp": res.ltp, "running": res.running,
+            "cascade": res.cascade}
     if res.lpc is not None:
         return ChannelFrame(base, n_act, step, lpc=(res.e, res.lpc), **kept)
     return ChannelFrame(base, n_act, step, poly_restore(res.e, res.order), **kept)

@@ -9,6 +9,9 @@ segment for all lanes at once (a few thousand vectorised steps per file, not one
 sample). Inside a segment, position 0 is predicted by 0, positions 1..p-1 by the
 previous sample, and the rest by ``(sum_k c_k v[t-k] + 2^(shift-1)) >> shift``, where
 ``v = u - bias``. Integer arithmetic only, so the bitstream is the same everywhere.
+Format 1.8 adds filters that run over the whole block (``LpcFilter.whole``): restarts cost 2-3 % of
+a103l's bytes, and the compiled synthesis is sequential per block anyway; the numpy reference then
+runs one lane per block.
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ class LpcFilter:
     coefs: tuple[int, ...]
     shift: int
     bias: int
+    whole: bool = False  # the predictor runs over the whole block, no restarts (format 1.8; the block's coding says)
+
+    @property
+    def segment(self) -> int | None:
+        """Samples between restarts (None: none)."""
+        return None if self.whole else SEGMENT
 
     @property
     def order(self) -> int:
@@ -140,14 +149,15 @@ def analyse(u: np.ndarray) -> tuple[LpcFilter, float] | None:
 
 def residual(u: np.ndarray, f: LpcFilter) -> np.ndarray:
     """Open-loop residual of ``u`` under ``f`` (vectorised; exact inverse of :func:`synthesize`)."""
-    compiled = kernels.lpc_residual(u, f.coefs, f.shift, f.bias, SEGMENT)
+    segment = f.segment or max(len(u), 1)
+    compiled = kernels.lpc_residual(u, f.coefs, f.shift, f.bias, segment)
     if compiled is not None:
         return compiled
     v = u.astype(np.int64) - f.bias
     n, p = len(v), f.order
     acc = np.convolve(v, np.asarray((0, *f.coefs), dtype=np.int64))[:n]  # integer, exact
     pred = (acc + ((1 << f.shift) >> 1)) >> f.shift
-    t = np.arange(n) % SEGMENT
+    t = np.arange(n) % segment
     prev = np.concatenate([[0], v[:-1]])
     pred = np.where(t == 0, 0, np.where(t < p, prev, pred))
     return v - pred
@@ -155,31 +165,44 @@ def residual(u: np.ndarray, f: LpcFilter) -> np.ndarray:
 
 def synthesize(jobs: Sequence[tuple[np.ndarray, LpcFilter]]) -> list[np.ndarray]:
     """Invert :func:`residual` for many (residual, filter) pairs at once; returns each ``u``."""
-    if not jobs:
-        return []
     if kernels.COMPILED:
-        return [kernels.lpc_synthesize(e, f.coefs, f.shift, f.bias, SEGMENT, MAX_ABS_VALUE) for e, f in jobs]
-    lanes_of = [-(-len(e) // SEGMENT) for e, _ in jobs]
+        return [kernels.lpc_synthesize(e, f.coefs, f.shift, f.bias, f.segment or max(len(e), 1), MAX_ABS_VALUE)
+                for e, f in jobs]
+    out: list[np.ndarray | None] = [None] * len(jobs)
+    for whole in (False, True):  # restarting filters in lanes of SEGMENT samples; whole blocks one lane each
+        picked = [i for i, (_, f) in enumerate(jobs) if f.whole == whole]
+        if picked:
+            batch = [jobs[i] for i in picked]
+            segment = max(len(e) for e, _ in batch) if whole else SEGMENT
+            for i, u in zip(picked, _synthesize_lanes(batch, max(segment, 1))):
+                out[i] = u
+    return out  # type: ignore[return-value]
+
+
+def _synthesize_lanes(jobs: Sequence[tuple[np.ndarray, LpcFilter]], segment: int) -> list[np.ndarray]:
+    """:func:`synthesize` in numpy: every ``segment`` samples of every job is a lane, and the recursion
+    runs over the positions of a segment for all lanes at once."""
+    lanes_of = [-(-len(e) // segment) for e, _ in jobs]
     n_lanes = sum(lanes_of)
     width = max(f.order for _, f in jobs)
-    steps = min(SEGMENT, max(len(e) for e, _ in jobs))  # short frames: no lane needs a full segment
-    e = np.zeros((n_lanes, SEGMENT), dtype=np.int64)
+    steps = min(segment, max(len(e) for e, _ in jobs))  # short frames: no lane needs a full segment
+    e = np.zeros((n_lanes, segment), dtype=np.int64)
     coefs = np.zeros((n_lanes, width), dtype=np.int64)  # column j multiplies v[t - width + j]
     shift = np.zeros(n_lanes, dtype=np.int64)
     order = np.zeros(n_lanes, dtype=np.int64)
     valid = np.zeros(n_lanes, dtype=np.int64)  # real samples in each lane; the rest is padding
     lane = 0
     for (res, f), count in zip(jobs, lanes_of):
-        valid[lane : lane + count] = np.minimum(SEGMENT, len(res) - SEGMENT * np.arange(count))
-        padded = np.zeros(count * SEGMENT, dtype=np.int64)
+        valid[lane : lane + count] = np.minimum(segment, len(res) - segment * np.arange(count))
+        padded = np.zeros(count * segment, dtype=np.int64)
         padded[: len(res)] = res
-        e[lane : lane + count] = padded.reshape(count, SEGMENT)
+        e[lane : lane + count] = padded.reshape(count, segment)
         coefs[lane : lane + count, width - f.order :] = np.asarray(f.coefs[::-1], dtype=np.int64)
         shift[lane : lane + count] = f.shift
         order[lane : lane + count] = f.order
         lane += count
     half = (1 << shift) >> 1
-    v = np.zeros((n_lanes, width + SEGMENT), dtype=np.int64)  # `width` zero columns of history first
+    v = np.zeros((n_lanes, width + segment), dtype=np.int64)  # `width` zero columns of history first
     et = np.ascontiguousarray(e.T)
     if np.abs(e).max(initial=0) > MAX_ABS_VALUE:
         raise SanFormatError("LPC: residual values too large")

@@ -287,8 +287,9 @@ class FrameDecoder:
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
         codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None) + Counter(
+            "lpc_whole" for p in parts if p.lpc is not None and p.lpc[1].whole) + Counter(
             "lms" for p in parts if p.lms) + Counter("ltp" for p in parts if p.ltp) + Counter(
-            "running" for p in parts if p.running)
+            "running" for p in parts if p.running) + Counter("cascade" for p in parts if p.cascade)
         if not kernels.COMPILED:
             return parts, codings, None, False
         resolve_lpc(parts)

@@ -3,13 +3,15 @@ entropy coder sees.
 
 A residual ``u`` is coded as ``e``: ``u`` differenced ``order`` times (a fixed polynomial
 predictor, order 0-3), or filtered by an integer LPC filter (lossless only), then, where it pays
-(lossless and near-lossless files, format 1.4), through a sign-sign LMS stage that predicts ``e`` from its own
-last 8 values with weights adapted sample by sample (``adaptive.lms_forward``: the cascade of
-Monkey's Audio and MPEG-4 ALS, in integers). Near-lossless first quantises ``r`` to
-``sign(r) * ((|r| + E) // (2E + 1))`` so that ``|x - x̂| <= E``. A block is ``coding varint``
-(order | plain << 2 | lpc << 3 | lms << 4 | ltp << 5), the filter if any, the LMS order if any, the
-long-term side information if any, and the entropy-coded ``e``: plain, under block classes, or (format
-1.5, ``codec.running``) under running contexts, whichever is smallest.
+(lossless and near-lossless files, format 1.4), through a sign-sign LMS stage that predicts ``e``
+from its own last 8 values with weights adapted sample by sample (``adaptive.lms_forward``: the
+cascade of Monkey's Audio and MPEG-4 ALS, in integers), or (1.8) through the long adaptive stages
+(``codec.cascade``: 256 then 16 taps, for beats that repeat within a few hundred samples).
+Near-lossless first quantises ``r`` to ``sign(r) * ((|r| + E) // (2E + 1))`` so that
+``|x - x̂| <= E``. A block is ``coding varint`` (order | plain << 2 | lpc << 3 | lms << 4 | ltp << 5
+| whole << 6 | long << 7), the filter if any, the LMS order if any, the long stages if any, the
+long-term side information if any, and the entropy-coded ``e``: plain, under block classes, or
+(format 1.5, ``codec.running``) under running contexts, whichever is smallest.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec import running
+from sancodec.codec import cascade, running
 from sancodec.codec.adaptive import decode_residual, lms_forward, lms_inverse
+from sancodec.codec.cascade import Cascade, affordable, read_cascade
 from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
 from sancodec.codec.kernels import bit_length_histogram, poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
@@ -42,6 +45,10 @@ LONG_TERM_GAIN = 0.99  # and so must long-term prediction
 LMS_INPUT = 1 << 31  # the encoder's stage input stays within ±2^31 (the kernel clips its history there)
 LMS_LIMIT = 1 << 40  # a reader refuses stage values beyond this (a hostile block)
 LONG_TERM = True  # try long-term prediction (benchmarks switch it off to measure what it buys)
+CASCADE = True  # try the long adaptive stages (the same)
+LPC_WHOLE = True  # LPC without restarts (format 1.8); restarts every lpc.SEGMENT samples cost 2-3 % on a103l
+CASCADE_MIN = 8192  # shorter blocks keep the LMS stage (a 256-tap filter needs a few beats to converge)
+PROBE = 1 << 15  # the long stages run on a whole block only where they pay on its first PROBE values
 RUNNING_CONTEXTS = True  # try running contexts (the same)
 
 
@@ -89,6 +96,7 @@ class Residual:
     cost: float
     lpc: LpcFilter | None = None
     lms: int = 0  # taps of the LMS stage applied after the predictor (0: none)
+    cascade: Cascade | None = None  # the long adaptive stages, applied before the LMS stage (format 1.8)
     ltp: LongTerm | None = None  # beat-to-beat prediction applied last (lossless files)
     block: bytes | None = field(default=None, compare=False)  # ``e``'s contextual coding, once known
 
@@ -111,7 +119,7 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
     found = analyse(u) if allow_lpc and len(u) and np.abs(u).max() <= MAX_ABS_VALUE // 2 else None
     # Skip the LPC residual unless the predicted RMS undercuts the polynomial residual's.
     if found is not None and found[1] < 0.9 * float(np.sqrt(np.mean(best.e.astype(np.float64) ** 2))):
-        f = found[0]
+        f = replace(found[0], whole=LPC_WHOLE)
         e = residual(u, f)
         c = estimate_bits(e) + 16 * f.order
         if c < LPC_GAIN * best.cost:
@@ -120,10 +128,16 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
 
 
 def with_adaptive_stages(res: Residual) -> Residual:
-    """The LMS stage, then long-term prediction, each kept where it pays, then running contexts where they
-    code smaller than block classes: applied to the residual of the coding a channel-frame chose (the
-    stages invert exactly on any integers, so near-lossless residuals too)."""
-    return with_running_contexts(with_long_term(_with_lms(res)))
+    """The LMS stage or the long adaptive stages, then long-term prediction, each kept where it pays,
+    then running contexts where they code smaller than block classes: applied to the residual of the
+    coding a channel-frame chose (the stages invert exactly on any integers, so near-lossless
+    residuals too). The long stages stay out of a block coded in too few bytes to justify their work
+    (``cascade.affordable``, the reader's cap)."""
+    lms = _with_lms(res)
+    done = with_running_contexts(with_long_term(_with_cascade(res, lms)))
+    if done.cascade is not None and not affordable(done.cascade, len(done.e), len(done.coded())):
+        return with_running_contexts(with_long_term(lms))
+    return done
 
 
 def with_running_contexts(res: Residual) -> Residual:
@@ -154,6 +168,27 @@ def _with_lms(best: Residual) -> Residual:
     return Residual(best.order, out, best.cost * len(blocks[1]) / len(blocks[0]), best.lpc, taps, block=blocks[1])
 
 
+def _with_cascade(best: Residual, chosen: Residual) -> Residual:
+    """``best`` through the long adaptive stages (``cascade.DEFAULT``) instead of ``chosen`` (``best``
+    with or without the LMS stage) where they save :data:`cascade.GAIN` of its coded bytes. A long block
+    tries them only where they pay on its first :data:`PROBE` values (they cost ~100 ns a value)."""
+    e = best.e
+    if not CASCADE or len(e) < CASCADE_MIN or max(-int(e.min()), int(e.max())) > LMS_INPUT:
+        return chosen
+    stages = cascade.DEFAULT
+    if len(e) > 2 * PROBE:
+        head = e[:PROBE]
+        plain = head if not chosen.lms else lms_forward(head, chosen.lms)
+        if len(_coded(stages.forward(head))) >= len(_coded(plain)):
+            return chosen
+    out = stages.forward(e)
+    block = _coded(out)
+    if len(block) + 4 >= cascade.GAIN * len(chosen.coded()):
+        return chosen
+    return Residual(best.order, out, chosen.cost * len(block) / len(chosen.coded()), best.lpc, cascade=stages,
+                    block=block)
+
+
 def with_long_term(res: Residual) -> Residual:
     """``res`` with beat-to-beat prediction (``codec.longterm``) where the block gets 1 % smaller."""
     found = find_long_term(res.e) if res.ltp is None and LONG_TERM else None
@@ -164,7 +199,7 @@ def with_long_term(res: Residual) -> Residual:
     coded = len(block) + len(found.side), len(res.coded())
     if coded[0] >= LONG_TERM_GAIN * coded[1]:
         return res
-    return Residual(res.order, o2, res.cost * coded[0] / coded[1], res.lpc, res.lms, found, block)
+    return Residual(res.order, o2, res.cost * coded[0] / coded[1], res.lpc, res.lms, res.cascade, found, block)
 
 
 def _coded(e: np.ndarray) -> bytes:
@@ -182,12 +217,15 @@ def write_residual(res: Residual) -> bytes:
     best = b""
     for plain in ((False, True) if len(res.e) < SMALL_FRAME else (False,)):
         w = ByteWriter()
+        whole = res.lpc is not None and res.lpc.whole
         w.varint(res.order | (int(plain) << 2) | (int(res.lpc is not None) << 3) | (int(res.lms > 0) << 4)
-                 | (int(res.ltp is not None) << 5))
+                 | (int(res.ltp is not None) << 5) | (int(whole) << 6) | (int(res.cascade is not None) << 7))
         if res.lpc is not None:
             res.lpc.write(w)
         if res.lms:
             w.varint(res.lms)
+        if res.cascade is not None:
+            res.cascade.write(w)
         if res.ltp is not None:
             res.ltp.write(w)
         w.raw(res.coded() if not plain else _plain(res.e))
@@ -206,30 +244,40 @@ class ReadBlock(NamedTuple):
     lms: int  # LMS taps (0: none)
     ltp: bool  # long-term prediction
     running: bool  # running contexts (format 1.5)
+    cascade: bool = False  # the long adaptive stages (format 1.8)
 
 
 def read_residual(r: ByteReader, length: int, lossless: bool) -> ReadBlock:
     """The residual block of ``length`` values at ``r`` (``lossless``: a lossless or near-lossless file)."""
-    coding = r.varint(MAX_ORDER | 4 | 8 | 16 | 32)
+    coding = r.varint(MAX_ORDER | 4 | 8 | 16 | 32 | 64 | 128)
     order, plain, uses_lpc, uses_lms = coding & 3, bool(coding & 4), bool(coding & 8), bool(coding & 16)
     if uses_lpc and (order or not lossless):
         raise SanFormatError("frame: LPC residuals are for lossless frames without a polynomial order")
-    if (uses_lms or coding & 32) and not lossless:
-        raise SanFormatError("frame: an LMS stage or long-term prediction is not for lossy files")
-    flt = LpcFilter.read(r) if uses_lpc else None
+    if coding & 64 and not uses_lpc:
+        raise SanFormatError("frame: an LPC without restarts needs an LPC filter")
+    if (uses_lms or coding & (32 | 128)) and not lossless:
+        raise SanFormatError("frame: adaptive stages or long-term prediction are not for lossy files")
+    flt = replace(LpcFilter.read(r), whole=bool(coding & 64)) if uses_lpc else None
     taps = r.varint(MAX_LMS_ORDER) if uses_lms else 0
     if uses_lms and taps < 1:
         raise SanFormatError("frame: an LMS stage of 0 taps")
+    long_stages = read_cascade(r) if coding & 128 else None
     longterm = read_long_term(r, length) if coding & 32 else None
     block = r.raw(r.remaining())
+    if long_stages is not None and not affordable(long_stages, length, len(block)):
+        raise SanFormatError(f"frame: long adaptive stages of {long_stages.taps} taps over {length} values coded in "
+                             f"{len(block)} bytes (a hostile block)")
     stages = None if longterm is None else (longterm.positions, longterm.shifts, longterm.gains, longterm.before,
                                             longterm.after)
-    e = decode_residual(block, length, not plain, taps, stages, LMS_LIMIT)  # compiled: every stage in one call
+    # compiled: every stage in one call
+    e = decode_residual(block, length, not plain, taps, stages, long_stages, LMS_LIMIT)
     if e is None:
         e = running.decode_block(block, length, not plain)
         e = e if longterm is None else longterm.restore(e)
         e = lms_inverse(e, taps, LMS_LIMIT) if taps else e
-    return ReadBlock(e, order, flt, taps, longterm is not None, not plain and running.is_running(block))
+        e = e if long_stages is None else long_stages.inverse(e, LMS_LIMIT)
+    return ReadBlock(e, order, flt, taps, longterm is not None, not plain and running.is_running(block),
+                     long_stages is not None)
 
 
 def near_lossless(r: np.ndarray, step: int) -> np.ndarray:

@@ -91,6 +91,10 @@ int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *
 /* running.c: residual tokens under running contexts (format 1.5) */
 int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out);
 
+/* cascade.c: the long adaptive stages (format 1.8) */
+int san_cascade_inverse(const int64_t *o, int64_t n, const int32_t *orders, const int32_t *shifts, int stages,
+                        int64_t limit, int64_t *x);
+
 /* The coder's cumulative table of frequencies summing to 2**14 (see rangecoder.py). */
 void cumulative_table(const uint64_t *freq, int alphabet, uint32_t *cum);
 

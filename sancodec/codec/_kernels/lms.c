@@ -130,14 +130,17 @@ EXPORT int san_ltp_inverse(const int64_t *o2, int64_t n, const int64_t *pos, con
 }
 
 /* A whole residual block in one call (the GIL released throughout): the entropy-coded array,
- * then the long-term prediction (count beats; 0: none) and the LMS stage (taps; 0: none) undone in
- * place. 0; an entropy-block error code (> 0); -1 values too large; -2 a hostile long-term window. */
+ * then the long-term prediction (count beats; 0: none), the LMS stage (taps; 0: none) and the long
+ * adaptive stages (cascade.c; 0: none) undone in place. 0; an entropy-block error code (> 0); -1 values
+ * too large; -2 a hostile long-term window; -3 a bad long stage or no memory. */
 EXPORT int san_residual_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int taps,
                                const int64_t *pos, const int64_t *shift, const int64_t *gain, int64_t count,
-                               int64_t before, int64_t after, int64_t limit, int64_t *out) {
+                               int64_t before, int64_t after, int stages, const int32_t *orders,
+                               const int32_t *shifts, int64_t limit, int64_t *out) {
     int status = san_block_decode(data, len, n, contextual, out);
     if (status) return status;
     if (count && (status = san_ltp_inverse(out, n, pos, shift, gain, count, before, after, limit, out))) return status;
     if (taps && lms(out, n, taps, 1, limit, out)) return -1;
+    if (stages && (status = san_cascade_inverse(out, n, orders, shifts, stages, limit, out))) return status == -1 ? -1 : -3;
     return 0;
 }
