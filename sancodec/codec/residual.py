@@ -48,7 +48,7 @@ LONG_TERM = True  # try long-term prediction (benchmarks switch it off to measur
 CASCADE = True  # try the long adaptive stages (the same)
 LPC_WHOLE = True  # LPC without restarts (format 1.8); restarts every lpc.SEGMENT samples cost 2-3 % on a103l
 CASCADE_MIN = 8192  # shorter blocks keep the LMS stage (a 256-tap filter needs a few beats to converge)
-PROBE = 1 << 15  # the long stages run on a whole block only where they pay on its first PROBE values
+PROBE = 1 << 14  # the long stages run on a whole block only where they pay on its first PROBE values
 RUNNING_CONTEXTS = True  # try running contexts (the same)
 
 
