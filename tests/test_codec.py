@@ -107,7 +107,7 @@ def test_value_table_path_beats_bz2_on_emg_stored_on_a_fractional_grid():
     full = decode_file(data)
     assert_lossless(sig, full.signal)
     # one frame: ranks on the table, then the LMS stage, coded under running contexts
-    assert full.codings == {"table": 1, "lms": 1, "running": 1}
+    assert full.codings == {"table": 1, "lms": 1, "running": 1, "msb": 1}  # (1.8: MSB mode)
     assert len(data) < len(bz2.compress(sig.samples[:, 0].astype("<i2").tobytes(), 9))  # BASELINES' best
     part = decode_file(data, start=30000, end=40000)
     np.testing.assert_array_equal(part.signal.samples, sig.samples[30000:40000])
@@ -150,7 +150,8 @@ def test_a_value_table_on_a_fractional_grid_is_written_against_its_common_gap():
     assert ByteReader(part.raw(part.varint())).varint() == 6  # the stepped table (format 1.4)
     decoded = sancodec.codec.decode_file(data)
     # running contexts are 1.5; a file of one frame is 1.7 (its layout)
-    assert data[5] == expected_minor(data, 5 if decoded.codings.get("running") else 4)
+    assert data[5] == expected_minor(data, 8 if decoded.codings.get("msb") else 5 if decoded.codings.get("running")
+                                     else 4)
     assert np.array_equal(decoded.signal.samples, sig.samples)
     from sancodec.codec.valuetable import _table_head
 

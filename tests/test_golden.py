@@ -71,10 +71,10 @@ USES_17 = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san"]
 # files of one frame, in the one-frame layout of 1.7 (v1.6/ keeps them as 1.6 wrote them)
 ONE_FRAME = ["a103l_lossless_cascade.san", "emg_healthy_lossless_running.san", "mitdb100_lossless_lms.san",
              "mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san", "test01_00s_lossless_lpc.san"]
-# files whose LPC runs without restarts, or with the long adaptive stages (1.8; v1.7/ keeps the LPC ones as
-# 1.7 wrote them, restarting every 4096 samples)
-USES_18 = ["a103l_lossless_cascade.san", "test01_00s_lossless.san", "test01_00s_lossless_constant.san",
-           "test01_00s_lossless_lpc.san"]
+# files whose LPC runs without restarts, with the long adaptive stages or running contexts' MSB mode (1.8;
+# v1.7/ keeps the others as 1.7 wrote them: LPC restarting every 4096 samples, running contexts without MSB mode)
+USES_18 = ["a103l_lossless_cascade.san", "emg_healthy_lossless_running.san", "mitdb100_lossless_lms.san",
+           "test01_00s_lossless.san", "test01_00s_lossless_constant.san", "test01_00s_lossless_lpc.san"]
 NEW_IN_18 = ["a103l_lossless_cascade.san"]  # no older folder holds it
 OLD_VERSIONS = ["v1.0"]
 
@@ -183,7 +183,7 @@ def test_golden_file(name):
     uses_15 = decoded.codings.get("running") or any(needs_minor(part) == 5 for part in _channel_parts(golden))
     uses_16 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 6 for p in _channel_parts(golden))
     uses_17 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 7 for p in _channel_parts(golden))
-    uses_18 = decoded.codings.get("lpc_whole") or decoded.codings.get("cascade")
+    uses_18 = decoded.codings.get("lpc_whole") or decoded.codings.get("cascade") or decoded.codings.get("msb")
     minor = 8 if uses_18 else 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
     assert SanReader(golden).one_frame == (name in ONE_FRAME)
@@ -191,8 +191,8 @@ def test_golden_file(name):
     assert decoded.codings.get("lpc_whole", 0) == decoded.lpc_channel_frames  # the encoder never restarts now
     assert (minor == 7) == (name in USES_17)
     assert (minor == 6) == (name in USES_16)
-    assert (minor == 5) == (name not in USES_17 and (name in CHANGED_IN_15 or name.endswith(("_running.san",
-                                                                                            "_bands.san"))))
+    assert (minor == 5) == (name not in USES_17 + USES_18 and (name in CHANGED_IN_15 or name.endswith(
+        ("_running.san", "_bands.san"))))
     if name == "ctg1001_lossy_grid.san":  # heart rate on a grid coarser than its own, contractions as wavelets
         assert decoded.codings == {"raw": 2, "wavelet": 2}
         grids = {_raw_grid(p) for p in _channel_parts(golden) if p[0] == 0}  # coarser than the samples' 1
@@ -207,7 +207,7 @@ def test_golden_file(name):
         assert all(_predictor(part) & 2 for part in _channel_parts(golden))  # under running contexts
         assert decoded.codings == {"wavelet": 2, "running": 2}
     if name.endswith("_running.san"):
-        assert decoded.codings == {"table": 1, "lms": 1, "running": 1}
+        assert decoded.codings == {"table": 1, "lms": 1, "running": 1, "msb": 1}
     if name.endswith("_lms.san"):
         assert decoded.codings["lms"] == decoded.codings["ltp"] == 2
     if name.endswith("_lpc.san"):
@@ -345,14 +345,16 @@ def test_files_of_older_minor_versions_still_decode(version):
     assert names == ["test01_00s_lossless.san", "test01_00s_lossy.san", "test01_00s_near2.san"]
 
 
-def test_the_files_format_1_7_wrote_with_restarting_lpc_still_decode_to_their_source():
-    """The lossless golden cases whose LPC restarted every 4096 samples, as the 1.7 encoder wrote them (v1.7/):
-    they decode, through the restarting synthesis, to the samples they were made from."""
+def test_the_files_format_1_7_wrote_still_decode_to_their_source():
+    """The lossless golden cases 1.8 re-coded, as the 1.7 encoder wrote them (v1.7/): their LPC restarting
+    every 4096 samples, their running contexts without MSB mode; they decode to the samples they were made
+    from."""
     def check(name: str, signal: sancodec.Signal) -> None:
         data = (GOLDEN / "v1.7" / name).read_bytes()
         assert data[4:6] in (b"\x01\x03", b"\x01\x04", b"\x01\x05", b"\x01\x07")
         decoded = _check_decoded(name, data)
-        assert decoded.lpc_channel_frames and not decoded.codings.get("lpc_whole")
+        assert decoded.lpc_channel_frames or decoded.codings.get("running")
+        assert not decoded.codings.get("lpc_whole") and not decoded.codings.get("msb")
         np.testing.assert_array_equal(signal.samples, _source(name).samples)
 
     assert check_backwards_compatibility(GOLDEN / "v1.7", check) == sorted(n for n in USES_18 if "a103l" not in n)

@@ -191,7 +191,7 @@ def test_a_hostile_lms_field_is_refused(coding, fields, lossless, problem):
 
 
 def test_an_lms_block_reads_back_with_its_taps():
-    e, order, flt, taps, ltp, _, long_stages = read_residual(_residual_block(16 | 1, 8), 100, True)
+    e, order, flt, taps, ltp, _, long_stages, _ = read_residual(_residual_block(16 | 1, 8), 100, True)
     assert not long_stages
     assert (order, flt, taps, ltp) == (1, None, 8, False)
     assert np.array_equal(e, lms_inverse(np.arange(100) % 5, 8, 1 << 40))

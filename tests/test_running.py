@@ -39,7 +39,7 @@ def _c_decode(block: bytes, n: int) -> np.ndarray:
 
 
 @needs_c
-@pytest.mark.parametrize("params", running.PARAMS + (0, 3, 11, 27))
+@pytest.mark.parametrize("params", running.PARAMS + (0, 3, 11, 27) + tuple(p | running.MSB for p in (0, 5, 10, 20, 27)))
 def test_the_compiled_coder_writes_the_python_reference_bytes_and_both_decode_them(params, monkeypatch):
     e = _bursty(3000, params)
     block = running.encode(e, params)
@@ -94,7 +94,8 @@ def test_a_file_with_running_contexts_is_format_1_5_and_decodes_without_the_comp
     sig = sancodec.read_signal(kernels.__file__.rsplit("/codec/", 1)[0] + "/data/samples/100").slice(0, 20000)
     data = sancodec.encode(sig, mode="lossless")
     decoded = sancodec.codec.decode_file(data)
-    assert decoded.codings.get("running") == 2 and data[5] == expected_minor(data, 5)
+    assert decoded.codings.get("running") == 2 and data[5] == expected_minor(data, 8 if decoded.codings.get("msb")
+                                                                              else 5)
     _numpy_only(monkeypatch)
     assert np.array_equal(sancodec.decode(data).samples, sig.samples)
     assert sancodec.encode(sig, mode="lossless") == data
@@ -112,7 +113,8 @@ def _block(params: int, mask: int, tables: list[list[int]], tail: bytes = b"\x00
 
 
 HOSTILE = {
-    "params out of range": _block(32, 1, [[1 << 14]]),
+    "params out of range": _block(64, 1, [[1 << 14]]),
+    "mantissa bits out of range in MSB mode": _block(running.MSB | 12, 1, [[1 << 14]]),
     "mantissa bits out of range": _block(12, 1, [[1 << 14]]),
     "a context without a table": _block(5, 2, [[1 << 14]]),  # context 0 comes first and has none
     "a table that does not sum": _block(5, 1, [[100, 200]]),
@@ -135,11 +137,12 @@ def test_hostile_blocks_are_refused_by_both_readers(what, monkeypatch):
 
 
 @needs_c
-def test_both_readers_agree_on_damaged_blocks(monkeypatch):
+@pytest.mark.parametrize("params", [20, 20 | running.MSB])
+def test_both_readers_agree_on_damaged_blocks(params, monkeypatch):
     """Random damage: the compiled and the reference reader refuse the same blocks, and decode the
     others to the same values."""
     e = _bursty(400, 11)
-    block = bytearray(running.encode(e, 20))
+    block = bytearray(running.encode(e, params))
     rng = np.random.default_rng(5)
     for _ in range(150):
         bad = bytearray(block)
@@ -169,3 +172,17 @@ def test_a_running_block_in_a_residual_reads_back_through_read_residual():
 
     got = read_residual(ByteReader(data), len(e), True)
     assert got.running and got.order == 1 and np.array_equal(got.e, e)
+
+
+def test_msb_mode_codes_the_top_mantissa_bits_of_a_laplacian_residual_smaller_and_fast_decode_leaves_it_out():
+    """Values fall off within an octave, so the first bits below a token's leading one are not uniform."""
+    rng = np.random.default_rng(8)
+    e = np.rint(rng.laplace(0, 60, 20000)).astype(np.int64)
+    params = running.choose(e)
+    plain, msb = running.encode(e, params), running.encode(e, params | running.MSB)
+    assert len(msb) < 0.998 * len(plain) and running.uses_msb(msb) and not running.uses_msb(plain)
+    res = Residual(0, e, 0.0)
+    assert with_running_contexts(res).block == msb
+    assert not running.uses_msb(with_running_contexts(res, msb=False).block)
+    noise = rng.integers(-4, 5, 20000)  # tokens below 16: no mantissa bits to model, MSB mode never pays
+    assert not running.uses_msb(with_running_contexts(Residual(0, noise, 0.0)).block)

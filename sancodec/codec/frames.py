@@ -13,6 +13,7 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -116,12 +117,13 @@ class Candidate:
     @property
     def minor(self) -> int:
         """The format minor version its payload needs: 4 with an LMS stage, long-term prediction or a
-        stepped value table (1.4), 5 with running contexts (1.5), 8 with LPC without restarts or the long
-        adaptive stages (1.8)."""
+        stepped value table (1.4), 5 with running contexts (1.5), 8 with LPC without restarts, the long
+        adaptive stages or running contexts' MSB mode (1.8)."""
         res = self.residual
         if res is None:
             return self.needs_minor
-        if res.cascade is not None or (res.lpc is not None and res.lpc.whole):
+        if res.cascade is not None or (res.lpc is not None and res.lpc.whole) or (
+                res.block is not None and running.uses_msb(res.block)):
             return 8
         if res.block is not None and running.is_running(res.block):
             return 5
@@ -147,6 +149,7 @@ class ChannelFrame:
     ltp: bool = False  # whether its residual was predicted beat to beat (format 1.4)
     running: bool = False  # whether its residual was coded under running contexts (format 1.5)
     cascade: bool = False  # whether its residual went through the long adaptive stages (format 1.8)
+    msb: bool = False  # whether its running contexts code mantissas' top bits (format 1.8)
     ref_shift: int = 0
 
     def samples(self) -> np.ndarray:
@@ -202,7 +205,7 @@ def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.nd
     one integer)."""
     res = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
     kept = {"table": table, "path": name, "lms": res.lms, "ltp": res.ltp, "running": res.running,
-            "cascade": res.cascade}
+            "cascade": res.cascade, "msb": res.msb}
     if res.lpc is not None:
         return ChannelFrame(base, n_act, step, lpc=(res.e, res.lpc), **kept)
     return ChannelFrame(base, n_act, step, poly_restore(res.e, res.order), **kept)
@@ -346,7 +349,7 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         if len(fallback.payload()) < len(best.payload()):
             return fallback
     if plan.mode != "lossy" and best.residual is not None:  # on the winner only; "fast": no sequential stages
-        stages = with_running_contexts if plan.predictor == "fast" else with_adaptive_stages
+        stages = partial(with_running_contexts, msb=False) if plan.predictor == "fast" else with_adaptive_stages
         return replace(best, residual=stages(best.residual))
     return best
 

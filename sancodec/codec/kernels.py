@@ -130,8 +130,9 @@ def token_widths(tok: np.ndarray) -> np.ndarray:
     return np.where(tok < DIRECT, 0, tok.astype(np.int64) - 12)
 
 
-def _np_pack_bits(val: np.ndarray, tok: np.ndarray) -> bytes:
-    widths = token_widths(tok)
+def _np_pack_bits(val: np.ndarray, tok: np.ndarray, skip: int = 0) -> bytes:
+    """``pack_bits`` in numpy; ``skip``: the top mantissa bits left out (running contexts' MSB mode)."""
+    widths = np.maximum(token_widths(tok) - skip, 0)
     keep = widths > 0
     values, widths = val[keep], widths[keep]
     total = int(widths.sum())
@@ -154,10 +155,13 @@ def pack_bits(val: np.ndarray, tok: np.ndarray) -> bytes:
     return out[:written].tobytes()
 
 
-def _np_unpack(tok: np.ndarray, data: bytes) -> np.ndarray:
+def _np_unpack(tok: np.ndarray, data: bytes, hi: np.ndarray | None = None, skip: int = 0) -> np.ndarray:
+    """``unpack`` in numpy; with ``skip``, the top ``skip`` bits of each mantissa (fewer for a shorter
+    one) come from ``hi`` instead of the raw bits (running contexts' MSB mode)."""
     if tok.size and (tok.min() < 0 or tok.max() >= NUM_TOKENS):
         raise SanFormatError("entropy-coded block: token out of range")
-    widths = token_widths(tok)
+    full = token_widths(tok)
+    widths = np.maximum(full - skip, 0)
     low = np.zeros(len(widths), dtype=np.uint64)
     keep = np.flatnonzero(widths > 0)
     w = widths[keep]
@@ -171,7 +175,9 @@ def _np_unpack(tok: np.ndarray, data: bytes) -> np.ndarray:
         shift = (w[owner] - 1 - (np.arange(total) - starts[owner])).astype(np.uint64)
         low[keep] = np.add.reduceat(bits << shift, starts)
     small = tok < DIRECT
-    top = np.uint64(1) << np.maximum(widths, 0).astype(np.uint64)
+    top = np.uint64(1) << np.maximum(full, 0).astype(np.uint64)
+    if hi is not None:
+        low = low + (hi.astype(np.uint64) << widths.astype(np.uint64))
     v = np.where(small, tok.astype(np.uint64), top + low)
     half = (v >> np.uint64(1)).astype(np.int64)
     return np.where((v & np.uint64(1)) == 0, half, -half - 1)
@@ -312,7 +318,7 @@ def encode_running(e: np.ndarray, params: int) -> bytes | None:
         return None
     e = _i64(e)
     n = len(e)
-    out = np.empty(64 * 160 + 4 * (n + 16) + 8 * n + 64, dtype=np.uint8)
+    out = np.empty(64 * 160 + 4 * (3 * n + 16) + 8 * n + 64, dtype=np.uint8)  # MSB mode: 3 symbols a value
     size = _LIB.san_running_encode(e, n, int(params), out, len(out))
     if size < 0:
         raise RuntimeError("compiled running-context encoder: output buffer too small")

@@ -289,7 +289,8 @@ class FrameDecoder:
         codings = Counter(p.path for p in parts) + Counter("lpc" for p in parts if p.lpc is not None) + Counter(
             "lpc_whole" for p in parts if p.lpc is not None and p.lpc[1].whole) + Counter(
             "lms" for p in parts if p.lms) + Counter("ltp" for p in parts if p.ltp) + Counter(
-            "running" for p in parts if p.running) + Counter("cascade" for p in parts if p.cascade)
+            "running" for p in parts if p.running) + Counter("cascade" for p in parts if p.cascade) + Counter(
+            "msb" for p in parts if p.msb)
         if not kernels.COMPILED:
             return parts, codings, None, False
         resolve_lpc(parts)

@@ -50,6 +50,7 @@ LPC_WHOLE = True  # LPC without restarts (format 1.8); restarts every lpc.SEGMEN
 CASCADE_MIN = 8192  # shorter blocks keep the LMS stage (a 256-tap filter needs a few beats to converge)
 PROBE = 1 << 14  # the long stages run on a whole block only where they pay on its first PROBE values
 RUNNING_CONTEXTS = True  # try running contexts (the same)
+MSB_MODE = True  # and their MSB mode (format 1.8; the same)
 
 
 def poly_residual(u: np.ndarray, order: int) -> np.ndarray:
@@ -140,13 +141,17 @@ def with_adaptive_stages(res: Residual) -> Residual:
     return done
 
 
-def with_running_contexts(res: Residual) -> Residual:
+def with_running_contexts(res: Residual, msb: bool = True) -> Residual:
     """``res`` whose block is coded under running contexts (format 1.5) where that is smaller than block
     classes and, for a short residual, than the plain coding :func:`write_residual` weighs too (so a
-    file says 1.5 only when it uses them)."""
+    file says 1.5 only when it uses them); with ``msb``, in their MSB mode (1.8) where that is smaller
+    still (it decodes a little slower: ``--fast-decode`` leaves it out)."""
     if not RUNNING_CONTEXTS or len(res.e) < running.MIN_LENGTH:
         return res
-    block, alternative = res.coded(), running.encode(res.e, running.choose(res.e))
+    params = running.choose(res.e)
+    block = res.coded()
+    tried = (params, params | running.MSB) if msb and MSB_MODE else (params,)
+    alternative = min((running.encode(res.e, p) for p in tried), key=len)  # ties: without MSB mode
     if len(alternative) >= len(block) or (len(res.e) < SMALL_FRAME and len(alternative) >= len(_plain(res.e))):
         return replace(res, block=block)
     return replace(res, block=alternative)
@@ -245,6 +250,7 @@ class ReadBlock(NamedTuple):
     ltp: bool  # long-term prediction
     running: bool  # running contexts (format 1.5)
     cascade: bool = False  # the long adaptive stages (format 1.8)
+    msb: bool = False  # running contexts' MSB mode (format 1.8)
 
 
 def read_residual(r: ByteReader, length: int, lossless: bool) -> ReadBlock:
@@ -277,7 +283,7 @@ def read_residual(r: ByteReader, length: int, lossless: bool) -> ReadBlock:
         e = lms_inverse(e, taps, LMS_LIMIT) if taps else e
         e = e if long_stages is None else long_stages.inverse(e, LMS_LIMIT)
     return ReadBlock(e, order, flt, taps, longterm is not None, not plain and running.is_running(block),
-                     long_stages is not None)
+                     long_stages is not None, not plain and running.uses_msb(block))
 
 
 def near_lossless(r: np.ndarray, step: int) -> np.ndarray:

@@ -27,11 +27,14 @@ from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
-__all__ = ["BAND_PARAMS", "MIN_LENGTH", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode",
-           "is_running"]
+__all__ = ["BAND_PARAMS", "MIN_LENGTH", "MSB", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode",
+           "is_running", "uses_msb"]
 
 CONTEXTS = 64
-MAX_PARAMS = 31  # (k - 1) | m << 2 | split << 4 with k in 1..4, m in 0..2
+MAX_PARAMS = 63  # (k - 1) | m << 2 | split << 4 | msb << 5 with k in 1..4, m in 0..2
+MSB = 32  # params bit 5 (format 1.8): the top MSB_BITS mantissa bits range-coded under adaptive probabilities
+MSB_BITS = 2
+MSB_START, MSB_MIN, MSB_RATE, TOTAL = 8192, 32, 5, 1 << 14
 # The param sets the encoder weighs, (k, m, split) = (2,1,0) (3,1,0) (3,2,0) (1,1,1): those that won on the records
 # of docs/BENCHMARKS.md ((2,2,0) and (1,2,1) as well saved under 0.1 % there, for half as much counting again).
 PARAMS = (5, 6, 10, 20)
@@ -47,8 +50,25 @@ def is_running(block: bytes) -> bool:
     return block[:1] == b"\x00"
 
 
+def uses_msb(block: bytes) -> bool:
+    """Whether a running-context block is in MSB mode (format 1.8): its params, one byte after the 0."""
+    return is_running(block) and len(block) > 1 and bool(block[1] & MSB)
+
+
 def _split_params(params: int) -> tuple[int, int, int]:
-    return (params & 3) + 1, params >> 2 & 3, params >> 4
+    return (params & 3) + 1, params >> 2 & 3, params >> 4 & 1
+
+
+def _msb_update(f: int, bit: int) -> int:
+    """``msb_update`` of running.c: the adaptive probability of a 0 (in 2^-14) after ``bit``."""
+    f = f - (f >> MSB_RATE) if bit else f + ((TOTAL - f) >> MSB_RATE)
+    return min(max(f, MSB_MIN), TOTAL - MSB_MIN)
+
+
+def _msb_bits(token: int, value: int) -> list[int]:
+    """The top mantissa bits of a value of ``token`` (>= 16) that MSB mode range-codes, first first."""
+    w = token - 12
+    return [value >> (w - 1 - b) & 1 for b in range(min(MSB_BITS, w))]
 
 
 def _context(acc: int, m: int, split: int, last: int) -> int:
@@ -104,7 +124,8 @@ def choose(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> int:
 
 
 def encode(e: np.ndarray, params: int) -> bytes:
-    """``e`` coded under running contexts with ``params`` (see running.c for the layout)."""
+    """``e`` coded under running contexts with ``params`` (see running.c for the layout; ``params | MSB``:
+    MSB mode)."""
     if not 0 <= params <= MAX_PARAMS or params >> 2 & 3 > 2:
         raise ValueError(f"running-context parameters {params} out of range")
     block = kernels.encode_running(e, params)
@@ -121,10 +142,30 @@ def encode(e: np.ndarray, params: int) -> bytes:
     for c in present:
         freqs[int(c)] = quantize_table(np.bincount(tok[ctx == c], minlength=NUM_TOKENS))
         write_table(w, freqs[int(c)])
+    if params & MSB:
+        words = encode_segments(_msb_segments(tok, val, ctx, freqs))
+        write_streams(w, words, kernels._np_pack_bits(val, tok, MSB_BITS))
+        return w.getvalue()
     starts = np.concatenate([[0], np.flatnonzero(np.diff(ctx)) + 1, [len(ctx)]])  # runs of one context
     words = encode_segments([(tok[a:b], freqs[int(ctx[a])]) for a, b in zip(starts[:-1], starts[1:])])
     write_streams(w, words, pack_bits(val, tok))
     return w.getvalue()
+
+
+def _msb_segments(tok: np.ndarray, val: np.ndarray, ctx: np.ndarray, freqs: dict) -> list:
+    """MSB mode's symbols in coding order, one segment each: a token under its context's table, then its
+    top mantissa bits under their adaptive tables (the reference of running.c's encoder loop)."""
+    models: dict[tuple[int, int, int], int] = {}
+    segments = []
+    for t, v, c in zip(tok.tolist(), val.tolist(), ctx.tolist()):
+        segments.append((np.array([t], dtype=np.int32), freqs[c]))
+        slot = 0
+        for bit in (_msb_bits(t, v) if t >= kernels.DIRECT else []):
+            f = models.get((c, t, slot), MSB_START)
+            segments.append((np.array([bit], dtype=np.int32), np.array([f, TOTAL - f], dtype=np.int64)))
+            models[c, t, slot] = _msb_update(f, bit)
+            slot = 1 + bit
+    return segments
 
 
 def decode(data: bytes, n: int) -> np.ndarray:
@@ -142,6 +183,8 @@ def decode(data: bytes, n: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     decoder = RangeDecoder(words)
     tok = np.empty(n, dtype=np.int32)
+    hi = np.zeros(n, dtype=np.int64)
+    models: dict[tuple[int, int, int], int] = {}
     acc = last = 0
     for i in range(n):
         c = _context(acc, m, split, last)
@@ -150,7 +193,15 @@ def decode(data: bytes, n: int) -> np.ndarray:
         last = int(decoder.decode([1], [tables[c]])[0])
         tok[i] = last
         acc = _next(acc, k, last)
-    return unpack(tok, extra)
+        if params & MSB and last >= kernels.DIRECT:
+            slot = 0
+            for _ in range(min(MSB_BITS, last - 12)):
+                f = models.get((c, last, slot), MSB_START)
+                bit = int(decoder.decode([1], [np.array([f, TOTAL - f], dtype=np.int64)])[0])
+                models[c, last, slot] = _msb_update(f, bit)
+                hi[i] = hi[i] << 1 | bit
+                slot = 1 + bit
+    return kernels._np_unpack(tok, extra, hi, MSB_BITS) if params & MSB else unpack(tok, extra)
 
 
 def decode_block(block: bytes, n: int, contextual: bool) -> np.ndarray:

@@ -177,7 +177,8 @@ int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum)
 }
 
 /* Seal the range coder `st` and write its words, then the raw bits of `val`; 0, or -1 when full. */
-int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n) {
+int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n,
+                  int skip) {
     int64_t n_words = san_rc_finish(st, words);
     if (n_words < 0 || put_varint(w, (uint64_t)n_words)) return -1;
     if (w->pos + 4 * n_words > w->cap) return -1;
@@ -186,9 +187,9 @@ int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *
         w->p[w->pos++] = x & 0xFF, w->p[w->pos++] = (x >> 8) & 0xFF, w->p[w->pos++] = (x >> 16) & 0xFF,
         w->p[w->pos++] = x >> 24;
     }
-    int64_t extra = (san_raw_bits(tok, n) + 7) / 8;
+    int64_t extra = (raw_bit_count(tok, n, skip) + 7) / 8;
     if (put_varint(w, (uint64_t)extra) || w->pos + extra > w->cap) return -1;
-    w->pos += san_pack_bits(val, tok, n, w->p + w->pos);
+    w->pos += pack_low_bits(val, tok, n, skip, w->p + w->pos);
     return 0;
 }
 
@@ -249,7 +250,7 @@ EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, con
     uint64_t st[8];
     san_rc_init(st, n + blocks + 8);
     if (nseg && san_rc_encode(st, words, sym, seg_len, seg_model, nseg, &cums[0][0], sizes, TOKENS + 1)) goto done;
-    if (!write_streams(&w, st, words, tok, val, n)) result = w.pos;
+    if (!write_streams(&w, st, words, tok, val, n, 0)) result = w.pos;
 done:
     free(tok), free(val), free(sym), free(cls), free(words);
     return result;

@@ -32,6 +32,10 @@ void san_tokenize(const int64_t *e, int64_t n, int32_t *tok, uint64_t *val);
 int64_t san_pack_bits(const uint64_t *val, const int32_t *tok, int64_t n, uint8_t *out);
 int64_t san_raw_bits(const int32_t *tok, int64_t n);
 int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out);
+int64_t pack_low_bits(const uint64_t *val, const int32_t *tok, int64_t n, int skip, uint8_t *out);
+int64_t raw_bit_count(const int32_t *tok, int64_t n, int skip);
+int unpack_values(const int32_t *tok, const uint8_t *hi, int skip, int64_t n, const uint8_t *data, int64_t nbytes,
+                  int64_t *out);
 void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int64_t row, int32_t *cls);
 
 /* rangecoder.c: the encoder's state slots, and the decoder used by blocks.c */
@@ -73,6 +77,25 @@ static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
     return lo;
 }
 
+/* One binary symbol whose 0 takes the cumulative [0, c1) of 2^24 (running contexts' MSB mode), or -1 for a
+ * stream no encoder wrote. */
+static inline int rd_bit(range_decoder *d, uint32_t c1) {
+    uint64_t scale = d->range >> RC_PRECISION;
+    uint64_t quantile = (d->point - d->lower) / scale;
+    if (quantile >= (1ULL << RC_PRECISION)) return -1;
+    int bit = quantile >= c1;
+    uint64_t lo = bit ? c1 : 0, hi = bit ? (1ULL << RC_PRECISION) : c1;
+    d->lower += scale * lo;
+    d->range = scale * (hi - lo);
+    if (d->range < (1ULL << 32)) {
+        d->lower <<= 32;
+        d->range <<= 32;
+        d->point <<= 32;
+        if (d->read < d->n) d->point |= word_at(d, d->read++);
+    }
+    return bit;
+}
+
 /* blocks.c: one entropy-coded array (0, or an error code > 0), and the pieces running.c shares */
 enum { BLK_OK = 0, BLK_TRUNCATED = 1, BLK_VARINT_LONG = 2, BLK_LIMIT = 3, BLK_EMPTY_TABLE = 4, BLK_TABLE_SUM = 5,
        BLK_TRAILING = 6, BLK_RANGE = 7, BLK_RAW_BITS = 8, BLK_MEMORY = 9 };
@@ -86,7 +109,8 @@ int read_streams(byte_reader *r, range_decoder *d, raw_bits *extra);
 void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq);
 int put_varint(byte_writer *w, uint64_t value);
 int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum);
-int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n);
+int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n,
+                  int skip);
 
 /* running.c: residual tokens under running contexts (format 1.5) */
 int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out);

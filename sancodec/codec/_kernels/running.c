@@ -8,11 +8,44 @@
  * never empty), varint params = (k - 1) | m << 2 | split << 4, varint mask of the contexts that have
  * a table, those tables in context order, then the range-coded tokens and the raw bits exactly as
  * in a block-class block.
+ *
+ * MSB mode (params bit 5, format 1.8): after each token of 16 or more, the top MSB_BITS (or fewer) bits of
+ * its mantissa are range-coded too, each with an adaptive probability of its own (by context, token, bit
+ * and, for the second, the first bit's value), and only the bits below them go raw. A residual's values
+ * fall off within an octave, so those bits are not uniform: about 0.8 % of a103l's bytes.
  */
 #include "kernels.h"
 
 #define RUN_CONTEXTS 64
-#define RUN_MAX_PARAMS 31 /* k in 1..4, m in 0..2, split 0 or 1 */
+#define RUN_MAX_PARAMS 63 /* k in 1..4, m in 0..2, split 0 or 1, msb 0 or 1 */
+#define RUN_MSB 32
+#define MSB_BITS 2
+#define MSB_SLOTS 3 /* the first bit; the second after a 0; the second after a 1 */
+#define MSB_MODELS (RUN_CONTEXTS * (TOKENS - DIRECT) * MSB_SLOTS)
+#define MSB_START 8192 /* 2^13 of 2^14: one half */
+#define MSB_MIN 32
+#define MSB_RATE 5
+
+/* The adaptive probability of a 0, in 2^-14, after coding `bit`. */
+static inline void msb_update(uint16_t *f, int bit) {
+    int v = bit ? *f - (*f >> MSB_RATE) : *f + ((TABLE_TOTAL - *f) >> MSB_RATE);
+    *f = (uint16_t)(v < MSB_MIN ? MSB_MIN : (v > TABLE_TOTAL - MSB_MIN ? TABLE_TOTAL - MSB_MIN : v));
+}
+
+/* The cumulative of a 0 under probability f / 2^14: the coder's rule for the table {f, 2^14 - f}. */
+static inline uint32_t msb_cum(uint16_t f) {
+    return (uint32_t)((((uint64_t)f * ((1u << RC_PRECISION) - 2)) >> 14) + 1);
+}
+
+/* Where the models of the mantissa bits of token t (>= DIRECT) in context c start. */
+static inline uint16_t *msb_models(uint16_t *models, int c, int32_t t) {
+    return models + ((int64_t)c * (TOKENS - DIRECT) + (t - DIRECT)) * MSB_SLOTS;
+}
+
+static inline int msb_count(int32_t t) {
+    int w = t - 12;
+    return w < MSB_BITS ? w : MSB_BITS;
+}
 
 /* The context of the running mean `acc` (16 x the mean token): 2^m steps per octave of 1 + mean, at
  * most 31; with `split`, doubled and 1 added when the last token `last` lies above the mean. */
@@ -37,7 +70,8 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     if ((status = read_varint(&r, 0, &zero)) || (status = read_varint(&r, RUN_MAX_PARAMS, &params)) ||
         (status = read_varint(&r, UINT64_MAX, &mask)))
         return status;
-    int k = (int)(params & 3) + 1, m = (int)(params >> 2 & 3), split = (int)(params >> 4);
+    int k = (int)(params & 3) + 1, m = (int)(params >> 2 & 3), split = (int)(params >> 4 & 1);
+    int msb = (params & RUN_MSB) != 0;
     if (m > 2) return BLK_LIMIT;
     for (int c = 0; c < RUN_CONTEXTS; c++)
         if ((mask >> c & 1) && (status = read_table(&r, TOKENS, cums[c], NULL))) return status;
@@ -48,25 +82,48 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     for (int c = 0; c < RUN_CONTEXTS; c++)
         if (mask >> c & 1) table_index(&tables[c], cums[c], TOKENS);
     int32_t *tok = (int32_t *)malloc((size_t)n * sizeof(int32_t));
-    if (!tok) return BLK_MEMORY;
+    uint8_t *hi = msb ? (uint8_t *)malloc((size_t)n) : NULL;
+    uint16_t *models = msb ? (uint16_t *)malloc(MSB_MODELS * sizeof(uint16_t)) : NULL;
+    if (!tok || (msb && (!hi || !models))) {
+        free(tok), free(hi), free(models);
+        return BLK_MEMORY;
+    }
+    for (int64_t j = 0; msb && j < MSB_MODELS; j++) models[j] = MSB_START;
     rd_start(&d);
     uint32_t acc = 0;
     int32_t last = 0;
     for (int64_t i = 0; i < n && !status; i++) {
         int c = running_context(acc, m, split, last);
         int x = (mask >> c & 1) ? rd_symbol(&d, &tables[c]) : -1; /* a context without a table: no encoder's */
-        if (x < 0) status = BLK_RANGE;
-        else tok[i] = last = x, acc = running_next(acc, k, x);
+        if (x < 0) {
+            status = BLK_RANGE;
+            break;
+        }
+        tok[i] = last = x, acc = running_next(acc, k, x);
+        if (!msb) continue;
+        hi[i] = 0;
+        if (x < DIRECT) continue;
+        uint16_t *f = msb_models(models, c, x);
+        for (int b = 0, slot = 0, count = msb_count(x); b < count; b++) {
+            int bit = rd_bit(&d, msb_cum(f[slot]));
+            if (bit < 0) {
+                status = BLK_RANGE;
+                break;
+            }
+            msb_update(&f[slot], bit);
+            hi[i] = (uint8_t)(hi[i] << 1 | bit);
+            slot = 1 + bit;
+        }
     }
-    if (!status) status = san_unpack(tok, n, extra.p, extra.len, out) ? BLK_RAW_BITS : BLK_OK;
-    free(tok);
+    if (!status) status = unpack_values(tok, hi, msb ? MSB_BITS : 0, n, extra.p, extra.len, out) ? BLK_RAW_BITS : BLK_OK;
+    free(tok), free(hi), free(models);
     return status;
 }
 
 /* The context of each token under `params` (into `ctx` when given) and the token counts by context
  * (`cnt[c * TOKENS + t]`, added to): the pass both the encoder and its choice of params make. */
 static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *cnt, uint8_t *ctx) {
-    const int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4;
+    const int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4 & 1;
     uint32_t acc = 0;
     int32_t last = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -94,12 +151,15 @@ EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8
     int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
     uint8_t *ctx = (uint8_t *)malloc((size_t)(n ? n : 1));
-    uint32_t *words = (uint32_t *)malloc((size_t)(n + 8) * sizeof(uint32_t));
+    uint32_t *words = (uint32_t *)malloc((size_t)(3 * n + 8) * sizeof(uint32_t)); /* MSB mode: 3 symbols a value */
+    const int msb = (params & RUN_MSB) != 0;
+    uint16_t *models = (uint16_t *)malloc(MSB_MODELS * sizeof(uint16_t));
     int64_t(*counts)[TOKENS] = calloc(RUN_CONTEXTS, sizeof(*counts));
     uint32_t(*cums)[TOKENS + 1] = malloc(RUN_CONTEXTS * sizeof(*cums));
-    if (!tok || !val || !ctx || !words || !counts || !cums || params < 0 || params > RUN_MAX_PARAMS ||
+    if (!tok || !val || !ctx || !words || !counts || !cums || !models || params < 0 || params > RUN_MAX_PARAMS ||
         (params >> 2 & 3) > 2)
         goto done;
+    for (int64_t j = 0; j < MSB_MODELS; j++) models[j] = MSB_START;
     san_tokenize(e, n, tok, val);
     count_contexts(tok, n, params, &counts[0][0], ctx);
     uint64_t mask = 0, freq[TOKENS];
@@ -112,11 +172,23 @@ EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8
         if (put_table(&w, freq, TOKENS, cums[c])) goto done;
     }
     uint64_t st[8];
-    san_rc_init(st, n + 8);
-    for (int64_t i = 0; i < n; i++)
-        if (rc_put(st, words, cums[ctx[i]], tok[i])) goto done;
-    if (!write_streams(&w, st, words, tok, val, n)) result = w.pos;
+    san_rc_init(st, 3 * n + 8);
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t t = tok[i];
+        if (rc_put(st, words, cums[ctx[i]], t)) goto done;
+        if (!msb || t < DIRECT) continue;
+        uint16_t *f = msb_models(models, ctx[i], t);
+        const int w = t - 12;
+        for (int b = 0, slot = 0, count = msb_count(t); b < count; b++) {
+            const int bit = (int)(val[i] >> (w - 1 - b) & 1);
+            const uint32_t cum[3] = {0, msb_cum(f[slot]), 1u << RC_PRECISION};
+            if (rc_put(st, words, cum, bit)) goto done;
+            msb_update(&f[slot], bit);
+            slot = 1 + bit;
+        }
+    }
+    if (!write_streams(&w, st, words, tok, val, n, msb ? MSB_BITS : 0)) result = w.pos;
 done:
-    free(tok), free(val), free(ctx), free(words), free(counts), free(cums);
+    free(tok), free(val), free(ctx), free(words), free(counts), free(cums), free(models);
     return result;
 }

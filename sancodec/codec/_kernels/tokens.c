@@ -13,13 +13,20 @@ EXPORT void san_tokenize(const int64_t *e, int64_t n, int32_t *tok, uint64_t *va
 
 static int token_width(int32_t t) { return t < DIRECT ? 0 : t - 12; }
 
-/* Raw low bits of every value, MSB first, zero-padded to whole bytes; returns the byte count. */
-EXPORT int64_t san_pack_bits(const uint64_t *val, const int32_t *tok, int64_t n, uint8_t *out) {
+/* Raw bits of a token after its `skip` top mantissa bits (coded elsewhere: running contexts' MSB mode). */
+static inline int raw_width(int32_t t, int skip) {
+    int w = token_width(t);
+    return w > skip ? w - skip : 0;
+}
+
+/* Raw low bits of every value, MSB first, zero-padded to whole bytes, leaving out the `skip` top bits of
+ * each mantissa; returns the byte count. */
+int64_t pack_low_bits(const uint64_t *val, const int32_t *tok, int64_t n, int skip, uint8_t *out) {
     uint64_t acc = 0; /* pending bits, right-aligned */
     int fill = 0;
     int64_t pos = 0;
     for (int64_t i = 0; i < n; i++) {
-        int w = token_width(tok[i]);
+        int w = raw_width(tok[i], skip);
         if (w == 0) continue;
         uint64_t low = val[i] & ((w == 64) ? ~0ULL : ((1ULL << w) - 1));
         while (w > 0) { /* at most 56 bits at a time keep acc from overflowing */
@@ -37,12 +44,19 @@ EXPORT int64_t san_pack_bits(const uint64_t *val, const int32_t *tok, int64_t n,
     return pos;
 }
 
-/* Bytes needed for the raw bits of these tokens (the caller sizes the buffers). */
-EXPORT int64_t san_raw_bits(const int32_t *tok, int64_t n) {
+EXPORT int64_t san_pack_bits(const uint64_t *val, const int32_t *tok, int64_t n, uint8_t *out) {
+    return pack_low_bits(val, tok, n, 0, out);
+}
+
+/* Bits needed for the raw bits of these tokens, `skip` top mantissa bits left out. */
+int64_t raw_bit_count(const int32_t *tok, int64_t n, int skip) {
     int64_t total = 0;
-    for (int64_t i = 0; i < n; i++) total += token_width(tok[i]);
+    for (int64_t i = 0; i < n; i++) total += raw_width(tok[i], skip);
     return total;
 }
+
+/* Bytes needed for the raw bits of these tokens (the caller sizes the buffers). */
+EXPORT int64_t san_raw_bits(const int32_t *tok, int64_t n) { return raw_bit_count(tok, n, 0); }
 
 /* Eight bytes as a big-endian integer: one load and a byte swap where the compiler has them. */
 static inline uint64_t load_be64(const uint8_t *p) {
@@ -79,31 +93,37 @@ static int unpack_error(const int32_t *tok, int64_t i, int64_t n) {
     return -2;
 }
 
-/* Values from tokens and raw bits; -1 when a token is out of range, -2 when bits run out. */
-EXPORT int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out) {
+/* Values from tokens and raw bits, the `skip` top bits of each mantissa taken from `hi` (NULL when skip
+ * is 0); -1 when a token is out of range, -2 when bits run out. */
+int unpack_values(const int32_t *tok, const uint8_t *hi, int skip, int64_t n, const uint8_t *data, int64_t nbytes,
+                  int64_t *out) {
     const int64_t bits = nbytes * 8;
     int64_t bit = 0;
     for (int64_t i = 0; i < n; i++) {
         int32_t t = tok[i];
         if (bad_token(t)) return -1;
-        int w = token_width(t);
+        int w = token_width(t), r = raw_width(t, skip);
         uint64_t v = (uint64_t)t;
         if (w) {
-            if (bit + w > bits) return unpack_error(tok, i, n);
-            uint64_t low; /* w <= 63 (token 75): the high part first where it passes 57 bits */
-            if (w <= 57) {
-                low = read_bits(data, nbytes, bit, w);
-            } else {
-                low = read_bits(data, nbytes, bit, w - 32) << 32;
-                low |= read_bits(data, nbytes, bit + w - 32, 32);
+            if (bit + r > bits) return unpack_error(tok, i, n);
+            uint64_t low = 0; /* r <= 63 (token 75): the high part first where it passes 57 bits */
+            if (r > 57) {
+                low = read_bits(data, nbytes, bit, r - 32) << 32;
+                low |= read_bits(data, nbytes, bit + r - 32, 32);
+            } else if (r) {
+                low = read_bits(data, nbytes, bit, r);
             }
-            bit += w;
-            v = (1ULL << w) + low;
+            bit += r;
+            v = (1ULL << w) + low + (r < w ? (uint64_t)hi[i] << r : 0);
         }
         uint64_t half = v >> 1;
         out[i] = (v & 1) ? -(int64_t)half - 1 : (int64_t)half;
     }
     return 0;
+}
+
+EXPORT int san_unpack(const int32_t *tok, int64_t n, const uint8_t *data, int64_t nbytes, int64_t *out) {
+    return unpack_values(tok, NULL, 0, n, data, nbytes, out);
 }
 
 /* Envelope class of every block of 16 tokens: classes[size][sum] (size 1..16, sum 0..75*size)
