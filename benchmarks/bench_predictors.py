@@ -2,12 +2,13 @@
 one after another, every column from the same run.
 
 Columns (cumulative): polynomial predictors only (orders 0-3, value tables, integer grids, constant
-frames); + integer LPC; + the sign-sign LMS stage (format 1.4); + long-term, beat-to-beat prediction
-(1.4); + inter-channel prediction (path 5); + running contexts in the entropy coder (1.5), which is
-sancodec as shipped. The stages are switched off by setting the encoder's own thresholds
-(``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever paying), its ``LONG_TERM`` and
-``RUNNING_CONTEXTS`` switches, and by hiding the inter-channel candidate: a measurement hook, not an
-encoder option.
+frames); + integer LPC restarting every 4096 samples (1.1); + LPC without restarts (1.8); + the sign-sign
+LMS stage (format 1.4); + the long adaptive stages (1.8); + long-term, beat-to-beat prediction (1.4);
++ inter-channel prediction (path 5); + running contexts in the entropy coder (1.5); + their MSB mode
+(1.8), which is sancodec as shipped. The stages are switched off by setting the encoder's own thresholds
+(``residual.LPC_GAIN``/``LMS_GAIN`` to 0 keeps them from ever paying), its ``LPC_WHOLE``, ``CASCADE``,
+``LONG_TERM``, ``RUNNING_CONTEXTS`` and ``MSB_MODE`` switches, and by hiding the inter-channel candidate:
+a measurement hook, not an encoder option.
 
 Run: .venv/bin/python benchmarks/bench_predictors.py [--data-dir ../shared/data] [--markdown FILE]
 """
@@ -28,29 +29,30 @@ RECORDS = [
     "physionet/emgdb/emg_myopathy", "physionet/ctu-uhb-ctgdb/1001", "wfdb/s0010_re", "wfdb/mixedsignals",
     "wfdb/test01_00s",
 ]
-STAGES = ("polynomial", "+ LPC", "+ LMS", "+ long-term", "+ inter-channel", "+ running contexts")
+STAGES = ("polynomial", "+ LPC", "+ no restarts", "+ LMS", "+ long stages", "+ long-term", "+ inter-channel",
+          "+ running contexts", "+ MSB mode")
+_SWITCHES = ("LPC_GAIN", "LPC_WHOLE", "LMS_GAIN", "CASCADE", "LONG_TERM", "RUNNING_CONTEXTS", "MSB_MODE")
 
 
 @contextmanager
 def stages(count: int) -> Iterator[None]:
     """The first ``count`` of STAGES switched on."""
-    saved = (residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate,
-             residual.RUNNING_CONTEXTS)
+    saved = [getattr(residual, name) for name in _SWITCHES], pipeline.cross_channel_candidate
+    off = {"LPC_GAIN": 0.0, "LPC_WHOLE": False, "LMS_GAIN": 0.0, "CASCADE": False, "LONG_TERM": False,
+           "RUNNING_CONTEXTS": False, "MSB_MODE": False}
+    position = {"LPC_GAIN": 2, "LPC_WHOLE": 3, "LMS_GAIN": 4, "CASCADE": 5, "LONG_TERM": 6, "RUNNING_CONTEXTS": 8,
+                "MSB_MODE": 9}  # the column from which each is on
     try:
-        if count < 2:
-            residual.LPC_GAIN = 0.0
-        if count < 3:
-            residual.LMS_GAIN = 0.0
-        if count < 4:
-            residual.LONG_TERM = False
-        if count < 5:
+        for name, column in position.items():
+            if count < column:
+                setattr(residual, name, off[name])
+        if count < 7:
             pipeline.cross_channel_candidate = lambda *args: None
-        if count < 6:
-            residual.RUNNING_CONTEXTS = False
         yield
     finally:
-        (residual.LPC_GAIN, residual.LMS_GAIN, residual.LONG_TERM, pipeline.cross_channel_candidate,
-         residual.RUNNING_CONTEXTS) = saved
+        for name, value in zip(_SWITCHES, saved[0]):
+            setattr(residual, name, value)
+        pipeline.cross_channel_candidate = saved[1]
 
 
 def row(name: str, signal: sancodec.Signal) -> str:

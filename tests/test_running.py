@@ -186,3 +186,14 @@ def test_msb_mode_codes_the_top_mantissa_bits_of_a_laplacian_residual_smaller_an
     assert not running.uses_msb(with_running_contexts(res, msb=False).block)
     noise = rng.integers(-4, 5, 20000)  # tokens below 16: no mantissa bits to model, MSB mode never pays
     assert not running.uses_msb(with_running_contexts(Residual(0, noise, 0.0)).block)
+
+
+@pytest.mark.parametrize("scale", [3, 60, 2000])
+def test_the_compiled_either_coding_is_the_smaller_of_the_two_as_the_reference_picks_it(scale, monkeypatch):
+    e = np.rint(np.random.default_rng(scale).laplace(0, scale, 5000)).astype(np.int64)
+    params = running.choose(e)
+    both = [running.encode(e, params), running.encode(e, params | running.MSB)]
+    either = running.encode_either(e, params)
+    assert either == min(both, key=len)
+    _numpy_only(monkeypatch)
+    assert running.encode_either(e, params) == either

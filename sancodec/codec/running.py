@@ -28,12 +28,13 @@ from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
 __all__ = ["BAND_PARAMS", "MIN_LENGTH", "MSB", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode",
-           "is_running", "uses_msb"]
+           "encode_either", "is_running", "uses_msb"]
 
 CONTEXTS = 64
 MAX_PARAMS = 63  # (k - 1) | m << 2 | split << 4 | msb << 5 with k in 1..4, m in 0..2
 MSB = 32  # params bit 5 (format 1.8): the top MSB_BITS mantissa bits range-coded under adaptive probabilities
 MSB_BITS = 2
+EITHER = 64  # not a format bit: asks the compiled encoder for the smaller of the two
 MSB_START, MSB_MIN, MSB_RATE, TOTAL = 8192, 32, 5, 1 << 14
 # The param sets the encoder weighs, (k, m, split) = (2,1,0) (3,1,0) (3,2,0) (1,1,1): those that won on the records
 # of docs/BENCHMARKS.md ((2,2,0) and (1,2,1) as well saved under 0.1 % there, for half as much counting again).
@@ -166,6 +167,17 @@ def _msb_segments(tok: np.ndarray, val: np.ndarray, ctx: np.ndarray, freqs: dict
             models[c, t, slot] = _msb_update(f, bit)
             slot = 1 + bit
     return segments
+
+
+def encode_either(e: np.ndarray, params: int) -> bytes:
+    """The smaller of ``encode(e, params)`` and ``encode(e, params | MSB)`` (ties: the first), in one
+    compiled call that shares the tables."""
+    if not 0 <= params <= MAX_PARAMS or params & MSB or params >> 2 & 3 > 2:
+        raise ValueError(f"running-context parameters {params} out of range")
+    block = kernels.encode_running(e, params | EITHER)
+    if block is not None:
+        return block
+    return min((encode(e, params), encode(e, params | MSB)), key=len)
 
 
 def decode(data: bytes, n: int) -> np.ndarray:

@@ -180,7 +180,13 @@ int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum)
 int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n,
                   int skip) {
     int64_t n_words = san_rc_finish(st, words);
-    if (n_words < 0 || put_varint(w, (uint64_t)n_words)) return -1;
+    return n_words < 0 ? -1 : put_streams(w, words, n_words, tok, val, n, skip);
+}
+
+/* The words of a finished range coder stream, then the raw bits (`skip`: top mantissa bits left out). */
+int put_streams(byte_writer *w, const uint32_t *words, int64_t n_words, const int32_t *tok, const uint64_t *val,
+                int64_t n, int skip) {
+    if (put_varint(w, (uint64_t)n_words)) return -1;
     if (w->pos + 4 * n_words > w->cap) return -1;
     for (int64_t i = 0; i < n_words; i++) {
         uint32_t x = words[i];

@@ -111,6 +111,8 @@ int put_varint(byte_writer *w, uint64_t value);
 int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum);
 int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n,
                   int skip);
+int put_streams(byte_writer *w, const uint32_t *words, int64_t n_words, const int32_t *tok, const uint64_t *val,
+                int64_t n, int skip);
 
 /* running.c: residual tokens under running contexts (format 1.5) */
 int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out);

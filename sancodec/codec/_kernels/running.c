@@ -19,6 +19,7 @@
 #define RUN_CONTEXTS 64
 #define RUN_MAX_PARAMS 63 /* k in 1..4, m in 0..2, split 0 or 1, msb 0 or 1 */
 #define RUN_MSB 32
+#define RUN_EITHER 64 /* the encoder's request: with or without MSB mode, whichever is smaller */
 #define MSB_BITS 2
 #define MSB_SLOTS 3 /* the first bit; the second after a 0; the second after a 1 */
 #define MSB_MODELS (RUN_CONTEXTS * (TOKENS - DIRECT) * MSB_SLOTS)
@@ -140,26 +141,82 @@ static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *c
  * pass per set: what the encoder's choice of params estimates from. */
 EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *params, int np, int64_t *counts) {
     memset(counts, 0, (size_t)np * RUN_CONTEXTS * TOKENS * sizeof(int64_t));
-    for (int j = 0; j < np; j++) count_contexts(tok, n, params[j], counts + (int64_t)j * RUN_CONTEXTS * TOKENS, NULL);
+    int j = 0;
+    for (; j + 4 <= np; j += 4) { /* four sets in one pass: four independent running means overlap */
+        int k[4], m[4], split[4];
+        uint32_t acc[4] = {0, 0, 0, 0};
+        int64_t *cnt[4];
+        for (int q = 0; q < 4; q++) {
+            k[q] = (params[j + q] & 3) + 1, m[q] = params[j + q] >> 2 & 3, split[q] = params[j + q] >> 4 & 1;
+            cnt[q] = counts + (int64_t)(j + q) * RUN_CONTEXTS * TOKENS;
+        }
+        int32_t last = 0;
+        for (int64_t i = 0; i < n; i++) {
+            const int32_t t = tok[i];
+            for (int q = 0; q < 4; q++) {
+                cnt[q][running_context(acc[q], m[q], split[q], last) * TOKENS + t]++;
+                acc[q] = running_next(acc[q], k[q], t);
+            }
+            last = t;
+        }
+    }
+    for (; j < np; j++) count_contexts(tok, n, params[j], counts + (int64_t)j * RUN_CONTEXTS * TOKENS, NULL);
+}
+
+static int varint_size(uint64_t v) {
+    int k = 1;
+    for (; v >= 128; v >>= 7) k++;
+    return k;
+}
+
+/* Bytes of the streams part of a block: the words' count, the words, the raw bytes' count, the raw bytes. */
+static int64_t streams_size(int64_t n_words, int64_t raw_bytes) {
+    return varint_size((uint64_t)n_words) + 4 * n_words + varint_size((uint64_t)raw_bytes) + raw_bytes;
+}
+
+/* The range-coded tokens (and, in MSB mode, their top mantissa bits) into a fresh stream; its word count,
+ * or -1 when the words do not fit. */
+static int64_t code_tokens(const int32_t *tok, const uint64_t *val, const uint8_t *ctx, int64_t n,
+                           const uint32_t (*cums)[TOKENS + 1], int msb, uint16_t *models, uint32_t *words) {
+    uint64_t st[8];
+    san_rc_init(st, 3 * n + 8);
+    for (int64_t j = 0; msb && j < MSB_MODELS; j++) models[j] = MSB_START;
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t t = tok[i];
+        if (rc_put(st, words, cums[ctx[i]], t)) return -1;
+        if (!msb || t < DIRECT) continue;
+        uint16_t *f = msb_models(models, ctx[i], t);
+        const int w = t - 12;
+        for (int b = 0, slot = 0, count = msb_count(t); b < count; b++) {
+            const int bit = (int)(val[i] >> (w - 1 - b) & 1);
+            const uint32_t cum[3] = {0, msb_cum(f[slot]), 1u << RC_PRECISION};
+            if (rc_put(st, words, cum, bit)) return -1;
+            msb_update(&f[slot], bit);
+            slot = 1 + bit;
+        }
+    }
+    return san_rc_finish(st, words);
 }
 
 /* The encoder: `e` coded under running contexts with `params`; the byte count written to `out`
- * (capacity `cap`), or -1 when it does not fit or memory runs out. */
+ * (capacity `cap`), or -1 when it does not fit or memory runs out. With RUN_EITHER (not a format
+ * bit), the smaller of the coding with and without MSB mode (ties: without), sharing the tables. */
 EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8_t *out, int64_t cap) {
     byte_writer w = {out, cap, 0};
     int64_t result = -1;
+    const int either = (params & RUN_EITHER) != 0;
+    params &= ~RUN_EITHER;
     int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
     uint8_t *ctx = (uint8_t *)malloc((size_t)(n ? n : 1));
     uint32_t *words = (uint32_t *)malloc((size_t)(3 * n + 8) * sizeof(uint32_t)); /* MSB mode: 3 symbols a value */
-    const int msb = (params & RUN_MSB) != 0;
+    uint32_t *other = either ? (uint32_t *)malloc((size_t)(3 * n + 8) * sizeof(uint32_t)) : NULL;
     uint16_t *models = (uint16_t *)malloc(MSB_MODELS * sizeof(uint16_t));
     int64_t(*counts)[TOKENS] = calloc(RUN_CONTEXTS, sizeof(*counts));
     uint32_t(*cums)[TOKENS + 1] = malloc(RUN_CONTEXTS * sizeof(*cums));
-    if (!tok || !val || !ctx || !words || !counts || !cums || !models || params < 0 || params > RUN_MAX_PARAMS ||
-        (params >> 2 & 3) > 2)
+    if (!tok || !val || !ctx || !words || (either && !other) || !counts || !cums || !models || params < 0 ||
+        params > RUN_MAX_PARAMS || (params >> 2 & 3) > 2 || (either && (params & RUN_MSB)))
         goto done;
-    for (int64_t j = 0; j < MSB_MODELS; j++) models[j] = MSB_START;
     san_tokenize(e, n, tok, val);
     count_contexts(tok, n, params, &counts[0][0], ctx);
     uint64_t mask = 0, freq[TOKENS];
@@ -171,24 +228,22 @@ EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8
         quantize_table(counts[c], TOKENS, freq);
         if (put_table(&w, freq, TOKENS, cums[c])) goto done;
     }
-    uint64_t st[8];
-    san_rc_init(st, 3 * n + 8);
-    for (int64_t i = 0; i < n; i++) {
-        const int32_t t = tok[i];
-        if (rc_put(st, words, cums[ctx[i]], t)) goto done;
-        if (!msb || t < DIRECT) continue;
-        uint16_t *f = msb_models(models, ctx[i], t);
-        const int w = t - 12;
-        for (int b = 0, slot = 0, count = msb_count(t); b < count; b++) {
-            const int bit = (int)(val[i] >> (w - 1 - b) & 1);
-            const uint32_t cum[3] = {0, msb_cum(f[slot]), 1u << RC_PRECISION};
-            if (rc_put(st, words, cum, bit)) goto done;
-            msb_update(&f[slot], bit);
-            slot = 1 + bit;
+    int msb = (params & RUN_MSB) != 0;
+    int64_t n_words = code_tokens(tok, val, ctx, n, (const uint32_t(*)[TOKENS + 1])cums, msb, models, words);
+    if (n_words < 0) goto done;
+    if (either) { /* the same header; the streams decide */
+        int64_t m_words = code_tokens(tok, val, ctx, n, (const uint32_t(*)[TOKENS + 1])cums, 1, models, other);
+        if (m_words < 0) goto done;
+        int64_t plain = streams_size(n_words, (raw_bit_count(tok, n, 0) + 7) / 8);
+        int64_t coded = streams_size(m_words, (raw_bit_count(tok, n, MSB_BITS) + 7) / 8);
+        if (coded < plain) { /* params is one byte, after the leading 0 */
+            out[1] = (uint8_t)(params | RUN_MSB);
+            uint32_t *swap = words;
+            words = other, other = swap, n_words = m_words, msb = 1;
         }
     }
-    if (!write_streams(&w, st, words, tok, val, n, msb ? MSB_BITS : 0)) result = w.pos;
+    if (!put_streams(&w, words, n_words, tok, val, n, msb ? MSB_BITS : 0)) result = w.pos;
 done:
-    free(tok), free(val), free(ctx), free(words), free(counts), free(cums), free(models);
+    free(tok), free(val), free(ctx), free(words), free(other), free(counts), free(cums), free(models);
     return result;
 }
