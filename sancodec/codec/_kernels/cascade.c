@@ -37,11 +37,12 @@ CASCADE_CLONES static int cascade_stage(const int64_t *in, int64_t n, int order,
     const uint32_t half = (uint32_t)1 << (shift - 1);
     int64_t mean = 0;
     int status = 0;
+    /* The dot product of sample t + 1 runs in the same pass as the update of sample t (one sweep over
+     * the weights a sample); the sums are the same. */
+    uint32_t acc = 0; /* the sum modulo 2^32: the same in any order, so the loops vectorise */
     for (int64_t t = 0; t < n; t++) {
-        const int16_t *ht = h + t;
+        const int16_t *next = h + t + 1;
         int16_t *dt = d + t;
-        uint32_t acc = 0; /* the sum modulo 2^32: the same in any order, so the loop vectorises */
-        for (int j = 0; j < order; j++) acc += (uint32_t)((int32_t)w[j] * ht[j]);
         const int64_t pred = (int64_t)(int32_t)(acc + half) >> shift;
         int64_t x, err;
         if (inverse) {
@@ -55,10 +56,21 @@ CASCADE_CLONES static int cascade_stage(const int64_t *in, int64_t n, int order,
             err = x - pred;
             out[t] = err;
         }
-        if (err > 0)
-            for (int j = 0; j < order; j++) w[j] = (int16_t)(uint16_t)((uint16_t)w[j] + (uint16_t)dt[j]);
-        else if (err < 0)
-            for (int j = 0; j < order; j++) w[j] = (int16_t)(uint16_t)((uint16_t)w[j] - (uint16_t)dt[j]);
+        h[t + order] = (int16_t)sat15(x);
+        acc = 0;
+        if (err > 0) {
+            for (int j = 0; j < order; j++) {
+                w[j] = (int16_t)(uint16_t)((uint16_t)w[j] + (uint16_t)dt[j]);
+                acc += (uint32_t)((int32_t)w[j] * next[j]);
+            }
+        } else if (err < 0) {
+            for (int j = 0; j < order; j++) {
+                w[j] = (int16_t)(uint16_t)((uint16_t)w[j] - (uint16_t)dt[j]);
+                acc += (uint32_t)((int32_t)w[j] * next[j]);
+            }
+        } else {
+            for (int j = 0; j < order; j++) acc += (uint32_t)((int32_t)w[j] * next[j]);
+        }
         int64_t a = x < 0 ? -x : x;
         if (a > CASCADE_MEAN_CAP) a = CASCADE_MEAN_CAP;
         int16_t mag = a > 3 * mean ? 32 : (a > (4 * mean) / 3 ? 16 : (a > 0 ? 8 : 0));
@@ -67,7 +79,6 @@ CASCADE_CLONES static int cascade_stage(const int64_t *in, int64_t n, int order,
         dt[order - 2] /= 2;
         dt[order - 8] /= 2;
         mean += (a - mean) / 16; /* truncated toward zero: the mean settles at a level, not under it */
-        h[t + order] = (int16_t)sat15(x);
     }
     free(w);
     return status;
