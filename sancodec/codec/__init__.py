@@ -3,7 +3,8 @@
 ``api`` joins the pieces: ``encoder`` (the incremental encoder) and ``pipeline`` (frames on a
 thread pool), ``header``/``binheader`` (the header and its binary form), ``frames`` (the registry
 of frame codings; ``constant``, ``interchannel`` and ``lossy`` add theirs), ``residual``
-(polynomial and LPC predictors, near-lossless quantiser), ``entropy`` and ``rangecoder`` (range
+(polynomial and LPC predictors, near-lossless quantiser; ``adaptive``, ``cascade``, ``longterm`` and
+``running`` its adaptive stages and running contexts), ``entropy`` and ``rangecoder`` (range
 coding), ``kernels`` (the per-sample loops, compiled or numpy), ``container`` (the CRC-checked file
 layout) and ``annotations``.
 """
