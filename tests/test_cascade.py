@@ -196,3 +196,18 @@ def test_the_encoder_drops_the_stages_where_the_block_is_too_small_for_them(monk
     decoded = decode_file(sancodec.encode(sig))
     assert "cascade" not in decoded.codings
     np.testing.assert_array_equal(decoded.signal.samples, sig.samples)
+
+
+def test_the_numpy_synthesis_batches_whole_blocks_only_with_blocks_of_their_length(monkeypatch):
+    """Padding a short whole-block job to a long one in one batch would cost memory no file justifies."""
+    _numpy_only(monkeypatch)
+    seen = []
+    real = lpc._synthesize_lanes
+    monkeypatch.setattr(lpc, "_synthesize_lanes", lambda jobs, segment: seen.append(
+        (len(jobs), segment)) or real(jobs, segment))
+    f = lpc.LpcFilter((3, -1), 1, 0, whole=True)
+    jobs = [(np.arange(n) % 7 - 3, f) for n in (5000, 40, 5000, 40)] + [(np.arange(100) % 5, lpc.LpcFilter((1,), 0, 0))]
+    back = lpc.synthesize(jobs)
+    assert sorted(seen) == [(1, lpc.SEGMENT), (2, 40), (2, 5000)]
+    for (e, flt), u in zip(jobs, back):
+        assert np.array_equal(lpc.residual(u, flt), e)

@@ -169,13 +169,16 @@ def synthesize(jobs: Sequence[tuple[np.ndarray, LpcFilter]]) -> list[np.ndarray]
         return [kernels.lpc_synthesize(e, f.coefs, f.shift, f.bias, f.segment or max(len(e), 1), MAX_ABS_VALUE)
                 for e, f in jobs]
     out: list[np.ndarray | None] = [None] * len(jobs)
-    for whole in (False, True):  # restarting filters in lanes of SEGMENT samples; whole blocks one lane each
-        picked = [i for i, (_, f) in enumerate(jobs) if f.whole == whole]
-        if picked:
-            batch = [jobs[i] for i in picked]
-            segment = max(len(e) for e, _ in batch) if whole else SEGMENT
-            for i, u in zip(picked, _synthesize_lanes(batch, max(segment, 1))):
-                out[i] = u
+    # Restarting filters in lanes of SEGMENT samples; whole blocks one lane each, batched with blocks of
+    # their own length only (padding a short block to a long one could cost far more memory than the file
+    # justifies).
+    groups: dict[int | None, list[int]] = {}
+    for i, (e, f) in enumerate(jobs):
+        groups.setdefault(len(e) if f.whole else None, []).append(i)
+    for length, picked in groups.items():
+        batch = [jobs[i] for i in picked]
+        for i, u in zip(picked, _synthesize_lanes(batch, SEGMENT if length is None else max(length, 1))):
+            out[i] = u
     return out  # type: ignore[return-value]
 
 
