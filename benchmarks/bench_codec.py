@@ -270,8 +270,9 @@ column codes the same samples.
 The `sancodec` column is the shipped lossless mode (`predictor="auto"`: the raw-signal codings); the next two
 force the SAN or the raw predictor. The raw path's residual stage is a polynomial predictor (order 0-3) or, where
 it pays, integer linear prediction (it wins on a103l and s0010_re), then the LMS stage or the long adaptive
-stages, long-term prediction and running contexts where they pay (docs/PREDICTORS.md). The SAN predictor never pays for its
-activations in lossless mode on these records: the residual coder on the raw signal wins every frame.
+stages, long-term prediction and running contexts where they pay (docs/PREDICTORS.md). The SAN predictor
+never pays for its activations in lossless mode on these records: the residual coder on the raw signal wins
+every frame.
 The `sancodec` column counts the whole file, including the record's header (format 1.3's binary header: 40-230
 bytes, more with WFDB comments: s0010_re carries 2.4 KB of clinical comments, about 1 KB packed), while the
 other columns compress bare samples; "without its header" drops the header bytes (the container's framing

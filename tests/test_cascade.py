@@ -211,3 +211,16 @@ def test_the_numpy_synthesis_batches_whole_blocks_only_with_blocks_of_their_leng
     assert sorted(seen) == [(1, lpc.SEGMENT), (2, 40), (2, 5000)]
     for (e, flt), u in zip(jobs, back):
         assert np.array_equal(lpc.residual(u, flt), e)
+
+
+def test_a_lossy_file_whose_exact_channels_use_format_1_8_says_1_8():
+    """A lossy channel coded in the time domain is coded as a lossless one: LPC without restarts there
+    makes the file 1.8, so a 1.7 reader refuses it by its version rather than by a field."""
+    sig = _a103l()
+    data = sancodec.encode(sig, mode="lossy", prdn=0.5)
+    decoded = decode_file(data)
+    assert decoded.codings["lpc_whole"] == 3 and data[5] == 8
+    for ch in range(3):
+        assert sancodec.metrics.prdn(sig.samples[:, ch], decoded.signal.samples[:, ch]) <= 0.5
+    wavelets = sancodec.encode(sig, mode="lossy", prdn=5.0)
+    assert decode_file(wavelets).codings == {"wavelet": 3} and wavelets[5] < 8

@@ -118,7 +118,9 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
             w.varint(len(part))
             w.raw(part)
         payloads.append(w.getvalue())
-    minor = max((needs_minor(part) for parts in chunks for part in parts), default=3)
+    lengths = [[-(-min(frame_len, n - s) // steps[ch]) for ch in range(c)] for s in starts]  # values per part
+    minor = max((needs_minor(part, lengths[i][ch]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
+                default=3)
     return payloads, achieved, minor
 
 

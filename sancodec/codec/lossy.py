@@ -24,7 +24,14 @@ import numpy as np
 from sancodec.codec import running, timedomain
 from sancodec.codec.beats import MAX_TAP_SHIFT, BeatTemplate, align, find_beats, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
-from sancodec.codec.frames import ChannelFrame, FrameCoding, FramePlan, check_magnitude, register_coding
+from sancodec.codec.frames import (
+    ChannelFrame,
+    FrameCoding,
+    FramePlan,
+    check_magnitude,
+    decode_channel_frame,
+    register_coding,
+)
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.stepsearch import coarsest_step, find_step
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
@@ -155,19 +162,27 @@ def _flags(contextual: Sequence[bool]) -> int:
     return sum(1 << b for b, ctx in enumerate(contextual) if ctx)
 
 
-def needs_minor(payload: bytes) -> int:
+def needs_minor(payload: bytes, length: int | None = None) -> int:
     """The format minor version a lossy file's channel-frame payload needs: 7 for a wavelet frame whose
-    beat template's taps are shifted, 6 for an exact (time-domain) coding, 5 for a wavelet frame whose
-    bands are coded apart or whose beat gaps are stored as differences (1.5), else 3."""
+    beat template's taps are shifted, 6 for an exact (time-domain) coding (8 where, read as a frame of
+    ``length`` values, it uses LPC without restarts, the long adaptive stages or running contexts' MSB
+    mode), 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as differences
+    (1.5), else 3."""
     r = ByteReader(payload, "frame")
     if r.varint() != TransformCoding.id:
-        return 6
+        return 6 if length is None else _exact_minor(payload, length)
     r.svarint(MAX_ABS_SAMPLE)
     r.raw(4)
     r.varint(MAX_LEVELS)
     r.varint(16)
     predictor = r.varint()
     return 7 if predictor & TAP_SHIFT else 5 if predictor & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
+
+
+def _exact_minor(payload: bytes, length: int) -> int:
+    """8 where an exact channel-frame of a lossy file uses what format 1.8 added to lossless coding, else 6."""
+    part = decode_channel_frame(payload, length, timedomain.EXACT)
+    return 8 if part.cascade or part.msb or (part.lpc is not None and part.lpc[1].whole) else 6
 
 
 @register_coding
