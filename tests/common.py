@@ -106,6 +106,12 @@ def expected_minor(data: bytes, content: int) -> int:
     return max(content, 7) if SanReader(data).one_frame else content
 
 
+def lossless_18(decoded) -> bool:
+    """Whether a decoded file's lossless codings use what format 1.8 added: LPC without restarts, the long
+    adaptive stages, running contexts' MSB mode."""
+    return any(decoded.codings.get(k) for k in ("lpc_whole", "cascade", "msb"))
+
+
 def wavelet_heads(data: bytes) -> list[tuple[int, int]]:
     """(levels, predictor bits) of every wavelet channel-frame (path 3) of a file (format 1.2 on)."""
     reader = SanReader(data)
