@@ -70,10 +70,13 @@ def _holds(u: np.ndarray, x0: int, grid: int) -> bool:
     return abs(x0) + grid * (float(np.abs(u).max()) + float(u.max() - u.min())) <= MAX_ABS_SAMPLE
 
 
-def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> tuple[int, float]:
-    """The largest odd ``k`` whose grid ``k g`` keeps the channel within ``bound`` (PRDN grows with k,
-    nearly monotonically: doubling from the k uniform rounding error predicts, then bisection), and that
-    PRDN; (1, PRDN of x) where no k > 1 does."""
+def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> list[tuple[int, float]]:
+    """The largest odd ``k`` whose grid ``k g`` keeps the channel within ``bound``, and that PRDN; (1, PRDN
+    of x) where no k > 1 does. PRDN grows with k nearly monotonically: doubling from the k the uniform
+    rounding error predicts, then bisection, finds the last k before the first miss; then the next few odd
+    k (at most 8, a quarter of it) are tried, as one may meet the bound again (a103l's ECG at PRDN 1 %:
+    k = 53 misses, 55 meets it). Where one does, both come back, the coarser first: a coarser grid
+    usually, not always, codes smaller."""
     x0 = int(x[0])
     limit = _grid_limit(x, g)
 
@@ -91,12 +94,15 @@ def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, 
         mid = (lo + hi) // 2 | 1
         got = prdn_at(mid)
         lo, hi, lo_prdn = (mid, hi, got) if got <= bound else (lo, mid, lo_prdn)
-    # PRDN is not quite monotonic in k (a103l's ECG at PRDN 1 %: k = 53 misses, 55 meets it): the coarsest
-    # of the next few odd k that still meets the bound
-    for k in range(min(limit, lo + 2 * min(8, lo // 8 + 1)) | 1, lo, -2):  # at most 8 more, a quarter of lo
+    for k in range(min(limit, lo + 2 * min(8, lo // 8 + 1)) | 1, lo, -2):
         if (got := prdn_at(k)) <= bound:
-            return k, got
-    return lo, lo_prdn
+            return [(k, got), (lo, lo_prdn)]
+    return [(lo, lo_prdn)]
+
+
+def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> tuple[int, float]:
+    """The coarsest of :func:`_coarsest_grids`."""
+    return _coarsest_grids(x, ref, bound, spread, g)[0]
 
 
 def _raw_frame(u: np.ndarray, x0: int, grid: int) -> bytes:
@@ -140,20 +146,21 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     if not sum(map(len, frames)):
         return None
     x, spread, x0, g = _channel(frames, ref)
-    k, coarse_prdn = _coarsest_grid(x, ref, bound, spread, g)
     best: Coded | None = None
     exact_prdn = prdn_with_spread(ref, x, spread)
     payloads = _exact(frames, x, to_beat) if exact_prdn <= bound else None
     if payloads is not None and sum(map(len, payloads)) < to_beat:
         best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
-    if k > 1:
+    bounds = np.cumsum([0, *map(len, frames)])
+    for k, coarse_prdn in _coarsest_grids(x, ref, bound, spread, g):
+        if k == 1:
+            continue
         grid = k * g
         u = _cells(x, x0, grid)
         if estimate_bits(np.diff(u)) / 8 < HOPELESS * to_beat:
-            bounds = np.cumsum([0, *map(len, frames)])
             payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
             if sum(map(len, payloads)) < to_beat:
-                best = Coded(payloads, coarse_prdn, False)
+                best, to_beat = Coded(payloads, coarse_prdn, False), sum(map(len, payloads))
     return best
 
 
