@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 import sancodec
 from sancodec import Signal
@@ -132,3 +133,21 @@ def wavelet_heads(data: bytes) -> list[tuple[int, int]]:
 def wavelet_predictors(data: bytes) -> list[int]:
     """The predictor bits of every wavelet channel-frame of a file."""
     return [bits for _, bits in wavelet_heads(data)]
+
+
+def numpy_only(monkeypatch) -> None:
+    """Run the rest of a test on the numpy reference kernels (what an install without a C compiler runs)."""
+    from sancodec.codec import kernels
+
+    monkeypatch.setattr(kernels, "_LIB", None)
+    monkeypatch.setattr(kernels, "COMPILED", False)
+
+
+def _compiled() -> bool:
+    from sancodec.codec import kernels
+
+    return kernels.COMPILED
+
+
+#: Marks a test that compares the compiled kernels with their numpy references.
+needs_c = pytest.mark.skipif(not _compiled(), reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")

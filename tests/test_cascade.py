@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from common import needs_c, numpy_only
 
 import sancodec
 from sancodec import SanFormatError, Signal, read_signal
@@ -17,14 +18,6 @@ from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
 from sancodec.codec.residual import LMS_LIMIT, read_residual
 
 DATA = Path(__file__).parent / "data"
-needs_c = pytest.mark.skipif(not kernels.COMPILED, reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")
-
-
-def _numpy_only(monkeypatch) -> None:
-    monkeypatch.setattr(kernels, "_LIB", None)
-    monkeypatch.setattr(kernels, "COMPILED", False)
-
-
 def _spiky(n: int, seed: int, scale: float = 30.0) -> np.ndarray:
     """Noise with a large spike every 117 samples: beats the stages learn to predict."""
     rng = np.random.default_rng(seed)
@@ -41,7 +34,7 @@ def test_the_stages_invert_exactly_and_numpy_gives_the_same_integers(stages, mon
     out = c.forward(x)
     assert np.array_equal(c.inverse(out, LMS_LIMIT), x)
     if kernels.COMPILED:
-        _numpy_only(monkeypatch)
+        numpy_only(monkeypatch)
         assert np.array_equal(c.forward(x), out)
         assert np.array_equal(c.inverse(out, LMS_LIMIT), x)
 
@@ -54,10 +47,10 @@ def test_the_stages_learn_a_repeating_beat():
     assert np.abs(out[-5000:]).mean() < 0.5 * np.abs(x[-5000:]).mean()  # about the noise's 24 left
 
 
-@pytest.mark.parametrize("numpy_only", [False, True])
-def test_the_inverse_refuses_values_beyond_the_limit(numpy_only, monkeypatch):
-    if numpy_only:
-        _numpy_only(monkeypatch)
+@pytest.mark.parametrize("on_numpy", [False, True])
+def test_the_inverse_refuses_values_beyond_the_limit(on_numpy, monkeypatch):
+    if on_numpy:
+        numpy_only(monkeypatch)
     o = _spiky(200, 3)
     o[150] = 1 << 41
     with pytest.raises(SanFormatError, match="too large"):
@@ -102,10 +95,10 @@ def _block(coding: int, values: np.ndarray, *fields: int) -> ByteReader:
     return ByteReader(w.getvalue(), "frame")
 
 
-@pytest.mark.parametrize("numpy_only", [False, True])
-def test_a_residual_block_with_the_stages_reads_back_through_their_inverse(numpy_only, monkeypatch):
-    if numpy_only:
-        _numpy_only(monkeypatch)
+@pytest.mark.parametrize("on_numpy", [False, True])
+def test_a_residual_block_with_the_stages_reads_back_through_their_inverse(on_numpy, monkeypatch):
+    if on_numpy:
+        numpy_only(monkeypatch)
     coded = _spiky(500, 4)
     block = read_residual(_block(128 | 1, coded, 2, 256, 13, 16, 11), 500, True)
     assert block.cascade and block.order == 1 and block.lpc is None
@@ -120,10 +113,10 @@ def test_lossy_blocks_and_lpc_less_whole_flags_are_refused():
         read_residual(_block(64, coded), 100, True)
 
 
-@pytest.mark.parametrize("numpy_only", [False, True])
-def test_lpc_without_restarts_inverts_beside_restarting_filters(numpy_only, monkeypatch):
-    if numpy_only:
-        _numpy_only(monkeypatch)
+@pytest.mark.parametrize("on_numpy", [False, True])
+def test_lpc_without_restarts_inverts_beside_restarting_filters(on_numpy, monkeypatch):
+    if on_numpy:
+        numpy_only(monkeypatch)
     rng = np.random.default_rng(5)
     n = 3 * lpc.SEGMENT + 77
     u = np.rint(3000 * np.sin(np.arange(n) * 0.05) + rng.normal(size=n) * 4).astype(np.int64)
@@ -146,7 +139,7 @@ def test_lpc_without_restarts_matches_numpy(monkeypatch):
     f = lpc.LpcFilter(*lpc.analyse(u)[0].__dict__.values())
     f = lpc.LpcFilter(f.coefs, f.shift, f.bias, whole=True)
     compiled = lpc.residual(u, f)
-    _numpy_only(monkeypatch)
+    numpy_only(monkeypatch)
     assert np.array_equal(lpc.residual(u, f), compiled)
 
 
@@ -200,7 +193,7 @@ def test_the_encoder_drops_the_stages_where_the_block_is_too_small_for_them(monk
 
 def test_the_numpy_synthesis_batches_whole_blocks_only_with_blocks_of_their_length(monkeypatch):
     """Padding a short whole-block job to a long one in one batch would cost memory no file justifies."""
-    _numpy_only(monkeypatch)
+    numpy_only(monkeypatch)
     seen = []
     real = lpc._synthesize_lanes
     monkeypatch.setattr(lpc, "_synthesize_lanes", lambda jobs, segment: seen.append(

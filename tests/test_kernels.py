@@ -6,17 +6,11 @@ import os
 
 import numpy as np
 import pytest
+from common import needs_c, numpy_only
 
 import sancodec
 from sancodec.codec import adaptive, kernels, lpc
 from sancodec.errors import SanFormatError
-
-needs_c = pytest.mark.skipif(not kernels.COMPILED, reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")
-
-
-def _numpy_only(monkeypatch) -> None:
-    monkeypatch.setattr(kernels, "_LIB", None)
-    monkeypatch.setattr(kernels, "COMPILED", False)
 
 
 def test_the_compiled_kernels_are_built_unless_numpy_is_forced():
@@ -109,7 +103,7 @@ def test_lpc_residual_and_synthesis_match_numpy(order, monkeypatch):
     u = np.cumsum(rng.integers(-50, 50, 3 * lpc.SEGMENT + 123)).astype(np.int64)
     f = lpc.LpcFilter(tuple(int(c) for c in rng.integers(-3000, 3000, order)), 12, int(u.mean()))
     compiled = lpc.residual(u, f)
-    _numpy_only(monkeypatch)
+    numpy_only(monkeypatch)
     assert np.array_equal(compiled, lpc.residual(u, f))
     (numpy_back,) = lpc.synthesize([(compiled, f)])
     monkeypatch.undo()
@@ -143,7 +137,7 @@ def test_the_lms_inverse_refuses_values_beyond_its_limit(compiled, monkeypatch):
     if compiled and not kernels.COMPILED:
         pytest.skip("nothing compiled")
     if not compiled:
-        _numpy_only(monkeypatch)
+        numpy_only(monkeypatch)
     big = np.full(100, 1 << 20, dtype=np.int64)
     with pytest.raises(SanFormatError, match="LMS"):
         adaptive.lms_inverse(big, 16, 1 << 19)  # an output beyond the limit
@@ -158,7 +152,7 @@ def test_the_lms_inverse_refuses_values_beyond_its_limit(compiled, monkeypatch):
 def test_files_are_byte_identical_with_and_without_the_compiled_kernels(options, monkeypatch, mitdb_100):
     sig = sancodec.read_signal(mitdb_100).slice(0, 40000)
     compiled = sancodec.encode(sig, frame_len=8192, **options)
-    _numpy_only(monkeypatch)
+    numpy_only(monkeypatch)
     assert sancodec.encode(sig, frame_len=8192, **options) == compiled
     numpy_decoded = sancodec.decode(compiled).samples
     monkeypatch.undo()
@@ -176,7 +170,7 @@ def test_whole_block_coding_matches_the_python_coder(contextual, monkeypatch):
     for e in cases:
         block = kernels.encode_block(e, contextual)
         assert np.array_equal(kernels.decode_block(block, len(e), contextual), e)
-        _numpy_only(monkeypatch)
+        numpy_only(monkeypatch)
         assert encode_arrays([e], [contextual]) == block  # constriction + numpy: the same bytes
         (back,) = decode_arrays(block, [len(e)], [contextual])
         monkeypatch.undo()
@@ -204,7 +198,7 @@ def test_the_compiled_block_decoder_refuses_what_the_python_reader_refuses(monke
                 got = kernels.decode_block(bytes(damaged), len(e), contextual)
             except SanFormatError:
                 got = None
-            _numpy_only(monkeypatch)
+            numpy_only(monkeypatch)
             try:
                 (want,) = decode_arrays(bytes(damaged), [len(e)], [contextual])
             except SanFormatError:
@@ -221,7 +215,7 @@ def test_the_autocorrelation_has_the_same_bits_compiled_and_in_numpy(monkeypatch
     for n in (40, 4096, 32768):
         y = rng.normal(0, 1e4, n) * np.hanning(n)
         compiled = kernels.autocorrelation(y, 32)
-        _numpy_only(monkeypatch)
+        numpy_only(monkeypatch)
         assert np.array_equal(kernels.autocorrelation(y, 32), compiled)  # bit for bit, not approximately
         monkeypatch.undo()
         reference = np.correlate(y, y, "full")[n - 1 : n + 32]

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from common import expected_minor
+from common import expected_minor, needs_c, numpy_only
 
 import sancodec
 from sancodec.codec import kernels, running
 from sancodec.codec.entropy import ByteWriter, encode_arrays
 from sancodec.codec.residual import Residual, read_residual, with_running_contexts
 from sancodec.errors import SanFormatError
-
-needs_c = pytest.mark.skipif(not kernels.COMPILED, reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")
-
-
-def _numpy_only(monkeypatch) -> None:
-    monkeypatch.setattr(kernels, "_LIB", None)
-    monkeypatch.setattr(kernels, "COMPILED", False)
 
 
 def _bursty(n: int, seed: int, run: int = 50) -> np.ndarray:
@@ -45,7 +38,7 @@ def test_the_compiled_coder_writes_the_python_reference_bytes_and_both_decode_th
     block = running.encode(e, params)
     assert running.is_running(block) and np.array_equal(_c_decode(block, len(e)), e)
     with monkeypatch.context() as m:
-        _numpy_only(m)
+        numpy_only(m)
         assert running.encode(e, params) == block
         assert np.array_equal(running.decode(block, len(e)), e)
 
@@ -96,7 +89,7 @@ def test_a_file_with_running_contexts_is_format_1_5_and_decodes_without_the_comp
     decoded = sancodec.codec.decode_file(data)
     assert decoded.codings.get("running") == 2 and data[5] == expected_minor(data, 8 if decoded.codings.get("msb")
                                                                               else 5)
-    _numpy_only(monkeypatch)
+    numpy_only(monkeypatch)
     assert np.array_equal(sancodec.decode(data).samples, sig.samples)
     assert sancodec.encode(sig, mode="lossless") == data
 
@@ -131,7 +124,7 @@ def test_hostile_blocks_are_refused_by_both_readers(what, monkeypatch):
     if kernels.COMPILED:
         with pytest.raises(SanFormatError):
             _c_decode(block, 10)
-    _numpy_only(monkeypatch)
+    numpy_only(monkeypatch)
     with pytest.raises(SanFormatError):
         running.decode(block, 10)
 
@@ -154,7 +147,7 @@ def test_both_readers_agree_on_damaged_blocks(params, monkeypatch):
         except SanFormatError:
             ours = None
         with monkeypatch.context() as m:
-            _numpy_only(m)
+            numpy_only(m)
             try:
                 ref = running.decode(bad, len(e))
             except SanFormatError:
@@ -195,5 +188,5 @@ def test_the_compiled_either_coding_is_the_smaller_of_the_two_as_the_reference_p
     both = [running.encode(e, params), running.encode(e, params | running.MSB)]
     either = running.encode_either(e, params)
     assert either == min(both, key=len)
-    _numpy_only(monkeypatch)
+    numpy_only(monkeypatch)
     assert running.encode_either(e, params) == either

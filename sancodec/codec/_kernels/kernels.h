@@ -57,6 +57,16 @@ static inline uint32_t word_at(const range_decoder *d, uint64_t i) {
     return (uint32_t)w[0] | ((uint32_t)w[1] << 8) | ((uint32_t)w[2] << 16) | ((uint32_t)w[3] << 24);
 }
 
+/* After a symbol: a range below 2^32 shifts in the next input word. */
+static inline void rd_renormalize(range_decoder *d) {
+    if (d->range < (1ULL << 32)) {
+        d->lower <<= 32;
+        d->range <<= 32;
+        d->point <<= 32;
+        if (d->read < d->n) d->point |= word_at(d, d->read++);
+    }
+}
+
 /* One symbol under table t, or -1 for a stream no encoder wrote. Inline: it is the decoders' inner
  * loop (running.c, blocks.c), one call per residual value. */
 static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
@@ -68,12 +78,7 @@ static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
     while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
     d->lower += scale * (uint64_t)cum[lo];
     d->range = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
-    if (d->range < (1ULL << 32)) {
-        d->lower <<= 32;
-        d->range <<= 32;
-        d->point <<= 32;
-        if (d->read < d->n) d->point |= word_at(d, d->read++);
-    }
+    rd_renormalize(d);
     return lo;
 }
 
@@ -87,12 +92,7 @@ static inline int rd_bit(range_decoder *d, uint32_t c1) {
     uint64_t lo = bit ? c1 : 0, hi = bit ? (1ULL << RC_PRECISION) : c1;
     d->lower += scale * lo;
     d->range = scale * (hi - lo);
-    if (d->range < (1ULL << 32)) {
-        d->lower <<= 32;
-        d->range <<= 32;
-        d->point <<= 32;
-        if (d->read < d->n) d->point |= word_at(d, d->read++);
-    }
+    rd_renormalize(d);
     return bit;
 }
 
