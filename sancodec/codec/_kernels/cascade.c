@@ -21,9 +21,9 @@ static inline int32_t sat15(int64_t v) { return (int32_t)(v > CASCADE_SAT ? CASC
 
 /* One stage, forward (inverse = 0: out = x - pred) or inverse (out = x from the coded values, refusing
  * values beyond +-limit: -1). h and d hold `order` zeros, then the pushed values. */
-/* AVX2 doubles the multiply-adds per instruction where the CPU has it (chosen at load time; integer
- * arithmetic, so the same results either way). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* AVX2 doubles the multiply-adds per instruction where the CPU has it (chosen at load time through
+ * glibc's ifunc; integer arithmetic, so the same results either way). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #define CASCADE_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CASCADE_CLONES
