@@ -88,7 +88,7 @@ def test_the_grid_is_the_coarsest_odd_multiple_that_meets_the_bound(seed):
     x = g * np.repeat(rng.integers(-300, 300, 200), 10) + g * rng.integers(-3, 4, 2000)
     ref, bound = x.astype(np.float64), float(rng.uniform(0.3, 20))
     spread = float(np.linalg.norm(ref - ref.mean()))
-    k, got = timedomain._coarsest_grid(x, ref, bound, spread, g)
+    k, got = timedomain._coarsest_grids(x, ref, bound, spread, g)[0]
     assert k % 2 == 1 and got <= bound
     on = timedomain._on_grid(x, int(x[0]), k * g)
     assert got == pytest.approx(prdn(ref, on)) and np.abs(on - x).max() <= (k * g) // 2
@@ -150,7 +150,7 @@ def test_a_coarse_grid_never_rounds_past_the_formats_limit():
         back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=target, frame_len=512))
         assert prdn(x[:, 0], back.samples[:, 0]) <= target
     spread = float(np.linalg.norm(x[:, 0] - x[:, 0].mean()))
-    k, _ = timedomain._coarsest_grid(x[:, 0], x[:, 0].astype(float), 500.0, spread, 1)
+    k, _ = timedomain._coarsest_grids(x[:, 0], x[:, 0].astype(float), 500.0, spread, 1)[0]
     u = (x[:, 0] - x[0, 0] + k // 2) // k  # k = 1: the exact coding, no grid frame at all
     assert k == 1 or abs(int(x[0, 0])) + k * (float(np.abs(u).max()) + float(u.max() - u.min())) <= MAX_ABS_SAMPLE
 
@@ -214,7 +214,7 @@ def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the
     x = sig.samples[:, 1].astype(np.int64)
     ref = x.astype(np.float64)
     spread = float(np.linalg.norm(ref - ref.mean()))
-    k, got = timedomain._coarsest_grid(x, ref, 1.0, spread, 1)
+    k, got = timedomain._coarsest_grids(x, ref, 1.0, spread, 1)[0]
 
     def at(kk: int) -> float:
         return prdn(x, int(x[0]) + kk * timedomain._cells(x, int(x[0]), kk))

@@ -103,6 +103,7 @@ def ltp_inverse(o2: np.ndarray, pos: np.ndarray, shift: np.ndarray, gain: np.nda
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_NO_STAGE = np.zeros(1, dtype=np.int32)  # ctypes wants an array even where no long stage runs
 
 
 def decode_residual(data: bytes, length: int, contextual: bool, taps: int, longterm: tuple | None,
@@ -113,14 +114,13 @@ def decode_residual(data: bytes, length: int, contextual: bool, taps: int, longt
     if kernels._LIB is None:
         return None
     pos, shift, gain, before, after = longterm if longterm is not None else (_EMPTY, _EMPTY, _EMPTY, 0, 0)
-    stages = long_stages.stages if long_stages is not None else ()
-    orders = np.array([o for o, _ in stages] or [0], dtype=np.int32)
-    shifts = np.array([s for _, s in stages] or [0], dtype=np.int32)
+    count = len(long_stages.stages) if long_stages is not None else 0
+    orders, shifts = long_stages.arrays() if long_stages is not None else (_NO_STAGE, _NO_STAGE)
     out = np.empty(length, dtype=np.int64)
     i64 = kernels._i64
     # contextual 2: a residual block, which may use running contexts (format 1.5)
     status = kernels._LIB.san_residual_decode(bytes(data), len(data), length, 2 if contextual else 0, taps, i64(pos),
-                                              i64(shift), i64(gain), len(pos), before, after, len(stages), orders,
+                                              i64(shift), i64(gain), len(pos), before, after, count, orders,
                                               shifts, limit, out)
     if status > 0:
         raise SanFormatError(f"entropy-coded block: {kernels._BLOCK_ERRORS.get(status, 'invalid')}")

@@ -118,8 +118,8 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
             w.varint(len(part))
             w.raw(part)
         payloads.append(w.getvalue())
-    lengths = [[-(-min(frame_len, n - s) // steps[ch]) for ch in range(c)] for s in starts]  # values per part
-    minor = max((needs_minor(part, lengths[i][ch]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
+    lengths = [[len(f) for f in frames(ch)] for ch in range(c)]  # values of each part, channel by channel
+    minor = max((needs_minor(part, lengths[ch][i]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
                 default=3)
     return payloads, achieved, minor
 

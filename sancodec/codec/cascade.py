@@ -50,7 +50,7 @@ class Cascade:
                 x = _np_stage(x, order, shift, False, 0)
             return x
         out = np.empty(len(x), dtype=np.int64)
-        orders, shifts = self._arrays()
+        orders, shifts = self.arrays()
         if kernels._LIB.san_cascade_forward(x, len(x), orders, shifts, len(self.stages), out):
             raise MemoryError("long adaptive stage: out of memory")
         return out
@@ -63,7 +63,7 @@ class Cascade:
                 x = _np_stage(x, order, shift, True, limit)
             return x
         out = np.empty(len(x), dtype=np.int64)
-        orders, shifts = self._arrays()
+        orders, shifts = self.arrays()
         status = kernels._LIB.san_cascade_inverse(x, len(x), orders, shifts, len(self.stages), limit, out)
         if status == -1:
             raise SanFormatError("frame: long adaptive stage values too large (a hostile residual)")
@@ -75,7 +75,8 @@ class Cascade:
     def taps(self) -> int:
         return sum(order for order, _ in self.stages)
 
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The stages' orders and shifts as the C kernels take them (int32)."""
         return (np.array([o for o, _ in self.stages], dtype=np.int32),
                 np.array([s for _, s in self.stages], dtype=np.int32))
 

@@ -100,11 +100,6 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
     return [(lo, lo_prdn)]
 
 
-def _coarsest_grid(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> tuple[int, float]:
-    """The coarsest of :func:`_coarsest_grids`."""
-    return _coarsest_grids(x, ref, bound, spread, g)[0]
-
-
 def _raw_frame(u: np.ndarray, x0: int, grid: int) -> bytes:
     """A raw frame (path 0) whose samples decode to ``x0 + grid * u``."""
     raw = get_coding(0)

@@ -177,10 +177,9 @@ int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum)
 }
 
 /* Seal the range coder `st` and write its words, then the raw bits of `val`; 0, or -1 when full. */
-int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n,
-                  int skip) {
+int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n) {
     int64_t n_words = san_rc_finish(st, words);
-    return n_words < 0 ? -1 : put_streams(w, words, n_words, tok, val, n, skip);
+    return n_words < 0 ? -1 : put_streams(w, words, n_words, tok, val, n, 0);
 }
 
 /* The words of a finished range coder stream, then the raw bits (`skip`: top mantissa bits left out). */
@@ -256,7 +255,7 @@ EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, con
     uint64_t st[8];
     san_rc_init(st, n + blocks + 8);
     if (nseg && san_rc_encode(st, words, sym, seg_len, seg_model, nseg, &cums[0][0], sizes, TOKENS + 1)) goto done;
-    if (!write_streams(&w, st, words, tok, val, n, 0)) result = w.pos;
+    if (!write_streams(&w, st, words, tok, val, n)) result = w.pos;
 done:
     free(tok), free(val), free(sym), free(cls), free(words);
     return result;

@@ -109,8 +109,7 @@ int read_streams(byte_reader *r, range_decoder *d, raw_bits *extra);
 void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq);
 int put_varint(byte_writer *w, uint64_t value);
 int put_table(byte_writer *w, const uint64_t *freq, int alphabet, uint32_t *cum);
-int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n,
-                  int skip);
+int write_streams(byte_writer *w, uint64_t *st, uint32_t *words, const int32_t *tok, const uint64_t *val, int64_t n);
 int put_streams(byte_writer *w, const uint32_t *words, int64_t n_words, const int32_t *tok, const uint64_t *val,
                 int64_t n, int skip);
 
