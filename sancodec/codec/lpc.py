@@ -9,9 +9,9 @@ segment for all lanes at once (a few thousand vectorised steps per file, not one
 sample). Inside a segment, position 0 is predicted by 0, positions 1..p-1 by the
 previous sample, and the rest by ``(sum_k c_k v[t-k] + 2^(shift-1)) >> shift``, where
 ``v = u - bias``. Integer arithmetic only, so the bitstream is the same everywhere.
-Format 1.8 adds filters that run over the whole block (``LpcFilter.whole``): restarts cost 2-3 % of
-a103l's bytes, and the compiled synthesis is sequential per block anyway; the numpy reference then
-runs one lane per block.
+Format 1.8 adds filters that run over the whole block (``LpcFilter.whole``): each restart leaves a
+spike the adaptive stages after it stumble on, and the compiled synthesis is sequential per block
+anyway; the numpy reference then runs one lane per block.
 """
 
 from __future__ import annotations

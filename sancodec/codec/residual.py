@@ -46,7 +46,7 @@ LMS_INPUT = 1 << 31  # the encoder's stage input stays within ±2^31 (the kernel
 LMS_LIMIT = 1 << 40  # a reader refuses stage values beyond this (a hostile block)
 LONG_TERM = True  # try long-term prediction (benchmarks switch it off to measure what it buys)
 CASCADE = True  # try the long adaptive stages (the same)
-LPC_WHOLE = True  # LPC without restarts (format 1.8); restarts every lpc.SEGMENT samples cost 2-3 % on a103l
+LPC_WHOLE = True  # LPC without restarts (format 1.8; what it buys per record: benchmarks/bench_predictors.py)
 CASCADE_MIN = 8192  # shorter blocks keep the LMS stage (a 256-tap filter needs a few beats to converge)
 PROBE = 1 << 14  # the long stages run on a whole block only where they pay on its first PROBE values
 RUNNING_CONTEXTS = True  # try running contexts (the same)
@@ -175,9 +175,9 @@ def _with_lms(best: Residual) -> Residual:
 def _with_cascade(best: Residual, chosen: Residual) -> Residual:
     """``best`` through the long adaptive stages (``cascade.DEFAULT``) instead of ``chosen`` (``best``
     with or without the LMS stage) where they save :data:`cascade.GAIN` of its coded bytes. A long block
-    tries them only where they save as much on its first :data:`PROBE` values (they cost ~60 ns a value:
-    mitdb 100's lossless encode would take a fifth longer to find that they save 1.4 %, not 2 %, there;
-    a slowly converging channel such as 03700181's second one is missed: the probe shows no gain)."""
+    tries them only where they save as much on its first :data:`PROBE` values (the stages cost tens of ns
+    a value, and on mitdb 100 they save too little to be kept; a slowly converging channel, such as
+    03700181's second one, is missed where its probe shows no gain)."""
     e = best.e
     if not CASCADE or len(e) < CASCADE_MIN or max(-int(e.min()), int(e.max())) > LMS_INPUT:
         return chosen
