@@ -176,8 +176,8 @@ def _with_cascade(best: Residual, chosen: Residual) -> Residual:
     """``best`` through the long adaptive stages (``cascade.DEFAULT``) instead of ``chosen`` (``best``
     with or without the LMS stage) where they save :data:`cascade.GAIN` of its coded bytes. A long block
     tries them only where they save as much on its first :data:`PROBE` values (the stages cost tens of ns
-    a value, and on mitdb 100 they save too little to be kept; a slowly converging channel, such as
-    03700181's second one, is missed where its probe shows no gain)."""
+    a value, and on mitdb 100 they save too little to be kept); a channel the stages need long to learn
+    can be missed that way."""
     e = best.e
     if not CASCADE or len(e) < CASCADE_MIN or max(-int(e.min()), int(e.max())) > LMS_INPUT:
         return chosen
