@@ -25,7 +25,7 @@ MAX_SHIFT = 24
 MAX_STAGES = 3
 MEAN_CAP = 1 << 31
 SATURATION = 32767
-GAIN = 0.98  # the stages must save 2 % of a block: they decode at 15-30 M values/s
+GAIN = 0.98  # the stages must save 2 % of a block: they decode sequentially, 272 multiply-adds a value
 WORK_FLOOR = 1 << 26  # tap-steps any block may ask for (about 0.1 s)
 WORK_PER_BYTE = 1 << 13  # and, beyond that, per byte of its coded block
 
