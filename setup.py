@@ -8,10 +8,11 @@ import sys
 
 from setuptools import Extension, setup
 
-# No fused multiply-adds: the LPC autocorrelation must round exactly as numpy's reference does.
+# No fused multiply-adds: the LPC autocorrelation and the wavelet's lifting must round exactly as numpy's
+# reference does.
 FLAGS = [] if sys.platform == "win32" else ["-ffp-contract=off"]
 
-SOURCES = [f"sancodec/codec/_kernels/{name}.c" for name in ("module", "tokens", "lpc", "lms", "cascade", "rangecoder", "blocks", "running")]
+SOURCES = [f"sancodec/codec/_kernels/{name}.c" for name in ("module", "tokens", "lpc", "lms", "cascade", "rangecoder", "blocks", "running", "wavelet")]
 
 setup(ext_modules=[Extension("sancodec.codec._kernels", SOURCES, depends=["sancodec/codec/_kernels/kernels.h"],
                              optional=True, extra_compile_args=FLAGS)])

@@ -19,8 +19,8 @@ import numpy as np
 from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
-           "classes", "decode_block", "encode_block", "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms",
-           "tokenize", "unpack"]
+           "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block", "encode_block",
+           "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms", "tokenize", "unpack", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -34,6 +34,7 @@ _I8 = np.ctypeslib.ndpointer(np.int8, flags="C_CONTIGUOUS")
 _U8 = np.ctypeslib.ndpointer(np.uint8, flags="C_CONTIGUOUS")
 _N = ctypes.c_int64
 _U32 = np.ctypeslib.ndpointer(np.uint32, flags="C_CONTIGUOUS")
+_F64 = np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS")
 _STATE = np.ctypeslib.ndpointer(np.uint64, flags="C_CONTIGUOUS")
 _SEGMENTS = [_I32, np.ctypeslib.ndpointer(np.int64, flags="C_CONTIGUOUS"), _I32, _N, _U32, _I32, _N]
 _SIGNATURES = {
@@ -44,8 +45,7 @@ _SIGNATURES = {
     "san_classes": (None, [_I32, _N, _I8, _N, _I32]),
     "san_bit_length_histogram": (None, [_I64, _N, _I64]),
     "san_poly_histograms": (None, [_I64, _N, _I64]),
-    "san_autocorrelation": (None, [np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS"), _N, ctypes.c_int,
-                                   np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS")]),
+    "san_autocorrelation": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
     "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
     "san_lms_forward": (ctypes.c_int, [_I64, _N, ctypes.c_int, _I64]),
@@ -64,6 +64,11 @@ _SIGNATURES = {
     "san_block_encode": (_N, [_I64, _N, ctypes.c_int, _I8, _N, _U8, _N]),
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
+    "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
+    "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
+    "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
+    "san_wavelet_synthesis": (ctypes.c_int, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
+                                             _F64, ctypes.c_int, _F64]),
 }
 
 
@@ -287,6 +292,53 @@ def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int,
                                      segment, limit, out)
     if status:
         raise SanFormatError("LPC: the synthesis leaves the range where its integers are exact (hostile filter)")
+    return out
+
+
+# ------------------------------------------------------------ CDF 9/7 wavelet
+def cdf97_forward(x: np.ndarray, levels: int) -> np.ndarray | None:
+    """``wavelet.forward`` in one compiled call, its bands concatenated coarsest first (the same bits;
+    None without the C kernels). ``levels`` as ``wavelet.levels_for`` allows."""
+    if _LIB is None:
+        return None
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    bands, work = np.empty(len(x)), np.empty(len(x))
+    _LIB.san_cdf97_forward(x, len(x), levels, bands, work)
+    return bands
+
+
+def cdf97_inverse(bands: np.ndarray, levels: int) -> np.ndarray | None:
+    """``wavelet.inverse`` of bands concatenated coarsest first, in one compiled call (the same bits;
+    None without the C kernels). Works in place on ``bands`` (float64, contiguous)."""
+    if _LIB is None:
+        return None
+    _LIB.san_cdf97_inverse(bands, len(bands), levels, np.empty(len(bands)))
+    return bands
+
+
+def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:
+    """``sign(b) * floor(|b| / delta + rounding)`` as int64 in one compiled pass (the same bits as
+    numpy; None without the C kernels). ``bands``: finite, within int64 after quantisation."""
+    if _LIB is None:
+        return None
+    bands = np.ascontiguousarray(bands, dtype=np.float64)
+    q = np.empty(len(bands), dtype=np.int64)
+    _LIB.san_dead_zone_quantise(bands, len(bands), delta, rounding, q)
+    return q
+
+
+def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,
+                      prediction: np.ndarray | None) -> np.ndarray | None:
+    """``lossy.reconstruct`` of bands concatenated coarsest first in one compiled call (the same bits;
+    None without the C kernels). ``levels`` as ``wavelet.levels_for`` allows for ``len(q)``."""
+    if _LIB is None:
+        return None
+    q = _i64(q)
+    out = np.empty(len(q))
+    given = prediction is not None
+    pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else out
+    if _LIB.san_wavelet_synthesis(q, len(q), levels, delta, shift, float(offset), pred, int(given), out):
+        raise MemoryError("wavelet synthesis: no scratch memory")
     return out
 
 

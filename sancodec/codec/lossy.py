@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec import running, timedomain
+from sancodec.codec import kernels, running, timedomain
 from sancodec.codec.beats import MAX_TAP_SHIFT, BeatTemplate, align, find_beats, find_template, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import (
@@ -34,7 +34,7 @@ from sancodec.codec.frames import (
 )
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.stepsearch import coarsest_step, find_step
-from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward, inverse, levels_for
+from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, forward_flat, inverse, levels_for, split_bands
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn_with_spread
 from sancodec.signal import MAX_ABS_SAMPLE
@@ -92,11 +92,23 @@ def _quantise(bands: Sequence[np.ndarray], delta: float) -> list[np.ndarray]:
     return [np.copysign(np.floor(np.abs(b) / delta + ROUNDING), b).astype(np.int64) for b in bands]
 
 
+def _quantise_flat(flat: np.ndarray, delta: float) -> np.ndarray:
+    """:func:`_quantise` of bands concatenated (one compiled pass where the C kernels are built)."""
+    compiled = kernels.dead_zone_quantise(flat, delta, ROUNDING)
+    return compiled if compiled is not None else _quantise([flat], delta)[0]
+
+
 def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
                 prediction: np.ndarray | None = None) -> np.ndarray:
     """The decoded samples (float64 integers) of quantised bands (plus the beat prediction): the
     decoder's one code path, in this order of float operations."""
     shift = rho16 / 16 - 0.5
+    levels = len(q) - 1
+    flat = np.concatenate(q) if len(q) > 1 else np.asarray(q[0])
+    if levels == levels_for(len(flat), levels) and [len(b) for b in q] == band_lengths(len(flat), levels):
+        compiled = kernels.wavelet_synthesis(flat, levels, delta, shift, offset, prediction)
+        if compiled is not None:  # the same operations in C, in one pass per lifting step
+            return compiled
     if shift == 0:  # the cell's centre: (b ± 0.0) * Δ is b * Δ, bit for bit (Δ > 0 is finite, 0 stays 0)
         deq = [b * delta for b in q]
     else:
@@ -444,22 +456,25 @@ class _Prepared:
         residuals = [f if p is None else f - p for f, p in zip(frames, self.predictions)]
         self.offsets = [int(np.rint(r.mean())) for r in residuals]
         self.levels = [levels_for(len(f), levels) for f in frames]
-        self.bands = [forward(r - o, lv) for r, o, lv in zip(residuals, self.offsets, self.levels)]
+        self.flat = [forward_flat(r - o, lv) for r, o, lv in zip(residuals, self.offsets, self.levels)]
         self.side_bits = [0 if t is None else 8 * len(_template_side(t)) for t in templates]  # counted once
         self._last: tuple[float, list[bytes]] | None = None
 
+    def quantised(self, delta: float) -> list[list[np.ndarray]]:
+        """Each frame's quantised bands at step ``delta``."""
+        return [split_bands(_quantise_flat(f, delta), lv) for f, lv in zip(self.flat, self.levels)]
+
     def decoded(self, delta: float) -> np.ndarray:
         """The channel the decoder rebuilds at step ``delta``."""
-        qs = [_quantise(b, delta) for b in self.bands]
         return np.concatenate([reconstruct(q, delta, RHO16, o, p)
-                               for q, o, p in zip(qs, self.offsets, self.predictions)])
+                               for q, o, p in zip(self.quantised(delta), self.offsets, self.predictions)])
 
     def estimate(self, delta: float) -> float:
         """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands
         (``residual.estimate_bits``) plus the templates' side information."""
         bits = 0.0
-        for bands, side in zip(self.bands, self.side_bits):
-            bits += sum(estimate_bits(q) for q in _quantise(bands, delta))
+        for qs, side in zip(self.quantised(delta), self.side_bits):
+            bits += sum(estimate_bits(q) for q in qs)
             bits += side
         return bits
 
@@ -467,16 +482,15 @@ class _Prepared:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
         step's are kept, as the search for a size budget asks for them again)."""
         if self._last is None or self._last[0] != delta:
-            qs = [_quantise(b, delta) for b in self.bands]
-            self._last = (delta, [_payload(q, delta, lv, o, t)
-                                  for q, lv, o, t in zip(qs, self.levels, self.offsets, self.templates)])
+            self._last = (delta, [_payload(q, delta, lv, o, t) for q, lv, o, t
+                                  in zip(self.quantised(delta), self.levels, self.offsets, self.templates)])
         return self._last[1]
 
 
 def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, guess: float | None = None) -> _Coded:
     """The coarsest step that meets ``target`` and the PRDN it decodes to (``guess``: where the search
     measures first; by default the step uniform quantisation of every coefficient would need)."""
-    scale = max((float(np.abs(b).max(initial=0)) for bs in prepared.bands for b in bs), default=0.0)
+    scale = max((float(np.abs(f).max(initial=0)) for f in prepared.flat), default=0.0)
     # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn

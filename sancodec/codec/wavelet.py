@@ -3,14 +3,17 @@
 Whole-sample symmetric extension at both ends, any length, ``levels`` dyadic levels; bands
 are returned coarsest first (``[approximation, details_L, …, details_1]``). Every operation is
 an elementwise IEEE add or multiply in a fixed order, so the inverse gives the same bits on
-every platform: the targeted lossy coder's decoder is deterministic (golden files pin it).
+every platform: the targeted lossy coder's decoder is deterministic (golden files pin it). The compiled
+kernels (``kernels.cdf97_forward``, ``cdf97_inverse``) run the same operations in the same order.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MAX_LEVELS", "band_lengths", "forward", "inverse", "levels_for"]
+from sancodec.codec import kernels
+
+__all__ = ["MAX_LEVELS", "band_lengths", "forward", "forward_flat", "inverse", "levels_for", "split_bands"]
 
 ALPHA, BETA = -1.586134342059924, -0.052980118572961
 GAMMA, DELTA = 0.882911075530934, 0.443506852043971
@@ -73,6 +76,9 @@ def band_lengths(n: int, levels: int) -> list[int]:
 
 def forward(x: np.ndarray, levels: int) -> list[np.ndarray]:
     """The bands of ``x`` (coarsest first)."""
+    compiled = kernels.cdf97_forward(x, levels) if levels == levels_for(len(x), levels) else None
+    if compiled is not None:
+        return split_bands(compiled, levels)
     details = []
     s = np.asarray(x, dtype=np.float64)
     for _ in range(levels):
@@ -81,8 +87,24 @@ def forward(x: np.ndarray, levels: int) -> list[np.ndarray]:
     return [s] + details[::-1]
 
 
+def forward_flat(x: np.ndarray, levels: int) -> np.ndarray:
+    """The bands of ``x`` concatenated coarsest first (:func:`split_bands` takes them apart)."""
+    compiled = kernels.cdf97_forward(x, levels) if levels == levels_for(len(x), levels) else None
+    return compiled if compiled is not None else np.concatenate(forward(x, levels))
+
+
+def split_bands(flat: np.ndarray, levels: int) -> list[np.ndarray]:
+    """Bands concatenated coarsest first as a list of views, one per band."""
+    return list(np.split(flat, np.cumsum(band_lengths(len(flat), levels))[:-1]))
+
+
 def inverse(bands: list[np.ndarray]) -> np.ndarray:
     """Inverse of :func:`forward`."""
+    levels, n = len(bands) - 1, sum(map(len, bands))
+    if [len(b) for b in bands] == band_lengths(n, levels) and levels == levels_for(n, levels):
+        compiled = kernels.cdf97_inverse(np.concatenate(bands).astype(np.float64, copy=False), levels)
+        if compiled is not None:
+            return compiled
     s = bands[0]
     for d in bands[1:]:
         s = _inverse_level(s, d)

@@ -1,0 +1,108 @@
+/* The CDF 9/7 lifting steps of wavelet.py in the same IEEE operations in the same order (built with
+ * -ffp-contract=off: no fused multiply-adds), so they give numpy's bits. The ends are handled apart
+ * so the inner loops have no branches and vectorise. */
+#include "kernels.h"
+
+#define ALPHA (-1.586134342059924)
+#define BETA (-0.052980118572961)
+#define GAMMA 0.882911075530934
+#define DELTA 0.443506852043971
+#define K 1.230174104914001
+
+/* d[i] += c * (s[i] + s[i + 1]), s mirrored past its end (len(s) is len(d) or len(d) + 1). */
+static void predict(double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c) {
+    int64_t body = ns > nd ? nd : nd - 1;
+    for (int64_t i = 0; i < body; i++) d[i] = d[i] + c * (s[i] + s[i + 1]);
+    for (int64_t i = body; i < nd; i++) d[i] = d[i] + c * (s[i] + s[ns - 1]);
+}
+
+/* s[i] += c * (d[i - 1] + d[i]), d mirrored at both ends (len(d) is len(s) or len(s) - 1). */
+static void update(double *restrict s, int64_t ns, const double *restrict d, int64_t nd, double c) {
+    s[0] = s[0] + c * (d[0] + d[0]);
+    int64_t body = nd < ns ? nd : ns;
+    for (int64_t i = 1; i < body; i++) s[i] = s[i] + c * (d[i - 1] + d[i]);
+    for (int64_t i = body > 1 ? body : 1; i < ns; i++) s[i] = s[i] + c * (d[i - 1] + d[nd - 1]);
+}
+
+/* The band lengths of an n-value signal over `levels` levels, coarsest first (wavelet.band_lengths). */
+static void lengths(int64_t n, int levels, int64_t *out) {  /* out: levels + 1 values */
+    for (int l = levels; l >= 1; l--) {
+        out[l] = n / 2;
+        n = (n + 1) / 2;
+    }
+    out[0] = n;
+}
+
+/* wavelet.forward: x (n values, kept) to its bands, concatenated coarsest first, in `bands` (n values);
+ * `work`: n scratch values. Each level's input has at least 4 values (wavelet.levels_for). */
+EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
+    memcpy(work, x, (size_t)n * sizeof(double));
+    int64_t m = n, end = n;
+    for (int l = levels; l >= 1; l--) {
+        int64_t ns = (m + 1) / 2, nd = m / 2;
+        double *s = bands, *d = bands + end - nd;  /* s at the front (scratch for now), d at its place */
+        for (int64_t i = 0; i < ns; i++) s[i] = work[2 * i];
+        for (int64_t i = 0; i < nd; i++) d[i] = work[2 * i + 1];
+        predict(d, nd, s, ns, ALPHA);
+        update(s, ns, d, nd, BETA);
+        predict(d, nd, s, ns, GAMMA);
+        update(s, ns, d, nd, DELTA);
+        for (int64_t i = 0; i < ns; i++) work[i] = s[i] * K;
+        for (int64_t i = 0; i < nd; i++) d[i] = d[i] / K;
+        end -= nd;
+        m = ns;
+    }
+    memcpy(bands, work, (size_t)m * sizeof(double));
+}
+
+/* wavelet.inverse: `bands` (n values, concatenated coarsest first) to the signal, in place; `work`:
+ * n scratch values. */
+EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work) {
+    int64_t len[13];
+    lengths(n, levels, len);
+    int64_t ns = len[0];
+    for (int l = 1; l <= levels; l++) {
+        int64_t nd = len[l];
+        double *s = work, *d = work + ns;
+        for (int64_t i = 0; i < ns; i++) s[i] = bands[i] / K;
+        for (int64_t i = 0; i < nd; i++) d[i] = bands[ns + i] * K;
+        update(s, ns, d, nd, -DELTA);
+        predict(d, nd, s, ns, -GAMMA);
+        update(s, ns, d, nd, -BETA);
+        predict(d, nd, s, ns, -ALPHA);
+        for (int64_t i = 0; i < ns; i++) bands[2 * i] = s[i];
+        for (int64_t i = 0; i < nd; i++) bands[2 * i + 1] = d[i];
+        ns += nd;
+    }
+}
+
+/* lossy._quantise on bands concatenated: q = sign(b) * floor(|b| / delta + rounding), as int64. */
+EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding, int64_t *q) {
+    for (int64_t i = 0; i < n; i++) q[i] = (int64_t)copysign(floor(fabs(b[i]) / delta + rounding), b[i]);
+}
+
+/* lossy.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
+ * (+ prediction where `predicted`)), each step the IEEE operation numpy does, to `out`; 0, or -1
+ * where the scratch memory cannot be had. The dequantiser puts a nonzero q at (q + sign(q) * shift) * delta
+ * (q * delta where shift is 0, bit for bit the same). */
+EXPORT int san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
+                                 const double *prediction, int predicted, double *out) {
+    double *work = (double *)malloc((size_t)(n ? n : 1) * sizeof(double));
+    if (!work) return -1;
+    if (shift == 0.0) {
+        for (int64_t i = 0; i < n; i++) out[i] = (double)q[i] * delta;
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            double sign = q[i] > 0 ? 1.0 : q[i] < 0 ? -1.0 : 0.0;
+            out[i] = q[i] == 0 ? 0.0 : ((double)q[i] + sign * shift) * delta;
+        }
+    }
+    san_cdf97_inverse(out, n, levels, work);
+    free(work);
+    if (predicted) {
+        for (int64_t i = 0; i < n; i++) out[i] = rint((out[i] + offset) + prediction[i]);
+    } else {
+        for (int64_t i = 0; i < n; i++) out[i] = rint(out[i] + offset);
+    }
+    return 0;
+}
