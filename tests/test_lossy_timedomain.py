@@ -172,6 +172,21 @@ def test_a_long_channel_is_not_coded_exactly_where_a_probe_shows_it_cannot_pay(m
     assert sancodec.encode(sig, mode="lossy", prdn=2.0) == probed and max(sizes) == 150000
 
 
+def test_a_long_channel_is_not_coded_on_a_grid_where_a_probe_shows_it_cannot_pay(monkeypatch):
+    """The same for raw frames on a grid: mitdb 100's first 150 000 samples of MLII at PRDN 3 % round to a grid
+    whose coding of the first 2^15 samples, scaled, is beyond the wavelet coding's bytes; the whole channel is
+    never coded on it, and the file is the one coding it would have left."""
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 150000).select_channels([0])
+    sizes: list[int] = []
+    original = timedomain._raw_frame
+    monkeypatch.setattr(timedomain, "_raw_frame", lambda u, *args: sizes.append(len(u)) or original(u, *args))
+    probed = sancodec.encode(sig, mode="lossy", prdn=3.0)
+    assert sizes and max(sizes) == timedomain.PROBE
+    monkeypatch.setattr(timedomain, "PROBE_MARGIN", float("inf"))
+    sizes.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=3.0) == probed and max(sizes) == 150000
+
+
 def test_a_byte_budget_takes_the_time_domain_where_it_leaves_less_error(monkeypatch):
     """CTG 1001's fetal heart rate at 1 bit per sample: raw frames on a grid, within the budget, at a
     lower PRDN than the wavelet coder reaches in it; mimic3wdb 3000003_0003 at 4 bits per sample fits
