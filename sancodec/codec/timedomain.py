@@ -45,7 +45,7 @@ class Coded(NamedTuple):
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
 PROBE = 1 << 15  # samples of a long channel coded exactly first, to see whether coding all of it can pay
 PROBE_MARGIN = 1.15  # ... skipped where the probe's bytes, scaled to the channel, are this many times those to beat
-# (on bench_lossy's records the scaled probe came close to the whole channel's bytes: 1.15 leaves room for the difference)
+# (on bench_lossy's records the scaled probe came close to the whole channel's bytes: 1.15 leaves room)
 
 
 def _cells(x: np.ndarray, x0: int, grid: int) -> np.ndarray:
