@@ -172,6 +172,22 @@ def test_the_wavelet_quantiser_and_synthesis_give_numpy_s_bits(monkeypatch):
 
 
 @needs_c
+@pytest.mark.parametrize("beats", [3, 40, 400])
+def test_the_beat_template_prediction_matches_numpy(beats, monkeypatch):
+    # few beats take numpy's scatter path, many its loop over taps; beats cut by either end of the frame
+    from sancodec.codec.beats import BeatTemplate
+
+    rng = np.random.default_rng(beats)
+    length, m = 20000, 180
+    positions = np.sort(rng.choice(length, beats, replace=False)).astype(np.int64)
+    positions[0], positions[-1] = 3, length - 5
+    template = BeatTemplate(rng.integers(-(1 << 20), 1 << 20, m), 60, positions, rng.integers(-200, 300, beats))
+    compiled = template.prediction(length)
+    numpy_only(monkeypatch)
+    assert compiled.tobytes() == template.prediction(length).tobytes()
+
+
+@needs_c
 @pytest.mark.parametrize("options", [{"mode": "lossless"}, {"mode": "near-lossless", "max_error": 2},
                                      {"mode": "lossy", "prdn": 3}])
 def test_files_are_byte_identical_with_and_without_the_compiled_kernels(options, monkeypatch, mitdb_100):

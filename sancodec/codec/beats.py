@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from sancodec.codec import kernels
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
 from sancodec.san.placement import scatter_kernels
@@ -41,6 +42,9 @@ class BeatTemplate:
 
     def prediction(self, length: int) -> np.ndarray:
         """``Σ g · t`` as float64, exactly (integer sum, one division by 512)."""
+        compiled = kernels.template_prediction(self.t8, self.anchor, self.positions, self.g64, length)
+        if compiled is not None:
+            return compiled / 512.0
         if len(self.t8) > len(self.positions):  # few beats: place each template at once
             # placement.scatter_kernels centres kernels by the SAN convention; shift positions to our anchor
             centre = (len(self.t8) - 1) // 2

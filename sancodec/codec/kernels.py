@@ -20,7 +20,8 @@ from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
            "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block", "encode_block",
-           "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms", "tokenize", "unpack", "wavelet_synthesis"]
+           "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms", "template_prediction", "tokenize",
+           "unpack", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -66,6 +67,7 @@ _SIGNATURES = {
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
+    "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_wavelet_synthesis": (ctypes.c_int, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
                                              _F64, ctypes.c_int, _F64]),
@@ -314,6 +316,17 @@ def cdf97_inverse(bands: np.ndarray, levels: int) -> np.ndarray | None:
         return None
     _LIB.san_cdf97_inverse(bands, len(bands), levels, np.empty(len(bands)))
     return bands
+
+
+def template_prediction(t8: np.ndarray, anchor: int, positions: np.ndarray, g64: np.ndarray,
+                        length: int) -> np.ndarray | None:
+    """``BeatTemplate.prediction``'s integer sum ``acc`` in one compiled pass (None without the C kernels);
+    the template as ``beats.read_template`` accepts it (increasing positions, products within 2**53)."""
+    if _LIB is None:
+        return None
+    acc = np.empty(length, dtype=np.int64)
+    _LIB.san_template_prediction(_i64(t8), len(t8), anchor, _i64(positions), _i64(g64), len(positions), length, acc)
+    return acc
 
 
 def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:
