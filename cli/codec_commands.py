@@ -62,6 +62,8 @@ def encode(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent, met by every channel."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB, met by every channel."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
+    effort: str = typer.Option("default", "--effort", help="lossy: default (the smallest file it finds) or fast "
+                               "(plain wavelets: about a wavelet coder's speed, larger files)."),
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
     frame_len: int | None = typer.Option(None, help="Samples per frame, the random-access granularity (default "
@@ -84,6 +86,8 @@ def encode(
     piped = str(input) == "-"
     if piped and output is None:
         raise SanConfigError("reading standard input (-) needs -o FILE for the .san")
+    if effort != "default" and mode != "lossy":
+        raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
     out = output or _default_san_path(input)
     check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
@@ -96,7 +100,7 @@ def encode(
         signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
         with busy(quiet, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
-                                 threads=threads, predictor="fast" if fast_decode else "auto")
+                                 threads=threads, predictor="fast" if fast_decode else "auto", effort=effort)
         write_bytes_atomic(out, data, fsync=fsync)
         # real samples: a slow channel of a multi-frequency record counts once per sample
         streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))

@@ -46,7 +46,7 @@ from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.codec.lossy import LossyTarget, encode_channel, needs_minor
+from sancodec.codec.lossy import EFFORTS, LossyTarget, encode_channel, needs_minor
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
@@ -76,10 +76,10 @@ DEFAULT_LOSSY_FRAME = 1 << 20
 
 
 def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
-                frame_len: int, threads: int | None = None) -> tuple[list[bytes], list, int]:
+                frame_len: int, threads: int | None = None, effort: str = "default") -> tuple[list[bytes], list, int]:
     """Lossy at a target: each channel's rate control runs over the whole record (at its own rate),
     channels on ``threads`` workers (same bytes); returns the frame payloads, the PRDN each channel
-    achieved and the format minor version they need."""
+    achieved and the format minor version they need. ``effort``: ``lossy.EFFORTS``."""
     n, c = digital.shape
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
@@ -92,7 +92,7 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
         return raw / quantum[ch] if quantum is not None else raw
 
     def one_channel(ch: int) -> timedomain.Coded:
-        return encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch])
+        return encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch], effort)
 
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved, exact = [], []
@@ -149,6 +149,7 @@ def encode_to_file(
     predictor: str = "auto",
     verify: bool = True,
     threads: int | None = None,
+    effort: str = "default",
 ) -> int:
     """Encode ``signal`` into the file object ``out``; returns bytes written.
 
@@ -159,10 +160,16 @@ def encode_to_file(
     running contexts, which decode faster than block classes).
     ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
     not keep its promise. ``threads``: frames coded at once (default: every core; same bytes).
+    ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other wavelet levels,
+    the time domain); ``fast`` keeps the plain wavelet coding, at about a plain wavelet coder's speed.
     """
+    if effort not in EFFORTS:
+        raise SanConfigError(f"--effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
     if mode != "lossy":
         if (prdn, snr, bps) != (None, None, None):
             raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
+        if effort != "default":
+            raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
         frame_len = _one_frame_if_constant(signal) if frame_len is None else frame_len
         encoder = SanEncoder(signal, model, mode, max_error, frame_len=frame_len, amplitude_step=amplitude_step,
                              embed_model=embed_model, predictor=predictor, threads=threads, verify=verify)
@@ -183,7 +190,7 @@ def encode_to_file(
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     digital, quantum, emax = digitize(signal, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
-    payloads, achieved, minor = _code_lossy(signal, digital, quantum, target, frame_len, threads)
+    payloads, achieved, minor = _code_lossy(signal, digital, quantum, target, frame_len, threads, effort)
     header = to_header(signal, plan, frame_len=header_frame_len(digital.shape[0], frame_len, m), n=digital.shape[0],
                        max_error=emax, quantum=quantum, crcs=None, uses_model=False, embed_model=embed_model)
     header["lossy"] = {"target": target.to_dict(), "prdn": achieved}

@@ -39,7 +39,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn_with_spread
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
+__all__ = ["EFFORTS", "LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
@@ -57,6 +57,8 @@ CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decid
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
+EFFORTS = ("default", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
+QUICK_BANDS = 1 << 15  # effort "fast": on channels this long, each band is coded one way (below it, costs little)
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
 
 
@@ -118,7 +120,7 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
 
 
 def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
-             template: BeatTemplate | None = None) -> bytes:
+             template: BeatTemplate | None = None, quick: bool = False) -> bytes:
     """The channel-frame; each band is coded plain or with block contexts, whichever is smaller
     (plain wins on short bands, where the context tables cost more than they save)."""
     w = ByteWriter()
@@ -127,7 +129,8 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
     w.raw(np.float32(delta).tobytes())
     w.varint(levels)
     w.varint(RHO16)
-    separate, bands = _bands([np.diff(q[0], prepend=0), *q[1:]])
+    streams = [np.diff(q[0], prepend=0), *q[1:]]
+    separate, bands = _quick_bands(streams) if quick else _bands(streams)
     side = ByteWriter()
     second = template is not None and template.write(side)
     # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted
@@ -168,6 +171,19 @@ def _bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     if len(apart.getvalue()) < len(joint.getvalue()):
         return SEPARATE_BANDS, apart.getvalue()
     return 0, joint.getvalue()
+
+
+def _quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
+    """The bands coded apart in one way each (``effort="fast"``): running contexts where a band is long
+    enough for them, block classes otherwise; :func:`_bands` tries every way and keeps the smallest."""
+    apart = ByteWriter()
+    apart.varint(_flags([True] * len(streams)))
+    for s in streams:
+        block = (running.encode(s, running.choose(s, running.BAND_PARAMS)) if len(s) >= running.MIN_LENGTH
+                 else encode_arrays([s], [True]))
+        apart.varint(len(block))
+        apart.raw(block)
+    return SEPARATE_BANDS, apart.getvalue()
 
 
 def _flags(contextual: Sequence[bool]) -> int:
@@ -247,7 +263,7 @@ class TransformCoding(FrameCoding):
 
 
 def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                   fs: float | None = None) -> timedomain.Coded:
+                   fs: float | None = None, effort: str = "default") -> timedomain.Coded:
     """The payloads of one channel's frames at the coarsest step that meets ``target``, the PRDN the
     decoder will deliver (``ref``: the channel's samples to compare with, on the same scale), and
     whether they decode to the samples themselves.
@@ -257,7 +273,16 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     window around each beat is the one of :data:`TEMPLATE_WINDOWS` whose frames code smallest at the
     plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
     one), so only that one goes through rate control. The result is then compared with the channel's
-    time-domain codings and other wavelet levels (:func:`_settle`)."""
+    time-domain codings and other wavelet levels (:func:`_settle`).
+
+    ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
+    scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more."""
+    if effort not in EFFORTS:
+        raise SanConfigError(f"lossy effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+    if effort == "fast":
+        quick = sum(map(len, frames)) >= QUICK_BANDS
+        coded = _rate_control(_Prepared(frames, [None] * len(frames), quick=quick), ref, target, scan=False)
+        return timedomain.Coded(coded.payloads(), coded.prdn, False)
     plain = _rate_control(_Prepared(frames, [None] * len(frames)), ref, target)
     best, best_bits = _best_template(frames, ref, fs, plain.step)
     chosen = plain
@@ -449,8 +474,9 @@ class _Prepared:
     offset removed, the wavelet bands computed once for every step tried."""
 
     def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
-                 levels: int = LEVELS) -> None:
+                 levels: int = LEVELS, quick: bool = False) -> None:
         self.templates = templates
+        self.quick = quick  # each band coded one way (_quick_bands)
         self.asked_levels = levels
         self.predictions = [None if t is None else t.prediction(len(f)) for f, t in zip(frames, templates)]
         residuals = [f if p is None else f - p for f, p in zip(frames, self.predictions)]
@@ -482,14 +508,16 @@ class _Prepared:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
         step's are kept, as the search for a size budget asks for them again)."""
         if self._last is None or self._last[0] != delta:
-            self._last = (delta, [_payload(q, delta, lv, o, t) for q, lv, o, t
+            self._last = (delta, [_payload(q, delta, lv, o, t, self.quick) for q, lv, o, t
                                   in zip(self.quantised(delta), self.levels, self.offsets, self.templates)])
         return self._last[1]
 
 
-def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, guess: float | None = None) -> _Coded:
+def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, guess: float | None = None,
+                  scan: bool = True) -> _Coded:
     """The coarsest step that meets ``target`` and the PRDN it decodes to (``guess``: where the search
-    measures first; by default the step uniform quantisation of every coefficient would need)."""
+    measures first; by default the step uniform quantisation of every coefficient would need; ``scan``:
+    past a PRDN that falls as the step grows, look for coarser steps that meet it, ``coarsest_step``)."""
     scale = max((float(np.abs(f).max(initial=0)) for f in prepared.flat), default=0.0)
     # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
@@ -504,7 +532,7 @@ def _rate_control(prepared: _Prepared, ref: np.ndarray, target: LossyTarget, gue
     if bound is not None:  # the coarsest step that still meets the PRDN
         std = float(np.std(ref)) if len(ref) else 0.0
         first = guess if guess is not None else bound / 100 * std * math.sqrt(12)
-        step = coarsest_step(distortion, bound, lo, hi, max(first, lo))[0]
+        step = (coarsest_step if scan else find_step)(distortion, bound, lo, hi, max(first, lo))[0]
     else:  # the finest step that fits the budget
         budget = target.bps * len(ref) / 8
         step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,

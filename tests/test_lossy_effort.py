@@ -1,0 +1,85 @@
+"""Lossy ``effort="fast"``: the plain wavelet coding only, every channel still at its target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from common import check_encode_decode, wavelet_heads
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec import SanConfigError, read_signal
+from sancodec.cli import app
+from sancodec.codec import decode_file, lossy, read_info
+from sancodec.metrics import prdn
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def long_ecg(mitdb_100):
+    """mitdb 100's first 100 000 samples, both leads: long enough for each band to be coded one way."""
+    return read_signal(mitdb_100).slice(0, 100000)
+
+
+def _no_template_search(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("effort fast looked for beats")
+
+    monkeypatch.setattr(lossy, "find_beats", refuse)
+    monkeypatch.setattr(lossy.timedomain, "code_channel", refuse)
+
+
+@pytest.mark.parametrize("target", [0.5, 2.0, 9.0])
+def test_fast_effort_meets_the_target_with_plain_wavelet_frames(long_ecg, target, monkeypatch):
+    _no_template_search(monkeypatch)
+    data = check_encode_decode(long_ecg, mode="lossy", prdn=target, effort="fast")
+    back = decode_file(data)
+    assert back.codings == {"wavelet": 2, "running": 2}  # the long bands under running contexts
+    assert all(bits == lossy.SEPARATE_BANDS for _, bits in wavelet_heads(data))  # bands apart, no template
+    recorded = read_info(data)["header"]["lossy"]["prdn"]
+    for ch in range(2):
+        got = prdn(long_ecg.samples[:, ch], back.signal.samples[:, ch])
+        assert got <= target and recorded[ch] == pytest.approx(got, abs=1e-5)
+
+
+def test_fast_effort_codes_each_long_band_one_way(long_ecg, monkeypatch):
+    calls: list[int] = []
+    original = lossy._bands
+    monkeypatch.setattr(lossy, "_bands", lambda streams: calls.append(len(streams)) or original(streams))
+    fast = sancodec.encode(long_ecg, mode="lossy", prdn=2.0, effort="fast")
+    assert not calls  # _quick_bands only
+    default = sancodec.encode(long_ecg, mode="lossy", prdn=2.0)
+    assert calls and len(default) <= len(fast)  # the default looks further and keeps what is smaller
+
+
+def test_fast_effort_on_short_channels_and_byte_budgets():
+    sig = read_signal(DATA / "test01_00s")  # 4000 samples: every coding of the bands is tried, it is cheap
+    data = check_encode_decode(sig, mode="lossy", prdn=3.0, effort="fast")
+    assert decode_file(data).codings == {"wavelet": 4}
+    budget = check_encode_decode(sig, mode="lossy", bps=2.0, effort="fast")
+    framing = 4 * sig.n_channels  # each channel's part carries its length
+    assert read_info(budget)["payload_bytes"] <= 2.0 * sig.n_samples * sig.n_channels / 8 + framing
+
+
+def test_effort_is_checked():
+    sig = read_signal(DATA / "test01_00s")
+    with pytest.raises(SanConfigError, match="effort must be one of"):
+        sancodec.encode(sig, mode="lossy", prdn=2.0, effort="quick")
+    with pytest.raises(SanConfigError, match="applies to lossy mode"):
+        sancodec.encode(sig, mode="lossless", effort="fast")
+
+
+def test_cli_effort(tmp_path):
+    for f in DATA.glob("test01_00s.*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    rec = str(tmp_path / "test01_00s")
+    res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--effort", "fast"])
+    assert res.exit_code == 0, res.output
+    back = sancodec.decode((tmp_path / "test01_00s.san").read_bytes()).samples
+    x = read_signal(tmp_path / "test01_00s").samples
+    assert all(prdn(x[:, ch], back[:, ch]) <= 2.0 for ch in range(x.shape[1]))
+    res = CliRunner().invoke(app, ["encode", rec, "--effort", "fast", "-o", str(tmp_path / "x.san")])
+    assert res.exit_code == 2 and "--effort applies to lossy mode" in res.stderr
+    assert not (tmp_path / "x.san").exists()
