@@ -169,6 +169,11 @@ def test_the_wavelet_quantiser_and_synthesis_give_numpy_s_bits(monkeypatch):
                 monkeypatch.undo()
             for a, b in zip(*got):
                 assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    for n, levels in ((3, 1), (7, 3), (1 << 20, 13)):  # what would read outside the arrays is refused
+        with pytest.raises(ValueError, match="wavelet levels"):
+            kernels.cdf97_forward(np.zeros(n), levels)
+        with pytest.raises(ValueError, match="wavelet levels"):
+            kernels.wavelet_synthesis(np.zeros(n, np.int64), levels, 1.0, 0.0, 0, None)
 
 
 @needs_c

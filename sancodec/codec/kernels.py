@@ -298,12 +298,24 @@ def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int,
 
 
 # ------------------------------------------------------------ CDF 9/7 wavelet
+def _check_levels(n: int, levels: int) -> None:
+    """The C lifting's precondition (``wavelet.levels_for``): at most 12 levels, each level's input at least
+    4 values; anything else would read outside its arrays."""
+    if not 0 <= levels <= 12:
+        raise ValueError(f"{levels} wavelet levels (0..12)")
+    for _ in range(levels):
+        if n < 4:
+            raise ValueError(f"{levels} wavelet levels for too few values")
+        n = (n + 1) // 2
+
+
 def cdf97_forward(x: np.ndarray, levels: int) -> np.ndarray | None:
     """``wavelet.forward`` in one compiled call, its bands concatenated coarsest first (the same bits;
     None without the C kernels). ``levels`` as ``wavelet.levels_for`` allows."""
     if _LIB is None:
         return None
     x = np.ascontiguousarray(x, dtype=np.float64)
+    _check_levels(len(x), levels)
     bands, work = np.empty(len(x)), np.empty(len(x))
     _LIB.san_cdf97_forward(x, len(x), levels, bands, work)
     return bands
@@ -314,6 +326,7 @@ def cdf97_inverse(bands: np.ndarray, levels: int) -> np.ndarray | None:
     None without the C kernels). Works in place on ``bands`` (float64, contiguous)."""
     if _LIB is None:
         return None
+    _check_levels(len(bands), levels)
     _LIB.san_cdf97_inverse(bands, len(bands), levels, np.empty(len(bands)))
     return bands
 
@@ -347,9 +360,12 @@ def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, of
     if _LIB is None:
         return None
     q = _i64(q)
+    _check_levels(len(q), levels)
     out = np.empty(len(q))
     given = prediction is not None
     pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else out
+    if len(pred) != len(q):
+        raise ValueError("the prediction's length is not the bands'")
     if _LIB.san_wavelet_synthesis(q, len(q), levels, delta, shift, float(offset), pred, int(given), out):
         raise MemoryError("wavelet synthesis: no scratch memory")
     return out

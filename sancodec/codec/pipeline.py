@@ -298,7 +298,7 @@ class FrameDecoder:
 
     def decode_window(self, frames: list[tuple[int, bytes]]) -> DecodedFrames:
         """Frames ``(number, payload)`` (consecutive) to their samples, in order."""
-        done = list(ordered_map(self._parse, frames, self.threads))
+        done = list(ordered_map(self._parse, frames, min(self.threads, len(frames))))  # no pool for one frame
         codings = sum((c for _, c, _, _ in done), Counter())
         flat = [p for parts, _, _, _ in done for p in parts]
         if not kernels.COMPILED:
