@@ -22,9 +22,13 @@ def batch(
     decode: bool = typer.Option(False, "--decode", metavar="", help="Decode every .san under SRC instead."),
     workers: int = typer.Option(2, "--workers", help="Local Dask workers (processes)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
-    mode: str = typer.Option("lossless", help="lossless | near-lossless (--max-error) | lossy (--prdn)."),
+    mode: str = typer.Option("lossless", help="lossless | near-lossless (--max-error) | lossy (--prdn, --snr "
+                             "or --bps)."),
     max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units."),
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent."),
+    snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB."),
+    bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
+    effort: str = typer.Option("default", "--effort", help="lossy: default or fast (see sancodec encode)."),
     fs: float | None = typer.Option(None, help="Sampling frequency of .npy inputs (without it they are skipped)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Re-encode outputs that are complete."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
@@ -53,7 +57,7 @@ def batch(
             rows = decode_tree(src, dst, client=client, workers=workers, progress=progress)
         else:
             rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
-                               fs=fs, force=force, progress=progress)
+                               snr=snr, bps=bps, effort=effort, fs=fs, force=force, progress=progress)
     failed = [r for r in rows if r.status == "failed"]
     if not quiet:
         counts = {s: sum(r.status == s for r in rows) for s in ("encoded", "decoded", "skipped", "failed")}

@@ -188,16 +188,18 @@ def _write_manifest(dst: Path, rows: Iterable[BatchRow]) -> Path:
 
 
 def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers: int = 2, mode: str = "lossless",
-                max_error: float | None = None, prdn: float | None = None, fs: float | None = None,
+                max_error: float | None = None, prdn: float | None = None, snr: float | None = None,
+                bps: float | None = None, effort: str = "default", fs: float | None = None,
                 force: bool = False, progress: Callable[[int, int], None] | None = None) -> list[BatchRow]:
     """Encode every record under ``src`` to ``dst/<same relative path>.san``; returns the manifest rows
-    (also written to ``dst/manifest.csv``). ``client``: a ``distributed.Client`` to run on."""
+    (also written to ``dst/manifest.csv``). ``client``: a ``distributed.Client`` to run on. The options
+    are those of ``sancodec.encode``, checked before any record is read (a bad one is one error, not a
+    failed row per record)."""
     src, dst = Path(src), Path(dst)
     options: dict[str, Any] = {"mode": mode}
-    if max_error is not None:
-        options["max_error"] = max_error
-    if prdn is not None:
-        options["prdn"] = prdn
+    given = {"max_error": max_error, "prdn": prdn, "snr": snr, "bps": bps}
+    options |= {k: v for k, v in given.items() if v is not None} | ({"effort": effort} if effort != "default" else {})
+    _check_options(options)
     jobs = []
     for path in find_inputs(src, npy=fs is not None):
         target = dst / f"{path.relative_to(src)}.san"  # rec -> rec.san, x.edf -> x.edf.san
@@ -207,6 +209,17 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
     rows = _run(jobs, _encode_one, client, workers, progress) if jobs else []
     _write_manifest(dst, rows)
     return rows
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """Raise ``SanConfigError`` for options ``sancodec.encode`` would refuse, by encoding a few samples."""
+    import numpy as np
+
+    import sancodec
+
+    probe = sancodec.Signal(np.zeros((64, 1), dtype=np.int64), 250.0, ["x"], ["mV"], adc_gain=[200.0], baseline=[0],
+                            fmt=["16"])
+    sancodec.encode(probe, **options, threads=1)
 
 
 def decode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers: int = 2,

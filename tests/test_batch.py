@@ -76,3 +76,30 @@ def test_the_python_api_runs_on_a_client_it_is_given(tree, tmp_path):
         rows = encode_tree(tree, tmp_path / "dst", client=client)
     assert sorted(r.status for r in rows) == ["encoded"] * 3
     assert all(r.sha256 and r.bits_per_sample for r in rows)
+
+
+def test_a_lossy_batch_takes_every_target_and_the_effort(tree, tmp_path):
+    from sancodec.codec import read_info
+    from sancodec.metrics import snr_db
+
+    (tree / "broken.hea").unlink()
+    dst = tmp_path / "dst"
+    res = CliRunner().invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q", "--mode", "lossy",
+                                   "--snr", "30", "--effort", "fast"])
+    assert res.exit_code == 0, res.output
+    assert {v["status"] for v in _manifest(dst).values()} == {"encoded"}
+    for rel in ("test01_00s", "100_3chan", "ward/3000003_0003"):
+        data = (dst / f"{rel}.san").read_bytes()
+        x, y = sancodec.read_signal(tree / rel).samples, sancodec.decode(data).samples
+        assert all(snr_db(x[:, ch], y[:, ch]) >= 30 - 1e-9 for ch in range(x.shape[1]))
+        assert read_info(data)["header"]["lossy"]["target"] == {"snr": 30.0}
+
+
+@pytest.mark.parametrize("options, message", [(["--prdn", "2"], "targets of lossy mode"),
+                                              (["--mode", "lossy"], "target"),
+                                              (["--mode", "lossy", "--bps", "2", "--effort", "slow"], "effort")])
+def test_bad_batch_options_are_one_error_before_any_record(tree, tmp_path, options, message):
+    dst = tmp_path / "dst"
+    res = CliRunner().invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q", *options])
+    assert res.exit_code == 2 and message in res.stderr and res.stderr.count("\n") == 1
+    assert not (dst / "manifest.csv").exists()
