@@ -177,6 +177,30 @@ def test_the_wavelet_quantiser_and_synthesis_give_numpy_s_bits(monkeypatch):
 
 
 @needs_c
+def test_the_rate_control_s_decoded_channel_and_estimate_match_numpy(monkeypatch, mitdb_100):
+    # lossy._Prepared's compiled shortcut (quantised and rebuilt in one call, without the quantised values)
+    # against the reference path, with and without a beat template's prediction; the bit estimate too
+    from sancodec.codec import lossy
+    from sancodec.codec.beats import find_template
+
+    x = sancodec.read_signal(mitdb_100).samples[:30001, 0]
+    frames = [x[:20000], x[20000:]]
+    template = find_template(frames[0], 360.0)
+    assert template is not None
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            numpy_only(monkeypatch)
+        for templates in ([None, None], [template, None]):
+            prepared = lossy._Prepared(frames, templates)
+            for step in (0.37, 3.0, 41.0):
+                results.append((prepared.decoded(step).tobytes(), prepared.estimate(step)))
+        monkeypatch.undo()
+    half = len(results) // 2
+    assert results[:half] == results[half:]
+
+
+@needs_c
 @pytest.mark.parametrize("beats", [3, 40, 400])
 def test_the_beat_template_prediction_matches_numpy(beats, monkeypatch):
     # few beats take numpy's scatter path, many its loop over taps; beats cut by either end of the frame

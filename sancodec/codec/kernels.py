@@ -21,7 +21,7 @@ from sancodec.errors import SanFormatError
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
            "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block", "encode_block",
            "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms", "template_prediction", "tokenize",
-           "unpack", "wavelet_synthesis"]
+           "unpack", "wavelet_requantised", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -69,6 +69,8 @@ _SIGNATURES = {
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
+    "san_wavelet_requantised": (ctypes.c_int, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
+                                               ctypes.c_double, _F64, ctypes.c_int, _F64]),
     "san_wavelet_synthesis": (ctypes.c_int, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
                                              _F64, ctypes.c_int, _F64]),
 }
@@ -351,6 +353,24 @@ def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.n
     q = np.empty(len(bands), dtype=np.int64)
     _LIB.san_dead_zone_quantise(bands, len(bands), delta, rounding, q)
     return q
+
+
+def wavelet_requantised(flat: np.ndarray, levels: int, delta: float, rounding: float, offset: int,
+                        prediction: np.ndarray | None) -> np.ndarray | None:
+    """:func:`wavelet_synthesis` of ``flat`` quantised by :func:`dead_zone_quantise` (at the cell's centre),
+    in one compiled call without the quantised values: the same bits (None without the C kernels)."""
+    if _LIB is None:
+        return None
+    flat = np.ascontiguousarray(flat, dtype=np.float64)
+    _check_levels(len(flat), levels)
+    out = np.empty(len(flat))
+    given = prediction is not None
+    pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else out
+    if len(pred) != len(flat):
+        raise ValueError("the prediction's length is not the bands'")
+    if _LIB.san_wavelet_requantised(flat, len(flat), levels, delta, rounding, float(offset), pred, int(given), out):
+        raise MemoryError("wavelet synthesis: no scratch memory")
+    return out
 
 
 def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,

@@ -491,9 +491,14 @@ class _Prepared:
         return [split_bands(_quantise_flat(f, delta), lv) for f, lv in zip(self.flat, self.levels)]
 
     def decoded(self, delta: float) -> np.ndarray:
-        """The channel the decoder rebuilds at step ``delta``."""
-        return np.concatenate([reconstruct(q, delta, RHO16, o, p)
-                               for q, o, p in zip(self.quantised(delta), self.offsets, self.predictions)])
+        """The channel the decoder rebuilds at step ``delta`` (compiled: quantised and rebuilt in one call;
+        ``RHO16`` is the cell's centre, where that is the decoder's arithmetic bit for bit)."""
+        parts = []
+        for f, lv, o, p in zip(self.flat, self.levels, self.offsets, self.predictions):
+            compiled = kernels.wavelet_requantised(f, lv, delta, ROUNDING, o, p) if RHO16 == 8 else None
+            parts.append(compiled if compiled is not None else
+                         reconstruct(split_bands(_quantise_flat(f, delta), lv), delta, RHO16, o, p))
+        return np.concatenate(parts)
 
     def estimate(self, delta: float) -> float:
         """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands

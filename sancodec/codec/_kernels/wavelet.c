@@ -76,27 +76,21 @@ EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work
     }
 }
 
-/* lossy._quantise on bands concatenated: q = sign(b) * floor(|b| / delta + rounding), as int64. */
-EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding, int64_t *q) {
-    for (int64_t i = 0; i < n; i++) q[i] = (int64_t)copysign(floor(fabs(b[i]) / delta + rounding), b[i]);
+/* lossy._quantise of one value: sign(b) * floor(|b| / delta + rounding), as int64. */
+static inline int64_t dead_zone(double b, double delta, double rounding) {
+    return (int64_t)copysign(floor(fabs(b) / delta + rounding), b);
 }
 
-/* lossy.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
- * (+ prediction where `predicted`)), each step the IEEE operation numpy does, to `out`; 0, or -1
- * where the scratch memory cannot be had. The dequantiser puts a nonzero q at (q + sign(q) * shift) * delta
- * (q * delta where shift is 0, bit for bit the same). */
-EXPORT int san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
-                                 const double *prediction, int predicted, double *out) {
+/* lossy._quantise on bands concatenated. */
+EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding, int64_t *q) {
+    for (int64_t i = 0; i < n; i++) q[i] = dead_zone(b[i], delta, rounding);
+}
+
+/* rint(inverse(out) + offset (+ prediction where `predicted`)) in place, `levels` levels; 0, or -1 where
+ * the scratch memory cannot be had. */
+static int synthesise(double *out, int64_t n, int levels, double offset, const double *prediction, int predicted) {
     double *work = (double *)malloc((size_t)(n ? n : 1) * sizeof(double));
     if (!work) return -1;
-    if (shift == 0.0) {
-        for (int64_t i = 0; i < n; i++) out[i] = (double)q[i] * delta;
-    } else {
-        for (int64_t i = 0; i < n; i++) {
-            double sign = q[i] > 0 ? 1.0 : q[i] < 0 ? -1.0 : 0.0;
-            out[i] = q[i] == 0 ? 0.0 : ((double)q[i] + sign * shift) * delta;
-        }
-    }
     san_cdf97_inverse(out, n, levels, work);
     free(work);
     if (predicted) {
@@ -105,4 +99,29 @@ EXPORT int san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double
         for (int64_t i = 0; i < n; i++) out[i] = rint(out[i] + offset);
     }
     return 0;
+}
+
+/* lossy.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
+ * (+ prediction where `predicted`)), each step the IEEE operation numpy does, to `out`; 0, or -1
+ * where the scratch memory cannot be had. The dequantiser puts a nonzero q at (q + sign(q) * shift) * delta
+ * (q * delta where shift is 0, bit for bit the same). */
+EXPORT int san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
+                                 const double *prediction, int predicted, double *out) {
+    if (shift == 0.0) {
+        for (int64_t i = 0; i < n; i++) out[i] = (double)q[i] * delta;
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            double sign = q[i] > 0 ? 1.0 : q[i] < 0 ? -1.0 : 0.0;
+            out[i] = q[i] == 0 ? 0.0 : ((double)q[i] + sign * shift) * delta;
+        }
+    }
+    return synthesise(out, n, levels, offset, prediction, predicted);
+}
+
+/* san_dead_zone_quantise then san_wavelet_synthesis at the cell's centre (shift 0), without the
+ * quantised array: the channel the decoder rebuilds from bands quantised at `delta`. */
+EXPORT int san_wavelet_requantised(const double *b, int64_t n, int levels, double delta, double rounding,
+                                   double offset, const double *prediction, int predicted, double *out) {
+    for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
+    return synthesise(out, n, levels, offset, prediction, predicted);
 }
