@@ -135,9 +135,9 @@ def test_the_secant_search_measures_far_fewer_steps_than_a_bisection(monkeypatch
     monkeypatch.setattr(lossy._Prepared, "decoded", lambda self, d: calls.append(d) or original(self, d))
     back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=2.0))
     assert all(1.9 <= prdn(sig.samples[:, ch], back.samples[:, ch]) <= 2.0 for ch in range(2))
-    # 2 channels: plain and template searches and one at other wavelet levels (a bisection takes ~12
-    # each), and one decode per gains' grid
-    assert len(calls) <= 2 * (3 * 7 + 1 + len(lossy.GAIN_GRIDS))
+    # 2 channels: plain and template searches, one at other wavelet levels and one for another quantiser
+    # (a bisection takes ~12 each), one decode per gains' grid, and per quantiser one (and one to match)
+    assert len(calls) <= 2 * (4 * 7 + 1 + len(lossy.GAIN_GRIDS) + 1 + len(lossy.QUANTISERS))
 
 
 def test_channels_coded_on_several_threads_give_the_same_bytes():
@@ -167,3 +167,41 @@ def test_a_jagged_measure_is_scanned_past_its_first_crossing():
     again, calls_again = _counted(lambda x: x**0.8)
     find_step(again, 2.0, LO, HI, 1.0)
     assert len(calls) == len(calls_again)
+
+
+def _reconstruction_points(data: bytes) -> list[int]:
+    """The ρ (rho16) of every wavelet channel-frame of a file."""
+    from sancodec.codec.container import SanReader
+    from sancodec.codec.entropy import ByteReader
+
+    reader, points = SanReader(data), []
+    for i in range(reader.n_frames):
+        frame = ByteReader(reader.read_frame(i))
+        while frame.remaining():
+            part = ByteReader(frame.raw(frame.varint()))
+            if part.varint() == 3:
+                part.svarint()
+                part.raw(4)
+                part.varint()
+                points.append(part.varint())
+    return points
+
+
+def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypatch):
+    """test01_00s's first lead at PRDN 9 %: a narrower dead zone with the reconstruction point moved
+    (format 1.2's ρ) codes it smaller than the default quantiser, still within the target; without the
+    alternatives the file is the default's."""
+    from pathlib import Path
+
+    import sancodec
+    from sancodec import read_signal
+    from sancodec.codec import lossy
+    from sancodec.metrics import prdn
+
+    sig = read_signal(Path(__file__).parent / "data" / "test01_00s").select_channels([0])
+    chosen = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    assert _reconstruction_points(chosen) != [lossy.RHO16]
+    assert prdn(sig.samples[:, 0], sancodec.decode(chosen).samples[:, 0]) <= 9.0
+    monkeypatch.setattr(lossy, "QUANTISERS", ())
+    default = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    assert _reconstruction_points(default) == [lossy.RHO16] and len(chosen) < len(default)

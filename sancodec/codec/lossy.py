@@ -14,6 +14,7 @@ bits per sample) the file promises is the one it delivers. Every channel meets t
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but spa
 # levels saved under 1 % at the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md)
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
+QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
@@ -90,14 +92,14 @@ class LossyTarget:
         return {k: v for k, v in (("prdn", self.prdn), ("snr", self.snr), ("bps", self.bps)) if v is not None}
 
 
-def _quantise(bands: Sequence[np.ndarray], delta: float) -> list[np.ndarray]:
-    return [np.copysign(np.floor(np.abs(b) / delta + ROUNDING), b).astype(np.int64) for b in bands]
+def _quantise(bands: Sequence[np.ndarray], delta: float, rounding: float = ROUNDING) -> list[np.ndarray]:
+    return [np.copysign(np.floor(np.abs(b) / delta + rounding), b).astype(np.int64) for b in bands]
 
 
-def _quantise_flat(flat: np.ndarray, delta: float) -> np.ndarray:
+def _quantise_flat(flat: np.ndarray, delta: float, rounding: float = ROUNDING) -> np.ndarray:
     """:func:`_quantise` of bands concatenated (one compiled pass where the C kernels are built)."""
-    compiled = kernels.dead_zone_quantise(flat, delta, ROUNDING)
-    return compiled if compiled is not None else _quantise([flat], delta)[0]
+    compiled = kernels.dead_zone_quantise(flat, delta, rounding)
+    return compiled if compiled is not None else _quantise([flat], delta, rounding)[0]
 
 
 def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
@@ -120,7 +122,7 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
 
 
 def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
-             template: BeatTemplate | None = None, quick: bool = False) -> bytes:
+             template: BeatTemplate | None = None, quick: bool = False, rho16: int = RHO16) -> bytes:
     """The channel-frame; each band is coded plain or with block contexts, whichever is smaller
     (plain wins on short bands, where the context tables cost more than they save)."""
     w = ByteWriter()
@@ -128,7 +130,7 @@ def _payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
     w.svarint(offset)
     w.raw(np.float32(delta).tobytes())
     w.varint(levels)
-    w.varint(RHO16)
+    w.varint(rho16)
     streams = [np.diff(q[0], prepend=0), *q[1:]]
     separate, bands = _quick_bands(streams) if quick else _bands(streams)
     side = ByteWriter()
@@ -328,12 +330,12 @@ def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, targe
             exact_bytes = sum(map(len, exact.payloads))
             if not (short and exact_bytes > LEVEL_CLOSE * wavelet_bytes):
                 return exact
-            chosen = _other_levels(chosen, frames, ref, target)  # other levels may still beat it
+            chosen = _other_quantisers(_other_levels(chosen, frames, ref, target), ref, target)  # may still beat it
             if sum(map(len, chosen.payloads())) >= exact_bytes:
                 return exact
             return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if short:
-        chosen = _other_levels(chosen, frames, ref, target)
+        chosen = _other_quantisers(_other_levels(chosen, frames, ref, target), ref, target)
     elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * sum(map(len, frames)):
         chosen = _other_levels(chosen, frames, ref, target, len(frames[0]), SPARSE_LEVELS)
     if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
@@ -353,6 +355,29 @@ def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, 
     if levels == prepared.asked_levels:
         return coded
     other = _rate_control(_Prepared(frames, prepared.templates, levels), ref, target, guess=coded.step)
+    if target.bps is not None:
+        return other if other.prdn < coded.prdn else coded
+    return other if sum(map(len, other.payloads())) < sum(map(len, coded.payloads())) else coded
+
+
+def _other_quantisers(coded: _Coded, ref: np.ndarray, target: LossyTarget) -> _Coded:
+    """``coded`` or the same coding under the dead zone and reconstruction point of :data:`QUANTISERS`
+    that the bit estimate prefers at equal error (measured at ``coded``'s step, the error taken to scale
+    with the step squared), through rate control and kept where it codes smaller (for a byte budget:
+    decodes with a lower PRDN). A signal whose finest bands hold noise wants a narrower dead zone and a
+    reconstruction point nearer zero (PTB s0010_re at PRDN 9 %)."""
+    error = _squared_error(coded.prepared, ref, coded.step)
+    if not error > 0:  # an exact decode: no error to match
+        return coded
+    best_bits, pick, pick_step = coded.estimate(), None, coded.step
+    for rounding, rho16 in QUANTISERS:
+        candidate = coded.prepared.with_quantiser(rounding, rho16)
+        step = coded.step * math.sqrt(error / max(_squared_error(candidate, ref, coded.step), 1e-300))
+        if (bits := candidate.estimate(step)) < best_bits:
+            best_bits, pick, pick_step = bits, candidate, step
+    if pick is None:
+        return coded
+    other = _rate_control(pick, ref, target, guess=pick_step)
     if target.bps is not None:
         return other if other.prdn < coded.prdn else coded
     return other if sum(map(len, other.payloads())) < sum(map(len, coded.payloads())) else coded
@@ -477,6 +502,7 @@ class _Prepared:
                  levels: int = LEVELS, quick: bool = False) -> None:
         self.templates = templates
         self.quick = quick  # each band coded one way (_quick_bands)
+        self.rounding, self.rho16 = ROUNDING, RHO16  # the quantiser (with_quantiser)
         self.asked_levels = levels
         self.predictions = [None if t is None else t.prediction(len(f)) for f, t in zip(frames, templates)]
         residuals = [f if p is None else f - p for f, p in zip(frames, self.predictions)]
@@ -486,18 +512,25 @@ class _Prepared:
         self.side_bits = [0 if t is None else 8 * len(_template_side(t)) for t in templates]  # counted once
         self._last: tuple[float, list[bytes]] | None = None
 
+    def with_quantiser(self, rounding: float, rho16: int) -> _Prepared:
+        """The same frames (bands shared, not recomputed) under another dead zone (``rounding``, the
+        encoder's choice) and reconstruction point (``rho16``, stored in each frame since format 1.2)."""
+        other = copy.copy(self)
+        other.rounding, other.rho16, other._last = rounding, rho16, None
+        return other
+
     def quantised(self, delta: float) -> list[list[np.ndarray]]:
         """Each frame's quantised bands at step ``delta``."""
-        return [split_bands(_quantise_flat(f, delta), lv) for f, lv in zip(self.flat, self.levels)]
+        return [split_bands(_quantise_flat(f, delta, self.rounding), lv) for f, lv in zip(self.flat, self.levels)]
 
     def decoded(self, delta: float) -> np.ndarray:
-        """The channel the decoder rebuilds at step ``delta`` (compiled: quantised and rebuilt in one call;
-        ``RHO16`` is the cell's centre, where that is the decoder's arithmetic bit for bit)."""
+        """The channel the decoder rebuilds at step ``delta`` (compiled: quantised and rebuilt in one call
+        where the reconstruction point is the cell's centre, the decoder's arithmetic bit for bit)."""
         parts = []
         for f, lv, o, p in zip(self.flat, self.levels, self.offsets, self.predictions):
-            compiled = kernels.wavelet_requantised(f, lv, delta, ROUNDING, o, p) if RHO16 == 8 else None
+            compiled = kernels.wavelet_requantised(f, lv, delta, self.rounding, o, p) if self.rho16 == 8 else None
             parts.append(compiled if compiled is not None else
-                         reconstruct(split_bands(_quantise_flat(f, delta), lv), delta, RHO16, o, p))
+                         reconstruct(split_bands(_quantise_flat(f, delta, self.rounding), lv), delta, self.rho16, o, p))
         return np.concatenate(parts)
 
     def estimate(self, delta: float) -> float:
@@ -513,7 +546,7 @@ class _Prepared:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
         step's are kept, as the search for a size budget asks for them again)."""
         if self._last is None or self._last[0] != delta:
-            self._last = (delta, [_payload(q, delta, lv, o, t, self.quick) for q, lv, o, t
+            self._last = (delta, [_payload(q, delta, lv, o, t, self.quick, self.rho16) for q, lv, o, t
                                   in zip(self.quantised(delta), self.levels, self.offsets, self.templates)])
         return self._last[1]
 
