@@ -113,10 +113,11 @@ def lossless_18(decoded) -> bool:
     return any(decoded.codings.get(k) for k in ("lpc_whole", "cascade", "msb"))
 
 
-def wavelet_heads(data: bytes) -> list[tuple[int, int]]:
-    """(levels, predictor bits) of every wavelet channel-frame (path 3) of a file (format 1.2 on)."""
+def wavelet_fields(data: bytes) -> list[tuple[int, int, int]]:
+    """(levels, reconstruction point rho16, predictor bits) of every wavelet channel-frame (path 3) of a
+    file (format 1.2 on)."""
     reader = SanReader(data)
-    heads = []
+    fields = []
     for i in range(reader.n_frames):
         frame = ByteReader(reader.read_frame(i))
         while frame.remaining():
@@ -124,10 +125,14 @@ def wavelet_heads(data: bytes) -> list[tuple[int, int]]:
             if part.varint() == 3:
                 part.svarint()
                 part.raw(4)
-                levels = part.varint()
-                part.varint()
-                heads.append((levels, part.varint()))
-    return heads
+                levels, rho16 = part.varint(), part.varint()
+                fields.append((levels, rho16, part.varint()))
+    return fields
+
+
+def wavelet_heads(data: bytes) -> list[tuple[int, int]]:
+    """(levels, predictor bits) of every wavelet channel-frame (path 3) of a file (format 1.2 on)."""
+    return [(levels, bits) for levels, _, bits in wavelet_fields(data)]
 
 
 def wavelet_predictors(data: bytes) -> list[int]:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+from common import wavelet_fields
 
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.stepsearch import MAX_MEASUREMENTS, coarsest_step, find_step
@@ -169,24 +170,6 @@ def test_a_jagged_measure_is_scanned_past_its_first_crossing():
     assert len(calls) == len(calls_again)
 
 
-def _reconstruction_points(data: bytes) -> list[int]:
-    """The ρ (rho16) of every wavelet channel-frame of a file."""
-    from sancodec.codec.container import SanReader
-    from sancodec.codec.entropy import ByteReader
-
-    reader, points = SanReader(data), []
-    for i in range(reader.n_frames):
-        frame = ByteReader(reader.read_frame(i))
-        while frame.remaining():
-            part = ByteReader(frame.raw(frame.varint()))
-            if part.varint() == 3:
-                part.svarint()
-                part.raw(4)
-                part.varint()
-                points.append(part.varint())
-    return points
-
-
 def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypatch):
     """test01_00s's first lead at PRDN 9 %: a narrower dead zone with the reconstruction point moved
     (format 1.2's ρ) codes it smaller than the default quantiser, still within the target; without the
@@ -200,8 +183,8 @@ def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypa
 
     sig = read_signal(Path(__file__).parent / "data" / "test01_00s").select_channels([0])
     chosen = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert _reconstruction_points(chosen) != [lossy.RHO16]
+    assert [rho16 for _, rho16, _ in wavelet_fields(chosen)] != [lossy.RHO16]
     assert prdn(sig.samples[:, 0], sancodec.decode(chosen).samples[:, 0]) <= 9.0
     monkeypatch.setattr(lossy, "QUANTISERS", ())
     default = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert _reconstruction_points(default) == [lossy.RHO16] and len(chosen) < len(default)
+    assert [rho16 for _, rho16, _ in wavelet_fields(default)] == [lossy.RHO16] and len(chosen) < len(default)

@@ -362,15 +362,7 @@ def wavelet_requantised(flat: np.ndarray, levels: int, delta: float, rounding: f
     if _LIB is None:
         return None
     flat = np.ascontiguousarray(flat, dtype=np.float64)
-    _check_levels(len(flat), levels)
-    out = np.empty(len(flat))
-    given = prediction is not None
-    pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else out
-    if len(pred) != len(flat):
-        raise ValueError("the prediction's length is not the bands'")
-    if _LIB.san_wavelet_requantised(flat, len(flat), levels, delta, rounding, float(offset), pred, int(given), out):
-        raise MemoryError("wavelet synthesis: no scratch memory")
-    return out
+    return _synthesis(_LIB.san_wavelet_requantised, flat, levels, (delta, rounding), offset, prediction)
 
 
 def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,
@@ -379,14 +371,20 @@ def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, of
     None without the C kernels). ``levels`` as ``wavelet.levels_for`` allows for ``len(q)``."""
     if _LIB is None:
         return None
-    q = _i64(q)
-    _check_levels(len(q), levels)
-    out = np.empty(len(q))
+    return _synthesis(_LIB.san_wavelet_synthesis, _i64(q), levels, (delta, shift), offset, prediction)
+
+
+def _synthesis(kernel, values: np.ndarray, levels: int, quantiser: tuple[float, float], offset: int,
+               prediction: np.ndarray | None) -> np.ndarray:
+    """Call a compiled rebuild (``san_wavelet_synthesis`` or ``san_wavelet_requantised``) on ``values``
+    after checking what it would read: the levels, and the prediction's length."""
+    _check_levels(len(values), levels)
+    out = np.empty(len(values))
     given = prediction is not None
     pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else out
-    if len(pred) != len(q):
+    if len(pred) != len(values):
         raise ValueError("the prediction's length is not the bands'")
-    if _LIB.san_wavelet_synthesis(q, len(q), levels, delta, shift, float(offset), pred, int(given), out):
+    if kernel(values, len(values), levels, *quantiser, float(offset), pred, int(given), out):
         raise MemoryError("wavelet synthesis: no scratch memory")
     return out
 
