@@ -182,3 +182,28 @@ def test_an_exact_decode_leaves_the_gains_and_taps_as_they_are():
         warnings.simplefilter("error")  # a division by zero would warn
         assert lossy._coarser_gains([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)  # gains: all the bits
         assert lossy._coarser_taps([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)
+
+
+def test_windows_longer_than_the_beat_are_also_tried_cut_to_it():
+    from sancodec.codec import lossy
+
+    fast = [np.arange(0, 20000, 117)]  # a103l: 128 beats per minute at 250 Hz, every window longer than a beat
+    windows = lossy._windows(fast, 250.0)
+    fit = lossy.PERIOD_SHARE * 117 / 250
+    cut = windows[len(lossy.TEMPLATE_WINDOWS):]
+    assert windows[: len(lossy.TEMPLATE_WINDOWS)] == lossy.TEMPLATE_WINDOWS and cut
+    assert all(before + after == pytest.approx(fit, abs=1e-3) and after >= lossy.MIN_AFTER for before, after in cut)
+    assert lossy._windows([np.arange(0, 20000, 288)], 360.0) == lossy.TEMPLATE_WINDOWS  # 75 per minute: one fits
+    assert lossy._windows([], 360.0) == lossy.TEMPLATE_WINDOWS
+
+
+def test_a_window_cut_to_a_fast_beat_makes_the_lossy_file_smaller(monkeypatch):
+    """a103l's ECG II (first 20 000 samples) at PRDN 5 %: a template cut to its 0.47-s beat codes smaller than
+    any of the standard windows, each longer than the beat."""
+    from sancodec.codec import lossy
+
+    sig = read_signal(Path(__file__).parent / "data" / "a103l_20000").select_channels([0])
+    cut = sancodec.encode(sig, mode="lossy", prdn=5.0)
+    assert prdn(sig.samples[:, 0], sancodec.decode(cut).samples[:, 0]) <= 5.0
+    monkeypatch.setattr(lossy, "_windows", lambda beats, fs: lossy.TEMPLATE_WINDOWS)
+    assert len(cut) < len(sancodec.encode(sig, mode="lossy", prdn=5.0))

@@ -55,6 +55,8 @@ RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the qu
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
+PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
+MIN_AFTER = 0.1  # ... where that leaves at least this many seconds after the beat
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
@@ -299,13 +301,18 @@ def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | No
     alignment, gains' and taps' grids), and that estimate; (None, inf) where no beat train is found."""
     beats = [find_beats(f, fs) for f in frames] if fs else []
     best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
-    for window in TEMPLATE_WINDOWS:  # one window's frames held at a time: a long record's bands are large
+    cut, cut_bits, cut_window = None, math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
+    for window in _windows(beats, fs or 0.0):  # at most two windows' frames held: a long record's bands are large
         templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
         if any(t is not None for t in templates):
             prepared = _Prepared(frames, templates)
             bits = prepared.estimate(step)
-            if bits < best_bits:
+            if window in TEMPLATE_WINDOWS and bits < best_bits:
                 best, best_bits, best_window = prepared, bits, window
+            elif window not in TEMPLATE_WINDOWS and bits < cut_bits:
+                cut, cut_bits, cut_window = prepared, bits, window
+    if cut is not None and cut_bits < best_bits and (best is None or _codes_smaller(cut, best, ref, step)):
+        best, best_bits, best_window = cut, cut_bits, cut_window  # the estimate favours it; the coded bytes agree
     if best is None:
         return None, math.inf
     # the chosen window's beats moved to where its template fits them best
@@ -315,6 +322,28 @@ def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | No
     best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
     best, best_bits = _coarser_gains(frames, ref, best, best_bits, step)
     return _coarser_taps(frames, ref, best, best_bits, step)
+
+
+def _codes_smaller(a: _Prepared, b: _Prepared, ref: np.ndarray, step: float) -> bool:
+    """Whether ``a``'s frames take fewer bytes than ``b``'s at ``step``, ``a`` coded at the step where its
+    decoded error equals ``b``'s there (the error taken to scale with the step squared)."""
+    error_a, error_b = _squared_error(a, ref, step), _squared_error(b, ref, step)
+    step_a = step * math.sqrt(error_b / error_a) if error_a > 0 and error_b > 0 else step
+    return sum(map(len, a.payloads(float(np.float32(step_a))))) < sum(map(len, b.payloads(step)))
+
+
+def _windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[float, float], ...]:
+    """:data:`TEMPLATE_WINDOWS`, and where every one of them is longer than :data:`PERIOD_SHARE` of the
+    beat period (the median gap of ``beats``), each also cut after the beat to fit it: a template longer
+    than a beat takes in part of the next one, wherever the intervals vary (a103l at 128 beats per minute)."""
+    gaps = np.concatenate([np.diff(b) for b in beats]) if len(beats) else np.zeros(0)
+    if not len(gaps) or not fs > 0:
+        return TEMPLATE_WINDOWS
+    fit = PERIOD_SHARE * float(np.median(gaps)) / fs
+    if any(before + after <= fit for before, after in TEMPLATE_WINDOWS):
+        return TEMPLATE_WINDOWS
+    cut = [(before, round(fit - before, 3)) for before, _ in TEMPLATE_WINDOWS if fit - before >= MIN_AFTER]
+    return TEMPLATE_WINDOWS + tuple(dict.fromkeys(cut))
 
 
 def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget) -> timedomain.Coded:
