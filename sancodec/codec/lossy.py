@@ -302,7 +302,8 @@ def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | No
     beats = [find_beats(f, fs) for f in frames] if fs else []
     best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
     cut, cut_bits, cut_window = None, math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
-    for window in _windows(beats, fs or 0.0):  # at most two windows' frames held: a long record's bands are large
+    for window in _windows(beats, fs or 0.0):  # at most three windows' frames held (the best standard one, the
+        # best cut one, the one tried): a long record's bands are large, and cut windows come only with fast beats
         templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
         if any(t is not None for t in templates):
             prepared = _Prepared(frames, templates)
