@@ -301,9 +301,8 @@ def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | No
     alignment, gains' and taps' grids), and that estimate; (None, inf) where no beat train is found."""
     beats = [find_beats(f, fs) for f in frames] if fs else []
     best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
-    cut, cut_bits, cut_window = None, math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
-    for window in _windows(beats, fs or 0.0):  # at most three windows' frames held (the best standard one, the
-        # best cut one, the one tried): a long record's bands are large, and cut windows come only with fast beats
+    cut_bits, cut_window = math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
+    for window in _windows(beats, fs or 0.0):  # two windows' frames held at a time: a long record's bands are large
         templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
         if any(t is not None for t in templates):
             prepared = _Prepared(frames, templates)
@@ -311,9 +310,11 @@ def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | No
             if window in TEMPLATE_WINDOWS and bits < best_bits:
                 best, best_bits, best_window = prepared, bits, window
             elif window not in TEMPLATE_WINDOWS and bits < cut_bits:
-                cut, cut_bits, cut_window = prepared, bits, window
-    if cut is not None and cut_bits < best_bits and (best is None or _codes_smaller(cut, best, ref, step)):
-        best, best_bits, best_window = cut, cut_bits, cut_window  # the estimate favours it; the coded bytes agree
+                cut_bits, cut_window = bits, window
+    if cut_bits < best_bits:  # the estimate favours a cut window: made again, kept if its coded bytes agree
+        cut = _Prepared(frames, [find_template(f, fs, cut_window, b) for f, b in zip(frames, beats)])
+        if best is None or _codes_smaller(cut, best, ref, step):
+            best, best_bits, best_window = cut, cut_bits, cut_window
     if best is None:
         return None, math.inf
     # the chosen window's beats moved to where its template fits them best
