@@ -152,6 +152,31 @@ def test_channels_coded_on_several_threads_give_the_same_bytes():
     assert files[0] == files[1] == files[2]
 
 
+def test_long_channels_are_coded_one_at_a_time(monkeypatch):
+    """Each lossy channel's rate control holds it whole: past LOSSY_PARALLEL_VALUES samples in flight the
+    channels go one by one (on the calling thread), with the same bytes."""
+    import threading
+    from pathlib import Path
+
+    import sancodec
+    from sancodec import read_signal
+    from sancodec.codec import api
+
+    sig = read_signal(Path(__file__).parent / "data" / "test01_00s")
+    together = sancodec.encode(sig, mode="lossy", prdn=3.0, threads=4)
+    seen: list[str] = []
+    original = api.encode_channel
+    monkeypatch.setattr(api, "encode_channel",
+                        lambda *args: seen.append(threading.current_thread().name) or original(*args))
+    monkeypatch.setattr(api, "LOSSY_PARALLEL_VALUES", 2 * sig.n_samples)  # room for two channels at once
+    assert sancodec.encode(sig, mode="lossy", prdn=3.0, threads=4) == together
+    assert any(name.startswith("sancodec") for name in seen)
+    seen.clear()
+    monkeypatch.setattr(api, "LOSSY_PARALLEL_VALUES", sig.n_samples)  # one channel at a time
+    assert sancodec.encode(sig, mode="lossy", prdn=3.0, threads=4) == together
+    assert seen == [threading.current_thread().name] * sig.n_channels
+
+
 def test_a_jagged_measure_is_scanned_past_its_first_crossing():
     """A PRDN that jumps about with the step (few coefficients left; mixedsignals at 1 %): the first
     crossing near 10 is not the coarsest step within the bound, 40-45 is; a measure that rises

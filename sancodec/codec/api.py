@@ -73,13 +73,17 @@ __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "enc
 #: tenths of a bit per sample cost more than the random access they buy (mitdb 100 at PRDN 9 %:
 #: CR 16.0 with frames of 2**15, 20.5 with one frame of 2**20).
 DEFAULT_LOSSY_FRAME = 1 << 20
+#: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
+#: control holds it whole (docs/MEMORY.md has the bytes per sample), so a 24-h record's channels go one by one.
+LOSSY_PARALLEL_VALUES = 1 << 24
 
 
 def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
                 frame_len: int, threads: int | None = None, effort: str = "default") -> tuple[list[bytes], list, int]:
     """Lossy at a target: each channel's rate control runs over the whole record (at its own rate),
-    channels on ``threads`` workers (same bytes); returns the frame payloads, the PRDN each channel
-    achieved and the format minor version they need. ``effort``: ``lossy.EFFORTS``."""
+    channels on ``threads`` workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`);
+    returns the frame payloads, the PRDN each channel achieved and the format minor version they need.
+    ``effort``: ``lossy.EFFORTS``."""
     n, c = digital.shape
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
@@ -96,7 +100,8 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
 
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved, exact = [], []
-    for coded in ordered_map(one_channel, range(c), min(resolve_threads(threads), c)):
+    workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(n, 1)))
+    for coded in ordered_map(one_channel, range(c), workers):
         achieved.append(round(coded.prdn, 6) if np.isfinite(coded.prdn) else None)
         exact.append(coded.exact)
         for i, part in enumerate(coded.payloads):
