@@ -382,7 +382,7 @@ def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, 
     rate control, whichever codes smaller (by the coded bytes, as the bit estimate misjudges levels) or,
     for a byte budget, whichever has the lower PRDN in it."""
     prepared = coded.prepared
-    levels = _best_levels(frames, coded.step, prepared.predictions[0], samples, choices)
+    levels = _best_levels(frames, coded.step, prepared.prediction(0), samples, choices)
     if levels == prepared.asked_levels:
         return coded
     other = _rate_control(_Prepared(frames, prepared.templates, levels), ref, target, guess=coded.step)
@@ -535,13 +535,21 @@ class _Prepared:
         self.quick = quick  # each band coded one way (_quick_bands)
         self.rounding, self.rho16 = ROUNDING, RHO16  # the quantiser (with_quantiser)
         self.asked_levels = levels
-        self.predictions = [None if t is None else t.prediction(len(f)) for f, t in zip(frames, templates)]
-        residuals = [f if p is None else f - p for f, p in zip(frames, self.predictions)]
-        self.offsets = [int(np.rint(r.mean())) for r in residuals]
+        self.lengths = [len(f) for f in frames]
+        self.offsets, self.flat = [], []
         self.levels = [levels_for(len(f), levels) for f in frames]
-        self.flat = [forward_flat(r - o, lv) for r, o, lv in zip(residuals, self.offsets, self.levels)]
+        for i, (f, lv) in enumerate(zip(frames, self.levels)):  # a frame's prediction is made again when needed:
+            p = self.prediction(i)  # a long channel's would take as much memory as its bands
+            r = f if p is None else f - p
+            self.offsets.append(int(np.rint(r.mean())))
+            self.flat.append(forward_flat(r - self.offsets[-1], lv))
         self.side_bits = [0 if t is None else 8 * len(_template_side(t)) for t in templates]  # counted once
         self._last: tuple[float, list[bytes]] | None = None
+
+    def prediction(self, i: int) -> np.ndarray | None:
+        """Frame ``i``'s beat prediction (None without a template), made from the template each time."""
+        t = self.templates[i]
+        return None if t is None else t.prediction(self.lengths[i])
 
     def with_quantiser(self, rounding: float, rho16: int) -> _Prepared:
         """The same frames (bands shared, not recomputed) under another dead zone (``rounding``, the
@@ -558,7 +566,8 @@ class _Prepared:
         """The channel the decoder rebuilds at step ``delta`` (compiled: quantised and rebuilt in one call
         where the reconstruction point is the cell's centre, the decoder's arithmetic bit for bit)."""
         parts = []
-        for f, lv, o, p in zip(self.flat, self.levels, self.offsets, self.predictions):
+        for i, (f, lv, o) in enumerate(zip(self.flat, self.levels, self.offsets)):
+            p = self.prediction(i)
             compiled = kernels.wavelet_requantised(f, lv, delta, self.rounding, o, p) if self.rho16 == 8 else None
             parts.append(compiled if compiled is not None else
                          reconstruct(split_bands(_quantise_flat(f, delta, self.rounding), lv), delta, self.rho16, o, p))
