@@ -74,7 +74,7 @@ __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "enc
 #: CR 16.0 with frames of 2**15, 20.5 with one frame of 2**20).
 DEFAULT_LOSSY_FRAME = 1 << 20
 #: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
-#: control holds it whole (docs/MEMORY.md has the bytes per sample), so a 24-h record's channels go one by one.
+#: control holds it whole (docs/MEMORY.md has the bytes it takes), so a 24-h record's channels go one by one.
 LOSSY_PARALLEL_VALUES = 1 << 24
 
 
