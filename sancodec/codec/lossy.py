@@ -167,27 +167,29 @@ def _bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
         if len(s) >= running.MIN_LENGTH:
             block = running.encode(s, running.choose(s, running.BAND_PARAMS))
             alone[b] = (block, True) if len(block) < len(alone[b][0]) else alone[b]
-    apart = ByteWriter()
-    apart.varint(_flags([ctx for _, ctx in alone]))
-    for block, _ in alone:
-        apart.varint(len(block))
-        apart.raw(block)
-    if len(apart.getvalue()) < len(joint.getvalue()):
-        return SEPARATE_BANDS, apart.getvalue()
+    apart = _apart(alone)
+    if len(apart) < len(joint.getvalue()):
+        return SEPARATE_BANDS, apart
     return 0, joint.getvalue()
+
+
+def _apart(blocks: Sequence[tuple[bytes, bool]]) -> bytes:
+    """Bands coded each on its own (:data:`SEPARATE_BANDS`): the flags of the contextual ones, then every
+    ``(block, contextual)`` after its length."""
+    w = ByteWriter()
+    w.varint(_flags([ctx for _, ctx in blocks]))
+    for block, _ in blocks:
+        w.varint(len(block))
+        w.raw(block)
+    return w.getvalue()
 
 
 def _quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     """The bands coded apart in one way each (``effort="fast"``): running contexts where a band is long
     enough for them, block classes otherwise; :func:`_bands` tries every way and keeps the smallest."""
-    apart = ByteWriter()
-    apart.varint(_flags([True] * len(streams)))
-    for s in streams:
-        block = (running.encode(s, running.choose(s, running.BAND_PARAMS)) if len(s) >= running.MIN_LENGTH
-                 else encode_arrays([s], [True]))
-        apart.varint(len(block))
-        apart.raw(block)
-    return SEPARATE_BANDS, apart.getvalue()
+    return SEPARATE_BANDS, _apart([(running.encode(s, running.choose(s, running.BAND_PARAMS))
+                                    if len(s) >= running.MIN_LENGTH else encode_arrays([s], [True]), True)
+                                   for s in streams])
 
 
 def _flags(contextual: Sequence[bool]) -> int:
@@ -403,7 +405,7 @@ def _other_quantisers(coded: _Coded, ref: np.ndarray, target: LossyTarget) -> _C
     best_bits, pick, pick_step = coded.estimate(), None, coded.step
     for rounding, rho16 in QUANTISERS:
         candidate = coded.prepared.with_quantiser(rounding, rho16)
-        step = coded.step * math.sqrt(error / max(_squared_error(candidate, ref, coded.step), 1e-300))
+        step = _step_at_error(candidate, ref, error, coded.step)
         if (bits := candidate.estimate(step)) < best_bits:
             best_bits, pick, pick_step = bits, candidate, step
     if pick is None:
@@ -490,10 +492,14 @@ def _coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: _Prep
 
 
 def _at_equal_error(candidate: _Prepared, ref: np.ndarray, error: float, step: float) -> float:
-    """``candidate``'s bit estimate at the step where its decoded error would equal ``error`` (> 0),
-    measured at ``step`` and taken to scale with the step squared (never coarser than ``step``)."""
-    ratio = error / max(_squared_error(candidate, ref, step), 1e-300)
-    return candidate.estimate(step * math.sqrt(min(ratio, 1.0)))
+    """``candidate``'s bit estimate at :func:`_step_at_error`, never coarser than ``step``."""
+    return candidate.estimate(min(_step_at_error(candidate, ref, error, step), step))
+
+
+def _step_at_error(candidate: _Prepared, ref: np.ndarray, error: float, step: float) -> float:
+    """The step where ``candidate``'s decoded squared error would equal ``error`` (> 0), measured at ``step``
+    and taken to scale with the step squared."""
+    return step * math.sqrt(error / max(_squared_error(candidate, ref, step), 1e-300))
 
 
 def _squared_error(prepared: _Prepared, ref: np.ndarray, step: float) -> float:

@@ -66,10 +66,15 @@ def _msb_update(f: int, bit: int) -> int:
     return min(max(f, MSB_MIN), TOTAL - MSB_MIN)
 
 
+def _msb_count(token: int) -> int:
+    """How many top mantissa bits of a value of ``token`` (>= 16) MSB mode range-codes (``msb_count``)."""
+    return min(MSB_BITS, token - 12)
+
+
 def _msb_bits(token: int, value: int) -> list[int]:
     """The top mantissa bits of a value of ``token`` (>= 16) that MSB mode range-codes, first first."""
     w = token - 12
-    return [value >> (w - 1 - b) & 1 for b in range(min(MSB_BITS, w))]
+    return [value >> (w - 1 - b) & 1 for b in range(_msb_count(token))]
 
 
 def _context(acc: int, m: int, split: int, last: int) -> int:
@@ -207,7 +212,7 @@ def decode(data: bytes, n: int) -> np.ndarray:
         acc = _next(acc, k, last)
         if params & MSB and last >= kernels.DIRECT:
             slot = 0
-            for _ in range(min(MSB_BITS, last - 12)):
+            for _ in range(_msb_count(last)):
                 f = models.get((c, last, slot), MSB_START)
                 bit = int(decoder.decode([1], [np.array([f, TOTAL - f], dtype=np.int64)])[0])
                 models[c, last, slot] = _msb_update(f, bit)

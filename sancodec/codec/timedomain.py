@@ -18,7 +18,7 @@ lossless file's (``frames.EXACT_IN_LOSSY``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -110,26 +110,26 @@ def _raw_frame(u: np.ndarray, x0: int, grid: int) -> bytes:
 
 
 def _may_pay(frames: Sequence[np.ndarray], to_beat: int) -> bool:
-    """Whether coding the channel exactly may take fewer than ``to_beat`` bytes: on a channel longer than
-    :data:`PROBE`, its first ``PROBE`` samples are coded exactly and their bytes scaled to the channel's
-    length must stay within :data:`PROBE_MARGIN` times ``to_beat`` (coding a long channel exactly is
-    most of the lossy encoder's time where it cannot win, as at PRDN 2 % and up on mitdb 100)."""
-    n = sum(map(len, frames))
-    if n <= 2 * PROBE:
-        return True
-    probe = encode_channel_frame(np.asarray(frames[0][:PROBE]), None, EXACT).payload()
-    return len(probe) * n / min(PROBE, len(frames[0])) < PROBE_MARGIN * to_beat
+    """Whether coding the channel exactly may take fewer than ``to_beat`` bytes (:func:`_probe_pays`; coding
+    a long channel exactly is most of the lossy encoder's time where it cannot win, as at PRDN 2 % and up
+    on mitdb 100)."""
+    return _probe_pays(sum(map(len, frames)), len(frames[0]), to_beat,
+                       lambda head: encode_channel_frame(np.asarray(frames[0][:head]), None, EXACT).payload())
 
 
 def _grid_may_pay(u: np.ndarray, x0: int, grid: int, first: int, to_beat: int) -> bool:
-    """:func:`_may_pay` for raw frames on a grid: on a channel ``u`` (cells) longer than twice
-    :data:`PROBE`, the first frame's first ``PROBE`` cells (``first``: that frame's length) coded as
-    a raw frame, their bytes scaled to the channel's length, must stay within :data:`PROBE_MARGIN`
-    times ``to_beat``."""
-    if len(u) <= 2 * PROBE:
+    """:func:`_may_pay` for raw frames of the cells ``u`` on a grid (``first``: the first frame's length)."""
+    return _probe_pays(len(u), first, to_beat, lambda head: _raw_frame(u[:head], x0, grid))
+
+
+def _probe_pays(n: int, first: int, to_beat: int, code: Callable[[int], bytes]) -> bool:
+    """On a channel of ``n`` values longer than twice :data:`PROBE`, the bytes ``code`` gives for the first
+    frame's first ``PROBE`` values (``first``: that frame's length), scaled to the channel's length, must
+    stay within :data:`PROBE_MARGIN` times ``to_beat``; a shorter channel is coded whole anyway."""
+    if n <= 2 * PROBE:
         return True
-    probe = _raw_frame(u[: min(PROBE, first)], x0, grid)
-    return len(probe) * len(u) / min(PROBE, first) < PROBE_MARGIN * to_beat
+    head = min(PROBE, first)
+    return len(code(head)) * n / head < PROBE_MARGIN * to_beat
 
 
 def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> list[bytes] | None:

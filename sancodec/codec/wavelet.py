@@ -76,21 +76,20 @@ def band_lengths(n: int, levels: int) -> list[int]:
 
 def forward(x: np.ndarray, levels: int) -> list[np.ndarray]:
     """The bands of ``x`` (coarsest first)."""
-    compiled = kernels.cdf97_forward(x, levels) if levels == levels_for(len(x), levels) else None
-    if compiled is not None:
-        return split_bands(compiled, levels)
-    details = []
-    s = np.asarray(x, dtype=np.float64)
-    for _ in range(levels):
-        s, d = _forward_level(s)
-        details.append(d)
-    return [s] + details[::-1]
+    return split_bands(forward_flat(x, levels), levels)
 
 
 def forward_flat(x: np.ndarray, levels: int) -> np.ndarray:
     """The bands of ``x`` concatenated coarsest first (:func:`split_bands` takes them apart)."""
     compiled = kernels.cdf97_forward(x, levels) if levels == levels_for(len(x), levels) else None
-    return compiled if compiled is not None else np.concatenate(forward(x, levels))
+    if compiled is not None:
+        return compiled
+    details = []
+    s = np.asarray(x, dtype=np.float64)
+    for _ in range(levels):
+        s, d = _forward_level(s)
+        details.append(d)
+    return np.concatenate([s] + details[::-1])
 
 
 def split_bands(flat: np.ndarray, levels: int) -> list[np.ndarray]:
