@@ -178,6 +178,8 @@ def test_a_well_formed_hand_made_wavelet_frame_decodes():
     (_frame(delta=0.0), "step"), (_frame(delta=float("inf")), "step"), (_frame(delta=-1.0), "step"),
     (_frame(levels=12), "levels"), (_frame(levels=40), "limit"), (_frame(rho=17), "limit"),
     (_frame(values=2.0**50, delta=1e6), "2\\*\\*53"), (_frame(offset=1 << 60), "limit"),
+    # the dequantiser's other branch (a reconstruction point off the centre), up to values that overflow to inf
+    (_frame(values=2.0**50, delta=1e6, rho=3), "2\\*\\*53"), (_frame(values=2.0**62, delta=3e38, rho=15), "2\\*\\*53"),
 ])
 def test_hostile_wavelet_frames_are_refused(frame, match):
     with pytest.raises(SanFormatError, match=match):
