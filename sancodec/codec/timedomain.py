@@ -132,10 +132,20 @@ def _probe_pays(n: int, first: int, to_beat: int, code: Callable[[int], bytes]) 
     return len(code(head)) * n / head < PROBE_MARGIN * to_beat
 
 
+def _hopeless(x: np.ndarray, to_beat: float) -> bool:
+    """Whether the order-0 estimate says coding ``x`` exactly cannot come near ``to_beat`` bytes: of its
+    differences, and where that fails, of its values' ranks' differences, which the exact coder's value
+    tables code (a few distinct values spread over a wide range: MIMIC's 8-bit ECG on a 12-bit scale)."""
+    if estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat:
+        return False
+    ranks = np.unique(x, return_inverse=True)[1].reshape(-1)
+    return estimate_bits(np.diff(ranks)) / 8 >= HOPELESS * to_beat
+
+
 def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> list[bytes] | None:
     """The frames coded exactly, as a lossless file codes them, or None where the order-0 estimate or
     :func:`_may_pay`'s probe says they cannot come near ``to_beat`` bytes."""
-    if estimate_bits(np.diff(x)) / 8 >= HOPELESS * to_beat or not _may_pay(frames, int(to_beat)):
+    if _hopeless(x, to_beat) or not _may_pay(frames, int(to_beat)):
         return None
     return [encode_channel_frame(f, None, EXACT).payload() for f in frames]
 
