@@ -132,9 +132,19 @@ def targeted(sig: Signal, target: float, effort: str = "default") -> tuple[float
 
 def coding(data: bytes) -> str:
     """How the lossy file's (one) channel was coded: wavelet (with the beat template or not), or in the
-    time domain (format 1.6): the lossless coder on the samples, or raw frames on a coarser grid."""
+    time domain (format 1.6): the lossless coder on the samples, or raw frames on a coarser grid; for a
+    file of several frames, how many of them are coded exactly beside wavelet ones (``lossy._mixed``)."""
     reader = SanReader(data)
-    frame = ByteReader(reader.read_frame(0))
+    kinds = [_frame_coding(reader, i) for i in range(reader.n_frames)]
+    wavelets = [k for k in kinds if k.startswith("wavelet")]
+    if wavelets and len(wavelets) < len(kinds):
+        return f"{max(wavelets)}, {len(kinds) - len(wavelets)} of {len(kinds)} frames exact"
+    return kinds[0]
+
+
+def _frame_coding(reader: SanReader, i: int) -> str:
+    """How frame ``i``'s (one) channel was coded (:func:`coding`)."""
+    frame = ByteReader(reader.read_frame(i))
     part = ByteReader(frame.raw(frame.varint()))
     path = part.varint()
     if path == 3:

@@ -12,7 +12,7 @@ from common import expected_minor, lossless_18, rewrap
 
 import sancodec
 from sancodec import SanFormatError, Signal, read_signal
-from sancodec.codec import decode_file, read_info, timedomain
+from sancodec.codec import decode_file, lossy, read_info, timedomain
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.frames import encode_channel_frame
@@ -259,3 +259,52 @@ def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the
     with pytest.MonkeyPatch.context() as m:
         m.setattr(timedomain, "with_adaptive_stages", lambda res: res)  # grid frames as 1.7 coded them
         assert len(sancodec.encode(one, mode="lossy", prdn=1.0)) > 1.03 * len(data)
+
+
+def _lattice_record(n: int = 1 << 18) -> Signal:
+    """Two tones whose loudness changes every n/8 samples, on a lattice of values 22 apart (as MIMIC's 8-bit
+    ECG is on a wider scale): exact coding is cheap, and costs the wavelets dear near the lattice's noise."""
+    rng = np.random.default_rng(1)
+    t = np.arange(n)
+    loudness = np.repeat(rng.uniform(0.2, 1.5, 8), n // 8)
+    s = (300 * np.sin(2 * np.pi * t / 250) + 120 * np.sin(2 * np.pi * t / 37 + 1)) * loudness
+    s += 0.2 * np.cumsum(rng.normal(0, 2, n))
+    return Signal((np.rint(s / 22) * 22).astype(np.int64)[:, None], 250.0, ["x"], ["NU"])
+
+
+def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_better():
+    """At PRDN 3 % the one-frame wavelet coding is re-coded in frames of mix_frame(n), the frames whose exact
+    coding removes their error for the fewest extra bytes coded exactly and the others at a coarser step:
+    a smaller file that meets the target; asking for the frame length, or --effort fast, leaves it out."""
+    sig = _lattice_record()
+    x = sig.samples[:, 0]
+    assert lossy.mix_frame(sig.n_samples) == 1 << 15 and lossy.mix_frame(100_000) == 0
+    mixed = sancodec.encode(sig, mode="lossy", prdn=3.0)
+    whole = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1 << 20)
+    assert len(mixed) < 0.95 * len(whole) and SanReader(whole).n_frames == 1
+    paths = [ByteReader(parts[0]).varint() for parts in _parts(mixed)]
+    assert len(paths) == 8 and 0 < paths.count(3) < 8  # wavelet frames (path 3) beside exact ones
+    back = decode_file(mixed).signal.samples[:, 0]
+    assert prdn(x, back) <= 3.0
+    assert read_info(mixed)["header"]["lossy"]["prdn"][0] == pytest.approx(prdn(x, back), abs=1e-6)
+    edges = np.arange(0, sig.n_samples + 1, 1 << 15)
+    for (a, b), path in zip(zip(edges, edges[1:]), paths):
+        assert (path == 3) != np.array_equal(back[a:b], x[a:b])  # exact frames decode to the samples
+    assert SanReader(sancodec.encode(sig, mode="lossy", prdn=3.0, effort="fast")).n_frames == 1
+
+
+def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more():
+    """lossy.may_mix: a channel whose exact coding takes far more than MIX_SLOPE bits per sample beyond its wavelet
+    bytes is not coded a second time (white noise on a fine grid at PRDN 20 %)."""
+    x = np.random.default_rng(2).normal(0, 1000, 1 << 18).astype(np.int64)
+    target = lossy.LossyTarget(prdn=20.0)
+    frames = [x]
+    coded = lossy.encode_channel(frames, x.astype(float), target)
+    assert not lossy.may_mix(frames, coded, target)
+    assert lossy.may_mix(*_one_frame(_lattice_record(), 3.0))
+
+
+def _one_frame(sig: Signal, target: float) -> tuple[list[np.ndarray], timedomain.Coded, lossy.LossyTarget]:
+    x = sig.samples[:, 0].astype(np.int64)
+    t = lossy.LossyTarget(prdn=target)
+    return [x], lossy.encode_channel([x], x.astype(float), t, sig.fs), t

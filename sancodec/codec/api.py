@@ -34,7 +34,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -46,7 +46,7 @@ from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.codec.lossy import EFFORTS, LossyTarget, encode_channel, needs_minor
+from sancodec.codec.lossy import EFFORTS, LossyTarget, encode_channel, may_mix, mix_frame, needs_minor
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
@@ -78,12 +78,23 @@ DEFAULT_LOSSY_FRAME = 1 << 20
 LOSSY_PARALLEL_VALUES = 1 << 24
 
 
+class _LossyParts(NamedTuple):
+    """A lossy file's frame payloads, the PRDN each channel achieved, the format minor version they need,
+    and whether a channel may code smaller in shorter frames, some of them exact (``lossy.may_mix``)."""
+
+    payloads: list[bytes]
+    achieved: list
+    minor: int
+    mixable: bool
+
+
 def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
-                frame_len: int, threads: int | None = None, effort: str = "default") -> tuple[list[bytes], list, int]:
+                frame_len: int, threads: int | None = None, effort: str = "default", *, mix: bool = False,
+                probe_mix: bool = False) -> _LossyParts:
     """Lossy at a target: each channel's rate control runs over the whole record (at its own rate),
-    channels on ``threads`` workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`);
-    returns the frame payloads, the PRDN each channel achieved and the format minor version they need.
-    ``effort``: ``lossy.EFFORTS``."""
+    channels on ``threads`` workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`).
+    ``effort``: ``lossy.EFFORTS``; ``mix``: channels may code some frames exactly (``lossy._mixed``);
+    ``probe_mix``: say whether that may pay for a channel."""
     n, c = digital.shape
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
@@ -95,13 +106,15 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
         raw = signal.samples[:: steps[ch], ch].astype(np.float64)
         return raw / quantum[ch] if quantum is not None else raw
 
-    def one_channel(ch: int) -> timedomain.Coded:
-        return encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch], effort)
+    def one_channel(ch: int) -> tuple[timedomain.Coded, bool]:
+        coded = encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch], effort, mix)
+        return coded, probe_mix and may_mix(frames(ch), coded, target)
 
     chunks: list[list[bytes]] = [[] for _ in starts]
-    achieved, exact = [], []
+    achieved, exact, mixable = [], [], False
     workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(n, 1)))
-    for coded in ordered_map(one_channel, range(c), workers):
+    for coded, may in ordered_map(one_channel, range(c), workers):
+        mixable |= may
         achieved.append(round(coded.prdn, 6) if np.isfinite(coded.prdn) else None)
         exact.append(coded.exact)
         for i, part in enumerate(coded.payloads):
@@ -126,7 +139,7 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
     lengths = [[len(f) for f in frames(ch)] for ch in range(c)]  # values of each part, channel by channel
     minor = max((needs_minor(part, lengths[ch][i]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
                 default=3)
-    return payloads, achieved, minor
+    return _LossyParts(payloads, achieved, minor, mixable)
 
 
 def _one_frame_if_constant(signal: Signal) -> int | None:
@@ -186,7 +199,7 @@ def encode_to_file(
         buf = io.BytesIO()
         write_container(buf, header, payloads, minor=minor)
         return out.write(buf.getvalue())
-    frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
+    asked, frame_len = frame_len, DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     check_options(mode, max_error, predictor, amplitude_step, frame_len)
     target = LossyTarget(prdn, snr, bps)
     spec = resolve_model(model)
@@ -195,15 +208,26 @@ def encode_to_file(
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     digital, quantum, emax = digitize(signal, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
-    payloads, achieved, minor = _code_lossy(signal, digital, quantum, target, frame_len, threads, effort)
-    header = to_header(signal, plan, frame_len=header_frame_len(digital.shape[0], frame_len, m), n=digital.shape[0],
-                       max_error=emax, quantum=quantum, crcs=None, uses_model=False, embed_model=embed_model)
-    header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
-    buf = io.BytesIO()
-    write_container(buf, header, payloads, minor=minor)
+    n = digital.shape[0]
+    mix_len = mix_frame(n) - mix_frame(n) % m  # shorter frames, some of them exact, where a channel may gain by them
+
+    def container(parts: _LossyParts, frame_len: int) -> bytes:
+        header = to_header(signal, plan, frame_len=header_frame_len(digital.shape[0], frame_len, m), n=digital.shape[0],
+                           max_error=emax, quantum=quantum, crcs=None, uses_model=False, embed_model=embed_model)
+        header["lossy"] = {"target": target.to_dict(), "prdn": parts.achieved}
+        buf = io.BytesIO()
+        write_container(buf, header, parts.payloads, minor=parts.minor)
+        return buf.getvalue()
+
+    probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
+    parts = _code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe)
+    data = container(parts, frame_len)
+    if parts.mixable:
+        mixed = container(_code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=True), mix_len)
+        data = mixed if len(mixed) < len(data) else data
     if verify:
-        _verify(buf.getvalue(), signal, spec, target)
-    return out.write(buf.getvalue())
+        _verify(data, signal, spec, target)
+    return out.write(data)
 
 
 def _verify(data: bytes, signal: Signal, spec: SanSpec, target: LossyTarget) -> None:

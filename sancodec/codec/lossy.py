@@ -40,7 +40,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn_with_spread
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["EFFORTS", "LossyTarget", "TransformCoding", "encode_channel", "needs_minor"]
+__all__ = ["EFFORTS", "LossyTarget", "TransformCoding", "encode_channel", "may_mix", "mix_frame", "needs_minor"]
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
@@ -63,6 +63,11 @@ TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a gri
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 EFFORTS = ("default", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 15  # effort "fast": on channels this long, each band is coded one way (below it, costs little)
+MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
+MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
+MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
+# (at a high rate a wavelet coding's bytes fall by 1 / (2 ln 2) = 0.72 bits per sample as its error doubles:
+# an exact frame that costs less than that more removes its error for fewer bytes than coding finer would)
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
 
 
@@ -269,7 +274,7 @@ class TransformCoding(FrameCoding):
 
 
 def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                   fs: float | None = None, effort: str = "default") -> timedomain.Coded:
+                   fs: float | None = None, effort: str = "default", mix: bool = False) -> timedomain.Coded:
     """The payloads of one channel's frames at the coarsest step that meets ``target``, the PRDN the
     decoder will deliver (``ref``: the channel's samples to compare with, on the same scale), and
     whether they decode to the samples themselves.
@@ -282,7 +287,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     time-domain codings and other wavelet levels (:func:`_settle`).
 
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
-    scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more."""
+    scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
+    With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     if effort not in EFFORTS:
         raise SanConfigError(f"lossy effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
     if effort == "fast":
@@ -294,7 +300,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
-    return _settle(chosen, frames, ref, target)
+    return _settle(chosen, frames, ref, target, mix)
 
 
 def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None,
@@ -350,10 +356,22 @@ def _windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[float, float
     return TEMPLATE_WINDOWS + tuple(dict.fromkeys(cut))
 
 
-def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget) -> timedomain.Coded:
+def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+            mix: bool = False) -> timedomain.Coded:
     """The channel's coding: ``chosen`` (wavelets), its time-domain alternatives where smaller (for a
     byte budget: where their PRDN is lower), and other wavelet levels where :func:`_other_levels` finds
-    them better (channels up to :data:`LEVEL_CHANNELS` samples, or sparse longer ones)."""
+    them better (channels up to :data:`LEVEL_CHANNELS` samples, or sparse longer ones); with ``mix``, some
+    frames coded exactly where :func:`_mixed` finds that smaller."""
+    coded = _settled(chosen, frames, ref, target)
+    if isinstance(coded, timedomain.Coded):
+        return coded
+    mixed = _mixed(coded, frames, ref, target.max_prdn) if mix and target.max_prdn is not None else None
+    return timedomain.Coded(coded.payloads(), coded.prdn, False) if mixed is None else mixed
+
+
+def _settled(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray,
+             target: LossyTarget) -> timedomain.Coded | _Coded:
+    """:func:`_settle` without mixing: a wavelet coding comes back as it is."""
     bound = target.max_prdn
     short = sum(map(len, frames)) <= LEVEL_CHANNELS
     if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
@@ -364,9 +382,7 @@ def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, targe
             if not (short and exact_bytes > LEVEL_CLOSE * wavelet_bytes):
                 return exact
             chosen = _other_quantisers(_other_levels(chosen, frames, ref, target), ref, target)  # may still beat it
-            if sum(map(len, chosen.payloads())) >= exact_bytes:
-                return exact
-            return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
+            return exact if sum(map(len, chosen.payloads())) >= exact_bytes else chosen
     if short:
         chosen = _other_quantisers(_other_levels(chosen, frames, ref, target), ref, target)
     elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * sum(map(len, frames)):
@@ -375,7 +391,76 @@ def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, targe
         within = timedomain.code_within(frames, ref, target.bps * len(ref) / 8, chosen.prdn)
         if within is not None:
             return within
-    return timedomain.Coded(chosen.payloads(), chosen.prdn, False)
+    return chosen
+
+
+def mix_frame(n: int) -> int:
+    """The frame length a one-frame lossy file of ``n`` samples is coded again in to mix exact and wavelet
+    frames (:func:`_mixed`): the power of two nearest ``n /`` :data:`MIX_FRAMES`, 0 where that is below
+    :data:`MIX_FRAME` (too few samples for frames of their own)."""
+    size = 1 << max(0, round(math.log2(max(n, 1) / MIX_FRAMES)))
+    return size if size >= MIX_FRAME else 0
+
+
+def _mix_within(frames: Sequence[np.ndarray], payloads: Sequence[bytes]) -> float:
+    """The bytes the exact coding of ``frames`` may take for some of them to pay coded exactly beside
+    wavelet ``payloads``: theirs plus :data:`MIX_SLOPE` bits per sample."""
+    return sum(map(len, payloads)) + MIX_SLOPE * sum(map(len, frames)) / 8
+
+
+def may_mix(frames: Sequence[np.ndarray], coded: timedomain.Coded, target: LossyTarget) -> bool:
+    """Whether ``coded`` (a channel's wavelet coding at a PRDN bound) may shrink with some of its frames
+    coded exactly (:func:`_mixed`): its exact coding may take at most :func:`_mix_within` bytes."""
+    return (target.max_prdn is not None and not coded.exact and all(needs_minor(p) != 6 for p in coded.payloads)
+            and timedomain.may_code_exactly(frames, _mix_within(frames, coded.payloads)))
+
+
+def _mixed(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, bound: float) -> timedomain.Coded | None:
+    """``coded`` with the ``k`` frames whose exact coding removes their error for the fewest extra bytes
+    coded exactly, and the others through rate control again at the coarser step the error left to them
+    allows, for the ``k`` that codes smallest (the first ``k`` that no longer shrinks the channel ends the
+    search); None where no ``k`` is smaller. Where the exact coding's bytes come close to the wavelets'
+    (samples on a coarse lattice of values: MIMIC's 8-bit ECG at PRDN 2 %), taking a few frames' error
+    to zero costs fewer bytes than coding every frame finer."""
+    payloads = coded.payloads()
+    exact = timedomain.exact_frames(frames, _mix_within(frames, payloads)) if len(frames) > 1 else None
+    if exact is None:
+        return None
+    edges = np.cumsum([0, *map(len, frames)])
+    refs = [ref[a:b] for a, b in zip(edges, edges[1:])]
+    decoded = coded.prepared.decoded(coded.step)
+    error = [_error(decoded[a:b], r) for a, b, r in zip(edges, edges[1:], refs)]
+    exact_error = [_error(f, r) for f, r in zip(frames, refs)]  # 0 but for a float source's grid
+    price = [(len(x) - len(w)) / (e - z) if e > z else math.inf
+             for x, w, e, z in zip(exact, payloads, error, exact_error)]
+    order = [int(i) for i in np.argsort(price, kind="stable") if math.isfinite(price[i])][: len(frames) - 1]
+    spread = float(np.linalg.norm(ref - ref.mean()))
+    allowed = (bound / 100 * spread) ** 2  # the channel's squared error at its bound
+    best, best_bytes = None, sum(map(len, payloads))
+    for k in range(1, len(order) + 1):
+        taken = set(order[:k])
+        keep = [i for i in range(len(frames)) if i not in taken]
+        left = allowed - sum(exact_error[i] for i in taken)
+        sub_ref = np.concatenate([refs[i] for i in keep])
+        sub_spread = float(np.linalg.norm(sub_ref - sub_ref.mean()))
+        if not (left > 0 and sub_spread > 0):
+            break
+        target = LossyTarget(prdn=100 * math.sqrt(left) / sub_spread * (1 - 1e-9))
+        rest = _rate_control(coded.prepared.subset(keep), sub_ref, target, guess=coded.step)
+        parts = dict(zip(keep, rest.payloads())) | {i: exact[i] for i in taken}
+        total = sum(map(len, parts.values()))
+        got = 100 * math.sqrt(_error(rest.prepared.decoded(rest.step), sub_ref)
+                              + sum(exact_error[i] for i in taken)) / spread
+        if total >= best_bytes or not got <= bound:
+            break
+        best, best_bytes = timedomain.Coded([parts[i] for i in range(len(frames))], got, False), total
+    return best
+
+
+def _error(y: np.ndarray, ref: np.ndarray) -> float:
+    """The squared error of ``y`` against ``ref``."""
+    d = y - ref
+    return float(d @ d)
 
 
 def _other_levels(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
@@ -556,6 +641,18 @@ class _Prepared:
         """Frame ``i``'s beat prediction (None without a template), made from the template each time."""
         t = self.templates[i]
         return None if t is None else t.prediction(self.lengths[i])
+
+    def subset(self, keep: Sequence[int]) -> _Prepared:
+        """The frames ``keep`` alone (bands shared, not recomputed), under the same quantiser."""
+        other = copy.copy(self)
+        other.templates = [self.templates[i] for i in keep]
+        other.lengths = [self.lengths[i] for i in keep]
+        other.offsets = [self.offsets[i] for i in keep]
+        other.flat = [self.flat[i] for i in keep]
+        other.levels = [self.levels[i] for i in keep]
+        other.side_bits = [self.side_bits[i] for i in keep]
+        other._last = None
+        return other
 
     def with_quantiser(self, rounding: float, rho16: int) -> _Prepared:
         """The same frames (bands shared, not recomputed) under another dead zone (``rounding``, the

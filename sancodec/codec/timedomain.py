@@ -29,7 +29,7 @@ from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, estimate_bits, with_adaptive_stages
 from sancodec.metrics import prdn_with_spread
 
-__all__ = ["Coded", "code_channel", "code_within", "exact_file", "predict_across"]
+__all__ = ["Coded", "code_channel", "code_within", "exact_file", "exact_frames", "may_code_exactly", "predict_across"]
 
 EXACT = FramePlan("lossless", 0, 0.02, None, [])
 
@@ -148,6 +148,18 @@ def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> list[
     if _hopeless(x, to_beat) or not _may_pay(frames, int(to_beat)):
         return None
     return [encode_channel_frame(f, None, EXACT).payload() for f in frames]
+
+
+def exact_frames(frames: Sequence[np.ndarray], within: float) -> list[bytes] | None:
+    """The frames coded exactly, as :func:`_exact` gates them against ``within`` bytes (``lossy`` weighs
+    them frame by frame against its wavelet frames)."""
+    return _exact(frames, np.concatenate(frames).astype(np.int64), within)
+
+
+def may_code_exactly(frames: Sequence[np.ndarray], within: float) -> bool:
+    """Whether the order-0 estimate and the probe leave the exact coding of ``frames`` near ``within`` bytes
+    (what :func:`exact_frames` would code, without coding it all)."""
+    return not _hopeless(np.concatenate(frames).astype(np.int64), within) and _may_pay(frames, int(within))
 
 
 def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray, float, int, int]:
