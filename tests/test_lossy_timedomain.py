@@ -294,17 +294,37 @@ def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_be
 
 
 def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more():
-    """lossy.may_mix: a channel whose exact coding takes far more than MIX_SLOPE bits per sample beyond its wavelet
+    """lossy.mix_hint: a channel whose exact coding takes far more than MIX_SLOPE bits per sample beyond its wavelet
     bytes is not coded a second time (white noise on a fine grid at PRDN 20 %)."""
     x = np.random.default_rng(2).normal(0, 1000, 1 << 18).astype(np.int64)
     target = lossy.LossyTarget(prdn=20.0)
     frames = [x]
     coded = lossy.encode_channel(frames, x.astype(float), target)
-    assert not lossy.may_mix(frames, coded, target)
-    assert lossy.may_mix(*_one_frame(_lattice_record(), 3.0))
+    assert not lossy.mix_hint(frames, coded, target)
+    assert lossy.mix_hint(*_one_frame(_lattice_record(), 3.0))
 
 
 def _one_frame(sig: Signal, target: float) -> tuple[list[np.ndarray], timedomain.Coded, lossy.LossyTarget]:
     x = sig.samples[:, 0].astype(np.int64)
     t = lossy.LossyTarget(prdn=target)
     return [x], lossy.encode_channel([x], x.astype(float), t, sig.fs), t
+
+
+def test_the_coding_in_shorter_frames_reuses_the_one_frame_codings_choices(monkeypatch):
+    """lossy.MixHint: the second coding of a channel weighs only the template window its one-frame coding
+    chose (none where it chose none) and no time-domain candidate, which that one-frame file already
+    weighed; the first coding reports its window."""
+    x = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[:1 << 16, 0].astype(np.int64)
+    target, ref = lossy.LossyTarget(prdn=2.0), x.astype(float)
+    first = lossy.encode_channel([x], ref, target, 360.0)
+    assert first.window in lossy.TEMPLATE_WINDOWS  # mitdb 100's beats: the template pays
+    windows: list[tuple[float, float]] = []
+    original = lossy.find_template
+    monkeypatch.setattr(lossy, "find_template", lambda f, fs, w, b: windows.append(w) or original(f, fs, w, b))
+    monkeypatch.setattr(timedomain, "code_channel", lambda *args: pytest.fail("time domain weighed again"))
+    halves = [x[: 1 << 15], x[1 << 15 :]]
+    again = lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(first.window))
+    assert windows and set(windows) == {first.window} and again.prdn <= 2.0
+    windows.clear()
+    lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(None))
+    assert not windows

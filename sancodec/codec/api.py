@@ -32,7 +32,7 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NamedTuple
 
@@ -46,7 +46,7 @@ from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.codec.lossy import EFFORTS, LossyTarget, encode_channel, may_mix, mix_frame, needs_minor
+from sancodec.codec.lossy import EFFORTS, LossyTarget, MixHint, encode_channel, mix_frame, mix_hint, needs_minor
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
@@ -80,21 +80,22 @@ LOSSY_PARALLEL_VALUES = 1 << 24
 
 class _LossyParts(NamedTuple):
     """A lossy file's frame payloads, the PRDN each channel achieved, the format minor version they need,
-    and whether a channel may code smaller in shorter frames, some of them exact (``lossy.may_mix``)."""
+    and per channel what its coding in shorter frames, some of them exact, needs where that may pay
+    (``lossy.mix_hint``; None where not)."""
 
     payloads: list[bytes]
     achieved: list
     minor: int
-    mixable: bool
+    hints: list[MixHint | None]
 
 
 def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
-                frame_len: int, threads: int | None = None, effort: str = "default", *, mix: bool = False,
-                probe_mix: bool = False) -> _LossyParts:
+                frame_len: int, threads: int | None = None, effort: str = "default", *,
+                mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False) -> _LossyParts:
     """Lossy at a target: each channel's rate control runs over the whole record (at its own rate),
     channels on ``threads`` workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`).
-    ``effort``: ``lossy.EFFORTS``; ``mix``: channels may code some frames exactly (``lossy._mixed``);
-    ``probe_mix``: say whether that may pay for a channel."""
+    ``effort``: ``lossy.EFFORTS``; ``mix``: per channel, the hint with which it may code some frames
+    exactly (``lossy._mixed``); ``probe_mix``: say where that may pay."""
     n, c = digital.shape
     steps = signal.sample_steps()
     starts = list(range(0, n, frame_len))
@@ -106,15 +107,16 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
         raw = signal.samples[:: steps[ch], ch].astype(np.float64)
         return raw / quantum[ch] if quantum is not None else raw
 
-    def one_channel(ch: int) -> tuple[timedomain.Coded, bool]:
-        coded = encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch], effort, mix)
-        return coded, probe_mix and may_mix(frames(ch), coded, target)
+    def one_channel(ch: int) -> tuple[timedomain.Coded, MixHint | None]:
+        coded = encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch], effort,
+                               None if mix is None else mix[ch])
+        return coded, mix_hint(frames(ch), coded, target) if probe_mix else None
 
     chunks: list[list[bytes]] = [[] for _ in starts]
-    achieved, exact, mixable = [], [], False
+    achieved, exact, hints = [], [], []
     workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(n, 1)))
-    for coded, may in ordered_map(one_channel, range(c), workers):
-        mixable |= may
+    for coded, hint in ordered_map(one_channel, range(c), workers):
+        hints.append(hint)
         achieved.append(round(coded.prdn, 6) if np.isfinite(coded.prdn) else None)
         exact.append(coded.exact)
         for i, part in enumerate(coded.payloads):
@@ -139,7 +141,7 @@ def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None
     lengths = [[len(f) for f in frames(ch)] for ch in range(c)]  # values of each part, channel by channel
     minor = max((needs_minor(part, lengths[ch][i]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
                 default=3)
-    return _LossyParts(payloads, achieved, minor, mixable)
+    return _LossyParts(payloads, achieved, minor, hints)
 
 
 def _one_frame_if_constant(signal: Signal) -> int | None:
@@ -222,8 +224,9 @@ def encode_to_file(
     probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
     parts = _code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe)
     data = container(parts, frame_len)
-    if parts.mixable:
-        mixed = container(_code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=True), mix_len)
+    if any(parts.hints):
+        mixed = container(_code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints),
+                          mix_len)
         data = mixed if len(mixed) < len(data) else data
     if verify:
         _verify(data, signal, spec, target)

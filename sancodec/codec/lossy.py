@@ -40,7 +40,8 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn_with_spread
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["EFFORTS", "LossyTarget", "TransformCoding", "encode_channel", "may_mix", "mix_frame", "needs_minor"]
+__all__ = ["EFFORTS", "LossyTarget", "MixHint", "TransformCoding", "encode_channel", "mix_frame", "mix_hint",
+           "needs_minor"]
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
@@ -273,8 +274,17 @@ class TransformCoding(FrameCoding):
         return ChannelFrame(y.astype(np.int64), 0, path=self.name, running=uses_running)
 
 
+@dataclass(frozen=True)
+class MixHint:
+    """What a channel's one-frame coding chose, for its coding in shorter frames, some exact (:func:`_mixed`),
+    to reuse: the beat template's window (None: none). That coding looks no further (no other window, no
+    time-domain candidate: the one-frame file it is weighed against already holds the best of those)."""
+
+    window: tuple[float, float] | None
+
+
 def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                   fs: float | None = None, effort: str = "default", mix: bool = False) -> timedomain.Coded:
+                   fs: float | None = None, effort: str = "default", mix: MixHint | None = None) -> timedomain.Coded:
     """The payloads of one channel's frames at the coarsest step that meets ``target``, the PRDN the
     decoder will deliver (``ref``: the channel's samples to compare with, on the same scale), and
     whether they decode to the samples themselves.
@@ -296,26 +306,29 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
         coded = _rate_control(_Prepared(frames, [None] * len(frames), quick=quick), ref, target, scan=False)
         return timedomain.Coded(coded.payloads(), coded.prdn, False)
     plain = _rate_control(_Prepared(frames, [None] * len(frames)), ref, target)
-    best, best_bits = _best_template(frames, ref, fs, plain.step)
+    windows = None if mix is None else () if mix.window is None else (mix.window,)
+    best, best_bits, window = _best_template(frames, ref, fs, plain.step, windows)
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = _smaller(plain, _rate_control(best, ref, target, guess=plain.step))
-    return _settle(chosen, frames, ref, target, mix)
+    return _settle(chosen, frames, ref, target, mix, window if chosen is not plain else None)
 
 
-def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None,
-                   step: float) -> tuple[_Prepared | None, float]:
+def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None, step: float,
+                   windows: Sequence[tuple[float, float]] | None = None
+                   ) -> tuple[_Prepared | None, float, tuple[float, float]]:
     """The frames prepared with the beat templates that the bit estimate at ``step`` prefers (window,
-    alignment, gains' and taps' grids), and that estimate; (None, inf) where no beat train is found."""
-    beats = [find_beats(f, fs) for f in frames] if fs else []
+    alignment, gains' and taps' grids), that estimate and the window; (None, inf, a window) where no beat
+    train is found. ``windows``: those to weigh (default: :func:`_windows`)."""
+    beats = [find_beats(f, fs) for f in frames] if fs and windows != () else []
     best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
     cut_bits, cut_window = math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
-    for window in _windows(beats, fs or 0.0):  # two windows' frames held at a time: a long record's bands are large
+    for window in _windows(beats, fs or 0.0) if windows is None else windows:  # two windows' frames held at a time
         templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
         if any(t is not None for t in templates):
             prepared = _Prepared(frames, templates)
             bits = prepared.estimate(step)
-            if window in TEMPLATE_WINDOWS and bits < best_bits:
+            if (windows is not None or window in TEMPLATE_WINDOWS) and bits < best_bits:
                 best, best_bits, best_window = prepared, bits, window
             elif window not in TEMPLATE_WINDOWS and bits < cut_bits:
                 cut_bits, cut_window = bits, window
@@ -324,14 +337,14 @@ def _best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | No
         if best is None or _codes_smaller(cut, best, ref, step):
             best, best_bits, best_window = cut, cut_bits, cut_window
     if best is None:
-        return None, math.inf
+        return None, math.inf, best_window
     # the chosen window's beats moved to where its template fits them best
     aligned = _Prepared(frames, [None if t is None else align(f, fs or 0.0, best_window, t)
                                  for f, t in zip(frames, best.templates)])
     bits = aligned.estimate(step)
     best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
     best, best_bits = _coarser_gains(frames, ref, best, best_bits, step)
-    return _coarser_taps(frames, ref, best, best_bits, step)
+    return (*_coarser_taps(frames, ref, best, best_bits, step), best_window)
 
 
 def _codes_smaller(a: _Prepared, b: _Prepared, ref: np.ndarray, step: float) -> bool:
@@ -357,24 +370,25 @@ def _windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[float, float
 
 
 def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-            mix: bool = False) -> timedomain.Coded:
+            mix: MixHint | None = None, window: tuple[float, float] | None = None) -> timedomain.Coded:
     """The channel's coding: ``chosen`` (wavelets), its time-domain alternatives where smaller (for a
     byte budget: where their PRDN is lower), and other wavelet levels where :func:`_other_levels` finds
     them better (channels up to :data:`LEVEL_CHANNELS` samples, or sparse longer ones); with ``mix``, some
-    frames coded exactly where :func:`_mixed` finds that smaller."""
-    coded = _settled(chosen, frames, ref, target)
+    frames coded exactly where :func:`_mixed` finds that smaller (``window``: the template's, if any)."""
+    coded = _settled(chosen, frames, ref, target, time_domain=mix is None)
     if isinstance(coded, timedomain.Coded):
         return coded
     mixed = _mixed(coded, frames, ref, target.max_prdn) if mix and target.max_prdn is not None else None
-    return timedomain.Coded(coded.payloads(), coded.prdn, False) if mixed is None else mixed
+    return timedomain.Coded(coded.payloads(), coded.prdn, False, window) if mixed is None else mixed
 
 
-def _settled(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray,
-             target: LossyTarget) -> timedomain.Coded | _Coded:
-    """:func:`_settle` without mixing: a wavelet coding comes back as it is."""
+def _settled(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+             time_domain: bool = True) -> timedomain.Coded | _Coded:
+    """:func:`_settle` without mixing: a wavelet coding comes back as it is (``time_domain``: weigh the
+    time-domain codings)."""
     bound = target.max_prdn
     short = sum(map(len, frames)) <= LEVEL_CHANNELS
-    if bound is not None:  # format 1.6: the lossless coder, on the samples or a coarser grid, where smaller
+    if bound is not None and time_domain:  # format 1.6: the lossless coder, on the samples or a coarser grid
         wavelet_bytes = sum(map(len, chosen.payloads()))
         exact = timedomain.code_channel(frames, ref, bound, wavelet_bytes)
         if exact is not None:
@@ -408,11 +422,14 @@ def _mix_within(frames: Sequence[np.ndarray], payloads: Sequence[bytes]) -> floa
     return sum(map(len, payloads)) + MIX_SLOPE * sum(map(len, frames)) / 8
 
 
-def may_mix(frames: Sequence[np.ndarray], coded: timedomain.Coded, target: LossyTarget) -> bool:
-    """Whether ``coded`` (a channel's wavelet coding at a PRDN bound) may shrink with some of its frames
-    coded exactly (:func:`_mixed`): its exact coding may take at most :func:`_mix_within` bytes."""
-    return (target.max_prdn is not None and not coded.exact and all(needs_minor(p) != 6 for p in coded.payloads)
-            and timedomain.may_code_exactly(frames, _mix_within(frames, coded.payloads)))
+def mix_hint(frames: Sequence[np.ndarray], coded: timedomain.Coded, target: LossyTarget) -> MixHint | None:
+    """What a coding in shorter frames needs where ``coded`` (a channel's wavelet coding at a PRDN bound) may
+    shrink with some of those frames coded exactly (:func:`_mixed`): its exact coding may take at most
+    :func:`_mix_within` bytes. None where it may not."""
+    if (target.max_prdn is not None and not coded.exact and all(needs_minor(p) != 6 for p in coded.payloads)
+            and timedomain.may_code_exactly(frames, _mix_within(frames, coded.payloads))):
+        return MixHint(coded.window)
+    return None
 
 
 def _mixed(coded: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, bound: float) -> timedomain.Coded | None:

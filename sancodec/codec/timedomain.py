@@ -40,6 +40,7 @@ class Coded(NamedTuple):
     payloads: list[bytes]
     prdn: float
     exact: bool
+    window: tuple[float, float] | None = None  # a wavelet coding's beat template window (lossy.MixHint)
 
 
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
