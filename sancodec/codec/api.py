@@ -30,9 +30,10 @@ or ``std / 1024`` (lossy); lossless needs integer samples.
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, NamedTuple
 
@@ -60,7 +61,6 @@ from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolv
 from sancodec.codec.schema import check_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
-from sancodec.metrics import prdn as prdn_percent
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, slice_header
 
@@ -92,45 +92,116 @@ class _LossyParts(NamedTuple):
 def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
                 frame_len: int, threads: int | None = None, effort: str = "default", *,
                 mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False) -> _LossyParts:
-    """Lossy at a target: each channel's rate control runs over the whole record (at its own rate),
-    channels on ``threads`` workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`).
+    """Lossy at a target: each channel's rate control runs over the whole record (at its own rate) or, past
+    :data:`LOSSY_BLOCK` samples, over each block of it in turn (:func:`_block_targets`), channels on
+    ``threads`` workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`).
     ``effort``: ``lossy.EFFORTS``; ``mix``: per channel, the hint with which it may code some frames
     exactly (``lossy._mixed``); ``probe_mix``: say where that may pay."""
     n, c = digital.shape
     steps = signal.sample_steps()
-    starts = list(range(0, n, frame_len))
 
-    def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate
-        return [digital[s : s + frame_len : steps[ch], ch] for s in starts]
-
-    def reference(ch: int) -> np.ndarray:  # what its PRDN is measured against, on the digital scale
-        raw = signal.samples[:: steps[ch], ch].astype(np.float64)
+    def reference(ch: int, lo: int, hi: int) -> np.ndarray:  # what its PRDN is measured against, digital scale
+        raw = signal.samples[lo:hi:steps[ch], ch].astype(np.float64)
         return raw / quantum[ch] if quantum is not None else raw
 
+    blocks = _blocks(n, frame_len)
+    targets = _block_targets(blocks, reference, c, target)
+    if targets is None:  # one block, or a block where a channel is flat: the record at once
+        blocks, targets = [(0, n)], [[target] * c]
+    done = [_code_block(signal, digital, reference, targets[b], frame_len, lo, hi, threads, effort, mix, probe_mix)
+            for b, (lo, hi) in enumerate(blocks)]
+    if len(done) == 1:
+        return done[0]._replace(achieved=[round(p, 6) if np.isfinite(p) else None for p in done[0].achieved])
+    achieved = []
+    for ch in range(c):  # the record's PRDN from each block's squared error (PRDN times its own spread)
+        local = [float(np.linalg.norm(r - r.mean())) for r in (reference(ch, lo, hi) for lo, hi in blocks)]
+        error = sum((parts.achieved[ch] / 100 * spread) ** 2 for parts, spread in zip(done, local))
+        whole = _spread(reference, ch, blocks)
+        achieved.append(round(100 * math.sqrt(error) / whole, 6) if whole > 0 else None)
+    return _LossyParts([p for parts in done for p in parts.payloads], achieved, max(parts.minor for parts in done),
+                       [None] * c)
+
+
+#: A record longer than this many samples is coded block by block (whole frames): each channel's rate
+#: control then holds a block, not the record (docs/MEMORY.md has the bytes), and each block gets the
+#: share of the record's error its spread about the record's mean gives it, so the record meets the target.
+LOSSY_BLOCK = 1 << 22
+
+
+def _blocks(n: int, frame_len: int) -> list[tuple[int, int]]:
+    """The blocks of a record of ``n`` samples: whole frames, :data:`LOSSY_BLOCK` samples or just over one frame."""
+    size = max(frame_len, LOSSY_BLOCK // frame_len * frame_len)
+    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+
+
+def _spread(reference: Callable[[int, int, int], np.ndarray], ch: int, blocks: Sequence[tuple[int, int]]) -> float:
+    """``||ref - mean(ref)||`` of channel ``ch`` over the record, a block at a time."""
+    sums = [(float(r.sum()), float(r @ r), len(r)) for r in (reference(ch, lo, hi) for lo, hi in blocks)]
+    total, squares, count = (sum(v) for v in zip(*sums))
+    return math.sqrt(max(squares - total * total / count, 0.0)) if count else 0.0
+
+
+def _block_targets(blocks: Sequence[tuple[int, int]], reference: Callable[[int, int, int], np.ndarray], c: int,
+                   target: LossyTarget) -> list[list[LossyTarget]] | None:
+    """Per block and channel, the target that spends the block's share of the record's squared error,
+    ``(P/100)^2`` times its squared spread about the record's mean (the shares add up to the record's
+    budget): a PRDN of ``P`` times that spread over its own (a byte budget: the same bits per sample).
+    None for one block, or where a channel is flat in some block (its PRDN there is undefined)."""
+    if len(blocks) == 1:
+        return None
+    if target.max_prdn is None:
+        return [[target] * c for _ in blocks]
+    out: list[list[LossyTarget]] = [[] for _ in blocks]
+    for ch in range(c):
+        refs = [reference(ch, lo, hi) for lo, hi in blocks]
+        mean = sum(float(r.sum()) for r in refs) / max(sum(map(len, refs)), 1)
+        for b, r in enumerate(refs):
+            local = float(np.linalg.norm(r - r.mean())) if len(r) else 0.0
+            if not local > 0:
+                return None
+            around = math.sqrt(local * local + len(r) * (float(r.mean()) - mean) ** 2)
+            out[b].append(LossyTarget(prdn=target.max_prdn * around / local))
+    return out
+
+
+def _code_block(signal: Signal, digital: np.ndarray, reference: Callable[[int, int, int], np.ndarray],
+                targets: Sequence[LossyTarget], frame_len: int, lo: int, hi: int, threads: int | None,
+                effort: str, mix: Sequence[MixHint | None] | None,
+                probe_mix: bool) -> _LossyParts:
+    """Samples ``lo`` to ``hi`` of the record coded, each channel at its target (``achieved``: the PRDN each
+    channel decodes to there, unrounded)."""
+    c = digital.shape[1]
+    steps = signal.sample_steps()
+    starts = list(range(lo, hi, frame_len))
+
+    def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate
+        return [digital[s : min(s + frame_len, hi) : steps[ch], ch] for s in starts]
+
     def one_channel(ch: int) -> tuple[timedomain.Coded, MixHint | None]:
-        coded = encode_channel(frames(ch), reference(ch), target, signal.fs / steps[ch], effort,
+        coded = encode_channel(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
                                None if mix is None else mix[ch])
-        return coded, mix_hint(frames(ch), coded, target) if probe_mix else None
+        return coded, mix_hint(frames(ch), coded, targets[ch]) if probe_mix else None
 
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved, exact, hints = [], [], []
-    workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(n, 1)))
+    workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(hi - lo, 1)))
     for coded, hint in ordered_map(one_channel, range(c), workers):
         hints.append(hint)
-        achieved.append(round(coded.prdn, 6) if np.isfinite(coded.prdn) else None)
+        achieved.append(coded.prdn)
         exact.append(coded.exact)
         for i, part in enumerate(coded.payloads):
             chunks[i].append(part)
-    full_rate = [[digital[s : s + frame_len, ch] if steps[ch] == 1 else None for s in starts] for ch in range(c)]
+    full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
+                 for ch in range(c)]
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
         timedomain.predict_across(chunks, full_rate, exact)
-    bound = target.max_prdn
-    if c > 1 and bound is not None and any(needs_minor(part) == 6 for part in chunks[0]):
+    bounds = [t.max_prdn for t in targets]
+    if c > 1 and None not in bounds and any(needs_minor(part) == 6 for part in chunks[0]):
         # near the lossless regime: every channel exact, predicted across channels, may be smaller still
-        whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch) for ch in range(c)], bound,
-                                      full_rate)
+        whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch, lo, hi) for ch in range(c)],
+                                      bounds, full_rate)
         if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
-            chunks, achieved = whole[0], [round(p, 6) for p in whole[1]]
+            chunks, achieved = whole[0], list(whole[1])
     payloads = []
     for parts in chunks:
         w = ByteWriter()
@@ -227,23 +298,36 @@ def encode_to_file(
     if any(parts.hints):
         mixed = container(_code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints),
                           mix_len)
-        data = mixed if len(mixed) < len(data) else data
+        data, frame_len = (mixed, mix_len) if len(mixed) < len(data) else (data, frame_len)
     if verify:
-        _verify(data, signal, spec, target)
+        _verify(data, signal, spec, target, frame_len)
     return out.write(data)
 
 
-def _verify(data: bytes, signal: Signal, spec: SanSpec, target: LossyTarget) -> None:
-    """Decode the lossy file just made: a file the decoder refuses, or a channel off its target, is
-    never reported as written."""
-    try:
-        back = decode_file(data, model=spec).signal.samples
-    except SanFormatError as exc:
-        raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
+def _verify(data: bytes, signal: Signal, spec: SanSpec, target: LossyTarget, frame_len: int) -> None:
+    """Decode the lossy file just made, a block of frames (:func:`_blocks`) at a time so that memory stays
+    bounded by the block: a file the decoder refuses, or a channel off its target, is never reported as
+    written."""
+    n = signal.n_samples
     bound = target.max_prdn
+    steps = signal.sample_steps()
+    means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
+    errors, spreads = np.zeros(signal.n_channels), np.zeros(signal.n_channels)
+    for lo, hi in _blocks(n, frame_len):
+        try:
+            back = decode_file(data, lo, hi, model=spec).signal.samples
+        except SanFormatError as exc:
+            raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
+        for ch, step in enumerate(steps):
+            first = -lo % step  # the channel's own samples: rows lo + first, lo + first + step, ...
+            x = signal.samples[lo + first : hi : step, ch].astype(np.float64)
+            d = x - back[first::step, ch].astype(np.float64)
+            errors[ch] += float(d @ d)
+            spreads[ch] += float((x - means[ch]) @ (x - means[ch]))
     if bound is not None:
-        for ch, step in enumerate(signal.sample_steps()):
-            got = prdn_percent(signal.samples[::step, ch].astype(np.float64), back[::step, ch].astype(np.float64))
+        for ch in range(signal.n_channels):
+            error, spread = float(errors[ch]), float(spreads[ch])  # metrics.prdn, summed a block at a time
+            got = 100 * math.sqrt(error / spread) if spread > 0 else 0.0 if error == 0 else math.inf
             if not got <= bound * (1 + 1e-9):
                 raise SanConfigError(f"channel {ch} would decode at PRDN {got:.3g} % > {bound:.3g} %; "
                                      "nothing was written")

@@ -48,7 +48,11 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         e = 0 if max_error is None else max_error
         if mode == "near-lossless" and (e != int(e)):
             raise SanConfigError(f"--max-error must be a whole number of digital units for this record, got {e}")
-        return signal.samples.astype(np.int64), None, int(e)
+        digital = np.asarray(signal.samples, dtype=np.int64)  # no copy of int64 samples (a 24-h record's 500 MB) ...
+        if digital is signal.samples:
+            digital = digital.view()
+            digital.flags.writeable = False  # ... and nothing downstream may write into the caller's signal
+        return digital, None, int(e)
     x = signal.samples.astype(np.float64)
     if mode == "lossless":
         raise SanConfigError("lossless mode needs integer samples; this signal is floating point "

@@ -259,14 +259,14 @@ def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarra
             earlier.append((ch, x))
 
 
-def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray], bound: float,
+def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray], bounds: Sequence[float],
                full_rate: Sequence[Sequence[np.ndarray | None]]) -> tuple[list[list[bytes]], list[float]] | None:
     """Every channel coded exactly, each predicted from the exact ones before it where smaller: a
     lossless file's frames inside the lossy one (``frames[ch][i]``: channel ch's samples in frame i at
     its own rate, ``full_rate[ch][i]`` the same or None). None where a channel's exact samples miss
-    ``bound`` (a float source's rounding)."""
+    its PRDN bound in ``bounds`` (a float source's rounding)."""
     achieved = []
-    for chans, ref in zip(frames, refs):
+    for chans, ref, bound in zip(frames, refs, bounds):
         x = np.concatenate(chans).astype(np.float64)
         achieved.append(prdn_with_spread(ref, x, float(np.linalg.norm(ref - ref.mean()))))
         if not achieved[-1] <= bound:
