@@ -11,7 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, input_files
-from sancodec.cli.streaming import busy, read_stdin, source_format, stream_decode, stream_encode, write_stdout
+from sancodec.cli.streaming import (
+    busy,
+    read_stdin,
+    source_format,
+    stream_decode,
+    stream_encode,
+    stream_encode_lossy,
+    write_stdout,
+)
 from sancodec.codec.container import SanReader
 from sancodec.errors import SanConfigError, SanFormatError
 
@@ -92,10 +100,16 @@ def encode(
     check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
-    streamed = None
+    streamed, data = None, b""
     if channels is None and mode != "lossy" and not piped:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
                                  "fast" if fast_decode else "auto")
+    elif channels is None and not piped:  # lossy: a long WFDB record read a block at a time
+        targets = {k: v for k, v in (("prdn", prdn), ("snr", snr), ("bps", bps)) if v is not None}
+        lossy = stream_encode_lossy(input, out, spec, targets, effort, frame_len, threads, fsync, quiet)
+        if lossy is not None:
+            *counts, data = lossy
+            streamed = (*counts, len(data))
     if streamed is None:
         signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
         with busy(quiet, signal.n_samples, signal.n_channels, mode):

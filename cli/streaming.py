@@ -43,6 +43,30 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
 
 
+def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str, frame_len: int | None,
+                        threads: int | None, fsync: bool, quiet: bool) -> tuple[int, int, int, bytes] | None:
+    """Encode a format 16/212 WFDB record longer than one lossy block (``lossyfile.LOSSY_BLOCK``) in lossy
+    mode, read a block at a time (``api.encode_lossy_blocks``); None when it cannot be."""
+    from sancodec._atomic import write_bytes_atomic
+    from sancodec.codec.api import encode_lossy_blocks
+    from sancodec.codec.lossyfile import LOSSY_BLOCK
+    from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
+
+    base = find_wfdb_base(source)
+    head = stream_header(base) if base is not None else None
+    if head is None or head.sig_len <= LOSSY_BLOCK or (frame_len or 0) % 2:  # read_blocks reads whole pairs
+        return None
+    like = like_signal(base, head)
+    with busy(quiet, head.sig_len, head.n_sig, "lossy"):
+        data = encode_lossy_blocks(like, head.sig_len, lambda rows: read_blocks(base, head, rows), model=spec,
+                                   frame_len=frame_len, threads=threads, effort=effort, **targets)
+    if data is None:
+        return None
+    write_bytes_atomic(out, data, fsync=fsync)
+    return head.sig_len, head.n_sig, head.sig_len * head.n_sig, data
+
+
 def stream_decode(source: Path, target: Path, spec, limits, threads: int | None, force: bool,
                    fsync: bool) -> list[Path] | None:
     """Write a format 16/212 record as its frames decode; None when the file holds anything else

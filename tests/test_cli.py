@@ -230,6 +230,28 @@ def test_cli_streams_a_format_212_record_to_the_apis_bytes_and_back(tmp_path, mi
     assert result.exit_code != 0 and "Traceback" not in result.output
 
 
+def test_cli_reads_a_long_record_a_block_at_a_time_in_lossy_mode(tmp_path, mitdb_100, monkeypatch):
+    """`encode --mode lossy` of a format 212 record longer than one lossy block (here made 2^16 samples):
+    read block by block, never whole (wfdb-python's reader is not called), and the same bytes as the API
+    encoding the record in memory; the summary reports the PRDN achieved."""
+    import sancodec
+    import sancodec.io
+    from sancodec.codec import lossyfile
+
+    for ext in ("hea", "dat"):
+        shutil.copy(mitdb_100.with_name(f"100.{ext}"), tmp_path / f"100.{ext}")
+    base = tmp_path / "100"
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 16)
+    expected = sancodec.encode(read_signal(base), mode="lossy", prdn=3.0, frame_len=1 << 15)
+    monkeypatch.setattr(sancodec.io, "read_signal", lambda *a, **k: pytest.fail("the record was read whole"))
+    result = run("encode", base, "--mode", "lossy", "--prdn", "3", "--frame-len", 1 << 15, "-o", tmp_path / "l.san",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "l.san").read_bytes() == expected
+    summary = json.loads(result.output)
+    assert summary["target"] == {"prdn": 3.0} and all(p <= 3.0 for p in summary["prdn_per_channel"])
+
+
 def test_a_record_that_cannot_stream_goes_through_wfdb_python_whole(tmp_path):
     from sancodec.io.wfdb_stream import stream_header
 

@@ -1,4 +1,4 @@
-"""Lossy records longer than ``api.LOSSY_BLOCK`` are coded block by block: each channel's rate control holds
+"""Lossy records longer than ``lossyfile.LOSSY_BLOCK`` are coded block by block: each channel's rate control holds
 a block, not the record, and each block gets its share of the record's error, so the record meets its
 target (PRDN, SNR or bits per sample) and says the PRDN it achieved."""
 
@@ -12,7 +12,7 @@ import pytest
 
 import sancodec
 from sancodec import Signal, read_signal
-from sancodec.codec import api, read_info
+from sancodec.codec import api, lossyfile, read_info
 from sancodec.codec.lossy import LossyTarget
 from sancodec.metrics import prdn, snr_db
 
@@ -22,14 +22,14 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 2^12 samples, so the test records span several."""
-    monkeypatch.setattr(api, "LOSSY_BLOCK", 1 << 12)
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 12)
 
 
 def _coded_lengths(monkeypatch) -> list[int]:
     """The samples of each channel that each call of the lossy channel coder sees (recorded as it runs)."""
     seen: list[int] = []
-    original = api.encode_channel
-    monkeypatch.setattr(api, "encode_channel",
+    original = lossyfile.encode_channel
+    monkeypatch.setattr(lossyfile, "encode_channel",
                         lambda frames, *a: seen.append(sum(map(len, frames))) or original(frames, *a))
     return seen
 
@@ -65,18 +65,23 @@ def test_a_byte_budget_holds_block_by_block(small_blocks):
 
 
 def test_the_blocks_shares_add_up_to_the_records_error(small_blocks):
-    """_block_targets: block b's PRDN target times its own spread, squared and summed over the blocks, is the
-    record's budget, (P/100 * ||x - mean x||)^2 (a block far from the record's mean gets a looser target)."""
+    """lossyfile.block_targets: block b's PRDN target times its own spread, squared and summed over the blocks,
+    is the record's budget, (P/100 * ||x - mean x||)^2 (a block far from the record's mean gets a looser
+    target), and record_prdn puts the blocks' PRDNs back together as the record's."""
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.normal(0, 5, 3000), rng.normal(40, 1, 3000), rng.normal(-10, 20, 2000)])
-    blocks = api._blocks(len(x), 1000)
-    assert blocks == [(0, 4000), (4000, 8000)]  # whole frames of 1000
-    targets = api._block_targets(blocks, lambda ch, lo, hi: x[lo:hi], 1, LossyTarget(prdn=3.0))
-    shares = sum((t[0].prdn / 100 * np.linalg.norm(x[lo:hi] - x[lo:hi].mean())) ** 2
-                 for t, (lo, hi) in zip(targets, blocks))
-    assert shares == pytest.approx((0.03 * np.linalg.norm(x - x.mean())) ** 2, rel=1e-9)
+    spans = lossyfile.blocks(len(x), 1000)
+    assert spans == [(0, 4000), (4000, 8000)]  # whole frames of 1000
+    stats = [[lossyfile.block_stats(x[lo:hi])] for lo, hi in spans]
+    targets = lossyfile.block_targets(stats, LossyTarget(prdn=3.0))
+    spread = np.linalg.norm(x - x.mean())
+    shares = sum((t[0].prdn / 100 * s[0].spread) ** 2 for t, s in zip(targets, stats))
+    assert shares == pytest.approx((0.03 * spread) ** 2, rel=1e-9)
     assert all(t[0].prdn >= 3.0 for t in targets)
-    assert api._spread(lambda ch, lo, hi: x[lo:hi], 0, blocks) == pytest.approx(np.linalg.norm(x - x.mean()))
+    y = x + rng.normal(0, 0.5, len(x))
+    per_block = [[prdn(x[lo:hi], y[lo:hi])] for lo, hi in spans]
+    assert lossyfile.record_prdn(stats, per_block)[0] == pytest.approx(prdn(x, y), rel=1e-9)
+    assert lossyfile.block_targets(stats[:1], LossyTarget(prdn=3.0)) is None  # one block: the record at once
 
 
 def test_a_channel_flat_in_a_block_codes_the_record_at_once(small_blocks, monkeypatch):
@@ -111,8 +116,8 @@ def test_the_encoder_checks_its_file_a_block_at_a_time_and_refuses_one_off_targe
     monkeypatch.setattr(api, "decode_file", lambda data, lo, hi, **kw: ranges.append((lo, hi)) or
                         original_decode(data, lo, hi, **kw))
     sancodec.encode(long, mode="lossy", prdn=2.0, frame_len=1 << 11)
-    assert ranges == api._blocks(len(x), 1 << 11) and len(ranges) == 3
-    original = api.encode_channel
+    assert ranges == lossyfile.blocks(len(x), 1 << 11) and len(ranges) == 3
+    original = lossyfile.encode_channel
     calls = iter(range(100))
 
     def off_target(frames, ref, target, *rest):
@@ -120,6 +125,26 @@ def test_the_encoder_checks_its_file_a_block_at_a_time_and_refuses_one_off_targe
             return original(frames, ref, LossyTarget(prdn=3 * target.prdn), *rest)
         return original(frames, ref, target, *rest)
 
-    monkeypatch.setattr(api, "encode_channel", off_target)
+    monkeypatch.setattr(lossyfile, "encode_channel", off_target)
     with pytest.raises(sancodec.SanConfigError, match="would decode at PRDN .* nothing was written"):
         sancodec.encode(long, mode="lossy", prdn=2.0, frame_len=1 << 11)
+
+
+def test_a_record_read_a_block_at_a_time_codes_to_the_same_file(small_blocks, tmp_path):
+    """api.encode_lossy_blocks (what `sancodec encode --mode lossy` runs on a long WFDB format 16/212 record):
+    the record never held whole, read three times (statistics, coding, check), the same bytes as encoding it in
+    memory; None where the record is one block."""
+    sig = read_signal(DATA / "test01_00s")
+    x = np.concatenate([sig.samples] * 3)[:11000].astype(np.int16)
+    long = Signal(x.astype(np.int64), sig.fs, sig.channel_names, sig.units)
+    reads: list[int] = []
+
+    def read(rows: int):
+        reads.append(rows)
+        return (x[lo : lo + rows] for lo in range(0, len(x), rows))
+
+    streamed = api.encode_lossy_blocks(long.slice(0, 1), len(x), read, prdn=3.0, frame_len=1 << 11)
+    assert streamed == sancodec.encode(long, mode="lossy", prdn=3.0, frame_len=1 << 11)
+    assert reads == [1 << 12] * 3
+    assert api.encode_lossy_blocks(long.slice(0, 1), 3000, lambda rows: iter([x[:3000]]), prdn=3.0,
+                                   frame_len=1 << 11) is None  # one block

@@ -160,19 +160,19 @@ def test_long_channels_are_coded_one_at_a_time(monkeypatch):
 
     import sancodec
     from sancodec import read_signal
-    from sancodec.codec import api
+    from sancodec.codec import lossyfile
 
     sig = read_signal(Path(__file__).parent / "data" / "test01_00s")
     together = sancodec.encode(sig, mode="lossy", prdn=3.0, threads=4)
     seen: list[str] = []
-    original = api.encode_channel
-    monkeypatch.setattr(api, "encode_channel",
+    original = lossyfile.encode_channel
+    monkeypatch.setattr(lossyfile, "encode_channel",
                         lambda *args: seen.append(threading.current_thread().name) or original(*args))
-    monkeypatch.setattr(api, "LOSSY_PARALLEL_VALUES", 2 * sig.n_samples)  # room for two channels at once
+    monkeypatch.setattr(lossyfile, "LOSSY_PARALLEL_VALUES", 2 * sig.n_samples)  # room for two channels at once
     assert sancodec.encode(sig, mode="lossy", prdn=3.0, threads=4) == together
     assert any(name.startswith("sancodec") for name in seen)
     seen.clear()
-    monkeypatch.setattr(api, "LOSSY_PARALLEL_VALUES", sig.n_samples)  # one channel at a time
+    monkeypatch.setattr(lossyfile, "LOSSY_PARALLEL_VALUES", sig.n_samples)  # one channel at a time
     assert sancodec.encode(sig, mode="lossy", prdn=3.0, threads=4) == together
     assert seen == [threading.current_thread().name] * sig.n_channels
 

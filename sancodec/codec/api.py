@@ -33,25 +33,23 @@ import io
 import math
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
-from sancodec.codec import timedomain
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
-from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.codec.lossy import EFFORTS, LossyTarget, MixHint, encode_channel, mix_frame, mix_hint, needs_minor
+from sancodec.codec.lossy import EFFORTS, LossyTarget, mix_frame
+from sancodec.codec.lossyfile import LossyParts, block_stats, block_targets, blocks, code_block, code_lossy, record_prdn
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
-    ordered_map,
     parallel_checksums,
     resolve_threads,
     san_activations,
@@ -64,8 +62,8 @@ from sancodec.io.wfdb import clip_to_format
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, slice_header
 
-__all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file",
-           "read_info", "san_activations"]
+__all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file",
+           "encode_lossy_blocks", "encode_to_file", "read_info", "san_activations"]
 
 
 
@@ -73,148 +71,6 @@ __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "enc
 #: tenths of a bit per sample cost more than the random access they buy (mitdb 100 at PRDN 9 %:
 #: CR 16.0 with frames of 2**15, 20.5 with one frame of 2**20).
 DEFAULT_LOSSY_FRAME = 1 << 20
-#: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
-#: control holds it whole (docs/MEMORY.md has the bytes it takes), so a 24-h record's channels go one by one.
-LOSSY_PARALLEL_VALUES = 1 << 24
-
-
-class _LossyParts(NamedTuple):
-    """A lossy file's frame payloads, the PRDN each channel achieved, the format minor version they need,
-    and per channel what its coding in shorter frames, some of them exact, needs where that may pay
-    (``lossy.mix_hint``; None where not)."""
-
-    payloads: list[bytes]
-    achieved: list
-    minor: int
-    hints: list[MixHint | None]
-
-
-def _code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
-                frame_len: int, threads: int | None = None, effort: str = "default", *,
-                mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False) -> _LossyParts:
-    """Lossy at a target: each channel's rate control runs over the whole record (at its own rate) or, past
-    :data:`LOSSY_BLOCK` samples, over each block of it in turn (:func:`_block_targets`), channels on
-    ``threads`` workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`).
-    ``effort``: ``lossy.EFFORTS``; ``mix``: per channel, the hint with which it may code some frames
-    exactly (``lossy._mixed``); ``probe_mix``: say where that may pay."""
-    n, c = digital.shape
-    steps = signal.sample_steps()
-
-    def reference(ch: int, lo: int, hi: int) -> np.ndarray:  # what its PRDN is measured against, digital scale
-        raw = signal.samples[lo:hi:steps[ch], ch].astype(np.float64)
-        return raw / quantum[ch] if quantum is not None else raw
-
-    blocks = _blocks(n, frame_len)
-    targets = _block_targets(blocks, reference, c, target)
-    if targets is None:  # one block, or a block where a channel is flat: the record at once
-        blocks, targets = [(0, n)], [[target] * c]
-    done = [_code_block(signal, digital, reference, targets[b], frame_len, lo, hi, threads, effort, mix, probe_mix)
-            for b, (lo, hi) in enumerate(blocks)]
-    if len(done) == 1:
-        return done[0]._replace(achieved=[round(p, 6) if np.isfinite(p) else None for p in done[0].achieved])
-    achieved = []
-    for ch in range(c):  # the record's PRDN from each block's squared error (PRDN times its own spread)
-        local = [float(np.linalg.norm(r - r.mean())) for r in (reference(ch, lo, hi) for lo, hi in blocks)]
-        error = sum((parts.achieved[ch] / 100 * spread) ** 2 for parts, spread in zip(done, local))
-        whole = _spread(reference, ch, blocks)
-        achieved.append(round(100 * math.sqrt(error) / whole, 6) if whole > 0 else None)
-    return _LossyParts([p for parts in done for p in parts.payloads], achieved, max(parts.minor for parts in done),
-                       [None] * c)
-
-
-#: A record longer than this many samples is coded block by block (whole frames): each channel's rate
-#: control then holds a block, not the record (docs/MEMORY.md has the bytes), and each block gets the
-#: share of the record's error its spread about the record's mean gives it, so the record meets the target.
-LOSSY_BLOCK = 1 << 22
-
-
-def _blocks(n: int, frame_len: int) -> list[tuple[int, int]]:
-    """The blocks of a record of ``n`` samples: whole frames, :data:`LOSSY_BLOCK` samples or just over one frame."""
-    size = max(frame_len, LOSSY_BLOCK // frame_len * frame_len)
-    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
-
-
-def _spread(reference: Callable[[int, int, int], np.ndarray], ch: int, blocks: Sequence[tuple[int, int]]) -> float:
-    """``||ref - mean(ref)||`` of channel ``ch`` over the record, a block at a time."""
-    sums = [(float(r.sum()), float(r @ r), len(r)) for r in (reference(ch, lo, hi) for lo, hi in blocks)]
-    total, squares, count = (sum(v) for v in zip(*sums))
-    return math.sqrt(max(squares - total * total / count, 0.0)) if count else 0.0
-
-
-def _block_targets(blocks: Sequence[tuple[int, int]], reference: Callable[[int, int, int], np.ndarray], c: int,
-                   target: LossyTarget) -> list[list[LossyTarget]] | None:
-    """Per block and channel, the target that spends the block's share of the record's squared error,
-    ``(P/100)^2`` times its squared spread about the record's mean (the shares add up to the record's
-    budget): a PRDN of ``P`` times that spread over its own (a byte budget: the same bits per sample).
-    None for one block, or where a channel is flat in some block (its PRDN there is undefined)."""
-    if len(blocks) == 1:
-        return None
-    if target.max_prdn is None:
-        return [[target] * c for _ in blocks]
-    out: list[list[LossyTarget]] = [[] for _ in blocks]
-    for ch in range(c):
-        refs = [reference(ch, lo, hi) for lo, hi in blocks]
-        mean = sum(float(r.sum()) for r in refs) / max(sum(map(len, refs)), 1)
-        for b, r in enumerate(refs):
-            local = float(np.linalg.norm(r - r.mean())) if len(r) else 0.0
-            if not local > 0:
-                return None
-            around = math.sqrt(local * local + len(r) * (float(r.mean()) - mean) ** 2)
-            out[b].append(LossyTarget(prdn=target.max_prdn * around / local))
-    return out
-
-
-def _code_block(signal: Signal, digital: np.ndarray, reference: Callable[[int, int, int], np.ndarray],
-                targets: Sequence[LossyTarget], frame_len: int, lo: int, hi: int, threads: int | None,
-                effort: str, mix: Sequence[MixHint | None] | None,
-                probe_mix: bool) -> _LossyParts:
-    """Samples ``lo`` to ``hi`` of the record coded, each channel at its target (``achieved``: the PRDN each
-    channel decodes to there, unrounded)."""
-    c = digital.shape[1]
-    steps = signal.sample_steps()
-    starts = list(range(lo, hi, frame_len))
-
-    def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate
-        return [digital[s : min(s + frame_len, hi) : steps[ch], ch] for s in starts]
-
-    def one_channel(ch: int) -> tuple[timedomain.Coded, MixHint | None]:
-        coded = encode_channel(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
-                               None if mix is None else mix[ch])
-        return coded, mix_hint(frames(ch), coded, targets[ch]) if probe_mix else None
-
-    chunks: list[list[bytes]] = [[] for _ in starts]
-    achieved, exact, hints = [], [], []
-    workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(hi - lo, 1)))
-    for coded, hint in ordered_map(one_channel, range(c), workers):
-        hints.append(hint)
-        achieved.append(coded.prdn)
-        exact.append(coded.exact)
-        for i, part in enumerate(coded.payloads):
-            chunks[i].append(part)
-    full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
-                 for ch in range(c)]
-    if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
-        timedomain.predict_across(chunks, full_rate, exact)
-    bounds = [t.max_prdn for t in targets]
-    if c > 1 and None not in bounds and any(needs_minor(part) == 6 for part in chunks[0]):
-        # near the lossless regime: every channel exact, predicted across channels, may be smaller still
-        whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch, lo, hi) for ch in range(c)],
-                                      bounds, full_rate)
-        if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
-            chunks, achieved = whole[0], list(whole[1])
-    payloads = []
-    for parts in chunks:
-        w = ByteWriter()
-        for part in parts:
-            w.varint(len(part))
-            w.raw(part)
-        payloads.append(w.getvalue())
-    lengths = [[len(f) for f in frames(ch)] for ch in range(c)]  # values of each part, channel by channel
-    minor = max((needs_minor(part, lengths[ch][i]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
-                default=3)
-    return _LossyParts(payloads, achieved, minor, hints)
-
-
 def _one_frame_if_constant(signal: Signal) -> int | None:
     """One frame (up to the format's 2^24 samples) for a record whose every channel holds one value
     throughout: its frames would cost nothing but their framing (24 bytes each). None: the default."""
@@ -284,48 +140,104 @@ def encode_to_file(
     n = digital.shape[0]
     mix_len = mix_frame(n) - mix_frame(n) % m  # shorter frames, some of them exact, where a channel may gain by them
 
-    def container(parts: _LossyParts, frame_len: int) -> bytes:
-        header = to_header(signal, plan, frame_len=header_frame_len(digital.shape[0], frame_len, m), n=digital.shape[0],
-                           max_error=emax, quantum=quantum, crcs=None, uses_model=False, embed_model=embed_model)
-        header["lossy"] = {"target": target.to_dict(), "prdn": parts.achieved}
-        buf = io.BytesIO()
-        write_container(buf, header, parts.payloads, minor=parts.minor)
-        return buf.getvalue()
+    def container(parts: LossyParts, frame_len: int) -> bytes:
+        return _lossy_container(signal, plan, parts, target, header_frame_len(n, frame_len, m), n, emax, quantum,
+                                embed_model)
 
     probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
-    parts = _code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe)
+    parts = code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe)
     data = container(parts, frame_len)
     if any(parts.hints):
-        mixed = container(_code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints),
+        mixed = container(code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints),
                           mix_len)
         data, frame_len = (mixed, mix_len) if len(mixed) < len(data) else (data, frame_len)
     if verify:
-        _verify(data, signal, spec, target, frame_len)
+        spans = blocks(n, frame_len)
+        steps = signal.sample_steps()
+        means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
+        _verify(data, spec, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means)
     return out.write(data)
 
 
-def _verify(data: bytes, signal: Signal, spec: SanSpec, target: LossyTarget, frame_len: int) -> None:
-    """Decode the lossy file just made, a block of frames (:func:`_blocks`) at a time so that memory stays
-    bounded by the block: a file the decoder refuses, or a channel off its target, is never reported as
-    written."""
-    n = signal.n_samples
+def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.ndarray]], *,
+                        prdn: float | None = None, snr: float | None = None, bps: float | None = None,
+                        effort: str = "default", frame_len: int | None = None, threads: int | None = None,
+                        model: SanSpec | str | os.PathLike[str] | None = None, embed_model: bool = True,
+                        verify: bool = True) -> bytes | None:
+    """Lossy ``.san`` bytes of a record of ``n`` integer samples per channel, every channel at ``like.fs``
+    (``like``: its metadata), never held whole: ``read(rows)`` yields its samples from the first row,
+    ``rows`` at a time, each time it is called. Three passes: the blocks' statistics, their coding
+    (``lossyfile``), and the check of the file a block at a time. The same file :func:`encode` makes of the
+    record in memory; None where that one is not coded block by block (one block, or a channel flat in a
+    block), so the caller reads the record whole."""
+    if effort not in EFFORTS:
+        raise SanConfigError(f"--effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+    frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
+    check_options("lossy", None, "auto", DEFAULT_STEP, frame_len)
+    target = LossyTarget(prdn, snr, bps)
+    if like.samples_per_frame and max(like.samples_per_frame) > 1:
+        return None
+    spans = blocks(n, frame_len)
+    size = spans[0][1] - spans[0][0]
+    c = like.n_channels
+    stats = [[block_stats(rows[:, ch].astype(np.float64)) for ch in range(c)] for rows in read(size)]
+    if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
+        raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
+    targets = block_targets(stats, target)
+    if targets is None:
+        return None
+    spec = resolve_model(model)
+    plan = FramePlan("lossy", 0, DEFAULT_STEP, spec, quantized_kernels(spec), "auto")
+    done = []
+    for (lo, hi), rows, wanted in zip(spans, read(size), targets, strict=True):
+        block = replace(like, samples=np.asarray(rows, dtype=np.int64), annotations=[], samples_per_frame=None)
+        digital, _, _ = digitize(block, "lossy", None)
+
+        def reference(ch: int, a: int, b: int, x: np.ndarray = digital) -> np.ndarray:
+            return x[a:b, ch].astype(np.float64)
+
+        done.append(code_block(block, digital, reference, wanted, frame_len, 0, hi - lo, threads, effort))
+    parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),
+                       max(d.minor for d in done), [None] * c)
+    data = _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model)
+    if verify:
+        means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
+        _verify(data, spec, target, spans, read(size), [1] * c, means)
+    return data
+
+
+def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: LossyTarget, frame_len: int, n: int,
+                     emax: int, quantum: list[float] | None, embed_model: bool) -> bytes:
+    """The lossy file of ``parts`` (``like``: the record's metadata; ``frame_len`` as the header holds it)."""
+    header = to_header(like, plan, frame_len=frame_len, n=n, max_error=emax, quantum=quantum, crcs=None,
+                       uses_model=False, embed_model=embed_model)
+    achieved = [round(p, 6) if p is not None and np.isfinite(p) else None for p in parts.achieved]
+    header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
+    buf = io.BytesIO()
+    write_container(buf, header, parts.payloads, minor=parts.minor)
+    return buf.getvalue()
+
+
+def _verify(data: bytes, spec: SanSpec, target: LossyTarget, spans: Sequence[tuple[int, int]],
+            rows: Iterable[np.ndarray], steps: Sequence[int], means: Sequence[float]) -> None:
+    """Decode the lossy file just made a block of frames at a time (``spans``; ``rows``: the record's samples
+    there, ``means``: each channel's over the record), so that memory stays bounded by the block: a file the
+    decoder refuses, or a channel off its target, is never reported as written."""
     bound = target.max_prdn
-    steps = signal.sample_steps()
-    means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
-    errors, spreads = np.zeros(signal.n_channels), np.zeros(signal.n_channels)
-    for lo, hi in _blocks(n, frame_len):
+    errors, spreads = np.zeros(len(steps)), np.zeros(len(steps))
+    for (lo, hi), samples in zip(spans, rows, strict=True):
         try:
             back = decode_file(data, lo, hi, model=spec).signal.samples
         except SanFormatError as exc:
             raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
         for ch, step in enumerate(steps):
             first = -lo % step  # the channel's own samples: rows lo + first, lo + first + step, ...
-            x = signal.samples[lo + first : hi : step, ch].astype(np.float64)
+            x = samples[first::step, ch].astype(np.float64)
             d = x - back[first::step, ch].astype(np.float64)
             errors[ch] += float(d @ d)
             spreads[ch] += float((x - means[ch]) @ (x - means[ch]))
     if bound is not None:
-        for ch in range(signal.n_channels):
+        for ch in range(len(steps)):
             error, spread = float(errors[ch]), float(spreads[ch])  # metrics.prdn, summed a block at a time
             got = 100 * math.sqrt(error / spread) if spread > 0 else 0.0 if error == 0 else math.inf
             if not got <= bound * (1 + 1e-9):

@@ -1,0 +1,179 @@
+"""A lossy file's frames: every channel coded at its target (``lossy.encode_channel``), the record at once or,
+past :data:`LOSSY_BLOCK` samples, a block at a time.
+
+Each block of a long record gets the share of the record's squared error that its spread about the record's
+mean gives it, ``(P/100)^2 · (||x_b - mean(x_b)||^2 + n_b (mean(x_b) - mean(x))^2)``: the shares add up to
+the record's budget, so the record meets its PRDN (or SNR) target, while a channel's rate control holds a
+block, not the record (docs/MEMORY.md has the bytes). The blocks' statistics come first (:func:`block_stats`,
+one pass), so a record read from disk a block at a time is coded the same way (``api.encode_lossy_blocks``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from sancodec.codec import timedomain
+from sancodec.codec.entropy import ByteWriter
+from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint, needs_minor
+from sancodec.codec.pipeline import ordered_map, resolve_threads
+from sancodec.signal import Signal
+
+__all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "LossyParts", "block_stats", "block_targets",
+           "blocks", "code_block", "code_lossy", "record_prdn"]
+
+#: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
+#: control holds its block whole (docs/MEMORY.md has the bytes it takes).
+LOSSY_PARALLEL_VALUES = 1 << 24
+#: A record longer than this many samples is coded block by block (whole frames).
+LOSSY_BLOCK = 1 << 22
+
+#: A function of (channel, first row, end row) giving what the channel's PRDN is measured against there,
+#: on the digital scale, at the channel's own rate.
+Reference = Callable[[int, int, int], np.ndarray]
+
+
+class LossyParts(NamedTuple):
+    """A lossy file's frame payloads, the PRDN each channel achieved (unrounded; None where undefined), the
+    format minor version they need, and per channel what its coding in shorter frames, some of them exact,
+    needs where that may pay (``lossy.mix_hint``; None where not)."""
+
+    payloads: list[bytes]
+    achieved: list
+    minor: int
+    hints: list[MixHint | None]
+
+
+class BlockStats(NamedTuple):
+    """One channel in one block: its values, their mean and their spread about it, ``||x - mean(x)||``."""
+
+    count: int
+    mean: float
+    spread: float
+
+
+def block_stats(ref: np.ndarray) -> BlockStats:
+    """:class:`BlockStats` of ``ref``."""
+    mean = float(ref.mean()) if len(ref) else 0.0
+    return BlockStats(len(ref), mean, float(np.linalg.norm(ref - mean)) if len(ref) else 0.0)
+
+
+def blocks(n: int, frame_len: int) -> list[tuple[int, int]]:
+    """The blocks of a record of ``n`` samples: whole frames, :data:`LOSSY_BLOCK` samples or just over one frame."""
+    size = max(frame_len, LOSSY_BLOCK // frame_len * frame_len)
+    return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
+
+
+def _around(stats: Sequence[BlockStats]) -> list[float]:
+    """Each block's spread about the mean of all of them (whose squares add up to the record's spread's)."""
+    total = sum(s.count for s in stats)
+    mean = sum(s.count * s.mean for s in stats) / total if total else 0.0
+    return [math.sqrt(s.spread ** 2 + s.count * (s.mean - mean) ** 2) for s in stats]
+
+
+def block_targets(stats: Sequence[Sequence[BlockStats]], target: LossyTarget) -> list[list[LossyTarget]] | None:
+    """Per block and channel (``stats[b][ch]``), the target that spends the block's share of the record's
+    squared error: a PRDN of ``P`` times its spread about the record's mean over its own (a byte budget:
+    the same bits per sample). None for one block, or where a channel is flat in some block (its PRDN there
+    is undefined)."""
+    if len(stats) <= 1:
+        return None
+    if target.max_prdn is None:
+        return [[target] * len(s) for s in stats]
+    if any(not s.spread > 0 for block in stats for s in block):
+        return None
+    around = [_around([block[ch] for block in stats]) for ch in range(len(stats[0]))]
+    return [[LossyTarget(prdn=target.max_prdn * around[ch][b] / s.spread) for ch, s in enumerate(block)]
+            for b, block in enumerate(stats)]
+
+
+def record_prdn(stats: Sequence[Sequence[BlockStats]], achieved: Sequence[Sequence[float]]) -> list[float | None]:
+    """Each channel's PRDN over the record from each block's (``achieved[b][ch]``, relative to its own spread)."""
+    out: list[float | None] = []
+    for ch in range(len(stats[0])):
+        column = [block[ch] for block in stats]
+        error = sum((got[ch] / 100 * s.spread) ** 2 for got, s in zip(achieved, column))
+        whole = math.sqrt(sum(a * a for a in _around(column)))
+        out.append(100 * math.sqrt(error) / whole if whole > 0 else None)
+    return out
+
+
+def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
+               frame_len: int, threads: int | None = None, effort: str = "default", *,
+               mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False) -> LossyParts:
+    """Lossy at a target, the record held in memory: each channel's rate control runs over the whole record (at
+    its own rate) or, past :data:`LOSSY_BLOCK` samples, over each block of it in turn, channels on ``threads``
+    workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`). ``effort``:
+    ``lossy.EFFORTS``; ``mix``: per channel, the hint with which it may code some frames exactly
+    (``lossy._mixed``); ``probe_mix``: say where that may pay."""
+    n, c = digital.shape
+    steps = signal.sample_steps()
+
+    def reference(ch: int, lo: int, hi: int) -> np.ndarray:
+        raw = signal.samples[lo:hi:steps[ch], ch].astype(np.float64)
+        return raw / quantum[ch] if quantum is not None else raw
+
+    spans = blocks(n, frame_len)
+    stats = [[block_stats(reference(ch, lo, hi)) for ch in range(c)] for lo, hi in spans] if len(spans) > 1 else []
+    targets = block_targets(stats, target)
+    if targets is None:  # one block, or a block where a channel is flat: the record at once
+        spans, targets = [(0, n)], [[target] * c]
+    done = [code_block(signal, digital, reference, targets[b], frame_len, lo, hi, threads, effort, mix, probe_mix)
+            for b, (lo, hi) in enumerate(spans)]
+    if len(done) == 1:
+        return done[0]
+    return LossyParts([p for parts in done for p in parts.payloads], record_prdn(stats, [d.achieved for d in done]),
+                      max(parts.minor for parts in done), [None] * c)
+
+
+def code_block(signal: Signal, digital: np.ndarray, reference: Reference, targets: Sequence[LossyTarget],
+               frame_len: int, lo: int, hi: int, threads: int | None = None, effort: str = "default",
+               mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False) -> LossyParts:
+    """Rows ``lo`` to ``hi`` of the record (``digital``, ``signal`` for its channels' rates) coded in frames of
+    ``frame_len``, each channel at its target; ``achieved``: the PRDN each channel decodes to there."""
+    c = digital.shape[1]
+    steps = signal.sample_steps()
+    starts = list(range(lo, hi, frame_len))
+
+    def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate
+        return [digital[s : min(s + frame_len, hi) : steps[ch], ch] for s in starts]
+
+    def one_channel(ch: int) -> tuple[timedomain.Coded, MixHint | None]:
+        coded = encode_channel(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
+                               None if mix is None else mix[ch])
+        return coded, mix_hint(frames(ch), coded, targets[ch]) if probe_mix else None
+
+    chunks: list[list[bytes]] = [[] for _ in starts]
+    achieved, exact, hints = [], [], []
+    workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(hi - lo, 1)))
+    for coded, hint in ordered_map(one_channel, range(c), workers):
+        hints.append(hint)
+        achieved.append(coded.prdn)
+        exact.append(coded.exact)
+        for i, part in enumerate(coded.payloads):
+            chunks[i].append(part)
+    full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
+                 for ch in range(c)]
+    if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
+        timedomain.predict_across(chunks, full_rate, exact)
+    bounds = [t.max_prdn for t in targets]
+    if c > 1 and None not in bounds and any(needs_minor(part) == 6 for part in chunks[0]):
+        # near the lossless regime: every channel exact, predicted across channels, may be smaller still
+        whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch, lo, hi) for ch in range(c)],
+                                      bounds, full_rate)
+        if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
+            chunks, achieved = whole[0], list(whole[1])
+    payloads = []
+    for parts in chunks:
+        w = ByteWriter()
+        for part in parts:
+            w.varint(len(part))
+            w.raw(part)
+        payloads.append(w.getvalue())
+    lengths = [[len(f) for f in frames(ch)] for ch in range(c)]  # values of each part, channel by channel
+    minor = max((needs_minor(part, lengths[ch][i]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
+                default=3)
+    return LossyParts(payloads, achieved, minor, hints)
