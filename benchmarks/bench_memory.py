@@ -1,6 +1,6 @@
 """Memory benchmark: peak RSS of `sancodec encode` and `sancodec decode` on a 24-hour two-channel
 format 212 record, and whether the round trip is bit-exact; then the same for lossy mode at PRDN 2 %
-(default and ``--effort fast``), whose rate control holds a block of 2^22 samples of a channel at a time.
+(default and ``--effort fast``), which reads, codes and checks the record a block of 2^22 rows at a time.
 
 Run: .venv/bin/python benchmarks/bench_memory.py [--hours 24] [--workdir /tmp/sancodec-mem] [--markdown F]
 
@@ -97,10 +97,11 @@ def main() -> None:
         "",
         f"decoded .dat identical to the source .dat: {exact}",
         "",
-        "Lossy mode reads the record whole (8 bytes a sample), then codes and checks it a block of 2^22 rows at a "
-        "time (`api.LOSSY_BLOCK`; the channels of a block at once while at most 2^24 of their samples are in "
-        f"flight): {per_sample[0]} bytes per row of the record (a sample of each channel) above the lossless "
-        f"encoder's peak by default, {per_sample[1]} with `--effort fast`.",
+        "Lossy mode reads a record this long a block of 2^22 rows at a time, three times (the blocks' statistics, "
+        "their coding, the check of the file; `lossyfile.LOSSY_BLOCK`, `api.encode_lossy_blocks`), the channels of "
+        "a block coded at once while at most 2^24 of their samples are in flight: its peak is bounded by the "
+        f"block, not the record ({per_sample[0]} bytes per row of this record above the lossless encoder's peak "
+        f"by default, {per_sample[1]} with `--effort fast`).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
