@@ -275,7 +275,7 @@ def _lattice_record(n: int = 1 << 18) -> Signal:
 def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_better():
     """At PRDN 3 % the one-frame wavelet coding is re-coded in frames of mix_frame(n), the frames whose exact
     coding removes their error for the fewest extra bytes coded exactly and the others at a coarser step:
-    a smaller file that meets the target; asking for one frame of 2^20, or --effort fast, leaves it out."""
+    a smaller file that meets the target; asking for the frame length, or --effort fast, leaves it out."""
     sig = _lattice_record()
     x = sig.samples[:, 0]
     assert lossy.mix_frame(sig.n_samples) == 1 << 15 and lossy.mix_frame(100_000) == 0
@@ -328,16 +328,3 @@ def test_the_coding_in_shorter_frames_reuses_the_one_frame_codings_choices(monke
     windows.clear()
     lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(None))
     assert not windows
-
-
-def test_a_channel_of_a_few_long_frames_weighs_some_exact_in_place(monkeypatch):
-    """Frames of 2^16 asked for (4 of them; a long record's block holds frames of 2^20): the channel weighs
-    coding some frames exactly without a second coding, and the file is smaller than with that left out."""
-    sig = _lattice_record()
-    mixed = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1 << 16)
-    paths = [ByteReader(parts[0]).varint() for parts in _parts(mixed)]
-    assert len(paths) == 4 and 0 < paths.count(3) < 4
-    assert prdn(sig.samples[:, 0], decode_file(mixed).signal.samples[:, 0]) <= 3.0
-    monkeypatch.setattr(lossy, "MIX_MAX_FRAMES", 1)
-    plain = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1 << 16)
-    assert [ByteReader(parts[0]).varint() for parts in _parts(plain)] == [3] * 4 and len(mixed) < len(plain)

@@ -66,7 +66,6 @@ EFFORTS = ("default", "fast")  # how hard the lossy encoder looks for a smaller 
 QUICK_BANDS = 1 << 15  # effort "fast": on channels this long, each band is coded one way (below it, costs little)
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
-MIX_MAX_FRAMES = 8  # a channel of 2 to this many frames of MIX_FRAME or more weighs some of them exact (_settle)
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
 # (at a high rate a wavelet coding's bytes fall by 1 / (2 ln 2) = 0.72 bits per sample as its error doubles:
 # an exact frame that costs less than that more removes its error for fewer bytes than coding finer would)
@@ -375,14 +374,11 @@ def _settle(chosen: _Coded, frames: Sequence[np.ndarray], ref: np.ndarray, targe
     """The channel's coding: ``chosen`` (wavelets), its time-domain alternatives where smaller (for a
     byte budget: where their PRDN is lower), and other wavelet levels where :func:`_other_levels` finds
     them better (channels up to :data:`LEVEL_CHANNELS` samples, or sparse longer ones); with ``mix``, some
-    frames coded exactly where :func:`_mixed` finds that smaller, as a channel of 2 to :data:`MIX_MAX_FRAMES`
-    frames of at least :data:`MIX_FRAME` samples does without it (a long record's block of frames of 2^20)
-    (``window``: the template's, if any)."""
+    frames coded exactly where :func:`_mixed` finds that smaller (``window``: the template's, if any)."""
     coded = _settled(chosen, frames, ref, target, time_domain=mix is None)
     if isinstance(coded, timedomain.Coded):
         return coded
-    weigh = mix is not None or (1 < len(frames) <= MIX_MAX_FRAMES and len(frames[0]) >= MIX_FRAME)
-    mixed = _mixed(coded, frames, ref, target.max_prdn) if weigh and target.max_prdn is not None else None
+    mixed = _mixed(coded, frames, ref, target.max_prdn) if mix and target.max_prdn is not None else None
     return timedomain.Coded(coded.payloads(), coded.prdn, False, window) if mixed is None else mixed
 
 
