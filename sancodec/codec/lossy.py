@@ -606,8 +606,7 @@ def _step_at_error(candidate: _Prepared, ref: np.ndarray, error: float, step: fl
 
 def _squared_error(prepared: _Prepared, ref: np.ndarray, step: float) -> float:
     """The squared error of the channel decoded at ``step``."""
-    d = prepared.decoded(step) - ref
-    return float(d @ d)
+    return _error(prepared.decoded(step), ref)
 
 
 class _Coded(NamedTuple):
