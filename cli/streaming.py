@@ -58,9 +58,11 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     if head is None or head.sig_len <= LOSSY_BLOCK or (frame_len or 0) % 2:  # read_blocks reads whole pairs
         return None
     like = like_signal(base, head)
-    with busy(quiet, head.sig_len, head.n_sig, "lossy"):
+    with busy(quiet, head.sig_len, head.n_sig, "lossy") as status:
+        say = None if status is None else lambda line: status.update(f"lossy, {line} of {head.sig_len} x "
+                                                                       f"{head.n_sig} samples…")
         data = encode_lossy_blocks(like, head.sig_len, lambda rows: read_blocks(base, head, rows), model=spec,
-                                   frame_len=frame_len, threads=threads, effort=effort, **targets)
+                                   frame_len=frame_len, threads=threads, effort=effort, progress=say, **targets)
     if data is None:
         return None
     write_bytes_atomic(out, data, fsync=fsync)

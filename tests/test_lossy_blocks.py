@@ -143,8 +143,11 @@ def test_a_record_read_a_block_at_a_time_codes_to_the_same_file(small_blocks, tm
         reads.append(rows)
         return (x[lo : lo + rows] for lo in range(0, len(x), rows))
 
-    streamed = api.encode_lossy_blocks(long.slice(0, 1), len(x), read, prdn=3.0, frame_len=1 << 11)
+    said: list[str] = []
+    streamed = api.encode_lossy_blocks(long.slice(0, 1), len(x), read, prdn=3.0, frame_len=1 << 11,
+                                       progress=said.append)
     assert streamed == sancodec.encode(long, mode="lossy", prdn=3.0, frame_len=1 << 11)
     assert reads == [1 << 12] * 3
+    assert said == [f"{what} block {b} of 3" for what in ("measuring", "coding", "checking") for b in (1, 2, 3)]
     assert api.encode_lossy_blocks(long.slice(0, 1), 3000, lambda rows: iter([x[:3000]]), prdn=3.0,
                                    frame_len=1 << 11) is None  # one block

@@ -163,13 +163,15 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                         prdn: float | None = None, snr: float | None = None, bps: float | None = None,
                         effort: str = "default", frame_len: int | None = None, threads: int | None = None,
                         model: SanSpec | str | os.PathLike[str] | None = None, embed_model: bool = True,
-                        verify: bool = True) -> bytes | None:
+                        verify: bool = True, progress: Callable[[str], None] | None = None) -> bytes | None:
     """Lossy ``.san`` bytes of a record of ``n`` integer samples per channel, every channel at ``like.fs``
     (``like``: its metadata), never held whole: ``read(rows)`` yields its samples from the first row,
     ``rows`` at a time, each time it is called. Three passes: the blocks' statistics, their coding
     (``lossyfile``), and the check of the file a block at a time. The same file :func:`encode` makes of the
     record in memory; None where that one is not coded block by block (one block, or a channel flat in a
-    block), so the caller reads the record whole."""
+    block), so the caller reads the record whole. ``progress`` is told what each block is going through
+    (a line such as ``"coding block 3 of 40"``)."""
+    say = progress or (lambda _: None)
     if effort not in EFFORTS:
         raise SanConfigError(f"--effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
@@ -180,7 +182,10 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     spans = blocks(n, frame_len)
     size = spans[0][1] - spans[0][0]
     c = like.n_channels
-    stats = [[block_stats(rows[:, ch].astype(np.float64)) for ch in range(c)] for rows in read(size)]
+    stats = []
+    for b, rows in enumerate(read(size)):
+        say(f"measuring block {b + 1} of {len(spans)}")
+        stats.append([block_stats(rows[:, ch].astype(np.float64)) for ch in range(c)])
     if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
         raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
     targets = block_targets(stats, target)
@@ -189,7 +194,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     spec = resolve_model(model)
     plan = FramePlan("lossy", 0, DEFAULT_STEP, spec, quantized_kernels(spec), "auto")
     done = []
-    for (lo, hi), rows, wanted in zip(spans, read(size), targets, strict=True):
+    for b, ((lo, hi), rows, wanted) in enumerate(zip(spans, read(size), targets, strict=True)):
+        say(f"coding block {b + 1} of {len(spans)}")
         block = replace(like, samples=np.asarray(rows, dtype=np.int64), annotations=[], samples_per_frame=None)
         digital, _, _ = digitize(block, "lossy", None)
 
@@ -202,7 +208,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     data = _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model)
     if verify:
         means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
-        _verify(data, spec, target, spans, read(size), [1] * c, means)
+        _verify(data, spec, target, spans, read(size), [1] * c, means, say)
     return data
 
 
@@ -219,13 +225,16 @@ def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: L
 
 
 def _verify(data: bytes, spec: SanSpec, target: LossyTarget, spans: Sequence[tuple[int, int]],
-            rows: Iterable[np.ndarray], steps: Sequence[int], means: Sequence[float]) -> None:
+            rows: Iterable[np.ndarray], steps: Sequence[int], means: Sequence[float],
+            say: Callable[[str], None] = lambda _: None) -> None:
     """Decode the lossy file just made a block of frames at a time (``spans``; ``rows``: the record's samples
     there, ``means``: each channel's over the record), so that memory stays bounded by the block: a file the
     decoder refuses, or a channel off its target, is never reported as written."""
     bound = target.max_prdn
     errors, spreads = np.zeros(len(steps)), np.zeros(len(steps))
-    for (lo, hi), samples in zip(spans, rows, strict=True):
+    for b, ((lo, hi), samples) in enumerate(zip(spans, rows, strict=True)):
+        if len(spans) > 1:
+            say(f"checking block {b + 1} of {len(spans)}")
         try:
             back = decode_file(data, lo, hi, model=spec).signal.samples
         except SanFormatError as exc:
