@@ -106,7 +106,7 @@ def encode(
                                  "fast" if fast_decode else "auto")
     elif channels is None and not piped:  # lossy: a long WFDB record read a block at a time
         targets = {k: v for k, v in (("prdn", prdn), ("snr", snr), ("bps", bps)) if v is not None}
-        lossy = stream_encode_lossy(input, out, spec, targets, effort, frame_len, threads, fsync, quiet)
+        lossy = stream_encode_lossy(input, out, spec, targets, effort, frame_len, threads, fsync, quiet, fs)
         if lossy is not None:
             *counts, data = lossy
             streamed = (*counts, len(data))

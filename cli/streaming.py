@@ -44,29 +44,45 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
 
 
 def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str, frame_len: int | None,
-                        threads: int | None, fsync: bool, quiet: bool) -> tuple[int, int, int, bytes] | None:
-    """Encode a format 16/212 WFDB record longer than one lossy block (``lossyfile.LOSSY_BLOCK``) in lossy
-    mode, read a block at a time (``api.encode_lossy_blocks``); None when it cannot be."""
+                        threads: int | None, fsync: bool, quiet: bool,
+                        fs: float | None = None) -> tuple[int, int, int, bytes] | None:
+    """Encode a format 16/212 WFDB record or a ``.npy`` array of integers (at ``fs``) longer than one lossy block
+    (``lossyfile.LOSSY_BLOCK``) in lossy mode, read a block at a time (``api.encode_lossy_blocks``); None when
+    it cannot be."""
+    import numpy as np
+
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec.api import encode_lossy_blocks
     from sancodec.codec.lossyfile import LOSSY_BLOCK
+    from sancodec.io.arrays import map_npy
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
 
-    base = find_wfdb_base(source)
-    head = stream_header(base) if base is not None else None
-    if head is None or head.sig_len <= LOSSY_BLOCK or (frame_len or 0) % 2:  # read_blocks reads whole pairs
+    if source.suffix.lower() == ".npy":  # an array of integers, memory-mapped
+        mapped = map_npy(source, fs)
+        if mapped is None:
+            return None
+        like, array = mapped
+        n = len(array)
+        read = lambda rows: (np.asarray(array[i : i + rows]) for i in range(0, n, rows))  # noqa: E731
+    else:
+        base = find_wfdb_base(source)
+        head = stream_header(base) if base is not None else None
+        if head is None or (frame_len or 0) % 2:  # read_blocks reads whole pairs of samples
+            return None
+        like, n = like_signal(base, head), head.sig_len
+        read = lambda rows: read_blocks(base, head, rows)  # noqa: E731
+    if n <= LOSSY_BLOCK:
         return None
-    like = like_signal(base, head)
-    with busy(quiet, head.sig_len, head.n_sig, "lossy") as status:
-        say = None if status is None else lambda line: status.update(f"lossy, {line} of {head.sig_len} x "
-                                                                       f"{head.n_sig} samples…")
-        data = encode_lossy_blocks(like, head.sig_len, lambda rows: read_blocks(base, head, rows), model=spec,
-                                   frame_len=frame_len, threads=threads, effort=effort, progress=say, **targets)
+    c = like.n_channels
+    with busy(quiet, n, c, "lossy") as status:
+        say = None if status is None else lambda line: status.update(f"lossy, {line} of {n} x {c} samples…")
+        data = encode_lossy_blocks(like, n, read, model=spec, frame_len=frame_len, threads=threads, effort=effort,
+                                   progress=say, **targets)
     if data is None:
         return None
     write_bytes_atomic(out, data, fsync=fsync)
-    return head.sig_len, head.n_sig, head.sig_len * head.n_sig, data
+    return n, c, n * c, data
 
 
 def stream_decode(source: Path, target: Path, spec, limits, threads: int | None, force: bool,

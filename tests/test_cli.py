@@ -252,6 +252,32 @@ def test_cli_reads_a_long_record_a_block_at_a_time_in_lossy_mode(tmp_path, mitdb
     assert summary["target"] == {"prdn": 3.0} and all(p <= 3.0 for p in summary["prdn_per_channel"])
 
 
+def test_cli_reads_a_long_npy_array_a_block_at_a_time_in_lossy_mode(tmp_path, monkeypatch, mitdb_100):
+    """`encode x.npy --fs 360 --mode lossy`: an int16 array longer than one lossy block (here made 2^14 rows) is
+    memory-mapped and coded a block at a time, to the bytes of the API coding it in memory; a float array, or
+    one within a block, is read whole as before."""
+    import sancodec
+    import sancodec.io
+    from sancodec.codec import lossyfile
+
+    x = read_signal(mitdb_100).samples[:60_000].astype(np.int16)
+    np.save(tmp_path / "x.npy", x)
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 14)
+    expected = sancodec.encode(read_signal(tmp_path / "x.npy", fs=360.0), mode="lossy", snr=30.0,
+                               frame_len=1 << 13)
+    real_read = sancodec.io.read_signal
+    monkeypatch.setattr(sancodec.io, "read_signal", lambda *a, **k: pytest.fail("the array was read whole"))
+    result = run("encode", tmp_path / "x.npy", "--fs", "360", "--mode", "lossy", "--snr", "30", "--frame-len",
+                 1 << 13, "-o", tmp_path / "x.san", "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x.san").read_bytes() == expected
+    np.save(tmp_path / "f.npy", x.astype(np.float32))
+    monkeypatch.setattr(sancodec.io, "read_signal", real_read)
+    result = run("encode", tmp_path / "f.npy", "--fs", "360", "--mode", "lossy", "--snr", "30", "-o",
+                 tmp_path / "f.san", "-q")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_record_that_cannot_stream_goes_through_wfdb_python_whole(tmp_path):
     from sancodec.io.wfdb_stream import stream_header
 

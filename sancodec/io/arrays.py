@@ -11,7 +11,7 @@ from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Signal, beyond_exact_range
 
-__all__ = ["read_csv", "read_npy", "write_csv", "write_npy"]
+__all__ = ["map_npy", "read_csv", "read_npy", "write_csv", "write_npy"]
 
 
 def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None) -> Signal:
@@ -51,6 +51,20 @@ def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None)
     if not isinstance(data, np.ndarray):
         raise SanFormatError(f"{label}: holds an archive of arrays, not one array")
     return _as_signal(Path(str(label)), np.asarray(data), fs, None)
+
+
+def map_npy(path: Path, fs: float | None) -> tuple[Signal, np.ndarray] | None:
+    """A ``.npy`` file of integers memory-mapped (samples x channels, read only as it is sliced) and a one-row
+    Signal of the metadata :func:`read_npy` gives it; None where it cannot be mapped (another dtype, an
+    unreadable file: :func:`read_npy` reports it)."""
+    try:
+        data = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        return None
+    if not isinstance(data, np.ndarray) or data.ndim not in (1, 2) or data.dtype.kind not in "iu" or not data.size:
+        return None
+    rows = data[:, None] if data.ndim == 1 else data
+    return _as_signal(path, np.asarray(rows[:1]), fs, None), rows
 
 
 def npy_bytes(signal: Signal) -> bytes:
