@@ -290,3 +290,24 @@ def test_a_record_whose_rates_do_not_divide_is_refused_with_the_reason(tmp_path)
                 write_dir=str(tmp_path))
     with pytest.raises(SanFormatError, match="cannot be represented"):
         read_signal(tmp_path / "odd")
+
+
+def test_encoding_never_writes_into_the_callers_samples():
+    """digitize hands the coders int64 samples as a read-only view of the caller's array (no 8-byte-a-sample
+    copy): no mode writes into it, compiled kernels included (which a read-only flag would not stop)."""
+    from sancodec.codec.prepare import digitize
+
+    rng = np.random.default_rng(0)
+    base = sancodec.read_signal(Path(__file__).parent / "data" / "test01_00s").samples.astype(np.int64)
+    for x in (np.ascontiguousarray(base[:, :1]), base.copy(), rng.integers(-3000, 3000, (20000, 1)),
+              np.repeat(rng.integers(0, 50, 200), 100)[:, None] * 25):
+        x = x.astype(np.int64)
+        sig = sancodec.Signal(x, 500.0, [f"c{i}" for i in range(x.shape[1])], ["NU"] * x.shape[1])
+        digital = digitize(sig, "lossless", None)[0]
+        assert np.shares_memory(digital, sig.samples) and not digital.flags.writeable
+        before = sig.samples.copy()
+        for options in ({"mode": "lossless"}, {"mode": "lossless", "predictor": "all"},
+                        {"mode": "near-lossless", "max_error": 2}, {"mode": "lossy", "prdn": 3.0},
+                        {"mode": "lossy", "bps": 2.0}, {"mode": "san"}):
+            sancodec.encode(sig, **options)
+            assert np.array_equal(sig.samples, before), options
