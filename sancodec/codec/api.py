@@ -45,7 +45,7 @@ from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, head
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.codec.lossy import EFFORTS, LossyTarget, mix_frame
+from sancodec.codec.lossy import LossyTarget, check_effort, mix_frame
 from sancodec.codec.lossyfile import LossyParts, block_stats, block_targets, blocks, code_block, code_lossy, record_prdn
 from sancodec.codec.pipeline import (
     DecodedFrames,
@@ -110,8 +110,7 @@ def encode_to_file(
     ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other wavelet levels,
     the time domain); ``fast`` keeps the plain wavelet coding, at about a plain wavelet coder's speed.
     """
-    if effort not in EFFORTS:
-        raise SanConfigError(f"--effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+    check_effort(effort)
     if mode != "lossy":
         if (prdn, snr, bps) != (None, None, None):
             raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
@@ -172,8 +171,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     block), so the caller reads the record whole. ``progress`` is told what each block is going through
     (a line such as ``"coding block 3 of 40"``)."""
     say = progress or (lambda _: None)
-    if effort not in EFFORTS:
-        raise SanConfigError(f"--effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+    check_effort(effort)
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     check_options("lossy", None, "auto", DEFAULT_STEP, frame_len)
     target = LossyTarget(prdn, snr, bps)
@@ -199,8 +197,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
         block = replace(like, samples=np.asarray(rows, dtype=np.int64), annotations=[], samples_per_frame=None)
         digital, _, _ = digitize(block, "lossy", None)
 
-        def reference(ch: int, a: int, b: int, x: np.ndarray = digital) -> np.ndarray:
-            return x[a:b, ch].astype(np.float64)
+        def reference(ch: int, start: int, end: int, x: np.ndarray = digital) -> np.ndarray:
+            return x[start:end, ch].astype(np.float64)
 
         done.append(code_block(block, digital, reference, wanted, frame_len, 0, hi - lo, threads, effort))
     parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),

@@ -40,8 +40,8 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.metrics import prdn_with_spread
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["EFFORTS", "LossyTarget", "MixHint", "TransformCoding", "encode_channel", "mix_frame", "mix_hint",
-           "needs_minor"]
+__all__ = ["EFFORTS", "LossyTarget", "MixHint", "TransformCoding", "check_effort", "encode_channel", "mix_frame",
+           "mix_hint", "needs_minor"]
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (LEVEL_CHOICES)
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
@@ -274,6 +274,12 @@ class TransformCoding(FrameCoding):
         return ChannelFrame(y.astype(np.int64), 0, path=self.name, running=uses_running)
 
 
+def check_effort(effort: str) -> None:
+    """Refuse an ``effort`` that is not one of :data:`EFFORTS`."""
+    if effort not in EFFORTS:
+        raise SanConfigError(f"--effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+
+
 @dataclass(frozen=True)
 class MixHint:
     """What a channel's one-frame coding chose, for its coding in shorter frames, some exact (:func:`_mixed`),
@@ -299,8 +305,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
-    if effort not in EFFORTS:
-        raise SanConfigError(f"lossy effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+    check_effort(effort)
     if effort == "fast":
         quick = sum(map(len, frames)) >= QUICK_BANDS
         coded = _rate_control(_Prepared(frames, [None] * len(frames), quick=quick), ref, target, scan=False)
