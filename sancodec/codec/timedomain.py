@@ -146,9 +146,15 @@ def _hopeless(x: np.ndarray, to_beat: float) -> bool:
 def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> list[bytes] | None:
     """The frames coded exactly, as a lossless file codes them, or None where the order-0 estimate or
     :func:`_may_pay`'s probe says they cannot come near ``to_beat`` bytes."""
-    if _hopeless(x, to_beat) or not _may_pay(frames, int(to_beat)):
+    if not _may_code(frames, x, to_beat):
         return None
     return [encode_channel_frame(f, None, EXACT).payload() for f in frames]
+
+
+def _may_code(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> bool:
+    """Whether neither the order-0 estimate of ``x`` (the frames as one array) nor :func:`_may_pay`'s probe
+    rules out coding the frames exactly in about ``to_beat`` bytes."""
+    return not _hopeless(x, to_beat) and _may_pay(frames, int(to_beat))
 
 
 def exact_frames(frames: Sequence[np.ndarray], within: float) -> list[bytes] | None:
@@ -160,7 +166,7 @@ def exact_frames(frames: Sequence[np.ndarray], within: float) -> list[bytes] | N
 def may_code_exactly(frames: Sequence[np.ndarray], within: float) -> bool:
     """Whether the order-0 estimate and the probe leave the exact coding of ``frames`` near ``within`` bytes
     (what :func:`exact_frames` would code, without coding it all)."""
-    return not _hopeless(np.concatenate(frames).astype(np.int64), within) and _may_pay(frames, int(within))
+    return _may_code(frames, np.concatenate(frames).astype(np.int64), within)
 
 
 def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray, float, int, int]:
