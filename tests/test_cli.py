@@ -250,6 +250,9 @@ def test_cli_reads_a_long_record_a_block_at_a_time_in_lossy_mode(tmp_path, mitdb
     assert (tmp_path / "l.san").read_bytes() == expected
     summary = json.loads(result.output)
     assert summary["target"] == {"prdn": 3.0} and all(p <= 3.0 for p in summary["prdn_per_channel"])
+    result = run("encode", base, "--mode", "lossy", "--prdn", "9", "--frame-len", 1 << 15, "-o", tmp_path / "l.san")
+    assert result.exit_code != 0 and "Traceback" not in result.output  # an existing output needs --force
+    assert (tmp_path / "l.san").read_bytes() == expected
 
 
 def test_cli_reads_a_long_npy_array_a_block_at_a_time_in_lossy_mode(tmp_path, monkeypatch, mitdb_100):
