@@ -10,7 +10,7 @@ share one entropy coder and every byte is counted. Decoded samples are rounded t
 integers. Needs PyWavelets (installed by ``make bench``, not a runtime dependency).
 
 sancodec's points are its lossy mode at a PRDN target (``--prdn``: per-channel rate control
-over a CDF 9/7 transform coder, ``sancodec/codec/lossy.py``) and its near-lossless mode (a
+over a CDF 9/7 transform coder, ``sancodec/codec/lossy.py`` and the modules it names) and its near-lossless mode (a
 max-error sweep, the model referenced by SHA-256 as on a device that ships it), one channel
 per signal, as a one-channel Signal holding its samples at their own rate.
 CR = 11 bits / (bits per sample) (the MIT-BIH convention) and PRDN = 100 ||x - x^|| / ||x - mean(x)||

@@ -11,7 +11,7 @@ from common import wavelet_predictors
 
 import sancodec
 from sancodec import read_signal
-from sancodec.codec import beats
+from sancodec.codec import beats, lossyrate, templatesearch
 from sancodec.codec.beats import align, find_template
 from sancodec.metrics import prdn
 
@@ -70,7 +70,7 @@ def test_alignment_makes_the_lossy_file_smaller_where_the_detector_wanders(monke
     aligned = sancodec.encode(sig, mode="lossy", prdn=9.0)
     for ch in range(2):
         assert prdn(sig.samples[:, ch], sancodec.decode(aligned).samples[:, ch]) <= 9.0
-    monkeypatch.setattr("sancodec.codec.lossy.align", lambda x, fs, window, template: template)
+    monkeypatch.setattr("sancodec.codec.templatesearch.align", lambda x, fs, window, template: template)
     assert len(aligned) < len(sancodec.encode(sig, mode="lossy", prdn=9.0))
 
 
@@ -138,7 +138,7 @@ def test_coarser_gains_make_the_lossy_file_smaller_at_a_loose_target(monkeypatch
         for ch in range(2):
             assert prdn(sig.samples[:, ch], sancodec.decode(chosen).samples[:, ch]) <= target
         with monkeypatch.context() as m:
-            m.setattr("sancodec.codec.lossy.GAIN_GRIDS", ())
+            m.setattr("sancodec.codec.templatesearch.GAIN_GRIDS", ())
             fine = sancodec.encode(sig, mode="lossy", prdn=target)
         assert len(chosen) < len(fine) if target == 9.0 else len(chosen) <= len(fine)
 
@@ -162,7 +162,7 @@ def test_coarser_taps_make_the_lossy_file_smaller_at_a_loose_target(monkeypatch)
     assert any(bits & 8 for bits in wavelet_predictors(chosen))
     for ch in range(2):
         assert prdn(sig.samples[:, ch], sancodec.decode(chosen).samples[:, ch]) <= 9.0
-    monkeypatch.setattr("sancodec.codec.lossy._coarser_taps", lambda frames, ref, kept, bits, step: (kept, bits))
+    monkeypatch.setattr(templatesearch, "coarser_taps", lambda frames, ref, kept, bits, step: (kept, bits))
     fine = sancodec.encode(sig, mode="lossy", prdn=9.0)
     assert not any(bits & 8 for bits in wavelet_predictors(fine)) and len(chosen) < len(fine)
 
@@ -172,38 +172,37 @@ def test_an_exact_decode_leaves_the_gains_and_taps_as_they_are():
     the template is kept as fitted, without a division by a zero error (found by a random-signal check)."""
     import warnings
 
-    from sancodec.codec import lossy
 
     x, truth = _beat_train(0)
-    prepared = lossy._Prepared([x], [find_template(x, FS, WINDOW, truth)])
+    prepared = lossyrate.Prepared([x], [find_template(x, FS, WINDOW, truth)])
     ref = x.astype(np.float64)
-    assert lossy._squared_error(prepared, ref, 1e-3) == 0
+    assert lossyrate.squared_error(prepared, ref, 1e-3) == 0
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a division by zero would warn
-        assert lossy._coarser_gains([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)  # gains: all the bits
-        assert lossy._coarser_taps([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)
+        assert templatesearch.coarser_gains([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)  # gains: all the bits
+        assert templatesearch.coarser_taps([x], ref, prepared, 1.0, 1e-3) == (prepared, 1.0)
 
 
 def test_windows_longer_than_the_beat_are_also_tried_cut_to_it():
-    from sancodec.codec import lossy
 
     fast = [np.arange(0, 20000, 117)]  # a103l: 128 beats per minute at 250 Hz, every window longer than a beat
-    windows = lossy._windows(fast, 250.0)
-    fit = lossy.PERIOD_SHARE * 117 / 250
-    cut = windows[len(lossy.TEMPLATE_WINDOWS):]
-    assert windows[: len(lossy.TEMPLATE_WINDOWS)] == lossy.TEMPLATE_WINDOWS and cut
-    assert all(before + after == pytest.approx(fit, abs=1e-3) and after >= lossy.MIN_AFTER for before, after in cut)
-    assert lossy._windows([np.arange(0, 20000, 288)], 360.0) == lossy.TEMPLATE_WINDOWS  # 75 per minute: one fits
-    assert lossy._windows([], 360.0) == lossy.TEMPLATE_WINDOWS
+    windows = templatesearch.template_windows(fast, 250.0)
+    fit = templatesearch.PERIOD_SHARE * 117 / 250
+    every = templatesearch.TEMPLATE_WINDOWS
+    cut = windows[len(every):]
+    assert windows[: len(every)] == every and cut
+    least = templatesearch.MIN_AFTER
+    assert all(before + after == pytest.approx(fit, abs=1e-3) and after >= least for before, after in cut)
+    assert templatesearch.template_windows([np.arange(0, 20000, 288)], 360.0) == every  # 75 per minute: one fits
+    assert templatesearch.template_windows([], 360.0) == every
 
 
 def test_a_window_cut_to_a_fast_beat_makes_the_lossy_file_smaller(monkeypatch):
     """a103l's ECG II (first 20 000 samples) at PRDN 5 %: a template cut to its 0.47-s beat codes smaller than
     any of the standard windows, each longer than the beat."""
-    from sancodec.codec import lossy
 
     sig = read_signal(Path(__file__).parent / "data" / "a103l_20000").select_channels([0])
     cut = sancodec.encode(sig, mode="lossy", prdn=5.0)
     assert prdn(sig.samples[:, 0], sancodec.decode(cut).samples[:, 0]) <= 5.0
-    monkeypatch.setattr(lossy, "_windows", lambda beats, fs: lossy.TEMPLATE_WINDOWS)
+    monkeypatch.setattr(templatesearch, "template_windows", lambda beats, fs: templatesearch.TEMPLATE_WINDOWS)
     assert len(cut) < len(sancodec.encode(sig, mode="lossy", prdn=5.0))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sancodec
-from sancodec.codec import adaptive, kernels, lpc
+from sancodec.codec import adaptive, kernels, lossyrate, lpc, waveletframe
 from sancodec.errors import SanFormatError
 
 
@@ -151,7 +151,7 @@ def test_the_lms_inverse_refuses_values_beyond_its_limit(compiled, monkeypatch):
 @needs_c
 def test_the_wavelet_quantiser_and_synthesis_give_numpy_s_bits(monkeypatch):
     # the lossy decoder's floats: the C lifting must round exactly as numpy's, at every length and level
-    from sancodec.codec import lossy, wavelet
+    from sancodec.codec import wavelet
 
     rng = np.random.default_rng(11)
     for n in (4, 5, 6, 7, 9, 16, 33, 1001, 4097):
@@ -164,10 +164,11 @@ def test_the_wavelet_quantiser_and_synthesis_give_numpy_s_bits(monkeypatch):
                 if not compiled:
                     numpy_only(monkeypatch)
                 flat = wavelet.forward_flat(x, levels)
-                q = lossy._quantise_flat(flat, 0.37)
+                q = waveletframe.quantise_flat(flat, 0.37)
                 bands = wavelet.split_bands(q, levels)
                 got.append([flat, q, wavelet.inverse(wavelet.split_bands(flat, levels)),
-                            lossy.reconstruct(bands, 0.37, 8, -17), lossy.reconstruct(bands, 0.37, 11, 5, pred)])
+                            waveletframe.reconstruct(bands, 0.37, 8, -17),
+                            waveletframe.reconstruct(bands, 0.37, 11, 5, pred)])
                 monkeypatch.undo()
             for a, b in zip(*got):
                 assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
@@ -183,15 +184,15 @@ def test_the_wavelet_quantiser_and_synthesis_give_numpy_s_bits(monkeypatch):
 @given(st.integers(4, 3000), st.integers(1, 12), st.integers(0, 2**32 - 1),
        st.sampled_from([1e-3, 0.37, 1.0, 77.0, 1e6]), st.integers(0, 16), st.booleans())
 def test_the_compiled_wavelet_rebuild_matches_numpy_on_any_input(n, levels, seed, delta, rho16, predicted):
-    from sancodec.codec import lossy, wavelet
+    from sancodec.codec import wavelet
 
     levels = wavelet.levels_for(n, levels)
     rng = np.random.default_rng(seed)
     flat = rng.laplace(0, 10.0 ** rng.uniform(-2, 9), n)
     pred = rng.normal(0, 1e3, n) if predicted else None
     offset = int(rng.integers(-(1 << 40), 1 << 40))
-    q = lossy._quantise([flat], delta)[0]
-    assert np.array_equal(kernels.dead_zone_quantise(flat, delta, lossy.ROUNDING), q)
+    q = waveletframe.quantise([flat], delta)[0]
+    assert np.array_equal(kernels.dead_zone_quantise(flat, delta, waveletframe.ROUNDING), q)
     bands = wavelet.split_bands(q, levels)
     shift = rho16 / 16 - 0.5
     compiled = kernels.wavelet_synthesis(q, levels, delta, shift, offset, pred)
@@ -203,15 +204,14 @@ def test_the_compiled_wavelet_rebuild_matches_numpy_on_any_input(n, levels, seed
     x = x + offset
     assert compiled.tobytes() == np.rint(x if pred is None else x + pred).tobytes()
     if shift == 0:
-        again = kernels.wavelet_requantised(flat, levels, delta, lossy.ROUNDING, offset, pred)
+        again = kernels.wavelet_requantised(flat, levels, delta, waveletframe.ROUNDING, offset, pred)
         assert again.tobytes() == compiled.tobytes()
 
 
 @needs_c
 def test_the_rate_control_s_decoded_channel_and_estimate_match_numpy(monkeypatch, mitdb_100):
-    # lossy._Prepared's compiled shortcut (quantised and rebuilt in one call, without the quantised values)
+    # lossyrate.Prepared's compiled shortcut (quantised and rebuilt in one call, without the quantised values)
     # against the reference path, with and without a beat template's prediction; the bit estimate too
-    from sancodec.codec import lossy
     from sancodec.codec.beats import find_template
 
     x = sancodec.read_signal(mitdb_100).samples[:30001, 0]
@@ -223,7 +223,7 @@ def test_the_rate_control_s_decoded_channel_and_estimate_match_numpy(monkeypatch
         if not compiled:
             numpy_only(monkeypatch)
         for templates in ([None, None], [template, None]):
-            prepared = lossy._Prepared(frames, templates)
+            prepared = lossyrate.Prepared(frames, templates)
             for step in (0.37, 3.0, 41.0):
                 results.append((prepared.decoded(step).tobytes(), prepared.estimate(step)))
         monkeypatch.undo()

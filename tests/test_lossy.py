@@ -286,7 +286,8 @@ def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=
 
 def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly(monkeypatch):
     from sancodec.codec import lossy, timedomain
-    from sancodec.codec.lossy import LossyTarget, _Prepared, _rate_control, encode_channel
+    from sancodec.codec.lossy import LossyTarget, encode_channel
+    from sancodec.codec.lossyrate import Prepared, rate_control
 
     monkeypatch.setattr(timedomain, "code_channel", lambda *args: None)  # wavelet codings only
     monkeypatch.setattr(lossy, "QUANTISERS", ())  # the default quantiser only: plain coding is one coding
@@ -295,11 +296,11 @@ def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly(monkeypatch
     x = sig.samples[:, 0]
     target = LossyTarget(prdn=9.0)
     chosen = encode_channel([x], x.astype(float), target, sig.fs).payloads
-    plain = _rate_control(_Prepared([x], [None]), x.astype(float), target).payloads()
+    plain = rate_control(Prepared([x], [None]), x.astype(float), target).payloads()
     assert len(chosen[0]) < 0.8 * len(plain[0])  # kept because it pays
     noise = np.random.default_rng(0).normal(size=65536).round().astype(np.int64) * 40
     kept = encode_channel([noise], noise.astype(float), target, 360.0).payloads
-    plain_noise = _rate_control(_Prepared([noise], [None]), noise.astype(float), target).payloads()
+    plain_noise = rate_control(Prepared([noise], [None]), noise.astype(float), target).payloads()
     assert kept == plain_noise  # no beats: plain coding
     back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=9.0))
     for ch in range(2):

@@ -11,7 +11,7 @@ from common import frame_of, rewrap
 
 import sancodec
 from sancodec import SanFormatError, read_signal
-from sancodec.codec import decode_file
+from sancodec.codec import decode_file, lossyrate, running, templatesearch
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteWriter, encode_arrays
 from sancodec.codec.wavelet import band_lengths, levels_for
@@ -83,17 +83,16 @@ def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
     """mitdb 100, 150 000 samples at PRDN 5 %: the bands apart, the long ones under running contexts,
     beat one blob with block classes (format 1.5; the file is 1.7 as its template's taps sit on a coarser
     grid); a short record keeps its bands in one blob."""
-    from sancodec.codec import lossy
 
     sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 150000)
     data = sancodec.encode(sig, mode="lossy", prdn=5.0)
     assert data[5] == 7 and decode_file(data).codings.get("running") == 2
-    saved = lossy.running.MIN_LENGTH
+    saved = running.MIN_LENGTH
     try:
-        lossy.running.MIN_LENGTH = 1 << 30  # no running contexts: the bands stay in one blob
+        running.MIN_LENGTH = 1 << 30  # no running contexts: the bands stay in one blob
         without = sancodec.encode(sig, mode="lossy", prdn=5.0)
     finally:
-        lossy.running.MIN_LENGTH = saved
+        running.MIN_LENGTH = saved
     assert "running" not in decode_file(without).codings and len(data) < len(without)
     assert "running" not in decode_file(sancodec.encode(sig.slice(0, 2000), mode="lossy", prdn=5.0)).codings
 
@@ -101,7 +100,6 @@ def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
 def test_the_template_window_is_chosen_per_record(monkeypatch):
     """mitdb 100 wants a longer window than the old fixed 0.25 s + 0.45 s (0.3 s + 0.5 s: 288 samples at
     360 Hz), and its file is smaller for it at the same target."""
-    from sancodec.codec import lossy
     from sancodec.codec.entropy import ByteReader
 
     sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 65536)
@@ -111,7 +109,7 @@ def test_the_template_window_is_chosen_per_record(monkeypatch):
     part = ByteReader(part.raw(part.varint()))
     fields = [part.varint(), part.svarint(), part.raw(4), part.varint(), part.varint(), part.varint()]
     assert fields[0] == 3 and fields[5] & 1 and part.varint() == 288  # the template's length m
-    monkeypatch.setattr(lossy, "TEMPLATE_WINDOWS", ((0.25, 0.45),))
+    monkeypatch.setattr(templatesearch, "TEMPLATE_WINDOWS", ((0.25, 0.45),))
     assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=9.0))
 
 
@@ -137,7 +135,7 @@ def test_a_short_record_takes_the_wavelet_levels_that_code_it_smallest(monkeypat
     sig = read_signal(Path(__file__).parent / "data" / "test01_00s")
     data = sancodec.encode(sig, mode="lossy", prdn=9.0)
     levels = [lv for lv, _ in wavelet_heads(data)]
-    assert levels and min(levels) < lossy.LEVELS
+    assert levels and min(levels) < lossyrate.LEVELS
     back = sancodec.decode(data)
     assert all(prdn(sig.samples[:, ch], back.samples[:, ch]) <= 9.0 for ch in range(sig.n_channels))
     monkeypatch.setattr(lossy, "LEVEL_CHANNELS", 0)  # every channel at 7 levels

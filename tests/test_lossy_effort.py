@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import sancodec
 from sancodec import SanConfigError, read_signal
 from sancodec.cli import app
-from sancodec.codec import decode_file, lossy, read_info
+from sancodec.codec import decode_file, lossy, read_info, templatesearch, waveletframe
 from sancodec.metrics import prdn
 
 DATA = Path(__file__).parent / "data"
@@ -27,7 +27,7 @@ def _no_template_search(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("effort fast looked for beats")
 
-    monkeypatch.setattr(lossy, "find_beats", refuse)
+    monkeypatch.setattr(templatesearch, "find_beats", refuse)
     monkeypatch.setattr(lossy.timedomain, "code_channel", refuse)
 
 
@@ -37,7 +37,7 @@ def test_fast_effort_meets_the_target_with_plain_wavelet_frames(long_ecg, target
     data = check_encode_decode(long_ecg, mode="lossy", prdn=target, effort="fast")
     back = decode_file(data)
     assert back.codings == {"wavelet": 2, "running": 2}  # the long bands under running contexts
-    assert all(bits == lossy.SEPARATE_BANDS for _, bits in wavelet_heads(data))  # bands apart, no template
+    assert all(bits == waveletframe.SEPARATE_BANDS for _, bits in wavelet_heads(data))  # bands apart, no template
     recorded = read_info(data)["header"]["lossy"]["prdn"]
     for ch in range(2):
         got = prdn(long_ecg.samples[:, ch], back.signal.samples[:, ch])
@@ -46,8 +46,8 @@ def test_fast_effort_meets_the_target_with_plain_wavelet_frames(long_ecg, target
 
 def test_fast_effort_codes_each_long_band_one_way(long_ecg, monkeypatch):
     calls: list[int] = []
-    original = lossy._bands
-    monkeypatch.setattr(lossy, "_bands", lambda streams: calls.append(len(streams)) or original(streams))
+    original = waveletframe.code_bands
+    monkeypatch.setattr(waveletframe, "code_bands", lambda streams: calls.append(len(streams)) or original(streams))
     fast = sancodec.encode(long_ecg, mode="lossy", prdn=2.0, effort="fast")
     assert not calls  # _quick_bands only
     default = sancodec.encode(long_ecg, mode="lossy", prdn=2.0)

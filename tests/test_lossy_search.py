@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from common import wavelet_fields
 
+from sancodec.codec import lossyrate, templatesearch, waveletframe
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.stepsearch import MAX_MEASUREMENTS, coarsest_step, find_step
 from sancodec.san.placement import scatter_kernels
@@ -86,8 +87,8 @@ def test_the_beat_prediction_adds_tap_by_tap_exactly_what_the_san_placement_rule
 
 def test_the_dequantiser_fast_path_gives_the_bits_of_the_general_formula():
     """ρ at the cell's centre: ``b * Δ`` is ``where(b == 0, 0, (b ± 0.0) * Δ)`` bit for bit."""
-    from sancodec.codec.lossy import RHO16, reconstruct
     from sancodec.codec.wavelet import band_lengths, inverse
+    from sancodec.codec.waveletframe import RHO16, reconstruct
 
     rng = np.random.default_rng(3)
     q = [rng.integers(-50, 50, k) * rng.integers(0, 2, k) for k in band_lengths(130, 4)]
@@ -99,7 +100,6 @@ def test_the_dequantiser_fast_path_gives_the_bits_of_the_general_formula():
 
 def test_plain_or_template_is_decided_by_bytes_where_the_estimates_are_close(monkeypatch):
     """Bit estimates decide only when more than 10 % apart; closer than that, both are coded."""
-    from sancodec.codec import lossy
 
     class Fake:
         def __init__(self, estimate: float, size: int) -> None:
@@ -111,14 +111,14 @@ def test_plain_or_template_is_decided_by_bytes_where_the_estimates_are_close(mon
         def payloads(self, step: float) -> list[bytes]:
             return [bytes(self.size)]
 
-    def coded(estimate: float, size: int) -> lossy._Coded:
-        return lossy._Coded(Fake(estimate, size), 1.0, 1.0)
+    def coded(estimate: float, size: int) -> lossyrate.WaveletCoding:
+        return lossyrate.WaveletCoding(Fake(estimate, size), 1.0, 1.0)
 
     a, b = coded(1000, 100), coded(1050, 90)  # close estimates: the real sizes decide (b is smaller)
-    assert lossy._smaller(a, b) is b
+    assert lossyrate.smaller(a, b) is b
     a, b = coded(1000, 100), coded(1200, 90)  # far apart: the estimate decides without coding
-    assert lossy._smaller(a, b) is a
-    assert lossy._smaller(coded(1000, 90), coded(1000, 90)).prepared.e == 1000  # a tie keeps the first
+    assert lossyrate.smaller(a, b) is a
+    assert lossyrate.smaller(coded(1000, 90), coded(1000, 90)).prepared.e == 1000  # a tie keeps the first
 
 
 def test_the_secant_search_measures_far_fewer_steps_than_a_bisection(monkeypatch):
@@ -132,13 +132,13 @@ def test_the_secant_search_measures_far_fewer_steps_than_a_bisection(monkeypatch
 
     sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 21600)
     calls = []
-    original = lossy._Prepared.decoded
-    monkeypatch.setattr(lossy._Prepared, "decoded", lambda self, d: calls.append(d) or original(self, d))
+    original = lossyrate.Prepared.decoded
+    monkeypatch.setattr(lossyrate.Prepared, "decoded", lambda self, d: calls.append(d) or original(self, d))
     back = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=2.0))
     assert all(1.9 <= prdn(sig.samples[:, ch], back.samples[:, ch]) <= 2.0 for ch in range(2))
     # 2 channels: plain and template searches, one at other wavelet levels and one for another quantiser
     # (a bisection takes ~12 each), one decode per gains' grid, and per quantiser one (and one to match)
-    assert len(calls) <= 2 * (4 * 7 + 1 + len(lossy.GAIN_GRIDS) + 1 + len(lossy.QUANTISERS))
+    assert len(calls) <= 2 * (4 * 7 + 1 + len(templatesearch.GAIN_GRIDS) + 1 + len(lossy.QUANTISERS))
 
 
 def test_channels_coded_on_several_threads_give_the_same_bytes():
@@ -208,8 +208,8 @@ def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypa
 
     sig = read_signal(Path(__file__).parent / "data" / "test01_00s").select_channels([0])
     chosen = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert [rho16 for _, rho16, _ in wavelet_fields(chosen)] != [lossy.RHO16]
+    assert [rho16 for _, rho16, _ in wavelet_fields(chosen)] != [waveletframe.RHO16]
     assert prdn(sig.samples[:, 0], sancodec.decode(chosen).samples[:, 0]) <= 9.0
     monkeypatch.setattr(lossy, "QUANTISERS", ())
     default = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert [rho16 for _, rho16, _ in wavelet_fields(default)] == [lossy.RHO16] and len(chosen) < len(default)
+    assert [rho16 for _, rho16, _ in wavelet_fields(default)] == [waveletframe.RHO16] and len(chosen) < len(default)

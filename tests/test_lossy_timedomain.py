@@ -12,11 +12,11 @@ from common import expected_minor, lossless_18, rewrap
 
 import sancodec
 from sancodec import SanFormatError, Signal, read_signal
-from sancodec.codec import decode_file, lossy, read_info, timedomain
+from sancodec.codec import decode_file, lossy, read_info, templatesearch, timedomain
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.frames import encode_channel_frame
-from sancodec.codec.lossy import needs_minor
+from sancodec.codec.waveletframe import needs_minor
 from sancodec.metrics import prdn
 from sancodec.signal import MAX_ABS_SAMPLE
 
@@ -317,10 +317,10 @@ def test_the_coding_in_shorter_frames_reuses_the_one_frame_codings_choices(monke
     x = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[:1 << 16, 0].astype(np.int64)
     target, ref = lossy.LossyTarget(prdn=2.0), x.astype(float)
     first = lossy.encode_channel([x], ref, target, 360.0)
-    assert first.window in lossy.TEMPLATE_WINDOWS  # mitdb 100's beats: the template pays
+    assert first.window in templatesearch.TEMPLATE_WINDOWS  # mitdb 100's beats: the template pays
     windows: list[tuple[float, float]] = []
-    original = lossy.find_template
-    monkeypatch.setattr(lossy, "find_template", lambda f, fs, w, b: windows.append(w) or original(f, fs, w, b))
+    original = templatesearch.find_template
+    monkeypatch.setattr(templatesearch, "find_template", lambda f, fs, w, b: windows.append(w) or original(f, fs, w, b))
     monkeypatch.setattr(timedomain, "code_channel", lambda *args: pytest.fail("time domain weighed again"))
     halves = [x[: 1 << 15], x[1 << 15 :]]
     again = lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(first.window))

@@ -367,7 +367,7 @@ def wavelet_requantised(flat: np.ndarray, levels: int, delta: float, rounding: f
 
 def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,
                       prediction: np.ndarray | None) -> np.ndarray | None:
-    """``lossy.reconstruct`` of bands concatenated coarsest first in one compiled call (the same bits;
+    """``waveletframe.reconstruct`` of bands concatenated coarsest first in one compiled call (the same bits;
     None without the C kernels). ``levels`` as ``wavelet.levels_for`` allows for ``len(q)``."""
     if _LIB is None:
         return None

@@ -18,8 +18,9 @@ import numpy as np
 
 from sancodec.codec import timedomain
 from sancodec.codec.entropy import ByteWriter
-from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint, needs_minor
+from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint
 from sancodec.codec.pipeline import ordered_map, resolve_threads
+from sancodec.codec.waveletframe import needs_minor
 from sancodec.signal import Signal
 
 __all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "LossyParts", "block_stats", "block_targets",

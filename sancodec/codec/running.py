@@ -39,7 +39,7 @@ MSB_START, MSB_MIN, MSB_RATE, TOTAL = 8192, 32, 5, 1 << 14
 # The param sets the encoder weighs, (k, m, split) = (2,1,0) (3,1,0) (3,2,0) (1,1,1): those that won on the records
 # of docs/BENCHMARKS.md ((2,2,0) and (1,2,1) as well saved under 0.1 % there, for half as much counting again).
 PARAMS = (5, 6, 10, 20)
-# Wavelet bands (codec.lossy) adapt more slowly: (k, 0, 0) for k = 1..4 won most bands of mitdb 100, a103l
+# Wavelet bands (codec.waveletframe) adapt more slowly: (k, 0, 0) for k = 1..4 won most bands of mitdb 100, a103l
 # and 03700181 at PRDN 1-5 %, these 8 sets coding within 0.1 % of the best of all 24.
 BAND_PARAMS = (0, 1, 2, 3, 5, 6, 16, 20)
 MIN_LENGTH = 1024  # shorter residuals keep block classes (64 small tables would not pay)

@@ -21,7 +21,8 @@ from typing import NamedTuple
 import numpy as np
 
 from sancodec.codec.entropy import encode_arrays
-from sancodec.codec.lossy import FixedPrediction, LossyTarget, _Prepared, _rate_control, encode_channel
+from sancodec.codec.lossy import LossyTarget, encode_channel
+from sancodec.codec.lossyrate import FixedPrediction, Prepared, rate_control
 from sancodec.errors import SanConfigError
 from sancodec.san.runtime import engine_for
 from sancodec.san.spec import SanSpec
@@ -125,8 +126,8 @@ def lossy_bytes(x: np.ndarray, prdn: float, prediction: np.ndarray | None = None
     """Bytes of the lossy mode's wavelet frames for the integer samples ``x`` at PRDN ``prdn`` (percent),
     with ``prediction`` subtracted first where given (rate control on the decoded samples, as encoding does)."""
     given = [None] if prediction is None else [FixedPrediction(prediction)]
-    prepared = _Prepared([x], given)  # type: ignore[list-item]
-    return sum(map(len, _rate_control(prepared, x.astype(np.float64), LossyTarget(prdn=prdn)).payloads()))
+    prepared = Prepared([x], given)  # type: ignore[list-item]
+    return sum(map(len, rate_control(prepared, x.astype(np.float64), LossyTarget(prdn=prdn)).payloads()))
 
 
 def _score(spec: SanSpec, held: Sequence[np.ndarray], prdn: float, segment: int, kernel_bytes: int,

@@ -76,12 +76,12 @@ EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work
     }
 }
 
-/* lossy._quantise of one value: sign(b) * floor(|b| / delta + rounding), as int64. */
+/* waveletframe.quantise of one value: sign(b) * floor(|b| / delta + rounding), as int64. */
 static inline int64_t dead_zone(double b, double delta, double rounding) {
     return (int64_t)copysign(floor(fabs(b) / delta + rounding), b);
 }
 
-/* lossy._quantise on bands concatenated. */
+/* waveletframe.quantise on bands concatenated. */
 EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding, int64_t *q) {
     for (int64_t i = 0; i < n; i++) q[i] = dead_zone(b[i], delta, rounding);
 }
@@ -101,7 +101,7 @@ static int synthesise(double *out, int64_t n, int levels, double offset, const d
     return 0;
 }
 
-/* lossy.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
+/* waveletframe.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
  * (+ prediction where `predicted`)), each step the IEEE operation numpy does, to `out`; 0, or -1
  * where the scratch memory cannot be had. The dequantiser puts a nonzero q at (q + sign(q) * shift) * delta
  * (q * delta where shift is 0, bit for bit the same). */

@@ -1,0 +1,195 @@
+"""A lossy channel made ready for quantisation (:class:`Prepared`) and the rate control over its step.
+
+Rate control runs per channel over the whole record: the encoder searches ``Δ``
+(``codec.stepsearch``: a secant on logarithms, within 1 %) for the coarsest step whose *decoded*
+channel meets the target, computed with the decoder's own reconstruction
+(``codec.waveletframe.reconstruct``), so the PRDN (or SNR, or bits per sample) the file promises is
+the one it delivers. Every channel meets the target on its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from sancodec.codec import kernels
+from sancodec.codec.beats import BeatTemplate
+from sancodec.codec.residual import estimate_bits
+from sancodec.codec.stepsearch import coarsest_step, find_step
+from sancodec.codec.wavelet import forward_flat, levels_for, split_bands
+from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise_flat, reconstruct, template_side, wavelet_payload
+from sancodec.metrics import prdn_with_spread
+
+if TYPE_CHECKING:
+    from sancodec.codec.lossy import LossyTarget
+
+__all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCoding", "channel_error", "rate_control",
+           "smaller", "squared_error", "step_at_error"]
+
+LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (lossy.LEVEL_CHOICES)
+CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
+
+
+class FixedPrediction:
+    """A given prediction in the slot of a beat template: it writes no side information (what it
+    costs is counted elsewhere, or is the same for everything compared)."""
+
+    shift = 0  # no tap grid: format 1.7's predictor bit 3 stays clear
+
+    def __init__(self, prediction: np.ndarray) -> None:
+        self.p = prediction
+
+    def prediction(self, length: int) -> np.ndarray:
+        return self.p[:length]
+
+    def write(self, w: object) -> bool:
+        return False
+
+
+def step_at_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> float:
+    """The step where ``candidate``'s decoded squared error would equal ``error`` (> 0), measured at ``step``
+    and taken to scale with the step squared."""
+    return step * math.sqrt(error / max(squared_error(candidate, ref, step), 1e-300))
+
+
+def squared_error(prepared: Prepared, ref: np.ndarray, step: float) -> float:
+    """The squared error of the channel decoded at ``step``."""
+    return channel_error(prepared.decoded(step), ref)
+
+
+def channel_error(y: np.ndarray, ref: np.ndarray) -> float:
+    """The squared error of ``y`` against ``ref``."""
+    d = y - ref
+    return float(d @ d)
+
+
+class WaveletCoding(NamedTuple):
+    """One way of coding a channel at the step its rate control found, and the PRDN it decodes to."""
+
+    prepared: Prepared
+    step: float
+    prdn: float
+
+    def payloads(self) -> list[bytes]:
+        return self.prepared.payloads(self.step)
+
+    def estimate(self) -> float:
+        return self.prepared.estimate(self.step)
+
+
+def smaller(a: WaveletCoding, b: WaveletCoding) -> WaveletCoding:
+    """The one whose frames take fewer bytes (``a`` on a tie): judged by the bit estimate where it
+    differs by more than :data:`CLEAR_MARGIN`, else by coding both."""
+    ea, eb = a.estimate(), b.estimate()
+    if max(ea, eb) > CLEAR_MARGIN * min(ea, eb):
+        return a if ea <= eb else b
+    return a if sum(map(len, a.payloads())) <= sum(map(len, b.payloads())) else b
+
+
+class Prepared:
+    """One channel's frames made ready for quantisation: the template's prediction subtracted, the
+    offset removed, the wavelet bands computed once for every step tried."""
+
+    def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
+                 levels: int = LEVELS, quick: bool = False) -> None:
+        self.templates = templates
+        self.quick = quick  # each band coded one way (quick_bands)
+        self.rounding, self.rho16 = ROUNDING, RHO16  # the quantiser (with_quantiser)
+        self.asked_levels = levels
+        self.lengths = [len(f) for f in frames]
+        self.offsets, self.flat = [], []
+        self.levels = [levels_for(len(f), levels) for f in frames]
+        for i, (f, lv) in enumerate(zip(frames, self.levels)):  # a frame's prediction is made again when needed:
+            p = self.prediction(i)  # a long channel's would take as much memory as its bands
+            r = f if p is None else f - p
+            self.offsets.append(int(np.rint(r.mean())))
+            self.flat.append(forward_flat(r - self.offsets[-1], lv))
+        self.side_bits = [0 if t is None else 8 * len(template_side(t)) for t in templates]  # counted once
+        self._last: tuple[float, list[bytes]] | None = None
+
+    def prediction(self, i: int) -> np.ndarray | None:
+        """Frame ``i``'s beat prediction (None without a template), made from the template each time."""
+        t = self.templates[i]
+        return None if t is None else t.prediction(self.lengths[i])
+
+    def subset(self, keep: Sequence[int]) -> Prepared:
+        """The frames ``keep`` alone (bands shared, not recomputed), under the same quantiser."""
+        other = copy.copy(self)
+        other.templates = [self.templates[i] for i in keep]
+        other.lengths = [self.lengths[i] for i in keep]
+        other.offsets = [self.offsets[i] for i in keep]
+        other.flat = [self.flat[i] for i in keep]
+        other.levels = [self.levels[i] for i in keep]
+        other.side_bits = [self.side_bits[i] for i in keep]
+        other._last = None
+        return other
+
+    def with_quantiser(self, rounding: float, rho16: int) -> Prepared:
+        """The same frames (bands shared, not recomputed) under another dead zone (``rounding``, the
+        encoder's choice) and reconstruction point (``rho16``, stored in each frame since format 1.2)."""
+        other = copy.copy(self)
+        other.rounding, other.rho16, other._last = rounding, rho16, None
+        return other
+
+    def quantised(self, delta: float) -> list[list[np.ndarray]]:
+        """Each frame's quantised bands at step ``delta``."""
+        return [split_bands(quantise_flat(f, delta, self.rounding), lv) for f, lv in zip(self.flat, self.levels)]
+
+    def decoded(self, delta: float) -> np.ndarray:
+        """The channel the decoder rebuilds at step ``delta`` (compiled: quantised and rebuilt in one call
+        where the reconstruction point is the cell's centre, the decoder's arithmetic bit for bit)."""
+        parts = []
+        for i, (f, lv, o) in enumerate(zip(self.flat, self.levels, self.offsets)):
+            p = self.prediction(i)
+            compiled = kernels.wavelet_requantised(f, lv, delta, self.rounding, o, p) if self.rho16 == 8 else None
+            parts.append(compiled if compiled is not None else
+                         reconstruct(split_bands(quantise_flat(f, delta, self.rounding), lv), delta, self.rho16, o, p))
+        return np.concatenate(parts)
+
+    def estimate(self, delta: float) -> float:
+        """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands
+        (``residual.estimate_bits``) plus the templates' side information."""
+        bits = 0.0
+        for qs, side in zip(self.quantised(delta), self.side_bits):
+            bits += sum(estimate_bits(q) for q in qs)
+            bits += side
+        return bits
+
+    def payloads(self, delta: float) -> list[bytes]:
+        """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
+        step's are kept, as the search for a size budget asks for them again)."""
+        if self._last is None or self._last[0] != delta:
+            self._last = (delta, [wavelet_payload(q, delta, lv, o, t, self.quick, self.rho16) for q, lv, o, t
+                                  in zip(self.quantised(delta), self.levels, self.offsets, self.templates)])
+        return self._last[1]
+
+
+def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess: float | None = None,
+                  scan: bool = True) -> WaveletCoding:
+    """The coarsest step that meets ``target`` and the PRDN it decodes to (``guess``: where the search
+    measures first; by default the step uniform quantisation of every coefficient would need; ``scan``:
+    past a PRDN that falls as the step grows, look for coarser steps that meet it, ``coarsest_step``)."""
+    scale = max((float(np.abs(f).max(initial=0)) for f in prepared.flat), default=0.0)
+    # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
+    lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
+    bound = target.max_prdn
+    measured: dict[float, float] = {}
+    spread = float(np.linalg.norm(ref - ref.mean())) if len(ref) else 0.0  # metrics.prdn's denominator, once
+
+    def distortion(step: float) -> float:
+        measured[step] = prdn_with_spread(ref, prepared.decoded(step), spread)
+        return measured[step]
+
+    if bound is not None:  # the coarsest step that still meets the PRDN
+        std = float(np.std(ref)) if len(ref) else 0.0
+        first = guess if guess is not None else bound / 100 * std * math.sqrt(12)
+        step = (coarsest_step if scan else find_step)(distortion, bound, lo, hi, max(first, lo))[0]
+    else:  # the finest step that fits the budget
+        budget = target.bps * len(ref) / 8
+        step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,
+                         guess if guess is not None else math.sqrt(lo * hi), rising=False)[1]
+    return WaveletCoding(prepared, step, measured[step] if step in measured else distortion(step))

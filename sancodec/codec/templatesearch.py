@@ -1,0 +1,132 @@
+"""The beat template a lossy channel's wavelet coding subtracts (the SAN-style predictor): which
+window around each beat, where each beat sits, and on which grids its gains and taps are stored,
+each chosen by the bit estimate at a step (``codec.lossyrate``); the rate control then decides
+whether the template pays in bytes at all (``codec.lossy.encode_channel``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from sancodec.codec.beats import MAX_TAP_SHIFT, align, find_beats, find_template
+from sancodec.codec.entropy import encode_arrays
+from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
+
+__all__ = ["GAIN_GRIDS", "TEMPLATE_WINDOWS", "best_template", "coarser_gains", "coarser_taps", "template_windows"]
+
+TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
+PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
+MIN_AFTER = 0.1  # ... where that leaves at least this many seconds after the beat
+GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
+MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
+
+
+def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None, step: float,
+                   windows: Sequence[tuple[float, float]] | None = None
+                   ) -> tuple[Prepared | None, float, tuple[float, float]]:
+    """The frames prepared with the beat templates that the bit estimate at ``step`` prefers (window,
+    alignment, gains' and taps' grids), that estimate and the window; (None, inf, a window) where no beat
+    train is found. ``windows``: those to weigh (default: :func:`template_windows`)."""
+    beats = [find_beats(f, fs) for f in frames] if fs and windows != () else []
+    best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
+    cut_bits, cut_window = math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
+    # two windows' frames held at a time
+    for window in template_windows(beats, fs or 0.0) if windows is None else windows:
+        templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
+        if any(t is not None for t in templates):
+            prepared = Prepared(frames, templates)
+            bits = prepared.estimate(step)
+            if (windows is not None or window in TEMPLATE_WINDOWS) and bits < best_bits:
+                best, best_bits, best_window = prepared, bits, window
+            elif window not in TEMPLATE_WINDOWS and bits < cut_bits:
+                cut_bits, cut_window = bits, window
+    if cut_bits < best_bits:  # the estimate favours a cut window: made again, kept if its coded bytes agree
+        cut = Prepared(frames, [find_template(f, fs, cut_window, b) for f, b in zip(frames, beats)])
+        if best is None or _codes_smaller(cut, best, ref, step):
+            best, best_bits, best_window = cut, cut_bits, cut_window
+    if best is None:
+        return None, math.inf, best_window
+    # the chosen window's beats moved to where its template fits them best
+    aligned = Prepared(frames, [None if t is None else align(f, fs or 0.0, best_window, t)
+                                 for f, t in zip(frames, best.templates)])
+    bits = aligned.estimate(step)
+    best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
+    best, best_bits = coarser_gains(frames, ref, best, best_bits, step)
+    return (*coarser_taps(frames, ref, best, best_bits, step), best_window)
+
+
+def _codes_smaller(a: Prepared, b: Prepared, ref: np.ndarray, step: float) -> bool:
+    """Whether ``a``'s frames take fewer bytes than ``b``'s at ``step``, ``a`` coded at the step where its
+    decoded error equals ``b``'s there (the error taken to scale with the step squared)."""
+    error_a, error_b = squared_error(a, ref, step), squared_error(b, ref, step)
+    step_a = step * math.sqrt(error_b / error_a) if error_a > 0 and error_b > 0 else step
+    return sum(map(len, a.payloads(float(np.float32(step_a))))) < sum(map(len, b.payloads(step)))
+
+
+def template_windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[float, float], ...]:
+    """:data:`TEMPLATE_WINDOWS`, and where every one of them is longer than :data:`PERIOD_SHARE` of the
+    beat period (the median gap of ``beats``), each also cut after the beat to fit it: a template longer
+    than a beat takes in part of the next one, wherever the intervals vary (a103l at 128 beats per minute)."""
+    gaps = np.concatenate([np.diff(b) for b in beats]) if len(beats) else np.zeros(0)
+    if not len(gaps) or not fs > 0:
+        return TEMPLATE_WINDOWS
+    fit = PERIOD_SHARE * float(np.median(gaps)) / fs
+    if any(before + after <= fit for before, after in TEMPLATE_WINDOWS):
+        return TEMPLATE_WINDOWS
+    cut = [(before, round(fit - before, 3)) for before, _ in TEMPLATE_WINDOWS if fit - before >= MIN_AFTER]
+    return TEMPLATE_WINDOWS + tuple(dict.fromkeys(cut))
+
+
+def coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared, bits: float,
+                   step: float) -> tuple[Prepared, float]:
+    """``prepared`` with its beat gains rounded to the grid of :data:`GAIN_GRIDS` that the bit estimate
+    prefers, and that estimate. The gains are side information: at a loose target a coarse gain costs
+    less than it loses (all gains 1, grid 0, makes them nearly free), where the gains take at least
+    :data:`MIN_GAIN_SHARE` of the bits. A coarser gain predicts worse, so
+    each grid is judged at the step where its decoded channel has the error ``prepared`` has at
+    ``step`` (measured at ``step``, the error taken to scale with the step squared)."""
+    gain_bits = sum(0 if t is None else 8 * len(encode_arrays([t.g64 - 64], [False])) for t in prepared.templates)
+    if gain_bits < MIN_GAIN_SHARE * bits:  # no grid can save more than the gains take
+        return prepared, bits
+    error = squared_error(prepared, ref, step)
+    if not error > 0:  # an exact decode: no error for a coarser grid to match
+        return prepared, bits
+    for grid in GAIN_GRIDS:
+        templates = [None if t is None else t.with_gains_on(grid) for t in prepared.templates]
+        candidate = Prepared(frames, templates, prepared.asked_levels)
+        estimate = _at_equal_error(candidate, ref, error, step)
+        if estimate < bits:
+            prepared, bits = candidate, estimate
+    return prepared, bits
+
+
+def coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared, bits: float,
+                  step: float) -> tuple[Prepared, float]:
+    """``prepared`` with its templates' taps on the coarsest grid of ``2**shift`` eighths (format 1.7)
+    that the bit estimate prefers, and that estimate. Taps finer than the residual's step cost side
+    information (a 1000 Hz template is hundreds of taps) and predict no better; each shift (2, 4, …,
+    up to a grid of about ``step``) is judged as :func:`coarser_gains` judges a gain grid, and the
+    search stops at the first that does not help."""
+    tap_bits = sum(0 if t is None else 8 * len(encode_arrays([np.diff(t.t8, prepend=0)], [False]))
+                   for t in prepared.templates)
+    if tap_bits < MIN_GAIN_SHARE * bits:
+        return prepared, bits
+    error = squared_error(prepared, ref, step)
+    if not error > 0:  # an exact decode: no error for a coarser grid to match
+        return prepared, bits
+    for shift in range(2, min(MAX_TAP_SHIFT, int(math.log2(max(8 * step, 1)))) + 1, 2):
+        templates = [None if t is None else t.with_taps_on(shift) for t in prepared.templates]
+        candidate = Prepared(frames, templates, prepared.asked_levels)
+        estimate = _at_equal_error(candidate, ref, error, step)
+        if estimate >= bits:
+            break
+        prepared, bits = candidate, estimate
+    return prepared, bits
+
+
+def _at_equal_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> float:
+    """``candidate``'s bit estimate at :func:`step_at_error`, never coarser than ``step``."""
+    return candidate.estimate(min(step_at_error(candidate, ref, error, step), step))

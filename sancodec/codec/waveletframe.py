@@ -1,0 +1,214 @@
+"""The wavelet channel-frame of lossy files (path 3, format 1.2): its quantiser, layout and decoder.
+
+A frame coding (id 3) holds one channel of one frame: ``offset`` (the frame's rounded mean), the
+quantiser step ``Δ``, the number of levels, the reconstruction point ``ρ`` and the dead-zone-quantised
+CDF 9/7 bands, entropy-coded with the block-context coder or running contexts (the approximation band
+as differences), with an optional beat template whose prediction is added back. The decoder computes
+``rint(inverse(bands) + offset + prediction)`` with the deterministic float lifting of ``codec.wavelet``;
+the encoder's rate control (``codec.lossyrate``) measures every step with that same reconstruction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from sancodec.codec import kernels, running, timedomain
+from sancodec.codec.beats import BeatTemplate, read_template
+from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
+from sancodec.codec.frames import (
+    ChannelFrame,
+    FrameCoding,
+    FramePlan,
+    check_magnitude,
+    decode_channel_frame,
+    register_coding,
+)
+from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
+from sancodec.errors import SanFormatError
+from sancodec.signal import MAX_ABS_SAMPLE
+
+__all__ = ["RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "code_bands", "needs_minor", "quantise",
+           "quantise_flat", "quick_bands", "reconstruct", "template_side", "wavelet_payload"]
+
+ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
+RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
+SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
+GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
+TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
+
+
+def quantise(bands: Sequence[np.ndarray], delta: float, rounding: float = ROUNDING) -> list[np.ndarray]:
+    return [np.copysign(np.floor(np.abs(b) / delta + rounding), b).astype(np.int64) for b in bands]
+
+
+def quantise_flat(flat: np.ndarray, delta: float, rounding: float = ROUNDING) -> np.ndarray:
+    """:func:`quantise` of bands concatenated (one compiled pass where the C kernels are built)."""
+    compiled = kernels.dead_zone_quantise(flat, delta, rounding)
+    return compiled if compiled is not None else quantise([flat], delta, rounding)[0]
+
+
+def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
+                prediction: np.ndarray | None = None) -> np.ndarray:
+    """The decoded samples (float64 integers) of quantised bands (plus the beat prediction): the
+    decoder's one code path, in this order of float operations."""
+    shift = rho16 / 16 - 0.5
+    levels = len(q) - 1
+    flat = np.concatenate(q) if len(q) > 1 else np.asarray(q[0])
+    if levels == levels_for(len(flat), levels) and [len(b) for b in q] == band_lengths(len(flat), levels):
+        compiled = kernels.wavelet_synthesis(flat, levels, delta, shift, offset, prediction)
+        if compiled is not None:  # the same operations in C, in one pass per lifting step
+            return compiled
+    if shift == 0:  # the cell's centre: (b ± 0.0) * Δ is b * Δ, bit for bit (Δ > 0 is finite, 0 stays 0)
+        deq = [b * delta for b in q]
+    else:
+        deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
+    y = inverse(deq) + offset
+    return np.rint(y if prediction is None else y + prediction)
+
+
+def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
+             template: BeatTemplate | None = None, quick: bool = False, rho16: int = RHO16) -> bytes:
+    """The channel-frame; each band is coded plain or with block contexts, whichever is smaller
+    (plain wins on short bands, where the context tables cost more than they save)."""
+    w = ByteWriter()
+    w.varint(TransformCoding.id)
+    w.svarint(offset)
+    w.raw(np.float32(delta).tobytes())
+    w.varint(levels)
+    w.varint(rho16)
+    streams = [np.diff(q[0], prepend=0), *q[1:]]
+    separate, bands = quick_bands(streams) if quick else code_bands(streams)
+    side = ByteWriter()
+    second = template is not None and template.write(side)
+    # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted
+    shifted = TAP_SHIFT if template is not None and template.shift else 0
+    w.varint((0 if template is None else 1) | separate | (GAP_DIFFERENCES if second else 0) | shifted)
+    w.raw(side.getvalue())
+    w.raw(bands)
+    return w.getvalue()
+
+
+def template_side(template: BeatTemplate) -> bytes:
+    """The template's side information as its frame carries it."""
+    side = ByteWriter()
+    template.write(side)
+    return side.getvalue()
+
+
+def code_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
+    """The bands' bytes and the predictor bit that says how: all in one entropy-coded blob (each plain or
+    with block classes), or (format 1.5, :data:`SEPARATE_BANDS`) each band on its own, where long bands
+    may use running contexts; whichever is smaller."""
+    plain = [encode_arrays([s], [False]) for s in streams]
+    classes = [encode_arrays([s], [True]) for s in streams]
+    contextual = [len(c) < len(p) for p, c in zip(plain, classes)]
+    joint = ByteWriter()
+    joint.varint(_flags(contextual))
+    joint.raw(encode_arrays(streams, contextual))
+    alone = [(c, True) if ctx else (p, False) for p, c, ctx in zip(plain, classes, contextual)]
+    for b, s in enumerate(streams):
+        if len(s) >= running.MIN_LENGTH:
+            block = running.encode(s, running.choose(s, running.BAND_PARAMS))
+            alone[b] = (block, True) if len(block) < len(alone[b][0]) else alone[b]
+    apart = _apart(alone)
+    if len(apart) < len(joint.getvalue()):
+        return SEPARATE_BANDS, apart
+    return 0, joint.getvalue()
+
+
+def _apart(blocks: Sequence[tuple[bytes, bool]]) -> bytes:
+    """Bands coded each on its own (:data:`SEPARATE_BANDS`): the flags of the contextual ones, then every
+    ``(block, contextual)`` after its length."""
+    w = ByteWriter()
+    w.varint(_flags([ctx for _, ctx in blocks]))
+    for block, _ in blocks:
+        w.varint(len(block))
+        w.raw(block)
+    return w.getvalue()
+
+
+def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
+    """The bands coded apart in one way each (``effort="fast"``): running contexts where a band is long
+    enough for them, block classes otherwise; :func:`code_bands` tries every way and keeps the smallest."""
+    return SEPARATE_BANDS, _apart([(running.encode(s, running.choose(s, running.BAND_PARAMS))
+                                    if len(s) >= running.MIN_LENGTH else encode_arrays([s], [True]), True)
+                                   for s in streams])
+
+
+def _flags(contextual: Sequence[bool]) -> int:
+    return sum(1 << b for b, ctx in enumerate(contextual) if ctx)
+
+
+def needs_minor(payload: bytes, length: int | None = None) -> int:
+    """The format minor version a lossy file's channel-frame payload needs: 7 for a wavelet frame whose
+    beat template's taps are shifted, 6 for an exact (time-domain) coding (8 where, read as a frame of
+    ``length`` values, it uses LPC without restarts, the long adaptive stages or running contexts' MSB
+    mode), 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as differences
+    (1.5), else 3."""
+    r = ByteReader(payload, "frame")
+    if r.varint() != TransformCoding.id:
+        return 6 if length is None else _exact_minor(payload, length)
+    r.svarint(MAX_ABS_SAMPLE)
+    r.raw(4)
+    r.varint(MAX_LEVELS)
+    r.varint(16)
+    predictor = r.varint()
+    return 7 if predictor & TAP_SHIFT else 5 if predictor & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
+
+
+def _exact_minor(payload: bytes, length: int) -> int:
+    """8 where an exact channel-frame of a lossy file uses what format 1.8 added to lossless coding, else 6."""
+    part = decode_channel_frame(payload, length, timedomain.EXACT)
+    return 8 if part.cascade or part.msb or (part.lpc is not None and part.lpc[1].whole) else 6
+
+
+@register_coding
+class TransformCoding(FrameCoding):
+    """Path 3 (format 1.2, lossy files only): wavelet transform coding, see the module docstring."""
+
+    id, name = 3, "wavelet"
+
+    def candidates(self, x, san, plan):  # chosen by the lossy mode's rate control, never per frame
+        return []
+
+    def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
+        if plan.mode != "lossy":
+            raise SanFormatError("frame: a wavelet frame needs a lossy file")
+        offset = r.svarint(MAX_ABS_SAMPLE)
+        delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
+        if not (math.isfinite(delta) and delta > 0):
+            raise SanFormatError("frame: wavelet step is not a positive finite number")
+        levels = r.varint(MAX_LEVELS)
+        if levels != levels_for(length, levels):
+            raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
+        rho16 = r.varint(16)
+        predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT)
+        if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
+            raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
+        template = (read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT))
+                    if predictor & 1 else None)
+        prediction = None
+        if template is not None:
+            if plan.budget is not None:
+                plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
+            prediction = template.prediction(length)
+        lengths = band_lengths(length, levels)
+        flags = r.varint((1 << len(lengths)) - 1)
+        contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
+        uses_running = False
+        if predictor & SEPARATE_BANDS:
+            blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
+            if r.remaining():
+                raise SanFormatError(f"frame: {r.remaining()} unexpected bytes after the wavelet bands")
+            streams = [running.decode_block(b, n, ctx) for b, n, ctx in zip(blocks, lengths, contextual)]
+            uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
+        else:
+            streams = decode_arrays(r.raw(r.remaining()), lengths, contextual)
+        q = [np.cumsum(streams[0]), *streams[1:]]
+        with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
+            y = reconstruct(q, delta, rho16, offset, prediction)
+        check_magnitude(float(np.abs(y).max(initial=0)) if np.all(np.isfinite(y)) else np.inf, "a wavelet sample")
+        return ChannelFrame(y.astype(np.int64), 0, path=self.name, running=uses_running)
