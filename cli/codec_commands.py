@@ -61,7 +61,7 @@ def _source_text(source: object) -> str:
 @app.command()
 @boundary
 def encode(
-    input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), .npy or .csv; - reads "
+    input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, .npy or .csv; - reads "
                                  ".npy from standard input (give -o and --fs)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input)."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON (default: the bundled ECG model)."),
@@ -84,7 +84,8 @@ def encode(
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Compress a recording into a .san file (decoded and checked before it is written). WFDB records in
-    format 16 or 212 are streamed (memory bounded by the frame, not the record)."""
+    format 16 or 212 are read a frame at a time (in lossy mode a block at a time, as are integer .npy
+    arrays): memory is bounded by the frame, not the record."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
@@ -288,6 +289,9 @@ def report(
     mode: str = typer.Option("lossless", help=f"Mode when encoding now: {MODES}."),
     max_error: float | None = typer.Option(None, help="near-lossless bound when encoding now."),
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target (PRDN %) when encoding now."),
+    snr: float | None = typer.Option(None, "--snr", help="lossy target (SNR in dB) when encoding now."),
+    bps: float | None = typer.Option(None, "--bps", help="lossy target (bits per sample) when encoding now."),
+    effort: str = typer.Option("default", "--effort", help="lossy effort when encoding now: default or fast."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
     rd_curve: Path | None = typer.Option(None, "--rd-curve", help="Write a PNG: channel 0's bits/sample against "
@@ -306,7 +310,8 @@ def report(
         if picture is not None:
             check_output(picture, force, input_files(input) + ([san] if san else []))
     signal = read_signal(input)
-    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error, prdn=prdn)
+    targets = {k: v for k, v in (("prdn", prdn), ("snr", snr), ("bps", bps)) if v is not None}
+    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error, effort=effort, **targets)
     base = find_wfdb_base(input)
     if base is not None:
         files = base.parent.glob(base.name + ".*")

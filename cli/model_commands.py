@@ -60,7 +60,7 @@ def train(
     prdn: float | None = typer.Option(None, "--prdn", help="With --objective bytes: the PRDN target (percent)."),
 ) -> None:
     """Train a SAN (MAE, Adam 0.01), keep its best epoch by validation φ̄, save it; or, with
-    ``--objective bytes``, choose it by the bytes it saves as the lossy coder's predictor."""
+    --objective bytes, choose it by the bytes it saves as the lossy coder's predictor."""
     from sancodec.san.spec import save_model
     from sancodec.train.fit import fit
     from sancodec.train.model import SAN

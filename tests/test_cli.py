@@ -97,6 +97,20 @@ def test_report_json_and_plot(tmp_path, mitdb_100):
     assert res.exit_code == 0 and "PRDN" in res.stdout and ".san (lossy)" in res.stdout
 
 
+def test_report_encodes_at_any_lossy_target(mitdb_100):
+    """``report`` encoding now takes the lossy targets and effort ``encode`` takes, and refuses what
+    ``encode`` refuses, in one line."""
+    res = run("report", mitdb_100, "--mode", "lossy", "--snr", "30", "--effort", "fast", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["snr_db"] >= 30
+    res = run("report", mitdb_100, "--mode", "lossy", "--bps", "1.5", "--json")
+    assert res.exit_code == 0, res.output
+    assert 1.3 < json.loads(res.stdout)["bits_per_sample"] < 1.5 * 1.02  # the budget, plus header, annotations
+    for bad in (["--mode", "lossless", "--effort", "fast"], ["--mode", "lossy", "--prdn", "2", "--snr", "30"]):
+        res = run("report", mitdb_100, *bad)
+        assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+
+
 def test_train_export_sweep(tmp_path):
     rec = copy_record(tmp_path)
     model = tmp_path / "m.json"
