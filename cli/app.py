@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    rich_markup_mode="markdown",  # docstrings' line breaks reflow; a blank line starts a paragraph
 )
 
 #: The ``.san`` argument that decode, info and report share.
