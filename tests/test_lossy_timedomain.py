@@ -294,14 +294,40 @@ def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_be
 
 
 def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more():
-    """lossy.mix_hint: a channel whose exact coding takes far more than MIX_SLOPE bits per sample beyond its wavelet
-    bytes is not coded a second time (white noise on a fine grid at PRDN 20 %)."""
+    """lossy.mix_hint: no channel whose exact coding takes far more than MIX_SLOPE bits per sample beyond its
+    wavelet bytes asks for a second coding (mitdb 100's ECG at PRDN 2 %: it only hands on its window); a
+    time-domain coding hands on nothing (white noise on a fine grid at PRDN 20 %)."""
     x = np.random.default_rng(2).normal(0, 1000, 1 << 18).astype(np.int64)
     target = lossy.LossyTarget(prdn=20.0)
     frames = [x]
     coded = lossy.encode_channel(frames, x.astype(float), target)
-    assert not lossy.mix_hint(frames, coded, target)
-    assert lossy.mix_hint(*_one_frame(_lattice_record(), 3.0))
+    assert lossy.mix_hint(frames, coded, target) is None  # a grid in the time domain: looked for again
+    ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: 1 << 18, 0]
+    hint = lossy.mix_hint(*_one_frame(Signal(ecg[:, None], 360.0, ["ecg"], ["NU"]), 2.0))
+    assert hint is not None and hint.window is not None and not hint.exact  # its choices to repeat, no exact frames
+    assert lossy.mix_hint(*_one_frame(_lattice_record(), 3.0)).exact
+
+
+def test_the_channels_that_may_not_mix_repeat_their_choices_in_shorter_frames(monkeypatch):
+    """A record coded again in shorter frames because one channel may mix: its other channel (mitdb 100's
+    ECG, a wavelet coding with a beat template) weighs there only its one-frame window and no time-domain
+    candidate; the file kept is the smaller of the two codings and meets the target on both channels."""
+    lattice = _lattice_record().samples[:, 0]
+    ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: len(lattice), 0]
+    sig = Signal(np.stack([lattice, ecg], axis=1), 360.0, ["lattice", "ecg"], ["NU", "NU"])
+    first = lossy.encode_channel([ecg], ecg.astype(float), lossy.LossyTarget(prdn=3.0), 360.0)
+    assert first.window is not None
+    windows, domains = [], []
+    find, code = templatesearch.find_template, timedomain.code_channel
+    monkeypatch.setattr(templatesearch, "find_template",
+                        lambda f, fs, w, b: windows.append((len(f), w)) or find(f, fs, w, b))
+    monkeypatch.setattr(timedomain, "code_channel", lambda frames, *a: domains.append(len(frames)) or code(frames, *a))
+    kept = sancodec.encode(sig, mode="lossy", prdn=3.0, threads=1)
+    assert domains == [1, 1]  # each channel's one-frame coding, none in the shorter frames
+    assert {w for n, w in windows if n <= lossy.mix_frame(len(ecg))} == {first.window}
+    back = decode_file(kept).signal.samples
+    assert all(prdn(sig.samples[:, c], back[:, c]) <= 3.0 for c in range(2))
+    assert len(kept) <= len(sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1 << 20))
 
 
 def _one_frame(sig: Signal, target: float) -> tuple[list[np.ndarray], timedomain.Coded, lossy.LossyTarget]:

@@ -146,7 +146,7 @@ def encode_to_file(
     probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
     parts = code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe)
     data = container(parts, frame_len)
-    if any(parts.hints):
+    if any(hint is not None and hint.exact for hint in parts.hints):  # a channel may mix: shorter frames
         mixed = container(code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints),
                           mix_len)
         data, frame_len = (mixed, mix_len) if len(mixed) < len(data) else (data, frame_len)

@@ -87,11 +87,14 @@ def check_effort(effort: str) -> None:
 
 @dataclass(frozen=True)
 class MixHint:
-    """What a channel's one-frame coding chose, for its coding in shorter frames, some exact (:func:`_mixed`),
-    to reuse: the beat template's window (None: none). That coding looks no further (no other window, no
-    time-domain candidate: the one-frame file it is weighed against already holds the best of those)."""
+    """What a channel's one-frame wavelet coding chose, for its coding in shorter frames to reuse: the beat
+    template's window (None: none), and whether some of those frames may pay coded exactly (:func:`_mixed`).
+    That coding looks no further (no other window, no time-domain candidate: the one-frame file it is weighed
+    against already holds the best of those). A record is coded in shorter frames where one of its channels
+    may mix; its other channels, which must share the frame length, then only repeat their choices."""
 
     window: tuple[float, float] | None
+    exact: bool = True
 
 
 def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
@@ -133,7 +136,7 @@ def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray
     coded = _settled(chosen, frames, ref, target, time_domain=mix is None)
     if isinstance(coded, timedomain.Coded):
         return coded
-    mixed = _mixed(coded, frames, ref, target.max_prdn) if mix and target.max_prdn is not None else None
+    mixed = _mixed(coded, frames, ref, target.max_prdn) if mix and mix.exact and target.max_prdn is not None else None
     return timedomain.Coded(coded.payloads(), coded.prdn, False, window) if mixed is None else mixed
 
 
@@ -178,13 +181,13 @@ def _mix_within(frames: Sequence[np.ndarray], payloads: Sequence[bytes]) -> floa
 
 
 def mix_hint(frames: Sequence[np.ndarray], coded: timedomain.Coded, target: LossyTarget) -> MixHint | None:
-    """What a coding in shorter frames needs where ``coded`` (a channel's wavelet coding at a PRDN bound) may
-    shrink with some of those frames coded exactly (:func:`_mixed`): its exact coding may take at most
-    :func:`_mix_within` bytes. None where it may not."""
-    if (target.max_prdn is not None and not coded.exact and all(needs_minor(p) != 6 for p in coded.payloads)
-            and timedomain.may_code_exactly(frames, _mix_within(frames, coded.payloads))):
-        return MixHint(coded.window)
-    return None
+    """What a coding in shorter frames needs of ``coded``, a channel's wavelet coding at a PRDN bound: its
+    window, and whether it may shrink with some of those frames coded exactly (:func:`_mixed`: where its exact
+    coding may take at most :func:`_mix_within` bytes). None for any other coding (in the time domain, or at
+    another target), which the shorter frames look for again."""
+    if target.max_prdn is None or coded.exact or any(needs_minor(p) == 6 for p in coded.payloads):
+        return None
+    return MixHint(coded.window, timedomain.may_code_exactly(frames, _mix_within(frames, coded.payloads)))
 
 
 def _mixed(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray,

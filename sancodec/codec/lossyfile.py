@@ -39,8 +39,8 @@ Reference = Callable[[int, int, int], np.ndarray]
 
 class LossyParts(NamedTuple):
     """A lossy file's frame payloads, the PRDN each channel achieved (unrounded; None where undefined), the
-    format minor version they need, and per channel what its coding in shorter frames, some of them exact,
-    needs where that may pay (``lossy.mix_hint``; None where not)."""
+    format minor version they need, and per channel what its coding in shorter frames needs
+    (``lossy.mix_hint``: whether some of them may pay coded exactly; None for a time-domain coding)."""
 
     payloads: list[bytes]
     achieved: list
