@@ -239,17 +239,23 @@ def _named(message: str, path: Path) -> str:
 def info(
     input: SanFile,
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the header as JSON."),
+    bands: bool = typer.Option(False, "--bands", metavar="", help="Lossy files: where each channel's bytes go "
+                               "(frame codings, beat template, each wavelet band and its frequencies)."),
 ) -> None:
     """Show a .san file's header, channels, mode, model, frames and size."""
     from sancodec.codec import read_info
+    from sancodec.codec.anatomy import lossy_anatomy
 
+    data = _read_san(input)
     try:
-        details = read_info(_read_san(input))
+        details = read_info(data)
+        anatomy = lossy_anatomy(data) if bands else None
     except SanFormatError as exc:
         raise SanFormatError(_named(str(exc), input)) from None
     head = details["header"]
     if json_out:
-        typer.echo(json.dumps({**details, "version": list(details["version"])}))
+        extra = {} if anatomy is None else {"channels": [a.to_dict() for a in anatomy]}
+        typer.echo(json.dumps({**details, "version": list(details["version"]), **extra}))
         return
     sig = head["signal"]
     model = head.get("model") or {}
@@ -279,6 +285,31 @@ def info(
     for key, value in rows:
         table.add_row(key, str(value))
     console.print(table)
+    for channel in anatomy or []:
+        console.print(_anatomy_table(channel))
+
+
+def _anatomy_table(channel) -> Table:
+    """One channel's bytes by part (``info --bands``); ≈ marks a band's estimated share of a joint blob."""
+    frames = ", ".join(f"{count} {kind}" for kind, count in channel.frames.items())
+    table = Table(title=f"{channel.name}: {channel.bytes} bytes in {frames} frame(s)")
+    for col in ("part", "Hz", "values", "bytes", "share"):
+        table.add_column(col, justify="left" if col in ("part", "Hz") else "right")
+
+    def row(part: str, hz: str, values: str, size: float, estimated: bool = False) -> None:
+        share = f"{100 * size / channel.bytes:.1f} %" if channel.bytes else "-"
+        table.add_row(part, hz, values, ("≈" if estimated else "") + f"{size:.0f}", share)
+
+    if channel.time_domain_bytes:
+        row("time-domain frames", "", "", channel.time_domain_bytes)
+    if channel.head_bytes:
+        row("wavelet frame heads", "", "", channel.head_bytes)
+    if channel.template_bytes:
+        row("beat template", "", "", channel.template_bytes)
+    for band in channel.bands.values():
+        row(f"band {band.name}", f"{band.low_hz:g}-{band.high_hz:g}", str(band.coefficients), band.bytes,
+            band.estimated)
+    return table
 
 
 @app.command()

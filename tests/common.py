@@ -156,3 +156,15 @@ def _compiled() -> bool:
 
 #: Marks a test that compares the compiled kernels with their numpy references.
 needs_c = pytest.mark.skipif(not _compiled(), reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")
+
+
+def lattice_record(n: int = 1 << 18) -> Signal:
+    """Two tones whose loudness changes every n/8 samples, on a lattice of values 22 apart (as MIMIC's 8-bit
+    ECG is on a wider scale): exact coding is cheap, and costs the wavelets dear near the lattice's noise; at
+    PRDN 3 % a lossy file codes some of its frames exactly beside wavelet ones."""
+    rng = np.random.default_rng(1)
+    t = np.arange(n)
+    loudness = np.repeat(rng.uniform(0.2, 1.5, 8), n // 8)
+    s = (300 * np.sin(2 * np.pi * t / 250) + 120 * np.sin(2 * np.pi * t / 37 + 1)) * loudness
+    s += 0.2 * np.cumsum(rng.normal(0, 2, n))
+    return Signal((np.rint(s / 22) * 22).astype(np.int64)[:, None], 250.0, ["x"], ["NU"])

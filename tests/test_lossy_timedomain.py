@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import expected_minor, lossless_18, rewrap
+from common import expected_minor, lattice_record, lossless_18, rewrap
 
 import sancodec
 from sancodec import SanFormatError, Signal, read_signal
@@ -261,22 +261,11 @@ def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the
         assert len(sancodec.encode(one, mode="lossy", prdn=1.0)) > 1.03 * len(data)
 
 
-def _lattice_record(n: int = 1 << 18) -> Signal:
-    """Two tones whose loudness changes every n/8 samples, on a lattice of values 22 apart (as MIMIC's 8-bit
-    ECG is on a wider scale): exact coding is cheap, and costs the wavelets dear near the lattice's noise."""
-    rng = np.random.default_rng(1)
-    t = np.arange(n)
-    loudness = np.repeat(rng.uniform(0.2, 1.5, 8), n // 8)
-    s = (300 * np.sin(2 * np.pi * t / 250) + 120 * np.sin(2 * np.pi * t / 37 + 1)) * loudness
-    s += 0.2 * np.cumsum(rng.normal(0, 2, n))
-    return Signal((np.rint(s / 22) * 22).astype(np.int64)[:, None], 250.0, ["x"], ["NU"])
-
-
 def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_better():
     """At PRDN 3 % the one-frame wavelet coding is re-coded in frames of mix_frame(n), the frames whose exact
     coding removes their error for the fewest extra bytes coded exactly and the others at a coarser step:
     a smaller file that meets the target; asking for the frame length, or --effort fast, leaves it out."""
-    sig = _lattice_record()
+    sig = lattice_record()
     x = sig.samples[:, 0]
     assert lossy.mix_frame(sig.n_samples) == 1 << 15 and lossy.mix_frame(100_000) == 0
     mixed = sancodec.encode(sig, mode="lossy", prdn=3.0)
@@ -305,14 +294,14 @@ def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more():
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: 1 << 18, 0]
     hint = lossy.mix_hint(*_one_frame(Signal(ecg[:, None], 360.0, ["ecg"], ["NU"]), 2.0))
     assert hint is not None and hint.window is not None and not hint.exact  # its choices to repeat, no exact frames
-    assert lossy.mix_hint(*_one_frame(_lattice_record(), 3.0)).exact
+    assert lossy.mix_hint(*_one_frame(lattice_record(), 3.0)).exact
 
 
 def test_the_channels_that_may_not_mix_repeat_their_choices_in_shorter_frames(monkeypatch):
     """A record coded again in shorter frames because one channel may mix: its other channel (mitdb 100's
     ECG, a wavelet coding with a beat template) weighs there only its one-frame window and no time-domain
     candidate; the file kept is the smaller of the two codings and meets the target on both channels."""
-    lattice = _lattice_record().samples[:, 0]
+    lattice = lattice_record().samples[:, 0]
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: len(lattice), 0]
     sig = Signal(np.stack([lattice, ecg], axis=1), 360.0, ["lattice", "ecg"], ["NU", "NU"])
     first = lossy.encode_channel([ecg], ecg.astype(float), lossy.LossyTarget(prdn=3.0), 360.0)

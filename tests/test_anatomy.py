@@ -1,0 +1,114 @@
+"""``codec.anatomy`` and ``sancodec info --bands``: where a lossy file's bytes go, read from the file alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from common import lattice_record
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec import SanFormatError, Signal, read_signal
+from sancodec.cli import app
+from sancodec.codec.anatomy import lossy_anatomy
+
+ECG = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[:, 0]
+
+
+def _parts_add_up(channel) -> float:
+    return (channel.time_domain_bytes + channel.head_bytes + channel.template_bytes
+            + sum(band.bytes for band in channel.bands.values()))
+
+
+def _tiles(bands, nyquist: float) -> bool:
+    """Whether the bands' frequency ranges cover [0, nyquist] end to end without overlap."""
+    spans = sorted((b.low_hz, b.high_hz) for b in bands)
+    return spans[0][0] == 0 and spans[-1][1] == pytest.approx(nyquist) and all(
+        a[1] == pytest.approx(b[0]) for a, b in zip(spans, spans[1:]))
+
+
+def test_a_wavelet_channel_with_a_template_is_told_apart_byte_for_byte():
+    """Bands coded apart: heads, template and bands add up to the channel's bytes exactly; the bands tile
+    0 to fs/2 and hold every sample; the long ECG at PRDN 2 % codes its beat template."""
+    sig = Signal(ECG[: 1 << 17, None], 360.0, ["MLII"], ["mV"])
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    (channel,) = lossy_anatomy(data)
+    assert channel.name == "MLII" and channel.frames == {"wavelet + template": 1}
+    assert channel.template_bytes > 0 and channel.bands_joint == 0
+    assert not any(band.estimated for band in channel.bands.values())
+    assert _parts_add_up(channel) == channel.bytes
+    assert _tiles(channel.bands.values(), 180.0)
+    assert sum(band.coefficients for band in channel.bands.values()) == 1 << 17
+    finest = max(channel.bands.values(), key=lambda b: b.high_hz)
+    assert finest.name == "d1" and finest.low_hz == 90.0
+
+
+def test_bands_coded_in_one_blob_get_estimated_shares_that_add_up():
+    """A short channel whose bands are coded in one blob: each band's share is estimated (marked so), and
+    the shares add up to the blob, the parts to the channel."""
+    sig = Signal(ECG[:4000, None], 360.0, ["ecg"], ["mV"])
+    (channel,) = lossy_anatomy(sancodec.encode(sig, mode="lossy", prdn=9.0))
+    assert channel.bands_joint > 0 and all(band.estimated for band in channel.bands.values())
+    assert sum(band.bytes for band in channel.bands.values()) == pytest.approx(channel.bands_joint)
+    assert _parts_add_up(channel) == pytest.approx(channel.bytes)
+    assert _tiles(channel.bands.values(), 180.0)
+
+
+def test_a_mixed_file_counts_its_exact_and_wavelet_frames():
+    """A file whose channel codes some frames exactly beside wavelet ones (lattice_record at PRDN 3 %)."""
+    data = sancodec.encode(lattice_record(), mode="lossy", prdn=3.0)
+    (channel,) = lossy_anatomy(data)
+    assert channel.frames.get("time domain", 0) > 0 and sum(channel.frames.values()) == 8
+    assert channel.time_domain_bytes > 0 and _parts_add_up(channel) == channel.bytes
+
+
+def test_only_lossy_files_and_whole_ones_are_described():
+    sig = Signal(ECG[:5000, None], 360.0, ["ecg"], ["mV"])
+    with pytest.raises(SanFormatError, match="only a lossy file"):
+        lossy_anatomy(sancodec.encode(sig))
+    data = bytearray(sancodec.encode(sig, mode="lossy", prdn=2.0))
+    with pytest.raises(SanFormatError):
+        lossy_anatomy(bytes(data[:-7]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_hostile_payload_is_refused_with_a_format_error(seed):
+    """Payload bytes changed and the CRCs made valid again: the description refuses with a format error
+    (or describes what still parses), never anything else."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    sig = Signal(ECG[: 1 << 14, None], 360.0, ["ecg"], ["mV"])
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    payload = bytearray(SanReader(data).read_frame(0))
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        bad = bytearray(payload)
+        for i in rng.integers(0, len(bad), rng.integers(1, 4)):
+            bad[i] = int(rng.integers(0, 256))
+        try:
+            lossy_anatomy(rewrap(data, frames=[bytes(bad)]))
+        except SanFormatError:
+            pass
+
+
+def test_info_bands_prints_and_writes_json(tmp_path):
+    sig = Signal(np.stack([ECG[:20000], ECG[:20000] // 2], axis=1), 360.0, ["a", "b"], ["mV", "mV"])
+    path = tmp_path / "x.san"
+    path.write_bytes(sancodec.encode(sig, mode="lossy", prdn=2.0))
+    runner = CliRunner()
+    res = runner.invoke(app, ["info", str(path), "--bands"])
+    assert res.exit_code == 0, res.output
+    assert "band d1" in res.stdout and "90-180" in res.stdout and res.stdout.count("bytes in") == 2
+    res = runner.invoke(app, ["info", str(path), "--bands", "--json"])
+    channels = json.loads(res.stdout)["channels"]
+    assert [c["name"] for c in channels] == ["a", "b"]
+    assert all(c["bands"] and c["bytes"] > 0 for c in channels)
+    lossless = tmp_path / "l.san"
+    lossless.write_bytes(sancodec.encode(sig))
+    res = runner.invoke(app, ["info", str(lossless), "--bands"])
+    assert res.exit_code != 0 and "only a lossy file" in res.output and "Traceback" not in res.output
