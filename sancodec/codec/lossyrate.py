@@ -34,62 +34,6 @@ LEVELS = 7  # wavelet levels of the first rate control; then each channel takes 
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 
 
-class FixedPrediction:
-    """A given prediction in the slot of a beat template: it writes no side information (what it
-    costs is counted elsewhere, or is the same for everything compared)."""
-
-    shift = 0  # no tap grid: format 1.7's predictor bit 3 stays clear
-
-    def __init__(self, prediction: np.ndarray) -> None:
-        self.p = prediction
-
-    def prediction(self, length: int) -> np.ndarray:
-        return self.p[:length]
-
-    def write(self, w: object) -> bool:
-        return False
-
-
-def step_at_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> float:
-    """The step where ``candidate``'s decoded squared error would equal ``error`` (> 0), measured at ``step``
-    and taken to scale with the step squared."""
-    return step * math.sqrt(error / max(squared_error(candidate, ref, step), 1e-300))
-
-
-def squared_error(prepared: Prepared, ref: np.ndarray, step: float) -> float:
-    """The squared error of the channel decoded at ``step``."""
-    return channel_error(prepared.decoded(step), ref)
-
-
-def channel_error(y: np.ndarray, ref: np.ndarray) -> float:
-    """The squared error of ``y`` against ``ref``."""
-    d = y - ref
-    return float(d @ d)
-
-
-class WaveletCoding(NamedTuple):
-    """One way of coding a channel at the step its rate control found, and the PRDN it decodes to."""
-
-    prepared: Prepared
-    step: float
-    prdn: float
-
-    def payloads(self) -> list[bytes]:
-        return self.prepared.payloads(self.step)
-
-    def estimate(self) -> float:
-        return self.prepared.estimate(self.step)
-
-
-def smaller(a: WaveletCoding, b: WaveletCoding) -> WaveletCoding:
-    """The one whose frames take fewer bytes (``a`` on a tie): judged by the bit estimate where it
-    differs by more than :data:`CLEAR_MARGIN`, else by coding both."""
-    ea, eb = a.estimate(), b.estimate()
-    if max(ea, eb) > CLEAR_MARGIN * min(ea, eb):
-        return a if ea <= eb else b
-    return a if sum(map(len, a.payloads())) <= sum(map(len, b.payloads())) else b
-
-
 class Prepared:
     """One channel's frames made ready for quantisation: the template's prediction subtracted, the
     offset removed, the wavelet bands computed once for every step tried."""
@@ -193,3 +137,59 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
         step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,
                          guess if guess is not None else math.sqrt(lo * hi), rising=False)[1]
     return WaveletCoding(prepared, step, measured[step] if step in measured else distortion(step))
+
+
+class WaveletCoding(NamedTuple):
+    """One way of coding a channel at the step its rate control found, and the PRDN it decodes to."""
+
+    prepared: Prepared
+    step: float
+    prdn: float
+
+    def payloads(self) -> list[bytes]:
+        return self.prepared.payloads(self.step)
+
+    def estimate(self) -> float:
+        return self.prepared.estimate(self.step)
+
+
+def smaller(a: WaveletCoding, b: WaveletCoding) -> WaveletCoding:
+    """The one whose frames take fewer bytes (``a`` on a tie): judged by the bit estimate where it
+    differs by more than :data:`CLEAR_MARGIN`, else by coding both."""
+    ea, eb = a.estimate(), b.estimate()
+    if max(ea, eb) > CLEAR_MARGIN * min(ea, eb):
+        return a if ea <= eb else b
+    return a if sum(map(len, a.payloads())) <= sum(map(len, b.payloads())) else b
+
+
+def squared_error(prepared: Prepared, ref: np.ndarray, step: float) -> float:
+    """The squared error of the channel decoded at ``step``."""
+    return channel_error(prepared.decoded(step), ref)
+
+
+def step_at_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> float:
+    """The step where ``candidate``'s decoded squared error would equal ``error`` (> 0), measured at ``step``
+    and taken to scale with the step squared."""
+    return step * math.sqrt(error / max(squared_error(candidate, ref, step), 1e-300))
+
+
+def channel_error(y: np.ndarray, ref: np.ndarray) -> float:
+    """The squared error of ``y`` against ``ref``."""
+    d = y - ref
+    return float(d @ d)
+
+
+class FixedPrediction:
+    """A given prediction in the slot of a beat template: it writes no side information (what it
+    costs is counted elsewhere, or is the same for everything compared)."""
+
+    shift = 0  # no tap grid: format 1.7's predictor bit 3 stays clear
+
+    def __init__(self, prediction: np.ndarray) -> None:
+        self.p = prediction
+
+    def prediction(self, length: int) -> np.ndarray:
+        return self.p[:length]
+
+    def write(self, w: object) -> bool:
+        return False
