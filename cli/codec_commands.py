@@ -300,8 +300,9 @@ def _anatomy_table(channel) -> Table:
         share = f"{100 * size / channel.bytes:.1f} %" if channel.bytes else "-"
         table.add_row(part, hz, values, ("≈" if estimated else "") + f"{size:.0f}", share)
 
-    if channel.time_domain_bytes:
-        row("time-domain frames", "", "", channel.time_domain_bytes)
+    for kind, size in channel.frame_bytes.items():
+        if not kind.startswith("wavelet"):
+            row(f"{kind} frames", "", "", size)
     if channel.head_bytes:
         row("wavelet frame heads", "", "", channel.head_bytes)
     if channel.template_bytes:

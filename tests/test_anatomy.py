@@ -19,8 +19,8 @@ ECG = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").sampl
 
 
 def _parts_add_up(channel) -> float:
-    return (channel.time_domain_bytes + channel.head_bytes + channel.template_bytes
-            + sum(band.bytes for band in channel.bands.values()))
+    other = sum(size for kind, size in channel.frame_bytes.items() if not kind.startswith("wavelet"))
+    return other + channel.head_bytes + channel.template_bytes + sum(band.bytes for band in channel.bands.values())
 
 
 def _tiles(bands, nyquist: float) -> bool:
@@ -62,7 +62,15 @@ def test_a_mixed_file_counts_its_exact_and_wavelet_frames():
     data = sancodec.encode(lattice_record(), mode="lossy", prdn=3.0)
     (channel,) = lossy_anatomy(data)
     assert channel.frames.get("time domain", 0) > 0 and sum(channel.frames.values()) == 8
-    assert channel.time_domain_bytes > 0 and _parts_add_up(channel) == channel.bytes
+    assert channel.frame_bytes["time domain"] > 0 and _parts_add_up(channel) == channel.bytes
+    assert sum(channel.frame_bytes.values()) == channel.bytes
+
+
+def test_the_papers_san_code_is_named_as_such():
+    """A san-mode file (header mode lossy, frames of the SAN's own code) is not a time-domain coding."""
+    sig = Signal(ECG[:20000, None], 360.0, ["ecg"], ["mV"])
+    (channel,) = lossy_anatomy(sancodec.encode(sig, mode="san"))
+    assert set(channel.frames) == {"san"} and channel.frame_bytes["san"] == channel.bytes and not channel.bands
 
 
 def test_only_lossy_files_and_whole_ones_are_described():

@@ -14,6 +14,7 @@ from typing import Any
 from sancodec.codec.beats import read_template
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, decode_arrays
+from sancodec.codec.frames import SanCoding
 from sancodec.codec.header import from_header
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, levels_for
@@ -39,23 +40,25 @@ class Band:
 
 @dataclass
 class ChannelAnatomy:
-    """A channel's bytes in a lossy file: frames by coding, and for its wavelet frames the heads (step,
-    levels, flags), the beat template and the bands. ``bands_joint``: the bytes of frames whose bands are
-    coded in one blob (short bands, where that is smaller); each band's share of such a blob is estimated
-    from its values' order-0 bits (``residual.estimate_bits``) and marked ``estimated``."""
+    """A channel's bytes in a lossy file: its frames and their bytes by coding (``wavelet``, ``wavelet +
+    template``, ``time domain``: an exact or grid coding, format 1.6; ``san``: the paper's SAN-only code),
+    and for its wavelet frames the heads (step, levels, flags), the beat template and the bands.
+    ``bands_joint``: the bytes of bands coded in one blob (short bands, where that is smaller); each band's
+    share of such a blob is estimated from its values' order-0 bits (``residual.estimate_bits``) and marked
+    ``estimated``."""
 
     name: str
     frames: dict[str, int] = field(default_factory=dict)
+    frame_bytes: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
-    time_domain_bytes: int = 0
     head_bytes: int = 0
     template_bytes: int = 0
     bands_joint: int = 0
     bands: dict[str, Band] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "frames": self.frames, "bytes": self.bytes,
-                "time_domain_bytes": self.time_domain_bytes, "head_bytes": self.head_bytes,
+        return {"name": self.name, "frames": self.frames, "frame_bytes": self.frame_bytes, "bytes": self.bytes,
+                "head_bytes": self.head_bytes,
                 "template_bytes": self.template_bytes, "bands_joint_bytes": self.bands_joint,
                 "bands": [vars(b) for b in self.bands.values()]}
 
@@ -133,9 +136,9 @@ def lossy_anatomy(data: bytes) -> list[ChannelAnatomy]:
                 template = _wavelet_frame(part, length, fs / layout.steps[c], channel)
                 kind = "wavelet + template" if template else "wavelet"
             else:
-                kind = "time domain"
-                channel.time_domain_bytes += len(part)
+                kind = "san" if path == SanCoding.id else "time domain"
             channel.frames[kind] = channel.frames.get(kind, 0) + 1
+            channel.frame_bytes[kind] = channel.frame_bytes.get(kind, 0) + len(part)
         if frame.remaining():
             raise SanFormatError(f"frame {i}: {frame.remaining()} bytes after its channels")
     return out
