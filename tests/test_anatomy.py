@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import lattice_record
+from common import lattice_record, rewrap
 from typer.testing import CliRunner
 
 import sancodec
-from sancodec import SanFormatError, Signal, read_signal
+from sancodec import SancodecError, SanFormatError, Signal, read_signal
 from sancodec.cli import app
 from sancodec.codec.anatomy import lossy_anatomy
+from sancodec.codec.container import SanReader
 
 ECG = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[:, 0]
 
@@ -69,8 +70,14 @@ def test_a_mixed_file_counts_its_exact_and_wavelet_frames():
 def test_the_papers_san_code_is_named_as_such():
     """A san-mode file (header mode lossy, frames of the SAN's own code) is not a time-domain coding."""
     sig = Signal(ECG[:20000, None], 360.0, ["ecg"], ["mV"])
-    (channel,) = lossy_anatomy(sancodec.encode(sig, mode="san"))
+    data = sancodec.encode(sig, mode="san")
+    (channel,) = lossy_anatomy(data)
     assert set(channel.frames) == {"san"} and channel.frame_bytes["san"] == channel.bytes and not channel.bands
+    reader = SanReader(data)
+    unknown = {**reader.header, "model": {"sha256": "0" * 64, "spec": None}}  # a model this machine lacks
+    with pytest.raises(SancodecError):
+        sancodec.decode(rewrap(data, header=unknown))
+    assert lossy_anatomy(rewrap(data, header=unknown))[0].frames == {"san": 1}
 
 
 def test_only_lossy_files_and_whole_ones_are_described():
@@ -86,10 +93,6 @@ def test_only_lossy_files_and_whole_ones_are_described():
 def test_a_hostile_payload_is_refused_with_a_format_error(seed):
     """Payload bytes changed and the CRCs made valid again: the description refuses with a format error
     (or describes what still parses), never anything else."""
-    from common import rewrap
-
-    from sancodec.codec.container import SanReader
-
     sig = Signal(ECG[: 1 << 14, None], 360.0, ["ecg"], ["mV"])
     data = sancodec.encode(sig, mode="lossy", prdn=2.0)
     payload = bytearray(SanReader(data).read_frame(0))
