@@ -128,8 +128,11 @@ def encode(
         "cr_vs_16bit": round(values * 2 / size, 3), "seconds": round(seconds, 3),
     }
     if mode == "lossy":
+        from sancodec.codec.anatomy import lossy_anatomy
+
         lossy = SanReader(data).header["lossy"]
-        summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"]}
+        spent = [round(channel.bits_per_sample, 4) for channel in lossy_anatomy(data)]
+        summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"], "bits_per_sample_per_channel": spent}
     _print_summary(summary, json_out, quiet)
 
 
@@ -141,8 +144,10 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
                       f"bits/sample, {summary['cr_vs_16bit']}x smaller than 16-bit samples ({summary['mode']}, "
                       f"{summary['seconds']:.2f} s)")
         if summary["mode"] == "lossy":
-            console.print(f"target {_target_text(summary['target'])}; PRDN achieved per channel: "
-                          + ", ".join("-" if p is None else f"{p:.3f} %" for p in summary["prdn_per_channel"]))
+            console.print(f"target {_target_text(summary['target'])}; per channel, PRDN achieved and bits/sample "
+                          "spent (header apart): " + ", ".join(
+                              ("-" if p is None else f"{p:.3f} %") + f" at {b:.3f}"
+                              for p, b in zip(summary["prdn_per_channel"], summary["bits_per_sample_per_channel"])))
 
 
 @app.command()

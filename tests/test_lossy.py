@@ -134,6 +134,12 @@ def test_cli_encode_shows_the_target_and_what_was_achieved(tmp_path):
     assert all(p <= 2.0 for p in summary["prdn_per_channel"])
     res = CliRunner().invoke(app, ["info", str(tmp_path / "test01_00s.san")])
     assert "target PRDN 2 %" in res.stdout
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", "--bps", "1.5", "-f",
+                                   "--json"])
+    spent = json.loads(res.stdout)["bits_per_sample_per_channel"]  # the budget is each channel's, header apart
+    assert len(spent) == 4 and all(1.2 < b <= 1.5 for b in spent)
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", "--bps", "1.5", "-f"])
+    assert "bits/sample spent" in res.stdout and res.stdout.count("% at") == 4
     res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", "-f"])
     assert res.exit_code == 2 and "--prdn" in res.stderr
 

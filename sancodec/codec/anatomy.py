@@ -51,14 +51,20 @@ class ChannelAnatomy:
     frames: dict[str, int] = field(default_factory=dict)
     frame_bytes: dict[str, int] = field(default_factory=dict)
     bytes: int = 0
+    values: int = 0  # samples coded (at the channel's own rate)
     head_bytes: int = 0
     template_bytes: int = 0
     bands_joint: int = 0
     bands: dict[str, Band] = field(default_factory=dict)
 
+    @property
+    def bits_per_sample(self) -> float:
+        """The channel's bits per coded sample: what a ``bps`` target budgets (header and framing apart)."""
+        return 8 * self.bytes / self.values if self.values else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "frames": self.frames, "frame_bytes": self.frame_bytes, "bytes": self.bytes,
-                "head_bytes": self.head_bytes,
+                "values": self.values, "bits_per_sample": self.bits_per_sample, "head_bytes": self.head_bytes,
                 "template_bytes": self.template_bytes, "bands_joint_bytes": self.bands_joint,
                 "bands": [vars(b) for b in self.bands.values()]}
 
@@ -133,6 +139,7 @@ def lossy_anatomy(data: bytes) -> list[ChannelAnatomy]:
             length = rows // layout.steps[c]
             path = ByteReader(part, "frame").varint()
             channel.bytes += len(part)
+            channel.values += length
             if path == TransformCoding.id:
                 template = _wavelet_frame(part, length, fs / layout.steps[c], channel)
                 kind = "wavelet + template" if template else "wavelet"
