@@ -374,8 +374,11 @@ def report(
         else:
             table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{n * 2 / size:.2f}")
     console.print(table)
+    per_channel = ("PRDN per channel: " + ", ".join(f"{p:.3f} %" for p in rep.prdn_per_channel) + "\n"
+                   if rep.n_channels > 1 else "")
     console.print(
         f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   max |error| {rep.max_abs_error:g}\n"
+        f"{per_channel}"
         f"paper's metric: CR⁻¹ {rep.cr_inv_paper:.4f}  L̃ {rep.l_tilde:.4f}  φ {rep.phi:.4f}  "
         f"({rep.activations} activations, W = {rep.kernel_sizes_sum})"
     )

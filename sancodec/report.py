@@ -8,7 +8,7 @@ absolute error in the samples' own units. No torch here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,13 +43,20 @@ class Report:
     prdn: float
     snr_db: float
     max_abs_error: float
+    prdn_per_channel: list[float] = field(default_factory=list)  # a lossy target holds for each channel
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for k, v in out.items():
-            if isinstance(v, float) and not np.isfinite(v):
-                out[k] = None if np.isnan(v) else ("inf" if v > 0 else "-inf")
+            out[k] = [_json_float(e) for e in v] if k == "prdn_per_channel" else _json_float(v)
         return out
+
+
+def _json_float(v: Any) -> Any:
+    """``v``, with a non-finite float as None (NaN) or the string "inf" / "-inf"."""
+    if isinstance(v, float) and not np.isfinite(v):
+        return None if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    return v
 
 
 def make_report(original: Signal, data: bytes, original_bytes: int | None = None) -> Report:
@@ -91,4 +98,5 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
         prdn=prdn(px - px.mean(axis=0), py - px.mean(axis=0)),
         snr_db=snr_db(px - px.mean(axis=0), py - px.mean(axis=0)),
         max_abs_error=float(np.abs(err).max()),
+        prdn_per_channel=[prdn(x[:, c], y[:, c]) for c in range(x.shape[1])],
     )

@@ -102,7 +102,10 @@ def test_report_encodes_at_any_lossy_target(mitdb_100):
     ``encode`` refuses, in one line."""
     res = run("report", mitdb_100, "--mode", "lossy", "--snr", "30", "--effort", "fast", "--json")
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["snr_db"] >= 30
+    rep = json.loads(res.stdout)
+    assert rep["snr_db"] >= 30 and len(rep["prdn_per_channel"]) == 2
+    assert all(p <= 100 * 10 ** (-30 / 20) for p in rep["prdn_per_channel"])  # the target holds per channel
+    assert "PRDN per channel: " in run("report", mitdb_100, "--mode", "lossy", "--prdn", "5").stdout
     res = run("report", mitdb_100, "--mode", "lossy", "--bps", "1.5", "--json")
     assert res.exit_code == 0, res.output
     assert 1.3 < json.loads(res.stdout)["bits_per_sample"] < 1.5 * 1.02  # the budget, plus header, annotations
