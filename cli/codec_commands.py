@@ -193,6 +193,8 @@ def decode(
         if files is not None:
             if not quiet:
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
+                with input.open("rb") as fh:  # the header only: the streamed file is not read whole again
+                    _print_lossy_target(SanReader(fh).header)
             return
     data = _read_san(input)
     try:
@@ -207,10 +209,15 @@ def decode(
     if not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {decoded.signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
-        if decoded.header.get("lossy"):
-            console.print("lossy file, target " + _target_text(decoded.header["lossy"]["target"])
-                          + "; PRDN per channel (whole record): "
-                          + ", ".join("-" if p is None else f"{p:.3f} %" for p in decoded.header["lossy"]["prdn"]))
+        _print_lossy_target(decoded.header)
+
+
+def _print_lossy_target(header: dict) -> None:
+    """A lossy file's target and the PRDN each channel achieved over the record (nothing for other modes)."""
+    if header.get("lossy"):
+        console.print("lossy file, target " + _target_text(header["lossy"]["target"])
+                      + "; PRDN per channel (whole record): "
+                      + ", ".join("-" if p is None else f"{p:.3f} %" for p in header["lossy"]["prdn"]))
 
 
 def _target_text(target: dict) -> str:

@@ -66,6 +66,17 @@ def test_multi_frequency_record_through_the_cli(tmp_path):
     assert back.samples_per_frame == original.samples_per_frame == [4, 4, 4, 2, 2, 1]
 
 
+def test_decode_shows_a_lossy_files_target_and_prdn_on_both_paths(tmp_path):
+    """The issue's "decode shows the PRDN achieved": on the streamed WFDB path and on the in-memory one."""
+    rec = copy_record(tmp_path)
+    out = tmp_path / "l.san"
+    assert run("encode", rec, "-o", out, "--mode", "lossy", "--prdn", "4", "-q").exit_code == 0
+    for args in ([], ["--format", "npy"]):  # format 16 WFDB streams; npy decodes in memory
+        res = run("decode", out, "-o", tmp_path / f"d{len(args)}", *args)
+        assert res.exit_code == 0, res.output
+        assert "target PRDN 4 %" in res.stdout and res.stdout.count(" %") == 1 + 4  # the target, four channels
+
+
 def test_encode_modes_channels_and_range_decode(tmp_path):
     rec = copy_record(tmp_path)
     out = tmp_path / "n.san"
