@@ -339,7 +339,8 @@ def report(
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
     rd_curve: Path | None = typer.Option(None, "--rd-curve", help="Write a PNG: channel 0's bits/sample against "
-                                         "PRDN for lossy and near-lossless, lossless lines, this file's point."),
+                                         "PRDN for lossy and near-lossless, a plain wavelet coder's, lossless "
+                                         "lines, this file's point."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing --plot or "
                                "--rd-curve file."),
 ) -> None:
@@ -408,7 +409,8 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
         curves = rd_curves(signal, 0)
     fig, ax = plt.subplots(figsize=(8, 5))
     for label, points, style in (("sancodec lossy (--prdn)", curves.lossy, "o-"),
-                                 ("sancodec near-lossless (--max-error)", curves.near_lossless, "s--")):
+                                 ("sancodec near-lossless (--max-error)", curves.near_lossless, "s--"),
+                                 ("plain wavelet coder (reference)", curves.wavelet, "^-.")):
         pts = sorted(p for p in points if p[0] > 0)
         if pts:
             ax.plot([p for p, _ in pts], [b for _, b in pts], style, label=label)
@@ -418,14 +420,19 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
     decoded = decode_file(data)
     step = signal.sample_steps()[0]
     here = prdn(signal.samples[::step, 0].astype(float), decoded.signal.samples[::step, 0].astype(float))
-    if here > 0:
-        ax.plot([here], [8 * len(data) / signal.n_values], "k*", ms=14, label=f"this file ({decoded.header['mode']})")
+    if here > 0:  # a lossy file: channel 0's own bits (header apart); else the file's bits per sample
+        from sancodec.codec.anatomy import lossy_anatomy
+
+        lossy = decoded.header["mode"] == "lossy"
+        bits = lossy_anatomy(data)[0].bits_per_sample if lossy else 8 * len(data) / signal.n_values
+        ax.plot([here], [bits], "k*", ms=14, label=f"this file ({decoded.header['mode']}" + (", channel 0)" if lossy
+                                                                                          else ")"))
     ax.set_xscale("log")
     ax.set_xlabel("PRDN, channel 0 (%)")
     ax.set_ylabel("bits per sample")
     ax.set_title(f"rate against distortion: {signal.channel_names[0]}")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)

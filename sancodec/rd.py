@@ -1,10 +1,12 @@
-"""Rate against distortion for one channel: what sancodec's modes cost at each PRDN, next to the
-lossless sizes of the tools users already have (``sancodec report --rd-curve``). No torch."""
+"""Rate against distortion for one channel: what sancodec's modes cost at each PRDN, next to a plain
+wavelet coder's (``refwavelet``) and the lossless sizes of the tools users already have (``sancodec report
+--rd-curve``). No torch."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sancodec import refwavelet
 from sancodec.baselines import baseline_sizes
 from sancodec.codec.api import decode, encode
 from sancodec.metrics import prdn
@@ -22,11 +24,13 @@ class RdCurves:
 
     lossy: list[tuple[float, float]] = field(default_factory=list)
     near_lossless: list[tuple[float, float]] = field(default_factory=list)
+    wavelet: list[tuple[float, float]] = field(default_factory=list)  # the reference wavelet coder (refwavelet)
     lossless: dict[str, float] = field(default_factory=dict)
 
 
 def rd_curves(signal: Signal, channel: int = 0) -> RdCurves:
-    """Encode ``channel`` of ``signal`` at every lossy target and near-lossless bound, and losslessly."""
+    """Encode ``channel`` of ``signal`` at every lossy target and near-lossless bound, and losslessly, and
+    (integer samples) with the reference wavelet coder at every step."""
     one = signal.select_channels([channel])
     one.annotations = []
     n = one.n_values
@@ -41,6 +45,7 @@ def rd_curves(signal: Signal, channel: int = 0) -> RdCurves:
     if one.is_digital:
         out.near_lossless = [point(encode(one, mode="near-lossless", max_error=e)) for e in NEAR_LOSSLESS_ERRORS]
         out.lossless["sancodec lossless"] = 8 * len(encode(one, mode="lossless")) / n
+        out.wavelet = refwavelet.curve(x)
     for tool, size in baseline_sizes(one).items():
         if size is not None and tool != "raw 16-bit":
             out.lossless[tool] = 8 * size / n

@@ -255,6 +255,12 @@ def test_rd_curves_are_measured_points():
     rates = [b for _, b in curves.lossy]
     assert rates == sorted(rates, reverse=True)  # coarser targets never cost more bits
     assert curves.lossless["sancodec lossless"] < curves.lossless["gzip -9"]
+    wavelet = sorted(curves.wavelet)  # the reference wavelet coder, drawn beside sancodec
+    assert len(wavelet) >= 5 and all(0.2 <= p <= 40 for p, _ in wavelet)
+    assert [b for _, b in wavelet] == sorted((b for _, b in wavelet), reverse=True)
+    for p, b in curves.lossy:  # sancodec's lossy mode at least matches it at PRDN up to 3 % (past it, on
+        if wavelet[0][0] <= p <= 3.0:  # this 8-s record, the file's header and WFDB metadata start to weigh)
+            assert b <= np.interp(np.log(p), np.log([q for q, _ in wavelet]), [r for _, r in wavelet])
 
 
 def _beats_file() -> bytes:

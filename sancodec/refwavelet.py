@@ -1,0 +1,62 @@
+"""A plain wavelet coder: the reference a lossy ECG coder is judged against, drawn beside sancodec's
+curve by ``sancodec report --rd-curve``.
+
+The design of ``benchmarks/bench_lossy.py``'s wavelet coder, the well-known one: CDF 9/7, one dead-zone
+quantiser step for every band (``|c| < Δ`` to 0, reconstruction at the cell's centre), DPCM on the
+approximation band, each band entropy-coded with sancodec's block-context coder (``entropy.encode_arrays``)
+plus 12 bytes for what a file needs besides (length, levels, step, mean), the better of 5 or 6 levels at
+each step; decoded samples are rounded to integers. It runs on sancodec's own lifting
+(``codec.wavelet``, whole-sample symmetric extension), so it needs no PyWavelets; the benchmark uses
+PyWavelets' periodised transform, an independent implementation, so the two differ by a little. No torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sancodec.codec.entropy import decode_arrays, encode_arrays
+from sancodec.codec.wavelet import forward, inverse, levels_for
+from sancodec.metrics import prdn
+
+__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "code", "curve"]
+
+HEADER_BYTES = 12
+LEVELS = (5, 6)
+STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 sample units
+
+
+def _code_bands(bands: list[np.ndarray], step: float, mean: float, n: int) -> tuple[int, np.ndarray]:
+    q = [np.fix(b / step).astype(np.int64) for b in bands]
+    streams = [np.diff(q[0], prepend=0), *q[1:]]
+    blob = encode_arrays(streams, [True] * len(streams))
+    back = decode_arrays(blob, [len(s) for s in streams], [True] * len(streams))  # what a decoder reads
+    back[0] = np.cumsum(back[0])
+    deq = [np.where(b == 0, 0.0, (b + 0.5 * np.sign(b)) * step) for b in back]
+    return len(blob) + HEADER_BYTES, np.rint(inverse(deq)[:n] + mean)
+
+
+def code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
+    """The bytes of ``x`` (integer samples) coded at ``step`` with ``levels`` levels, and the decoded samples."""
+    x = np.asarray(x, dtype=np.float64)
+    mean = float(np.rint(x.mean())) if len(x) else 0.0
+    return _code_bands(forward(x - mean, levels_for(len(x), levels)), step, mean, len(x))
+
+
+def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0) -> list[tuple[float, float]]:
+    """(PRDN %, bits per sample) at every step of :data:`STEPS` whose PRDN lies in [``lowest``, ``highest``],
+    each the smaller coding of :data:`LEVELS`."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    if n == 0:
+        return []
+    mean = float(np.rint(x.mean()))
+    transforms = [forward(x - mean, levels_for(n, lv)) for lv in LEVELS]  # once per level count, every step
+    points = []
+    for step in STEPS:
+        size, y = min((_code_bands(bands, step, mean, n) for bands in transforms), key=lambda r: r[0])
+        error = prdn(x, y)
+        if error > highest:
+            break
+        if error >= lowest:
+            points.append((error, 8 * size / n))
+    return points
