@@ -189,6 +189,7 @@ def _alarm(*_: Any) -> None:
 def run(cases: int, seed: int, report_every: int = 0) -> dict[str, Any]:
     """Run ``cases`` cases in this process; returns counts and the escapes (at most 20 kept)."""
     from sancodec.codec import decode_file, read_info
+    from sancodec.codec.anatomy import lossy_anatomy
     from sancodec.errors import SancodecError
 
     files = corpus()
@@ -208,7 +209,11 @@ def run(cases: int, seed: int, report_every: int = 0) -> dict[str, Any]:
         t0 = time.perf_counter()
         signal.alarm(CASE_SECONDS)
         try:
-            read_info(data)
+            if read_info(data)["header"].get("mode") == "lossy":
+                try:  # `info --bands` reads the frames without decoding: it too may only refuse
+                    lossy_anatomy(data)
+                except SancodecError:
+                    pass
             decode_file(data)
             counts["decoded"] += 1
         except SancodecError:
