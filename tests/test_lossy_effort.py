@@ -49,7 +49,7 @@ def test_fast_effort_codes_each_long_band_one_way(long_ecg, monkeypatch):
     original = waveletframe.code_bands
     monkeypatch.setattr(waveletframe, "code_bands", lambda streams: calls.append(len(streams)) or original(streams))
     fast = sancodec.encode(long_ecg, mode="lossy", prdn=2.0, effort="fast")
-    assert not calls  # _quick_bands only
+    assert not calls  # quick_bands only
     default = sancodec.encode(long_ecg, mode="lossy", prdn=2.0)
     assert calls and len(default) <= len(fast)  # the default looks further and keeps what is smaller
 
