@@ -32,9 +32,11 @@ import pywt
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.codec.container import SanReader
-from sancodec.codec.entropy import ByteReader, decode_arrays, encode_arrays
+from sancodec.codec.entropy import ByteReader
 from sancodec.codec.stepsearch import find_step
+from sancodec.codec.waveletframe import read_head
 from sancodec.metrics import prdn
+from sancodec.refwavelet import code_bands
 
 #: (kind, label, path under --data-dir, channel). ECG: every record with an ECG channel.
 SIGNALS = [
@@ -59,7 +61,6 @@ SIGNALS = [
 TARGETS = (1.0, 2.0, 5.0, 9.0)
 WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 LSB
 MAX_ERRORS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-HEADER_BYTES = 12  # what a wavelet file needs besides the coded bands: n, levels, step, mean
 
 
 def load(data_dir: Path, path: str, channel: int) -> Signal | None:
@@ -86,17 +87,11 @@ def load(data_dir: Path, path: str, channel: int) -> Signal | None:
 
 
 def wavelet_code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
-    """Code ``x`` with the reference wavelet coder; returns (bytes, decoded integers)."""
+    """Code ``x`` with the reference wavelet coder; returns (bytes, decoded integers). The quantiser and the
+    entropy coding are ``sancodec.refwavelet``'s (one design), the transform PyWavelets' periodised one."""
     mean = float(np.rint(x.mean()))
     bands = pywt.wavedec(x.astype(np.float64) - mean, "bior4.4", mode="periodization", level=levels)
-    q = [np.fix(b / step).astype(np.int64) for b in bands]  # dead zone: |c| < step -> 0
-    streams = [np.diff(q[0], prepend=0)] + q[1:]
-    blob = encode_arrays(streams, [True] * len(streams))
-    back = decode_arrays(blob, [len(s) for s in streams], [True] * len(streams))
-    back[0] = np.cumsum(back[0])
-    deq = [np.where(b == 0, 0.0, (b + 0.5 * np.sign(b)) * step) for b in back]
-    y = pywt.waverec(deq, "bior4.4", mode="periodization")[: len(x)] + mean
-    return len(blob) + HEADER_BYTES, np.rint(y)
+    return code_bands(bands, step, mean, len(x), lambda deq: pywt.waverec(deq, "bior4.4", mode="periodization"))
 
 
 def wavelet_curve(x: np.ndarray) -> list[tuple[float, float, str]]:
@@ -148,11 +143,7 @@ def _frame_coding(reader: SanReader, i: int) -> str:
     part = ByteReader(frame.raw(frame.varint()))
     path = part.varint()
     if path == 3:
-        part.svarint()
-        part.raw(4)
-        part.varint()
-        part.varint()
-        return "wavelet + template" if part.varint() & 1 else "wavelet"
+        return "wavelet + template" if read_head(part, None).predictor & 1 else "wavelet"
     if path == 0:
         part.svarint()
         grid = part.varint()

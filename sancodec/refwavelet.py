@@ -12,34 +12,40 @@ PyWavelets' periodised transform, an independent implementation, so the two diff
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.codec.wavelet import forward, inverse, levels_for
 from sancodec.metrics import prdn
 
-__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "code", "curve"]
+__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "code", "code_bands", "curve"]
 
 HEADER_BYTES = 12
 LEVELS = (5, 6)
 STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 sample units
 
 
-def _code_bands(bands: list[np.ndarray], step: float, mean: float, n: int) -> tuple[int, np.ndarray]:
-    q = [np.fix(b / step).astype(np.int64) for b in bands]
+def code_bands(bands: list[np.ndarray], step: float, mean: float, n: int,
+               synthesis: Callable[[list[np.ndarray]], np.ndarray] = inverse) -> tuple[int, np.ndarray]:
+    """The bytes of ``bands`` (a transform of ``n`` samples less ``mean``) coded at ``step``, and the ``n``
+    samples decoded from those bytes with ``synthesis`` (the inverse transform; bench_lossy passes
+    PyWavelets' own)."""
+    q = [np.fix(b / step).astype(np.int64) for b in bands]  # dead zone: |c| < step -> 0
     streams = [np.diff(q[0], prepend=0), *q[1:]]
     blob = encode_arrays(streams, [True] * len(streams))
     back = decode_arrays(blob, [len(s) for s in streams], [True] * len(streams))  # what a decoder reads
     back[0] = np.cumsum(back[0])
     deq = [np.where(b == 0, 0.0, (b + 0.5 * np.sign(b)) * step) for b in back]
-    return len(blob) + HEADER_BYTES, np.rint(inverse(deq)[:n] + mean)
+    return len(blob) + HEADER_BYTES, np.rint(synthesis(deq)[:n] + mean)
 
 
 def code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
     """The bytes of ``x`` (integer samples) coded at ``step`` with ``levels`` levels, and the decoded samples."""
     x = np.asarray(x, dtype=np.float64)
     mean = float(np.rint(x.mean())) if len(x) else 0.0
-    return _code_bands(forward(x - mean, levels_for(len(x), levels)), step, mean, len(x))
+    return code_bands(forward(x - mean, levels_for(len(x), levels)), step, mean, len(x))
 
 
 def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0) -> list[tuple[float, float]]:
@@ -53,7 +59,7 @@ def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0) -> list[tup
     transforms = [forward(x - mean, levels_for(n, lv)) for lv in LEVELS]  # once per level count, every step
     points = []
     for step in STEPS:
-        size, y = min((_code_bands(bands, step, mean, n) for bands in transforms), key=lambda r: r[0])
+        size, y = min((code_bands(bands, step, mean, n) for bands in transforms), key=lambda r: r[0])
         error = prdn(x, y)
         if error > highest:
             break

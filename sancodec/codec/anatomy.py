@@ -17,10 +17,9 @@ from sancodec.codec.entropy import ByteReader, decode_arrays
 from sancodec.codec.frames import SanCoding
 from sancodec.codec.header import from_header
 from sancodec.codec.residual import estimate_bits
-from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, levels_for
-from sancodec.codec.waveletframe import GAP_DIFFERENCES, SEPARATE_BANDS, TAP_SHIFT, TransformCoding
+from sancodec.codec.wavelet import band_lengths
+from sancodec.codec.waveletframe import GAP_DIFFERENCES, SEPARATE_BANDS, TAP_SHIFT, TransformCoding, read_head
 from sancodec.errors import SanFormatError
-from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["Band", "ChannelAnatomy", "lossy_anatomy"]
 
@@ -82,13 +81,7 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
     """Add one wavelet channel-frame's head, template and band bytes to ``into``; whether it has a template."""
     r = ByteReader(part, "frame")
     r.varint()
-    r.svarint(MAX_ABS_SAMPLE)
-    r.raw(4)
-    levels = r.varint(MAX_LEVELS)
-    if levels != levels_for(length, levels):
-        raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
-    r.varint(16)
-    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT)
+    _, _, levels, _, predictor = read_head(r, length)
     into.head_bytes += len(part) - r.remaining()
     if predictor & 1:
         before = r.remaining()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,8 +31,8 @@ from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "code_bands", "needs_minor", "quantise",
-           "quantise_flat", "quick_bands", "reconstruct", "template_side", "wavelet_payload"]
+__all__ = ["RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead", "code_bands", "needs_minor",
+           "quantise", "quantise_flat", "quick_bands", "read_head", "reconstruct", "template_side", "wavelet_payload"]
 
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
@@ -142,6 +143,33 @@ def _flags(contextual: Sequence[bool]) -> int:
     return sum(1 << b for b, ctx in enumerate(contextual) if ctx)
 
 
+class WaveletHead(NamedTuple):
+    """The fields a wavelet channel-frame starts with, after its path id (format 1.2, section 5)."""
+
+    offset: int
+    delta: float
+    levels: int
+    rho16: int
+    predictor: int  # bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted
+
+
+def read_head(r: ByteReader, length: int | None) -> WaveletHead:
+    """Read and check a wavelet channel-frame's head (``length``: the frame's values, to check its levels
+    against; None: not checked): the decoder's, ``needs_minor``'s and ``anatomy``'s one reading of it."""
+    offset = r.svarint(MAX_ABS_SAMPLE)
+    delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
+    if not (math.isfinite(delta) and delta > 0):
+        raise SanFormatError("frame: wavelet step is not a positive finite number")
+    levels = r.varint(MAX_LEVELS)
+    if length is not None and levels != levels_for(length, levels):
+        raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
+    rho16 = r.varint(16)
+    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT)
+    if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
+        raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
+    return WaveletHead(offset, delta, levels, rho16, predictor)
+
+
 def needs_minor(payload: bytes, length: int | None = None) -> int:
     """The format minor version a lossy file's channel-frame payload needs: 7 for a wavelet frame whose
     beat template's taps are shifted, 6 for an exact (time-domain) coding (8 where, read as a frame of
@@ -151,11 +179,7 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     r = ByteReader(payload, "frame")
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)
-    r.svarint(MAX_ABS_SAMPLE)
-    r.raw(4)
-    r.varint(MAX_LEVELS)
-    r.varint(16)
-    predictor = r.varint()
+    predictor = read_head(r, length).predictor
     return 7 if predictor & TAP_SHIFT else 5 if predictor & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
 
 
@@ -177,17 +201,7 @@ class TransformCoding(FrameCoding):
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
         if plan.mode != "lossy":
             raise SanFormatError("frame: a wavelet frame needs a lossy file")
-        offset = r.svarint(MAX_ABS_SAMPLE)
-        delta = float(np.frombuffer(r.raw(4), dtype="<f4")[0])
-        if not (math.isfinite(delta) and delta > 0):
-            raise SanFormatError("frame: wavelet step is not a positive finite number")
-        levels = r.varint(MAX_LEVELS)
-        if levels != levels_for(length, levels):
-            raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
-        rho16 = r.varint(16)
-        predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT)
-        if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
-            raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
+        offset, delta, levels, rho16, predictor = read_head(r, length)
         template = (read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT))
                     if predictor & 1 else None)
         prediction = None
