@@ -106,8 +106,8 @@ def encode(
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
                                  "fast" if fast_decode else "auto")
     elif channels is None and not piped:  # lossy: a long WFDB record read a block at a time
-        targets = {k: v for k, v in (("prdn", prdn), ("snr", snr), ("bps", bps)) if v is not None}
-        lossy = stream_encode_lossy(input, out, spec, targets, effort, frame_len, threads, fsync, quiet, fs)
+        lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
+                                    quiet, fs)
         if lossy is not None:
             *counts, data = lossy
             streamed = (*counts, len(data))
@@ -218,6 +218,11 @@ def _print_lossy_target(header: dict) -> None:
         console.print("lossy file, target " + _target_text(header["lossy"]["target"])
                       + "; PRDN per channel (whole record): "
                       + ", ".join("-" if p is None else f"{p:.3f} %" for p in header["lossy"]["prdn"]))
+
+
+def _targets(prdn: float | None, snr: float | None, bps: float | None) -> dict[str, float]:
+    """The lossy targets given on the command line, as ``encode``'s keyword arguments."""
+    return {k: v for k, v in (("prdn", prdn), ("snr", snr), ("bps", bps)) if v is not None}
 
 
 def _target_text(target: dict) -> str:
@@ -355,8 +360,8 @@ def report(
         if picture is not None:
             check_output(picture, force, input_files(input) + ([san] if san else []))
     signal = read_signal(input)
-    targets = {k: v for k, v in (("prdn", prdn), ("snr", snr), ("bps", bps)) if v is not None}
-    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error, effort=effort, **targets)
+    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error, effort=effort,
+                                                    **_targets(prdn, snr, bps))
     base = find_wfdb_base(input)
     if base is not None:
         files = base.parent.glob(base.name + ".*")

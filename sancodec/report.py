@@ -48,7 +48,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         for k, v in out.items():
-            out[k] = [_json_float(e) for e in v] if k == "prdn_per_channel" else _json_float(v)
+            out[k] = [_json_float(e) for e in v] if isinstance(v, list) else _json_float(v)
         return out
 
 
