@@ -279,6 +279,61 @@ def test_whole_block_coding_matches_the_python_coder(contextual, monkeypatch):
 
 
 @needs_c
+def test_several_arrays_coded_in_one_compiled_call_match_the_python_coder(monkeypatch):
+    """The joint blob of a wavelet frame's bands (waveletframe.code_bands): tables in order, one stream."""
+    from sancodec.codec.entropy import decode_arrays, encode_arrays
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        k = int(rng.integers(2, 10))
+        scales = rng.choice([0.05, 2.0, 300.0, 1e12], k)
+        arrays = [rng.laplace(0, float(s), int(rng.integers(0, 3000))).astype(np.int64) for s in scales]
+        if trial % 7 == 0:
+            arrays[1] = np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0])
+        flags = [bool(f) for f in rng.integers(0, 2, k)]
+        blob = kernels.encode_arrays(arrays, flags)
+        assert blob is not None and encode_arrays(arrays, flags) == blob
+        numpy_only(monkeypatch)
+        assert encode_arrays(arrays, flags) == blob  # the Python coder: the same bytes
+        back = decode_arrays(blob, [len(a) for a in arrays], flags)
+        monkeypatch.undo()
+        assert all(np.array_equal(a, b) for a, b in zip(arrays, back))
+
+
+@needs_c
+def test_the_compiled_decoder_of_several_arrays_refuses_what_the_python_reader_refuses(monkeypatch):
+    from sancodec.codec.entropy import decode_arrays
+
+    rng = np.random.default_rng(8)
+    arrays = [rng.laplace(0, scale, n).astype(np.int64) for n, scale in ((300, 0.3), (0, 1.0), (2000, 40), (700, 3))]
+    lengths = [len(a) for a in arrays]
+    for flags in ([True, False, True, False], [False, True, True, True]):
+        blob = kernels.encode_arrays(arrays, flags)
+        assert blob is not None
+        for trial in range(200):
+            damaged = bytearray(blob)
+            how = trial % 3
+            if how == 0:
+                damaged = damaged[: rng.integers(0, len(damaged))]
+            elif how == 1:
+                damaged[rng.integers(0, len(damaged))] ^= 1 << int(rng.integers(0, 8))
+            else:
+                damaged += bytes([int(rng.integers(0, 256))])
+            try:
+                got = decode_arrays(bytes(damaged), lengths, flags)
+            except SanFormatError:
+                got = None
+            numpy_only(monkeypatch)
+            try:
+                want = decode_arrays(bytes(damaged), lengths, flags)
+            except SanFormatError:
+                want = None
+            monkeypatch.undo()
+            assert (got is None) == (want is None)
+            assert got is None or all(np.array_equal(a, b) for a, b in zip(got, want))
+
+
+@needs_c
 def test_the_compiled_block_decoder_refuses_what_the_python_reader_refuses(monkeypatch):
     from sancodec.codec.entropy import decode_arrays
 

@@ -142,10 +142,10 @@ def read_table(r: ByteReader, alphabet: int) -> np.ndarray:
 
 # ------------------------------------------------------------------ arrays
 def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> bytes:
-    """Code integer arrays into one blob; the decoder must be told their lengths and flags. One array
-    is coded in one compiled call where the C kernels are built (``kernels.encode_block``: the same bytes)."""
-    if len(arrays) == 1 and len(contextual) == 1:
-        block = kernels.encode_block(np.asarray(arrays[0]), bool(contextual[0]))
+    """Code integer arrays into one blob; the decoder must be told their lengths and flags. Coded in one
+    compiled call where the C kernels are built (``kernels.encode_arrays``: the same bytes)."""
+    if len(arrays) == len(contextual):
+        block = kernels.encode_arrays([np.asarray(a) for a in arrays], [bool(c) for c in contextual])
         if block is not None:
             return block
     tables = ByteWriter()
@@ -204,12 +204,16 @@ def read_streams(r: ByteReader) -> tuple[np.ndarray, bytes]:
 
 
 def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool]) -> list[np.ndarray]:
-    """Inverse of :func:`encode_arrays` for arrays of the given lengths and flags (one array: in one
-    compiled call where the C kernels are built, refusing exactly what this reader refuses)."""
+    """Inverse of :func:`encode_arrays` for arrays of the given lengths and flags (in one compiled call
+    where the C kernels are built, refusing exactly what this reader refuses)."""
     if len(lengths) == 1 and len(contextual) == 1:
         values = kernels.decode_block(data, int(lengths[0]), bool(contextual[0]))
         if values is not None:
             return [values]
+    elif len(lengths) == len(contextual):
+        arrays = kernels.decode_arrays(data, lengths, contextual)
+        if arrays is not None:
+            return arrays
     r = ByteReader(data, "entropy-coded block")
     plans = []
     for n, ctx in zip(lengths, contextual, strict=True):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import os
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -62,9 +63,12 @@ _SIGNATURES = {
     "san_rd_init": (None, [_STATE, _U8, _N]),
     "san_rd_decode": (ctypes.c_int, [_STATE, _U8, *_SEGMENTS]),
     "san_block_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _N, ctypes.c_int, _I64]),
+    "san_arrays_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _I32, _N, _I64]),
     "san_block_encode": (_N, [_I64, _N, ctypes.c_int, _I8, _N, _U8, _N]),
+    "san_arrays_encode": (_N, [_I64, _I64, _I32, _N, _I8, _N, _U8, _N]),
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
+    "san_running_costs": (None, [_I64, ctypes.c_int, _F64]),
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
@@ -399,13 +403,21 @@ _BLOCK_ERRORS = {
 
 def encode_block(e: np.ndarray, contextual: bool) -> bytes | None:
     """``entropy.encode_arrays([e], [contextual])`` in one compiled call (None without the C kernels)."""
-    if _LIB is None:
+    return encode_arrays([e], [contextual])
+
+
+def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> bytes | None:
+    """``entropy.encode_arrays(arrays, contextual)`` in one compiled call (None without the C kernels)."""
+    if _LIB is None or not arrays:
         return None
-    e = _i64(e)
+    e = _i64(np.concatenate(arrays) if len(arrays) != 1 else arrays[0])
     n = len(e)
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
     table = class_table()
-    out = np.empty(17 * 160 + 4 * (n + n // BLOCK + 16) + 8 * n + 64, dtype=np.uint8)
-    size = _LIB.san_block_encode(e, n, int(contextual), table, table.shape[1], out, len(out))
+    out = np.empty(17 * 160 * max(1, len(arrays)) + 4 * (n + n // BLOCK + 16 * (len(arrays) + 1)) + 8 * n + 64,
+                   dtype=np.uint8)
+    size = _LIB.san_arrays_encode(e, lengths, np.asarray(contextual, dtype=np.int32), len(arrays), table,
+                                  table.shape[1], out, len(out))
     if size < 0:
         raise RuntimeError("compiled block encoder: output buffer too small")
     return out[:size].tobytes()
@@ -422,6 +434,20 @@ def encode_running(e: np.ndarray, params: int) -> bytes | None:
     if size < 0:
         raise RuntimeError("compiled running-context encoder: output buffer too small")
     return out[:size].tobytes()
+
+
+def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool]) -> list[np.ndarray] | None:
+    """``entropy.decode_arrays`` of several arrays in one compiled call (None without the C kernels).
+    Accepts and refuses exactly what the Python reader does."""
+    if _LIB is None:
+        return None
+    sizes = np.array(lengths, dtype=np.int64)
+    out = np.empty(int(sizes.sum()), dtype=np.int64)
+    status = _LIB.san_arrays_decode(bytes(data), len(data), sizes, np.asarray(contextual, dtype=np.int32),
+                                    len(sizes), out)
+    if status:
+        raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
+    return np.split(out, np.cumsum(sizes)[:-1]) if len(sizes) else []
 
 
 def decode_block(data: bytes, length: int, contextual: int) -> np.ndarray | None:

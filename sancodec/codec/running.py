@@ -112,21 +112,24 @@ def _counts(tok: np.ndarray, params: tuple[int, ...]) -> np.ndarray:
                      .reshape(CONTEXTS, NUM_TOKENS) for p in params])
 
 
-def _estimate(counts: np.ndarray) -> float:
-    """Bits of the tokens under one param set's tables, plus about 1.5 bytes per table entry."""
-    totals = counts.sum(axis=1, keepdims=True)
+def _estimates(counts: np.ndarray) -> np.ndarray:
+    """Bits of the tokens under each param set's tables (``counts``: :func:`_counts`), plus about 1.5 bytes
+    per table entry; every param set in one pass of array operations (one compiled call where built)."""
+    if kernels._LIB is not None:
+        costs = np.empty(len(counts), dtype=np.float64)
+        kernels._LIB.san_running_costs(np.ascontiguousarray(counts, dtype=np.int64), len(counts), costs)
+        return costs
+    totals = counts.sum(axis=2, keepdims=True)
     used = counts > 0
-    info = float((counts * np.log2(np.where(used, totals, 1) / np.maximum(counts, 1))).sum())
-    last = np.where(used.any(axis=1), NUM_TOKENS - np.argmax(used[:, ::-1], axis=1), 0)
-    return info + 12.0 * float(last.sum())
+    info = (counts * np.log2(np.where(used, totals, 1) / np.maximum(counts, 1))).sum(axis=(1, 2))
+    last = np.where(used.any(axis=2), NUM_TOKENS - np.argmax(used[:, :, ::-1], axis=2), 0)
+    return info + 12.0 * last.sum(axis=1)
 
 
 def choose(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> int:
     """The param set of ``params`` that the estimate says codes ``e`` in the fewest bits."""
     tok, _ = tokenize(e)
-    counts = _counts(tok, params)
-    costs = [_estimate(c) for c in counts]
-    return params[int(np.argmin(costs))]
+    return params[int(np.argmin(_estimates(_counts(tok, params))))]
 
 
 def encode(e: np.ndarray, params: int) -> bytes:

@@ -57,72 +57,99 @@ int read_streams(byte_reader *r, range_decoder *d, raw_bits *extra) {
     return r->pos != r->len ? BLK_TRAILING : BLK_OK;
 }
 
+/* One array's tokens (`n`, plain or under block classes) from the range decoder into `tok`: each present
+ * class in turn, its positions in order; positions of a class the table leaves out keep token 0. */
+static int decode_tokens(range_decoder *d, int64_t n, int contextual, const symbol_table *ctable,
+                         const symbol_table *tables, const int *present, uint8_t *cls, int32_t *tok) {
+    if (!contextual) {
+        for (int64_t i = 0; i < n; i++) {
+            int x = rd_symbol(d, &tables[0]);
+            if (x < 0) return BLK_RANGE;
+            tok[i] = x;
+        }
+        return BLK_OK;
+    }
+    int64_t blocks = (n + 15) / 16;
+    for (int64_t b = 0; b < blocks; b++) {
+        int x = rd_symbol(d, ctable);
+        if (x < 0) return BLK_RANGE;
+        cls[b] = (uint8_t)x;
+    }
+    for (int c = 0; c < CLASSES; c++) {
+        if (!present[c]) continue;
+        for (int64_t b = 0; b < blocks; b++) {
+            if (cls[b] != c) continue;
+            int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
+            for (int64_t i = b * 16; i < end; i++) {
+                int x = rd_symbol(d, &tables[c]);
+                if (x < 0) return BLK_RANGE;
+                tok[i] = x;
+            }
+        }
+    }
+    return BLK_OK;
+}
+
+/* entropy.decode_arrays: `count` arrays of `lengths` (flags `contextual`) from one blob, laid end to end in
+ * `out`; the same checks as the Python reader, in the same order (tables, streams, symbols, raw bits). */
+EXPORT int san_arrays_decode(const uint8_t *data, int64_t len, const int64_t *lengths, const int32_t *contextual,
+                             int64_t count, int64_t *out) {
+    byte_reader r = {data, len, 0};
+    int64_t total = 0, longest = 1;
+    for (int64_t a = 0; a < count; a++) {
+        if (lengths[a] < 0) return BLK_LIMIT;
+        total += lengths[a];
+        if ((lengths[a] + 15) / 16 > longest) longest = (lengths[a] + 15) / 16;
+    }
+    /* per array: row 0 the class table (or the one plain table), rows 1..CLASSES the classes' tables */
+    uint32_t(*cums)[TOKENS + 1] = malloc((size_t)(count ? count : 1) * (CLASSES + 1) * sizeof(*cums));
+    symbol_table *tables = malloc((size_t)(count ? count : 1) * (CLASSES + 1) * sizeof(symbol_table));
+    int *present = calloc((size_t)(count ? count : 1) * CLASSES, sizeof(int));
+    int32_t *tok = calloc((size_t)(total ? total : 1), sizeof(int32_t));
+    uint8_t *cls = malloc((size_t)longest);
+    int status = BLK_OK, any = 0;
+    if (!cums || !tables || !present || !tok || !cls) { status = BLK_MEMORY; goto done; }
+    for (int64_t a = 0; a < count && !status; a++) {
+        uint32_t(*own)[TOKENS + 1] = cums + a * (CLASSES + 1);
+        if (lengths[a] == 0) continue;
+        any = 1;
+        if (!contextual[a]) {
+            status = read_table(&r, TOKENS, own[0], NULL);
+            continue;
+        }
+        if ((status = read_table(&r, CLASSES, own[0], present + a * CLASSES))) break;
+        for (int c = 0; c < CLASSES && !status; c++)
+            if (present[a * CLASSES + c]) status = read_table(&r, TOKENS, own[1 + c], NULL);
+    }
+    if (status) goto done;
+    range_decoder d;
+    raw_bits extra;
+    if ((status = read_streams(&r, &d, &extra)) || !any) goto done;
+    rd_start(&d);
+    for (int64_t a = 0, at = 0; a < count && !status; at += lengths[a], a++) {
+        if (lengths[a] == 0) continue;
+        symbol_table *own = tables + a * (CLASSES + 1);
+        const int *has = present + a * CLASSES;
+        if (!contextual[a]) {
+            table_index(&own[1], cums[a * (CLASSES + 1)], TOKENS);
+        } else {
+            table_index(&own[0], cums[a * (CLASSES + 1)], CLASSES);
+            for (int c = 0; c < CLASSES; c++)
+                if (has[c]) table_index(&own[1 + c], cums[a * (CLASSES + 1) + 1 + c], TOKENS);
+        }
+        status = decode_tokens(&d, lengths[a], contextual[a], &own[0], &own[1], has, cls, tok + at);
+    }
+    if (!status && san_unpack(tok, total, extra.p, extra.len, out) != 0) status = BLK_RAW_BITS;
+done:
+    free(cums), free(tables), free(present), free(tok), free(cls);
+    return status;
+}
+
 EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int contextual, int64_t *out) {
     /* a residual block (contextual 2) whose first byte is 0 uses running contexts (format 1.5, running.c) */
     if (contextual == 2 && len > 0 && data[0] == 0) return running_decode(data, len, n, out);
-    byte_reader r = {data, len, 0};
-    uint32_t ccum[CLASSES + 1], cums[CLASSES][TOKENS + 1];
-    int present[CLASSES] = {0}, n_tables = 0, status;
-    if (n > 0) {
-        if (contextual) {
-            if ((status = read_table(&r, CLASSES, ccum, present))) return status;
-            for (int c = 0; c < CLASSES; c++)
-                if (present[c] && (status = read_table(&r, TOKENS, cums[c], NULL))) return status;
-        } else if ((status = read_table(&r, TOKENS, cums[0], NULL))) {
-            return status;
-        }
-        n_tables = 1;
-    }
-    range_decoder d;
-    raw_bits extra;
-    if ((status = read_streams(&r, &d, &extra))) return status;
-    if (!n_tables) return BLK_OK;
-    symbol_table ctable, tables[CLASSES];
-    if (contextual) {
-        table_index(&ctable, ccum, CLASSES);
-        for (int c = 0; c < CLASSES; c++)
-            if (present[c]) table_index(&tables[c], cums[c], TOKENS);
-    } else {
-        table_index(&tables[0], cums[0], TOKENS);
-    }
-    int32_t *tok = (int32_t *)calloc((size_t)n, sizeof(int32_t));
-    if (!tok) return BLK_MEMORY;
-    rd_start(&d);
-    status = BLK_OK;
-    if (!contextual) {
-        for (int64_t i = 0; i < n && !status; i++) {
-            int x = rd_symbol(&d, &tables[0]);
-            if (x < 0) status = BLK_RANGE; else tok[i] = x;
-        }
-    } else {
-        int64_t blocks = (n + 15) / 16;
-        uint8_t *cls = (uint8_t *)malloc((size_t)blocks);
-        if (!cls) { free(tok); return BLK_MEMORY; }
-        for (int64_t b = 0; b < blocks && !status; b++) {
-            int x = rd_symbol(&d, &ctable);
-            if (x < 0) status = BLK_RANGE; else cls[b] = (uint8_t)x;
-        }
-        /* each present class in turn, its positions in order; others keep token 0 */
-        for (int c = 0; c < CLASSES && !status; c++) {
-            if (!present[c]) continue;
-            for (int64_t b = 0; b < blocks && !status; b++) {
-                if (cls[b] != c) continue;
-                int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
-                for (int64_t i = b * 16; i < end; i++) {
-                    int x = rd_symbol(&d, &tables[c]);
-                    if (x < 0) { status = BLK_RANGE; break; }
-                    tok[i] = x;
-                }
-            }
-        }
-        free(cls);
-    }
-    if (!status) {
-        int s = san_unpack(tok, n, extra.p, extra.len, out);
-        status = s == 0 ? BLK_OK : BLK_RAW_BITS;
-    }
-    free(tok);
-    return status;
+    int32_t flag = contextual != 0;
+    return san_arrays_decode(data, len, &n, &flag, 1, out);
 }
 
 /* The encoder twin of san_block_decode: entropy.encode_arrays([e], [contextual]) in one call.
@@ -198,66 +225,92 @@ int put_streams(byte_writer *w, const uint32_t *words, int64_t n_words, const in
     return 0;
 }
 
-EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, const int8_t *class_table, int64_t row,
-                                uint8_t *out, int64_t cap) {
+/* The tables of one array's `n` tokens appended to `w`, its segments (block classes first when contextual, then
+ * each class's tokens) to sym / seg_len / seg_model from segment *nseg and symbol *k on, as encode_arrays does. */
+static int add_array(byte_writer *w, const int32_t *tok, int64_t n, int contextual, const int8_t *class_table,
+                     int64_t row, int32_t *cls, int32_t *sym, int64_t *k, uint32_t (*cums)[TOKENS + 1],
+                     int32_t *sizes, int64_t *seg_len, int32_t *seg_model, int64_t *nseg) {
+    int64_t counts[TOKENS], blocks = (n + 15) / 16, g = *nseg;
+    uint64_t freq[TOKENS];
+    if (n == 0) return 0;
+    if (!contextual) {
+        memset(counts, 0, sizeof(counts));
+        for (int64_t i = 0; i < n; i++) counts[tok[i]]++;
+        quantize_table(counts, TOKENS, freq);
+        if (put_table(w, freq, TOKENS, cums[g])) return -1;
+        memcpy(sym + *k, tok, (size_t)n * sizeof(int32_t));
+        *k += n;
+        sizes[g] = TOKENS, seg_len[g] = n, seg_model[g] = (int32_t)g;
+        *nseg = g + 1;
+        return 0;
+    }
+    san_classes(tok, n, class_table, row, cls);
+    memset(counts, 0, sizeof(counts));
+    for (int64_t b = 0; b < blocks; b++) counts[cls[b]]++;
+    quantize_table(counts, CLASSES, freq);
+    if (put_table(w, freq, CLASSES, cums[g])) return -1;
+    for (int64_t b = 0; b < blocks; b++) sym[(*k)++] = cls[b];
+    sizes[g] = CLASSES, seg_len[g] = blocks, seg_model[g] = (int32_t)g;
+    g++;
+    for (int c = 0; c < CLASSES; c++) {
+        int64_t start = *k;
+        memset(counts, 0, sizeof(counts));
+        for (int64_t b = 0; b < blocks; b++) {
+            if (cls[b] != c) continue;
+            int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
+            for (int64_t i = b * 16; i < end; i++) {
+                sym[(*k)++] = tok[i];
+                counts[tok[i]]++;
+            }
+        }
+        if (*k == start) continue;
+        quantize_table(counts, TOKENS, freq);
+        if (put_table(w, freq, TOKENS, cums[g])) return -1;
+        sizes[g] = TOKENS, seg_len[g] = *k - start, seg_model[g] = (int32_t)g;
+        g++;
+    }
+    *nseg = g;
+    return 0;
+}
+
+/* entropy.encode_arrays: `count` arrays laid end to end in `e` (`lengths`, `contextual` flags), their tables in
+ * order, every segment in one range-coded stream, then the raw bits of all of them; the byte count, or -1. */
+EXPORT int64_t san_arrays_encode(const int64_t *e, const int64_t *lengths, const int32_t *contextual, int64_t count,
+                                 const int8_t *class_table, int64_t row, uint8_t *out, int64_t cap) {
     byte_writer w = {out, cap, 0};
-    int64_t blocks = (n + 15) / 16, result = -1;
+    int64_t n = 0, blocks = 0, longest = 1, result = -1, nseg = 0, k = 0;
+    for (int64_t a = 0; a < count; a++) {
+        n += lengths[a], blocks += (lengths[a] + 15) / 16;
+        if ((lengths[a] + 15) / 16 > longest) longest = (lengths[a] + 15) / 16;
+    }
+    int64_t rows = count * (CLASSES + 1) + 1;
     int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
     int32_t *sym = (int32_t *)malloc((size_t)(n + blocks + 1) * sizeof(int32_t));
-    int32_t *cls = (int32_t *)malloc((size_t)(blocks ? blocks : 1) * sizeof(int32_t));
+    int32_t *cls = (int32_t *)malloc((size_t)longest * sizeof(int32_t));
     uint32_t *words = (uint32_t *)malloc((size_t)(n + blocks + 8) * sizeof(uint32_t));
-    uint32_t cums[CLASSES + 1][TOKENS + 1];
-    int32_t sizes[CLASSES + 1];
-    int64_t seg_len[CLASSES + 1];
-    int32_t seg_model[CLASSES + 1];
-    int nseg = 0;
-    if (!tok || !val || !sym || !cls || !words) goto done;
+    uint32_t(*cums)[TOKENS + 1] = malloc((size_t)rows * sizeof(*cums));
+    int32_t *sizes = (int32_t *)malloc((size_t)rows * sizeof(int32_t));
+    int64_t *seg_len = (int64_t *)malloc((size_t)rows * sizeof(int64_t));
+    int32_t *seg_model = (int32_t *)malloc((size_t)rows * sizeof(int32_t));
+    if (!tok || !val || !sym || !cls || !words || !cums || !sizes || !seg_len || !seg_model) goto done;
     san_tokenize(e, n, tok, val);
-    if (n > 0) {
-        int64_t counts[TOKENS];
-        uint64_t freq[TOKENS];
-        if (!contextual) {
-            memset(counts, 0, sizeof(counts));
-            for (int64_t i = 0; i < n; i++) counts[tok[i]]++;
-            quantize_table(counts, TOKENS, freq);
-            if (put_table(&w, freq, TOKENS, cums[0])) goto done;
-            memcpy(sym, tok, (size_t)n * sizeof(int32_t));
-            sizes[0] = TOKENS, seg_len[0] = n, seg_model[0] = 0, nseg = 1;
-        } else {
-            san_classes(tok, n, class_table, row, cls);
-            memset(counts, 0, sizeof(counts));
-            for (int64_t b = 0; b < blocks; b++) counts[cls[b]]++;
-            quantize_table(counts, CLASSES, freq);
-            if (put_table(&w, freq, CLASSES, cums[0])) goto done;
-            for (int64_t b = 0; b < blocks; b++) sym[b] = cls[b];
-            sizes[0] = CLASSES, seg_len[0] = blocks, seg_model[0] = 0, nseg = 1;
-            int64_t k = blocks;
-            for (int c = 0; c < CLASSES; c++) {
-                int64_t start = k;
-                memset(counts, 0, sizeof(counts));
-                for (int64_t b = 0; b < blocks; b++) {
-                    if (cls[b] != c) continue;
-                    int64_t end = (b + 1) * 16 < n ? (b + 1) * 16 : n;
-                    for (int64_t i = b * 16; i < end; i++) {
-                        sym[k++] = tok[i];
-                        counts[tok[i]]++;
-                    }
-                }
-                if (k == start) continue;
-                quantize_table(counts, TOKENS, freq);
-                if (put_table(&w, freq, TOKENS, cums[nseg])) goto done;
-                sizes[nseg] = TOKENS, seg_len[nseg] = k - start, seg_model[nseg] = nseg;
-                nseg++;
-            }
-        }
-    }
+    for (int64_t a = 0, at = 0; a < count; at += lengths[a], a++)
+        if (add_array(&w, tok + at, lengths[a], contextual[a], class_table, row, cls, sym, &k, cums, sizes, seg_len,
+                      seg_model, &nseg))
+            goto done;
     uint64_t st[8];
     san_rc_init(st, n + blocks + 8);
     if (nseg && san_rc_encode(st, words, sym, seg_len, seg_model, nseg, &cums[0][0], sizes, TOKENS + 1)) goto done;
     if (!write_streams(&w, st, words, tok, val, n)) result = w.pos;
 done:
-    free(tok), free(val), free(sym), free(cls), free(words);
+    free(tok), free(val), free(sym), free(cls), free(words), free(cums), free(sizes), free(seg_len), free(seg_model);
     return result;
 }
 
+/* One array (entropy.encode_arrays with a single array). */
+EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, const int8_t *class_table, int64_t row,
+                                uint8_t *out, int64_t cap) {
+    int32_t flag = contextual;
+    return san_arrays_encode(e, &n, &flag, 1, class_table, row, out, cap);
+}

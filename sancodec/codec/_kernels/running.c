@@ -163,6 +163,26 @@ EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *par
     for (; j < np; j++) count_contexts(tok, n, params[j], counts + (int64_t)j * RUN_CONTEXTS * TOKENS, NULL);
 }
 
+/* The encoder's estimate for each of `np` param sets from their counts (san_running_counts): bits of the tokens
+ * under each context's table, plus 12 bits per table entry up to its last used token (running._estimates). */
+EXPORT void san_running_costs(const int64_t *counts, int np, double *costs) {
+    for (int j = 0; j < np; j++) {
+        double info = 0.0;
+        int64_t entries = 0;
+        for (int c = 0; c < RUN_CONTEXTS; c++) {
+            const int64_t *row = counts + ((int64_t)j * RUN_CONTEXTS + c) * TOKENS;
+            int64_t total = 0;
+            int last = 0;
+            for (int t = 0; t < TOKENS; t++)
+                if (row[t]) total += row[t], last = t + 1;
+            for (int t = 0; t < last; t++)
+                if (row[t]) info += (double)row[t] * log2((double)total / (double)row[t]);
+            entries += last;
+        }
+        costs[j] = info + 12.0 * (double)entries;
+    }
+}
+
 static int varint_size(uint64_t v) {
     int k = 1;
     for (; v >= 128; v >>= 7) k++;
