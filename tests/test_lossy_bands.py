@@ -11,7 +11,7 @@ from common import frame_of, rewrap
 
 import sancodec
 from sancodec import SanFormatError, read_signal
-from sancodec.codec import decode_file, lossyrate, running, templatesearch
+from sancodec.codec import decode_file, lossyrate, templatesearch, waveletframe
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteWriter, encode_arrays
 from sancodec.codec.wavelet import band_lengths, levels_for
@@ -87,12 +87,12 @@ def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
     sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 150000)
     data = sancodec.encode(sig, mode="lossy", prdn=5.0)
     assert data[5] == 7 and decode_file(data).codings.get("running") == 2
-    saved = running.MIN_LENGTH
+    saved = waveletframe.RUNNING_BANDS
     try:
-        running.MIN_LENGTH = 1 << 30  # no running contexts: the bands stay in one blob
+        waveletframe.RUNNING_BANDS = 1 << 30  # no running contexts: the bands stay in one blob
         without = sancodec.encode(sig, mode="lossy", prdn=5.0)
     finally:
-        running.MIN_LENGTH = saved
+        waveletframe.RUNNING_BANDS = saved
     assert "running" not in decode_file(without).codings and len(data) < len(without)
     assert "running" not in decode_file(sancodec.encode(sig.slice(0, 2000), mode="lossy", prdn=5.0)).codings
 

@@ -39,6 +39,8 @@ RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the qu
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
+RUNNING_BANDS = 1 << 13  # bands this long are also tried under running contexts (on shorter ones they seldom won
+# in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
 
 def quantise(bands: Sequence[np.ndarray], delta: float, rounding: float = ROUNDING) -> list[np.ndarray]:
@@ -102,7 +104,7 @@ def template_side(template: BeatTemplate) -> bytes:
 def code_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     """The bands' bytes and the predictor bit that says how: all in one entropy-coded blob (each plain or
     with block classes), or (format 1.5, :data:`SEPARATE_BANDS`) each band on its own, where long bands
-    may use running contexts; whichever is smaller."""
+    may use running contexts (:data:`RUNNING_BANDS`); whichever is smaller."""
     plain = [encode_arrays([s], [False]) for s in streams]
     classes = [encode_arrays([s], [True]) for s in streams]
     contextual = [len(c) < len(p) for p, c in zip(plain, classes)]
@@ -111,7 +113,7 @@ def code_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     joint.raw(encode_arrays(streams, contextual))
     alone = [(c, True) if ctx else (p, False) for p, c, ctx in zip(plain, classes, contextual)]
     for b, s in enumerate(streams):
-        if len(s) >= running.MIN_LENGTH:
+        if len(s) >= RUNNING_BANDS:
             block = running.encode(s, running.choose(s, running.BAND_PARAMS))
             alone[b] = (block, True) if len(block) < len(alone[b][0]) else alone[b]
     apart = _apart(alone)
@@ -135,7 +137,7 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     """The bands coded apart in one way each (``effort="fast"``): running contexts where a band is long
     enough for them, block classes otherwise; :func:`code_bands` tries every way and keeps the smallest."""
     return SEPARATE_BANDS, _apart([(running.encode(s, running.choose(s, running.BAND_PARAMS))
-                                    if len(s) >= running.MIN_LENGTH else encode_arrays([s], [True]), True)
+                                    if len(s) >= RUNNING_BANDS else encode_arrays([s], [True]), True)
                                    for s in streams])
 
 
