@@ -71,7 +71,11 @@ def encode(
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB, met by every channel."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
     effort: str = typer.Option("default", "--effort", help="lossy: default (the smallest file it finds) or fast "
-                               "(plain wavelets: about a wavelet coder's speed, larger files)."),
+                               "(plain wavelets, no check unless --verify: a wavelet coder's speed, larger files)."),
+    verify: bool | None = typer.Option(None, "--verify/--no-verify", metavar="",
+                                       help="lossy: decode the file and check every channel's target before writing "
+                                       "it (default: yes, but not with --effort fast; lossless and near-lossless "
+                                       "files are always checked)."),
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
     frame_len: int | None = typer.Option(None, help="Samples per frame, the random-access granularity (default "
@@ -83,9 +87,9 @@ def encode(
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
-    """Compress a recording into a .san file (decoded and checked before it is written). WFDB records in
-    format 16 or 212 are read a frame at a time (in lossy mode a block at a time, as are integer .npy
-    arrays): memory is bounded by the frame, not the record."""
+    """Compress a recording into a .san file (decoded and checked before it is written, but at lossy --effort
+    fast without --verify). WFDB records in format 16 or 212 are read a frame at a time (in lossy mode a
+    block at a time, as are integer .npy arrays): memory is bounded by the frame, not the record."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
@@ -97,6 +101,8 @@ def encode(
         raise SanConfigError("reading standard input (-) needs -o FILE for the .san")
     if effort != "default" and mode != "lossy":
         raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
+    if verify is not None and mode != "lossy":
+        raise SanConfigError(f"--verify and --no-verify apply to lossy mode, not {mode} (always checked)")
     out = output or _default_san_path(input)
     check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
@@ -107,7 +113,7 @@ def encode(
                                  "fast" if fast_decode else "auto")
     elif channels is None and not piped:  # lossy: a long WFDB record read a block at a time
         lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
-                                    quiet, fs)
+                                    quiet, fs, verify)
         if lossy is not None:
             *counts, data = lossy
             streamed = (*counts, len(data))
@@ -115,7 +121,8 @@ def encode(
         signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
         with busy(quiet, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
-                                 threads=threads, predictor="fast" if fast_decode else "auto", effort=effort)
+                                 threads=threads, predictor="fast" if fast_decode else "auto", effort=effort,
+                                 verify=verify)
         write_bytes_atomic(out, data, fsync=fsync)
         # real samples: a slow channel of a multi-frequency record counts once per sample
         streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))

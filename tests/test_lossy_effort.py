@@ -83,3 +83,60 @@ def test_cli_effort(tmp_path):
     res = CliRunner().invoke(app, ["encode", rec, "--effort", "fast", "-o", str(tmp_path / "x.san")])
     assert res.exit_code == 2 and "--effort applies to lossy mode" in res.stderr
     assert not (tmp_path / "x.san").exists()
+
+
+def _count_checks(monkeypatch) -> list[int]:
+    """The lossy encoder's decode-and-check passes (api._verify), counted as they run."""
+    from sancodec.codec import api
+
+    calls: list[int] = []
+    original = api._verify
+    monkeypatch.setattr(api, "_verify", lambda *a, **k: calls.append(1) or original(*a, **k))
+    return calls
+
+
+def test_fast_effort_skips_the_check_unless_asked(monkeypatch):
+    sig = read_signal(DATA / "test01_00s")
+    calls = _count_checks(monkeypatch)
+    fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
+    assert not calls
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast", verify=True) == fast and calls == [1]
+    sancodec.encode(sig, mode="lossy", prdn=2.0)
+    assert calls == [1, 1]  # the default effort checks
+    sancodec.encode(sig, mode="lossy", prdn=2.0, verify=False)
+    assert calls == [1, 1]
+    back = sancodec.decode(fast).samples  # unchecked, still at the target on every channel
+    assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 2.0 for ch in range(sig.n_channels))
+
+
+def test_fast_effort_skips_the_check_of_a_record_coded_block_by_block(monkeypatch):
+    import numpy as np
+
+    from sancodec.codec import api, lossyfile
+
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 12)
+    sig = read_signal(DATA / "test01_00s")
+    x = np.concatenate([sig.samples] * 3)[:11000]
+    read = lambda rows: (x[i : i + rows] for i in range(0, len(x), rows))  # noqa: E731
+    for verify, checked in ((None, False), (True, True)):
+        said: list[str] = []
+        data = api.encode_lossy_blocks(sig.slice(0, 1), len(x), read, prdn=5.0, effort="fast", frame_len=1 << 11,
+                                       verify=verify, progress=said.append)
+        assert data is not None and any("coding block" in line for line in said)
+        assert any("checking block" in line for line in said) == checked
+
+
+def test_cli_verify_flag(tmp_path, monkeypatch):
+    for f in DATA.glob("test01_00s.*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    rec = str(tmp_path / "test01_00s")
+    calls = _count_checks(monkeypatch)
+    res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--effort", "fast", "--verify"])
+    assert res.exit_code == 0, res.output
+    assert calls == [1]
+    res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--no-verify", "-f"])
+    assert res.exit_code == 0, res.output
+    assert calls == [1]
+    res = CliRunner().invoke(app, ["encode", rec, "--no-verify", "-o", str(tmp_path / "x.san")])
+    assert res.exit_code == 2 and "apply to lossy mode" in res.stderr
+    assert not (tmp_path / "x.san").exists()

@@ -94,7 +94,7 @@ def encode_to_file(
     amplitude_step: float = DEFAULT_STEP,
     embed_model: bool = True,
     predictor: str = "auto",
-    verify: bool = True,
+    verify: bool | None = None,
     threads: int | None = None,
     effort: str = "default",
 ) -> int:
@@ -106,9 +106,10 @@ def encode_to_file(
     ``prepare.PREDICTORS`` (``auto``; ``fast`` leaves the sequential LMS and long-term stages out, keeping
     running contexts, which decode faster than block classes).
     ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
-    not keep its promise. ``threads``: frames coded at once (default: every core; same bytes).
-    ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other wavelet levels,
-    the time domain); ``fast`` keeps the plain wavelet coding, at about a plain wavelet coder's speed.
+    not keep its promise (default: :func:`verifies`). ``threads``: frames coded at once (default: every
+    core; same bytes). ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other
+    wavelet levels, the time domain); ``fast`` keeps the plain wavelet coding and skips the check, at a
+    plain wavelet coder's speed or better.
     """
     check_effort(effort)
     if mode != "lossy":
@@ -118,7 +119,8 @@ def encode_to_file(
             raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
         frame_len = _one_frame_if_constant(signal) if frame_len is None else frame_len
         encoder = SanEncoder(signal, model, mode, max_error, frame_len=frame_len, amplitude_step=amplitude_step,
-                             embed_model=embed_model, predictor=predictor, threads=threads, verify=verify)
+                             embed_model=embed_model, predictor=predictor, threads=threads,
+                             verify=verifies(verify, mode, effort))
         signal.check_frames("encode")
         digital, quantum, emax = digitize(signal, encoder.file_mode, max_error)
         encoder.start_digitized(quantum, emax)
@@ -150,7 +152,7 @@ def encode_to_file(
         mixed = container(code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints),
                           mix_len)
         data, frame_len = (mixed, mix_len) if len(mixed) < len(data) else (data, frame_len)
-    if verify:
+    if verifies(verify, mode, effort):
         spans = blocks(n, frame_len)
         steps = signal.sample_steps()
         means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
@@ -162,14 +164,14 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                         prdn: float | None = None, snr: float | None = None, bps: float | None = None,
                         effort: str = "default", frame_len: int | None = None, threads: int | None = None,
                         model: SanSpec | str | os.PathLike[str] | None = None, embed_model: bool = True,
-                        verify: bool = True, progress: Callable[[str], None] | None = None) -> bytes | None:
+                        verify: bool | None = None, progress: Callable[[str], None] | None = None) -> bytes | None:
     """Lossy ``.san`` bytes of a record of ``n`` integer samples per channel, every channel at ``like.fs``
     (``like``: its metadata), never held whole: ``read(rows)`` yields its samples from the first row,
     ``rows`` at a time, each time it is called. Three passes: the blocks' statistics, their coding
-    (``lossyfile``), and the check of the file a block at a time. The same file :func:`encode` makes of the
-    record in memory; None where that one is not coded block by block (one block, or a channel flat in a
-    block), so the caller reads the record whole. ``progress`` is told what each block is going through
-    (a line such as ``"coding block 3 of 40"``)."""
+    (``lossyfile``), and the check of the file a block at a time (``verify``: :func:`verifies`). The same
+    file :func:`encode` makes of the record in memory; None where that one is not coded block by block (one
+    block, or a channel flat in a block), so the caller reads the record whole. ``progress`` is told what
+    each block is going through (a line such as ``"coding block 3 of 40"``)."""
     say = progress or (lambda _: None)
     check_effort(effort)
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
@@ -204,10 +206,18 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),
                        max(d.minor for d in done), [None] * c)
     data = _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model)
-    if verify:
+    if verifies(verify, "lossy", effort):
         means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
         _verify(data, spec, target, spans, read(size), [1] * c, means, say)
     return data
+
+
+def verifies(verify: bool | None, mode: str, effort: str) -> bool:
+    """Whether an encode decodes its file and checks it before handing it over: ``verify`` where given, else
+    always but in lossy mode at ``effort="fast"``, which trades the check (one more decode) for speed, as
+    FLAC does without ``--verify``: its rate control has already measured every channel's error with the
+    decoder's own reconstruction of the values it codes."""
+    return verify if verify is not None else not (mode == "lossy" and effort == "fast")
 
 
 def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: LossyTarget, frame_len: int, n: int,
