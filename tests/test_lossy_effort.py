@@ -140,3 +140,24 @@ def test_cli_verify_flag(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["encode", rec, "--no-verify", "-o", str(tmp_path / "x.san")])
     assert res.exit_code == 2 and "apply to lossy mode" in res.stderr
     assert not (tmp_path / "x.san").exists()
+
+
+def test_fast_effort_codes_a_long_band_in_one_table_where_contexts_would_not_pay():
+    """quick_bands: running contexts for a bursty band, one table for a stationary one (whose 64 context
+    tables would cost more than they save: PTB s0010_re's and a103l PLETH's finest bands at low rates)."""
+    import numpy as np
+
+    from sancodec.codec import running
+    from sancodec.codec.entropy import ByteReader, decode_arrays, encode_arrays
+
+    rng = np.random.default_rng(0)
+    flat = np.rint(rng.laplace(0, 2, 9000)).astype(np.int64)
+    bursty = np.concatenate([np.rint(rng.laplace(0, s, 1000)).astype(np.int64) for s in [0.3, 40] * 5])
+    assert not running.weigh(flat, running.BAND_PARAMS)[1] and running.weigh(bursty, running.BAND_PARAMS)[1]
+    separate, blob = waveletframe.quick_bands([flat, bursty])
+    r = ByteReader(blob, "bands")
+    assert separate == waveletframe.SEPARATE_BANDS and r.varint() == 0b10  # only the bursty band contextual
+    first, second = r.raw(r.varint()), r.raw(r.varint())
+    assert first == encode_arrays([flat], [False]) and len(first) < len(running.encode(flat, 3))
+    assert running.is_running(second)
+    assert np.array_equal(decode_arrays(first, [len(flat)], [False])[0], flat)

@@ -28,7 +28,7 @@ from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
 __all__ = ["BAND_PARAMS", "MIN_LENGTH", "MSB", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode",
-           "encode_either", "is_running", "uses_msb"]
+           "encode_either", "is_running", "uses_msb", "weigh"]
 
 CONTEXTS = 64
 MAX_PARAMS = 63  # (k - 1) | m << 2 | split << 4 | msb << 5 with k in 1..4, m in 0..2
@@ -128,8 +128,21 @@ def _estimates(counts: np.ndarray) -> np.ndarray:
 
 def choose(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> int:
     """The param set of ``params`` that the estimate says codes ``e`` in the fewest bits."""
+    return weigh(e, params)[0]
+
+
+def weigh(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> tuple[int, bool]:
+    """:func:`choose`'s param set, and whether the same estimate says running contexts code ``e`` in fewer
+    bits than one table (``entropy``'s plain coding, whose counts are any param set's summed over contexts)."""
     tok, _ = tokenize(e)
-    return params[int(np.argmin(_estimates(_counts(tok, params))))]
+    counts = _counts(tok, params)
+    costs = _estimates(counts)
+    best = int(np.argmin(costs))
+    hist = counts[0].sum(axis=0)  # the tokens' counts, whatever their contexts
+    used = np.flatnonzero(hist)
+    entries = int(used[-1]) + 1 if len(used) else 0
+    one_table = float((hist[used] * np.log2(hist.sum() / hist[used])).sum()) + 12.0 * entries
+    return params[best], bool(costs[best] < one_table)
 
 
 def encode(e: np.ndarray, params: int) -> bytes:

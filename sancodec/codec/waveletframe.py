@@ -134,11 +134,18 @@ def _apart(blocks: Sequence[tuple[bytes, bool]]) -> bytes:
 
 
 def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
-    """The bands coded apart in one way each (``effort="fast"``): running contexts where a band is long
-    enough for them, block classes otherwise; :func:`code_bands` tries every way and keeps the smallest."""
-    return SEPARATE_BANDS, _apart([(running.encode(s, running.choose(s, running.BAND_PARAMS))
-                                    if len(s) >= RUNNING_BANDS else encode_arrays([s], [True]), True)
-                                   for s in streams])
+    """The bands coded apart, each band one way or two (``effort="fast"``): a long band under running contexts
+    or in one table, whichever the running contexts' estimate prefers (``running.weigh``), a short one plain
+    or with block classes, whichever is smaller; :func:`code_bands` codes every way and keeps the smallest."""
+    blocks = []
+    for s in streams:
+        if len(s) >= RUNNING_BANDS:
+            params, contexts_pay = running.weigh(s, running.BAND_PARAMS)
+            blocks.append((running.encode(s, params), True) if contexts_pay else (encode_arrays([s], [False]), False))
+        else:
+            plain, classes = encode_arrays([s], [False]), encode_arrays([s], [True])
+            blocks.append((classes, True) if len(classes) < len(plain) else (plain, False))
+    return SEPARATE_BANDS, _apart(blocks)
 
 
 def _flags(contextual: Sequence[bool]) -> int:
