@@ -20,7 +20,7 @@ from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.codec.wavelet import forward, inverse, levels_for
 from sancodec.metrics import prdn
 
-__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "code", "code_bands", "curve"]
+__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "code", "code_bands", "curve", "decode_bands", "encode_bands"]
 
 HEADER_BYTES = 12
 LEVELS = (5, 6)
@@ -32,13 +32,26 @@ def code_bands(bands: list[np.ndarray], step: float, mean: float, n: int,
     """The bytes of ``bands`` (a transform of ``n`` samples less ``mean``) coded at ``step``, and the ``n``
     samples decoded from those bytes with ``synthesis`` (the inverse transform; bench_lossy passes
     PyWavelets' own)."""
-    q = [np.fix(b / step).astype(np.int64) for b in bands]  # dead zone: |c| < step -> 0
+    blob, lengths = encode_bands(bands, step)
+    return len(blob) + HEADER_BYTES, decode_bands(blob, lengths, step, mean, n, synthesis)
+
+
+def encode_bands(bands: list[np.ndarray], step: float) -> tuple[bytes, list[int]]:
+    """The entropy-coded blob of ``bands`` quantised at ``step`` (dead zone ``|c| < step``), and the band
+    lengths a decoder is told (the 12 header bytes hold them with the step and the mean)."""
+    q = [np.fix(b / step).astype(np.int64) for b in bands]
     streams = [np.diff(q[0], prepend=0), *q[1:]]
-    blob = encode_arrays(streams, [True] * len(streams))
-    back = decode_arrays(blob, [len(s) for s in streams], [True] * len(streams))  # what a decoder reads
+    return encode_arrays(streams, [True] * len(streams)), [len(s) for s in streams]
+
+
+def decode_bands(blob: bytes, lengths: list[int], step: float, mean: float, n: int,
+                 synthesis: Callable[[list[np.ndarray]], np.ndarray] = inverse) -> np.ndarray:
+    """The ``n`` integer samples a decoder rebuilds from :func:`encode_bands`'s blob (reconstruction at
+    the cell's centre)."""
+    back = decode_arrays(blob, lengths, [True] * len(lengths))
     back[0] = np.cumsum(back[0])
     deq = [np.where(b == 0, 0.0, (b + 0.5 * np.sign(b)) * step) for b in back]
-    return len(blob) + HEADER_BYTES, np.rint(synthesis(deq)[:n] + mean)
+    return np.rint(synthesis(deq)[:n] + mean)
 
 
 def code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:

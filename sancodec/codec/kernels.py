@@ -66,6 +66,7 @@ _SIGNATURES = {
     "san_arrays_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _I32, _N, _I64]),
     "san_block_encode": (_N, [_I64, _N, ctypes.c_int, _I8, _N, _U8, _N]),
     "san_arrays_encode": (_N, [_I64, _I64, _I32, _N, _I8, _N, _U8, _N]),
+    "san_arrays_sizes": (ctypes.c_int, [_I64, _I64, _N, _I8, _N, _I64]),
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
     "san_running_costs": (None, [_I64, ctypes.c_int, _F64]),
@@ -434,6 +435,20 @@ def encode_running(e: np.ndarray, params: int) -> bytes | None:
     if size < 0:
         raise RuntimeError("compiled running-context encoder: output buffer too small")
     return out[:size].tobytes()
+
+
+def block_sizes(arrays: Sequence[np.ndarray]) -> np.ndarray | None:
+    """The bytes of ``entropy.encode_arrays([a], [False])`` and ``([a], [True])`` for each array (rows), in
+    one compiled call (None without the C kernels)."""
+    if _LIB is None or not arrays:
+        return None
+    e = _i64(np.concatenate(arrays) if len(arrays) != 1 else arrays[0])
+    sizes = np.empty((len(arrays), 2), dtype=np.int64)
+    table = class_table()
+    if _LIB.san_arrays_sizes(e, np.array([len(a) for a in arrays], dtype=np.int64), len(arrays), table,
+                             table.shape[1], sizes):
+        raise MemoryError("compiled block encoder: no scratch memory")
+    return sizes
 
 
 def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool]) -> list[np.ndarray] | None:

@@ -27,8 +27,8 @@ from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
-__all__ = ["BAND_PARAMS", "MIN_LENGTH", "MSB", "PARAMS", "choose", "contexts", "decode", "decode_block", "encode",
-           "encode_either", "is_running", "uses_msb", "weigh"]
+__all__ = ["BAND_PARAMS", "MIN_LENGTH", "MSB", "PARAMS", "QUICK_BAND_PARAMS", "choose", "contexts", "decode",
+           "decode_block", "encode", "encode_either", "is_running", "uses_msb", "weigh"]
 
 CONTEXTS = 64
 MAX_PARAMS = 63  # (k - 1) | m << 2 | split << 4 | msb << 5 with k in 1..4, m in 0..2
@@ -42,6 +42,7 @@ PARAMS = (5, 6, 10, 20)
 # Wavelet bands (codec.waveletframe) adapt more slowly: (k, 0, 0) for k = 1..4 won most bands of mitdb 100, a103l
 # and 03700181 at PRDN 1-5 %, these 8 sets coding within 0.1 % of the best of all 24.
 BAND_PARAMS = (0, 1, 2, 3, 5, 6, 16, 20)
+QUICK_BAND_PARAMS = (0, 3, 16, 20)  # lossy effort "fast": the four that won most bands, weighed in one pass
 MIN_LENGTH = 1024  # shorter residuals keep block classes (64 small tables would not pay)
 
 

@@ -101,25 +101,34 @@ def template_side(template: BeatTemplate) -> bytes:
     return side.getvalue()
 
 
-def code_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
+def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.BAND_PARAMS) -> tuple[int, bytes]:
     """The bands' bytes and the predictor bit that says how: all in one entropy-coded blob (each plain or
     with block classes), or (format 1.5, :data:`SEPARATE_BANDS`) each band on its own, where long bands
-    may use running contexts (:data:`RUNNING_BANDS`); whichever is smaller."""
-    plain = [encode_arrays([s], [False]) for s in streams]
-    classes = [encode_arrays([s], [True]) for s in streams]
-    contextual = [len(c) < len(p) for p, c in zip(plain, classes)]
+    may use running contexts (:data:`RUNNING_BANDS`, the best of ``params``); whichever is smaller. Each
+    band's two codings are sized in one compiled call where built, and made only where kept."""
+    sizes = kernels.block_sizes(streams)
+    if sizes is None:
+        sizes = np.array([[len(encode_arrays([s], [ctx])) for ctx in (False, True)] for s in streams])
+    contextual = [bool(c < p) for p, c in sizes]
     joint = ByteWriter()
     joint.varint(_flags(contextual))
     joint.raw(encode_arrays(streams, contextual))
-    alone = [(c, True) if ctx else (p, False) for p, c, ctx in zip(plain, classes, contextual)]
+    alone: list[tuple[bytes | None, bool]] = [(None, ctx) for ctx in contextual]  # None: made when kept
+    lengths = [int(min(p, c)) for p, c in sizes]
     for b, s in enumerate(streams):
         if len(s) >= RUNNING_BANDS:
-            block = running.encode(s, running.choose(s, running.BAND_PARAMS))
-            alone[b] = (block, True) if len(block) < len(alone[b][0]) else alone[b]
-    apart = _apart(alone)
-    if len(apart) < len(joint.getvalue()):
-        return SEPARATE_BANDS, apart
+            block = running.encode(s, running.choose(s, params))
+            if len(block) < lengths[b]:
+                alone[b], lengths[b] = (block, True), len(block)
+    apart_bytes = _varint_size(_flags([ctx for _, ctx in alone])) + sum(_varint_size(n) + n for n in lengths)
+    if apart_bytes < len(joint.getvalue()):
+        return SEPARATE_BANDS, _apart([(encode_arrays([s], [ctx]) if block is None else block, ctx)
+                                       for s, (block, ctx) in zip(streams, alone)])
     return 0, joint.getvalue()
+
+
+def _varint_size(value: int) -> int:
+    return max(1, (value.bit_length() + 6) // 7)
 
 
 def _apart(blocks: Sequence[tuple[bytes, bool]]) -> bytes:
@@ -135,12 +144,13 @@ def _apart(blocks: Sequence[tuple[bytes, bool]]) -> bytes:
 
 def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     """The bands coded apart, each band one way or two (``effort="fast"``): a long band under running contexts
-    or in one table, whichever the running contexts' estimate prefers (``running.weigh``), a short one plain
-    or with block classes, whichever is smaller; :func:`code_bands` codes every way and keeps the smallest."""
+    or in one table, whichever the running contexts' estimate prefers (``running.weigh``, over
+    ``running.QUICK_BAND_PARAMS``), a short one plain or with block classes, whichever is smaller;
+    :func:`code_bands` codes every way and keeps the smallest."""
     blocks = []
     for s in streams:
         if len(s) >= RUNNING_BANDS:
-            params, contexts_pay = running.weigh(s, running.BAND_PARAMS)
+            params, contexts_pay = running.weigh(s, running.QUICK_BAND_PARAMS)
             blocks.append((running.encode(s, params), True) if contexts_pay else (encode_arrays([s], [False]), False))
         else:
             plain, classes = encode_arrays([s], [False]), encode_arrays([s], [True])
