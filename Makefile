@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data
 
-.PHONY: demo test lint bench clean model
+.PHONY: demo test lint bench clean model asan
 
 $(STAMP): pyproject.toml setup.py $(wildcard sancodec/codec/_kernels/*)
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The C kernels built with AddressSanitizer, under their tests and 3000 hostile files (scripts/asan.sh).
+asan: $(STAMP)
+	scripts/asan.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check sancodec cli export tests benchmarks scripts

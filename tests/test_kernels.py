@@ -20,6 +20,21 @@ def test_the_compiled_kernels_are_built_unless_numpy_is_forced():
     assert kernels.COMPILED or os.environ.get("SANCODEC_KERNELS") == "numpy"
 
 
+@needs_c
+def test_another_build_of_the_kernels_is_loaded_where_named(tmp_path):
+    """SANCODEC_KERNELS_LIB (make asan loads an AddressSanitizer build this way)."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "kernels_copy.so"
+    shutil.copy(kernels._LIB._name, copy)
+    code = "from sancodec.codec import kernels; print(kernels._LIB._name, kernels.COMPILED)"
+    env = {**os.environ, "SANCODEC_KERNELS_LIB": str(copy)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [str(copy), "True"]
+
+
 def _values(seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     parts = [

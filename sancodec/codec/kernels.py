@@ -82,17 +82,21 @@ _SIGNATURES = {
 
 
 def _load() -> ctypes.CDLL | None:
-    """The compiled library, or None (not built, or ``SANCODEC_KERNELS=numpy``)."""
+    """The compiled library, or None (not built, or ``SANCODEC_KERNELS=numpy``); ``SANCODEC_KERNELS_LIB``
+    names another build of the same sources to load instead (``make asan``: one with AddressSanitizer)."""
     if os.environ.get("SANCODEC_KERNELS", "").lower() == "numpy":
         return None
+    origin = os.environ.get("SANCODEC_KERNELS_LIB")
+    if not origin:
+        try:
+            spec = importlib.util.find_spec("sancodec.codec._kernels")
+        except (ImportError, ValueError):
+            return None
+        if spec is None or not spec.origin:
+            return None
+        origin = spec.origin
     try:
-        spec = importlib.util.find_spec("sancodec.codec._kernels")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin:
-        return None
-    try:
-        lib = ctypes.CDLL(spec.origin)
+        lib = ctypes.CDLL(origin)
     except OSError:
         return None
     for name, (restype, argtypes) in _SIGNATURES.items():

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The C kernels under AddressSanitizer: built apart (the installed build is left alone), loaded through
+# SANCODEC_KERNELS_LIB with the ASan runtime preloaded, then the tests that drive them and the structure
+# fuzzer (hostile files with valid checksums) run on it. Any out-of-bounds access aborts with a report.
+# Usage: scripts/asan.sh [fuzz cases, default 3000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cases="${1:-3000}"
+build="$(mktemp -d)"
+trap 'rm -rf "$build"' EXIT
+include="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+gcc -shared -fPIC -O1 -g -fsanitize=address -fno-omit-frame-pointer -ffp-contract=off \
+    -I "$include" -I sancodec/codec/_kernels sancodec/codec/_kernels/*.c -o "$build/kernels_asan.so"
+runtime="$(gcc -print-file-name=libasan.so)"
+export LD_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0 SANCODEC_KERNELS_LIB="$build/kernels_asan.so"
+.venv/bin/python -c 'from sancodec.codec import kernels; import os; assert kernels._LIB._name == os.environ["SANCODEC_KERNELS_LIB"]'
+.venv/bin/pytest -q -p no:cacheprovider tests/test_kernels.py tests/test_lossy_bands.py tests/test_lossy_effort.py \
+    tests/test_anatomy.py tests/test_fuzz.py tests/test_lossy_timedomain.py
+.venv/bin/python tests/fuzz_structure.py --cases "$cases" --seed 11 --no-memory-limit
