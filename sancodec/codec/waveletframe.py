@@ -39,7 +39,7 @@ RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the qu
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
-RUNNING_BANDS = 1 << 13  # bands this long are also tried under running contexts (on shorter ones they seldom won
+RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
 
