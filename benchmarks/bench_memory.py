@@ -98,7 +98,8 @@ def main() -> None:
         f"decoded .dat identical to the source .dat: {exact}",
         "",
         "Lossy mode reads a record this long a block of 2^22 rows at a time, three times (the blocks' statistics, "
-        "their coding, the check of the file; `lossyfile.LOSSY_BLOCK`, `api.encode_lossy_blocks`), the channels of "
+        "their coding, the check of the file; twice with `--effort fast`, which leaves the check out unless "
+        "`--verify`; `lossyfile.LOSSY_BLOCK`, `api.encode_lossy_blocks`), the channels of "
         "a block coded at once while at most 2^24 of their samples are in flight: its peak is bounded by the "
         f"block, not the record ({per_sample[0]} bytes per row of this record above the lossless encoder's peak "
         f"by default, {per_sample[1]} with `--effort fast`).",
