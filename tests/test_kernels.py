@@ -315,6 +315,19 @@ def test_several_arrays_coded_in_one_compiled_call_match_the_python_coder(monkey
         assert all(np.array_equal(a, b) for a, b in zip(arrays, back))
 
 
+def _damaged(blob: bytes, trial: int, rng: np.random.Generator) -> bytes:
+    """``blob`` cut short, with a bit flipped or with a byte too many (by ``trial``)."""
+    damaged = bytearray(blob)
+    how = trial % 3
+    if how == 0:
+        damaged = damaged[: rng.integers(0, len(damaged))]
+    elif how == 1:
+        damaged[rng.integers(0, len(damaged))] ^= 1 << int(rng.integers(0, 8))
+    else:
+        damaged += bytes([int(rng.integers(0, 256))])
+    return bytes(damaged)
+
+
 @needs_c
 def test_the_compiled_decoder_of_several_arrays_refuses_what_the_python_reader_refuses(monkeypatch):
     from sancodec.codec.entropy import decode_arrays
@@ -326,21 +339,14 @@ def test_the_compiled_decoder_of_several_arrays_refuses_what_the_python_reader_r
         blob = kernels.encode_arrays(arrays, flags)
         assert blob is not None
         for trial in range(200):
-            damaged = bytearray(blob)
-            how = trial % 3
-            if how == 0:
-                damaged = damaged[: rng.integers(0, len(damaged))]
-            elif how == 1:
-                damaged[rng.integers(0, len(damaged))] ^= 1 << int(rng.integers(0, 8))
-            else:
-                damaged += bytes([int(rng.integers(0, 256))])
+            damaged = _damaged(blob, trial, rng)
             try:
-                got = decode_arrays(bytes(damaged), lengths, flags)
+                got = decode_arrays(damaged, lengths, flags)
             except SanFormatError:
                 got = None
             numpy_only(monkeypatch)
             try:
-                want = decode_arrays(bytes(damaged), lengths, flags)
+                want = decode_arrays(damaged, lengths, flags)
             except SanFormatError:
                 want = None
             monkeypatch.undo()
@@ -357,21 +363,14 @@ def test_the_compiled_block_decoder_refuses_what_the_python_reader_refuses(monke
     for contextual in (True, False):
         block = kernels.encode_block(e, contextual)
         for trial in range(300):
-            damaged = bytearray(block)
-            how = trial % 3
-            if how == 0:
-                damaged = damaged[: rng.integers(0, len(damaged))]
-            elif how == 1:
-                damaged[rng.integers(0, len(damaged))] ^= 1 << int(rng.integers(0, 8))
-            else:
-                damaged += bytes([int(rng.integers(0, 256))])
+            damaged = _damaged(block, trial, rng)
             try:
-                got = kernels.decode_block(bytes(damaged), len(e), contextual)
+                got = kernels.decode_block(damaged, len(e), contextual)
             except SanFormatError:
                 got = None
             numpy_only(monkeypatch)
             try:
-                (want,) = decode_arrays(bytes(damaged), [len(e)], [contextual])
+                (want,) = decode_arrays(damaged, [len(e)], [contextual])
             except SanFormatError:
                 want = None
             monkeypatch.undo()
