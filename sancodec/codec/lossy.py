@@ -43,7 +43,7 @@ LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but spa
 # levels saved under 1 % at the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md)
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 EFFORTS = ("default", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
-QUICK_BANDS = 1 << 15  # effort "fast": on channels this long, each band is coded one way (below it, costs little)
+QUICK_BANDS = 1 << 14  # effort "fast": on channels this long, each band is coded one way (below it, costs little)
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
