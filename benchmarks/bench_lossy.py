@@ -200,7 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
-    parser.add_argument("--repeats", type=int, default=5, help="speed table: the fastest of this many runs of each")
+    parser.add_argument("--repeats", type=int, default=9, help="speed table: the fastest of this many runs of each")
     args = parser.parse_args()
     cols = " | ".join(f"PRDN {t:g} %" for t in TARGETS)
     summary = [f"| kind | signal (n) | codec | {cols} |", "|---|---|---|" + "---:|" * len(TARGETS)]
