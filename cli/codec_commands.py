@@ -92,6 +92,7 @@ def encode(
     block at a time, as are integer .npy arrays): memory is bounded by the frame, not the record."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
+    from sancodec.codec.api import verifies
     from sancodec.io import read_signal
     from sancodec.san.bundled import default_model
     from sancodec.san.spec import load_model
@@ -139,7 +140,8 @@ def encode(
 
         lossy = SanReader(data).header["lossy"]
         spent = [round(channel.bits_per_sample, 4) for channel in lossy_anatomy(data)]
-        summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"], "bits_per_sample_per_channel": spent}
+        summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"], "bits_per_sample_per_channel": spent,
+                    "checked": verifies(verify, mode, effort)}
     _print_summary(summary, json_out, quiet)
 
 
@@ -155,6 +157,8 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
                           "spent (header apart): " + ", ".join(
                               ("-" if p is None else f"{p:.3f} %") + f" at {b:.3f}"
                               for p, b in zip(summary["prdn_per_channel"], summary["bits_per_sample_per_channel"])))
+            if not summary["checked"]:
+                console.print("not decoded to check it (--effort fast; --verify checks it, as the default effort does)")
 
 
 @app.command()

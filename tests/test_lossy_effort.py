@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -133,10 +134,15 @@ def test_cli_verify_flag(tmp_path, monkeypatch):
     calls = _count_checks(monkeypatch)
     res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--effort", "fast", "--verify"])
     assert res.exit_code == 0, res.output
-    assert calls == [1]
+    assert calls == [1] and "not decoded to check" not in res.output
     res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--no-verify", "-f"])
     assert res.exit_code == 0, res.output
-    assert calls == [1]
+    assert calls == [1] and "not decoded to check" in res.output
+    res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--effort", "fast", "-f", "--json"])
+    assert res.exit_code == 0, res.output
+    assert calls == [1] and json.loads(res.stdout)["checked"] is False
+    res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "-f", "--json"])
+    assert calls == [1, 1] and json.loads(res.stdout)["checked"] is True
     res = CliRunner().invoke(app, ["encode", rec, "--no-verify", "-o", str(tmp_path / "x.san")])
     assert res.exit_code == 2 and "apply to lossy mode" in res.stderr
     assert not (tmp_path / "x.san").exists()
