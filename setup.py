@@ -12,7 +12,7 @@ from setuptools import Extension, setup
 # reference does.
 FLAGS = [] if sys.platform == "win32" else ["-ffp-contract=off"]
 
-SOURCES = [f"sancodec/codec/_kernels/{name}.c" for name in ("module", "tokens", "lpc", "lms", "cascade", "rangecoder", "blocks", "running", "wavelet", "beats")]
+SOURCES = [f"sancodec/codec/_kernels/{name}.c" for name in ("module", "tokens", "lpc", "lms", "cascade", "rangecoder", "blocks", "running", "wavelet", "beats", "adaptivebands")]
 
 setup(ext_modules=[Extension("sancodec.codec._kernels", SOURCES, depends=["sancodec/codec/_kernels/kernels.h"],
                              optional=True, extra_compile_args=FLAGS)])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sancodec.codec import adaptivebands
 from sancodec.codec.beats import read_template
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, decode_arrays
@@ -18,7 +19,14 @@ from sancodec.codec.frames import SanCoding
 from sancodec.codec.header import from_header
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import band_lengths
-from sancodec.codec.waveletframe import GAP_DIFFERENCES, SEPARATE_BANDS, TAP_SHIFT, TransformCoding, read_head
+from sancodec.codec.waveletframe import (
+    ADAPTIVE_BANDS,
+    GAP_DIFFERENCES,
+    SEPARATE_BANDS,
+    TAP_SHIFT,
+    TransformCoding,
+    read_head,
+)
 from sancodec.errors import SanFormatError
 
 __all__ = ["Band", "ChannelAnatomy", "lossy_anatomy"]
@@ -89,15 +97,16 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
         into.template_bytes += before - r.remaining()
     lengths = band_lengths(length, levels)
     before = r.remaining()
-    flags = r.varint((1 << len(lengths)) - 1)
+    flags = 0 if predictor & ADAPTIVE_BANDS else r.varint((1 << len(lengths)) - 1)
     into.head_bytes += before - r.remaining()
     bands = [into.bands.setdefault(name, _band(name, index, levels, fs))
              for index, name in enumerate([f"a{levels}", *(f"d{k}" for k in range(levels, 0, -1))])]
     for band, n in zip(bands, lengths):
         band.coefficients += n
-    if not predictor & SEPARATE_BANDS:
+    if not predictor & SEPARATE_BANDS:  # one blob (one adaptive stream, format 1.9): each band's share estimated
         blob = r.raw(r.remaining())
-        streams = decode_arrays(blob, lengths, [bool(flags >> b & 1) for b in range(len(lengths))])
+        streams = (adaptivebands.decode(blob, lengths) if predictor & ADAPTIVE_BANDS else
+                   decode_arrays(blob, lengths, [bool(flags >> b & 1) for b in range(len(lengths))]))
         bits = [estimate_bits(s) for s in streams]
         for band, b in zip(bands, bits):
             band.bytes += len(blob) * b / sum(bits) if sum(bits) > 0 else len(blob) / len(bands)

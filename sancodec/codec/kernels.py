@@ -69,6 +69,8 @@ _SIGNATURES = {
     "san_arrays_sizes": (ctypes.c_int, [_I64, _I64, _N, _I8, _N, _I64]),
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
+    "san_adaptive_bands_encode": (_N, [_I64, _I64, _N, _U8, _N]),
+    "san_adaptive_bands_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _N, _I64]),
     "san_running_costs": (None, [_I64, ctypes.c_int, _F64]),
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
@@ -466,6 +468,33 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
                                     len(sizes), out)
     if status:
         raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
+    return np.split(out, np.cumsum(sizes)[:-1]) if len(sizes) else []
+
+
+def encode_adaptive_bands(arrays: Sequence[np.ndarray]) -> bytes | None:
+    """``adaptivebands.encode(arrays)`` in one compiled call (None without the C kernels)."""
+    if _LIB is None:
+        return None
+    e = _i64(np.concatenate(arrays) if len(arrays) != 1 else arrays[0]) if arrays else np.zeros(0, np.int64)
+    n = len(e)
+    out = np.empty(4 * (NUM_TOKENS * n + 16) + 8 * n + 64, dtype=np.uint8)  # a decision takes under a word
+    size = _LIB.san_adaptive_bands_encode(e, np.array([len(a) for a in arrays], dtype=np.int64), len(arrays), out,
+                                          len(out))
+    if size < 0:
+        raise MemoryError("compiled adaptive band coder: no memory")
+    return out[:size].tobytes()
+
+
+def decode_adaptive_bands(data: bytes, lengths: Sequence[int]) -> list[np.ndarray] | None:
+    """``adaptivebands.decode(data, lengths)`` in one compiled call (None without the C kernels); refuses
+    exactly what the Python reader refuses."""
+    if _LIB is None:
+        return None
+    sizes = np.array(lengths, dtype=np.int64)
+    out = np.empty(int(sizes.sum()), dtype=np.int64)
+    status = _LIB.san_adaptive_bands_decode(bytes(data), len(data), sizes, len(sizes), out)
+    if status:
+        raise SanFormatError(f"adaptive bands: {_BLOCK_ERRORS.get(status, 'invalid')}")
     return np.split(out, np.cumsum(sizes)[:-1]) if len(sizes) else []
 
 

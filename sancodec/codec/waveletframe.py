@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec import kernels, running, timedomain
+from sancodec.codec import adaptivebands, kernels, running, timedomain
 from sancodec.codec.beats import BeatTemplate, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import (
@@ -31,14 +31,16 @@ from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead", "code_bands", "needs_minor",
-           "quantise", "quantise_flat", "quick_bands", "read_head", "reconstruct", "template_side", "wavelet_payload"]
+__all__ = ["ADAPTIVE_BANDS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead", "code_bands",
+           "needs_minor", "quantise", "quantise_flat", "quick_bands", "read_head", "reconstruct", "template_side",
+           "wavelet_payload"]
 
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
 SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, long ones maybe under running contexts
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
+ADAPTIVE_BANDS = 16  # predictor bit 4 (format 1.9): the bands in one adaptive stream without tables (adaptivebands)
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -104,8 +106,10 @@ def template_side(template: BeatTemplate) -> bytes:
 def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.BAND_PARAMS) -> tuple[int, bytes]:
     """The bands' bytes and the predictor bit that says how: all in one entropy-coded blob (each plain or
     with block classes), or (format 1.5, :data:`SEPARATE_BANDS`) each band on its own, where long bands
-    may use running contexts (:data:`RUNNING_BANDS`, the best of ``params``); whichever is smaller. Each
-    band's two codings are sized in one compiled call where built, and made only where kept."""
+    may use running contexts (:data:`RUNNING_BANDS`, the best of ``params``), or (format 1.9,
+    :data:`ADAPTIVE_BANDS`, frames of up to ``adaptivebands.MAX_VALUES`` values) all in one adaptive stream
+    without tables; whichever is smallest. Each band's two block codings are sized in one compiled call
+    where built, and made only where kept."""
     sizes = kernels.block_sizes(streams)
     if sizes is None:
         sizes = np.array([[len(encode_arrays([s], [ctx])) for ctx in (False, True)] for s in streams])
@@ -121,6 +125,11 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
             if len(block) < lengths[b]:
                 alone[b], lengths[b] = (block, True), len(block)
     apart_bytes = _varint_size(_flags([ctx for _, ctx in alone])) + sum(_varint_size(n) + n for n in lengths)
+    best = min(apart_bytes, len(joint.getvalue()))
+    if sum(map(len, streams)) <= adaptivebands.MAX_VALUES:  # format 1.9: no tables, which short frames pay most for
+        adaptive = adaptivebands.encode(streams)
+        if len(adaptive) < best:
+            return ADAPTIVE_BANDS, adaptive
     if apart_bytes < len(joint.getvalue()):
         return SEPARATE_BANDS, _apart([(encode_arrays([s], [ctx]) if block is None else block, ctx)
                                        for s, (block, ctx) in zip(streams, alone)])
@@ -169,7 +178,7 @@ class WaveletHead(NamedTuple):
     delta: float
     levels: int
     rho16: int
-    predictor: int  # bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted
+    predictor: int  # bit 0 beat template, 1 bands apart, 2 beat gaps as differences, 3 taps shifted, 4 adaptive
 
 
 def read_head(r: ByteReader, length: int | None) -> WaveletHead:
@@ -183,9 +192,11 @@ def read_head(r: ByteReader, length: int | None) -> WaveletHead:
     if length is not None and levels != levels_for(length, levels):
         raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
     rho16 = r.varint(16)
-    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT)
+    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS)
     if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
         raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
+    if predictor & SEPARATE_BANDS and predictor & ADAPTIVE_BANDS:
+        raise SanFormatError("frame: wavelet bands both apart and in one adaptive stream")
     return WaveletHead(offset, delta, levels, rho16, predictor)
 
 
@@ -199,6 +210,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)
     predictor = read_head(r, length).predictor
+    if predictor & ADAPTIVE_BANDS:
+        return 9
     return 7 if predictor & TAP_SHIFT else 5 if predictor & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
 
 
@@ -229,9 +242,12 @@ class TransformCoding(FrameCoding):
                 plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
             prediction = template.prediction(length)
         lengths = band_lengths(length, levels)
+        uses_running = False
+        if predictor & ADAPTIVE_BANDS:
+            streams = adaptivebands.decode(r.raw(r.remaining()), lengths)
+            return self._rebuild(streams, delta, rho16, offset, prediction, uses_running)
         flags = r.varint((1 << len(lengths)) - 1)
         contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
-        uses_running = False
         if predictor & SEPARATE_BANDS:
             blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
             if r.remaining():
@@ -240,6 +256,11 @@ class TransformCoding(FrameCoding):
             uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
         else:
             streams = decode_arrays(r.raw(r.remaining()), lengths, contextual)
+        return self._rebuild(streams, delta, rho16, offset, prediction, uses_running)
+
+    def _rebuild(self, streams: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
+                 prediction: np.ndarray | None, uses_running: bool) -> ChannelFrame:
+        """The frame's samples from its decoded band streams (the approximation band as differences)."""
         q = [np.cumsum(streams[0]), *streams[1:]]
         with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
             y = reconstruct(q, delta, rho16, offset, prediction)

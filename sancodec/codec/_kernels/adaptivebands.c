@@ -1,0 +1,131 @@
+/* Adaptive band coding (format 1.9, adaptivebands.py): a wavelet frame's bands in one range-coded stream
+ * without frequency tables. Each value's token (tokens.c) is coded in unary, one binary decision per step
+ * ("is the token above k?", k = 0, 1, ... until a no, or the last token), each decision under an adaptive
+ * probability of its own: by band, by the context of the band's previous token (0, 1-2, 3-6, more) and by
+ * step (steps from AB_STEPS on share one). A probability starts at one half and moves towards each coded
+ * bit by 1/4 of the way at first, then by less as the model is used (1/32 after 12 uses). The raw low bits
+ * of large values follow the stream as in every entropy-coded block. Short records, whose tables cost as
+ * much as their values, gain most. */
+#include "kernels.h"
+
+#define AB_CONTEXTS 4
+#define AB_STEPS 24 /* steps 0..23 have their own probability; later steps share the 25th */
+#define AB_MODELS (AB_CONTEXTS * (AB_STEPS + 1))
+#define AB_START 8192 /* of 2^14: one half */
+#define AB_MIN 32
+#define AB_FIRST_RATE 2
+#define AB_LAST_RATE 5
+#define AB_USES_PER_RATE 4
+
+typedef struct { uint16_t p[AB_MODELS]; uint8_t uses[AB_MODELS]; } ab_models;
+
+static void ab_reset(ab_models *m) {
+    for (int j = 0; j < AB_MODELS; j++) m->p[j] = AB_START, m->uses[j] = 0;
+}
+
+static inline int ab_context(int32_t previous) {
+    return previous == 0 ? 0 : previous <= 2 ? 1 : previous <= 6 ? 2 : 3;
+}
+
+static inline int ab_index(int c, int k) { return c * (AB_STEPS + 1) + (k < AB_STEPS ? k : AB_STEPS); }
+
+/* The coder's cumulative of a 0 (as a two-symbol table [p, 2^14 - p] becomes in rangecoder.cumulative). */
+static inline uint32_t ab_cum(uint16_t p) {
+    return (uint32_t)((((uint64_t)p * ((1u << RC_PRECISION) - 2)) >> 14) + 1);
+}
+
+static inline void ab_update(ab_models *m, int j, int bit) {
+    int used = m->uses[j];
+    int rate = AB_FIRST_RATE + used / AB_USES_PER_RATE;
+    if (rate > AB_LAST_RATE) rate = AB_LAST_RATE;
+    if (used < 255) m->uses[j] = (uint8_t)(used + 1);
+    int f = m->p[j];
+    int v = bit ? f - (f >> rate) : f + ((TABLE_TOTAL - f) >> rate);
+    m->p[j] = (uint16_t)(v < AB_MIN ? AB_MIN : (v > TABLE_TOTAL - AB_MIN ? TABLE_TOTAL - AB_MIN : v));
+}
+
+/* The bands laid end to end in `e` (`lengths`, `count` of them) coded adaptively; the byte count written to
+ * `out` (capacity `cap`), or -1 when it does not fit or memory runs out. */
+EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *lengths, int64_t count, uint8_t *out,
+                                         int64_t cap) {
+    byte_writer w = {out, cap, 0};
+    int64_t n = 0, decisions = 8, result = -1;
+    for (int64_t b = 0; b < count; b++) n += lengths[b];
+    int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    ab_models *models = (ab_models *)malloc(sizeof(ab_models));
+    uint32_t *words = NULL;
+    if (!tok || !val || !models) goto done;
+    san_tokenize(e, n, tok, val);
+    for (int64_t i = 0; i < n; i++) decisions += tok[i] < TOKENS - 1 ? tok[i] + 1 : TOKENS - 1;
+    words = (uint32_t *)malloc((size_t)decisions * sizeof(uint32_t)); /* a decision takes under 10 bits */
+    if (!words) goto done;
+    uint64_t st[8];
+    san_rc_init(st, decisions);
+    for (int64_t b = 0, at = 0; b < count; at += lengths[b], b++) {
+        ab_reset(models);
+        int32_t previous = 0;
+        for (int64_t i = at; i < at + lengths[b]; i++) {
+            const int32_t t = tok[i];
+            const int c = ab_context(previous);
+            for (int k = 0; k < TOKENS - 1; k++) {
+                const int bit = t > k, j = ab_index(c, k);
+                const uint32_t cum[3] = {0, ab_cum(models->p[j]), 1u << RC_PRECISION};
+                if (rc_put(st, words, cum, bit)) goto done;
+                ab_update(models, j, bit);
+                if (!bit) break;
+            }
+            previous = t;
+        }
+    }
+    if (!write_streams(&w, st, words, tok, val, n)) result = w.pos;
+done:
+    free(tok), free(val), free(models), free(words);
+    return result;
+}
+
+/* The inverse: `count` bands of `lengths` from `data`, laid end to end in `out`; 0, or an entropy-block error
+ * code (blocks.c) for data no encoder wrote. */
+EXPORT int san_adaptive_bands_decode(const uint8_t *data, int64_t len, const int64_t *lengths, int64_t count,
+                                     int64_t *out) {
+    byte_reader r = {data, len, 0};
+    range_decoder d;
+    raw_bits extra;
+    int64_t n = 0;
+    for (int64_t b = 0; b < count; b++) {
+        if (lengths[b] < 0) return BLK_LIMIT;
+        n += lengths[b];
+    }
+    int status = read_streams(&r, &d, &extra);
+    if (status || n == 0) return status;
+    int32_t *tok = (int32_t *)malloc((size_t)n * sizeof(int32_t));
+    ab_models *models = (ab_models *)malloc(sizeof(ab_models));
+    if (!tok || !models) {
+        free(tok), free(models);
+        return BLK_MEMORY;
+    }
+    rd_start(&d);
+    for (int64_t b = 0, at = 0; b < count && !status; at += lengths[b], b++) {
+        ab_reset(models);
+        int32_t previous = 0;
+        for (int64_t i = at; i < at + lengths[b] && !status; i++) {
+            const int c = ab_context(previous);
+            int32_t t = 0;
+            for (int k = 0; k < TOKENS - 1; k++) {
+                const int j = ab_index(c, k);
+                const int bit = rd_bit(&d, ab_cum(models->p[j]));
+                if (bit < 0) {
+                    status = BLK_RANGE;
+                    break;
+                }
+                ab_update(models, j, bit);
+                if (!bit) break;
+                t++;
+            }
+            tok[i] = previous = t;
+        }
+    }
+    if (!status && san_unpack(tok, n, extra.p, extra.len, out) != 0) status = BLK_RAW_BITS;
+    free(tok), free(models);
+    return status;
+}
