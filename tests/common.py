@@ -102,8 +102,11 @@ def with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
 
 
 def expected_minor(data: bytes, content: int) -> int:
-    """The format minor version a file should carry when what it codes needs ``content``: 7 where it
-    holds one frame (the one-frame layout of 1.7), else ``content``."""
+    """The format minor version a file should carry when what it codes needs ``content``: 9 where a wavelet
+    frame's bands are adaptive (1.9), 7 where it holds one frame (the one-frame layout of 1.7), else
+    ``content``."""
+    if any(bits & 16 for bits in wavelet_predictors(data)):
+        content = max(content, 9)
     return max(content, 7) if SanReader(data).one_frame else content
 
 

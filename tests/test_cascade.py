@@ -216,4 +216,4 @@ def test_a_lossy_file_whose_exact_channels_use_format_1_8_says_1_8():
     for ch in range(3):
         assert sancodec.metrics.prdn(sig.samples[:, ch], decoded.signal.samples[:, ch]) <= 0.5
     wavelets = sancodec.encode(sig, mode="lossy", prdn=5.0)
-    assert decode_file(wavelets).codings == {"wavelet": 3} and wavelets[5] < 8
+    assert decode_file(wavelets).codings == {"wavelet": 3} and wavelets[5] != 8  # 1.9 where its bands are adaptive

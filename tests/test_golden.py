@@ -76,6 +76,8 @@ ONE_FRAME = ["a103l_lossless_cascade.san", "emg_healthy_lossless_running.san", "
 USES_18 = ["a103l_lossless_cascade.san", "emg_healthy_lossless_running.san", "mitdb100_lossless_lms.san",
            "test01_00s_lossless.san", "test01_00s_lossless_constant.san", "test01_00s_lossless_lpc.san"]
 NEW_IN_18 = ["a103l_lossless_cascade.san"]  # no older folder holds it
+# lossy files whose wavelet bands the 1.9 encoder codes in one adaptive stream (v1.8/ keeps them as 1.8 wrote them)
+USES_19 = ["ctg1001_lossy_grid.san", "mitdb100_lossy_beats.san", "test01_00s_lossy_prdn3.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -184,22 +186,25 @@ def test_golden_file(name):
     uses_16 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 6 for p in _channel_parts(golden))
     uses_17 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 7 for p in _channel_parts(golden))
     uses_18 = decoded.codings.get("lpc_whole") or decoded.codings.get("cascade") or decoded.codings.get("msb")
-    minor = 8 if uses_18 else 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3
+    uses_19 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 9 for p in _channel_parts(golden))
+    minor = (9 if uses_19 else 8 if uses_18 else 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14
+             else 3)
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
     assert SanReader(golden).one_frame == (name in ONE_FRAME)
-    assert (minor == 8) == (name in USES_18)
+    assert (minor == 9) == (name in USES_19)  # a file's minor is the newest of what it uses
+    assert (minor == 8) == (name in USES_18 and name not in USES_19)
     assert decoded.codings.get("lpc_whole", 0) == decoded.lpc_channel_frames  # the encoder never restarts now
-    assert (minor == 7) == (name in USES_17)
-    assert (minor == 6) == (name in USES_16)
-    assert (minor == 5) == (name not in USES_17 + USES_18 and (name in CHANGED_IN_15 or name.endswith(
+    assert (minor == 7) == (name in USES_17 and name not in USES_19)
+    assert (minor == 6) == (name in USES_16 and name not in USES_19)
+    assert (minor == 5) == (name not in USES_17 + USES_18 + USES_19 and (name in CHANGED_IN_15 or name.endswith(
         ("_running.san", "_bands.san"))))
     if name == "ctg1001_lossy_grid.san":  # heart rate on a grid coarser than its own, contractions as wavelets
         assert decoded.codings == {"raw": 2, "wavelet": 2}
         grids = {_raw_grid(p) for p in _channel_parts(golden) if p[0] == 0}  # coarser than the samples' 1
         assert grids and min(grids) > 1
         assert not np.array_equal(decoded.signal.samples[:, 0], _source(name).samples[:, 0])
-    if name == "test01_00s_lossy_prdn3.san":  # two channels as wavelets at fewer levels, two exact
-        assert decoded.codings == {"raw": 4, "wavelet": 4}
+    if name == "test01_00s_lossy_prdn3.san":  # every channel as wavelets with adaptive bands (1.8: two exact)
+        assert decoded.codings == {"wavelet": 8}
     if name == "test01_00s_lossy_cross.san":  # the derived leads predicted from the first two, exactly
         assert decoded.codings["cross"] == 4 and decoded.codings["raw"] == 4
         np.testing.assert_array_equal(decoded.signal.samples, _source(name).samples)
@@ -358,3 +363,23 @@ def test_the_files_format_1_7_wrote_still_decode_to_their_source():
         np.testing.assert_array_equal(signal.samples, _source(name).samples)
 
     assert check_backwards_compatibility(GOLDEN / "v1.7", check) == sorted(n for n in USES_18 if "a103l" not in n)
+
+
+# What 1.8 files decode to (sha256 of their samples as little-endian int64), pinned when 1.9 came
+DECODED_18 = {"ctg1001_lossy_grid.san": "82e070223d556a39e16e98008fe2392e79f4be9795048de529e7f0483bac3aa1",
+              "mitdb100_lossy_beats.san": "61abf03ebb04747ada9305cf06b77fd3e65d546cf1366fe30de238f09c8cf62b",
+              "test01_00s_lossy_prdn3.san": "8499577ae471e939b926d6f99a9aa686681bbcdb7bb5ae92da759dcf77417dc8"}
+
+
+def test_the_files_format_1_8_wrote_still_decode_to_the_same_signals():
+    """The lossy golden cases 1.9 re-coded with adaptive bands, as the 1.8 encoder wrote them (v1.8/, bands
+    coded with tables): within their targets, to the samples they decoded to then."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.8" / name).read_bytes()
+        assert data[4] == 1 and data[5] < 9
+        assert not any(_predictor(p) & 16 for p in _channel_parts(data) if p[0] == 3)
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
+        assert hashlib.sha256(samples).hexdigest() == DECODED_18[name]
+
+    assert check_backwards_compatibility(GOLDEN / "v1.8", check) == sorted(USES_19)

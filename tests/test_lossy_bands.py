@@ -67,7 +67,9 @@ def test_bands_coded_apart_decode_to_what_one_blob_of_the_same_bands_does(monkey
 
 
 @pytest.mark.parametrize(("options", "match"), [
-    ({"predictor": 16}, "limit"),  # no predictor bit 4
+    ({"predictor": 32}, "limit"),  # no predictor bit 5
+    ({"predictor": 18}, "both apart and in one adaptive stream"),  # bit 4 (1.9) with bit 1
+    ({"predictor": 16}, "adaptive bands"),  # adaptive bands (1.9): a block of flags and tables is no such stream
     ({"predictor": 10}, "without a beat template"),  # shifted taps (bit 3, 1.7), but no template (bit 0)
     ({"predictor": 6}, "without a beat template"),  # gaps as differences (bit 2), but no template (bit 0)
     ({"tail": b"\x00"}, "unexpected bytes after the wavelet bands"),

@@ -203,9 +203,10 @@ def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypa
 
     import sancodec
     from sancodec import read_signal
-    from sancodec.codec import lossy
+    from sancodec.codec import adaptivebands, lossy
     from sancodec.metrics import prdn
 
+    monkeypatch.setattr(adaptivebands, "MAX_VALUES", 0)  # the bands coded with tables (1.8), where this was measured
     sig = read_signal(Path(__file__).parent / "data" / "test01_00s").select_channels([0])
     chosen = sancodec.encode(sig, mode="lossy", prdn=9.0)
     assert [rho16 for _, rho16, _ in wavelet_fields(chosen)] != [waveletframe.RHO16]
