@@ -22,7 +22,7 @@ import numpy as np
 from sancodec.codec import kernels
 from sancodec.codec.entropy import TOTAL, ByteReader, ByteWriter, read_streams, write_streams
 from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
-from sancodec.codec.rangecoder import RangeDecoder, encode_segments
+from sancodec.codec.rangecoder import RangeDecoder, encode_bits
 from sancodec.errors import SanFormatError
 
 __all__ = ["MAX_VALUES", "decode", "encode"]
@@ -49,9 +49,6 @@ class _Models:
     def index(c: int, k: int) -> int:
         return c * (STEPS + 1) + min(k, STEPS)
 
-    def table(self, j: int) -> np.ndarray:
-        return np.array([self.p[j], TOTAL - self.p[j]], dtype=np.int64)
-
     def update(self, j: int, bit: int) -> None:
         used = self.uses[j]
         rate = min(FIRST_RATE + used // USES_PER_RATE, LAST_RATE)
@@ -66,7 +63,8 @@ def encode(arrays: Sequence[np.ndarray]) -> bytes:
     compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays])
     if compiled is not None:
         return compiled
-    segments = []
+    bits: list[int] = []
+    zeros: list[int] = []  # each decision's probability of a 0, in 2**-14
     all_tok, all_val = [], []
     for a in arrays:
         tok, val = tokenize(np.asarray(a))
@@ -77,7 +75,8 @@ def encode(arrays: Sequence[np.ndarray]) -> bytes:
             c = _context(previous)
             for k in range(NUM_TOKENS - 1):
                 bit, j = int(t > k), _Models.index(c, k)
-                segments.append((np.array([bit], dtype=np.int32), models.table(j)))
+                bits.append(bit)
+                zeros.append(models.p[j])
                 models.update(j, bit)
                 if not bit:
                     break
@@ -85,7 +84,8 @@ def encode(arrays: Sequence[np.ndarray]) -> bytes:
     tok = np.concatenate(all_tok) if all_tok else np.zeros(0, np.int32)
     val = np.concatenate(all_val) if all_val else np.zeros(0, np.uint64)
     w = ByteWriter()
-    write_streams(w, encode_segments(segments) if segments else np.zeros(0, np.uint32), pack_bits(val, tok))
+    write_streams(w, encode_bits(np.array(bits, dtype=np.int32), np.array(zeros, dtype=np.int64)),
+                  pack_bits(val, tok))
     return w.getvalue()
 
 
@@ -109,7 +109,7 @@ def decode(data: bytes, lengths: Sequence[int]) -> list[np.ndarray]:
             c, t = _context(previous), 0
             for k in range(NUM_TOKENS - 1):
                 j = _Models.index(c, k)
-                bit = int(decoder.decode([1], [models.table(j)])[0])
+                bit = decoder.decode_bit(models.p[j])
                 models.update(j, bit)
                 if not bit:
                     break

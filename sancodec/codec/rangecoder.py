@@ -17,7 +17,7 @@ import numpy as np
 from sancodec.codec import kernels
 from sancodec.errors import SanFormatError
 
-__all__ = ["RangeDecoder", "cumulative", "encode_segments"]
+__all__ = ["RangeDecoder", "cumulative", "encode_bits", "encode_segments"]
 
 PRECISION = 24
 TABLE_BITS = 14  # frequencies sum to 2**14 (entropy.TOTAL)
@@ -76,11 +76,29 @@ def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
     return out[:count].copy()
 
 
+def encode_bits(bits: np.ndarray, zeros: np.ndarray) -> np.ndarray:
+    """Words coding binary symbols, each under its own two-symbol table ``[zeros[i], 2**14 - zeros[i]]``: the
+    stream :func:`encode_segments` writes for one segment per bit, with constriction in one batch call where
+    the C kernels are not built (its model family takes a row of probabilities per symbol)."""
+    if not len(bits):
+        return np.zeros(0, dtype=np.uint32)
+    if kernels.COMPILED:
+        return encode_segments([(bits[i : i + 1], np.array([z, (1 << TABLE_BITS) - z])) for i, z in enumerate(zeros)])
+    import constriction
+
+    p = np.asarray(zeros, dtype=np.float64) / (1 << TABLE_BITS)
+    coder = constriction.stream.queue.RangeEncoder()
+    coder.encode(np.ascontiguousarray(bits, dtype=np.int32), constriction.stream.model.Categorical(perfect=False),
+                 np.stack([p, 1.0 - p], axis=1))
+    return np.asarray(coder.get_compressed(), dtype=np.uint32)
+
+
 class RangeDecoder:
     """Decodes segments from one stream, in the order they were encoded."""
 
     def __init__(self, words: np.ndarray) -> None:
         self._words = np.ascontiguousarray(words, dtype=np.uint32)
+        self._bits = None  # constriction's two-symbol model family, made on the first decode_bit
         if kernels.COMPILED:
             self._bytes = np.ascontiguousarray(self._words.astype("<u4")).view(np.uint8)  # the C side reads LE
             self._state = np.zeros(8, dtype=np.uint64)
@@ -112,3 +130,17 @@ class RangeDecoder:
         if status:
             raise SanFormatError("entropy-coded block: invalid range-coder data")
         return out
+
+    def decode_bit(self, zero: int) -> int:
+        """One binary symbol under the table ``[zero, 2**14 - zero]`` (:func:`encode_bits`'s), one call."""
+        if kernels.COMPILED:
+            return int(self.decode([1], [np.array([zero, (1 << TABLE_BITS) - zero])])[0])
+        if self._bits is None:
+            import constriction
+
+            self._bits = constriction.stream.model.Categorical(perfect=False)
+        p = zero / (1 << TABLE_BITS)
+        try:
+            return int(self._coder.decode(self._bits, np.array([[p, 1.0 - p]]))[0])
+        except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
+            raise SanFormatError(f"entropy-coded block: invalid range-coder data ({type(exc).__name__})") from None
