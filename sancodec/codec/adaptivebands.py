@@ -31,7 +31,7 @@ CONTEXTS = 4
 STEPS = 24
 START, MIN_P = 1 << 13, 32
 FIRST_RATE, LAST_RATE, USES_PER_RATE = 2, 5, 4
-MAX_VALUES = 1 << 16  # the encoder tries this coding on frames of up to this many values (it pays on short ones)
+MAX_VALUES = 1 << 17  # the encoder tries this coding on frames of up to this many values (it pays on short ones)
 
 
 def _context(previous: int) -> int:
