@@ -86,12 +86,21 @@ def load(data_dir: Path, path: str, channel: int) -> Signal | None:
     return Signal(x[:, None].astype(np.int64), sig.fs / step, [sig.channel_names[channel]], ["NU"])
 
 
+def analysis(x: np.ndarray, mean: float, levels: int) -> list[np.ndarray]:
+    """The wavelet coder's transform of ``x`` less ``mean``: PyWavelets' periodised CDF 9/7."""
+    return pywt.wavedec(x.astype(np.float64) - mean, "bior4.4", mode="periodization", level=levels)
+
+
+def synthesis(bands: list[np.ndarray]) -> np.ndarray:
+    """The inverse of :func:`analysis`."""
+    return pywt.waverec(bands, "bior4.4", mode="periodization")
+
+
 def wavelet_code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
     """Code ``x`` with the reference wavelet coder; returns (bytes, decoded integers). The quantiser and the
     entropy coding are ``sancodec.refwavelet``'s (one design), the transform PyWavelets' periodised one."""
     mean = float(np.rint(x.mean()))
-    bands = pywt.wavedec(x.astype(np.float64) - mean, "bior4.4", mode="periodization", level=levels)
-    return code_bands(bands, step, mean, len(x), lambda deq: pywt.waverec(deq, "bior4.4", mode="periodization"))
+    return code_bands(analysis(x, mean, levels), step, mean, len(x), synthesis)
 
 
 def wavelet_curve(x: np.ndarray) -> list[tuple[float, float, str]]:
@@ -162,17 +171,17 @@ def wavelet_timing(x: np.ndarray, points: list[tuple[float, float, str]], target
         return float("nan"), float("nan")
     t0 = time.perf_counter()
     mean = float(np.rint(x.mean()))
-    bands = pywt.wavedec(x.astype(np.float64) - mean, "bior4.4", mode="periodization", level=levels)
+    bands = analysis(x, mean, levels)
 
     def distortion(delta: float) -> float:
         deq = [np.where(b == 0, 0.0, (b + 0.5 * np.sign(b)) * delta) for b in (np.fix(c / delta) for c in bands)]
-        return prdn(x, np.rint(pywt.waverec(deq, "bior4.4", mode="periodization")[: len(x)] + mean))
+        return prdn(x, np.rint(synthesis(deq)[: len(x)] + mean))
 
     guess = target / 100 * float(np.std(x)) * np.sqrt(12)
     found = find_step(distortion, target, 0.25, 4.0 * max(float(np.abs(b).max()) for b in bands) + 1, guess)[0]
     blob, lengths = encode_bands(bands, found)
     t1 = time.perf_counter()
-    decode_bands(blob, lengths, found, mean, len(x), lambda deq: pywt.waverec(deq, "bior4.4", mode="periodization"))
+    decode_bands(blob, lengths, found, mean, len(x), synthesis)
     return t1 - t0, time.perf_counter() - t1
 
 

@@ -64,7 +64,6 @@ _SIGNATURES = {
     "san_rd_decode": (ctypes.c_int, [_STATE, _U8, *_SEGMENTS]),
     "san_block_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _N, ctypes.c_int, _I64]),
     "san_arrays_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _I32, _N, _I64]),
-    "san_block_encode": (_N, [_I64, _N, ctypes.c_int, _I8, _N, _U8, _N]),
     "san_arrays_encode": (_N, [_I64, _I64, _I32, _N, _I8, _N, _U8, _N]),
     "san_arrays_sizes": (ctypes.c_int, [_I64, _I64, _N, _I8, _N, _I64]),
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
@@ -413,13 +412,23 @@ def encode_block(e: np.ndarray, contextual: bool) -> bytes | None:
     return encode_arrays([e], [contextual])
 
 
+def _end_to_end(arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``arrays`` laid end to end as one int64 array, and their lengths: how the kernels take several."""
+    e = arrays[0] if len(arrays) == 1 else np.concatenate(arrays) if len(arrays) else np.zeros(0, np.int64)
+    return _i64(e), np.array([len(a) for a in arrays], dtype=np.int64)
+
+
+def _split(out: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """``out`` cut back into arrays of ``sizes`` values."""
+    return np.split(out, np.cumsum(sizes)[:-1]) if len(sizes) else []
+
+
 def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> bytes | None:
     """``entropy.encode_arrays(arrays, contextual)`` in one compiled call (None without the C kernels)."""
     if _LIB is None or not arrays:
         return None
-    e = _i64(np.concatenate(arrays) if len(arrays) != 1 else arrays[0])
+    e, lengths = _end_to_end(arrays)
     n = len(e)
-    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
     table = class_table()
     out = np.empty(17 * 160 * max(1, len(arrays)) + 4 * (n + n // BLOCK + 16 * (len(arrays) + 1)) + 8 * n + 64,
                    dtype=np.uint8)
@@ -448,11 +457,10 @@ def block_sizes(arrays: Sequence[np.ndarray]) -> np.ndarray | None:
     one compiled call (None without the C kernels)."""
     if _LIB is None or not arrays:
         return None
-    e = _i64(np.concatenate(arrays) if len(arrays) != 1 else arrays[0])
+    e, lengths = _end_to_end(arrays)
     sizes = np.empty((len(arrays), 2), dtype=np.int64)
     table = class_table()
-    if _LIB.san_arrays_sizes(e, np.array([len(a) for a in arrays], dtype=np.int64), len(arrays), table,
-                             table.shape[1], sizes):
+    if _LIB.san_arrays_sizes(e, lengths, len(arrays), table, table.shape[1], sizes):
         raise MemoryError("compiled block encoder: no scratch memory")
     return sizes
 
@@ -468,18 +476,17 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
                                     len(sizes), out)
     if status:
         raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")
-    return np.split(out, np.cumsum(sizes)[:-1]) if len(sizes) else []
+    return _split(out, sizes)
 
 
 def encode_adaptive_bands(arrays: Sequence[np.ndarray]) -> bytes | None:
     """``adaptivebands.encode(arrays)`` in one compiled call (None without the C kernels)."""
     if _LIB is None:
         return None
-    e = _i64(np.concatenate(arrays) if len(arrays) != 1 else arrays[0]) if arrays else np.zeros(0, np.int64)
+    e, lengths = _end_to_end(arrays)
     n = len(e)
     out = np.empty(4 * (NUM_TOKENS * n + 16) + 8 * n + 64, dtype=np.uint8)  # a decision takes under a word
-    size = _LIB.san_adaptive_bands_encode(e, np.array([len(a) for a in arrays], dtype=np.int64), len(arrays), out,
-                                          len(out))
+    size = _LIB.san_adaptive_bands_encode(e, lengths, len(arrays), out, len(out))
     if size < 0:
         raise MemoryError("compiled adaptive band coder: no memory")
     return out[:size].tobytes()
@@ -495,7 +502,7 @@ def decode_adaptive_bands(data: bytes, lengths: Sequence[int]) -> list[np.ndarra
     status = _LIB.san_adaptive_bands_decode(bytes(data), len(data), sizes, len(sizes), out)
     if status:
         raise SanFormatError(f"adaptive bands: {_BLOCK_ERRORS.get(status, 'invalid')}")
-    return np.split(out, np.cumsum(sizes)[:-1]) if len(sizes) else []
+    return _split(out, sizes)
 
 
 def decode_block(data: bytes, length: int, contextual: int) -> np.ndarray | None:

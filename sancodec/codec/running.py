@@ -139,11 +139,9 @@ def weigh(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> tuple[int, bool]:
     counts = _counts(tok, params)
     costs = _estimates(counts)
     best = int(np.argmin(costs))
-    hist = counts[0].sum(axis=0)  # the tokens' counts, whatever their contexts
-    used = np.flatnonzero(hist)
-    entries = int(used[-1]) + 1 if len(used) else 0
-    one_table = float((hist[used] * np.log2(hist.sum() / hist[used])).sum()) + 12.0 * entries
-    return params[best], bool(costs[best] < one_table)
+    one_table = np.zeros_like(counts[:1])
+    one_table[0, 0] = counts[0].sum(axis=0)  # every token in one context: the same estimate for one table
+    return params[best], bool(costs[best] < _estimates(one_table)[0])
 
 
 def encode(e: np.ndarray, params: int) -> bytes:

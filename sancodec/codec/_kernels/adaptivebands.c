@@ -29,11 +29,6 @@ static inline int ab_context(int32_t previous) {
 
 static inline int ab_index(int c, int k) { return c * (AB_STEPS + 1) + (k < AB_STEPS ? k : AB_STEPS); }
 
-/* The coder's cumulative of a 0 (as a two-symbol table [p, 2^14 - p] becomes in rangecoder.cumulative). */
-static inline uint32_t ab_cum(uint16_t p) {
-    return (uint32_t)((((uint64_t)p * ((1u << RC_PRECISION) - 2)) >> 14) + 1);
-}
-
 static inline void ab_update(ab_models *m, int j, int bit) {
     int used = m->uses[j];
     int rate = AB_FIRST_RATE + used / AB_USES_PER_RATE;
@@ -70,7 +65,7 @@ EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *length
             const int c = ab_context(previous);
             for (int k = 0; k < TOKENS - 1; k++) {
                 const int bit = t > k, j = ab_index(c, k);
-                const uint32_t cum[3] = {0, ab_cum(models->p[j]), 1u << RC_PRECISION};
+                const uint32_t cum[3] = {0, bit_cum(models->p[j]), 1u << RC_PRECISION};
                 if (rc_put(st, words, cum, bit)) goto done;
                 ab_update(models, j, bit);
                 if (!bit) break;
@@ -113,7 +108,7 @@ EXPORT int san_adaptive_bands_decode(const uint8_t *data, int64_t len, const int
             int32_t t = 0;
             for (int k = 0; k < TOKENS - 1; k++) {
                 const int j = ab_index(c, k);
-                const int bit = rd_bit(&d, ab_cum(models->p[j]));
+                const int bit = rd_bit(&d, bit_cum(models->p[j]));
                 if (bit < 0) {
                     status = BLK_RANGE;
                     break;

@@ -152,8 +152,7 @@ EXPORT int san_block_decode(const uint8_t *data, int64_t len, int64_t n, int con
     return san_arrays_decode(data, len, &n, &flag, 1, out);
 }
 
-/* The encoder twin of san_block_decode: entropy.encode_arrays([e], [contextual]) in one call.
- * Returns the byte count written to `out` (capacity `cap`), or -1 when it does not fit. */
+/* entropy.quantize_table: integer frequencies summing to 2^14, every used symbol at least 1. */
 void quantize_table(const int64_t *counts, int alphabet, uint64_t *freq) {
     int64_t total = 0;
     int n_used = 0, order[TOKENS];
@@ -306,13 +305,6 @@ EXPORT int64_t san_arrays_encode(const int64_t *e, const int64_t *lengths, const
 done:
     free(tok), free(val), free(sym), free(cls), free(words), free(cums), free(sizes), free(seg_len), free(seg_model);
     return result;
-}
-
-/* One array (entropy.encode_arrays with a single array). */
-EXPORT int64_t san_block_encode(const int64_t *e, int64_t n, int contextual, const int8_t *class_table, int64_t row,
-                                uint8_t *out, int64_t cap) {
-    int32_t flag = contextual;
-    return san_arrays_encode(e, &n, &flag, 1, class_table, row, out, cap);
 }
 
 /* The byte counts of `count` arrays laid end to end in `e`, each coded alone plain (sizes[2a]) and with block

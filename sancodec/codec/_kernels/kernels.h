@@ -82,8 +82,14 @@ static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
     return lo;
 }
 
-/* One binary symbol whose 0 takes the cumulative [0, c1) of 2^24 (running contexts' MSB mode), or -1 for a
- * stream no encoder wrote. */
+/* The cumulative of a 0 under probability f / 2^14: the coder's rule for the table {f, 2^14 - f}, which
+ * rangecoder.cumulative spells out (running contexts' MSB mode, adaptive bands). */
+static inline uint32_t bit_cum(uint16_t f) {
+    return (uint32_t)((((uint64_t)f * ((1u << RC_PRECISION) - 2)) >> 14) + 1);
+}
+
+/* One binary symbol whose 0 takes the cumulative [0, c1) of 2^24 (bit_cum), or -1 for a stream no encoder
+ * wrote. */
 static inline int rd_bit(range_decoder *d, uint32_t c1) {
     uint64_t scale = d->range >> RC_PRECISION;
     uint64_t quantile = (d->point - d->lower) / scale;

@@ -33,11 +33,6 @@ static inline void msb_update(uint16_t *f, int bit) {
     *f = (uint16_t)(v < MSB_MIN ? MSB_MIN : (v > TABLE_TOTAL - MSB_MIN ? TABLE_TOTAL - MSB_MIN : v));
 }
 
-/* The cumulative of a 0 under probability f / 2^14: the coder's rule for the table {f, 2^14 - f}. */
-static inline uint32_t msb_cum(uint16_t f) {
-    return (uint32_t)((((uint64_t)f * ((1u << RC_PRECISION) - 2)) >> 14) + 1);
-}
-
 /* Where the models of the mantissa bits of token t (>= DIRECT) in context c start. */
 static inline uint16_t *msb_models(uint16_t *models, int c, int32_t t) {
     return models + ((int64_t)c * (TOKENS - DIRECT) + (t - DIRECT)) * MSB_SLOTS;
@@ -106,7 +101,7 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
         if (x < DIRECT) continue;
         uint16_t *f = msb_models(models, c, x);
         for (int b = 0, slot = 0, count = msb_count(x); b < count; b++) {
-            int bit = rd_bit(&d, msb_cum(f[slot]));
+            int bit = rd_bit(&d, bit_cum(f[slot]));
             if (bit < 0) {
                 status = BLK_RANGE;
                 break;
@@ -209,7 +204,7 @@ static int64_t code_tokens(const int32_t *tok, const uint64_t *val, const uint8_
         const int w = t - 12;
         for (int b = 0, slot = 0, count = msb_count(t); b < count; b++) {
             const int bit = (int)(val[i] >> (w - 1 - b) & 1);
-            const uint32_t cum[3] = {0, msb_cum(f[slot]), 1u << RC_PRECISION};
+            const uint32_t cum[3] = {0, bit_cum(f[slot]), 1u << RC_PRECISION};
             if (rc_put(st, words, cum, bit)) return -1;
             msb_update(&f[slot], bit);
             slot = 1 + bit;
