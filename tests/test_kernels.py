@@ -263,6 +263,42 @@ def test_the_beat_template_prediction_matches_numpy(beats, monkeypatch):
 
 
 @needs_c
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 7.5]), min_size=1, max_size=120),
+       st.integers(1, 25), st.booleans())
+def test_greedy_peaks_keep_the_positions_the_numpy_peaks_keep(values, d, noisy):
+    # plateaus, ties within reach of each other, zeros and negatives, a peak on either edge
+    from sancodec.san.sparse import peaks
+
+    s = np.asarray(values, dtype=np.float64)
+    if noisy:
+        s = s + np.random.default_rng(len(values)).normal(scale=1e-3, size=len(s))
+    reference = np.flatnonzero(peaks(s[None, None], d)[0, 0])
+    assert np.array_equal(kernels.greedy_peaks(s, d), reference)
+
+
+def test_the_beat_detector_s_moving_average_is_numpy_s_centred_convolution():
+    from sancodec.codec.beats import _moving_average
+
+    rng = np.random.default_rng(5)
+    for width in (1, 2, 3, 14, 40):
+        for n in (1, 2, 13, 14, 15, 41, 1000):
+            d = rng.integers(0, 50, n).astype(np.float64)
+            centred = np.convolve(d, np.ones(width) / width, mode="full")[(width - 1) // 2 :][:n]
+            assert np.allclose(_moving_average(d, width), centred, rtol=1e-12, atol=1e-12), (width, n)
+
+
+@needs_c
+def test_beats_found_with_and_without_the_compiled_kernels_are_the_same(monkeypatch, mitdb_100):
+    from sancodec.codec.beats import find_beats
+
+    x = sancodec.read_signal(mitdb_100).samples[:60000, 0]
+    compiled = find_beats(x, 360.0)
+    numpy_only(monkeypatch)
+    assert len(compiled) > 60 and np.array_equal(find_beats(x, 360.0), compiled)
+
+
+@needs_c
 @pytest.mark.parametrize("options", [{"mode": "lossless"}, {"mode": "near-lossless", "max_error": 2},
                                      {"mode": "lossy", "prdn": 3}])
 def test_files_are_byte_identical_with_and_without_the_compiled_kernels(options, monkeypatch, mitdb_100):

@@ -145,14 +145,28 @@ def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
     v = x.astype(np.float64)
     d = np.abs(np.diff(v, prepend=v[0]))
     width = max(1, int(0.04 * fs))
-    energy = np.convolve(d, np.ones(width) / width, mode="same")
+    energy = _moving_average(d, width)
     energy = np.where(energy > 0.25 * np.percentile(energy, 99), energy, 0.0).astype(np.float32)
     spacing = max(1, int(0.3 * fs))
     k = max(1, width // 4)  # the envelope is smooth over `width`: every k-th value shows its period
     period = beat_period(energy[::k], fs / k)
     if period is not None:
         spacing = max(spacing, int(MIN_SPACING * period * k))
-    return np.flatnonzero(peaks(energy[None, None], spacing)[0, 0])
+    compiled = kernels.greedy_peaks(energy, spacing)
+    return compiled if compiled is not None else np.flatnonzero(peaks(energy[None, None], spacing)[0, 0])
+
+
+def _moving_average(d: np.ndarray, width: int) -> np.ndarray:
+    """``np.convolve(d, np.ones(width) / width, mode="same")`` from a running sum (one pass, not ``width``):
+    sample ``i`` averages ``d[i - width // 2 : i + (width - 1) // 2 + 1]``, zeros outside."""
+    n, ahead, behind = len(d), min((width - 1) // 2 + 1, len(d)), width // 2
+    total = np.cumsum(d)  # total[i]: the sum of d[: i + 1]
+    out = np.empty(n)
+    out[: n - ahead + 1] = total[ahead - 1 :]  # the sum up to sample i + ahead - 1, or to the end
+    out[n - ahead + 1 :] = total[-1]
+    out[behind + 1 :] -= total[: max(n - behind - 1, 0)]  # less the sum before sample i - behind
+    out /= width
+    return out
 
 
 def beat_period(energy: np.ndarray, fs: float) -> int | None:
@@ -185,7 +199,7 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
     if len(found) < 4:
         return None
     v = x.astype(np.float64)
-    windows = np.stack([v[p - before : p + after] for p in found])
+    windows = v[found[:, None] + np.arange(-before, after)]
     windows -= np.median(windows, axis=1, keepdims=True)
     t8 = np.rint(np.median(windows, axis=0) * 8).astype(np.int64)
     norm = float(t8 @ t8)

@@ -21,8 +21,8 @@ from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
            "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block", "encode_block",
-           "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms", "template_prediction", "tokenize",
-           "unpack", "wavelet_requantised", "wavelet_synthesis"]
+           "greedy_peaks", "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms", "template_prediction",
+           "tokenize", "unpack", "wavelet_requantised", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -74,6 +74,7 @@ _SIGNATURES = {
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
+    "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_wavelet_requantised": (ctypes.c_int, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
                                                ctypes.c_double, _F64, ctypes.c_int, _F64]),
@@ -352,6 +353,19 @@ def template_prediction(t8: np.ndarray, anchor: int, positions: np.ndarray, g64:
     acc = np.empty(length, dtype=np.int64)
     _LIB.san_template_prediction(_i64(t8), len(t8), anchor, _i64(positions), _i64(g64), len(positions), length, acc)
     return acc
+
+
+def greedy_peaks(s: np.ndarray, d: int) -> np.ndarray | None:
+    """The positions ``sparse.peaks`` keeps on the one row ``s`` with minimum distance ``d``, increasing, in
+    one compiled pass (None without the C kernels: the caller runs ``sparse.peaks``, the reference)."""
+    if _LIB is None:
+        return None
+    s = np.ascontiguousarray(s, dtype=np.float64)
+    out = np.empty(len(s), dtype=np.int64)
+    kept = _LIB.san_greedy_peaks(s, len(s), d, out)
+    if kept < 0:
+        raise MemoryError("greedy peaks: out of memory")
+    return out[:kept]
 
 
 def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:
