@@ -61,6 +61,10 @@ SIGNALS = [
 TARGETS = (1.0, 2.0, 5.0, 9.0)
 WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 LSB
 MAX_ERRORS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+#: sancodec's efforts (lossy.EFFORTS), each with its row in the CR table and its columns in the speed table
+EFFORTS = (("default", "sancodec lossy --prdn"), ("balanced", "sancodec lossy --prdn --effort balanced"),
+           ("fast", "sancodec lossy --prdn --effort fast"))
+SPEED_EFFORTS = (("default", "sancodec lossy"), ("balanced", "`--effort balanced`"), ("fast", "`--effort fast`"))
 
 
 def load(data_dir: Path, path: str, channel: int) -> Signal | None:
@@ -213,11 +217,11 @@ def main() -> None:
     args = parser.parse_args()
     cols = " | ".join(f"PRDN {t:g} %" for t in TARGETS)
     summary = [f"| kind | signal (n) | codec | {cols} |", "|---|---|---|" + "---:|" * len(TARGETS)]
-    speed = ["| signal (n) | wavelet coder encode (step search included) | its decode | sancodec lossy encode | "
-             "ratio | its decode | ratio | `--effort fast` encode | ratio | its decode | ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    totals = np.zeros(6)  # seconds over every signal the wavelet coder reaches: its encode, decode, ours x 4
-    counted = 0
+    speed = ["| signal (n) | wavelet coder encode (step search included) | its decode | "
+             + " | ".join(f"{name} encode | ratio | its decode | ratio" for _, name in SPEED_EFFORTS) + " |",
+             "|---|---:|---:|" + "---:|" * 4 * len(SPEED_EFFORTS)]
+    totals = np.zeros(2 + 2 * len(EFFORTS))  # seconds over every signal the wavelet coder reaches: its encode, decode,
+    counted = 0  # then ours (encode, decode) at each effort
     for kind, label, path, channel in SIGNALS:
         try:
             sig = load(args.data_dir, path, channel)
@@ -228,29 +232,27 @@ def main() -> None:
             continue
         x = sig.samples[:, 0]
         wavelet = wavelet_curve(x)
-        ours = [targeted(sig, t) for t in TARGETS]
-        fast = [targeted(sig, t, "fast") for t in TARGETS]
+        runs = {effort: [targeted(sig, t, effort) for t in TARGETS] for effort, _ in EFFORTS}
         near = near_curve(sig)
         base = [cr_at(wavelet, t) for t in TARGETS]
         name = f"{label} ({len(x)})"
         summary.append(f"| {kind} | {name} | wavelet coder | " + " | ".join(fmt(v) for v in base) + " |")
-        summary.append("| | | sancodec lossy --prdn | " + " | ".join(
-            f"{c:.2f} ({c / b:.2f}x)" if b else f"{c:.2f}" for (c, *_), b in zip(ours, base)) + " |")
-        summary.append("| | | (its coding) | " + " | ".join(r[4] for r in ours) + " |")
-        summary.append("| | | sancodec lossy --prdn --effort fast | " + " | ".join(
-            f"{c:.2f} ({c / b:.2f}x)" if b else f"{c:.2f}" for (c, *_), b in zip(fast, base)) + " |")
+        for effort, row in EFFORTS:
+            summary.append(f"| | | {row} | " + " | ".join(
+                f"{c:.2f} ({c / b:.2f}x)" if b else f"{c:.2f}" for (c, *_), b in zip(runs[effort], base)) + " |")
+            if effort == "default":
+                summary.append("| | | (its coding) | " + " | ".join(r[4] for r in runs[effort]) + " |")
         summary.append("| | | sancodec near-lossless | " + " | ".join(fmt(cr_at(near, t)) for t in TARGETS) + " |")
-        assert all(p <= t for (_, p, *_), t in zip(ours + fast, TARGETS * 2)), f"{label}: a target was missed"
-        enc, dec = ours[1][2], ours[1][3]
-        quick_enc, quick_dec = fast[1][2], fast[1][3]
+        assert all(p <= t for effort in runs for (_, p, *_), t in zip(runs[effort], TARGETS)), f"{label}: missed"
+        times = {effort: list(runs[effort][1][2:4]) for effort, _ in EFFORTS}  # (encode, decode) at PRDN 2 %
         w_enc, w_dec = wavelet_timing(x, wavelet, TARGETS[1])
         for _ in range(args.repeats - 1):  # the fastest of each, the coders taking turns
-            _, _, e, d, _ = targeted(sig, TARGETS[1])
             we, wd = wavelet_timing(x, wavelet, TARGETS[1])
-            _, _, fe, fd, _ = targeted(sig, TARGETS[1], "fast")
-            enc, dec, quick_enc, quick_dec = min(enc, e), min(dec, d), min(quick_enc, fe), min(quick_dec, fd)
             w_enc, w_dec = min(w_enc, we), min(w_dec, wd)
-        ours_times = (enc, dec, quick_enc, quick_dec)
+            for effort, _ in EFFORTS:
+                _, _, e, d, _ = targeted(sig, TARGETS[1], effort)
+                times[effort] = [min(times[effort][0], e), min(times[effort][1], d)]
+        ours_times = [v for effort, _ in SPEED_EFFORTS for v in times[effort]]
         if np.isnan(w_enc):
             cells = ["–", "–"] + [f"{v:.4f} s | –" for v in ours_times]
         else:
@@ -259,7 +261,7 @@ def main() -> None:
             totals += (w_enc, w_dec, *ours_times)
             counted += len(x)
         speed.append(f"| {label} at PRDN 2 % ({len(x)}) | " + " | ".join(cells) + " |")
-        print(*summary[-5:], speed[-1], sep="\n", flush=True)
+        print(*summary[-(3 + len(EFFORTS)):], speed[-1], sep="\n", flush=True)
     w_enc, w_dec, *ours_times = totals
     speed.append(f"| **every signal above, summed** ({counted} samples) | {w_enc:.3f} s | {w_dec:.3f} s | "
                  + " | ".join(f"{v:.3f} s | {v / (w_dec if k % 2 else w_enc):.2f}" for k, v in enumerate(ours_times))
@@ -267,9 +269,10 @@ def main() -> None:
     text = "\n".join(["## CR at a given PRDN (CR = 11 bits / bits per sample; higher is better)", "",
                       "sancodec lossy: the whole file at `--prdn` equal to the column's PRDN (each point is met, "
                       "not interpolated); in brackets, the ratio to the wavelet coder's CR at that PRDN "
-                      "(interpolated on its curve). `--effort fast`: the same with the plain wavelet coding only (one "
-                      "step search, no beat template, no time domain). Near-lossless: interpolated on its max-error "
-                      "curve.", "",
+                      "(interpolated on its curve). `--effort balanced`: the same with one rate control of the "
+                      "wavelet coding and at most one beat template (one window, no alignment), no time domain. "
+                      "`--effort fast`: the same with the plain wavelet coding only (no beat template). "
+                      "Near-lossless: interpolated on its max-error curve.", "",
                       *summary, "", f"## Speed, same run, 2-core CPU (the fastest of {args.repeats} runs of each)",
                       "", SPEED_NOTE, "", *speed]) + "\n"
     print(text)
@@ -279,9 +282,9 @@ SPEED_NOTE = ("Each channel at PRDN 2 %. Ratio: sancodec's seconds over the wave
               "to encode, decode to decode; under 1: sancodec is faster). sancodec's encode is a whole `.san` file "
               "from a Signal, its decode the Signal back from those bytes (container, header and checksums "
               "included); the default effort also decodes its file to check it before returning it, `--effort "
-              "fast` does not (`verify=True` asks it to). The last row sums the seconds of every signal the "
-              "wavelet coder reaches at PRDN 2 %: throughput over the set, where a short record's fixed costs "
-              "weigh by its share of the samples.")
+              "balanced` and `--effort fast` do not (`verify=True` asks them to). The last row sums the seconds of "
+              "every signal the wavelet coder reaches at PRDN 2 %: throughput over the set, where a short record's "
+              "fixed costs weigh by its share of the samples.")
 
 HEADER = """# Lossy coding against a wavelet coder
 

@@ -28,7 +28,7 @@ def batch(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
-    effort: str = typer.Option("default", "--effort", help="lossy: default or fast (see sancodec encode)."),
+    effort: str = typer.Option("default", "--effort", help="lossy: default, balanced or fast (see sancodec encode)."),
     fs: float | None = typer.Option(None, help="Sampling frequency of .npy inputs (without it they are skipped)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Re-encode outputs that are complete."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),

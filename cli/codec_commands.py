@@ -70,12 +70,13 @@ def encode(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent, met by every channel."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB, met by every channel."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
-    effort: str = typer.Option("default", "--effort", help="lossy: default (the smallest file it finds) or fast "
-                               "(plain wavelets, no check unless --verify: a wavelet coder's speed, larger files)."),
+    effort: str = typer.Option("default", "--effort", help="lossy: default (the smallest file it finds), fast "
+                               "(plain wavelets, no check unless --verify: a wavelet coder's speed, larger files) or "
+                               "balanced (fast with one beat template where it pays)."),
     verify: bool | None = typer.Option(None, "--verify/--no-verify", metavar="",
                                        help="lossy: decode the file and check every channel's target before writing "
-                                       "it (default: yes, but not with --effort fast; lossless and near-lossless "
-                                       "files are always checked)."),
+                                       "it (default: yes, but not with --effort fast or balanced; lossless and "
+                                       "near-lossless files are always checked)."),
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
     frame_len: int | None = typer.Option(None, help="Samples per frame, the random-access granularity (default "
@@ -88,7 +89,7 @@ def encode(
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Compress a recording into a .san file (decoded and checked before it is written, but at lossy --effort
-    fast without --verify). WFDB records in format 16 or 212 are read a frame at a time (in lossy mode a
+    fast or balanced without --verify). WFDB records in format 16 or 212 are read a frame at a time (in lossy mode a
     block at a time, as are integer .npy arrays): memory is bounded by the frame, not the record."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
@@ -141,7 +142,7 @@ def encode(
         lossy = SanReader(data).header["lossy"]
         spent = [round(channel.bits_per_sample, 4) for channel in lossy_anatomy(data)]
         summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"], "bits_per_sample_per_channel": spent,
-                    "checked": verifies(verify, mode, effort)}
+                    "effort": effort, "checked": verifies(verify, mode, effort)}
     _print_summary(summary, json_out, quiet)
 
 
@@ -158,7 +159,8 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
                               ("-" if p is None else f"{p:.3f} %") + f" at {b:.3f}"
                               for p, b in zip(summary["prdn_per_channel"], summary["bits_per_sample_per_channel"])))
             if not summary["checked"]:
-                console.print("not decoded to check it (--effort fast; --verify checks it, as the default effort does)")
+                console.print(f"not decoded to check it (--effort {summary['effort']}; --verify checks it, as the "
+                              "default effort does)")
 
 
 @app.command()
@@ -351,7 +353,8 @@ def report(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target (PRDN %) when encoding now."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target (SNR in dB) when encoding now."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target (bits per sample) when encoding now."),
-    effort: str = typer.Option("default", "--effort", help="lossy effort when encoding now: default or fast."),
+    effort: str = typer.Option("default", "--effort",
+                               help="lossy effort when encoding now: default, balanced or fast."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
     rd_curve: Path | None = typer.Option(None, "--rd-curve", help="Write a PNG: channel 0's bits/sample against "

@@ -1,4 +1,5 @@
-"""Lossy ``effort="fast"``: the plain wavelet coding only, every channel still at its target."""
+"""Lossy ``effort="fast"`` (the plain wavelet coding only) and ``effort="balanced"`` (fast with one beat template
+where it pays): every channel still at its target."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from common import check_encode_decode, wavelet_heads
+from common import check_encode_decode, wavelet_heads, wavelet_predictors
 from typer.testing import CliRunner
 
 import sancodec
@@ -64,6 +65,52 @@ def test_fast_effort_on_short_channels_and_byte_budgets():
     assert read_info(budget)["payload_bytes"] <= 2.0 * sig.n_samples * sig.n_channels / 8 + framing
 
 
+def _no_search_beyond_one_template(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("effort balanced searched like the default effort")
+
+    monkeypatch.setattr(lossy, "best_template", refuse)
+    monkeypatch.setattr(lossy.timedomain, "code_channel", refuse)
+    monkeypatch.setattr(templatesearch, "align", refuse)
+
+
+@pytest.mark.parametrize("target", [2.0, 5.0])
+def test_balanced_effort_pays_with_one_beat_template(long_ecg, target, monkeypatch):
+    fast = sancodec.encode(long_ecg, mode="lossy", prdn=target, effort="fast")
+    calls = _count_checks(monkeypatch)
+    _no_search_beyond_one_template(monkeypatch)
+    data = sancodec.encode(long_ecg, mode="lossy", prdn=target, effort="balanced")
+    assert not calls  # not decoded to check it, as fast
+    assert all(bits & 1 for bits in wavelet_predictors(data))  # both leads: a beat template
+    assert len(data) < 0.93 * len(fast)  # mitdb 100's beats: the template saves bytes at the same target
+    back = decode_file(data).signal.samples
+    assert all(prdn(long_ecg.samples[:, ch], back[:, ch]) <= target for ch in range(2))
+
+
+def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
+    import numpy as np
+
+    from sancodec import Signal
+
+    rng = np.random.default_rng(3)
+    noise = Signal(rng.normal(0, 200, (20000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
+    fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
+    assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast
+    # a byte budget has no step to weigh a template at before its search: the plain coding, as fast
+    sig = read_signal(DATA / "test01_00s")
+    assert (sancodec.encode(sig, mode="lossy", bps=2.0, effort="balanced")
+            == sancodec.encode(sig, mode="lossy", bps=2.0, effort="fast"))
+
+
+def test_balanced_effort_drops_a_template_that_only_paid_at_a_finer_step(long_ecg, monkeypatch):
+    # a template accepted at the first step is weighed again at the step found; here it never pays
+    monkeypatch.setattr(templatesearch, "QUICK_GAIN", float("inf"))
+    monkeypatch.setattr(lossy.Prepared, "estimate",
+                        lambda self, delta: 1e12 if any(t is not None for t in self.templates) else 1.0)
+    data = check_encode_decode(long_ecg.slice(0, 30000), mode="lossy", prdn=5.0, effort="balanced")
+    assert not any(bits & 1 for bits in wavelet_predictors(data))
+
+
 def test_effort_is_checked():
     sig = read_signal(DATA / "test01_00s")
     with pytest.raises(SanConfigError, match="effort must be one of"):
@@ -80,6 +127,10 @@ def test_cli_effort(tmp_path):
     assert res.exit_code == 0, res.output
     back = sancodec.decode((tmp_path / "test01_00s.san").read_bytes()).samples
     x = read_signal(tmp_path / "test01_00s").samples
+    assert all(prdn(x[:, ch], back[:, ch]) <= 2.0 for ch in range(x.shape[1]))
+    res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--effort", "balanced", "-f"])
+    assert res.exit_code == 0 and "not decoded to check it (--effort balanced" in res.output, res.output
+    back = sancodec.decode((tmp_path / "test01_00s.san").read_bytes()).samples
     assert all(prdn(x[:, ch], back[:, ch]) <= 2.0 for ch in range(x.shape[1]))
     res = CliRunner().invoke(app, ["encode", rec, "--effort", "fast", "-o", str(tmp_path / "x.san")])
     assert res.exit_code == 2 and "--effort applies to lossy mode" in res.stderr

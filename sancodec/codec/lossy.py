@@ -23,12 +23,13 @@ from sancodec.codec.lossyrate import (
     Prepared,
     WaveletCoding,
     channel_error,
+    first_step,
     rate_control,
     smaller,
     squared_error,
     step_at_error,
 )
-from sancodec.codec.templatesearch import best_template
+from sancodec.codec.templatesearch import best_template, quick_template
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanConfigError
 
@@ -42,8 +43,8 @@ LEVEL_CLOSE = 0.8  # where the time domain wins by less than this, the other lev
 LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but sparse ones, SPARSE_BPS) other
 # levels saved under 1 % at the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md)
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
-EFFORTS = ("default", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
-QUICK_BANDS = 1 << 14  # effort "fast": on channels this long, each band is coded one way (below it, costs little)
+EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
+QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -112,12 +113,12 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
+    ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
+    (``templatesearch.quick_template``: one window, no alignment, no other grids).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
-    if effort == "fast":
-        quick = sum(map(len, frames)) >= QUICK_BANDS
-        coded = rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, scan=False)
-        return timedomain.Coded(coded.payloads(), coded.prdn, False)
+    if effort != "default":
+        return _quick(frames, ref, target, fs if effort == "balanced" else None)
     plain = rate_control(Prepared(frames, [None] * len(frames)), ref, target)
     windows = None if mix is None else () if mix.window is None else (mix.window,)
     best, best_bits, window = best_template(frames, ref, fs, plain.step, windows)
@@ -125,6 +126,18 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = smaller(plain, rate_control(best, ref, target, guess=plain.step))
     return _settle(chosen, frames, ref, target, mix, window if chosen is not plain else None)
+
+
+def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
+    """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried): one rate control, on the
+    template's coding where it is tried and pays at the step found (else the plain coding again from there)."""
+    quick = sum(map(len, frames)) >= QUICK_BANDS
+    plain = Prepared(frames, [None] * len(frames), quick=quick)
+    templated = quick_template(frames, fs, plain, first_step(ref, target))
+    coded = rate_control(templated or plain, ref, target, scan=False)
+    if templated is not None and not coded.estimate() < plain.estimate(coded.step):  # judged at a step too
+        coded = rate_control(plain, ref, target, guess=coded.step, scan=False)  # fine: its side costs more
+    return timedomain.Coded(coded.payloads(), coded.prdn, False)
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,

@@ -27,8 +27,8 @@ from sancodec.metrics import prdn_with_spread
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
 
-__all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCoding", "channel_error", "rate_control",
-           "smaller", "squared_error", "step_at_error"]
+__all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCoding", "channel_error", "first_step",
+           "rate_control", "smaller", "squared_error", "step_at_error"]
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (lossy.LEVEL_CHOICES)
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
@@ -129,14 +129,21 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN
-        std = float(np.std(ref)) if len(ref) else 0.0
-        first = guess if guess is not None else bound / 100 * std * math.sqrt(12)
+        first = guess if guess is not None else first_step(ref, target) or 0.0
         step = (coarsest_step if scan else find_step)(distortion, bound, lo, hi, max(first, lo))[0]
     else:  # the finest step that fits the budget
         budget = target.bps * len(ref) / 8
         step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,
                          guess if guess is not None else math.sqrt(lo * hi), rising=False)[1]
     return WaveletCoding(prepared, step, measured[step] if step in measured else distortion(step))
+
+
+def first_step(ref: np.ndarray, target: LossyTarget) -> float | None:
+    """Where rate control first measures a PRDN (or SNR) target: the step that uniform quantisation of
+    every coefficient would need; None for a byte budget, whose search starts in the middle of its range."""
+    if target.max_prdn is None:
+        return None
+    return target.max_prdn / 100 * (float(np.std(ref)) if len(ref) else 0.0) * math.sqrt(12)
 
 
 class WaveletCoding(NamedTuple):
