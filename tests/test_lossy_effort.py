@@ -103,12 +103,39 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
 
 
 def test_balanced_effort_drops_a_template_that_only_paid_at_a_finer_step(long_ecg, monkeypatch):
-    # a template accepted at the first step is weighed again at the step found; here it never pays
-    monkeypatch.setattr(templatesearch, "QUICK_GAIN", float("inf"))
-    monkeypatch.setattr(lossy.Prepared, "estimate",
-                        lambda self, delta: 1e12 if any(t is not None for t in self.templates) else 1.0)
-    data = check_encode_decode(long_ecg.slice(0, 30000), mode="lossy", prdn=5.0, effort="balanced")
-    assert not any(bits & 1 for bits in wavelet_predictors(data))
+    # the template is weighed at the first step measured, then again at the step its rate control found
+    steps: list[float] = []
+
+    def pays_first(frames, templates, step, quick=False):
+        steps.append(step)
+        return len(steps) == 1
+
+    monkeypatch.setattr(lossy, "template_pays", pays_first)
+    sig = long_ecg.slice(0, 30000)
+    data = sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced")
+    # lead 0: weighed at the first guess (pays), at the step found (does not); lead 1: at its first guess only
+    assert len(steps) == 3 and steps[1] != steps[0]
+    assert not any(bits & 1 for bits in wavelet_predictors(data))  # the plain coding on both, at its own step
+    back = sancodec.decode(data).samples
+    assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 5.0 for ch in range(2))
+
+
+def test_the_template_is_weighed_on_the_head_of_a_long_channel(long_ecg, monkeypatch):
+    from sancodec.codec.lossyrate import Prepared
+
+    monkeypatch.setattr(templatesearch, "QUICK_HEAD", 1 << 14)
+    sizes: list[int] = []
+    original = Prepared.__init__
+
+    def record(self, frames, *args, **kwargs):
+        sizes.append(sum(map(len, frames)))
+        original(self, frames, *args, **kwargs)
+
+    monkeypatch.setattr(Prepared, "__init__", record)
+    x = long_ecg.samples[:, 0]
+    templates = templatesearch.quick_templates([x], 360.0)
+    assert templates is not None and templatesearch.template_pays([x], templates, 20.0)
+    assert sizes == [1 << 14, 1 << 14]  # the head with its template and without, not the 100 000 samples
 
 
 def test_effort_is_checked():

@@ -29,7 +29,7 @@ from sancodec.codec.lossyrate import (
     squared_error,
     step_at_error,
 )
-from sancodec.codec.templatesearch import best_template, quick_template
+from sancodec.codec.templatesearch import best_template, quick_templates, template_pays
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanConfigError
 
@@ -130,13 +130,17 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
     """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried): one rate control, on the
-    template's coding where it is tried and pays at the step found (else the plain coding again from there)."""
+    template's coding where it pays at the first step measured and again at the step found
+    (``templatesearch.template_pays``), else on the plain coding (from that step where the template's was run)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
-    plain = Prepared(frames, [None] * len(frames), quick=quick)
-    templated = quick_template(frames, fs, plain, first_step(ref, target))
-    coded = rate_control(templated or plain, ref, target, scan=False)
-    if templated is not None and not coded.estimate() < plain.estimate(coded.step):  # judged at a step too
-        coded = rate_control(plain, ref, target, guess=coded.step, scan=False)  # fine: its side costs more
+    templates = quick_templates(frames, fs)
+    first, guess = first_step(ref, target), None
+    if templates is not None and first and template_pays(frames, templates, first, quick):
+        coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False)
+        if template_pays(frames, templates, coded.step, quick):
+            return timedomain.Coded(coded.payloads(), coded.prdn, False)
+        guess = coded.step  # the template paid at a finer step only: its side information costs more here
+    coded = rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess, scan=False)
     return timedomain.Coded(coded.payloads(), coded.prdn, False)
 
 

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sancodec.codec.beats import MAX_TAP_SHIFT, align, find_beats, find_template
+from sancodec.codec.beats import MAX_TAP_SHIFT, BeatTemplate, align, find_beats, find_template
 from sancodec.codec.entropy import encode_arrays
 from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
 
 __all__ = ["GAIN_GRIDS", "QUICK_WINDOW", "TEMPLATE_WINDOWS", "best_template", "coarser_gains", "coarser_taps",
-           "quick_template", "template_windows"]
+           "quick_templates", "template_pays", "template_windows"]
 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
@@ -24,7 +24,8 @@ MIN_AFTER = 0.1  # ... where that leaves at least this many seconds after the be
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
 QUICK_WINDOW = (0.25, 0.45)  # effort "balanced": the one window tried (cut to the beat period where longer)
-QUICK_GAIN = 0.95  # ... kept where its bit estimate is below this share of the plain coding's
+QUICK_GAIN = 0.95  # ... kept where its bit estimate is below this share of the plain coding's ...
+QUICK_HEAD = 1 << 17  # ... on a channel's first this many samples
 
 
 def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None, step: float,
@@ -61,26 +62,34 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
     return (*coarser_taps(frames, ref, best, best_bits, step), best_window)
 
 
-def quick_template(frames: Sequence[np.ndarray], fs: float | None, plain: Prepared,
-                   step: float | None) -> Prepared | None:
-    """Effort "balanced"'s beat template: the frames prepared with :data:`QUICK_WINDOW`'s template (cut to the
-    beat period as :func:`template_windows` cuts, beats where the detector marks them, gains on their own
-    grid), where its bit estimate at ``step`` is below :data:`QUICK_GAIN` of ``plain``'s, the frames'
-    coding without one; else None (and without ``fs`` or ``step``: a byte budget has no step to judge at
-    before its search). One template and two estimates instead of :func:`best_template`'s search: most
-    of what a template saves on an ECG for a fraction of the time."""
-    if not fs or not step:
+def quick_templates(frames: Sequence[np.ndarray], fs: float | None) -> list[BeatTemplate | None] | None:
+    """Effort "balanced"'s beat templates, one per frame: :data:`QUICK_WINDOW`'s (cut to the beat period as
+    :func:`template_windows` cuts), the beats where the detector marks them, the gains on their own grid;
+    None without ``fs`` or where no frame shows a beat train. One template instead of :func:`best_template`'s
+    search (windows, alignment, grids): most of what a template saves on an ECG for a fraction of the time."""
+    if not fs:
         return None
     beats = [find_beats(f, fs) for f in frames]
     windows = template_windows(beats, fs)
-    before, after = QUICK_WINDOW
+    before = QUICK_WINDOW[0]
     window = QUICK_WINDOW if len(windows) == len(TEMPLATE_WINDOWS) else next(
         (w for w in windows[len(TEMPLATE_WINDOWS):] if w[0] == before), windows[-1])
     templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
-    if all(t is None for t in templates):
-        return None
-    prepared = Prepared(frames, templates, plain.asked_levels, plain.quick)
-    return prepared if prepared.estimate(step) < QUICK_GAIN * plain.estimate(step) else None
+    return None if all(t is None for t in templates) else templates
+
+
+def template_pays(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], step: float,
+                  quick: bool = False) -> bool:
+    """Whether the bit estimate at ``step`` of the first templated frame's first :data:`QUICK_HEAD` samples is
+    below :data:`QUICK_GAIN` of the same samples' without their template, the template's side information
+    counted by the share of the frame they are: a long channel's beats look alike throughout, and weighing
+    its head spares a wavelet transform and an estimate of every sample (twice)."""
+    i = next(i for i, t in enumerate(templates) if t is not None)
+    head = frames[i][:QUICK_HEAD]
+    with_template = Prepared([head], [templates[i]], quick=quick)
+    side = with_template.side_bits[0]
+    bits = with_template.estimate(step) - side * (1 - len(head) / len(frames[i]))
+    return bits < QUICK_GAIN * Prepared([head], [None], quick=quick).estimate(step)
 
 
 def _codes_smaller(a: Prepared, b: Prepared, ref: np.ndarray, step: float) -> bool:
