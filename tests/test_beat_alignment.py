@@ -56,6 +56,23 @@ def test_beats_are_fitted_in_chunks_with_the_same_result(monkeypatch):
     np.testing.assert_array_equal(whole.t8, chunked.t8)
 
 
+@pytest.mark.parametrize("offset", [0.0, 3e6])
+def test_each_beat_moves_where_the_direct_least_squares_fit_is_best(offset):
+    # the running sums give each candidate window's residual as fitting it directly does, a large offset too
+    x, truth = _beat_train(5)
+    v = x.astype(np.float64) + offset
+    rng = np.random.default_rng(9)
+    positions = truth + rng.integers(-6, 7, len(truth))
+    qrs = np.exp(-0.5 * (np.arange(-20, 20) / 3.0) ** 2) * 8
+    qrs -= qrs.mean()
+    offsets, shift = np.arange(-20, 20), 10
+    windows = v[positions[:, None, None] + np.arange(-shift, shift + 1)[None, :, None] + offsets[None, None, :]]
+    windows -= windows.mean(axis=2, keepdims=True)
+    residual = windows - (windows @ qrs / (qrs @ qrs))[..., None] * qrs
+    direct = positions + np.argmin(np.square(residual).sum(axis=2), axis=1) - shift
+    np.testing.assert_array_equal(beats._best_shift(v, positions, offsets, qrs, shift, len(v)), direct)
+
+
 def test_a_flat_template_is_left_as_it_is():
     x, truth = _beat_train(1)
     rough = find_template(x, FS, WINDOW, truth)

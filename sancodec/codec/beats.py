@@ -246,16 +246,24 @@ def align(x: np.ndarray, fs: float, window: tuple[float, float], template: BeatT
 
 def _best_shift(v: np.ndarray, positions: np.ndarray, offsets: np.ndarray, qrs: np.ndarray, shift: int,
                 n: int) -> np.ndarray:
-    """Each position moved by the shift in ``[-shift, shift]`` whose window fits ``qrs`` best."""
+    """Each position moved by the shift in ``[-shift, shift]`` whose window fits ``qrs`` best: the least
+    squared residual of the window less its mean and its projection on ``qrs`` (which has mean 0),
+    ``Σw² - (Σw)²/L - (Σw·qrs)²/(qrs·qrs)``, from running sums over each beat's stretch of samples."""
+    length, count = len(offsets), 2 * shift + 1
     candidates = positions[:, None] + np.arange(-shift, shift + 1)[None, :]
     inside = (candidates + offsets[0] >= 0) & (candidates + offsets[-1] < n)
-    # each beat's stretch, then its 2 shift + 1 windows as a copy of their sliding view: the same values
-    # as gathering every window's samples (the windows it clips at the ends are left out below)
-    span = np.clip(positions[:, None] - shift + offsets[0] + np.arange(2 * shift + len(offsets))[None, :], 0, n - 1)
-    w = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(v[span], len(offsets), axis=1))
-    w -= w.mean(axis=2, keepdims=True)
-    gain = w @ qrs / (qrs @ qrs)
-    w -= gain[..., None] * qrs  # in place: the same values as a new array, without two more of its size
-    err = np.square(w, out=w).sum(axis=2)
+    # each beat's stretch holds its 2 shift + 1 windows (the windows it clips at the ends are left out below),
+    # less its mean: the residual does not change, the sums below lose less to cancellation
+    span = v[np.clip(positions[:, None] - shift + offsets[0] + np.arange(count - 1 + length)[None, :], 0, n - 1)]
+    span -= span.mean(axis=1, keepdims=True)
+    sums = np.zeros((len(positions), span.shape[1] + 1))
+    np.cumsum(span, axis=1, out=sums[:, 1:])
+    total = sums[:, length : length + count] - sums[:, :count]
+    np.cumsum(span * span, axis=1, out=sums[:, 1:])
+    energy = sums[:, length : length + count] - sums[:, :count]
+    cross = np.zeros((len(positions), count))
+    for j, tap in enumerate(qrs.tolist()):  # length (at most 80) passes over all beats at once
+        cross += span[:, j : j + count] * tap
+    err = energy - total * total / length - cross * cross / (qrs @ qrs)
     err[~inside] = np.inf
     return candidates[np.arange(len(positions)), np.argmin(err, axis=1)]
