@@ -133,8 +133,8 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     template's coding where it pays at the first step measured and again at the step found
     (``templatesearch.template_pays``), else on the plain coding (from that step where the template's was run)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
-    templates = quick_templates(frames, fs)
-    first, guess = first_step(ref, target), None
+    templates, guess = quick_templates(frames, fs), None
+    first = None if templates is None else first_step(ref, target)
     if templates is not None and first and template_pays(frames, templates, first, quick):
         coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False)
         if template_pays(frames, templates, coded.step, quick):
