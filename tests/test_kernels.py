@@ -224,6 +224,56 @@ def test_the_compiled_wavelet_rebuild_matches_numpy_on_any_input(n, levels, seed
 
 
 @needs_c
+@pytest.mark.parametrize("delta", [1e-3, 0.37, 1.0, 2.0**40])
+def test_the_branchless_rounding_of_the_rebuild_agrees_with_floor_and_rint_at_their_edges(delta):
+    # wavelet.c's dead zone and final rounding use 2**52 tricks that vectorise: halves (ties to even), -0.0,
+    # values about 2**52 and 2**53, and quantised values past 2**63 (int64 decides them) as numpy does
+    from sancodec.codec import wavelet
+
+    edges = [0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.49999999999999994, 2.0**52 - 0.5, 2.0**52, 2.0**52 + 1, 2.0**53 + 2,
+             -(2.0**52) + 0.5, 1e15 + 0.5, 2.0**62]
+    for huge in ([], [2.0**63, 2.0**64, -(2.0**70)]):  # without and with the int64 conversion's fallback
+        flat = np.array((edges + huge) * 2, dtype=np.float64) * delta
+        with np.errstate(invalid="ignore"):  # numpy's cast of what int64 cannot hold
+            q = waveletframe.quantise([flat], delta)[0]
+        assert np.array_equal(kernels.dead_zone_quantise(flat, delta, waveletframe.ROUNDING), q)
+        levels = wavelet.levels_for(len(flat), 2)
+        compiled = kernels.wavelet_requantised(flat, levels, delta, waveletframe.ROUNDING, 3, None)
+        assert compiled.tobytes() == kernels.wavelet_synthesis(q, levels, delta, 0.0, 3, None).tobytes()
+        x = [b * delta for b in wavelet.split_bands(q, levels)]
+        rebuilt = x[0]
+        for d in x[1:]:
+            rebuilt = wavelet._inverse_level(rebuilt, d)
+        assert compiled.tobytes() == np.rint(rebuilt + 3).tobytes()
+
+
+@needs_c
+def test_the_lifting_scratch_is_each_thread_s_own(monkeypatch):
+    # kernels.scratch keeps one buffer per thread: transforms on several threads at once give what they give
+    # one at a time, and a scratch longer than what is kept is made afresh
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sancodec.codec import wavelet
+
+    rng = np.random.default_rng(2)
+    signals = [rng.normal(0, 100, int(n)) for n in rng.integers(5000, 60000, 24)]
+
+    def both_ways(x):
+        levels = wavelet.levels_for(len(x), 7)
+        flat = kernels.cdf97_forward(x, levels)
+        return flat, kernels.wavelet_requantised(flat, levels, 0.5, waveletframe.ROUNDING, 0, None)
+
+    alone = [both_ways(x) for x in signals]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(both_ways, signals))
+    monkeypatch.setattr(kernels, "SCRATCH_KEPT", 10)
+    kernels._scratch.__dict__.clear()
+    unkept = [both_ways(x) for x in signals[:3]]
+    for (a, b), (c, d) in zip(alone + alone[:3], together + unkept):
+        assert a.tobytes() == c.tobytes() and b.tobytes() == d.tobytes()
+
+
+@needs_c
 def test_the_rate_control_s_decoded_channel_and_estimate_match_numpy(monkeypatch, mitdb_100):
     # lossyrate.Prepared's compiled shortcut (quantised and rebuilt in one call, without the quantised values)
     # against the reference path, with and without a beat template's prediction; the bit estimate too

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import importlib.util
 import os
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -76,10 +77,10 @@ _SIGNATURES = {
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
-    "san_wavelet_requantised": (ctypes.c_int, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
-                                               ctypes.c_double, _F64, ctypes.c_int, _F64]),
-    "san_wavelet_synthesis": (ctypes.c_int, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
-                                             _F64, ctypes.c_int, _F64]),
+    "san_wavelet_requantised": (None, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
+                                       ctypes.c_double, _F64, ctypes.c_int, _F64, _F64]),
+    "san_wavelet_synthesis": (None, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
+                                     _F64, ctypes.c_int, _F64, _F64]),
 }
 
 
@@ -311,6 +312,24 @@ def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int,
 
 
 # ------------------------------------------------------------ CDF 9/7 wavelet
+SCRATCH_KEPT = 1 << 22  # values of float64 scratch each thread keeps for the lifting (32 MB: a lossy block)
+_scratch = threading.local()
+
+
+def scratch(n: int) -> np.ndarray:
+    """``n`` float64 values of this thread's scratch for the lifting: kept from call to call up to
+    :data:`SCRATCH_KEPT` values, as a scratch as long as a channel, allocated and freed on every call, made
+    glibc hand its pages back to the system and fault them in again (twice the time of a wavelet transform
+    of a long channel)."""
+    kept = getattr(_scratch, "values", None)
+    if kept is not None and len(kept) >= n:
+        return kept[:n]
+    fresh = np.empty(n)
+    if n <= SCRATCH_KEPT:
+        _scratch.values = fresh
+    return fresh
+
+
 def _check_levels(n: int, levels: int) -> None:
     """The C lifting's precondition (``wavelet.levels_for``): at most 12 levels, each level's input at least
     4 values; anything else would read outside its arrays."""
@@ -329,8 +348,8 @@ def cdf97_forward(x: np.ndarray, levels: int) -> np.ndarray | None:
         return None
     x = np.ascontiguousarray(x, dtype=np.float64)
     _check_levels(len(x), levels)
-    bands, work = np.empty(len(x)), np.empty(len(x))
-    _LIB.san_cdf97_forward(x, len(x), levels, bands, work)
+    bands = np.empty(len(x))
+    _LIB.san_cdf97_forward(x, len(x), levels, bands, scratch(len(x)))
     return bands
 
 
@@ -340,7 +359,7 @@ def cdf97_inverse(bands: np.ndarray, levels: int) -> np.ndarray | None:
     if _LIB is None:
         return None
     _check_levels(len(bands), levels)
-    _LIB.san_cdf97_inverse(bands, len(bands), levels, np.empty(len(bands)))
+    _LIB.san_cdf97_inverse(bands, len(bands), levels, scratch(len(bands)))
     return bands
 
 
@@ -408,8 +427,7 @@ def _synthesis(kernel, values: np.ndarray, levels: int, quantiser: tuple[float, 
     pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else out
     if len(pred) != len(values):
         raise ValueError("the prediction's length is not the bands'")
-    if kernel(values, len(values), levels, *quantiser, float(offset), pred, int(given), out):
-        raise MemoryError("wavelet synthesis: no scratch memory")
+    kernel(values, len(values), levels, *quantiser, float(offset), pred, int(given), out, scratch(len(values)))
     return out
 
 

@@ -81,32 +81,47 @@ static inline int64_t dead_zone(double b, double delta, double rounding) {
     return (int64_t)copysign(floor(fabs(b) / delta + rounding), b);
 }
 
+#define TWO52 4503599627370496.0 /* 2**52: from here on every double is an integer */
+
+/* rint(v) without a branch, so that loops of it vectorise: below 2**52 in magnitude, adding and taking away
+ * 2**52 rounds to the nearest integer, ties to even, as rint does in the default rounding mode (the sign put
+ * back, -0.0 included); from 2**52 on (and for inf, nan) v is its own rint. */
+static inline double rint_exact(double v) {
+    double a = fabs(v);
+    double r = copysign((a + TWO52) - TWO52, v);
+    return a < TWO52 ? r : v;
+}
+
+/* floor(y) for y >= 0 (or nan) without a branch: the nearest integer, less 1 where it is above y. */
+static inline double floor_nonnegative(double y) {
+    double r = (y + TWO52) - TWO52;
+    r = r > y ? r - 1.0 : r;
+    return y < TWO52 ? r : y;
+}
+
 /* waveletframe.quantise on bands concatenated. */
 EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding, int64_t *q) {
     for (int64_t i = 0; i < n; i++) q[i] = dead_zone(b[i], delta, rounding);
 }
 
-/* rint(inverse(out) + offset (+ prediction where `predicted`)) in place, `levels` levels; 0, or -1 where
- * the scratch memory cannot be had. */
-static int synthesise(double *out, int64_t n, int levels, double offset, const double *prediction, int predicted) {
-    double *work = (double *)malloc((size_t)(n ? n : 1) * sizeof(double));
-    if (!work) return -1;
+/* rint(inverse(out) + offset (+ prediction where `predicted`)) in place, `levels` levels; `work`: n scratch
+ * values (the caller's: a scratch allocated and freed here on every call costs page faults). */
+static void synthesise(double *out, int64_t n, int levels, double offset, const double *prediction, int predicted,
+                       double *work) {
     san_cdf97_inverse(out, n, levels, work);
-    free(work);
     if (predicted) {
-        for (int64_t i = 0; i < n; i++) out[i] = rint((out[i] + offset) + prediction[i]);
+        for (int64_t i = 0; i < n; i++) out[i] = rint_exact((out[i] + offset) + prediction[i]);
     } else {
-        for (int64_t i = 0; i < n; i++) out[i] = rint(out[i] + offset);
+        for (int64_t i = 0; i < n; i++) out[i] = rint_exact(out[i] + offset);
     }
-    return 0;
 }
 
 /* waveletframe.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
- * (+ prediction where `predicted`)), each step the IEEE operation numpy does, to `out`; 0, or -1
- * where the scratch memory cannot be had. The dequantiser puts a nonzero q at (q + sign(q) * shift) * delta
+ * (+ prediction where `predicted`)), each step the IEEE operation numpy does, to `out` (`work`: n scratch
+ * values). The dequantiser puts a nonzero q at (q + sign(q) * shift) * delta
  * (q * delta where shift is 0, bit for bit the same). */
-EXPORT int san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
-                                 const double *prediction, int predicted, double *out) {
+EXPORT void san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
+                                  const double *prediction, int predicted, double *out, double *work) {
     if (shift == 0.0) {
         for (int64_t i = 0; i < n; i++) out[i] = (double)q[i] * delta;
     } else {
@@ -115,13 +130,20 @@ EXPORT int san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double
             out[i] = q[i] == 0 ? 0.0 : ((double)q[i] + sign * shift) * delta;
         }
     }
-    return synthesise(out, n, levels, offset, prediction, predicted);
+    synthesise(out, n, levels, offset, prediction, predicted, work);
 }
 
 /* san_dead_zone_quantise then san_wavelet_synthesis at the cell's centre (shift 0), without the
  * quantised array: the channel the decoder rebuilds from bands quantised at `delta`. */
-EXPORT int san_wavelet_requantised(const double *b, int64_t n, int levels, double delta, double rounding,
-                                   double offset, const double *prediction, int predicted, double *out) {
-    for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
-    return synthesise(out, n, levels, offset, prediction, predicted);
+EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, double delta, double rounding,
+                                    double offset, const double *prediction, int predicted, double *out, double *work) {
+    for (int64_t i = 0; i < n; i++) out[i] = copysign(floor_nonnegative(fabs(b[i]) / delta + rounding), b[i]) * delta;
+    /* the same as dead_zone but where |q| reaches 2**63 (or is nan), whose int64 conversion decides it: then
+     * |out| is at least 2**62 delta (a product rounds monotonically), which this looks for, and redoes them all */
+    double limit = 0x1p62 * delta;
+    int wide = 0;
+    for (int64_t i = 0; i < n && !wide; i++) wide = !(fabs(out[i]) < limit);
+    if (wide)
+        for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
+    synthesise(out, n, levels, offset, prediction, predicted, work);
 }
