@@ -9,7 +9,7 @@ cases="${1:-3000}"
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
 include="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
-gcc -shared -fPIC -O1 -g -fsanitize=address -fno-omit-frame-pointer -ffp-contract=off \
+gcc -shared -fPIC -O1 -g -fsanitize=address -fno-omit-frame-pointer -ffp-contract=off -fno-trapping-math \
     -I "$include" -I sancodec/codec/_kernels sancodec/codec/_kernels/*.c -o "$build/kernels_asan.so"
 runtime="$(gcc -print-file-name=libasan.so)"
 export LD_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0 SANCODEC_KERNELS_LIB="$build/kernels_asan.so"
