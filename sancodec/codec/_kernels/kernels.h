@@ -91,10 +91,12 @@ static inline uint32_t bit_cum(uint16_t f) {
 /* One binary symbol whose 0 takes the cumulative [0, c1) of 2^24 (bit_cum), or -1 for a stream no encoder
  * wrote. */
 static inline int rd_bit(range_decoder *d, uint32_t c1) {
+    /* the quantile (point - lower) / scale compared without the division: floor(a / s) >= c <=> a >= c * s,
+     * and scale << RC_PRECISION is at most the range (no wrap) */
     uint64_t scale = d->range >> RC_PRECISION;
-    uint64_t quantile = (d->point - d->lower) / scale;
-    if (quantile >= (1ULL << RC_PRECISION)) return -1;
-    int bit = quantile >= c1;
+    uint64_t offset = d->point - d->lower;
+    if (offset >= scale << RC_PRECISION) return -1;
+    int bit = offset >= scale * c1;
     uint64_t lo = bit ? c1 : 0, hi = bit ? (1ULL << RC_PRECISION) : c1;
     d->lower += scale * lo;
     d->range = scale * (hi - lo);
