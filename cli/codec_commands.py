@@ -140,7 +140,7 @@ def encode(
         from sancodec.codec.anatomy import lossy_anatomy
 
         lossy = SanReader(data).header["lossy"]
-        spent = [round(channel.bits_per_sample, 4) for channel in lossy_anatomy(data)]
+        spent = [round(channel.bits_per_sample, 4) for channel in lossy_anatomy(data, bands=False)]
         summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"], "bits_per_sample_per_channel": spent,
                     "effort": effort, "checked": verifies(verify, mode, effort)}
     _print_summary(summary, json_out, quiet)
@@ -443,7 +443,7 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
         from sancodec.codec.anatomy import lossy_anatomy
 
         lossy = decoded.header["mode"] == "lossy"
-        bits = lossy_anatomy(data)[0].bits_per_sample if lossy else 8 * len(data) / signal.n_values
+        bits = lossy_anatomy(data, bands=False)[0].bits_per_sample if lossy else 8 * len(data) / signal.n_values
         ax.plot([here], [bits], "k*", ms=14, label=f"this file ({decoded.header['mode']}" + (", channel 0)" if lossy
                                                                                           else ")"))
     ax.set_xscale("log")

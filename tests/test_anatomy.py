@@ -47,6 +47,24 @@ def test_a_wavelet_channel_with_a_template_is_told_apart_byte_for_byte():
     assert finest.name == "d1" and finest.low_hz == 90.0
 
 
+def test_without_bands_only_the_bits_per_sample_are_read(monkeypatch):
+    """What `sancodec encode` prints (bits per sample): the same bytes and values without reading heads,
+    templates or bands (an adaptive stream is not decoded)."""
+    from sancodec.codec import anatomy
+
+    sig = Signal(ECG[:4000, None], 360.0, ["ecg"], ["mV"])
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    (full,) = lossy_anatomy(data)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read a wavelet frame's bands")
+
+    monkeypatch.setattr(anatomy, "_wavelet_frame", refuse)
+    (quick,) = lossy_anatomy(data, bands=False)
+    assert (quick.bytes, quick.values, quick.bits_per_sample) == (full.bytes, full.values, full.bits_per_sample)
+    assert quick.frames == {"wavelet": 1} and not quick.bands
+
+
 def test_bands_coded_in_one_blob_get_estimated_shares_that_add_up():
     """A short channel whose bands are coded in one blob: each band's share is estimated (marked so), and
     the shares add up to the blob, the parts to the channel."""

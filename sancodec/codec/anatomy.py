@@ -122,8 +122,10 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
     return bool(predictor & 1)
 
 
-def lossy_anatomy(data: bytes) -> list[ChannelAnatomy]:
-    """Each channel's :class:`ChannelAnatomy` in the lossy ``.san`` file ``data``."""
+def lossy_anatomy(data: bytes, bands: bool = True) -> list[ChannelAnatomy]:
+    """Each channel's :class:`ChannelAnatomy` in the lossy ``.san`` file ``data``; without ``bands``, its bytes,
+    values and frame count only (every wavelet frame counted as ``wavelet``: heads, templates and bands are
+    not read, so nothing is decoded), what the bits per sample need."""
     reader = SanReader(data)
     # the layout without the SAN model: a san-mode file that references a model this machine lacks still parses
     layout = from_header({**reader.header, "model": None}) if reader.header.get("mode") == "lossy" else None
@@ -143,7 +145,7 @@ def lossy_anatomy(data: bytes) -> list[ChannelAnatomy]:
             channel.bytes += len(part)
             channel.values += length
             if path == TransformCoding.id:
-                template = _wavelet_frame(part, length, fs / layout.steps[c], channel)
+                template = bands and _wavelet_frame(part, length, fs / layout.steps[c], channel)
                 kind = "wavelet + template" if template else "wavelet"
             else:
                 kind = "san" if path == SanCoding.id else "time domain"
