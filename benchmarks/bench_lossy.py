@@ -36,7 +36,7 @@ from sancodec.codec.entropy import ByteReader
 from sancodec.codec.stepsearch import find_step
 from sancodec.codec.waveletframe import read_head
 from sancodec.metrics import prdn
-from sancodec.refwavelet import code_bands, decode_bands, encode_bands
+from sancodec.refwavelet import code_bands, decode_bands, dequantise, encode_bands, quantise
 
 #: (kind, label, path under --data-dir, channel). ECG: every record with an ECG channel.
 SIGNALS = [
@@ -178,7 +178,7 @@ def wavelet_timing(x: np.ndarray, points: list[tuple[float, float, str]], target
     bands = analysis(x, mean, levels)
 
     def distortion(delta: float) -> float:
-        deq = [np.where(b == 0, 0.0, (b + 0.5 * np.sign(b)) * delta) for b in (np.fix(c / delta) for c in bands)]
+        deq = [dequantise(quantise(c, delta), delta) for c in bands]
         return prdn(x, np.rint(synthesis(deq)[: len(x)] + mean))
 
     guess = target / 100 * float(np.std(x)) * np.sqrt(12)

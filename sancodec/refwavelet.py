@@ -20,7 +20,8 @@ from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.codec.wavelet import forward, inverse, levels_for
 from sancodec.metrics import prdn
 
-__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "code", "code_bands", "curve", "decode_bands", "encode_bands"]
+__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "code", "code_bands", "curve", "decode_bands", "dequantise",
+           "encode_bands", "quantise"]
 
 HEADER_BYTES = 12
 LEVELS = (5, 6)
@@ -39,9 +40,19 @@ def code_bands(bands: list[np.ndarray], step: float, mean: float, n: int,
 def encode_bands(bands: list[np.ndarray], step: float) -> tuple[bytes, list[int]]:
     """The entropy-coded blob of ``bands`` quantised at ``step`` (dead zone ``|c| < step``), and the band
     lengths a decoder is told (the 12 header bytes hold them with the step and the mean)."""
-    q = [np.fix(b / step).astype(np.int64) for b in bands]
+    q = [quantise(b, step).astype(np.int64) for b in bands]
     streams = [np.diff(q[0], prepend=0), *q[1:]]
     return encode_arrays(streams, [True] * len(streams)), [len(s) for s in streams]
+
+
+def quantise(band: np.ndarray, step: float) -> np.ndarray:
+    """The coder's dead-zone quantiser: ``band / step`` truncated towards 0 (a dead zone ``|c| < step``)."""
+    return np.fix(band / step)
+
+
+def dequantise(q: np.ndarray, step: float) -> np.ndarray:
+    """The decoder's reconstruction of :func:`quantise`'s values at the cell's centre (0 stays 0)."""
+    return np.where(q == 0, 0.0, (q + 0.5 * np.sign(q)) * step)
 
 
 def decode_bands(blob: bytes, lengths: list[int], step: float, mean: float, n: int,
@@ -50,8 +61,7 @@ def decode_bands(blob: bytes, lengths: list[int], step: float, mean: float, n: i
     the cell's centre)."""
     back = decode_arrays(blob, lengths, [True] * len(lengths))
     back[0] = np.cumsum(back[0])
-    deq = [np.where(b == 0, 0.0, (b + 0.5 * np.sign(b)) * step) for b in back]
-    return np.rint(synthesis(deq)[:n] + mean)
+    return np.rint(synthesis([dequantise(b, step) for b in back])[:n] + mean)
 
 
 def code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
