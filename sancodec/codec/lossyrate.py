@@ -92,7 +92,7 @@ class Prepared:
             compiled = kernels.wavelet_requantised(f, lv, delta, self.rounding, o, p) if self.rho16 == 8 else None
             parts.append(compiled if compiled is not None else
                          reconstruct(split_bands(quantise_flat(f, delta, self.rounding), lv), delta, self.rho16, o, p))
-        return np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)  # one frame: no copy
 
     def estimate(self, delta: float) -> float:
         """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands
