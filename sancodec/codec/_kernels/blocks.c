@@ -48,7 +48,7 @@ int read_streams(byte_reader *r, range_decoder *d, raw_bits *extra) {
     int status;
     if ((status = read_varint(r, (uint64_t)(r->len - r->pos) / 4, &n_words))) return status;
     if (4 * n_words > (uint64_t)(r->len - r->pos)) return BLK_TRUNCATED;
-    *d = (range_decoder){r->p + r->pos, n_words, 0, 0, 0, 0};
+    *d = (range_decoder){r->p + r->pos, n_words, 0, 0, 0};
     r->pos += 4 * (int64_t)n_words;
     if ((status = read_varint(r, (uint64_t)(r->len - r->pos), &n_extra))) return status;
     if (n_extra > (uint64_t)(r->len - r->pos)) return BLK_TRUNCATED;

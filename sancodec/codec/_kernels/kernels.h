@@ -46,7 +46,9 @@ int san_rc_encode(uint64_t *st, uint32_t *out, const int32_t *sym, const int64_t
 int64_t san_rc_finish(uint64_t *st, uint32_t *out);
 int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x);
 
-typedef struct { const uint8_t *words; uint64_t n, read, lower, range, point; } range_decoder;
+/* `offset`: the point read so far less the interval's lower end (mod 2^64), the one difference the
+ * decoding needs of the two (the encoder's lower end and the stream's point move together). */
+typedef struct { const uint8_t *words; uint64_t n, read, range, offset; } range_decoder;
 typedef struct { const uint32_t *cum; int n; uint8_t start[256]; } symbol_table;
 void rd_start(range_decoder *d);
 void table_index(symbol_table *t, const uint32_t *cum, int n);
@@ -60,10 +62,9 @@ static inline uint32_t word_at(const range_decoder *d, uint64_t i) {
 /* After a symbol: a range below 2^32 shifts in the next input word. */
 static inline void rd_renormalize(range_decoder *d) {
     if (d->range < (1ULL << 32)) {
-        d->lower <<= 32;
         d->range <<= 32;
-        d->point <<= 32;
-        if (d->read < d->n) d->point |= word_at(d, d->read++);
+        d->offset <<= 32;  /* (point << 32 | word) - (lower << 32) = (point - lower) << 32 | word */
+        if (d->read < d->n) d->offset |= word_at(d, d->read++);
     }
 }
 
@@ -71,12 +72,12 @@ static inline void rd_renormalize(range_decoder *d) {
  * loop (running.c, blocks.c), one call per residual value. */
 static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
     uint64_t scale = d->range >> RC_PRECISION;
-    uint64_t quantile = (d->point - d->lower) / scale;
+    uint64_t quantile = d->offset / scale;
     if (quantile >= (1ULL << RC_PRECISION)) return -1;
     const uint32_t *cum = t->cum;
     int lo = t->start[quantile >> 16];
     while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
-    d->lower += scale * (uint64_t)cum[lo];
+    d->offset -= scale * (uint64_t)cum[lo];
     d->range = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
     rd_renormalize(d);
     return lo;
@@ -91,14 +92,13 @@ static inline uint32_t bit_cum(uint16_t f) {
 /* One binary symbol whose 0 takes the cumulative [0, c1) of 2^24 (bit_cum), or -1 for a stream no encoder
  * wrote. */
 static inline int rd_bit(range_decoder *d, uint32_t c1) {
-    /* the quantile (point - lower) / scale compared without the division: floor(a / s) >= c <=> a >= c * s,
-     * and scale << RC_PRECISION is at most the range (no wrap) */
+    /* the quantile offset / scale compared without the division: floor(a / s) >= c <=> a >= c * s, and
+     * scale << RC_PRECISION is at most the range (no wrap) */
     uint64_t scale = d->range >> RC_PRECISION;
-    uint64_t offset = d->point - d->lower;
-    if (offset >= scale << RC_PRECISION) return -1;
-    int bit = offset >= scale * c1;
+    if (d->offset >= scale << RC_PRECISION) return -1;
+    int bit = d->offset >= scale * c1;
     uint64_t lo = bit ? c1 : 0, hi = bit ? (1ULL << RC_PRECISION) : c1;
-    d->lower += scale * lo;
+    d->offset -= scale * lo;
     d->range = scale * (hi - lo);
     rd_renormalize(d);
     return bit;

@@ -99,12 +99,11 @@ EXPORT int64_t san_rc_finish(uint64_t *st, uint32_t *out) {
 
 
 void rd_start(range_decoder *d) {
-    d->lower = 0;
     d->range = UINT64_MAX;
-    d->point = 0;
+    d->offset = 0;  /* the lower end starts at 0: the offset is the point */
     d->read = 0;
-    while (d->read < 2 && d->read < d->n) d->point = (d->point << 32) | word_at(d, d->read++);
-    if (d->read == 1) d->point <<= 32;
+    while (d->read < 2 && d->read < d->n) d->offset = (d->offset << 32) | word_at(d, d->read++);
+    if (d->read == 1) d->offset <<= 32;
 }
 
 /* Symbol search: `start[quantile >> 16]` is the first symbol whose interval reaches that 2**16 bucket. */
@@ -121,13 +120,13 @@ void table_index(symbol_table *t, const uint32_t *cum, int n) {
 }
 
 /* The segment decoder behind rangecoder.RangeDecoder: its state lives in eight uint64 slots
- * (RC_LOWER, RC_RANGE, RC_POINT, RC_READ, RC_CAP: the word count) between calls; `words` are the
- * stream's little-endian bytes. */
+ * (RC_RANGE, RC_POINT: the decoder's offset, RC_READ, RC_CAP: the word count) between calls; `words` are
+ * the stream's little-endian bytes. */
 EXPORT void san_rd_init(uint64_t *st, const uint8_t *words, int64_t n) {
-    range_decoder d = {words, (uint64_t)n, 0, 0, 0, 0};
+    range_decoder d = {words, (uint64_t)n, 0, 0, 0};
     rd_start(&d);
     memset(st, 0, 8 * sizeof(uint64_t));
-    st[RC_LOWER] = d.lower, st[RC_RANGE] = d.range, st[RC_POINT] = d.point, st[RC_READ] = d.read;
+    st[RC_RANGE] = d.range, st[RC_POINT] = d.offset, st[RC_READ] = d.read;
     st[RC_CAP] = (uint64_t)n;
 }
 
@@ -135,7 +134,7 @@ EXPORT void san_rd_init(uint64_t *st, const uint8_t *words, int64_t n) {
 EXPORT int san_rd_decode(uint64_t *st, const uint8_t *words, int32_t *sym, const int64_t *seg_len,
                          const int32_t *seg_model, int64_t nseg, const uint32_t *cums, const int32_t *sizes,
                          int64_t stride) {
-    range_decoder d = {words, st[RC_CAP], st[RC_READ], st[RC_LOWER], st[RC_RANGE], st[RC_POINT]};
+    range_decoder d = {words, st[RC_CAP], st[RC_READ], st[RC_RANGE], st[RC_POINT]};
     int64_t k = 0;
     int status = 0;
     for (int64_t g = 0; g < nseg && !status; g++) {
@@ -150,7 +149,7 @@ EXPORT int san_rd_decode(uint64_t *st, const uint8_t *words, int32_t *sym, const
             sym[k] = x;
         }
     }
-    st[RC_LOWER] = d.lower, st[RC_RANGE] = d.range, st[RC_POINT] = d.point, st[RC_READ] = d.read;
+    st[RC_RANGE] = d.range, st[RC_POINT] = d.offset, st[RC_READ] = d.read;
     return status;
 }
 
