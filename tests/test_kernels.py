@@ -238,6 +238,12 @@ def test_the_branchless_rounding_of_the_rebuild_agrees_with_floor_and_rint_at_th
             q = waveletframe.quantise([flat], delta)[0]
         assert np.array_equal(kernels.dead_zone_quantise(flat, delta, waveletframe.ROUNDING), q)
         levels = wavelet.levels_for(len(flat), 2)
+        for offset in (0, -7):  # with no offset, a small negative coefficient's 0 must not rebuild as -0.0
+            zeros = np.array([-0.1, -0.0, 0.1, -0.2] * 4) * delta
+            for lv in (0, 2):
+                got = kernels.wavelet_requantised(zeros, lv, delta, waveletframe.ROUNDING, offset, None)
+                want = kernels.wavelet_synthesis(np.zeros(16, np.int64), lv, delta, 0.0, offset, None)
+                assert got.tobytes() == want.tobytes()
         compiled = kernels.wavelet_requantised(flat, levels, delta, waveletframe.ROUNDING, 3, None)
         assert compiled.tobytes() == kernels.wavelet_synthesis(q, levels, delta, 0.0, 3, None).tobytes()
         x = [b * delta for b in wavelet.split_bands(q, levels)]

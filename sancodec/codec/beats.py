@@ -157,8 +157,9 @@ def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
 
 
 def _moving_average(d: np.ndarray, width: int) -> np.ndarray:
-    """``np.convolve(d, np.ones(width) / width, mode="same")`` from a running sum (one pass, not ``width``):
-    sample ``i`` averages ``d[i - width // 2 : i + (width - 1) // 2 + 1]``, zeros outside."""
+    """The centred moving average ``np.convolve(d, np.ones(width) / width, mode="same")`` gives (as long as
+    ``d``, also where ``d`` is shorter than ``width``), from a running sum: one pass, not ``width``. Sample ``i``
+    averages ``d[i - width // 2 : i + (width - 1) // 2 + 1]``, zeros outside."""
     n, ahead, behind = len(d), min((width - 1) // 2 + 1, len(d)), width // 2
     total = np.cumsum(d)  # total[i]: the sum of d[: i + 1]
     out = np.empty(n)

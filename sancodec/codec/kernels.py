@@ -317,10 +317,10 @@ _scratch = threading.local()
 
 
 def scratch(n: int) -> np.ndarray:
-    """``n`` float64 values of this thread's scratch for the lifting: kept from call to call up to
-    :data:`SCRATCH_KEPT` values, as a scratch as long as a channel, allocated and freed on every call, made
-    glibc hand its pages back to the system and fault them in again (twice the time of a wavelet transform
-    of a long channel)."""
+    """``n`` float64 values of this thread's scratch for the lifting, kept from call to call (up to
+    :data:`SCRATCH_KEPT` values): a scratch as long as a channel allocated and freed on every call made glibc
+    hand its pages back to the system and fault them in again, which doubled the time of a long channel's
+    wavelet transform."""
     kept = getattr(_scratch, "values", None)
     if kept is not None and len(kept) >= n:
         return kept[:n]

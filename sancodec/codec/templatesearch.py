@@ -23,7 +23,7 @@ PERIOD_SHARE = 0.95  # a template window longer than this share of the beat peri
 MIN_AFTER = 0.1  # ... where that leaves at least this many seconds after the beat
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
-QUICK_WINDOW = (0.25, 0.45)  # effort "balanced": the one window tried (cut to the beat period where longer)
+QUICK_WINDOW = (0.25, 0.45)  # effort "balanced": the one window tried (cut where template_windows cuts)
 QUICK_GAIN = 0.95  # ... kept where its bit estimate is below this share of the plain coding's ...
 QUICK_HEAD = 1 << 17  # ... on a channel's first this many samples
 
@@ -63,8 +63,9 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
 
 
 def quick_templates(frames: Sequence[np.ndarray], fs: float | None) -> list[BeatTemplate | None] | None:
-    """Effort "balanced"'s beat templates, one per frame: :data:`QUICK_WINDOW`'s (cut to the beat period as
-    :func:`template_windows` cuts), the beats where the detector marks them, the gains on their own grid;
+    """Effort "balanced"'s beat templates, one per frame: :data:`QUICK_WINDOW`'s (or, where every one of
+    :data:`TEMPLATE_WINDOWS` is longer than the beat period, its cut to it as :func:`template_windows` cuts), the
+    beats where the detector marks them, the gains on their own grid;
     None without ``fs`` or where no frame shows a beat train. One template instead of :func:`best_template`'s
     search (windows, alignment, grids): most of what a template saves on an ECG for a fraction of the time."""
     if not fs:

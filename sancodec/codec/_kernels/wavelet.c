@@ -137,6 +137,8 @@ EXPORT void san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, doubl
  * quantised array: the channel the decoder rebuilds from bands quantised at `delta`. */
 EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, double delta, double rounding,
                                     double offset, const double *prediction, int predicted, double *out, double *work) {
+    /* a negative b quantised to 0 gives -0.0 here where dead_zone's int64 gives 0.0: the lifting treats
+     * them alike, and the offset added at the end (0.0 at least) makes any -0.0 left +0.0 */
     for (int64_t i = 0; i < n; i++) out[i] = copysign(floor_nonnegative(fabs(b[i]) / delta + rounding), b[i]) * delta;
     /* the same as dead_zone but where |q| reaches 2**63 (or is nan), whose int64 conversion decides it: then
      * |out| is at least 2**62 delta (a product rounds monotonically), which this looks for, and redoes them all */
