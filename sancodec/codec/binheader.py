@@ -113,30 +113,37 @@ class _Reader:
     """Bounds-checked cursor; counts containers and depth against the decode limits."""
 
     def __init__(self, data: bytes, limits: DecodeLimits) -> None:
-        self.data, self.pos, self.limits, self.containers = memoryview(data), 0, limits, 0
+        # bytes, not a memoryview: indexing them is faster, and a header is small to copy
+        self.data, self.end, self.pos, self.limits, self.containers = bytes(data), len(data), 0, limits, 0
 
     def byte(self) -> int:
-        if self.pos >= len(self.data):
+        pos = self.pos
+        if pos >= self.end:
             raise SanFormatError("binary header: truncated")
-        self.pos += 1
-        return self.data[self.pos - 1]
+        self.pos = pos + 1
+        return self.data[pos]
 
     def varint(self) -> int:
+        data, pos, end = self.data, self.pos, self.end
         value = shift = 0
         while True:
-            byte = self.byte()
+            if pos >= end:
+                raise SanFormatError("binary header: truncated")
+            byte = data[pos]
+            pos += 1
             value |= (byte & 0x7F) << shift
             if not byte & 0x80:
+                self.pos = pos
                 return value
             shift += 7
             if shift > 63:
                 raise SanFormatError("binary header: varint too long")
 
     def take(self, n: int) -> bytes:
-        if n > len(self.data) - self.pos:
+        if n > self.end - self.pos:
             raise SanFormatError("binary header: truncated")
         self.pos += n
-        return bytes(self.data[self.pos - n : self.pos])
+        return self.data[self.pos - n : self.pos]
 
     def text(self, n: int) -> str:
         try:
@@ -149,7 +156,7 @@ class _Reader:
         if self.containers > self.limits.max_json_containers or depth > self.limits.max_json_depth:
             raise SanFormatError("binary header: too many or too deeply nested lists/objects")
         count = self.varint()
-        if count > len(self.data) - self.pos:  # every member takes at least one byte
+        if count > self.end - self.pos:  # every member takes at least one byte
             raise SanFormatError("binary header: a list or object is longer than the header")
         return count
 
