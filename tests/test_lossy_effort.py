@@ -94,6 +94,7 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
 
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (20000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
+    assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0) is not None  # "beats" found, not paying
     fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
     assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast
     # a byte budget has no step to weigh a template at before its search: the plain coding, as fast
