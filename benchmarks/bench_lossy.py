@@ -33,6 +33,7 @@ import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
+from sancodec.codec.lossy import EFFORTS
 from sancodec.codec.stepsearch import find_step
 from sancodec.codec.waveletframe import read_head
 from sancodec.metrics import prdn
@@ -61,10 +62,16 @@ SIGNALS = [
 TARGETS = (1.0, 2.0, 5.0, 9.0)
 WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 LSB
 MAX_ERRORS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-#: sancodec's efforts (lossy.EFFORTS), each with its row in the CR table and its columns in the speed table
-EFFORTS = (("default", "sancodec lossy --prdn"), ("balanced", "sancodec lossy --prdn --effort balanced"),
-           ("fast", "sancodec lossy --prdn --effort fast"))
-SPEED_EFFORTS = (("default", "sancodec lossy"), ("balanced", "`--effort balanced`"), ("fast", "`--effort fast`"))
+
+
+def row_label(effort: str) -> str:
+    """The CR table's row for ``effort`` (each of ``lossy.EFFORTS`` has one, and columns in the speed table)."""
+    return "sancodec lossy --prdn" + ("" if effort == "default" else f" --effort {effort}")
+
+
+def speed_label(effort: str) -> str:
+    """The speed table's columns' name for ``effort``."""
+    return "sancodec lossy" if effort == "default" else f"`--effort {effort}`"
 
 
 def load(data_dir: Path, path: str, channel: int) -> Signal | None:
@@ -218,8 +225,8 @@ def main() -> None:
     cols = " | ".join(f"PRDN {t:g} %" for t in TARGETS)
     summary = [f"| kind | signal (n) | codec | {cols} |", "|---|---|---|" + "---:|" * len(TARGETS)]
     speed = ["| signal (n) | wavelet coder encode (step search included) | its decode | "
-             + " | ".join(f"{name} encode | ratio | its decode | ratio" for _, name in SPEED_EFFORTS) + " |",
-             "|---|---:|---:|" + "---:|" * 4 * len(SPEED_EFFORTS)]
+             + " | ".join(f"{name} encode | ratio | its decode | ratio" for name in map(speed_label, EFFORTS)) + " |",
+             "|---|---:|---:|" + "---:|" * 4 * len(EFFORTS)]
     totals = np.zeros(2 + 2 * len(EFFORTS))  # seconds over every signal the wavelet coder reaches: its encode, decode,
     counted = 0  # then ours (encode, decode) at each effort
     for kind, label, path, channel in SIGNALS:
@@ -232,27 +239,27 @@ def main() -> None:
             continue
         x = sig.samples[:, 0]
         wavelet = wavelet_curve(x)
-        runs = {effort: [targeted(sig, t, effort) for t in TARGETS] for effort, _ in EFFORTS}
+        runs = {effort: [targeted(sig, t, effort) for t in TARGETS] for effort in EFFORTS}
         near = near_curve(sig)
         base = [cr_at(wavelet, t) for t in TARGETS]
         name = f"{label} ({len(x)})"
         summary.append(f"| {kind} | {name} | wavelet coder | " + " | ".join(fmt(v) for v in base) + " |")
-        for effort, row in EFFORTS:
-            summary.append(f"| | | {row} | " + " | ".join(
+        for effort in EFFORTS:
+            summary.append(f"| | | {row_label(effort)} | " + " | ".join(
                 f"{c:.2f} ({c / b:.2f}x)" if b else f"{c:.2f}" for (c, *_), b in zip(runs[effort], base)) + " |")
             if effort == "default":
                 summary.append("| | | (its coding) | " + " | ".join(r[4] for r in runs[effort]) + " |")
         summary.append("| | | sancodec near-lossless | " + " | ".join(fmt(cr_at(near, t)) for t in TARGETS) + " |")
         assert all(p <= t for effort in runs for (_, p, *_), t in zip(runs[effort], TARGETS)), f"{label}: missed"
-        times = {effort: list(runs[effort][1][2:4]) for effort, _ in EFFORTS}  # (encode, decode) at PRDN 2 %
+        times = {effort: list(runs[effort][1][2:4]) for effort in EFFORTS}  # (encode, decode) at PRDN 2 %
         w_enc, w_dec = wavelet_timing(x, wavelet, TARGETS[1])
         for _ in range(args.repeats - 1):  # the fastest of each, the coders taking turns
             we, wd = wavelet_timing(x, wavelet, TARGETS[1])
             w_enc, w_dec = min(w_enc, we), min(w_dec, wd)
-            for effort, _ in EFFORTS:
+            for effort in EFFORTS:
                 _, _, e, d, _ = targeted(sig, TARGETS[1], effort)
                 times[effort] = [min(times[effort][0], e), min(times[effort][1], d)]
-        ours_times = [v for effort, _ in SPEED_EFFORTS for v in times[effort]]
+        ours_times = [v for effort in EFFORTS for v in times[effort]]
         if np.isnan(w_enc):
             cells = ["–", "–"] + [f"{v:.4f} s | –" for v in ours_times]
         else:
