@@ -107,11 +107,11 @@ def test_balanced_effort_drops_a_template_that_only_paid_at_a_finer_step(long_ec
     # the template is weighed at the first step measured, then again at the step its rate control found
     steps: list[float] = []
 
-    def pays_first(frames, templates, step, quick=False):
+    def pays_first(self, step):
         steps.append(step)
         return len(steps) == 1
 
-    monkeypatch.setattr(lossy, "template_pays", pays_first)
+    monkeypatch.setattr(templatesearch.TemplateTrial, "pays", pays_first)
     sig = long_ecg.slice(0, 30000)
     data = sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced")
     # lead 0: weighed at the first guess (pays), at the step found (does not); lead 1: at its first guess only
@@ -135,8 +135,10 @@ def test_the_template_is_weighed_on_the_head_of_a_long_channel(long_ecg, monkeyp
     monkeypatch.setattr(Prepared, "__init__", record)
     x = long_ecg.samples[:, 0]
     templates = templatesearch.quick_templates([x], 360.0)
-    assert templates is not None and templatesearch.template_pays([x], templates, 20.0)
-    assert sizes == [1 << 14, 1 << 14]  # the head with its template and without, not the 100 000 samples
+    assert templates is not None
+    trial = templatesearch.TemplateTrial([x], templates)
+    assert trial.pays(20.0) and trial.pays(40.0)
+    assert sizes == [1 << 14, 1 << 14]  # the head with its template and without, not the 100 000 samples, once
 
 
 def test_effort_is_checked():

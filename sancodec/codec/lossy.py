@@ -29,7 +29,7 @@ from sancodec.codec.lossyrate import (
     squared_error,
     step_at_error,
 )
-from sancodec.codec.templatesearch import best_template, quick_templates, template_pays
+from sancodec.codec.templatesearch import TemplateTrial, best_template, quick_templates
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanConfigError
 
@@ -114,7 +114,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
-    (``templatesearch.quick_templates`` and ``template_pays``: one window, no alignment, no other grids).
+    (``templatesearch.quick_templates`` and ``TemplateTrial``: one window, no alignment, no other grids).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
     if effort != "default":
@@ -131,13 +131,14 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
     """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried): one rate control, on the
     template's coding where it pays at the first step measured and again at the step found
-    (``templatesearch.template_pays``), else on the plain coding (from that step where the template's was run)."""
+    (``templatesearch.TemplateTrial``), else on the plain coding (from that step where the template's was run)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
     templates, guess = quick_templates(frames, fs), None
     first = None if templates is None else first_step(ref, target)
-    if templates is not None and first and template_pays(frames, templates, first, quick):
+    trial = TemplateTrial(frames, templates, quick) if templates is not None and first else None
+    if trial is not None and trial.pays(first):
         coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False)
-        if template_pays(frames, templates, coded.step, quick):
+        if trial.pays(coded.step):
             return timedomain.Coded(coded.payloads(), coded.prdn, False)
         guess = coded.step  # the template paid at a finer step only: its side information costs more here
     coded = rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess, scan=False)

@@ -15,8 +15,8 @@ from sancodec.codec.beats import MAX_TAP_SHIFT, BeatTemplate, align, find_beats,
 from sancodec.codec.entropy import encode_arrays
 from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
 
-__all__ = ["GAIN_GRIDS", "QUICK_WINDOW", "TEMPLATE_WINDOWS", "best_template", "coarser_gains", "coarser_taps",
-           "quick_templates", "template_pays", "template_windows"]
+__all__ = ["GAIN_GRIDS", "QUICK_WINDOW", "TEMPLATE_WINDOWS", "TemplateTrial", "best_template", "coarser_gains",
+           "coarser_taps", "quick_templates", "template_windows"]
 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
@@ -79,18 +79,24 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None) -> list[Beat
     return None if all(t is None for t in templates) else templates
 
 
-def template_pays(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], step: float,
-                  quick: bool = False) -> bool:
-    """Whether the bit estimate at ``step`` of the first templated frame's first :data:`QUICK_HEAD` samples is
-    below :data:`QUICK_GAIN` of the same samples' without their template, the template's side information
-    counted by the share of the frame they are: a long channel's beats look alike throughout, and weighing
-    its head spares a wavelet transform and an estimate of every sample (twice)."""
-    i = next(i for i, t in enumerate(templates) if t is not None)
-    head = frames[i][:QUICK_HEAD]
-    with_template = Prepared([head], [templates[i]], quick=quick)
-    side = with_template.side_bits[0]
-    bits = with_template.estimate(step) - side * (1 - len(head) / len(frames[i]))
-    return bits < QUICK_GAIN * Prepared([head], [None], quick=quick).estimate(step)
+class TemplateTrial:
+    """Effort "balanced"'s test of its templates: the bit estimate of the first templated frame's first
+    :data:`QUICK_HEAD` samples with their template, the template's side information counted by the share of
+    the frame they are, against :data:`QUICK_GAIN` of theirs without it. A long channel's beats look alike
+    throughout, and weighing its head spares a wavelet transform and an estimate of every sample; the head's
+    two transforms are made once, for every step it is weighed at."""
+
+    def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
+                 quick: bool = False) -> None:
+        i = next(i for i, t in enumerate(templates) if t is not None)
+        head = frames[i][:QUICK_HEAD]
+        self.with_template = Prepared([head], [templates[i]], quick=quick)
+        self.without = Prepared([head], [None], quick=quick)
+        self.side_elsewhere = self.with_template.side_bits[0] * (1 - len(head) / len(frames[i]))
+
+    def pays(self, step: float) -> bool:
+        """Whether the template pays at ``step``."""
+        return self.with_template.estimate(step) - self.side_elsewhere < QUICK_GAIN * self.without.estimate(step)
 
 
 def _codes_smaller(a: Prepared, b: Prepared, ref: np.ndarray, step: float) -> bool:
