@@ -14,6 +14,8 @@ import sancodec
 from sancodec import SanConfigError, read_signal
 from sancodec.cli import app
 from sancodec.codec import decode_file, lossy, read_info, templatesearch, waveletframe
+from sancodec.codec.beats import align
+from sancodec.codec.lossyrate import Prepared
 from sancodec.metrics import prdn
 
 DATA = Path(__file__).parent / "data"
@@ -69,9 +71,14 @@ def _no_search_beyond_one_template(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("effort balanced searched like the default effort")
 
+    def one_round(x, fs, window, template, rounds=2):
+        if rounds != 1:
+            raise AssertionError("effort balanced aligned its beats more than once")
+        return align(x, fs, window, template, rounds)
+
     monkeypatch.setattr(lossy, "best_template", refuse)
     monkeypatch.setattr(lossy.timedomain, "code_channel", refuse)
-    monkeypatch.setattr(templatesearch, "align", refuse)
+    monkeypatch.setattr(templatesearch, "align", one_round)
 
 
 @pytest.mark.parametrize("target", [2.0, 5.0])
@@ -92,15 +99,60 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
 
     from sancodec import Signal
 
+    # noise: "beats" found and a template made, which the whole channel's trial turns down
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (20000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
-    assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0) is not None  # "beats" found, not paying
+    assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0, 35.0) is not None
     fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
     assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast
+    # EMG: "beats" found, but their template leaves the head no cheaper: no template of the whole channel made
+    emg = read_signal(DATA / "emg_healthy")
+    x = emg.samples[:, 0]
+    assert len(templatesearch.find_beats(x, emg.fs)) > 4
+    lengths: list[int] = []
+    original = templatesearch.find_template
+    monkeypatch.setattr(templatesearch, "find_template", lambda x, *a: lengths.append(len(x)) or original(x, *a))
+    assert templatesearch.quick_templates([x], emg.fs, 50.0) is None
+    assert lengths and set(lengths) == {templatesearch.QUICK_WINDOW_HEAD}
+    assert (sancodec.encode(emg, mode="lossy", prdn=2.0, effort="balanced")
+            == sancodec.encode(emg, mode="lossy", prdn=2.0, effort="fast"))
     # a byte budget has no step to weigh a template at before its search: the plain coding, as fast
     sig = read_signal(DATA / "test01_00s")
     assert (sancodec.encode(sig, mode="lossy", bps=2.0, effort="balanced")
             == sancodec.encode(sig, mode="lossy", bps=2.0, effort="fast"))
+
+
+def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypatch):
+    sig = read_signal(DATA / "a103l_20000")  # 128 beats per minute: the windows are also tried cut to the period
+    x, fs = sig.samples[:, 0], sig.fs
+    calls: list[tuple[int, tuple[float, float]]] = []
+    original = templatesearch.find_template
+    monkeypatch.setattr(templatesearch, "find_template",
+                        lambda x, fs, window, beats: calls.append((len(x), window)) or original(x, fs, window, beats))
+    templates = templatesearch.quick_templates([x], fs, 30.0)
+    assert templates is not None
+    head = [w for n, w in calls if n == templatesearch.QUICK_WINDOW_HEAD]
+    whole = [w for n, w in calls if n == len(x)]
+    beats = templatesearch.find_beats(x, fs)
+    windows = templatesearch.template_windows([beats], fs)
+    assert head == [w for w in windows if w[0] in templatesearch.QUICK_BEFORE] and len(head) == 4  # two cut
+    first = x[: templatesearch.QUICK_WINDOW_HEAD]
+
+    def head_bits(window: tuple[float, float]) -> float:
+        return Prepared([first], [original(first, fs, window, beats[beats < len(first)])]).estimate(30.0)
+
+    chosen = min(head, key=head_bits)
+    assert whole == [chosen]  # the whole channel's template made once, for the window the head preferred
+    assert len(templates[0].t8) == int(chosen[0] * fs) + int(chosen[1] * fs)
+    monkeypatch.undo()
+    # each part pays on this record's first lead: the window weighed, the beats aligned once
+    sizes = {}
+    for before, rounds in ((templatesearch.QUICK_BEFORE, 1), ((), 1), (templatesearch.QUICK_BEFORE, 0)):
+        monkeypatch.setattr(templatesearch, "QUICK_BEFORE", before)
+        monkeypatch.setattr(templatesearch, "QUICK_ALIGN_ROUNDS", rounds)
+        sizes[before, rounds] = len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced"))
+    chosen_and_aligned = sizes[templatesearch.QUICK_BEFORE, 1]
+    assert chosen_and_aligned < sizes[(), 1] and chosen_and_aligned < sizes[templatesearch.QUICK_BEFORE, 0]
 
 
 def test_balanced_effort_drops_a_template_that_only_paid_at_a_finer_step(long_ecg, monkeypatch):
@@ -122,9 +174,10 @@ def test_balanced_effort_drops_a_template_that_only_paid_at_a_finer_step(long_ec
 
 
 def test_the_template_is_weighed_on_the_head_of_a_long_channel(long_ecg, monkeypatch):
-    from sancodec.codec.lossyrate import Prepared
-
-    monkeypatch.setattr(templatesearch, "QUICK_HEAD", 1 << 14)
+    monkeypatch.setattr(templatesearch, "QUICK_HEAD", 1 << 13)
+    x = long_ecg.samples[:, 0]
+    templates = templatesearch.quick_templates([x], 360.0, 20.0)
+    assert templates is not None
     sizes: list[int] = []
     original = Prepared.__init__
 
@@ -133,12 +186,9 @@ def test_the_template_is_weighed_on_the_head_of_a_long_channel(long_ecg, monkeyp
         original(self, frames, *args, **kwargs)
 
     monkeypatch.setattr(Prepared, "__init__", record)
-    x = long_ecg.samples[:, 0]
-    templates = templatesearch.quick_templates([x], 360.0)
-    assert templates is not None
     trial = templatesearch.TemplateTrial([x], templates)
     assert trial.pays(20.0) and trial.pays(40.0)
-    assert sizes == [1 << 14, 1 << 14]  # the head with its template and without, not the 100 000 samples, once
+    assert sizes == [1 << 13, 1 << 13]  # the head with its template and without, not the 100 000 samples, once
 
 
 def test_effort_is_checked():

@@ -219,9 +219,10 @@ ALIGN_ROUNDS = 2
 ALIGN_CHUNK = 1024  # beats fitted at once: at most 1024 x 25 x 80 values (16 MB each array) on long records
 
 
-def align(x: np.ndarray, fs: float, window: tuple[float, float], template: BeatTemplate) -> BeatTemplate:
+def align(x: np.ndarray, fs: float, window: tuple[float, float], template: BeatTemplate,
+          rounds: int = ALIGN_ROUNDS) -> BeatTemplate:
     """``template`` fitted again after moving each beat by up to :data:`ALIGN_SHIFT` to where the
-    template's QRS part fits it best (least squares, each beat with its own gain and offset), twice.
+    template's QRS part fits it best (least squares, each beat with its own gain and offset), ``rounds`` times.
     The detector marks the peak of a smoothed energy, which wanders by a few samples around the QRS;
     that jitter leaves sharp edges in the residual, costly in its fine bands. Returns ``template``
     where no better-placed template is found."""
@@ -229,7 +230,7 @@ def align(x: np.ndarray, fs: float, window: tuple[float, float], template: BeatT
     shift = min(MAX_SHIFT, max(1, round(ALIGN_SHIFT * fs)))
     half = min(MAX_HALF, max(2, round(ALIGN_HALF * fs)))
     v = x.astype(np.float64)
-    for _ in range(ALIGN_ROUNDS):
+    for _ in range(rounds):
         start = max(0, template.anchor - half)
         qrs = template.t8[start : template.anchor + half] / 8.0
         qrs = qrs - qrs.mean()

@@ -114,7 +114,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
-    (``templatesearch.quick_templates`` and ``TemplateTrial``: one window, no alignment, no other grids).
+    (``templatesearch.quick_templates`` and ``TemplateTrial``: one window, weighed on the channel's head, one
+    alignment round, no other grids).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
     if effort != "default":
@@ -133,9 +134,9 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     template's coding where it pays at the first step measured and again at the step found
     (``templatesearch.TemplateTrial``), else on the plain coding (from that step where the template's was run)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
-    templates, guess = quick_templates(frames, fs), None
-    first = None if templates is None else first_step(ref, target)
-    trial = TemplateTrial(frames, templates, quick) if templates is not None and first else None
+    first, guess = first_step(ref, target) if fs else None, None
+    templates = quick_templates(frames, fs, first) if first else None  # a byte budget codes plain
+    trial = TemplateTrial(frames, templates, quick) if templates is not None else None
     if trial is not None and trial.pays(first):
         coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False)
         if trial.pays(coded.step):
