@@ -44,7 +44,41 @@ void san_rc_init(uint64_t *st, int64_t capacity);
 int san_rc_encode(uint64_t *st, uint32_t *out, const int32_t *sym, const int64_t *seg_len, const int32_t *seg_model,
                   int64_t nseg, const uint32_t *cums, const int32_t *sizes, int64_t stride);
 int64_t san_rc_finish(uint64_t *st, uint32_t *out);
-int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x);
+int rc_flush_inverted(uint64_t *st, uint32_t *out, int carry);
+
+/* Append one output word; 0, or -1 when the output is full. */
+static inline int rc_emit(uint64_t *st, uint32_t *out, uint32_t word) {
+    if (st[RC_POS] >= st[RC_CAP]) return -1;
+    out[st[RC_POS]++] = word;
+    return 0;
+}
+
+/* Encode one symbol `x` under the cumulative table `cum`; 0, or -1 when the output is full. Inline: the
+ * encoders' inner loop (one call per value, or per binary decision in adaptive bands and MSB mode). */
+static inline int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x) {
+    uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
+    uint64_t range = scale * (uint64_t)(cum[x + 1] - cum[x]);
+    uint64_t lower = st[RC_LOWER] + scale * (uint64_t)cum[x];
+    if (st[RC_INVERTED] && lower + range > lower) {
+        if (rc_flush_inverted(st, out, lower < st[RC_LOWER])) return -1;
+    }
+    st[RC_LOWER] = lower;
+    st[RC_RANGE] = range;
+    if (range < (1ULL << 32)) {
+        st[RC_RANGE] = range << 32;
+        uint32_t word = (uint32_t)(lower >> 32);
+        st[RC_LOWER] = lower << 32;
+        if (st[RC_INVERTED]) {
+            st[RC_INVERTED]++;
+        } else if (st[RC_LOWER] + st[RC_RANGE] > st[RC_LOWER]) {
+            if (rc_emit(st, out, word)) return -1;
+        } else {
+            st[RC_INVERTED] = 1;
+            st[RC_FIRST] = word;
+        }
+    }
+    return 0;
+}
 
 /* `offset`: the point read so far less the interval's lower end (mod 2^64), the one difference the
  * decoding needs of the two (the encoder's lower end and the stream's point move together). */

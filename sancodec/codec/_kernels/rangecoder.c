@@ -20,13 +20,8 @@ void cumulative_table(const uint64_t *freq, int alphabet, uint32_t *cum) {
  * output position, output capacity, point, input position.
  */
 
-static int rc_emit(uint64_t *st, uint32_t *out, uint32_t word) {
-    if (st[RC_POS] >= st[RC_CAP]) return -1;
-    out[st[RC_POS]++] = word;
-    return 0;
-}
-
-static int rc_flush_inverted(uint64_t *st, uint32_t *out, int carry) {
+/* The words of an inverted run (the last word before it, then 0xFFFFFFFF each), settled by `carry`. */
+int rc_flush_inverted(uint64_t *st, uint32_t *out, int carry) {
     uint32_t first = (uint32_t)st[RC_FIRST] + (carry ? 1u : 0u), rest = carry ? 0u : 0xFFFFFFFFu;
     if (rc_emit(st, out, first)) return -1;
     for (uint64_t i = 1; i < st[RC_INVERTED]; i++)
@@ -39,32 +34,6 @@ EXPORT void san_rc_init(uint64_t *st, int64_t capacity) {
     memset(st, 0, 8 * sizeof(uint64_t));
     st[RC_RANGE] = UINT64_MAX;
     st[RC_CAP] = (uint64_t)capacity;
-}
-
-/* Encode one symbol `x` under the cumulative table `cum`; 0, or -1 when the output is full. */
-int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x) {
-    uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
-    uint64_t range = scale * (uint64_t)(cum[x + 1] - cum[x]);
-    uint64_t lower = st[RC_LOWER] + scale * (uint64_t)cum[x];
-    if (st[RC_INVERTED] && lower + range > lower) {
-        if (rc_flush_inverted(st, out, lower < st[RC_LOWER])) return -1;
-    }
-    st[RC_LOWER] = lower;
-    st[RC_RANGE] = range;
-    if (range < (1ULL << 32)) {
-        st[RC_RANGE] = range << 32;
-        uint32_t word = (uint32_t)(lower >> 32);
-        st[RC_LOWER] = lower << 32;
-        if (st[RC_INVERTED]) {
-            st[RC_INVERTED]++;
-        } else if (st[RC_LOWER] + st[RC_RANGE] > st[RC_LOWER]) {
-            if (rc_emit(st, out, word)) return -1;
-        } else {
-            st[RC_INVERTED] = 1;
-            st[RC_FIRST] = word;
-        }
-    }
-    return 0;
 }
 
 /* Encode segments of symbols, segment g with model seg_model[g] (row of cums, size sizes[row]).
