@@ -19,6 +19,7 @@ from sancodec.cli import app
 from sancodec.codec import decode_file, read_info
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteWriter, encode_arrays
+from sancodec.codec.lossy import EFFORTS
 from sancodec.codec.wavelet import band_lengths, forward, inverse, levels_for
 from sancodec.metrics import prdn, snr_db
 
@@ -44,9 +45,10 @@ def signals(draw):
 
 
 @settings(max_examples=60, deadline=None)
-@given(signals(), st.sampled_from([0.5, 1.0, 2.0, 5.0, 9.0, 20.0]), st.sampled_from([64, 1024, 32768]))
-def test_every_channel_meets_the_prdn_target(sig, target, frame_len):
-    data = check_encode_decode(sig, mode="lossy", prdn=target, frame_len=frame_len)
+@given(signals(), st.sampled_from([0.5, 1.0, 2.0, 5.0, 9.0, 20.0]), st.sampled_from([64, 1024, 32768]),
+       st.sampled_from(EFFORTS))
+def test_every_channel_meets_the_prdn_target(sig, target, frame_len, effort):
+    data = check_encode_decode(sig, mode="lossy", prdn=target, frame_len=frame_len, effort=effort)
     back = sancodec.decode(data)
     recorded = read_info(data)["header"]["lossy"]["prdn"]
     for ch in range(sig.n_channels):
