@@ -277,7 +277,8 @@ def main() -> None:
                       "sancodec lossy: the whole file at `--prdn` equal to the column's PRDN (each point is met, "
                       "not interpolated); in brackets, the ratio to the wavelet coder's CR at that PRDN "
                       "(interpolated on its curve). `--effort balanced`: the same with one rate control of the "
-                      "wavelet coding and at most one beat template (one window, no alignment), no time domain. "
+                      "wavelet coding and at most one beat template (its window chosen on the channel's head, one "
+                      "alignment round), no time domain. "
                       "`--effort fast`: the same with the plain wavelet coding only (no beat template). "
                       "Near-lossless: interpolated on its max-error curve.", "",
                       *summary, "", f"## Speed, same run, 2-core CPU (the fastest of {args.repeats} runs of each)",
