@@ -99,9 +99,11 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
 
     from sancodec import Signal
 
-    # noise: "beats" found and a template made, which the whole channel's trial turns down
+    # noise: "beats" found and a template made, which the whole channel's trial turns down (a channel longer
+    # than lossy.QUICK_TIME_DOMAIN: no time-domain coding weighed either)
     rng = np.random.default_rng(3)
-    noise = Signal(rng.normal(0, 200, (20000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
+    noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
+    assert len(noise.samples) > lossy.QUICK_TIME_DOMAIN
     assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0, 35.0) is not None
     fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
     assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast
@@ -120,6 +122,20 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
     sig = read_signal(DATA / "test01_00s")
     assert (sancodec.encode(sig, mode="lossy", bps=2.0, effort="balanced")
             == sancodec.encode(sig, mode="lossy", bps=2.0, effort="fast"))
+
+
+def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
+    sig = read_signal(DATA / "1001")  # CTG, 19 200 samples: the fetal heart rate steps between few values
+    assert sig.n_samples <= lossy.QUICK_TIME_DOMAIN
+    fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
+    data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert decode_file(data).codings["raw"] == 1  # the heart rate in the time domain, on its grid
+    assert len(data) < 0.9 * len(fast)
+    back = decode_file(data).signal.samples
+    assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 2.0 for ch in range(2))
+    # one sample longer than the limit: the wavelet coding alone, as fast codes it
+    monkeypatch.setattr(lossy, "QUICK_TIME_DOMAIN", sig.n_samples - 1)
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == fast
 
 
 def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypatch):
@@ -145,7 +161,9 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
     assert whole == [chosen]  # the whole channel's template made once, for the window the head preferred
     assert len(templates[0].t8) == int(chosen[0] * fs) + int(chosen[1] * fs)
     monkeypatch.undo()
-    # each part pays on this record's first lead: the window weighed, the beats aligned once
+    # each part pays on this record's first lead: the window weighed, the beats aligned once (the wavelet
+    # coding weighed alone, without the time-domain codings a channel this short may take)
+    monkeypatch.setattr(lossy, "QUICK_TIME_DOMAIN", 0)
     sizes = {}
     for before, rounds in ((templatesearch.QUICK_BEFORE, 1), ((), 1), (templatesearch.QUICK_BEFORE, 0)):
         monkeypatch.setattr(templatesearch, "QUICK_BEFORE", before)

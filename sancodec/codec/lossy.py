@@ -45,6 +45,7 @@ LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but spa
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
+QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -115,7 +116,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
     (``templatesearch.quick_templates`` and ``TemplateTrial``: one window, weighed on the channel's head, one
-    alignment round, no other grids).
+    alignment round, no other grids), and on channels of at most :data:`QUICK_TIME_DOMAIN` samples the
+    time-domain codings too.
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
     if effort != "default":
@@ -130,9 +132,21 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 
 
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
-    """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried): one rate control, on the
-    template's coding where it pays at the first step measured and again at the step found
-    (``templatesearch.TemplateTrial``), else on the plain coding (from that step where the template's was run)."""
+    """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried, and on a channel of at most
+    :data:`QUICK_TIME_DOMAIN` samples at a PRDN bound the time-domain codings are weighed too, as the default
+    weighs them: there they cost little and step-like or coarsely quantised signals, CTG's heart rate or
+    MIMIC's 8-bit ECG, code far smaller so)."""
+    coded = _quick_wavelets(frames, ref, target, fs)
+    if fs and target.max_prdn is not None and sum(map(len, frames)) <= QUICK_TIME_DOMAIN:
+        return timedomain.code_channel(frames, ref, target.max_prdn, sum(map(len, coded.payloads))) or coded
+    return coded
+
+
+def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                    fs: float | None) -> timedomain.Coded:
+    """:func:`_quick`'s wavelet coding: one rate control, on the template's coding where it pays at the first
+    step measured and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding
+    (from that step where the template's was run)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
     first, guess = first_step(ref, target) if fs else None, None
     templates = quick_templates(frames, fs, first) if first else None  # a byte budget codes plain
