@@ -73,7 +73,7 @@ def encode(
     effort: str = typer.Option("default", "--effort", help="lossy: default (the smallest file it finds), fast "
                                "(plain wavelets, no check unless --verify: a wavelet coder's speed, larger files) or "
                                "balanced (fast with one beat template where it pays, and the time domain on short "
-                               "channels)."),
+                               "channels or where it looks smaller)."),
     verify: bool | None = typer.Option(None, "--verify/--no-verify", metavar="",
                                        help="lossy: decode the file and check every channel's target before writing "
                                        "it (default: yes, but not with --effort fast or balanced; lossless and "

@@ -138,6 +138,41 @@ def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == fast
 
 
+def test_balanced_effort_codes_a_long_channel_on_few_values_exactly(long_ecg, monkeypatch):
+    import numpy as np
+
+    from sancodec import Signal
+
+    x = long_ecg.samples[:, 0]
+    k = np.rint((x - x.min()) / 6).astype(np.int64)  # a few dozen levels, as an 8-bit recorder's ...
+    y = k * 13 + (k * k) // 40  # ... on an uneven scale: no common grid, a value table codes it
+    sig = Signal(y[:, None], long_ecg.fs, ["ecg"], ["NU"])
+    assert sig.n_samples > lossy.QUICK_TIME_DOMAIN
+    fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
+    assert lossy.timedomain.exact_looks_smaller([y], len(fast))
+    assert not lossy.timedomain.exact_looks_smaller([x], len(fast))  # the ECG itself, on every value: no
+    data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    np.testing.assert_array_equal(sancodec.decode(data).samples, sig.samples)  # exact, and far smaller
+    assert len(data) < 0.7 * len(fast)
+    monkeypatch.setattr(lossy.timedomain, "exact_looks_smaller", lambda frames, to_beat: False)
+    assert len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")) > len(data)
+
+
+def test_exact_looks_smaller_is_cheap_and_bounded():
+    import numpy as np
+
+    from sancodec.codec import timedomain
+
+    rng = np.random.default_rng(5)
+    steps = rng.integers(-3, 4, 200000).cumsum()
+    assert timedomain.exact_looks_smaller([steps], 200000 * 3 / 8)  # about 2.8 bits a sample
+    assert not timedomain.exact_looks_smaller([steps], 200000 * 2 / 8)
+    wide = steps * 1000  # the same, spread over more than RANK_RANGE values: the differences alone decide
+    assert np.ptp(wide[: timedomain.LOOK_HEAD]) >= timedomain.RANK_RANGE
+    assert not timedomain.exact_looks_smaller([wide], 200000 * 3 / 8)
+    assert not timedomain.exact_looks_smaller([steps[:1]], 1e9)  # nothing to difference
+
+
 def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypatch):
     sig = read_signal(DATA / "a103l_20000")  # 128 beats per minute: the windows are also tried cut to the period
     x, fs = sig.samples[:, 0], sig.fs

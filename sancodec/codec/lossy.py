@@ -116,8 +116,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
     (``templatesearch.quick_templates`` and ``TemplateTrial``: one window, weighed on the channel's head, one
-    alignment round, no other grids), and on channels of at most :data:`QUICK_TIME_DOMAIN` samples the
-    time-domain codings too.
+    alignment round, no other grids), and the time-domain codings on channels of at most
+    :data:`QUICK_TIME_DOMAIN` samples or whose exact coding looks smaller (:func:`_quick`).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
     if effort != "default":
@@ -132,13 +132,17 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 
 
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
-    """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried, and on a channel of at most
-    :data:`QUICK_TIME_DOMAIN` samples at a PRDN bound the time-domain codings are weighed too, as the default
-    weighs them: there they cost little and step-like or coarsely quantised signals, CTG's heart rate or
-    MIMIC's 8-bit ECG, code far smaller so)."""
+    """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried, and at a PRDN bound the
+    time-domain codings are weighed too, as the default weighs them, on a channel of at most
+    :data:`QUICK_TIME_DOMAIN` samples, where they cost little, or where the order-0 estimate of its exact
+    coding is already below the wavelets' bytes (``timedomain.exact_looks_smaller``): step-like or coarsely
+    quantised signals, CTG's heart rate or MIMIC's 8-bit ECG, code far smaller so)."""
     coded = _quick_wavelets(frames, ref, target, fs)
-    if fs and target.max_prdn is not None and sum(map(len, frames)) <= QUICK_TIME_DOMAIN:
-        return timedomain.code_channel(frames, ref, target.max_prdn, sum(map(len, coded.payloads))) or coded
+    if not fs or target.max_prdn is None:
+        return coded
+    to_beat = sum(map(len, coded.payloads))
+    if sum(map(len, frames)) <= QUICK_TIME_DOMAIN or timedomain.exact_looks_smaller(frames, to_beat):
+        return timedomain.code_channel(frames, ref, target.max_prdn, to_beat) or coded
     return coded
 
 
