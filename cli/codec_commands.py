@@ -72,8 +72,8 @@ def encode(
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
     effort: str = typer.Option("default", "--effort", help="lossy: default (the smallest file it finds), fast "
                                "(plain wavelets, no check unless --verify: a wavelet coder's speed, larger files) or "
-                               "balanced (fast with one beat template where it pays, and the time domain on short "
-                               "channels or where it looks smaller)."),
+                               "balanced (fast with one beat template where it pays, and the time domain where it is "
+                               "cheap or may win)."),
     verify: bool | None = typer.Option(None, "--verify/--no-verify", metavar="",
                                        help="lossy: decode the file and check every channel's target before writing "
                                        "it (default: yes, but not with --effort fast or balanced; lossless and "

@@ -158,6 +158,25 @@ def test_balanced_effort_codes_a_long_channel_on_few_values_exactly(long_ecg, mo
     assert len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")) > len(data)
 
 
+def test_balanced_effort_weighs_the_time_domain_where_the_wavelets_are_sparse(monkeypatch):
+    import numpy as np
+
+    from sancodec import Signal
+
+    excerpt = read_signal(DATA / "mixedsignals_1000f")  # lead II: long flat stretches between steps
+    x = np.tile(excerpt.samples[:, 0], 10)
+    sig = Signal(x[:, None], excerpt.fs, ["II"], ["NU"])
+    assert lossy.QUICK_TIME_DOMAIN < len(x) <= lossy.LEVEL_CHANNELS
+    fast = sancodec.encode(sig, mode="lossy", prdn=5.0, effort="fast")
+    assert 8 * len(fast) < lossy.SPARSE_BPS * len(x)  # the wavelets take under 0.1 bit a sample ...
+    assert not lossy.timedomain.exact_looks_smaller([x], len(fast))  # ... and exact coding does not look smaller
+    data = check_encode_decode(sig, mode="lossy", prdn=5.0, effort="balanced")
+    assert decode_file(data).codings == {"raw": 1}  # on a grid in the time domain, far smaller
+    assert len(data) < 0.5 * len(fast)
+    monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)
+    assert sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced") == fast
+
+
 def test_exact_looks_smaller_is_cheap_and_bounded():
     import numpy as np
 

@@ -117,7 +117,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
     (``templatesearch.quick_templates`` and ``TemplateTrial``: one window, weighed on the channel's head, one
     alignment round, no other grids), and the time-domain codings on channels of at most
-    :data:`QUICK_TIME_DOMAIN` samples or whose exact coding looks smaller (:func:`_quick`).
+    :data:`QUICK_TIME_DOMAIN` samples, sparse ones or those whose exact coding looks smaller (:func:`_quick`).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
     if effort != "default":
@@ -134,14 +134,16 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
     """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried, and at a PRDN bound the
     time-domain codings are weighed too, as the default weighs them, on a channel of at most
-    :data:`QUICK_TIME_DOMAIN` samples, where they cost little, or where the order-0 estimate of its exact
-    coding is already below the wavelets' bytes (``timedomain.exact_looks_smaller``): step-like or coarsely
-    quantised signals, CTG's heart rate or MIMIC's 8-bit ECG, code far smaller so)."""
+    :data:`QUICK_TIME_DOMAIN` samples, where they cost little, on one of up to :data:`LEVEL_CHANNELS` samples
+    whose wavelet coding takes under :data:`SPARSE_BPS` bits per sample, or where the order-0 estimate of its
+    exact coding is already below the wavelets' bytes (``timedomain.exact_looks_smaller``): step-like or coarsely
+    quantised signals, CTG's heart rate, mixedsignals' flat stretches or MIMIC's 8-bit ECG, code far smaller so)."""
     coded = _quick_wavelets(frames, ref, target, fs)
     if not fs or target.max_prdn is None:
         return coded
-    to_beat = sum(map(len, coded.payloads))
-    if sum(map(len, frames)) <= QUICK_TIME_DOMAIN or timedomain.exact_looks_smaller(frames, to_beat):
+    n, to_beat = sum(map(len, frames)), sum(map(len, coded.payloads))
+    sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
+    if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat) or coded
     return coded
 
