@@ -190,6 +190,10 @@ def test_exact_looks_smaller_is_cheap_and_bounded():
     assert np.ptp(wide[: timedomain.LOOK_HEAD]) >= timedomain.RANK_RANGE
     assert not timedomain.exact_looks_smaller([wide], 200000 * 3 / 8)
     assert not timedomain.exact_looks_smaller([steps[:1]], 1e9)  # nothing to difference
+    # the ranks' differences, from a count per value or from a sort, are np.unique's inverse's
+    for x in (steps, wide, np.array([5, -3, 5, 900, -3, 7])):
+        expected = np.diff(np.unique(x, return_inverse=True)[1].reshape(-1))
+        np.testing.assert_array_equal(timedomain._rank_differences(x), expected)
 
 
 def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypatch):

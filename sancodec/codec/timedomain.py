@@ -139,31 +139,38 @@ def _hopeless(x: np.ndarray, to_beat: float) -> bool:
     tables code (a few distinct values spread over a wide range: MIMIC's 8-bit ECG on a 12-bit scale)."""
     if estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat:
         return False
-    ranks = np.unique(x, return_inverse=True)[1].reshape(-1)
-    return estimate_bits(np.diff(ranks)) / 8 >= HOPELESS * to_beat
+    return estimate_bits(_rank_differences(x)) / 8 >= HOPELESS * to_beat
 
 
-RANK_RANGE = 1 << 16  # exact_looks_smaller ranks the values of a head whose range is below this (a count per value)
-LOOK_HEAD = 1 << 16  # ... and estimates a channel's exact coding on this many first samples, scaled to its length
+RANK_RANGE = 1 << 16  # values spread over less than this are ranked from a count per value, not a sort
+LOOK_HEAD = 1 << 16  # exact_looks_smaller estimates a channel's exact coding on this many first samples
+
+
+def _rank_differences(x: np.ndarray) -> np.ndarray:
+    """The differences of the ranks of ``x``'s values among its distinct values (``np.unique``'s inverse):
+    from a count per value where they spread over less than :data:`RANK_RANGE`, else from a sort."""
+    lowest = int(x.min())
+    span = int(x.max()) - lowest
+    if span >= RANK_RANGE:
+        return np.diff(np.unique(x, return_inverse=True)[1].reshape(-1))
+    return np.diff(np.cumsum(np.bincount(x - lowest, minlength=span + 1) > 0)[x - lowest])
 
 
 def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float) -> bool:
     """Whether the order-0 estimate of coding the channel exactly, of its differences or of its values' ranks'
-    differences, is already below ``to_beat`` bytes, judged on the first frame's first :data:`LOOK_HEAD`
-    samples and scaled to the channel's length: a cheap test (a count per value, no sort; a head spread over
-    :data:`RANK_RANGE` values or more is not ranked) for a long channel whose exact coding may be the smaller
-    one, as MIMIC's 8-bit ECG at a tight target."""
+    differences (:func:`_hopeless`'s two, against the bytes themselves), is already below ``to_beat`` bytes,
+    judged on the first frame's first :data:`LOOK_HEAD` samples and scaled to the channel's length: a cheap
+    test (no sort: a head spread over :data:`RANK_RANGE` values or more is not ranked) for a long channel
+    whose exact coding may be the smaller one, as MIMIC's 8-bit ECG at a tight target."""
     head = np.asarray(frames[0][:LOOK_HEAD], dtype=np.int64)
     if len(head) < 2:
         return False
     scale = sum(map(len, frames)) / len(head) / 8  # bits of the head to bytes of the channel
     if estimate_bits(np.diff(head)) * scale < to_beat:
         return True
-    lowest, span = int(head.min()), int(head.max()) - int(head.min())
-    if span >= RANK_RANGE:
+    if int(head.max()) - int(head.min()) >= RANK_RANGE:
         return False
-    ranks = np.cumsum(np.bincount(head - lowest, minlength=span + 1) > 0)[head - lowest]  # each value's rank, + 1
-    return estimate_bits(np.diff(ranks)) * scale < to_beat
+    return estimate_bits(_rank_differences(head)) * scale < to_beat
 
 
 def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> list[bytes] | None:
