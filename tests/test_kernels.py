@@ -345,6 +345,36 @@ def test_the_beat_detector_s_moving_average_is_numpy_s_centred_convolution():
 
 
 @needs_c
+@pytest.mark.parametrize("width", [1, 2, 3, 14, 40])
+def test_the_compiled_beat_envelope_has_numpy_s_bits(width):
+    from sancodec.codec.beats import _moving_average
+
+    rng = np.random.default_rng(width)
+    for n in (1, 2, 13, 14, 15, 41, 1000, 70000):
+        v = np.cumsum(rng.normal(scale=50, size=n))
+        v = np.rint(v) if n % 2 else v
+        reference = _moving_average(np.abs(np.diff(v, prepend=v[0])), width)
+        assert kernels.difference_envelope(v, width).tobytes() == reference.tobytes(), (width, n)
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 300), st.sampled_from(["normal", "few", "sorted", "reversed", "periodic"]),
+       st.integers(0, 2**32 - 1))
+def test_the_compiled_medians_are_numpy_s_on_either_axis(rows, cols, kind, seed):
+    # the sampled bounds narrow rows and columns of 64 values or more; ties, sorted runs and periodic values
+    # are where a sample misleads them, and an even count takes the mean of the two middle values
+    rng = np.random.default_rng(seed)
+    a = {"normal": lambda: rng.normal(size=(rows, cols)) * 1e3,
+         "few": lambda: rng.integers(-2, 3, (rows, cols)).astype(np.float64),
+         "sorted": lambda: np.sort(rng.normal(size=(rows, cols)), axis=1),
+         "reversed": lambda: np.sort(rng.normal(size=(rows, cols)), axis=0)[::-1].copy(),
+         "periodic": lambda: np.tile(np.arange(cols, dtype=np.float64) % 7, (rows, 1)) * 0.5}[kind]()
+    for axis in (0, 1):
+        assert kernels.medians(a, axis).tobytes() == np.median(a, axis=axis).tobytes(), axis
+
+
+@needs_c
 def test_beats_found_with_and_without_the_compiled_kernels_are_the_same(monkeypatch, mitdb_100):
     from sancodec.codec.beats import find_beats
 

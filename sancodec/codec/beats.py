@@ -22,7 +22,7 @@ from sancodec.san.placement import scatter_kernels
 from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["BeatTemplate", "align", "find_beats", "find_template", "read_template"]
+__all__ = ["BeatTemplate", "align", "beats_inside", "find_beats", "find_template", "moved_beats", "read_template"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
@@ -143,9 +143,10 @@ def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
     window the encoder tries). The period check stops a T wave as steep as its QRS from counting as a
     second beat (PTB s0010_re's marks used to alternate between the two)."""
     v = x.astype(np.float64)
-    d = np.abs(np.diff(v, prepend=v[0]))
     width = max(1, int(0.04 * fs))
-    energy = _moving_average(d, width)
+    energy = kernels.difference_envelope(v, width)
+    if energy is None:
+        energy = _moving_average(np.abs(np.diff(v, prepend=v[0])), width)
     energy = np.where(energy > 0.25 * np.percentile(energy, 99), energy, 0.0).astype(np.float32)
     spacing = max(1, int(0.3 * fs))
     k = max(1, width // 4)  # the envelope is smooth over `width`: every k-th value shows its period
@@ -195,14 +196,13 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
     before, after = int(window[0] * fs), int(window[1] * fs)
     if n < 4 * (before + after) or before < 2:
         return None
-    found = find_beats(x, fs) if beats is None else beats
-    found = found[(found >= before) & (found + after < n)]
+    found = beats_inside(find_beats(x, fs) if beats is None else beats, n, fs, window)
     if len(found) < 4:
         return None
     v = x.astype(np.float64)
     windows = v[found[:, None] + np.arange(-before, after)]
-    windows -= np.median(windows, axis=1, keepdims=True)
-    t8 = np.rint(np.median(windows, axis=0) * 8).astype(np.int64)
+    windows -= kernels.medians(windows, 1)[:, None]
+    t8 = np.rint(kernels.medians(windows, 0) * 8).astype(np.int64)
     norm = float(t8 @ t8)
     if norm == 0 or float(np.abs(t8).sum()) * 2**12 > MAX_ABS_SAMPLE:
         return None
@@ -226,24 +226,36 @@ def align(x: np.ndarray, fs: float, window: tuple[float, float], template: BeatT
     The detector marks the peak of a smoothed energy, which wanders by a few samples around the QRS;
     that jitter leaves sharp edges in the residual, costly in its fine bands. Returns ``template``
     where no better-placed template is found."""
-    n = len(x)
-    shift = min(MAX_SHIFT, max(1, round(ALIGN_SHIFT * fs)))
-    half = min(MAX_HALF, max(2, round(ALIGN_HALF * fs)))
-    v = x.astype(np.float64)
     for _ in range(rounds):
-        start = max(0, template.anchor - half)
-        qrs = template.t8[start : template.anchor + half] / 8.0
-        qrs = qrs - qrs.mean()
-        if not qrs @ qrs > 0:
-            break
-        offsets = np.arange(len(qrs)) - (template.anchor - start)
-        chunks = np.array_split(template.positions, -(-len(template.positions) // ALIGN_CHUNK))
-        moved = np.concatenate([_best_shift(v, p, offsets, qrs, shift, n) for p in chunks])
-        fitted = find_template(x, fs, window, np.unique(moved))
+        moved = moved_beats(x, fs, template)
+        fitted = None if moved is None else find_template(x, fs, window, moved)
         if fitted is None:
             break
         template = fitted
     return template
+
+
+def beats_inside(found: np.ndarray, n: int, fs: float, window: tuple[float, float]) -> np.ndarray:
+    """The beats of ``found`` whose ``window`` (seconds before and after) lies inside ``n`` samples."""
+    before, after = int(window[0] * fs), int(window[1] * fs)
+    return found[(found >= before) & (found + after < n)]
+
+
+def moved_beats(x: np.ndarray, fs: float, template: BeatTemplate) -> np.ndarray | None:
+    """``template.positions`` each moved by up to :data:`ALIGN_SHIFT` to where the template's QRS part fits
+    ``x`` best (:func:`align`'s one round), increasing and distinct; None where that part is flat."""
+    n = len(x)
+    shift = min(MAX_SHIFT, max(1, round(ALIGN_SHIFT * fs)))
+    half = min(MAX_HALF, max(2, round(ALIGN_HALF * fs)))
+    start = max(0, template.anchor - half)
+    qrs = template.t8[start : template.anchor + half] / 8.0
+    qrs = qrs - qrs.mean()
+    if not qrs @ qrs > 0 or not len(template.positions):
+        return None
+    v = x.astype(np.float64)
+    offsets = np.arange(len(qrs)) - (template.anchor - start)
+    chunks = np.array_split(template.positions, -(-len(template.positions) // ALIGN_CHUNK))
+    return np.unique(np.concatenate([_best_shift(v, p, offsets, qrs, shift, n) for p in chunks]))
 
 
 def _best_shift(v: np.ndarray, positions: np.ndarray, offsets: np.ndarray, qrs: np.ndarray, shift: int,

@@ -21,9 +21,10 @@ import numpy as np
 from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
-           "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block", "encode_block",
-           "greedy_peaks", "lpc_residual", "lpc_synthesize", "pack_bits", "poly_histograms", "template_prediction",
-           "tokenize", "unpack", "wavelet_requantised", "wavelet_synthesis"]
+           "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block", "difference_envelope",
+           "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize", "medians", "pack_bits",
+           "poly_histograms", "template_prediction", "tokenize", "unpack", "wavelet_requantised",
+           "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -76,6 +77,8 @@ _SIGNATURES = {
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
+    "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
+    "san_medians": (ctypes.c_int, [_F64, _N, _N, ctypes.c_int, _F64, _F64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_wavelet_requantised": (None, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
                                        ctypes.c_double, _F64, ctypes.c_int, _F64, _F64]),
@@ -385,6 +388,30 @@ def greedy_peaks(s: np.ndarray, d: int) -> np.ndarray | None:
     if kept < 0:
         raise MemoryError("greedy peaks: out of memory")
     return out[:kept]
+
+
+def difference_envelope(v: np.ndarray, width: int) -> np.ndarray | None:
+    """The moving average over ``width`` samples of ``|v[i] - v[i - 1]|`` (0 at ``i = 0``), as ``beats.find_beats``
+    computes it in numpy, bit for bit, in one compiled pass (None without the C kernels)."""
+    if _LIB is None:
+        return None
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    out = np.empty(len(v))
+    _LIB.san_difference_envelope(v, len(v), width, scratch(len(v)), out)
+    return out
+
+
+def medians(a: np.ndarray, axis: int) -> np.ndarray:
+    """``np.median(a, axis=axis)`` of a 2-D float64 array, bit for bit, by a compiled selection where the C kernels
+    built (numpy's partition along the columns of a row-major matrix walks it with a stride: several times
+    slower); ``a``'s values finite."""
+    if _LIB is None or a.ndim != 2 or axis not in (0, 1) or not a.size:
+        return np.median(a, axis=axis)
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    out = np.empty(a.shape[1 - axis])
+    if _LIB.san_medians(a, a.shape[0], a.shape[1], axis, np.empty(2 * max(a.shape)), out) < 0:
+        raise MemoryError("medians: out of memory")
+    return out
 
 
 def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:

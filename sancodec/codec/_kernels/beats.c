@@ -61,3 +61,150 @@ EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *
     free(bucket);
     return kept;
 }
+
+/* ---------------------------------------------------------------- medians (the template's, encoder side)
+ * numpy's np.median along one axis of a C-contiguous matrix, bit for bit: an exact selection of the middle
+ * value(s), then for an even count (a + b) / 2, as numpy's mean of the two. Finite values only. */
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* v[k] after v[0..n) is rearranged so that v[0..k) <= v[k] <= v[k+1..n) (quickselect, median of three;
+ * after 2 log2(n) rounds that did not finish, a sort of what is left: never quadratic). */
+static double select_kth(double *v, int64_t n, int64_t k) {
+    int64_t lo = 0, hi = n - 1;
+    int rounds = 0, limit = 8;
+    for (int64_t m = n; m > 1; m >>= 1) limit += 2;
+    while (hi > lo) {
+        if (hi - lo < 16 || rounds++ > limit) {
+            qsort(v + lo, (size_t)(hi - lo + 1), sizeof *v, by_value);
+            return v[k];
+        }
+        int64_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi], t;
+        if (a > b) { t = a; a = b; b = t; }
+        if (b > c) { t = b; b = c; c = t; }
+        if (a > b) { t = a; a = b; b = t; }
+        v[lo] = a; v[mid] = b; v[hi] = c;
+        double pivot = b;
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) { t = v[i]; v[i] = v[j]; v[j] = t; i++; j--; }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return v[k];  /* between j and i: equal to the pivot */
+    }
+    return v[k];
+}
+
+static void insertion_sort(double *v, int64_t n) {
+    for (int64_t i = 1; i < n; i++) {
+        double x = v[i];
+        int64_t j = i;
+        while (j > 0 && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
+        v[j] = x;
+    }
+}
+
+/* The value of rank k in v[0..n) (v left as it is), using buf (room for 2 n): a sample of about 2 sqrt(n)
+ * values gives two bounds that should hold rank k between them; one pass counts the values below the lower
+ * bound and gathers those between (branch-free: no mispredicted branch per value), and the search goes on
+ * among those few. Where the bounds miss rank k (a sample can mislead), a quickselect finishes the job. */
+static double rank_of(const double *v, int64_t n, int64_t k, double *buf, double *before) {
+    double sample[512];
+    const double *from = v;
+    double *into = buf, *spare = buf + n;
+    while (n >= 64) {
+        int64_t m = 2;
+        while (m * m < 4 * n && m < 512) m++;
+        for (int64_t i = 0; i < m; i++) sample[i] = from[(i * n + n / 2) / m];
+        insertion_sort(sample, m);
+        int64_t r = k * m / n, d = 2;
+        while (d * d < m) d++;
+        double lo = sample[r - d > 0 ? r - d : 0], hi = sample[r + d < m - 1 ? r + d : m - 1];
+        int64_t below = 0, between = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double x = from[i];
+            into[between] = x;
+            between += (x >= lo) & (x <= hi);
+            below += x < lo;
+        }
+        if (!(below <= k && k < below + between) || between == n) break;
+        k -= below;
+        n = between;
+        from = into;
+        into = spare;
+        spare = (double *)from;
+    }
+    if (from == v) {  /* no pass narrowed it: select among a copy of all */
+        memcpy(into, v, (size_t)n * sizeof *v);
+        from = into;
+    }
+    double value = select_kth((double *)from, n, k);
+    *before = NAN;  /* the value of rank k - 1: the largest of those left before rank k, if any */
+    for (int64_t i = 0; i < k; i++) if (!(from[i] <= *before)) *before = from[i];
+    return value;
+}
+
+/* The median of v[0..n) (left as it is) with buf (room for 2 n): numpy's, for an even n the mean of the
+ * two middle values, (a + b) / 2. */
+static double median_of(const double *v, int64_t n, double *buf) {
+    int64_t k = n / 2;
+    double lower, upper = rank_of(v, n, k, buf, &lower);
+    if (n & 1) return upper;
+    if (isnan(lower)) {  /* rank k - 1 fell below the last bounds (rare): the largest value below rank k's */
+        int64_t less = 0;
+        lower = upper;  /* where fewer than k values lie below it, rank k - 1 holds it too */
+        for (int64_t i = 0; i < n; i++) less += v[i] < upper;
+        if (less >= k) {
+            lower = -INFINITY;
+            for (int64_t i = 0; i < n; i++) if (v[i] < upper && v[i] > lower) lower = v[i];
+        }
+    }
+    return (lower + upper) / 2.0;
+}
+
+/* The median of each row (axis 1) or each column (axis 0) of a[rows][cols] into out; scratch holds
+ * 2 max(rows, cols) values. Columns are first copied out in tiles (a transposed copy, cache-friendly);
+ * returns -1 when out of memory for it, else 0. */
+EXPORT int san_medians(const double *a, int64_t rows, int64_t cols, int axis, double *scratch, double *out) {
+    if (rows < 1 || cols < 1) return 0;
+    if (axis == 1) {
+        for (int64_t r = 0; r < rows; r++) out[r] = median_of(a + r * cols, cols, scratch);
+        return 0;
+    }
+    double *t = malloc((size_t)rows * (size_t)cols * sizeof *t);
+    if (!t) return -1;
+    const int64_t tile = 32;
+    for (int64_t r0 = 0; r0 < rows; r0 += tile)
+        for (int64_t c0 = 0; c0 < cols; c0 += tile)
+            for (int64_t r = r0; r < r0 + tile && r < rows; r++)
+                for (int64_t c = c0; c < c0 + tile && c < cols; c++) t[c * rows + r] = a[r * cols + c];
+    for (int64_t c = 0; c < cols; c++) out[c] = median_of(t + c * rows, rows, scratch);
+    free(t);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the beat detector's envelope
+ * beats._moving_average of |first difference| (the first difference 0), in numpy's order of operations:
+ * total = running sum of d (numpy's cumsum adds in order), out[i] = total[min(i + ahead - 1, n - 1)] less
+ * total[i - behind - 1] where that exists, divided by width. total: room for n. */
+EXPORT void san_difference_envelope(const double *x, int64_t n, int64_t width, double *total, double *out) {
+    if (n < 1) return;
+    int64_t ahead = (width - 1) / 2 + 1, behind = width / 2;
+    if (ahead > n) ahead = n;
+    double sum = 0.0;
+    total[0] = sum = sum + fabs(x[0] - x[0]);
+    for (int64_t i = 1; i < n; i++) total[i] = sum = sum + fabs(x[i] - x[i - 1]);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t hi = i + ahead - 1 < n - 1 ? i + ahead - 1 : n - 1;
+        double v = total[hi];
+        if (i - behind - 1 >= 0) v -= total[i - behind - 1];
+        out[i] = v / (double)width;
+    }
+}
