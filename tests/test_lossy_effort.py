@@ -197,27 +197,44 @@ def test_exact_looks_smaller_is_cheap_and_bounded():
 
 
 def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypatch):
+    import numpy as np
+
+    from sancodec.codec import beats as beats_module
+
     sig = read_signal(DATA / "a103l_20000")  # 128 beats per minute: the windows are also tried cut to the period
     x, fs = sig.samples[:, 0], sig.fs
     calls: list[tuple[int, tuple[float, float]]] = []
     original = templatesearch.find_template
-    monkeypatch.setattr(templatesearch, "find_template",
-                        lambda x, fs, window, beats: calls.append((len(x), window)) or original(x, fs, window, beats))
+
+    def counted(x, fs, window, beats):
+        calls.append((len(x), window))
+        return original(x, fs, window, beats)
+
+    monkeypatch.setattr(templatesearch, "find_template", counted)
+    monkeypatch.setattr(beats_module, "find_template", counted)  # align's, too
     templates = templatesearch.quick_templates([x], fs, 30.0)
     assert templates is not None
     head = [w for n, w in calls if n == templatesearch.QUICK_WINDOW_HEAD]
     whole = [w for n, w in calls if n == len(x)]
     beats = templatesearch.find_beats(x, fs)
     windows = templatesearch.template_windows([beats], fs)
-    assert head == [w for w in windows if w[0] in templatesearch.QUICK_BEFORE] and len(head) == 4  # two cut
+    weighed = [w for w in windows if w[0] in templatesearch.QUICK_BEFORE]
+    assert head[:-1] == weighed and len(weighed) == 4  # two cut; the last: _helps' alignment on the head
     first = x[: templatesearch.QUICK_WINDOW_HEAD]
 
     def head_bits(window: tuple[float, float]) -> float:
         return Prepared([first], [original(first, fs, window, beats[beats < len(first)])]).estimate(30.0)
 
-    chosen = min(head, key=head_bits)
-    assert whole == [chosen]  # the whole channel's template made once, for the window the head preferred
+    chosen = min(weighed, key=head_bits)
+    assert head[-1] == chosen
+    assert whole == [chosen]  # the whole channel's template made once, for the window the head preferred, ...
     assert len(templates[0].t8) == int(chosen[0] * fs) + int(chosen[1] * fs)
+    # ... at the beats the head's template moved (its QRS, aligned as _helps aligns it: no whole-channel
+    # template made to move them by)
+    guide = original(first, fs, chosen, beats[beats < len(first)])
+    marked = templatesearch.beats_inside(beats, len(x), fs, chosen)
+    moved = templatesearch.moved_beats(x, fs, templatesearch.replace(guide, positions=marked))
+    np.testing.assert_array_equal(templates[0].positions, templatesearch.beats_inside(moved, len(x), fs, chosen))
     monkeypatch.undo()
     # each part pays on this record's first lead: the window weighed, the beats aligned once (the wavelet
     # coding weighed alone, without the time-domain codings a channel this short may take)

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from sancodec.codec.beats import MAX_TAP_SHIFT, BeatTemplate, align, find_beats, find_template
+from sancodec.codec.beats import (
+    MAX_TAP_SHIFT,
+    BeatTemplate,
+    align,
+    beats_inside,
+    find_beats,
+    find_template,
+    moved_beats,
+)
 from sancodec.codec.entropy import encode_arrays
 from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
 
@@ -69,8 +78,8 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
     """Effort "balanced"'s beat templates, one per frame: the window of :func:`template_windows` starting one of
     :data:`QUICK_BEFORE` before the beat whose template codes the first frame's first :data:`QUICK_WINDOW_HEAD`
     samples in the fewest bits at ``step`` (the bit estimate; :data:`QUICK_WINDOW`, or its cut, where no window
-    finds beats there), the beats moved once to where it fits them best (:func:`beats.align`, one round), the
-    gains on their own grid; None without ``fs``, where no frame shows a beat train, or where that template
+    finds beats there), the beats moved once to where the head's template fits them best (:func:`_placed_by`;
+    the fallback window: :func:`beats.align`, one round), the gains on their own grid; None without ``fs``, where no frame shows a beat train, or where that template
     leaves the head's wavelet bands no cheaper to code (its side information aside: EMG, EEG, respiration).
     One template instead of :func:`best_template`'s search (every window over the whole channel, two
     alignment rounds, the grids): most of what a template saves on an ECG for a fraction of the time. The
@@ -84,12 +93,30 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
     chosen = _head_window(head, beats[0], fs, [w for w in windows if w[0] in QUICK_BEFORE], step)
     if chosen is not None and not _helps(head, fs, chosen, step):
         return None
-    window = _fallback_window(windows) if chosen is None else chosen[0]
+    if chosen is not None:  # the head's template places every frame's beats: one template made per frame
+        templates = [_placed_by(f, fs, chosen, b) for f, b in zip(frames, beats)]
+        return None if all(t is None for t in templates) else templates
+    window = _fallback_window(windows)
     templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
     if all(t is None for t in templates):
         return None
     return [None if t is None else align(f, fs, window, t, rounds=QUICK_ALIGN_ROUNDS)
             for f, t in zip(frames, templates)]
+
+
+def _placed_by(x: np.ndarray, fs: float, chosen: tuple[tuple[float, float], BeatTemplate],
+               beats: np.ndarray) -> BeatTemplate | None:
+    """``x``'s template for ``chosen``'s window, its ``beats`` first moved to where ``chosen``'s template (the
+    head's) fits them best (:func:`beats.moved_beats`): :func:`beats.align`'s round without the whole frame's
+    template made twice (the head's QRS is the frame's); ``x``'s template at ``beats`` as marked where that
+    finds none."""
+    window, guide = chosen
+    inside = beats_inside(beats, len(x), fs, window)
+    moved = moved_beats(x, fs, replace(guide, positions=inside)) if len(inside) and QUICK_ALIGN_ROUNDS else None
+    fitted = None if moved is None else find_template(x, fs, window, moved)
+    if fitted is None:
+        return find_template(x, fs, window, beats)
+    return fitted if QUICK_ALIGN_ROUNDS <= 1 else align(x, fs, window, fitted, rounds=QUICK_ALIGN_ROUNDS - 1)
 
 
 def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequence[tuple[float, float]],
