@@ -79,8 +79,9 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
     :data:`QUICK_BEFORE` before the beat whose template codes the first frame's first :data:`QUICK_WINDOW_HEAD`
     samples in the fewest bits at ``step`` (the bit estimate; :data:`QUICK_WINDOW`, or its cut, where no window
     finds beats there), the beats moved once to where the head's template fits them best (:func:`_placed_by`;
-    the fallback window: :func:`beats.align`, one round), the gains on their own grid; None without ``fs``, where no frame shows a beat train, or where that template
-    leaves the head's wavelet bands no cheaper to code (its side information aside: EMG, EEG, respiration).
+    the fallback window: :func:`beats.align`, one round), the gains on their own grid; None without ``fs``,
+    where no frame shows a beat train, or where that template leaves the head's wavelet bands no cheaper to
+    code (its side information aside: EMG, EEG, respiration).
     One template instead of :func:`best_template`'s search (every window over the whole channel, two
     alignment rounds, the grids): most of what a template saves on an ECG for a fraction of the time. The
     window matters most where the heart beats fast (mimicdb 03700181 at 122 beats per minute wants 0.15 s
