@@ -375,6 +375,27 @@ def test_the_compiled_medians_are_numpy_s_on_either_axis(rows, cols, kind, seed)
 
 
 @needs_c
+def test_beats_moved_with_and_without_the_compiled_kernels_are_the_same(monkeypatch, mitdb_100):
+    # beats at either end of the frame, whose windows some shifts push outside it (and one that no shift fits)
+    from dataclasses import replace
+
+    from sancodec.codec.beats import find_beats, find_template, moved_beats
+
+    x = sancodec.read_signal(mitdb_100).samples[:60000, 0]
+    template = find_template(x, 360.0, (0.25, 0.45), find_beats(x, 360.0))
+    assert template is not None
+    rng = np.random.default_rng(4)
+    edges = np.array([0, 1, 5, 30, 59990, 59999])
+    positions = np.unique(np.concatenate([template.positions + rng.integers(-6, 7, len(template.positions)), edges]))
+    positions = positions[(positions >= 0) & (positions < len(x))]
+    guide = replace(template, positions=positions)
+    compiled = moved_beats(x, 360.0, guide)
+    numpy_only(monkeypatch)
+    reference = moved_beats(x, 360.0, guide)
+    assert len(reference) > 60 and np.array_equal(compiled, reference)
+
+
+@needs_c
 def test_beats_found_with_and_without_the_compiled_kernels_are_the_same(monkeypatch, mitdb_100):
     from sancodec.codec.beats import find_beats
 

@@ -270,6 +270,9 @@ def _best_shift(v: np.ndarray, positions: np.ndarray, offsets: np.ndarray, qrs: 
     # less its mean: the residual does not change, the sums below lose less to cancellation
     span = v[np.clip(positions[:, None] - shift + offsets[0] + np.arange(count - 1 + length)[None, :], 0, n - 1)]
     span -= span.mean(axis=1, keepdims=True)
+    compiled = kernels.best_shift(span, qrs, positions, shift, int(offsets[0]), int(offsets[-1]), n)
+    if compiled is not None:
+        return positions - shift + compiled
     sums = np.zeros((len(positions), span.shape[1] + 1))
     np.cumsum(span, axis=1, out=sums[:, 1:])
     total = sums[:, length : length + count] - sums[:, :count]

@@ -20,10 +20,10 @@ import numpy as np
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "bit_length_histogram",
-           "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block", "difference_envelope",
-           "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize", "medians", "pack_bits",
-           "poly_histograms", "template_prediction", "tokenize", "unpack", "wavelet_requantised",
+__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "best_shift",
+           "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block",
+           "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize", "medians",
+           "pack_bits", "poly_histograms", "template_prediction", "tokenize", "unpack", "wavelet_requantised",
            "wavelet_synthesis"]
 
 DIRECT = 16
@@ -78,6 +78,7 @@ _SIGNATURES = {
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
+    "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_medians": (ctypes.c_int, [_F64, _N, _N, ctypes.c_int, _F64, _F64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_wavelet_requantised": (None, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
@@ -388,6 +389,22 @@ def greedy_peaks(s: np.ndarray, d: int) -> np.ndarray | None:
     if kept < 0:
         raise MemoryError("greedy peaks: out of memory")
     return out[:kept]
+
+
+def best_shift(span: np.ndarray, qrs: np.ndarray, positions: np.ndarray, shift: int, first: int, last: int,
+               n: int) -> np.ndarray | None:
+    """``beats._best_shift``'s choice after its gather, bit for bit in one compiled pass: for each row of ``span``
+    (a beat's stretch, less its mean) the index of the first window of least residual against ``qrs`` among
+    those inside the frame (0 where none is); None without the C kernels."""
+    if _LIB is None:
+        return None
+    span = np.ascontiguousarray(span, dtype=np.float64)
+    qrs = np.ascontiguousarray(qrs, dtype=np.float64)
+    out = np.empty(len(span), dtype=np.int64)
+    width = span.shape[1]
+    _LIB.san_best_shift(span, len(span), width, qrs, len(qrs), float(qrs @ qrs), _i64(positions), shift, first, last,
+                        n, np.empty(width + 1), np.empty(width + 1), out)
+    return np.maximum(out, 0)
 
 
 def difference_envelope(v: np.ndarray, width: int) -> np.ndarray | None:

@@ -208,3 +208,37 @@ EXPORT void san_difference_envelope(const double *x, int64_t n, int64_t width, d
         out[i] = v / (double)width;
     }
 }
+
+/* ---------------------------------------------------------------- beat alignment (encoder side)
+ * beats._best_shift's fit after its gather: for each beat p, span[p] holds width = count - 1 + length values
+ * (less their mean); the window at shift s (0..count) is span[p][s .. s + length). Its least squared residual
+ * energy - total^2 / length - cross^2 / qq, in numpy's order of operations (running sums from the start of the
+ * span, cross summed over the taps in order), is compared over the shifts whose window lies inside the frame
+ * (candidate position positions[p] - shift + s, window [c + first, c + last] inside [0, n)); out[p]: the first
+ * shift of least residual, -1 where none lies inside. sums: room for width + 1 values. */
+EXPORT void san_best_shift(const double *span, int64_t beats, int64_t width, const double *qrs, int64_t length,
+                           double qq, const int64_t *positions, int64_t shift, int64_t first, int64_t last,
+                           int64_t n, double *sums, double *squares, int64_t *out) {
+    int64_t count = width - length + 1;
+    for (int64_t p = 0; p < beats; p++) {
+        const double *row = span + p * width;
+        double s = 0.0, q = 0.0;
+        sums[0] = squares[0] = 0.0;
+        for (int64_t i = 0; i < width; i++) {
+            sums[i + 1] = s = s + row[i];
+            squares[i + 1] = q = q + row[i] * row[i];
+        }
+        int64_t best = -1;
+        double least = INFINITY;
+        for (int64_t k = 0; k < count; k++) {
+            int64_t c = positions[p] - shift + k;
+            if (!(c + first >= 0 && c + last < n)) continue;
+            double cross = 0.0;
+            for (int64_t j = 0; j < length; j++) cross += row[k + j] * qrs[j];
+            double total = sums[k + length] - sums[k], energy = squares[k + length] - squares[k];
+            double err = energy - total * total / (double)length - cross * cross / qq;
+            if (err < least || best < 0) { least = err; best = k; }
+        }
+        out[p] = best;
+    }
+}
