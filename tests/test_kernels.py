@@ -362,7 +362,7 @@ def test_the_compiled_beat_envelope_has_numpy_s_bits(width):
 @given(st.integers(1, 300), st.integers(1, 300), st.sampled_from(["normal", "few", "sorted", "reversed", "periodic"]),
        st.integers(0, 2**32 - 1))
 def test_the_compiled_medians_are_numpy_s_on_either_axis(rows, cols, kind, seed):
-    # the sampled bounds narrow rows and columns of 64 values or more; ties, sorted runs and periodic values
+    # the sampled bounds narrow rows and columns of 1024 values or more; ties, sorted runs and periodic values
     # are where a sample misleads them, and an even count takes the mean of the two middle values
     rng = np.random.default_rng(seed)
     a = {"normal": lambda: rng.normal(size=(rows, cols)) * 1e3,
@@ -372,6 +372,10 @@ def test_the_compiled_medians_are_numpy_s_on_either_axis(rows, cols, kind, seed)
          "periodic": lambda: np.tile(np.arange(cols, dtype=np.float64) % 7, (rows, 1)) * 0.5}[kind]()
     for axis in (0, 1):
         assert kernels.medians(a, axis).tobytes() == np.median(a, axis=axis).tobytes(), axis
+    tall = np.repeat(a, -(-1100 // rows), axis=0)[: 1100 + seed % 2]  # 1024 values or more: the sampled bounds
+    tall[:: 7] += rng.normal(size=tall[:: 7].shape)
+    for b, axis in ((tall, 0), (np.ascontiguousarray(tall.T), 1)):
+        assert kernels.medians(b, axis).tobytes() == np.median(b, axis=axis).tobytes(), axis
 
 
 @needs_c

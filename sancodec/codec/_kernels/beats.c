@@ -71,6 +71,15 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+static void insertion_sort(double *v, int64_t n) {
+    for (int64_t i = 1; i < n; i++) {
+        double x = v[i];
+        int64_t j = i;
+        while (j > 0 && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
+        v[j] = x;
+    }
+}
+
 /* v[k] after v[0..n) is rearranged so that v[0..k) <= v[k] <= v[k+1..n) (quickselect, median of three;
  * after 2 log2(n) rounds that did not finish, a sort of what is left: never quadratic). */
 static double select_kth(double *v, int64_t n, int64_t k) {
@@ -78,7 +87,11 @@ static double select_kth(double *v, int64_t n, int64_t k) {
     int rounds = 0, limit = 8;
     for (int64_t m = n; m > 1; m >>= 1) limit += 2;
     while (hi > lo) {
-        if (hi - lo < 16 || rounds++ > limit) {
+        if (hi - lo < 16) {
+            insertion_sort(v + lo, hi - lo + 1);
+            return v[k];
+        }
+        if (rounds++ > limit) {
             qsort(v + lo, (size_t)(hi - lo + 1), sizeof *v, by_value);
             return v[k];
         }
@@ -102,24 +115,18 @@ static double select_kth(double *v, int64_t n, int64_t k) {
     return v[k];
 }
 
-static void insertion_sort(double *v, int64_t n) {
-    for (int64_t i = 1; i < n; i++) {
-        double x = v[i];
-        int64_t j = i;
-        while (j > 0 && v[j - 1] > x) { v[j] = v[j - 1]; j--; }
-        v[j] = x;
-    }
-}
 
 /* The value of rank k in v[0..n) (v left as it is), using buf (room for 2 n): a sample of about 2 sqrt(n)
  * values gives two bounds that should hold rank k between them; one pass counts the values below the lower
  * bound and gathers those between (branch-free: no mispredicted branch per value), and the search goes on
  * among those few. Where the bounds miss rank k (a sample can mislead), a quickselect finishes the job. */
+#define SAMPLED_SELECTION 1024  /* fewer values: a plain quickselect (a beat's window of ECG, smooth, is quick) */
+
 static double rank_of(const double *v, int64_t n, int64_t k, double *buf, double *before) {
     double sample[512];
     const double *from = v;
     double *into = buf, *spare = buf + n;
-    while (n >= 64) {
+    while (n >= SAMPLED_SELECTION) {
         int64_t m = 2;
         while (m * m < 4 * n && m < 512) m++;
         for (int64_t i = 0; i < m; i++) sample[i] = from[(i * n + n / 2) / m];
