@@ -391,3 +391,26 @@ def test_fast_effort_codes_a_long_band_in_one_table_where_contexts_would_not_pay
     assert first == encode_arrays([flat], [False]) and len(first) < len(running.encode(flat, 3))
     assert running.is_running(second)
     assert np.array_equal(decode_arrays(first, [len(flat)], [False])[0], flat)
+
+
+def test_balanced_effort_puts_gains_and_taps_on_the_grids_its_head_prefers(monkeypatch):
+    sig = read_signal(DATA / "a103l_20000")  # 250 Hz, three channels with templates of 150 taps and more
+    monkeypatch.setattr(lossy, "QUICK_TIME_DOMAIN", 0)  # the wavelet coding alone
+    data = check_encode_decode(sig, mode="lossy", prdn=5.0, effort="balanced")
+    assert all(bits & 8 for bits in wavelet_predictors(data))  # every template's taps on a coarser grid
+    back = decode_file(data).signal.samples
+    assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 5.0 for ch in range(3))
+    judged: list[int] = []
+    original = templatesearch.gain_grid
+
+    def recorded(frames, *args):
+        judged.append(len(frames[0]))
+        return original(frames, *args)
+
+    monkeypatch.setattr(templatesearch, "gain_grid", recorded)
+    monkeypatch.setattr(templatesearch, "QUICK_SIDE_HEAD", 8192)
+    on_a_shorter_head = sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced")
+    assert judged == [8192] * 3  # judged on each channel's head only
+    assert all(bits & 8 for bits in wavelet_predictors(on_a_shorter_head))
+    monkeypatch.setattr(lossy, "quick_grids", lambda frames, ref, templates, step: list(templates))
+    assert len(data) < 0.95 * len(sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced"))

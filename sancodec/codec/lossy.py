@@ -29,7 +29,7 @@ from sancodec.codec.lossyrate import (
     squared_error,
     step_at_error,
 )
-from sancodec.codec.templatesearch import TemplateTrial, best_template, quick_templates
+from sancodec.codec.templatesearch import TemplateTrial, best_template, quick_grids, quick_templates
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanConfigError
 
@@ -115,9 +115,10 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN, each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
-    (``templatesearch.quick_templates`` and ``TemplateTrial``: one window, weighed on the channel's head, one
-    alignment round, no other grids), and the time-domain codings on channels of at most
-    :data:`QUICK_TIME_DOMAIN` samples, sparse ones or those whose exact coding looks smaller (:func:`_quick`).
+    (``templatesearch.quick_templates``, ``quick_grids`` and ``TemplateTrial``: one window, weighed on the
+    channel's head, one alignment round, the gains' and taps' grids chosen on the head), and the time-domain
+    codings on channels of at most :data:`QUICK_TIME_DOMAIN` samples, sparse ones or those whose exact coding
+    looks smaller (:func:`_quick`).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
     if effort != "default":
@@ -150,12 +151,15 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
 
 def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
                     fs: float | None) -> timedomain.Coded:
-    """:func:`_quick`'s wavelet coding: one rate control, on the template's coding where it pays at the first
-    step measured and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding
-    (from that step where the template's was run)."""
+    """:func:`_quick`'s wavelet coding: one rate control, on the template's coding (its gains and taps on the
+    grids ``templatesearch.quick_grids`` picks on the channel's head) where it pays at the first step measured
+    and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
+    where the template's was run)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
     first, guess = first_step(ref, target) if fs else None, None
     templates = quick_templates(frames, fs, first) if first else None  # a byte budget codes plain
+    if templates is not None:
+        templates = quick_grids(frames, ref, templates, first)
     trial = TemplateTrial(frames, templates, quick) if templates is not None else None
     if trial is not None and trial.pays(first):
         coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False)

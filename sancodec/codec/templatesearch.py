@@ -25,7 +25,8 @@ from sancodec.codec.entropy import encode_arrays
 from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
 
 __all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "TEMPLATE_WINDOWS", "TemplateTrial",
-           "best_template", "coarser_gains", "coarser_taps", "quick_templates", "template_windows"]
+           "best_template", "coarser_gains", "coarser_taps", "gain_grid", "quick_grids", "quick_templates",
+           "template_windows"]
 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
@@ -38,6 +39,8 @@ QUICK_WINDOW = (0.25, 0.45)  # ... or this one (cut where template_windows cuts)
 QUICK_ALIGN_ROUNDS = 1  # its beats are aligned once (best_template's: beats.ALIGN_ROUNDS)
 QUICK_GAIN = 0.95  # its template is kept where its bit estimate is below this share of the plain coding's ...
 QUICK_HEAD = 1 << 17  # ... on a channel's first this many samples
+QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
+MIN_HEAD_BEATS = 8  # ... holding at least this many beats
 
 
 def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None, step: float,
@@ -149,6 +152,39 @@ def _fallback_window(windows: Sequence[tuple[float, float]]) -> tuple[float, flo
     return next((w for w in windows[len(TEMPLATE_WINDOWS):] if w[0] == QUICK_WINDOW[0]), windows[-1])
 
 
+def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequence[BeatTemplate | None],
+                step: float) -> list[BeatTemplate | None]:
+    """Effort "balanced"'s ``templates`` with their gains and taps on the grids that :func:`gain_grid` and
+    :func:`coarser_taps` choose at ``step`` on the first templated frame's first :data:`QUICK_SIDE_HEAD` samples
+    (its template's beats there), applied to every frame's: side information scales with the beats as the
+    residual's bits do with the samples, so a head judges the grids for the whole at a fraction of the time. A
+    template of many taps (a 1000 Hz record) or many beats at a loose target costs more than it saves
+    without them (PTB s0010_re, a103l's pulse at PRDN 5-9 %)."""
+    i = next(i for i, t in enumerate(templates) if t is not None)
+    template = templates[i]
+    assert template is not None
+    head = frames[i][:QUICK_SIDE_HEAD]
+    start = sum(map(len, frames[:i]))
+    mine = template.positions - template.anchor < len(head)  # the beats whose template reaches into the head
+    if np.count_nonzero(mine) < MIN_HEAD_BEATS:
+        return list(templates)
+    local = replace(template, positions=template.positions[mine], g64=template.g64[mine])
+    head_ref = ref[start : start + len(head)]
+    prepared = Prepared([head], [local])
+    prepared, bits, grid = gain_grid([head], head_ref, prepared, prepared.estimate(step), step)
+    shift = coarser_taps([head], head_ref, prepared, bits, step)[0].templates[0].shift
+    if grid is None and shift == template.shift:
+        return list(templates)
+    out: list[BeatTemplate | None] = []
+    for t in templates:
+        if t is not None and grid is not None:
+            t = t.with_gains_on(grid)
+        if t is not None and shift != t.shift:
+            t = t.with_taps_on(shift)
+        out.append(t)
+    return out
+
+
 class TemplateTrial:
     """Effort "balanced"'s test of its templates: the bit estimate of the first templated frame's first
     :data:`QUICK_HEAD` samples with their template, the template's side information counted by the share of
@@ -193,25 +229,33 @@ def template_windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[floa
 
 def coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared, bits: float,
                    step: float) -> tuple[Prepared, float]:
+    """:func:`gain_grid` without the grid chosen."""
+    return gain_grid(frames, ref, prepared, bits, step)[:2]
+
+
+def gain_grid(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared, bits: float,
+              step: float) -> tuple[Prepared, float, int | None]:
     """``prepared`` with its beat gains rounded to the grid of :data:`GAIN_GRIDS` that the bit estimate
     prefers, and that estimate. The gains are side information: at a loose target a coarse gain costs
     less than it loses (all gains 1, grid 0, makes them nearly free), where the gains take at least
     :data:`MIN_GAIN_SHARE` of the bits. A coarser gain predicts worse, so
     each grid is judged at the step where its decoded channel has the error ``prepared`` has at
-    ``step`` (measured at ``step``, the error taken to scale with the step squared)."""
+    ``step`` (measured at ``step``, the error taken to scale with the step squared). Also returns the grid
+    chosen, None where the gains stay on their own."""
     gain_bits = sum(0 if t is None else 8 * len(encode_arrays([t.g64 - 64], [False])) for t in prepared.templates)
     if gain_bits < MIN_GAIN_SHARE * bits:  # no grid can save more than the gains take
-        return prepared, bits
+        return prepared, bits, None
     error = squared_error(prepared, ref, step)
     if not error > 0:  # an exact decode: no error for a coarser grid to match
-        return prepared, bits
+        return prepared, bits, None
+    chosen = None
     for grid in GAIN_GRIDS:
         templates = [None if t is None else t.with_gains_on(grid) for t in prepared.templates]
         candidate = Prepared(frames, templates, prepared.asked_levels)
         estimate = _at_equal_error(candidate, ref, error, step)
         if estimate < bits:
-            prepared, bits = candidate, estimate
-    return prepared, bits
+            prepared, bits, chosen = candidate, estimate, grid
+    return prepared, bits, chosen
 
 
 def coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared, bits: float,
