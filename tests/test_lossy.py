@@ -298,35 +298,6 @@ def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=
     return frame_of([w.getvalue()])
 
 
-def test_a_frame_s_beat_prediction_is_made_once_and_follows_its_frame_into_a_subset(monkeypatch):
-    from sancodec.codec import lossyrate
-    from sancodec.codec.beats import BeatTemplate
-    from sancodec.codec.lossyrate import Prepared
-
-    made: list[int] = []
-    original = BeatTemplate.prediction
-    monkeypatch.setattr(BeatTemplate, "prediction", lambda self, n: made.append(n) or original(self, n))
-    rng = np.random.default_rng(2)
-    frames = [rng.integers(-50, 50, n) for n in (3000, 4000)]
-    positions = [np.arange(5, len(f) - 5, 300) for f in frames]
-    templates = [BeatTemplate(np.array([8, 40, -16]), 1, p, np.full(len(p), 64 * k)) for p, k in zip(positions, (1, 3))]
-    prepared = Prepared(frames, templates)
-    expected = [original(t, len(f)) for t, f in zip(templates, frames)]
-    for step in (1.0, 2.0, 4.0):
-        prepared.decoded(step)
-    assert sorted(made) == [3000, 4000]  # once per frame, whatever the steps measured
-    swapped = prepared.subset([1, 0]).with_quantiser(0.3, 7)
-    np.testing.assert_array_equal(swapped.prediction(0), expected[1])
-    np.testing.assert_array_equal(swapped.prediction(1), expected[0])
-    assert len(made) == 2
-    monkeypatch.setattr(lossyrate, "KEEP_PREDICTION", 3500)  # a longer frame's is made at every use
-    made.clear()
-    longer = Prepared(frames, templates)
-    longer.decoded(1.0)
-    longer.decoded(2.0)
-    assert sorted(made) == [3000, 4000, 4000, 4000]
-
-
 def test_the_beat_template_is_used_where_it_pays_and_decodes_exactly(monkeypatch):
     from sancodec.codec import lossy, timedomain
     from sancodec.codec.lossy import LossyTarget, encode_channel

@@ -32,7 +32,6 @@ __all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCodi
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (lossy.LEVEL_CHOICES)
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
-KEEP_PREDICTION = 1 << 20  # a frame's beat prediction is kept for every step measured up to this many samples
 
 
 class Prepared:
@@ -46,11 +45,10 @@ class Prepared:
         self.rounding, self.rho16 = ROUNDING, RHO16  # the quantiser (with_quantiser)
         self.asked_levels = levels
         self.lengths = [len(f) for f in frames]
-        self._kept: list[np.ndarray | None] = [None] * len(frames)  # predictions kept (KEEP_PREDICTION)
         self.offsets, self.flat = [], []
         self.levels = [levels_for(len(f), levels) for f in frames]
         for i, (f, lv) in enumerate(zip(frames, self.levels)):  # a frame's prediction is made again when needed:
-            p = self.prediction(i)
+            p = self.prediction(i)  # a long channel's would take as much memory as its bands
             r = f if p is None else f - p
             self.offsets.append(int(np.rint(r.mean())))
             self.flat.append(forward_flat(r - self.offsets[-1], lv))
@@ -58,18 +56,9 @@ class Prepared:
         self._last: tuple[float, list[bytes]] | None = None
 
     def prediction(self, i: int) -> np.ndarray | None:
-        """Frame ``i``'s beat prediction (None without a template): kept for a frame of at most
-        :data:`KEEP_PREDICTION` samples, made again from the template each time for a longer one (whose
-        prediction would take as much memory as its bands)."""
+        """Frame ``i``'s beat prediction (None without a template), made from the template each time."""
         t = self.templates[i]
-        if t is None:
-            return None
-        if self._kept[i] is not None:
-            return self._kept[i]
-        p = t.prediction(self.lengths[i])
-        if self.lengths[i] <= KEEP_PREDICTION:
-            self._kept[i] = p
-        return p
+        return None if t is None else t.prediction(self.lengths[i])
 
     def subset(self, keep: Sequence[int]) -> Prepared:
         """The frames ``keep`` alone (bands shared, not recomputed), under the same quantiser."""
@@ -80,7 +69,6 @@ class Prepared:
         other.flat = [self.flat[i] for i in keep]
         other.levels = [self.levels[i] for i in keep]
         other.side_bits = [self.side_bits[i] for i in keep]
-        other._kept = [self._kept[i] for i in keep]
         other._last = None
         return other
 
