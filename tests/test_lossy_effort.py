@@ -133,6 +133,15 @@ def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
     assert len(data) < 0.9 * len(fast)
     back = decode_file(data).signal.samples
     assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 2.0 for ch in range(2))
+    # the lossless coder without its adaptive stages (the default's time domain runs them)
+    from sancodec.codec import frames
+
+    staged: list[int] = []
+    original = frames.with_adaptive_stages
+    monkeypatch.setattr(frames, "with_adaptive_stages", lambda res: staged.append(len(res.e)) or original(res))
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == data and not staged
+    sancodec.encode(sig, mode="lossy", prdn=2.0)
+    assert staged
     # one sample longer than the limit: the wavelet coding alone, as fast codes it
     monkeypatch.setattr(lossy, "QUICK_TIME_DOMAIN", sig.n_samples - 1)
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == fast

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import ClassVar
@@ -37,7 +37,8 @@ from sancodec.san.placement import scatter_kernels
 from sancodec.san.spec import SanSpec
 
 __all__ = ["KERNEL_SCALE", "ChannelFrame", "FrameCoding", "FramePlan", "SanInput", "decode_channel_frame",
-           "encode_channel_frame", "get_coding", "quantized_kernels", "register_coding", "resolve_lpc"]
+           "encode_channel_frame", "get_coding", "quantized_kernels", "register_coding", "residual_stages",
+           "resolve_lpc"]
 
 KERNEL_SCALE = 4096
 
@@ -348,10 +349,15 @@ def encode_channel_frame(x: np.ndarray, san: SanInput | None, plan: FramePlan) -
         fallback = min(exact, key=lambda c: c.cost)
         if len(fallback.payload()) < len(best.payload()):
             return fallback
-    if plan.mode != "lossy" and best.residual is not None:  # on the winner only; "fast": no sequential stages
-        stages = partial(with_running_contexts, msb=False) if plan.predictor == "fast" else with_adaptive_stages
-        return replace(best, residual=stages(best.residual))
+    if plan.mode != "lossy" and best.residual is not None:  # on the winner only
+        return replace(best, residual=residual_stages(plan)(best.residual))
     return best
+
+
+def residual_stages(plan: FramePlan) -> Callable[[Residual], Residual]:
+    """What an exact residual goes through after its predictor under ``plan``: the adaptive stages, or with
+    ``predictor="fast"`` none of the sequential ones (running contexts without their MSB mode)."""
+    return partial(with_running_contexts, msb=False) if plan.predictor == "fast" else with_adaptive_stages
 
 
 #: The exact codings a lossy file may hold (format 1.6): a channel the lossy encoder coded in the time

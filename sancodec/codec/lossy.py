@@ -145,7 +145,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     n, to_beat = sum(map(len, frames)), sum(map(len, coded.payloads))
     sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
     if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat):
-        return timedomain.code_channel(frames, ref, target.max_prdn, to_beat) or coded
+        return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
 
 

@@ -158,13 +158,14 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
             chunks[i].append(part)
     full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
                  for ch in range(c)]
+    plan = timedomain.EXACT if effort == "default" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
-        timedomain.predict_across(chunks, full_rate, exact)
+        timedomain.predict_across(chunks, full_rate, exact, plan)
     bounds = [t.max_prdn for t in targets]
     if c > 1 and None not in bounds and any(needs_minor(part) == 6 for part in chunks[0]):
         # near the lossless regime: every channel exact, predicted across channels, may be smaller still
         whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch, lo, hi) for ch in range(c)],
-                                      bounds, full_rate)
+                                      bounds, full_rate, plan)
         if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
             chunks, achieved = whole[0], list(whole[1])
     payloads = []

@@ -23,15 +23,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding
+from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
 from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.limits import MAX_ABS_SAMPLE
-from sancodec.codec.residual import best_residual, estimate_bits, with_adaptive_stages
+from sancodec.codec.residual import best_residual, estimate_bits
 from sancodec.metrics import prdn_with_spread
 
-__all__ = ["Coded", "code_channel", "code_within", "exact_file", "exact_frames", "may_code_exactly", "predict_across"]
+__all__ = ["EXACT", "EXACT_QUICK", "Coded", "code_channel", "code_within", "exact_file", "exact_frames",
+           "may_code_exactly", "predict_across"]
 
 EXACT = FramePlan("lossless", 0, 0.02, None, [])
+EXACT_QUICK = FramePlan("lossless", 0, 0.02, None, [], predictor="fast")  # effort "balanced": no adaptive stages
 
 
 class Coded(NamedTuple):
@@ -102,25 +104,25 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
     return [(lo, lo_prdn)]
 
 
-def _raw_frame(u: np.ndarray, x0: int, grid: int) -> bytes:
-    """A raw frame (path 0) whose samples decode to ``x0 + grid * u``."""
+def _raw_frame(u: np.ndarray, x0: int, grid: int, plan: FramePlan = EXACT) -> bytes:
+    """A raw frame (path 0) whose samples decode to ``x0 + grid * u``, its residual through ``plan``'s stages."""
     raw = get_coding(0)
     assert isinstance(raw, RawCoding)
-    residual = with_adaptive_stages(best_residual(u - u[0], allow_lpc=True))  # as a lossless file codes it
+    residual = residual_stages(plan)(best_residual(u - u[0], allow_lpc=True))  # as a lossless file codes it
     return raw.on_grid(x0 + grid * int(u[0]), grid, residual).payload()
 
 
-def _may_pay(frames: Sequence[np.ndarray], to_beat: int) -> bool:
+def _may_pay(frames: Sequence[np.ndarray], to_beat: int, plan: FramePlan = EXACT) -> bool:
     """Whether coding the channel exactly may take fewer than ``to_beat`` bytes (:func:`_probe_pays`; coding
     a long channel exactly is most of the lossy encoder's time where it cannot win, as at PRDN 2 % and up
     on mitdb 100)."""
     return _probe_pays(sum(map(len, frames)), len(frames[0]), to_beat,
-                       lambda head: encode_channel_frame(np.asarray(frames[0][:head]), None, EXACT).payload())
+                       lambda head: encode_channel_frame(np.asarray(frames[0][:head]), None, plan).payload())
 
 
-def _grid_may_pay(u: np.ndarray, x0: int, grid: int, first: int, to_beat: int) -> bool:
+def _grid_may_pay(u: np.ndarray, x0: int, grid: int, first: int, to_beat: int, plan: FramePlan = EXACT) -> bool:
     """:func:`_may_pay` for raw frames of the cells ``u`` on a grid (``first``: the first frame's length)."""
-    return _probe_pays(len(u), first, to_beat, lambda head: _raw_frame(u[:head], x0, grid))
+    return _probe_pays(len(u), first, to_beat, lambda head: _raw_frame(u[:head], x0, grid, plan))
 
 
 def _probe_pays(n: int, first: int, to_beat: int, code: Callable[[int], bytes]) -> bool:
@@ -173,18 +175,18 @@ def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float) -> bool:
     return estimate_bits(_rank_differences(head)) * scale < to_beat
 
 
-def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> list[bytes] | None:
-    """The frames coded exactly, as a lossless file codes them, or None where the order-0 estimate or
-    :func:`_may_pay`'s probe says they cannot come near ``to_beat`` bytes."""
-    if not _may_code(frames, x, to_beat):
+def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float, plan: FramePlan = EXACT) -> list[bytes] | None:
+    """The frames coded exactly, as a lossless file codes them under ``plan``, or None where the order-0
+    estimate or :func:`_may_pay`'s probe says they cannot come near ``to_beat`` bytes."""
+    if not _may_code(frames, x, to_beat, plan):
         return None
-    return [encode_channel_frame(f, None, EXACT).payload() for f in frames]
+    return [encode_channel_frame(f, None, plan).payload() for f in frames]
 
 
-def _may_code(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float) -> bool:
+def _may_code(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float, plan: FramePlan = EXACT) -> bool:
     """Whether neither the order-0 estimate of ``x`` (the frames as one array) nor :func:`_may_pay`'s probe
     rules out coding the frames exactly in about ``to_beat`` bytes."""
-    return not _hopeless(x, to_beat) and _may_pay(frames, int(to_beat))
+    return not _hopeless(x, to_beat) and _may_pay(frames, int(to_beat), plan)
 
 
 def exact_frames(frames: Sequence[np.ndarray], within: float) -> list[bytes] | None:
@@ -206,15 +208,18 @@ def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray,
     return x, float(np.linalg.norm(ref - ref.mean())), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
 
 
-def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int) -> Coded | None:
+def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int,
+                 plan: FramePlan = EXACT) -> Coded | None:
     """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
-    bytes; None where neither candidate does."""
+    bytes; None where neither candidate does. ``plan``: :data:`EXACT`, the lossless coder as it codes a
+    file, or :data:`EXACT_QUICK`, without its adaptive stages (their search is most of the time on a short
+    channel, and they save little where the time domain wins: a fetal heart rate's steps, EEG on a grid)."""
     if not sum(map(len, frames)):
         return None
     x, spread, x0, g = _channel(frames, ref)
     best: Coded | None = None
     exact_prdn = prdn_with_spread(ref, x, spread)
-    payloads = _exact(frames, x, to_beat) if exact_prdn <= bound else None
+    payloads = _exact(frames, x, to_beat, plan) if exact_prdn <= bound else None
     if payloads is not None and sum(map(len, payloads)) < to_beat:
         best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     bounds = np.cumsum([0, *map(len, frames)])
@@ -223,8 +228,9 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
             continue
         grid = k * g
         u = _cells(x, x0, grid)
-        if estimate_bits(np.diff(u)) / 8 < HOPELESS * to_beat and _grid_may_pay(u, x0, grid, len(frames[0]), to_beat):
-            payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
+        first = len(frames[0])
+        if estimate_bits(np.diff(u)) / 8 < HOPELESS * to_beat and _grid_may_pay(u, x0, grid, first, to_beat, plan):
+            payloads = [_raw_frame(u[a:b], x0, grid, plan) for a, b in zip(bounds, bounds[1:])]
             if sum(map(len, payloads)) < to_beat:
                 best, to_beat = Coded(payloads, coarse_prdn, False), sum(map(len, payloads))
     return best
@@ -278,36 +284,39 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
     return best
 
 
-def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarray]], exact: Sequence[bool]) -> None:
+def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarray]], exact: Sequence[bool],
+                   plan: FramePlan = EXACT) -> None:
     """Where several full-rate channels of a lossy file are coded exactly, code each one's frames as
     the difference from a combination of the exact channels before it (path 5, as a lossless file
     does: multi-lead ECG), in place where smaller. ``parts[i][ch]``: frame i's payload of channel
-    ch; ``frames[ch][i]``: its samples, None for a channel at a slower rate."""
+    ch; ``frames[ch][i]``: its samples, None for a channel at a slower rate; ``plan``: the lossless coder's
+    (:func:`code_channel`)."""
     for i, frame_parts in enumerate(parts):
         earlier: list[tuple[int, np.ndarray]] = []
         for ch, is_exact in enumerate(exact):
             x = frames[ch][i]
             if not is_exact or x is None:
                 continue
-            cross = cross_channel_candidate(x, earlier, EXACT, 8 * len(frame_parts[ch])) if earlier else None
+            cross = cross_channel_candidate(x, earlier, plan, 8 * len(frame_parts[ch])) if earlier else None
             if cross is not None and len(cross[0]) < len(frame_parts[ch]):
                 frame_parts[ch] = cross[0]
             earlier.append((ch, x))
 
 
 def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray], bounds: Sequence[float],
-               full_rate: Sequence[Sequence[np.ndarray | None]]) -> tuple[list[list[bytes]], list[float]] | None:
+               full_rate: Sequence[Sequence[np.ndarray | None]],
+               plan: FramePlan = EXACT) -> tuple[list[list[bytes]], list[float]] | None:
     """Every channel coded exactly, each predicted from the exact ones before it where smaller: a
     lossless file's frames inside the lossy one (``frames[ch][i]``: channel ch's samples in frame i at
     its own rate, ``full_rate[ch][i]`` the same or None). None where a channel's exact samples miss
-    its PRDN bound in ``bounds`` (a float source's rounding)."""
+    its PRDN bound in ``bounds`` (a float source's rounding); ``plan``: the lossless coder's (:func:`code_channel`)."""
     achieved = []
     for chans, ref, bound in zip(frames, refs, bounds):
         x = np.concatenate(chans).astype(np.float64)
         achieved.append(prdn_with_spread(ref, x, float(np.linalg.norm(ref - ref.mean()))))
         if not achieved[-1] <= bound:
             return None
-    parts = [[encode_channel_frame(chans[i], None, EXACT).payload() for chans in frames]
+    parts = [[encode_channel_frame(chans[i], None, plan).payload() for chans in frames]
              for i in range(len(frames[0]))]
-    predict_across(parts, full_rate, [True] * len(frames))
+    predict_across(parts, full_rate, [True] * len(frames), plan)
     return parts, achieved
