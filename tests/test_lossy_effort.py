@@ -423,3 +423,25 @@ def test_balanced_effort_puts_gains_and_taps_on_the_grids_its_head_prefers(monke
     assert all(bits & 8 for bits in wavelet_predictors(on_a_shorter_head))
     monkeypatch.setattr(lossy, "quick_grids", lambda frames, ref, templates, step: list(templates))
     assert len(data) < 0.95 * len(sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced"))
+
+
+def test_balanced_effort_codes_a_sparse_channel_s_wavelets_as_the_default_first_does(monkeypatch):
+    import numpy as np
+
+    from sancodec import Signal
+
+    # steps between a few levels: under 0.1 bit a sample as wavelets; the time domain left out, the wavelet
+    # coding with every band's coding weighed and the step scanned past a falling PRDN codes it far smaller
+    rng = np.random.default_rng(7)
+    n = 50000
+    edges = np.sort(rng.choice(n, 12, replace=False))
+    x = np.repeat(rng.integers(-400, 400, len(edges) + 1), np.diff(np.concatenate([[0], edges, [n]])))
+    x = x + (rng.random(n) < 0.002) * rng.integers(-3, 4, n)
+    sig = Signal(x[:, None].astype(np.int64), 250.0, ["x"], ["NU"])
+    monkeypatch.setattr(lossy.timedomain, "code_channel", lambda *args: None)
+    fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
+    data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert 8 * len(fast) < lossy.SPARSE_BPS * n and len(data) < 0.75 * len(fast)
+    assert prdn(x, decode_file(data).signal.samples[:, 0]) <= 2.0
+    monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)  # the rule off: balanced codes the quick bands, unscanned
+    assert len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")) > len(data) / 0.75

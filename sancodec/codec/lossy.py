@@ -138,19 +138,27 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     :data:`QUICK_TIME_DOMAIN` samples, where they cost little, on one of up to :data:`LEVEL_CHANNELS` samples
     whose wavelet coding takes under :data:`SPARSE_BPS` bits per sample, or where the order-0 estimate of its
     exact coding is already below the wavelets' bytes (``timedomain.exact_looks_smaller``): step-like or coarsely
-    quantised signals, CTG's heart rate, mixedsignals' flat stretches or MIMIC's 8-bit ECG, code far smaller so)."""
-    coded = _quick_wavelets(frames, ref, target, fs)
+    quantised signals, CTG's heart rate, mixedsignals' flat stretches or MIMIC's 8-bit ECG, code far smaller so).
+    Such a sparse channel's wavelets are also coded as the default's first coding codes them (every band's
+    coding weighed, and the scan past a PRDN that falls as the step grows, ``stepsearch.coarsest_step``):
+    mixedsignals' lead II at PRDN 1 % in half the bytes."""
+    chosen = _quick_wavelets(frames, ref, target, fs)
+    n, to_beat = sum(map(len, frames)), sum(map(len, chosen.payloads()))
+    sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
+    if fs and sparse and target.max_prdn is not None:
+        # as the default's first coding: every band's coding weighed, and the scan past a falling PRDN
+        chosen = smaller(chosen, rate_control(Prepared(frames, [None] * len(frames)), ref, target))
+        to_beat = sum(map(len, chosen.payloads()))
+    coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
         return coded
-    n, to_beat = sum(map(len, frames)), sum(map(len, coded.payloads))
-    sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
     if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
 
 
 def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                    fs: float | None) -> timedomain.Coded:
+                    fs: float | None) -> WaveletCoding:
     """:func:`_quick`'s wavelet coding: one rate control, on the template's coding (its gains and taps on the
     grids ``templatesearch.quick_grids`` picks on the channel's head) where it pays at the first step measured
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
@@ -164,10 +172,9 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     if trial is not None and trial.pays(first):
         coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False)
         if trial.pays(coded.step):
-            return timedomain.Coded(coded.payloads(), coded.prdn, False)
+            return coded
         guess = coded.step  # the template paid at a finer step only: its side information costs more here
-    coded = rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess, scan=False)
-    return timedomain.Coded(coded.payloads(), coded.prdn, False)
+    return rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess, scan=False)
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
