@@ -18,6 +18,7 @@ from sancodec.codec.residual import (
     LMS_ORDERS,
     best_residual,
     estimate_bits,
+    estimate_bits_each,
     poly_residual,
     read_residual,
     with_adaptive_stages,
@@ -80,6 +81,16 @@ def test_analysis_finds_a_resonance_the_polynomial_predictors_miss():
     assert np.sqrt(np.mean(e.astype(float) ** 2)) < 25
     # about 2 bits per sample fewer than the best polynomial predictor
     assert estimate_bits(e) < 0.8 * min(estimate_bits(poly_residual(u, k)) for k in range(4))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 40)), min_size=0, max_size=9), st.integers(0, 2**32 - 1))
+def test_the_bands_estimate_in_one_pass_is_the_sum_of_theirs(shapes, seed):
+    # a wavelet coding's bands: empty ones, all-zero ones, and magnitudes up to 2**40
+    rng = np.random.default_rng(seed)
+    arrays = [np.rint(rng.laplace(scale=2.0 ** (spread / 4), size=n)).astype(np.int64) for n, spread in shapes]
+    expected = sum(estimate_bits(a) for a in arrays)
+    assert estimate_bits_each(arrays) == pytest.approx(expected, rel=1e-12, abs=1e-9)
 
 
 def test_too_short_frames_have_no_filter():

@@ -18,7 +18,7 @@ import numpy as np
 
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
-from sancodec.codec.residual import estimate_bits
+from sancodec.codec.residual import estimate_bits_each
 from sancodec.codec.stepsearch import coarsest_step, find_step
 from sancodec.codec.wavelet import forward_flat, levels_for, split_bands
 from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise_flat, reconstruct, template_side, wavelet_payload
@@ -99,7 +99,7 @@ class Prepared:
         (``residual.estimate_bits``) plus the templates' side information."""
         bits = 0.0
         for qs, side in zip(self.quantised(delta), self.side_bits):
-            bits += sum(estimate_bits(q) for q in qs)
+            bits += estimate_bits_each(qs)
             bits += side
         return bits
 
