@@ -333,6 +333,20 @@ def test_greedy_peaks_keep_the_positions_the_numpy_peaks_keep(values, d, noisy):
     assert np.array_equal(kernels.greedy_peaks(s, d), reference)
 
 
+@needs_c
+def test_the_bands_histograms_in_one_call_are_numpy_s_per_band(monkeypatch):
+    rng = np.random.default_rng(8)
+    lengths = [0, 5, 1, 300, 0, 2000, 17]
+    e = np.concatenate([rng.integers(-(1 << 40), 1 << 40, n) >> rng.integers(0, 40) for n in lengths])
+    e[3] = -(1 << 62)  # beyond 2**53: frexp's exponent, as numpy's
+    compiled = kernels.band_histograms(e, lengths)
+    numpy_only(monkeypatch)
+    assert np.array_equal(compiled, kernels.band_histograms(e, lengths)) and compiled.shape == (7, 66)
+    assert compiled.sum(axis=1).tolist() == lengths
+    with pytest.raises(ValueError):
+        kernels.band_histograms(e, [len(e) + 1])
+
+
 def test_the_beat_detector_s_moving_average_is_numpy_s_centred_convolution():
     from sancodec.codec.beats import _moving_average
 

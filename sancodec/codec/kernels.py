@@ -20,11 +20,11 @@ import numpy as np
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "best_shift",
-           "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise", "decode_block",
-           "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize", "medians",
-           "pack_bits", "poly_histograms", "template_prediction", "tokenize", "unpack", "wavelet_requantised",
-           "wavelet_synthesis"]
+__all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "band_histograms",
+           "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
+           "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize",
+           "medians", "pack_bits", "poly_histograms", "template_prediction", "tokenize", "unpack",
+           "wavelet_requantised", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -48,6 +48,7 @@ _SIGNATURES = {
     "san_unpack": (ctypes.c_int, [_I32, _N, ctypes.c_char_p, _N, _I64]),
     "san_classes": (None, [_I32, _N, _I8, _N, _I32]),
     "san_bit_length_histogram": (None, [_I64, _N, _I64]),
+    "san_band_histograms": (None, [_I64, _I64, _N, _I64]),
     "san_poly_histograms": (None, [_I64, _N, _I64]),
     "san_autocorrelation": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
@@ -264,6 +265,21 @@ def bit_length_histogram(e: np.ndarray) -> np.ndarray:
         return np.bincount(bl, minlength=66).astype(np.int64)
     hist = np.zeros(66, dtype=np.int64)
     _LIB.san_bit_length_histogram(_i64(e), len(e), hist)
+    return hist
+
+
+def band_histograms(e: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+    """:func:`bit_length_histogram` of each of the consecutive runs of ``e`` of ``lengths`` (which add up to
+    ``len(e)``: a wavelet coding's bands, concatenated), one row each, in one compiled call where built."""
+    sizes = np.asarray(lengths, dtype=np.int64)
+    if int(sizes.sum()) != len(e) or (sizes < 0).any():
+        raise ValueError("band lengths do not add up to the values")
+    if _LIB is None:
+        edges = np.cumsum(sizes)[:-1]
+        return np.stack([bit_length_histogram(b) for b in np.split(e, edges)]) if len(sizes) else np.zeros((0, 66),
+                                                                                                          np.int64)
+    hist = np.empty((len(sizes), 66), dtype=np.int64)
+    _LIB.san_band_histograms(_i64(e), sizes, len(sizes), hist)
     return hist
 
 

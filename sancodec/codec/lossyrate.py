@@ -18,9 +18,9 @@ import numpy as np
 
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
-from sancodec.codec.residual import estimate_bits_each
+from sancodec.codec.residual import estimate_bands
 from sancodec.codec.stepsearch import coarsest_step, find_step
-from sancodec.codec.wavelet import forward_flat, levels_for, split_bands
+from sancodec.codec.wavelet import band_lengths, forward_flat, levels_for, split_bands
 from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise_flat, reconstruct, template_side, wavelet_payload
 from sancodec.metrics import prdn_with_spread
 
@@ -98,8 +98,8 @@ class Prepared:
         """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands
         (``residual.estimate_bits``) plus the templates' side information."""
         bits = 0.0
-        for qs, side in zip(self.quantised(delta), self.side_bits):
-            bits += estimate_bits_each(qs)
+        for f, lv, side in zip(self.flat, self.levels, self.side_bits):
+            bits += estimate_bands(quantise_flat(f, delta, self.rounding), band_lengths(len(f), lv))
             bits += side
         return bits
 

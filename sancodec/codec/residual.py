@@ -26,13 +26,13 @@ from sancodec.codec import cascade, running
 from sancodec.codec.adaptive import decode_residual, lms_forward, lms_inverse
 from sancodec.codec.cascade import Cascade, affordable, read_cascade
 from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
-from sancodec.codec.kernels import bit_length_histogram, poly_histograms
+from sancodec.codec.kernels import band_histograms, bit_length_histogram, poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
 
-__all__ = ["MAX_ORDER", "ReadBlock", "Residual", "best_residual", "estimate_bits", "estimate_bits_each",
+__all__ = ["MAX_ORDER", "ReadBlock", "Residual", "best_residual", "estimate_bands", "estimate_bits",
            "near_lossless", "poly_residual", "poly_restore", "read_residual", "write_residual"]
 
 MAX_ORDER = 3
@@ -80,16 +80,16 @@ def estimate_bits(e: np.ndarray) -> float:
     return _bits_from_histogram(bit_length_histogram(e), len(e))
 
 
-def estimate_bits_each(arrays: Sequence[np.ndarray]) -> float:
-    """The sum of :func:`estimate_bits` over ``arrays`` (a wavelet coding's bands), their histograms' entropies
-    taken in one vectorised pass (per array they were most of a lossy estimate's time): the same terms, summed
-    in another order, so within a few ulps of the per-array sum."""
-    if not len(arrays):
+def estimate_bands(e: np.ndarray, lengths: Sequence[int]) -> float:
+    """The sum of :func:`estimate_bits` over the consecutive runs of ``e`` of ``lengths`` (a wavelet coding's
+    bands, concatenated), their histograms made in one compiled call and their entropies taken in one
+    vectorised pass (per band they were most of a lossy estimate's time): the same terms, summed in another
+    order, so within a few ulps of the per-band sum."""
+    counts = band_histograms(e, lengths)
+    if not len(counts):
         return 0.0
-    counts = np.stack([bit_length_histogram(a) for a in arrays])
-    sizes = np.array([len(a) for a in arrays], dtype=np.float64)[:, None]
-    lengths = np.arange(counts.shape[1])
-    raw_bits = int((np.maximum(lengths - 1, 0) * counts).sum())
+    sizes = np.asarray(lengths, dtype=np.float64)[:, None]
+    raw_bits = int((np.maximum(np.arange(counts.shape[1]) - 1, 0) * counts).sum())
     nonzero = int(counts[:, 1:].sum())
     seen = counts > 0
     c = counts[seen].astype(np.float64)

@@ -185,3 +185,12 @@ EXPORT void san_poly_histograms(const int64_t *u, int64_t n, int64_t *hist) {
     for (int k = 0; k < 4; k++)
         for (int b = 0; b < 66; b++) hist[k * 66 + b] = local[0][k][b] + local[1][k][b];
 }
+
+/* san_bit_length_histogram of each of nb consecutive runs of e (lengths[b] values each) into hist[b][66]. */
+EXPORT void san_band_histograms(const int64_t *e, const int64_t *lengths, int64_t nb, int64_t *hist) {
+    memset(hist, 0, (size_t)nb * 66 * sizeof *hist);
+    for (int64_t b = 0; b < nb; b++) {
+        san_bit_length_histogram(e, lengths[b], hist + 66 * b);
+        e += lengths[b];
+    }
+}
