@@ -299,8 +299,9 @@ def main() -> None:
                       "sancodec lossy: the whole file at `--prdn` equal to the column's PRDN (each point is met, "
                       "not interpolated); in brackets, the ratio to the wavelet coder's CR at that PRDN "
                       "(interpolated on its curve). `--effort balanced`: the same with one rate control of the "
-                      "wavelet coding and at most one beat template (its window chosen on the channel's head, one "
-                      "alignment round), the time domain only on channels of at most 2^15 samples or whose exact "
+                      "wavelet coding and at most one beat template (its window, gains' and taps' grids chosen on "
+                      "the channel's head, one alignment round), the time domain (without the lossless coder's "
+                      "adaptive stages) only on channels of at most 2^15 samples, sparse ones or those whose exact "
                       "coding looks smaller. "
                       "`--effort fast`: the same with the plain wavelet coding only (no beat template). "
                       "Near-lossless: interpolated on its max-error curve.", "",
