@@ -389,7 +389,21 @@ def test_the_compiled_medians_are_numpy_s_on_either_axis(rows, cols, kind, seed)
     tall = np.repeat(a, -(-1100 // rows), axis=0)[: 1100 + seed % 2]  # 1024 values or more: the sampled bounds
     tall[:: 7] += rng.normal(size=tall[:: 7].shape)
     for b, axis in ((tall, 0), (np.ascontiguousarray(tall.T), 1)):
+        kept = b.copy()
         assert kernels.medians(b, axis).tobytes() == np.median(b, axis=axis).tobytes(), axis
+        assert b.tobytes() == kept.tobytes()  # the input left as it was
+
+
+@needs_c
+def test_the_compiled_medians_narrow_long_rows_several_times_and_leave_them_as_they_were():
+    rng = np.random.default_rng(9)
+    for n in (200_000, 200_001):  # three or more narrowing passes, each into the other half of the scratch
+        a = np.stack([rng.normal(size=n), np.round(rng.laplace(size=n) * 3) + 0.0])  # + 0.0: no -0.0
+        kept = a.copy()
+        assert kernels.medians(a, 1).tobytes() == np.median(a, axis=1).tobytes()
+        assert a.tobytes() == kept.tobytes()
+        a[1] = np.round(rng.laplace(size=n) * 3)  # -0.0 beside 0.0: equal values, a zero's sign is either's
+        assert np.array_equal(kernels.medians(a, 1), np.median(a, axis=1))
 
 
 @needs_c

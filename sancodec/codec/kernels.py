@@ -435,9 +435,10 @@ def difference_envelope(v: np.ndarray, width: int) -> np.ndarray | None:
 
 
 def medians(a: np.ndarray, axis: int) -> np.ndarray:
-    """``np.median(a, axis=axis)`` of a 2-D float64 array, bit for bit, by a compiled selection where the C kernels
-    built (numpy's partition along the columns of a row-major matrix walks it with a stride: several times
-    slower); ``a``'s values finite."""
+    """``np.median(a, axis=axis)`` of a 2-D float64 array, bit for bit (but for the sign of a zero median where
+    ``a`` holds both -0.0 and 0.0: either may be picked), by a compiled selection where the C kernels built
+    (numpy's partition along the columns of a row-major matrix walks it with a stride: several times slower);
+    ``a``'s values finite."""
     if _LIB is None or a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
     a = np.ascontiguousarray(a, dtype=np.float64)

@@ -64,7 +64,8 @@ EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *
 
 /* ---------------------------------------------------------------- medians (the template's, encoder side)
  * numpy's np.median along one axis of a C-contiguous matrix, bit for bit: an exact selection of the middle
- * value(s), then for an even count (a + b) / 2, as numpy's mean of the two. Finite values only. */
+ * value(s), then for an even count (a + b) / 2, as numpy's mean of the two. Finite values only; where -0.0 and
+ * 0.0 both occur, which of the equal zeros is selected may differ from numpy's. */
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -123,10 +124,11 @@ static double select_kth(double *v, int64_t n, int64_t k) {
 #define SAMPLED_SELECTION 1024  /* fewer values: a plain quickselect (a beat's window of ECG, smooth, is quick) */
 
 static double rank_of(const double *v, int64_t n, int64_t k, double *buf, double *before) {
-    double sample[512];
+    double sample[512], *halves[2] = {buf, buf + n};  /* the narrowed values go to either half in turn */
     const double *from = v;
-    double *into = buf, *spare = buf + n;
+    int next = 0;
     while (n >= SAMPLED_SELECTION) {
+        double *into = halves[next];
         int64_t m = 2;
         while (m * m < 4 * n && m < 512) m++;
         for (int64_t i = 0; i < m; i++) sample[i] = from[(i * n + n / 2) / m];
@@ -145,12 +147,11 @@ static double rank_of(const double *v, int64_t n, int64_t k, double *buf, double
         k -= below;
         n = between;
         from = into;
-        into = spare;
-        spare = (double *)from;
+        next ^= 1;
     }
     if (from == v) {  /* no pass narrowed it: select among a copy of all */
-        memcpy(into, v, (size_t)n * sizeof *v);
-        from = into;
+        memcpy(halves[0], v, (size_t)n * sizeof *v);
+        from = halves[0];
     }
     double value = select_kth((double *)from, n, k);
     *before = NAN;  /* the value of rank k - 1: the largest of those left before rank k, if any */
