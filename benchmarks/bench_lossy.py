@@ -24,6 +24,7 @@ import argparse
 import gzip
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -236,14 +237,27 @@ def fmt(v: float | None) -> str:
     return "–" if v is None else f"{v:.2f}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_parser(doc: str, markdown_help: str) -> argparse.ArgumentParser:
+    """The options every lossy benchmark takes: ``--data-dir`` (the recordings) and ``--markdown`` (the doc it
+    writes), described by the first line of its ``doc``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    parser.add_argument("--markdown", type=Path, help=markdown_help)
+    return parser
+
+
+def table_head(names: Sequence[str], targets: Sequence[float] = TARGETS) -> list[str]:
+    """A markdown table's first two lines: the columns ``names``, then one right-aligned column per PRDN of
+    ``targets``."""
+    return ["| " + " | ".join([*names, *(f"PRDN {t:g} %" for t in targets)]) + " |",
+            "|" + "---|" * len(names) + "---:|" * len(targets)]
+
+
+def main() -> None:
+    parser = bench_parser(__doc__, "also write the tables to this file")
     parser.add_argument("--repeats", type=int, default=9, help="speed table: the fastest of this many runs of each")
     args = parser.parse_args()
-    cols = " | ".join(f"PRDN {t:g} %" for t in TARGETS)
-    summary = [f"| kind | signal (n) | codec | {cols} |", "|---|---|---|" + "---:|" * len(TARGETS)]
+    summary = table_head(["kind", "signal (n)", "codec"])
     speed = ["| signal (n) | wavelet coder encode (step search included) | its decode | "
              + " | ".join(f"{name} encode | ratio | its decode | ratio" for name in map(speed_label, EFFORTS)) + " |",
              "|---|---:|---:|" + "---:|" * 4 * len(EFFORTS)]

@@ -21,15 +21,13 @@ Ratio above 1: the variant is smaller. Needs PyWavelets (as bench_lossy).
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pywt
-from bench_lossy import load
+from bench_lossy import bench_parser, load, table_head
 
 from sancodec.codec.wavelet import forward, inverse, levels_for
 from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise, wavelet_payload
@@ -157,12 +155,8 @@ def measure(x: np.ndarray) -> dict[str, list[float]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--markdown", type=Path, help="write the table here")
-    args = parser.parse_args()
-    lines = ["| record (samples) | variant | " + " | ".join(f"PRDN {t:g} %" for t in TARGETS) + " |",
-             "|---|---|" + "---:|" * len(TARGETS)]
+    args = bench_parser(__doc__, "write the table here").parse_args()
+    lines = table_head(["record (samples)", "variant"], TARGETS)
     for label, path, channel in RECORDS:
         sig = load(args.data_dir, path, channel)
         if sig is None:

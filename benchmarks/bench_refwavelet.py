@@ -9,22 +9,16 @@ step signal, bytes that symmetric extension does not.
 
 from __future__ import annotations
 
-import argparse
 import datetime
-from pathlib import Path
 
-from bench_lossy import SIGNALS, TARGETS, cr_at, fmt, load, wavelet_curve
+from bench_lossy import SIGNALS, TARGETS, bench_parser, cr_at, fmt, load, table_head, wavelet_curve
 
 from sancodec import refwavelet
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--markdown", type=Path, help="Also write the table to this file.")
-    args = parser.parse_args()
-    rows = ["| signal | coder | " + " | ".join(f"PRDN {t:g} %" for t in TARGETS) + " |",
-            "|---|---|" + "---:|" * len(TARGETS)]
+    args = bench_parser(__doc__, "Also write the table to this file.").parse_args()
+    rows = table_head(["signal", "coder"])
     print(*rows, sep="\n")
     for _, label, path, channel in SIGNALS:
         sig = load(args.data_dir, path, channel)
