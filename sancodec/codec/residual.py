@@ -85,25 +85,18 @@ def estimate_bands(e: np.ndarray, lengths: Sequence[int]) -> float:
     bands, concatenated), their histograms made in one compiled call and their entropies taken in one
     vectorised pass (per band they were most of a lossy estimate's time): the same terms, summed in another
     order, so within a few ulps of the per-band sum."""
-    counts = band_histograms(e, lengths)
-    if not len(counts):
-        return 0.0
-    sizes = np.asarray(lengths, dtype=np.float64)[:, None]
-    raw_bits = int((np.maximum(np.arange(counts.shape[1]) - 1, 0) * counts).sum())
-    nonzero = int(counts[:, 1:].sum())
-    seen = counts > 0
-    c = counts[seen].astype(np.float64)
-    p = c / np.broadcast_to(sizes, counts.shape)[seen]
-    return float(-(c * np.log2(p)).sum() + raw_bits + nonzero)
+    return _bits_from_histogram(band_histograms(e, lengths), np.asarray(lengths, dtype=np.int64)[:, None])
 
 
-def _bits_from_histogram(counts: np.ndarray, n: int) -> float:
-    """:func:`estimate_bits` from ``counts[b]``, the values of bit length ``b`` (0 for 0)."""
-    lengths = np.arange(len(counts))
+def _bits_from_histogram(counts: np.ndarray, n: int | np.ndarray) -> float:
+    """:func:`estimate_bits` from ``counts[b]``, the values of bit length ``b`` (0 for 0), of ``n`` values; or
+    the sum of it over several histograms, one per row of ``counts``, with ``n`` the column of their sizes."""
+    lengths = np.arange(counts.shape[-1])
     raw_bits = int((np.maximum(lengths - 1, 0) * counts).sum())
-    nonzero = int(counts[1:].sum())
-    p = counts[counts > 0] / n
-    return float(-(counts[counts > 0] * np.log2(p)).sum() + raw_bits + nonzero)
+    nonzero = int(counts[..., 1:].sum())
+    seen = counts > 0
+    p = counts[seen] / (n if np.ndim(n) == 0 else np.broadcast_to(n, counts.shape)[seen])
+    return float(-(counts[seen] * np.log2(p)).sum() + raw_bits + nonzero)
 
 
 @dataclass(frozen=True)
