@@ -222,13 +222,12 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     payloads = _exact(frames, x, to_beat, plan) if exact_prdn <= bound else None
     if payloads is not None and sum(map(len, payloads)) < to_beat:
         best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
-    bounds = np.cumsum([0, *map(len, frames)])
+    bounds, first = np.cumsum([0, *map(len, frames)]), len(frames[0])
     for k, coarse_prdn in _coarsest_grids(x, ref, bound, spread, g):
         if k == 1:
             continue
         grid = k * g
         u = _cells(x, x0, grid)
-        first = len(frames[0])
         if estimate_bits(np.diff(u)) / 8 < HOPELESS * to_beat and _grid_may_pay(u, x0, grid, first, to_beat, plan):
             payloads = [_raw_frame(u[a:b], x0, grid, plan) for a, b in zip(bounds, bounds[1:])]
             if sum(map(len, payloads)) < to_beat:
