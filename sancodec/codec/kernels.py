@@ -275,9 +275,7 @@ def band_histograms(e: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
     if int(sizes.sum()) != len(e) or (sizes < 0).any():
         raise ValueError("band lengths do not add up to the values")
     if _LIB is None:
-        edges = np.cumsum(sizes)[:-1]
-        return np.stack([bit_length_histogram(b) for b in np.split(e, edges)]) if len(sizes) else np.zeros((0, 66),
-                                                                                                          np.int64)
+        return np.array([bit_length_histogram(b) for b in _split(e, sizes)], dtype=np.int64).reshape(len(sizes), 66)
     hist = np.empty((len(sizes), 66), dtype=np.int64)
     _LIB.san_band_histograms(_i64(e), sizes, len(sizes), hist)
     return hist
