@@ -116,7 +116,6 @@ static double select_kth(double *v, int64_t n, int64_t k) {
     return v[k];
 }
 
-
 /* The value of rank k in v[0..n) (v left as it is), using buf (room for 2 n): a sample of about 2 sqrt(n)
  * values gives two bounds that should hold rank k between them; one pass counts the values below the lower
  * bound and gathers those between (branch-free: no mispredicted branch per value), and the search goes on
