@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from common import wavelet_predictors
 
 import sancodec
@@ -223,3 +225,49 @@ def test_a_window_cut_to_a_fast_beat_makes_the_lossy_file_smaller(monkeypatch):
     assert prdn(sig.samples[:, 0], sancodec.decode(cut).samples[:, 0]) <= 5.0
     monkeypatch.setattr(templatesearch, "template_windows", lambda beats, fs: templatesearch.TEMPLATE_WINDOWS)
     assert len(cut) < len(sancodec.encode(sig, mode="lossy", prdn=5.0))
+
+
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=300),
+       st.sampled_from([0.0, 1.0, 37.3, 50.0, 99.0, 99.9, 100.0]))
+@settings(max_examples=300, deadline=None)
+def test_the_percentile_is_numpys_to_the_bit(values, q):
+    """The beat detector's threshold (one partition, not numpy's four) is ``np.percentile``'s, ties included."""
+    v = np.array(values)
+    assert beats.percentile(v, q) == np.percentile(v, q)
+    assert beats.percentile(np.repeat(v, 3), q) == np.percentile(np.repeat(v, 3), q)
+
+
+def test_a_templates_side_information_is_made_once_and_follows_its_fields():
+    """``write`` gives the same bytes each time (made once), and a template with other gains or taps its own."""
+    from sancodec.codec.entropy import ByteWriter
+
+    x, truth = _beat_train(1)
+    t = find_template(x, FS, WINDOW, truth)
+
+    def written(template: beats.BeatTemplate) -> tuple[bytes, bool]:
+        w = ByteWriter()
+        second = template.write(w)
+        return w.getvalue(), second
+
+    first = written(t)
+    assert written(t) == first
+    for other in (t.with_gains_on(0), t.with_taps_on(2)):
+        fresh = beats.BeatTemplate(other.t8.copy(), other.anchor, other.positions.copy(), other.g64.copy(),
+                                   other.shift)
+        assert written(other) == written(fresh) != first
+
+
+def test_a_short_channel_keeps_its_prediction_and_decodes_the_same(monkeypatch):
+    """Up to ``KEPT_PREDICTION`` samples the beat prediction is made once (read-only), past it again per
+    measurement: the decoded channel and the bit estimate do not change."""
+    x, truth = _beat_train(2)
+    t = find_template(x, FS, WINDOW, truth)
+    kept = lossyrate.Prepared([x], [t])
+    assert kept.prediction(0) is kept.prediction(0) and not kept.prediction(0).flags.writeable
+    assert kept.subset([0]).prediction(0) is kept.prediction(0)
+    monkeypatch.setattr(lossyrate, "KEPT_PREDICTION", len(x) - 1)
+    made = lossyrate.Prepared([x], [t])
+    assert made.prediction(0) is not made.prediction(0)
+    for step in (0.7, 3.0, 20.0):
+        assert np.array_equal(kept.decoded(step), made.decoded(step))
+        assert kept.estimate(step) == made.estimate(step)

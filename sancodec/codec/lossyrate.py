@@ -31,6 +31,7 @@ __all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCodi
            "rate_control", "smaller", "squared_error", "step_at_error"]
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (lossy.LEVEL_CHOICES)
+KEPT_PREDICTION = 1 << 20  # a channel of at most this many samples keeps its beat prediction (8 MB), not made again
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 
 
@@ -47,8 +48,14 @@ class Prepared:
         self.lengths = [len(f) for f in frames]
         self.offsets, self.flat = [], []
         self.levels = [levels_for(len(f), levels) for f in frames]
-        for i, (f, lv) in enumerate(zip(frames, self.levels)):  # a frame's prediction is made again when needed:
-            p = self.prediction(i)  # a long channel's would take as much memory as its bands
+        # a long channel's prediction is made again when needed (kept, it would take as much memory as its bands)
+        self._kept: list[np.ndarray | None] | None = [] if sum(self.lengths) <= KEPT_PREDICTION else None
+        for i, (f, lv) in enumerate(zip(frames, self.levels)):
+            p = self.prediction(i)
+            if self._kept is not None:
+                if p is not None:
+                    p.flags.writeable = False  # shared by every measurement: nobody may change it
+                self._kept.append(p)
             r = f if p is None else f - p
             self.offsets.append(int(np.rint(r.mean())))
             self.flat.append(forward_flat(r - self.offsets[-1], lv))
@@ -56,7 +63,10 @@ class Prepared:
         self._last: tuple[float, list[bytes]] | None = None
 
     def prediction(self, i: int) -> np.ndarray | None:
-        """Frame ``i``'s beat prediction (None without a template), made from the template each time."""
+        """Frame ``i``'s beat prediction (None without a template): kept on a short channel
+        (:data:`KEPT_PREDICTION`), else made from the template each time."""
+        if self._kept is not None and i < len(self._kept):
+            return self._kept[i]
         t = self.templates[i]
         return None if t is None else t.prediction(self.lengths[i])
 
@@ -69,6 +79,7 @@ class Prepared:
         other.flat = [self.flat[i] for i in keep]
         other.levels = [self.levels[i] for i in keep]
         other.side_bits = [self.side_bits[i] for i in keep]
+        other._kept = None if self._kept is None else [self._kept[i] for i in keep]
         other._last = None
         return other
 
