@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from common import wavelet_predictors
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from common import wavelet_predictors
 
 import sancodec
 from sancodec import read_signal
