@@ -1,0 +1,114 @@
+"""Where a lossy encode's time goes: seconds per stage of the encoder, summed over bench_lossy's signals.
+
+Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--effort balanced] [--prdn 2]
+
+Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
+inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
+``sancodec.encode(..., mode="lossy")`` encodes it; the fastest of ``--repeats`` sweeps' totals, and each stage's
+share of that sweep. "other" is the rest: framing, the header, checks, and what no stage names. For finding what
+to make faster; the ratio to the wavelet coder is ``bench_lossy.py``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bench_lossy
+
+import sancodec
+from sancodec.codec import lossy, lossyrate, templatesearch, timedomain
+from sancodec.codec.lossy import EFFORTS
+
+#: (where the encoder looks the function up, its name, the stage's label)
+STAGES: list[tuple[Any, str, str]] = [
+    (templatesearch, "find_beats", "beat detection"),
+    (templatesearch, "_head_window", "template window on the head"),
+    (templatesearch, "_helps", "template test on the head"),
+    (templatesearch, "_placed_by", "beats placed, template made"),
+    (templatesearch, "_fallback_window", "fallback window"),
+    (lossy, "quick_grids", "gains' and taps' grids"),
+    (templatesearch.TemplateTrial, "__init__", "template trial: heads prepared"),
+    (templatesearch.TemplateTrial, "pays", "template trial: estimates"),
+    (lossy, "best_template", "template search (default)"),
+    (lossy, "rate_control", "rate control"),
+    (lossyrate.WaveletCoding, "payloads", "wavelet payloads coded"),
+    (lossy, "smaller", "codings compared"),
+    (timedomain, "exact_looks_smaller", "time domain: estimate"),
+    (timedomain, "code_channel", "time domain: coded"),
+    (lossy, "_other_levels", "other wavelet levels"),
+    (lossy, "_other_quantisers", "other quantisers"),
+    (lossy, "_mixed", "frames mixed"),
+]
+
+
+class StageClock:
+    """Wraps each stage so that its outermost calls add their seconds to :attr:`seconds`."""
+
+    def __init__(self, stages: list[tuple[Any, str, str]]) -> None:
+        self.seconds: Counter[str] = Counter()
+        self._depth = 0
+        self._saved: list[tuple[Any, str, Any]] = []
+        for owner, name, label in stages:
+            if hasattr(owner, name):
+                self._saved.append((owner, name, getattr(owner, name)))
+                setattr(owner, name, self._timed(getattr(owner, name), label))
+
+    def _timed(self, fn: Callable[..., Any], label: str) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._depth:
+                return fn(*args, **kwargs)
+            self._depth += 1
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - start
+                self._depth -= 1
+        return timed
+
+    def restore(self) -> None:
+        """Put every wrapped function back."""
+        for owner, name, fn in reversed(self._saved):
+            setattr(owner, name, fn)
+
+
+def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list[tuple[Any, str, str]]
+          ) -> tuple[float, Counter[str]]:
+    """One encode of every signal: the total seconds, and each stage's."""
+    clock = StageClock(stages)
+    try:
+        start = time.perf_counter()
+        for signal in signals:
+            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort)
+        return time.perf_counter() - start, clock.seconds
+    finally:
+        clock.restore()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--effort", choices=EFFORTS, default="balanced")
+    parser.add_argument("--prdn", type=float, default=2.0)
+    parser.add_argument("--repeats", type=int, default=5, help="the fastest of this many sweeps")
+    args = parser.parse_args()
+    signals = [s for s in (bench_lossy.load(args.data_dir, path, ch) for _, _, path, ch in bench_lossy.SIGNALS) if s]
+    if not signals:
+        raise SystemExit(f"no signals under {args.data_dir}")
+    sweep(signals, args.effort, args.prdn, STAGES)  # warm up
+    total, stages = min((sweep(signals, args.effort, args.prdn, STAGES) for _ in range(args.repeats)),
+                        key=lambda r: r[0])
+    stages["other"] = total - sum(stages.values())
+    print(f"--effort {args.effort} at PRDN {args.prdn:g} %, {len(signals)} signals: {total * 1e3:.1f} ms a sweep "
+          f"(the fastest of {args.repeats})")
+    for label, seconds in stages.most_common():
+        print(f"  {label:34s} {seconds * 1e3:8.1f} ms  {100 * seconds / total:5.1f} %")
+
+
+if __name__ == "__main__":
+    main()
