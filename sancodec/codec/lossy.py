@@ -170,11 +170,12 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
         templates = quick_grids(frames, ref, templates, first)
     trial = TemplateTrial(frames, templates, quick) if templates is not None else None
     if trial is not None and trial.pays(first):
-        coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False)
+        coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False, modelled=True)
         if trial.pays(coded.step):
             return coded
         guess = coded.step  # the template paid at a finer step only: its side information costs more here
-    return rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess, scan=False)
+    return rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess, scan=False,
+                        modelled=True)
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,

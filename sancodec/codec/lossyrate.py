@@ -18,8 +18,9 @@ import numpy as np
 
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
+from sancodec.codec.errormodel import ErrorModel
 from sancodec.codec.residual import estimate_bands
-from sancodec.codec.stepsearch import coarsest_step, find_step
+from sancodec.codec.stepsearch import coarsest_step, find_step, modelled_step
 from sancodec.codec.wavelet import band_lengths, forward_flat, levels_for, split_bands
 from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise_flat, reconstruct, template_side, wavelet_payload
 from sancodec.metrics import prdn_with_spread
@@ -32,6 +33,10 @@ __all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCodi
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (lossy.LEVEL_CHOICES)
 KEPT_PREDICTION = 1 << 20  # a channel of at most this many samples keeps its beat prediction (8 MB), not made again
+MODELLED = 1 << 17  # rate_control(modelled=True) models channels of this many samples or more (a shorter one
+# decodes in little more than the time the model takes to make) ...
+FINEST = 0.5  # ... at an RMS error of at least this: finer, the decoded samples' rounding to integers shapes the
+# PRDN more than the quantiser does, and the model misses it (mitdb 100 at 1 %)
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 
 
@@ -124,10 +129,13 @@ class Prepared:
 
 
 def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess: float | None = None,
-                  scan: bool = True) -> WaveletCoding:
+                  scan: bool = True, modelled: bool = False) -> WaveletCoding:
     """The coarsest step that meets ``target`` and the PRDN it decodes to (``guess``: where the search
     measures first; by default the step uniform quantisation of every coefficient would need; ``scan``:
-    past a PRDN that falls as the step grows, look for coarser steps that meet it, ``coarsest_step``)."""
+    past a PRDN that falls as the step grows, look for coarser steps that meet it, ``coarsest_step``;
+    ``modelled``, without ``scan``: a PRDN bound searched with the estimate of ``errormodel`` calibrated by
+    each decode, ``stepsearch.modelled_step``, on a channel of :data:`MODELLED` samples or more at an RMS error
+    of :data:`FINEST` or more: fewer decodes, a step within the same 1 %)."""
     scale = max((float(np.abs(f).max(initial=0)) for f in prepared.flat), default=0.0)
     # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
@@ -140,8 +148,12 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN
-        first = guess if guess is not None else first_step(ref, target) or 0.0
-        step = (coarsest_step if scan else find_step)(distortion, bound, lo, hi, max(first, lo))[0]
+        first = max(guess if guess is not None else first_step(ref, target) or 0.0, lo)
+        if modelled and not scan and len(ref) >= MODELLED and bound / 100 * spread / math.sqrt(len(ref)) >= FINEST:
+            model = ErrorModel(prepared.flat, prepared.levels, prepared.rounding, spread)
+            step = modelled_step(distortion, model, bound, lo, hi, first)[0]
+        else:
+            step = (coarsest_step if scan else find_step)(distortion, bound, lo, hi, first)[0]
     else:  # the finest step that fits the budget
         budget = target.bps * len(ref) / 8
         step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,

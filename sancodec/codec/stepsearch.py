@@ -16,13 +16,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["coarsest_step", "find_step"]
+__all__ = ["coarsest_step", "find_step", "modelled_step"]
 
 TOLERANCE = 1.01  # the search stops when the bracket's ends are within 1 % of each other
 NUDGE = 1.005  # each estimate is aimed this much past the crossing
 MAX_MEASUREMENTS = 40
 SCAN = tuple(1.08**k for k in range(1, 26))  # up to 6.8 times, for a measure that jumps about
 MAX_RESTARTS = 8
+MODELLED_MEASUREMENTS = 3  # modelled_step: measurements before it hands the search to find_step
+MISFIT = 0.1  # ... or where the model's factor moves by more than 10 % (a step-like signal whose measure is
+# far from monotone): find_step's search from the start, its measurements remembered
+AIM = 1.004  # ... which measures next this far below the step it expects to cross the bound
 
 
 def _f32(x: float) -> float:
@@ -104,3 +108,69 @@ def _falls_somewhere(points: list[tuple[float, float]]) -> bool:
     """Whether, among the measured ``(step, value)``, a coarser step measured lower than a finer one."""
     values = [v for _, v in sorted(points)]
     return any(b < a for a, b in zip(values, values[1:]))
+
+
+def modelled_step(measure: Callable[[float], float], model: Callable[[float], float], bound: float, lo: float,
+                  hi: float, guess: float) -> tuple[float, float]:
+    """:func:`find_step` for a rising ``measure`` (a PRDN) helped by ``model``, a cheap estimate of it that is off
+    by a factor that drifts slowly with the step (``errormodel.ErrorModel``): each measurement calibrates the
+    model there (between two measurements, the factor is taken as a power of the step through both), and a step
+    :data:`AIM` below the calibrated model's crossing is measured next. It stops where a measured
+    step meets the bound and the calibrated model puts the crossing within 1 % above it: then ``hi`` is that
+    step plus 1 %, unmeasured. Two or three measurements where find_step takes three to seven; after
+    :data:`MODELLED_MEASUREMENTS`, or where the model cannot be calibrated (a measure or an estimate of 0), it
+    hands the bracket to find_step; where the factor moves by more than :data:`MISFIT`, find_step searches from
+    the start (the steps and result it would have found alone, the measurements made remembered)."""
+    measured: dict[float, float] = {}
+
+    def remembered(step: float) -> float:
+        if step not in measured:
+            measured[step] = measure(step)
+        return measured[step]
+
+    start, x = (lo, hi), _inside(guess, lo, hi, bisect=False)
+    factors: list[tuple[float, float]] = []  # (log step, log of measure / model) at each measurement
+    for _ in range(MODELLED_MEASUREMENTS):
+        value = remembered(x)
+        met = value <= bound
+        lo, hi = (x, hi) if met else (lo, x)
+        if hi / lo < TOLERANCE:
+            return lo, hi
+        estimate = model(x)
+        if not (0 < value < math.inf and 0 < estimate < math.inf):
+            break
+        factors.append((math.log(x), math.log(value / estimate)))
+        if abs(factors[-1][1] - factors[0][1]) > MISFIT:  # not the measure's shape: find_step's search, as it was
+            return find_step(remembered, bound, *start, guess)
+        crossing = _crossing(_calibrated(model, factors[-2:]), bound, (x, value), lo, hi)
+        if met and crossing < lo * TOLERANCE:
+            return lo, _f32(lo * TOLERANCE)
+        x = _inside(crossing / AIM, lo, hi, bisect=False)
+    return find_step(remembered, bound, lo, hi, x)
+
+
+def _calibrated(model: Callable[[float], float], factors: list[tuple[float, float]]) -> Callable[[float], float]:
+    """``model`` times the factor measured (one point), or through the two points of ``factors`` as a power of
+    the step (its exponent kept within ±1, against a noisy pair)."""
+    (u0, f0), (u1, f1) = factors[0], factors[-1]
+    power = min(max((f1 - f0) / (u1 - u0), -1.0), 1.0) if u1 != u0 else 0.0
+    return lambda s: model(s) * math.exp(f1 + power * (math.log(s) - u1))
+
+
+def _crossing(f: Callable[[float], float], target: float, start: tuple[float, float], lo: float,
+              hi: float) -> float:
+    """Where the rising ``f`` reaches ``target`` between ``lo`` and ``hi``, to within 0.01 %: a secant on
+    logarithms from ``start`` (a step and ``f`` there), at most 16 evaluations (the last estimate where it does
+    not settle)."""
+    goal, (x, value), slope = math.log(target), start, 1.0
+    for _ in range(16):
+        if abs(math.log(value) - goal) < 1e-4:
+            break
+        nxt = min(max(x * math.exp((goal - math.log(value)) / slope), lo), hi)
+        after = f(nxt)
+        if nxt == x or not 0 < after < math.inf:
+            return nxt
+        s = (math.log(after) - math.log(value)) / (math.log(nxt) - math.log(x))
+        slope = min(max(s, 0.2), 5.0) if s > 0 else slope
+        x, value = nxt, after
+    return x
