@@ -38,7 +38,7 @@ QUICK_WINDOW_HEAD = 1 << 14  # ... are weighed on a channel's first this many sa
 QUICK_WINDOW = (0.25, 0.45)  # ... or this one (cut where template_windows cuts) where none finds beats there;
 QUICK_ALIGN_ROUNDS = 1  # its beats are aligned once (best_template's: beats.ALIGN_ROUNDS)
 QUICK_GAIN = 0.95  # its template is kept where its bit estimate is below this share of the plain coding's ...
-QUICK_HEAD = 1 << 17  # ... on a channel's first this many samples
+QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
 MIN_HEAD_BEATS = 8  # ... holding at least this many beats
 
