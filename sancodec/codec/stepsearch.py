@@ -23,10 +23,10 @@ NUDGE = 1.005  # each estimate is aimed this much past the crossing
 MAX_MEASUREMENTS = 40
 SCAN = tuple(1.08**k for k in range(1, 26))  # up to 6.8 times, for a measure that jumps about
 MAX_RESTARTS = 8
-MODELLED_MEASUREMENTS = 3  # modelled_step: measurements before it hands the search to find_step
-MISFIT = 0.1  # ... or where the model's factor moves by more than 10 % (a step-like signal whose measure is
-# far from monotone): find_step's search from the start, its measurements remembered
-AIM = 1.004  # ... which measures next this far below the step it expects to cross the bound
+AIM = 1.004  # modelled_step measures next this far below the step where it expects the bound to be crossed ...
+MODELLED_MEASUREMENTS = 3  # ... at most this many times before it hands the bracket to find_step ...
+MISFIT = 0.1  # ... and gives the search to find_step from the start where the model's factor moves by more than
+# this (about 10 %: a step-like signal, whose measure is far from monotone)
 
 
 def _f32(x: float) -> float:
