@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sancodec
 from sancodec import read_signal
@@ -145,3 +147,24 @@ def test_a_short_channel_or_a_fine_target_is_searched_as_before(monkeypatch, n, 
                                       modelled=True)
     assert modelled.step == plain.step and not made
     assert errormodel.SAMPLE <= lossyrate.MODELLED
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(0.5, 20.0), st.sampled_from(["walk", "beats", "noise"]))
+@settings(max_examples=25, deadline=None)
+def test_the_modelled_rate_control_always_meets_its_target(seed, target, kind):
+    """Random channels of 2^17 samples (a random walk, a noisy beat train, white noise, on integers) at random
+    PRDN targets: the step found decodes within the target, the PRDN reported being the decoded one."""
+    rng = np.random.default_rng(seed)
+    n = lossyrate.MODELLED
+    if kind == "walk":
+        x = np.cumsum(rng.normal(0, 3, n))
+    elif kind == "beats":
+        t = np.arange(n)
+        x = 400 * np.exp(-0.5 * ((t % 300 - 150) / 4.0) ** 2) + rng.normal(0, 5, n)
+    else:
+        x = rng.normal(0, 50, n)
+    x = np.rint(x)
+    coded = lossyrate.rate_control(lossyrate.Prepared([x], [None]), x, LossyTarget(prdn=target), scan=False,
+                                   modelled=True)
+    assert coded.prdn <= target
+    assert coded.prdn == prdn(x, coded.prepared.decoded(coded.step))
