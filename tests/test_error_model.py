@@ -138,7 +138,7 @@ def test_the_modelled_rate_control_meets_the_target_with_fewer_decodes(monkeypat
 @pytest.mark.parametrize(("n", "target"), [(4096, 2.0), (1 << 17, 1.0)])
 def test_a_short_channel_or_a_fine_target_is_searched_as_before(monkeypatch, n, target):
     """Under ``MODELLED`` samples a decode costs what the model does, and under an RMS error of ``FINEST`` (mitdb
-    100 at PRDN 1 %: 0.39) the decoded samples' rounding shapes the PRDN: the search is find_step's, no model made."""
+    100 at PRDN 1 %) the decoded samples' rounding shapes the PRDN: the search is find_step's, no model made."""
     x = _mitdb(n)
     made = []
     monkeypatch.setattr(lossyrate, "ErrorModel", lambda *a: made.append(a) or ErrorModel(*a))
