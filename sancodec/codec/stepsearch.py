@@ -117,7 +117,8 @@ def modelled_step(measure: Callable[[float], float], model: Callable[[float], fl
     model there (between two measurements, the factor is taken as a power of the step through both), and a step
     :data:`AIM` below the calibrated model's crossing is measured next. It stops where a measured
     step meets the bound and the calibrated model puts the crossing within 1 % above it: then ``hi`` is that
-    step plus 1 %, unmeasured. Two or three measurements where find_step takes three to seven; after
+    step plus 1 %, unmeasured. Fewer measurements than find_step where the model fits (at most three on a power
+    law the model is off from by a drifting factor, ``tests/test_error_model.py``); after
     :data:`MODELLED_MEASUREMENTS`, or where the model cannot be calibrated (a measure or an estimate of 0), it
     hands the bracket to find_step; where the factor moves by more than :data:`MISFIT`, find_step searches from
     the start (the steps and result it would have found alone, the measurements made remembered)."""
