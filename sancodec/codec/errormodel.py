@@ -20,7 +20,7 @@ from functools import cache
 import numpy as np
 
 from sancodec.codec import kernels
-from sancodec.codec.wavelet import band_lengths, inverse
+from sancodec.codec.wavelet import band_lengths, inverse, split_bands
 
 __all__ = ["SAMPLE", "ErrorModel", "cell_error", "synthesis_gains"]
 
@@ -42,8 +42,7 @@ def synthesis_gains(levels: int) -> tuple[float, ...]:
         unit[(a + b) // 2] = 1.0
         rebuilt = kernels.cdf97_inverse(unit, levels)
         if rebuilt is None:  # without the C kernels: the numpy transform
-            split = np.split(unit, edges[1:-1])
-            rebuilt = inverse(split)
+            rebuilt = inverse(split_bands(unit, levels))
         gains.append(float(rebuilt @ rebuilt))
     return tuple(gains)
 
