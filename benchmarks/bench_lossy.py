@@ -100,6 +100,11 @@ def load(data_dir: Path, path: str, channel: int) -> Signal | None:
     return Signal(x[:, None].astype(np.int64), sig.fs / step, [sig.channel_names[channel]], ["NU"])
 
 
+def load_all(data_dir: Path) -> list[Signal]:
+    """Every signal of :data:`SIGNALS` that ``data_dir`` holds (:func:`load`), in their order."""
+    return [s for s in (load(data_dir, path, channel) for _, _, path, channel in SIGNALS) if s is not None]
+
+
 def analysis(x: np.ndarray, mean: float, levels: int) -> list[np.ndarray]:
     """The wavelet coder's transform of ``x`` less ``mean``: PyWavelets' periodised CDF 9/7."""
     return pywt.wavedec(x.astype(np.float64) - mean, "bior4.4", mode="periodization", level=levels)

@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--repeats", type=int, default=7, help="the fastest of this many encodes of each")
     args = parser.parse_args()
-    signals = [s for s in (bench_lossy.load(args.data_dir, path, ch) for _, _, path, ch in bench_lossy.SIGNALS) if s]
+    signals = bench_lossy.load_all(args.data_dir)
     record = read_signal(SAMPLE)
     long = Signal(np.tile(record.samples, (-(-LONG_ROWS // record.n_samples), 1))[:LONG_ROWS], record.fs,
                   record.channel_names, record.units)

@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--prdn", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=5, help="the fastest of this many sweeps")
     args = parser.parse_args()
-    signals = [s for s in (bench_lossy.load(args.data_dir, path, ch) for _, _, path, ch in bench_lossy.SIGNALS) if s]
+    signals = bench_lossy.load_all(args.data_dir)
     if not signals:
         raise SystemExit(f"no signals under {args.data_dir}")
     sweep(signals, args.effort, args.prdn, STAGES)  # warm up
