@@ -90,7 +90,8 @@ def corpus() -> dict[str, bytes]:
         # 1.8: LPC without restarts, then the long adaptive stages (a103l, one channel, 10 000 samples)
         "lossless-cascade": sancodec.encode(read_signal(here / "data" / "a103l_20000").slice(0, 10000)
                                             .select_channels([1]), spec, "lossless"),
-        # 1.9: adaptive bands (a short record at a loose target: tables would cost as much as the values)
+        # 1.9: adaptive bands (a short record at a loose target: tables would cost as much as the values); 1.10:
+        # its last two channels as the wavelets of their difference from the first two as decoded (path 5)
         "lossy-adaptive-bands": sancodec.encode(read_signal(here / "data" / "test01_00s"), spec, "lossy", prdn=9.0),
     }
 

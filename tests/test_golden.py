@@ -20,6 +20,7 @@ import sancodec.metrics
 from sancodec import SanSpec, load_model, read_signal, save_model
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
+from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.lossy import needs_minor
 from sancodec.train.model import SAN
 
@@ -55,6 +56,9 @@ CASES = {
     "ctg1001_lossy_grid.san": {"mode": "lossy", "prdn": 2.0, "n": 4000, "record": "1001", "frame_len": 2048},
     # A lossy file's exact channels predicted from each other (1.6): test01_00s with derived leads, PRDN 0.5 %.
     "test01_00s_lossy_cross.san": {"mode": "lossy", "prdn": 0.5, "derived_leads": True},
+    # Lossy channels coded as their difference from earlier decoded ones (1.10): test01_00s with derived leads,
+    # PRDN 5 %: the difference of one coded as wavelets, of the other exactly (path 5 around paths 3 and 0).
+    "test01_00s_lossy_leads.san": {"mode": "lossy", "prdn": 5.0, "derived_leads": True},
     # Running contexts with the split by the last token (1.5): EMG, first 20 000 samples, one frame.
     "emg_healthy_lossless_running.san": {"mode": "lossless", "n": 20000, "record": "emg_healthy",
                                          "frame_len": 32768},
@@ -76,8 +80,12 @@ ONE_FRAME = ["a103l_lossless_cascade.san", "emg_healthy_lossless_running.san", "
 USES_18 = ["a103l_lossless_cascade.san", "emg_healthy_lossless_running.san", "mitdb100_lossless_lms.san",
            "test01_00s_lossless.san", "test01_00s_lossless_constant.san", "test01_00s_lossless_lpc.san"]
 NEW_IN_18 = ["a103l_lossless_cascade.san"]  # no older folder holds it
+NEW_IN_110 = ["test01_00s_lossy_leads.san"]  # nor this one
 # lossy files whose wavelet bands the 1.9 encoder codes in one adaptive stream (v1.8/ keeps them as 1.8 wrote them)
 USES_19 = ["ctg1001_lossy_grid.san", "mitdb100_lossy_beats.san", "test01_00s_lossy_prdn3.san"]
+# lossy files with a channel coded as the wavelets of its difference from earlier decoded ones (1.10; v1.9/
+# keeps test01_00s_lossy_prdn3.san as 1.9 wrote it: every channel on its own)
+USES_110 = ["test01_00s_lossy_leads.san", "test01_00s_lossy_prdn3.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -168,6 +176,12 @@ def _channel_parts(data: bytes) -> list[bytes]:
     return parts
 
 
+def _nested_path(part: bytes) -> int | None:
+    """The path of the channel-frame an inter-channel prediction (path 5) nests; None for another path."""
+    nested = nested_difference(part)
+    return None if nested is None else nested[0]
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden_file(name):
     path = GOLDEN / name
@@ -187,24 +201,30 @@ def test_golden_file(name):
     uses_17 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 7 for p in _channel_parts(golden))
     uses_18 = decoded.codings.get("lpc_whole") or decoded.codings.get("cascade") or decoded.codings.get("msb")
     uses_19 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 9 for p in _channel_parts(golden))
-    minor = (9 if uses_19 else 8 if uses_18 else 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14
-             else 3)
+    uses_110 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 10 for p in _channel_parts(golden))
+    minor = (10 if uses_110 else 9 if uses_19 else 8 if uses_18 else 7 if uses_17 else 6 if uses_16
+             else 5 if uses_15 else 4 if uses_14 else 3)
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
     assert SanReader(golden).one_frame == (name in ONE_FRAME)
-    assert (minor == 9) == (name in USES_19)  # a file's minor is the newest of what it uses
+    assert (minor == 10) == (name in USES_110)  # a file's minor is the newest of what it uses
+    assert (minor == 9) == (name in USES_19 and name not in USES_110)
     assert (minor == 8) == (name in USES_18 and name not in USES_19)
     assert decoded.codings.get("lpc_whole", 0) == decoded.lpc_channel_frames  # the encoder never restarts now
     assert (minor == 7) == (name in USES_17 and name not in USES_19)
-    assert (minor == 6) == (name in USES_16 and name not in USES_19)
-    assert (minor == 5) == (name not in USES_17 + USES_18 + USES_19 and (name in CHANGED_IN_15 or name.endswith(
-        ("_running.san", "_bands.san"))))
+    assert (minor == 6) == (name in USES_16 and name not in USES_19 + USES_110)
+    newer = USES_17 + USES_18 + USES_19 + USES_110
+    assert (minor == 5) == (name not in newer and (name in CHANGED_IN_15 or name.endswith(("_running.san",
+                                                                                           "_bands.san"))))
     if name == "ctg1001_lossy_grid.san":  # heart rate on a grid coarser than its own, contractions as wavelets
         assert decoded.codings == {"raw": 2, "wavelet": 2}
         grids = {_raw_grid(p) for p in _channel_parts(golden) if p[0] == 0}  # coarser than the samples' 1
         assert grids and min(grids) > 1
         assert not np.array_equal(decoded.signal.samples[:, 0], _source(name).samples[:, 0])
-    if name == "test01_00s_lossy_prdn3.san":  # every channel as wavelets with adaptive bands (1.8: two exact)
-        assert decoded.codings == {"wavelet": 8}
+    if name == "test01_00s_lossy_prdn3.san":  # wavelets with adaptive bands (1.8: two exact), the last two channels
+        assert decoded.codings == {"wavelet": 4, "cross": 4}  # as the difference from the first two (1.10)
+        assert [_nested_path(p) for p in _channel_parts(golden)] == [None, None, 3, 3] * 2
+    if name == "test01_00s_lossy_leads.san":  # channel 2's difference as wavelets, channel 3's exactly, both frames
+        assert [_nested_path(p) for p in _channel_parts(golden)] == [None, None, 3, 0] * 2
     if name == "test01_00s_lossy_cross.san":  # the derived leads predicted from the first two, exactly
         assert decoded.codings["cross"] == 4 and decoded.codings["raw"] == 4
         np.testing.assert_array_equal(decoded.signal.samples, _source(name).samples)
@@ -266,7 +286,7 @@ def test_the_files_format_1_2_wrote_still_decode_to_the_same_signals():
 
     assert check_backwards_compatibility(GOLDEN / "v1.2", check) == sorted(
         n for n in CASES if not n.endswith(("_constant.san", "_cross.san", "_lms.san", "_running.san", "_bands.san",
-                                            "_grid.san")) and n not in NEW_IN_18)
+                                            "_grid.san")) and n not in NEW_IN_18 + NEW_IN_110)
 
 
 def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
@@ -278,7 +298,7 @@ def test_the_files_format_1_3_wrote_still_decode_to_the_same_signals():
         np.testing.assert_array_equal(signal.samples, _reference(name).samples)
 
     expected = sorted(n for n in CASES if not n.endswith(("_lms.san", "_running.san", "_bands.san", "_grid.san"))
-                      and n != "test01_00s_lossy_cross.san" and n not in NEW_IN_18)
+                      and n != "test01_00s_lossy_cross.san" and n not in NEW_IN_18 + NEW_IN_110)
     assert check_backwards_compatibility(GOLDEN / "v1.3", check) == expected
 
 
@@ -336,7 +356,7 @@ def test_the_files_format_1_6_wrote_still_decode_to_the_same_signals():
             np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
 
     assert check_backwards_compatibility(GOLDEN / "v1.6", check) == sorted(
-        n for n in ONE_FRAME + RECODED_AT_OTHER_LEVELS if n not in NEW_IN_18)
+        n for n in ONE_FRAME + RECODED_AT_OTHER_LEVELS if n not in NEW_IN_18 + NEW_IN_110)
 
 
 @pytest.mark.parametrize("version", OLD_VERSIONS)
@@ -383,3 +403,21 @@ def test_the_files_format_1_8_wrote_still_decode_to_the_same_signals():
         assert hashlib.sha256(samples).hexdigest() == DECODED_18[name]
 
     assert check_backwards_compatibility(GOLDEN / "v1.8", check) == sorted(USES_19)
+
+
+# What the 1.9 file decodes to (sha256 of its samples as little-endian int64), pinned when 1.10 came
+DECODED_19 = {"test01_00s_lossy_prdn3.san": "752914e9cdc7c30e30ddc5f96af7f477437738b153a90ad2e5d91f2047ae127f"}
+
+
+def test_the_files_format_1_9_wrote_still_decode_to_the_same_signals():
+    """The lossy golden case 1.10 re-coded with channels as differences from earlier decoded ones, as the 1.9
+    encoder wrote it (v1.9/, every channel on its own): within its target, to the samples it decoded to then."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.9" / name).read_bytes()
+        assert data[4:6] == b"\x01\x09"
+        assert all(nested_difference(p) is None for p in _channel_parts(data))
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
+        assert hashlib.sha256(samples).hexdigest() == DECODED_19[name]
+
+    assert check_backwards_compatibility(GOLDEN / "v1.9", check) == ["test01_00s_lossy_prdn3.san"]

@@ -9,6 +9,8 @@ from common import frame_of, rewrap
 import sancodec
 from sancodec.codec.api import decode_file
 from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.interchannel import cross_head
+from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanFormatError
 
 
@@ -89,27 +91,45 @@ def test_hostile_references_are_refused(refs, shift, nested, match):
         sancodec.decode(data, 0, 1999)
 
 
-def test_inter_channel_frames_in_a_lossy_file_need_an_exact_difference():
+def test_inter_channel_frames_in_a_lossy_file_nest_an_exact_or_a_wavelet_difference():
     """Format 1.6: a lossy file's exact channels may be predicted from earlier ones (path 5 around an
-    exact coding, read as in a lossless file); a wavelet difference inside path 5 is refused."""
+    exact coding, read as in a lossless file); 1.10: around a wavelet frame too, whose samples are added to
+    the prediction from the earlier channels' decoded samples; around anything else (a SAN frame) refused."""
     sig = _limb_leads(3000)
     data = sancodec.encode(sig, frame_len=4096)
     assert "cross" in decode_file(data).codings
     header = sancodec.codec.container.SanReader(data).header
     header["mode"], header["sample_crc32"] = "lossy", None
     np.testing.assert_array_equal(sancodec.decode(rewrap(data, header=header)).samples, sig.samples)
-    lossy = sancodec.encode(sig.select_channels([0, 1]), mode="lossy", prdn=9.0, frame_len=4096)
+    rng = np.random.default_rng(1)
+    unrelated = np.stack([sig.samples[:, 0], np.cumsum(rng.integers(-9, 10, 3000))], axis=1)  # coded on its own
+    two = sancodec.Signal(unrelated, 500.0, ["I", "x"], ["mV", "mV"])
+    lossy = sancodec.encode(two, mode="lossy", prdn=9.0, frame_len=4096)
     reader = sancodec.codec.container.SanReader(lossy)
     frame = ByteReader(reader.read_frame(0))
     first, second = frame.raw(frame.varint()), frame.raw(frame.varint())
     assert second[0] == 3  # a wavelet channel-frame, wrapped below as an inter-channel difference
-    cross = bytes([5, 1, 0, 2, 0]) + second  # path 5, one reference: channel 0, weight 1, no shift
+    on_its_own = decode_file(lossy).signal.samples
+    for weight, shift in ((1, 0), (-3, 1)):
+        cross = cross_head([(0, weight)], shift) + second  # path 5, one reference: channel 0
+        assert needs_minor(cross, 3000) == 10
+        w = ByteWriter()
+        for part in (first, cross):
+            w.varint(len(part))
+            w.raw(part)
+        back = decode_file(rewrap(lossy, frames=[w.getvalue()])).signal.samples
+        np.testing.assert_array_equal(back[:, 0], on_its_own[:, 0])
+        np.testing.assert_array_equal(back[:, 1], on_its_own[:, 1] + ((weight * on_its_own[:, 0]) >> shift))
+    san = sancodec.encode(two, mode="san", frame_len=4096)
+    frame = ByteReader(sancodec.codec.container.SanReader(san).read_frame(0))
+    first, second = frame.raw(frame.varint()), frame.raw(frame.varint())
+    assert second[0] == 1  # a SAN channel-frame
     w = ByteWriter()
-    for part in (first, cross):
+    for part in (first, cross_head([(0, 1)], 0) + second):
         w.varint(len(part))
         w.raw(part)
-    with pytest.raises(SanFormatError, match="exact difference"):
-        decode_file(rewrap(lossy, frames=[w.getvalue()]))
+    with pytest.raises(SanFormatError, match="exact or wavelet difference"):
+        decode_file(rewrap(san, frames=[w.getvalue()]))
 
 
 def test_near_lossless_files_use_it_from_exact_channels_and_stay_exact_there():

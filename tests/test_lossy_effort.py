@@ -61,7 +61,7 @@ def test_fast_effort_codes_each_long_band_one_way(long_ecg, monkeypatch):
 def test_fast_effort_on_short_channels_and_byte_budgets():
     sig = read_signal(DATA / "test01_00s")  # 4000 samples: every coding of the bands is tried, it is cheap
     data = check_encode_decode(sig, mode="lossy", prdn=3.0, effort="fast")
-    assert decode_file(data).codings == {"wavelet": 4}
+    assert decode_file(data).codings == {"wavelet": 2, "cross": 2}  # channels 3 and 4 as differences (1.10)
     budget = check_encode_decode(sig, mode="lossy", bps=2.0, effort="fast")
     framing = 4 * sig.n_channels  # each channel's part carries its length
     assert read_info(budget)["payload_bytes"] <= 2.0 * sig.n_samples * sig.n_channels / 8 + framing

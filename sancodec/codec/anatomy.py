@@ -17,6 +17,7 @@ from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, decode_arrays
 from sancodec.codec.frames import SanCoding
 from sancodec.codec.header import from_header
+from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import band_lengths
 from sancodec.codec.waveletframe import (
@@ -48,7 +49,8 @@ class Band:
 @dataclass
 class ChannelAnatomy:
     """A channel's bytes in a lossy file: its frames and their bytes by coding (``wavelet``, ``wavelet +
-    template``, ``time domain``: an exact or grid coding, format 1.6; ``san``: the paper's SAN-only code),
+    template``, ``time domain``: an exact or grid coding, format 1.6; ``san``: the paper's SAN-only code; any of
+    them as ``difference (...)``: the channel less a combination of earlier ones, path 5),
     and for its wavelet frames the heads (step, levels, flags), the beat template and the bands.
     ``bands_joint``: the bytes of bands coded in one blob (short bands, where that is smaller); each band's
     share of such a blob is estimated from its values' order-0 bits (``residual.estimate_bits``) and marked
@@ -141,14 +143,18 @@ def lossy_anatomy(data: bytes, bands: bool = True) -> list[ChannelAnatomy]:
         for c, channel in enumerate(out):
             part = frame.raw(frame.varint(frame.remaining()))
             length = rows // layout.steps[c]
-            path = ByteReader(part, "frame").varint()
+            nested = nested_difference(part)  # path 5: the difference from earlier channels, coded as any other
+            inner = part if nested is None else nested
+            path = ByteReader(inner, "frame").varint()
             channel.bytes += len(part)
             channel.values += length
+            channel.head_bytes += len(part) - len(inner)  # the references
             if path == TransformCoding.id:
-                template = bands and _wavelet_frame(part, length, fs / layout.steps[c], channel)
+                template = bands and _wavelet_frame(inner, length, fs / layout.steps[c], channel)
                 kind = "wavelet + template" if template else "wavelet"
             else:
                 kind = "san" if path == SanCoding.id else "time domain"
+            kind = kind if nested is None else f"difference ({kind})"
             channel.frames[kind] = channel.frames.get(kind, 0) + 1
             channel.frame_bytes[kind] = channel.frame_bytes.get(kind, 0) + len(part)
         if frame.remaining():

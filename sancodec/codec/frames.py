@@ -364,6 +364,9 @@ def residual_stages(plan: FramePlan) -> Callable[[Residual], Residual]:
 #: domain (its samples, or their rounding to a coarser grid, see ``codec.timedomain``), read as a
 #: lossless file reads them. Paths 0 raw, 2 value table, 4 constant, 6 stepped value table.
 EXACT_IN_LOSSY = (0, 2, 4, 6)
+#: What path 5 may nest in a lossy file: an exact coding (format 1.6), or a wavelet frame (path 3, format 1.10)
+#: of the difference from the decoded channels it refers to (``codec.lossycross``: derived ECG leads).
+LOSSY_DIFFERENCES = (*EXACT_IN_LOSSY, 3)
 
 
 def decode_channel_frame(data: bytes, length: int, plan: FramePlan) -> ChannelFrame:

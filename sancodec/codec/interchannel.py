@@ -20,7 +20,7 @@ import numpy as np
 
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.frames import (
-    EXACT_IN_LOSSY,
+    LOSSY_DIFFERENCES,
     Candidate,
     ChannelFrame,
     FrameCoding,
@@ -36,7 +36,8 @@ from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import _bits_from_histogram, estimate_bits, poly_residual
 from sancodec.errors import SanFormatError
 
-__all__ = ["CrossChannelCoding", "cross_channel_candidate", "predict_from_references"]
+__all__ = ["CrossChannelCoding", "cross_channel_candidate", "cross_head", "fits", "nested_difference",
+           "predict_from_references", "read_cross_head"]
 
 MAX_WEIGHT = 4
 MAX_SHIFT = 1
@@ -56,20 +57,48 @@ class CrossChannelCoding(FrameCoding):
         return []  # needs the frame's other channels: see cross_channel_candidate
 
     def decode(self, r: ByteReader, length: int, plan: FramePlan) -> ChannelFrame:
-        n_refs = r.varint(2)
-        if n_refs < 1:
-            raise SanFormatError("frame: inter-channel prediction without a reference")
-        refs = tuple((r.varint(1 << 16), r.svarint(MAX_WEIGHT)) for _ in range(n_refs))
-        shift = r.varint(MAX_SHIFT)
+        refs, shift = read_cross_head(r)
         nested = r.raw(r.remaining())
         path = ByteReader(nested, "frame").varint()  # read as the decoder reads it: any spelling
         if path == self.id:
             raise SanFormatError("frame: inter-channel prediction of an inter-channel difference")
-        if plan.mode == "lossy" and path not in EXACT_IN_LOSSY:  # format 1.6: exact channels of lossy files
-            raise SanFormatError("frame: inter-channel prediction in a lossy file needs an exact difference")
+        if plan.mode == "lossy" and path not in LOSSY_DIFFERENCES:  # exact (1.6) or wavelet (1.10) differences
+            raise SanFormatError("frame: inter-channel prediction in a lossy file needs an exact or wavelet difference")
         part = decode_channel_frame(nested, length, plan)
         part.refs, part.ref_shift, part.path = refs, shift, self.name
         return part
+
+
+def read_cross_head(r: ByteReader) -> tuple[tuple[tuple[int, int], ...], int]:
+    """Path 5's references ``((channel, weight), ...)`` and shift, read and checked (``r`` just past the path id)."""
+    n_refs = r.varint(2)
+    if n_refs < 1:
+        raise SanFormatError("frame: inter-channel prediction without a reference")
+    refs = tuple((r.varint(1 << 16), r.svarint(MAX_WEIGHT)) for _ in range(n_refs))
+    return refs, r.varint(MAX_SHIFT)
+
+
+def cross_head(refs: Sequence[tuple[int, int]], shift: int) -> bytes:
+    """The start of a path-5 payload: the path id, the references ``(channel, weight)`` and the shift; the
+    difference's channel-frame follows."""
+    head = ByteWriter()
+    head.varint(CrossChannelCoding.id)
+    head.varint(len(refs))
+    for channel, weight in refs:
+        head.varint(channel)
+        head.svarint(weight)
+    head.varint(shift)
+    return head.getvalue()
+
+
+def nested_difference(payload: bytes) -> bytes | None:
+    """The channel-frame that the path-5 ``payload`` (path id included) nests, its head checked; None for a
+    payload of another path."""
+    r = ByteReader(payload, "frame")
+    if r.varint() != CrossChannelCoding.id:
+        return None
+    read_cross_head(r)
+    return r.raw(r.remaining())
 
 
 def predict_from_references(channels: Sequence[np.ndarray | None], refs: Sequence[tuple[int, int]],
@@ -88,7 +117,7 @@ def predict_from_references(channels: Sequence[np.ndarray | None], refs: Sequenc
     return total >> shift
 
 
-def _fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[int, int], ...], int]]:
+def fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[int, int], ...], int]]:
     """Least-squares fits of ``y`` on one or two of ``xs`` (Gram matrix without BLAS), weights rounded
     to halves: ``(residual energy, ((index, weight), ...), shift)``, best first."""
     m = len(xs)
@@ -127,7 +156,7 @@ def cross_channel_candidate(x: np.ndarray, earlier: Sequence[tuple[int, np.ndarr
     earlier = list(earlier)[-CANDIDATE_CHANNELS:]
     xs = [s for _, s in earlier]
     best = None
-    for _, refs, shift in _fits(x, xs)[:SHORTLIST]:
+    for _, refs, shift in fits(x, xs)[:SHORTLIST]:
         pred = predict_from_references(xs, refs, shift, len(xs))
         d = x - pred
         if max(-int(d.min()), int(d.max())) > MAX_ABS_SAMPLE:
@@ -142,13 +171,7 @@ def cross_channel_candidate(x: np.ndarray, earlier: Sequence[tuple[int, np.ndarr
     if best is None or best[0] >= 0.95 * cost_to_beat:
         return None
     _, refs, shift, d = best
-    head = ByteWriter()
-    head.varint(CrossChannelCoding.id)
-    head.varint(len(refs))
-    for k, weight in refs:
-        head.varint(earlier[k][0])
-        head.svarint(weight)
-    head.varint(shift)
+    head = cross_head([(earlier[k][0], weight) for k, weight in refs], shift)
     exact = replace(plan, max_error=0)  # the difference is coded exactly, also in near-lossless files
     nested = encode_channel_frame(d, None, exact)
-    return head.getvalue() + nested.payload(), nested.minor
+    return head + nested.payload(), nested.minor

@@ -19,6 +19,7 @@ import numpy as np
 from sancodec.codec import timedomain
 from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint
+from sancodec.codec.lossycross import predict_lossy_across
 from sancodec.codec.pipeline import ordered_map, resolve_threads
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.signal import Signal
@@ -158,6 +159,9 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
             chunks[i].append(part)
     full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
                  for ch in range(c)]
+    if c > 1:  # channels close to a combination of the decoded ones before them: coded as the difference
+        predict_lossy_across(chunks, frames, lambda ch: reference(ch, lo, hi), targets, steps, signal.fs, effort,
+                             achieved, exact)
     plan = timedomain.EXACT if effort == "default" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
         timedomain.predict_across(chunks, full_rate, exact, plan)

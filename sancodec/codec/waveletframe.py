@@ -27,6 +27,7 @@ from sancodec.codec.frames import (
     decode_channel_frame,
     register_coding,
 )
+from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
@@ -41,6 +42,7 @@ SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, 
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
 ADAPTIVE_BANDS = 16  # predictor bit 4 (format 1.9): the bands in one adaptive stream without tables (adaptivebands)
+CROSS_WAVELET_MINOR = 10  # format 1.10: a wavelet frame of the difference from earlier decoded channels (path 5)
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -205,7 +207,10 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     beat template's taps are shifted, 6 for an exact (time-domain) coding (8 where, read as a frame of
     ``length`` values, it uses LPC without restarts, the long adaptive stages or running contexts' MSB
     mode), 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as differences
-    (1.5), else 3."""
+    (1.5), else 3; 10 for a wavelet frame nested in an inter-channel prediction (path 5, ``codec.lossycross``)."""
+    nested = nested_difference(payload)
+    if nested is not None and ByteReader(nested, "frame").varint() == TransformCoding.id:
+        return max(CROSS_WAVELET_MINOR, needs_minor(nested, length))
     r = ByteReader(payload, "frame")
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)

@@ -1,0 +1,109 @@
+"""Lossy channels coded as their difference from earlier decoded ones (format 1.10, ``codec.lossycross``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sancodec
+from sancodec import Signal
+from sancodec.codec import decode_file, lossycross, lossyfile, read_info
+from sancodec.codec.anatomy import lossy_anatomy
+from sancodec.metrics import prdn
+
+
+def _twelve_lead_like(n: int = 6000, seed: int = 0) -> Signal:
+    """Leads I and II (beats and their own noise), then III = II − I and aVR = −(I + II) / 2 as a cart derives
+    them (rounded), and a chest lead unlike the others."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / 500.0
+    phase = t % 0.8
+    qrs, wave = np.exp(-((phase - 0.3) ** 2) / 2e-4), np.exp(-((phase - 0.55) ** 2) / 4e-3)  # unlike in I and II
+    lead1 = np.rint(400 * qrs - 150 * wave + 60 * np.sin(2 * np.pi * 0.3 * t) + rng.normal(0, 6, n)).astype(np.int64)
+    lead2 = np.rint(300 * qrs + 250 * wave - 80 * np.sin(2 * np.pi * 0.2 * t) + rng.normal(0, 6, n)).astype(np.int64)
+    beat = qrs
+    chest = np.rint(500 * np.roll(beat, 9) * np.sin(2 * np.pi * 0.1 * t) + rng.normal(0, 15, n)).astype(np.int64)
+    x = np.stack([lead1, lead2, lead2 - lead1, -((lead1 + lead2) >> 1), chest], axis=1)
+    return Signal(x, 500.0, ["I", "II", "III", "aVR", "V1"], ["mV"] * 5, adc_gain=[200.0] * 5, baseline=[0] * 5,
+                  fmt=["16"] * 5)
+
+
+def _on_their_own(monkeypatch) -> None:
+    monkeypatch.setattr(lossyfile, "predict_lossy_across", lambda *args: None)
+
+
+@pytest.mark.parametrize("target", [1.0, 2.0, 5.0, 9.0])
+def test_derived_leads_cost_a_fraction_of_their_own_coding(target, monkeypatch):
+    sig = _twelve_lead_like()
+    data = sancodec.encode(sig, mode="lossy", prdn=target)
+    back = sancodec.decode(data).samples
+    recorded = read_info(data)["header"]["lossy"]["prdn"]
+    for ch in range(sig.n_channels):  # every channel at its target, and the header says what it decodes to
+        got = prdn(sig.samples[:, ch], back[:, ch])
+        assert got <= target and recorded[ch] == pytest.approx(got, abs=1e-6)
+    anatomy = lossy_anatomy(data)
+    assert [a.name for a in anatomy if any(k.startswith("difference") for k in a.frames)] == ["III", "aVR"]
+    for channel in (a for a in anatomy if all("wavelet" in kind for kind in a.frames)):  # references: with the heads
+        assert channel.bytes == pytest.approx(channel.head_bytes + channel.template_bytes
+                                              + sum(b.bytes for b in channel.bands.values()))
+    _on_their_own(monkeypatch)
+    alone = lossy_anatomy(sancodec.encode(sig, mode="lossy", prdn=target))
+    for ch in (2, 3):  # each derived lead in at most a third of what it takes on its own
+        assert anatomy[ch].bytes < alone[ch].bytes / 3
+    assert [a.bytes for a in anatomy[:2]] == [a.bytes for a in alone[:2]]  # the references as they were
+    assert anatomy[4].bytes == alone[4].bytes  # the chest lead is left alone
+
+
+def test_the_decoded_references_are_the_ones_predicted_from():
+    """The difference is taken from the references as decoded, not as recorded: the derived leads' error is
+    their difference's coding error alone, so their PRDN stays at their target however coarse I and II are."""
+    sig = _twelve_lead_like(seed=3)
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    decoded = decode_file(data)
+    assert decoded.codings["cross"] == 2
+    back = decoded.signal.samples
+    exact = back[:, 1] - back[:, 0]  # III from the decoded I and II: no better than what was coded
+    assert prdn(sig.samples[:, 2], back[:, 2]) <= 9.0 < prdn(sig.samples[:, 0], back[:, 0]) * 1.5
+    assert np.abs(back[:, 2] - exact).max() <= np.abs(sig.samples[:, 2] - exact).max() + 1
+
+
+def test_a_record_coded_in_blocks_predicts_each_block_from_its_own_references(monkeypatch):
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 4096)
+    sig = _twelve_lead_like(n=12000, seed=5)
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0, frame_len=2048)
+    decoded = decode_file(data)
+    assert decoded.codings["cross"] == 2 * 6  # III and aVR in each of the six frames
+    recorded = read_info(data)["header"]["lossy"]["prdn"]
+    for ch in range(sig.n_channels):
+        got = prdn(sig.samples[:, ch], decoded.signal.samples[:, ch])
+        assert got <= 2.0 and recorded[ch] == pytest.approx(got, abs=1e-6)
+
+
+def test_byte_budgets_and_channels_on_their_own_keep_their_codings(monkeypatch):
+    sig = _twelve_lead_like()
+    assert "cross" not in decode_file(sancodec.encode(sig, mode="lossy", bps=2.0)).codings  # no PRDN to scale
+    assert "cross" in decode_file(sancodec.encode(sig, mode="lossy", snr=30.0)).codings  # an SNR bound is one
+    monkeypatch.setattr(lossycross, "SPREAD_SHARE", 0.0)
+    assert "cross" not in decode_file(sancodec.encode(sig, mode="lossy", prdn=2.0)).codings
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from([0.5, 1.0, 2.0, 5.0, 12.0]),
+       st.sampled_from(["default", "balanced", "fast"]))
+def test_every_channel_meets_its_target_when_coded_from_others(seed, target, effort):
+    """Random combinations (weights in halves, as the format stores them, with noise of random size)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(64, 5000))
+    a = rng.normal(size=n).cumsum() * rng.uniform(1, 50)
+    b = np.sin(np.arange(n) / rng.uniform(3, 80)) * rng.uniform(10, 500) + rng.normal(size=n) * 3
+    w = rng.integers(-8, 9, size=2) / 2
+    c = w[0] * a + w[1] * b + rng.normal(size=n) * rng.choice([0.0, 0.5, 5.0])
+    x = np.rint(np.stack([a, b, c], axis=1) + rng.integers(-500, 500)).astype(np.int64)
+    sig = Signal(x, 250.0, ["a", "b", "c"], ["mV"] * 3, fmt=["32"] * 3)
+    data = sancodec.encode(sig, mode="lossy", prdn=target, effort=effort)
+    back = sancodec.decode(data).samples
+    for ch in range(3):
+        if np.ptp(x[:, ch]):
+            assert prdn(x[:, ch], back[:, ch]) <= target
