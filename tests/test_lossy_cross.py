@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from common import rewrap
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +12,10 @@ import sancodec
 from sancodec import Signal
 from sancodec.codec import decode_file, lossycross, lossyfile, read_info
 from sancodec.codec.anatomy import lossy_anatomy
+from sancodec.codec.container import SanReader
+from sancodec.codec.entropy import ByteReader, ByteWriter
+from sancodec.codec.interchannel import cross_head, nested_difference, predict_from_references, read_cross_head
+from sancodec.errors import SanFormatError
 from sancodec.metrics import prdn
 
 
@@ -107,3 +112,33 @@ def test_every_channel_meets_its_target_when_coded_from_others(seed, target, eff
     for ch in range(3):
         if np.ptp(x[:, ch]):
             assert prdn(x[:, ch], back[:, ch]) <= target
+
+
+@pytest.mark.parametrize("refs, match", [([(2, 1)], "not an earlier one"), ([(3, 1)], "not an earlier one"),
+                                         ([(0, 5)], "."), ([(0, 4), (1, 4)], None)])
+def test_a_wavelet_difference_refers_only_to_earlier_channels_and_stays_in_range(refs, match):
+    """A hostile file: channel 2's wavelet difference re-pointed at itself or at a later channel, or weighted
+    past the format's limit (|weight| <= 4), is refused; at that limit it decodes to what the file says."""
+    sig = _twelve_lead_like(n=3000)
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    reader = SanReader(data)
+    frame = ByteReader(reader.read_frame(0))
+    parts = [frame.raw(frame.varint()) for _ in range(sig.n_channels)]
+    assert nested_difference(parts[2]) is not None
+    head = ByteReader(parts[2], "frame")
+    head.varint()
+    honest_refs, honest_shift = read_cross_head(head)
+    parts[2] = cross_head(refs, 0) + nested_difference(parts[2])
+    w = ByteWriter()
+    for part in parts:
+        w.varint(len(part))
+        w.raw(part)
+    hostile = rewrap(data, frames=[w.getvalue()])
+    if match is None:  # within range: it decodes, channel 2 its difference plus what the file now says
+        back, honest = decode_file(hostile).signal.samples, decode_file(data).signal.samples
+        said = predict_from_references([honest[:, 0], honest[:, 1]], honest_refs, honest_shift, 2)
+        np.testing.assert_array_equal(back[:, 2], honest[:, 2] - said + 4 * honest[:, 0] + 4 * honest[:, 1])
+        np.testing.assert_array_equal(back[:, :2], honest[:, :2])
+    else:
+        with pytest.raises(SanFormatError, match=match):
+            decode_file(hostile)

@@ -8,8 +8,12 @@ it, its frames are coded again as the difference from that combination of their 
 decoder adds the same combination of the samples it decoded (``pipeline.assemble``), so the channel's error is
 the difference's coding error, and the difference is coded to the channel's own PRDN bound (scaled from the
 channel's spread to the difference's). Kept only where the channel's bytes fall. 12-lead PTB s0010_re at
-PRDN 2 %: the four derived leads take tens to hundreds of bytes instead of kilobytes
-(``benchmarks/bench_multilead.py``).
+PRDN 2 %: III, aVR, aVL and aVF take 1627, 38, 198 and 24 bytes, I and II 12 024 and 7542 (README; whole
+records against the wavelet coder: ``benchmarks/bench_multilead.py``).
+
+The channels are chosen on every :data:`FIT_STRIDE`-th sample as recorded (cheap, all of up to 8 earlier
+channels), then only the few in the best fits are decoded and fitted again as decoded: memory and time for
+a reference the decoder rebuilds are spent on channels that may be used.
 """
 
 from __future__ import annotations
@@ -19,18 +23,19 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from sancodec.codec.frames import FramePlan, decode_channel_frame, resolve_lpc
-from sancodec.codec.interchannel import CANDIDATE_CHANNELS, cross_head, fits, predict_from_references
+from sancodec.codec.interchannel import CANDIDATE_CHANNELS, SHORTLIST, cross_head, fits, predict_from_references
 from sancodec.codec.lossy import LossyTarget, encode_channel
 
-__all__ = ["DECODER_VIEW", "PROBE_STRIDE", "SPREAD_SHARE", "predict_lossy_across"]
+__all__ = ["DECODER_VIEW", "FIT_STRIDE", "SPREAD_SHARE", "predict_lossy_across"]
 
 SPREAD_SHARE = 0.4  # a channel is coded as a difference only where the fit leaves at most this share of its spread
-PROBE_STRIDE = 8  # the fit is first probed on every this-many-th original sample: decoding references costs
+FIT_STRIDE = 8  # the fits are made on every this-many-th sample
 DECODER_VIEW = FramePlan("lossy", 0, 0.02, None, [])  # how the decoder reads a lossy file's channel-frames
 
-#: ``frames(ch)``: channel ch's samples per frame (digital, at its own rate); ``reference(ch)``: what its PRDN is
-#: measured against over the block, the frames end to end.
+#: ``frames(ch)``: channel ch's samples per frame (digital, at its own rate).
 Frames = Callable[[int], list[np.ndarray]]
+#: A combination of earlier channels: ``((channel, weight), ...)`` and the shift, as path 5 stores them.
+Combination = tuple[tuple[tuple[int, int], ...], int]
 
 
 def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Callable[[int], np.ndarray],
@@ -38,10 +43,12 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
                          achieved: list, exact: list[bool]) -> None:
     """Where a full-rate channel at a PRDN (or SNR) bound is close to a combination of the full-rate channels
     before it, code its frames as the difference from that combination of their decoded samples, in place
-    (``parts[i][ch]``: frame i's payload of channel ch) where smaller; ``achieved[ch]`` becomes its new PRDN
-    and ``exact[ch]`` False (its decoded samples are not its own: no exact channel may refer to it)."""
+    (``parts[i][ch]``: frame i's payload of channel ch; ``reference(ch)``: what its PRDN is measured against,
+    the frames end to end) where smaller; ``achieved[ch]`` becomes its new PRDN and ``exact[ch]`` False (its
+    decoded samples are not its own: no exact channel may refer to it). Channels coded exactly are left to
+    ``timedomain.predict_across`` (exact differences from exact channels)."""
     full = [ch for ch, step in enumerate(steps) if step == 1]
-    decoded: dict[int, list[np.ndarray]] = {}
+    decoded: dict[int, list[np.ndarray]] = {}  # the referenced channels' frames as the decoder rebuilds them
 
     def decoded_frames(ch: int) -> list[np.ndarray]:
         if ch not in decoded:
@@ -53,45 +60,73 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
         earlier = full[max(0, index - CANDIDATE_CHANNELS) : index]
         for k in [k for k in decoded if k not in earlier]:  # out of reach of this channel and the later ones
             del decoded[k]
-        if bound is None or exact[ch] or not _may_pay(frames, ch, earlier):  # exact: timedomain.predict_across's
+        close = [] if bound is None or exact[ch] else _close_channels(frames, ch, earlier)
+        if not close:
             continue
-        coded = _as_difference(frames(ch), reference(ch), [decoded_frames(k) for k in earlier], earlier, bound,
-                               fs, effort)
-        if coded is None or sum(map(len, coded[0])) >= sum(len(p[ch]) for p in parts):
+        combination = _close_combination(_sparse(frames(ch)), {k: _sparse(decoded_frames(k)) for k in close})
+        if combination is None:
+            continue
+        sources: list[np.ndarray | None] = [None] * ch
+        predictions = []
+        for i in range(len(parts)):
+            for k, _ in combination[0]:
+                sources[k] = decoded_frames(k)[i]
+            predictions.append(predict_from_references(sources, *combination, ch))
+        coded = _as_difference(frames(ch), reference(ch), predictions, bound, fs, effort)
+        if coded is None:
+            continue
+        head = cross_head(*combination)
+        if sum(len(head) + len(p) for p in coded[0]) >= sum(len(p[ch]) for p in parts):
             continue
         for frame_parts, part in zip(parts, coded[0]):
-            frame_parts[ch] = part
+            frame_parts[ch] = head + part
         achieved[ch], exact[ch] = coded[1], False
         decoded.pop(ch, None)  # decoded again from its new parts if a later channel refers to it
 
 
-def _may_pay(frames: Frames, ch: int, earlier: Sequence[int]) -> bool:
-    """Whether a fit of channel ``ch``'s original samples on ``earlier`` ones (every :data:`PROBE_STRIDE`-th)
-    leaves at most :data:`SPREAD_SHARE` of its spread: only then are the references decoded and fitted."""
-    x = np.concatenate(frames(ch))[::PROBE_STRIDE]
+def _close_channels(frames: Frames, ch: int, earlier: Sequence[int]) -> list[int]:
+    """The channels of ``earlier`` in the :data:`SHORTLIST` best least-squares combinations (at most two
+    channels each, weights in halves: ``interchannel.fits``) for channel ``ch``, fitted on every
+    :data:`FIT_STRIDE`-th sample as recorded; none where the best leaves more than :data:`SPREAD_SHARE` of
+    the channel's spread (only the channels returned are decoded, to be fitted again as decoded)."""
+    x = _sparse(frames(ch))
     if len(x) < 16 or not earlier:
-        return False
-    found = _centred_fits(x, [np.concatenate(frames(k))[::PROBE_STRIDE] for k in earlier])
-    spread = float(np.sum((x - x.mean()) ** 2))
-    return bool(found) and spread > 0 and found[0][0] <= SPREAD_SHARE ** 2 * spread
+        return []
+    found = _centred_fits(x, [_sparse(frames(k)) for k in earlier])
+    if not found or not found[0][0] <= SPREAD_SHARE**2 * float(np.sum((x - x.mean()) ** 2)):
+        return []
+    return sorted({earlier[k] for _, weights, _ in found[:SHORTLIST] for k, _ in weights})
 
 
-def _centred_fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[int, int], ...], int]]:
-    """``interchannel.fits`` of ``y`` and ``xs`` less their means: the weights of the combination, its residual
-    energy about its mean (the wavelet coding's offset takes the rest)."""
-    return fits(y - y.mean(), [x - x.mean() for x in xs])
-
-
-def _as_difference(xs: list[np.ndarray], ref: np.ndarray, refs: list[list[np.ndarray]], channels: Sequence[int],
-                   bound: float, fs: float | None, effort: str) -> tuple[list[bytes], float] | None:
-    """The frames ``xs`` coded as their difference from the best fit on the decoded frames ``refs`` (of
-    ``channels``) at PRDN ``bound`` against ``ref``, as path-5 payloads, and the PRDN achieved; None where no
-    fit leaves a difference to code (or it is flat)."""
-    found = _centred_fits(np.concatenate(xs), [np.concatenate(r) for r in refs])
+def _close_combination(x: np.ndarray, sources: dict[int, np.ndarray]) -> Combination | None:
+    """The least-squares combination of the decoded ``sources`` (every :data:`FIT_STRIDE`-th sample, by channel)
+    closest to ``x`` (the same samples, as recorded): with the references as the decoder sees them, of two
+    combinations equal on the recorded samples (aVR from I and II, or from I and III) the one whose coding
+    errors cancel best."""
+    channels = sorted(sources)
+    found = _centred_fits(x, [sources[k] for k in channels])
     if not found:
         return None
     _, weights, shift = found[0]
-    predictions = [predict_from_references([r[i] for r in refs], weights, shift, len(refs)) for i in range(len(xs))]
+    return tuple((channels[k], w) for k, w in weights), shift
+
+
+def _centred_fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[int, int], ...], int]]:
+    """``interchannel.fits`` of ``y`` and ``xs`` less their means: a combination's residual energy about its
+    mean (the wavelet coding's offset takes the rest)."""
+    return fits(y - y.mean(), [x - x.mean() for x in xs])
+
+
+def _sparse(frames: list[np.ndarray]) -> np.ndarray:
+    """Every :data:`FIT_STRIDE`-th sample of each frame, as float64 (frames of a full-rate channel share their
+    lengths with every other's, so the samples line up across channels)."""
+    return np.concatenate([f[::FIT_STRIDE] for f in frames]).astype(np.float64)
+
+
+def _as_difference(xs: list[np.ndarray], ref: np.ndarray, predictions: list[np.ndarray], bound: float,
+                   fs: float | None, effort: str) -> tuple[list[bytes], float] | None:
+    """The frames ``xs`` less ``predictions`` coded at PRDN ``bound`` against ``ref`` (the channel's own spread
+    scaled to the difference's), and the channel's PRDN achieved; None where the difference is flat."""
     difference = [x - p for x, p in zip(xs, predictions)]
     difference_ref = ref - np.concatenate(predictions)
     spread = float(np.linalg.norm(ref - ref.mean()))
@@ -99,10 +134,7 @@ def _as_difference(xs: list[np.ndarray], ref: np.ndarray, refs: list[list[np.nda
     if not (spread > 0 and left > 0):
         return None
     coded = encode_channel(difference, difference_ref, LossyTarget(prdn=bound * spread / left), fs, effort)
-    if coded.prdn is None:
-        return None
-    head = cross_head([(channels[k], w) for k, w in weights], shift)
-    return [head + p for p in coded.payloads], coded.prdn * left / spread
+    return None if coded.prdn is None else (list(coded.payloads), coded.prdn * left / spread)
 
 
 def _decode_channel(parts: list[list[bytes]], ch: int, lengths: Sequence[int],
@@ -121,4 +153,3 @@ def _decode_channel(parts: list[list[bytes]], ch: int, lengths: Sequence[int],
             samples = samples + predict_from_references(sources, part.refs, part.ref_shift, ch)
         out.append(samples)
     return out
-
