@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codec.py --data-dir $(DATA) --markdown docs/BENCHMARKS.md
 	$(BIN)/python benchmarks/bench_predictors.py --data-dir $(DATA) --markdown docs/PREDICTORS.md
 	$(BIN)/python benchmarks/bench_lossy.py --data-dir $(DATA) --markdown docs/LOSSY.md
+	$(BIN)/python benchmarks/bench_multilead.py --data-dir $(DATA) --markdown docs/LOSSY_MULTILEAD.md
 	$(BIN)/python benchmarks/bench_lossy_variants.py --data-dir $(DATA) --markdown docs/LOSSY_VARIANTS.md
 	$(BIN)/python benchmarks/bench_refwavelet.py --data-dir $(DATA) --markdown docs/REFWAVELET.md
 
