@@ -142,3 +142,17 @@ def test_a_wavelet_difference_refers_only_to_earlier_channels_and_stays_in_range
     else:
         with pytest.raises(SanFormatError, match=match):
             decode_file(hostile)
+
+
+def test_a_combination_past_the_formats_bound_is_not_used(monkeypatch):
+    """The prediction refuses a combination whose sum could pass 2^53 (samples near 2^50); the encoder then
+    keeps the channel's own coding instead of failing."""
+    sig = _twelve_lead_like(n=3000)
+
+    def past_the_bound(*args):
+        raise SanFormatError("frame: an inter-channel prediction exceeds 2**53")
+
+    monkeypatch.setattr(lossycross, "predict_from_references", past_the_bound)
+    refused = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    _on_their_own(monkeypatch)
+    assert refused == sancodec.encode(sig, mode="lossy", prdn=2.0)

@@ -25,6 +25,7 @@ import numpy as np
 from sancodec.codec.frames import FramePlan, decode_channel_frame, resolve_lpc
 from sancodec.codec.interchannel import CANDIDATE_CHANNELS, SHORTLIST, cross_head, fits, predict_from_references
 from sancodec.codec.lossy import LossyTarget, encode_channel
+from sancodec.errors import SanFormatError
 
 __all__ = ["DECODER_VIEW", "FIT_STRIDE", "SPREAD_SHARE", "predict_lossy_across"]
 
@@ -51,10 +52,9 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
     if len(full) < 2:
         return
     lengths = [len(f) for f in frames(full[0])]  # every full-rate channel's frames
-    decoded: dict[int, list[np.ndarray]] = {}  # the referenced channels' frames as the decoder rebuilds them
-    # (no closure over them: a function that refers to itself is a reference cycle, which kept the block's
-    # samples alive until the garbage collector ran: bench_memory's 24-hour record took 681-688 MB at --effort
-    # fast with it, 633 MB without)
+    # the referenced channels' frames as the decoder rebuilds them, kept by a module-level function (a closure
+    # that calls itself is a reference cycle: it kept each block's samples alive until the garbage collector ran)
+    decoded: dict[int, list[np.ndarray]] = {}
     for index, ch in enumerate(full[1:], 1):
         bound = targets[ch].max_prdn
         earlier = full[max(0, index - CANDIDATE_CHANNELS) : index]
@@ -67,12 +67,10 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
                                          {k: _sparse(_decoded(parts, k, lengths, decoded)) for k in close})
         if combination is None:
             continue
-        sources: list[np.ndarray | None] = [None] * ch
-        predictions = []
-        for i in range(len(parts)):
-            for k, _ in combination[0]:
-                sources[k] = _decoded(parts, k, lengths, decoded)[i]
-            predictions.append(predict_from_references(sources, *combination, ch))
+        try:
+            predictions = _predictions(parts, ch, combination, lengths, decoded)
+        except SanFormatError:  # past the format's bound on a prediction (samples near 2**50): not used
+            continue
         coded = _as_difference(frames(ch), reference(ch), predictions, bound, fs, effort)
         if coded is None:
             continue
@@ -83,6 +81,18 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
             frame_parts[ch] = head + part
         achieved[ch], exact[ch] = coded[1], False
         decoded.pop(ch, None)  # decoded again from its new parts if a later channel refers to it
+
+
+def _predictions(parts: list[list[bytes]], ch: int, combination: Combination, lengths: Sequence[int],
+                 decoded: dict[int, list[np.ndarray]]) -> list[np.ndarray]:
+    """Channel ``ch``'s prediction in each frame: ``combination`` of the decoded channels it names."""
+    sources: list[np.ndarray | None] = [None] * ch
+    out = []
+    for i in range(len(parts)):
+        for k, _ in combination[0]:
+            sources[k] = _decoded(parts, k, lengths, decoded)[i]
+        out.append(predict_from_references(sources, *combination, ch))
+    return out
 
 
 def _close_channels(frames: Frames, ch: int, earlier: Sequence[int]) -> list[int]:
