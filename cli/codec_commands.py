@@ -338,6 +338,8 @@ def _anatomy_table(channel) -> Table:
         row("wavelet frame heads", "", "", channel.head_bytes)
     if channel.template_bytes:
         row("beat template", "", "", channel.template_bytes)
+    if channel.mains_bytes:
+        row("mains hum", "", "", channel.mains_bytes)
     for band in channel.bands.values():
         row(f"band {band.name}", f"{band.low_hz:g}-{band.high_hz:g}", str(band.coefficients), band.bytes,
             band.estimated)

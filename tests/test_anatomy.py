@@ -21,7 +21,8 @@ ECG = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").sampl
 
 def _parts_add_up(channel) -> float:
     other = sum(size for kind, size in channel.frame_bytes.items() if not kind.startswith("wavelet"))
-    return other + channel.head_bytes + channel.template_bytes + sum(band.bytes for band in channel.bands.values())
+    parts = channel.head_bytes + channel.template_bytes + channel.mains_bytes
+    return other + parts + sum(band.bytes for band in channel.bands.values())
 
 
 def _tiles(bands, nyquist: float) -> bool:

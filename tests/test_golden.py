@@ -22,6 +22,7 @@ from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.lossy import needs_minor
+from sancodec.codec.waveletframe import MAINS
 from sancodec.train.model import SAN
 
 HERE = Path(__file__).parent
@@ -83,9 +84,10 @@ NEW_IN_18 = ["a103l_lossless_cascade.san"]  # no older folder holds it
 NEW_IN_110 = ["test01_00s_lossy_leads.san"]  # nor this one
 # lossy files whose wavelet bands the 1.9 encoder codes in one adaptive stream (v1.8/ keeps them as 1.8 wrote them)
 USES_19 = ["ctg1001_lossy_grid.san", "mitdb100_lossy_beats.san", "test01_00s_lossy_prdn3.san"]
-# lossy files with a channel coded as the wavelets of its difference from earlier decoded ones (1.10; v1.9/
-# keeps test01_00s_lossy_prdn3.san as 1.9 wrote it: every channel on its own)
-USES_110 = ["test01_00s_lossy_leads.san", "test01_00s_lossy_prdn3.san"]
+# lossy files with a channel coded as the wavelets of its difference from earlier decoded ones, or with mains hum
+# (1.10; v1.9/ keeps the others as 1.9 wrote them: every channel on its own, no hum)
+USES_110 = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san", "test01_00s_lossy_leads.san",
+            "test01_00s_lossy_prdn3.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -210,7 +212,7 @@ def test_golden_file(name):
     assert (minor == 9) == (name in USES_19 and name not in USES_110)
     assert (minor == 8) == (name in USES_18 and name not in USES_19)
     assert decoded.codings.get("lpc_whole", 0) == decoded.lpc_channel_frames  # the encoder never restarts now
-    assert (minor == 7) == (name in USES_17 and name not in USES_19)
+    assert (minor == 7) == (name in USES_17 and name not in USES_19 + USES_110)
     assert (minor == 6) == (name in USES_16 and name not in USES_19 + USES_110)
     newer = USES_17 + USES_18 + USES_19 + USES_110
     assert (minor == 5) == (name not in newer and (name in CHANGED_IN_15 or name.endswith(("_running.san",
@@ -223,6 +225,8 @@ def test_golden_file(name):
     if name == "test01_00s_lossy_prdn3.san":  # wavelets with adaptive bands (1.8: two exact), the last two channels
         assert decoded.codings == {"wavelet": 4, "cross": 4}  # as the difference from the first two (1.10)
         assert [_nested_path(p) for p in _channel_parts(golden)] == [None, None, 3, 3] * 2
+    if name.startswith("mitdb100_lossy"):  # mitdb 100's 60 Hz line: the hum in every wavelet frame (1.10)
+        assert all(_predictor(p) & MAINS for p in _channel_parts(golden) if p[0] == 3)
     if name == "test01_00s_lossy_leads.san":  # channel 2's difference as wavelets, channel 3's exactly, both frames
         assert [_nested_path(p) for p in _channel_parts(golden)] == [None, None, 3, 0] * 2
     if name == "test01_00s_lossy_cross.san":  # the derived leads predicted from the first two, exactly
@@ -352,8 +356,9 @@ def test_the_files_format_1_6_wrote_still_decode_to_the_same_signals():
         if name in DECODED_16:
             samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
             assert hashlib.sha256(samples).hexdigest() == DECODED_16[name]
-        else:
-            np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
+        else:  # (the bands file: today's before 1.10 added mains hum to it, v1.9/)
+            today = GOLDEN / ("v1.9" if name == "mitdb100_lossy_bands.san" else "") / name
+            np.testing.assert_array_equal(signal.samples, sancodec.decode(today.read_bytes()).samples)
 
     assert check_backwards_compatibility(GOLDEN / "v1.6", check) == sorted(
         n for n in ONE_FRAME + RECODED_AT_OTHER_LEVELS if n not in NEW_IN_18 + NEW_IN_110)
@@ -405,19 +410,23 @@ def test_the_files_format_1_8_wrote_still_decode_to_the_same_signals():
     assert check_backwards_compatibility(GOLDEN / "v1.8", check) == sorted(USES_19)
 
 
-# What the 1.9 file decodes to (sha256 of its samples as little-endian int64), pinned when 1.10 came
-DECODED_19 = {"test01_00s_lossy_prdn3.san": "752914e9cdc7c30e30ddc5f96af7f477437738b153a90ad2e5d91f2047ae127f"}
+# What the 1.9 files decode to (sha256 of their samples as little-endian int64), pinned when 1.10 came
+DECODED_19 = {"mitdb100_lossy_bands.san": "36f5681809b155d096677cec0fa4609c9bef3f843b8115d52348e2c0e2b45e7b",
+              "mitdb100_lossy_beats.san": "a3ac3db905714a747aa9eec52cfe9e7c4ea99dc4664b99385967a5d34495abc3",
+              "test01_00s_lossy_prdn3.san": "752914e9cdc7c30e30ddc5f96af7f477437738b153a90ad2e5d91f2047ae127f"}
 
 
 def test_the_files_format_1_9_wrote_still_decode_to_the_same_signals():
-    """The lossy golden case 1.10 re-coded with channels as differences from earlier decoded ones, as the 1.9
-    encoder wrote it (v1.9/, every channel on its own): within its target, to the samples it decoded to then."""
+    """The lossy golden cases 1.10 re-coded, with channels as differences from earlier decoded ones or with
+    mains hum, as the 1.9 encoder wrote them (v1.9/, minor 7 or 9: every channel on its own, no hum): within
+    their targets, to the samples they decoded to then."""
     def check(name: str, signal: sancodec.Signal) -> None:
         data = (GOLDEN / "v1.9" / name).read_bytes()
-        assert data[4:6] == b"\x01\x09"
+        assert data[4] == 1 and data[5] in (7, 9)
         assert all(nested_difference(p) is None for p in _channel_parts(data))
+        assert not any(_predictor(p) & MAINS for p in _channel_parts(data) if p[0] == 3)
         assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
         samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
         assert hashlib.sha256(samples).hexdigest() == DECODED_19[name]
 
-    assert check_backwards_compatibility(GOLDEN / "v1.9", check) == ["test01_00s_lossy_prdn3.san"]
+    assert check_backwards_compatibility(GOLDEN / "v1.9", check) == sorted(USES_110[:2] + USES_110[3:])

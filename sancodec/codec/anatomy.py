@@ -18,11 +18,13 @@ from sancodec.codec.entropy import ByteReader, decode_arrays
 from sancodec.codec.frames import SanCoding
 from sancodec.codec.header import from_header
 from sancodec.codec.interchannel import nested_difference
+from sancodec.codec.mains import read_mains
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import band_lengths
 from sancodec.codec.waveletframe import (
     ADAPTIVE_BANDS,
     GAP_DIFFERENCES,
+    MAINS,
     SEPARATE_BANDS,
     TAP_SHIFT,
     TransformCoding,
@@ -51,7 +53,8 @@ class ChannelAnatomy:
     """A channel's bytes in a lossy file: its frames and their bytes by coding (``wavelet``, ``wavelet +
     template``, ``time domain``: an exact or grid coding, format 1.6; ``san``: the paper's SAN-only code; any of
     them as ``difference (...)``: the channel less a combination of earlier ones, path 5),
-    and for its wavelet frames the heads (step, levels, flags), the beat template and the bands.
+    and for its wavelet frames the heads (step, levels, flags), the beat template, the mains hum (1.10) and the
+    bands.
     ``bands_joint``: the bytes of bands coded in one blob (short bands, where that is smaller); each band's
     share of such a blob is estimated from its values' order-0 bits (``residual.estimate_bits``) and marked
     ``estimated``."""
@@ -63,6 +66,7 @@ class ChannelAnatomy:
     values: int = 0  # samples coded (at the channel's own rate)
     head_bytes: int = 0
     template_bytes: int = 0
+    mains_bytes: int = 0  # format 1.10: the mains hum's frequency and amplitudes
     bands_joint: int = 0
     bands: dict[str, Band] = field(default_factory=dict)
 
@@ -74,7 +78,8 @@ class ChannelAnatomy:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "frames": self.frames, "frame_bytes": self.frame_bytes, "bytes": self.bytes,
                 "values": self.values, "bits_per_sample": self.bits_per_sample, "head_bytes": self.head_bytes,
-                "template_bytes": self.template_bytes, "bands_joint_bytes": self.bands_joint,
+                "template_bytes": self.template_bytes, "mains_bytes": self.mains_bytes,
+                "bands_joint_bytes": self.bands_joint,
                 "bands": [vars(b) for b in self.bands.values()]}
 
 
@@ -97,6 +102,10 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
         before = r.remaining()
         read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT))
         into.template_bytes += before - r.remaining()
+    if predictor & MAINS:
+        before = r.remaining()
+        read_mains(r, length)
+        into.mains_bytes += before - r.remaining()
     lengths = band_lengths(length, levels)
     before = r.remaining()
     flags = 0 if predictor & ADAPTIVE_BANDS else r.varint((1 << len(lengths)) - 1)

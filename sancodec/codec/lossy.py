@@ -29,6 +29,7 @@ from sancodec.codec.lossyrate import (
     squared_error,
     step_at_error,
 )
+from sancodec.codec.mains import fit_mains, mains_frequency
 from sancodec.codec.templatesearch import TemplateTrial, best_template, quick_grids, quick_templates
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanConfigError
@@ -130,7 +131,27 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     chosen = plain
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         chosen = smaller(plain, rate_control(best, ref, target, guess=plain.step))
-    return _settle(chosen, frames, ref, target, mix, window if chosen is not plain else None)
+    templated = chosen is not plain
+    return _settle(_with_mains(chosen, frames, ref, target, fs), frames, ref, target, mix,
+                   window if templated else None)
+
+
+def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                fs: float | None) -> WaveletCoding:
+    """``coded`` or the same coding with each frame's mains hum added to its prediction (``codec.mains``,
+    format 1.10), through rate control, whichever codes smaller; ``coded`` where no line near 50 or 60 Hz stands
+    out of the channel's spectrum (less its beat prediction), or for a byte budget."""
+    prepared = coded.prepared
+    if not fs or target.max_prdn is None or any(m is not None for m in prepared.mains):
+        return coded
+    predictions = [prepared.prediction(i) for i in range(len(frames))]
+    first = frames[0] if predictions[0] is None else frames[0] - predictions[0]
+    frequency = mains_frequency(first, fs)
+    if frequency is None:
+        return coded
+    hum = fit_mains(frames, fs, frequency, predictions)
+    with_hum = Prepared(frames, prepared.templates, prepared.asked_levels, prepared.quick, hum)
+    return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
 
 
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
@@ -294,7 +315,8 @@ def _other_levels(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.nd
     levels = _best_levels(frames, coded.step, prepared.prediction(0), samples, choices)
     if levels == prepared.asked_levels:
         return coded
-    other = rate_control(Prepared(frames, prepared.templates, levels), ref, target, guess=coded.step)
+    other = rate_control(Prepared(frames, prepared.templates, levels, mains=prepared.mains), ref, target,
+                         guess=coded.step)
     if target.bps is not None:
         return other if other.prdn < coded.prdn else coded
     return other if sum(map(len, other.payloads())) < sum(map(len, coded.payloads())) else coded

@@ -19,6 +19,7 @@ import numpy as np
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.errormodel import ErrorModel
+from sancodec.codec.mains import Mains
 from sancodec.codec.residual import estimate_bands
 from sancodec.codec.stepsearch import coarsest_step, find_step, modelled_step
 from sancodec.codec.wavelet import band_lengths, forward_flat, levels_for, split_bands
@@ -45,8 +46,9 @@ class Prepared:
     offset removed, the wavelet bands computed once for every step tried."""
 
     def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
-                 levels: int = LEVELS, quick: bool = False) -> None:
+                 levels: int = LEVELS, quick: bool = False, mains: Sequence[Mains | None] | None = None) -> None:
         self.templates = templates
+        self.mains = list(mains) if mains is not None else [None] * len(frames)  # the hum each frame adds (1.10)
         self.quick = quick  # each band coded one way (quick_bands)
         self.rounding, self.rho16 = ROUNDING, RHO16  # the quantiser (with_quantiser)
         self.asked_levels = levels
@@ -64,7 +66,8 @@ class Prepared:
             r = f if p is None else f - p
             self.offsets.append(int(np.rint(r.mean())))
             self.flat.append(forward_flat(r - self.offsets[-1], lv))
-        self.side_bits = [0 if t is None else 8 * len(template_side(t)) for t in templates]  # counted once
+        self.side_bits = [(0 if t is None else 8 * len(template_side(t))) + (0 if m is None else 8 * len(m._written))
+                          for t, m in zip(templates, self.mains)]  # counted once
         self._last: tuple[float, list[bytes]] | None = None
 
     def prediction(self, i: int) -> np.ndarray | None:
@@ -72,13 +75,18 @@ class Prepared:
         (:data:`KEPT_PREDICTION`), else made from the template each time."""
         if self._kept is not None and i < len(self._kept):
             return self._kept[i]
-        t = self.templates[i]
-        return None if t is None else t.prediction(self.lengths[i])
+        t, m = self.templates[i], self.mains[i]
+        p = None if t is None else t.prediction(self.lengths[i])
+        if m is not None:
+            hum = m.prediction(self.lengths[i])
+            p = hum if p is None else p + hum  # the decoder's order: the template's, then the hum
+        return p
 
     def subset(self, keep: Sequence[int]) -> Prepared:
         """The frames ``keep`` alone (bands shared, not recomputed), under the same quantiser."""
         other = copy.copy(self)
         other.templates = [self.templates[i] for i in keep]
+        other.mains = [self.mains[i] for i in keep]
         other.lengths = [self.lengths[i] for i in keep]
         other.offsets = [self.offsets[i] for i in keep]
         other.flat = [self.flat[i] for i in keep]
@@ -123,8 +131,8 @@ class Prepared:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
         step's are kept, as the search for a size budget asks for them again)."""
         if self._last is None or self._last[0] != delta:
-            self._last = (delta, [wavelet_payload(q, delta, lv, o, t, self.quick, self.rho16) for q, lv, o, t
-                                  in zip(self.quantised(delta), self.levels, self.offsets, self.templates)])
+            self._last = (delta, [wavelet_payload(q, delta, lv, o, t, self.quick, self.rho16, m) for q, lv, o, t, m
+                                  in zip(self.quantised(delta), self.levels, self.offsets, self.templates, self.mains)])
         return self._last[1]
 
 

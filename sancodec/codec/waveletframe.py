@@ -28,13 +28,14 @@ from sancodec.codec.frames import (
     register_coding,
 )
 from sancodec.codec.interchannel import nested_difference
+from sancodec.codec.mains import Mains, read_mains
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["ADAPTIVE_BANDS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead", "code_bands",
-           "needs_minor", "quantise", "quantise_flat", "quick_bands", "read_head", "reconstruct", "template_side",
-           "wavelet_payload"]
+__all__ = ["ADAPTIVE_BANDS", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead",
+           "code_bands", "needs_minor", "quantise", "quantise_flat", "quick_bands", "read_head", "reconstruct",
+           "template_side", "wavelet_payload"]
 
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
@@ -42,7 +43,9 @@ SEPARATE_BANDS = 2  # predictor bit 1 (format 1.5): each band coded on its own, 
 GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps stored as their differences
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
 ADAPTIVE_BANDS = 16  # predictor bit 4 (format 1.9): the bands in one adaptive stream without tables (adaptivebands)
-CROSS_WAVELET_MINOR = 10  # format 1.10: a wavelet frame of the difference from earlier decoded channels (path 5)
+MAINS = 32  # predictor bit 5 (format 1.10): mains hum (codec.mains) added to the prediction, after the beat template
+CROSS_WAVELET_MINOR = 10  # format 1.10: a wavelet frame of a difference from earlier decoded channels (path 5),
+# or one with mains hum (MAINS)
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -77,9 +80,11 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
 
 
 def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
-             template: BeatTemplate | None = None, quick: bool = False, rho16: int = RHO16) -> bytes:
+             template: BeatTemplate | None = None, quick: bool = False, rho16: int = RHO16,
+             mains: Mains | None = None) -> bytes:
     """The channel-frame; each band is coded plain or with block contexts, whichever is smaller
-    (plain wins on short bands, where the context tables cost more than they save)."""
+    (plain wins on short bands, where the context tables cost more than they save); ``mains``: the hum
+    the prediction adds (format 1.10)."""
     w = ByteWriter()
     w.varint(TransformCoding.id)
     w.svarint(offset)
@@ -92,7 +97,10 @@ def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: 
     second = template is not None and template.write(side)
     # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted
     shifted = TAP_SHIFT if template is not None and template.shift else 0
-    w.varint((0 if template is None else 1) | separate | (GAP_DIFFERENCES if second else 0) | shifted)
+    if mains is not None:
+        mains.write(side)
+    w.varint((0 if template is None else 1) | separate | (GAP_DIFFERENCES if second else 0) | shifted
+             | (0 if mains is None else MAINS))
     w.raw(side.getvalue())
     w.raw(bands)
     return w.getvalue()
@@ -180,7 +188,8 @@ class WaveletHead(NamedTuple):
     delta: float
     levels: int
     rho16: int
-    predictor: int  # bit 0 beat template, 1 bands apart, 2 beat gaps as differences, 3 taps shifted, 4 adaptive
+    predictor: int  # bit 0 beat template, 1 bands apart, 2 beat gaps as differences, 3 taps shifted, 4 adaptive,
+    # 5 mains hum
 
 
 def read_head(r: ByteReader, length: int | None) -> WaveletHead:
@@ -194,7 +203,7 @@ def read_head(r: ByteReader, length: int | None) -> WaveletHead:
     if length is not None and levels != levels_for(length, levels):
         raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
     rho16 = r.varint(16)
-    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS)
+    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS | MAINS)
     if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
         raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
     if predictor & SEPARATE_BANDS and predictor & ADAPTIVE_BANDS:
@@ -215,6 +224,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)
     predictor = read_head(r, length).predictor
+    if predictor & MAINS:
+        return CROSS_WAVELET_MINOR
     if predictor & ADAPTIVE_BANDS:
         return 9
     return 7 if predictor & TAP_SHIFT else 5 if predictor & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
@@ -246,6 +257,9 @@ class TransformCoding(FrameCoding):
             if plan.budget is not None:
                 plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
             prediction = template.prediction(length)
+        if predictor & MAINS:  # format 1.10: the hum, after the template
+            hum = read_mains(r, length).prediction(length)
+            prediction = hum if prediction is None else prediction + hum
         lengths = band_lengths(length, levels)
         uses_running = False
         if predictor & ADAPTIVE_BANDS:

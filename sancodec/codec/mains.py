@@ -1,0 +1,174 @@
+"""Mains interference (50 or 60 Hz powerline hum) as a predictor of a lossy wavelet frame (format 1.10).
+
+An ECG recorded near mains wiring carries a sinusoid at the mains frequency whose amplitude and phase drift
+slowly: mitdb 100's 60 Hz line. Transform coding pays for it in every coefficient of the band it falls in,
+at every target. A frame may instead carry the hum: one frequency (a phase step per sample, in 2^-32 turns)
+and, per block of samples, the amplitudes of its cosine and sine (1/8 sample units); the decoder adds
+``Σ (a_k cos + b_k sin)`` to the frame's prediction. Every operation is on integers and a sine table written
+out below, so every machine predicts the same samples. The encoder fits it where a line stands out of the
+spectrum near 50 or 60 Hz and keeps it only where the channel's file gets smaller (``lossy.encode_channel``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
+from sancodec.errors import SanFormatError
+
+__all__ = ["MAX_AMPLITUDE", "Mains", "fit_mains", "mains_frequency", "read_mains"]
+
+#: round(2^14 sin(pi/2 i / 256)), i = 0..256: a quarter of the sine table, written out (not computed at run
+#: time, so no machine's libm can move a value)
+QUARTER = (
+    0, 101, 201, 302, 402, 503, 603, 704, 804, 904, 1005, 1105, 1205, 1306, 1406, 1506,
+    1606, 1706, 1806, 1906, 2006, 2105, 2205, 2305, 2404, 2503, 2603, 2702, 2801, 2900, 2999, 3098,
+    3196, 3295, 3393, 3492, 3590, 3688, 3786, 3883, 3981, 4078, 4176, 4273, 4370, 4467, 4563, 4660,
+    4756, 4852, 4948, 5044, 5139, 5235, 5330, 5425, 5520, 5614, 5708, 5803, 5897, 5990, 6084, 6177,
+    6270, 6363, 6455, 6547, 6639, 6731, 6823, 6914, 7005, 7096, 7186, 7276, 7366, 7456, 7545, 7635,
+    7723, 7812, 7900, 7988, 8076, 8163, 8250, 8337, 8423, 8509, 8595, 8680, 8765, 8850, 8935, 9019,
+    9102, 9186, 9269, 9352, 9434, 9516, 9598, 9679, 9760, 9841, 9921, 10001, 10080, 10159, 10238, 10316,
+    10394, 10471, 10549, 10625, 10702, 10778, 10853, 10928, 11003, 11077, 11151, 11224, 11297, 11370, 11442, 11514,
+    11585, 11656, 11727, 11797, 11866, 11935, 12004, 12072, 12140, 12207, 12274, 12340, 12406, 12472, 12537, 12601,
+    12665, 12729, 12792, 12854, 12916, 12978, 13039, 13100, 13160, 13219, 13279, 13337, 13395, 13453, 13510, 13567,
+    13623, 13678, 13733, 13788, 13842, 13896, 13949, 14001, 14053, 14104, 14155, 14206, 14256, 14305, 14354, 14402,
+    14449, 14497, 14543, 14589, 14635, 14680, 14724, 14768, 14811, 14854, 14896, 14937, 14978, 15019, 15059, 15098,
+    15137, 15175, 15213, 15250, 15286, 15322, 15357, 15392, 15426, 15460, 15493, 15525, 15557, 15588, 15619, 15649,
+    15679, 15707, 15736, 15763, 15791, 15817, 15843, 15868, 15893, 15917, 15941, 15964, 15986, 16008, 16029, 16049,
+    16069, 16088, 16107, 16125, 16143, 16160, 16176, 16192, 16207, 16221, 16235, 16248, 16261, 16273, 16284, 16295,
+    16305, 16315, 16324, 16332, 16340, 16347, 16353, 16359, 16364, 16369, 16373, 16376, 16379, 16381, 16383, 16384,
+    16384
+)
+TABLE_BITS = 10  # a turn in 1024 steps
+PHASE_BITS = 32
+SCALE = 1 << 17  # amplitudes in 1/8 sample units times the table's 2^14
+MAX_AMPLITUDE = 1 << 36  # |a|, |b| (1/8 units): a prediction within 2^51, exact in float64
+NOMINAL = (50.0, 60.0)  # mains frequencies looked for, Hz ...
+SEARCH = 1.0  # ... within this many Hz
+FLOOR = 5.0  # the spectrum's level is its median within this many Hz of the line
+PROMINENCE = 20.0  # a line is fitted where its power is this many times the level's over as many bins
+BLOCK_SECONDS = 10.0  # the amplitudes are fitted per block of this many seconds
+SPECTRUM_SAMPLES = 1 << 20  # the line is looked for in the first this many samples
+
+
+def _table() -> np.ndarray:
+    """The full sine table (1024 values, Q14) from the quarter, by symmetry."""
+    q = np.asarray(QUARTER, dtype=np.int64)
+    half = np.concatenate([q, q[-2:0:-1]])  # 0 .. pi (512 values: 0..256, then 255..1)
+    return np.concatenate([half, -half])
+
+
+SINE = _table()
+
+
+@dataclass(frozen=True)
+class Mains:
+    """A frame's hum: ``step`` (phase per sample, 2^-32 turns), ``block`` (samples per block) and per block the
+    amplitudes ``a`` (cosine) and ``b`` (sine), in 1/8 sample units."""
+
+    step: int
+    block: int
+    a: np.ndarray
+    b: np.ndarray
+
+    def phases(self, length: int) -> np.ndarray:
+        """The table index of each sample's phase (the phase's top :data:`TABLE_BITS` bits)."""
+        t = np.arange(length, dtype=np.uint64)
+        phase = (t * np.uint64(self.step)) & np.uint64((1 << PHASE_BITS) - 1)  # the product wraps mod 2^64
+        return (phase >> np.uint64(PHASE_BITS - TABLE_BITS)).astype(np.int64)
+
+    def prediction(self, length: int) -> np.ndarray:
+        """The hum over ``length`` samples, float64 (an integer sum, one division by a power of two)."""
+        index = self.phases(length)
+        k = np.arange(length) // self.block
+        cos = SINE[(index + (1 << (TABLE_BITS - 2))) & ((1 << TABLE_BITS) - 1)]
+        return (self.a[k] * cos + self.b[k] * SINE[index]) / SCALE
+
+    def write(self, w: ByteWriter) -> None:
+        w.raw(self._written)
+
+    @cached_property
+    def _written(self) -> bytes:
+        """The frame's bytes for the hum: ``step u32``, ``block varint``, then the amplitudes' differences,
+        entropy-coded (they drift slowly), behind their length."""
+        w = ByteWriter()
+        w.raw(int(self.step).to_bytes(4, "little"))
+        w.varint(self.block)
+        blob = encode_arrays([np.diff(self.a, prepend=0), np.diff(self.b, prepend=0)], [False, False])
+        w.varint(len(blob))
+        w.raw(blob)
+        return w.getvalue()
+
+
+def read_mains(r: ByteReader, length: int) -> Mains:
+    """A frame's hum (:meth:`Mains.write`), every field checked: a block of 1 to ``length`` samples, one
+    amplitude pair per block, each amplitude within :data:`MAX_AMPLITUDE` (so no sum wraps)."""
+    step = int.from_bytes(r.raw(4), "little")
+    block = r.varint(max(length, 1))
+    if block < 1:
+        raise SanFormatError("frame: mains hum in blocks of 0 samples")
+    count = -(-length // block)
+    da, db = decode_arrays(r.raw(r.varint(r.remaining())), [count, count], [False, False])
+    amplitudes = []
+    for d in (da, db):  # bounded differences first, so that their running sums cannot wrap int64
+        if count and (float(np.abs(d).max()) > 2 * MAX_AMPLITUDE
+                      or float(np.abs(np.cumsum(d.astype(np.float64))).max()) > MAX_AMPLITUDE):
+            raise SanFormatError("frame: mains hum amplitude too large")
+        amplitudes.append(np.cumsum(d).astype(np.int64))
+    return Mains(step, block, *amplitudes)
+
+
+def mains_frequency(x: np.ndarray, fs: float) -> float | None:
+    """The mains line's frequency in ``x`` (within :data:`SEARCH` Hz of 50 or 60), or None where no line
+    stands :data:`PROMINENCE` times above the spectrum's level around it (or the rate cannot hold one)."""
+    x = np.asarray(x[:SPECTRUM_SAMPLES], dtype=np.float64)
+    if len(x) < 64 or not fs > 0:
+        return None
+    size = 1 << (4 * len(x) - 1).bit_length()  # zero-padded: the peak's place to a quarter bin or finer
+    power = np.abs(np.fft.rfft(x - x.mean(), size)) ** 2
+    freqs = np.fft.rfftfreq(size, 1 / fs)
+    width = max(1, round(2 * size / len(x)))  # the line's main lobe, in padded bins either side of its peak
+    best = None
+    for nominal in NOMINAL:
+        if nominal + FLOOR >= fs / 2:
+            continue
+        near = np.flatnonzero(np.abs(freqs - nominal) <= SEARCH)
+        peak = int(near[np.argmax(power[near])])
+        line = float(power[max(peak - width, 0) : peak + width + 1].sum())
+        level = float(np.median(power[np.abs(freqs - freqs[peak]) <= FLOOR])) * (2 * width + 1)
+        if level > 0 and line > PROMINENCE * level and (best is None or line > best[0]):
+            best = (line, float(freqs[peak]))
+    return None if best is None else best[1]
+
+
+def fit_mains(frames: Sequence[np.ndarray], fs: float, frequency: float,
+              predictions: Sequence[np.ndarray | None]) -> list[Mains]:
+    """Each frame's hum at ``frequency``: per block of :data:`BLOCK_SECONDS`, the least-squares amplitudes of
+    the table's cosine and sine (beside an offset and a slope, not kept) on the frame less its ``predictions``."""
+    step = int(round(frequency / fs * (1 << PHASE_BITS))) % (1 << PHASE_BITS)
+    block = max(16, int(BLOCK_SECONDS * fs))
+    out = []
+    for x, p in zip(frames, predictions):
+        n = len(x)
+        r = x.astype(np.float64) - (0.0 if p is None else p)
+        size = min(block, max(n, 1))
+        probe = Mains(step, size, np.zeros(1, np.int64), np.zeros(1, np.int64))
+        index = probe.phases(n)
+        cos = SINE[(index + (1 << (TABLE_BITS - 2))) & ((1 << TABLE_BITS) - 1)] / (1 << 14)
+        sin = SINE[index] / (1 << 14)
+        t = np.arange(n, dtype=np.float64)
+        starts = np.arange(0, n, size)
+        columns = [cos, sin, np.ones(n), t - np.repeat(starts + 0.5 * np.minimum(size, n - starts), size)[:n]]
+        gram = np.stack([np.add.reduceat(u * v, starts) for u in columns for v in columns], axis=1)
+        gram = gram.reshape(len(starts), 4, 4)
+        rhs = np.stack([np.add.reduceat(u * r, starts) for u in columns], axis=1)
+        gram += np.eye(4) * 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None] / 4 + np.eye(4) * 1e-12
+        coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
+        a, b = (np.clip(np.rint(8 * coef[:, j]), -MAX_AMPLITUDE, MAX_AMPLITUDE).astype(np.int64) for j in (0, 1))
+        out.append(Mains(step, size, a, b))
+    return out
+

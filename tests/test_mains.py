@@ -1,0 +1,173 @@
+"""Mains hum as a predictor of lossy wavelet frames (format 1.10, ``codec.mains``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from common import numpy_only, rewrap
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sancodec
+from sancodec import Signal
+from sancodec.codec import decode_file, lossy, mains
+from sancodec.codec.anatomy import lossy_anatomy
+from sancodec.codec.container import SanReader
+from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
+from sancodec.codec.mains import MAX_AMPLITUDE, Mains, fit_mains, mains_frequency, read_mains
+from sancodec.codec.waveletframe import MAINS, read_head
+from sancodec.errors import SanFormatError
+from sancodec.metrics import prdn
+
+
+def test_the_sine_table_is_the_rounded_sine_and_the_prediction_a_sinusoid():
+    assert [int(v) for v in mains.SINE] == [round(16384 * math.sin(2 * math.pi * i / 1024)) for i in range(1024)]
+    fs, f0, n = 500.0, 50.0, 5000
+    hum = Mains(round(f0 / fs * 2**32), 1000, np.array([800, 0, -400, 0, 0]), np.array([0, 800, 0, 0, 240]))
+    t = np.arange(n) / fs
+    k = np.arange(n) // 1000
+    want = hum.a[k] / 8 * np.cos(2 * np.pi * f0 * t) + hum.b[k] / 8 * np.sin(2 * np.pi * f0 * t)
+    assert np.abs(hum.prediction(n) - want).max() <= 100 * 2 * math.pi / 1024 + 1e-9  # a table step of phase
+    assert hum.prediction(n).dtype == np.float64 and np.array_equal(hum.prediction(n), hum.prediction(n))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(1, 5000), st.integers(0, 2**31))
+def test_the_hum_reads_back_as_written(step, block, length, seed):
+    block = min(block, length)
+    rng = np.random.default_rng(seed)
+    count = -(-length // block)
+    a, b = (rng.integers(-MAX_AMPLITUDE, MAX_AMPLITUDE + 1, count) for _ in range(2))
+    hum = Mains(step, block, a, b)
+    w = ByteWriter()
+    hum.write(w)
+    back = read_mains(ByteReader(w.getvalue()), length)
+    assert (back.step, back.block) == (step, block)
+    np.testing.assert_array_equal(back.a, a)
+    np.testing.assert_array_equal(back.b, b)
+    np.testing.assert_array_equal(back.prediction(length), hum.prediction(length))
+    assert float(np.abs(hum.prediction(length)).max()) <= 2 * MAX_AMPLITUDE * 2**14 / mains.SCALE
+
+
+def _hostile(block: int, da: list[int], db: list[int], step: bytes = b"\0\0\0\0") -> ByteReader:
+    w = ByteWriter()
+    w.raw(step)
+    w.varint(block)
+    blob = encode_arrays([np.array(da, dtype=np.int64), np.array(db, dtype=np.int64)], [False, False])
+    w.varint(len(blob))
+    w.raw(blob)
+    return ByteReader(w.getvalue())
+
+
+@pytest.mark.parametrize("block, da, db, match", [
+    (0, [], [], "blocks of 0"),
+    (10, [MAX_AMPLITUDE + 1], [0], "too large"),
+    (10, [-(MAX_AMPLITUDE + 1)], [0], "too large"),
+    (5, [MAX_AMPLITUDE, MAX_AMPLITUDE], [0, 0], "too large"),  # each difference in range, their sum not
+    (5, [2**62, -(2**62)], [0, 0], "too large"),  # a sum that would wrap back into range
+])
+def test_a_hostile_hum_is_refused(block, da, db, match):
+    with pytest.raises(SanFormatError, match=match):
+        read_mains(_hostile(block, da, db), 10)
+
+
+@pytest.mark.parametrize("data", [b"\0\0\0\0\x03\x7f",  # amplitudes' blob longer than what is left
+                                  b"\0\0\0\0\x0b",  # a block longer than the frame
+                                  b"\0\0\0"])  # no room for the step
+def test_a_truncated_hum_is_refused(data):
+    with pytest.raises(SanFormatError):
+        read_mains(ByteReader(data), 10)
+
+
+def _ecg_with_hum(n: int = 60000, fs: float = 360.0, f0: float = 59.98, seed: int = 0) -> Signal:
+    """Beats, baseline wander, a little noise, and a mains line whose amplitude drifts."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / fs
+    phase = t % 0.83
+    beats = 900 * np.exp(-((phase - 0.3) ** 2) / 1.5e-4) - 150 * np.exp(-((phase - 0.55) ** 2) / 3e-3)
+    hum = (25 + 10 * np.sin(2 * np.pi * t / 70)) * np.sin(2 * np.pi * f0 * t + 0.4)
+    x = np.rint(beats + 40 * np.sin(2 * np.pi * 0.2 * t) + hum + rng.normal(0, 3, n)).astype(np.int64)
+    return Signal(x[:, None], fs, ["MLII"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"])
+
+
+def test_the_line_is_found_and_fitted():
+    sig = _ecg_with_hum()
+    x = sig.samples[:, 0]
+    f0 = mains_frequency(x, sig.fs)
+    assert f0 is not None and abs(f0 - 59.98) < 0.01
+    hum = fit_mains([x], sig.fs, f0, [None])[0]
+    assert hum.block == 3600 and len(hum.a) == 17
+    amplitude = np.hypot(hum.a, hum.b) / 8  # 25 ± 10 over 70 s
+    assert 13 < amplitude.min() and amplitude.max() < 37
+    rng = np.random.default_rng(1)
+    assert mains_frequency(rng.normal(size=60000), 360.0) is None  # no line in white noise
+    assert mains_frequency(x, 100.0) is None  # nor where 60 Hz and its surroundings pass Nyquist
+
+
+@pytest.mark.parametrize("target", [1.0, 2.0, 5.0])
+def test_a_channel_with_hum_codes_smaller_with_it(target, monkeypatch):
+    sig = _ecg_with_hum()
+    data = sancodec.encode(sig, mode="lossy", prdn=target)
+    assert prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0]) <= target
+    parts = _wavelet_parts(data)
+    assert parts and all(read_head(_after_path(p), None).predictor & MAINS for p in parts)
+    assert data[5] == 10
+    channel = lossy_anatomy(data)[0]
+    counted = channel.head_bytes + channel.template_bytes + channel.mains_bytes
+    assert channel.mains_bytes > 0
+    assert channel.bytes == pytest.approx(counted + sum(b.bytes for b in channel.bands.values()))
+    monkeypatch.setattr(lossy, "mains_frequency", lambda x, fs: None)
+    without = sancodec.encode(sig, mode="lossy", prdn=target)
+    assert len(data) < 0.97 * len(without)
+    numpy_only(monkeypatch)  # the reference kernels rebuild the same samples
+    np.testing.assert_array_equal(sancodec.decode(data).samples, decode_file(data).signal.samples)
+
+
+def test_the_compiled_and_numpy_decoders_agree_on_hum(monkeypatch):
+    data = sancodec.encode(_ecg_with_hum(n=20000), mode="lossy", prdn=2.0)
+    compiled = sancodec.decode(data).samples
+    numpy_only(monkeypatch)
+    np.testing.assert_array_equal(sancodec.decode(data).samples, compiled)
+
+
+def test_a_frame_with_hostile_hum_is_refused():
+    """A hum of blocks of 0 samples put in a frame's place (a channel without beats: the hum follows the head)."""
+    rng = np.random.default_rng(2)
+    t = np.arange(20000) / 360.0
+    x = np.rint(30 * np.sin(2 * np.pi * 60.0 * t) + 50 * np.sin(2 * np.pi * 0.3 * t) + rng.normal(0, 5, len(t)))
+    data = sancodec.encode(Signal(x.astype(np.int64)[:, None], 360.0, ["x"], ["mV"]), mode="lossy", prdn=5.0)
+    [part] = _wavelet_parts(data)
+    r = _after_path(part)
+    assert read_head(r, None).predictor & (MAINS | 1) == MAINS
+    start = len(part) - r.remaining()
+    read_mains(r, 20000)
+    end = len(part) - r.remaining()
+    w = ByteWriter()
+    w.raw(b"\0\0\0\0")
+    w.varint(0)  # blocks of 0 samples
+    frame = ByteWriter()
+    hostile = part[:start] + w.getvalue() + part[end:]
+    frame.varint(len(hostile))
+    frame.raw(hostile)
+    with pytest.raises(SanFormatError, match="blocks of 0"):
+        decode_file(rewrap(data, frames=[frame.getvalue()]))
+
+
+def _after_path(part: bytes) -> ByteReader:
+    r = ByteReader(part, "frame")
+    r.varint()
+    return r
+
+
+def _wavelet_parts(data: bytes) -> list[bytes]:
+    reader = SanReader(data)
+    parts = []
+    for i in range(reader.n_frames):
+        frame = ByteReader(reader.read_frame(i))
+        while frame.remaining():
+            part = frame.raw(frame.varint())
+            if part[0] == 3:
+                parts.append(part)
+    return parts
