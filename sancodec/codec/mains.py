@@ -52,7 +52,8 @@ SEARCH = 1.0  # ... within this many Hz
 FLOOR = 5.0  # the spectrum's level is its median within this many Hz of the line
 PROMINENCE = 20.0  # a line is fitted where its power is this many times the level's over as many bins
 BLOCK_SECONDS = 10.0  # the amplitudes are fitted per block of this many seconds
-SPECTRUM_SAMPLES = 1 << 20  # the line is looked for in the first this many samples
+SPECTRUM_SAMPLES = 1 << 18  # the line is looked for in the first this many samples (12 min at 360 Hz) ...
+SPECTRUM_SIZE = 1 << 19  # ... zero-padded to at most this many (a short channel to 4 times its length)
 
 
 def _table() -> np.ndarray:
@@ -128,7 +129,7 @@ def mains_frequency(x: np.ndarray, fs: float) -> float | None:
     x = np.asarray(x[:SPECTRUM_SAMPLES], dtype=np.float64)
     if len(x) < 64 or not fs > 0:
         return None
-    size = 1 << (4 * len(x) - 1).bit_length()  # zero-padded: the peak's place to a quarter bin or finer
+    size = min(1 << (4 * len(x) - 1).bit_length(), SPECTRUM_SIZE)  # the peak's place to a quarter bin or finer
     power = np.abs(np.fft.rfft(x - x.mean(), size)) ** 2
     freqs = np.fft.rfftfreq(size, 1 / fs)
     width = max(1, round(2 * size / len(x)))  # the line's main lobe, in padded bins either side of its peak
