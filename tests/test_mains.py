@@ -51,6 +51,25 @@ def test_the_hum_reads_back_as_written(step, block, length, seed):
     assert float(np.abs(hum.prediction(length)).max()) <= 2 * MAX_AMPLITUDE * 2**14 / mains.SCALE
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([0, 1, 2**22 - 1, 2**22, 2**31, 2**32 - 1, 716_896_321]), st.integers(1, 700),
+       st.integers(0, 3000), st.integers(0, 2**31))
+def test_the_compiled_hum_is_the_integer_formula(step, block, length, seed):
+    """The C kernel (a running 32-bit phase, float64 products) and numpy's give the format's integer sum."""
+    rng = np.random.default_rng(seed)
+    count = max(1, -(-length // block))
+    hum = Mains(step, block, *(rng.integers(-MAX_AMPLITUDE, MAX_AMPLITUDE + 1, count) for _ in range(2)))
+    t = np.arange(length, dtype=object)
+    phase = [int(v) * step % 2**32 >> 22 for v in t]  # Python integers: no wrap anywhere
+    k = [int(v) // block for v in t]
+    exact = [(int(hum.a[j]) * int(mains.SINE[(p + 256) % 1024]) + int(hum.b[j]) * int(mains.SINE[p])) / 2**17
+             for j, p in zip(k, phase)]
+    np.testing.assert_array_equal(hum.prediction(length), np.array(exact, dtype=np.float64))
+    with pytest.MonkeyPatch.context() as m:
+        numpy_only(m)
+        np.testing.assert_array_equal(hum.prediction(length), np.array(exact, dtype=np.float64))
+
+
 def _hostile(block: int, da: list[int], db: list[int], step: bytes = b"\0\0\0\0") -> ByteReader:
     w = ByteWriter()
     w.raw(step)

@@ -23,7 +23,7 @@ from sancodec.errors import SanFormatError
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "band_histograms",
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
            "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize",
-           "medians", "pack_bits", "poly_histograms", "template_prediction", "tokenize", "unpack",
+           "mains_prediction", "medians", "pack_bits", "poly_histograms", "template_prediction", "tokenize", "unpack",
            "wavelet_requantised", "wavelet_synthesis"]
 
 DIRECT = 16
@@ -77,6 +77,7 @@ _SIGNATURES = {
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
+    "san_mains_prediction": (None, [_F64, _F64, ctypes.c_uint64, _N, _I64, _I64, _N, _F64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
@@ -390,6 +391,23 @@ def template_prediction(t8: np.ndarray, anchor: int, positions: np.ndarray, g64:
     acc = np.empty(length, dtype=np.int64)
     _LIB.san_template_prediction(_i64(t8), len(t8), anchor, _i64(positions), _i64(g64), len(positions), length, acc)
     return acc
+
+
+def mains_prediction(sine: np.ndarray, cosine: np.ndarray, step: int, block: int, a: np.ndarray, b: np.ndarray,
+                     length: int) -> np.ndarray | None:
+    """``mains.Mains.prediction`` in one compiled pass (None without the C kernels): ``sine`` and ``cosine`` the
+    1024-value tables as float64, ``a`` and ``b`` one amplitude per block of ``block`` samples, within what
+    ``mains.read_mains`` accepts (the products stay exact in float64)."""
+    if _LIB is None:
+        return None
+    a, b = _i64(a), _i64(b)
+    sine, cosine = (np.ascontiguousarray(v, dtype=np.float64) for v in (sine, cosine))
+    if len(sine) != 1024 or len(cosine) != 1024 or not 0 <= step < 1 << 32 or block < 1 \
+            or min(len(a), len(b)) < -(-length // block):
+        raise ValueError("mains prediction: tables, step, block or amplitudes out of shape")
+    out = np.empty(length)
+    _LIB.san_mains_prediction(sine, cosine, step, block, a, b, length, out)
+    return out
 
 
 def greedy_peaks(s: np.ndarray, d: int) -> np.ndarray | None:

@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from sancodec.codec import kernels
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
 
@@ -64,6 +65,8 @@ def _table() -> np.ndarray:
 
 
 SINE = _table()
+SINE_F = SINE.astype(np.float64)
+COSINE_F = np.roll(SINE_F, -(1 << (TABLE_BITS - 2)))  # cos at index i: the sine a quarter turn on
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,20 @@ class Mains:
         return (phase >> np.uint64(PHASE_BITS - TABLE_BITS)).astype(np.int64)
 
     def prediction(self, length: int) -> np.ndarray:
-        """The hum over ``length`` samples, float64 (an integer sum, one division by a power of two)."""
+        """The hum over ``length`` samples, float64: integers below 2^53 (amplitudes within 2^36, the table
+        within 2^14), so the float products and sums are exact, then one division by a power of two (compiled
+        where the C kernels built, the same values)."""
+        compiled = kernels.mains_prediction(SINE_F, COSINE_F, self.step, self.block, self.a, self.b, length)
+        if compiled is not None:
+            return compiled
         index = self.phases(length)
-        k = np.arange(length) // self.block
-        cos = SINE[(index + (1 << (TABLE_BITS - 2))) & ((1 << TABLE_BITS) - 1)]
-        return (self.a[k] * cos + self.b[k] * SINE[index]) / SCALE
+        a = np.repeat(self.a.astype(np.float64), self.block)[:length]
+        b = np.repeat(self.b.astype(np.float64), self.block)[:length]
+        a *= COSINE_F.take(index)
+        b *= SINE_F.take(index)
+        a += b
+        a *= 1.0 / SCALE
+        return a
 
     def write(self, w: ByteWriter) -> None:
         w.raw(self._written)

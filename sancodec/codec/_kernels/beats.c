@@ -249,3 +249,22 @@ EXPORT void san_best_shift(const double *span, int64_t beats, int64_t width, con
         out[p] = best;
     }
 }
+
+/* ---------------------------------------------------------------- mains hum (format 1.10, codec/mains.py)
+ * out[t] = (a[k] * cosine[phase] + b[k] * sine[phase]) / 2^17 with k = t / block and phase the top 10 bits of
+ * (t * step) mod 2^32, kept as a running 32-bit sum. The tables hold the sine table's integers (|v| <= 2^14) as
+ * doubles and |a|, |b| <= 2^36 (checked by the caller), so every product and sum is an integer below 2^53,
+ * exact in double: the same values as numpy's integer reference. a and b hold ceil(length / block) values. */
+EXPORT void san_mains_prediction(const double *sine, const double *cosine, uint64_t step, int64_t block,
+                                 const int64_t *a, const int64_t *b, int64_t length, double *out) {
+    uint32_t phase = 0, advance = (uint32_t)step;
+    for (int64_t start = 0, k = 0; start < length; start += block, k++) {
+        int64_t end = length - start > block ? start + block : length;
+        double ak = (double)a[k], bk = (double)b[k];
+        for (int64_t t = start; t < end; t++) {
+            uint32_t i = phase >> 22;
+            out[t] = (ak * cosine[i] + bk * sine[i]) * (1.0 / 131072.0);
+            phase += advance;  /* unsigned: wraps mod 2^32 */
+        }
+    }
+}
