@@ -36,7 +36,7 @@ from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.lossy import EFFORTS
 from sancodec.codec.stepsearch import find_step
-from sancodec.codec.waveletframe import read_head
+from sancodec.codec.waveletframe import MAINS, read_head
 from sancodec.metrics import prdn
 from sancodec.refwavelet import code_bands, decode_bands, dequantise, encode_bands, quantise
 
@@ -171,7 +171,8 @@ def _frame_coding(reader: SanReader, i: int) -> str:
     part = ByteReader(frame.raw(frame.varint()))
     path = part.varint()
     if path == 3:
-        return "wavelet + template" if read_head(part, None).predictor & 1 else "wavelet"
+        predictor = read_head(part, None).predictor
+        return ("wavelet + template" if predictor & 1 else "wavelet") + (" + mains hum" if predictor & MAINS else "")
     if path == 0:
         part.svarint()
         grid = part.varint()

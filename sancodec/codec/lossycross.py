@@ -8,7 +8,7 @@ it, its frames are coded again as the difference from that combination of their 
 decoder adds the same combination of the samples it decoded (``pipeline.assemble``), so the channel's error is
 the difference's coding error, and the difference is coded to the channel's own PRDN bound (scaled from the
 channel's spread to the difference's). Kept only where the channel's bytes fall. 12-lead PTB s0010_re at
-PRDN 2 %: III, aVR, aVL and aVF take 1627, 38, 198 and 24 bytes, I and II 12 024 and 7542 (README; whole
+PRDN 2 %: III, aVR, aVL and aVF take 1699, 38, 150 and 38 bytes, I and II 11 963 and 7522 (README; whole
 records against the wavelet coder: ``benchmarks/bench_multilead.py``).
 
 The channels are chosen on every :data:`FIT_STRIDE`-th sample as recorded (cheap, all of up to 8 earlier
