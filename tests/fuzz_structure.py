@@ -83,7 +83,8 @@ def corpus() -> dict[str, bytes]:
         # 1.6: a lossy file with a channel on a coarser grid (raw frames) beside a wavelet one
         "lossy-time-domain": sancodec.encode(read_signal(here / "data" / "1001").slice(0, 4000), spec, "lossy",
                                              prdn=2.0, frame_len=2048),
-        # 1.7: a beat template whose taps sit on a coarser grid (mitdb 100, 20 000 samples, PRDN 9 %)
+        # 1.7: a beat template whose taps sit on a coarser grid (mitdb 100, 20 000 samples, PRDN 9 %); 1.10: its
+        # 60 Hz mains hum in the prediction (as in the bands-apart file above)
         "beats-shifted-taps": sancodec.encode(mitdb150k.slice(0, 20000).select_channels([0]), spec, "lossy", prdn=9.0),
         # 1.6: exact lossy channels predicted from each other (path 5 in a lossy file)
         "lossy-cross": sancodec.encode(read_signal(here / "data" / "100_3chan"), spec, "lossy", prdn=0.5),
