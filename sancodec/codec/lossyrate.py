@@ -66,7 +66,7 @@ class Prepared:
             r = f if p is None else f - p
             self.offsets.append(int(np.rint(r.mean())))
             self.flat.append(forward_flat(r - self.offsets[-1], lv))
-        self.side_bits = [(0 if t is None else 8 * len(template_side(t))) + (0 if m is None else 8 * len(m._written))
+        self.side_bits = [(0 if t is None else 8 * len(template_side(t))) + (0 if m is None else 8 * len(m.side))
                           for t, m in zip(templates, self.mains)]  # counted once
         self._last: tuple[float, list[bytes]] | None = None
 

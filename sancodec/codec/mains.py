@@ -102,10 +102,11 @@ class Mains:
         return a
 
     def write(self, w: ByteWriter) -> None:
-        w.raw(self._written)
+        """Write the hum as its frame carries it (:attr:`side`)."""
+        w.raw(self.side)
 
     @cached_property
-    def _written(self) -> bytes:
+    def side(self) -> bytes:
         """The frame's bytes for the hum: ``step u32``, ``block varint``, then the amplitudes' differences,
         entropy-coded (they drift slowly), behind their length."""
         w = ByteWriter()
