@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/bench_multilead.py [--data-dir ../shared/data] 
 
 Each record of :data:`RECORDS` is coded whole (every channel at its own rate) by ``sancodec.encode(...,
 mode="lossy", prdn=P)`` at ``--effort`` default and fast, and again with ``lossyfile.predict_lossy_across`` turned
-into a no-op: every channel on its own, as 1.9 coded them. The wavelet coder is ``bench_lossy``'s, run on each
+into a no-op: every channel on its own (with the rest of format 1.10, mains hum included). The wavelet coder is ``bench_lossy``'s, run on each
 channel by itself (it has no inter-channel prediction, like most wavelet ECG coders); its bytes at PRDN P are
 the sum over the channels of those its curve gives at P (interpolated, log-log). CR = 11 bits per sample over
 the bits per sample of the whole file (header and framing included on sancodec's side), as bench_lossy counts.
@@ -41,7 +41,7 @@ EFFORTS = ("default", "fast")
 
 @contextmanager
 def channels_on_their_own():
-    """Every channel coded by itself, as format 1.9 coded them (no difference from earlier channels)."""
+    """Every channel coded by itself (no difference from earlier channels)."""
     saved = lossyfile.predict_lossy_across
     lossyfile.predict_lossy_across = lambda *args: None
     try:
@@ -117,8 +117,8 @@ def main() -> None:
         "# Multi-channel records: channels coded as differences from earlier ones", "",
         "Measured with `benchmarks/bench_multilead.py --data-dir ../shared/data` (how: the script's docstring). "
         "CR = 11 bits per sample over the whole file's bits per sample; in brackets, the ratio to the wavelet "
-        "coder run on each channel by itself. \"channels on their own\": every channel coded by itself (format "
-        "1.9); \"as differences\": where a channel is close to a combination of earlier decoded ones, coded as "
+        "coder run on each channel by itself. \"channels on their own\": every channel coded by itself (the rest "
+        "of format 1.10 included); \"as differences\": where a channel is close to a combination of earlier decoded ones, coded as "
         "the difference (format 1.10, `sancodec/codec/lossycross.py`). Every channel meets the PRDN.", "",
         "## CR at a given PRDN (every channel at or below it)", "", *table, "",
         f"## Encode seconds, summed over the four targets (the fastest of {args.repeats} runs of each)", "",
