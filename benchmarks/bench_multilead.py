@@ -5,12 +5,12 @@ Run: .venv/bin/python benchmarks/bench_multilead.py [--data-dir ../shared/data] 
 
 Each record of :data:`RECORDS` is coded whole (every channel at its own rate) by ``sancodec.encode(...,
 mode="lossy", prdn=P)`` at ``--effort`` default and fast, and again with ``lossyfile.predict_lossy_across`` turned
-into a no-op: every channel on its own (with the rest of format 1.10, mains hum included). The wavelet coder is ``bench_lossy``'s, run on each
-channel by itself (it has no inter-channel prediction, like most wavelet ECG coders); its bytes at PRDN P are
-the sum over the channels of those its curve gives at P (interpolated, log-log). CR = 11 bits per sample over
-the bits per sample of the whole file (header and framing included on sancodec's side), as bench_lossy counts.
-Every channel's PRDN is checked against P. Encode seconds are the fastest of ``--repeats`` runs, the two ways of
-coding taking turns.
+into a no-op: every channel on its own (the rest of format 1.10, mains hum included). The wavelet coder is
+``bench_lossy``'s, run on each channel by itself (it has no inter-channel prediction, like most wavelet ECG
+coders); its bytes at PRDN P are the sum over the channels of those its curve gives at P (interpolated, log-log).
+CR = 11 bits per sample over the bits per sample of the whole file (header and framing included on sancodec's
+side), as bench_lossy counts. Every channel's PRDN is checked against P. Encode seconds are the fastest of
+``--repeats`` runs, the two ways of coding taking turns.
 """
 
 from __future__ import annotations
@@ -118,8 +118,9 @@ def main() -> None:
         "Measured with `benchmarks/bench_multilead.py --data-dir ../shared/data` (how: the script's docstring). "
         "CR = 11 bits per sample over the whole file's bits per sample; in brackets, the ratio to the wavelet "
         "coder run on each channel by itself. \"channels on their own\": every channel coded by itself (the rest "
-        "of format 1.10 included); \"as differences\": where a channel is close to a combination of earlier decoded ones, coded as "
-        "the difference (format 1.10, `sancodec/codec/lossycross.py`). Every channel meets the PRDN.", "",
+        "of format 1.10 included); \"as differences\": where a channel is close to a combination of earlier "
+        "decoded ones, coded as the difference (format 1.10, `sancodec/codec/lossycross.py`). Every channel meets "
+        "the PRDN.", "",
         "## CR at a given PRDN (every channel at or below it)", "", *table, "",
         f"## Encode seconds, summed over the four targets (the fastest of {args.repeats} runs of each)", "",
         *speed]) + "\n"
