@@ -190,3 +190,20 @@ def _wavelet_parts(data: bytes) -> list[bytes]:
             if part[0] == 3:
                 parts.append(part)
     return parts
+
+
+def test_balanced_codes_the_hum_on_long_channels_and_fast_never(monkeypatch):
+    """Effort balanced looks for the hum on channels of lossy.QUICK_MAINS samples or more and codes it where its
+    bit estimate says it pays; fast never looks (its speed)."""
+    sig = _ecg_with_hum(n=lossy.QUICK_MAINS + 4000)
+    balanced = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert all(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(balanced))
+    assert prdn(sig.samples[:, 0], sancodec.decode(balanced).samples[:, 0]) <= 2.0
+    fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
+    assert not any(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(fast))
+    monkeypatch.setattr(lossy, "QUICK_MAINS", 1 << 40)
+    assert len(balanced) < 0.97 * len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced"))
+    short = _ecg_with_hum(n=60000)  # under QUICK_MAINS: balanced leaves it out
+    monkeypatch.undo()
+    data = sancodec.encode(short, mode="lossy", prdn=2.0, effort="balanced")
+    assert not any(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(data))

@@ -47,6 +47,8 @@ QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on 
 EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
 QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
+QUICK_MAINS = 1 << 17  # effort "balanced" looks for mains hum on channels this long ...
+QUICK_MAINS_GAIN = 0.97  # ... and codes it where its bit estimate at the same step is under this share
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -110,15 +112,17 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     file gets smaller at the same target: the SAN-style predictor pays in bytes or is not used. Its
     window around each beat is the one of ``templatesearch.TEMPLATE_WINDOWS`` whose frames code smallest at the
     plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
-    one), so only that one goes through rate control. The result is then compared with the channel's
-    time-domain codings and other wavelet levels (:func:`_settle`).
+    one), so only that one goes through rate control. Then the mains hum where a line stands out
+    (:func:`_with_mains`), and the result is compared with the channel's time-domain codings and other wavelet
+    levels (:func:`_settle`).
 
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN (on a long channel, its search helped by ``errormodel``'s estimate: ``rate_control``'s
     ``modelled``), each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
     (``templatesearch.quick_templates``, ``quick_grids`` and ``TemplateTrial``: one window, weighed on the
-    channel's head, one alignment round, the gains' and taps' grids chosen on the head), and the time-domain
+    channel's head, one alignment round, the gains' and taps' grids chosen on the head), the mains hum on long
+    channels where its bit estimate says it pays (:func:`_with_mains`), and the time-domain
     codings on channels of at most :data:`QUICK_TIME_DOMAIN` samples, sparse ones or those whose exact coding
     looks smaller (:func:`_quick`).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
@@ -137,10 +141,12 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 
 
 def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                fs: float | None) -> WaveletCoding:
+                fs: float | None, quick: bool = False) -> WaveletCoding:
     """``coded`` or the same coding with each frame's mains hum added to its prediction (``codec.mains``,
     format 1.10), through rate control, whichever codes smaller; ``coded`` where no line near 50 or 60 Hz stands
-    out of the channel's spectrum (less its beat prediction), or for a byte budget."""
+    out of the channel's spectrum (less its beat prediction), or for a byte budget. ``quick`` (effort
+    "balanced"): the hum goes through rate control only where its bit estimate at ``coded``'s step is under
+    :data:`QUICK_MAINS_GAIN` of ``coded``'s (a hum that pays only by lowering the error is left out)."""
     prepared = coded.prepared
     if not fs or target.max_prdn is None or any(m is not None for m in prepared.mains):
         return coded
@@ -151,7 +157,11 @@ def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndar
         return coded
     hum = fit_mains(frames, fs, frequency, predictions)
     with_hum = Prepared(frames, prepared.templates, prepared.asked_levels, prepared.quick, hum)
-    return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
+    if not quick:
+        return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
+    if with_hum.estimate(coded.step) > QUICK_MAINS_GAIN * coded.estimate():
+        return coded
+    return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step, scan=False, modelled=True))
 
 
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
@@ -184,20 +194,23 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     """:func:`_quick`'s wavelet coding: one rate control, on the template's coding (its gains and taps on the
     grids ``templatesearch.quick_grids`` picks on the channel's head) where it pays at the first step measured
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
-    where the template's was run)."""
+    where the template's was run); with effort "balanced" (``fs``) on a channel of :data:`QUICK_MAINS` samples or
+    more, the mains hum where its bit estimate says it pays (:func:`_with_mains`)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
     first, guess = first_step(ref, target) if fs else None, None
     templates = quick_templates(frames, fs, first) if first else None  # a byte budget codes plain
     if templates is not None:
         templates = quick_grids(frames, ref, templates, first)
     trial = TemplateTrial(frames, templates, quick) if templates is not None else None
+    coded = None
     if trial is not None and trial.pays(first):
         coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False, modelled=True)
-        if trial.pays(coded.step):
-            return coded
-        guess = coded.step  # the template paid at a finer step only: its side information costs more here
-    return rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess, scan=False,
-                        modelled=True)
+        if not trial.pays(coded.step):
+            guess, coded = coded.step, None  # the template paid at a finer step only: its side information costs more
+    if coded is None:
+        coded = rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess,
+                             scan=False, modelled=True)
+    return _with_mains(coded, frames, ref, target, fs, quick=True) if len(ref) >= QUICK_MAINS else coded
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,

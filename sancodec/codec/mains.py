@@ -80,10 +80,12 @@ class Mains:
     b: np.ndarray
 
     def phases(self, length: int) -> np.ndarray:
-        """The table index of each sample's phase (the phase's top :data:`TABLE_BITS` bits)."""
-        t = np.arange(length, dtype=np.uint64)
-        phase = (t * np.uint64(self.step)) & np.uint64((1 << PHASE_BITS) - 1)  # the product wraps mod 2^64
-        return (phase >> np.uint64(PHASE_BITS - TABLE_BITS)).astype(np.int64)
+        """The table index of each sample's phase (the phase's top :data:`TABLE_BITS` bits): ``t * step`` in
+        unsigned 32-bit arithmetic, which wraps mod 2^32 as the phase does (a frame holds under 2^32 samples)."""
+        if length >= 1 << PHASE_BITS:
+            raise ValueError("mains hum: a frame of 2^32 samples or more")
+        phase = np.arange(length, dtype=np.uint32) * np.uint32(self.step)
+        return (phase >> np.uint32(PHASE_BITS - TABLE_BITS)).astype(np.intp)
 
     def prediction(self, length: int) -> np.ndarray:
         """The hum over ``length`` samples, float64: integers below 2^53 (amplitudes within 2^36, the table
@@ -168,18 +170,24 @@ def fit_mains(frames: Sequence[np.ndarray], fs: float, frequency: float,
     out = []
     for x, p in zip(frames, predictions):
         n = len(x)
-        r = x.astype(np.float64) - (0.0 if p is None else p)
         size = min(block, max(n, 1))
-        probe = Mains(step, size, np.zeros(1, np.int64), np.zeros(1, np.int64))
-        index = probe.phases(n)
-        cos = SINE[(index + (1 << (TABLE_BITS - 2))) & ((1 << TABLE_BITS) - 1)] / (1 << 14)
-        sin = SINE[index] / (1 << 14)
-        t = np.arange(n, dtype=np.float64)
-        starts = np.arange(0, n, size)
-        columns = [cos, sin, np.ones(n), t - np.repeat(starts + 0.5 * np.minimum(size, n - starts), size)[:n]]
-        gram = np.stack([np.add.reduceat(u * v, starts) for u in columns for v in columns], axis=1)
-        gram = gram.reshape(len(starts), 4, 4)
-        rhs = np.stack([np.add.reduceat(u * r, starts) for u in columns], axis=1)
+        count = -(-n // size)
+        # each block's rows as one matrix: the cosine, the sine, 1 and the time from the block's middle (zero rows
+        # past the end add nothing to the normal equations), solved block by block in batched products
+        design = np.zeros((4, count * size))
+        index = Mains(step, size, np.zeros(1, np.int64), np.zeros(1, np.int64)).phases(n)
+        np.multiply(COSINE_F.take(index), 1.0 / (1 << 14), out=design[0, :n])
+        np.multiply(SINE_F.take(index), 1.0 / (1 << 14), out=design[1, :n])
+        design[2, :n] = 1.0
+        design[3] = np.tile(np.arange(size) - 0.5 * size, count)
+        if n % size:  # the last block's times from its own middle
+            design[3, n - n % size : n] = np.arange(n % size) - 0.5 * (n % size)
+        design[3, n:] = 0.0
+        r = np.zeros(count * size)
+        r[:n] = x if p is None else x - p
+        rows = design.reshape(4, count, size)
+        gram = np.einsum("ibs,jbs->bij", rows, rows)
+        rhs = np.einsum("ibs,bs->bi", rows, r.reshape(count, size))
         gram += np.eye(4) * 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None] / 4 + np.eye(4) * 1e-12
         coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
         a, b = (np.clip(np.rint(8 * coef[:, j]), -MAX_AMPLITUDE, MAX_AMPLITUDE).astype(np.int64) for j in (0, 1))
