@@ -37,7 +37,7 @@ from sancodec.codec.residual import _bits_from_histogram, estimate_bits, poly_re
 from sancodec.errors import SanFormatError
 
 __all__ = ["CrossChannelCoding", "cross_channel_candidate", "cross_head", "fits", "nested_difference",
-           "predict_from_references", "read_cross_head"]
+           "predict_from_references", "read_cross_head", "rebuilt_samples"]
 
 MAX_WEIGHT = 4
 MAX_SHIFT = 1
@@ -67,6 +67,17 @@ class CrossChannelCoding(FrameCoding):
         part = decode_channel_frame(nested, length, plan)
         part.refs, part.ref_shift, part.path = refs, shift, self.name
         return part
+
+
+def rebuilt_samples(part: ChannelFrame, channels: Sequence[np.ndarray | None], index: int) -> np.ndarray:
+    """Channel ``index``'s decoded samples in a frame: ``part``'s own, plus for path 5 its prediction from the
+    decoded ``channels`` before it, checked against the format's bound: what the decoder assembles
+    (``pipeline.assemble``) and what the lossy encoder predicts later channels from (``codec.lossycross``)."""
+    samples = part.samples()
+    if part.refs:
+        samples = samples + predict_from_references(channels, part.refs, part.ref_shift, index)
+        check_magnitude(float(np.abs(samples).max(initial=0)), "a sample")
+    return samples
 
 
 def read_cross_head(r: ByteReader) -> tuple[tuple[tuple[int, int], ...], int]:

@@ -23,7 +23,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from sancodec.codec.frames import FramePlan, decode_channel_frame, resolve_lpc
-from sancodec.codec.interchannel import CANDIDATE_CHANNELS, SHORTLIST, cross_head, fits, predict_from_references
+from sancodec.codec.interchannel import (
+    CANDIDATE_CHANNELS,
+    SHORTLIST,
+    cross_head,
+    fits,
+    predict_from_references,
+    rebuilt_samples,
+)
 from sancodec.codec.lossy import LossyTarget, encode_channel
 from sancodec.errors import SanFormatError
 
@@ -60,11 +67,11 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
         earlier = full[max(0, index - CANDIDATE_CHANNELS) : index]
         for k in [k for k in decoded if k not in earlier]:  # out of reach of this channel and the later ones
             del decoded[k]
-        close = [] if bound is None or exact[ch] else _close_channels(frames, ch, earlier)
+        x = _sparse(frames(ch))
+        close = [] if bound is None or exact[ch] else _close_channels(frames, x, earlier)
         if not close:
             continue
-        combination = _close_combination(_sparse(frames(ch)),
-                                         {k: _sparse(_decoded(parts, k, lengths, decoded)) for k in close})
+        combination = _close_combination(x, {k: _sparse(_decoded(parts, k, lengths, decoded)) for k in close})
         if combination is None:
             continue
         try:
@@ -79,28 +86,32 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
             continue
         for frame_parts, part in zip(parts, coded[0]):
             frame_parts[ch] = head + part
-        achieved[ch], exact[ch] = coded[1], False
-        decoded.pop(ch, None)  # decoded again from its new parts if a later channel refers to it
+        achieved[ch], exact[ch] = coded[1], False  # ch is decoded (from its new parts) only once a later one refers
 
 
 def _predictions(parts: list[list[bytes]], ch: int, combination: Combination, lengths: Sequence[int],
                  decoded: dict[int, list[np.ndarray]]) -> list[np.ndarray]:
     """Channel ``ch``'s prediction in each frame: ``combination`` of the decoded channels it names."""
+    return [predict_from_references(_referenced(parts, combination[0], ch, i, lengths, decoded), *combination, ch)
+            for i in range(len(parts))]
+
+
+def _referenced(parts: list[list[bytes]], refs: Sequence[tuple[int, int]], ch: int, i: int, lengths: Sequence[int],
+                decoded: dict[int, list[np.ndarray]]) -> list[np.ndarray | None]:
+    """Frame ``i`` of each channel ``refs`` names, decoded, at its place among the ``ch`` channels before
+    channel ``ch`` (None at the others): what ``interchannel.predict_from_references`` takes."""
     sources: list[np.ndarray | None] = [None] * ch
-    out = []
-    for i in range(len(parts)):
-        for k, _ in combination[0]:
-            sources[k] = _decoded(parts, k, lengths, decoded)[i]
-        out.append(predict_from_references(sources, *combination, ch))
-    return out
+    for k, _ in refs:
+        sources[k] = _decoded(parts, k, lengths, decoded)[i]
+    return sources
 
 
-def _close_channels(frames: Frames, ch: int, earlier: Sequence[int]) -> list[int]:
+def _close_channels(frames: Frames, x: np.ndarray, earlier: Sequence[int]) -> list[int]:
     """The channels of ``earlier`` in the :data:`SHORTLIST` best least-squares combinations (at most two
-    channels each, weights in halves: ``interchannel.fits``) for channel ``ch``, fitted on every
-    :data:`FIT_STRIDE`-th sample as recorded; none where the best leaves more than :data:`SPREAD_SHARE` of
-    the channel's spread (only the channels returned are decoded, to be fitted again as decoded)."""
-    x = _sparse(frames(ch))
+    channels each, weights in halves: ``interchannel.fits``) for a channel whose every :data:`FIT_STRIDE`-th
+    sample is ``x`` (:func:`_sparse`), fitted on the same samples as recorded; none where the best leaves more
+    than :data:`SPREAD_SHARE` of the channel's spread (only the channels returned are decoded, to be fitted
+    again as decoded)."""
     if len(x) < 16 or not earlier:
         return []
     found = _centred_fits(x, [_sparse(frames(k)) for k in earlier])
@@ -158,12 +169,6 @@ def _decoded(parts: list[list[bytes]], ch: int, lengths: Sequence[int],
     for i, (frame_parts, length) in enumerate(zip(parts, lengths)):
         part = decode_channel_frame(frame_parts[ch], length, DECODER_VIEW)
         resolve_lpc([part])
-        samples = part.samples()
-        if part.refs:
-            sources: list[np.ndarray | None] = [None] * ch
-            for k, _ in part.refs:
-                sources[k] = _decoded(parts, k, lengths, decoded)[i]
-            samples = samples + predict_from_references(sources, part.refs, part.ref_shift, ch)
-        out.append(samples)
+        out.append(rebuilt_samples(part, _referenced(parts, part.refs, ch, i, lengths, decoded), ch))
     decoded[ch] = out
     return out

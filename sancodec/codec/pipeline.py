@@ -27,12 +27,11 @@ from sancodec.codec.frames import (
     FramePlan,
     SanCoding,
     SanInput,
-    check_magnitude,
     decode_channel_frame,
     encode_channel_frame,
     resolve_lpc,
 )
-from sancodec.codec.interchannel import cross_channel_candidate, predict_from_references
+from sancodec.codec.interchannel import cross_channel_candidate, rebuilt_samples
 from sancodec.codec.limits import DecodeLimits
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
@@ -228,12 +227,9 @@ def assemble(parts: list[ChannelFrame], steps: list[int], rows: int, out: np.nda
     out = np.empty((rows, len(parts)), dtype=np.int64) if out is None else out
     decoded: list[np.ndarray | None] = []  # channels at the frame's full rate, for inter-channel prediction
     for ch, (part, step) in enumerate(zip(parts, steps)):
-        samples = part.samples()
-        if part.refs:
-            if step != 1:
-                raise SanFormatError(f"frame: channel {ch} is not at the full rate, so cannot be predicted")
-            samples = samples + predict_from_references(decoded, part.refs, part.ref_shift, ch)
-            check_magnitude(float(np.abs(samples).max(initial=0)), "a sample")
+        if part.refs and step != 1:
+            raise SanFormatError(f"frame: channel {ch} is not at the full rate, so cannot be predicted")
+        samples = rebuilt_samples(part, decoded, ch)
         decoded.append(samples if step == 1 else None)
         out[:, ch] = np.repeat(samples, step) if step > 1 else samples
     return out
