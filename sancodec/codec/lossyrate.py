@@ -23,7 +23,15 @@ from sancodec.codec.mains import Mains
 from sancodec.codec.residual import estimate_bands
 from sancodec.codec.stepsearch import coarsest_step, find_step, modelled_step
 from sancodec.codec.wavelet import band_lengths, forward_flat, levels_for, split_bands
-from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise_flat, reconstruct, template_side, wavelet_payload
+from sancodec.codec.waveletframe import (
+    RHO16,
+    ROUNDING,
+    frame_prediction,
+    quantise_flat,
+    reconstruct,
+    template_side,
+    wavelet_payload,
+)
 from sancodec.metrics import prdn_with_spread
 
 if TYPE_CHECKING:
@@ -75,12 +83,7 @@ class Prepared:
         (:data:`KEPT_PREDICTION`), else made from the template each time."""
         if self._kept is not None and i < len(self._kept):
             return self._kept[i]
-        t, m = self.templates[i], self.mains[i]
-        p = None if t is None else t.prediction(self.lengths[i])
-        if m is not None:
-            hum = m.prediction(self.lengths[i])
-            p = hum if p is None else p + hum  # the decoder's order: the template's, then the hum
-        return p
+        return frame_prediction(self.templates[i], self.mains[i], self.lengths[i])
 
     def subset(self, keep: Sequence[int]) -> Prepared:
         """The frames ``keep`` alone (bands shared, not recomputed), under the same quantiser."""

@@ -21,7 +21,7 @@ from sancodec.codec import kernels
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
 
-__all__ = ["MAX_AMPLITUDE", "Mains", "fit_mains", "mains_frequency", "read_mains"]
+__all__ = ["MAX_AMPLITUDE", "Mains", "fit_mains", "mains_frequency", "phases", "read_mains"]
 
 #: round(2^14 sin(pi/2 i / 256)), i = 0..256: a quarter of the sine table, written out (not computed at run
 #: time, so no machine's libm can move a value)
@@ -69,6 +69,16 @@ SINE_F = SINE.astype(np.float64)
 COSINE_F = np.roll(SINE_F, -(1 << (TABLE_BITS - 2)))  # cos at index i: the sine a quarter turn on
 
 
+def phases(step: int, length: int) -> np.ndarray:
+    """The table index of each of ``length`` samples' phase at ``step`` (the phase's top :data:`TABLE_BITS` bits):
+    ``t * step`` in unsigned 32-bit arithmetic, which wraps mod 2^32 as the phase does (a frame holds under 2^32
+    samples)."""
+    if length >= 1 << PHASE_BITS:
+        raise ValueError("mains hum: a frame of 2^32 samples or more")
+    phase = np.arange(length, dtype=np.uint32) * np.uint32(step)
+    return (phase >> np.uint32(PHASE_BITS - TABLE_BITS)).astype(np.intp)
+
+
 @dataclass(frozen=True)
 class Mains:
     """A frame's hum: ``step`` (phase per sample, 2^-32 turns), ``block`` (samples per block) and per block the
@@ -79,14 +89,6 @@ class Mains:
     a: np.ndarray
     b: np.ndarray
 
-    def phases(self, length: int) -> np.ndarray:
-        """The table index of each sample's phase (the phase's top :data:`TABLE_BITS` bits): ``t * step`` in
-        unsigned 32-bit arithmetic, which wraps mod 2^32 as the phase does (a frame holds under 2^32 samples)."""
-        if length >= 1 << PHASE_BITS:
-            raise ValueError("mains hum: a frame of 2^32 samples or more")
-        phase = np.arange(length, dtype=np.uint32) * np.uint32(self.step)
-        return (phase >> np.uint32(PHASE_BITS - TABLE_BITS)).astype(np.intp)
-
     def prediction(self, length: int) -> np.ndarray:
         """The hum over ``length`` samples, float64: integers below 2^53 (amplitudes within 2^36, the table
         within 2^14), so the float products and sums are exact, then one division by a power of two (compiled
@@ -94,7 +96,7 @@ class Mains:
         compiled = kernels.mains_prediction(SINE_F, COSINE_F, self.step, self.block, self.a, self.b, length)
         if compiled is not None:
             return compiled
-        index = self.phases(length)
+        index = phases(self.step, length)
         a = np.repeat(self.a.astype(np.float64), self.block)[:length]
         b = np.repeat(self.b.astype(np.float64), self.block)[:length]
         a *= COSINE_F.take(index)
@@ -175,7 +177,7 @@ def fit_mains(frames: Sequence[np.ndarray], fs: float, frequency: float,
         # each block's rows as one matrix: the cosine, the sine, 1 and the time from the block's middle (zero rows
         # past the end add nothing to the normal equations), solved block by block in batched products
         design = np.zeros((4, count * size))
-        index = Mains(step, size, np.zeros(1, np.int64), np.zeros(1, np.int64)).phases(n)
+        index = phases(step, n)
         np.multiply(COSINE_F.take(index), 1.0 / (1 << 14), out=design[0, :n])
         np.multiply(SINE_F.take(index), 1.0 / (1 << 14), out=design[1, :n])
         design[2, :n] = 1.0

@@ -34,8 +34,8 @@ from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["ADAPTIVE_BANDS", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead",
-           "code_bands", "needs_minor", "quantise", "quantise_flat", "quick_bands", "read_head", "reconstruct",
-           "template_side", "wavelet_payload"]
+           "code_bands", "frame_prediction", "needs_minor", "quantise", "quantise_flat", "quick_bands", "read_head",
+           "reconstruct", "template_side", "wavelet_payload"]
 
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
@@ -44,8 +44,8 @@ GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps st
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
 ADAPTIVE_BANDS = 16  # predictor bit 4 (format 1.9): the bands in one adaptive stream without tables (adaptivebands)
 MAINS = 32  # predictor bit 5 (format 1.10): mains hum (codec.mains) added to the prediction, after the beat template
-CROSS_WAVELET_MINOR = 10  # format 1.10: a wavelet frame of a difference from earlier decoded channels (path 5),
-# or one with mains hum (MAINS)
+MINOR_10 = 10  # format 1.10: a wavelet frame with mains hum (MAINS), or nested in path 5 (a difference from
+# earlier decoded channels)
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -77,6 +77,17 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
         deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
     y = inverse(deq) + offset
     return np.rint(y if prediction is None else y + prediction)
+
+
+def frame_prediction(template: BeatTemplate | None, mains: Mains | None, length: int) -> np.ndarray | None:
+    """What a wavelet frame adds to its rebuilt samples: the beat template's prediction, then (1.10) the mains
+    hum, in that order of float64 additions; None without either. The decoder's and the encoder's
+    (``lossyrate.Prepared``) one computation, so both round the same sums."""
+    prediction = None if template is None else template.prediction(length)
+    if mains is not None:
+        hum = mains.prediction(length)
+        prediction = hum if prediction is None else prediction + hum
+    return prediction
 
 
 def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
@@ -219,13 +230,13 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     (1.5), else 3; 10 for a wavelet frame nested in an inter-channel prediction (path 5, ``codec.lossycross``)."""
     nested = nested_difference(payload)
     if nested is not None and ByteReader(nested, "frame").varint() == TransformCoding.id:
-        return max(CROSS_WAVELET_MINOR, needs_minor(nested, length))
+        return max(MINOR_10, needs_minor(nested, length))
     r = ByteReader(payload, "frame")
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)
     predictor = read_head(r, length).predictor
     if predictor & MAINS:
-        return CROSS_WAVELET_MINOR
+        return MINOR_10
     if predictor & ADAPTIVE_BANDS:
         return 9
     return 7 if predictor & TAP_SHIFT else 5 if predictor & (SEPARATE_BANDS | GAP_DIFFERENCES) else 3
@@ -252,14 +263,10 @@ class TransformCoding(FrameCoding):
         offset, delta, levels, rho16, predictor = read_head(r, length)
         template = (read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT))
                     if predictor & 1 else None)
-        prediction = None
-        if template is not None:
-            if plan.budget is not None:
-                plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
-            prediction = template.prediction(length)
-        if predictor & MAINS:  # format 1.10: the hum, after the template
-            hum = read_mains(r, length).prediction(length)
-            prediction = hum if prediction is None else prediction + hum
+        if template is not None and plan.budget is not None:
+            plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
+        mains = read_mains(r, length) if predictor & MAINS else None  # format 1.10: the hum, after the template
+        prediction = frame_prediction(template, mains, length)
         lengths = band_lengths(length, levels)
         uses_running = False
         if predictor & ADAPTIVE_BANDS:
