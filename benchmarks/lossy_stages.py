@@ -35,6 +35,7 @@ STAGES: list[tuple[Any, str, str]] = [
     (templatesearch.TemplateTrial, "__init__", "template trial: heads prepared"),
     (templatesearch.TemplateTrial, "pays", "template trial: estimates"),
     (lossy, "best_template", "template search (default)"),
+    (lossy, "_with_mains", "mains hum (format 1.10)"),
     (lossy, "rate_control", "rate control"),
     (lossyrate.WaveletCoding, "payloads", "wavelet payloads coded"),
     (lossy, "smaller", "codings compared"),
