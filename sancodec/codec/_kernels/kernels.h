@@ -106,11 +106,16 @@ static inline void rd_renormalize(range_decoder *d) {
  * loop (running.c, blocks.c), one call per residual value. */
 static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
     uint64_t scale = d->range >> RC_PRECISION;
-    uint64_t quantile = d->offset / scale;
-    if (quantile >= (1ULL << RC_PRECISION)) return -1;
     const uint32_t *cum = t->cum;
-    int lo = t->start[quantile >> 16];
-    while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
+    int lo = 0;
+    /* the first symbol (a zero token: most of a sparse band's) without the division, as rd_bit tests:
+     * floor(offset / scale) < cum[1] <=> offset < cum[1] * scale, which cannot wrap (cum[1] <= 2^24) */
+    if (d->offset >= scale * (uint64_t)cum[1]) {
+        uint64_t quantile = d->offset / scale;
+        if (quantile >= (1ULL << RC_PRECISION)) return -1;
+        lo = t->start[quantile >> 16];
+        while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
+    }
     d->offset -= scale * (uint64_t)cum[lo];
     d->range = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
     rd_renormalize(d);
