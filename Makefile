@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_predictors.py --data-dir $(DATA) --markdown docs/PREDICTORS.md
 	$(BIN)/python benchmarks/bench_lossy.py --data-dir $(DATA) --markdown docs/LOSSY.md
 	$(BIN)/python benchmarks/bench_multilead.py --data-dir $(DATA) --markdown docs/LOSSY_MULTILEAD.md
+	$(BIN)/python benchmarks/beat_locked.py --data-dir $(DATA) --markdown docs/BEAT_LOCKED.md
 	$(BIN)/python benchmarks/bench_lossy_variants.py --data-dir $(DATA) --markdown docs/LOSSY_VARIANTS.md
 	$(BIN)/python benchmarks/bench_refwavelet.py --data-dir $(DATA) --markdown docs/REFWAVELET.md
 
