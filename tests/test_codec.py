@@ -199,6 +199,15 @@ def test_bad_arguments():
         sancodec.encode(sig, mode="lossless", max_error=2)
     with pytest.raises(SanConfigError):
         sancodec.encode(sig, mode="near-lossless", max_error=0.5)
+    for huge in (1e300, (1 << 40) + 1):  # was an OverflowError, then a refusal of the encoder's own header
+        with pytest.raises(SanConfigError, match="at most 2"):
+            sancodec.encode(sig, mode="near-lossless", max_error=huge)
+    fast = Signal(sig.samples, 2e9, sig.channel_names, sig.units)  # past what a header holds: refused up front
+    for mode, options in (("lossless", {}), ("lossy", {"prdn": 2}), ("near-lossless", {"max_error": 1})):
+        with pytest.raises(SanConfigError, match="above the 1e"):
+            sancodec.encode(fast, mode=mode, **options)
+    y = sancodec.decode(sancodec.encode(sig, mode="near-lossless", max_error=1 << 40)).samples  # the reader's bound
+    assert np.abs(y.astype(np.int64) - sig.samples).max() <= 1 << 40
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):

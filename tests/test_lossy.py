@@ -116,7 +116,8 @@ def test_multi_frequency_channels_meet_the_target_at_their_own_rate():
     check_encode_decode(sig, mode="lossy", prdn=3.0)
 
 
-@pytest.mark.parametrize("options", [{}, {"prdn": 1, "snr": 20}, {"prdn": -1}, {"prdn": float("nan")}])
+@pytest.mark.parametrize("options", [{}, {"prdn": 1, "snr": 20}, {"prdn": -1}, {"prdn": float("nan")},
+                                     {"prdn": 2e6}, {"bps": 1e9}, {"snr": 1e9}, {"snr": -1e9}, {"snr": -81}])
 def test_lossy_needs_exactly_one_valid_target(options):
     sig = read_signal(DATA / "test01_00s")
     with pytest.raises(SanConfigError, match="target"):
@@ -140,6 +141,14 @@ def test_cli_encode_shows_the_target_and_what_was_achieved(tmp_path):
                                    "--json"])
     spent = json.loads(res.stdout)["bits_per_sample_per_channel"]  # the budget is each channel's, header apart
     assert len(spent) == 4 and all(1.2 < b <= 1.5 for b in spent)
+    for bad in (["--snr", "1e9"], ["--snr", "-1e9"], ["--prdn", "2e6"], ["--bps", "1e9"]):  # were a math error,
+        # an overflow and a header's complaint
+        res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", *bad, "-f"])
+        assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1, res.output
+        assert "target must be" in res.output and "unexpected" not in res.output
+    for edge in (["--snr", "1000"], ["--snr", "-80"], ["--prdn", "1e6"]):  # the ends of the ranges still code
+        res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", *edge, "-f"])
+        assert res.exit_code == 0, res.output
     res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", "--bps", "1.5", "-f"])
     assert "bits/sample spent" in res.stdout and res.stdout.count("% at") == 4
     res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", "-f"])
@@ -223,6 +232,14 @@ def test_tiny_and_constant_signals_code_at_any_target(n):
         sig = Signal(x.astype(np.int64)[:, None], 10.0, ["a"], ["NU"])
         for target in ({"prdn": 0.01}, {"prdn": 500.0}, {"bps": 0.01}):
             sancodec.decode(sancodec.encode(sig, mode="lossy", **target))
+
+
+def test_float_values_too_large_for_any_grid_are_refused_with_the_mode_s_reason():
+    huge = Signal(np.full((200, 1), 1e300), 100.0, ["a"], ["V"])
+    with pytest.raises(SanConfigError, match="too large for their spread"):  # it used to blame --max-error None
+        sancodec.encode(huge, mode="lossy", prdn=2)
+    with pytest.raises(SanConfigError, match="--max-error 1 is too fine"):
+        sancodec.encode(huge, mode="near-lossless", max_error=1)
 
 
 def test_large_integers_and_tiny_floats_meet_fine_targets():

@@ -14,7 +14,7 @@ import numpy as np
 
 from sancodec.codec.annotations import pack_annotations, unpack_annotations
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
-from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SanFormatError
 from sancodec.san.spec import SanSpec
@@ -115,7 +115,7 @@ def _plan(header: dict[str, Any], extra: SanSpec | None) -> FramePlan:
     step = header.get("amplitude_step")
     if not isinstance(step, (int, float)) or not step > 0:
         raise SanFormatError(f"invalid amplitude step {step!r}")
-    emax = header_int(header, "max_error", 0, 1 << 40) if header.get("quantum") is None else 0
+    emax = header_int(header, "max_error", 0, MAX_ERROR) if header.get("quantum") is None else 0
     if header.get("kernel_scale") != KERNEL_SCALE:
         raise SanFormatError(f"unsupported kernel scale {header.get('kernel_scale')!r}")
     return FramePlan(mode, emax, float(step), spec, quantized_kernels(spec) if spec is not None else [])

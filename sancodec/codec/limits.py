@@ -22,7 +22,9 @@ import numpy as np
 from sancodec.errors import SanFormatError, SanLimitError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["DEFAULT_LIMITS", "MAX_ABS_SAMPLE", "DecodeLimits", "parse_header_json"]
+__all__ = ["DEFAULT_LIMITS", "MAX_ABS_SAMPLE", "MAX_ERROR", "DecodeLimits", "parse_header_json"]
+
+MAX_ERROR = 1 << 40  # a near-lossless file's max error (digital units) a reader accepts, and the encoder writes
 
 
 

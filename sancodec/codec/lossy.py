@@ -49,6 +49,8 @@ QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each
 QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
 QUICK_MAINS = 1 << 17  # effort "balanced" looks for mains hum on channels this long ...
 QUICK_MAINS_GAIN = 0.97  # ... and codes it where its bit estimate at the same step is under this share
+MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
+MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -72,6 +74,14 @@ class LossyTarget:
         value = given[0]
         if not math.isfinite(value) or value <= 0 and self.snr is None:
             raise SanConfigError(f"the lossy target must be a positive finite number, got {value}")
+        if self.snr is not None and not MIN_SNR <= value <= MAX_SNR:
+            implied = f"PRDN {100 * 10 ** (-MIN_SNR / 20):g} % to {100 * 10 ** (-MAX_SNR / 20):g} %"
+            raise SanConfigError(f"the SNR target must be between {MIN_SNR:g} and {MAX_SNR:g} dB ({implied}), "
+                                 f"got {value:g}")
+        if self.snr is None and value > MAX_TARGET:
+            name = "PRDN" if self.prdn is not None else "bits-per-sample"
+            raise SanConfigError(f"the {name} target must be at most {MAX_TARGET:g}, got {value:g} (a file's header "
+                                 "holds it; a PRDN of 100 % is already a file of zeros)")
 
     @property
     def max_prdn(self) -> float | None:

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from sancodec.codec.limits import MAX_ERROR
 from sancodec.errors import SanConfigError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
@@ -62,13 +63,17 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
             raise SanConfigError("near-lossless coding of floating-point samples needs --max-error > 0")
         quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
     else:
-        std = x.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):  # a spread past float64's range is refused below
+            std = x.std(axis=0)
         finer = 1.0 if max_prdn is None else min(1.0, max_prdn / 0.1)
         quantum = [float(s / 1024 * finer) if s > 0 else 1.0 for s in std]
     q = np.asarray(quantum)
     scaled = np.rint(x / q)
-    if scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
-        raise SanConfigError(f"--max-error {max_error} is too fine for these values: on its grid they exceed 2**53")
+    if not np.isfinite(q).all() or scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
+        if mode == "near-lossless":
+            raise SanConfigError(f"--max-error {max_error} is too fine for these values: on its grid they exceed 2**53")
+        raise SanConfigError("these values are too large for their spread: on the lossy grid (a channel's standard "
+                             "deviation / 1024, 1 for a constant one) they exceed 2**53; subtract their offset first")
     return scaled.astype(np.int64), quantum, 0
 
 
@@ -90,6 +95,8 @@ def check_options(mode: str, max_error: float | None, predictor: str, amplitude_
     if mode == "near-lossless":
         if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
             raise SanConfigError(f"near-lossless needs --max-error >= 0, got {max_error!r}")
+        if max_error > MAX_ERROR:
+            raise SanConfigError(f"--max-error must be at most 2**40 (what a reader accepts), got {max_error:g}")
     elif max_error is not None:
         raise SanConfigError(f"--max-error only applies to near-lossless mode, not {mode}")
     if not (amplitude_step > 0 and math.isfinite(amplitude_step)):
