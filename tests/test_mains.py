@@ -123,6 +123,14 @@ def test_the_line_is_found_and_fitted():
     rng = np.random.default_rng(1)
     assert mains_frequency(rng.normal(size=60000), 360.0) is None  # no line in white noise
     assert mains_frequency(x, 100.0) is None  # nor where 60 Hz and its surroundings pass Nyquist
+    assert mains_frequency(x[:3000], 1e9) is None  # nor where no bin falls within the search (it was an error)
+
+
+@pytest.mark.parametrize("fs", [1e9, 1e6, 121.0])
+def test_any_sampling_rate_a_header_holds_codes_lossy(fs):
+    x = np.round(100 * np.sin(np.arange(3000) / 7.0)).astype(np.int64)[:, None]
+    sig = Signal(x, fs, ["a"], ["NU"])
+    assert prdn(x[:, 0], sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=2)).samples[:, 0]) <= 2
 
 
 @pytest.mark.parametrize("target", [1.0, 2.0, 5.0])

@@ -56,7 +56,7 @@ from sancodec.codec.pipeline import (
     window_frames,
 )
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
-from sancodec.codec.schema import check_header
+from sancodec.codec.schema import MAX_FS, check_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.spec import SanSpec
@@ -113,6 +113,8 @@ def encode_to_file(
     (most of what templates save on an ECG, in a fraction of the default's time).
     """
     check_effort(effort)
+    if not signal.fs <= MAX_FS:
+        raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":
         if (prdn, snr, bps) != (None, None, None):
             raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")

@@ -155,6 +155,8 @@ def mains_frequency(x: np.ndarray, fs: float) -> float | None:
         if nominal + FLOOR >= fs / 2:
             continue
         near = np.flatnonzero(np.abs(freqs - nominal) <= SEARCH)
+        if not len(near):  # bins wider than the search (a short signal at a high rate): no line to place
+            continue
         peak = int(near[np.argmax(power[near])])
         line = float(power[max(peak - width, 0) : peak + width + 1].sum())
         level = float(np.median(power[np.abs(freqs - freqs[peak]) <= FLOOR])) * (2 * width + 1)

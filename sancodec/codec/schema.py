@@ -21,6 +21,7 @@ MODES = ("lossy", "near-lossless", "lossless")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SHA = re.compile(r"[0-9a-f]{64}")
 MAX_TEXT = 1024  # characters in a name, unit, format or time field
+MAX_FS = 1e9  # Hz: the highest sampling frequency a header holds (the encoder refuses a signal above it)
 MAX_COMMENTS = 4096
 
 
@@ -65,7 +66,7 @@ def check_list(field: str, v: Any, length: int | None, item: Callable[[str, Any]
 def _check_signal(s: Any, c: int) -> None:
     if not isinstance(s, dict):
         raise _fail("signal", s, "is not an object")
-    check_number("signal.fs", s.get("fs"), 0.0, 1e9, low_open=True)
+    check_number("signal.fs", s.get("fs"), 0.0, MAX_FS, low_open=True)
     for key in ("channel_names", "units"):
         check_list(f"signal.{key}", s.get(key), c, check_text)
     check_list("signal.adc_gain", s.get("adc_gain"), c, lambda f, v: check_number(f, v, -1e12, 1e12), True)
