@@ -1,0 +1,71 @@
+"""Whatever a caller hands the encoder, it answers with a file that keeps its promise or a ``SancodecError``.
+
+Extreme but legal-looking inputs (rates from 10^-3 to past what a header holds, values from 10^-300 to 2^53,
+constant and step channels, targets at and beyond the ends of their ranges) once reached a math domain error,
+an overflow and a ValueError from deep in the lossy encoder; here every other exception fails the test.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sancodec
+from sancodec import Signal
+from sancodec.errors import SancodecError
+from sancodec.metrics import prdn
+
+KINDS = ("int", "float", "constant", "huge", "tiny", "step")
+
+
+def _samples(kind: str, n: int, c: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if kind == "int":
+        return rng.integers(-(1 << 20), 1 << 20, (n, c))
+    if kind == "float":
+        return rng.normal(size=(n, c)) * 10.0 ** rng.uniform(-300, 300)
+    if kind == "constant":
+        return np.full((n, c), int(rng.choice([0, -5, 1 << 52])), dtype=np.int64)
+    if kind == "huge":
+        return rng.integers(-(1 << 53), 1 << 53, (n, c))
+    if kind == "tiny":
+        return rng.normal(size=(n, c)) * 1e-300
+    return (np.cumsum(rng.random((n, c)) < 0.01, axis=0) * int(rng.integers(1, 1000))).astype(np.int64)
+
+
+lossy_targets = st.one_of(
+    st.builds(lambda v: {"prdn": v}, st.floats(1e-6, 2e6)),
+    st.builds(lambda v: {"snr": v}, st.floats(-100, 1200)),
+    st.builds(lambda v: {"bps": v}, st.floats(1e-4, 2e6)),
+)
+options = st.one_of(
+    st.just(("lossless", {})),
+    st.builds(lambda e: ("near-lossless", {"max_error": e}), st.sampled_from([0, 1, 3, 0.37, 1e6, 2.0**40, 1e300])),
+    st.builds(lambda t, effort: ("lossy", {**t, "effort": effort}), lossy_targets,
+              st.sampled_from(["default", "fast", "balanced"])),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(KINDS), st.sampled_from([1, 2, 16, 17, 300, 3000]), st.integers(1, 3),
+       st.floats(-3, 9.5), options, st.integers(0, 2**32 - 1))
+def test_the_encoder_keeps_its_promise_or_refuses_in_its_own_words(kind, n, c, log_fs, option, seed):
+    x = _samples(kind, n, c, seed)
+    mode, kwargs = option
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a numpy overflow warning is a path nobody meant
+            sig = Signal(x, 10.0**log_fs, [f"c{i}" for i in range(c)], ["u"] * c)
+            y = sancodec.decode(sancodec.encode(sig, mode=mode, **kwargs)).samples
+    except SancodecError:
+        return
+    if mode == "lossless":
+        assert np.array_equal(y, x)
+    elif mode == "near-lossless" and x.dtype.kind in "iu":
+        assert np.abs(y.astype(np.float64) - x).max() <= kwargs["max_error"]
+    elif "prdn" in kwargs and x.dtype.kind in "iu":
+        for ch in range(c):
+            assert prdn(x[:, ch], y[:, ch]) <= kwargs["prdn"] * (1 + 1e-9)
