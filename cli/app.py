@@ -98,6 +98,8 @@ def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path] = (
     for path in paths:
         if any(_same_file(path, i) or path.resolve() == i.resolve() for i in inputs):
             raise SanConfigError(f"{path}: is also an input of this command; choose another output")
+        if path.is_dir():  # --force replaces files, never a folder (it failed on a temp file's name)
+            raise SanConfigError(f"{path}: is a directory; give the output file's name")
         if path.exists() and not force:
             raise SanConfigError(f"{path}: already exists (use --force to overwrite)")
         if not path.parent.exists():

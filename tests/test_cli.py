@@ -160,6 +160,7 @@ def test_train_export_sweep(tmp_path):
         ("negative_error", 2, "max-error"),
         ("unwritable", 1, "permission denied|not writable|read-only"),
         ("exists", 2, "--force"),
+        ("output_is_directory", 2, "is a directory"),
     ],
 )
 def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
@@ -194,9 +195,12 @@ def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
             # root ignores directory permissions: make the target an existing directory instead
             (locked / "o.san").mkdir()
             args += ["--force"]
-            message = "directory"
+            code, message = 2, "directory"
     elif case == "exists":
         (tmp_path / "o.san").write_bytes(b"keep me")
+    elif case == "output_is_directory":  # with --force too: a folder is never replaced
+        (tmp_path / "o.san").mkdir()
+        args += ["--force"]
     res = run(*args)
     assert res.exit_code == code, res.output
     err = res.stderr.strip()
