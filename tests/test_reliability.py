@@ -220,6 +220,21 @@ def test_an_empty_header_is_one_line(tmp_path):
     assert res.exit_code == 1 and res.stderr.count("\n") == 1 and "e.hea" in res.stderr
 
 
+@pytest.mark.parametrize(("line", "new", "message"), [
+    (0, "100_3chan 2147483648 360.0 999", "declares 2147483648 signals but describes 3"),  # was lists of 2**31
+    (1, "100_3chan.dat 212 200(1024)/mV 11 (3) 1024 1011 63954 0 I", "adc_zero"),  # wfdb read it as None
+])
+def test_a_garbled_wfdb_header_is_a_format_error_naming_what(tmp_path, line, new, message):
+    rec = _copy(tmp_path, "100_3chan")
+    lines = (tmp_path / "100_3chan.hea").read_text().splitlines()
+    lines[line] = new
+    (tmp_path / "100_3chan.hea").write_text("\n".join(lines) + "\n")
+    with pytest.raises(SanFormatError, match=message):
+        read_signal(rec)
+    res = run("encode", rec)
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1 and "Traceback" not in res.output
+
+
 def test_decode_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.san"
     bad.write_bytes(b"\x89SAN" + bytes(60))

@@ -22,8 +22,9 @@ from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_record_name", "clip_to_format",
-           "find_wfdb_base", "narrow_dtype", "output_files", "read_header", "read_single", "read_wfdb", "record_files",
-           "write_annotations", "write_record", "write_wfdb"]
+           "described_signals", "find_wfdb_base", "header_value", "header_values", "narrow_dtype", "output_files",
+           "read_header", "read_single", "read_wfdb", "record_files", "write_annotations", "write_record",
+           "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
@@ -132,6 +133,9 @@ def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # hea
     header = base.with_name(base.name + ".hea")
     if head.n_sig == 0:
         raise SanFormatError(f"{header}: record has no signals")
+    described = described_signals(head)
+    if described != head.n_sig:  # a count the lines do not back (2**31: lists of it)
+        raise SanFormatError(f"{header}: declares {head.n_sig} signals but describes {described}")
     spf = [int(s or 1) for s in (head.samps_per_frame or [1] * head.n_sig)]
     frame = max(spf)
     if any(frame % s for s in spf):
@@ -143,6 +147,12 @@ def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # hea
     rec, data = _read_samples(base, spf)
     return signal_from_record(rec, np.asarray(data, dtype=np.int64), spf,
                               record_annotations(base, frame) if annotations else [])
+
+
+def described_signals(head) -> int:  # head: a wfdb Record header
+    """How many signals the header's signal lines describe (the fewest of its names, files and formats): a
+    header whose count says more (``n_sig`` of 2**31 over three lines) must not size anything by its count."""
+    return min(len(getattr(head, name, None) or []) for name in ("sig_name", "file_name", "fmt"))
 
 
 def record_annotations(base: Path, frame: int = 1) -> list[Annotations]:
@@ -163,21 +173,46 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
     return Signal(
         samples=samples,
         samples_per_frame=spf if frame > 1 else None,
-        fs=float(rec.fs) * frame,
-        channel_names=[str(n) for n in rec.sig_name],
-        units=[str(u) for u in rec.units],
-        adc_gain=[float(g) for g in rec.adc_gain],
-        baseline=[int(b) for b in rec.baseline],
-        fmt=[str(f) for f in rec.fmt],
-        adc_res=[int(r) for r in rec.adc_res],
-        adc_zero=[int(z) for z in rec.adc_zero],
-        file_name=[str(f) for f in rec.file_name],
+        fs=header_value(rec, "fs", float) * frame,
+        channel_names=header_values(rec, "sig_name", str),
+        units=header_values(rec, "units", str),
+        adc_gain=header_values(rec, "adc_gain", float),
+        baseline=header_values(rec, "baseline", int),
+        fmt=header_values(rec, "fmt", str),
+        adc_res=header_values(rec, "adc_res", int),
+        adc_zero=header_values(rec, "adc_zero", int),
+        file_name=header_values(rec, "file_name", str),
         comments=[str(c) for c in (rec.comments or [])],
         base_time=None if rec.base_time is None else rec.base_time.isoformat(),
         base_date=None if rec.base_date is None else rec.base_date.isoformat(),
         record_name=str(rec.record_name),
         annotations=annotations,
     )
+
+
+def header_value(rec, name: str, kind: type):  # rec: a wfdb Record
+    """The header field ``name`` as ``kind``; one the header garbled or left out (wfdb reads it as None) is a
+    ``SanFormatError`` naming it, not a TypeError from deep inside."""
+    value = getattr(rec, name, None)
+    try:
+        return kind(value) if kind is not str or value is not None else _missing(rec, name, value)
+    except (TypeError, ValueError, OverflowError):
+        _missing(rec, name, value)
+
+
+def header_values(rec, name: str, kind: type) -> list:  # rec: a wfdb Record
+    """The per-channel header field ``name``, each value as ``kind`` (see :func:`_field`)."""
+    values = getattr(rec, name, None)
+    if values is None or any(v is None for v in values):
+        _missing(rec, name, values)
+    try:
+        return [kind(v) for v in values]
+    except (TypeError, ValueError, OverflowError):
+        _missing(rec, name, values)
+
+
+def _missing(rec, name: str, value: object):  # -> NoReturn
+    raise SanFormatError(f"{getattr(rec, 'record_name', 'record')}.hea: unreadable or missing {name} ({value!r})")
 
 
 def _read_samples(base: Path, spf: list[int]):  # -> (wfdb.Record, samples x channels int array)

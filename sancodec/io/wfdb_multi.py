@@ -48,7 +48,7 @@ def is_multisegment(signal: Signal) -> bool:
 
 def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecord header
     """The multi-segment record ``base`` (master header ``head`` already read) as one Signal."""
-    from sancodec.io.wfdb import record_annotations
+    from sancodec.io.wfdb import header_values, record_annotations
 
     names, lengths = [str(n) for n in head.seg_name], [int(v) for v in head.seg_len]
     if not names or len(names) > MAX_SEGMENTS or len(names) != len(lengths) or min(lengths) < 0:
@@ -68,7 +68,7 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
     samples = _lay_out(base, parts, segments, union)
     source = {"kind": KIND, "layout": "fixed" if layout is None else "variable", "segments": segments}
     if layout is not None:
-        source["layout_header"] = {key: [kind(v) for v in getattr(layout, key)] for key, kind in LAYOUT_FIELDS.items()}
+        source["layout_header"] = {key: header_values(layout, key, kind) for key, kind in LAYOUT_FIELDS.items()}
         source["layout_header"]["base_time"] = None if layout.base_time is None else layout.base_time.isoformat()
     frame = max(union["samples_per_frame"])
     return Signal(samples, float(head.fs) * frame, channel_names, union["units"], adc_gain=union["adc_gain"],
