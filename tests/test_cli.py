@@ -236,6 +236,24 @@ def test_installed_entry_point_round_trip(tmp_path, mitdb_100):
     assert bad.returncode == 1 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
 
 
+def test_cli_streams_a_format_212_record_of_an_odd_sample_count_and_writes_it_back_as_wfdb_does(tmp_path):
+    """999 x 3 values in format 212: the last one in two bytes. The streaming reader called the file truncated
+    (it asked for a whole three-byte pair), and its writer padded a byte wfdb-python does not write."""
+    import sancodec
+    from sancodec.io.wfdb_stream import stream_header
+
+    for ext in ("hea", "dat"):
+        shutil.copy(DATA / f"100_3chan.{ext}", tmp_path / f"100_3chan.{ext}")
+    base = tmp_path / "100_3chan"
+    assert stream_header(base) is not None and (tmp_path / "100_3chan.dat").stat().st_size == 1498 * 3 + 2
+    result = run("encode", base, "-o", tmp_path / "s.san", "-q")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "s.san").read_bytes() == sancodec.encode(read_signal(base))
+    assert run("decode", tmp_path / "s.san", "-o", tmp_path / "back", "-q").exit_code == 0
+    assert (tmp_path / "back.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
+    assert np.array_equal(read_signal(tmp_path / "back").samples, read_signal(base).samples)
+
+
 def test_cli_streams_a_format_212_record_to_the_apis_bytes_and_back(tmp_path, mitdb_100):
     import sancodec
     from sancodec.io.wfdb import find_wfdb_base

@@ -22,6 +22,7 @@ from sancodec.io.wfdb import (
     _time,
     check_record_name,
     check_strings,
+    described_signals,
     record_annotations,
     signal_from_record,
     write_annotations,
@@ -44,6 +45,8 @@ def stream_header(base: Path) -> Any | None:
     except Exception:  # noqa: BLE001 - the whole-record reader reports a broken header properly
         return None
     c = head.n_sig or 0
+    if c != described_signals(head):  # the whole-record reader says what is wrong
+        return None
     one = lambda values: values is None or len(set(values)) <= 1  # noqa: E731
     if (getattr(head, "n_seg", None) or c == 0 or not head.sig_len or not one(head.fmt) or not one(head.file_name)
             or str(head.fmt[0]) not in STREAM_FORMATS or any((v or 1) != 1 for v in head.samps_per_frame or [])
@@ -62,26 +65,31 @@ def like_signal(base: Path, head: Any) -> Signal:
 def _decode(raw: bytes, fmt: str) -> np.ndarray:
     if fmt == "16":
         return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
-    b = np.frombuffer(raw[: len(raw) // 3 * 3], dtype=np.uint8).reshape(-1, 3).astype(np.int16)
-    out = np.empty((len(b), 2), dtype=np.int16)
-    out[:, 0] = b[:, 0] | ((b[:, 1] & 0x0F) << 8)
-    out[:, 1] = b[:, 2] | ((b[:, 1] & 0xF0) << 4)
+    whole = len(raw) // 3 * 3
+    b = np.frombuffer(raw[:whole], dtype=np.uint8).reshape(-1, 3).astype(np.int16)
+    out = np.empty((len(b) + (len(raw) - whole == 2), 2), dtype=np.int16)
+    out[: len(b), 0] = b[:, 0] | ((b[:, 1] & 0x0F) << 8)
+    out[: len(b), 1] = b[:, 2] | ((b[:, 1] & 0xF0) << 4)
+    odd = len(out) > len(b)
+    if odd:  # an odd count's last sample: its 12 bits in the file's last two bytes
+        out[-1] = raw[whole] | ((raw[whole + 1] & 0x0F) << 8), 0
     out[out >= 2048] -= 4096
-    return out.reshape(-1)
+    return out.reshape(-1)[: 2 * len(b) + odd]
 
 
 def _encode(values: np.ndarray, fmt: str) -> bytes:
     if fmt == "16":
         return values.astype("<i2").tobytes()
     v = values.astype(np.int16)
-    if len(v) % 2:
-        v = np.append(v, np.int16(0))  # WFDB pads an odd sample count with a zero sample
+    odd = len(v) % 2
+    if odd:
+        v = np.append(v, np.int16(0))  # an odd count's last sample takes two bytes, as WFDB writes it
     u = (v.reshape(-1, 2) & 0x0FFF).astype(np.uint16)
     out = np.empty((len(u), 3), dtype=np.uint8)
     out[:, 0] = u[:, 0] & 0xFF
     out[:, 1] = ((u[:, 0] >> 8) & 0x0F) | ((u[:, 1] >> 4) & 0xF0)
     out[:, 2] = u[:, 1] & 0xFF
-    return out.tobytes()
+    return out.tobytes()[: 3 * len(u) - odd]
 
 
 def read_blocks(base: Path, head: Any, rows: int) -> Iterator[np.ndarray]:
