@@ -1,0 +1,108 @@
+"""Fuzzing of the WFDB readers: the test records with garbled header lines.
+
+Each case copies one of the test records (single-segment ones and the bundled multi-segment sample), edits
+one or two tokens of one of its ``.hea`` files (a hostile number, garbage, a token dropped or added), and reads
+it both ways a user's record is read: whole (``read_signal``) and streamed (``wfdb_stream``: the CLI's path for
+format 16/212 records). A case passes when the readers return or raise a ``SancodecError``; anything else (a
+TypeError from a field wfdb-python read as None, a MemoryError from a count nothing backs) escapes.
+
+Run by ``tests/test_header_fuzz.py`` (a few hundred cases under RLIMIT_AS 1.5 GB), or for a long run:
+
+    .venv/bin/python tests/fuzz_headers.py --cases 20000 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import tempfile
+import traceback
+from pathlib import Path
+
+from fuzz_structure import limit_memory
+
+HERE = Path(__file__).resolve().parent
+RECORDS = [(HERE / "data", name) for name in ("100_3chan", "3000003_0003", "1001", "a103l_20000", "03700181_2000f")]
+RECORDS.append((HERE.parent / "sancodec" / "data" / "samples" / "multisegment", "ms100"))
+TOKENS = ["0", "-1", "1e308", "nan", "inf", "99999999999999999999", "2147483648", "", "x", "16", "212", "80", "8",
+          "310", "311", "24", "32", "61", "160", "0.0", "-0", "1/2", "1:2", "(3)", '"', "~", "+", "#"]
+
+
+def mutate(lines: list[str], rng: random.Random) -> list[str]:
+    """``lines`` with one or two tokens of a line replaced, extended, dropped or added."""
+    lines = list(lines)
+    for _ in range(rng.randint(1, 2)):
+        k = rng.randrange(len(lines))
+        parts = lines[k].split(" ")
+        j = rng.randrange(len(parts))
+        op = rng.randrange(4)
+        if op == 0:
+            parts[j] = rng.choice(TOKENS)
+        elif op == 1:
+            parts[j] += rng.choice(TOKENS)
+        elif op == 2:
+            del parts[j]
+        else:
+            parts.insert(j, rng.choice(TOKENS))
+        lines[k] = " ".join(parts)
+    return lines
+
+
+def read_both_ways(base: Path) -> None:
+    """Read record ``base`` whole and, where the streaming reader takes it, streamed."""
+    from sancodec import read_signal
+    from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
+
+    head = stream_header(base)
+    if head is not None:
+        like_signal(base, head)
+        for _ in read_blocks(base, head, 4096):
+            pass
+    read_signal(base)
+
+
+def run(cases: int, seed: int) -> dict:
+    """Run ``cases`` cases from ``seed``; the counts and the first escapes (record, header, traceback)."""
+    import warnings
+
+    from sancodec.errors import SancodecError
+
+    warnings.simplefilter("ignore")  # wfdb-python warns on odd headers; only exceptions count here
+    rng = random.Random(seed)
+    escapes: list[dict] = []
+    refused = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case in range(cases):
+            folder, name = RECORDS[case % len(RECORDS)]
+            files = sorted(folder.glob(f"{name}*"))
+            target = rng.choice([f for f in files if f.suffix == ".hea"])
+            lines = mutate(target.read_text().splitlines(), rng)
+            work = Path(tmp) / str(case)
+            work.mkdir()
+            for f in files:
+                shutil.copy(f, work / f.name)
+            (work / target.name).write_text("\n".join(lines) + "\n")
+            try:
+                read_both_ways(work / name)
+            except SancodecError:
+                refused += 1
+            except Exception:  # noqa: BLE001 - what this fuzzer looks for
+                escapes.append({"case": case, "file": target.name, "header": lines[:4],
+                                "error": traceback.format_exc()[-600:]})
+            shutil.rmtree(work)
+    return {"cases": cases, "refused": refused, "escapes": len(escapes), "first_escapes": escapes[:3]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    limit_memory()
+    print(json.dumps(run(args.cases, args.seed)))
+
+
+if __name__ == "__main__":
+    main()
