@@ -1,10 +1,13 @@
-"""Fuzzing of the WFDB readers: the test records with garbled header lines.
+"""Fuzzing of the input readers: the test records with garbled WFDB header lines, EDF and BDF headers.
 
-Each case copies one of the test records (single-segment ones and the bundled multi-segment sample), edits
+A WFDB case copies one of the test records (single-segment ones and the bundled multi-segment sample), edits
 one or two tokens of one of its ``.hea`` files (a hostile number, garbage, a token dropped or added), and reads
 it both ways a user's record is read: whole (``read_signal``) and streamed (``wfdb_stream``: the CLI's path for
-format 16/212 records). A case passes when the readers return or raise a ``SancodecError``; anything else (a
-TypeError from a field wfdb-python read as None, a MemoryError from a count nothing backs) escapes.
+format 16/212 records). An EDF case (every other one) overwrites a few bytes of the header of an EDF or BDF
+file written from a test record (a number, garbage, a stray byte; now and then a byte of the data or a cut
+file) and reads it. A case passes when the readers return or raise a ``SancodecError``; anything else (a
+TypeError from a field wfdb-python read as None, a MemoryError from a count nothing backs, a ValueError from a
+field edfio parses lazily) escapes.
 
 Run by ``tests/test_header_fuzz.py`` (a few hundred cases under RLIMIT_AS 1.5 GB), or for a long run:
 
@@ -26,6 +29,8 @@ from fuzz_structure import limit_memory
 HERE = Path(__file__).resolve().parent
 RECORDS = [(HERE / "data", name) for name in ("100_3chan", "3000003_0003", "1001", "a103l_20000", "03700181_2000f")]
 RECORDS.append((HERE.parent / "sancodec" / "data" / "samples" / "multisegment", "ms100"))
+EDF_TOKENS = [b"0", b"-1", b"1e308", b"nan", b"inf", b"99999999", b" ", b"x", b"-99999999", b"0.0", b"1", b"2",
+              b"\xff", b".", b"+"]
 TOKENS = ["0", "-1", "1e308", "nan", "inf", "99999999999999999999", "2147483648", "", "x", "16", "212", "80", "8",
           "310", "311", "24", "32", "61", "160", "0.0", "-0", "1/2", "1:2", "(3)", '"', "~", "+", "#"]
 
@@ -50,6 +55,31 @@ def mutate(lines: list[str], rng: random.Random) -> list[str]:
     return lines
 
 
+def edf_corpus(folder: Path) -> list[Path]:
+    """EDF and BDF files written from two test records (one of several sampling rates) into ``folder``."""
+    from sancodec import read_signal, write_signal
+
+    files = []
+    for name in ("test01_00s", "03700181_2000f"):
+        for ext in ("edf", "bdf"):
+            files.append(folder / f"{name}.{ext}")
+            write_signal(read_signal(HERE / "data" / name), files[-1])
+    return files
+
+
+def garble_edf(data: bytes, rng: random.Random) -> bytes:
+    """``data`` (an EDF/BDF file) with a few header bytes overwritten; now and then a data byte, or cut short."""
+    b = bytearray(data)
+    header = 256 + 256 * int(b[252:256].decode().strip())
+    for _ in range(rng.randint(1, 3)):
+        if rng.random() < 0.85:
+            at, token = rng.randrange(header), rng.choice(EDF_TOKENS)
+            b[at : at + len(token)] = token
+        else:
+            b[rng.randrange(header, len(b))] = rng.randrange(256)
+    return bytes(b[: rng.randrange(len(b))] if rng.random() < 0.1 else b)
+
+
 def read_both_ways(base: Path) -> None:
     """Read record ``base`` whole and, where the streaming reader takes it, streamed."""
     from sancodec import read_signal
@@ -67,6 +97,7 @@ def run(cases: int, seed: int) -> dict:
     """Run ``cases`` cases from ``seed``; the counts and the first escapes (record, header, traceback)."""
     import warnings
 
+    from sancodec import read_signal
     from sancodec.errors import SancodecError
 
     warnings.simplefilter("ignore")  # wfdb-python warns on odd headers; only exceptions count here
@@ -74,8 +105,20 @@ def run(cases: int, seed: int) -> dict:
     escapes: list[dict] = []
     refused = 0
     with tempfile.TemporaryDirectory() as tmp:
+        edfs = [(f.suffix, f.read_bytes()) for f in edf_corpus(Path(tmp))]
         for case in range(cases):
-            folder, name = RECORDS[case % len(RECORDS)]
+            if case % 2:
+                suffix, data = edfs[case // 2 % len(edfs)]
+                garbled = Path(tmp) / f"case{suffix}"
+                garbled.write_bytes(garble_edf(data, rng))
+                try:
+                    read_signal(garbled)
+                except SancodecError:
+                    refused += 1
+                except Exception:  # noqa: BLE001 - what this fuzzer looks for
+                    escapes.append({"case": case, "file": garbled.name, "error": traceback.format_exc()[-600:]})
+                continue
+            folder, name = RECORDS[case // 2 % len(RECORDS)]
             files = sorted(folder.glob(f"{name}*"))
             target = rng.choice([f for f in files if f.suffix == ".hea"])
             lines = mutate(target.read_text().splitlines(), rng)

@@ -100,6 +100,20 @@ def test_a_broken_edf_is_one_format_error(tmp_path):
         sancodec.read_signal(tmp_path / "bad.edf")
 
 
+@pytest.mark.parametrize(("field", "value"), [(104, b"2nan.948"), (120, b"-327+8  ")])  # physical, digital minimum
+def test_a_garbled_signal_field_is_one_format_error(tmp_path, field, value):
+    """edfio parses a signal's fields when first read, after the file opened: a ValueError from there used to
+    escape the reader (tests/fuzz_headers.py)."""
+    _edf_plus(tmp_path / "ok.edf")
+    data = bytearray((tmp_path / "ok.edf").read_bytes())
+    ns = int(data[252:256])
+    at = 256 + field * ns  # the first signal's: each field holds every signal's (16 + 80 + 8 bytes of them before)
+    data[at : at + len(value)] = value
+    (tmp_path / "bad.edf").write_bytes(bytes(data))
+    with pytest.raises(sancodec.SanFormatError, match="bad.edf: unreadable EDF file"):
+        sancodec.read_signal(tmp_path / "bad.edf")
+
+
 @pytest.mark.parametrize("source", [
     {"kind": "edf", "signals": "x", "annotations": [[1, 2], ["a", None, "t"], 5], "patient": 7,
      "data_record_duration": "1"},

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
 __all__ = ["EDF_SUFFIXES", "read_edf", "write_edf"]  # io.write_signal names the output file
@@ -32,17 +32,29 @@ def _kind(path: Path) -> str:
     return "bdf" if path.suffix.lower() == ".bdf" else "edf"
 
 
+#: what edfio raises on a malformed header field, which it parses when the field is first read (so anywhere below);
+#: UnboundLocalError: edfio's own, on a signal header it half parsed (tests/fuzz_headers.py found it)
+_UNREADABLE = (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError, OverflowError, ZeroDivisionError,
+               TypeError, UnboundLocalError)
+
+
 def read_edf(path: Path) -> Signal:
     """An EDF/EDF+ (``.edf``) or BDF (``.bdf``) file as a Signal of its digital samples."""
-    import edfio
-
     kind = _kind(path)
     try:
-        edf = edfio.read_bdf(path) if kind == "bdf" else edfio.read_edf(path)
-        signals = list(edf.signals)
-        digital = [np.asarray(s.digital, dtype=np.int64) for s in signals]
-    except (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
+        return _read(path, kind)
+    except SancodecError:  # ours already say what is wrong
+        raise
+    except _UNREADABLE as exc:
         raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+
+
+def _read(path: Path, kind: str) -> Signal:
+    import edfio
+
+    edf = edfio.read_bdf(path) if kind == "bdf" else edfio.read_edf(path)
+    signals = list(edf.signals)
+    digital = [np.asarray(s.digital, dtype=np.int64) for s in signals]
     if not signals:
         raise SanFormatError(f"{path}: holds no signals (annotations only)")
     per_record = [int(s.samples_per_data_record) for s in signals]
