@@ -39,6 +39,13 @@ class Sancodec(Codec):
             raise SanConfigError(f"sancodec codec mode must be lossless, near-lossless or lossy, got {mode!r}")
         if mode == "lossy" and prdn is None:
             raise SanConfigError("the lossy sancodec codec needs prdn (percent)")
+        for name, value, kinds in (("max_error", max_error, (int, float)), ("prdn", prdn, (int, float)),
+                                   ("fs", fs, (int, float)), ("frame_len", frame_len, (int,))):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):  # a config's "2"
+                raise SanConfigError(f"the sancodec codec's {name} must be a number, got {value!r}")
+        for name, value, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy")):
+            if value is not None and mode != wanted:
+                raise SanConfigError(f"the sancodec codec's {name} applies to {wanted} mode, not {mode}")
         self.mode, self.max_error, self.prdn, self.fs, self.frame_len = mode, max_error, prdn, fs, frame_len
 
     def encode(self, buf: Any) -> bytes:

@@ -70,5 +70,13 @@ def test_what_it_refuses():
         Sancodec().encode(np.zeros((4, 4, 4), dtype=np.int16))
     with pytest.raises(sancodec.SanConfigError, match="prdn"):
         Sancodec(mode="lossy")
+    with pytest.raises(sancodec.SanConfigError, match="prdn must be a number"):  # a config's string: a TypeError
+        Sancodec(mode="lossy", prdn="2")                                          # at the first chunk, before
+    with pytest.raises(sancodec.SanConfigError, match="fs must be a number"):
+        Sancodec(fs=True)
+    with pytest.raises(sancodec.SanConfigError, match="applies to lossy mode"):  # was ignored
+        Sancodec(mode="lossless", prdn=2)
+    with pytest.raises(sancodec.SanConfigError, match="applies to near-lossless mode"):
+        Sancodec(mode="lossy", prdn=2, max_error=1)
     with pytest.raises(sancodec.SanFormatError, match="dtype tag"):
         Sancodec().decode(sancodec.encode(sancodec.Signal(np.zeros((100, 1), np.int64), 1.0, ["a"], [""])))
