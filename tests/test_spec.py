@@ -59,6 +59,10 @@ def test_sha256_changes_with_any_kernel_value():
         lambda d: d.update(kernels=[[float("nan")], [1.0]]),
         lambda d: d.pop("kernels"),
         lambda d: d.update(normalization={"kind": "affine", "offset": 0, "scale": 0}),
+        lambda d: d.update(metadata={"validation_phi": float("nan")}),  # reached the header writer's ValueError
+        lambda d: d.update(metadata={"runs": [{"loss": float("inf")}]}),
+        lambda d: d.update(metadata=[1, 2]),
+        lambda d: d.update(kernel_sizes=[float("inf"), 5]),  # an OverflowError from int()
     ],
 )
 def test_invalid_model_files_raise_model_file_error(tmp_path, mutate):

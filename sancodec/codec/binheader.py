@@ -21,7 +21,7 @@ import struct
 from typing import Any
 
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.errors import SanFormatError
+from sancodec.errors import SanConfigError, SanFormatError
 
 __all__ = ["KEYS", "compact", "decode_value", "encode_value", "expand"]
 
@@ -71,8 +71,9 @@ def encode_value(value: Any, out: bytearray | None = None) -> bytearray:
         out.append(UINT if value >= 0 else NINT)
         _varint(value if value >= 0 else -value - 1, out)
     elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError("header floats must be finite")
+        if not math.isfinite(value):  # a model file's NaN reaches here: the caller's input, in one line
+            raise SanConfigError(f"a .san header holds finite numbers only, got {value} (in the model file or "
+                                 "the signal's metadata)")
         if value.is_integer() and abs(value) < MAX_EXACT and not (value == 0 and math.copysign(1, value) < 0):
             out.append(INTFLOAT)
             v = int(value)
@@ -105,7 +106,7 @@ def encode_value(value: Any, out: bytearray | None = None) -> bytearray:
                 out += data
             encode_value(item, out)
     else:
-        raise TypeError(f"cannot store {type(value).__name__} in a header")
+        raise SanConfigError(f"a .san header cannot hold a {type(value).__name__}")
     return out
 
 

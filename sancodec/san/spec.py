@@ -159,6 +159,22 @@ def check_architecture(kernel_sizes: Sequence[int], activations: str | Sequence[
     return sizes, tuple(canonical_activation(a) for a in acts)
 
 
+def _plain_json(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is what a .san header can hold: JSON types with string keys, finite numbers, nested
+    at most 32 deep."""
+    if depth > 32:
+        return False
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, (list, tuple)):
+        return all(_plain_json(v, depth + 1) for v in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _plain_json(v, depth + 1) for k, v in value.items())
+    return False
+
+
 @dataclass(frozen=True, eq=False)
 class SanSpec:
     """A SAN: its kernels (each ``(m,)`` or ``(m, m)``), one activation per kernel,
@@ -199,6 +215,9 @@ class SanSpec:
         object.__setattr__(self, "kernels", kernels)
         object.__setattr__(self, "activations", acts)
         object.__setattr__(self, "normalization", norm)
+        if not isinstance(self.metadata, Mapping) or not _plain_json(self.metadata):
+            raise SanConfigError("metadata must be a JSON object of strings, finite numbers, booleans, null, "
+                                 "lists and objects (a .san header holds it)")
         object.__setattr__(self, "metadata", dict(self.metadata))
 
     @property
@@ -244,7 +263,7 @@ class SanSpec:
             )
         except SanConfigError as exc:
             raise ModelFileError(f"invalid model: {exc}") from None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ModelFileError(f"invalid model: {type(exc).__name__}: {exc}") from None
         if list(spec.kernel_sizes) != sizes:
             raise ModelFileError(f"kernel_sizes {sizes} disagree with the kernels {list(spec.kernel_sizes)}")
