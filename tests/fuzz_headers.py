@@ -1,13 +1,15 @@
-"""Fuzzing of the input readers: the test records with garbled WFDB header lines, EDF and BDF headers.
+"""Fuzzing of the input readers: the test records with garbled WFDB header lines, EDF and BDF headers, model files.
 
 A WFDB case copies one of the test records (single-segment ones and the bundled multi-segment sample), edits
 one or two tokens of one of its ``.hea`` files (a hostile number, garbage, a token dropped or added), and reads
 it both ways a user's record is read: whole (``read_signal``) and streamed (``wfdb_stream``: the CLI's path for
 format 16/212 records). An EDF case (every other one) overwrites a few bytes of the header of an EDF or BDF
 file written from a test record (a number, garbage, a stray byte; now and then a byte of the data or a cut
-file) and reads it. A case passes when the readers return or raise a ``SancodecError``; anything else (a
-TypeError from a field wfdb-python read as None, a MemoryError from a count nothing backs, a ValueError from a
-field edfio parses lazily) escapes.
+file) and reads it. A model case (every third) puts hostile values (NaN, huge, wrong types) into one to three
+places of the bundled model's JSON and encodes a short record with it. A case passes when the readers return
+or raise a ``SancodecError``; anything else (a TypeError from a field wfdb-python read as None, a MemoryError
+from a count nothing backs, a ValueError from a field edfio parses lazily, a NaN in a model's metadata that
+reached the header writer) escapes.
 
 Run by ``tests/test_header_fuzz.py`` (a few hundred cases under RLIMIT_AS 1.5 GB), or for a long run:
 
@@ -55,6 +57,21 @@ def mutate(lines: list[str], rng: random.Random) -> list[str]:
     return lines
 
 
+MODEL_VALUES = [None, -1, 0, 1.5, 1e308, float("nan"), float("inf"), "x", [], {}, [[1, 2], [3]], True, 2**70, 65537]
+
+
+def garble_model(value: object, rng: random.Random) -> object:
+    """``value`` (a model's JSON) with one place, at any depth, set to one of :data:`MODEL_VALUES`."""
+    if isinstance(value, dict) and value:
+        key = rng.choice(list(value))
+        return {**value, key: garble_model(value[key], rng) if rng.random() < 0.5 else rng.choice(MODEL_VALUES)}
+    if isinstance(value, list) and value:
+        i = rng.randrange(len(value))
+        return [*value[:i], garble_model(value[i], rng) if rng.random() < 0.5 else rng.choice(MODEL_VALUES),
+                *value[i + 1 :]]
+    return rng.choice(MODEL_VALUES)
+
+
 def edf_corpus(folder: Path) -> list[Path]:
     """EDF and BDF files written from two test records (one of several sampling rates) into ``folder``."""
     from sancodec import read_signal, write_signal
@@ -97,6 +114,7 @@ def run(cases: int, seed: int) -> dict:
     """Run ``cases`` cases from ``seed``; the counts and the first escapes (record, header, traceback)."""
     import warnings
 
+    import sancodec
     from sancodec import read_signal
     from sancodec.errors import SancodecError
 
@@ -106,9 +124,25 @@ def run(cases: int, seed: int) -> dict:
     refused = 0
     with tempfile.TemporaryDirectory() as tmp:
         edfs = [(f.suffix, f.read_bytes()) for f in edf_corpus(Path(tmp))]
+        model = json.loads((HERE.parent / "sancodec" / "data" / "models" / "default.json").read_text())
+        short = read_signal(HERE / "data" / "test01_00s").slice(0, 1000)
         for case in range(cases):
-            if case % 2:
-                suffix, data = edfs[case // 2 % len(edfs)]
+            if case % 3 == 2:
+                garbled_model = Path(tmp) / "model.json"
+                garbled = model
+                for _ in range(rng.randint(1, 3)):
+                    garbled = garble_model(garbled, rng)
+                model_json = json.dumps(garbled)
+                garbled_model.write_text(model_json)
+                try:
+                    sancodec.decode(sancodec.encode(short, model=garbled_model, mode=rng.choice(["san", "lossless"])))
+                except SancodecError:
+                    refused += 1
+                except Exception:  # noqa: BLE001 - what this fuzzer looks for
+                    escapes.append({"case": case, "model": model_json[:300], "error": traceback.format_exc()[-600:]})
+                continue
+            if case % 3 == 1:
+                suffix, data = edfs[case // 3 % len(edfs)]
                 garbled = Path(tmp) / f"case{suffix}"
                 garbled.write_bytes(garble_edf(data, rng))
                 try:
@@ -118,7 +152,7 @@ def run(cases: int, seed: int) -> dict:
                 except Exception:  # noqa: BLE001 - what this fuzzer looks for
                     escapes.append({"case": case, "file": garbled.name, "error": traceback.format_exc()[-600:]})
                 continue
-            folder, name = RECORDS[case // 2 % len(RECORDS)]
+            folder, name = RECORDS[case // 3 % len(RECORDS)]
             files = sorted(folder.glob(f"{name}*"))
             target = rng.choice([f for f in files if f.suffix == ".hea"])
             lines = mutate(target.read_text().splitlines(), rng)

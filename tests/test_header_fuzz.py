@@ -1,5 +1,6 @@
 """Input reader fuzzing in CI: WFDB records with garbled header lines (read whole and streamed), EDF and BDF
-files with garbled headers, in a worker limited to 1.5 GB of address space (tests/fuzz_headers.py)."""
+files with garbled headers and model files with hostile values, in a worker limited to 1.5 GB of address space
+(tests/fuzz_headers.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 
 
-def test_garbled_wfdb_and_edf_headers_only_ever_raise_sancodec_errors():
+def test_garbled_headers_and_model_files_only_ever_raise_sancodec_errors():
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     seed = os.environ.get("SANCODEC_FUZZ_SEED", "20261201")
     out = subprocess.run([sys.executable, str(HERE / "fuzz_headers.py"), "--cases", "600", "--seed", seed],
