@@ -373,6 +373,9 @@ def report(
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.report import make_report
 
+    if input.suffix.lower() == ".san":  # the recording comes first; a .san alone has no original to compare with
+        raise SanConfigError(f"{input}: report compares a .san with its original recording: give the recording "
+                             f"first, then the .san (`sancodec info {input.name}` describes a .san alone)")
     for picture in (plot, rd_curve):
         if picture is not None:
             check_output(picture, force, input_files(input) + ([san] if san else []))

@@ -125,6 +125,12 @@ def test_report_encodes_at_any_lossy_target(mitdb_100):
         assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
 
 
+def test_report_given_a_san_first_says_what_it_needs(tmp_path, mitdb_100):
+    assert run("encode", mitdb_100, "-o", tmp_path / "m.san", "-q").exit_code == 0
+    res = run("report", tmp_path / "m.san")  # was "unknown file type '.san'"
+    assert res.exit_code == 2 and "give the recording first" in res.stderr and "sancodec info" in res.stderr
+
+
 def test_train_export_sweep(tmp_path):
     rec = copy_record(tmp_path)
     model = tmp_path / "m.json"
