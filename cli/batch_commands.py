@@ -39,6 +39,8 @@ def batch(
 
     if not src.is_dir():
         raise SanConfigError(f"{src}: not a folder")
+    if dst.exists() and not dst.is_dir():
+        raise SanConfigError(f"{dst}: is a file; the destination is a folder (made if missing)")
     if workers < 1:
         raise SanConfigError(f"--workers must be at least 1, got {workers}")
     client = None

@@ -80,6 +80,8 @@ def train(
     if normalization not in ("zscore", "none"):
         raise SanConfigError(f"--normalization must be zscore or none, got {normalization!r}")
     norm = {"kind": normalization}
+    if segment < max(sizes):  # every activation function places whole kernels inside a segment
+        raise SanConfigError(f"--segment {segment} is shorter than the largest kernel (--m {max(sizes)})")
     train_set, val_set = _segments(records, channel, segment, norm)
     model = SAN(sizes, activation, seed=seed)
     result = fit(model, train_set, val_set, epochs=epochs, batch_size=batch_size, seed=seed, device=device,

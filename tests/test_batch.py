@@ -103,3 +103,10 @@ def test_bad_batch_options_are_one_error_before_any_record(tree, tmp_path, optio
     res = CliRunner().invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q", *options])
     assert res.exit_code == 2 and message in res.stderr and res.stderr.count("\n") == 1
     assert not (dst / "manifest.csv").exists()
+
+
+def test_a_destination_that_is_a_file_is_refused_in_our_words(tree, tmp_path):
+    (tmp_path / "dst").write_text("keep")
+    res = CliRunner().invoke(app, ["batch", str(tree), str(tmp_path / "dst"), "--workers", "1", "-q"])
+    assert res.exit_code == 2 and "is a file; the destination is a folder" in res.stderr  # was "File exists"
+    assert (tmp_path / "dst").read_text() == "keep"

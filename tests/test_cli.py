@@ -138,6 +138,8 @@ def test_train_export_sweep(tmp_path):
               "--channel", "1", "-q", "--device", "cpu")
     assert res.exit_code == 0, res.output
     assert json.loads(model.read_text())["kernel_sizes"] == [15, 15]
+    res = run("train", rec, "-o", tmp_path / "short.json", "--m", "15", "--segment", "10", "-q")
+    assert res.exit_code == 2 and "shorter than the largest kernel" in res.stderr  # it trained dead kernels
     res = run("export", model, tmp_path / "onnx")
     assert res.exit_code == 0, res.output
     assert {p.name for p in (tmp_path / "onnx").iterdir()} == {"encoder.onnx", "decoder.onnx", "manifest.json"}
