@@ -35,16 +35,19 @@ def _default_san_path(source: Path) -> Path:
     return source.with_name(name + ".san")
 
 
-def _pick_channels(signal, channels: str | None):
-    if not channels:
-        return signal
+def _channel_indices(signal, channels: str) -> list[int]:
+    """The indices ``--channels`` names, each checked against ``signal``'s channels."""
     try:
         wanted = [int(c) for c in channels.split(",")]
     except ValueError:
         raise SanConfigError(f"--channels takes comma-separated indices, got {channels!r}") from None
     if not wanted or any(not 0 <= c < signal.n_channels for c in wanted):
         raise SanConfigError(f"--channels {channels} outside 0..{signal.n_channels - 1}")
-    return signal.select_channels(wanted)
+    return wanted
+
+
+def _pick_channels(signal, channels: str | None):
+    return signal.select_channels(_channel_indices(signal, channels)) if channels else signal
 
 
 def _source_text(source: object) -> str:
@@ -174,6 +177,8 @@ def decode(
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
+    channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices to write, in that "
+                                        "order (default: all; every channel is still decoded)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite existing outputs."),
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the outputs and their folder to disk."),
     max_values: int | None = typer.Option(None, "--max-values", help="Decode files declaring more samples x channels "
@@ -199,7 +204,7 @@ def decode(
         check_record_name(target)
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
-    if fmt == "wfdb" and start is None and end is None and not to_stdout:
+    if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None:
         try:
             files = stream_decode(input, target, spec, limits, threads, force, fsync)
         except SanFormatError as exc:
@@ -215,13 +220,17 @@ def decode(
         decoded = decode_file(data, start, end, model=spec, limits=limits, threads=threads)
     except SanFormatError as exc:
         raise SanFormatError(_named(str(exc), input)) from None
+    signal, quantum = decoded.signal, decoded.header.get("quantum")
+    if channels:
+        wanted = _channel_indices(signal, channels)
+        signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]
     if to_stdout:
-        write_stdout(decoded.signal, fmt)
+        write_stdout(signal, fmt)
         return
-    check_outputs(output_files(decoded.signal, target, fmt), force, [input])
-    files = write_signal(decoded.signal, target, format=fmt, quantum=decoded.header.get("quantum"), fsync=fsync)
+    check_outputs(output_files(signal, target, fmt), force, [input])
+    files = write_signal(signal, target, format=fmt, quantum=quantum, fsync=fsync)
     if not quiet:
-        console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {decoded.signal.n_channels} from "
+        console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
         _print_lossy_target(decoded.header)
 

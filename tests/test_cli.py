@@ -125,6 +125,20 @@ def test_report_encodes_at_any_lossy_target(mitdb_100):
         assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
 
 
+def test_decode_writes_the_channels_asked_for(tmp_path):
+    rec = copy_record(tmp_path)
+    assert run("encode", rec, "-o", tmp_path / "t.san", "-q").exit_code == 0
+    source = read_signal(rec)
+    assert run("decode", tmp_path / "t.san", "-o", tmp_path / "two", "--channels", "2,0", "-q").exit_code == 0
+    two = read_signal(tmp_path / "two")
+    assert np.array_equal(two.samples, source.samples[:, [2, 0]])
+    assert two.channel_names == [source.channel_names[2], source.channel_names[0]]
+    res = run("decode", tmp_path / "t.san", "-o", tmp_path / "one", "--format", "npy", "--channels", "3", "-q")
+    assert res.exit_code == 0 and np.array_equal(np.load(tmp_path / "one.npy")[:, 0], source.samples[:, 3])
+    res = run("decode", tmp_path / "t.san", "-o", tmp_path / "bad", "--channels", "9")
+    assert res.exit_code == 2 and "outside 0..3" in res.stderr and not (tmp_path / "bad.hea").exists()
+
+
 def test_report_given_a_san_first_says_what_it_needs(tmp_path, mitdb_100):
     assert run("encode", mitdb_100, "-o", tmp_path / "m.san", "-q").exit_code == 0
     res = run("report", tmp_path / "m.san")  # was "unknown file type '.san'"
