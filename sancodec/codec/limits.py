@@ -27,7 +27,6 @@ __all__ = ["DEFAULT_LIMITS", "MAX_ABS_SAMPLE", "MAX_ERROR", "DecodeLimits", "par
 MAX_ERROR = 1 << 40  # a near-lossless file's max error (digital units) a reader accepts, and the encoder writes
 
 
-
 @dataclass(frozen=True)
 class DecodeLimits:
     """Caps a decoder applies (see the module docstring); every one can be raised."""

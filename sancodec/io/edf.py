@@ -50,6 +50,7 @@ def read_edf(path: Path) -> Signal:
 
 
 def _read(path: Path, kind: str) -> Signal:
+    """:func:`read_edf`'s work, every header field edfio parses read inside it."""
     import edfio
 
     edf = edfio.read_bdf(path) if kind == "bdf" else edfio.read_edf(path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -190,18 +191,20 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
     )
 
 
-def header_value(rec, name: str, kind: type):  # rec: a wfdb Record
+def header_value(rec, name: str, kind: type) -> Any:  # rec: a wfdb Record
     """The header field ``name`` as ``kind``; one the header garbled or left out (wfdb reads it as None) is a
     ``SanFormatError`` naming it, not a TypeError from deep inside."""
     value = getattr(rec, name, None)
+    if value is None:
+        _missing(rec, name, value)
     try:
-        return kind(value) if kind is not str or value is not None else _missing(rec, name, value)
+        return kind(value)
     except (TypeError, ValueError, OverflowError):
         _missing(rec, name, value)
 
 
 def header_values(rec, name: str, kind: type) -> list:  # rec: a wfdb Record
-    """The per-channel header field ``name``, each value as ``kind`` (see :func:`_field`)."""
+    """The per-channel header field ``name``, each value as ``kind`` (see :func:`header_value`)."""
     values = getattr(rec, name, None)
     if values is None or any(v is None for v in values):
         _missing(rec, name, values)
@@ -211,7 +214,7 @@ def header_values(rec, name: str, kind: type) -> list:  # rec: a wfdb Record
         _missing(rec, name, values)
 
 
-def _missing(rec, name: str, value: object):  # -> NoReturn
+def _missing(rec, name: str, value: object) -> NoReturn:
     raise SanFormatError(f"{getattr(rec, 'record_name', 'record')}.hea: unreadable or missing {name} ({value!r})")
 
 
