@@ -50,6 +50,8 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
     if like is None:
         if fs is None or channels is None:
             raise SanConfigError("open(path, 'w') needs like=<Signal> or both fs= and channels=")
+        if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
+            raise SanConfigError(f"open(path, 'w') needs a whole number of channels >= 1, got {channels!r}")
         like = Signal(np.zeros((1, int(channels)), dtype=np.int64), float(fs), [f"ch{i}" for i in range(channels)],
                       [""] * int(channels))
     return SanWriter(path, like, **options)
@@ -185,8 +187,8 @@ class SanFile:
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).
         A pass over the whole record checks the lossless checksums at its end."""
-        if n < 1:
-            raise SanConfigError(f"block size must be >= 1, got {n}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise SanConfigError(f"block size must be a whole number >= 1, got {n!r}")
         lo, hi = self._range(start, end)
         whole = lo == 0 and hi == self.n_samples
         crcs = [0] * self._layout.n_channels
@@ -220,6 +222,8 @@ class SanFile:
         return np.concatenate(list(self.blocks(hi - lo, lo, hi)))
 
     def _range(self, start: int, end: int | None) -> tuple[int, int]:
+        if self._f.closed:  # a read on a closed file used to fail in seek() with a ValueError
+            raise SanConfigError(f"{self.path}: read on a closed SanFile")
         lo, hi = int(start), self.n_samples if end is None else int(end)
         if not 0 <= lo < hi <= self.n_samples:
             raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {self.n_samples})")

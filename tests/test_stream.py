@@ -80,6 +80,15 @@ def test_open_without_a_signal_needs_rate_and_channels(tmp_path):
         assert np.array_equal(f.read(), x)
     with pytest.raises(sancodec.SanConfigError, match="fs= and channels="):
         sancodec.open(path, "w")
+    for channels in (-1, 2.5, True):  # were a ValueError and a TypeError from numpy
+        with pytest.raises(sancodec.SanConfigError, match="whole number of channels"):
+            sancodec.open(path, "w", fs=250, channels=channels)
+    f = sancodec.open(path)
+    with pytest.raises(sancodec.SanConfigError, match="whole number"):
+        next(f.blocks(2.5))  # was a TypeError from a slice
+    f.close()
+    with pytest.raises(sancodec.SanConfigError, match="closed"):
+        f.read()  # was a ValueError from seek()
 
 
 def test_ordered_map_keeps_order_and_bounds_what_is_in_flight():
