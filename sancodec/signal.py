@@ -288,6 +288,8 @@ class Signal:
 
     def slice(self, start: int, end: int) -> Signal:
         """Samples [start, end) with the same metadata; annotations re-based to the slice."""
+        if not 0 <= start < end <= self.n_samples:
+            raise SanConfigError(f"slice [{start}, {end}) is not within the signal's [0, {self.n_samples})")
         return Signal.from_header(slice_header(self.header_dict(), start, end), self.samples[start:end])
 
 

@@ -202,6 +202,12 @@ def test_bad_arguments():
     for huge in (1e300, (1 << 40) + 1):  # was an OverflowError, then a refusal of the encoder's own header
         with pytest.raises(SanConfigError, match="at most 2"):
             sancodec.encode(sig, mode="near-lossless", max_error=huge)
+    with pytest.raises(SanConfigError, match="takes a sancodec.Signal, not a ndarray"):  # was an AttributeError
+        sancodec.encode(sig.samples)
+    with pytest.raises(SanConfigError, match="not a str .a path"):  # was an AttributeError on seek
+        sancodec.decode(str(DATA / "x.san"))
+    with pytest.raises(SanConfigError, match="not within the signal's"):  # was a complaint about a header
+        sig.slice(10, 5)
     fast = Signal(sig.samples, 2e9, sig.channel_names, sig.units)  # past what a header holds: refused up front
     for mode, options in (("lossless", {}), ("lossy", {"prdn": 2}), ("near-lossless", {"max_error": 1})):
         with pytest.raises(SanConfigError, match="above the 1e"):

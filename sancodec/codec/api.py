@@ -112,6 +112,9 @@ def encode_to_file(
     plain wavelet coder's speed or better; ``balanced`` is ``fast`` with one beat template where it pays
     (most of what templates save on an ECG, in a fraction of the default's time).
     """
+    if not isinstance(signal, Signal):  # a bare array is the usual slip: say what to wrap it in
+        raise SanConfigError(f"encode takes a sancodec.Signal, not a {type(signal).__name__}: "
+                             "Signal(samples, fs, channel_names, units) wraps an array")
     check_effort(effort)
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import bz2
 import io
 import json
+import os
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
@@ -34,7 +35,7 @@ from typing import Any, BinaryIO
 
 from sancodec.codec.binheader import compact, decode_value, encode_value, expand
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits, parse_header_json
-from sancodec.errors import SanFormatError
+from sancodec.errors import SanConfigError, SanFormatError
 
 __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 
@@ -136,6 +137,11 @@ class SanReader:
     each frame is CRC-checked when read. ``frames_read`` counts frame reads."""
 
     def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
+        if not isinstance(source, (bytes, bytearray, memoryview)) and not (hasattr(source, "seek")
+                                                                           and hasattr(source, "read")):
+            hint = " (a path? sancodec.open(path) reads a file)" if isinstance(source, (str, os.PathLike)) else ""
+            raise SanConfigError(f"a .san is read from its bytes or a binary file object, not a "
+                                 f"{type(source).__name__}{hint}")
         self._f: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
         self.frames_read = 0
         self._f.seek(0, io.SEEK_END)
