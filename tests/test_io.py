@@ -118,10 +118,16 @@ def test_bad_inputs_raise_one_line_errors(tmp_path):
     cases["text"] = tmp_path / "text.csv"
     np.save(tmp_path / "pickle.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     cases["pickle"] = tmp_path / "pickle.npy"
+    (tmp_path / "text.npy").write_text("not an array\n")
+    cases["not npy"] = tmp_path / "text.npy"
     for label, path in cases.items():
         with pytest.raises(SanFormatError) as info:
             read_signal(path)
         assert "\n" not in str(info.value), label
+    with pytest.raises(SanFormatError, match="does not start with the .npy magic"):  # numpy spoke of a pickle
+        read_signal(tmp_path / "text.npy", fs=100.0)
+    with pytest.raises(SanFormatError, match="Object arrays"):  # a real object array keeps numpy's reason
+        read_signal(tmp_path / "pickle.npy", fs=100.0)
 
 
 def test_truncated_dat_is_detected(tmp_path):

@@ -47,10 +47,24 @@ def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None)
     try:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
+        if "pickle" in str(exc) and not _starts_like_npy(path):  # numpy takes what is not .npy for a pickle
+            raise SanFormatError(f"{label}: not a .npy array (it does not start with the .npy magic "
+                                 "\\x93NUMPY)") from None
         raise SanFormatError(f"{label}: not a readable .npy array ({exc})") from None
     if not isinstance(data, np.ndarray):
         raise SanFormatError(f"{label}: holds an archive of arrays, not one array")
     return _as_signal(Path(str(label)), np.asarray(data), fs, None)
+
+
+def _starts_like_npy(source: Path | io.BytesIO) -> bool:
+    """Whether ``source`` starts with the .npy magic (an object array's file does; garbage does not)."""
+    try:
+        if isinstance(source, io.BytesIO):
+            return source.getvalue()[:6] == b"\x93NUMPY"
+        with open(source, "rb") as f:
+            return f.read(6) == b"\x93NUMPY"
+    except OSError:
+        return False
 
 
 def map_npy(path: Path, fs: float | None) -> tuple[Signal, np.ndarray] | None:
