@@ -48,16 +48,17 @@ def is_multisegment(signal: Signal) -> bool:
 
 def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecord header
     """The multi-segment record ``base`` (master header ``head`` already read) as one Signal."""
-    from sancodec.io.wfdb import header_values, record_annotations
+    from sancodec.io.wfdb import header_value, header_values, record_annotations
 
-    names, lengths = [str(n) for n in head.seg_name], [int(v) for v in head.seg_len]
+    names, lengths = header_values(head, "seg_name", str), header_values(head, "seg_len", int)
+    fs = header_value(head, "fs", float)
     if not names or len(names) > MAX_SEGMENTS or len(names) != len(lengths) or min(lengths) < 0:
         raise SanFormatError(f"{base}.hea: {len(names)} segments with lengths {lengths[:8]}…; expected 1 to "
                              f"{MAX_SEGMENTS} segments of non-negative length")
     if head.sig_len is not None and int(head.sig_len) != sum(lengths):
         raise SanFormatError(f"{base}.hea: the segments hold {sum(lengths)} frames, the record says {head.sig_len}")
-    layout = _read_layout(base, names[0]) if lengths[0] == 0 and names[0] != "~" else None
-    parts = [(n, frames, None if n == "~" else _read_segment(base, n, frames, float(head.fs)))
+    layout, layout_header = _read_layout(base, names[0]) if lengths[0] == 0 and names[0] != "~" else (None, {})
+    parts = [(n, frames, None if n == "~" else _read_segment(base, n, frames, fs))
              for n, frames in zip(names[layout is not None:], lengths[layout is not None:])]
     data = [seg for _, _, seg in parts if seg is not None]
     if not data:
@@ -68,10 +69,10 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
     samples = _lay_out(base, parts, segments, union)
     source = {"kind": KIND, "layout": "fixed" if layout is None else "variable", "segments": segments}
     if layout is not None:
-        source["layout_header"] = {key: header_values(layout, key, kind) for key, kind in LAYOUT_FIELDS.items()}
-        source["layout_header"]["base_time"] = None if layout.base_time is None else layout.base_time.isoformat()
+        source["layout_header"] = {**layout_header,
+                                   "base_time": None if layout.base_time is None else layout.base_time.isoformat()}
     frame = max(union["samples_per_frame"])
-    return Signal(samples, float(head.fs) * frame, channel_names, union["units"], adc_gain=union["adc_gain"],
+    return Signal(samples, fs * frame, channel_names, union["units"], adc_gain=union["adc_gain"],
                   baseline=union["baseline"], fmt=union["fmt"], adc_res=union["adc_res"], adc_zero=union["adc_zero"],
                   comments=[str(c) for c in (head.comments or [])],
                   base_time=None if head.base_time is None else head.base_time.isoformat(),
@@ -80,15 +81,19 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
                   samples_per_frame=union["samples_per_frame"] if frame > 1 else None, source=source)
 
 
-def _read_layout(base: Path, name: str):  # -> wfdb.Record header
-    from sancodec.io.wfdb import read_header
+def _read_layout(base: Path, name: str):  # -> (wfdb.Record header, its per-channel fields checked)
+    from sancodec.io.wfdb import header_values, read_header
 
     _check_segment_name(base, name)
     layout = read_header(base.parent / name)
     names = [str(s) for s in layout.sig_name or []]
     if getattr(layout, "n_seg", None) or not names or len(set(names)) != len(names):
         raise SanFormatError(f"{base.parent / name}.hea: a layout header names each channel once, got {names}")
-    return layout
+    # every field checked (and counted) here, before the channels no segment carries take theirs from the layout
+    fields = {key: header_values(layout, key, kind) for key, kind in LAYOUT_FIELDS.items()}
+    if any(len(values) != len(names) for values in fields.values()):
+        raise SanFormatError(f"{base.parent / name}.hea: a layout field does not hold one value per channel")
+    return layout, fields
 
 
 def _read_segment(base: Path, name: str, frames: int, fs: float) -> Signal:
