@@ -24,6 +24,7 @@ import random
 import shutil
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from fuzz_structure import limit_memory
@@ -110,11 +111,49 @@ def read_both_ways(base: Path) -> None:
     read_signal(base)
 
 
+def model_case(folder: Path, model: dict, short: object, rng: random.Random) -> tuple[Callable[[], object], dict]:
+    """A model case: the bundled model garbled in one to three places, and the encode (and decode) of ``short``
+    with it; what to report of it."""
+    import sancodec
+
+    garbled = model
+    for _ in range(rng.randint(1, 3)):
+        garbled = garble_model(garbled, rng)
+    text = json.dumps(garbled)
+    path = folder / "model.json"
+    path.write_text(text)
+    mode = rng.choice(["san", "lossless"])
+    return (lambda: sancodec.decode(sancodec.encode(short, model=path, mode=mode))), {"model": text[:300]}
+
+
+def edf_case(folder: Path, suffix: str, data: bytes, rng: random.Random) -> tuple[Callable[[], object], dict]:
+    """An EDF case: ``data`` (an EDF or BDF file) garbled, and its reading."""
+    from sancodec import read_signal
+
+    path = folder / f"case{suffix}"
+    path.write_bytes(garble_edf(data, rng))
+    return (lambda: read_signal(path)), {"file": path.name}
+
+
+def wfdb_case(folder: Path, records: Path, name: str, rng: random.Random) -> tuple[Callable[[], object], dict]:
+    """A WFDB case: record ``name`` of ``records`` copied into ``folder`` with one of its headers garbled, and its
+    reading both ways."""
+    files = sorted(records.glob(f"{name}*"))
+    target = rng.choice([f for f in files if f.suffix == ".hea"])
+    lines = mutate(target.read_text().splitlines(), rng)
+    work = folder / "wfdb"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    for f in files:
+        shutil.copy(f, work / f.name)
+    (work / target.name).write_text("\n".join(lines) + "\n")
+    return (lambda: read_both_ways(work / name)), {"file": target.name, "header": lines[:4]}
+
+
 def run(cases: int, seed: int) -> dict:
-    """Run ``cases`` cases from ``seed``; the counts and the first escapes (record, header, traceback)."""
+    """Run ``cases`` cases from ``seed`` (WFDB, EDF and model cases in turn); the counts and the first escapes."""
     import warnings
 
-    import sancodec
     from sancodec import read_signal
     from sancodec.errors import SancodecError
 
@@ -123,52 +162,24 @@ def run(cases: int, seed: int) -> dict:
     escapes: list[dict] = []
     refused = 0
     with tempfile.TemporaryDirectory() as tmp:
-        edfs = [(f.suffix, f.read_bytes()) for f in edf_corpus(Path(tmp))]
+        folder = Path(tmp)
+        edfs = [(f.suffix, f.read_bytes()) for f in edf_corpus(folder)]
         model = json.loads((HERE.parent / "sancodec" / "data" / "models" / "default.json").read_text())
         short = read_signal(HERE / "data" / "test01_00s").slice(0, 1000)
         for case in range(cases):
+            turn = case // 3
             if case % 3 == 2:
-                garbled_model = Path(tmp) / "model.json"
-                garbled = model
-                for _ in range(rng.randint(1, 3)):
-                    garbled = garble_model(garbled, rng)
-                model_json = json.dumps(garbled)
-                garbled_model.write_text(model_json)
-                try:
-                    sancodec.decode(sancodec.encode(short, model=garbled_model, mode=rng.choice(["san", "lossless"])))
-                except SancodecError:
-                    refused += 1
-                except Exception:  # noqa: BLE001 - what this fuzzer looks for
-                    escapes.append({"case": case, "model": model_json[:300], "error": traceback.format_exc()[-600:]})
-                continue
-            if case % 3 == 1:
-                suffix, data = edfs[case // 3 % len(edfs)]
-                garbled = Path(tmp) / f"case{suffix}"
-                garbled.write_bytes(garble_edf(data, rng))
-                try:
-                    read_signal(garbled)
-                except SancodecError:
-                    refused += 1
-                except Exception:  # noqa: BLE001 - what this fuzzer looks for
-                    escapes.append({"case": case, "file": garbled.name, "error": traceback.format_exc()[-600:]})
-                continue
-            folder, name = RECORDS[case // 3 % len(RECORDS)]
-            files = sorted(folder.glob(f"{name}*"))
-            target = rng.choice([f for f in files if f.suffix == ".hea"])
-            lines = mutate(target.read_text().splitlines(), rng)
-            work = Path(tmp) / str(case)
-            work.mkdir()
-            for f in files:
-                shutil.copy(f, work / f.name)
-            (work / target.name).write_text("\n".join(lines) + "\n")
+                attempt, about = model_case(folder, model, short, rng)
+            elif case % 3 == 1:
+                attempt, about = edf_case(folder, *edfs[turn % len(edfs)], rng)
+            else:
+                attempt, about = wfdb_case(folder, *RECORDS[turn % len(RECORDS)], rng)
             try:
-                read_both_ways(work / name)
+                attempt()
             except SancodecError:
                 refused += 1
             except Exception:  # noqa: BLE001 - what this fuzzer looks for
-                escapes.append({"case": case, "file": target.name, "header": lines[:4],
-                                "error": traceback.format_exc()[-600:]})
-            shutil.rmtree(work)
+                escapes.append({"case": case, **about, "error": traceback.format_exc()[-600:]})
     return {"cases": cases, "refused": refused, "escapes": len(escapes), "first_escapes": escapes[:3]}
 
 
