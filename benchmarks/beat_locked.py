@@ -30,12 +30,17 @@ UNLOCKED = 0.1  # a band whose beat-locked share is under this is unlocked: no t
 BEFORE, AFTER = 0.3, 0.5  # seconds around each beat (at most 40 % and 60 % of the median beat period)
 
 
-def band_passed(x: np.ndarray, fs: float, low: float, high: float) -> np.ndarray:
-    """``x`` less its mean with every frequency outside ``[low, high)`` Hz removed (an FFT mask)."""
+def bands_passed(x: np.ndarray, fs: float, edges: list[tuple[float, float]]) -> list[np.ndarray]:
+    """For each ``(low, high)`` of ``edges``, ``x`` less its mean with every frequency outside ``[low, high)`` Hz
+    removed (an FFT mask; one transform of ``x`` for all of them)."""
     spectrum = np.fft.rfft(x - x.mean())
     f = np.fft.rfftfreq(len(x), 1 / fs)
-    spectrum[(f < low) | (f >= high)] = 0
-    return np.fft.irfft(spectrum, len(x))
+    return [np.fft.irfft(np.where((f >= low) & (f < high), spectrum, 0), len(x)) for low, high in edges]
+
+
+def band_passed(x: np.ndarray, fs: float, low: float, high: float) -> np.ndarray:
+    """:func:`bands_passed` of one band."""
+    return bands_passed(x, fs, [(low, high)])[0]
 
 
 def locked_share(y: np.ndarray, beats: np.ndarray, fs: float) -> float:
@@ -62,11 +67,11 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]]]:
     files = [sancodec.encode(sig, mode="lossy", prdn=t) for t in bench_lossy.TARGETS]
     anatomies = [lossy_anatomy(f, bands=True)[0] for f in files]
     names = list(dict.fromkeys(name for a in anatomies for name in a.bands))
-    shares: dict[str, float] = {}
+    bands = [next(a.bands[name] for a in anatomies if name in a.bands) for name in names]
+    passed = bands_passed(x, sig.fs, [(band.low_hz, band.high_hz) for band in bands])
+    shares = {name: locked_share(y, beats, sig.fs) for name, y in zip(names, passed)}
     band_rows = []
-    for name in names:
-        band = next(a.bands[name] for a in anatomies if name in a.bands)
-        shares[name] = locked_share(band_passed(x, sig.fs, band.low_hz, band.high_hz), beats, sig.fs)
+    for name, band in zip(names, bands):
         spent = [f"{a.bands[name].bytes:.0f}" if name in a.bands else "–" for a in anatomies]
         band_rows.append([name, f"{band.low_hz:g}–{band.high_hz:g}", f"{100 * shares[name]:.1f} %", *spent])
     target_rows = []
