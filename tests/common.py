@@ -171,3 +171,18 @@ def lattice_record(n: int = 1 << 18) -> Signal:
     s = (300 * np.sin(2 * np.pi * t / 250) + 120 * np.sin(2 * np.pi * t / 37 + 1)) * loudness
     s += 0.2 * np.cumsum(rng.normal(0, 2, n))
     return Signal((np.rint(s / 22) * 22).astype(np.int64)[:, None], 250.0, ["x"], ["NU"])
+
+
+def fuzz_worker(script: str, cases: int, seed: int | str) -> dict:
+    """Run the fuzzer ``script`` of this folder (``fuzz_structure.py``, ``fuzz_headers.py``) for ``cases`` cases
+    from ``seed`` in a process of its own (it limits its own memory), one BLAS thread; its JSON summary."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(Path(__file__).parent / script), "--cases", str(cases),
+                          "--seed", str(seed)], capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -9,19 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from common import fuzz_worker
+
 HERE = Path(__file__).parent
 
 
-def _worker(cases: int, seed: int) -> dict:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, str(HERE / "fuzz_structure.py"), "--cases", str(cases), "--seed", str(seed)],
-                         capture_output=True, text=True, timeout=600, env=env)
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def test_hostile_files_with_valid_crcs_only_ever_raise_sancodec_errors():
-    result = _worker(3000, seed=int(os.environ.get("SANCODEC_FUZZ_SEED", "20261129")))
+    result = fuzz_worker("fuzz_structure.py", 3000, seed=int(os.environ.get("SANCODEC_FUZZ_SEED", "20261129")))
     assert result["escapes"] == 0, json.dumps(result["escapes_kept"], indent=1)
     assert result["cases"] == 3000
     # The mutations reach past the header checks: some files still decode, most are refused.
