@@ -135,6 +135,9 @@ def test_decode_writes_the_channels_asked_for(tmp_path):
     assert two.channel_names == [source.channel_names[2], source.channel_names[0]]
     res = run("decode", tmp_path / "t.san", "-o", tmp_path / "one", "--format", "npy", "--channels", "3", "-q")
     assert res.exit_code == 0 and np.array_equal(np.load(tmp_path / "one.npy")[:, 0], source.samples[:, 3])
+    before = (tmp_path / "two.dat").read_bytes()
+    res = run("decode", tmp_path / "t.san", "-o", tmp_path / "two", "--channels", "1")  # no --force: kept
+    assert res.exit_code == 2 and "--force" in res.stderr and (tmp_path / "two.dat").read_bytes() == before
     res = run("decode", tmp_path / "t.san", "-o", tmp_path / "bad", "--channels", "9")
     assert res.exit_code == 2 and "outside 0..3" in res.stderr and not (tmp_path / "bad.hea").exists()
 
