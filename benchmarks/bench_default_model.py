@@ -3,8 +3,9 @@
 Run: .venv/bin/python benchmarks/bench_default_model.py [--data-dir ../shared/data]
 
 Per signal: the paper's φ̄ (CR⁻¹, L~) on the Table I segments (first 12 000 samples,
-12 z-scored segments of 1000; no training, the model is fixed), and the lossy codec on
-the first 60 000 samples: bits per sample and PRDN. Signals missing from the data
+12 z-scored segments of 1000; no training, the model is fixed), and the paper's SAN-only code
+(``--mode san``: the model's activations alone, no residual) on the first 60 000 samples: bits per sample
+and PRDN. Signals missing from the data
 folder are skipped.
 """
 
@@ -61,7 +62,7 @@ def main() -> None:
     spec = default_model()
     model = SAN.from_spec(spec)
     print(f"default model: {spec.metadata.get('trained_on')}\n")
-    print("| kind | signal | φ̄ | CR⁻¹ | L̃ | lossy bits/sample | lossy PRDN % |")
+    print("| kind | signal | φ̄ | CR⁻¹ | L̃ | `--mode san` bits/sample | `--mode san` PRDN % |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for kind, label, path, channel in SIGNALS:
         try:
@@ -74,8 +75,8 @@ def main() -> None:
         mean = scores.mean()
         part = x[:60000]
         sig = Signal(part[:, None], 1.0, ["x"], ["NU"])
-        back = sancodec.decode(sancodec.encode(sig, spec, "san"))
-        bps = 8 * len(sancodec.encode(sig, spec, "san")) / len(part)
+        data = sancodec.encode(sig, spec, "san")
+        back, bps = sancodec.decode(data), 8 * len(data) / len(part)
         print(f"| {kind} | {label} | {float(mean.phi[0]):.3f} | {float(mean.cr_inv[0]):.3f} | "
               f"{float(mean.l_tilde[0]):.3f} | {bps:.3f} | {prdn(part, back.samples[:, 0]):.1f} |")
 
