@@ -21,6 +21,7 @@ from sancodec.cli.streaming import (
     write_stdout,
 )
 from sancodec.codec.container import SanReader
+from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError, SanFormatError
 
 console = Console()
@@ -295,7 +296,8 @@ def info(
     head = details["header"]
     if json_out:
         extra = {} if anatomy is None else {"channels": [a.to_dict() for a in anatomy]}
-        typer.echo(json.dumps({**details, "version": list(details["version"]), **extra}))
+        typer.echo(json.dumps({**details, "version": list(details["version"]), "encoded_mode": file_mode(head),
+                               **extra}))
         return
     sig = head["signal"]
     model = head.get("model") or {}
@@ -303,7 +305,8 @@ def info(
     table.add_column("field")
     table.add_column("value")
     rows = [
-        ("mode", head["mode"] + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")
+        ("mode", file_mode(head) + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")
+         + (" (the paper's SAN-only code)" if file_mode(head) == "san" else "")
          + (f" (target {_target_text(head['lossy']['target'])}, PRDN achieved "
             + ", ".join("-" if p is None else f"{p:.3f} %" for p in head["lossy"]["prdn"]) + ")"
             if head.get("lossy") else "")),
@@ -457,10 +460,10 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
     if here > 0:  # a lossy file: channel 0's own bits (header apart); else the file's bits per sample
         from sancodec.codec.anatomy import lossy_anatomy
 
-        lossy = decoded.header["mode"] == "lossy"
+        mode = file_mode(decoded.header)
+        lossy = mode == "lossy"
         bits = lossy_anatomy(data, bands=False)[0].bits_per_sample if lossy else 8 * len(data) / signal.n_values
-        ax.plot([here], [bits], "k*", ms=14, label=f"this file ({decoded.header['mode']}" + (", channel 0)" if lossy
-                                                                                          else ")"))
+        ax.plot([here], [bits], "k*", ms=14, label=f"this file ({mode}" + (", channel 0)" if lossy else ")"))
     ax.set_xscale("log")
     ax.set_xlabel("PRDN, channel 0 (%)")
     ax.set_ylabel("bits per sample")
@@ -492,7 +495,7 @@ def _plot(signal, data: bytes, path: Path) -> None:
     axes[0].plot(t, x, lw=0.8)
     axes[0].set_title(f"original, channel 0 ({signal.channel_names[0]})")
     axes[1].plot(t, y, lw=0.8, color="tab:orange")
-    axes[1].set_title(f"decoded ({decoded.header['mode']})")
+    axes[1].set_title(f"decoded ({file_mode(decoded.header)})")
     axes[2].plot(t, x - y, lw=0.8, color="tab:red")
     axes[2].set_title("residual (original - decoded)")
     if spec_dict:

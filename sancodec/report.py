@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sancodec.codec import decode_file
+from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
 from sancodec.metrics import bits_per_sample, compression_ratio, normalized_loss, phi, prd, prdn, snr_db
 from sancodec.signal import Signal
@@ -80,7 +81,7 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     err = y.astype(np.float64) - x.astype(np.float64)
     px, py = original.physical(), Signal.from_header(original.header_dict(), y).physical()
     return Report(
-        mode=str(header["mode"]),
+        mode=file_mode(header),
         n_samples=int(x.shape[0]),
         n_channels=int(x.shape[1]),
         san_bytes=len(data),

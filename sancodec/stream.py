@@ -28,7 +28,7 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.codec.api import _check_work, frame_windows
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import SanEncoder
-from sancodec.codec.header import FileLayout, check_sample_checksums, from_header, sample_checksums
+from sancodec.codec.header import FileLayout, check_sample_checksums, file_mode, from_header, sample_checksums
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
@@ -171,7 +171,7 @@ class SanFile:
         """Samples, channels, rate, mode and frames, without decoding anything."""
         h = self._reader.header
         return {"n_samples": self._layout.n_samples, "n_channels": self._layout.n_channels,
-                "fs": self._layout.signal_head.get("fs"), "mode": h["mode"], "frame_len": self._layout.frame_len,
+                "fs": self._layout.signal_head.get("fs"), "mode": file_mode(h), "frame_len": self._layout.frame_len,
                 "frames": self._reader.n_frames, "channel_names": self._layout.signal_head.get("channel_names"),
                 "bytes": self._reader.size}
 

@@ -93,6 +93,21 @@ def test_encode_modes_channels_and_range_decode(tmp_path):
     assert lines[0] == f"{names[0]},{names[2]}" and len(lines) == 4001
 
 
+def test_a_san_mode_file_is_named_san_and_a_targeted_one_lossy(tmp_path, mitdb_100):
+    """A --mode san file's header says "lossy" (the paper's code had that name before the targeted lossy mode);
+    info and report name it as it was encoded."""
+    san, lossy = tmp_path / "s.san", tmp_path / "l.san"
+    assert run("encode", mitdb_100, "--mode", "san", "-o", san, "-q").exit_code == 0
+    assert run("encode", mitdb_100, "--mode", "lossy", "--prdn", "5", "--effort", "fast", "-o", lossy,
+               "-q").exit_code == 0
+    for path, mode in ((san, "san"), (lossy, "lossy")):
+        res = run("info", path, "--json")
+        assert res.exit_code == 0 and json.loads(res.stdout)["encoded_mode"] == mode
+        assert json.loads(res.stdout)["header"]["mode"] == "lossy"  # the file itself is unchanged
+        assert f".san ({mode})" in run("report", mitdb_100, path).stdout
+    assert "san (the paper's SAN-only code)" in run("info", san).stdout
+
+
 def test_report_json_and_plot(tmp_path, mitdb_100):
     res = run("report", mitdb_100, "--json", "--plot", tmp_path / "p.png")
     assert res.exit_code == 0, res.output
@@ -105,7 +120,7 @@ def test_report_json_and_plot(tmp_path, mitdb_100):
     assert rep["original_bytes"] == 1950000
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     res = run("report", mitdb_100, "--mode", "san")
-    assert res.exit_code == 0 and "PRDN" in res.stdout and ".san (lossy)" in res.stdout
+    assert res.exit_code == 0 and "PRDN" in res.stdout and ".san (san)" in res.stdout
 
 
 def test_report_encodes_at_any_lossy_target(mitdb_100):

@@ -58,6 +58,15 @@ def test_blocks_cover_the_record_exactly_once(record, tmp_path):
             assert np.array_equal(np.concatenate(got), record.samples)
         assert np.array_equal(f.read(4000, 9000), record.samples[4000:9000])
         assert f.info["n_samples"] == record.n_samples
+        assert f.info["mode"] == "lossless"
+
+
+@pytest.mark.parametrize("options, mode", [({"mode": "san"}, "san"), ({"mode": "lossy", "prdn": 5.0}, "lossy")])
+def test_the_reader_names_the_mode_a_file_was_encoded_with(record, tmp_path, options, mode):
+    path = tmp_path / "s.san"
+    path.write_bytes(sancodec.encode(record.slice(0, 20_000), **options))
+    with sancodec.open(path) as f:
+        assert f.info["mode"] == mode  # both headers say "lossy": a san file carries no target
 
 
 def test_a_failed_stream_leaves_nothing(record, tmp_path):

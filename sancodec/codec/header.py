@@ -20,7 +20,16 @@ from sancodec.errors import SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, channel_crc32
 
-__all__ = ["MODES", "FileLayout", "check_sample_checksums", "from_header", "sample_checksums", "to_header"]
+__all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "from_header", "sample_checksums",
+           "to_header"]
+
+
+def file_mode(header: dict[str, Any]) -> str:
+    """The ``--mode`` a file was encoded with, as a user names it: ``san`` for the paper's SAN-only code, whose
+    header says ``lossy`` (what it was called before the targeted lossy mode, which records its target), else the
+    header's mode."""
+    mode = str(header.get("mode"))
+    return "san" if mode == "lossy" and not header.get("lossy") else mode
 
 
 
