@@ -411,13 +411,14 @@ def report(
         return
     n = signal.n_values
     table = Table(title=f"{input}: {signal.n_samples} x {signal.n_channels} samples")
-    for col in ("encoding", "bytes", "bits/sample", "CR vs 16-bit"):
+    raw = next(iter(sizes.values()))  # the raw samples at the width the tools were given (baselines.raw_width)
+    for col in ("encoding", "bytes", "bits/sample", "CR vs raw"):
         table.add_column(col, justify="right" if col != "encoding" else "left")
     for name, size in {**sizes, f".san ({rep.mode})": len(data)}.items():
         if size is None:
             table.add_row(name, "n/a", "", "")
         else:
-            table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{n * 2 / size:.2f}")
+            table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{raw / size:.2f}" if raw else "")
     console.print(table)
     per_channel = ("PRDN per channel: " + ", ".join(f"{p:.3f} %" for p in rep.prdn_per_channel) + "\n"
                    if rep.n_channels > 1 else "")

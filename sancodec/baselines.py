@@ -1,9 +1,12 @@
 """Sizes of the same samples under the tools users already have: raw, gzip, bz2, lzma, zstd, FLAC, pcodec.
 
-Every tool sees the record's digital samples as int16 little-endian, interleaved
-(FLAC: one stream with all channels; pcodec: one array per channel, its numeric model's
-best case, level 12). zstd, FLAC and pcodec are used when their Python packages (zstandard,
-soundfile, pcodec) are installed and report None otherwise. No torch.
+Every tool sees the record's digital samples as little-endian integers of the narrowest width of 16, 24 or 32 bits
+that holds them, interleaved, as a WFDB, EDF or BDF file stores them (24 bits: three bytes a sample, as BDF and
+24-bit WAV do): a 24-bit BDF is compared with tools given its three bytes a sample, not eight. FLAC takes one
+stream with all channels (16 or 24 bits; libsndfile's FLAC holds no wider samples); pcodec one array per channel
+(int16 or int32), its numeric model's best case, level 12. Floating-point samples, or integers beyond 32 bits,
+are given to the general-purpose tools as float64. zstd, FLAC and pcodec are used when their Python packages
+(zstandard, soundfile, pcodec) are installed and report None otherwise. No torch.
 """
 
 from __future__ import annotations
@@ -17,22 +20,38 @@ import numpy as np
 
 from sancodec.signal import Signal
 
-__all__ = ["baseline_sizes"]
+__all__ = ["baseline_sizes", "raw_width"]
+
+WIDTHS = (16, 24, 32)  # the integer widths the tools are given, narrowest first
 
 
-def _int16(signal: Signal) -> np.ndarray | None:
+def raw_width(signal: Signal) -> int | None:
+    """The narrowest of :data:`WIDTHS` that holds ``signal``'s digital samples; None for floating-point samples
+    or integers wider than 32 bits."""
     x = signal.samples
-    if not signal.is_digital or x.min() < -32768 or x.max() > 32767:
+    if not signal.is_digital:
         return None
-    return x.astype("<i2")
+    low, high = (int(x.min()), int(x.max())) if x.size else (0, 0)
+    return next((w for w in WIDTHS if -(1 << (w - 1)) <= low and high < 1 << (w - 1)), None)
+
+
+def _raw_bytes(x: np.ndarray, width: int | None) -> bytes:
+    """``x`` as the tools see it: interleaved little-endian integers of ``width`` bits (three bytes a sample at
+    24), or float64 for None."""
+    if width is None:
+        return np.ascontiguousarray(x, dtype="<f8").tobytes()
+    if width == 24:
+        return np.ascontiguousarray(x, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    return np.ascontiguousarray(x, dtype=f"<i{width // 8}").tobytes()
 
 
 def baseline_sizes(signal: Signal) -> dict[str, int | None]:
-    """Bytes per tool; None where the tool is missing or cannot hold the samples."""
-    x = _int16(signal)
-    raw = x.tobytes() if x is not None else signal.samples.astype("<f8").tobytes()
+    """Bytes per tool, the first entry the raw samples (``raw 16-bit``, ``raw 24-bit``, ``raw 32-bit`` or
+    ``raw float64``, as :func:`raw_width` finds them); None where the tool is missing or cannot hold the samples."""
+    width = raw_width(signal)
+    raw = _raw_bytes(signal.samples, width)
     out: dict[str, int | None] = {
-        "raw 16-bit": signal.samples.size * 2,
+        f"raw {width}-bit" if width else "raw float64": len(raw),
         "gzip -9": len(gzip.compress(raw, 9, mtime=0)),
         "bz2 -9": len(bz2.compress(raw, 9)),
         "lzma -9e": len(lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME)),
@@ -43,27 +62,39 @@ def baseline_sizes(signal: Signal) -> dict[str, int | None]:
         out["zstd -19"] = len(zstandard.ZstdCompressor(level=19).compress(raw))
     except ImportError:
         out["zstd -19"] = None
-    out["FLAC -8"] = None
-    if x is not None and signal.n_channels <= 8:
-        try:
-            import soundfile
-
-            buf = io.BytesIO()
-            soundfile.write(buf, x, 8000, format="FLAC", subtype="PCM_16", compression_level=1.0)
-            out["FLAC -8"] = len(buf.getvalue())
-        except (ImportError, RuntimeError):
-            pass
-    out["pcodec 12"] = _pcodec_size(x)
+    out["FLAC -8"] = _flac_size(signal.samples, width) if signal.n_channels <= 8 else None
+    out["pcodec 12"] = _pcodec_size(signal.samples, width)
     return out
 
 
-def _pcodec_size(x: np.ndarray | None) -> int | None:
-    """pcodec at its strongest level (12), one array per channel (the numeric codec Zarr users have)."""
-    if x is None:
+def _flac_size(x: np.ndarray, width: int | None) -> int | None:
+    """FLAC -8 of all channels in one stream, at 16 or 24 bits (None for wider or float samples, or without
+    soundfile). libsndfile scales int32 input to full scale, so 24-bit samples go in shifted up by 8 bits."""
+    if width not in (16, 24):
+        return None
+    try:
+        import soundfile
+    except ImportError:
+        return None
+    data = x.astype("<i2") if width == 16 else x.astype("<i4") << 8
+    buf = io.BytesIO()
+    try:
+        soundfile.write(buf, data, 8000, format="FLAC", subtype=f"PCM_{width}", compression_level=1.0)
+    except RuntimeError:
+        return None
+    return len(buf.getvalue())
+
+
+def _pcodec_size(x: np.ndarray, width: int | None) -> int | None:
+    """pcodec at its strongest level (12), one array per channel (the numeric codec Zarr users have): int16 or
+    int32 (None for float or wider samples, or without pcodec)."""
+    if width is None:
         return None
     try:
         from pcodec import ChunkConfig, standalone
     except ImportError:
         return None
     config = ChunkConfig(compression_level=12)
-    return sum(len(standalone.simple_compress(np.ascontiguousarray(x[:, k]), config)) for k in range(x.shape[1]))
+    dtype = np.int16 if width == 16 else np.int32
+    return sum(len(standalone.simple_compress(np.ascontiguousarray(x[:, k], dtype=dtype), config))
+               for k in range(x.shape[1]))

@@ -47,6 +47,6 @@ def rd_curves(signal: Signal, channel: int = 0) -> RdCurves:
         out.lossless["sancodec lossless"] = 8 * len(encode(one, mode="lossless")) / n
         out.wavelet = refwavelet.curve(x)
     for tool, size in baseline_sizes(one).items():
-        if size is not None and tool != "raw 16-bit":
+        if size is not None and not tool.startswith("raw "):
             out.lossless[tool] = 8 * size / n
     return out

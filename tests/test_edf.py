@@ -4,6 +4,7 @@ recording lines, start, EDF+ annotations; files written by the tests themselves.
 from __future__ import annotations
 
 import datetime
+import json
 
 import edfio
 import numpy as np
@@ -64,6 +65,21 @@ def test_a_bdf_file_keeps_its_24_bit_samples(tmp_path):
     back = sancodec.decode(sancodec.encode(signal))
     sancodec.write_signal(back, tmp_path / "back.bdf")
     _same_file(edfio.read_bdf(tmp_path / "back.bdf"), edfio.read_bdf(tmp_path / "emg.bdf"))
+
+
+def test_report_compares_a_bdf_with_tools_given_its_three_bytes_a_sample(tmp_path):
+    x = np.cumsum(np.random.default_rng(2).normal(size=8000)) * 30
+    bdf = edfio.Bdf([edfio.BdfSignal(x, 400, label="EEG", physical_dimension="uV",
+                                     physical_range=(float(x.min()), float(x.max())),
+                                     digital_range=(-8388608, 8388607))], data_record_duration=1)
+    bdf.write(tmp_path / "eeg.bdf")
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "eeg.bdf"), "--json"])
+    assert res.exit_code == 0, res.output
+    sizes = json.loads(res.stdout)["baselines"]
+    assert next(iter(sizes)) == "raw 24-bit" and sizes["raw 24-bit"] == 8000 * 3
+    assert sizes["FLAC -8"] is not None and sizes["FLAC -8"] < sizes["raw 24-bit"]
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "eeg.bdf")])
+    assert res.exit_code == 0 and "CR vs raw" in res.stdout and "raw 24-bit" in res.stdout
 
 
 def test_the_cli_encodes_edf_and_decodes_back_to_edf(tmp_path):

@@ -1,0 +1,65 @@
+"""The comparison tools see the samples at the narrowest integer width that holds them, as the files store them."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+
+from sancodec import Signal
+from sancodec.baselines import _raw_bytes, baseline_sizes, raw_width
+
+
+def _signal(x: np.ndarray) -> Signal:
+    c = x.shape[1]
+    if x.dtype.kind == "f":
+        return Signal(x, 250.0, [f"c{i}" for i in range(c)], ["mV"] * c)
+    return Signal(x, 250.0, [f"c{i}" for i in range(c)], ["uV"] * c, adc_gain=[1.0] * c, baseline=[0] * c,
+                  fmt=["16"] * c)
+
+
+def _walk(high: int, n: int = 6000, channels: int = 2) -> np.ndarray:
+    rng = np.random.default_rng(high)
+    return np.clip(np.cumsum(rng.integers(-40, 41, (n, channels)), axis=0) * (high // 2000), -high, high - 1)
+
+
+@pytest.mark.parametrize("high, width", [(2**15, 16), (2**23, 24), (2**31, 32)])
+def test_each_width_is_the_narrowest_that_holds_the_samples(high, width):
+    x = _walk(high)
+    x[0, 0], x[1, 1] = -high, high - 1  # both ends of the width's range
+    sig = _signal(x.astype(np.int64))
+    assert raw_width(sig) == width
+    raw = _raw_bytes(sig.samples, width)
+    assert len(raw) == x.size * width // 8
+    wide = np.frombuffer(raw, np.uint8).reshape(-1, width // 8)  # little-endian, sign-extended back
+    back = sum(wide[:, i].astype(np.int64) << (8 * i) for i in range(width // 8))
+    back = np.where(back >= 1 << (width - 1), back - (1 << width), back)
+    assert np.array_equal(back.reshape(x.shape), x)
+    sizes = baseline_sizes(sig)
+    assert next(iter(sizes)) == f"raw {width}-bit" and sizes[f"raw {width}-bit"] == len(raw)
+    assert sizes["gzip -9"] == len(gzip.compress(raw, 9, mtime=0))
+    if width == 32:
+        assert sizes["FLAC -8"] is None  # libsndfile's FLAC holds at most 24 bits
+    else:
+        pytest.importorskip("soundfile")
+        assert 0 < sizes["FLAC -8"] < len(raw)
+
+
+def test_one_sample_past_32_bits_or_a_float_source_goes_as_float64():
+    x = _walk(2**31).astype(np.int64)
+    x[0, 0] = 2**31
+    assert raw_width(_signal(x)) is None
+    floats = _signal(np.cumsum(np.random.default_rng(1).normal(size=(500, 1)), axis=0))
+    sizes = baseline_sizes(floats)
+    assert raw_width(floats) is None and sizes["raw float64"] == 500 * 8
+    assert sizes["FLAC -8"] is None and sizes["pcodec 12"] is None
+
+
+def test_a_24_bit_record_is_not_compared_as_eight_bytes_a_sample():
+    sig = _signal(_walk(2**23).astype(np.int64))
+    sizes = baseline_sizes(sig)
+    assert sizes["raw 24-bit"] == sig.samples.size * 3
+    assert sizes["gzip -9"] < sig.samples.size * 3  # it had been given float64: 8 bytes a sample
+    if sizes["pcodec 12"] is not None:
+        assert sizes["pcodec 12"] < sizes["raw 24-bit"]
