@@ -173,8 +173,9 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
 def decode(
     input: SanFile,
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB)."),
-    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: WFDB; "
-                                      "EDF/BDF for an EDF/BDF source)."),
+    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: the -o "
+                                      "suffix's, .npy, .csv, .edf or .bdf; else WFDB, or EDF/BDF for an EDF/BDF "
+                                      "source)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
@@ -196,9 +197,10 @@ def decode(
     from sancodec.san.spec import load_model
 
     to_stdout = output is not None and str(output) == "-"
-    fmt = (format or ("npy" if to_stdout else source_format(input))).lower()
-    base = output or input.with_name(input.stem + "_decoded")
     flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
+    named = output.suffix.lower().lstrip(".") if output is not None and not to_stdout else ""
+    fmt = (format or ("npy" if to_stdout else named if named in flat else source_format(input))).lower()
+    base = output or input.with_name(input.stem + "_decoded")
     target = base.with_suffix(f".{fmt}") if fmt in flat and base.suffix != f".{fmt}" else base
     if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
@@ -222,6 +224,10 @@ def decode(
     except SanFormatError as exc:
         raise SanFormatError(_named(str(exc), input)) from None
     signal, quantum = decoded.signal, decoded.header.get("quantum")
+    m = signal.frame_size
+    if m > 1 and (decoded.start % m or decoded.end % m):
+        raise SanConfigError(f"{input}: a multi-frequency record is cut at whole frames of {m} rows: --start and "
+                             f"--end must be multiples of {m} (got {decoded.start} and {decoded.end})")
     if channels:
         wanted = _channel_indices(signal, channels)
         signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]

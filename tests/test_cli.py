@@ -91,6 +91,10 @@ def test_encode_modes_channels_and_range_decode(tmp_path):
     names = read_signal(rec).channel_names
     lines = (tmp_path / "c.csv").read_text().splitlines()
     assert lines[0] == f"{names[0]},{names[2]}" and len(lines) == 4001
+    for suffix in ("csv", "npy"):  # without --format, -o's suffix names the format
+        assert run("decode", out, "-o", tmp_path / f"inferred.{suffix}", "-q").exit_code == 0
+    assert (tmp_path / "inferred.csv").read_text().splitlines() == lines
+    assert np.load(tmp_path / "inferred.npy").shape == (4000, 2)
 
 
 def test_a_san_mode_file_is_named_san_and_a_targeted_one_lossy(tmp_path, mitdb_100):

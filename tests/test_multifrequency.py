@@ -74,6 +74,22 @@ def test_range_decoding_of_a_multi_frequency_file(tmp_path):
         write_signal(part.signal, tmp_path / "unaligned")  # starts inside a frame
 
 
+def test_the_cli_asks_for_whole_frames_before_it_writes_anything(tmp_path):
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    san = tmp_path / "m.san"
+    san.write_bytes(sancodec.encode(read_signal(DATA / "03700181_2000f"), mode="lossless", frame_len=1024))
+    res = CliRunner().invoke(app, ["decode", str(san), "-o", str(tmp_path / "part"), "--start", "2049"])
+    assert res.exit_code == 2 and "--start and --end must be multiples of 4 (got 2049 and 8000)" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.san"]
+    res = CliRunner().invoke(app, ["decode", str(san), "-o", str(tmp_path / "part"), "--start", "2048", "-q"])
+    assert res.exit_code == 0, res.output
+    np.testing.assert_array_equal(read_signal(tmp_path / "part").samples,
+                                  read_signal(DATA / "03700181_2000f").samples[2048:])
+
+
 def test_frame_length_is_a_whole_number_of_frames():
     sig = read_signal(DATA / "mixedsignals_1000f")
     data = sancodec.encode(sig, mode="lossless", frame_len=1001)
