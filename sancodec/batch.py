@@ -37,6 +37,7 @@ class BatchRow:
     input_bytes: int = 0
     output_bytes: int = 0
     bits_per_sample: float | None = None
+    prdn: float | None = None  # a lossy output's largest PRDN over its channels, percent (its header's)
     seconds: float = 0.0
     sha256: str = ""
     error: str = ""
@@ -128,8 +129,18 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             row.status = "encoded"
             row.bits_per_sample = round(8 * len(data) / signal.n_values, 4)
         row.output_bytes, row.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        row.prdn = _worst_prdn(data)
 
     return _attempt(source, work)
+
+
+def _worst_prdn(data: bytes) -> float | None:
+    """The largest PRDN over the channels that a lossy file's header records; None for other files."""
+    from sancodec.codec.container import SanReader
+
+    achieved = (SanReader(data).header.get("lossy") or {}).get("prdn") or []
+    known = [float(p) for p in achieved if p is not None]
+    return max(known) if known else None
 
 
 def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:

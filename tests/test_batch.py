@@ -87,11 +87,15 @@ def test_a_lossy_batch_takes_every_target_and_the_effort(tree, tmp_path):
     res = CliRunner().invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q", "--mode", "lossy",
                                    "--snr", "30", "--effort", "fast"])
     assert res.exit_code == 0, res.output
-    assert {v["status"] for v in _manifest(dst).values()} == {"encoded"}
+    manifest = _manifest(dst)
+    assert {v["status"] for v in manifest.values()} == {"encoded"}
     for rel in ("test01_00s", "100_3chan", "ward/3000003_0003"):
         data = (dst / f"{rel}.san").read_bytes()
         x, y = sancodec.read_signal(tree / rel).samples, sancodec.decode(data).samples
         assert all(snr_db(x[:, ch], y[:, ch]) >= 30 - 1e-9 for ch in range(x.shape[1]))
+        worst = max(read_info(data)["header"]["lossy"]["prdn"])  # the manifest's PRDN: the worst channel's
+        assert float(manifest[Path(rel).name]["prdn"]) == pytest.approx(worst)
+        assert 3.0 < worst <= 100 * 10 ** (-30 / 20) + 1e-6  # SNR 30 dB is PRDN 3.16 %
         assert read_info(data)["header"]["lossy"]["target"] == {"snr": 30.0}
 
 
