@@ -27,26 +27,38 @@ _TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?[iuf]\d) (?P<rank>[12])")
 
 
 class Sancodec(Codec):
-    """``mode``: lossless (default), near-lossless (``max_error``, in the array's units) or lossy
-    (``prdn``, percent); ``fs``: the sampling rate the lossy coder's beat finder assumes (Hz);
+    """``mode``: lossless (default), near-lossless (``max_error``, in the array's units) or lossy (one target:
+    ``prdn``, percent; ``snr``, dB; or ``bps``, bits per sample; ``effort``: default, balanced or fast, as
+    ``sancodec encode --effort``); ``fs``: the sampling rate the lossy coder's beat finder assumes (Hz);
     ``frame_len``: samples per frame inside the payload (default: sancodec's)."""
 
     codec_id = "sancodec"
 
     def __init__(self, mode: str = "lossless", max_error: float | None = None, prdn: float | None = None,
-                 fs: float = 250.0, frame_len: int | None = None) -> None:
+                 fs: float = 250.0, frame_len: int | None = None, snr: float | None = None, bps: float | None = None,
+                 effort: str = "default") -> None:
+        from sancodec.codec.lossy import EFFORTS
+
         if mode not in ("lossless", "near-lossless", "lossy"):
             raise SanConfigError(f"sancodec codec mode must be lossless, near-lossless or lossy, got {mode!r}")
-        if mode == "lossy" and prdn is None:
-            raise SanConfigError("the lossy sancodec codec needs prdn (percent)")
+        targets = {k: v for k, v in (("prdn", prdn), ("snr", snr), ("bps", bps)) if v is not None}
+        if mode == "lossy" and len(targets) != 1:
+            raise SanConfigError("the lossy sancodec codec needs one target: prdn (percent), snr (dB) or bps (bits "
+                                 f"per sample), got {', '.join(targets) or 'none'}")
         for name, value, kinds in (("max_error", max_error, (int, float)), ("prdn", prdn, (int, float)),
+                                   ("snr", snr, (int, float)), ("bps", bps, (int, float)),
                                    ("fs", fs, (int, float)), ("frame_len", frame_len, (int,))):
             if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):  # a config's "2"
                 raise SanConfigError(f"the sancodec codec's {name} must be a number, got {value!r}")
-        for name, value, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy")):
+        if effort not in EFFORTS:
+            raise SanConfigError(f"the sancodec codec's effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+        for name, value, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy"),
+                                    ("snr", snr, "lossy"), ("bps", bps, "lossy"),
+                                    ("effort", None if effort == "default" else effort, "lossy")):
             if value is not None and mode != wanted:
                 raise SanConfigError(f"the sancodec codec's {name} applies to {wanted} mode, not {mode}")
         self.mode, self.max_error, self.prdn, self.fs, self.frame_len = mode, max_error, prdn, fs, frame_len
+        self.snr, self.bps, self.effort = snr, bps, effort
 
     def encode(self, buf: Any) -> bytes:
         import sancodec
@@ -69,7 +81,8 @@ class Sancodec(Codec):
         if self.mode == "near-lossless":
             options["max_error"] = self.max_error
         if self.mode == "lossy":
-            options["prdn"] = self.prdn
+            options.update({k: v for k, v in (("prdn", self.prdn), ("snr", self.snr), ("bps", self.bps))
+                            if v is not None}, effort=self.effort)
         return sancodec.encode(signal, mode=self.mode, **options)
 
     def decode(self, buf: Any, out: Any = None) -> np.ndarray:

@@ -19,4 +19,5 @@ __all__ = ["Sancodec"]
 
 
 class Sancodec(_NumcodecsArrayBytesCodec, codec_name="sancodec"):
-    """Configured like :class:`sancodec.arraycodec.Sancodec` (``mode``, ``max_error``, ``prdn``, ``fs``)."""
+    """Configured like :class:`sancodec.arraycodec.Sancodec` (``mode``, ``max_error``, ``prdn``, ``snr``, ``bps``,
+    ``effort``, ``fs``, ``frame_len``)."""

@@ -11,6 +11,7 @@ import pytest
 
 import sancodec
 from sancodec.arraycodec import Sancodec
+from sancodec.codec import read_info
 
 
 def test_get_codec_finds_it_without_importing_sancodec_first():
@@ -28,7 +29,9 @@ def test_config_round_trips_and_codecs_compare_by_config():
     codec = Sancodec(mode="near-lossless", max_error=2, fs=360.0)
     config = codec.get_config()
     assert config == {"id": "sancodec", "mode": "near-lossless", "max_error": 2, "prdn": None, "fs": 360.0,
-                      "frame_len": None}
+                      "frame_len": None, "snr": None, "bps": None, "effort": "default"}
+    old = {"id": "sancodec", "mode": "near-lossless", "max_error": 2, "prdn": None, "fs": 360.0, "frame_len": None}
+    assert numcodecs.get_codec(old) == codec  # a config written before snr, bps and effort still loads
     assert numcodecs.get_codec(config) == codec
     assert Sancodec.from_config({k: v for k, v in config.items() if k != "id"}) == codec
     assert codec != Sancodec(mode="near-lossless", max_error=3, fs=360.0)
@@ -61,6 +64,20 @@ def test_floats_in_near_lossless_and_lossy_modes(mitdb_100):
     assert len(data) < x.nbytes / 5
 
 
+@pytest.mark.parametrize("target, check", [({"snr": 30.0}, lambda x, y: sancodec.metrics.snr_db(x, y) >= 30 - 1e-9),
+                                           ({"bps": 2.0}, lambda x, y: True)])
+def test_lossy_takes_every_target_and_the_effort(mitdb_100, target, check):
+    x = sancodec.read_signal(mitdb_100).samples[:30000, 0].astype(np.int16)
+    for effort in ("default", "fast"):
+        codec = numcodecs.get_codec({"id": "sancodec", "mode": "lossy", "fs": 360.0, "effort": effort, **target})
+        data = codec.encode(x)
+        back = codec.decode(data)
+        assert check(x.astype(np.float64), back.astype(np.float64))
+        assert read_info(data)["header"]["lossy"]["target"] == target
+        if "bps" in target:  # the budget is the coded samples', header and framing apart
+            assert 8 * read_info(data)["payload_bytes"] / len(x) <= 2.0 + 1e-9
+
+
 def test_what_it_refuses():
     with pytest.raises(sancodec.SanConfigError, match="integers"):
         Sancodec().encode(np.zeros(10, dtype=np.int64))
@@ -78,5 +95,11 @@ def test_what_it_refuses():
         Sancodec(mode="lossless", prdn=2)
     with pytest.raises(sancodec.SanConfigError, match="applies to near-lossless mode"):
         Sancodec(mode="lossy", prdn=2, max_error=1)
+    with pytest.raises(sancodec.SanConfigError, match="one target: .* got prdn, snr"):
+        Sancodec(mode="lossy", prdn=2, snr=30)
+    with pytest.raises(sancodec.SanConfigError, match="effort applies to lossy mode"):
+        Sancodec(mode="lossless", effort="fast")
+    with pytest.raises(sancodec.SanConfigError, match="effort must be one of"):
+        Sancodec(mode="lossy", prdn=2, effort="slow")
     with pytest.raises(sancodec.SanFormatError, match="dtype tag"):
         Sancodec().decode(sancodec.encode(sancodec.Signal(np.zeros((100, 1), np.int64), 1.0, ["a"], [""])))
