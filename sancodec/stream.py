@@ -27,7 +27,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.codec.api import _check_work, frame_windows
 from sancodec.codec.container import SanReader, write_container
-from sancodec.codec.encoder import SanEncoder
+from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
 from sancodec.codec.header import FileLayout, check_sample_checksums, file_mode, from_header, sample_checksums
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.errors import SanConfigError, SanFormatError
@@ -47,6 +47,8 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
         return SanFile(path, **options)
     if mode != "w":
         raise SanConfigError(f"open() mode must be 'r' or 'w', got {mode!r}")
+    if options.get("codec") == "lossy" or {"prdn", "snr", "bps", "effort"} & options.keys():
+        raise SanConfigError(LOSSY_NEEDS_THE_RECORD)
     if like is None:
         if fs is None or channels is None:
             raise SanConfigError("open(path, 'w') needs like=<Signal> or both fs= and channels=")

@@ -76,8 +76,9 @@ def test_a_failed_stream_leaves_nothing(record, tmp_path):
             f.write(record.samples[:1000])
             f.write(np.zeros((10, 3), dtype=np.int64))  # wrong channel count
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(sancodec.SanConfigError, match="whole record"):
-        sancodec.open(path, "w", like=record, codec="lossy")
+    for lossy in ({"codec": "lossy"}, {"codec": "lossy", "prdn": 2.0}, {"snr": 30.0}):  # prdn= was a TypeError
+        with pytest.raises(sancodec.SanConfigError, match="whole record.*encode_lossy_blocks"):
+            sancodec.open(path, "w", like=record, **lossy)
 
 
 def test_open_without_a_signal_needs_rate_and_channels(tmp_path):

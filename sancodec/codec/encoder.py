@@ -37,6 +37,11 @@ def header_frame_len(n: int, frame_len: int, frame_size: int) -> int:
     return default if n <= min(default, frame_len) and default % frame_size == 0 else frame_len
 
 
+LOSSY_NEEDS_THE_RECORD = ("lossy coding at a target needs the whole record (its rate control measures every frame); "
+                          "use sancodec.encode, or sancodec.codec.api.encode_lossy_blocks for a record too long to "
+                          "hold, which reads it in blocks")
+
+
 class SanEncoder:
     """Encode rows of ``like``'s channels (its metadata goes in the header; its samples are ignored)."""
 
@@ -45,8 +50,7 @@ class SanEncoder:
                  amplitude_step: float = DEFAULT_STEP, embed_model: bool = True, predictor: str = "auto",
                  threads: int | None = None, verify: bool = True) -> None:
         if mode == "lossy":
-            raise SanConfigError("lossy coding at a target needs the whole record (its rate control measures "
-                                 "every frame); use sancodec.encode")
+            raise SanConfigError(LOSSY_NEEDS_THE_RECORD)
         frame_len = DEFAULT_FRAME if frame_len is None else frame_len
         check_options(mode, max_error, predictor, amplitude_step, frame_len)
         m = like.frame_size  # multi-frequency: frames hold whole WFDB frames
