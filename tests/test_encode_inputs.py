@@ -69,3 +69,23 @@ def test_the_encoder_keeps_its_promise_or_refuses_in_its_own_words(kind, n, c, l
     elif "prdn" in kwargs and x.dtype.kind in "iu":
         for ch in range(c):
             assert prdn(x[:, ch], y[:, ch]) <= kwargs["prdn"] * (1 + 1e-9)
+
+
+def test_numbers_of_any_numpy_type_are_numbers_and_anything_else_a_clear_refusal():
+    """A numpy integer or float (what a config loaded with numpy gives) codes as the plain number does; a string, a
+    bool or a float frame length is a SanConfigError, not a TypeError from deep inside (or, for a float32 target, a
+    header that could not be written)."""
+    sig = sancodec.read_signal(sancodec.__path__[0] + "/data/samples/100").slice(0, 8000)
+    assert sancodec.encode(sig, frame_len=np.int64(4096)) == sancodec.encode(sig, frame_len=4096)
+    assert (sancodec.encode(sig, mode="near-lossless", max_error=np.int32(2))
+            == sancodec.encode(sig, mode="near-lossless", max_error=2))
+    assert (sancodec.encode(sig, mode="lossy", snr=np.float32(30.0), effort="fast")
+            == sancodec.encode(sig, mode="lossy", snr=30.0, effort="fast"))
+    for options in ({"frame_len": 4096.0}, {"frame_len": True}, {"mode": "near-lossless", "max_error": "2"},
+                    {"mode": "near-lossless", "max_error": True}, {"mode": "lossy", "bps": "1"}):
+        try:
+            sancodec.encode(sig, **options)
+        except sancodec.SanConfigError as exc:
+            assert "number" in str(exc)
+        else:
+            raise AssertionError(f"{options} was accepted")

@@ -116,8 +116,16 @@ def test_multi_frequency_channels_meet_the_target_at_their_own_rate():
     check_encode_decode(sig, mode="lossy", prdn=3.0)
 
 
+def test_a_numpy_number_is_a_target_like_any_other():
+    sig = read_signal(DATA / "test01_00s")
+    plain = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
+    for target in (np.float32(2.0), np.float64(2.0), np.int64(2)):  # np.float32 had failed writing the header
+        assert sancodec.encode(sig, mode="lossy", prdn=target, effort="fast") == plain
+
+
 @pytest.mark.parametrize("options", [{}, {"prdn": 1, "snr": 20}, {"prdn": -1}, {"prdn": float("nan")},
-                                     {"prdn": 2e6}, {"bps": 1e9}, {"snr": 1e9}, {"snr": -1e9}, {"snr": -81}])
+                                     {"prdn": 2e6}, {"bps": 1e9}, {"snr": 1e9}, {"snr": -1e9}, {"snr": -81},
+                                     {"prdn": "2"}, {"snr": True}, {"bps": [1.0]}])
 def test_lossy_needs_exactly_one_valid_target(options):
     sig = read_signal(DATA / "test01_00s")
     with pytest.raises(SanConfigError, match="target"):

@@ -136,7 +136,7 @@ def encode_to_file(
         write_container(buf, header, payloads, minor=minor)
         return out.write(buf.getvalue())
     asked, frame_len = frame_len, DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
-    check_options(mode, max_error, predictor, amplitude_step, frame_len)
+    frame_len = check_options(mode, max_error, predictor, amplitude_step, frame_len)
     target = LossyTarget(prdn, snr, bps)
     spec = resolve_model(model)
     signal.check_frames("encode")
@@ -181,7 +181,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     say = progress or (lambda _: None)
     check_effort(effort)
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
-    check_options("lossy", None, "auto", DEFAULT_STEP, frame_len)
+    frame_len = check_options("lossy", None, "auto", DEFAULT_STEP, frame_len)
     target = LossyTarget(prdn, snr, bps)
     if like.samples_per_frame and max(like.samples_per_frame) > 1:
         return None

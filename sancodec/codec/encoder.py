@@ -52,7 +52,7 @@ class SanEncoder:
         if mode == "lossy":
             raise SanConfigError(LOSSY_NEEDS_THE_RECORD)
         frame_len = DEFAULT_FRAME if frame_len is None else frame_len
-        check_options(mode, max_error, predictor, amplitude_step, frame_len)
+        frame_len = check_options(mode, max_error, predictor, amplitude_step, frame_len)
         m = like.frame_size  # multi-frequency: frames hold whole WFDB frames
         self.frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
         self.like, self.mode, self.max_error = like, mode, max_error

@@ -72,6 +72,10 @@ class LossyTarget:
             raise SanConfigError("lossy mode needs exactly one target: prdn=P (percent, e.g. 2), snr=dB or "
                                  "bps=bits per sample (CLI: --prdn, --snr, --bps)")
         value = given[0]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise SanConfigError(f"the lossy target must be a number, got {value!r}")  # a config file's "2"
+        value = float(value)  # a numpy scalar becomes the plain number a header holds
+        object.__setattr__(self, next(k for k in ("prdn", "snr", "bps") if getattr(self, k) is not None), value)
         if not math.isfinite(value) or value <= 0 and self.snr is None:
             raise SanConfigError(f"the lossy target must be a positive finite number, got {value}")
         if self.snr is not None and not MIN_SNR <= value <= MAX_SNR:

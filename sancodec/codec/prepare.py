@@ -87,11 +87,14 @@ PREDICTORS = ("auto", "fast", "all", "san", "raw")
 
 
 def check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
-                   frame_len: int) -> None:
+                  frame_len: int) -> int:
+    """Refuse options no encoder takes; the frame length as a plain int (a numpy integer is one too)."""
     if predictor not in PREDICTORS or (mode == "san" and predictor == "raw"):
         raise SanConfigError(f"predictor must be one of {', '.join(PREDICTORS)} (not raw for san), got {predictor!r}")
     if mode not in ENCODE_MODES:
         raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
+    if max_error is not None and (isinstance(max_error, bool) or not isinstance(max_error, (int, float, np.number))):
+        raise SanConfigError(f"--max-error must be a number, got {max_error!r}")
     if mode == "near-lossless":
         if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
             raise SanConfigError(f"near-lossless needs --max-error >= 0, got {max_error!r}")
@@ -101,5 +104,8 @@ def check_options(mode: str, max_error: float | None, predictor: str, amplitude_
         raise SanConfigError(f"--max-error only applies to near-lossless mode, not {mode}")
     if not (amplitude_step > 0 and math.isfinite(amplitude_step)):
         raise SanConfigError(f"amplitude step must be positive, got {amplitude_step!r}")
+    if isinstance(frame_len, bool) or not isinstance(frame_len, (int, np.integer)):
+        raise SanConfigError(f"frame length must be a whole number of samples, got {frame_len!r}")
     if not 16 <= frame_len <= (1 << 24):
         raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")
+    return int(frame_len)
