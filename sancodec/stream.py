@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
-from sancodec.codec.api import _check_work, frame_windows
+from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
 from sancodec.codec.header import FileLayout, check_sample_checksums, file_mode, from_header, sample_checksums
@@ -226,10 +226,7 @@ class SanFile:
     def _range(self, start: int, end: int | None) -> tuple[int, int]:
         if self._f.closed:  # a read on a closed file used to fail in seek() with a ValueError
             raise SanConfigError(f"{self.path}: read on a closed SanFile")
-        lo, hi = int(start), self.n_samples if end is None else int(end)
-        if not 0 <= lo < hi <= self.n_samples:
-            raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {self.n_samples})")
-        return lo, hi
+        return sample_range(start, end, self.n_samples)
 
     def close(self) -> None:
         self._f.close()

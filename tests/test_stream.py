@@ -130,3 +130,19 @@ def test_a_lying_or_damaged_file_is_refused_by_the_reader(record, tmp_path):
     with pytest.raises(sancodec.SanFormatError):
         with sancodec.open(tmp_path / "damaged.san") as f:
             list(f.blocks(10_000))
+
+
+def test_ranges_and_thread_counts_are_whole_numbers(record, tmp_path):
+    data = sancodec.encode(record.slice(0, 8000))
+    path = tmp_path / "r.san"
+    path.write_bytes(data)
+    assert np.array_equal(sancodec.decode(data, np.int64(5), np.int32(100)).samples, record.samples[5:100])
+    with sancodec.open(path) as f:
+        for bad in ("5", 5.5, True):  # 5.5 had been cut to 5, "5" read as 5
+            with pytest.raises(sancodec.SanConfigError, match="whole sample index"):
+                sancodec.decode(data, bad)
+            with pytest.raises(sancodec.SanConfigError, match="whole sample index"):
+                f.read(0, bad)
+    for bad in ("2", 2.0):
+        with pytest.raises(sancodec.SanConfigError, match="threads must be a whole number"):
+            sancodec.decode(data, threads=bad)

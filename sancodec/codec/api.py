@@ -342,6 +342,18 @@ def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int, limi
     return out, activations, codings
 
 
+def sample_range(start: int | None, end: int | None, n: int) -> tuple[int, int]:
+    """``[start, end)`` of a record of ``n`` samples as plain ints (None: its ends), refused unless both are whole
+    indices (a numpy integer is one; 5.5 is not, where it had been cut to 5) with ``0 <= start < end <= n``."""
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+            raise SanConfigError(f"{name} must be a whole sample index, got {value!r}")
+    lo, hi = 0 if start is None else int(start), n if end is None else int(end)
+    if not 0 <= lo < hi <= n:
+        raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
+    return lo, hi
+
+
 def decode_file(
     source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None,
     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
@@ -354,10 +366,7 @@ def decode_file(
     layout = from_header(reader.header, model, limits)
     _check_work(reader, layout, limits)
     n = layout.n_samples
-    lo = 0 if start is None else int(start)
-    hi = n if end is None else int(end)
-    if not 0 <= lo < hi <= n:
-        raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
+    lo, hi = sample_range(start, end, n)
     out, activations, codings = _decode_frames(reader, layout, lo, hi, limits, threads)
     signal_head = {**layout.signal_head, "annotations": layout.annotations(limits)}
     if layout.quantum is not None:

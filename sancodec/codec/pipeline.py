@@ -67,6 +67,8 @@ def resolve_threads(threads: int | None) -> int:
     if threads is None:
         env = os.environ.get("SANCODEC_THREADS", "")
         threads = int(env) if env.isdigit() else _cores()
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise SanConfigError(f"threads must be a whole number, got {threads!r}")
     if not 1 <= int(threads) <= MAX_THREADS:
         raise SanConfigError(f"threads must be in 1..{MAX_THREADS}, got {threads}")
     return int(threads)
