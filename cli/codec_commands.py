@@ -186,6 +186,8 @@ def decode(
     max_values: int | None = typer.Option(None, "--max-values", help="Decode files declaring more samples x channels "
                                           "than their size justifies (see docs/FORMAT.md, Limits)."),
     threads: int | None = typer.Option(None, "--threads", help="Frames decoded at once (default: every core)."),
+    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON (the files written, "
+                                  "the rows and channels, a lossy file's target and PRDN per channel)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
@@ -213,10 +215,14 @@ def decode(
         except SanFormatError as exc:
             raise SanFormatError(_named(str(exc), input)) from None
         if files is not None:
-            if not quiet:
+            with input.open("rb") as fh:  # the header only: the streamed file is not read whole again
+                header = SanReader(fh).header
+            if json_out:
+                _print_decoded_json(input, files, header, 0, header["n_samples"], list(range(header["n_channels"])),
+                                    fmt)
+            elif not quiet:
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
-                with input.open("rb") as fh:  # the header only: the streamed file is not read whole again
-                    _print_lossy_target(SanReader(fh).header)
+                _print_lossy_target(header)
             return
     data = _read_san(input)
     try:
@@ -224,6 +230,7 @@ def decode(
     except SanFormatError as exc:
         raise SanFormatError(_named(str(exc), input)) from None
     signal, quantum = decoded.signal, decoded.header.get("quantum")
+    wanted = list(range(signal.n_channels))
     m = signal.frame_size
     if m > 1 and (decoded.start % m or decoded.end % m):
         raise SanConfigError(f"{input}: a multi-frequency record is cut at whole frames of {m} rows: --start and "
@@ -236,10 +243,24 @@ def decode(
         return
     check_outputs(output_files(signal, target, fmt), force, [input])
     files = write_signal(signal, target, format=fmt, quantum=quantum, fsync=fsync)
-    if not quiet:
+    if json_out:
+        _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt)
+    elif not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
         _print_lossy_target(decoded.header)
+
+
+def _print_decoded_json(source: Path, files: list[Path], header: dict, start: int, end: int,
+                        channels: list[int], fmt: str) -> None:
+    """decode --json: what was written, from which rows and channels (the file's indices, in the order written),
+    and a lossy file's target and the PRDN each of those channels achieved over the record."""
+    lossy = header.get("lossy") or {}
+    prdn = lossy.get("prdn")
+    typer.echo(json.dumps({"input": str(source), "outputs": [str(f) for f in files], "format": fmt,
+                           "mode": file_mode(header), "start": start, "end": end, "channels": channels,
+                           "target": lossy.get("target"),
+                           "prdn_per_channel": None if prdn is None else [prdn[c] for c in channels]}))
 
 
 def _print_lossy_target(header: dict) -> None:

@@ -112,6 +112,24 @@ def test_a_san_mode_file_is_named_san_and_a_targeted_one_lossy(tmp_path, mitdb_1
     assert "san (the paper's SAN-only code)" in run("info", san).stdout
 
 
+def test_decode_json_says_what_it_wrote(tmp_path, mitdb_100):
+    san = tmp_path / "l.san"
+    assert run("encode", mitdb_100, "--mode", "lossy", "--prdn", "3", "--effort", "fast", "-o", san,
+               "-q").exit_code == 0
+    achieved = json.loads(run("info", san, "--json").stdout)["header"]["lossy"]["prdn"]
+    res = run("decode", san, "-o", tmp_path / "back", "--json")  # the streamed WFDB path
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["outputs"] == [str(tmp_path / f"back.{x}") for x in ("atr", "dat", "hea")]
+    assert (out["mode"], out["start"], out["end"], out["channels"]) == ("lossy", 0, 650000, [0, 1])
+    assert out["target"] == {"prdn": 3.0} and out["prdn_per_channel"] == achieved
+    res = run("decode", san, "-o", tmp_path / "part.npy", "--json", "--start", "100", "--end", "900",
+              "--channels", "1")
+    out = json.loads(res.stdout)
+    assert (out["format"], out["start"], out["end"], out["channels"]) == ("npy", 100, 900, [1])
+    assert out["prdn_per_channel"] == achieved[1:] and np.load(tmp_path / "part.npy").shape == (800, 1)
+
+
 def test_report_json_and_plot(tmp_path, mitdb_100):
     res = run("report", mitdb_100, "--json", "--plot", tmp_path / "p.png")
     assert res.exit_code == 0, res.output
