@@ -153,6 +153,18 @@ def targeted(sig: Signal, target: float, effort: str = "default") -> tuple[float
     return 11 * sig.n_samples / (8 * len(data)), prdn(sig.samples[:, 0], y), t1 - t0, t2 - t1, coding(data)
 
 
+def san_only(sig: Signal, wavelet: list[tuple[float, float, str]]) -> tuple[str, float | None]:
+    """A table row's cells for the paper's SAN-only code (``--mode san``, the bundled model referenced by SHA-256):
+    the PRDN it lands at, its CR, the wavelet coder's CR at that PRDN (interpolated on its curve) and their ratio;
+    and that ratio (None where the curve does not reach that PRDN)."""
+    x = sig.samples[:, 0]
+    data = sancodec.encode(sig, mode="san", embed_model=False)
+    error, cr = prdn(x, sancodec.decode(data).samples[:, 0]), 11 * len(x) / (8 * len(data))
+    base = cr_at(wavelet, error)
+    ratio = cr / base if base else None
+    return f"{error:.1f} % | {cr:.2f} | {fmt(base)} | " + ("–" if ratio is None else f"{ratio:.2f}x"), ratio
+
+
 def coding(data: bytes) -> str:
     """How the lossy file's (one) channel was coded: wavelet (with the beat template or not), or in the
     time domain (format 1.6): the lossless coder on the samples, or raw frames on a coarser grid; for a
@@ -270,6 +282,8 @@ def main() -> None:
     ratios: dict[str, list[tuple[str, str, float, float]]] = {e: [] for e in EFFORTS}  # (kind, label, PRDN, ratio)
     totals = np.zeros(2 + 2 * len(EFFORTS))  # seconds over every signal the wavelet coder reaches: its encode, decode,
     counted = 0  # then ours (encode, decode) at each effort
+    san_rows = ["| signal (n) | PRDN | CR | wavelet coder's CR at that PRDN | ratio |", "|---|---:|---:|---:|---:|"]
+    san_ratios: list[float | None] = []
     for kind, label, path, channel in SIGNALS:
         try:
             sig = load(args.data_dir, path, channel)
@@ -292,6 +306,9 @@ def main() -> None:
                 summary.append("| | | (its coding) | " + " | ".join(r[4] for r in runs[effort]) + " |")
             ratios[effort] += [(kind, label, t, c / b) for (c, *_), b, t in zip(runs[effort], base, TARGETS) if b]
         summary.append("| | | sancodec near-lossless | " + " | ".join(fmt(cr_at(near, t)) for t in TARGETS) + " |")
+        cells, ratio = san_only(sig, wavelet)
+        san_rows.append(f"| {name} | {cells} |")
+        san_ratios.append(ratio)
         assert all(p <= t for effort in runs for (_, p, *_), t in zip(runs[effort], TARGETS)), f"{label}: missed"
         times = {effort: list(runs[effort][1][2:4]) for effort in EFFORTS}  # (encode, decode) at PRDN 2 %
         w_enc, w_dec = wavelet_timing(x, wavelet, TARGETS[1])
@@ -326,7 +343,12 @@ def main() -> None:
                       "`--effort fast`: the same with the plain wavelet coding only (no beat template). "
                       "Near-lossless: interpolated on its max-error curve.", "",
                       *summary, "", f"## Speed, same run, 2-core CPU (the fastest of {args.repeats} runs of each)",
-                      "", SPEED_NOTE, "", *speed, "", *goal_check(ratios, totals)]) + "\n"
+                      "", SPEED_NOTE, "", *speed, "", *goal_check(ratios, totals), "",
+                      "## The paper's SAN-only code (`--mode san`, the bundled model), for comparison", "",
+                      "The representation the paper scores with φ: the model's activations alone, no residual. It "
+                      "lands at whatever PRDN its activations leave, with no target; at that PRDN the wavelet coder's "
+                      f"file is smaller on {sum(r is not None and r < 1 for r in san_ratios)} of the "
+                      f"{sum(r is not None for r in san_ratios)} signals its curve reaches.", "", *san_rows]) + "\n"
     print(text)
     if args.markdown:
         args.markdown.write_text(HEADER.format(date=time.strftime("%Y-%m-%d"), cpus=os.cpu_count()) + text)
