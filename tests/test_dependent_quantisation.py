@@ -1,5 +1,5 @@
-"""benchmarks/bench_lossy_variants.py's dependent quantiser: a decoder that follows the trellis state rebuilds
-what the encoder chose, and the trellis path beats each of its quantisers used alone."""
+"""benchmarks/dependent_quantisation.py (bench_lossy_variants.py's dependent quantiser): a decoder that follows the
+trellis state rebuilds what the encoder chose, and the trellis path beats each of its quantisers used alone."""
 
 import sys
 from pathlib import Path
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from bench_lossy_variants import DQ_NEXT, dq_levels, dq_quantise  # noqa: E402
+from dependent_quantisation import DQ_NEXT, dq_levels, dq_quantise  # noqa: E402
 
 
 def _decoded(k: np.ndarray) -> np.ndarray:
