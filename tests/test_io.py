@@ -88,8 +88,19 @@ def test_csv_without_header_and_with_time_column(tmp_path):
     assert read_signal(tmp_path / "a.csv", fs=10).samples.tolist() == [[1, 2], [3, 4], [5, 6]]
     (tmp_path / "b.csv").write_text("Time [s], RESP, II\n0.000,0.5,0.1\n0.008,0.6,0.2\n0.016,0.7,0.3\n")
     sig = read_signal(tmp_path / "b.csv")
-    assert sig.channel_names == ["RESP", "II"] and sig.fs == pytest.approx(125)
+    assert sig.channel_names == ["RESP", "II"] and sig.fs == 125.0  # not 124.99999999999989
     assert not sig.is_digital
+
+
+def test_a_time_column_printed_to_fewer_decimals_still_gives_its_rate(tmp_path):
+    """PhysioNet's bidmc CSV prints its 125 Hz times to two decimals once they pass 10 s (10.008 -> 10.01): the
+    median step then read 0.01 s, 100 Hz; the rows over the span they cover read 125 Hz."""
+    times = [f"{i / 125:.3f}" if i < 1250 else f"{i / 125:.2f}" for i in range(5001)]
+    (tmp_path / "c.csv").write_text("Time [s], II\n" + "".join(f"{t},{i % 7}\n" for i, t in enumerate(times)))
+    assert read_signal(tmp_path / "c.csv").fs == 125.0
+    rows = "".join(f"{t},{k}\n" for k, t in enumerate([0, 0.002, 0.004, 0.003, 0.006, 0.008, 0.010]))
+    (tmp_path / "d.csv").write_text("time,x\n" + rows)  # one row out of order
+    assert read_signal(tmp_path / "d.csv").fs == 500.0  # the median step's rate
 
 
 def _copy_record(tmp_path: Path, name: str) -> Path:
