@@ -17,7 +17,8 @@ console = Console(stderr=True)
 @app.command()
 @boundary
 def batch(
-    src: Path = typer.Argument(..., help="Folder of records (WFDB, EDF/BDF, .npy with --fs); of .san with --decode."),
+    src: Path = typer.Argument(..., help="Folder of records (WFDB, EDF/BDF, .npy with --fs, .csv with --csv); of "
+                               ".san with --decode."),
     dst: Path = typer.Argument(..., help="Output folder: the same tree, plus manifest.csv."),
     decode: bool = typer.Option(False, "--decode", metavar="", help="Decode every .san under SRC instead."),
     workers: int = typer.Option(2, "--workers", help="Local Dask workers (processes)."),
@@ -29,7 +30,10 @@ def batch(
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
     effort: str = typer.Option("default", "--effort", help="lossy: default, balanced or fast (see sancodec encode)."),
-    fs: float | None = typer.Option(None, help="Sampling frequency of .npy inputs (without it they are skipped)."),
+    fs: float | None = typer.Option(None, help="Sampling frequency of .npy inputs (without it they are skipped) and of "
+                                    ".csv ones without a leading time column."),
+    csv: bool = typer.Option(False, "--csv", metavar="", help="Encode .csv tables too (a leading time column sets "
+                             "the rate; else --fs)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Re-encode outputs that are complete."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
 ) -> None:
@@ -59,7 +63,7 @@ def batch(
             rows = decode_tree(src, dst, client=client, workers=workers, progress=progress)
         else:
             rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
-                               snr=snr, bps=bps, effort=effort, fs=fs, force=force, progress=progress)
+                               snr=snr, bps=bps, effort=effort, fs=fs, csv=csv, force=force, progress=progress)
     failed = [r for r in rows if r.status == "failed"]
     if not quiet:
         counts = {s: sum(r.status == s for r in rows) for s in ("encoded", "decoded", "skipped", "failed")}

@@ -1,7 +1,7 @@
 """Archive-scale encoding on Dask: every record under a folder to ``.san`` files in a mirrored tree.
 
-``encode_tree(src, dst)`` finds every WFDB record, EDF/BDF file and (with ``fs``) ``.npy`` array
-under ``src``, encodes each on a Dask cluster (a ``distributed.LocalCluster`` by default, or the
+``encode_tree(src, dst)`` finds every WFDB record, EDF/BDF file, (with ``fs``) ``.npy`` array and (with ``csv``)
+``.csv`` table under ``src``, encodes each on a Dask cluster (a ``distributed.LocalCluster`` by default, or the
 ``client`` given) and writes ``dst/manifest.csv``: one row per input with its status, sizes, bits
 per sample, seconds, the output's SHA-256 and the error of a failure. A broken record never stops
 the others; outputs are written atomically, so an interrupted run leaves no partial ``.san``; a
@@ -11,17 +11,20 @@ verify) unless ``force``. ``decode_tree`` does the reverse. Needs ``pip install 
 
 from __future__ import annotations
 
-import csv
+import csv as csvlib
 import hashlib
 import io
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sancodec._atomic import write_text_atomic
-from sancodec.errors import SancodecError
+from sancodec.errors import SancodecError, SanConfigError
+
+if TYPE_CHECKING:
+    from sancodec.signal import Signal
 
 __all__ = ["MANIFEST", "BatchRow", "decode_tree", "encode_tree", "find_inputs"]
 
@@ -43,15 +46,21 @@ class BatchRow:
     error: str = ""
 
 
-def find_inputs(src: Path, decode: bool = False, npy: bool = False) -> list[Path]:
+def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = False,
+                skip: Path | None = None) -> list[Path]:
     """The inputs under ``src``: ``.san`` files to decode, or records to encode (WFDB base paths,
-    ``.edf``/``.bdf`` files and, when ``npy``, ``.npy`` arrays), sorted."""
+    ``.edf``/``.bdf`` files and, when ``npy``, ``.npy`` arrays, when ``csv``, ``.csv`` tables), sorted; nothing
+    under ``skip`` (the output folder, whose manifest.csv is no input)."""
     if decode:
         return sorted(src.rglob("*.san"))
     headers = list(src.rglob("*.hea"))
     parts = set().union(*(_segment_records(h) for h in headers))  # encoded with their master record
     found = {p.with_suffix("") for p in headers} - parts
-    found |= {p for p in src.rglob("*") if p.suffix.lower() in (".edf", ".bdf") or (npy and p.suffix == ".npy")}
+    found |= {p for p in src.rglob("*") if p.suffix.lower() in (".edf", ".bdf") or (npy and p.suffix == ".npy")
+              or (csv and p.suffix.lower() == ".csv" and p.is_file())}
+    if skip is not None:
+        out = skip.resolve()
+        found = {p for p in found if out not in p.resolve().parents}
     return sorted(found)
 
 
@@ -122,7 +131,8 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             row.status = "skipped"
         else:
             opts = dict(options)
-            signal = read_signal(src, fs=opts.pop("fs", None))
+            fs, table_fs = opts.pop("fs", None), opts.pop("table_fs", None)
+            signal = read_signal(src, fs=fs) if table_fs is None else _read_table(src, table_fs)
             data = sancodec.encode(signal, **opts, threads=1)
             out.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(out, data)
@@ -143,8 +153,21 @@ def _worst_prdn(data: bytes) -> float | None:
     return max(known) if known else None
 
 
+def _read_table(path: Path, fs: float) -> Signal:
+    """A CSV table at the rate its leading time column gives, or at ``fs`` where it has none (a time column is
+    never overruled by the --fs meant for the tree's .npy arrays)."""
+    from sancodec.io import read_signal
+
+    try:
+        return read_signal(path)
+    except SanConfigError as exc:
+        if "--fs" not in str(exc):
+            raise
+        return read_signal(path, fs=fs)
+
+
 def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
-    """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF, npy) in the mirror."""
+    """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF, npy, CSV) in the mirror."""
     import sancodec
 
     source, target, _, _ = job
@@ -155,7 +178,8 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
         row.input_bytes = len(data)
         signal = sancodec.decode(data, threads=1)
         kind = signal.source.get("kind") if isinstance(signal.source, dict) else None
-        fmt = kind if kind in ("edf", "bdf") else ("npy" if out.suffix == ".npy" else "wfdb")
+        fmt = kind if kind in ("edf", "bdf") else out.suffix.lower().lstrip(".") if out.suffix.lower() in (
+            ".npy", ".csv") else "wfdb"
         path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
         out.parent.mkdir(parents=True, exist_ok=True)
         files = sancodec.write_signal(signal, path, format=fmt, quantum=None)
@@ -191,7 +215,7 @@ def _run(jobs: list[tuple[str, str, dict[str, Any], bool]], work: Callable[..., 
 
 def _write_manifest(dst: Path, rows: Iterable[BatchRow]) -> Path:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=[f.name for f in fields(BatchRow)])
+    writer = csvlib.DictWriter(buf, fieldnames=[f.name for f in fields(BatchRow)])
     writer.writeheader()
     for row in rows:
         writer.writerow(asdict(row))
@@ -200,21 +224,24 @@ def _write_manifest(dst: Path, rows: Iterable[BatchRow]) -> Path:
 
 def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers: int = 2, mode: str = "lossless",
                 max_error: float | None = None, prdn: float | None = None, snr: float | None = None,
-                bps: float | None = None, effort: str = "default", fs: float | None = None,
+                bps: float | None = None, effort: str = "default", fs: float | None = None, csv: bool = False,
                 force: bool = False, progress: Callable[[int, int], None] | None = None) -> list[BatchRow]:
     """Encode every record under ``src`` to ``dst/<same relative path>.san``; returns the manifest rows
     (also written to ``dst/manifest.csv``). ``client``: a ``distributed.Client`` to run on. The options
     are those of ``sancodec.encode``, checked before any record is read (a bad one is one error, not a
-    failed row per record)."""
+    failed row per record). ``.npy`` arrays are inputs when ``fs`` is given, ``.csv`` tables when ``csv`` is (a
+    table's leading time column sets its rate; else ``fs``)."""
     src, dst = Path(src), Path(dst)
     options: dict[str, Any] = {"mode": mode}
     given = {"max_error": max_error, "prdn": prdn, "snr": snr, "bps": bps}
     options |= {k: v for k, v in given.items() if v is not None} | ({"effort": effort} if effort != "default" else {})
     _check_options(options)
     jobs = []
-    for path in find_inputs(src, npy=fs is not None):
+    for path in find_inputs(src, npy=fs is not None, csv=csv, skip=dst):
         target = dst / f"{path.relative_to(src)}.san"  # rec -> rec.san, x.edf -> x.edf.san
         job_options = {**options, **({"fs": fs} if path.suffix == ".npy" else {})}
+        if path.suffix.lower() == ".csv" and fs is not None:
+            job_options["table_fs"] = fs
         jobs.append((str(path), str(target), job_options, force))
     dst.mkdir(parents=True, exist_ok=True)
     rows = _run(jobs, _encode_one, client, workers, progress) if jobs else []

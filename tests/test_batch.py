@@ -114,3 +114,27 @@ def test_a_destination_that_is_a_file_is_refused_in_our_words(tree, tmp_path):
     res = CliRunner().invoke(app, ["batch", str(tree), str(tmp_path / "dst"), "--workers", "1", "-q"])
     assert res.exit_code == 2 and "is a file; the destination is a folder" in res.stderr  # was "File exists"
     assert (tmp_path / "dst").read_text() == "keep"
+
+
+def test_csv_tables_are_inputs_with_the_flag_and_their_time_column_outranks_fs(tree, tmp_path):
+    (tree / "broken.hea").unlink()
+    x = np.cumsum(np.random.default_rng(3).integers(-9, 10, (3000, 2)), axis=0)
+    timed = "time,a,b\n" + "".join(f"{i / 125:.3f},{u},{v}\n" for i, (u, v) in enumerate(x))  # 125 Hz
+    (tree / "timed.csv").write_text(timed)
+    (tree / "ward" / "bare.csv").write_text("a,b\n" + "".join(f"{u},{v}\n" for u, v in x))
+    dst = tree / "packed"  # inside the source: its manifest.csv is never an input on a re-run
+    runner = CliRunner()
+    res = runner.invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q"])
+    assert res.exit_code == 0 and not (dst / "timed.csv.san").exists()  # tables only with --csv
+    for _ in range(2):
+        res = runner.invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q", "--csv", "--fs", "500"])
+        assert res.exit_code == 0, res.output
+    rows = _manifest(dst)
+    assert {rows[name]["status"] for name in ("timed.csv", "bare.csv")} == {"skipped"}
+    assert not any("manifest" in name for name in rows)
+    assert sancodec.decode((dst / "timed.csv.san").read_bytes()).fs == 125.0  # the column's rate, not --fs
+    assert sancodec.decode((dst / "ward" / "bare.csv.san").read_bytes()).fs == 500.0
+    res = runner.invoke(app, ["batch", str(dst), str(tmp_path / "back"), "--decode", "--workers", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    back = sancodec.read_signal(tmp_path / "back" / "ward" / "bare.csv", fs=500.0)
+    assert np.array_equal(back.samples, x) and back.channel_names == ["a", "b"]
