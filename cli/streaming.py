@@ -107,7 +107,7 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
 
 
 def source_format(path: Path) -> str:
-    """The format a file decodes to by default: EDF or BDF for EDF/BDF sources, else WFDB."""
+    """The format a file decodes to by default: its source's (EDF, BDF, .npy or CSV), else WFDB."""
     from sancodec.codec import read_info
 
     try:
@@ -115,7 +115,7 @@ def source_format(path: Path) -> str:
             kind = ((read_info(f)["header"].get("signal") or {}).get("source") or {}).get("kind")
     except (SanFormatError, OSError, AttributeError):
         return "wfdb"  # the decode itself reports the problem
-    return kind if kind in ("edf", "bdf") else "wfdb"
+    return kind if kind in ("edf", "bdf", "npy", "csv") else "wfdb"
 
 
 def read_stdin(fs: float | None):  # -> Signal

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -156,3 +157,45 @@ def test_signal_validation():
         Signal(np.zeros((5, 2)), 100.0, ["a"], ["mV", "mV"])
     with pytest.raises(SanFormatError):
         Signal(np.zeros((5, 1)), -1.0, ["a"], ["mV"])
+
+
+@pytest.mark.parametrize("dtype, shape", [("int16", (3000,)), ("int32", (3000, 2)), ("uint8", (3000, 1))])
+def test_a_npy_source_decodes_to_its_own_dtype_and_rank_by_default(tmp_path, dtype, shape):
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    info = np.iinfo(dtype)
+    x = np.clip(np.cumsum(np.random.default_rng(4).integers(-5, 6, shape), axis=0) + (info.min + info.max) // 2,
+                info.min, info.max).astype(dtype)
+    np.save(tmp_path / "x.npy", x)
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "250", "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-q"])  # no -o, no --format: the source's
+    assert res.exit_code == 0, res.output
+    back = np.load(tmp_path / "x_decoded.npy")
+    assert back.dtype == x.dtype and back.shape == x.shape and np.array_equal(back, x)
+    assert runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "250", "--mode", "lossy", "--prdn", "20",
+                               "-o", str(tmp_path / "l.san"), "-q"]).exit_code == 0
+    assert runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.npy"), "-q"]).exit_code == 0
+    lossy = np.load(tmp_path / "l.npy")
+    assert lossy.dtype == x.dtype and lossy.shape == x.shape  # clipped to the dtype's range, never wrapped
+
+
+def test_a_csv_source_decodes_to_csv_and_a_hostile_npy_source_entry_changes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+    from sancodec.io.arrays import npy_bytes
+
+    (tmp_path / "t.csv").write_text("time,a\n" + "".join(f"{i / 100:.2f},{i % 9}\n" for i in range(500)))
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "t.csv"), "-q"]).exit_code == 0
+    assert runner.invoke(app, ["decode", str(tmp_path / "t.san"), "-q"]).exit_code == 0
+    assert read_signal(tmp_path / "t_decoded.csv", fs=100).samples[:, 0].tolist() == [i % 9 for i in range(500)]
+    sig = read_signal(tmp_path / "t.csv")
+    for source in ({"kind": "npy", "dtype": "garbage", "rank": 1}, {"kind": "npy", "dtype": "<f8", "rank": "x"},
+                   {"kind": "npy", "dtype": "|O"}, {"kind": "npy"}):
+        sig.source = source
+        back = np.load(io.BytesIO(npy_bytes(sig)))
+        assert np.array_equal(back.reshape(len(back), -1), sig.samples)

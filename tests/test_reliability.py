@@ -190,7 +190,7 @@ def test_wfdb_output_of_a_float_source_keeps_the_near_lossless_bound(tmp_path, m
     np.save(tmp_path / "f.npy", x)
     assert run("encode", tmp_path / "f.npy", "--fs", "250", "--mode", "near-lossless", "--max-error",
                max_error, "-q").exit_code == 0
-    assert run("decode", tmp_path / "f.san", "-o", tmp_path / "back").exit_code == 0
+    assert run("decode", tmp_path / "f.san", "-o", tmp_path / "back", "--format", "wfdb").exit_code == 0
     back = read_signal(tmp_path / "back").physical()
     assert np.abs(back - x).max() <= max_error * (1 + 1e-6)
 

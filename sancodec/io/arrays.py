@@ -14,7 +14,8 @@ from sancodec.signal import Signal, beyond_exact_range
 __all__ = ["map_npy", "read_csv", "read_npy", "write_csv", "write_npy"]
 
 
-def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None) -> Signal:
+def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None,
+               source: dict | None = None) -> Signal:
     if data.ndim == 1:
         data = data[:, None]
     if data.ndim != 2 or data.size == 0:
@@ -38,7 +39,13 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
         channel_names=names or [f"ch{i}" for i in range(c)],
         units=["NU"] * c,
         record_name=path.stem,
+        source=source,
     )
+
+
+def npy_source(array: np.ndarray) -> dict:
+    """What a ``.npy`` source's ``Signal.source`` keeps so that it is written back as it was: its dtype and rank."""
+    return {"kind": "npy", "dtype": array.dtype.str, "rank": int(array.ndim)}
 
 
 def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None) -> Signal:
@@ -53,7 +60,7 @@ def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None)
         raise SanFormatError(f"{label}: not a readable .npy array ({exc})") from None
     if not isinstance(data, np.ndarray):
         raise SanFormatError(f"{label}: holds an archive of arrays, not one array")
-    return _as_signal(Path(str(label)), np.asarray(data), fs, None)
+    return _as_signal(Path(str(label)), np.asarray(data), fs, None, npy_source(data))
 
 
 def _starts_like_npy(source: Path | io.BytesIO) -> bool:
@@ -78,14 +85,32 @@ def map_npy(path: Path, fs: float | None) -> tuple[Signal, np.ndarray] | None:
     if not isinstance(data, np.ndarray) or data.ndim not in (1, 2) or data.dtype.kind not in "iu" or not data.size:
         return None
     rows = data[:, None] if data.ndim == 1 else data
-    return _as_signal(path, np.asarray(rows[:1]), fs, None), rows
+    return _as_signal(path, np.asarray(rows[:1]), fs, None, npy_source(data)), rows
 
 
 def npy_bytes(signal: Signal) -> bytes:
-    """The samples as ``.npy`` bytes (what ``write_npy`` writes; for pipes)."""
+    """The samples as ``.npy`` bytes (what ``write_npy`` writes; for pipes): a ``.npy`` source's integers in its own
+    dtype (a lossy reconstruction clipped to the dtype's range, never wrapped) and rank, else as held."""
     buf = io.BytesIO()
-    np.save(buf, signal.samples, allow_pickle=False)
+    np.save(buf, _as_source(signal), allow_pickle=False)
     return buf.getvalue()
+
+
+def _as_source(signal: Signal) -> np.ndarray:
+    """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so (a
+    ``.san`` header is not trusted: anything else leaves them as held)."""
+    x = signal.samples
+    source = signal.source if isinstance(signal.source, dict) else {}
+    if source.get("kind") != "npy":
+        return x
+    try:
+        dtype = np.dtype(str(source.get("dtype")))
+    except (TypeError, ValueError):
+        dtype = x.dtype
+    if x.dtype.kind in "iu" and dtype.kind in "iu" and dtype.itemsize <= 8:
+        info = np.iinfo(dtype)
+        x = np.clip(x, max(info.min, -(1 << 63)), min(info.max, (1 << 63) - 1)).astype(dtype)
+    return x[:, 0] if source.get("rank") == 1 and x.shape[1] == 1 else x
 
 
 def rate_of(times: np.ndarray) -> float | None:
@@ -132,7 +157,7 @@ def read_csv(path: Path, fs: float | None) -> Signal:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
-    return _as_signal(path, data, fs, names)
+    return _as_signal(path, data, fs, names, {"kind": "csv"})
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
