@@ -397,6 +397,8 @@ def report(
     bps: float | None = typer.Option(None, "--bps", help="lossy target (bits per sample) when encoding now."),
     effort: str = typer.Option("default", "--effort",
                                help="lossy effort when encoding now: default, balanced or fast."),
+    fs: float | None = typer.Option(None, "--fs", help="Sampling frequency of a .npy recording or a CSV without a "
+                                    "time column (default: the .san's, when one is given)."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG: original, reconstruction, residual, kernels."),
     rd_curve: Path | None = typer.Option(None, "--rd-curve", help="Write a PNG: channel 0's bits/sample against "
@@ -418,9 +420,12 @@ def report(
     for picture in (plot, rd_curve):
         if picture is not None:
             check_output(picture, force, input_files(input) + ([san] if san else []))
-    signal = read_signal(input)
-    data = _read_san(san) if san else encode_signal(signal, None, mode, max_error, effort=effort,
-                                                    **_targets(prdn, snr, bps))
+    given = _read_san(san) if san else None
+    if fs is None and given is not None and input.suffix.lower() in (".npy", ".csv"):
+        fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
+    signal = read_signal(input, fs=fs)
+    data = given if given is not None else encode_signal(signal, None, mode, max_error, effort=effort,
+                                                         **_targets(prdn, snr, bps))
     base = find_wfdb_base(input)
     if base is not None:
         files = base.parent.glob(base.name + ".*")

@@ -130,6 +130,19 @@ def test_decode_json_says_what_it_wrote(tmp_path, mitdb_100):
     assert out["prdn_per_channel"] == achieved[1:] and np.load(tmp_path / "part.npy").shape == (800, 1)
 
 
+def test_report_on_an_array_takes_its_rate_from_fs_or_the_san(tmp_path):
+    x = np.cumsum(np.random.default_rng(6).integers(-9, 10, (4000, 2)), axis=0).astype(np.int16)
+    np.save(tmp_path / "x.npy", x)
+    assert run("encode", tmp_path / "x.npy", "--fs", "250", "-q").exit_code == 0
+    res = run("report", tmp_path / "x.npy", tmp_path / "x.san", "--json")  # the .san says 250 Hz
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["max_abs_error"] == 0
+    res = run("report", tmp_path / "x.npy", "--fs", "250", "--mode", "lossy", "--prdn", "3", "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["prdn"] <= 3
+    res = run("report", tmp_path / "x.npy")  # it names the option the command has
+    assert res.exit_code == 2 and "--fs" in res.stderr
+
+
 def test_report_json_and_plot(tmp_path, mitdb_100):
     res = run("report", mitdb_100, "--json", "--plot", tmp_path / "p.png")
     assert res.exit_code == 0, res.output
