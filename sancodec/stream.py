@@ -31,6 +31,7 @@ from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
 from sancodec.codec.header import FileLayout, check_sample_checksums, file_mode, from_header, sample_checksums
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.arrays import in_dtype, source_dtype
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
@@ -153,7 +154,9 @@ class SanFile:
             raise
         self._limits, self._threads = limits, threads
         head = self._layout.signal_head
-        self.dtype = np.dtype(np.float64) if self._layout.quantum is not None else narrow_dtype(head.get("fmt"))
+        array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
+        self.dtype = (np.dtype(np.float64) if self._layout.quantum is not None else array if array is not None
+                      else narrow_dtype(head.get("fmt")))
 
     @property
     def header(self) -> dict[str, Any]:
@@ -184,6 +187,8 @@ class SanFile:
     def _values(self, rows: np.ndarray) -> np.ndarray:
         if self._layout.quantum is not None:
             return rows * np.asarray(self._layout.quantum, dtype=np.float64)
+        if source_dtype(self._layout.signal_head.get("source")) is not None:
+            return in_dtype(rows, self.dtype)
         return clip_to_format(rows, self._layout.signal_head.get("fmt")).astype(self.dtype, copy=False)
 
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:

@@ -146,3 +146,18 @@ def test_ranges_and_thread_counts_are_whole_numbers(record, tmp_path):
     for bad in ("2", 2.0):
         with pytest.raises(sancodec.SanConfigError, match="threads must be a whole number"):
             sancodec.decode(data, threads=bad)
+
+
+def test_the_reader_gives_a_npy_sources_integers_in_their_own_dtype(tmp_path):
+    x = np.clip(np.cumsum(np.random.default_rng(7).integers(-300, 301, (6000, 2)), axis=0), -32768, 32767)
+    np.save(tmp_path / "x.npy", x.astype(np.int16))
+    for options, name in (({}, "a.san"), ({"mode": "lossy", "prdn": 30.0}, "b.san")):
+        path = tmp_path / name
+        path.write_bytes(sancodec.encode(sancodec.read_signal(tmp_path / "x.npy", fs=250), **options))
+        with sancodec.open(path) as f:
+            got = f.read()
+            assert f.dtype == np.int16 and got.dtype == np.int16  # a lossy overshoot clipped, never wrapped
+            if not options:
+                assert np.array_equal(got, x)
+            for c in range(2):  # a wrapped overshoot would put the error far past the target
+                assert sancodec.metrics.prdn(x[:, c].astype(float), got[:, c].astype(float)) <= 30.0 + 1e-9

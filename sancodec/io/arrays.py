@@ -96,20 +96,34 @@ def npy_bytes(signal: Signal) -> bytes:
     return buf.getvalue()
 
 
+def source_dtype(source: object) -> np.dtype | None:
+    """The integer dtype a ``.npy`` source had, from ``Signal.source`` (a ``.san`` header is not trusted: None for
+    anything but an integer dtype of at most 64 bits)."""
+    if not isinstance(source, dict) or source.get("kind") != "npy":
+        return None
+    try:
+        dtype = np.dtype(str(source.get("dtype")))
+    except (TypeError, ValueError):
+        return None
+    return dtype if dtype.kind in "iu" and dtype.itemsize <= 8 else None
+
+
+def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Integer samples ``x`` as ``dtype``, clipped to its range (a lossy reconstruction may overshoot), never
+    wrapped."""
+    info = np.iinfo(dtype)
+    return np.clip(x, max(info.min, -(1 << 63)), min(info.max, (1 << 63) - 1)).astype(dtype)
+
+
 def _as_source(signal: Signal) -> np.ndarray:
-    """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so (a
-    ``.san`` header is not trusted: anything else leaves them as held)."""
+    """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so."""
     x = signal.samples
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") != "npy":
         return x
-    try:
-        dtype = np.dtype(str(source.get("dtype")))
-    except (TypeError, ValueError):
-        dtype = x.dtype
-    if x.dtype.kind in "iu" and dtype.kind in "iu" and dtype.itemsize <= 8:
-        info = np.iinfo(dtype)
-        x = np.clip(x, max(info.min, -(1 << 63)), min(info.max, (1 << 63) - 1)).astype(dtype)
+    dtype = source_dtype(source)
+    if dtype is not None and x.dtype.kind in "iu":
+        x = in_dtype(x, dtype)
     return x[:, 0] if source.get("rank") == 1 and x.shape[1] == 1 else x
 
 
