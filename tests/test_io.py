@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from sancodec import SancodecError, SanFormatError, Signal, read_signal, write_signal
 
@@ -199,3 +201,15 @@ def test_a_csv_source_decodes_to_csv_and_a_hostile_npy_source_entry_changes_noth
         sig.source = source
         back = np.load(io.BytesIO(npy_bytes(sig)))
         assert np.array_equal(back.reshape(len(back), -1), sig.samples)
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=2, max_size=50))
+@example([0.0, float("inf")]).via("a span past the float range had read 0 Hz")
+@example([-1e308, 1e308]).via("the same, from two finite times")
+@settings(max_examples=300, deadline=None)
+def test_a_time_column_gives_a_positive_finite_rate_or_none(times):
+    from sancodec.io.arrays import rate_of
+
+    with np.errstate(all="ignore"):
+        rate = rate_of(np.asarray(times, dtype=np.float64))
+    assert rate is None or (np.isfinite(rate) and rate > 0)

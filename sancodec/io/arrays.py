@@ -138,7 +138,7 @@ def rate_of(times: np.ndarray) -> float | None:
     if rate is None:
         step = float(np.median(steps))
         rate = 1.0 / step if step > 0 else None
-    return float(f"{rate:.9g}") if rate is not None and np.isfinite(rate) else None
+    return float(f"{rate:.9g}") if rate is not None and np.isfinite(rate) and rate > 0 else None
 
 
 def read_csv(path: Path, fs: float | None) -> Signal:
