@@ -30,6 +30,7 @@ from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
 from sancodec.codec.header import FileLayout, check_sample_checksums, file_mode, from_header, sample_checksums
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import in_dtype, source_dtype
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
@@ -53,7 +54,7 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
     if like is None:
         if fs is None or channels is None:
             raise SanConfigError("open(path, 'w') needs like=<Signal> or both fs= and channels=")
-        if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
+        if not is_whole(channels) or channels < 1:
             raise SanConfigError(f"open(path, 'w') needs a whole number of channels >= 1, got {channels!r}")
         like = Signal(np.zeros((1, int(channels)), dtype=np.int64), float(fs), [f"ch{i}" for i in range(channels)],
                       [""] * int(channels))
@@ -194,7 +195,7 @@ class SanFile:
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).
         A pass over the whole record checks the lossless checksums at its end."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        if not is_whole(n) or n < 1:
             raise SanConfigError(f"block size must be a whole number >= 1, got {n!r}")
         lo, hi = self._range(start, end)
         whole = lo == 0 and hi == self.n_samples

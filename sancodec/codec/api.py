@@ -56,7 +56,7 @@ from sancodec.codec.pipeline import (
     window_frames,
 )
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
-from sancodec.codec.schema import MAX_FS, check_header
+from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.spec import SanSpec
@@ -346,7 +346,7 @@ def sample_range(start: int | None, end: int | None, n: int) -> tuple[int, int]:
     """``[start, end)`` of a record of ``n`` samples as plain ints (None: its ends), refused unless both are whole
     indices (a numpy integer is one; 5.5 is not, where it had been cut to 5) with ``0 <= start < end <= n``."""
     for name, value in (("start", start), ("end", end)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+        if value is not None and not is_whole(value):
             raise SanConfigError(f"{name} must be a whole sample index, got {value!r}")
     lo, hi = 0 if start is None else int(start), n if end is None else int(end)
     if not 0 <= lo < hi <= n:

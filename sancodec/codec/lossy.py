@@ -30,6 +30,7 @@ from sancodec.codec.lossyrate import (
     step_at_error,
 )
 from sancodec.codec.mains import fit_mains, mains_frequency
+from sancodec.codec.schema import is_real
 from sancodec.codec.templatesearch import TemplateTrial, best_template, quick_grids, quick_templates
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanConfigError
@@ -72,7 +73,7 @@ class LossyTarget:
             raise SanConfigError("lossy mode needs exactly one target: prdn=P (percent, e.g. 2), snr=dB or "
                                  "bps=bits per sample (CLI: --prdn, --snr, --bps)")
         value = given[0]
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if not is_real(value):
             raise SanConfigError(f"the lossy target must be a number, got {value!r}")  # a config file's "2"
         value = float(value)  # a numpy scalar becomes the plain number a header holds
         object.__setattr__(self, next(k for k in ("prdn", "snr", "bps") if getattr(self, k) is not None), value)

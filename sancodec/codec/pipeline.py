@@ -33,6 +33,7 @@ from sancodec.codec.frames import (
 )
 from sancodec.codec.interchannel import cross_channel_candidate, rebuilt_samples
 from sancodec.codec.limits import DecodeLimits
+from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.normalization import normalization_params
@@ -67,7 +68,7 @@ def resolve_threads(threads: int | None) -> int:
     if threads is None:
         env = os.environ.get("SANCODEC_THREADS", "")
         threads = int(env) if env.isdigit() else _cores()
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+    if not is_whole(threads):
         raise SanConfigError(f"threads must be a whole number, got {threads!r}")
     if not 1 <= int(threads) <= MAX_THREADS:
         raise SanConfigError(f"threads must be in 1..{MAX_THREADS}, got {threads}")

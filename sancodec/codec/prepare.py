@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from sancodec.codec.limits import MAX_ERROR
+from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
@@ -93,7 +94,7 @@ def check_options(mode: str, max_error: float | None, predictor: str, amplitude_
         raise SanConfigError(f"predictor must be one of {', '.join(PREDICTORS)} (not raw for san), got {predictor!r}")
     if mode not in ENCODE_MODES:
         raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
-    if max_error is not None and (isinstance(max_error, bool) or not isinstance(max_error, (int, float, np.number))):
+    if max_error is not None and not is_real(max_error):
         raise SanConfigError(f"--max-error must be a number, got {max_error!r}")
     if mode == "near-lossless":
         if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
@@ -104,7 +105,7 @@ def check_options(mode: str, max_error: float | None, predictor: str, amplitude_
         raise SanConfigError(f"--max-error only applies to near-lossless mode, not {mode}")
     if not (amplitude_step > 0 and math.isfinite(amplitude_step)):
         raise SanConfigError(f"amplitude step must be positive, got {amplitude_step!r}")
-    if isinstance(frame_len, bool) or not isinstance(frame_len, (int, np.integer)):
+    if not is_whole(frame_len):
         raise SanConfigError(f"frame length must be a whole number of samples, got {frame_len!r}")
     if not 16 <= frame_len <= (1 << 24):
         raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ABS_SAMPLE, DecodeLimits
 from sancodec.errors import SanFormatError
 
@@ -31,7 +33,19 @@ def _fail(field: str, value: Any, why: str) -> SanFormatError:
 
 
 def is_int(v: Any) -> bool:
+    """A header's integer: a plain JSON int (not a bool)."""
     return isinstance(v, int) and not isinstance(v, bool)
+
+
+def is_whole(v: Any) -> bool:
+    """An integer a caller may pass: an int or a numpy integer, not a bool (a header's fields take :func:`is_int`)."""
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def is_real(v: Any) -> bool:
+    """A real number a caller may pass: an int, a float or a numpy integer or float, not a bool (nor a string, a
+    complex number or a list)."""
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
 def check_int(field: str, v: Any, low: int, high: int) -> int:
