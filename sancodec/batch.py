@@ -18,13 +18,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sancodec._atomic import write_text_atomic
-from sancodec.errors import SancodecError, SanConfigError
-
-if TYPE_CHECKING:
-    from sancodec.signal import Signal
+from sancodec.errors import SancodecError
 
 __all__ = ["MANIFEST", "BatchRow", "decode_tree", "encode_tree", "find_inputs"]
 
@@ -120,6 +117,7 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     import sancodec
     from sancodec._atomic import write_bytes_atomic
     from sancodec.io import read_signal
+    from sancodec.io.arrays import read_csv
 
     source, target, options, force = job
     src, out = Path(source), Path(target)
@@ -132,7 +130,7 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
         else:
             opts = dict(options)
             fs, table_fs = opts.pop("fs", None), opts.pop("table_fs", None)
-            signal = read_signal(src, fs=fs) if table_fs is None else _read_table(src, table_fs)
+            signal = read_csv(src, None, default_fs=table_fs) if table_fs else read_signal(src, fs=fs)
             data = sancodec.encode(signal, **opts, threads=1)
             out.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(out, data)
@@ -151,19 +149,6 @@ def _worst_prdn(data: bytes) -> float | None:
     achieved = (SanReader(data).header.get("lossy") or {}).get("prdn") or []
     known = [float(p) for p in achieved if p is not None]
     return max(known) if known else None
-
-
-def _read_table(path: Path, fs: float) -> Signal:
-    """A CSV table at the rate its leading time column gives, or at ``fs`` where it has none (a time column is
-    never overruled by the --fs meant for the tree's .npy arrays)."""
-    from sancodec.io import read_signal
-
-    try:
-        return read_signal(path)
-    except SanConfigError as exc:
-        if "--fs" not in str(exc):
-            raise
-        return read_signal(path, fs=fs)
 
 
 def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:

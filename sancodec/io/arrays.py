@@ -141,8 +141,9 @@ def rate_of(times: np.ndarray) -> float | None:
     return float(f"{rate:.9g}") if rate is not None and np.isfinite(rate) and rate > 0 else None
 
 
-def read_csv(path: Path, fs: float | None) -> Signal:
-    """CSV with or without a header row; a leading time column (header 'time…') sets fs."""
+def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> Signal:
+    """CSV with or without a header row; ``fs``, else a leading time column (header 'time…'), else ``default_fs``
+    sets the rate."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -171,7 +172,7 @@ def read_csv(path: Path, fs: float | None) -> Signal:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
-    return _as_signal(path, data, fs, names, {"kind": "csv"})
+    return _as_signal(path, data, default_fs if fs is None else fs, names, {"kind": "csv"})
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
