@@ -14,7 +14,7 @@ from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs
 from sancodec.cli.streaming import (
     busy,
     read_stdin,
-    source_format,
+    source_of,
     stream_decode,
     stream_encode,
     stream_encode_lossy,
@@ -194,14 +194,13 @@ def decode(
     format 16 or 212 are written as they decode (memory bounded by the frame, not the record)."""
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
-    from sancodec.io import output_files, write_signal
+    from sancodec.io import default_format, output_files, write_signal
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
 
     to_stdout = output is not None and str(output) == "-"
     flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
-    named = output.suffix.lower().lstrip(".") if output is not None and not to_stdout else ""
-    fmt = (format or ("npy" if to_stdout else named if named in flat else source_format(input))).lower()
+    fmt = (format or ("npy" if to_stdout else default_format(output, source_of(input)))).lower()
     base = output or input.with_name(input.stem + "_decoded")
     target = base.with_suffix(f".{fmt}") if fmt in flat and base.suffix != f".{fmt}" else base
     if fmt == "wfdb" and not to_stdout:

@@ -106,16 +106,16 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
         return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
 
 
-def source_format(path: Path) -> str:
-    """The format a file decodes to by default: its source's (EDF, BDF, .npy or CSV), else WFDB."""
+def source_of(path: Path) -> object:
+    """The ``Signal.source`` entry a file's header holds (None where it has none or cannot be read: the decode
+    itself reports the problem); what ``io.default_format`` names its default output format by."""
     from sancodec.codec import read_info
 
     try:
         with open(path, "rb") as f:  # the header only: no frame is read
-            kind = ((read_info(f)["header"].get("signal") or {}).get("source") or {}).get("kind")
+            return (read_info(f)["header"].get("signal") or {}).get("source")
     except (SanFormatError, OSError, AttributeError):
-        return "wfdb"  # the decode itself reports the problem
-    return kind if kind in ("edf", "bdf", "npy", "csv") else "wfdb"
+        return None
 
 
 def read_stdin(fs: float | None):  # -> Signal

@@ -154,6 +154,7 @@ def _worst_prdn(data: bytes) -> float | None:
 def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF, npy, CSV) in the mirror."""
     import sancodec
+    from sancodec.io import default_format
 
     source, target, _, _ = job
     src, out = Path(source), Path(target)
@@ -162,9 +163,9 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
         data = src.read_bytes()
         row.input_bytes = len(data)
         signal = sancodec.decode(data, threads=1)
-        kind = signal.source.get("kind") if isinstance(signal.source, dict) else None
-        fmt = kind if kind in ("edf", "bdf") else out.suffix.lower().lstrip(".") if out.suffix.lower() in (
-            ".npy", ".csv") else "wfdb"
+        fmt = default_format(None, signal.source)  # the source's kind first, then the mirror's name (x.npy.san ->
+        if fmt == "wfdb":  # x.npy), which files from before .npy and CSV sources kept their kind go by
+            fmt = default_format(out, None)
         path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
         out.parent.mkdir(parents=True, exist_ok=True)
         files = sancodec.write_signal(signal, path, format=fmt, quantum=None)

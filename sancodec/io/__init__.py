@@ -24,7 +24,7 @@ from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.io.wfdb import output_files as wfdb_output_files
 from sancodec.signal import Signal
 
-__all__ = ["FORMATS", "output_files", "read_channel", "read_signal", "write_signal"]
+__all__ = ["FORMATS", "default_format", "output_files", "read_channel", "read_signal", "write_signal"]
 
 FORMATS = ("wfdb", "npy", "csv", "edf", "bdf")
 _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".edf": "edf", ".bdf": "bdf"}
@@ -62,6 +62,14 @@ def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise SanFormatError(f"{path}: channel {channel} holds NaN or Inf")
     return x
+
+
+def default_format(path: str | os.PathLike[str] | None, source: object) -> str:
+    """The format a decoded signal is written in when none is asked for: the one ``path``'s suffix names (.npy,
+    .csv, .edf, .bdf), else its source's (``Signal.source``'s kind: EDF, BDF, .npy or CSV), else WFDB."""
+    named = _SUFFIX_FORMATS.get(Path(path).suffix.lower()) if path is not None else None
+    kind = source.get("kind") if isinstance(source, dict) else None
+    return named or (kind if kind in _SUFFIX_FORMATS.values() else "wfdb")
 
 
 def _format_of(path: Path, format: str | None) -> str:
