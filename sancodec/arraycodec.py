@@ -37,7 +37,7 @@ class Sancodec(Codec):
     def __init__(self, mode: str = "lossless", max_error: float | None = None, prdn: float | None = None,
                  fs: float = 250.0, frame_len: int | None = None, snr: float | None = None, bps: float | None = None,
                  effort: str = "default") -> None:
-        from sancodec.codec.lossy import EFFORTS
+        from sancodec.codec.lossy import check_effort
 
         if mode not in ("lossless", "near-lossless", "lossy"):
             raise SanConfigError(f"sancodec codec mode must be lossless, near-lossless or lossy, got {mode!r}")
@@ -50,8 +50,7 @@ class Sancodec(Codec):
                                    ("fs", fs, (int, float)), ("frame_len", frame_len, (int,))):
             if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):  # a config's "2"
                 raise SanConfigError(f"the sancodec codec's {name} must be a number, got {value!r}")
-        if effort not in EFFORTS:
-            raise SanConfigError(f"the sancodec codec's effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+        check_effort(effort)
         for name, value, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy"),
                                     ("snr", snr, "lossy"), ("bps", bps, "lossy"),
                                     ("effort", None if effort == "default" else effort, "lossy")):
