@@ -155,9 +155,9 @@ class SanFile:
             raise
         self._limits, self._threads = limits, threads
         head = self._layout.signal_head
-        array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
-        self.dtype = (np.dtype(np.float64) if self._layout.quantum is not None else array if array is not None
-                      else narrow_dtype(head.get("fmt")))
+        self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
+        self.dtype = (np.dtype(np.float64) if self._layout.quantum is not None else self._array
+                      if self._array is not None else narrow_dtype(head.get("fmt")))
 
     @property
     def header(self) -> dict[str, Any]:
@@ -188,8 +188,8 @@ class SanFile:
     def _values(self, rows: np.ndarray) -> np.ndarray:
         if self._layout.quantum is not None:
             return rows * np.asarray(self._layout.quantum, dtype=np.float64)
-        if source_dtype(self._layout.signal_head.get("source")) is not None:
-            return in_dtype(rows, self.dtype)
+        if self._array is not None:
+            return in_dtype(rows, self._array)
         return clip_to_format(rows, self._layout.signal_head.get("fmt")).astype(self.dtype, copy=False)
 
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:

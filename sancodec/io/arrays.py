@@ -112,7 +112,7 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Integer samples ``x`` as ``dtype``, clipped to its range (a lossy reconstruction may overshoot), never
     wrapped."""
     info = np.iinfo(dtype)
-    return np.clip(x, max(info.min, -(1 << 63)), min(info.max, (1 << 63) - 1)).astype(dtype)
+    return np.clip(x, info.min, min(info.max, (1 << 63) - 1)).astype(dtype)  # x is int64: uint64 clips at 2**63 - 1
 
 
 def _as_source(signal: Signal) -> np.ndarray:
