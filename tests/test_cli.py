@@ -94,6 +94,9 @@ def test_encode_modes_channels_and_range_decode(tmp_path):
     for suffix in ("csv", "npy"):  # without --format, -o's suffix names the format
         assert run("decode", out, "-o", tmp_path / f"inferred.{suffix}", "-q").exit_code == 0
     assert (tmp_path / "inferred.csv").read_text().splitlines() == lines
+    res = run("decode", out, "-o", tmp_path / "inferred.csv", "-q")  # an inferred format's output is no exception
+    assert res.exit_code == 2 and "already exists" in res.stderr
+    assert (tmp_path / "inferred.csv").read_text().splitlines() == lines
     assert np.load(tmp_path / "inferred.npy").shape == (4000, 2)
 
 

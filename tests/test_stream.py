@@ -161,3 +161,19 @@ def test_the_reader_gives_a_npy_sources_integers_in_their_own_dtype(tmp_path):
                 assert np.array_equal(got, x)
             for c in range(2):  # a wrapped overshoot would put the error far past the target
                 assert sancodec.metrics.prdn(x[:, c].astype(float), got[:, c].astype(float)) <= 30.0 + 1e-9
+
+
+@pytest.mark.parametrize("source", [{"kind": "npy", "dtype": "|O", "rank": 1}, {"kind": "npy", "dtype": "<f2"},
+                                    {"kind": "npy", "dtype": "nonsense", "rank": [1]}, {"kind": "npy", "dtype": 7}])
+def test_a_file_whose_source_entry_lies_reads_as_its_samples(record, tmp_path, source):
+    """A header's source entry is the writer's word (its CRCs hold): a dtype no integer reader can take leaves the
+    samples as the format holds them, for sancodec.open and the .npy writer alike."""
+    lying = record.slice(0, 4000)
+    lying.source = source
+    path = tmp_path / "l.san"
+    path.write_bytes(sancodec.encode(lying))
+    with sancodec.open(path) as f:
+        assert f.dtype == np.int16 and np.array_equal(f.read(), record.samples[:4000])
+    back = sancodec.decode(path.read_bytes())
+    sancodec.write_signal(back, tmp_path / "l.npy")
+    assert np.array_equal(np.load(tmp_path / "l.npy").reshape(4000, -1), record.samples[:4000])
