@@ -129,6 +129,27 @@ def test_lpc_residual_and_synthesis_match_numpy(order, monkeypatch):
 
 
 @needs_c
+@pytest.mark.parametrize("whole", [False, True])
+def test_lpc_synthesis_past_the_float_exact_range_matches_numpy(whole, monkeypatch):
+    """The compiled synthesis sums lags 2.. in float64 while every value times the coefficients' sum stays below
+    2^53, and hands the rest of the frame to its int64 loop once a value passes that: here a ramp to 2^37 under
+    coefficients near 2^17, whose float products would round (checked below), decodes to the same samples."""
+    rng = np.random.default_rng(7)
+    a = (1 << 17) - 1
+    f = lpc.LpcFilter((0, a, -(a - 1)), 0, 0, whole=whole)
+    u = np.cumsum(rng.integers(1 << 20, 1 << 21, 100_000)).astype(np.int64)
+    e = lpc.residual(u, f)
+    assert np.abs(e).max() <= lpc.MAX_ABS_VALUE and np.abs(u).max() <= lpc.MAX_ABS_VALUE
+    exact = a * u[1:-1] - (a - 1) * u[:-2]  # the lag-2 and lag-3 terms
+    rounded = (a * u[1:-1].astype(np.float64) + -(a - 1) * u[:-2].astype(np.float64)).astype(np.int64)
+    assert np.any(exact != rounded)  # float64 alone would miss some predictions
+    (c_back,) = lpc.synthesize([(e, f)])
+    numpy_only(monkeypatch)
+    (numpy_back,) = lpc.synthesize([(e, f)])
+    assert np.array_equal(c_back, u) and np.array_equal(numpy_back, u)
+
+
+@needs_c
 def test_compiled_synthesis_refuses_a_hostile_filter():
     f = lpc.LpcFilter((1 << 20,) * 32, 0, 0)
     with pytest.raises(SanFormatError, match="hostile filter"):

@@ -55,14 +55,64 @@ EXPORT void san_autocorrelation(const double *y, int64_t n, int order, double *r
     for (int k = 0; k <= order; k++) r[k] = acc[k];
 }
 
-/* Inverse of san_lpc_residual: 0 on success, -1 if a value leaves +-limit (hostile filter). */
+/* Inverse of san_lpc_residual: 0 on success, -1 if a value leaves +-limit (hostile filter).
+ *
+ * The prediction is a recurrence (each value feeds the next sum), so it cannot run lag-major as the residual
+ * does. Only the lag-1 term waits for the value just made: it stays an int64 product, while the sum of the
+ * others runs ahead in float64, four accumulators apart, which the compiler turns into vector multiply-adds
+ * (int64 products have no vector form on x86-64's baseline). That is exact: while every value so far is at most
+ * `bound` in magnitude, with bound * sum|coefs| below 2^53, each product and partial sum is an integer below
+ * 2^53, so the float sum equals the int64 one in any order. A value past `bound` (or no scratch memory) sends
+ * the rest of the frame through the plain int64 loop, which gives the same values. */
+#define LPC_LANES 4
+
+/* sum_i rc[i] * window[i] for i < padded (a multiple of LPC_LANES), as an int64: exact under the bound below.
+ * Both arrays run forward in time, so the compiler vectorises the lanes. */
+static inline int64_t lag_sum(const double *rc, const double *window, int padded) {
+    double acc[LPC_LANES] = {0.0};
+    for (int k = 0; k < padded; k += LPC_LANES)
+        for (int j = 0; j < LPC_LANES; j++) acc[j] += rc[k + j] * window[k + j];
+    return (int64_t)((acc[0] + acc[1]) + (acc[2] + acc[3]));
+}
+
 EXPORT int san_lpc_synthesize(const int64_t *e, int64_t n, const int64_t *coefs, int order, int shift, int64_t bias,
                               int64_t segment, int64_t limit, int64_t *out) {
-    int64_t half = ((int64_t)1 << shift) >> 1;
+    const int64_t half = ((int64_t)1 << shift) >> 1;
     for (int64_t t = 0; t < n; t++) {
         if (e[t] > limit || e[t] < -limit) return -1;
     }
-    for (int64_t t = 0; t < n; t++) {
+    if (order < 1 || order > 64 || segment < 1) return -1;
+    /* rc[i]: the coefficient of the value padded + 1 - i back (0 past the order), `padded` of them: the lags
+     * 2 .. padded + 1 in the order of their values in time */
+    const int padded = (order - 1 + LPC_LANES - 1) / LPC_LANES * LPC_LANES;
+    double rc[64], total = fabs((double)coefs[0]);
+    for (int i = 0; i < padded; i++) {
+        const int lag = padded + 1 - i;
+        rc[i] = lag <= order ? (double)coefs[lag - 1] : 0.0;
+        total += fabs(rc[i]);
+    }
+    const double exact = 9007199254740992.0 / (total + 1.0); /* 2^53 */
+    const int64_t bound = exact < (double)limit ? (int64_t)exact : limit, c1 = coefs[0];
+    /* dv[t + padded + 2] holds out[t] as float64; the slots before stay 0, read only times a 0 coefficient */
+    double *dv = (double *)calloc((size_t)(n + padded + 2), sizeof(double));
+    int64_t t = 0;
+    for (int64_t pos = 0; dv && t < n; t++, pos = pos + 1 == segment ? 0 : pos + 1) { /* pos: t % segment */
+        int64_t pred;
+        if (pos == 0) {
+            pred = 0;
+        } else if (pos < order) {
+            pred = out[t - 1];
+        } else {
+            const int64_t rest = lag_sum(rc, dv + t + 1, padded); /* dv[t + 1]: the value padded + 1 back */
+            pred = (rest + c1 * out[t - 1] + half) >> shift;
+        }
+        const int64_t v = e[t] + pred;
+        if (v > bound || v < -bound) break; /* past the exact range: the int64 loop takes over from here */
+        out[t] = v;
+        dv[padded + 2 + t] = (double)v;
+    }
+    free(dv);
+    for (; t < n; t++) {
         int64_t pos = t % segment, pred; /* out holds v = u - bias until the end */
         if (pos == 0) {
             pred = 0;
@@ -77,7 +127,6 @@ EXPORT int san_lpc_synthesize(const int64_t *e, int64_t n, const int64_t *coefs,
         if (v > limit || v < -limit) return -1;
         out[t] = v;
     }
-    for (int64_t t = 0; t < n; t++) out[t] += bias;
+    for (int64_t i = 0; i < n; i++) out[i] += bias;
     return 0;
 }
-
