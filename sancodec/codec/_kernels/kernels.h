@@ -104,23 +104,28 @@ static inline void rd_renormalize(range_decoder *d) {
 
 /* One symbol under table t, or -1 for a stream no encoder wrote. Inline: it is the decoders' inner
  * loop (running.c, blocks.c), one call per residual value. */
-static inline int rd_symbol(range_decoder *d, const symbol_table *t) {
+static inline int rd_symbol_at(range_decoder *d, const uint32_t *cum, const uint8_t *start, int n) {
     uint64_t scale = d->range >> RC_PRECISION;
-    const uint32_t *cum = t->cum;
-    int lo = 0;
     /* the first symbol (a zero token: most of a sparse band's) without the division, as rd_bit tests:
-     * floor(offset / scale) < cum[1] <=> offset < cum[1] * scale, which cannot wrap (cum[1] <= 2^24) */
-    if (d->offset >= scale * (uint64_t)cum[1]) {
-        uint64_t quantile = d->offset / scale;
-        if (quantile >= (1ULL << RC_PRECISION)) return -1;
-        lo = t->start[quantile >> 16];
-        while (lo + 1 < t->n && cum[lo + 1] <= quantile) lo++;
+     * floor(offset / scale) < cum[1] <=> offset < cum[1] * scale, which cannot wrap (cum[1] <= 2^24);
+     * its interval [0, cum[1]) is that product, and cum[0] = 0 */
+    uint64_t first = scale * (uint64_t)cum[1];
+    if (d->offset < first) {
+        d->range = first;
+        rd_renormalize(d);
+        return 0;
     }
+    uint64_t quantile = d->offset / scale;
+    if (quantile >= (1ULL << RC_PRECISION)) return -1;
+    int lo = start[quantile >> 16];
+    while (lo + 1 < n && cum[lo + 1] <= quantile) lo++;
     d->offset -= scale * (uint64_t)cum[lo];
     d->range = scale * (uint64_t)(cum[lo + 1] - cum[lo]);
     rd_renormalize(d);
     return lo;
 }
+
+static inline int rd_symbol(range_decoder *d, const symbol_table *t) { return rd_symbol_at(d, t->cum, t->start, t->n); }
 
 /* The cumulative of a 0 under probability f / 2^14: the coder's rule for the table {f, 2^14 - f}, which
  * rangecoder.cumulative spells out (running contexts' MSB mode, adaptive bands). */
@@ -135,10 +140,11 @@ static inline int rd_bit(range_decoder *d, uint32_t c1) {
      * scale << RC_PRECISION is at most the range (no wrap) */
     uint64_t scale = d->range >> RC_PRECISION;
     if (d->offset >= scale << RC_PRECISION) return -1;
-    int bit = d->offset >= scale * c1;
-    uint64_t lo = bit ? c1 : 0, hi = bit ? (1ULL << RC_PRECISION) : c1;
-    d->offset -= scale * lo;
-    d->range = scale * (hi - lo);
+    /* both intervals from the one product scale * c1: a multiplication less between a decision and the next */
+    uint64_t split = scale * c1;
+    int bit = d->offset >= split;
+    d->offset -= bit ? split : 0;
+    d->range = bit ? (scale << RC_PRECISION) - split : split;
     rd_renormalize(d);
     return bit;
 }

@@ -20,6 +20,9 @@
 #define RUN_MAX_PARAMS 63 /* k in 1..4, m in 0..2, split 0 or 1, msb 0 or 1 */
 #define RUN_MSB 32
 #define RUN_EITHER 64 /* the encoder's request: with or without MSB mode, whichever is smaller */
+/* running_next keeps the running mean at most 16 * (TOKENS - 1): from acc <= A = 16 * (TOKENS - 1) and a token
+ * t <= TOKENS - 1 it gives at most A - (A >> k) + (A >> k) = A (A is a multiple of 2^k, k <= 4) */
+#define RUN_ACC_LIMIT (16 * TOKENS)
 #define MSB_BITS 2
 #define MSB_SLOTS 3 /* the first bit; the second after a 0; the second after a 1 */
 #define MSB_MODELS (RUN_CONTEXTS * (TOKENS - DIRECT) * MSB_SLOTS)
@@ -86,11 +89,15 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     }
     for (int64_t j = 0; msb && j < MSB_MODELS; j++) models[j] = MSB_START;
     rd_start(&d);
+    uint8_t lut[RUN_ACC_LIMIT]; /* running_context's class without the split, by running mean: one load */
+    for (uint32_t a = 0; a < RUN_ACC_LIMIT; a++) lut[a] = (uint8_t)running_context(a, m, 0, 0);
     uint32_t acc = 0;
     int32_t last = 0;
     for (int64_t i = 0; i < n && !status; i++) {
-        int c = running_context(acc, m, split, last);
-        int x = (mask >> c & 1) ? rd_symbol(&d, &tables[c]) : -1; /* a context without a table: no encoder's */
+        int c = split ? 2 * lut[acc] + ((uint32_t)last << 4 > acc) : lut[acc];
+        /* a context without a table: no encoder's. The table's cumulatives are cums[c], an address computed
+         * from c rather than loaded (tables[c].cum): one load less between a token and the next. */
+        int x = (mask >> c & 1) ? rd_symbol_at(&d, cums[c], tables[c].start, TOKENS) : -1;
         if (x < 0) {
             status = BLK_RANGE;
             break;
