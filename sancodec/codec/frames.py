@@ -86,6 +86,7 @@ class FramePlan:
     wq: list[np.ndarray]
     predictor: str = "auto"
     budget: WorkBudget | None = None  # set by the decoder
+    threads: int = 1  # threads one channel-frame's decoder may use for its pieces (set by the decoder; ``jobs``)
 
     @property
     def qstep(self) -> int:

@@ -15,7 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import numpy as np
@@ -32,6 +32,7 @@ from sancodec.codec.frames import (
     resolve_lpc,
 )
 from sancodec.codec.interchannel import cross_channel_candidate, rebuilt_samples
+from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs
 from sancodec.codec.limits import DecodeLimits
 from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
@@ -257,13 +258,23 @@ class DecodedFrames:
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
-def _codings(parts: list[ChannelFrame]) -> Counter:
-    """A frame's codings and the stages its channel-frames use, counted (``decode``'s ``codings``): one
-    Counter of one list, in the order the codings, then each stage, first appear."""
-    return Counter([p.path for p in parts] + ["lpc" for p in parts if p.lpc is not None]
-                   + ["lpc_whole" for p in parts if p.lpc is not None and p.lpc[1].whole]
-                   + [name for name in ("lms", "ltp", "running", "cascade", "msb") for p in parts
-                      if getattr(p, name)])
+_STAGES = ("lms", "ltp", "running", "cascade", "msb")
+
+
+def _describe(part: ChannelFrame) -> tuple[str, bool, bool, tuple[str, ...]]:
+    """What :func:`_codings` counts of a channel-frame, taken before its LPC synthesis runs (which clears
+    ``lpc``): its coding, whether it uses LPC and over the whole block, and its stages."""
+    lpc = part.lpc is not None
+    return part.path, lpc, lpc and part.lpc[1].whole, tuple(name for name in _STAGES if getattr(part, name))
+
+
+def _codings(described: list[tuple[str, bool, bool, tuple[str, ...]]]) -> Counter:
+    """A frame's codings and the stages its channel-frames use (each :func:`_describe`d), counted
+    (``decode``'s ``codings``): one Counter of one list, in the order the codings, then each stage, first
+    appear."""
+    return Counter([d[0] for d in described] + ["lpc" for d in described if d[1]]
+                   + ["lpc_whole" for d in described if d[2]]
+                   + [name for name in _STAGES for d in described if name in d[3]])
 
 
 class FrameDecoder:
@@ -276,6 +287,7 @@ class FrameDecoder:
         self.plan, self.steps, self.frame_len, self.n = plan, steps, frame_len, n_samples
         self.limits, self.threads = limits, threads
         self.out, self.first_row = out, first_row
+        self._spare = 1
 
     def _rows(self, fi: int) -> int:
         return min(self.frame_len, self.n - fi * self.frame_len)
@@ -298,19 +310,35 @@ class FrameDecoder:
         length = self._rows(fi)
         self.limits.check_values(length * len(self.steps), len(payload), f"frame {fi}")
         r = ByteReader(payload, f"frame {fi}")
-        parts = [decode_channel_frame(r.raw(r.varint(r.remaining())), length // step, self.plan)
-                 for step in self.steps]
+        payloads = [r.raw(r.varint(r.remaining())) for _ in self.steps]
+        # threads the window leaves to this frame: its channels side by side, then each channel's pieces
+        spare = self._spare if length * len(self.steps) >= PARALLEL_VALUES else 1
+        plan = self.plan if spare <= len(self.steps) else replace(self.plan, threads=spare // len(self.steps))
+        done = run_jobs([partial(self._channel, p, length // step, plan) for p, step in zip(payloads, self.steps)],
+                        [len(p) for p in payloads], spare)
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
-        codings = _codings(parts)
+        parts = [part for part, _ in done]
+        codings = _codings([described for _, described in done])
         if not kernels.COMPILED:
             return parts, codings, None, False
-        resolve_lpc(parts)
         return parts, codings, self._assemble(fi, parts), True
+
+    @staticmethod
+    def _channel(payload: bytes, length: int, plan: FramePlan) -> tuple[ChannelFrame, tuple]:
+        """One channel-frame and its :func:`_describe`; its LPC synthesis runs here with the C kernels
+        (numpy batches it per window)."""
+        part = decode_channel_frame(payload, length, plan)
+        described = _describe(part)
+        if kernels.COMPILED:
+            resolve_lpc([part])
+        return part, described
 
     def decode_window(self, frames: list[tuple[int, bytes]]) -> DecodedFrames:
         """Frames ``(number, payload)`` (consecutive) to their samples, in order."""
-        done = list(ordered_map(self._parse, frames, min(self.threads, len(frames))))  # no pool for one frame
+        self._spare = max(1, self.threads // len(frames))  # the threads each frame may use inside itself
+        done = run_jobs([partial(self._parse, frame) for frame in frames], [len(p) for _, p in frames],
+                        min(self.threads, len(frames)))
         codings = sum((c for _, c, _, _ in done), Counter())
         flat = [p for parts, _, _, _ in done for p in parts]
         if not kernels.COMPILED:

@@ -11,8 +11,9 @@ the encoder's rate control (``codec.lossyrate``) measures every step with that s
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from sancodec.codec.frames import (
     register_coding,
 )
 from sancodec.codec.interchannel import nested_difference
+from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs
 from sancodec.codec.mains import Mains, read_mains
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
@@ -266,22 +268,29 @@ class TransformCoding(FrameCoding):
         if template is not None and plan.budget is not None:
             plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
         mains = read_mains(r, length) if predictor & MAINS else None  # format 1.10: the hum, after the template
-        prediction = frame_prediction(template, mains, length)
         lengths = band_lengths(length, levels)
         uses_running = False
+        # the prediction, then the bands: independent pieces, side by side where plan.threads allows (jobs)
+        jobs: list[Callable[[], Any]] = [partial(frame_prediction, template, mains, length)]
+        sizes = [length if template is not None or mains is not None else 0]
         if predictor & ADAPTIVE_BANDS:
-            streams = adaptivebands.decode(r.raw(r.remaining()), lengths)
-            return self._rebuild(streams, delta, rho16, offset, prediction, uses_running)
-        flags = r.varint((1 << len(lengths)) - 1)
-        contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
-        if predictor & SEPARATE_BANDS:
-            blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
-            if r.remaining():
-                raise SanFormatError(f"frame: {r.remaining()} unexpected bytes after the wavelet bands")
-            streams = [running.decode_block(b, n, ctx) for b, n, ctx in zip(blocks, lengths, contextual)]
-            uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
+            jobs.append(partial(adaptivebands.decode, r.raw(r.remaining()), lengths))
+            sizes.append(2 * length)  # one stream: about two binary decisions a value
         else:
-            streams = decode_arrays(r.raw(r.remaining()), lengths, contextual)
+            flags = r.varint((1 << len(lengths)) - 1)
+            contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
+            if predictor & SEPARATE_BANDS:
+                blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
+                if r.remaining():
+                    raise SanFormatError(f"frame: {r.remaining()} unexpected bytes after the wavelet bands")
+                jobs += [partial(running.decode_block, b, n, ctx) for b, n, ctx in zip(blocks, lengths, contextual)]
+                sizes += lengths
+                uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
+            else:
+                jobs.append(partial(decode_arrays, r.raw(r.remaining()), lengths, contextual))
+                sizes.append(length)
+        prediction, *decoded = run_jobs(jobs, sizes, plan.threads if length >= PARALLEL_VALUES else 1)
+        streams = decoded[0] if len(decoded) == 1 else decoded
         return self._rebuild(streams, delta, rho16, offset, prediction, uses_running)
 
     def _rebuild(self, streams: Sequence[np.ndarray], delta: float, rho16: int, offset: int,

@@ -1,0 +1,118 @@
+"""Decoding pieces side by side (``codec.jobs``): results in order, really on several threads, the first
+failure raised, no deadlock when calls nest; and a decode on several threads gives the one-thread samples."""
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from common import frame_of, rewrap
+
+import sancodec
+from sancodec import Signal, read_signal
+from sancodec.codec import jobs, pipeline, waveletframe
+from sancodec.codec.api import decode_file
+from sancodec.codec.container import SanReader
+from sancodec.codec.entropy import ByteReader
+from sancodec.codec.jobs import run_jobs
+from sancodec.errors import SanFormatError
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_results_come_back_in_the_jobs_order(threads):
+    values = list(range(9))
+    out = run_jobs([lambda v=v: v * v for v in values], [(v * 7) % 5 for v in values], threads)
+    assert out == [v * v for v in values]
+
+
+def test_jobs_run_side_by_side():
+    """Two jobs that each wait for the other: they finish only if they run at once."""
+    meet = threading.Barrier(2, timeout=10)
+    out = run_jobs([lambda: meet.wait() + 10, lambda: meet.wait() + 10], [1, 1], 2)
+    assert sorted(out) == [10, 11]
+
+
+def test_one_thread_runs_the_jobs_here_in_order():
+    seen = []
+    run_jobs([lambda k=k: seen.append((k, threading.get_ident())) for k in range(4)], [1, 9, 3, 2], 1)
+    assert seen == [(k, threading.get_ident()) for k in range(4)]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_the_first_failing_job_s_error_is_raised(threads):
+    """What running the jobs in order would raise, whichever thread failed first."""
+    def fail(k):
+        raise SanFormatError(f"job {k}")
+
+    work = [lambda: 1, lambda: fail(1), lambda: 2, lambda: fail(3)]
+    with pytest.raises(SanFormatError, match="job 1"):
+        run_jobs(work, [1, 1, 1, 50], threads)
+
+
+def test_nested_calls_finish_when_the_helpers_are_all_busy():
+    """Jobs that run jobs of their own, more than the shared pool has threads: a helper that has not started
+    is never waited for, so nothing deadlocks."""
+    cores = os.cpu_count() or 1
+
+    def inner(k):
+        return sum(run_jobs([lambda j=j: j + k for j in range(5)], [1] * 5, 3))
+
+    result = []
+    worker = threading.Thread(target=lambda: result.append(
+        run_jobs([lambda k=k: inner(k) for k in range(cores + 3)], [1] * (cores + 3), cores + 2)))
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "nested run_jobs deadlocked"
+    assert result == [[10 + 5 * k for k in range(cores + 3)]]
+
+
+def test_a_forked_child_starts_its_own_helpers():
+    jobs._pool()
+    jobs._forget_pool()
+    assert jobs._POOL is None
+    assert run_jobs([lambda: 1, lambda: 2], [1, 1], 2) == [1, 2]
+    assert jobs._POOL is not None
+
+
+def _two_leads(rows: int) -> Signal:
+    sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100")
+    return Signal(sig.samples[:rows], sig.fs, sig.channel_names, sig.units)
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_a_lossy_file_decodes_the_same_on_any_number_of_threads(threads, monkeypatch):
+    """Two long channels in one frame: side by side (2 threads), then each one's bands and prediction too (4);
+    the samples and the codings counted are the one-thread decode's, and the pieces did run as jobs."""
+    data = sancodec.encode(_two_leads(140_000), mode="lossy", prdn=2.0)
+    one = decode_file(data, threads=1)
+    calls = []
+    real = jobs.run_jobs
+
+    def spy(work, sizes, n):
+        calls.append((len(work), n))
+        return real(work, sizes, n)
+
+    monkeypatch.setattr(pipeline, "run_jobs", spy)
+    monkeypatch.setattr(waveletframe, "run_jobs", spy)
+    many = decode_file(data, threads=threads)
+    assert np.array_equal(many.signal.samples, one.signal.samples)
+    assert many.codings == one.codings
+    assert (2, threads) in calls  # the two channels
+    assert any(count > 2 and n > 1 for count, n in calls) == (threads == 4)  # a channel's pieces, 2 threads each
+
+
+def test_a_hostile_frame_fails_the_same_on_several_threads():
+    """Both channels of a frame broken in different ways (valid CRCs): every thread count raises the first
+    channel's error, as the one-thread decode does."""
+    data = sancodec.encode(_two_leads(140_000), mode="lossy", prdn=2.0)
+    r = ByteReader(SanReader(data).read_frame(0), "frame")
+    first, second = (r.raw(r.varint()) for _ in range(2))
+    hostile = rewrap(data, frames=[frame_of([first + b"\x00", second[:-9]])])
+    messages = []
+    for threads in (1, 2, 4):
+        with pytest.raises(SanFormatError) as err:
+            decode_file(hostile, threads=threads)
+        messages.append(str(err.value))
+    assert "unexpected bytes after the wavelet bands" in messages[0]
+    assert messages == [messages[0]] * 3
