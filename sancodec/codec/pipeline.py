@@ -1,4 +1,5 @@
-"""Frames in parallel: one frame (all channels) is the unit of work, coded or decoded on a thread pool.
+"""Frames in parallel: one frame (all channels) is the unit of work, coded or decoded on a thread pool; a decode
+also runs a frame's channels side by side on the threads its window leaves free (``jobs``).
 
 Frames are independent, so threads change speed, never bytes: results are gathered in frame
 order and every coding decision depends on the frame alone. The compiled kernels release the
