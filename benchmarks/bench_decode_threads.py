@@ -5,9 +5,9 @@ Run: .venv/bin/python benchmarks/bench_decode_threads.py [--data-dir ../shared/d
 
 Each record is coded once (``--mode lossy --prdn 2``) and decoded ``--repeats`` times in each way, the ways taking
 turns; the fastest of each. "Back to back": decodes one after another (the helper threads awake). "After an
-encode": each decode follows an encode of the record (``--effort fast``, to keep the run short), as in ``bench_lossy.py``'s speed table, where the helpers
-have slept for the length of an encode: on a machine whose idle cores take long to wake (a virtual machine's) the
-decode then gains little.
+encode": each decode follows an encode of the record (``--effort fast``, to keep the run short), as in
+``bench_lossy.py``'s speed table, where the helpers have slept for the length of an encode: on a machine whose
+idle cores take long to wake (a virtual machine's) the decode then gains little.
 """
 
 from __future__ import annotations

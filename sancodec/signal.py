@@ -305,6 +305,12 @@ def slice_header(header: dict[str, Any], start: int, end: int) -> dict[str, Any]
         header["source"] = {**source, "annotations": [
             [a[0] - t0, *a[1:]] for a in timed
             if isinstance(a, list) and a and isinstance(a[0], (int, float)) and t0 <= a[0] < t1]}
+    if isinstance(source, dict) and source.get("kind") == "csv" and "time_start" in source:
+        from sancodec.io.arrays import time_column
+
+        time = time_column(source)  # a CSV's time column starts where the rows kept do (none if not writable)
+        header["source"] = {**source, "time_start": time[1] + start / float(header["fs"])} if time else {
+            k: v for k, v in source.items() if k not in ("time_column", "time_start")}
     if isinstance(source, dict) and isinstance(source.get("segments"), list):
         from sancodec.io.segment_map import crop_source
 

@@ -203,6 +203,60 @@ def test_a_csv_source_decodes_to_csv_and_a_hostile_npy_source_entry_changes_noth
         assert np.array_equal(back.reshape(len(back), -1), sig.samples)
 
 
+def test_a_csv_time_column_comes_back_from_its_start_and_rate(tmp_path):
+    """A CSV's leading time column is written back on decode: its name, its first time, the rate; a decoded
+    range starts where its rows do, and the table reads back as the source did."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    rows = "".join(f"{12.5 + i / 125:.3f},{i % 9},{(3 * i) % 11}\n" for i in range(400))
+    (tmp_path / "t.csv").write_text("Time [s],RESP,II\n" + rows)
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "t.csv"), "-q"]).exit_code == 0
+    for extra, first in (([], 0), (["--start", "40", "--end", "100"], 40)):
+        out = tmp_path / f"back{first}.csv"
+        assert runner.invoke(app, ["decode", str(tmp_path / "t.san"), "-o", str(out), "-q", *extra]).exit_code == 0
+        lines = out.read_text().splitlines()
+        assert lines[0] == "Time [s],RESP,II"
+        times = np.array([float(line.split(",")[0]) for line in lines[1:]])
+        np.testing.assert_allclose(times, 12.5 + (first + np.arange(len(times))) / 125, rtol=0, atol=1e-9)
+        back, source = read_signal(out), read_signal(tmp_path / "t.csv")
+        assert back.fs == 125.0 and back.channel_names == ["RESP", "II"]
+        np.testing.assert_array_equal(back.samples, source.samples[first : first + len(times)])
+
+
+@pytest.mark.parametrize("entry", [{"time_column": "t,x", "time_start": 0.0}, {"time_column": "t\nx", "time_start": 0},
+                                   {"time_column": 'a"b', "time_start": 0}, {"time_column": "", "time_start": 0},
+                                   {"time_column": ["t"], "time_start": 0}, {"time_column": "t" * 201, "time_start": 0},
+                                   {"time_column": "t", "time_start": float("nan")},
+                                   {"time_column": "t", "time_start": float("inf")},
+                                   {"time_column": "t", "time_start": "0"}, {"time_column": "t", "time_start": True},
+                                   {"time_column": "t", "time_start": 1e300}, {"time_column": "t"}])
+def test_a_hostile_time_column_entry_writes_no_time_column(tmp_path, entry):
+    """A .san header's source entry is not trusted: a time column whose name would break the CSV or whose start is
+    not a finite number is left out, and the channels are written as they are (a slice too). The entry comes in a
+    file with valid CRCs; a non-finite start, which a header cannot hold, on a Signal made in Python."""
+    from common import rewrap
+
+    import sancodec
+    from sancodec.codec.container import SanReader
+
+    sig = Signal(np.arange(40, dtype=np.int64).reshape(20, 2), 125.0, ["a", "b"], ["NU", "NU"],
+                 source={"kind": "csv", "time_column": "Time", "time_start": 1.0})
+    if all(np.isfinite(v) for v in entry.values() if isinstance(v, float)):
+        data = sancodec.encode(sig, mode="lossless")
+        header = SanReader(data).header
+        header = {**header, "signal": {**header["signal"], "source": {"kind": "csv", **entry}}}
+        hostile = sancodec.decode(rewrap(data, header=header))
+    else:
+        hostile = Signal(sig.samples, sig.fs, sig.channel_names, sig.units, source={"kind": "csv", **entry})
+    for part, name in ((hostile, "all.csv"), (hostile.slice(3, 9), "part.csv")):
+        write_signal(part, tmp_path / name)
+        lines = (tmp_path / name).read_text().splitlines()
+        assert lines[0] == "a,b" and len(lines) == 1 + part.n_samples
+
+
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=2, max_size=50))
 @example([0.0, float("inf")]).via("a span past the float range had read 0 Hz")
 @example([-1e308, 1e308]).via("the same, from two finite times")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
+from sancodec.codec.schema import is_real
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Signal, beyond_exact_range
 
-__all__ = ["map_npy", "read_csv", "read_npy", "write_csv", "write_npy"]
+__all__ = ["map_npy", "read_csv", "read_npy", "time_column", "write_csv", "write_npy"]
 
 
 def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None,
@@ -164,25 +166,50 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", ndmin=2)
     except ValueError as exc:
         raise SanFormatError(f"{path}: not a numeric CSV ({exc})") from None
+    source: dict[str, Any] = {"kind": "csv"}
     if names is not None and names[0].lower().startswith("time") and data.shape[1] > 1:
         if fs is None and data.shape[0] > 1:
             fs = rate_of(data[:, 0])
+        if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate
+            source |= {"time_column": names[0], "time_start": float(data[0, 0])}
         data, names = data[:, 1:], names[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
-    return _as_signal(path, data, default_fs if fs is None else fs, names, {"kind": "csv"})
+    return _as_signal(path, data, default_fs if fs is None else fs, names, source)
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     return write_bytes_atomic(path, npy_bytes(signal), fsync=fsync)
 
 
+def time_column(source: dict | None) -> tuple[str, float] | None:
+    """The time column a CSV source began with (:func:`read_csv`), as its name and first time, where the source
+    entry holds one that :func:`write_csv` can write: a name that keeps the CSV's shape (no comma, quote or
+    line break; 200 characters at most) and a finite start. A ``.san`` header is not trusted: anything else
+    is None (no time column)."""
+    if not isinstance(source, dict) or source.get("kind") != "csv":
+        return None
+    name, start = source.get("time_column"), source.get("time_start")
+    if not isinstance(name, str) or not name or len(name) > 200 or any(ch in name for ch in ',"\'\r\n'):
+        return None
+    if not is_real(start) or not np.isfinite(start) or abs(start) > 1e15:
+        return None
+    return name, float(start)
+
+
 def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     """A header row of channel names, then one row per sample; floats with 17 significant digits
-    (they read back exactly)."""
+    (they read back exactly). A CSV source's time column comes first again, rebuilt from its first time and
+    the rate (``start + n / fs``, 12 significant digits)."""
     buf = io.StringIO()
     fmt = "%d" if signal.is_digital else "%.17g"
-    np.savetxt(buf, signal.samples, delimiter=",", fmt=fmt, header=",".join(signal.channel_names), comments="")
+    names, rows, formats = list(signal.channel_names), signal.samples, fmt
+    time = time_column(signal.source)
+    if time is not None:
+        times = time[1] + np.arange(signal.n_samples) / signal.fs
+        names, formats = [time[0], *names], ["%.12g"] + [fmt] * signal.n_channels
+        rows = np.column_stack([times, signal.samples.astype(np.float64)])  # integers within 2**53: exact
+    np.savetxt(buf, rows, delimiter=",", fmt=formats, header=",".join(names), comments="")
     return write_text_atomic(path, buf.getvalue(), fsync=fsync)
