@@ -116,3 +116,31 @@ def test_a_hostile_frame_fails_the_same_on_several_threads():
         messages.append(str(err.value))
     assert "unexpected bytes after the wavelet bands" in messages[0]
     assert messages == [messages[0]] * 3
+
+
+def test_damaged_frames_decode_or_fail_alike_on_one_thread_and_on_four():
+    """Bytes of a two-channel lossy frame flipped here and there (valid CRCs): the decode on four threads gives
+    the one-thread decode's samples, or its error."""
+    import random
+
+    data = sancodec.encode(_two_leads(140_000), mode="lossy", prdn=2.0)
+    payload = SanReader(data).read_frame(0)
+    rng = random.Random(5)
+    outcomes = set()
+    for _ in range(24):
+        damaged = bytearray(payload)
+        for _ in range(rng.choice((1, 3))):
+            damaged[rng.randrange(len(damaged))] ^= 1 << rng.randrange(8)
+        hostile = rewrap(data, frames=[bytes(damaged)])
+        results = []
+        for threads in (1, 4):
+            try:
+                results.append(decode_file(hostile, threads=threads).signal.samples)
+            except sancodec.SancodecError as exc:
+                results.append(f"{type(exc).__name__}: {exc}")
+        if isinstance(results[0], str):
+            assert results[1] == results[0]
+        else:
+            assert np.array_equal(results[0], results[1])
+        outcomes.add(isinstance(results[0], str))
+    assert outcomes == {True, False}  # both kinds of damage were met
