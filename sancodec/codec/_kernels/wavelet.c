@@ -3,83 +3,25 @@
  * so the inner loops have no branches and vectorise. */
 #include "kernels.h"
 
+/* AVX2 doubles the lifting's values per instruction where the CPU has it (GCC's target_clones, chosen at load
+ * time through glibc's ifunc; no fused multiply-adds either way, -ffp-contract=off, so the same bits). The
+ * steps are inlined into each clone: an AVX2 loop calling SSE helpers ran four times slower. */
+#if defined(__GNUC__)
+#define LIFT_INLINE static inline __attribute__((always_inline))
+#else
+#define LIFT_INLINE static inline
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+#define WAVELET_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WAVELET_CLONES
+#endif
+
 #define ALPHA (-1.586134342059924)
 #define BETA (-0.052980118572961)
 #define GAMMA 0.882911075530934
 #define DELTA 0.443506852043971
 #define K 1.230174104914001
-
-/* d[i] += c * (s[i] + s[i + 1]), s mirrored past its end (len(s) is len(d) or len(d) + 1). */
-static void predict(double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c) {
-    int64_t body = ns > nd ? nd : nd - 1;
-    for (int64_t i = 0; i < body; i++) d[i] = d[i] + c * (s[i] + s[i + 1]);
-    for (int64_t i = body; i < nd; i++) d[i] = d[i] + c * (s[i] + s[ns - 1]);
-}
-
-/* s[i] += c * (d[i - 1] + d[i]), d mirrored at both ends (len(d) is len(s) or len(s) - 1). */
-static void update(double *restrict s, int64_t ns, const double *restrict d, int64_t nd, double c) {
-    s[0] = s[0] + c * (d[0] + d[0]);
-    int64_t body = nd < ns ? nd : ns;
-    for (int64_t i = 1; i < body; i++) s[i] = s[i] + c * (d[i - 1] + d[i]);
-    for (int64_t i = body > 1 ? body : 1; i < ns; i++) s[i] = s[i] + c * (d[i - 1] + d[nd - 1]);
-}
-
-/* The band lengths of an n-value signal over `levels` levels, coarsest first (wavelet.band_lengths). */
-static void lengths(int64_t n, int levels, int64_t *out) {  /* out: levels + 1 values */
-    for (int l = levels; l >= 1; l--) {
-        out[l] = n / 2;
-        n = (n + 1) / 2;
-    }
-    out[0] = n;
-}
-
-/* wavelet.forward: x (n values, kept) to its bands, concatenated coarsest first, in `bands` (n values);
- * `work`: n scratch values. Each level's input has at least 4 values (wavelet.levels_for). */
-EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
-    memcpy(work, x, (size_t)n * sizeof(double));
-    int64_t m = n, end = n;
-    for (int l = levels; l >= 1; l--) {
-        int64_t ns = (m + 1) / 2, nd = m / 2;
-        double *s = bands, *d = bands + end - nd;  /* s at the front (scratch for now), d at its place */
-        for (int64_t i = 0; i < ns; i++) s[i] = work[2 * i];
-        for (int64_t i = 0; i < nd; i++) d[i] = work[2 * i + 1];
-        predict(d, nd, s, ns, ALPHA);
-        update(s, ns, d, nd, BETA);
-        predict(d, nd, s, ns, GAMMA);
-        update(s, ns, d, nd, DELTA);
-        for (int64_t i = 0; i < ns; i++) work[i] = s[i] * K;
-        for (int64_t i = 0; i < nd; i++) d[i] = d[i] / K;
-        end -= nd;
-        m = ns;
-    }
-    memcpy(bands, work, (size_t)m * sizeof(double));
-}
-
-/* wavelet.inverse: `bands` (n values, concatenated coarsest first) to the signal, in place; `work`:
- * n scratch values. */
-EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work) {
-    int64_t len[13];
-    lengths(n, levels, len);
-    int64_t ns = len[0];
-    for (int l = 1; l <= levels; l++) {
-        int64_t nd = len[l];
-        double *s = work, *d = work + ns;
-        for (int64_t i = 0; i < ns; i++) s[i] = bands[i] / K;
-        for (int64_t i = 0; i < nd; i++) d[i] = bands[ns + i] * K;
-        update(s, ns, d, nd, -DELTA);
-        predict(d, nd, s, ns, -GAMMA);
-        update(s, ns, d, nd, -BETA);
-        predict(d, nd, s, ns, -ALPHA);
-        for (int64_t i = 0; i < ns; i++) bands[2 * i] = s[i];
-        for (int64_t i = 0; i < nd; i++) bands[2 * i + 1] = d[i];
-        ns += nd;
-    }
-}
-
-/* waveletframe.quantise of one value: sign(b) * floor(|b| / delta + rounding), as int64. */
-static inline int64_t dead_zone(double b, double delta, double rounding) {
-    return (int64_t)copysign(floor(fabs(b) / delta + rounding), b);
-}
 
 #define TWO52 4503599627370496.0 /* 2**52: from here on every double is an integer */
 
@@ -99,6 +41,128 @@ static inline double floor_nonnegative(double y) {
     return y < TWO52 ? r : y;
 }
 
+/* d[i] += c * (s[i] + s[i + 1]), s mirrored past its end (len(s) is len(d) or len(d) + 1). */
+LIFT_INLINE void predict(double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c) {
+    int64_t body = ns > nd ? nd : nd - 1;
+    for (int64_t i = 0; i < body; i++) d[i] = d[i] + c * (s[i] + s[i + 1]);
+    for (int64_t i = body; i < nd; i++) d[i] = d[i] + c * (s[i] + s[ns - 1]);
+}
+
+/* s[i] += c * (d[i - 1] + d[i]), d mirrored at both ends (len(d) is len(s) or len(s) - 1). */
+LIFT_INLINE void update(double *restrict s, int64_t ns, const double *restrict d, int64_t nd, double c) {
+    s[0] = s[0] + c * (d[0] + d[0]);
+    int64_t body = nd < ns ? nd : ns;
+    for (int64_t i = 1; i < body; i++) s[i] = s[i] + c * (d[i - 1] + d[i]);
+    for (int64_t i = body > 1 ? body : 1; i < ns; i++) s[i] = s[i] + c * (d[i - 1] + d[nd - 1]);
+}
+
+/* The band lengths of an n-value signal over `levels` levels, coarsest first (wavelet.band_lengths). */
+static void lengths(int64_t n, int levels, int64_t *out) {  /* out: levels + 1 values */
+    for (int l = levels; l >= 1; l--) {
+        out[l] = n / 2;
+        n = (n + 1) / 2;
+    }
+    out[0] = n;
+}
+
+/* wavelet.forward: x (n values, kept) to its bands, concatenated coarsest first, in `bands` (n values);
+ * `work`: n scratch values. Each level's input has at least 4 values (wavelet.levels_for). */
+WAVELET_CLONES EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
+    memcpy(work, x, (size_t)n * sizeof(double));
+    int64_t m = n, end = n;
+    for (int l = levels; l >= 1; l--) {
+        int64_t ns = (m + 1) / 2, nd = m / 2;
+        double *s = bands, *d = bands + end - nd;  /* s at the front (scratch for now), d at its place */
+        for (int64_t i = 0; i < ns; i++) s[i] = work[2 * i];
+        for (int64_t i = 0; i < nd; i++) d[i] = work[2 * i + 1];
+        predict(d, nd, s, ns, ALPHA);
+        update(s, ns, d, nd, BETA);
+        predict(d, nd, s, ns, GAMMA);
+        update(s, ns, d, nd, DELTA);
+        for (int64_t i = 0; i < ns; i++) work[i] = s[i] * K;
+        for (int64_t i = 0; i < nd; i++) d[i] = d[i] / K;
+        end -= nd;
+        m = ns;
+    }
+    memcpy(bands, work, (size_t)m * sizeof(double));
+}
+
+/* s[i] = src[i] / K, then update(s, ns, d, nd, c): the two in one pass, each value's operations in the same
+ * order. */
+LIFT_INLINE void scaled_update(double *restrict s, const double *restrict src, int64_t ns, const double *restrict d,
+                          int64_t nd, double c) {
+    s[0] = src[0] / K + c * (d[0] + d[0]);
+    int64_t body = nd < ns ? nd : ns;
+    for (int64_t i = 1; i < body; i++) s[i] = src[i] / K + c * (d[i - 1] + d[i]);
+    for (int64_t i = body > 1 ? body : 1; i < ns; i++) s[i] = src[i] / K + c * (d[i - 1] + d[nd - 1]);
+}
+
+/* How the last level's samples leave the lifting: as they are, or rint((v + offset) (+ prediction)). */
+typedef struct { int last; double offset; const double *prediction; } finish;
+
+static inline double finished(double v, const finish *f, int64_t i) {
+    if (!f->last) return v;
+    return f->prediction ? rint_exact((v + f->offset) + f->prediction[i]) : rint_exact(v + f->offset);
+}
+
+/* predict(d, nd, s, ns, c), then the level's values interleaved into out (out[2i] = s[i], out[2i + 1] = d[i])
+ * and, at the last level, finished: the three in one pass, each value's operations in the same order. */
+LIFT_INLINE void predict_interleave(const double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c,
+                               double *restrict out, const finish *f) {
+    int64_t body = ns > nd ? nd : nd - 1;
+    if (f->last) {
+        for (int64_t i = 0; i < body; i++) {
+            out[2 * i] = finished(s[i], f, 2 * i);
+            out[2 * i + 1] = finished(d[i] + c * (s[i] + s[i + 1]), f, 2 * i + 1);
+        }
+    } else {
+        for (int64_t i = 0; i < body; i++) {
+            out[2 * i] = s[i];
+            out[2 * i + 1] = d[i] + c * (s[i] + s[i + 1]);
+        }
+    }
+    for (int64_t i = body; i < nd; i++) {
+        out[2 * i] = finished(s[i], f, 2 * i);
+        out[2 * i + 1] = finished(d[i] + c * (s[i] + s[ns - 1]), f, 2 * i + 1);
+    }
+    if (ns > nd) out[2 * (ns - 1)] = finished(s[ns - 1], f, 2 * (ns - 1));
+}
+
+/* wavelet.inverse of `bands` (n values, concatenated coarsest first) in place, the last level's values
+ * finished as `f` says; `work`: n scratch values. Each level reads its bands and writes its output once. */
+WAVELET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, double *work, const finish *f) {
+    int64_t len[13];
+    lengths(n, levels, len);
+    int64_t ns = len[0];
+    finish plain = {0, 0.0, NULL};
+    if (levels == 0) {
+        for (int64_t i = 0; i < n; i++) bands[i] = finished(bands[i], f, i);
+        return;
+    }
+    for (int l = 1; l <= levels; l++) {
+        int64_t nd = len[l];
+        double *s = work, *d = work + ns;
+        for (int64_t i = 0; i < nd; i++) d[i] = bands[ns + i] * K;
+        scaled_update(s, bands, ns, d, nd, -DELTA);
+        predict(d, nd, s, ns, -GAMMA);
+        update(s, ns, d, nd, -BETA);
+        predict_interleave(d, nd, s, ns, -ALPHA, bands, l == levels ? f : &plain);
+        ns += nd;
+    }
+}
+
+/* wavelet.inverse: `bands` (n values, concatenated coarsest first) to the signal, in place; `work`:
+ * n scratch values. */
+EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work) {
+    finish plain = {0, 0.0, NULL};
+    inverse_levels(bands, n, levels, work, &plain);
+}
+
+/* waveletframe.quantise of one value: sign(b) * floor(|b| / delta + rounding), as int64. */
+static inline int64_t dead_zone(double b, double delta, double rounding) {
+    return (int64_t)copysign(floor(fabs(b) / delta + rounding), b);
+}
+
 /* waveletframe.quantise on bands concatenated. */
 EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding, int64_t *q) {
     for (int64_t i = 0; i < n; i++) q[i] = dead_zone(b[i], delta, rounding);
@@ -108,12 +172,8 @@ EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, dou
  * values (the caller's: a scratch allocated and freed here on every call costs page faults). */
 static void synthesise(double *out, int64_t n, int levels, double offset, const double *prediction, int predicted,
                        double *work) {
-    san_cdf97_inverse(out, n, levels, work);
-    if (predicted) {
-        for (int64_t i = 0; i < n; i++) out[i] = rint_exact((out[i] + offset) + prediction[i]);
-    } else {
-        for (int64_t i = 0; i < n; i++) out[i] = rint_exact(out[i] + offset);
-    }
+    finish f = {1, offset, predicted ? prediction : NULL};
+    inverse_levels(out, n, levels, work, &f);
 }
 
 /* waveletframe.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
