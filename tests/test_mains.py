@@ -152,6 +152,30 @@ def test_a_channel_with_hum_codes_smaller_with_it(target, monkeypatch):
     np.testing.assert_array_equal(sancodec.decode(data).samples, decode_file(data).signal.samples)
 
 
+def test_the_template_and_hum_prediction_is_numpy_s_bit_for_bit(monkeypatch):
+    """frame_prediction with both: the compiled template sum over 512, the hum added to it in place, is the
+    numpy reference's ``acc / 512.0 + hum``; a prediction it may not add to is refused."""
+    from sancodec.codec import kernels
+    from sancodec.codec.beats import BeatTemplate
+    from sancodec.codec.waveletframe import frame_prediction
+
+    rng = np.random.default_rng(11)
+    length = 30011
+    positions = np.sort(rng.choice(length, 90, replace=False)).astype(np.int64)
+    template = BeatTemplate(rng.integers(-(1 << 18), 1 << 18, 250), 100, positions, rng.integers(-100, 200, 90))
+    blocks = -(-length // 3600)
+    hum = Mains(int(rng.integers(0, 1 << 32)), 3600, rng.integers(-(1 << 30), 1 << 30, blocks),
+                rng.integers(-(1 << 30), 1 << 30, blocks))
+    compiled = [frame_prediction(t, m, length).tobytes() for t, m in ((template, hum), (None, hum), (template, None))]
+    numpy_only(monkeypatch)
+    assert [frame_prediction(t, m, length).tobytes() for t, m in ((template, hum), (None, hum), (template, None))] \
+        == compiled
+    monkeypatch.undo()
+    if kernels.COMPILED:
+        with pytest.raises(ValueError, match="add_to"):
+            hum.prediction(length, add_to=np.zeros(length, dtype=np.float32))
+
+
 def test_the_compiled_and_numpy_decoders_agree_on_hum(monkeypatch):
     data = sancodec.encode(_ecg_with_hum(n=20000), mode="lossy", prdn=2.0)
     compiled = sancodec.decode(data).samples

@@ -46,7 +46,7 @@ class BeatTemplate:
         """``Σ g · t`` as float64, exactly (integer sum, one division by 512)."""
         compiled = kernels.template_prediction(self.t8, self.anchor, self.positions, self.g64, length)
         if compiled is not None:
-            return compiled / 512.0
+            return compiled
         if len(self.t8) > len(self.positions):  # few beats: place each template at once
             # placement.scatter_kernels centres kernels by the SAN convention; shift positions to our anchor
             centre = (len(self.t8) - 1) // 2

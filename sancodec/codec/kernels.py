@@ -76,8 +76,8 @@ _SIGNATURES = {
     "san_running_costs": (None, [_I64, ctypes.c_int, _F64]),
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
-    "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _I64]),
-    "san_mains_prediction": (None, [_F64, _F64, ctypes.c_uint64, _N, _I64, _I64, _N, _F64]),
+    "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _F64]),
+    "san_mains_prediction": (None, [_F64, _F64, ctypes.c_uint64, _N, _I64, _I64, _N, ctypes.c_int, _F64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
@@ -384,20 +384,22 @@ def cdf97_inverse(bands: np.ndarray, levels: int) -> np.ndarray | None:
 
 def template_prediction(t8: np.ndarray, anchor: int, positions: np.ndarray, g64: np.ndarray,
                         length: int) -> np.ndarray | None:
-    """``BeatTemplate.prediction``'s integer sum ``acc`` in one compiled pass (None without the C kernels);
-    the template as ``beats.read_template`` accepts it (increasing positions, products within 2**53)."""
+    """``BeatTemplate.prediction``, its integer sum ``acc`` over 512 as float64, in one compiled call (None without
+    the C kernels); the template as ``beats.read_template`` accepts it (increasing positions, products within
+    2**53)."""
     if _LIB is None:
         return None
-    acc = np.empty(length, dtype=np.int64)
-    _LIB.san_template_prediction(_i64(t8), len(t8), anchor, _i64(positions), _i64(g64), len(positions), length, acc)
-    return acc
+    out = np.empty(length)
+    _LIB.san_template_prediction(_i64(t8), len(t8), anchor, _i64(positions), _i64(g64), len(positions), length, out)
+    return out
 
 
 def mains_prediction(sine: np.ndarray, cosine: np.ndarray, step: int, block: int, a: np.ndarray, b: np.ndarray,
-                     length: int) -> np.ndarray | None:
+                     length: int, add_to: np.ndarray | None = None) -> np.ndarray | None:
     """``mains.Mains.prediction`` in one compiled pass (None without the C kernels): ``sine`` and ``cosine`` the
     1024-value tables as float64, ``a`` and ``b`` one amplitude per block of ``block`` samples, within what
-    ``mains.read_mains`` accepts (the products stay exact in float64)."""
+    ``mains.read_mains`` accepts (the products stay exact in float64); with ``add_to`` (float64, ``length``
+    values), the hum added to it in place, element by element as ``add_to + hum`` adds, and it returned."""
     if _LIB is None:
         return None
     a, b = _i64(a), _i64(b)
@@ -405,8 +407,11 @@ def mains_prediction(sine: np.ndarray, cosine: np.ndarray, step: int, block: int
     if len(sine) != 1024 or len(cosine) != 1024 or not 0 <= step < 1 << 32 or block < 1 \
             or min(len(a), len(b)) < -(-length // block):
         raise ValueError("mains prediction: tables, step, block or amplitudes out of shape")
-    out = np.empty(length)
-    _LIB.san_mains_prediction(sine, cosine, step, block, a, b, length, out)
+    if add_to is not None and (add_to.dtype != np.float64 or add_to.shape != (length,)
+                               or not add_to.flags.c_contiguous or not add_to.flags.writeable):
+        raise ValueError("mains prediction: add_to must be a writeable contiguous float64 array of length values")
+    out = np.empty(length) if add_to is None else add_to
+    _LIB.san_mains_prediction(sine, cosine, step, block, a, b, length, int(add_to is not None), out)
     return out
 
 

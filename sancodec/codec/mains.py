@@ -89,11 +89,13 @@ class Mains:
     a: np.ndarray
     b: np.ndarray
 
-    def prediction(self, length: int) -> np.ndarray:
+    def prediction(self, length: int, add_to: np.ndarray | None = None) -> np.ndarray:
         """The hum over ``length`` samples, float64: integers below 2^53 (amplitudes within 2^36, the table
         within 2^14), so the float products and sums are exact, then one division by a power of two (compiled
-        where the C kernels built, the same values)."""
-        compiled = kernels.mains_prediction(SINE_F, COSINE_F, self.step, self.block, self.a, self.b, length)
+        where the C kernels built, the same values). With ``add_to`` (a fresh float64 prediction of ``length``
+        values), ``add_to + hum``: compiled, added in place."""
+        compiled = kernels.mains_prediction(SINE_F, COSINE_F, self.step, self.block, self.a, self.b, length,
+                                            add_to)
         if compiled is not None:
             return compiled
         index = phases(self.step, length)
@@ -103,7 +105,7 @@ class Mains:
         b *= SINE_F.take(index)
         a += b
         a *= 1.0 / SCALE
-        return a
+        return a if add_to is None else add_to + a
 
     def write(self, w: ByteWriter) -> None:
         """Write the hum as its frame carries it (:attr:`side`)."""

@@ -86,9 +86,8 @@ def frame_prediction(template: BeatTemplate | None, mains: Mains | None, length:
     hum, in that order of float64 additions; None without either. The decoder's and the encoder's
     (``lossyrate.Prepared``) one computation, so both round the same sums."""
     prediction = None if template is None else template.prediction(length)
-    if mains is not None:
-        hum = mains.prediction(length)
-        prediction = hum if prediction is None else prediction + hum
+    if mains is not None:  # the template's prediction is this call's own: the hum is added to it in place
+        prediction = mains.prediction(length, add_to=prediction)
     return prediction
 
 

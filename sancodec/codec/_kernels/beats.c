@@ -4,14 +4,18 @@
 #include "kernels.h"
 
 EXPORT void san_template_prediction(const int64_t *t8, int64_t m, int64_t anchor, const int64_t *positions,
-                                    const int64_t *g64, int64_t count, int64_t length, int64_t *acc) {
-    memset(acc, 0, (size_t)length * sizeof(int64_t));
+                                    const int64_t *g64, int64_t count, int64_t length, double *out) {
+    /* the integer sum kept in float64, then / 512: the caller checked |acc| <= max|g64| * sum|t8| <= 2^53 (a
+     * sample takes at most one beat's tap of each index), so every partial sum is an exact integer and out holds
+     * numpy's acc / 512.0 */
+    for (int64_t i = 0; i < length; i++) out[i] = 0.0;
     for (int64_t b = 0; b < count; b++) {
         int64_t start = positions[b] - anchor, g = g64[b];
         int64_t lo = start < 0 ? -start : 0;
         int64_t hi = length - start < m ? length - start : m;
-        for (int64_t j = lo; j < hi; j++) acc[start + j] += g * t8[j];
+        for (int64_t j = lo; j < hi; j++) out[start + j] += (double)(g * t8[j]);
     }
+    for (int64_t i = 0; i < length; i++) out[i] = out[i] / 512.0;
 }
 
 /* ---------------------------------------------------------------- beat finding (encoder side)
@@ -256,14 +260,15 @@ EXPORT void san_best_shift(const double *span, int64_t beats, int64_t width, con
  * doubles and |a|, |b| <= 2^36 (checked by the caller), so every product and sum is an integer below 2^53,
  * exact in double: the same values as numpy's integer reference. a and b hold ceil(length / block) values. */
 EXPORT void san_mains_prediction(const double *sine, const double *cosine, uint64_t step, int64_t block,
-                                 const int64_t *a, const int64_t *b, int64_t length, double *out) {
+                                 const int64_t *a, const int64_t *b, int64_t length, int add, double *out) {
     uint32_t phase = 0, advance = (uint32_t)step;
     for (int64_t start = 0, k = 0; start < length; start += block, k++) {
         int64_t end = length - start > block ? start + block : length;
         double ak = (double)a[k], bk = (double)b[k];
         for (int64_t t = start; t < end; t++) {
             uint32_t i = phase >> 22;
-            out[t] = (ak * cosine[i] + bk * sine[i]) * (1.0 / 131072.0);
+            double hum = (ak * cosine[i] + bk * sine[i]) * (1.0 / 131072.0);
+            out[t] = add ? out[t] + hum : hum; /* add: numpy's prediction + hum, element by element */
             phase += advance;  /* unsigned: wraps mod 2^32 */
         }
     }

@@ -1,0 +1,96 @@
+"""The lossy and lossless decoders' compiled hot paths, timed on what real files hold: nanoseconds a value.
+
+Run: .venv/bin/python benchmarks/bench_decode_kernels.py [--data-dir ../shared/data] [--repeats 7]
+
+Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % (default effort) and decoded once on
+one thread while the band decoders' inputs are recorded: each band block (running contexts or block classes), each
+adaptive band stream, each wavelet rebuild (bands to samples: dequantising, the inverse lifting, the prediction
+added, rint) and each LPC synthesis of a time-domain frame. Each is then run again, the fastest of ``--repeats``,
+and summed per kind. The same kernels decode the lossless files. The last column sets each against the whole
+one-thread decode of the same files (``sancodec.decode``, the fastest of ``--repeats`` each, summed): where the
+lossy decode's time goes. Its ratio to the wavelet coder's is ``bench_lossy.py``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import bench_lossy  # noqa: E402 - benchmarks/ is the script's folder
+
+import sancodec
+from sancodec.codec import adaptivebands, kernels, running, waveletframe
+
+
+def fastest(fn: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def record_calls(coded: list[bytes]) -> dict[str, list[tuple[Callable[[], object], int]]]:
+    """The decoder calls a one-thread decode of ``coded`` makes, by kind: (the call again, the values it makes)."""
+    calls: dict[str, list[tuple[Callable[[], object], int]]] = defaultdict(list)
+    real_block, real_adaptive = running.decode_block, adaptivebands.decode
+    real_synthesis, real_lpc = kernels.wavelet_synthesis, kernels.lpc_synthesize
+
+    def block(data, n, contextual):
+        kind = "band block, running contexts" if contextual and running.is_running(data) else \
+            "band block, block classes"
+        calls[kind].append((lambda: real_block(data, n, contextual), n))
+        return real_block(data, n, contextual)
+
+    def adaptive(data, lengths):
+        calls["adaptive band stream"].append((lambda: real_adaptive(data, lengths), sum(lengths)))
+        return real_adaptive(data, lengths)
+
+    def synthesis(q, levels, delta, shift, offset, prediction):
+        calls["wavelet rebuild"].append((lambda: real_synthesis(q, levels, delta, shift, offset, prediction), len(q)))
+        return real_synthesis(q, levels, delta, shift, offset, prediction)
+
+    def synthesize(e, coefs, shift, bias, segment, limit):
+        calls["LPC synthesis"].append((lambda: real_lpc(e, coefs, shift, bias, segment, limit), len(e)))
+        return real_lpc(e, coefs, shift, bias, segment, limit)
+
+    waveletframe.running.decode_block, waveletframe.adaptivebands.decode = block, adaptive
+    kernels.wavelet_synthesis, kernels.lpc_synthesize = synthesis, synthesize
+    try:
+        for data in coded:
+            sancodec.decode(data, threads=1)
+    finally:
+        waveletframe.running.decode_block, waveletframe.adaptivebands.decode = real_block, real_adaptive
+        kernels.wavelet_synthesis, kernels.lpc_synthesize = real_synthesis, real_lpc
+    return calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    if not kernels.COMPILED:
+        raise SystemExit("the C kernels are not built: nothing to time")
+    signals = bench_lossy.load_all(args.data_dir)
+    coded = [sancodec.encode(sig, mode="lossy", prdn=2.0) for sig in signals]
+    whole = sum(fastest(lambda d=data: sancodec.decode(d, threads=1), args.repeats) for data in coded)
+    calls = record_calls(coded)
+    print(f"{len(signals)} signals at PRDN 2 % (default effort), decoded on one thread in {whole * 1e3:.2f} ms\n")
+    print("| kernel | calls | values | ms, summed | ns a value | share of the whole decode |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind in ("band block, running contexts", "band block, block classes", "adaptive band stream",
+                 "wavelet rebuild", "LPC synthesis"):
+        runs = calls.get(kind, [])
+        seconds = sum(fastest(fn, args.repeats) for fn, _ in runs)
+        values = sum(n for _, n in runs)
+        per = f"{seconds / values * 1e9:.2f}" if values else "–"
+        print(f"| {kind} | {len(runs)} | {values} | {seconds * 1e3:.2f} | {per} | {seconds / whole:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
