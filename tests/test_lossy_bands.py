@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import frame_of, rewrap
+from common import frame_of, needs_c, rewrap
 
 import sancodec
 from sancodec import SanFormatError, read_signal
@@ -158,3 +158,32 @@ def test_a_long_channel_at_a_loose_target_tries_more_wavelet_levels(monkeypatch)
     assert prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0]) <= 25.0
     monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)
     assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=25.0))
+
+
+def test_bands_decoded_end_to_end_are_rebuilt_from_their_buffer_and_others_are_joined():
+    """The decoder's bands, laid end to end in one buffer, reach the rebuild as that buffer (no copy); bands that
+    are not (out of order, from other buffers, a gap) are concatenated: the same values either way."""
+    from sancodec.codec.waveletframe import _end_to_end
+
+    flat = np.arange(30, dtype=np.int64)
+    bands = np.split(flat, [5, 12, 20])
+    joined = _end_to_end(bands)
+    assert np.shares_memory(joined, flat) and np.array_equal(joined, flat)
+    for other in ([bands[1], bands[0], *bands[2:]], [bands[0], bands[2]], [b.copy() for b in bands],
+                  [flat[:5], flat[6:12]]):
+        out = _end_to_end(other)
+        assert not np.shares_memory(out, flat) and np.array_equal(out, np.concatenate(other))
+
+
+@needs_c
+def test_a_band_decoded_into_its_place_must_fit_it():
+    """``kernels.decode_block``'s ``out``: the band's own length of writeable contiguous int64, or a ValueError."""
+    from sancodec.codec import kernels
+
+    values = np.arange(-20, 20, dtype=np.int64)
+    block = encode_arrays([values], [True])
+    out = np.zeros(50, dtype=np.int64)
+    assert kernels.decode_block(block, 40, 1, out[5:45]) is not None and np.array_equal(out[5:45], values)
+    for bad in (np.zeros(39, np.int64), np.zeros(40, np.int32), np.zeros(80, np.int64)[::2]):
+        with pytest.raises(ValueError, match="out must be"):
+            kernels.decode_block(block, 40, 1, bad)

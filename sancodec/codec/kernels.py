@@ -621,13 +621,17 @@ def decode_adaptive_bands(data: bytes, lengths: Sequence[int]) -> list[np.ndarra
     return _split(out, sizes)
 
 
-def decode_block(data: bytes, length: int, contextual: int) -> np.ndarray | None:
+def decode_block(data: bytes, length: int, contextual: int, out: np.ndarray | None = None) -> np.ndarray | None:
     """One entropy-coded array in one compiled call (None without the C kernels: the caller uses
     ``entropy.decode_arrays``). ``contextual``: 0 plain, 1 block classes, 2 block classes or running
-    contexts (``running.decode_block``). Accepts and refuses exactly what the Python readers do."""
+    contexts (``running.decode_block``). Accepts and refuses exactly what the Python readers do. ``out``: where
+    the values go (``length`` contiguous int64, e.g. a band's place in its frame's flat array)."""
     if _LIB is None:
         return None
-    out = np.empty(length, dtype=np.int64)
+    if out is None:
+        out = np.empty(length, dtype=np.int64)
+    elif out.dtype != np.int64 or out.shape != (length,) or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("decode_block: out must be a writeable contiguous int64 array of length values")
     status = _LIB.san_block_decode(bytes(data), len(data), length, int(contextual), out)
     if status:
         raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")

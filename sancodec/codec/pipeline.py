@@ -228,7 +228,12 @@ class FrameEncoder:
 
 
 def assemble(parts: list[ChannelFrame], steps: list[int], rows: int, out: np.ndarray | None = None) -> np.ndarray:
-    """A frame's (rows, channels) int64 samples from its decoded channel parts (into ``out`` if given)."""
+    """A frame's (rows, channels) int64 samples from its decoded channel parts (into ``out`` if given; a frame of
+    one full-rate channel is its samples, not a copy)."""
+    if out is None and len(parts) == 1 and steps[0] == 1 and not parts[0].refs:
+        samples = np.ascontiguousarray(parts[0].samples(), dtype=np.int64)
+        if samples.shape == (rows,) and samples.flags.writeable:
+            return samples.reshape(rows, 1)
     out = np.empty((rows, len(parts)), dtype=np.int64) if out is None else out
     decoded: list[np.ndarray | None] = []  # channels at the frame's full rate, for inter-channel prediction
     for ch, (part, step) in enumerate(zip(parts, steps)):

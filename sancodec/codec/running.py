@@ -236,9 +236,14 @@ def decode(data: bytes, n: int) -> np.ndarray:
     return kernels._np_unpack(tok, extra, hi, MSB_BITS) if params & MSB else unpack(tok, extra)
 
 
-def decode_block(block: bytes, n: int, contextual: bool) -> np.ndarray:
-    """One array coded on its own: plain, block classes or, when contextual, running contexts."""
-    if not (contextual and is_running(block)):
-        return decode_arrays(block, [n], [contextual])[0]
-    values = kernels.decode_block(block, n, 2)
-    return decode(block, n) if values is None else values
+def decode_block(block: bytes, n: int, contextual: bool, out: np.ndarray | None = None) -> np.ndarray:
+    """One array coded on its own: plain, block classes or, when contextual, running contexts; ``out``: where
+    its ``n`` values go (``kernels.decode_block``), returned."""
+    values = kernels.decode_block(block, n, 2 if contextual and is_running(block) else int(contextual), out)
+    if values is not None:
+        return values
+    values = decode(block, n) if contextual and is_running(block) else decode_arrays(block, [n], [contextual])[0]
+    if out is None:
+        return values
+    out[:] = values
+    return out

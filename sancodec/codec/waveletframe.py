@@ -68,7 +68,7 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
     decoder's one code path, in this order of float operations."""
     shift = rho16 / 16 - 0.5
     levels = len(q) - 1
-    flat = np.concatenate(q) if len(q) > 1 else np.asarray(q[0])
+    flat = _end_to_end(q)
     if levels == levels_for(len(flat), levels) and [len(b) for b in q] == band_lengths(len(flat), levels):
         compiled = kernels.wavelet_synthesis(flat, levels, delta, shift, offset, prediction)
         if compiled is not None:  # the same operations in C, in one pass per lifting step
@@ -79,6 +79,23 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
         deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
     y = inverse(deq) + offset
     return np.rint(y if prediction is None else y + prediction)
+
+
+def _end_to_end(q: Sequence[np.ndarray]) -> np.ndarray:
+    """The bands as one array: where the decoder put them end to end in one buffer (the compiled band decoders
+    do), a view of it, else a concatenation."""
+    if len(q) == 1:
+        return np.asarray(q[0])
+    base = q[0].base
+    if isinstance(base, np.ndarray) and base.dtype == q[0].dtype and base.ndim == 1 and base.flags.c_contiguous \
+            and all(b.base is base and b.flags.c_contiguous for b in q):
+        start = (q[0].ctypes.data - base.ctypes.data) // base.itemsize
+        total = sum(len(b) for b in q)
+        if 0 <= start and start + total <= len(base) and all(
+                b.ctypes.data == base.ctypes.data + (start + at) * base.itemsize
+                for b, at in zip(q, np.cumsum([0, *[len(b) for b in q[:-1]]]))):
+            return base[start : start + total]
+    return np.concatenate(q)
 
 
 def frame_prediction(template: BeatTemplate | None, mains: Mains | None, length: int) -> np.ndarray | None:
@@ -282,7 +299,10 @@ class TransformCoding(FrameCoding):
                 blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
                 if r.remaining():
                     raise SanFormatError(f"frame: {r.remaining()} unexpected bytes after the wavelet bands")
-                jobs += [partial(running.decode_block, b, n, ctx) for b, n, ctx in zip(blocks, lengths, contextual)]
+                flat = np.empty(length, dtype=np.int64)  # each band decoded into its place: no concatenation
+                places = np.split(flat, np.cumsum(lengths)[:-1])
+                jobs += [partial(running.decode_block, b, n, ctx, place)
+                         for b, n, ctx, place in zip(blocks, lengths, contextual, places)]
                 sizes += lengths
                 uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
             else:
@@ -294,9 +314,13 @@ class TransformCoding(FrameCoding):
 
     def _rebuild(self, streams: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
                  prediction: np.ndarray | None, uses_running: bool) -> ChannelFrame:
-        """The frame's samples from its decoded band streams (the approximation band as differences)."""
-        q = [np.cumsum(streams[0]), *streams[1:]]
+        """The frame's samples from its decoded band streams (the approximation band as differences, summed in
+        place: the streams are this decode's own)."""
+        first = streams[0]
+        in_place = first.dtype == np.int64 and first.flags.writeable
+        q = [np.cumsum(first, out=first) if in_place else np.cumsum(first), *streams[1:]]
         with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
             y = reconstruct(q, delta, rho16, offset, prediction)
-        check_magnitude(float(np.abs(y).max(initial=0)) if np.all(np.isfinite(y)) else np.inf, "a wavelet sample")
+        # the largest |y| without a temporary: a nan makes both ends nan, which check_magnitude refuses, as inf
+        check_magnitude(max(float(y.max(initial=0)), -float(y.min(initial=0))), "a wavelet sample")
         return ChannelFrame(y.astype(np.int64), 0, path=self.name, running=uses_running)
