@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import frame_of, needs_c, rewrap
+from common import frame_of, needs_c, numpy_only, rewrap
 
 import sancodec
 from sancodec import SanFormatError, read_signal
@@ -160,19 +160,25 @@ def test_a_long_channel_at_a_loose_target_tries_more_wavelet_levels(monkeypatch)
     assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=25.0))
 
 
-def test_bands_decoded_end_to_end_are_rebuilt_from_their_buffer_and_others_are_joined():
-    """The decoder's bands, laid end to end in one buffer, reach the rebuild as that buffer (no copy); bands that
-    are not (out of order, from other buffers, a gap) are concatenated: the same values either way."""
-    from sancodec.codec.waveletframe import _end_to_end
+@pytest.mark.parametrize("compiled", [True, False])
+def test_bands_are_decoded_into_the_caller_s_buffer(compiled, monkeypatch):
+    """Every band layout of a wavelet frame (one stream of block-coded arrays, adaptive bands) decodes into the
+    buffer it is given, end to end, the arrays returned being views of it: with the C kernels and without."""
+    from sancodec.codec import adaptivebands
+    from sancodec.codec.entropy import decode_arrays
 
-    flat = np.arange(30, dtype=np.int64)
-    bands = np.split(flat, [5, 12, 20])
-    joined = _end_to_end(bands)
-    assert np.shares_memory(joined, flat) and np.array_equal(joined, flat)
-    for other in ([bands[1], bands[0], *bands[2:]], [bands[0], bands[2]], [b.copy() for b in bands],
-                  [flat[:5], flat[6:12]]):
-        out = _end_to_end(other)
-        assert not np.shares_memory(out, flat) and np.array_equal(out, np.concatenate(other))
+    if not compiled:
+        numpy_only(monkeypatch)
+    rng = np.random.default_rng(4)
+    bands = [rng.integers(-30, 30, n).astype(np.int64) for n in (7, 7, 14, 27)]
+    lengths = [len(b) for b in bands]
+    for decode, data in ((lambda d, out: decode_arrays(d, lengths, [True, False, True, True], out),
+                          encode_arrays(bands, [True, False, True, True])),
+                         (lambda d, out: adaptivebands.decode(d, lengths, out), adaptivebands.encode(bands))):
+        out = np.full(sum(lengths), 99, dtype=np.int64)
+        back = decode(data, out)
+        assert np.array_equal(out, np.concatenate(bands))
+        assert all(np.shares_memory(b, out) and np.array_equal(b, want) for b, want in zip(back, bands))
 
 
 @needs_c

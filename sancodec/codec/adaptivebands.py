@@ -89,11 +89,16 @@ def encode(arrays: Sequence[np.ndarray]) -> bytes:
     return w.getvalue()
 
 
-def decode(data: bytes, lengths: Sequence[int]) -> list[np.ndarray]:
-    """The bands of ``lengths`` values coded by :func:`encode`, refusing what the compiled decoder refuses."""
-    compiled = kernels.decode_adaptive_bands(data, lengths)
+def decode(data: bytes, lengths: Sequence[int], out: np.ndarray | None = None) -> list[np.ndarray]:
+    """The bands of ``lengths`` values coded by :func:`encode`, refusing what the compiled decoder refuses;
+    ``out``: where they go, end to end (those returned are views of it)."""
+    compiled = kernels.decode_adaptive_bands(data, lengths, out)
     if compiled is not None:
         return compiled
+    if out is not None:
+        bands = decode(data, lengths)
+        out[:] = np.concatenate(bands) if bands else out
+        return np.split(out, np.cumsum(lengths)[:-1]) if len(lengths) else []
     if any(n < 0 for n in lengths):
         raise SanFormatError("adaptive bands: a negative band length")
     words, extra = read_streams(ByteReader(data, "adaptive bands"))

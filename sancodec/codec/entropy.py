@@ -203,17 +203,23 @@ def read_streams(r: ByteReader) -> tuple[np.ndarray, bytes]:
     return words, extra
 
 
-def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool]) -> list[np.ndarray]:
+def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool],
+                  out: np.ndarray | None = None) -> list[np.ndarray]:
     """Inverse of :func:`encode_arrays` for arrays of the given lengths and flags (in one compiled call
-    where the C kernels are built, refusing exactly what this reader refuses)."""
+    where the C kernels are built, refusing exactly what this reader refuses); ``out``: where the arrays go,
+    end to end (those returned are views of it)."""
     if len(lengths) == 1 and len(contextual) == 1:
-        values = kernels.decode_block(data, int(lengths[0]), bool(contextual[0]))
+        values = kernels.decode_block(data, int(lengths[0]), bool(contextual[0]), out)
         if values is not None:
             return [values]
     elif len(lengths) == len(contextual):
-        arrays = kernels.decode_arrays(data, lengths, contextual)
+        arrays = kernels.decode_arrays(data, lengths, contextual, out)
         if arrays is not None:
             return arrays
+    if out is not None:
+        arrays = decode_arrays(data, lengths, contextual)
+        out[:] = np.concatenate(arrays) if arrays else out
+        return np.split(out, np.cumsum(lengths)[:-1]) if len(lengths) else []
     r = ByteReader(data, "entropy-coded block")
     plans = []
     for n, ctx in zip(lengths, contextual, strict=True):

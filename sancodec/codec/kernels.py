@@ -581,13 +581,24 @@ def block_sizes(arrays: Sequence[np.ndarray]) -> np.ndarray | None:
     return sizes
 
 
-def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool]) -> list[np.ndarray] | None:
+def _destination(out: np.ndarray | None, n: int, what: str) -> np.ndarray:
+    """``out`` checked to take ``n`` int64 values in place (writeable, contiguous), or a fresh array."""
+    if out is None:
+        return np.empty(n, dtype=np.int64)
+    if out.dtype != np.int64 or out.shape != (n,) or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{what}: out must be a writeable contiguous int64 array of length values")
+    return out
+
+
+def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool],
+                  out: np.ndarray | None = None) -> list[np.ndarray] | None:
     """``entropy.decode_arrays`` of several arrays in one compiled call (None without the C kernels).
-    Accepts and refuses exactly what the Python reader does."""
+    Accepts and refuses exactly what the Python reader does. ``out``: where the arrays go, end to end (the
+    arrays returned are views of it)."""
     if _LIB is None:
         return None
     sizes = np.array(lengths, dtype=np.int64)
-    out = np.empty(int(sizes.sum()), dtype=np.int64)
+    out = _destination(out, int(sizes.sum()), "decode_arrays")
     status = _LIB.san_arrays_decode(bytes(data), len(data), sizes, np.asarray(contextual, dtype=np.int32),
                                     len(sizes), out)
     if status:
@@ -608,13 +619,16 @@ def encode_adaptive_bands(arrays: Sequence[np.ndarray]) -> bytes | None:
     return out[:size].tobytes()
 
 
-def decode_adaptive_bands(data: bytes, lengths: Sequence[int]) -> list[np.ndarray] | None:
+def decode_adaptive_bands(data: bytes, lengths: Sequence[int],
+                          out: np.ndarray | None = None) -> list[np.ndarray] | None:
     """``adaptivebands.decode(data, lengths)`` in one compiled call (None without the C kernels); refuses
-    exactly what the Python reader refuses."""
+    exactly what the Python reader refuses. ``out``: where the bands go, end to end (those returned are views)."""
     if _LIB is None:
         return None
     sizes = np.array(lengths, dtype=np.int64)
-    out = np.empty(int(sizes.sum()), dtype=np.int64)
+    if np.any(sizes < 0):
+        raise SanFormatError("adaptive bands: a negative band length")
+    out = _destination(out, int(sizes.sum()), "decode_adaptive_bands")
     status = _LIB.san_adaptive_bands_decode(bytes(data), len(data), sizes, len(sizes), out)
     if status:
         raise SanFormatError(f"adaptive bands: {_BLOCK_ERRORS.get(status, 'invalid')}")
@@ -628,10 +642,7 @@ def decode_block(data: bytes, length: int, contextual: int, out: np.ndarray | No
     the values go (``length`` contiguous int64, e.g. a band's place in its frame's flat array)."""
     if _LIB is None:
         return None
-    if out is None:
-        out = np.empty(length, dtype=np.int64)
-    elif out.dtype != np.int64 or out.shape != (length,) or not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError("decode_block: out must be a writeable contiguous int64 array of length values")
+    out = _destination(out, length, "decode_block")
     status = _LIB.san_block_decode(bytes(data), len(data), length, int(contextual), out)
     if status:
         raise SanFormatError(f"entropy-coded block: {_BLOCK_ERRORS.get(status, 'invalid')}")

@@ -37,7 +37,7 @@ from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["ADAPTIVE_BANDS", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead",
            "code_bands", "frame_prediction", "needs_minor", "quantise", "quantise_flat", "quick_bands", "read_head",
-           "reconstruct", "template_side", "wavelet_payload"]
+           "reconstruct", "reconstruct_flat", "template_side", "wavelet_payload"]
 
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
@@ -66,36 +66,27 @@ def reconstruct(q: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
                 prediction: np.ndarray | None = None) -> np.ndarray:
     """The decoded samples (float64 integers) of quantised bands (plus the beat prediction): the
     decoder's one code path, in this order of float operations."""
+    flat = np.concatenate(q) if len(q) > 1 else np.asarray(q[0])
+    return reconstruct_flat(flat, [len(b) for b in q], delta, rho16, offset, prediction)
+
+
+def reconstruct_flat(flat: np.ndarray, lengths: Sequence[int], delta: float, rho16: int, offset: int,
+                     prediction: np.ndarray | None = None) -> np.ndarray:
+    """:func:`reconstruct` of bands laid end to end in ``flat`` (``lengths``, coarsest first), as the decoder
+    holds them."""
     shift = rho16 / 16 - 0.5
-    levels = len(q) - 1
-    flat = _end_to_end(q)
-    if levels == levels_for(len(flat), levels) and [len(b) for b in q] == band_lengths(len(flat), levels):
+    levels = len(lengths) - 1
+    if levels == levels_for(len(flat), levels) and list(lengths) == band_lengths(len(flat), levels):
         compiled = kernels.wavelet_synthesis(flat, levels, delta, shift, offset, prediction)
         if compiled is not None:  # the same operations in C, in one pass per lifting step
             return compiled
+    q = np.split(flat, np.cumsum(lengths)[:-1])
     if shift == 0:  # the cell's centre: (b ± 0.0) * Δ is b * Δ, bit for bit (Δ > 0 is finite, 0 stays 0)
         deq = [b * delta for b in q]
     else:
         deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
     y = inverse(deq) + offset
     return np.rint(y if prediction is None else y + prediction)
-
-
-def _end_to_end(q: Sequence[np.ndarray]) -> np.ndarray:
-    """The bands as one array: where the decoder put them end to end in one buffer (the compiled band decoders
-    do), a view of it, else a concatenation."""
-    if len(q) == 1:
-        return np.asarray(q[0])
-    base = q[0].base
-    if isinstance(base, np.ndarray) and base.dtype == q[0].dtype and base.ndim == 1 and base.flags.c_contiguous \
-            and all(b.base is base and b.flags.c_contiguous for b in q):
-        start = (q[0].ctypes.data - base.ctypes.data) // base.itemsize
-        total = sum(len(b) for b in q)
-        if 0 <= start and start + total <= len(base) and all(
-                b.ctypes.data == base.ctypes.data + (start + at) * base.itemsize
-                for b, at in zip(q, np.cumsum([0, *[len(b) for b in q[:-1]]]))):
-            return base[start : start + total]
-    return np.concatenate(q)
 
 
 def frame_prediction(template: BeatTemplate | None, mains: Mains | None, length: int) -> np.ndarray | None:
@@ -286,11 +277,12 @@ class TransformCoding(FrameCoding):
         mains = read_mains(r, length) if predictor & MAINS else None  # format 1.10: the hum, after the template
         lengths = band_lengths(length, levels)
         uses_running = False
+        flat = np.empty(length, dtype=np.int64)  # every band decoded into its place in one buffer: no copies
         # the prediction, then the bands: independent pieces, side by side where plan.threads allows (jobs)
         jobs: list[Callable[[], Any]] = [partial(frame_prediction, template, mains, length)]
         sizes = [length if template is not None or mains is not None else 0]
         if predictor & ADAPTIVE_BANDS:
-            jobs.append(partial(adaptivebands.decode, r.raw(r.remaining()), lengths))
+            jobs.append(partial(adaptivebands.decode, r.raw(r.remaining()), lengths, flat))
             sizes.append(2 * length)  # one stream: about two binary decisions a value
         else:
             flags = r.varint((1 << len(lengths)) - 1)
@@ -299,28 +291,24 @@ class TransformCoding(FrameCoding):
                 blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
                 if r.remaining():
                     raise SanFormatError(f"frame: {r.remaining()} unexpected bytes after the wavelet bands")
-                flat = np.empty(length, dtype=np.int64)  # each band decoded into its place: no concatenation
                 places = np.split(flat, np.cumsum(lengths)[:-1])
                 jobs += [partial(running.decode_block, b, n, ctx, place)
                          for b, n, ctx, place in zip(blocks, lengths, contextual, places)]
                 sizes += lengths
                 uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
             else:
-                jobs.append(partial(decode_arrays, r.raw(r.remaining()), lengths, contextual))
+                jobs.append(partial(decode_arrays, r.raw(r.remaining()), lengths, contextual, flat))
                 sizes.append(length)
-        prediction, *decoded = run_jobs(jobs, sizes, plan.threads if length >= PARALLEL_VALUES else 1)
-        streams = decoded[0] if len(decoded) == 1 else decoded
-        return self._rebuild(streams, delta, rho16, offset, prediction, uses_running)
+        prediction = run_jobs(jobs, sizes, plan.threads if length >= PARALLEL_VALUES else 1)[0]
+        return self._rebuild(flat, lengths, delta, rho16, offset, prediction, uses_running)
 
-    def _rebuild(self, streams: Sequence[np.ndarray], delta: float, rho16: int, offset: int,
+    def _rebuild(self, flat: np.ndarray, lengths: Sequence[int], delta: float, rho16: int, offset: int,
                  prediction: np.ndarray | None, uses_running: bool) -> ChannelFrame:
-        """The frame's samples from its decoded band streams (the approximation band as differences, summed in
-        place: the streams are this decode's own)."""
-        first = streams[0]
-        in_place = first.dtype == np.int64 and first.flags.writeable
-        q = [np.cumsum(first, out=first) if in_place else np.cumsum(first), *streams[1:]]
+        """The frame's samples from its decoded bands, end to end in ``flat`` (the approximation band as
+        differences, summed in place)."""
+        np.cumsum(flat[: lengths[0]], out=flat[: lengths[0]])
         with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
-            y = reconstruct(q, delta, rho16, offset, prediction)
+            y = reconstruct_flat(flat, lengths, delta, rho16, offset, prediction)
         # the largest |y| without a temporary: a nan makes both ends nan, which check_magnitude refuses, as inf
         check_magnitude(max(float(y.max(initial=0)), -float(y.min(initial=0))), "a wavelet sample")
         return ChannelFrame(y.astype(np.int64), 0, path=self.name, running=uses_running)
