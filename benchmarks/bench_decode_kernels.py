@@ -5,10 +5,12 @@ Run: .venv/bin/python benchmarks/bench_decode_kernels.py [--data-dir ../shared/d
 Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % (default effort) and decoded once on
 one thread while the band decoders' inputs are recorded: each band block (running contexts or block classes), each
 adaptive band stream, each wavelet rebuild (bands to samples: dequantising, the inverse lifting, the prediction
-added, rint) and each LPC synthesis of a time-domain frame. Each is then run again, the fastest of ``--repeats``,
-and summed per kind. The same kernels decode the lossless files. The last column sets each against the whole
-one-thread decode of the same files (``sancodec.decode``, the fastest of ``--repeats`` each, summed): where the
-lossy decode's time goes. Its ratio to the wavelet coder's is ``bench_lossy.py``'s.
+added, rint), each time-domain frame's residual (its entropy decoding and adaptive stages) and LPC synthesis.
+Each is then run again, the fastest of ``--repeats``, and summed per kind. The same kernels decode the lossless
+files. The last column sets each against the whole one-thread decode of the same files (``sancodec.decode``, the
+fastest of ``--repeats`` each, summed): where the lossy decode's time goes; the rest is the beat and hum
+prediction, the container, header and checksums, and Python. Its ratio to the wavelet coder's is
+``bench_lossy.py``'s.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import bench_lossy  # noqa: E402 - benchmarks/ is the script's folder
 
 import sancodec
-from sancodec.codec import adaptivebands, kernels, running, waveletframe
+from sancodec.codec import adaptivebands, kernels, residual, running, waveletframe
 
 
 def fastest(fn: Callable[[], object], repeats: int) -> float:
@@ -39,20 +41,26 @@ def record_calls(coded: list[bytes]) -> dict[str, list[tuple[Callable[[], object
     calls: dict[str, list[tuple[Callable[[], object], int]]] = defaultdict(list)
     real_block, real_adaptive = running.decode_block, adaptivebands.decode
     real_synthesis, real_lpc = kernels.wavelet_synthesis, kernels.lpc_synthesize
+    real_residual = residual.decode_residual
 
-    def block(data, n, contextual):
+    def block(data, n, contextual, out=None):
         kind = "band block, running contexts" if contextual and running.is_running(data) else \
             "band block, block classes"
         calls[kind].append((lambda: real_block(data, n, contextual), n))
-        return real_block(data, n, contextual)
+        return real_block(data, n, contextual, out)
 
-    def adaptive(data, lengths):
+    def adaptive(data, lengths, out=None):
         calls["adaptive band stream"].append((lambda: real_adaptive(data, lengths), sum(lengths)))
-        return real_adaptive(data, lengths)
+        return real_adaptive(data, lengths, out)
 
     def synthesis(q, levels, delta, shift, offset, prediction):
         calls["wavelet rebuild"].append((lambda: real_synthesis(q, levels, delta, shift, offset, prediction), len(q)))
         return real_synthesis(q, levels, delta, shift, offset, prediction)
+
+    def exact(block, length, *rest):
+        calls["time-domain residual (entropy and adaptive stages)"].append(
+            (lambda: real_residual(block, length, *rest), length))
+        return real_residual(block, length, *rest)
 
     def synthesize(e, coefs, shift, bias, segment, limit):
         calls["LPC synthesis"].append((lambda: real_lpc(e, coefs, shift, bias, segment, limit), len(e)))
@@ -60,12 +68,14 @@ def record_calls(coded: list[bytes]) -> dict[str, list[tuple[Callable[[], object
 
     waveletframe.running.decode_block, waveletframe.adaptivebands.decode = block, adaptive
     kernels.wavelet_synthesis, kernels.lpc_synthesize = synthesis, synthesize
+    residual.decode_residual = exact
     try:
         for data in coded:
             sancodec.decode(data, threads=1)
     finally:
         waveletframe.running.decode_block, waveletframe.adaptivebands.decode = real_block, real_adaptive
         kernels.wavelet_synthesis, kernels.lpc_synthesize = real_synthesis, real_lpc
+        residual.decode_residual = real_residual
     return calls
 
 
@@ -80,11 +90,14 @@ def main() -> None:
     coded = [sancodec.encode(sig, mode="lossy", prdn=2.0) for sig in signals]
     whole = sum(fastest(lambda d=data: sancodec.decode(d, threads=1), args.repeats) for data in coded)
     calls = record_calls(coded)
-    print(f"{len(signals)} signals at PRDN 2 % (default effort), decoded on one thread in {whole * 1e3:.2f} ms\n")
+    print("# Where a lossy decode's time goes\n")
+    print(f"`benchmarks/bench_decode_kernels.py --data-dir {args.data_dir}`, {time.strftime('%Y-%m-%d')}; its "
+          f"docstring says how. {len(signals)} signals at PRDN 2 % (default effort), decoded on one thread in "
+          f"{whole * 1e3:.2f} ms.\n")
     print("| kernel | calls | values | ms, summed | ns a value | share of the whole decode |")
     print("|---|---:|---:|---:|---:|---:|")
     for kind in ("band block, running contexts", "band block, block classes", "adaptive band stream",
-                 "wavelet rebuild", "LPC synthesis"):
+                 "wavelet rebuild", "time-domain residual (entropy and adaptive stages)", "LPC synthesis"):
         runs = calls.get(kind, [])
         seconds = sum(fastest(fn, args.repeats) for fn, _ in runs)
         values = sum(n for _, n in runs)
