@@ -242,6 +242,27 @@ def test_the_compiled_wavelet_rebuild_matches_numpy_on_any_input(n, levels, seed
     if shift == 0:
         again = kernels.wavelet_requantised(flat, levels, delta, waveletframe.ROUNDING, offset, pred)
         assert again.tobytes() == compiled.tobytes()
+    samples = kernels.wavelet_samples(q, levels, delta, shift, offset, pred)  # the decoder's int64, in the last pass
+    if np.all(np.abs(compiled) < 2**51):
+        assert samples is not None and np.array_equal(samples, compiled.astype(np.int64))
+    else:
+        assert samples is None
+
+
+@needs_c
+def test_the_decoder_s_int64_samples_leave_large_and_non_finite_values_to_the_float_route():
+    """``wavelet_samples`` converts in its last pass only below 2^51: past that (or nan, inf) it says None and
+    the frame goes the float route, where check_magnitude refuses what exceeds 2^53."""
+    q = np.zeros(64, dtype=np.int64)
+    q[0] = 1
+    for delta, offset, want_none in ((1.0, 2**51 - 2**10, False), (1.0, 2**51 + 2**10, True), (1e300, 0, True),
+                                     (2.0**60, 0, True)):
+        samples = kernels.wavelet_samples(q, 3, delta, 0.0, offset, None)
+        assert (samples is None) == want_none
+        if samples is not None:
+            assert np.array_equal(samples, kernels.wavelet_synthesis(q, 3, delta, 0.0, offset, None).astype(np.int64))
+    with pytest.raises(ValueError, match="prediction"):
+        kernels.wavelet_samples(q, 3, 1.0, 0.0, 0, np.zeros(10))
 
 
 @needs_c

@@ -24,7 +24,7 @@ __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorr
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
            "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize",
            "mains_prediction", "medians", "pack_bits", "poly_histograms", "template_prediction", "tokenize", "unpack",
-           "wavelet_requantised", "wavelet_synthesis"]
+           "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -87,6 +87,8 @@ _SIGNATURES = {
                                        ctypes.c_double, _F64, ctypes.c_int, _F64, _F64]),
     "san_wavelet_synthesis": (None, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
                                      _F64, ctypes.c_int, _F64, _F64]),
+    "san_wavelet_samples": (ctypes.c_int, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
+                                           _F64, ctypes.c_int, _F64, _F64, _I64]),
 }
 
 
@@ -497,6 +499,26 @@ def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, of
     if _LIB is None:
         return None
     return _synthesis(_LIB.san_wavelet_synthesis, _i64(q), levels, (delta, shift), offset, prediction)
+
+
+def wavelet_samples(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,
+                    prediction: np.ndarray | None) -> np.ndarray | None:
+    """:func:`wavelet_synthesis` as the decoder's int64 samples, made in its last pass (no float array to convert
+    and check): None without the C kernels, or where a sample is not below 2^51 in magnitude or not finite (the
+    caller takes the float route, which ``frames.check_magnitude`` judges)."""
+    if _LIB is None:
+        return None
+    q = _i64(q)
+    _check_levels(len(q), levels)
+    given = prediction is not None
+    work = np.empty(len(q))
+    pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else work
+    if len(pred) != len(q):
+        raise ValueError("the prediction's length is not the bands'")
+    ints = np.empty(len(q), dtype=np.int64)
+    slow = _LIB.san_wavelet_samples(q, len(q), levels, delta, shift, float(offset), pred, int(given), work,
+                                    scratch(len(q)), ints)
+    return None if slow else ints
 
 
 def _synthesis(kernel, values: np.ndarray, levels: int, quantiser: tuple[float, float], offset: int,

@@ -307,6 +307,11 @@ class TransformCoding(FrameCoding):
         """The frame's samples from its decoded bands, end to end in ``flat`` (the approximation band as
         differences, summed in place)."""
         np.cumsum(flat[: lengths[0]], out=flat[: lengths[0]])
+        levels = len(lengths) - 1
+        if levels == levels_for(length := len(flat), levels) and list(lengths) == band_lengths(length, levels):
+            samples = kernels.wavelet_samples(flat, levels, delta, rho16 / 16 - 0.5, offset, prediction)
+            if samples is not None:  # every sample below 2^51: within what check_magnitude allows
+                return ChannelFrame(samples, 0, path=self.name, running=uses_running)
         with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
             y = reconstruct_flat(flat, lengths, delta, rho16, offset, prediction)
         # the largest |y| without a temporary: a nan makes both ends nan, which check_magnitude refuses, as inf

@@ -97,20 +97,53 @@ LIFT_INLINE void scaled_update(double *restrict s, const double *restrict src, i
     for (int64_t i = body > 1 ? body : 1; i < ns; i++) s[i] = src[i] / K + c * (d[i - 1] + d[nd - 1]);
 }
 
-/* How the last level's samples leave the lifting: as they are, or rint((v + offset) (+ prediction)). */
-typedef struct { int last; double offset; const double *prediction; } finish;
+/* How the last level's samples leave the lifting: as they are, or rint((v + offset) (+ prediction)); with
+ * `ints`, those integers go there as int64 (the decoder's samples) instead of to the level's output, `slow` set
+ * where one is not below 2^51 in magnitude (or not finite), which the fast conversion does not cover. */
+typedef struct { int last; double offset; const double *prediction; int64_t *ints; int slow; } finish;
 
 static inline double finished(double v, const finish *f, int64_t i) {
     if (!f->last) return v;
     return f->prediction ? rint_exact((v + f->offset) + f->prediction[i]) : rint_exact(v + f->offset);
 }
 
+#define INT_MAGIC 6755399441055744.0 /* 2^52 + 2^51: x + this holds the integer x (|x| < 2^51) in its low bits */
+#define INT_MAGIC_BITS 0x4338000000000000LL
+
+/* The integer v (|v| < 2^51, else *slow set) as int64, without the scalar conversion instruction: the loop
+ * vectorises. */
+static inline int64_t as_int64(double v, int *slow) {
+    *slow |= !(fabs(v) < 2251799813685248.0); /* 2^51; nan too */
+    double t = v + INT_MAGIC;
+    int64_t bits;
+    memcpy(&bits, &t, sizeof bits);
+    return bits - INT_MAGIC_BITS;
+}
+
+/* A finished value to its place: out[i] (a double), or, with ints, ints[i]. */
+static inline void put(double *out, finish *f, int64_t i, double v) {
+    if (f->ints) {
+        f->ints[i] = as_int64(v, &f->slow);
+    } else {
+        out[i] = v;
+    }
+}
+
 /* predict(d, nd, s, ns, c), then the level's values interleaved into out (out[2i] = s[i], out[2i + 1] = d[i])
- * and, at the last level, finished: the three in one pass, each value's operations in the same order. */
+ * and, at the last level, finished (and put, as `f` says): in one pass, each value's operations in the same
+ * order. */
 LIFT_INLINE void predict_interleave(const double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c,
-                               double *restrict out, const finish *f) {
+                               double *restrict out, finish *f) {
     int64_t body = ns > nd ? nd : nd - 1;
-    if (f->last) {
+    if (f->last && f->ints) {
+        int64_t *restrict ints = f->ints;
+        int slow = 0;
+        for (int64_t i = 0; i < body; i++) {
+            ints[2 * i] = as_int64(finished(s[i], f, 2 * i), &slow);
+            ints[2 * i + 1] = as_int64(finished(d[i] + c * (s[i] + s[i + 1]), f, 2 * i + 1), &slow);
+        }
+        f->slow |= slow;
+    } else if (f->last) {
         for (int64_t i = 0; i < body; i++) {
             out[2 * i] = finished(s[i], f, 2 * i);
             out[2 * i + 1] = finished(d[i] + c * (s[i] + s[i + 1]), f, 2 * i + 1);
@@ -122,21 +155,21 @@ LIFT_INLINE void predict_interleave(const double *restrict d, int64_t nd, const 
         }
     }
     for (int64_t i = body; i < nd; i++) {
-        out[2 * i] = finished(s[i], f, 2 * i);
-        out[2 * i + 1] = finished(d[i] + c * (s[i] + s[ns - 1]), f, 2 * i + 1);
+        put(out, f, 2 * i, finished(s[i], f, 2 * i));
+        put(out, f, 2 * i + 1, finished(d[i] + c * (s[i] + s[ns - 1]), f, 2 * i + 1));
     }
-    if (ns > nd) out[2 * (ns - 1)] = finished(s[ns - 1], f, 2 * (ns - 1));
+    if (ns > nd) put(out, f, 2 * (ns - 1), finished(s[ns - 1], f, 2 * (ns - 1)));
 }
 
 /* wavelet.inverse of `bands` (n values, concatenated coarsest first) in place, the last level's values
  * finished as `f` says; `work`: n scratch values. Each level reads its bands and writes its output once. */
-WAVELET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, double *work, const finish *f) {
+WAVELET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, double *work, finish *f) {
     int64_t len[13];
     lengths(n, levels, len);
     int64_t ns = len[0];
-    finish plain = {0, 0.0, NULL};
+    finish plain = {0, 0.0, NULL, NULL, 0};
     if (levels == 0) {
-        for (int64_t i = 0; i < n; i++) bands[i] = finished(bands[i], f, i);
+        for (int64_t i = 0; i < n; i++) put(bands, f, i, finished(bands[i], f, i));
         return;
     }
     for (int l = 1; l <= levels; l++) {
@@ -154,7 +187,7 @@ WAVELET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, 
 /* wavelet.inverse: `bands` (n values, concatenated coarsest first) to the signal, in place; `work`:
  * n scratch values. */
 EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work) {
-    finish plain = {0, 0.0, NULL};
+    finish plain = {0, 0.0, NULL, NULL, 0};
     inverse_levels(bands, n, levels, work, &plain);
 }
 
@@ -170,18 +203,18 @@ EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, dou
 
 /* rint(inverse(out) + offset (+ prediction where `predicted`)) in place, `levels` levels; `work`: n scratch
  * values (the caller's: a scratch allocated and freed here on every call costs page faults). */
-static void synthesise(double *out, int64_t n, int levels, double offset, const double *prediction, int predicted,
-                       double *work) {
-    finish f = {1, offset, predicted ? prediction : NULL};
+static int synthesise(double *out, int64_t n, int levels, double offset, const double *prediction, int predicted,
+                      double *work, int64_t *ints) {
+    finish f = {1, offset, predicted ? prediction : NULL, ints, 0};
     inverse_levels(out, n, levels, work, &f);
+    return f.slow;
 }
 
 /* waveletframe.reconstruct on bands concatenated (`levels` levels): rint(inverse(dequantised q) + offset
  * (+ prediction where `predicted`)), each step the IEEE operation numpy does, to `out` (`work`: n scratch
  * values). The dequantiser puts a nonzero q at (q + sign(q) * shift) * delta
  * (q * delta where shift is 0, bit for bit the same). */
-EXPORT void san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
-                                  const double *prediction, int predicted, double *out, double *work) {
+static void dequantise(const int64_t *q, int64_t n, double delta, double shift, double *out) {
     if (shift == 0.0) {
         for (int64_t i = 0; i < n; i++) out[i] = (double)q[i] * delta;
     } else {
@@ -190,7 +223,21 @@ EXPORT void san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, doubl
             out[i] = q[i] == 0 ? 0.0 : ((double)q[i] + sign * shift) * delta;
         }
     }
-    synthesise(out, n, levels, offset, prediction, predicted, work);
+}
+
+EXPORT void san_wavelet_synthesis(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
+                                  const double *prediction, int predicted, double *out, double *work) {
+    dequantise(q, n, delta, shift, out);
+    synthesise(out, n, levels, offset, prediction, predicted, work, NULL);
+}
+
+/* san_wavelet_synthesis with the decoder's int64 samples written to `ints` instead of doubles to `out` (which
+ * the lifting still uses): 0, or 1 where a sample is not below 2^51 in magnitude or not finite, whose ints are
+ * then not all set (the caller rebuilds the doubles with san_wavelet_synthesis and checks them). */
+EXPORT int san_wavelet_samples(const int64_t *q, int64_t n, int levels, double delta, double shift, double offset,
+                               const double *prediction, int predicted, double *out, double *work, int64_t *ints) {
+    dequantise(q, n, delta, shift, out);
+    return synthesise(out, n, levels, offset, prediction, predicted, work, ints);
 }
 
 /* san_dead_zone_quantise then san_wavelet_synthesis at the cell's centre (shift 0), without the
@@ -207,5 +254,5 @@ EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, doub
     for (int64_t i = 0; i < n && !wide; i++) wide = !(fabs(out[i]) < limit);
     if (wide)
         for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
-    synthesise(out, n, levels, offset, prediction, predicted, work);
+    synthesise(out, n, levels, offset, prediction, predicted, work, NULL);
 }
