@@ -4,13 +4,13 @@ Run: .venv/bin/python benchmarks/bench_decode_kernels.py [--data-dir ../shared/d
 
 Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % (default effort) and decoded once on
 one thread while the band decoders' inputs are recorded: each band block (running contexts or block classes), each
-adaptive band stream, each wavelet rebuild (bands to samples: dequantising, the inverse lifting, the prediction
-added, rint), each time-domain frame's residual (its entropy decoding and adaptive stages) and LPC synthesis.
-Each is then run again, the fastest of ``--repeats``, and summed per kind. The same kernels decode the lossless
-files. The last column sets each against the whole one-thread decode of the same files (``sancodec.decode``, the
-fastest of ``--repeats`` each, summed): where the lossy decode's time goes; the rest is the beat and hum
-prediction, the container, header and checksums, and Python. Its ratio to the wavelet coder's is
-``bench_lossy.py``'s.
+adaptive band stream, each wavelet rebuild (bands to int64 samples: dequantising, the inverse lifting, the
+prediction added, rint; ``kernels.wavelet_samples``), each time-domain frame's residual (its entropy decoding and
+adaptive stages) and LPC synthesis. Each is then run again, the fastest of ``--repeats``, and summed per kind.
+The same kernels decode the lossless files. The last column sets each against the whole one-thread decode of the
+same files (``sancodec.decode``, the fastest of ``--repeats`` each, summed): where the lossy decode's time goes;
+the rest is the beat and hum prediction, the container, header and checksums, and Python. Its ratio to the
+wavelet coder's is ``bench_lossy.py``'s.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def record_calls(coded: list[bytes]) -> dict[str, list[tuple[Callable[[], object
     """The decoder calls a one-thread decode of ``coded`` makes, by kind: (the call again, the values it makes)."""
     calls: dict[str, list[tuple[Callable[[], object], int]]] = defaultdict(list)
     real_block, real_adaptive = running.decode_block, adaptivebands.decode
-    real_synthesis, real_lpc = kernels.wavelet_synthesis, kernels.lpc_synthesize
+    real_synthesis, real_lpc = kernels.wavelet_samples, kernels.lpc_synthesize
     real_residual = residual.decode_residual
 
     def block(data, n, contextual, out=None):
@@ -67,14 +67,14 @@ def record_calls(coded: list[bytes]) -> dict[str, list[tuple[Callable[[], object
         return real_lpc(e, coefs, shift, bias, segment, limit)
 
     waveletframe.running.decode_block, waveletframe.adaptivebands.decode = block, adaptive
-    kernels.wavelet_synthesis, kernels.lpc_synthesize = synthesis, synthesize
+    kernels.wavelet_samples, kernels.lpc_synthesize = synthesis, synthesize
     residual.decode_residual = exact
     try:
         for data in coded:
             sancodec.decode(data, threads=1)
     finally:
         waveletframe.running.decode_block, waveletframe.adaptivebands.decode = real_block, real_adaptive
-        kernels.wavelet_synthesis, kernels.lpc_synthesize = real_synthesis, real_lpc
+        kernels.wavelet_samples, kernels.lpc_synthesize = real_synthesis, real_lpc
         residual.decode_residual = real_residual
     return calls
 

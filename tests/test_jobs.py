@@ -144,3 +144,30 @@ def test_damaged_frames_decode_or_fail_alike_on_one_thread_and_on_four():
             assert np.array_equal(results[0], results[1])
         outcomes.add(isinstance(results[0], str))
     assert outcomes == {True, False}  # both kinds of damage were met
+
+
+def test_helper_threads_keep_no_lifting_scratch(monkeypatch):
+    """The helpers live on between decodes: each drops its lifting scratch when its work ends (so the memory held
+    does not grow with the cores); the calling thread keeps its own."""
+    from sancodec.codec import kernels
+
+    released = []
+    real = jobs.release_scratch
+
+    def spy():
+        released.append((threading.get_ident(), bool(kernels._scratch.__dict__)))
+        real()
+        assert not kernels._scratch.__dict__
+
+    monkeypatch.setattr(jobs, "release_scratch", spy)
+    meet = threading.Barrier(2, timeout=10)
+
+    def job():
+        meet.wait()
+        kernels.scratch(1000)
+        return threading.get_ident()
+
+    ran_on = run_jobs([job, job], [1, 1], 2)
+    helper = next(ident for ident in ran_on if ident != threading.get_ident())
+    assert released == [(helper, True)]
+    assert kernels._scratch.__dict__  # the caller's scratch is kept for its next transform

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from sancodec.codec.kernels import release_scratch
+
 __all__ = ["PARALLEL_VALUES", "run_jobs"]
 
 T = TypeVar("T")
@@ -50,7 +52,13 @@ def run_jobs(jobs: Sequence[Callable[[], T]], sizes: Sequence[int], threads: int
                 with lock:
                     failures[i] = exc
 
-    helpers = [_pool().submit(work) for _ in itertools.repeat(None, min(threads, len(jobs)) - 1)]
+    def helper() -> None:
+        try:
+            work()
+        finally:
+            release_scratch()  # a helper lives on: it keeps no channel-sized buffer between calls
+
+    helpers = [_pool().submit(helper) for _ in itertools.repeat(None, min(threads, len(jobs)) - 1)]
     work()
     for helper in helpers:  # one not started yet finds nothing left: cancelled, never waited for (no deadlock
         if not helper.cancel():  # when the pool is busy, nested calls included)

@@ -351,6 +351,12 @@ def scratch(n: int) -> np.ndarray:
     return fresh
 
 
+def release_scratch() -> None:
+    """Drop this thread's lifting scratch: ``jobs``' helper threads live on between decodes, and each keeping a
+    channel's worth (up to 32 MB) would hold that much memory per core for nothing."""
+    _scratch.__dict__.clear()
+
+
 def _check_levels(n: int, levels: int) -> None:
     """The C lifting's precondition (``wavelet.levels_for``): at most 12 levels, each level's input at least
     4 values; anything else would read outside its arrays."""
