@@ -1,7 +1,7 @@
-"""Independent pieces of one decode run side by side: the channels of a frame, the bands of a channel.
+"""Independent pieces of one decode run side by side: a window's frames, a frame's channels, a channel's bands.
 
-The pipeline puts whole frames on threads; a file of one long frame (a lossy record is one frame per channel
-up to 2^24 samples) had nothing to share, however many cores. :func:`run_jobs` runs a few jobs on up to
+A file of one long frame (a lossy record is one frame up to 2^24 samples a channel) had nothing to share when
+only whole frames went on threads, however many cores. :func:`run_jobs` runs a few jobs on up to
 ``threads`` threads, this one included, largest first so the last to finish is a small one. The compiled
 kernels release the GIL (``kernels``), so the jobs overlap; results come back in the jobs' order, so threads
 change speed, never values.
@@ -58,11 +58,11 @@ def run_jobs(jobs: Sequence[Callable[[], T]], sizes: Sequence[int], threads: int
         finally:
             release_scratch()  # a helper lives on: it keeps no channel-sized buffer between calls
 
-    helpers = [_pool().submit(helper) for _ in itertools.repeat(None, min(threads, len(jobs)) - 1)]
+    futures = [_pool().submit(helper) for _ in itertools.repeat(None, min(threads, len(jobs)) - 1)]
     work()
-    for helper in helpers:  # one not started yet finds nothing left: cancelled, never waited for (no deadlock
-        if not helper.cancel():  # when the pool is busy, nested calls included)
-            helper.result()
+    for future in futures:  # one not started yet finds nothing left: cancelled, never waited for (no deadlock
+        if not future.cancel():  # when the pool is busy, nested calls included)
+            future.result()
     if failures:
         raise failures[min(failures)]
     return results  # type: ignore[return-value]
