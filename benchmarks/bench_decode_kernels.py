@@ -21,8 +21,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-import bench_lossy  # noqa: E402 - benchmarks/ is the script's folder
-
 import sancodec
 from sancodec.codec import adaptivebands, kernels, residual, running, waveletframe
 
@@ -86,6 +84,8 @@ def main() -> None:
     args = parser.parse_args()
     if not kernels.COMPILED:
         raise SystemExit("the C kernels are not built: nothing to time")
+    import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets, record_calls does not
+
     signals = bench_lossy.load_all(args.data_dir)
     coded = [sancodec.encode(sig, mode="lossy", prdn=2.0) for sig in signals]
     whole = sum(fastest(lambda d=data: sancodec.decode(d, threads=1), args.repeats) for data in coded)
