@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sancodec.codec import kernels
-from sancodec.codec.entropy import TOTAL, ByteReader, ByteWriter, read_streams, write_streams
+from sancodec.codec.entropy import TOTAL, ByteReader, ByteWriter, placed, read_streams, write_streams
 from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
 from sancodec.codec.rangecoder import RangeDecoder, encode_bits
 from sancodec.errors import SanFormatError
@@ -92,15 +92,13 @@ def encode(arrays: Sequence[np.ndarray]) -> bytes:
 def decode(data: bytes, lengths: Sequence[int], out: np.ndarray | None = None) -> list[np.ndarray]:
     """The bands of ``lengths`` values coded by :func:`encode`, refusing what the compiled decoder refuses;
     ``out``: where they go, end to end (those returned are views of it)."""
+    if any(n < 0 for n in lengths):
+        raise SanFormatError("adaptive bands: a negative band length")
     compiled = kernels.decode_adaptive_bands(data, lengths, out)
     if compiled is not None:
         return compiled
     if out is not None:
-        bands = decode(data, lengths)
-        out[:] = np.concatenate(bands) if bands else out
-        return np.split(out, np.cumsum(lengths)[:-1]) if len(lengths) else []
-    if any(n < 0 for n in lengths):
-        raise SanFormatError("adaptive bands: a negative band length")
+        return placed(decode(data, lengths), out)
     words, extra = read_streams(ByteReader(data, "adaptive bands"))
     n = int(sum(lengths))
     if n == 0:

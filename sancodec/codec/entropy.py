@@ -28,8 +28,8 @@ from sancodec.codec.kernels import BLOCK, NUM_CLASSES, NUM_TOKENS, classes, pack
 from sancodec.codec.rangecoder import RangeDecoder, encode_segments
 from sancodec.errors import SanFormatError
 
-__all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays", "quantize_table", "read_streams", "read_table",
-           "write_streams", "write_table"]
+__all__ = ["ByteReader", "ByteWriter", "decode_arrays", "encode_arrays", "placed", "quantize_table", "read_streams",
+           "read_table", "write_streams", "write_table"]
 
 PRECISION = 14
 TOTAL = 1 << PRECISION
@@ -203,6 +203,15 @@ def read_streams(r: ByteReader) -> tuple[np.ndarray, bytes]:
     return words, extra
 
 
+def placed(arrays: Sequence[np.ndarray], out: np.ndarray) -> list[np.ndarray]:
+    """``arrays`` copied end to end into ``out``, returned as views of it: what a reference decoder gives where
+    its caller asked for the compiled decoder's ``out``."""
+    edges = np.cumsum([len(a) for a in arrays])
+    if arrays:
+        out[:] = np.concatenate(arrays)
+    return np.split(out, edges[:-1]) if arrays else []
+
+
 def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool],
                   out: np.ndarray | None = None) -> list[np.ndarray]:
     """Inverse of :func:`encode_arrays` for arrays of the given lengths and flags (in one compiled call
@@ -217,9 +226,7 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
         if arrays is not None:
             return arrays
     if out is not None:
-        arrays = decode_arrays(data, lengths, contextual)
-        out[:] = np.concatenate(arrays) if arrays else out
-        return np.split(out, np.cumsum(lengths)[:-1]) if len(lengths) else []
+        return placed(decode_arrays(data, lengths, contextual), out)
     r = ByteReader(data, "entropy-coded block")
     plans = []
     for n, ctx in zip(lengths, contextual, strict=True):

@@ -415,10 +415,7 @@ def mains_prediction(sine: np.ndarray, cosine: np.ndarray, step: int, block: int
     if len(sine) != 1024 or len(cosine) != 1024 or not 0 <= step < 1 << 32 or block < 1 \
             or min(len(a), len(b)) < -(-length // block):
         raise ValueError("mains prediction: tables, step, block or amplitudes out of shape")
-    if add_to is not None and (add_to.dtype != np.float64 or add_to.shape != (length,)
-                               or not add_to.flags.c_contiguous or not add_to.flags.writeable):
-        raise ValueError("mains prediction: add_to must be a writeable contiguous float64 array of length values")
-    out = np.empty(length) if add_to is None else add_to
+    out = _destination(add_to, length, "mains prediction's add_to", np.float64)
     _LIB.san_mains_prediction(sine, cosine, step, block, a, b, length, int(add_to is not None), out)
     return out
 
@@ -495,7 +492,7 @@ def wavelet_requantised(flat: np.ndarray, levels: int, delta: float, rounding: f
     if _LIB is None:
         return None
     flat = np.ascontiguousarray(flat, dtype=np.float64)
-    return _synthesis(_LIB.san_wavelet_requantised, flat, levels, (delta, rounding), offset, prediction)
+    return _synthesis(_LIB.san_wavelet_requantised, flat, levels, (delta, rounding), offset, prediction)[0]
 
 
 def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,
@@ -504,7 +501,7 @@ def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, of
     None without the C kernels). ``levels`` as ``wavelet.levels_for`` allows for ``len(q)``."""
     if _LIB is None:
         return None
-    return _synthesis(_LIB.san_wavelet_synthesis, _i64(q), levels, (delta, shift), offset, prediction)
+    return _synthesis(_LIB.san_wavelet_synthesis, _i64(q), levels, (delta, shift), offset, prediction)[0]
 
 
 def wavelet_samples(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,
@@ -514,31 +511,25 @@ def wavelet_samples(q: np.ndarray, levels: int, delta: float, shift: float, offs
     caller takes the float route, which ``frames.check_magnitude`` judges)."""
     if _LIB is None:
         return None
-    q = _i64(q)
-    _check_levels(len(q), levels)
-    given = prediction is not None
-    work = np.empty(len(q))
-    pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else work
-    if len(pred) != len(q):
-        raise ValueError("the prediction's length is not the bands'")
     ints = np.empty(len(q), dtype=np.int64)
-    slow = _LIB.san_wavelet_samples(q, len(q), levels, delta, shift, float(offset), pred, int(given), work,
-                                    scratch(len(q)), ints)
+    slow = _synthesis(_LIB.san_wavelet_samples, _i64(q), levels, (delta, shift), offset, prediction, ints)[1]
     return None if slow else ints
 
 
 def _synthesis(kernel, values: np.ndarray, levels: int, quantiser: tuple[float, float], offset: int,
-               prediction: np.ndarray | None) -> np.ndarray:
-    """Call a compiled rebuild (``san_wavelet_synthesis`` or ``san_wavelet_requantised``) on ``values``
-    after checking what it would read: the levels, and the prediction's length."""
+               prediction: np.ndarray | None, *more: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """Call a compiled rebuild (``san_wavelet_synthesis``, ``san_wavelet_requantised``, or with the int64 samples'
+    array in ``more``, ``san_wavelet_samples``) on ``values`` after checking what it would read: the levels, and
+    the prediction's length. Returns the lifting's float64 output and what the kernel returns."""
     _check_levels(len(values), levels)
     out = np.empty(len(values))
     given = prediction is not None
     pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else out
     if len(pred) != len(values):
         raise ValueError("the prediction's length is not the bands'")
-    kernel(values, len(values), levels, *quantiser, float(offset), pred, int(given), out, scratch(len(values)))
-    return out
+    status = kernel(values, len(values), levels, *quantiser, float(offset), pred, int(given), out,
+                    scratch(len(values)), *more)
+    return out, status
 
 
 # ------------------------------------------------------------- whole blocks
@@ -609,12 +600,12 @@ def block_sizes(arrays: Sequence[np.ndarray]) -> np.ndarray | None:
     return sizes
 
 
-def _destination(out: np.ndarray | None, n: int, what: str) -> np.ndarray:
-    """``out`` checked to take ``n`` int64 values in place (writeable, contiguous), or a fresh array."""
+def _destination(out: np.ndarray | None, n: int, what: str, dtype: type = np.int64) -> np.ndarray:
+    """``out`` checked to take ``n`` values of ``dtype`` in place (writeable, contiguous), or a fresh array."""
     if out is None:
-        return np.empty(n, dtype=np.int64)
-    if out.dtype != np.int64 or out.shape != (n,) or not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError(f"{what}: out must be a writeable contiguous int64 array of length values")
+        return np.empty(n, dtype=dtype)
+    if out.dtype != dtype or out.shape != (n,) or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"{what}: out must be a writeable contiguous {np.dtype(dtype).name} array of length values")
     return out
 
 
@@ -650,12 +641,11 @@ def encode_adaptive_bands(arrays: Sequence[np.ndarray]) -> bytes | None:
 def decode_adaptive_bands(data: bytes, lengths: Sequence[int],
                           out: np.ndarray | None = None) -> list[np.ndarray] | None:
     """``adaptivebands.decode(data, lengths)`` in one compiled call (None without the C kernels); refuses
-    exactly what the Python reader refuses. ``out``: where the bands go, end to end (those returned are views)."""
+    exactly what the Python reader refuses (the caller refuses negative lengths). ``out``: where the bands go, end
+    to end (those returned are views)."""
     if _LIB is None:
         return None
     sizes = np.array(lengths, dtype=np.int64)
-    if np.any(sizes < 0):
-        raise SanFormatError("adaptive bands: a negative band length")
     out = _destination(out, int(sizes.sum()), "decode_adaptive_bands")
     status = _LIB.san_adaptive_bands_decode(bytes(data), len(data), sizes, len(sizes), out)
     if status:

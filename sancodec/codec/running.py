@@ -17,6 +17,7 @@ from sancodec.codec.entropy import (
     ByteReader,
     ByteWriter,
     decode_arrays,
+    placed,
     quantize_table,
     read_streams,
     read_table,
@@ -243,7 +244,4 @@ def decode_block(block: bytes, n: int, contextual: bool, out: np.ndarray | None 
     if values is not None:
         return values
     values = decode(block, n) if contextual and is_running(block) else decode_arrays(block, [n], [contextual])[0]
-    if out is None:
-        return values
-    out[:] = values
-    return out
+    return values if out is None else placed([values], out)[0]

@@ -80,7 +80,7 @@ def reconstruct_flat(flat: np.ndarray, lengths: Sequence[int], delta: float, rho
     holds them."""
     shift = rho16 / 16 - 0.5
     levels = len(lengths) - 1
-    if levels == levels_for(len(flat), levels) and list(lengths) == band_lengths(len(flat), levels):
+    if _lifts(flat, lengths):
         compiled = kernels.wavelet_synthesis(flat, levels, delta, shift, offset, prediction)
         if compiled is not None:  # the same operations in C, in one pass per lifting step
             return compiled
@@ -91,6 +91,13 @@ def reconstruct_flat(flat: np.ndarray, lengths: Sequence[int], delta: float, rho
         deq = [np.where(b == 0, 0.0, (b + np.sign(b) * shift) * delta) for b in q]
     y = inverse(deq) + offset
     return np.rint(y if prediction is None else y + prediction)
+
+
+def _lifts(flat: np.ndarray, lengths: Sequence[int]) -> bool:
+    """Whether bands of ``lengths`` laid end to end in ``flat`` are the layout the compiled lifting takes
+    (``kernels._check_levels``): the levels ``levels_for`` allows, the lengths ``band_lengths`` gives."""
+    levels = len(lengths) - 1
+    return levels == levels_for(len(flat), levels) and list(lengths) == band_lengths(len(flat), levels)
 
 
 def frame_prediction(template: BeatTemplate | None, mains: Mains | None, length: int) -> np.ndarray | None:
@@ -311,9 +318,8 @@ class TransformCoding(FrameCoding):
         """The frame's samples from its decoded bands, end to end in ``flat`` (the approximation band as
         differences, summed in place)."""
         np.cumsum(flat[: lengths[0]], out=flat[: lengths[0]])
-        levels = len(lengths) - 1
-        if levels == levels_for(length := len(flat), levels) and list(lengths) == band_lengths(length, levels):
-            samples = kernels.wavelet_samples(flat, levels, delta, rho16 / 16 - 0.5, offset, prediction)
+        if _lifts(flat, lengths):
+            samples = kernels.wavelet_samples(flat, len(lengths) - 1, delta, rho16 / 16 - 0.5, offset, prediction)
             if samples is not None:  # every sample below 2^51: within what check_magnitude allows
                 return ChannelFrame(samples, 0, path=self.name, running=uses_running)
         with np.errstate(over="ignore", invalid="ignore"):  # floats cannot wrap; they are checked next
