@@ -214,3 +214,30 @@ def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypa
     monkeypatch.setattr(lossy, "QUANTISERS", ())
     default = sancodec.encode(sig, mode="lossy", prdn=9.0)
     assert [rho16 for _, rho16, _ in wavelet_fields(default)] == [waveletframe.RHO16] and len(chosen) < len(default)
+
+
+def test_the_default_template_search_stops_on_a_head_where_no_template_may_pay(monkeypatch):
+    from pathlib import Path
+
+    from sancodec import read_signal
+
+    data = Path(__file__).parent / "data"
+    lengths: list[int] = []
+    original = templatesearch.find_template
+    monkeypatch.setattr(templatesearch, "find_template", lambda x, *a: lengths.append(len(x)) or original(x, *a))
+    # EMG bursts: "beats" found, but the head's best template leaves its bands no cheaper: no window is made
+    # on the whole channel, and no template comes back
+    emg = read_signal(data / "emg_healthy").samples[:, 0]
+    assert len(emg) >= templatesearch.HEAD_TEST
+    assert templatesearch.best_template([emg], emg.astype(float), 4000.0, 50.0) == (
+        None, math.inf, templatesearch.TEMPLATE_WINDOWS[0])
+    assert lengths and set(lengths) == {templatesearch.QUICK_WINDOW_HEAD}
+    # an ECG whose head's template helps: every window is weighed on the whole channel, as without the test
+    lengths.clear()
+    ecg = read_signal(data / "a103l_20000").samples[:, 0]
+    ecg = np.concatenate([ecg, ecg])  # two copies: past HEAD_TEST
+    assert len(ecg) >= templatesearch.HEAD_TEST
+    prepared, bits, _ = templatesearch.best_template([ecg], ecg.astype(float), 250.0, 30.0)
+    assert prepared is not None and math.isfinite(bits)
+    windows = templatesearch.template_windows([templatesearch.find_beats(ecg, 250.0)], 250.0)
+    assert lengths.count(len(ecg)) >= len(windows)

@@ -41,6 +41,7 @@ QUICK_GAIN = 0.95  # its template is kept where its bit estimate is below this s
 QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
 MIN_HEAD_BEATS = 8  # ... holding at least this many beats
+HEAD_TEST = 2 * QUICK_WINDOW_HEAD  # best_template first tests a template on the head of a frame this long or longer
 
 
 def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None, step: float,
@@ -48,9 +49,13 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
                    ) -> tuple[Prepared | None, float, tuple[float, float]]:
     """The frames prepared with the beat templates that the bit estimate at ``step`` prefers (window,
     alignment, gains' and taps' grids), that estimate and the window; (None, inf, a window) where no beat
-    train is found. ``windows``: those to weigh (default: :func:`template_windows`)."""
+    train is found. ``windows``: those to weigh (default: :func:`template_windows`, on a frame of :data:`HEAD_TEST`
+    samples or more only where its head says a template may pay, :func:`_may_help`)."""
     beats = [find_beats(f, fs) for f in frames] if fs and windows != () else []
     best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
+    if windows is None and beats and len(frames[0]) >= HEAD_TEST and not _may_help(frames[0], fs or 0.0, beats[0],
+                                                                                   step):
+        return None, math.inf, best_window
     cut_bits, cut_window = math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
     # two windows' frames held at a time
     for window in template_windows(beats, fs or 0.0) if windows is None else windows:
@@ -75,6 +80,17 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
     best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
     best, best_bits = coarser_gains(frames, ref, best, best_bits, step)
     return (*coarser_taps(frames, ref, best, best_bits, step), best_window)
+
+
+def _may_help(x: np.ndarray, fs: float, beats: np.ndarray, step: float) -> bool:
+    """Whether a beat template may pay on ``x``, judged on its first :data:`QUICK_WINDOW_HEAD` samples as effort
+    "balanced" judges it (:func:`_head_window` over every window, :func:`_helps`): False only where the head
+    shows a beat train whose best template leaves its bands no cheaper, side information aside (EMG bursts, EEG,
+    respiration); True where the head shows none (the beats may start later). Spares :func:`best_template` its
+    search over the whole channel where no template will be kept."""
+    head = x[:QUICK_WINDOW_HEAD]
+    chosen = _head_window(head, beats, fs, template_windows([beats], fs), step)
+    return chosen is None or _helps(head, fs, chosen, step)
 
 
 def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float) -> list[BeatTemplate | None] | None:
