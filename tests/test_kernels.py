@@ -229,6 +229,9 @@ def test_the_compiled_wavelet_rebuild_matches_numpy_on_any_input(n, levels, seed
     offset = int(rng.integers(-(1 << 40), 1 << 40))
     q = waveletframe.quantise([flat], delta)[0]
     assert np.array_equal(kernels.dead_zone_quantise(flat, delta, waveletframe.ROUNDING), q)
+    lengths = wavelet.band_lengths(n, levels)  # the estimate's counts, quantised and counted in one pass
+    assert np.array_equal(kernels.quantised_histograms(flat, lengths, delta, waveletframe.ROUNDING),
+                          kernels.band_histograms(q, lengths))
     bands = wavelet.split_bands(q, levels)
     shift = rho16 / 16 - 0.5
     compiled = kernels.wavelet_synthesis(q, levels, delta, shift, offset, pred)
@@ -279,6 +282,9 @@ def test_the_branchless_rounding_of_the_rebuild_agrees_with_floor_and_rint_at_th
         with np.errstate(invalid="ignore"):  # numpy's cast of what int64 cannot hold
             q = waveletframe.quantise([flat], delta)[0]
         assert np.array_equal(kernels.dead_zone_quantise(flat, delta, waveletframe.ROUNDING), q)
+        halves = [len(flat) // 2, len(flat) - len(flat) // 2]  # bit lengths past 2**53 too: frexp's, capped
+        assert np.array_equal(kernels.quantised_histograms(flat, halves, delta, waveletframe.ROUNDING),
+                              kernels.band_histograms(q, halves))
         levels = wavelet.levels_for(len(flat), 2)
         for offset in (0, -7):  # with no offset, a small negative coefficient's 0 must not rebuild as -0.0
             zeros = np.array([-0.1, -0.0, 0.1, -0.2] * 4) * delta
@@ -387,6 +393,27 @@ def test_the_bands_histograms_in_one_call_are_numpy_s_per_band(monkeypatch):
     assert compiled.sum(axis=1).tolist() == lengths
     with pytest.raises(ValueError):
         kernels.band_histograms(e, [len(e) + 1])
+
+
+@needs_c
+@pytest.mark.parametrize("rounding", [0.5, waveletframe.ROUNDING, 0.3])
+def test_the_quantised_bands_counts_are_those_of_the_quantised_values(rounding):
+    """``quantised_histograms`` (the lossy estimate's quantise-then-count, no quantised copy): the counts
+    ``band_histograms`` gives the values ``dead_zone_quantise`` makes, band by band, over chunk edges (512
+    values), empty bands, zeros of both signs, and cells from 2^53 on amid small ones (the slow route)."""
+    rng = np.random.default_rng(11)
+    lengths = [0, 3, 511, 512, 513, 0, 1500, 1]
+    flat = np.concatenate([rng.laplace(0, 10.0 ** rng.uniform(-1, 6), n) for n in lengths])
+    flat[[5, 600, 1700]] = [0.0, -0.0, -0.2]
+    flat[[10, 1200]] = [2.0**60, -(2.0**75)]  # cells past 2**53 (the second past int64: its cast decides)
+    for delta in (1e-3, 0.37, 25.0):
+        with np.errstate(invalid="ignore"):
+            q = kernels.dead_zone_quantise(flat, delta, rounding)
+        counts = kernels.quantised_histograms(flat, lengths, delta, rounding)
+        assert counts.shape == (len(lengths), 66) and counts.sum(axis=1).tolist() == lengths
+        assert np.array_equal(counts, kernels.band_histograms(q, lengths))
+    with pytest.raises(ValueError):
+        kernels.quantised_histograms(flat, [len(flat) + 1], 1.0, rounding)
 
 
 def test_the_beat_detector_s_moving_average_is_numpy_s_centred_convolution():

@@ -23,8 +23,8 @@ from sancodec.errors import SanFormatError
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "band_histograms",
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
            "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize",
-           "mains_prediction", "medians", "pack_bits", "poly_histograms", "template_prediction", "tokenize", "unpack",
-           "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
+           "mains_prediction", "medians", "pack_bits", "poly_histograms", "quantised_histograms", "template_prediction",
+           "tokenize", "unpack", "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -83,6 +83,7 @@ _SIGNATURES = {
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_medians": (ctypes.c_int, [_F64, _N, _N, ctypes.c_int, _F64, _F64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
+    "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_wavelet_requantised": (None, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
                                        ctypes.c_double, _F64, ctypes.c_int, _F64, _F64]),
     "san_wavelet_synthesis": (None, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
@@ -281,6 +282,21 @@ def band_histograms(e: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
         return np.array([bit_length_histogram(b) for b in _split(e, sizes)], dtype=np.int64).reshape(len(sizes), 66)
     hist = np.empty((len(sizes), 66), dtype=np.int64)
     _LIB.san_band_histograms(_i64(e), sizes, len(sizes), hist)
+    return hist
+
+
+def quantised_histograms(bands: np.ndarray, lengths: Sequence[int], delta: float, rounding: float) -> np.ndarray | None:
+    """:func:`band_histograms` of ``bands`` quantised as :func:`dead_zone_quantise` quantises them, in one compiled
+    pass that never holds the quantised values (a lossy estimate's quantise-then-count, its most frequent call);
+    None without the C kernels. ``bands``: float64, finite, within int64 after quantisation."""
+    if _LIB is None:
+        return None
+    sizes = np.asarray(lengths, dtype=np.int64)
+    if int(sizes.sum()) != len(bands) or (sizes < 0).any():
+        raise ValueError("band lengths do not add up to the values")
+    hist = np.empty((len(sizes), 66), dtype=np.int64)
+    _LIB.san_quantised_histograms(np.ascontiguousarray(bands, dtype=np.float64), sizes, len(sizes), delta, rounding,
+                                  hist)
     return hist
 
 

@@ -20,7 +20,7 @@ from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.errormodel import ErrorModel
 from sancodec.codec.mains import Mains
-from sancodec.codec.residual import estimate_bands
+from sancodec.codec.residual import estimate_bands, estimate_histograms
 from sancodec.codec.stepsearch import coarsest_step, find_step, modelled_step
 from sancodec.codec.wavelet import band_lengths, forward_flat, levels_for, split_bands
 from sancodec.codec.waveletframe import (
@@ -126,7 +126,10 @@ class Prepared:
         (``residual.estimate_bits``) plus the templates' side information."""
         bits = 0.0
         for f, lv, side in zip(self.flat, self.levels, self.side_bits):
-            bits += estimate_bands(quantise_flat(f, delta, self.rounding), band_lengths(len(f), lv))
+            lengths = band_lengths(len(f), lv)
+            counts = kernels.quantised_histograms(f, lengths, delta, self.rounding)  # no quantised copy made
+            bits += estimate_bands(quantise_flat(f, delta, self.rounding), lengths) if counts is None else \
+                estimate_histograms(counts, lengths)
             bits += side
         return bits
 

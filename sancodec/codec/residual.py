@@ -33,7 +33,7 @@ from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
 
 __all__ = ["MAX_ORDER", "ReadBlock", "Residual", "best_residual", "estimate_bands", "estimate_bits",
-           "near_lossless", "poly_residual", "poly_restore", "read_residual", "write_residual"]
+           "estimate_histograms", "near_lossless", "poly_residual", "poly_restore", "read_residual", "write_residual"]
 
 MAX_ORDER = 3
 SMALL_FRAME = 8192  # below this the plain (context-free) residual coding is tried too
@@ -85,7 +85,12 @@ def estimate_bands(e: np.ndarray, lengths: Sequence[int]) -> float:
     bands, concatenated), their histograms made in one compiled call and their entropies taken in one
     vectorised pass (per band they were most of a lossy estimate's time): the same terms, summed in another
     order, so within a few ulps of the per-band sum."""
-    return _bits_from_histogram(band_histograms(e, lengths), np.asarray(lengths, dtype=np.int64)[:, None])
+    return estimate_histograms(band_histograms(e, lengths), lengths)
+
+
+def estimate_histograms(counts: np.ndarray, lengths: Sequence[int]) -> float:
+    """:func:`estimate_bands` from the bands' histograms (``kernels.band_histograms``, one row per band)."""
+    return _bits_from_histogram(counts, np.asarray(lengths, dtype=np.int64)[:, None])
 
 
 def _bits_from_histogram(counts: np.ndarray, n: int | np.ndarray) -> float:

@@ -141,16 +141,19 @@ EXPORT void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int6
 /* Histogram of bit lengths of |e| as numpy's frexp(float64(|e|)) counts them (hist: 66 slots).
  * Below 2**53 the float is exact and the exponent is the integer bit length. */
 EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist) {
+    int64_t part[4][66];  /* four counts per slot, summed at the end: runs of one length wait on no one counter */
+    memset(part, 0, sizeof part);
     for (int64_t i = 0; i < n; i++) {
         uint64_t m = e[i] < 0 ? -(uint64_t)e[i] : (uint64_t)e[i];
         if (m < (1ULL << 53)) {
-            hist[bit_length(m)]++;
+            part[i & 3][bit_length_branchless(m)]++;
         } else {
             int exp = 0;
             frexp((double)(int64_t)m, &exp);
-            hist[exp > 65 ? 65 : exp]++;
+            part[i & 3][exp > 65 ? 65 : exp]++;
         }
     }
+    for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
 }
 
 static inline int frexp_exponent(int64_t v) {

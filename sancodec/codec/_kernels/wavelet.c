@@ -196,9 +196,90 @@ static inline int64_t dead_zone(double b, double delta, double rounding) {
     return (int64_t)copysign(floor(fabs(b) / delta + rounding), b);
 }
 
-/* waveletframe.quantise on bands concatenated. */
-EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding, int64_t *q) {
-    for (int64_t i = 0; i < n; i++) q[i] = dead_zone(b[i], delta, rounding);
+/* The cell index floor(|b| / delta + rounding) of a value, as a double: an integer, or nan. */
+static inline double cell(double b, double delta, double rounding) {
+    return floor_nonnegative(fabs(b) / delta + rounding);
+}
+
+#define TWO52_BITS 0x4330000000000000LL /* the bits of 2**52 */
+
+/* A cell index m below 2**52 as int64, from the bits of m + 2**52 (exact there: its low 52 bits hold m) with no
+ * float-to-int conversion, which SSE2 and AVX2 have no vector form of; 0 where m is not below 2**52. */
+static inline int64_t small_cell(double m) {
+    double s = (m < TWO52 ? m : 0.0) + TWO52;
+    int64_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    return bits - TWO52_BITS;
+}
+
+/* waveletframe.quantise on bands concatenated: dead_zone of each value in a loop that vectorises (the cell index
+ * made branch-free and converted through its bits, the sign put back by a select); the values whose index
+ * reaches 2**52 (or is nan), if any, then take dead_zone's own conversion. The same int64s. */
+WAVELET_CLONES EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding,
+                                                  int64_t *q) {
+    int64_t wide = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double m = cell(b[i], delta, rounding);
+        int64_t v = small_cell(m);
+        q[i] = b[i] < 0.0 ? -v : v;
+        wide |= !(m < TWO52);
+    }
+    if (wide)
+        for (int64_t i = 0; i < n; i++)
+            if (!(cell(b[i], delta, rounding) < TWO52)) q[i] = dead_zone(b[i], delta, rounding);
+}
+
+/* The bit length of each of n values' cell index (waveletframe.quantise's |q|) into out, in a loop that vectorises:
+ * below 2**53 the index is an exact double whose frexp exponent is its bit length (0 for 0); returns whether an
+ * index reached 2**53 (or is nan), whose length the caller takes from the quantised value instead. */
+WAVELET_CLONES static int64_t cell_lengths(const double *b, int64_t n, double delta, double rounding, int32_t *out) {
+    int64_t wide = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double m = cell(b[i], delta, rounding);
+        uint64_t bits;
+        memcpy(&bits, &m, sizeof bits);
+        int32_t length = (int32_t)(bits >> 52) - 1022;
+        out[i] = m == 0.0 ? 0 : length;
+        wide |= !(m < 0x1p53);
+    }
+    return wide;
+}
+
+#define LENGTH_CHUNK 512 /* cell_lengths' values at a time: its lengths stay in L1 for the count that follows */
+
+/* san_band_histograms of the bands b (nb runs of lengths[b] values) quantised at delta (san_dead_zone_quantise),
+ * without the quantised values: the bit lengths of a chunk of cell indices (cell_lengths), then counted; an index
+ * from 2**53 on (or nan) takes the quantised value's own route. Four histograms per band, summed at the end, so
+ * that runs of one bit length do not wait on one counter. The same counts. */
+EXPORT void san_quantised_histograms(const double *b, const int64_t *lengths, int64_t nb, double delta,
+                                     double rounding, int64_t *hist) {
+    int64_t part[4][66];
+    int32_t chunk[LENGTH_CHUNK];
+    for (int64_t k = 0; k < nb; k++) {
+        memset(part, 0, sizeof part);
+        for (int64_t lo = 0; lo < lengths[k]; lo += LENGTH_CHUNK) {
+            int64_t n = lengths[k] - lo < LENGTH_CHUNK ? lengths[k] - lo : LENGTH_CHUNK;
+            if (cell_lengths(b + lo, n, delta, rounding, chunk))
+                for (int64_t i = 0; i < n; i++) {
+                    if (cell(b[lo + i], delta, rounding) < 0x1p53) continue;
+                    int64_t q = dead_zone(b[lo + i], delta, rounding);
+                    uint64_t u = q < 0 ? -(uint64_t)q : (uint64_t)q;
+                    int exp = 0;
+                    frexp((double)(int64_t)u, &exp);
+                    chunk[i] = u < (1ULL << 53) ? bit_length(u) : exp > 65 ? 65 : exp;
+                }
+            int64_t i = 0;
+            for (; i + 4 <= n; i += 4) {
+                part[0][chunk[i]]++;
+                part[1][chunk[i + 1]]++;
+                part[2][chunk[i + 2]]++;
+                part[3][chunk[i + 3]]++;
+            }
+            for (; i < n; i++) part[0][chunk[i]]++;
+        }
+        for (int j = 0; j < 66; j++) hist[66 * k + j] = part[0][j] + part[1][j] + part[2][j] + part[3][j];
+        b += lengths[k];
+    }
 }
 
 /* rint(inverse(out) + offset (+ prediction where `predicted`)) in place, `levels` levels; `work`: n scratch
