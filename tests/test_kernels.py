@@ -382,6 +382,21 @@ def test_greedy_peaks_keep_the_positions_the_numpy_peaks_keep(values, d, noisy):
 
 
 @needs_c
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_greedy_peaks_order_many_candidates_as_numpy_does(seed):
+    """Thousands of candidates, their values from 1e-300 to inf with many ties (the peak picker's radix sort on
+    the values' bits, every byte of them in play, keeps the earlier of equal peaks first, as numpy's order)."""
+    from sancodec.san.sparse import peaks
+
+    rng = np.random.default_rng(seed)
+    pool = np.concatenate([[1e-300, 5e-324, 1.0, 1.0 + 2**-52, 3.0, 1e300, np.inf], rng.lognormal(0, 30, 40)])
+    s = np.where(rng.random(6000) < 0.7, rng.choice(pool, 6000), 0.0)  # zeros between: many separate peaks
+    for d in (1, 3, 40):
+        reference = np.flatnonzero(peaks(s[None, None], d)[0, 0])
+        assert np.array_equal(kernels.greedy_peaks(s, d), reference)
+
+
+@needs_c
 def test_the_bands_histograms_in_one_call_are_numpy_s_per_band(monkeypatch):
     rng = np.random.default_rng(8)
     lengths = [0, 5, 1, 300, 0, 2000, 17]
