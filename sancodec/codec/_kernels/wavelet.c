@@ -321,19 +321,28 @@ EXPORT int san_wavelet_samples(const int64_t *q, int64_t n, int levels, double d
     return synthesise(out, n, levels, offset, prediction, predicted, work, ints);
 }
 
+/* Each value of b quantised and put back at its cell's centre, copysign(cell, b) * delta, into out, in a loop that
+ * vectorises; returns whether any |q| reached 2**63 (or is nan), whose int64 conversion in dead_zone decides it:
+ * then |out| is at least 2**62 delta (a product rounds monotonically), which this looks for. */
+WAVELET_CLONES static int64_t requantise(const double *b, int64_t n, double delta, double rounding, double *out) {
+    double limit = 0x1p62 * delta;
+    int64_t wide = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = copysign(cell(b[i], delta, rounding), b[i]) * delta;
+        out[i] = v;
+        wide |= !(fabs(v) < limit);
+    }
+    return wide;
+}
+
 /* san_dead_zone_quantise then san_wavelet_synthesis at the cell's centre (shift 0), without the
  * quantised array: the channel the decoder rebuilds from bands quantised at `delta`. */
 EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, double delta, double rounding,
                                     double offset, const double *prediction, int predicted, double *out, double *work) {
     /* a negative b quantised to 0 gives -0.0 here where dead_zone's int64 gives 0.0: the lifting treats
-     * them alike, and the offset added at the end (0.0 at least) makes any -0.0 left +0.0 */
-    for (int64_t i = 0; i < n; i++) out[i] = copysign(floor_nonnegative(fabs(b[i]) / delta + rounding), b[i]) * delta;
-    /* the same as dead_zone but where |q| reaches 2**63 (or is nan), whose int64 conversion decides it: then
-     * |out| is at least 2**62 delta (a product rounds monotonically), which this looks for, and redoes them all */
-    double limit = 0x1p62 * delta;
-    int wide = 0;
-    for (int64_t i = 0; i < n && !wide; i++) wide = !(fabs(out[i]) < limit);
-    if (wide)
+     * them alike, and the offset added at the end (0.0 at least) makes any -0.0 left +0.0; where requantise saw a
+     * |q| past int64, every value is redone through dead_zone */
+    if (requantise(b, n, delta, rounding, out))
         for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
     synthesise(out, n, levels, offset, prediction, predicted, work, NULL);
 }
