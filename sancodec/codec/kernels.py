@@ -81,7 +81,6 @@ _SIGNATURES = {
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
-    "san_medians": (ctypes.c_int, [_F64, _N, _N, ctypes.c_int, _F64, _F64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_wavelet_requantised": (None, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
@@ -478,16 +477,21 @@ def difference_envelope(v: np.ndarray, width: int) -> np.ndarray | None:
 
 def medians(a: np.ndarray, axis: int) -> np.ndarray:
     """``np.median(a, axis=axis)`` of a 2-D float64 array, bit for bit (but for the sign of a zero median where
-    ``a`` holds both -0.0 and 0.0: either may be picked), by a compiled selection where the C kernels built
-    (numpy's partition along the columns of a row-major matrix walks it with a stride: several times slower);
-    ``a``'s values finite."""
-    if _LIB is None or a.ndim != 2 or axis not in (0, 1) or not a.size:
+    ``a`` holds both -0.0 and 0.0: either may be picked): one partition at the upper middle, the lower middle of an
+    even count the largest value before it. ``np.median`` partitions at both middles, which numpy does by its
+    scalar selection (about 9 ns a value here); at one middle numpy 2 selects with SIMD instructions, along
+    either axis (about 2 ns). ``a``'s values finite."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    out = np.empty(a.shape[1 - axis])
-    if _LIB.san_medians(a, a.shape[0], a.shape[1], axis, np.empty(2 * max(a.shape)), out) < 0:
-        raise MemoryError("medians: out of memory")
-    return out
+    n = a.shape[axis]
+    k = n // 2
+    part = np.partition(a, k, axis=axis)
+    upper = part[k] if axis == 0 else part[:, k]
+    if n % 2:
+        return np.ascontiguousarray(upper)
+    lower = (part[:k] if axis == 0 else part[:, :k]).max(axis=axis)
+    return (lower + upper) / 2.0
 
 
 def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:
