@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codec.py --data-dir $(DATA) --markdown docs/BENCHMARKS.md
 	$(BIN)/python benchmarks/bench_decode_threads.py --data-dir $(DATA) > docs/DECODE_THREADS.md
 	$(BIN)/python benchmarks/bench_decode_kernels.py --data-dir $(DATA) > docs/DECODE_KERNELS.md
+	$(BIN)/python benchmarks/bench_encode_kernels.py --data-dir $(DATA) > docs/ENCODE_KERNELS.md
 	$(BIN)/python benchmarks/bench_predictors.py --data-dir $(DATA) --markdown docs/PREDICTORS.md
 	$(BIN)/python benchmarks/bench_lossy.py --data-dir $(DATA) --markdown docs/LOSSY.md
 	$(BIN)/python benchmarks/bench_multilead.py --data-dir $(DATA) --markdown docs/LOSSY_MULTILEAD.md

@@ -1,0 +1,140 @@
+"""The lossy encoder's hot kernels, timed on the calls a real encode makes: nanoseconds a value, and their numpy
+references on the same calls.
+
+Run: .venv/bin/python benchmarks/bench_encode_kernels.py [--data-dir ../shared/data] [--repeats 5]
+
+Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % at ``--effort`` (default: the
+default effort). Each call of the kernels below is timed where the encoder makes it, again, the fastest of
+``--repeats`` (the inputs are not kept: a search holds many transforms of a long channel), and summed per kind:
+the lossy bit estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the
+rebuild at a trial step that rate control and the grids measure their error on (``kernels.wavelet_requantised``),
+the forward wavelet transform, the beat template's medians and the beat detector's peak picking. Where a kind has
+a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts; the quantiser:
+``waveletframe.quantise``; the medians: ``np.median``; the peaks: ``sparse.peaks``), it is timed on the same calls
+until it has taken ``--reference-seconds``, and the last column is its time over the kernel's on those calls.
+"share" sets each kind against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
+of ``--repeats`` each, summed): what is left is the entropy coding, the time-domain codings, and Python. The
+encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import sancodec
+from sancodec.codec import beats, kernels, lossyrate, waveletframe
+from sancodec.codec.lossy import EFFORTS
+from sancodec.san.sparse import peaks
+
+
+def fastest(fn: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _np_quantised_histograms(bands: np.ndarray, lengths: Sequence[int], delta: float, rounding: float) -> np.ndarray:
+    q = waveletframe.quantise([bands], delta, rounding)[0]
+    parts = np.split(q, np.cumsum(lengths)[:-1])
+    return np.array([np.bincount(np.frexp(np.abs(p).astype(np.float64))[1], minlength=66) for p in parts])
+
+
+@dataclass
+class Kind:
+    """One kernel: where the encoder looks it up, how many values a call takes, and its numpy reference."""
+
+    label: str
+    owner: object
+    name: str
+    values: Callable[..., int]
+    reference: Callable[..., object] | None = None
+    calls: int = 0
+    count: int = 0
+    seconds: float = 0.0
+    compared: float = 0.0  # the kernel's seconds on the calls its reference was timed on ...
+    reference_seconds: float = 0.0  # ... and the reference's
+    _real: Callable[..., object] | None = field(default=None, repr=False)
+
+
+KINDS = [
+    Kind("lossy estimate: quantise and count the bands", lossyrate.kernels, "quantised_histograms",
+         lambda bands, *_: len(bands), _np_quantised_histograms),
+    Kind("dead-zone quantiser", waveletframe.kernels, "dead_zone_quantise", lambda bands, *_: len(bands),
+         lambda bands, delta, rounding: waveletframe.quantise([bands], delta, rounding)[0]),
+    Kind("rebuild at a trial step (error measured)", lossyrate.kernels, "wavelet_requantised",
+         lambda bands, *_: len(bands)),
+    Kind("forward wavelet transform", kernels, "cdf97_forward", lambda x, *_: len(x)),
+    Kind("beat template medians", beats.kernels, "medians", lambda a, *_: a.size,
+         lambda a, axis: np.median(a, axis=axis)),
+    Kind("beat detector's peak picking", beats.kernels, "greedy_peaks", lambda s, *_: len(s),
+         lambda s, d: peaks(np.asarray(s, dtype=np.float64)[None, None], d)),
+]
+
+
+def timed_encodes(signals: list[sancodec.Signal], effort: str, repeats: int, budget: float) -> list[bytes]:
+    """Every signal's file, encoded once with each kind's calls timed where made (into ``KINDS``)."""
+    for kind in KINDS:
+        kind._real = getattr(kind.owner, kind.name)
+
+        def wrapper(*args: object, kind: Kind = kind) -> object:
+            real = kind._real
+            assert real is not None
+            out = real(*args)
+            seconds = fastest(lambda: real(*args), repeats)
+            kind.calls += 1
+            kind.count += kind.values(*args)
+            kind.seconds += seconds
+            if kind.reference is not None and kind.reference_seconds < budget:
+                kind.compared += seconds
+                kind.reference_seconds += fastest(lambda: kind.reference(*args), max(1, repeats // 2))
+            return out
+
+        setattr(kind.owner, kind.name, wrapper)
+    try:
+        return [sancodec.encode(signal, mode="lossy", prdn=2.0, effort=effort) for signal in signals]
+    finally:
+        for kind in KINDS:
+            setattr(kind.owner, kind.name, kind._real)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--effort", choices=EFFORTS, default="default")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--reference-seconds", type=float, default=1.0,
+                        help="time each numpy reference on calls until it has taken this long")
+    args = parser.parse_args()
+    if not kernels.COMPILED:
+        raise SystemExit("the C kernels are not built: nothing to time")
+    import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets
+
+    signals = bench_lossy.load_all(args.data_dir)
+    whole = sum(fastest(lambda s=sig: sancodec.encode(s, mode="lossy", prdn=2.0, effort=args.effort), args.repeats)
+                for sig in signals)
+    timed_encodes(signals, args.effort, args.repeats, args.reference_seconds)
+    print("# Where a lossy encode's kernel time goes\n")
+    print(f"`benchmarks/bench_encode_kernels.py --data-dir {args.data_dir} --effort {args.effort}`, "
+          f"{time.strftime('%Y-%m-%d')}; its docstring says how. {len(signals)} signals at PRDN 2 %, encoded in "
+          f"{whole * 1e3:.1f} ms (a one-channel signal's search runs on one thread).\n")
+    print("| kernel | calls | values | ms, summed | ns a value | share of the whole encode | numpy reference's time "
+          "over the kernel's |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for kind in KINDS:
+        per = f"{kind.seconds / kind.count * 1e9:.2f}" if kind.count else "–"
+        ratio = f"{kind.reference_seconds / kind.compared:.1f}x" if kind.compared > 0 else "–"
+        print(f"| {kind.label} | {kind.calls} | {kind.count} | {kind.seconds * 1e3:.1f} | {per} | "
+              f"{kind.seconds / whole:.2f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
