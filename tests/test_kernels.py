@@ -367,6 +367,23 @@ def test_the_beat_template_prediction_matches_numpy(beats, monkeypatch):
 
 
 @needs_c
+def test_the_beat_template_prediction_is_exact_at_the_reader_s_bound(monkeypatch):
+    # taps near 2^40 and gains at the bound beats._exact allows (max|g| * sum|t8| <= 2^53), beats a sample apart:
+    # the compiled sum in doubles must give the int64 sum's bits
+    from sancodec.codec.beats import BeatTemplate, _exact
+
+    t8 = np.array([1 << 40, -(1 << 40), (1 << 39) + 12345, -7, 1], dtype=np.int64)
+    gain = (1 << 53) // int(np.abs(t8).sum())
+    rng = np.random.default_rng(5)
+    g64 = rng.choice([gain, -gain, gain - 1, 3], 300).astype(np.int64)
+    assert _exact(t8, g64)
+    template = BeatTemplate(t8, 2, np.arange(1, 301, dtype=np.int64), g64)
+    compiled = template.prediction(304)
+    numpy_only(monkeypatch)
+    assert compiled.tobytes() == template.prediction(304).tobytes()
+
+
+@needs_c
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 7.5]), min_size=1, max_size=120),
        st.integers(1, 25), st.booleans())

@@ -3,17 +3,44 @@
  * every partial sum within 2**53: each sample takes each tap from at most one beat. */
 #include "kernels.h"
 
-EXPORT void san_template_prediction(const int64_t *t8, int64_t m, int64_t anchor, const int64_t *positions,
-                                    const int64_t *g64, int64_t count, int64_t length, double *out) {
-    /* the integer sum kept in float64, then / 512: the caller checked |acc| <= max|g64| * sum|t8| <= 2^53 (a
-     * sample takes at most one beat's tap of each index), so every partial sum is an exact integer and out holds
-     * numpy's acc / 512.0 */
-    for (int64_t i = 0; i < length; i++) out[i] = 0.0;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+#define PREDICTION_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PREDICTION_CLONES
+#endif
+
+/* Each beat's taps added at its place, in doubles: a tap times its beat's gain is an integer within 2**53 (the
+ * caller checked |acc| <= max|g64| * sum|t8| <= 2^53: a sample takes at most one beat's tap of each index), so
+ * the double product and every partial sum are exact, the int64 products' sum bit for bit, in a loop that
+ * vectorises (an int64 product converted to double per tap does not). */
+PREDICTION_CLONES static void place_beats(const double *taps, int64_t m, int64_t anchor, const int64_t *positions,
+                                          const int64_t *g64, int64_t count, int64_t length, double *out) {
     for (int64_t b = 0; b < count; b++) {
-        int64_t start = positions[b] - anchor, g = g64[b];
+        int64_t start = positions[b] - anchor;
+        double g = (double)g64[b];
         int64_t lo = start < 0 ? -start : 0;
         int64_t hi = length - start < m ? length - start : m;
-        for (int64_t j = lo; j < hi; j++) out[start + j] += (double)(g * t8[j]);
+        double *at = out + start;
+        for (int64_t j = lo; j < hi; j++) at[j] += g * taps[j];
+    }
+}
+
+EXPORT void san_template_prediction(const int64_t *t8, int64_t m, int64_t anchor, const int64_t *positions,
+                                    const int64_t *g64, int64_t count, int64_t length, double *out) {
+    /* then / 512: out holds numpy's acc / 512.0 */
+    double *taps = malloc((size_t)(m > 0 ? m : 1) * sizeof *taps);
+    for (int64_t i = 0; i < length; i++) out[i] = 0.0;
+    if (taps) {
+        for (int64_t j = 0; j < m; j++) taps[j] = (double)t8[j];  /* |t8| within 2^40: exact */
+        place_beats(taps, m, anchor, positions, g64, count, length, out);
+        free(taps);
+    } else {  /* no memory for the doubles: the int64 products, one at a time */
+        for (int64_t b = 0; b < count; b++) {
+            int64_t start = positions[b] - anchor, g = g64[b];
+            int64_t lo = start < 0 ? -start : 0;
+            int64_t hi = length - start < m ? length - start : m;
+            for (int64_t j = lo; j < hi; j++) out[start + j] += (double)(g * t8[j]);
+        }
     }
     for (int64_t i = 0; i < length; i++) out[i] = out[i] / 512.0;
 }
