@@ -21,17 +21,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from timing import fastest_seconds
+
 import sancodec
 from sancodec.codec import adaptivebands, kernels, residual, running, waveletframe
-
-
-def fastest(fn: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def record_calls(coded: list[bytes]) -> dict[str, list[tuple[Callable[[], object], int]]]:
@@ -88,7 +81,7 @@ def main() -> None:
 
     signals = bench_lossy.load_all(args.data_dir)
     coded = [sancodec.encode(sig, mode="lossy", prdn=2.0) for sig in signals]
-    whole = sum(fastest(lambda d=data: sancodec.decode(d, threads=1), args.repeats) for data in coded)
+    whole = sum(fastest_seconds(lambda d=data: sancodec.decode(d, threads=1), args.repeats) for data in coded)
     calls = record_calls(coded)
     print("# Where a lossy decode's time goes\n")
     print(f"`benchmarks/bench_decode_kernels.py --data-dir {args.data_dir}`, {time.strftime('%Y-%m-%d')}; its "
@@ -99,7 +92,7 @@ def main() -> None:
     for kind in ("band block, running contexts", "band block, block classes", "adaptive band stream",
                  "wavelet rebuild", "time-domain residual (entropy and adaptive stages)", "LPC synthesis"):
         runs = calls.get(kind, [])
-        seconds = sum(fastest(fn, args.repeats) for fn, _ in runs)
+        seconds = sum(fastest_seconds(fn, args.repeats) for fn, _ in runs)
         values = sum(n for _, n in runs)
         per = f"{seconds / values * 1e9:.2f}" if values else "–"
         print(f"| {kind} | {len(runs)} | {values} | {seconds * 1e3:.2f} | {per} | {seconds / whole:.2f} |")

@@ -26,20 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from timing import fastest_seconds
 
 import sancodec
 from sancodec.codec import beats, kernels, lossyrate, waveletframe
 from sancodec.codec.lossy import EFFORTS
 from sancodec.san.sparse import peaks
-
-
-def fastest(fn: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _np_quantised_histograms(bands: np.ndarray, lengths: Sequence[int], delta: float, rounding: float) -> np.ndarray:
@@ -89,13 +81,13 @@ def timed_encodes(signals: list[sancodec.Signal], effort: str, repeats: int, bud
             real = kind._real
             assert real is not None
             out = real(*args)
-            seconds = fastest(lambda: real(*args), repeats)
+            seconds = fastest_seconds(lambda: real(*args), repeats)
             kind.calls += 1
             kind.count += kind.values(*args)
             kind.seconds += seconds
             if kind.reference is not None and kind.reference_seconds < budget:
                 kind.compared += seconds
-                kind.reference_seconds += fastest(lambda: kind.reference(*args), max(1, repeats // 2))
+                kind.reference_seconds += fastest_seconds(lambda: kind.reference(*args), max(1, repeats // 2))
             return out
 
         setattr(kind.owner, kind.name, wrapper)
@@ -119,8 +111,8 @@ def main() -> None:
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets
 
     signals = bench_lossy.load_all(args.data_dir)
-    whole = sum(fastest(lambda s=sig: sancodec.encode(s, mode="lossy", prdn=2.0, effort=args.effort), args.repeats)
-                for sig in signals)
+    whole = sum(fastest_seconds(lambda s=sig: sancodec.encode(s, mode="lossy", prdn=2.0, effort=args.effort),
+                                args.repeats) for sig in signals)
     timed_encodes(signals, args.effort, args.repeats, args.reference_seconds)
     print("# Where a lossy encode's kernel time goes\n")
     print(f"`benchmarks/bench_encode_kernels.py --data-dir {args.data_dir} --effort {args.effort}`, "

@@ -1,4 +1,5 @@
-"""Shared timing helper for the benchmark scripts: medians over repeats, after one warm-up."""
+"""Shared timing helpers for the benchmark scripts: medians over repeats after one warm-up, the fastest of
+repeats, and paired ratios."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def fastest_seconds(fn: Callable[[], object], repeats: int) -> float:
+    """The shortest wall time of ``fn`` over ``repeats`` calls (the first included: a kernel replayed on inputs
+    already in cache needs no warm-up)."""
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def paired_ratio(fn: Callable[[], object], reference: Callable[[], object], repeats: int) -> float:
