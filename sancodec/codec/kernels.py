@@ -1,10 +1,11 @@
 """The codec's per-sample loops, compiled where a C compiler was found at install time, numpy otherwise.
 
-Every function here has a numpy reference (``_np_*``) and, when the optional extension
-``sancodec.codec._kernels`` built, a C twin called through ctypes (which releases the GIL,
-so frames code in parallel threads). Both give identical results: the C code uses integer
-arithmetic only, and the one float rule (the envelope class) reaches it as a table that
-numpy computed. ``SANCODEC_KERNELS=numpy`` forces the reference path (tests compare the two).
+Every function here has a numpy reference (here, ``_np_*``, or the caller's, where it returns None without the C
+kernels) and, when the optional extension ``sancodec.codec._kernels`` built, a C twin called through ctypes (which
+releases the GIL, so frames code in parallel threads); :func:`medians` is numpy's own selection, faster than a C
+one. Both give identical results: the C code does the numpy reference's integer or IEEE operations in its order
+(the one float rule of the envelope class reaches it as a table that numpy computed).
+``SANCODEC_KERNELS=numpy`` forces the reference path (tests compare the two).
 """
 
 from __future__ import annotations
