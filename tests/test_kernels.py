@@ -107,6 +107,22 @@ def test_the_class_table_is_numpys_rule_for_every_block():
 
 
 @needs_c
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_polynomial_residuals_histograms_are_numpy_s(seed):
+    """``poly_histograms`` (the lossless coder's order choice, one pass): numpy's counts of the bit lengths of the
+    residuals of orders 0-3, zeros and values past 2^53 (frexp's exponent, capped) among them."""
+    from sancodec.codec.residual import poly_residual
+
+    rng = np.random.default_rng(seed)
+    u = np.concatenate([np.cumsum(rng.integers(-300, 300, 5000)), rng.integers(-(1 << 60), 1 << 60, 300),
+                        np.zeros(50, np.int64), [(1 << 62) - 1, -(1 << 62), 1, 0, -1]]).astype(np.int64)
+    with np.errstate(over="ignore"):
+        want = [np.bincount(np.frexp(np.abs(poly_residual(u, k)).astype(np.float64))[1], minlength=66)[:66]
+                for k in range(4)]
+    assert np.array_equal(kernels.poly_histograms(u), np.stack(want))
+
+
+@needs_c
 def test_bit_length_histogram_matches_frexp():
     e = _values(5)
     ref = np.bincount(np.frexp(np.abs(e).astype(np.float64))[1], minlength=66)

@@ -158,7 +158,7 @@ EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist)
 
 static inline int frexp_exponent(int64_t v) {
     uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
-    if (m < (1ULL << 53)) return bit_length(m);
+    if (m < (1ULL << 53)) return bit_length_branchless(m);
     int exp = 0;
     frexp((double)(int64_t)m, &exp);
     return exp > 65 ? 65 : exp;
