@@ -145,6 +145,24 @@ def test_lpc_residual_and_synthesis_match_numpy(order, monkeypatch):
 
 
 @needs_c
+@pytest.mark.parametrize("scale", [0.999, 1.001])
+def test_the_lpc_residual_is_numpy_s_either_side_of_the_float_sums_bound(scale, monkeypatch):
+    # max|u - bias| * sum|coefs| just under 2^53: the prediction sums run in float64, exactly; just over: in int64
+    rng = np.random.default_rng(3)
+    coefs = [int(c) for c in rng.integers(-3000, 3000, 16)]
+    coefs[0] |= 1  # odd: the sums below take both parities
+    top = int(scale * 2**53 / sum(abs(c) for c in coefs))
+    u = rng.integers(-top, top, 2 * lpc.SEGMENT + 77).astype(np.int64)
+    for j, t in enumerate(range(1000, 1400, 40)):  # windows whose sum reaches top * sum|coefs|, odd or even: past
+        u[t - 16 : t] = [top * (1 if c > 0 else -1) for c in coefs[::-1]]  # 2^53 a float sum would round them
+        u[t - 1] -= j % 2 * (1 if coefs[0] > 0 else -1)
+    f = lpc.LpcFilter(tuple(coefs), 0, 0)  # no shift: a sum rounded by one shows in the residual
+    compiled = lpc.residual(u, f)
+    numpy_only(monkeypatch)
+    assert np.array_equal(compiled, lpc.residual(u, f))
+
+
+@needs_c
 @pytest.mark.parametrize("whole", [False, True])
 def test_lpc_synthesis_past_the_float_exact_range_matches_numpy(whole, monkeypatch):
     """The compiled synthesis sums lags 2.. in float64 while every value times the coefficients' sum stays below

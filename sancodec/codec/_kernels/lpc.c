@@ -2,15 +2,45 @@
 #include "kernels.h"
 
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+#define LPC_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LPC_CLONES
+#endif
+
+#define RESIDUAL_BLOCK 256
+
+/* The prediction sums of san_lpc_residual from `head` to `end`, lag-major over blocks of positions, in float64:
+ * exact where the caller checked max|v| * sum|coefs| below 2^53 (every product and partial sum is then an integer
+ * below 2^53, the int64 sum in any order), and vector multiply-adds where int64 products have none. vd: v as
+ * doubles. */
+LPC_CLONES static void residual_in_doubles(const int64_t *v, const double *vd, int64_t head, int64_t end,
+                                           const double *c, int order, int shift, int64_t half, int64_t *out) {
+    double acc[RESIDUAL_BLOCK];
+    for (int64_t b = head; b < end; b += RESIDUAL_BLOCK) {
+        int64_t m = end - b < RESIDUAL_BLOCK ? end - b : RESIDUAL_BLOCK;
+        for (int64_t i = 0; i < m; i++) acc[i] = 0.0;
+        for (int k = 1; k <= order; k++) {
+            const double ck = c[k - 1], *src = vd + b - k;
+            for (int64_t i = 0; i < m; i++) acc[i] += ck * src[i];
+        }
+        for (int64_t i = 0; i < m; i++) out[b + i] = v[b + i] - (((int64_t)acc[i] + half) >> shift);
+    }
+}
+
 /* Open-loop LPC residual; segments of `segment` samples restart the predictor (see lpc.py). The
  * prediction sums run lag-major over blocks of 256 positions, so the multiply-adds of neighbouring
- * positions are independent (integer arithmetic: the same sums in any order). */
+ * positions are independent (integer arithmetic: the same sums in any order), in float64 where that is exact
+ * (residual_in_doubles), else in int64. */
 EXPORT void san_lpc_residual(const int64_t *u, int64_t n, const int64_t *coefs, int order, int shift, int64_t bias,
                              int64_t segment, int64_t *out) {
     int64_t half = ((int64_t)1 << shift) >> 1;
     int64_t *v = (int64_t *)malloc((size_t)(n ? n : 1) * sizeof(int64_t));
-    int64_t acc[256];
-    if (!v) { /* fall back to the plain loop without scratch memory */
+    double *vd = (double *)malloc((size_t)(n ? n : 1) * sizeof(double));
+    int64_t acc[RESIDUAL_BLOCK];
+    if (!v || !vd) { /* fall back to the plain loop without scratch memory */
+        free(v);
+        free(vd);
         for (int64_t t = 0; t < n; t++) {
             int64_t pos = t % segment, pred;
             if (pos == 0) pred = 0;
@@ -24,23 +54,39 @@ EXPORT void san_lpc_residual(const int64_t *u, int64_t n, const int64_t *coefs, 
         }
         return;
     }
-    for (int64_t t = 0; t < n; t++) v[t] = u[t] - bias;
+    double largest = 0.0, weight = 0.0, c[64];
+    for (int64_t t = 0; t < n; t++) {
+        v[t] = u[t] - bias;
+        vd[t] = (double)v[t];
+        largest = fabs(vd[t]) > largest ? fabs(vd[t]) : largest;
+    }
+    for (int k = 0; k < order && k < 64; k++) {
+        c[k] = (double)coefs[k];
+        weight += fabs(c[k]);
+    }
+    /* a margin of 2^-10 covers the rounding of `largest` and `weight` themselves */
+    int in_doubles = order <= 64 && largest * weight < 0x1p53 * (1.0 - 0x1p-10);
     for (int64_t start = 0; start < n; start += segment) {
         int64_t end = start + segment < n ? start + segment : n;
         int64_t head = start + order < end ? start + order : end;
         if (start < end) out[start] = v[start];
         for (int64_t t = start + 1; t < head; t++) out[t] = v[t] - v[t - 1];
-        for (int64_t b = head; b < end; b += 256) {
-            int64_t m = end - b < 256 ? end - b : 256;
+        if (in_doubles) {
+            residual_in_doubles(v, vd, head, end, c, order, shift, half, out);
+            continue;
+        }
+        for (int64_t b = head; b < end; b += RESIDUAL_BLOCK) {
+            int64_t m = end - b < RESIDUAL_BLOCK ? end - b : RESIDUAL_BLOCK;
             for (int64_t i = 0; i < m; i++) acc[i] = 0;
             for (int k = 1; k <= order; k++) {
-                const int64_t c = coefs[k - 1], *src = v + b - k;
-                for (int64_t i = 0; i < m; i++) acc[i] += c * src[i];
+                const int64_t ck = coefs[k - 1], *src = v + b - k;
+                for (int64_t i = 0; i < m; i++) acc[i] += ck * src[i];
             }
             for (int64_t i = 0; i < m; i++) out[b + i] = v[b + i] - ((acc[i] + half) >> shift);
         }
     }
     free(v);
+    free(vd);
 }
 
 /* Autocorrelation r[0..order] of y (float64): per lag, the products summed in sample order. */
