@@ -272,12 +272,18 @@ def bit_length_histogram(e: np.ndarray) -> np.ndarray:
     return hist
 
 
+def _band_sizes(lengths: Sequence[int], n: int) -> np.ndarray:
+    """``lengths`` as int64, refused unless they are runs of ``n`` values end to end (none negative)."""
+    sizes = np.asarray(lengths, dtype=np.int64)
+    if int(sizes.sum()) != n or (sizes < 0).any():
+        raise ValueError("band lengths do not add up to the values")
+    return sizes
+
+
 def band_histograms(e: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
     """:func:`bit_length_histogram` of each of the consecutive runs of ``e`` of ``lengths`` (which add up to
     ``len(e)``: a wavelet coding's bands, concatenated), one row each, in one compiled call where built."""
-    sizes = np.asarray(lengths, dtype=np.int64)
-    if int(sizes.sum()) != len(e) or (sizes < 0).any():
-        raise ValueError("band lengths do not add up to the values")
+    sizes = _band_sizes(lengths, len(e))
     if _LIB is None:
         return np.array([bit_length_histogram(b) for b in _split(e, sizes)], dtype=np.int64).reshape(len(sizes), 66)
     hist = np.empty((len(sizes), 66), dtype=np.int64)
@@ -291,9 +297,7 @@ def quantised_histograms(bands: np.ndarray, lengths: Sequence[int], delta: float
     None without the C kernels. ``bands``: float64, finite, within int64 after quantisation."""
     if _LIB is None:
         return None
-    sizes = np.asarray(lengths, dtype=np.int64)
-    if int(sizes.sum()) != len(bands) or (sizes < 0).any():
-        raise ValueError("band lengths do not add up to the values")
+    sizes = _band_sizes(lengths, len(bands))
     hist = np.empty((len(sizes), 66), dtype=np.int64)
     _LIB.san_quantised_histograms(np.ascontiguousarray(bands, dtype=np.float64), sizes, len(sizes), delta, rounding,
                                   hist)
