@@ -401,6 +401,21 @@ def test_the_beat_template_prediction_matches_numpy(beats, monkeypatch):
 
 
 @needs_c
+def test_a_long_beat_template_s_prediction_matches_numpy(monkeypatch):
+    # a template longer than the taps the C kernel converts at a time (a 4 kHz beat), its beats overlapping and cut
+    # by either end of the frame
+    from sancodec.codec.beats import BeatTemplate
+
+    rng = np.random.default_rng(7)
+    length, m = 6000, 1300
+    positions = np.array([5, 700, 1500, 2200, 4100, 5990], dtype=np.int64)
+    template = BeatTemplate(rng.integers(-(1 << 20), 1 << 20, m), 400, positions, rng.integers(-200, 300, 6))
+    compiled = template.prediction(length)
+    numpy_only(monkeypatch)
+    assert compiled.tobytes() == template.prediction(length).tobytes()
+
+
+@needs_c
 def test_the_beat_template_prediction_is_exact_at_the_reader_s_bound(monkeypatch):
     # taps near 2^40 and gains at the bound beats._exact allows (max|g| * sum|t8| <= 2^53), beats a sample apart:
     # the compiled sum in doubles must give the int64 sum's bits

@@ -9,17 +9,20 @@
 #define PREDICTION_CLONES
 #endif
 
-/* Each beat's taps added at its place, in doubles: a tap times its beat's gain is an integer within 2**53 (the
- * caller checked |acc| <= max|g64| * sum|t8| <= 2^53: a sample takes at most one beat's tap of each index), so
- * the double product and every partial sum are exact, the int64 products' sum bit for bit, in a loop that
- * vectorises (an int64 product converted to double per tap does not). */
-PREDICTION_CLONES static void place_beats(const double *taps, int64_t m, int64_t anchor, const int64_t *positions,
-                                          const int64_t *g64, int64_t count, int64_t length, double *out) {
+#define TAP_CHUNK 512 /* taps converted to doubles at a time, on the stack */
+
+/* Each beat's taps first..first+chunk added at its place, in doubles: a tap times its beat's gain is an integer
+ * within 2**53 (the caller checked |acc| <= max|g64| * sum|t8| <= 2^53: a sample takes at most one beat's tap of
+ * each index), so the double product and every partial sum are exact, the int64 products' sum bit for bit in any
+ * order, in a loop that vectorises (an int64 product converted to double per tap does not). */
+PREDICTION_CLONES static void place_beats(const double *taps, int64_t first, int64_t chunk, int64_t anchor,
+                                          const int64_t *positions, const int64_t *g64, int64_t count, int64_t length,
+                                          double *out) {
     for (int64_t b = 0; b < count; b++) {
-        int64_t start = positions[b] - anchor;
+        int64_t start = positions[b] - anchor + first;
         double g = (double)g64[b];
         int64_t lo = start < 0 ? -start : 0;
-        int64_t hi = length - start < m ? length - start : m;
+        int64_t hi = length - start < chunk ? length - start : chunk;
         double *at = out + start;
         for (int64_t j = lo; j < hi; j++) at[j] += g * taps[j];
     }
@@ -27,22 +30,14 @@ PREDICTION_CLONES static void place_beats(const double *taps, int64_t m, int64_t
 
 EXPORT void san_template_prediction(const int64_t *t8, int64_t m, int64_t anchor, const int64_t *positions,
                                     const int64_t *g64, int64_t count, int64_t length, double *out) {
-    /* then / 512: out holds numpy's acc / 512.0 */
-    double *taps = malloc((size_t)(m > 0 ? m : 1) * sizeof *taps);
+    double taps[TAP_CHUNK];
     for (int64_t i = 0; i < length; i++) out[i] = 0.0;
-    if (taps) {
-        for (int64_t j = 0; j < m; j++) taps[j] = (double)t8[j];  /* |t8| within 2^40: exact */
-        place_beats(taps, m, anchor, positions, g64, count, length, out);
-        free(taps);
-    } else {  /* no memory for the doubles: the int64 products, one at a time */
-        for (int64_t b = 0; b < count; b++) {
-            int64_t start = positions[b] - anchor, g = g64[b];
-            int64_t lo = start < 0 ? -start : 0;
-            int64_t hi = length - start < m ? length - start : m;
-            for (int64_t j = lo; j < hi; j++) out[start + j] += (double)(g * t8[j]);
-        }
+    for (int64_t first = 0; first < m; first += TAP_CHUNK) {
+        int64_t chunk = m - first < TAP_CHUNK ? m - first : TAP_CHUNK;
+        for (int64_t j = 0; j < chunk; j++) taps[j] = (double)t8[first + j];  /* |t8| within 2^40: exact */
+        place_beats(taps, first, chunk, anchor, positions, g64, count, length, out);
     }
-    for (int64_t i = 0; i < length; i++) out[i] = out[i] / 512.0;
+    for (int64_t i = 0; i < length; i++) out[i] = out[i] / 512.0;  /* numpy's acc / 512.0 */
 }
 
 /* ---------------------------------------------------------------- beat finding (encoder side)
