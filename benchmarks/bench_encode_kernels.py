@@ -8,9 +8,10 @@ default effort). Each call of the kernels below is timed where the encoder makes
 ``--repeats`` (the inputs are not kept: a search holds many transforms of a long channel), and summed per kind:
 the lossy bit estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the
 rebuild at a trial step that rate control and the grids measure their error on (``kernels.wavelet_requantised``),
-the forward wavelet transform, the beat template's medians and the beat detector's peak picking. Where a kind has
-a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts; the quantiser:
-``waveletframe.quantise``; the medians: ``np.median``; the peaks: ``sparse.peaks``), it is timed on the same calls
+the forward wavelet transform, the beat template's medians, the beat detector's peak picking and the mains hum's
+fit (``kernels.mains_sums``). Where a kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp``
+counts; the quantiser: ``waveletframe.quantise``; the medians: ``np.median``; the peaks: ``sparse.peaks``; the
+hum's sums: ``mains.normal_equations``), it is timed on the same calls
 until it has taken ``--reference-seconds``, and the last column is its time over the kernel's on those calls.
 "share" sets each kind against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
 of ``--repeats`` each, summed): what is left is the entropy coding, the time-domain codings, and Python. The
@@ -29,7 +30,7 @@ import numpy as np
 from timing import fastest_seconds
 
 import sancodec
-from sancodec.codec import beats, kernels, lossyrate, waveletframe
+from sancodec.codec import beats, kernels, lossyrate, mains, waveletframe
 from sancodec.codec.lossy import EFFORTS
 from sancodec.san.sparse import peaks
 
@@ -69,6 +70,8 @@ KINDS = [
          lambda a, axis: np.median(a, axis=axis)),
     Kind("beat detector's peak picking", beats.kernels, "greedy_peaks", lambda s, *_: len(s),
          lambda s, d: peaks(np.asarray(s, dtype=np.float64)[None, None], d)),
+    Kind("mains hum's normal equations", mains.kernels, "mains_sums", lambda _s, _c, _step, r, _size: len(r),
+         lambda _s, _c, step, r, size: mains.normal_equations(step, r, size)),
 ]
 
 

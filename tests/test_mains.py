@@ -126,6 +126,37 @@ def test_the_line_is_found_and_fitted():
     assert mains_frequency(x[:3000], 1e9) is None  # nor where no bin falls within the search (it was an error)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from([1, 2**22 - 1, 2**22, 2**31, 2**32 - 1, 716_896_321]), st.integers(1, 500),
+       st.integers(1, 2500), st.integers(0, 2**31))
+def test_the_compiled_normal_equations_are_numpy_s(step, size, n, seed):
+    """``kernels.mains_sums`` (one pass, a running phase) gives the sums of ``mains.normal_equations``, the numpy
+    reference (zero-padded design rows), a short last block timed from its own middle; the same hum is fitted."""
+    from sancodec.codec import kernels
+
+    if not kernels.COMPILED:
+        pytest.skip("the C kernels are not built: nothing to compare numpy's sums with")
+    r = np.random.default_rng(seed).normal(0, 100, n)
+    gram, rhs = mains.normal_equations(step, r, size)
+    compiled = kernels.mains_sums(mains.SINE_F, mains.COSINE_F, step, r, size)
+    assert compiled is not None
+    np.testing.assert_allclose(compiled[0], gram, rtol=1e-12, atol=1e-9 * max(size, 1) ** 2)
+    np.testing.assert_allclose(compiled[1], rhs, rtol=1e-12, atol=1e-9 * float(np.abs(r).sum() + 1) * size)
+    assert compiled[0].shape == (-(-n // size), 4, 4) and compiled[1].shape == (-(-n // size), 4)
+
+
+def test_the_compiled_fit_is_numpy_s(monkeypatch):
+    """The hum fitted on a record with a drifting line: the same amplitudes from the compiled sums as from numpy's."""
+    sig = _ecg_with_hum(n=50000)  # the last block shorter than the others
+    x = sig.samples[:, 0]
+    compiled = fit_mains([x], sig.fs, 59.98, [None])[0]
+    numpy_only(monkeypatch)
+    reference = fit_mains([x], sig.fs, 59.98, [None])[0]
+    assert compiled.block == reference.block == 3600 and len(compiled.a) == 14
+    np.testing.assert_array_equal(compiled.a, reference.a)
+    np.testing.assert_array_equal(compiled.b, reference.b)
+
+
 @pytest.mark.parametrize("fs", [1e9, 1e6, 121.0])
 def test_any_sampling_rate_a_header_holds_codes_lossy(fs):
     x = np.round(100 * np.sin(np.arange(3000) / 7.0)).astype(np.int64)[:, None]

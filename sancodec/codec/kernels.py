@@ -24,8 +24,8 @@ from sancodec.errors import SanFormatError
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "band_histograms",
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
            "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize",
-           "mains_prediction", "medians", "pack_bits", "poly_histograms", "quantised_histograms", "template_prediction",
-           "tokenize", "unpack", "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
+           "mains_prediction", "mains_sums", "medians", "pack_bits", "poly_histograms", "quantised_histograms",
+           "template_prediction", "tokenize", "unpack", "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -79,6 +79,7 @@ _SIGNATURES = {
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _F64]),
     "san_mains_prediction": (None, [_F64, _F64, ctypes.c_uint64, _N, _I64, _I64, _N, ctypes.c_int, _F64]),
+    "san_mains_sums": (None, [_F64, _F64, ctypes.c_uint64, _F64, _N, _N, _F64, _F64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
@@ -438,6 +439,23 @@ def mains_prediction(sine: np.ndarray, cosine: np.ndarray, step: int, block: int
     out = _destination(add_to, length, "mains prediction's add_to", np.float64)
     _LIB.san_mains_prediction(sine, cosine, step, block, a, b, length, int(add_to is not None), out)
     return out
+
+
+def mains_sums(sine: np.ndarray, cosine: np.ndarray, step: int, r: np.ndarray,
+               size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``mains.fit_mains``'s normal equations in one compiled pass (None without the C kernels): per block of
+    ``size`` samples of ``r``, the 4 x 4 sums of products of its design rows (the tables' cosine and sine at the
+    phase of ``step`` over 2^14, 1, the time from the block's middle) and their 4 sums of products with ``r``."""
+    if _LIB is None:
+        return None
+    sine, cosine = (np.ascontiguousarray(v, dtype=np.float64) for v in (sine, cosine))
+    if len(sine) != 1024 or len(cosine) != 1024 or not 0 <= step < 1 << 32 or size < 1:
+        raise ValueError("mains sums: tables, step or block out of shape")
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    count = -(-len(r) // size)
+    gram, rhs = np.empty((count, 4, 4)), np.empty((count, 4))
+    _LIB.san_mains_sums(sine, cosine, step, r, len(r), size, gram, rhs)
+    return gram, rhs
 
 
 def greedy_peaks(s: np.ndarray, d: int) -> np.ndarray | None:

@@ -177,26 +177,32 @@ def fit_mains(frames: Sequence[np.ndarray], fs: float, frequency: float,
     for x, p in zip(frames, predictions):
         n = len(x)
         size = min(block, max(n, 1))
-        count = -(-n // size)
-        # each block's rows as one matrix: the cosine, the sine, 1 and the time from the block's middle (zero rows
-        # past the end add nothing to the normal equations), solved block by block in batched products
-        design = np.zeros((4, count * size))
-        index = phases(step, n)
-        np.multiply(COSINE_F.take(index), 1.0 / (1 << 14), out=design[0, :n])
-        np.multiply(SINE_F.take(index), 1.0 / (1 << 14), out=design[1, :n])
-        design[2, :n] = 1.0
-        design[3] = np.tile(np.arange(size) - 0.5 * size, count)
-        if n % size:  # the last block's times from its own middle
-            design[3, n - n % size : n] = np.arange(n % size) - 0.5 * (n % size)
-        design[3, n:] = 0.0
-        r = np.zeros(count * size)
-        r[:n] = x if p is None else x - p
-        rows = design.reshape(4, count, size)
-        gram = np.einsum("ibs,jbs->bij", rows, rows)
-        rhs = np.einsum("ibs,bs->bi", rows, r.reshape(count, size))
+        r = x if p is None else x - p
+        sums = kernels.mains_sums(SINE_F, COSINE_F, step, r, size)
+        gram, rhs = sums if sums is not None else normal_equations(step, np.asarray(r, dtype=np.float64), size)
         gram += np.eye(4) * 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None] / 4 + np.eye(4) * 1e-12
         coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
         a, b = (np.clip(np.rint(8 * coef[:, j]), -MAX_AMPLITUDE, MAX_AMPLITUDE).astype(np.int64) for j in (0, 1))
         out.append(Mains(step, size, a, b))
     return out
 
+
+def normal_equations(step: int, r: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_mains`'s per-block normal equations of ``r`` (``kernels.mains_sums``' reference): the 4 x 4 sums
+    of products of the design rows (the cosine, the sine, 1 and the time from the block's middle) and their sums of
+    products with ``r``, each block's rows as one matrix (zero rows past the end add nothing), batched."""
+    n = len(r)
+    count = -(-n // size)
+    design = np.zeros((4, count * size))
+    index = phases(step, n)
+    np.multiply(COSINE_F.take(index), 1.0 / (1 << 14), out=design[0, :n])
+    np.multiply(SINE_F.take(index), 1.0 / (1 << 14), out=design[1, :n])
+    design[2, :n] = 1.0
+    design[3] = np.tile(np.arange(size) - 0.5 * size, count)
+    if n % size:  # the last block's times from its own middle
+        design[3, n - n % size : n] = np.arange(n % size) - 0.5 * (n % size)
+    design[3, n:] = 0.0
+    padded = np.zeros(count * size)
+    padded[:n] = r
+    rows = design.reshape(4, count, size)
+    return np.einsum("ibs,jbs->bij", rows, rows), np.einsum("ibs,bs->bi", rows, padded.reshape(count, size))

@@ -199,3 +199,34 @@ EXPORT void san_mains_prediction(const double *sine, const double *cosine, uint6
         }
     }
 }
+
+/* The normal equations of fit_mains (codec/mains.py), block by block in one pass: over each block of ``size``
+ * samples (the last one shorter where size does not divide n), the design rows cosine[phase] / 2^14,
+ * sine[phase] / 2^14, 1 and the time from the block's middle, their products summed into gram (count x 4 x 4)
+ * and their products with r into rhs (count x 4). Sums of doubles, as numpy's einsum sums them (in another
+ * order: the fit rounds its amplitudes to integers, where a last-bit difference decides nothing). */
+EXPORT void san_mains_sums(const double *sine, const double *cosine, uint64_t step, const double *r, int64_t n,
+                           int64_t size, double *gram, double *rhs) {
+    uint32_t phase = 0, advance = (uint32_t)step;
+    for (int64_t start = 0, k = 0; start < n; start += size, k++) {
+        int64_t end = n - start > size ? start + size : n;
+        double middle = 0.5 * (double)(end - start < size ? end - start : size);
+        double cc = 0, cs = 0, ss = 0, c1 = 0, s1 = 0, ct = 0, st = 0, one = 0, t1 = 0, tt = 0;
+        double rc = 0, rs = 0, r1 = 0, rt = 0;
+        for (int64_t i = start; i < end; i++) {
+            uint32_t j = phase >> 22;
+            double c = cosine[j] * (1.0 / 16384.0), s = sine[j] * (1.0 / 16384.0);
+            double t = (double)(i - start) - middle, v = r[i];
+            cc += c * c; cs += c * s; ss += s * s; c1 += c; s1 += s; ct += c * t; st += s * t;
+            one += 1.0; t1 += t; tt += t * t;
+            rc += v * c; rs += v * s; r1 += v; rt += v * t;
+            phase += advance;  /* unsigned: wraps mod 2^32 */
+        }
+        double *g = gram + 16 * k, *h = rhs + 4 * k;
+        g[0] = cc; g[1] = cs; g[2] = c1; g[3] = ct;
+        g[4] = cs; g[5] = ss; g[6] = s1; g[7] = st;
+        g[8] = c1; g[9] = s1; g[10] = one; g[11] = t1;
+        g[12] = ct; g[13] = st; g[14] = t1; g[15] = tt;
+        h[0] = rc; h[1] = rs; h[2] = r1; h[3] = rt;
+    }
+}
