@@ -11,6 +11,7 @@ Codec metrics: PRD, PRDN, SNR (dB) and bits per sample.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,8 @@ __all__ = [
     "prdn",
     "prdn_with_spread",
     "snr_db",
+    "spread_of",
+    "sum_of_squares",
 ]
 
 
@@ -105,24 +108,40 @@ def _flat_pair(x: np.ndarray, x_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return a.ravel(), b.ravel()
 
 
+def sum_of_squares(d: np.ndarray) -> float:
+    """``Σ d²`` of a 1-D float array, summed by numpy's own loop (``np.einsum``), not BLAS: OpenBLAS spreads a long
+    dot product over threads that then spin on the cores the codec's own threads want (a fast lossy encode took
+    a fifth longer on two cores, ``benchmarks/lossy_stages.py`` with and without ``OPENBLAS_NUM_THREADS=1``)."""
+    return float(np.einsum("i,i->", d, d))
+
+
+def _norm(d: np.ndarray) -> float:
+    return math.sqrt(sum_of_squares(d))
+
+
+def spread_of(x: np.ndarray) -> float:
+    """``||x - mean(x)||`` of a 1-D float array: :func:`prdn`'s denominator (0 for no values)."""
+    return _norm(x - x.mean()) if len(x) else 0.0
+
+
 def prd(x: np.ndarray, x_hat: np.ndarray) -> float:
     """Percentage RMS difference, 100 ||x - x_hat|| / ||x|| (depends on the DC offset; see prdn)."""
     a, b = _flat_pair(x, x_hat)
-    den = np.linalg.norm(a)
-    err = np.linalg.norm(a - b)
+    den = _norm(a)
+    err = _norm(a - b)
     return float(100.0 * err / den) if den > 0 else (0.0 if err == 0 else float("inf"))
 
 
 def prdn(x: np.ndarray, x_hat: np.ndarray) -> float:
     """Normalised PRD, 100 ||x - x_hat|| / ||x - mean(x)|| (offset-free; quote this one)."""
     a, b = _flat_pair(x, x_hat)
-    return prdn_with_spread(a, b, float(np.linalg.norm(a - a.mean())))
+    return prdn_with_spread(a, b, spread_of(a))
 
 
 def prdn_with_spread(x: np.ndarray, x_hat: np.ndarray, spread: float) -> float:
     """:func:`prdn` of 1-D float64 arrays given its denominator ``spread = ||x - mean(x)||``: a rate
     control that measures one channel at many steps computes it once."""
-    err = float(np.linalg.norm(x - x_hat))
+    err = _norm(x - x_hat)
     return 100.0 * err / spread if spread > 0 else (0.0 if err == 0 else float("inf"))
 
 

@@ -70,3 +70,16 @@ def test_bits_per_sample():
     assert bits_per_sample(1000, 8000) == 1.0
     with pytest.raises(SanConfigError):
         bits_per_sample(10, 0)
+
+
+def test_sums_of_squares_and_spreads_are_numpy_s():
+    """``sum_of_squares`` and ``spread_of`` (numpy's own summation loop, no BLAS) agree with ``np.linalg.norm``
+    to rounding, on strided views too, and give 0 for no values."""
+    from sancodec.metrics import spread_of, sum_of_squares
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(3.0, 40.0, 100_001)
+    for v in (x, x[::3], x[:0]):
+        assert np.isclose(sum_of_squares(v), float(np.linalg.norm(v)) ** 2, rtol=1e-12)
+        assert np.isclose(spread_of(v), float(np.linalg.norm(v - v.mean())) if len(v) else 0.0, rtol=1e-12)
+    assert spread_of(np.full(7, 2.5)) == 0.0

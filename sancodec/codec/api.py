@@ -59,6 +59,7 @@ from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolv
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import clip_to_format
+from sancodec.metrics import sum_of_squares
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, slice_header
 
@@ -258,8 +259,8 @@ def _verify(data: bytes, spec: SanSpec, target: LossyTarget, spans: Sequence[tup
             first = -lo % step  # the channel's own samples: rows lo + first, lo + first + step, ...
             x = samples[first::step, ch].astype(np.float64)
             d = x - back[first::step, ch].astype(np.float64)
-            errors[ch] += float(d @ d)
-            spreads[ch] += float((x - means[ch]) @ (x - means[ch]))
+            errors[ch] += sum_of_squares(d)
+            spreads[ch] += sum_of_squares(x - means[ch])
     if bound is not None:
         for ch in range(len(steps)):
             error, spread = float(errors[ch]), float(spreads[ch])  # metrics.prdn, summed a block at a time

@@ -235,7 +235,7 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
     norm = float(t8 @ t8)
     if norm == 0 or float(np.abs(t8).sum()) * 2**12 > MAX_ABS_SAMPLE:
         return None
-    g64 = np.rint(windows @ t8 / norm * 8 * 64).astype(np.int64)
+    g64 = np.rint(np.einsum("bj,j->b", windows, t8.astype(np.float64)) / norm * 8 * 64).astype(np.int64)  # not BLAS
     if not _exact(t8, g64):
         return None
     return BeatTemplate(t8, before, found.astype(np.int64), g64)

@@ -34,6 +34,7 @@ from sancodec.codec.schema import is_real
 from sancodec.codec.templatesearch import TemplateTrial, best_template, quick_grids, quick_templates
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanConfigError
+from sancodec.metrics import spread_of
 
 __all__ = ["EFFORTS", "LossyTarget", "MixHint", "check_effort", "encode_channel", "mix_frame", "mix_hint"]
 
@@ -311,7 +312,7 @@ def _mixed(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray,
     price = [(len(x) - len(w)) / (e - z) if e > z else math.inf
              for x, w, e, z in zip(exact, payloads, error, exact_error)]
     order = [int(i) for i in np.argsort(price, kind="stable") if math.isfinite(price[i])][: len(frames) - 1]
-    spread = float(np.linalg.norm(ref - ref.mean()))
+    spread = spread_of(ref)
     allowed = (bound / 100 * spread) ** 2  # the channel's squared error at its bound
     best, best_bytes = None, sum(map(len, payloads))
     for k in range(1, len(order) + 1):
@@ -319,7 +320,7 @@ def _mixed(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray,
         keep = [i for i in range(len(frames)) if i not in taken]
         left = allowed - sum(exact_error[i] for i in taken)
         sub_ref = np.concatenate([refs[i] for i in keep])
-        sub_spread = float(np.linalg.norm(sub_ref - sub_ref.mean()))
+        sub_spread = spread_of(sub_ref)
         if not (left > 0 and sub_spread > 0):
             break
         target = LossyTarget(prdn=100 * math.sqrt(left) / sub_spread * (1 - 1e-9))

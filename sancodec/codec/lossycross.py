@@ -33,6 +33,7 @@ from sancodec.codec.interchannel import (
 )
 from sancodec.codec.lossy import LossyTarget, encode_channel
 from sancodec.errors import SanFormatError
+from sancodec.metrics import spread_of
 
 __all__ = ["DECODER_VIEW", "FIT_STRIDE", "SPREAD_SHARE", "predict_lossy_across"]
 
@@ -151,8 +152,8 @@ def _as_difference(xs: list[np.ndarray], ref: np.ndarray, predictions: list[np.n
     scaled to the difference's), and the channel's PRDN achieved; None where the difference is flat."""
     difference = [x - p for x, p in zip(xs, predictions)]
     difference_ref = ref - np.concatenate(predictions)
-    spread = float(np.linalg.norm(ref - ref.mean()))
-    left = float(np.linalg.norm(difference_ref - difference_ref.mean()))
+    spread = spread_of(ref)
+    left = spread_of(difference_ref)
     if not (spread > 0 and left > 0):
         return None
     coded = encode_channel(difference, difference_ref, LossyTarget(prdn=bound * spread / left), fs, effort)

@@ -32,7 +32,7 @@ from sancodec.codec.waveletframe import (
     template_side,
     wavelet_payload,
 )
-from sancodec.metrics import prdn_with_spread
+from sancodec.metrics import prdn_with_spread, spread_of, sum_of_squares
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -155,7 +155,7 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
     measured: dict[float, float] = {}
-    spread = float(np.linalg.norm(ref - ref.mean())) if len(ref) else 0.0  # metrics.prdn's denominator, once
+    spread = spread_of(ref)  # metrics.prdn's denominator, once
 
     def distortion(step: float) -> float:
         measured[step] = prdn_with_spread(ref, prepared.decoded(step), spread)
@@ -219,8 +219,7 @@ def step_at_error(candidate: Prepared, ref: np.ndarray, error: float, step: floa
 
 def channel_error(y: np.ndarray, ref: np.ndarray) -> float:
     """The squared error of ``y`` against ``ref``."""
-    d = y - ref
-    return float(d @ d)
+    return sum_of_squares(y - ref)
 
 
 class FixedPrediction:

@@ -27,7 +27,7 @@ from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, ge
 from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, estimate_bits
-from sancodec.metrics import prdn_with_spread
+from sancodec.metrics import prdn_with_spread, spread_of
 
 __all__ = ["EXACT", "EXACT_QUICK", "Coded", "code_channel", "code_within", "exact_file", "exact_frames",
            "may_code_exactly", "predict_across"]
@@ -205,7 +205,7 @@ def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray,
     """A channel's samples as one array, its PRDN denominator, its first sample and its own grid."""
     x = np.concatenate(frames).astype(np.int64)
     x0 = int(x[0])
-    return x, float(np.linalg.norm(ref - ref.mean())), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
+    return x, spread_of(ref), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
 
 
 def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int,
@@ -312,7 +312,7 @@ def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray
     achieved = []
     for chans, ref, bound in zip(frames, refs, bounds):
         x = np.concatenate(chans).astype(np.float64)
-        achieved.append(prdn_with_spread(ref, x, float(np.linalg.norm(ref - ref.mean()))))
+        achieved.append(prdn_with_spread(ref, x, spread_of(ref)))
         if not achieved[-1] <= bound:
             return None
     parts = [[encode_channel_frame(chans[i], None, plan).payload() for chans in frames]
