@@ -171,3 +171,45 @@ def test_helper_threads_keep_no_lifting_scratch(monkeypatch):
     helper = next(ident for ident in ran_on if ident != threading.get_ident())
     assert released == [(helper, True)]
     assert kernels._scratch.__dict__  # the caller's scratch is kept for its next transform
+
+
+def test_run_pieces_takes_the_threads_piece_threads_gives():
+    """Outside ``piece_threads`` one thread; inside it up to its count, and only for pieces of
+    ``PARALLEL_VALUES`` values or more in all; the count is this thread's alone and restored after."""
+    meet = threading.Barrier(2, timeout=10)
+    big = [jobs.PARALLEL_VALUES // 2] * 2
+    seen = []
+    jobs.run_pieces([lambda k=k: seen.append(threading.get_ident()) for k in range(2)], big)
+    assert seen == [threading.get_ident()] * 2
+    with jobs.piece_threads(2):
+        assert sorted(jobs.run_pieces([lambda: meet.wait() + 10, lambda: meet.wait() + 10], big)) == [10, 11]
+        seen.clear()
+        jobs.run_pieces([lambda: seen.append(threading.get_ident())] * 2, [10, 10])  # too small to share
+        assert seen == [threading.get_ident()] * 2
+        with jobs.piece_threads(1):
+            seen.clear()
+            jobs.run_pieces([lambda: seen.append(threading.get_ident())] * 2, big)
+            assert seen == [threading.get_ident()] * 2
+    assert jobs._PIECE_THREADS.get() == 1
+
+
+@pytest.mark.parametrize("effort", ["default", "fast"])
+def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effort, monkeypatch):
+    """One long channel on two threads: its bands go to ``run_jobs`` on two threads (the threads its one
+    channel leaves free), and the file is byte for byte the one-thread encode's; on one thread nothing is shared."""
+    sig = _two_leads(140_000)
+    one_lead = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
+    calls = []
+    real = jobs.run_jobs
+
+    def spy(work, sizes, n):
+        calls.append((len(work), n))
+        return real(work, sizes, n)
+
+    monkeypatch.setattr(jobs, "run_jobs", spy)
+    alone = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=1)
+    assert not any(n > 1 for _, n in calls)
+    calls.clear()
+    shared = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=2)
+    assert shared == alone
+    assert any(count > 2 and n == 2 for count, n in calls)

@@ -1,10 +1,12 @@
-"""Independent pieces of one decode run side by side: a window's frames, a frame's channels, a channel's bands.
+"""Independent pieces of one decode or encode run side by side: a window's frames, a frame's channels, a channel's
+bands.
 
 A file of one long frame (a lossy record is one frame up to 2^24 samples a channel) had nothing to share when
 only whole frames went on threads, however many cores. :func:`run_jobs` runs a few jobs on up to
 ``threads`` threads, this one included, largest first so the last to finish is a small one. The compiled
 kernels release the GIL (``kernels``), so the jobs overlap; results come back in the jobs' order, so threads
-change speed, never values.
+change speed, never values. The lossy encoder codes a channel's bands so (:func:`run_pieces`) on the threads
+its channels leave free (:func:`piece_threads`).
 """
 
 from __future__ import annotations
@@ -12,19 +14,43 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from sancodec.codec.kernels import release_scratch
 
-__all__ = ["PARALLEL_VALUES", "run_jobs"]
+__all__ = ["PARALLEL_VALUES", "piece_threads", "run_jobs", "run_pieces"]
 
 T = TypeVar("T")
 
 #: Values a decode must hold before its pieces go on threads: below this a thread's start costs about what
 #: it saves (tens of microseconds against about 10 ns a value).
 PARALLEL_VALUES = 1 << 16
+
+
+#: Threads an encoder's pieces may run on in this thread (:func:`piece_threads`); a thread starts with 1.
+_PIECE_THREADS: ContextVar[int] = ContextVar("sancodec_piece_threads", default=1)
+
+
+@contextmanager
+def piece_threads(threads: int) -> Iterator[None]:
+    """Within the block, :func:`run_pieces` on this thread may use up to ``threads`` threads (this one included):
+    the lossy encoder gives each channel the threads its channels leave free (``lossyfile.code_block``)."""
+    token = _PIECE_THREADS.set(max(1, int(threads)))
+    try:
+        yield
+    finally:
+        _PIECE_THREADS.reset(token)
+
+
+def run_pieces(jobs: Sequence[Callable[[], T]], sizes: Sequence[int]) -> list[T]:
+    """:func:`run_jobs` on the threads :func:`piece_threads` allows here, where the jobs hold at least
+    :data:`PARALLEL_VALUES` values in all (``sizes``); else one after another on this thread."""
+    threads = _PIECE_THREADS.get() if sum(sizes) >= PARALLEL_VALUES else 1
+    return run_jobs(jobs, sizes, threads)
 
 
 def run_jobs(jobs: Sequence[Callable[[], T]], sizes: Sequence[int], threads: int) -> list[T]:

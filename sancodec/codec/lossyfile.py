@@ -18,10 +18,12 @@ import numpy as np
 
 from sancodec.codec import timedomain
 from sancodec.codec.entropy import ByteWriter
+from sancodec.codec.jobs import piece_threads
 from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint
 from sancodec.codec.lossycross import predict_lossy_across
 from sancodec.codec.pipeline import ordered_map, resolve_threads
 from sancodec.codec.waveletframe import needs_minor
+from sancodec.metrics import spread_of
 from sancodec.signal import Signal
 
 __all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "LossyParts", "block_stats", "block_targets",
@@ -60,7 +62,7 @@ class BlockStats(NamedTuple):
 def block_stats(ref: np.ndarray) -> BlockStats:
     """:class:`BlockStats` of ``ref``."""
     mean = float(ref.mean()) if len(ref) else 0.0
-    return BlockStats(len(ref), mean, float(np.linalg.norm(ref - mean)) if len(ref) else 0.0)
+    return BlockStats(len(ref), mean, spread_of(ref))
 
 
 def blocks(n: int, frame_len: int) -> list[tuple[int, int]]:
@@ -143,14 +145,17 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
     def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate
         return [digital[s : min(s + frame_len, hi) : steps[ch], ch] for s in starts]
 
+    total = resolve_threads(threads)
+    workers = min(total, c, max(1, LOSSY_PARALLEL_VALUES // max(hi - lo, 1)))
+
     def one_channel(ch: int) -> tuple[timedomain.Coded, MixHint | None]:
-        coded = encode_channel(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
-                               None if mix is None else mix[ch])
+        with piece_threads(total // workers):  # the threads the channels leave free code a channel's bands
+            coded = encode_channel(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
+                                   None if mix is None else mix[ch])
         return coded, mix_hint(frames(ch), coded, targets[ch]) if probe_mix else None
 
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved, exact, hints = [], [], []
-    workers = min(resolve_threads(threads), c, max(1, LOSSY_PARALLEL_VALUES // max(hi - lo, 1)))
     for coded, hint in ordered_map(one_channel, range(c), workers):
         hints.append(hint)
         achieved.append(coded.prdn)

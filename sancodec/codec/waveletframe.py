@@ -29,7 +29,7 @@ from sancodec.codec.frames import (
     register_coding,
 )
 from sancodec.codec.interchannel import nested_difference
-from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs
+from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs, run_pieces
 from sancodec.codec.mains import Mains, read_mains
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
@@ -157,24 +157,34 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     contextual = [bool(c < p) for p, c in sizes]
     joint = ByteWriter()
     joint.varint(_flags(contextual))
-    joint.raw(encode_arrays(streams, contextual))
     alone: list[tuple[bytes | None, bool]] = [(None, ctx) for ctx in contextual]  # None: made when kept
     lengths = [int(min(p, c)) for p, c in sizes]
-    for b, s in enumerate(streams):
-        if len(s) >= RUNNING_BANDS:
-            block = running.encode(s, running.choose(s, params))
-            if len(block) < lengths[b]:
-                alone[b], lengths[b] = (block, True), len(block)
+    # the codings weighed are independent: made side by side on the threads jobs.piece_threads allows
+    long_bands = [b for b, s in enumerate(streams) if len(s) >= RUNNING_BANDS]
+    work: list[Callable[[], bytes]] = [partial(encode_arrays, streams, contextual)]
+    work += [partial(_running_band, streams[b], params) for b in long_bands]
+    values = sum(map(len, streams))
+    tried_adaptive = values <= adaptivebands.MAX_VALUES  # format 1.9: no tables, which short frames pay most for
+    if tried_adaptive:
+        work.append(partial(adaptivebands.encode, streams))
+    made = run_pieces(work, [values, *(len(streams[b]) for b in long_bands), *([2 * values] * tried_adaptive)])
+    joint.raw(made[0])
+    for b, block in zip(long_bands, made[1:]):
+        if len(block) < lengths[b]:
+            alone[b], lengths[b] = (block, True), len(block)
     apart_bytes = _varint_size(_flags([ctx for _, ctx in alone])) + sum(_varint_size(n) + n for n in lengths)
     best = min(apart_bytes, len(joint.getvalue()))
-    if sum(map(len, streams)) <= adaptivebands.MAX_VALUES:  # format 1.9: no tables, which short frames pay most for
-        adaptive = adaptivebands.encode(streams)
-        if len(adaptive) < best:
-            return ADAPTIVE_BANDS, adaptive
+    if tried_adaptive and len(made[-1]) < best:
+        return ADAPTIVE_BANDS, made[-1]
     if apart_bytes < len(joint.getvalue()):
         return SEPARATE_BANDS, _apart([(encode_arrays([s], [ctx]) if block is None else block, ctx)
                                        for s, (block, ctx) in zip(streams, alone)])
     return 0, joint.getvalue()
+
+
+def _running_band(s: np.ndarray, params: tuple[int, ...]) -> bytes:
+    """A long band under running contexts, with the param set of ``params`` their estimate prefers."""
+    return running.encode(s, running.choose(s, params))
 
 
 def _varint_size(value: int) -> int:
@@ -196,16 +206,19 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     """The bands coded apart, each band one way or two (``effort="fast"``): a long band under running contexts
     or in one table, whichever the running contexts' estimate prefers (``running.weigh``, over
     ``running.QUICK_BAND_PARAMS``), a short one plain or with block classes, whichever is smaller;
-    :func:`code_bands` codes every way and keeps the smallest."""
-    blocks = []
-    for s in streams:
-        if len(s) >= RUNNING_BANDS:
-            params, contexts_pay = running.weigh(s, running.QUICK_BAND_PARAMS)
-            blocks.append((running.encode(s, params), True) if contexts_pay else (encode_arrays([s], [False]), False))
-        else:
-            plain, classes = encode_arrays([s], [False]), encode_arrays([s], [True])
-            blocks.append((classes, True) if len(classes) < len(plain) else (plain, False))
+    :func:`code_bands` codes every way and keeps the smallest. The bands are coded side by side on the threads
+    ``jobs.piece_threads`` allows (the same bytes)."""
+    blocks = run_pieces([partial(_quick_band, s) for s in streams], [len(s) for s in streams])
     return SEPARATE_BANDS, _apart(blocks)
+
+
+def _quick_band(s: np.ndarray) -> tuple[bytes, bool]:
+    """One band's block as :func:`quick_bands` codes it, and whether it is contextual."""
+    if len(s) >= RUNNING_BANDS:
+        params, contexts_pay = running.weigh(s, running.QUICK_BAND_PARAMS)
+        return (running.encode(s, params), True) if contexts_pay else (encode_arrays([s], [False]), False)
+    plain, classes = encode_arrays([s], [False]), encode_arrays([s], [True])
+    return (classes, True) if len(classes) < len(plain) else (plain, False)
 
 
 def _flags(contextual: Sequence[bool]) -> int:
