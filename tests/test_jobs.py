@@ -11,7 +11,7 @@ from common import frame_of, rewrap
 
 import sancodec
 from sancodec import Signal, read_signal
-from sancodec.codec import jobs, pipeline, waveletframe
+from sancodec.codec import jobs, pipeline, templatesearch, waveletframe
 from sancodec.codec.api import decode_file
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
@@ -175,9 +175,9 @@ def test_helper_threads_keep_no_lifting_scratch(monkeypatch):
 
 def test_run_pieces_takes_the_threads_piece_threads_gives():
     """Outside ``piece_threads`` one thread; inside it up to its count, and only for pieces of
-    ``PARALLEL_VALUES`` values or more in all; the count is this thread's alone and restored after."""
+    ``PIECE_VALUES`` values or more in all; the count is this thread's alone and restored after."""
     meet = threading.Barrier(2, timeout=10)
-    big = [jobs.PARALLEL_VALUES // 2] * 2
+    big = [jobs.PIECE_VALUES // 2] * 2
     seen = []
     jobs.run_pieces([lambda k=k: seen.append(threading.get_ident()) for k in range(2)], big)
     assert seen == [threading.get_ident()] * 2
@@ -196,20 +196,31 @@ def test_run_pieces_takes_the_threads_piece_threads_gives():
 @pytest.mark.parametrize("effort", ["default", "fast"])
 def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effort, monkeypatch):
     """One long channel on two threads: its bands go to ``run_jobs`` on two threads (the threads its one
-    channel leaves free), and the file is byte for byte the one-thread encode's; on one thread nothing is shared."""
+    channel leaves free), and with the default effort the beat template's windows too (two at a time, some on a
+    helper thread); the file is byte for byte the one-thread encode's; on one thread nothing is shared."""
     sig = _two_leads(140_000)
     one_lead = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
-    calls = []
-    real = jobs.run_jobs
+    calls, windows = [], []
+    real, real_window = jobs.run_jobs, templatesearch._weigh_window
 
     def spy(work, sizes, n):
         calls.append((len(work), n))
         return real(work, sizes, n)
 
+    def spy_window(*args):
+        windows.append(threading.current_thread() is threading.main_thread())
+        return real_window(*args)
+
     monkeypatch.setattr(jobs, "run_jobs", spy)
+    monkeypatch.setattr(templatesearch, "_weigh_window", spy_window)
     alone = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=1)
-    assert not any(n > 1 for _, n in calls)
+    assert not any(n > 1 for _, n in calls) and all(windows)
     calls.clear()
+    windows.clear()
     shared = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=2)
     assert shared == alone
     assert any(count > 2 and n == 2 for count, n in calls)
+    if effort == "default":
+        assert (2, 2) in calls and not all(windows)  # two windows at a time, some weighed on a helper thread
+    else:
+        assert not windows  # effort "fast" makes no template

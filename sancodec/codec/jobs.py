@@ -22,13 +22,16 @@ from typing import TypeVar
 
 from sancodec.codec.kernels import release_scratch
 
-__all__ = ["PARALLEL_VALUES", "piece_threads", "run_jobs", "run_pieces"]
+__all__ = ["PARALLEL_VALUES", "PIECE_VALUES", "piece_count", "piece_threads", "run_jobs", "run_pieces"]
 
 T = TypeVar("T")
 
 #: Values a decode must hold before its pieces go on threads: below this a thread's start costs about what
 #: it saves (tens of microseconds against about 10 ns a value).
 PARALLEL_VALUES = 1 << 16
+#: Values an encoder's pieces must hold before they go on threads (:func:`run_pieces`): the encoder spends several
+#: times a decoder's time a value on them (a band coded every way, a beat template made and its bands weighed).
+PIECE_VALUES = 1 << 14
 
 
 #: Threads an encoder's pieces may run on in this thread (:func:`piece_threads`); a thread starts with 1.
@@ -46,10 +49,16 @@ def piece_threads(threads: int) -> Iterator[None]:
         _PIECE_THREADS.reset(token)
 
 
+def piece_count() -> int:
+    """The threads :func:`piece_threads` allows here (1 outside it): how many pieces a caller that holds their
+    results in memory makes at a time."""
+    return _PIECE_THREADS.get()
+
+
 def run_pieces(jobs: Sequence[Callable[[], T]], sizes: Sequence[int]) -> list[T]:
     """:func:`run_jobs` on the threads :func:`piece_threads` allows here, where the jobs hold at least
-    :data:`PARALLEL_VALUES` values in all (``sizes``); else one after another on this thread."""
-    threads = _PIECE_THREADS.get() if sum(sizes) >= PARALLEL_VALUES else 1
+    :data:`PIECE_VALUES` values in all (``sizes``); else one after another on this thread."""
+    threads = _PIECE_THREADS.get() if sum(sizes) >= PIECE_VALUES else 1
     return run_jobs(jobs, sizes, threads)
 
 

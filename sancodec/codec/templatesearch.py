@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from sancodec.codec.beats import (
     moved_beats,
 )
 from sancodec.codec.entropy import encode_arrays
+from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
 
 __all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "TEMPLATE_WINDOWS", "TemplateTrial",
@@ -57,12 +59,16 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
                                                                                    step):
         return None, math.inf, best_window
     cut_bits, cut_window = math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
-    # two windows' frames held at a time
-    for window in template_windows(beats, fs or 0.0) if windows is None else windows:
-        templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
-        if any(t is not None for t in templates):
-            prepared = Prepared(frames, templates)
-            bits = prepared.estimate(step)
+    tried = template_windows(beats, fs or 0.0) if windows is None else windows
+    at_once = piece_count()  # windows weighed side by side (jobs.piece_threads): the best and these held at a time
+    for first in range(0, len(tried), at_once):
+        chunk = tried[first : first + at_once]
+        weighed = run_pieces([partial(_weigh_window, frames, beats, fs or 0.0, w, step) for w in chunk],
+                             [sum(map(len, frames))] * len(chunk))
+        for window, result in zip(chunk, weighed):
+            if result is None:
+                continue
+            prepared, bits = result
             if (windows is not None or window in TEMPLATE_WINDOWS) and bits < best_bits:
                 best, best_bits, best_window = prepared, bits, window
             elif window not in TEMPLATE_WINDOWS and bits < cut_bits:
@@ -80,6 +86,17 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
     best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
     best, best_bits = coarser_gains(frames, ref, best, best_bits, step)
     return (*coarser_taps(frames, ref, best, best_bits, step), best_window)
+
+
+def _weigh_window(frames: Sequence[np.ndarray], beats: Sequence[np.ndarray], fs: float, window: tuple[float, float],
+                  step: float) -> tuple[Prepared, float] | None:
+    """The frames prepared with each one's template for ``window`` (``beats`` as marked) and their bit estimate at
+    ``step``; None where no frame finds a beat train."""
+    templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
+    if all(t is None for t in templates):
+        return None
+    prepared = Prepared(frames, templates)
+    return prepared, prepared.estimate(step)
 
 
 def _may_help(x: np.ndarray, fs: float, beats: np.ndarray, step: float) -> bool:
