@@ -270,3 +270,30 @@ def test_balanced_codes_the_hum_on_long_channels_and_fast_never(monkeypatch):
     monkeypatch.undo()
     data = sancodec.encode(short, mode="lossy", prdn=2.0, effort="balanced")
     assert not any(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(data))
+
+
+@pytest.mark.parametrize("effort, n", [("default", 60000), ("balanced", lossy.QUICK_MAINS + 4000)])
+def test_the_hum_is_looked_for_beside_the_rate_control_and_not_again(effort, n, monkeypatch):
+    """With a thread to spare, the hum for the template's coding is fitted on a helper thread while that coding's
+    rate control runs (``lossy._controlled_with_hum``), and used as made: no more fits than on one thread, where
+    it is fitted after; the file is the one-thread file."""
+    import threading
+
+    sig = _ecg_with_hum(n=n)
+    fitted = []
+    real = lossy._hum_candidate
+
+    def spy(*args):
+        fitted.append(threading.current_thread() is threading.main_thread())
+        return real(*args)
+
+    monkeypatch.setattr(lossy, "_hum_candidate", spy)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort=effort, threads=1)
+    assert fitted and all(fitted)
+    one_thread = len(fitted)
+    fitted.clear()
+    shared = sancodec.encode(sig, mode="lossy", prdn=2.0, effort=effort, threads=2)
+    assert shared == alone
+    assert len(fitted) == one_thread and not all(fitted)  # fitted once, on a helper
+    parts = _wavelet_parts(shared)
+    assert all(read_head(_after_path(p), None).predictor & (MAINS | 1) == MAINS | 1 for p in parts)  # template, hum

@@ -13,10 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from sancodec.codec import timedomain
+from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.lossyrate import (
     CLEAR_MARGIN,
     FixedPrediction,
@@ -148,31 +151,67 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     plain = rate_control(Prepared(frames, [None] * len(frames)), ref, target)
     windows = None if mix is None else () if mix.window is None else (mix.window,)
     best, best_bits, window = best_template(frames, ref, fs, plain.step, windows)
-    chosen = plain
+    chosen, hum = plain, None
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
-        chosen = smaller(plain, rate_control(best, ref, target, guess=plain.step))
+        coded, hum = _controlled_with_hum(best, frames, ref, target, fs, guess=plain.step)
+        chosen = smaller(plain, coded)
     templated = chosen is not plain
-    return _settle(_with_mains(chosen, frames, ref, target, fs), frames, ref, target, mix,
-                   window if templated else None)
+    return _settle(_with_mains(chosen, frames, ref, target, fs, hum=hum if templated else None), frames, ref,
+                   target, mix, window if templated else None)
 
 
-def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                fs: float | None, quick: bool = False) -> WaveletCoding:
-    """``coded`` or the same coding with each frame's mains hum added to its prediction (``codec.mains``,
-    format 1.10), through rate control, whichever codes smaller; ``coded`` where no line near 50 or 60 Hz stands
-    out of the channel's spectrum (less its beat prediction), or for a byte budget. ``quick`` (effort
-    "balanced"): the hum goes through rate control only where its bit estimate at ``coded``'s step is under
-    :data:`QUICK_MAINS_GAIN` of ``coded``'s (a hum that pays only by lowering the error is left out)."""
-    prepared = coded.prepared
-    if not fs or target.max_prdn is None or any(m is not None for m in prepared.mains):
-        return coded
+def _controlled_with_hum(prepared: Prepared, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                         fs: float | None, **control: Any) -> tuple[WaveletCoding, _Hum | None]:
+    """``rate_control(prepared, ref, target, **control)`` and, where threads are to spare
+    (``jobs.piece_threads``) and :func:`_with_mains` will look for the hum, :func:`_hum_candidate` of ``prepared``
+    made beside it (for :func:`_with_mains` where ``prepared``'s coding is kept; else that work is lost)."""
+    if piece_count() < 2 or not _looks_for_hum(prepared, target, fs):
+        return rate_control(prepared, ref, target, **control), None
+    n = sum(map(len, frames))
+    coded, hum = run_pieces([partial(rate_control, prepared, ref, target, **control),
+                             partial(_hum_candidate, prepared, frames, fs)], [n, n])
+    return coded, _Hum(prepared, hum)
+
+
+class _Hum(NamedTuple):
+    """:func:`_hum_candidate` of ``prepared``, made ahead (:func:`_controlled_with_hum`)."""
+
+    prepared: Prepared
+    candidate: Prepared | None
+
+
+def _looks_for_hum(prepared: Prepared, target: LossyTarget, fs: float | None) -> bool:
+    """Whether :func:`_with_mains` looks for the hum in a coding of ``prepared``."""
+    return bool(fs) and target.max_prdn is not None and all(m is None for m in prepared.mains)
+
+
+def _hum_candidate(prepared: Prepared, frames: Sequence[np.ndarray], fs: float) -> Prepared | None:
+    """``prepared`` with each frame's mains hum added to its prediction (``codec.mains``, format 1.10), fitted on
+    the frames less that prediction; None where no line near 50 or 60 Hz stands out of the first frame's spectrum."""
     predictions = [prepared.prediction(i) for i in range(len(frames))]
     first = frames[0] if predictions[0] is None else frames[0] - predictions[0]
     frequency = mains_frequency(first, fs)
     if frequency is None:
-        return coded
+        return None
     hum = fit_mains(frames, fs, frequency, predictions)
-    with_hum = Prepared(frames, prepared.templates, prepared.asked_levels, prepared.quick, hum)
+    return Prepared(frames, prepared.templates, prepared.asked_levels, prepared.quick, hum)
+
+
+def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                fs: float | None, quick: bool = False, hum: _Hum | None = None) -> WaveletCoding:
+    """``coded`` or the same coding with each frame's mains hum added to its prediction (:func:`_hum_candidate`),
+    through rate control, whichever codes smaller; ``coded`` where no line near 50 or 60 Hz stands
+    out of the channel's spectrum (less its beat prediction), or for a byte budget. ``quick`` (effort
+    "balanced"): the hum goes through rate control only where its bit estimate at ``coded``'s step is under
+    :data:`QUICK_MAINS_GAIN` of ``coded``'s (a hum that pays only by lowering the error is left out). ``hum``:
+    the candidate made ahead for ``coded``'s frames, if it was."""
+    prepared = coded.prepared
+    if not _looks_for_hum(prepared, target, fs):
+        return coded
+    assert fs
+    with_hum = hum.candidate if hum is not None and hum.prepared is prepared else _hum_candidate(prepared, frames, fs)
+    if with_hum is None:
+        return coded
     if not quick:
         return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
     if with_hum.estimate(coded.step) > QUICK_MAINS_GAIN * coded.estimate():
@@ -218,15 +257,16 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     if templates is not None:
         templates = quick_grids(frames, ref, templates, first)
     trial = TemplateTrial(frames, templates, quick) if templates is not None else None
-    coded = None
+    coded, hum, mains = None, None, fs if len(ref) >= QUICK_MAINS else None
     if trial is not None and trial.pays(first):
-        coded = rate_control(Prepared(frames, templates, quick=quick), ref, target, scan=False, modelled=True)
+        coded, hum = _controlled_with_hum(Prepared(frames, templates, quick=quick), frames, ref, target, mains,
+                                          scan=False, modelled=True)
         if not trial.pays(coded.step):
             guess, coded = coded.step, None  # the template paid at a finer step only: its side information costs more
     if coded is None:
-        coded = rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, guess=guess,
-                             scan=False, modelled=True)
-    return _with_mains(coded, frames, ref, target, fs, quick=True) if len(ref) >= QUICK_MAINS else coded
+        coded, hum = _controlled_with_hum(Prepared(frames, [None] * len(frames), quick=quick), frames, ref, target,
+                                          mains, guess=guess, scan=False, modelled=True)
+    return _with_mains(coded, frames, ref, target, fs, quick=True, hum=hum) if mains else coded
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
