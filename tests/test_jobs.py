@@ -193,7 +193,7 @@ def test_run_pieces_takes_the_threads_piece_threads_gives():
     assert jobs._PIECE_THREADS.get() == 1
 
 
-@pytest.mark.parametrize("effort", ["default", "fast"])
+@pytest.mark.parametrize("effort", ["default", "balanced", "fast"])
 def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effort, monkeypatch):
     """One long channel on two threads: its bands go to ``run_jobs`` on two threads (the threads its one
     channel leaves free), and with the default effort the beat template's windows too (two at a time, some on a
@@ -223,4 +223,5 @@ def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effo
     if effort == "default":
         assert (2, 2) in calls and not all(windows)  # two windows at a time, some weighed on a helper thread
     else:
-        assert not windows  # effort "fast" makes no template
+        assert not windows  # efforts "fast" and "balanced" weigh no window on the whole channel
+    assert ((2, 2) in calls) == (effort != "fast")  # "balanced": its two windows on the head, its trial's heads

@@ -543,6 +543,20 @@ def test_the_medians_are_numpy_s_on_either_axis(rows, cols, kind, seed):
         assert b.tobytes() == kept.tobytes()  # the input left as it was
 
 
+@pytest.mark.parametrize("shape", [(1, 9), (2, 9), (7, 2), (301, 270), (2271, 270)])
+def test_the_template_s_medians_split_over_two_threads_are_the_same(shape):
+    """``beats._medians`` with a thread to spare: each half of the rows or columns on its own thread, the medians
+    numpy's, in order, and the same as on one thread."""
+    from sancodec.codec import beats, jobs
+
+    a = np.random.default_rng(shape[0]).normal(size=shape) * 100
+    for axis in (0, 1):
+        alone = beats._medians(a, axis)
+        with jobs.piece_threads(2):
+            shared = beats._medians(a, axis)
+        assert shared.tobytes() == alone.tobytes() == np.median(a, axis=axis).tobytes(), axis
+
+
 def test_the_medians_of_long_rows_are_numpy_s_and_leave_them_as_they_were():
     rng = np.random.default_rng(9)
     for n in (200_000, 200_001):

@@ -162,11 +162,19 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
     ``step``, side information included, and that template; None where none finds a beat train there."""
     marked = beats[beats < len(head)]
     best, best_bits = None, math.inf
-    for window in windows:
-        template = find_template(head, fs, window, marked)
-        if template is not None and (bits := Prepared([head], [template]).estimate(step)) < best_bits:
+    weighed = run_pieces([partial(_head_template, head, fs, w, marked, step) for w in windows],
+                         [len(head)] * len(windows))  # side by side where jobs.piece_threads allows
+    for window, (template, bits) in zip(windows, weighed):
+        if template is not None and bits < best_bits:
             best, best_bits = (window, template), bits
     return best
+
+
+def _head_template(head: np.ndarray, fs: float, window: tuple[float, float], marked: np.ndarray,
+                   step: float) -> tuple[BeatTemplate | None, float]:
+    """``head``'s template for ``window`` at the beats ``marked`` and its bit estimate at ``step`` (inf: none)."""
+    template = find_template(head, fs, window, marked)
+    return template, math.inf if template is None else Prepared([head], [template]).estimate(step)
 
 
 def _helps(head: np.ndarray, fs: float, chosen: tuple[tuple[float, float], BeatTemplate], step: float) -> bool:
@@ -229,8 +237,9 @@ class TemplateTrial:
                  quick: bool = False) -> None:
         i = next(i for i, t in enumerate(templates) if t is not None)
         head = frames[i][:QUICK_HEAD]
-        self.with_template = Prepared([head], [templates[i]], quick=quick)
-        self.without = Prepared([head], [None], quick=quick)
+        self.with_template, self.without = run_pieces([partial(Prepared, [head], [templates[i]], quick=quick),
+                                                       partial(Prepared, [head], [None], quick=quick)],
+                                                      [len(head)] * 2)
         self.side_elsewhere = self.with_template.side_bits[0] * (1 - len(head) / len(frames[i]))
 
     def pays(self, step: float) -> bool:
