@@ -225,3 +225,28 @@ def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effo
     else:
         assert not windows  # efforts "fast" and "balanced" weigh no window on the whole channel
     assert ((2, 2) in calls) == (effort != "fast")  # "balanced": its two windows on the head, its trial's heads
+
+
+def test_a_short_channel_weighs_its_other_levels_and_quantisers_side_by_side(monkeypatch):
+    """The default effort on a channel short enough for other levels and quantisers (``lossy.LEVEL_CHANNELS``):
+    their candidates are coded or measured on two threads, some on a helper, and the file is the one-thread file."""
+    from sancodec.codec import lossy
+
+    sig = _two_leads(60_000)
+    one_lead = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
+    where: dict[str, list[bool]] = {"_coded_bytes": [], "_at_error": []}
+    for name in where:
+        real = getattr(lossy, name)
+
+        def spy(*args, real=real, name=name):
+            where[name].append(threading.current_thread() is threading.main_thread())
+            return real(*args)
+
+        monkeypatch.setattr(lossy, name, spy)
+    alone = sancodec.encode(one_lead, mode="lossy", prdn=2.0, threads=1)
+    assert all(where["_coded_bytes"]) and len(where["_coded_bytes"]) >= len(lossy.LEVEL_CHOICES)
+    assert all(where["_at_error"]) and len(where["_at_error"]) >= len(lossy.QUANTISERS)
+    for seen in where.values():
+        seen.clear()
+    assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, threads=2) == alone
+    assert not all(where["_coded_bytes"]) and not all(where["_at_error"])

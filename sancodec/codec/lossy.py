@@ -401,10 +401,11 @@ def _other_quantisers(coded: WaveletCoding, ref: np.ndarray, target: LossyTarget
     if not error > 0:  # an exact decode: no error to match
         return coded
     best_bits, pick, pick_step = coded.estimate(), None, coded.step
-    for rounding, rho16 in QUANTISERS:
-        candidate = coded.prepared.with_quantiser(rounding, rho16)
-        step = step_at_error(candidate, ref, error, coded.step)
-        if (bits := candidate.estimate(step)) < best_bits:
+    n = sum(coded.prepared.lengths)
+    weighed = run_pieces([partial(_at_error, coded.prepared.with_quantiser(*q), ref, error, coded.step)
+                          for q in QUANTISERS], [n] * len(QUANTISERS))  # side by side (jobs.piece_threads)
+    for candidate, step, bits in weighed:
+        if bits < best_bits:
             best_bits, pick, pick_step = bits, candidate, step
     if pick is None:
         return coded
@@ -412,6 +413,13 @@ def _other_quantisers(coded: WaveletCoding, ref: np.ndarray, target: LossyTarget
     if target.bps is not None:
         return other if other.prdn < coded.prdn else coded
     return other if sum(map(len, other.payloads())) < sum(map(len, coded.payloads())) else coded
+
+
+def _at_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> tuple[Prepared, float, float]:
+    """``candidate``, the step where its squared error would be ``error`` (``step_at_error``, measured at ``step``)
+    and its bit estimate there."""
+    at = step_at_error(candidate, ref, error, step)
+    return candidate, at, candidate.estimate(at)
 
 
 def _best_levels(frames: Sequence[np.ndarray], step: float, prediction: np.ndarray | None = None,
@@ -422,5 +430,10 @@ def _best_levels(frames: Sequence[np.ndarray], step: float, prediction: np.ndarr
     bands: a short record wants few levels, a long one at a coarse step more."""
     head = frames[0][:samples]
     given = [None if prediction is None else FixedPrediction(prediction[: len(head)])]
-    sizes = [sum(map(len, Prepared([head], given, lv).payloads(step))) for lv in choices]  # type: ignore[list-item]
+    sizes = run_pieces([partial(_coded_bytes, head, given, lv, step) for lv in choices], [len(head)] * len(choices))
     return choices[int(np.argmin(sizes))]
+
+
+def _coded_bytes(head: np.ndarray, given: Sequence[FixedPrediction | None], levels: int, step: float) -> int:
+    """The bytes of ``head`` (less the prediction ``given``) coded at ``levels`` levels and ``step``."""
+    return sum(map(len, Prepared([head], given, levels).payloads(step)))  # type: ignore[arg-type]
