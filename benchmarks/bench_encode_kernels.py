@@ -13,7 +13,8 @@ fit (``kernels.mains_sums``). Where a kind has a numpy reference (the estimate: 
 counts; the quantiser: ``waveletframe.quantise``; the medians: ``np.median``; the peaks: ``sparse.peaks``; the
 hum's sums: ``mains.normal_equations``), it is timed on the same calls
 until it has taken ``--reference-seconds``, and the last column is its time over the kernel's on those calls.
-"share" sets each kind against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
+Every encode runs on one thread (``threads=1``), so that the kernels' seconds add up. "share" sets each kind
+against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
 of ``--repeats`` each, summed): what is left is the entropy coding, the time-domain codings, and Python. The
 encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
 """
@@ -95,7 +96,7 @@ def timed_encodes(signals: list[sancodec.Signal], effort: str, repeats: int, bud
 
         setattr(kind.owner, kind.name, wrapper)
     try:
-        return [sancodec.encode(signal, mode="lossy", prdn=2.0, effort=effort) for signal in signals]
+        return [sancodec.encode(signal, mode="lossy", prdn=2.0, effort=effort, threads=1) for signal in signals]
     finally:
         for kind in KINDS:
             setattr(kind.owner, kind.name, kind._real)
@@ -114,13 +115,14 @@ def main() -> None:
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets
 
     signals = bench_lossy.load_all(args.data_dir)
-    whole = sum(fastest_seconds(lambda s=sig: sancodec.encode(s, mode="lossy", prdn=2.0, effort=args.effort),
-                                args.repeats) for sig in signals)
+    whole = sum(fastest_seconds(lambda s=sig: sancodec.encode(s, mode="lossy", prdn=2.0, effort=args.effort,
+                                                              threads=1), args.repeats) for sig in signals)
     timed_encodes(signals, args.effort, args.repeats, args.reference_seconds)
     print("# Where a lossy encode's kernel time goes\n")
     print(f"`benchmarks/bench_encode_kernels.py --data-dir {args.data_dir} --effort {args.effort}`, "
           f"{time.strftime('%Y-%m-%d')}; its docstring says how. {len(signals)} signals at PRDN 2 %, encoded in "
-          f"{whole * 1e3:.1f} ms (a one-channel signal's search runs on one thread).\n")
+          f"{whole * 1e3:.1f} ms on one thread (`threads=1`: by default a channel's pieces share the cores, and "
+          "the kernels' seconds would overlap).\n")
     print("| kernel | calls | values | ms, summed | ns a value | share of the whole encode | numpy reference's time "
           "over the kernel's |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -383,9 +383,10 @@ SPEED_NOTE = ("Each channel at PRDN 2 %. Ratio: sancodec's seconds over the wave
               "included); the default effort also decodes its file to check it before returning it, `--effort "
               "balanced` and `--effort fast` do not (`verify=True` asks them to). sancodec decodes on every core, as "
               "`sancodec.decode` does by default (a frame's channels, a long channel's bands and prediction side by "
-              "side), the wavelet coder on one; the goals' table below adds sancodec's decode on one thread. sancodec's "
-              "encode also uses every core (a channel's bands, the default's template windows and candidate codings, "
-              "the mains hum fitted beside a rate control); the goals' table adds it on one thread too. "
+              "side), the wavelet coder on one; the goals' table below adds sancodec's decode on one thread. "
+              "sancodec's encode also uses every core (a channel's bands, the default's template windows and "
+              "candidate codings, the mains hum fitted beside a rate control); the goals' table adds it on one "
+              "thread too. "
               "The last row sums the seconds of "
               "every signal the wavelet coder reaches at PRDN 2 %: throughput over the set, where a short record's "
               "fixed costs weigh by its share of the samples.")
