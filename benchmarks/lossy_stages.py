@@ -4,7 +4,8 @@ Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--
 
 Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
 inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
-``sancodec.encode(..., mode="lossy")`` encodes it; the fastest of ``--repeats`` sweeps' totals, and each stage's
+``sancodec.encode(..., mode="lossy", threads=1)`` encodes it (on one thread, so that the stages' seconds add up:
+by default a channel's pieces share the cores); the fastest of ``--repeats`` sweeps' totals, and each stage's
 share of that sweep. "other" is the rest: framing, the header, checks, and what no stage names. For finding what
 to make faster; the ratio to the wavelet coder is ``bench_lossy.py``'s.
 """
@@ -85,7 +86,7 @@ def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list
     try:
         start = time.perf_counter()
         for signal in signals:
-            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort)
+            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
         return time.perf_counter() - start, clock.seconds
     finally:
         clock.restore()
@@ -105,8 +106,8 @@ def main() -> None:
     total, stages = min((sweep(signals, args.effort, args.prdn, STAGES) for _ in range(args.repeats)),
                         key=lambda r: r[0])
     stages["other"] = total - sum(stages.values())
-    print(f"--effort {args.effort} at PRDN {args.prdn:g} %, {len(signals)} signals: {total * 1e3:.1f} ms a sweep "
-          f"(the fastest of {args.repeats})")
+    print(f"--effort {args.effort} at PRDN {args.prdn:g} %, {len(signals)} signals on one thread: {total * 1e3:.1f} ms "
+          f"a sweep (the fastest of {args.repeats})")
     for label, seconds in stages.most_common():
         print(f"  {label:34s} {seconds * 1e3:8.1f} ms  {100 * seconds / total:5.1f} %")
 
