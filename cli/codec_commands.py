@@ -88,7 +88,8 @@ def encode(
                                          "131072; 1048576 in lossy mode: each frame costs entropy tables)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the output and its folder to disk."),
-    threads: int | None = typer.Option(None, "--threads", help="Frames coded at once (default: all cores)."),
+    threads: int | None = typer.Option(None, "--threads", help="Threads: frames coded at once; in lossy mode "
+                                       "channels, and a channel's pieces (default: all cores; same bytes)."),
     fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Faster decoding, ~6 % larger."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),

@@ -107,8 +107,9 @@ def encode_to_file(
     ``prepare.PREDICTORS`` (``auto``; ``fast`` leaves the sequential LMS and long-term stages out, keeping
     running contexts, which decode faster than block classes).
     ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
-    not keep its promise (default: :func:`verifies`). ``threads``: frames coded at once (default: every
-    core; same bytes). ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other
+    not keep its promise (default: :func:`verifies`). ``threads``: frames coded at once (lossy: channels, and the
+    pieces of a channel that the others leave threads for, ``jobs.piece_threads``; default: every core; same
+    bytes). ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other
     wavelet levels, the time domain); ``fast`` keeps the plain wavelet coding and skips the check, at a
     plain wavelet coder's speed or better; ``balanced`` is ``fast`` with one beat template where it pays
     (most of what templates save on an ECG, in a fraction of the default's time).
