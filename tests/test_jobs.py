@@ -250,3 +250,56 @@ def test_a_short_channel_weighs_its_other_levels_and_quantisers_side_by_side(mon
         seen.clear()
     assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, threads=2) == alone
     assert not all(where["_coded_bytes"]) and not all(where["_at_error"])
+
+
+@pytest.mark.parametrize("step", [2.0, 12.0, 60.0, 400.0])
+def test_the_gain_and_tap_grids_weighed_ahead_choose_what_one_thread_chooses(step):
+    """``templatesearch.gain_grid`` (the first grid and every gain 1 weighed side by side) and ``coarser_taps``
+    (two shifts at a time, the second on the first's taps): with a thread to spare, the same grid, taps and
+    estimate as one after another, at steps where many tap grids are tried."""
+    sig = _two_leads(60_000)
+    x, fs = sig.samples[:, 0], sig.fs
+    ref = x.astype(np.float64)
+    beats = templatesearch.find_beats(x, fs)
+    template = templatesearch.find_template(x, fs, (0.3, 0.45), beats)
+    prepared = templatesearch.Prepared([x], [template])
+    bits = prepared.estimate(step)
+    results = []
+    for threads in (1, 2):
+        with jobs.piece_threads(threads):
+            gained, gained_bits, grid = templatesearch.gain_grid([x], ref, prepared, bits, step)
+            tapped, tapped_bits = templatesearch.coarser_taps([x], ref, gained, gained_bits, step)
+        t = tapped.templates[0]
+        results.append((grid, gained_bits, tapped_bits, t.shift, t.t8.tobytes(), t.g64.tobytes()))
+    assert results[0] == results[1]
+
+
+def test_the_tap_grid_weighed_ahead_is_made_from_the_taps_before_it(monkeypatch):
+    """The second shift of a pair is weighed on the first's rounded taps, as one thread makes it after keeping the
+    first: taps of 32 k + 10 eighths round twice (to 4, then 16) otherwise than at once, so any other candidate
+    shows. Every candidate one thread weighs is among those two threads weigh."""
+    from dataclasses import replace
+
+    sig = _two_leads(60_000)
+    x, fs = sig.samples[:, 0], sig.fs
+    ref = x.astype(np.float64)
+    template = templatesearch.find_template(x, fs, (0.3, 0.45), templatesearch.find_beats(x, fs))
+    template = replace(template, t8=32 * (template.t8 // 32) + 10)
+    prepared = templatesearch.Prepared([x], [template])
+    step = 60.0
+    weighed: list[bytes] = []
+    real = templatesearch._weigh_candidate
+
+    def spy(*args):
+        weighed.append(args[-1][0].t8.tobytes())
+        return real(*args)
+
+    monkeypatch.setattr(templatesearch, "_weigh_candidate", spy)
+    seen = []
+    for threads in (1, 2):
+        weighed.clear()
+        with jobs.piece_threads(threads):
+            tapped, _ = templatesearch.coarser_taps([x], ref, prepared, prepared.estimate(step), step)
+        seen.append((list(weighed), tapped.templates[0].t8.tobytes()))
+    (alone, kept_alone), (shared, kept_shared) = seen
+    assert len(alone) >= 2 and set(alone) <= set(shared) and kept_alone == kept_shared

@@ -291,13 +291,36 @@ def gain_grid(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared,
     if not error > 0:  # an exact decode: no error for a coarser grid to match
         return prepared, bits, None
     chosen = None
+    weigh = partial(_weigh_candidate, frames, ref, error, step, prepared.asked_levels)
+    ahead: dict[int, tuple[Prepared, float]] = {}
+    if piece_count() > 1 and 0 in GAIN_GRIDS[1:]:  # the first grid's candidate and every gain 1's side by side
+        n = sum(map(len, frames))
+        first, ones = run_pieces([partial(weigh, _gains_on(prepared.templates, g)) for g in (GAIN_GRIDS[0], 0)],
+                                 [n, n])
+        ahead[GAIN_GRIDS[0]] = first
+        if all(t is None or bool(np.all(t.g64 == 64)) for t in ones[0].templates):
+            ahead[0] = ones  # every gain 1 whichever grid went before (else made in turn, from the one kept)
     for grid in GAIN_GRIDS:
-        templates = [None if t is None else t.with_gains_on(grid) for t in prepared.templates]
-        candidate = Prepared(frames, templates, prepared.asked_levels)
-        estimate = _at_equal_error(candidate, ref, error, step)
+        candidate, estimate = ahead[grid] if grid in ahead else weigh(_gains_on(prepared.templates, grid))
         if estimate < bits:
             prepared, bits, chosen = candidate, estimate, grid
     return prepared, bits, chosen
+
+
+def _gains_on(templates: Sequence[BeatTemplate | None], grid: int) -> list[BeatTemplate | None]:
+    return [None if t is None else t.with_gains_on(grid) for t in templates]
+
+
+def _taps_on(templates: Sequence[BeatTemplate | None], shift: int) -> list[BeatTemplate | None]:
+    return [None if t is None else t.with_taps_on(shift) for t in templates]
+
+
+def _weigh_candidate(frames: Sequence[np.ndarray], ref: np.ndarray, error: float, step: float, levels: int,
+                     templates: Sequence[BeatTemplate | None]) -> tuple[Prepared, float]:
+    """The frames prepared with ``templates`` and their bit estimate at the step where their squared error would be
+    ``error`` (:func:`_at_equal_error`)."""
+    candidate = Prepared(frames, templates, levels)
+    return candidate, _at_equal_error(candidate, ref, error, step)
 
 
 def coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared, bits: float,
@@ -314,13 +337,19 @@ def coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepar
     error = squared_error(prepared, ref, step)
     if not error > 0:  # an exact decode: no error for a coarser grid to match
         return prepared, bits
-    for shift in range(2, min(MAX_TAP_SHIFT, int(math.log2(max(8 * step, 1)))) + 1, 2):
-        templates = [None if t is None else t.with_taps_on(shift) for t in prepared.templates]
-        candidate = Prepared(frames, templates, prepared.asked_levels)
-        estimate = _at_equal_error(candidate, ref, error, step)
-        if estimate >= bits:
-            break
-        prepared, bits = candidate, estimate
+    shifts = list(range(2, min(MAX_TAP_SHIFT, int(math.log2(max(8 * step, 1)))) + 1, 2))
+    weigh = partial(_weigh_candidate, frames, ref, error, step, prepared.asked_levels)
+    at_once, n = min(piece_count(), 2), sum(map(len, frames))
+    while shifts:
+        # the next shift, and with a thread to spare the one after it on the first's taps (what it is made from
+        # where the first is kept; its work is lost where the first ends the search)
+        chain = [_taps_on(prepared.templates, shifts.pop(0))]
+        if at_once > 1 and shifts:
+            chain.append(_taps_on(chain[0], shifts.pop(0)))
+        for candidate, estimate in run_pieces([partial(weigh, t) for t in chain], [n] * len(chain)):
+            if estimate >= bits:
+                return prepared, bits
+            prepared, bits = candidate, estimate
     return prepared, bits
 
 
