@@ -44,6 +44,8 @@ QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
 MIN_HEAD_BEATS = 8  # ... holding at least this many beats
 HEAD_TEST = 2 * QUICK_WINDOW_HEAD  # best_template first tests a template on the head of a frame this long or longer
+WINDOW_VALUES = 1 << 23  # best_template holds the best window's prepared frames and up to this many samples' more
+# (each about 16 bytes a sample: bands and prediction), at least one window's, while it weighs windows side by side
 
 
 def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | None, step: float,
@@ -60,11 +62,12 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
         return None, math.inf, best_window
     cut_bits, cut_window = math.inf, TEMPLATE_WINDOWS[0]  # the best of the windows cut to the period
     tried = template_windows(beats, fs or 0.0) if windows is None else windows
-    at_once = piece_count()  # windows weighed side by side (jobs.piece_threads): the best and these held at a time
+    n = sum(map(len, frames))
+    at_once = max(1, min(piece_count(), WINDOW_VALUES // max(n, 1)))  # weighed side by side (jobs.piece_threads)
     for first in range(0, len(tried), at_once):
         chunk = tried[first : first + at_once]
         weighed = run_pieces([partial(_weigh_window, frames, beats, fs or 0.0, w, step) for w in chunk],
-                             [sum(map(len, frames))] * len(chunk))
+                             [n] * len(chunk))
         for window, result in zip(chunk, weighed):
             if result is None:
                 continue
