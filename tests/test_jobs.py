@@ -303,3 +303,23 @@ def test_the_tap_grid_weighed_ahead_is_made_from_the_taps_before_it(monkeypatch)
         seen.append((list(weighed), tapped.templates[0].t8.tobytes()))
     (alone, kept_alone), (shared, kept_shared) = seen
     assert len(alone) >= 2 and set(alone) <= set(shared) and kept_alone == kept_shared
+
+
+def test_two_channels_on_four_threads_share_the_spare_ones_between_them(monkeypatch):
+    """Two long channels on four threads: each channel's worker gets two for its pieces (``lossyfile.code_block``),
+    and the file is the one-thread file; on two threads the channels take one each and share nothing more."""
+    sig = _two_leads(140_000)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast", threads=1)
+    calls = []
+    real = jobs.run_jobs
+
+    def spy(work, sizes, n):
+        calls.append((n, threading.current_thread() is threading.main_thread()))
+        return real(work, sizes, n)
+
+    monkeypatch.setattr(jobs, "run_jobs", spy)
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast", threads=4) == alone
+    assert (2, False) in calls and not any(n > 2 for n, _ in calls)  # pieces on two threads, in the channels' workers
+    calls.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast", threads=2) == alone
+    assert calls and all(n == 1 for n, _ in calls)
