@@ -193,63 +193,58 @@ def test_run_pieces_takes_the_threads_piece_threads_gives():
     assert jobs._PIECE_THREADS.get() == 1
 
 
-@pytest.mark.parametrize("effort", ["default", "balanced", "fast"])
-def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effort, monkeypatch):
-    """One long channel on two threads: its bands go to ``run_jobs`` on two threads (the threads its one
-    channel leaves free), and with the default effort the beat template's windows too (two at a time, some on a
-    helper thread); the file is byte for byte the one-thread encode's; on one thread nothing is shared."""
-    sig = _two_leads(140_000)
-    one_lead = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
-    calls, windows = [], []
-    real, real_window = jobs.run_jobs, templatesearch._weigh_window
+def _spy_jobs(monkeypatch) -> list[tuple[int, list[str]]]:
+    """Record each ``run_jobs`` call: the threads it may use and the names of its jobs' functions (a piece is a
+    ``functools.partial``). Which thread runs a job depends on when a helper wakes; what was handed over does not."""
+    calls: list[tuple[int, list[str]]] = []
+    real = jobs.run_jobs
 
     def spy(work, sizes, n):
-        calls.append((len(work), n))
+        calls.append((n, [getattr(getattr(job, "func", job), "__name__", "?") for job in work]))
         return real(work, sizes, n)
 
-    def spy_window(*args):
-        windows.append(threading.current_thread() is threading.main_thread())
-        return real_window(*args)
-
     monkeypatch.setattr(jobs, "run_jobs", spy)
-    monkeypatch.setattr(templatesearch, "_weigh_window", spy_window)
+    return calls
+
+
+def _shared(calls: list[tuple[int, list[str]]], name: str) -> bool:
+    """Whether jobs of the function ``name``, more than one, were handed to ``run_jobs`` with two threads."""
+    return any(n == 2 and names.count(name) > 1 for n, names in calls)
+
+
+@pytest.mark.parametrize("effort", ["default", "balanced", "fast"])
+def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effort, monkeypatch):
+    """One long channel on two threads: its bands go to ``run_jobs`` with two threads (the threads its one
+    channel leaves free), with the default effort the beat template's windows too (two at a time), with it and
+    balanced the windows weighed on the head; the file is byte for byte the one-thread encode's; on one thread
+    nothing is shared."""
+    sig = _two_leads(140_000)
+    one_lead = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
+    calls = _spy_jobs(monkeypatch)
     alone = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=1)
-    assert not any(n > 1 for _, n in calls) and all(windows)
+    assert calls and not any(n > 1 for n, _ in calls)
     calls.clear()
-    windows.clear()
     shared = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=2)
     assert shared == alone
-    assert any(count > 2 and n == 2 for count, n in calls)
-    if effort == "default":
-        assert (2, 2) in calls and not all(windows)  # two windows at a time, some weighed on a helper thread
-    else:
-        assert not windows  # efforts "fast" and "balanced" weigh no window on the whole channel
-    assert ((2, 2) in calls) == (effort != "fast")  # "balanced": its two windows on the head, its trial's heads
+    assert _shared(calls, "_quick_band" if effort != "default" else "_running_band")
+    assert _shared(calls, "_weigh_window") == (effort == "default")  # the whole channel's windows, two at a time
+    assert _shared(calls, "_head_template") == (effort != "fast")  # windows weighed on the head (the default's test)
 
 
 def test_a_short_channel_weighs_its_other_levels_and_quantisers_side_by_side(monkeypatch):
     """The default effort on a channel short enough for other levels and quantisers (``lossy.LEVEL_CHANNELS``):
-    their candidates are coded or measured on two threads, some on a helper, and the file is the one-thread file."""
+    their candidates go to ``run_jobs`` with two threads, and the file is the one-thread file."""
     from sancodec.codec import lossy
 
     sig = _two_leads(60_000)
     one_lead = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
-    where: dict[str, list[bool]] = {"_coded_bytes": [], "_at_error": []}
-    for name in where:
-        real = getattr(lossy, name)
-
-        def spy(*args, real=real, name=name):
-            where[name].append(threading.current_thread() is threading.main_thread())
-            return real(*args)
-
-        monkeypatch.setattr(lossy, name, spy)
+    calls = _spy_jobs(monkeypatch)
     alone = sancodec.encode(one_lead, mode="lossy", prdn=2.0, threads=1)
-    assert all(where["_coded_bytes"]) and len(where["_coded_bytes"]) >= len(lossy.LEVEL_CHOICES)
-    assert all(where["_at_error"]) and len(where["_at_error"]) >= len(lossy.QUANTISERS)
-    for seen in where.values():
-        seen.clear()
+    names = [name for _, called in calls for name in called]
+    assert names.count("_coded_bytes") >= len(lossy.LEVEL_CHOICES) and names.count("_at_error") >= len(lossy.QUANTISERS)
+    calls.clear()
     assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, threads=2) == alone
-    assert not all(where["_coded_bytes"]) and not all(where["_at_error"])
+    assert _shared(calls, "_coded_bytes") and _shared(calls, "_at_error")
 
 
 @pytest.mark.parametrize("step", [2.0, 12.0, 60.0, 400.0])

@@ -274,26 +274,32 @@ def test_balanced_codes_the_hum_on_long_channels_and_fast_never(monkeypatch):
 
 @pytest.mark.parametrize("effort, n", [("default", 60000), ("balanced", lossy.QUICK_MAINS + 4000)])
 def test_the_hum_is_looked_for_beside_the_rate_control_and_not_again(effort, n, monkeypatch):
-    """With a thread to spare, the hum for the template's coding is fitted on a helper thread while that coding's
-    rate control runs (``lossy._controlled_with_hum``), and used as made: no more fits than on one thread, where
-    it is fitted after; the file is the one-thread file."""
-    import threading
+    """With a thread to spare, the hum for the template's coding is handed to ``run_jobs`` with two threads beside
+    that coding's rate control (``lossy._controlled_with_hum``), and used as made: no more fits than on one thread,
+    where it is fitted after; the file is the one-thread file."""
+    from sancodec.codec import jobs
 
     sig = _ecg_with_hum(n=n)
-    fitted = []
-    real = lossy._hum_candidate
+    fitted, handed = [], []
+    real, real_jobs = lossy._hum_candidate, jobs.run_jobs
 
     def spy(*args):
-        fitted.append(threading.current_thread() is threading.main_thread())
+        fitted.append(args)
         return real(*args)
 
+    def spy_jobs(work, sizes, threads):
+        handed.append((threads, [getattr(getattr(job, "func", job), "__name__", "?") for job in work]))
+        return real_jobs(work, sizes, threads)
+
     monkeypatch.setattr(lossy, "_hum_candidate", spy)
+    monkeypatch.setattr(jobs, "run_jobs", spy_jobs)
     alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort=effort, threads=1)
-    assert fitted and all(fitted)
+    assert fitted and not any("spy" in names for _, names in handed)
     one_thread = len(fitted)
     fitted.clear()
     shared = sancodec.encode(sig, mode="lossy", prdn=2.0, effort=effort, threads=2)
     assert shared == alone
-    assert len(fitted) == one_thread and not all(fitted)  # fitted once, on a helper
+    assert len(fitted) == one_thread  # fitted once, the candidate made ahead used
+    assert (2, ["rate_control", "spy"]) in handed  # beside the template coding's rate control
     parts = _wavelet_parts(shared)
     assert all(read_head(_after_path(p), None).predictor & (MAINS | 1) == MAINS | 1 for p in parts)  # template, hum
