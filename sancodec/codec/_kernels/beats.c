@@ -3,19 +3,13 @@
  * every partial sum within 2**53: each sample takes each tap from at most one beat. */
 #include "kernels.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
-#define PREDICTION_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PREDICTION_CLONES
-#endif
-
 #define TAP_CHUNK 512 /* taps converted to doubles at a time, on the stack */
 
 /* Each beat's taps first..first+chunk added at its place, in doubles: a tap times its beat's gain is an integer
  * within 2**53 (the caller checked |acc| <= max|g64| * sum|t8| <= 2^53: a sample takes at most one beat's tap of
  * each index), so the double product and every partial sum are exact, the int64 products' sum bit for bit in any
  * order, in a loop that vectorises (an int64 product converted to double per tap does not). */
-PREDICTION_CLONES static void place_beats(const double *taps, int64_t first, int64_t chunk, int64_t anchor,
+TARGET_CLONES static void place_beats(const double *taps, int64_t first, int64_t chunk, int64_t anchor,
                                           const int64_t *positions, const int64_t *g64, int64_t count, int64_t length,
                                           double *out) {
     for (int64_t b = 0; b < count; b++) {

@@ -21,15 +21,8 @@ static inline int32_t sat15(int64_t v) { return (int32_t)(v > CASCADE_SAT ? CASC
 
 /* One stage, forward (inverse = 0: out = x - pred) or inverse (out = x from the coded values, refusing
  * values beyond +-limit: -1). h and d hold `order` zeros, then the pushed values. */
-/* AVX2 doubles the multiply-adds per instruction where the CPU has it (chosen at load time through
- * glibc's ifunc; integer arithmetic, so the same results either way). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
-#define CASCADE_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CASCADE_CLONES
-#endif
-
-CASCADE_CLONES static int cascade_stage(const int64_t *in, int64_t n, int order, int shift, int inverse, int64_t limit, int64_t *out) {
+/* TARGET_CLONES: integer arithmetic, so the same results in either clone. */
+TARGET_CLONES static int cascade_stage(const int64_t *in, int64_t n, int order, int shift, int inverse, int64_t limit, int64_t *out) {
     if (order < CASCADE_MIN_ORDER || order > CASCADE_MAX_ORDER || order % 16 || shift < 1 || shift > 24) return -2;
     int16_t *w = (int16_t *)calloc((size_t)(order + 2 * (n + order)), sizeof(int16_t));
     if (!w) return -2;

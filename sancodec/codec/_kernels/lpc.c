@@ -1,20 +1,13 @@
 /* Integer LPC: residual, synthesis, and the float autocorrelation of the analysis. */
 #include "kernels.h"
 
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
-#define LPC_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define LPC_CLONES
-#endif
-
 #define RESIDUAL_BLOCK 256
 
 /* The prediction sums of san_lpc_residual from `head` to `end`, lag-major over blocks of positions, in float64:
  * exact where the caller checked max|v| * sum|coefs| below 2^53 (every product and partial sum is then an integer
  * below 2^53, the int64 sum in any order), and vector multiply-adds where int64 products have none. vd: v as
  * doubles. */
-LPC_CLONES static void residual_in_doubles(const int64_t *v, const double *vd, int64_t head, int64_t end,
+TARGET_CLONES static void residual_in_doubles(const int64_t *v, const double *vd, int64_t head, int64_t end,
                                            const double *c, int order, int shift, int64_t half, int64_t *out) {
     double acc[RESIDUAL_BLOCK];
     for (int64_t b = head; b < end; b += RESIDUAL_BLOCK) {

@@ -143,25 +143,8 @@ EXPORT void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int6
 EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist) {
     int64_t part[4][66];  /* four counts per slot, summed at the end: runs of one length wait on no one counter */
     memset(part, 0, sizeof part);
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t m = e[i] < 0 ? -(uint64_t)e[i] : (uint64_t)e[i];
-        if (m < (1ULL << 53)) {
-            part[i & 3][bit_length_branchless(m)]++;
-        } else {
-            int exp = 0;
-            frexp((double)(int64_t)m, &exp);
-            part[i & 3][exp > 65 ? 65 : exp]++;
-        }
-    }
+    for (int64_t i = 0; i < n; i++) part[i & 3][frexp_exponent(e[i])]++;
     for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
-}
-
-static inline int frexp_exponent(int64_t v) {
-    uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
-    if (m < (1ULL << 53)) return bit_length_branchless(m);
-    int exp = 0;
-    frexp((double)(int64_t)m, &exp);
-    return exp > 65 ? 65 : exp;
 }
 
 /* Bit-length histograms (66 slots each) of the polynomial residuals of orders 0..3 of u (residual.py's

@@ -11,11 +11,6 @@
 #else
 #define LIFT_INLINE static inline
 #endif
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
-#define WAVELET_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define WAVELET_CLONES
-#endif
 
 #define ALPHA (-1.586134342059924)
 #define BETA (-0.052980118572961)
@@ -67,7 +62,7 @@ static void lengths(int64_t n, int levels, int64_t *out) {  /* out: levels + 1 v
 
 /* wavelet.forward: x (n values, kept) to its bands, concatenated coarsest first, in `bands` (n values);
  * `work`: n scratch values. Each level's input has at least 4 values (wavelet.levels_for). */
-WAVELET_CLONES EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
+TARGET_CLONES EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
     memcpy(work, x, (size_t)n * sizeof(double));
     int64_t m = n, end = n;
     for (int l = levels; l >= 1; l--) {
@@ -163,7 +158,7 @@ LIFT_INLINE void predict_interleave(const double *restrict d, int64_t nd, const 
 
 /* wavelet.inverse of `bands` (n values, concatenated coarsest first) in place, the last level's values
  * finished as `f` says; `work`: n scratch values. Each level reads its bands and writes its output once. */
-WAVELET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, double *work, finish *f) {
+TARGET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, double *work, finish *f) {
     int64_t len[13];
     lengths(n, levels, len);
     int64_t ns = len[0];
@@ -215,7 +210,7 @@ static inline int64_t small_cell(double m) {
 /* waveletframe.quantise on bands concatenated: dead_zone of each value in a loop that vectorises (the cell index
  * made branch-free and converted through its bits, the sign put back by a select); the values whose index
  * reaches 2**52 (or is nan), if any, then take dead_zone's own conversion. The same int64s. */
-WAVELET_CLONES EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding,
+TARGET_CLONES EXPORT void san_dead_zone_quantise(const double *b, int64_t n, double delta, double rounding,
                                                   int64_t *q) {
     int64_t wide = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -232,7 +227,7 @@ WAVELET_CLONES EXPORT void san_dead_zone_quantise(const double *b, int64_t n, do
 /* The bit length of each of n values' cell index (waveletframe.quantise's |q|) into out, in a loop that vectorises:
  * below 2**53 the index is an exact double whose frexp exponent is its bit length (0 for 0); returns whether an
  * index reached 2**53 (or is nan), whose length the caller takes from the quantised value instead. */
-WAVELET_CLONES static int64_t cell_lengths(const double *b, int64_t n, double delta, double rounding, int32_t *out) {
+TARGET_CLONES static int64_t cell_lengths(const double *b, int64_t n, double delta, double rounding, int32_t *out) {
     int64_t wide = 0;
     for (int64_t i = 0; i < n; i++) {
         double m = cell(b[i], delta, rounding);
@@ -262,11 +257,7 @@ EXPORT void san_quantised_histograms(const double *b, const int64_t *lengths, in
             if (cell_lengths(b + lo, n, delta, rounding, chunk))
                 for (int64_t i = 0; i < n; i++) {
                     if (cell(b[lo + i], delta, rounding) < 0x1p53) continue;
-                    int64_t q = dead_zone(b[lo + i], delta, rounding);
-                    uint64_t u = q < 0 ? -(uint64_t)q : (uint64_t)q;
-                    int exp = 0;
-                    frexp((double)(int64_t)u, &exp);
-                    chunk[i] = u < (1ULL << 53) ? bit_length(u) : exp > 65 ? 65 : exp;
+                    chunk[i] = frexp_exponent(dead_zone(b[lo + i], delta, rounding));
                 }
             int64_t i = 0;
             for (; i + 4 <= n; i += 4) {
@@ -324,7 +315,7 @@ EXPORT int san_wavelet_samples(const int64_t *q, int64_t n, int levels, double d
 /* Each value of b quantised and put back at its cell's centre, copysign(cell, b) * delta, into out, in a loop that
  * vectorises; returns whether any |q| reached 2**63 (or is nan), whose int64 conversion in dead_zone decides it:
  * then |out| is at least 2**62 delta (a product rounds monotonically), which this looks for. */
-WAVELET_CLONES static int64_t requantise(const double *b, int64_t n, double delta, double rounding, double *out) {
+TARGET_CLONES static int64_t requantise(const double *b, int64_t n, double delta, double rounding, double *out) {
     double limit = 0x1p62 * delta;
     int64_t wide = 0;
     for (int64_t i = 0; i < n; i++) {
