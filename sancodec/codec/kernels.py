@@ -432,10 +432,9 @@ def mains_prediction(sine: np.ndarray, cosine: np.ndarray, step: int, block: int
     if _LIB is None:
         return None
     a, b = _i64(a), _i64(b)
-    sine, cosine = (np.ascontiguousarray(v, dtype=np.float64) for v in (sine, cosine))
-    if len(sine) != 1024 or len(cosine) != 1024 or not 0 <= step < 1 << 32 or block < 1 \
-            or min(len(a), len(b)) < -(-length // block):
-        raise ValueError("mains prediction: tables, step, block or amplitudes out of shape")
+    sine, cosine = _mains_tables(sine, cosine, step, block, "mains prediction")
+    if min(len(a), len(b)) < -(-length // block):
+        raise ValueError("mains prediction: fewer amplitudes than blocks")
     out = _destination(add_to, length, "mains prediction's add_to", np.float64)
     _LIB.san_mains_prediction(sine, cosine, step, block, a, b, length, int(add_to is not None), out)
     return out
@@ -448,14 +447,22 @@ def mains_sums(sine: np.ndarray, cosine: np.ndarray, step: int, r: np.ndarray,
     phase of ``step`` over 2^14, 1, the time from the block's middle) and their 4 sums of products with ``r``."""
     if _LIB is None:
         return None
-    sine, cosine = (np.ascontiguousarray(v, dtype=np.float64) for v in (sine, cosine))
-    if len(sine) != 1024 or len(cosine) != 1024 or not 0 <= step < 1 << 32 or size < 1:
-        raise ValueError("mains sums: tables, step or block out of shape")
+    sine, cosine = _mains_tables(sine, cosine, step, size, "mains sums")
     r = np.ascontiguousarray(r, dtype=np.float64)
     count = -(-len(r) // size)
     gram, rhs = np.empty((count, 4, 4)), np.empty((count, 4))
     _LIB.san_mains_sums(sine, cosine, step, r, len(r), size, gram, rhs)
     return gram, rhs
+
+
+def _mains_tables(sine: np.ndarray, cosine: np.ndarray, step: int, block: int,
+                  what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The hum kernels' sine and cosine tables as contiguous float64, refused (``ValueError``) unless each holds
+    1024 values, ``step`` is a 32-bit phase step and ``block`` is at least 1."""
+    sine, cosine = (np.ascontiguousarray(v, dtype=np.float64) for v in (sine, cosine))
+    if len(sine) != 1024 or len(cosine) != 1024 or not 0 <= step < 1 << 32 or block < 1:
+        raise ValueError(f"{what}: tables, step or block out of shape")
+    return sine, cosine
 
 
 def greedy_peaks(s: np.ndarray, d: int) -> np.ndarray | None:
