@@ -37,6 +37,7 @@ STAGES: list[tuple[Any, str, str]] = [
     (templatesearch.TemplateTrial, "pays", "template trial: estimates"),
     (lossy, "best_template", "template search (default)"),
     (lossy, "_with_mains", "mains hum (format 1.10)"),
+    (lossy, "_line_in", "mains hum (format 1.10)"),  # balanced: the line looked for beside the beat detection
     (lossy, "rate_control", "rate control"),
     (lossyrate.WaveletCoding, "payloads", "wavelet payloads coded"),
     (lossy, "smaller", "codings compared"),

@@ -303,3 +303,33 @@ def test_the_hum_is_looked_for_beside_the_rate_control_and_not_again(effort, n, 
     assert (2, ["rate_control", "spy"]) in handed  # beside the template coding's rate control
     parts = _wavelet_parts(shared)
     assert all(read_head(_after_path(p), None).predictor & (MAINS | 1) == MAINS | 1 for p in parts)  # template, hum
+
+
+def test_balanced_looks_for_the_line_in_the_channel_beside_its_beat_detection(monkeypatch):
+    """Effort balanced looks for the mains line once per channel, in the channel's own samples (not less its
+    template), handed to ``run_jobs`` with two threads beside ``quick_templates``; the template's hum is then fitted
+    at that line without looking again, and the file is the one-thread file."""
+    from sancodec.codec import jobs
+
+    sig = _ecg_with_hum(n=lossy.QUICK_MAINS + 4000)
+    looked, handed = [], []
+    real, real_jobs = lossy.mains_frequency, jobs.run_jobs
+
+    def spy(x, fs):
+        looked.append(np.array(x))
+        return real(x, fs)
+
+    def spy_jobs(work, sizes, threads):
+        handed.append((threads, [getattr(getattr(job, "func", job), "__name__", "?") for job in work]))
+        return real_jobs(work, sizes, threads)
+
+    monkeypatch.setattr(lossy, "mains_frequency", spy)
+    monkeypatch.setattr(jobs, "run_jobs", spy_jobs)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert len(looked) == 1 and np.array_equal(looked[0], sig.samples[:, 0])  # the raw channel, once
+    looked.clear()
+    shared = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2)
+    assert shared == alone and len(looked) == 1
+    assert (2, ["quick_templates", "_line_in"]) in handed
+    parts = _wavelet_parts(shared)
+    assert all(read_head(_after_path(p), None).predictor & (MAINS | 1) == MAINS | 1 for p in parts)  # template, hum

@@ -161,15 +161,17 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 
 
 def _controlled_with_hum(prepared: Prepared, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                         fs: float | None, **control: Any) -> tuple[WaveletCoding, _Hum | None]:
+                         fs: float | None, line: _Line | None = None,
+                         **control: Any) -> tuple[WaveletCoding, _Hum | None]:
     """``rate_control(prepared, ref, target, **control)`` and, where threads are to spare
     (``jobs.piece_threads``) and :func:`_with_mains` will look for the hum, :func:`_hum_candidate` of ``prepared``
-    made beside it (for :func:`_with_mains` where ``prepared``'s coding is kept; else that work is lost)."""
+    made beside it (for :func:`_with_mains` where ``prepared``'s coding is kept; else that work is lost; ``line``:
+    as :func:`_hum_candidate` takes it)."""
     if piece_count() < 2 or not _looks_for_hum(prepared, target, fs):
         return rate_control(prepared, ref, target, **control), None
     n = sum(map(len, frames))
     coded, hum = run_pieces([partial(rate_control, prepared, ref, target, **control),
-                             partial(_hum_candidate, prepared, frames, fs)], [n, n])
+                             partial(_hum_candidate, prepared, frames, fs, line)], [n, n])
     return coded, _Hum(prepared, hum)
 
 
@@ -180,36 +182,48 @@ class _Hum(NamedTuple):
     candidate: Prepared | None
 
 
+class _Line(NamedTuple):
+    """The mains line found ahead of :func:`_hum_candidate` (effort "balanced" looks for it in the channel itself,
+    beside its beat detection: :func:`_quick_wavelets`); ``frequency`` None where none stands out."""
+
+    frequency: float | None
+
+
 def _looks_for_hum(prepared: Prepared, target: LossyTarget, fs: float | None) -> bool:
     """Whether :func:`_with_mains` looks for the hum in a coding of ``prepared``."""
     return bool(fs) and target.max_prdn is not None and all(m is None for m in prepared.mains)
 
 
-def _hum_candidate(prepared: Prepared, frames: Sequence[np.ndarray], fs: float) -> Prepared | None:
+def _hum_candidate(prepared: Prepared, frames: Sequence[np.ndarray], fs: float,
+                   line: _Line | None = None) -> Prepared | None:
     """``prepared`` with each frame's mains hum added to its prediction (``codec.mains``, format 1.10), fitted on
-    the frames less that prediction; None where no line near 50 or 60 Hz stands out of the first frame's spectrum."""
+    the frames less that prediction; None where no line near 50 or 60 Hz stands out of the first frame's spectrum
+    (less that prediction), or where ``line``, found ahead, says none does."""
     predictions = [prepared.prediction(i) for i in range(len(frames))]
-    first = frames[0] if predictions[0] is None else frames[0] - predictions[0]
-    frequency = mains_frequency(first, fs)
-    if frequency is None:
+    if line is None:
+        first = frames[0] if predictions[0] is None else frames[0] - predictions[0]
+        line = _Line(mains_frequency(first, fs))
+    if line.frequency is None:
         return None
-    hum = fit_mains(frames, fs, frequency, predictions)
+    hum = fit_mains(frames, fs, line.frequency, predictions)
     return Prepared(frames, prepared.templates, prepared.asked_levels, prepared.quick, hum)
 
 
 def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                fs: float | None, quick: bool = False, hum: _Hum | None = None) -> WaveletCoding:
+                fs: float | None, quick: bool = False, hum: _Hum | None = None, line: _Line | None = None
+                ) -> WaveletCoding:
     """``coded`` or the same coding with each frame's mains hum added to its prediction (:func:`_hum_candidate`),
     through rate control, whichever codes smaller; ``coded`` where no line near 50 or 60 Hz stands
     out of the channel's spectrum (less its beat prediction), or for a byte budget. ``quick`` (effort
     "balanced"): the hum goes through rate control only where its bit estimate at ``coded``'s step is under
     :data:`QUICK_MAINS_GAIN` of ``coded``'s (a hum that pays only by lowering the error is left out). ``hum``:
-    the candidate made ahead for ``coded``'s frames, if it was."""
+    the candidate made ahead for ``coded``'s frames, if it was; ``line``: as :func:`_hum_candidate` takes it."""
     prepared = coded.prepared
     if not _looks_for_hum(prepared, target, fs):
         return coded
     assert fs
-    with_hum = hum.candidate if hum is not None and hum.prepared is prepared else _hum_candidate(prepared, frames, fs)
+    with_hum = hum.candidate if hum is not None and hum.prepared is prepared else \
+        _hum_candidate(prepared, frames, fs, line)
     if with_hum is None:
         return coded
     if not quick:
@@ -250,23 +264,36 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     grids ``templatesearch.quick_grids`` picks on the channel's head) where it pays at the first step measured
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
     where the template's was run); with effort "balanced" (``fs``) on a channel of :data:`QUICK_MAINS` samples or
-    more, the mains hum where its bit estimate says it pays (:func:`_with_mains`)."""
+    more, the mains hum where its bit estimate says it pays (:func:`_with_mains`), its line looked for in the
+    channel itself beside the beat detection (:class:`_Line`: the template's coding does not wait for it)."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
     first, guess = first_step(ref, target) if fs else None, None
-    templates = quick_templates(frames, fs, first) if first else None  # a byte budget codes plain
+    mains = fs if len(ref) >= QUICK_MAINS else None
+    templates, line = None, None
+    if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
+        n = sum(map(len, frames))
+        templates, line = run_pieces([partial(quick_templates, frames, fs, first),
+                                      partial(_line_in, frames[0], mains)], [n, n])
+    elif first:
+        templates = quick_templates(frames, fs, first)
     if templates is not None:
         templates = quick_grids(frames, ref, templates, first)
     trial = TemplateTrial(frames, templates, quick) if templates is not None else None
-    coded, hum, mains = None, None, fs if len(ref) >= QUICK_MAINS else None
+    coded, hum = None, None
     if trial is not None and trial.pays(first):
-        coded, hum = _controlled_with_hum(Prepared(frames, templates, quick=quick), frames, ref, target, mains,
+        coded, hum = _controlled_with_hum(Prepared(frames, templates, quick=quick), frames, ref, target, mains, line,
                                           scan=False, modelled=True)
         if not trial.pays(coded.step):
             guess, coded = coded.step, None  # the template paid at a finer step only: its side information costs more
     if coded is None:
         coded, hum = _controlled_with_hum(Prepared(frames, [None] * len(frames), quick=quick), frames, ref, target,
-                                          mains, guess=guess, scan=False, modelled=True)
-    return _with_mains(coded, frames, ref, target, fs, quick=True, hum=hum) if mains else coded
+                                          mains, line, guess=guess, scan=False, modelled=True)
+    return _with_mains(coded, frames, ref, target, fs, quick=True, hum=hum, line=line) if mains else coded
+
+
+def _line_in(x: np.ndarray, fs: float) -> _Line:
+    """:func:`mains.mains_frequency` of ``x`` as a :class:`_Line`."""
+    return _Line(mains_frequency(x, fs))
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
