@@ -333,3 +333,41 @@ def test_balanced_looks_for_the_line_in_the_channel_beside_its_beat_detection(mo
     assert (2, ["quick_templates", "_line_in"]) in handed
     parts = _wavelet_parts(shared)
     assert all(read_head(_after_path(p), None).predictor & (MAINS | 1) == MAINS | 1 for p in parts)  # template, hum
+
+
+def _whole_spectrum_candidates(x: np.ndarray, fs: float) -> list[tuple[float, float, float]]:
+    """``mains.line_candidates`` as ``mains_frequency`` was written first: from the whole spectrum's power and
+    ``np.fft.rfftfreq``'s frequencies (the reference)."""
+    x = np.asarray(x[: mains.SPECTRUM_SAMPLES], dtype=np.float64)
+    if len(x) < 64 or not fs > 0:
+        return []
+    size = min(1 << (4 * len(x) - 1).bit_length(), mains.SPECTRUM_SIZE)
+    power = np.abs(np.fft.rfft(x - x.mean(), size)) ** 2
+    freqs = np.fft.rfftfreq(size, 1 / fs)
+    width = max(1, round(2 * size / len(x)))
+    out = []
+    for nominal in mains.NOMINAL:
+        if nominal + mains.FLOOR >= fs / 2:
+            continue
+        near = np.flatnonzero(np.abs(freqs - nominal) <= mains.SEARCH)
+        if not len(near):
+            continue
+        peak = int(near[np.argmax(power[near])])
+        line = float(power[max(peak - width, 0) : peak + width + 1].sum())
+        level = float(np.median(power[np.abs(freqs - freqs[peak]) <= mains.FLOOR])) * (2 * width + 1)
+        out.append((float(freqs[peak]), line, level))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(64, 40000), st.sampled_from([100.5, 111.0, 128.0, 250.0, 360.0, 1000.0, 8000.0, 1e9]),
+       st.sampled_from([50.0, 60.0]), st.floats(-1.5, 1.5), st.floats(0.0, 3.0), st.integers(0, 2**32 - 1))
+def test_the_line_is_looked_for_near_the_nominal_frequencies_only_with_the_same_values(n, fs, nominal, off,
+                                                                                      amplitude, seed):
+    """``mains.line_candidates`` squares and searches only the bins around 50 and 60 Hz: the frequencies, line
+    powers and levels the whole spectrum gives, bit for bit, at any rate (the bins clipped at 0 and Nyquist), so
+    ``mains_frequency`` finds the lines it found."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, n) + amplitude * np.sin(2 * np.pi * (nominal + off) * np.arange(n) / fs + rng.uniform(0, 6))
+    x += np.cumsum(rng.normal(0, 0.05, n))  # a spectrum that falls with frequency: the level's window matters
+    assert mains.line_candidates(x, fs) == _whole_spectrum_candidates(x, fs)

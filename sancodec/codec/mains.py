@@ -21,7 +21,7 @@ from sancodec.codec import kernels
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
 
-__all__ = ["MAX_AMPLITUDE", "Mains", "fit_mains", "mains_frequency", "phases", "read_mains"]
+__all__ = ["MAX_AMPLITUDE", "Mains", "fit_mains", "line_candidates", "mains_frequency", "phases", "read_mains"]
 
 #: round(2^14 sin(pi/2 i / 256)), i = 0..256: a quarter of the sine table, written out (not computed at run
 #: time, so no machine's libm can move a value)
@@ -145,26 +145,42 @@ def read_mains(r: ByteReader, length: int) -> Mains:
 def mains_frequency(x: np.ndarray, fs: float) -> float | None:
     """The mains line's frequency in ``x`` (within :data:`SEARCH` Hz of 50 or 60), or None where no line
     stands :data:`PROMINENCE` times above the spectrum's level around it (or the rate cannot hold one)."""
+    best = None
+    for frequency, line, level in line_candidates(x, fs):
+        if level > 0 and line > PROMINENCE * level and (best is None or line > best[0]):
+            best = (line, frequency)
+    return None if best is None else best[1]
+
+
+def line_candidates(x: np.ndarray, fs: float) -> list[tuple[float, float, float]]:
+    """Per nominal frequency the rate can hold a line at: the frequency of the strongest bin within
+    :data:`SEARCH` Hz of it in the spectrum of ``x``'s first :data:`SPECTRUM_SAMPLES` samples, the power of the
+    line's main lobe there, and the spectrum's level over as many bins (its median within :data:`FLOOR` Hz).
+    Only the bins within ``SEARCH + FLOOR`` Hz of each nominal frequency are squared and searched: the values
+    are the whole spectrum's (np.fft.rfftfreq's frequencies), value for value."""
     x = np.asarray(x[:SPECTRUM_SAMPLES], dtype=np.float64)
     if len(x) < 64 or not fs > 0:
-        return None
+        return []
     size = min(1 << (4 * len(x) - 1).bit_length(), SPECTRUM_SIZE)  # the peak's place to a quarter bin or finer
-    power = np.abs(np.fft.rfft(x - x.mean(), size)) ** 2
-    freqs = np.fft.rfftfreq(size, 1 / fs)
+    spectrum = np.fft.rfft(x - x.mean(), size)
+    hz = 1.0 / (size * (1 / fs))  # a bin's width, as np.fft.rfftfreq(size, 1 / fs) spaces them
     width = max(1, round(2 * size / len(x)))  # the line's main lobe, in padded bins either side of its peak
-    best = None
+    out = []
     for nominal in NOMINAL:
         if nominal + FLOOR >= fs / 2:
             continue
+        lo = max(int((nominal - SEARCH - FLOOR) / hz) - 2, 0)  # a bin to spare either side
+        hi = min(int((nominal + SEARCH + FLOOR) / hz) + 3, len(spectrum))
+        power = np.abs(spectrum[lo:hi]) ** 2
+        freqs = np.arange(lo, hi) * hz
         near = np.flatnonzero(np.abs(freqs - nominal) <= SEARCH)
         if not len(near):  # bins wider than the search (a short signal at a high rate): no line to place
             continue
         peak = int(near[np.argmax(power[near])])
-        line = float(power[max(peak - width, 0) : peak + width + 1].sum())
+        lobe = np.abs(spectrum[max(lo + peak - width, 0) : lo + peak + width + 1]) ** 2  # may reach below lo
         level = float(np.median(power[np.abs(freqs - freqs[peak]) <= FLOOR])) * (2 * width + 1)
-        if level > 0 and line > PROMINENCE * level and (best is None or line > best[0]):
-            best = (line, float(freqs[peak]))
-    return None if best is None else best[1]
+        out.append((float(freqs[peak]), float(lobe.sum()), level))
+    return out
 
 
 def fit_mains(frames: Sequence[np.ndarray], fs: float, frequency: float,
