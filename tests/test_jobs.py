@@ -318,3 +318,51 @@ def test_two_channels_on_four_threads_share_the_spare_ones_between_them(monkeypa
     calls.clear()
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast", threads=2) == alone
     assert calls and all(n == 1 for n, _ in calls)
+
+
+def test_the_beats_are_moved_chunk_by_chunk_side_by_side_to_the_same_places(monkeypatch):
+    """``beats.moved_beats`` fits its chunks of beats (``beats.ALIGN_CHUNK``) on the threads ``piece_threads``
+    allows: the same positions as one chunk after another."""
+    from sancodec.codec import beats
+
+    sig = _two_leads(60_000)
+    x, fs = sig.samples[:, 0], sig.fs
+    template = templatesearch.find_template(x, fs, (0.3, 0.45), templatesearch.find_beats(x, fs))
+    monkeypatch.setattr(beats, "ALIGN_CHUNK", 16)  # several chunks on this excerpt
+    calls = _spy_jobs(monkeypatch)
+    moved = []
+    for threads in (1, 2):
+        with jobs.piece_threads(threads):
+            moved.append(beats.moved_beats(x, fs, template))
+    assert np.array_equal(moved[0], moved[1]) and not np.array_equal(moved[0], template.positions)
+    assert _shared(calls, "_best_shift")
+
+
+def test_a_coding_s_estimate_is_remembered_per_step_and_weighed_side_by_side(monkeypatch):
+    """``Prepared.estimate`` is worked out once per step (the encoder weighs a coding at its step more than
+    once), forgotten by a copy under another quantiser or of fewer frames; ``lossyrate.estimates`` hands a pair
+    to ``run_jobs`` with the threads ``piece_threads`` allows, with the values one after another gives."""
+    from sancodec.codec import lossyrate
+
+    sig = _two_leads(60_000)
+    x = sig.samples[:, 0]
+    prepared, plain = lossyrate.Prepared([x[:30_000], x[30_000:]], [None, None]), lossyrate.Prepared([x], [None])
+    worked: list[float] = []
+    real = lossyrate.Prepared._estimated
+
+    def spy(self, delta):
+        worked.append(delta)
+        return real(self, delta)
+
+    monkeypatch.setattr(lossyrate.Prepared, "_estimated", spy)
+    bits = prepared.estimate(8.0)
+    assert prepared.estimate(8.0) == bits and worked == [8.0]
+    other = prepared.with_quantiser(0.3, 7)
+    assert other.estimate(8.0) == real(other, 8.0) != bits
+    part = prepared.subset([1])
+    assert part.estimate(8.0) == real(part, 8.0) < bits
+    calls = _spy_jobs(monkeypatch)
+    with jobs.piece_threads(2):
+        pair = lossyrate.estimates([(plain, 6.0), (other, 9.0)])
+    assert pair == [real(plain, 6.0), real(other, 9.0)]
+    assert (2, ["estimate", "estimate"]) in calls

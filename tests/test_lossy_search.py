@@ -102,6 +102,8 @@ def test_plain_or_template_is_decided_by_bytes_where_the_estimates_are_close(mon
     """Bit estimates decide only when more than 10 % apart; closer than that, both are coded."""
 
     class Fake:
+        lengths = [1000]  # the samples it codes: how lossyrate.estimates sizes the work
+
         def __init__(self, estimate: float, size: int) -> None:
             self.e, self.size = estimate, size
 

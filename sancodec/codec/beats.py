@@ -296,7 +296,9 @@ def moved_beats(x: np.ndarray, fs: float, template: BeatTemplate) -> np.ndarray 
     v = x.astype(np.float64)
     offsets = np.arange(len(qrs)) - (template.anchor - start)
     chunks = np.array_split(template.positions, -(-len(template.positions) // ALIGN_CHUNK))
-    return np.unique(np.concatenate([_best_shift(v, p, offsets, qrs, shift, n) for p in chunks]))
+    work = [partial(_best_shift, v, p, offsets, qrs, shift, n) for p in chunks]  # side by side where piece_threads
+    fits = [len(p) * (2 * shift + 1) * len(qrs) for p in chunks]  # allows: each beat's shifts times the QRS
+    return np.unique(np.concatenate(run_pieces(work, fits)))
 
 
 def _best_shift(v: np.ndarray, positions: np.ndarray, offsets: np.ndarray, qrs: np.ndarray, shift: int,

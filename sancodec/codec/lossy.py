@@ -26,6 +26,7 @@ from sancodec.codec.lossyrate import (
     Prepared,
     WaveletCoding,
     channel_error,
+    estimates,
     first_step,
     rate_control,
     smaller,
@@ -228,7 +229,8 @@ def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndar
         return coded
     if not quick:
         return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
-    if with_hum.estimate(coded.step) > QUICK_MAINS_GAIN * coded.estimate():
+    hum_bits, bits = estimates([(with_hum, coded.step), (prepared, coded.step)])
+    if hum_bits > QUICK_MAINS_GAIN * bits:
         return coded
     return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step, scan=False, modelled=True))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.errormodel import ErrorModel
+from sancodec.codec.jobs import run_pieces
 from sancodec.codec.mains import Mains
 from sancodec.codec.residual import estimate_bands, estimate_histograms
 from sancodec.codec.stepsearch import coarsest_step, find_step, modelled_step
@@ -37,8 +39,8 @@ from sancodec.metrics import prdn_with_spread, spread_of, sum_of_squares
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
 
-__all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCoding", "channel_error", "first_step",
-           "rate_control", "smaller", "squared_error", "step_at_error"]
+__all__ = ["CLEAR_MARGIN", "LEVELS", "FixedPrediction", "Prepared", "WaveletCoding", "channel_error", "estimates",
+           "first_step", "rate_control", "smaller", "squared_error", "step_at_error"]
 
 LEVELS = 7  # wavelet levels of the first rate control; then each channel takes its own (lossy.LEVEL_CHOICES)
 KEPT_PREDICTION = 1 << 20  # a channel of at most this many samples keeps its beat prediction (8 MB), not made again
@@ -77,6 +79,7 @@ class Prepared:
         self.side_bits = [(0 if t is None else 8 * len(template_side(t))) + (0 if m is None else 8 * len(m.side))
                           for t, m in zip(templates, self.mains)]  # counted once
         self._last: tuple[float, list[bytes]] | None = None
+        self._estimates: dict[float, float] = {}  # estimate's bits by step: asked again by whoever weighs the coding
 
     def prediction(self, i: int) -> np.ndarray | None:
         """Frame ``i``'s beat prediction (None without a template): kept on a short channel
@@ -96,14 +99,14 @@ class Prepared:
         other.levels = [self.levels[i] for i in keep]
         other.side_bits = [self.side_bits[i] for i in keep]
         other._kept = None if self._kept is None else [self._kept[i] for i in keep]
-        other._last = None
+        other._last, other._estimates = None, {}
         return other
 
     def with_quantiser(self, rounding: float, rho16: int) -> Prepared:
         """The same frames (bands shared, not recomputed) under another dead zone (``rounding``, the
         encoder's choice) and reconstruction point (``rho16``, stored in each frame since format 1.2)."""
         other = copy.copy(self)
-        other.rounding, other.rho16, other._last = rounding, rho16, None
+        other.rounding, other.rho16, other._last, other._estimates = rounding, rho16, None, {}
         return other
 
     def quantised(self, delta: float) -> list[list[np.ndarray]]:
@@ -123,7 +126,13 @@ class Prepared:
 
     def estimate(self, delta: float) -> float:
         """A quick bit estimate of the frames at step ``delta``: order-0 bits of the quantised bands
-        (``residual.estimate_bits``) plus the templates' side information."""
+        (``residual.estimate_bits``) plus the templates' side information (remembered per step: the same
+        coding is weighed at its step more than once)."""
+        if delta not in self._estimates:
+            self._estimates[delta] = self._estimated(delta)
+        return self._estimates[delta]
+
+    def _estimated(self, delta: float) -> float:
         bits = 0.0
         for f, lv, side in zip(self.flat, self.levels, self.side_bits):
             lengths = band_lengths(len(f), lv)
@@ -200,10 +209,15 @@ class WaveletCoding(NamedTuple):
 def smaller(a: WaveletCoding, b: WaveletCoding) -> WaveletCoding:
     """The one whose frames take fewer bytes (``a`` on a tie): judged by the bit estimate where it
     differs by more than :data:`CLEAR_MARGIN`, else by coding both."""
-    ea, eb = a.estimate(), b.estimate()
+    ea, eb = estimates([(a.prepared, a.step), (b.prepared, b.step)])
     if max(ea, eb) > CLEAR_MARGIN * min(ea, eb):
         return a if ea <= eb else b
     return a if sum(map(len, a.payloads())) <= sum(map(len, b.payloads())) else b
+
+
+def estimates(codings: Sequence[tuple[Prepared, float]]) -> list[float]:
+    """Each ``(prepared, step)``'s :meth:`Prepared.estimate`, side by side where ``jobs.piece_threads`` allows."""
+    return run_pieces([partial(p.estimate, step) for p, step in codings], [sum(p.lengths) for p, _ in codings])
 
 
 def squared_error(prepared: Prepared, ref: np.ndarray, step: float) -> float:
