@@ -341,7 +341,8 @@ def test_the_beats_are_moved_chunk_by_chunk_side_by_side_to_the_same_places(monk
 def test_a_coding_s_estimate_is_remembered_per_step_and_weighed_side_by_side(monkeypatch):
     """``Prepared.estimate`` is worked out once per step (the encoder weighs a coding at its step more than
     once), forgotten by a copy under another quantiser or of fewer frames; ``lossyrate.estimates`` hands a pair
-    to ``run_jobs`` with the threads ``piece_threads`` allows, with the values one after another gives."""
+    to ``run_jobs`` with the threads ``piece_threads`` allows where it holds ``SHARED_ESTIMATES`` values, with the
+    values one after another gives."""
     from sancodec.codec import lossyrate
 
     sig = _two_leads(60_000)
@@ -362,6 +363,11 @@ def test_a_coding_s_estimate_is_remembered_per_step_and_weighed_side_by_side(mon
     part = prepared.subset([1])
     assert part.estimate(8.0) == real(part, 8.0) < bits
     calls = _spy_jobs(monkeypatch)
+    monkeypatch.setattr(lossyrate, "SHARED_ESTIMATES", 1 << 17)  # more than the pair holds: one after another
+    with jobs.piece_threads(2):
+        assert lossyrate.estimates([(plain, 5.0), (other, 7.0)]) == [real(plain, 5.0), real(other, 7.0)]
+    assert not calls
+    monkeypatch.setattr(lossyrate, "SHARED_ESTIMATES", 1 << 16)  # fewer: side by side
     with jobs.piece_threads(2):
         pair = lossyrate.estimates([(plain, 6.0), (other, 9.0)])
     assert pair == [real(plain, 6.0), real(other, 9.0)]

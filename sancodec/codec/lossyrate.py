@@ -48,6 +48,7 @@ MODELLED = 1 << 17  # rate_control(modelled=True) models channels of this many s
 # decodes in little more than the time the model takes to make) ...
 FINEST = 0.5  # ... at an RMS error of at least this: finer, the decoded samples' rounding to integers shapes the
 # PRDN more than the quantiser does, and the model misses it (mitdb 100 at 1 %)
+SHARED_ESTIMATES = 1 << 19  # estimates weighs its codings side by side where they hold this many values
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 
 
@@ -216,8 +217,13 @@ def smaller(a: WaveletCoding, b: WaveletCoding) -> WaveletCoding:
 
 
 def estimates(codings: Sequence[tuple[Prepared, float]]) -> list[float]:
-    """Each ``(prepared, step)``'s :meth:`Prepared.estimate`, side by side where ``jobs.piece_threads`` allows."""
-    return run_pieces([partial(p.estimate, step) for p, step in codings], [sum(p.lengths) for p, _ in codings])
+    """Each ``(prepared, step)``'s :meth:`Prepared.estimate`, side by side where ``jobs.piece_threads`` allows and
+    they hold :data:`SHARED_ESTIMATES` values or more (an estimate takes about a nanosecond a value: on fewer, a
+    helper's wake costs what it saves)."""
+    sizes = [sum(p.lengths) for p, _ in codings]
+    if sum(sizes) < SHARED_ESTIMATES:
+        return [p.estimate(step) for p, step in codings]
+    return run_pieces([partial(p.estimate, step) for p, step in codings], sizes)
 
 
 def squared_error(prepared: Prepared, ref: np.ndarray, step: float) -> float:
