@@ -124,6 +124,34 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
             == sancodec.encode(sig, mode="lossy", bps=2.0, effort="fast"))
 
 
+def test_balanced_effort_looks_for_no_grids_where_free_side_information_would_not_pay(long_ecg, monkeypatch):
+    """``TemplateTrial.may_pay``: a template whose head's bands alone (its side information left out) are not
+    under ``QUICK_GAIN`` of theirs without it gets no gains' and taps' grids (``quick_grids``, the costly part of
+    a template on a short channel); the file is fast's. Where it may pay, the grids are looked for."""
+    import numpy as np
+
+    from sancodec import Signal
+
+    rng = np.random.default_rng(3)
+    noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
+    x = noise.samples[:, 0]
+    templates = templatesearch.quick_templates([x], 500.0, 35.0)
+    assert templates is not None
+    trial = templatesearch.TemplateTrial([x], templates)
+    with_template, without = trial.with_template, trial.without
+    for step in (5.0, 35.0, 200.0):
+        bands = with_template.estimate(step) - with_template.side_bits[0]
+        assert trial.may_pay(step) == (bands < templatesearch.QUICK_GAIN * without.estimate(step))
+    grids: list[int] = []
+    original = lossy.quick_grids
+    monkeypatch.setattr(lossy, "quick_grids", lambda *a: grids.append(1) or original(*a))
+    fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
+    assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast and not grids
+    one_lead = long_ecg.select_channels([0])
+    sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced")
+    assert grids
+
+
 def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
     sig = read_signal(DATA / "1001")  # CTG, 19 200 samples: the fetal heart rate steps between few values
     assert sig.n_samples <= lossy.QUICK_TIME_DOMAIN

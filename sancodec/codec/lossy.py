@@ -263,7 +263,8 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
 def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
                     fs: float | None) -> WaveletCoding:
     """:func:`_quick`'s wavelet coding: one rate control, on the template's coding (its gains and taps on the
-    grids ``templatesearch.quick_grids`` picks on the channel's head) where it pays at the first step measured
+    grids ``templatesearch.quick_grids`` picks on the channel's head, looked for only where the template would pay
+    with its side information free, ``TemplateTrial.may_pay``) where it pays at the first step measured
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
     where the template's was run); with effort "balanced" (``fs``) on a channel of :data:`QUICK_MAINS` samples or
     more, the mains hum where its bit estimate says it pays (:func:`_with_mains`), its line looked for in the
@@ -278,9 +279,14 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
                                       partial(_line_in, frames[0], mains)], [n, n])
     elif first:
         templates = quick_templates(frames, fs, first)
-    if templates is not None:
-        templates = quick_grids(frames, ref, templates, first)
-    trial = TemplateTrial(frames, templates, quick) if templates is not None else None
+    trial = None if templates is None else TemplateTrial(frames, templates, quick)
+    if trial is not None and not trial.may_pay(first):  # no grid for its side information can make it pay
+        templates, trial = None, None
+    if trial is not None and templates is not None:
+        gridded = quick_grids(frames, ref, templates, first)
+        if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates
+            trial = TemplateTrial(frames, gridded, quick, without=trial.without)
+        templates = gridded
     coded, hum = None, None
     if trial is not None and trial.pays(first):
         coded, hum = _controlled_with_hum(Prepared(frames, templates, quick=quick), frames, ref, target, mains, line,

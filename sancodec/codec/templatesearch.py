@@ -237,17 +237,27 @@ class TemplateTrial:
     two transforms are made once, for every step it is weighed at."""
 
     def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
-                 quick: bool = False) -> None:
+                 quick: bool = False, without: Prepared | None = None) -> None:
         i = next(i for i, t in enumerate(templates) if t is not None)
         head = frames[i][:QUICK_HEAD]
-        self.with_template, self.without = run_pieces([partial(Prepared, [head], [templates[i]], quick=quick),
-                                                       partial(Prepared, [head], [None], quick=quick)],
-                                                      [len(head)] * 2)
+        if without is None:  # the head without a template: made beside the head with it
+            self.with_template, self.without = run_pieces([partial(Prepared, [head], [templates[i]], quick=quick),
+                                                           partial(Prepared, [head], [None], quick=quick)],
+                                                          [len(head)] * 2)
+        else:  # another trial's (the same frames'), shared
+            self.with_template, self.without = Prepared([head], [templates[i]], quick=quick), without
         self.side_elsewhere = self.with_template.side_bits[0] * (1 - len(head) / len(frames[i]))
 
     def pays(self, step: float) -> bool:
         """Whether the template pays at ``step``."""
         return self.with_template.estimate(step) - self.side_elsewhere < QUICK_GAIN * self.without.estimate(step)
+
+    def may_pay(self, step: float) -> bool:
+        """Whether the template would pay at ``step`` were its side information free: where not, no grid for its
+        gains and taps (``quick_grids``, which trades a worse prediction for less side information) makes it pay,
+        and none is looked for."""
+        bands = self.with_template.estimate(step) - self.with_template.side_bits[0]
+        return bands < QUICK_GAIN * self.without.estimate(step)
 
 
 def _codes_smaller(a: Prepared, b: Prepared, ref: np.ndarray, step: float) -> bool:
