@@ -243,3 +243,32 @@ def test_the_default_template_search_stops_on_a_head_where_no_template_may_pay(m
     assert prepared is not None and math.isfinite(bits)
     windows = templatesearch.template_windows([templatesearch.find_beats(ecg, 250.0)], 250.0)
     assert lengths.count(len(ecg)) >= len(windows)
+
+
+def test_a_coding_s_squared_error_is_remembered_per_step_for_one_reference(monkeypatch):
+    """``lossyrate.squared_error`` decodes a coding once per step for the same ``ref`` object (a grid's search
+    measures the coding it kept at the same step again), again for another ``ref``, and a copy under another
+    quantiser or of fewer frames decodes for itself."""
+    from sancodec.codec.lossyrate import Prepared, squared_error
+
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.normal(0, 5, 20000)).round()
+    ref = x.astype(np.float64)
+    prepared = Prepared([x[:8000], x[8000:]], [None, None])
+    decodes: list[float] = []
+    real = Prepared.decoded
+
+    def spy(self, delta):
+        decodes.append(delta)
+        return real(self, delta)
+
+    monkeypatch.setattr(Prepared, "decoded", spy)
+    error = squared_error(prepared, ref, 4.0)
+    assert squared_error(prepared, ref, 4.0) == error and decodes == [4.0]
+    assert squared_error(prepared, ref, 6.0) > error and decodes == [4.0, 6.0]
+    assert squared_error(prepared, ref + 1.0, 4.0) != error and len(decodes) == 3  # another reference
+    assert squared_error(prepared, ref, 4.0) == error and len(decodes) == 4  # the last reference only is kept
+    other = prepared.with_quantiser(0.3, 7)
+    assert squared_error(other, ref, 4.0) != error and len(decodes) == 5
+    part = prepared.subset([1])
+    assert squared_error(part, ref[8000:], 4.0) < error and len(decodes) == 6

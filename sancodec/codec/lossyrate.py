@@ -79,8 +79,13 @@ class Prepared:
             self.flat.append(forward_flat(r - self.offsets[-1], lv))
         self.side_bits = [(0 if t is None else 8 * len(template_side(t))) + (0 if m is None else 8 * len(m.side))
                           for t, m in zip(templates, self.mains)]  # counted once
+        self._forget()
+
+    def _forget(self) -> None:
+        """Drop what was worked out for these frames (a copy of other frames or under another quantiser)."""
         self._last: tuple[float, list[bytes]] | None = None
         self._estimates: dict[float, float] = {}  # estimate's bits by step: asked again by whoever weighs the coding
+        self._errors: tuple[np.ndarray | None, dict[float, float]] = (None, {})  # squared_error's, by step, for a ref
 
     def prediction(self, i: int) -> np.ndarray | None:
         """Frame ``i``'s beat prediction (None without a template): kept on a short channel
@@ -100,14 +105,15 @@ class Prepared:
         other.levels = [self.levels[i] for i in keep]
         other.side_bits = [self.side_bits[i] for i in keep]
         other._kept = None if self._kept is None else [self._kept[i] for i in keep]
-        other._last, other._estimates = None, {}
+        other._forget()
         return other
 
     def with_quantiser(self, rounding: float, rho16: int) -> Prepared:
         """The same frames (bands shared, not recomputed) under another dead zone (``rounding``, the
         encoder's choice) and reconstruction point (``rho16``, stored in each frame since format 1.2)."""
         other = copy.copy(self)
-        other.rounding, other.rho16, other._last, other._estimates = rounding, rho16, None, {}
+        other.rounding, other.rho16 = rounding, rho16
+        other._forget()
         return other
 
     def quantised(self, delta: float) -> list[list[np.ndarray]]:
@@ -227,8 +233,15 @@ def estimates(codings: Sequence[tuple[Prepared, float]]) -> list[float]:
 
 
 def squared_error(prepared: Prepared, ref: np.ndarray, step: float) -> float:
-    """The squared error of the channel decoded at ``step``."""
-    return channel_error(prepared.decoded(step), ref)
+    """The squared error of the channel decoded at ``step`` against ``ref`` (remembered per step for the last
+    ``ref`` object asked about: a grid's search measures the coding it kept at the same step again)."""
+    asked, errors = prepared._errors
+    if asked is not ref:
+        errors = {}
+        prepared._errors = (ref, errors)
+    if step not in errors:
+        errors[step] = channel_error(prepared.decoded(step), ref)
+    return errors[step]
 
 
 def step_at_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> float:
