@@ -372,3 +372,32 @@ def test_a_coding_s_estimate_is_remembered_per_step_and_weighed_side_by_side(mon
         pair = lossyrate.estimates([(plain, 6.0), (other, 9.0)])
     assert pair == [real(plain, 6.0), real(other, 9.0)]
     assert (2, ["estimate", "estimate"]) in calls
+
+
+def test_the_rate_control_decodes_its_first_step_beside_the_spread_and_the_model(monkeypatch):
+    """A modelled rate control (``lossyrate.rate_control``, a long channel) with a thread to spare decodes the step
+    it measures first beside the reference's spread and the error model, and uses that decode: the step, the PRDN
+    and the number of decodes one thread gives."""
+    from sancodec.codec import lossy, lossyrate
+
+    sig = _two_leads(lossyrate.MODELLED + 5000)
+    x = sig.samples[:, 0]
+    ref = x.astype(np.float64)
+    prepared = lossyrate.Prepared([x], [None])
+    decodes: list[float] = []
+    real = lossyrate.Prepared.decoded
+
+    def spy(self, delta):
+        decodes.append(delta)
+        return real(self, delta)
+
+    monkeypatch.setattr(lossyrate.Prepared, "decoded", spy)
+    calls = _spy_jobs(monkeypatch)
+    found = []
+    for threads in (1, 2):
+        decodes.clear()
+        with jobs.piece_threads(threads):
+            coded = lossyrate.rate_control(prepared, ref, lossy.LossyTarget(prdn=3.0), scan=False, modelled=True)
+        found.append((coded.step, coded.prdn, list(decodes)))
+    assert found[0] == found[1] and len(found[0][2]) >= 2
+    assert (2, ["spy", "_spread_and_model"]) in calls

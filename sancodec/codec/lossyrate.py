@@ -20,10 +20,10 @@ import numpy as np
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.errormodel import ErrorModel
-from sancodec.codec.jobs import run_pieces
+from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.mains import Mains
 from sancodec.codec.residual import estimate_bands, estimate_histograms
-from sancodec.codec.stepsearch import coarsest_step, find_step, modelled_step
+from sancodec.codec.stepsearch import coarsest_step, find_step, first_measured, modelled_step
 from sancodec.codec.wavelet import band_lengths, forward_flat, levels_for, split_bands
 from sancodec.codec.waveletframe import (
     RHO16,
@@ -171,16 +171,24 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
     measured: dict[float, float] = {}
-    spread = spread_of(ref)  # metrics.prdn's denominator, once
+    ahead: dict[float, np.ndarray] = {}  # the first step's decode, made beside the spread and the model
+    first = max(guess if guess is not None else first_step(ref, target) or 0.0, lo) if bound is not None else 0.0
+    may_model = modelled and not scan and len(ref) >= MODELLED
+    if bound is not None and may_model and piece_count() > 1:
+        x = first_measured(first, lo, hi)
+        decoded, (spread, model) = run_pieces([partial(prepared.decoded, x), partial(_spread_and_model, prepared, ref)],
+                                              [len(ref)] * 2)
+        ahead[x] = decoded
+    else:
+        spread, model = spread_of(ref), None  # metrics.prdn's denominator, once
 
     def distortion(step: float) -> float:
-        measured[step] = prdn_with_spread(ref, prepared.decoded(step), spread)
+        measured[step] = prdn_with_spread(ref, ahead.pop(step) if step in ahead else prepared.decoded(step), spread)
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN
-        first = max(guess if guess is not None else first_step(ref, target) or 0.0, lo)
-        if modelled and not scan and len(ref) >= MODELLED and bound / 100 * spread / math.sqrt(len(ref)) >= FINEST:
-            model = ErrorModel(prepared.flat, prepared.levels, prepared.rounding, spread)
+        if may_model and bound / 100 * spread / math.sqrt(len(ref)) >= FINEST:
+            model = model or ErrorModel(prepared.flat, prepared.levels, prepared.rounding, spread)
             step = modelled_step(distortion, model, bound, lo, hi, first)[0]
         else:
             step = (coarsest_step if scan else find_step)(distortion, bound, lo, hi, first)[0]
@@ -189,6 +197,13 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
         step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,
                          guess if guess is not None else math.sqrt(lo * hi), rising=False)[1]
     return WaveletCoding(prepared, step, measured[step] if step in measured else distortion(step))
+
+
+def _spread_and_model(prepared: Prepared, ref: np.ndarray) -> tuple[float, ErrorModel]:
+    """``ref``'s spread and the :class:`ErrorModel` of ``prepared``'s bands with it (:func:`rate_control`, beside
+    its first decode)."""
+    spread = spread_of(ref)
+    return spread, ErrorModel(prepared.flat, prepared.levels, prepared.rounding, spread)
 
 
 def first_step(ref: np.ndarray, target: LossyTarget) -> float | None:

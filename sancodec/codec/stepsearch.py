@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["coarsest_step", "find_step", "modelled_step"]
+__all__ = ["coarsest_step", "find_step", "first_measured", "modelled_step"]
 
 TOLERANCE = 1.01  # the search stops when the bracket's ends are within 1 % of each other
 NUDGE = 1.005  # each estimate is aimed this much past the crossing
@@ -66,6 +66,12 @@ def find_step(measure: Callable[[float], float], bound: float, lo: float, hi: fl
         root = math.exp(min(max(point[0] + (target - point[1]) / slope, -700.0), 700.0))
         x = root * NUDGE if root > x else root / NUDGE
     return lo, hi
+
+
+def first_measured(guess: float, lo: float, hi: float) -> float:
+    """The step :func:`find_step`, :func:`coarsest_step` and :func:`modelled_step` measure first from ``guess``
+    in ``(lo, hi)``: a caller may measure it ahead, beside other work."""
+    return _inside(guess, lo, hi, bisect=False)
 
 
 def _inside(x: float, lo: float, hi: float, bisect: bool) -> float:
