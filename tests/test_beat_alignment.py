@@ -271,3 +271,20 @@ def test_a_short_channel_keeps_its_prediction_and_decodes_the_same(monkeypatch):
     for step in (0.7, 3.0, 20.0):
         assert np.array_equal(kept.decoded(step), made.decoded(step))
         assert kept.estimate(step) == made.estimate(step)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 40), st.lists(st.integers(-60, 340), max_size=30), st.booleans(),
+       st.integers(0, 2**32 - 1))
+def test_beat_windows_are_the_clipped_rows(n, width, starts, inside, seed):
+    """``beats._rows``: each start's ``width`` values, the end values repeated past either end, as the index
+    matrix gives them (from a sliding view where every row lies inside), and a copy the caller may change."""
+    from sancodec.codec.beats import _rows
+
+    v = np.random.default_rng(seed).normal(size=n)
+    if inside:  # every row inside v: the sliding view's path
+        starts = [s % max(n - width + 1, 1) for s in starts]
+    s = np.array(sorted(starts), dtype=np.int64)
+    rows = _rows(v, s, width)
+    assert np.array_equal(rows, v[np.clip(s[:, None] + np.arange(width)[None, :], 0, n - 1)])
+    assert rows.flags.writeable and not np.shares_memory(rows, v)

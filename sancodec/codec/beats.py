@@ -218,6 +218,16 @@ def beat_period(energy: np.ndarray, fs: float) -> int | None:
     return lo + int(np.flatnonzero(ac >= 0.9 * top)[0])
 
 
+def _rows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """``v[clip(starts[:, None] + arange(width), 0, len(v) - 1)]`` (a row of ``width`` values from each start, the
+    end values repeated past either end): rows copied from a sliding window view where every row lies inside
+    ``v``, without the index matrix (about a sixth of the time on a long record's beats)."""
+    n = len(v)
+    if len(starts) and width <= n and int(starts.min()) >= 0 and int(starts.max()) + width <= n:
+        return np.lib.stride_tricks.sliding_window_view(v, width)[starts]
+    return v[np.clip(starts[:, None] + np.arange(width)[None, :], 0, n - 1)]
+
+
 def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25, 0.45),
                   beats: np.ndarray | None = None) -> BeatTemplate | None:
     """The median beat of ``x`` over ``window`` (seconds before and after each beat) and one gain per
@@ -230,7 +240,7 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
     if len(found) < 4:
         return None
     v = x.astype(np.float64)
-    windows = v[found[:, None] + np.arange(-before, after)]
+    windows = _rows(v, found - before, before + after)  # each beat's window (inside x: beats_inside)
     windows -= _medians(windows, 1)[:, None]
     t8 = np.rint(_medians(windows, 0) * 8).astype(np.int64)
     norm = float(t8 @ t8)
@@ -311,7 +321,7 @@ def _best_shift(v: np.ndarray, positions: np.ndarray, offsets: np.ndarray, qrs: 
     inside = (candidates + offsets[0] >= 0) & (candidates + offsets[-1] < n)
     # each beat's stretch holds its 2 shift + 1 windows (the windows it clips at the ends are left out below),
     # less its mean: the residual does not change, the sums below lose less to cancellation
-    span = v[np.clip(positions[:, None] - shift + offsets[0] + np.arange(count - 1 + length)[None, :], 0, n - 1)]
+    span = _rows(v, positions - shift + offsets[0], count - 1 + length)
     span -= span.mean(axis=1, keepdims=True)
     compiled = kernels.best_shift(span, qrs, positions, shift, int(offsets[0]), int(offsets[-1]), n)
     if compiled is not None:
