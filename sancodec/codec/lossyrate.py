@@ -166,7 +166,7 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
     ``modelled``, without ``scan``: a PRDN bound searched with the estimate of ``errormodel`` calibrated by
     each decode, ``stepsearch.modelled_step``, on a channel of :data:`MODELLED` samples or more at an RMS error
     of :data:`FINEST` or more: fewer decodes, a step within the same 1 %)."""
-    scale = max((float(np.abs(f).max(initial=0)) for f in prepared.flat), default=0.0)
+    scale = max((max(float(f.max(initial=0)), -float(f.min(initial=0))) for f in prepared.flat), default=0.0)  # max |f|
     # lo: exact after rounding; hi: every coefficient quantises to 0 (both, like every step tried, float32)
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
