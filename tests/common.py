@@ -143,6 +143,20 @@ def wavelet_predictors(data: bytes) -> list[int]:
     return [bits for _, bits in wavelet_heads(data)]
 
 
+def spy_steps(monkeypatch, cls: type, name: str) -> list[float]:
+    """The step of each call of the method ``cls.name(self, step)`` from now on, in order (the method still runs;
+    the spy's ``__name__`` is ``spy``)."""
+    steps: list[float] = []
+    real = getattr(cls, name)
+
+    def spy(self, step):
+        steps.append(step)
+        return real(self, step)
+
+    monkeypatch.setattr(cls, name, spy)
+    return steps
+
+
 def numpy_only(monkeypatch) -> None:
     """Run the rest of a test on the numpy reference kernels (what an install without a C compiler runs)."""
     from sancodec.codec import kernels

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import frame_of, rewrap
+from common import frame_of, rewrap, spy_steps
 
 import sancodec
 from sancodec import Signal, read_signal
@@ -348,14 +348,8 @@ def test_a_coding_s_estimate_is_remembered_per_step_and_weighed_side_by_side(mon
     sig = _two_leads(60_000)
     x = sig.samples[:, 0]
     prepared, plain = lossyrate.Prepared([x[:30_000], x[30_000:]], [None, None]), lossyrate.Prepared([x], [None])
-    worked: list[float] = []
     real = lossyrate.Prepared._estimated
-
-    def spy(self, delta):
-        worked.append(delta)
-        return real(self, delta)
-
-    monkeypatch.setattr(lossyrate.Prepared, "_estimated", spy)
+    worked = spy_steps(monkeypatch, lossyrate.Prepared, "_estimated")
     bits = prepared.estimate(8.0)
     assert prepared.estimate(8.0) == bits and worked == [8.0]
     other = prepared.with_quantiser(0.3, 7)
@@ -384,14 +378,7 @@ def test_the_rate_control_decodes_its_first_step_beside_the_spread_and_the_model
     x = sig.samples[:, 0]
     ref = x.astype(np.float64)
     prepared = lossyrate.Prepared([x], [None])
-    decodes: list[float] = []
-    real = lossyrate.Prepared.decoded
-
-    def spy(self, delta):
-        decodes.append(delta)
-        return real(self, delta)
-
-    monkeypatch.setattr(lossyrate.Prepared, "decoded", spy)
+    decodes = spy_steps(monkeypatch, lossyrate.Prepared, "decoded")
     calls = _spy_jobs(monkeypatch)
     found = []
     for threads in (1, 2):

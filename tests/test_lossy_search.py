@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from common import wavelet_fields
+from common import spy_steps, wavelet_fields
 
 from sancodec.codec import lossyrate, templatesearch, waveletframe
 from sancodec.codec.beats import BeatTemplate
@@ -255,14 +255,7 @@ def test_a_coding_s_squared_error_is_remembered_per_step_for_one_reference(monke
     x = np.cumsum(rng.normal(0, 5, 20000)).round()
     ref = x.astype(np.float64)
     prepared = Prepared([x[:8000], x[8000:]], [None, None])
-    decodes: list[float] = []
-    real = Prepared.decoded
-
-    def spy(self, delta):
-        decodes.append(delta)
-        return real(self, delta)
-
-    monkeypatch.setattr(Prepared, "decoded", spy)
+    decodes = spy_steps(monkeypatch, Prepared, "decoded")
     error = squared_error(prepared, ref, 4.0)
     assert squared_error(prepared, ref, 4.0) == error and decodes == [4.0]
     assert squared_error(prepared, ref, 6.0) > error and decodes == [4.0, 6.0]
