@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pywt
+from timing import steady_allocator
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
@@ -293,6 +294,7 @@ def main() -> None:
     parser = bench_parser(__doc__, "also write the tables to this file")
     parser.add_argument("--repeats", type=int, default=9, help="speed table: the fastest of this many runs of each")
     args = parser.parse_args()
+    steady_allocator()  # the same allocator behaviour every run (timing.steady_allocator)
     summary = table_head(["kind", "signal (n)", "codec"])
     speed = ["| signal (n) | wavelet coder encode (step search included) | its decode | "
              + " | ".join(f"{name} encode | ratio | its decode | ratio" for name in map(speed_label, EFFORTS)) + " |",

@@ -3,9 +3,30 @@ repeats, and paired ratios."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import statistics
 import time
 from collections.abc import Callable
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+
+
+def steady_allocator() -> bool:
+    """Fix glibc malloc's mmap and trim thresholds for this process (32 MB and 1 GB): by default they move with
+    what the process has freed, and a long benchmark run then lands, run to run, where every large array comes
+    fresh from the kernel, page faults and all, or not: bench_lossy's wavelet coder took 41 or 66 ms on mitdb 100
+    in otherwise alike runs (PyWavelets allocates each level anew). Fixed, both coders time alike run to run.
+    False where this is not glibc (nothing changed)."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = libc.mallopt if libc is not None else None
+    except (OSError, AttributeError):
+        return False
+    if mallopt is None:
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 1 << 30))
 
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
