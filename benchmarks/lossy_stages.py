@@ -37,7 +37,9 @@ STAGES: list[tuple[Any, str, str]] = [
     (templatesearch.TemplateTrial, "pays", "template trial: estimates"),
     (lossy, "best_template", "template search (default)"),
     (lossy, "_with_mains", "mains hum (format 1.10)"),
-    (lossy, "_line_in", "mains hum (format 1.10)"),  # balanced: the line looked for beside the beat detection
+    (lossy, "mains_frequency", "mains hum (format 1.10)"),  # balanced: the line, beside the beat detection ...
+    (lossy, "_hum_pays_on_head", "mains hum (format 1.10)"),  # ... the hum weighed on the head ...
+    (lossy, "fit_mains", "mains hum (format 1.10)"),  # ... and fitted on the channel (outside those: the default's)
     (lossy, "rate_control", "rate control"),
     (lossyrate.WaveletCoding, "payloads", "wavelet payloads coded"),
     (lossy, "smaller", "codings compared"),

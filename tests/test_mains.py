@@ -272,14 +272,14 @@ def test_balanced_codes_the_hum_on_long_channels_and_fast_never(monkeypatch):
     assert not any(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(data))
 
 
-@pytest.mark.parametrize("effort, n", [("default", 60000), ("balanced", lossy.QUICK_MAINS + 4000)])
-def test_the_hum_is_looked_for_beside_the_rate_control_and_not_again(effort, n, monkeypatch):
-    """With a thread to spare, the hum for the template's coding is handed to ``run_jobs`` with two threads beside
-    that coding's rate control (``lossy._controlled_with_hum``), and used as made: no more fits than on one thread,
-    where it is fitted after; the file is the one-thread file."""
+def test_the_hum_is_looked_for_beside_the_rate_control_and_not_again(monkeypatch):
+    """The default effort, with a thread to spare: the hum for the template's coding is handed to ``run_jobs`` with
+    two threads beside that coding's rate control (``lossy._controlled_with_hum``), and used as made: no more fits
+    than on one thread, where it is fitted after; the file is the one-thread file."""
     from sancodec.codec import jobs
 
-    sig = _ecg_with_hum(n=n)
+    effort = "default"
+    sig = _ecg_with_hum(n=60000)
     fitted, handed = [], []
     real, real_jobs = lossy._hum_candidate, jobs.run_jobs
 
@@ -307,8 +307,8 @@ def test_the_hum_is_looked_for_beside_the_rate_control_and_not_again(effort, n, 
 
 def test_balanced_looks_for_the_line_in_the_channel_beside_its_beat_detection(monkeypatch):
     """Effort balanced looks for the mains line once per channel, in the channel's own samples (not less its
-    template), handed to ``run_jobs`` with two threads beside ``quick_templates``; the template's hum is then fitted
-    at that line without looking again, and the file is the one-thread file."""
+    template), handed to ``run_jobs`` with two threads beside ``quick_templates``; the file is the one-thread
+    file, with the template and the hum."""
     from sancodec.codec import jobs
 
     sig = _ecg_with_hum(n=lossy.QUICK_MAINS + 4000)
@@ -330,9 +330,33 @@ def test_balanced_looks_for_the_line_in_the_channel_beside_its_beat_detection(mo
     looked.clear()
     shared = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2)
     assert shared == alone and len(looked) == 1
-    assert (2, ["quick_templates", "_line_in"]) in handed
+    assert (2, ["quick_templates", "spy"]) in handed
     parts = _wavelet_parts(shared)
     assert all(read_head(_after_path(p), None).predictor & (MAINS | 1) == MAINS | 1 for p in parts)  # template, hum
+
+
+def test_balanced_decides_the_hum_on_the_head_and_runs_one_rate_control(monkeypatch):
+    """Effort balanced fits the hum on the templated head first (``templatesearch.QUICK_HEAD`` samples) and, where
+    it lowers the head's estimate under ``QUICK_MAINS_GAIN`` of its estimate without, on the whole channel, which
+    then goes through one rate control (the default codes with and without the hum, each through rate control);
+    where the head says no, no channel fit and no hum in the file."""
+    from sancodec.codec import templatesearch
+
+    sig = _ecg_with_hum(n=lossy.QUICK_MAINS + 4000)
+    fits, controls = [], []
+    real_fit, real_control = lossy.fit_mains, lossy.rate_control
+    monkeypatch.setattr(lossy, "fit_mains",
+                        lambda frames, *a: fits.append(sum(map(len, frames))) or real_fit(frames, *a))
+    monkeypatch.setattr(lossy, "rate_control", lambda *a, **k: controls.append(1) or real_control(*a, **k))
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert fits == [templatesearch.QUICK_HEAD, len(sig.samples)] and controls == [1]
+    assert all(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(data))
+    assert prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0]) <= 2.0
+    fits.clear()
+    monkeypatch.setattr(lossy, "QUICK_MAINS_GAIN", 0.0)  # no estimate falls under 0: the head says no
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert fits == [templatesearch.QUICK_HEAD]
+    assert not any(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(data))
 
 
 def _whole_spectrum_candidates(x: np.ndarray, fs: float) -> list[tuple[float, float, float]]:

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from sancodec.codec import timedomain
+from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.lossyrate import (
     CLEAR_MARGIN,
@@ -26,7 +27,6 @@ from sancodec.codec.lossyrate import (
     Prepared,
     WaveletCoding,
     channel_error,
-    estimates,
     first_step,
     rate_control,
     smaller,
@@ -35,8 +35,8 @@ from sancodec.codec.lossyrate import (
 )
 from sancodec.codec.mains import fit_mains, mains_frequency
 from sancodec.codec.schema import is_real
-from sancodec.codec.templatesearch import TemplateTrial, best_template, quick_grids, quick_templates
-from sancodec.codec.waveletframe import needs_minor
+from sancodec.codec.templatesearch import QUICK_HEAD, TemplateTrial, best_template, quick_grids, quick_templates
+from sancodec.codec.waveletframe import frame_prediction, needs_minor
 from sancodec.errors import SanConfigError
 from sancodec.metrics import spread_of
 
@@ -54,7 +54,7 @@ EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks fo
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
 QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
 QUICK_MAINS = 1 << 17  # effort "balanced" looks for mains hum on channels this long ...
-QUICK_MAINS_GAIN = 0.97  # ... and codes it where its bit estimate at the same step is under this share
+QUICK_MAINS_GAIN = 0.97  # ... and codes it where it lowers its head's bit estimate under this share
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
@@ -142,7 +142,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
     (``templatesearch.quick_templates``, ``quick_grids`` and ``TemplateTrial``: one window, weighed on the
     channel's head, one alignment round, the gains' and taps' grids chosen on the head), the mains hum on long
-    channels where its bit estimate says it pays (:func:`_with_mains`), and the time-domain
+    channels where it pays on the head (:func:`_quick_prepared`), and the time-domain
     codings on channels of at most :data:`QUICK_TIME_DOMAIN` samples, sparse ones or those whose exact coding
     looks smaller (:func:`_quick`).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
@@ -157,22 +157,20 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
         coded, hum = _controlled_with_hum(best, frames, ref, target, fs, guess=plain.step)
         chosen = smaller(plain, coded)
     templated = chosen is not plain
-    return _settle(_with_mains(chosen, frames, ref, target, fs, hum=hum if templated else None), frames, ref,
+    return _settle(_with_mains(chosen, frames, ref, target, fs, hum if templated else None), frames, ref,
                    target, mix, window if templated else None)
 
 
 def _controlled_with_hum(prepared: Prepared, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                         fs: float | None, line: _Line | None = None,
-                         **control: Any) -> tuple[WaveletCoding, _Hum | None]:
+                         fs: float | None, **control: Any) -> tuple[WaveletCoding, _Hum | None]:
     """``rate_control(prepared, ref, target, **control)`` and, where threads are to spare
     (``jobs.piece_threads``) and :func:`_with_mains` will look for the hum, :func:`_hum_candidate` of ``prepared``
-    made beside it (for :func:`_with_mains` where ``prepared``'s coding is kept; else that work is lost; ``line``:
-    as :func:`_hum_candidate` takes it)."""
+    made beside it (for :func:`_with_mains` where ``prepared``'s coding is kept; else that work is lost)."""
     if piece_count() < 2 or not _looks_for_hum(prepared, target, fs):
         return rate_control(prepared, ref, target, **control), None
     n = sum(map(len, frames))
     coded, hum = run_pieces([partial(rate_control, prepared, ref, target, **control),
-                             partial(_hum_candidate, prepared, frames, fs, line)], [n, n])
+                             partial(_hum_candidate, prepared, frames, fs)], [n, n])
     return coded, _Hum(prepared, hum)
 
 
@@ -183,56 +181,63 @@ class _Hum(NamedTuple):
     candidate: Prepared | None
 
 
-class _Line(NamedTuple):
-    """The mains line found ahead of :func:`_hum_candidate` (effort "balanced" looks for it in the channel itself,
-    beside its beat detection: :func:`_quick_wavelets`); ``frequency`` None where none stands out."""
-
-    frequency: float | None
-
-
 def _looks_for_hum(prepared: Prepared, target: LossyTarget, fs: float | None) -> bool:
     """Whether :func:`_with_mains` looks for the hum in a coding of ``prepared``."""
     return bool(fs) and target.max_prdn is not None and all(m is None for m in prepared.mains)
 
 
-def _hum_candidate(prepared: Prepared, frames: Sequence[np.ndarray], fs: float,
-                   line: _Line | None = None) -> Prepared | None:
+def _hum_candidate(prepared: Prepared, frames: Sequence[np.ndarray], fs: float) -> Prepared | None:
     """``prepared`` with each frame's mains hum added to its prediction (``codec.mains``, format 1.10), fitted on
-    the frames less that prediction; None where no line near 50 or 60 Hz stands out of the first frame's spectrum
-    (less that prediction), or where ``line``, found ahead, says none does."""
+    the frames less that prediction; None where no line near 50 or 60 Hz stands out of the first frame's spectrum."""
     predictions = [prepared.prediction(i) for i in range(len(frames))]
-    if line is None:
-        first = frames[0] if predictions[0] is None else frames[0] - predictions[0]
-        line = _Line(mains_frequency(first, fs))
-    if line.frequency is None:
+    first = frames[0] if predictions[0] is None else frames[0] - predictions[0]
+    frequency = mains_frequency(first, fs)
+    if frequency is None:
         return None
-    hum = fit_mains(frames, fs, line.frequency, predictions)
+    hum = fit_mains(frames, fs, frequency, predictions)
     return Prepared(frames, prepared.templates, prepared.asked_levels, prepared.quick, hum)
 
 
 def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                fs: float | None, quick: bool = False, hum: _Hum | None = None, line: _Line | None = None
-                ) -> WaveletCoding:
+                fs: float | None, hum: _Hum | None = None) -> WaveletCoding:
     """``coded`` or the same coding with each frame's mains hum added to its prediction (:func:`_hum_candidate`),
     through rate control, whichever codes smaller; ``coded`` where no line near 50 or 60 Hz stands
-    out of the channel's spectrum (less its beat prediction), or for a byte budget. ``quick`` (effort
-    "balanced"): the hum goes through rate control only where its bit estimate at ``coded``'s step is under
-    :data:`QUICK_MAINS_GAIN` of ``coded``'s (a hum that pays only by lowering the error is left out). ``hum``:
-    the candidate made ahead for ``coded``'s frames, if it was; ``line``: as :func:`_hum_candidate` takes it."""
+    out of the channel's spectrum (less its beat prediction), or for a byte budget. ``hum``: the candidate made
+    ahead for ``coded``'s frames, if it was."""
     prepared = coded.prepared
     if not _looks_for_hum(prepared, target, fs):
         return coded
     assert fs
-    with_hum = hum.candidate if hum is not None and hum.prepared is prepared else \
-        _hum_candidate(prepared, frames, fs, line)
+    with_hum = hum.candidate if hum is not None and hum.prepared is prepared else _hum_candidate(prepared, frames, fs)
     if with_hum is None:
         return coded
-    if not quick:
-        return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
-    hum_bits, bits = estimates([(with_hum, coded.step), (prepared, coded.step)])
-    if hum_bits > QUICK_MAINS_GAIN * bits:
-        return coded
-    return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step, scan=False, modelled=True))
+    return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
+
+
+def _quick_prepared(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], fs: float | None,
+                    line: float | None, step: float, quick: bool) -> Prepared:
+    """Effort "balanced"'s frames prepared with ``templates``, and with the mains hum at the frequency ``line``
+    (found in the channel itself, beside its beat detection; None: none stands out) where it pays on the first
+    templated frame's head (:data:`templatesearch.QUICK_HEAD` samples, as ``TemplateTrial`` weighs the template):
+    the head's bit estimate at ``step`` with the hum fitted there, under :data:`QUICK_MAINS_GAIN` of its estimate
+    without. Decided before the rate control, so that one rate control codes the channel (the default weighs the
+    hum's coding against the one without it, each through rate control: :func:`_with_mains`)."""
+    if line is not None and fs and _hum_pays_on_head(frames, templates, fs, line, step):
+        predictions = [frame_prediction(t, None, len(f)) for f, t in zip(frames, templates)]
+        return Prepared(frames, templates, quick=quick, mains=fit_mains(frames, fs, line, predictions))
+    return Prepared(frames, templates, quick=quick)
+
+
+def _hum_pays_on_head(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], fs: float,
+                      line: float, step: float) -> bool:
+    """Whether the hum at ``line``, fitted on the first templated frame's head (the first frame's, without a
+    template) less its template's prediction, lowers the head's bit estimate at ``step`` (its side information
+    included) under :data:`QUICK_MAINS_GAIN` of what it is without."""
+    i = next((i for i, t in enumerate(templates) if t is not None), 0)
+    head = frames[i][:QUICK_HEAD]
+    hum = fit_mains([head], fs, line, [frame_prediction(templates[i], None, len(head))])
+    without, with_hum = (Prepared([head], [templates[i]], mains=m) for m in (None, hum))
+    return with_hum.estimate(step) < QUICK_MAINS_GAIN * without.estimate(step)
 
 
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
@@ -267,8 +272,8 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     with its side information free, ``TemplateTrial.may_pay``) where it pays at the first step measured
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
     where the template's was run); with effort "balanced" (``fs``) on a channel of :data:`QUICK_MAINS` samples or
-    more, the mains hum where its bit estimate says it pays (:func:`_with_mains`), its line looked for in the
-    channel itself beside the beat detection (:class:`_Line`: the template's coding does not wait for it)."""
+    more, the mains hum where it pays on the head (:func:`_quick_prepared`), its line looked for in the channel
+    itself beside the beat detection."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
     first, guess = first_step(ref, target) if fs else None, None
     mains = fs if len(ref) >= QUICK_MAINS else None
@@ -276,7 +281,7 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
         n = sum(map(len, frames))
         templates, line = run_pieces([partial(quick_templates, frames, fs, first),
-                                      partial(_line_in, frames[0], mains)], [n, n])
+                                      partial(mains_frequency, frames[0], mains)], [n, n])
     elif first:
         templates = quick_templates(frames, fs, first)
     trial = None if templates is None else TemplateTrial(frames, templates, quick)
@@ -287,21 +292,16 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
         if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates
             trial = TemplateTrial(frames, gridded, quick, without=trial.without)
         templates = gridded
-    coded, hum = None, None
-    if trial is not None and trial.pays(first):
-        coded, hum = _controlled_with_hum(Prepared(frames, templates, quick=quick), frames, ref, target, mains, line,
-                                          scan=False, modelled=True)
+    coded = None
+    if trial is not None and templates is not None and first and trial.pays(first):
+        coded = rate_control(_quick_prepared(frames, templates, fs, line, first, quick), ref, target, scan=False,
+                             modelled=True)
         if not trial.pays(coded.step):
             guess, coded = coded.step, None  # the template paid at a finer step only: its side information costs more
     if coded is None:
-        coded, hum = _controlled_with_hum(Prepared(frames, [None] * len(frames), quick=quick), frames, ref, target,
-                                          mains, line, guess=guess, scan=False, modelled=True)
-    return _with_mains(coded, frames, ref, target, fs, quick=True, hum=hum, line=line) if mains else coded
-
-
-def _line_in(x: np.ndarray, fs: float) -> _Line:
-    """:func:`mains.mains_frequency` of ``x`` as a :class:`_Line`."""
-    return _Line(mains_frequency(x, fs))
+        plain = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
+        coded = rate_control(plain, ref, target, guess=guess, scan=False, modelled=True)
+    return coded
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
