@@ -275,7 +275,7 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     more, the mains hum where it pays on the head (:func:`_quick_prepared`), its line looked for in the channel
     itself beside the beat detection."""
     quick = sum(map(len, frames)) >= QUICK_BANDS
-    first, guess = first_step(ref, target) if fs else None, None
+    first = first_step(ref, target) if fs else None
     mains = fs if len(ref) >= QUICK_MAINS else None
     templates, line = None, None
     if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
@@ -284,24 +284,34 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
                                       partial(mains_frequency, frames[0], mains)], [n, n])
     elif first:
         templates = quick_templates(frames, fs, first)
-    trial = None if templates is None else TemplateTrial(frames, templates, quick)
-    if trial is not None and not trial.may_pay(first):  # no grid for its side information can make it pay
-        templates, trial = None, None
-    if trial is not None and templates is not None:
-        gridded = quick_grids(frames, ref, templates, first)
-        if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates
-            trial = TemplateTrial(frames, gridded, quick, without=trial.without)
-        templates = gridded
-    coded = None
-    if trial is not None and templates is not None and first and trial.pays(first):
-        coded = rate_control(_quick_prepared(frames, templates, fs, line, first, quick), ref, target, scan=False,
-                             modelled=True)
-        if not trial.pays(coded.step):
-            guess, coded = coded.step, None  # the template paid at a finer step only: its side information costs more
+    coded, guess = None, None
+    if templates is not None and first:
+        coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick)
     if coded is None:
         plain = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
         coded = rate_control(plain, ref, target, guess=guess, scan=False, modelled=True)
     return coded
+
+
+def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+               templates: Sequence[BeatTemplate | None], fs: float | None, line: float | None, first: float,
+               quick: bool) -> tuple[WaveletCoding | None, float | None]:
+    """:func:`_quick_wavelets`'s coding with ``templates`` (their gains and taps on ``quick_grids``' grids, looked
+    for only where ``TemplateTrial.may_pay``), where the trial says it pays at ``first`` and again at the step its
+    rate control finds; else None, with that step where it paid at ``first`` only (the plain coding's guess)."""
+    trial = TemplateTrial(frames, templates, quick)
+    if not trial.may_pay(first):  # no grid for its side information can make it pay
+        return None, None
+    gridded = quick_grids(frames, ref, templates, first)
+    if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates
+        trial = TemplateTrial(frames, gridded, quick, without=trial.without)
+    if not trial.pays(first):
+        return None, None
+    coded = rate_control(_quick_prepared(frames, gridded, fs, line, first, quick), ref, target, scan=False,
+                         modelled=True)
+    if not trial.pays(coded.step):
+        return None, coded.step  # the template paid at a finer step only: its side information costs more
+    return coded, None
 
 
 def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,

@@ -149,6 +149,17 @@ class Prepared:
             bits += side
         return bits
 
+    def squared_error(self, ref: np.ndarray, delta: float) -> float:
+        """The squared error of the frames decoded at step ``delta`` against ``ref`` (remembered per step for the
+        last ``ref`` object asked about: a grid's search measures the coding it kept at the same step again)."""
+        asked, errors = self._errors
+        if asked is not ref:
+            errors = {}
+            self._errors = (ref, errors)
+        if delta not in errors:
+            errors[delta] = channel_error(self.decoded(delta), ref)
+        return errors[delta]
+
     def payloads(self, delta: float) -> list[bytes]:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
         step's are kept, as the search for a size budget asks for them again)."""
@@ -248,15 +259,8 @@ def estimates(codings: Sequence[tuple[Prepared, float]]) -> list[float]:
 
 
 def squared_error(prepared: Prepared, ref: np.ndarray, step: float) -> float:
-    """The squared error of the channel decoded at ``step`` against ``ref`` (remembered per step for the last
-    ``ref`` object asked about: a grid's search measures the coding it kept at the same step again)."""
-    asked, errors = prepared._errors
-    if asked is not ref:
-        errors = {}
-        prepared._errors = (ref, errors)
-    if step not in errors:
-        errors[step] = channel_error(prepared.decoded(step), ref)
-    return errors[step]
+    """The squared error of the channel decoded at ``step`` against ``ref`` (:meth:`Prepared.squared_error`)."""
+    return prepared.squared_error(ref, step)
 
 
 def step_at_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> float:
