@@ -509,19 +509,21 @@ def medians(a: np.ndarray, axis: int) -> np.ndarray:
     """``np.median(a, axis=axis)`` of a 2-D float64 array, bit for bit (but for the sign of a zero median where
     ``a`` holds both -0.0 and 0.0: either may be picked): one partition at the upper middle, the lower middle of an
     even count the largest value before it. ``np.median`` partitions at both middles, which numpy does by its
-    scalar selection (about 9 ns a value here); at one middle numpy 2 selects with SIMD instructions, along
-    either axis (about 2 ns). ``a``'s values finite."""
+    scalar selection (about 9 ns a value here); at one middle numpy 2 selects with SIMD instructions (about 2 ns).
+    Columns (``axis`` 0) are copied to rows first: numpy's selection along a long stride misses the cache (a long
+    record's beat windows, thousands of beats a column; ``bench_encode_kernels.py`` times the medians). ``a``'s
+    values finite."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
-    n = a.shape[axis]
+    rows = a if axis == 1 else np.ascontiguousarray(a.T)
+    n = rows.shape[1]
     k = n // 2
-    part = np.partition(a, k, axis=axis)
-    upper = part[k] if axis == 0 else part[:, k]
+    part = np.partition(rows, k, axis=1)
+    upper = part[:, k]
     if n % 2:
         return np.ascontiguousarray(upper)
-    lower = (part[:k] if axis == 0 else part[:, :k]).max(axis=axis)
-    return (lower + upper) / 2.0
+    return (part[:, :k].max(axis=1) + upper) / 2.0
 
 
 def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:
