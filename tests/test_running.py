@@ -190,3 +190,44 @@ def test_the_compiled_either_coding_is_the_smaller_of_the_two_as_the_reference_p
     assert either == min(both, key=len)
     numpy_only(monkeypatch)
     assert running.encode_either(e, params) == either
+
+
+def _flat_then_bursty(n: int, seed: int) -> np.ndarray:
+    """A residual whose running contexts do not pay against one table: one steady Laplacian scale."""
+    return np.rint(np.random.default_rng(seed).laplace(0, 40, n)).astype(np.int64)
+
+
+@needs_c
+@pytest.mark.parametrize("params", [running.QUICK_BAND_PARAMS, running.PARAMS, (20,), (3, 0, 3)])
+@pytest.mark.parametrize("residual", ["bursty", "steady", "empty", "zeros"])
+def test_the_fused_weigh_and_encode_is_weigh_then_encode_on_either_kernels(params, residual, monkeypatch):
+    # one compiled call for the choice and the block: the same set (the first of equal estimates), the same
+    # verdict against one table, the same bytes, and no block where only a paying one is asked for
+    e = {"bursty": lambda: _bursty(4000, 3), "steady": lambda: _flat_then_bursty(4000, 4),
+         "empty": lambda: np.zeros(0, np.int64), "zeros": lambda: np.zeros(3000, np.int64)}[residual]()
+    chosen, pays = running.weigh(e, params)
+    block = running.encode(e, chosen)
+    fused = kernels.running_choose_encode(e, params, only_paying=False)
+    assert fused == (chosen, pays, block)
+    assert running.weigh_and_encode(e, params, only_paying=False) == (pays, block)
+    assert running.weigh_and_encode(e, params, only_paying=True) == (pays, block if pays else None)
+    either = running.encode_either(e, chosen)
+    assert kernels.running_choose_encode(e, params, only_paying=False, either=True) == (chosen, pays, either)
+    assert running.weigh_and_encode(e, params, only_paying=False, either=True) == (pays, either)
+    numpy_only(monkeypatch)
+    assert running.weigh_and_encode(e, params, only_paying=False) == (pays, block)
+    assert running.weigh_and_encode(e, params, only_paying=True) == (pays, block if pays else None)
+    assert running.weigh_and_encode(e, params, only_paying=False, either=True) == (pays, either)
+
+
+def test_both_verdicts_of_the_fused_weigh_are_reached():
+    # the cases above hold a residual whose contexts pay and one whose do not (else the test would prove little)
+    assert running.weigh(_bursty(4000, 3), running.QUICK_BAND_PARAMS)[1]
+    assert not running.weigh(_flat_then_bursty(4000, 4), running.QUICK_BAND_PARAMS)[1]
+
+
+@needs_c
+@pytest.mark.parametrize("bad", [(), (running.MSB,), (64,), (-1,), (12,), (0, 3 | running.MSB)])
+def test_the_fused_weigh_refuses_param_sets_a_block_cannot_carry(bad):
+    with pytest.raises(RuntimeError):
+        kernels.running_choose_encode(_bursty(2000, 1), bad, only_paying=False)

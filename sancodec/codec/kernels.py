@@ -25,7 +25,8 @@ __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorr
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
            "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize",
            "mains_prediction", "mains_sums", "medians", "pack_bits", "poly_histograms", "quantised_histograms",
-           "template_prediction", "tokenize", "unpack", "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
+           "running_choose_encode", "template_prediction", "tokenize", "unpack", "wavelet_requantised",
+           "wavelet_samples", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
@@ -71,6 +72,7 @@ _SIGNATURES = {
     "san_arrays_encode": (_N, [_I64, _I64, _I32, _N, _I8, _N, _U8, _N]),
     "san_arrays_sizes": (ctypes.c_int, [_I64, _I64, _N, _I8, _N, _I64]),
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
+    "san_running_choose_encode": (_N, [_I64, _N, _I32, ctypes.c_int, ctypes.c_int, _U8, _N, _I64]),
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
     "san_adaptive_bands_encode": (_N, [_I64, _I64, _N, _U8, _N]),
     "san_adaptive_bands_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _N, _I64]),
@@ -637,6 +639,25 @@ def encode_running(e: np.ndarray, params: int) -> bytes | None:
     if size < 0:
         raise RuntimeError("compiled running-context encoder: output buffer too small")
     return out[:size].tobytes()
+
+
+def running_choose_encode(e: np.ndarray, params: Sequence[int], only_paying: bool,
+                          either: bool = False) -> tuple[int, bool, bytes | None] | None:
+    """``running.weigh(e, params)`` and the chosen set's ``running.encode`` (``encode_either`` with ``either``) in one
+    compiled call that tokenizes and counts once: the set, whether its contexts pay against one table, and its
+    block (None where ``only_paying`` and they do not). None without the C kernels."""
+    if _LIB is None:
+        return None
+    e = _i64(e)
+    n = len(e)
+    out = np.empty(64 * 160 + 4 * (3 * n + 16) + 8 * n + 64, dtype=np.uint8)  # as encode_running's
+    info = np.zeros(2, dtype=np.int64)
+    flags = int(only_paying) | 2 * int(either)
+    size = _LIB.san_running_choose_encode(e, n, np.asarray(params, dtype=np.int32), len(params), flags, out, len(out),
+                                          info)
+    if size < 0:
+        raise RuntimeError("compiled running-context encoder: bad params, or output buffer too small")
+    return int(params[int(info[0])]), bool(info[1]), out[:size].tobytes() if size else None
 
 
 def block_sizes(arrays: Sequence[np.ndarray]) -> np.ndarray | None:

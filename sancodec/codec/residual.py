@@ -164,9 +164,9 @@ def with_running_contexts(res: Residual, msb: bool = True) -> Residual:
     still (it decodes a little slower: ``--fast-decode`` leaves it out)."""
     if not RUNNING_CONTEXTS or len(res.e) < running.MIN_LENGTH:
         return res
-    params = running.choose(res.e)
     block = res.coded()
-    alternative = running.encode_either(res.e, params) if msb and MSB_MODE else running.encode(res.e, params)
+    alternative = running.weigh_and_encode(res.e, running.PARAMS, only_paying=False, either=msb and MSB_MODE)[1]
+    assert alternative is not None
     if len(alternative) >= len(block) or (len(res.e) < SMALL_FRAME and len(alternative) >= len(_plain(res.e))):
         return replace(res, block=block)
     return replace(res, block=alternative)

@@ -145,6 +145,20 @@ def weigh(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> tuple[int, bool]:
     return params[best], bool(costs[best] < _estimates(one_table)[0])
 
 
+def weigh_and_encode(e: np.ndarray, params: tuple[int, ...], only_paying: bool,
+                     either: bool = False) -> tuple[bool, bytes | None]:
+    """:func:`weigh`, then ``encode(e, chosen)`` (with ``either``, :func:`encode_either`): whether the contexts pay
+    against one table, and the block (None where ``only_paying`` and they do not). One compiled call where built:
+    ``e`` tokenized and counted once, where the two calls would do both twice."""
+    fused = kernels.running_choose_encode(e, params, only_paying, either)
+    if fused is not None:
+        return fused[1], fused[2]
+    chosen, pays = weigh(e, params)
+    if only_paying and not pays:
+        return pays, None
+    return pays, encode_either(e, chosen) if either else encode(e, chosen)
+
+
 def encode(e: np.ndarray, params: int) -> bytes:
     """``e`` coded under running contexts with ``params`` (see running.c for the layout; ``params | MSB``:
     MSB mode)."""
@@ -168,7 +182,8 @@ def encode(e: np.ndarray, params: int) -> bytes:
         words = encode_segments(_msb_segments(tok, val, ctx, freqs))
         write_streams(w, words, kernels._np_pack_bits(val, tok, MSB_BITS))
         return w.getvalue()
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(ctx)) + 1, [len(ctx)]])  # runs of one context
+    # runs of one context (none in an empty residual)
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(ctx)) + 1, [len(ctx)]]) if len(ctx) else np.zeros(1, int)
     words = encode_segments([(tok[a:b], freqs[int(ctx[a])]) for a, b in zip(starts[:-1], starts[1:])])
     write_streams(w, words, pack_bits(val, tok))
     return w.getvalue()

@@ -184,7 +184,9 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
 
 def _running_band(s: np.ndarray, params: tuple[int, ...]) -> bytes:
     """A long band under running contexts, with the param set of ``params`` their estimate prefers."""
-    return running.encode(s, running.choose(s, params))
+    block = running.weigh_and_encode(s, params, only_paying=False)[1]
+    assert block is not None
+    return block
 
 
 def _varint_size(value: int) -> int:
@@ -215,8 +217,8 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
 def _quick_band(s: np.ndarray) -> tuple[bytes, bool]:
     """One band's block as :func:`quick_bands` codes it, and whether it is contextual."""
     if len(s) >= RUNNING_BANDS:
-        params, contexts_pay = running.weigh(s, running.QUICK_BAND_PARAMS)
-        return (running.encode(s, params), True) if contexts_pay else (encode_arrays([s], [False]), False)
+        block = running.weigh_and_encode(s, running.QUICK_BAND_PARAMS, only_paying=True)[1]
+        return (block, True) if block is not None else (encode_arrays([s], [False]), False)
     plain, classes = encode_arrays([s], [False]), encode_arrays([s], [True])
     return (classes, True) if len(classes) < len(plain) else (plain, False)
 

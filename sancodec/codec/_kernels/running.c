@@ -220,27 +220,18 @@ static int64_t code_tokens(const int32_t *tok, const uint64_t *val, const uint8_
     return san_rc_finish(st, words);
 }
 
-/* The encoder: `e` coded under running contexts with `params`; the byte count written to `out`
- * (capacity `cap`), or -1 when it does not fit or memory runs out. With RUN_EITHER (not a format
- * bit), the smaller of the coding with and without MSB mode (ties: without), sharing the tables. */
-EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8_t *out, int64_t cap) {
+/* The block san_running_encode makes of the tokens `tok` (values `val`), their contexts `ctx` under `params` and
+ * their counts by context: its byte count in `out` (capacity `cap`), or -1 when it does not fit or memory runs
+ * out; `either` as RUN_EITHER there. */
+static int64_t running_block(const int32_t *tok, const uint64_t *val, const uint8_t *ctx, int64_t n, int params,
+                             int either, const int64_t (*counts)[TOKENS], uint8_t *out, int64_t cap) {
     byte_writer w = {out, cap, 0};
     int64_t result = -1;
-    const int either = (params & RUN_EITHER) != 0;
-    params &= ~RUN_EITHER;
-    int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
-    uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
-    uint8_t *ctx = (uint8_t *)malloc((size_t)(n ? n : 1));
     uint32_t *words = (uint32_t *)malloc((size_t)(3 * n + 8) * sizeof(uint32_t)); /* MSB mode: 3 symbols a value */
     uint32_t *other = either ? (uint32_t *)malloc((size_t)(3 * n + 8) * sizeof(uint32_t)) : NULL;
     uint16_t *models = (uint16_t *)malloc(MSB_MODELS * sizeof(uint16_t));
-    int64_t(*counts)[TOKENS] = calloc(RUN_CONTEXTS, sizeof(*counts));
     uint32_t(*cums)[TOKENS + 1] = malloc(RUN_CONTEXTS * sizeof(*cums));
-    if (!tok || !val || !ctx || !words || (either && !other) || !counts || !cums || !models || params < 0 ||
-        params > RUN_MAX_PARAMS || (params >> 2 & 3) > 2 || (either && (params & RUN_MSB)))
-        goto done;
-    san_tokenize(e, n, tok, val);
-    count_contexts(tok, n, params, &counts[0][0], ctx);
+    if (!words || (either && !other) || !cums || !models) goto done;
     uint64_t mask = 0, freq[TOKENS];
     for (int c = 0; c < RUN_CONTEXTS; c++)
         for (int t = 0; t < TOKENS && !(mask >> c & 1); t++) mask |= (uint64_t)(counts[c][t] > 0) << c;
@@ -266,6 +257,83 @@ EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8
     }
     if (!put_streams(&w, words, n_words, tok, val, n, msb ? MSB_BITS : 0)) result = w.pos;
 done:
-    free(tok), free(val), free(ctx), free(words), free(other), free(counts), free(cums), free(models);
+    free(words), free(other), free(cums), free(models);
+    return result;
+}
+
+/* Whether `params` is a param set a block may carry (k, m, split and MSB mode within the format's range). */
+static int valid_params(int params) { return params >= 0 && params <= RUN_MAX_PARAMS && (params >> 2 & 3) <= 2; }
+
+/* The encoder: `e` coded under running contexts with `params`; the byte count written to `out`
+ * (capacity `cap`), or -1 when it does not fit or memory runs out. With RUN_EITHER (not a format
+ * bit), the smaller of the coding with and without MSB mode (ties: without), sharing the tables. */
+EXPORT int64_t san_running_encode(const int64_t *e, int64_t n, int params, uint8_t *out, int64_t cap) {
+    int64_t result = -1;
+    const int either = (params & RUN_EITHER) != 0;
+    params &= ~RUN_EITHER;
+    int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    uint8_t *ctx = (uint8_t *)malloc((size_t)(n ? n : 1));
+    int64_t(*counts)[TOKENS] = calloc(RUN_CONTEXTS, sizeof(*counts));
+    if (!tok || !val || !ctx || !counts || !valid_params(params) || (either && (params & RUN_MSB))) goto done;
+    san_tokenize(e, n, tok, val);
+    count_contexts(tok, n, params, &counts[0][0], ctx);
+    result = running_block(tok, val, ctx, n, params, either, (const int64_t(*)[TOKENS])counts, out, cap);
+done:
+    free(tok), free(val), free(ctx), free(counts);
+    return result;
+}
+
+#define CHOOSE_ONLY_PAYING 1 /* san_running_choose_encode: no block where one table's estimate is no more */
+#define CHOOSE_EITHER 2      /* ... its block with or without MSB mode, whichever is smaller (RUN_EITHER) */
+
+/* running.weigh then running.encode (or encode_either) in one call, the tokens and counts made once: the param
+ * set of `params` (`np` of them, none with MSB mode) whose estimate (san_running_costs) is least, the first of
+ * equals, into info[0] (its index), and into info[1] whether that estimate is below the one-table estimate (the
+ * counts of the first set summed over contexts); then, unless `flags` has CHOOSE_ONLY_PAYING and it is not, that
+ * set's block as san_running_encode makes it (with RUN_EITHER where `flags` has CHOOSE_EITHER). Returns the
+ * block's byte count in `out` (capacity `cap`), 0 where none was made, -1 on bad params, a block that does not
+ * fit, or memory running out. */
+EXPORT int64_t san_running_choose_encode(const int64_t *e, int64_t n, const int32_t *params, int np, int flags,
+                                         uint8_t *out, int64_t cap, int64_t *info) {
+    int64_t result = -1;
+    for (int j = 0; j < np; j++)
+        if (!valid_params(params[j]) || (params[j] & RUN_MSB)) return -1;
+    if (np < 1) return -1;
+    int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
+    uint8_t *ctx = (uint8_t *)malloc((size_t)(n ? n : 1));
+    int64_t *counts = (int64_t *)malloc((size_t)np * RUN_CONTEXTS * TOKENS * sizeof(int64_t));
+    int64_t(*one)[TOKENS] = calloc(RUN_CONTEXTS, sizeof(*one));
+    double *costs = (double *)malloc((size_t)np * sizeof(double));
+    if (!tok || !val || !ctx || !counts || !one || !costs) goto done;
+    san_tokenize(e, n, tok, val);
+    san_running_counts(tok, n, params, np, counts);
+    san_running_costs(counts, np, costs);
+    int best = 0;
+    for (int j = 1; j < np; j++)
+        if (costs[j] < costs[best]) best = j;
+    for (int c = 0; c < RUN_CONTEXTS; c++)
+        for (int t = 0; t < TOKENS; t++) one[0][t] += counts[(int64_t)c * TOKENS + t];
+    double one_cost;
+    san_running_costs(&one[0][0], 1, &one_cost);
+    const int pays = costs[best] < one_cost;
+    info[0] = best, info[1] = pays;
+    if ((flags & CHOOSE_ONLY_PAYING) && !pays) {
+        result = 0;
+        goto done;
+    }
+    const int p = params[best], k = (p & 3) + 1, m = p >> 2 & 3, split = p >> 4 & 1;
+    uint32_t acc = 0;
+    int32_t last = 0;
+    for (int64_t i = 0; i < n; i++) { /* count_contexts' contexts, without counting again */
+        ctx[i] = (uint8_t)running_context(acc, m, split, last);
+        acc = running_next(acc, k, tok[i]);
+        last = tok[i];
+    }
+    result = running_block(tok, val, ctx, n, p, (flags & CHOOSE_EITHER) != 0,
+                           (const int64_t(*)[TOKENS])(counts + (int64_t)best * RUN_CONTEXTS * TOKENS), out, cap);
+done:
+    free(tok), free(val), free(ctx), free(counts), free(one), free(costs);
     return result;
 }
