@@ -288,3 +288,22 @@ def test_beat_windows_are_the_clipped_rows(n, width, starts, inside, seed):
     rows = _rows(v, s, width)
     assert np.array_equal(rows, v[np.clip(s[:, None] + np.arange(width)[None, :], 0, n - 1)])
     assert rows.flags.writeable and not np.shares_memory(rows, v)
+
+
+def test_a_channel_converted_once_to_floats_gives_the_same_beats_and_templates_and_stays_as_it_was():
+    # the template search converts a channel to float64 once and hands that array to the detector, the template
+    # and the alignment, which no longer copy it: they must read it only, and find what they find on the integers
+    x, _ = _beat_train(5)
+    floats = x.astype(np.float64)
+    kept = floats.copy()
+    marked = beats.find_beats(x, FS)
+    assert np.array_equal(beats.find_beats(floats, FS), marked)
+    template = find_template(x, FS, WINDOW, marked)
+    again = find_template(floats, FS, WINDOW, marked)
+    assert template is not None and again is not None
+    assert np.array_equal(again.t8, template.t8) and np.array_equal(again.g64, template.g64)
+    moved = beats.moved_beats(floats, FS, template)
+    assert moved is not None and np.array_equal(moved, beats.moved_beats(x, FS, template))
+    aligned = align(floats, FS, WINDOW, template)
+    assert np.array_equal(aligned.positions, align(x, FS, WINDOW, template).positions)
+    assert floats.tobytes() == kept.tobytes()

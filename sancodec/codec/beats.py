@@ -154,7 +154,7 @@ def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
     at least :data:`MIN_SPACING` of the beat period apart (one pass per frame, shared by every template
     window the encoder tries). The period check stops a T wave as steep as its QRS from counting as a
     second beat (PTB s0010_re's marks used to alternate between the two)."""
-    v = x.astype(np.float64)
+    v = np.asarray(x, dtype=np.float64)  # no copy of a float channel (the callers' converted once)
     width = max(1, int(0.04 * fs))
     energy = kernels.difference_envelope(v, width)
     if energy is None:
@@ -239,7 +239,7 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
     found = beats_inside(find_beats(x, fs) if beats is None else beats, n, fs, window)
     if len(found) < 4:
         return None
-    v = x.astype(np.float64)
+    v = np.asarray(x, dtype=np.float64)  # no copy of a float channel (the callers' converted once)
     windows = _rows(v, found - before, before + after)  # each beat's window (inside x: beats_inside)
     windows -= _medians(windows, 1)[:, None]
     t8 = np.rint(_medians(windows, 0) * 8).astype(np.int64)
@@ -303,7 +303,7 @@ def moved_beats(x: np.ndarray, fs: float, template: BeatTemplate) -> np.ndarray 
     qrs = qrs - qrs.mean()
     if not qrs @ qrs > 0 or not len(template.positions):
         return None
-    v = x.astype(np.float64)
+    v = np.asarray(x, dtype=np.float64)  # no copy of a float channel (the callers' converted once)
     offsets = np.arange(len(qrs)) - (template.anchor - start)
     chunks = np.array_split(template.positions, -(-len(template.positions) // ALIGN_CHUNK))
     work = [partial(_best_shift, v, p, offsets, qrs, shift, n) for p in chunks]  # side by side where piece_threads

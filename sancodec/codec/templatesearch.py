@@ -55,7 +55,8 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
     alignment, gains' and taps' grids), that estimate and the window; (None, inf, a window) where no beat
     train is found. ``windows``: those to weigh (default: :func:`template_windows`, on a frame of :data:`HEAD_TEST`
     samples or more only where its head says a template may pay, :func:`_may_help`)."""
-    beats = [find_beats(f, fs) for f in frames] if fs and windows != () else []
+    floats = _as_floats(frames)
+    beats = [find_beats(f, fs) for f in floats] if fs and windows != () else []
     best, best_bits, best_window = None, math.inf, TEMPLATE_WINDOWS[0]
     if windows is None and beats and len(frames[0]) >= HEAD_TEST and not _may_help(frames[0], fs or 0.0, beats[0],
                                                                                    step):
@@ -66,7 +67,7 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
     at_once = max(1, min(piece_count(), WINDOW_VALUES // max(n, 1)))  # weighed side by side (jobs.piece_threads)
     for first in range(0, len(tried), at_once):
         chunk = tried[first : first + at_once]
-        weighed = run_pieces([partial(_weigh_window, frames, beats, fs or 0.0, w, step) for w in chunk],
+        weighed = run_pieces([partial(_weigh_window, frames, floats, beats, fs or 0.0, w, step) for w in chunk],
                              [n] * len(chunk))
         for window, result in zip(chunk, weighed):
             if result is None:
@@ -77,29 +78,35 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
             elif window not in TEMPLATE_WINDOWS and bits < cut_bits:
                 cut_bits, cut_window = bits, window
     if cut_bits < best_bits:  # the estimate favours a cut window: made again, kept if its coded bytes agree
-        cut = Prepared(frames, [find_template(f, fs, cut_window, b) for f, b in zip(frames, beats)])
+        cut = Prepared(frames, [find_template(f, fs, cut_window, b) for f, b in zip(floats, beats)])
         if best is None or _codes_smaller(cut, best, ref, step):
             best, best_bits, best_window = cut, cut_bits, cut_window
     if best is None:
         return None, math.inf, best_window
     # the chosen window's beats moved to where its template fits them best
     aligned = Prepared(frames, [None if t is None else align(f, fs or 0.0, best_window, t)
-                                 for f, t in zip(frames, best.templates)])
+                                 for f, t in zip(floats, best.templates)])
     bits = aligned.estimate(step)
     best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
     best, best_bits = coarser_gains(frames, ref, best, best_bits, step)
     return (*coarser_taps(frames, ref, best, best_bits, step), best_window)
 
 
-def _weigh_window(frames: Sequence[np.ndarray], beats: Sequence[np.ndarray], fs: float, window: tuple[float, float],
-                  step: float) -> tuple[Prepared, float] | None:
-    """The frames prepared with each one's template for ``window`` (``beats`` as marked) and their bit estimate at
-    ``step``; None where no frame finds a beat train."""
-    templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
+def _weigh_window(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray], beats: Sequence[np.ndarray], fs: float,
+                  window: tuple[float, float], step: float) -> tuple[Prepared, float] | None:
+    """The frames prepared with each one's template for ``window`` (``beats`` as marked; ``floats``: the frames as
+    float64, :func:`_as_floats`) and their bit estimate at ``step``; None where no frame finds a beat train."""
+    templates = [find_template(f, fs, window, b) for f, b in zip(floats, beats)]
     if all(t is None for t in templates):
         return None
     prepared = Prepared(frames, templates)
     return prepared, prepared.estimate(step)
+
+
+def _as_floats(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The frames as float64, converted once for the beat detection, the templates and their alignment (each
+    converted its own copy of a whole channel before)."""
+    return [np.asarray(f, dtype=np.float64) for f in frames]
 
 
 def _may_help(x: np.ndarray, fs: float, beats: np.ndarray, step: float) -> bool:
@@ -127,21 +134,22 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
     before each beat, where mitdb 100 wants 0.3 s), the alignment on a sharp QRS."""
     if not fs:
         return None
-    beats = [find_beats(f, fs) for f in frames]
+    floats = _as_floats(frames)
+    beats = [find_beats(f, fs) for f in floats]
     windows = template_windows(beats, fs)
     head = frames[0][:QUICK_WINDOW_HEAD]
     chosen = _head_window(head, beats[0], fs, [w for w in windows if w[0] in QUICK_BEFORE], step)
     if chosen is not None and not _helps(head, fs, chosen, step):
         return None
     if chosen is not None:  # the head's template places every frame's beats: one template made per frame
-        templates = [_placed_by(f, fs, chosen, b) for f, b in zip(frames, beats)]
+        templates = [_placed_by(f, fs, chosen, b) for f, b in zip(floats, beats)]
         return None if all(t is None for t in templates) else templates
     window = _fallback_window(windows)
-    templates = [find_template(f, fs, window, b) for f, b in zip(frames, beats)]
+    templates = [find_template(f, fs, window, b) for f, b in zip(floats, beats)]
     if all(t is None for t in templates):
         return None
     return [None if t is None else align(f, fs, window, t, rounds=QUICK_ALIGN_ROUNDS)
-            for f, t in zip(frames, templates)]
+            for f, t in zip(floats, templates)]
 
 
 def _placed_by(x: np.ndarray, fs: float, chosen: tuple[tuple[float, float], BeatTemplate],
