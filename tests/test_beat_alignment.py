@@ -237,6 +237,36 @@ def test_the_percentile_is_numpys_to_the_bit(values, q):
     assert beats.percentile(np.repeat(v, 3), q) == np.percentile(np.repeat(v, 3), q)
 
 
+@pytest.mark.parametrize("kind", ["laplace", "few", "ascending", "descending", "hidden", "sampled", "constant"])
+@pytest.mark.parametrize("q", [90.0, 99.0, 99.9, 99.99])
+@pytest.mark.parametrize("n", [4095, 4096, 50_001, 300_000])
+def test_the_percentile_of_a_long_envelope_is_numpys_to_the_bit(kind, q, n):
+    """A long array's percentile is selected among the values above a threshold from a sample of it
+    (``_top_values``): the same value, where the sample is representative, blind to the largest values (they lie
+    where it never looks: the cut keeps more), misleading (large values just where it looks: the cut keeps too few,
+    and every value is selected among) or all ties."""
+    rng = np.random.default_rng(n)
+    v = {"laplace": lambda: np.abs(rng.laplace(size=n)) * 1e3,
+         "few": lambda: rng.integers(0, 4, n).astype(np.float64),
+         "ascending": lambda: np.sort(rng.normal(size=n)),
+         "descending": lambda: np.sort(rng.normal(size=n))[::-1].copy(),
+         "hidden": lambda: np.where(np.arange(n) % beats.TOP_SAMPLE == 1, 1e6 + np.arange(n), rng.normal(size=n)),
+         "sampled": lambda: np.where(np.arange(n) % beats.TOP_SAMPLE == 0, 1e6 - np.arange(n), rng.normal(size=n)),
+         "constant": lambda: np.full(n, 2.5)}[kind]()
+    assert beats.percentile(v, q) == np.percentile(v, q)
+
+
+def test_the_percentile_cut_keeps_few_values_or_none():
+    # the cut is what makes a long channel's percentile cheap: about twice the values above it, and None (every value
+    # selected among) where the sample overrates the largest ones
+    v = np.abs(np.random.default_rng(1).laplace(size=200_000))
+    top = beats._top_values(v, 2000)
+    assert top is not None and 2000 < len(top) < 8000
+    sampled = np.where(np.arange(200_000) % beats.TOP_SAMPLE == 0, 1e6, v)
+    assert beats._top_values(sampled, 4000) is None
+    assert beats._top_values(v[:1000], 10) is None
+
+
 def test_a_templates_side_information_is_made_once_and_follows_its_fields():
     """``write`` gives the same bytes each time (made once), and a template with other gains or taps its own."""
     from sancodec.codec.entropy import ByteWriter

@@ -181,10 +181,30 @@ def percentile(values: np.ndarray, q: float) -> float:
         return float(v.max())
     lo = max(int(math.floor(virtual)), 0)
     gamma = virtual - math.floor(virtual) if virtual >= 0 else 0.0
+    top = _top_values(v, n - lo)
+    if top is not None:  # ranks lo and lo + 1 are the same ranks from the top among the largest values
+        v, lo = top, len(top) - (n - lo)
     part = np.partition(v, lo)
     a, b = float(part[lo]), float(part[lo + 1 :].min())
     diff = b - a
     return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+TOP_SAMPLE = 64  # _top_values' threshold comes from every this-many-th value
+
+
+def _top_values(v: np.ndarray, count: int) -> np.ndarray | None:
+    """Values of ``v`` (finite) that hold its ``count`` largest and at least one more, cut at a threshold taken
+    from a sample of ``v`` so that it keeps about twice that many, where that is far fewer than ``v`` holds: the
+    detector's 99th percentile is then selected from about 2 % of a long channel. None where ``v`` is short or
+    the cut keeps too few (the caller selects among all)."""
+    if len(v) < 64 * TOP_SAMPLE or count > len(v) // 8:
+        return None
+    sample = v[::TOP_SAMPLE]
+    take = min(len(sample), 2 * count // TOP_SAMPLE + 16)
+    threshold = np.partition(sample, len(sample) - take)[len(sample) - take]
+    top = v[v >= threshold]
+    return top if len(top) > count else None
 
 
 def _moving_average(d: np.ndarray, width: int) -> np.ndarray:
