@@ -144,7 +144,7 @@ def test_balanced_effort_looks_for_no_grids_where_free_side_information_would_no
         assert trial.may_pay(step) == (bands < templatesearch.QUICK_GAIN * without.estimate(step))
     grids: list[int] = []
     original = lossy.quick_grids
-    monkeypatch.setattr(lossy, "quick_grids", lambda *a: grids.append(1) or original(*a))
+    monkeypatch.setattr(lossy, "quick_grids", lambda *a, **k: grids.append(1) or original(*a, **k))
     fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
     assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast and not grids
     one_lead = long_ecg.select_channels([0])
@@ -449,7 +449,7 @@ def test_balanced_effort_puts_gains_and_taps_on_the_grids_its_head_prefers(monke
     on_a_shorter_head = sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced")
     assert judged == [8192] * 3  # judged on each channel's head only
     assert all(bits & 8 for bits in wavelet_predictors(on_a_shorter_head))
-    monkeypatch.setattr(lossy, "quick_grids", lambda frames, ref, templates, step: list(templates))
+    monkeypatch.setattr(lossy, "quick_grids", lambda frames, ref, templates, step, **_: list(templates))
     assert len(data) < 0.95 * len(sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced"))
 
 
@@ -473,3 +473,47 @@ def test_balanced_effort_codes_a_sparse_channel_s_wavelets_as_the_default_first_
     assert prdn(x, decode_file(data).signal.samples[:, 0]) <= 2.0
     monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)  # the rule off: balanced codes the quick bands, unscanned
     assert len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")) > len(data) / 0.75
+
+
+def test_a_head_prepared_again_with_its_own_beats_shares_the_bands_and_counts_its_side_information(long_ecg):
+    """``Prepared.with_templates``: a channel's head under its template less the beats outside it has the bands the
+    whole template gives it; the copy shares them and their estimate, and counts the fewer beats' side information:
+    the same estimate, bit for bit, as preparing it afresh."""
+    import numpy as np
+
+    from sancodec.codec.lossyrate import Prepared
+
+    x = long_ecg.samples[:, 0]
+    template = templatesearch.quick_templates([x], long_ecg.fs, 20.0)[0]
+    head = x[: templatesearch.QUICK_HEAD]
+    mine = template.positions - template.anchor < len(head)
+    local = templatesearch.replace(template, positions=template.positions[mine], g64=template.g64[mine])
+    whole = Prepared([head], [template])
+    whole.estimate(20.0)
+    shared = whole.with_templates([local])
+    fresh = Prepared([head], [local])
+    assert shared.flat[0] is whole.flat[0] and shared.side_bits == fresh.side_bits < whole.side_bits
+    for step in (20.0, 55.0):
+        assert shared.estimate(step) == fresh.estimate(step)
+        assert shared.squared_error(head.astype(float), step) == fresh.squared_error(head.astype(float), step)
+    assert np.array_equal(shared.flat[0], fresh.flat[0])
+
+
+def test_the_grids_and_the_hum_weigh_the_trial_s_head_without_preparing_it_again(mitdb_100, monkeypatch):
+    """``quick_grids`` and the hum's test on the head take ``TemplateTrial``'s head as it was prepared (its bands,
+    its estimate): two wavelet transforms of that head fewer on a long ECG with mains hum, the same file."""
+    from sancodec.codec import lossyrate, wavelet
+
+    sig = read_signal(mitdb_100).select_channels([0])
+    assert len(sig.samples) >= lossy.QUICK_MAINS
+    transforms: list[int] = []
+    original = wavelet.forward_flat
+    monkeypatch.setattr(lossyrate, "forward_flat", lambda x, *a: transforms.append(len(x)) or original(x, *a))
+    made = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    shared = transforms.count(templatesearch.QUICK_HEAD)
+    real_grids, real_hum = lossy.quick_grids, lossy._hum_pays_on_head
+    monkeypatch.setattr(lossy, "quick_grids", lambda *a, head=None: real_grids(*a))  # each head made afresh
+    monkeypatch.setattr(lossy, "_hum_pays_on_head", lambda *a: real_hum(*a[:5]))
+    transforms.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == made
+    assert transforms.count(templatesearch.QUICK_HEAD) == shared + 2

@@ -215,28 +215,32 @@ def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndar
 
 
 def _quick_prepared(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], fs: float | None,
-                    line: float | None, step: float, quick: bool) -> Prepared:
+                    line: float | None, step: float, quick: bool, head: Prepared | None = None) -> Prepared:
     """Effort "balanced"'s frames prepared with ``templates``, and with the mains hum at the frequency ``line``
     (found in the channel itself, beside its beat detection; None: none stands out) where it pays on the first
     templated frame's head (:data:`templatesearch.QUICK_HEAD` samples, as ``TemplateTrial`` weighs the template):
     the head's bit estimate at ``step`` with the hum fitted there, under :data:`QUICK_MAINS_GAIN` of its estimate
     without. Decided before the rate control, so that one rate control codes the channel (the default weighs the
-    hum's coding against the one without it, each through rate control: :func:`_with_mains`)."""
-    if line is not None and fs and _hum_pays_on_head(frames, templates, fs, line, step):
+    hum's coding against the one without it, each through rate control: :func:`_with_mains`). ``head``: that head
+    prepared with its template, without the hum, if it was (``TemplateTrial``'s)."""
+    if line is not None and fs and _hum_pays_on_head(frames, templates, fs, line, step, head):
         predictions = [frame_prediction(t, None, len(f)) for f, t in zip(frames, templates)]
         return Prepared(frames, templates, quick=quick, mains=fit_mains(frames, fs, line, predictions))
     return Prepared(frames, templates, quick=quick)
 
 
 def _hum_pays_on_head(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], fs: float,
-                      line: float, step: float) -> bool:
+                      line: float, step: float, prepared: Prepared | None = None) -> bool:
     """Whether the hum at ``line``, fitted on the first templated frame's head (the first frame's, without a
     template) less its template's prediction, lowers the head's bit estimate at ``step`` (its side information
-    included) under :data:`QUICK_MAINS_GAIN` of what it is without."""
+    included) under :data:`QUICK_MAINS_GAIN` of what it is without (``prepared``: that head without the hum, if it
+    was prepared; its estimate is then known)."""
     i = next((i for i, t in enumerate(templates) if t is not None), 0)
     head = frames[i][:QUICK_HEAD]
-    hum = fit_mains([head], fs, line, [frame_prediction(templates[i], None, len(head))])
-    without, with_hum = (Prepared([head], [templates[i]], mains=m) for m in (None, hum))
+    alike = prepared is not None and prepared.lengths == [len(head)] and prepared.templates[0] is templates[i] \
+        and prepared.mains[0] is None
+    without = prepared if alike and prepared is not None else Prepared([head], [templates[i]])
+    with_hum = Prepared([head], [templates[i]], mains=fit_mains([head], fs, line, [without.prediction(0)]))
     return with_hum.estimate(step) < QUICK_MAINS_GAIN * without.estimate(step)
 
 
@@ -302,13 +306,13 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
     trial = TemplateTrial(frames, templates, quick)
     if not trial.may_pay(first):  # no grid for its side information can make it pay
         return None, None
-    gridded = quick_grids(frames, ref, templates, first)
+    gridded = quick_grids(frames, ref, templates, first, head=trial.with_template)
     if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates
         trial = TemplateTrial(frames, gridded, quick, without=trial.without)
     if not trial.pays(first):
         return None, None
-    coded = rate_control(_quick_prepared(frames, gridded, fs, line, first, quick), ref, target, scan=False,
-                         modelled=True)
+    coded = rate_control(_quick_prepared(frames, gridded, fs, line, first, quick, head=trial.with_template), ref,
+                         target, scan=False, modelled=True)
     if not trial.pays(coded.step):
         return None, coded.step  # the template paid at a finer step only: its side information costs more
     return coded, None

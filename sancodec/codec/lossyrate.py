@@ -77,14 +77,14 @@ class Prepared:
             r = f if p is None else f - p
             self.offsets.append(int(np.rint(r.mean())))
             self.flat.append(forward_flat(r - self.offsets[-1], lv))
-        self.side_bits = [(0 if t is None else 8 * len(template_side(t))) + (0 if m is None else 8 * len(m.side))
-                          for t, m in zip(templates, self.mains)]  # counted once
+        self.side_bits = _side_bits(templates, self.mains)  # counted once
         self._forget()
 
     def _forget(self) -> None:
         """Drop what was worked out for these frames (a copy of other frames or under another quantiser)."""
         self._last: tuple[float, list[bytes]] | None = None
         self._estimates: dict[float, float] = {}  # estimate's bits by step: asked again by whoever weighs the coding
+        self._bands: dict[float, list[float]] = {}  # ... and each frame's bands' share of them (with_templates shares)
         self._errors: tuple[np.ndarray | None, dict[float, float]] = (None, {})  # squared_error's, by step, for a ref
 
     def prediction(self, i: int) -> np.ndarray | None:
@@ -106,6 +106,18 @@ class Prepared:
         other.side_bits = [self.side_bits[i] for i in keep]
         other._kept = None if self._kept is None else [self._kept[i] for i in keep]
         other._forget()
+        return other
+
+    def with_templates(self, templates: Sequence[BeatTemplate | None]) -> Prepared:
+        """The same frames under ``templates``, which must predict each frame's samples as these frames' do (a
+        template less beats that reach none of them): bands, offsets, predictions and the bands' estimates shared
+        (a channel's head weighed again with its own beats' side information), the side information counted
+        again."""
+        other = copy.copy(self)
+        other.templates = list(templates)
+        other.side_bits = _side_bits(other.templates, other.mains)
+        other._forget()
+        other._bands = self._bands  # the same bands: one estimate of them serves both
         return other
 
     def with_quantiser(self, rounding: float, rho16: int) -> Prepared:
@@ -140,14 +152,19 @@ class Prepared:
         return self._estimates[delta]
 
     def _estimated(self, delta: float) -> float:
+        if delta not in self._bands:
+            self._bands[delta] = [self._band_bits(f, lv, delta) for f, lv in zip(self.flat, self.levels)]
         bits = 0.0
-        for f, lv, side in zip(self.flat, self.levels, self.side_bits):
-            lengths = band_lengths(len(f), lv)
-            counts = kernels.quantised_histograms(f, lengths, delta, self.rounding)  # no quantised copy made
-            bits += estimate_bands(quantise_flat(f, delta, self.rounding), lengths) if counts is None else \
-                estimate_histograms(counts, lengths)
+        for bands, side in zip(self._bands[delta], self.side_bits):
+            bits += bands
             bits += side
         return bits
+
+    def _band_bits(self, flat: np.ndarray, levels: int, delta: float) -> float:
+        lengths = band_lengths(len(flat), levels)
+        counts = kernels.quantised_histograms(flat, lengths, delta, self.rounding)  # no quantised copy made
+        return estimate_bands(quantise_flat(flat, delta, self.rounding), lengths) if counts is None else \
+            estimate_histograms(counts, lengths)
 
     def squared_error(self, ref: np.ndarray, delta: float) -> float:
         """The squared error of the frames decoded at step ``delta`` against ``ref`` (remembered per step for the
@@ -167,6 +184,12 @@ class Prepared:
             self._last = (delta, [wavelet_payload(q, delta, lv, o, t, self.quick, self.rho16, m) for q, lv, o, t, m
                                   in zip(self.quantised(delta), self.levels, self.offsets, self.templates, self.mains)])
         return self._last[1]
+
+
+def _side_bits(templates: Sequence[BeatTemplate | None], mains: Sequence[Mains | None]) -> list[int]:
+    """Each frame's side information in bits: its template's and its hum's."""
+    return [(0 if t is None else 8 * len(template_side(t))) + (0 if m is None else 8 * len(m.side))
+            for t, m in zip(templates, mains)]
 
 
 def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess: float | None = None,

@@ -205,26 +205,30 @@ def _fallback_window(windows: Sequence[tuple[float, float]]) -> tuple[float, flo
 
 
 def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequence[BeatTemplate | None],
-                step: float) -> list[BeatTemplate | None]:
+                step: float, head: Prepared | None = None) -> list[BeatTemplate | None]:
     """Effort "balanced"'s ``templates`` with their gains and taps on the grids that :func:`gain_grid` and
     :func:`coarser_taps` choose at ``step`` on the first templated frame's first :data:`QUICK_SIDE_HEAD` samples
     (its template's beats there), applied to every frame's: side information scales with the beats as the
     residual's bits do with the samples, so a head judges the grids for the whole at a fraction of the time. A
     template of many taps (a 1000 Hz record) or many beats at a loose target costs more than it saves
-    without them (PTB s0010_re, a103l's pulse at PRDN 5-9 %)."""
+    without them (PTB s0010_re, a103l's pulse at PRDN 5-9 %). ``head``: that frame's head prepared with its
+    template as :class:`TemplateTrial` prepares it, if it was (its bands are shared where the heads are alike)."""
     i = next(i for i, t in enumerate(templates) if t is not None)
     template = templates[i]
     assert template is not None
-    head = frames[i][:QUICK_SIDE_HEAD]
+    x = frames[i][:QUICK_SIDE_HEAD]
     start = sum(map(len, frames[:i]))
-    mine = template.positions - template.anchor < len(head)  # the beats whose template reaches into the head
+    mine = template.positions - template.anchor < len(x)  # the beats whose template reaches into the head
     if np.count_nonzero(mine) < MIN_HEAD_BEATS:
         return list(templates)
     local = replace(template, positions=template.positions[mine], g64=template.g64[mine])
-    head_ref = ref[start : start + len(head)]
-    prepared = Prepared([head], [local])
-    prepared, bits, grid = gain_grid([head], head_ref, prepared, prepared.estimate(step), step)
-    shift = coarser_taps([head], head_ref, prepared, bits, step)[0].templates[0].shift
+    head_ref = ref[start : start + len(x)]
+    if head is not None and head.lengths == [len(x)] and head.templates[0] is template and head.mains[0] is None:
+        prepared = head.with_templates([local])  # the beats it leaves out predict nothing in the head
+    else:
+        prepared = Prepared([x], [local])
+    prepared, bits, grid = gain_grid([x], head_ref, prepared, prepared.estimate(step), step)
+    shift = coarser_taps([x], head_ref, prepared, bits, step)[0].templates[0].shift
     if grid is None and shift == template.shift:
         return list(templates)
     out: list[BeatTemplate | None] = []
