@@ -772,3 +772,22 @@ def test_the_c_range_coder_writes_and_reads_constrictions_words():
         assert (ours is None) == (theirs is None)
         if ours is not None:
             assert np.array_equal(ours, theirs)
+
+
+@needs_c
+def test_a_kernel_takes_only_contiguous_arrays_of_its_dtype():
+    """The compiled kernels' array arguments (``kernels._Array``, passed as a data pointer) refuse what the C code
+    cannot read as it expects: another dtype, a strided view, a list; an array of the right kind is read in place."""
+    import ctypes
+
+    lib = kernels._LIB
+    out = np.zeros(8)
+    for bad in (np.zeros(8, np.float32), np.zeros(16)[::2], [0.0] * 8, np.zeros(8, np.int64)):
+        with pytest.raises(ctypes.ArgumentError):
+            lib.san_cdf97_inverse(bad, 8, 0, out)
+    bands = np.arange(8, dtype=np.float64)
+    lib.san_cdf97_inverse(bands, 8, 0, out)  # no levels: the bands are the signal, left in place
+    assert np.array_equal(bands, np.arange(8))
+    q = np.zeros(4, np.int64)
+    lib.san_dead_zone_quantise(np.array([0.5, -2.6, 7.0, 0.0]), 4, 1.0, 0.5, q)
+    assert q.tolist() == [1, -3, 7, 0]

@@ -33,16 +33,34 @@ NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64
 BLOCK = 16
 NUM_CLASSES = 16
 
-_I64 = np.ctypeslib.ndpointer(np.int64, flags="C_CONTIGUOUS")
-_U64 = np.ctypeslib.ndpointer(np.uint64, flags="C_CONTIGUOUS")
-_I32 = np.ctypeslib.ndpointer(np.int32, flags="C_CONTIGUOUS")
-_I8 = np.ctypeslib.ndpointer(np.int8, flags="C_CONTIGUOUS")
-_U8 = np.ctypeslib.ndpointer(np.uint8, flags="C_CONTIGUOUS")
+
+
+class _Array:
+    """A ctypes argument type for a C-contiguous numpy array of one dtype, passed as its data pointer: the checks
+    of ``np.ctypeslib.ndpointer(dtype, flags="C_CONTIGUOUS")`` (an ndarray, that dtype, contiguous; anything else
+    refused with a TypeError), without its pointer's trip through ``ndarray.ctypes``' ``_as_parameter_``, which
+    cost about as much again (a short record's encode makes thousands of these calls)."""
+
+    def __init__(self, dtype: type) -> None:
+        self.dtype = np.dtype(dtype)
+
+    def from_param(self, obj: object) -> ctypes.c_void_p:
+        if not isinstance(obj, np.ndarray) or obj.dtype != self.dtype or not obj.flags.c_contiguous:
+            raise TypeError(f"expected a C-contiguous {self.dtype.name} array, got {type(obj).__name__}"
+                            f"{'' if not isinstance(obj, np.ndarray) else ' of ' + obj.dtype.name}")
+        return ctypes.c_void_p(obj.ctypes.data)
+
+
+_I64 = _Array(np.int64)
+_U64 = _Array(np.uint64)
+_I32 = _Array(np.int32)
+_I8 = _Array(np.int8)
+_U8 = _Array(np.uint8)
 _N = ctypes.c_int64
-_U32 = np.ctypeslib.ndpointer(np.uint32, flags="C_CONTIGUOUS")
-_F64 = np.ctypeslib.ndpointer(np.float64, flags="C_CONTIGUOUS")
-_STATE = np.ctypeslib.ndpointer(np.uint64, flags="C_CONTIGUOUS")
-_SEGMENTS = [_I32, np.ctypeslib.ndpointer(np.int64, flags="C_CONTIGUOUS"), _I32, _N, _U32, _I32, _N]
+_U32 = _Array(np.uint32)
+_F64 = _Array(np.float64)
+_STATE = _Array(np.uint64)
+_SEGMENTS = [_I32, _I64, _I32, _N, _U32, _I32, _N]
 _SIGNATURES = {
     "san_tokenize": (None, [_I64, _N, _I32, _U64]),
     "san_raw_bits": (_N, [_I32, _N]),
