@@ -791,3 +791,11 @@ def test_a_kernel_takes_only_contiguous_arrays_of_its_dtype():
     q = np.zeros(4, np.int64)
     lib.san_dead_zone_quantise(np.array([0.5, -2.6, 7.0, 0.0]), 4, 1.0, 0.5, q)
     assert q.tolist() == [1, -3, 7, 0]
+    # a read-only array (a kept prediction), a view that starts inside another, an empty one: their own data
+    read_only = np.array([9.5, -1.5, 0.2, 3.0, 8.0])
+    read_only.flags.writeable = False
+    lib.san_dead_zone_quantise(read_only[1:], 4, 1.0, 0.5, q)
+    assert q.tolist() == [-2, 0, 3, 8]
+    lib.san_dead_zone_quantise(np.arange(10.0)[6:], 4, 2.0, 0.0, q)
+    assert q.tolist() == [3, 3, 4, 4]
+    lib.san_dead_zone_quantise(np.zeros(0), 0, 1.0, 0.5, np.zeros(0, np.int64))
