@@ -76,7 +76,11 @@ class Prepared:
                 self._kept.append(p)
             r = f if p is None else f - p
             self.offsets.append(int(np.rint(r.mean())))
-            self.flat.append(forward_flat(r - self.offsets[-1], lv))
+            # less the offset in one float64 pass (in place after a prediction; the integers' difference rounds
+            # as its conversion would: the same values)
+            centred = np.subtract(f, self.offsets[-1], dtype=np.float64) if p is None else \
+                np.subtract(r, self.offsets[-1], out=r)
+            self.flat.append(forward_flat(centred, lv))
         self.side_bits = _side_bits(templates, self.mains)  # counted once
         self._forget()
 
