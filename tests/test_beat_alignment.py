@@ -337,3 +337,10 @@ def test_a_channel_converted_once_to_floats_gives_the_same_beats_and_templates_a
     aligned = align(floats, FS, WINDOW, template)
     assert np.array_equal(aligned.positions, align(x, FS, WINDOW, template).positions)
     assert floats.tobytes() == kept.tobytes()
+
+
+@pytest.mark.parametrize("values", [[], [7], [3, 5, 5, 12], [-(2**40), 2**40, 0]])
+def test_a_template_s_differences_are_numpy_s(values):
+    a = np.array(values, dtype=np.int64)
+    assert np.array_equal(beats._differences(a), np.diff(a, prepend=0))
+    assert beats._differences(a).dtype == np.int64

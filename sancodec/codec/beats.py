@@ -101,14 +101,23 @@ class BeatTemplate:
         w.varint(len(self.positions))
         if self.shift:
             w.varint(self.shift)
-        gaps = np.diff(self.positions, prepend=0)
-        taps = np.diff(self.t8 >> self.shift, prepend=0)
-        blocks = [encode_arrays([taps, g, self.g64 - 64], [False, False, False])
-                  for g in (gaps, np.diff(gaps, prepend=0))]
+        gaps = _differences(self.positions)
+        taps = _differences(self.t8 >> self.shift)
+        blocks = [encode_arrays([taps, g, self.g64 - 64], [False, False, False]) for g in (gaps, _differences(gaps))]
         second = len(blocks[1]) < len(blocks[0])
         w.varint(len(blocks[second]))
         w.raw(blocks[second])
         return w.getvalue(), second
+
+
+def _differences(a: np.ndarray) -> np.ndarray:
+    """``np.diff(a, prepend=0)`` of a 1-D integer array, without the prepended copy and its broadcast (a quarter of
+    the time: every template the encoder weighs writes its side information)."""
+    out = np.empty_like(a)
+    if len(a):
+        out[0] = a[0]
+        np.subtract(a[1:], a[:-1], out=out[1:])
+    return out
 
 
 def _exact(t8: np.ndarray, g64: np.ndarray) -> bool:
