@@ -97,12 +97,12 @@ def estimate_histograms(counts: np.ndarray, lengths: Sequence[int]) -> float:
 def _bits_from_histogram(counts: np.ndarray, n: int | np.ndarray) -> float:
     """:func:`estimate_bits` from ``counts[b]``, the values of bit length ``b`` (0 for 0), of ``n`` values; or
     the sum of it over several histograms, one per row of ``counts``, with ``n`` the column of their sizes. (Each
-    probability is its count over its histogram's size, divided where broadcast and then picked: the same values
-    as picking first, in fewer numpy calls; a lossy estimate makes this sum every time.)"""
+    probability is its count over its histogram's size, divided in place where seen and then picked: the same
+    values as picking first, in fewer numpy calls; a lossy estimate makes this sum every time.)"""
     raw_bits = int((_raw_widths(counts.shape[-1]) * counts).sum())
     nonzero = int(counts[..., 1:].sum())
     seen = counts > 0
-    p = (counts / n)[seen]
+    p = np.divide(counts, n, out=np.ones(counts.shape), where=seen)[seen]  # no 0 / 0 for an empty histogram
     return float(-(counts[seen] * np.log2(p)).sum() + raw_bits + nonzero)
 
 
