@@ -34,7 +34,7 @@ from sancodec.codec.waveletframe import (
     template_side,
     wavelet_payload,
 )
-from sancodec.metrics import prdn_with_spread, spread_of, sum_of_squares
+from sancodec.metrics import spread_of, sum_of_squares
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -178,7 +178,7 @@ class Prepared:
             errors = {}
             self._errors = (ref, errors)
         if delta not in errors:
-            errors[delta] = channel_error(self.decoded(delta), ref)
+            errors[delta] = _error_of_decoded(self.decoded(delta), ref)
         return errors[delta]
 
     def payloads(self, delta: float) -> list[bytes]:
@@ -221,7 +221,8 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
         spread, model = spread_of(ref), None  # metrics.prdn's denominator, once
 
     def distortion(step: float) -> float:
-        measured[step] = prdn_with_spread(ref, ahead.pop(step) if step in ahead else prepared.decoded(step), spread)
+        error = _error_of_decoded(ahead.pop(step) if step in ahead else prepared.decoded(step), ref)
+        measured[step] = 100.0 * math.sqrt(error) / spread if spread > 0 else (0.0 if error == 0 else math.inf)
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN
@@ -299,6 +300,13 @@ def step_at_error(candidate: Prepared, ref: np.ndarray, error: float, step: floa
 def channel_error(y: np.ndarray, ref: np.ndarray) -> float:
     """The squared error of ``y`` against ``ref``."""
     return sum_of_squares(y - ref)
+
+
+def _error_of_decoded(decoded: np.ndarray, ref: np.ndarray) -> float:
+    """:func:`channel_error` of a decode made for this measurement alone, its difference from ``ref`` taken in its
+    place (no second channel-sized array: a rate control measures a long channel at several steps). The values of
+    ``metrics.prdn_with_spread``'s and :func:`channel_error`'s sums, which square the same differences."""
+    return sum_of_squares(np.subtract(decoded, ref, out=decoded))
 
 
 class FixedPrediction:
