@@ -27,6 +27,7 @@ __all__ = [
     "phi_scores",
     "prd",
     "prdn",
+    "prdn_of_error",
     "prdn_with_spread",
     "snr_db",
     "spread_of",
@@ -141,7 +142,13 @@ def prdn(x: np.ndarray, x_hat: np.ndarray) -> float:
 def prdn_with_spread(x: np.ndarray, x_hat: np.ndarray, spread: float) -> float:
     """:func:`prdn` of 1-D float64 arrays given its denominator ``spread = ||x - mean(x)||``: a rate
     control that measures one channel at many steps computes it once."""
-    err = _norm(x - x_hat)
+    return prdn_of_error(sum_of_squares(x - x_hat), spread)
+
+
+def prdn_of_error(squared_error: float, spread: float) -> float:
+    """:func:`prdn` from the squared error ``||x - x_hat||²`` and ``spread = ||x - mean(x)||`` (a caller that has
+    the error's sum already, as the lossy rate control does)."""
+    err = math.sqrt(squared_error)
     return 100.0 * err / spread if spread > 0 else (0.0 if err == 0 else float("inf"))
 
 

@@ -16,7 +16,10 @@ from sancodec.metrics import (
     phi_scores,
     prd,
     prdn,
+    prdn_of_error,
     snr_db,
+    spread_of,
+    sum_of_squares,
 )
 
 
@@ -83,3 +86,15 @@ def test_sums_of_squares_and_spreads_are_numpy_s():
         assert np.isclose(sum_of_squares(v), float(np.linalg.norm(v)) ** 2, rtol=1e-12)
         assert np.isclose(spread_of(v), float(np.linalg.norm(v - v.mean())) if len(v) else 0.0, rtol=1e-12)
     assert spread_of(np.full(7, 2.5)) == 0.0
+
+
+def test_the_prdn_from_a_squared_error_is_prdn_s():
+    # the lossy rate control measures the error's sum itself and asks prdn_of_error for the PRDN: bit for bit prdn's,
+    # and 0 or inf for a flat original
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 300, 5000)
+    for y in (x + rng.normal(0, 3, 5000), x.copy(), np.zeros(5000)):
+        assert prdn_of_error(sum_of_squares(x - y), spread_of(x)) == prdn(x, y)
+    flat = np.full(100, 7.0)
+    assert prdn_of_error(0.0, spread_of(flat)) == prdn(flat, flat) == 0.0
+    assert prdn_of_error(1.0, spread_of(flat)) == prdn(flat, flat + 0.1) == math.inf

@@ -34,7 +34,7 @@ from sancodec.codec.waveletframe import (
     template_side,
     wavelet_payload,
 )
-from sancodec.metrics import spread_of, sum_of_squares
+from sancodec.metrics import prdn_of_error, spread_of, sum_of_squares
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -221,8 +221,8 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
         spread, model = spread_of(ref), None  # metrics.prdn's denominator, once
 
     def distortion(step: float) -> float:
-        error = _error_of_decoded(ahead.pop(step) if step in ahead else prepared.decoded(step), ref)
-        measured[step] = 100.0 * math.sqrt(error) / spread if spread > 0 else (0.0 if error == 0 else math.inf)
+        decoded = ahead.pop(step) if step in ahead else prepared.decoded(step)
+        measured[step] = prdn_of_error(_error_of_decoded(decoded, ref), spread)
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN
@@ -304,8 +304,8 @@ def channel_error(y: np.ndarray, ref: np.ndarray) -> float:
 
 def _error_of_decoded(decoded: np.ndarray, ref: np.ndarray) -> float:
     """:func:`channel_error` of a decode made for this measurement alone, its difference from ``ref`` taken in its
-    place (no second channel-sized array: a rate control measures a long channel at several steps). The values of
-    ``metrics.prdn_with_spread``'s and :func:`channel_error`'s sums, which square the same differences."""
+    place (no second channel-sized array: a rate control measures a long channel at several steps; its PRDN is
+    ``metrics.prdn_of_error`` of it). The value of :func:`channel_error`'s sum, which squares the same differences."""
     return sum_of_squares(np.subtract(decoded, ref, out=decoded))
 
 
