@@ -497,6 +497,10 @@ def test_a_head_prepared_again_with_its_own_beats_shares_the_bands_and_counts_it
         assert shared.estimate(step) == fresh.estimate(step)
         assert shared.squared_error(head.astype(float), step) == fresh.squared_error(head.astype(float), step)
     assert np.array_equal(shared.flat[0], fresh.flat[0])
+    # what a caller checks before taking a head prepared elsewhere: its length, that template object, no hum
+    assert whole.prepares(head, template) and shared.prepares(head, local)
+    assert not whole.prepares(head, local) and not whole.prepares(head[:-1], template)
+    assert not Prepared([head], [None]).prepares(head, template)
 
 
 def test_the_grids_and_the_hum_weigh_the_trial_s_head_without_preparing_it_again(mitdb_100, monkeypatch):

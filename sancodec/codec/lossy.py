@@ -237,9 +237,8 @@ def _hum_pays_on_head(frames: Sequence[np.ndarray], templates: Sequence[BeatTemp
     was prepared; its estimate is then known)."""
     i = next((i for i, t in enumerate(templates) if t is not None), 0)
     head = frames[i][:QUICK_HEAD]
-    alike = prepared is not None and prepared.lengths == [len(head)] and prepared.templates[0] is templates[i] \
-        and prepared.mains[0] is None
-    without = prepared if alike and prepared is not None else Prepared([head], [templates[i]])
+    without = prepared if prepared is not None and prepared.prepares(head, templates[i]) else \
+        Prepared([head], [templates[i]])
     with_hum = Prepared([head], [templates[i]], mains=fit_mains([head], fs, line, [without.prediction(0)]))
     return with_hum.estimate(step) < QUICK_MAINS_GAIN * without.estimate(step)
 

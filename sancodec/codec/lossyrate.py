@@ -112,6 +112,12 @@ class Prepared:
         other._forget()
         return other
 
+    def prepares(self, frame: np.ndarray, template: BeatTemplate | None) -> bool:
+        """Whether this is one frame of ``frame``'s length prepared under ``template`` (that object) and no hum: what
+        a head prepared elsewhere (``templatesearch.TemplateTrial``'s) must be for a caller that would prepare that
+        head under that template to take it instead."""
+        return self.lengths == [len(frame)] and self.templates[0] is template and self.mains[0] is None
+
     def with_templates(self, templates: Sequence[BeatTemplate | None]) -> Prepared:
         """The same frames under ``templates``, which must predict each frame's samples as these frames' do (a
         template less beats that reach none of them): bands, offsets, predictions and the bands' estimates shared

@@ -223,7 +223,7 @@ def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequen
         return list(templates)
     local = replace(template, positions=template.positions[mine], g64=template.g64[mine])
     head_ref = ref[start : start + len(x)]
-    if head is not None and head.lengths == [len(x)] and head.templates[0] is template and head.mains[0] is None:
+    if head is not None and head.prepares(x, template):
         prepared = head.with_templates([local])  # the beats it leaves out predict nothing in the head
     else:
         prepared = Prepared([x], [local])
