@@ -200,7 +200,7 @@ def _flat_then_bursty(n: int, seed: int) -> np.ndarray:
 @needs_c
 @pytest.mark.parametrize("params", [running.QUICK_BAND_PARAMS, running.PARAMS, (20,), (3, 0, 3)])
 @pytest.mark.parametrize("residual", ["bursty", "steady", "empty", "zeros"])
-def test_the_fused_weigh_and_encode_is_weigh_then_encode_on_either_kernels(params, residual, monkeypatch):
+def test_the_fused_choice_and_coding_is_weigh_then_encode_on_either_kernels(params, residual, monkeypatch):
     # one compiled call for the choice and the block: the same set (the first of equal estimates), the same
     # verdict against one table, the same bytes, and no block where only a paying one is asked for
     e = {"bursty": lambda: _bursty(4000, 3), "steady": lambda: _flat_then_bursty(4000, 4),
@@ -209,15 +209,16 @@ def test_the_fused_weigh_and_encode_is_weigh_then_encode_on_either_kernels(param
     block = running.encode(e, chosen)
     fused = kernels.running_choose_encode(e, params, only_paying=False)
     assert fused == (chosen, pays, block)
-    assert running.weigh_and_encode(e, params, only_paying=False) == (pays, block)
-    assert running.weigh_and_encode(e, params, only_paying=True) == (pays, block if pays else None)
+    assert kernels.running_choose_encode(e, params, only_paying=True) == (chosen, pays, block if pays else None)
+    assert running.encode_chosen(e, params) == block
+    assert running.encode_if_paying(e, params) == (block if pays else None)
     either = running.encode_either(e, chosen)
     assert kernels.running_choose_encode(e, params, only_paying=False, either=True) == (chosen, pays, either)
-    assert running.weigh_and_encode(e, params, only_paying=False, either=True) == (pays, either)
+    assert running.encode_chosen(e, params, either=True) == either
     numpy_only(monkeypatch)
-    assert running.weigh_and_encode(e, params, only_paying=False) == (pays, block)
-    assert running.weigh_and_encode(e, params, only_paying=True) == (pays, block if pays else None)
-    assert running.weigh_and_encode(e, params, only_paying=False, either=True) == (pays, either)
+    assert running.encode_chosen(e, params) == block
+    assert running.encode_if_paying(e, params) == (block if pays else None)
+    assert running.encode_chosen(e, params, either=True) == either
 
 
 def test_both_verdicts_of_the_fused_weigh_are_reached():

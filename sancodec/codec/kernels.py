@@ -34,13 +34,12 @@ BLOCK = 16
 NUM_CLASSES = 16
 
 
-
 class _Array:
     """A ctypes argument type for a C-contiguous numpy array of one dtype, passed as its data pointer: the checks
     of ``np.ctypeslib.ndpointer(dtype, flags="C_CONTIGUOUS")`` (an ndarray, that dtype, contiguous; anything else
     refused with a TypeError), the pointer taken from the array's buffer (a ctypes object over it, which keeps it
-    alive) rather than through ``ndarray.ctypes``, a third of the cost (a short record's encode makes thousands of
-    these calls); a read-only or empty array, which ctypes cannot take a writable buffer of, through
+    alive) rather than through ``ndarray.ctypes``, which costs several times as much (a short record's encode makes
+    thousands of these calls); a read-only or empty array, which ctypes cannot take a writable buffer of, through
     ``ndarray.ctypes``."""
 
     def __init__(self, dtype: type) -> None:
@@ -657,11 +656,17 @@ def encode_running(e: np.ndarray, params: int) -> bytes | None:
         return None
     e = _i64(e)
     n = len(e)
-    out = np.empty(64 * 160 + 4 * (3 * n + 16) + 8 * n + 64, dtype=np.uint8)  # MSB mode: 3 symbols a value
+    out = _running_block_room(n)
     size = _LIB.san_running_encode(e, n, int(params), out, len(out))
     if size < 0:
         raise RuntimeError("compiled running-context encoder: output buffer too small")
     return out[:size].tobytes()
+
+
+def _running_block_room(n: int) -> np.ndarray:
+    """An output buffer a running-context block of ``n`` values fits in: the tables, up to 3 range-coder symbols a
+    value (MSB mode) and the raw bits."""
+    return np.empty(64 * 160 + 4 * (3 * n + 16) + 8 * n + 64, dtype=np.uint8)
 
 
 def running_choose_encode(e: np.ndarray, params: Sequence[int], only_paying: bool,
@@ -673,7 +678,7 @@ def running_choose_encode(e: np.ndarray, params: Sequence[int], only_paying: boo
         return None
     e = _i64(e)
     n = len(e)
-    out = np.empty(64 * 160 + 4 * (3 * n + 16) + 8 * n + 64, dtype=np.uint8)  # as encode_running's
+    out = _running_block_room(n)
     info = np.zeros(2, dtype=np.int64)
     flags = int(only_paying) | 2 * int(either)
     size = _LIB.san_running_choose_encode(e, n, np.asarray(params, dtype=np.int32), len(params), flags, out, len(out),

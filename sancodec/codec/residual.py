@@ -175,8 +175,7 @@ def with_running_contexts(res: Residual, msb: bool = True) -> Residual:
     if not RUNNING_CONTEXTS or len(res.e) < running.MIN_LENGTH:
         return res
     block = res.coded()
-    alternative = running.weigh_and_encode(res.e, running.PARAMS, only_paying=False, either=msb and MSB_MODE)[1]
-    assert alternative is not None
+    alternative = running.encode_chosen(res.e, running.PARAMS, either=msb and MSB_MODE)
     if len(alternative) >= len(block) or (len(res.e) < SMALL_FRAME and len(alternative) >= len(_plain(res.e))):
         return replace(res, block=block)
     return replace(res, block=alternative)

@@ -145,18 +145,28 @@ def weigh(e: np.ndarray, params: tuple[int, ...] = PARAMS) -> tuple[int, bool]:
     return params[best], bool(costs[best] < _estimates(one_table)[0])
 
 
-def weigh_and_encode(e: np.ndarray, params: tuple[int, ...], only_paying: bool,
-                     either: bool = False) -> tuple[bool, bytes | None]:
-    """:func:`weigh`, then ``encode(e, chosen)`` (with ``either``, :func:`encode_either`): whether the contexts pay
-    against one table, and the block (None where ``only_paying`` and they do not). One compiled call where built:
+def encode_chosen(e: np.ndarray, params: tuple[int, ...], either: bool = False) -> bytes:
+    """``encode(e, choose(e, params))`` (with ``either``, :func:`encode_either`): in one compiled call where built,
     ``e`` tokenized and counted once, where the two calls would do both twice."""
+    block = _chosen_block(e, params, only_paying=False, either=either)
+    assert block is not None  # made whatever the estimate says
+    return block
+
+
+def encode_if_paying(e: np.ndarray, params: tuple[int, ...]) -> bytes | None:
+    """:func:`encode_chosen`'s block where :func:`weigh` says running contexts code ``e`` in fewer bits than one
+    table; else None (the caller codes it in one table)."""
+    return _chosen_block(e, params, only_paying=True, either=False)
+
+
+def _chosen_block(e: np.ndarray, params: tuple[int, ...], only_paying: bool, either: bool) -> bytes | None:
     fused = kernels.running_choose_encode(e, params, only_paying, either)
     if fused is not None:
-        return fused[1], fused[2]
+        return fused[2]
     chosen, pays = weigh(e, params)
     if only_paying and not pays:
-        return pays, None
-    return pays, encode_either(e, chosen) if either else encode(e, chosen)
+        return None
+    return encode_either(e, chosen) if either else encode(e, chosen)
 
 
 def encode(e: np.ndarray, params: int) -> bytes:

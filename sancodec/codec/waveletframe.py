@@ -184,9 +184,7 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
 
 def _running_band(s: np.ndarray, params: tuple[int, ...]) -> bytes:
     """A long band under running contexts, with the param set of ``params`` their estimate prefers."""
-    block = running.weigh_and_encode(s, params, only_paying=False)[1]
-    assert block is not None
-    return block
+    return running.encode_chosen(s, params)
 
 
 def _varint_size(value: int) -> int:
@@ -217,7 +215,7 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
 def _quick_band(s: np.ndarray) -> tuple[bytes, bool]:
     """One band's block as :func:`quick_bands` codes it, and whether it is contextual."""
     if len(s) >= RUNNING_BANDS:
-        block = running.weigh_and_encode(s, running.QUICK_BAND_PARAMS, only_paying=True)[1]
+        block = running.encode_if_paying(s, running.QUICK_BAND_PARAMS)
         return (block, True) if block is not None else (encode_arrays([s], [False]), False)
     plain, classes = encode_arrays([s], [False]), encode_arrays([s], [True])
     return (classes, True) if len(classes) < len(plain) else (plain, False)
