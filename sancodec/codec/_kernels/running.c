@@ -123,8 +123,8 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     return status;
 }
 
-/* The context of each token under `params` (into `ctx` when given) and the token counts by context
- * (`cnt[c * TOKENS + t]`, added to): the pass both the encoder and its choice of params make. */
+/* The context of each token under `params` (into `ctx` when given) and, when `cnt` is given, the token counts by
+ * context (`cnt[c * TOKENS + t]`, added to): the pass both the encoder and its choice of params make. */
 static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *cnt, uint8_t *ctx) {
     const int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4 & 1;
     uint32_t acc = 0;
@@ -133,7 +133,7 @@ static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *c
         int32_t t = tok[i];
         int c = running_context(acc, m, split, last);
         if (ctx) ctx[i] = (uint8_t)c;
-        cnt[c * TOKENS + t]++;
+        if (cnt) cnt[c * TOKENS + t]++;
         acc = running_next(acc, k, t);
         last = t;
     }
@@ -323,14 +323,8 @@ EXPORT int64_t san_running_choose_encode(const int64_t *e, int64_t n, const int3
         result = 0;
         goto done;
     }
-    const int p = params[best], k = (p & 3) + 1, m = p >> 2 & 3, split = p >> 4 & 1;
-    uint32_t acc = 0;
-    int32_t last = 0;
-    for (int64_t i = 0; i < n; i++) { /* count_contexts' contexts, without counting again */
-        ctx[i] = (uint8_t)running_context(acc, m, split, last);
-        acc = running_next(acc, k, tok[i]);
-        last = tok[i];
-    }
+    const int p = params[best];
+    count_contexts(tok, n, p, NULL, ctx); /* the chosen set's contexts; its counts are made */
     result = running_block(tok, val, ctx, n, p, (flags & CHOOSE_EITHER) != 0,
                            (const int64_t(*)[TOKENS])(counts + (int64_t)best * RUN_CONTEXTS * TOKENS), out, cap);
 done:
