@@ -53,6 +53,44 @@ def test_the_compiled_counts_match_the_reference_contexts():
         assert np.array_equal(counts[j].ravel(), ref)
 
 
+def _sparse(n: int, seed: int) -> np.ndarray:
+    """A fine wavelet band at a loose target: runs of zeros of every length (from 1 to thousands, one at each
+    end) between bursts of values, small and large."""
+    rng = np.random.default_rng(seed)
+    e = np.zeros(n, dtype=np.int64)
+    i = int(rng.integers(20, 60))  # the block starts with a run of zeros
+    while i < n - 300:  # ... and ends with one
+        burst = int(rng.integers(1, 12))
+        e[i : i + burst] = np.rint(rng.laplace(0, rng.choice([1.0, 20.0, 3000.0]), burst))
+        i += burst + int(rng.choice([1, 2, 7, 15, 16, 17, 31, 40, 100, 700, 2500]))
+    return e
+
+
+ALL_PARAMS = tuple(k - 1 | m << 2 | split << 4 for k in range(1, 5) for m in range(3) for split in (0, 1))
+
+
+@needs_c
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_counts_and_blocks_match_the_reference_on_long_runs_of_zeros(seed, monkeypatch):
+    # the compiled passes take a run of zeros at once (running.c's zero_run): the same counts and contexts as
+    # token by token, under every param set, four at once and one at a time, from any start in a block of 8
+    tok, _ = kernels.tokenize(_sparse(12000 + seed, seed)[seed:])
+    assert np.count_nonzero(tok) < len(tok) // 4
+    counts = running._counts(tok, ALL_PARAMS)
+    single = np.stack([running._counts(tok, (p,))[0] for p in ALL_PARAMS[:3]])
+    assert np.array_equal(single, counts[:3])
+    for j, params in enumerate(ALL_PARAMS):
+        ctx = running.contexts(tok, params)
+        ref = np.bincount(ctx * kernels.NUM_TOKENS + tok, minlength=running.CONTEXTS * kernels.NUM_TOKENS)
+        assert np.array_equal(counts[j].ravel(), ref), params
+    e = _sparse(9000, seed + 10)
+    blocks = {p: running.encode(e, p) for p in (0, 3, 8, 27, 20 | running.MSB)}
+    chosen = kernels.running_choose_encode(e, running.QUICK_BAND_PARAMS, only_paying=False)
+    numpy_only(monkeypatch)
+    assert {p: running.encode(e, p) for p in blocks} == blocks
+    assert chosen == (*running.weigh(e, running.QUICK_BAND_PARAMS), running.encode_chosen(e, running.QUICK_BAND_PARAMS))
+
+
 def test_contexts_follow_the_running_mean_in_steps_per_octave():
     """A constant token t settles at context floor(2^m log2(1 + t)) (its mantissa steps are linear)."""
     for t, m, expected in [(0, 1, 0), (1, 0, 1), (3, 1, 4), (15, 2, 16), (75, 2, 24)]:

@@ -123,19 +123,72 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     return status;
 }
 
+#define ZERO_BLOCK 8 /* the counting passes take zero tokens at once (zero_run) from two aligned blocks of this many */
+
+/* Where the counting passes go one token at a time, [from, start), and where they take zeros at once,
+ * [start, end): the zeros after the first of a run (so the last token before each is 0). */
+typedef struct { int64_t start, end; } zero_stretch;
+
+/* Whether the ZERO_BLOCK tokens from `t` are all 0 (no branch within: the ORs vectorise). */
+static inline int zero_block(const int32_t *t) {
+    int32_t any = 0;
+    for (int j = 0; j < ZERO_BLOCK; j++) any |= t[j];
+    return any == 0;
+}
+
+/* The next run of zero tokens from `i` on that holds two whole aligned blocks of ZERO_BLOCK, as a zero_stretch
+ * from its first aligned block's second zero to the run's end; (n, n) where there is none. A block at a time:
+ * a small part of a pass's time where zeros and other tokens mix. */
+static inline zero_stretch next_zero_run(const int32_t *tok, int64_t i, int64_t n) {
+    for (int64_t b = (i + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK; b + 2 * ZERO_BLOCK <= n; b += ZERO_BLOCK) {
+        if (!zero_block(tok + b) || !zero_block(tok + b + ZERO_BLOCK)) continue;
+        int64_t end = b + 2 * ZERO_BLOCK;
+        while (end + ZERO_BLOCK <= n && zero_block(tok + end)) end += ZERO_BLOCK;
+        while (end < n && tok[end] == 0) end++;
+        return (zero_stretch){b + 1, end};
+    }
+    return (zero_stretch){n, n};
+}
+
+/* `len` zero tokens after a zero (so the last token is 0 throughout) under (k, m, split), from the running mean
+ * `acc`: their contexts (into `ctx` when given) and counts (into `cnt` when given), and the running mean after
+ * them. Where a zero leaves the mean as it is (acc >> k == 0) every zero after it has the same context: those
+ * are counted and set at once, not one by one (most of a fine band at a loose target is long runs of zeros).
+ * The same contexts and counts as a token-by-token pass makes. */
+static uint32_t zero_run(uint32_t acc, int k, int m, int split, int64_t *cnt, uint8_t *ctx, int64_t len) {
+    int64_t j = 0;
+    for (; j < len && (acc >> k); j++) {
+        int c = running_context(acc, m, split, 0);
+        if (ctx) ctx[j] = (uint8_t)c;
+        if (cnt) cnt[c * TOKENS]++;
+        acc -= acc >> k; /* running_next(acc, k, 0) */
+    }
+    if (j < len) {
+        int c = running_context(acc, m, split, 0);
+        if (ctx) memset(ctx + j, c, (size_t)(len - j));
+        if (cnt) cnt[c * TOKENS] += len - j;
+    }
+    return acc;
+}
+
 /* The context of each token under `params` (into `ctx` when given) and, when `cnt` is given, the token counts by
  * context (`cnt[c * TOKENS + t]`, added to): the pass both the encoder and its choice of params make. */
 static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *cnt, uint8_t *ctx) {
     const int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4 & 1;
     uint32_t acc = 0;
     int32_t last = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int32_t t = tok[i];
-        int c = running_context(acc, m, split, last);
-        if (ctx) ctx[i] = (uint8_t)c;
-        if (cnt) cnt[c * TOKENS + t]++;
-        acc = running_next(acc, k, t);
-        last = t;
+    for (int64_t i = 0; i < n;) {
+        zero_stretch run = next_zero_run(tok, i, n);
+        for (; i < run.start; i++) {
+            int32_t t = tok[i];
+            int c = running_context(acc, m, split, last);
+            if (ctx) ctx[i] = (uint8_t)c;
+            if (cnt) cnt[c * TOKENS + t]++;
+            acc = running_next(acc, k, t);
+            last = t;
+        }
+        acc = zero_run(acc, k, m, split, cnt, ctx ? ctx + i : NULL, run.end - i);
+        i = run.end;
     }
 }
 
@@ -153,13 +206,19 @@ EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *par
             cnt[q] = counts + (int64_t)(j + q) * RUN_CONTEXTS * TOKENS;
         }
         int32_t last = 0;
-        for (int64_t i = 0; i < n; i++) {
-            const int32_t t = tok[i];
-            for (int q = 0; q < 4; q++) {
-                cnt[q][running_context(acc[q], m[q], split[q], last) * TOKENS + t]++;
-                acc[q] = running_next(acc[q], k[q], t);
+        for (int64_t i = 0; i < n;) {
+            zero_stretch run = next_zero_run(tok, i, n);
+            for (; i < run.start; i++) {
+                const int32_t t = tok[i];
+                for (int q = 0; q < 4; q++) {
+                    cnt[q][running_context(acc[q], m[q], split[q], last) * TOKENS + t]++;
+                    acc[q] = running_next(acc[q], k[q], t);
+                }
+                last = t;
             }
-            last = t;
+            for (int q = 0; q < 4 && run.end > i; q++)
+                acc[q] = zero_run(acc[q], k[q], m[q], split[q], cnt[q], NULL, run.end - i);
+            i = run.end;
         }
     }
     for (; j < np; j++) count_contexts(tok, n, params[j], counts + (int64_t)j * RUN_CONTEXTS * TOKENS, NULL);
