@@ -128,6 +128,32 @@ def test_the_beat_period_is_the_repetition_not_its_multiple():
     assert beats.beat_period(np.ones(100), 1000.0) is None  # shorter than two periods
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_the_beat_period_from_lagged_products_is_the_fft_s(seed, monkeypatch):
+    # a sparse envelope's autocorrelation from its lagged products (beats.DIRECT_LAGS) is the FFT's, to rounding,
+    # and gives the same period; a dense one takes the FFT (the envelopes every 10th value, as find_beats sees them)
+    x, truth = _t_wave_train(seed, 0.8)
+    d = np.abs(np.diff(x.astype(np.float64), prepend=float(x[0])))
+    envelope = np.convolve(d, np.ones(40) / 40, mode="same")[::10]
+    sparse = np.where(envelope > 0.25 * np.percentile(envelope, 99), envelope, 0.0).astype(np.float32)
+    lo, hi, n = 30, 200, len(sparse)
+    e = sparse.astype(np.float64) - float(sparse.mean())
+    size = 1 << (n + hi).bit_length()
+    spectrum = np.fft.rfft(e, size)
+    by_fft = np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
+    direct = beats._lagged_covariances(sparse.astype(np.float64), float(sparse.mean()), lo, hi)
+    assert np.allclose(direct, by_fft, rtol=0, atol=1e-9 * float(np.abs(by_fft).max()))
+    assert np.count_nonzero(sparse) * (hi - lo + 1) <= beats.DIRECT_LAGS * size * np.log2(size)  # takes the sums
+    period = beats.beat_period(sparse, 100.0)
+    assert period is not None and abs(10 * period - np.median(np.diff(truth))) <= 15
+    monkeypatch.setattr(beats, "DIRECT_LAGS", 0.0)  # the FFT for every envelope
+    assert beats.beat_period(sparse, 100.0) == period
+    calls = []
+    monkeypatch.setattr(beats.kernels, "lagged_products", lambda *a: calls.append(a))
+    monkeypatch.setattr(beats, "DIRECT_LAGS", 3.0)
+    assert beats.beat_period(envelope, 100.0) == period and not calls  # dense: through the FFT
+
+
 @pytest.mark.parametrize("t_height", [0.0, 0.8])
 def test_a_premature_beat_is_kept(t_height):
     """The period check only rules out marks closer than 0.6 of the period: a premature beat at 0.7 of

@@ -521,6 +521,22 @@ def test_the_compiled_beat_envelope_has_numpy_s_bits(width):
         assert kernels.difference_envelope(v, width).tobytes() == reference.tobytes(), (width, n)
 
 
+@needs_c
+@pytest.mark.parametrize("n, lo, hi", [(1, 0, 0), (50, 0, 49), (300, 10, 150), (5000, 36, 240), (5000, 240, 240)])
+def test_the_compiled_lagged_products_have_numpy_s_bits(n, lo, hi, monkeypatch):
+    # a sparse envelope's lagged products (beat_period): the same additions in the same order either way, and the
+    # sums np.dot gives to rounding, with the last lags' shorter overlaps
+    rng = np.random.default_rng(n + lo)
+    e = np.where(rng.random(n) < 0.15, rng.gamma(2.0, 30.0, n), 0.0)
+    compiled = kernels.lagged_products(e, lo, hi)
+    reference = np.array([np.dot(e[: n - lag], e[lag:]) for lag in range(lo, hi + 1)])
+    assert np.allclose(compiled, reference, rtol=1e-12, atol=1e-9)
+    numpy_only(monkeypatch)
+    assert kernels.lagged_products(e, lo, hi).tobytes() == compiled.tobytes()
+    with pytest.raises(ValueError):
+        kernels.lagged_products(e, lo, n)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 300), st.integers(1, 300), st.sampled_from(["normal", "few", "sorted", "reversed", "periodic"]),
        st.integers(0, 2**32 - 1))

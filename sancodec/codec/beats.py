@@ -230,21 +230,46 @@ def _moving_average(d: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+DIRECT_LAGS = 3.0  # beat_period sums an envelope's lagged products directly where its nonzero values times the
+# lags are at most this many times the FFT's size times its log2 (per such unit the direct sums took about 0.15 ns,
+# the FFT's pair about 0.55 ns on bench_lossy's records: mitdb 100's 2.7 ms went to 0.55 ms, an EEG's stays an FFT)
+
+
 def beat_period(energy: np.ndarray, fs: float) -> int | None:
     """The beat period of an energy envelope in samples: the shortest lag in :data:`PERIODS` whose
     autocorrelation reaches 0.9 of the largest there (not a multiple of the period, where the
-    correlation is about as high); None where the record is too short or shows no repetition."""
+    correlation is about as high); None where the record is too short or shows no repetition. The
+    autocorrelation of the envelope less its mean, from its lagged products where the envelope is sparse
+    (:data:`DIRECT_LAGS`: an ECG's, nonzero around each QRS), else through an FFT of the whole."""
     lo, hi = int(PERIODS[0] * fs), min(int(PERIODS[1] * fs), len(energy) // 2)
     if hi < lo + 2:
         return None
-    e = energy.astype(np.float64) - float(energy.mean())
+    mean = float(energy.mean())
+    e = energy.astype(np.float64)
     size = 1 << (len(e) + hi).bit_length()  # zero-padded past the lags wanted: a linear correlation; a
-    spectrum = np.fft.rfft(e, size)          # power of two, as an FFT of a length with a large prime is slow
-    ac = np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
+    # power of two, as an FFT of a length with a large prime is slow
+    if np.count_nonzero(e) * (hi - lo + 1) <= DIRECT_LAGS * size * math.log2(size):
+        ac = _lagged_covariances(e, mean, lo, hi)
+    else:
+        e -= mean
+        spectrum = np.fft.rfft(e, size)
+        ac = np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
     top = float(ac.max())
     if not top > 0:
         return None
     return lo + int(np.flatnonzero(ac >= 0.9 * top)[0])
+
+
+def _lagged_covariances(e: np.ndarray, mean: float, lo: int, hi: int) -> np.ndarray:
+    """``sum((e[:n - L] - mean) * (e[L:] - mean))`` for each lag ``L`` in ``[lo, hi]`` of a non-negative ``e``: its
+    lagged products (``kernels.lagged_products``, which skips the zeros) less the mean times the two stretches'
+    sums (from one running sum) plus the mean squared once per product."""
+    n = len(e)
+    prefix = np.zeros(n + 1)
+    np.cumsum(e, out=prefix[1:])
+    lags = np.arange(lo, hi + 1)
+    return kernels.lagged_products(e, lo, hi) - mean * (prefix[n - lags] + (prefix[n] - prefix[lags])) \
+        + (n - lags) * (mean * mean)
 
 
 def _rows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:

@@ -106,6 +106,7 @@ _SIGNATURES = {
     "san_mains_sums": (None, [_F64, _F64, ctypes.c_uint64, _F64, _N, _N, _F64, _F64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
+    "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
@@ -526,6 +527,27 @@ def difference_envelope(v: np.ndarray, width: int) -> np.ndarray | None:
     v = np.ascontiguousarray(v, dtype=np.float64)
     out = np.empty(len(v))
     _LIB.san_difference_envelope(v, len(v), width, scratch(len(v)), out)
+    return out
+
+
+def lagged_products(e: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The sums ``sum(e[:n - L] * e[L:])`` for each lag ``L`` in ``[lo, hi]`` of a non-negative ``e`` (``0 <= lo <=
+    hi < len(e)``), added up as ``san_lagged_products`` adds them: each nonzero value's products with the values
+    ``lo`` to ``hi`` after it added to the lags' sums in turn, in the order of the values. Compiled or not, the same
+    additions in the same order, so the same bits (numpy's route loops over the nonzero values: a sparse
+    envelope's)."""
+    e = np.ascontiguousarray(e, dtype=np.float64)
+    n = len(e)
+    if not 0 <= lo <= hi < n:
+        raise ValueError("lagged_products: lags outside the values")
+    out = np.empty(hi - lo + 1)
+    if _LIB is not None:
+        _LIB.san_lagged_products(e, n, lo, hi, out)
+        return out
+    out[:] = 0.0
+    for i in np.flatnonzero(e[: n - lo]).tolist():
+        top = min(hi, n - 1 - i)
+        out[: top - lo + 1] += e[i] * e[i + lo : i + top + 1]
     return out
 
 

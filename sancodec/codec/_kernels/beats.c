@@ -224,3 +224,20 @@ EXPORT void san_mains_sums(const double *sine, const double *cosine, uint64_t st
         h[0] = rc; h[1] = rs; h[2] = r1; h[3] = rt;
     }
 }
+
+/* out[L - lo] = the sum over i < n - L of e[i] * e[i + L], for each lag L in [lo, hi] (hi < n): each e[i] that is
+ * not 0 adds its products to every lag's sum in turn, in the order of i (a zero adds nothing to a sum of
+ * non-negative products, so the zeros are left out). beat_period's correlation of a sparse energy envelope (its
+ * QRS complexes, a tenth of the samples) in a few of its values' times the lags, where an FFT takes the whole
+ * padded length twice. kernels.lagged_products does the same additions in the same order. */
+EXPORT void san_lagged_products(const double *e, int64_t n, int64_t lo, int64_t hi, double *out) {
+    for (int64_t j = 0; j <= hi - lo; j++) out[j] = 0.0;
+    for (int64_t i = 0; i + lo < n; i++) {
+        const double v = e[i];
+        if (v == 0.0) continue;
+        const int64_t top = hi < n - 1 - i ? hi : n - 1 - i;
+        const double *restrict w = e + i + lo;
+        double *restrict o = out;
+        for (int64_t j = 0; j <= top - lo; j++) o[j] += v * w[j];
+    }
+}
