@@ -522,6 +522,24 @@ def test_the_compiled_beat_envelope_has_numpy_s_bits(width):
 
 
 @needs_c
+@pytest.mark.parametrize("shift", [1, 12, 40])
+def test_the_compiled_beat_shifts_are_numpy_s(shift, monkeypatch):
+    # san_best_shift weighs up to 64 shifts together (tap by tap), more one by one: numpy's choice either way,
+    # beats near both ends of the frame included (their windows outside it left out)
+    from sancodec.codec.beats import _best_shift
+
+    rng = np.random.default_rng(shift)
+    v = np.cumsum(rng.normal(size=6000)) + 50 * np.sin(np.arange(6000) / 7.0)
+    positions = np.sort(np.concatenate([rng.integers(0, 6000, 300), [0, 5, 5995, 5999]]))
+    qrs = rng.normal(size=33)
+    qrs -= qrs.mean()
+    offsets = np.arange(len(qrs)) - 16
+    compiled = _best_shift(v, positions, offsets, qrs, shift, len(v))
+    numpy_only(monkeypatch)
+    np.testing.assert_array_equal(_best_shift(v, positions, offsets, qrs, shift, len(v)), compiled)
+
+
+@needs_c
 @pytest.mark.parametrize("n, lo, hi", [(1, 0, 0), (50, 0, 49), (300, 10, 150), (5000, 36, 240), (5000, 240, 240)])
 def test_the_compiled_lagged_products_have_numpy_s_bits(n, lo, hi, monkeypatch):
     # a sparse envelope's lagged products (beat_period): the same additions in the same order either way, and the

@@ -147,7 +147,9 @@ EXPORT void san_difference_envelope(const double *x, int64_t n, int64_t width, d
  * span, cross summed over the taps in order), is compared over the shifts whose window lies inside the frame
  * (candidate position positions[p] - shift + s, window [c + first, c + last] inside [0, n)); out[p]: the first
  * shift of least residual, -1 where none lies inside. sums: room for width + 1 values. */
-EXPORT void san_best_shift(const double *span, int64_t beats, int64_t width, const double *qrs, int64_t length,
+#define SHIFTS_AT_ONCE 64 /* san_best_shift's shifts weighed together (beats.MAX_SHIFT allows 25) */
+
+TARGET_CLONES EXPORT void san_best_shift(const double *span, int64_t beats, int64_t width, const double *qrs, int64_t length,
                            double qq, const int64_t *positions, int64_t shift, int64_t first, int64_t last,
                            int64_t n, double *sums, double *squares, int64_t *out) {
     int64_t count = width - length + 1;
@@ -159,15 +161,31 @@ EXPORT void san_best_shift(const double *span, int64_t beats, int64_t width, con
             sums[i + 1] = s = s + row[i];
             squares[i + 1] = q = q + row[i] * row[i];
         }
+        /* every shift's cross product at once, tap by tap: each shift's sum still adds its taps in order (the same
+         * bits), and the additions of the shifts vectorise, where one shift's taps are a chain of dependent adds */
+        double cross[SHIFTS_AT_ONCE];
+        const int at_once = count <= SHIFTS_AT_ONCE;
+        if (at_once) {
+            for (int64_t k = 0; k < count; k++) cross[k] = 0.0;
+            for (int64_t j = 0; j < length; j++) {
+                const double tap = qrs[j];
+                const double *restrict r = row + j;
+                for (int64_t k = 0; k < count; k++) cross[k] += r[k] * tap;
+            }
+        }
         int64_t best = -1;
         double least = INFINITY;
         for (int64_t k = 0; k < count; k++) {
             int64_t c = positions[p] - shift + k;
             if (!(c + first >= 0 && c + last < n)) continue;
-            double cross = 0.0;
-            for (int64_t j = 0; j < length; j++) cross += row[k + j] * qrs[j];
+            double product = 0.0;
+            if (at_once) {
+                product = cross[k];
+            } else {
+                for (int64_t j = 0; j < length; j++) product += row[k + j] * qrs[j];
+            }
             double total = sums[k + length] - sums[k], energy = squares[k + length] - squares[k];
-            double err = energy - total * total / (double)length - cross * cross / qq;
+            double err = energy - total * total / (double)length - product * product / qq;
             if (err < least || best < 0) { least = err; best = k; }
         }
         out[p] = best;
