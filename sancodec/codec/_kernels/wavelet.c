@@ -130,18 +130,34 @@ static inline void put(double *out, finish *f, int64_t i, double v) {
 LIFT_INLINE void predict_interleave(const double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c,
                                double *restrict out, finish *f) {
     int64_t body = ns > nd ? nd : nd - 1;
+    /* the last level's loops, one per way of finishing (finished's, with the prediction's test taken out of the
+     * loop): a test on every value kept them from vectorising, and they were half of a decode's lifting */
+    const double offset = f->offset;
+    const double *restrict p = f->prediction;
     if (f->last && f->ints) {
         int64_t *restrict ints = f->ints;
         int slow = 0;
-        for (int64_t i = 0; i < body; i++) {
-            ints[2 * i] = as_int64(finished(s[i], f, 2 * i), &slow);
-            ints[2 * i + 1] = as_int64(finished(d[i] + c * (s[i] + s[i + 1]), f, 2 * i + 1), &slow);
+        if (p) {
+            for (int64_t i = 0; i < body; i++) {
+                ints[2 * i] = as_int64(rint_exact((s[i] + offset) + p[2 * i]), &slow);
+                ints[2 * i + 1] = as_int64(rint_exact(((d[i] + c * (s[i] + s[i + 1])) + offset) + p[2 * i + 1]), &slow);
+            }
+        } else {
+            for (int64_t i = 0; i < body; i++) {
+                ints[2 * i] = as_int64(rint_exact(s[i] + offset), &slow);
+                ints[2 * i + 1] = as_int64(rint_exact((d[i] + c * (s[i] + s[i + 1])) + offset), &slow);
+            }
         }
         f->slow |= slow;
+    } else if (f->last && p) {
+        for (int64_t i = 0; i < body; i++) {
+            out[2 * i] = rint_exact((s[i] + offset) + p[2 * i]);
+            out[2 * i + 1] = rint_exact(((d[i] + c * (s[i] + s[i + 1])) + offset) + p[2 * i + 1]);
+        }
     } else if (f->last) {
         for (int64_t i = 0; i < body; i++) {
-            out[2 * i] = finished(s[i], f, 2 * i);
-            out[2 * i + 1] = finished(d[i] + c * (s[i] + s[i + 1]), f, 2 * i + 1);
+            out[2 * i] = rint_exact(s[i] + offset);
+            out[2 * i + 1] = rint_exact((d[i] + c * (s[i] + s[i + 1])) + offset);
         }
     } else {
         for (int64_t i = 0; i < body; i++) {
