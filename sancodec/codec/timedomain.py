@@ -213,26 +213,43 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
     bytes; None where neither candidate does. ``plan``: :data:`EXACT`, the lossless coder as it codes a
     file, or :data:`EXACT_QUICK`, without its adaptive stages (their search is most of the time on a short
-    channel, and they save little where the time domain wins: a fetal heart rate's steps, EEG on a grid)."""
+    channel, and they save little where the time domain wins: a fetal heart rate's steps, EEG on a grid).
+    The candidate whose order-0 estimate is least is coded first, and the others only where theirs comes near
+    its bytes: where a grid wins, coding the samples exactly first was most of the time (CTG's heart rate). The
+    same choice in either order: the smallest, the exact coding of equal sizes."""
     if not sum(map(len, frames)):
         return None
     x, spread, x0, g = _channel(frames, ref)
-    best: Coded | None = None
     exact_prdn = prdn_with_spread(ref, x, spread)
-    payloads = _exact(frames, x, to_beat, plan) if exact_prdn <= bound else None
-    if payloads is not None and sum(map(len, payloads)) < to_beat:
-        best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
-    bounds, first = np.cumsum([0, *map(len, frames)]), len(frames[0])
+    grids = []  # (grid, its PRDN, its cells, their estimate in bytes)
     for k, coarse_prdn in _coarsest_grids(x, ref, bound, spread, g):
-        if k == 1:
-            continue
-        grid = k * g
-        u = _cells(x, x0, grid)
-        if estimate_bits(np.diff(u)) / 8 < HOPELESS * to_beat and _grid_may_pay(u, x0, grid, first, to_beat, plan):
+        if k > 1:
+            u = _cells(x, x0, k * g)
+            grids.append((k * g, coarse_prdn, u, estimate_bits(np.diff(u)) / 8))
+    exact_first = exact_prdn <= bound and (not grids or _estimate_within(x, min(e for *_, e in grids)))
+    best: Coded | None = None
+    if exact_first:
+        payloads = _exact(frames, x, to_beat, plan)
+        if payloads is not None and sum(map(len, payloads)) < to_beat:
+            best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
+    bounds, first = np.cumsum([0, *map(len, frames)]), len(frames[0])
+    wavelet_bytes = to_beat
+    for grid, coarse_prdn, u, estimate in grids:
+        if estimate < HOPELESS * to_beat and _grid_may_pay(u, x0, grid, first, to_beat, plan):
             payloads = [_raw_frame(u[a:b], x0, grid, plan) for a, b in zip(bounds, bounds[1:])]
             if sum(map(len, payloads)) < to_beat:
                 best, to_beat = Coded(payloads, coarse_prdn, False), sum(map(len, payloads))
+    if exact_prdn <= bound and not exact_first:
+        payloads = _exact(frames, x, to_beat, plan)
+        if payloads is not None and sum(map(len, payloads)) < wavelet_bytes and sum(map(len, payloads)) <= to_beat:
+            best = Coded(payloads, exact_prdn, True)
     return best
+
+
+def _estimate_within(x: np.ndarray, limit: float) -> bool:
+    """Whether the order-0 estimate of coding ``x`` exactly (:func:`_hopeless`'s: of its differences, or of its
+    values' ranks' differences) is at most ``limit`` bytes."""
+    return estimate_bits(np.diff(x)) / 8 <= limit or estimate_bits(_rank_differences(x)) / 8 <= limit
 
 
 MAX_GRID_CODINGS = 8  # grids coded in full while looking for the finest that fits a byte budget
