@@ -150,7 +150,7 @@ def test_the_beat_period_from_lagged_products_is_the_fft_s(seed, monkeypatch):
     assert beats.beat_period(sparse, 100.0) == period
     calls = []
     monkeypatch.setattr(beats.kernels, "lagged_products", lambda *a: calls.append(a))
-    monkeypatch.setattr(beats, "DIRECT_LAGS", 3.0)
+    monkeypatch.setattr(beats, "DIRECT_LAGS", 5.0)
     assert beats.beat_period(envelope, 100.0) == period and not calls  # dense: through the FFT
 
 

@@ -230,9 +230,9 @@ def _moving_average(d: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-DIRECT_LAGS = 3.0  # beat_period sums an envelope's lagged products directly where its nonzero values times the
-# lags are at most this many times the FFT's size times its log2 (per such unit the direct sums took about 0.15 ns,
-# the FFT's pair about 0.55 ns on bench_lossy's records: mitdb 100's 2.7 ms went to 0.55 ms, an EEG's stays an FFT)
+DIRECT_LAGS = 5.0  # beat_period sums an envelope's lagged products directly where its nonzero values times the
+# lags are at most this many times the FFT's size times its log2 (per such unit the direct sums took about 0.1 ns,
+# the FFT's pair about 0.55 ns on bench_lossy's records: mitdb 100's 2.7 ms went to 0.45 ms, an EEG's stays an FFT)
 
 
 def beat_period(energy: np.ndarray, fs: float) -> int | None:

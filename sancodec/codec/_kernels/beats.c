@@ -248,7 +248,7 @@ EXPORT void san_mains_sums(const double *sine, const double *cosine, uint64_t st
  * non-negative products, so the zeros are left out). beat_period's correlation of a sparse energy envelope (its
  * QRS complexes, a tenth of the samples) in a few of its values' times the lags, where an FFT takes the whole
  * padded length twice. kernels.lagged_products does the same additions in the same order. */
-EXPORT void san_lagged_products(const double *e, int64_t n, int64_t lo, int64_t hi, double *out) {
+TARGET_CLONES EXPORT void san_lagged_products(const double *e, int64_t n, int64_t lo, int64_t hi, double *out) {
     for (int64_t j = 0; j <= hi - lo; j++) out[j] = 0.0;
     for (int64_t i = 0; i + lo < n; i++) {
         const double v = e[i];
