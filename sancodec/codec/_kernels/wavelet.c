@@ -3,8 +3,8 @@
  * so the inner loops have no branches and vectorise. */
 #include "kernels.h"
 
-/* AVX2 doubles the lifting's values per instruction where the CPU has it (GCC's target_clones, chosen at load
- * time through glibc's ifunc; no fused multiply-adds either way, -ffp-contract=off, so the same bits). The
+/* AVX2 and AVX-512 widen the lifting's vectors where the CPU has them (GCC's target_clones, chosen at load
+ * time through glibc's ifunc; no fused multiply-adds in any clone, -ffp-contract=off, so the same bits). The
  * steps are inlined into each clone: an AVX2 loop calling SSE helpers was much slower in a trial. */
 #if defined(__GNUC__)
 #define LIFT_INLINE static inline __attribute__((always_inline))
