@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data
 
-.PHONY: demo test lint bench clean model asan
+.PHONY: demo test lint bench clean model asan clones
 
 $(STAMP): pyproject.toml setup.py $(wildcard sancodec/codec/_kernels/*)
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The C kernels' AVX2 and baseline clones, each built alone, under the tests that compare them with numpy
+# (scripts/clones.sh): a CPU with AVX-512 runs that clone everywhere else.
+clones: $(STAMP)
+	scripts/clones.sh
 
 # The C kernels built with AddressSanitizer, under their tests and 3000 hostile files (scripts/asan.sh).
 asan: $(STAMP)

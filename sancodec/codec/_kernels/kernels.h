@@ -29,7 +29,11 @@
  * (GCC's target_clones): AVX2 doubles the values per instruction where the CPU has it, AVX-512 doubles them again
  * (the wavelet's lifting a third faster again on an EPYC that has it). No fused multiply-adds any way
  * (-ffp-contract=off) and no reassociation, so all give the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+#if defined(SANCODEC_CLONE_BASELINE) /* scripts/clones.sh: one clone alone, to test it on a CPU that picks another */
+#define TARGET_CLONES
+#elif defined(SANCODEC_CLONE_AVX2)
+#define TARGET_CLONES __attribute__((target("avx2")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #define TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TARGET_CLONES
