@@ -26,11 +26,27 @@ def test_results_come_back_in_the_jobs_order(threads):
     assert out == [v * v for v in values]
 
 
-def test_jobs_run_side_by_side():
-    """Two jobs that each wait for the other: they finish only if they run at once."""
+def test_jobs_run_side_by_side(monkeypatch):
+    """Two jobs that each wait for the other: they finish only if they run at once (on a machine of two cores or
+    more: run_jobs takes no more threads than there are cores)."""
+    monkeypatch.setattr(jobs, "_CORES", max(2, jobs._CORES))
     meet = threading.Barrier(2, timeout=10)
     out = run_jobs([lambda: meet.wait() + 10, lambda: meet.wait() + 10], [1, 1], 2)
     assert sorted(out) == [10, 11]
+    assert jobs._BUSY == [0]  # the helper counted itself out
+
+
+def test_jobs_run_here_in_turn_when_every_core_is_at_work(monkeypatch):
+    """A call made while helpers keep the other cores at work (a job's sibling on the other core of two) runs its
+    jobs on this thread, in order: more threads than cores only take turns at the interpreter lock."""
+    monkeypatch.setattr(jobs, "_CORES", 2)
+    monkeypatch.setattr(jobs, "_BUSY", [1])
+    seen: list[tuple[int, int]] = []
+    run_jobs([lambda k=k: seen.append((k, threading.get_ident())) for k in range(3)], [1, 5, 2], 2)
+    assert seen == [(k, threading.get_ident()) for k in range(3)]
+    jobs._BUSY[0] = 0  # a core free again: a helper takes a job
+    meet = threading.Barrier(2, timeout=10)
+    assert sorted(run_jobs([lambda: meet.wait(), lambda: meet.wait()], [1, 1], 2)) == [0, 1]
 
 
 def test_one_thread_runs_the_jobs_here_in_order():

@@ -578,12 +578,20 @@ def test_the_medians_are_numpy_s_on_either_axis(rows, cols, kind, seed):
 
 
 @pytest.mark.parametrize("shape", [(1, 9), (2, 9), (7, 2), (301, 270), (2271, 270)])
-def test_the_template_s_medians_split_over_two_threads_are_the_same(shape):
-    """``beats._medians`` with a thread to spare: each half of the rows or columns on its own thread, the medians
-    numpy's, in order, and the same as on one thread."""
+def test_the_template_s_medians_split_over_two_threads_are_the_same(shape, monkeypatch):
+    """``beats._medians`` with a thread to spare: each half of the rows or columns on its own thread (every array
+    here, however small), the medians numpy's, in order, and the same as on one thread; by default only an array
+    of ``SHARED_MEDIANS`` values or more is split."""
     from sancodec.codec import beats, jobs
 
     a = np.random.default_rng(shape[0]).normal(size=shape) * 100
+    split: list[int] = []
+    run_pieces = beats.run_pieces
+    monkeypatch.setattr(beats, "run_pieces", lambda jobs_, sizes: split.append(len(jobs_)) or run_pieces(jobs_, sizes))
+    with jobs.piece_threads(2):
+        beats._medians(a, 0)
+    assert bool(split) == (a.size >= beats.SHARED_MEDIANS and shape[1] > 1)
+    monkeypatch.setattr(beats, "SHARED_MEDIANS", 0)
     for axis in (0, 1):
         alone = beats._medians(a, axis)
         with jobs.piece_threads(2):

@@ -306,11 +306,16 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
     return BeatTemplate(t8, before, found.astype(np.int64), g64)
 
 
+SHARED_MEDIANS = 1 << 18  # _medians halves an array of this many values or more between two threads: on fewer
+# (a short record's beats, a head's) the second thread's start and the first's wait cost what it saves
+
+
 def _medians(a: np.ndarray, axis: int) -> np.ndarray:
     """``kernels.medians(a, axis)``, each half of the rows (``axis`` 1) or columns (0) on a thread of its own where
-    ``jobs.piece_threads`` allows: each median is its row's or column's alone, so the values are the same."""
+    ``jobs.piece_threads`` allows and ``a`` holds :data:`SHARED_MEDIANS` values or more: each median is its row's or
+    column's alone, so the values are the same."""
     count = a.shape[1 - axis]
-    if piece_count() < 2 or count < 2:
+    if piece_count() < 2 or count < 2 or a.size < SHARED_MEDIANS:
         return kernels.medians(a, axis)
     half = count // 2
     parts = (a[:half], a[half:]) if axis == 1 else (a[:, :half], a[:, half:])
