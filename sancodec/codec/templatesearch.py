@@ -173,8 +173,9 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
     ``step``, side information included, and that template; None where none finds a beat train there."""
     marked = beats[beats < len(head)]
     best, best_bits = None, math.inf
-    weighed = run_pieces([partial(_head_template, head, fs, w, marked, step) for w in windows],
-                         [len(head)] * len(windows))  # side by side where jobs.piece_threads allows
+    # one after another: on two threads a head's few windows (a template and an estimate of 2^14 samples each,
+    # much of it in Python) took longer than in turn, each thread waiting on the other for the interpreter lock
+    weighed = [_head_template(head, fs, w, marked, step) for w in windows]
     for window, (template, bits) in zip(windows, weighed):
         if template is not None and bits < best_bits:
             best, best_bits = (window, template), bits
