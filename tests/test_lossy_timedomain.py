@@ -165,13 +165,15 @@ def test_a_channel_of_few_values_far_apart_is_still_tried_exactly(monkeypatch):
     assert asked and asked[0] <= timedomain.estimate_bits(np.diff(x)) / 8 / timedomain.HOPELESS
 
 
-@pytest.mark.parametrize("record, channel, bound, exact", [("1001", 0, 2.0, False), ("03700181_2000f", 0, 1.0, True)])
+@pytest.mark.parametrize("record, channel, bound, exact", [("1001", 0, 2.0, False), ("emg_healthy", 0, 2.0, False),
+                                                           ("03700181_2000f", 0, 1.0, True)])
 def test_the_time_domain_codes_the_least_estimate_first_and_chooses_as_the_other_order_would(record, channel, bound,
                                                                                                exact, monkeypatch):
     """CTG 1001's heart rate at PRDN 2 %: its grid's order-0 estimate is under that of the samples, so the grid is
     coded first, and the samples are then not coded exactly at all (their estimate is over twice the grid's bytes);
-    mimicdb's 8-bit MCL1 at PRDN 1 %: the samples' estimate (of their ranks) is the lesser, they are coded first and
-    kept. Either way the coding the other order gives: the smallest of the candidates."""
+    an EMG at PRDN 2 %: the same, the samples' estimate over EXACT_AFTER_GRID times the kept grid's; mimicdb's
+    8-bit MCL1 at PRDN 1 %: the samples' estimate (of their ranks) is the lesser, they are coded first and kept.
+    Either way the coding the other order gives: the smallest of the candidates."""
     x = read_signal(DATA / record).samples[:, channel].astype(np.int64)
     frames, ref = [x[:3000], x[3000:]], x.astype(np.float64)
     coded: list[int] = []  # the frames coded exactly
@@ -180,8 +182,8 @@ def test_the_time_domain_codes_the_least_estimate_first_and_chooses_as_the_other
     chosen = timedomain.code_channel(frames, ref, bound, 10**9, timedomain.EXACT_QUICK)
     assert chosen is not None and chosen.exact == exact and chosen.prdn <= bound
     assert bool(coded) == exact
-    within = timedomain._estimate_within
-    monkeypatch.setattr(timedomain, "_estimate_within", lambda *args: not within(*args))  # the other order
+    first = timedomain._exact_first
+    monkeypatch.setattr(timedomain, "_exact_first", lambda *args: not first(*args))  # the other order
     coded.clear()
     assert timedomain.code_channel(frames, ref, bound, 10**9, timedomain.EXACT_QUICK) == chosen
     assert coded  # ... which codes the samples exactly, kept or not
