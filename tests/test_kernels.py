@@ -77,7 +77,7 @@ def test_unpack_refuses_what_numpy_refuses():
 
 
 @needs_c
-@pytest.mark.parametrize("width", [1, 7, 8, 31, 56, 57, 58, 62, 63])
+@pytest.mark.parametrize("width", [1, 7, 8, 31, 32, 33, 34, 56, 57, 58, 62, 63])
 def test_unpack_reads_every_width_at_every_bit_offset_and_the_tail(width):
     """The 8-byte window reader: values of each raw width after 0..8 one-bit values (every offset), and
     the last values inside the data's final 8 bytes."""
@@ -88,6 +88,7 @@ def test_unpack_reads_every_width_at_every_bit_offset_and_the_tail(width):
                             -(magnitude + rng.integers(0, magnitude, 3) // 2)]).astype(np.int64)
         tok, val = kernels.tokenize(e)
         packed = kernels.pack_bits(val, tok)
+        assert packed == kernels._np_pack_bits(val, tok)  # the packer's 32-bit writes at every offset
         assert np.array_equal(kernels.unpack(tok, packed), e)
         assert np.array_equal(kernels._np_unpack(tok, packed), e)
 

@@ -25,16 +25,17 @@
 #define TABLE_TOTAL (1 << 14)
 #define RC_PRECISION 24
 
-/* A vectorised loop three times, for AVX-512, AVX2 and the baseline, chosen at load time through glibc's ifunc
- * (GCC's target_clones): AVX2 doubles the values per instruction where the CPU has it, AVX-512 doubles them again
- * (the wavelet's lifting a third faster again on an EPYC that has it). No fused multiply-adds any way
- * (-ffp-contract=off) and no reassociation, so all give the same bits. */
+/* A vectorised loop three times, for x86-64-v4 (AVX-512), x86-64-v3 (AVX2, LZCNT) and the baseline, chosen at
+ * load time through glibc's ifunc (GCC's target_clones): AVX2 doubles the values per instruction where the CPU has
+ * it, AVX-512 doubles them again (the wavelet's lifting a third faster again on an EPYC that has it) and counts
+ * leading zeros in vectors (the tokens). No fused multiply-adds any way (-ffp-contract=off) and no reassociation,
+ * so all give the same bits. */
 #if defined(SANCODEC_CLONE_BASELINE) /* scripts/clones.sh: one clone alone, to test it on a CPU that picks another */
 #define TARGET_CLONES
 #elif defined(SANCODEC_CLONE_AVX2)
-#define TARGET_CLONES __attribute__((target("avx2")))
+#define TARGET_CLONES __attribute__((target("arch=x86-64-v3")))
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
-#define TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define TARGET_CLONES
 #endif

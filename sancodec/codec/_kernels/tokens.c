@@ -3,7 +3,7 @@
 
 
 /* Zig-zag map and token of each value: tok = v below 16, else 11 + bit_length(v). */
-EXPORT void san_tokenize(const int64_t *e, int64_t n, int32_t *tok, uint64_t *val) {
+TARGET_CLONES EXPORT void san_tokenize(const int64_t *e, int64_t n, int32_t *tok, uint64_t *val) {
     for (int64_t i = 0; i < n; i++) {
         uint64_t v = ((uint64_t)e[i] << 1) ^ (uint64_t)(e[i] >> 63);
         val[i] = v;
@@ -19,26 +19,43 @@ static inline int raw_width(int32_t t, int skip) {
     return w > skip ? w - skip : 0;
 }
 
+/* Four bytes, the top one first. */
+static inline void put_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
 /* Raw low bits of every value, MSB first, zero-padded to whole bytes, leaving out the `skip` top bits of
- * each mantissa; returns the byte count. */
+ * each mantissa; returns the byte count. The bits gather in a 64-bit word, 32 of them written at a time (a value
+ * of no raw bits adds none without a branch): a byte at a time and a test per value cost several times as much. */
 int64_t pack_low_bits(const uint64_t *val, const int32_t *tok, int64_t n, int skip, uint8_t *out) {
-    uint64_t acc = 0; /* pending bits, right-aligned */
+    uint64_t acc = 0; /* pending bits, right-aligned: fewer than 32 between values */
     int fill = 0;
     int64_t pos = 0;
     for (int64_t i = 0; i < n; i++) {
         int w = raw_width(tok[i], skip);
-        if (w == 0) continue;
-        uint64_t low = val[i] & ((w == 64) ? ~0ULL : ((1ULL << w) - 1));
-        while (w > 0) { /* at most 56 bits at a time keep acc from overflowing */
-            int take = w > 32 ? 32 : w;
-            w -= take;
-            acc = (acc << take) | ((low >> w) & ((1ULL << take) - 1));
-            fill += take;
-            while (fill >= 8) {
-                fill -= 8;
-                out[pos++] = (uint8_t)(acc >> fill);
+        const uint64_t v = val[i];
+        if (w > 32) { /* the bits above the low 32 first */
+            const int high = w - 32;
+            acc = (acc << high) | ((v >> 32) & ((1ULL << high) - 1));
+            fill += high;
+            if (fill >= 32) {
+                fill -= 32;
+                put_be32(out + pos, (uint32_t)(acc >> fill));
+                pos += 4;
             }
+            w = 32;
         }
+        acc = (acc << w) | (v & ((1ULL << w) - 1));
+        fill += w;
+        if (fill >= 32) {
+            fill -= 32;
+            put_be32(out + pos, (uint32_t)(acc >> fill));
+            pos += 4;
+        }
+    }
+    while (fill >= 8) {
+        fill -= 8;
+        out[pos++] = (uint8_t)(acc >> fill);
     }
     if (fill) out[pos++] = (uint8_t)(acc << (8 - fill));
     return pos;
