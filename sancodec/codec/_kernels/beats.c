@@ -125,19 +125,49 @@ EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *
  * beats._moving_average of |first difference| (the first difference 0), in numpy's order of operations:
  * total = running sum of d (numpy's cumsum adds in order), out[i] = total[min(i + ahead - 1, n - 1)] less
  * total[i - behind - 1] where that exists, divided by width. total: room for n. */
+#define INTEGRAL_LIMIT 2251799813685248.0 /* 2^51: integers below it differ by less than 2^52 */
+
+/* Whether every x[i] is an integer below INTEGRAL_LIMIT in magnitude (a digitised channel's samples), in a loop
+ * without a branch. */
+TARGET_CLONES static int all_integral(const double *x, int64_t n) {
+    int ok = 1;
+    for (int64_t i = 0; i < n; i++) ok &= (fabs(x[i]) < INTEGRAL_LIMIT) & (x[i] == (double)(int64_t)x[i]);
+    return ok;
+}
+
+/* The running sum of |x[i] - x[i - 1]| into total in int64, where the samples are integers (all_integral) and the
+ * sum stays below 2^53: then every partial sum is an integer a double holds exactly, so numpy's float running sum
+ * (each addition exact) is these values bit for bit, and an integer addition waits one cycle for the last where a
+ * float one waits four. Returns 0 (total not all set) where the sum would pass 2^53. */
+static int integral_running_sum(const double *x, int64_t n, double *total) {
+    int64_t sum = 0, last = (int64_t)x[0];
+    total[0] = 0.0;
+    for (int64_t i = 1; i < n; i++) {
+        int64_t v = (int64_t)x[i], d = v - last;
+        sum += d < 0 ? -d : d;
+        last = v;
+        total[i] = (double)sum;
+    }
+    return sum < (1LL << 53);
+}
+
 EXPORT void san_difference_envelope(const double *x, int64_t n, int64_t width, double *total, double *out) {
     if (n < 1) return;
     int64_t ahead = (width - 1) / 2 + 1, behind = width / 2;
     if (ahead > n) ahead = n;
-    double sum = 0.0;
-    total[0] = sum = sum + fabs(x[0] - x[0]);
-    for (int64_t i = 1; i < n; i++) total[i] = sum = sum + fabs(x[i] - x[i - 1]);
-    for (int64_t i = 0; i < n; i++) {
-        int64_t hi = i + ahead - 1 < n - 1 ? i + ahead - 1 : n - 1;
-        double v = total[hi];
-        if (i - behind - 1 >= 0) v -= total[i - behind - 1];
-        out[i] = v / (double)width;
+    if (!(all_integral(x, n) && integral_running_sum(x, n, total))) {
+        double sum = 0.0;
+        total[0] = sum = sum + fabs(x[0] - x[0]);
+        for (int64_t i = 1; i < n; i++) total[i] = sum = sum + fabs(x[i] - x[i - 1]);
     }
+    /* out[i] = (total[min(i + ahead - 1, n - 1)] - (i > behind ? total[i - behind - 1] : 0)) / width, its three
+     * stretches apart so that the middle one has no test */
+    const double w = (double)width;
+    int64_t first = behind + 1 < n ? behind + 1 : n;         /* from here on a sum before the window is taken off */
+    int64_t last = n - ahead + 1 > first ? n - ahead + 1 : first; /* from here on the window's end is clamped */
+    for (int64_t i = 0; i < first; i++) out[i] = total[i + ahead - 1 < n - 1 ? i + ahead - 1 : n - 1] / w;
+    for (int64_t i = first; i < last; i++) out[i] = (total[i + ahead - 1] - total[i - behind - 1]) / w;
+    for (int64_t i = last; i < n; i++) out[i] = (total[n - 1] - total[i - behind - 1]) / w;
 }
 
 /* ---------------------------------------------------------------- beat alignment (encoder side)
