@@ -8,10 +8,12 @@ default effort). Each call of the kernels below is timed where the encoder makes
 ``--repeats`` (the inputs are not kept: a search holds many transforms of a long channel), and summed per kind:
 the lossy bit estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the
 rebuild at a trial step that rate control and the grids measure their error on (``kernels.wavelet_requantised``),
-the forward wavelet transform, the beat template's medians, the beat detector's peak picking and the mains hum's
-fit (``kernels.mains_sums``). Where a kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp``
-counts; the quantiser: ``waveletframe.quantise``; the medians: ``np.median``; the peaks: ``sparse.peaks``; the
-hum's sums: ``mains.normal_equations``), it is timed on the same calls
+the forward wavelet transform, the beat template's medians, the beat detector's peak picking, the mains hum's
+fit (``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products and the beats'
+alignment (``kernels.best_shift``). Where a kind has a numpy reference (the estimate: numpy's quantiser and
+``np.frexp`` counts; the quantiser: ``waveletframe.quantise``; the medians: ``np.median``; the peaks:
+``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the envelope: ``beats._moving_average``; the lagged
+products: the FFT correlation ``beats.beat_period`` took before), it is timed on the same calls
 until it has taken ``--reference-seconds``, and the last column is its time over the kernel's on those calls.
 Every encode runs on one thread (``threads=1``), so that the kernels' seconds add up. "share" sets each kind
 against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
@@ -73,7 +75,20 @@ KINDS = [
          lambda s, d: peaks(np.asarray(s, dtype=np.float64)[None, None], d)),
     Kind("mains hum's normal equations", mains.kernels, "mains_sums", lambda _s, _c, _step, r, _size: len(r),
          lambda _s, _c, step, r, size: mains.normal_equations(step, r, size)),
+    Kind("beat detector's envelope", beats.kernels, "difference_envelope", lambda v, _w: len(v),
+         lambda v, width: beats._moving_average(np.abs(np.diff(v, prepend=v[0])), width)),
+    Kind("beat period: lagged products (FFT as reference)", beats.kernels, "lagged_products", lambda e, *_: len(e),
+         lambda e, lo, hi: _fft_correlation(e, lo, hi)),
+    Kind("beat alignment's fit", beats.kernels, "best_shift", lambda span, *_: span.size),
 ]
+
+
+def _fft_correlation(e: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The lags' correlations through an FFT of the whole envelope, as beats.beat_period took them before it
+    summed a sparse envelope's lagged products."""
+    size = 1 << (len(e) + hi).bit_length()
+    spectrum = np.fft.rfft(e, size)
+    return np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
 
 
 def timed_encodes(signals: list[sancodec.Signal], effort: str, repeats: int, budget: float) -> list[bytes]:
