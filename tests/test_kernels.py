@@ -523,7 +523,8 @@ def test_the_compiled_beat_envelope_has_numpy_s_bits(width):
     # integers summed as integers, where every partial sum is exact: samples past 2^51, and a sum past 2^53, take
     # the float route (the same bits either way)
     for v in (np.rint(rng.normal(scale=2.0**49, size=5000)), np.array([0.0, 2.0**51, 0.0, 3.0] * 50),
-              np.tile([0.0, 2.0**50 - 1], 40), rng.integers(-9, 9, 3000).astype(np.float64) + 0.5):
+              np.tile([0.0, 2.0**50 - 1], 40), rng.integers(-9, 9, 3000).astype(np.float64) + 0.5,
+              np.tile([3.0, 1e300, -1e300], 20)):  # far past int64: never converted to it
         reference = _moving_average(np.abs(np.diff(v, prepend=v[0])), width)
         assert kernels.difference_envelope(v, width).tobytes() == reference.tobytes(), width
 

@@ -128,10 +128,14 @@ EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *
 #define INTEGRAL_LIMIT 2251799813685248.0 /* 2^51: integers below it differ by less than 2^52 */
 
 /* Whether every x[i] is an integer below INTEGRAL_LIMIT in magnitude (a digitised channel's samples), in a loop
- * without a branch. */
+ * without a branch (a value out of that range, nan included, is converted as 0.5: never one out of int64's). */
 TARGET_CLONES static int all_integral(const double *x, int64_t n) {
     int ok = 1;
-    for (int64_t i = 0; i < n; i++) ok &= (fabs(x[i]) < INTEGRAL_LIMIT) & (x[i] == (double)(int64_t)x[i]);
+    for (int64_t i = 0; i < n; i++) {
+        const int small = fabs(x[i]) < INTEGRAL_LIMIT;
+        const double v = small ? x[i] : 0.5;
+        ok &= small & (v == (double)(int64_t)v);
+    }
     return ok;
 }
 
@@ -144,11 +148,12 @@ static int integral_running_sum(const double *x, int64_t n, double *total) {
     total[0] = 0.0;
     for (int64_t i = 1; i < n; i++) {
         int64_t v = (int64_t)x[i], d = v - last;
-        sum += d < 0 ? -d : d;
+        sum += d < 0 ? -d : d; /* below 2^53 + 2^52 */
+        if (sum >= (1LL << 53)) return 0;
         last = v;
         total[i] = (double)sum;
     }
-    return sum < (1LL << 53);
+    return 1;
 }
 
 EXPORT void san_difference_envelope(const double *x, int64_t n, int64_t width, double *total, double *out) {
