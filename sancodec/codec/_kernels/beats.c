@@ -127,15 +127,13 @@ EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *
  * total[i - behind - 1] where that exists, divided by width. total: room for n. */
 #define INTEGRAL_LIMIT 2251799813685248.0 /* 2^51: integers below it differ by less than 2^52 */
 
+#define ROUNDER 6755399441055744.0 /* 1.5 * 2^52: (v + this) - this is v rounded to an integer for |v| < 2^51 */
+
 /* Whether every x[i] is an integer below INTEGRAL_LIMIT in magnitude (a digitised channel's samples), in a loop
- * without a branch (a value out of that range, nan included, is converted as 0.5: never one out of int64's). */
+ * without a branch and without converting to int64 (nothing out of its range, nan included, is ever converted). */
 TARGET_CLONES static int all_integral(const double *x, int64_t n) {
     int ok = 1;
-    for (int64_t i = 0; i < n; i++) {
-        const int small = fabs(x[i]) < INTEGRAL_LIMIT;
-        const double v = small ? x[i] : 0.5;
-        ok &= small & (v == (double)(int64_t)v);
-    }
+    for (int64_t i = 0; i < n; i++) ok &= (fabs(x[i]) < INTEGRAL_LIMIT) & ((x[i] + ROUNDER) - ROUNDER == x[i]);
     return ok;
 }
 
@@ -143,15 +141,20 @@ TARGET_CLONES static int all_integral(const double *x, int64_t n) {
  * sum stays below 2^53: then every partial sum is an integer a double holds exactly, so numpy's float running sum
  * (each addition exact) is these values bit for bit, and an integer addition waits one cycle for the last where a
  * float one waits four. Returns 0 (total not all set) where the sum would pass 2^53. */
+#define SUM_CHUNK 1024 /* values summed between checks: each adds under 2^52, so a chunk stays below 2^63 */
+
 static int integral_running_sum(const double *x, int64_t n, double *total) {
     int64_t sum = 0, last = (int64_t)x[0];
     total[0] = 0.0;
-    for (int64_t i = 1; i < n; i++) {
-        int64_t v = (int64_t)x[i], d = v - last;
-        sum += d < 0 ? -d : d; /* below 2^53 + 2^52 */
-        if (sum >= (1LL << 53)) return 0;
-        last = v;
-        total[i] = (double)sum;
+    for (int64_t lo = 1; lo < n; lo += SUM_CHUNK) {
+        const int64_t hi = n - lo < SUM_CHUNK ? n : lo + SUM_CHUNK;
+        for (int64_t i = lo; i < hi; i++) {
+            int64_t v = (int64_t)x[i], d = v - last;
+            sum += d < 0 ? -d : d;
+            last = v;
+            total[i] = (double)sum;
+        }
+        if (sum >= (1LL << 53)) return 0; /* below 2^53 + 2^62 here: no wrap */
     }
     return 1;
 }
