@@ -548,7 +548,8 @@ def test_the_compiled_beat_shifts_are_numpy_s(shift, monkeypatch):
 
 
 @needs_c
-@pytest.mark.parametrize("n, lo, hi", [(1, 0, 0), (50, 0, 49), (300, 10, 150), (5000, 36, 240), (5000, 240, 240)])
+@pytest.mark.parametrize("n, lo, hi", [(1, 0, 0), (50, 0, 49), (300, 10, 150), (5000, 36, 240), (5000, 240, 240),
+                                       (30000, 36, 240)])  # the last: more nonzero values than numpy takes at once
 def test_the_compiled_lagged_products_have_numpy_s_bits(n, lo, hi, monkeypatch):
     # a sparse envelope's lagged products (beat_period): the same additions in the same order either way, and the
     # sums np.dot gives to rounding, with the last lags' shorter overlaps

@@ -534,21 +534,30 @@ def lagged_products(e: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """The sums ``sum(e[:n - L] * e[L:])`` for each lag ``L`` in ``[lo, hi]`` of a non-negative ``e`` (``0 <= lo <=
     hi < len(e)``), added up as ``san_lagged_products`` adds them: each nonzero value's products with the values
     ``lo`` to ``hi`` after it added to the lags' sums in turn, in the order of the values. Compiled or not, the same
-    additions in the same order, so the same bits (numpy's route loops over the nonzero values: a sparse
-    envelope's)."""
+    additions in the same order, so the same bits: numpy's route takes the nonzero values :data:`LAGGED_ROWS` at a
+    time, their products with the lags' values as rows, and sums the rows in order (``np.cumsum`` down the columns,
+    from the sums so far); past the end it multiplies zeros, and adding +0.0 to a sum that is never -0.0 leaves it
+    as it is."""
     e = np.ascontiguousarray(e, dtype=np.float64)
     n = len(e)
     if not 0 <= lo <= hi < n:
         raise ValueError("lagged_products: lags outside the values")
-    out = np.empty(hi - lo + 1)
+    out = np.zeros(hi - lo + 1)
     if _LIB is not None:
         _LIB.san_lagged_products(e, n, lo, hi, out)
         return out
-    out[:] = 0.0
-    for i in np.flatnonzero(e[: n - lo]).tolist():
-        top = min(hi, n - 1 - i)
-        out[: top - lo + 1] += e[i] * e[i + lo : i + top + 1]
+    nonzero = np.flatnonzero(e[: n - lo])
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([e[lo:], np.zeros(hi)]), hi - lo + 1)
+    for start in range(0, len(nonzero), LAGGED_ROWS):
+        rows = nonzero[start : start + LAGGED_ROWS]
+        block = windows[rows] * e[rows][:, None]  # row r: e[i] times e[i + lo .. i + hi], i = rows[r]
+        block[0] += out
+        np.cumsum(block, axis=0, out=block)
+        out = block[-1].copy()
     return out
+
+
+LAGGED_ROWS = 2048  # lagged_products' numpy route: the nonzero values whose products it holds at once
 
 
 def medians(a: np.ndarray, axis: int) -> np.ndarray:
