@@ -179,9 +179,12 @@ def test_the_time_domain_codes_the_least_estimate_first_and_chooses_as_the_other
     coded: list[int] = []  # the frames coded exactly
     original = timedomain.encode_channel_frame
     monkeypatch.setattr(timedomain, "encode_channel_frame", lambda v, *args: coded.append(len(v)) or original(v, *args))
+    ranked: list[int] = []  # the samples' ranks worked out for an estimate: once at most, whoever asks
+    rank_differences = timedomain._rank_differences
+    monkeypatch.setattr(timedomain, "_rank_differences", lambda v: ranked.append(len(v)) or rank_differences(v))
     chosen = timedomain.code_channel(frames, ref, bound, 10**9, timedomain.EXACT_QUICK)
     assert chosen is not None and chosen.exact == exact and chosen.prdn <= bound
-    assert bool(coded) == exact
+    assert bool(coded) == exact and len(ranked) <= 1
     first = timedomain._exact_first
     monkeypatch.setattr(timedomain, "_exact_first", lambda *args: not first(*args))  # the other order
     coded.clear()

@@ -137,13 +137,40 @@ def _probe_pays(n: int, first: int, to_beat: int, code: Callable[[int], bytes]) 
     return len(code(head)) * n / head < PROBE_MARGIN * to_beat
 
 
-def _hopeless(x: np.ndarray, to_beat: float) -> bool:
-    """Whether the order-0 estimate says coding ``x`` exactly cannot come near ``to_beat`` bytes: of its
-    differences, and where that fails, of its values' ranks' differences, which the exact coder's value
-    tables code (a few distinct values spread over a wide range: MIMIC's 8-bit ECG on a 12-bit scale)."""
-    if estimate_bits(np.diff(x)) / 8 < HOPELESS * to_beat:
-        return False
-    return estimate_bits(_rank_differences(x)) / 8 >= HOPELESS * to_beat
+class _ExactEstimates:
+    """The order-0 estimates, in bytes, of coding a channel's samples ``x`` exactly: of their differences, and of
+    their values' ranks' differences, which the exact coder's value tables code (a few distinct values spread over
+    a wide range: MIMIC's 8-bit ECG on a 12-bit scale). Each is made once, when first asked: ``code_channel``
+    asks them for its order, its gate after a grid and :func:`_hopeless`."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x = x
+        self._differences: float | None = None
+        self._ranks: float | None = None
+
+    def differences(self) -> float:
+        if self._differences is None:
+            self._differences = estimate_bits(np.diff(self.x)) / 8
+        return self._differences
+
+    def ranks(self) -> float:
+        if self._ranks is None:
+            self._ranks = estimate_bits(_rank_differences(self.x)) / 8
+        return self._ranks
+
+    def below(self, limit: float) -> bool:
+        """Whether either estimate is under ``limit`` (the ranks' made only where the differences' is not)."""
+        return self.differences() < limit or self.ranks() < limit
+
+    def within(self, limit: float) -> bool:
+        """Whether either estimate is at most ``limit`` (the ranks' made only where the differences' is not)."""
+        return self.differences() <= limit or self.ranks() <= limit
+
+
+def _hopeless(estimates: _ExactEstimates, to_beat: float) -> bool:
+    """Whether the order-0 estimates say coding the samples exactly cannot come near ``to_beat`` bytes: both, of
+    their differences and of their values' ranks' differences, at :data:`HOPELESS` times it or more."""
+    return not estimates.below(HOPELESS * to_beat)
 
 
 RANK_RANGE = 1 << 16  # values spread over less than this are ranked from a count per value, not a sort
@@ -177,30 +204,32 @@ def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float) -> bool:
     return estimate_bits(_rank_differences(head)) * scale < to_beat
 
 
-def _exact(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float, plan: FramePlan = EXACT) -> list[bytes] | None:
+def _exact(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,
+           plan: FramePlan = EXACT) -> list[bytes] | None:
     """The frames coded exactly, as a lossless file codes them under ``plan``, or None where the order-0
-    estimate or :func:`_may_pay`'s probe says they cannot come near ``to_beat`` bytes."""
-    if not _may_code(frames, x, to_beat, plan):
+    ``estimates`` of their samples or :func:`_may_pay`'s probe say they cannot come near ``to_beat`` bytes."""
+    if not _may_code(frames, estimates, to_beat, plan):
         return None
     return [encode_channel_frame(f, None, plan).payload() for f in frames]
 
 
-def _may_code(frames: Sequence[np.ndarray], x: np.ndarray, to_beat: float, plan: FramePlan = EXACT) -> bool:
-    """Whether neither the order-0 estimate of ``x`` (the frames as one array) nor :func:`_may_pay`'s probe
-    rules out coding the frames exactly in about ``to_beat`` bytes."""
-    return not _hopeless(x, to_beat) and _may_pay(frames, int(to_beat), plan)
+def _may_code(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,
+              plan: FramePlan = EXACT) -> bool:
+    """Whether neither the order-0 ``estimates`` of the frames' samples nor :func:`_may_pay`'s probe rules out
+    coding the frames exactly in about ``to_beat`` bytes."""
+    return not _hopeless(estimates, to_beat) and _may_pay(frames, int(to_beat), plan)
 
 
 def exact_frames(frames: Sequence[np.ndarray], within: float) -> list[bytes] | None:
     """The frames coded exactly, as :func:`_exact` gates them against ``within`` bytes (``lossy`` weighs
     them frame by frame against its wavelet frames)."""
-    return _exact(frames, np.concatenate(frames).astype(np.int64), within)
+    return _exact(frames, _ExactEstimates(np.concatenate(frames).astype(np.int64)), within)
 
 
 def may_code_exactly(frames: Sequence[np.ndarray], within: float) -> bool:
     """Whether the order-0 estimate and the probe leave the exact coding of ``frames`` near ``within`` bytes
     (what :func:`exact_frames` would code, without coding it all)."""
-    return _may_code(frames, np.concatenate(frames).astype(np.int64), within)
+    return _may_code(frames, _ExactEstimates(np.concatenate(frames).astype(np.int64)), within)
 
 
 def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray, float, int, int]:
@@ -225,15 +254,16 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
         return None
     x, spread, x0, g = _channel(frames, ref)
     exact_prdn = prdn_with_spread(ref, x, spread)
+    estimates = _ExactEstimates(x)
     grids = []  # (grid, its PRDN, its cells, their estimate in bytes)
     for k, coarse_prdn in _coarsest_grids(x, ref, bound, spread, g):
         if k > 1:
             u = _cells(x, x0, k * g)
             grids.append((k * g, coarse_prdn, u, estimate_bits(np.diff(u)) / 8))
-    exact_first = exact_prdn <= bound and _exact_first(x, [e for *_, e in grids])
+    exact_first = exact_prdn <= bound and _exact_first(estimates, [e for *_, e in grids])
     best: Coded | None = None
     if exact_first:
-        payloads = _exact(frames, x, to_beat, plan)
+        payloads = _exact(frames, estimates, to_beat, plan)
         if payloads is not None and sum(map(len, payloads)) < to_beat:
             best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     bounds, first = np.cumsum([0, *map(len, frames)]), len(frames[0])
@@ -244,23 +274,17 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
             if sum(map(len, payloads)) < to_beat:
                 best, to_beat = Coded(payloads, coarse_prdn, False), sum(map(len, payloads))
                 kept_estimate = estimate
-    if exact_prdn <= bound and not exact_first and _estimate_within(x, EXACT_AFTER_GRID * kept_estimate):
-        payloads = _exact(frames, x, to_beat, plan)
+    if exact_prdn <= bound and not exact_first and estimates.within(EXACT_AFTER_GRID * kept_estimate):
+        payloads = _exact(frames, estimates, to_beat, plan)
         if payloads is not None and sum(map(len, payloads)) < wavelet_bytes and sum(map(len, payloads)) <= to_beat:
             best = Coded(payloads, exact_prdn, True)
     return best
 
 
-def _exact_first(x: np.ndarray, grid_estimates: Sequence[float]) -> bool:
-    """Whether :func:`code_channel` codes the samples ``x`` exactly before its grids: where none is tried, or where
-    the order-0 estimate of the exact coding is no more than the least of the grids' ``grid_estimates``."""
-    return not grid_estimates or _estimate_within(x, min(grid_estimates))
-
-
-def _estimate_within(x: np.ndarray, limit: float) -> bool:
-    """Whether the order-0 estimate of coding ``x`` exactly (:func:`_hopeless`'s: of its differences, or of its
-    values' ranks' differences) is at most ``limit`` bytes."""
-    return estimate_bits(np.diff(x)) / 8 <= limit or estimate_bits(_rank_differences(x)) / 8 <= limit
+def _exact_first(estimates: _ExactEstimates, grid_estimates: Sequence[float]) -> bool:
+    """Whether :func:`code_channel` codes the samples exactly before its grids: where none is tried, or where the
+    order-0 ``estimates`` of the exact coding are no more than the least of the grids' ``grid_estimates``."""
+    return not grid_estimates or estimates.within(min(grid_estimates))
 
 
 MAX_GRID_CODINGS = 8  # grids coded in full while looking for the finest that fits a byte budget
@@ -276,7 +300,7 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
         return None
     x, spread, x0, g = _channel(frames, ref)
     exact_prdn = prdn_with_spread(ref, x, spread)
-    payloads = _exact(frames, x, budget) if exact_prdn < to_beat else None
+    payloads = _exact(frames, _ExactEstimates(x), budget) if exact_prdn < to_beat else None
     if payloads is not None and sum(map(len, payloads)) <= budget:
         return Coded(payloads, exact_prdn, True)
     bounds = np.cumsum([0, *map(len, frames)])
