@@ -13,24 +13,12 @@ not, so what two threads gain depends on how much of a piece is Python. glibc's 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import bench_lossy
 from timing import steady_allocator
 
-import sancodec
 from sancodec.codec.lossy import EFFORTS
-
-
-def encode_seconds(signal: sancodec.Signal, effort: str, threads: int | None) -> float:
-    """Seconds of one lossy encode of ``signal`` at PRDN 2 % (``threads`` None: sancodec's default, every core)."""
-    start = time.perf_counter()
-    if threads is None:
-        sancodec.encode(signal, mode="lossy", prdn=2.0, effort=effort)
-    else:
-        sancodec.encode(signal, mode="lossy", prdn=2.0, effort=effort, threads=threads)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -54,7 +42,7 @@ def main() -> None:
         best = [float("inf"), float("inf")]
         for _ in range(args.repeats):
             for k, threads in enumerate((1, None)):
-                best[k] = min(best[k], encode_seconds(signal, args.effort, threads))
+                best[k] = min(best[k], bench_lossy.encode_seconds(signal, 2.0, args.effort, threads))
         totals = [t + b for t, b in zip(totals, best)]
         print(f"| {label} ({signal.n_samples}) | "
               f"{best[0] * 1e3:.2f} ms | {best[1] * 1e3:.2f} ms | {best[0] / best[1]:.2f} |")

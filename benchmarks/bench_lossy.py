@@ -169,9 +169,9 @@ def san_only(sig: Signal, wavelet: list[tuple[float, float, str]]) -> tuple[str,
     return f"{error:.1f} % | {cr:.2f} | {fmt(base)} | " + ("–" if ratio is None else f"{ratio:.2f}x"), ratio
 
 
-def encode_seconds(sig: Signal, target: float, effort: str, threads: int) -> float:
-    """Seconds of sancodec's lossy encode of ``sig`` at PRDN ``target`` on ``threads`` threads (by default it
-    uses every core: a channel's bands, template windows and candidate codings side by side)."""
+def encode_seconds(sig: Signal, target: float, effort: str, threads: int | None) -> float:
+    """Seconds of sancodec's lossy encode of ``sig`` at PRDN ``target`` on ``threads`` threads (None, sancodec's
+    default: every core, a channel's bands, template windows and candidate codings side by side)."""
     t0 = time.perf_counter()
     sancodec.encode(sig, mode="lossy", prdn=target, effort=effort, threads=threads)
     return time.perf_counter() - t0
