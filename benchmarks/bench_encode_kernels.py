@@ -78,17 +78,9 @@ KINDS = [
     Kind("beat detector's envelope", beats.kernels, "difference_envelope", lambda v, _w: len(v),
          lambda v, width: beats._moving_average(np.abs(np.diff(v, prepend=v[0])), width)),
     Kind("beat period: lagged products (FFT as reference)", beats.kernels, "lagged_products", lambda e, *_: len(e),
-         lambda e, lo, hi: _fft_correlation(e, lo, hi)),
+         beats.fft_correlation),
     Kind("beat alignment's fit", beats.kernels, "best_shift", lambda span, *_: span.size),
 ]
-
-
-def _fft_correlation(e: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """The lags' correlations through an FFT of the whole envelope, as beats.beat_period took them before it
-    summed a sparse envelope's lagged products."""
-    size = 1 << (len(e) + hi).bit_length()
-    spectrum = np.fft.rfft(e, size)
-    return np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
 
 
 def timed_encodes(signals: list[sancodec.Signal], effort: str, repeats: int, budget: float) -> list[bytes]:

@@ -25,7 +25,8 @@ from sancodec.san.placement import scatter_kernels
 from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["BeatTemplate", "align", "beats_inside", "find_beats", "find_template", "moved_beats", "read_template"]
+__all__ = ["BeatTemplate", "align", "beats_inside", "fft_correlation", "find_beats", "find_template", "moved_beats",
+           "read_template"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
@@ -246,18 +247,30 @@ def beat_period(energy: np.ndarray, fs: float) -> int | None:
         return None
     mean = float(energy.mean())
     e = energy.astype(np.float64)
-    size = 1 << (len(e) + hi).bit_length()  # zero-padded past the lags wanted: a linear correlation; a
-    # power of two, as an FFT of a length with a large prime is slow
+    size = _correlation_size(len(e), hi)
     if np.count_nonzero(e) * (hi - lo + 1) <= DIRECT_LAGS * size * math.log2(size):
         ac = _lagged_covariances(e, mean, lo, hi)
     else:
         e -= mean
-        spectrum = np.fft.rfft(e, size)
-        ac = np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
+        ac = fft_correlation(e, lo, hi)
     top = float(ac.max())
     if not top > 0:
         return None
     return lo + int(np.flatnonzero(ac >= 0.9 * top)[0])
+
+
+def _correlation_size(n: int, hi: int) -> int:
+    """The FFT length of :func:`fft_correlation`: zero-padded past the lags wanted (a linear correlation), a power
+    of two (an FFT of a length with a large prime is slow)."""
+    return 1 << (n + hi).bit_length()
+
+
+def fft_correlation(e: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """``sum(e[:n - L] * e[L:])`` for each lag ``L`` in ``[lo, hi]`` through an FFT of the whole of ``e``: what
+    :func:`beat_period` takes of an envelope too dense for its lagged products."""
+    size = _correlation_size(len(e), hi)
+    spectrum = np.fft.rfft(e, size)
+    return np.fft.irfft(spectrum * np.conj(spectrum), size)[lo : hi + 1]
 
 
 def _lagged_covariances(e: np.ndarray, mean: float, lo: int, hi: int) -> np.ndarray:
