@@ -20,6 +20,7 @@ import numpy as np
 
 from sancodec.codec import timedomain
 from sancodec.codec.beats import BeatTemplate
+from sancodec.codec.channelstats import channel_spread
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.lossyrate import (
     CLEAR_MARGIN,
@@ -400,7 +401,7 @@ def _mixed(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray,
     price = [(len(x) - len(w)) / (e - z) if e > z else math.inf
              for x, w, e, z in zip(exact, payloads, error, exact_error)]
     order = [int(i) for i in np.argsort(price, kind="stable") if math.isfinite(price[i])][: len(frames) - 1]
-    spread = spread_of(ref)
+    spread = channel_spread(ref)
     allowed = (bound / 100 * spread) ** 2  # the channel's squared error at its bound
     best, best_bytes = None, sum(map(len, payloads))
     for k in range(1, len(order) + 1):

@@ -19,6 +19,7 @@ import numpy as np
 
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
+from sancodec.codec.channelstats import channel_spread, channel_std
 from sancodec.codec.errormodel import ErrorModel
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.mains import Mains
@@ -34,7 +35,7 @@ from sancodec.codec.waveletframe import (
     template_side,
     wavelet_payload,
 )
-from sancodec.metrics import prdn_of_error, spread_of, sum_of_squares
+from sancodec.metrics import prdn_of_error, sum_of_squares
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -224,7 +225,7 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
                                               [len(ref)] * 2)
         ahead[x] = decoded
     else:
-        spread, model = spread_of(ref), None  # metrics.prdn's denominator, once
+        spread, model = channel_spread(ref), None  # metrics.prdn's denominator, once per channel
 
     def distortion(step: float) -> float:
         decoded = ahead.pop(step) if step in ahead else prepared.decoded(step)
@@ -247,7 +248,7 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
 def _spread_and_model(prepared: Prepared, ref: np.ndarray) -> tuple[float, ErrorModel]:
     """``ref``'s spread and the :class:`ErrorModel` of ``prepared``'s bands with it (:func:`rate_control`, beside
     its first decode)."""
-    spread = spread_of(ref)
+    spread = channel_spread(ref)
     return spread, ErrorModel(prepared.flat, prepared.levels, prepared.rounding, spread)
 
 
@@ -256,7 +257,7 @@ def first_step(ref: np.ndarray, target: LossyTarget) -> float | None:
     every coefficient would need; None for a byte budget, whose search starts in the middle of its range."""
     if target.max_prdn is None:
         return None
-    return target.max_prdn / 100 * (float(np.std(ref)) if len(ref) else 0.0) * math.sqrt(12)
+    return target.max_prdn / 100 * channel_std(ref) * math.sqrt(12)
 
 
 class WaveletCoding(NamedTuple):

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sancodec.codec.channelstats import channel_spread, channel_std
 from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
 from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.limits import MAX_ABS_SAMPLE
@@ -92,7 +93,7 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
         return prdn_with_spread(ref, x0 + grid * u, spread) if _holds(u, x0, grid) else math.inf
 
     lo, lo_prdn = 1, prdn_with_spread(ref, x, spread)
-    guess = bound / 100 * float(np.std(ref)) * math.sqrt(12) / g  # uniform rounding error of grid k g
+    guess = bound / 100 * channel_std(ref) * math.sqrt(12) / g  # uniform rounding error of grid k g
     hi = min(limit, max(3, int(guess) | 1))
     while hi < limit and (got := prdn_at(hi)) <= bound:
         lo, lo_prdn, hi = hi, got, min(limit, 2 * hi + 1)
@@ -236,7 +237,7 @@ def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray,
     """A channel's samples as one array, its PRDN denominator, its first sample and its own grid."""
     x = np.concatenate(frames).astype(np.int64)
     x0 = int(x[0])
-    return x, spread_of(ref), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
+    return x, channel_spread(ref), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
 
 
 def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int,

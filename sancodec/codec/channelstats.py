@@ -1,0 +1,48 @@
+"""A lossy channel's spread (``metrics.spread_of``) and standard deviation (``np.std``), each worked out once per
+channel: the rate controls, the first step and the time-domain grids of one channel's encode each asked for them
+again, a pass over the whole channel every time (a few milliseconds over bench_lossy's signals).
+
+Kept by the reference array's identity while it lives (a weak reference: the entry goes with the array), so a
+channel's samples must not change between calls, which no encoder does: the reference is what every decode is
+measured against. The same floats as the functions they stand for, computed the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+from sancodec.metrics import spread_of
+
+__all__ = ["channel_spread", "channel_std"]
+
+_LOCK = threading.Lock()
+_KEPT: dict[int, dict[str, float]] = {}  # id(ref) -> what was worked out for it, while ref lives
+
+
+def _entry(ref: np.ndarray) -> dict[str, float]:
+    key = id(ref)
+    with _LOCK:
+        entry = _KEPT.get(key)
+        if entry is None:
+            entry = _KEPT[key] = {}
+            weakref.finalize(ref, _KEPT.pop, key, None)
+    return entry
+
+
+def channel_spread(ref: np.ndarray) -> float:
+    """``metrics.spread_of(ref)`` (``||ref - mean(ref)||``), remembered for ``ref`` while it lives."""
+    entry = _entry(ref)
+    if "spread" not in entry:
+        entry["spread"] = spread_of(ref)
+    return entry["spread"]
+
+
+def channel_std(ref: np.ndarray) -> float:
+    """``float(np.std(ref))`` (0 for no values), remembered for ``ref`` while it lives."""
+    entry = _entry(ref)
+    if "std" not in entry:
+        entry["std"] = float(np.std(ref)) if len(ref) else 0.0
+    return entry["std"]
