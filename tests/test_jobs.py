@@ -247,6 +247,27 @@ def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effo
     assert not _shared(calls, "_head_template")  # the head's windows in turn: too little work a window to share
 
 
+@pytest.mark.parametrize("kind", ["ecg", "noise"])
+def test_a_medium_channel_codes_plain_beside_the_template_search_the_same_bytes(kind, monkeypatch):
+    """Effort "balanced" on a channel too short for the hum (``lossy.QUICK_MAINS``): its plain coding's rate
+    control goes to ``run_jobs`` with two threads beside the template's search, and the file is the one-thread
+    file, whether the template is kept (an ECG) or none is found worth it (noise: the plain coding made ahead)."""
+    from sancodec.codec import lossy
+
+    rows = 60_000
+    assert lossy.SPECULATIVE_PLAIN <= rows < lossy.QUICK_MAINS
+    ecg = _two_leads(rows)
+    samples = ecg.samples[:, :1] if kind == "ecg" else \
+        np.random.default_rng(5).normal(0, 40, (rows, 1)).round().astype(np.int64)
+    sig = Signal(samples, ecg.fs, ecg.channel_names[:1], ecg.units[:1])
+    calls = _spy_jobs(monkeypatch)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert not any(n > 1 for n, _ in calls)
+    calls.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
+    assert any(n == 2 and names == ["quick_templates", "_plain_controlled"] for n, names in calls)
+
+
 def test_a_short_channel_weighs_its_other_levels_and_quantisers_side_by_side(monkeypatch):
     """The default effort on a channel short enough for other levels and quantisers (``lossy.LEVEL_CHANNELS``):
     their candidates go to ``run_jobs`` with two threads, and the file is the one-thread file."""

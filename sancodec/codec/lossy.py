@@ -56,6 +56,7 @@ QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each
 QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
 QUICK_MAINS = 1 << 17  # effort "balanced" looks for mains hum on channels this long ...
 QUICK_MAINS_GAIN = 0.97  # ... and codes it where it lowers its head's bit estimate under this share
+SPECULATIVE_PLAIN = 1 << 14  # shorter ones, at least this long, code plain beside the template search
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
@@ -281,20 +282,33 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     quick = sum(map(len, frames)) >= QUICK_BANDS
     first = first_step(ref, target) if fs else None
     mains = fs if len(ref) >= QUICK_MAINS else None
-    templates, line = None, None
+    templates, line, ahead = None, None, None
+    n = sum(map(len, frames))
     if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
-        n = sum(map(len, frames))
         templates, line = run_pieces([partial(quick_templates, frames, fs, first),
                                       partial(mains_frequency, frames[0], mains)], [n, n])
+    elif first and piece_count() > 1 and n >= SPECULATIVE_PLAIN:
+        # no hum to look for: the plain coding's rate control (C, mostly) beside the template's search (Python,
+        # mostly), kept where the template is not used or paid at no step (the same search: the same step)
+        templates, ahead = run_pieces([partial(quick_templates, frames, fs, first),
+                                       partial(_plain_controlled, frames, ref, target, quick)], [n, n])
     elif first:
         templates = quick_templates(frames, fs, first)
     coded, guess = None, None
     if templates is not None and first:
         coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick)
+    if coded is None and guess is None and ahead is not None:
+        return ahead
     if coded is None:
         plain = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
         coded = rate_control(plain, ref, target, guess=guess, scan=False, modelled=True)
     return coded
+
+
+def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, quick: bool
+                      ) -> WaveletCoding:
+    """:func:`_quick_wavelets`' plain coding where no hum is looked for, from the first step."""
+    return rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, scan=False, modelled=True)
 
 
 def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
