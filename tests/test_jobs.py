@@ -250,12 +250,12 @@ def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effo
 @pytest.mark.parametrize("kind", ["ecg", "noise"])
 def test_a_medium_channel_codes_plain_beside_the_template_search_the_same_bytes(kind, monkeypatch):
     """Effort "balanced" on a channel too short for the hum (``lossy.QUICK_MAINS``): its plain coding's rate
-    control goes to ``run_jobs`` with two threads beside the template's search, and the file is the one-thread
-    file, whether the template is kept (an ECG) or none is found worth it (noise: the plain coding made ahead)."""
+    control (made first) goes to ``run_jobs`` with two threads beside the template's search, and the file is the
+    one-thread file, whether the template is kept (an ECG) or none is found worth it (noise: the plain coding)."""
     from sancodec.codec import lossy
 
     rows = 60_000
-    assert lossy.SPECULATIVE_PLAIN <= rows < lossy.QUICK_MAINS
+    assert lossy.PLAIN_FIRST <= rows < lossy.QUICK_MAINS
     ecg = _two_leads(rows)
     samples = ecg.samples[:, :1] if kind == "ecg" else \
         np.random.default_rng(5).normal(0, 40, (rows, 1)).round().astype(np.int64)

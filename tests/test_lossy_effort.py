@@ -152,6 +152,32 @@ def test_balanced_effort_looks_for_no_grids_where_free_side_information_would_no
     assert grids
 
 
+def test_balanced_effort_weighs_no_grids_where_the_template_would_not_pay_at_the_plain_step(long_ecg, monkeypatch):
+    """A channel of ``lossy.PLAIN_FIRST`` to ``QUICK_MAINS`` samples has its plain coding made first, and its
+    template must also pay, its side information free, at that coding's step: an ECG with a dropout (mixedsignals
+    has one), whose spread makes the first step far too fine, gets no grids weighed, which the first step alone
+    would have had weighed; the same file on one thread and two, meeting its target."""
+
+    from sancodec import Signal
+
+    one_lead = long_ecg.select_channels([0]).slice(0, 60000)
+    x = one_lead.samples.copy()
+    x[30000:31000] = -32768
+    sig = Signal(x, one_lead.fs, one_lead.channel_names, one_lead.units)
+    assert lossy.PLAIN_FIRST <= len(x) < lossy.QUICK_MAINS
+    grids: list[int] = []
+    original = lossy.quick_grids
+    monkeypatch.setattr(lossy, "quick_grids", lambda *a, **k: grids.append(1) or original(*a, **k))
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert not grids
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == data
+    assert prdn(x[:, 0], sancodec.decode(data).samples[:, 0]) <= 2.0
+    checks = lossy._templated
+    monkeypatch.setattr(lossy, "_templated", lambda *a: checks(*a[:8]))  # the first step's checks alone
+    sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert grids
+
+
 def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
     sig = read_signal(DATA / "1001")  # CTG, 19 200 samples: the fetal heart rate steps between few values
     assert sig.n_samples <= lossy.QUICK_TIME_DOMAIN

@@ -56,7 +56,7 @@ QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each
 QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
 QUICK_MAINS = 1 << 17  # effort "balanced" looks for mains hum on channels this long ...
 QUICK_MAINS_GAIN = 0.97  # ... and codes it where it lowers its head's bit estimate under this share
-SPECULATIVE_PLAIN = 1 << 14  # shorter ones, at least this long, code plain beside the template search
+PLAIN_FIRST = 1 << 14  # shorter ones, at least this long, code plain first (beside the template search)
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
@@ -278,30 +278,33 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
     where the template's was run); with effort "balanced" (``fs``) on a channel of :data:`QUICK_MAINS` samples or
     more, the mains hum where it pays on the head (:func:`_quick_prepared`), its line looked for in the channel
-    itself beside the beat detection."""
-    quick = sum(map(len, frames)) >= QUICK_BANDS
+    itself beside the beat detection. On a shorter channel (no hum), of :data:`PLAIN_FIRST` samples or more,
+    the plain coding is made first, beside the template's search where a thread is spare (that rate control is
+    compiled work mostly, the search Python mostly), and the template must also pay, its side information free,
+    at the plain coding's step: a first step far too fine (mixedsignals: a dropout's spread) no longer has a
+    template weighed, its grids chosen and its rate control run at steps the coding never comes near."""
+    n = sum(map(len, frames))
+    quick = n >= QUICK_BANDS
     first = first_step(ref, target) if fs else None
     mains = fs if len(ref) >= QUICK_MAINS else None
-    templates, line, ahead = None, None, None
-    n = sum(map(len, frames))
+    templates, line, plain = None, None, None
     if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
         templates, line = run_pieces([partial(quick_templates, frames, fs, first),
                                       partial(mains_frequency, frames[0], mains)], [n, n])
-    elif first and piece_count() > 1 and n >= SPECULATIVE_PLAIN:
-        # no hum to look for: the plain coding's rate control (C, mostly) beside the template's search (Python,
-        # mostly), kept where the template is not used or paid at no step (the same search: the same step)
-        templates, ahead = run_pieces([partial(quick_templates, frames, fs, first),
+    elif first and n >= PLAIN_FIRST:
+        templates, plain = run_pieces([partial(quick_templates, frames, fs, first),
                                        partial(_plain_controlled, frames, ref, target, quick)], [n, n])
     elif first:
         templates = quick_templates(frames, fs, first)
     coded, guess = None, None
     if templates is not None and first:
-        coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick)
-    if coded is None and guess is None and ahead is not None:
-        return ahead
+        coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick,
+                                  None if plain is None else plain.step)
+    if coded is None and plain is not None:
+        return plain
     if coded is None:
-        plain = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
-        coded = rate_control(plain, ref, target, guess=guess, scan=False, modelled=True)
+        prepared = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
+        coded = rate_control(prepared, ref, target, guess=guess, scan=False, modelled=True)
     return coded
 
 
@@ -313,12 +316,15 @@ def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: Los
 
 def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
                templates: Sequence[BeatTemplate | None], fs: float | None, line: float | None, first: float,
-               quick: bool) -> tuple[WaveletCoding | None, float | None]:
+               quick: bool, plain_step: float | None = None) -> tuple[WaveletCoding | None, float | None]:
     """:func:`_quick_wavelets`'s coding with ``templates`` (their gains and taps on ``quick_grids``' grids, looked
-    for only where ``TemplateTrial.may_pay``), where the trial says it pays at ``first`` and again at the step its
-    rate control finds; else None, with that step where it paid at ``first`` only (the plain coding's guess)."""
+    for only where ``TemplateTrial.may_pay`` at ``first`` and at ``plain_step``, the plain coding's step, if
+    known), where the trial says it pays at ``first`` and again at the step its rate control finds; else None,
+    with that step where it paid at ``first`` only (the plain coding's guess)."""
     trial = TemplateTrial(frames, templates, quick)
     if not trial.may_pay(first):  # no grid for its side information can make it pay
+        return None, None
+    if plain_step is not None and not trial.may_pay(plain_step):  # ... nor at the step the channel is coded near
         return None, None
     gridded = quick_grids(frames, ref, templates, first, head=trial.with_template)
     if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates
