@@ -319,8 +319,9 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
                quick: bool, plain_step: float | None = None) -> tuple[WaveletCoding | None, float | None]:
     """:func:`_quick_wavelets`'s coding with ``templates`` (their gains and taps on ``quick_grids``' grids, looked
     for only where ``TemplateTrial.may_pay`` at ``first`` and at ``plain_step``, the plain coding's step, if
-    known), where the trial says it pays at ``first`` and again at the step its rate control finds; else None,
-    with that step where it paid at ``first`` only (the plain coding's guess)."""
+    known), where the trial says it pays at ``first`` and again at the step its rate control finds (which
+    measures first at ``plain_step``, if known: the templated step is near the plain one); else None, with that
+    step where it paid at ``first`` only (the plain coding's guess)."""
     trial = TemplateTrial(frames, templates, quick)
     if not trial.may_pay(first):  # no grid for its side information can make it pay
         return None, None
@@ -332,7 +333,7 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
     if not trial.pays(first):
         return None, None
     coded = rate_control(_quick_prepared(frames, gridded, fs, line, first, quick, head=trial.with_template), ref,
-                         target, scan=False, modelled=True)
+                         target, guess=plain_step, scan=False, modelled=True)
     if not trial.pays(coded.step):
         return None, coded.step  # the template paid at a finer step only: its side information costs more
     return coded, None
