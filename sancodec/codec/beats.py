@@ -171,7 +171,7 @@ def find_beats(x: np.ndarray, fs: float) -> np.ndarray:
         energy = _moving_average(np.abs(np.diff(v, prepend=v[0])), width)
     energy = np.where(energy > 0.25 * percentile(energy, 99), energy, 0.0).astype(np.float32)
     spacing = max(1, int(0.3 * fs))
-    k = max(1, width // 4)  # the envelope is smooth over `width`: every k-th value shows its period
+    k = max(1, width // 2)  # the envelope is a moving average over `width`: every k-th value (20 ms) shows its period
     period = beat_period(energy[::k], fs / k)
     if period is not None:
         spacing = max(spacing, int(MIN_SPACING * period * k))
