@@ -36,7 +36,7 @@ STAGES: list[tuple[Any, str, str]] = [
     (templatesearch.TemplateTrial, "__init__", "template trial: heads prepared"),
     (templatesearch.TemplateTrial, "pays", "template trial: estimates"),
     (lossy, "best_template", "template search (default)"),
-    (lossy, "_with_mains", "mains hum (format 1.10)"),
+    (lossy, "_hum_coding", "mains hum (format 1.10)"),
     (lossy, "mains_frequency", "mains hum (format 1.10)"),  # balanced: the line, beside the beat detection ...
     (lossy, "_hum_pays_on_head", "mains hum (format 1.10)"),  # ... the hum weighed on the head ...
     (lossy, "fit_mains", "mains hum (format 1.10)"),  # ... and fitted on the channel (outside those: the default's)

@@ -237,6 +237,35 @@ def test_a_frame_with_hostile_hum_is_refused():
         decode_file(rewrap(data, frames=[frame.getvalue()]))
 
 
+def test_the_hum_is_weighed_on_the_plain_coding_where_it_saved_nothing_on_the_template_s(monkeypatch):
+    """A beatless channel with a 60 Hz hum: its "beats" are noise, and a template of them is a piece of the hum, so
+    the hum fitted after that template saves nothing; the default weighs the hum on the plain coding then, and keeps
+    it there (the template's coding without the hum is a fifth larger)."""
+    rng = np.random.default_rng(2)
+    t = np.arange(20000) / 360.0
+    x = np.rint(30 * np.sin(2 * np.pi * 60.0 * t) + 50 * np.sin(2 * np.pi * 0.3 * t) + rng.normal(0, 5, len(t)))
+    sig = Signal(x.astype(np.int64)[:, None], 360.0, ["x"], ["mV"])
+    weighed: list[tuple[bool, int | None]] = []  # (on a template's coding, the hum's coding's bytes)
+    real = lossy._hum_coding
+
+    def spy(coded, *args, **kwargs):
+        out = real(coded, *args, **kwargs)
+        size = None if out is None else sum(map(len, out.payloads()))
+        weighed.append((coded.prepared.templates[0] is not None, size))
+        return out
+
+    monkeypatch.setattr(lossy, "_hum_coding", spy)
+    data = sancodec.encode(sig, mode="lossy", prdn=5.0, threads=1)
+    assert [on_template for on_template, _ in weighed] == [True, False]
+    [part] = _wavelet_parts(data)
+    assert read_head(_after_path(part), None).predictor & (MAINS | 1) == MAINS  # the hum, no template
+    assert prdn(x, sancodec.decode(data).samples[:, 0]) <= 5.0
+    with monkeypatch.context() as m:  # the hum weighed on the template's coding alone: larger
+        m.setattr(lossy, "_hum_coding", lambda coded, *a, **k: real(coded, *a, **k)
+                  if coded.prepared.templates[0] is not None else None)
+        assert len(sancodec.encode(sig, mode="lossy", prdn=5.0, threads=1)) > 1.1 * len(data)
+
+
 def _after_path(part: bytes) -> ByteReader:
     r = ByteReader(part, "frame")
     r.varint()

@@ -135,8 +135,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     window around each beat is the one of ``templatesearch.TEMPLATE_WINDOWS`` whose frames code smallest at the
     plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
     one), so only that one goes through rate control. Then the mains hum where a line stands out
-    (:func:`_with_mains`), and the result is compared with the channel's time-domain codings and other wavelet
-    levels (:func:`_settle`).
+    (:func:`_hum_coding`; also on the plain coding where it saved nothing on the template's), and the result
+    is compared with the channel's time-domain codings and other wavelet levels (:func:`_settle`).
 
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN (on a long channel, its search helped by ``errormodel``'s estimate: ``rate_control``'s
@@ -159,15 +159,22 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
         coded, hum = _controlled_with_hum(best, frames, ref, target, fs, guess=plain.step)
         chosen = smaller(plain, coded)
     templated = chosen is not plain
-    return _settle(_with_mains(chosen, frames, ref, target, fs, hum if templated else None), frames, ref,
-                   target, mix, window if templated else None)
+    hummed = _hum_coding(chosen, frames, ref, target, fs, hum if templated else None)
+    settled = chosen if hummed is None else smaller(chosen, hummed)
+    if templated and settled is chosen and hummed is not None:
+        # a line stands out but its hum saved nothing on the template's coding: where the template's beats are a
+        # beatless channel's noise, its median is a piece of the hum itself, and the hum pays on the plain coding
+        plain_hummed = _hum_coding(plain, frames, ref, target, fs)
+        settled = settled if plain_hummed is None else smaller(settled, plain_hummed)
+    templated = any(t is not None for t in settled.prepared.templates)
+    return _settle(settled, frames, ref, target, mix, window if templated else None)
 
 
 def _controlled_with_hum(prepared: Prepared, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
                          fs: float | None, **control: Any) -> tuple[WaveletCoding, _Hum | None]:
     """``rate_control(prepared, ref, target, **control)`` and, where threads are to spare
-    (``jobs.piece_threads``) and :func:`_with_mains` will look for the hum, :func:`_hum_candidate` of ``prepared``
-    made beside it (for :func:`_with_mains` where ``prepared``'s coding is kept; else that work is lost)."""
+    (``jobs.piece_threads``) and :func:`_hum_coding` will look for the hum, :func:`_hum_candidate` of ``prepared``
+    made beside it (for :func:`_hum_coding` where ``prepared``'s coding is kept; else that work is lost)."""
     if piece_count() < 2 or not _looks_for_hum(prepared, target, fs):
         return rate_control(prepared, ref, target, **control), None
     n = sum(map(len, frames))
@@ -184,7 +191,7 @@ class _Hum(NamedTuple):
 
 
 def _looks_for_hum(prepared: Prepared, target: LossyTarget, fs: float | None) -> bool:
-    """Whether :func:`_with_mains` looks for the hum in a coding of ``prepared``."""
+    """Whether :func:`_hum_coding` looks for the hum in a coding of ``prepared``."""
     return bool(fs) and target.max_prdn is not None and all(m is None for m in prepared.mains)
 
 
@@ -200,20 +207,20 @@ def _hum_candidate(prepared: Prepared, frames: Sequence[np.ndarray], fs: float) 
     return Prepared(frames, prepared.templates, prepared.asked_levels, prepared.quick, hum)
 
 
-def _with_mains(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                fs: float | None, hum: _Hum | None = None) -> WaveletCoding:
-    """``coded`` or the same coding with each frame's mains hum added to its prediction (:func:`_hum_candidate`),
-    through rate control, whichever codes smaller; ``coded`` where no line near 50 or 60 Hz stands
-    out of the channel's spectrum (less its beat prediction), or for a byte budget. ``hum``: the candidate made
-    ahead for ``coded``'s frames, if it was."""
+def _hum_coding(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                fs: float | None, hum: _Hum | None = None) -> WaveletCoding | None:
+    """The same coding as ``coded`` with each frame's mains hum added to its prediction (:func:`_hum_candidate`),
+    through rate control; None where no line near 50 or 60 Hz stands out of the channel's spectrum (less its beat
+    prediction), or for a byte budget. ``hum``: the candidate made ahead for ``coded``'s frames, if it was. The
+    default effort keeps it where it codes smaller than ``coded`` (format 1.10)."""
     prepared = coded.prepared
     if not _looks_for_hum(prepared, target, fs):
-        return coded
+        return None
     assert fs
     with_hum = hum.candidate if hum is not None and hum.prepared is prepared else _hum_candidate(prepared, frames, fs)
     if with_hum is None:
-        return coded
-    return smaller(coded, rate_control(with_hum, ref, target, guess=coded.step))
+        return None
+    return rate_control(with_hum, ref, target, guess=coded.step)
 
 
 def _quick_prepared(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], fs: float | None,
@@ -223,7 +230,7 @@ def _quick_prepared(frames: Sequence[np.ndarray], templates: Sequence[BeatTempla
     templated frame's head (:data:`templatesearch.QUICK_HEAD` samples, as ``TemplateTrial`` weighs the template):
     the head's bit estimate at ``step`` with the hum fitted there, under :data:`QUICK_MAINS_GAIN` of its estimate
     without. Decided before the rate control, so that one rate control codes the channel (the default weighs the
-    hum's coding against the one without it, each through rate control: :func:`_with_mains`). ``head``: that head
+    hum's coding against the one without it, each through rate control: :func:`_hum_coding`). ``head``: that head
     prepared with its template, without the hum, if it was (``TemplateTrial``'s)."""
     if line is not None and fs and _hum_pays_on_head(frames, templates, fs, line, step, head):
         predictions = [frame_prediction(t, None, len(f)) for f, t in zip(frames, templates)]
