@@ -288,8 +288,9 @@ def test_a_short_channel_weighs_its_other_levels_and_quantisers_side_by_side(mon
 def test_the_gain_and_tap_grids_weighed_ahead_choose_what_one_thread_chooses(step):
     """``templatesearch.gain_grid`` (the first grid and every gain 1 weighed side by side) and ``coarser_taps``
     (two shifts at a time, the second on the first's taps): with a thread to spare, the same grid, taps and
-    estimate as one after another, at steps where many tap grids are tried."""
-    sig = _two_leads(60_000)
+    estimate as one after another, at steps where many tap grids are tried (a channel long enough for pairs:
+    ``PAIRED_CANDIDATES``)."""
+    sig = _two_leads(templatesearch.PAIRED_CANDIDATES + 10_000)
     x, fs = sig.samples[:, 0], sig.fs
     ref = x.astype(np.float64)
     beats = templatesearch.find_beats(x, fs)
@@ -309,10 +310,11 @@ def test_the_gain_and_tap_grids_weighed_ahead_choose_what_one_thread_chooses(ste
 def test_the_tap_grid_weighed_ahead_is_made_from_the_taps_before_it(monkeypatch):
     """The second shift of a pair is weighed on the first's rounded taps, as one thread makes it after keeping the
     first: taps of 32 k + 10 eighths round twice (to 4, then 16) otherwise than at once, so any other candidate
-    shows. Every candidate one thread weighs is among those two threads weigh."""
+    shows. Every candidate one thread weighs is among those two threads weigh, which weigh them in pairs on a
+    channel of ``PAIRED_CANDIDATES`` values, in turn on a shorter one (a head: the wake and the lock cost more)."""
     from dataclasses import replace
 
-    sig = _two_leads(60_000)
+    sig = _two_leads(templatesearch.PAIRED_CANDIDATES + 10_000)
     x, fs = sig.samples[:, 0], sig.fs
     ref = x.astype(np.float64)
     template = templatesearch.find_template(x, fs, (0.3, 0.45), templatesearch.find_beats(x, fs))
@@ -335,6 +337,14 @@ def test_the_tap_grid_weighed_ahead_is_made_from_the_taps_before_it(monkeypatch)
         seen.append((list(weighed), tapped.templates[0].t8.tobytes()))
     (alone, kept_alone), (shared, kept_shared) = seen
     assert len(alone) >= 2 and set(alone) <= set(shared) and kept_alone == kept_shared
+    calls = _spy_jobs(monkeypatch)
+    for length, paired in ((len(x), True), (templatesearch.PAIRED_CANDIDATES - 1, False)):
+        calls.clear()
+        head = x[:length]
+        with jobs.piece_threads(2):
+            templatesearch.coarser_taps([head], ref[:length], templatesearch.Prepared([head], [template]),
+                                        prepared.estimate(step), step)
+        assert any(n == 2 and len(names) > 1 for n, names in calls) == paired  # (the candidates weighed: spy)
 
 
 def test_two_channels_on_four_threads_share_the_spare_ones_between_them(monkeypatch):

@@ -35,6 +35,8 @@ PERIOD_SHARE = 0.95  # a template window longer than this share of the beat peri
 MIN_AFTER = 0.1  # ... where that leaves at least this many seconds after the beat
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
+PAIRED_CANDIDATES = 1 << 17  # ... two at a time where a thread is spare and they hold this many values: on fewer
+# (effort balanced's heads) the second thread's wake and the interpreter lock cost more than it saves
 QUICK_BEFORE = (0.15, 0.3)  # effort "balanced": the windows of template_windows starting this long before the beat
 QUICK_WINDOW_HEAD = 1 << 14  # ... are weighed on a channel's first this many samples, the smallest coding's kept ...
 QUICK_WINDOW = (0.25, 0.45)  # ... or this one (cut where template_windows cuts) where none finds beats there;
@@ -319,8 +321,9 @@ def gain_grid(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared,
     chosen = None
     weigh = partial(_weigh_candidate, frames, ref, error, step, prepared.asked_levels)
     ahead: dict[int, tuple[Prepared, float]] = {}
-    if piece_count() > 1 and 0 in GAIN_GRIDS[1:]:  # the first grid's candidate and every gain 1's side by side
-        n = sum(map(len, frames))
+    n = sum(map(len, frames))
+    if piece_count() > 1 and n >= PAIRED_CANDIDATES and 0 in GAIN_GRIDS[1:]:
+        # the first grid's candidate and every gain 1's side by side
         first, ones = run_pieces([partial(weigh, _gains_on(prepared.templates, g)) for g in (GAIN_GRIDS[0], 0)],
                                  [n, n])
         ahead[GAIN_GRIDS[0]] = first
@@ -365,7 +368,8 @@ def coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepar
         return prepared, bits
     shifts = list(range(2, min(MAX_TAP_SHIFT, int(math.log2(max(8 * step, 1)))) + 1, 2))
     weigh = partial(_weigh_candidate, frames, ref, error, step, prepared.asked_levels)
-    at_once, n = min(piece_count(), 2), sum(map(len, frames))
+    n = sum(map(len, frames))
+    at_once = min(piece_count(), 2) if n >= PAIRED_CANDIDATES else 1
     while shifts:
         # the next shift, and with a thread to spare the one after it on the first's taps (what it is made from
         # where the first is kept; its work is lost where the first ends the search)
