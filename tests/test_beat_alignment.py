@@ -263,6 +263,18 @@ def test_the_percentile_is_numpys_to_the_bit(values, q):
     assert beats.percentile(np.repeat(v, 3), q) == np.percentile(np.repeat(v, 3), q)
 
 
+@given(st.lists(st.floats(0.0, 1e38), min_size=0, max_size=300), st.floats(0.0, 1e38))
+@settings(max_examples=300, deadline=None)
+def test_the_envelope_kept_above_its_threshold_is_where_s_to_the_bit(values, threshold):
+    """``beats.kept_above`` (one float32 product) is ``np.where(e > t, e, 0).astype(np.float32)`` on an envelope
+    within float32's range (a channel's samples are within 2^53), values equal to the threshold dropped, bit for
+    bit."""
+    e = np.array(values + [threshold], dtype=np.float64)
+    expected = np.where(e > threshold, e, 0.0).astype(np.float32)
+    got = beats.kept_above(e, threshold)
+    assert got.dtype == np.float32 and got.tobytes() == expected.tobytes()
+
+
 @pytest.mark.parametrize("kind", ["laplace", "few", "ascending", "descending", "hidden", "sampled", "constant"])
 @pytest.mark.parametrize("q", [90.0, 99.0, 99.9, 99.99])
 @pytest.mark.parametrize("n", [4095, 4096, 50_001, 300_000])
