@@ -300,7 +300,8 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
                                       partial(mains_frequency, frames[0], mains)], [n, n])
     elif first and n >= PLAIN_FIRST:
         templates, plain = run_pieces([partial(quick_templates, frames, fs, first),
-                                       partial(_plain_controlled, frames, ref, target, quick)], [n, n])
+                                       partial(_plain_controlled, frames, ref, target, fs, None, first, quick)],
+                                      [n, n])
     elif first:
         templates = quick_templates(frames, fs, first)
     coded, guess = None, None
@@ -310,15 +311,17 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     if coded is None and plain is not None:
         return plain
     if coded is None:
-        prepared = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
-        coded = rate_control(prepared, ref, target, guess=guess, scan=False, modelled=True)
+        coded = _plain_controlled(frames, ref, target, fs, line, first, quick, guess)
     return coded
 
 
-def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, quick: bool
+def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,
+                      line: float | None, first: float | None, quick: bool, guess: float | None = None
                       ) -> WaveletCoding:
-    """:func:`_quick_wavelets`' plain coding where no hum is looked for, from the first step."""
-    return rate_control(Prepared(frames, [None] * len(frames), quick=quick), ref, target, scan=False, modelled=True)
+    """:func:`_quick_wavelets`' plain coding (with the hum at ``line`` where it pays on the head,
+    :func:`_quick_prepared`) through one rate control, measured first at ``guess`` (None: the first step)."""
+    prepared = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
+    return rate_control(prepared, ref, target, guess=guess, scan=False, modelled=True)
 
 
 def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
