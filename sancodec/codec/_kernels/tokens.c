@@ -19,9 +19,15 @@ static inline int raw_width(int32_t t, int skip) {
     return w > skip ? w - skip : 0;
 }
 
-/* Four bytes, the top one first. */
-static inline void put_be32(uint8_t *p, uint32_t v) {
+/* Where 32 or more bits are pending in `acc` (`*fill` of them), the top 32 of them as four bytes at `out + *pos`,
+ * the top byte first. */
+static inline void flush32(uint64_t acc, int *fill, uint8_t *out, int64_t *pos) {
+    if (*fill < 32) return;
+    *fill -= 32;
+    const uint32_t v = (uint32_t)(acc >> *fill);
+    uint8_t *p = out + *pos;
     p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+    *pos += 4;
 }
 
 /* Raw low bits of every value, MSB first, zero-padded to whole bytes, leaving out the `skip` top bits of
@@ -38,20 +44,12 @@ int64_t pack_low_bits(const uint64_t *val, const int32_t *tok, int64_t n, int sk
             const int high = w - 32;
             acc = (acc << high) | ((v >> 32) & ((1ULL << high) - 1));
             fill += high;
-            if (fill >= 32) {
-                fill -= 32;
-                put_be32(out + pos, (uint32_t)(acc >> fill));
-                pos += 4;
-            }
+            flush32(acc, &fill, out, &pos);
             w = 32;
         }
         acc = (acc << w) | (v & ((1ULL << w) - 1));
         fill += w;
-        if (fill >= 32) {
-            fill -= 32;
-            put_be32(out + pos, (uint32_t)(acc >> fill));
-            pos += 4;
-        }
+        flush32(acc, &fill, out, &pos);
     }
     while (fill >= 8) {
         fill -= 8;
