@@ -306,8 +306,7 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
         templates = quick_templates(frames, fs, first)
     coded, guess = None, None
     if templates is not None and first:
-        coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick,
-                                  None if plain is None else plain.step)
+        coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick, plain)
     if coded is None and plain is not None:
         return plain
     if coded is None:
@@ -326,13 +325,19 @@ def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: Los
 
 def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
                templates: Sequence[BeatTemplate | None], fs: float | None, line: float | None, first: float,
-               quick: bool, plain_step: float | None = None) -> tuple[WaveletCoding | None, float | None]:
+               quick: bool, plain: WaveletCoding | None = None) -> tuple[WaveletCoding | None, float | None]:
     """:func:`_quick_wavelets`'s coding with ``templates`` (their gains and taps on ``quick_grids``' grids, looked
-    for only where ``TemplateTrial.may_pay`` at ``first`` and at ``plain_step``, the plain coding's step, if
-    known), where the trial says it pays at ``first`` and again at the step its rate control finds (which
-    measures first at ``plain_step``, if known: the templated step is near the plain one); else None, with that
-    step where it paid at ``first`` only (the plain coding's guess)."""
-    trial = TemplateTrial(frames, templates, quick)
+    for only where ``TemplateTrial.may_pay`` at ``first`` and at the step of ``plain``, the plain coding, if
+    made), where the trial says it pays at ``first`` and again at the step its rate control finds (which
+    measures first at the plain coding's step, if known: the templated step is near the plain one); else None,
+    with that step where it paid at ``first`` only (the plain coding's guess). On a channel of one frame that
+    the trial's head holds whole, the trial's preparations are the codings': the plain one's frame is its head
+    without a template, and its head with the template is what the rate control codes (no hum on a channel that
+    short, :data:`QUICK_MAINS`)."""
+    plain_step = None if plain is None else plain.step
+    whole = len(frames) == 1 and len(frames[0]) <= QUICK_HEAD  # the trial's head is the channel
+    without = plain.prepared if whole and plain is not None and plain.prepared.prepares(frames[0], None) else None
+    trial = TemplateTrial(frames, templates, quick, without=without)
     if not trial.may_pay(first):  # no grid for its side information can make it pay
         return None, None
     if plain_step is not None and not trial.may_pay(plain_step):  # ... nor at the step the channel is coded near
@@ -342,8 +347,9 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
         trial = TemplateTrial(frames, gridded, quick, without=trial.without)
     if not trial.pays(first):
         return None, None
-    coded = rate_control(_quick_prepared(frames, gridded, fs, line, first, quick, head=trial.with_template), ref,
-                         target, guess=plain_step, scan=False, modelled=True)
+    prepared = trial.with_template if whole and line is None and trial.with_template.prepares(frames[0], gridded[0]) \
+        else _quick_prepared(frames, gridded, fs, line, first, quick, head=trial.with_template)
+    coded = rate_control(prepared, ref, target, guess=plain_step, scan=False, modelled=True)
     if not trial.pays(coded.step):
         return None, coded.step  # the template paid at a finer step only: its side information costs more
     return coded, None
