@@ -619,6 +619,72 @@ def test_the_medians_of_long_rows_are_numpy_s_and_leave_them_as_they_were():
         assert np.array_equal(kernels.medians(a, 1), np.median(a, axis=1))
 
 
+def _counted(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``san_counted_medians`` of each row of ``rows``: the medians it counted and which rows it counted."""
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    count, n = rows.shape
+    cap = kernels.COUNTED_SPAN * n + 1
+    out, done = np.full(count, np.nan), np.empty(count, dtype=np.uint8)
+    kernels._LIB.san_counted_medians(rows, count, n, cap, np.empty(cap, dtype=np.int32), out, done)
+    return out, done.astype(bool)
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 700), st.integers(0, 2**32 - 1))
+def test_counted_medians_are_numpy_s_where_the_values_are_halves_spread_narrowly(rows, n, seed):
+    # multiples of 1/2 (a beat template's windows less their medians), odd and even counts, ties, a spread up to the
+    # histogram's last bin: counted, numpy's median bit for bit
+    rng = np.random.default_rng(seed)
+    span = int(rng.integers(0, kernels.COUNTED_SPAN * n + 1))  # in halves: up to the cap's last bin
+    a = (rng.integers(0, span + 1, (rows, n)) + 2 * int(rng.integers(-10**6, 10**6))) / 2 + 0.0
+    a[:, 0] = a.min(axis=1) if span else a[:, 0]
+    out, done = _counted(a)
+    assert done.all()
+    assert out.tobytes() == np.median(a, axis=1).tobytes()
+
+
+@needs_c
+def test_counted_medians_leave_other_rows_to_the_selection():
+    n = 50
+    wide = np.arange(n, dtype=np.float64) * 2.5  # 245 halves: past 4 n
+    assert not _counted(wide[None])[1].any()
+    assert _counted((np.arange(n) * 2.0)[None])[1].all()  # 196 halves: counted
+    for odd in (0.25, np.nan, np.inf, -np.inf, 2.0**51):
+        row = np.arange(n, dtype=np.float64) / 2
+        row[17] = odd
+        assert not _counted(row[None])[1].any(), odd
+    # rows that count and rows that do not, mixed: each median numpy's, wherever it came from
+    rng = np.random.default_rng(3)
+    a = np.round(rng.normal(size=(30, n)) * 4) / 2 + 0.0
+    a[::3] *= 1000  # wide
+    a[1::7, 5] += 0.1  # not halves
+    out, done = _counted(a)
+    assert done.any() and not done.all()
+    assert out[done].tobytes() == np.median(a[done], axis=1).tobytes()
+    for axis in (0, 1):
+        assert kernels.medians(a, axis).tobytes() == np.median(a, axis=axis).tobytes()
+    # none of the first rows counts: no row is tried, every median selected (numpy's)
+    b = np.concatenate([a[:1] * 1000 + 0.5] * 8 + [a[1:2]])
+    assert not _counted(b)[1].any()
+    assert kernels.medians(b, 1).tobytes() == np.median(b, axis=1).tobytes()
+
+
+def test_the_template_s_medians_are_the_same_with_and_without_the_compiled_kernels(monkeypatch, mitdb_100):
+    # a beat template's column medians counted (windows less their own medians) and its rows' selected
+    from sancodec.codec import beats
+
+    x = np.asarray(sancodec.read_signal(mitdb_100).samples[:20000, 0], dtype=np.float64)
+    found = beats.find_beats(x, 360.0)
+    windows = beats._rows(x, found[2:-2] - 90, 250)
+    baselines = kernels.medians(windows, 1)
+    centred = windows - baselines[:, None]
+    columns = kernels.medians(centred, 0)
+    numpy_only(monkeypatch)
+    assert baselines.tobytes() == kernels.medians(windows, 1).tobytes() == np.median(windows, axis=1).tobytes()
+    assert columns.tobytes() == kernels.medians(centred, 0).tobytes() == np.median(centred, axis=0).tobytes()
+
+
 @needs_c
 def test_beats_moved_with_and_without_the_compiled_kernels_are_the_same(monkeypatch, mitdb_100):
     # beats at either end of the frame, whose windows some shifts push outside it (and one that no shift fits)

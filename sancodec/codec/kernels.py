@@ -2,9 +2,9 @@
 
 Every function here has a numpy reference (here, ``_np_*``, or the caller's, where it returns None without the C
 kernels) and, when the optional extension ``sancodec.codec._kernels`` built, a C twin called through ctypes (which
-releases the GIL, so frames code in parallel threads); :func:`medians` is numpy's own selection, faster than a C
-one. Both give identical results: the C code does the numpy reference's integer or IEEE operations in its order
-(the one float rule of the envelope class reaches it as a table that numpy computed).
+releases the GIL, so frames code in parallel threads); :func:`medians` counts in C where it can and leaves the rest
+to numpy's own selection. Both give identical results: the C code does the numpy reference's integer or IEEE
+operations in its order (the one float rule of the envelope class reaches it as a table that numpy computed).
 ``SANCODEC_KERNELS=numpy`` forces the reference path (tests compare the two).
 """
 
@@ -107,6 +107,7 @@ _SIGNATURES = {
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
+    "san_counted_medians": (None, [_F64, _N, _N, _N, _I32, _F64, _U8]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
@@ -562,16 +563,38 @@ LAGGED_ROWS = 2048  # lagged_products' numpy route: the nonzero values whose pro
 
 def medians(a: np.ndarray, axis: int) -> np.ndarray:
     """``np.median(a, axis=axis)`` of a 2-D float64 array, bit for bit (but for the sign of a zero median where
-    ``a`` holds both -0.0 and 0.0: either may be picked): one partition at the upper middle, the lower middle of an
-    even count the largest value before it. ``np.median`` partitions at both middles, which numpy does by its
-    scalar selection (about 9 ns a value here); at one middle numpy 2 selects with SIMD instructions (about 2 ns).
-    Columns (``axis`` 0) are copied to rows first: numpy's selection along a long stride misses the cache (a long
-    record's beat windows, thousands of beats a column; ``bench_encode_kernels.py`` times the medians). ``a``'s
-    values finite."""
+    ``a`` holds both -0.0 and 0.0: either may be picked). Columns (``axis`` 0) are copied to rows first: numpy's
+    selection along a long stride misses the cache (a long record's beat windows, thousands of beats a column;
+    ``bench_encode_kernels.py`` times the medians). A row of multiples of 1/2 spread over at most
+    :data:`COUNTED_SPAN` halves a value is counted (``san_counted_medians``: a beat template's windows, an integer
+    channel's, less their own medians), the others selected (:func:`_selected_medians`), every one where none of the
+first few counts (a beat window's own values span its QRS). ``a``'s values finite."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
-    rows = a if axis == 1 else np.ascontiguousarray(a.T)
+    rows = np.ascontiguousarray(a if axis == 1 else a.T)
+    count, n = rows.shape
+    if _LIB is None or n >= 1 << 31:  # (the C counters are 32-bit)
+        return _selected_medians(rows)
+    cap = COUNTED_SPAN * n + 1
+    out, done = np.empty(count), np.empty(count, dtype=np.uint8)
+    _LIB.san_counted_medians(rows, count, n, cap, np.empty(cap, dtype=np.int32), out, done)
+    left = done == 0
+    if left.all():
+        return _selected_medians(rows)
+    if left.any():
+        out[left] = _selected_medians(rows[left])
+    return out
+
+
+COUNTED_SPAN = 4  # medians counts a row whose values spread over at most this many halves a value (a histogram
+# of at most 4 n + 1 bins: walking it costs about what counting the values does); wider ones are selected
+
+
+def _selected_medians(rows: np.ndarray) -> np.ndarray:
+    """Each row's median, as ``np.median(rows, axis=1)`` (the same bits): one partition at the upper middle, the
+    lower middle of an even count the largest value before it. ``np.median`` partitions at both middles, which
+    numpy does by its scalar selection; at one middle numpy 2 may select with SIMD instructions."""
     n = rows.shape[1]
     k = n // 2
     part = np.partition(rows, k, axis=1)
