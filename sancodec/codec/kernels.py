@@ -567,8 +567,8 @@ def medians(a: np.ndarray, axis: int) -> np.ndarray:
     selection along a long stride misses the cache (a long record's beat windows, thousands of beats a column;
     ``bench_encode_kernels.py`` times the medians). A row of multiples of 1/2 spread over at most
     :data:`COUNTED_SPAN` halves a value is counted (``san_counted_medians``: a beat template's windows, an integer
-    channel's, less their own medians), the others selected (:func:`_selected_medians`), every one where none of the
-first few counts (a beat window's own values span its QRS). ``a``'s values finite."""
+    channel's, less their own medians), the others selected (:func:`_selected_medians`), every one where none of
+    the first few counts (a beat window's own values span its QRS). ``a``'s values finite."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
