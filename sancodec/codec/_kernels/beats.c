@@ -121,19 +121,21 @@ EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *
     return kept;
 }
 
-/* ---------------------------------------------------------------- the beat detector's envelope
- * beats._moving_average of |first difference| (the first difference 0), in numpy's order of operations:
- * total = running sum of d (numpy's cumsum adds in order), out[i] = total[min(i + ahead - 1, n - 1)] less
- * total[i - behind - 1] where that exists, divided by width. total: room for n. */
+/* ---------------------------------------------------------------- the beat detector's envelope */
 #define INTEGRAL_LIMIT 2251799813685248.0 /* 2^51: integers below it differ by less than 2^52 */
 
 #define ROUNDER 6755399441055744.0 /* 1.5 * 2^52: (v + this) - this is v rounded to an integer for |v| < 2^51 */
 
-/* Whether every x[i] is an integer below INTEGRAL_LIMIT in magnitude (a digitised channel's samples), in a loop
- * without a branch and without converting to int64 (nothing out of its range, nan included, is ever converted). */
+/* Whether v is an integer below INTEGRAL_LIMIT in magnitude, without a branch and without converting to int64
+ * (nothing out of its range, nan included, is ever converted; nan fails the first test). */
+static inline int is_integral(double v) {
+    return (fabs(v) < INTEGRAL_LIMIT) & ((v + ROUNDER) - ROUNDER == v);
+}
+
+/* Whether every x[i] is_integral (a digitised channel's samples), in a loop without a branch. */
 TARGET_CLONES static int all_integral(const double *x, int64_t n) {
     int ok = 1;
-    for (int64_t i = 0; i < n; i++) ok &= (fabs(x[i]) < INTEGRAL_LIMIT) & ((x[i] + ROUNDER) - ROUNDER == x[i]);
+    for (int64_t i = 0; i < n; i++) ok &= is_integral(x[i]);
     return ok;
 }
 
@@ -159,6 +161,9 @@ static int integral_running_sum(const double *x, int64_t n, double *total) {
     return 1;
 }
 
+/* beats._moving_average of |first difference| (the first difference 0), in numpy's order of operations:
+ * total = running sum of d (numpy's cumsum adds in order), out[i] = total[min(i + ahead - 1, n - 1)] less
+ * total[i - behind - 1] where that exists, divided by width. total: room for n. */
 EXPORT void san_difference_envelope(const double *x, int64_t n, int64_t width, double *total, double *out) {
     if (n < 1) return;
     int64_t ahead = (width - 1) / 2 + 1, behind = width / 2;
@@ -300,28 +305,27 @@ TARGET_CLONES EXPORT void san_lagged_products(const double *e, int64_t n, int64_
 
 /* ---------------------------------------------------------------- medians by counting (beat templates)
  * A beat template is the median of an integer channel's beat windows, each less its own median: every value a
- * multiple of 1/2, few distinct ones. Where a row's values all are, within 2^50, and span at most cap - 1
+ * multiple of 1/2, few distinct ones. Where a row's values all are, below 2^50, and span at most cap - 1
  * halves, its median is counted (a histogram of halves, then a walk to the middle rank): the value numpy's
  * selection finds, as a median's ranks name one value whichever way it is found, for a few nanoseconds a value
  * (numpy's partition took 5-12 here). Other rows are left to the caller (done[r] = 0). */
 
 #define HALVES_BLOCK 256 /* halves_within's values checked at a time: a row that fails stops soon after */
 
-/* Whether every value of v[0..n) is a multiple of 1/2 within 2^50, spanning at most cap - 1 halves; *lo: the
- * least, *bins: the halves from it to the largest, plus one. */
+/* Whether every value of v[0..n) is a multiple of 1/2 below 2^50 in magnitude (twice it is_integral), spanning at
+ * most cap - 1 halves; *lo: the least, *bins: the halves from it to the largest, plus one. */
 TARGET_CLONES static int halves_within(const double *v, int64_t n, int64_t cap, double *lo, int64_t *bins) {
     double least = v[0], most = v[0];
     for (int64_t start = 0; start < n; start += HALVES_BLOCK) {
         int64_t end = n - start < HALVES_BLOCK ? n : start + HALVES_BLOCK;
         int halves = 1;
         for (int64_t i = start; i < end; i++) {
-            double x = v[i], t = 2.0 * x;
-            double c = t >= -0x1p52 && t <= 0x1p52 ? t : 0.0;  /* in int64's range (NaN: 0, caught by x == x) */
+            double x = v[i];
             least = x < least ? x : least;
             most = x > most ? x : most;
-            halves &= (c == (double)(int64_t)c) & (x == x);
+            halves &= is_integral(2.0 * x);
         }
-        if (!(halves && least >= -0x1p50 && most <= 0x1p50 && 2.0 * (most - least) <= (double)(cap - 1))) return 0;
+        if (!(halves && 2.0 * (most - least) <= (double)(cap - 1))) return 0;
     }
     *lo = least;
     *bins = (int64_t)(2.0 * (most - least)) + 1;
@@ -331,7 +335,7 @@ TARGET_CLONES static int halves_within(const double *v, int64_t n, int64_t cap, 
 /* The median of v[0..n) (n > 0) counted in hist[0..bins), its values checked by halves_within from lo. */
 static double counted_median(const double *v, int64_t n, double lo, int32_t *hist, int64_t bins) {
     memset(hist, 0, (size_t)bins * sizeof *hist);
-    for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves within 2^50 */
+    for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves below 2^50 */
     int64_t k = n / 2, below = 0, b = 0;
     while (below + hist[b] <= k) below += hist[b++];  /* rank k (from 0) lies in bin b */
     double upper = lo + 0.5 * (double)b;
