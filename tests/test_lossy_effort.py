@@ -547,3 +547,21 @@ def test_the_grids_and_the_hum_weigh_the_trial_s_head_without_preparing_it_again
     transforms.clear()
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == made
     assert transforms.count(templatesearch.QUICK_HEAD) == shared + 2
+
+
+def test_balanced_effort_codes_a_channel_its_trial_holds_whole_with_the_trial_s_preparations(long_ecg, monkeypatch):
+    """A one-frame channel of at most ``QUICK_HEAD`` samples (the template trial's head is all of it): the plain
+    coding's frame serves as the trial's head without a template and the trial's head with it is what the rate
+    control codes, two preparations fewer than where the head is made apart, and the same file."""
+    one_lead = long_ecg.select_channels([0]).slice(0, 60000)
+    assert lossy.PLAIN_FIRST <= one_lead.n_samples <= lossy.QUICK_HEAD
+    made: list[int] = []
+    init = Prepared.__init__
+    monkeypatch.setattr(Prepared, "__init__", lambda self, *a, **k: made.append(1) or init(self, *a, **k))
+    data = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert [bits & 1 for bits in wavelet_predictors(data)] == [1]  # the template kept
+    reused = len(made)
+    made.clear()
+    monkeypatch.setattr(lossy, "QUICK_HEAD", 0)  # no channel is whole in the trial's head: each made apart
+    assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1) == data
+    assert reused == len(made) - 2
