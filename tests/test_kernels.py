@@ -625,7 +625,7 @@ def _counted(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     count, n = rows.shape
     cap = kernels.COUNTED_SPAN * n + 1
     out, done = np.full(count, np.nan), np.empty(count, dtype=np.uint8)
-    kernels._LIB.san_counted_medians(rows, count, n, cap, np.empty(cap, dtype=np.int32), out, done)
+    kernels._LIB.san_counted_medians(rows, count, n, cap, np.empty(4 * (cap + 1), dtype=np.int32), out, done)
     return out, done.astype(bool)
 
 
@@ -644,12 +644,47 @@ def test_counted_medians_are_numpy_s_where_the_values_are_halves_spread_narrowly
     assert out.tobytes() == np.median(a, axis=1).tobytes()
 
 
+def _bucketed_limit(n: int) -> int:
+    """The most halves a row of ``n`` values may span and still be counted (in buckets): the counters' cap times
+    the largest power of 2 within it."""
+    cap = kernels.COUNTED_SPAN * n + 1
+    return cap * (1 << (cap.bit_length() - 1))
+
+
 @needs_c
-def test_counted_medians_leave_other_rows_to_the_selection():
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 700), st.integers(0, 2**32 - 1), st.sampled_from(["spread", "qrs", "two"]))
+def test_counted_medians_are_numpy_s_where_the_values_are_halves_spread_widely(rows, n, seed, shape):
+    # a spread past one histogram's (a window's own values, across its QRS): counted in buckets, then the halves of
+    # the bucket holding the middle; "two": two clusters, where an even count's middle ranks fall in two buckets
+    rng = np.random.default_rng(seed)
+    cap = kernels.COUNTED_SPAN * n + 1
+    span = int(rng.integers(cap, _bucketed_limit(n)))  # in halves: past one histogram, up to the buckets' limit
+    shift = 2 * int(rng.integers(-10**6, 10**6))
+    if shape == "spread":
+        h = rng.integers(0, span + 1, (rows, n))
+    elif shape == "qrs":  # most values near a baseline, some far from it
+        h = np.clip(np.rint(rng.normal(span / 3, 4, (rows, n))), 0, span).astype(np.int64)
+        h[:, : n // 4] = rng.integers(0, span + 1, (rows, n // 4))
+    else:
+        h = np.where(rng.random((rows, n)) < 0.5, rng.integers(0, 3, (rows, n)), span - rng.integers(0, 3, (rows, n)))
+        h[:, : n // 2] = rng.integers(0, 3, (rows, n // 2))
+        h[:, n // 2 :] = span - rng.integers(0, 3, (rows, n - n // 2))
+    h[:, 0], h[:, -1] = 0, span  # the spread itself
+    a = (h + shift) / 2 + 0.0
+    out, done = _counted(a)
+    assert done.all()
+    assert out.tobytes() == np.median(a, axis=1).tobytes()
+
+
+@needs_c
+def test_counted_medians_leave_other_rows_to_the_selection(monkeypatch):
     n = 50
-    wide = np.arange(n, dtype=np.float64) * 2.5  # 245 halves: past 4 n
+    limit = _bucketed_limit(n)
+    wide = np.arange(n, dtype=np.float64) * (limit / (2 * (n - 1)) + 0.5)  # past the buckets' limit
     assert not _counted(wide[None])[1].any()
     assert _counted((np.arange(n) * 2.0)[None])[1].all()  # 196 halves: counted
+    assert _counted((np.arange(n) * 2.5)[None])[1].all()  # 245 halves: past 4 n, counted in buckets
     for odd in (0.25, np.nan, np.inf, -np.inf, 2.0**51):
         row = np.arange(n, dtype=np.float64) / 2
         row[17] = odd
@@ -657,15 +692,17 @@ def test_counted_medians_leave_other_rows_to_the_selection():
     # rows that count and rows that do not, mixed: each median numpy's, wherever it came from
     rng = np.random.default_rng(3)
     a = np.round(rng.normal(size=(30, n)) * 4) / 2 + 0.0
-    a[::3] *= 1000  # wide
+    a[::3] *= 10**6  # wide
     a[1::7, 5] += 0.1  # not halves
     out, done = _counted(a)
     assert done.any() and not done.all()
     assert out[done].tobytes() == np.median(a[done], axis=1).tobytes()
-    for axis in (0, 1):
-        assert kernels.medians(a, axis).tobytes() == np.median(a, axis=axis).tobytes()
+    for least in (kernels.COUNTED_MIN, 0):  # these short rows selected, as by default; then counted where they count
+        monkeypatch.setattr(kernels, "COUNTED_MIN", least)
+        for axis in (0, 1):
+            assert kernels.medians(a, axis).tobytes() == np.median(a, axis=axis).tobytes()
     # none of the first rows counts: no row is tried, every median selected (numpy's)
-    b = np.concatenate([a[:1] * 1000 + 0.5] * 8 + [a[1:2]])
+    b = np.concatenate([a[:1] * 1.1 + 0.1] * 8 + [a[1:2]])
     assert not _counted(b)[1].any()
     assert kernels.medians(b, 1).tobytes() == np.median(b, axis=1).tobytes()
 
@@ -674,11 +711,14 @@ def test_the_template_s_medians_are_the_same_with_and_without_the_compiled_kerne
     # a beat template's column medians counted (windows less their own medians) and its rows' selected
     from sancodec.codec import beats
 
-    x = np.asarray(sancodec.read_signal(mitdb_100).samples[:20000, 0], dtype=np.float64)
+    x = np.asarray(sancodec.read_signal(mitdb_100).samples[:120000, 0], dtype=np.float64)
     found = beats.find_beats(x, 360.0)
-    windows = beats._rows(x, found[2:-2] - 90, 250)
+    windows = beats._rows(x, found[2:-2] - 90, 300)  # rows and columns long enough to be counted (COUNTED_MIN)
+    assert min(windows.shape) >= kernels.COUNTED_MIN
     baselines = kernels.medians(windows, 1)
     centred = windows - baselines[:, None]
+    if kernels.COMPILED:  # the C kernels count every row and column: the comparisons below are theirs with numpy's
+        assert _counted(windows)[1].all() and _counted(centred.T)[1].all()
     columns = kernels.medians(centred, 0)
     numpy_only(monkeypatch)
     assert baselines.tobytes() == kernels.medians(windows, 1).tobytes() == np.median(windows, axis=1).tobytes()

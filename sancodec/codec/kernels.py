@@ -565,20 +565,21 @@ def medians(a: np.ndarray, axis: int) -> np.ndarray:
     """``np.median(a, axis=axis)`` of a 2-D float64 array, bit for bit (but for the sign of a zero median where
     ``a`` holds both -0.0 and 0.0: either may be picked). Columns (``axis`` 0) are copied to rows first: numpy's
     selection along a long stride misses the cache (a long record's beat windows, thousands of beats a column;
-    ``bench_encode_kernels.py`` times the medians). A row of multiples of 1/2 spread over at most
-    :data:`COUNTED_SPAN` halves a value is counted (``san_counted_medians``: a beat template's windows, an integer
-    channel's, less their own medians), the others selected (:func:`_selected_medians`), every one where none of
-    the first few counts (a beat window's own values span its QRS). ``a``'s values finite."""
+    ``bench_encode_kernels.py`` times the medians). A row of :data:`COUNTED_MIN` or more multiples of 1/2 is
+    counted (``san_counted_medians``: a beat template's windows of an integer channel, and those less their own
+    medians): in one histogram where they spread over at most :data:`COUNTED_SPAN` halves a value, else in buckets
+    first (about the square of that spread at most); the others are selected (:func:`_selected_medians`), every
+    one where none of the first few counts (a float channel's). ``a``'s values finite."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
     rows = np.ascontiguousarray(a if axis == 1 else a.T)
     count, n = rows.shape
-    if _LIB is None or n >= 1 << 31:  # (the C counters are 32-bit)
+    if _LIB is None or n < COUNTED_MIN or n >= 1 << 31:  # (the C counters are 32-bit)
         return _selected_medians(rows)
     cap = COUNTED_SPAN * n + 1
     out, done = np.empty(count), np.empty(count, dtype=np.uint8)
-    _LIB.san_counted_medians(rows, count, n, cap, np.empty(cap, dtype=np.int32), out, done)
+    _LIB.san_counted_medians(rows, count, n, cap, np.empty(4 * (cap + 1), dtype=np.int32), out, done)
     left = done == 0
     if left.all():
         return _selected_medians(rows)
@@ -587,8 +588,10 @@ def medians(a: np.ndarray, axis: int) -> np.ndarray:
     return out
 
 
-COUNTED_SPAN = 4  # medians counts a row whose values spread over at most this many halves a value (a histogram
-# of at most 4 n + 1 bins: walking it costs about what counting the values does); wider ones are selected
+COUNTED_MIN = 256  # medians counts rows of at least this many values: numpy 2's selection is as fast or faster on
+# shorter ones (the beat windows of a 125-360 Hz record), two to four times slower on longer ones
+COUNTED_SPAN = 4  # medians counts a row whose values spread over at most this many halves a value in one histogram
+# (of at most 4 n + 1 bins: walking it costs about what counting the values does), wider ones in buckets first
 
 
 def _selected_medians(rows: np.ndarray) -> np.ndarray:
