@@ -621,12 +621,7 @@ def test_the_medians_of_long_rows_are_numpy_s_and_leave_them_as_they_were():
 
 def _counted(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``san_counted_medians`` of each row of ``rows``: the medians it counted and which rows it counted."""
-    rows = np.ascontiguousarray(rows, dtype=np.float64)
-    count, n = rows.shape
-    cap = kernels.COUNTED_SPAN * n + 1
-    out, done = np.full(count, np.nan), np.empty(count, dtype=np.uint8)
-    kernels._LIB.san_counted_medians(rows, count, n, cap, np.empty(4 * (cap + 1), dtype=np.int32), out, done)
-    return out, done.astype(bool)
+    return kernels._counted_medians(np.ascontiguousarray(rows, dtype=np.float64))
 
 
 @needs_c

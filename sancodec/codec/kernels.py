@@ -574,24 +574,33 @@ def medians(a: np.ndarray, axis: int) -> np.ndarray:
     if a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
     rows = np.ascontiguousarray(a if axis == 1 else a.T)
-    count, n = rows.shape
+    n = rows.shape[1]
     if _LIB is None or n < COUNTED_MIN or n >= 1 << 31:  # (the C counters are 32-bit)
         return _selected_medians(rows)
+    out, done = _counted_medians(rows)
+    if not done.any():
+        return _selected_medians(rows)
+    if not done.all():
+        out[~done] = _selected_medians(rows[~done])
+    return out
+
+
+def _counted_medians(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``san_counted_medians`` of each row of ``rows`` (C-contiguous float64, fewer than 2^31 values a row, the C
+    kernels loaded): the medians it counted, and which rows it counted (the others' medians unset)."""
+    assert _LIB is not None
+    count, n = rows.shape
     cap = COUNTED_SPAN * n + 1
     out, done = np.empty(count), np.empty(count, dtype=np.uint8)
-    _LIB.san_counted_medians(rows, count, n, cap, np.empty(4 * (cap + 1), dtype=np.int32), out, done)
-    left = done == 0
-    if left.all():
-        return _selected_medians(rows)
-    if left.any():
-        out[left] = _selected_medians(rows[left])
-    return out
+    _LIB.san_counted_medians(rows, count, n, cap, np.empty(COUNTED_WAYS * (cap + 1), dtype=np.int32), out, done)
+    return out, done.astype(bool)
 
 
 COUNTED_MIN = 256  # medians counts rows of at least this many values: numpy 2's selection is as fast or faster on
 # shorter ones (the beat windows of a 125-360 Hz record), two to four times slower on longer ones
 COUNTED_SPAN = 4  # medians counts a row whose values spread over at most this many halves a value in one histogram
 # (of at most 4 n + 1 bins: walking it costs about what counting the values does), wider ones in buckets first
+COUNTED_WAYS = 4  # beats.c's WAYS: the histograms a round of its bucketed count fills in turn (its counters' room)
 
 
 def _selected_medians(rows: np.ndarray) -> np.ndarray:

@@ -357,7 +357,7 @@ static double counted_median(const double *v, int64_t n, double lo, int32_t *his
  * count's rank k - 1 where the bucket starts at rank k). Each round counts in WAYS histograms, value i in the
  * (i % WAYS)-th, so that a run of equal values (a window's baseline) adds to WAYS counters in turn instead of
  * waiting on one (hist: WAYS * (cap + 1) counters). */
-#define WAYS 4
+#define WAYS 4 /* kernels.COUNTED_WAYS: the caller makes room for this many histograms */
 
 TARGET_CLONES static double bucketed_median(const double *v, int64_t n, double lo, int32_t *hist, int64_t bins,
                                             int64_t cap) {
