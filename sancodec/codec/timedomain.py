@@ -224,18 +224,23 @@ def _may_code(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat:
 def exact_frames(frames: Sequence[np.ndarray], within: float) -> list[bytes] | None:
     """The frames coded exactly, as :func:`_exact` gates them against ``within`` bytes (``lossy`` weighs
     them frame by frame against its wavelet frames)."""
-    return _exact(frames, _ExactEstimates(np.concatenate(frames).astype(np.int64)), within)
+    return _exact(frames, _ExactEstimates(_joined(frames)), within)
 
 
 def may_code_exactly(frames: Sequence[np.ndarray], within: float) -> bool:
     """Whether the order-0 estimate and the probe leave the exact coding of ``frames`` near ``within`` bytes
     (what :func:`exact_frames` would code, without coding it all)."""
-    return _may_code(frames, _ExactEstimates(np.concatenate(frames).astype(np.int64)), within)
+    return _may_code(frames, _ExactEstimates(_joined(frames)), within)
+
+
+def _joined(frames: Sequence[np.ndarray]) -> np.ndarray:
+    """A channel's frames as one int64 array of its samples."""
+    return np.concatenate(frames).astype(np.int64)
 
 
 def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray, float, int, int]:
     """A channel's samples as one array, its PRDN denominator, its first sample and its own grid."""
-    x = np.concatenate(frames).astype(np.int64)
+    x = _joined(frames)
     x0 = int(x[0])
     return x, channel_spread(ref), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
 
