@@ -36,19 +36,36 @@ static inline double floor_nonnegative(double y) {
     return y < TWO52 ? r : y;
 }
 
-/* d[i] += c * (s[i] + s[i + 1]), s mirrored past its end (len(s) is len(d) or len(d) + 1). */
-LIFT_INLINE void predict(double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c) {
-    int64_t body = ns > nd ? nd : nd - 1;
-    for (int64_t i = 0; i < body; i++) d[i] = d[i] + c * (s[i] + s[i + 1]);
-    for (int64_t i = body; i < nd; i++) d[i] = d[i] + c * (s[i] + s[ns - 1]);
+/* The lifting runs over a level in blocks of LIFT_BLOCK values, each step a few values behind the one before it
+ * (what that value needs of its neighbours), so that a block passes through every step while it is in L1: each
+ * value's operations are the same as in whole-level passes, in the same order, and give the same bits (the
+ * level's passes one after another were out of L1 past a few thousand values, and half again as slow). */
+#define LIFT_BLOCK 256
+
+/* The end of a block's span for a step `lag` values behind the block's end `t`: within [0, len]. */
+static inline int64_t span_end(int64_t t, int64_t lag, int64_t len) {
+    int64_t e = t - lag;
+    return e < 0 ? 0 : e > len ? len : e;
 }
 
-/* s[i] += c * (d[i - 1] + d[i]), d mirrored at both ends (len(d) is len(s) or len(s) - 1). */
-LIFT_INLINE void update(double *restrict s, int64_t ns, const double *restrict d, int64_t nd, double c) {
-    s[0] = s[0] + c * (d[0] + d[0]);
-    int64_t body = nd < ns ? nd : ns;
-    for (int64_t i = 1; i < body; i++) s[i] = s[i] + c * (d[i - 1] + d[i]);
-    for (int64_t i = body > 1 ? body : 1; i < ns; i++) s[i] = s[i] + c * (d[i - 1] + d[nd - 1]);
+/* d[i] += c * (s[i] + s[i + 1]) for i in [lo, hi), s mirrored past its end (len(s) is len(d) or len(d) + 1). */
+LIFT_INLINE void predict_span(double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c,
+                              int64_t lo, int64_t hi) {
+    int64_t body = ns > nd ? nd : nd - 1, i = lo;
+    for (int64_t e = hi < body ? hi : body; i < e; i++) d[i] = d[i] + c * (s[i] + s[i + 1]);
+    for (; i < hi; i++) d[i] = d[i] + c * (s[i] + s[ns - 1]);
+}
+
+/* s[i] += c * (d[i - 1] + d[i]) for i in [lo, hi), d mirrored at both ends (len(d) is len(s) or len(s) - 1). */
+LIFT_INLINE void update_span(double *restrict s, int64_t ns, const double *restrict d, int64_t nd, double c,
+                             int64_t lo, int64_t hi) {
+    int64_t body = nd < ns ? nd : ns, i = lo;
+    if (i == 0 && hi > 0) {
+        s[0] = s[0] + c * (d[0] + d[0]);
+        i = 1;
+    }
+    for (int64_t e = hi < body ? hi : body; i < e; i++) s[i] = s[i] + c * (d[i - 1] + d[i]);
+    for (; i < hi; i++) s[i] = s[i] + c * (d[i - 1] + d[nd - 1]);
 }
 
 /* The band lengths of an n-value signal over `levels` levels, coarsest first (wavelet.band_lengths). */
@@ -60,36 +77,63 @@ static void lengths(int64_t n, int levels, int64_t *out) {  /* out: levels + 1 v
     out[0] = n;
 }
 
+/* One level of wavelet.forward on work's m values: the detail band to d (m / 2 values), the approximation, scaled,
+ * back to work's first (m + 1) / 2 values; s: that many scratch values. In blocks: the split to the block's end,
+ * the first predict one value short of it (it reads the next approximation value), the first update as far (it
+ * reads its own detail and the one before), the second predict one short again, the second update and the
+ * approximation's scaling one short again (its values go to work's front, behind every value still to be split),
+ * the details' scaling one short of that (the second update reads them unscaled). */
+LIFT_INLINE void forward_level(double *restrict work, int64_t m, double *restrict s, double *restrict d) {
+    int64_t ns = (m + 1) / 2, nd = m / 2;
+    int64_t split = 0, alpha = 0, beta = 0, gamma = 0, delta = 0, scaled = 0;
+    for (int64_t t = LIFT_BLOCK;; t += LIFT_BLOCK) {
+        if (t >= ns) t = INT64_MAX / 2;  /* the last block: every step to the level's end */
+        int64_t e = span_end(t, 0, nd);  /* split: where the approximation's split has reached, the details' too */
+        for (int64_t i = split; i < e; i++) d[i] = work[2 * i + 1];
+        e = span_end(t, 0, ns);
+        for (int64_t i = split; i < e; i++) s[i] = work[2 * i];
+        split = e;
+        predict_span(d, nd, s, ns, ALPHA, alpha, e = span_end(t, 1, nd));
+        alpha = e;
+        update_span(s, ns, d, nd, BETA, beta, e = span_end(t, 1, ns));
+        beta = e;
+        predict_span(d, nd, s, ns, GAMMA, gamma, e = span_end(t, 2, nd));
+        gamma = e;
+        update_span(s, ns, d, nd, DELTA, delta, e = span_end(t, 3, ns));
+        for (int64_t i = delta; i < e; i++) work[i] = s[i] * K;
+        delta = e;
+        e = span_end(t, 4, nd);
+        for (int64_t i = scaled; i < e; i++) d[i] = d[i] / K;
+        scaled = e;
+        if (t == INT64_MAX / 2) return;
+    }
+}
+
 /* wavelet.forward: x (n values, kept) to its bands, concatenated coarsest first, in `bands` (n values);
  * `work`: n scratch values. Each level's input has at least 4 values (wavelet.levels_for). */
 TARGET_CLONES EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
     memcpy(work, x, (size_t)n * sizeof(double));
     int64_t m = n, end = n;
     for (int l = levels; l >= 1; l--) {
-        int64_t ns = (m + 1) / 2, nd = m / 2;
-        double *s = bands, *d = bands + end - nd;  /* s at the front (scratch for now), d at its place */
-        for (int64_t i = 0; i < ns; i++) s[i] = work[2 * i];
-        for (int64_t i = 0; i < nd; i++) d[i] = work[2 * i + 1];
-        predict(d, nd, s, ns, ALPHA);
-        update(s, ns, d, nd, BETA);
-        predict(d, nd, s, ns, GAMMA);
-        update(s, ns, d, nd, DELTA);
-        for (int64_t i = 0; i < ns; i++) work[i] = s[i] * K;
-        for (int64_t i = 0; i < nd; i++) d[i] = d[i] / K;
+        int64_t nd = m / 2;
+        forward_level(work, m, bands, bands + end - nd);  /* s at the front (scratch), d at its place */
         end -= nd;
-        m = ns;
+        m = (m + 1) / 2;
     }
     memcpy(bands, work, (size_t)m * sizeof(double));
 }
 
-/* s[i] = src[i] / K, then update(s, ns, d, nd, c): the two in one pass, each value's operations in the same
- * order. */
-LIFT_INLINE void scaled_update(double *restrict s, const double *restrict src, int64_t ns, const double *restrict d,
-                          int64_t nd, double c) {
-    s[0] = src[0] / K + c * (d[0] + d[0]);
-    int64_t body = nd < ns ? nd : ns;
-    for (int64_t i = 1; i < body; i++) s[i] = src[i] / K + c * (d[i - 1] + d[i]);
-    for (int64_t i = body > 1 ? body : 1; i < ns; i++) s[i] = src[i] / K + c * (d[i - 1] + d[nd - 1]);
+/* s[i] = src[i] / K, then update_span(s, ns, d, nd, c, lo, hi): the two in one pass, each value's operations in
+ * the same order. */
+LIFT_INLINE void scaled_update_span(double *restrict s, const double *restrict src, int64_t ns,
+                                    const double *restrict d, int64_t nd, double c, int64_t lo, int64_t hi) {
+    int64_t body = nd < ns ? nd : ns, i = lo;
+    if (i == 0 && hi > 0) {
+        s[0] = src[0] / K + c * (d[0] + d[0]);
+        i = 1;
+    }
+    for (int64_t e = hi < body ? hi : body; i < e; i++) s[i] = src[i] / K + c * (d[i - 1] + d[i]);
+    for (; i < hi; i++) s[i] = src[i] / K + c * (d[i - 1] + d[nd - 1]);
 }
 
 /* How the last level's samples leave the lifting: as they are, or rint((v + offset) (+ prediction)); with
@@ -124,12 +168,13 @@ static inline void put(double *out, finish *f, int64_t i, double v) {
     }
 }
 
-/* predict(d, nd, s, ns, c), then the level's values interleaved into out (out[2i] = s[i], out[2i + 1] = d[i])
- * and, at the last level, finished (and put, as `f` says): in one pass, each value's operations in the same
- * order. */
-LIFT_INLINE void predict_interleave(const double *restrict d, int64_t nd, const double *restrict s, int64_t ns, double c,
-                               double *restrict out, finish *f) {
+/* predict_span(d, nd, s, ns, c, lo, hi), then those values interleaved into out (out[2i] = s[i], out[2i + 1] = d[i],
+ * for i in [lo, hi) of [0, ns)) and, at the last level, finished (and put, as `f` says): in one pass, each value's
+ * operations in the same order. */
+LIFT_INLINE void predict_interleave_span(const double *restrict d, int64_t nd, const double *restrict s, int64_t ns,
+                                         double c, double *restrict out, finish *f, int64_t lo, int64_t hi) {
     int64_t body = ns > nd ? nd : nd - 1;
+    int64_t e = hi < body ? hi : body;
     /* the last level's loops, one per way of finishing (finished's, with the prediction's test taken out of the
      * loop): a test on every value kept them from vectorising, and they were half of a decode's lifting */
     const double offset = f->offset;
@@ -138,38 +183,70 @@ LIFT_INLINE void predict_interleave(const double *restrict d, int64_t nd, const 
         int64_t *restrict ints = f->ints;
         int slow = 0;
         if (p) {
-            for (int64_t i = 0; i < body; i++) {
+            for (int64_t i = lo; i < e; i++) {
                 ints[2 * i] = as_int64(rint_exact((s[i] + offset) + p[2 * i]), &slow);
                 ints[2 * i + 1] = as_int64(rint_exact(((d[i] + c * (s[i] + s[i + 1])) + offset) + p[2 * i + 1]), &slow);
             }
         } else {
-            for (int64_t i = 0; i < body; i++) {
+            for (int64_t i = lo; i < e; i++) {
                 ints[2 * i] = as_int64(rint_exact(s[i] + offset), &slow);
                 ints[2 * i + 1] = as_int64(rint_exact((d[i] + c * (s[i] + s[i + 1])) + offset), &slow);
             }
         }
         f->slow |= slow;
     } else if (f->last && p) {
-        for (int64_t i = 0; i < body; i++) {
+        for (int64_t i = lo; i < e; i++) {
             out[2 * i] = rint_exact((s[i] + offset) + p[2 * i]);
             out[2 * i + 1] = rint_exact(((d[i] + c * (s[i] + s[i + 1])) + offset) + p[2 * i + 1]);
         }
     } else if (f->last) {
-        for (int64_t i = 0; i < body; i++) {
+        for (int64_t i = lo; i < e; i++) {
             out[2 * i] = rint_exact(s[i] + offset);
             out[2 * i + 1] = rint_exact((d[i] + c * (s[i] + s[i + 1])) + offset);
         }
     } else {
-        for (int64_t i = 0; i < body; i++) {
+        for (int64_t i = lo; i < e; i++) {
             out[2 * i] = s[i];
             out[2 * i + 1] = d[i] + c * (s[i] + s[i + 1]);
         }
     }
-    for (int64_t i = body; i < nd; i++) {
+    for (int64_t i = lo > body ? lo : body; i < hi && i < nd; i++) {
         put(out, f, 2 * i, finished(s[i], f, 2 * i));
         put(out, f, 2 * i + 1, finished(d[i] + c * (s[i] + s[ns - 1]), f, 2 * i + 1));
     }
-    if (ns > nd) put(out, f, 2 * (ns - 1), finished(s[ns - 1], f, 2 * (ns - 1)));
+    if (ns > nd && lo <= ns - 1 && ns - 1 < hi) put(out, f, 2 * (ns - 1), finished(s[ns - 1], f, 2 * (ns - 1)));
+}
+
+/* One level of wavelet.inverse: the approximation (ns values) and details (nd) in `bands` to the level's output,
+ * interleaved into `bands` and finished as `f` says; `work`: ns + nd scratch values. Two sweeps in blocks
+ * (LIFT_BLOCK): the details' scaling and the first update into `work`, over the whole level first (the output
+ * would overwrite bands not yet read); then the predict and the update to the block's end (the predict reads the
+ * approximation the update has not reached yet), the last predict with its interleaving one value short (it reads
+ * the next updated approximation value). */
+LIFT_INLINE void inverse_level(double *restrict bands, int64_t ns, int64_t nd, double *restrict work, finish *f) {
+    double *restrict s = work, *restrict d = work + ns;
+    int64_t scaled = 0, delta = 0;
+    for (int64_t t = LIFT_BLOCK;; t += LIFT_BLOCK) {
+        if (t >= ns) t = INT64_MAX / 2;
+        int64_t e = span_end(t, 0, nd);
+        for (int64_t i = scaled; i < e; i++) d[i] = bands[ns + i] * K;
+        scaled = e;
+        scaled_update_span(s, bands, ns, d, nd, -DELTA, delta, e = span_end(t, 0, ns));
+        delta = e;
+        if (t == INT64_MAX / 2) break;
+    }
+    int64_t gamma = 0, beta = 0, alpha = 0;
+    for (int64_t t = LIFT_BLOCK;; t += LIFT_BLOCK) {
+        if (t >= ns) t = INT64_MAX / 2;
+        int64_t e = span_end(t, 0, nd);
+        predict_span(d, nd, s, ns, -GAMMA, gamma, e);
+        gamma = e;
+        update_span(s, ns, d, nd, -BETA, beta, e = span_end(t, 0, ns));
+        beta = e;
+        predict_interleave_span(d, nd, s, ns, -ALPHA, bands, f, alpha, e = span_end(t, 1, ns));
+        alpha = e;
+        if (t == INT64_MAX / 2) return;
+    }
 }
 
 /* wavelet.inverse of `bands` (n values, concatenated coarsest first) in place, the last level's values
@@ -184,14 +261,8 @@ TARGET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, d
         return;
     }
     for (int l = 1; l <= levels; l++) {
-        int64_t nd = len[l];
-        double *s = work, *d = work + ns;
-        for (int64_t i = 0; i < nd; i++) d[i] = bands[ns + i] * K;
-        scaled_update(s, bands, ns, d, nd, -DELTA);
-        predict(d, nd, s, ns, -GAMMA);
-        update(s, ns, d, nd, -BETA);
-        predict_interleave(d, nd, s, ns, -ALPHA, bands, l == levels ? f : &plain);
-        ns += nd;
+        inverse_level(bands, ns, len[l], work, l == levels ? f : &plain);
+        ns += len[l];
     }
 }
 
