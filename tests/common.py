@@ -144,14 +144,14 @@ def wavelet_predictors(data: bytes) -> list[int]:
 
 
 def spy_steps(monkeypatch, cls: type, name: str) -> list[float]:
-    """The step of each call of the method ``cls.name(self, step)`` from now on, in order (the method still runs;
-    the spy's ``__name__`` is ``spy``)."""
+    """The step of each call of the method ``cls.name(self, step, ...)`` from now on, in order (the method still
+    runs; the spy's ``__name__`` is ``spy``)."""
     steps: list[float] = []
     real = getattr(cls, name)
 
-    def spy(self, step):
+    def spy(self, step, *more):
         steps.append(step)
-        return real(self, step)
+        return real(self, step, *more)
 
     monkeypatch.setattr(cls, name, spy)
     return steps

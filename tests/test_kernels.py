@@ -310,6 +310,75 @@ def test_the_compiled_wavelet_rebuild_matches_numpy_on_any_input(n, levels, seed
 
 
 @needs_c
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 3000), st.integers(0, 2**32 - 1), st.sampled_from([1e-3, 0.37, 3.0, 1e3, 1e7]),
+       st.sampled_from(["integers", "halves", "far"]))
+def test_the_rebuild_s_squared_error_is_numpy_s_sum_where_exact_and_none_elsewhere(n, seed, delta, ref_kind):
+    # a rate control's measurement summed in the rebuild's own call: only where every partial sum is an exact
+    # integer (any order gives the same bits), else None for the caller's own sum
+    from sancodec.codec import wavelet
+
+    rng = np.random.default_rng(seed)
+    levels = wavelet.levels_for(n, 7)
+    x = np.cumsum(rng.normal(0, 30, n)).round()
+    ref = {"integers": x, "halves": x + 0.5, "far": x + 2.0**27}[ref_kind]
+    flat = kernels.cdf97_forward(x, levels)
+    pred = rng.normal(0, 9, n) if seed % 2 else None
+    decoded, error = kernels.wavelet_requantised_error(flat, levels, delta, waveletframe.ROUNDING, 3, pred, ref)
+    assert decoded.tobytes() == kernels.wavelet_requantised(flat, levels, delta, waveletframe.ROUNDING, 3, pred).tobytes()
+    if ref_kind == "integers":
+        assert error is not None and error == float(np.einsum("i,i->", decoded - ref, decoded - ref))
+    else:  # differences not integers, or past 2^26
+        assert error is None
+    with pytest.raises(ValueError, match="reference"):
+        kernels.wavelet_requantised_error(flat, levels, delta, waveletframe.ROUNDING, 3, pred, ref[:-1])
+
+
+@needs_c
+def test_a_prepared_coding_s_error_is_its_decode_s_by_any_route(monkeypatch):
+    """``Prepared.decoded_error`` gives ``channel_error`` of ``decoded`` bit for bit: summed in the rebuild (one frame
+    or several), from the decode where the sum would not be exact (a total past 2^53, a float reference), under
+    another reconstruction point, and without the C kernels."""
+    from sancodec.codec.lossyrate import EXACT_SUM, Prepared, channel_error
+
+    rng = np.random.default_rng(5)
+    x = np.cumsum(rng.normal(0, 5, 20000)).round()
+    sums = []
+    monkeypatch.setattr(kernels, "wavelet_requantised_error", _counting(kernels.wavelet_requantised_error, sums))
+    for frames in ([x], [x[:8000], x[8000:]]):
+        # exact; not integers; differences past 2^26; each frame's sum exact but the total past 2^53
+        for ref in (x, x + 0.25, x * 2.0**20, x + 750000.0):
+            prepared = Prepared(frames, [None] * len(frames))
+            for delta in (0.5, 9.0, 2.0**22):
+                want = channel_error(prepared.decoded(delta), ref)
+                assert prepared.decoded_error(delta, ref) == want
+                assert prepared.with_quantiser(0.3, 7).decoded_error(delta, ref) == \
+                    channel_error(prepared.with_quantiser(0.3, 7).decoded(delta), ref)
+    assert len(sums) == 4 * 3 * (1 + 2)  # one call a frame, the other reconstruction point never
+    # the last reference: each frame's sum exact, the total not, so the whole decode is summed again
+    far, split = x + 750000.0, Prepared([x[:8000], x[8000:]], [None, None])
+    decoded = split.decoded(0.5)
+    frames_errors = [channel_error(decoded[a:b], far[a:b]) for a, b in ((0, 8000), (8000, 20000))]
+    assert max(frames_errors) <= EXACT_SUM < channel_error(decoded, far)
+    summed_again = []
+    monkeypatch.setattr(lossyrate, "_error_of_decoded", _counting(lossyrate._error_of_decoded, summed_again))
+    split.decoded_error(0.5, x)
+    assert not summed_again
+    split.decoded_error(0.5, far)
+    assert len(summed_again) == 1
+    numpy_only(monkeypatch)
+    prepared = Prepared([x], [None])
+    assert prepared.decoded_error(9.0, x) == channel_error(prepared.decoded(9.0), x)
+
+
+def _counting(fn, calls: list):
+    def counted(*args):
+        calls.append(args)
+        return fn(*args)
+    return counted
+
+
+@needs_c
 def test_the_decoder_s_int64_samples_leave_large_and_non_finite_values_to_the_float_route():
     """``wavelet_samples`` converts in its last pass only below 2^51: past that (or nan, inf) it says None and
     the frame goes the float route, where check_magnitude refuses what exceeds 2^53."""

@@ -255,7 +255,7 @@ def test_a_coding_s_squared_error_is_remembered_per_step_for_one_reference(monke
     x = np.cumsum(rng.normal(0, 5, 20000)).round()
     ref = x.astype(np.float64)
     prepared = Prepared([x[:8000], x[8000:]], [None, None])
-    decodes = spy_steps(monkeypatch, Prepared, "decoded")
+    decodes = spy_steps(monkeypatch, Prepared, "decoded_error")
     error = squared_error(prepared, ref, 4.0)
     assert squared_error(prepared, ref, 4.0) == error and decodes == [4.0]
     assert squared_error(prepared, ref, 6.0) > error and decodes == [4.0, 6.0]

@@ -113,6 +113,8 @@ _SIGNATURES = {
     "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_wavelet_requantised": (None, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
                                        ctypes.c_double, _F64, ctypes.c_int, _F64, _F64]),
+    "san_wavelet_requantised_error": (ctypes.c_double, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
+                                                        ctypes.c_double, _F64, ctypes.c_int, _F64, _F64, _F64]),
     "san_wavelet_synthesis": (None, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
                                      _F64, ctypes.c_int, _F64, _F64]),
     "san_wavelet_samples": (ctypes.c_int, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
@@ -637,6 +639,22 @@ def wavelet_requantised(flat: np.ndarray, levels: int, delta: float, rounding: f
     return _synthesis(_LIB.san_wavelet_requantised, flat, levels, (delta, rounding), offset, prediction)[0]
 
 
+def wavelet_requantised_error(flat: np.ndarray, levels: int, delta: float, rounding: float, offset: int,
+                              prediction: np.ndarray | None, ref: np.ndarray) -> tuple[np.ndarray, float | None] | None:
+    """:func:`wavelet_requantised`, and the squared error of its output against ``ref`` summed in the same call where
+    that sum is exact (integer differences below 2^26, a total of at most 2^53: then any order of summing, numpy's
+    too, gives its bits; None in its place where not). None without the C kernels."""
+    if _LIB is None:
+        return None
+    flat = np.ascontiguousarray(flat, dtype=np.float64)
+    ref = np.ascontiguousarray(ref, dtype=np.float64)
+    if len(ref) != len(flat):
+        raise ValueError("the reference's length is not the bands'")
+    out, error = _synthesis(_LIB.san_wavelet_requantised_error, flat, levels, (delta, rounding), offset, prediction,
+                            ref)
+    return out, None if error < 0 else error
+
+
 def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,
                       prediction: np.ndarray | None) -> np.ndarray | None:
     """``waveletframe.reconstruct`` of bands concatenated coarsest first in one compiled call (the same bits;
@@ -661,7 +679,7 @@ def wavelet_samples(q: np.ndarray, levels: int, delta: float, shift: float, offs
 def _synthesis(kernel, values: np.ndarray, levels: int, quantiser: tuple[float, float], offset: int,
                prediction: np.ndarray | None, *more: np.ndarray) -> tuple[np.ndarray, int | None]:
     """Call a compiled rebuild (``san_wavelet_synthesis``, ``san_wavelet_requantised``, or with the int64 samples'
-    array in ``more``, ``san_wavelet_samples``) on ``values`` after checking what it would read: the levels, and
+    array in ``more``, ``san_wavelet_samples``, or with the reference there, ``san_wavelet_requantised_error``) on ``values`` after checking what it would read: the levels, and
     the prediction's length. Returns the lifting's float64 output and what the kernel returns."""
     _check_levels(len(values), levels)
     out = np.empty(len(values))

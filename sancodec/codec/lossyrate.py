@@ -51,6 +51,7 @@ FINEST = 0.5  # ... at an RMS error of at least this: finer, the decoded samples
 # PRDN more than the quantiser does, and the model misses it (mitdb 100 at 1 %)
 SHARED_ESTIMATES = 1 << 19  # estimates weighs its codings side by side where they hold this many values
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
+EXACT_SUM = float(1 << 53)  # a sum of squared integer differences up to this is exact, whatever its order
 
 
 class Prepared:
@@ -185,8 +186,27 @@ class Prepared:
             errors = {}
             self._errors = (ref, errors)
         if delta not in errors:
-            errors[delta] = _error_of_decoded(self.decoded(delta), ref)
+            errors[delta] = self.decoded_error(delta, ref)
         return errors[delta]
+
+    def decoded_error(self, delta: float, ref: np.ndarray) -> float:
+        """:func:`channel_error` of the frames decoded at step ``delta`` against ``ref`` (not remembered): each frame's
+        summed in its decode's own compiled call where those sums are exact (integer differences, a total of at most
+        2^53: the bits numpy's sum of the whole gives), else the decode's as :func:`_error_of_decoded` sums it."""
+        parts: list[np.ndarray] = []
+        total, exact, start = 0.0, True, 0
+        for i, (f, lv, o) in enumerate(zip(self.flat, self.levels, self.offsets) if self.rho16 == 8 else ()):
+            got = kernels.wavelet_requantised_error(f, lv, delta, self.rounding, o, self.prediction(i),
+                                                    ref[start : start + len(f)])
+            if got is None:  # no C kernels
+                return _error_of_decoded(self.decoded(delta), ref)
+            parts.append(got[0])
+            exact, total, start = exact and got[1] is not None, total + (got[1] or 0.0), start + len(f)
+        if not parts:  # another reconstruction point: the decode's own route
+            return _error_of_decoded(self.decoded(delta), ref)
+        if exact and total <= EXACT_SUM:
+            return total
+        return _error_of_decoded(parts[0] if len(parts) == 1 else np.concatenate(parts), ref)
 
     def payloads(self, delta: float) -> list[bytes]:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last
@@ -228,8 +248,8 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
         spread, model = channel_spread(ref), None  # metrics.prdn's denominator, once per channel
 
     def distortion(step: float) -> float:
-        decoded = ahead.pop(step) if step in ahead else prepared.decoded(step)
-        measured[step] = prdn_of_error(_error_of_decoded(decoded, ref), spread)
+        error = _error_of_decoded(ahead.pop(step), ref) if step in ahead else prepared.decoded_error(step, ref)
+        measured[step] = prdn_of_error(error, spread)
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN

@@ -424,3 +424,35 @@ EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, doub
         for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
     synthesise(out, n, levels, offset, prediction, predicted, work, NULL);
 }
+
+/* The squared error of y against ref (n values each) where the sum is exact: every difference an integer below 2^26
+ * in magnitude and the total at most 2^53, so that every partial sum is an exact integer and any order of summing
+ * (numpy's einsum's among them) gives these bits; -1 where not. Eight running sums, so that the loop vectorises. */
+TARGET_CLONES static double exact_squared_error(const double *restrict y, const double *restrict ref, int64_t n) {
+    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    int64_t inexact = 0, i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) {
+            double d = y[i + k] - ref[i + k];
+            inexact |= !(fabs(d) < 0x1p26) | (d != rint_exact(d));
+            acc[k] += d * d;
+        }
+    for (; i < n; i++) {
+        double d = y[i] - ref[i];
+        inexact |= !(fabs(d) < 0x1p26) | (d != rint_exact(d));
+        acc[0] += d * d;
+    }
+    double sum = 0.0;
+    for (int k = 0; k < 8; k++) sum += acc[k];
+    return inexact || !(sum <= 0x1p53) ? -1.0 : sum;
+}
+
+/* san_wavelet_requantised, and the squared error of its output against ref (exact_squared_error: -1 where that sum
+ * would not be exact, for the caller to sum its own way): a rate control's measurement in one call, the decode
+ * still in L2 when its error is summed. */
+EXPORT double san_wavelet_requantised_error(const double *b, int64_t n, int levels, double delta, double rounding,
+                                            double offset, const double *prediction, int predicted, double *out,
+                                            double *work, const double *ref) {
+    san_wavelet_requantised(b, n, levels, delta, rounding, offset, prediction, predicted, out, work);
+    return exact_squared_error(out, ref, n);
+}
