@@ -677,10 +677,11 @@ def wavelet_samples(q: np.ndarray, levels: int, delta: float, shift: float, offs
 
 
 def _synthesis(kernel, values: np.ndarray, levels: int, quantiser: tuple[float, float], offset: int,
-               prediction: np.ndarray | None, *more: np.ndarray) -> tuple[np.ndarray, int | None]:
+               prediction: np.ndarray | None, *more: np.ndarray) -> tuple[np.ndarray, float | None]:
     """Call a compiled rebuild (``san_wavelet_synthesis``, ``san_wavelet_requantised``, or with the int64 samples'
-    array in ``more``, ``san_wavelet_samples``, or with the reference there, ``san_wavelet_requantised_error``) on ``values`` after checking what it would read: the levels, and
-    the prediction's length. Returns the lifting's float64 output and what the kernel returns."""
+    array in ``more``, ``san_wavelet_samples``, or with the reference there, ``san_wavelet_requantised_error``) on
+    ``values`` after checking what it would read: the levels, and the prediction's length. Returns the lifting's
+    float64 output and what the kernel returns."""
     _check_levels(len(values), levels)
     out = np.empty(len(values))
     given = prediction is not None
