@@ -329,7 +329,7 @@ def test_the_rebuild_s_squared_error_is_numpy_s_sum_where_exact_and_none_elsewhe
     assert decoded.tobytes() == alone.tobytes()
     if ref_kind == "integers":
         assert error is not None and error == float(np.einsum("i,i->", decoded - ref, decoded - ref))
-    else:  # differences not integers, or past 2^26
+    else:  # a reference not of integers, or a total past 2^53
         assert error is None
     with pytest.raises(ValueError, match="reference"):
         kernels.wavelet_requantised_error(flat, levels, delta, waveletframe.ROUNDING, 3, pred, ref[:-1])
@@ -347,7 +347,7 @@ def test_a_prepared_coding_s_error_is_its_decode_s_by_any_route(monkeypatch):
     sums = []
     monkeypatch.setattr(kernels, "wavelet_requantised_error", _counting(kernels.wavelet_requantised_error, sums))
     for frames in ([x], [x[:8000], x[8000:]]):
-        # exact; not integers; differences past 2^26; each frame's sum exact but the total past 2^53
+        # exact; not integers; a total past 2^53 in every frame; each frame's sum exact but the total past 2^53
         for ref in (x, x + 0.25, x * 2.0**20, x + 750000.0):
             prepared = Prepared(frames, [None] * len(frames))
             for delta in (0.5, 9.0, 2.0**22):

@@ -642,7 +642,7 @@ def wavelet_requantised(flat: np.ndarray, levels: int, delta: float, rounding: f
 def wavelet_requantised_error(flat: np.ndarray, levels: int, delta: float, rounding: float, offset: int,
                               prediction: np.ndarray | None, ref: np.ndarray) -> tuple[np.ndarray, float | None] | None:
     """:func:`wavelet_requantised`, and the squared error of its output against ``ref`` summed in the same call where
-    that sum is exact (integer differences below 2^26, a total of at most 2^53: then any order of summing, numpy's
+    that sum is exact (a reference of integers, a total of at most 2^53: then any order of summing, numpy's
     too, gives its bits; None in its place where not). None without the C kernels."""
     if _LIB is None:
         return None

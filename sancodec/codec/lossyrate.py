@@ -191,7 +191,7 @@ class Prepared:
 
     def decoded_error(self, delta: float, ref: np.ndarray) -> float:
         """:func:`channel_error` of the frames decoded at step ``delta`` against ``ref`` (not remembered): each frame's
-        summed in its decode's own compiled call where those sums are exact (integer differences, a total of at most
+        summed in its decode's own compiled call where those sums are exact (a reference of integers, a total of at most
         2^53: the bits numpy's sum of the whole gives), else the decode's as :func:`_error_of_decoded` sums it."""
         parts: list[np.ndarray] = []
         total, exact, start = 0.0, True, 0
