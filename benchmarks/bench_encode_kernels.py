@@ -3,23 +3,22 @@ references on the same calls.
 
 Run: .venv/bin/python benchmarks/bench_encode_kernels.py [--data-dir ../shared/data] [--repeats 5]
 
-Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % at ``--effort`` (default: the
-default effort). Each call of the kernels below is timed where the encoder makes it, again, the fastest of
-``--repeats`` (the inputs are not kept: a search holds many transforms of a long channel), and summed per kind:
-the lossy bit estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the
-rebuild at a trial step that rate control and the grids measure their error on (``kernels.wavelet_requantised``),
-the forward wavelet transform, the beat template's medians, the beat detector's peak picking, the mains hum's
-fit (``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products and the beats'
-alignment (``kernels.best_shift``). Where a kind has a numpy reference (the estimate: numpy's quantiser and
-``np.frexp`` counts; the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the middle,
-``kernels._selected_medians``, np.median's values in about half its time; the peaks:
-``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the envelope: ``beats._moving_average``; the lagged
-products: the FFT correlation ``beats.beat_period`` took before), it is timed on the same calls
-until it has taken ``--reference-seconds``, and the last column is its time over the kernel's on those calls.
-Every encode runs on one thread (``threads=1``), so that the kernels' seconds add up. "share" sets each kind
-against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
-of ``--repeats`` each, summed): what is left is the entropy coding, the time-domain codings, and Python. The
-encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
+Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % at ``--effort`` (default: the default
+effort). Each call of the kernels below is timed where the encoder makes it, again, the fastest of ``--repeats``
+(the inputs are not kept: a search holds many transforms of a long channel), and summed per kind: the lossy bit
+estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the rebuild at a trial
+step with its squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), the
+forward wavelet transform, the beat template's medians, the beat detector's peak picking, the mains hum's fit
+(``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products and the beats' alignment
+(``kernels.best_shift``). Where a kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp``
+counts; the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the middle,
+``kernels._selected_medians``, np.median's values in about half its time; the peaks: ``sparse.peaks``; the hum's
+sums: ``mains.normal_equations``; the envelope: ``beats._moving_average``; the lagged products: the FFT correlation
+``beats.beat_period`` took before), it is timed on the same calls until it has taken ``--reference-seconds``, and
+the last column is its time over the kernel's on those calls. Every encode runs on one thread (``threads=1``), so
+that the kernels' seconds add up. "share" sets each kind against the whole encode of the same signals, timed apart
+(``sancodec.encode``, the fastest of ``--repeats`` each, summed): what is left is the entropy coding, the
+time-domain codings, and Python. The encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ KINDS = [
          lambda bands, *_: len(bands), _np_quantised_histograms),
     Kind("dead-zone quantiser", waveletframe.kernels, "dead_zone_quantise", lambda bands, *_: len(bands),
          lambda bands, delta, rounding: waveletframe.quantise([bands], delta, rounding)[0]),
-    Kind("rebuild at a trial step (error measured)", lossyrate.kernels, "wavelet_requantised",
+    Kind("rebuild at a trial step with its squared error", lossyrate.kernels, "wavelet_requantised_error",
          lambda bands, *_: len(bands)),
     Kind("forward wavelet transform", kernels, "cdf97_forward", lambda x, *_: len(x)),
     Kind("beat template medians", beats.kernels, "medians", lambda a, *_: a.size,
