@@ -425,7 +425,7 @@ def test_the_rate_control_decodes_its_first_step_beside_the_spread_and_the_model
     x = sig.samples[:, 0]
     ref = x.astype(np.float64)
     prepared = lossyrate.Prepared([x], [None])
-    decodes = spy_steps(monkeypatch, lossyrate.Prepared, "decoded")
+    decodes = spy_steps(monkeypatch, lossyrate.Prepared, "decoded_error")
     calls = _spy_jobs(monkeypatch)
     found = []
     for threads in (1, 2):

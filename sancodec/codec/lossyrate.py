@@ -236,19 +236,19 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
     measured: dict[float, float] = {}
-    ahead: dict[float, np.ndarray] = {}  # the first step's decode, made beside the spread and the model
+    ahead: dict[float, float] = {}  # the first step's decoded error, measured beside the spread and the model
     first = max(guess if guess is not None else first_step(ref, target) or 0.0, lo) if bound is not None else 0.0
     may_model = modelled and not scan and len(ref) >= MODELLED
     if bound is not None and may_model and piece_count() > 1:
         x = first_measured(first, lo, hi)
-        decoded, (spread, model) = run_pieces([partial(prepared.decoded, x), partial(_spread_and_model, prepared, ref)],
-                                              [len(ref)] * 2)
-        ahead[x] = decoded
+        error, (spread, model) = run_pieces([partial(prepared.decoded_error, x, ref),
+                                            partial(_spread_and_model, prepared, ref)], [len(ref)] * 2)
+        ahead[x] = error
     else:
         spread, model = channel_spread(ref), None  # metrics.prdn's denominator, once per channel
 
     def distortion(step: float) -> float:
-        error = _error_of_decoded(ahead.pop(step), ref) if step in ahead else prepared.decoded_error(step, ref)
+        error = ahead.pop(step) if step in ahead else prepared.decoded_error(step, ref)
         measured[step] = prdn_of_error(error, spread)
         return measured[step]
 
