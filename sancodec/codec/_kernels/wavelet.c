@@ -39,7 +39,8 @@ static inline double floor_nonnegative(double y) {
 /* The lifting runs over a level in blocks of LIFT_BLOCK values, each step a few values behind the one before it
  * (what that value needs of its neighbours), so that a block passes through every step while it is in L1: each
  * value's operations are the same as in whole-level passes, in the same order, and give the same bits (the
- * level's passes one after another were out of L1 past a few thousand values, and half again as slow). */
+ * level's passes one after another left L1 past a few thousand values: the forward took up to half as long
+ * again, benchmarks/ab_wavelet.py). */
 #define LIFT_BLOCK 256
 
 /* The end of a block's span for a step `lag` values behind the block's end `t`: within [0, len]. */
