@@ -42,6 +42,7 @@ static inline double floor_nonnegative(double y) {
  * level's passes one after another left L1 past a few thousand values: the forward took up to half as long
  * again, benchmarks/ab_wavelet.py). */
 #define LIFT_BLOCK 256
+#define LEVEL_END (INT64_MAX / 2) /* a block's end past any level's: the last block takes every step to the end */
 
 /* The end of a block's span for a step `lag` values behind the block's end `t`: within [0, len]. */
 static inline int64_t span_end(int64_t t, int64_t lag, int64_t len) {
@@ -88,7 +89,7 @@ LIFT_INLINE void forward_level(double *restrict work, int64_t m, double *restric
     int64_t ns = (m + 1) / 2, nd = m / 2;
     int64_t split = 0, alpha = 0, beta = 0, gamma = 0, delta = 0, scaled = 0;
     for (int64_t t = LIFT_BLOCK;; t += LIFT_BLOCK) {
-        if (t >= ns) t = INT64_MAX / 2;  /* the last block: every step to the level's end */
+        if (t >= ns) t = LEVEL_END;
         int64_t e = span_end(t, 0, nd);  /* split: where the approximation's split has reached, the details' too */
         for (int64_t i = split; i < e; i++) d[i] = work[2 * i + 1];
         e = span_end(t, 0, ns);
@@ -106,7 +107,7 @@ LIFT_INLINE void forward_level(double *restrict work, int64_t m, double *restric
         e = span_end(t, 4, nd);
         for (int64_t i = scaled; i < e; i++) d[i] = d[i] / K;
         scaled = e;
-        if (t == INT64_MAX / 2) return;
+        if (t == LEVEL_END) return;
     }
 }
 
@@ -228,17 +229,17 @@ LIFT_INLINE void inverse_level(double *restrict bands, int64_t ns, int64_t nd, d
     double *restrict s = work, *restrict d = work + ns;
     int64_t scaled = 0, delta = 0;
     for (int64_t t = LIFT_BLOCK;; t += LIFT_BLOCK) {
-        if (t >= ns) t = INT64_MAX / 2;
+        if (t >= ns) t = LEVEL_END;
         int64_t e = span_end(t, 0, nd);
         for (int64_t i = scaled; i < e; i++) d[i] = bands[ns + i] * K;
         scaled = e;
         scaled_update_span(s, bands, ns, d, nd, -DELTA, delta, e = span_end(t, 0, ns));
         delta = e;
-        if (t == INT64_MAX / 2) break;
+        if (t == LEVEL_END) break;
     }
     int64_t gamma = 0, beta = 0, alpha = 0;
     for (int64_t t = LIFT_BLOCK;; t += LIFT_BLOCK) {
-        if (t >= ns) t = INT64_MAX / 2;
+        if (t >= ns) t = LEVEL_END;
         int64_t e = span_end(t, 0, nd);
         predict_span(d, nd, s, ns, -GAMMA, gamma, e);
         gamma = e;
@@ -246,7 +247,7 @@ LIFT_INLINE void inverse_level(double *restrict bands, int64_t ns, int64_t nd, d
         beta = e;
         predict_interleave_span(d, nd, s, ns, -ALPHA, bands, f, alpha, e = span_end(t, 1, ns));
         alpha = e;
-        if (t == INT64_MAX / 2) return;
+        if (t == LEVEL_END) return;
     }
 }
 
