@@ -272,6 +272,74 @@ def test_the_compiled_wavelet_forward_matches_numpy_on_any_input(n, levels, seed
     assert kernels.cdf97_inverse(compiled, levels).tobytes() == rebuilt.tobytes()
 
 
+def _prepared_by_numpy(f: np.ndarray, p: np.ndarray | None, levels: int) -> tuple[int, np.ndarray]:
+    """``lossyrate.Prepared``'s numpy route: the residual, the offset its mean rounds to, the bands of the rest."""
+    from sancodec.codec import wavelet
+
+    r = f if p is None else f - p
+    offset = int(np.rint(r.mean()))
+    centred = np.subtract(f, offset, dtype=np.float64) if p is None else r - offset
+    return offset, wavelet.forward_flat(centred, levels)
+
+
+@needs_c
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 5000), st.integers(0, 12), st.integers(0, 2**32 - 1),
+       st.sampled_from(["none", "floats", "halves"]), st.sampled_from([1, 1e3, 1e9, 2.0**60]))
+def test_the_prepared_frame_in_one_call_is_numpy_s_offset_and_bands(n, levels, seed, prediction, scale):
+    # the residual, its offset and the forward in one compiled call (the offset taken off in the first level's
+    # split): numpy's bits, or None where its own sum of the mean cannot be sure of numpy's rounding
+    from sancodec.codec import wavelet
+
+    levels = wavelet.levels_for(n, levels)
+    rng = np.random.default_rng(seed)
+    f = rng.integers(-scale, scale, n, endpoint=True).astype(np.int64) + int(rng.integers(-(1 << 40), 1 << 40))
+    p = {"none": None, "floats": rng.normal(0, scale, n), "halves": rng.integers(-99, 99, n) / 2.0}[prediction]
+    got = kernels.prepared_forward(f, p, levels)
+    offset, bands = _prepared_by_numpy(f, p, levels)
+    if got is None:  # only where the mean lies within a hair of a half-integer
+        r = f if p is None else f - p
+        assert abs(abs(r.mean() - offset) - 0.5) <= n * 2.0**-47 * np.abs(r).mean() * 1.01
+    else:
+        assert got[0] == offset and got[1].tobytes() == bands.tobytes()
+
+
+@needs_c
+def test_the_prepared_frame_leaves_a_mean_on_a_half_integer_to_numpy():
+    f = np.array([0, 1] * 500, dtype=np.int64)  # mean 0.5: numpy's rint makes it 0 (half to even)
+    assert kernels.prepared_forward(f, None, 5) is None
+    assert kernels.prepared_forward(f + 2, None, 5) is None  # 2.5 too
+    assert kernels.prepared_forward(f[:-1], None, 5)[0] == 0  # 499 / 999 is clear of the half
+    assert kernels.prepared_forward(np.zeros(0, np.int64), None, 0) is None  # no mean at all
+    with pytest.raises(ValueError, match="int64"):
+        kernels.prepared_forward(f.astype(np.float64), None, 5)
+    with pytest.raises(ValueError, match="prediction"):
+        kernels.prepared_forward(f, np.zeros(len(f) - 1), 5)
+    with pytest.raises(ValueError, match="wavelet levels"):
+        kernels.prepared_forward(f[:3], None, 1)
+
+
+@needs_c
+def test_prepared_frames_are_the_same_by_the_compiled_and_the_numpy_route(monkeypatch):
+    # Prepared takes the one-call route where it can: its offsets and bands are the numpy route's, with a template's
+    # prediction and without, and a mean on a half-integer goes numpy's way
+    from sancodec.codec.beats import BeatTemplate
+
+    rng = np.random.default_rng(7)
+    frames = [np.cumsum(rng.integers(-9, 10, 3000)).astype(np.int64), np.array([0, 1] * 600, dtype=np.int64)]
+    template = BeatTemplate(np.array([40, 160, -80, 8], np.int64), 1, np.array([100, 900, 2000]),
+                            np.array([64, 60, 70], np.int64))
+    calls = []
+    real = kernels.prepared_forward
+    monkeypatch.setattr(kernels, "prepared_forward", lambda *a: calls.append(real(*a)) or calls[-1])
+    compiled = lossyrate.Prepared(frames, [template, None])
+    assert calls[0] is not None and calls[1] is None  # the second frame's mean is 0.5: numpy's rounding decides
+    monkeypatch.setattr(kernels, "prepared_forward", lambda *a: None)
+    plain = lossyrate.Prepared(frames, [template, None])
+    assert compiled.offsets == plain.offsets
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(compiled.flat, plain.flat))
+
+
 @needs_c
 @settings(max_examples=60, deadline=None)
 @given(st.integers(4, 3000), st.integers(1, 12), st.integers(0, 2**32 - 1),

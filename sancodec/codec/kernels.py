@@ -100,6 +100,7 @@ _SIGNATURES = {
     "san_adaptive_bands_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _N, _I64]),
     "san_running_costs": (None, [_I64, ctypes.c_int, _F64]),
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
+    "san_prepared_forward": (ctypes.c_int, [_I64, _F64, ctypes.c_int, _N, ctypes.c_int, _F64, _F64, _I64]),
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _F64]),
     "san_mains_prediction": (None, [_F64, _F64, ctypes.c_uint64, _N, _I64, _I64, _N, ctypes.c_int, _F64]),
@@ -427,6 +428,28 @@ def cdf97_forward(x: np.ndarray, levels: int) -> np.ndarray | None:
     bands = np.empty(len(x))
     _LIB.san_cdf97_forward(x, len(x), levels, bands, scratch(len(x)))
     return bands
+
+
+def prepared_forward(frame: np.ndarray, prediction: np.ndarray | None, levels: int) -> tuple[int, np.ndarray] | None:
+    """``lossyrate.Prepared``'s offset and bands of an int64 ``frame`` less its ``prediction`` (None: none) in one
+    compiled call: the offset ``int(np.rint(r.mean()))`` of the residual ``r`` and ``wavelet.forward_flat(r - offset,
+    levels)``, the same bits. None without the C kernels, or where the kernel cannot be sure of numpy's rounding of
+    the mean (it lies within a hair of a half-integer): the caller's numpy route decides then."""
+    if _LIB is None:
+        return None
+    if frame.dtype != np.int64:
+        raise ValueError(f"expected an int64 frame, got {frame.dtype.name}")
+    frame = np.ascontiguousarray(frame)
+    _check_levels(len(frame), levels)
+    given = prediction is not None
+    bands = np.empty(len(frame))
+    pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else bands
+    if len(pred) != len(frame):
+        raise ValueError("the prediction's length is not the frame's")
+    offset = np.zeros(1, dtype=np.int64)
+    if _LIB.san_prepared_forward(frame, pred, int(given), len(frame), levels, bands, scratch(len(frame)), offset):
+        return None
+    return int(offset[0]), bands
 
 
 def cdf97_inverse(bands: np.ndarray, levels: int) -> np.ndarray | None:

@@ -76,6 +76,11 @@ class Prepared:
                 if p is not None:
                     p.flags.writeable = False  # shared by every measurement: nobody may change it
                 self._kept.append(p)
+            compiled = kernels.prepared_forward(f, p, lv) if f.dtype == np.int64 else None
+            if compiled is not None:  # the residual, its offset and the bands in one call: the same bits
+                self.offsets.append(compiled[0])
+                self.flat.append(compiled[1])
+                continue
             r = f if p is None else f - p
             self.offsets.append(int(np.rint(r.mean())))
             # less the offset in one float64 pass (in place after a prediction; the integers' difference rounds

@@ -84,16 +84,17 @@ static void lengths(int64_t n, int levels, int64_t *out) {  /* out: levels + 1 v
  * the first predict one value short of it (it reads the next approximation value), the first update as far (it
  * reads its own detail and the one before), the second predict one short again, the second update and the
  * approximation's scaling one short again (its values go to work's front, behind every value still to be split),
- * the details' scaling one short of that (the second update reads them unscaled). */
-LIFT_INLINE void forward_level(double *restrict work, int64_t m, double *restrict s, double *restrict d) {
+ * the details' scaling one short of that (the second update reads them unscaled). The split takes `off` from each
+ * value (0.0 but at a prepared channel's first level: x - 0.0 is x, bit for bit, -0.0 included). */
+LIFT_INLINE void forward_level(double *restrict work, int64_t m, double *restrict s, double *restrict d, double off) {
     int64_t ns = (m + 1) / 2, nd = m / 2;
     int64_t split = 0, alpha = 0, beta = 0, gamma = 0, delta = 0, scaled = 0;
     for (int64_t t = LIFT_BLOCK;; t += LIFT_BLOCK) {
         if (t >= ns) t = LEVEL_END;
         int64_t e = span_end(t, 0, nd);  /* split: where the approximation's split has reached, the details' too */
-        for (int64_t i = split; i < e; i++) d[i] = work[2 * i + 1];
+        for (int64_t i = split; i < e; i++) d[i] = work[2 * i + 1] - off;
         e = span_end(t, 0, ns);
-        for (int64_t i = split; i < e; i++) s[i] = work[2 * i];
+        for (int64_t i = split; i < e; i++) s[i] = work[2 * i] - off;
         split = e;
         predict_span(d, nd, s, ns, ALPHA, alpha, e = span_end(t, 1, nd));
         alpha = e;
@@ -111,18 +112,65 @@ LIFT_INLINE void forward_level(double *restrict work, int64_t m, double *restric
     }
 }
 
-/* wavelet.forward: x (n values, kept) to its bands, concatenated coarsest first, in `bands` (n values);
- * `work`: n scratch values. Each level's input has at least 4 values (wavelet.levels_for). */
-TARGET_CLONES EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
-    memcpy(work, x, (size_t)n * sizeof(double));
+/* wavelet.forward of work's n values less `off` (work is overwritten) to the bands, concatenated coarsest first, in
+ * `bands` (n values). Each level's input has at least 4 values (wavelet.levels_for). */
+LIFT_INLINE void forward_levels(double *restrict work, int64_t n, int levels, double *restrict bands, double off) {
     int64_t m = n, end = n;
+    if (levels == 0) {
+        for (int64_t i = 0; i < n; i++) bands[i] = work[i] - off;
+        return;
+    }
     for (int l = levels; l >= 1; l--) {
         int64_t nd = m / 2;
-        forward_level(work, m, bands, bands + end - nd);  /* s at the front (scratch), d at its place */
+        forward_level(work, m, bands, bands + end - nd, l == levels ? off : 0.0);  /* s at the front (scratch), d at
+                                                                                     its place */
         end -= nd;
         m = (m + 1) / 2;
     }
     memcpy(bands, work, (size_t)m * sizeof(double));
+}
+
+/* wavelet.forward: x (n values, kept) to its bands, concatenated coarsest first, in `bands` (n values);
+ * `work`: n scratch values. */
+TARGET_CLONES EXPORT void san_cdf97_forward(const double *x, int64_t n, int levels, double *bands, double *work) {
+    memcpy(work, x, (size_t)n * sizeof(double));
+    forward_levels(work, n, levels, bands, 0.0);
+}
+
+/* lossyrate.Prepared's frame in one call: the residual r = f - prediction (f alone where not `predicted`), as numpy
+ * makes it, the offset rint(mean of r) into *offset, and the bands of r - offset (san_cdf97_forward's, bit for bit:
+ * the same subtraction, made in the first level's split instead of a pass of its own; `work`: n scratch values).
+ * The mean is summed here in eight running sums, not numpy's pairwise order: both are within n 2^-53 of the mean
+ * of |r| of the exact mean, so where the mean lies further than n 2^-47 times that from a half-integer the two
+ * round it alike. Returns 0, or 1 (nothing written to bands) where it lies that near, is not finite or is past
+ * 2^62 in magnitude: the caller takes numpy's route, whose mean decides. */
+TARGET_CLONES EXPORT int san_prepared_forward(const int64_t *f, const double *prediction, int predicted, int64_t n,
+                                             int levels, double *bands, double *work, int64_t *offset) {
+    double sum[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, size[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    int64_t i = 0;
+    if (predicted) {
+        for (; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; k++) {
+                double r = (double)f[i + k] - prediction[i + k];
+                work[i + k] = r, sum[k] += r, size[k] += fabs(r);
+            }
+        for (; i < n; i++) work[i] = (double)f[i] - prediction[i], sum[0] += work[i], size[0] += fabs(work[i]);
+    } else {
+        for (; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; k++) {
+                double r = (double)f[i + k];
+                work[i + k] = r, sum[k] += r, size[k] += fabs(r);
+            }
+        for (; i < n; i++) work[i] = (double)f[i], sum[0] += work[i], size[0] += fabs(work[i]);
+    }
+    double total = 0.0, spread = 0.0;
+    for (int k = 0; k < 8; k++) total += sum[k], spread += size[k];
+    double mean = total / (double)n, near = (double)n * 0x1p-47 * (spread / (double)n);
+    double rounded = rint(mean);
+    if (!(n > 0 && fabs(mean) < 0x1p62 && fabs(fabs(mean - rounded) - 0.5) > near)) return 1;
+    *offset = (int64_t)rounded;
+    forward_levels(work, n, levels, bands, rounded);
+    return 0;
 }
 
 /* s[i] = src[i] / K, then update_span(s, ns, d, nd, c, lo, hi): the two in one pass, each value's operations in
