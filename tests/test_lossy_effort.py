@@ -532,13 +532,21 @@ def test_a_head_prepared_again_with_its_own_beats_shares_the_bands_and_counts_it
 def test_the_grids_and_the_hum_weigh_the_trial_s_head_without_preparing_it_again(mitdb_100, monkeypatch):
     """``quick_grids`` and the hum's test on the head take ``TemplateTrial``'s head as it was prepared (its bands,
     its estimate): two wavelet transforms of that head fewer on a long ECG with mains hum, the same file."""
-    from sancodec.codec import lossyrate, wavelet
+    from sancodec.codec import kernels, lossyrate, wavelet
 
     sig = read_signal(mitdb_100).select_channels([0])
     assert len(sig.samples) >= lossy.QUICK_MAINS
-    transforms: list[int] = []
-    original = wavelet.forward_flat
+    transforms: list[int] = []  # a frame's transform by either of Prepared's routes (one compiled call, or numpy's)
+    original, compiled = wavelet.forward_flat, kernels.prepared_forward
     monkeypatch.setattr(lossyrate, "forward_flat", lambda x, *a: transforms.append(len(x)) or original(x, *a))
+
+    def counted(f, *a):
+        got = compiled(f, *a)
+        if got is not None:  # else Prepared's numpy route transforms it (counted there)
+            transforms.append(len(f))
+        return got
+
+    monkeypatch.setattr(kernels, "prepared_forward", counted)
     made = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
     shared = transforms.count(templatesearch.QUICK_HEAD)
     real_grids, real_hum = lossy.quick_grids, lossy._hum_pays_on_head
