@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sancodec
-from sancodec.codec import adaptive, kernels, lossyrate, lpc, waveletframe
+from sancodec.codec import adaptive, kernels, lossyrate, lpc, residual, waveletframe
 from sancodec.errors import SanFormatError
 
 
@@ -270,6 +270,32 @@ def test_the_compiled_wavelet_forward_matches_numpy_on_any_input(n, levels, seed
     for d in bands:
         rebuilt = wavelet._inverse_level(rebuilt, d)  # the numpy lifting, level by level
     assert kernels.cdf97_inverse(compiled, levels).tobytes() == rebuilt.tobytes()
+
+
+@needs_c
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 3000), st.integers(0, 2**32 - 1),
+       st.sampled_from(["small", "walk", "wide", "lattice", "extremes"]))
+def test_the_difference_and_rank_histograms_are_numpy_s_counts(n, seed, kind):
+    # the exact coding's order-0 estimates (timedomain) counted without the differences' arrays: numpy's counts of
+    # np.diff (wrapping in int64 as numpy's does) and of the values' ranks' differences
+    from sancodec.codec import timedomain
+
+    rng = np.random.default_rng(seed)
+    x = {"small": lambda: rng.integers(-5, 6, n), "walk": lambda: np.cumsum(rng.integers(-300, 300, n)),
+         "wide": lambda: rng.integers(-2**62, 2**62, n), "lattice": lambda: rng.integers(0, 40, n) * 37 + 10**12,
+         "extremes": lambda: rng.choice(np.array([-2**63, 2**63 - 1, 0, 2**53, -2**53 - 1]), n)}[kind]()
+    x = np.asarray(x, dtype=np.int64)
+    assert np.array_equal(kernels.difference_histogram(x), kernels.bit_length_histogram(np.diff(x)))
+    assert timedomain._difference_bits(x) == residual.estimate_bits(np.diff(x))
+    ranks = kernels.rank_difference_histogram(x)
+    if n and int(x.max()) - int(x.min()) < kernels.RANKED_SPAN:
+        reference = np.diff(np.unique(x, return_inverse=True)[1].reshape(-1))
+        assert np.array_equal(ranks, kernels.bit_length_histogram(reference))
+    else:  # no values, or a spread too wide for the table: numpy's route
+        assert ranks is None
+    if n:
+        assert timedomain._rank_bits(x) == residual.estimate_bits(timedomain._rank_differences(x))
 
 
 def _prepared_by_numpy(f: np.ndarray, p: np.ndarray | None, levels: int) -> tuple[int, np.ndarray]:

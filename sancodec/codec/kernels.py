@@ -73,6 +73,8 @@ _SIGNATURES = {
     "san_classes": (None, [_I32, _N, _I8, _N, _I32]),
     "san_bit_length_histogram": (None, [_I64, _N, _I64]),
     "san_band_histograms": (None, [_I64, _I64, _N, _I64]),
+    "san_difference_histogram": (None, [_I64, _N, _I64]),
+    "san_rank_difference_histogram": (None, [_I64, _N, _N, _N, _I64, _I64]),
     "san_poly_histograms": (None, [_I64, _N, _I64]),
     "san_autocorrelation": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
@@ -299,6 +301,35 @@ def bit_length_histogram(e: np.ndarray) -> np.ndarray:
         return np.bincount(bl, minlength=66).astype(np.int64)
     hist = np.zeros(66, dtype=np.int64)
     _LIB.san_bit_length_histogram(_i64(e), len(e), hist)
+    return hist
+
+
+def difference_histogram(x: np.ndarray) -> np.ndarray | None:
+    """:func:`bit_length_histogram` of ``np.diff(x)`` (int64) in one compiled pass without the differences (None
+    without the C kernels)."""
+    if _LIB is None:
+        return None
+    hist = np.zeros(66, dtype=np.int64)
+    _LIB.san_difference_histogram(_i64(x), len(x), hist)
+    return hist
+
+
+RANKED_SPAN = 1 << 24  # rank_difference_histogram's values may spread over at most this (a 128 MB table past it)
+
+
+def rank_difference_histogram(x: np.ndarray) -> np.ndarray | None:
+    """:func:`bit_length_histogram` of the differences of the ranks of ``x``'s values among its distinct values
+    (``timedomain._rank_differences``), in one compiled call from a table of the values' ranks; None without the C
+    kernels or where the values spread over more than :data:`RANKED_SPAN`."""
+    x = _i64(x)
+    if _LIB is None or not len(x):
+        return None
+    lowest, highest = int(x.min()), int(x.max())
+    if highest - lowest >= RANKED_SPAN:
+        return None
+    hist = np.zeros(66, dtype=np.int64)
+    ranks = np.empty(highest - lowest + 1, dtype=np.int64)
+    _LIB.san_rank_difference_histogram(x, len(x), lowest, highest - lowest, ranks, hist)
     return hist
 
 

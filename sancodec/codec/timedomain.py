@@ -23,11 +23,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sancodec.codec import kernels
 from sancodec.codec.channelstats import channel_spread, channel_std
 from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
 from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.limits import MAX_ABS_SAMPLE
-from sancodec.codec.residual import best_residual, estimate_bits
+from sancodec.codec.residual import _bits_from_histogram, best_residual, estimate_bits
 from sancodec.metrics import prdn_with_spread, spread_of
 
 __all__ = ["EXACT", "EXACT_QUICK", "Coded", "code_channel", "code_within", "exact_file", "exact_frames",
@@ -151,12 +152,12 @@ class _ExactEstimates:
 
     def differences(self) -> float:
         if self._differences is None:
-            self._differences = estimate_bits(np.diff(self.x)) / 8
+            self._differences = _difference_bits(self.x) / 8
         return self._differences
 
     def ranks(self) -> float:
         if self._ranks is None:
-            self._ranks = estimate_bits(_rank_differences(self.x)) / 8
+            self._ranks = _rank_bits(self.x) / 8
         return self._ranks
 
     def below(self, limit: float) -> bool:
@@ -188,6 +189,19 @@ def _rank_differences(x: np.ndarray) -> np.ndarray:
     return np.diff(np.cumsum(np.bincount(x - lowest, minlength=span + 1) > 0)[x - lowest])
 
 
+def _difference_bits(x: np.ndarray) -> float:
+    """``estimate_bits(np.diff(x))``, its histogram counted in one compiled pass where built (the same bits)."""
+    counts = kernels.difference_histogram(x)
+    return estimate_bits(np.diff(x)) if counts is None else _bits_from_histogram(counts, max(len(x) - 1, 0))
+
+
+def _rank_bits(x: np.ndarray) -> float:
+    """``estimate_bits(_rank_differences(x))``, its histogram counted in one compiled call where built and the values
+    spread over at most ``kernels.RANKED_SPAN`` (the same bits)."""
+    counts = kernels.rank_difference_histogram(x)
+    return estimate_bits(_rank_differences(x)) if counts is None else _bits_from_histogram(counts, max(len(x) - 1, 0))
+
+
 def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float) -> bool:
     """Whether the order-0 estimate of coding the channel exactly, of its differences or of its values' ranks'
     differences (:func:`_hopeless`'s two, against the bytes themselves), is already below ``to_beat`` bytes,
@@ -198,11 +212,11 @@ def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float) -> bool:
     if len(head) < 2:
         return False
     scale = sum(map(len, frames)) / len(head) / 8  # bits of the head to bytes of the channel
-    if estimate_bits(np.diff(head)) * scale < to_beat:
+    if _difference_bits(head) * scale < to_beat:
         return True
     if int(head.max()) - int(head.min()) >= RANK_RANGE:
         return False
-    return estimate_bits(_rank_differences(head)) * scale < to_beat
+    return _rank_bits(head) * scale < to_beat
 
 
 def _exact(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,

@@ -162,6 +162,55 @@ EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist)
     for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
 }
 
+#define LENGTH_RUN 512 /* values whose bit lengths are found in one vectorised pass, then counted */
+
+/* The bit lengths (frexp_exponent) of n <= LENGTH_RUN values `v` counted into part (four histograms, their slots
+ * summed by the caller): the lengths found first in a loop that vectorises (below 2**53 a difference's length is its
+ * integer bit length; a longer one takes frexp_exponent's own route), then counted. */
+TARGET_CLONES static void count_lengths(const int64_t *v, int64_t n, int64_t (*part)[66]) {
+    int32_t lengths[LENGTH_RUN];
+    int64_t wide = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t m = v[i] < 0 ? -(uint64_t)v[i] : (uint64_t)v[i];
+        lengths[i] = bit_length_branchless(m);
+        wide |= m >= (1ULL << 53);
+    }
+    if (wide)
+        for (int64_t i = 0; i < n; i++) lengths[i] = frexp_exponent(v[i]);
+    for (int64_t i = 0; i < n; i++) part[i & 3][lengths[i]]++;
+}
+
+/* san_bit_length_histogram of np.diff(x) (its n - 1 values, int64 differences wrapping as numpy's do), added to
+ * hist, without the differences' array: an exact coding's order-0 estimate (timedomain). */
+EXPORT void san_difference_histogram(const int64_t *x, int64_t n, int64_t *hist) {
+    int64_t part[4][66], d[LENGTH_RUN];
+    memset(part, 0, sizeof part);
+    for (int64_t lo = 1; lo < n; lo += LENGTH_RUN) {
+        int64_t k = n - lo < LENGTH_RUN ? n - lo : LENGTH_RUN;
+        for (int64_t i = 0; i < k; i++) d[i] = (int64_t)((uint64_t)x[lo + i] - (uint64_t)x[lo + i - 1]);
+        count_lengths(d, k, part);
+    }
+    for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
+}
+
+/* san_difference_histogram of the ranks of x's values among its distinct values (timedomain._rank_differences: 1
+ * for the least): every value of x in [lowest, lowest + span], which the caller took from x itself; `ranks`: span + 1
+ * scratch values (a value's presence, then its rank). */
+EXPORT void san_rank_difference_histogram(const int64_t *x, int64_t n, int64_t lowest, int64_t span, int64_t *ranks,
+                                          int64_t *hist) {
+    memset(ranks, 0, (size_t)(span + 1) * sizeof *ranks);
+    for (int64_t i = 0; i < n; i++) ranks[x[i] - lowest] = 1;
+    for (int64_t v = 0, r = 0; v <= span; v++) r += ranks[v], ranks[v] = r;
+    int64_t part[4][66], d[LENGTH_RUN];
+    memset(part, 0, sizeof part);
+    for (int64_t lo = 1; lo < n; lo += LENGTH_RUN) {
+        int64_t k = n - lo < LENGTH_RUN ? n - lo : LENGTH_RUN;
+        for (int64_t i = 0; i < k; i++) d[i] = ranks[x[lo + i] - lowest] - ranks[x[lo + i - 1] - lowest];
+        count_lengths(d, k, part);
+    }
+    for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
+}
+
 /* Bit-length histograms (66 slots each) of the polynomial residuals of orders 0..3 of u (residual.py's
  * poly_residual: differenced k times, keeping the first value of each pass), in one pass and without
  * materialising them; two interleaved copies halve the store-to-load chains on the busiest slots. */
