@@ -694,10 +694,12 @@ def wavelet_requantised(flat: np.ndarray, levels: int, delta: float, rounding: f
 
 
 def wavelet_requantised_error(flat: np.ndarray, levels: int, delta: float, rounding: float, offset: int,
-                              prediction: np.ndarray | None, ref: np.ndarray) -> tuple[np.ndarray, float | None] | None:
-    """:func:`wavelet_requantised`, and the squared error of its output against ``ref`` summed in the same call where
-    that sum is exact (a reference of integers, a total of at most 2^53: then any order of summing, numpy's
-    too, gives its bits; None in its place where not). None without the C kernels."""
+                              prediction: np.ndarray | None,
+                              ref: np.ndarray) -> tuple[np.ndarray | None, float | None] | None:
+    """The squared error against ``ref`` of :func:`wavelet_requantised`'s channel, summed in the same call where that
+    sum is exact (a reference of integers, a total below 2^53: then any order of summing, numpy's too, gives its
+    bits), as ``(None, error)``: the rebuild's last level sums instead of writing the samples. Elsewhere ``(the
+    channel, None)``, for the caller to sum its own way. None without the C kernels."""
     if _LIB is None:
         return None
     flat = np.ascontiguousarray(flat, dtype=np.float64)
@@ -706,7 +708,7 @@ def wavelet_requantised_error(flat: np.ndarray, levels: int, delta: float, round
         raise ValueError("the reference's length is not the bands'")
     out, error = _synthesis(_LIB.san_wavelet_requantised_error, flat, levels, (delta, rounding), offset, prediction,
                             ref)
-    return out, None if error < 0 else error
+    return (out, None) if error < 0 else (None, error)
 
 
 def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,

@@ -51,7 +51,7 @@ FINEST = 0.5  # ... at an RMS error of at least this: finer, the decoded samples
 # PRDN more than the quantiser does, and the model misses it (mitdb 100 at 1 %)
 SHARED_ESTIMATES = 1 << 19  # estimates weighs its codings side by side where they hold this many values
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
-EXACT_SUM = float(1 << 53)  # a sum of squared integer differences up to this is exact, whatever its order
+EXACT_SUM = float(1 << 53)  # a sum of squared integer differences below this is exact, whatever its order
 
 
 class Prepared:
@@ -196,9 +196,10 @@ class Prepared:
 
     def decoded_error(self, delta: float, ref: np.ndarray) -> float:
         """:func:`channel_error` of the frames decoded at step ``delta`` against ``ref`` (not remembered): each frame's
-        summed in its decode's own compiled call where those sums are exact (a reference of integers, a total of at most
-        2^53: the bits numpy's sum of the whole gives), else the decode's as :func:`_error_of_decoded` sums it."""
-        parts: list[np.ndarray] = []
+        summed in its decode's own compiled call where those sums are exact (a reference of integers, a total below
+        2^53: the bits numpy's sum of the whole gives), else the decode's as :func:`_error_of_decoded` sums it (the
+        frames decoded again where a compiled call summed one instead of decoding it)."""
+        parts: list[np.ndarray | None] = []
         total, exact, start = 0.0, True, 0
         for i, (f, lv, o) in enumerate(zip(self.flat, self.levels, self.offsets) if self.rho16 == 8 else ()):
             got = kernels.wavelet_requantised_error(f, lv, delta, self.rounding, o, self.prediction(i),
@@ -209,9 +210,12 @@ class Prepared:
             exact, total, start = exact and got[1] is not None, total + (got[1] or 0.0), start + len(f)
         if not parts:  # another reconstruction point: the decode's own route
             return _error_of_decoded(self.decoded(delta), ref)
-        if exact and total <= EXACT_SUM:
+        if exact and total < EXACT_SUM:
             return total
-        return _error_of_decoded(parts[0] if len(parts) == 1 else np.concatenate(parts), ref)
+        decoded = [p for p in parts if p is not None]
+        if len(decoded) < len(parts):  # a frame summed, not decoded: all of them decoded afresh
+            return _error_of_decoded(self.decoded(delta), ref)
+        return _error_of_decoded(decoded[0] if len(decoded) == 1 else np.concatenate(decoded), ref)
 
     def payloads(self, delta: float) -> list[bytes]:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last

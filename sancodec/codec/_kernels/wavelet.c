@@ -188,14 +188,25 @@ LIFT_INLINE void scaled_update_span(double *restrict s, const double *restrict s
 
 /* How the last level's samples leave the lifting: as they are, or rint((v + offset) (+ prediction)); with
  * `ints`, those integers go there as int64 (the decoder's samples) instead of to the level's output, `slow` set
- * where one is not below 2^51 in magnitude (or not finite), which the fast conversion does not cover. */
-typedef struct { int last; double offset; const double *prediction; int64_t *ints; int slow; } finish;
+ * where one is not below 2^51 in magnitude (or not finite), which the fast conversion does not cover; with `acc`
+ * (and `ref`), nothing goes out: each one's squared difference from ref is added to acc's eight running sums (a trial
+ * step's error, where the caller has made sure that any order of summing gives the same bits). */
+typedef struct {
+    int last;
+    double offset;
+    const double *prediction;
+    int64_t *ints;
+    int slow;
+    const double *ref;
+    double *acc;
+} finish;
 
 static inline double finished(double v, const finish *f, int64_t i) {
     if (!f->last) return v;
     return f->prediction ? rint_exact((v + f->offset) + f->prediction[i]) : rint_exact(v + f->offset);
 }
 
+#define ERROR_RUN 256 /* samples' pairs a trial step's error finishes into its buffer at a time */
 #define INT_MAGIC 6755399441055744.0 /* 2^52 + 2^51: x + this holds the integer x (|x| < 2^51) in its low bits */
 #define INT_MAGIC_BITS 0x4338000000000000LL
 
@@ -209,10 +220,14 @@ static inline int64_t as_int64(double v, int *slow) {
     return bits - INT_MAGIC_BITS;
 }
 
-/* A finished value to its place: out[i] (a double), or, with ints, ints[i]. */
+/* A finished value to its place: out[i] (a double), or, with ints, ints[i]; with acc, its squared difference from
+ * ref[i] summed instead. */
 static inline void put(double *out, finish *f, int64_t i, double v) {
     if (f->ints) {
         f->ints[i] = as_int64(v, &f->slow);
+    } else if (f->acc) {
+        double e = v - f->ref[i];
+        f->acc[0] += e * e;
     } else {
         out[i] = v;
     }
@@ -244,6 +259,36 @@ LIFT_INLINE void predict_interleave_span(const double *restrict d, int64_t nd, c
             }
         }
         f->slow |= slow;
+    } else if (f->last && f->acc) {
+        /* a trial step's error: a run of the samples at a time finished into a buffer that stays in L1 (the loops
+         * of the branches below, which vectorise), then their squared differences from ref added to eight running
+         * sums; none of the samples written out */
+        const double *restrict r = f->ref;
+        double a[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+        double y[2 * ERROR_RUN];
+        for (int64_t from = lo; from < e; from += ERROR_RUN) {
+            const int64_t to = e - from < ERROR_RUN ? e : from + ERROR_RUN, m = 2 * (to - from);
+            if (p) {
+                for (int64_t i = from; i < to; i++) {
+                    y[2 * (i - from)] = rint_exact((s[i] + offset) + p[2 * i]);
+                    y[2 * (i - from) + 1] = rint_exact(((d[i] + c * (s[i] + s[i + 1])) + offset) + p[2 * i + 1]);
+                }
+            } else {
+                for (int64_t i = from; i < to; i++) {
+                    y[2 * (i - from)] = rint_exact(s[i] + offset);
+                    y[2 * (i - from) + 1] = rint_exact((d[i] + c * (s[i] + s[i + 1])) + offset);
+                }
+            }
+            const double *restrict q = r + 2 * from;
+            int64_t j = 0;
+            for (; j + 8 <= m; j += 8)
+                for (int k = 0; k < 8; k++) {
+                    const double v = y[j + k] - q[j + k];
+                    a[k] += v * v;
+                }
+            for (; j < m; j++) a[0] += (y[j] - q[j]) * (y[j] - q[j]);
+        }
+        for (int k = 0; k < 8; k++) f->acc[k] += a[k];
     } else if (f->last && p) {
         for (int64_t i = lo; i < e; i++) {
             out[2 * i] = rint_exact((s[i] + offset) + p[2 * i]);
@@ -305,7 +350,7 @@ TARGET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, d
     int64_t len[13];
     lengths(n, levels, len);
     int64_t ns = len[0];
-    finish plain = {0, 0.0, NULL, NULL, 0};
+    finish plain = {0, 0.0, NULL, NULL, 0, NULL, NULL};
     if (levels == 0) {
         for (int64_t i = 0; i < n; i++) put(bands, f, i, finished(bands[i], f, i));
         return;
@@ -319,7 +364,7 @@ TARGET_CLONES static void inverse_levels(double *bands, int64_t n, int levels, d
 /* wavelet.inverse: `bands` (n values, concatenated coarsest first) to the signal, in place; `work`:
  * n scratch values. */
 EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work) {
-    finish plain = {0, 0.0, NULL, NULL, 0};
+    finish plain = {0, 0.0, NULL, NULL, 0, NULL, NULL};
     inverse_levels(bands, n, levels, work, &plain);
 }
 
@@ -414,7 +459,7 @@ EXPORT void san_quantised_histograms(const double *b, const int64_t *lengths, in
  * values (the caller's: a scratch allocated and freed here on every call costs page faults). */
 static int synthesise(double *out, int64_t n, int levels, double offset, const double *prediction, int predicted,
                       double *work, int64_t *ints) {
-    finish f = {1, offset, predicted ? prediction : NULL, ints, 0};
+    finish f = {1, offset, predicted ? prediction : NULL, ints, 0, NULL, NULL};
     inverse_levels(out, n, levels, work, &f);
     return f.slow;
 }
@@ -475,36 +520,36 @@ EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, doub
     synthesise(out, n, levels, offset, prediction, predicted, work, NULL);
 }
 
-/* The squared error of y (integers: the rebuild's rounded samples) against ref (n values each) where the sum is
- * exact: every value of ref an integer, so that each difference and its square is one, and the total at most 2^53,
- * so that every partial sum is exact and any order of summing (numpy's einsum's among them) gives these bits; -1
- * where not (an infinite or nan value makes the total so). Two passes, the check and the sum, each with eight
- * running values so that it vectorises: one pass doing both was twice as slow as the two. */
-TARGET_CLONES static double exact_squared_error(const double *restrict y, const double *restrict ref, int64_t n) {
+/* Whether every one of ref's n values is an integer (a pass with eight running flags, so that it vectorises). */
+TARGET_CLONES static int integral_values(const double *ref, int64_t n) {
     int64_t fraction[8] = {0, 0, 0, 0, 0, 0, 0, 0}, i = 0;
     for (; i + 8 <= n; i += 8)
         for (int k = 0; k < 8; k++) fraction[k] |= floor(ref[i + k]) != ref[i + k];
     for (; i < n; i++) fraction[0] |= floor(ref[i]) != ref[i];
     for (int k = 0; k < 8; k++)
-        if (fraction[k]) return -1.0;
-    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
-    for (i = 0; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) {
-            double d = y[i + k] - ref[i + k];
-            acc[k] += d * d;
-        }
-    for (; i < n; i++) acc[0] += (y[i] - ref[i]) * (y[i] - ref[i]);
-    double sum = 0.0;
-    for (int k = 0; k < 8; k++) sum += acc[k];
-    return sum <= 0x1p53 ? sum : -1.0;
+        if (fraction[k]) return 0;
+    return 1;
 }
 
-/* san_wavelet_requantised, and the squared error of its output against ref (exact_squared_error: -1 where that sum
- * would not be exact, for the caller to sum its own way): a rate control's measurement in one call, the decode
- * still in L2 when its error is summed. */
+/* san_wavelet_requantised's channel and its squared error against ref, in one call: where every value of ref is an
+ * integer, the rebuild's last level sums the squared differences of its rounded samples instead of writing them
+ * (each difference and its square an integer; a total below 2^53 means every partial sum was one, exact, so any
+ * order of summing, numpy's einsum's among them, gives these bits) and returns that total, with nothing written to
+ * `out`. Elsewhere (a reference not of integers, a total of 2^53 or more, an infinite or nan value) it returns -1
+ * with the channel rebuilt in `out`, for the caller to sum its own way. */
 EXPORT double san_wavelet_requantised_error(const double *b, int64_t n, int levels, double delta, double rounding,
                                             double offset, const double *prediction, int predicted, double *out,
                                             double *work, const double *ref) {
+    if (integral_values(ref, n)) {
+        if (requantise(b, n, delta, rounding, out))
+            for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
+        double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+        finish f = {1, offset, predicted ? prediction : NULL, NULL, 0, ref, acc};
+        inverse_levels(out, n, levels, work, &f);
+        double sum = 0.0;
+        for (int k = 0; k < 8; k++) sum += acc[k];
+        if (sum < 0x1p53) return sum;
+    }
     san_wavelet_requantised(b, n, levels, delta, rounding, offset, prediction, predicted, out, work);
-    return exact_squared_error(out, ref, n);
+    return -1.0;
 }
