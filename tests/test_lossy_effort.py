@@ -550,7 +550,7 @@ def test_the_grids_and_the_hum_weigh_the_trial_s_head_without_preparing_it_again
     made = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
     shared = transforms.count(templatesearch.QUICK_HEAD)
     real_grids, real_hum = lossy.quick_grids, lossy._hum_pays_on_head
-    monkeypatch.setattr(lossy, "quick_grids", lambda *a, head=None: real_grids(*a))  # each head made afresh
+    monkeypatch.setattr(lossy, "quick_grids", lambda *a, head=None, **k: real_grids(*a, **k))  # each head made afresh
     monkeypatch.setattr(lossy, "_hum_pays_on_head", lambda *a: real_hum(*a[:5]))
     transforms.clear()
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == made
@@ -573,3 +573,42 @@ def test_balanced_effort_codes_a_channel_its_trial_holds_whole_with_the_trial_s_
     monkeypatch.setattr(lossy, "QUICK_HEAD", 0)  # no channel is whole in the trial's head: each made apart
     assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1) == data
     assert reused == len(made) - 2
+
+
+def test_the_trial_after_the_grids_takes_the_grids_head(long_ecg, monkeypatch):
+    """``templatesearch.trial_head``: the head ``quick_grids`` prepared with the grids it chose is the second
+    ``TemplateTrial``'s head (the bands shared, the whole template's side information counted): its offsets, bands and
+    estimates are those of that head prepared afresh, a template that is not the head's beats of the grids' gets
+    none, and balanced's file is the same with one preparation fewer."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    one_lead = long_ecg.select_channels([0])
+    x = one_lead.samples[:, 0]
+    assert len(x) > templatesearch.QUICK_HEAD  # the template's later beats lie past the head
+    step = 12.0  # its grids: the gains on one, the taps on 2^2 eighths
+    templates = templatesearch.quick_templates([x], one_lead.fs, step)
+    assert templates is not None
+    ref = x.astype(np.float64)
+    kept: list[Prepared] = []
+    gridded = templatesearch.quick_grids([x], ref, templates, step, kept=kept)
+    assert gridded[0] is not templates[0] and len(kept) == 1  # the grids chose something
+    shared = templatesearch.trial_head(kept[0], [x], gridded, True)
+    fresh = Prepared([x[: templatesearch.QUICK_HEAD]], [gridded[0]], quick=True)
+    assert shared is not None and shared.quick and shared.templates[0] is gridded[0]
+    assert shared.offsets == fresh.offsets and shared.flat[0].tobytes() == fresh.flat[0].tobytes()
+    assert shared.side_bits == fresh.side_bits and shared.side_bits != kept[0].side_bits
+    assert all(shared.estimate(s) == fresh.estimate(s) for s in (step, 2 * step, step / 3))
+    other = replace(gridded[0], g64=gridded[0].g64 + 1)  # not the grids' template
+    assert templatesearch.trial_head(kept[0], [x], [other], True) is None
+    assert templatesearch.trial_head(kept[0], [x], [gridded[0].with_taps_on(4)], True) is None  # other taps
+    made: list[int] = []
+    init = Prepared.__init__
+    monkeypatch.setattr(Prepared, "__init__", lambda self, *a, **k: made.append(1) or init(self, *a, **k))
+    data = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    shared_count = len(made)
+    made.clear()
+    monkeypatch.setattr(lossy, "trial_head", lambda *a: None)  # the head prepared afresh
+    assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1) == data
+    assert shared_count == len(made) - 1

@@ -36,7 +36,14 @@ from sancodec.codec.lossyrate import (
 )
 from sancodec.codec.mains import fit_mains, mains_frequency
 from sancodec.codec.schema import is_real
-from sancodec.codec.templatesearch import QUICK_HEAD, TemplateTrial, best_template, quick_grids, quick_templates
+from sancodec.codec.templatesearch import (
+    QUICK_HEAD,
+    TemplateTrial,
+    best_template,
+    quick_grids,
+    quick_templates,
+    trial_head,
+)
 from sancodec.codec.waveletframe import frame_prediction, needs_minor
 from sancodec.errors import SanConfigError
 from sancodec.metrics import spread_of
@@ -342,9 +349,12 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
         return None, None
     if plain_step is not None and not trial.may_pay(plain_step):  # ... nor at the step the channel is coded near
         return None, None
-    gridded = quick_grids(frames, ref, templates, first, head=trial.with_template)
-    if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates
-        trial = TemplateTrial(frames, gridded, quick, without=trial.without)
+    kept: list[Prepared] = []
+    gridded = quick_grids(frames, ref, templates, first, head=trial.with_template, kept=kept)
+    if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates (its head
+        # with them the grids' own, where it is that head)
+        trial = TemplateTrial(frames, gridded, quick, without=trial.without,
+                              with_template=trial_head(kept[0], frames, gridded, quick) if kept else None)
     if not trial.pays(first):
         return None, None
     prepared = trial.with_template if whole and line is None and trial.with_template.prepares(frames[0], gridded[0]) \

@@ -28,7 +28,7 @@ from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
 
 __all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "TEMPLATE_WINDOWS", "TemplateTrial",
            "best_template", "coarser_gains", "coarser_taps", "gain_grid", "quick_grids", "quick_templates",
-           "template_windows"]
+           "template_windows", "trial_head"]
 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
@@ -208,14 +208,17 @@ def _fallback_window(windows: Sequence[tuple[float, float]]) -> tuple[float, flo
 
 
 def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequence[BeatTemplate | None],
-                step: float, head: Prepared | None = None) -> list[BeatTemplate | None]:
+                step: float, head: Prepared | None = None,
+                kept: list[Prepared] | None = None) -> list[BeatTemplate | None]:
     """Effort "balanced"'s ``templates`` with their gains and taps on the grids that :func:`gain_grid` and
     :func:`coarser_taps` choose at ``step`` on the first templated frame's first :data:`QUICK_SIDE_HEAD` samples
     (its template's beats there), applied to every frame's: side information scales with the beats as the
     residual's bits do with the samples, so a head judges the grids for the whole at a fraction of the time. A
     template of many taps (a 1000 Hz record) or many beats at a loose target costs more than it saves
     without them (PTB s0010_re, a103l's pulse at PRDN 5-9 %). ``head``: that frame's head prepared with its
-    template as :class:`TemplateTrial` prepares it, if it was (its bands are shared where the heads are alike)."""
+    template as :class:`TemplateTrial` prepares it, if it was (its bands are shared where the heads are alike);
+    ``kept``: where given, the head prepared with the grids chosen is appended to it (:func:`trial_head` makes the
+    next trial's head of it)."""
     i = next(i for i, t in enumerate(templates) if t is not None)
     template = templates[i]
     assert template is not None
@@ -231,7 +234,10 @@ def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequen
     else:
         prepared = Prepared([x], [local])
     prepared, bits, grid = gain_grid([x], head_ref, prepared, prepared.estimate(step), step)
-    shift = coarser_taps([x], head_ref, prepared, bits, step)[0].templates[0].shift
+    prepared = coarser_taps([x], head_ref, prepared, bits, step)[0]
+    shift = prepared.templates[0].shift
+    if kept is not None:
+        kept.append(prepared)
     if grid is None and shift == template.shift:
         return list(templates)
     out: list[BeatTemplate | None] = []
@@ -244,6 +250,28 @@ def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequen
     return out
 
 
+def trial_head(grids_head: Prepared, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
+               quick: bool) -> Prepared | None:
+    """:func:`quick_grids`' head prepared with the grids it chose (``kept``), as :class:`TemplateTrial` would
+    prepare its head under ``templates`` (the grids applied to every frame's): its bands shared, the side
+    information counted again (``Prepared.with_templates``), where it is that head (:data:`QUICK_HEAD` samples of the
+    first templated frame) and its template is that frame's template's beats in the head, alike to the tap (any
+    beat left out starts past the head: it predicts nothing there); None where not."""
+    i = next(i for i, t in enumerate(templates) if t is not None)
+    template, head = templates[i], frames[i][:QUICK_HEAD]
+    assert template is not None
+    mine = template.positions - template.anchor < len(head)
+    local = grids_head.templates[0]
+    if grids_head.lengths != [len(head)] or grids_head.mains[0] is not None or local is None or \
+            local.anchor != template.anchor or local.shift != template.shift or \
+            not np.array_equal(local.t8, template.t8) or not np.array_equal(local.positions, template.positions[mine]) \
+            or not np.array_equal(local.g64, template.g64[mine]):
+        return None
+    shared = grids_head.with_templates([template])
+    shared.quick = quick  # the head's payloads coded as the trial's (where the channel is its head, they are coded)
+    return shared
+
+
 class TemplateTrial:
     """Effort "balanced"'s test of its templates: the bit estimate of the first templated frame's first
     :data:`QUICK_HEAD` samples with their template, the template's side information counted by the share of
@@ -252,15 +280,17 @@ class TemplateTrial:
     two transforms are made once, for every step it is weighed at."""
 
     def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
-                 quick: bool = False, without: Prepared | None = None) -> None:
+                 quick: bool = False, without: Prepared | None = None, with_template: Prepared | None = None) -> None:
         i = next(i for i, t in enumerate(templates) if t is not None)
         head = frames[i][:QUICK_HEAD]
         if without is None:  # the head without a template: made beside the head with it
             self.with_template, self.without = run_pieces([partial(Prepared, [head], [templates[i]], quick=quick),
                                                            partial(Prepared, [head], [None], quick=quick)],
                                                           [len(head)] * 2)
-        else:  # another trial's (the same frames'), shared
-            self.with_template, self.without = Prepared([head], [templates[i]], quick=quick), without
+        else:  # another trial's (the same frames'), shared; the head with the template too where made (trial_head)
+            self.with_template = with_template if with_template is not None else \
+                Prepared([head], [templates[i]], quick=quick)
+            self.without = without
         self.side_elsewhere = self.with_template.side_bits[0] * (1 - len(head) / len(frames[i]))
 
     def pays(self, step: float) -> bool:
