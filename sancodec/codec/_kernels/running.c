@@ -173,7 +173,7 @@ static uint32_t zero_run(uint32_t acc, int k, int m, int split, int64_t *cnt, ui
 
 /* The context of each token under `params` (into `ctx` when given) and, when `cnt` is given, the token counts by
  * context (`cnt[c * TOKENS + t]`, added to): the pass both the encoder and its choice of params make. */
-static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *cnt, uint8_t *ctx) {
+TARGET_CLONES static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *cnt, uint8_t *ctx) {
     const int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4 & 1;
     uint32_t acc = 0;
     int32_t last = 0;
@@ -194,7 +194,7 @@ static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *c
 
 /* Token counts by context (counts[j][c][t]) of the tokens `tok` under each of `np` param sets, one
  * pass per set: what the encoder's choice of params estimates from. */
-EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *params, int np, int64_t *counts) {
+TARGET_CLONES EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *params, int np, int64_t *counts) {
     memset(counts, 0, (size_t)np * RUN_CONTEXTS * TOKENS * sizeof(int64_t));
     int j = 0;
     for (; j + 4 <= np; j += 4) { /* four sets in one pass: four independent running means overlap */
