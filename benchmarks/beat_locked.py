@@ -13,6 +13,12 @@ the wavelet coder's (``bench_lossy``'s curve, the same run), the bytes sancodec 
 wander in the coarsest band), which no template predicts and both coders pay for: the saving as a share of
 those is what coding them better would have to give if nothing else moved, beside the share of all the other
 bytes it would take instead.
+
+Two more columns say whether an unlocked band holds anything else a predictor could take: the share of its power
+within 1 Hz of the mains line and its harmonics (the line ``mains.mains_frequency`` finds, which the lossy coder's
+hum already takes at its fundamental; "–" where none stands out), and its **spectral flatness**, the geometric over
+the arithmetic mean of its periodogram: about e^-γ = 0.56 for white noise (a periodogram's values are exponential),
+lower where lines or a slope stand out of the band.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 import sancodec
 from sancodec.codec.anatomy import lossy_anatomy
 from sancodec.codec.beats import find_beats
+from sancodec.codec.mains import mains_frequency
 
 UNLOCKED = 0.1  # a band whose beat-locked share is under this is unlocked: no template predicts it
 BEFORE, AFTER = 0.3, 0.5  # seconds around each beat (at most 40 % and 60 % of the median beat period)
@@ -41,6 +48,32 @@ def bands_passed(x: np.ndarray, fs: float, edges: list[tuple[float, float]]) -> 
 def band_passed(x: np.ndarray, fs: float, low: float, high: float) -> np.ndarray:
     """:func:`bands_passed` of one band."""
     return bands_passed(x, fs, [(low, high)])[0]
+
+
+HARMONIC_WIDTH = 1.0  # Hz either side of each of the mains line's harmonics counted as the harmonic's power
+
+
+def spectral_measures(x: np.ndarray, fs: float, edges: list[tuple[float, float]],
+                      line: float | None) -> list[tuple[float, float]]:
+    """Per ``(low, high)`` of ``edges``: the share of the band's power (the periodogram of ``x`` less its mean)
+    within :data:`HARMONIC_WIDTH` of a multiple of ``line`` Hz (nan without a line), and the band's spectral
+    flatness (geometric over arithmetic mean of its nonzero periodogram values; nan where it has none)."""
+    power = np.abs(np.fft.rfft(x - x.mean())) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / fs)
+    out = []
+    for low, high in edges:
+        inside = (f >= low) & (f < high)
+        p, total = power[inside], float(power[inside].sum())
+        if line:
+            k = np.round(f[inside] / line)  # the nearest harmonic (0: the mean's neighbourhood, not one)
+            harmonic = (k >= 1) & (np.abs(f[inside] - line * k) <= HARMONIC_WIDTH)
+            share = float(p[harmonic].sum()) / total if total > 0 else float("nan")
+        else:
+            share = float("nan")
+        seen = p[p > 0]
+        flatness = float(np.exp(np.log(seen).mean()) / seen.mean()) if len(seen) else float("nan")
+        out.append((share, flatness))
+    return out
 
 
 def locked_share(y: np.ndarray, beats: np.ndarray, fs: float) -> float:
@@ -68,12 +101,15 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]]]:
     anatomies = [lossy_anatomy(f, bands=True)[0] for f in files]
     names = list(dict.fromkeys(name for a in anatomies for name in a.bands))
     bands = [next(a.bands[name] for a in anatomies if name in a.bands) for name in names]
-    passed = bands_passed(x, sig.fs, [(band.low_hz, band.high_hz) for band in bands])
+    edges = [(band.low_hz, band.high_hz) for band in bands]
+    passed = bands_passed(x, sig.fs, edges)
     shares = {name: locked_share(y, beats, sig.fs) for name, y in zip(names, passed)}
+    spectra = spectral_measures(x, sig.fs, edges, mains_frequency(x, sig.fs))
     band_rows = []
-    for name, band in zip(names, bands):
+    for name, band, (harmonics, flatness) in zip(names, bands, spectra):
         spent = [f"{a.bands[name].bytes:.0f}" if name in a.bands else "–" for a in anatomies]
-        band_rows.append([name, f"{band.low_hz:g}–{band.high_hz:g}", f"{100 * shares[name]:.1f} %", *spent])
+        band_rows.append([name, f"{band.low_hz:g}–{band.high_hz:g}", f"{100 * shares[name]:.1f} %",
+                          "–" if np.isnan(harmonics) else f"{100 * harmonics:.1f} %", f"{flatness:.2f}", *spent])
     target_rows = []
     for t, goal, data, a in zip(bench_lossy.TARGETS, bench_lossy.ECG_GOAL, files, anatomies):
         cr = 11 * sig.n_samples / (8 * len(data))
@@ -116,7 +152,7 @@ def main() -> None:
             continue
         band_rows, target_rows = study(sig)
         lines += [f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)", "",
-                  *table(["band", "Hz", "beat-locked share", *targets], band_rows), "",
+                  *table(["band", "Hz", "beat-locked share", "mains harmonics", "flatness", *targets], band_rows), "",
                   *table(["PRDN", "sancodec CR", "wavelet coder CR", "sancodec bytes", "bytes to shed",
                           "bytes in unlocked bands", "to shed, of those", "to shed, of the rest"], target_rows), ""]
         print("\n".join(lines[-len(band_rows) - len(target_rows) - 7:]), flush=True)

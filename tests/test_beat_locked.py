@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from beat_locked import band_passed, locked_share  # noqa: E402
+from beat_locked import band_passed, locked_share, spectral_measures  # noqa: E402
 
 FS = 500.0
 
@@ -45,3 +45,22 @@ def test_band_passing_keeps_only_the_band():
     low = band_passed(x, FS, 0.5, 50.0)
     assert np.allclose(low, np.sin(2 * np.pi * 10 * t), atol=1e-9)
     assert np.allclose(band_passed(x, FS, 50.0, 250.0), np.sin(2 * np.pi * 100 * t), atol=1e-9)
+
+
+def test_white_noise_is_flat_and_a_line_s_harmonics_hold_their_power():
+    # flatness: a periodogram of white noise has exponential values, whose geometric mean is e^-gamma of their mean;
+    # a band of a sine's harmonics and a little noise is far from flat and its harmonics hold nearly all its power
+    rng = np.random.default_rng(3)
+    n = 200_000
+    noise = rng.normal(size=n)
+    ((share, flatness),) = spectral_measures(noise, FS, [(60.0, 240.0)], 50.0)
+    assert abs(flatness - np.exp(-np.euler_gamma)) < 0.02
+    assert abs(share - 3 * 2.0 / 180.0) < 0.005  # white noise: 100, 150 and 200 Hz, 2 Hz each of 180
+    t = np.arange(n) / FS
+    hum = sum(np.sin(2 * np.pi * 50 * k * t) / k for k in (2, 3, 4)) + 0.01 * noise
+    ((share, flatness),) = spectral_measures(hum, FS, [(60.0, 240.0)], 50.0)
+    assert share > 0.99 and flatness < 0.1
+    ((share, _),) = spectral_measures(hum, FS, [(60.0, 240.0)], None)
+    assert np.isnan(share)
+    ((share, _),) = spectral_measures(noise + 5.0, FS, [(0.0, 20.0)], 50.0)
+    assert share == 0.0  # the bins near 0 Hz are no harmonic
