@@ -288,14 +288,16 @@ def test_the_difference_and_rank_histograms_are_numpy_s_counts(n, seed, kind):
     x = np.asarray(x, dtype=np.int64)
     assert np.array_equal(kernels.difference_histogram(x), kernels.bit_length_histogram(np.diff(x)))
     assert timedomain._difference_bits(x) == residual.estimate_bits(np.diff(x))
-    ranks = kernels.rank_difference_histogram(x)
-    if n and int(x.max()) - int(x.min()) < kernels.RANKED_SPAN:
+    ranks = kernels.rank_difference_histogram(x, timedomain.RANK_RANGE)
+    if n and int(x.max()) - int(x.min()) < timedomain.RANK_RANGE:
         reference = np.diff(np.unique(x, return_inverse=True)[1].reshape(-1))
         assert np.array_equal(ranks, kernels.bit_length_histogram(reference))
     else:  # no values, or a spread too wide for the table: numpy's route
         assert ranks is None
     if n:
         assert timedomain._rank_bits(x) == residual.estimate_bits(timedomain._rank_differences(x))
+    floats = x.astype(np.float64)  # not integers: numpy's routes
+    assert kernels.difference_histogram(floats) is None and kernels.rank_difference_histogram(floats, 1 << 16) is None
 
 
 def _prepared_by_numpy(f: np.ndarray, p: np.ndarray | None, levels: int) -> tuple[int, np.ndarray]:

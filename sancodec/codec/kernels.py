@@ -305,27 +305,25 @@ def bit_length_histogram(e: np.ndarray) -> np.ndarray:
 
 
 def difference_histogram(x: np.ndarray) -> np.ndarray | None:
-    """:func:`bit_length_histogram` of ``np.diff(x)`` (int64) in one compiled pass without the differences (None
-    without the C kernels)."""
-    if _LIB is None:
+    """:func:`bit_length_histogram` of ``np.diff(x)`` of an integer ``x`` in one compiled pass without the
+    differences (None without the C kernels, or for values that are not integers)."""
+    if _LIB is None or x.dtype.kind not in "iu":
         return None
     hist = np.zeros(66, dtype=np.int64)
     _LIB.san_difference_histogram(_i64(x), len(x), hist)
     return hist
 
 
-RANKED_SPAN = 1 << 24  # rank_difference_histogram's values may spread over at most this (a 128 MB table past it)
-
-
-def rank_difference_histogram(x: np.ndarray) -> np.ndarray | None:
-    """:func:`bit_length_histogram` of the differences of the ranks of ``x``'s values among its distinct values
-    (``timedomain._rank_differences``), in one compiled call from a table of the values' ranks; None without the C
-    kernels or where the values spread over more than :data:`RANKED_SPAN`."""
-    x = _i64(x)
-    if _LIB is None or not len(x):
+def rank_difference_histogram(x: np.ndarray, max_span: int) -> np.ndarray | None:
+    """:func:`bit_length_histogram` of the differences of the ranks of an integer ``x``'s values among its distinct
+    values (``timedomain._rank_differences``), in one compiled call from a table of the values' ranks, one slot per
+    value from the least to the largest; None without the C kernels, for no values or values that are not
+    integers, or where they spread over ``max_span`` or more (the table's size: the caller sorts instead)."""
+    if _LIB is None or not len(x) or x.dtype.kind not in "iu":
         return None
+    x = _i64(x)
     lowest, highest = int(x.min()), int(x.max())
-    if highest - lowest >= RANKED_SPAN:
+    if highest - lowest >= max_span:
         return None
     hist = np.zeros(66, dtype=np.int64)
     ranks = np.empty(highest - lowest + 1, dtype=np.int64)

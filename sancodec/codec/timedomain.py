@@ -197,8 +197,9 @@ def _difference_bits(x: np.ndarray) -> float:
 
 def _rank_bits(x: np.ndarray) -> float:
     """``estimate_bits(_rank_differences(x))``, its histogram counted in one compiled call where built and the values
-    spread over at most ``kernels.RANKED_SPAN`` (the same bits)."""
-    counts = kernels.rank_difference_histogram(x)
+    spread over less than :data:`RANK_RANGE` (where :func:`_rank_differences` counts rather than sorts: the same
+    table's size), the same bits."""
+    counts = kernels.rank_difference_histogram(x, RANK_RANGE)
     return estimate_bits(_rank_differences(x)) if counts is None else _bits_from_histogram(counts, max(len(x) - 1, 0))
 
 

@@ -194,7 +194,8 @@ TARGET_CLONES static void count_contexts(const int32_t *tok, int64_t n, int para
 
 /* Token counts by context (counts[j][c][t]) of the tokens `tok` under each of `np` param sets, one
  * pass per set: what the encoder's choice of params estimates from. */
-TARGET_CLONES EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *params, int np, int64_t *counts) {
+TARGET_CLONES EXPORT void san_running_counts(const int32_t *tok, int64_t n, const int32_t *params, int np,
+                                           int64_t *counts) {
     memset(counts, 0, (size_t)np * RUN_CONTEXTS * TOKENS * sizeof(int64_t));
     int j = 0;
     for (; j + 4 <= np; j += 4) { /* four sets in one pass: four independent running means overlap */
