@@ -603,6 +603,7 @@ def test_the_trial_after_the_grids_takes_the_grids_head(long_ecg, monkeypatch):
     other = replace(gridded[0], g64=gridded[0].g64 + 1)  # not the grids' template
     assert templatesearch.trial_head(kept[0], [x], [other], True) is None
     assert templatesearch.trial_head(kept[0], [x], [gridded[0].with_taps_on(4)], True) is None  # other taps
+    assert templatesearch.trial_head(kept[0].with_quantiser(0.3, 7), [x], gridded, True) is None  # not the trial's
     made: list[int] = []
     init = Prepared.__init__
     monkeypatch.setattr(Prepared, "__init__", lambda self, *a, **k: made.append(1) or init(self, *a, **k))

@@ -24,7 +24,8 @@ from sancodec.codec.beats import (
 )
 from sancodec.codec.entropy import encode_arrays
 from sancodec.codec.jobs import piece_count, run_pieces
-from sancodec.codec.lossyrate import Prepared, squared_error, step_at_error
+from sancodec.codec.lossyrate import LEVELS, Prepared, squared_error, step_at_error
+from sancodec.codec.waveletframe import RHO16, ROUNDING
 
 __all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "TEMPLATE_WINDOWS", "TemplateTrial",
            "best_template", "coarser_gains", "coarser_taps", "gain_grid", "quick_grids", "quick_templates",
@@ -255,14 +256,16 @@ def trial_head(grids_head: Prepared, frames: Sequence[np.ndarray], templates: Se
     """:func:`quick_grids`' head prepared with the grids it chose (``kept``), as :class:`TemplateTrial` would
     prepare its head under ``templates`` (the grids applied to every frame's): its bands shared, the side
     information counted again (``Prepared.with_templates``), where it is that head (:data:`QUICK_HEAD` samples of the
-    first templated frame) and its template is that frame's template's beats in the head, alike to the tap (any
-    beat left out starts past the head: it predicts nothing there); None where not."""
+    first templated frame, the trial's levels and quantiser, no hum) and its template is that frame's template's
+    beats in the head, tap for tap and gain for gain (a beat left out starts past the head: it predicts nothing
+    there); None where not."""
     i = next(i for i, t in enumerate(templates) if t is not None)
     template, head = templates[i], frames[i][:QUICK_HEAD]
     assert template is not None
     mine = template.positions - template.anchor < len(head)
     local = grids_head.templates[0]
-    if grids_head.lengths != [len(head)] or grids_head.mains[0] is not None or local is None or \
+    trial_like = grids_head.asked_levels == LEVELS and (grids_head.rounding, grids_head.rho16) == (ROUNDING, RHO16)
+    if not trial_like or grids_head.lengths != [len(head)] or grids_head.mains[0] is not None or local is None or \
             local.anchor != template.anchor or local.shift != template.shift or \
             not np.array_equal(local.t8, template.t8) or not np.array_equal(local.positions, template.positions[mine]) \
             or not np.array_equal(local.g64, template.g64[mine]):
