@@ -15,12 +15,13 @@ kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` cou
 ``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``, np.median's
 values in about half its time; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
 envelope: ``beats._moving_average``; the lagged products: the FFT correlation ``beats.beat_period`` took before;
-the prepared frame: numpy's residual and offset, then the compiled forward alone, as ``lossyrate.Prepared`` made it
-before), it is timed on the same calls until it has taken ``--reference-seconds``, and the last column is its time
-over the kernel's on those calls. Every encode runs on one thread (``threads=1``), so that the kernels' seconds add
-up. "share" sets each kind against the whole encode of the same signals, timed apart (``sancodec.encode``, the
-fastest of ``--repeats`` each, summed): what is left is the entropy coding, the time-domain codings, and Python.
-The encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
+the prepared frame: numpy's residual and offset, then the compiled forward alone, ``lossyrate.prepared_by_numpy``,
+as ``lossyrate.Prepared`` made it before), it is timed on the same calls until it has taken
+``--reference-seconds``, and the last column is its time over the kernel's on those calls. Every encode runs on one
+thread (``threads=1``), so that the kernels' seconds add up. "share" sets each kind against the whole encode of the
+same signals, timed apart (``sancodec.encode``, the fastest of ``--repeats`` each, summed): what is left is the
+entropy coding, the time-domain codings, and Python. The encode's ratio to the wavelet coder's is
+``bench_lossy.py``'s.
 """
 
 from __future__ import annotations
@@ -44,17 +45,6 @@ def _np_quantised_histograms(bands: np.ndarray, lengths: Sequence[int], delta: f
     q = waveletframe.quantise([bands], delta, rounding)[0]
     parts = np.split(q, np.cumsum(lengths)[:-1])
     return np.array([np.bincount(np.frexp(np.abs(p).astype(np.float64))[1], minlength=66) for p in parts])
-
-
-def _separate_prepared_forward(f: np.ndarray, p: np.ndarray | None, levels: int) -> tuple[int, np.ndarray]:
-    """What ``lossyrate.Prepared`` did before ``kernels.prepared_forward``: the residual, its offset and the offset's
-    removal in numpy, then the compiled forward transform alone (the same bits)."""
-    r = f if p is None else f - p
-    offset = int(np.rint(r.mean()))
-    centred = np.subtract(f, offset, dtype=np.float64) if p is None else np.subtract(r, offset, out=r)
-    bands = kernels.cdf97_forward(centred, levels)
-    assert bands is not None
-    return offset, bands
 
 
 @dataclass
@@ -82,7 +72,7 @@ KINDS = [
     Kind("rebuild at a trial step with its squared error", lossyrate.kernels, "wavelet_requantised_error",
          lambda bands, *_: len(bands)),
     Kind("frame prepared: residual, offset, forward wavelet transform", lossyrate.kernels, "prepared_forward",
-         lambda f, *_: len(f), lambda f, p, levels: _separate_prepared_forward(f, p, levels)),
+         lambda f, *_: len(f), lossyrate.prepared_by_numpy),
     Kind("beat template medians", beats.kernels, "medians", lambda a, *_: a.size,
          lambda a, axis: kernels._selected_medians(np.ascontiguousarray(a if axis == 1 else a.T))),
     Kind("beat detector's peak picking", beats.kernels, "greedy_peaks", lambda s, *_: len(s),

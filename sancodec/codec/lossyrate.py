@@ -77,17 +77,9 @@ class Prepared:
                     p.flags.writeable = False  # shared by every measurement: nobody may change it
                 self._kept.append(p)
             compiled = kernels.prepared_forward(f, p, lv) if f.dtype == np.int64 else None
-            if compiled is not None:  # the residual, its offset and the bands in one call: the same bits
-                self.offsets.append(compiled[0])
-                self.flat.append(compiled[1])
-                continue
-            r = f if p is None else f - p
-            self.offsets.append(int(np.rint(r.mean())))
-            # less the offset in one float64 pass (in place after a prediction; the integers' difference rounds
-            # as its conversion would: the same values)
-            centred = np.subtract(f, self.offsets[-1], dtype=np.float64) if p is None else \
-                np.subtract(r, self.offsets[-1], out=r)
-            self.flat.append(forward_flat(centred, lv))
+            offset, flat = compiled if compiled is not None else prepared_by_numpy(f, p, lv)  # the same bits
+            self.offsets.append(offset)
+            self.flat.append(flat)
         self.side_bits = _side_bits(templates, self.mains)  # counted once
         self._forget()
 
@@ -224,6 +216,17 @@ class Prepared:
             self._last = (delta, [wavelet_payload(q, delta, lv, o, t, self.quick, self.rho16, m) for q, lv, o, t, m
                                   in zip(self.quantised(delta), self.levels, self.offsets, self.templates, self.mains)])
         return self._last[1]
+
+
+def prepared_by_numpy(frame: np.ndarray, prediction: np.ndarray | None, levels: int) -> tuple[int, np.ndarray]:
+    """A frame's offset and bands as :class:`Prepared` makes them where ``kernels.prepared_forward`` does not: the
+    residual ``frame - prediction`` (the frame alone without one), its mean rounded to the offset, and
+    ``forward_flat`` of the residual less it (in one float64 pass, in place after a prediction; the integers'
+    difference rounds as its conversion would: the same values)."""
+    r = frame if prediction is None else frame - prediction
+    offset = int(np.rint(r.mean()))
+    centred = np.subtract(frame, offset, dtype=np.float64) if prediction is None else np.subtract(r, offset, out=r)
+    return offset, forward_flat(centred, levels)
 
 
 def _side_bits(templates: Sequence[BeatTemplate | None], mains: Sequence[Mains | None]) -> list[int]:
