@@ -180,17 +180,27 @@ TARGET_CLONES static void count_lengths(const int64_t *v, int64_t n, int64_t (*p
     for (int64_t i = 0; i < n; i++) part[i & 3][lengths[i]]++;
 }
 
-/* san_bit_length_histogram of np.diff(x) (its n - 1 values, int64 differences wrapping as numpy's do), added to
- * hist, without the differences' array: an exact coding's order-0 estimate (timedomain). */
-EXPORT void san_difference_histogram(const int64_t *x, int64_t n, int64_t *hist) {
+/* san_bit_length_histogram of the n - 1 successive differences of x's values (ranks NULL; int64 differences
+ * wrapping as numpy's do) or of their ranks (ranks[v - lowest]: value v's), added to hist, without the differences'
+ * array: a run of them at a time, then counted. */
+static void difference_lengths(const int64_t *x, int64_t n, const int64_t *ranks, int64_t lowest, int64_t *hist) {
     int64_t part[4][66], d[LENGTH_RUN];
     memset(part, 0, sizeof part);
     for (int64_t lo = 1; lo < n; lo += LENGTH_RUN) {
         int64_t k = n - lo < LENGTH_RUN ? n - lo : LENGTH_RUN;
-        for (int64_t i = 0; i < k; i++) d[i] = (int64_t)((uint64_t)x[lo + i] - (uint64_t)x[lo + i - 1]);
+        if (ranks)
+            for (int64_t i = 0; i < k; i++) d[i] = ranks[x[lo + i] - lowest] - ranks[x[lo + i - 1] - lowest];
+        else
+            for (int64_t i = 0; i < k; i++) d[i] = (int64_t)((uint64_t)x[lo + i] - (uint64_t)x[lo + i - 1]);
         count_lengths(d, k, part);
     }
     for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
+}
+
+/* san_bit_length_histogram of np.diff(x) (its n - 1 values), added to hist: an exact coding's order-0 estimate
+ * (timedomain). */
+EXPORT void san_difference_histogram(const int64_t *x, int64_t n, int64_t *hist) {
+    difference_lengths(x, n, NULL, 0, hist);
 }
 
 /* san_difference_histogram of the ranks of x's values among its distinct values (timedomain._rank_differences: 1
@@ -201,14 +211,7 @@ EXPORT void san_rank_difference_histogram(const int64_t *x, int64_t n, int64_t l
     memset(ranks, 0, (size_t)(span + 1) * sizeof *ranks);
     for (int64_t i = 0; i < n; i++) ranks[x[i] - lowest] = 1;
     for (int64_t v = 0, r = 0; v <= span; v++) r += ranks[v], ranks[v] = r;
-    int64_t part[4][66], d[LENGTH_RUN];
-    memset(part, 0, sizeof part);
-    for (int64_t lo = 1; lo < n; lo += LENGTH_RUN) {
-        int64_t k = n - lo < LENGTH_RUN ? n - lo : LENGTH_RUN;
-        for (int64_t i = 0; i < k; i++) d[i] = ranks[x[lo + i] - lowest] - ranks[x[lo + i - 1] - lowest];
-        count_lengths(d, k, part);
-    }
-    for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
+    difference_lengths(x, n, ranks, lowest, hist);
 }
 
 /* Bit-length histograms (66 slots each) of the polynomial residuals of orders 0..3 of u (residual.py's
