@@ -1,13 +1,16 @@
 """Where a lossy encode's time goes: seconds per stage of the encoder, summed over bench_lossy's signals.
 
 Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--effort balanced] [--prdn 2]
+[--per-signal]
 
 Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
 inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
 ``sancodec.encode(..., mode="lossy", threads=1)`` encodes it (on one thread, so that the stages' seconds add up:
 by default a channel's pieces share the cores); the fastest of ``--repeats`` sweeps' totals, and each stage's
 share of that sweep. "other" is the rest: framing, the header, checks, and what no stage names. For finding what
-to make faster; the ratio to the wavelet coder is ``bench_lossy.py``'s.
+to make faster; the ratio to the wavelet coder is ``bench_lossy.py``'s. ``--per-signal`` adds each signal's own
+split (the fastest of ``--repeats`` encodes of it, its stages largest first): where a record's time goes differs
+by record (a long one's rate control and bands, a short one's template search on its head).
 """
 
 from __future__ import annotations
@@ -18,8 +21,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import bench_lossy
 
 import sancodec
 from sancodec.codec import lossy, lossyrate, templatesearch, timedomain
@@ -95,14 +96,30 @@ def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list
         clock.restore()
 
 
+def per_signal(signals: list[sancodec.Signal], labels: list[str], effort: str, prdn: float, repeats: int,
+               stages: list[tuple[Any, str, str]], shown: int = 6) -> None:
+    """Print each signal's fastest encode of ``repeats`` and its ``shown`` largest stages."""
+    for label, signal in zip(labels, signals):
+        total, seconds = min((sweep([signal], effort, prdn, stages) for _ in range(repeats)), key=lambda r: r[0])
+        seconds["other"] = total - sum(seconds.values())
+        split = ", ".join(f"{name} {s * 1e3:.1f}" for name, s in seconds.most_common(shown))
+        print(f"  {label} ({len(signal.samples)}): {total * 1e3:.1f} ms: {split}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--effort", choices=EFFORTS, default="balanced")
     parser.add_argument("--prdn", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=5, help="the fastest of this many sweeps")
+    parser.add_argument("--per-signal", action="store_true", help="also each signal's own split (ms)")
     args = parser.parse_args()
-    signals = bench_lossy.load_all(args.data_dir)
+    import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
+
+    loaded = [(label, bench_lossy.load(args.data_dir, path, channel)) for _, label, path, channel in
+              bench_lossy.SIGNALS]
+    labels = [label for label, signal in loaded if signal is not None]
+    signals = [signal for _, signal in loaded if signal is not None]
     if not signals:
         raise SystemExit(f"no signals under {args.data_dir}")
     sweep(signals, args.effort, args.prdn, STAGES)  # warm up
@@ -113,6 +130,9 @@ def main() -> None:
           f"a sweep (the fastest of {args.repeats})")
     for label, seconds in stages.most_common():
         print(f"  {label:34s} {seconds * 1e3:8.1f} ms  {100 * seconds / total:5.1f} %")
+    if args.per_signal:
+        print("each signal, the fastest of its encodes (ms; its largest stages):")
+        per_signal(signals, labels, args.effort, args.prdn, args.repeats, STAGES)
 
 
 if __name__ == "__main__":
