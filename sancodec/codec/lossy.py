@@ -24,6 +24,7 @@ from sancodec.codec.channelstats import channel_spread
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.lossyrate import (
     CLEAR_MARGIN,
+    LEVELS,
     FixedPrediction,
     Prepared,
     WaveletCoding,
@@ -44,7 +45,7 @@ from sancodec.codec.templatesearch import (
     quick_templates,
     trial_head,
 )
-from sancodec.codec.waveletframe import frame_prediction, needs_minor
+from sancodec.codec.waveletframe import RHO16, ROUNDING, frame_prediction, needs_minor
 from sancodec.errors import SanConfigError
 from sancodec.metrics import spread_of
 
@@ -274,7 +275,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
     if fs and sparse and target.max_prdn is not None:
         # as the default's first coding: every band's coding weighed, and the scan past a falling PRDN
-        chosen = smaller(chosen, rate_control(Prepared(frames, [None] * len(frames)), ref, target))
+        chosen = smaller(chosen, rate_control(_every_way(chosen.prepared, frames), ref, target))
         to_beat = sum(map(len, chosen.payloads()))
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
@@ -282,6 +283,16 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
+
+
+def _every_way(prepared: Prepared, frames: Sequence[np.ndarray]) -> Prepared:
+    """``frames`` prepared plain, each band to be coded every way, as the default's first coding prepares them:
+    ``prepared`` so (:meth:`Prepared.with_quick`: its bands and the errors its rate control decoded shared) where it
+    is ``frames``' plain coding at the first rate control's levels and quantiser, else made afresh."""
+    plain = all(t is None for t in prepared.templates) and all(m is None for m in prepared.mains)
+    alike = prepared.lengths == [len(f) for f in frames] and prepared.asked_levels == LEVELS and \
+        (prepared.rounding, prepared.rho16) == (ROUNDING, RHO16)
+    return prepared.with_quick(False) if plain and alike else Prepared(frames, [None] * len(frames))
 
 
 def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,

@@ -126,7 +126,16 @@ class Prepared:
         other.templates = list(templates)
         other.side_bits = _side_bits(other.templates, other.mains)
         other._forget()
-        other._bands = self._bands  # the same bands: one estimate of them serves both
+        other._bands = self._bands  # the same bands: one estimate of them serves both ...
+        other._errors = self._errors  # ... and the same predictions, one decode at a step
+        return other
+
+    def with_quick(self, quick: bool) -> Prepared:
+        """The same frames with each band coded one way (``quick``) or every way: bands, predictions and what was
+        measured of them (estimates, decoded errors) shared, only the payloads made afresh."""
+        other = copy.copy(self)
+        other.quick = quick
+        other._last = None
         return other
 
     def with_quantiser(self, rounding: float, rho16: int) -> Prepared:
@@ -177,7 +186,8 @@ class Prepared:
 
     def squared_error(self, ref: np.ndarray, delta: float) -> float:
         """The squared error of the frames decoded at step ``delta`` against ``ref`` (remembered per step for the
-        last ``ref`` object asked about: a grid's search measures the coding it kept at the same step again)."""
+        last ``ref`` object asked about, by every copy that shares these bands and predictions: a grid's search
+        measures the coding it kept at the same step again, a second rate control retraces the first's steps)."""
         asked, errors = self._errors
         if asked is not ref:
             errors = {}
@@ -248,20 +258,18 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
     bound = target.max_prdn
     measured: dict[float, float] = {}
-    ahead: dict[float, float] = {}  # the first step's decoded error, measured beside the spread and the model
     first = max(guess if guess is not None else first_step(ref, target) or 0.0, lo) if bound is not None else 0.0
     may_model = modelled and not scan and len(ref) >= MODELLED
-    if bound is not None and may_model and piece_count() > 1:
+    if bound is not None and may_model and piece_count() > 1:  # the first step's decode beside the spread and model
         x = first_measured(first, lo, hi)
-        error, (spread, model) = run_pieces([partial(prepared.decoded_error, x, ref),
-                                            partial(_spread_and_model, prepared, ref)], [len(ref)] * 2)
-        ahead[x] = error
+        spread, model = run_pieces([partial(prepared.squared_error, ref, x),
+                                    partial(_spread_and_model, prepared, ref)], [len(ref)] * 2)[1]
     else:
         spread, model = channel_spread(ref), None  # metrics.prdn's denominator, once per channel
 
-    def distortion(step: float) -> float:
-        error = ahead.pop(step) if step in ahead else prepared.decoded_error(step, ref)
-        measured[step] = prdn_of_error(error, spread)
+    def distortion(step: float) -> float:  # each decode remembered by the bands (squared_error): another search of
+        # them (a sparse channel's scan after its plain coding's, lossy._quick) measures none of its steps again
+        measured[step] = prdn_of_error(prepared.squared_error(ref, step), spread)
         return measured[step]
 
     if bound is not None:  # the coarsest step that still meets the PRDN

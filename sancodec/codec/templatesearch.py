@@ -7,7 +7,7 @@ whether the template pays in bytes at all (``codec.lossy.encode_channel``).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 
@@ -362,11 +362,31 @@ def gain_grid(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared,
         ahead[GAIN_GRIDS[0]] = first
         if all(t is None or bool(np.all(t.g64 == 64)) for t in ones[0].templates):
             ahead[0] = ones  # every gain 1 whichever grid went before (else made in turn, from the one kept)
+    weighed = [prepared.templates]  # the gains weighed so far, in the grids' order
     for grid in GAIN_GRIDS:
-        candidate, estimate = ahead[grid] if grid in ahead else weigh(_gains_on(prepared.templates, grid))
+        if grid in ahead:
+            candidate, estimate = ahead[grid]
+        else:
+            gains = _gains_on(prepared.templates, grid)
+            if any(_same_gains(gains, w) for w in weighed):  # its estimate is one already weighed against bits
+                continue
+            made = [a for a in ahead.values() if _same_gains(gains, a[0].templates)]  # made beside the first
+            candidate, estimate = made[0] if made else weigh(gains)
+        weighed.append(candidate.templates)
         if estimate < bits:
             prepared, bits, chosen = candidate, estimate, grid
     return prepared, bits, chosen
+
+
+def _same_gains(a: Sequence[BeatTemplate | None], b: Sequence[BeatTemplate | None]) -> bool:
+    """Whether templates ``a`` are ``b`` with the same gains (:func:`_gains_on` changes nothing else): a candidate
+    already weighed. Its estimate, the same again, would not beat ``bits``: either it did, and ``bits`` is that
+    estimate (or less), or it did not, and ``bits`` has only fallen since (the base's is ``bits`` itself, at the
+    step whose error is its own)."""
+    return len(a) == len(b) and all(
+        t is u or (t is not None and u is not None and t.t8 is u.t8 and t.positions is u.positions
+                   and t.anchor == u.anchor and t.shift == u.shift and np.array_equal(t.g64, u.g64))
+        for t, u in zip(a, b))
 
 
 def _gains_on(templates: Sequence[BeatTemplate | None], grid: int) -> list[BeatTemplate | None]:
@@ -409,11 +429,34 @@ def coarser_taps(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepar
         chain = [_taps_on(prepared.templates, shifts.pop(0))]
         if at_once > 1 and shifts:
             chain.append(_taps_on(chain[0], shifts.pop(0)))
-        for candidate, estimate in run_pieces([partial(weigh, t) for t in chain], [n] * len(chain)):
+        jobs = [partial(_weigh_taps, weigh, prepared, ref, error, step, t) for t in chain]
+        for candidate, estimate in run_pieces(jobs, [n] * len(chain)):
             if estimate >= bits:
                 return prepared, bits
             prepared, bits = candidate, estimate
     return prepared, bits
+
+
+def _weigh_taps(weigh: Callable[[Sequence[BeatTemplate | None]], tuple[Prepared, float]], prepared: Prepared,
+                ref: np.ndarray, error: float, step: float,
+                templates: Sequence[BeatTemplate | None]) -> tuple[Prepared, float]:
+    """``weigh(templates)``, but where the coarser taps are ``prepared``'s own (taps already on that grid: the shift
+    stored is all that changes), ``prepared``'s bands and decoded errors shared (:meth:`Prepared.with_templates`),
+    not made again: the same bands, the same estimate."""
+    if not _same_prediction(templates, prepared.templates) or any(m is not None for m in prepared.mains) or \
+            (prepared.rounding, prepared.rho16) != (ROUNDING, RHO16):
+        return weigh(templates)
+    candidate = prepared.with_templates(templates)
+    candidate.quick = False  # as weigh's frames are prepared (only a coding's payloads differ by it)
+    return candidate, _at_equal_error(candidate, ref, error, step)
+
+
+def _same_prediction(a: Sequence[BeatTemplate | None], b: Sequence[BeatTemplate | None]) -> bool:
+    """Whether templates ``a`` predict every sample as ``b`` do: the same beats, gains and taps (a shift aside)."""
+    return len(a) == len(b) and all(
+        t is u or (t is not None and u is not None and t.anchor == u.anchor and np.array_equal(t.t8, u.t8)
+                   and np.array_equal(t.positions, u.positions) and np.array_equal(t.g64, u.g64))
+        for t, u in zip(a, b))
 
 
 def _at_equal_error(candidate: Prepared, ref: np.ndarray, error: float, step: float) -> float:
