@@ -242,7 +242,10 @@ def _quick_prepared(frames: Sequence[np.ndarray], templates: Sequence[BeatTempla
     prepared with its template, without the hum, if it was (``TemplateTrial``'s)."""
     if line is not None and fs and _hum_pays_on_head(frames, templates, fs, line, step, head):
         predictions = [frame_prediction(t, None, len(f)) for f, t in zip(frames, templates)]
-        return Prepared(frames, templates, quick=quick, mains=fit_mains(frames, fs, line, predictions))
+        mains = fit_mains(frames, fs, line, predictions)
+        # each template's prediction, the hum added in place: frame_prediction's of both, not the template's again
+        predictions = [m.prediction(len(f), add_to=p) for f, p, m in zip(frames, predictions, mains)]
+        return Prepared(frames, templates, quick=quick, mains=mains, predictions=predictions)
     return Prepared(frames, templates, quick=quick)
 
 

@@ -59,7 +59,10 @@ class Prepared:
     offset removed, the wavelet bands computed once for every step tried."""
 
     def __init__(self, frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None],
-                 levels: int = LEVELS, quick: bool = False, mains: Sequence[Mains | None] | None = None) -> None:
+                 levels: int = LEVELS, quick: bool = False, mains: Sequence[Mains | None] | None = None,
+                 predictions: Sequence[np.ndarray | None] | None = None) -> None:
+        """``predictions``: each frame's ``frame_prediction`` of its template and hum, where the caller has made it
+        (fresh arrays, kept by a short channel as its own), else made here."""
         self.templates = templates
         self.mains = list(mains) if mains is not None else [None] * len(frames)  # the hum each frame adds (1.10)
         self.quick = quick  # each band coded one way (quick_bands)
@@ -71,7 +74,7 @@ class Prepared:
         # a long channel's prediction is made again when needed (kept, it would take as much memory as its bands)
         self._kept: list[np.ndarray | None] | None = [] if sum(self.lengths) <= KEPT_PREDICTION else None
         for i, (f, lv) in enumerate(zip(frames, self.levels)):
-            p = self.prediction(i)
+            p = self.prediction(i) if predictions is None else predictions[i]
             if self._kept is not None:
                 if p is not None:
                     p.flags.writeable = False  # shared by every measurement: nobody may change it
