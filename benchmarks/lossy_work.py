@@ -101,7 +101,7 @@ def report(counter: WorkCounter, samples: int) -> list[str]:
     lines = []
     for _, label, _ in KERNELS:
         if counter.calls[label]:
-            lines.append(f"  {label:34s} {counter.calls[label]:6d} calls {counter.values[label] / samples:7.2f} x the "
+            lines.append(f"  {label:38s} {counter.calls[label]:5d} calls {counter.values[label] / samples:7.2f} x the "
                          f"samples, {counter.repeated[label] / samples:5.2f} x of it repeated")
     return lines
 
