@@ -175,6 +175,12 @@ def _compiled() -> bool:
 needs_c = pytest.mark.skipif(not _compiled(), reason="SANCODEC_KERNELS=numpy: nothing compiled to compare")
 
 
+def mitdb_lead(n: int) -> Signal:
+    """The bundled mitdb record 100's first lead, its first ``n`` samples: a one-channel ECG excerpt."""
+    sig = sancodec.read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100")
+    return Signal(sig.samples[:n, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
+
+
 def lattice_record(n: int = 1 << 18) -> Signal:
     """Two tones whose loudness changes every n/8 samples, on a lattice of values 22 apart (as MIMIC's 8-bit
     ECG is on a wider scale): exact coding is cheap, and costs the wavelets dear near the lattice's noise; at

@@ -5,16 +5,10 @@ function of the encoder (a renamed one would drop out of its table unnoticed), i
 import sys
 from pathlib import Path
 
-import sancodec
-from sancodec import Signal, read_signal
+from common import mitdb_lead
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import lossy_stages  # noqa: E402
-
-
-def _excerpt(n: int) -> Signal:
-    sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100")
-    return Signal(sig.samples[:n, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
 
 
 def test_every_stage_named_is_a_function_of_the_encoder():
@@ -24,14 +18,14 @@ def test_every_stage_named_is_a_function_of_the_encoder():
 
 def test_a_sweep_times_its_stages_within_the_whole_and_takes_its_clock_off():
     before = [getattr(owner, name) for owner, name, _ in lossy_stages.STAGES]
-    total, seconds = lossy_stages.sweep([_excerpt(20_000)], "balanced", 2.0, lossy_stages.STAGES)
+    total, seconds = lossy_stages.sweep([mitdb_lead(20_000)], "balanced", 2.0, lossy_stages.STAGES)
     assert total > 0 and seconds  # a balanced encode of an ECG passes through named stages
     assert 0 < sum(seconds.values()) <= total
     assert [getattr(owner, name) for owner, name, _ in lossy_stages.STAGES] == before
 
 
 def test_per_signal_prints_a_line_for_each_signal(capsys):
-    signals = [_excerpt(8_000), _excerpt(12_000)]
+    signals = [mitdb_lead(8_000), mitdb_lead(12_000)]
     lossy_stages.per_signal(signals, ["first", "second"], "fast", 2.0, 1, lossy_stages.STAGES)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" (")[0].strip() for line in lines] == ["first", "second"]

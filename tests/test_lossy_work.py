@@ -6,19 +6,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import needs_c
+from common import mitdb_lead, needs_c
 
 import sancodec
-from sancodec import Signal, read_signal
 from sancodec.codec import kernels
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import lossy_work  # noqa: E402
-
-
-def _excerpt(n: int) -> Signal:
-    sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100")
-    return Signal(sig.samples[:n, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
 
 
 def test_every_kernel_counted_is_one_of_the_compiled_kernels():
@@ -28,7 +22,7 @@ def test_every_kernel_counted_is_one_of_the_compiled_kernels():
 
 @needs_c
 def test_counting_changes_no_file_and_puts_the_kernels_back():
-    signals = [_excerpt(20_000), _excerpt(30_000)]
+    signals = [mitdb_lead(20_000), mitdb_lead(30_000)]
     plain = [sancodec.encode(s, mode="lossy", prdn=2.0, effort="balanced", threads=1) for s in signals]
     before = [getattr(kernels, name) for name, _, _ in lossy_work.KERNELS]
     counter, samples, files = lossy_work.count(signals, "balanced", 2.0)
