@@ -153,20 +153,12 @@ EXPORT void san_classes(const int32_t *tok, int64_t n, const int8_t *table, int6
     }
 }
 
-/* Histogram of bit lengths of |e| as numpy's frexp(float64(|e|)) counts them (hist: 66 slots).
- * Below 2**53 the float is exact and the exponent is the integer bit length. */
-EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist) {
-    int64_t part[4][66];  /* four counts per slot, summed at the end: runs of one length wait on no one counter */
-    memset(part, 0, sizeof part);
-    for (int64_t i = 0; i < n; i++) part[i & 3][frexp_exponent(e[i])]++;
-    for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
-}
-
 #define LENGTH_RUN 512 /* values whose bit lengths are found in one vectorised pass, then counted */
 
-/* The bit lengths (frexp_exponent) of n <= LENGTH_RUN values `v` counted into part (four histograms, their slots
- * summed by the caller): the lengths found first in a loop that vectorises (below 2**53 a difference's length is its
- * integer bit length; a longer one takes frexp_exponent's own route), then counted. */
+/* The bit lengths (frexp_exponent) of n <= LENGTH_RUN values `v` counted into part (four histograms, summed into the
+ * caller's by add_parts: runs of one length wait on no one counter): the lengths found first in a loop that
+ * vectorises (below 2**53 a value's length is its integer bit length; a longer one takes frexp_exponent's own
+ * route), then counted. */
 TARGET_CLONES static void count_lengths(const int64_t *v, int64_t n, int64_t (*part)[66]) {
     int32_t lengths[LENGTH_RUN];
     int64_t wide = 0;
@@ -178,6 +170,21 @@ TARGET_CLONES static void count_lengths(const int64_t *v, int64_t n, int64_t (*p
     if (wide)
         for (int64_t i = 0; i < n; i++) lengths[i] = frexp_exponent(v[i]);
     for (int64_t i = 0; i < n; i++) part[i & 3][lengths[i]]++;
+}
+
+/* count_lengths' four histograms added to hist (66 slots). */
+static void add_parts(int64_t (*part)[66], int64_t *hist) {
+    for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
+}
+
+/* Histogram of bit lengths of |e| as numpy's frexp(float64(|e|)) counts them (hist: 66 slots, added to): a run of
+ * count_lengths at a time. */
+EXPORT void san_bit_length_histogram(const int64_t *e, int64_t n, int64_t *hist) {
+    int64_t part[4][66];
+    memset(part, 0, sizeof part);
+    for (int64_t lo = 0; lo < n; lo += LENGTH_RUN)
+        count_lengths(e + lo, n - lo < LENGTH_RUN ? n - lo : LENGTH_RUN, part);
+    add_parts(part, hist);
 }
 
 /* san_bit_length_histogram of the n - 1 successive differences of x's values (ranks NULL; int64 differences
@@ -194,7 +201,7 @@ static void difference_lengths(const int64_t *x, int64_t n, const int64_t *ranks
             for (int64_t i = 0; i < k; i++) d[i] = (int64_t)((uint64_t)x[lo + i] - (uint64_t)x[lo + i - 1]);
         count_lengths(d, k, part);
     }
-    for (int j = 0; j < 66; j++) hist[j] += part[0][j] + part[1][j] + part[2][j] + part[3][j];
+    add_parts(part, hist);
 }
 
 /* san_bit_length_histogram of np.diff(x) (its n - 1 values), added to hist: an exact coding's order-0 estimate

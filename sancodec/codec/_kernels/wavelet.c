@@ -510,13 +510,18 @@ TARGET_CLONES static int64_t requantise(const double *b, int64_t n, double delta
 
 /* san_dead_zone_quantise then san_wavelet_synthesis at the cell's centre (shift 0), without the
  * quantised array: the channel the decoder rebuilds from bands quantised at `delta`. */
-EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, double delta, double rounding,
-                                    double offset, const double *prediction, int predicted, double *out, double *work) {
-    /* a negative b quantised to 0 gives -0.0 here where dead_zone's int64 gives 0.0: the lifting treats
-     * them alike, and the offset added at the end (0.0 at least) makes any -0.0 left +0.0; where requantise saw a
-     * |q| past int64, every value is redone through dead_zone */
+/* The bands b quantised at delta and put back at their cells' centres, into out: requantise, or where it saw a |q|
+ * past int64, every value redone through dead_zone. A negative b quantised to 0 gives -0.0 here where dead_zone's
+ * int64 gives 0.0: the lifting treats them alike, and the offset added at the end (0.0 at least) makes any -0.0
+ * left +0.0. */
+static void requantised_bands(const double *b, int64_t n, double delta, double rounding, double *out) {
     if (requantise(b, n, delta, rounding, out))
         for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
+}
+
+EXPORT void san_wavelet_requantised(const double *b, int64_t n, int levels, double delta, double rounding,
+                                    double offset, const double *prediction, int predicted, double *out, double *work) {
+    requantised_bands(b, n, delta, rounding, out);
     synthesise(out, n, levels, offset, prediction, predicted, work, NULL);
 }
 
@@ -541,8 +546,7 @@ EXPORT double san_wavelet_requantised_error(const double *b, int64_t n, int leve
                                             double offset, const double *prediction, int predicted, double *out,
                                             double *work, const double *ref) {
     if (integral_values(ref, n)) {
-        if (requantise(b, n, delta, rounding, out))
-            for (int64_t i = 0; i < n; i++) out[i] = (double)dead_zone(b[i], delta, rounding) * delta;
+        requantised_bands(b, n, delta, rounding, out);
         double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
         finish f = {1, offset, predicted ? prediction : NULL, NULL, 0, ref, acc};
         inverse_levels(out, n, levels, work, &f);
