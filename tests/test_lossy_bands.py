@@ -197,7 +197,7 @@ def test_a_band_decoded_into_its_place_must_fit_it():
 
 @pytest.mark.parametrize("rows", [1, 3, 9])
 def test_the_bit_estimate_from_histograms_is_the_reference_sum_to_the_bit(rows):
-    """``residual._bits_from_histogram``: the order-0 entropy of the bit lengths plus the raw bits, as the plain
+    """``residual.bits_from_histogram``: the order-0 entropy of the bit lengths plus the raw bits, as the plain
     reference computes it (each seen count over its own histogram's size), to the last bit: every lossy decision
     compares these estimates."""
     from sancodec.codec import residual
@@ -211,8 +211,8 @@ def test_the_bit_estimate_from_histograms_is_the_reference_sum_to_the_bit(rows):
         p = counts[seen] / np.broadcast_to(sizes, counts.shape)[seen]
         reference = float(-(counts[seen] * np.log2(p)).sum() + int((widths * counts).sum())
                           + int(counts[:, 1:].sum()))
-        assert residual._bits_from_histogram(counts, sizes) == reference
+        assert residual.bits_from_histogram(counts, sizes) == reference
         one = counts[0]
         p1 = one[one > 0] / int(sizes[0, 0])
-        assert residual._bits_from_histogram(one, int(sizes[0, 0])) == float(
+        assert residual.bits_from_histogram(one, int(sizes[0, 0])) == float(
             -(one[one > 0] * np.log2(p1)).sum() + int((widths * one).sum()) + int(one[1:].sum()))

@@ -33,7 +33,7 @@ from sancodec.codec.frames import (
 )
 from sancodec.codec.kernels import poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
-from sancodec.codec.residual import _bits_from_histogram, estimate_bits, poly_residual
+from sancodec.codec.residual import bits_from_histogram, estimate_bits, poly_residual
 from sancodec.errors import SanFormatError
 
 __all__ = ["CrossChannelCoding", "cross_channel_candidate", "cross_head", "fits", "nested_difference",
@@ -176,7 +176,7 @@ def cross_channel_candidate(x: np.ndarray, earlier: Sequence[tuple[int, np.ndarr
         if hists is None:
             bits = min(estimate_bits(poly_residual(d, k)) for k in range(4))
         else:
-            bits = min(_bits_from_histogram(h, len(d)) for h in hists)
+            bits = min(bits_from_histogram(h, len(d)) for h in hists)
         if best is None or bits < best[0]:
             best = (bits, refs, shift, d)
     if best is None or best[0] >= 0.95 * cost_to_beat:

@@ -33,8 +33,9 @@ from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
 from sancodec.codec.lpc import MAX_ABS_VALUE, LpcFilter, analyse, residual
 from sancodec.errors import SanFormatError
 
-__all__ = ["MAX_ORDER", "ReadBlock", "Residual", "best_residual", "estimate_bands", "estimate_bits",
-           "estimate_histograms", "near_lossless", "poly_residual", "poly_restore", "read_residual", "write_residual"]
+__all__ = ["MAX_ORDER", "ReadBlock", "Residual", "best_residual", "bits_from_histogram", "estimate_bands",
+           "estimate_bits", "estimate_histograms", "near_lossless", "poly_residual", "poly_restore", "read_residual",
+           "write_residual"]
 
 MAX_ORDER = 3
 SMALL_FRAME = 8192  # below this the plain (context-free) residual coding is tried too
@@ -78,7 +79,7 @@ def poly_restore(e: np.ndarray, order: int) -> np.ndarray:
 
 def estimate_bits(e: np.ndarray) -> float:
     """Cheap bit estimate: order-0 entropy of magnitude classes + raw bits."""
-    return _bits_from_histogram(bit_length_histogram(e), len(e))
+    return bits_from_histogram(bit_length_histogram(e), len(e))
 
 
 def estimate_bands(e: np.ndarray, lengths: Sequence[int]) -> float:
@@ -91,10 +92,10 @@ def estimate_bands(e: np.ndarray, lengths: Sequence[int]) -> float:
 
 def estimate_histograms(counts: np.ndarray, lengths: Sequence[int]) -> float:
     """:func:`estimate_bands` from the bands' histograms (``kernels.band_histograms``, one row per band)."""
-    return _bits_from_histogram(counts, np.asarray(lengths, dtype=np.int64)[:, None])
+    return bits_from_histogram(counts, np.asarray(lengths, dtype=np.int64)[:, None])
 
 
-def _bits_from_histogram(counts: np.ndarray, n: int | np.ndarray) -> float:
+def bits_from_histogram(counts: np.ndarray, n: int | np.ndarray) -> float:
     """:func:`estimate_bits` from ``counts[b]``, the values of bit length ``b`` (0 for 0), of ``n`` values; or
     the sum of it over several histograms, one per row of ``counts``, with ``n`` the column of their sizes. (Each
     probability is its count over its histogram's size, divided in place where seen and then picked: the same
@@ -139,7 +140,7 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
         best = min((Residual(order, e, estimate_bits(e)) for order in range(MAX_ORDER + 1)
                     for e in (poly_residual(u, order),)), key=lambda r: r.cost)
     else:  # the same costs from one compiled pass; only the cheapest residual is built
-        costs = [_bits_from_histogram(h, len(u)) for h in hists]
+        costs = [bits_from_histogram(h, len(u)) for h in hists]
         order = int(np.argmin(costs))
         best = Residual(order, poly_residual(u, order), costs[order])
     # LPC only where its synthesis stays exact (see lpc.MAX_ABS_VALUE); real samples are far inside.

@@ -263,12 +263,10 @@ def trial_head(grids_head: Prepared, frames: Sequence[np.ndarray], templates: Se
     template, head = templates[i], frames[i][:QUICK_HEAD]
     assert template is not None
     mine = template.positions - template.anchor < len(head)
-    local = grids_head.templates[0]
+    in_head = replace(template, positions=template.positions[mine], g64=template.g64[mine])
     trial_like = grids_head.asked_levels == LEVELS and (grids_head.rounding, grids_head.rho16) == (ROUNDING, RHO16)
-    if not trial_like or grids_head.lengths != [len(head)] or grids_head.mains[0] is not None or local is None or \
-            local.anchor != template.anchor or local.shift != template.shift or \
-            not np.array_equal(local.t8, template.t8) or not np.array_equal(local.positions, template.positions[mine]) \
-            or not np.array_equal(local.g64, template.g64[mine]):
+    if not trial_like or grids_head.lengths != [len(head)] or grids_head.mains[0] is not None or \
+            not _same_templates(grids_head.templates, [in_head]):
         return None
     shared = grids_head.with_templates([template])
     shared.quick = quick  # the head's payloads coded as the trial's (where the channel is its head, they are coded)
@@ -368,9 +366,9 @@ def gain_grid(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared,
             candidate, estimate = ahead[grid]
         else:
             gains = _gains_on(prepared.templates, grid)
-            if any(_same_gains(gains, w) for w in weighed):  # its estimate is one already weighed against bits
+            if any(_same_templates(gains, w) for w in weighed):  # its estimate is one already weighed against bits
                 continue
-            made = [a for a in ahead.values() if _same_gains(gains, a[0].templates)]  # made beside the first
+            made = [a for a in ahead.values() if _same_templates(gains, a[0].templates)]  # made beside the first
             candidate, estimate = made[0] if made else weigh(gains)
         weighed.append(candidate.templates)
         if estimate < bits:
@@ -378,15 +376,13 @@ def gain_grid(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared,
     return prepared, bits, chosen
 
 
-def _same_gains(a: Sequence[BeatTemplate | None], b: Sequence[BeatTemplate | None]) -> bool:
-    """Whether templates ``a`` are ``b`` with the same gains (:func:`_gains_on` changes nothing else): a candidate
-    already weighed. Its estimate, the same again, would not beat ``bits``: either it did, and ``bits`` is that
-    estimate (or less), or it did not, and ``bits`` has only fallen since (the base's is ``bits`` itself, at the
-    step whose error is its own)."""
-    return len(a) == len(b) and all(
-        t is u or (t is not None and u is not None and t.t8 is u.t8 and t.positions is u.positions
-                   and t.anchor == u.anchor and t.shift == u.shift and np.array_equal(t.g64, u.g64))
-        for t, u in zip(a, b))
+def _same_templates(a: Sequence[BeatTemplate | None], b: Sequence[BeatTemplate | None]) -> bool:
+    """Whether templates ``a`` are ``b``, field for field: the same prediction (:func:`_same_prediction`) and the same
+    shift, so the same side information. In :func:`gain_grid`, a candidate already weighed: its estimate, the same
+    again, would not beat ``bits``: either it did, and ``bits`` is that estimate (or less), or it did not, and
+    ``bits`` has only fallen since (the base's is ``bits`` itself, at the step whose error is its own)."""
+    return _same_prediction(a, b) and all(t is u or (t is not None and u is not None and t.shift == u.shift)
+                                          for t, u in zip(a, b))
 
 
 def _gains_on(templates: Sequence[BeatTemplate | None], grid: int) -> list[BeatTemplate | None]:

@@ -28,7 +28,7 @@ from sancodec.codec.channelstats import channel_spread, channel_std
 from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
 from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.limits import MAX_ABS_SAMPLE
-from sancodec.codec.residual import _bits_from_histogram, best_residual, estimate_bits
+from sancodec.codec.residual import best_residual, bits_from_histogram, estimate_bits
 from sancodec.metrics import prdn_with_spread, spread_of
 
 __all__ = ["EXACT", "EXACT_QUICK", "Coded", "code_channel", "code_within", "exact_file", "exact_frames",
@@ -192,7 +192,7 @@ def _rank_differences(x: np.ndarray) -> np.ndarray:
 def _difference_bits(x: np.ndarray) -> float:
     """``estimate_bits(np.diff(x))``, its histogram counted in one compiled pass where built (the same bits)."""
     counts = kernels.difference_histogram(x)
-    return estimate_bits(np.diff(x)) if counts is None else _bits_from_histogram(counts, max(len(x) - 1, 0))
+    return estimate_bits(np.diff(x)) if counts is None else bits_from_histogram(counts, max(len(x) - 1, 0))
 
 
 def _rank_bits(x: np.ndarray) -> float:
@@ -200,7 +200,7 @@ def _rank_bits(x: np.ndarray) -> float:
     spread over less than :data:`RANK_RANGE` (where :func:`_rank_differences` counts rather than sorts: the same
     table's size), the same bits."""
     counts = kernels.rank_difference_histogram(x, RANK_RANGE)
-    return estimate_bits(_rank_differences(x)) if counts is None else _bits_from_histogram(counts, max(len(x) - 1, 0))
+    return estimate_bits(_rank_differences(x)) if counts is None else bits_from_histogram(counts, max(len(x) - 1, 0))
 
 
 def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float) -> bool:
