@@ -65,8 +65,7 @@ EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *length
             const int c = ab_context(previous);
             for (int k = 0; k < TOKENS - 1; k++) {
                 const int bit = t > k, j = ab_index(c, k);
-                const uint32_t cum[3] = {0, bit_cum(models->p[j]), 1u << RC_PRECISION};
-                if (rc_put(st, words, cum, bit)) goto done;
+                if (rc_put_bit(st, words, bit_cum(models->p[j]), bit)) goto done;
                 ab_update(models, j, bit);
                 if (!bit) break;
             }

@@ -81,12 +81,9 @@ static inline int rc_emit(uint64_t *st, uint32_t *out, uint32_t word) {
     return 0;
 }
 
-/* Encode one symbol `x` under the cumulative table `cum`; 0, or -1 when the output is full. Inline: the
- * encoders' inner loop (one call per value, or per binary decision in adaptive bands and MSB mode). */
-static inline int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x) {
-    uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
-    uint64_t range = scale * (uint64_t)(cum[x + 1] - cum[x]);
-    uint64_t lower = st[RC_LOWER] + scale * (uint64_t)cum[x];
+/* The interval [lower, lower + range) a symbol narrowed the coder's to, taken: a carry into the words held back
+ * flushed, and a range below 2^32 shifted by a word (out). 0, or -1 when the output is full. */
+static inline int rc_take(uint64_t *st, uint32_t *out, uint64_t lower, uint64_t range) {
     if (st[RC_INVERTED] && lower + range > lower) {
         if (rc_flush_inverted(st, out, lower < st[RC_LOWER])) return -1;
     }
@@ -106,6 +103,22 @@ static inline int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32
         }
     }
     return 0;
+}
+
+/* Encode one symbol `x` under the cumulative table `cum`; 0, or -1 when the output is full. Inline: the
+ * encoders' inner loop (one call per value). */
+static inline int rc_put(uint64_t *st, uint32_t *out, const uint32_t *cum, int32_t x) {
+    uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
+    return rc_take(st, out, st[RC_LOWER] + scale * (uint64_t)cum[x], scale * (uint64_t)(cum[x + 1] - cum[x]));
+}
+
+/* rc_put of one binary symbol under the table {0, c1, 2^24} (bit_cum), bit for bit, without the table: the
+ * encoders' inner loop in adaptive bands and MSB mode, one call per binary decision (a table on the stack put a
+ * store and a load between a decision and the next). */
+static inline int rc_put_bit(uint64_t *st, uint32_t *out, uint32_t c1, int bit) {
+    uint64_t scale = st[RC_RANGE] >> RC_PRECISION;
+    uint64_t split = scale * (uint64_t)c1;  /* scale * cum[1]; scale * (cum[2] - cum[1]) is scale * 2^24 - split */
+    return rc_take(st, out, st[RC_LOWER] + (bit ? split : 0), bit ? (scale << RC_PRECISION) - split : split);
 }
 
 /* `offset`: the point read so far less the interval's lower end (mod 2^64), the one difference the

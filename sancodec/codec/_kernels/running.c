@@ -271,8 +271,7 @@ static int64_t code_tokens(const int32_t *tok, const uint64_t *val, const uint8_
         const int w = t - 12;
         for (int b = 0, slot = 0, count = msb_count(t); b < count; b++) {
             const int bit = (int)(val[i] >> (w - 1 - b) & 1);
-            const uint32_t cum[3] = {0, bit_cum(f[slot]), 1u << RC_PRECISION};
-            if (rc_put(st, words, cum, bit)) return -1;
+            if (rc_put_bit(st, words, bit_cum(f[slot]), bit)) return -1;
             msb_update(&f[slot], bit);
             slot = 1 + bit;
         }
