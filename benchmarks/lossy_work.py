@@ -33,6 +33,7 @@ KERNELS: list[tuple[str, str, Callable[..., int]]] = [
     ("quantised_histograms", "bit estimate at a step", lambda bands, *_: len(bands)),
     ("template_prediction", "beat template's prediction", lambda *args: int(args[4])),
     ("running_choose_encode", "band coded (running contexts)", lambda e, *_: len(e)),
+    ("encode_adaptive_bands", "bands coded (one adaptive stream)", lambda arrays, *_: sum(map(len, arrays))),
     ("difference_envelope", "beat detection's envelope", lambda v, *_: len(v)),
     ("medians", "template's medians (the values)", lambda a, *_: a.size),
     ("best_shift", "beats' shifts (the stretches searched)", lambda span, *_: span.size),
