@@ -10,7 +10,10 @@ estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone 
 step with its squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), a
 frame prepared for them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the
 beat template's medians, the beat detector's peak picking, the mains hum's fit (``kernels.mains_sums``), the beat
-detector's envelope, the beat period's lagged products and the beats' alignment (``kernels.best_shift``). Where a
+detector's envelope, the beat period's lagged products, the beats' alignment (``kernels.best_shift``), and two of the
+band coders (a long band's running contexts, weighed and coded, ``kernels.running_choose_encode``; a frame's bands in
+one adaptive stream, ``kernels.encode_adaptive_bands``; their Python references, a decision at a time, are not
+timed). Where a
 kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts; the quantiser:
 ``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``, np.median's
 values in about half its time; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
@@ -20,7 +23,7 @@ as ``lossyrate.Prepared`` made it before), it is timed on the same calls until i
 ``--reference-seconds``, and the last column is its time over the kernel's on those calls. Every encode runs on one
 thread (``threads=1``), so that the kernels' seconds add up. "share" sets each kind against the whole encode of the
 same signals, timed apart (``sancodec.encode``, the fastest of ``--repeats`` each, summed): what is left is the
-entropy coding, the time-domain codings, and Python. The encode's ratio to the wavelet coder's is
+rest of the entropy coding, the time-domain codings, and Python. The encode's ratio to the wavelet coder's is
 ``bench_lossy.py``'s.
 """
 
@@ -36,7 +39,7 @@ import numpy as np
 from timing import fastest_seconds
 
 import sancodec
-from sancodec.codec import beats, kernels, lossyrate, mains, waveletframe
+from sancodec.codec import adaptivebands, beats, kernels, lossyrate, mains, running, waveletframe
 from sancodec.codec.lossy import EFFORTS
 from sancodec.san.sparse import peaks
 
@@ -84,6 +87,10 @@ KINDS = [
     Kind("beat period: lagged products (FFT as reference)", beats.kernels, "lagged_products", lambda e, *_: len(e),
          beats.fft_correlation),
     Kind("beat alignment's fit", beats.kernels, "best_shift", lambda span, *_: span.size),
+    Kind("a long band coded under running contexts (weighed, then coded)", running.kernels, "running_choose_encode",
+         lambda e, *_: len(e)),
+    Kind("a frame's bands coded in one adaptive stream", adaptivebands.kernels, "encode_adaptive_bands",
+         lambda arrays: sum(map(len, arrays))),
 ]
 
 
