@@ -7,8 +7,8 @@ one). A probability starts at one half and moves towards each coded bit by a qua
 by a 32nd after a dozen uses. The raw low bits of large values follow the stream, as in every entropy-coded
 block (``entropy.write_streams``). Block classes and running contexts send frequency tables, which on a
 short record weigh as much as the values (macecgdb test01_00s, 4000 samples at PRDN 9 %: 1.30× the wavelet
-coder's CR with tables, 1.61× with this, ``docs/LOSSY.md``); ``waveletframe.code_bands`` keeps whichever
-coding is smaller.
+coder's CR with tables, 1.61× with this, ``docs/LOSSY.md``); ``waveletframe.code_bands`` (and ``quick_bands``,
+efforts fast and balanced) keeps whichever coding is smaller.
 The C kernels (``_kernels/adaptivebands.c``) do the work where built; the functions here are their
 reference (the same bytes), one range-coder segment per decision.
 """

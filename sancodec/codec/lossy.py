@@ -148,7 +148,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
 
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN (on a long channel, its search helped by ``errormodel``'s estimate: ``rate_control``'s
-    ``modelled``), each band coded one way on channels of :data:`QUICK_BANDS` samples or more.
+    ``modelled``), each band coded one way on channels of :data:`QUICK_BANDS` samples or more (and a frame of up to
+    ``adaptivebands.MAX_VALUES`` values in one adaptive stream too, the smaller kept: ``waveletframe.quick_bands``).
     ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
     (``templatesearch.quick_templates``, ``quick_grids`` and ``TemplateTrial``: one window, weighed on the
     channel's head, one alignment round, the gains' and taps' grids chosen on the head), the mains hum on long

@@ -214,8 +214,11 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     values = sum(map(len, streams))
     adaptive = 0 < values <= adaptivebands.MAX_VALUES
     jobs: list[Callable[[], Any]] = [partial(_quick_band, s) for s in streams]
-    jobs += [partial(adaptivebands.encode, streams)] * adaptive
-    made = run_pieces(jobs, [*(len(s) for s in streams), *([2 * values] * adaptive)])
+    sizes = [len(s) for s in streams]
+    if adaptive:
+        jobs.append(partial(adaptivebands.encode, streams))
+        sizes.append(2 * values)
+    made = run_pieces(jobs, sizes)
     apart = _apart(made[: len(streams)])
     if adaptive and len(made[-1]) < len(apart):
         return ADAPTIVE_BANDS, made[-1]
