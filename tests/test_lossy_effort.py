@@ -460,8 +460,9 @@ def test_fast_effort_codes_a_long_band_in_one_table_where_contexts_would_not_pay
 
 def test_quick_bands_keep_the_adaptive_stream_where_it_is_smaller(long_ecg, monkeypatch):
     """quick_bands also codes a frame of up to adaptivebands.MAX_VALUES values in one adaptive stream and keeps it
-    where it is smaller than the bands apart (a coarse ECG frame's, whose tables cost most), the bands apart where
-    they are (a bursty band, which running contexts follow), and always past MAX_VALUES."""
+    where it takes under QUICK_ADAPTIVE_SHARE of the bands apart (a coarse ECG frame's, whose tables cost most), the
+    bands apart where they are smaller (a bursty band, which running contexts follow) or where the stream only
+    just wins (it decodes slower), and always past MAX_VALUES."""
     import numpy as np
 
     from sancodec.codec.wavelet import forward_flat, split_bands
@@ -478,8 +479,12 @@ def test_quick_bands_keep_the_adaptive_stream_where_it_is_smaller(long_ecg, monk
         apart = waveletframe._apart([waveletframe._quick_band(s) for s in streams])
         assert blob == (adaptive if how == waveletframe.ADAPTIVE_BANDS else apart)
         assert len(blob) == min(len(adaptive), len(apart))
-        chosen[name] = how
-    assert chosen == {"coarse": waveletframe.ADAPTIVE_BANDS, "bursty": waveletframe.SEPARATE_BANDS}
+        chosen[name] = how, len(adaptive) / len(apart)
+    assert chosen["coarse"][0] == waveletframe.ADAPTIVE_BANDS and chosen["bursty"][0] == waveletframe.SEPARATE_BANDS
+    assert chosen["coarse"][1] < waveletframe.QUICK_ADAPTIVE_SHARE
+    monkeypatch.setattr(waveletframe, "QUICK_ADAPTIVE_SHARE", chosen["coarse"][1])  # the stream no longer under it
+    assert waveletframe.quick_bands(coarse)[0] == waveletframe.SEPARATE_BANDS
+    monkeypatch.undo()
     monkeypatch.setattr(adaptivebands, "MAX_VALUES", 50000)  # a frame past it: the bands apart, not weighed
     assert waveletframe.quick_bands(coarse)[0] == waveletframe.SEPARATE_BANDS
 

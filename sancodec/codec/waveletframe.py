@@ -48,6 +48,8 @@ ADAPTIVE_BANDS = 16  # predictor bit 4 (format 1.9): the bands in one adaptive s
 MAINS = 32  # predictor bit 5 (format 1.10): mains hum (codec.mains) added to the prediction, after the beat template
 MINOR_10 = 10  # format 1.10: a wavelet frame with mains hum (MAINS), or nested in path 5 (a difference from
 # earlier decoded channels)
+QUICK_ADAPTIVE_SHARE = 0.99  # quick_bands keeps the adaptive stream where it takes under this share of the bands apart:
+# it decodes a decision at a time, slower than the bands apart, for a gain of a few bytes where it only just wins
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -207,8 +209,9 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     contexts or in one table, whichever the running contexts' estimate prefers (``running.weigh``, over
     ``running.QUICK_BAND_PARAMS``), a short one plain or with block classes, whichever is smaller; on a frame of
     up to ``adaptivebands.MAX_VALUES`` values, also all in one adaptive stream (:data:`ADAPTIVE_BANDS`), kept
-    where smaller: without tables it codes a coarsely quantised frame's bands in far fewer bytes (a103l's pulse
-    at PRDN 5-9 %), for about the time of the coding apart, in one compiled call that runs beside the others.
+    where it takes under :data:`QUICK_ADAPTIVE_SHARE` of the bands apart: without tables it codes a coarsely
+    quantised frame's bands in far fewer bytes (a103l's pulse at PRDN 5-9 %), for about the time of the coding
+    apart, in one compiled call that runs beside the others.
     :func:`code_bands` codes every way and keeps the smallest. The codings are made side by side on the threads
     ``jobs.piece_threads`` allows (the same bytes)."""
     values = sum(map(len, streams))
@@ -220,7 +223,7 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
         sizes.append(2 * values)
     made = run_pieces(jobs, sizes)
     apart = _apart(made[: len(streams)])
-    if adaptive and len(made[-1]) < len(apart):
+    if adaptive and len(made[-1]) < QUICK_ADAPTIVE_SHARE * len(apart):
         return ADAPTIVE_BANDS, made[-1]
     return SEPARATE_BANDS, apart
 
