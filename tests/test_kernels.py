@@ -1058,15 +1058,41 @@ def test_the_compiled_block_decoder_refuses_what_the_python_reader_refuses(monke
 
 @needs_c
 def test_the_autocorrelation_has_the_same_bits_compiled_and_in_numpy(monkeypatch):
+    """Lags in blocks of vector lanes (one block of 36 for order 32): every order around a block's edge, and
+    signals shorter than the lags."""
     rng = np.random.default_rng(3)
-    for n in (40, 4096, 32768):
+    for n, order in ((40, 32), (4096, 32), (32768, 32), (30, 32), (3, 8), (1, 0), (5000, 35), (5000, 36),
+                     (5000, 37), (777, 64), (100, 71)):
         y = rng.normal(0, 1e4, n) * np.hanning(n)
-        compiled = kernels.autocorrelation(y, 32)
+        compiled = kernels.autocorrelation(y, order)
         numpy_only(monkeypatch)
-        assert np.array_equal(kernels.autocorrelation(y, 32), compiled)  # bit for bit, not approximately
+        assert np.array_equal(kernels.autocorrelation(y, order), compiled)  # bit for bit, not approximately
         monkeypatch.undo()
-        reference = np.correlate(y, y, "full")[n - 1 : n + 32]
-        assert np.allclose(compiled, reference, rtol=0, atol=1e-9 * reference[0])
+        reference = np.correlate(y, y, "full")[n - 1 : n + order]
+        assert np.allclose(compiled[: len(reference)], reference, rtol=0, atol=1e-9 * reference[0])
+        assert not compiled[len(reference) :].any()  # lags past the signal sum nothing
+
+
+@needs_c
+def test_levinson_has_the_same_bits_compiled_and_in_numpy(monkeypatch):
+    """Every order's predictor and error power, bit for bit: from real autocorrelations (lpc._autocorrelation of
+    noise, a random walk, a sine) and from arbitrary sequences whose error power stops being positive part way
+    (the orders past it padded alike)."""
+    rng = np.random.default_rng(8)
+    cases = [(lpc._autocorrelation(y, 32), 32) for y in (rng.normal(0, 100, 4000), np.cumsum(rng.normal(0, 1, 999)),
+                                                          1e4 * np.sin(0.05 * np.arange(2000)))]
+    cases += [(rng.normal(0, 1, order + 1), order) for order in (1, 4, 8, 16, 32, 64) for _ in range(20)]
+    stopped = 0
+    for r, order in cases:
+        coefs, errors = lpc._levinson(r, order)
+        numpy_only(monkeypatch)
+        want_coefs, want_errors = lpc._levinson(r, order)
+        monkeypatch.undo()
+        assert len(coefs) == len(want_coefs) == order
+        assert all(np.array_equal(a, b) and len(a) == p + 1 for p, (a, b) in enumerate(zip(coefs, want_coefs)))
+        assert np.array_equal(errors, want_errors)
+        stopped += bool(np.any(errors[1:] == r[0]) and errors[0] != r[0])
+    assert stopped  # some sequences stopped early: their padding was compared too
 
 
 @needs_c

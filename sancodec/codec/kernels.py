@@ -23,8 +23,9 @@ from sancodec.errors import SanFormatError
 
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "band_histograms",
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
-           "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "lpc_residual", "lpc_synthesize",
-           "mains_prediction", "mains_sums", "medians", "pack_bits", "poly_histograms", "quantised_histograms",
+           "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "levinson", "lpc_residual",
+           "lpc_synthesize", "mains_prediction", "mains_sums", "medians", "pack_bits", "poly_histograms",
+           "quantised_histograms",
            "running_choose_encode", "template_prediction", "tokenize", "unpack", "wavelet_requantised",
            "wavelet_samples", "wavelet_synthesis"]
 
@@ -77,6 +78,7 @@ _SIGNATURES = {
     "san_rank_difference_histogram": (None, [_I64, _N, _N, _N, _I64, _I64]),
     "san_poly_histograms": (None, [_I64, _N, _I64]),
     "san_autocorrelation": (None, [_F64, _N, ctypes.c_int, _F64]),
+    "san_levinson": (None, [_F64, ctypes.c_int, _F64, _F64]),
     "san_lpc_residual": (None, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _I64]),
     "san_lpc_synthesize": (ctypes.c_int, [_I64, _N, _I64, ctypes.c_int, ctypes.c_int, _N, _N, _N, _I64]),
     "san_lms_forward": (ctypes.c_int, [_I64, _N, ctypes.c_int, _I64]),
@@ -386,6 +388,18 @@ def autocorrelation(y: np.ndarray, order: int) -> np.ndarray:
     _LIB.san_autocorrelation(y, len(y), order, r)
     return r
 
+
+
+def levinson(r: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Levinson-Durbin over ``r[0..order]`` in one compiled call (``lpc._levinson``'s numpy reference, the same bits):
+    the predictors of every order 1..``order`` as the rows of a square array (row ``p - 1``: order ``p``, zeros past
+    it) and their error powers; None without the C kernels or past the kernel's 64 orders."""
+    if _LIB is None or not 0 < order <= 64 or len(r) < order + 1:
+        return None
+    coefs = np.empty((order, order), dtype=np.float64)
+    errors = np.empty(order, dtype=np.float64)
+    _LIB.san_levinson(np.ascontiguousarray(r, dtype=np.float64), order, coefs, errors)
+    return coefs, errors
 
 
 def lpc_residual(u: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int, segment: int) -> np.ndarray | None:

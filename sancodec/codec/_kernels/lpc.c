@@ -83,15 +83,66 @@ EXPORT void san_lpc_residual(const int64_t *u, int64_t n, const int64_t *coefs, 
 }
 
 /* Autocorrelation r[0..order] of y (float64): per lag, the products summed in sample order. */
-EXPORT void san_autocorrelation(const double *y, int64_t n, int order, double *r) {
-    double acc[65];
-    for (int k = 0; k <= order; k++) acc[k] = 0.0;
-    for (int64_t t = 0; t < n; t++) {
-        int top = (int64_t)order < n - 1 - t ? order : (int)(n - 1 - t);
-        double yt = y[t];
-        for (int k = 0; k <= top; k++) acc[k] += yt * y[t + k];
+/* Lags handled at once by san_autocorrelation: their running sums stay in registers (four vectors of four: two
+ * SSE registers each on x86-64's baseline, one of AVX2) while the samples stream past, instead of a load and a
+ * store of each sum for every sample. Written with vector types: left to itself the compiler vectorised over the
+ * samples, each lag's sum a chain of in-order reductions. */
+#define AUTOCORR_LAGS 36
+typedef double autocorr_vec __attribute__((vector_size(32)));
+typedef double autocorr_unaligned __attribute__((vector_size(32), aligned(8), may_alias)); /* a load anywhere */
+
+/* r[k] = sum_t y[t] y[t + k] for k = 0..order, each sum in sample order (kernels.autocorrelation's numpy
+ * reference sums alike: the same bits), a block of AUTOCORR_LAGS lags at a time, a vector lane per lag (no sum
+ * across lanes). One function, so that each clone's loop has its own vectors. */
+TARGET_CLONES EXPORT void san_autocorrelation(const double *y, int64_t n, int order, double *r) {
+    for (int k0 = 0; k0 <= order; k0 += AUTOCORR_LAGS) {
+        autocorr_vec acc[AUTOCORR_LAGS / 4] = {{0.0}};
+        const int kn = order + 1 - k0 < AUTOCORR_LAGS ? order + 1 - k0 : AUTOCORR_LAGS;
+        /* below `full`, every lag of the block has its sample: all AUTOCORR_LAGS sums run (those past `order`, in
+         * the last block, are dropped), with no test within */
+        const int64_t full = n - (k0 + AUTOCORR_LAGS - 1);
+        int64_t t = 0;
+        for (; t < full; t++) {
+            const double yt = y[t];
+            const autocorr_vec w = {yt, yt, yt, yt};
+            const autocorr_unaligned *v = (const autocorr_unaligned *)(y + t + k0);
+            for (int q = 0; q < AUTOCORR_LAGS / 4; q++) acc[q] += w * v[q];
+        }
+        double sums[AUTOCORR_LAGS];
+        memcpy(sums, acc, sizeof sums);
+        for (; t < n; t++) {
+            const double yt = y[t];
+            for (int j = 0; j < kn && t + k0 + j < n; j++) sums[j] += yt * y[t + k0 + j];
+        }
+        for (int j = 0; j < kn; j++) r[k0 + j] = sums[j];
     }
-    for (int k = 0; k <= order; k++) r[k] = acc[k];
+}
+
+/* Levinson-Durbin over the autocorrelation r[0..order] (lpc._levinson's numpy reference, operation for operation:
+ * the reflection's dot product summed from 0 in index order, as numpy sums a reversed view, and the update
+ * a[j] - k a[i-1-j] from the previous coefficients): row p - 1 of `coefs` (order x order) holds the predictor of
+ * order p, zero past p, and errors[p - 1] its error power. Where the error power stops being positive, the orders
+ * past it repeat the last predictor and keep errors at r[0], as the reference pads them. */
+EXPORT void san_levinson(const double *r, int order, double *coefs, double *errors) {
+    double a[65] = {0.0}, b[65];
+    double err = r[0];
+    int i = 0;
+    for (int p = 0; p < order; p++) errors[p] = r[0];
+    for (int64_t j = 0; j < (int64_t)order * order; j++) coefs[j] = 0.0;
+    for (; i < order && i < 64; i++) {
+        if (err <= 0) break;
+        double dot = 0.0;
+        for (int j = 0; j < i; j++) dot += a[j] * r[i - j];
+        const double k = (r[i + 1] - dot) / err;
+        for (int j = 0; j < i; j++) b[j] = a[j] - k * a[i - 1 - j];
+        for (int j = 0; j < i; j++) a[j] = b[j];
+        a[i] = k;
+        err *= 1 - k * k;
+        for (int j = 0; j <= i; j++) coefs[(int64_t)i * order + j] = a[j];
+        errors[i] = err;
+    }
+    for (int p = i; p < order; p++)  /* stopped early: the last predictor (none: zeros), padded */
+        for (int j = 0; j < i; j++) coefs[(int64_t)p * order + j] = coefs[(int64_t)(i - 1) * order + j];
 }
 
 /* Inverse of san_lpc_residual: 0 on success, -1 if a value leaves +-limit (hostile filter).
