@@ -61,6 +61,19 @@ static inline uint32_t running_next(uint32_t acc, int k, int32_t t) {
     return acc - (acc >> k) + ((uint32_t)t << (4 - k));
 }
 
+/* running_context's class without the split for every running mean (below RUN_ACC_LIMIT: running_next keeps it
+ * there) under m, into lut: a load per token in the counting passes instead of a bit length, two shifts and a
+ * minimum (the decoder looks it up so too). */
+static void context_table(int m, uint8_t *lut) {
+    for (uint32_t a = 0; a < RUN_ACC_LIMIT; a++) lut[a] = (uint8_t)running_context(a, m, 0, 0);
+}
+
+/* running_context from the table of context_table: the same class. */
+static inline int table_context(const uint8_t *lut, uint32_t acc, int split, int32_t last) {
+    const int c = lut[acc];
+    return split ? 2 * c + ((uint32_t)last << 4 > acc) : c;
+}
+
 int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     byte_reader r = {data, len, 0};
     uint64_t zero, params, mask;
@@ -90,7 +103,7 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     for (int64_t j = 0; msb && j < MSB_MODELS; j++) models[j] = MSB_START;
     rd_start(&d);
     uint8_t lut[RUN_ACC_LIMIT]; /* running_context's class without the split, by running mean: one load */
-    for (uint32_t a = 0; a < RUN_ACC_LIMIT; a++) lut[a] = (uint8_t)running_context(a, m, 0, 0);
+    context_table(m, lut);
     uint32_t acc = 0;
     int32_t last = 0;
     for (int64_t i = 0; i < n && !status; i++) {
@@ -175,13 +188,15 @@ static uint32_t zero_run(uint32_t acc, int k, int m, int split, int64_t *cnt, ui
  * context (`cnt[c * TOKENS + t]`, added to): the pass both the encoder and its choice of params make. */
 TARGET_CLONES static void count_contexts(const int32_t *tok, int64_t n, int params, int64_t *cnt, uint8_t *ctx) {
     const int k = (params & 3) + 1, m = params >> 2 & 3, split = params >> 4 & 1;
+    uint8_t lut[RUN_ACC_LIMIT];
+    context_table(m, lut);
     uint32_t acc = 0;
     int32_t last = 0;
     for (int64_t i = 0; i < n;) {
         zero_stretch run = next_zero_run(tok, i, n);
         for (; i < run.start; i++) {
             int32_t t = tok[i];
-            int c = running_context(acc, m, split, last);
+            int c = table_context(lut, acc, split, last);
             if (ctx) ctx[i] = (uint8_t)c;
             if (cnt) cnt[c * TOKENS + t]++;
             acc = running_next(acc, k, t);
@@ -202,9 +217,11 @@ TARGET_CLONES EXPORT void san_running_counts(const int32_t *tok, int64_t n, cons
         int k[4], m[4], split[4];
         uint32_t acc[4] = {0, 0, 0, 0};
         int64_t *cnt[4];
+        uint8_t lut[4][RUN_ACC_LIMIT];
         for (int q = 0; q < 4; q++) {
             k[q] = (params[j + q] & 3) + 1, m[q] = params[j + q] >> 2 & 3, split[q] = params[j + q] >> 4 & 1;
             cnt[q] = counts + (int64_t)(j + q) * RUN_CONTEXTS * TOKENS;
+            context_table(m[q], lut[q]);
         }
         int32_t last = 0;
         for (int64_t i = 0; i < n;) {
@@ -212,7 +229,7 @@ TARGET_CLONES EXPORT void san_running_counts(const int32_t *tok, int64_t n, cons
             for (; i < run.start; i++) {
                 const int32_t t = tok[i];
                 for (int q = 0; q < 4; q++) {
-                    cnt[q][running_context(acc[q], m[q], split[q], last) * TOKENS + t]++;
+                    cnt[q][table_context(lut[q], acc[q], split[q], last) * TOKENS + t]++;
                     acc[q] = running_next(acc[q], k[q], t);
                 }
                 last = t;
