@@ -1143,12 +1143,16 @@ def test_the_c_range_coder_writes_and_reads_constrictions_words():
 @needs_c
 def test_a_kernel_takes_only_contiguous_arrays_of_its_dtype():
     """The compiled kernels' array arguments (``kernels._Array``, passed as a data pointer) refuse what the C code
-    cannot read as it expects: another dtype, a strided view, a list; an array of the right kind is read in place."""
+    cannot read as it expects: another dtype (its bytes swapped too), a strided view (read-only too), a list; an array
+    of the right kind is read in place."""
     import ctypes
 
     lib = kernels._LIB
     out = np.zeros(8)
-    for bad in (np.zeros(8, np.float32), np.zeros(16)[::2], [0.0] * 8, np.zeros(8, np.int64)):
+    strided_read_only = np.zeros(16)[::2]
+    strided_read_only.flags.writeable = False
+    for bad in (np.zeros(8, np.float32), np.zeros(16)[::2], [0.0] * 8, np.zeros(8, np.int64),
+                np.zeros(8).astype(">f8"), strided_read_only):
         with pytest.raises(ctypes.ArgumentError):
             lib.san_cdf97_inverse(bad, 8, 0, out)
     bands = np.arange(8, dtype=np.float64)
