@@ -40,6 +40,29 @@ def test_bands_round_trip_and_the_python_reference_writes_the_same_bytes(monkeyp
         assert all(np.array_equal(a, b) for a, b in zip(c, adaptivebands.decode(blob, [len(a) for a in c])))
 
 
+def test_a_stream_past_its_decision_limit_is_not_coded(monkeypatch):
+    """``max_decisions``: the stream is coded (the same bytes as without a limit) where its tokens take at most that
+    many binary decisions (:func:`adaptivebands.decisions`, each token plus one, capped at the alphabet), and not
+    at all (None) past it; the numpy reference draws the line at the same count."""
+    from sancodec.codec.kernels import NUM_TOKENS, tokenize
+
+    rng = np.random.default_rng(5)
+    cases = [_arrays(rng) for _ in range(12)]
+    cases.append([np.full(10, 1 << 40), np.zeros(7, np.int64)])  # capped tokens: NUM_TOKENS - 1 decisions each
+    for reference in (False, True):
+        if reference:
+            numpy_only(monkeypatch)
+        for c in cases:
+            tokens = [tokenize(a)[0] for a in c]
+            count = sum(adaptivebands.decisions(t) for t in tokens)
+            assert count == sum(int(np.minimum(t.astype(np.int64) + 1, NUM_TOKENS - 1).sum()) for t in tokens)
+            whole = adaptivebands.encode(c)
+            assert whole is not None
+            assert adaptivebands.encode(c, count) == whole
+            assert adaptivebands.encode(c, count - 1) is None if count else adaptivebands.encode(c, 0) == whole
+    assert adaptivebands.decisions(np.array([0, 3, 200], dtype=np.int32)) == 1 + 4 + (NUM_TOKENS - 1)
+
+
 @needs_c
 def test_damaged_streams_are_refused_alike_by_the_compiled_and_python_decoders(monkeypatch):
     rng = np.random.default_rng(9)

@@ -489,6 +489,41 @@ def test_quick_bands_keep_the_adaptive_stream_where_it_is_smaller(long_ecg, monk
     assert waveletframe.quick_bands(coarse)[0] == waveletframe.SEPARATE_BANDS
 
 
+def test_quick_bands_code_no_adaptive_stream_for_a_long_finely_quantised_frame(long_ecg, monkeypatch):
+    """On a frame of more than QUICK_ADAPTIVE_LONG values, quick_bands codes the adaptive stream only where its
+    tokens take at most QUICK_ADAPTIVE_DECISIONS binary decisions a value: a finely quantised frame (tokens of 7 or
+    so) gets its bands apart without the stream's work, a coarse one still weighs the stream, and a frame no longer
+    than QUICK_ADAPTIVE_LONG weighs it whatever its tokens."""
+    import numpy as np
+
+    from sancodec.codec.kernels import tokenize
+    from sancodec.codec.wavelet import forward_flat, split_bands
+
+    x = long_ecg.samples[:60000, 0].astype(np.float64)
+    bands = split_bands(forward_flat(x - np.rint(x.mean()), 6), 6)
+    fine = waveletframe.quantise(bands, 0.5)
+    coarse = waveletframe.quantise(bands, 60.0)
+    per_value = {name: sum(adaptivebands.decisions(tokenize(b)[0]) for b in q) / 60000
+                 for name, q in (("fine", fine), ("coarse", coarse))}
+    assert per_value["fine"] > waveletframe.QUICK_ADAPTIVE_DECISIONS > per_value["coarse"]
+    coded: list[bool] = []
+    original = adaptivebands.encode
+
+    def recorded(streams, max_decisions=None):
+        out = original(streams, max_decisions)
+        coded.append(out is not None)
+        return out
+
+    monkeypatch.setattr(adaptivebands, "encode", recorded)
+    how, blob = waveletframe.quick_bands(fine)
+    assert how == waveletframe.SEPARATE_BANDS and coded == [False]
+    assert blob == waveletframe._apart([waveletframe._quick_band(s) for s in fine])
+    assert waveletframe.quick_bands(coarse)[0] == waveletframe.ADAPTIVE_BANDS and coded[-1]
+    monkeypatch.setattr(waveletframe, "QUICK_ADAPTIVE_LONG", 60000)  # no longer past it: the stream is weighed
+    waveletframe.quick_bands(fine)
+    assert coded[-1]
+
+
 def test_fast_effort_writes_adaptive_frames_that_decode_within_the_target(long_ecg, monkeypatch):
     sig = long_ecg.select_channels([0]).slice(0, 60000)
     data = check_encode_decode(sig, mode="lossy", prdn=9.0, effort="fast")

@@ -58,11 +58,21 @@ class _Models:
         self.p[j] = min(max(v, MIN_P), TOTAL - MIN_P)
 
 
-def encode(arrays: Sequence[np.ndarray]) -> bytes:
-    """The integer ``arrays`` (a frame's bands, in order) coded adaptively in one stream."""
-    compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays])
+def decisions(tokens: np.ndarray) -> int:
+    """The binary decisions :func:`encode` codes for these tokens: each token plus one (its unary code and the
+    stop), at most ``NUM_TOKENS - 1``: its work, about a few nanoseconds a decision."""
+    return int(np.minimum(tokens.astype(np.int64) + 1, NUM_TOKENS - 1).sum())
+
+
+def encode(arrays: Sequence[np.ndarray], max_decisions: int | None = None) -> bytes | None:
+    """The integer ``arrays`` (a frame's bands, in order) coded adaptively in one stream; None, nothing coded, where
+    that takes more than ``max_decisions`` binary decisions (:func:`decisions`; counted before any is coded)."""
+    limit = -1 if max_decisions is None else max(int(max_decisions), 0)
+    compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], limit)
     if compiled is not None:
-        return compiled
+        return compiled or None  # b"": over the limit
+    if limit >= 0 and sum(decisions(tokenize(np.asarray(a))[0]) for a in arrays) > limit:
+        return None
     bits: list[int] = []
     zeros: list[int] = []  # each decision's probability of a 0, in 2**-14
     all_tok, all_val = [], []

@@ -111,7 +111,7 @@ _SIGNATURES = {
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
     "san_running_choose_encode": (_N, [_I64, _N, _I32, ctypes.c_int, ctypes.c_int, _U8, _N, _I64]),
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
-    "san_adaptive_bands_encode": (_N, [_I64, _I64, _N, _U8, _N]),
+    "san_adaptive_bands_encode": (_N, [_I64, _I64, _N, _N, _U8, _N]),
     "san_adaptive_bands_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _N, _I64]),
     "san_running_costs": (None, [_I64, ctypes.c_int, _F64]),
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
@@ -890,14 +890,17 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
     return _split(out, sizes)
 
 
-def encode_adaptive_bands(arrays: Sequence[np.ndarray]) -> bytes | None:
-    """``adaptivebands.encode(arrays)`` in one compiled call (None without the C kernels)."""
+def encode_adaptive_bands(arrays: Sequence[np.ndarray], max_decisions: int = -1) -> bytes | None:
+    """``adaptivebands.encode(arrays, max_decisions)`` in one compiled call (None without the C kernels); ``b""``
+    where the stream would take more than ``max_decisions`` binary decisions (none: negative), nothing coded."""
     if _LIB is None:
         return None
     e, lengths = _end_to_end(arrays)
     n = len(e)
     out = np.empty(4 * (NUM_TOKENS * n + 16) + 8 * n + 64, dtype=np.uint8)  # a decision takes under a word
-    size = _LIB.san_adaptive_bands_encode(e, lengths, len(arrays), out, len(out))
+    size = _LIB.san_adaptive_bands_encode(e, lengths, len(arrays), int(max_decisions), out, len(out))
+    if size == -2:
+        return b""
     if size < 0:
         raise MemoryError("compiled adaptive band coder: no memory")
     return out[:size].tobytes()

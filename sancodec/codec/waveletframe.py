@@ -50,6 +50,13 @@ MINOR_10 = 10  # format 1.10: a wavelet frame with mains hum (MAINS), or nested 
 # earlier decoded channels)
 QUICK_ADAPTIVE_SHARE = 0.99  # quick_bands keeps the adaptive stream where it takes under this share of the bands apart:
 # it decodes a decision at a time, slower than the bands apart, for a gain of a few bytes where it only just wins
+QUICK_ADAPTIVE_LONG = 1 << 15  # ... and on a frame of more values than this, codes it only where its tokens average at
+QUICK_ADAPTIVE_DECISIONS = 6  # ... most this many binary decisions a value (a token of 5 or less, on average): past
+# it the tables it saves are a small share of the bytes, and it did not win once in lossy_sizes' files (EMG, and
+# other records at PRDN 1 % or 1 bit a sample: their tokens averaged 5.8 to 12.8, and the stream took 0.996 to 1.031
+# of the bands apart), for most of the encode's time on such a frame (emg_myopathy at PRDN 2 %: 6 of 14 ms); it
+# won on frames whose tokens averaged up to 4.6 (a103l's ECG at PRDN 1 %, effort fast), and on CTG's 19 200 values
+# at 5.5
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -211,7 +218,9 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     up to ``adaptivebands.MAX_VALUES`` values, also all in one adaptive stream (:data:`ADAPTIVE_BANDS`), kept
     where it takes under :data:`QUICK_ADAPTIVE_SHARE` of the bands apart: without tables it codes a coarsely
     quantised frame's bands in far fewer bytes (a103l's pulse at PRDN 5-9 %), for about the time of the coding
-    apart, in one compiled call that runs beside the others.
+    apart, in one compiled call that runs beside the others; on a frame of more than :data:`QUICK_ADAPTIVE_LONG`
+    values, only where its tokens take at most :data:`QUICK_ADAPTIVE_DECISIONS` decisions a value (a finely
+    quantised frame, whose stream takes several times that work and does not pay).
     :func:`code_bands` codes every way and keeps the smallest. The codings are made side by side on the threads
     ``jobs.piece_threads`` allows (the same bytes)."""
     values = sum(map(len, streams))
@@ -219,11 +228,12 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     jobs: list[Callable[[], Any]] = [partial(_quick_band, s) for s in streams]
     sizes = [len(s) for s in streams]
     if adaptive:
-        jobs.append(partial(adaptivebands.encode, streams))
+        limit = QUICK_ADAPTIVE_DECISIONS * values if values > QUICK_ADAPTIVE_LONG else None
+        jobs.append(partial(adaptivebands.encode, streams, limit))
         sizes.append(2 * values)
     made = run_pieces(jobs, sizes)
     apart = _apart(made[: len(streams)])
-    if adaptive and len(made[-1]) < QUICK_ADAPTIVE_SHARE * len(apart):
+    if adaptive and made[-1] is not None and len(made[-1]) < QUICK_ADAPTIVE_SHARE * len(apart):
         return ADAPTIVE_BANDS, made[-1]
     return SEPARATE_BANDS, apart
 

@@ -40,11 +40,13 @@ static inline void ab_update(ab_models *m, int j, int bit) {
 }
 
 /* The bands laid end to end in `e` (`lengths`, `count` of them) coded adaptively; the byte count written to
- * `out` (capacity `cap`), or -1 when it does not fit or memory runs out. */
-EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *lengths, int64_t count, uint8_t *out,
-                                         int64_t cap) {
+ * `out` (capacity `cap`), -1 when it does not fit or memory runs out, or -2 (nothing coded) where they would take
+ * more than `max_decisions` binary decisions (a value's token plus one, at most TOKENS - 1; no limit where it is
+ * negative): the work, counted from the tokens before any is coded. */
+EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *lengths, int64_t count,
+                                         int64_t max_decisions, uint8_t *out, int64_t cap) {
     byte_writer w = {out, cap, 0};
-    int64_t n = 0, decisions = 8, result = -1;
+    int64_t n = 0, decisions = 0, result = -1;
     for (int64_t b = 0; b < count; b++) n += lengths[b];
     int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
@@ -53,6 +55,11 @@ EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *length
     if (!tok || !val || !models) goto done;
     san_tokenize(e, n, tok, val);
     for (int64_t i = 0; i < n; i++) decisions += tok[i] < TOKENS - 1 ? tok[i] + 1 : TOKENS - 1;
+    if (max_decisions >= 0 && decisions > max_decisions) {
+        result = -2;
+        goto done;
+    }
+    decisions += 8;
     words = (uint32_t *)malloc((size_t)decisions * sizeof(uint32_t)); /* a decision takes under 10 bits */
     if (!words) goto done;
     uint64_t st[8];
