@@ -261,6 +261,35 @@ def test_exact_looks_smaller_is_cheap_and_bounded():
         np.testing.assert_array_equal(timedomain._rank_differences(x), expected)
 
 
+def test_the_head_test_aligns_the_template_only_where_it_does_not_pay_unaligned(monkeypatch):
+    """templatesearch._helps: a template that already takes fewer bits on the head than the plain coding, unaligned
+    and with its side information, is taken without aligning it; one that does not is aligned and judged without
+    its side information (the lenient test), as before."""
+    sig = read_signal(DATA / "a103l_20000")
+    x, fs = sig.samples[:, 0], sig.fs
+    head = x[: templatesearch.QUICK_WINDOW_HEAD]
+    marked = templatesearch.find_beats(x, fs)
+    marked = marked[marked < len(head)]
+    chosen = templatesearch._head_window(head, marked, fs, [(0.15, 0.35)], 30.0)
+    assert chosen is not None
+    plain = Prepared([head], [None]).estimate(30.0)
+    assert chosen.bits == Prepared([head], [chosen.template]).estimate(30.0) < plain
+    aligned: list[int] = []
+    original = templatesearch.align
+
+    def counted(*args, **kwargs):
+        aligned.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(templatesearch, "align", counted)
+    assert templatesearch._helps(head, fs, chosen, 30.0) and not aligned
+    dearer = chosen._replace(bits=plain)  # as if it did not pay unaligned: aligned, its side information left out
+    with_template = Prepared([head], [original(head, fs, chosen.window, chosen.template,
+                                               rounds=templatesearch.QUICK_ALIGN_ROUNDS)])
+    expected = with_template.estimate(30.0) - with_template.side_bits[0] < plain
+    assert templatesearch._helps(head, fs, dearer, 30.0) == expected and aligned == [1]
+
+
 def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypatch):
     import numpy as np
 
@@ -284,14 +313,15 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
     beats = templatesearch.find_beats(x, fs)
     windows = templatesearch.template_windows([beats], fs)
     weighed = [w for w in windows if w[0] in templatesearch.QUICK_BEFORE]
-    assert head[:-1] == weighed and len(weighed) == 4  # two cut; the last: _helps' alignment on the head
+    # two cut; no alignment on the head: the template chosen pays there unaligned, its side information included
+    assert head == weighed and len(weighed) == 4
     first = x[: templatesearch.QUICK_WINDOW_HEAD]
 
     def head_bits(window: tuple[float, float]) -> float:
         return Prepared([first], [original(first, fs, window, beats[beats < len(first)])]).estimate(30.0)
 
     chosen = min(weighed, key=head_bits)
-    assert head[-1] == chosen
+    assert head_bits(chosen) < Prepared([first], [None]).estimate(30.0)
     assert whole == [chosen]  # the whole channel's template made once, for the window the head preferred, ...
     assert len(templates[0].t8) == int(chosen[0] * fs) + int(chosen[1] * fs)
     # ... at the beats the head's template moved (its QRS, aligned as _helps aligns it: no whole-channel

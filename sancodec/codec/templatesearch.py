@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -155,13 +156,12 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
             for f, t in zip(floats, templates)]
 
 
-def _placed_by(x: np.ndarray, fs: float, chosen: tuple[tuple[float, float], BeatTemplate],
-               beats: np.ndarray) -> BeatTemplate | None:
+def _placed_by(x: np.ndarray, fs: float, chosen: HeadChoice, beats: np.ndarray) -> BeatTemplate | None:
     """``x``'s template for ``chosen``'s window, its ``beats`` first moved to where ``chosen``'s template (the
     head's) fits them best (:func:`beats.moved_beats`): :func:`beats.align`'s round without the whole frame's
     template made twice (the head's QRS is the frame's); ``x``'s template at ``beats`` as marked where that
     finds none."""
-    window, guide = chosen
+    window, guide = chosen.window, chosen.template
     inside = beats_inside(beats, len(x), fs, window)
     moved = moved_beats(x, fs, replace(guide, positions=inside)) if len(inside) and QUICK_ALIGN_ROUNDS else None
     fitted = None if moved is None else find_template(x, fs, window, moved)
@@ -170,18 +170,28 @@ def _placed_by(x: np.ndarray, fs: float, chosen: tuple[tuple[float, float], Beat
     return fitted if QUICK_ALIGN_ROUNDS <= 1 else align(x, fs, window, fitted, rounds=QUICK_ALIGN_ROUNDS - 1)
 
 
+class HeadChoice(NamedTuple):
+    """:func:`_head_window`'s choice: the window, its template on the head, and the head's bit estimate with it
+    (side information included)."""
+
+    window: tuple[float, float]
+    template: BeatTemplate
+    bits: float
+
+
 def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequence[tuple[float, float]],
-                 step: float) -> tuple[tuple[float, float], BeatTemplate] | None:
+                 step: float) -> HeadChoice | None:
     """The window of ``windows`` whose template (``beats`` as marked) codes ``head`` in the fewest bits at
-    ``step``, side information included, and that template; None where none finds a beat train there."""
+    ``step``, side information included, that template and those bits; None where none finds a beat train
+    there."""
     marked = beats[beats < len(head)]
-    best, best_bits = None, math.inf
+    best: HeadChoice | None = None
     # one after another: on two threads a head's few windows (a template and an estimate of 2^14 samples each,
     # much of it in Python) took longer than in turn, each thread waiting on the other for the interpreter lock
     weighed = [_head_template(head, fs, w, marked, step) for w in windows]
     for window, (template, bits) in zip(windows, weighed):
-        if template is not None and bits < best_bits:
-            best, best_bits = (window, template), bits
+        if template is not None and (best is None or bits < best.bits):
+            best = HeadChoice(window, template, bits)
     return best
 
 
@@ -192,13 +202,17 @@ def _head_template(head: np.ndarray, fs: float, window: tuple[float, float], mar
     return template, math.inf if template is None else Prepared([head], [template]).estimate(step)
 
 
-def _helps(head: np.ndarray, fs: float, chosen: tuple[tuple[float, float], BeatTemplate], step: float) -> bool:
+def _helps(head: np.ndarray, fs: float, chosen: HeadChoice, step: float) -> bool:
     """Whether ``chosen``'s template, aligned as :func:`quick_templates` aligns it, leaves ``head``'s bands fewer
     bits at ``step`` than they take without it, its side information left out (a lenient test: the
-    whole channel's :class:`TemplateTrial` counts it)."""
-    window, template = chosen
-    with_template = Prepared([head], [align(head, fs, window, template, rounds=QUICK_ALIGN_ROUNDS)])
-    return with_template.estimate(step) - with_template.side_bits[0] < Prepared([head], [None]).estimate(step)
+    whole channel's :class:`TemplateTrial` counts it). Where the template as chosen, unaligned and with its side
+    information, already takes fewer (an ECG's, mostly), it is taken without aligning it to see: the alignment
+    fits each beat better, and no record in ``benchmarks/lossy_sizes.py`` had it fail the test after that."""
+    plain = Prepared([head], [None]).estimate(step)
+    if chosen.bits < plain:
+        return True
+    with_template = Prepared([head], [align(head, fs, chosen.window, chosen.template, rounds=QUICK_ALIGN_ROUNDS)])
+    return with_template.estimate(step) - with_template.side_bits[0] < plain
 
 
 def _fallback_window(windows: Sequence[tuple[float, float]]) -> tuple[float, float]:
