@@ -90,7 +90,7 @@ KINDS = [
     Kind("a long band coded under running contexts (weighed, then coded)", running.kernels, "running_choose_encode",
          lambda e, *_: len(e)),
     Kind("a frame's bands coded in one adaptive stream", adaptivebands.kernels, "encode_adaptive_bands",
-         lambda arrays: sum(map(len, arrays))),
+         lambda arrays, *_: sum(map(len, arrays))),
 ]
 
 
