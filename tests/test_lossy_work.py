@@ -49,3 +49,20 @@ def test_a_call_with_the_same_inputs_counts_as_a_repeat_until_forgotten():
         counter.restore()
     label = "forward transform (a frame prepared)"
     assert counter.calls[label] == 4 and counter.values[label] == 20_000 and counter.repeated[label] == 5000
+
+
+@needs_c
+def test_an_adaptive_stream_turned_down_counts_no_work_and_its_limit_makes_no_other_stream():
+    from sancodec.codec import adaptivebands
+
+    bands = [np.rint(np.random.default_rng(1).laplace(0, 200, 40_000)).astype(np.int64)]
+    label = "bands coded (one adaptive stream)"
+    counter = lossy_work.WorkCounter()
+    try:
+        assert adaptivebands.encode(bands, 10) is None  # past its limit: nothing coded, nothing counted
+        assert counter.calls[label] == 0 and counter.values[label] == 0
+        whole = adaptivebands.encode(bands)
+        assert adaptivebands.encode(bands, 10**9) == whole  # the same stream under another limit: a repeat
+    finally:
+        counter.restore()
+    assert counter.calls[label] == 2 and counter.values[label] == 80_000 and counter.repeated[label] == 40_000
