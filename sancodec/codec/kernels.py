@@ -25,9 +25,8 @@ __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorr
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
            "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "levinson", "lpc_residual",
            "lpc_synthesize", "mains_prediction", "mains_sums", "medians", "pack_bits", "poly_histograms",
-           "quantised_histograms",
-           "running_choose_encode", "template_prediction", "tokenize", "unpack", "wavelet_requantised",
-           "wavelet_samples", "wavelet_synthesis"]
+           "quantised_histograms", "running_choose_encode", "template_prediction", "tokenize", "unpack",
+           "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
 
 DIRECT = 16
 NUM_TOKENS = 76  # 16 direct tokens + bit lengths 5..64

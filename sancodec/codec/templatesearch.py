@@ -190,7 +190,7 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
     # much of it in Python) took longer than in turn, each thread waiting on the other for the interpreter lock
     weighed = [_head_template(head, fs, w, marked, step) for w in windows]
     for window, (template, bits) in zip(windows, weighed):
-        if template is not None and (best is None or bits < best.bits):
+        if template is not None and bits < (math.inf if best is None else best.bits):
             best = HeadChoice(window, template, bits)
     return best
 
