@@ -43,7 +43,9 @@ KERNELS: list[tuple[str, str, Callable[..., int]]] = [
 ]
 
 
-_ADAPTIVE = [kernels.encode_adaptive_bands]  # the real kernel (the counter wraps the module's name)
+#: The kernel that may turn its work down (``b""``: nothing coded past its decision limit); its first argument, the
+#: bands, names its work, whatever the limit.
+LIMITED = "encode_adaptive_bands"
 
 
 def _digest(value: Any) -> Any:
@@ -69,15 +71,18 @@ class WorkCounter:
         for name, label, size in KERNELS:
             real = getattr(kernels, name)
             self._saved.append((name, real))
-            setattr(kernels, name, self._counted(real, label, size))
+            setattr(kernels, name, self._counted(real, name, label, size))
 
-    def _counted(self, real: Callable[..., Any], label: str, size: Callable[..., int]) -> Callable[..., Any]:
+    def _counted(self, real: Callable[..., Any], name: str, label: str,
+                 size: Callable[..., int]) -> Callable[..., Any]:
+        limited = name == LIMITED
+
         def counted(*args: Any, **kwargs: Any) -> Any:
             out = real(*args, **kwargs)
-            if isinstance(out, bytes) and not out:  # nothing coded: the adaptive stream past its decision limit
+            if limited and out == b"":  # nothing coded: the adaptive stream past its decision limit
                 return out
             n = size(*args)
-            work = args[:1] if real is _ADAPTIVE[0] else args  # the stream the same whatever its limit
+            work = args[:1] if limited else args  # the stream the same whatever its limit
             key = (label, _digest(work), _digest(tuple(sorted(kwargs.items()))))
             self.calls[label] += 1
             self.values[label] += n
