@@ -71,15 +71,12 @@ def encode(arrays: Sequence[np.ndarray], max_decisions: int | None = None) -> by
     compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], limit)
     if compiled is not None:
         return compiled or None  # b"": over the limit
-    if limit >= 0 and sum(decisions(tokenize(np.asarray(a))[0]) for a in arrays) > limit:
+    tokenized = [tokenize(np.asarray(a)) for a in arrays]  # (tokens, values) of each array, counted then coded
+    if limit >= 0 and sum(decisions(tok) for tok, _ in tokenized) > limit:
         return None
     bits: list[int] = []
     zeros: list[int] = []  # each decision's probability of a 0, in 2**-14
-    all_tok, all_val = [], []
-    for a in arrays:
-        tok, val = tokenize(np.asarray(a))
-        all_tok.append(tok)
-        all_val.append(val)
+    for tok, _ in tokenized:
         models, previous = _Models(), 0
         for t in tok.tolist():
             c = _context(previous)
@@ -91,8 +88,8 @@ def encode(arrays: Sequence[np.ndarray], max_decisions: int | None = None) -> by
                 if not bit:
                     break
             previous = t
-    tok = np.concatenate(all_tok) if all_tok else np.zeros(0, np.int32)
-    val = np.concatenate(all_val) if all_val else np.zeros(0, np.uint64)
+    tok = np.concatenate([t for t, _ in tokenized]) if tokenized else np.zeros(0, np.int32)
+    val = np.concatenate([v for _, v in tokenized]) if tokenized else np.zeros(0, np.uint64)
     w = ByteWriter()
     write_streams(w, encode_bits(np.array(bits, dtype=np.int32), np.array(zeros, dtype=np.int64)),
                   pack_bits(val, tok))
