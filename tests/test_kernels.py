@@ -590,6 +590,44 @@ def test_the_beat_template_prediction_matches_numpy(beats, monkeypatch):
 
 
 @needs_c
+@pytest.mark.parametrize(("beats", "shift", "seed"), [(0, 0, 0), (1, 3, 1), (5, 0, 2), (300, 0, 3), (300, 4, 4),
+                                                     (2000, 1, 5)])
+def test_a_template_s_side_information_in_one_call_is_the_numpy_route_s(beats, shift, seed, monkeypatch):
+    # steady gaps (their differences code smaller: the second block kept) and random short ones (the first kept:
+    # checked), taps of either sign shifted arithmetically, gains either side of 64; then read back as the decoder
+    # reads it
+    from sancodec.codec.beats import BeatTemplate, read_template
+    from sancodec.codec.entropy import ByteReader
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 400))
+    gaps = rng.integers(1, 8, beats) if seed % 2 else np.full(beats, 200) + rng.integers(0, 2, beats)
+    positions = np.cumsum(gaps).astype(np.int64)
+    t8 = rng.integers(-(1 << 20), 1 << 20, m) << shift
+    template = BeatTemplate(t8, int(rng.integers(0, m)), positions, rng.integers(-300, 400, beats), shift)
+    side, second = template._written
+    assert second == (seed % 2 == 0 and beats > 5)
+    assert (side, second) == kernels.template_side(template.t8, template.anchor, positions, template.g64, shift)
+    numpy_only(monkeypatch)
+    fresh = BeatTemplate(template.t8, template.anchor, positions, template.g64, shift)
+    assert fresh._written == (side, second)
+    back = read_template(ByteReader(side), int(positions[-1]) + 1 if beats else 1, second, bool(shift))
+    assert np.array_equal(back.t8, template.t8) and np.array_equal(back.positions, positions)
+    assert np.array_equal(back.g64, template.g64) and back.anchor == template.anchor
+
+
+@needs_c
+def test_a_template_with_a_negative_field_leaves_its_side_information_to_the_numpy_route():
+    # the compiled route declines (None), and the numpy route refuses it as ByteWriter refuses a negative varint
+    from sancodec.codec.beats import BeatTemplate
+    from sancodec.codec.entropy import ByteWriter
+
+    assert kernels.template_side(np.array([1, 2]), -1, np.array([5]), np.array([64]), 0) is None
+    with pytest.raises(ValueError, match="non-negative"):
+        BeatTemplate(np.array([1, 2]), -1, np.array([5]), np.array([64])).write(ByteWriter())
+
+
+@needs_c
 def test_a_long_beat_template_s_prediction_matches_numpy(monkeypatch):
     # a template longer than the taps the C kernel converts at a time (a 4 kHz beat), its beats overlapping and cut
     # by either end of the frame

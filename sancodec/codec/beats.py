@@ -95,7 +95,11 @@ class BeatTemplate:
     @cached_property
     def _written(self) -> tuple[bytes, bool]:
         """:meth:`write`'s bytes and its answer, made once: the encoder weighs a template's side
-        information in every coding it tries with it (the fields are not changed after construction)."""
+        information in every coding it tries with it (the fields are not changed after construction). In one
+        compiled call where built (``kernels.template_side``: the same bytes)."""
+        compiled = kernels.template_side(self.t8, self.anchor, self.positions, self.g64, self.shift)
+        if compiled is not None:
+            return compiled
         w = ByteWriter()
         w.varint(len(self.t8))
         w.varint(self.anchor)

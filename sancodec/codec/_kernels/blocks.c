@@ -327,3 +327,55 @@ EXPORT int san_arrays_sizes(const int64_t *e, const int64_t *lengths, int64_t co
     free(scratch);
     return status;
 }
+
+/* a - b as numpy's int64 subtraction gives it (wrapping), without C's undefined signed overflow */
+static inline int64_t wrapped_difference(int64_t a, int64_t b) {
+    return (int64_t)((uint64_t)a - (uint64_t)b);
+}
+
+/* beats.BeatTemplate._written in one call: the template's side information as its frame carries it (varints of the
+ * taps' count, the anchor, the beats' count and, where shifted, the shift; then the smaller of the two blocks
+ * entropy.encode_arrays makes of [taps' differences, gaps, gains less 64] with the gaps as they are and as their own
+ * differences, after its length), into out (cap bytes), *second set where the second block was the one kept. The same
+ * bytes as the numpy route: the differences wrap as numpy's do, the taps are shifted arithmetically as numpy's >> of
+ * int64 is. Returns the byte count; -1 where out is too small or memory runs out, -2 where a count, the anchor or the
+ * shift is negative (the caller's route raises). */
+EXPORT int64_t san_template_side(const int64_t *t8, int64_t m, int64_t anchor, const int64_t *positions, int64_t count,
+                                 const int64_t *g64, int64_t shift, const int8_t *class_table, int64_t row,
+                                 uint8_t *out, int64_t cap, int32_t *second) {
+    if (m < 0 || anchor < 0 || count < 0 || shift < 0 || shift > 63) return -2;
+    const int64_t n = m + 2 * count;
+    const int64_t room = 17 * 160 * 3 + 4 * (n + n / 16 + 16 * 4) + 8 * n + 64;  /* kernels.encode_arrays' buffer */
+    int64_t *e = (int64_t *)malloc((size_t)(2 * (n ? n : 1)) * sizeof(int64_t));
+    uint8_t *blocks = (uint8_t *)malloc((size_t)(2 * room));
+    int64_t result = -1;
+    if (!e || !blocks) goto done;
+    int64_t *gaps = e + m, *gains = e + m + count, *again = e + n;  /* again: the second array list, its gaps */
+    for (int64_t i = 0; i < m; i++)
+        e[i] = wrapped_difference(t8[i] >> shift, i ? t8[i - 1] >> shift : 0);
+    for (int64_t i = 0; i < count; i++) {
+        gaps[i] = wrapped_difference(positions[i], i ? positions[i - 1] : 0);
+        gains[i] = wrapped_difference(g64[i], 64);
+    }
+    memcpy(again, e, (size_t)n * sizeof(int64_t));
+    for (int64_t i = 0; i < count; i++) again[m + i] = wrapped_difference(gaps[i], i ? gaps[i - 1] : 0);
+    const int64_t lengths[3] = {m, count, count};
+    const int32_t plain[3] = {0, 0, 0};
+    int64_t sizes[2];
+    for (int k = 0; k < 2; k++) {
+        sizes[k] = san_arrays_encode(e + k * n, lengths, plain, 3, class_table, row, blocks + k * room, room);
+        if (sizes[k] < 0) goto done;
+    }
+    const int kept = sizes[1] < sizes[0];
+    byte_writer w = {out, cap, 0};
+    if (put_varint(&w, (uint64_t)m) || put_varint(&w, (uint64_t)anchor) || put_varint(&w, (uint64_t)count) ||
+        (shift && put_varint(&w, (uint64_t)shift)) || put_varint(&w, (uint64_t)sizes[kept]) ||
+        w.pos + sizes[kept] > cap)
+        goto done;
+    memcpy(out + w.pos, blocks + kept * room, (size_t)sizes[kept]);
+    *second = kept;
+    result = w.pos + sizes[kept];
+done:
+    free(e), free(blocks);
+    return result;
+}
