@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import sancodec
 from sancodec import SanConfigError, read_signal
 from sancodec.cli import app
-from sancodec.codec import adaptivebands, decode_file, lossy, read_info, templatesearch, waveletframe
+from sancodec.codec import adaptivebands, decode_file, lossy, read_info, templatesearch, timedomain, waveletframe
 from sancodec.codec.beats import align
 from sancodec.codec.lossyrate import Prepared
 from sancodec.metrics import prdn
@@ -219,7 +219,7 @@ def test_balanced_effort_codes_a_long_channel_on_few_values_exactly(long_ecg, mo
     data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
     np.testing.assert_array_equal(sancodec.decode(data).samples, sig.samples)  # exact, and far smaller
     assert len(data) < 0.7 * len(fast)
-    monkeypatch.setattr(lossy.timedomain, "exact_looks_smaller", lambda frames, to_beat: False)
+    monkeypatch.setattr(lossy.timedomain, "exact_looks_smaller", lambda frames, to_beat, look=None: False)
     assert len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")) > len(data)
 
 
@@ -245,7 +245,6 @@ def test_balanced_effort_weighs_the_time_domain_where_the_wavelets_are_sparse(mo
 def test_exact_looks_smaller_is_cheap_and_bounded():
     import numpy as np
 
-    from sancodec.codec import timedomain
 
     rng = np.random.default_rng(5)
     steps = rng.integers(-3, 4, 200000).cumsum()
@@ -255,10 +254,32 @@ def test_exact_looks_smaller_is_cheap_and_bounded():
     assert np.ptp(wide[: timedomain.LOOK_HEAD]) >= timedomain.RANK_RANGE
     assert not timedomain.exact_looks_smaller([wide], 200000 * 3 / 8)
     assert not timedomain.exact_looks_smaller([steps[:1]], 1e9)  # nothing to difference
+    assert timedomain.look_at_head([steps[:1]]) is None
+    # the estimates made ahead (look_at_head: both, the ranks' where the head is not too wide) decide alike
+    assert timedomain.look_at_head([wide]).ranks is None
+    for x in (steps, wide):
+        look = timedomain.look_at_head([x, x[:5000]])
+        for to_beat in (len(x) * k / 8 for k in (1.5, 2.5, 2.9, 3.5, 6.0)):
+            assert timedomain.exact_looks_smaller([x, x[:5000]], to_beat, look) == \
+                timedomain.exact_looks_smaller([x, x[:5000]], to_beat)
     # the ranks' differences, from a count per value or from a sort, are np.unique's inverse's
     for x in (steps, wide, np.array([5, -3, 5, 900, -3, 7])):
         expected = np.diff(np.unique(x, return_inverse=True)[1].reshape(-1))
         np.testing.assert_array_equal(timedomain._rank_differences(x), expected)
+
+
+def test_two_threads_look_at_a_long_channel_s_head_ahead_for_the_same_file(long_ecg, monkeypatch):
+    """Effort "balanced" on two threads makes timedomain.look_at_head beside the template search (the thread that
+    made the plain coding is idle), on one thread it does not; exact_looks_smaller decides the same, the same file."""
+    one_lead = long_ecg.select_channels([0]).slice(0, 60000)
+    assert lossy.QUICK_TIME_DOMAIN < one_lead.n_samples
+    looks: list[object] = []
+    original = timedomain.look_at_head
+    monkeypatch.setattr(timedomain, "look_at_head", lambda frames: looks.append(original(frames)) or looks[-1])
+    data = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert not looks
+    assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=2) == data
+    assert len(looks) == 1 and looks[0] is not None
 
 
 def test_the_head_test_aligns_the_template_only_where_it_does_not_pay_unaligned(monkeypatch):

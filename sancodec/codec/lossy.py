@@ -274,8 +274,11 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     Such a sparse channel's wavelets are also coded as the default's first coding codes them (every band's
     coding weighed, and the scan past a PRDN that falls as the step grows, ``stepsearch.coarsest_step``):
     mixedsignals' lead II at PRDN 1 % in half the bytes."""
-    chosen = _quick_wavelets(frames, ref, target, fs)
-    n, to_beat = sum(map(len, frames)), sum(map(len, chosen.payloads()))
+    n = sum(map(len, frames))
+    # the head's exact estimates (the last test below) made ahead, on a thread the wavelets leave spare, where asked
+    ahead = bool(fs) and target.max_prdn is not None and n > QUICK_TIME_DOMAIN and piece_count() > 1
+    chosen, look = _quick_wavelets(frames, ref, target, fs, look_ahead=ahead)
+    to_beat = sum(map(len, chosen.payloads()))
     sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
     if fs and sparse and target.max_prdn is not None:
         # as the default's first coding: every band's coding weighed, and the scan past a falling PRDN
@@ -284,7 +287,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
         return coded
-    if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat):
+    if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat, look):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
 
@@ -299,8 +302,8 @@ def _every_way(prepared: Prepared, frames: Sequence[np.ndarray]) -> Prepared:
     return prepared.with_quick(False) if plain and alike else Prepared(frames, [None] * len(frames))
 
 
-def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                    fs: float | None) -> WaveletCoding:
+def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,
+                    look_ahead: bool = False) -> tuple[WaveletCoding, timedomain.HeadLook | None]:
     """:func:`_quick`'s wavelet coding: one rate control, on the template's coding (its gains and taps on the
     grids ``templatesearch.quick_grids`` picks on the channel's head, looked for only where the template would pay
     with its side information free, ``TemplateTrial.may_pay``) where it pays at the first step measured
@@ -311,29 +314,35 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     the plain coding is made first, beside the template's search where a thread is spare (that rate control is
     compiled work mostly, the search Python mostly), and the template must also pay, its side information free,
     at the plain coding's step: a first step far too fine (mixedsignals: a dropout's spread) no longer has a
-    template weighed, its grids chosen and its rate control run at steps the coding never comes near."""
+    template weighed, its grids chosen and its rate control run at steps the coding never comes near.
+    ``look_ahead``: :func:`timedomain.look_at_head` is made beside those pieces (the second thread, idle once its
+    piece is done, makes it), and returned with the coding (else None)."""
     n = sum(map(len, frames))
     quick = n >= QUICK_BANDS
     first = first_step(ref, target) if fs else None
     mains = fs if len(ref) >= QUICK_MAINS else None
     templates, line, plain = None, None, None
+    ahead = [partial(timedomain.look_at_head, frames)] if look_ahead else []
+    looked = [min(n, timedomain.LOOK_HEAD)] * len(ahead)  # the least work: taken last, by the first thread free
     if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
-        templates, line = run_pieces([partial(quick_templates, frames, fs, first),
-                                      partial(mains_frequency, frames[0], mains)], [n, n])
+        templates, line, *rest = run_pieces([partial(quick_templates, frames, fs, first),
+                                             partial(mains_frequency, frames[0], mains), *ahead], [n, n, *looked])
     elif first and n >= PLAIN_FIRST:
-        templates, plain = run_pieces([partial(quick_templates, frames, fs, first),
-                                       partial(_plain_controlled, frames, ref, target, fs, None, first, quick)],
-                                      [n, n])
-    elif first:
-        templates = quick_templates(frames, fs, first)
+        templates, plain, *rest = run_pieces(
+            [partial(quick_templates, frames, fs, first),
+             partial(_plain_controlled, frames, ref, target, fs, None, first, quick), *ahead], [n, n, *looked])
+    else:  # nothing to make the look beside: exact_looks_smaller makes what it needs of it, if asked
+        rest = []
+        templates = quick_templates(frames, fs, first) if first else None
+    look = rest[0] if rest else None
     coded, guess = None, None
     if templates is not None and first:
         coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick, plain)
     if coded is None and plain is not None:
-        return plain
+        return plain, look
     if coded is None:
         coded = _plain_controlled(frames, ref, target, fs, line, first, quick, guess)
-    return coded
+    return coded, look
 
 
 def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,

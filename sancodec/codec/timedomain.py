@@ -203,16 +203,44 @@ def _rank_bits(x: np.ndarray) -> float:
     return estimate_bits(_rank_differences(x)) if counts is None else bits_from_histogram(counts, max(len(x) - 1, 0))
 
 
-def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float) -> bool:
+class HeadLook(NamedTuple):
+    """:func:`exact_looks_smaller`'s two estimates of a channel's exact coding, in bytes of the channel: of its
+    head's differences, and of its head's values' ranks' differences (None where that head spreads over
+    :data:`RANK_RANGE` values or more: not ranked)."""
+
+    differences: float
+    ranks: float | None
+
+
+def look_at_head(frames: Sequence[np.ndarray]) -> HeadLook | None:
+    """Both of :func:`exact_looks_smaller`'s estimates, made ahead (beside other work, before the bytes to beat are
+    known); None where the head holds fewer than 2 samples."""
+    head, scale = _look_head(frames)
+    if len(head) < 2:
+        return None
+    wide = int(head.max()) - int(head.min()) >= RANK_RANGE
+    return HeadLook(_difference_bits(head) * scale, None if wide else _rank_bits(head) * scale)
+
+
+def _look_head(frames: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
+    """The head :func:`exact_looks_smaller` looks at, and the scale from its bits to the channel's bytes."""
+    head = np.asarray(frames[0][:LOOK_HEAD], dtype=np.int64)
+    return head, sum(map(len, frames)) / max(len(head), 1) / 8
+
+
+def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float, look: HeadLook | None = None) -> bool:
     """Whether the order-0 estimate of coding the channel exactly, of its differences or of its values' ranks'
     differences (:func:`_hopeless`'s two, against the bytes themselves), is already below ``to_beat`` bytes,
     judged on the first frame's first :data:`LOOK_HEAD` samples and scaled to the channel's length: a cheap
     test (no sort: a head spread over :data:`RANK_RANGE` values or more is not ranked) for a long channel
-    whose exact coding may be the smaller one, as MIMIC's 8-bit ECG at a tight target."""
-    head = np.asarray(frames[0][:LOOK_HEAD], dtype=np.int64)
+    whose exact coding may be the smaller one, as MIMIC's 8-bit ECG at a tight target. ``look``: those
+    estimates, if made ahead (:func:`look_at_head`); else the ranks' is made only where the differences' is not
+    below ``to_beat``."""
+    if look is not None:
+        return look.differences < to_beat or (look.ranks is not None and look.ranks < to_beat)
+    head, scale = _look_head(frames)
     if len(head) < 2:
         return False
-    scale = sum(map(len, frames)) / len(head) / 8  # bits of the head to bytes of the channel
     if _difference_bits(head) * scale < to_beat:
         return True
     if int(head.max()) - int(head.min()) >= RANK_RANGE:
