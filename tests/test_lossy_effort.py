@@ -4,6 +4,7 @@ where it pays): every channel still at its target."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -101,23 +102,33 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
 
     from sancodec import Signal
 
-    # noise: "beats" found and a template made, which the whole channel's trial turns down (a channel longer
-    # than lossy.QUICK_TIME_DOMAIN: no time-domain coding weighed either)
+    # noise: "beats" found and a template made, which fits none of them: turned away on the head (UNFIT); weighed
+    # anyway, the whole channel's trial turns it down (a channel longer than lossy.QUICK_TIME_DOMAIN: no time-domain
+    # coding weighed either)
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
     assert len(noise.samples) > lossy.QUICK_TIME_DOMAIN
-    assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0, 35.0) is not None
+    assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0, 35.0) is None
     fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
     assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast
-    # EMG: "beats" found, but their template leaves the head no cheaper: no template of the whole channel made
+    with monkeypatch.context() as weighed:
+        weighed.setattr(templatesearch, "UNFIT_SHARE", math.inf)
+        assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0, 35.0) is not None
+        assert sancodec.encode(noise, mode="lossy", prdn=5.0, effort="balanced") == fast
+    # EMG: "beats" found, but their template fits none (or leaves the head no cheaper): no template of the whole
+    # channel made
     emg = read_signal(DATA / "emg_healthy")
     x = emg.samples[:, 0]
     assert len(templatesearch.find_beats(x, emg.fs)) > 4
     lengths: list[int] = []
-    original = templatesearch.find_template
-    monkeypatch.setattr(templatesearch, "find_template", lambda x, *a: lengths.append(len(x)) or original(x, *a))
-    assert templatesearch.quick_templates([x], emg.fs, 50.0) is None
-    assert lengths and set(lengths) == {templatesearch.QUICK_WINDOW_HEAD}
+    for name in ("find_template", "fitted_template"):
+        monkeypatch.setattr(templatesearch, name, (lambda f: lambda x, *a: lengths.append(len(x)) or f(x, *a))(
+            getattr(templatesearch, name)))
+    for share in (templatesearch.UNFIT_SHARE, math.inf):
+        monkeypatch.setattr(templatesearch, "UNFIT_SHARE", share)
+        lengths.clear()
+        assert templatesearch.quick_templates([x], emg.fs, 50.0) is None
+        assert lengths and set(lengths) == {templatesearch.QUICK_WINDOW_HEAD}
     assert (sancodec.encode(emg, mode="lossy", prdn=2.0, effort="balanced")
             == sancodec.encode(emg, mode="lossy", prdn=2.0, effort="fast"))
     # a byte budget has no step to weigh a template at before its search: the plain coding, as fast
@@ -137,6 +148,7 @@ def test_balanced_effort_looks_for_no_grids_where_free_side_information_would_no
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
     x = noise.samples[:, 0]
+    monkeypatch.setattr(templatesearch, "UNFIT_SHARE", math.inf)  # noise's templates weighed (else turned away)
     templates = templatesearch.quick_templates([x], 500.0, 35.0)
     assert templates is not None
     trial = templatesearch.TemplateTrial([x], templates)
@@ -282,6 +294,57 @@ def test_two_threads_look_at_a_long_channel_s_head_ahead_for_the_same_file(long_
     assert len(looks) == 1 and looks[0] is not None
 
 
+def test_a_template_s_fit_is_the_share_of_its_beat_windows_energy_it_leaves():
+    import numpy as np
+
+    from sancodec.codec.beats import fitted_template
+
+    rng = np.random.default_rng(3)
+    fs, beats = 250.0, np.arange(100, 9900, 200)
+    shape = np.exp(-0.5 * ((np.arange(-40, 40) / 4.0) ** 2)) * 800
+    x = np.zeros(10000)
+    for b, g in zip(beats, rng.uniform(0.8, 1.2, len(beats))):  # one shape, its own gain at each beat
+        x[b - 40 : b + 40] += g * shape
+    template, share = fitted_template(x, fs, (0.15, 0.35), beats)
+    assert template is not None and share < 0.01
+    noise = rng.normal(0, 100, 10000)  # the same marks on noise: no shape in common
+    template, share = fitted_template(noise, fs, (0.15, 0.35), beats)
+    assert template is not None and share > 0.9
+    assert fitted_template(x, fs, (0.15, 0.35), beats[:3]) == (None, 1.0)  # too few beats: no template
+
+
+def test_balanced_weighs_no_template_on_a_head_whose_beats_share_no_shape(monkeypatch):
+    """quick_templates: on EMG, whose marked peaks' windows keep over 0.9 of their energy under any window's template,
+    no template is weighed (no bit estimate, no alignment: templatesearch.UNFIT); weighed anyway (the share
+    raised past 1), it is turned down, the same file. An ECG's templates fit: weighed as before."""
+    import math
+
+    from sancodec.codec.beats import fitted_template
+
+    estimates: list[float] = []
+    original = templatesearch.Prepared.estimate
+    monkeypatch.setattr(templatesearch.Prepared, "estimate", lambda self, step: estimates.append(step) or
+                        original(self, step))
+    windows = [w for w in templatesearch.TEMPLATE_WINDOWS if w[0] in templatesearch.QUICK_BEFORE]
+    for name, fits in (("emg_healthy", False), ("a103l_20000", True)):
+        sig = read_signal(DATA / name)
+        x, fs = sig.samples[:, 0], sig.fs
+        head = x[: templatesearch.QUICK_WINDOW_HEAD].astype(float)
+        marked = templatesearch.find_beats(x.astype(float), fs)
+        shares = [fitted_template(head, fs, w, marked[marked < len(head)])[1] for w in windows]
+        assert (max(shares) < 0.25) if fits else (min(shares) > 0.9)
+        estimates.clear()
+        assert (templatesearch.quick_templates([x], fs, 30.0) is not None) == fits
+        assert bool(estimates) == fits
+    emg = read_signal(DATA / "emg_healthy")
+    data = sancodec.encode(emg, mode="lossy", prdn=2.0, effort="balanced")
+    monkeypatch.setattr(templatesearch, "UNFIT_SHARE", math.inf)
+    estimates.clear()
+    assert templatesearch.quick_templates([emg.samples[:, 0]], emg.fs, 30.0) is None  # weighed, turned down
+    assert estimates
+    assert sancodec.encode(emg, mode="lossy", prdn=2.0, effort="balanced") == data
+
+
 def test_the_head_test_aligns_the_template_only_where_it_does_not_pay_unaligned(monkeypatch):
     """templatesearch._helps: a template that already takes fewer bits on the head than the plain coding, unaligned
     and with its side information, is taken without aligning it; one that does not is aligned and judged without
@@ -327,6 +390,9 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
 
     monkeypatch.setattr(templatesearch, "find_template", counted)
     monkeypatch.setattr(beats_module, "find_template", counted)  # align's, too
+    fitted = templatesearch.fitted_template  # the head's windows', each with its fit
+    monkeypatch.setattr(templatesearch, "fitted_template",
+                        lambda x, fs, window, beats: calls.append((len(x), window)) or fitted(x, fs, window, beats))
     templates = templatesearch.quick_templates([x], fs, 30.0)
     assert templates is not None
     head = [w for n, w in calls if n == templatesearch.QUICK_WINDOW_HEAD]

@@ -25,8 +25,8 @@ from sancodec.san.placement import scatter_kernels
 from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["BeatTemplate", "align", "beats_inside", "fft_correlation", "find_beats", "find_template", "kept_above",
-           "moved_beats", "read_template"]
+__all__ = ["BeatTemplate", "align", "beats_inside", "fft_correlation", "find_beats", "find_template", "fitted_template",
+           "kept_above", "moved_beats", "read_template"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
@@ -310,24 +310,44 @@ def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25,
                   beats: np.ndarray | None = None) -> BeatTemplate | None:
     """The median beat of ``x`` over ``window`` (seconds before and after each beat) and one gain per
     beat, or None where no beat train is found (``beats``: :func:`find_beats` of ``x``, if known)."""
+    return _template(x, fs, window, beats, fit=False)[0]
+
+
+def fitted_template(x: np.ndarray, fs: float, window: tuple[float, float],
+                    beats: np.ndarray) -> tuple[BeatTemplate | None, float]:
+    """:func:`find_template` and the share of its beat windows' energy (each window less its own median, as the
+    template is made of them) that the template, times each beat's gain, leaves unexplained: near 0 where the
+    beats repeat one shape (an ECG's, a pressure pulse's), near 1 where the marked peaks share none (EMG bursts,
+    EEG). 1.0 where no template is found."""
+    return _template(x, fs, window, beats, fit=True)
+
+
+def _template(x: np.ndarray, fs: float, window: tuple[float, float], beats: np.ndarray | None,
+              fit: bool) -> tuple[BeatTemplate | None, float]:
+    """:func:`find_template`, and with ``fit`` :func:`fitted_template`'s share (else 1.0)."""
     n = len(x)
     before, after = int(window[0] * fs), int(window[1] * fs)
     if n < 4 * (before + after) or before < 2:
-        return None
+        return None, 1.0
     found = beats_inside(find_beats(x, fs) if beats is None else beats, n, fs, window)
     if len(found) < 4:
-        return None
+        return None, 1.0
     v = np.asarray(x, dtype=np.float64)  # no copy of a float channel (the callers' converted once)
     windows = _rows(v, found - before, before + after)  # each beat's window (inside x: beats_inside)
     windows -= _medians(windows, 1)[:, None]
     t8 = np.rint(_medians(windows, 0) * 8).astype(np.int64)
     norm = float(t8 @ t8)
     if norm == 0 or float(np.abs(t8).sum()) * 2**12 > MAX_ABS_SAMPLE:
-        return None
+        return None, 1.0
     g64 = np.rint(np.einsum("bj,j->b", windows, t8.astype(np.float64)) / norm * 8 * 64).astype(np.int64)  # not BLAS
     if not _exact(t8, g64):
-        return None
-    return BeatTemplate(t8, before, found.astype(np.int64), g64)
+        return None, 1.0
+    template = BeatTemplate(t8, before, found.astype(np.int64), g64)
+    if not fit:
+        return template, 1.0
+    energy = float(np.einsum("bj,bj->", windows, windows))
+    windows -= np.multiply.outer(g64 / 64.0, t8 / 8.0)
+    return template, float(np.einsum("bj,bj->", windows, windows)) / energy if energy > 0 else 1.0
 
 
 SHARED_MEDIANS = 1 << 18  # _medians halves an array of this many values or more between two threads: on fewer

@@ -21,6 +21,7 @@ from sancodec.codec.beats import (
     beats_inside,
     find_beats,
     find_template,
+    fitted_template,
     moved_beats,
 )
 from sancodec.codec.entropy import encode_arrays
@@ -48,6 +49,11 @@ QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
 MIN_HEAD_BEATS = 8  # ... holding at least this many beats
 HEAD_TEST = 2 * QUICK_WINDOW_HEAD  # best_template first tests a template on the head of a frame this long or longer
+UNFIT_SHARE = 0.8  # a head whose every window's template leaves this share of its beat windows' energy or more
+# unexplained (beats.fitted_template) has no template weighed: EMG (0.92), EEG (0.96), a flat-lined lead (0.99), where
+# the templates that pay leave at most 0.28 (a103l's pulse; an ECG 0.01-0.21). Such a template cannot take the 5 % off
+# the head's bits that effort balanced asks (QUICK_GAIN), and its bit estimates and alignment were a third of an EMG
+# channel's encode
 WINDOW_VALUES = 1 << 23  # best_template holds the best window's prepared frames and up to this many samples' more
 # (each about 16 bytes a sample: bands and prediction), at least one window's, while it weighs windows side by side
 
@@ -118,7 +124,9 @@ def _may_help(x: np.ndarray, fs: float, beats: np.ndarray, step: float) -> bool:
     "balanced" judges it (:func:`_head_window` over every window, :func:`_helps`): False only where the head
     shows a beat train whose best template leaves its bands no cheaper, side information aside (EMG bursts, EEG,
     respiration); True where the head shows none (the beats may start later). Spares :func:`best_template` its
-    search over the whole channel where no template will be kept."""
+    search over the whole channel where no template will be kept. (Every template is weighed here, those that fit
+    no beat too: the default's byte budgets, at 1 bit a sample, kept such a template on EMG and on a flat-lined
+    lead for 0.1 % fewer bytes.)"""
     head = x[:QUICK_WINDOW_HEAD]
     chosen = _head_window(head, beats, fs, template_windows([beats], fs), step)
     return chosen is None or _helps(head, fs, chosen, step)
@@ -142,8 +150,8 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
     beats = [find_beats(f, fs) for f in floats]
     windows = template_windows(beats, fs)
     head = frames[0][:QUICK_WINDOW_HEAD]
-    chosen = _head_window(head, beats[0], fs, [w for w in windows if w[0] in QUICK_BEFORE], step)
-    if chosen is not None and not _helps(head, fs, chosen, step):
+    chosen = _head_window(head, beats[0], fs, [w for w in windows if w[0] in QUICK_BEFORE], step, unfit=True)
+    if chosen is UNFIT or (chosen is not None and not _helps(head, fs, chosen, step)):
         return None
     if chosen is not None:  # the head's template places every frame's beats: one template made per frame
         templates = [_placed_by(f, fs, chosen, b) for f, b in zip(floats, beats)]
@@ -179,27 +187,31 @@ class HeadChoice(NamedTuple):
     bits: float
 
 
+#: :func:`_head_window`'s answer where the head shows a beat train but no window's template fits its beats
+#: (:data:`UNFIT_SHARE`): no template pays, and none is weighed
+UNFIT = HeadChoice((0.0, 0.0), BeatTemplate(np.zeros(1, np.int64), 0, np.zeros(0, np.int64), np.zeros(0, np.int64)),
+                   math.inf)
+
+
 def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequence[tuple[float, float]],
-                 step: float) -> HeadChoice | None:
+                 step: float, unfit: bool = False) -> HeadChoice | None:
     """The window of ``windows`` whose template (``beats`` as marked) codes ``head`` in the fewest bits at
     ``step``, side information included, that template and those bits; None where none finds a beat train
-    there."""
+    there; with ``unfit``, :data:`UNFIT` where every template found leaves :data:`UNFIT_SHARE` of its beat windows'
+    energy or more unexplained (no bit estimate made)."""
     marked = beats[beats < len(head)]
     best: HeadChoice | None = None
     # one after another: on two threads a head's few windows (a template and an estimate of 2^14 samples each,
     # much of it in Python) took longer than in turn, each thread waiting on the other for the interpreter lock
-    weighed = [_head_template(head, fs, w, marked, step) for w in windows]
+    fitted = [fitted_template(head, fs, w, marked) if unfit else (find_template(head, fs, w, marked), 1.0)
+              for w in windows]
+    if unfit and any(t is not None for t, _ in fitted) and all(share >= UNFIT_SHARE for _, share in fitted):
+        return UNFIT
+    weighed = [(t, math.inf if t is None else Prepared([head], [t]).estimate(step)) for t, _ in fitted]
     for window, (template, bits) in zip(windows, weighed):
         if template is not None and bits < (math.inf if best is None else best.bits):
             best = HeadChoice(window, template, bits)
     return best
-
-
-def _head_template(head: np.ndarray, fs: float, window: tuple[float, float], marked: np.ndarray,
-                   step: float) -> tuple[BeatTemplate | None, float]:
-    """``head``'s template for ``window`` at the beats ``marked`` and its bit estimate at ``step`` (inf: none)."""
-    template = find_template(head, fs, window, marked)
-    return template, math.inf if template is None else Prepared([head], [template]).estimate(step)
 
 
 def _helps(head: np.ndarray, fs: float, chosen: HeadChoice, step: float) -> bool:
