@@ -80,7 +80,7 @@ KINDS = [
          lambda a, axis: kernels._selected_medians(np.ascontiguousarray(a if axis == 1 else a.T))),
     Kind("beat detector's peak picking", beats.kernels, "greedy_peaks", lambda s, *_: len(s),
          lambda s, d: peaks(np.asarray(s, dtype=np.float64)[None, None], d)),
-    Kind("mains hum's normal equations", mains.kernels, "mains_sums", lambda _s, _c, _step, r, _size: len(r),
+    Kind("mains hum's normal equations", mains.kernels, "mains_sums", lambda _s, _c, _step, r, *_: len(r),
          lambda _s, _c, step, r, size: mains.normal_equations(step, r, size)),
     Kind("beat detector's envelope", beats.kernels, "difference_envelope", lambda v, _w: len(v),
          lambda v, width: beats._moving_average(np.abs(np.diff(v, prepend=v[0])), width)),

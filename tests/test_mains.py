@@ -145,6 +145,29 @@ def test_the_compiled_normal_equations_are_numpy_s(step, size, n, seed):
     assert compiled[0].shape == (-(-n // size), 4, 4) and compiled[1].shape == (-(-n // size), 4)
 
 
+@pytest.mark.parametrize(("step", "n"), [(716_896_321, 2**18 + 1234), (2**32 - 1, 2**18 + 3600 * 5), (1, 2**19)])
+def test_a_long_frame_s_sums_made_in_halves_are_the_whole_pass_s(step, n):
+    """``mains._block_sums`` on two threads (a frame of ``SHARED_SUMS`` samples or more): the second half's blocks
+    start at the phase the whole pass reaches there (wrapping mod 2^32), so every block's sums are the same bits;
+    with a short last block or none."""
+    from sancodec.codec import jobs, kernels
+
+    if not kernels.COMPILED:
+        pytest.skip("the C kernels are not built: nothing is summed in halves")
+    r = np.random.default_rng(n).normal(0, 100, n)
+    assert n >= mains.SHARED_SUMS
+    whole = kernels.mains_sums(mains.SINE_F, mains.COSINE_F, step, r, 3600)
+    calls: list[int] = []
+    real = kernels.mains_sums
+    with pytest.MonkeyPatch.context() as spy:
+        spy.setattr(kernels, "mains_sums", lambda *a: calls.append(len(a[3])) or real(*a))
+        with jobs.piece_threads(2):
+            halves = mains._block_sums(step, r, 3600)
+    assert len(calls) == 2 and sum(calls) == n and calls[0] % 3600 == 0
+    assert halves is not None and whole is not None
+    assert halves[0].tobytes() == whole[0].tobytes() and halves[1].tobytes() == whole[1].tobytes()
+
+
 def test_the_compiled_fit_is_numpy_s(monkeypatch):
     """The hum fitted on a record with a drifting line: the same amplitudes from the compiled sums as from numpy's."""
     sig = _ecg_with_hum(n=50000)  # the last block shorter than the others

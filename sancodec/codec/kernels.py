@@ -119,7 +119,7 @@ _SIGNATURES = {
     "san_cdf97_inverse": (None, [_F64, _N, ctypes.c_int, _F64]),
     "san_template_prediction": (None, [_I64, _N, _N, _I64, _I64, _N, _N, _F64]),
     "san_mains_prediction": (None, [_F64, _F64, ctypes.c_uint64, _N, _I64, _I64, _N, ctypes.c_int, _F64]),
-    "san_mains_sums": (None, [_F64, _F64, ctypes.c_uint64, _F64, _N, _N, _F64, _F64]),
+    "san_mains_sums": (None, [_F64, _F64, ctypes.c_uint64, ctypes.c_uint64, _F64, _N, _N, _F64, _F64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
@@ -546,17 +546,21 @@ def mains_prediction(sine: np.ndarray, cosine: np.ndarray, step: int, block: int
 
 
 def mains_sums(sine: np.ndarray, cosine: np.ndarray, step: int, r: np.ndarray,
-               size: int) -> tuple[np.ndarray, np.ndarray] | None:
+               size: int, first: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
     """``mains.fit_mains``'s normal equations in one compiled pass (None without the C kernels): per block of
     ``size`` samples of ``r``, the 4 x 4 sums of products of its design rows (the tables' cosine and sine at the
-    phase of ``step`` over 2^14, 1, the time from the block's middle) and their 4 sums of products with ``r``."""
+    phase of ``step`` over 2^14, 1, the time from the block's middle) and their 4 sums of products with ``r``.
+    ``first``: the index in its frame of ``r``'s first sample (a block's first: a frame's blocks summed in parts give
+    each block's sums as the whole frame's pass does)."""
     if _LIB is None:
         return None
     sine, cosine = _mains_tables(sine, cosine, step, size, "mains sums")
+    if first < 0:
+        raise ValueError("mains sums: a negative first sample")
     r = np.ascontiguousarray(r, dtype=np.float64)
     count = -(-len(r) // size)
     gram, rhs = np.empty((count, 4, 4)), np.empty((count, 4))
-    _LIB.san_mains_sums(sine, cosine, step, r, len(r), size, gram, rhs)
+    _LIB.san_mains_sums(sine, cosine, step, (first * step) % (1 << 32), r, len(r), size, gram, rhs)
     return gram, rhs
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 
 from sancodec.codec import kernels
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
+from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.errors import SanFormatError
 
 __all__ = ["MAX_AMPLITUDE", "Mains", "fit_mains", "line_candidates", "mains_frequency", "phases", "read_mains"]
@@ -194,13 +195,32 @@ def fit_mains(frames: Sequence[np.ndarray], fs: float, frequency: float,
         n = len(x)
         size = min(block, max(n, 1))
         r = x if p is None else x - p
-        sums = kernels.mains_sums(SINE_F, COSINE_F, step, r, size)
+        sums = _block_sums(step, r, size)
         gram, rhs = sums if sums is not None else normal_equations(step, np.asarray(r, dtype=np.float64), size)
         gram += np.eye(4) * 1e-9 * np.trace(gram, axis1=1, axis2=2)[:, None, None] / 4 + np.eye(4) * 1e-12
         coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
         a, b = (np.clip(np.rint(8 * coef[:, j]), -MAX_AMPLITUDE, MAX_AMPLITUDE).astype(np.int64) for j in (0, 1))
         out.append(Mains(step, size, a, b))
     return out
+
+
+SHARED_SUMS = 1 << 18  # a frame of this many samples or more has its blocks' sums made in two halves side by side
+
+
+def _block_sums(step: int, r: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``kernels.mains_sums`` of ``r``: on a frame of :data:`SHARED_SUMS` samples or more and of two blocks or more,
+    where ``jobs.piece_threads`` allows, its first half of blocks and its second on two threads (each block's sums
+    are its own: the same values); None without the C kernels."""
+    count = -(-len(r) // size)
+    if len(r) < SHARED_SUMS or count < 2 or piece_count() < 2 or not kernels.COMPILED:
+        return kernels.mains_sums(SINE_F, COSINE_F, step, r, size)
+    half = count // 2 * size
+    parts = run_pieces([partial(kernels.mains_sums, SINE_F, COSINE_F, step, r[:half], size),
+                        partial(kernels.mains_sums, SINE_F, COSINE_F, step, r[half:], size, half)],
+                       [half, len(r) - half])
+    if any(part is None for part in parts):
+        return None
+    return np.concatenate([parts[0][0], parts[1][0]]), np.concatenate([parts[0][1], parts[1][1]])
 
 
 def normal_equations(step: int, r: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -259,10 +259,12 @@ EXPORT void san_mains_prediction(const double *sine, const double *cosine, uint6
  * samples (the last one shorter where size does not divide n), the design rows cosine[phase] / 2^14,
  * sine[phase] / 2^14, 1 and the time from the block's middle, their products summed into gram (count x 4 x 4)
  * and their products with r into rhs (count x 4). Sums of doubles, as numpy's einsum sums them (in another
- * order: the fit rounds its amplitudes to integers, where a last-bit difference decides nothing). */
-EXPORT void san_mains_sums(const double *sine, const double *cosine, uint64_t step, const double *r, int64_t n,
-                           int64_t size, double *gram, double *rhs) {
-    uint32_t phase = 0, advance = (uint32_t)step;
+ * order: the fit rounds its amplitudes to integers, where a last-bit difference decides nothing). r's first sample
+ * is at phase0 (0 for a frame's first: a later block's first sample, that sample's index times step mod 2^32, so that
+ * a frame's blocks may be summed in parts, each block's sums the same). */
+EXPORT void san_mains_sums(const double *sine, const double *cosine, uint64_t step, uint64_t phase0, const double *r,
+                           int64_t n, int64_t size, double *gram, double *rhs) {
+    uint32_t phase = (uint32_t)phase0, advance = (uint32_t)step;
     for (int64_t start = 0, k = 0; start < n; start += size, k++) {
         int64_t end = n - start > size ? start + size : n;
         double middle = 0.5 * (double)(end - start < size ? end - start : size);
