@@ -832,13 +832,13 @@ def template_side(t8: np.ndarray, anchor: int, positions: np.ndarray, g64: np.nd
         raise ValueError("a gain per beat")
     n = m + 2 * count
     out = np.empty(17 * 160 * 3 + 4 * (n + n // BLOCK + 64) + 8 * n + 64 + 50, dtype=np.uint8)  # a block, 5 varints
-    second = np.zeros(1, dtype=np.int32)
-    size = _LIB.san_template_side(t8, m, int(anchor), positions, count, g64, int(shift), class_table(),
-                                  class_table().shape[1], out, len(out), second)
+    second, table = np.zeros(1, dtype=np.int32), class_table()
+    size = _LIB.san_template_side(t8, m, int(anchor), positions, count, g64, int(shift), table, table.shape[1], out,
+                                  len(out), second)
     if size == -2:
         return None
     if size < 0:
-        raise RuntimeError("compiled template side information: output buffer too small")
+        raise RuntimeError("compiled template side information: out of memory or output buffer too small")
     return out[:size].tobytes(), bool(second[0])
 
 
