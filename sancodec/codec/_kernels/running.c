@@ -107,7 +107,7 @@ int running_decode(const uint8_t *data, int64_t len, int64_t n, int64_t *out) {
     uint32_t acc = 0;
     int32_t last = 0;
     for (int64_t i = 0; i < n && !status; i++) {
-        int c = split ? 2 * lut[acc] + ((uint32_t)last << 4 > acc) : lut[acc];
+        int c = table_context(lut, acc, split, last);
         /* a context without a table: no encoder's. The table's cumulatives are cums[c], an address computed
          * from c rather than loaded (tables[c].cum): one load less between a token and the next. */
         int x = (mask >> c & 1) ? rd_symbol_at(&d, cums[c], tables[c].start, TOKENS) : -1;
