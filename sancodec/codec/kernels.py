@@ -802,6 +802,12 @@ def _split(out: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
     return [out[a:b] for a, b in zip(edges, edges[1:])]
 
 
+def _arrays_room(n: int, count: int) -> int:
+    """The bytes a block of ``count`` arrays holding ``n`` values in all may take (``san_arrays_encode``): each array's
+    tables, a range-coder word for each value and block class, the raw bits."""
+    return 17 * 160 * max(1, count) + 4 * (n + n // BLOCK + 16 * (count + 1)) + 8 * n + 64
+
+
 def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> bytes | None:
     """``entropy.encode_arrays(arrays, contextual)`` in one compiled call (None without the C kernels)."""
     if _LIB is None or not arrays:
@@ -809,8 +815,7 @@ def encode_arrays(arrays: Sequence[np.ndarray], contextual: Sequence[bool]) -> b
     e, lengths = _end_to_end(arrays)
     n = len(e)
     table = class_table()
-    out = np.empty(17 * 160 * max(1, len(arrays)) + 4 * (n + n // BLOCK + 16 * (len(arrays) + 1)) + 8 * n + 64,
-                   dtype=np.uint8)
+    out = np.empty(_arrays_room(n, len(arrays)), dtype=np.uint8)
     size = _LIB.san_arrays_encode(e, lengths, np.asarray(contextual, dtype=np.int32), len(arrays), table,
                                   table.shape[1], out, len(out))
     if size < 0:
@@ -831,7 +836,7 @@ def template_side(t8: np.ndarray, anchor: int, positions: np.ndarray, g64: np.nd
     if len(g64) != count:
         raise ValueError("a gain per beat")
     n = m + 2 * count
-    out = np.empty(17 * 160 * 3 + 4 * (n + n // BLOCK + 64) + 8 * n + 64 + 50, dtype=np.uint8)  # a block, 5 varints
+    out = np.empty(_arrays_room(n, 3) + 50, dtype=np.uint8)  # the block kept, after 5 varints
     second, table = np.zeros(1, dtype=np.int32), class_table()
     size = _LIB.san_template_side(t8, m, int(anchor), positions, count, g64, int(shift), table, table.shape[1], out,
                                   len(out), second)
