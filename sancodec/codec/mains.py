@@ -218,9 +218,8 @@ def _block_sums(step: int, r: np.ndarray, size: int) -> tuple[np.ndarray, np.nda
     parts = run_pieces([partial(kernels.mains_sums, SINE_F, COSINE_F, step, r[:half], size),
                         partial(kernels.mains_sums, SINE_F, COSINE_F, step, r[half:], size, half)],
                        [half, len(r) - half])
-    if any(part is None for part in parts):
-        return None
-    return np.concatenate([parts[0][0], parts[1][0]]), np.concatenate([parts[0][1], parts[1][1]])
+    (gram, rhs), (more_gram, more_rhs) = parts  # the C kernels are built (COMPILED): neither part is None
+    return np.concatenate([gram, more_gram]), np.concatenate([rhs, more_rhs])
 
 
 def normal_equations(step: int, r: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
