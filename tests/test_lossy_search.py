@@ -13,7 +13,7 @@ from common import spy_steps, wavelet_fields
 
 from sancodec.codec import lossyrate, templatesearch, waveletframe
 from sancodec.codec.beats import BeatTemplate
-from sancodec.codec.stepsearch import MAX_MEASUREMENTS, coarsest_step, find_step
+from sancodec.codec.stepsearch import MAX_MEASUREMENTS, coarsest_step, find_step, first_within
 from sancodec.san.placement import scatter_kernels
 
 LO, HI = float(np.float32(1e-3)), float(np.float32(1e5))
@@ -195,6 +195,44 @@ def test_a_jagged_measure_is_scanned_past_its_first_crossing():
     again, calls_again = _counted(lambda x: x**0.8)
     find_step(again, 2.0, LO, HI, 1.0)
     assert len(calls) == len(calls_again)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_scan_for_a_coarser_step_finds_the_first_within_on_two_threads_as_on_one(seed):
+    """first_within (coarsest_step's scan): on two threads the same step as the first within the bound in order
+    (each thread takes the next step not taken: none before it is skipped), the second thread measuring too; on
+    one thread the steps in order up to that one and no more."""
+    import threading
+
+    from sancodec.codec import jobs
+
+    rng = np.random.default_rng(seed)
+    steps = [float(s) for s in np.sort(rng.uniform(1, 100, 25))]
+    values = rng.uniform(0, 2, 25)
+    values[: int(rng.integers(0, 26))] += 2  # within the bound (1) nowhere before a random index, maybe nowhere
+    expected = next((s for s, v in zip(steps, values) if v <= 1.0), None)
+    threads_seen, calls = set(), []
+    stop = len(steps) if expected is None else steps.index(expected) + 1
+    two = jobs._CORES > 1 and stop > 1  # a second step before the one found, for the second thread to take
+    meet = threading.Barrier(2, timeout=5.0)
+
+    def measure(x: float) -> float:
+        name = threading.current_thread().name
+        if two and name not in threads_seen:  # each thread's first step held until the other has taken one
+            threads_seen.add(name)
+            meet.wait()
+        threads_seen.add(name)
+        calls.append(x)
+        return float(values[steps.index(x)])
+
+    with jobs.piece_threads(2):
+        assert first_within(measure, 1.0, steps, jobs.PIECE_VALUES) == expected
+    assert set(steps[:stop]) <= set(calls)  # every step before the one found measured
+    assert len(threads_seen) == 2 or not two
+    calls.clear()
+    two = False
+    assert first_within(measure, 1.0, steps, jobs.PIECE_VALUES) == expected  # one thread
+    assert calls == steps[:stop]
 
 
 def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypatch):

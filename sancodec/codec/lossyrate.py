@@ -280,7 +280,8 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
             model = model or ErrorModel(prepared.flat, prepared.levels, prepared.rounding, spread)
             step = modelled_step(distortion, model, bound, lo, hi, first)[0]
         else:
-            step = (coarsest_step if scan else find_step)(distortion, bound, lo, hi, first)[0]
+            step = coarsest_step(distortion, bound, lo, hi, first, len(ref))[0] if scan else \
+                find_step(distortion, bound, lo, hi, first)[0]
     else:  # the finest step that fits the budget
         budget = target.bps * len(ref) / 8
         step = find_step(lambda s: sum(map(len, prepared.payloads(s))), budget, lo, hi,

@@ -12,11 +12,15 @@ bisection step (after three measurements that moved the same end).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
-__all__ = ["coarsest_step", "find_step", "first_measured", "modelled_step"]
+from sancodec.codec.jobs import run_pieces
+
+__all__ = ["coarsest_step", "find_step", "first_measured", "first_within", "modelled_step"]
 
 TOLERANCE = 1.01  # the search stops when the bracket's ends are within 1 % of each other
 NUDGE = 1.005  # each estimate is aimed this much past the crossing
@@ -85,10 +89,11 @@ def _inside(x: float, lo: float, hi: float, bisect: bool) -> float:
 
 
 def coarsest_step(measure: Callable[[float], float], bound: float, lo: float, hi: float,
-                  guess: float) -> tuple[float, float]:
+                  guess: float, size: int = 0) -> tuple[float, float]:
     """Like :func:`find_step` for a rising measure; where the search met the measure going down as the
     step grew (few coefficients left, where a PRDN is far from monotone in the step), it then scans
-    coarser steps in 8 % increments up to 6.8 times the crossing, and starts over from the first that
+    coarser steps in 8 % increments up to 6.8 times the crossing (:func:`first_within`, two at a time where a
+    thread is spare and a measurement holds ``size`` values or more in all), and starts over from the first that
     meets the bound again (a smaller file). A search that saw the measure rise throughout costs
     nothing more."""
     top, seen = hi, []
@@ -102,12 +107,36 @@ def coarsest_step(measure: Callable[[float], float], bound: float, lo: float, hi
         if not _falls_somewhere(seen):
             break
         seen.clear()
-        steps = (s for s in (_f32(lo * f) for f in SCAN) if s < top)
-        coarser = next((s for s in steps if measure(s) <= bound), None)
+        coarser = first_within(measure, bound, [s for s in (_f32(lo * f) for f in SCAN) if s < top], size)
         if coarser is None:
             break
         lo, hi = find_step(recorded, bound, coarser, top, coarser * 1.2)
     return lo, hi
+
+
+def first_within(measure: Callable[[float], float], bound: float, steps: Sequence[float],
+                 size: int = 0) -> float | None:
+    """The first of ``steps`` whose ``measure`` is within ``bound`` (None: none is). Where ``jobs.run_pieces`` allows
+    (``size``: the values one measurement works on), on two threads, each taking the next step not yet taken, in
+    order, until past the first found within: the same step found, a step past it perhaps measured as well (its work
+    lost); on one thread, the steps in order up to that one, no more. ``measure`` must be safe to call from two
+    threads (``coarsest_step``'s are decodes, compiled work mostly, which releases the interpreter lock)."""
+    state = {"next": 0, "found": len(steps)}  # the next step to take; the least index found within the bound
+    lock = threading.Lock()
+
+    def scan() -> None:
+        while True:
+            with lock:
+                i = state["next"]
+                if i >= min(state["found"], len(steps)):  # every step before the first found is taken
+                    return
+                state["next"] = i + 1
+            if measure(steps[i]) <= bound:
+                with lock:
+                    state["found"] = min(state["found"], i)
+
+    run_pieces([scan, scan], [size, size])
+    return steps[state["found"]] if state["found"] < len(steps) else None
 
 
 def _falls_somewhere(points: list[tuple[float, float]]) -> bool:
