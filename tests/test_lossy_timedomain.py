@@ -388,3 +388,25 @@ def test_the_coding_in_shorter_frames_reuses_the_one_frame_codings_choices(monke
     windows.clear()
     lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(None))
     assert not windows
+
+
+def test_the_grids_coded_side_by_side_give_what_coding_them_in_turn_gives(monkeypatch):
+    """a103l's lead V (excerpt) at PRDN 1 % has two grids to weigh (k = 39 misses, a coarser one meets the bound):
+    where a thread is spare both are coded at once (timedomain._grid_codings), one on the helper, and the coding
+    kept is the one coding them in turn keeps."""
+    import threading
+
+    from sancodec.codec import jobs
+
+    x = read_signal(DATA / "a103l_20000").samples[:, 1].astype(np.int64)
+    ref = x.astype(np.float64)
+    names: list[str] = []
+    original = timedomain._raw_frames
+    monkeypatch.setattr(timedomain, "_raw_frames",
+                        lambda *args: names.append(threading.current_thread().name) or original(*args))
+    in_turn = timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT_QUICK)
+    assert in_turn is not None and len(names) == 2 and len(set(names)) == 1
+    names.clear()
+    with jobs.piece_threads(2):
+        assert timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT_QUICK) == in_turn
+    assert len(names) == 2 and len(set(names)) == (2 if jobs._CORES > 1 else 1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -27,6 +28,7 @@ from sancodec.codec import kernels
 from sancodec.codec.channelstats import channel_spread, channel_std
 from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
 from sancodec.codec.interchannel import cross_channel_candidate
+from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, bits_from_histogram, estimate_bits
 from sancodec.metrics import prdn_with_spread, spread_of
@@ -121,22 +123,17 @@ def _may_pay(frames: Sequence[np.ndarray], to_beat: int, plan: FramePlan = EXACT
     a long channel exactly is most of the lossy encoder's time where it cannot win, as at PRDN 2 % and up
     on mitdb 100)."""
     return _probe_pays(sum(map(len, frames)), len(frames[0]), to_beat,
-                       lambda head: encode_channel_frame(np.asarray(frames[0][:head]), None, plan).payload())
+                       lambda head: len(encode_channel_frame(np.asarray(frames[0][:head]), None, plan).payload()))
 
 
-def _grid_may_pay(u: np.ndarray, x0: int, grid: int, first: int, to_beat: int, plan: FramePlan = EXACT) -> bool:
-    """:func:`_may_pay` for raw frames of the cells ``u`` on a grid (``first``: the first frame's length)."""
-    return _probe_pays(len(u), first, to_beat, lambda head: _raw_frame(u[:head], x0, grid, plan))
-
-
-def _probe_pays(n: int, first: int, to_beat: int, code: Callable[[int], bytes]) -> bool:
-    """On a channel of ``n`` values longer than twice :data:`PROBE`, the bytes ``code`` gives for the first
+def _probe_pays(n: int, first: int, to_beat: int, coded_bytes: Callable[[int], int]) -> bool:
+    """On a channel of ``n`` values longer than twice :data:`PROBE`, the bytes ``coded_bytes`` counts for the first
     frame's first ``PROBE`` values (``first``: that frame's length), scaled to the channel's length, must
     stay within :data:`PROBE_MARGIN` times ``to_beat``; a shorter channel is coded whole anyway."""
     if n <= 2 * PROBE:
         return True
     head = min(PROBE, first)
-    return len(code(head)) * n / head < PROBE_MARGIN * to_beat
+    return coded_bytes(head) * n / head < PROBE_MARGIN * to_beat
 
 
 class _ExactEstimates:
@@ -317,9 +314,11 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
             best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     bounds, first = np.cumsum([0, *map(len, frames)]), len(frames[0])
     wavelet_bytes, kept_estimate = to_beat, math.inf
-    for grid, coarse_prdn, u, estimate in grids:
-        if estimate < HOPELESS * to_beat and _grid_may_pay(u, x0, grid, first, to_beat, plan):
-            payloads = [_raw_frame(u[a:b], x0, grid, plan) for a, b in zip(bounds, bounds[1:])]
+    probes = [_GridProbe(u, x0, grid, first, plan) for grid, _, u, _ in grids]
+    coded = _grid_codings(grids, probes, bounds, x0, to_beat, plan)
+    for (grid, coarse_prdn, u, estimate), probe in zip(grids, probes):  # in turn, each against the bytes left to beat
+        if estimate < HOPELESS * to_beat and probe.may_pay(to_beat):
+            payloads = coded[grid] if grid in coded else _raw_frames(u, bounds, x0, grid, plan)
             if sum(map(len, payloads)) < to_beat:
                 best, to_beat = Coded(payloads, coarse_prdn, False), sum(map(len, payloads))
                 kept_estimate = estimate
@@ -328,6 +327,42 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
         if payloads is not None and sum(map(len, payloads)) < wavelet_bytes and sum(map(len, payloads)) <= to_beat:
             best = Coded(payloads, exact_prdn, True)
     return best
+
+
+def _grid_codings(grids: Sequence[tuple[int, float, np.ndarray, float]], probes: Sequence[_GridProbe],
+                  bounds: np.ndarray, x0: int, to_beat: int, plan: FramePlan) -> dict[int, list[bytes]]:
+    """The raw frames of every grid that :func:`code_channel` may code, made side by side where two or more may
+    be and ``jobs.run_pieces`` allows (by grid; none where fewer, or on one thread): those that pass its tests
+    against the bytes it starts with, which only fall as a grid is kept, so no grid it codes is left out; one it
+    then skips (a grid kept before it coded smaller than its estimate allows) is work lost."""
+    may = [(grid, u) for (grid, _, u, estimate), probe in zip(grids, probes)
+           if estimate < HOPELESS * to_beat and probe.may_pay(to_beat)]
+    if len(may) < 2 or piece_count() < 2:
+        return {}
+    made = run_pieces([partial(_raw_frames, u, bounds, x0, grid, plan) for grid, u in may], [len(u) for _, u in may])
+    return {grid: payloads for (grid, _), payloads in zip(may, made)}
+
+
+def _raw_frames(u: np.ndarray, bounds: np.ndarray, x0: int, grid: int, plan: FramePlan) -> list[bytes]:
+    """:func:`_raw_frame` of each frame's cells (``bounds``: where each frame starts, and the end)."""
+    return [_raw_frame(u[a:b], x0, grid, plan) for a, b in zip(bounds, bounds[1:])]
+
+
+class _GridProbe:
+    """:func:`_may_pay` for raw frames of the cells ``u`` on a grid (``first``: the first frame's length), asked
+    against the bytes to beat as they fall: its head coded once."""
+
+    def __init__(self, u: np.ndarray, x0: int, grid: int, first: int, plan: FramePlan) -> None:
+        self.u, self.x0, self.grid, self.first, self.plan = u, x0, grid, first, plan
+        self._head: int | None = None  # the head's bytes, once coded
+
+    def may_pay(self, to_beat: int) -> bool:
+        return _probe_pays(len(self.u), self.first, to_beat, self._head_bytes)
+
+    def _head_bytes(self, head: int) -> int:
+        if self._head is None:
+            self._head = len(_raw_frame(self.u[:head], self.x0, self.grid, self.plan))
+        return self._head
 
 
 def _exact_first(estimates: _ExactEstimates, grid_estimates: Sequence[float]) -> bool:
