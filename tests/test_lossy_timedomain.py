@@ -410,3 +410,26 @@ def test_the_grids_coded_side_by_side_give_what_coding_them_in_turn_gives(monkey
     with jobs.piece_threads(2):
         assert timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT_QUICK) == in_turn
     assert len(names) == 2 and len(set(names)) == (2 if jobs._CORES > 1 else 1)
+
+
+def test_an_exact_payload_carries_the_minor_version_its_decode_reports():
+    """timedomain.exact_payload: the minor version the encoder writes down beside an exact or grid payload (which
+    waveletframe.needs_minor takes instead of decoding it) is the one a decode of the same bytes reports, 8 where the
+    residual uses format 1.8's stages, LPC without restarts or the MSB mode, else 6; both seen here."""
+    from sancodec.codec import waveletframe
+
+    seen = set()
+    rng = np.random.default_rng(5)
+    channels = [read_signal(DATA / name).samples[:, 0].astype(np.int64) for name in ("1001", "3000003_0003",
+                                                                                      "100_3chan", "emg_healthy")]
+    channels += [read_signal(DATA / "a103l_20000").samples[:, 1].astype(np.int64),
+                 np.cumsum(rng.integers(-3, 4, 5000)), rng.integers(-2, 3, 300), np.full(50, 7)]
+    for x in channels:
+        for plan in (timedomain.EXACT, timedomain.EXACT_QUICK):
+            payloads = [timedomain.exact_payload(encode_channel_frame(x, None, plan))]
+            payloads += [timedomain._raw_frame(timedomain._cells(x, int(x[0]), k), int(x[0]), k, plan) for k in (3, 9)]
+            for p in payloads:
+                assert isinstance(p, timedomain.ExactPayload)
+                assert p.minor == waveletframe._exact_minor(bytes(p), len(x)) == waveletframe.needs_minor(p, len(x))
+                seen.add(p.minor)
+    assert seen == {6, 8}

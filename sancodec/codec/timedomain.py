@@ -24,17 +24,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec import kernels
+from sancodec.codec import kernels, running
 from sancodec.codec.channelstats import channel_spread, channel_std
-from sancodec.codec.frames import FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
+from sancodec.codec.entropy import ByteReader
+from sancodec.codec.frames import Candidate, FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
 from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, bits_from_histogram, estimate_bits
 from sancodec.metrics import prdn_with_spread, spread_of
 
-__all__ = ["EXACT", "EXACT_QUICK", "Coded", "code_channel", "code_within", "exact_file", "exact_frames",
-           "may_code_exactly", "predict_across"]
+__all__ = ["EXACT", "EXACT_QUICK", "Coded", "ExactPayload", "code_channel", "code_within", "exact_file",
+           "exact_frames", "exact_payload", "may_code_exactly", "predict_across"]
 
 EXACT = FramePlan("lossless", 0, 0.02, None, [])
 EXACT_QUICK = FramePlan("lossless", 0, 0.02, None, [], predictor="fast")  # effort "balanced": no adaptive stages
@@ -115,7 +116,29 @@ def _raw_frame(u: np.ndarray, x0: int, grid: int, plan: FramePlan = EXACT) -> by
     raw = get_coding(0)
     assert isinstance(raw, RawCoding)
     residual = residual_stages(plan)(best_residual(u - u[0], allow_lpc=True))  # as a lossless file codes it
-    return raw.on_grid(x0 + grid * int(u[0]), grid, residual).payload()
+    return exact_payload(raw.on_grid(x0 + grid * int(u[0]), grid, residual))
+
+
+class ExactPayload(bytes):
+    """A time-domain channel-frame payload with the format minor version it needs (``minor``: 8 where it uses what
+    format 1.8 added to lossless coding, the long adaptive stages, LPC without restarts or running contexts' MSB
+    mode, else 6), as :func:`exact_payload` wrote it: ``waveletframe.needs_minor`` takes it from here instead of
+    decoding the payload to find out (a short record's encode spent a tenth of a millisecond or more on that)."""
+
+    minor: int
+
+
+def exact_payload(candidate: Candidate) -> ExactPayload:
+    """``candidate``'s payload with the minor version it needs (:class:`ExactPayload`): what its residual uses as
+    written, which is what a decode of it reports (``waveletframe._exact_minor``; a residual written plain, the
+    context-free coding, uses no running contexts)."""
+    payload = ExactPayload(candidate.payload())
+    res = candidate.residual
+    plain = res is not None and bool(ByteReader(payload[len(candidate.head):]).varint() & 4)
+    uses = res is not None and (res.cascade is not None or (res.lpc is not None and res.lpc.whole)
+                                or (not plain and running.uses_msb(res.coded())))
+    payload.minor = 8 if uses else 6
+    return payload
 
 
 def _may_pay(frames: Sequence[np.ndarray], to_beat: int, plan: FramePlan = EXACT) -> bool:
@@ -251,7 +274,7 @@ def _exact(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: fl
     ``estimates`` of their samples or :func:`_may_pay`'s probe say they cannot come near ``to_beat`` bytes."""
     if not _may_code(frames, estimates, to_beat, plan):
         return None
-    return [encode_channel_frame(f, None, plan).payload() for f in frames]
+    return [exact_payload(encode_channel_frame(f, None, plan)) for f in frames]
 
 
 def _may_code(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,

@@ -302,7 +302,10 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
 
 
 def _exact_minor(payload: bytes, length: int) -> int:
-    """8 where an exact channel-frame of a lossy file uses what format 1.8 added to lossless coding, else 6."""
+    """8 where an exact channel-frame of a lossy file uses what format 1.8 added to lossless coding, else 6: as its
+    encoder wrote it down (``timedomain.ExactPayload``), else from a decode of it."""
+    if isinstance(payload, timedomain.ExactPayload):
+        return payload.minor
     part = decode_channel_frame(payload, length, timedomain.EXACT)
     return 8 if part.cascade or part.msb or (part.lpc is not None and part.lpc[1].whole) else 6
 
