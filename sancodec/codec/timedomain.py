@@ -77,8 +77,10 @@ def _grid_limit(x: np.ndarray, g: int) -> int:
 
 def _holds(u: np.ndarray, x0: int, grid: int) -> bool:
     """Whether a raw frame of ``x0 + grid * u`` stays within the decoder's bound, |first| + grid · max
-    |u - u[0]|, and so within the format's limit."""
-    return abs(x0) + grid * (float(np.abs(u).max()) + float(u.max() - u.min())) <= MAX_ABS_SAMPLE
+    |u - u[0]|, and so within the format's limit. (max |u| is the larger of the largest and minus the least:
+    two passes over the cells, not four.)"""
+    top, bottom = int(u.max()), int(u.min())
+    return abs(x0) + grid * (float(max(top, -bottom)) + float(top - bottom)) <= MAX_ABS_SAMPLE
 
 
 def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> list[tuple[int, float]]:
