@@ -672,6 +672,9 @@ def test_greedy_peaks_keep_the_positions_the_numpy_peaks_keep(values, d, noisy):
         s = s + np.random.default_rng(len(values)).normal(scale=1e-3, size=len(s))
     reference = np.flatnonzero(peaks(s[None, None], d)[0, 0])
     assert np.array_equal(kernels.greedy_peaks(s, d), reference)
+    single = s.astype(np.float32)  # a float32 row (the beat detector's envelope) is read as float32: the same
+    wide = np.flatnonzero(peaks(single.astype(np.float64)[None, None], d)[0, 0])  # peaks as its float64 values'
+    assert np.array_equal(kernels.greedy_peaks(single, d), wide)
 
 
 @needs_c
@@ -687,6 +690,10 @@ def test_greedy_peaks_order_many_candidates_as_numpy_does(seed):
     for d in (1, 3, 40):
         reference = np.flatnonzero(peaks(s[None, None], d)[0, 0])
         assert np.array_equal(kernels.greedy_peaks(s, d), reference)
+        with np.errstate(over="ignore"):  # 1e300 to inf, 1e-300 to 0, 1 + 2^-52 to 1: ties the float32 route keeps
+            single = s.astype(np.float32)
+        wide = np.flatnonzero(peaks(single.astype(np.float64)[None, None], d)[0, 0])
+        assert np.array_equal(kernels.greedy_peaks(single, d), wide)
 
 
 @needs_c

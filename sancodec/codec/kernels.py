@@ -74,6 +74,7 @@ _U8 = _Array(np.uint8)
 _N = ctypes.c_int64
 _U32 = _Array(np.uint32)
 _F64 = _Array(np.float64)
+_F32 = _Array(np.float32)
 _STATE = _Array(np.uint64)
 _SEGMENTS = [_I32, _I64, _I32, _N, _U32, _I32, _N]
 _SIGNATURES = {
@@ -121,6 +122,7 @@ _SIGNATURES = {
     "san_mains_prediction": (None, [_F64, _F64, ctypes.c_uint64, _N, _I64, _I64, _N, ctypes.c_int, _F64]),
     "san_mains_sums": (None, [_F64, _F64, ctypes.c_uint64, ctypes.c_uint64, _F64, _N, _N, _F64, _F64]),
     "san_greedy_peaks": (_N, [_F64, _N, _N, _I64]),
+    "san_greedy_peaks_f32": (_N, [_F32, _N, _N, _I64]),
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
     "san_counted_medians": (None, [_F64, _N, _N, _N, _I32, _F64, _U8]),
@@ -576,12 +578,15 @@ def _mains_tables(sine: np.ndarray, cosine: np.ndarray, step: int, block: int,
 
 def greedy_peaks(s: np.ndarray, d: int) -> np.ndarray | None:
     """The positions ``sparse.peaks`` keeps on the one row ``s`` with minimum distance ``d``, increasing, in
-    one compiled pass (None without the C kernels: the caller runs ``sparse.peaks``, the reference)."""
+    one compiled pass (None without the C kernels: the caller runs ``sparse.peaks``, the reference); a float32 row
+    is read as float32 (its values compare as their float64 conversions do)."""
     if _LIB is None:
         return None
-    s = np.ascontiguousarray(s, dtype=np.float64)
     out = np.empty(len(s), dtype=np.int64)
-    kept = _LIB.san_greedy_peaks(s, len(s), d, out)
+    if s.dtype == np.float32:  # beats.kept_above's envelope, read as it is: no float64 copy of a long record's
+        kept = _LIB.san_greedy_peaks_f32(np.ascontiguousarray(s), len(s), d, out)
+    else:
+        kept = _LIB.san_greedy_peaks(np.ascontiguousarray(s, dtype=np.float64), len(s), d, out)
     if kept < 0:
         raise MemoryError("greedy peaks: out of memory")
     return out[:kept]

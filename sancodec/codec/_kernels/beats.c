@@ -85,27 +85,15 @@ static int sort_candidates(peak_candidate *c, int64_t count) {
     return 1;
 }
 
-/* Greedy Peaks of s[0..n) with minimum distance d (sparse.peaks on one row): candidates are the strict
- * local maxima above 0 and the first sample of a plateau above 0 that falls after it (zeros outside);
- * taken largest first (earliest on a tie), each dropping the candidates within d of it. Writes the kept
- * positions in increasing order to out (room for n); returns their count, -1 when out of memory. */
-EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *out) {
-    int64_t count = 0, kept = 0;
-    peak_candidate *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
-    int64_t *bucket = NULL;
-    if (!c) return -1;
-    for (int64_t i = 0; i < n; i++) {
-        double prev = i ? s[i - 1] : 0.0;
-        if (!(s[i] > 0.0) || !(s[i] > prev)) continue;
-        int64_t j = i + 1;
-        while (j < n && s[j] == s[i]) j++;  /* a plateau: what follows it decides */
-        double next = j < n ? s[j] : 0.0;
-        if (next < s[i]) { c[count].v = s[i]; c[count].p = i; count++; }
-    }
+/* Greedy Peaks of candidates c[0..count) (positions increasing) with minimum distance d over n samples: taken
+ * largest first (earliest on a tie), each dropping the candidates within d of it. Writes the kept positions in
+ * increasing order to out; returns their count, -1 when out of memory. Frees c. */
+static int64_t kept_peaks(peak_candidate *c, int64_t count, int64_t n, int64_t d, int64_t *out) {
+    int64_t kept = 0;
     if (!sort_candidates(c, count)) qsort(c, (size_t)count, sizeof *c, by_value_then_position);
     /* kept positions are more than d apart: a bucket of d + 1 samples holds at most one */
     int64_t width = d + 1, buckets = n / width + 1;
-    bucket = malloc((size_t)buckets * sizeof *bucket);
+    int64_t *bucket = malloc((size_t)buckets * sizeof *bucket);
     if (!bucket) { free(c); return -1; }
     for (int64_t b = 0; b < buckets; b++) bucket[b] = -1;
     for (int64_t k = 0; k < count; k++) {
@@ -119,6 +107,41 @@ EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *
     free(c);
     free(bucket);
     return kept;
+}
+
+/* The candidates of s[0..n) into c (room for n): the strict local maxima above 0 and the first sample of a plateau
+ * above 0 that falls after it (zeros outside), each value as a double (a float's exactly: the same comparisons,
+ * the same order). A macro for both element types: a float32 envelope (beats.kept_above's) is read as it is. */
+#define PEAK_CANDIDATES(T)                                                                            \
+    static int64_t peak_candidates_##T(const T *s, int64_t n, peak_candidate *c) {                     \
+        int64_t count = 0;                                                                            \
+        for (int64_t i = 0; i < n; i++) {                                                             \
+            T prev = i ? s[i - 1] : (T)0;                                                             \
+            if (!(s[i] > (T)0) || !(s[i] > prev)) continue;                                           \
+            int64_t j = i + 1;                                                                        \
+            while (j < n && s[j] == s[i]) j++; /* a plateau: what follows it decides */              \
+            T next = j < n ? s[j] : (T)0;                                                             \
+            if (next < s[i]) { c[count].v = (double)s[i]; c[count].p = i; count++; }                \
+        }                                                                                             \
+        return count;                                                                                 \
+    }
+PEAK_CANDIDATES(double)
+PEAK_CANDIDATES(float)
+
+/* Greedy Peaks of s[0..n) with minimum distance d (sparse.peaks on one row): the candidates (peak_candidates_*)
+ * taken largest first (earliest on a tie), each dropping the candidates within d of it. Writes the kept
+ * positions in increasing order to out (room for n); returns their count, -1 when out of memory. */
+EXPORT int64_t san_greedy_peaks(const double *s, int64_t n, int64_t d, int64_t *out) {
+    peak_candidate *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
+    if (!c) return -1;
+    return kept_peaks(c, peak_candidates_double(s, n, c), n, d, out);
+}
+
+/* san_greedy_peaks of a float32 row, read as it is (no float64 copy of a long record's envelope first). */
+EXPORT int64_t san_greedy_peaks_f32(const float *s, int64_t n, int64_t d, int64_t *out) {
+    peak_candidate *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
+    if (!c) return -1;
+    return kept_peaks(c, peak_candidates_float(s, n, c), n, d, out);
 }
 
 /* ---------------------------------------------------------------- the beat detector's envelope */
