@@ -136,7 +136,7 @@ def exact_payload(candidate: Candidate) -> ExactPayload:
     context-free coding, uses no running contexts)."""
     payload = ExactPayload(candidate.payload())
     res = candidate.residual
-    plain = res is not None and bool(ByteReader(payload[len(candidate.head):]).varint() & 4)
+    plain = res is not None and bool(ByteReader(memoryview(payload)[len(candidate.head):]).varint() & 4)  # no copy
     uses = res is not None and (res.cascade is not None or (res.lpc is not None and res.lpc.whole)
                                 or (not plain and running.uses_msb(res.coded())))
     payload.minor = 8 if uses else 6
