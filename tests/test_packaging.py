@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -26,6 +27,8 @@ def _declared_packages() -> tuple[list[str], dict[str, str]]:
 
 
 def test_every_package_folder_is_declared():
+    """The code packages (folders with an __init__.py) are the declared ones, and the other declared ones are the
+    bundled data's folders (namespace packages, so that setuptools ships their files without warning)."""
     packages, mapping = _declared_packages()
     folders = {"sancodec": REPO / "sancodec", **{k: REPO / v for k, v in mapping.items()}}
     found = set()
@@ -33,7 +36,11 @@ def test_every_package_folder_is_declared():
         for init in root.rglob("__init__.py"):
             rel = init.parent.relative_to(root)
             found.add(".".join([name, *rel.parts]) if rel.parts else name)
-    assert found == set(packages)
+    data = {p for p in packages if p.startswith("sancodec.data.")}
+    assert found == set(packages) - data
+    walked = {".".join(["sancodec", *d.relative_to(REPO / "sancodec").parts])
+              for d in (REPO / "sancodec" / "data").rglob("*") if d.is_dir()}
+    assert walked == data and not any((REPO / "sancodec" / "data").rglob("__init__.py"))
 
 
 def test_editable_install_maps_cli_and_export(tmp_path):
@@ -46,15 +53,24 @@ def test_editable_install_maps_cli_and_export(tmp_path):
 
 def test_wheel_contains_only_the_sancodec_tree_and_imports(tmp_path):
     wheel_dir = tmp_path / "wheel"
-    subprocess.run(
+    # built from a copy of the tree as a clone has it: a checkout's build/ folder keeps what earlier builds put in
+    # it, which setuptools would ship again
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "out", "*.egg-info",
+                                                                "__pycache__", ".hypothesis", ".ruff_cache", "*.so"))
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-         str(wheel_dir), str(REPO)],
-        check=True, capture_output=True, timeout=300,
+         str(wheel_dir), str(source)],
+        check=True, capture_output=True, text=True, timeout=300,
     )
+    assert "absent from the `packages` configuration" not in built.stdout + built.stderr  # no screen of warnings
     (wheel,) = wheel_dir.glob("sancodec-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "sancodec/cli/__init__.py" in names and "sancodec/export/__init__.py" in names
     assert "sancodec/py.typed" in names and "sancodec/data/samples/100.dat" in names
+    assert "sancodec/data/models/default/decoder.onnx" in names
+    assert "sancodec/data/samples/multisegment/ms100.hea" in names
+    assert not any(n.endswith((".c", ".h")) for n in names)  # the kernels' sources: the sdist's, not the wheel's
     tops = {n.split("/")[0] for n in names}
     assert tops <= {"sancodec", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}
     target = tmp_path / "site"
