@@ -209,7 +209,7 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
         return UNFIT
     weighed = [(t, math.inf if t is None else Prepared([head], [t]).estimate(step)) for t, _ in fitted]
     for window, (template, bits) in zip(windows, weighed):
-        if template is not None and bits < (math.inf if best is None else best.bits):
+        if template is not None and (best is None or bits < best.bits):
             best = HeadChoice(window, template, bits)
     return best
 

@@ -339,10 +339,10 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
             best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     bounds, first = np.cumsum([0, *map(len, frames)]), len(frames[0])
     wavelet_bytes, kept_estimate = to_beat, math.inf
-    probes = [_GridProbe(u, x0, grid, first, plan) for grid, _, u, _ in grids]
+    probes = [_GridProbe(u, x0, grid, first, plan, estimate) for grid, _, u, estimate in grids]
     coded = _grid_codings(grids, probes, bounds, x0, to_beat, plan)
     for (grid, coarse_prdn, u, estimate), probe in zip(grids, probes):  # in turn, each against the bytes left to beat
-        if estimate < HOPELESS * to_beat and probe.may_pay(to_beat):
+        if probe.may_pay(to_beat):
             payloads = coded[grid] if grid in coded else _raw_frames(u, bounds, x0, grid, plan)
             if sum(map(len, payloads)) < to_beat:
                 best, to_beat = Coded(payloads, coarse_prdn, False), sum(map(len, payloads))
@@ -360,8 +360,7 @@ def _grid_codings(grids: Sequence[tuple[int, float, np.ndarray, float]], probes:
     be and ``jobs.run_pieces`` allows (by grid; none where fewer, or on one thread): those that pass its tests
     against the bytes it starts with, which only fall as a grid is kept, so no grid it codes is left out; one it
     then skips (a grid kept before it coded smaller than its estimate allows) is work lost."""
-    may = [(grid, u) for (grid, _, u, estimate), probe in zip(grids, probes)
-           if estimate < HOPELESS * to_beat and probe.may_pay(to_beat)]
+    may = [(grid, u) for (grid, _, u, _), probe in zip(grids, probes) if probe.may_pay(to_beat)]
     if len(may) < 2 or piece_count() < 2:
         return {}
     made = run_pieces([partial(_raw_frames, u, bounds, x0, grid, plan) for grid, u in may], [len(u) for _, u in may])
@@ -374,15 +373,16 @@ def _raw_frames(u: np.ndarray, bounds: np.ndarray, x0: int, grid: int, plan: Fra
 
 
 class _GridProbe:
-    """:func:`_may_pay` for raw frames of the cells ``u`` on a grid (``first``: the first frame's length), asked
-    against the bytes to beat as they fall: its head coded once."""
+    """:func:`code_channel`'s test of a grid against the bytes to beat as they fall: its order-0 ``estimate`` (in
+    bytes) below :data:`HOPELESS` times them, and :func:`_may_pay` for raw frames of its cells ``u`` (``first``: the
+    first frame's length), its head coded once."""
 
-    def __init__(self, u: np.ndarray, x0: int, grid: int, first: int, plan: FramePlan) -> None:
-        self.u, self.x0, self.grid, self.first, self.plan = u, x0, grid, first, plan
+    def __init__(self, u: np.ndarray, x0: int, grid: int, first: int, plan: FramePlan, estimate: float) -> None:
+        self.u, self.x0, self.grid, self.first, self.plan, self.estimate = u, x0, grid, first, plan, estimate
         self._head: int | None = None  # the head's bytes, once coded
 
     def may_pay(self, to_beat: int) -> bool:
-        return _probe_pays(len(self.u), self.first, to_beat, self._head_bytes)
+        return self.estimate < HOPELESS * to_beat and _probe_pays(len(self.u), self.first, to_beat, self._head_bytes)
 
     def _head_bytes(self, head: int) -> int:
         if self._head is None:
