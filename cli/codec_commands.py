@@ -360,7 +360,8 @@ def info(
 
 
 def _anatomy_table(channel) -> Table:
-    """One channel's bytes by part (``info --bands``); ≈ marks a band's estimated share of a joint blob."""
+    """One channel's bytes by part (``info --bands``); ≈ marks a band's estimated share of a joint blob, (LPC) a
+    band coded as its linear prediction's residual (its filter's bytes counted with it)."""
     frames = ", ".join(f"{count} {kind}" for kind, count in channel.frames.items())
     table = Table(title=f"{channel.name}: {channel.bytes} bytes in {frames} frame(s)")
     for col in ("part", "Hz", "values", "bytes", "share"):
@@ -380,7 +381,8 @@ def _anatomy_table(channel) -> Table:
     if channel.mains_bytes:
         row("mains hum", "", "", channel.mains_bytes)
     for band in channel.bands.values():
-        row(f"band {band.name}", f"{band.low_hz:g}-{band.high_hz:g}", str(band.coefficients), band.bytes,
+        predicted = "" if not band.predicted else " (LPC)" if band.predicted == band.coefficients else " (LPC in part)"
+        row(f"band {band.name}{predicted}", f"{band.low_hz:g}-{band.high_hz:g}", str(band.coefficients), band.bytes,
             band.estimated)
     return table
 

@@ -193,6 +193,15 @@ def lattice_record(n: int = 1 << 18) -> Signal:
     return Signal((np.rint(s / 22) * 22).astype(np.int64)[:, None], 250.0, ["x"], ["NU"])
 
 
+def without_band_prediction(monkeypatch) -> None:
+    """No wavelet band coded as its linear prediction's residual (format 1.11, ``codec.bandlpc``): the tests of
+    mixing exact frames into a wavelet coding use :func:`lattice_record`, whose two tones band prediction codes so
+    cheaply that no frame is worth coding exactly once it is on."""
+    from sancodec.codec import bandlpc
+
+    monkeypatch.setattr(bandlpc, "MIN_LENGTH", 1 << 62)
+
+
 def fuzz_worker(script: str, cases: int, seed: int | str) -> dict:
     """Run the fuzzer ``script`` of this folder (``fuzz_structure.py``, ``fuzz_headers.py``) for ``cases`` cases
     from ``seed`` in a process of its own (it limits its own memory), one BLAS thread; its JSON summary."""

@@ -22,7 +22,7 @@ from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.lossy import needs_minor
-from sancodec.codec.waveletframe import MAINS
+from sancodec.codec.waveletframe import BAND_LPC, MAINS
 from sancodec.train.model import SAN
 
 HERE = Path(__file__).parent
@@ -88,6 +88,9 @@ USES_19 = ["ctg1001_lossy_grid.san", "mitdb100_lossy_beats.san", "test01_00s_los
 # (1.10; v1.9/ keeps the others as 1.9 wrote them: every channel on its own, no hum)
 USES_110 = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san", "test01_00s_lossy_leads.san",
             "test01_00s_lossy_prdn3.san"]
+# lossy files with a wavelet band coded as its linear prediction's residual (1.11; v1.10/ keeps them as 1.10 wrote
+# them: the same quantised values, so the same samples)
+USES_111 = ["mitdb100_lossy_bands.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -204,11 +207,13 @@ def test_golden_file(name):
     uses_18 = decoded.codings.get("lpc_whole") or decoded.codings.get("cascade") or decoded.codings.get("msb")
     uses_19 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 9 for p in _channel_parts(golden))
     uses_110 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 10 for p in _channel_parts(golden))
-    minor = (10 if uses_110 else 9 if uses_19 else 8 if uses_18 else 7 if uses_17 else 6 if uses_16
+    uses_111 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 11 for p in _channel_parts(golden))
+    minor = (11 if uses_111 else 10 if uses_110 else 9 if uses_19 else 8 if uses_18 else 7 if uses_17 else 6 if uses_16
              else 5 if uses_15 else 4 if uses_14 else 3)
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
     assert SanReader(golden).one_frame == (name in ONE_FRAME)
-    assert (minor == 10) == (name in USES_110)  # a file's minor is the newest of what it uses
+    assert (minor == 11) == (name in USES_111)  # a file's minor is the newest of what it uses
+    assert (minor == 10) == (name in USES_110 and name not in USES_111)
     assert (minor == 9) == (name in USES_19 and name not in USES_110)
     assert (minor == 8) == (name in USES_18 and name not in USES_19)
     assert decoded.codings.get("lpc_whole", 0) == decoded.lpc_channel_frames  # the encoder never restarts now
@@ -233,7 +238,8 @@ def test_golden_file(name):
         assert decoded.codings["cross"] == 4 and decoded.codings["raw"] == 4
         np.testing.assert_array_equal(decoded.signal.samples, _source(name).samples)
     if name.endswith("_bands.san"):  # every channel's frame codes its bands apart (predictor bit 1), some
-        assert all(_predictor(part) & 2 for part in _channel_parts(golden))  # under running contexts
+        assert all(_predictor(part) & 2 for part in _channel_parts(golden))  # under running contexts, some (1.11)
+        assert any(_predictor(part) & BAND_LPC for part in _channel_parts(golden))  # as a prediction's residual
         assert decoded.codings == {"wavelet": 2, "running": 2}
     if name.endswith("_running.san"):
         assert decoded.codings == {"table": 1, "lms": 1, "running": 1, "msb": 1}
@@ -430,3 +436,17 @@ def test_the_files_format_1_9_wrote_still_decode_to_the_same_signals():
         assert hashlib.sha256(samples).hexdigest() == DECODED_19[name]
 
     assert check_backwards_compatibility(GOLDEN / "v1.9", check) == sorted(USES_110[:2] + USES_110[3:])
+
+
+def test_the_files_format_1_10_wrote_still_decode_to_the_same_signals():
+    """The lossy golden cases 1.11 re-coded with bands as their linear prediction's residual, as the 1.10 encoder
+    wrote them (v1.10/, minor 10, no band predicted): the prediction is of the quantised values, so they decode to
+    the very samples today's files decode to."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.10" / name).read_bytes()
+        assert data[4] == 1 and data[5] == 10
+        assert not any(_predictor(p) & BAND_LPC for p in _channel_parts(data) if p[0] == 3)
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        np.testing.assert_array_equal(signal.samples, sancodec.decode((GOLDEN / name).read_bytes()).samples)
+
+    assert check_backwards_compatibility(GOLDEN / "v1.10", check) == USES_111

@@ -67,7 +67,8 @@ def test_bands_coded_apart_decode_to_what_one_blob_of_the_same_bands_does(monkey
 
 
 @pytest.mark.parametrize(("options", "match"), [
-    ({"predictor": 64}, "limit"),  # no predictor bit 6
+    ({"predictor": 128}, "limit"),  # no predictor bit 7
+    ({"predictor": 64}, "predicted but not coded apart"),  # bit 6 (1.11) needs bit 1
     ({"predictor": 32}, "mains hum"),  # bit 5 (1.10): a hum follows, and these bytes are no hum
     ({"predictor": 18}, "both apart and in one adaptive stream"),  # bit 4 (1.9) with bit 1
     ({"predictor": 16}, "adaptive bands"),  # adaptive bands (1.9): a block of flags and tables is no such stream
@@ -84,12 +85,13 @@ def test_hostile_bands_apart_are_refused(options, match):
 
 def test_long_lossy_records_code_their_bands_apart_where_that_is_smaller():
     """mitdb 100, 150 000 samples at PRDN 5 %: the bands apart, the long ones under running contexts,
-    beat one blob with block classes (format 1.5; the file is 1.10 as its frame adds mains hum, 1.7 without it
-    as its template's taps sit on a coarser grid); a short record keeps its bands in one blob."""
+    beat one blob with block classes (format 1.5; the file is 1.11 as some of its bands are coded as their
+    prediction's residual, 1.10 without it as its frame adds mains hum, 1.7 without that as its template's taps sit
+    on a coarser grid); a short record keeps its bands in one blob."""
 
     sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 150000)
     data = sancodec.encode(sig, mode="lossy", prdn=5.0)
-    assert data[5] == 10 and decode_file(data).codings.get("running") == 2
+    assert data[5] == 11 and decode_file(data).codings.get("running") == 2
     saved = waveletframe.RUNNING_BANDS
     try:
         waveletframe.RUNNING_BANDS = 1 << 30  # no running contexts: the bands stay in one blob

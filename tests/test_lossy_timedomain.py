@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import expected_minor, lattice_record, lossless_18, rewrap
+from common import expected_minor, lattice_record, lossless_18, rewrap, without_band_prediction
 
 import sancodec
 from sancodec import SanFormatError, Signal, read_signal
@@ -303,10 +303,12 @@ def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the
         assert len(sancodec.encode(one, mode="lossy", prdn=1.0)) > 1.03 * len(data)
 
 
-def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_better():
+def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_better(monkeypatch):
     """At PRDN 3 % the one-frame wavelet coding is re-coded in frames of mix_frame(n), the frames whose exact
     coding removes their error for the fewest extra bytes coded exactly and the others at a coarser step:
-    a smaller file that meets the target; asking for the frame length, or --effort fast, leaves it out."""
+    a smaller file that meets the target; asking for the frame length, or --effort fast, leaves it out (lattice
+    record without band prediction, common.without_band_prediction)."""
+    without_band_prediction(monkeypatch)
     sig = lattice_record()
     x = sig.samples[:, 0]
     assert lossy.mix_frame(sig.n_samples) == 1 << 15 and lossy.mix_frame(100_000) == 0
@@ -324,10 +326,11 @@ def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_be
     assert SanReader(sancodec.encode(sig, mode="lossy", prdn=3.0, effort="fast")).n_frames == 1
 
 
-def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more():
+def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more(monkeypatch):
     """lossy.mix_hint: no channel whose exact coding takes far more than MIX_SLOPE bits per sample beyond its
     wavelet bytes asks for a second coding (mitdb 100's ECG at PRDN 2 %: it only hands on its window); a
-    time-domain coding hands on nothing (white noise on a fine grid at PRDN 20 %)."""
+    time-domain coding hands on nothing (white noise on a fine grid at PRDN 20 %); the lattice record (without
+    band prediction) asks for exact frames."""
     x = np.random.default_rng(2).normal(0, 1000, 1 << 18).astype(np.int64)
     target = lossy.LossyTarget(prdn=20.0)
     frames = [x]
@@ -336,13 +339,16 @@ def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more():
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: 1 << 18, 0]
     hint = lossy.mix_hint(*_one_frame(Signal(ecg[:, None], 360.0, ["ecg"], ["NU"]), 2.0))
     assert hint is not None and hint.window is not None and not hint.exact  # its choices to repeat, no exact frames
+    without_band_prediction(monkeypatch)
     assert lossy.mix_hint(*_one_frame(lattice_record(), 3.0)).exact
 
 
 def test_the_channels_that_may_not_mix_repeat_their_choices_in_shorter_frames(monkeypatch):
     """A record coded again in shorter frames because one channel may mix: its other channel (mitdb 100's
     ECG, a wavelet coding with a beat template) weighs there only its one-frame window and no time-domain
-    candidate; the file kept is the smaller of the two codings and meets the target on both channels."""
+    candidate; the file kept is the smaller of the two codings and meets the target on both channels (the lattice
+    channel mixes without band prediction)."""
+    without_band_prediction(monkeypatch)
     lattice = lattice_record().samples[:, 0]
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: len(lattice), 0]
     sig = Signal(np.stack([lattice, ecg], axis=1), 360.0, ["lattice", "ecg"], ["NU", "NU"])

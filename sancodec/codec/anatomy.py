@@ -18,11 +18,13 @@ from sancodec.codec.entropy import ByteReader, decode_arrays
 from sancodec.codec.frames import SanCoding
 from sancodec.codec.header import from_header
 from sancodec.codec.interchannel import nested_difference
+from sancodec.codec.lpc import LpcFilter
 from sancodec.codec.mains import read_mains
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import band_lengths
 from sancodec.codec.waveletframe import (
     ADAPTIVE_BANDS,
+    BAND_LPC,
     GAP_DIFFERENCES,
     MAINS,
     SEPARATE_BANDS,
@@ -46,6 +48,7 @@ class Band:
     coefficients: int = 0
     bytes: float = 0.0
     estimated: bool = False  # some of its bytes are a share of bands coded in one blob (see ChannelAnatomy)
+    predicted: int = 0  # its coefficients coded as their linear prediction's residual (format 1.11), filter in bytes
 
 
 @dataclass
@@ -124,6 +127,18 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
             band.estimated = True
         into.bands_joint += len(blob)
         return bool(predictor & 1)
+    if predictor & BAND_LPC:  # format 1.11: the mask with the heads, each filter with its band
+        before = r.remaining()
+        mask = r.varint((1 << len(lengths)) - 1)
+        into.head_bytes += before - r.remaining()
+        for b in range(len(lengths)):
+            if mask >> b & 1:
+                before = r.remaining()
+                LpcFilter.read(r)
+                bands[b].bytes += before - r.remaining()
+                bands[b].predicted += lengths[b]
+        if mask == 0:
+            raise SanFormatError("frame: band prediction flagged for no band")
     for band in bands:
         start = r.remaining()
         r.raw(r.varint(r.remaining()))

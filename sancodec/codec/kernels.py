@@ -404,7 +404,7 @@ def autocorrelation(y: np.ndarray, order: int) -> np.ndarray:
 
 
 def levinson(r: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Levinson-Durbin over ``r[0..order]`` in one compiled call (``lpc._levinson``'s numpy reference, the same bits):
+    """Levinson-Durbin over ``r[0..order]`` in one compiled call (``lpc.levinson``'s numpy reference, the same bits):
     the predictors of every order 1..``order`` as the rows of a square array (row ``p - 1``: order ``p``, zeros past
     it) and their error powers; None without the C kernels or past the kernel's 64 orders."""
     if _LIB is None or not 0 < order <= 64 or len(r) < order + 1:

@@ -27,7 +27,7 @@ from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["SEGMENT", "LpcFilter", "analyse", "residual", "synthesize"]
+__all__ = ["SEGMENT", "LpcFilter", "analyse", "levinson", "residual", "synthesize"]
 
 SEGMENT = 4096
 ORDERS = (4, 8, 16, 32)
@@ -90,7 +90,7 @@ def _autocorrelation(v: np.ndarray, order: int) -> np.ndarray:
     return r
 
 
-def _levinson(r: np.ndarray, order: int) -> tuple[list[np.ndarray], np.ndarray]:
+def levinson(r: np.ndarray, order: int) -> tuple[list[np.ndarray], np.ndarray]:
     """Predictors a_1..a_p (v[t] ~ sum_k a_k v[t-k]) of every order 1..``order`` and their
     prediction-error powers (Levinson-Durbin, one pass): in one compiled call where built (the same bits; its
     32 steps of small numpy operations were a fifth of a short channel's lossy encode)."""
@@ -144,7 +144,7 @@ def analyse(u: np.ndarray) -> tuple[LpcFilter, float] | None:
     r = _autocorrelation(v, max(orders))
     if r[0] <= 0:
         return None
-    coefs, errors = _levinson(r, max(orders))
+    coefs, errors = levinson(r, max(orders))
     power = np.maximum(errors / r[0] * _energy(u.astype(np.int64) - bias, v) / len(v), 1e-12)
     # Gaussian estimate: n/2 log2(error power) data bits + 16 bits per coefficient.
     cost = {p: 0.5 * len(u) * np.log2(power[p - 1]) + 16 * p for p in orders}

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sancodec.codec import adaptivebands, kernels, running, timedomain
+from sancodec.codec import adaptivebands, bandlpc, kernels, running, timedomain
 from sancodec.codec.beats import BeatTemplate, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import (
@@ -35,9 +35,9 @@ from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["ADAPTIVE_BANDS", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding", "WaveletHead",
-           "code_bands", "frame_prediction", "needs_minor", "quantise", "quantise_flat", "quick_bands", "read_head",
-           "reconstruct", "reconstruct_flat", "template_side", "wavelet_payload"]
+__all__ = ["ADAPTIVE_BANDS", "BAND_LPC", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding",
+           "WaveletHead", "code_bands", "frame_prediction", "needs_minor", "quantise", "quantise_flat", "quick_bands",
+           "read_head", "reconstruct", "reconstruct_flat", "template_side", "wavelet_payload"]
 
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
@@ -46,6 +46,9 @@ GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps st
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
 ADAPTIVE_BANDS = 16  # predictor bit 4 (format 1.9): the bands in one adaptive stream without tables (adaptivebands)
 MAINS = 32  # predictor bit 5 (format 1.10): mains hum (codec.mains) added to the prediction, after the beat template
+BAND_LPC = 64  # predictor bit 6 (format 1.11): with SEPARATE_BANDS, some bands coded as their linear prediction's
+# residual (codec.bandlpc), their filters after the contextual flags
+MINOR_11 = 11  # format 1.11: a wavelet frame with bands predicted (BAND_LPC)
 MINOR_10 = 10  # format 1.10: a wavelet frame with mains hum (MAINS), or nested in path 5 (a difference from
 # earlier decoded channels)
 QUICK_ADAPTIVE_SHARE = 0.99  # quick_bands keeps the adaptive stream where it takes under this share of the bands apart:
@@ -135,7 +138,8 @@ def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: 
     separate, bands = quick_bands(streams) if quick else code_bands(streams)
     side = ByteWriter()
     second = template is not None and template.write(side)
-    # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted
+    # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted, bit 5
+    # mains hum, bit 6 bands predicted (with bit 1, from code_bands)
     shifted = TAP_SHIFT if template is not None and template.shift else 0
     if mains is not None:
         mains.write(side)
@@ -154,40 +158,59 @@ def template_side(template: BeatTemplate) -> bytes:
 
 
 def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.BAND_PARAMS) -> tuple[int, bytes]:
-    """The bands' bytes and the predictor bit that says how: all in one entropy-coded blob (each plain or
+    """The bands' bytes and the predictor bits that say how: all in one entropy-coded blob (each plain or
     with block classes), or (format 1.5, :data:`SEPARATE_BANDS`) each band on its own, where long bands
-    may use running contexts (:data:`RUNNING_BANDS`, the best of ``params``), or (format 1.9,
-    :data:`ADAPTIVE_BANDS`, frames of up to ``adaptivebands.MAX_VALUES`` values) all in one adaptive stream
-    without tables; whichever is smallest. Each band's two block codings are sized in one compiled call
-    where built, and made only where kept."""
-    sizes = kernels.block_sizes(streams)
+    may use running contexts (:data:`RUNNING_BANDS`, the best of ``params``) and (format 1.11, :data:`BAND_LPC`)
+    bands of at least ``bandlpc.MIN_LENGTH`` values may be coded as their linear prediction's residual, or
+    (format 1.9, :data:`ADAPTIVE_BANDS`, frames of up to ``adaptivebands.MAX_VALUES`` values) all in one adaptive
+    stream without tables; whichever is smallest. Each band's two block codings (and its residual's) are sized
+    in one compiled call where built, and made only where kept."""
+    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
+    fits = {b: fit for b, fit in fits.items() if fit is not None}
+    residuals = [fit[1] for fit in fits.values()]
+    candidates = [*streams, *residuals]  # a predicted band's residual is another way to code it
+    owner = [*range(len(streams)), *fits]  # the band each candidate codes
+    filters = [None] * len(streams) + [fit[0] for fit in fits.values()]
+    sizes = kernels.block_sizes(candidates)
     if sizes is None:
-        sizes = np.array([[len(encode_arrays([s], [ctx])) for ctx in (False, True)] for s in streams])
+        sizes = np.array([[len(encode_arrays([s], [ctx])) for ctx in (False, True)] for s in candidates])
     contextual = [bool(c < p) for p, c in sizes]
     joint = ByteWriter()
-    joint.varint(_flags(contextual))
-    alone: list[tuple[bytes | None, bool]] = [(None, ctx) for ctx in contextual]  # None: made when kept
+    joint.varint(_flags(contextual[: len(streams)]))
     lengths = [int(min(p, c)) for p, c in sizes]
     # the codings weighed are independent: made side by side on the threads jobs.piece_threads allows
-    long_bands = [b for b, s in enumerate(streams) if len(s) >= RUNNING_BANDS]
-    work: list[Callable[[], bytes]] = [partial(encode_arrays, streams, contextual)]
-    work += [partial(_running_band, streams[b], params) for b in long_bands]
+    long_ones = [k for k, c in enumerate(candidates) if len(c) >= RUNNING_BANDS]
+    work: list[Callable[[], bytes]] = [partial(encode_arrays, streams, contextual[: len(streams)])]
+    work += [partial(_running_band, candidates[k], params) for k in long_ones]
     values = sum(map(len, streams))
     tried_adaptive = values <= adaptivebands.MAX_VALUES  # format 1.9: no tables, which short frames pay most for
     if tried_adaptive:
         work.append(partial(adaptivebands.encode, streams))
-    made = run_pieces(work, [values, *(len(streams[b]) for b in long_bands), *([2 * values] * tried_adaptive)])
+    made = run_pieces(work, [values, *(len(candidates[k]) for k in long_ones), *([2 * values] * tried_adaptive)])
     joint.raw(made[0])
-    for b, block in zip(long_bands, made[1:]):
-        if len(block) < lengths[b]:
-            alone[b], lengths[b] = (block, True), len(block)
-    apart_bytes = _varint_size(_flags([ctx for _, ctx in alone])) + sum(_varint_size(n) + n for n in lengths)
+    blocks: list[bytes | None] = [None] * len(candidates)  # None: made when kept
+    for k, block in zip(long_ones, made[1:]):
+        if len(block) < lengths[k]:
+            blocks[k], contextual[k], lengths[k] = block, True, len(block)
+    # each band's cheapest candidate, a residual's filter bytes counted with it
+    extra = [0] * len(streams) + [fit[2] for fit in fits.values()]
+    chosen = list(range(len(streams)))
+    for k in range(len(streams), len(candidates)):
+        if lengths[k] + extra[k] < lengths[chosen[owner[k]]] + extra[chosen[owner[k]]]:
+            chosen[owner[k]] = k
+    predicted = {b: filters[k] for b, k in enumerate(chosen) if filters[k] is not None}
+    head = ByteWriter()
+    head.varint(_flags([contextual[k] for k in chosen]))
+    if predicted:
+        bandlpc.write_filters(head, predicted)
+    apart_bytes = len(head.getvalue()) + sum(_varint_size(lengths[k]) + lengths[k] for k in chosen)
     best = min(apart_bytes, len(joint.getvalue()))
     if tried_adaptive and len(made[-1]) < best:
         return ADAPTIVE_BANDS, made[-1]
     if apart_bytes < len(joint.getvalue()):
-        return SEPARATE_BANDS, _apart([(encode_arrays([s], [ctx]) if block is None else block, ctx)
-                                       for s, (block, ctx) in zip(streams, alone)])
+        kept = [(encode_arrays([candidates[k]], [contextual[k]]) if blocks[k] is None else blocks[k], contextual[k])
+                for k in chosen]
+        return SEPARATE_BANDS | (BAND_LPC if predicted else 0), _apart(kept, predicted)
     return 0, joint.getvalue()
 
 
@@ -200,11 +223,14 @@ def _varint_size(value: int) -> int:
     return max(1, (value.bit_length() + 6) // 7)
 
 
-def _apart(blocks: Sequence[tuple[bytes, bool]]) -> bytes:
-    """Bands coded each on its own (:data:`SEPARATE_BANDS`): the flags of the contextual ones, then every
-    ``(block, contextual)`` after its length."""
+def _apart(blocks: Sequence[tuple[bytes, bool]], predicted: dict[int, Any] | None = None) -> bytes:
+    """Bands coded each on its own (:data:`SEPARATE_BANDS`): the flags of the contextual ones, the filters of
+    the ``predicted`` ones (:data:`BAND_LPC`, ``bandlpc.write_filters``), then every ``(block, contextual)``
+    after its length."""
     w = ByteWriter()
     w.varint(_flags([ctx for _, ctx in blocks]))
+    if predicted:
+        bandlpc.write_filters(w, predicted)
     for block, _ in blocks:
         w.varint(len(block))
         w.raw(block)
@@ -273,7 +299,9 @@ def read_head(r: ByteReader, length: int | None) -> WaveletHead:
     if length is not None and levels != levels_for(length, levels):
         raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
     rho16 = r.varint(16)
-    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS | MAINS)
+    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS | MAINS | BAND_LPC)
+    if predictor & BAND_LPC and not predictor & SEPARATE_BANDS:
+        raise SanFormatError("frame: wavelet bands predicted but not coded apart")
     if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
         raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
     if predictor & SEPARATE_BANDS and predictor & ADAPTIVE_BANDS:
@@ -286,7 +314,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     beat template's taps are shifted, 6 for an exact (time-domain) coding (8 where, read as a frame of
     ``length`` values, it uses LPC without restarts, the long adaptive stages or running contexts' MSB
     mode), 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as differences
-    (1.5), else 3; 10 for a wavelet frame nested in an inter-channel prediction (path 5, ``codec.lossycross``)."""
+    (1.5), else 3; 10 for a wavelet frame nested in an inter-channel prediction (path 5, ``codec.lossycross``);
+    11 for one with bands predicted (:data:`BAND_LPC`)."""
     nested = nested_difference(payload)
     if nested is not None and ByteReader(nested, "frame").varint() == TransformCoding.id:
         return max(MINOR_10, needs_minor(nested, length))
@@ -294,6 +323,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)
     predictor = read_head(r, length).predictor
+    if predictor & BAND_LPC:
+        return MINOR_11
     if predictor & MAINS:
         return MINOR_10
     if predictor & ADAPTIVE_BANDS:
@@ -308,6 +339,14 @@ def _exact_minor(payload: bytes, length: int) -> int:
         return payload.minor
     part = decode_channel_frame(payload, length, timedomain.EXACT)
     return 8 if part.cascade or part.msb or (part.lpc is not None and part.lpc[1].whole) else 6
+
+
+def _decode_band(block: bytes, n: int, contextual: bool, place: np.ndarray, f: Any) -> None:
+    """One band coded apart, decoded into ``place``; with a filter ``f`` (format 1.11), the block holds its
+    prediction's residual, and the band is rebuilt from it in place (``bandlpc.restore``)."""
+    running.decode_block(block, n, contextual, place)
+    if f is not None:
+        bandlpc.restore(place, f)
 
 
 @register_coding
@@ -341,12 +380,13 @@ class TransformCoding(FrameCoding):
             flags = r.varint((1 << len(lengths)) - 1)
             contextual = [bool(flags >> b & 1) for b in range(len(lengths))]
             if predictor & SEPARATE_BANDS:
+                filters = bandlpc.read_filters(r, len(lengths)) if predictor & BAND_LPC else {}
                 blocks = [r.raw(r.varint(r.remaining())) for _ in lengths]
                 if r.remaining():
                     raise SanFormatError(f"frame: {r.remaining()} unexpected bytes after the wavelet bands")
                 places = np.split(flat, np.cumsum(lengths)[:-1])
-                jobs += [partial(running.decode_block, b, n, ctx, place)
-                         for b, n, ctx, place in zip(blocks, lengths, contextual, places)]
+                jobs += [partial(_decode_band, b, n, ctx, place, filters.get(i))
+                         for i, (b, n, ctx, place) in enumerate(zip(blocks, lengths, contextual, places))]
                 sizes += lengths
                 uses_running = any(ctx and running.is_running(b) for b, ctx in zip(blocks, contextual))
             else:

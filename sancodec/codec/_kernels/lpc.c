@@ -118,7 +118,7 @@ TARGET_CLONES EXPORT void san_autocorrelation(const double *y, int64_t n, int or
     }
 }
 
-/* Levinson-Durbin over the autocorrelation r[0..order] (lpc._levinson's numpy reference, operation for operation:
+/* Levinson-Durbin over the autocorrelation r[0..order] (lpc.levinson's numpy reference, operation for operation:
  * the reflection's dot product summed from 0 in index order, as numpy sums a reversed view, and the update
  * a[j] - k a[i-1-j] from the previous coefficients): row p - 1 of `coefs` (order x order) holds the predictor of
  * order p, zero past p, and errors[p - 1] its error power. Where the error power stops being positive, the orders
