@@ -66,6 +66,17 @@ def test_fit_finds_a_predictor_where_values_follow_each_other_and_none_where_the
     assert bandlpc.fit(white) is None  # no order's estimate beats none
 
 
+def test_only_a_residual_that_shrinks_the_bands_head_is_coded(monkeypatch):
+    """The filter comes from the band's first FIT_HEAD values, and its residual is coded only where it shrinks
+    their magnitudes below PROMISING of theirs (here: 0, which no residual reaches)."""
+    values = np.concatenate([_ar(bandlpc.FIT_HEAD), np.zeros(bandlpc.FIT_HEAD, dtype=np.int64)])
+    other_tail = np.concatenate([values[: bandlpc.FIT_HEAD], _ar(bandlpc.FIT_HEAD, seed=9)])
+    assert bandlpc.fit(values) == bandlpc.fit(other_tail)  # the head's filter, whatever follows it
+    assert bandlpc.predicted(values) is not None
+    monkeypatch.setattr(bandlpc, "PROMISING", 0.0)
+    assert bandlpc.fit(values) is not None and bandlpc.predicted(values) is None
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_a_band_is_rebuilt_exactly_from_its_residual(compiled, monkeypatch):
     if not compiled:
