@@ -11,11 +11,19 @@ from common import frame_of, rewrap
 
 import sancodec
 from sancodec import SanFormatError, Signal, read_signal
-from sancodec.codec import bandlpc, decode_file, kernels
+from sancodec.codec import adaptivebands, bandlpc, decode_file, kernels
 from sancodec.codec.anatomy import lossy_anatomy
+from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
 from sancodec.codec.wavelet import band_lengths, levels_for
-from sancodec.codec.waveletframe import BAND_LPC, SEPARATE_BANDS, needs_minor, read_head, wavelet_payload
+from sancodec.codec.waveletframe import (
+    ADAPTIVE_BANDS,
+    BAND_LPC,
+    SEPARATE_BANDS,
+    needs_minor,
+    read_head,
+    wavelet_payload,
+)
 from sancodec.metrics import prdn
 
 DATA = Path(__file__).parent / "data"
@@ -104,47 +112,67 @@ def test_filters_are_written_and_read_back_and_a_mask_naming_no_band_is_refused(
         bandlpc.read_filters(ByteReader(b"\x00"), 5)
 
 
-def test_a_predicted_band_makes_the_frame_smaller_and_decode_to_the_same_samples(monkeypatch):
+@pytest.mark.parametrize("layout", [SEPARATE_BANDS, ADAPTIVE_BANDS])
+def test_a_predicted_band_makes_the_frame_smaller_and_decode_to_the_same_samples(layout, monkeypatch):
     """The prediction is of the quantised values: the frame with it decodes to the very samples of the frame
-    without it (no prediction: ``MIN_LENGTH`` past every band), in fewer bytes; white noise is left alone."""
+    without it (no prediction: ``MIN_LENGTH`` past every band), in fewer bytes, with the bands apart or (where
+    that is smaller, as here unless no frame is short enough for it) in one adaptive stream; white noise is left
+    alone."""
+    if layout == SEPARATE_BANDS:
+        monkeypatch.setattr(adaptivebands, "MAX_VALUES", 0)
     bands, base = _bands(), _base()
     predicted = _payload(bands)
-    assert _predictor(predicted) & (BAND_LPC | SEPARATE_BANDS) == BAND_LPC | SEPARATE_BANDS
+    assert _predictor(predicted) & (BAND_LPC | SEPARATE_BANDS | ADAPTIVE_BANDS) == BAND_LPC | layout
     assert needs_minor(predicted, N) == 11
-    monkeypatch.setattr(bandlpc, "MIN_LENGTH", 1 << 62)
-    plain = _payload(bands)
-    monkeypatch.undo()
+    with monkeypatch.context() as m:
+        m.setattr(bandlpc, "MIN_LENGTH", 1 << 62)
+        plain = _payload(bands)
     assert not _predictor(plain) & BAND_LPC and len(predicted) < len(plain)
     one = decode_file(rewrap(base, frames=[frame_of([predicted])])).signal.samples
     other = decode_file(rewrap(base, frames=[frame_of([plain])])).signal.samples
     np.testing.assert_array_equal(one, other)
-    monkeypatch.setattr(kernels, "_LIB", None)  # the numpy synthesis agrees
-    monkeypatch.setattr(kernels, "COMPILED", False)
-    np.testing.assert_array_equal(decode_file(rewrap(base, frames=[frame_of([predicted])])).signal.samples, one)
-    monkeypatch.undo()
+    with monkeypatch.context() as m:  # the numpy synthesis agrees
+        m.setattr(kernels, "_LIB", None)
+        m.setattr(kernels, "COMPILED", False)
+        np.testing.assert_array_equal(decode_file(rewrap(base, frames=[frame_of([predicted])])).signal.samples, one)
     assert not _predictor(_payload(_bands(predictable=False))) & BAND_LPC
 
 
 def test_a_smooth_record_is_smaller_with_band_prediction_at_the_same_samples(monkeypatch):
     """A pulse wave (a103l's PLETH, 20 000 samples) at PRDN 1 %: its bands follow each other well past the
-    approximation band's first difference; the file is format 1.11, smaller, and decodes to the samples the
-    file without prediction decodes to. ``info --bands`` marks the bands and counts their filters' bytes."""
+    approximation band's first difference; the file is format 1.11 (its bands in one adaptive stream, some as
+    residuals), smaller, and decodes to the samples the file without prediction decodes to, in C and in numpy.
+    ``info --bands`` marks the bands and counts their filters' bytes."""
     sig = read_signal(DATA / "a103l_20000").select_channels([2])
     data = sancodec.encode(sig, mode="lossy", prdn=1.0)
     monkeypatch.setattr(bandlpc, "MIN_LENGTH", 1 << 62)
     without = sancodec.encode(sig, mode="lossy", prdn=1.0)
     monkeypatch.undo()
     assert data[5] == 11 and without[5] < 11 and len(data) < len(without)
-    np.testing.assert_array_equal(sancodec.decode(data).samples, sancodec.decode(without).samples)
+    assert _predictor(_parts(data)[0]) & (BAND_LPC | ADAPTIVE_BANDS) == BAND_LPC | ADAPTIVE_BANDS
+    samples = sancodec.decode(data).samples
+    np.testing.assert_array_equal(samples, sancodec.decode(without).samples)
+    monkeypatch.setattr(kernels, "_LIB", None)
+    monkeypatch.setattr(kernels, "COMPILED", False)
+    np.testing.assert_array_equal(sancodec.decode(data).samples, samples)
     (channel,) = lossy_anatomy(data)
     assert any(band.predicted for band in channel.bands.values())
-    parts = channel.head_bytes + channel.template_bytes + channel.mains_bytes + channel.bands_joint
-    parts += sum(band.bytes for band in channel.bands.values() if not band.estimated)
-    assert parts == channel.bytes
+    parts = channel.head_bytes + channel.template_bytes + channel.mains_bytes
+    assert parts + sum(band.bytes for band in channel.bands.values()) == pytest.approx(channel.bytes)
+
+
+def _parts(data: bytes) -> list[bytes]:
+    """The channel-frame payloads of a file's first frame."""
+    frame = ByteReader(SanReader(data).read_frame(0))
+    parts = []
+    while frame.remaining():
+        parts.append(frame.raw(frame.varint(frame.remaining())))
+    return parts
 
 
 def _frame(filters: bytes, predictor: int = SEPARATE_BANDS | BAND_LPC) -> bytes:
-    """A wavelet frame of :func:`_bands` apart (plain blocks) with ``filters`` written after the flags."""
+    """A wavelet frame of :func:`_bands` apart (plain blocks) with ``filters`` written after the flags, or with
+    predictor bit 4 in one adaptive stream after them."""
     bands = _bands()
     w = ByteWriter()
     w.varint(3)
@@ -153,6 +181,10 @@ def _frame(filters: bytes, predictor: int = SEPARATE_BANDS | BAND_LPC) -> bytes:
     w.varint(levels_for(N, 7))
     w.varint(8)
     w.varint(predictor)
+    if predictor & ADAPTIVE_BANDS:
+        w.raw(filters)
+        w.raw(adaptivebands.encode(bands))
+        return frame_of([w.getvalue()])
     w.varint(0)  # no band contextual
     w.raw(filters)
     for b in bands:
@@ -184,17 +216,18 @@ def _filter(order: int, shift: int, coefs: list[int], mask: int = 1) -> bytes:
     (_filter(1, 6, [(1 << 20) + 1]), "coefficient exceeds"),
     (_filter(2, 0, [1 << 20, 1 << 20], mask=1 << 7), "hostile filter"),  # the finest band grows past 2**38
 ])
-def test_hostile_band_filters_are_refused(filters, match, compiled, monkeypatch):
+@pytest.mark.parametrize("layout", [SEPARATE_BANDS, ADAPTIVE_BANDS])
+def test_hostile_band_filters_are_refused(filters, match, compiled, layout, monkeypatch):
     if not compiled:
         monkeypatch.setattr(kernels, "_LIB", None)
         monkeypatch.setattr(kernels, "COMPILED", False)
     assert len(band_lengths(N, levels_for(N, 7))) == 8  # bit 7 of the mask: the finest band
     with pytest.raises(SanFormatError, match=match):
-        decode_file(rewrap(_base(), frames=[_frame(filters)]))
+        decode_file(rewrap(_base(), frames=[_frame(filters, layout | BAND_LPC)]))
 
 
 def test_band_prediction_without_bands_apart_is_refused():
-    with pytest.raises(SanFormatError, match="predicted but not coded apart"):
+    with pytest.raises(SanFormatError, match="predicted but neither coded apart nor adaptive"):
         decode_file(rewrap(_base(), frames=[_frame(_filter(1, 6, [32]), predictor=BAND_LPC)]))
 
 

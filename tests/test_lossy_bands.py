@@ -68,7 +68,7 @@ def test_bands_coded_apart_decode_to_what_one_blob_of_the_same_bands_does(monkey
 
 @pytest.mark.parametrize(("options", "match"), [
     ({"predictor": 128}, "limit"),  # no predictor bit 7
-    ({"predictor": 64}, "predicted but not coded apart"),  # bit 6 (1.11) needs bit 1
+    ({"predictor": 64}, "predicted but neither coded apart nor adaptive"),  # bit 6 (1.11) needs bit 1 or 4
     ({"predictor": 32}, "mains hum"),  # bit 5 (1.10): a hum follows, and these bytes are no hum
     ({"predictor": 18}, "both apart and in one adaptive stream"),  # bit 4 (1.9) with bit 1
     ({"predictor": 16}, "adaptive bands"),  # adaptive bands (1.9): a block of flags and tables is no such stream

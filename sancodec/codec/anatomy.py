@@ -117,6 +117,18 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
              for index, name in enumerate([f"a{levels}", *(f"d{k}" for k in range(levels, 0, -1))])]
     for band, n in zip(bands, lengths):
         band.coefficients += n
+    if predictor & BAND_LPC:  # format 1.11: the mask with the heads, each filter with its band
+        before = r.remaining()
+        mask = r.varint((1 << len(lengths)) - 1)
+        into.head_bytes += before - r.remaining()
+        if mask == 0:
+            raise SanFormatError("frame: band prediction flagged for no band")
+        for b in range(len(lengths)):
+            if mask >> b & 1:
+                before = r.remaining()
+                LpcFilter.read(r)
+                bands[b].bytes += before - r.remaining()
+                bands[b].predicted += lengths[b]
     if not predictor & SEPARATE_BANDS:  # one blob (one adaptive stream, format 1.9): each band's share estimated
         blob = r.raw(r.remaining())
         streams = (adaptivebands.decode(blob, lengths) if predictor & ADAPTIVE_BANDS else
@@ -127,18 +139,6 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
             band.estimated = True
         into.bands_joint += len(blob)
         return bool(predictor & 1)
-    if predictor & BAND_LPC:  # format 1.11: the mask with the heads, each filter with its band
-        before = r.remaining()
-        mask = r.varint((1 << len(lengths)) - 1)
-        into.head_bytes += before - r.remaining()
-        for b in range(len(lengths)):
-            if mask >> b & 1:
-                before = r.remaining()
-                LpcFilter.read(r)
-                bands[b].bytes += before - r.remaining()
-                bands[b].predicted += lengths[b]
-        if mask == 0:
-            raise SanFormatError("frame: band prediction flagged for no band")
     for band in bands:
         start = r.remaining()
         r.raw(r.varint(r.remaining()))

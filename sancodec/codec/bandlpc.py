@@ -5,7 +5,8 @@ ECG's finest band ends in its recorder's anti-aliasing roll-off, a pulse wave's 
 well beyond a first difference. An integer predictor over the band's own earlier values (``lpc.LpcFilter``,
 run over the whole band without restarts) then leaves a residual that codes in fewer bytes. The prediction is
 of the quantised values, so it is lossless: the decoded samples, and the PRDN, are the same. The encoder keeps
-it per band only where the residual and the filter take fewer bytes than the band (``waveletframe.code_bands``).
+it per band only where the residual and the filter take fewer bytes than the band, or (bands in one adaptive
+stream) where the stream with every filtered band's residual takes fewer (``waveletframe.code_bands``).
 """
 
 from __future__ import annotations

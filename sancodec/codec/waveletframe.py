@@ -46,8 +46,8 @@ GAP_DIFFERENCES = 4  # predictor bit 2 (format 1.5): the beat template's gaps st
 TAP_SHIFT = 8  # predictor bit 3 (format 1.7): the beat template's taps on a grid of 2**shift eighths
 ADAPTIVE_BANDS = 16  # predictor bit 4 (format 1.9): the bands in one adaptive stream without tables (adaptivebands)
 MAINS = 32  # predictor bit 5 (format 1.10): mains hum (codec.mains) added to the prediction, after the beat template
-BAND_LPC = 64  # predictor bit 6 (format 1.11): with SEPARATE_BANDS, some bands coded as their linear prediction's
-# residual (codec.bandlpc), their filters after the contextual flags
+BAND_LPC = 64  # predictor bit 6 (format 1.11): with SEPARATE_BANDS or ADAPTIVE_BANDS, some bands coded as their
+# linear prediction's residual (codec.bandlpc), their filters before the bands (after the contextual flags)
 MINOR_11 = 11  # format 1.11: a wavelet frame with bands predicted (BAND_LPC)
 MINOR_10 = 10  # format 1.10: a wavelet frame with mains hum (MAINS), or nested in path 5 (a difference from
 # earlier decoded channels)
@@ -139,7 +139,7 @@ def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: 
     side = ByteWriter()
     second = template is not None and template.write(side)
     # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted, bit 5
-    # mains hum, bit 6 bands predicted (with bit 1, from code_bands)
+    # mains hum, bit 6 bands predicted (with bit 1 or 4, from code_bands)
     shifted = TAP_SHIFT if template is not None and template.shift else 0
     if mains is not None:
         mains.write(side)
@@ -163,7 +163,8 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     may use running contexts (:data:`RUNNING_BANDS`, the best of ``params``) and (format 1.11, :data:`BAND_LPC`)
     bands of at least ``bandlpc.MIN_LENGTH`` values may be coded as their linear prediction's residual, or
     (format 1.9, :data:`ADAPTIVE_BANDS`, frames of up to ``adaptivebands.MAX_VALUES`` values) all in one adaptive
-    stream without tables; whichever is smallest. Each band's two block codings (and its residual's) are sized
+    stream without tables (1.11: also with every band ``bandlpc.predicted`` finds a filter for as its residual);
+    whichever is smallest. Each band's two block codings (and its residual's) are sized
     in one compiled call where built, and made only where kept."""
     fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
     fits = {b: fit for b, fit in fits.items() if fit is not None}
@@ -184,9 +185,11 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     work += [partial(_running_band, candidates[k], params) for k in long_ones]
     values = sum(map(len, streams))
     tried_adaptive = values <= adaptivebands.MAX_VALUES  # format 1.9: no tables, which short frames pay most for
-    if tried_adaptive:
-        work.append(partial(adaptivebands.encode, streams))
-    made = run_pieces(work, [values, *(len(candidates[k]) for k in long_ones), *([2 * values] * tried_adaptive)])
+    adaptive = [streams] if tried_adaptive else []
+    if tried_adaptive and fits:  # 1.11: also with every promising band's residual in its place
+        adaptive.append([fits[b][1] if b in fits else s for b, s in enumerate(streams)])
+    work += [partial(adaptivebands.encode, a) for a in adaptive]
+    made = run_pieces(work, [values, *(len(candidates[k]) for k in long_ones), *([2 * values] * len(adaptive))])
     joint.raw(made[0])
     blocks: list[bytes | None] = [None] * len(candidates)  # None: made when kept
     for k, block in zip(long_ones, made[1:]):
@@ -205,8 +208,14 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
         bandlpc.write_filters(head, predicted)
     apart_bytes = len(head.getvalue()) + sum(_varint_size(lengths[k]) + lengths[k] for k in chosen)
     best = min(apart_bytes, len(joint.getvalue()))
-    if tried_adaptive and len(made[-1]) < best:
-        return ADAPTIVE_BANDS, made[-1]
+    if len(adaptive) == 2:  # the residuals' stream after the filters
+        with_filters = ByteWriter()
+        bandlpc.write_filters(with_filters, {b: fit[0] for b, fit in fits.items()})
+        with_filters.raw(made[-1])
+        if len(with_filters.getvalue()) < min(best, len(made[-2])):
+            return ADAPTIVE_BANDS | BAND_LPC, with_filters.getvalue()
+    if adaptive and len(made[len(made) - len(adaptive)]) < best:
+        return ADAPTIVE_BANDS, made[len(made) - len(adaptive)]
     if apart_bytes < len(joint.getvalue()):
         kept = [(encode_arrays([candidates[k]], [contextual[k]]) if blocks[k] is None else blocks[k], contextual[k])
                 for k in chosen]
@@ -300,8 +309,8 @@ def read_head(r: ByteReader, length: int | None) -> WaveletHead:
         raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
     rho16 = r.varint(16)
     predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS | MAINS | BAND_LPC)
-    if predictor & BAND_LPC and not predictor & SEPARATE_BANDS:
-        raise SanFormatError("frame: wavelet bands predicted but not coded apart")
+    if predictor & BAND_LPC and not predictor & (SEPARATE_BANDS | ADAPTIVE_BANDS):
+        raise SanFormatError("frame: wavelet bands predicted but neither coded apart nor adaptive")
     if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
         raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
     if predictor & SEPARATE_BANDS and predictor & ADAPTIVE_BANDS:
@@ -349,6 +358,15 @@ def _decode_band(block: bytes, n: int, contextual: bool, place: np.ndarray, f: A
         bandlpc.restore(place, f)
 
 
+def _decode_adaptive(stream: bytes, lengths: Sequence[int], flat: np.ndarray, filters: dict[int, Any]) -> None:
+    """The bands of one adaptive stream decoded into ``flat``, end to end; the ones with a filter (format 1.11)
+    rebuilt from their prediction's residual in place (``bandlpc.restore``)."""
+    adaptivebands.decode(stream, lengths, flat)
+    places = np.split(flat, np.cumsum(lengths)[:-1])
+    for b, f in filters.items():
+        bandlpc.restore(places[b], f)
+
+
 @register_coding
 class TransformCoding(FrameCoding):
     """Path 3 (format 1.2, lossy files only): wavelet transform coding, see the module docstring."""
@@ -374,7 +392,8 @@ class TransformCoding(FrameCoding):
         jobs: list[Callable[[], Any]] = [partial(frame_prediction, template, mains, length)]
         sizes = [length if template is not None or mains is not None else 0]
         if predictor & ADAPTIVE_BANDS:
-            jobs.append(partial(adaptivebands.decode, r.raw(r.remaining()), lengths, flat))
+            filters = bandlpc.read_filters(r, len(lengths)) if predictor & BAND_LPC else {}
+            jobs.append(partial(_decode_adaptive, r.raw(r.remaining()), lengths, flat, filters))
             sizes.append(2 * length)  # one stream: about two binary decisions a value
         else:
             flags = r.varint((1 << len(lengths)) - 1)
