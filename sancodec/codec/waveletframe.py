@@ -201,26 +201,38 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     for k in range(len(streams), len(candidates)):
         if lengths[k] + extra[k] < lengths[chosen[owner[k]]] + extra[chosen[owner[k]]]:
             chosen[owner[k]] = k
+    if _apart_bytes(chosen, contextual, lengths, filters) >= _apart_bytes(range(len(streams)), contextual, lengths,
+                                                                         filters):
+        chosen = list(range(len(streams)))  # the filters' mask cost what the residuals saved
     predicted = {b: filters[k] for b, k in enumerate(chosen) if filters[k] is not None}
-    head = ByteWriter()
-    head.varint(_flags([contextual[k] for k in chosen]))
-    if predicted:
-        bandlpc.write_filters(head, predicted)
-    apart_bytes = len(head.getvalue()) + sum(_varint_size(lengths[k]) + lengths[k] for k in chosen)
+    apart_bytes = _apart_bytes(chosen, contextual, lengths, filters)
     best = min(apart_bytes, len(joint.getvalue()))
+    plain_adaptive = made[len(made) - len(adaptive)] if adaptive else None
     if len(adaptive) == 2:  # the residuals' stream after the filters
         with_filters = ByteWriter()
         bandlpc.write_filters(with_filters, {b: fit[0] for b, fit in fits.items()})
         with_filters.raw(made[-1])
-        if len(with_filters.getvalue()) < min(best, len(made[-2])):
+        if len(with_filters.getvalue()) < min(best, len(plain_adaptive)):
             return ADAPTIVE_BANDS | BAND_LPC, with_filters.getvalue()
-    if adaptive and len(made[len(made) - len(adaptive)]) < best:
-        return ADAPTIVE_BANDS, made[len(made) - len(adaptive)]
+    if plain_adaptive is not None and len(plain_adaptive) < best:
+        return ADAPTIVE_BANDS, plain_adaptive
     if apart_bytes < len(joint.getvalue()):
         kept = [(encode_arrays([candidates[k]], [contextual[k]]) if blocks[k] is None else blocks[k], contextual[k])
                 for k in chosen]
         return SEPARATE_BANDS | (BAND_LPC if predicted else 0), _apart(kept, predicted)
     return 0, joint.getvalue()
+
+
+def _apart_bytes(chosen: Sequence[int], contextual: Sequence[bool], lengths: Sequence[int],
+                 filters: Sequence[Any]) -> int:
+    """The bytes of the bands apart when band ``b`` is coded as candidate ``chosen[b]`` (``code_bands``' lists:
+    each candidate's block bytes, whether it is contextual, its filter or None): flags, mask and filters, blocks."""
+    head = ByteWriter()
+    head.varint(_flags([contextual[k] for k in chosen]))
+    predicted = {b: filters[k] for b, k in enumerate(chosen) if filters[k] is not None}
+    if predicted:
+        bandlpc.write_filters(head, predicted)
+    return len(head.getvalue()) + sum(_varint_size(lengths[k]) + lengths[k] for k in chosen)
 
 
 def _running_band(s: np.ndarray, params: tuple[int, ...]) -> bytes:
