@@ -34,6 +34,19 @@ def rewrap(data: bytes, header: dict[str, Any] | None = None, frames: Sequence[b
     return out.getvalue()
 
 
+def wavelet_head(delta: float, levels: int, predictor: int, offset: int = 0, rho16: int = 8) -> ByteWriter:
+    """A writer holding a wavelet channel-frame's path id (3) and head (format 1.2, section 5: offset, step,
+    levels, reconstruction point, predictor bits), for a test to write the rest of a hand-made frame after."""
+    w = ByteWriter()
+    w.varint(3)
+    w.svarint(offset)
+    w.raw(np.float32(delta).tobytes())
+    w.varint(levels)
+    w.varint(rho16)
+    w.varint(predictor)
+    return w
+
+
 def frame_of(parts: Sequence[bytes]) -> bytes:
     """A frame payload holding the given channel-frame parts (each prefixed by its length)."""
     w = ByteWriter()

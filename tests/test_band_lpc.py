@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import frame_of, rewrap
+from common import frame_of, rewrap, wavelet_head
 
 import sancodec
 from sancodec import SanFormatError, Signal, read_signal
@@ -174,13 +174,7 @@ def _frame(filters: bytes, predictor: int = SEPARATE_BANDS | BAND_LPC) -> bytes:
     """A wavelet frame of :func:`_bands` apart (plain blocks) with ``filters`` written after the flags, or with
     predictor bit 4 in one adaptive stream after them."""
     bands = _bands()
-    w = ByteWriter()
-    w.varint(3)
-    w.svarint(0)
-    w.raw(np.float32(2.0).tobytes())
-    w.varint(levels_for(N, 7))
-    w.varint(8)
-    w.varint(predictor)
+    w = wavelet_head(2.0, levels_for(N, 7), predictor)
     if predictor & ADAPTIVE_BANDS:
         w.raw(filters)
         w.raw(adaptivebands.encode(bands))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import check_encode_decode, frame_of, rewrap
+from common import check_encode_decode, frame_of, rewrap, wavelet_head
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -18,7 +18,7 @@ from sancodec import SanConfigError, SanFormatError, Signal, read_signal
 from sancodec.cli import app
 from sancodec.codec import decode_file, read_info
 from sancodec.codec.container import SanReader
-from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
+from sancodec.codec.entropy import ByteReader, encode_arrays
 from sancodec.codec.lossy import EFFORTS
 from sancodec.codec.wavelet import band_lengths, forward, inverse, levels_for
 from sancodec.codec.waveletframe import read_head
@@ -181,13 +181,7 @@ def _wavelet_file() -> bytes:
 
 def _frame(delta: float = 1.0, levels: int = 7, rho: int = 8, values: float = 1.0, n: int = 256,
            offset: int = 0) -> bytes:
-    w = ByteWriter()
-    w.varint(3)
-    w.svarint(offset)
-    w.raw(np.float32(delta).tobytes())
-    w.varint(levels)
-    w.varint(rho)
-    w.varint(0)  # no beat template
+    w = wavelet_head(delta, levels, 0, offset, rho)  # no beat template
     lengths = band_lengths(n, levels_for(n, levels))
     w.varint((1 << len(lengths)) - 1)  # every band contextual
     streams = [np.full(m, values, dtype=np.int64) for m in lengths]
@@ -302,13 +296,7 @@ def _template_part(m: int = 5, anchor: int = 2, gaps=(10, 50), gains=(1, 1), t8=
                    predictor: int = 1, shift: int | None = None):
     """A wavelet frame with a beat template (``predictor`` 5: ``gaps`` hold the gaps' differences, 1.5;
     ``shift``: written after the count, ``t8`` being the stored taps, as predictor bit 3 asks, 1.7)."""
-    w = ByteWriter()
-    w.varint(3)
-    w.svarint(0)
-    w.raw(np.float32(1.0).tobytes())
-    w.varint(levels_for(n, 7))
-    w.varint(8)
-    w.varint(predictor)
+    w = wavelet_head(1.0, levels_for(n, 7), predictor)
     w.varint(m)
     w.varint(anchor)
     w.varint(len(gaps))
