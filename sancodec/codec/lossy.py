@@ -166,7 +166,7 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     chosen, hum = plain, None
     if best is not None and best_bits <= CLEAR_MARGIN * plain.estimate():  # else the template cannot pay
         coded, hum = _controlled_with_hum(best, frames, ref, target, fs, guess=plain.step)
-        chosen = smaller(plain, coded)
+        chosen = _kept(plain, coded, target)
     templated = chosen is not plain
     hummed = _hum_coding(chosen, frames, ref, target, fs, hum if templated else None)
     settled = chosen if hummed is None else smaller(chosen, hummed)
@@ -177,6 +177,14 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
         settled = settled if plain_hummed is None else smaller(settled, plain_hummed)
     templated = any(t is not None for t in settled.prepared.templates)
     return _settle(settled, frames, ref, target, mix, window if templated else None)
+
+
+def _kept(a: WaveletCoding, b: WaveletCoding, target: LossyTarget) -> WaveletCoding:
+    """Of two codings that meet ``target``, the one to keep: for a byte budget, which each fills at the finest step
+    that fits, the one that decodes with the lower PRDN (``a`` on a tie); else the smaller (``smaller``)."""
+    if target.bps is not None:
+        return b if b.prdn < a.prdn else a
+    return smaller(a, b)
 
 
 def _controlled_with_hum(prepared: Prepared, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
