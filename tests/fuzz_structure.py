@@ -94,6 +94,10 @@ def corpus() -> dict[str, bytes]:
         # 1.9: adaptive bands (a short record at a loose target: tables would cost as much as the values); 1.10:
         # its last two channels as the wavelets of their difference from the first two as decoded (path 5)
         "lossy-adaptive-bands": sancodec.encode(read_signal(here / "data" / "test01_00s"), spec, "lossy", prdn=9.0),
+        # 1.11: bands as their linear prediction's residual in the adaptive stream (a103l's PLETH at PRDN 1 %; the
+        # bands-apart file above predicts some of its bands apart)
+        "lossy-band-prediction": sancodec.encode(read_signal(here / "data" / "a103l_20000").select_channels([2]), spec,
+                                                 "lossy", prdn=1.0),
     }
 
 
