@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sancodec.codec import adaptivebands
+from sancodec.codec.bandlpc import read_sized_filters
 from sancodec.codec.beats import read_template
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, decode_arrays
 from sancodec.codec.frames import SanCoding
 from sancodec.codec.header import from_header
 from sancodec.codec.interchannel import nested_difference
-from sancodec.codec.lpc import LpcFilter
 from sancodec.codec.mains import read_mains
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import band_lengths
@@ -118,17 +118,11 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
     for band, n in zip(bands, lengths):
         band.coefficients += n
     if predictor & BAND_LPC:  # format 1.11: the mask with the heads, each filter with its band
-        before = r.remaining()
-        mask = r.varint((1 << len(lengths)) - 1)
-        into.head_bytes += before - r.remaining()
-        if mask == 0:
-            raise SanFormatError("frame: band prediction flagged for no band")
-        for b in range(len(lengths)):
-            if mask >> b & 1:
-                before = r.remaining()
-                LpcFilter.read(r)
-                bands[b].bytes += before - r.remaining()
-                bands[b].predicted += lengths[b]
+        mask_bytes, filters = read_sized_filters(r, len(lengths))
+        into.head_bytes += mask_bytes
+        for b, (_, size) in filters.items():
+            bands[b].bytes += size
+            bands[b].predicted += lengths[b]
     if not predictor & SEPARATE_BANDS:  # one blob (one adaptive stream, format 1.9): each band's share estimated
         blob = r.raw(r.remaining())
         streams = (adaptivebands.decode(blob, lengths) if predictor & ADAPTIVE_BANDS else

@@ -19,7 +19,8 @@ from sancodec.codec import kernels, lpc
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.errors import SanFormatError
 
-__all__ = ["MAX_VALUE", "MIN_LENGTH", "PROMISING", "fit", "predicted", "read_filters", "restore", "write_filters"]
+__all__ = ["MAX_VALUE", "MIN_LENGTH", "PROMISING", "fit", "predicted", "read_filters", "read_sized_filters",
+           "restore", "write_filters"]
 
 MIN_LENGTH = 1 << 10  # shorter bands are not predicted: their taps cost about what the prediction saves
 MAX_ORDER = 32  # lpc.MAX_ORDER: the orders weighed, at most one per 32 values of the band
@@ -69,9 +70,11 @@ def predicted(values: np.ndarray) -> tuple[lpc.LpcFilter, np.ndarray, int] | Non
     if f is None:
         return None
     head = values[:FIT_HEAD]
-    if not np.abs(lpc.residual(head, f)).sum() < PROMISING * np.abs(head).sum():
+    residual = lpc.residual(head, f)
+    if not np.abs(residual).sum() < PROMISING * np.abs(head).sum():
         return None
-    residual = lpc.residual(values, f)
+    if len(values) > FIT_HEAD:  # the head's residual is the band's where the head is the whole band
+        residual = lpc.residual(values, f)
     w = ByteWriter()
     f.write(w)
     return f, residual, len(w.getvalue())
@@ -87,13 +90,25 @@ def write_filters(w: ByteWriter, filters: dict[int, lpc.LpcFilter]) -> None:
 def read_filters(r: ByteReader, bands: int) -> dict[int, lpc.LpcFilter]:
     """:func:`write_filters`'s filters of a frame of ``bands`` streams, each checked as ``lpc.LpcFilter.read``
     checks it; a mask naming no band, or one past the frame's, raises ``SanFormatError``."""
+    return {b: f for b, (f, _) in read_sized_filters(r, bands)[1].items()}
+
+
+def read_sized_filters(r: ByteReader, bands: int) -> tuple[int, dict[int, tuple[lpc.LpcFilter, int]]]:
+    """:func:`read_filters` with the bytes each part took: the mask's, and each filter's beside it (what
+    ``anatomy`` counts with the heads and with each band)."""
+    before = r.remaining()
     mask = r.varint((1 << bands) - 1)
     if mask == 0:
         raise SanFormatError("frame: band prediction flagged for no band")
-    return {b: replace(lpc.LpcFilter.read(r), whole=True) for b in range(bands) if mask >> b & 1}
+    mask_bytes, filters = before - r.remaining(), {}
+    for b in range(bands):
+        if mask >> b & 1:
+            before = r.remaining()
+            filters[b] = (replace(lpc.LpcFilter.read(r), whole=True), before - r.remaining())
+    return mask_bytes, filters
 
 
 def restore(place: np.ndarray, f: lpc.LpcFilter) -> None:
-    """A band's values in place of its decoded residual (``lpc.synthesize``, which refuses a filter that leaves
-    the range where its integers are exact)."""
-    place[:] = lpc.synthesize([(place.copy(), f)])[0]
+    """A band's values in place of its decoded residual (``lpc.synthesize``, which reads the residual and returns
+    the values anew, and refuses a filter that leaves the range where its integers are exact)."""
+    place[:] = lpc.synthesize([(place, f)])[0]

@@ -201,11 +201,13 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     for k in range(len(streams), len(candidates)):
         if lengths[k] + extra[k] < lengths[chosen[owner[k]]] + extra[chosen[owner[k]]]:
             chosen[owner[k]] = k
-    if _apart_bytes(chosen, contextual, lengths, filters) >= _apart_bytes(range(len(streams)), contextual, lengths,
-                                                                         filters):
-        chosen = list(range(len(streams)))  # the filters' mask cost what the residuals saved
-    predicted = {b: filters[k] for b, k in enumerate(chosen) if filters[k] is not None}
     apart_bytes = _apart_bytes(chosen, contextual, lengths, filters)
+    unpredicted = list(range(len(streams)))
+    if chosen != unpredicted:
+        plain_bytes = _apart_bytes(unpredicted, contextual, lengths, filters)
+        if apart_bytes >= plain_bytes:  # the filters' mask cost what the residuals saved
+            chosen, apart_bytes = unpredicted, plain_bytes
+    predicted = {b: filters[k] for b, k in enumerate(chosen) if filters[k] is not None}
     best = min(apart_bytes, len(joint.getvalue()))
     plain_adaptive = made[len(made) - len(adaptive)] if adaptive else None
     if len(adaptive) == 2:  # the residuals' stream after the filters
