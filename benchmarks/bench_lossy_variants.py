@@ -21,7 +21,12 @@ bands are coded once, at the step found), for:
   gain at high rate that scalar quantisers leave (an 8-state trellis searched for rate and error, about 1 dB or
   0.17 bit a coefficient in the literature, Marcellin and Fischer; this path has no rate term). Each band's indices
   are coded as two streams, by quantiser (what a decoder following the state could read; one stream with the
-  state as context would do a little better).
+  state as context would do a little better);
+- dependent quantisation, rate-aware: the same trellis searched for the least squared error plus ``λ`` squared
+  steps per bit (``dependent_quantisation.dq_rates``: an order-0 table of bits per magnitude and quantiser, from
+  the indices a first search with a generic table chose at that target; the better of ``λ`` = 0.1 and 0.2), 0
+  weighed beside the nearest indices, as VVC's encoder searches it; each band's indices coded as one stream (a
+  decoder reads the indices without the state, and follows it only to rebuild the values).
 
 Ratio above 1: the variant is smaller. Needs PyWavelets (as bench_lossy).
 """
@@ -35,7 +40,7 @@ from collections.abc import Callable
 import numpy as np
 import pywt
 from bench_lossy import bench_parser, load, table_head
-from dependent_quantisation import dq_levels, dq_quantise
+from dependent_quantisation import dq_levels, dq_quantise, dq_rates
 
 from sancodec.codec.wavelet import forward, inverse, levels_for
 from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise, wavelet_payload
@@ -53,6 +58,7 @@ LEVELS = 6
 SCALES = (0.85, 1.0, 1.2)  # per-band steps: each of the finest three detail bands' scale
 ISOLATED = 1.3  # isolated ones below this many steps are zeroed
 WAVELET = "bior4.4"
+RATE_LAMBDAS = (0.1, 0.2)  # the rate-aware trellis: squared steps per bit
 SHIFT = RHO16 / 16 - 0.5  # the reconstruction point's offset from the cell's centre, in steps
 
 
@@ -150,19 +156,29 @@ class Dependent(Lifting):
     """sancodec's transform and band coder with dependent quantisation of the detail bands (the approximation
     band as the plain coding quantises it)."""
 
-    def coded(self, step: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """The streams coded and the bands rebuilt (in sample units) at ``step``."""
+    def coded(self, step: float, lam: float = 0.0, rates: list[np.ndarray] | None = None
+              ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The streams coded and the bands rebuilt (in sample units) at ``step``: with ``lam``, the trellis priced
+        by ``rates`` (one table per detail band; None: the generic one) and one stream per band, else two."""
         first = quantise([self.bands[0]], step, ROUNDING)[0]
         streams, values = [first], [dequantise(first, step)]
-        for band in self.bands[1:]:
-            k, second = dq_quantise(band, step)
-            streams += [k[~second], k[second]]
+        for i, band in enumerate(self.bands[1:]):
+            k, second = dq_quantise(band, step, lam, None if rates is None else rates[i])
+            streams += [k] if lam else [k[~second], k[second]]
             values.append(dq_levels(k, second) * step)
         return streams, values
 
-    def dq_at(self, target: float) -> int:
-        step = coarsest(self.coded, lambda c, s: np.rint(inverse(c[1]) + self.offset), self.x, target, self.scale)
-        return len(wavelet_payload(self.coded(step)[0], step, len(self.bands) - 1, self.offset))
+    def dq_at(self, target: float, lam: float = 0.0) -> int:
+        """The bytes at ``target``: without ``lam``, the least-error trellis; with it, the rate-aware one, its rate
+        tables from the indices the generic table's search chose at ``target``."""
+        rebuild = lambda c, s: np.rint(inverse(c[1]) + self.offset)  # noqa: E731
+        step = coarsest(lambda s: self.coded(s, lam), rebuild, self.x, target, self.scale)
+        rates = None
+        if lam:
+            first = [dq_quantise(b, step, lam) for b in self.bands[1:]]
+            rates = [dq_rates(k, second) for k, second in first]
+            step = coarsest(lambda s: self.coded(s, lam, rates), rebuild, self.x, target, self.scale)
+        return len(wavelet_payload(self.coded(step, lam, rates)[0], step, len(self.bands) - 1, self.offset))
 
 
 def measure(x: np.ndarray) -> dict[str, list[float]]:
@@ -176,6 +192,8 @@ def measure(x: np.ndarray) -> dict[str, list[float]]:
             "isolated ones zeroed": [p / s for p, s in zip(plain, isolated)]}
     dependent = Dependent(x)
     rows["dependent quantisation (4 states)"] = [p / dependent.dq_at(t) for p, t in zip(plain, TARGETS)]
+    rows["dependent quantisation, rate-aware (4 states)"] = [p / min(dependent.dq_at(t, lam) for lam in RATE_LAMBDAS)
+                                                             for p, t in zip(plain, TARGETS)]
     for split in (1, 2):
         rows[f"wavelet packets: finest {split} band(s) split"] = [u / Packets(x, split).at(t)
                                                                    for u, t in zip(unsplit, TARGETS)]
@@ -195,7 +213,7 @@ def main() -> None:
         for i, (name, values) in enumerate(measure(x).items()):
             cells = " | ".join(f"{v:.3f}" if "bits" in name else f"{v:.3f}x" for v in values)
             lines.append(f"| {label + f' ({len(x)})' if i == 0 else ''} | {name} | {cells} |")
-        print("\n".join(lines[-6:]), flush=True)
+        print("\n".join(lines[-7:]), flush=True)
     if args.markdown:
         head = ["# Coder refinements weighed against sancodec's plain wavelet coding", "",
                 "Measured with `benchmarks/bench_lossy_variants.py --data-dir ../shared/data` (what each variant "
