@@ -26,7 +26,7 @@ from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["BeatTemplate", "align", "beats_inside", "fft_correlation", "find_beats", "find_template", "fitted_template",
-           "kept_above", "moved_beats", "read_template"]
+           "kept_above", "moved_beats", "read_template", "smoothed_template"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
@@ -333,21 +333,59 @@ def _template(x: np.ndarray, fs: float, window: tuple[float, float], beats: np.n
     if len(found) < 4:
         return None, 1.0
     v = np.asarray(x, dtype=np.float64)  # no copy of a float channel (the callers' converted once)
-    windows = _rows(v, found - before, before + after)  # each beat's window (inside x: beats_inside)
-    windows -= _medians(windows, 1)[:, None]
-    t8 = np.rint(_medians(windows, 0) * 8).astype(np.int64)
-    norm = float(t8 @ t8)
-    if norm == 0 or float(np.abs(t8).sum()) * 2**12 > MAX_ABS_SAMPLE:
+    windows = _beat_windows(v, found - before, before + after)
+    template = _median_template(windows, before, found)
+    if template is None:
         return None, 1.0
-    g64 = np.rint(np.einsum("bj,j->b", windows, t8.astype(np.float64)) / norm * 8 * 64).astype(np.int64)  # not BLAS
-    if not _exact(t8, g64):
-        return None, 1.0
-    template = BeatTemplate(t8, before, found.astype(np.int64), g64)
+    t8, g64 = template.t8, template.g64
     if not fit:
         return template, 1.0
     energy = float(np.einsum("bj,bj->", windows, windows))
     windows -= np.multiply.outer(g64 / 64.0, t8 / 8.0)
     return template, float(np.einsum("bj,bj->", windows, windows)) / energy if energy > 0 else 1.0
+
+
+def _beat_windows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """Each beat's window of ``v`` (``width`` samples from each of ``starts``, inside ``v``), less its own median:
+    what a template is the median of."""
+    windows = _rows(v, starts, width)
+    windows -= _medians(windows, 1)[:, None]
+    return windows
+
+
+def _median_template(windows: np.ndarray, anchor: int, positions: np.ndarray,
+                     smooth: np.ndarray | None = None) -> BeatTemplate | None:
+    """The median of ``windows`` (:func:`_beat_windows`) as a template in 1/8 units (first filtered by the kernel
+    ``smooth``, where given: :func:`smoothed_template`), with each beat's least-squares gain on it in 1/64; None where
+    it is flat or too large for an exact prediction."""
+    median = _medians(windows, 0)
+    if smooth is not None:
+        half = len(smooth) // 2
+        median = np.convolve(np.pad(median, half, mode="edge"), smooth, mode="valid")
+    t8 = np.rint(median * 8).astype(np.int64)
+    norm = float(t8 @ t8)
+    if norm == 0 or float(np.abs(t8).sum()) * 2**12 > MAX_ABS_SAMPLE:
+        return None
+    g64 = np.rint(np.einsum("bj,j->b", windows, t8.astype(np.float64)) / norm * 8 * 64).astype(np.int64)  # not BLAS
+    if not _exact(t8, g64):
+        return None
+    return BeatTemplate(t8, anchor, positions.astype(np.int64), g64)
+
+
+def smoothed_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: float) -> BeatTemplate | None:
+    """``template``'s beats (the same positions and window) made again with the median beat low-passed: a Gaussian
+    kernel whose response falls to 1/√e at ``cutoff`` Hz (the median's ends repeated), the gains fitted to it again;
+    None where it is flat, or ``cutoff`` is not below the Nyquist frequency. The median of a few dozen noisy
+    beats keeps some of their noise, which the prediction adds to every beat: on a 1000 Hz ECG its content above
+    150 Hz is noise no template predicts (PTB s0010_re)."""
+    if not 0 < cutoff < fs / 2 or not len(template.positions):
+        return None
+    sigma = fs / (2 * math.pi * cutoff)
+    half = math.ceil(3 * sigma)
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+    v = np.asarray(x, dtype=np.float64)
+    windows = _beat_windows(v, template.positions - template.anchor, len(template.t8))
+    return _median_template(windows, template.anchor, template.positions, kernel / kernel.sum())
 
 
 SHARED_MEDIANS = 1 << 18  # _medians halves an array of this many values or more between two threads: on fewer

@@ -23,6 +23,7 @@ from sancodec.codec.beats import (
     find_template,
     fitted_template,
     moved_beats,
+    smoothed_template,
 )
 from sancodec.codec.entropy import encode_arrays
 from sancodec.codec.jobs import piece_count, run_pieces
@@ -31,11 +32,12 @@ from sancodec.codec.waveletframe import RHO16, ROUNDING
 
 __all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "TEMPLATE_WINDOWS", "TemplateTrial",
            "best_template", "coarser_gains", "coarser_taps", "gain_grid", "quick_grids", "quick_templates",
-           "template_windows", "trial_head"]
+           "smoother_templates", "template_windows", "trial_head"]
 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
 MIN_AFTER = 0.1  # ... where that leaves at least this many seconds after the beat
+SMOOTH_CUTOFFS = (150.0, 100.0)  # Hz: the median beat also weighed low-passed at these (smoother_templates)
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
 PAIRED_CANDIDATES = 1 << 17  # ... two at a time where a thread is spare and they hold this many values: on fewer
@@ -98,6 +100,7 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
                                  for f, t in zip(floats, best.templates)])
     bits = aligned.estimate(step)
     best, best_bits = (aligned, bits) if bits < best_bits else (best, best_bits)
+    best, best_bits = smoother_templates(frames, floats, ref, best, best_bits, step, fs or 0.0)
     best, best_bits = coarser_gains(frames, ref, best, best_bits, step)
     return (*coarser_taps(frames, ref, best, best_bits, step), best_window)
 
@@ -352,6 +355,30 @@ def template_windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[floa
         return TEMPLATE_WINDOWS
     cut = [(before, round(fit - before, 3)) for before, _ in TEMPLATE_WINDOWS if fit - before >= MIN_AFTER]
     return TEMPLATE_WINDOWS + tuple(dict.fromkeys(cut))
+
+
+def smoother_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray], ref: np.ndarray,
+                       prepared: Prepared, bits: float, step: float, fs: float) -> tuple[Prepared, float]:
+    """``prepared`` or the same beats with each frame's median beat low-passed at the cutoff of
+    :data:`SMOOTH_CUTOFFS` (``beats.smoothed_template``; ``floats``: the frames as float64) that the bit estimate
+    prefers, each judged at the step where its error is ``prepared``'s at ``step`` (as :func:`gain_grid` judges a
+    grid), and that estimate. A median beat keeps part of its beats' noise, which the prediction adds back to every
+    beat, and its noisy taps cost side information: on PTB s0010_re (1000 Hz) the cutoff 150 Hz saves 1-3 %."""
+    if all(t is None for t in prepared.templates) or any(m is not None for m in prepared.mains):
+        return prepared, bits
+    error = squared_error(prepared, ref, step)
+    if not error > 0:  # an exact decode: no error to match
+        return prepared, bits
+    weigh = partial(_weigh_candidate, frames, ref, error, step, prepared.asked_levels)
+    for cutoff in SMOOTH_CUTOFFS:
+        smoothed = [None if t is None else smoothed_template(f, fs, t, cutoff) for f, t in zip(floats,
+                                                                                             prepared.templates)]
+        if all(s is None for s in smoothed):
+            continue
+        candidate, estimate = weigh([t if s is None else s for s, t in zip(smoothed, prepared.templates)])
+        if estimate < bits:
+            prepared, bits = candidate, estimate
+    return prepared, bits
 
 
 def coarser_gains(frames: Sequence[np.ndarray], ref: np.ndarray, prepared: Prepared, bits: float,

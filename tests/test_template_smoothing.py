@@ -1,0 +1,92 @@
+"""The median beat low-passed (beats.smoothed_template, templatesearch.smoother_templates): a median of a few dozen
+noisy beats keeps part of their noise, which the prediction adds back to every beat; the encoder weighs the
+template low-passed and keeps it where the bit estimate prefers it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sancodec
+from sancodec import read_signal
+from sancodec.codec import lossyrate, templatesearch
+from sancodec.codec.beats import find_template, smoothed_template
+from sancodec.metrics import prdn
+
+DATA = Path(__file__).parent / "data"
+FS = 1000.0
+WINDOW = (0.25, 0.45)
+
+
+def _noisy_beats(seed: int = 0, noise: float = 30.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smooth beat (QRS and T wave, nothing above about 60 Hz) every ~0.8 s at 1000 Hz in white noise, as PTB's
+    lead i carries it: the samples, the true beat positions and the beat's shape over :data:`WINDOW`."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(-250, 450)
+    shape = 900 * np.exp(-0.5 * (t / 8.0) ** 2) - 150 * np.exp(-0.5 * ((t - 25) / 10.0) ** 2) \
+        + 200 * np.exp(-0.5 * ((t - 280) / 45.0) ** 2)
+    truth = np.cumsum(rng.integers(760, 840, 55)) + 300
+    x = rng.normal(0, noise, truth[-1] + 500)
+    for p in truth:
+        x[p - 250 : p + 450] += shape
+    return np.rint(x).astype(np.int64), truth, shape
+
+
+def test_the_smoothed_median_is_nearer_the_beat_and_keeps_its_beats():
+    x, truth, shape = _noisy_beats()
+    raw = find_template(x, FS, WINDOW, truth)
+    smooth = smoothed_template(x, FS, raw, 150.0)
+    assert smooth is not None
+    assert np.array_equal(smooth.positions, raw.positions) and smooth.anchor == raw.anchor
+    assert len(smooth.t8) == len(raw.t8) and len(smooth.g64) == len(raw.g64)
+
+    def miss(template):  # against the true shape (its level aside: each window is taken less its median)
+        return np.std(template.t8 / 8 - shape)
+
+    assert miss(smooth) < 0.6 * miss(raw)
+    high = lambda t: np.abs(np.diff(t.t8)).mean()  # noqa: E731 (the taps' differences: side information)
+    assert high(smooth) < 0.6 * high(raw)
+    assert np.abs(smooth.g64 - 64).max() <= 4  # the gains refitted to the smoothed beat: every beat alike
+
+
+@pytest.mark.parametrize("cutoff", [500.0, 800.0, 0.0, -1.0])
+def test_no_cutoff_at_or_above_the_nyquist_frequency_or_at_zero(cutoff):
+    x, truth, _ = _noisy_beats()
+    assert smoothed_template(x, FS, find_template(x, FS, WINDOW, truth), cutoff) is None
+
+
+def test_the_encoder_keeps_the_smoothed_template_where_it_codes_in_fewer_bits(monkeypatch):
+    x, truth, _ = _noisy_beats(1)
+    raw = find_template(x, FS, WINDOW, truth)
+    prepared = lossyrate.Prepared([x], [raw])
+    ref = x.astype(np.float64)
+    step = 20.0
+    bits = prepared.estimate(step)
+    chosen, chosen_bits = templatesearch.smoother_templates([x], [ref], ref, prepared, bits, step, FS)
+    assert chosen_bits < bits and chosen is not prepared
+    assert not np.array_equal(chosen.templates[0].t8, raw.t8)
+    # with no cutoff to weigh, or where low-passing costs more bits, the template stays as it was
+    monkeypatch.setattr(templatesearch, "SMOOTH_CUTOFFS", ())
+    assert templatesearch.smoother_templates([x], [ref], ref, prepared, bits, step, FS) == (prepared, bits)
+
+
+def test_an_exact_decode_or_no_template_leaves_it_as_it_is():
+    x, truth, _ = _noisy_beats()
+    ref = x.astype(np.float64)
+    prepared = lossyrate.Prepared([x], [find_template(x, FS, WINDOW, truth)])
+    assert lossyrate.squared_error(prepared, ref, 1e-3) == 0
+    assert templatesearch.smoother_templates([x], [ref], ref, prepared, 1.0, 1e-3, FS) == (prepared, 1.0)
+    plain = lossyrate.Prepared([x], [None])
+    assert templatesearch.smoother_templates([x], [ref], ref, plain, 1.0, 20.0, FS) == (plain, 1.0)
+
+
+def test_ptb_s0010_re_codes_smaller_with_its_median_beat_low_passed(monkeypatch):
+    """PTB s0010_re's lead i (1000 Hz, the record issue 13's goal is missed on) at PRDN 2 %: 1.2 % fewer bytes."""
+    sig = read_signal(DATA / "s0010_re_i")
+    chosen = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    assert prdn(sig.samples[:, 0], sancodec.decode(chosen).samples[:, 0]) <= 2.0
+    monkeypatch.setattr(templatesearch, "SMOOTH_CUTOFFS", ())
+    raw = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    assert len(chosen) < 0.992 * len(raw)
