@@ -439,14 +439,14 @@ def test_the_files_format_1_9_wrote_still_decode_to_the_same_signals():
 
 
 # What the 1.10 files decode to (sha256 of their samples as little-endian int64): the samples the 1.11 encoder's
-# files decoded to when band prediction came, pinned when it low-passed the median beat (beats.smoothed_template)
+# files decoded to when band prediction came, pinned when the beat template became the beats' interquartile mean
 DECODED_110 = {"mitdb100_lossy_bands.san": "f980f8fbfb813ef83aac7105914c5bbc2b037d0d7b9e40a3f2bdede3e3cb5985"}
 
 
 def test_the_files_format_1_10_wrote_still_decode_to_the_same_signals():
     """The lossy golden cases 1.11 re-coded with bands as their linear prediction's residual, as the 1.10 encoder
     wrote them (v1.10/, minor 10, no band predicted): the prediction is of the quantised values, so they decode to
-    the very samples the 1.11 files decoded to then (pinned: today's encoder low-passes the beat template)."""
+    the very samples the 1.11 files decoded to then (pinned: today's encoder makes its beat templates otherwise)."""
     def check(name: str, signal: sancodec.Signal) -> None:
         data = (GOLDEN / "v1.10" / name).read_bytes()
         assert data[4] == 1 and data[5] == 10

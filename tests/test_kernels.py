@@ -1214,3 +1214,72 @@ def test_a_kernel_takes_only_contiguous_arrays_of_its_dtype():
     lib.san_dead_zone_quantise(np.arange(10.0)[6:], 4, 2.0, 0.0, q)
     assert q.tolist() == [3, 3, 4, 4]
     lib.san_dead_zone_quantise(np.zeros(0), 0, 1.0, 0.5, np.zeros(0, np.int64))
+
+
+def _trimmed_reference(rows: np.ndarray, k: int) -> np.ndarray:
+    """Each row's mean without its ``k`` lowest and ``k`` highest values: the sorted middle's exact sum of halves
+    (Python integers) over twice their count, where the row is halves; else numpy's float mean of the middle."""
+    out = []
+    for row in rows:
+        middle = np.sort(row)[k : len(row) - k]
+        if np.all(2 * row == np.rint(2 * row)):
+            out.append(float(int(sum(int(v) for v in 2 * middle))) / (2.0 * len(middle)))
+        else:
+            out.append(middle.mean())
+    return np.array(out)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.integers(3, 600), st.floats(0.05, 0.45), st.integers(0, 2**32 - 1),
+       st.sampled_from(["narrow", "wide", "float", "mixed"]))
+def test_trimmed_means_are_the_sorted_middle_s_and_the_same_counted_or_selected(rows, n, trim, seed, kind):
+    # a beat template's columns (halves; narrow: counted in C, wide: past its histogram, selected by numpy), a float
+    # channel's, or rows of each: the same bits from either route, the sorted middle's mean (exact for halves)
+    rng = np.random.default_rng(seed)
+    k = max(1, min(int(trim * n), (n - 1) // 2))
+    halves = rng.integers(0, kernels.COUNTED_SPAN * n + 1, (rows, n)) + 2 * int(rng.integers(-10**6, 10**6))
+    a = halves / 2 + 0.0
+    if kind == "wide":
+        a[:, 0] += 10.0**7
+    elif kind == "float":
+        a = rng.normal(size=(rows, n)) * 50
+    elif kind == "mixed":
+        a[::2, 1] += 0.1
+        a[1::3, 2] += 10.0**7
+    reference = _trimmed_reference(a, k)
+    got = kernels.trimmed_means(a, k)
+    assert got.tobytes() == kernels._selected_trimmed_means(a, k).tobytes()
+    exact = np.all(2 * a == np.rint(2 * a), axis=1)
+    assert got[exact].tobytes() == reference[exact].tobytes()
+    np.testing.assert_allclose(got[~exact], reference[~exact], rtol=1e-12, atol=1e-9)
+
+
+@needs_c
+def test_counted_trimmed_means_leave_rows_they_cannot_sum_exactly_to_numpy():
+    def counted(row: np.ndarray, k: int) -> tuple[bool, float]:
+        row = np.ascontiguousarray(row, dtype=np.float64)
+        n = row.shape[1]
+        cap = kernels.COUNTED_SPAN * n + 1
+        out, flags = np.empty(1), np.empty(1, dtype=np.uint8)
+        kernels._LIB.san_counted_trimmed_means(row, 1, n, k, cap, np.empty(cap + 1, dtype=np.int32), out, flags)
+        return bool(flags[0]), float(out[0])
+
+    plain = np.arange(40, dtype=np.float64)[None] / 2
+    assert counted(plain, 10) == (True, _trimmed_reference(plain, 10)[0])
+    for odd in (0.25, np.nan, np.inf, 2.0**51, 10.0**6):  # not halves, not finite, too large, too wide a span
+        row = plain.copy()
+        row[0, 17] = odd
+        assert not counted(row, 10)[0], odd
+    # halves whose kept values' doubles could sum past 2^62 (3000 kept near 2^51): left to numpy, which sums them
+    # as floats, as it does where C is not built
+    big = np.full((1, 5000), 2.0**50 - 1)
+    big[0, ::2] -= 0.5
+    assert not counted(big, 1000)[0] and counted(big[:, :4000], 1000)[0]  # 2000 kept: within 2^62
+    assert kernels.trimmed_means(big, 1000).tobytes() == kernels._selected_trimmed_means(big, 1000).tobytes()
+
+
+def test_trimmed_means_refuse_a_trim_that_keeps_nothing():
+    with pytest.raises(ValueError):
+        kernels.trimmed_means(np.zeros((2, 4)), 2)
+    with pytest.raises(ValueError):
+        kernels.trimmed_means(np.zeros((2, 4)), 0)

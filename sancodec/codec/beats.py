@@ -2,11 +2,12 @@
 predictor of the lossy mode for quasi-periodic signals (ECG).
 
 The encoder finds beats (peaks of the smoothed |first difference|, at least 0.3 s and 0.6 beat periods
-apart, the activations), takes the median beat as the kernel (on a grid of 1/8 sample unit) and one gain
-per beat (on a grid of 1/64), moves each beat to where the template fits it best and fits the template
-again (:func:`align`), and subtracts ``Σ gain · template`` before transform coding. All of
-it is integers in the file, and the prediction is exact: ``acc = Σ g64 · t8`` in int64, then
-``acc / 512`` in float64. The lossy coder keeps it only where the file gets smaller.
+apart, the activations), takes the beats' interquartile mean (their mean sample by sample without the
+lowest and highest quarter) as the kernel (on a grid of 1/8 sample unit) and one gain per beat (on a
+grid of 1/64), moves each beat to where the template fits it best and fits the template again
+(:func:`align`), and subtracts ``Σ gain · template`` before transform coding. All of it is integers in
+the file, and the prediction is exact: ``acc = Σ g64 · t8`` in int64, then ``acc / 512`` in float64.
+The lossy coder keeps it only where the file gets smaller.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["BeatTemplate", "align", "beats_inside", "fft_correlation", "find_beats", "find_template", "fitted_template",
-           "kept_above", "moved_beats", "read_template", "smoothed_template"]
+           "kept_above", "moved_beats", "read_template", "remade_template", "trimmed_means"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
+TEMPLATE_TRIM = 0.25  # a template is its beats' mean without this share of the values at either end (trimmed_means)
 MAX_TAP_SHIFT = 32  # format 1.7: the taps on a grid of 2**shift eighths (a file's shift is at most this)
 
 
@@ -308,8 +310,8 @@ def _rows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
 
 def find_template(x: np.ndarray, fs: float, window: tuple[float, float] = (0.25, 0.45),
                   beats: np.ndarray | None = None) -> BeatTemplate | None:
-    """The median beat of ``x`` over ``window`` (seconds before and after each beat) and one gain per
-    beat, or None where no beat train is found (``beats``: :func:`find_beats` of ``x``, if known)."""
+    """The beat of ``x`` over ``window`` (seconds before and after each beat; :func:`_beat_template`) and one gain
+    per beat, or None where no beat train is found (``beats``: :func:`find_beats` of ``x``, if known)."""
     return _template(x, fs, window, beats, fit=False)[0]
 
 
@@ -334,7 +336,7 @@ def _template(x: np.ndarray, fs: float, window: tuple[float, float], beats: np.n
         return None, 1.0
     v = np.asarray(x, dtype=np.float64)  # no copy of a float channel (the callers' converted once)
     windows = _beat_windows(v, found - before, before + after)
-    template = _median_template(windows, before, found)
+    template = _beat_template(windows, before, found)
     if template is None:
         return None, 1.0
     t8, g64 = template.t8, template.g64
@@ -347,22 +349,23 @@ def _template(x: np.ndarray, fs: float, window: tuple[float, float], beats: np.n
 
 def _beat_windows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Each beat's window of ``v`` (``width`` samples from each of ``starts``, inside ``v``), less its own median:
-    what a template is the median of."""
+    what a template is made of (:func:`_beat_template`)."""
     windows = _rows(v, starts, width)
     windows -= _medians(windows, 1)[:, None]
     return windows
 
 
-def _median_template(windows: np.ndarray, anchor: int, positions: np.ndarray,
-                     smooth: np.ndarray | None = None) -> BeatTemplate | None:
-    """The median of ``windows`` (:func:`_beat_windows`) as a template in 1/8 units (first filtered by the kernel
-    ``smooth``, where given: :func:`smoothed_template`), with each beat's least-squares gain on it in 1/64; None where
-    it is flat or too large for an exact prediction."""
-    median = _medians(windows, 0)
+def _beat_template(windows: np.ndarray, anchor: int, positions: np.ndarray, smooth: np.ndarray | None = None,
+                   median: bool = False) -> BeatTemplate | None:
+    """The beat of ``windows`` (:func:`_beat_windows`): their mean without :data:`TEMPLATE_TRIM` of the values at
+    either end (:func:`trimmed_means`), or with ``median`` their median, filtered by the kernel ``smooth`` where given
+    (:func:`remade_template`), as a template in 1/8 units, with each beat's least-squares gain on it in 1/64; None
+    where it is flat or too large for an exact prediction."""
+    beat = _medians(windows, 0) if median else trimmed_means(windows, TEMPLATE_TRIM)
     if smooth is not None:
         half = len(smooth) // 2
-        median = np.convolve(np.pad(median, half, mode="edge"), smooth, mode="valid")
-    t8 = np.rint(median * 8).astype(np.int64)
+        beat = np.convolve(np.pad(beat, half, mode="edge"), smooth, mode="valid")
+    t8 = np.rint(beat * 8).astype(np.int64)
     norm = float(t8 @ t8)
     if norm == 0 or float(np.abs(t8).sum()) * 2**12 > MAX_ABS_SAMPLE:
         return None
@@ -372,20 +375,38 @@ def _median_template(windows: np.ndarray, anchor: int, positions: np.ndarray,
     return BeatTemplate(t8, anchor, positions.astype(np.int64), g64)
 
 
-def smoothed_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: float) -> BeatTemplate | None:
-    """``template``'s beats (the same positions and window) made again with the median beat low-passed: a Gaussian
-    kernel whose response falls to 1/√e at ``cutoff`` Hz (the median's ends repeated), the gains fitted to it again;
-    None where it is flat, or ``cutoff`` is not below the Nyquist frequency. The median of a few dozen noisy
-    beats keeps some of their noise, which the prediction adds to every beat: on a 1000 Hz ECG its content above
-    150 Hz is noise no template predicts (PTB s0010_re)."""
-    if not 0 < cutoff < fs / 2 or not len(template.positions):
+def trimmed_means(windows: np.ndarray, trim: float) -> np.ndarray:
+    """Each column's mean of ``windows`` without its ``floor(trim * rows)`` lowest and as many highest values
+    (``kernels.trimmed_means``; the medians where that leaves none out): nearer a beat than the median where the
+    noise is Gaussian (the median's variance is π/2 the mean's), and still blind to that share of odd beats."""
+    n = windows.shape[0]
+    k = int(trim * n)
+    if k < 1 or n - 2 * k < 1:
+        return _medians(windows, 0)
+    return kernels.trimmed_means(windows.T, k)
+
+
+def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: float | None = None,
+                    median: bool = False) -> BeatTemplate | None:
+    """``template``'s beats (the same positions and window) made again from ``x``: low-passed (``cutoff``: a Gaussian
+    kernel whose response falls to 1/√e at ``cutoff`` Hz, the template's ends repeated), or their median (``median``)
+    instead of :func:`_beat_template`'s trimmed mean, or both, the gains fitted to it again; None where it is flat,
+    where ``cutoff`` is not below the Nyquist frequency, or where neither is asked. A template of a few dozen noisy
+    beats keeps some of their noise, which the prediction adds back to every beat: on a 1000 Hz ECG its content
+    above 150 Hz is noise no template predicts (PTB s0010_re); a pulse wave's beats that change shape may want
+    their median (a103l's PLETH at PRDN 5 %)."""
+    if cutoff is not None and not 0 < cutoff < fs / 2 or (cutoff is None and not median) or \
+            not len(template.positions):
         return None
-    sigma = fs / (2 * math.pi * cutoff)
-    half = math.ceil(3 * sigma)
-    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+    kernel = None
+    if cutoff is not None:
+        sigma = fs / (2 * math.pi * cutoff)
+        half = math.ceil(3 * sigma)
+        kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
+        kernel /= kernel.sum()
     v = np.asarray(x, dtype=np.float64)
     windows = _beat_windows(v, template.positions - template.anchor, len(template.t8))
-    return _median_template(windows, template.anchor, template.positions, kernel / kernel.sum())
+    return _beat_template(windows, template.anchor, template.positions, kernel, median)
 
 
 SHARED_MEDIANS = 1 << 18  # _medians halves an array of this many values or more between two threads: on fewer

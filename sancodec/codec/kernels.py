@@ -126,6 +126,7 @@ _SIGNATURES = {
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
     "san_counted_medians": (None, [_F64, _N, _N, _N, _I32, _F64, _U8]),
+    "san_counted_trimmed_means": (None, [_F64, _N, _N, _N, _N, _I32, _F64, _U8]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
@@ -702,6 +703,45 @@ def _selected_medians(rows: np.ndarray) -> np.ndarray:
     if n % 2:
         return np.ascontiguousarray(upper)
     return (part[:, :k].max(axis=1) + upper) / 2.0
+
+
+def trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
+    """Each row's mean without its ``k`` lowest and ``k`` highest values (``rows``: 2-D float64, finite, 0 < 2k <
+    its length). A row of multiples of 1/2 below 2^50 (a beat template's windows of an integer channel, less their
+    medians) whose largest |2 value| times the values kept stays within 2^62 is summed exactly, its kept values
+    doubled as int64, and divided once: counted in C where they span at most :data:`COUNTED_SPAN` halves a value
+    (``san_counted_trimmed_means``), else selected by numpy, the same bits. Other rows: numpy's float mean of the
+    selected middle."""
+    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    count, n = rows.shape
+    if not 0 < 2 * k < n:
+        raise ValueError("trimmed_means: 0 < 2k < n")
+    out, done = np.empty(count), np.zeros(count, dtype=bool)
+    if _LIB is not None and n < 1 << 31:
+        cap = COUNTED_SPAN * n + 1
+        flags = np.empty(count, dtype=np.uint8)
+        _LIB.san_counted_trimmed_means(rows, count, n, k, cap, np.empty(cap + 1, dtype=np.int32), out, flags)
+        done = flags.astype(bool)
+    if not done.all():
+        rest = ~done
+        out[rest] = _selected_trimmed_means(rows[rest], k)
+    return out
+
+
+def _selected_trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
+    """:func:`trimmed_means` by numpy's selection: the middle ``n - 2k`` values of each row, summed exactly as
+    doubled int64 where the row allows (:func:`trimmed_means`), else as floats."""
+    n = rows.shape[1]
+    kept = n - 2 * k
+    middle = np.partition(rows, (k, n - k - 1), axis=1)[:, k : n - k]
+    doubled = 2.0 * rows
+    exact = np.all(doubled == np.rint(doubled), axis=1) & np.all(np.abs(rows) < 2.0**50, axis=1)
+    exact &= np.abs(doubled).max(axis=1, initial=0.0) <= float((1 << 62) // kept)
+    out = middle.mean(axis=1)
+    if exact.any():
+        sums = (2.0 * middle[exact]).astype(np.int64).sum(axis=1)
+        out[exact] = sums.astype(np.float64) / (2.0 * kept)
+    return out
 
 
 def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:

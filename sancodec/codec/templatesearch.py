@@ -23,7 +23,7 @@ from sancodec.codec.beats import (
     find_template,
     fitted_template,
     moved_beats,
-    smoothed_template,
+    remade_template,
 )
 from sancodec.codec.entropy import encode_arrays
 from sancodec.codec.jobs import piece_count, run_pieces
@@ -37,13 +37,16 @@ __all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "T
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
 MIN_AFTER = 0.1  # ... where that leaves at least this many seconds after the beat
-SMOOTH_CUTOFFS = (150.0, 100.0)  # Hz: the median beat also weighed low-passed at these (smoother_templates)
+REMADE = ((150.0, False), (100.0, False), (None, True))  # (low-pass cutoff Hz, median): the beat template also weighed
+# low-passed, as its beats' median, or both (smoother_templates, beats.remade_template)
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
 PAIRED_CANDIDATES = 1 << 17  # ... two at a time where a thread is spare and they hold this many values: on fewer
 # (effort balanced's heads) the second thread's wake and the interpreter lock cost more than it saves
 QUICK_BEFORE = (0.15, 0.3)  # effort "balanced": the windows of template_windows starting this long before the beat
 QUICK_WINDOW_HEAD = 1 << 14  # ... are weighed on a channel's first this many samples, the smallest coding's kept ...
+LONGER_MARGIN = 0.01  # ... the longest of those within this share of the fewest bits (a T wave a short one leaves out
+# costs little on the head and much at a coarse step over the whole record: drive17a at PRDN 9 %) ...
 QUICK_WINDOW = (0.25, 0.45)  # ... or this one (cut where template_windows cuts) where none finds beats there;
 QUICK_ALIGN_ROUNDS = 1  # its beats are aligned once (best_template's: beats.ALIGN_ROUNDS)
 QUICK_GAIN = 0.95  # its template is kept where its bit estimate is below this share of the plain coding's ...
@@ -214,6 +217,10 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
     for window, (template, bits) in zip(windows, weighed):
         if template is not None and (best is None or bits < best.bits):
             best = HeadChoice(window, template, bits)
+    if best is not None:  # the longest window within LONGER_MARGIN of the fewest bits: the head misjudges by as much
+        near = [HeadChoice(w, t, bits) for w, (t, bits) in zip(windows, weighed)
+                if t is not None and bits <= (1 + LONGER_MARGIN) * best.bits]
+        best = max(near, key=lambda c: c.window[0] + c.window[1])
     return best
 
 
@@ -359,23 +366,24 @@ def template_windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[floa
 
 def smoother_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray], ref: np.ndarray,
                        prepared: Prepared, bits: float, step: float, fs: float) -> tuple[Prepared, float]:
-    """``prepared`` or the same beats with each frame's median beat low-passed at the cutoff of
-    :data:`SMOOTH_CUTOFFS` (``beats.smoothed_template``; ``floats``: the frames as float64) that the bit estimate
-    prefers, each judged at the step where its error is ``prepared``'s at ``step`` (as :func:`gain_grid` judges a
-    grid), and that estimate. A median beat keeps part of its beats' noise, which the prediction adds back to every
-    beat, and its noisy taps cost side information: on PTB s0010_re (1000 Hz) the cutoff 150 Hz saves 1-3 %."""
+    """``prepared`` or the same beats with each frame's template made again as one of :data:`REMADE` says
+    (``beats.remade_template``: low-passed, or the beats' median for their trimmed mean; ``floats``: the frames as
+    float64), whichever the bit estimate prefers, each judged at the step where its error is ``prepared``'s at
+    ``step`` (as :func:`gain_grid` judges a grid), and that estimate. A template of a few dozen beats keeps part of
+    their noise, which the prediction adds back to every beat, and its noisy taps cost side information: PTB
+    s0010_re (1000 Hz) codes 1-3 % smaller low-passed."""
     if all(t is None for t in prepared.templates) or any(m is not None for m in prepared.mains):
         return prepared, bits
     error = squared_error(prepared, ref, step)
     if not error > 0:  # an exact decode: no error to match
         return prepared, bits
     weigh = partial(_weigh_candidate, frames, ref, error, step, prepared.asked_levels)
-    for cutoff in SMOOTH_CUTOFFS:
-        smoothed = [None if t is None else smoothed_template(f, fs, t, cutoff) for f, t in zip(floats,
-                                                                                             prepared.templates)]
-        if all(s is None for s in smoothed):
+    base = prepared.templates
+    for cutoff, median in REMADE:
+        remade = [None if t is None else remade_template(f, fs, t, cutoff, median) for f, t in zip(floats, base)]
+        if all(r is None for r in remade):
             continue
-        candidate, estimate = weigh([t if s is None else s for s, t in zip(smoothed, prepared.templates)])
+        candidate, estimate = weigh([t if r is None else r for r, t in zip(remade, base)])
         if estimate < bits:
             prepared, bits = candidate, estimate
     return prepared, bits
