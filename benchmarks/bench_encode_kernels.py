@@ -9,14 +9,15 @@ effort). Each call of the kernels below is timed where the encoder makes it, aga
 estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the rebuild at a trial
 step with its squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), a
 frame prepared for them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the
-beat template's medians, the beat detector's peak picking, the mains hum's fit (``kernels.mains_sums``), the beat
+beat template's medians and trimmed means, the beat detector's peak picking, the mains hum's fit (``kernels.mains_sums``), the beat
 detector's envelope, the beat period's lagged products, the beats' alignment (``kernels.best_shift``), and two of the
 band coders (a long band's running contexts, weighed and coded, ``kernels.running_choose_encode``; a frame's bands in
 one adaptive stream, ``kernels.encode_adaptive_bands``; their Python references, a decision at a time, are not
 timed). Where a
 kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts; the quantiser:
 ``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``, np.median's
-values in about half its time; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
+values in about half its time; the trimmed means: numpy's selection at both ends of the middle and its exact sum,
+``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
 envelope: ``beats._moving_average``; the lagged products: the FFT correlation ``beats.beat_period`` took before;
 the prepared frame: numpy's residual and offset, then the compiled forward alone, ``lossyrate.prepared_by_numpy``,
 as ``lossyrate.Prepared`` made it before), it is timed on the same calls until it has taken
@@ -78,6 +79,8 @@ KINDS = [
          lambda f, *_: len(f), lossyrate.prepared_by_numpy),
     Kind("beat template medians", beats.kernels, "medians", lambda a, *_: a.size,
          lambda a, axis: kernels._selected_medians(np.ascontiguousarray(a if axis == 1 else a.T))),
+    Kind("beat template: the beats' interquartile means", beats.kernels, "trimmed_means", lambda a, _k: a.size,
+         lambda a, k: kernels._selected_trimmed_means(np.ascontiguousarray(a), k)),
     Kind("beat detector's peak picking", beats.kernels, "greedy_peaks", lambda s, *_: len(s),
          lambda s, d: peaks(np.asarray(s, dtype=np.float64)[None, None], d)),
     Kind("mains hum's normal equations", mains.kernels, "mains_sums", lambda _s, _c, _step, r, *_: len(r),

@@ -1255,27 +1255,50 @@ def test_trimmed_means_are_the_sorted_middle_s_and_the_same_counted_or_selected(
 
 
 @needs_c
-def test_counted_trimmed_means_leave_rows_they_cannot_sum_exactly_to_numpy():
-    def counted(row: np.ndarray, k: int) -> tuple[bool, float]:
+def test_compiled_trimmed_means_leave_rows_they_cannot_sum_exactly_to_numpy():
+    def compiled(row: np.ndarray, k: int) -> tuple[bool, float]:
         row = np.ascontiguousarray(row, dtype=np.float64)
         n = row.shape[1]
         cap = kernels.COUNTED_SPAN * n + 1
         out, flags = np.empty(1), np.empty(1, dtype=np.uint8)
-        kernels._LIB.san_counted_trimmed_means(row, 1, n, k, cap, np.empty(cap + 1, dtype=np.int32), out, flags)
+        kernels._LIB.san_trimmed_means(row, 1, n, k, cap, np.empty(cap + 1, dtype=np.int32),
+                                       np.empty(n, dtype=np.int64), out, flags)
         return bool(flags[0]), float(out[0])
 
     plain = np.arange(40, dtype=np.float64)[None] / 2
-    assert counted(plain, 10) == (True, _trimmed_reference(plain, 10)[0])
-    for odd in (0.25, np.nan, np.inf, 2.0**51, 10.0**6):  # not halves, not finite, too large, too wide a span
+    assert compiled(plain, 10) == (True, _trimmed_reference(plain, 10)[0])
+    wide = plain.copy()
+    wide[0, 17] = 10.0**6  # past one histogram: selected, the same sum
+    assert compiled(wide, 10) == (True, _trimmed_reference(wide, 10)[0])
+    for odd in (0.25, np.nan, np.inf, 2.0**51):  # not halves, not finite, too large
         row = plain.copy()
         row[0, 17] = odd
-        assert not counted(row, 10)[0], odd
+        assert not compiled(row, 10)[0], odd
     # halves whose kept values' doubles could sum past 2^62 (3000 kept near 2^51): left to numpy, which sums them
     # as floats, as it does where C is not built
     big = np.full((1, 5000), 2.0**50 - 1)
     big[0, ::2] -= 0.5
-    assert not counted(big, 1000)[0] and counted(big[:, :4000], 1000)[0]  # 2000 kept: within 2^62
+    assert not compiled(big, 1000)[0] and compiled(big[:, :4000], 1000)[0]  # 2000 kept: within 2^62
     assert kernels.trimmed_means(big, 1000).tobytes() == kernels._selected_trimmed_means(big, 1000).tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(3, 300), st.integers(0, 2**32 - 1), st.sampled_from(["sorted", "reversed", "equal", "two"]))
+def test_selected_trimmed_means_take_any_order_of_values(n, seed, order):
+    # the compiled selection (a span past one histogram) on orders a quickselect may stumble on: the same bits
+    rng = np.random.default_rng(seed)
+    halves = rng.integers(0, 10**7, n)
+    if order == "sorted":
+        halves = np.sort(halves)
+    elif order == "reversed":
+        halves = np.sort(halves)[::-1]
+    elif order == "equal":
+        halves = np.full(n, 7) + (np.arange(n) == n // 2) * 10**7
+    else:
+        halves = np.where(np.arange(n) % 2 == 0, 0, 10**7)
+    row = (halves / 2.0)[None]
+    k = int(rng.integers(1, (n - 1) // 2 + 1))
+    assert kernels.trimmed_means(row, k).tobytes() == _trimmed_reference(row, k).tobytes()
 
 
 def test_trimmed_means_refuse_a_trim_that_keeps_nothing():

@@ -126,7 +126,7 @@ _SIGNATURES = {
     "san_difference_envelope": (None, [_F64, _N, _N, _F64, _F64]),
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
     "san_counted_medians": (None, [_F64, _N, _N, _N, _I32, _F64, _U8]),
-    "san_counted_trimmed_means": (None, [_F64, _N, _N, _N, _N, _I32, _F64, _U8]),
+    "san_trimmed_means": (None, [_F64, _N, _N, _N, _N, _I32, _I64, _F64, _U8]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
@@ -709,9 +709,9 @@ def trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
     """Each row's mean without its ``k`` lowest and ``k`` highest values (``rows``: 2-D float64, finite, 0 < 2k <
     its length). A row of multiples of 1/2 below 2^50 (a beat template's windows of an integer channel, less their
     medians) whose largest |2 value| times the values kept stays within 2^62 is summed exactly, its kept values
-    doubled as int64, and divided once: counted in C where they span at most :data:`COUNTED_SPAN` halves a value
-    (``san_counted_trimmed_means``), else selected by numpy, the same bits. Other rows: numpy's float mean of the
-    selected middle."""
+    doubled as int64, and divided once: in C (``san_trimmed_means``: counted where they span at most
+    :data:`COUNTED_SPAN` halves a value, else selected), or selected by numpy, the same bits. Other rows: numpy's
+    float mean of the selected middle."""
     rows = np.ascontiguousarray(rows, dtype=np.float64)
     count, n = rows.shape
     if not 0 < 2 * k < n:
@@ -720,7 +720,8 @@ def trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
     if _LIB is not None and n < 1 << 31:
         cap = COUNTED_SPAN * n + 1
         flags = np.empty(count, dtype=np.uint8)
-        _LIB.san_counted_trimmed_means(rows, count, n, k, cap, np.empty(cap + 1, dtype=np.int32), out, flags)
+        _LIB.san_trimmed_means(rows, count, n, k, cap, np.empty(cap + 1, dtype=np.int32), np.empty(n, dtype=np.int64),
+                               out, flags)
         done = flags.astype(bool)
     if not done.all():
         rest = ~done

@@ -451,38 +451,70 @@ EXPORT void san_counted_medians(const double *a, int64_t rows, int64_t n, int64_
     }
 }
 
-/* ---------------------------------------------------------------- trimmed means by counting (beat templates)
+/* ---------------------------------------------------------------- trimmed means (beat templates)
  * A beat template's value at each sample of the window: the mean of the beats' values there without the k lowest
- * and k highest (kernels.trimmed_means). Where a row's values all are multiples of 1/2 below 2^50 spanning at most
- * cap halves, and its largest |2 value| times the n - 2k kept stays within 2^62, the kept values' doubles are summed
- * as integers (exact, in any order) from one histogram of halves, and out[r] = sum / (2 (n - 2k)): the numpy route's
- * integer sum and division, so the same bits. Other rows are left to the caller (done[r] = 0). 0 < 2k < n. */
-EXPORT void san_counted_trimmed_means(const double *a, int64_t rows, int64_t n, int64_t k, int64_t cap,
-                                      int32_t *hist, double *out, uint8_t *done) {
+ * and k highest (kernels.trimmed_means). Where a row's values all are multiples of 1/2 below 2^50 and its largest
+ * |2 value| times the n - 2k kept stays within 2^62, the kept values' doubles are summed as integers (exact, in any
+ * order) and out[r] = sum / (2 (n - 2k)): the numpy route's integer sum and division, so the same bits. The kept
+ * values are found by counting where the row spans at most cap halves (one histogram), else by selection (two
+ * quickselects on the doubled values in scratch[0..n)). Other rows are left to the caller (done[r] = 0). 0 < 2k < n. */
+
+/* Rearrange a[lo..hi] (inclusive) so that a[want] holds the value of that rank, none after it smaller and none
+ * before it larger: quickselect, a median-of-three pivot, the range narrowed to the side holding want. */
+static void select_rank(int64_t *a, int64_t lo, int64_t hi, int64_t want) {
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int64_t x = a[lo], y = a[mid], z = a[hi];
+        int64_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot) i++;
+            while (a[j] > pivot) j--;
+            if (i <= j) {
+                int64_t t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (want <= j) hi = j;
+        else if (want >= i) lo = i;
+        else return;  /* between j and i: every value there is the pivot */
+    }
+}
+
+EXPORT void san_trimmed_means(const double *a, int64_t rows, int64_t n, int64_t k, int64_t cap, int32_t *hist,
+                              int64_t *scratch, double *out, uint8_t *done) {
     const int64_t kept = n - 2 * k;
     memset(done, 0, (size_t)rows);
     for (int64_t r = 0; r < rows; r++) {
         const double *v = a + r * n;
         double lo = 0.0;
         int64_t bins = 0;
-        if (!halves_within(v, n, cap + 1, &lo, &bins)) continue;
+        if (!halves_within(v, n, (int64_t)1 << 52, &lo, &bins)) continue;  /* halves below 2^50: span < 2^52 */
         const int64_t low = (int64_t)(2.0 * lo), high = low + bins - 1;  /* the least and largest doubled value */
-        const uint64_t most = (uint64_t)(low < 0 ? -low : low) > (uint64_t)(high < 0 ? -high : high)
-                                  ? (uint64_t)(low < 0 ? -low : low) : (uint64_t)(high < 0 ? -high : high);
-        if (most > ((uint64_t)1 << 62) / (uint64_t)kept) continue;
-        memset(hist, 0, (size_t)bins * sizeof *hist);
-        for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves below 2^50 */
-        int64_t skip = k, take = kept, sum = 0;
-        for (int64_t b = 0; take > 0; b++) {
-            int64_t c = hist[b];
-            if (skip) {
+        const uint64_t a_low = (uint64_t)(low < 0 ? -low : low), a_high = (uint64_t)(high < 0 ? -high : high);
+        if ((a_low > a_high ? a_low : a_high) > ((uint64_t)1 << 62) / (uint64_t)kept) continue;
+        int64_t sum = 0;
+        if (bins <= cap) {
+            memset(hist, 0, (size_t)bins * sizeof *hist);
+            for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves below 2^50 */
+            int64_t skip = k, take = kept;
+            for (int64_t b = 0; take > 0; b++) {
+                int64_t c = hist[b];
                 int64_t s = c < skip ? c : skip;
                 skip -= s;
                 c -= s;
+                c = c < take ? c : take;
+                sum += c * (low + b);
+                take -= c;
             }
-            c = c < take ? c : take;
-            sum += c * (low + b);
-            take -= c;
+        } else {
+            for (int64_t i = 0; i < n; i++) scratch[i] = (int64_t)(2.0 * v[i]);
+            select_rank(scratch, 0, n - 1, k);
+            select_rank(scratch, k, n - 1, n - k - 1);
+            for (int64_t i = k; i < n - k; i++) sum += scratch[i];
         }
         out[r] = (double)sum / (2.0 * (double)kept);
         done[r] = 1;
