@@ -9,8 +9,8 @@ effort). Each call of the kernels below is timed where the encoder makes it, aga
 estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the rebuild at a trial
 step with its squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), a
 frame prepared for them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the
-beat template's medians and trimmed means, the beat detector's peak picking, the mains hum's fit (``kernels.mains_sums``), the beat
-detector's envelope, the beat period's lagged products, the beats' alignment (``kernels.best_shift``), and two of the
+beat template's medians and trimmed means, the beat detector's peak picking, the mains hum's fit
+(``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products, the beats' alignment (``kernels.best_shift``), and two of the
 band coders (a long band's running contexts, weighed and coded, ``kernels.running_choose_encode``; a frame's bands in
 one adaptive stream, ``kernels.encode_adaptive_bands``; their Python references, a decision at a time, are not
 timed). Where a
