@@ -13,9 +13,9 @@ beat template's medians and trimmed means, the beat detector's peak picking, the
 (``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products, the beats' alignment
 (``kernels.best_shift``), and two of the band coders (a long band's running contexts, weighed and coded,
 ``kernels.running_choose_encode``; a frame's bands in one adaptive stream, ``kernels.encode_adaptive_bands``; their
-Python references, a decision at a time, are not timed). Where a kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts; the quantiser:
-``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``, np.median's
-values in about half its time; the trimmed means: numpy's selection at both ends of the middle and its exact sum,
+Python references, a decision at a time, are not timed). Where a kind has a numpy reference (the estimate: numpy's
+quantiser and ``np.frexp`` counts; the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the
+middle, ``kernels._selected_medians``, np.median's values in about half its time; the trimmed means: numpy's selection at both ends of the middle and its exact sum,
 ``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
 envelope: ``beats._moving_average``; the lagged products: the FFT correlation ``beats.beat_period`` took before;
 the prepared frame: numpy's residual and offset, then the compiled forward alone, ``lossyrate.prepared_by_numpy``,
