@@ -15,8 +15,8 @@ beat template's medians and trimmed means, the beat detector's peak picking, the
 ``kernels.running_choose_encode``; a frame's bands in one adaptive stream, ``kernels.encode_adaptive_bands``; their
 Python references, a decision at a time, are not timed). Where a kind has a numpy reference (the estimate: numpy's
 quantiser and ``np.frexp`` counts; the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the
-middle, ``kernels._selected_medians``, np.median's values in about half its time; the trimmed means: numpy's selection at both ends of the middle and its exact sum,
-``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
+middle, ``kernels._selected_medians``, np.median's values in about half its time; the trimmed means: numpy's
+selection at both ends of the middle and its exact sum, ``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
 envelope: ``beats._moving_average``; the lagged products: the FFT correlation ``beats.beat_period`` took before;
 the prepared frame: numpy's residual and offset, then the compiled forward alone, ``lossyrate.prepared_by_numpy``,
 as ``lossyrate.Prepared`` made it before), it is timed on the same calls until it has taken
