@@ -8,23 +8,23 @@ effort). Each call of the kernels below is timed where the encoder makes it, aga
 (the inputs are not kept: a search holds many transforms of a long channel), and summed per kind: the lossy bit
 estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the rebuild at a trial
 step with its squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), a
-frame prepared for them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the
-beat template's medians and trimmed means, the beat detector's peak picking, the mains hum's fit
+frame prepared for them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the beat
+template's medians and trimmed means, the beat detector's peak picking, the mains hum's fit
 (``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products, the beats' alignment
 (``kernels.best_shift``), and two of the band coders (a long band's running contexts, weighed and coded,
 ``kernels.running_choose_encode``; a frame's bands in one adaptive stream, ``kernels.encode_adaptive_bands``; their
 Python references, a decision at a time, are not timed). Where a kind has a numpy reference (the estimate: numpy's
 quantiser and ``np.frexp`` counts; the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the
 middle, ``kernels._selected_medians``, np.median's values in about half its time; the trimmed means: numpy's
-selection at both ends of the middle and its exact sum, ``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
-envelope: ``beats._moving_average``; the lagged products: the FFT correlation ``beats.beat_period`` took before;
-the prepared frame: numpy's residual and offset, then the compiled forward alone, ``lossyrate.prepared_by_numpy``,
-as ``lossyrate.Prepared`` made it before), it is timed on the same calls until it has taken
-``--reference-seconds``, and the last column is its time over the kernel's on those calls. Every encode runs on one
-thread (``threads=1``), so that the kernels' seconds add up. "share" sets each kind against the whole encode of the
-same signals, timed apart (``sancodec.encode``, the fastest of ``--repeats`` each, summed): what is left is the
-rest of the entropy coding, the time-domain codings, and Python. The encode's ratio to the wavelet coder's is
-``bench_lossy.py``'s.
+selection at both ends of the middle and its exact sum, ``kernels._selected_trimmed_means``; the peaks:
+``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the envelope: ``beats._moving_average``; the lagged
+products: the FFT correlation ``beats.beat_period`` took before; the prepared frame: numpy's residual and offset,
+then the compiled forward alone, ``lossyrate.prepared_by_numpy``, as ``lossyrate.Prepared`` made it before), it is
+timed on the same calls until it has taken ``--reference-seconds``, and the last column is its time over the
+kernel's on those calls. Every encode runs on one thread (``threads=1``), so that the kernels' seconds add up.
+"share" sets each kind against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
+of ``--repeats`` each, summed): what is left is the rest of the entropy coding, the time-domain codings, and Python.
+The encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
 """
 
 from __future__ import annotations
