@@ -27,7 +27,8 @@ from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["BeatTemplate", "align", "beats_inside", "fft_correlation", "find_beats", "find_template", "fitted_template",
-           "kept_above", "moved_beats", "read_template", "remade_template", "trimmed_means"]
+           "kept_above", "moved_beats", "read_template", "remade_template", "windows_of",
+           "trimmed_means"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
 MAX_MAGNITUDE = 1 << 40  # |t8| and |g64|: their products and sums stay exact in int64 and float64
@@ -387,14 +388,15 @@ def trimmed_means(windows: np.ndarray, trim: float) -> np.ndarray:
 
 
 def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: float | None = None,
-                    median: bool = False) -> BeatTemplate | None:
+                    median: bool = False, windows: np.ndarray | None = None) -> BeatTemplate | None:
     """``template``'s beats (the same positions and window) made again from ``x``: low-passed (``cutoff``: a Gaussian
     kernel whose response falls to 1/√e at ``cutoff`` Hz, the template's ends repeated), or their median (``median``)
     instead of :func:`_beat_template`'s trimmed mean, or both, the gains fitted to it again; None where it is flat,
     where ``cutoff`` is not below the Nyquist frequency, or where neither is asked. A template of a few dozen noisy
     beats keeps some of their noise, which the prediction adds back to every beat: on a 1000 Hz ECG its content
     above 150 Hz is noise no template predicts (PTB s0010_re); a pulse wave's beats that change shape may want
-    their median (a103l's PLETH at PRDN 5 %)."""
+    their median (a103l's PLETH at PRDN 5 %). ``windows``: :func:`windows_of` ``x`` and ``template``, where
+    made already (not changed here)."""
     if cutoff is not None and not 0 < cutoff < fs / 2 or (cutoff is None and not median) or \
             not len(template.positions):
         return None
@@ -404,9 +406,14 @@ def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: fl
         half = math.ceil(3 * sigma)
         kernel = np.exp(-0.5 * (np.arange(-half, half + 1) / sigma) ** 2)
         kernel /= kernel.sum()
-    v = np.asarray(x, dtype=np.float64)
-    windows = _beat_windows(v, template.positions - template.anchor, len(template.t8))
+    if windows is None:
+        windows = windows_of(x, template)
     return _beat_template(windows, template.anchor, template.positions, kernel, median)
+
+
+def windows_of(x: np.ndarray, template: BeatTemplate) -> np.ndarray:
+    """The windows ``template`` is made of in ``x`` (:func:`_beat_windows` at its beats): :func:`remade_template`'s."""
+    return _beat_windows(np.asarray(x, dtype=np.float64), template.positions - template.anchor, len(template.t8))
 
 
 SHARED_MEDIANS = 1 << 18  # _medians halves an array of this many values or more between two threads: on fewer
