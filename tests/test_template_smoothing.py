@@ -1,4 +1,4 @@
-"""The beat template made again (beats.remade_template, templatesearch.smoother_templates): a template of a few dozen
+"""The beat template made again (beats.remade_template, templatesearch.remade_templates): a template of a few dozen
 noisy beats keeps part of their noise, which the prediction adds back to every beat; the encoder weighs the
 template low-passed, or as the beats' median instead of their trimmed mean, and keeps what the bit estimate
 prefers. And the trimmed mean itself (beats.trimmed_means)."""
@@ -89,12 +89,12 @@ def test_the_encoder_keeps_the_smoothed_template_where_it_codes_in_fewer_bits(mo
     ref = x.astype(np.float64)
     step = 20.0
     bits = prepared.estimate(step)
-    chosen, chosen_bits = templatesearch.smoother_templates([x], [ref], ref, prepared, bits, step, FS)
+    chosen, chosen_bits = templatesearch.remade_templates([x], [ref], ref, prepared, bits, step, FS)
     assert chosen_bits < bits and chosen is not prepared
     assert not np.array_equal(chosen.templates[0].t8, raw.t8)
     # with nothing to weigh the template stays as it was
     monkeypatch.setattr(templatesearch, "REMADE", ())
-    assert templatesearch.smoother_templates([x], [ref], ref, prepared, bits, step, FS) == (prepared, bits)
+    assert templatesearch.remade_templates([x], [ref], ref, prepared, bits, step, FS) == (prepared, bits)
 
 
 def test_an_exact_decode_or_no_template_leaves_it_as_it_is():
@@ -102,9 +102,9 @@ def test_an_exact_decode_or_no_template_leaves_it_as_it_is():
     ref = x.astype(np.float64)
     prepared = lossyrate.Prepared([x], [find_template(x, FS, WINDOW, truth)])
     assert lossyrate.squared_error(prepared, ref, 1e-3) == 0
-    assert templatesearch.smoother_templates([x], [ref], ref, prepared, 1.0, 1e-3, FS) == (prepared, 1.0)
+    assert templatesearch.remade_templates([x], [ref], ref, prepared, 1.0, 1e-3, FS) == (prepared, 1.0)
     plain = lossyrate.Prepared([x], [None])
-    assert templatesearch.smoother_templates([x], [ref], ref, plain, 1.0, 20.0, FS) == (plain, 1.0)
+    assert templatesearch.remade_templates([x], [ref], ref, plain, 1.0, 20.0, FS) == (plain, 1.0)
 
 
 def test_ptb_s0010_re_codes_smaller_with_its_beats_trimmed_mean_and_the_template_remade(monkeypatch):

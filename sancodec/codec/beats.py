@@ -397,7 +397,7 @@ def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: fl
     above 150 Hz is noise no template predicts (PTB s0010_re); a pulse wave's beats that change shape may want
     their median (a103l's PLETH at PRDN 5 %). ``windows``: :func:`windows_of` ``x`` and ``template``, where
     made already (not changed here)."""
-    if cutoff is not None and not 0 < cutoff < fs / 2 or (cutoff is None and not median) or \
+    if (cutoff is not None and not 0 < cutoff < fs / 2) or (cutoff is None and not median) or \
             not len(template.positions):
         return None
     kernel = None
