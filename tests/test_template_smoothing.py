@@ -35,7 +35,7 @@ def _noisy_beats(seed: int = 0, noise: float = 30.0) -> tuple[np.ndarray, np.nda
     return np.rint(x).astype(np.int64), truth, shape
 
 
-def test_the_smoothed_median_is_nearer_the_beat_and_keeps_its_beats():
+def test_the_low_passed_template_is_nearer_the_beat_and_keeps_its_beats():
     x, truth, shape = _noisy_beats()
     raw = find_template(x, FS, WINDOW, truth)
     smooth = remade_template(x, FS, raw, 150.0)
