@@ -13,7 +13,9 @@ from setuptools import Extension, setup
 # flags, which nothing reads): loops with a float select in them then vectorise.
 FLAGS = [] if sys.platform == "win32" else ["-ffp-contract=off", "-fno-trapping-math"]
 
-SOURCES = [f"sancodec/codec/_kernels/{name}.c" for name in ("module", "tokens", "lpc", "lms", "cascade", "rangecoder", "blocks", "running", "wavelet", "beats", "adaptivebands")]
+SOURCES = [f"sancodec/codec/_kernels/{name}.c" for name in ("module", "tokens", "lpc", "lms", "cascade", "rangecoder",
+                                                             "blocks", "running", "wavelet", "beats", "adaptivebands",
+                                                             "dependent")]
 
 setup(ext_modules=[Extension("sancodec.codec._kernels", SOURCES, depends=["sancodec/codec/_kernels/kernels.h"],
                              optional=True, extra_compile_args=FLAGS)])

@@ -115,14 +115,17 @@ def with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
 
 
 def expected_minor(data: bytes, content: int) -> int:
-    """The format minor version a file should carry when what it codes needs ``content``: 11 where a wavelet
-    frame's band is predicted (1.11), 9 where its bands are adaptive (1.9), 7 where it holds one frame (the
-    one-frame layout of 1.7), else ``content``."""
+    """The format minor version a file should carry when what it codes needs ``content``: 12 where a wavelet
+    frame is dependently quantised or its template's taps are second differences (1.12), 11 where a band is
+    predicted (1.11), 9 where its bands are adaptive (1.9), 7 where it holds one frame (the one-frame layout of
+    1.7), else ``content``."""
     predictors = wavelet_predictors(data)
     if any(bits & 16 for bits in predictors):
         content = max(content, 9)
     if any(bits & 64 for bits in predictors):
         content = max(content, 11)
+    if any(bits & (128 | 256) for bits in predictors):
+        content = max(content, 12)
     return max(content, 7) if SanReader(data).one_frame else content
 
 

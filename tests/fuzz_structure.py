@@ -98,6 +98,10 @@ def corpus() -> dict[str, bytes]:
         # bands-apart file above predicts some of its bands apart)
         "lossy-band-prediction": sancodec.encode(read_signal(here / "data" / "a103l_20000").select_channels([2]), spec,
                                                  "lossy", prdn=1.0),
+        # 1.12: detail bands quantised dependently, the template's taps as second differences (PTB s0010_re's lead i,
+        # its first 2^14 samples, at PRDN 1 %)
+        "lossy-dependent": sancodec.encode(read_signal(here / "data" / "s0010_re_i").slice(0, 1 << 14), spec, "lossy",
+                                           prdn=1.0),
     }
 
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import needs_c, numpy_only, wavelet_predictors
+from common import expected_minor, needs_c, numpy_only, wavelet_predictors
 
 import sancodec
 from sancodec import SanFormatError, read_signal
-from sancodec.codec import adaptivebands, decode_file, waveletframe
+from sancodec.codec import adaptivebands, decode_file, lossy, waveletframe
 from sancodec.codec.anatomy import lossy_anatomy
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
@@ -101,12 +101,13 @@ def test_a_short_record_codes_its_bands_adaptively_where_that_is_smaller(monkeyp
     from them, format 1.10) at PRDN 9 %: tables cost its bands as much as their values."""
     sig = read_signal(DATA / "test01_00s").select_channels([0, 1])
     data = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert data[5] == 9 and all(bits & ADAPTIVE_BANDS for bits in wavelet_predictors(data))
+    assert data[5] == expected_minor(data, 9) and all(bits & ADAPTIVE_BANDS for bits in wavelet_predictors(data))
     back = decode_file(data).signal.samples
     assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 9.0 for ch in range(sig.n_channels))
     monkeypatch.setattr(adaptivebands, "MAX_VALUES", 0)  # format 1.8's codings only
+    monkeypatch.setattr(lossy, "DEPENDENT_CODING", False)  # (and no 1.12 quantiser: its templates' taps may be 1.12's)
     before = sancodec.encode(sig, mode="lossy", prdn=9.0)
-    assert before[5] < 9 and not any(bits & ADAPTIVE_BANDS for bits in wavelet_predictors(before))
+    assert before[5] != 9 and not any(bits & ADAPTIVE_BANDS for bits in wavelet_predictors(before))
     assert len(data) < 0.9 * len(before)
     monkeypatch.undo()
     anatomy = lossy_anatomy(data)  # info --bands reads it: each band's share of the stream estimated

@@ -22,7 +22,7 @@ from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.lossy import needs_minor
-from sancodec.codec.waveletframe import BAND_LPC, MAINS
+from sancodec.codec.waveletframe import BAND_LPC, DEPENDENT, MAINS, TAP_SECOND
 from sancodec.train.model import SAN
 
 HERE = Path(__file__).parent
@@ -91,6 +91,9 @@ USES_110 = ["mitdb100_lossy_bands.san", "mitdb100_lossy_beats.san", "test01_00s_
 # lossy files with a wavelet band coded as its linear prediction's residual (1.11; v1.10/ keeps them as 1.10 wrote
 # them: the same quantised values, so the same samples)
 USES_111 = ["mitdb100_lossy_bands.san"]
+# lossy files with a wavelet frame quantised dependently or a template's taps as second differences (1.12; v1.11/
+# keeps them as 1.11 wrote them)
+USES_112 = ["mitdb100_lossy_bands.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -208,11 +211,13 @@ def test_golden_file(name):
     uses_19 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 9 for p in _channel_parts(golden))
     uses_110 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 10 for p in _channel_parts(golden))
     uses_111 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 11 for p in _channel_parts(golden))
-    minor = (11 if uses_111 else 10 if uses_110 else 9 if uses_19 else 8 if uses_18 else 7 if uses_17 else 6 if uses_16
-             else 5 if uses_15 else 4 if uses_14 else 3)
+    uses_112 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 12 for p in _channel_parts(golden))
+    minor = (12 if uses_112 else 11 if uses_111 else 10 if uses_110 else 9 if uses_19 else 8 if uses_18 else 7
+             if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3)
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
     assert SanReader(golden).one_frame == (name in ONE_FRAME)
-    assert (minor == 11) == (name in USES_111)  # a file's minor is the newest of what it uses
+    assert (minor == 12) == (name in USES_112)  # a file's minor is the newest of what it uses
+    assert (minor == 11) == (name in USES_111 and name not in USES_112)
     assert (minor == 10) == (name in USES_110 and name not in USES_111)
     assert (minor == 9) == (name in USES_19 and name not in USES_110)
     assert (minor == 8) == (name in USES_18 and name not in USES_19)
@@ -456,3 +461,22 @@ def test_the_files_format_1_10_wrote_still_decode_to_the_same_signals():
         assert hashlib.sha256(samples).hexdigest() == DECODED_110[name]
 
     assert check_backwards_compatibility(GOLDEN / "v1.10", check) == USES_111
+
+
+# What the 1.11 files decode to (sha256 of their samples as little-endian int64), pinned when 1.12 came
+DECODED_111 = {"mitdb100_lossy_bands.san": "4ad10d78d8ab68b55f0ddd96e5c95dafdc0407915748afed25bfae62bc3213ae"}
+
+
+def test_the_files_format_1_11_wrote_still_decode_to_the_same_signals():
+    """The lossy golden cases 1.12 re-coded (their detail bands quantised dependently, their template's taps as
+    second differences) as the 1.11 encoder wrote them (v1.11/, minor 11): within their targets, to the samples they
+    decoded to then."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.11" / name).read_bytes()
+        assert data[4] == 1 and data[5] == 11
+        assert not any(_predictor(p) & (DEPENDENT | TAP_SECOND) for p in _channel_parts(data) if p[0] == 3)
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
+        assert hashlib.sha256(samples).hexdigest() == DECODED_111[name]
+
+    assert check_backwards_compatibility(GOLDEN / "v1.11", check) == USES_112

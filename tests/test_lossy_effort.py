@@ -802,9 +802,11 @@ def test_the_trial_after_the_grids_takes_the_grids_head(long_ecg, monkeypatch):
     made: list[int] = []
     init = Prepared.__init__
     monkeypatch.setattr(Prepared, "__init__", lambda self, *a, **k: made.append(1) or init(self, *a, **k))
-    data = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    # at PRDN 3 %, where the grids choose something (at 2 % the template's taps as second differences, format 1.12,
+    # left them nothing to gain)
+    data = sancodec.encode(one_lead, mode="lossy", prdn=3.0, effort="balanced", threads=1)
     shared_count = len(made)
     made.clear()
     monkeypatch.setattr(lossy, "trial_head", lambda *a: None)  # the head prepared afresh
-    assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1) == data
+    assert sancodec.encode(one_lead, mode="lossy", prdn=3.0, effort="balanced", threads=1) == data
     assert shared_count == len(made) - 1

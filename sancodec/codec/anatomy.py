@@ -28,6 +28,7 @@ from sancodec.codec.waveletframe import (
     GAP_DIFFERENCES,
     MAINS,
     SEPARATE_BANDS,
+    TAP_SECOND,
     TAP_SHIFT,
     TransformCoding,
     read_head,
@@ -103,7 +104,8 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
     into.head_bytes += len(part) - r.remaining()
     if predictor & 1:
         before = r.remaining()
-        read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT))
+        read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT),
+                      bool(predictor & TAP_SECOND))
         into.template_bytes += before - r.remaining()
     if predictor & MAINS:
         before = r.remaining()

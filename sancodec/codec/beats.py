@@ -87,35 +87,47 @@ class BeatTemplate:
             return self
         return replace(self, t8=t8, shift=shift)
 
-    def write(self, w: ByteWriter) -> bool:
+    def write(self, w: ByteWriter) -> tuple[bool, bool]:
         """Write the template; returns whether the beat gaps went as their differences (format 1.5, the
-        lossy predictor's bit 2), which is done where smaller: beat-to-beat intervals drift slowly. With
-        a ``shift`` (the predictor's bit 3, format 1.7), it follows the count and the taps go divided."""
-        side, second = self._written
+        lossy predictor's bit 2), which is done where smaller: beat-to-beat intervals drift slowly; and whether the
+        taps went as their second differences (format 1.12, the predictor's bit 8), where smaller: a smooth
+        template's slope changes little from tap to tap. With a ``shift`` (the predictor's bit 3, format 1.7), it
+        follows the count and the taps go divided."""
+        side, second, smooth = self._written
         w.raw(side)
-        return second
+        return second, smooth
 
     @cached_property
-    def _written(self) -> tuple[bytes, bool]:
-        """:meth:`write`'s bytes and its answer, made once: the encoder weighs a template's side
-        information in every coding it tries with it (the fields are not changed after construction). In one
-        compiled call where built (``kernels.template_side``: the same bytes)."""
+    def _written(self) -> tuple[bytes, bool, bool]:
+        """:meth:`write`'s bytes and its answers, made once: the encoder weighs a template's side
+        information in every coding it tries with it (the fields are not changed after construction). The taps as
+        first differences in one compiled call where built (``kernels.template_side``: the same bytes), then as
+        second differences beside them, the smaller kept."""
         compiled = kernels.template_side(self.t8, self.anchor, self.positions, self.g64, self.shift)
+        gaps = _differences(self.positions)
         if compiled is not None:
-            return compiled
+            side, second = compiled
+        else:
+            side, second = self._side(_differences(self.t8 >> self.shift), gaps)
+        smooth, _ = self._side(_differences(_differences(self.t8 >> self.shift)), gaps, second)
+        return (smooth, second, True) if len(smooth) < len(side) else (side, second, False)
+
+    def _side(self, taps: np.ndarray, gaps: np.ndarray, second: bool | None = None) -> tuple[bytes, bool]:
+        """The side information with ``taps`` as given and the beat ``gaps`` as they are or as their differences
+        (``second``; None: whichever is smaller), and that choice."""
         w = ByteWriter()
         w.varint(len(self.t8))
         w.varint(self.anchor)
         w.varint(len(self.positions))
         if self.shift:
             w.varint(self.shift)
-        gaps = _differences(self.positions)
-        taps = _differences(self.t8 >> self.shift)
-        blocks = [encode_arrays([taps, g, self.g64 - 64], [False, False, False]) for g in (gaps, _differences(gaps))]
-        second = len(blocks[1]) < len(blocks[0])
-        w.varint(len(blocks[second]))
-        w.raw(blocks[second])
-        return w.getvalue(), second
+        ways = (False, True) if second is None else (second,)
+        blocks = {way: encode_arrays([taps, _differences(gaps) if way else gaps, self.g64 - 64], [False] * 3)
+                  for way in ways}
+        chosen = min(ways, key=lambda way: (len(blocks[way]), way))
+        w.varint(len(blocks[chosen]))
+        w.raw(blocks[chosen])
+        return w.getvalue(), chosen
 
 
 def _differences(a: np.ndarray) -> np.ndarray:
@@ -134,10 +146,12 @@ def _exact(t8: np.ndarray, g64: np.ndarray) -> bool:
     return float(np.abs(g64).max(initial=0)) * float(np.abs(t8).sum()) <= MAX_ABS_SAMPLE
 
 
-def read_template(r: ByteReader, length: int, second: bool = False, shifted: bool = False) -> BeatTemplate:
+def read_template(r: ByteReader, length: int, second: bool = False, shifted: bool = False,
+                  smooth: bool = False) -> BeatTemplate:
     """Read and validate a template: sizes within the frame, positions increasing and inside it
     (``second``: the gaps are stored as their differences, format 1.5; ``shifted``: a tap grid
-    ``2**shift`` follows the count, format 1.7)."""
+    ``2**shift`` follows the count, format 1.7; ``smooth``: the taps are stored as their second differences,
+    format 1.12)."""
     m = r.varint(MAX_TEMPLATE)
     if m < 1:
         raise SanFormatError("frame: empty beat template")
@@ -147,6 +161,10 @@ def read_template(r: ByteReader, length: int, second: bool = False, shifted: boo
     if shifted and shift < 1:
         raise SanFormatError("frame: beat template tap grid of shift 0 in a shifted template")
     d, gaps, g = decode_arrays(r.raw(r.varint(r.remaining())), [m, count, count], [False, False, False])
+    if smooth:  # every first difference is within the second ones' sum: bounded first, so the sums cannot wrap
+        if float(np.abs(d).sum()) * m > MAX_MAGNITUDE:
+            raise SanFormatError("frame: beat template too large")
+        d = np.cumsum(d)
     if second:  # each difference of gaps inside the frame is within ±length: the sums cannot wrap
         if count and float(np.abs(gaps).max()) > length:
             raise SanFormatError("frame: beat positions are not increasing inside the frame")

@@ -127,6 +127,8 @@ _SIGNATURES = {
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
     "san_counted_medians": (None, [_F64, _N, _N, _N, _I32, _F64, _U8]),
     "san_trimmed_means": (None, [_F64, _N, _N, _N, _N, _I32, _I64, _F64, _U8]),
+    "san_dq_quantise": (None, [_F64, _N, ctypes.c_double, _F64, _N, _I64, _U8, _U8]),
+    "san_dq_levels": (None, [_I64, _N, _I64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
     "san_quantised_histograms": (None, [_F64, _I64, _N, ctypes.c_double, ctypes.c_double, _I64]),
@@ -743,6 +745,28 @@ def _selected_trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
         sums = (2.0 * middle[exact]).astype(np.int64).sum(axis=1)
         out[exact] = sums.astype(np.float64) / (2.0 * kept)
     return out
+
+
+def dq_quantise(u: np.ndarray, lam: float, rates: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``dependent.quantise`` in one compiled call: the trellis path's indices and each value's quantiser (the same
+    values; None without the C kernels)."""
+    if _LIB is None:
+        return None
+    u = np.ascontiguousarray(u, dtype=np.float64)
+    rates = np.ascontiguousarray(rates, dtype=np.float64)
+    n = len(u)
+    q, second = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.uint8)
+    _LIB.san_dq_quantise(u, n, float(lam), rates, rates.shape[1], q, second, np.empty(4 * max(n, 1), dtype=np.uint8))
+    return q, second.astype(bool)
+
+
+def dq_levels(q: np.ndarray, out: np.ndarray) -> bool:
+    """``dependent.levels`` of one band into ``out`` (which may be ``q``) in one compiled call; False without the C
+    kernels (nothing written). ``q``: int64, every |value| below 2^60."""
+    if _LIB is None:
+        return False
+    _LIB.san_dq_levels(q, len(q), out)
+    return True
 
 
 def dead_zone_quantise(bands: np.ndarray, delta: float, rounding: float) -> np.ndarray | None:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sancodec.codec import timedomain
+from sancodec.codec import dependentframe, timedomain
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.channelstats import channel_spread
 from sancodec.codec.jobs import piece_count, run_pieces
@@ -67,6 +67,7 @@ QUICK_MAINS_GAIN = 0.97  # ... and codes it where it lowers its head's bit estim
 PLAIN_FIRST = 1 << 14  # shorter ones, at least this long, code plain first (beside the template search)
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
+DEPENDENT_CODING = True  # the default effort weighs a one-frame wavelet coding quantised dependently (1.12)
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -407,7 +408,13 @@ def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray
     if isinstance(coded, timedomain.Coded):
         return coded
     mixed = _mixed(coded, frames, ref, target.max_prdn) if mix and mix.exact and target.max_prdn is not None else None
-    return timedomain.Coded(coded.payloads(), coded.prdn, False, window) if mixed is None else mixed
+    if mixed is not None:
+        return mixed
+    if DEPENDENT_CODING and target.max_prdn is not None and len(frames) == 1:  # format 1.12, where smaller
+        dependent = dependentframe.coding(coded, ref, target.max_prdn)
+        if dependent is not None and len(dependent[0]) < len(coded.payloads()[0]):
+            return timedomain.Coded([dependent[0]], dependent[1], False, window)
+    return timedomain.Coded(coded.payloads(), coded.prdn, False, window)
 
 
 def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,

@@ -372,5 +372,5 @@ class FixedPrediction:
     def prediction(self, length: int) -> np.ndarray:
         return self.p[:length]
 
-    def write(self, w: object) -> bool:
-        return False
+    def write(self, w: object) -> tuple[bool, bool]:
+        return False, False

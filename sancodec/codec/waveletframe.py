@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sancodec.codec import adaptivebands, bandlpc, kernels, running, timedomain
+from sancodec.codec import adaptivebands, bandlpc, dependent, kernels, running, timedomain
 from sancodec.codec.beats import BeatTemplate, read_template
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.codec.frames import (
@@ -35,7 +35,8 @@ from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["ADAPTIVE_BANDS", "BAND_LPC", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TransformCoding",
+__all__ = ["ADAPTIVE_BANDS", "BAND_LPC", "DEPENDENT", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TAP_SECOND",
+           "TransformCoding",
            "WaveletHead", "code_bands", "frame_prediction", "needs_minor", "quantise", "quantise_flat", "quick_bands",
            "read_head", "reconstruct", "reconstruct_flat", "template_side", "wavelet_payload"]
 
@@ -49,6 +50,9 @@ MAINS = 32  # predictor bit 5 (format 1.10): mains hum (codec.mains) added to th
 BAND_LPC = 64  # predictor bit 6 (format 1.11): with SEPARATE_BANDS or ADAPTIVE_BANDS, some bands coded as their
 # linear prediction's residual (codec.bandlpc), their filters before the bands (after the contextual flags)
 MINOR_11 = 11  # format 1.11: a wavelet frame with bands predicted (BAND_LPC)
+DEPENDENT = 128  # predictor bit 7 (format 1.12): the detail bands' values are trellis-coded indices (codec.dependent)
+TAP_SECOND = 256  # predictor bit 8 (format 1.12): the beat template's taps stored as their second differences
+MINOR_12 = 12  # format 1.12: a wavelet frame quantised dependently (DEPENDENT) or with TAP_SECOND
 MINOR_10 = 10  # format 1.10: a wavelet frame with mains hum (MAINS), or nested in path 5 (a difference from
 # earlier decoded channels)
 QUICK_ADAPTIVE_SHARE = 0.99  # quick_bands keeps the adaptive stream where it takes under this share of the bands apart:
@@ -124,10 +128,11 @@ def frame_prediction(template: BeatTemplate | None, mains: Mains | None, length:
 
 def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: int,
              template: BeatTemplate | None = None, quick: bool = False, rho16: int = RHO16,
-             mains: Mains | None = None) -> bytes:
+             mains: Mains | None = None, dependent: bool = False) -> bytes:
     """The channel-frame; each band is coded plain or with block contexts, whichever is smaller
     (plain wins on short bands, where the context tables cost more than they save); ``mains``: the hum
-    the prediction adds (format 1.10)."""
+    the prediction adds (format 1.10); ``dependent``: the detail bands hold trellis-coded indices (format 1.12,
+    :data:`DEPENDENT`)."""
     w = ByteWriter()
     w.varint(TransformCoding.id)
     w.svarint(offset)
@@ -137,14 +142,15 @@ def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: 
     streams = [np.diff(q[0], prepend=0), *q[1:]]
     separate, bands = quick_bands(streams) if quick else code_bands(streams)
     side = ByteWriter()
-    second = template is not None and template.write(side)
+    second, smooth = template.write(side) if template is not None else (False, False)
     # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted, bit 5
-    # mains hum, bit 6 bands predicted (with bit 1 or 4, from code_bands)
+    # mains hum, bit 6 bands predicted (with bit 1 or 4, from code_bands), bit 7 dependent quantisation, bit 8 taps as
+    # second differences
     shifted = TAP_SHIFT if template is not None and template.shift else 0
     if mains is not None:
         mains.write(side)
     w.varint((0 if template is None else 1) | separate | (GAP_DIFFERENCES if second else 0) | shifted
-             | (0 if mains is None else MAINS))
+             | (0 if mains is None else MAINS) | (DEPENDENT if dependent else 0) | (TAP_SECOND if smooth else 0))
     w.raw(side.getvalue())
     w.raw(bands)
     return w.getvalue()
@@ -322,11 +328,12 @@ def read_head(r: ByteReader, length: int | None) -> WaveletHead:
     if length is not None and levels != levels_for(length, levels):
         raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
     rho16 = r.varint(16)
-    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS | MAINS | BAND_LPC)
+    predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS | MAINS | BAND_LPC
+                         | DEPENDENT | TAP_SECOND)
     if predictor & BAND_LPC and not predictor & (SEPARATE_BANDS | ADAPTIVE_BANDS):
         raise SanFormatError("frame: wavelet bands predicted but neither coded apart nor adaptive")
-    if predictor & (GAP_DIFFERENCES | TAP_SHIFT) and not predictor & 1:
-        raise SanFormatError("frame: beat gaps as differences or shifted taps without a beat template")
+    if predictor & (GAP_DIFFERENCES | TAP_SHIFT | TAP_SECOND) and not predictor & 1:
+        raise SanFormatError("frame: beat gaps as differences, shifted or smooth taps without a beat template")
     if predictor & SEPARATE_BANDS and predictor & ADAPTIVE_BANDS:
         raise SanFormatError("frame: wavelet bands both apart and in one adaptive stream")
     return WaveletHead(offset, delta, levels, rho16, predictor)
@@ -338,7 +345,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     ``length`` values, it uses LPC without restarts, the long adaptive stages or running contexts' MSB
     mode), 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as differences
     (1.5), else 3; 10 for a wavelet frame nested in an inter-channel prediction (path 5, ``codec.lossycross``);
-    11 for one with bands predicted (:data:`BAND_LPC`)."""
+    11 for one with bands predicted (:data:`BAND_LPC`); 12 for one quantised dependently (:data:`DEPENDENT`) or whose
+    template's taps are second differences (:data:`TAP_SECOND`)."""
     nested = nested_difference(payload)
     if nested is not None and ByteReader(nested, "frame").varint() == TransformCoding.id:
         return max(MINOR_10, needs_minor(nested, length))
@@ -346,6 +354,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)
     predictor = read_head(r, length).predictor
+    if predictor & (DEPENDENT | TAP_SECOND):
+        return MINOR_12
     if predictor & BAND_LPC:
         return MINOR_11
     if predictor & MAINS:
@@ -394,8 +404,8 @@ class TransformCoding(FrameCoding):
         if plan.mode != "lossy":
             raise SanFormatError("frame: a wavelet frame needs a lossy file")
         offset, delta, levels, rho16, predictor = read_head(r, length)
-        template = (read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT))
-                    if predictor & 1 else None)
+        template = (read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT),
+                                  bool(predictor & TAP_SECOND)) if predictor & 1 else None)
         if template is not None and plan.budget is not None:
             plan.budget.spend(len(template.positions), len(template.positions) * len(template.t8))
         mains = read_mains(r, length) if predictor & MAINS else None  # format 1.10: the hum, after the template
@@ -426,6 +436,8 @@ class TransformCoding(FrameCoding):
                 jobs.append(partial(decode_arrays, r.raw(r.remaining()), lengths, contextual, flat))
                 sizes.append(length)
         prediction = run_jobs(jobs, sizes, plan.threads if length >= PARALLEL_VALUES else 1)[0]
+        if predictor & DEPENDENT:  # format 1.12: the detail bands' indices to their levels
+            dependent.levels_in_place(flat, lengths)
         return self._rebuild(flat, lengths, delta, rho16, offset, prediction, uses_running)
 
     def _rebuild(self, flat: np.ndarray, lengths: Sequence[int], delta: float, rho16: int, offset: int,
