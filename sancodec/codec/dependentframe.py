@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 
 from sancodec.codec.channelstats import channel_spread
 from sancodec.codec.dependent import LAMBDA, levels, quantise, rates
+from sancodec.codec.jobs import run_pieces
 from sancodec.codec.lossyrate import WaveletCoding, channel_error
 from sancodec.codec.stepsearch import find_step
 from sancodec.codec.wavelet import band_lengths, split_bands
@@ -16,6 +18,9 @@ from sancodec.codec.waveletframe import ROUNDING, quantise_flat, reconstruct, wa
 from sancodec.metrics import prdn_of_error
 
 __all__ = ["coding"]
+
+STEP_RATIO = 0.66  # the trellis meets a bound at about this share of the scalar step (0.61-0.71 on the ECGs of
+# docs/LOSSY.md at PRDN 1-5 %): where its search starts
 
 
 class _Frame:
@@ -31,18 +36,22 @@ class _Frame:
         self.bands = split_bands(self.flat, self.levels)
         self.tables: list[np.ndarray] | None = None
 
+    def _trellis(self, step: float, tables: Sequence[np.ndarray | None]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each detail band's trellis indices and quantisers at ``step`` under its table, the bands side by side where
+        ``jobs.piece_threads`` allows (the compiled search lets the interpreter go)."""
+        bands = self.bands[1:]
+        return run_pieces([partial(_quantised, band, step, table) for band, table in zip(bands, tables)],
+                          [len(band) for band in bands])
+
     def quantised(self, step: float) -> list[np.ndarray]:
         """The approximation band by the scalar dead zone, the detail bands by the trellis (with ``self.tables``,
         else the generic table), at ``step``."""
-        out = [quantise_flat(self.bands[0], step, ROUNDING)]
-        for i, band in enumerate(self.bands[1:]):
-            q, second = quantise(band / step, LAMBDA, None if self.tables is None else self.tables[i])
-            out.append(q)
-        return out
+        tables = self.tables if self.tables is not None else [None] * (len(self.bands) - 1)
+        return [quantise_flat(self.bands[0], step, ROUNDING), *(q for q, _ in self._trellis(step, tables))]
 
     def learn(self, step: float) -> None:
         """Rate tables from the generic table's indices at ``step``: what the trellis prices bits by."""
-        self.tables = [rates(*quantise(band / step, LAMBDA)) for band in self.bands[1:]]
+        self.tables = [rates(q, second) for q, second in self._trellis(step, [None] * (len(self.bands) - 1))]
 
     def decoded(self, q: Sequence[np.ndarray], step: float) -> np.ndarray:
         """The samples the decoder rebuilds from indices ``q`` at ``step`` (levels, reconstruction point 8)."""
@@ -53,6 +62,11 @@ class _Frame:
                                dependent=True)
 
 
+def _quantised(band: np.ndarray, step: float, table: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """``band``'s trellis indices and quantisers at ``step`` (``dependent.quantise``, :data:`LAMBDA`)."""
+    return quantise(band / step, LAMBDA, table)
+
+
 def coding(coded: WaveletCoding, ref: np.ndarray, bound: float) -> tuple[bytes, float] | None:
     """A one-frame wavelet coding's frame again with its detail bands quantised dependently (its prediction and
     levels kept), at the coarsest step whose decode meets the PRDN ``bound``, its payload and the PRDN it decodes to;
@@ -60,7 +74,8 @@ def coding(coded: WaveletCoding, ref: np.ndarray, bound: float) -> tuple[bytes, 
     if len(coded.prepared.flat) != 1:
         return None
     frame = _Frame(coded)
-    frame.learn(coded.step)
+    frame.learn(coded.step)  # (tables learnt at the step the trellis meets the bound coded 0.2 % larger over the set)
+    guess = float(np.float32(STEP_RATIO * coded.step))
     spread = channel_spread(ref)
     measured: dict[float, tuple[float, list[np.ndarray]]] = {}
 
@@ -71,7 +86,7 @@ def coding(coded: WaveletCoding, ref: np.ndarray, bound: float) -> tuple[bytes, 
 
     scale = max(float(frame.flat.max(initial=0)), -float(frame.flat.min(initial=0)))
     lo, hi = float(np.float32(1e-3)), float(np.float32(max(4.0 * scale, 1.0)))
-    step = find_step(distortion, bound, lo, hi, float(np.float32(coded.step)))[0]
+    step = find_step(distortion, bound, lo, hi, guess)[0]
     if step not in measured:
         distortion(step)
     prdn, q = measured[step]
