@@ -13,7 +13,7 @@ from sancodec.codec.dependent import LAMBDA, levels, quantise, rates
 from sancodec.codec.jobs import run_pieces
 from sancodec.codec.lossyrate import WaveletCoding, channel_error
 from sancodec.codec.stepsearch import find_step
-from sancodec.codec.wavelet import band_lengths, split_bands
+from sancodec.codec.wavelet import split_bands
 from sancodec.codec.waveletframe import ROUNDING, quantise_flat, reconstruct, wavelet_payload
 from sancodec.metrics import prdn_of_error
 
@@ -32,7 +32,6 @@ class _Frame:
         self.flat, self.levels, self.offset = prepared.flat[0], prepared.levels[0], prepared.offsets[0]
         self.prediction = prepared.prediction(0)
         self.template, self.mains = prepared.templates[0], prepared.mains[0]
-        self.lengths = band_lengths(len(self.flat), self.levels)
         self.bands = split_bands(self.flat, self.levels)
         self.tables: list[np.ndarray] | None = None
 

@@ -36,9 +36,9 @@ from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["ADAPTIVE_BANDS", "BAND_LPC", "DEPENDENT", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TAP_SECOND",
-           "TransformCoding",
-           "WaveletHead", "code_bands", "frame_prediction", "needs_minor", "quantise", "quantise_flat", "quick_bands",
-           "read_head", "reconstruct", "reconstruct_flat", "template_side", "wavelet_payload"]
+           "TransformCoding", "WaveletHead", "code_bands", "frame_prediction", "needs_minor", "quantise",
+           "quantise_flat", "quick_bands", "read_head", "reconstruct", "reconstruct_flat", "template_side",
+           "wavelet_payload"]
 
 ROUNDING = 0.4  # q = floor(|c| / Δ + ROUNDING): a dead zone |c| < 0.6 Δ (0.5 would be plain rounding)
 RHO16 = 8  # reconstruction at (|q| - 0.5 + RHO16 / 16) Δ: the centre of the quantiser cell
