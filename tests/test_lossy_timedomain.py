@@ -102,6 +102,30 @@ def test_the_grid_is_the_coarsest_odd_multiple_that_meets_the_bound(seed):
     assert prdn(ref, timedomain._on_grid(x, int(x[0]), (k + 2) * g)) > bound  # the next odd grid misses
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_grid_search_on_an_integer_channel_measures_what_the_cells_decode_to(seed):
+    """_coarsest_grids measures an integer channel's PRDN at a grid from its rounding error in float64 passes; the
+    grids and PRDNs are those of decoding the cells and comparing, bit for bit (the same sums of the same values),
+    and a channel whose reference differs from its samples (or that spreads too far for float64) is measured so."""
+    rng = np.random.default_rng(seed)
+    g = int(rng.integers(1, 4))
+    x = g * (np.cumsum(rng.integers(-40, 41, 5000)) + int(rng.integers(-10**6, 10**6)))
+    x = x.astype(np.int64)
+    ref = x.astype(np.float64)
+    spread = float(np.linalg.norm(ref - ref.mean()))
+    for bound in (0.5, 2.0, 7.0):
+        got = timedomain._coarsest_grids(x, ref, bound, spread, g)
+        moved = timedomain._coarsest_grids(x, ref + 1e-9, bound, spread, g)  # not the samples: cells decoded
+        for (k, p), (k2, p2) in zip(got, moved):
+            on = timedomain._on_grid(x, int(x[0]), k * g)
+            assert p == float(100.0 * np.sqrt(np.einsum("i,i->", ref - on, ref - on)) / spread) and p <= bound
+            assert k2 == k and p2 == pytest.approx(p)
+    wide = np.array([-(1 << 50), 0, 1 << 50, 3, -7] * 50, dtype=np.int64)  # beyond float64's exact cells
+    wref = wide.astype(np.float64)
+    k, p = timedomain._coarsest_grids(wide, wref, 5.0, float(np.linalg.norm(wref - wref.mean())), 1)[0]
+    assert p == pytest.approx(prdn(wref, timedomain._on_grid(wide, int(wide[0]), k)))
+
+
 def _lossy_with_part(part: bytes) -> bytes:
     """A one-channel lossy file whose only channel-frame is ``part``."""
     sig = Signal(np.arange(64, dtype=np.int64)[:, None] % 7, 100.0, ["a"], ["NU"])

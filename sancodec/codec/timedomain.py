@@ -32,7 +32,7 @@ from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, bits_from_histogram, estimate_bits
-from sancodec.metrics import prdn_with_spread, spread_of
+from sancodec.metrics import prdn_of_error, prdn_with_spread, spread_of, sum_of_squares
 
 __all__ = ["EXACT", "EXACT_QUICK", "Coded", "ExactPayload", "code_channel", "code_within", "exact_file",
            "exact_frames", "exact_payload", "may_code_exactly", "predict_across"]
@@ -92,11 +92,24 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
     usually, not always, codes smaller."""
     x0 = int(x[0])
     limit = _grid_limit(x, g)
+    top, bottom = int(x.max()), int(x.min())
+    # an integer channel's own samples spread over less than 2^48 (every grid tried then under 2^50, every value
+    # below in float64 exact, every quotient's floor its cell): the error is the rounding's alone
+    centred = np.subtract(x, x0, dtype=np.float64) if x.dtype.kind in "iu" and top - bottom < 1 << 48 and \
+        np.array_equal(ref, x) else None
 
     def prdn_at(k: int) -> float:
         grid = k * g
-        u = _cells(x, x0, grid)
-        return prdn_with_spread(ref, x0 + grid * u, spread) if _holds(u, x0, grid) else math.inf
+        if not _range_holds(top, bottom, x0, grid):
+            return math.inf
+        if centred is not None:  # ref - (x0 + grid * cells), value for value, in float64 passes (no int64 division)
+            err = np.add(centred, grid // 2)
+            np.divide(err, grid, out=err)  # correctly rounded, off by under 1 / grid: its floor is the cell
+            np.floor(err, out=err)
+            err *= grid
+            np.subtract(centred, err, out=err)
+            return prdn_of_error(sum_of_squares(err), spread)
+        return prdn_with_spread(ref, x0 + grid * _cells(x, x0, grid), spread)
 
     lo, lo_prdn = 1, prdn_with_spread(ref, x, spread)
     guess = bound / 100 * channel_std(ref) * math.sqrt(12) / g  # uniform rounding error of grid k g
@@ -111,6 +124,13 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
         if (got := prdn_at(k)) <= bound:
             return [(k, got), (lo, lo_prdn)]
     return [(lo, lo_prdn)]
+
+
+def _range_holds(top: int, bottom: int, x0: int, grid: int) -> bool:
+    """:func:`_holds` of the cells of samples from ``bottom`` to ``top`` (the cells grow with the samples: their
+    largest and least are those of ``top`` and ``bottom``), without the cells."""
+    high, low = (top - x0 + grid // 2) // grid, (bottom - x0 + grid // 2) // grid
+    return abs(x0) + grid * (float(max(high, -low)) + float(high - low)) <= MAX_ABS_SAMPLE
 
 
 def _raw_frame(u: np.ndarray, x0: int, grid: int, plan: FramePlan = EXACT) -> bytes:
