@@ -278,8 +278,10 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     time-domain codings are weighed too, as the default weighs them, on a channel of at most
     :data:`QUICK_TIME_DOMAIN` samples, where they cost little, on one of up to :data:`LEVEL_CHANNELS` samples
     whose wavelet coding takes under :data:`SPARSE_BPS` bits per sample, or where the order-0 estimate of its
-    exact coding is already below the wavelets' bytes (``timedomain.exact_looks_smaller``): step-like or coarsely
-    quantised signals, CTG's heart rate, mixedsignals' flat stretches or MIMIC's 8-bit ECG, code far smaller so).
+    exact coding, or of its samples on the grid the target allows, comes near the wavelets' bytes
+    (``timedomain.exact_looks_smaller``, ``grid_looks_smaller``): step-like or coarsely quantised signals, CTG's
+    heart rate, mixedsignals' flat stretches or MIMIC's 8-bit ECG, code far smaller so, and EMG's nearly flat
+    spectrum on a grid).
     Such a sparse channel's wavelets are also coded as the default's first coding codes them (every band's
     coding weighed, and the scan past a PRDN that falls as the step grows, ``stepsearch.coarsest_step``):
     mixedsignals' lead II at PRDN 1 % in half the bytes."""
@@ -296,7 +298,8 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
         return coded
-    if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat, look):
+    if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat, look) or \
+            timedomain.grid_looks_smaller(frames, ref, target.max_prdn, to_beat):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
 

@@ -35,7 +35,7 @@ from sancodec.codec.residual import best_residual, bits_from_histogram, estimate
 from sancodec.metrics import prdn_of_error, prdn_with_spread, spread_of, sum_of_squares
 
 __all__ = ["EXACT", "EXACT_QUICK", "Coded", "ExactPayload", "code_channel", "code_within", "exact_file",
-           "exact_frames", "exact_payload", "may_code_exactly", "predict_across"]
+           "exact_frames", "exact_payload", "grid_looks_smaller", "may_code_exactly", "predict_across"]
 
 EXACT = FramePlan("lossless", 0, 0.02, None, [])
 EXACT_QUICK = FramePlan("lossless", 0, 0.02, None, [], predictor="fast")  # effort "balanced": no adaptive stages
@@ -254,6 +254,13 @@ class HeadLook(NamedTuple):
     ranks: float | None
 
 
+EXACT_LOOK_MARGIN = 1.3  # exact_looks_smaller: an estimate under this many times the bytes to beat looks smaller (the
+# exact coder's contexts and value tables code in less than the order-0 estimate: MCL1's 8-bit ECG at PRDN 1 % in
+# 0.75 of it, where the estimate came to 0.995 of the wavelets' bytes)
+GRID_LOOK_MARGIN = 1.07 # grid_looks_smaller: likewise for the estimate of a grid's cells (EMG came to 0.92-1.06 of the
+# wavelets' bytes and coded smaller on its grid at PRDN 1-9 %; ECG, pulse, pressure and respiration to 1.3-6.5)
+
+
 def look_at_head(frames: Sequence[np.ndarray]) -> HeadLook | None:
     """Both of :func:`exact_looks_smaller`'s estimates, made ahead (beside other work, before the bytes to beat are
     known); None where the head holds fewer than 2 samples."""
@@ -278,6 +285,7 @@ def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float, look: Head
     whose exact coding may be the smaller one, as MIMIC's 8-bit ECG at a tight target. ``look``: those
     estimates, if made ahead (:func:`look_at_head`); else the ranks' is made only where the differences' is not
     below ``to_beat``."""
+    to_beat *= EXACT_LOOK_MARGIN
     if look is not None:
         return look.differences < to_beat or (look.ranks is not None and look.ranks < to_beat)
     head, scale = _look_head(frames)
@@ -288,6 +296,21 @@ def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float, look: Head
     if int(head.max()) - int(head.min()) >= RANK_RANGE:
         return False
     return _rank_bits(head) * scale < to_beat
+
+
+def grid_looks_smaller(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: float) -> bool:
+    """Whether the order-0 estimate of the channel rounded to the grid whose uniform rounding error is PRDN
+    ``bound`` (of its cells or of their differences, the smaller) is under :data:`GRID_LOOK_MARGIN` times
+    ``to_beat`` bytes, judged on the first frame's first :data:`LOOK_HEAD` samples and scaled to the channel's
+    length: a cheap test for a long channel whose spectrum is nearly flat (EMG), where a grid (:func:`code_channel`)
+    codes it in fewer bytes than the wavelets, which gain little on such a signal and pay for their tables."""
+    head, scale = _look_head(frames)
+    grid = int(bound / 100 * channel_std(ref) * math.sqrt(12)) | 1  # odd, as code_channel's grids
+    if len(head) < 2 or grid <= 1 or not math.isfinite(to_beat):  # grid 1: exact_looks_smaller's question
+        return False
+    cells = (head - head[0] + grid // 2) // grid
+    bits = min(_difference_bits(cells), estimate_bits(cells - cells.min()))
+    return bits * scale < GRID_LOOK_MARGIN * to_beat
 
 
 def _exact(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,
