@@ -434,12 +434,15 @@ def test_the_grids_coded_side_by_side_give_what_coding_them_in_turn_gives(monkey
     original = timedomain._raw_frames
     monkeypatch.setattr(timedomain, "_raw_frames",
                         lambda *args: names.append(threading.current_thread().name) or original(*args))
-    in_turn = timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT_QUICK)
+    in_turn = timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT)
     assert in_turn is not None and len(names) == 2 and len(set(names)) == 1
     names.clear()
     with jobs.piece_threads(2):
-        assert timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT_QUICK) == in_turn
+        assert timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT) == in_turn
     assert len(names) == 2 and len(set(names)) == (2 if jobs._CORES > 1 else 1)
+    names.clear()  # effort balanced's plan weighs the coarser grid alone
+    quick = timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT_QUICK)
+    assert quick is not None and quick.prdn <= 1.0 and len(names) == 1
 
 
 def test_an_exact_payload_carries_the_minor_version_its_decode_reports():

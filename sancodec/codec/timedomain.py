@@ -50,6 +50,8 @@ class Coded(NamedTuple):
     window: tuple[float, float] | None = None  # a wavelet coding's beat template window (lossy.MixHint)
 
 
+QUICK_BEYOND = 2  # EXACT_QUICK (effort balanced) codes the coarsest grid found alone, looking at most this many odd k
+# past the last before the first miss (EXACT: 8, and the grid before it too; lossy_sizes: the same balanced files)
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
 EXACT_AFTER_GRID = 1.25  # ... or, after a grid coding is kept, this many times that grid's own estimate (on
 # bench_lossy's records the lossless coder came within 0.75-1.15 of the estimate of the samples or their cells)
@@ -83,11 +85,12 @@ def _holds(u: np.ndarray, x0: int, grid: int) -> bool:
     return abs(x0) + grid * (float(max(top, -bottom)) + float(top - bottom)) <= MAX_ABS_SAMPLE
 
 
-def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int) -> list[tuple[int, float]]:
+def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int,
+                    beyond: int = 8) -> list[tuple[int, float]]:
     """The largest odd ``k`` whose grid ``k g`` keeps the channel within ``bound``, and that PRDN; (1, PRDN
     of x) where no k > 1 does. PRDN grows with k nearly monotonically: doubling from the k the uniform
     rounding error predicts, then bisection, finds the last k before the first miss; then the next few odd
-    k (at most 8, a quarter of it) are tried, as one may meet the bound again (a103l's ECG at PRDN 1 %:
+    k (at most ``beyond``, a quarter of it) are tried, as one may meet the bound again (a103l's ECG at PRDN 1 %:
     k = 53 misses, 55 meets it). Where one does, both come back, the coarser first: a coarser grid
     usually, not always, codes smaller."""
     x0 = int(x[0])
@@ -120,7 +123,7 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
         mid = (lo + hi) // 2 | 1
         got = prdn_at(mid)
         lo, hi, lo_prdn = (mid, hi, got) if got <= bound else (lo, mid, lo_prdn)
-    for k in range(min(limit, lo + 2 * min(8, lo // 8 + 1)) | 1, lo, -2):
+    for k in range(min(limit, lo + 2 * min(beyond, lo // 8 + 1)) | 1, lo, -2):
         if (got := prdn_at(k)) <= bound:
             return [(k, got), (lo, lo_prdn)]
     return [(lo, lo_prdn)]
@@ -358,9 +361,10 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
     bytes; None where neither candidate does. ``plan``: :data:`EXACT`, the lossless coder as it codes a
     file, or :data:`EXACT_QUICK`, without its adaptive stages (their search is most of the time on a short
-    channel, and they save little where the time domain wins: a fetal heart rate's steps, EEG on a grid).
-    The candidate whose order-0 estimate is least is coded first, and the others only where theirs comes near
-    its bytes: where a grid wins, coding the samples exactly first was most of the time (CTG's heart rate). After
+    channel, and they save little where the time domain wins: a fetal heart rate's steps, EEG on a grid), and
+    with one grid weighed (:data:`QUICK_BEYOND`). The candidate whose order-0 estimate is least is coded first,
+    and the others only where theirs comes near its bytes: where a grid wins, coding the samples exactly first
+    was most of the time (CTG's heart rate). After
     a grid kept, the samples are coded exactly only where their estimate is within :data:`EXACT_AFTER_GRID` of
     the grid's (the same coder gains alike on both: Bonn's EEG at PRDN 2 %). Of equal sizes, the exact coding
     is kept."""
@@ -370,7 +374,8 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     exact_prdn = prdn_with_spread(ref, x, spread)
     estimates = _ExactEstimates(x)
     grids = []  # (grid, its PRDN, its cells, their estimate in bytes)
-    for k, coarse_prdn in _coarsest_grids(x, ref, bound, spread, g):
+    quick = plan.predictor == "fast"
+    for k, coarse_prdn in _coarsest_grids(x, ref, bound, spread, g, QUICK_BEYOND if quick else 8)[: 1 if quick else 2]:
         if k > 1:
             u = _cells(x, x0, k * g)
             grids.append((k * g, coarse_prdn, u, estimate_bits(np.diff(u)) / 8))

@@ -31,6 +31,7 @@ from sancodec.codec.frames import (
 from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs, run_pieces
 from sancodec.codec.mains import Mains, read_mains
+from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
@@ -67,6 +68,7 @@ QUICK_ADAPTIVE_DECISIONS = 6  # ... most this many binary decisions a value (a t
 QUICK_LPC_VALUES = 1 << 14  # quick_bands also weighs a band of bandlpc.MIN_LENGTH to this many values as its linear
 # prediction's residual (format 1.11): a pulse wave's coarse bands at PRDN 1-2 % in 0.86-0.91 of the bytes; the longer
 # bands of bench_lossy's signals, which code_bands also weighs, saved 0.01 % (lossy_sizes, balanced, 2^14 against 2^13)
+QUICK_LPC_HEAD, QUICK_LPC_ORDER = 1 << 15, 32
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -274,7 +276,7 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     contexts or in one table, whichever the running contexts' estimate prefers (``running.weigh``, over
     ``running.QUICK_BAND_PARAMS``), a short one plain or with block classes, whichever is smaller; a band of up to
     :data:`QUICK_LPC_VALUES` values also as its linear prediction's residual, coded so, where a quick fit looks
-    promising (:func:`_quick_fits`), kept where it and its filter take fewer bytes (format 1.11); on a frame of
+    promising and it and its filter size smaller (:func:`_quick_predicted`; format 1.11); on a frame of
     up to ``adaptivebands.MAX_VALUES`` values, also all in one adaptive stream (:data:`ADAPTIVE_BANDS`), kept
     where it takes under :data:`QUICK_ADAPTIVE_SHARE` of the bands apart: without tables it codes a coarsely
     quantised frame's bands in far fewer bytes (a103l's pulse at PRDN 5-9 %), for about the time of the coding
@@ -285,36 +287,44 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     ``jobs.piece_threads`` allows (the same bytes)."""
     values = sum(map(len, streams))
     adaptive = 0 < values <= adaptivebands.MAX_VALUES
-    fits = _quick_fits(streams)
-    jobs: list[Callable[[], Any]] = [partial(_quick_band, s) for s in streams]
-    jobs += [partial(_quick_band, fit[1]) for fit in fits.values()]
-    sizes = [len(s) for s in streams] + [len(fit[1]) for fit in fits.values()]
+    coded, predicted, saved = _quick_predicted(streams)
+    jobs: list[Callable[[], Any]] = [partial(_quick_band, s) for s in coded]
+    sizes = [len(s) for s in coded]
     if adaptive:
         limit = QUICK_ADAPTIVE_DECISIONS * values if values > QUICK_ADAPTIVE_LONG else None
         jobs.append(partial(adaptivebands.encode, streams, limit))
         sizes.append(2 * values)
     made = run_pieces(jobs, sizes)
-    blocks = list(made[: len(streams)])
-    predicted = {}  # each band's residual where it and its filter take fewer bytes than the band ...
-    for (b, fit), block in zip(fits.items(), made[len(streams) :]):
-        if len(block[0]) + fit[2] < len(blocks[b][0]):
-            blocks[b], predicted[b] = block, fit[0]
-    plain = _apart(made[: len(streams)])
-    apart = _apart(blocks, predicted) if predicted else plain
-    if len(plain) <= len(apart):  # ... and where the mask pays too
-        apart, predicted = plain, {}
+    apart = _apart(made[: len(streams)], predicted)
     stream = made[-1] if adaptive else None
-    # the stream where it takes under the share of the bands apart without prediction, and is still the smaller
-    if stream is not None and len(stream) < QUICK_ADAPTIVE_SHARE * len(plain) and len(stream) <= len(apart):
+    # the stream where it takes under the share of the bands apart as they would be without prediction (what the
+    # residuals saved added back), and is still the smaller
+    if stream is not None and len(stream) < QUICK_ADAPTIVE_SHARE * (len(apart) + saved) and len(stream) <= len(apart):
         return ADAPTIVE_BANDS, stream
     return SEPARATE_BANDS | (BAND_LPC if predicted else 0), apart
 
 
-def _quick_fits(streams: Sequence[np.ndarray]) -> dict[int, tuple[Any, np.ndarray, int]]:
-    """:func:`quick_bands`' predicted bands: ``bandlpc.predicted`` of each band of ``bandlpc.MIN_LENGTH`` to
-    :data:`QUICK_LPC_VALUES` values, by band, where it finds a promising filter."""
-    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if bandlpc.MIN_LENGTH <= len(s) <= QUICK_LPC_VALUES}
-    return {b: fit for b, fit in fits.items() if fit is not None}
+def _quick_predicted(streams: Sequence[np.ndarray]) -> tuple[list[np.ndarray], dict[int, Any], int]:
+    """The bands as :func:`quick_bands` codes them: each band of ``bandlpc.MIN_LENGTH`` to :data:`QUICK_LPC_VALUES`
+    values as its linear prediction's residual where ``bandlpc.predicted`` finds a promising filter and the
+    residual's bit estimate (``residual.estimate_bits``) and the filter come to fewer bytes than the band's (only
+    the coding kept is made); the filters by band, and the bytes that saves on the estimate (the mask's counted),
+    or none where it saves nothing."""
+    fits = {b: bandlpc.predicted(s, QUICK_LPC_HEAD, QUICK_LPC_ORDER) for b, s in enumerate(streams)
+            if bandlpc.MIN_LENGTH <= len(s) <= QUICK_LPC_VALUES}
+    fits = {b: fit for b, fit in fits.items() if fit is not None}
+    if not fits:
+        return list(streams), {}, 0
+    coded, predicted, saved = list(streams), {}, 0.0
+    for b, (f, residual, filter_bytes) in fits.items():
+        gain = (estimate_bits(streams[b]) - estimate_bits(residual)) / 8 - filter_bytes
+        if gain > 0:
+            coded[b], predicted[b] = residual, f
+            saved += gain
+    saved -= _varint_size(sum(1 << b for b in predicted)) if predicted else 0
+    if saved <= 0:
+        return list(streams), {}, 0
+    return coded, predicted, int(saved)
 
 
 def _quick_band(s: np.ndarray) -> tuple[bytes, bool]:
