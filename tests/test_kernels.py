@@ -618,6 +618,29 @@ def test_a_template_s_side_information_in_one_call_is_the_numpy_route_s(beats, s
 
 
 @needs_c
+@pytest.mark.parametrize(("beats", "shift", "steady"), [(40, 0, True), (40, 2, False), (600, 1, True)])
+def test_a_smooth_template_s_second_differences_in_one_call_are_the_numpy_route_s(beats, shift, steady, monkeypatch):
+    # format 1.12: a smooth template's taps go as their second differences (the compiled call handed their first
+    # differences), its gaps as they are or as their differences, whichever is smaller, apart from the first
+    # differences' choice; the numpy route writes the same bytes, and the decoder reads them back
+    from sancodec.codec.beats import BeatTemplate, read_template
+    from sancodec.codec.entropy import ByteReader
+
+    rng = np.random.default_rng(beats + shift)
+    t8 = np.rint(4000 * np.sin(np.linspace(0, 3, 300)) ** 3).astype(np.int64) >> shift << shift
+    gaps = np.full(beats, 300) + rng.integers(0, 3, beats) if steady else rng.integers(300, 900, beats)
+    positions = np.cumsum(gaps).astype(np.int64)
+    template = BeatTemplate(t8, 100, positions, rng.integers(40, 90, beats), shift)
+    side, second, smooth = template._written
+    assert smooth and second == steady
+    numpy_only(monkeypatch)
+    assert BeatTemplate(t8, 100, positions, template.g64, shift)._written == (side, second, smooth)
+    back = read_template(ByteReader(side), int(positions[-1]) + 1, second, bool(shift), smooth)
+    assert np.array_equal(back.t8, t8) and np.array_equal(back.positions, positions)
+    assert np.array_equal(back.g64, template.g64)
+
+
+@needs_c
 def test_a_template_with_a_negative_field_leaves_its_side_information_to_the_numpy_route():
     # the compiled route declines (None), and the numpy route refuses it as ByteWriter refuses a negative varint
     from sancodec.codec.beats import BeatTemplate

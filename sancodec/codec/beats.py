@@ -101,16 +101,23 @@ class BeatTemplate:
     def _written(self) -> tuple[bytes, bool, bool]:
         """:meth:`write`'s bytes and its answers, made once: the encoder weighs a template's side
         information in every coding it tries with it (the fields are not changed after construction). The taps as
-        first differences in one compiled call where built (``kernels.template_side``: the same bytes), then as
-        second differences beside them, the smaller kept."""
+        first differences, then as second differences, each with the beat gaps as they are or as their
+        differences, whichever is smaller; the smaller kept. Each in one compiled call where built
+        (``kernels.template_side``, the same bytes: handed the taps' first differences, on the same grid, it writes
+        their second)."""
+        taps = self.t8 >> self.shift
         compiled = kernels.template_side(self.t8, self.anchor, self.positions, self.g64, self.shift)
-        gaps = _differences(self.positions)
         if compiled is not None:
             side, second = compiled
+            smooth_compiled = kernels.template_side(_differences(taps) << self.shift, self.anchor, self.positions,
+                                                    self.g64, self.shift)
+            assert smooth_compiled is not None  # the same fields as the call above, which took them
+            smooth, smooth_second = smooth_compiled
         else:
-            side, second = self._side(_differences(self.t8 >> self.shift), gaps)
-        smooth, _ = self._side(_differences(_differences(self.t8 >> self.shift)), gaps, second)
-        return (smooth, second, True) if len(smooth) < len(side) else (side, second, False)
+            gaps = _differences(self.positions)
+            side, second = self._side(_differences(taps), gaps)
+            smooth, smooth_second = self._side(_differences(_differences(taps)), gaps)
+        return (smooth, smooth_second, True) if len(smooth) < len(side) else (side, second, False)
 
     def _side(self, taps: np.ndarray, gaps: np.ndarray, second: bool | None = None) -> tuple[bytes, bool]:
         """The side information with ``taps`` as given and the beat ``gaps`` as they are or as their differences
