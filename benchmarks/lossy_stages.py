@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import sancodec
-from sancodec.codec import lossy, lossyrate, templatesearch, timedomain
+from sancodec.codec import dependentframe, lossy, lossyrate, templatesearch, timedomain
 from sancodec.codec.lossy import EFFORTS
 
 #: (where the encoder looks the function up, its name, the stage's label)
@@ -45,10 +45,12 @@ STAGES: list[tuple[Any, str, str]] = [
     (lossyrate.WaveletCoding, "payloads", "wavelet payloads coded"),
     (lossy, "smaller", "codings compared"),
     (timedomain, "exact_looks_smaller", "time domain: estimate"),
+    (timedomain, "grid_looks_smaller", "time domain: estimate"),
     (timedomain, "code_channel", "time domain: coded"),
     (lossy, "_other_levels", "other wavelet levels"),
     (lossy, "_other_quantisers", "other quantisers"),
     (lossy, "_mixed", "frames mixed"),
+    (dependentframe, "coding", "dependent quantisation (format 1.12)"),
 ]
 
 
