@@ -35,20 +35,18 @@ PROMISING = 0.99  # a residual is coded only where its magnitudes (on the head) 
 # what they all saved
 
 
-def fit(values: np.ndarray, head: int | None = None, max_order: int | None = None) -> lpc.LpcFilter | None:
-    """The integer predictor of ``values`` (a band's quantised values, int64) whose order (up to ``max_order``, None:
-    :data:`MAX_ORDER`) minimises a Gaussian estimate of its residual's bits plus :data:`TAP_BITS` a tap, fitted on the
-    first ``head`` values (None: :data:`FIT_HEAD`); None where no order beats none (or the band is short, all zero
-    or too large)."""
-    head = FIT_HEAD if head is None else head
+def fit(values: np.ndarray) -> lpc.LpcFilter | None:
+    """The integer predictor of ``values`` (a band's quantised values, int64) whose order minimises a Gaussian
+    estimate of its residual's bits plus :data:`TAP_BITS` a tap, fitted on the first :data:`FIT_HEAD` values; None
+    where no order beats none (or the band is short, all zero or too large)."""
     n = len(values)
-    order = min(MAX_ORDER if max_order is None else max_order, n // 32)
+    order = min(MAX_ORDER, n // 32)
     if n < MIN_LENGTH or order < 1:
         return None
     peak = max(int(values.max()), -int(values.min()))  # no temporary the size of the band
     if peak == 0 or peak >= MAX_VALUE:
         return None
-    r = kernels.autocorrelation(values[:head].astype(np.float64), order)
+    r = kernels.autocorrelation(values[:FIT_HEAD].astype(np.float64), order)
     if not r[0] > 0:
         return None
     coefs, errors = lpc.levinson(r, order)
@@ -63,21 +61,19 @@ def fit(values: np.ndarray, head: int | None = None, max_order: int | None = Non
     return lpc.LpcFilter(tuple(int(t) for t in taps), SHIFT, 0, whole=True)
 
 
-def predicted(values: np.ndarray, head: int | None = None,
-              max_order: int | None = None) -> tuple[lpc.LpcFilter, np.ndarray, int] | None:
-    """:func:`fit`'s filter for a band (``head``, ``max_order``: its limits), its residual and the bytes the filter
-    takes in the frame; None where :func:`fit` finds none or the residual of the band's first ``head`` values
-    (:data:`FIT_HEAD`) does not look :data:`PROMISING` (the coder's bytes follow the values' magnitudes; a Gaussian
-    estimate is blind to a dead zone's many zeros)."""
-    head = FIT_HEAD if head is None else head
-    f = fit(values, head, max_order)
+def predicted(values: np.ndarray) -> tuple[lpc.LpcFilter, np.ndarray, int] | None:
+    """:func:`fit`'s filter for a band, its residual and the bytes the filter takes in the frame; None where
+    :func:`fit` finds none or the residual of the band's first :data:`FIT_HEAD` values does not look
+    :data:`PROMISING` (the coder's bytes follow the values' magnitudes; a Gaussian estimate is blind to a dead
+    zone's many zeros)."""
+    f = fit(values)
     if f is None:
         return None
-    first = values[:head]
-    residual = lpc.residual(first, f)
-    if not np.abs(residual).sum() < PROMISING * np.abs(first).sum():
+    head = values[:FIT_HEAD]
+    residual = lpc.residual(head, f)
+    if not np.abs(residual).sum() < PROMISING * np.abs(head).sum():
         return None
-    if len(values) > head:  # the head's residual is the band's where the head is the whole band
+    if len(values) > FIT_HEAD:  # the head's residual is the band's where the head is the whole band
         residual = lpc.residual(values, f)
     w = ByteWriter()
     f.write(w)

@@ -260,8 +260,8 @@ class HeadLook(NamedTuple):
 EXACT_LOOK_MARGIN = 1.3  # exact_looks_smaller: an estimate under this many times the bytes to beat looks smaller (the
 # exact coder's contexts and value tables code in less than the order-0 estimate: MCL1's 8-bit ECG at PRDN 1 % in
 # 0.75 of it, where the estimate came to 0.995 of the wavelets' bytes)
-GRID_LOOK_MARGIN = 1.07 # grid_looks_smaller: likewise for the estimate of a grid's cells (EMG came to 0.92-1.06 of the
-# wavelets' bytes and coded smaller on its grid at PRDN 1-9 %; ECG, pulse, pressure and respiration to 1.3-6.5)
+GRID_LOOK_MARGIN = 1.07  # grid_looks_smaller: likewise for the estimate of a grid's cells (EMG came to 0.92-1.06 of
+# the wavelets' bytes and coded smaller on its grid at PRDN 1-9 %; ECG, pulse, pressure and respiration to 1.3-6.5)
 
 
 def look_at_head(frames: Sequence[np.ndarray]) -> HeadLook | None:
@@ -374,8 +374,8 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     exact_prdn = prdn_with_spread(ref, x, spread)
     estimates = _ExactEstimates(x)
     grids = []  # (grid, its PRDN, its cells, their estimate in bytes)
-    quick = plan.predictor == "fast"
-    for k, coarse_prdn in _coarsest_grids(x, ref, bound, spread, g, QUICK_BEYOND if quick else 8)[: 1 if quick else 2]:
+    found = _coarsest_grids(x, ref, bound, spread, g, QUICK_BEYOND if plan.predictor == "fast" else 8)
+    for k, coarse_prdn in found[:1] if plan.predictor == "fast" else found:  # EXACT_QUICK: the coarsest alone
         if k > 1:
             u = _cells(x, x0, k * g)
             grids.append((k * g, coarse_prdn, u, estimate_bits(np.diff(u)) / 8))

@@ -66,9 +66,8 @@ QUICK_ADAPTIVE_DECISIONS = 6  # ... most this many binary decisions a value (a t
 # won on frames whose tokens averaged up to 4.6 (a103l's ECG at PRDN 1 %, effort fast), and on CTG's 19 200 values
 # at 5.5
 QUICK_LPC_VALUES = 1 << 14  # quick_bands also weighs a band of bandlpc.MIN_LENGTH to this many values as its linear
-# prediction's residual (format 1.11): a pulse wave's coarse bands at PRDN 1-2 % in 0.86-0.91 of the bytes; the longer
-# bands of bench_lossy's signals, which code_bands also weighs, saved 0.01 % (lossy_sizes, balanced, 2^14 against 2^13)
-QUICK_LPC_HEAD, QUICK_LPC_ORDER = 1 << 15, 32
+# prediction's residual (format 1.11): a pulse wave's coarse bands at PRDN 1-2 % in 0.86-0.91 of the bytes (up to 2^13
+# values: balanced's files 0.05 % larger, fast's 0.5 %; a fit on 2^12 values to order 8: 0.1 % and 0.6 %; lossy_sizes)
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -310,8 +309,7 @@ def _quick_predicted(streams: Sequence[np.ndarray]) -> tuple[list[np.ndarray], d
     residual's bit estimate (``residual.estimate_bits``) and the filter come to fewer bytes than the band's (only
     the coding kept is made); the filters by band, and the bytes that saves on the estimate (the mask's counted),
     or none where it saves nothing."""
-    fits = {b: bandlpc.predicted(s, QUICK_LPC_HEAD, QUICK_LPC_ORDER) for b, s in enumerate(streams)
-            if bandlpc.MIN_LENGTH <= len(s) <= QUICK_LPC_VALUES}
+    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if bandlpc.MIN_LENGTH <= len(s) <= QUICK_LPC_VALUES}
     fits = {b: fit for b, fit in fits.items() if fit is not None}
     if not fits:
         return list(streams), {}, 0
