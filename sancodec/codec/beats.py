@@ -119,22 +119,20 @@ class BeatTemplate:
             smooth, smooth_second = self._side(_differences(_differences(taps)), gaps)
         return (smooth, smooth_second, True) if len(smooth) < len(side) else (side, second, False)
 
-    def _side(self, taps: np.ndarray, gaps: np.ndarray, second: bool | None = None) -> tuple[bytes, bool]:
-        """The side information with ``taps`` as given and the beat ``gaps`` as they are or as their differences
-        (``second``; None: whichever is smaller), and that choice."""
+    def _side(self, taps: np.ndarray, gaps: np.ndarray) -> tuple[bytes, bool]:
+        """The side information with ``taps`` as given and the beat ``gaps`` as they are or as their differences,
+        whichever is smaller, and that choice (True: their differences)."""
         w = ByteWriter()
         w.varint(len(self.t8))
         w.varint(self.anchor)
         w.varint(len(self.positions))
         if self.shift:
             w.varint(self.shift)
-        ways = (False, True) if second is None else (second,)
-        blocks = {way: encode_arrays([taps, _differences(gaps) if way else gaps, self.g64 - 64], [False] * 3)
-                  for way in ways}
-        chosen = min(ways, key=lambda way: (len(blocks[way]), way))
-        w.varint(len(blocks[chosen]))
-        w.raw(blocks[chosen])
-        return w.getvalue(), chosen
+        blocks = [encode_arrays([taps, g, self.g64 - 64], [False] * 3) for g in (gaps, _differences(gaps))]
+        second = len(blocks[1]) < len(blocks[0])
+        w.varint(len(blocks[second]))
+        w.raw(blocks[second])
+        return w.getvalue(), second
 
 
 def _differences(a: np.ndarray) -> np.ndarray:

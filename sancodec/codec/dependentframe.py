@@ -14,7 +14,7 @@ from sancodec.codec.jobs import run_pieces
 from sancodec.codec.lossyrate import WaveletCoding, channel_error
 from sancodec.codec.stepsearch import find_step
 from sancodec.codec.wavelet import split_bands
-from sancodec.codec.waveletframe import ROUNDING, quantise_flat, reconstruct, wavelet_payload
+from sancodec.codec.waveletframe import RHO16, ROUNDING, quantise_flat, reconstruct, wavelet_payload
 from sancodec.metrics import prdn_of_error
 
 __all__ = ["coding"]
@@ -53,11 +53,11 @@ class _Frame:
         self.tables = [rates(q, second) for q, second in self._trellis(step, [None] * (len(self.bands) - 1))]
 
     def decoded(self, q: Sequence[np.ndarray], step: float) -> np.ndarray:
-        """The samples the decoder rebuilds from indices ``q`` at ``step`` (levels, reconstruction point 8)."""
-        return reconstruct([q[0], *map(levels, q[1:])], step, 8, self.offset, self.prediction)
+        """The samples the decoder rebuilds from indices ``q`` at ``step`` (levels, the cells' centres)."""
+        return reconstruct([q[0], *map(levels, q[1:])], step, RHO16, self.offset, self.prediction)
 
     def payload(self, q: Sequence[np.ndarray], step: float) -> bytes:
-        return wavelet_payload(list(q), step, self.levels, self.offset, self.template, False, 8, self.mains,
+        return wavelet_payload(list(q), step, self.levels, self.offset, self.template, False, RHO16, self.mains,
                                dependent=True)
 
 

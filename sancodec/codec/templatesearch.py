@@ -366,7 +366,7 @@ def template_windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[floa
 
 
 def remade_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray], ref: np.ndarray,
-                       prepared: Prepared, bits: float, step: float, fs: float) -> tuple[Prepared, float]:
+                     prepared: Prepared, bits: float, step: float, fs: float) -> tuple[Prepared, float]:
     """``prepared`` or the same beats with each frame's template made again as one of :data:`REMADE` says
     (``beats.remade_template``: low-passed, or the beats' median for their trimmed mean; ``floats``: the frames as
     float64), whichever the bit estimate prefers, each judged at the step where its error is ``prepared``'s at

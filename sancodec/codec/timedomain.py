@@ -79,9 +79,14 @@ def _grid_limit(x: np.ndarray, g: int) -> int:
 
 def _holds(u: np.ndarray, x0: int, grid: int) -> bool:
     """Whether a raw frame of ``x0 + grid * u`` stays within the decoder's bound, |first| + grid · max
-    |u - u[0]|, and so within the format's limit. (max |u| is the larger of the largest and minus the least:
-    two passes over the cells, not four.)"""
-    top, bottom = int(u.max()), int(u.min())
+    |u - u[0]|, and so within the format's limit (:func:`_cells_hold` of the cells' largest and least: two passes
+    over the cells, not four)."""
+    return _cells_hold(int(u.max()), int(u.min()), x0, grid)
+
+
+def _cells_hold(top: int, bottom: int, x0: int, grid: int) -> bool:
+    """:func:`_holds` from the cells' largest ``top`` and least ``bottom`` (max |u| is the larger of ``top`` and
+    ``-bottom``)."""
     return abs(x0) + grid * (float(max(top, -bottom)) + float(top - bottom)) <= MAX_ABS_SAMPLE
 
 
@@ -132,8 +137,7 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
 def _range_holds(top: int, bottom: int, x0: int, grid: int) -> bool:
     """:func:`_holds` of the cells of samples from ``bottom`` to ``top`` (the cells grow with the samples: their
     largest and least are those of ``top`` and ``bottom``), without the cells."""
-    high, low = (top - x0 + grid // 2) // grid, (bottom - x0 + grid // 2) // grid
-    return abs(x0) + grid * (float(max(high, -low)) + float(high - low)) <= MAX_ABS_SAMPLE
+    return _cells_hold((top - x0 + grid // 2) // grid, (bottom - x0 + grid // 2) // grid, x0, grid)
 
 
 def _raw_frame(u: np.ndarray, x0: int, grid: int, plan: FramePlan = EXACT) -> bytes:
