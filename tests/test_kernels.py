@@ -865,6 +865,33 @@ def test_the_template_s_medians_split_over_two_threads_are_the_same(shape, monke
         assert shared.tobytes() == alone.tobytes() == np.median(a, axis=axis).tobytes(), axis
 
 
+@pytest.mark.parametrize("beats_count", [2, 9, 301, 2271])
+def test_a_template_s_beat_windows_and_trimmed_means_split_over_two_threads_are_the_same(beats_count, monkeypatch):
+    """``beats._beat_windows`` (each half of the beats copied and centred on its own thread) and
+    ``beats.trimmed_means`` (each half of the taps) with a thread to spare: the same values as on one thread, the
+    windows' edges clipped as ``_rows`` clips them; by default only arrays of ``SHARED_MEDIANS`` values or more."""
+    from sancodec.codec import beats, jobs
+
+    rng = np.random.default_rng(beats_count)
+    v = np.rint(rng.normal(size=beats_count * 300) * 200)
+    starts = np.sort(rng.integers(-20, len(v) - 250, size=beats_count))  # some windows past the start: clipped
+    split: list[int] = []
+    run_pieces = beats.run_pieces
+    monkeypatch.setattr(beats, "run_pieces", lambda jobs_, sizes: split.append(len(jobs_)) or run_pieces(jobs_, sizes))
+    with jobs.piece_threads(2):
+        beats._beat_windows(v, starts, 270)
+    assert bool(split) == (beats_count * 270 >= beats.SHARED_MEDIANS)
+    monkeypatch.setattr(beats, "SHARED_MEDIANS", 0)
+    alone = beats._beat_windows(v, starts, 270)
+    means = beats.trimmed_means(alone, beats.TEMPLATE_TRIM)
+    with jobs.piece_threads(2):
+        shared = beats._beat_windows(v, starts, 270)
+        shared_means = beats.trimmed_means(shared, beats.TEMPLATE_TRIM)
+    assert shared.tobytes() == alone.tobytes()
+    assert shared_means.tobytes() == means.tobytes()
+    assert len(means) == 270
+
+
 def test_the_medians_of_long_rows_are_numpy_s_and_leave_them_as_they_were():
     rng = np.random.default_rng(9)
     for n in (200_000, 200_001):

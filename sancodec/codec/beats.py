@@ -374,9 +374,23 @@ def _template(x: np.ndarray, fs: float, window: tuple[float, float], beats: np.n
 def _beat_windows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Each beat's window of ``v`` (``width`` samples from each of ``starts``, inside ``v``), less its own median:
     what a template is made of (:func:`_beat_template`)."""
-    windows = _rows(v, starts, width)
-    windows -= _medians(windows, 1)[:, None]
+    if piece_count() < 2 or len(starts) < 2 or len(starts) * width < SHARED_MEDIANS:
+        windows = _rows(v, starts, width)
+        windows -= _medians(windows, 1)[:, None]
+        return windows
+    # each beat's window is its own: the halves of the beats copied and centred side by side (the same values)
+    windows = np.empty((len(starts), width))
+    half = len(starts) // 2
+    halves = ((0, half), (half, len(starts)))
+    run_pieces([partial(_centred_rows, v, starts[a:b], width, windows[a:b]) for a, b in halves],
+               [(b - a) * width for a, b in halves])
     return windows
+
+
+def _centred_rows(v: np.ndarray, starts: np.ndarray, width: int, out: np.ndarray) -> None:
+    """:func:`_beat_windows` of ``starts`` into ``out`` (one row each)."""
+    out[:] = _rows(v, starts, width)
+    out -= kernels.medians(out, 1)[:, None]
 
 
 def _beat_template(windows: np.ndarray, anchor: int, positions: np.ndarray, smooth: np.ndarray | None = None,
@@ -407,7 +421,12 @@ def trimmed_means(windows: np.ndarray, trim: float) -> np.ndarray:
     k = int(trim * n)
     if k < 1 or n - 2 * k < 1:
         return _medians(windows, 0)
-    return kernels.trimmed_means(windows.T, k)
+    count = windows.shape[1]
+    if piece_count() < 2 or count < 2 or windows.size < SHARED_MEDIANS:
+        return kernels.trimmed_means(windows.T, k)
+    half = count // 2  # each column's mean is its own: the halves side by side give the same values
+    parts = (windows[:, :half].T, windows[:, half:].T)
+    return np.concatenate(run_pieces([partial(kernels.trimmed_means, p, k) for p in parts], [p.size for p in parts]))
 
 
 def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: float | None = None,
@@ -439,8 +458,8 @@ def windows_of(x: np.ndarray, template: BeatTemplate) -> np.ndarray:
     return _beat_windows(np.asarray(x, dtype=np.float64), template.positions - template.anchor, len(template.t8))
 
 
-SHARED_MEDIANS = 1 << 18  # _medians halves an array of this many values or more between two threads: on fewer
-# (a short record's beats, a head's) the second thread's start and the first's wait cost what it saves
+SHARED_MEDIANS = 1 << 18  # _medians and trimmed_means halve an array of this many values or more between two
+# threads: on fewer (a short record's beats, a head's) the second thread's start and the first's wait cost what it saves
 
 
 def _medians(a: np.ndarray, axis: int) -> np.ndarray:

@@ -127,7 +127,7 @@ _SIGNATURES = {
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
     "san_counted_medians": (None, [_F64, _N, _N, _N, _I32, _F64, _U8]),
     "san_trimmed_means": (None, [_F64, _N, _N, _N, _N, _I32, _I64, _F64, _U8]),
-    "san_dq_quantise": (None, [_F64, _N, ctypes.c_double, _F64, _N, _I64, _U8, _U8, _I64]),
+    "san_dq_quantise": (None, [_F64, _N, ctypes.c_double, _F64, _N, _I64, _U8, _U8]),
     "san_dq_levels": (None, [_I64, _N, _I64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
     "san_dead_zone_quantise": (None, [_F64, _N, ctypes.c_double, ctypes.c_double, _I64]),
@@ -753,11 +753,10 @@ def dq_quantise(u: np.ndarray, lam: float, rates: np.ndarray) -> tuple[np.ndarra
     if _LIB is None:
         return None
     u = np.ascontiguousarray(u, dtype=np.float64)
-    rates = np.ascontiguousarray(rates, dtype=np.float64)
+    priced = np.ascontiguousarray(float(lam) * np.asarray(rates, dtype=np.float64))  # lam * each rate, once
     n = len(u)
     q, second = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.uint8)
-    _LIB.san_dq_quantise(u, n, float(lam), rates, rates.shape[1], q, second, np.empty(4 * max(n, 1), dtype=np.uint8),
-                         np.empty(4 * max(n, 1), dtype=np.int64))
+    _LIB.san_dq_quantise(u, n, float(lam), priced, priced.shape[1], q, second, np.empty(2 * max(n, 1), dtype=np.uint8))
     return q, second.astype(bool)
 
 
