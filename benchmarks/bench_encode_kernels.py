@@ -4,27 +4,27 @@ references on the same calls.
 Run: .venv/bin/python benchmarks/bench_encode_kernels.py [--data-dir ../shared/data] [--repeats 5]
 
 Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % at ``--effort`` (default: the default
-effort). Each call of the kernels below is timed where the encoder makes it, again, the fastest of ``--repeats``
-(the inputs are not kept: a search holds many transforms of a long channel), and summed per kind: the lossy bit
-estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the rebuild at a trial
-step with its squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), a
-frame prepared for them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the beat
-template's medians and trimmed means, the beat detector's peak picking, the mains hum's fit
-(``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products, the beats' alignment
-(``kernels.best_shift``), and two of the band coders (a long band's running contexts, weighed and coded,
-``kernels.running_choose_encode``; a frame's bands in one adaptive stream, ``kernels.encode_adaptive_bands``; their
-Python references, a decision at a time, are not timed). Where a kind has a numpy reference (the estimate: numpy's
-quantiser and ``np.frexp`` counts; the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the
-middle, ``kernels._selected_medians``, np.median's values in about half its time; the trimmed means: numpy's
-selection at both ends of the middle and its exact sum, ``kernels._selected_trimmed_means``; the peaks:
-``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the envelope: ``beats._moving_average``; the lagged
-products: the FFT correlation ``beats.beat_period`` took before; the prepared frame: numpy's residual and offset,
-then the compiled forward alone, ``lossyrate.prepared_by_numpy``, as ``lossyrate.Prepared`` made it before), it is
-timed on the same calls until it has taken ``--reference-seconds``, and the last column is its time over the
-kernel's on those calls. Every encode runs on one thread (``threads=1``), so that the kernels' seconds add up.
-"share" sets each kind against the whole encode of the same signals, timed apart (``sancodec.encode``, the fastest
-of ``--repeats`` each, summed): what is left is the rest of the entropy coding, the time-domain codings, and Python.
-The encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
+effort). Each call of the kernels below is timed where the encoder makes it, again, the fastest of ``--repeats`` (the
+inputs are not kept: a search holds many transforms of a long channel), and summed per kind: the lossy bit estimate's
+quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the rebuild at a trial step with its
+squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), a frame prepared for
+them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the beat template's medians and
+trimmed means, the beat detector's peak picking, the mains hum's fit (``kernels.mains_sums``), the beat detector's
+envelope, the beat period's lagged products, the beats' alignment (``kernels.best_shift``), and two of the band coders
+(a long band's running contexts, weighed and coded, ``kernels.running_choose_encode``; a frame's bands in one adaptive
+stream, ``kernels.encode_adaptive_bands``; their Python references, a decision at a time, are not timed), and the
+default's dependent quantisation, its trellis search over a band (``kernels.dq_quantise``; its reference, too, goes a
+value at a time, untimed). Where a kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts;
+the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``,
+np.median's values in about half its time; the trimmed means: numpy's selection at both ends of the middle and its exact
+sum, ``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
+envelope: ``beats._moving_average``; the lagged products: the FFT correlation ``beats.beat_period`` took before; the
+prepared frame: numpy's residual and offset, then the compiled forward alone, ``lossyrate.prepared_by_numpy``, as
+``lossyrate.Prepared`` made it before), it is timed on the same calls until it has taken ``--reference-seconds``, and
+the last column is its time over the kernel's on those calls. Every encode runs on one thread (``threads=1``), so that
+the kernels' seconds add up. "share" sets each kind against the whole encode of the same signals, timed apart
+(``sancodec.encode``, the fastest of ``--repeats`` each, summed): what is left is the rest of the entropy coding, the
+time-domain codings, and Python. The encode's ratio to the wavelet coder's is ``bench_lossy.py``'s.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import numpy as np
 from timing import fastest_seconds
 
 import sancodec
-from sancodec.codec import adaptivebands, beats, kernels, lossyrate, mains, running, waveletframe
+from sancodec.codec import adaptivebands, beats, dependent, kernels, lossyrate, mains, running, waveletframe
 from sancodec.codec.lossy import EFFORTS
 from sancodec.san.sparse import peaks
 
@@ -93,6 +93,7 @@ KINDS = [
          lambda e, *_: len(e)),
     Kind("a frame's bands coded in one adaptive stream", adaptivebands.kernels, "encode_adaptive_bands",
          lambda arrays, *_: sum(map(len, arrays))),
+    Kind("dependent quantisation's trellis (format 1.12)", dependent.kernels, "dq_quantise", lambda u, *_: len(u)),
 ]
 
 

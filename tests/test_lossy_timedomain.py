@@ -262,6 +262,27 @@ def test_a_long_channel_is_not_coded_on_a_grid_where_a_probe_shows_it_cannot_pay
     assert sancodec.encode(sig, mode="lossy", prdn=3.0) == probed and max(sizes) == 150000
 
 
+def test_a_grid_whose_estimate_is_below_the_bytes_to_beat_is_coded_without_a_probe(monkeypatch):
+    """A long, smooth noise (an AR(1) process, as EMG's spectrum falls) at PRDN 1 %: its grid's order-0 estimate is
+    already below the wavelets' bytes, so the whole channel is coded on it at once (``PROBE_BELOW``), no head first;
+    with the probe asked for, the head is coded first and the file is the same."""
+    e = np.random.default_rng(3).normal(size=100_000) * 100
+    x = np.rint(np.convolve(e, 0.95 ** np.arange(200))[: len(e)]).astype(np.int64)
+    sig = Signal(x[:, None], 1000.0, ["emg"], ["uV"])
+    sizes: list[int] = []
+    original = timedomain._raw_frame
+    monkeypatch.setattr(timedomain, "_raw_frame", lambda u, *args: sizes.append(len(u)) or original(u, *args))
+    for effort in ("default", "balanced"):
+        sizes.clear()
+        direct = sancodec.encode(sig, mode="lossy", prdn=1.0, effort=effort)
+        assert sizes == [len(x)], effort
+        with monkeypatch.context() as m:
+            m.setattr(timedomain, "PROBE_BELOW", 0.0)
+            sizes.clear()
+            assert sancodec.encode(sig, mode="lossy", prdn=1.0, effort=effort) == direct
+            assert sizes == [timedomain.PROBE, len(x)], effort
+
+
 def test_a_byte_budget_takes_the_time_domain_where_it_leaves_less_error(monkeypatch):
     """CTG 1001's fetal heart rate at 1 bit per sample: raw frames on a grid, within the budget, at a
     lower PRDN than the wavelet coder reaches in it; mimic3wdb 3000003_0003 at 4 bits per sample fits

@@ -57,6 +57,7 @@ EXACT_AFTER_GRID = 1.25  # ... or, after a grid coding is kept, this many times 
 # bench_lossy's records the lossless coder came within 0.75-1.15 of the estimate of the samples or their cells)
 PROBE = 1 << 15  # samples of a long channel coded exactly first, to see whether coding all of it can pay
 PROBE_MARGIN = 1.15  # ... skipped where the probe's bytes, scaled to the channel, are this many times those to beat
+PROBE_BELOW = 1.0  # a grid whose order-0 estimate is below this many times the bytes to beat is coded without a probe
 # (on bench_lossy's records the scaled probe came close to the whole channel's bytes: 1.15 leaves room)
 
 
@@ -427,14 +428,18 @@ def _raw_frames(u: np.ndarray, bounds: np.ndarray, x0: int, grid: int, plan: Fra
 class _GridProbe:
     """:func:`code_channel`'s test of a grid against the bytes to beat as they fall: its order-0 ``estimate`` (in
     bytes) below :data:`HOPELESS` times them, and :func:`_may_pay` for raw frames of its cells ``u`` (``first``: the
-    first frame's length), its head coded once."""
+    first frame's length), its head coded once; the probe is left out where the estimate is already below the bytes
+    to beat (:data:`PROBE_BELOW`): the raw frames' coder, which predicts, seldom takes more than the differences'
+    order-0 bits, and coding the head first was then work thrown away (EMG on a grid, a third of its samples). A
+    grid that codes no smaller all the same is not kept: no file grows, only that coding's time is spent."""
 
     def __init__(self, u: np.ndarray, x0: int, grid: int, first: int, plan: FramePlan, estimate: float) -> None:
         self.u, self.x0, self.grid, self.first, self.plan, self.estimate = u, x0, grid, first, plan, estimate
         self._head: int | None = None  # the head's bytes, once coded
 
     def may_pay(self, to_beat: int) -> bool:
-        return self.estimate < HOPELESS * to_beat and _probe_pays(len(self.u), self.first, to_beat, self._head_bytes)
+        return self.estimate < HOPELESS * to_beat and (
+            self.estimate < PROBE_BELOW * to_beat or _probe_pays(len(self.u), self.first, to_beat, self._head_bytes))
 
     def _head_bytes(self, head: int) -> int:
         if self._head is None:
