@@ -436,9 +436,12 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
     whole = [w for n, w in calls if n == len(x)]
     beats = templatesearch.find_beats(x, fs)
     windows = templatesearch.template_windows([beats], fs)
-    weighed = [w for w in windows if w[0] in templatesearch.QUICK_BEFORE]
-    # two cut; no alignment on the head: the template chosen pays there unaligned, its side information included
-    assert head == weighed and len(weighed) == 4
+    weighed = templatesearch.quick_windows(windows)
+    # one cut (the one starting earliest), not the cut of the later start; no alignment on the head: the template
+    # chosen pays there unaligned, its side information included
+    assert head == weighed and len(weighed) == 3
+    assert [w for w in windows if w[0] in templatesearch.QUICK_BEFORE and w not in weighed] == \
+        [w for w in windows if w not in templatesearch.TEMPLATE_WINDOWS and w[0] == templatesearch.QUICK_BEFORE[1]]
     first = x[: templatesearch.QUICK_WINDOW_HEAD]
 
     def head_bits(window: tuple[float, float]) -> float:

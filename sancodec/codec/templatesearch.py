@@ -33,7 +33,7 @@ from sancodec.codec.waveletframe import RHO16, ROUNDING
 
 __all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "TEMPLATE_WINDOWS", "TemplateTrial",
            "best_template", "coarser_gains", "coarser_taps", "gain_grid", "quick_grids", "quick_templates",
-           "remade_templates", "template_windows", "trial_head"]
+           "quick_windows", "remade_templates", "template_windows", "trial_head"]
 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
@@ -157,7 +157,7 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
     beats = [find_beats(f, fs) for f in floats]
     windows = template_windows(beats, fs)
     head = frames[0][:QUICK_WINDOW_HEAD]
-    chosen = _head_window(head, beats[0], fs, [w for w in windows if w[0] in QUICK_BEFORE], step, unfit=True)
+    chosen = _head_window(head, beats[0], fs, quick_windows(windows), step, unfit=True)
     if chosen is UNFIT or (chosen is not None and not _helps(head, fs, chosen, step)):
         return None
     if chosen is not None:  # the head's template places every frame's beats: one template made per frame
@@ -169,6 +169,16 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
         return None
     return [None if t is None else align(f, fs, window, t, rounds=QUICK_ALIGN_ROUNDS)
             for f, t in zip(floats, templates)]
+
+
+def quick_windows(windows: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The windows of ``windows`` (:func:`template_windows`) that :func:`quick_templates` weighs on the head: those
+    starting one of :data:`QUICK_BEFORE` before the beat, and of the windows cut to the beat period only the one
+    starting earliest after it (``QUICK_BEFORE[0]``). Where the heart beats so fast that every window is cut, a
+    window starting later before the beat keeps the previous beat's T wave and leaves out most of its own (0.15 s
+    after it at 128 beats per minute): on no record of ``benchmarks/lossy_sizes.py`` was that one chosen, and
+    weighing it was a quarter of the head's search there (a103l, 03700181, the PPG)."""
+    return [w for w in windows if w[0] in QUICK_BEFORE and (w in TEMPLATE_WINDOWS or w[0] == QUICK_BEFORE[0])]
 
 
 def _placed_by(x: np.ndarray, fs: float, chosen: HeadChoice, beats: np.ndarray) -> BeatTemplate | None:
