@@ -267,6 +267,15 @@ def test_balanced_effort_codes_a_flat_spectrum_on_a_grid_where_it_looks_smaller(
     y = ecg.samples[:, 0]
     assert not timedomain.grid_looks_smaller([y], y.astype(np.float64), 5.0, len(ecg_fast))
     assert not timedomain.grid_looks_smaller([x], x.astype(np.float64), 0.01, 1e12)  # grid 1: exact coding
+    # the grid's estimate made ahead (look_at_head with the reference and the bound) decides alike
+    for z, bound in ((x, 5.0), (y, 5.0), (x, 0.01), (y, 2.0)):
+        ref = z.astype(np.float64)
+        look = timedomain.look_at_head([z], ref, bound)
+        assert look.grid == timedomain.grid_estimate([z], ref, bound)
+        assert timedomain.look_at_head([z]).grid is None  # not asked
+        for to_beat in (len(fast), len(ecg_fast), 1e12, float("inf")):
+            assert timedomain.grid_looks_smaller([z], ref, bound, to_beat, look) == \
+                timedomain.grid_looks_smaller([z], ref, bound, to_beat)
 
 
 def test_balanced_effort_weighs_the_time_domain_where_the_wavelets_are_sparse(monkeypatch):
@@ -319,16 +328,17 @@ def test_exact_looks_smaller_is_cheap_and_bounded():
 
 def test_two_threads_look_at_a_long_channel_s_head_ahead_for_the_same_file(long_ecg, monkeypatch):
     """Effort "balanced" on two threads makes timedomain.look_at_head beside the template search (the thread that
-    made the plain coding is idle), on one thread it does not; exact_looks_smaller decides the same, the same file."""
+    made the plain coding is idle), on one thread it does not; exact_looks_smaller and grid_looks_smaller decide the
+    same, the same file."""
     one_lead = long_ecg.select_channels([0]).slice(0, 60000)
     assert lossy.QUICK_TIME_DOMAIN < one_lead.n_samples
     looks: list[object] = []
     original = timedomain.look_at_head
-    monkeypatch.setattr(timedomain, "look_at_head", lambda frames: looks.append(original(frames)) or looks[-1])
+    monkeypatch.setattr(timedomain, "look_at_head", lambda *args: looks.append(original(*args)) or looks[-1])
     data = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=1)
     assert not looks
     assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort="balanced", threads=2) == data
-    assert len(looks) == 1 and looks[0] is not None
+    assert len(looks) == 1 and looks[0] is not None and looks[0].grid is not None  # the grid's estimate too
 
 
 def test_a_template_s_fit_is_the_share_of_its_beat_windows_energy_it_leaves():

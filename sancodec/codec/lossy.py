@@ -299,7 +299,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     if not fs or target.max_prdn is None:
         return coded
     if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat, look) or \
-            timedomain.grid_looks_smaller(frames, ref, target.max_prdn, to_beat):
+            timedomain.grid_looks_smaller(frames, ref, target.max_prdn, to_beat, look):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
 
@@ -327,14 +327,15 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     compiled work mostly, the search Python mostly), and the template must also pay, its side information free,
     at the plain coding's step: a first step far too fine (mixedsignals: a dropout's spread) no longer has a
     template weighed, its grids chosen and its rate control run at steps the coding never comes near.
-    ``look_ahead``: :func:`timedomain.look_at_head` is made beside those pieces (the second thread, idle once its
-    piece is done, makes it), and returned with the coding (else None)."""
+    ``look_ahead``: :func:`timedomain.look_at_head` (the exact coding's estimates and, at a PRDN bound, the grid's)
+    is made beside those pieces (the second thread, idle once its piece is done, makes it), and returned with the
+    coding (else None)."""
     n = sum(map(len, frames))
     quick = n >= QUICK_BANDS
     first = first_step(ref, target) if fs else None
     mains = fs if len(ref) >= QUICK_MAINS else None
     templates, line, plain = None, None, None
-    ahead = [partial(timedomain.look_at_head, frames)] if look_ahead else []
+    ahead = [partial(timedomain.look_at_head, frames, ref, target.max_prdn)] if look_ahead else []
     looked = [min(n, timedomain.LOOK_HEAD)] * len(ahead)  # the least work: taken last, by the first thread free
     if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
         templates, line, *rest = run_pieces([partial(quick_templates, frames, fs, first),

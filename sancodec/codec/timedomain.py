@@ -35,7 +35,8 @@ from sancodec.codec.residual import best_residual, bits_from_histogram, estimate
 from sancodec.metrics import prdn_of_error, prdn_with_spread, spread_of, sum_of_squares
 
 __all__ = ["EXACT", "EXACT_QUICK", "Coded", "ExactPayload", "code_channel", "code_within", "exact_file",
-           "exact_frames", "exact_payload", "grid_looks_smaller", "may_code_exactly", "predict_across"]
+           "exact_frames", "exact_payload", "grid_estimate", "grid_looks_smaller", "may_code_exactly",
+           "predict_across"]
 
 EXACT = FramePlan("lossless", 0, 0.02, None, [])
 EXACT_QUICK = FramePlan("lossless", 0, 0.02, None, [], predictor="fast")  # effort "balanced": no adaptive stages
@@ -256,10 +257,11 @@ def _rank_bits(x: np.ndarray) -> float:
 class HeadLook(NamedTuple):
     """:func:`exact_looks_smaller`'s two estimates of a channel's exact coding, in bytes of the channel: of its
     head's differences, and of its head's values' ranks' differences (None where that head spreads over
-    :data:`RANK_RANGE` values or more: not ranked)."""
+    :data:`RANK_RANGE` values or more: not ranked); and :func:`grid_estimate`'s, where asked (None: not made)."""
 
     differences: float
     ranks: float | None
+    grid: float | None = None
 
 
 EXACT_LOOK_MARGIN = 1.3  # exact_looks_smaller: an estimate under this many times the bytes to beat looks smaller (the
@@ -269,14 +271,17 @@ GRID_LOOK_MARGIN = 1.07  # grid_looks_smaller: likewise for the estimate of a gr
 # the wavelets' bytes and coded smaller on its grid at PRDN 1-9 %; ECG, pulse, pressure and respiration to 1.3-6.5)
 
 
-def look_at_head(frames: Sequence[np.ndarray]) -> HeadLook | None:
+def look_at_head(frames: Sequence[np.ndarray], ref: np.ndarray | None = None,
+                 bound: float | None = None) -> HeadLook | None:
     """Both of :func:`exact_looks_smaller`'s estimates, made ahead (beside other work, before the bytes to beat are
-    known); None where the head holds fewer than 2 samples."""
+    known), and with ``ref`` and a PRDN ``bound``, :func:`grid_estimate`'s too; None where the head holds fewer than
+    2 samples."""
     head, scale = _look_head(frames)
     if len(head) < 2:
         return None
     wide = int(head.max()) - int(head.min()) >= RANK_RANGE
-    return HeadLook(_difference_bits(head) * scale, None if wide else _rank_bits(head) * scale)
+    grid = None if ref is None or bound is None else grid_estimate(frames, ref, bound)
+    return HeadLook(_difference_bits(head) * scale, None if wide else _rank_bits(head) * scale, grid)
 
 
 def _look_head(frames: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
@@ -306,19 +311,29 @@ def exact_looks_smaller(frames: Sequence[np.ndarray], to_beat: float, look: Head
     return _rank_bits(head) * scale < to_beat
 
 
-def grid_looks_smaller(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: float) -> bool:
-    """Whether the order-0 estimate of the channel rounded to the grid whose uniform rounding error is PRDN
-    ``bound`` (of its cells or of their differences, the smaller) is under :data:`GRID_LOOK_MARGIN` times
-    ``to_beat`` bytes, judged on the first frame's first :data:`LOOK_HEAD` samples and scaled to the channel's
-    length: a cheap test for a long channel whose spectrum is nearly flat (EMG), where a grid (:func:`code_channel`)
-    codes it in fewer bytes than the wavelets, which gain little on such a signal and pay for their tables."""
+def grid_looks_smaller(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: float,
+                       look: HeadLook | None = None) -> bool:
+    """Whether :func:`grid_estimate` is under :data:`GRID_LOOK_MARGIN` times ``to_beat`` bytes: a cheap test for a
+    long channel whose spectrum is nearly flat (EMG), where a grid (:func:`code_channel`) codes it in fewer bytes
+    than the wavelets, which gain little on such a signal and pay for their tables. ``look``: the estimate, if made
+    ahead (:func:`look_at_head` with ``ref`` and ``bound``)."""
+    if not math.isfinite(to_beat):
+        return False
+    estimate = look.grid if look is not None and look.grid is not None else grid_estimate(frames, ref, bound)
+    return estimate < GRID_LOOK_MARGIN * to_beat
+
+
+def grid_estimate(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float) -> float:
+    """The order-0 estimate, in bytes, of the channel rounded to the grid whose uniform rounding error is PRDN
+    ``bound`` (of its cells or of their differences, the smaller), judged on the first frame's first
+    :data:`LOOK_HEAD` samples and scaled to the channel's length; inf where the head holds fewer than 2 samples or
+    the grid is 1 (exact coding: :func:`exact_looks_smaller`'s question)."""
     head, scale = _look_head(frames)
     grid = int(bound / 100 * channel_std(ref) * math.sqrt(12)) | 1  # odd, as code_channel's grids
-    if len(head) < 2 or grid <= 1 or not math.isfinite(to_beat):  # grid 1: exact_looks_smaller's question
-        return False
+    if len(head) < 2 or grid <= 1:
+        return math.inf
     cells = (head - head[0] + grid // 2) // grid
-    bits = min(_difference_bits(cells), estimate_bits(cells - cells.min()))
-    return bits * scale < GRID_LOOK_MARGIN * to_beat
+    return min(_difference_bits(cells), estimate_bits(cells - cells.min())) * scale
 
 
 def _exact(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,
