@@ -174,10 +174,10 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
 def quick_windows(windows: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """The windows of ``windows`` (:func:`template_windows`) that :func:`quick_templates` weighs on the head: those
     starting one of :data:`QUICK_BEFORE` before the beat, and of the windows cut to the beat period only the one
-    starting earliest after it (``QUICK_BEFORE[0]``). Where the heart beats so fast that every window is cut, a
-    window starting later before the beat keeps the previous beat's T wave and leaves out most of its own (0.15 s
-    after it at 128 beats per minute): on no record of ``benchmarks/lossy_sizes.py`` was that one chosen, and
-    weighing it was a quarter of the head's search there (a103l, 03700181, the PPG)."""
+    that starts earliest (``QUICK_BEFORE[0]`` before the beat). Where the heart beats so fast that every window is
+    cut, one starting later before the beat takes in the previous beat's T wave and leaves out most of its own (it
+    ends 0.15 s after the beat at 128 beats per minute): on no record of ``benchmarks/lossy_sizes.py`` was it
+    chosen, and weighing it was a quarter of the head's search there (a103l, 03700181, the PPG)."""
     return [w for w in windows if w[0] in QUICK_BEFORE and (w in TEMPLATE_WINDOWS or w[0] == QUICK_BEFORE[0])]
 
 
