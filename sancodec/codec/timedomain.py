@@ -58,8 +58,8 @@ EXACT_AFTER_GRID = 1.25  # ... or, after a grid coding is kept, this many times 
 # bench_lossy's records the lossless coder came within 0.75-1.15 of the estimate of the samples or their cells)
 PROBE = 1 << 15  # samples of a long channel coded exactly first, to see whether coding all of it can pay
 PROBE_MARGIN = 1.15  # ... skipped where the probe's bytes, scaled to the channel, are this many times those to beat
-PROBE_BELOW = 1.0  # a grid whose order-0 estimate is below this many times the bytes to beat is coded without a probe
 # (on bench_lossy's records the scaled probe came close to the whole channel's bytes: 1.15 leaves room)
+PROBE_BELOW = 1.0  # a grid whose order-0 estimate is below this many times the bytes to beat is coded without a probe
 
 
 def _cells(x: np.ndarray, x0: int, grid: int) -> np.ndarray:
