@@ -13,6 +13,7 @@ The lossy coder keeps it only where the file gets smaller.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property, partial
 
@@ -374,23 +375,14 @@ def _template(x: np.ndarray, fs: float, window: tuple[float, float], beats: np.n
 def _beat_windows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Each beat's window of ``v`` (``width`` samples from each of ``starts``, inside ``v``), less its own median:
     what a template is made of (:func:`_beat_template`)."""
-    if piece_count() < 2 or len(starts) < 2 or len(starts) * width < SHARED_MEDIANS:
-        windows = _rows(v, starts, width)
-        windows -= _medians(windows, 1)[:, None]
-        return windows
-    # each beat's window is its own: the halves of the beats copied and centred side by side (the same values)
-    windows = np.empty((len(starts), width))
-    half = len(starts) // 2
-    halves = ((0, half), (half, len(starts)))
-    run_pieces([partial(_centred_rows, v, starts[a:b], width, windows[a:b]) for a, b in halves],
-               [(b - a) * width for a, b in halves])
+    return _by_halves(partial(_centred_rows, v, width=width), starts, width)
+
+
+def _centred_rows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """:func:`_beat_windows` on one thread."""
+    windows = _rows(v, starts, width)
+    windows -= kernels.medians(windows, 1)[:, None]
     return windows
-
-
-def _centred_rows(v: np.ndarray, starts: np.ndarray, width: int, out: np.ndarray) -> None:
-    """:func:`_beat_windows` of ``starts`` into ``out`` (one row each)."""
-    out[:] = _rows(v, starts, width)
-    out -= kernels.medians(out, 1)[:, None]
 
 
 def _beat_template(windows: np.ndarray, anchor: int, positions: np.ndarray, smooth: np.ndarray | None = None,
@@ -421,12 +413,7 @@ def trimmed_means(windows: np.ndarray, trim: float) -> np.ndarray:
     k = int(trim * n)
     if k < 1 or n - 2 * k < 1:
         return _medians(windows, 0)
-    count = windows.shape[1]
-    if piece_count() < 2 or count < 2 or windows.size < SHARED_MEDIANS:
-        return kernels.trimmed_means(windows.T, k)
-    half = count // 2  # each column's mean is its own: the halves side by side give the same values
-    parts = (windows[:, :half].T, windows[:, half:].T)
-    return np.concatenate(run_pieces([partial(kernels.trimmed_means, p, k) for p in parts], [p.size for p in parts]))
+    return _by_halves(partial(kernels.trimmed_means, k=k), windows.T, n)
 
 
 def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: float | None = None,
@@ -458,20 +445,28 @@ def windows_of(x: np.ndarray, template: BeatTemplate) -> np.ndarray:
     return _beat_windows(np.asarray(x, dtype=np.float64), template.positions - template.anchor, len(template.t8))
 
 
-SHARED_MEDIANS = 1 << 18  # _medians and trimmed_means halve an array of this many values or more between two
-# threads: on fewer (a short record's beats, a head's) the second thread's start and the first's wait cost what it saves
+SHARED_MEDIANS = 1 << 18  # _by_halves halves the work on an array of this many values or more between two threads:
+# on fewer (a short record's beats, a head's) the second thread's start and the first's wait cost what it saves
+
+
+def _by_halves(work: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, width: int) -> np.ndarray:
+    """``work(rows)``, a result row by row of ``rows`` (each row's alone: ``width`` values of work a row), made for
+    each half of the rows on a thread of its own and joined, where ``jobs.piece_threads`` allows and the rows hold
+    :data:`SHARED_MEDIANS` values or more: the same values. A template's beat windows, its medians and its trimmed
+    means are made so."""
+    if piece_count() < 2 or len(rows) < 2 or len(rows) * width < SHARED_MEDIANS:
+        return work(rows)
+    half = len(rows) // 2
+    parts = (rows[:half], rows[half:])
+    return np.concatenate(run_pieces([partial(work, p) for p in parts], [len(p) * width for p in parts]))
 
 
 def _medians(a: np.ndarray, axis: int) -> np.ndarray:
-    """``kernels.medians(a, axis)``, each half of the rows (``axis`` 1) or columns (0) on a thread of its own where
-    ``jobs.piece_threads`` allows and ``a`` holds :data:`SHARED_MEDIANS` values or more: each median is its row's or
-    column's alone, so the values are the same."""
-    count = a.shape[1 - axis]
-    if piece_count() < 2 or count < 2 or a.size < SHARED_MEDIANS:
-        return kernels.medians(a, axis)
-    half = count // 2
-    parts = (a[:half], a[half:]) if axis == 1 else (a[:, :half], a[:, half:])
-    return np.concatenate(run_pieces([partial(kernels.medians, p, axis) for p in parts], [p.size for p in parts]))
+    """``kernels.medians(a, axis)``, each half of the rows (``axis`` 1) or columns (0) on a thread of its own
+    (:func:`_by_halves`)."""
+    if axis == 1:
+        return _by_halves(partial(kernels.medians, axis=1), a, a.shape[1])
+    return _by_halves(lambda columns: kernels.medians(columns.T, 0), a.T, a.shape[0])
 
 
 ALIGN_SHIFT = 0.04  # seconds a beat may move to where the template fits it best (at most 12 samples)
