@@ -51,8 +51,9 @@ class Coded(NamedTuple):
     window: tuple[float, float] | None = None  # a wavelet coding's beat template window (lossy.MixHint)
 
 
-QUICK_BEYOND = 2  # EXACT_QUICK (effort balanced) codes the coarsest grid found alone, looking at most this many odd k
-# past the last before the first miss (EXACT: 8, and the grid before it too; lossy_sizes: the same balanced files)
+BEYOND = 8  # EXACT's grid search tries at most this many odd k past the last before the first miss ...
+QUICK_BEYOND = 2  # ... EXACT_QUICK's (effort balanced) this many, and codes the coarsest grid found alone (EXACT: the
+# grid before it too; lossy_sizes: the same balanced files)
 HOPELESS = 2.0  # skip a candidate whose order-0 estimate is this many times the bytes to beat
 EXACT_AFTER_GRID = 1.25  # ... or, after a grid coding is kept, this many times that grid's own estimate (on
 # bench_lossy's records the lossless coder came within 0.75-1.15 of the estimate of the samples or their cells)
@@ -73,10 +74,10 @@ def _on_grid(x: np.ndarray, x0: int, grid: int) -> np.ndarray:
     return x0 + grid * _cells(x, x0, grid)
 
 
-def _grid_limit(x: np.ndarray, g: int) -> int:
-    """The largest odd k worth trying for grids ``k g``: past it every sample rounds to the first one's
-    cell, or the grid no longer fits a raw frame's head."""
-    return min(2 * (int(x.max() - x.min()) // g) + 3, (MAX_ABS_SAMPLE // g - 1) | 1)
+def _grid_limit(span: int, g: int) -> int:
+    """The largest odd k worth trying for grids ``k g`` on samples spread over ``span`` (their largest less their
+    least): past it every sample rounds to the first one's cell, or the grid no longer fits a raw frame's head."""
+    return min(2 * (span // g) + 3, (MAX_ABS_SAMPLE // g - 1) | 1)
 
 
 def _holds(u: np.ndarray, x0: int, grid: int) -> bool:
@@ -93,7 +94,7 @@ def _cells_hold(top: int, bottom: int, x0: int, grid: int) -> bool:
 
 
 def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float, g: int,
-                    beyond: int = 8) -> list[tuple[int, float]]:
+                    beyond: int = BEYOND) -> list[tuple[int, float]]:
     """The largest odd ``k`` whose grid ``k g`` keeps the channel within ``bound``, and that PRDN; (1, PRDN
     of x) where no k > 1 does. PRDN grows with k nearly monotonically: doubling from the k the uniform
     rounding error predicts, then bisection, finds the last k before the first miss; then the next few odd
@@ -101,8 +102,9 @@ def _coarsest_grids(x: np.ndarray, ref: np.ndarray, bound: float, spread: float,
     k = 53 misses, 55 meets it). Where one does, both come back, the coarser first: a coarser grid
     usually, not always, codes smaller."""
     x0 = int(x[0])
-    limit = _grid_limit(x, g)
-    top, bottom = int(x.max()), int(x.min())
+    most, least = x.max(), x.min()
+    limit = _grid_limit(int(most - least), g)
+    top, bottom = int(most), int(least)
     # an integer channel's own samples spread over less than 2^48 (every grid tried then under 2^50, every value
     # below in float64 exact, every quotient's floor its cell): the error is the rounding's alone
     centred = np.subtract(x, x0, dtype=np.float64) if x.dtype.kind in "iu" and top - bottom < 1 << 48 and \
@@ -394,8 +396,9 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     exact_prdn = prdn_with_spread(ref, x, spread)
     estimates = _ExactEstimates(x)
     grids = []  # (grid, its PRDN, its cells, their estimate in bytes)
-    found = _coarsest_grids(x, ref, bound, spread, g, QUICK_BEYOND if plan.predictor == "fast" else 8)
-    for k, coarse_prdn in found[:1] if plan.predictor == "fast" else found:  # EXACT_QUICK: the coarsest alone
+    quick = plan.predictor == "fast"  # EXACT_QUICK: fewer k tried past the first miss, the coarsest grid alone
+    found = _coarsest_grids(x, ref, bound, spread, g, QUICK_BEYOND if quick else BEYOND)
+    for k, coarse_prdn in found[:1] if quick else found:
         if k > 1:
             u = _cells(x, x0, k * g)
             grids.append((k * g, coarse_prdn, u, estimate_bits(np.diff(u)) / 8))
@@ -485,7 +488,7 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
     if payloads is not None and sum(map(len, payloads)) <= budget:
         return Coded(payloads, exact_prdn, True)
     bounds = np.cumsum([0, *map(len, frames)])
-    limit = _grid_limit(x, g)
+    limit = _grid_limit(int(x.max() - x.min()), g)
 
     def fits_estimate(k: int) -> bool:
         return estimate_bits(np.diff(_cells(x, x0, k * g))) / 8 <= budget
