@@ -375,14 +375,24 @@ def _template(x: np.ndarray, fs: float, window: tuple[float, float], beats: np.n
 def _beat_windows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     """Each beat's window of ``v`` (``width`` samples from each of ``starts``, inside ``v``), less its own median:
     what a template is made of (:func:`_beat_template`)."""
-    return _by_halves(partial(_centred_rows, v, width=width), starts, width)
-
-
-def _centred_rows(v: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """:func:`_beat_windows` on one thread."""
-    windows = _rows(v, starts, width)
-    windows -= kernels.medians(windows, 1)[:, None]
+    if not _split(len(starts), width):
+        windows = _rows(v, starts, width)
+        windows -= kernels.medians(windows, 1)[:, None]
+        return windows
+    # each half of the beats copied and centred on its own thread, into its place (not :func:`_by_halves`, whose
+    # join would copy the whole again, on this thread alone)
+    windows = np.empty((len(starts), width))
+    half = len(starts) // 2
+    halves = ((0, half), (half, len(starts)))
+    run_pieces([partial(_centred_rows, v, starts[a:b], width, windows[a:b]) for a, b in halves],
+               [(b - a) * width for a, b in halves])
     return windows
+
+
+def _centred_rows(v: np.ndarray, starts: np.ndarray, width: int, out: np.ndarray) -> None:
+    """:func:`_beat_windows` of ``starts`` into ``out`` (one row each)."""
+    out[:] = _rows(v, starts, width)
+    out -= kernels.medians(out, 1)[:, None]
 
 
 def _beat_template(windows: np.ndarray, anchor: int, positions: np.ndarray, smooth: np.ndarray | None = None,
@@ -445,16 +455,21 @@ def windows_of(x: np.ndarray, template: BeatTemplate) -> np.ndarray:
     return _beat_windows(np.asarray(x, dtype=np.float64), template.positions - template.anchor, len(template.t8))
 
 
-SHARED_MEDIANS = 1 << 18  # _by_halves halves the work on an array of this many values or more between two threads:
+SHARED_MEDIANS = 1 << 18  # _split halves the work on an array of this many values or more between two threads:
 # on fewer (a short record's beats, a head's) the second thread's start and the first's wait cost what it saves
 
 
+def _split(rows: int, width: int) -> bool:
+    """Whether work on ``rows`` rows of ``width`` values, each row's its own, goes on two threads, a half each:
+    where ``jobs.piece_threads`` allows and they hold :data:`SHARED_MEDIANS` values or more."""
+    return piece_count() >= 2 and rows >= 2 and rows * width >= SHARED_MEDIANS
+
+
 def _by_halves(work: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, width: int) -> np.ndarray:
-    """``work(rows)``, a result row by row of ``rows`` (each row's alone: ``width`` values of work a row), made for
-    each half of the rows on a thread of its own and joined, where ``jobs.piece_threads`` allows and the rows hold
-    :data:`SHARED_MEDIANS` values or more: the same values. A template's beat windows, its medians and its trimmed
-    means are made so."""
-    if piece_count() < 2 or len(rows) < 2 or len(rows) * width < SHARED_MEDIANS:
+    """``work(rows)``, one value per row of ``rows`` (each row's alone: ``width`` values of work a row), made for
+    each half of the rows on a thread of its own and joined where :func:`_split` says: the same values. A
+    template's medians and trimmed means are made so."""
+    if not _split(len(rows), width):
         return work(rows)
     half = len(rows) // 2
     parts = (rows[:half], rows[half:])
