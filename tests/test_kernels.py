@@ -884,9 +884,11 @@ def test_a_template_s_beat_windows_and_trimmed_means_split_over_two_threads_are_
     monkeypatch.setattr(beats, "SHARED_MEDIANS", 0)
     alone = beats._beat_windows(v, starts, 270)
     means = beats.trimmed_means(alone, beats.TEMPLATE_TRIM)
+    split.clear()
     with jobs.piece_threads(2):
         shared = beats._beat_windows(v, starts, 270)
         shared_means = beats.trimmed_means(shared, beats.TEMPLATE_TRIM)
+    assert split == [2, 2]  # both made in halves (the windows by beats, the means by taps)
     assert shared.tobytes() == alone.tobytes()
     assert shared_means.tobytes() == means.tobytes()
     assert len(means) == 270
