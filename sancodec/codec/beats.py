@@ -423,7 +423,7 @@ def trimmed_means(windows: np.ndarray, trim: float) -> np.ndarray:
     k = int(trim * n)
     if k < 1 or n - 2 * k < 1:
         return _medians(windows, 0)
-    return _by_halves(partial(kernels.trimmed_means, k=k), windows.T, n)
+    return _by_halves(lambda taps: kernels.trimmed_means(taps, k), windows.T, n)
 
 
 def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: float | None = None,
@@ -480,7 +480,7 @@ def _medians(a: np.ndarray, axis: int) -> np.ndarray:
     """``kernels.medians(a, axis)``, each half of the rows (``axis`` 1) or columns (0) on a thread of its own
     (:func:`_by_halves`)."""
     if axis == 1:
-        return _by_halves(partial(kernels.medians, axis=1), a, a.shape[1])
+        return _by_halves(lambda rows: kernels.medians(rows, 1), a, a.shape[1])
     return _by_halves(lambda columns: kernels.medians(columns.T, 0), a.T, a.shape[0])
 
 
