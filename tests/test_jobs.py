@@ -271,6 +271,62 @@ def test_a_medium_channel_codes_plain_beside_the_template_search_the_same_bytes(
     assert any(n == 2 and names == ["quick_templates", "_plain_controlled", "look_at_head"] for n, names in calls)
 
 
+def test_once_is_made_by_the_first_caller_alone_while_the_others_wait(monkeypatch):
+    """``jobs.Once``: two pieces that ask at once get the one value, made once; the maker's error reaches the
+    caller that asked, and the next caller makes it again."""
+    monkeypatch.setattr(jobs, "_CORES", max(2, jobs._CORES))
+    made: list[int] = []
+    started = threading.Event()
+
+    def make() -> int:
+        started.set()
+        made.append(1)
+        return 42
+
+    once = jobs.Once(make)
+    out = run_jobs([once, lambda: started.wait(10) and once()], [1, 1], 2)
+    assert out == [42, 42] and made == [1]
+    tries: list[int] = []
+
+    def fails_first() -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            raise ValueError("first try")
+        return "made"
+
+    flaky = jobs.Once(fails_first)
+    with pytest.raises(ValueError, match="first try"):
+        flaky()
+    assert flaky() == "made" and flaky() == "made" and len(tries) == 2
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_a_long_channel_makes_its_first_step_beside_the_beat_detection_the_same_bytes(flat, monkeypatch):
+    """Effort "balanced" on a channel long enough for the hum (``lossy.QUICK_MAINS``): the rate control's first step
+    (the channel's spread) is made on the thread that then looks for the mains line, beside the template search
+    that takes it once its beats are found; the file is the one-thread file, and the step is made once (it is
+    remembered). A channel without spread (no step) is coded plain either way."""
+    from sancodec.codec import lossy
+
+    rows = lossy.QUICK_MAINS + 5_000
+    ecg = _two_leads(rows)
+    samples = np.full((rows, 1), 17, np.int64) if flat else ecg.samples[:, :1]
+    sig = Signal(samples, ecg.fs, ecg.channel_names[:1], ecg.units[:1])
+    steps: list[float | None] = []
+    real = lossy.first_step
+    monkeypatch.setattr(lossy, "first_step", lambda *a: steps.append(real(*a)) or steps[-1])
+    calls = _spy_jobs(monkeypatch)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert len(steps) == 1
+    calls.clear()
+    steps.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
+    assert len(steps) == 1 and (steps[0] == 0.0) == flat
+    assert any(n == 2 and names[:2] == ["quick_templates", "_made_first"] for n, names in calls)
+    decoded = sancodec.decode(alone).samples
+    assert np.array_equal(decoded, samples) if flat else decoded.shape == samples.shape
+
+
 def test_a_short_channel_weighs_its_other_levels_and_quantisers_side_by_side(monkeypatch):
     """The default effort on a channel short enough for other levels and quantisers (``lossy.LEVEL_CHANNELS``):
     their candidates go to ``run_jobs`` with two threads, and the file is the one-thread file."""

@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sancodec.codec.kernels import release_scratch
 
-__all__ = ["PARALLEL_VALUES", "PIECE_VALUES", "piece_count", "piece_threads", "run_jobs", "run_pieces"]
+__all__ = ["PARALLEL_VALUES", "PIECE_VALUES", "Once", "piece_count", "piece_threads", "run_jobs", "run_pieces"]
 
 T = TypeVar("T")
 
@@ -110,6 +110,24 @@ def run_jobs(jobs: Sequence[Callable[[], T]], sizes: Sequence[int], threads: int
     if failures:
         raise failures[min(failures)]
     return results  # type: ignore[return-value]
+
+
+class Once(Generic[T]):
+    """A value made at most once, by the first thread that asks for it (calling it), while any other that asks
+    meanwhile waits for it: work one piece needs early and another later, started by the first (the later one
+    makes it itself where it gets there first, so nothing waits on a piece that runs after it, as pieces on one
+    thread do)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make: Callable[[], T] | None = make
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def __call__(self) -> T:
+        with self._lock:
+            if self._make is not None:
+                self._value, self._make = self._make(), None
+            return self._value  # type: ignore[return-value]
 
 
 _POOL: ThreadPoolExecutor | None = None

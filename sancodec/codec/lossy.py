@@ -11,17 +11,17 @@ target is kept. ``codec.lossyfile`` runs it over a record's channels and blocks.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
 from sancodec.codec import dependentframe, timedomain
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.channelstats import channel_spread
-from sancodec.codec.jobs import piece_count, run_pieces
+from sancodec.codec.jobs import Once, piece_count, run_pieces
 from sancodec.codec.lossyrate import (
     CLEAR_MARGIN,
     LEVELS,
@@ -48,6 +48,8 @@ from sancodec.codec.templatesearch import (
 from sancodec.codec.waveletframe import RHO16, ROUNDING, frame_prediction, needs_minor
 from sancodec.errors import SanConfigError
 from sancodec.metrics import spread_of
+
+T = TypeVar("T")
 
 __all__ = ["EFFORTS", "LossyTarget", "MixHint", "check_effort", "encode_channel", "mix_frame", "mix_hint"]
 
@@ -332,21 +334,29 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     coding (else None)."""
     n = sum(map(len, frames))
     quick = n >= QUICK_BANDS
-    first = first_step(ref, target) if fs else None
     mains = fs if len(ref) >= QUICK_MAINS else None
     templates, line, plain = None, None, None
     ahead = [partial(timedomain.look_at_head, frames, ref, target.max_prdn)] if look_ahead else []
     looked = [min(n, timedomain.LOOK_HEAD)] * len(ahead)  # the least work: taken last, by the first thread free
-    if first and mains:  # a PRDN bound (a byte budget codes plain, without the hum)
-        templates, line, *rest = run_pieces([partial(quick_templates, frames, fs, first),
-                                             partial(mains_frequency, frames[0], mains), *ahead], [n, n, *looked])
-    elif first and n >= PLAIN_FIRST:
-        templates, plain, *rest = run_pieces(
-            [partial(quick_templates, frames, fs, first),
-             partial(_plain_controlled, frames, ref, target, fs, None, first, quick), *ahead], [n, n, *looked])
-    else:  # nothing to make the look beside: exact_looks_smaller makes what it needs of it, if asked
-        rest = []
-        templates = quick_templates(frames, fs, first) if first else None
+    if fs and mains and target.max_prdn is not None:  # a PRDN bound (a byte budget codes plain, without the hum)
+        # the first step (the channel's spread: a pass over a long channel) made beside the beat detection, on the
+        # thread that then looks for the line; the template search takes it once its beats are found
+        made = Once(partial(first_step, ref, target))
+        templates, line, *rest = run_pieces([partial(quick_templates, frames, fs, made),
+                                             partial(_made_first, made, partial(mains_frequency, frames[0], mains)),
+                                             *ahead], [n, n, *looked])
+        first = made()
+        if not first:  # a channel without spread: coded plain, as a byte budget is, without the hum or the look
+            templates, line, rest = None, None, []
+    else:
+        first = first_step(ref, target) if fs else None
+        rest = []  # with nothing to make the look beside, exact_looks_smaller makes what it needs of it, if asked
+        if first and n >= PLAIN_FIRST:
+            templates, plain, *rest = run_pieces(
+                [partial(quick_templates, frames, fs, first),
+                 partial(_plain_controlled, frames, ref, target, fs, None, first, quick), *ahead], [n, n, *looked])
+        elif first:
+            templates = quick_templates(frames, fs, first)
     look = rest[0] if rest else None
     coded, guess = None, None
     if templates is not None and first:
@@ -356,6 +366,12 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     if coded is None:
         coded = _plain_controlled(frames, ref, target, fs, line, first, quick, guess)
     return coded, look
+
+
+def _made_first(made: Once[float | None], then: Callable[[], T]) -> T:
+    """``made()``, then ``then()``: :func:`_quick_wavelets`' first step made before the line is looked for."""
+    made()
+    return then()
 
 
 def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,

@@ -139,10 +139,12 @@ def _may_help(x: np.ndarray, fs: float, beats: np.ndarray, step: float) -> bool:
     return chosen is None or _helps(head, fs, chosen, step)
 
 
-def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float) -> list[BeatTemplate | None] | None:
+def quick_templates(frames: Sequence[np.ndarray], fs: float | None,
+                    step: float | Callable[[], float | None]) -> list[BeatTemplate | None] | None:
     """Effort "balanced"'s beat templates, one per frame: the window of :func:`template_windows` starting one of
     :data:`QUICK_BEFORE` before the beat whose template codes the first frame's first :data:`QUICK_WINDOW_HEAD`
-    samples in the fewest bits at ``step`` (the bit estimate; :data:`QUICK_WINDOW`, or its cut, where no window
+    samples in the fewest bits at ``step`` (a step, or a callable that makes it once the beats are found; the bit
+    estimate; :data:`QUICK_WINDOW`, or its cut, where no window
     finds beats there), the beats moved once to where the head's template fits them best (:func:`_placed_by`;
     the fallback window: :func:`beats.align`, one round), the gains on their own grid; None without ``fs``,
     where no frame shows a beat train, or where that template leaves the head's wavelet bands no cheaper to
@@ -157,8 +159,11 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None, step: float)
     beats = [find_beats(f, fs) for f in floats]
     windows = template_windows(beats, fs)
     head = frames[0][:QUICK_WINDOW_HEAD]
-    chosen = _head_window(head, beats[0], fs, quick_windows(windows), step, unfit=True)
-    if chosen is UNFIT or (chosen is not None and not _helps(head, fs, chosen, step)):
+    at = step() if callable(step) else step  # a callable: the step made beside the beats (lossy._quick_wavelets)
+    if not at:  # no step to weigh a window at (a channel without spread): no template
+        return None
+    chosen = _head_window(head, beats[0], fs, quick_windows(windows), at, unfit=True)
+    if chosen is UNFIT or (chosen is not None and not _helps(head, fs, chosen, at)):
         return None
     if chosen is not None:  # the head's template places every frame's beats: one template made per frame
         templates = [_placed_by(f, fs, chosen, b) for f, b in zip(floats, beats)]
