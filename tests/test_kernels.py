@@ -432,6 +432,74 @@ def test_the_rebuild_s_squared_error_is_numpy_s_sum_where_exact_and_none_elsewhe
 
 
 @needs_c
+@settings(max_examples=80, deadline=None)
+@given(st.integers(4, 3000), st.integers(0, 2**32 - 1), st.sampled_from([1e-3, 0.37, 3.0, 1e3]), st.integers(1, 12),
+       st.lists(st.floats(0, 1), max_size=3))
+def test_the_rebuild_s_squared_error_in_pieces_is_the_one_call_s(n, seed, delta, levels, cuts):
+    # the rate control's measurement on two threads (lossyrate.Prepared._error_in_halves): the bands requantised in
+    # ranges, the levels but the last rebuilt, the last level summed over ranges of its approximation (any cut, an
+    # empty range, the lone last sample) add up to the one call's total, bit for bit, with or without a prediction
+    from sancodec.codec import wavelet
+
+    rng = np.random.default_rng(seed)
+    levels = wavelet.levels_for(n, levels)
+    if levels < 1:
+        return
+    x = np.cumsum(rng.normal(0, 30, n)).round()
+    flat = kernels.cdf97_forward(x - 2.0, levels)
+    pred = rng.normal(0, 9, n).round() if seed % 2 else None
+    whole = kernels.wavelet_requantised_error(flat, levels, delta, waveletframe.ROUNDING, 3, pred, x)[1]
+    out = np.empty(n)
+    edges = [0, *sorted(int(c * n) for c in cuts), n]
+    assert all(kernels.requantised_range(flat, a, b, delta, waveletframe.ROUNDING, out, x)
+               for a, b in zip(edges, edges[1:]))
+    ns = n - n // 2
+    if levels > 1:
+        kernels.cdf97_inverse(out[:ns], levels - 1)
+    edges = [0, *sorted(int(c * ns) for c in cuts), ns]
+    total = sum(kernels.last_level_error(out, levels, a, b, 3, pred, x) for a, b in zip(edges, edges[1:]))
+    assert whole is not None and total == whole
+    assert not kernels.requantised_range(flat, 0, n, delta, waveletframe.ROUNDING, out, x + 0.5)  # not integers
+    with pytest.raises(ValueError, match="range"):
+        kernels.last_level_error(out, levels, 0, ns + 1, 3, pred, x)
+    with pytest.raises(ValueError, match="range"):
+        kernels.requantised_range(flat, 0, n, delta, waveletframe.ROUNDING, out, x[:-1])
+
+
+@needs_c
+def test_a_long_channel_s_error_is_made_in_halves_with_the_one_call_s_bits(monkeypatch):
+    """``Prepared.decoded_error`` of a one-frame channel of ``lossyrate.SHARED_ERROR`` samples or more, where two
+    threads are allowed: made in halves side by side, the one call's total (with a prediction too); a reference not
+    of integers goes to the one call, and is remembered so (its halves not tried again)."""
+    from sancodec.codec.jobs import piece_threads
+    from sancodec.codec.lossyrate import SHARED_ERROR, Prepared, channel_error
+
+    rng = np.random.default_rng(8)
+    n = SHARED_ERROR + 4321
+    x = np.cumsum(rng.normal(0, 5, n)).round()
+    pieces = []
+    monkeypatch.setattr(kernels, "last_level_error", _counting(kernels.last_level_error, pieces))
+    ones = []
+    monkeypatch.setattr(kernels, "wavelet_requantised_error", _counting(kernels.wavelet_requantised_error, ones))
+    for prediction in (None, rng.normal(0, 3, n).round()):
+        given = None if prediction is None else lossyrate.FixedPrediction(prediction)
+        prepared = Prepared([x.astype(np.int64)], [given])
+        for delta in (0.7, 9.0):
+            alone = prepared.decoded_error(delta, x)  # one thread: the one call
+            with piece_threads(2):
+                assert prepared.decoded_error(delta, x) == alone == channel_error(prepared.decoded(delta), x)
+    assert len(ones) == 4 and len(pieces) == 2 * 4
+    halves = x + 0.5
+    prepared = Prepared([x.astype(np.int64)], [None])
+    requantised = []
+    monkeypatch.setattr(kernels, "requantised_range", _counting(kernels.requantised_range, requantised))
+    with piece_threads(2):
+        for delta in (0.7, 9.0):
+            assert prepared.decoded_error(delta, halves) == channel_error(prepared.decoded(delta), halves)
+    assert len(pieces) == 2 * 4 and len(ones) == 4 + 2 and len(requantised) == 2  # the second step: no halves tried
+
+
+@needs_c
 def test_a_prepared_coding_s_error_is_its_decode_s_by_any_route(monkeypatch):
     """``Prepared.decoded_error`` gives ``channel_error`` of ``decoded`` bit for bit: summed in the rebuild (one frame
     or several), from the decode where the sum would not be exact (a total past 2^53, a float reference), under

@@ -17,7 +17,7 @@ import numpy as np
 
 from sancodec.metrics import spread_of
 
-__all__ = ["channel_spread", "channel_std"]
+__all__ = ["channel_spread", "channel_std", "mark_not_integral", "not_integral"]
 
 _LOCK = threading.Lock()
 _KEPT: dict[int, dict[str, float]] = {}  # id(ref) -> what was worked out for it, while ref lives
@@ -49,3 +49,14 @@ def channel_std(ref: np.ndarray) -> float:
     control's first step and the time-domain grids' first guess take it, each rounded (to a float32 step, to an
     odd integer) where an ulp of it decides nothing."""
     return channel_spread(ref) / math.sqrt(len(ref)) if len(ref) else 0.0
+
+
+def not_integral(ref: np.ndarray) -> bool:
+    """Whether ``ref`` was found to hold a value that is not an integer (:func:`mark_not_integral`): a float source's
+    reference, whose decoded error no compiled call sums exactly (``lossyrate.Prepared.decoded_error``)."""
+    return "fraction" in _entry(ref)
+
+
+def mark_not_integral(ref: np.ndarray) -> None:
+    """Remember that ``ref`` holds a value that is not an integer (:func:`not_integral`)."""
+    _entry(ref)["fraction"] = 1.0

@@ -136,6 +136,8 @@ _SIGNATURES = {
                                        ctypes.c_double, _F64, ctypes.c_int, _F64, _F64]),
     "san_wavelet_requantised_error": (ctypes.c_double, [_F64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double,
                                                         ctypes.c_double, _F64, ctypes.c_int, _F64, _F64, _F64]),
+    "san_requantised_range": (ctypes.c_int, [_F64, _N, _N, ctypes.c_double, ctypes.c_double, _F64, _F64]),
+    "san_last_level_error": (None, [_F64, _N, _N, _N, _N, ctypes.c_double, _F64, ctypes.c_int, _F64, _F64, _F64]),
     "san_wavelet_synthesis": (None, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
                                      _F64, ctypes.c_int, _F64, _F64]),
     "san_wavelet_samples": (ctypes.c_int, [_I64, _N, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_double,
@@ -806,6 +808,46 @@ def wavelet_requantised_error(flat: np.ndarray, levels: int, delta: float, round
     out, error = _synthesis(_LIB.san_wavelet_requantised_error, flat, levels, (delta, rounding), offset, prediction,
                             ref)
     return (out, None) if error < 0 else (None, error)
+
+
+def requantised_range(flat: np.ndarray, lo: int, hi: int, delta: float, rounding: float, out: np.ndarray,
+                      ref: np.ndarray) -> bool:
+    """:func:`wavelet_requantised_error` in pieces (two threads' work, ``lossyrate.Prepared.decoded_error``), its
+    first: ``flat``'s values ``lo`` to ``hi`` put back at their cells' centres at ``delta`` into ``out``'s, and
+    whether ``ref``'s values there are all integers (float64 arrays of one length, contiguous). Needs the C
+    kernels."""
+    assert _LIB is not None
+    _check_range(len(flat), lo, hi, out, ref)
+    return bool(_LIB.san_requantised_range(flat, lo, hi, delta, rounding, out, ref))
+
+
+def last_level_error(bands: np.ndarray, levels: int, lo: int, hi: int, offset: int, prediction: np.ndarray | None,
+                     ref: np.ndarray) -> float:
+    """:func:`wavelet_requantised_error` in pieces, its last: the squared error against ``ref`` of the samples that
+    the last of ``levels`` levels rebuilds from the approximation's values ``lo`` to ``hi`` (samples ``2 lo`` to
+    ``2 hi``), rounded as the decoder rounds them (offset and ``prediction`` added), where ``bands`` holds that
+    level's approximation (the levels before it rebuilt, :func:`cdf97_inverse`) and its details. Exact where the
+    whole channel's sum is below 2^53 and ``ref`` is of integers (what :func:`requantised_range` checked); this
+    thread's own scratch. Needs the C kernels."""
+    assert _LIB is not None
+    n = len(bands)
+    _check_levels(n, levels)
+    ns, nd = n - n // 2, n // 2
+    _check_range(ns, lo, hi, bands, ref)
+    given = prediction is not None
+    pred = np.ascontiguousarray(prediction, dtype=np.float64) if given else bands
+    if len(pred) != n:
+        raise ValueError("the prediction's length is not the bands'")
+    acc = np.zeros(8)
+    _LIB.san_last_level_error(bands, ns, nd, lo, hi, 0.0 + offset, pred, int(given), ref, scratch(n), acc)
+    return float(acc.sum())
+
+
+def _check_range(length: int, lo: int, hi: int, *arrays: np.ndarray) -> None:
+    """Refuse a range outside ``[0, length]`` or arrays of another length than the first's (what the kernels of
+    :func:`requantised_range` and :func:`last_level_error` would read or write past)."""
+    if not 0 <= lo <= hi <= length or any(len(a) != len(arrays[0]) for a in arrays):
+        raise ValueError("a range or an array outside the bands")
 
 
 def wavelet_synthesis(q: np.ndarray, levels: int, delta: float, shift: float, offset: int,

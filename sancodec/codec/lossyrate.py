@@ -19,7 +19,7 @@ import numpy as np
 
 from sancodec.codec import kernels
 from sancodec.codec.beats import BeatTemplate
-from sancodec.codec.channelstats import channel_spread, channel_std
+from sancodec.codec.channelstats import channel_spread, channel_std, mark_not_integral, not_integral
 from sancodec.codec.errormodel import ErrorModel
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.mains import Mains
@@ -52,6 +52,8 @@ FINEST = 0.5  # ... at an RMS error of at least this: finer, the decoded samples
 SHARED_ESTIMATES = 1 << 19  # estimates weighs its codings side by side where they hold this many values
 CLEAR_MARGIN = 1.1  # plain or beat template: bit estimates this far apart decide without coding both
 EXACT_SUM = float(1 << 53)  # a sum of squared integer differences below this is exact, whatever its order
+SHARED_ERROR = 1 << 18  # a one-frame channel of this many samples or more has a step's error made in halves side by
+# side (Prepared.decoded_error): the bands requantised and the last level rebuilt and summed, a half on each thread
 
 
 class Prepared:
@@ -204,6 +206,9 @@ class Prepared:
         summed in its decode's own compiled call where those sums are exact (a reference of integers, a total below
         2^53: the bits numpy's sum of the whole gives), else the decode's as :func:`_error_of_decoded` sums it (the
         frames decoded again where a compiled call summed one instead of decoding it)."""
+        halves = self._error_in_halves(delta, ref)
+        if halves is not None:
+            return halves
         parts: list[np.ndarray | None] = []
         total, exact, start = 0.0, True, 0
         for i, (f, lv, o) in enumerate(zip(self.flat, self.levels, self.offsets) if self.rho16 == 8 else ()):
@@ -221,6 +226,35 @@ class Prepared:
         if len(decoded) < len(parts):  # a frame summed, not decoded: all of them decoded afresh
             return _error_of_decoded(self.decoded(delta), ref)
         return _error_of_decoded(decoded[0] if len(decoded) == 1 else np.concatenate(decoded), ref)
+
+    def _error_in_halves(self, delta: float, ref: np.ndarray) -> float | None:
+        """:meth:`decoded_error` of a one-frame channel of :data:`SHARED_ERROR` samples or more on two threads where
+        ``jobs.piece_threads`` allows: the bands requantised (and ``ref`` checked for integers) a half on each, the
+        levels but the last rebuilt on this one, the last level's samples rebuilt and their squared differences
+        summed a half on each (``kernels.requantised_range``, ``last_level_error``): the one compiled call's total,
+        bit for bit, where that is exact; None where this does not apply or the total is not exact (``ref`` not of
+        integers, which is remembered for it, or a total of 2^53 or more), for the one call to decide."""
+        flat = self.flat[0] if len(self.flat) == 1 else None
+        n = len(ref)
+        if flat is None or len(flat) != n or n < SHARED_ERROR or self.rho16 != 8 or self.levels[0] < 1 or \
+                piece_count() < 2 or not kernels.COMPILED or ref.dtype != np.float64 or not ref.flags.c_contiguous \
+                or not_integral(ref):
+            return None
+        out = np.empty(n)
+        half = n // 2
+        pieces = [partial(kernels.requantised_range, flat, lo, hi, delta, self.rounding, out, ref)
+                  for lo, hi in ((0, half), (half, n))]
+        if not all(run_pieces(pieces, [half, n - half])):
+            mark_not_integral(ref)
+            return None
+        levels, ns = self.levels[0], n - n // 2
+        if levels > 1:
+            kernels.cdf97_inverse(out[:ns], levels - 1)
+        middle = ns // 2
+        pieces = [partial(kernels.last_level_error, out, levels, lo, hi, self.offsets[0], self.prediction(0), ref)
+                  for lo, hi in ((0, middle), (middle, ns))]
+        total = sum(run_pieces(pieces, [2 * middle, n - 2 * middle]))
+        return total if total < EXACT_SUM else None
 
     def payloads(self, delta: float) -> list[bytes]:
         """The frames' payloads at step ``delta`` (the bits only: no reconstruction needed; the last

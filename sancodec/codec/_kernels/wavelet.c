@@ -557,3 +557,68 @@ EXPORT double san_wavelet_requantised_error(const double *b, int64_t n, int leve
     san_wavelet_requantised(b, n, levels, delta, rounding, offset, prediction, predicted, out, work);
     return -1.0;
 }
+
+/* san_wavelet_requantised_error in pieces, for two threads (lossyrate.Prepared.decoded_error): the same sum,
+ * bit for bit. (1) san_requantised_range on each half of the values: the bands requantised into `out` and whether
+ * ref's values there are all integers; (2) san_cdf97_inverse of the levels but the last on out's first
+ * n - n / 2 values, on one thread; (3) san_last_level_error on each half of the last level's approximation
+ * indices, each thread with its own `work` (n values): the squared differences of that range's rounded samples
+ * from ref, in eight running sums. Every value takes the operations, in the order, the one-call route gives it
+ * (each thread makes the few values past its range's ends that its own need, in its own scratch), and where the
+ * total is below 2^53 every partial sum is an exact integer, so the halves' sums add to the one call's. */
+
+/* (1): b's values [lo, hi) requantised into out's (requantised_bands, each value alone); returns 1 where ref's
+ * values there are all integers (integral_values), else 0. */
+EXPORT int san_requantised_range(const double *b, int64_t lo, int64_t hi, double delta, double rounding,
+                                 double *out, const double *ref) {
+    requantised_bands(b + lo, hi - lo, delta, rounding, out + lo);
+    return integral_values(ref + lo, hi - lo);
+}
+
+/* min(t - lag, end), at least `from`: a block's span for a step `lag` values behind the block's end t. */
+static inline int64_t ranged_end(int64_t t, int64_t lag, int64_t from, int64_t end) {
+    int64_t e = t - lag;
+    return e < from ? from : e > end ? end : e;
+}
+
+/* (3): the last level of the inverse on bands (its approximation's ns values, then its nd details) for the
+ * approximation indices [lo, hi) (samples 2 lo to 2 hi, the lone last one too where hi is ns and ns > nd),
+ * finished as san_wavelet_requantised_error finishes them (rint(v + offset (+ prediction))), their squared
+ * differences from ref added to acc's eight sums. Each lifting step is taken over the span the next one reads
+ * (the details scaled over [lo - 2, hi + 2), the first update over [lo - 1, hi + 2), the first predict over
+ * [lo - 1, hi + 1), the second update over [lo, hi + 1), within the level), in `work`'s own places (s at its
+ * front, d after ns values, as inverse_level keeps them), a block at a time as inverse_level goes. */
+TARGET_CLONES EXPORT void san_last_level_error(const double *bands, int64_t ns, int64_t nd, int64_t lo, int64_t hi,
+                                               double offset, const double *prediction, int predicted,
+                                               const double *ref, double *work, double *acc) {
+    double *restrict s = work, *restrict d = work + ns;
+    finish f = {1, offset, predicted ? prediction : NULL, NULL, 0, ref, acc};
+    int64_t d_lo = lo - 2 < 0 ? 0 : lo - 2, d_hi = hi + 2 > nd ? nd : hi + 2;
+    int64_t u_lo = lo - 1 < 0 ? 0 : lo - 1, u_hi = hi + 2 > ns ? ns : hi + 2;
+    int64_t p_lo = u_lo, p_hi = hi + 1 > nd ? nd : hi + 1;
+    int64_t v_hi = hi + 1 > ns ? ns : hi + 1;
+    if (d_lo > d_hi) d_lo = d_hi;  /* a range past the details' end (ns = nd + 1, the lone last sample) */
+    if (p_lo > p_hi) p_lo = p_hi;
+    int64_t scaled = d_lo, delta = u_lo;
+    for (int64_t t = u_lo + LIFT_BLOCK;; t += LIFT_BLOCK) {
+        if (t >= u_hi) t = LEVEL_END;
+        int64_t e = ranged_end(t, 0, d_lo, d_hi);
+        for (int64_t i = scaled; i < e; i++) d[i] = bands[ns + i] * K;
+        scaled = e;
+        scaled_update_span(s, bands, ns, d, nd, -DELTA, delta, e = ranged_end(t, 0, u_lo, u_hi));
+        delta = e;
+        if (t == LEVEL_END) break;
+    }
+    int64_t gamma = p_lo, beta = lo, alpha = lo;
+    for (int64_t t = lo + LIFT_BLOCK;; t += LIFT_BLOCK) {
+        if (t >= hi) t = LEVEL_END;
+        int64_t e = ranged_end(t, -1, p_lo, p_hi);
+        predict_span(d, nd, s, ns, -GAMMA, gamma, e);
+        gamma = e;
+        update_span(s, ns, d, nd, -BETA, beta, e = ranged_end(t, -1, lo, v_hi));
+        beta = e;
+        predict_interleave_span(d, nd, s, ns, -ALPHA, NULL, &f, alpha, e = ranged_end(t, 0, lo, hi));
+        alpha = e;
+        if (t == LEVEL_END) return;
+    }
+}
