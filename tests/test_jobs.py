@@ -370,7 +370,7 @@ def test_the_tap_grid_weighed_ahead_is_made_from_the_taps_before_it(monkeypatch)
     """The second shift of a pair is weighed on the first's rounded taps, as one thread makes it after keeping the
     first: taps of 32 k + 10 eighths round twice (to 4, then 16) otherwise than at once, so any other candidate
     shows. Every candidate one thread weighs is among those two threads weigh, which weigh them in pairs on a
-    channel of ``PAIRED_CANDIDATES`` values, in turn on a shorter one (a head: the wake and the lock cost more)."""
+    channel of ``PAIRED_CANDIDATES`` values, in turn on a shorter one (the wake and the lock cost more)."""
     from dataclasses import replace
 
     sig = _two_leads(templatesearch.PAIRED_CANDIDATES + 10_000)

@@ -42,8 +42,9 @@ REMADE = ((150.0, False), (None, True))  # (low-pass cutoff Hz, median): the bea
 # as its beats' median (remade_templates, beats.remade_template; 100 Hz saved under 0.3 % where it won at all)
 GAIN_GRIDS = (4, 16, 0)  # beat gains tried on grids of 4/64 and 16/64, and all 1 (0), beside their own 1/64
 MIN_GAIN_SHARE = 0.01  # the gains' grids are tried where the gains take at least this share of the bits
-PAIRED_CANDIDATES = 1 << 17  # ... two at a time where a thread is spare and they hold this many values: on fewer
-# (effort balanced's heads) the second thread's wake and the interpreter lock cost more than it saves
+PAIRED_CANDIDATES = 1 << 15  # ... two at a time where a thread is spare and they hold this many values (effort
+# balanced's heads of 2^15 to 2^16 samples: a103l, bidmc, ABP and 03700181 encode 4 % faster than with them in turn,
+# benchmarks/ab_setting.py; on fewer the second thread's wake and the interpreter lock cost what it saves)
 QUICK_BEFORE = (0.15, 0.3)  # effort "balanced": the windows of template_windows starting this long before the beat
 QUICK_WINDOW_HEAD = 1 << 14  # ... are weighed on a channel's first this many samples, the smallest coding's kept ...
 LONGER_MARGIN = 0.01  # ... the longest of those within this share of the fewest bits (a T wave a short one leaves out
