@@ -11,11 +11,12 @@ from common import frame_of, rewrap, spy_steps
 
 import sancodec
 from sancodec import Signal, read_signal
-from sancodec.codec import jobs, pipeline, templatesearch, waveletframe
+from sancodec.codec import jobs, lossyrate, pipeline, templatesearch, waveletframe
 from sancodec.codec.api import decode_file
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.jobs import run_jobs
+from sancodec.codec.wavelet import split_bands
 from sancodec.errors import SanFormatError
 
 
@@ -269,6 +270,28 @@ def test_a_medium_channel_codes_plain_beside_the_template_search_the_same_bytes(
     # that is free first
     assert rows > lossy.QUICK_TIME_DOMAIN
     assert any(n == 2 and names == ["quick_templates", "_plain_controlled", "look_at_head"] for n, names in calls)
+
+
+@pytest.mark.parametrize("rows", [140_000, 20_000])
+def test_quick_bands_code_the_long_bands_beside_the_short_ones_fits_the_same_bytes(rows, monkeypatch):
+    """``waveletframe.quick_bands`` on two threads: the bands past ``QUICK_LPC_VALUES`` values each a piece, beside
+    one piece that fits the short bands' predictions and codes them (``_short_bands``); a frame without such a band
+    has each band a piece of its own after the fits. The bytes are the one-thread bytes either way."""
+    sig = _two_leads(rows)
+    x = sig.samples[:, 0]
+    prepared = lossyrate.Prepared([x], [None])
+    q = split_bands(waveletframe.quantise_flat(prepared.flat[0], 9.0), prepared.levels[0])
+    streams = [np.diff(q[0], prepend=0), *q[1:]]
+    long = [b for b, s in enumerate(streams) if len(s) > waveletframe.QUICK_LPC_VALUES]
+    assert bool(long) == (rows > 2 * waveletframe.QUICK_LPC_VALUES)
+    calls = _spy_jobs(monkeypatch)
+    with jobs.piece_threads(1):
+        alone = waveletframe.quick_bands(streams)
+    with jobs.piece_threads(2):
+        assert waveletframe.quick_bands(streams) == alone
+    names = calls[-1][1]
+    assert names.count("_short_bands") == (1 if long else 0)
+    assert names.count("_quick_band") == (len(long) if long else len(streams))
 
 
 def test_once_is_made_by_the_first_caller_alone_while_the_others_wait(monkeypatch):

@@ -68,6 +68,8 @@ QUICK_ADAPTIVE_DECISIONS = 6  # ... most this many binary decisions a value (a t
 QUICK_LPC_VALUES = 1 << 14  # quick_bands also weighs a band of bandlpc.MIN_LENGTH to this many values as its linear
 # prediction's residual (format 1.11): a pulse wave's coarse bands at PRDN 1-2 % in 0.86-0.91 of the bytes (up to 2^13
 # values: balanced's files 0.05 % larger, fast's 0.5 %; a fit on 2^12 values to order 8: 0.1 % and 0.6 %; lossy_sizes)
+SHORT_BANDS_WORK = 4  # quick_bands' short bands (their prediction's fits, then their coding) take about this many
+# times a long band's time a value (drive17a at PRDN 2 %: 44 ns against 12), which orders the pieces it runs
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
 # in bench_lossy's runs, and by little, for as much work as the band's other codings)
 
@@ -286,21 +288,43 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     ``jobs.piece_threads`` allows (the same bytes)."""
     values = sum(map(len, streams))
     adaptive = 0 < values <= adaptivebands.MAX_VALUES
-    coded, predicted, saved = _quick_predicted(streams)
-    jobs: list[Callable[[], Any]] = [partial(_quick_band, s) for s in coded]
-    sizes = [len(s) for s in coded]
+    # the bands too long for a prediction's fit coded beside the fits and the short bands' coding (one piece); a
+    # frame with none (a short record's) has its fits made first and each band coded as a piece of its own
+    long = [b for b, s in enumerate(streams) if len(s) > QUICK_LPC_VALUES]
+    if long:
+        jobs: list[Callable[[], Any]] = [partial(_quick_band, streams[b]) for b in long]
+        sizes = [len(streams[b]) for b in long]
+        jobs.append(partial(_short_bands, streams, long))
+        sizes.append(SHORT_BANDS_WORK * (values - sum(sizes)))
+    else:
+        coded, predicted, saved = _quick_predicted(streams)
+        jobs, sizes = [partial(_quick_band, s) for s in coded], [len(s) for s in coded]
     if adaptive:
         limit = QUICK_ADAPTIVE_DECISIONS * values if values > QUICK_ADAPTIVE_LONG else None
         jobs.append(partial(adaptivebands.encode, streams, limit))
         sizes.append(2 * values)
     made = run_pieces(jobs, sizes)
-    apart = _apart(made[: len(streams)], predicted)
+    if long:
+        short, predicted, saved = made[len(long)]
+        blocks = dict(zip(long, made[: len(long)])) | short
+        apart = _apart([blocks[b] for b in range(len(streams))], predicted)
+    else:
+        apart = _apart(made[: len(streams)], predicted)
     stream = made[-1] if adaptive else None
     # the stream where it takes under the share of the bands apart as they would be without prediction (what the
     # residuals saved added back), and is still the smaller
     if stream is not None and len(stream) < QUICK_ADAPTIVE_SHARE * (len(apart) + saved) and len(stream) <= len(apart):
         return ADAPTIVE_BANDS, stream
     return SEPARATE_BANDS | (BAND_LPC if predicted else 0), apart
+
+
+def _short_bands(streams: Sequence[np.ndarray], long: Sequence[int]) -> tuple[dict[int, tuple[bytes, bool]],
+                                                                              dict[int, Any], int]:
+    """:func:`quick_bands`' bands but ``long`` (those past :data:`QUICK_LPC_VALUES` values, coded beside this):
+    each one's block as :func:`_quick_band` codes it, as its prediction's residual where :func:`_quick_predicted`
+    keeps one; the filters by band, and the bytes they save on the estimate."""
+    coded, predicted, saved = _quick_predicted(streams)
+    return {b: _quick_band(s) for b, s in enumerate(coded) if b not in long}, predicted, saved
 
 
 def _quick_predicted(streams: Sequence[np.ndarray]) -> tuple[list[np.ndarray], dict[int, Any], int]:
