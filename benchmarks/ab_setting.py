@@ -75,9 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     module, name = setting(args.setting)
     steady_allocator()
-    loaded = [(label, bench_lossy.load(args.data_dir, path, channel))
-              for _, label, path, channel in bench_lossy.SIGNALS]
-    signals = [(label, s) for label, s in loaded if s is not None]
+    signals = bench_lossy.labelled(args.data_dir)
     if not signals:
         raise SystemExit(f"no signals under {args.data_dir}")
     print(f"{args.setting}: {args.old!r} against {args.new!r}; --effort {args.effort} at PRDN {args.prdn:g} %, the "

@@ -53,9 +53,7 @@ def main() -> None:
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args()
     steady_allocator()
-    loaded = [(label, bench_lossy.load(args.data_dir, path, channel))
-              for _, label, path, channel in bench_lossy.SIGNALS]
-    signals = [(label, s) for label, s in loaded if s is not None and len(s.samples) >= SHARED_ERROR]
+    signals = [(label, s) for label, s in bench_lossy.labelled(args.data_dir) if len(s.samples) >= SHARED_ERROR]
     if not signals:
         raise SystemExit(f"no signal of {SHARED_ERROR} samples or more under {args.data_dir}")
     lines = ["# A long channel's error at a trial step, in halves on two threads\n",

@@ -101,6 +101,12 @@ def load(data_dir: Path, path: str, channel: int) -> Signal | None:
     return Signal(x[:, None].astype(np.int64), sig.fs / step, [sig.channel_names[channel]], ["NU"])
 
 
+def labelled(data_dir: Path) -> list[tuple[str, Signal]]:
+    """Each signal of :data:`SIGNALS` that ``data_dir`` holds (:func:`load`) with its label, in their order."""
+    loaded = [(label, load(data_dir, path, channel)) for _, label, path, channel in SIGNALS]
+    return [(label, signal) for label, signal in loaded if signal is not None]
+
+
 def load_all(data_dir: Path) -> list[Signal]:
     """Every signal of :data:`SIGNALS` that ``data_dir`` holds (:func:`load`), in their order."""
     return [s for s in (load(data_dir, path, channel) for _, _, path, channel in SIGNALS) if s is not None]
