@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import bench_lossy
 from timing import steady_allocator
 
 import sancodec
@@ -73,6 +72,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=21, help="the fastest of this many encodes of each")
     parser.add_argument("--threads", type=int, help="threads an encode may use (default: sancodec's, every core)")
     args = parser.parse_args()
+    import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
     module, name = setting(args.setting)
     steady_allocator()
     signals = bench_lossy.labelled(args.data_dir)

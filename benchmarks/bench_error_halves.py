@@ -17,7 +17,6 @@ import argparse
 import time
 from pathlib import Path
 
-import bench_lossy
 import numpy as np
 from timing import steady_allocator
 
@@ -52,6 +51,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15, help="the fastest of this many measurements of each")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args()
+    import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
     steady_allocator()
     signals = [(label, s) for label, s in bench_lossy.labelled(args.data_dir) if len(s.samples) >= SHARED_ERROR]
     if not signals:
