@@ -398,7 +398,8 @@ def remade_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray],
     windows = [None if t is None else windows_of(f, t) for f, t in zip(floats, prepared.templates)]
     weigh = partial(_remade_candidate, frames, floats, windows, ref, error, step, fs, prepared)
     n = sum(map(len, frames))
-    at_once = min(piece_count(), len(REMADE)) if n >= PAIRED_CANDIDATES else 1  # side by side where threads allow
+    # side by side where threads allow (at least one at a time: REMADE may be empty)
+    at_once = max(1, min(piece_count(), len(REMADE))) if n >= PAIRED_CANDIDATES else 1
     for first in range(0, len(REMADE), at_once):
         chunk = REMADE[first : first + at_once]
         for weighed in run_pieces([partial(weigh, *how) for how in chunk], [n] * len(chunk)):
