@@ -338,7 +338,7 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     templates, line, plain = None, None, None
     ahead = [partial(timedomain.look_at_head, frames, ref, target.max_prdn)] if look_ahead else []
     looked = [min(n, timedomain.LOOK_HEAD)] * len(ahead)  # the least work: taken last, by the first thread free
-    if fs and mains and target.max_prdn is not None:  # a PRDN bound (a byte budget codes plain, without the hum)
+    if mains and target.max_prdn is not None:  # a PRDN bound (a byte budget codes plain, without the hum); mains is fs
         # the first step (the channel's spread: a pass over a long channel) made beside the beat detection, on the
         # thread that then looks for the line; the template search takes it once its beats are found
         made = Once(partial(first_step, ref, target))
