@@ -1375,6 +1375,57 @@ def test_trimmed_means_are_the_sorted_middle_s_and_the_same_counted_or_selected(
     np.testing.assert_allclose(got[~exact], reference[~exact], rtol=1e-12, atol=1e-9)
 
 
+def _as_columns(a: np.ndarray, before: int, after: int) -> np.ndarray:
+    """``a``'s rows as the columns ``before`` onwards of a row-major block ``after`` columns wider than that: the same
+    values, laid out as a template's beat windows are before ``beats.trimmed_means`` takes their transpose."""
+    block = np.full((a.shape[1], before + a.shape[0] + after), np.nan)
+    block[:, before : before + a.shape[0]] = a.T
+    columns = block[:, before : before + a.shape[0]].T
+    assert kernels._column_block(columns)
+    return columns
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 40), st.integers(3, 400), st.floats(0.05, 0.45), st.integers(0, 2**32 - 1),
+       st.sampled_from(["narrow", "wide", "outliers", "float", "mixed"]), st.integers(0, 9), st.integers(0, 9))
+def test_trimmed_means_read_a_block_s_columns_in_place_with_the_same_bits(rows, n, trim, seed, kind, before, after):
+    # the columns of a row-major block (a template's windows transposed; rows not a multiple of the tile, the block
+    # wider on either side), read where they lie: the same bits as those rows copied, counted, bucketed or selected
+    rng = np.random.default_rng(seed)
+    k = max(1, min(int(trim * n), (n - 1) // 2))
+    a = (rng.integers(0, kernels.COUNTED_SPAN * n + 1, (rows, n)) + 2 * int(rng.integers(-10**6, 10**6))) / 2 + 0.0
+    if kind == "wide":  # past one histogram: counted in buckets, the two that hold the trim's ends selected
+        a = rng.integers(-10**7, 10**7, (rows, n)) / 2 + 0.0
+    elif kind == "outliers":  # a narrow middle and far ends: ranks k to n - k - 1 in one bucket, or in two
+        a[:, 0] += 10.0**7
+        a[:, -1] -= 10.0**7 * rng.integers(0, 2)
+    elif kind == "float":
+        a = rng.normal(size=(rows, n)) * 50
+    elif kind == "mixed":
+        a[::2, 1] += 0.1
+        a[1::3, 2] += 10.0**7
+    columns = _as_columns(a, before, after)
+    got = kernels.trimmed_means(columns, k)
+    assert got.tobytes() == kernels.trimmed_means(np.ascontiguousarray(a), k).tobytes()
+    assert got.tobytes() == kernels._selected_trimmed_means(a, k).tobytes()
+    exact = np.all(2 * a == np.rint(2 * a), axis=1)
+    assert got[exact].tobytes() == _trimmed_reference(a[exact], k).tobytes()
+
+
+def test_a_template_s_trimmed_means_take_its_windows_in_place():
+    # beats.trimmed_means hands the C kernels its windows' columns as they lie (no transposed copy): the same
+    # template as its rows copied
+    from sancodec.codec import beats
+
+    rng = np.random.default_rng(5)
+    windows = rng.integers(-3000, 3000, (301, 77)) / 2.0
+    k = int(beats.TEMPLATE_TRIM * len(windows))
+    expected = kernels.trimmed_means(np.ascontiguousarray(windows.T), k)
+    assert beats.trimmed_means(windows, beats.TEMPLATE_TRIM).tobytes() == expected.tobytes()
+    assert kernels._column_block(windows.T) and kernels._column_block(windows.T[:30])
+    assert not kernels._column_block(windows[:, ::2].T) and not kernels._column_block(windows)
+
+
 @needs_c
 def test_compiled_trimmed_means_leave_rows_they_cannot_sum_exactly_to_numpy():
     def compiled(row: np.ndarray, k: int) -> tuple[bool, float]:

@@ -127,6 +127,7 @@ _SIGNATURES = {
     "san_lagged_products": (None, [_F64, _N, _N, _N, _F64]),
     "san_counted_medians": (None, [_F64, _N, _N, _N, _I32, _F64, _U8]),
     "san_trimmed_means": (None, [_F64, _N, _N, _N, _N, _I32, _I64, _F64, _U8]),
+    "san_trimmed_column_means": (None, [ctypes.c_void_p, _N, _N, _N, _N, _N, _I32, _I64, _F64, _F64, _U8]),
     "san_dq_quantise": (None, [_F64, _N, ctypes.c_double, _F64, _N, _I64, _U8, _U8]),
     "san_dq_levels": (None, [_I64, _N, _I64]),
     "san_best_shift": (None, [_F64, _N, _N, _F64, _N, ctypes.c_double, _I64, _N, _N, _N, _N, _F64, _F64, _I64]),
@@ -714,9 +715,11 @@ def trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
     its length). A row of multiples of 1/2 below 2^50 (a beat template's windows of an integer channel, less their
     medians) whose largest |2 value| times the values kept stays within 2^62 is summed exactly, its kept values
     doubled as int64, and divided once: in C (``san_trimmed_means``: counted where they span at most
-    :data:`COUNTED_SPAN` halves a value, else selected), or selected by numpy, the same bits. Other rows: numpy's
-    float mean of the selected middle."""
-    rows = np.ascontiguousarray(rows, dtype=np.float64)
+    :data:`COUNTED_SPAN` halves a value, else counted in buckets and selected in two), or selected by numpy, the same
+    bits. Other rows: numpy's float mean of the selected middle. ``rows`` that are the columns of a row-major block
+    (a template's beat windows transposed, ``beats.trimmed_means``) are read where they lie, a few columns at a
+    time (``san_trimmed_column_means``), not copied whole to rows first."""
+    rows = np.asarray(rows, dtype=np.float64)
     count, n = rows.shape
     if not 0 < 2 * k < n:
         raise ValueError("trimmed_means: 0 < 2k < n")
@@ -724,13 +727,31 @@ def trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
     if _LIB is not None and n < 1 << 31:
         cap = COUNTED_SPAN * n + 1
         flags = np.empty(count, dtype=np.uint8)
-        _LIB.san_trimmed_means(rows, count, n, k, cap, np.empty(cap + 1, dtype=np.int32), np.empty(n, dtype=np.int64),
-                               out, flags)
+        hist, scratch = np.empty(cap + 1, dtype=np.int32), np.empty(n, dtype=np.int64)
+        if _column_block(rows):
+            _LIB.san_trimmed_column_means(ctypes.c_void_p(rows.ctypes.data), count, n, rows.strides[1] // 8, k, cap,
+                                          hist, scratch, np.empty(TRIM_TILE * n), out, flags)
+        else:
+            rows = np.ascontiguousarray(rows)
+            _LIB.san_trimmed_means(rows, count, n, k, cap, hist, scratch, out, flags)
         done = flags.astype(bool)
     if not done.all():
         rest = ~done
         out[rest] = _selected_trimmed_means(rows[rest], k)
     return out
+
+
+TRIM_TILE = 8  # beats.c's TRIM_TILE: the columns san_trimmed_column_means copies at a time (its tile's rows)
+
+
+def _column_block(rows: np.ndarray) -> bool:
+    """Whether ``rows`` (2-D float64) are the columns of a row-major block, read in place by
+    ``san_trimmed_column_means``: each row's values one row of the block apart (at least as far as its rows are
+    long), consecutive rows side by side, aligned; the block is in ``rows``' own memory, so every value it reads is."""
+    count, n = rows.shape
+    step = rows.strides[1]
+    return count > 0 and n > 0 and rows.strides[0] == 8 and step > 0 and step % 8 == 0 and step // 8 >= count and \
+        rows.flags.aligned
 
 
 def _selected_trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:

@@ -456,8 +456,9 @@ EXPORT void san_counted_medians(const double *a, int64_t rows, int64_t n, int64_
  * and k highest (kernels.trimmed_means). Where a row's values all are multiples of 1/2 below 2^50 and its largest
  * |2 value| times the n - 2k kept stays within 2^62, the kept values' doubles are summed as integers (exact, in any
  * order) and out[r] = sum / (2 (n - 2k)): the numpy route's integer sum and division, so the same bits. The kept
- * values are found by counting where the row spans at most cap halves (one histogram), else by selection (two
- * quickselects on the doubled values in scratch[0..n)). Other rows are left to the caller (done[r] = 0). 0 < 2k < n. */
+ * values are found by counting where the row spans at most cap halves (one histogram), else by counting them in
+ * at most n buckets and selecting in the two buckets that hold ranks k and n - k - 1 (their values gathered in
+ * scratch[0..n)). Other rows are left to the caller (done[r] = 0). 0 < 2k < n. */
 
 /* Rearrange a[lo..hi] (inclusive) so that a[want] holds the value of that rank, none after it smaller and none
  * before it larger: quickselect, a median-of-three pivot, the range narrowed to the side holding want. */
@@ -484,39 +485,100 @@ static void select_rank(int64_t *a, int64_t lo, int64_t hi, int64_t want) {
     }
 }
 
+/* The bucket of rank want (from 0) in hist[0..) and how many values lie in the buckets before it. */
+static int64_t rank_bucket(const int32_t *hist, int64_t want, int64_t *below) {
+    int64_t b = 0, under = 0;
+    while (under + hist[b] <= want) under += hist[b++];
+    *below = under;
+    return b;
+}
+
+/* The sum of v's doubled values of rank k to n - k - 1 (v's span: doubled values low to low + bins - 1, more than
+ * cap of them), counted in buckets of 2^shift doubled values (at most n of them, in hist): the values in the
+ * buckets strictly between those of ranks k and n - k - 1 summed as counted, those in these two gathered into
+ * scratch (the lower's from its start, the upper's from its end) and selected there. */
+static int64_t bucketed_trimmed_sum(const double *v, int64_t n, int64_t k, int64_t low, int64_t bins, int32_t *hist,
+                                    int64_t *scratch) {
+    int shift = 0;
+    while (((bins - 1) >> shift) + 1 > n) shift++;
+    memset(hist, 0, (size_t)(((bins - 1) >> shift) + 1) * sizeof *hist);
+    for (int64_t i = 0; i < n; i++) hist[((int64_t)(2.0 * v[i]) - low) >> shift]++;  /* exact: halves below 2^50 */
+    int64_t below_lo, below_hi;
+    const int64_t lo_bucket = rank_bucket(hist, k, &below_lo), hi_bucket = rank_bucket(hist, n - k - 1, &below_hi);
+    int64_t sum = 0, lower = 0, upper = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t d = (int64_t)(2.0 * v[i]), b = (d - low) >> shift;
+        sum += (b > lo_bucket && b < hi_bucket) ? d : 0;
+        if (b == lo_bucket) scratch[lower++] = d;
+        else if (b == hi_bucket) scratch[n - 1 - upper++] = d;
+    }
+    if (lo_bucket == hi_bucket) {  /* ranks k to n - k - 1 all in one bucket: select both ends among its values */
+        const int64_t first = k - below_lo, last = n - k - 1 - below_lo;
+        select_rank(scratch, 0, lower - 1, first);
+        select_rank(scratch, first, lower - 1, last);
+        for (int64_t i = first; i <= last; i++) sum += scratch[i];
+        return sum;
+    }
+    const int64_t from = k - below_lo;  /* the lower bucket's values of rank k or more */
+    select_rank(scratch, 0, lower - 1, from);
+    for (int64_t i = from; i < lower; i++) sum += scratch[i];
+    int64_t *top = scratch + n - upper;  /* the upper bucket's values of rank n - k - 1 or less */
+    const int64_t to = n - k - 1 - below_hi;
+    select_rank(top, 0, upper - 1, to);
+    for (int64_t i = 0; i <= to; i++) sum += top[i];
+    return sum;
+}
+
+/* One row's trimmed mean into *out (san_trimmed_means); 0 where the row is left to the caller. */
+static int trimmed_row(const double *v, int64_t n, int64_t k, int64_t cap, int32_t *hist, int64_t *scratch,
+                       double *out) {
+    const int64_t kept = n - 2 * k;
+    double lo = 0.0;
+    int64_t bins = 0;
+    if (!halves_within(v, n, (int64_t)1 << 52, &lo, &bins)) return 0;  /* halves below 2^50: span < 2^52 */
+    const int64_t low = (int64_t)(2.0 * lo), high = low + bins - 1;  /* the least and largest doubled value */
+    const uint64_t a_low = (uint64_t)(low < 0 ? -low : low), a_high = (uint64_t)(high < 0 ? -high : high);
+    if ((a_low > a_high ? a_low : a_high) > ((uint64_t)1 << 62) / (uint64_t)kept) return 0;
+    int64_t sum = 0;
+    if (bins <= cap) {
+        memset(hist, 0, (size_t)bins * sizeof *hist);
+        for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves below 2^50 */
+        int64_t skip = k, take = kept;
+        for (int64_t b = 0; take > 0; b++) {
+            int64_t c = hist[b];
+            int64_t s = c < skip ? c : skip;
+            skip -= s;
+            c -= s;
+            c = c < take ? c : take;
+            sum += c * (low + b);
+            take -= c;
+        }
+    } else {
+        sum = bucketed_trimmed_sum(v, n, k, low, bins, hist, scratch);
+    }
+    *out = (double)sum / (2.0 * (double)kept);
+    return 1;
+}
+
 EXPORT void san_trimmed_means(const double *a, int64_t rows, int64_t n, int64_t k, int64_t cap, int32_t *hist,
                               int64_t *scratch, double *out, uint8_t *done) {
-    const int64_t kept = n - 2 * k;
-    memset(done, 0, (size_t)rows);
-    for (int64_t r = 0; r < rows; r++) {
-        const double *v = a + r * n;
-        double lo = 0.0;
-        int64_t bins = 0;
-        if (!halves_within(v, n, (int64_t)1 << 52, &lo, &bins)) continue;  /* halves below 2^50: span < 2^52 */
-        const int64_t low = (int64_t)(2.0 * lo), high = low + bins - 1;  /* the least and largest doubled value */
-        const uint64_t a_low = (uint64_t)(low < 0 ? -low : low), a_high = (uint64_t)(high < 0 ? -high : high);
-        if ((a_low > a_high ? a_low : a_high) > ((uint64_t)1 << 62) / (uint64_t)kept) continue;
-        int64_t sum = 0;
-        if (bins <= cap) {
-            memset(hist, 0, (size_t)bins * sizeof *hist);
-            for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves below 2^50 */
-            int64_t skip = k, take = kept;
-            for (int64_t b = 0; take > 0; b++) {
-                int64_t c = hist[b];
-                int64_t s = c < skip ? c : skip;
-                skip -= s;
-                c -= s;
-                c = c < take ? c : take;
-                sum += c * (low + b);
-                take -= c;
-            }
-        } else {
-            for (int64_t i = 0; i < n; i++) scratch[i] = (int64_t)(2.0 * v[i]);
-            select_rank(scratch, 0, n - 1, k);
-            select_rank(scratch, k, n - 1, n - k - 1);
-            for (int64_t i = k; i < n - k; i++) sum += scratch[i];
+    for (int64_t r = 0; r < rows; r++) done[r] = (uint8_t)trimmed_row(a + r * n, n, k, cap, hist, scratch, out + r);
+}
+
+#define TRIM_TILE 8 /* san_trimmed_column_means copies this many columns at a time: a cache line of each row */
+
+/* san_trimmed_means of each of the cols columns of a (n values each, a column's values ld apart: a block of columns
+ * of a row-major matrix, such as a template's beat windows), the columns copied TRIM_TILE at a time into tile
+ * (TRIM_TILE * n values) as rows: numpy's copy of the transposed block walks its rows a value at a time. */
+EXPORT void san_trimmed_column_means(const double *a, int64_t cols, int64_t n, int64_t ld, int64_t k, int64_t cap,
+                                     int32_t *hist, int64_t *scratch, double *tile, double *out, uint8_t *done) {
+    for (int64_t c0 = 0; c0 < cols; c0 += TRIM_TILE) {
+        const int64_t width = cols - c0 < TRIM_TILE ? cols - c0 : TRIM_TILE;
+        for (int64_t i = 0; i < n; i++) {
+            const double *row = a + i * ld + c0;
+            for (int64_t c = 0; c < width; c++) tile[c * n + i] = row[c];
         }
-        out[r] = (double)sum / (2.0 * (double)kept);
-        done[r] = 1;
+        for (int64_t c = 0; c < width; c++)
+            done[c0 + c] = (uint8_t)trimmed_row(tile + c * n, n, k, cap, hist, scratch, out + c0 + c);
     }
 }
