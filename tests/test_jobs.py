@@ -256,6 +256,7 @@ def test_a_medium_channel_codes_plain_beside_the_template_search_the_same_bytes(
     from sancodec.codec import lossy
 
     rows = 60_000
+    monkeypatch.setattr(lossy, "QUICK_MAINS", lossy.PLAIN_AHEAD)  # too short for the hum (as before 2^15 had it)
     assert lossy.PLAIN_FIRST <= rows < lossy.QUICK_MAINS
     ecg = _two_leads(rows)
     samples = ecg.samples[:, :1] if kind == "ecg" else \
@@ -270,6 +271,36 @@ def test_a_medium_channel_codes_plain_beside_the_template_search_the_same_bytes(
     # that is free first
     assert rows > lossy.QUICK_TIME_DOMAIN
     assert any(n == 2 and names == ["quick_templates", "_plain_controlled", "look_at_head"] for n, names in calls)
+
+
+@pytest.mark.parametrize("kind", ["ecg", "noise"])
+def test_a_medium_channel_without_a_line_codes_plain_after_the_line_search_the_same_bytes(kind, monkeypatch):
+    """Effort "balanced" on a channel of ``lossy.QUICK_MAINS`` to ``PLAIN_AHEAD`` samples where no mains line stands
+    out: the piece beside the template search makes the first step, looks for the line, and then makes the plain
+    coding (``lossy._line_then_plain``), so the file is the one made where the channel is too short for the hum
+    (its plain coding beside the search), on one thread and two."""
+    from sancodec.codec import lossy
+    from sancodec.codec.mains import mains_frequency
+
+    rows = 60_000
+    assert lossy.QUICK_MAINS <= rows < lossy.PLAIN_AHEAD
+    ecg = _two_leads(rows)
+    # the ECG summed over 6 samples (1/60 s at 360 Hz): its 60 Hz line cancelled, its beats kept
+    samples = np.convolve(ecg.samples[:, 0], np.ones(6, np.int64), "same")[:, None] if kind == "ecg" else \
+        np.random.default_rng(5).normal(0, 40, (rows, 1)).round().astype(np.int64)
+    assert mains_frequency(samples[:, 0], ecg.fs, lossy.QUICK_LINE_PADDING) is None
+    sig = Signal(samples, ecg.fs, ecg.channel_names[:1], ecg.units[:1])
+    calls = _spy_jobs(monkeypatch)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
+    assert any(n == 2 and names == ["quick_templates", "_line_then_plain", "look_at_head"] for n, names in calls)
+    plain_ahead: list[int] = []
+    real = lossy._plain_controlled
+    monkeypatch.setattr(lossy, "_plain_controlled", lambda *a: plain_ahead.append(1) or real(*a))
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
+    assert plain_ahead == [1] if kind == "noise" else plain_ahead  # made once (the noise's coding: no template)
+    monkeypatch.setattr(lossy, "QUICK_MAINS", lossy.PLAIN_AHEAD)  # no line looked for: the plain coding beside
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
 
 
 @pytest.mark.parametrize("rows", [140_000, 20_000])
@@ -345,7 +376,7 @@ def test_a_long_channel_makes_its_first_step_beside_the_beat_detection_the_same_
     steps.clear()
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
     assert len(steps) == 1 and (steps[0] == 0.0) == flat
-    assert any(n == 2 and names[:2] == ["quick_templates", "_made_first"] for n, names in calls)
+    assert any(n == 2 and names[:2] == ["quick_templates", "_line_then_plain"] for n, names in calls)
     decoded = sancodec.decode(alone).samples
     assert np.array_equal(decoded, samples) if flat else decoded.shape == samples.shape
 

@@ -124,6 +124,11 @@ def test_the_line_is_found_and_fitted():
     assert mains_frequency(rng.normal(size=60000), 360.0) is None  # no line in white noise
     assert mains_frequency(x, 100.0) is None  # nor where 60 Hz and its surroundings pass Nyquist
     assert mains_frequency(x[:3000], 1e9) is None  # nor where no bin falls within the search (it was an error)
+    # balanced's spectrum, padded to the next power of two only (lossy.QUICK_LINE_PADDING): the same line, placed
+    # within one of its wider bins, and still none in noise
+    coarse = mains_frequency(x, sig.fs, 1)
+    assert coarse is not None and abs(coarse - f0) <= sig.fs / (1 << (len(x) - 1).bit_length())
+    assert mains_frequency(rng.normal(size=60000), 360.0, 1) is None
 
 
 @settings(max_examples=30, deadline=None)
@@ -200,7 +205,7 @@ def test_a_channel_with_hum_codes_smaller_with_it(target, monkeypatch):
     counted = channel.head_bytes + channel.template_bytes + channel.mains_bytes
     assert channel.mains_bytes > 0
     assert channel.bytes == pytest.approx(counted + sum(b.bytes for b in channel.bands.values()))
-    monkeypatch.setattr(lossy, "mains_frequency", lambda x, fs: None)
+    monkeypatch.setattr(lossy, "mains_frequency", lambda x, fs, *padding: None)
     without = sancodec.encode(sig, mode="lossy", prdn=target)
     assert len(data) < 0.97 * len(without)
     numpy_only(monkeypatch)  # the reference kernels rebuild the same samples
@@ -319,8 +324,8 @@ def test_balanced_codes_the_hum_on_long_channels_and_fast_never(monkeypatch):
     assert not any(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(fast))
     monkeypatch.setattr(lossy, "QUICK_MAINS", 1 << 40)
     assert len(balanced) < 0.97 * len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced"))
-    short = _ecg_with_hum(n=60000)  # under QUICK_MAINS: balanced leaves it out
     monkeypatch.undo()
+    short = _ecg_with_hum(n=lossy.QUICK_MAINS - 4000)  # under QUICK_MAINS: balanced leaves it out
     data = sancodec.encode(short, mode="lossy", prdn=2.0, effort="balanced")
     assert not any(read_head(_after_path(p), None).predictor & MAINS for p in _wavelet_parts(data))
 
@@ -368,9 +373,9 @@ def test_balanced_looks_for_the_line_in_the_channel_beside_its_beat_detection(mo
     looked, handed = [], []
     real, real_jobs = lossy.mains_frequency, jobs.run_jobs
 
-    def spy(x, fs):
+    def spy(x, fs, padding=4):
         looked.append(np.array(x))
-        return real(x, fs)
+        return real(x, fs, padding)
 
     def spy_jobs(work, sizes, threads):
         handed.append((threads, [getattr(getattr(job, "func", job), "__name__", "?") for job in work]))
@@ -383,8 +388,8 @@ def test_balanced_looks_for_the_line_in_the_channel_beside_its_beat_detection(mo
     looked.clear()
     shared = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2)
     assert shared == alone and len(looked) == 1
-    # the line looked for once the first step is made (lossy._made_first), and the exact coding's look at the head
-    assert (2, ["quick_templates", "_made_first", "look_at_head"]) in handed
+    # the line looked for once the first step is made (lossy._line_then_plain), and the exact coding's look at the head
+    assert (2, ["quick_templates", "_line_then_plain", "look_at_head"]) in handed
     parts = _wavelet_parts(shared)
     assert all(read_head(_after_path(p), None).predictor & (MAINS | 1) == MAINS | 1 for p in parts)  # template, hum
 
@@ -396,7 +401,7 @@ def test_balanced_decides_the_hum_on_the_head_and_runs_one_rate_control(monkeypa
     where the head says no, no channel fit and no hum in the file."""
     from sancodec.codec import templatesearch
 
-    sig = _ecg_with_hum(n=lossy.QUICK_MAINS + 4000)
+    sig = _ecg_with_hum(n=templatesearch.QUICK_HEAD + 4000)  # past the head (and QUICK_MAINS)
     fits, controls = [], []
     real_fit, real_control = lossy.fit_mains, lossy.rate_control
     monkeypatch.setattr(lossy, "fit_mains",

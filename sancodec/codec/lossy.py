@@ -11,10 +11,10 @@ target is kept. ``codec.lossyfile`` runs it over a record's channels and blocks.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -49,8 +49,6 @@ from sancodec.codec.waveletframe import RHO16, ROUNDING, frame_prediction, needs
 from sancodec.errors import SanConfigError
 from sancodec.metrics import spread_of
 
-T = TypeVar("T")
-
 __all__ = ["EFFORTS", "LossyTarget", "MixHint", "check_effort", "encode_channel", "mix_frame", "mix_hint"]
 
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
@@ -64,9 +62,11 @@ QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on 
 EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
 QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
-QUICK_MAINS = 1 << 17  # effort "balanced" looks for mains hum on channels this long ...
+QUICK_MAINS = 1 << 15  # effort "balanced" looks for mains hum on channels this long ...
+QUICK_LINE_PADDING = 1  # ... its line in a spectrum zero-padded to this many times the channel (the default's: 4) ...
 QUICK_MAINS_GAIN = 1.0  # ... and codes it where it lowers its head's bit estimate under this share
-PLAIN_FIRST = 1 << 14  # shorter ones, at least this long, code plain first (beside the template search)
+PLAIN_FIRST = 1 << 14  # shorter ones, at least this long, code plain first (beside the template search) ...
+PLAIN_AHEAD = 1 << 17  # ... as do those shorter than this where no line is found (after the search, on its thread)
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
 DEPENDENT_CODING = True  # the default effort weighs a one-frame wavelet coding quantised dependently (1.12)
@@ -324,9 +324,12 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
     where the template's was run); with effort "balanced" (``fs``) on a channel of :data:`QUICK_MAINS` samples or
     more, the mains hum where it pays on the head (:func:`_quick_prepared`), its line looked for in the channel
-    itself beside the beat detection. On a shorter channel (no hum), of :data:`PLAIN_FIRST` samples or more,
-    the plain coding is made first, beside the template's search where a thread is spare (that rate control is
-    compiled work mostly, the search Python mostly), and the template must also pay, its side information free,
+    itself beside the beat detection (:func:`_line_then_plain`). On a shorter channel (no hum), of
+    :data:`PLAIN_FIRST` samples or more, and on one shorter than :data:`PLAIN_AHEAD` where no line stands out
+    (made after the line search, on its thread), the plain coding is made first, beside the template's search
+    where a thread is spare (that rate control is compiled work mostly, the search Python mostly; PTB s0010_re's
+    1000 Hz lead, 38 400 samples, has its 50 Hz hum coded so), and the template must also pay, its side
+    information free,
     at the plain coding's step: a first step far too fine (mixedsignals: a dropout's spread) no longer has a
     template weighed, its grids chosen and its rate control run at steps the coding never comes near.
     ``look_ahead``: :func:`timedomain.look_at_head` (the exact coding's estimates and, at a PRDN bound, the grid's)
@@ -342,12 +345,13 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
         # the first step (the channel's spread: a pass over a long channel) made beside the beat detection, on the
         # thread that then looks for the line; the template search takes it once its beats are found
         made = Once(partial(first_step, ref, target))
-        templates, line, *rest = run_pieces([partial(quick_templates, frames, fs, made),
-                                             partial(_made_first, made, partial(mains_frequency, frames[0], mains)),
-                                             *ahead], [n, n, *looked])
+        templates, (line, plain), *rest = run_pieces(
+            [partial(quick_templates, frames, fs, made),
+             partial(_line_then_plain, made, frames, ref, target, mains, quick, n < PLAIN_AHEAD), *ahead],
+            [n, n, *looked])
         first = made()
         if not first:  # a channel without spread: coded plain, as a byte budget is, without the hum or the look
-            templates, line, rest = None, None, []
+            templates, line, plain, rest = None, None, None, []
     else:
         first = first_step(ref, target) if fs else None
         rest = []  # with nothing to make the look beside, exact_looks_smaller makes what it needs of it, if asked
@@ -368,10 +372,18 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     return coded, look
 
 
-def _made_first(made: Once[float | None], then: Callable[[], T]) -> T:
-    """``made()``, then ``then()``: :func:`_quick_wavelets`' first step made before the line is looked for."""
-    made()
-    return then()
+def _line_then_plain(made: Once[float | None], frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                     fs: float, quick: bool, plain_ahead: bool) -> tuple[float | None, WaveletCoding | None]:
+    """:func:`_quick_wavelets`' piece beside the template search on a channel long enough for the hum: the first step
+    (``made()``), then the mains line (``mains.mains_frequency``, in a spectrum padded :data:`QUICK_LINE_PADDING`
+    times), and with ``plain_ahead``, where no line stands out, the plain coding (:func:`_plain_controlled`), as a
+    channel too short for the hum has it made beside the search (the same coding: without a line the hum plays no
+    part); else None for it."""
+    first = made()
+    line = mains_frequency(frames[0], fs, QUICK_LINE_PADDING)
+    if line is not None or not plain_ahead or not first:
+        return line, None
+    return line, _plain_controlled(frames, ref, target, fs, None, first, quick)
 
 
 def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,
@@ -392,8 +404,8 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
     measures first at the plain coding's step, if known: the templated step is near the plain one); else None,
     with that step where it paid at ``first`` only (the plain coding's guess). On a channel of one frame that
     the trial's head holds whole, the trial's preparations are the codings': the plain one's frame is its head
-    without a template, and its head with the template is what the rate control codes (no hum on a channel that
-    short, :data:`QUICK_MAINS`)."""
+    without a template, and its head with the template is what the rate control codes (where no hum is coded:
+    ``line`` None)."""
     plain_step = None if plain is None else plain.step
     whole = len(frames) == 1 and len(frames[0]) <= QUICK_HEAD  # the trial's head is the channel
     without = plain.prepared if whole and plain is not None and plain.prepared.prepares(frames[0], None) else None

@@ -143,26 +143,29 @@ def read_mains(r: ByteReader, length: int) -> Mains:
     return Mains(step, block, *amplitudes)
 
 
-def mains_frequency(x: np.ndarray, fs: float) -> float | None:
+def mains_frequency(x: np.ndarray, fs: float, padding: int = 4) -> float | None:
     """The mains line's frequency in ``x`` (within :data:`SEARCH` Hz of 50 or 60), or None where no line
-    stands :data:`PROMINENCE` times above the spectrum's level around it (or the rate cannot hold one)."""
+    stands :data:`PROMINENCE` times above the spectrum's level around it (or the rate cannot hold one);
+    ``padding``: :func:`line_candidates`'."""
     best = None
-    for frequency, line, level in line_candidates(x, fs):
+    for frequency, line, level in line_candidates(x, fs, padding):
         if level > 0 and line > PROMINENCE * level and (best is None or line > best[0]):
             best = (line, frequency)
     return None if best is None else best[1]
 
 
-def line_candidates(x: np.ndarray, fs: float) -> list[tuple[float, float, float]]:
+def line_candidates(x: np.ndarray, fs: float, padding: int = 4) -> list[tuple[float, float, float]]:
     """Per nominal frequency the rate can hold a line at: the frequency of the strongest bin within
     :data:`SEARCH` Hz of it in the spectrum of ``x``'s first :data:`SPECTRUM_SAMPLES` samples, the power of the
     line's main lobe there, and the spectrum's level over as many bins (its median within :data:`FLOOR` Hz).
     Only the bins within ``SEARCH + FLOOR`` Hz of each nominal frequency are squared and searched: the values
-    are the whole spectrum's (np.fft.rfftfreq's frequencies), value for value."""
+    are the whole spectrum's (np.fft.rfftfreq's frequencies), value for value. The spectrum is zero-padded to the
+    power of two at or above ``padding`` times the samples' count (4: the peak placed to a quarter bin or finer;
+    effort balanced's 1, a quarter of the transform, gave the same files on bench_lossy's records)."""
     x = np.asarray(x[:SPECTRUM_SAMPLES], dtype=np.float64)
     if len(x) < 64 or not fs > 0:
         return []
-    size = min(1 << (4 * len(x) - 1).bit_length(), SPECTRUM_SIZE)  # the peak's place to a quarter bin or finer
+    size = min(1 << (padding * len(x) - 1).bit_length(), SPECTRUM_SIZE)
     spectrum = np.fft.rfft(x - x.mean(), size)
     hz = 1.0 / (size * (1 / fs))  # a bin's width, as np.fft.rfftfreq(size, 1 / fs) spaces them
     width = max(1, round(2 * size / len(x)))  # the line's main lobe, in padded bins either side of its peak
