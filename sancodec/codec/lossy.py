@@ -325,13 +325,12 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     and again at the step found (``templatesearch.TemplateTrial``), else on the plain coding (from that step
     where the template's was run); with effort "balanced" (``fs``) on a channel of :data:`QUICK_MAINS` samples or
     more, the mains hum where it pays on the head (:func:`_quick_prepared`), its line looked for in the channel
-    itself beside the beat detection (:func:`_line_then_plain`). On a shorter channel (no hum), of
-    :data:`PLAIN_FIRST` samples or more, and on one shorter than :data:`PLAIN_AHEAD` where no line stands out
-    (made after the line search, on its thread), the plain coding is made first, beside the template's search
-    where a thread is spare (that rate control is compiled work mostly, the search Python mostly; PTB s0010_re's
-    1000 Hz lead, 38 400 samples, has its 50 Hz hum coded so), and the template must also pay, its side
-    information free,
-    at the plain coding's step: a first step far too fine (mixedsignals: a dropout's spread) no longer has a
+    itself beside the beat detection (:func:`_line_then_plain`; PTB s0010_re's 1000 Hz lead, 38 400 samples, has its
+    50 Hz hum coded so). On a shorter channel (no hum), of :data:`PLAIN_FIRST` samples or more, and on one shorter
+    than :data:`PLAIN_AHEAD` where no line stands out (made after the line search, on its thread), the plain coding
+    is made first, beside the template's search where a thread is spare (that rate control is compiled work mostly,
+    the search Python mostly), and the template must also pay, its side information free, at the plain coding's
+    step: a first step far too fine (mixedsignals: a dropout's spread) no longer has a
     template weighed, its grids chosen and its rate control run at steps the coding never comes near.
     ``look_ahead``: :func:`timedomain.look_at_head` (the exact coding's estimates and, at a PRDN bound, the grid's)
     is made beside those pieces (the second thread, idle once its piece is done, makes it), and returned with the
