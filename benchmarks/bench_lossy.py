@@ -109,7 +109,7 @@ def labelled(data_dir: Path) -> list[tuple[str, Signal]]:
 
 def load_all(data_dir: Path) -> list[Signal]:
     """Every signal of :data:`SIGNALS` that ``data_dir`` holds (:func:`load`), in their order."""
-    return [s for s in (load(data_dir, path, channel) for _, _, path, channel in SIGNALS) if s is not None]
+    return [signal for _, signal in labelled(data_dir)]
 
 
 def analysis(x: np.ndarray, mean: float, levels: int) -> list[np.ndarray]:
