@@ -364,12 +364,26 @@ static inline double middle(int64_t n, double lower, double upper) {
     return n % 2 ? upper : (lower + upper) / 2.0;
 }
 
+/* hist[b] = how many of v[0..n) lie in bucket b of 2^shift halves from lo (b < buckets; the values checked by
+ * halves_within from lo). */
+static void count_halves(const double *v, int64_t n, double lo, int shift, int32_t *hist, int64_t buckets) {
+    memset(hist, 0, (size_t)buckets * sizeof *hist);
+    for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo)) >> shift]++;  /* exact: halves below 2^50 */
+}
+
+/* The bucket of rank want (from 0) in hist[0..) and how many values lie in the buckets before it. */
+static int64_t rank_bucket(const int32_t *hist, int64_t want, int64_t *below) {
+    int64_t b = 0, under = 0;
+    while (under + hist[b] <= want) under += hist[b++];
+    *below = under;
+    return b;
+}
+
 /* The median of v[0..n) (n > 0) counted in hist[0..bins), its values checked by halves_within from lo. */
 static double counted_median(const double *v, int64_t n, double lo, int32_t *hist, int64_t bins) {
-    memset(hist, 0, (size_t)bins * sizeof *hist);
-    for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves below 2^50 */
-    int64_t k = n / 2, below = 0, b = 0;
-    while (below + hist[b] <= k) below += hist[b++];  /* rank k (from 0) lies in bin b */
+    count_halves(v, n, lo, 0, hist, bins);
+    int64_t k = n / 2, below;
+    const int64_t b = rank_bucket(hist, k, &below);  /* rank k (from 0) lies in bin b */
     int64_t a = b;  /* rank k - 1: in bin b, or the last filled bin before it */
     if (n % 2 == 0 && below == k)
         do a--; while (hist[a] == 0);
@@ -485,24 +499,16 @@ static void select_rank(int64_t *a, int64_t lo, int64_t hi, int64_t want) {
     }
 }
 
-/* The bucket of rank want (from 0) in hist[0..) and how many values lie in the buckets before it. */
-static int64_t rank_bucket(const int32_t *hist, int64_t want, int64_t *below) {
-    int64_t b = 0, under = 0;
-    while (under + hist[b] <= want) under += hist[b++];
-    *below = under;
-    return b;
-}
-
-/* The sum of v's doubled values of rank k to n - k - 1 (v's span: doubled values low to low + bins - 1, more than
+/* The sum of v's doubled values of rank k to n - k - 1 (v's span: bins doubled values from 2 lo, more than
  * cap of them), counted in buckets of 2^shift doubled values (at most n of them, in hist): the values in the
  * buckets strictly between those of ranks k and n - k - 1 summed as counted, those in these two gathered into
  * scratch (the lower's from its start, the upper's from its end) and selected there. */
-static int64_t bucketed_trimmed_sum(const double *v, int64_t n, int64_t k, int64_t low, int64_t bins, int32_t *hist,
+static int64_t bucketed_trimmed_sum(const double *v, int64_t n, int64_t k, double lo, int64_t bins, int32_t *hist,
                                     int64_t *scratch) {
+    const int64_t low = (int64_t)(2.0 * lo);
     int shift = 0;
     while (((bins - 1) >> shift) + 1 > n) shift++;
-    memset(hist, 0, (size_t)(((bins - 1) >> shift) + 1) * sizeof *hist);
-    for (int64_t i = 0; i < n; i++) hist[((int64_t)(2.0 * v[i]) - low) >> shift]++;  /* exact: halves below 2^50 */
+    count_halves(v, n, lo, shift, hist, ((bins - 1) >> shift) + 1);
     int64_t below_lo, below_hi;
     const int64_t lo_bucket = rank_bucket(hist, k, &below_lo), hi_bucket = rank_bucket(hist, n - k - 1, &below_hi);
     int64_t sum = 0, lower = 0, upper = 0;
@@ -541,8 +547,7 @@ static int trimmed_row(const double *v, int64_t n, int64_t k, int64_t cap, int32
     if ((a_low > a_high ? a_low : a_high) > ((uint64_t)1 << 62) / (uint64_t)kept) return 0;
     int64_t sum = 0;
     if (bins <= cap) {
-        memset(hist, 0, (size_t)bins * sizeof *hist);
-        for (int64_t i = 0; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo))]++;  /* exact: halves below 2^50 */
+        count_halves(v, n, lo, 0, hist, bins);
         int64_t skip = k, take = kept;
         for (int64_t b = 0; take > 0; b++) {
             int64_t c = hist[b];
@@ -554,7 +559,7 @@ static int trimmed_row(const double *v, int64_t n, int64_t k, int64_t cap, int32
             take -= c;
         }
     } else {
-        sum = bucketed_trimmed_sum(v, n, k, low, bins, hist, scratch);
+        sum = bucketed_trimmed_sum(v, n, k, lo, bins, hist, scratch);
     }
     *out = (double)sum / (2.0 * (double)kept);
     return 1;
