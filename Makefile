@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_error_halves.py --data-dir $(DATA) --markdown docs/ERROR_HALVES.md
 	$(BIN)/python benchmarks/bench_multilead.py --data-dir $(DATA) --markdown docs/LOSSY_MULTILEAD.md
 	$(BIN)/python benchmarks/beat_locked.py --data-dir $(DATA) --markdown docs/BEAT_LOCKED.md
+	$(BIN)/python benchmarks/noise_bound.py --data-dir $(DATA) --markdown docs/NOISE_BOUND.md
 	$(BIN)/python benchmarks/bench_lossy_variants.py --data-dir $(DATA) --markdown docs/LOSSY_VARIANTS.md
 	$(BIN)/python benchmarks/dependent_in_context.py --data-dir $(DATA) --markdown docs/DEPENDENT_QUANTISATION.md
 	$(BIN)/python benchmarks/bench_refwavelet.py --data-dir $(DATA) --markdown docs/REFWAVELET.md

@@ -1,0 +1,233 @@
+"""How far sancodec's lossy coding of an ECG's noise bands sits from a Gaussian rate-distortion bound.
+
+Run: .venv/bin/python benchmarks/noise_bound.py [--data-dir ../shared/data] [--markdown docs/NOISE_BOUND.md]
+
+``benchmarks/beat_locked.py`` shows where an ECG's lossy bytes go: on the 1000 Hz PTB record most of them go to
+*unlocked* bands, wavelet bands a beat template cannot predict (under 10 % of their energy around the beats is
+beat-locked), as flat as white noise. This script asks how few bytes any coder could spend on such bands at the
+error sancodec leaves in them, under a model of them: a Gaussian source whose variance is known, for free, per
+block of B coefficients.
+
+For each ECG signal of ``bench_lossy.SIGNALS`` (channel 0) and each target, the default effort's file is made and
+decoded. The signal less its mean and the coding error are split into bands by an orthonormal wavelet
+(Daubechies' symlet 8, periodised, at the file's own levels, on the first multiple of 2^levels samples), so that
+each band's share of the squared error is exact; the bands are the file's (``sancodec info --bands``), their
+bytes its own. The model's bands are the *white* unlocked ones: a beat-locked share under 10 % and a spectral
+flatness of at least :data:`WHITE` (both as ``beat_locked`` measures them). Each of their coefficients gets the
+mean square of its block of B, less the share a template could predict (the band's beat-locked share) and its
+power at the mains line's harmonics (generous to the coder, which predicts neither in these bands). The
+**bound** is the reverse water-filling rate of independent Gaussians of those variances at the error the file
+leaves in those bands: sum of max(0, log2(v / theta) / 2) over the coefficients, theta set so that sum of
+min(v, theta) is that error. For a Gaussian it is the least any coder can spend (Shannon). A source that is not
+Gaussian can do better (a band whose energy sits in a few spikes: the coder spends less than the bound there),
+and a smaller B fits the variances closer (a coder would pay for them): the bound at B = 8, 16 and 64 shows how
+much it leans on that. It is a model, not a proof; where the coder sits close to it at tight targets, the model
+describes the band.
+
+The last table is why the gap grows at loose targets: the least entropy of a dead-zone uniform scalar quantiser
+(any step and dead zone, centroid reconstruction, ideal entropy coding) on a unit Gaussian at a given squared
+error, against the bound there. That is the quantiser sancodec's bands use (its step search and dead-zone
+rounding, ``residual.quantise``); at 2 bits or more a coefficient it is within 0.25 bit of the bound, but below
+1 bit its rate is 1.2-1.5 times the bound's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+
+import sancodec
+from sancodec.codec.anatomy import lossy_anatomy
+from sancodec.codec.beats import find_beats
+from sancodec.codec.mains import mains_frequency
+
+BLOCKS = (8, 16, 64)  # coefficients per block whose variance the model knows; the middle one is the headline
+WHITE = 0.5  # a band's spectral flatness at least this (white noise's: 0.56) makes it white: the model's bands
+WAVELET = "sym8"  # orthonormal: the bands' squared errors sum to the signal's
+TAIL = 12.0  # the quantiser's bins reach this many standard deviations (a unit Gaussian's mass beyond: 1e-32)
+QUANTISER_ERRORS = (0.1, 0.3, 0.5, 0.7, 0.9)  # squared errors over the variance in the quantiser table
+
+
+def block_variances(c: np.ndarray, block: int) -> np.ndarray:
+    """Each coefficient of ``c`` given the mean square of its block of ``block`` (the last, shorter block its own)."""
+    starts = np.arange(0, len(c), block)
+    squares = np.add.reduceat(np.asarray(c, dtype=np.float64) ** 2, starts) / np.diff(np.append(starts, len(c)))
+    return np.repeat(squares, np.diff(np.append(starts, len(c))))
+
+
+def water_filled_bits(variances: np.ndarray, error: float) -> float:
+    """The least bits that independent Gaussians of ``variances`` can be coded in with a total squared error of
+    ``error`` (reverse water-filling: every coefficient gets min(v, theta) of the error)."""
+    v = np.sort(np.asarray(variances, dtype=np.float64))
+    if error >= v.sum():
+        return 0.0
+    # theta lies where the coefficients below it give all of theirs and the rest theta each
+    below = np.concatenate([[0.0], np.cumsum(v)])
+    k = np.arange(len(v) + 1)
+    theta = (error - below) / np.maximum(len(v) - k, 1)
+    ok = (theta >= np.concatenate([[0.0], v])) & (theta <= np.concatenate([v, [np.inf]]))
+    t = float(theta[np.argmax(ok)])
+    above = v[v > t]
+    return float(0.5 * np.log2(above / t).sum())
+
+
+def _normal_cdf(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + _erf(z / math.sqrt(2.0)))
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def dead_zone_quantiser(step: float, zone: float) -> tuple[float, float]:
+    """(squared error, entropy in bits) of a unit Gaussian quantised to 0 within ``zone`` of it and in ``step``-wide
+    bins beyond, each bin reconstructed at its centroid."""
+    edges = zone + step * np.arange(0, max(2, math.ceil((TAIL - zone) / step) + 1))  # the bins out to TAIL
+    cdf = _normal_cdf(edges).astype(np.float64)
+    pdf = np.exp(-0.5 * edges**2) / math.sqrt(2 * math.pi)
+    p = np.diff(cdf)
+    centre = np.where(p > 1e-300, -np.diff(pdf) / np.maximum(p, 1e-300), 0.0)
+    squares = p - np.diff(edges * pdf)  # E[x^2; bin] of a unit Gaussian
+    outer = 2 * float(squares.sum())
+    error = (1.0 - outer) + 2 * float((squares - p * centre**2).sum())  # the zero bin's energy, the bins' spread
+    p0 = float(cdf[0] - (1.0 - cdf[0]))
+    seen = p[p > 0]
+    entropy = -p0 * math.log2(p0) - 2 * float((seen * np.log2(seen)).sum()) if p0 > 0 else float("inf")
+    return error, entropy
+
+
+def best_scalar_rate(error: float, grid: int = 24, rounds: int = 4) -> float:
+    """The least entropy of :func:`dead_zone_quantiser` at a squared error of at most ``error`` (a unit Gaussian):
+    steps and dead zones searched on a ``grid`` of each, then ``rounds`` more times on finer grids around the best."""
+    best, at = math.inf, (3.1, 2.0)
+    width = (2.9, 1.95)  # the first grid: steps 0.2-6.0, dead zones 0.05-3.95
+    for _ in range(rounds + 1):
+        for step in np.linspace(max(at[0] - width[0], 0.05), at[0] + width[0], grid):
+            for zone in np.linspace(max(at[1] - width[1], 0.01), at[1] + width[1], grid):
+                e, h = dead_zone_quantiser(float(step), float(zone))
+                if e <= error and h < best:
+                    best, found = h, (float(step), float(zone))
+        if best == math.inf:
+            break
+        at, width = found, (width[0] * 4 / grid, width[1] * 4 / grid)
+    return best
+
+
+def band_split(x: np.ndarray, levels: int) -> list[np.ndarray]:
+    """``x``'s orthonormal wavelet bands, coarsest first (``x`` cut to a multiple of 2^levels)."""
+    import pywt  # a benchmark dependency
+
+    n = len(x) // 2**levels * 2**levels
+    return pywt.wavedec(np.asarray(x[:n], dtype=np.float64), WAVELET, mode="periodization", level=levels)
+
+
+def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]]]:
+    """Target rows (the unlocked bands' bytes, error share, bounds, the goal's allowance) and band rows (each
+    unlocked band's bits, error and B = 16 bound) for one signal."""
+    import bench_lossy
+    from beat_locked import UNLOCKED, bands_passed, locked_share, spectral_measures
+
+    x = sig.samples[:, 0].astype(np.float64)
+    beats = find_beats(x, sig.fs)
+    line = mains_frequency(x, sig.fs)
+    curve = bench_lossy.wavelet_curve(sig.samples[:, 0])
+    target_rows, band_rows = [], []
+    for target, goal in zip(bench_lossy.TARGETS, bench_lossy.ECG_GOAL):
+        data = sancodec.encode(sig, mode="lossy", prdn=target)
+        anatomy = lossy_anatomy(data)[0]
+        y = sancodec.decode(data).samples[:, 0].astype(np.float64)
+        names = list(anatomy.bands)
+        if not any(name.startswith("a") for name in names):  # no wavelet frame (the time domain's coding)
+            continue
+        levels = max(int(name[1:]) for name in names if name.startswith("a"))
+        order = [f"a{levels}", *(f"d{k}" for k in range(levels, 0, -1))]
+        if sorted(order) != sorted(names):  # frames of different levels: no one split matches the file's bands
+            continue
+        bands = [anatomy.bands[name] for name in order]
+        edges = [(b.low_hz, b.high_hz) for b in bands]
+        shares = [locked_share(p, beats, sig.fs) for p in bands_passed(x, sig.fs, edges)]
+        measures = spectral_measures(x, sig.fs, edges, line)
+        harmonics = [h for h, _ in measures]
+        unlocked = [i for i, (s, (_, flat)) in enumerate(zip(shares, measures)) if s < UNLOCKED and flat >= WHITE]
+        if not unlocked:
+            continue
+        signal_bands, error_bands = band_split(x - x.mean(), levels), band_split(x - y, levels)
+        total_error = sum(float((e**2).sum()) for e in error_bands)
+        error = sum(float((error_bands[i] ** 2).sum()) for i in unlocked)
+        kept = [1.0 - min(1.0, shares[i] + (0.0 if np.isnan(harmonics[i]) else harmonics[i])) for i in unlocked]
+        bounds = [water_filled_bits(np.concatenate([block_variances(signal_bands[i], b) * k
+                                                    for i, k in zip(unlocked, kept)]), error) / 8 for b in BLOCKS]
+        spent = sum(bands[i].bytes for i in unlocked)
+        wavelet_cr = bench_lossy.cr_at(curve, target)
+        shed = len(data) - 11 * sig.n_samples / (8 * wavelet_cr * goal) if wavelet_cr else 0.0
+        allowed = f"{spent - shed:.0f}" if shed > 0 else "–"
+        target_rows.append([f"{target:g} %", " ".join(order[i] for i in unlocked), f"{spent:.0f}",
+                            f"{100 * error / total_error:.0f} %", *(f"{b:.0f}" for b in bounds),
+                            f"{spent / bounds[1]:.2f}" if bounds[1] > 0 else "–", f"{len(data)}", allowed])
+        for i, k in zip(unlocked, kept):
+            n = len(signal_bands[i])
+            band_error = float((error_bands[i] ** 2).sum())
+            bound = water_filled_bits(block_variances(signal_bands[i], BLOCKS[1]) * k, band_error) / 8
+            band_rows.append([f"{target:g} %", order[i], f"{bands[i].low_hz:g}–{bands[i].high_hz:g}",
+                              f"{8 * bands[i].bytes / n:.2f}",
+                              f"{band_error / max(float((signal_bands[i] ** 2).sum()), 1e-300):.2f}",
+                              f"{bands[i].bytes:.0f}", f"{bound:.0f}",
+                              f"{bands[i].bytes / bound:.2f}" if bound > 0 else "–"])
+    return target_rows, band_rows
+
+
+def quantiser_rows() -> list[list[str]]:
+    """The dead-zone scalar quantiser's least rate on a unit Gaussian against the bound, at each of
+    :data:`QUANTISER_ERRORS`."""
+    rows = []
+    for error in QUANTISER_ERRORS:
+        bound = 0.5 * math.log2(1 / error)
+        rate = best_scalar_rate(error)
+        rows.append([f"{error:g}", f"{bound:.3f}", f"{rate:.3f}", f"{rate - bound:.3f}", f"{rate / bound:.2f}"])
+    return rows
+
+
+def table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def main() -> None:
+    import bench_lossy
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
+    args = parser.parse_args()
+    bounds = [f"bound, B = {b}" for b in BLOCKS]
+    lines = ["# The noise bands against a Gaussian rate-distortion bound", "",
+             f"Written by `benchmarks/noise_bound.py --data-dir {args.data_dir}`; the method is in its docstring. "
+             "Per ECG record and target, the default effort's file: the white unlocked bands (unlocked as in "
+             f"`docs/BEAT_LOCKED.md`, spectral flatness at least {WHITE:g}), their bytes and share of the squared "
+             "error, and the bytes a Gaussian with each block of B coefficients' variance known would need at that "
+             "error (1.00 in \"bytes over the bound\": at the bound). \"Allowed\": the bytes the "
+             "goal leaves those bands if nothing else in the file moves (– where the goal is met).", ""]
+    for kind, label, path, channel in bench_lossy.SIGNALS:
+        sig = bench_lossy.load(args.data_dir, path, channel) if kind == "ECG" else None
+        if sig is None:
+            continue
+        target_rows, band_rows = study(sig)
+        if not target_rows:
+            continue
+        lines += [f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)", "",
+                  *table(["PRDN", "white unlocked bands", "their bytes", "their share of the error", *bounds,
+                          "bytes over the B = 16 bound", "file bytes", "allowed"], target_rows), "",
+                  *table(["PRDN", "band", "Hz", "bits a coefficient", "error over its energy", "bytes",
+                          "bound, B = 16", "bytes over bound"], band_rows), ""]
+        print("\n".join(lines[-len(target_rows) - len(band_rows) - 7:]), flush=True)
+    lines += ["## A dead-zone scalar quantiser on a unit Gaussian", "",
+              *table(["squared error", "bound, bits", "quantiser's least entropy, bits", "difference",
+                      "ratio"], quantiser_rows()), ""]
+    print("\n".join(lines[-len(QUANTISER_ERRORS) - 4:]), flush=True)
+    if args.markdown:
+        args.markdown.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

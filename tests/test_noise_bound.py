@@ -1,0 +1,68 @@
+"""benchmarks/noise_bound.py's measures: the Gaussian bound's reverse water-filling, the block variances, and the
+dead-zone scalar quantiser on a unit Gaussian."""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from noise_bound import (  # noqa: E402
+    band_split,
+    best_scalar_rate,
+    block_variances,
+    dead_zone_quantiser,
+    water_filled_bits,
+)
+
+
+def test_one_variance_takes_half_the_log_of_its_ratio_to_the_error_per_coefficient():
+    v = np.full(1000, 4.0)
+    assert water_filled_bits(v, 1000 * 1.0) == pytest.approx(1000 * 0.5 * math.log2(4.0))
+    assert water_filled_bits(v, 4000.0) == 0.0  # the error takes all of it: nothing to code
+    assert water_filled_bits(v, 5000.0) == 0.0
+
+
+def test_coefficients_below_the_water_level_give_all_theirs_and_cost_nothing():
+    # 10 coefficients of variance 0.1 and 10 of 16: an error of 10 * 0.1 + 10 * 1 leaves theta = 1
+    v = np.concatenate([np.full(10, 0.1), np.full(10, 16.0)])
+    assert water_filled_bits(v, 11.0) == pytest.approx(10 * 0.5 * math.log2(16.0))
+    # a tighter error puts theta under the small ones too: every coefficient gets the same share
+    assert water_filled_bits(v, 20 * 0.05) == pytest.approx(10 * 0.5 * math.log2(0.1 / 0.05)
+                                                            + 10 * 0.5 * math.log2(16.0 / 0.05))
+
+
+def test_block_variances_are_each_blocks_mean_square_the_short_last_block_its_own():
+    c = np.array([1.0, -1.0, 3.0, 3.0, 2.0])
+    assert block_variances(c, 2).tolist() == [1.0, 1.0, 9.0, 9.0, 4.0]
+    assert block_variances(c, 8).tolist() == pytest.approx([24 / 5] * 5)
+
+
+def test_the_band_split_is_orthonormal_so_the_bands_share_the_error_exactly():
+    x = np.random.default_rng(3).normal(size=1000)
+    bands = band_split(x, 3)
+    assert len(bands) == 4
+    assert sum(float((b**2).sum()) for b in bands) == pytest.approx(float((x[:1000] ** 2).sum()))
+
+
+def test_a_dead_zone_quantiser_on_a_unit_gaussian():
+    error, entropy = dead_zone_quantiser(1.0, 20.0)  # everything in the dead zone: all error, no bits
+    assert error == pytest.approx(1.0)
+    assert entropy == pytest.approx(0.0, abs=1e-9)
+    # at a fine step the uniform quantiser's error is step^2 / 12 and its entropy h(X) - log2(step)
+    step = 0.05
+    error, entropy = dead_zone_quantiser(step, step / 2)
+    assert error == pytest.approx(step**2 / 12, rel=0.01)
+    assert entropy == pytest.approx(0.5 * math.log2(2 * math.pi * math.e) - math.log2(step), abs=0.01)
+
+
+def test_the_scalar_quantisers_least_rate_lies_above_the_bound_by_at_most_a_quarter_bit_and_more():
+    previous = math.inf
+    for error in (0.1, 0.5, 0.9):
+        bound = 0.5 * math.log2(1 / error)
+        rate = best_scalar_rate(error, grid=12, rounds=3)
+        assert bound < rate < bound + 0.3  # Gish and Pierce: 0.254 bit at high rate, less at low
+        assert rate < previous
+        previous = rate
