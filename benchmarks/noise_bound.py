@@ -24,6 +24,12 @@ and a smaller B fits the variances closer (a coder would pay for them): the boun
 much it leans on that. It is a model, not a proof; where the coder sits close to it at tight targets, the model
 describes the band.
 
+Where the default's file is short of issue 13's goal, the error could be split otherwise: the rest of the file
+coded tighter, leaving the white bands more error, or looser. For each such point the rest is taken as the
+default codes it at :data:`SPLIT_TARGETS` times the target (its bytes and the error it leaves), and the white
+bands at their bound with what is left of the target's error; the least total over those splits, and the most
+the white bands could spend over their bound within the goal's bytes (their "room").
+
 The last table is why the gap grows at loose targets: the least entropy of a dead-zone uniform scalar quantiser
 (any step and dead zone, centroid reconstruction, ideal entropy coding) on a unit Gaussian at a given squared
 error, against the bound there. That is the quantiser sancodec's bands use (its step search and dead-zone
@@ -35,12 +41,13 @@ from __future__ import annotations
 
 import argparse
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 import sancodec
-from sancodec.codec.anatomy import lossy_anatomy
+from sancodec.codec.anatomy import Band, lossy_anatomy
 from sancodec.codec.beats import find_beats
 from sancodec.codec.mains import mains_frequency
 
@@ -48,6 +55,7 @@ BLOCKS = (8, 16, 64)  # coefficients per block whose variance the model knows; t
 WHITE = 0.5  # a band's spectral flatness at least this (white noise's: 0.56) makes it white: the model's bands
 WAVELET = "sym8"  # orthonormal: the bands' squared errors sum to the signal's
 TAIL = 12.0  # the quantiser's bins reach this many standard deviations (a unit Gaussian's mass beyond: 1e-32)
+SPLIT_TARGETS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4)  # a missed point's rest coded at these times its PRDN
 QUANTISER_ERRORS = (0.1, 0.3, 0.5, 0.7, 0.9)  # squared errors over the variance in the quantiser table
 
 
@@ -123,59 +131,126 @@ def band_split(x: np.ndarray, levels: int) -> list[np.ndarray]:
     return pywt.wavedec(np.asarray(x[:n], dtype=np.float64), WAVELET, mode="periodization", level=levels)
 
 
-def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]]]:
-    """Target rows (the unlocked bands' bytes, error share, bounds, the goal's allowance) and band rows (each
-    unlocked band's bits, error and B = 16 bound) for one signal."""
-    import bench_lossy
+@dataclass
+class WhiteSplit:
+    """One lossy file of a signal cut into its white unlocked bands and the rest: the file, the bands' names
+    (coarsest first) and its anatomy's bands, the white ones' indices and the share of each one's variance the
+    model keeps, and the signal's and the error's orthonormal bands."""
+
+    data: bytes
+    order: list[str]
+    bands: list[Band]
+    white: list[int]
+    kept: list[float]
+    signal_bands: list[np.ndarray]
+    error_bands: list[np.ndarray]
+
+    def variances(self, block: int) -> np.ndarray:
+        """The white bands' coefficients' variances as the model takes them (:func:`block_variances`, less what
+        it keeps out)."""
+        return np.concatenate([block_variances(self.signal_bands[i], block) * k for i, k in zip(self.white, self.kept)])
+
+    def white_error(self) -> float:
+        return sum(float((self.error_bands[i] ** 2).sum()) for i in self.white)
+
+    def total_error(self) -> float:
+        return sum(float((e**2).sum()) for e in self.error_bands)
+
+    def white_bytes(self) -> float:
+        return sum(self.bands[i].bytes for i in self.white)
+
+
+def white_split(sig: sancodec.Signal, target: float, beats: np.ndarray, line: float | None) -> WhiteSplit | None:
+    """The default effort's file of ``sig`` at PRDN ``target`` cut as :class:`WhiteSplit` says; None where it has
+    no wavelet frame, frames of different levels (no one split matches its bands) or no white unlocked band."""
     from beat_locked import UNLOCKED, bands_passed, locked_share, spectral_measures
+
+    x = sig.samples[:, 0].astype(np.float64)
+    data = sancodec.encode(sig, mode="lossy", prdn=target)
+    anatomy = lossy_anatomy(data)[0]
+    names = list(anatomy.bands)
+    if not any(name.startswith("a") for name in names):  # no wavelet frame (the time domain's coding)
+        return None
+    levels = max(int(name[1:]) for name in names if name.startswith("a"))
+    order = [f"a{levels}", *(f"d{k}" for k in range(levels, 0, -1))]
+    if sorted(order) != sorted(names):
+        return None
+    bands = [anatomy.bands[name] for name in order]
+    edges = [(b.low_hz, b.high_hz) for b in bands]
+    shares = [locked_share(p, beats, sig.fs) for p in bands_passed(x, sig.fs, edges)]
+    measures = spectral_measures(x, sig.fs, edges, line)
+    white = [i for i, (s, (_, flat)) in enumerate(zip(shares, measures)) if s < UNLOCKED and flat >= WHITE]
+    if not white:
+        return None
+    kept = [1.0 - min(1.0, shares[i] + (0.0 if np.isnan(measures[i][0]) else measures[i][0])) for i in white]
+    y = sancodec.decode(data).samples[:, 0].astype(np.float64)
+    return WhiteSplit(data, order, bands, white, kept, band_split(x - x.mean(), levels), band_split(x - y, levels))
+
+
+def best_split(sig: sancodec.Signal, at: WhiteSplit, target: float, goal_bytes: float, beats: np.ndarray,
+               line: float | None) -> list[str]:
+    """For a point short of the goal: over the files coded at :data:`SPLIT_TARGETS` times ``target`` (the rest
+    of the file coded tighter or looser), the rest's bytes and error plus the white bands' bound at the error
+    that leaves of ``target``'s budget; per block size, the least such total, and the most the white bands could
+    spend, over their bound there, within ``goal_bytes`` (below 1: not even the bound fits)."""
+    x = sig.samples[:, 0].astype(np.float64)
+    budget = (target / 100) ** 2 * float(((x - x.mean()) ** 2).sum())
+    splits = []
+    for factor in SPLIT_TARGETS:
+        other = white_split(sig, factor * target, beats, line)
+        if other is None or other.order != at.order or other.white != at.white:
+            continue
+        rest_bytes = len(other.data) - other.white_bytes()
+        left = budget - (other.total_error() - other.white_error())
+        if left > 0:
+            splits.append((rest_bytes, left))
+    row = []
+    for block in BLOCKS:
+        v = at.variances(block)
+        bounds = [(rest, water_filled_bits(v, left) / 8) for rest, left in splits]
+        totals = [rest + bound for rest, bound in bounds]
+        rooms = [(goal_bytes - rest) / bound for rest, bound in bounds if bound > 0]
+        row += [f"{min(totals):.0f}" if totals else "–", f"{max(rooms):.2f}" if rooms else "–"]
+    return row
+
+
+def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Target rows (the white bands' bytes, error share, bounds, the goal's allowance), band rows (each white
+    band's bits, error and B = 16 bound) and, for points short of the goal, :func:`best_split`'s rows."""
+    import bench_lossy
 
     x = sig.samples[:, 0].astype(np.float64)
     beats = find_beats(x, sig.fs)
     line = mains_frequency(x, sig.fs)
     curve = bench_lossy.wavelet_curve(sig.samples[:, 0])
-    target_rows, band_rows = [], []
+    target_rows, band_rows, split_rows = [], [], []
     for target, goal in zip(bench_lossy.TARGETS, bench_lossy.ECG_GOAL):
-        data = sancodec.encode(sig, mode="lossy", prdn=target)
-        anatomy = lossy_anatomy(data)[0]
-        y = sancodec.decode(data).samples[:, 0].astype(np.float64)
-        names = list(anatomy.bands)
-        if not any(name.startswith("a") for name in names):  # no wavelet frame (the time domain's coding)
+        at = white_split(sig, target, beats, line)
+        if at is None:
             continue
-        levels = max(int(name[1:]) for name in names if name.startswith("a"))
-        order = [f"a{levels}", *(f"d{k}" for k in range(levels, 0, -1))]
-        if sorted(order) != sorted(names):  # frames of different levels: no one split matches the file's bands
-            continue
-        bands = [anatomy.bands[name] for name in order]
-        edges = [(b.low_hz, b.high_hz) for b in bands]
-        shares = [locked_share(p, beats, sig.fs) for p in bands_passed(x, sig.fs, edges)]
-        measures = spectral_measures(x, sig.fs, edges, line)
-        harmonics = [h for h, _ in measures]
-        unlocked = [i for i, (s, (_, flat)) in enumerate(zip(shares, measures)) if s < UNLOCKED and flat >= WHITE]
-        if not unlocked:
-            continue
-        signal_bands, error_bands = band_split(x - x.mean(), levels), band_split(x - y, levels)
-        total_error = sum(float((e**2).sum()) for e in error_bands)
-        error = sum(float((error_bands[i] ** 2).sum()) for i in unlocked)
-        kept = [1.0 - min(1.0, shares[i] + (0.0 if np.isnan(harmonics[i]) else harmonics[i])) for i in unlocked]
-        bounds = [water_filled_bits(np.concatenate([block_variances(signal_bands[i], b) * k
-                                                    for i, k in zip(unlocked, kept)]), error) / 8 for b in BLOCKS]
-        spent = sum(bands[i].bytes for i in unlocked)
+        error = at.white_error()
+        bounds = [water_filled_bits(at.variances(b), error) / 8 for b in BLOCKS]
+        spent = at.white_bytes()
         wavelet_cr = bench_lossy.cr_at(curve, target)
-        shed = len(data) - 11 * sig.n_samples / (8 * wavelet_cr * goal) if wavelet_cr else 0.0
-        allowed = f"{spent - shed:.0f}" if shed > 0 else "–"
-        target_rows.append([f"{target:g} %", " ".join(order[i] for i in unlocked), f"{spent:.0f}",
-                            f"{100 * error / total_error:.0f} %", *(f"{b:.0f}" for b in bounds),
-                            f"{spent / bounds[1]:.2f}" if bounds[1] > 0 else "–", f"{len(data)}", allowed])
-        for i, k in zip(unlocked, kept):
-            n = len(signal_bands[i])
-            band_error = float((error_bands[i] ** 2).sum())
-            bound = water_filled_bits(block_variances(signal_bands[i], BLOCKS[1]) * k, band_error) / 8
-            band_rows.append([f"{target:g} %", order[i], f"{bands[i].low_hz:g}–{bands[i].high_hz:g}",
-                              f"{8 * bands[i].bytes / n:.2f}",
-                              f"{band_error / max(float((signal_bands[i] ** 2).sum()), 1e-300):.2f}",
-                              f"{bands[i].bytes:.0f}", f"{bound:.0f}",
-                              f"{bands[i].bytes / bound:.2f}" if bound > 0 else "–"])
-    return target_rows, band_rows
+        goal_bytes = 11 * sig.n_samples / (8 * wavelet_cr * goal) if wavelet_cr else math.inf
+        shed = len(at.data) - goal_bytes
+        target_rows.append([f"{target:g} %", " ".join(at.order[i] for i in at.white), f"{spent:.0f}",
+                            f"{100 * error / at.total_error():.0f} %", *(f"{b:.0f}" for b in bounds),
+                            f"{spent / bounds[1]:.2f}" if bounds[1] > 0 else "–", f"{len(at.data)}",
+                            f"{spent - shed:.0f}" if shed > 0 else "–"])
+        if shed > 0:
+            split_rows.append([f"{target:g} %", f"{goal_bytes:.0f}", *best_split(sig, at, target, goal_bytes, beats,
+                                                                                   line)])
+        for i, k in zip(at.white, at.kept):
+            band = at.bands[i]
+            n = len(at.signal_bands[i])
+            band_error = float((at.error_bands[i] ** 2).sum())
+            bound = water_filled_bits(block_variances(at.signal_bands[i], BLOCKS[1]) * k, band_error) / 8
+            band_rows.append([f"{target:g} %", at.order[i], f"{band.low_hz:g}–{band.high_hz:g}",
+                              f"{8 * band.bytes / n:.2f}",
+                              f"{band_error / max(float((at.signal_bands[i] ** 2).sum()), 1e-300):.2f}",
+                              f"{band.bytes:.0f}", f"{bound:.0f}", f"{band.bytes / bound:.2f}" if bound > 0 else "–"])
+    return target_rows, band_rows, split_rows
 
 
 def quantiser_rows() -> list[list[str]]:
@@ -212,7 +287,7 @@ def main() -> None:
         sig = bench_lossy.load(args.data_dir, path, channel) if kind == "ECG" else None
         if sig is None:
             continue
-        target_rows, band_rows = study(sig)
+        target_rows, band_rows, split_rows = study(sig)
         if not target_rows:
             continue
         lines += [f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)", "",
@@ -220,7 +295,15 @@ def main() -> None:
                           "bytes over the B = 16 bound", "file bytes", "allowed"], target_rows), "",
                   *table(["PRDN", "band", "Hz", "bits a coefficient", "error over its energy", "bytes",
                           "bound, B = 16", "bytes over bound"], band_rows), ""]
-        print("\n".join(lines[-len(target_rows) - len(band_rows) - 7:]), flush=True)
+        if split_rows:
+            lines += ["Short of the goal, with the error split otherwise: the rest of the file as coded at "
+                      f"{', '.join(f'{f:g}' for f in SPLIT_TARGETS)} times the PRDN, the white bands at their bound "
+                      "with the error that leaves. \"Least total\": the smallest file so; \"room\": the most the "
+                      "white bands could spend over their bound within the goal's bytes, at the best split (under 1: "
+                      "not even the bound fits).", "",
+                      *table(["PRDN", "goal's bytes", *(f"{h}, B = {b}" for b in BLOCKS for h in
+                                                         ("least total", "room"))], split_rows), ""]
+        print("\n".join(lines[lines.index(f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)"):]), flush=True)
     lines += ["## A dead-zone scalar quantiser on a unit Gaussian", "",
               *table(["squared error", "bound, bits", "quantiser's least entropy, bits", "difference",
                       "ratio"], quantiser_rows()), ""]

@@ -66,3 +66,29 @@ def test_the_scalar_quantisers_least_rate_lies_above_the_bound_by_at_most_a_quar
         assert bound < rate < bound + 0.3  # Gish and Pierce: 0.254 bit at high rate, less at low
         assert rate < previous
         previous = rate
+
+
+def test_a_files_white_bands_are_its_noise_and_its_error_splits_exactly():
+    from noise_bound import white_split
+
+    import sancodec
+    from sancodec.codec.beats import find_beats
+
+    fs, n = 1000.0, 1 << 14
+    rng = np.random.default_rng(5)
+    t = np.arange(n)
+    beats = np.arange(300, n - 300, 800)
+    qrs = sum(np.exp(-0.5 * ((t - b) / 8.0) ** 2) for b in beats)
+    x = np.rint(800 * qrs + 6 * rng.normal(size=n)).astype(np.int64)
+    sig = sancodec.Signal(x[:, None], fs, ["ecg"], ["NU"])
+    at = white_split(sig, 5.0, find_beats(x.astype(float), fs), None)
+    assert at is not None
+    # the beats' QRS (a Gaussian of 8 ms) has nothing above 62.5 Hz: the bands there are the noise, white
+    assert [at.order[i] for i in at.white] == ["d3", "d2", "d1"]
+    assert all(0.95 < k <= 1.0 for k in at.kept)  # little of the noise is locked to the beats
+    decoded = sancodec.decode(at.data).samples[:, 0]
+    m = len(at.error_bands[0]) * 2 ** (len(at.order) - 1)
+    assert at.total_error() == pytest.approx(float(((x - decoded)[:m] ** 2).sum()))
+    assert 0 < at.white_error() < at.total_error()
+    assert at.white_bytes() == pytest.approx(sum(at.bands[i].bytes for i in at.white))
+    assert len(at.variances(16)) == sum(len(at.signal_bands[i]) for i in at.white)
