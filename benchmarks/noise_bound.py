@@ -41,8 +41,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -55,7 +57,7 @@ BLOCKS = (8, 16, 64)  # coefficients per block whose variance the model knows; t
 WHITE = 0.5  # a band's spectral flatness at least this (white noise's: 0.56) makes it white: the model's bands
 WAVELET = "sym8"  # orthonormal: the bands' squared errors sum to the signal's
 TAIL = 12.0  # the quantiser's bins reach this many standard deviations (a unit Gaussian's mass beyond: 1e-32)
-SPLIT_TARGETS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4)  # a missed point's rest coded at these times its PRDN
+SPLIT_TARGETS = (0.6, 0.7, 0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.6)  # a missed point's rest coded at these times its PRDN
 QUANTISER_ERRORS = (0.1, 0.3, 0.5, 0.7, 0.9)  # squared errors over the variance in the quantiser table
 
 
@@ -160,11 +162,27 @@ class WhiteSplit:
         return sum(self.bands[i].bytes for i in self.white)
 
 
-def white_split(sig: sancodec.Signal, target: float, beats: np.ndarray, line: float | None) -> WhiteSplit | None:
-    """The default effort's file of ``sig`` at PRDN ``target`` cut as :class:`WhiteSplit` says; None where it has
-    no wavelet frame, frames of different levels (no one split matches its bands) or no white unlocked band."""
-    from beat_locked import UNLOCKED, bands_passed, locked_share, spectral_measures
+class Coded(NamedTuple):
+    """A default-effort file of a signal: its bytes, its bands' names (coarsest first) and its anatomy's bands in
+    that order, and the coding error's orthonormal bands."""
 
+    data: bytes
+    order: list[str]
+    bands: list[Band]
+    error_bands: list[np.ndarray]
+
+    def error_in(self, names: Sequence[str]) -> float:
+        """The squared error in the bands ``names``."""
+        return sum(float((self.error_bands[self.order.index(n)] ** 2).sum()) for n in names)
+
+    def bytes_in(self, names: Sequence[str]) -> float:
+        """The file's bytes in the bands ``names``."""
+        return sum(self.bands[self.order.index(n)].bytes for n in names)
+
+
+def coded(sig: sancodec.Signal, target: float) -> Coded | None:
+    """``sig``'s default-effort file at PRDN ``target``, as :class:`Coded`; None where it has no wavelet frame or
+    frames of different levels (no one split matches its bands)."""
     x = sig.samples[:, 0].astype(np.float64)
     data = sancodec.encode(sig, mode="lossy", prdn=target)
     anatomy = lossy_anatomy(data)[0]
@@ -175,35 +193,47 @@ def white_split(sig: sancodec.Signal, target: float, beats: np.ndarray, line: fl
     order = [f"a{levels}", *(f"d{k}" for k in range(levels, 0, -1))]
     if sorted(order) != sorted(names):
         return None
-    bands = [anatomy.bands[name] for name in order]
-    edges = [(b.low_hz, b.high_hz) for b in bands]
+    y = sancodec.decode(data).samples[:, 0].astype(np.float64)
+    return Coded(data, order, [anatomy.bands[name] for name in order], band_split(x - y, levels))
+
+
+def white_split(sig: sancodec.Signal, target: float, beats: np.ndarray, line: float | None) -> WhiteSplit | None:
+    """The default effort's file of ``sig`` at PRDN ``target`` cut as :class:`WhiteSplit` says; None where
+    :func:`coded` gives none or the file has no white unlocked band."""
+    from beat_locked import UNLOCKED, bands_passed, locked_share, spectral_measures
+
+    x = sig.samples[:, 0].astype(np.float64)
+    file = coded(sig, target)
+    if file is None:
+        return None
+    edges = [(b.low_hz, b.high_hz) for b in file.bands]
     shares = [locked_share(p, beats, sig.fs) for p in bands_passed(x, sig.fs, edges)]
     measures = spectral_measures(x, sig.fs, edges, line)
     white = [i for i, (s, (_, flat)) in enumerate(zip(shares, measures)) if s < UNLOCKED and flat >= WHITE]
     if not white:
         return None
     kept = [1.0 - min(1.0, shares[i] + (0.0 if np.isnan(measures[i][0]) else measures[i][0])) for i in white]
-    y = sancodec.decode(data).samples[:, 0].astype(np.float64)
-    return WhiteSplit(data, order, bands, white, kept, band_split(x - x.mean(), levels), band_split(x - y, levels))
+    return WhiteSplit(file.data, file.order, file.bands, white, kept, band_split(x - x.mean(), len(file.order) - 1),
+                      file.error_bands)
 
 
-def best_split(sig: sancodec.Signal, at: WhiteSplit, target: float, goal_bytes: float, beats: np.ndarray,
-               line: float | None) -> list[str]:
+def best_split(sig: sancodec.Signal, at: WhiteSplit, target: float, goal_bytes: float) -> list[str]:
     """For a point short of the goal: over the files coded at :data:`SPLIT_TARGETS` times ``target`` (the rest
-    of the file coded tighter or looser), the rest's bytes and error plus the white bands' bound at the error
-    that leaves of ``target``'s budget; per block size, the least such total, and the most the white bands could
-    spend, over their bound there, within ``goal_bytes`` (below 1: not even the bound fits)."""
+    of the file coded tighter or looser; a detail band covers the same frequencies at any levels, so a file of
+    other levels counts where it has the white bands), the rest's bytes and error plus the white bands' bound
+    at the error that leaves of ``target``'s budget; per block size, the least such total, and the most the white
+    bands could spend, over their bound there, within ``goal_bytes`` (below 1: not even the bound fits)."""
     x = sig.samples[:, 0].astype(np.float64)
     budget = (target / 100) ** 2 * float(((x - x.mean()) ** 2).sum())
+    names = [at.order[i] for i in at.white]
     splits = []
     for factor in SPLIT_TARGETS:
-        other = white_split(sig, factor * target, beats, line)
-        if other is None or other.order != at.order or other.white != at.white:
+        other = coded(sig, factor * target)
+        if other is None or not all(n in other.order for n in names):
             continue
-        rest_bytes = len(other.data) - other.white_bytes()
-        left = budget - (other.total_error() - other.white_error())
+        left = budget - (sum(float((e**2).sum()) for e in other.error_bands) - other.error_in(names))
         if left > 0:
-            splits.append((rest_bytes, left))
+            splits.append((len(other.data) - other.bytes_in(names), left))
     row = []
     for block in BLOCKS:
         v = at.variances(block)
@@ -239,8 +269,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
                             f"{spent / bounds[1]:.2f}" if bounds[1] > 0 else "–", f"{len(at.data)}",
                             f"{spent - shed:.0f}" if shed > 0 else "–"])
         if shed > 0:
-            split_rows.append([f"{target:g} %", f"{goal_bytes:.0f}", *best_split(sig, at, target, goal_bytes, beats,
-                                                                                   line)])
+            split_rows.append([f"{target:g} %", f"{goal_bytes:.0f}", *best_split(sig, at, target, goal_bytes)])
         for i, k in zip(at.white, at.kept):
             band = at.bands[i]
             n = len(at.signal_bands[i])
