@@ -128,6 +128,15 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]]]:
     return band_rows, target_rows
 
 
+def ecg_signals(data_dir: Path) -> list[tuple[str, sancodec.Signal]]:
+    """Each ECG signal of ``bench_lossy.SIGNALS`` that ``data_dir`` holds, with its label, in their order."""
+    import bench_lossy
+
+    loaded = [(label, bench_lossy.load(data_dir, path, channel))
+              for kind, label, path, channel in bench_lossy.SIGNALS if kind == "ECG"]
+    return [(label, sig) for label, sig in loaded if sig is not None]
+
+
 def table(head: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
 
@@ -146,10 +155,7 @@ def main() -> None:
              "\"Bytes to shed\": sancodec's file (default effort) less the wavelet coder's bytes over the goal's "
              "ratio (0: met). The last two columns: those bytes as a share of the unlocked bands' bytes, and of all "
              "the others (template, hum, heads, locked bands, header).", ""]
-    for kind, label, path, channel in bench_lossy.SIGNALS:
-        sig = bench_lossy.load(args.data_dir, path, channel) if kind == "ECG" else None
-        if sig is None:
-            continue
+    for label, sig in ecg_signals(args.data_dir):
         band_rows, target_rows = study(sig)
         lines += [f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)", "",
                   *table(["band", "Hz", "beat-locked share", "mains harmonics", "flatness", *targets], band_rows), "",

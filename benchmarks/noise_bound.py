@@ -293,12 +293,8 @@ def quantiser_rows() -> list[list[str]]:
     return rows
 
 
-def table(head: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
-
-
 def main() -> None:
-    import bench_lossy
+    from beat_locked import ecg_signals, table
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -312,10 +308,7 @@ def main() -> None:
              "error, and the bytes a Gaussian with each block of B coefficients' variance known would need at that "
              "error (1.00 in \"bytes over the bound\": at the bound). \"Allowed\": the bytes the "
              "goal leaves those bands if nothing else in the file moves (– where the goal is met).", ""]
-    for kind, label, path, channel in bench_lossy.SIGNALS:
-        sig = bench_lossy.load(args.data_dir, path, channel) if kind == "ECG" else None
-        if sig is None:
-            continue
+    for label, sig in ecg_signals(args.data_dir):
         target_rows, band_rows, split_rows = study(sig)
         if not target_rows:
             continue
