@@ -33,7 +33,7 @@ the white bands could spend over their bound within the goal's bytes (their "roo
 The last table is why the gap grows at loose targets: the least entropy of a dead-zone uniform scalar quantiser
 (any step and dead zone, centroid reconstruction, ideal entropy coding) on a unit Gaussian at a given squared
 error, against the bound there. That is the quantiser sancodec's bands use (its step search and dead-zone
-rounding, ``residual.quantise``); at 2 bits or more a coefficient it is within 0.25 bit of the bound, but below
+rounding, ``waveletframe.quantise``); at 2 bits or more a coefficient it is within 0.25 bit of the bound, but below
 1 bit its rate is 1.2-1.5 times the bound's.
 """
 
