@@ -30,11 +30,13 @@ default codes it at :data:`SPLIT_TARGETS` times the target (its bytes and the er
 bands at their bound with what is left of the target's error; the least total over those splits, and the most
 the white bands could spend over their bound within the goal's bytes (their "room").
 
-The last table is why the gap grows at loose targets: the least entropy of a dead-zone uniform scalar quantiser
+The next table is why the gap grows at loose targets: the least entropy of a dead-zone uniform scalar quantiser
 (any step and dead zone, centroid reconstruction, ideal entropy coding) on a unit Gaussian at a given squared
 error, against the bound there. That is the quantiser sancodec's bands use (its step search and dead-zone
 rounding, ``waveletframe.quantise``); at 2 bits or more a coefficient it is within 0.25 bit of the bound, but below
-1 bit its rate is 1.2-1.5 times the bound's.
+1 bit its rate is 1.2-1.5 times the bound's. The last table codes white Gaussian noise, where the model holds
+exactly, with sancodec itself: how close its bands' coding comes to that scalar quantiser's limit, which bounds
+what a better scalar coding of the white bands could still take.
 """
 
 from __future__ import annotations
@@ -55,10 +57,16 @@ from sancodec.codec.mains import mains_frequency
 
 BLOCKS = (8, 16, 64)  # coefficients per block whose variance the model knows; the middle one is the headline
 WHITE = 0.5  # a band's spectral flatness at least this (white noise's: 0.56) makes it white: the model's bands
-WAVELET = "sym8"  # orthonormal: the bands' squared errors sum to the signal's
+# Daubechies' symlet 8's analysis low-pass filter (PyWavelets' ``Wavelet("sym8").dec_lo``): orthonormal, so the
+# bands' squared errors sum to the signal's
+SYM8_LOW = (-0.0033824159510061256, -0.0005421323317911481, 0.03169508781149298, 0.007607487324917605,
+            -0.1432942383508097, -0.061273359067658524, 0.4813596512583722, 0.7771857517005235,
+            0.3644418948353314, -0.05194583810770904, -0.027219029917056003, 0.049137179673607506,
+            0.003808752013890615, -0.01495225833704823, -0.0003029205147213668, 0.0018899503327594609)
 TAIL = 12.0  # the quantiser's bins reach this many standard deviations (a unit Gaussian's mass beyond: 1e-32)
 SPLIT_TARGETS = (0.6, 0.7, 0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.6)  # the rest: these times the PRDN
 QUANTISER_ERRORS = (0.1, 0.3, 0.5, 0.7, 0.9)  # squared errors over the variance in the quantiser table
+NOISE_SAMPLES, NOISE_SIGMA = 1 << 16, 40.0  # the white Gaussian noise sancodec codes in the last table
 
 
 def block_variances(c: np.ndarray, block: int) -> np.ndarray:
@@ -126,11 +134,20 @@ def best_scalar_rate(error: float, grid: int = 24, rounds: int = 4) -> float:
 
 
 def band_split(x: np.ndarray, levels: int) -> list[np.ndarray]:
-    """``x``'s orthonormal wavelet bands, coarsest first (``x`` cut to a multiple of 2^levels)."""
-    import pywt  # a benchmark dependency
-
+    """``x``'s orthonormal wavelet bands, coarsest first (``x`` cut to a multiple of 2^levels): Daubechies' symlet 8,
+    periodised, as PyWavelets' ``wavedec(x, "sym8", mode="periodization")`` gives them, in numpy alone (the tests
+    run without PyWavelets)."""
     n = len(x) // 2**levels * 2**levels
-    return pywt.wavedec(np.asarray(x[:n], dtype=np.float64), WAVELET, mode="periodization", level=levels)
+    a = np.asarray(x[:n], dtype=np.float64)
+    low = np.asarray(SYM8_LOW)
+    high = low[::-1] * np.where(np.arange(len(low)) % 2, 1.0, -1.0)  # the quadrature mirror: (-1)^(n+1) low[L-1-n]
+    details = []
+    for _ in range(levels):
+        taps = (2 * np.arange(len(a) // 2)[:, None] + len(low) // 2 - np.arange(len(low))[None, :]) % len(a)
+        windows = a[taps]
+        a, d = windows @ low, windows @ high
+        details.append(d)
+    return [a, *details[::-1]]
 
 
 @dataclass
@@ -293,6 +310,27 @@ def quantiser_rows() -> list[list[str]]:
     return rows
 
 
+def coder_rows(n: int = NOISE_SAMPLES, sigma: float = NOISE_SIGMA, seed: int = 0) -> list[list[str]]:
+    """sancodec's default effort on ``n`` samples of white Gaussian noise (standard deviation ``sigma``, rounded to
+    integers) at the PRDN of each of :data:`QUANTISER_ERRORS` (the square root of the error share): the error
+    share it reaches, its bits a sample (the channel's bytes, header and framing apart), the bound there and the
+    best dead-zone scalar quantiser's rate there. How close the coder comes to the scalar quantiser's limit where
+    the model holds exactly."""
+    x = np.rint(np.random.default_rng(seed).normal(0.0, sigma, n)).astype(np.int64)
+    sig = sancodec.Signal(x[:, None], 1000.0, ["noise"], ["NU"])
+    energy = float(((x - x.mean()) ** 2).sum())
+    rows = []
+    for error in QUANTISER_ERRORS[:3]:
+        data = sancodec.encode(sig, mode="lossy", prdn=100 * math.sqrt(error))
+        y = sancodec.decode(data).samples[:, 0]
+        reached = float(((x - y) ** 2).sum()) / energy
+        bits = lossy_anatomy(data, bands=False)[0].bits_per_sample
+        bound, scalar = 0.5 * math.log2(1 / reached), best_scalar_rate(reached)
+        rows.append([f"{error:g}", f"{reached:.3f}", f"{bits:.3f}", f"{bound:.3f}", f"{scalar:.3f}",
+                     f"{bits / bound:.2f}", f"{bits / scalar:.2f}"])
+    return rows
+
+
 def main() -> None:
     from beat_locked import ecg_signals, table
 
@@ -329,7 +367,15 @@ def main() -> None:
     lines += ["## A dead-zone scalar quantiser on a unit Gaussian", "",
               *table(["squared error", "bound, bits", "quantiser's least entropy, bits", "difference",
                       "ratio"], quantiser_rows()), ""]
-    print("\n".join(lines[-len(QUANTISER_ERRORS) - 4:]), flush=True)
+    coder = coder_rows()
+    lines += ["## sancodec on white Gaussian noise", "",
+              f"{NOISE_SAMPLES} samples of white Gaussian noise (standard deviation {NOISE_SIGMA:g}, rounded), coded "
+              "by the default effort at the PRDN whose square is the error share asked; the bound and the scalar "
+              "quantiser's least rate at the error share reached.", "",
+              *table(["error asked", "error reached", "sancodec, bits a sample", "bound, bits",
+                      "scalar quantiser, bits", "sancodec over the bound", "sancodec over the scalar quantiser"],
+                     coder), ""]
+    print("\n".join(lines[-len(QUANTISER_ERRORS) - len(coder) - 12:]), flush=True)
     if args.markdown:
         args.markdown.write_text("\n".join(lines))
 

@@ -47,6 +47,14 @@ def test_the_band_split_is_orthonormal_so_the_bands_share_the_error_exactly():
     assert sum(float((b**2).sum()) for b in bands) == pytest.approx(float((x[:1000] ** 2).sum()))
 
 
+def test_the_band_split_keeps_a_constant_in_the_approximation_and_a_nyquist_tone_in_the_finest_band():
+    constant = band_split(np.full(64, 3.0), 2)  # the low-pass sums to sqrt(2): each level scales a constant so
+    assert np.allclose(constant[0], 3.0 * 2.0) and all(np.allclose(d, 0.0) for d in constant[1:])
+    nyquist = band_split(np.tile([1.0, -1.0], 32), 2)  # the high-pass passes it whole
+    assert np.allclose(nyquist[0], 0.0) and np.allclose(nyquist[1], 0.0)
+    assert float((nyquist[2] ** 2).sum()) == pytest.approx(64.0)
+
+
 def test_a_dead_zone_quantiser_on_a_unit_gaussian():
     error, entropy = dead_zone_quantiser(1.0, 20.0)  # everything in the dead zone: all error, no bits
     assert error == pytest.approx(1.0)
@@ -92,3 +100,14 @@ def test_a_files_white_bands_are_its_noise_and_its_error_splits_exactly():
     assert 0 < at.white_error() < at.total_error()
     assert at.white_bytes() == pytest.approx(sum(at.bands[i].bytes for i in at.white))
     assert len(at.variances(16)) == sum(len(at.signal_bands[i]) for i in at.white)
+
+
+def test_sancodec_on_white_noise_meets_each_error_and_spends_more_than_the_bound():
+    from noise_bound import QUANTISER_ERRORS, coder_rows
+
+    rows = coder_rows(n=1 << 12)
+    assert [float(r[0]) for r in rows] == list(QUANTISER_ERRORS[:3])
+    for asked, reached, bits, bound, scalar, over_bound, _ in ([float(v) for v in r] for r in rows):
+        assert 0.9 * asked <= reached <= asked * 1.0005  # the PRDN target met (the shares printed to 3 digits)
+        assert bits > bound and bits > 0.9 * scalar  # no coder beats Shannon on a Gaussian
+        assert over_bound == pytest.approx(bits / bound, abs=0.01)
