@@ -36,7 +36,8 @@ error, against the bound there. That is the quantiser sancodec's bands use (its 
 rounding, ``waveletframe.quantise``); at 2 bits or more a coefficient it is within 0.25 bit of the bound, but below
 1 bit its rate is 1.2-1.5 times the bound's. The last table codes white Gaussian noise, where the model holds
 exactly, with sancodec itself: how close its bands' coding comes to that scalar quantiser's limit, which bounds
-what a better scalar coding of the white bands could still take.
+what a better scalar coding of the white bands could still take; the one before it, how much of that the
+encoder's dead-zone rounding alone leaves (a band at a low rate wants a wider dead zone).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import sancodec
 from sancodec.codec.anatomy import Band, lossy_anatomy
 from sancodec.codec.beats import find_beats
 from sancodec.codec.mains import mains_frequency
+from sancodec.codec.waveletframe import RHO16, ROUNDING
 
 BLOCKS = (8, 16, 64)  # coefficients per block whose variance the model knows; the middle one is the headline
 WHITE = 0.5  # a band's spectral flatness at least this (white noise's: 0.56) makes it white: the model's bands
@@ -66,6 +68,7 @@ SYM8_LOW = (-0.0033824159510061256, -0.0005421323317911481, 0.03169508781149298,
 TAIL = 12.0  # the quantiser's bins reach this many standard deviations (a unit Gaussian's mass beyond: 1e-32)
 SPLIT_TARGETS = (0.6, 0.7, 0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.6)  # the rest: these times the PRDN
 QUANTISER_ERRORS = (0.1, 0.3, 0.5, 0.7, 0.9)  # squared errors over the variance in the quantiser table
+ROUNDINGS = tuple(k / 20 for k in range(1, 11))  # the dead-zone roundings the rounding table tries (0.05-0.5)
 NOISE_SAMPLES, NOISE_SIGMA = 1 << 16, 40.0  # the white Gaussian noise sancodec codes in the last table
 
 
@@ -99,21 +102,37 @@ def _normal_cdf(z: np.ndarray) -> np.ndarray:
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
-def dead_zone_quantiser(step: float, zone: float) -> tuple[float, float]:
+def dead_zone_quantiser(step: float, zone: float, offset: float | None = None) -> tuple[float, float]:
     """(squared error, entropy in bits) of a unit Gaussian quantised to 0 within ``zone`` of it and in ``step``-wide
-    bins beyond, each bin reconstructed at its centroid."""
+    bins beyond, each bin reconstructed at its centroid, or with ``offset`` at ``offset`` steps past its start."""
     edges = zone + step * np.arange(0, max(2, math.ceil((TAIL - zone) / step) + 1))  # the bins out to TAIL
     cdf = _normal_cdf(edges).astype(np.float64)
     pdf = np.exp(-0.5 * edges**2) / math.sqrt(2 * math.pi)
     p = np.diff(cdf)
-    centre = np.where(p > 1e-300, -np.diff(pdf) / np.maximum(p, 1e-300), 0.0)
-    squares = p - np.diff(edges * pdf)  # E[x^2; bin] of a unit Gaussian
+    first = -np.diff(pdf)  # E[x; bin] of a unit Gaussian
+    squares = p - np.diff(edges * pdf)  # E[x^2; bin]
+    centre = np.where(p > 1e-300, first / np.maximum(p, 1e-300), 0.0) if offset is None else edges[:-1] + offset * step
     outer = 2 * float(squares.sum())
-    error = (1.0 - outer) + 2 * float((squares - p * centre**2).sum())  # the zero bin's energy, the bins' spread
+    # the zero bin's energy, and each bin's E[(x - centre)^2]
+    error = (1.0 - outer) + 2 * float((squares - 2 * centre * first + p * centre**2).sum())
     p0 = float(cdf[0] - (1.0 - cdf[0]))
     seen = p[p > 0]
     entropy = -p0 * math.log2(p0) - 2 * float((seen * np.log2(seen)).sum()) if p0 > 0 else float("inf")
     return error, entropy
+
+
+def sancodec_quantiser_rate(error: float, rounding: float, rho16: int = RHO16) -> float:
+    """The entropy of sancodec's dead-zone quantiser (``waveletframe.quantise``: index floor(|c| / step +
+    ``rounding``), reconstruction at (|index| - 1/2 + ``rho16`` / 16) steps) on a unit Gaussian, at the step
+    whose squared error is ``error`` (bisected; the error grows with the step)."""
+    def at(step: float) -> tuple[float, float]:
+        return dead_zone_quantiser(step, (1 - rounding) * step, rounding - 0.5 + rho16 / 16)
+
+    lo, hi = 1e-3, 2 * TAIL
+    for _ in range(60):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if at(mid)[0] <= error else (lo, mid)
+    return at(lo)[1]
 
 
 def best_scalar_rate(error: float, grid: int = 24, rounds: int = 4) -> float:
@@ -310,6 +329,21 @@ def quantiser_rows() -> list[list[str]]:
     return rows
 
 
+def rounding_rows() -> list[list[str]]:
+    """At each of :data:`QUANTISER_ERRORS`, sancodec's quantiser on a unit Gaussian with its reconstruction
+    (``RHO16``) at its rounding (``ROUNDING``) and at the best of :data:`ROUNDINGS`, each over the best dead-zone
+    scalar quantiser's rate: the rounding is the encoder's alone (no field in the file), so a band coded at a low
+    rate could take its own."""
+    rows = []
+    for error in QUANTISER_ERRORS:
+        best = best_scalar_rate(error)
+        rates = {r: sancodec_quantiser_rate(error, r) for r in ROUNDINGS}
+        chosen = min(rates, key=rates.__getitem__)
+        rows.append([f"{error:g}", f"{best:.3f}", f"{sancodec_quantiser_rate(error, ROUNDING) / best:.3f}",
+                     f"{chosen:g}", f"{rates[chosen] / best:.3f}"])
+    return rows
+
+
 def coder_rows(n: int = NOISE_SAMPLES, sigma: float = NOISE_SIGMA, seed: int = 0) -> list[list[str]]:
     """sancodec's default effort on ``n`` samples of white Gaussian noise (standard deviation ``sigma``, rounded to
     integers) at the PRDN of each of :data:`QUANTISER_ERRORS` (the square root of the error share): the error
@@ -367,6 +401,12 @@ def main() -> None:
     lines += ["## A dead-zone scalar quantiser on a unit Gaussian", "",
               *table(["squared error", "bound, bits", "quantiser's least entropy, bits", "difference",
                       "ratio"], quantiser_rows()), ""]
+    rounding = rounding_rows()
+    lines += ["## sancodec's quantiser's rounding on a unit Gaussian", "",
+              f"Its reconstruction as files have it (RHO16 = {RHO16}), at the encoder's rounding ({ROUNDING:g}) and "
+              "at the best of 0.05-0.5; each rate over the best dead-zone scalar quantiser's (the table above).", "",
+              *table(["squared error", "scalar quantiser, bits", f"rounding {ROUNDING:g}, over it", "best rounding",
+                      "its rate, over it"], rounding), ""]
     coder = coder_rows()
     lines += ["## sancodec on white Gaussian noise", "",
               f"{NOISE_SAMPLES} samples of white Gaussian noise (standard deviation {NOISE_SIGMA:g}, rounded), coded "
@@ -375,7 +415,7 @@ def main() -> None:
               *table(["error asked", "error reached", "sancodec, bits a sample", "bound, bits",
                       "scalar quantiser, bits", "sancodec over the bound", "sancodec over the scalar quantiser"],
                      coder), ""]
-    print("\n".join(lines[-len(QUANTISER_ERRORS) - len(coder) - 12:]), flush=True)
+    print("\n".join(lines[-2 * len(QUANTISER_ERRORS) - len(coder) - 18:]), flush=True)
     if args.markdown:
         args.markdown.write_text("\n".join(lines))
 

@@ -111,3 +111,19 @@ def test_sancodec_on_white_noise_meets_each_error_and_spends_more_than_the_bound
         assert 0.9 * asked <= reached <= asked * 1.0005  # the PRDN target met (the shares printed to 3 digits)
         assert bits > bound and bits > 0.9 * scalar  # no coder beats Shannon on a Gaussian
         assert over_bound == pytest.approx(bits / bound, abs=0.01)
+
+
+def test_centroids_beat_any_other_reconstruction_of_the_same_bins():
+    for offset in (0.3, 0.5, 0.7):
+        assert dead_zone_quantiser(1.0, 0.7)[0] < dead_zone_quantiser(1.0, 0.7, offset)[0]
+    assert dead_zone_quantiser(1.0, 0.7)[1] == dead_zone_quantiser(1.0, 0.7, 0.5)[1]  # the same bins, the same bits
+
+
+def test_sancodecs_rounding_wants_a_wider_dead_zone_at_low_rates_and_never_beats_the_best_scalar_quantiser():
+    from noise_bound import sancodec_quantiser_rate
+
+    assert sancodec_quantiser_rate(0.5, 0.25) < sancodec_quantiser_rate(0.5, 0.4)  # low rate: a wide dead zone
+    assert sancodec_quantiser_rate(0.05, 0.4) < sancodec_quantiser_rate(0.05, 0.2)  # high rate: a narrow one
+    for error in (0.05, 0.5):
+        for rounding in (0.2, 0.4):
+            assert sancodec_quantiser_rate(error, rounding) > 0.999 * best_scalar_rate(error)
