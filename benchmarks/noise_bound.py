@@ -28,7 +28,8 @@ Where the default's file is short of issue 13's goal, the error could be split o
 coded tighter, leaving the white bands more error, or looser. For each such point the rest is taken as the
 default codes it at :data:`SPLIT_TARGETS` times the target (its bytes and the error it leaves), and the white
 bands at their bound with what is left of the target's error; the least total over those splits, and the most
-the white bands could spend over their bound within the goal's bytes (their "room").
+the white bands could spend over their bound within the goal's bytes (their "room"). And, for such a point, what
+a dead zone per band could save (:func:`rounding_row`, an order-0 count on the signal's bands).
 
 The next table is why the gap grows at loose targets: the least entropy of a dead-zone uniform scalar quantiser
 (any step and dead zone, centroid reconstruction, ideal entropy coding) on a unit Gaussian at a given squared
@@ -280,16 +281,62 @@ def best_split(sig: sancodec.Signal, at: WhiteSplit, target: float, goal_bytes: 
     return row
 
 
-def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+def rounded(bands: Sequence[np.ndarray], step: float, roundings: Sequence[float]) -> tuple[float, float]:
+    """(squared error, order-0 bits) of ``bands`` under sancodec's dead-zone quantiser at ``step``, each band at its
+    own rounding of ``roundings`` (reconstruction at (|index| - 1/2 + RHO16 / 16) steps, as files have it)."""
+    error = bits = 0.0
+    for c, r in zip(bands, roundings):
+        k = np.floor(np.abs(c) / step + r)
+        rebuilt = np.where(k > 0, (k - 0.5 + RHO16 / 16) * step, 0.0) * np.sign(c)
+        error += float(((c - rebuilt) ** 2).sum())
+        _, counts = np.unique(np.sign(c) * k, return_counts=True)
+        bits -= float((counts * np.log2(counts / len(c))).sum())
+    return error, bits
+
+
+def bits_at_error(bands: Sequence[np.ndarray], roundings: Sequence[float], error: float) -> float:
+    """:func:`rounded`'s bits at the coarsest step (bisected) whose squared error is at most ``error``."""
+    lo, hi = 1e-3, 4 * max(float(np.abs(c).max()) for c in bands)
+    for _ in range(40):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if rounded(bands, mid, roundings)[0] <= error else (lo, mid)
+    return rounded(bands, lo, roundings)[1]
+
+
+def rounding_row(x: np.ndarray, levels: int, target: float) -> list[str]:
+    """For a point short of the goal: ``x``'s orthonormal bands (no template: the noise bands' is worth under 10 %)
+    at the squared error of PRDN ``target``, in order-0 bytes, under sancodec's rounding everywhere, the best one
+    rounding of :data:`ROUNDINGS` for every band, and a rounding per band (each band's best in turn, twice over,
+    from the best one). What an encoder's per-band dead zone could save, by a cruder count than the coder's."""
+    bands = band_split(x - x.mean(), levels)
+    error = (target / 100) ** 2 * float(((x - x.mean()) ** 2).sum())
+    base = bits_at_error(bands, [ROUNDING] * len(bands), error)
+    one = {r: bits_at_error(bands, [r] * len(bands), error) for r in ROUNDINGS}
+    best_one = min(one, key=one.__getitem__)
+    per_band, bits = [best_one] * len(bands), one[best_one]
+    for _ in range(2):
+        for b in range(len(bands)):
+            for r in ROUNDINGS:
+                tried = per_band[:b] + [r] + per_band[b + 1:]
+                got = bits_at_error(bands, tried, error)
+                if got < bits:
+                    per_band, bits = tried, got
+    return [f"{target:g} %", f"{base / 8:.0f}", f"{best_one:g}", f"{one[best_one] / 8:.0f}",
+            " ".join(f"{r:g}" for r in per_band), f"{bits / 8:.0f}", f"{100 * (1 - bits / base):.1f} %",
+            f"{100 * (1 - bits / one[best_one]):.1f} %"]
+
+
+def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[list[str]], list[list[str]]]:
     """Target rows (the white bands' bytes, error share, bounds, the goal's allowance), band rows (each white
-    band's bits, error and B = 16 bound) and, for points short of the goal, :func:`best_split`'s rows."""
+    band's bits, error and B = 16 bound) and, for points short of the goal, :func:`best_split`'s and
+    :func:`rounding_row`'s rows."""
     import bench_lossy
 
     x = sig.samples[:, 0].astype(np.float64)
     beats = find_beats(x, sig.fs)
     line = mains_frequency(x, sig.fs)
     curve = bench_lossy.wavelet_curve(sig.samples[:, 0])
-    target_rows, band_rows, split_rows = [], [], []
+    target_rows, band_rows, split_rows, zone_rows = [], [], [], []
     for target, goal in zip(bench_lossy.TARGETS, bench_lossy.ECG_GOAL):
         at = white_split(sig, target, beats, line)
         if at is None:
@@ -306,6 +353,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
                             f"{spent - shed:.0f}" if shed > 0 else "–"])
         if shed > 0:
             split_rows.append([f"{target:g} %", f"{goal_bytes:.0f}", *best_split(sig, at, target, goal_bytes)])
+            zone_rows.append(rounding_row(x, len(at.order) - 1, target))
         for i, k in zip(at.white, at.kept):
             band = at.bands[i]
             n = len(at.signal_bands[i])
@@ -315,7 +363,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
                               f"{8 * band.bytes / n:.2f}",
                               f"{band_error / max(float((at.signal_bands[i] ** 2).sum()), 1e-300):.2f}",
                               f"{band.bytes:.0f}", f"{bound:.0f}", f"{band.bytes / bound:.2f}" if bound > 0 else "–"])
-    return target_rows, band_rows, split_rows
+    return target_rows, band_rows, split_rows, zone_rows
 
 
 def quantiser_rows() -> list[list[str]]:
@@ -381,7 +429,7 @@ def main() -> None:
              "error (1.00 in \"bytes over the bound\": at the bound). \"Allowed\": the bytes the "
              "goal leaves those bands if nothing else in the file moves (– where the goal is met).", ""]
     for label, sig in ecg_signals(args.data_dir):
-        target_rows, band_rows, split_rows = study(sig)
+        target_rows, band_rows, split_rows, zone_rows = study(sig)
         if not target_rows:
             continue
         lines += [f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)", "",
@@ -396,7 +444,14 @@ def main() -> None:
                       "white bands could spend over their bound within the goal's bytes, at the best split (under 1: "
                       "not even the bound fits).", "",
                       *table(["PRDN", "goal's bytes", *(f"{h}, B = {b}" for b in BLOCKS for h in
-                                                         ("least total", "room"))], split_rows), ""]
+                                                         ("least total", "room"))], split_rows), "",
+                      "Short of the goal, the dead zone per band: the signal's orthonormal bands (no template) at "
+                      "the target's squared error, in order-0 bytes (a cruder count than the coder's), under "
+                      f"the encoder's rounding ({ROUNDING:g}) everywhere, the best one rounding for every band, and "
+                      "a rounding per band (coarsest band first).", "",
+                      *table(["PRDN", f"rounding {ROUNDING:g}", "best one rounding", "its bytes",
+                              "per band", "their bytes", "saved on the first", "saved on the best one"],
+                             zone_rows), ""]
         print("\n".join(lines[lines.index(f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)"):]), flush=True)
     lines += ["## A dead-zone scalar quantiser on a unit Gaussian", "",
               *table(["squared error", "bound, bits", "quantiser's least entropy, bits", "difference",

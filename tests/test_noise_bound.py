@@ -127,3 +127,21 @@ def test_sancodecs_rounding_wants_a_wider_dead_zone_at_low_rates_and_never_beats
     for error in (0.05, 0.5):
         for rounding in (0.2, 0.4):
             assert sancodec_quantiser_rate(error, rounding) > 0.999 * best_scalar_rate(error)
+
+
+def test_the_order_0_count_of_the_dead_zone_per_band():
+    from noise_bound import ROUNDINGS, bits_at_error, rounded, rounding_row
+
+    rng = np.random.default_rng(7)
+    c = rng.normal(size=20_000)
+    error, bits = rounded([c], 1.0, [0.5])  # plain rounding to the nearest step, rebuilt at it
+    assert error == pytest.approx(float(((c - np.round(c)) ** 2).sum()))
+    _, counts = np.unique(np.round(c), return_counts=True)
+    assert bits == pytest.approx(-float((counts * np.log2(counts / len(c))).sum()))
+    # at half the variance in error a wider dead zone codes a Gaussian in fewer bits, as the rate table says
+    assert bits_at_error([c], [0.25], 0.5 * len(c)) < bits_at_error([c], [0.4], 0.5 * len(c))
+    x = np.rint(40 * rng.normal(size=4096))
+    row = rounding_row(x, 3, 50.0)
+    base, one, per_band = float(row[1]), float(row[3]), float(row[5])
+    assert per_band <= one <= base and float(row[2]) in ROUNDINGS
+    assert all(float(r) in ROUNDINGS for r in row[4].split())
