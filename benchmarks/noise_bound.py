@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -129,11 +129,17 @@ def sancodec_quantiser_rate(error: float, rounding: float, rho16: int = RHO16) -
     def at(step: float) -> tuple[float, float]:
         return dead_zone_quantiser(step, (1 - rounding) * step, rounding - 0.5 + rho16 / 16)
 
-    lo, hi = 1e-3, 2 * TAIL
-    for _ in range(60):
+    return at(coarsest_step(at, error, 1e-3, 2 * TAIL, 60))[1]
+
+
+def coarsest_step(measure: Callable[[float], tuple[float, float]], error: float, lo: float, hi: float,
+                  rounds: int) -> float:
+    """The coarsest step between ``lo`` and ``hi`` whose squared error (``measure(step)[0]``, growing with the
+    step) is at most ``error``: ``rounds`` bisections of the step's logarithm."""
+    for _ in range(rounds):
         mid = math.sqrt(lo * hi)
-        lo, hi = (mid, hi) if at(mid)[0] <= error else (lo, mid)
-    return at(lo)[1]
+        lo, hi = (mid, hi) if measure(mid)[0] <= error else (lo, mid)
+    return lo
 
 
 def best_scalar_rate(error: float, grid: int = 24, rounds: int = 4) -> float:
@@ -170,35 +176,6 @@ def band_split(x: np.ndarray, levels: int) -> list[np.ndarray]:
     return [a, *details[::-1]]
 
 
-@dataclass
-class WhiteSplit:
-    """One lossy file of a signal cut into its white unlocked bands and the rest: the file, the bands' names
-    (coarsest first) and its anatomy's bands, the white ones' indices and the share of each one's variance the
-    model keeps, and the signal's and the error's orthonormal bands."""
-
-    data: bytes
-    order: list[str]
-    bands: list[Band]
-    white: list[int]
-    kept: list[float]
-    signal_bands: list[np.ndarray]
-    error_bands: list[np.ndarray]
-
-    def variances(self, block: int) -> np.ndarray:
-        """The white bands' coefficients' variances as the model takes them (:func:`block_variances`, less what
-        it keeps out)."""
-        return np.concatenate([block_variances(self.signal_bands[i], block) * k for i, k in zip(self.white, self.kept)])
-
-    def white_error(self) -> float:
-        return sum(float((self.error_bands[i] ** 2).sum()) for i in self.white)
-
-    def total_error(self) -> float:
-        return sum(float((e**2).sum()) for e in self.error_bands)
-
-    def white_bytes(self) -> float:
-        return sum(self.bands[i].bytes for i in self.white)
-
-
 class Coded(NamedTuple):
     """A default-effort file of a signal: its bytes, its bands' names (coarsest first) and its anatomy's bands in
     that order, and the coding error's orthonormal bands."""
@@ -212,9 +189,40 @@ class Coded(NamedTuple):
         """The squared error in the bands ``names``."""
         return sum(float((self.error_bands[self.order.index(n)] ** 2).sum()) for n in names)
 
+    def total_error(self) -> float:
+        return sum(float((e**2).sum()) for e in self.error_bands)
+
     def bytes_in(self, names: Sequence[str]) -> float:
         """The file's bytes in the bands ``names``."""
         return sum(self.bands[self.order.index(n)].bytes for n in names)
+
+
+@dataclass
+class WhiteSplit:
+    """One lossy file of a signal (:class:`Coded`) cut into its white unlocked bands and the rest: the white ones'
+    indices in ``file.order``, the share of each one's variance the model keeps, and the signal's orthonormal
+    bands."""
+
+    file: Coded
+    white: list[int]
+    kept: list[float]
+    signal_bands: list[np.ndarray]
+
+    @property
+    def names(self) -> list[str]:
+        """The white bands' names."""
+        return [self.file.order[i] for i in self.white]
+
+    def variances(self, block: int) -> np.ndarray:
+        """The white bands' coefficients' variances as the model takes them (:func:`block_variances`, less what
+        it keeps out)."""
+        return np.concatenate([block_variances(self.signal_bands[i], block) * k for i, k in zip(self.white, self.kept)])
+
+    def white_error(self) -> float:
+        return self.file.error_in(self.names)
+
+    def white_bytes(self) -> float:
+        return self.file.bytes_in(self.names)
 
 
 def coded(sig: sancodec.Signal, target: float) -> Coded | None:
@@ -250,25 +258,23 @@ def white_split(sig: sancodec.Signal, target: float, beats: np.ndarray, line: fl
     if not white:
         return None
     kept = [1.0 - min(1.0, shares[i] + (0.0 if np.isnan(measures[i][0]) else measures[i][0])) for i in white]
-    return WhiteSplit(file.data, file.order, file.bands, white, kept, band_split(x - x.mean(), len(file.order) - 1),
-                      file.error_bands)
+    return WhiteSplit(file, white, kept, band_split(x - x.mean(), len(file.order) - 1))
 
 
-def best_split(sig: sancodec.Signal, at: WhiteSplit, target: float, goal_bytes: float) -> list[str]:
+def best_split(sig: sancodec.Signal, at: WhiteSplit, target: float, budget: float, goal_bytes: float) -> list[str]:
     """For a point short of the goal: over the files coded at :data:`SPLIT_TARGETS` times ``target`` (the rest
     of the file coded tighter or looser; a detail band covers the same frequencies at any levels, so a file of
     other levels counts where it has the white bands), the rest's bytes and error plus the white bands' bound
-    at the error that leaves of ``target``'s budget; per block size, the least such total, and the most the white
-    bands could spend, over their bound there, within ``goal_bytes`` (below 1: not even the bound fits)."""
-    x = sig.samples[:, 0].astype(np.float64)
-    budget = (target / 100) ** 2 * float(((x - x.mean()) ** 2).sum())
-    names = [at.order[i] for i in at.white]
+    at the error that leaves of ``budget`` (``target``'s squared error); per block size, the least such total, and
+    the most the white bands could spend, over their bound there, within ``goal_bytes`` (below 1: not even the
+    bound fits)."""
+    names = at.names
     splits = []
     for factor in SPLIT_TARGETS:
         other = coded(sig, factor * target)
         if other is None or not all(n in other.order for n in names):
             continue
-        left = budget - (sum(float((e**2).sum()) for e in other.error_bands) - other.error_in(names))
+        left = budget - (other.total_error() - other.error_in(names))
         if left > 0:
             splits.append((len(other.data) - other.bytes_in(names), left))
     row = []
@@ -296,20 +302,18 @@ def rounded(bands: Sequence[np.ndarray], step: float, roundings: Sequence[float]
 
 def bits_at_error(bands: Sequence[np.ndarray], roundings: Sequence[float], error: float) -> float:
     """:func:`rounded`'s bits at the coarsest step (bisected) whose squared error is at most ``error``."""
-    lo, hi = 1e-3, 4 * max(float(np.abs(c).max()) for c in bands)
-    for _ in range(40):
-        mid = math.sqrt(lo * hi)
-        lo, hi = (mid, hi) if rounded(bands, mid, roundings)[0] <= error else (lo, mid)
-    return rounded(bands, lo, roundings)[1]
+    def at(step: float) -> tuple[float, float]:
+        return rounded(bands, step, roundings)
+
+    return at(coarsest_step(at, error, 1e-3, 4 * max(float(np.abs(c).max()) for c in bands), 40))[1]
 
 
-def rounding_row(x: np.ndarray, levels: int, target: float) -> list[str]:
-    """For a point short of the goal: ``x``'s orthonormal bands (no template: the noise bands' is worth under 10 %)
-    at the squared error of PRDN ``target``, in order-0 bytes, under sancodec's rounding everywhere, the best one
-    rounding of :data:`ROUNDINGS` for every band, and a rounding per band (each band's best in turn, twice over,
-    from the best one). What an encoder's per-band dead zone could save, by a cruder count than the coder's."""
-    bands = band_split(x - x.mean(), levels)
-    error = (target / 100) ** 2 * float(((x - x.mean()) ** 2).sum())
+def rounding_row(bands: Sequence[np.ndarray], error: float, target: float) -> list[str]:
+    """For a point short of the goal: the signal's orthonormal ``bands`` (no template: the noise bands' is worth
+    under 10 %) at squared error ``error`` (PRDN ``target``'s), in order-0 bytes, under sancodec's rounding
+    everywhere, the best one rounding of :data:`ROUNDINGS` for every band, and a rounding per band (each band's
+    best in turn, twice over, from the best one). What an encoder's per-band dead zone could save, by a cruder
+    count than the coder's."""
     base = bits_at_error(bands, [ROUNDING] * len(bands), error)
     one = {r: bits_at_error(bands, [r] * len(bands), error) for r in ROUNDINGS}
     best_one = min(one, key=one.__getitem__)
@@ -333,6 +337,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
     import bench_lossy
 
     x = sig.samples[:, 0].astype(np.float64)
+    energy = float(((x - x.mean()) ** 2).sum())
     beats = find_beats(x, sig.fs)
     line = mains_frequency(x, sig.fs)
     curve = bench_lossy.wavelet_curve(sig.samples[:, 0])
@@ -341,25 +346,28 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
         at = white_split(sig, target, beats, line)
         if at is None:
             continue
+        file = at.file
         error = at.white_error()
         bounds = [water_filled_bits(at.variances(b), error) / 8 for b in BLOCKS]
         spent = at.white_bytes()
         wavelet_cr = bench_lossy.cr_at(curve, target)
         goal_bytes = 11 * sig.n_samples / (8 * wavelet_cr * goal) if wavelet_cr else math.inf
-        shed = len(at.data) - goal_bytes
-        target_rows.append([f"{target:g} %", " ".join(at.order[i] for i in at.white), f"{spent:.0f}",
-                            f"{100 * error / at.total_error():.0f} %", *(f"{b:.0f}" for b in bounds),
-                            f"{spent / bounds[1]:.2f}" if bounds[1] > 0 else "–", f"{len(at.data)}",
+        shed = len(file.data) - goal_bytes
+        target_rows.append([f"{target:g} %", " ".join(at.names), f"{spent:.0f}",
+                            f"{100 * error / file.total_error():.0f} %", *(f"{b:.0f}" for b in bounds),
+                            f"{spent / bounds[1]:.2f}" if bounds[1] > 0 else "–", f"{len(file.data)}",
                             f"{spent - shed:.0f}" if shed > 0 else "–"])
         if shed > 0:
-            split_rows.append([f"{target:g} %", f"{goal_bytes:.0f}", *best_split(sig, at, target, goal_bytes)])
-            zone_rows.append(rounding_row(x, len(at.order) - 1, target))
+            budget = (target / 100) ** 2 * energy  # the target's squared error
+            split_rows.append([f"{target:g} %", f"{goal_bytes:.0f}",
+                               *best_split(sig, at, target, budget, goal_bytes)])
+            zone_rows.append(rounding_row(at.signal_bands, budget, target))
         for i, k in zip(at.white, at.kept):
-            band = at.bands[i]
+            band = file.bands[i]
             n = len(at.signal_bands[i])
-            band_error = float((at.error_bands[i] ** 2).sum())
+            band_error = float((file.error_bands[i] ** 2).sum())
             bound = water_filled_bits(block_variances(at.signal_bands[i], BLOCKS[1]) * k, band_error) / 8
-            band_rows.append([f"{target:g} %", at.order[i], f"{band.low_hz:g}–{band.high_hz:g}",
+            band_rows.append([f"{target:g} %", file.order[i], f"{band.low_hz:g}–{band.high_hz:g}",
                               f"{8 * band.bytes / n:.2f}",
                               f"{band_error / max(float((at.signal_bands[i] ** 2).sum()), 1e-300):.2f}",
                               f"{band.bytes:.0f}", f"{bound:.0f}", f"{band.bytes / bound:.2f}" if bound > 0 else "–"])

@@ -92,13 +92,14 @@ def test_a_files_white_bands_are_its_noise_and_its_error_splits_exactly():
     at = white_split(sig, 5.0, find_beats(x.astype(float), fs), None)
     assert at is not None
     # the beats' QRS (a Gaussian of 8 ms) has nothing above 62.5 Hz: the bands there are the noise, white
-    assert [at.order[i] for i in at.white] == ["d3", "d2", "d1"]
+    assert at.names == ["d3", "d2", "d1"]
     assert all(0.95 < k <= 1.0 for k in at.kept)  # little of the noise is locked to the beats
-    decoded = sancodec.decode(at.data).samples[:, 0]
-    m = len(at.error_bands[0]) * 2 ** (len(at.order) - 1)
-    assert at.total_error() == pytest.approx(float(((x - decoded)[:m] ** 2).sum()))
-    assert 0 < at.white_error() < at.total_error()
-    assert at.white_bytes() == pytest.approx(sum(at.bands[i].bytes for i in at.white))
+    file = at.file
+    decoded = sancodec.decode(file.data).samples[:, 0]
+    m = len(file.error_bands[0]) * 2 ** (len(file.order) - 1)
+    assert file.total_error() == pytest.approx(float(((x - decoded)[:m] ** 2).sum()))
+    assert 0 < at.white_error() < file.total_error()
+    assert at.white_bytes() == pytest.approx(sum(file.bands[i].bytes for i in at.white))
     assert len(at.variances(16)) == sum(len(at.signal_bands[i]) for i in at.white)
 
 
@@ -141,7 +142,7 @@ def test_the_order_0_count_of_the_dead_zone_per_band():
     # at half the variance in error a wider dead zone codes a Gaussian in fewer bits, as the rate table says
     assert bits_at_error([c], [0.25], 0.5 * len(c)) < bits_at_error([c], [0.4], 0.5 * len(c))
     x = np.rint(40 * rng.normal(size=4096))
-    row = rounding_row(x, 3, 50.0)
+    row = rounding_row(band_split(x - x.mean(), 3), 0.5**2 * float(((x - x.mean()) ** 2).sum()), 50.0)
     base, one, per_band = float(row[1]), float(row[3]), float(row[5])
     assert per_band <= one <= base and float(row[2]) in ROUNDINGS
     assert all(float(r) in ROUNDINGS for r in row[4].split())
