@@ -27,8 +27,9 @@ demo: $(STAMP)
 	$(BIN)/sancodec encode $(SAMPLE) -o out/100_lossy.san --mode lossy --prdn 2 --force
 	$(BIN)/sancodec report $(SAMPLE) out/100_lossy.san --plot out/100_lossy.png --force
 
+# One pytest worker per core (pytest-xdist): CI's 2 cores halve the wall time of a serial run.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 # The C kernels' AVX2 and baseline clones, each built alone, under the tests that compare them with numpy
 # (scripts/clones.sh): a CPU with AVX-512 runs that clone everywhere else.
