@@ -51,16 +51,16 @@ LONGER_MARGIN = 0.01  # ... the longest of those within this share of the fewest
 # costs little on the head and much at a coarse step over the whole record: drive17a at PRDN 9 %) ...
 QUICK_WINDOW = (0.25, 0.45)  # ... or this one (cut where template_windows cuts) where none finds beats there;
 QUICK_ALIGN_ROUNDS = 1  # its beats are aligned once (best_template's: beats.ALIGN_ROUNDS)
-QUICK_GAIN = 0.95  # its template is kept where its bit estimate is below this share of the plain coding's ...
+QUICK_GAIN = 0.985  # its template is kept where its bit estimate is below this share of the plain coding's ...
 QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
 MIN_HEAD_BEATS = 8  # ... holding at least this many beats
 HEAD_TEST = 2 * QUICK_WINDOW_HEAD  # best_template first tests a template on the head of a frame this long or longer
 UNFIT_SHARE = 0.8  # a head whose every window's template leaves this share of its beat windows' energy or more
 # unexplained (beats.fitted_template) has no template weighed: EMG (0.92), EEG (0.96), a flat-lined lead (0.99), where
-# the templates that pay leave at most 0.28 (a103l's pulse; an ECG 0.01-0.21). Such a template cannot take the 5 % off
-# the head's bits that effort balanced asks (QUICK_GAIN), and its bit estimates and alignment were a third of an EMG
-# channel's encode
+# the templates that pay leave at most 0.28 (a103l's pulse; an ECG 0.01-0.21). Such a template did not take off the
+# head's bits the share that effort balanced asks (QUICK_GAIN, 5 % when this was measured), and its bit estimates and
+# alignment were a third of an EMG channel's encode
 WINDOW_VALUES = 1 << 23  # best_template holds the best window's prepared frames and up to this many samples' more
 # (each about 16 bytes a sample: bands and prediction), at least one window's, while it weighs windows side by side
 
