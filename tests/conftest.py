@@ -9,7 +9,8 @@ import pytest
 import torch
 from hypothesis import HealthCheck, settings
 
-torch.set_num_threads(2)
+# two threads on their own; one per pytest-xdist worker (make test runs a worker per core: more would contend)
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
 
 # CI draws the same examples every run (a red CI must mean a change broke something); the "long"
 # profile explores afresh: HYPOTHESIS_PROFILE=long .venv/bin/pytest tests/test_fuzz.py

@@ -119,8 +119,8 @@ def test_report_plot_needs_force_and_export_too(tmp_path):
 
 
 def test_parallel_decodes_into_one_record_never_mix(tmp_path):
-    """Two different sources decoded with -f into the same record, 25 times in parallel: each
-    final record is one source's, whole (its .hea describes its .dat)."""
+    """Two different sources decoded with -f into the same record, four at a time, eight times in each of three
+    rounds: each final record is one source's, whole (its .hea describes its .dat)."""
     a = read_signal(DATA / "test01_00s")
     b = Signal(a.samples[::-1].copy(), a.fs, a.channel_names, a.units, a.adc_gain, a.baseline, a.fmt)
     sans = []
@@ -134,9 +134,9 @@ def test_parallel_decodes_into_one_record_never_mix(tmp_path):
         cmd = [sys.executable, "-m", "sancodec", "decode", str(sans[i % 2]), "-o", str(out), "-f", "-q"]
         return subprocess.run(cmd, capture_output=True, timeout=120).returncode
 
-    for _ in range(5):
+    for _ in range(3):
         with ThreadPoolExecutor(4) as pool:
-            assert set(pool.map(decode, range(10))) == {0}
+            assert set(pool.map(decode, range(8))) == {0}
         back = read_signal(out)
         assert np.array_equal(back.samples, a.samples) or np.array_equal(back.samples, b.samples)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.san", "b.san", "out.dat", "out.hea"]
