@@ -172,9 +172,9 @@ def test_balanced_effort_looks_for_no_grids_where_free_side_information_would_no
 
 @pytest.mark.parametrize("target", [1.0, 2.0])
 def test_balanced_keeps_a_template_whose_estimate_saves_a_few_percent(target):
-    """PTB s0010_re lead i at PRDN 1 and 2 %: its template (with the gains' and taps' grids) takes 1.7-2.4 % off
-    the head's bit estimate, under the 5 % effort balanced once asked, and it takes 2.1-2.5 % off the file. Balanced
-    keeps it, as the default does (``QUICK_GAIN``), and its file is smaller than fast's by about as much."""
+    """PTB s0010_re lead i at PRDN 1 and 2 %: its template (with the gains' and taps' grids) takes less than the 5 %
+    effort balanced once asked off the head's bit estimate, and 2.1-2.5 % off the file. Balanced keeps it, as the
+    default does (``QUICK_GAIN``), and its file is smaller than fast's by about as much."""
     sig = read_signal(DATA / "s0010_re_i")
     balanced = sancodec.encode(sig, mode="lossy", prdn=target, effort="balanced")
     fast = sancodec.encode(sig, mode="lossy", prdn=target, effort="fast")
