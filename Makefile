@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/sancodec encode $(SAMPLE) -o out/100_lossy.san --mode lossy --prdn 2 --force
 	$(BIN)/sancodec report $(SAMPLE) out/100_lossy.san --plot out/100_lossy.png --force
 
-# One pytest worker per core (pytest-xdist): CI's 2 cores halve the wall time of a serial run.
+# One pytest worker per core (pytest-xdist): on 2 cores about two thirds of a serial run's wall time.
 test: $(STAMP)
 	$(BIN)/pytest -q -n auto
 

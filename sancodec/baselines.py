@@ -53,7 +53,8 @@ def baseline_sizes(signal: Signal) -> dict[str, int | None]:
     ``raw float64``, as :func:`raw_width` finds them); None where the tool is missing or cannot hold the samples.
 
     The tools run at once on a thread each: they all release the GIL while they compress, and lzma -9e and
-    zstd -19 alone take seconds on a half-hour record."""
+    zstd -19 alone take seconds on a half-hour record. Their working memory adds up (lzma -9e's is about
+    0.7 GB) where it came one tool at a time."""
     width = raw_width(signal)
     raw = _raw_bytes(signal.samples, width)
     tools: dict[str, Callable[[], int | None]] = {
