@@ -183,6 +183,22 @@ def test_balanced_keeps_a_template_whose_estimate_saves_a_few_percent(target):
     assert prdn(sig.samples[:, 0], sancodec.decode(balanced).samples[:, 0]) <= target
 
 
+def test_balanced_weighs_dependent_quantisation_only_where_asked(monkeypatch):
+    """``lossy.QUICK_DEPENDENT``: off by default (balanced's files have no dependently quantised frame); set to a
+    channel's length, balanced weighs format 1.12's trellis on it as the default does, and keeps it where smaller
+    (PTB s0010_re at PRDN 1 %: about 7 % smaller), the target still met."""
+    sig = read_signal(DATA / "s0010_re_i")
+    plain = sancodec.encode(sig, mode="lossy", prdn=1.0, effort="balanced")
+    assert not any(bits & waveletframe.DEPENDENT for bits in wavelet_predictors(plain))
+    monkeypatch.setattr(lossy, "QUICK_DEPENDENT", sig.n_samples)
+    dependent = sancodec.encode(sig, mode="lossy", prdn=1.0, effort="balanced")
+    assert all(bits & waveletframe.DEPENDENT for bits in wavelet_predictors(dependent))
+    assert len(dependent) < 0.95 * len(plain)
+    assert prdn(sig.samples[:, 0], sancodec.decode(dependent).samples[:, 0]) <= 1.0
+    monkeypatch.setattr(lossy, "QUICK_DEPENDENT", sig.n_samples - 1)  # a channel longer than asked: not weighed
+    assert sancodec.encode(sig, mode="lossy", prdn=1.0, effort="balanced") == plain
+
+
 def test_balanced_effort_weighs_no_grids_where_the_template_would_not_pay_at_the_plain_step(long_ecg, monkeypatch):
     """A channel of ``lossy.PLAIN_FIRST`` to ``QUICK_MAINS`` samples has its plain coding made first, and its
     template must also pay, its side information free, at that coding's step: an ECG with a dropout (mixedsignals

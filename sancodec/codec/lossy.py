@@ -71,6 +71,9 @@ PLAIN_AHEAD = 1 << 17  # ... as do those shorter than this where no line is foun
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
 DEPENDENT_CODING = True  # the default effort weighs a one-frame wavelet coding quantised dependently (1.12)
+QUICK_DEPENDENT = 0  # effort "balanced" weighs it too on one-frame channels of up to this many samples (0: on none;
+# up to 2^16: PTB s0010_re 6.9 and 3.7 % smaller at PRDN 1 and 2 %, files of 1-7 % smaller on channels that short,
+# for a third more time summed at 2 %, twice as much on most of those channels: docs/LOSSY_HISTORY.md)
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -287,7 +290,8 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     spectrum on a grid).
     Such a sparse channel's wavelets are also coded as the default's first coding codes them (every band's
     coding weighed, and the scan past a PRDN that falls as the step grows, ``stepsearch.coarsest_step``):
-    mixedsignals' lead II at PRDN 1 % in half the bytes."""
+    mixedsignals' lead II at PRDN 1 % in half the bytes. On a one-frame channel of at most :data:`QUICK_DEPENDENT`
+    samples (none by default) the wavelet coding is also quantised dependently, as the default's is, where smaller."""
     n = sum(map(len, frames))
     # the head's exact estimates (the last test below) made ahead, on a thread the wavelets leave spare, where asked
     ahead = bool(fs) and target.max_prdn is not None and n > QUICK_TIME_DOMAIN and piece_count() > 1
@@ -301,6 +305,10 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
         return coded
+    if QUICK_DEPENDENT and len(frames) == 1 and n <= QUICK_DEPENDENT:  # format 1.12, where smaller
+        dependent = dependentframe.coding(chosen, ref, target.max_prdn)
+        if dependent is not None and len(dependent[0]) < to_beat:
+            coded, to_beat = timedomain.Coded([dependent[0]], dependent[1], False), len(dependent[0])
     if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat, look) or \
             timedomain.grid_looks_smaller(frames, ref, target.max_prdn, to_beat, look):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
