@@ -27,9 +27,10 @@ demo: $(STAMP)
 	$(BIN)/sancodec encode $(SAMPLE) -o out/100_lossy.san --mode lossy --prdn 2 --force
 	$(BIN)/sancodec report $(SAMPLE) out/100_lossy.san --plot out/100_lossy.png --force
 
-# One pytest worker per core (pytest-xdist): on 2 cores about two thirds of a serial run's wall time.
+# One pytest worker per core (pytest-xdist): on 2 cores about two thirds of a serial run's wall time. At most 8:
+# each worker holds torch, wfdb-python and the codec before its first test (about 270 MB) and more as it runs.
 test: $(STAMP)
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --maxprocesses 8
 
 # The C kernels' AVX2 and baseline clones, each built alone, under the tests that compare them with numpy
 # (scripts/clones.sh): a CPU with AVX-512 runs that clone everywhere else.
