@@ -305,10 +305,9 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
         return coded
-    if QUICK_DEPENDENT and len(frames) == 1 and n <= QUICK_DEPENDENT:  # format 1.12, where smaller
-        dependent = dependentframe.coding(chosen, ref, target.max_prdn)
-        if dependent is not None and len(dependent[0]) < to_beat:
-            coded, to_beat = timedomain.Coded([dependent[0]], dependent[1], False), len(dependent[0])
+    dependent = _dependent(chosen, ref, target.max_prdn) if QUICK_DEPENDENT and n <= QUICK_DEPENDENT else None
+    if dependent is not None:
+        coded, to_beat = dependent, len(dependent.payloads[0])
     if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat, look) or \
             timedomain.grid_looks_smaller(frames, ref, target.max_prdn, to_beat, look):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
@@ -451,11 +450,19 @@ def _settle(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray
     mixed = _mixed(coded, frames, ref, target.max_prdn) if mix and mix.exact and target.max_prdn is not None else None
     if mixed is not None:
         return mixed
-    if DEPENDENT_CODING and target.max_prdn is not None and len(frames) == 1:  # format 1.12, where smaller
-        dependent = dependentframe.coding(coded, ref, target.max_prdn)
-        if dependent is not None and len(dependent[0]) < len(coded.payloads()[0]):
-            return timedomain.Coded([dependent[0]], dependent[1], False, window)
-    return timedomain.Coded(coded.payloads(), coded.prdn, False, window)
+    dependent = _dependent(coded, ref, target.max_prdn, window) if DEPENDENT_CODING and target.max_prdn is not None \
+        else None
+    return dependent if dependent is not None else timedomain.Coded(coded.payloads(), coded.prdn, False, window)
+
+
+def _dependent(coded: WaveletCoding, ref: np.ndarray, bound: float,
+               window: tuple[float, float] | None = None) -> timedomain.Coded | None:
+    """A one-frame wavelet coding's frame quantised dependently at the PRDN ``bound`` (format 1.12,
+    ``dependentframe.coding``), where that is smaller than ``coded``'s; else None (also for several frames)."""
+    dependent = dependentframe.coding(coded, ref, bound)  # None for several frames
+    if dependent is None or len(dependent[0]) >= len(coded.payloads()[0]):
+        return None
+    return timedomain.Coded([dependent[0]], dependent[1], False, window)
 
 
 def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
