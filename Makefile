@@ -28,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/sancodec report $(SAMPLE) out/100_lossy.san --plot out/100_lossy.png --force
 
 # One pytest worker per core (pytest-xdist): on 2 cores about two thirds of a serial run's wall time. At most 8:
-# each worker holds torch, wfdb-python and the codec before its first test (about 270 MB) and more as it runs.
+# each worker holds torch, wfdb-python and the codec (a few hundred MB) before its first test, and more as it runs.
 test: $(STAMP)
 	$(BIN)/pytest -q -n auto --maxprocesses 8
 
