@@ -63,10 +63,9 @@ def rates(q: np.ndarray, second: np.ndarray) -> np.ndarray:
     indices ``q`` chosen under quantisers ``second``: -log2 of each magnitude's share (half a count added to each),
     and a sign bit for a nonzero one."""
     magnitude = np.minimum(np.abs(q), RATE_SIZE - 1)
-    rows = []
-    for which in (False, True):
-        counts = np.bincount(magnitude[second == which], minlength=RATE_SIZE) + 0.5
-        rows.append(-np.log2(counts / counts.sum()) + (np.arange(RATE_SIZE) > 0))
+    slot = magnitude + RATE_SIZE * np.asarray(second, dtype=np.int64)  # both quantisers' counts in one pass
+    both = np.bincount(slot, minlength=2 * RATE_SIZE).reshape(2, RATE_SIZE) + 0.5
+    rows = [-np.log2(counts / counts.sum()) + (np.arange(RATE_SIZE) > 0) for counts in both]
     return np.array(rows)
 
 
