@@ -55,10 +55,10 @@ def test_the_compiled_trellis_takes_the_reference_path_past_its_fast_rounding(la
     """Values of 2^50 steps or more (which the compiled search weighs a value at a time, without its vectorised
     rounding) among ordinary ones, in blocks of either kind and across a block's end, take the reference's path."""
     rng = np.random.default_rng(9)
-    u = rng.normal(size=1500) * 3
-    huge = np.array([2.0**50, -(2.0**50) - 3.5, 2.0**52 + 2.0, -(2.0**52) - 6.0, 2.0**52 + 3.0, 3.0 * 2.0**55])
-    u[[0, 511, 512, 700, 1023, 1499]] = huge  # in the first and second blocks of 512, at their edges (2^52 + 2:
-    # half of it, 2^51 + 1, is odd, which the 1.5 * 2^52 sum would round to even)
+    u = rng.normal(size=2000) * 3
+    huge = np.array([2.0**50, -(2.0**50) - 3.5, 2.0**52 + 2.0, -(2.0**52) - 6.0, 2.0**52 + 3.0, -(2.0**52) - 7.0])
+    u[[0, 511, 1024, 1100, 1300, 1535]] = huge  # in the first and third blocks of 512, at their edges, the second
+    # and fourth without (2^52 + 2: half of it, 2^51 + 1, is odd, which the 1.5 * 2^52 sum would round to even)
     table = dependent.rates(*dependent.quantise(rng.normal(size=1000) * 3, 0.15))
     q, second = dependent.quantise(u, lam, table)
     ref_q, ref_second = dependent._reference_quantise(u, lam, table)

@@ -143,27 +143,57 @@ static void candidates_any(const double *u, int64_t n, int lam, const double *pr
     }
 }
 
-/* q[0..n): the indices of the least-cost path through the trellis from state 0 for the values u (in steps), the
- * cost (u - level)^2 plus lam (squared steps) per bit of the rates (2 x size: bits per magnitude under Q0 and Q1),
- * those products handed in `priced` (lam * rates, as numpy multiplies them: the same doubles);
- * second[t]: the quantiser value t went through. back: 2 n bytes of room: per value, its candidates' codes and which
- * predecessor each new state came from (bit ns), so that the way back reads two bytes a value, not 32 (the indices
- * themselves, kept before). Ties go as the reference's: a state's first predecessor (by state, then parity) unless
- * the second is strictly cheaper, the first state of least cost at the end. The candidates are weighed a block at a
- * time ahead of the search (candidates_flat, where the block's values allow), which then reads their costs. */
-TARGET_CLONES EXPORT void san_dq_quantise(const double *u, int64_t n, double lam, const double *priced, int64_t size,
-                                          int64_t *q, uint8_t *second, uint8_t *back) {
-    /* each new state's two predecessors, (state, parity) by state: NEXT's inverse, written out */
-    static const int pred[4][2][2] = {{{0, 0}, {1, 1}}, {{2, 0}, {3, 1}}, {{0, 1}, {1, 0}}, {{2, 1}, {3, 0}}};
+/* Each new state's two predecessors, (state, parity) by state: NEXT's inverse, written out. */
+static const int PRED[4][2][2] = {{{0, 0}, {1, 1}}, {{2, 0}, {3, 1}}, {{0, 1}, {1, 0}}, {{2, 1}, {3, 0}}};
+
+/* san_dq_quantise a value at a time: its candidates, then its step of the search; the way back as it goes. */
+static void search_by_value(const double *u, int64_t n, double lam, const double *priced, int64_t size, int64_t *q,
+                            uint8_t *second, uint8_t *back) {
+    const int priced_lam = lam > 0.0;
+    double cost[4] = {0.0, INFINITY, INFINITY, INFINITY};
+    uint8_t *codes = back + n;
+    for (int64_t t = 0; t < n; t++) {
+        double cc[2][2];
+        codes[t] = (uint8_t)candidates(u[t], priced_lam, priced, size, cc);
+        double next[4];
+        unsigned ways = 0;
+        for (int ns = 0; ns < 4; ns++) {
+            const int s1 = PRED[ns][0][0], p1 = PRED[ns][0][1], s2 = PRED[ns][1][0], p2 = PRED[ns][1][1];
+            double a = cost[s1] + cc[s1 >> 1][p1], b = cost[s2] + cc[s2 >> 1][p2];
+            int second_way = b < a;
+            next[ns] = second_way ? b : a;
+            ways |= (unsigned)second_way << ns;
+        }
+        back[t] = (uint8_t)ways;
+        for (int ns = 0; ns < 4; ns++) cost[ns] = next[ns];
+    }
+    int state = 0;
+    for (int s = 1; s < 4; s++)
+        if (cost[s] < cost[state]) state = s;
+    for (int64_t t = n - 1; t >= 0; t--) {
+        const int *way = PRED[state][(back[t] >> state) & 1];
+        int prev = way[0], parity = way[1], quantiser = prev >> 1;
+        q[t] = index_of(u[t], quantiser, (codes[t] >> (2 * (2 * quantiser + parity))) & 3u);
+        second[t] = (uint8_t)quantiser;
+        state = prev;
+    }
+}
+
+/* san_dq_quantise with the candidates weighed a block at a time ahead of the search (candidates_flat, where the
+ * block's values allow), which then reads their costs, and the way back in two passes. */
+TARGET_CLONES static void search_blocked(const double *u, int64_t n, double lam, const double *priced, int64_t size,
+                                         int64_t *q, uint8_t *second, uint8_t *back) {
     const int priced_lam = lam > 0.0;
     double cost0 = 0.0, cost1 = INFINITY, cost2 = INFINITY, cost3 = INFINITY;
     uint8_t *codes = back + n;
     double slots[DQ_BLOCK][4];
+    int every_flat = 1;  /* every block weighed by candidates_flat: the indices' bases come by the same sum below */
     for (int64_t first = 0; first < n; first += DQ_BLOCK) {
         int64_t m = n - first < DQ_BLOCK ? n - first : DQ_BLOCK;
         const double *v = u + first;
         int flat = 1;
         for (int64_t t = 0; t < m; t++) flat &= fabs(v[t]) < 1125899906842624.0; /* 2^50 */
+        every_flat &= flat;
         if (flat && priced_lam)
             candidates_flat(v, m, 1, priced, size, slots, codes + first);
         else if (flat)
@@ -185,12 +215,14 @@ TARGET_CLONES EXPORT void san_dq_quantise(const double *u, int64_t n, double lam
     int state = 0;
     for (int s = 1; s < 4; s++)
         if (cost[s] < cost[state]) state = s;
-    /* the way back in two passes: the path's states (a chain of table reads: WAY[state][back] holds the predecessor
-     * and the parity taken from it), each value's slot kept in back; then each value's index from its slot */
+    /* the way back in two passes: the path's states (a chain of table reads: way[state][back] holds the predecessor
+     * and the parity taken from it), each value's slot kept in back; then each value's index from its slot (where
+     * every value is below 2^50, base_of's rounding as candidates_flat makes it, the base read from the sum's bits as
+     * an integer: no float-to-int conversion, which AVX2 has no vector form of, so that the loop vectorises) */
     uint8_t way[4][16];
     for (int s = 0; s < 4; s++)
         for (int b = 0; b < 16; b++) {
-            const int *from = pred[s][(b >> s) & 1];
+            const int *from = PRED[s][(b >> s) & 1];
             way[s][b] = (uint8_t)(from[0] | from[1] << 2);
         }
     for (int64_t t = n - 1; t >= 0; t--) {
@@ -198,12 +230,57 @@ TARGET_CLONES EXPORT void san_dq_quantise(const double *u, int64_t n, double lam
         state = (int)(w & 3u);
         back[t] = (uint8_t)((w & 2u) | w >> 2);  /* slot 2 quantiser + parity */
     }
+    if (every_flat) {
+        const int64_t rounder_bits = (int64_t)bits_of(DQ_ROUNDER);
+        for (int64_t t = 0; t < n; t++) {
+            unsigned slot = back[t], quantiser = slot >> 1, code = (codes[t] >> (2 * slot)) & 3u;
+            double v = u[t];
+            double half = (v + (double)quantiser * ((double)(v > 0.0) - (double)(v < 0.0))) / 2.0;
+            int64_t base = (int64_t)bits_of(half + DQ_ROUNDER) - rounder_bits;
+            q[t] = code == 3u ? 0 : base + (int64_t)code - 1;
+            second[t] = (uint8_t)quantiser;
+        }
+        return;
+    }
     for (int64_t t = 0; t < n; t++) {
         unsigned slot = back[t], quantiser = slot >> 1, code = (codes[t] >> (2 * slot)) & 3u;
         int64_t k = index_of(u[t], (int)quantiser, code == 3u ? 1u : code);
         q[t] = code == 3u ? 0 : k;
         second[t] = (uint8_t)quantiser;
     }
+}
+
+
+/* Whether search_blocked pays: its branch-free passes need an AVX2 clone's vectors (target_clones: GCC on x86-64
+ * Linux); the baseline clone, another compiler or CPU keep the per-value search, as fast there. On the default
+ * effort's calls (scripts/clone_kernels_bench.sh 4c6dc36: each clone timed by bench_encode_kernels.py) the blocked
+ * search took 0.54x the per-value one's time in the AVX2 clone and 0.42x in the AVX-512 one; at d39ce7a, which ran it
+ * in every clone (its way back not yet vectorised), 0.99x in the baseline clone. */
+static int blocked_pays(void) {
+#if defined(SANCODEC_CLONE_BASELINE)
+    return 0;
+#elif defined(__AVX2__)
+    return 1;
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+/* q[0..n): the indices of the least-cost path through the trellis from state 0 for the values u (in steps), the
+ * cost (u - level)^2 plus lam (squared steps) per bit of the rates (2 x size: bits per magnitude under Q0 and Q1),
+ * those products handed in `priced` (lam * rates, as numpy multiplies them: the same doubles);
+ * second[t]: the quantiser value t went through. back: 2 n bytes of room: per value, its candidates' codes and which
+ * predecessor each new state came from (bit ns), so that the way back reads two bytes a value, not 32 (the indices
+ * themselves, kept before). Ties go as the reference's: a state's first predecessor (by state, then parity) unless
+ * the second is strictly cheaper, the first state of least cost at the end. Both searches take the same path. */
+EXPORT void san_dq_quantise(const double *u, int64_t n, double lam, const double *priced, int64_t size, int64_t *q,
+                            uint8_t *second, uint8_t *back) {
+    if (blocked_pays())
+        search_blocked(u, n, lam, priced, size, q, second, back);
+    else
+        search_by_value(u, n, lam, priced, size, q, second, back);
 }
 
 /* levels[t] of indices q[0..n) read from state 0: 2 q - sign(q) where the state quantises by Q1, else 2 q (|q| below
