@@ -14,7 +14,9 @@ envelope, the beat period's lagged products, the beats' alignment (``kernels.bes
 (a long band's running contexts, weighed and coded, ``kernels.running_choose_encode``; a frame's bands in one adaptive
 stream, ``kernels.encode_adaptive_bands``; their Python references, a decision at a time, are not timed), and the
 default's dependent quantisation, its trellis search over a band (``kernels.dq_quantise``; its reference, too, goes a
-value at a time, untimed). Where a kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts;
+value at a time, untimed) and its indices turned into levels (``kernels.dq_levels``, which the decoder runs on every
+dependently quantised band; timed on a copy, as the decoder's call writes in place). Where a kind has a numpy
+reference (the estimate: numpy's quantiser and ``np.frexp`` counts;
 the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``,
 np.median's values in about half its time; the trimmed means: numpy's selection at both ends of the middle and its exact
 sum, ``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
@@ -65,6 +67,7 @@ class Kind:
     compared: float = 0.0  # the kernel's seconds on the calls its reference was timed on ...
     reference_seconds: float = 0.0  # ... and the reference's
     _real: Callable[..., object] | None = field(default=None, repr=False)
+    fresh: Callable[..., tuple] | None = None  # the arguments its repeats are timed on, where the call writes in place
 
 
 KINDS = [
@@ -94,6 +97,8 @@ KINDS = [
     Kind("a frame's bands coded in one adaptive stream", adaptivebands.kernels, "encode_adaptive_bands",
          lambda arrays, *_: sum(map(len, arrays))),
     Kind("dependent quantisation's trellis (format 1.12)", dependent.kernels, "dq_quantise", lambda u, *_: len(u)),
+    Kind("dependent quantisation's levels (the decoder's too)", dependent.kernels, "dq_levels", lambda q, _o: len(q),
+         fresh=lambda q, _o: (np.array(q), np.empty_like(q))),  # the decoder turns its indices in place
 ]
 
 
@@ -105,8 +110,9 @@ def timed_encodes(signals: list[sancodec.Signal], effort: str, repeats: int, bud
         def wrapper(*args: object, kind: Kind = kind) -> object:
             real = kind._real
             assert real is not None
+            again = args if kind.fresh is None else kind.fresh(*args)  # before the call, which may write in place
             out = real(*args)
-            seconds = fastest_seconds(lambda: real(*args), repeats)
+            seconds = fastest_seconds(lambda: real(*again), repeats)
             kind.calls += 1
             kind.count += kind.values(*args)
             kind.seconds += seconds

@@ -1,9 +1,7 @@
 /* Dependent (trellis-coded) quantisation of wavelet bands (format 1.12, codec.dependent): the encoder's Viterbi
- * search and the decoder's levels. Four states step by each index's parity (NEXT); states 0 and 1 quantise to even
- * multiples of the step (Q0: level 2k), states 2 and 3 to odd ones and 0 (Q1: level 2k - sign(k)). */
+ * search and the decoder's levels. Four states step by each index's parity (codec.dependent.NEXT); states 0 and 1
+ * quantise to even multiples of the step (Q0: level 2k), states 2 and 3 to odd ones and 0 (Q1: level 2k - sign(k)). */
 #include "kernels.h"
-
-static const int NEXT[4][2] = {{0, 2}, {2, 0}, {1, 3}, {3, 1}};
 
 static inline double sign_of(double v) { return v > 0.0 ? 1.0 : v < 0.0 ? -1.0 : 0.0; }
 
@@ -286,11 +284,13 @@ EXPORT void san_dq_quantise(const double *u, int64_t n, double lam, const double
 /* levels[t] of indices q[0..n) read from state 0: 2 q - sign(q) where the state quantises by Q1, else 2 q (|q| below
  * 2^60, checked by the caller). In place where levels is q. */
 EXPORT void san_dq_levels(const int64_t *q, int64_t n, int64_t *levels) {
-    int state = 0;
+    unsigned state = 0;
     for (int64_t t = 0; t < n; t++) {
         int64_t k = q[t];
         int64_t sign = (k > 0) - (k < 0);
-        levels[t] = 2 * k - (state >> 1 ? sign : 0);
-        state = NEXT[state][(k < 0 ? -k : k) & 1];
+        levels[t] = 2 * k - (int64_t)(state >> 1) * sign;
+        /* NEXT[state][parity] as arithmetic, a short chain from one value's state to the next's: the parity of |k|
+         * is k's last bit (two's complement), and the next state is (state >> 1) | ((parity ^ (state & 1)) << 1) */
+        state = (state >> 1) | ((((unsigned)k & 1u) ^ (state & 1u)) << 1);
     }
 }
