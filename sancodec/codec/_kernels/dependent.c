@@ -241,13 +241,11 @@ TARGET_CLONES static void search_blocked(const double *u, int64_t n, double lam,
         return;
     }
     for (int64_t t = 0; t < n; t++) {
-        unsigned slot = back[t], quantiser = slot >> 1, code = (codes[t] >> (2 * slot)) & 3u;
-        int64_t k = index_of(u[t], (int)quantiser, code == 3u ? 1u : code);
-        q[t] = code == 3u ? 0 : k;
+        unsigned slot = back[t], quantiser = slot >> 1;
+        q[t] = index_of(u[t], (int)quantiser, (codes[t] >> (2 * slot)) & 3u);
         second[t] = (uint8_t)quantiser;
     }
 }
-
 
 /* Whether search_blocked pays: its branch-free passes need an AVX2 clone's vectors (target_clones: GCC on x86-64
  * Linux); the baseline clone, another compiler or CPU keep the per-value search, as fast there. On the default
