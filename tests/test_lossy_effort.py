@@ -424,6 +424,27 @@ def test_balanced_weighs_no_template_on_a_head_whose_beats_share_no_shape(monkey
     assert sancodec.encode(emg, mode="lossy", prdn=2.0, effort="balanced") == data
 
 
+def test_the_first_template_found_on_the_head_decides_that_none_fits(monkeypatch):
+    """templatesearch._head_window with ``unfit``: where the first window's template leaves UNFIT_SHARE or more of
+    its beats' energy unexplained (EMG), the head is UNFIT and no other window's template is made; where it fits
+    (an ECG), every window's is made and the best weighed."""
+    made: list[tuple[float, float]] = []
+    original = templatesearch.fitted_template
+    monkeypatch.setattr(templatesearch, "fitted_template",
+                        lambda x, fs, w, b: made.append(w) or original(x, fs, w, b))
+    for name, fits in (("emg_healthy", False), ("a103l_20000", True)):
+        sig = read_signal(DATA / name)
+        x, fs = sig.samples[:, 0].astype(float), sig.fs
+        head = x[: templatesearch.QUICK_WINDOW_HEAD]
+        beats = templatesearch.find_beats(x, fs)
+        windows = templatesearch.quick_windows(templatesearch.template_windows([beats], fs))
+        assert len(windows) > 1
+        made.clear()
+        chosen = templatesearch._head_window(head, beats, fs, windows, 30.0, unfit=True)
+        assert (chosen is not templatesearch.UNFIT and chosen is not None) == fits
+        assert made == (windows if fits else windows[:1])
+
+
 def test_the_head_test_aligns_the_template_only_where_it_does_not_pay_unaligned(monkeypatch):
     """templatesearch._helps: a template that already takes fewer bits on the head than the plain coding, unaligned
     and with its side information, is taken without aligning it; one that does not is aligned and judged without

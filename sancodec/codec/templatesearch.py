@@ -56,11 +56,12 @@ QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
 MIN_HEAD_BEATS = 8  # ... holding at least this many beats
 HEAD_TEST = 2 * QUICK_WINDOW_HEAD  # best_template first tests a template on the head of a frame this long or longer
-UNFIT_SHARE = 0.8  # a head whose every window's template leaves this share of its beat windows' energy or more
-# unexplained (beats.fitted_template) has no template weighed: EMG (0.92), EEG (0.96), a flat-lined lead (0.99), where
-# the templates that pay leave at most 0.28 (a103l's pulse; an ECG 0.01-0.21). Such a template did not take off the
-# head's bits the share that effort balanced asks (QUICK_GAIN, 5 % when this was measured), and its bit estimates and
-# alignment were a third of an EMG channel's encode
+UNFIT_SHARE = 0.8  # a head whose first window's template found leaves this share of its beat windows' energy or more
+# unexplained (beats.fitted_template) has no template weighed: EMG (0.87-0.91), EEG (0.93-0.96), a flat-lined lead
+# (0.99), where the templates that pay leave at most 0.28 (a103l's pulse; an ECG 0.01-0.21). Such a template did not
+# take off the head's bits the share that effort balanced asks (QUICK_GAIN, 5 % when this was measured), and its bit
+# estimates and alignment were a third of an EMG channel's encode. A head's windows leave shares within 0.04 of each
+# other on bench_lossy's records, so the first decides, the others not made (EMG and EEG 7-19 % faster)
 WINDOW_VALUES = 1 << 23  # best_template holds the best window's prepared frames and up to this many samples' more
 # (each about 16 bytes a sample: bands and prediction), at least one window's, while it weighs windows side by side
 
@@ -220,16 +221,18 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
                  step: float, unfit: bool = False) -> HeadChoice | None:
     """The window of ``windows`` whose template (``beats`` as marked) codes ``head`` in the fewest bits at
     ``step``, side information included, that template and those bits; None where none finds a beat train
-    there; with ``unfit``, :data:`UNFIT` where every template found leaves :data:`UNFIT_SHARE` of its beat windows'
-    energy or more unexplained (no bit estimate made)."""
+    there; with ``unfit``, :data:`UNFIT` where the first template found leaves :data:`UNFIT_SHARE` of its beat
+    windows' energy or more unexplained (no other window's template made, no bit estimate)."""
     marked = beats[beats < len(head)]
     best: HeadChoice | None = None
     # one after another: on two threads a head's few windows (a template and an estimate of 2^14 samples each,
     # much of it in Python) took longer than in turn, each thread waiting on the other for the interpreter lock
-    fitted = [fitted_template(head, fs, w, marked) if unfit else (find_template(head, fs, w, marked), 1.0)
-              for w in windows]
-    if unfit and any(t is not None for t, _ in fitted) and all(share >= UNFIT_SHARE for _, share in fitted):
-        return UNFIT
+    fitted: list[tuple[BeatTemplate | None, float]] = []
+    for w in windows:
+        fitted.append(fitted_template(head, fs, w, marked) if unfit else (find_template(head, fs, w, marked), 1.0))
+        if unfit and fitted[-1][0] is not None and all(t is None for t, _ in fitted[:-1]) and \
+                fitted[-1][1] >= UNFIT_SHARE:  # the first template found decides (UNFIT_SHARE)
+            return UNFIT
     weighed = [(t, math.inf if t is None else Prepared([head], [t]).estimate(step)) for t, _ in fitted]
     for window, (template, bits) in zip(windows, weighed):
         if template is not None and (best is None or bits < best.bits):
