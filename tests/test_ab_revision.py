@@ -1,0 +1,41 @@
+"""benchmarks/ab_revision.py weighs the working tree against a commit: the commit checked out beside it with
+compiled kernels (copied where its C sources are these), and each side's encodes timed and sized in a process of its
+own."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import sancodec
+from sancodec import Signal, read_signal
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import ab_revision  # noqa: E402
+import bench_lossy  # noqa: E402
+
+
+def test_each_signal_is_timed_and_sized_as_the_encoder_codes_it(monkeypatch):
+    sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100")
+    excerpt = Signal(sig.samples[:8_000, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
+    monkeypatch.setattr(bench_lossy, "labelled", lambda data_dir: [("a", excerpt), ("b", excerpt)])
+    got = ab_revision.measure(Path("."), ["b"], "balanced", 2.0, 2, 1)
+    assert list(got) == ["b"]
+    seconds, size = got["b"]
+    assert seconds > 0
+    assert size == len(sancodec.encode(excerpt, mode="lossy", prdn=2.0, effort="balanced"))
+
+
+def test_the_commit_is_checked_out_beside_with_its_kernels(tmp_path):
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    tree = ab_revision.worktree(head, tmp_path / "rev")
+    try:
+        assert (tree / "sancodec" / "__init__.py").exists()
+        built = sorted(p.name for p in (ROOT / "sancodec" / "codec").glob("_kernels*.so"))
+        assert sorted(p.name for p in (tree / "sancodec" / "codec").glob("_kernels*.so")) == built
+        where = subprocess.run([sys.executable, "-c", "import sancodec; print(sancodec.__file__)"], cwd=tree,
+                               env={"PYTHONPATH": str(tree), "PATH": ""}, capture_output=True, text=True, check=True)
+        assert Path(where.stdout.strip()).resolve().is_relative_to(tree.resolve())
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True)
