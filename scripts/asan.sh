@@ -8,9 +8,8 @@ cd "$(dirname "$0")/.."
 cases="${1:-3000}"
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
-include="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
-gcc -shared -fPIC -O1 -g -fsanitize=address -fno-omit-frame-pointer -ffp-contract=off -fno-trapping-math \
-    -I "$include" -I sancodec/codec/_kernels sancodec/codec/_kernels/*.c -o "$build/kernels_asan.so"
+source scripts/kernels_lib.sh
+kernels_lib sancodec/codec/_kernels "$build/kernels_asan.so" -O1 -g -fsanitize=address -fno-omit-frame-pointer
 runtime="$(gcc -print-file-name=libasan.so)"
 export LD_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0 SANCODEC_KERNELS_LIB="$build/kernels_asan.so"
 .venv/bin/python -c 'from sancodec.codec import kernels; import os; assert kernels._LIB._name == os.environ["SANCODEC_KERNELS_LIB"]'

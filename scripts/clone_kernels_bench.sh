@@ -11,7 +11,7 @@ rev=""
 if [[ $# -gt 0 && $1 != -* ]]; then rev="$1"; shift; fi
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
-include="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+source scripts/kernels_lib.sh
 sources=(working)
 mkdir -p "$build/working" && cp sancodec/codec/_kernels/*.c sancodec/codec/_kernels/*.h "$build/working/"
 if [[ -n $rev ]]; then
@@ -23,8 +23,7 @@ for clone in WIDEST AVX2 BASELINE; do
         lib="$build/${source}_$clone.so"
         define=()
         [[ $clone != WIDEST ]] && define=("-DSANCODEC_CLONE_$clone")
-        gcc -shared -fPIC -O3 -fwrapv -ffp-contract=off -fno-trapping-math "${define[@]}" -I "$include" \
-            -I "$build/$source" "$build/$source"/*.c -o "$lib"
+        kernels_lib "$build/$source" "$lib" -O3 "${define[@]}"
         echo "## clone $clone, kernels of $([[ $source == rev ]] && echo "$rev" || echo 'the working tree')"
         SANCODEC_KERNELS_LIB="$lib" .venv/bin/python benchmarks/bench_encode_kernels.py "$@" | sed -n '/^| kernel/,$p'
         echo

@@ -7,11 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
-include="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+source scripts/kernels_lib.sh
 for clone in AVX2 BASELINE; do
     lib="$build/kernels_$clone.so"
-    gcc -shared -fPIC -O3 -fwrapv -ffp-contract=off -fno-trapping-math "-DSANCODEC_CLONE_$clone" \
-        -I "$include" -I sancodec/codec/_kernels sancodec/codec/_kernels/*.c -o "$lib"
+    kernels_lib sancodec/codec/_kernels "$lib" -O3 "-DSANCODEC_CLONE_$clone"
     echo "clone $clone"
     SANCODEC_KERNELS_LIB="$lib" .venv/bin/python -c \
         'from sancodec.codec import kernels; import os; assert kernels._LIB._name == os.environ["SANCODEC_KERNELS_LIB"]'

@@ -253,11 +253,9 @@ TARGET_CLONES static void search_blocked(const double *u, int64_t n, double lam,
  * search took 0.54x the per-value one's time in the AVX2 clone and 0.42x in the AVX-512 one; at d39ce7a, which ran it
  * in every clone (its way back not yet vectorised), 0.99x in the baseline clone. */
 static int blocked_pays(void) {
-#if defined(SANCODEC_CLONE_BASELINE)
-    return 0;
-#elif defined(__AVX2__)
+#if defined(__AVX2__) && !defined(SANCODEC_CLONE_BASELINE)
     return 1;
-#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+#elif WIDER_CLONES
     return __builtin_cpu_supports("avx2");
 #else
     return 0;

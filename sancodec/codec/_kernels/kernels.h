@@ -32,13 +32,19 @@
  * so all give the same bits. */
 #if defined(SANCODEC_CLONE_BASELINE) /* scripts/clones.sh: one clone alone, to test it on a CPU that picks another */
 #define TARGET_CLONES
+#define WIDER_CLONES 0
 #elif defined(SANCODEC_CLONE_AVX2)
 #define TARGET_CLONES __attribute__((target("arch=x86-64-v3")))
+#define WIDER_CLONES 1
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #define TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define WIDER_CLONES 1
 #else
 #define TARGET_CLONES
+#define WIDER_CLONES 0
 #endif
+/* WIDER_CLONES: whether this build may run a clone wider than the baseline (an AVX2 one, where the CPU has it: a
+ * kernel with a choice asks __builtin_cpu_supports, dependent.c's blocked trellis) */
 
 static inline int bit_length(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
 /* bit_length without a branch (0 from v | 1's length less one): where zeros and nonzeros mix at random (a

@@ -1,0 +1,12 @@
+# Sourced by scripts/clones.sh, scripts/clone_kernels_bench.sh and scripts/asan.sh (run from the repository root):
+# the C kernels built apart from the installed build, as one shared library that SANCODEC_KERNELS_LIB loads, with the
+# flags setup.py's build has (Python's -fwrapv, setup.py's no fused multiply-adds and no trapping math: the same bits).
+# kernels_lib SRC_DIR OUT [gcc options: optimisation, a clone's -DSANCODEC_CLONE_*, a sanitizer]
+kernels_include="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+
+kernels_lib() {
+    local src="$1" out="$2"
+    shift 2
+    gcc -shared -fPIC -fwrapv -ffp-contract=off -fno-trapping-math "$@" -I "$kernels_include" -I "$src" "$src"/*.c \
+        -o "$out"
+}
