@@ -322,6 +322,26 @@ def test_wavelets_at_other_levels_may_still_beat_a_close_time_domain_coding(monk
     assert codings["raw"] == 8 and "wavelet" not in codings and len(data) < len(exact)
 
 
+def test_a_long_channel_keeps_a_time_domain_win_without_weighing_the_other_levels(monkeypatch):
+    """EMG (50 860 samples) at PRDN 1 and 2 %: its grid coding beats the 7-level wavelets by 5-20 %
+    (LEVEL_CLOSE_LONG), so the default keeps it without weighing the other levels and quantisers, which took
+    under 1 % off the wavelets there; asked to weigh them (a short frame's threshold), it weighs them and still
+    keeps the same file."""
+    sig = read_signal(DATA / "emg_healthy")
+    assert len(sig.samples) >= lossy.LEVEL_CLOSE_SAMPLES
+    weighed: list[int] = []
+    other_levels = lossy._other_levels
+    monkeypatch.setattr(lossy, "_other_levels", lambda *a, **k: weighed.append(1) or other_levels(*a, **k))
+    for target in (1.0, 2.0):
+        weighed.clear()
+        data = sancodec.encode(sig, mode="lossy", prdn=target)
+        assert "wavelet" not in decode_file(data).codings and not weighed  # the time domain
+        with monkeypatch.context() as short:
+            short.setattr(lossy, "LEVEL_CLOSE_LONG", lossy.LEVEL_CLOSE)
+            assert sancodec.encode(sig, mode="lossy", prdn=target) == data
+        assert weighed
+
+
 def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the_coarsest_nearby():
     """a103l's ECG (excerpt) at PRDN 1 %: the time domain on a grid wins once its raw frames get the lossless
     coder's adaptive stages; PRDN is not monotonic in the grid (k = 39 misses 1 % on lead V, 41 meets it),

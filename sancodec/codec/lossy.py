@@ -55,7 +55,12 @@ LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores i
 LEVEL_SAMPLES = 1 << 15  # the levels are judged on the coded bytes of the channel's first samples
 SPARSE_BPS = 0.1  # a longer channel coded in fewer bits per sample than this (a loose target) tries ...
 SPARSE_LEVELS = (7, 8, 9)  # ... these levels on its whole first frame: its coarse bands carry the bytes
-LEVEL_CLOSE = 0.8  # where the time domain wins by less than this, the other levels may still beat it
+LEVEL_CLOSE = 0.8  # where the time domain wins by less than this, the other levels may still beat it (a frame of
+# a few thousand samples: 7 levels leave coarse bands of a few values that cost their tables) ...
+LEVEL_CLOSE_LONG = 0.95  # ... where its first frame holds LEVEL_CLOSE_SAMPLES or more, by less than this: there the
+# other levels and quantisers took at most 0.8 % off the wavelets' bytes where the time domain had won (EMG, EEG at
+# PRDN 1-9 % in bench_lossy: the search was half of EMG's encode, and beat the time domain nowhere)
+LEVEL_CLOSE_SAMPLES = 1 << 14
 LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but sparse ones, SPARSE_BPS) other
 # levels saved under 1 % at the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md)
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
@@ -476,7 +481,8 @@ def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarra
         exact = timedomain.code_channel(frames, ref, bound, wavelet_bytes)
         if exact is not None:
             exact_bytes = sum(map(len, exact.payloads))
-            if not (short and exact_bytes > LEVEL_CLOSE * wavelet_bytes):
+            close = LEVEL_CLOSE_LONG if len(frames[0]) >= LEVEL_CLOSE_SAMPLES else LEVEL_CLOSE
+            if not (short and exact_bytes > close * wavelet_bytes):
                 return exact
             chosen = _other_quantisers(_other_levels(chosen, frames, ref, target), ref, target)  # may still beat it
             return exact if sum(map(len, chosen.payloads())) >= exact_bytes else chosen
