@@ -268,9 +268,9 @@ def test_a_medium_channel_codes_plain_beside_the_template_search_the_same_bytes(
     assert not any(n > 1 for n, _ in calls)
     calls.clear()
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
-    # ... and the head's look for the exact coding (a channel past lossy.QUICK_TIME_DOMAIN), taken by the thread
+    # ... and the head's look for the exact coding (a channel past lossy.TIME_DOMAIN_ALWAYS), taken by the thread
     # that is free first
-    assert rows > lossy.QUICK_TIME_DOMAIN
+    assert rows > lossy.TIME_DOMAIN_ALWAYS
     assert any(n == 2 and names == ["quick_templates", "_plain_controlled", "look_at_head"] for n, names in calls)
 
 

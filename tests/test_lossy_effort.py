@@ -104,11 +104,11 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
     from sancodec import Signal
 
     # noise: "beats" found and a template made, which fits none of them: turned away on the head (UNFIT); weighed
-    # anyway, the whole channel's trial turns it down (a channel longer than lossy.QUICK_TIME_DOMAIN: no time-domain
+    # anyway, the whole channel's trial turns it down (a channel longer than lossy.TIME_DOMAIN_ALWAYS: no time-domain
     # coding weighed either)
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
-    assert len(noise.samples) > lossy.QUICK_TIME_DOMAIN
+    assert len(noise.samples) > lossy.TIME_DOMAIN_ALWAYS
     # (white noise codes smaller on a grid, which balanced weighs where it looks so: not this test's question)
     monkeypatch.setattr(lossy.timedomain, "GRID_LOOK_MARGIN", 0.0)
     assert templatesearch.quick_templates([noise.samples[:, 0]], 500.0, 35.0) is None
@@ -230,7 +230,7 @@ def test_balanced_effort_weighs_no_grids_where_the_template_would_not_pay_at_the
 
 def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
     sig = read_signal(DATA / "1001")  # CTG, 19 200 samples: the fetal heart rate steps between few values
-    assert sig.n_samples <= lossy.QUICK_TIME_DOMAIN
+    assert sig.n_samples <= lossy.TIME_DOMAIN_ALWAYS
     fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
     data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
     assert decode_file(data).codings["raw"] == 1  # the heart rate in the time domain, on its grid
@@ -248,7 +248,7 @@ def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
     assert staged
     # one sample longer than the limit: weighed only where a grid looks smaller, as the heart rate's steps do; with
     # that look off too, the wavelet coding alone, as fast codes it
-    monkeypatch.setattr(lossy, "QUICK_TIME_DOMAIN", sig.n_samples - 1)
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", sig.n_samples - 1)
     assert lossy.timedomain.grid_looks_smaller([sig.samples[:, 0]], sig.samples[:, 0].astype(float), 2.0, len(fast))
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == data
     monkeypatch.setattr(lossy.timedomain, "GRID_LOOK_MARGIN", 0.0)
@@ -264,7 +264,7 @@ def test_balanced_effort_codes_a_long_channel_on_few_values_exactly(long_ecg, mo
     k = np.rint((x - x.min()) / 6).astype(np.int64)  # a few dozen levels, as an 8-bit recorder's ...
     y = k * 13 + (k * k) // 40  # ... on an uneven scale: no common grid, a value table codes it
     sig = Signal(y[:, None], long_ecg.fs, ["ecg"], ["NU"])
-    assert sig.n_samples > lossy.QUICK_TIME_DOMAIN
+    assert sig.n_samples > lossy.TIME_DOMAIN_ALWAYS
     fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
     assert lossy.timedomain.exact_looks_smaller([y], len(fast))
     assert not lossy.timedomain.exact_looks_smaller([x], len(fast))  # the ECG itself, on every value: no
@@ -288,7 +288,7 @@ def test_balanced_effort_codes_a_flat_spectrum_on_a_grid_where_it_looks_smaller(
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
     x = noise.samples[:, 0]
-    assert len(x) > lossy.QUICK_TIME_DOMAIN
+    assert len(x) > lossy.TIME_DOMAIN_ALWAYS
     fast = sancodec.encode(noise, mode="lossy", prdn=5.0, effort="fast")
     assert timedomain.grid_looks_smaller([x], x.astype(np.float64), 5.0, len(fast))
     data = check_encode_decode(noise, mode="lossy", prdn=5.0, effort="balanced")
@@ -318,7 +318,7 @@ def test_balanced_effort_weighs_the_time_domain_where_the_wavelets_are_sparse(mo
     excerpt = read_signal(DATA / "mixedsignals_1000f")  # lead II: long flat stretches between steps
     x = np.tile(excerpt.samples[:, 0], 10)
     sig = Signal(x[:, None], excerpt.fs, ["II"], ["NU"])
-    assert lossy.QUICK_TIME_DOMAIN < len(x) <= lossy.LEVEL_CHANNELS
+    assert lossy.TIME_DOMAIN_ALWAYS < len(x) <= lossy.LEVEL_CHANNELS
     fast = sancodec.encode(sig, mode="lossy", prdn=5.0, effort="fast")
     assert 8 * len(fast) < lossy.SPARSE_BPS * len(x)  # the wavelets take under 0.1 bit a sample ...
     assert not lossy.timedomain.exact_looks_smaller([x], len(fast))  # ... and exact coding does not look smaller
@@ -363,7 +363,7 @@ def test_two_threads_look_at_a_long_channel_s_head_ahead_for_the_same_file(long_
     made the plain coding is idle), on one thread it does not; exact_looks_smaller and grid_looks_smaller decide the
     same, the same file."""
     one_lead = long_ecg.select_channels([0]).slice(0, 60000)
-    assert lossy.QUICK_TIME_DOMAIN < one_lead.n_samples
+    assert lossy.TIME_DOMAIN_ALWAYS < one_lead.n_samples
     looks: list[object] = []
     original = timedomain.look_at_head
     monkeypatch.setattr(timedomain, "look_at_head", lambda *args: looks.append(original(*args)) or looks[-1])
@@ -523,7 +523,7 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
     monkeypatch.undo()
     # each part pays on this record's first lead: the window weighed, the beats aligned once (the wavelet
     # coding weighed alone, without the time-domain codings a channel this short may take)
-    monkeypatch.setattr(lossy, "QUICK_TIME_DOMAIN", 0)
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", 0)
     sizes = {}
     for before, rounds in ((templatesearch.QUICK_BEFORE, 1), ((), 1), (templatesearch.QUICK_BEFORE, 0)):
         monkeypatch.setattr(templatesearch, "QUICK_BEFORE", before)
@@ -759,7 +759,7 @@ def test_fast_effort_writes_adaptive_frames_that_decode_within_the_target(long_e
 
 def test_balanced_effort_puts_gains_and_taps_on_the_grids_its_head_prefers(monkeypatch):
     sig = read_signal(DATA / "a103l_20000")  # 250 Hz, three channels with templates of 150 taps and more
-    monkeypatch.setattr(lossy, "QUICK_TIME_DOMAIN", 0)  # the wavelet coding alone
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", 0)  # the wavelet coding alone
     data = check_encode_decode(sig, mode="lossy", prdn=5.0, effort="balanced")
     assert all(bits & 8 for bits in wavelet_predictors(data))  # every template's taps on a coarser grid
     back = decode_file(data).signal.samples

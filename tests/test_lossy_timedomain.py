@@ -236,6 +236,8 @@ def test_a_long_channel_is_not_coded_exactly_where_a_probe_shows_it_cannot_pay(m
     (the encoder's largest cost there), and the file is the one coding it exactly would have left."""
     sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 150000)
     sig = sig.select_channels([0])  # MLII (V5's exact coding comes close enough to be tried whole)
+    # weighed whatever the head's estimates say (lossy._time_domain_may_pay would spare it): the probe's question
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", sig.n_samples)
     sizes: list[int] = []
     original = timedomain.encode_channel_frame
     monkeypatch.setattr(timedomain, "encode_channel_frame",
@@ -252,6 +254,7 @@ def test_a_long_channel_is_not_coded_on_a_grid_where_a_probe_shows_it_cannot_pay
     whose coding of the first 2^15 samples, scaled, is beyond the wavelet coding's bytes; the whole channel is
     never coded on it, and the file is the one coding it would have left."""
     sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 150000).select_channels([0])
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", sig.n_samples)  # weighed (as in the test above)
     sizes: list[int] = []
     original = timedomain._raw_frame
     monkeypatch.setattr(timedomain, "_raw_frame", lambda u, *args: sizes.append(len(u)) or original(u, *args))
@@ -342,6 +345,22 @@ def test_a_long_channel_keeps_a_time_domain_win_without_weighing_the_other_level
         assert weighed
 
 
+def test_the_default_weighs_a_long_channels_time_domain_only_where_it_may_pay(monkeypatch):
+    """mitdb 100's MLII (40 000 samples, past TIME_DOMAIN_ALWAYS) at PRDN 2 %: neither its exact coding's nor its
+    grid's estimate on the head comes near the wavelets' bytes, so the default codes no time-domain candidate; made
+    to weigh them anyway, it codes them, and they lose: the same file. EMG on a grid is weighed and wins (above)."""
+    sig = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").slice(0, 40000).select_channels([0])
+    assert sig.n_samples > lossy.TIME_DOMAIN_ALWAYS
+    weighed: list[int] = []
+    code_channel = timedomain.code_channel
+    monkeypatch.setattr(timedomain, "code_channel", lambda *a, **k: weighed.append(1) or code_channel(*a, **k))
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    assert not weighed
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", sig.n_samples)
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0) == data
+    assert weighed
+
+
 def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the_coarsest_nearby():
     """a103l's ECG (excerpt) at PRDN 1 %: the time domain on a grid wins once its raw frames get the lossless
     coder's adaptive stages; PRDN is not monotonic in the grid (k = 39 misses 1 % on lead V, 41 meets it),
@@ -399,8 +418,12 @@ def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more(monkeypa
     x = np.random.default_rng(2).normal(0, 1000, 1 << 18).astype(np.int64)
     target = lossy.LossyTarget(prdn=20.0)
     frames = [x]
+    # its grid weighed whatever the head's estimates say (lossy._time_domain_may_pay would spare it, and dependent
+    # quantisation then codes it 2 % smaller): a time-domain coding is this test's question
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", len(x))
     coded = lossy.encode_channel(frames, x.astype(float), target)
     assert lossy.mix_hint(frames, coded, target) is None  # a grid in the time domain: looked for again
+    monkeypatch.undo()
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: 1 << 18, 0]
     hint = lossy.mix_hint(*_one_frame(Signal(ecg[:, None], 360.0, ["ecg"], ["NU"]), 2.0))
     assert hint is not None and hint.window is not None and not hint.exact  # its choices to repeat, no exact frames
@@ -417,6 +440,7 @@ def test_the_channels_that_may_not_mix_repeat_their_choices_in_shorter_frames(mo
     lattice = lattice_record().samples[:, 0]
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: len(lattice), 0]
     sig = Signal(np.stack([lattice, ecg], axis=1), 360.0, ["lattice", "ecg"], ["NU", "NU"])
+    monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", len(ecg))  # each one-frame coding weighs its time domain
     first = lossy.encode_channel([ecg], ecg.astype(float), lossy.LossyTarget(prdn=3.0), 360.0)
     assert first.window is not None
     windows, domains = [], []

@@ -66,7 +66,10 @@ LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but spa
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
-QUICK_TIME_DOMAIN = 1 << 15  # effort "balanced" weighs the time-domain codings on channels up to this long
+TIME_DOMAIN_ALWAYS = 1 << 15  # the time-domain codings are weighed on channels up to this long; on longer ones only
+# where they look smaller (_time_domain_may_pay: EMG on a grid, MIMIC's 8-bit ECG exactly) or the channel is sparse;
+# the default weighed them on every channel before (on mitdb 100, drive17a, 03700181's ECG, PTB, bidmc, ABP and a103l
+# they were never smaller, and their search took 4-14 % of those channels' default encode at PRDN 2 %)
 QUICK_MAINS = 1 << 15  # effort "balanced" looks for mains hum on channels this long ...
 QUICK_LINE_PADDING = 1  # ... its line in a spectrum zero-padded to this many times the channel (the default's: 4) ...
 QUICK_LINE_SAMPLES = 1 << 16  # ... of its first this many samples (the default's: 2^18) ...
@@ -156,7 +159,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
     one), so only that one goes through rate control. Then the mains hum where a line stands out
     (:func:`_hum_coding`; also on the plain coding where it saved nothing on the template's), and the result
-    is compared with the channel's time-domain codings and other wavelet levels (:func:`_settle`).
+    is compared with the channel's time-domain codings (where they may pay: :func:`_time_domain_may_pay`) and other
+    wavelet levels (:func:`_settle`).
 
     ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
     scan past a falling PRDN (on a long channel, its search helped by ``errormodel``'s estimate: ``rate_control``'s
@@ -166,8 +170,8 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     (``templatesearch.quick_templates``, ``quick_grids`` and ``TemplateTrial``: one window, weighed on the
     channel's head, one alignment round, the gains' and taps' grids chosen on the head), the mains hum on long
     channels where it pays on the head (:func:`_quick_prepared`), and the time-domain
-    codings on channels of at most :data:`QUICK_TIME_DOMAIN` samples, sparse ones or those whose exact coding
-    looks smaller (:func:`_quick`).
+    codings where they may pay, as the default weighs them (:func:`_time_domain_may_pay`), without the lossless
+    coder's adaptive stages (:func:`_quick`).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
     if effort != "default":
@@ -287,7 +291,7 @@ def _hum_pays_on_head(frames: Sequence[np.ndarray], templates: Sequence[BeatTemp
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
     """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried, and at a PRDN bound the
     time-domain codings are weighed too, as the default weighs them, on a channel of at most
-    :data:`QUICK_TIME_DOMAIN` samples, where they cost little, on one of up to :data:`LEVEL_CHANNELS` samples
+    :data:`TIME_DOMAIN_ALWAYS` samples, where they cost little, on one of up to :data:`LEVEL_CHANNELS` samples
     whose wavelet coding takes under :data:`SPARSE_BPS` bits per sample, or where the order-0 estimate of its
     exact coding, or of its samples on the grid the target allows, comes near the wavelets' bytes
     (``timedomain.exact_looks_smaller``, ``grid_looks_smaller``): step-like or coarsely quantised signals, CTG's
@@ -299,7 +303,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     samples (none by default) the wavelet coding is also quantised dependently, as the default's is, where smaller."""
     n = sum(map(len, frames))
     # the head's exact estimates (the last test below) made ahead, on a thread the wavelets leave spare, where asked
-    ahead = bool(fs) and target.max_prdn is not None and n > QUICK_TIME_DOMAIN and piece_count() > 1
+    ahead = bool(fs) and target.max_prdn is not None and n > TIME_DOMAIN_ALWAYS and piece_count() > 1
     chosen, look = _quick_wavelets(frames, ref, target, fs, look_ahead=ahead)
     to_beat = sum(map(len, chosen.payloads()))
     sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
@@ -313,10 +317,21 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     dependent = _dependent(chosen, ref, target.max_prdn) if QUICK_DEPENDENT and n <= QUICK_DEPENDENT else None
     if dependent is not None:
         coded, to_beat = dependent, len(dependent.payloads[0])
-    if n <= QUICK_TIME_DOMAIN or sparse or timedomain.exact_looks_smaller(frames, to_beat, look) or \
-            timedomain.grid_looks_smaller(frames, ref, target.max_prdn, to_beat, look):
+    if _time_domain_may_pay(frames, ref, target.max_prdn, to_beat, sparse, look):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
+
+
+def _time_domain_may_pay(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int, sparse: bool,
+                         look: timedomain.HeadLook | None = None) -> bool:
+    """Whether a channel's time-domain codings are weighed against its wavelets' ``to_beat`` bytes at the PRDN
+    ``bound`` (every effort but fast): on a channel of at most :data:`TIME_DOMAIN_ALWAYS` samples, where they cost
+    little, on a ``sparse`` one (a step-like signal's grid), or where the order-0 estimate of its exact coding, or of
+    its samples on the grid the target allows, comes near those bytes (``timedomain.exact_looks_smaller``,
+    ``grid_looks_smaller``, judged on the channel's head; ``look``: their estimates, if made ahead)."""
+    return sum(map(len, frames)) <= TIME_DOMAIN_ALWAYS or sparse or \
+        timedomain.exact_looks_smaller(frames, to_beat, look) or \
+        timedomain.grid_looks_smaller(frames, ref, bound, to_beat, look)
 
 
 def _every_way(prepared: Prepared, frames: Sequence[np.ndarray]) -> Prepared:
@@ -478,7 +493,9 @@ def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarra
     short = sum(map(len, frames)) <= LEVEL_CHANNELS
     if bound is not None and time_domain:  # format 1.6: the lossless coder, on the samples or a coarser grid
         wavelet_bytes = sum(map(len, chosen.payloads()))
-        exact = timedomain.code_channel(frames, ref, bound, wavelet_bytes)
+        sparse = 8 * wavelet_bytes < SPARSE_BPS * sum(map(len, frames))
+        exact = timedomain.code_channel(frames, ref, bound, wavelet_bytes) \
+            if _time_domain_may_pay(frames, ref, bound, wavelet_bytes, sparse) else None
         if exact is not None:
             exact_bytes = sum(map(len, exact.payloads))
             close = LEVEL_CLOSE_LONG if len(frames[0]) >= LEVEL_CLOSE_SAMPLES else LEVEL_CLOSE
