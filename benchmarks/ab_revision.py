@@ -1,14 +1,16 @@
 """The working tree's lossy encode against an earlier commit's, by turns: each record's time under each, side by side.
 
 Run: .venv/bin/python benchmarks/ab_revision.py REV [--data-dir ../shared/data] [--signals "mitdb 100 MLII,..."]
-[--effort balanced] [--prdn 2] [--repeats 7] [--rounds 3] [--threads N]
+[--effort balanced] [--prdn 2] [--repeats 5] [--rounds 3] [--threads N]
 
 REV is checked out into a temporary git worktree (its compiled kernels copied from this tree where the C sources are
-the same, else built there). Each round runs one process per side, REV's first, each timing every signal of
-``bench_lossy.SIGNALS`` the folder holds (or those named) encoded at ``--prdn`` (the fastest of ``--repeats``
-encodes); the table gives the fastest over the rounds of each side, the working tree's over REV's (below 1: the
-working tree is faster), and each side's bytes. For a change in code, not a setting (``ab_setting.py`` weighs those
-in one process): alternating the two sides round by round spreads the host's slow spells over both.
+the same, else built there). For each round and each signal of ``lossy_signals.SIGNALS`` the folder holds (or those
+named), one process per side times that signal's encode at ``--prdn`` (the fastest of ``--repeats``), the sides
+taking turns and swapping which goes first every round; the table gives each side's fastest over the rounds, the
+working tree's over REV's (below 1: the working tree is faster), and each side's bytes. For a change in code, not a
+setting (``ab_setting.py`` weighs those in one process, which is steadier). This VM's speed drifts over tens of
+seconds: against HEAD itself (the same code on both sides) one run of whole sweeps per process gave 1.16 summed,
+which is why each process here times one signal only; run it against HEAD to see the spread of the hour.
 """
 
 from __future__ import annotations
@@ -31,13 +33,14 @@ def measure(data_dir: Path, names: list[str] | None, effort: str, prdn: float, r
             threads: int | None) -> dict[str, tuple[float, int]]:
     """Each signal's fastest encode of ``repeats`` and its bytes, with the sancodec this process imports."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import bench_lossy
+    import lossy_signals
 
     import sancodec
 
     out: dict[str, tuple[float, int]] = {}
-    for label, signal in bench_lossy.labelled(data_dir):
-        if names is not None and label not in names:
+    for _, label, path, channel in lossy_signals.SIGNALS:
+        signal = lossy_signals.load(data_dir, path, channel) if names is None or label in names else None
+        if signal is None:
             continue
         best, size = float("inf"), 0
         for _ in range(repeats):
@@ -62,17 +65,27 @@ def worktree(rev: str, into: Path) -> Path:
     return into
 
 
-def side(path: Path, args: argparse.Namespace) -> dict[str, tuple[float, int]]:
-    """One round of one side: this script's ``--measure`` in a process that imports sancodec from ``path``."""
+def side(path: Path, args: argparse.Namespace, label: str) -> tuple[float, int]:
+    """One side's time and bytes for the signal ``label``: this script's ``--measure`` in a process that imports
+    sancodec from ``path``."""
     env = dict(os.environ, PYTHONPATH=str(path))
     command = [sys.executable, __file__, "--measure", "--data-dir", str(args.data_dir), "--effort", args.effort,
-               "--prdn", str(args.prdn), "--repeats", str(args.repeats)]
-    if args.signals:
-        command += ["--signals", args.signals]
+               "--prdn", str(args.prdn), "--repeats", str(args.repeats), "--signals", label]
     if args.threads:
         command += ["--threads", str(args.threads)]
     done = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=path)
-    return {k: (v[0], v[1]) for k, v in json.loads(done.stdout).items()}
+    seconds, size = json.loads(done.stdout)[label]
+    return seconds, size
+
+
+def held(data_dir: Path, names: list[str] | None) -> list[str]:
+    """The labels of ``lossy_signals.SIGNALS`` (those in ``names``, if given) whose files ``data_dir`` holds."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import lossy_signals
+
+    return [label for _, label, path, _ in lossy_signals.SIGNALS if (names is None or label in names)
+            and ((data_dir / path).exists() or (data_dir / path).with_name(Path(path).name + ".hea").exists()
+                 or path == "wfdb/100")]
 
 
 def main() -> None:
@@ -82,7 +95,7 @@ def main() -> None:
     parser.add_argument("--signals", help="comma-separated bench_lossy labels (default: every one)")
     parser.add_argument("--effort", default="balanced")
     parser.add_argument("--prdn", type=float, default=2.0)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="0: sancodec's default (every core)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
@@ -95,24 +108,33 @@ def main() -> None:
     if not args.rev:
         parser.error("REV is required")
     args.data_dir = args.data_dir.resolve()
+    labels = held(args.data_dir, names)
+    if not labels:
+        raise SystemExit(f"no signal of lossy_signals.SIGNALS in {args.data_dir}")
+    times: dict[str, list[list[float]]] = {label: [[], []] for label in labels}
+    sizes: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        old_tree = worktree(args.rev, Path(tmp) / "rev")
+        trees = (worktree(args.rev, Path(tmp) / "rev"), ROOT)
         try:
-            rounds = [(side(old_tree, args), side(ROOT, args)) for _ in range(args.rounds)]
+            for r in range(args.rounds):
+                for label in labels:
+                    order = (0, 1) if r % 2 == 0 else (1, 0)  # which side goes first, swapped every round
+                    got = {i: side(trees[i], args, label) for i in order}
+                    for i in (0, 1):
+                        times[label][i].append(got[i][0])
+                    sizes[label] = [got[0][1], got[1][1]]
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], check=True)
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(trees[0])], check=True)
     print(f"{args.effort} at PRDN {args.prdn:g} %, {args.threads or 'every'} thread(s), the fastest of "
           f"{args.repeats} encodes x {args.rounds} rounds: {args.rev} against the working tree")
     print(f"| signal | {args.rev} s | now s | ratio | {args.rev} bytes | now bytes |")
     print("|---|---:|---:|---:|---:|---:|")
     totals = [0.0, 0.0]
-    for label in rounds[0][0]:
-        old = min(r[0][label][0] for r in rounds)
-        new = min(r[1][label][0] for r in rounds)
+    for label in labels:
+        old, new = min(times[label][0]), min(times[label][1])
         totals[0] += old
         totals[1] += new
-        print(f"| {label} | {old:.4f} | {new:.4f} | {new / old:.3f} | {rounds[0][0][label][1]} | "
-              f"{rounds[0][1][label][1]} |")
+        print(f"| {label} | {old:.4f} | {new:.4f} | {new / old:.3f} | {sizes[label][0]} | {sizes[label][1]} |")
     print(f"| **summed** | {totals[0]:.4f} | {totals[1]:.4f} | {totals[1] / totals[0]:.3f} | | |")
 
 

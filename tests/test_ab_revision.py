@@ -12,18 +12,29 @@ from sancodec import Signal, read_signal
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import ab_revision  # noqa: E402
-import bench_lossy  # noqa: E402
+import lossy_signals  # noqa: E402
 
 
 def test_each_signal_is_timed_and_sized_as_the_encoder_codes_it(monkeypatch):
     sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100")
     excerpt = Signal(sig.samples[:8_000, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
-    monkeypatch.setattr(bench_lossy, "labelled", lambda data_dir: [("a", excerpt), ("b", excerpt)])
+    monkeypatch.setattr(lossy_signals, "SIGNALS", [("ECG", "a", "wfdb/a", 0), ("ECG", "b", "wfdb/b", 0)])
+    loaded: list[str] = []
+    monkeypatch.setattr(lossy_signals, "load", lambda data_dir, path, channel: loaded.append(path) or excerpt)
     got = ab_revision.measure(Path("."), ["b"], "balanced", 2.0, 2, 1)
-    assert list(got) == ["b"]
+    assert list(got) == ["b"] and loaded == ["wfdb/b"]  # only the signal named is read
     seconds, size = got["b"]
     assert seconds > 0
     assert size == len(sancodec.encode(excerpt, mode="lossy", prdn=2.0, effort="balanced"))
+
+
+def test_only_the_signals_a_folder_holds_are_weighed(tmp_path):
+    (tmp_path / "wfdb").mkdir()
+    (tmp_path / "wfdb" / "a103l.hea").write_text("")
+    held = ab_revision.held(tmp_path, None)
+    assert "challenge-2015 a103l II" in held and "challenge-2015 a103l PLETH" in held
+    assert "PTB s0010_re lead i" not in held
+    assert ab_revision.held(tmp_path, ["challenge-2015 a103l II"]) == ["challenge-2015 a103l II"]
 
 
 def test_the_commit_is_checked_out_beside_with_its_kernels(tmp_path):

@@ -1,0 +1,66 @@
+"""The signals the lossy benchmarks weigh (``bench_lossy.py`` and the scripts built on it) and how each is read:
+apart from ``bench_lossy.py`` so that a script or test that only needs the signals does not need PyWavelets."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from sancodec import Signal, read_signal
+
+#: (kind, label, path under --data-dir, channel). ECG: every record with an ECG channel.
+SIGNALS = [
+    ("ECG", "mitdb 100 MLII", "wfdb/100", 0),
+    ("ECG", "challenge-2015 a103l II", "wfdb/a103l", 0),
+    ("ECG", "mimicdb 03700181 MCL1", "wfdb/03700181", 0),
+    ("ECG", "drivedb drive17a ECG", "physionet/drivedb/drive17a", 0),
+    ("ECG", "PTB s0010_re lead i", "wfdb/s0010_re", 0),
+    ("ECG", "macecgdb test01_00s", "wfdb/test01_00s", 0),
+    ("ECG", "mitdb 100_3chan", "wfdb/100_3chan", 0),
+    ("ECG", "mimic3wdb 3000003_0003 II", "wfdb/3000003_0003", 0),
+    ("ECG", "mixedsignals II", "wfdb/mixedsignals", 0),
+    ("ECG", "bidmc 01 II", "physionet/bidmc/bidmc_01_Signals.csv", 4),
+    ("EMG", "emgdb emg_healthy", "physionet/emgdb/emg_healthy", 0),
+    ("EMG", "emgdb emg_myopathy", "physionet/emgdb/emg_myopathy", 0),
+    ("CTG", "ctu-uhb-ctgdb 1001 FHR", "physionet/ctu-uhb-ctgdb/1001", 0),
+    ("EEG", "Bonn/UCI set A rows", "uci-epilepsy/epileptic_seizure_recognition_rebuilt.csv.gz", 5),
+    ("PPG", "challenge-2015 a103l PLETH", "wfdb/a103l", 2),
+    ("respiration", "bidmc 01 RESP", "physionet/bidmc/bidmc_01_Signals.csv", 0),
+    ("blood pressure", "mimicdb 03700181 ABP", "wfdb/03700181", 1),
+]
+
+
+def load(data_dir: Path, path: str, channel: int) -> Signal | None:
+    """One channel as an integer Signal (its digital samples; CSV/EEG values rounded to a 1/1000 grid)."""
+    full = data_dir / path
+    if path.endswith(".csv.gz"):
+        with gzip.open(full, "rt") as fh:
+            rows = [line.rstrip().split(",") for line in fh]
+        body = [r for r in rows[1:] if r and r[-1].strip() == str(channel)]
+        x = np.concatenate([np.asarray(r[1:-1], dtype=np.float64) for r in body[:100]])
+        return Signal(np.rint(x).astype(np.int64)[:, None], 173.61, ["eeg"], ["uV"])
+    if path == "wfdb/100" and not full.with_name("100.hea").exists():
+        full = Path("sancodec/data/samples/100")
+    if path.endswith(".csv"):
+        sig = read_signal(full)
+        x = sig.samples[:, channel]
+        return Signal(np.rint(np.asarray(x, dtype=np.float64) * 1000).astype(np.int64)[:, None], sig.fs, ["x"], ["NU"])
+    if not full.with_name(full.name + ".hea").exists():
+        return None
+    sig = read_signal(full)
+    step = sig.sample_steps()[channel]
+    x = sig.samples[::step, channel]
+    return Signal(x[:, None].astype(np.int64), sig.fs / step, [sig.channel_names[channel]], ["NU"])
+
+
+def labelled(data_dir: Path) -> list[tuple[str, Signal]]:
+    """Each signal of :data:`SIGNALS` that ``data_dir`` holds (:func:`load`) with its label, in their order."""
+    loaded = [(label, load(data_dir, path, channel)) for _, label, path, channel in SIGNALS]
+    return [(label, signal) for label, signal in loaded if signal is not None]
+
+
+def load_all(data_dir: Path) -> list[Signal]:
+    """Every signal of :data:`SIGNALS` that ``data_dir`` holds (:func:`load`), in their order."""
+    return [signal for _, signal in labelled(data_dir)]
