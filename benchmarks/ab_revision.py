@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import lossy_signals
+
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_SOURCES = ["sancodec/codec/_kernels", "setup.py"]
 
@@ -33,9 +35,6 @@ KERNEL_SOURCES = ["sancodec/codec/_kernels", "setup.py"]
 def measure(data_dir: Path, names: list[str] | None, effort: str, prdn: float, repeats: int,
             threads: int | None) -> dict[str, tuple[float, int]]:
     """Each signal's fastest encode of ``repeats`` and its bytes, with the sancodec this process imports."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import lossy_signals
-
     import sancodec
 
     out: dict[str, tuple[float, int]] = {}
@@ -80,13 +79,9 @@ def side(path: Path, args: argparse.Namespace, label: str) -> tuple[float, int]:
 
 
 def held(data_dir: Path, names: list[str] | None) -> list[str]:
-    """The labels of ``lossy_signals.SIGNALS`` (those in ``names``, if given) whose files ``data_dir`` holds."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import lossy_signals
-
-    return [label for _, label, path, _ in lossy_signals.SIGNALS if (names is None or label in names)
-            and ((data_dir / path).exists() or (data_dir / path).with_name(Path(path).name + ".hea").exists()
-                 or path == "wfdb/100")]
+    """The labels of ``lossy_signals.SIGNALS`` (those in ``names``, if given) that ``data_dir`` holds."""
+    return [label for _, label, path, _ in lossy_signals.SIGNALS
+            if (names is None or label in names) and lossy_signals.located(data_dir, path) is not None]
 
 
 def main() -> None:

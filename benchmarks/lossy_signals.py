@@ -32,23 +32,33 @@ SIGNALS = [
 ]
 
 
-def load(data_dir: Path, path: str, channel: int) -> Signal | None:
-    """One channel as an integer Signal (its digital samples; CSV/EEG values rounded to a 1/1000 grid)."""
+def located(data_dir: Path, path: str) -> Path | None:
+    """Where a signal of :data:`SIGNALS` at ``path`` is read from: its file (a CSV) or WFDB record under ``data_dir``,
+    mitdb 100 from the bundled sample where the folder lacks it; None where the folder does not hold it."""
     full = data_dir / path
+    if path == "wfdb/100" and not full.with_name("100.hea").exists():
+        return Path("sancodec/data/samples/100")
+    if path.endswith((".csv", ".csv.gz")):
+        return full if full.exists() else None
+    return full if full.with_name(full.name + ".hea").exists() else None
+
+
+def load(data_dir: Path, path: str, channel: int) -> Signal | None:
+    """One channel as an integer Signal (its digital samples; CSV/EEG values rounded to a 1/1000 grid); None where
+    ``data_dir`` does not hold it (:func:`located`)."""
+    full = located(data_dir, path)
+    if full is None:
+        return None
     if path.endswith(".csv.gz"):
         with gzip.open(full, "rt") as fh:
             rows = [line.rstrip().split(",") for line in fh]
         body = [r for r in rows[1:] if r and r[-1].strip() == str(channel)]
         x = np.concatenate([np.asarray(r[1:-1], dtype=np.float64) for r in body[:100]])
         return Signal(np.rint(x).astype(np.int64)[:, None], 173.61, ["eeg"], ["uV"])
-    if path == "wfdb/100" and not full.with_name("100.hea").exists():
-        full = Path("sancodec/data/samples/100")
     if path.endswith(".csv"):
         sig = read_signal(full)
         x = sig.samples[:, channel]
         return Signal(np.rint(np.asarray(x, dtype=np.float64) * 1000).astype(np.int64)[:, None], sig.fs, ["x"], ["NU"])
-    if not full.with_name(full.name + ".hea").exists():
-        return None
     sig = read_signal(full)
     step = sig.sample_steps()[channel]
     x = sig.samples[::step, channel]

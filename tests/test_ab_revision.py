@@ -31,9 +31,14 @@ def test_each_signal_is_timed_and_sized_as_the_encoder_codes_it(monkeypatch):
 def test_only_the_signals_a_folder_holds_are_weighed(tmp_path):
     (tmp_path / "wfdb").mkdir()
     (tmp_path / "wfdb" / "a103l.hea").write_text("")
+    (tmp_path / "physionet" / "bidmc").mkdir(parents=True)
+    (tmp_path / "physionet" / "bidmc" / "bidmc_01_Signals.csv").write_text("")
     held = ab_revision.held(tmp_path, None)
     assert "challenge-2015 a103l II" in held and "challenge-2015 a103l PLETH" in held
-    assert "PTB s0010_re lead i" not in held
+    assert "bidmc 01 II" in held and "bidmc 01 RESP" in held
+    assert "mitdb 100 MLII" in held  # the bundled sample stands in for it
+    assert "PTB s0010_re lead i" not in held and "Bonn/UCI set A rows" not in held
+    assert lossy_signals.load(tmp_path, "wfdb/s0010_re", 0) is None
     assert ab_revision.held(tmp_path, ["challenge-2015 a103l II"]) == ["challenge-2015 a103l II"]
 
 
