@@ -490,10 +490,11 @@ def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarra
     """:func:`_settle` without mixing: a wavelet coding comes back as it is (``time_domain``: weigh the
     time-domain codings)."""
     bound = target.max_prdn
-    short = sum(map(len, frames)) <= LEVEL_CHANNELS
+    n = sum(map(len, frames))
+    short = n <= LEVEL_CHANNELS
     if bound is not None and time_domain:  # format 1.6: the lossless coder, on the samples or a coarser grid
         wavelet_bytes = sum(map(len, chosen.payloads()))
-        sparse = 8 * wavelet_bytes < SPARSE_BPS * sum(map(len, frames))
+        sparse = 8 * wavelet_bytes < SPARSE_BPS * n
         exact = timedomain.code_channel(frames, ref, bound, wavelet_bytes) \
             if _time_domain_may_pay(frames, ref, bound, wavelet_bytes, sparse) else None
         if exact is not None:
@@ -505,7 +506,7 @@ def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarra
             return exact if sum(map(len, chosen.payloads())) >= exact_bytes else chosen
     if short:
         chosen = _other_quantisers(_other_levels(chosen, frames, ref, target), ref, target)
-    elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * sum(map(len, frames)):
+    elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * n:
         chosen = _other_levels(chosen, frames, ref, target, len(frames[0]), SPARSE_LEVELS)
     if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
         within = timedomain.code_within(frames, ref, target.bps * len(ref) / 8, chosen.prdn)

@@ -61,7 +61,8 @@ UNFIT_SHARE = 0.8  # a head whose first window's template found leaves this shar
 # (0.99), where the templates that pay leave at most 0.28 (a103l's pulse; an ECG 0.01-0.21). Such a template did not
 # take off the head's bits the share that effort balanced asks (QUICK_GAIN, 5 % when this was measured), and its bit
 # estimates and alignment were a third of an EMG channel's encode. A head's windows leave shares within 0.04 of each
-# other on bench_lossy's records, so the first decides, the others not made (EMG and EEG 7-19 % faster)
+# other on bench_lossy's records, so the first decides, the others not made (EMG, EEG and mixedsignals in 0.79-0.97 of
+# their time: benchmarks/ab_revision.py daab5bf --effort balanced)
 WINDOW_VALUES = 1 << 23  # best_template holds the best window's prepared frames and up to this many samples' more
 # (each about 16 bytes a sample: bands and prediction), at least one window's, while it weighs windows side by side
 
