@@ -3,6 +3,7 @@ encoder's choice, the lossless round trip of the quantised values, the layout an
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -234,20 +235,40 @@ def test_a_record_of_several_frames_decodes_its_predicted_bands_side_by_side():
 def test_quick_bands_predict_a_smooth_band_where_it_pays_and_decode_to_the_same_samples(monkeypatch):
     """Efforts "fast" and "balanced" code each band one way (quick_bands), and weigh a band of up to
     QUICK_LPC_VALUES values as its residual too, under a quick fit: the AR(2) band is predicted, the frame is
-    smaller and decodes to the samples of the frame without it; white noise is left alone, and so is a band past
-    QUICK_LPC_VALUES."""
+    smaller and decodes to the samples of the frame without it; white noise is left alone. A band past
+    QUICK_LPC_VALUES is coded both ways where it takes LONG_LPC_BITS a value or more (the same residual here), and
+    is left alone where it takes fewer."""
     monkeypatch.setattr(adaptivebands, "MAX_VALUES", 0)  # the bands apart (the adaptive stream is weighed beside)
     bands, base = _bands(), _base()
     quick = wavelet_payload(bands, 2.0, levels_for(N, 7), 0, quick=True)
     assert _predictor(quick) & (BAND_LPC | SEPARATE_BANDS) == BAND_LPC | SEPARATE_BANDS
-    with monkeypatch.context() as m:
-        m.setattr(waveletframe, "QUICK_LPC_VALUES", len(bands[-1]) - 1)
-        plain = wavelet_payload(bands, 2.0, levels_for(N, 7), 0, quick=True)
+    monkeypatch.setattr(waveletframe, "QUICK_LPC_VALUES", len(bands[-1]) - 1)  # the AR(2) band is long
+    assert wavelet_payload(bands, 2.0, levels_for(N, 7), 0, quick=True) == quick
+    bits = 8 * len(waveletframe._quick_band(bands[-1])[0]) / len(bands[-1])
+    monkeypatch.setattr(waveletframe, "LONG_LPC_BITS", 1.01 * bits)  # it codes in fewer: not weighed
+    plain = wavelet_payload(bands, 2.0, levels_for(N, 7), 0, quick=True)
     assert not _predictor(plain) & BAND_LPC and len(quick) < 0.95 * len(plain)
     np.testing.assert_array_equal(decode_file(rewrap(base, frames=[frame_of([quick])])).signal.samples,
                                   decode_file(rewrap(base, frames=[frame_of([plain])])).signal.samples)
     noise = wavelet_payload(_bands(predictable=False), 2.0, levels_for(N, 7), 0, quick=True)
     assert not _predictor(noise) & BAND_LPC
+
+
+def test_quick_bands_keep_a_long_band_as_it_is_where_its_residual_codes_larger(monkeypatch):
+    """A long band's residual is coded, not estimated, and kept only where the bands apart come out smaller with
+    it: a band whose fit's residual (made larger here) codes larger than the band stays as it is."""
+    monkeypatch.setattr(adaptivebands, "MAX_VALUES", 0)
+    bands = _bands()
+    monkeypatch.setattr(waveletframe, "QUICK_LPC_VALUES", len(bands[-1]) - 1)
+    kept = wavelet_payload(bands, 2.0, levels_for(N, 7), 0, quick=True)
+    assert _predictor(kept) & BAND_LPC
+    real = bandlpc.predicted
+    monkeypatch.setattr(bandlpc, "predicted", lambda s: None if (fit := real(s)) is None else
+                        (fit[0], 8 * fit[1] + 5, fit[2]))  # a residual that codes far larger than the band
+    plain = wavelet_payload(bands, 2.0, levels_for(N, 7), 0, quick=True)
+    assert not _predictor(plain) & BAND_LPC and len(kept) < len(plain)
+    monkeypatch.setattr(bandlpc, "predicted", lambda s: None)
+    assert wavelet_payload(bands, 2.0, levels_for(N, 7), 0, quick=True) == plain
 
 
 @pytest.mark.parametrize("effort", ["balanced", "fast"])
@@ -257,7 +278,8 @@ def test_a_pulse_wave_is_smaller_at_a_quick_effort_with_band_prediction(effort, 
     samples (the bands' coding does not move the step) and the target met."""
     sig = read_signal(DATA / "a103l_20000").select_channels([2])
     data = sancodec.encode(sig, mode="lossy", prdn=1.0, effort=effort)
-    monkeypatch.setattr(waveletframe, "QUICK_LPC_VALUES", 0)
+    monkeypatch.setattr(waveletframe, "QUICK_LPC_VALUES", 0)  # no band predicted
+    monkeypatch.setattr(waveletframe, "LONG_LPC_BITS", math.inf)
     without = sancodec.encode(sig, mode="lossy", prdn=1.0, effort=effort)
     assert wavelet_predictors(data)[0] & BAND_LPC and not wavelet_predictors(without)[0] & BAND_LPC
     assert len(data) < len(without)

@@ -244,7 +244,7 @@ def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effo
     calls.clear()
     shared = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=2)
     assert shared == alone
-    assert _shared(calls, "_quick_band" if effort != "default" else "_running_band")
+    assert _shared(calls, "_long_band" if effort != "default" else "_running_band")
     assert _shared(calls, "_weigh_window") == (effort == "default")  # the whole channel's windows, two at a time
     assert not _shared(calls, "fitted_template")  # the head's windows in turn: too little work a window to share
 
@@ -324,7 +324,8 @@ def test_quick_bands_code_the_long_bands_beside_the_short_ones_fits_the_same_byt
         assert waveletframe.quick_bands(streams) == alone
     names = calls[-1][1]
     assert names.count("_short_bands") == (1 if long else 0)
-    assert names.count("_quick_band") == (len(long) if long else len(streams))
+    assert names.count("_long_band") == len(long)
+    assert names.count("_quick_band") == (0 if long else len(streams))
 
 
 def test_once_is_made_by_the_first_caller_alone_while_the_others_wait(monkeypatch):

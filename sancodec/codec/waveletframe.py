@@ -68,6 +68,12 @@ QUICK_ADAPTIVE_DECISIONS = 6  # ... most this many binary decisions a value (a t
 QUICK_LPC_VALUES = 1 << 14  # quick_bands also weighs a band of bandlpc.MIN_LENGTH to this many values as its linear
 # prediction's residual (format 1.11): a pulse wave's coarse bands at PRDN 1-2 % in 0.86-0.91 of the bytes (up to 2^13
 # values: balanced's files 0.05 % larger, fast's 0.5 %; a fit on 2^12 values to order 8: 0.1 % and 0.6 %; lossy_sizes)
+LONG_LPC_BITS = 0.5  # quick_bands weighs a longer band's prediction where the band codes in this many bits a value
+# or more: a sparser one has few bytes to save for its coding again (drive17a's finest band at PRDN 2 %, 418 112
+# values in 4540 bytes, 0.09 bits a value, came out 4 % larger as its residual). PTB s0010_re's finest band (19 200
+# values, 1000 Hz) at PRDN 1 % codes 8 % smaller so, balanced's file 3 % (lossy_sizes.py: no file at a PRDN target
+# larger, balanced's 0.04 % and fast's 0.6 % smaller in all), for 1.30 -> 1.39 times the samples coded under running
+# contexts at PRDN 1 % (lossy_work.py, balanced; 1.08 -> 1.14 at 2 %, 1.09 -> 1.13 at 5 %)
 SHORT_BANDS_WORK = 4  # quick_bands' short bands (their prediction's fits, then their coding) take about this many
 # times a long band's time a value (drive17a at PRDN 2 %: 44 ns against 12), which orders the pieces it runs
 RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts (on shorter ones they seldom won
@@ -277,7 +283,9 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     contexts or in one table, whichever the running contexts' estimate prefers (``running.weigh``, over
     ``running.QUICK_BAND_PARAMS``), a short one plain or with block classes, whichever is smaller; a band of up to
     :data:`QUICK_LPC_VALUES` values also as its linear prediction's residual, coded so, where a quick fit looks
-    promising and it and its filter size smaller (:func:`_quick_predicted`; format 1.11); on a frame of
+    promising and it and its filter size smaller (:func:`_quick_predicted`; format 1.11), a longer one coded both
+    ways where the fit looks promising and the band takes :data:`LONG_LPC_BITS` a value or more (:func:`_long_band`);
+    on a frame of
     up to ``adaptivebands.MAX_VALUES`` values, also all in one adaptive stream (:data:`ADAPTIVE_BANDS`), kept
     where it takes under :data:`QUICK_ADAPTIVE_SHARE` of the bands apart: without tables it codes a coarsely
     quantised frame's bands in far fewer bytes (a103l's pulse at PRDN 5-9 %), for about the time of the coding
@@ -292,7 +300,7 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     # frame with none (a short record's) has its fits made first and each band coded as a piece of its own
     long = [b for b, s in enumerate(streams) if len(s) > QUICK_LPC_VALUES]
     if long:
-        jobs: list[Callable[[], Any]] = [partial(_quick_band, streams[b]) for b in long]
+        jobs: list[Callable[[], Any]] = [partial(_long_band, streams[b]) for b in long]
         sizes = [len(streams[b]) for b in long]
         jobs.append(partial(_short_bands, streams, long))
         sizes.append(SHORT_BANDS_WORK * (values - sum(sizes)))
@@ -306,8 +314,9 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     made = run_pieces(jobs, sizes)
     if long:
         short, predicted, saved = made[len(long)]
-        blocks = dict(zip(long, made[: len(long)])) | short
-        apart = _apart([blocks[b] for b in range(len(streams))], predicted)
+        apart, predicted, long_saved = _with_long_bands(len(streams), short, predicted,
+                                                        dict(zip(long, made[: len(long)])))
+        saved += long_saved
     else:
         apart = _apart(made[: len(streams)], predicted)
     stream = made[-1] if adaptive else None
@@ -347,6 +356,44 @@ def _quick_predicted(streams: Sequence[np.ndarray]) -> tuple[list[np.ndarray], d
     if saved <= 0:
         return list(streams), {}, 0
     return coded, predicted, int(saved)
+
+
+class _LongBand(NamedTuple):
+    """A long band as :func:`quick_bands` codes it (:func:`_long_band`): its block and whether it is contextual, and
+    where ``bandlpc.predicted`` finds a promising filter, that filter and its residual's block (else None, None)."""
+
+    block: tuple[bytes, bool]
+    filter: Any
+    residual: tuple[bytes, bool] | None
+
+
+def _long_band(s: np.ndarray) -> _LongBand:
+    """A band of more than :data:`QUICK_LPC_VALUES` values coded as :func:`_quick_band` codes it, and as its linear
+    prediction's residual too where ``bandlpc.predicted`` finds a promising filter (fitted on the band's first
+    ``bandlpc.FIT_HEAD`` values; about one long band in five at PRDN 1-9 % on bench_lossy's records). Both are
+    coded, not estimated: on these long bands the order-0 estimate that :func:`_quick_predicted` trusts chose wrong
+    as often as right (PTB's finest band at PRDN 1 % codes 8 % smaller so, drive17a's at 2 % 4 % larger)."""
+    block = _quick_band(s)
+    fit = bandlpc.predicted(s) if 8 * len(block[0]) >= LONG_LPC_BITS * len(s) else None
+    return _LongBand(block, None, None) if fit is None else _LongBand(block, fit[0], _quick_band(fit[1]))
+
+
+def _with_long_bands(count: int, short: dict[int, tuple[bytes, bool]], predicted: dict[int, Any],
+                     long: dict[int, _LongBand]) -> tuple[bytes, dict[int, Any], int]:
+    """:func:`quick_bands`' bands apart from the short bands' blocks and filters (``short``, ``predicted``) and the
+    ``long`` ones, each long band as its residual where that is the smaller file (the filters' bytes and mask
+    counted: the bands apart made both ways where a residual may pay); the filters of every band predicted, and the
+    bytes the long residuals saved."""
+    blocks = short | {b: band.block for b, band in long.items()}
+    plain = _apart([blocks[b] for b in range(count)], predicted)
+    residuals = {b: band for b, band in long.items() if band.residual is not None
+                 and len(band.residual[0]) < len(band.block[0])}
+    if not residuals:
+        return plain, predicted, 0
+    blocks |= {b: band.residual for b, band in residuals.items() if band.residual is not None}
+    filters = predicted | {b: band.filter for b, band in residuals.items()}
+    apart = _apart([blocks[b] for b in range(count)], filters)
+    return (apart, filters, len(plain) - len(apart)) if len(apart) < len(plain) else (plain, predicted, 0)
 
 
 def _quick_band(s: np.ndarray) -> tuple[bytes, bool]:
