@@ -12,9 +12,9 @@ folder are skipped.
 from __future__ import annotations
 
 import argparse
-import gzip
 from pathlib import Path
 
+import lossy_signals
 import numpy as np
 import torch
 
@@ -27,30 +27,20 @@ from sancodec.san.bundled import default_model
 from sancodec.train.fit import evaluate
 from sancodec.train.model import SAN
 
-SIGNALS = [
-    ("ECG", "mitdb 100 MLII (360 Hz)", "wfdb/100", 0),
-    ("ECG", "PTB s0010_re lead i (1000 Hz)", "wfdb/s0010_re", 0),
-    ("EMG", "emgdb emg_healthy (4 kHz)", "physionet/emgdb/emg_healthy", 0),
-    ("EMG", "emgdb emg_myopathy (4 kHz)", "physionet/emgdb/emg_myopathy", 0),
-    ("EEG", "Bonn/UCI epilepsy, set A rows (173.6 Hz)", "uci-epilepsy/epileptic_seizure_recognition_rebuilt.csv.gz", 5),
-    ("blood pressure", "mimicdb 03700181 ABP (125 Hz)", "wfdb/03700181", 1),
-    ("PPG", "challenge-2015 a103l PLETH (250 Hz)", "wfdb/a103l", 2),
-    ("respiration", "bidmc 01 RESP (125 Hz)", "physionet/bidmc/bidmc_01_Signals.csv", 0),
-    ("CTG heart rate", "ctu-uhb-ctgdb 1001 FHR (4 Hz)", "physionet/ctu-uhb-ctgdb/1001", 0),
-]
+#: the labels of ``lossy_signals.SIGNALS`` this script weighs: one ECG record of each rate, and each other kind
+UNSEEN = ("mitdb 100 MLII", "PTB s0010_re lead i", "emgdb emg_healthy", "emgdb emg_myopathy", "Bonn/UCI set A rows",
+          "mimicdb 03700181 ABP", "challenge-2015 a103l PLETH", "bidmc 01 RESP", "ctu-uhb-ctgdb 1001 FHR")
+SIGNALS = [signal for signal in lossy_signals.SIGNALS if signal[1] in UNSEEN]
 
 
 def load(data_dir: Path, path: str, channel: int) -> np.ndarray:
-    full = data_dir / path
+    """One channel's values as read (the EEG rows' and CSV columns' unrounded); FileNotFoundError where ``data_dir``
+    does not hold it (``lossy_signals.located``)."""
+    full = lossy_signals.located(data_dir, path)
+    if full is None:
+        raise FileNotFoundError(data_dir / path)
     if path.endswith(".csv.gz"):
-        with gzip.open(full, "rt") as fh:
-            rows = [line.rstrip().split(",") for line in fh]
-        body = [r for r in rows[1:] if r and r[-1].strip() == str(channel)]
-        return np.concatenate([np.asarray(r[1:-1], dtype=np.float64) for r in body[:100]])
-    if not full.exists() and not full.with_name(full.name + ".hea").exists():
-        if path == "wfdb/100":
-            return read_channel("sancodec/data/samples/100", 0)
-        raise FileNotFoundError(full)
+        return lossy_signals.eeg_rows(full, channel)
     return read_channel(full, channel)
 
 

@@ -50,11 +50,7 @@ def load(data_dir: Path, path: str, channel: int) -> Signal | None:
     if full is None:
         return None
     if path.endswith(".csv.gz"):
-        with gzip.open(full, "rt") as fh:
-            rows = [line.rstrip().split(",") for line in fh]
-        body = [r for r in rows[1:] if r and r[-1].strip() == str(channel)]
-        x = np.concatenate([np.asarray(r[1:-1], dtype=np.float64) for r in body[:100]])
-        return Signal(np.rint(x).astype(np.int64)[:, None], 173.61, ["eeg"], ["uV"])
+        return Signal(np.rint(eeg_rows(full, channel)).astype(np.int64)[:, None], 173.61, ["eeg"], ["uV"])
     if path.endswith(".csv"):
         sig = read_signal(full)
         x = sig.samples[:, channel]
@@ -63,6 +59,14 @@ def load(data_dir: Path, path: str, channel: int) -> Signal | None:
     step = sig.sample_steps()[channel]
     x = sig.samples[::step, channel]
     return Signal(x[:, None].astype(np.int64), sig.fs / step, [sig.channel_names[channel]], ["NU"])
+
+
+def eeg_rows(full: Path, channel: int) -> np.ndarray:
+    """The UCI epilepsy CSV's first 100 rows of set ``channel`` (its last column), their values one after another."""
+    with gzip.open(full, "rt") as fh:
+        rows = [line.rstrip().split(",") for line in fh]
+    body = [r for r in rows[1:] if r and r[-1].strip() == str(channel)]
+    return np.concatenate([np.asarray(r[1:-1], dtype=np.float64) for r in body[:100]])
 
 
 def labelled(data_dir: Path) -> list[tuple[str, Signal]]:
