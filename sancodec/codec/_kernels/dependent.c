@@ -144,6 +144,14 @@ static void candidates_any(const double *u, int64_t n, int lam, const double *pr
 /* Each new state's two predecessors, (state, parity) by state: NEXT's inverse, written out. */
 static const int PRED[4][2][2] = {{{0, 0}, {1, 1}}, {{2, 0}, {3, 1}}, {{0, 1}, {1, 0}}, {{2, 1}, {3, 0}}};
 
+/* The state the way back starts from: the first of least cost (the reference's tie rule). */
+static inline int cheapest_state(const double cost[4]) {
+    int state = 0;
+    for (int s = 1; s < 4; s++)
+        if (cost[s] < cost[state]) state = s;
+    return state;
+}
+
 /* san_dq_quantise a value at a time: its candidates, then its step of the search; the way back as it goes. */
 static void search_by_value(const double *u, int64_t n, double lam, const double *priced, int64_t size, int64_t *q,
                             uint8_t *second, uint8_t *back) {
@@ -165,9 +173,7 @@ static void search_by_value(const double *u, int64_t n, double lam, const double
         back[t] = (uint8_t)ways;
         for (int ns = 0; ns < 4; ns++) cost[ns] = next[ns];
     }
-    int state = 0;
-    for (int s = 1; s < 4; s++)
-        if (cost[s] < cost[state]) state = s;
+    int state = cheapest_state(cost);
     for (int64_t t = n - 1; t >= 0; t--) {
         const int *way = PRED[state][(back[t] >> state) & 1];
         int prev = way[0], parity = way[1], quantiser = prev >> 1;
@@ -210,9 +216,7 @@ TARGET_CLONES static void search_blocked(const double *u, int64_t n, double lam,
         }
     }
     double cost[4] = {cost0, cost1, cost2, cost3};
-    int state = 0;
-    for (int s = 1; s < 4; s++)
-        if (cost[s] < cost[state]) state = s;
+    int state = cheapest_state(cost);
     /* the way back in two passes: the path's states (a chain of table reads: way[state][back] holds the predecessor
      * and the parity taken from it), each value's slot kept in back; then each value's index from its slot (where
      * every value is below 2^50, base_of's rounding as candidates_flat makes it, the base read from the sum's bits as
