@@ -386,12 +386,12 @@ def _with_long_bands(count: int, short: dict[int, tuple[bytes, bool]], predicted
     bytes the long residuals saved."""
     blocks = short | {b: band.block for b, band in long.items()}
     plain = _apart([blocks[b] for b in range(count)], predicted)
-    residuals = {b: band for b, band in long.items() if band.residual is not None
-                 and len(band.residual[0]) < len(band.block[0])}
-    if not residuals:
+    smaller = {b: (band.filter, band.residual) for b, band in long.items()
+               if band.residual is not None and len(band.residual[0]) < len(band.block[0])}
+    if not smaller:
         return plain, predicted, 0
-    blocks |= {b: band.residual for b, band in residuals.items() if band.residual is not None}
-    filters = predicted | {b: band.filter for b, band in residuals.items()}
+    blocks |= {b: residual for b, (_, residual) in smaller.items()}
+    filters = predicted | {b: f for b, (f, _) in smaller.items()}
     apart = _apart([blocks[b] for b in range(count)], filters)
     return (apart, filters, len(plain) - len(apart)) if len(apart) < len(plain) else (plain, predicted, 0)
 
