@@ -70,8 +70,10 @@ QUICK_LPC_VALUES = 1 << 14  # quick_bands also weighs a band of bandlpc.MIN_LENG
 # values: balanced's files 0.05 % larger, fast's 0.5 %; a fit on 2^12 values to order 8: 0.1 % and 0.6 %; lossy_sizes)
 LONG_LPC_BITS = 0.5  # quick_bands weighs a longer band's prediction where the band codes in this many bits a value
 # or more: a sparser one has few bytes to save for its coding again (drive17a's finest band at PRDN 2 %, 418 112
-# values in 4540 bytes, 0.09 bits a value, came out 4 % larger as its residual). PTB s0010_re's finest band (19 200
-# values, 1000 Hz) at PRDN 1 % codes 8 % smaller so, balanced's file 3 % (lossy_sizes.py: no file at a PRDN target
+# values at 0.09 bits a value: at 0, the same file in 1.19x the time, benchmarks/ab_setting.py
+# sancodec.codec.waveletframe.LONG_LPC_BITS 0.5 0.0 --effort balanced). PTB s0010_re's finest band (19 200 values,
+# 1000 Hz) at PRDN 1 % codes 8 % smaller so (sancodec info --bands: 6313 -> 5798 bytes), balanced's file 3 %
+# (lossy_sizes.py: no file at a PRDN target
 # larger, balanced's 0.04 % and fast's 0.6 % smaller in all), for 1.30 -> 1.39 times the samples coded under running
 # contexts at PRDN 1 % (lossy_work.py, balanced; 1.08 -> 1.14 at 2 %, 1.09 -> 1.13 at 5 %)
 SHORT_BANDS_WORK = 4  # quick_bands' short bands (their prediction's fits, then their coding) take about this many
@@ -372,7 +374,7 @@ def _long_band(s: np.ndarray) -> _LongBand:
     prediction's residual too where ``bandlpc.predicted`` finds a promising filter (fitted on the band's first
     ``bandlpc.FIT_HEAD`` values; about one long band in five at PRDN 1-9 % on bench_lossy's records). Both are
     coded, not estimated: on these long bands the order-0 estimate that :func:`_quick_predicted` trusts chose wrong
-    as often as right (PTB's finest band at PRDN 1 % codes 8 % smaller so, drive17a's at 2 % 4 % larger)."""
+    about as often as right on bench_lossy's records (PTB's finest band at PRDN 1 % codes 8 % smaller so)."""
     block = _quick_band(s)
     fit = bandlpc.predicted(s) if 8 * len(block[0]) >= LONG_LPC_BITS * len(s) else None
     return _LongBand(block, None, None) if fit is None else _LongBand(block, fit[0], _quick_band(fit[1]))
