@@ -160,6 +160,24 @@ def test_a_value_table_on_a_fractional_grid_is_written_against_its_common_gap():
     assert len(_table_head(table)) < 0.5 * plain_side
 
 
+@pytest.mark.parametrize("spread", [0, 1, 100, (1 << 16) - 1, 1 << 16, 1 << 40])
+def test_distinct_ranks_are_np_uniques_from_a_count_or_a_sort(spread):
+    from sancodec.codec import valuetable
+
+    rng = np.random.default_rng(spread % 97)
+    x = rng.integers(0, 11, 3000) * (spread // 10)  # few values, gaps between them
+    x[:2] = 0, spread  # the spread reached exactly (a count per value below 2^16, a sort from there) ...
+    x -= 1 << 40  # ... far from zero
+    assert int(x.max()) - int(x.min()) == spread
+    table, ranks = valuetable.distinct_ranks(x)
+    expected_table, expected_ranks = np.unique(x, return_inverse=True)
+    np.testing.assert_array_equal(table, expected_table)
+    np.testing.assert_array_equal(ranks, expected_ranks.reshape(-1))
+    assert table.dtype == np.int64 and ranks.shape == x.shape
+    empty_table, empty_ranks = valuetable.distinct_ranks(x[:0])
+    assert len(empty_table) == 0 and len(empty_ranks) == 0
+
+
 def test_encoding_is_deterministic():
     sig = read_signal(DATA / "test01_00s")
     assert sancodec.encode(sig, mode="lossless") == sancodec.encode(sig, mode="lossless")

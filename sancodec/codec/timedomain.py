@@ -32,6 +32,7 @@ from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, bits_from_histogram, estimate_bits
+from sancodec.codec.valuetable import RANK_RANGE, distinct_ranks
 from sancodec.metrics import prdn_of_error, prdn_with_spread, spread_of, sum_of_squares
 
 __all__ = ["EXACT", "EXACT_QUICK", "Coded", "ExactPayload", "code_channel", "code_within", "exact_file",
@@ -228,18 +229,12 @@ def _hopeless(estimates: _ExactEstimates, to_beat: float) -> bool:
     return not estimates.below(HOPELESS * to_beat)
 
 
-RANK_RANGE = 1 << 16  # values spread over less than this are ranked from a count per value, not a sort
 LOOK_HEAD = 1 << 16  # exact_looks_smaller estimates a channel's exact coding on this many first samples
 
 
 def _rank_differences(x: np.ndarray) -> np.ndarray:
-    """The differences of the ranks of ``x``'s values among its distinct values (``np.unique``'s inverse):
-    from a count per value where they spread over less than :data:`RANK_RANGE`, else from a sort."""
-    lowest = int(x.min())
-    span = int(x.max()) - lowest
-    if span >= RANK_RANGE:
-        return np.diff(np.unique(x, return_inverse=True)[1].reshape(-1))
-    return np.diff(np.cumsum(np.bincount(x - lowest, minlength=span + 1) > 0)[x - lowest])
+    """The differences of the ranks of ``x``'s values among its distinct values (``valuetable.distinct_ranks``)."""
+    return np.diff(distinct_ranks(x)[1])
 
 
 def _difference_bits(x: np.ndarray) -> float:

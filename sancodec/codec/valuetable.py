@@ -30,6 +30,22 @@ from sancodec.errors import SanFormatError
 __all__ = ["SteppedTableCoding", "ValueTableCoding"]
 
 STEPPED_TABLE_ID = 6
+RANK_RANGE = 1 << 16  # values spread over less than this are ranked from a count per value, not a sort
+
+
+def distinct_ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_inverse=True)`` of a 1-D int64 array: its distinct values in order and each sample's
+    rank among them, from a count per value where they spread over less than :data:`RANK_RANGE` (no sort: a
+    quarter of the time on MIMIC's 8-bit ECG, whose 300 000 samples take 101 values), else from a sort."""
+    if not len(x):
+        return x[:0], np.zeros(0, dtype=np.intp)
+    lowest = int(x.min())
+    span = int(x.max()) - lowest
+    if span >= RANK_RANGE:
+        table, ranks = np.unique(x, return_inverse=True)
+        return table, ranks.reshape(-1)
+    present = np.bincount(x - lowest, minlength=span + 1) > 0
+    return np.flatnonzero(present) + lowest, (np.cumsum(present) - 1)[x - lowest]
 
 
 def _sparse_alphabet(x: np.ndarray) -> bool:
@@ -100,9 +116,9 @@ class ValueTableCoding(FrameCoding):
     def candidates(self, x: np.ndarray, san: SanInput | None, plan: FramePlan) -> list[Candidate]:
         if plan.mode == "lossy" or not _sparse_alphabet(x):
             return []
-        table, ranks = np.unique(x, return_inverse=True)
+        table, ranks = distinct_ranks(x)
         head = _table_head(table)
-        res = best_residual(ranks.reshape(-1).astype(np.int64), allow_lpc=True)
+        res = best_residual(ranks.astype(np.int64), allow_lpc=True)
         minor = 4 if head[0] == STEPPED_TABLE_ID else 3
         return [Candidate(res.cost + 8 * len(head), head, res, exact=True, needs_minor=minor)]
 
