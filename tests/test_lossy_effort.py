@@ -502,7 +502,13 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
     weighed = templatesearch.quick_windows(windows)
     # one cut (the one starting earliest), not the cut of the later start; no alignment on the head: the template
     # chosen pays there unaligned, its side information included
-    assert head == weighed and len(weighed) == 3
+    assert len(weighed) == 3
+    # a channel this short (SHORT_CHANNEL) whose template pays on the head has the other starts weighed after them
+    assert len(x) <= templatesearch.SHORT_CHANNEL
+    wider = templatesearch.quick_windows(windows, templatesearch.SHORT_BEFORE)
+    assert [w[0] for w in wider] == list(templatesearch.SHORT_BEFORE) and all(w in windows for w in wider)
+    assert head == weighed + wider
+    weighed = weighed + wider
     assert [w for w in windows if w[0] in templatesearch.QUICK_BEFORE and w not in weighed] == \
         [w for w in windows if w not in templatesearch.TEMPLATE_WINDOWS and w[0] == templatesearch.QUICK_BEFORE[1]]
     first = x[: templatesearch.QUICK_WINDOW_HEAD]
@@ -531,6 +537,36 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
         sizes[before, rounds] = len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced"))
     chosen_and_aligned = sizes[templatesearch.QUICK_BEFORE, 1]
     assert chosen_and_aligned < sizes[(), 1] and chosen_and_aligned < sizes[templatesearch.QUICK_BEFORE, 0]
+
+
+def test_balanced_weighs_the_other_window_starts_where_a_short_channels_template_pays(monkeypatch):
+    """templatesearch.quick_templates: on a channel of at most SHORT_CHANNEL samples whose head's template pays
+    (_helps), the window starts of SHORT_BEFORE are weighed after QUICK_BEFORE's, the best of all kept; on a longer
+    channel, or where no template pays (EMG), only QUICK_BEFORE's. PTB's lead i (38 400 samples at 1 kHz) codes
+    smaller so at PRDN 5 %."""
+    weighed: list[list[float]] = []
+    original = templatesearch._weighed_windows
+    monkeypatch.setattr(templatesearch, "_weighed_windows", lambda head, beats, fs, windows, *rest, **kw:
+                        weighed.append(sorted({w[0] for w in windows})) or original(head, beats, fs, windows, *rest,
+                                                                                    **kw))
+    ptb = read_signal(DATA / "s0010_re_i")
+    x, fs = ptb.samples[:, 0], ptb.fs
+    assert len(x) <= templatesearch.SHORT_CHANNEL
+    assert templatesearch.quick_templates([x], fs, 30.0) is not None
+    assert weighed == [sorted(templatesearch.QUICK_BEFORE), sorted(templatesearch.SHORT_BEFORE)]
+    wide = sancodec.encode(ptb, mode="lossy", prdn=5.0, effort="balanced")
+    weighed.clear()
+    emg = read_signal(DATA / "emg_healthy")  # no template fits its bursts: nothing more weighed
+    assert templatesearch.quick_templates([emg.samples[:, 0]], emg.fs, 30.0) is None
+    assert weighed == [sorted(templatesearch.QUICK_BEFORE)]
+    monkeypatch.setattr(templatesearch, "SHORT_CHANNEL", len(x) - 1)  # as a longer channel: two starts
+    weighed.clear()
+    assert templatesearch.quick_templates([x], fs, 30.0) is not None
+    assert weighed == [sorted(templatesearch.QUICK_BEFORE)]
+    narrow = sancodec.encode(ptb, mode="lossy", prdn=5.0, effort="balanced")
+    assert len(wide) < 0.98 * len(narrow)
+    back = sancodec.decode(wide).samples[:, 0]
+    assert prdn(x, back) <= 5.0
 
 
 def test_balanced_effort_drops_a_template_that_only_paid_at_a_finer_step(long_ecg, monkeypatch):

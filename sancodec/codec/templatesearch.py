@@ -31,9 +31,9 @@ from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.lossyrate import LEVELS, Prepared, squared_error, step_at_error
 from sancodec.codec.waveletframe import RHO16, ROUNDING
 
-__all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "TEMPLATE_WINDOWS", "TemplateTrial",
-           "best_template", "coarser_gains", "coarser_taps", "gain_grid", "quick_grids", "quick_templates",
-           "quick_windows", "remade_templates", "template_windows", "trial_head"]
+__all__ = ["GAIN_GRIDS", "QUICK_BEFORE", "QUICK_WINDOW", "QUICK_WINDOW_HEAD", "SHORT_BEFORE", "TEMPLATE_WINDOWS",
+           "TemplateTrial", "best_template", "coarser_gains", "coarser_taps", "gain_grid", "quick_grids",
+           "quick_templates", "quick_windows", "remade_templates", "template_windows", "trial_head"]
 
 TEMPLATE_WINDOWS = ((0.15, 0.35), (0.2, 0.4), (0.25, 0.45), (0.3, 0.5))  # seconds before, after each beat
 PERIOD_SHARE = 0.95  # a template window longer than this share of the beat period is also tried cut to it ...
@@ -46,6 +46,11 @@ PAIRED_CANDIDATES = 1 << 15  # ... two at a time where a thread is spare and the
 # balanced's heads of 2^15 to 2^16 samples: a103l, bidmc, ABP and 03700181 encode 4 % faster than with them in turn,
 # benchmarks/ab_setting.py; on fewer the second thread's wake and the interpreter lock cost what it saves)
 QUICK_BEFORE = (0.15, 0.3)  # effort "balanced": the windows of template_windows starting this long before the beat
+SHORT_BEFORE = (0.2, 0.25)  # (and on a channel of at most SHORT_CHANNEL samples whose template pays on the head, these
+SHORT_CHANNEL = 1 << 16  # too: there the head is a quarter of the channel or more, and it chose PTB's and bidmc's ECG
+# 1-6 % smaller codings at PRDN 1-9 %, the others' the same (benchmarks/lossy_sizes.py --compare); weighed on every
+# channel, drive17a's 836 224 samples had it misjudge, 3.5 % larger at PRDN 5 %, and up to 2^17 samples a103l, its PPG
+# and ABP took 7-13 % more time for the same bytes: ab_setting.py ...templatesearch.SHORT_CHANNEL 65536 131072)
 QUICK_WINDOW_HEAD = 1 << 14  # ... are weighed on a channel's first this many samples, the smallest coding's kept ...
 LONGER_MARGIN = 0.01  # ... the longest of those within this share of the fewest bits (a T wave a short one leaves out
 # costs little on the head and much at a coarse step over the whole record: drive17a at PRDN 9 %) ...
@@ -165,9 +170,14 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None,
     at = step() if callable(step) else step  # a callable: the step made beside the beats (lossy._quick_wavelets)
     if not at:  # no step to weigh a window at (a channel without spread): no template
         return None
-    chosen = _head_window(head, beats[0], fs, quick_windows(windows), at, unfit=True)
-    if chosen is UNFIT or (chosen is not None and not _helps(head, fs, chosen, at)):
+    weighed = _weighed_windows(head, beats[0], fs, quick_windows(windows), at, unfit=True)
+    chosen = None if weighed is UNFIT else _best_choice(weighed)
+    if weighed is UNFIT or (chosen is not None and not _helps(head, fs, chosen, at)):
         return None
+    if chosen is not None and sum(map(len, frames)) <= SHORT_CHANNEL:  # a short channel's template pays: the others
+        wider = _best_choice([*weighed, *_weighed_windows(head, beats[0], fs, quick_windows(windows, SHORT_BEFORE),
+                                                          at)])
+        chosen = wider if wider is not None and (wider is chosen or _helps(head, fs, wider, at)) else chosen
     if chosen is not None:  # the head's template places every frame's beats: one template made per frame
         templates = [_placed_by(f, fs, chosen, b) for f, b in zip(floats, beats)]
         return None if all(t is None for t in templates) else templates
@@ -179,14 +189,18 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None,
             for f, t in zip(floats, templates)]
 
 
-def quick_windows(windows: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+def quick_windows(windows: Sequence[tuple[float, float]],
+                  befores: Sequence[float] | None = None) -> list[tuple[float, float]]:
     """The windows of ``windows`` (:func:`template_windows`) that :func:`quick_templates` weighs on the head: those
-    starting one of :data:`QUICK_BEFORE` before the beat, and of the windows cut to the beat period only the one
-    that starts earliest (``QUICK_BEFORE[0]`` before the beat). Where the heart beats so fast that every window is
-    cut, one starting later before the beat takes in the previous beat's T wave and leaves out most of its own (it
-    ends 0.15 s after the beat at 128 beats per minute): on no record of ``benchmarks/lossy_sizes.py`` was it
+    starting one of ``befores`` (by default :data:`QUICK_BEFORE`; on a short channel then :data:`SHORT_BEFORE`)
+    before the beat, and of the windows cut to the beat period only the one that starts earliest (0.15 s before the
+    beat). Where the heart beats so fast that every window is cut, one starting later before the beat takes in the
+    previous beat's T wave and leaves out most of its own (it ends 0.15 s after the beat at 128 beats per minute): on
+    no record of ``benchmarks/lossy_sizes.py`` was it
     chosen, and weighing it was a quarter of the head's search there (a103l, 03700181, the PPG)."""
-    return [w for w in windows if w[0] in QUICK_BEFORE and (w in TEMPLATE_WINDOWS or w[0] == QUICK_BEFORE[0])]
+    befores = QUICK_BEFORE if befores is None else befores
+    earliest = TEMPLATE_WINDOWS[0][0]
+    return [w for w in windows if w[0] in befores and (w in TEMPLATE_WINDOWS or w[0] == earliest)]
 
 
 def _placed_by(x: np.ndarray, fs: float, chosen: HeadChoice, beats: np.ndarray) -> BeatTemplate | None:
@@ -221,11 +235,20 @@ UNFIT = HeadChoice((0.0, 0.0), BeatTemplate(np.zeros(1, np.int64), 0, np.zeros(0
 def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequence[tuple[float, float]],
                  step: float, unfit: bool = False) -> HeadChoice | None:
     """The window of ``windows`` whose template (``beats`` as marked) codes ``head`` in the fewest bits at
-    ``step``, side information included, that template and those bits; None where none finds a beat train
-    there; with ``unfit``, :data:`UNFIT` where the first template found leaves :data:`UNFIT_SHARE` of its beat
-    windows' energy or more unexplained (no other window's template made, no bit estimate)."""
+    ``step``, side information included, that template and those bits (:func:`_best_choice` of
+    :func:`_weighed_windows`); None where none finds a beat train there; with ``unfit``, :data:`UNFIT` where the
+    first template found leaves :data:`UNFIT_SHARE` of its beat windows' energy or more unexplained (no other
+    window's template made, no bit estimate)."""
+    weighed = _weighed_windows(head, beats, fs, windows, step, unfit)
+    return weighed if weighed is UNFIT else _best_choice(weighed)
+
+
+def _weighed_windows(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequence[tuple[float, float]],
+                     step: float, unfit: bool = False) -> list[HeadChoice] | HeadChoice:
+    """Each window of ``windows`` whose template (``beats`` as marked) finds a beat train on ``head``, with that
+    template and the head's bit estimate with it at ``step``, in their order; with ``unfit``, :data:`UNFIT` as
+    :func:`_head_window` says."""
     marked = beats[beats < len(head)]
-    best: HeadChoice | None = None
     # one after another: on two threads a head's few windows (a template and an estimate of 2^14 samples each,
     # much of it in Python) took longer than in turn, each thread waiting on the other for the interpreter lock
     fitted: list[tuple[BeatTemplate | None, float]] = []
@@ -234,15 +257,17 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
         if unfit and fitted[-1][0] is not None and all(t is None for t, _ in fitted[:-1]) and \
                 fitted[-1][1] >= UNFIT_SHARE:  # the first template found decides (UNFIT_SHARE)
             return UNFIT
-    weighed = [(t, math.inf if t is None else Prepared([head], [t]).estimate(step)) for t, _ in fitted]
-    for window, (template, bits) in zip(windows, weighed):
-        if template is not None and (best is None or bits < best.bits):
-            best = HeadChoice(window, template, bits)
-    if best is not None:  # the longest window within LONGER_MARGIN of the fewest bits: the head misjudges by as much
-        near = [HeadChoice(w, t, bits) for w, (t, bits) in zip(windows, weighed)
-                if t is not None and bits <= (1 + LONGER_MARGIN) * best.bits]
-        best = max(near, key=lambda c: c.window[0] + c.window[1])
-    return best
+    return [HeadChoice(w, t, Prepared([head], [t]).estimate(step)) for w, (t, _) in zip(windows, fitted)
+            if t is not None]
+
+
+def _best_choice(choices: Sequence[HeadChoice]) -> HeadChoice | None:
+    """Of ``choices``, the longest window within :data:`LONGER_MARGIN` of the fewest bits (the head misjudges by
+    as much); None where there are none."""
+    if not choices:
+        return None
+    fewest = min(c.bits for c in choices)
+    return max((c for c in choices if c.bits <= (1 + LONGER_MARGIN) * fewest), key=lambda c: c.window[0] + c.window[1])
 
 
 def _helps(head: np.ndarray, fs: float, chosen: HeadChoice, step: float) -> bool:
