@@ -569,6 +569,26 @@ def test_balanced_weighs_the_other_window_starts_where_a_short_channels_template
     assert prdn(x, back) <= 5.0
 
 
+def test_balanced_weighs_no_template_on_a_channel_of_a_dozen_beats(monkeypatch):
+    """templatesearch.quick_templates: a channel with fewer than MIN_TEMPLATE_BEATS beats (MIMIC's 1028 samples at
+    125 Hz: 11) has no window weighed; weighed anyway, its template is turned down at every PRDN: the same bytes."""
+    sig = read_signal(DATA / "3000003_0003")
+    x, fs = sig.samples[:, 0], sig.fs
+    beats = len(templatesearch.find_beats(x.astype(float), fs))
+    assert 0 < beats < templatesearch.MIN_TEMPLATE_BEATS
+    weighed: list[int] = []
+    original = templatesearch._weighed_windows
+    monkeypatch.setattr(templatesearch, "_weighed_windows", lambda *args, **kw: weighed.append(1) or
+                        original(*args, **kw))
+    assert templatesearch.quick_templates([x], fs, 1.0) is None and not weighed
+    files = {p: sancodec.encode(sig, mode="lossy", prdn=p, effort="balanced") for p in (1.0, 5.0, 9.0)}
+    monkeypatch.setattr(templatesearch, "MIN_TEMPLATE_BEATS", 0)
+    templatesearch.quick_templates([x], fs, 1.0)
+    assert weighed  # a beat train there: its windows weighed
+    for p, data in files.items():
+        assert sancodec.encode(sig, mode="lossy", prdn=p, effort="balanced") == data
+
+
 def test_balanced_effort_drops_a_template_that_only_paid_at_a_finer_step(long_ecg, monkeypatch):
     # the template is weighed at the first step measured, then again at the step its rate control found
     steps: list[float] = []

@@ -60,6 +60,9 @@ QUICK_GAIN = 0.985  # its template is kept where its bit estimate is below this 
 QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
 MIN_HEAD_BEATS = 8  # ... holding at least this many beats
+MIN_TEMPLATE_BEATS = 16  # effort "balanced" weighs no template on a channel with fewer beats than this: its taps
+# (half a second of samples) cost more than a dozen beats save (macecgdb's 8 s strip, MIMIC's 1028 samples: the
+# template was weighed and turned down at every PRDN, and the default never keeps one there; PTB's 38.4 s hold 53)
 HEAD_TEST = 2 * QUICK_WINDOW_HEAD  # best_template first tests a template on the head of a frame this long or longer
 UNFIT_SHARE = 0.8  # a head whose first window's template found leaves this share of its beat windows' energy or more
 # unexplained (beats.fitted_template) has no template weighed: EMG (0.87-0.91), EEG (0.93-0.96), a flat-lined lead
@@ -165,6 +168,8 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None,
         return None
     floats = _as_floats(frames)
     beats = [find_beats(f, fs) for f in floats]
+    if sum(map(len, beats)) < MIN_TEMPLATE_BEATS:  # too few beats to pay for a template's taps
+        return None
     windows = template_windows(beats, fs)
     head = frames[0][:QUICK_WINDOW_HEAD]
     at = step() if callable(step) else step  # a callable: the step made beside the beats (lossy._quick_wavelets)
