@@ -12,11 +12,11 @@ from common import check_encode_decode, wavelet_heads, wavelet_predictors
 from typer.testing import CliRunner
 
 import sancodec
-from sancodec import SanConfigError, read_signal
+from sancodec import SanConfigError, Signal, read_signal
 from sancodec.cli import app
 from sancodec.codec import adaptivebands, decode_file, lossy, read_info, templatesearch, timedomain, waveletframe
 from sancodec.codec.beats import align
-from sancodec.codec.lossyrate import Prepared
+from sancodec.codec.lossyrate import LEVELS, Prepared
 from sancodec.metrics import prdn
 
 DATA = Path(__file__).parent / "data"
@@ -106,6 +106,7 @@ def test_balanced_effort_is_fast_where_no_template_pays(monkeypatch):
     # noise: "beats" found and a template made, which fits none of them: turned away on the head (UNFIT); weighed
     # anyway, the whole channel's trial turns it down (a channel longer than lossy.TIME_DOMAIN_ALWAYS: no time-domain
     # coding weighed either)
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
     assert len(noise.samples) > lossy.TIME_DOMAIN_ALWAYS
@@ -148,6 +149,7 @@ def test_balanced_effort_looks_for_no_grids_where_free_side_information_would_no
 
     from sancodec import Signal
 
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
     rng = np.random.default_rng(3)
     noise = Signal(rng.normal(0, 200, (40000, 1)).round().astype(np.int64), 500.0, ["x"], ["NU"])
     x = noise.samples[:, 0]
@@ -208,6 +210,7 @@ def test_balanced_effort_weighs_no_grids_where_the_template_would_not_pay_at_the
 
     from sancodec import Signal
 
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
     monkeypatch.setattr(lossy, "QUICK_MAINS", lossy.PLAIN_AHEAD)
 
     one_lead = long_ecg.select_channels([0]).slice(0, 60000)
@@ -229,6 +232,7 @@ def test_balanced_effort_weighs_no_grids_where_the_template_would_not_pay_at_the
 
 
 def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
     sig = read_signal(DATA / "1001")  # CTG, 19 200 samples: the fetal heart rate steps between few values
     assert sig.n_samples <= lossy.TIME_DOMAIN_ALWAYS
     fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
@@ -315,6 +319,7 @@ def test_balanced_effort_weighs_the_time_domain_where_the_wavelets_are_sparse(mo
 
     from sancodec import Signal
 
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
     excerpt = read_signal(DATA / "mixedsignals_1000f")  # lead II: long flat stretches between steps
     x = np.tile(excerpt.samples[:, 0], 10)
     sig = Signal(x[:, None], excerpt.fs, ["II"], ["NU"])
@@ -845,6 +850,7 @@ def test_balanced_effort_codes_a_sparse_channel_s_wavelets_as_the_default_first_
 
     # steps between a few levels: under 0.1 bit a sample as wavelets; the time domain left out, the wavelet
     # coding with every band's coding weighed and the step scanned past a falling PRDN codes it smaller
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
     rng = np.random.default_rng(7)
     n = 50000
     edges = np.sort(rng.choice(n, 12, replace=False))
@@ -858,6 +864,58 @@ def test_balanced_effort_codes_a_sparse_channel_s_wavelets_as_the_default_first_
     assert prdn(x, decode_file(data).signal.samples[:, 0]) <= 2.0
     monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)  # the rule off: balanced codes the quick bands, unscanned
     assert len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")) > len(data)
+
+
+def _breathing(n: int = 40000, fs: float = 125.0) -> Signal:
+    """A respiration-like channel: a breath every four seconds or so, its rate drifting, three harmonics, a little
+    noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    t = np.arange(n) / fs
+    phase = 2 * np.pi * np.cumsum(0.25 + 0.02 * np.sin(2 * np.pi * t / 60)) / fs
+    x = 2000 * np.sin(phase) + 600 * np.sin(2 * phase + 0.5) + 200 * np.sin(3 * phase + 1) + rng.normal(0, 4, n)
+    return Signal(np.rint(x).astype(np.int64)[:, None], fs, ["RESP"], ["NU"])
+
+
+def test_balanced_codes_a_short_channel_plain_at_fewer_levels(monkeypatch):
+    """lossy.SHORT_PLAIN_LEVELS: balanced's plain coding of a channel of at most LEVEL_CHANNELS samples takes 5
+    wavelet levels, not 7 (fast's): a slow breathing signal codes far smaller so, its target met; a longer channel
+    keeps 7."""
+    sig = _breathing()
+    assert len(sig.samples) <= lossy.LEVEL_CHANNELS
+    fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
+    data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert [levels for levels, _ in wavelet_heads(data)] == [lossy.SHORT_PLAIN_LEVELS] == [5]
+    assert [levels for levels, _ in wavelet_heads(fast)] == [LEVELS] == [7]
+    assert len(data) < 0.85 * len(fast)
+    assert prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0]) <= 2.0
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == fast
+    monkeypatch.undo()
+    monkeypatch.setattr(lossy, "LEVEL_CHANNELS", len(sig.samples) - 1)  # as a longer channel: fast's levels
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == fast
+
+
+def test_balanced_keeps_a_sparse_channels_smaller_coding_by_its_bytes(monkeypatch):
+    """A sparse channel's plain coding (at SHORT_PLAIN_LEVELS) and its scan at lossyrate.LEVELS with every band coded
+    every way are weighed by their bytes, not the bit estimate, which misjudges codings at other levels: the file is
+    never larger than the plain coding alone (the rule off, SPARSE_BPS 0), which it was when the estimate chose."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    n = 50000
+    edges = np.sort(rng.choice(n, 12, replace=False))
+    x = np.repeat(rng.integers(-400, 400, len(edges) + 1), np.diff(np.concatenate([[0], edges, [n]])))
+    x = x + (rng.random(n) < 0.002) * rng.integers(-3, 4, n)
+    sig = Signal(x[:, None].astype(np.int64), 250.0, ["x"], ["NU"])
+    monkeypatch.setattr(lossy.timedomain, "code_channel", lambda *args: None)  # the wavelets' question alone
+    data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)
+    plain = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert 8 * len(plain) < 0.1 * n  # sparse
+    assert len(data) <= len(plain)
+    assert prdn(x, sancodec.decode(data).samples[:, 0]) <= 2.0
 
 
 def test_a_head_prepared_again_with_its_own_beats_shares_the_bands_and_counts_its_side_information(long_ecg):

@@ -83,6 +83,7 @@ def test_a_sparse_channel_codes_as_it_did_with_its_bands_made_afresh(monkeypatch
     rng = np.random.default_rng(5)
     x = np.repeat(rng.integers(-400, 400, 10) * 5, 4000)[:, None]  # ten flat stretches
     sig = Signal(x.astype(np.int64), 250.0, ["II"], ["mV"])
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", lossyrate.LEVELS)  # plain at the levels the scan codes at
     shared = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
     calls = []
     real = lossy._every_way

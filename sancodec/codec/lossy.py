@@ -63,6 +63,12 @@ LEVEL_CLOSE_LONG = 0.95  # ... where its first frame holds LEVEL_CLOSE_SAMPLES o
 LEVEL_CLOSE_SAMPLES = 1 << 14
 LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but sparse ones, SPARSE_BPS) other
 # levels saved under 1 % at the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md)
+SHORT_PLAIN_LEVELS = 5  # effort "balanced" codes a channel of up to LEVEL_CHANNELS samples plain at these levels, not
+# lossyrate.LEVELS (7), with no search: the default's _best_levels, which judges the levels by the coded bytes, picks 5
+# for most short channels (a short record wants few levels: its coarse bands' tables cost more than they save), and at
+# 5 balanced's respiration codes 8-17 % smaller at PRDN 1-9 %, its PPG 2-4 % at 1-2 %, short ECG strips 1-5 %, in the
+# same time (ab_setting.py sancodec.codec.lossy.SHORT_PLAIN_LEVELS 7 5 --effort balanced). Fast keeps 7: a sparse
+# channel (mixedsignals) codes up to twice as large at 5, which balanced's sparse path codes again at 7 (_every_way)
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
@@ -257,21 +263,22 @@ def _hum_coding(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndar
 
 
 def _quick_prepared(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], fs: float | None,
-                    line: float | None, step: float, quick: bool, head: Prepared | None = None) -> Prepared:
+                    line: float | None, step: float, quick: bool, head: Prepared | None = None,
+                    levels: int = LEVELS) -> Prepared:
     """Effort "balanced"'s frames prepared with ``templates``, and with the mains hum at the frequency ``line``
     (found in the channel itself, beside its beat detection; None: none stands out) where it pays on the first
     templated frame's head (:data:`templatesearch.QUICK_HEAD` samples, as ``TemplateTrial`` weighs the template):
     the head's bit estimate at ``step`` with the hum fitted there, under :data:`QUICK_MAINS_GAIN` of its estimate
     without. Decided before the rate control, so that one rate control codes the channel (the default weighs the
     hum's coding against the one without it, each through rate control: :func:`_hum_coding`). ``head``: that head
-    prepared with its template, without the hum, if it was (``TemplateTrial``'s)."""
+    prepared with its template, without the hum, if it was (``TemplateTrial``'s); ``levels``: the wavelet levels."""
     if line is not None and fs and _hum_pays_on_head(frames, templates, fs, line, step, head):
         predictions = [frame_prediction(t, None, len(f)) for f, t in zip(frames, templates)]
         mains = fit_mains(frames, fs, line, predictions)
         # each template's prediction, the hum added in place: frame_prediction's of both, not the template's again
         predictions = [m.prediction(len(f), add_to=p) for f, p, m in zip(frames, predictions, mains)]
-        return Prepared(frames, templates, quick=quick, mains=mains, predictions=predictions)
-    return Prepared(frames, templates, quick=quick)
+        return Prepared(frames, templates, levels, quick=quick, mains=mains, predictions=predictions)
+    return Prepared(frames, templates, levels, quick=quick)
 
 
 def _hum_pays_on_head(frames: Sequence[np.ndarray], templates: Sequence[BeatTemplate | None], fs: float,
@@ -309,7 +316,10 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
     if fs and sparse and target.max_prdn is not None:
         # as the default's first coding: every band's coding weighed, and the scan past a falling PRDN
-        chosen = smaller(chosen, rate_control(_every_way(chosen.prepared, frames), ref, target))
+        every_way = rate_control(_every_way(chosen.prepared, frames), ref, target)
+        # by their bytes (few on a sparse channel), not smaller's bit estimate, which misjudges codings at other
+        # levels (the plain one at SHORT_PLAIN_LEVELS, this at lossyrate.LEVELS)
+        chosen = every_way if sum(map(len, every_way.payloads())) < sum(map(len, chosen.payloads())) else chosen
         to_beat = sum(map(len, chosen.payloads()))
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
@@ -418,8 +428,11 @@ def _plain_controlled(frames: Sequence[np.ndarray], ref: np.ndarray, target: Los
                       line: float | None, first: float | None, quick: bool, guess: float | None = None
                       ) -> WaveletCoding:
     """:func:`_quick_wavelets`' plain coding (with the hum at ``line`` where it pays on the head,
-    :func:`_quick_prepared`) through one rate control, measured first at ``guess`` (None: the first step)."""
-    prepared = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick)
+    :func:`_quick_prepared`) through one rate control, measured first at ``guess`` (None: the first step); with
+    ``fs`` (effort "balanced"), at :data:`SHORT_PLAIN_LEVELS` wavelet levels on a channel of at most
+    :data:`LEVEL_CHANNELS` samples."""
+    levels = SHORT_PLAIN_LEVELS if fs and sum(map(len, frames)) <= LEVEL_CHANNELS else LEVELS
+    prepared = _quick_prepared(frames, [None] * len(frames), fs, line, first or 0.0, quick, levels=levels)
     return rate_control(prepared, ref, target, guess=guess, scan=False, modelled=True)
 
 
