@@ -66,9 +66,10 @@ LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but spa
 SHORT_PLAIN_LEVELS = 5  # effort "balanced" codes a channel of up to LEVEL_CHANNELS samples plain at these levels, not
 # lossyrate.LEVELS (7), with no search: the default's _best_levels, which judges the levels by the coded bytes, picks 5
 # for most short channels (a short record wants few levels: its coarse bands' tables cost more than they save), and at
-# 5 balanced's respiration codes 8-17 % smaller at PRDN 1-9 %, its PPG 2-4 % at 1-2 %, short ECG strips 1-5 %, in the
-# same time (ab_setting.py sancodec.codec.lossy.SHORT_PLAIN_LEVELS 7 5 --effort balanced). Fast keeps 7: a sparse
-# channel (mixedsignals) codes up to twice as large at 5, which balanced's sparse path codes again at 7 (_every_way)
+# 5 balanced's respiration codes 8-17 % smaller at PRDN 1-9 %, its PPG 2-4 % at 1-2 %, short ECG strips 1-5 %, for
+# 1.016 of the summed time, all of it mixedsignals, whose sparse path below can no longer reuse the plain coding's
+# decodes (ab_setting.py sancodec.codec.lossy.SHORT_PLAIN_LEVELS 7 5 --effort balanced --prdn 2). Fast keeps 7: a
+# sparse channel (mixedsignals) codes up to twice as large at 5, which balanced's sparse path codes again at 7
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
