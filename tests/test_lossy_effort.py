@@ -843,20 +843,23 @@ def test_balanced_effort_puts_gains_and_taps_on_the_grids_its_head_prefers(monke
     assert len(data) < 0.95 * len(sancodec.encode(sig, mode="lossy", prdn=5.0, effort="balanced"))
 
 
-def test_balanced_effort_codes_a_sparse_channel_s_wavelets_as_the_default_first_does(monkeypatch):
+def _steps(n: int = 50000) -> Signal:
+    """Steps between a dozen levels with a few one-sample blips: under 0.1 bit a sample as wavelets (sparse)."""
     import numpy as np
 
-    from sancodec import Signal
-
-    # steps between a few levels: under 0.1 bit a sample as wavelets; the time domain left out, the wavelet
-    # coding with every band's coding weighed and the step scanned past a falling PRDN codes it smaller
-    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
     rng = np.random.default_rng(7)
-    n = 50000
     edges = np.sort(rng.choice(n, 12, replace=False))
     x = np.repeat(rng.integers(-400, 400, len(edges) + 1), np.diff(np.concatenate([[0], edges, [n]])))
     x = x + (rng.random(n) < 0.002) * rng.integers(-3, 4, n)
-    sig = Signal(x[:, None].astype(np.int64), 250.0, ["x"], ["NU"])
+    return Signal(x[:, None].astype(np.int64), 250.0, ["x"], ["NU"])
+
+
+def test_balanced_effort_codes_a_sparse_channel_s_wavelets_as_the_default_first_does(monkeypatch):
+    # steps between a few levels: under 0.1 bit a sample as wavelets; the time domain left out, the wavelet
+    # coding with every band's coding weighed and the step scanned past a falling PRDN codes it smaller
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)  # plain at fast's levels (another test's question)
+    sig = _steps()
+    x, n = sig.samples[:, 0], len(sig.samples)
     monkeypatch.setattr(lossy.timedomain, "code_channel", lambda *args: None)
     fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
     data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
@@ -901,14 +904,8 @@ def test_balanced_keeps_a_sparse_channels_smaller_coding_by_its_bytes(monkeypatc
     """A sparse channel's plain coding (at SHORT_PLAIN_LEVELS) and its scan at lossyrate.LEVELS with every band coded
     every way are weighed by their bytes, not the bit estimate, which misjudges codings at other levels: the file is
     never larger than the plain coding alone (the rule off, SPARSE_BPS 0), which it was when the estimate chose."""
-    import numpy as np
-
-    rng = np.random.default_rng(7)
-    n = 50000
-    edges = np.sort(rng.choice(n, 12, replace=False))
-    x = np.repeat(rng.integers(-400, 400, len(edges) + 1), np.diff(np.concatenate([[0], edges, [n]])))
-    x = x + (rng.random(n) < 0.002) * rng.integers(-3, 4, n)
-    sig = Signal(x[:, None].astype(np.int64), 250.0, ["x"], ["NU"])
+    sig = _steps()
+    x, n = sig.samples[:, 0], len(sig.samples)
     monkeypatch.setattr(lossy.timedomain, "code_channel", lambda *args: None)  # the wavelets' question alone
     data = check_encode_decode(sig, mode="lossy", prdn=2.0, effort="balanced")
     monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)
