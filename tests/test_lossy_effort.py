@@ -900,6 +900,27 @@ def test_balanced_codes_a_short_channel_plain_at_fewer_levels(monkeypatch):
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == fast
 
 
+def test_balanced_template_trial_weighs_both_heads_at_the_same_levels(monkeypatch):
+    """A short channel's template trial weighs its head without the template at lossyrate.LEVELS, as it weighs the
+    head with it: not the plain coding's bands at SHORT_PLAIN_LEVELS, whose order-0 estimate would lean the trial
+    toward the template (the estimate favours more levels where the coded bytes favour fewer)."""
+    seen: list[tuple[int, int]] = []
+    real = lossy.TemplateTrial
+
+    def spy(*args, **kwargs):
+        trial = real(*args, **kwargs)
+        seen.append((trial.without.asked_levels, trial.with_template.asked_levels))
+        return trial
+
+    monkeypatch.setattr(lossy, "TemplateTrial", spy)
+    sig = read_signal(DATA / "a103l_20000").select_channels([0])  # one frame the trial's head holds whole, its
+    # plain coding made first (no mains line looked for on a channel this short)
+    assert lossy.PLAIN_FIRST <= len(sig.samples) <= min(templatesearch.QUICK_HEAD, lossy.QUICK_MAINS)
+    assert lossy.SHORT_PLAIN_LEVELS != LEVELS
+    sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert seen and all(pair == (LEVELS, LEVELS) for pair in seen)
+
+
 def test_balanced_keeps_a_sparse_channels_smaller_coding_by_its_bytes(monkeypatch):
     """A sparse channel's plain coding (at SHORT_PLAIN_LEVELS) and its scan at lossyrate.LEVELS with every band coded
     every way are weighed by their bytes, not the bit estimate, which misjudges codings at other levels: the file is
@@ -975,8 +996,10 @@ def test_balanced_effort_codes_a_channel_its_trial_holds_whole_with_the_trial_s_
     """A one-frame channel of at most ``QUICK_HEAD`` samples (the template trial's head is all of it): the plain
     coding's frame serves as the trial's head without a template and the trial's head with it is what the rate
     control codes, two preparations fewer than where the head is made apart, and the same file (no hum looked for:
-    its mitdb excerpt has a mains line, whose head fit would make preparations of its own)."""
+    its mitdb excerpt has a mains line, whose head fit would make preparations of its own). The plain coding must be
+    at the trial's levels for its frame to serve (lossy.SHORT_PLAIN_LEVELS set to them here)."""
     monkeypatch.setattr(lossy, "QUICK_MAINS", lossy.PLAIN_AHEAD)
+    monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)
     one_lead = long_ecg.select_channels([0]).slice(0, 60000)
     assert lossy.PLAIN_FIRST <= one_lead.n_samples <= lossy.QUICK_HEAD
     made: list[int] = []

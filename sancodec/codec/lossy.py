@@ -446,11 +446,12 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
     measures first at the plain coding's step, if known: the templated step is near the plain one); else None,
     with that step where it paid at ``first`` only (the plain coding's guess). On a channel of one frame that
     the trial's head holds whole, the trial's preparations are the codings': the plain one's frame is its head
-    without a template, and its head with the template is what the rate control codes (where no hum is coded:
-    ``line`` None)."""
+    without a template (where it is at the trial's levels, ``lossyrate.LEVELS``: not at :data:`SHORT_PLAIN_LEVELS`),
+    and its head with the template is what the rate control codes (where no hum is coded: ``line`` None)."""
     plain_step = None if plain is None else plain.step
     whole = len(frames) == 1 and len(frames[0]) <= QUICK_HEAD  # the trial's head is the channel
-    without = plain.prepared if whole and plain is not None and plain.prepared.prepares(frames[0], None) else None
+    without = plain.prepared if whole and plain is not None and plain.prepared.prepares(frames[0], None) and \
+        plain.prepared.asked_levels == LEVELS else None  # (the trial weighs both at LEVELS: SHORT_PLAIN_LEVELS' is not)
     trial = TemplateTrial(frames, templates, quick, without=without)
     if not trial.may_pay(first):  # no grid for its side information can make it pay
         return None, None
