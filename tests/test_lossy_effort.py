@@ -486,6 +486,8 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
 
     sig = read_signal(DATA / "a103l_20000")  # 128 beats per minute: the windows are also tried cut to the period
     x, fs = sig.samples[:, 0], sig.fs
+    # a channel this short has its beats aligned twice (SHORT_ALIGN_ROUNDS: its own test); here, once
+    monkeypatch.setattr(templatesearch, "SHORT_ALIGN_ROUNDS", templatesearch.QUICK_ALIGN_ROUNDS)
     calls: list[tuple[int, tuple[float, float]]] = []
     original = templatesearch.find_template
 
@@ -539,6 +541,7 @@ def test_balanced_effort_weighs_its_window_on_the_head_and_aligns_once(monkeypat
     for before, rounds in ((templatesearch.QUICK_BEFORE, 1), ((), 1), (templatesearch.QUICK_BEFORE, 0)):
         monkeypatch.setattr(templatesearch, "QUICK_BEFORE", before)
         monkeypatch.setattr(templatesearch, "QUICK_ALIGN_ROUNDS", rounds)
+        monkeypatch.setattr(templatesearch, "SHORT_ALIGN_ROUNDS", rounds)
         sizes[before, rounds] = len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced"))
     chosen_and_aligned = sizes[templatesearch.QUICK_BEFORE, 1]
     assert chosen_and_aligned < sizes[(), 1] and chosen_and_aligned < sizes[templatesearch.QUICK_BEFORE, 0]
@@ -572,6 +575,48 @@ def test_balanced_weighs_the_other_window_starts_where_a_short_channels_template
     assert len(wide) < 0.98 * len(narrow)
     back = sancodec.decode(wide).samples[:, 0]
     assert prdn(x, back) <= 5.0
+
+
+def test_balanced_aligns_a_short_channels_beats_twice(monkeypatch):
+    """templatesearch.quick_templates: on a channel of at most SHORT_CHANNEL samples, the beats the head's template
+    moved are aligned once more over the whole channel (SHORT_ALIGN_ROUNDS), where a longer channel stops after the
+    first move. PTB's lead i (38 400 samples at 1 kHz) codes smaller so at PRDN 2 and 5 %, each PRDN met."""
+    import numpy as np
+
+    ptb = read_signal(DATA / "s0010_re_i")
+    x, fs = ptb.samples[:, 0], ptb.fs
+    assert len(x) <= templatesearch.SHORT_CHANNEL and templatesearch.SHORT_ALIGN_ROUNDS == 2
+    aligned: list[tuple[int, tuple[float, float], int]] = []
+    original = templatesearch.align
+
+    def counted(x, fs, window, template, rounds):
+        aligned.append((len(x), window, rounds))
+        return original(x, fs, window, template, rounds=rounds)
+
+    monkeypatch.setattr(templatesearch, "align", counted)
+    twice = templatesearch.quick_templates([x], fs, 30.0)
+    whole = [(window, rounds) for n, window, rounds in aligned if n == len(x)]
+    assert twice is not None and len(whole) == 1 and whole[0][1] == 1  # the whole channel aligned once more
+    monkeypatch.setattr(templatesearch, "SHORT_ALIGN_ROUNDS", 1)
+    aligned.clear()
+    once = templatesearch.quick_templates([x], fs, 30.0)
+    assert once is not None and not [n for n, *_ in aligned if n == len(x)]
+    # the second round is beats.align's round from the first's template, over the whole channel
+    again = original(x, fs, whole[0][0], once[0], rounds=1)
+    np.testing.assert_array_equal(twice[0].positions, again.positions)
+    np.testing.assert_array_equal(twice[0].t8, again.t8)
+    assert not np.array_equal(once[0].positions, twice[0].positions)  # it moved beats
+    files_once = {p: sancodec.encode(ptb, mode="lossy", prdn=p, effort="balanced") for p in (2.0, 5.0)}
+    monkeypatch.setattr(templatesearch, "SHORT_ALIGN_ROUNDS", 2)
+    monkeypatch.setattr(templatesearch, "SHORT_CHANNEL", len(x) - 1)  # as a longer channel: aligned once
+    aligned.clear()
+    assert templatesearch.quick_templates([x], fs, 30.0) is not None
+    assert not [n for n, *_ in aligned if n == len(x)]
+    monkeypatch.undo()
+    for p, once_data in files_once.items():
+        data = sancodec.encode(ptb, mode="lossy", prdn=p, effort="balanced")
+        assert len(data) < 0.995 * len(once_data)
+        assert prdn(x, sancodec.decode(data).samples[:, 0]) <= p
 
 
 def test_balanced_weighs_no_template_on_a_channel_of_a_dozen_beats(monkeypatch):

@@ -55,7 +55,11 @@ QUICK_WINDOW_HEAD = 1 << 14  # ... are weighed on a channel's first this many sa
 LONGER_MARGIN = 0.01  # ... the longest of those within this share of the fewest bits (a T wave a short one leaves out
 # costs little on the head and much at a coarse step over the whole record: drive17a at PRDN 9 %) ...
 QUICK_WINDOW = (0.25, 0.45)  # ... or this one (cut where template_windows cuts) where none finds beats there;
-QUICK_ALIGN_ROUNDS = 1  # its beats are aligned once (best_template's: beats.ALIGN_ROUNDS)
+QUICK_ALIGN_ROUNDS = 1  # its beats are aligned once (best_template's: beats.ALIGN_ROUNDS) ...
+SHORT_ALIGN_ROUNDS = 2  # ... twice on a channel of at most SHORT_CHANNEL samples, where a round over the whole
+# channel costs about a millisecond: PTB's and bidmc's ECG 0.6-5.5 % smaller at PRDN 1-9 %, no file larger
+# (benchmarks/lossy_sizes.py --compare); on every channel it cost 10 % more time summed (ab_setting.py
+# ...templatesearch.QUICK_ALIGN_ROUNDS 1 2), for files within 0.2 % on the longer ECGs but 03700181's at 5-9 %
 QUICK_GAIN = 0.985  # its template is kept where its bit estimate is below this share of the plain coding's ...
 QUICK_HEAD = 1 << 16  # ... on a channel's first this many samples
 QUICK_SIDE_HEAD = 1 << 16  # its gains' and taps' grids are chosen on this many samples (quick_grids) ...
@@ -156,8 +160,9 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None,
     :data:`QUICK_BEFORE` before the beat whose template codes the first frame's first :data:`QUICK_WINDOW_HEAD`
     samples in the fewest bits at ``step`` (a step, or a callable that makes it once the beats are found; the bit
     estimate; :data:`QUICK_WINDOW`, or its cut, where no window
-    finds beats there), the beats moved once to where the head's template fits them best (:func:`_placed_by`;
-    the fallback window: :func:`beats.align`, one round), the gains on their own grid; None without ``fs``,
+    finds beats there), the beats moved once to where the head's template fits them best (:func:`_placed_by`; on a
+    channel of at most :data:`SHORT_CHANNEL` samples then aligned once more, :data:`SHORT_ALIGN_ROUNDS`; the fallback
+    window: :func:`beats.align`, one round), the gains on their own grid; None without ``fs``,
     where no frame shows a beat train, or where that template leaves the head's wavelet bands no cheaper to
     code (its side information aside: EMG, EEG, respiration).
     One template instead of :func:`best_template`'s search (every window over the whole channel, two
@@ -184,7 +189,8 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None,
                                                           at)])
         chosen = wider if wider is not None and (wider is chosen or _helps(head, fs, wider, at)) else chosen
     if chosen is not None:  # the head's template places every frame's beats: one template made per frame
-        templates = [_placed_by(f, fs, chosen, b) for f, b in zip(floats, beats)]
+        rounds = SHORT_ALIGN_ROUNDS if sum(map(len, frames)) <= SHORT_CHANNEL else QUICK_ALIGN_ROUNDS
+        templates = [_placed_by(f, fs, chosen, b, rounds) for f, b in zip(floats, beats)]
         return None if all(t is None for t in templates) else templates
     window = _fallback_window(windows)
     templates = [find_template(f, fs, window, b) for f, b in zip(floats, beats)]
@@ -208,18 +214,19 @@ def quick_windows(windows: Sequence[tuple[float, float]],
     return [w for w in windows if w[0] in befores and (w in TEMPLATE_WINDOWS or w[0] == earliest)]
 
 
-def _placed_by(x: np.ndarray, fs: float, chosen: HeadChoice, beats: np.ndarray) -> BeatTemplate | None:
+def _placed_by(x: np.ndarray, fs: float, chosen: HeadChoice, beats: np.ndarray,
+               rounds: int) -> BeatTemplate | None:
     """``x``'s template for ``chosen``'s window, its ``beats`` first moved to where ``chosen``'s template (the
     head's) fits them best (:func:`beats.moved_beats`): :func:`beats.align`'s round without the whole frame's
-    template made twice (the head's QRS is the frame's); ``x``'s template at ``beats`` as marked where that
-    finds none."""
+    template made twice (the head's QRS is the frame's), then ``rounds - 1`` rounds of :func:`beats.align` (none
+    moved where ``rounds`` is 0); ``x``'s template at ``beats`` as marked where that finds none."""
     window, guide = chosen.window, chosen.template
     inside = beats_inside(beats, len(x), fs, window)
-    moved = moved_beats(x, fs, replace(guide, positions=inside)) if len(inside) and QUICK_ALIGN_ROUNDS else None
+    moved = moved_beats(x, fs, replace(guide, positions=inside)) if len(inside) and rounds else None
     fitted = None if moved is None else find_template(x, fs, window, moved)
     if fitted is None:
         return find_template(x, fs, window, beats)
-    return fitted if QUICK_ALIGN_ROUNDS <= 1 else align(x, fs, window, fitted, rounds=QUICK_ALIGN_ROUNDS - 1)
+    return fitted if rounds <= 1 else align(x, fs, window, fitted, rounds=rounds - 1)
 
 
 class HeadChoice(NamedTuple):
