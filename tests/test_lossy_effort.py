@@ -185,20 +185,30 @@ def test_balanced_keeps_a_template_whose_estimate_saves_a_few_percent(target, mo
     assert len(balanced) < 0.99 * len(sancodec.encode(sig, mode="lossy", prdn=target, effort="balanced"))
 
 
-def test_balanced_weighs_dependent_quantisation_only_where_asked(monkeypatch):
-    """``lossy.QUICK_DEPENDENT``: off by default (balanced's files have no dependently quantised frame); set to a
-    channel's length, balanced weighs format 1.12's trellis on it as the default does, and keeps it where smaller
-    (PTB s0010_re at PRDN 1 %: about 4 % smaller), the target still met."""
+def test_balanced_weighs_dependent_quantisation_on_a_short_templated_channel(monkeypatch):
+    """``lossy.QUICK_DEPENDENT``: balanced weighs format 1.12's trellis, as the default does, on a one-frame channel of
+    at most that many samples whose coding has a beat template, and keeps it where smaller (PTB s0010_re at PRDN
+    1 %: about 4 % smaller), the target met; not on a longer channel (the setting below its length), nor on a short
+    one without a template (EMG: the same file whatever the setting)."""
     sig = read_signal(DATA / "s0010_re_i")
-    plain = sancodec.encode(sig, mode="lossy", prdn=1.0, effort="balanced")
-    assert not any(bits & waveletframe.DEPENDENT for bits in wavelet_predictors(plain))
-    monkeypatch.setattr(lossy, "QUICK_DEPENDENT", sig.n_samples)
+    assert sig.n_samples <= lossy.QUICK_DEPENDENT
     dependent = sancodec.encode(sig, mode="lossy", prdn=1.0, effort="balanced")
     assert all(bits & waveletframe.DEPENDENT for bits in wavelet_predictors(dependent))
-    assert len(dependent) < 0.97 * len(plain)
+    assert all(bits & 1 for bits in wavelet_predictors(dependent))  # with the template
     assert prdn(sig.samples[:, 0], sancodec.decode(dependent).samples[:, 0]) <= 1.0
+    emg = read_signal(DATA / "emg_healthy")
+    assert emg.n_samples <= lossy.QUICK_DEPENDENT
+    weighed: list[int] = []
+    original = lossy._dependent
+    monkeypatch.setattr(lossy, "_dependent", lambda *a, **k: weighed.append(1) or original(*a, **k))
+    emg_file = sancodec.encode(emg, mode="lossy", prdn=5.0, effort="balanced")
+    assert not weighed  # no template, no trellis weighed
     monkeypatch.setattr(lossy, "QUICK_DEPENDENT", sig.n_samples - 1)  # a channel longer than asked: not weighed
-    assert sancodec.encode(sig, mode="lossy", prdn=1.0, effort="balanced") == plain
+    plain = sancodec.encode(sig, mode="lossy", prdn=1.0, effort="balanced")
+    assert not any(bits & waveletframe.DEPENDENT for bits in wavelet_predictors(plain))
+    assert len(dependent) < 0.97 * len(plain)
+    monkeypatch.setattr(lossy, "QUICK_DEPENDENT", 0)
+    assert sancodec.encode(emg, mode="lossy", prdn=5.0, effort="balanced") == emg_file
 
 
 def test_balanced_effort_weighs_no_grids_where_the_template_would_not_pay_at_the_plain_step(long_ecg, monkeypatch):
@@ -1042,9 +1052,12 @@ def test_balanced_effort_codes_a_channel_its_trial_holds_whole_with_the_trial_s_
     coding's frame serves as the trial's head without a template and the trial's head with it is what the rate
     control codes, two preparations fewer than where the head is made apart, and the same file (no hum looked for:
     its mitdb excerpt has a mains line, whose head fit would make preparations of its own). The plain coding must be
-    at the trial's levels for its frame to serve (lossy.SHORT_PLAIN_LEVELS set to them here)."""
+    at the trial's levels for its frame to serve (lossy.SHORT_PLAIN_LEVELS set to them here). A whole channel's
+    template is also weighed remade (lossy.SHORT_REMADE, its own test), which a channel made apart is not: left out
+    here."""
     monkeypatch.setattr(lossy, "QUICK_MAINS", lossy.PLAIN_AHEAD)
     monkeypatch.setattr(lossy, "SHORT_PLAIN_LEVELS", LEVELS)
+    monkeypatch.setattr(lossy, "SHORT_REMADE", ())
     one_lead = long_ecg.select_channels([0]).slice(0, 60000)
     assert lossy.PLAIN_FIRST <= one_lead.n_samples <= lossy.QUICK_HEAD
     made: list[int] = []

@@ -139,3 +139,37 @@ def test_the_head_prefers_the_longer_window_within_a_margin(monkeypatch, long_bi
     chosen = templatesearch._head_window(head, truth, FS, windows, 20.0)
     assert chosen.window == (windows[1] if longer else windows[0])
     assert chosen.bits == (long_bits if longer else 1000.0)
+
+
+def test_a_cutoff_at_or_above_nyquist_is_no_way_and_makes_no_windows(monkeypatch):
+    """``remade_templates(..., ways)``: a low-pass at or above the Nyquist frequency remakes nothing, so with it alone
+    the template stays as it was and its beats' windows are not even cut; a way that applies is weighed."""
+    x, truth, _ = _noisy_beats(1)
+    raw = find_template(x, FS, WINDOW, truth)
+    prepared = lossyrate.Prepared([x], [raw])
+    ref = x.astype(np.float64)
+    bits = prepared.estimate(20.0)
+    cut: list[int] = []
+    original = templatesearch.windows_of
+    monkeypatch.setattr(templatesearch, "windows_of", lambda *a: cut.append(1) or original(*a))
+    assert templatesearch.remade_templates([x], [ref], ref, prepared, bits, 20.0, FS, ((FS / 2, False),)) == \
+        (prepared, bits)
+    assert not cut
+    chosen, chosen_bits = templatesearch.remade_templates([x], [ref], ref, prepared, bits, 20.0, FS,
+                                                          ((FS / 8, False),))
+    assert cut and chosen_bits < bits and chosen is not prepared
+
+
+def test_balanced_remakes_a_short_strips_template_low_passed(monkeypatch):
+    """``lossy.SHORT_REMADE``: effort "balanced" weighs a whole short channel's template remade low-passed, as the
+    default's search does: PTB s0010_re's lead i at PRDN 2 % keeps it (its taps smoother, fewer bytes of side
+    information) and codes at least 0.5 % smaller than without it, the target met."""
+    sig = read_signal(DATA / "s0010_re_i")
+    remade: list[tuple] = []
+    original = lossy.remade_templates
+    monkeypatch.setattr(lossy, "remade_templates", lambda *a, **k: remade.append(a[-1]) or original(*a, **k))
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert remade == [lossy.SHORT_REMADE]
+    assert prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0]) <= 2.0
+    monkeypatch.setattr(lossy, "SHORT_REMADE", ())
+    assert len(data) < 0.995 * len(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced"))

@@ -43,6 +43,7 @@ from sancodec.codec.templatesearch import (
     best_template,
     quick_grids,
     quick_templates,
+    remade_templates,
     trial_head,
 )
 from sancodec.codec.waveletframe import RHO16, ROUNDING, frame_prediction, needs_minor
@@ -70,6 +71,12 @@ SHORT_PLAIN_LEVELS = 5  # effort "balanced" codes a channel of up to LEVEL_CHANN
 # 1.016 of the summed time, all of it mixedsignals, whose sparse path below can no longer reuse the plain coding's
 # decodes (ab_setting.py sancodec.codec.lossy.SHORT_PLAIN_LEVELS 7 5 --effort balanced --prdn 2). Fast keeps 7: a
 # sparse channel (mixedsignals) codes up to twice as large at 5, which balanced's sparse path codes again at 7
+SHORT_REMADE = ((150.0, False),)  # effort "balanced": on a channel its template trial's head holds whole (one frame
+# of up to templatesearch.QUICK_HEAD samples), the template also remade so (templatesearch.REMADE's low-pass: a short
+# strip's template keeps the noise of a few dozen beats) and kept where the bit estimate prefers it, as the default
+# weighs it: PTB s0010_re's 1000 Hz lead 0.7-3.2 % smaller at PRDN 1-9 %, its side information 316 -> 266 bytes at
+# 2 % (no other file of benchmarks/lossy_sizes.py changes; the median, the default's other way, changed none but
+# bidmc's at 9 %, by 0.3 %)
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
 EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
@@ -86,9 +93,11 @@ PLAIN_AHEAD = 1 << 17  # ... as do those shorter than this where no line is foun
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
 DEPENDENT_CODING = True  # the default effort weighs a one-frame wavelet coding quantised dependently (1.12)
-QUICK_DEPENDENT = 0  # effort "balanced" weighs it too on one-frame channels of up to this many samples (0: on none;
-# up to 2^16: PTB s0010_re 6.9 and 3.7 % smaller at PRDN 1 and 2 %, files of 1-7 % smaller on channels that short,
-# for a third more time summed at 2 %, twice as much on most of those channels: docs/LOSSY_HISTORY.md)
+QUICK_DEPENDENT = 1 << 16  # effort "balanced" weighs it too on one-frame channels of up to this many samples whose
+# coding has a beat template (0: on none): PTB s0010_re 4.1 / 3.2 / 1.5 / 2.5 % and bidmc's ECG 2.2 / 2.5 % smaller at
+# PRDN 1 / 2 / 5 / 9 % and 1 / 2 %, for about 12-14 ms more on each (ab_setting.py ...lossy.QUICK_DEPENDENT 0 65536).
+# Weighed on every channel that short, it cost a third more time summed at 2 % for 0-1.3 % on the channels without a
+# template (EMG, respiration, EEG, CTG and mixedsignals' files unchanged): docs/LOSSY_HISTORY.md
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -308,7 +317,8 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     Such a sparse channel's wavelets are also coded as the default's first coding codes them (every band's
     coding weighed, and the scan past a PRDN that falls as the step grows, ``stepsearch.coarsest_step``):
     mixedsignals' lead II at PRDN 1 % in half the bytes. On a one-frame channel of at most :data:`QUICK_DEPENDENT`
-    samples (none by default) the wavelet coding is also quantised dependently, as the default's is, where smaller."""
+    samples whose wavelet coding has a beat template (a short ECG strip: its bands, the beats taken out, are mostly
+    noise), that coding is also quantised dependently, as the default's is, where smaller."""
     n = sum(map(len, frames))
     # the head's exact estimates (the last test below) made ahead, on a thread the wavelets leave spare, where asked
     ahead = bool(fs) and target.max_prdn is not None and n > TIME_DOMAIN_ALWAYS and piece_count() > 1
@@ -325,7 +335,8 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if not fs or target.max_prdn is None:
         return coded
-    dependent = _dependent(chosen, ref, target.max_prdn) if QUICK_DEPENDENT and n <= QUICK_DEPENDENT else None
+    templated = any(t is not None for t in chosen.prepared.templates)
+    dependent = _dependent(chosen, ref, target.max_prdn) if templated and n <= QUICK_DEPENDENT else None
     if dependent is not None:
         coded, to_beat = dependent, len(dependent.payloads[0])
     if _time_domain_may_pay(frames, ref, target.max_prdn, to_beat, sparse, look):
@@ -447,7 +458,9 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
     with that step where it paid at ``first`` only (the plain coding's guess). On a channel of one frame that
     the trial's head holds whole, the trial's preparations are the codings': the plain one's frame is its head
     without a template (where it is at the trial's levels, ``lossyrate.LEVELS``: not at :data:`SHORT_PLAIN_LEVELS`),
-    and its head with the template is what the rate control codes (where no hum is coded: ``line`` None)."""
+    and its head with the template is what the rate control codes (where no hum is coded: ``line`` None); there the
+    template is also weighed remade as :data:`SHORT_REMADE` says (``templatesearch.remade_templates``), before its
+    grids are chosen, as the default's search weighs it."""
     plain_step = None if plain is None else plain.step
     whole = len(frames) == 1 and len(frames[0]) <= QUICK_HEAD  # the trial's head is the channel
     without = plain.prepared if whole and plain is not None and plain.prepared.prepares(frames[0], None) and \
@@ -457,6 +470,14 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
         return None, None
     if plain_step is not None and not trial.may_pay(plain_step):  # ... nor at the step the channel is coded near
         return None, None
+    if whole and fs and trial.with_template.prepares(frames[0], templates[0]):  # (SHORT_REMADE)
+        head = trial.with_template
+        remade = remade_templates(frames, [np.asarray(frames[0], dtype=np.float64)], ref, head, head.estimate(first),
+                                  first, fs, SHORT_REMADE)[0]
+        if remade is not head:  # the trial's head is the channel: the remade template's preparation is the new one
+            templates = remade.templates
+            trial = TemplateTrial(frames, templates, quick, without=trial.without,
+                                  with_template=remade.with_quick(quick))
     kept: list[Prepared] = []
     gridded = quick_grids(frames, ref, templates, first, head=trial.with_template, kept=kept)
     if any(a is not b for a, b in zip(gridded, templates)):  # the trial again, on the grids' templates (its head

@@ -423,15 +423,19 @@ def template_windows(beats: Sequence[np.ndarray], fs: float) -> tuple[tuple[floa
 
 
 def remade_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray], ref: np.ndarray,
-                     prepared: Prepared, bits: float, step: float, fs: float) -> tuple[Prepared, float]:
+                     prepared: Prepared, bits: float, step: float, fs: float,
+                     ways: Sequence[tuple[float | None, bool]] | None = None) -> tuple[Prepared, float]:
     """``prepared`` or the same beats with each frame's template made again as one of :data:`REMADE` says
     (``beats.remade_template``: low-passed, or the beats' median for their trimmed mean; ``floats``: the frames as
     float64), whichever the bit estimate prefers, each judged at the step where its error is ``prepared``'s at
     ``step`` (as :func:`gain_grid` judges a grid), and that estimate. A template of a few dozen beats keeps part of
     their noise, which the prediction adds back to every beat, and its noisy taps cost side information: low-passed,
     PTB s0010_re (1000 Hz) codes 0.1-0.4 % smaller than with the interquartile mean alone; a pulse wave whose beats
-    change shape may code smaller with their median (a103l's PPG at PRDN 5 %)."""
-    if all(t is None for t in prepared.templates) or any(m is not None for m in prepared.mains):
+    change shape may code smaller with their median (a103l's PPG at PRDN 5 %). ``ways``: those to weigh (default:
+    :data:`REMADE`; a cutoff at or above the Nyquist frequency is no way: left out)."""
+    ways = [(cutoff, median) for cutoff, median in (REMADE if ways is None else ways)
+            if (0 < cutoff < fs / 2 if cutoff is not None else median)]
+    if not ways or all(t is None for t in prepared.templates) or any(m is not None for m in prepared.mains):
         return prepared, bits
     error = squared_error(prepared, ref, step)
     if not error > 0:  # an exact decode: no error to match
@@ -440,9 +444,9 @@ def remade_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray],
     weigh = partial(_remade_candidate, frames, floats, windows, ref, error, step, fs, prepared)
     n = sum(map(len, frames))
     # side by side where threads allow (at least one at a time: REMADE may be empty)
-    at_once = max(1, min(piece_count(), len(REMADE))) if n >= PAIRED_CANDIDATES else 1
-    for first in range(0, len(REMADE), at_once):
-        chunk = REMADE[first : first + at_once]
+    at_once = max(1, min(piece_count(), len(ways))) if n >= PAIRED_CANDIDATES else 1
+    for first in range(0, len(ways), at_once):
+        chunk = ways[first : first + at_once]
         for weighed in run_pieces([partial(weigh, *how) for how in chunk], [n] * len(chunk)):
             if weighed is not None and weighed[1] < bits:
                 prepared, bits = weighed
