@@ -323,7 +323,8 @@ def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequen
     if np.count_nonzero(mine) < MIN_HEAD_BEATS:
         return list(templates)
     local = replace(template, positions=template.positions[mine], g64=template.g64[mine])
-    head_ref = ref[start : start + len(x)]
+    # the channel's own reference where the head is all of it: the decodes remembered for it (squared_error) serve
+    head_ref = ref if start == 0 and len(x) == len(ref) else ref[start : start + len(x)]
     if head is not None and head.prepares(x, template):
         prepared = head.with_templates([local])  # the beats it leaves out predict nothing in the head
     else:
