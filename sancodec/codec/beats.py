@@ -28,7 +28,7 @@ from sancodec.san.sparse import peaks
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["BeatTemplate", "align", "beats_inside", "fft_correlation", "find_beats", "find_template", "fitted_template",
-           "kept_above", "moved_beats", "read_template", "remade_template", "windows_of",
+           "kept_above", "moved_beats", "read_template", "remade_template", "remakes", "windows_of",
            "trimmed_means"]
 
 MAX_TEMPLATE = 1 << 14  # samples in a template (a beat of 1.6 s at 10 kHz)
@@ -436,8 +436,7 @@ def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: fl
     above 150 Hz is noise no template predicts (PTB s0010_re); a pulse wave's beats that change shape may want
     their median (a103l's PLETH at PRDN 5 %). ``windows``: :func:`windows_of` ``x`` and ``template``, where
     made already (not changed here)."""
-    if (cutoff is not None and not 0 < cutoff < fs / 2) or (cutoff is None and not median) or \
-            not len(template.positions):
+    if not remakes(fs, cutoff, median) or not len(template.positions):
         return None
     kernel = None
     if cutoff is not None:
@@ -448,6 +447,12 @@ def remade_template(x: np.ndarray, fs: float, template: BeatTemplate, cutoff: fl
     if windows is None:
         windows = windows_of(x, template)
     return _beat_template(windows, template.anchor, template.positions, kernel, median)
+
+
+def remakes(fs: float, cutoff: float | None, median: bool) -> bool:
+    """Whether :func:`remade_template` makes anything of a way: a ``cutoff`` below the Nyquist frequency, or without
+    one, the ``median``."""
+    return 0 < cutoff < fs / 2 if cutoff is not None else median
 
 
 def windows_of(x: np.ndarray, template: BeatTemplate) -> np.ndarray:

@@ -95,7 +95,7 @@ MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down 
 DEPENDENT_CODING = True  # the default effort weighs a one-frame wavelet coding quantised dependently (1.12)
 QUICK_DEPENDENT = 1 << 16  # effort "balanced" weighs it too on one-frame channels of up to this many samples whose
 # coding has a beat template (0: on none): PTB s0010_re 4.1 / 3.2 / 1.5 / 2.5 % and bidmc's ECG 2.2 / 2.5 % smaller at
-# PRDN 1 / 2 / 5 / 9 % and 1 / 2 %, for about 12-14 ms more on each (ab_setting.py ...lossy.QUICK_DEPENDENT 0 65536).
+# PRDN 1 / 2 / 5 / 9 % and 1 / 2 %, for 10.7 and 11.5 ms more at 2 % (ab_setting.py ...lossy.QUICK_DEPENDENT 0 65536).
 # Weighed on every channel that short, it cost a third more time summed at 2 % for 0-1.3 % on the channels without a
 # template (EMG, respiration, EEG, CTG and mixedsignals' files unchanged): docs/LOSSY_HISTORY.md
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...

@@ -24,6 +24,7 @@ from sancodec.codec.beats import (
     fitted_template,
     moved_beats,
     remade_template,
+    remakes,
     windows_of,
 )
 from sancodec.codec.entropy import encode_arrays
@@ -434,8 +435,7 @@ def remade_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray],
     PTB s0010_re (1000 Hz) codes 0.1-0.4 % smaller than with the interquartile mean alone; a pulse wave whose beats
     change shape may code smaller with their median (a103l's PPG at PRDN 5 %). ``ways``: those to weigh (default:
     :data:`REMADE`; a cutoff at or above the Nyquist frequency is no way: left out)."""
-    ways = [(cutoff, median) for cutoff, median in (REMADE if ways is None else ways)
-            if (0 < cutoff < fs / 2 if cutoff is not None else median)]
+    ways = [(cutoff, median) for cutoff, median in (REMADE if ways is None else ways) if remakes(fs, cutoff, median)]
     if not ways or all(t is None for t in prepared.templates) or any(m is not None for m in prepared.mains):
         return prepared, bits
     error = squared_error(prepared, ref, step)
@@ -444,7 +444,7 @@ def remade_templates(frames: Sequence[np.ndarray], floats: Sequence[np.ndarray],
     windows = [None if t is None else windows_of(f, t) for f, t in zip(floats, prepared.templates)]
     weigh = partial(_remade_candidate, frames, floats, windows, ref, error, step, fs, prepared)
     n = sum(map(len, frames))
-    # side by side where threads allow (at least one at a time: REMADE may be empty)
+    # side by side where threads allow
     at_once = max(1, min(piece_count(), len(ways))) if n >= PAIRED_CANDIDATES else 1
     for first in range(0, len(ways), at_once):
         chunk = ways[first : first + at_once]
