@@ -40,9 +40,9 @@ def record_calls(coded: list[bytes]) -> dict[str, list[tuple[Callable[[], object
         calls[kind].append((lambda: real_block(data, n, contextual), n))
         return real_block(data, n, contextual, out)
 
-    def adaptive(data, lengths, out=None):
-        calls["adaptive band stream"].append((lambda: real_adaptive(data, lengths), sum(lengths)))
-        return real_adaptive(data, lengths, out)
+    def adaptive(data, lengths, out=None, parent=False):
+        calls["adaptive band stream"].append((lambda: real_adaptive(data, lengths, parent=parent), sum(lengths)))
+        return real_adaptive(data, lengths, out, parent)
 
     def synthesis(q, levels, delta, shift, offset, prediction):
         calls["wavelet rebuild"].append((lambda: real_synthesis(q, levels, delta, shift, offset, prediction), len(q)))

@@ -35,7 +35,8 @@ KERNELS: list[tuple[str, str, Callable[..., int]]] = [
     ("quantised_histograms", "bit estimate at a step", lambda bands, *_: len(bands)),
     ("template_prediction", "beat template's prediction", lambda *args: int(args[4])),
     ("running_choose_encode", "band coded (running contexts)", lambda e, *_: len(e)),
-    ("encode_adaptive_bands", "bands coded (one adaptive stream)", lambda arrays, *_: sum(map(len, arrays))),
+    ("encode_adaptive_bands", "bands coded (one adaptive stream)",  # both ways (parent 2): twice the values' work
+     lambda arrays, limit=-1, parent=0: sum(map(len, arrays)) * (2 if parent == 2 else 1)),
     ("difference_envelope", "beat detection's envelope", lambda v, *_: len(v)),
     ("medians", "template's medians (the values)", lambda a, *_: a.size),
     ("best_shift", "beats' shifts (the stretches searched)", lambda span, *_: span.size),
@@ -43,8 +44,8 @@ KERNELS: list[tuple[str, str, Callable[..., int]]] = [
 ]
 
 
-#: The kernel that may turn its work down (``b""``: nothing coded past its decision limit); its first argument, the
-#: bands, names its work, whatever the limit.
+#: The kernel that may turn its work down (``(b"", False)``: nothing coded past its decision limit); its first argument,
+#: the bands, and its third, the parent contexts' mode (2: both ways), name its work, whatever the limit.
 LIMITED = "encode_adaptive_bands"
 
 
@@ -79,10 +80,10 @@ class WorkCounter:
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             out = real(*args, **kwargs)
-            if limited and out == b"":  # nothing coded: the adaptive stream past its decision limit
+            if limited and out[0] == b"":  # nothing coded: the adaptive stream past its decision limit
                 return out
             n = size(*args)
-            work = args[:1] if limited else args  # the stream the same whatever its limit
+            work = (args[0], args[2:3]) if limited else args  # the stream the same whatever its limit
             key = (label, _digest(work), _digest(tuple(sorted(kwargs.items()))))
             self.calls[label] += 1
             self.values[label] += n

@@ -115,7 +115,8 @@ def with_header_bytes(data: bytes, head: bytes, flags: int) -> bytes:
 
 
 def expected_minor(data: bytes, content: int) -> int:
-    """The format minor version a file should carry when what it codes needs ``content``: 12 where a wavelet
+    """The format minor version a file should carry when what it codes needs ``content``: 13 where a wavelet
+    frame's adaptive stream has parent contexts (1.13), 12 where a wavelet
     frame is dependently quantised or its template's taps are second differences (1.12), 11 where a band is
     predicted (1.11), 9 where its bands are adaptive (1.9), 7 where it holds one frame (the one-frame layout of
     1.7), else ``content``."""
@@ -126,6 +127,8 @@ def expected_minor(data: bytes, content: int) -> int:
         content = max(content, 11)
     if any(bits & (128 | 256) for bits in predictors):
         content = max(content, 12)
+    if any(bits & 512 for bits in predictors):
+        content = max(content, 13)
     return max(content, 7) if SanReader(data).one_frame else content
 
 

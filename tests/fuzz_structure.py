@@ -102,6 +102,9 @@ def corpus() -> dict[str, bytes]:
         # its first 2^14 samples, at PRDN 1 %)
         "lossy-dependent": sancodec.encode(read_signal(here / "data" / "s0010_re_i").slice(0, 1 << 14), spec, "lossy",
                                            prdn=1.0),
+        # 1.13: an adaptive stream with parent contexts (emg_healthy's first 2^14 samples at PRDN 9 %)
+        "lossy-parent-contexts": sancodec.encode(read_signal(here / "data" / "emg_healthy").slice(0, 1 << 14), spec,
+                                                 "lossy", prdn=9.0),
     }
 
 

@@ -14,7 +14,7 @@ from sancodec.codec import adaptivebands, decode_file, lossy, waveletframe
 from sancodec.codec.anatomy import lossy_anatomy
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
-from sancodec.codec.waveletframe import ADAPTIVE_BANDS, SEPARATE_BANDS, needs_minor, read_head
+from sancodec.codec.waveletframe import ADAPTIVE_BANDS, ADAPTIVE_PARENT, SEPARATE_BANDS, needs_minor, read_head
 from sancodec.metrics import prdn
 
 DATA = Path(__file__).parent / "data"
@@ -125,11 +125,141 @@ def test_frames_declaring_bands_both_apart_and_adaptive_are_refused():
     r.varint()  # the frame's first channel-frame length
     inner = r.raw(r.remaining())
     head = read_head(ByteReader(inner[1:], "frame"), None)
-    assert head.predictor & ADAPTIVE_BANDS and needs_minor(inner) == 9
+    assert head.predictor & ADAPTIVE_BANDS and needs_minor(inner) == (13 if head.predictor & ADAPTIVE_PARENT else 9)
     fields = ByteReader(inner, "frame")
     fields.varint(), fields.svarint(), fields.raw(4), fields.varint(), fields.varint()
-    at = len(inner) - fields.remaining()  # the predictor's varint (one byte here)
+    at = len(inner) - fields.remaining()  # the predictor's varint (its first byte holds bits 0-6)
     bad = inner[:at] + bytes([inner[at] | SEPARATE_BANDS]) + inner[at + 1 :]
     with pytest.raises(SanFormatError, match="both apart and in one adaptive stream"):
         read_head(ByteReader(bad[1:], "frame"), None)
     assert waveletframe.ADAPTIVE_BANDS == 16
+
+
+def _nested_bands(rng: np.random.Generator, coarsest: int, count: int) -> list[np.ndarray]:
+    """A frame's bands coarsest first (each band twice the one before, the first two alike) whose values are small
+    but in short bursts at the same times at every scale, a burst as long as a value of the first band: where a
+    value is large, so is its parent, as in a QRS the template left over or a muscle burst."""
+    bursts = np.where(rng.random(coarsest) < 0.1, 20.0, 0.2)
+    lengths = [coarsest, coarsest, *(coarsest << k for k in range(1, count - 1))]
+    return [np.rint(rng.laplace(0, 1, n) * np.repeat(bursts, -(-n // coarsest))[:n]).astype(np.int64)
+            for n in lengths]
+
+
+def test_parent_contexts_round_trip_and_the_python_reference_writes_the_same_bytes(monkeypatch):
+    """Format 1.13: with parent contexts every band from the third on reads its parent at half its index in the band
+    before (its last value where that band is shorter, none where it is empty); the compiled coder and its numpy
+    reference write the same bytes and read them back, for bands of any lengths, and encode_either keeps the smaller
+    stream (the one without on a tie) and says which."""
+    rng = np.random.default_rng(13)
+    cases = [_arrays(rng) for _ in range(30)]
+    cases += [_nested_bands(rng, int(rng.integers(1, 40)), int(rng.integers(3, 7))) for _ in range(8)]
+    cases.append([np.arange(5), np.zeros(0, np.int64), np.arange(-40, 40), np.full(3, 9)])  # an empty parent
+    cases.append([np.arange(3), np.full(2, 5), np.arange(-7, 400)])  # a band far more than twice its parent
+    cases.append([np.array([np.iinfo(np.int64).min, 0]), np.array([np.iinfo(np.int64).max]), np.array([1, -1, 0])])
+    coded = []
+    for c in cases:
+        lengths = [len(a) for a in c]
+        plain, with_parents = adaptivebands.encode(c), adaptivebands.encode(c, parent=True)
+        back = adaptivebands.decode(with_parents, lengths, parent=True)
+        assert all(np.array_equal(a, b) for a, b in zip(c, back))
+        if len(c) < 3:  # no band has a parent: the same stream
+            assert with_parents == plain
+        either = adaptivebands.encode_either(c)
+        assert either == ((with_parents, True) if len(c) >= 3 and len(with_parents) < len(plain) else (plain, False))
+        coded.append((plain, with_parents, either))
+    assert any(e[1] for _, _, e in coded) and not all(e[1] for _, _, e in coded)  # each way kept somewhere
+    numpy_only(monkeypatch)
+    for c, (_, with_parents, either) in zip(cases, coded):
+        assert adaptivebands.encode(c, parent=True) == with_parents and adaptivebands.encode_either(c) == either
+        back = adaptivebands.decode(with_parents, [len(a) for a in c], parent=True)
+        assert all(np.array_equal(a, b) for a, b in zip(c, back))
+
+
+def test_parent_contexts_pay_where_a_bands_magnitudes_follow_its_parents():
+    """Bands whose energy comes and goes together at every scale code smaller with parent contexts (0.94 of the
+    bytes here); bands of independent noise gain nothing from them, and encode_either keeps the stream without."""
+    rng = np.random.default_rng(21)
+    nested = _nested_bands(rng, 500, 6)
+    plain, with_parents = adaptivebands.encode(nested), adaptivebands.encode(nested, parent=True)
+    assert len(with_parents) < 0.96 * len(plain)
+    assert adaptivebands.encode_either(nested) == (with_parents, True)
+    flat = [np.rint(rng.laplace(0, 3, n)).astype(np.int64) for n in (500, 500, 1000, 2000, 4000, 8000)]
+    assert adaptivebands.encode_either(flat) == (adaptivebands.encode(flat), False)
+    # the stream read without the contexts it was coded with is another stream: the flag is part of the format
+    wrong = adaptivebands.decode(with_parents, [len(a) for a in nested])
+    assert not all(np.array_equal(a, b) for a, b in zip(nested, wrong))
+
+
+@needs_c
+def test_damaged_parent_streams_are_refused_alike_by_the_compiled_and_python_decoders(monkeypatch):
+    rng = np.random.default_rng(17)
+    arrays = _nested_bands(rng, 30, 5)
+    lengths = [len(a) for a in arrays]
+    blob = adaptivebands.encode(arrays, parent=True)
+    refused = 0
+    for trial in range(120):
+        damaged = bytearray(blob)
+        if trial % 2 == 0:
+            damaged = damaged[: rng.integers(0, len(damaged))]
+        else:
+            damaged[rng.integers(0, len(damaged))] ^= 1 << int(rng.integers(0, 8))
+        outcomes = []
+        for python in (False, True):
+            if python:
+                numpy_only(monkeypatch)
+            try:
+                outcomes.append(adaptivebands.decode(bytes(damaged), lengths, parent=True))
+            except SanFormatError:
+                outcomes.append(None)
+            monkeypatch.undo()
+        got, want = outcomes
+        assert (got is None) == (want is None)
+        assert got is None or all(np.array_equal(a, b) for a, b in zip(got, want))
+        refused += got is None
+    assert refused > 0
+
+
+def test_an_emg_record_codes_its_stream_with_parent_contexts_where_smaller(monkeypatch):
+    """emg_healthy (50 860 samples at 4 kHz) at PRDN 9 %: its bands' bursts show at every scale, so its adaptive
+    stream is the smaller with parent contexts (format 1.13, predictor bit 9), which info --bands reads; without
+    them the file is larger, and at 1.9's minor."""
+    sig = read_signal(DATA / "emg_healthy")
+    for effort in ("default", "balanced"):
+        data = sancodec.encode(sig, mode="lossy", prdn=9.0, effort=effort)
+        predictors = wavelet_predictors(data)
+        assert predictors and all(bits & ADAPTIVE_BANDS and bits & ADAPTIVE_PARENT for bits in predictors)
+        assert data[5] == expected_minor(data, 9) == 13
+        assert prdn(sig.samples[:, 0], decode_file(data).signal.samples[:, 0]) <= 9.0
+        channel = lossy_anatomy(data)[0]
+        assert channel.bytes == pytest.approx(channel.head_bytes + channel.template_bytes + channel.mains_bytes
+                                              + sum(b.bytes for b in channel.bands.values()))
+        with monkeypatch.context() as m:
+            m.setattr(adaptivebands, "encode_either", lambda arrays, limit=None: (
+                None if (s := adaptivebands.encode(arrays, limit)) is None else (s, False)))
+            without = sancodec.encode(sig, mode="lossy", prdn=9.0, effort=effort)
+        assert not any(bits & ADAPTIVE_PARENT for bits in wavelet_predictors(without)) and without[5] < 13
+        assert len(data) < 0.95 * len(without)
+
+
+def test_frames_declaring_parent_contexts_without_an_adaptive_stream_are_refused():
+    sig = read_signal(DATA / "emg_healthy")
+    data = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    inner = _wavelet_payload(data)
+    assert read_head(ByteReader(inner[1:], "frame"), None).predictor & ADAPTIVE_PARENT and needs_minor(inner) == 13
+    fields = ByteReader(inner, "frame")
+    fields.varint(), fields.svarint(), fields.raw(4), fields.varint(), fields.varint()
+    at = len(inner) - fields.remaining()  # the predictor's varint: bits 0-6 in its first byte
+    bad = inner[:at] + bytes([inner[at] & ~ADAPTIVE_BANDS]) + inner[at + 1 :]
+    with pytest.raises(SanFormatError, match="parent contexts without an adaptive stream"):
+        read_head(ByteReader(bad[1:], "frame"), None)
+    assert waveletframe.ADAPTIVE_PARENT == 512
+
+
+def _wavelet_payload(data: bytes) -> bytes:
+    """The first channel-frame of a one-channel lossy file's first frame (a wavelet frame, path 3)."""
+    part = SanReader(data).read_frame(0)
+    r = ByteReader(part, "frame")
+    r.varint()  # the frame's first channel-frame length
+    inner = r.raw(r.remaining())
+    assert inner[0] == 3
+    return inner

@@ -147,7 +147,7 @@ def test_the_dependent_coding_meets_its_bound_or_is_not_made():
     for bound in (0.5, 2.0, 7.0):
         coded = rate_control(Prepared([x], [None]), ref, LossyTarget(prdn=bound))
         payload, got = dependentframe.coding(coded, ref, bound)
-        assert got <= bound and needs_minor(payload) == 12
+        assert got <= bound and needs_minor(payload) in (12, 13)  # 1.13 where its stream has parent contexts
     two = rate_control(Prepared([x[:8192], x[8192:]], [None, None]), ref, LossyTarget(prdn=2.0))
     assert dependentframe.coding(two, ref, 2.0) is None  # one frame only
 

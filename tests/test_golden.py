@@ -22,7 +22,7 @@ from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.lossy import needs_minor
-from sancodec.codec.waveletframe import BAND_LPC, DEPENDENT, MAINS, TAP_SECOND
+from sancodec.codec.waveletframe import ADAPTIVE_PARENT, BAND_LPC, DEPENDENT, MAINS, TAP_SECOND
 from sancodec.train.model import SAN
 
 HERE = Path(__file__).parent
@@ -94,6 +94,8 @@ USES_111 = ["mitdb100_lossy_bands.san"]
 # lossy files with a wavelet frame quantised dependently or a template's taps as second differences (1.12; v1.11/
 # keeps them as 1.11 wrote them)
 USES_112 = ["mitdb100_lossy_bands.san"]
+# lossy files whose adaptive stream of wavelet bands has parent contexts (1.13; v1.12/ keeps them as 1.12 wrote them)
+USES_113 = ["mitdb100_lossy_beats.san"]
 OLD_VERSIONS = ["v1.0"]
 
 
@@ -212,13 +214,15 @@ def test_golden_file(name):
     uses_110 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 10 for p in _channel_parts(golden))
     uses_111 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 11 for p in _channel_parts(golden))
     uses_112 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 12 for p in _channel_parts(golden))
-    minor = (12 if uses_112 else 11 if uses_111 else 10 if uses_110 else 9 if uses_19 else 8 if uses_18 else 7
-             if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3)
+    uses_113 = CASES[name]["mode"] == "lossy" and any(needs_minor(p) == 13 for p in _channel_parts(golden))
+    minor = (13 if uses_113 else 12 if uses_112 else 11 if uses_111 else 10 if uses_110 else 9 if uses_19 else 8
+             if uses_18 else 7 if uses_17 else 6 if uses_16 else 5 if uses_15 else 4 if uses_14 else 3)
     assert golden[4:6] == bytes([sancodec.codec.container.MAJOR, expected_minor(golden, minor)])
     assert SanReader(golden).one_frame == (name in ONE_FRAME)
-    assert (minor == 12) == (name in USES_112)  # a file's minor is the newest of what it uses
-    assert (minor == 11) == (name in USES_111 and name not in USES_112)
-    assert (minor == 10) == (name in USES_110 and name not in USES_111)
+    assert (minor == 13) == (name in USES_113)  # a file's minor is the newest of what it uses
+    assert (minor == 12) == (name in USES_112 and name not in USES_113)
+    assert (minor == 11) == (name in USES_111 and name not in USES_112 + USES_113)
+    assert (minor == 10) == (name in USES_110 and name not in USES_111 + USES_113)
     assert (minor == 9) == (name in USES_19 and name not in USES_110)
     assert (minor == 8) == (name in USES_18 and name not in USES_19)
     assert decoded.codings.get("lpc_whole", 0) == decoded.lpc_channel_frames  # the encoder never restarts now
@@ -480,3 +484,22 @@ def test_the_files_format_1_11_wrote_still_decode_to_the_same_signals():
         assert hashlib.sha256(samples).hexdigest() == DECODED_111[name]
 
     assert check_backwards_compatibility(GOLDEN / "v1.11", check) == USES_112
+
+
+# What the 1.12 files decode to (sha256 of their samples as little-endian int64), pinned when 1.13 came
+DECODED_112 = {"mitdb100_lossy_beats.san": "1caff108c410b1605bb87ebc0ae5521e8e45384a3ec49b3a5393a107806a1a8c"}
+
+
+def test_the_files_format_1_12_wrote_still_decode_to_the_same_signals():
+    """The lossy golden cases 1.13 re-coded (their adaptive stream with parent contexts) as the 1.12 encoder wrote
+    them (v1.12/, minor 10: the beats file's hum, its stream without parent contexts): within their targets, to the
+    samples they decoded to then."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / "v1.12" / name).read_bytes()
+        assert data[4] == 1 and data[5] == 10
+        assert not any(_predictor(p) & ADAPTIVE_PARENT for p in _channel_parts(data) if p[0] == 3)
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
+        assert hashlib.sha256(samples).hexdigest() == DECODED_112[name]
+
+    assert check_backwards_compatibility(GOLDEN / "v1.12", check) == USES_113

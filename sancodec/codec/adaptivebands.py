@@ -9,6 +9,13 @@ block (``entropy.write_streams``). Block classes and running contexts send frequ
 short record weigh as much as the values (macecgdb test01_00s, 4000 samples at PRDN 9 %: 1.30× the wavelet
 coder's CR with tables, 1.61× with this, ``docs/LOSSY.md``); ``waveletframe.code_bands`` (and ``quick_bands``,
 efforts fast and balanced) keeps whichever coding is smaller.
+With ``parent`` (format 1.13, ``waveletframe.ADAPTIVE_PARENT``), every band from the third on (a detail band
+below the coarsest) also splits its contexts by its parent's token: the value at half its index in the band before
+it, the next coarser, which the decoder has already (0, 1-2, more: :data:`PARENTS` classes). A detail coefficient is
+large where its parent is where the signal's energy comes and goes (a QRS the template left over, muscle bursts),
+which the previous token sees only after the fact: bidmc 01's ECG at PRDN 5 % and 9 % codes 13 % and 14 % smaller so
+(the default effort's files, ``benchmarks/lossy_sizes.py --compare``), and the encoders weigh both streams
+(:func:`encode_either`).
 The C kernels (``_kernels/adaptivebands.c``) do the work where built; the functions here are their
 reference (the same bytes), one range-coder segment per decision.
 """
@@ -25,9 +32,10 @@ from sancodec.codec.kernels import NUM_TOKENS, pack_bits, tokenize, unpack
 from sancodec.codec.rangecoder import RangeDecoder, encode_bits
 from sancodec.errors import SanFormatError
 
-__all__ = ["MAX_VALUES", "decode", "encode"]
+__all__ = ["MAX_VALUES", "PARENTS", "decode", "encode", "encode_either"]
 
 CONTEXTS = 4
+PARENTS = 3  # a parent token's classes: 0, 1-2, more
 STEPS = 24
 START, MIN_P = 1 << 13, 32
 FIRST_RATE, LAST_RATE, USES_PER_RATE = 2, 5, 4
@@ -38,12 +46,28 @@ def _context(previous: int) -> int:
     return 0 if previous == 0 else 1 if previous <= 2 else 2 if previous <= 6 else 3
 
 
+def _parent_classes(up: np.ndarray | None, n: int) -> list[int]:
+    """The parent classes of a band's ``n`` values: the class (0, 1-2, more) of the token at half each value's index
+    in ``up``, the tokens of the band before it (its last where that band is shorter; 0 where it is empty or None,
+    a band without parent contexts)."""
+    if up is None or not len(up):
+        return [0] * n
+    t = up[np.minimum(np.arange(n) >> 1, len(up) - 1)]
+    return np.where(t == 0, 0, np.where(t <= 2, 1, 2)).tolist()
+
+
+def _parent_of(tokens: Sequence[np.ndarray], b: int, parent: bool) -> np.ndarray | None:
+    """The tokens band ``b`` takes its parent contexts from: with ``parent``, from the third band on, band ``b - 1``'s;
+    else None."""
+    return tokens[b - 1] if parent and b >= 2 else None
+
+
 class _Models:
     """The adaptive probabilities of one band (of a 0, in 2**-14) and how often each was used."""
 
     def __init__(self) -> None:
-        self.p = [START] * (CONTEXTS * (STEPS + 1))
-        self.uses = [0] * (CONTEXTS * (STEPS + 1))
+        self.p = [START] * (CONTEXTS * PARENTS * (STEPS + 1))
+        self.uses = [0] * (CONTEXTS * PARENTS * (STEPS + 1))
 
     @staticmethod
     def index(c: int, k: int) -> int:
@@ -64,22 +88,24 @@ def decisions(tokens: np.ndarray) -> int:
     return int(np.minimum(tokens.astype(np.int64) + 1, NUM_TOKENS - 1).sum())
 
 
-def encode(arrays: Sequence[np.ndarray], max_decisions: int | None = None) -> bytes | None:
-    """The integer ``arrays`` (a frame's bands, in order) coded adaptively in one stream; None, nothing coded, where
-    that takes more than ``max_decisions`` binary decisions (:func:`decisions`; counted before any is coded)."""
+def encode(arrays: Sequence[np.ndarray], max_decisions: int | None = None, parent: bool = False) -> bytes | None:
+    """The integer ``arrays`` (a frame's bands, in order) coded adaptively in one stream (``parent``: with the
+    parent contexts of format 1.13); None, nothing coded, where that takes more than ``max_decisions`` binary
+    decisions (:func:`decisions`; counted before any is coded)."""
     limit = -1 if max_decisions is None else max(int(max_decisions), 0)
-    compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], limit)
+    compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], limit, int(parent))
     if compiled is not None:
-        return compiled or None  # b"": over the limit
+        return compiled[0] or None  # b"": over the limit
     tokenized = [tokenize(np.asarray(a)) for a in arrays]  # (tokens, values) of each array, counted then coded
     if limit >= 0 and sum(decisions(tok) for tok, _ in tokenized) > limit:
         return None
     bits: list[int] = []
     zeros: list[int] = []  # each decision's probability of a 0, in 2**-14
-    for tok, _ in tokenized:
+    tokens = [tok for tok, _ in tokenized]
+    for b, tok in enumerate(tokens):
         models, previous = _Models(), 0
-        for t in tok.tolist():
-            c = _context(previous)
+        for t, pc in zip(tok.tolist(), _parent_classes(_parent_of(tokens, b, parent), len(tok))):
+            c = _context(previous) * PARENTS + pc
             for k in range(NUM_TOKENS - 1):
                 bit, j = int(t > k), _Models.index(c, k)
                 bits.append(bit)
@@ -96,27 +122,47 @@ def encode(arrays: Sequence[np.ndarray], max_decisions: int | None = None) -> by
     return w.getvalue()
 
 
-def decode(data: bytes, lengths: Sequence[int], out: np.ndarray | None = None) -> list[np.ndarray]:
-    """The bands of ``lengths`` values coded by :func:`encode`, refusing what the compiled decoder refuses;
-    ``out``: where they go, end to end (those returned are views of it)."""
+def encode_either(arrays: Sequence[np.ndarray], max_decisions: int | None = None) -> tuple[bytes, bool] | None:
+    """:func:`encode` of ``arrays`` without and with the parent contexts (on three bands or more), the smaller
+    stream (the one without where they tie) and whether it has them; None where the stream would take more than
+    ``max_decisions`` binary decisions. Compiled, both are coded in one pass over the tokens (about 1.9 times one
+    stream's time: each decision waits on the one before it, and the two coders' chains barely overlap)."""
+    if len(arrays) >= 3:
+        limit = -1 if max_decisions is None else max(int(max_decisions), 0)
+        compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], limit, 2)
+        if compiled is not None:
+            return None if not compiled[0] else compiled
+    plain = encode(arrays, max_decisions)
+    if plain is None or len(arrays) < 3:
+        return None if plain is None else (plain, False)
+    with_parents = encode(arrays, max_decisions, parent=True)
+    return (with_parents, True) if with_parents is not None and len(with_parents) < len(plain) else (plain, False)
+
+
+def decode(data: bytes, lengths: Sequence[int], out: np.ndarray | None = None,
+           parent: bool = False) -> list[np.ndarray]:
+    """The bands of ``lengths`` values coded by :func:`encode` (``parent``: with its parent contexts), refusing what
+    the compiled decoder refuses; ``out``: where they go, end to end (those returned are views of it)."""
     if any(n < 0 for n in lengths):
         raise SanFormatError("adaptive bands: a negative band length")
-    compiled = kernels.decode_adaptive_bands(data, lengths, out)
+    compiled = kernels.decode_adaptive_bands(data, lengths, out, parent)
     if compiled is not None:
         return compiled
     if out is not None:
-        return placed(decode(data, lengths), out)
+        return placed(decode(data, lengths, parent=parent), out)
     words, extra = read_streams(ByteReader(data, "adaptive bands"))
     n = int(sum(lengths))
     if n == 0:
         return [np.zeros(0, np.int64) for _ in lengths]
     decoder = RangeDecoder(words)
     tok = np.empty(n, dtype=np.int32)
+    bands: list[np.ndarray] = []  # each band's tokens, as decoded: the next band's parents
     i = 0
-    for length in lengths:
+    for b, length in enumerate(lengths):
         models, previous = _Models(), 0
-        for _ in range(length):
-            c, t = _context(previous), 0
+        bands.append(tok[i : i + length])
+        for pc in _parent_classes(_parent_of(bands, b, parent), length):
+            c, t = _context(previous) * PARENTS + pc, 0
             for k in range(NUM_TOKENS - 1):
                 j = _Models.index(c, k)
                 bit = decoder.decode_bit(models.p[j])

@@ -24,6 +24,7 @@ from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import band_lengths
 from sancodec.codec.waveletframe import (
     ADAPTIVE_BANDS,
+    ADAPTIVE_PARENT,
     BAND_LPC,
     GAP_DIFFERENCES,
     MAINS,
@@ -127,7 +128,8 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
             bands[b].predicted += lengths[b]
     if not predictor & SEPARATE_BANDS:  # one blob (one adaptive stream, format 1.9): each band's share estimated
         blob = r.raw(r.remaining())
-        streams = (adaptivebands.decode(blob, lengths) if predictor & ADAPTIVE_BANDS else
+        streams = (adaptivebands.decode(blob, lengths, parent=bool(predictor & ADAPTIVE_PARENT))
+                   if predictor & ADAPTIVE_BANDS else
                    decode_arrays(blob, lengths, [bool(flags >> b & 1) for b in range(len(lengths))]))
         bits = [estimate_bits(s) for s in streams]
         for band, b in zip(bands, bits):

@@ -112,8 +112,8 @@ _SIGNATURES = {
     "san_running_encode": (_N, [_I64, _N, ctypes.c_int, _U8, _N]),
     "san_running_choose_encode": (_N, [_I64, _N, _I32, ctypes.c_int, ctypes.c_int, _U8, _N, _I64]),
     "san_running_counts": (None, [_I32, _N, _I32, ctypes.c_int, _I64]),
-    "san_adaptive_bands_encode": (_N, [_I64, _I64, _N, _N, _U8, _N]),
-    "san_adaptive_bands_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _N, _I64]),
+    "san_adaptive_bands_encode": (_N, [_I64, _I64, _N, _N, ctypes.c_int, _U8, _N, _I64]),
+    "san_adaptive_bands_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _I64, _N, ctypes.c_int, _I64]),
     "san_running_costs": (None, [_I64, ctypes.c_int, _F64]),
     "san_cdf97_forward": (None, [_F64, _N, ctypes.c_int, _F64, _F64]),
     "san_prepared_forward": (ctypes.c_int, [_I64, _F64, ctypes.c_int, _N, ctypes.c_int, _F64, _F64, _I64]),
@@ -1056,32 +1056,37 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
     return _split(out, sizes)
 
 
-def encode_adaptive_bands(arrays: Sequence[np.ndarray], max_decisions: int = -1) -> bytes | None:
-    """``adaptivebands.encode(arrays, max_decisions)`` in one compiled call (None without the C kernels); ``b""``
-    where the stream would take more than ``max_decisions`` binary decisions (none: negative), nothing coded."""
+def encode_adaptive_bands(arrays: Sequence[np.ndarray], max_decisions: int = -1, parent: int = 0
+                          ) -> tuple[bytes, bool] | None:
+    """``adaptivebands.encode(arrays, max_decisions, parent)`` in one compiled call (``parent`` 0 or 1), or with
+    ``parent`` 2 ``adaptivebands.encode_either``'s stream, both ways coded side by side in one pass: the stream and
+    whether it has parent contexts (None without the C kernels); ``b""`` where the stream would take more than
+    ``max_decisions`` binary decisions (none: negative), nothing coded."""
     if _LIB is None:
         return None
     e, lengths = _end_to_end(arrays)
     n = len(e)
     out = np.empty(4 * (NUM_TOKENS * n + 16) + 8 * n + 64, dtype=np.uint8)  # a decision takes under a word
-    size = _LIB.san_adaptive_bands_encode(e, lengths, len(arrays), int(max_decisions), out, len(out))
+    kept = np.zeros(1, dtype=np.int64)
+    size = _LIB.san_adaptive_bands_encode(e, lengths, len(arrays), int(max_decisions), int(parent), out, len(out),
+                                          kept)
     if size == -2:
-        return b""
+        return b"", False
     if size < 0:
         raise MemoryError("compiled adaptive band coder: no memory")
-    return out[:size].tobytes()
+    return out[:size].tobytes(), bool(kept[0])
 
 
-def decode_adaptive_bands(data: bytes, lengths: Sequence[int],
-                          out: np.ndarray | None = None) -> list[np.ndarray] | None:
-    """``adaptivebands.decode(data, lengths)`` in one compiled call (None without the C kernels); refuses
+def decode_adaptive_bands(data: bytes, lengths: Sequence[int], out: np.ndarray | None = None,
+                          parent: bool = False) -> list[np.ndarray] | None:
+    """``adaptivebands.decode(data, lengths, out, parent)`` in one compiled call (None without the C kernels); refuses
     exactly what the Python reader refuses (the caller refuses negative lengths). ``out``: where the bands go, end
     to end (those returned are views)."""
     if _LIB is None:
         return None
     sizes = np.array(lengths, dtype=np.int64)
     out = _destination(out, int(sizes.sum()), "decode_adaptive_bands")
-    status = _LIB.san_adaptive_bands_decode(bytes(data), len(data), sizes, len(sizes), out)
+    status = _LIB.san_adaptive_bands_decode(bytes(data), len(data), sizes, len(sizes), int(parent), out)
     if status:
         raise SanFormatError(f"adaptive bands: {_BLOCK_ERRORS.get(status, 'invalid')}")
     return _split(out, sizes)

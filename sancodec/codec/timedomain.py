@@ -264,8 +264,10 @@ class HeadLook(NamedTuple):
 EXACT_LOOK_MARGIN = 1.3  # exact_looks_smaller: an estimate under this many times the bytes to beat looks smaller (the
 # exact coder's contexts and value tables code in less than the order-0 estimate: MCL1's 8-bit ECG at PRDN 1 % in
 # 0.75 of it, where the estimate came to 0.995 of the wavelets' bytes)
-GRID_LOOK_MARGIN = 1.07  # grid_looks_smaller: likewise for the estimate of a grid's cells (EMG came to 0.92-1.06 of
-# the wavelets' bytes and coded smaller on its grid at PRDN 1-9 %; ECG, pulse, pressure and respiration to 1.3-6.5)
+GRID_LOOK_MARGIN = 1.15  # grid_looks_smaller: likewise for the estimate of a grid's cells (emg_myopathy came to
+# 0.95-1.12 of the wavelets' bytes, which format 1.13's parent contexts made smaller, and coded smaller on its grid at
+# PRDN 1-9 %; emg_healthy at 5 and 9 %, whose wavelets code smaller, to 1.19 and 1.31; ECG, pulse, pressure and
+# respiration to 1.4-3.8)
 
 
 def look_at_head(frames: Sequence[np.ndarray], ref: np.ndarray | None = None,
@@ -495,19 +497,22 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
         mid = (lo + hi) // 2 | 1
         lo, hi = (lo, mid) if fits_estimate(mid) else (mid, hi)
     best: Coded | None = None
+    fitted = False  # a grid was coded within the budget (kept where its PRDN beats to_beat)
     for _ in range(MAX_GRID_CODINGS):  # the lossless coder beats the estimate: try finer grids while they fit
         grid = hi * g
         u = _cells(x, x0, grid)
-        got = prdn_with_spread(ref, x0 + grid * u, spread)
-        if not _holds(u, x0, grid) or got >= to_beat:
+        if not _holds(u, x0, grid):
             break
         payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
         if sum(map(len, payloads)) > budget:
-            if best is not None or hi >= limit:
+            if fitted or hi >= limit:
                 break
             hi = min(limit, 2 * hi + 1)  # the estimate was too kind: coarser
             continue
-        best = Coded(payloads, got, False)
+        fitted = True
+        got = prdn_with_spread(ref, x0 + grid * u, spread)
+        if got < to_beat:  # (one that fits but does not beat the wavelets: a finer grid may do both)
+            best = Coded(payloads, got, False)
         if hi <= 3:
             break
         hi = max(3, (hi * 3 // 4) | 1)  # fits: a finer grid may too

@@ -36,8 +36,8 @@ from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["ADAPTIVE_BANDS", "BAND_LPC", "DEPENDENT", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS", "TAP_SECOND",
-           "TransformCoding", "WaveletHead", "code_bands", "frame_prediction", "needs_minor", "quantise",
+__all__ = ["ADAPTIVE_BANDS", "ADAPTIVE_PARENT", "BAND_LPC", "DEPENDENT", "MAINS", "RHO16", "ROUNDING", "SEPARATE_BANDS",
+           "TAP_SECOND", "TransformCoding", "WaveletHead", "code_bands", "frame_prediction", "needs_minor", "quantise",
            "quantise_flat", "quick_bands", "read_head", "reconstruct", "reconstruct_flat", "template_side",
            "wavelet_payload"]
 
@@ -54,6 +54,9 @@ MINOR_11 = 11  # format 1.11: a wavelet frame with bands predicted (BAND_LPC)
 DEPENDENT = 128  # predictor bit 7 (format 1.12): the detail bands' values are trellis-coded indices (codec.dependent)
 TAP_SECOND = 256  # predictor bit 8 (format 1.12): the beat template's taps stored as their second differences
 MINOR_12 = 12  # format 1.12: a wavelet frame quantised dependently (DEPENDENT) or with TAP_SECOND
+ADAPTIVE_PARENT = 512  # predictor bit 9 (format 1.13): with ADAPTIVE_BANDS, the stream's bands from the third on have
+# their contexts split by their parent's token too (adaptivebands, parent contexts)
+MINOR_13 = 13  # format 1.13: a wavelet frame whose adaptive stream has parent contexts (ADAPTIVE_PARENT)
 MINOR_10 = 10  # format 1.10: a wavelet frame with mains hum (MAINS), or nested in path 5 (a difference from
 # earlier decoded channels)
 QUICK_ADAPTIVE_SHARE = 0.99  # quick_bands keeps the adaptive stream where it takes under this share of the bands apart:
@@ -159,7 +162,7 @@ def wavelet_payload(q: Sequence[np.ndarray], delta: float, levels: int, offset: 
     second, smooth = template.write(side) if template is not None else (False, False)
     # predictor: bit 0 beat template, bit 1 bands apart, bit 2 beat gaps as differences, bit 3 taps shifted, bit 5
     # mains hum, bit 6 bands predicted (with bit 1 or 4, from code_bands), bit 7 dependent quantisation, bit 8 taps as
-    # second differences
+    # second differences, bit 9 the adaptive stream's parent contexts (with bit 4, from code_bands)
     shifted = TAP_SHIFT if template is not None and template.shift else 0
     if mains is not None:
         mains.write(side)
@@ -183,7 +186,8 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     may use running contexts (:data:`RUNNING_BANDS`, the best of ``params``) and (format 1.11, :data:`BAND_LPC`)
     bands of at least ``bandlpc.MIN_LENGTH`` values may be coded as their linear prediction's residual, or
     (format 1.9, :data:`ADAPTIVE_BANDS`, frames of up to ``adaptivebands.MAX_VALUES`` values) all in one adaptive
-    stream without tables (1.11: also with every band ``bandlpc.predicted`` finds a filter for as its residual);
+    stream without tables (1.11: also with every band ``bandlpc.predicted`` finds a filter for as its residual; 1.13:
+    each stream also with parent contexts, :data:`ADAPTIVE_PARENT`, ``adaptivebands.encode_either``);
     whichever is smallest. Each band's two block codings (and its residual's) are sized
     in one compiled call where built, and made only where kept."""
     fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
@@ -208,7 +212,7 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     adaptive = [streams] if tried_adaptive else []
     if tried_adaptive and fits:  # 1.11: also with every promising band's residual in its place
         adaptive.append([fits[b][1] if b in fits else s for b, s in enumerate(streams)])
-    work += [partial(adaptivebands.encode, a) for a in adaptive]
+    work += [partial(adaptivebands.encode_either, a) for a in adaptive]
     made = run_pieces(work, [values, *(len(candidates[k]) for k in long_ones), *([2 * values] * len(adaptive))])
     joint.raw(made[0])
     blocks: list[bytes | None] = [None] * len(candidates)  # None: made when kept
@@ -229,20 +233,25 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
             chosen, apart_bytes = unpredicted, plain_bytes
     predicted = {b: filters[k] for b, k in enumerate(chosen) if filters[k] is not None}
     best = min(apart_bytes, len(joint.getvalue()))
-    plain_adaptive = made[len(made) - len(adaptive)] if adaptive else None
+    plain_adaptive, parents = made[len(made) - len(adaptive)] if adaptive else (None, False)
     if len(adaptive) == 2:  # the residuals' stream after the filters
         with_filters = ByteWriter()
         bandlpc.write_filters(with_filters, {b: fit[0] for b, fit in fits.items()})
-        with_filters.raw(made[-1])
+        with_filters.raw(made[-1][0])
         if len(with_filters.getvalue()) < min(best, len(plain_adaptive)):
-            return ADAPTIVE_BANDS | BAND_LPC, with_filters.getvalue()
+            return ADAPTIVE_BANDS | BAND_LPC | _parent_bit(made[-1][1]), with_filters.getvalue()
     if plain_adaptive is not None and len(plain_adaptive) < best:
-        return ADAPTIVE_BANDS, plain_adaptive
+        return ADAPTIVE_BANDS | _parent_bit(parents), plain_adaptive
     if apart_bytes < len(joint.getvalue()):
         kept = [(encode_arrays([candidates[k]], [contextual[k]]) if blocks[k] is None else blocks[k], contextual[k])
                 for k in chosen]
         return SEPARATE_BANDS | (BAND_LPC if predicted else 0), _apart(kept, predicted)
     return 0, joint.getvalue()
+
+
+def _parent_bit(parents: bool) -> int:
+    """:data:`ADAPTIVE_PARENT` where an adaptive stream has parent contexts, else 0."""
+    return ADAPTIVE_PARENT if parents else 0
 
 
 def _apart_bytes(chosen: Sequence[int], contextual: Sequence[bool], lengths: Sequence[int],
@@ -291,8 +300,9 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
     up to ``adaptivebands.MAX_VALUES`` values, also all in one adaptive stream (:data:`ADAPTIVE_BANDS`), kept
     where it takes under :data:`QUICK_ADAPTIVE_SHARE` of the bands apart: without tables it codes a coarsely
     quantised frame's bands in far fewer bytes (a103l's pulse at PRDN 5-9 %), for about the time of the coding
-    apart, in one compiled call that runs beside the others; on a frame of more than :data:`QUICK_ADAPTIVE_LONG`
-    values, only where its tokens take at most :data:`QUICK_ADAPTIVE_DECISIONS` decisions a value (a finely
+    apart, in one compiled call that runs beside the others (both without and with parent contexts, format 1.13,
+    the smaller kept: ``adaptivebands.encode_either``); on a frame of more than :data:`QUICK_ADAPTIVE_LONG` values,
+    only where its tokens take at most :data:`QUICK_ADAPTIVE_DECISIONS` decisions a value (a finely
     quantised frame, whose stream takes several times that work and does not pay).
     :func:`code_bands` codes every way and keeps the smallest. The codings are made side by side on the threads
     ``jobs.piece_threads`` allows (the same bytes)."""
@@ -311,7 +321,7 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
         jobs, sizes = [partial(_quick_band, s) for s in coded], [len(s) for s in coded]
     if adaptive:
         limit = QUICK_ADAPTIVE_DECISIONS * values if values > QUICK_ADAPTIVE_LONG else None
-        jobs.append(partial(adaptivebands.encode, streams, limit))
+        jobs.append(partial(adaptivebands.encode_either, streams, limit))
         sizes.append(2 * values)
     made = run_pieces(jobs, sizes)
     if long:
@@ -321,11 +331,11 @@ def quick_bands(streams: Sequence[np.ndarray]) -> tuple[int, bytes]:
         saved += long_saved
     else:
         apart = _apart(made[: len(streams)], predicted)
-    stream = made[-1] if adaptive else None
+    stream, parents = made[-1] if adaptive and made[-1] is not None else (None, False)
     # the stream where it takes under the share of the bands apart as they would be without prediction (what the
     # residuals saved added back), and is still the smaller
     if stream is not None and len(stream) < QUICK_ADAPTIVE_SHARE * (len(apart) + saved) and len(stream) <= len(apart):
-        return ADAPTIVE_BANDS, stream
+        return ADAPTIVE_BANDS | _parent_bit(parents), stream
     return SEPARATE_BANDS | (BAND_LPC if predicted else 0), apart
 
 
@@ -419,7 +429,7 @@ class WaveletHead(NamedTuple):
     levels: int
     rho16: int
     predictor: int  # bit 0 beat template, 1 bands apart, 2 beat gaps as differences, 3 taps shifted, 4 adaptive,
-    # 5 mains hum
+    # 5 mains hum, 6 bands predicted, 7 dependent quantisation, 8 taps as second differences, 9 parent contexts
 
 
 def read_head(r: ByteReader, length: int | None) -> WaveletHead:
@@ -434,7 +444,9 @@ def read_head(r: ByteReader, length: int | None) -> WaveletHead:
         raise SanFormatError(f"frame: {levels} wavelet levels for {length} samples")
     rho16 = r.varint(16)
     predictor = r.varint(1 | SEPARATE_BANDS | GAP_DIFFERENCES | TAP_SHIFT | ADAPTIVE_BANDS | MAINS | BAND_LPC
-                         | DEPENDENT | TAP_SECOND)
+                         | DEPENDENT | TAP_SECOND | ADAPTIVE_PARENT)
+    if predictor & ADAPTIVE_PARENT and not predictor & ADAPTIVE_BANDS:
+        raise SanFormatError("frame: parent contexts without an adaptive stream of the wavelet bands")
     if predictor & BAND_LPC and not predictor & (SEPARATE_BANDS | ADAPTIVE_BANDS):
         raise SanFormatError("frame: wavelet bands predicted but neither coded apart nor adaptive")
     if predictor & (GAP_DIFFERENCES | TAP_SHIFT | TAP_SECOND) and not predictor & 1:
@@ -451,7 +463,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     mode), 5 for a wavelet frame whose bands are coded apart or whose beat gaps are stored as differences
     (1.5), else 3; 10 for a wavelet frame nested in an inter-channel prediction (path 5, ``codec.lossycross``);
     11 for one with bands predicted (:data:`BAND_LPC`); 12 for one quantised dependently (:data:`DEPENDENT`) or whose
-    template's taps are second differences (:data:`TAP_SECOND`)."""
+    template's taps are second differences (:data:`TAP_SECOND`); 13 for one whose adaptive stream has parent
+    contexts (:data:`ADAPTIVE_PARENT`)."""
     nested = nested_difference(payload)
     if nested is not None and ByteReader(nested, "frame").varint() == TransformCoding.id:
         return max(MINOR_10, needs_minor(nested, length))
@@ -459,6 +472,8 @@ def needs_minor(payload: bytes, length: int | None = None) -> int:
     if r.varint() != TransformCoding.id:
         return 6 if length is None else _exact_minor(payload, length)
     predictor = read_head(r, length).predictor
+    if predictor & ADAPTIVE_PARENT:
+        return MINOR_13
     if predictor & (DEPENDENT | TAP_SECOND):
         return MINOR_12
     if predictor & BAND_LPC:
@@ -487,10 +502,12 @@ def _decode_band(block: bytes, n: int, contextual: bool, place: np.ndarray, f: A
         bandlpc.restore(place, f)
 
 
-def _decode_adaptive(stream: bytes, lengths: Sequence[int], flat: np.ndarray, filters: dict[int, Any]) -> None:
-    """The bands of one adaptive stream decoded into ``flat``, end to end; the ones with a filter (format 1.11)
-    rebuilt from their prediction's residual in place (``bandlpc.restore``)."""
-    adaptivebands.decode(stream, lengths, flat)
+def _decode_adaptive(stream: bytes, lengths: Sequence[int], flat: np.ndarray, filters: dict[int, Any],
+                     parents: bool = False) -> None:
+    """The bands of one adaptive stream (``parents``: with parent contexts, format 1.13) decoded into ``flat``, end to
+    end; the ones with a filter (format 1.11) rebuilt from their prediction's residual in place
+    (``bandlpc.restore``)."""
+    adaptivebands.decode(stream, lengths, flat, bool(parents))
     places = np.split(flat, np.cumsum(lengths)[:-1])
     for b, f in filters.items():
         bandlpc.restore(places[b], f)
@@ -522,7 +539,8 @@ class TransformCoding(FrameCoding):
         sizes = [length if template is not None or mains is not None else 0]
         if predictor & ADAPTIVE_BANDS:
             filters = bandlpc.read_filters(r, len(lengths)) if predictor & BAND_LPC else {}
-            jobs.append(partial(_decode_adaptive, r.raw(r.remaining()), lengths, flat, filters))
+            jobs.append(partial(_decode_adaptive, r.raw(r.remaining()), lengths, flat, filters,
+                                predictor & ADAPTIVE_PARENT))
             sizes.append(2 * length)  # one stream: about two binary decisions a value
         else:
             flags = r.varint((1 << len(lengths)) - 1)

@@ -5,12 +5,19 @@
  * step (steps from AB_STEPS on share one). A probability starts at one half and moves towards each coded
  * bit by 1/4 of the way at first, then by less as the model is used (1/32 after 12 uses). The raw low bits
  * of large values follow the stream as in every entropy-coded block. Short records, whose tables cost as
- * much as their values, gain most. */
+ * much as their values, gain most.
+ *
+ * With `parent` (format 1.13), each band from the third on (a detail band below the coarsest) also splits its
+ * contexts by its parent's token, the value at half its index in the band before it (the next coarser, which the
+ * decoder has already): 0, 1-2 or more. A detail coefficient's magnitude follows its parent's where the signal's
+ * energy comes and goes (a QRS left over by the template, muscle bursts), which the previous token alone sees only
+ * after the fact. */
 #include "kernels.h"
 
 #define AB_CONTEXTS 4
 #define AB_STEPS 24 /* steps 0..23 have their own probability; later steps share the 25th */
-#define AB_MODELS (AB_CONTEXTS * (AB_STEPS + 1))
+#define AB_PARENTS 3 /* the parent's token: 0, 1-2, more */
+#define AB_MODELS (AB_CONTEXTS * AB_PARENTS * (AB_STEPS + 1))
 #define AB_START 8192 /* of 2^14: one half */
 #define AB_MIN 32
 #define AB_FIRST_RATE 2
@@ -29,6 +36,20 @@ static inline int ab_context(int32_t previous) {
 
 static inline int ab_index(int c, int k) { return c * (AB_STEPS + 1) + (k < AB_STEPS ? k : AB_STEPS); }
 
+/* The parent class of a token: 0, 1-2, more (ab_context's first three classes, the last two joined). */
+static inline int ab_parent_class(int32_t t) { return t == 0 ? 0 : t <= 2 ? 1 : 2; }
+
+/* The context of value i (counted from its band's first) of band b: the previous token's class times AB_PARENTS,
+ * and with `parent` from the third band on, plus the parent class of the token at i / 2 of band b - 1 (its last
+ * where the band is more than twice as long; none, class 0, where it is empty), which starts at `up`. */
+static inline int ab_full_context(int32_t previous, int parent, int64_t b, const int32_t *tok, int64_t up,
+                                  int64_t parent_len, int64_t i) {
+    int c = ab_context(previous) * AB_PARENTS;
+    if (!parent || b < 2 || parent_len <= 0) return c;
+    int64_t j = i >> 1;
+    return c + ab_parent_class(tok[up + (j < parent_len ? j : parent_len - 1)]);
+}
+
 static inline void ab_update(ab_models *m, int j, int bit) {
     int used = m->uses[j];
     int rate = AB_FIRST_RATE + used / AB_USES_PER_RATE;
@@ -39,18 +60,36 @@ static inline void ab_update(ab_models *m, int j, int bit) {
     m->p[j] = (uint16_t)(v < AB_MIN ? AB_MIN : (v > TABLE_TOTAL - AB_MIN ? TABLE_TOTAL - AB_MIN : v));
 }
 
-/* The bands laid end to end in `e` (`lengths`, `count` of them) coded adaptively; the byte count written to
- * `out` (capacity `cap`), -1 when it does not fit or memory runs out, or -2 (nothing coded) where they would take
- * more than `max_decisions` binary decisions (a value's token plus one, at most TOKENS - 1; no limit where it is
- * negative): the work, counted from the tokens before any is coded. */
+/* One value's token `t` coded under `models`' context `c`: its unary decisions, into the coder `st`; 0, or -1 when
+ * the output is full. */
+static inline int ab_put_token(uint64_t *st, uint32_t *words, ab_models *models, int c, int32_t t) {
+    for (int k = 0; k < TOKENS - 1; k++) {
+        const int bit = t > k, j = ab_index(c, k);
+        if (rc_put_bit(st, words, bit_cum(models->p[j]), bit)) return -1;
+        ab_update(models, j, bit);
+        if (!bit) break;
+    }
+    return 0;
+}
+
+/* The bands laid end to end in `e` (`lengths`, `count` of them) coded adaptively, with parent contexts where
+ * `parent` is 1, or where it is 2 both ways in one pass over the tokens, the stream with fewer range-coder words
+ * kept (the one without on a tie: the raw bits are the same), and `kept[0]` set to whether it has parent contexts;
+ * the byte count written to `out` (capacity `cap`), -1 when it does not fit, memory runs out or `parent` is none of
+ * these, or -2 (nothing coded) where they would take more than `max_decisions` binary decisions (a value's token
+ * plus one, at most TOKENS - 1; no limit where it is negative): the work, counted from the tokens before any is
+ * coded. */
 EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *lengths, int64_t count,
-                                         int64_t max_decisions, uint8_t *out, int64_t cap) {
+                                         int64_t max_decisions, int parent, uint8_t *out, int64_t cap,
+                                         int64_t *kept) {
     byte_writer w = {out, cap, 0};
     int64_t n = 0, decisions = 0, result = -1;
+    const int ways = parent == 2 ? 2 : 1;
+    if (parent < 0 || parent > 2) return -1;
     for (int64_t b = 0; b < count; b++) n += lengths[b];
     int32_t *tok = (int32_t *)malloc((size_t)(n ? n : 1) * sizeof(int32_t));
     uint64_t *val = (uint64_t *)malloc((size_t)(n ? n : 1) * sizeof(uint64_t));
-    ab_models *models = (ab_models *)malloc(sizeof(ab_models));
+    ab_models *models = (ab_models *)malloc(2 * sizeof(ab_models));
     uint32_t *words = NULL;
     if (!tok || !val || !models) goto done;
     san_tokenize(e, n, tok, val);
@@ -60,26 +99,34 @@ EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *length
         goto done;
     }
     decisions += 8;
-    words = (uint32_t *)malloc((size_t)decisions * sizeof(uint32_t)); /* a decision takes under 10 bits */
+    /* a decision takes under 10 bits: each way's words, one after the other */
+    words = (uint32_t *)malloc((size_t)ways * (size_t)decisions * sizeof(uint32_t));
     if (!words) goto done;
-    uint64_t st[8];
-    san_rc_init(st, decisions);
+    uint64_t st[2][8];
+    for (int way = 0; way < ways; way++) san_rc_init(st[way], decisions);
+    const int first = parent == 1; /* the first way's parent contexts; a second way has them */
     for (int64_t b = 0, at = 0; b < count; at += lengths[b], b++) {
-        ab_reset(models);
+        for (int way = 0; way < ways; way++) ab_reset(&models[way]);
         int32_t previous = 0;
+        const int64_t parent_len = b ? lengths[b - 1] : 0, up = at - parent_len;
         for (int64_t i = at; i < at + lengths[b]; i++) {
             const int32_t t = tok[i];
-            const int c = ab_context(previous);
-            for (int k = 0; k < TOKENS - 1; k++) {
-                const int bit = t > k, j = ab_index(c, k);
-                if (rc_put_bit(st, words, bit_cum(models->p[j]), bit)) goto done;
-                ab_update(models, j, bit);
-                if (!bit) break;
-            }
+            if (ab_put_token(st[0], words, &models[0],
+                             ab_full_context(previous, first, b, tok, up, parent_len, i - at), t))
+                goto done;
+            if (ways == 2 && ab_put_token(st[1], words + decisions, &models[1],
+                                          ab_full_context(previous, 1, b, tok, up, parent_len, i - at), t))
+                goto done;
             previous = t;
         }
     }
-    if (!write_streams(&w, st, words, tok, val, n)) result = w.pos;
+    int64_t n_words[2] = {san_rc_finish(st[0], words), ways == 2 ? san_rc_finish(st[1], words + decisions) : 0};
+    if (n_words[0] < 0 || n_words[1] < 0) goto done;
+    const int way = ways == 2 && n_words[1] < n_words[0];
+    if (!put_streams(&w, words + (way ? decisions : 0), n_words[way], tok, val, n, 0)) {
+        result = w.pos;
+        kept[0] = ways == 2 ? way : first;
+    }
 done:
     free(tok), free(val), free(models), free(words);
     return result;
@@ -88,7 +135,7 @@ done:
 /* The inverse: `count` bands of `lengths` from `data`, laid end to end in `out`; 0, or an entropy-block error
  * code (blocks.c) for data no encoder wrote. */
 EXPORT int san_adaptive_bands_decode(const uint8_t *data, int64_t len, const int64_t *lengths, int64_t count,
-                                     int64_t *out) {
+                                     int parent, int64_t *out) {
     byte_reader r = {data, len, 0};
     range_decoder d;
     raw_bits extra;
@@ -109,8 +156,9 @@ EXPORT int san_adaptive_bands_decode(const uint8_t *data, int64_t len, const int
     for (int64_t b = 0, at = 0; b < count && !status; at += lengths[b], b++) {
         ab_reset(models);
         int32_t previous = 0;
+        const int64_t parent_len = b ? lengths[b - 1] : 0, up = at - parent_len;
         for (int64_t i = at; i < at + lengths[b] && !status; i++) {
-            const int c = ab_context(previous);
+            const int c = ab_full_context(previous, parent, b, tok, up, parent_len, i - at);
             int32_t t = 0;
             for (int k = 0; k < TOKENS - 1; k++) {
                 const int j = ab_index(c, k);
