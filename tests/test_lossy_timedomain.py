@@ -557,3 +557,19 @@ def test_a_byte_budgets_grid_search_goes_on_past_a_grid_that_fits_but_does_not_b
     again = timedomain.code_within([x], ref, budget, to_beat)
     assert again is not None and again.prdn == best.prdn and sum(map(len, again.payloads)) <= budget
     assert max(measured) > to_beat  # (a grid was tried that fits but leaves more error)
+
+
+def test_balanced_takes_the_time_domain_within_a_byte_budget_where_it_leaves_less_error(monkeypatch):
+    """--effort balanced at 1 bit per sample weighs the time domain, as the default does, on a channel where it is
+    cheap (at most lossy.TIME_DOMAIN_ALWAYS samples) or promising: CTG 1001's heart rate goes on its grid within the
+    budget, at well under the PRDN its wavelets reach there."""
+    sig = read_signal(DATA / "1001").select_channels([0])
+    assert sig.n_samples <= lossy.TIME_DOMAIN_ALWAYS
+    budget = 1.0 * sig.n_samples / 8
+    data = sancodec.encode(sig, mode="lossy", bps=1.0, effort="balanced")
+    parts = [p for frame in _parts(data) for p in frame]
+    assert sum(map(len, parts)) <= budget and all(_raw_head(p)[0] == 0 and _raw_head(p)[2] > 1 for p in parts)
+    achieved = prdn(sig.samples[:, 0], decode_file(data).signal.samples[:, 0])
+    monkeypatch.setattr(timedomain, "code_within", lambda *args: None)  # wavelets only
+    wavelets = sancodec.encode(sig, mode="lossy", bps=1.0, effort="balanced")
+    assert achieved < 0.8 * prdn(sig.samples[:, 0], decode_file(wavelets).signal.samples[:, 0])

@@ -497,25 +497,28 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
         mid = (lo + hi) // 2 | 1
         lo, hi = (lo, mid) if fits_estimate(mid) else (mid, hi)
     best: Coded | None = None
-    fitted = False  # a grid was coded within the budget (kept where its PRDN beats to_beat)
+    beaten = False  # a grid tried left as much error as the wavelets: every coarser one does too
     for _ in range(MAX_GRID_CODINGS):  # the lossless coder beats the estimate: try finer grids while they fit
         grid = hi * g
         u = _cells(x, x0, grid)
         if not _holds(u, x0, grid):
             break
-        payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
-        if sum(map(len, payloads)) > budget:
-            if fitted or hi >= limit:
-                break
-            hi = min(limit, 2 * hi + 1)  # the estimate was too kind: coarser
-            continue
-        fitted = True
         got = prdn_with_spread(ref, x0 + grid * u, spread)
-        if got < to_beat:  # (one that fits but does not beat the wavelets: a finer grid may do both)
+        if got >= to_beat:  # not coded: only a finer grid may beat the wavelets
+            beaten = True
+        elif beaten and estimate_bits(np.diff(u)) / 8 > HOPELESS * budget:
+            break  # finer than the budget can hold by far: no grid beats the wavelets in it
+        else:
+            payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
+            if sum(map(len, payloads)) > budget:
+                if best is not None or beaten or hi >= limit:
+                    break
+                hi = min(limit, 2 * hi + 1)  # the estimate was too kind: coarser
+                continue
             best = Coded(payloads, got, False)
         if hi <= 3:
             break
-        hi = max(3, (hi * 3 // 4) | 1)  # fits: a finer grid may too
+        hi = max(3, (hi * 3 // 4) | 1)  # fits, or leaves too much error: a finer grid may do
     return best
 
 
