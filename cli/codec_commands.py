@@ -361,7 +361,8 @@ def info(
 
 def _anatomy_table(channel) -> Table:
     """One channel's bytes by part (``info --bands``); ≈ marks a band's estimated share of a joint blob, (LPC) a
-    band coded as its linear prediction's residual (its filter's bytes counted with it)."""
+    band coded as its linear prediction's residual (its filter's bytes counted with it), (parent contexts) one
+    coded in an adaptive stream under its parent's contexts too (format 1.13); "in part": in some frames only."""
     frames = ", ".join(f"{count} {kind}" for kind, count in channel.frames.items())
     table = Table(title=f"{channel.name}: {channel.bytes} bytes in {frames} frame(s)")
     for col in ("part", "Hz", "values", "bytes", "share"):
@@ -381,9 +382,10 @@ def _anatomy_table(channel) -> Table:
     if channel.mains_bytes:
         row("mains hum", "", "", channel.mains_bytes)
     for band in channel.bands.values():
-        predicted = "" if not band.predicted else " (LPC)" if band.predicted == band.coefficients else " (LPC in part)"
-        row(f"band {band.name}{predicted}", f"{band.low_hz:g}-{band.high_hz:g}", str(band.coefficients), band.bytes,
-            band.estimated)
+        tags = [name + ("" if count == band.coefficients else " in part")
+                for name, count in (("LPC", band.predicted), ("parent contexts", band.parents)) if count]
+        label = f"band {band.name}" + (f" ({', '.join(tags)})" if tags else "")
+        row(label, f"{band.low_hz:g}-{band.high_hz:g}", str(band.coefficients), band.bytes, band.estimated)
     return table
 
 

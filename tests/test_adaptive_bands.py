@@ -219,6 +219,8 @@ def test_an_emg_record_codes_its_stream_with_parent_contexts_where_smaller(monke
         channel = lossy_anatomy(data)[0]
         assert channel.bytes == pytest.approx(channel.head_bytes + channel.template_bytes + channel.mains_bytes
                                               + sum(b.bytes for b in channel.bands.values()))
+        bands = list(channel.bands.values())  # coarsest first: every band from the third on has parent contexts
+        assert [b.parents for b in bands] == [0, 0, *(b.coefficients for b in bands[2:])]
         with monkeypatch.context() as m:
             m.setattr(adaptivebands, "encode_either", lambda arrays, limit=None: (
                 None if (s := adaptivebands.encode(arrays, limit)) is None else (s, False)))
@@ -249,3 +251,17 @@ def _wavelet_payload(data: bytes) -> bytes:
     inner = r.raw(r.remaining())
     assert inner[0] == 3
     return inner
+
+
+def test_info_bands_marks_the_bands_coded_with_parent_contexts(tmp_path):
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    path = tmp_path / "emg.san"
+    path.write_bytes(sancodec.encode(read_signal(DATA / "emg_healthy"), mode="lossy", prdn=9.0))
+    res = CliRunner().invoke(app, ["info", str(path), "--bands"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    lines = [line for line in res.stdout.splitlines() if "band " in line]
+    assert len(lines) == 6 and all("parent contexts" in line for line in lines[2:])
+    assert not any("parent contexts" in line for line in lines[:2])

@@ -51,6 +51,7 @@ class Band:
     bytes: float = 0.0
     estimated: bool = False  # some of its bytes are a share of bands coded in one blob (see ChannelAnatomy)
     predicted: int = 0  # its coefficients coded as their linear prediction's residual (format 1.11), filter in bytes
+    parents: int = 0  # its coefficients coded in an adaptive stream with parent contexts (format 1.13)
 
 
 @dataclass
@@ -126,6 +127,9 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
         for b, (_, size) in filters.items():
             bands[b].bytes += size
             bands[b].predicted += lengths[b]
+    if predictor & ADAPTIVE_PARENT:  # format 1.13: every band from the third on under its parent's contexts too
+        for band, n in list(zip(bands, lengths))[2:]:
+            band.parents += n
     if not predictor & SEPARATE_BANDS:  # one blob (one adaptive stream, format 1.9): each band's share estimated
         blob = r.raw(r.remaining())
         streams = (adaptivebands.decode(blob, lengths, parent=bool(predictor & ADAPTIVE_PARENT))
