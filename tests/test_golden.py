@@ -447,6 +447,21 @@ def test_the_files_format_1_9_wrote_still_decode_to_the_same_signals():
     assert check_backwards_compatibility(GOLDEN / "v1.9", check) == sorted(USES_110[:2] + USES_110[3:])
 
 
+def _older_files_decode_as_pinned(version: str, minor: int, unused_bits: int, pinned: dict[str, str]) -> list[str]:
+    """Check every file of ``tests/golden/<version>/``: its checksum, format 1.``minor``, no wavelet frame with a
+    predictor bit of ``unused_bits`` (what the newer encoder added), its header as the source's, and its decoded
+    samples' SHA-256 (little-endian int64) as ``pinned`` says; returns the names checked."""
+    def check(name: str, signal: sancodec.Signal) -> None:
+        data = (GOLDEN / version / name).read_bytes()
+        assert data[4] == 1 and data[5] == minor
+        assert not any(_predictor(p) & unused_bits for p in _channel_parts(data) if p[0] == 3)
+        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
+        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
+        assert hashlib.sha256(samples).hexdigest() == pinned[name]
+
+    return check_backwards_compatibility(GOLDEN / version, check)
+
+
 # What the 1.10 files decode to (sha256 of their samples as little-endian int64): the samples the 1.11 encoder's
 # files decoded to when band prediction came, pinned when the beat template became the beats' interquartile mean
 DECODED_110 = {"mitdb100_lossy_bands.san": "f980f8fbfb813ef83aac7105914c5bbc2b037d0d7b9e40a3f2bdede3e3cb5985"}
@@ -456,15 +471,7 @@ def test_the_files_format_1_10_wrote_still_decode_to_the_same_signals():
     """The lossy golden cases 1.11 re-coded with bands as their linear prediction's residual, as the 1.10 encoder
     wrote them (v1.10/, minor 10, no band predicted): the prediction is of the quantised values, so they decode to
     the very samples the 1.11 files decoded to then (pinned: today's encoder makes its beat templates otherwise)."""
-    def check(name: str, signal: sancodec.Signal) -> None:
-        data = (GOLDEN / "v1.10" / name).read_bytes()
-        assert data[4] == 1 and data[5] == 10
-        assert not any(_predictor(p) & BAND_LPC for p in _channel_parts(data) if p[0] == 3)
-        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
-        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
-        assert hashlib.sha256(samples).hexdigest() == DECODED_110[name]
-
-    assert check_backwards_compatibility(GOLDEN / "v1.10", check) == USES_111
+    assert _older_files_decode_as_pinned("v1.10", 10, BAND_LPC, DECODED_110) == USES_111
 
 
 # What the 1.11 files decode to (sha256 of their samples as little-endian int64), pinned when 1.12 came
@@ -475,15 +482,7 @@ def test_the_files_format_1_11_wrote_still_decode_to_the_same_signals():
     """The lossy golden cases 1.12 re-coded (their detail bands quantised dependently, their template's taps as
     second differences) as the 1.11 encoder wrote them (v1.11/, minor 11): within their targets, to the samples they
     decoded to then."""
-    def check(name: str, signal: sancodec.Signal) -> None:
-        data = (GOLDEN / "v1.11" / name).read_bytes()
-        assert data[4] == 1 and data[5] == 11
-        assert not any(_predictor(p) & (DEPENDENT | TAP_SECOND) for p in _channel_parts(data) if p[0] == 3)
-        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
-        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
-        assert hashlib.sha256(samples).hexdigest() == DECODED_111[name]
-
-    assert check_backwards_compatibility(GOLDEN / "v1.11", check) == USES_112
+    assert _older_files_decode_as_pinned("v1.11", 11, (DEPENDENT | TAP_SECOND), DECODED_111) == USES_112
 
 
 # What the 1.12 files decode to (sha256 of their samples as little-endian int64), pinned when 1.13 came
@@ -494,12 +493,4 @@ def test_the_files_format_1_12_wrote_still_decode_to_the_same_signals():
     """The lossy golden cases 1.13 re-coded (their adaptive stream with parent contexts) as the 1.12 encoder wrote
     them (v1.12/, minor 10: the beats file's hum, its stream without parent contexts): within their targets, to the
     samples they decoded to then."""
-    def check(name: str, signal: sancodec.Signal) -> None:
-        data = (GOLDEN / "v1.12" / name).read_bytes()
-        assert data[4] == 1 and data[5] == 10
-        assert not any(_predictor(p) & ADAPTIVE_PARENT for p in _channel_parts(data) if p[0] == 3)
-        assert _check_decoded(name, data).signal.header_dict() == signal.header_dict()
-        samples = np.ascontiguousarray(signal.samples, dtype="<i8").tobytes()
-        assert hashlib.sha256(samples).hexdigest() == DECODED_112[name]
-
-    assert check_backwards_compatibility(GOLDEN / "v1.12", check) == USES_113
+    assert _older_files_decode_as_pinned("v1.12", 10, ADAPTIVE_PARENT, DECODED_112) == USES_113

@@ -46,6 +46,11 @@ def _context(previous: int) -> int:
     return 0 if previous == 0 else 1 if previous <= 2 else 2 if previous <= 6 else 3
 
 
+def _limit(max_decisions: int | None) -> int:
+    """The compiled coder's decision limit: ``max_decisions`` (at least 0), or -1 for none."""
+    return -1 if max_decisions is None else max(int(max_decisions), 0)
+
+
 def _parent_classes(up: np.ndarray | None, n: int) -> list[int]:
     """The parent classes of a band's ``n`` values: the class (0, 1-2, more) of the token at half each value's index
     in ``up``, the tokens of the band before it (its last where that band is shorter; 0 where it is empty or None,
@@ -92,7 +97,7 @@ def encode(arrays: Sequence[np.ndarray], max_decisions: int | None = None, paren
     """The integer ``arrays`` (a frame's bands, in order) coded adaptively in one stream (``parent``: with the
     parent contexts of format 1.13); None, nothing coded, where that takes more than ``max_decisions`` binary
     decisions (:func:`decisions`; counted before any is coded)."""
-    limit = -1 if max_decisions is None else max(int(max_decisions), 0)
+    limit = _limit(max_decisions)
     compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], limit, int(parent))
     if compiled is not None:
         return compiled[0] or None  # b"": over the limit
@@ -127,16 +132,15 @@ def encode_either(arrays: Sequence[np.ndarray], max_decisions: int | None = None
     stream (the one without where they tie) and whether it has them; None where the stream would take more than
     ``max_decisions`` binary decisions. Compiled, both are coded in one pass over the tokens (about 1.9 times one
     stream's time: each decision waits on the one before it, and the two coders' chains barely overlap)."""
-    if len(arrays) >= 3:
-        limit = -1 if max_decisions is None else max(int(max_decisions), 0)
-        compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], limit, 2)
-        if compiled is not None:
-            return None if not compiled[0] else compiled
+    compiled = kernels.encode_adaptive_bands([np.asarray(a) for a in arrays], _limit(max_decisions), 2) \
+        if len(arrays) >= 3 else None
+    if compiled is not None:
+        return compiled if compiled[0] else None
     plain = encode(arrays, max_decisions)
-    if plain is None or len(arrays) < 3:
+    if plain is None or len(arrays) < 3:  # (under three bands no band has a parent: the same stream)
         return None if plain is None else (plain, False)
-    with_parents = encode(arrays, max_decisions, parent=True)
-    return (with_parents, True) if with_parents is not None and len(with_parents) < len(plain) else (plain, False)
+    with_parents = encode(arrays, max_decisions, parent=True)  # (the same decisions: within the limit too)
+    return (with_parents, True) if len(with_parents) < len(plain) else (plain, False)
 
 
 def decode(data: bytes, lengths: Sequence[int], out: np.ndarray | None = None,

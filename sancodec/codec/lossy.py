@@ -336,10 +336,8 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     if fs and target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes, weighed
         # where cheap or promising (the default weighs it everywhere): CTG's heart rate at 1 bit a sample at PRDN 1.3 %
         # on its grid, not 2.1 % as wavelets, MIMIC's 8-bit ECG at 2 bits exact
-        budget = target.bps * len(ref) / 8
-        if n <= TIME_DOMAIN_ALWAYS or timedomain.exact_looks_smaller(frames, int(budget)):
-            return timedomain.code_within(frames, ref, budget, chosen.prdn) or coded
-        return coded
+        cheap = n <= TIME_DOMAIN_ALWAYS or timedomain.exact_looks_smaller(frames, int(_budget(ref, target)))
+        return (_within_budget(frames, ref, target, chosen.prdn) if cheap else None) or coded
     if not fs or target.max_prdn is None:
         return coded
     templated = any(t is not None for t in chosen.prepared.templates)
@@ -349,6 +347,19 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     if _time_domain_may_pay(frames, ref, target.max_prdn, to_beat, sparse, look):
         return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
     return coded
+
+
+def _budget(ref: np.ndarray, target: LossyTarget) -> float:
+    """A bits-per-sample target's bytes for the channel ``ref``."""
+    assert target.bps is not None
+    return target.bps * len(ref) / 8
+
+
+def _within_budget(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
+                   to_beat: float) -> timedomain.Coded | None:
+    """The channel in the time domain within a byte budget's bytes at a PRDN below ``to_beat`` (its wavelets' there),
+    where one fits (``timedomain.code_within``); else None."""
+    return timedomain.code_within(frames, ref, _budget(ref, target), to_beat)
 
 
 def _time_domain_may_pay(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int, sparse: bool,
@@ -552,7 +563,7 @@ def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarra
     elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * n:
         chosen = _other_levels(chosen, frames, ref, target, len(frames[0]), SPARSE_LEVELS)
     if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
-        within = timedomain.code_within(frames, ref, target.bps * len(ref) / 8, chosen.prdn)
+        within = _within_budget(frames, ref, target, chosen.prdn)
         if within is not None:
             return within
     return chosen

@@ -398,7 +398,7 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
     for k, coarse_prdn in found[:1] if quick else found:
         if k > 1:
             u = _cells(x, x0, k * g)
-            grids.append((k * g, coarse_prdn, u, estimate_bits(np.diff(u)) / 8))
+            grids.append((k * g, coarse_prdn, u, _difference_bits(u) / 8))
     exact_first = exact_prdn <= bound and _exact_first(estimates, [e for *_, e in grids])
     best: Coded | None = None
     if exact_first:
@@ -488,7 +488,7 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
     limit = _grid_limit(int(x.max() - x.min()), g)
 
     def fits_estimate(k: int) -> bool:
-        return estimate_bits(np.diff(_cells(x, x0, k * g))) / 8 <= budget
+        return _difference_bits(_cells(x, x0, k * g)) / 8 <= budget
 
     lo, hi = 1, 3  # the finest odd k whose estimate fits: doubling, then bisection (lo misses, hi fits)
     while hi < limit and not fits_estimate(hi):
@@ -506,7 +506,7 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
         got = prdn_with_spread(ref, x0 + grid * u, spread)
         if got >= to_beat:  # not coded: only a finer grid may beat the wavelets
             beaten = True
-        elif beaten and estimate_bits(np.diff(u)) / 8 > HOPELESS * budget:
+        elif beaten and _difference_bits(u) / 8 > HOPELESS * budget:
             break  # finer than the budget can hold by far: no grid beats the wavelets in it
         else:
             payloads = [_raw_frame(u[a:b], x0, grid) for a, b in zip(bounds, bounds[1:])]
