@@ -72,6 +72,23 @@ static inline int ab_put_token(uint64_t *st, uint32_t *words, ab_models *models,
     return 0;
 }
 
+/* One value's token `t` coded both ways at once: under `models[0]`'s context `c0` into the coder `st0`, and under
+ * `models[1]`'s context `c1` into `st1` (ab_put_token twice, in one loop: the two ways take the same decisions, so
+ * the loop's end, which depends on the token, is reached once a value, not once a way); 0, or -1 when an output is
+ * full. */
+static inline int ab_put_token_twice(uint64_t *st0, uint32_t *words0, uint64_t *st1, uint32_t *words1,
+                                     ab_models *models, int c0, int c1, int32_t t) {
+    for (int k = 0; k < TOKENS - 1; k++) {
+        const int bit = t > k, j0 = ab_index(c0, k), j1 = ab_index(c1, k);
+        if (rc_put_bit(st0, words0, bit_cum(models[0].p[j0]), bit)) return -1;
+        if (rc_put_bit(st1, words1, bit_cum(models[1].p[j1]), bit)) return -1;
+        ab_update(&models[0], j0, bit);
+        ab_update(&models[1], j1, bit);
+        if (!bit) break;
+    }
+    return 0;
+}
+
 /* The bands laid end to end in `e` (`lengths`, `count` of them) coded adaptively, with parent contexts where
  * `parent` is 1, or where it is 2 both ways in one pass over the tokens, the stream with fewer range-coder words
  * kept (the one without on a tie: the raw bits are the same), and `kept[0]` set to whether it has parent contexts;
@@ -111,11 +128,10 @@ EXPORT int64_t san_adaptive_bands_encode(const int64_t *e, const int64_t *length
         const int64_t parent_len = b ? lengths[b - 1] : 0, up = at - parent_len;
         for (int64_t i = at; i < at + lengths[b]; i++) {
             const int32_t t = tok[i];
-            if (ab_put_token(st[0], words, &models[0],
-                             ab_full_context(previous, first, b, tok, up, parent_len, i - at), t))
-                goto done;
-            if (ways == 2 && ab_put_token(st[1], words + decisions, &models[1],
-                                          ab_full_context(previous, 1, b, tok, up, parent_len, i - at), t))
+            const int c0 = ab_full_context(previous, first, b, tok, up, parent_len, i - at);
+            if (ways == 2 ? ab_put_token_twice(st[0], words, st[1], words + decisions, models, c0,
+                                               ab_full_context(previous, 1, b, tok, up, parent_len, i - at), t)
+                          : ab_put_token(st[0], words, &models[0], c0, t))
                 goto done;
             previous = t;
         }
