@@ -31,6 +31,12 @@ bands at their bound with what is left of the target's error; the least total ov
 the white bands could spend over their bound within the goal's bytes (their "room"). And, for such a point, what
 a dead zone per band could save (:func:`rounding_row`, an order-0 count on the signal's bands).
 
+Short of the goal, also how much the white bands' quantised values say about each other (:func:`memory_row`):
+their order-0 bytes against the bytes a context model spends, the coder's contexts (the previous value's class,
+and with format 1.13 the parent's) and a wider one (the local energy of the previous values and the parent's
+neighbours) that no format has. Where none of them comes under order 0, the bands are memoryless at that step:
+no context modelling, however wide, can take their bytes towards the bound, which only the quantiser can.
+
 The next table is why the gap grows at loose targets: the least entropy of a dead-zone uniform scalar quantiser
 (any step and dead zone, centroid reconstruction, ideal entropy coding) on a unit Gaussian at a given squared
 error, against the bound there. That is the quantiser sancodec's bands use (its step search and dead-zone
@@ -71,6 +77,10 @@ SPLIT_TARGETS = (0.6, 0.7, 0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.6)  
 QUANTISER_ERRORS = (0.1, 0.3, 0.5, 0.7, 0.9)  # squared errors over the variance in the quantiser table
 ROUNDINGS = tuple(k / 20 for k in range(1, 11))  # the dead-zone roundings the rounding table tries (0.05-0.5)
 NOISE_SAMPLES, NOISE_SIGMA = 1 << 16, 40.0  # the white Gaussian noise sancodec codes in the last table
+MAGNITUDES = 16  # memory_row's symbols: a quantised value's magnitude, those of 15 or more as one (their low bits
+# and every nonzero's sign cost the same under any context)
+ENERGY_EDGES = (0.5, 1.5, 2.5, 4.5, 7.5, 12.5, 20.5)  # memory_row's local-energy classes (8) of the sum of the
+ENERGY_PREVIOUS, ENERGY_PARENT = 4, 3  # previous magnitudes, this many, and the parent's this many (at, before, after)
 
 
 def block_variances(c: np.ndarray, block: int) -> np.ndarray:
@@ -330,10 +340,76 @@ def rounding_row(bands: Sequence[np.ndarray], error: float, target: float) -> li
             f"{100 * (1 - bits / one[best_one]):.1f} %"]
 
 
-def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[list[str]], list[list[str]]]:
+def context_bits(symbols: np.ndarray, contexts: np.ndarray) -> float:
+    """The bits of ``symbols`` (small whole numbers) coded with one probability table per context of ``contexts``,
+    each table's counts paid for: the empirical conditional entropy, plus half the log2 of a context's count for
+    each symbol it holds (a two-part code's price of its table; an adaptive coder pays about that to learn it)."""
+    bits = 0.0
+    for c in np.unique(contexts):
+        counts = np.bincount(symbols[contexts == c])
+        counts = counts[counts > 0]
+        total = int(counts.sum())
+        bits += float(-(counts * np.log2(counts / total)).sum()) + 0.5 * len(counts) * math.log2(max(total, 2))
+    return bits
+
+
+def memory_contexts(k: np.ndarray, parent: np.ndarray | None) -> dict[str, np.ndarray]:
+    """:func:`memory_row`'s contexts for the magnitudes ``k`` of a band whose next coarser band's are ``parent``
+    (None: none): none (order 0); the previous value's class as the adaptive coder takes it (0, 1-2, 3-6, more);
+    that and the parent's class (0, 1-2, more; the value at half the index, as format 1.13 reads it); and the local
+    energy, the sum of the previous :data:`ENERGY_PREVIOUS` magnitudes and the parent's :data:`ENERGY_PARENT` around
+    half the index, in the classes of :data:`ENERGY_EDGES`."""
+    n = len(k)
+    previous = np.concatenate([[0], k[:-1]])
+    prev_class = np.select([previous == 0, previous <= 2, previous <= 6], [0, 1, 2], 3)
+    sums = np.concatenate([[0], np.cumsum(k)])
+    at = np.arange(n)
+    energy = sums[at] - sums[np.maximum(at - ENERGY_PREVIOUS, 0)]
+    contexts = {"order 0": np.zeros(n, dtype=np.int64), "previous value": prev_class}
+    if parent is not None and len(parent):
+        j = np.minimum(at // 2, len(parent) - 1)
+        parent_class = np.select([parent[j] == 0, parent[j] <= 2], [0, 1], 2)
+        contexts["previous and parent"] = prev_class * 3 + parent_class
+        parent_sums = np.concatenate([[0], np.cumsum(parent)])
+        half = ENERGY_PARENT // 2
+        energy = energy + parent_sums[np.minimum(j + half + 1, len(parent))] - parent_sums[np.maximum(j - half, 0)]
+    contexts["local energy"] = np.digitize(energy, ENERGY_EDGES)
+    return contexts
+
+
+def memory_row(at: WhiteSplit, target: float) -> list[list[str]]:
+    """For a point short of the goal, each white band of ``at`` as the signal's orthonormal band quantised by
+    sancodec's dead zone (rounding ``ROUNDING``) at the coarsest step that leaves the white bands the file's error
+    in them, its parent band (the next coarser) at the same step: its order-0 bytes and its bytes under each context
+    of :func:`memory_contexts` (:func:`context_bits` of the magnitudes, capped at :data:`MAGNITUDES`, plus a sign bit
+    for each nonzero), and the least of them over order 0 (1.00: the contexts find nothing to use)."""
+    bands = [at.signal_bands[i] for i in at.white]
+
+    def quantised(step: float) -> tuple[float, float]:
+        return rounded(bands, step, [ROUNDING] * len(bands))
+
+    step = coarsest_step(quantised, at.white_error(), 1e-3, 4 * max(float(np.abs(c).max()) for c in bands), 40)
+    rows = []
+    for i in at.white:
+        k = np.floor(np.abs(at.signal_bands[i]) / step + ROUNDING).astype(np.int64)
+        parent = np.floor(np.abs(at.signal_bands[i - 1]) / step + ROUNDING).astype(np.int64) if i > 1 else None
+        signs = float(np.count_nonzero(k))
+        sizes = {name: (context_bits(np.minimum(k, MAGNITUDES - 1), c) + signs) / 8
+                 for name, c in memory_contexts(k, parent).items()}
+        order0 = sizes["order 0"]
+        cells = [f"{sizes[name]:.0f}" if name in sizes else "–" for name in MEMORY_MODELS]
+        rows.append([f"{target:g} %", at.file.order[i], f"{order0:.0f}", *cells[1:],
+                     f"{min(sizes.values()) / order0:.3f}" if order0 > 0 else "–"])
+    return rows
+
+
+MEMORY_MODELS = ("order 0", "previous value", "previous and parent", "local energy")  # memory_row's columns
+
+
+def study(sig: sancodec.Signal) -> tuple[list[list[str]], ...]:
     """Target rows (the white bands' bytes, error share, bounds, the goal's allowance), band rows (each white
-    band's bits, error and B = 16 bound) and, for points short of the goal, :func:`best_split`'s and
-    :func:`rounding_row`'s rows."""
+    band's bits, error and B = 16 bound) and, for points short of the goal, :func:`best_split`'s,
+    :func:`rounding_row`'s and :func:`memory_row`'s rows."""
     import bench_lossy
 
     x = sig.samples[:, 0].astype(np.float64)
@@ -341,7 +417,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
     beats = find_beats(x, sig.fs)
     line = mains_frequency(x, sig.fs)
     curve = bench_lossy.wavelet_curve(sig.samples[:, 0])
-    target_rows, band_rows, split_rows, zone_rows = [], [], [], []
+    target_rows, band_rows, split_rows, zone_rows, memory_rows = [], [], [], [], []
     for target, goal in zip(bench_lossy.TARGETS, bench_lossy.ECG_GOAL):
         at = white_split(sig, target, beats, line)
         if at is None:
@@ -362,6 +438,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
             split_rows.append([f"{target:g} %", f"{goal_bytes:.0f}",
                                *best_split(sig, at, target, budget, goal_bytes)])
             zone_rows.append(rounding_row(at.signal_bands, budget, target))
+            memory_rows += memory_row(at, target)
         for i, k in zip(at.white, at.kept):
             band = file.bands[i]
             n = len(at.signal_bands[i])
@@ -371,7 +448,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]], list[
                               f"{8 * band.bytes / n:.2f}",
                               f"{band_error / max(float((at.signal_bands[i] ** 2).sum()), 1e-300):.2f}",
                               f"{band.bytes:.0f}", f"{bound:.0f}", f"{band.bytes / bound:.2f}" if bound > 0 else "–"])
-    return target_rows, band_rows, split_rows, zone_rows
+    return target_rows, band_rows, split_rows, zone_rows, memory_rows
 
 
 def quantiser_rows() -> list[list[str]]:
@@ -437,7 +514,7 @@ def main() -> None:
              "error (1.00 in \"bytes over the bound\": at the bound). \"Allowed\": the bytes the "
              "goal leaves those bands if nothing else in the file moves (– where the goal is met).", ""]
     for label, sig in ecg_signals(args.data_dir):
-        target_rows, band_rows, split_rows, zone_rows = study(sig)
+        target_rows, band_rows, split_rows, zone_rows, memory_rows = study(sig)
         if not target_rows:
             continue
         lines += [f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)", "",
@@ -459,7 +536,16 @@ def main() -> None:
                       "a rounding per band (coarsest band first).", "",
                       *table(["PRDN", f"rounding {ROUNDING:g}", "best one rounding", "its bytes",
                               "per band", "their bytes", "saved on the first", "saved on the best one"],
-                             zone_rows), ""]
+                             zone_rows), "",
+                      "Short of the goal, the white bands' memory: each as the signal's orthonormal band under the "
+                      f"encoder's dead zone (rounding {ROUNDING:g}) at the step that leaves the white bands the file's "
+                      "error in them, in bytes under a table per context (conditional entropy, each table's counts "
+                      "paid for, a sign bit per nonzero): none (order 0), the previous value's class (the adaptive "
+                      "stream's contexts), that and the parent's class (format 1.13's), and the local energy of the "
+                      f"previous {ENERGY_PREVIOUS} values and the parent's {ENERGY_PARENT} (no format's). \"Least "
+                      "over order 0\": 1.000 where no context finds anything to use.", "",
+                      *table(["PRDN", "band", *(f"{m}, bytes" for m in MEMORY_MODELS), "least over order 0"],
+                             memory_rows), ""]
         print("\n".join(lines[lines.index(f"## {label} ({sig.n_samples} samples at {sig.fs:g} Hz)"):]), flush=True)
     lines += ["## A dead-zone scalar quantiser on a unit Gaussian", "",
               *table(["squared error", "bound, bits", "quantiser's least entropy, bits", "difference",

@@ -146,3 +146,43 @@ def test_the_order_0_count_of_the_dead_zone_per_band():
     base, one, per_band = float(row[1]), float(row[3]), float(row[5])
     assert per_band <= one <= base and float(row[2]) in ROUNDINGS
     assert all(float(r) in ROUNDINGS for r in row[4].split())
+
+
+def test_context_bits_is_the_conditional_entropy_plus_each_tables_price():
+    from noise_bound import context_bits
+
+    symbols = np.array([0, 0, 1, 1, 0, 2, 2, 2])
+    contexts = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    # context 0: two 0s and two 1s (4 bits, two counts priced at log2(4) / 2); context 1: one 0, three 2s
+    expected = 4.0 + 0.5 * 2 * 2.0 + (-(math.log2(1 / 4) + 3 * math.log2(3 / 4))) + 0.5 * 2 * 2.0
+    assert context_bits(symbols, contexts) == pytest.approx(expected)
+    # a context per value: no entropy left, but eight one-count tables to pay for (half a bit each, the least price)
+    assert context_bits(symbols, np.arange(8)) == pytest.approx(8 * 0.5)
+
+
+def test_the_memory_measure_finds_nothing_in_white_noise_and_the_energy_of_bursts_and_parents():
+    from noise_bound import context_bits, memory_contexts
+
+    rng = np.random.default_rng(11)
+    n = 40_000
+
+    def sizes(k, parent):
+        return {name: context_bits(np.minimum(k, 15), c) for name, c in memory_contexts(k, parent).items()}
+
+    white = np.floor(np.abs(rng.normal(size=n)) + 0.4).astype(np.int64)
+    white_parent = np.floor(np.abs(rng.normal(size=n // 2)) + 0.4).astype(np.int64)
+    got = sizes(white, white_parent)
+    assert set(got) == {"order 0", "previous value", "previous and parent", "local energy"}
+    assert min(got.values()) > 0.99 * got["order 0"]  # memoryless: every context pays for its tables, gains nothing
+    # bursts: runs of 64 values loud or quiet; the previous values' energy sees them, order 0 does not
+    loud = np.repeat(rng.random(n // 64) < 0.2, 64)
+    bursty = np.floor(np.abs(rng.normal(size=n)) * np.where(loud, 6.0, 0.3) + 0.4).astype(np.int64)
+    got = sizes(bursty, None)
+    assert "previous and parent" not in got  # no parent band: no parent context
+    assert got["local energy"] < 0.8 * got["order 0"] and got["previous value"] < 0.9 * got["order 0"]
+    # a band whose loudness follows its parent's, value by value at half the index
+    scale = np.where(rng.random(n // 2) < 0.3, 5.0, 0.3)
+    parent = np.floor(np.abs(rng.normal(size=n // 2)) * scale + 0.4).astype(np.int64)
+    child = np.floor(np.abs(rng.normal(size=n)) * np.repeat(scale, 2) + 0.4).astype(np.int64)
+    got = sizes(child, parent)
+    assert got["previous and parent"] < 0.9 * got["previous value"]
