@@ -81,6 +81,8 @@ MAGNITUDES = 16  # memory_row's symbols: a quantised value's magnitude, those of
 # and every nonzero's sign cost the same under any context)
 ENERGY_EDGES = (0.5, 1.5, 2.5, 4.5, 7.5, 12.5, 20.5)  # memory_row's local-energy classes (8) of the sum of the
 ENERGY_PREVIOUS, ENERGY_PARENT = 4, 3  # previous magnitudes, this many, and the parent's this many (at, before, after)
+MEMORY_MODELS = ("order 0", "previous value", "previous and parent", "local energy")  # memory_contexts' names, in
+# memory_row's columns' order
 
 
 def block_variances(c: np.ndarray, block: int) -> np.ndarray:
@@ -397,13 +399,10 @@ def memory_row(at: WhiteSplit, target: float) -> list[list[str]]:
         sizes = {name: (context_bits(np.minimum(k, MAGNITUDES - 1), c) + signs) / 8
                  for name, c in memory_contexts(k, parent).items()}
         order0 = sizes["order 0"]
-        cells = [f"{sizes[name]:.0f}" if name in sizes else "–" for name in MEMORY_MODELS]
-        rows.append([f"{target:g} %", at.file.order[i], f"{order0:.0f}", *cells[1:],
+        rows.append([f"{target:g} %", at.file.order[i],
+                     *(f"{sizes[name]:.0f}" if name in sizes else "–" for name in MEMORY_MODELS),
                      f"{min(sizes.values()) / order0:.3f}" if order0 > 0 else "–"])
     return rows
-
-
-MEMORY_MODELS = ("order 0", "previous value", "previous and parent", "local energy")  # memory_row's columns
 
 
 def study(sig: sancodec.Signal) -> tuple[list[list[str]], ...]:

@@ -507,7 +507,7 @@ def _decode_adaptive(stream: bytes, lengths: Sequence[int], flat: np.ndarray, fi
     """The bands of one adaptive stream (``parents``: with parent contexts, format 1.13) decoded into ``flat``, end to
     end; the ones with a filter (format 1.11) rebuilt from their prediction's residual in place
     (``bandlpc.restore``)."""
-    adaptivebands.decode(stream, lengths, flat, bool(parents))
+    adaptivebands.decode(stream, lengths, flat, parents)
     places = np.split(flat, np.cumsum(lengths)[:-1])
     for b, f in filters.items():
         bandlpc.restore(places[b], f)
@@ -540,7 +540,7 @@ class TransformCoding(FrameCoding):
         if predictor & ADAPTIVE_BANDS:
             filters = bandlpc.read_filters(r, len(lengths)) if predictor & BAND_LPC else {}
             jobs.append(partial(_decode_adaptive, r.raw(r.remaining()), lengths, flat, filters,
-                                predictor & ADAPTIVE_PARENT))
+                                bool(predictor & ADAPTIVE_PARENT)))
             sizes.append(2 * length)  # one stream: about two binary decisions a value
         else:
             flags = r.varint((1 << len(lengths)) - 1)
