@@ -45,10 +45,11 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
 
 def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str, frame_len: int | None,
                         threads: int | None, fsync: bool, quiet: bool,
-                        fs: float | None = None, verify: bool | None = None) -> tuple[int, int, int, bytes] | None:
+                        fs: float | None = None, verify: bool | None = None,
+                        processes: bool = False) -> tuple[int, int, int, bytes] | None:
     """Encode a format 16/212 WFDB record or a ``.npy`` array of integers (at ``fs``) longer than one lossy block
     (``lossyfile.LOSSY_BLOCK``) in lossy mode, read a block at a time (``api.encode_lossy_blocks``); None when
-    it cannot be (``verify``: as ``api.verifies``)."""
+    it cannot be (``verify``: as ``api.verifies``; ``processes``: each block's channels on worker processes)."""
     import numpy as np
 
     from sancodec._atomic import write_bytes_atomic
@@ -78,7 +79,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     with busy(quiet, n, c, "lossy") as status:
         say = None if status is None else lambda line: status.update(f"lossy, {line} of {n} x {c} samples…")
         data = encode_lossy_blocks(like, n, read, model=spec, frame_len=frame_len, threads=threads, effort=effort,
-                                   progress=say, verify=verify, **targets)
+                                   progress=say, verify=verify, processes=processes, **targets)
     if data is None:
         return None
     write_bytes_atomic(out, data, fsync=fsync)

@@ -98,6 +98,7 @@ def encode_to_file(
     verify: bool | None = None,
     threads: int | None = None,
     effort: str = "default",
+    processes: bool = False,
 ) -> int:
     """Encode ``signal`` into the file object ``out``; returns bytes written.
 
@@ -112,7 +113,10 @@ def encode_to_file(
     bytes). ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other
     wavelet levels, the time domain); ``fast`` keeps the plain wavelet coding and skips the check, at a
     plain wavelet coder's speed or better; ``balanced`` is ``fast`` with one beat template where it pays
-    (most of what templates save on an ECG, in a fraction of the default's time).
+    (most of what templates save on an ECG, in a fraction of the default's time). ``processes`` (lossy): a
+    record's channels are coded on ``threads`` worker processes instead of threads, which the interpreter lock
+    holds back (``codec.processes``: about half a second to start them, once; a script then needs its
+    ``if __name__ == "__main__":`` guard; same bytes).
     """
     if not isinstance(signal, Signal):  # a bare array is the usual slip: say what to wrap it in
         raise SanConfigError(f"encode takes a sancodec.Signal, not a {type(signal).__name__}: "
@@ -125,6 +129,8 @@ def encode_to_file(
             raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
         if effort != "default":
             raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
+        if processes:
+            raise SanConfigError(f"--processes applies to lossy mode, not {mode}")
         frame_len = _one_frame_if_constant(signal) if frame_len is None else frame_len
         encoder = SanEncoder(signal, model, mode, max_error, frame_len=frame_len, amplitude_step=amplitude_step,
                              embed_model=embed_model, predictor=predictor, threads=threads,
@@ -154,11 +160,12 @@ def encode_to_file(
                                 embed_model)
 
     probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
-    parts = code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe)
+    parts = code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe,
+                       processes=processes)
     data = container(parts, frame_len)
     if any(hint is not None and hint.exact for hint in parts.hints):  # a channel may mix: shorter frames
-        mixed = container(code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints),
-                          mix_len)
+        mixed = container(code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints,
+                                     processes=processes), mix_len)
         data, frame_len = (mixed, mix_len) if len(mixed) < len(data) else (data, frame_len)
     if verifies(verify, mode, effort):
         spans = blocks(n, frame_len)
@@ -172,14 +179,16 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                         prdn: float | None = None, snr: float | None = None, bps: float | None = None,
                         effort: str = "default", frame_len: int | None = None, threads: int | None = None,
                         model: SanSpec | str | os.PathLike[str] | None = None, embed_model: bool = True,
-                        verify: bool | None = None, progress: Callable[[str], None] | None = None) -> bytes | None:
+                        verify: bool | None = None, progress: Callable[[str], None] | None = None,
+                        processes: bool = False) -> bytes | None:
     """Lossy ``.san`` bytes of a record of ``n`` integer samples per channel, every channel at ``like.fs``
     (``like``: its metadata), never held whole: ``read(rows)`` yields its samples from the first row,
     ``rows`` at a time, each time it is called. Three passes: the blocks' statistics, their coding
     (``lossyfile``), and the check of the file a block at a time (``verify``: :func:`verifies`). The same
     file :func:`encode` makes of the record in memory; None where that one is not coded block by block (one
     block, or a channel flat in a block), so the caller reads the record whole. ``progress`` is told what
-    each block is going through (a line such as ``"coding block 3 of 40"``)."""
+    each block is going through (a line such as ``"coding block 3 of 40"``); ``processes``: each block's channels
+    on worker processes (:func:`encode_to_file`)."""
     say = progress or (lambda _: None)
     check_effort(effort)
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
@@ -210,7 +219,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
         def reference(ch: int, start: int, end: int, x: np.ndarray = digital) -> np.ndarray:
             return x[start:end, ch].astype(np.float64)
 
-        done.append(code_block(block, digital, reference, wanted, frame_len, 0, hi - lo, threads, effort))
+        done.append(code_block(block, digital, reference, wanted, frame_len, 0, hi - lo, threads, effort,
+                               processes=processes))
     parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),
                        max(d.minor for d in done), [None] * c)
     data = _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model)

@@ -22,12 +22,13 @@ from sancodec.codec.jobs import piece_threads
 from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint
 from sancodec.codec.lossycross import predict_lossy_across
 from sancodec.codec.pipeline import ordered_map, resolve_threads
+from sancodec.codec.processes import ordered_map_processes
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.metrics import spread_of
 from sancodec.signal import Signal
 
-__all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "LossyParts", "block_stats", "block_targets",
-           "blocks", "code_block", "code_lossy", "record_prdn"]
+__all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "ChannelJob", "LossyParts", "block_stats",
+           "block_targets", "blocks", "code_block", "code_channel", "code_lossy", "record_prdn"]
 
 #: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
 #: control holds its block whole (docs/MEMORY.md has the bytes it takes).
@@ -107,12 +108,14 @@ def record_prdn(stats: Sequence[Sequence[BlockStats]], achieved: Sequence[Sequen
 
 def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
                frame_len: int, threads: int | None = None, effort: str = "default", *,
-               mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False) -> LossyParts:
+               mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False,
+               processes: bool = False) -> LossyParts:
     """Lossy at a target, the record held in memory: each channel's rate control runs over the whole record (at
     its own rate) or, past :data:`LOSSY_BLOCK` samples, over each block of it in turn, channels on ``threads``
     workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`). ``effort``:
     ``lossy.EFFORTS``; ``mix``: per channel, the hint with which it may code some frames exactly
-    (``lossy._mixed``); ``probe_mix``: say where that may pay."""
+    (``lossy._mixed``); ``probe_mix``: say where that may pay; ``processes``: channels on worker processes
+    (:func:`code_block`)."""
     n, c = digital.shape
     steps = signal.sample_steps()
 
@@ -125,7 +128,8 @@ def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None,
     targets = block_targets(stats, target)
     if targets is None:  # one block, or a block where a channel is flat: the record at once
         spans, targets = [(0, n)], [[target] * c]
-    done = [code_block(signal, digital, reference, targets[b], frame_len, lo, hi, threads, effort, mix, probe_mix)
+    done = [code_block(signal, digital, reference, targets[b], frame_len, lo, hi, threads, effort, mix, probe_mix,
+                       processes)
             for b, (lo, hi) in enumerate(spans)]
     if len(done) == 1:
         return done[0]
@@ -133,11 +137,34 @@ def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None,
                       max(parts.minor for parts in done), [None] * c)
 
 
+class ChannelJob(NamedTuple):
+    """One channel of a block, as :func:`code_channel` codes it (on a thread, or pickled to a worker process)."""
+
+    frames: list[np.ndarray]
+    ref: np.ndarray
+    target: LossyTarget
+    fs: float
+    effort: str
+    mix: MixHint | None
+    probe_mix: bool
+    piece_threads: int
+
+
+def code_channel(job: ChannelJob) -> tuple[timedomain.Coded, MixHint | None]:
+    """A channel coded at its target (``lossy.encode_channel``) on the threads ``job`` leaves it for its pieces, and
+    what a coding in shorter frames may reuse of it where ``job.probe_mix`` asks."""
+    with piece_threads(job.piece_threads):  # the threads the channels leave free code a channel's bands
+        coded = encode_channel(job.frames, job.ref, job.target, job.fs, job.effort, job.mix)
+    return coded, mix_hint(job.frames, coded, job.target) if job.probe_mix else None
+
+
 def code_block(signal: Signal, digital: np.ndarray, reference: Reference, targets: Sequence[LossyTarget],
                frame_len: int, lo: int, hi: int, threads: int | None = None, effort: str = "default",
-               mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False) -> LossyParts:
+               mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False,
+               processes: bool = False) -> LossyParts:
     """Rows ``lo`` to ``hi`` of the record (``digital``, ``signal`` for its channels' rates) coded in frames of
-    ``frame_len``, each channel at its target; ``achieved``: the PRDN each channel decodes to there."""
+    ``frame_len``, each channel at its target; ``achieved``: the PRDN each channel decodes to there. ``processes``:
+    the channels go to worker processes rather than threads (``codec.processes``; the same bytes)."""
     c = digital.shape[1]
     steps = signal.sample_steps()
     starts = list(range(lo, hi, frame_len))
@@ -148,15 +175,17 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
     total = resolve_threads(threads)
     workers = min(total, c, max(1, LOSSY_PARALLEL_VALUES // max(hi - lo, 1)))
 
-    def one_channel(ch: int) -> tuple[timedomain.Coded, MixHint | None]:
-        with piece_threads(total // workers):  # the threads the channels leave free code a channel's bands
-            coded = encode_channel(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
-                                   None if mix is None else mix[ch])
-        return coded, mix_hint(frames(ch), coded, targets[ch]) if probe_mix else None
+    def job(ch: int) -> ChannelJob:
+        return ChannelJob(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
+                          None if mix is None else mix[ch], probe_mix, total // workers)
 
+    if processes and workers > 1:
+        coded_channels = ordered_map_processes(code_channel, map(job, range(c)), workers)
+    else:
+        coded_channels = ordered_map(lambda ch: code_channel(job(ch)), range(c), workers)
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved, exact, hints = [], [], []
-    for coded, hint in ordered_map(one_channel, range(c), workers):
+    for coded, hint in coded_channels:
         hints.append(hint)
         achieved.append(coded.prdn)
         exact.append(coded.exact)

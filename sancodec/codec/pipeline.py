@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import TypeVar
@@ -42,7 +42,8 @@ from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
 from sancodec.signal import channel_crc32
 
-__all__ = ["WINDOW_ROWS", "FrameDecoder", "FrameEncoder", "ordered_map", "resolve_threads", "window_frames"]
+__all__ = ["WINDOW_ROWS", "FrameDecoder", "FrameEncoder", "ordered_map", "ordered_submit", "resolve_threads",
+           "window_frames"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -84,13 +85,19 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], threads: int) -> Itera
         yield from map(fn, items)
         return
     with ThreadPoolExecutor(threads, thread_name_prefix="sancodec") as pool:
-        pending: deque = deque()
-        for item in items:
-            pending.append(pool.submit(fn, item))
-            if len(pending) >= 2 * threads:
-                yield pending.popleft().result()
-        while pending:
+        yield from ordered_submit(pool, fn, items, threads)
+
+
+def ordered_submit(pool: Executor, fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``map(fn, items)`` on ``pool`` (threads or processes, ``workers`` of them), results in input order, at most
+    ``2 * workers`` items in flight."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= 2 * workers:
             yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def parallel_checksums(samples: np.ndarray, threads: int) -> list[int]:

@@ -1,0 +1,91 @@
+"""Work on worker processes: a lossy record's channels coded side by side where threads gain little.
+
+A record's channels code independently, but the lossy encoder's Python between its compiled kernels holds the
+interpreter lock, so channels on threads overlap poorly. On two cores, PTB s0010_re's 15 leads (effort balanced,
+PRDN 1-9 %) encode in 1.31x less time with their channels on two processes, macecgdb's 4 leads 1.2-1.6x less, while
+mitdb 100's two long leads take 1.16x longer: their samples' trip to the workers costs more than the lock
+(``benchmarks/bench_multilead.py``, ``docs/LOSSY_MULTILEAD.md``; the pass that codes channels as differences from
+earlier ones runs after them, in the caller). Opt-in (``encode(..., processes=True)``, ``sancodec encode
+--processes``), because workers start as fresh interpreters: multiprocessing's forkserver where the platform has it
+(no thread of the caller is forked), else spawn. That costs about half a second the first time in a process (the
+pool then stays up for the next encode), and each worker imports the caller's main module, as multiprocessing always
+does: a script guards its work with ``if __name__ == "__main__":``. The bytes are the same as on threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from sancodec.codec.pipeline import ordered_submit
+from sancodec.errors import SancodecError
+
+__all__ = ["ordered_map_processes", "shutdown"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: What a forkserver imports once, before it forks each worker: the lossy encoder, so a worker starts warm.
+PRELOAD = ["sancodec.codec.lossyfile"]
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_WORKERS = 0
+_LOCK = threading.Lock()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Forkserver where the platform has it (its workers fork from a server that holds no thread of ours), else
+    spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """The worker processes, started once and kept for later calls (started again where more are asked for)."""
+    global _POOL, _POOL_WORKERS
+    with _LOCK:
+        if _POOL is None or _POOL_WORKERS < workers:
+            if _POOL is not None:
+                _POOL.shutdown(wait=True)
+            _POOL, _POOL_WORKERS = ProcessPoolExecutor(workers, mp_context=_context()), workers
+        return _POOL
+
+
+def shutdown() -> None:
+    """Stop the worker processes (the next call starts them again); Python also stops them at exit."""
+    global _POOL, _POOL_WORKERS
+    with _LOCK:
+        if _POOL is not None:
+            _POOL.shutdown(wait=True)
+        _POOL, _POOL_WORKERS = None, 0
+
+
+def ordered_map_processes(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``map(fn, items)`` on ``workers`` processes, results in input order, at most ``2 * workers`` items in flight
+    (``fn``, each item and each result cross to and from the workers pickled: ``fn`` a module's function). An
+    exception ``fn`` raises comes back as itself; a worker that died (killed, out of memory) is a
+    :class:`~sancodec.errors.SancodecError`, and the pool starts afresh on the next call."""
+    try:
+        yield from ordered_submit(_pool(workers), fn, items, workers)
+    except BrokenProcessPool as exc:
+        shutdown()
+        raise SancodecError(f"a worker process stopped before it finished ({exc}); out of memory? Encode again "
+                            "without --processes (threads hold one copy of the record)") from None
+
+
+def _forget_pool() -> None:
+    """In a forked child the parent's workers are not its own: start afresh."""
+    global _POOL, _POOL_WORKERS, _LOCK
+    _POOL, _POOL_WORKERS, _LOCK = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)

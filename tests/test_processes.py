@@ -1,0 +1,83 @@
+"""Lossy channels on worker processes (``codec.processes``, ``encode(..., processes=True)``, ``--processes``): the
+same bytes as on threads, errors that come back as themselves, a dead worker that is an error, not a hang."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec import SancodecError, SanConfigError, Signal, read_signal
+from sancodec.cli import app
+from sancodec.codec import api, lossy, lossyfile, processes
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stopped_after():
+    yield
+    processes.shutdown()
+
+
+def _three_leads() -> Signal:
+    """macecgdb test01_00s's four leads (4000 samples at 250 Hz) less the last."""
+    sig = read_signal(DATA / "test01_00s")
+    return Signal(sig.samples[:, :3].astype(np.int64), sig.fs, sig.channel_names[:3], sig.units[:3])
+
+
+@pytest.mark.parametrize("effort", ["balanced", "fast"])
+def test_channels_on_processes_code_the_same_file_as_on_threads(monkeypatch, effort):
+    sig = _three_leads()
+    used = []
+    real = lossyfile.ordered_map_processes
+    monkeypatch.setattr(lossyfile, "ordered_map_processes", lambda *a: used.append(a[2]) or real(*a))
+    on_processes = sancodec.encode(sig, mode="lossy", prdn=3, effort=effort, threads=2, processes=True)
+    on_threads = sancodec.encode(sig, mode="lossy", prdn=3, effort=effort, threads=2)
+    assert used == [2]  # two workers took the three channels
+    assert on_processes == on_threads
+    back = sancodec.decode(on_processes).samples
+    for ch in range(3):
+        assert sancodec.metrics.prdn(sig.samples[:, ch], back[:, ch]) <= 3
+
+
+def test_one_thread_or_one_channel_codes_without_processes(monkeypatch):
+    monkeypatch.setattr(lossyfile, "ordered_map_processes", lambda *a: pytest.fail("no process was needed"))
+    sig = _three_leads()
+    sancodec.encode(sig, mode="lossy", prdn=3, effort="fast", threads=1, processes=True)
+    one = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
+    sancodec.encode(one, mode="lossy", prdn=3, effort="fast", threads=2, processes=True)
+
+
+def test_an_error_in_a_worker_comes_back_as_itself():
+    with pytest.raises(SanConfigError, match="effort"):
+        list(processes.ordered_map_processes(lossy.check_effort, ["default", "thorough"], 2))
+
+
+def test_a_worker_that_dies_is_an_error_and_the_next_call_starts_afresh():
+    with pytest.raises(SancodecError, match="worker process stopped"):
+        list(processes.ordered_map_processes(os._exit, [3, 3], 2))
+    assert list(processes.ordered_map_processes(abs, [-1, -2, 3], 2)) == [1, 2, 3]
+
+
+def test_processes_are_refused_outside_lossy_mode():
+    sig = _three_leads()
+    with pytest.raises(SanConfigError, match="--processes applies to lossy mode"):
+        api.encode(sig, mode="lossless", processes=True)
+
+
+def test_the_cli_codes_channels_on_processes_and_refuses_them_outside_lossy_mode(tmp_path):
+    runner = CliRunner()
+    rec = DATA / "test01_00s"
+    a, b = tmp_path / "a.san", tmp_path / "b.san"
+    base = ["encode", str(rec), "--mode", "lossy", "--prdn", "4", "--effort", "fast", "--threads", "2", "-q"]
+    assert runner.invoke(app, [*base, "-o", str(a), "--processes"]).exit_code == 0
+    assert runner.invoke(app, [*base, "-o", str(b)]).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+    res = runner.invoke(app, ["encode", str(rec), "-o", str(tmp_path / "c.san"), "--processes"])
+    assert res.exit_code != 0 and "--processes applies to lossy mode" in res.output
+    assert not (tmp_path / "c.san").exists()
