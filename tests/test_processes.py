@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -62,6 +63,24 @@ def test_a_worker_that_dies_is_an_error_and_the_next_call_starts_afresh():
     with pytest.raises(SancodecError, match="worker process stopped"):
         list(processes.ordered_map_processes(os._exit, [3, 3], 2))
     assert list(processes.ordered_map_processes(abs, [-1, -2, 3], 2)) == [1, 2, 3]
+
+
+def _no_pool(workers):
+    raise OSError("this platform lacks a functioning sem_open implementation")
+
+
+@pytest.mark.parametrize("why", ["daemonic", "no semaphores"])
+def test_where_no_worker_can_start_the_channels_go_on_threads(monkeypatch, why):
+    """A multiprocessing pool's worker (daemonic: it may not have children) or a platform without process
+    semaphores codes the same file on threads."""
+    if why == "daemonic":
+        monkeypatch.setattr(processes.multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
+    else:
+        monkeypatch.setattr(processes, "_pool", _no_pool)
+    assert processes.ordered_map_processes(abs, [-1], 2) is None
+    sig = _three_leads()
+    on_threads = sancodec.encode(sig, mode="lossy", prdn=3, effort="fast", threads=2)
+    assert sancodec.encode(sig, mode="lossy", prdn=3, effort="fast", threads=2, processes=True) == on_threads
 
 
 def test_processes_are_refused_outside_lossy_mode():

@@ -179,9 +179,9 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
         return ChannelJob(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
                           None if mix is None else mix[ch], probe_mix, total // workers)
 
-    if processes and workers > 1:
-        coded_channels = ordered_map_processes(code_channel, map(job, range(c)), workers)
-    else:
+    coded_channels = ordered_map_processes(code_channel, map(job, range(c)), workers) \
+        if processes and workers > 1 else None  # None also where this process can have no workers: threads
+    if coded_channels is None:
         coded_channels = ordered_map(lambda ch: code_channel(job(ch)), range(c), workers)
     chunks: list[list[bytes]] = [[] for _ in starts]
     achieved, exact, hints = [], [], []

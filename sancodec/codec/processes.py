@@ -9,7 +9,9 @@ earlier ones runs after them, in the caller). Opt-in (``encode(..., processes=Tr
 --processes``), because workers start as fresh interpreters: multiprocessing's forkserver where the platform has it
 (no thread of the caller is forked), else spawn. That costs about half a second the first time in a process (the
 pool then stays up for the next encode), and each worker imports the caller's main module, as multiprocessing always
-does: a script guards its work with ``if __name__ == "__main__":``. The bytes are the same as on threads.
+does: a script guards its work with ``if __name__ == "__main__":``. The bytes are the same as on threads, which take
+the work where this process can have no workers (a daemonic one, such as a multiprocessing pool's worker, or a
+platform without process semaphores).
 """
 
 from __future__ import annotations
@@ -68,13 +70,26 @@ def shutdown() -> None:
         _POOL, _POOL_WORKERS = None, 0
 
 
-def ordered_map_processes(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+def ordered_map_processes(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R] | None:
     """``map(fn, items)`` on ``workers`` processes, results in input order, at most ``2 * workers`` items in flight
-    (``fn``, each item and each result cross to and from the workers pickled: ``fn`` a module's function). An
-    exception ``fn`` raises comes back as itself; a worker that died (killed, out of memory) is a
+    (``fn``, each item and each result cross to and from the workers pickled: ``fn`` a module's function); None
+    where this process cannot have workers (a daemonic process, such as a multiprocessing pool's worker, or a
+    platform without working process semaphores): the caller runs ``fn`` on threads instead. An exception ``fn``
+    raises comes back as itself; a worker that died (killed, out of memory) is a
     :class:`~sancodec.errors.SancodecError`, and the pool starts afresh on the next call."""
+    if multiprocessing.current_process().daemon:
+        return None
     try:
-        yield from ordered_submit(_pool(workers), fn, items, workers)
+        pool = _pool(workers)
+    except (OSError, ImportError, NotImplementedError):  # no sem_open, no /dev/shm: no pool here
+        return None
+    return _results(pool, fn, items, workers)
+
+
+def _results(pool: ProcessPoolExecutor, fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """:func:`ordered_map_processes`' results, a dead worker's pool made an error."""
+    try:
+        yield from ordered_submit(pool, fn, items, workers)
     except BrokenProcessPool as exc:
         shutdown()
         raise SancodecError(f"a worker process stopped before it finished ({exc}); out of memory? Encode again "
