@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -57,8 +58,15 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         if _POOL is None or _POOL_WORKERS < workers:
             if _POOL is not None:
                 _POOL.shutdown(wait=True)
-            _POOL, _POOL_WORKERS = ProcessPoolExecutor(workers, mp_context=_context()), workers
+            _POOL = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_ignore_interrupts)
+            _POOL_WORKERS = workers
         return _POOL
+
+
+def _ignore_interrupts() -> None:
+    """A worker leaves Ctrl-C to the caller (the terminal sends it to every process of the group): the caller's
+    KeyboardInterrupt ends the encode, and the workers stop with the pool, with no traceback of their own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def shutdown() -> None:
