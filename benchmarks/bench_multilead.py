@@ -14,7 +14,8 @@ Encode seconds are the fastest of ``--repeats`` runs, every coding taking turns:
 (on every core, as ``sancodec.encode`` does by default: its channels side by side) and the wavelet coder's, its step
 search included (``bench_lossy.wavelet_timing``), channel after channel on one thread, as a record is coded with
 it; both summed over the targets the wavelet coder reaches on every channel. sancodec's encode is timed again
-with its channels on worker processes (``processes=True``, the same file, checked). The allocator is steadied as
+with its channels on worker processes (``processes=True``, the same file, checked), the workers' start timed once
+(the first record's first encode on processes, with none running before it). The allocator is steadied as
 ``bench_lossy`` steadies it (``timing.steady_allocator``).
 """
 
@@ -30,7 +31,7 @@ from timing import steady_allocator
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
-from sancodec.codec import lossyfile
+from sancodec.codec import lossyfile, processes
 from sancodec.metrics import prdn
 
 #: (label, path under --data-dir): the records of several channels, ECG first.
@@ -114,6 +115,7 @@ def main() -> None:
              "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     summed = {effort: [0.0, 0.0, 0.0] for effort in EFFORTS}  # over every record: the wavelet coder's, ours, ours on
     # processes
+    cold = None  # the first record's first encode on processes, their start included: (label, its seconds)
     for label, path in RECORDS:
         try:
             sig = read_signal(args.data_dir / path)
@@ -132,7 +134,12 @@ def main() -> None:
         name = f"{label} ({sig.n_channels} x {sig.n_samples})"
         table.append(f"| {name} | wavelet coder, channel by channel | "
                      + " | ".join("–" if w is None else f"{w:.2f}" for w in wavelet) + " |")
+        if cold is None:  # the workers' start, timed once: processes.shutdown() leaves none running
+            processes.shutdown()
+            cold = (label, coded(sig, TARGETS[0], "balanced", processes=True)[1])
         rounds = [timed_round(sig, channels, curves, t, args.repeats) for t in TARGETS]
+        if cold[0] == label:
+            cold = (*cold, rounds[0][1]["balanced"]["on processes"][1], rounds[0][1]["balanced"]["as differences"][1])
         reached = [math.isfinite(w) for w, _ in rounds]  # the targets timed: those the wavelet coder reaches
         wavelet_time = sum(w for w, _ in rounds if math.isfinite(w))
         for effort in EFFORTS:
@@ -170,8 +177,12 @@ def main() -> None:
         "record is coded with each. \"channels on processes\": the same file with its channels coded on worker "
         "processes (`processes=True`, `sancodec encode --processes`, `sancodec/codec/processes.py`), which the "
         "interpreter lock does not hold back; started before the first run, as a long-lived process or a long "
-        "record finds them (the first start takes about half a second). Under 1 in a ratio column: sancodec's "
+        "record finds them (the first start is timed below). Under 1 in a ratio column: sancodec's "
         "encode of the record takes less time than the wavelet coder's.", "",
+        *([] if cold is None or len(cold) < 4 else [
+            f"Starting the workers: the first encode on processes in this run, {cold[0]} at PRDN {TARGETS[0]:g} % "
+            f"with `--effort balanced`, took {cold[1]:.3f} s, the workers' start included; the fastest of the "
+            f"runs after it {cold[2]:.3f} s, on threads {cold[3]:.3f} s.", ""]),
         *speed]) + "\n"
     print(text)
     if args.markdown:

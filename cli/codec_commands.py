@@ -92,7 +92,8 @@ def encode(
                                        "channels, and a channel's pieces (default: all cores; same bytes)."),
     processes: bool = typer.Option(False, "--processes", metavar="", help="lossy: code the channels on --threads "
                                    "worker processes instead of threads, which the interpreter lock holds back: "
-                                   "faster on records of several long channels (about half a second to start them; "
+                                   "faster on records of many short channels (12-lead strips), not on a few long "
+                                   "ones; each command starts the workers anew (PTB's first encode 0.4 s longer; "
                                    "same bytes)."),
     fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Faster decoding, ~6 % larger."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),

@@ -1,15 +1,17 @@
 """Work on worker processes: a lossy record's channels coded side by side where threads gain little.
 
 A record's channels code independently, but the lossy encoder's Python between its compiled kernels holds the
-interpreter lock, so channels on threads overlap poorly. On two cores, PTB s0010_re's 15 leads (effort balanced,
-PRDN 1-9 %) encode in 1.31x less time with their channels on two processes, macecgdb's 4 leads 1.2-1.6x less, while
-mitdb 100's two long leads take 1.16x longer: their samples' trip to the workers costs more than the lock
-(``benchmarks/bench_multilead.py``, ``docs/LOSSY_MULTILEAD.md``; the pass that codes channels as differences from
-earlier ones runs after them, in the caller). Opt-in (``encode(..., processes=True)``, ``sancodec encode
---processes``), because workers start as fresh interpreters: multiprocessing's forkserver where the platform has it
-(no thread of the caller is forked), else spawn. That costs about half a second the first time in a process (the
-pool then stays up for the next encode), and each worker imports the caller's main module, as multiprocessing always
-does: a script guards its work with ``if __name__ == "__main__":``. The bytes are the same as on threads, which take
+interpreter lock, so channels on threads overlap poorly where that Python is much of the work: on records of many
+short channels (PTB s0010_re's 15 leads, macecgdb's 4) two processes take less time than two threads at the default
+and balanced efforts, while long channels, whose compiled work threads already overlap, gain nothing and pay for
+their samples' trip to the workers (mitdb 100's two leads: ``benchmarks/bench_multilead.py``,
+``docs/LOSSY_MULTILEAD.md``; the pass that codes channels as differences from earlier ones runs after them, in the
+caller). Opt-in (``encode(..., processes=True)``, ``sancodec encode --processes``), because workers start as fresh
+interpreters: multiprocessing's forkserver where the platform has it (no thread of the caller is forked), else
+spawn. That costs time the first time in a process (``docs/LOSSY_MULTILEAD.md`` times it; a fresh worker's first long
+channel also finds its memory fresh from the kernel), after which the pool stays up for the next encode, and each
+worker imports the caller's main module, as multiprocessing always does: a script guards its work with
+``if __name__ == "__main__":``. The bytes are the same as on threads, which take
 the work where this process can have no workers (a daemonic one, such as a multiprocessing pool's worker, or a
 platform without process semaphores).
 """
