@@ -100,3 +100,19 @@ def test_the_cli_codes_channels_on_processes_and_refuses_them_outside_lossy_mode
     res = runner.invoke(app, ["encode", str(rec), "-o", str(tmp_path / "c.san"), "--processes"])
     assert res.exit_code != 0 and "--processes applies to lossy mode" in res.output
     assert not (tmp_path / "c.san").exists()
+
+
+def test_a_record_read_a_block_at_a_time_codes_the_same_file_on_processes(monkeypatch):
+    """``api.encode_lossy_blocks`` (a long record, never held whole) with each block's channels on processes: the
+    file threads make, block for block."""
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 12)  # read where the blocks are cut: in this process
+    sig = read_signal(DATA / "test01_00s")
+    x = np.concatenate([sig.samples] * 3)[:11000].astype(np.int64)
+    like = Signal(x[:1], sig.fs, sig.channel_names, sig.units)
+
+    def read(rows: int):
+        return (x[lo : lo + rows] for lo in range(0, len(x), rows))
+
+    options = {"prdn": 4.0, "effort": "balanced", "frame_len": 1 << 11, "threads": 2}
+    on_processes = api.encode_lossy_blocks(like, len(x), read, processes=True, **options)
+    assert on_processes is not None and on_processes == api.encode_lossy_blocks(like, len(x), read, **options)
