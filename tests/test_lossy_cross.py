@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from common import rewrap
@@ -9,14 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sancodec
-from sancodec import Signal
+from sancodec import Signal, read_signal
 from sancodec.codec import decode_file, lossycross, lossyfile, read_info
 from sancodec.codec.anatomy import lossy_anatomy
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.codec.interchannel import cross_head, nested_difference, predict_from_references, read_cross_head
+from sancodec.codec.lossy import LossyTarget
 from sancodec.errors import SanFormatError
 from sancodec.metrics import prdn
+
+DATA = Path(__file__).parent / "data"
 
 
 def _twelve_lead_like(n: int = 6000, seed: int = 0) -> Signal:
@@ -156,3 +161,50 @@ def test_a_combination_past_the_formats_bound_is_not_used(monkeypatch):
     refused = sancodec.encode(sig, mode="lossy", prdn=2.0)
     _on_their_own(monkeypatch)
     assert refused == sancodec.encode(sig, mode="lossy", prdn=2.0)
+
+
+@pytest.mark.parametrize("effort", ["default", "balanced", "fast"])
+def test_derived_leads_are_coded_only_as_differences_and_the_file_is_the_one_they_won(effort, monkeypatch):
+    """III and aVR (combinations of I and II to within the rounding) are found derived before any coding, are not
+    coded on their own, and the file is the one weighing their own codings made: their differences won it."""
+    sig = _twelve_lead_like()
+    x = sig.samples
+    fitted = lossycross.recorded_fits(lambda ch: [x[:, ch]], [LossyTarget(prdn=2.0)] * 5,
+                                      [1] * 5)
+    assert lossycross.derived_channels(fitted) == {2, 3}
+    coded = []
+    real = lossyfile.code_channel
+    monkeypatch.setattr(lossyfile, "code_channel", lambda job: coded.append(len(job.frames[0])) or real(job))
+    skipped = sancodec.encode(sig, mode="lossy", prdn=2.0, effort=effort)
+    assert len(coded) == 3  # I, II and V1 on their own; III and aVR only as differences (lossycross._as_difference)
+    monkeypatch.setattr(lossycross, "DERIVED_SHARE", 0.0)  # nothing derived: every channel coded on its own first
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort=effort) == skipped
+    assert len(coded) == 3 + 5
+
+
+def test_a_derived_lead_whose_difference_cannot_be_coded_is_coded_on_its_own(monkeypatch):
+    sig = _twelve_lead_like(seed=2)
+    monkeypatch.setattr(lossycross, "_as_difference", lambda *args: None)
+    data = sancodec.encode(sig, mode="lossy", prdn=3.0, effort="balanced")
+    back = sancodec.decode(data).samples
+    assert decode_file(data).codings.get("cross", 0) == 0
+    for ch in range(sig.n_channels):
+        assert prdn(sig.samples[:, ch], back[:, ch]) <= 3.0
+    _on_their_own(monkeypatch)  # the difference turned off altogether: the same, every channel on its own
+    assert sancodec.encode(sig, mode="lossy", prdn=3.0, effort="balanced") == data
+
+
+def test_near_the_lossless_regime_derived_leads_are_still_predicted_exactly(monkeypatch):
+    """Where the other channels come out exact (a tight PRDN), exact derived leads take the exact prediction from
+    them (``timedomain.predict_across``), which needs their own codings: those are made, and the file is the one
+    made with nothing taken as derived (test01_00s' first 2000 samples with III and aVR derived, as the golden
+    file test01_00s_lossy_cross.san has them; coded as lossy differences instead, its aVR differs)."""
+    sig = read_signal(DATA / "test01_00s").slice(0, 2000)
+    s = sig.samples
+    s[:, 2] = s[:, 1] - s[:, 0]
+    s[:, 3] = -((s[:, 0] + s[:, 1]) >> 1)
+    data = sancodec.encode(sig, mode="lossy", prdn=0.5, frame_len=1024)
+    np.testing.assert_array_equal(sancodec.decode(data).samples, sig.samples)
+    assert decode_file(data).codings["cross"] == 4
+    monkeypatch.setattr(lossycross, "DERIVED_SHARE", 0.0)
+    assert sancodec.encode(sig, mode="lossy", prdn=0.5, frame_len=1024) == data

@@ -20,7 +20,7 @@ from sancodec.codec import timedomain
 from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.jobs import piece_threads
 from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint
-from sancodec.codec.lossycross import predict_lossy_across
+from sancodec.codec.lossycross import derived_channels, predict_lossy_across, recorded_fits
 from sancodec.codec.pipeline import ordered_map, resolve_threads
 from sancodec.codec.processes import ordered_map_processes
 from sancodec.codec.waveletframe import needs_minor
@@ -179,23 +179,43 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
         return ChannelJob(frames(ch), reference(ch, lo, hi), targets[ch], signal.fs / steps[ch], effort,
                           None if mix is None else mix[ch], probe_mix, total // workers)
 
-    coded_channels = ordered_map_processes(code_channel, map(job, range(c)), workers) \
+    # a 12-lead ECG's III, aVR, aVL and aVF, combinations of earlier leads, are coded only as differences (below)
+    fitted = recorded_fits(frames, targets, steps) if c > 1 else {}  # the channels' fits on their recorded samples
+    derived = derived_channels(fitted)
+    own = [ch for ch in range(c) if ch not in derived]
+    coded_channels = ordered_map_processes(code_channel, map(job, own), workers) \
         if processes and workers > 1 else None  # None also where this process can have no workers: threads
     if coded_channels is None:
-        coded_channels = ordered_map(lambda ch: code_channel(job(ch)), range(c), workers)
-    chunks: list[list[bytes]] = [[] for _ in starts]
-    achieved, exact, hints = [], [], []
-    for coded, hint in coded_channels:
-        hints.append(hint)
-        achieved.append(coded.prdn)
-        exact.append(coded.exact)
+        coded_channels = ordered_map(lambda ch: code_channel(job(ch)), own, workers)
+    chunks: list[list[bytes]] = [[b""] * c for _ in starts]  # a derived channel's parts are filled in below
+    achieved: list[float | None] = [None] * c
+    exact, hints = [False] * c, [None] * c
+
+    def put(ch: int, coded: timedomain.Coded, hint: MixHint | None) -> None:
+        achieved[ch], exact[ch], hints[ch] = coded.prdn, coded.exact, hint
         for i, part in enumerate(coded.payloads):
-            chunks[i].append(part)
+            chunks[i][ch] = part
+
+    for ch, (coded, hint) in zip(own, coded_channels):
+        put(ch, coded, hint)
+    if derived and any(exact[ch] for ch in own):  # near the lossless regime, where exact channels predict exact
+        # derived ones (timedomain.predict_across, below), which takes their codings on their own: made, as before
+        later = sorted(derived)
+        for ch, (coded, hint) in zip(later, ordered_map(lambda ch: code_channel(job(ch)), later, workers)):
+            put(ch, coded, hint)
+        derived = set()
+
+    def alone(ch: int) -> timedomain.Coded:  # a derived channel on its own, where its difference could not be coded
+        coded, hints[ch] = code_channel(job(ch))
+        return coded
+
     full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
                  for ch in range(c)]
     if c > 1:  # channels close to a combination of the decoded ones before them: coded as the difference
         predict_lossy_across(chunks, frames, lambda ch: reference(ch, lo, hi), targets, steps, signal.fs, effort,
-                             achieved, exact)
+                             achieved, exact, derived, alone, fitted)
+    for ch in sorted(derived):  # left by a caller that turned the difference off: on their own, as every channel
+        put(ch, *code_channel(job(ch)))
     plan = timedomain.EXACT if effort == "default" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
         timedomain.predict_across(chunks, full_rate, exact, plan)
