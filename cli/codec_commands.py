@@ -93,8 +93,8 @@ def encode(
     processes: bool = typer.Option(False, "--processes", metavar="", help="lossy: code the channels on --threads "
                                    "worker processes instead of threads, which the interpreter lock holds back: "
                                    "faster on records of many short channels (12-lead strips), not on a few long "
-                                   "ones; each command starts the workers anew (PTB's first encode 0.4 s longer; "
-                                   "same bytes)."),
+                                   "ones; each command starts the workers anew (PTB's first encode 0.4-0.6 s longer "
+                                   "in two runs; same bytes)."),
     fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Faster decoding, ~6 % larger."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
