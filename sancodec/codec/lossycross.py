@@ -66,8 +66,8 @@ class RecordedFit(NamedTuple):
 def recorded_fits(frames: Frames, targets: Sequence[LossyTarget], steps: Sequence[int]) -> dict[int, RecordedFit]:
     """Each full-rate channel's :class:`RecordedFit` against the up to :data:`CANDIDATE_CHANNELS` full-rate
     channels before it, for the channels at a PRDN (or SNR) bound with at least 16 such samples: made once, for
-    :func:`derived_channels` and :func:`predict_lossy_across` both (they are a 15-lead record's costliest part,
-    25-50 ms an encode on PTB s0010_re's 15 leads)."""
+    :func:`derived_channels` and :func:`predict_lossy_across` both (25-50 ms an encode on PTB s0010_re's 15
+    leads)."""
     full = [ch for ch, step in enumerate(steps) if step == 1]
     sparse = {ch: _sparse(frames(ch)) for ch in full} if len(full) > 1 else {}
     out = {}
