@@ -11,7 +11,7 @@ one pass), so a record read from disk a block at a time is coded the same way (`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -183,10 +183,13 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
     fitted = recorded_fits(frames, targets, steps) if c > 1 else {}  # the channels' fits on their recorded samples
     derived = derived_channels(fitted)
     own = [ch for ch in range(c) if ch not in derived]
-    coded_channels = ordered_map_processes(code_channel, map(job, own), workers) \
-        if processes and workers > 1 else None  # None also where this process can have no workers: threads
-    if coded_channels is None:
-        coded_channels = ordered_map(lambda ch: code_channel(job(ch)), own, workers)
+
+    def coded_channels(channels: list[int]) -> Iterator[tuple[timedomain.Coded, MixHint | None]]:
+        """The channels coded on their own, in order: on worker processes where asked and possible, else threads."""
+        on_processes = ordered_map_processes(code_channel, map(job, channels), workers) \
+            if processes and workers > 1 else None  # None also where this process can have no workers
+        return on_processes or ordered_map(lambda ch: code_channel(job(ch)), channels, workers)
+
     chunks: list[list[bytes]] = [[b""] * c for _ in starts]  # a derived channel's parts are filled in below
     achieved: list[float | None] = [None] * c
     exact, hints = [False] * c, [None] * c
@@ -196,12 +199,12 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
         for i, part in enumerate(coded.payloads):
             chunks[i][ch] = part
 
-    for ch, (coded, hint) in zip(own, coded_channels):
+    for ch, (coded, hint) in zip(own, coded_channels(own)):
         put(ch, coded, hint)
     if derived and any(exact[ch] for ch in own):  # near the lossless regime, where exact channels predict exact
         # derived ones (timedomain.predict_across, below), which takes their codings on their own: made, as before
         later = sorted(derived)
-        for ch, (coded, hint) in zip(later, ordered_map(lambda ch: code_channel(job(ch)), later, workers)):
+        for ch, (coded, hint) in zip(later, coded_channels(later)):
             put(ch, coded, hint)
         derived = set()
 
