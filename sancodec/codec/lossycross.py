@@ -35,7 +35,6 @@ from sancodec.codec.interchannel import (
     rebuilt_samples,
 )
 from sancodec.codec.lossy import LossyTarget, encode_channel
-from sancodec.codec.timedomain import Coded
 from sancodec.errors import SanFormatError
 from sancodec.metrics import spread_of
 
@@ -94,7 +93,7 @@ def derived_channels(fitted: dict[int, RecordedFit]) -> set[int]:
 def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Callable[[int], np.ndarray],
                          targets: Sequence[LossyTarget], steps: Sequence[int], fs: float | None, effort: str,
                          achieved: list, exact: list[bool], derived: set[int] | None = None,
-                         alone: Callable[[int], Coded] | None = None,
+                         alone: Callable[[int], None] | None = None,
                          fitted: dict[int, RecordedFit] | None = None) -> None:
     """Where a full-rate channel at a PRDN (or SNR) bound is close to a combination of the full-rate channels
     before it, code its frames as the difference from that combination of their decoded samples, in place
@@ -103,8 +102,9 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
     decoded samples are not its own: no exact channel may refer to it). Channels coded exactly are left to
     ``timedomain.predict_across`` (exact differences from exact channels). ``derived``
     (:func:`derived_channels`): channels not coded on their own yet (their parts empty), coded as differences
-    whatever their size, else by ``alone(ch)`` at their turn (before a later channel may refer to them); each is
-    taken out of the set once coded. ``fitted``: :func:`recorded_fits`, made here where not given."""
+    whatever their size, else by ``alone(ch)``, which puts their own coding in ``parts``, ``achieved`` and ``exact``,
+    at their turn (before a later channel may refer to them); each is taken out of the set once coded.
+    ``fitted``: :func:`recorded_fits`, made here where not given."""
     derived = set() if derived is None else derived
     full = [ch for ch, step in enumerate(steps) if step == 1]
     if len(full) < 2:
@@ -125,10 +125,7 @@ def predict_lossy_across(parts: list[list[bytes]], frames: Frames, reference: Ca
             derived.discard(ch)
             if difference is None:
                 assert alone is not None, "a derived channel needs its own coding where its difference fails"
-                own = alone(ch)
-                for frame_parts, part in zip(parts, own.payloads):
-                    frame_parts[ch] = part
-                achieved[ch], exact[ch] = own.prdn, own.exact
+                alone(ch)
                 continue
         elif difference is None or sum(map(len, difference[0])) >= sum(len(p[ch]) for p in parts):
             continue

@@ -208,9 +208,8 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
             put(ch, coded, hint)
         derived = set()
 
-    def alone(ch: int) -> timedomain.Coded:  # a derived channel on its own, where its difference could not be coded
-        coded, hints[ch] = code_channel(job(ch))
-        return coded
+    def alone(ch: int) -> None:  # a derived channel coded on its own after all, in place
+        put(ch, *code_channel(job(ch)))
 
     full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
                  for ch in range(c)]
@@ -218,7 +217,7 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
         predict_lossy_across(chunks, frames, lambda ch: reference(ch, lo, hi), targets, steps, signal.fs, effort,
                              achieved, exact, derived, alone, fitted)
     for ch in sorted(derived):  # left by a caller that turned the difference off: on their own, as every channel
-        put(ch, *code_channel(job(ch)))
+        alone(ch)
     plan = timedomain.EXACT if effort == "default" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
         timedomain.predict_across(chunks, full_rate, exact, plan)
