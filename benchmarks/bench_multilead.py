@@ -115,7 +115,7 @@ def main() -> None:
              "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     summed = {effort: [0.0, 0.0, 0.0] for effort in EFFORTS}  # over every record: the wavelet coder's, ours, ours on
     # processes
-    cold = None  # the first record's first encode on processes, their start included: (label, its seconds)
+    cold: str | None = None  # the line on the workers' start, from the first record read
     for label, path in RECORDS:
         try:
             sig = read_signal(args.data_dir / path)
@@ -134,12 +134,17 @@ def main() -> None:
         name = f"{label} ({sig.n_channels} x {sig.n_samples})"
         table.append(f"| {name} | wavelet coder, channel by channel | "
                      + " | ".join("–" if w is None else f"{w:.2f}" for w in wavelet) + " |")
-        if cold is None:  # the workers' start, timed once: processes.shutdown() leaves none running
+        first = cold is None
+        if first:  # the workers' start, timed once: processes.shutdown() leaves none running
             processes.shutdown()
-            cold = (label, coded(sig, TARGETS[0], "balanced", processes=True)[1])
+            started = coded(sig, TARGETS[0], "balanced", processes=True)[1]
         rounds = [timed_round(sig, channels, curves, t, args.repeats) for t in TARGETS]
-        if cold[0] == label:
-            cold = (*cold, rounds[0][1]["balanced"]["on processes"][1], rounds[0][1]["balanced"]["as differences"][1])
+        if first:
+            balanced = rounds[0][1]["balanced"]
+            cold = (f"Starting the workers: the first encode on processes in this run, {label} at PRDN "
+                    f"{TARGETS[0]:g} % with `--effort balanced`, took {started:.3f} s, the workers' start included; "
+                    f"the fastest of the runs after it {balanced['on processes'][1]:.3f} s, on threads "
+                    f"{balanced['as differences'][1]:.3f} s.")
         reached = [math.isfinite(w) for w, _ in rounds]  # the targets timed: those the wavelet coder reaches
         wavelet_time = sum(w for w, _ in rounds if math.isfinite(w))
         for effort in EFFORTS:
@@ -179,10 +184,7 @@ def main() -> None:
         "interpreter lock does not hold back; started before the first run, as a long-lived process or a long "
         "record finds them (the first start is timed below). Under 1 in a ratio column: sancodec's "
         "encode of the record takes less time than the wavelet coder's.", "",
-        *([] if cold is None or len(cold) < 4 else [
-            f"Starting the workers: the first encode on processes in this run, {cold[0]} at PRDN {TARGETS[0]:g} % "
-            f"with `--effort balanced`, took {cold[1]:.3f} s, the workers' start included; the fastest of the "
-            f"runs after it {cold[2]:.3f} s, on threads {cold[3]:.3f} s.", ""]),
+        *([] if cold is None else [cold, ""]),
         *speed]) + "\n"
     print(text)
     if args.markdown:
