@@ -116,8 +116,8 @@ def encode_to_file(
     (most of what templates save on an ECG, in a fraction of the default's time). ``processes`` (lossy): a
     record's channels are coded on ``threads`` worker processes instead of threads, which the interpreter lock
     holds back (``codec.processes``: faster on records of many short channels; the workers start once per process,
-    which costs time; a script then needs its
-    ``if __name__ == "__main__":`` guard; same bytes; on threads where this process can have no workers).
+    which costs time; a script then needs its ``if __name__ == "__main__":`` guard; same bytes; on threads where
+    this process can have no workers).
     """
     if not isinstance(signal, Signal):  # a bare array is the usual slip: say what to wrap it in
         raise SanConfigError(f"encode takes a sancodec.Signal, not a {type(signal).__name__}: "

@@ -11,9 +11,8 @@ interpreters: multiprocessing's forkserver where the platform has it (no thread 
 spawn. That costs time the first time in a process (``docs/LOSSY_MULTILEAD.md`` times it; a fresh worker's first long
 channel also finds its memory fresh from the kernel), after which the pool stays up for the next encode, and each
 worker imports the caller's main module, as multiprocessing always does: a script guards its work with
-``if __name__ == "__main__":``. The bytes are the same as on threads, which take
-the work where this process can have no workers (a daemonic one, such as a multiprocessing pool's worker, or a
-platform without process semaphores).
+``if __name__ == "__main__":``. The bytes are the same as on threads, which take the work where this process can
+have no workers (a daemonic one, such as a multiprocessing pool's worker, or a platform without process semaphores).
 """
 
 from __future__ import annotations
