@@ -1,7 +1,7 @@
 """Where a lossy encode's time goes: seconds per stage of the encoder, summed over bench_lossy's signals.
 
 Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--effort balanced] [--prdn 2]
-[--per-signal]
+[--per-signal] [--compiled]
 
 Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
 inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
@@ -10,7 +10,9 @@ by default a channel's pieces share the cores); the fastest of ``--repeats`` swe
 share of that sweep. "other" is the rest: framing, the header, checks, and what no stage names. For finding what
 to make faster; the ratio to the wavelet coder is ``bench_lossy.py``'s. ``--per-signal`` adds each signal's own
 split (the fastest of ``--repeats`` encodes of it, its stages largest first): where a record's time goes differs
-by record (a long one's rate control and bands, a short one's template search on its head).
+by record (a long one's rate control and bands, a short one's template search on its head). ``--compiled`` adds
+the seconds of a sweep spent in calls of the compiled kernels (ctypes' argument checks included; every call timed,
+:class:`CompiledClock`): what no rewrite of the Python and numpy around them can take away.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import sancodec
-from sancodec.codec import dependentframe, lossy, lossyrate, templatesearch, timedomain
+from sancodec.codec import dependentframe, kernels, lossy, lossyrate, templatesearch, timedomain
 from sancodec.codec.lossy import EFFORTS
 
 #: (where the encoder looks the function up, its name, the stage's label)
@@ -85,6 +87,46 @@ class StageClock:
             setattr(owner, name, fn)
 
 
+class CompiledClock:
+    """Stands in for ``kernels._LIB`` (:func:`compiled_seconds`): each compiled function's calls add their seconds to
+    :attr:`seconds`. On one thread, where no two calls overlap, that is the time spent in compiled code; the rest of
+    an encode is Python and numpy."""
+
+    def __init__(self, lib: Any) -> None:
+        self._lib = lib
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        fn = getattr(self._lib, name)
+        if not callable(fn):
+            return fn
+
+        def timed(*args: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                self.seconds += time.perf_counter() - start
+        return timed
+
+
+def compiled_seconds(work: Callable[[], object]) -> tuple[float, float]:
+    """The seconds ``work`` took and those of them spent in the compiled kernels (:class:`CompiledClock`; ``work``
+    should run on one thread). (seconds, 0.0) without the compiled kernels."""
+    if kernels._LIB is None:
+        start = time.perf_counter()
+        work()
+        return time.perf_counter() - start, 0.0
+    clock = CompiledClock(kernels._LIB)
+    kernels._LIB = clock
+    try:
+        start = time.perf_counter()
+        work()
+        return time.perf_counter() - start, clock.seconds
+    finally:
+        kernels._LIB = clock._lib
+
+
 def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list[tuple[Any, str, str]]
           ) -> tuple[float, Counter[str]]:
     """One encode of every signal: the total seconds, and each stage's."""
@@ -115,6 +157,8 @@ def main() -> None:
     parser.add_argument("--prdn", type=float, default=2.0)
     parser.add_argument("--repeats", type=int, default=5, help="the fastest of this many sweeps")
     parser.add_argument("--per-signal", action="store_true", help="also each signal's own split (ms)")
+    parser.add_argument("--compiled", action="store_true",
+                        help="also the share of a sweep spent in the compiled kernels (the rest: Python and numpy)")
     args = parser.parse_args()
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
 
@@ -132,6 +176,13 @@ def main() -> None:
           f"a sweep (the fastest of {args.repeats})")
     for label, seconds in stages.most_common():
         print(f"  {label:34s} {seconds * 1e3:8.1f} ms  {100 * seconds / total:5.1f} %")
+    if args.compiled:
+        def encode_all() -> None:
+            for signal in signals:
+                sancodec.encode(signal, mode="lossy", prdn=args.prdn, effort=args.effort, threads=1)
+        total, inside = min((compiled_seconds(encode_all) for _ in range(args.repeats)), key=lambda r: r[0])
+        print(f"in the compiled kernels: {inside * 1e3:.1f} ms of a {total * 1e3:.1f} ms sweep "
+              f"({100 * inside / total:.1f} %; the fastest of {args.repeats}, each call timed)")
     if args.per_signal:
         print("each signal, the fastest of its encodes (ms; its largest stages):")
         per_signal(signals, labels, args.effort, args.prdn, args.repeats, STAGES)

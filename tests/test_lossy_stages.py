@@ -5,7 +5,11 @@ function of the encoder (a renamed one would drop out of its table unnoticed), i
 import sys
 from pathlib import Path
 
+import pytest
 from common import mitdb_lead
+
+import sancodec
+from sancodec.codec import kernels
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import lossy_stages  # noqa: E402
@@ -30,3 +34,20 @@ def test_per_signal_prints_a_line_for_each_signal(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" (")[0].strip() for line in lines] == ["first", "second"]
     assert "(8000)" in lines[0] and "(12000)" in lines[1] and " ms: " in lines[0]
+
+
+def test_compiled_seconds_counts_the_kernels_calls_within_the_whole_and_puts_the_library_back():
+    if kernels._LIB is None:
+        pytest.skip("the compiled kernels are not built here (SANCODEC_KERNELS=numpy)")
+    lib, sig = kernels._LIB, mitdb_lead(20_000)
+    plain = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    made = []
+    total, inside = lossy_stages.compiled_seconds(
+        lambda: made.append(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)))
+    assert made == [plain]  # timed calls code the same file
+    assert 0 < inside < total and kernels._LIB is lib
+    clock = lossy_stages.CompiledClock(lib)
+    assert clock._lib is lib and clock.seconds == 0.0
+    with pytest.raises(RuntimeError):
+        lossy_stages.compiled_seconds(lambda: (_ for _ in ()).throw(RuntimeError))
+    assert kernels._LIB is lib  # put back after a failure too
