@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_predictors.py --data-dir $(DATA) --markdown docs/PREDICTORS.md
 	$(BIN)/python benchmarks/bench_lossy.py --data-dir $(DATA) --markdown docs/LOSSY.md
 	$(BIN)/python benchmarks/encode_lengths.py --data-dir $(DATA) --markdown docs/ENCODE_LENGTHS.md
+	$(BIN)/python benchmarks/effort_frontier.py --data-dir $(DATA) --markdown docs/EFFORT_FRONTIER.md
 	$(BIN)/python benchmarks/bench_error_halves.py --data-dir $(DATA) --markdown docs/ERROR_HALVES.md
 	$(BIN)/python benchmarks/bench_multilead.py --data-dir $(DATA) --markdown docs/LOSSY_MULTILEAD.md
 	$(BIN)/python benchmarks/beat_locked.py --data-dir $(DATA) --markdown docs/BEAT_LOCKED.md
