@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pywt
-from lossy_signals import SIGNALS, labelled, load, load_all  # noqa: F401 (the scripts built on this one use them here)
+from lossy_signals import SIGNALS, labelled, load, load_all, points_below  # noqa: F401 (the scripts built on this one use them here)
 from timing import steady_allocator
 
 import sancodec
@@ -214,8 +214,7 @@ def goal_check(ratios: dict[str, list[tuple[str, str, float, float]]], totals: n
              "| decode on one thread | encode on one thread |",
              "|---|---|---|---|---:|---:|"]
     for k, effort in enumerate(EFFORTS):
-        short = [f"{label} {t:g} %: {r:.2f}x" for kind, label, t, r in ratios[effort] if kind == "ECG" and r < goal[t]]
-        low = [f"{label} {t:g} %: {r:.2f}x" for kind, label, t, r in ratios[effort] if r < FLOOR]
+        short, low = points_below(ratios[effort], goal, FLOOR)
         times = f"{totals[2 + 2 * k] / totals[0]:.2f}x, {totals[3 + 2 * k] / totals[1]:.2f}x"
         lines.append(f"| {effort} | {'; '.join(short) or 'none'} | {'; '.join(low) or 'none'} | {times} | "
                      f"{one_thread[effort] / totals[1]:.2f}x | {one_thread_encode[effort] / totals[0]:.2f}x |")

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 from ab_setting import setting
-from lossy_stages import compiled_seconds
+from lossy_signals import points_below
+from lossy_stages import compiled_sweep
 from timing import steady_allocator
 
 import sancodec
@@ -96,13 +97,9 @@ def encode(signal: Signal, config: Configuration, target: float) -> tuple[bytes,
 
 def one_thread(signals: list[Signal], config: Configuration, repeats: int) -> tuple[float, float]:
     """The fastest of ``repeats`` one-thread encodes of every signal of ``signals`` at PRDN 2 % under ``config``: its
-    seconds, and those spent in the compiled kernels (``lossy_stages.compiled_seconds``)."""
-    def encode_all() -> None:
-        for signal in signals:
-            sancodec.encode(signal, mode="lossy", prdn=TIMED_PRDN, effort=config.effort, threads=1)
-
+    seconds, and those spent in the compiled kernels (``lossy_stages.compiled_sweep``)."""
     with applied(config.settings):
-        return min((compiled_seconds(encode_all) for _ in range(repeats)), key=lambda r: r[0])
+        return compiled_sweep(signals, config.effort, TIMED_PRDN, repeats)
 
 
 def ratios_met(signal: Signal, config: Configuration, base: list[float | None],
@@ -122,14 +119,6 @@ def ratios_met(signal: Signal, config: Configuration, base: list[float | None],
 def fastest(so_far: float, seconds: float) -> float:
     """The fewer of two timings, NaN where the wavelet coder's curve does not reach the PRDN timed (a NaN stays)."""
     return float("nan") if np.isnan(seconds) or np.isnan(so_far) else min(so_far, seconds)
-
-
-def misses(config_ratios: list[tuple[str, str, float, float]], goals: Mapping[float, float],
-           floor: float) -> tuple[list[str], list[str]]:
-    """The ECG points below their goal and the points of any kind below ``floor``, as 'label PRDN: ratio'."""
-    short = [f"{label} {t:g} %: {r:.3f}x" for kind, label, t, r in config_ratios if kind == "ECG" and r < goals[t]]
-    low = [f"{label} {t:g} %: {r:.3f}x" for kind, label, t, r in config_ratios if r < floor]
-    return short, low
 
 
 def main() -> None:
@@ -172,7 +161,7 @@ def main() -> None:
     summary = ["| configuration | encode time over the wavelet coder's, summed at PRDN 2 % | on one thread | of which "
                "in the compiled kernels | ECG points below the goal | points below the floor |",
                "|---|---:|---:|---:|---|---|"]
-    counts = {c.name: len(misses(ratios[c.name], goals, bench_lossy.FLOOR)[0]) for c in CONFIGURATIONS}
+    counts = {c.name: len(points_below(ratios[c.name], goals, bench_lossy.FLOOR)[0]) for c in CONFIGURATIONS}
     fewest = [c for c in CONFIGURATIONS if counts[c.name] == min(counts.values())]
     quickest = min(fewest, key=lambda c: seconds[c.name])
     reading = (f"The fewest ECG points below the goal, {counts[quickest.name]}, by "
@@ -180,7 +169,7 @@ def main() -> None:
                f"{seconds[quickest.name] / wavelet_seconds:.2f}x the wavelet coder's time. Every configuration "
                f"quicker than it leaves more ECG points below the goal.")
     for config in sorted(CONFIGURATIONS, key=lambda c: seconds[c.name]):
-        short, low = misses(ratios[config.name], goals, bench_lossy.FLOOR)
+        short, low = points_below(ratios[config.name], goals, bench_lossy.FLOOR, digits=3)
         alone, inside = one_thread(timed, config, args.repeats)
         summary.append(f"| {config.name} | {seconds[config.name] / wavelet_seconds:.2f}x | "
                        f"{alone / wavelet_seconds:.2f}x | {inside / wavelet_seconds:.2f}x | "

@@ -4,6 +4,7 @@ apart from ``bench_lossy.py`` so that a script or test that only needs the signa
 from __future__ import annotations
 
 import gzip
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,19 @@ SIGNALS = [
     ("respiration", "bidmc 01 RESP", "physionet/bidmc/bidmc_01_Signals.csv", 0),
     ("blood pressure", "mimicdb 03700181 ABP", "wfdb/03700181", 1),
 ]
+
+
+def points_below(ratios: Sequence[tuple[str, str, float, float]], goals: Mapping[float, float], floor: float,
+                 digits: int = 2) -> tuple[list[str], list[str]]:
+    """Of ``ratios`` (kind, label, PRDN, CR over the wavelet coder's), the ECG points below their PRDN's goal in
+    ``goals`` and the points of any kind below ``floor``, each as 'label PRDN %: ratio' (the ratio to ``digits``
+    decimals): issue 13's check, as ``bench_lossy.py`` and ``effort_frontier.py`` read it."""
+    def said(label: str, target: float, ratio: float) -> str:
+        return f"{label} {target:g} %: {ratio:.{digits}f}x"
+
+    short = [said(label, t, r) for kind, label, t, r in ratios if kind == "ECG" and r < goals[t]]
+    low = [said(label, t, r) for _, label, t, r in ratios if r < floor]
+    return short, low
 
 
 def located(data_dir: Path, path: str) -> Path | None:

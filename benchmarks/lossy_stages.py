@@ -127,6 +127,16 @@ def compiled_seconds(work: Callable[[], object]) -> tuple[float, float]:
         kernels._LIB = clock._lib
 
 
+def compiled_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, repeats: int) -> tuple[float, float]:
+    """The fastest of ``repeats`` one-thread lossy encodes of every signal of ``signals`` (at ``prdn``, ``effort``):
+    its seconds and those spent in the compiled kernels (:func:`compiled_seconds`)."""
+    def encode_all() -> None:
+        for signal in signals:
+            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
+
+    return min((compiled_seconds(encode_all) for _ in range(repeats)), key=lambda r: r[0])
+
+
 def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list[tuple[Any, str, str]]
           ) -> tuple[float, Counter[str]]:
     """One encode of every signal: the total seconds, and each stage's."""
@@ -177,10 +187,7 @@ def main() -> None:
     for label, seconds in stages.most_common():
         print(f"  {label:34s} {seconds * 1e3:8.1f} ms  {100 * seconds / total:5.1f} %")
     if args.compiled:
-        def encode_all() -> None:
-            for signal in signals:
-                sancodec.encode(signal, mode="lossy", prdn=args.prdn, effort=args.effort, threads=1)
-        total, inside = min((compiled_seconds(encode_all) for _ in range(args.repeats)), key=lambda r: r[0])
+        total, inside = compiled_sweep(signals, args.effort, args.prdn, args.repeats)
         print(f"in the compiled kernels: {inside * 1e3:.1f} ms of a {total * 1e3:.1f} ms sweep "
               f"({100 * inside / total:.1f} %; the fastest of {args.repeats}, each call timed)")
     if args.per_signal:

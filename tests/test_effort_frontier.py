@@ -16,6 +16,7 @@ from sancodec.metrics import prdn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import effort_frontier  # noqa: E402
 from ab_setting import setting  # noqa: E402
+from lossy_signals import points_below  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 
@@ -64,10 +65,11 @@ def test_a_configuration_codes_as_it_says_and_its_ratios_are_measured_on_met_tar
     assert ratios[1] is None and ratios[0] == pytest.approx(11 * sig.n_samples / (8 * len(without)) / 2.0)
 
 
-def test_misses_and_the_fastest_timing():
+def test_points_below_the_goal_and_the_floor_and_the_fastest_timing():
     goals, points = {1.0: 1.2, 5.0: 1.5}, [("ECG", "a", 1.0, 1.19), ("ECG", "a", 5.0, 1.6), ("EMG", "b", 1.0, 0.85)]
-    short, low = effort_frontier.misses(points, goals, 0.9)
+    short, low = points_below(points, goals, 0.9, digits=3)
     assert short == ["a 1 %: 1.190x"] and low == ["b 1 %: 0.850x"]  # the EMG point has no ECG goal, only the floor
+    assert points_below(points, goals, 0.9) == (["a 1 %: 1.19x"], ["b 1 %: 0.85x"])  # bench_lossy's two decimals
     assert effort_frontier.fastest(float("inf"), 0.2) == 0.2 and effort_frontier.fastest(0.1, 0.2) == 0.1
     assert math.isnan(effort_frontier.fastest(float("inf"), float("nan")))  # the wavelet coder does not reach it
     assert math.isnan(effort_frontier.fastest(float("nan"), 0.1))

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from common import mitdb_lead
+from common import mitdb_lead, needs_c, numpy_only
 
 import sancodec
 from sancodec.codec import kernels
@@ -36,9 +36,8 @@ def test_per_signal_prints_a_line_for_each_signal(capsys):
     assert "(8000)" in lines[0] and "(12000)" in lines[1] and " ms: " in lines[0]
 
 
+@needs_c
 def test_compiled_seconds_counts_the_kernels_calls_within_the_whole_and_puts_the_library_back():
-    if kernels._LIB is None:
-        pytest.skip("the compiled kernels are not built here (SANCODEC_KERNELS=numpy)")
     lib, sig = kernels._LIB, mitdb_lead(20_000)
     plain = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
     made = []
@@ -51,3 +50,10 @@ def test_compiled_seconds_counts_the_kernels_calls_within_the_whole_and_puts_the
     with pytest.raises(RuntimeError):
         lossy_stages.compiled_seconds(lambda: (_ for _ in ()).throw(RuntimeError))
     assert kernels._LIB is lib  # put back after a failure too
+
+
+def test_compiled_seconds_without_the_compiled_kernels_counts_none(monkeypatch):
+    numpy_only(monkeypatch)
+    total, inside = lossy_stages.compiled_seconds(lambda: sancodec.encode(mitdb_lead(4_000), mode="lossy", prdn=2.0,
+                                                                          effort="fast", threads=1))
+    assert total > 0 and inside == 0.0 and kernels._LIB is None
