@@ -1,7 +1,7 @@
 """Where a lossy encode's time goes: seconds per stage of the encoder, summed over bench_lossy's signals.
 
 Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--effort balanced] [--prdn 2]
-[--per-signal] [--compiled]
+[--per-signal] [--compiled] [--by-kernel [N]]
 
 Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
 inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
@@ -12,7 +12,9 @@ to make faster; the ratio to the wavelet coder is ``bench_lossy.py``'s. ``--per-
 split (the fastest of ``--repeats`` encodes of it, its stages largest first): where a record's time goes differs
 by record (a long one's rate control and bands, a short one's template search on its head). ``--compiled`` adds
 the seconds of a sweep spent in calls of the compiled kernels (ctypes' argument checks included; every call timed,
-:class:`CompiledClock`): what no rewrite of the Python and numpy around them can take away.
+:class:`CompiledClock`): what no rewrite of the Python and numpy around them can take away. ``--by-kernel`` splits
+those seconds by compiled function (its calls and milliseconds, the ``N`` largest): what a faster kernel, or fewer
+calls of it, could take away.
 """
 
 from __future__ import annotations
@@ -89,12 +91,14 @@ class StageClock:
 
 class CompiledClock:
     """Stands in for ``kernels._LIB`` (:func:`compiled_seconds`): each compiled function's calls add their seconds to
-    :attr:`seconds`. On one thread, where no two calls overlap, that is the time spent in compiled code; the rest of
-    an encode is Python and numpy."""
+    :attr:`seconds`, and by function to :attr:`by_kernel` (their count to :attr:`calls`). On one thread, where no two
+    calls overlap, that is the time spent in compiled code; the rest of an encode is Python and numpy."""
 
     def __init__(self, lib: Any) -> None:
         self._lib = lib
         self.seconds = 0.0
+        self.by_kernel: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
 
     def __getattr__(self, name: str) -> Any:
         fn = getattr(self._lib, name)
@@ -106,35 +110,57 @@ class CompiledClock:
             try:
                 return fn(*args)
             finally:
-                self.seconds += time.perf_counter() - start
+                spent = time.perf_counter() - start
+                self.seconds += spent
+                self.by_kernel[name] += spent
+                self.calls[name] += 1
         return timed
 
 
 def compiled_seconds(work: Callable[[], object]) -> tuple[float, float]:
     """The seconds ``work`` took and those of them spent in the compiled kernels (:class:`CompiledClock`; ``work``
     should run on one thread). (seconds, 0.0) without the compiled kernels."""
-    if kernels._LIB is None:
-        start = time.perf_counter()
-        work()
-        return time.perf_counter() - start, 0.0
-    clock = CompiledClock(kernels._LIB)
-    kernels._LIB = clock
+    total, clock = clocked(work)
+    return total, 0.0 if clock is None else clock.seconds
+
+
+def clocked(work: Callable[[], object]) -> tuple[float, CompiledClock | None]:
+    """The seconds ``work`` took and the :class:`CompiledClock` that timed its compiled calls (None without the
+    compiled kernels); ``kernels._LIB`` put back after, also where ``work`` fails."""
+    lib = kernels._LIB
+    clock = None if lib is None else CompiledClock(lib)
+    if clock is not None:
+        kernels._LIB = clock
     try:
         start = time.perf_counter()
         work()
-        return time.perf_counter() - start, clock.seconds
+        return time.perf_counter() - start, clock
     finally:
-        kernels._LIB = clock._lib
+        kernels._LIB = lib
 
 
 def compiled_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, repeats: int) -> tuple[float, float]:
     """The fastest of ``repeats`` one-thread lossy encodes of every signal of ``signals`` (at ``prdn``, ``effort``):
     its seconds and those spent in the compiled kernels (:func:`compiled_seconds`)."""
+    total, clock = clocked_sweep(signals, effort, prdn, repeats)
+    return total, 0.0 if clock is None else clock.seconds
+
+
+def clocked_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, repeats: int
+                  ) -> tuple[float, CompiledClock | None]:
+    """:func:`compiled_sweep`'s fastest sweep: its seconds and the clock of its compiled calls (:func:`clocked`)."""
     def encode_all() -> None:
         for signal in signals:
             sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
 
-    return min((compiled_seconds(encode_all) for _ in range(repeats)), key=lambda r: r[0])
+    return min((clocked(encode_all) for _ in range(repeats)), key=lambda r: r[0])
+
+
+def kernel_lines(clock: CompiledClock, total: float, shown: int) -> list[str]:
+    """The ``shown`` compiled functions that took most of ``clock``'s seconds, a line each: calls, milliseconds and
+    their share of the sweep's ``total`` seconds."""
+    return [f"  {name:34s} {clock.calls[name]:6d} calls {seconds * 1e3:8.1f} ms  {100 * seconds / total:5.1f} %"
+            for name, seconds in clock.by_kernel.most_common(shown)]
 
 
 def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list[tuple[Any, str, str]]
@@ -169,6 +195,8 @@ def main() -> None:
     parser.add_argument("--per-signal", action="store_true", help="also each signal's own split (ms)")
     parser.add_argument("--compiled", action="store_true",
                         help="also the share of a sweep spent in the compiled kernels (the rest: Python and numpy)")
+    parser.add_argument("--by-kernel", type=int, nargs="?", const=12, default=0, metavar="N",
+                        help="with --compiled: also the N compiled functions that take most of it (default 12)")
     args = parser.parse_args()
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
 
@@ -186,10 +214,13 @@ def main() -> None:
           f"a sweep (the fastest of {args.repeats})")
     for label, seconds in stages.most_common():
         print(f"  {label:34s} {seconds * 1e3:8.1f} ms  {100 * seconds / total:5.1f} %")
-    if args.compiled:
-        total, inside = compiled_sweep(signals, args.effort, args.prdn, args.repeats)
+    if args.compiled or args.by_kernel:
+        total, clock = clocked_sweep(signals, args.effort, args.prdn, args.repeats)
+        inside = 0.0 if clock is None else clock.seconds
         print(f"in the compiled kernels: {inside * 1e3:.1f} ms of a {total * 1e3:.1f} ms sweep "
               f"({100 * inside / total:.1f} %; the fastest of {args.repeats}, each call timed)")
+        if clock is not None and args.by_kernel:
+            print("\n".join(kernel_lines(clock, total, args.by_kernel)))
     if args.per_signal:
         print("each signal, the fastest of its encodes (ms; its largest stages):")
         per_signal(signals, labels, args.effort, args.prdn, args.repeats, STAGES)

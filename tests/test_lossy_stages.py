@@ -52,6 +52,20 @@ def test_compiled_seconds_counts_the_kernels_calls_within_the_whole_and_puts_the
     assert kernels._LIB is lib  # put back after a failure too
 
 
+@needs_c
+def test_the_clock_splits_the_compiled_seconds_by_kernel_and_lists_the_largest():
+    lib, sig = kernels._LIB, mitdb_lead(20_000)
+    total, clock = lossy_stages.clocked_sweep([sig], "balanced", 2.0, 1)
+    assert kernels._LIB is lib and clock is not None
+    assert sum(clock.by_kernel.values()) == pytest.approx(clock.seconds) and 0 < clock.seconds < total
+    assert set(clock.calls) == set(clock.by_kernel) and all(clock.calls[k] >= 1 for k in clock.calls)
+    # the rate control decodes its trial steps: that kernel is called, more than once
+    assert clock.calls["san_wavelet_requantised_error"] > 1
+    lines = lossy_stages.kernel_lines(clock, total, 3)
+    assert len(lines) == 3 and lines[0].split()[0] == clock.by_kernel.most_common(1)[0][0]
+    assert f"{clock.calls[lines[0].split()[0]]} calls" in lines[0]
+
+
 def test_compiled_seconds_without_the_compiled_kernels_counts_none(monkeypatch):
     numpy_only(monkeypatch)
     total, inside = lossy_stages.compiled_seconds(lambda: sancodec.encode(mitdb_lead(4_000), mode="lossy", prdn=2.0,
