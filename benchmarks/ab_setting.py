@@ -20,6 +20,8 @@ import argparse
 import ast
 import importlib
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,22 +44,39 @@ def setting(dotted: str) -> tuple[Any, str]:
     return module, name
 
 
+@contextmanager
+def set_to(module: Any, name: str, value: Any) -> Iterator[None]:
+    """Within the block, ``module.name`` is ``value``; put back as it was after, also where the block fails."""
+    kept = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, kept)
+
+
+@contextmanager
+def applied(settings: Mapping[str, Any]) -> Iterator[None]:
+    """Within the block, each dotted module setting of ``settings`` (:func:`setting`) at its value; put back as it
+    was after (those already set, where a later name is unknown)."""
+    with ExitStack() as stack:
+        for dotted, value in settings.items():
+            stack.enter_context(set_to(*setting(dotted), value))
+        yield
+
+
 def side_by_side(signal: Signal, module: Any, name: str, values: tuple[Any, Any], effort: str, prdn: float,
                  repeats: int, threads: int | None) -> tuple[list[float], list[int]]:
     """The fastest of ``repeats`` encodes of ``signal`` under each of ``values`` (taken by turns) and the bytes of
     each; the setting is put back as it was."""
-    kept = getattr(module, name)
     best, sizes = [float("inf"), float("inf")], [0, 0]
-    try:
-        for _ in range(repeats):
-            for i, value in enumerate(values):
-                setattr(module, name, value)
+    for _ in range(repeats):
+        for i, value in enumerate(values):
+            with set_to(module, name, value):
                 start = time.perf_counter()
                 data = sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=threads)
                 best[i] = min(best[i], time.perf_counter() - start)
-                sizes[i] = len(data)
-    finally:
-        setattr(module, name, kept)
+            sizes[i] = len(data)
     return best, sizes
 
 

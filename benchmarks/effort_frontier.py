@@ -19,13 +19,12 @@ Needs PyWavelets (``make bench`` installs it).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from ab_setting import setting
+from ab_setting import applied
 from lossy_signals import points_below
 from lossy_stages import compiled_sweep
 from timing import steady_allocator
@@ -69,21 +68,6 @@ CONFIGURATIONS = (
                   {**EXTRAS, **OTHERS}),
     Configuration("fast", "fast", "fast"),
 )
-
-
-@contextmanager
-def applied(settings: Mapping[str, Any]) -> Iterator[None]:
-    """Within the block, each dotted module setting of ``settings`` at its value; put back as it was after."""
-    kept = []
-    try:
-        for dotted, value in settings.items():
-            module, name = setting(dotted)
-            kept.append((module, name, getattr(module, name)))
-            setattr(module, name, value)
-        yield
-    finally:
-        for module, name, value in reversed(kept):
-            setattr(module, name, value)
 
 
 def encode(signal: Signal, config: Configuration, target: float) -> tuple[bytes, float]:
@@ -161,7 +145,8 @@ def main() -> None:
     summary = ["| configuration | encode time over the wavelet coder's, summed at PRDN 2 % | on one thread | of which "
                "in the compiled kernels | ECG points below the goal | points below the floor |",
                "|---|---:|---:|---:|---|---|"]
-    counts = {c.name: len(points_below(ratios[c.name], goals, bench_lossy.FLOOR)[0]) for c in CONFIGURATIONS}
+    below = {c.name: points_below(ratios[c.name], goals, bench_lossy.FLOOR, digits=3) for c in CONFIGURATIONS}
+    counts = {name: len(short) for name, (short, _) in below.items()}
     fewest = [c for c in CONFIGURATIONS if counts[c.name] == min(counts.values())]
     quickest = min(fewest, key=lambda c: seconds[c.name])
     reading = (f"The fewest ECG points below the goal, {counts[quickest.name]}, by "
@@ -169,7 +154,7 @@ def main() -> None:
                f"{seconds[quickest.name] / wavelet_seconds:.2f}x the wavelet coder's time. Every configuration "
                f"quicker than it leaves more ECG points below the goal.")
     for config in sorted(CONFIGURATIONS, key=lambda c: seconds[c.name]):
-        short, low = points_below(ratios[config.name], goals, bench_lossy.FLOOR, digits=3)
+        short, low = below[config.name]
         alone, inside = one_thread(timed, config, args.repeats)
         summary.append(f"| {config.name} | {seconds[config.name] / wavelet_seconds:.2f}x | "
                        f"{alone / wavelet_seconds:.2f}x | {inside / wavelet_seconds:.2f}x | "

@@ -90,7 +90,7 @@ class StageClock:
 
 
 class CompiledClock:
-    """Stands in for ``kernels._LIB`` (:func:`compiled_seconds`): each compiled function's calls add their seconds to
+    """Stands in for ``kernels._LIB`` (:func:`clocked`): each compiled function's calls add their seconds to
     :attr:`seconds`, and by function to :attr:`by_kernel` (their count to :attr:`calls`). On one thread, where no two
     calls overlap, that is the time spent in compiled code; the rest of an encode is Python and numpy."""
 
@@ -117,16 +117,9 @@ class CompiledClock:
         return timed
 
 
-def compiled_seconds(work: Callable[[], object]) -> tuple[float, float]:
-    """The seconds ``work`` took and those of them spent in the compiled kernels (:class:`CompiledClock`; ``work``
-    should run on one thread). (seconds, 0.0) without the compiled kernels."""
-    total, clock = clocked(work)
-    return total, 0.0 if clock is None else clock.seconds
-
-
 def clocked(work: Callable[[], object]) -> tuple[float, CompiledClock | None]:
-    """The seconds ``work`` took and the :class:`CompiledClock` that timed its compiled calls (None without the
-    compiled kernels); ``kernels._LIB`` put back after, also where ``work`` fails."""
+    """The seconds ``work`` took and the :class:`CompiledClock` that timed its compiled calls (``work`` should run on
+    one thread; None without the compiled kernels); ``kernels._LIB`` put back after, also where ``work`` fails."""
     lib = kernels._LIB
     clock = None if lib is None else CompiledClock(lib)
     if clock is not None:
@@ -141,7 +134,7 @@ def clocked(work: Callable[[], object]) -> tuple[float, CompiledClock | None]:
 
 def compiled_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, repeats: int) -> tuple[float, float]:
     """The fastest of ``repeats`` one-thread lossy encodes of every signal of ``signals`` (at ``prdn``, ``effort``):
-    its seconds and those spent in the compiled kernels (:func:`compiled_seconds`)."""
+    its seconds and those spent in the compiled kernels (:func:`clocked`; 0.0 without them)."""
     total, clock = clocked_sweep(signals, effort, prdn, repeats)
     return total, 0.0 if clock is None else clock.seconds
 

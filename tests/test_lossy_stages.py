@@ -37,18 +37,18 @@ def test_per_signal_prints_a_line_for_each_signal(capsys):
 
 
 @needs_c
-def test_compiled_seconds_counts_the_kernels_calls_within_the_whole_and_puts_the_library_back():
+def test_the_clock_counts_the_kernels_calls_within_the_whole_and_puts_the_library_back():
     lib, sig = kernels._LIB, mitdb_lead(20_000)
     plain = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
     made = []
-    total, inside = lossy_stages.compiled_seconds(
+    total, clock = lossy_stages.clocked(
         lambda: made.append(sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)))
     assert made == [plain]  # timed calls code the same file
-    assert 0 < inside < total and kernels._LIB is lib
+    assert clock is not None and 0 < clock.seconds < total and kernels._LIB is lib
     clock = lossy_stages.CompiledClock(lib)
     assert clock._lib is lib and clock.seconds == 0.0
     with pytest.raises(RuntimeError):
-        lossy_stages.compiled_seconds(lambda: (_ for _ in ()).throw(RuntimeError))
+        lossy_stages.clocked(lambda: (_ for _ in ()).throw(RuntimeError))
     assert kernels._LIB is lib  # put back after a failure too
 
 
@@ -66,8 +66,7 @@ def test_the_clock_splits_the_compiled_seconds_by_kernel_and_lists_the_largest()
     assert f"{clock.calls[lines[0].split()[0]]} calls" in lines[0]
 
 
-def test_compiled_seconds_without_the_compiled_kernels_counts_none(monkeypatch):
+def test_without_the_compiled_kernels_the_clock_counts_none(monkeypatch):
     numpy_only(monkeypatch)
-    total, inside = lossy_stages.compiled_seconds(lambda: sancodec.encode(mitdb_lead(4_000), mode="lossy", prdn=2.0,
-                                                                          effort="fast", threads=1))
+    total, inside = lossy_stages.compiled_sweep([mitdb_lead(4_000)], "fast", 2.0, 1)
     assert total > 0 and inside == 0.0 and kernels._LIB is None
