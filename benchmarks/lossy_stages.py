@@ -1,7 +1,7 @@
 """Where a lossy encode's time goes: seconds per stage of the encoder, summed over bench_lossy's signals.
 
 Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--effort balanced] [--prdn 2]
-[--per-signal] [--compiled] [--by-kernel [N]]
+[--per-signal] [--compiled] [--by-kernel [N]] [--walls]
 
 Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
 inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
@@ -14,17 +14,25 @@ by record (a long one's rate control and bands, a short one's template search on
 the seconds of a sweep spent in calls of the compiled kernels (ctypes' argument checks included; every call timed,
 :class:`CompiledClock`): what no rewrite of the Python and numpy around them can take away. ``--by-kernel`` splits
 those seconds by compiled function (its calls and milliseconds, the ``N`` largest): what a faster kernel, or fewer
-calls of it, could take away.
+calls of it, could take away. ``--walls`` encodes each signal on every core, as ``bench_lossy.py`` times it, and
+splits its wall time into the part with a compiled call running on some thread and the part with none (Python and
+numpy alone, which the interpreter lock keeps off the second core), next to the wavelet coder's encode of the same
+channel timed in turn with it: the interpreted part is what neither a faster kernel nor a second core takes away.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 import sancodec
 from sancodec.codec import dependentframe, kernels, lossy, lossyrate, templatesearch, timedomain
@@ -99,6 +107,7 @@ class CompiledClock:
         self.seconds = 0.0
         self.by_kernel: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
+        self.spans: list[tuple[float, float]] = []  # each call's start and end (perf_counter), on any thread
 
     def __getattr__(self, name: str) -> Any:
         fn = getattr(self._lib, name)
@@ -110,9 +119,10 @@ class CompiledClock:
             try:
                 return fn(*args)
             finally:
-                spent = time.perf_counter() - start
-                self.seconds += spent
-                self.by_kernel[name] += spent
+                end = time.perf_counter()
+                self.spans.append((start, end))  # (one append: safe where calls run on several threads)
+                self.seconds += end - start
+                self.by_kernel[name] += end - start
                 self.calls[name] += 1
         return timed
 
@@ -156,6 +166,73 @@ def kernel_lines(clock: CompiledClock, total: float, shown: int) -> list[str]:
             for name, seconds in clock.by_kernel.most_common(shown)]
 
 
+class Walls(NamedTuple):
+    """One lossy encode on every core (sancodec's default, as ``bench_lossy.py`` times it), its wall time split by
+    what ran: :attr:`covered` while at least one compiled call ran on some thread, :attr:`interpreted` while none
+    did (Python and numpy alone, which no second core shares: the interpreter lock); :attr:`compiled`, the compiled
+    calls' seconds summed over the threads (above :attr:`covered` by as much as calls overlapped)."""
+
+    total: float
+    covered: float
+    compiled: float
+
+    @property
+    def interpreted(self) -> float:
+        return self.total - self.covered
+
+
+def covered(spans: Sequence[tuple[float, float]]) -> float:
+    """The length of the union of ``spans`` (start, end): the time during which at least one of them ran."""
+    total, end = 0.0, -math.inf
+    for start, stop in sorted(spans):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
+
+
+def walls(signal: sancodec.Signal, effort: str, prdn: float) -> Walls:
+    """One encode of ``signal`` on every core, its compiled calls traced (:class:`CompiledClock`'s spans; without
+    the compiled kernels, all of it is interpreted)."""
+    total, clock = clocked(lambda: sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort))
+    spans = [] if clock is None else clock.spans
+    return Walls(total, covered(spans), sum(stop - start for start, stop in spans))
+
+
+def walls_table(signals: list[sancodec.Signal], labels: list[str], effort: str, prdn: float, repeats: int,
+                baseline: Callable[[sancodec.Signal], float]) -> list[str]:
+    """Each signal's fastest of ``repeats`` encodes on every core, untraced, and of as many traced ones split as
+    :class:`Walls` (ms; the tracing's own cost is the difference of the two encode columns), next to the fastest of
+    as many runs of ``baseline`` (the wavelet coder's encode, seconds; NaN where it does not reach the target), the
+    three taking turns; then the sums over the signals the baseline reaches, as ``bench_lossy.py`` sums them, with
+    their ratios to the baseline's. The interpreted part is what a faster kernel cannot take away, nor a second
+    core share."""
+    lines = ["| signal (n) | encode | traced | of it: some kernel running | none (Python, numpy) | "
+             "compiled, all threads | wavelet coder's encode |", "|---|---:|---:|---:|---:|---:|---:|"]
+    sums = np.zeros(6)
+    for label, signal in zip(labels, signals):
+        traced: Walls | None = None
+        base, plain = [], math.inf
+        for _ in range(repeats):
+            base.append(baseline(signal))
+            start = time.perf_counter()
+            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort)
+            plain = min(plain, time.perf_counter() - start)
+            got = walls(signal, effort, prdn)
+            traced = got if traced is None or got.total < traced.total else traced
+        assert traced is not None
+        reached = not any(math.isnan(b) for b in base)
+        parts = (plain, traced.total, traced.covered, traced.interpreted, traced.compiled, min(base) if reached else 0)
+        lines.append(f"| {label} ({signal.n_samples}) | " + " | ".join(f"{v * 1e3:.1f}" for v in parts[:5])
+                     + f" | {f'{parts[5] * 1e3:.1f}' if reached else '–'} |")
+        if reached:
+            sums += parts
+    cells = [f"{v * 1e3:.1f} ({v / sums[5]:.2f}x)" if sums[5] > 0 else f"{v * 1e3:.1f}" for v in sums[:5]]
+    lines.append(f"| **summed where the wavelet coder reaches PRDN {prdn:g} %** | " + " | ".join(cells)
+                 + f" | {sums[5] * 1e3:.1f} |")
+    return lines
+
+
 def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list[tuple[Any, str, str]]
           ) -> tuple[float, Counter[str]]:
     """One encode of every signal: the total seconds, and each stage's."""
@@ -179,6 +256,16 @@ def per_signal(signals: list[sancodec.Signal], labels: list[str], effort: str, p
         print(f"  {label} ({len(signal.samples)}): {total * 1e3:.1f} ms: {split}")
 
 
+def wavelet_encode(bench_lossy: Any, prdn: float, curves: dict[int, Any], signal: sancodec.Signal) -> float:
+    """The wavelet coder's encode of ``signal``'s channel at PRDN ``prdn`` in seconds, its step search included
+    (``bench_lossy.wavelet_timing``, at the levels its curve picks, made once per signal into ``curves``; NaN where
+    that curve does not reach ``prdn``)."""
+    x = signal.samples[:, 0]
+    if id(signal) not in curves:
+        curves[id(signal)] = bench_lossy.wavelet_curve(x)
+    return float(bench_lossy.wavelet_timing(x, curves[id(signal)], prdn)[0])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -190,6 +277,9 @@ def main() -> None:
                         help="also the share of a sweep spent in the compiled kernels (the rest: Python and numpy)")
     parser.add_argument("--by-kernel", type=int, nargs="?", const=12, default=0, metavar="N",
                         help="with --compiled: also the N compiled functions that take most of it (default 12)")
+    parser.add_argument("--walls", action="store_true",
+                        help="also each signal encoded on every core, its wall time split into that with a compiled "
+                             "call running and that with none (Python and numpy alone), next to the wavelet coder's")
     args = parser.parse_args()
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
 
@@ -217,6 +307,11 @@ def main() -> None:
     if args.per_signal:
         print("each signal, the fastest of its encodes (ms; its largest stages):")
         per_signal(signals, labels, args.effort, args.prdn, args.repeats, STAGES)
+    if args.walls:
+        print(f"each signal on every core ({os.cpu_count()}), the fastest of {args.repeats} encodes, its wall time "
+              "split by what ran (ms):")
+        print("\n".join(walls_table(signals, labels, args.effort, args.prdn, args.repeats,
+                                    partial(wavelet_encode, bench_lossy, args.prdn, {}))))
 
 
 if __name__ == "__main__":

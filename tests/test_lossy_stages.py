@@ -1,6 +1,6 @@
 """benchmarks/lossy_stages.py times the lossy encoder's stages where they are called: every stage it names is still a
 function of the encoder (a renamed one would drop out of its table unnoticed), its clock comes off again, and
-``--per-signal`` prints each signal's own split."""
+``--per-signal`` prints each signal's own split; ``--walls`` splits an encode on every core by what ran."""
 
 import sys
 from pathlib import Path
@@ -70,3 +70,45 @@ def test_without_the_compiled_kernels_the_clock_counts_none(monkeypatch):
     numpy_only(monkeypatch)
     total, inside = lossy_stages.compiled_sweep([mitdb_lead(4_000)], "fast", 2.0, 1)
     assert total > 0 and inside == 0.0 and kernels._LIB is None
+
+
+def test_covered_is_the_union_of_the_spans():
+    assert lossy_stages.covered([]) == 0.0
+    assert lossy_stages.covered([(5.0, 6.0), (0.0, 2.0), (1.0, 3.0)]) == pytest.approx(4.0)  # overlap counted once
+    assert lossy_stages.covered([(0.0, 10.0), (2.0, 3.0), (9.0, 10.0)]) == pytest.approx(10.0)  # nested ones add none
+    assert lossy_stages.covered([(0.0, 1.0), (1.0, 2.0)]) == pytest.approx(2.0)
+
+
+@needs_c
+def test_walls_split_an_encode_on_every_core_and_put_the_library_back():
+    lib, sig = kernels._LIB, mitdb_lead(40_000)
+    got = lossy_stages.walls(sig, "balanced", 2.0)
+    assert kernels._LIB is lib
+    assert 0 < got.covered < got.total and got.interpreted == pytest.approx(got.total - got.covered)
+    assert got.compiled >= got.covered * (1 - 1e-9)  # calls that overlap add up beyond the time they cover
+
+
+def test_without_the_compiled_kernels_every_second_is_interpreted(monkeypatch):
+    numpy_only(monkeypatch)
+    got = lossy_stages.walls(mitdb_lead(4_000), "fast", 2.0)
+    assert got.total > 0 and got.covered == 0.0 and got.compiled == 0.0 and got.interpreted == got.total
+
+
+def test_the_walls_table_sums_only_where_the_baseline_reaches_the_target():
+    signals = [mitdb_lead(6_000), mitdb_lead(8_000)]
+    runs = []
+
+    def baseline(signal):  # the first signal's wavelet coder reaches the target, the second's does not
+        runs.append(signal.n_samples)
+        return 0.5 if signal is signals[0] else float("nan")
+
+    lines = lossy_stages.walls_table(signals, ["first", "second"], "fast", 2.0, 2, baseline)
+    assert runs == [6_000, 6_000, 8_000, 8_000]  # as many baseline runs as encodes
+    assert len(lines) == 2 + 2 + 1
+    first, second, summed = (line.strip("| ").split(" | ") for line in lines[2:])
+    assert first[0] == "first (6000)" and first[-1] == "500.0" and second[-1] == "–"
+    # the sums hold the first signal alone, each over the baseline's 500 ms
+    for cell, mine in zip(summed[1:6], first[1:6]):
+        ms, ratio = cell.split(" (")
+        assert ms == mine and float(ratio.rstrip("x)")) == pytest.approx(float(mine) / 500, abs=0.0051)
+    assert summed[-1] == "500.0"
