@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from ab_setting import applied
 from lossy_signals import points_below
-from lossy_stages import compiled_sweep
+from lossy_stages import compiled_sweep, fastest
 from timing import steady_allocator
 
 import sancodec
@@ -98,11 +98,6 @@ def ratios_met(signal: Signal, config: Configuration, base: list[float | None],
             raise SystemExit(f"{config.name}: PRDN {error:.4f} % over the target {target:g} %")
         out.append(11 * len(x) / (8 * len(data)) / b if b else None)
     return out
-
-
-def fastest(so_far: float, seconds: float) -> float:
-    """The fewer of two timings, NaN where the wavelet coder's curve does not reach the PRDN timed (a NaN stays)."""
-    return float("nan") if np.isnan(seconds) or np.isnan(so_far) else min(so_far, seconds)
 
 
 def main() -> None:

@@ -128,8 +128,9 @@ class CompiledClock:
 
 
 def clocked(work: Callable[[], object]) -> tuple[float, CompiledClock | None]:
-    """The seconds ``work`` took and the :class:`CompiledClock` that timed its compiled calls (``work`` should run on
-    one thread; None without the compiled kernels); ``kernels._LIB`` put back after, also where ``work`` fails."""
+    """The seconds ``work`` took and the :class:`CompiledClock` that timed its compiled calls (its seconds and counts
+    exact where ``work`` runs on one thread, its spans on any; None without the compiled kernels); ``kernels._LIB``
+    put back after, also where ``work`` fails."""
     lib = kernels._LIB
     clock = None if lib is None else CompiledClock(lib)
     if clock is not None:
@@ -199,33 +200,36 @@ def walls(signal: sancodec.Signal, effort: str, prdn: float) -> Walls:
     return Walls(total, covered(spans), sum(stop - start for start, stop in spans))
 
 
+def fastest(so_far: float, seconds: float) -> float:
+    """The fewer of two timings, NaN where the wavelet coder's curve does not reach the PRDN timed (a NaN stays)."""
+    return float("nan") if np.isnan(seconds) or np.isnan(so_far) else min(so_far, seconds)
+
+
 def walls_table(signals: list[sancodec.Signal], labels: list[str], effort: str, prdn: float, repeats: int,
-                baseline: Callable[[sancodec.Signal], float]) -> list[str]:
+                baseline: Callable[[sancodec.Signal], Callable[[], float]]) -> list[str]:
     """Each signal's fastest of ``repeats`` encodes on every core, untraced, and of as many traced ones split as
     :class:`Walls` (ms; the tracing's own cost is the difference of the two encode columns), next to the fastest of
-    as many runs of ``baseline`` (the wavelet coder's encode, seconds; NaN where it does not reach the target), the
-    three taking turns; then the sums over the signals the baseline reaches, as ``bench_lossy.py`` sums them, with
-    their ratios to the baseline's. The interpreted part is what a faster kernel cannot take away, nor a second
-    core share."""
+    as many runs of ``baseline(signal)`` (the wavelet coder's encode of it, made ready once: seconds, NaN where it
+    does not reach the target), the three taking turns; then the sums over the signals the baseline reaches, as
+    ``bench_lossy.py`` sums them, with their ratios to the baseline's. The interpreted part is what a faster kernel
+    cannot take away, nor a second core share."""
     lines = ["| signal (n) | encode | traced | of it: some kernel running | none (Python, numpy) | "
              "compiled, all threads | wavelet coder's encode |", "|---|---:|---:|---:|---:|---:|---:|"]
     sums = np.zeros(6)
     for label, signal in zip(labels, signals):
-        traced: Walls | None = None
-        base, plain = [], math.inf
+        timer, traced, base, plain = baseline(signal), None, math.inf, math.inf
         for _ in range(repeats):
-            base.append(baseline(signal))
+            base = fastest(base, timer())
             start = time.perf_counter()
             sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort)
             plain = min(plain, time.perf_counter() - start)
             got = walls(signal, effort, prdn)
             traced = got if traced is None or got.total < traced.total else traced
         assert traced is not None
-        reached = not any(math.isnan(b) for b in base)
-        parts = (plain, traced.total, traced.covered, traced.interpreted, traced.compiled, min(base) if reached else 0)
+        parts = (plain, traced.total, traced.covered, traced.interpreted, traced.compiled, base)
         lines.append(f"| {label} ({signal.n_samples}) | " + " | ".join(f"{v * 1e3:.1f}" for v in parts[:5])
-                     + f" | {f'{parts[5] * 1e3:.1f}' if reached else '–'} |")
-        if reached:
+                     + f" | {'–' if math.isnan(base) else f'{base * 1e3:.1f}'} |")
+        if not math.isnan(base):
             sums += parts
     cells = [f"{v * 1e3:.1f} ({v / sums[5]:.2f}x)" if sums[5] > 0 else f"{v * 1e3:.1f}" for v in sums[:5]]
     lines.append(f"| **summed where the wavelet coder reaches PRDN {prdn:g} %** | " + " | ".join(cells)
@@ -256,14 +260,13 @@ def per_signal(signals: list[sancodec.Signal], labels: list[str], effort: str, p
         print(f"  {label} ({len(signal.samples)}): {total * 1e3:.1f} ms: {split}")
 
 
-def wavelet_encode(bench_lossy: Any, prdn: float, curves: dict[int, Any], signal: sancodec.Signal) -> float:
-    """The wavelet coder's encode of ``signal``'s channel at PRDN ``prdn`` in seconds, its step search included
-    (``bench_lossy.wavelet_timing``, at the levels its curve picks, made once per signal into ``curves``; NaN where
-    that curve does not reach ``prdn``)."""
+def wavelet_timer(bench_lossy: Any, prdn: float, signal: sancodec.Signal) -> Callable[[], float]:
+    """A timer of the wavelet coder's encode of ``signal``'s channel at PRDN ``prdn`` (seconds, its step search
+    included: ``bench_lossy.wavelet_timing``, at the levels of its curve, made here once; NaN where that curve does
+    not reach ``prdn``)."""
     x = signal.samples[:, 0]
-    if id(signal) not in curves:
-        curves[id(signal)] = bench_lossy.wavelet_curve(x)
-    return float(bench_lossy.wavelet_timing(x, curves[id(signal)], prdn)[0])
+    curve = bench_lossy.wavelet_curve(x)
+    return lambda: float(bench_lossy.wavelet_timing(x, curve, prdn)[0])
 
 
 def main() -> None:
@@ -283,10 +286,9 @@ def main() -> None:
     args = parser.parse_args()
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
 
-    loaded = [(label, bench_lossy.load(args.data_dir, path, channel)) for _, label, path, channel in
-              bench_lossy.SIGNALS]
-    labels = [label for label, signal in loaded if signal is not None]
-    signals = [signal for _, signal in loaded if signal is not None]
+    loaded = bench_lossy.labelled(args.data_dir)
+    labels = [label for label, _ in loaded]
+    signals = [signal for _, signal in loaded]
     if not signals:
         raise SystemExit(f"no signals under {args.data_dir}")
     sweep(signals, args.effort, args.prdn, STAGES)  # warm up
@@ -311,7 +313,7 @@ def main() -> None:
         print(f"each signal on every core ({os.cpu_count()}), the fastest of {args.repeats} encodes, its wall time "
               "split by what ran (ms):")
         print("\n".join(walls_table(signals, labels, args.effort, args.prdn, args.repeats,
-                                    partial(wavelet_encode, bench_lossy, args.prdn, {}))))
+                                    partial(wavelet_timer, bench_lossy, args.prdn))))
 
 
 if __name__ == "__main__":

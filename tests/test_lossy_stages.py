@@ -96,14 +96,19 @@ def test_without_the_compiled_kernels_every_second_is_interpreted(monkeypatch):
 
 def test_the_walls_table_sums_only_where_the_baseline_reaches_the_target():
     signals = [mitdb_lead(6_000), mitdb_lead(8_000)]
-    runs = []
+    made, runs = [], []
 
     def baseline(signal):  # the first signal's wavelet coder reaches the target, the second's does not
-        runs.append(signal.n_samples)
-        return 0.5 if signal is signals[0] else float("nan")
+        made.append(signal.n_samples)
+
+        def timer():
+            runs.append(signal.n_samples)
+            return 0.5 if signal is signals[0] else float("nan")
+        return timer
 
     lines = lossy_stages.walls_table(signals, ["first", "second"], "fast", 2.0, 2, baseline)
-    assert runs == [6_000, 6_000, 8_000, 8_000]  # as many baseline runs as encodes
+    assert made == [6_000, 8_000]  # each signal's baseline made ready once ...
+    assert runs == [6_000, 6_000, 8_000, 8_000]  # ... and run as many times as it is encoded
     assert len(lines) == 2 + 2 + 1
     first, second, summed = (line.strip("| ").split(" | ") for line in lines[2:])
     assert first[0] == "first (6000)" and first[-1] == "500.0" and second[-1] == "–"
