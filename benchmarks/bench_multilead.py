@@ -27,6 +27,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from bench_lossy import TARGETS, bench_parser, cr_at, table_head, wavelet_curve, wavelet_timing
+from lossy_stages import fastest
 from timing import steady_allocator
 
 import sancodec
@@ -91,12 +92,12 @@ def wavelet_seconds(channels: list[np.ndarray], curves: list[list[tuple[float, f
 def timed_round(sig: Signal, channels: list[np.ndarray], curves: list[list[tuple[float, float, str]]], target: float,
                 repeats: int) -> tuple[float, dict[str, dict[str, tuple[int, float]]]]:
     """Every coding of the record at PRDN ``target``, taking turns ``repeats`` times: the wavelet coder's fastest
-    encode (:func:`wavelet_seconds`) and, per effort and way (:func:`every_way`), sancodec's bytes and fastest
-    encode."""
+    encode (:func:`wavelet_seconds`; NaN where it does not reach the target) and, per effort and way
+    (:func:`every_way`), sancodec's bytes and fastest encode."""
     wavelet = math.inf
     best: dict[str, dict[str, tuple[int, float]]] = {effort: {} for effort in EFFORTS}
     for _ in range(repeats):
-        wavelet = min(wavelet, wavelet_seconds(channels, curves, target))
+        wavelet = fastest(wavelet, wavelet_seconds(channels, curves, target))  # (NaN where not reached)
         for effort in EFFORTS:
             for way, (size, seconds) in every_way(sig, target, effort).items():
                 best[effort][way] = (size, min(seconds, best[effort].get(way, (size, math.inf))[1]))
