@@ -1412,6 +1412,33 @@ def test_trimmed_means_read_a_block_s_columns_in_place_with_the_same_bits(rows, 
     assert got[exact].tobytes() == _trimmed_reference(a[exact], k).tobytes()
 
 
+@pytest.mark.parametrize("n", [3, 4, 5, 17, 21, 33, 51, 64, 65, kernels.NETWORK_MAX - 1, kernels.NETWORK_MAX,
+                               kernels.NETWORK_MAX + 1])
+def test_trimmed_means_by_network_sum_the_same_ranks_in_every_lane(n):
+    # a block's columns of up to NETWORK_MAX values are sorted by a network, TRIM_TILE side by side: every lane of a
+    # tile, a last tile cut short, ties, narrow and wide spans, and lanes the exact sum must leave to numpy (not halves,
+    # nan, inf, too large) beside exact ones, the same bits as the rows counted or selected one at a time
+    rng = np.random.default_rng(n)
+    rows = 3 * kernels.TRIM_TILE + 3
+    a = rng.integers(-4 * n, 4 * n, (rows, n)) / 2 + 0.0
+    a[1] = rng.integers(-10**7, 10**7, n) / 2  # wide: counted in buckets by the row route
+    a[2] = 7.5  # every value tied
+    a[3, n // 2] = 0.25  # not a half: numpy's float mean
+    a[4, 0] = np.nan
+    a[5, -1] = np.inf
+    a[6, 1] = 2.0**51  # too large for the exact route
+    a[9, :] = a[9, ::-1] * -1  # descending
+    a[10] = np.sort(a[10])  # sorted already
+    k = max(1, n // 4) if n > 2 else 1
+    columns = _as_columns(a, 3, 5)
+    with np.errstate(invalid="ignore"):
+        got = kernels.trimmed_means(columns, k)
+        expected = kernels._selected_trimmed_means(a, k)
+    assert got.tobytes() == expected.tobytes()
+    exact = np.all(2 * a == np.rint(2 * a), axis=1) & np.all(np.abs(a) < 2.0**49, axis=1)
+    assert got[exact].tobytes() == _trimmed_reference(a[exact], k).tobytes()
+
+
 def test_a_template_s_trimmed_means_take_its_windows_in_place():
     # beats.trimmed_means hands the C kernels its windows' columns as they lie (no transposed copy): the same
     # template as its rows copied

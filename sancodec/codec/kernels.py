@@ -718,7 +718,9 @@ def trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
     :data:`COUNTED_SPAN` halves a value, else counted in buckets and selected in two), or selected by numpy, the same
     bits. Other rows: numpy's float mean of the selected middle. ``rows`` that are the columns of a row-major block
     (a template's beat windows transposed, ``beats.trimmed_means``) are read where they lie, a few columns at a
-    time (``san_trimmed_column_means``), not copied whole to rows first."""
+    time (``san_trimmed_column_means``), not copied whole to rows first; columns of at most :data:`NETWORK_MAX`
+    values (a template of a few dozen beats) are sorted there :data:`TRIM_TILE` side by side by a sorting network,
+    whose kept ranks sum to the same integers."""
     rows = np.asarray(rows, dtype=np.float64)
     count, n = rows.shape
     if not 0 < 2 * k < n:
@@ -742,6 +744,7 @@ def trimmed_means(rows: np.ndarray, k: int) -> np.ndarray:
 
 
 TRIM_TILE = 8  # beats.c's TRIM_TILE: the columns san_trimmed_column_means copies at a time (its tile's rows)
+NETWORK_MAX = 256  # beats.c's NETWORK_MAX: san_trimmed_column_means sorts columns of at most this many values
 
 
 def _column_block(rows: np.ndarray) -> bool:
