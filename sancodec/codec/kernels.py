@@ -661,9 +661,10 @@ def medians(a: np.ndarray, axis: int) -> np.ndarray:
     selection along a long stride misses the cache (a long record's beat windows, thousands of beats a column;
     ``bench_encode_kernels.py`` times the medians). A row of :data:`COUNTED_MIN` or more multiples of 1/2 is
     counted (``san_counted_medians``: a beat template's windows of an integer channel, and those less their own
-    medians): in one histogram where they spread over at most :data:`COUNTED_SPAN` halves a value, else in buckets
-    first (about the square of that spread at most); the others are selected (:func:`_selected_medians`), every
-    one where none of the first few counts (a float channel's). ``a``'s values finite."""
+    medians) in one histogram where they spread over at most :data:`COUNTED_SPAN` halves a value; the others are
+    selected (:func:`_selected_medians`: numpy 2's selection, quicker than counting a wider spread in buckets first
+    was), every one where none of the first few counts (a float channel's, a window's own values across its QRS).
+    ``a``'s values finite."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2 or axis not in (0, 1) or not a.size:
         return np.median(a, axis=axis)
@@ -686,15 +687,14 @@ def _counted_medians(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     count, n = rows.shape
     cap = COUNTED_SPAN * n + 1
     out, done = np.empty(count), np.empty(count, dtype=np.uint8)
-    _LIB.san_counted_medians(rows, count, n, cap, np.empty(COUNTED_WAYS * (cap + 1), dtype=np.int32), out, done)
+    _LIB.san_counted_medians(rows, count, n, cap, np.empty(cap + 1, dtype=np.int32), out, done)
     return out, done.astype(bool)
 
 
 COUNTED_MIN = 256  # medians counts rows of at least this many values: numpy 2's selection is as fast or faster on
 # shorter ones (the beat windows of a 125-360 Hz record), two to four times slower on longer ones
 COUNTED_SPAN = 4  # medians counts a row whose values spread over at most this many halves a value in one histogram
-# (of at most 4 n + 1 bins: walking it costs about what counting the values does), wider ones in buckets first
-COUNTED_WAYS = 4  # beats.c's WAYS: the histograms a round of its bucketed count fills in turn (its counters' room)
+# (of at most 4 n + 1 bins: walking it costs about what counting the values does); numpy selects wider ones
 
 
 def _selected_medians(rows: np.ndarray) -> np.ndarray:

@@ -330,12 +330,12 @@ TARGET_CLONES EXPORT void san_lagged_products(const double *e, int64_t n, int64_
 
 /* ---------------------------------------------------------------- medians by counting (beat templates)
  * A beat template is the median of an integer channel's beat windows, each less its own median: every value a
- * multiple of 1/2. Where a row's values all are, below 2^50, its median is counted: where they span at most cap
- * halves, in one histogram of halves and a walk to the middle rank (a column of the windows: few distinct values);
- * where they span more, up to about cap^2 halves (a window's own values, across its QRS), in two rounds: a histogram of
- * buckets of 2^s halves, then one of the halves in the bucket holding the middle rank. Either finds the value
- * numpy's selection finds, as a median's ranks name one value whichever way it is found, in a few nanoseconds a
- * value (numpy's partition took 5-12 here). Other rows are left to the caller (done[r] = 0). */
+ * multiple of 1/2. Where a row's values all are, below 2^50, and span at most cap halves, its median is counted in
+ * one histogram of halves and a walk to the middle rank: the value numpy's selection finds, as a median's ranks name
+ * one value whichever way it is found. Other rows are left to the caller (done[r] = 0): numpy 2's selection takes
+ * them (a window's own values, across its QRS) in less time than counting them in buckets first did, which this
+ * file did until 2026-12 (benchmarks/bench_encode_kernels.py --effort balanced: the medians took 10.2 ms a sweep
+ * then, numpy's selection alone 0.9 of that on the same calls; 8.6 ms now, numpy's alone the same). */
 
 #define HALVES_BLOCK 256 /* halves_within's values checked at a time: a row that fails stops soon after */
 
@@ -390,75 +390,20 @@ static double counted_median(const double *v, int64_t n, double lo, int32_t *his
     return middle(n, lo + 0.5 * (double)a, lo + 0.5 * (double)b);
 }
 
-/* counted_median of values spanning bins halves, cap < bins <= cap * 2^floor(log2 cap), in two rounds: buckets of
- * 2^s halves, about the square root of bins each (at most cap of them, of at most cap halves), then the halves of the
- * bucket holding rank k, every other value in one spare counter, and the largest value below that bucket (an even
- * count's rank k - 1 where the bucket starts at rank k). Each round counts in WAYS histograms, value i in the
- * (i % WAYS)-th, so that a run of equal values (a window's baseline) adds to WAYS counters in turn instead of
- * waiting on one (hist: WAYS * (cap + 1) counters). */
-#define WAYS 4 /* kernels.COUNTED_WAYS: the caller makes room for this many histograms */
-
-TARGET_CLONES static double bucketed_median(const double *v, int64_t n, double lo, int32_t *hist, int64_t bins,
-                                            int64_t cap) {
-    int s = 0;
-    while (((int64_t)1 << (2 * s)) < bins) s++;
-    while (((int64_t)1 << s) > cap) s--;  /* then (bins - 1) >> s < cap, as bins <= cap times a power of 2 <= cap */
-    const int64_t buckets = ((bins - 1) >> s) + 1, width = (int64_t)1 << s;
-    const int64_t stride = cap + 1;  /* each way's counters */
-    for (int w = 0; w < WAYS; w++) memset(hist + w * stride, 0, (size_t)buckets * sizeof *hist);
-    int64_t i = 0;
-    for (; i + WAYS <= n; i += WAYS)
-        for (int w = 0; w < WAYS; w++) hist[w * stride + ((int64_t)(2.0 * (v[i + w] - lo)) >> s)]++;
-    for (; i < n; i++) hist[(int64_t)(2.0 * (v[i] - lo)) >> s]++;
-    int64_t k = n / 2, below = 0, b = 0, count;
-    for (;; b++) {  /* rank k lies in bucket b */
-        count = 0;
-        for (int w = 0; w < WAYS; w++) count += hist[w * stride + b];
-        if (below + count > k) break;
-        below += count;
-    }
-    const int64_t base = b << s;
-    for (int w = 0; w < WAYS; w++) memset(hist + w * stride, 0, (size_t)(width + 1) * sizeof *hist);
-    int64_t before = -1;  /* the largest half below the bucket (none: -1) */
-    for (i = 0; i < n; i++) {
-        int64_t h = (int64_t)(2.0 * (v[i] - lo)), d = h - base;
-        hist[(i % WAYS) * stride + ((uint64_t)d < (uint64_t)width ? d : width)]++;
-        before = d < 0 && h > before ? h : before;
-    }
-    for (int64_t j = 0; j < width; j++)  /* the ways summed into the first */
-        for (int w = 1; w < WAYS; w++) hist[j] += hist[w * stride + j];
-    int64_t rank = k - below, inside = 0, j = 0;
-    while (inside + hist[j] <= rank) inside += hist[j++];  /* rank k: half base + j */
-    int64_t lower = base + j;  /* rank k - 1: the same half, an earlier one of the bucket, or the largest before it */
-    if (n % 2 == 0 && inside == rank) {
-        if (rank == 0) {
-            lower = before;
-        } else {
-            int64_t e = j;
-            do e--; while (hist[e] == 0);
-            lower = base + e;
-        }
-    }
-    return middle(n, lo + 0.5 * (double)lower, lo + 0.5 * (double)(base + j));
-}
-
 #define COUNTED_TRIAL 8 /* rows of which none counts give up the counting: the rest are alike */
 
-/* hist: WAYS * (cap + 1) counters (n < 2^31 values a row, as the caller's). Where none of the first COUNTED_TRIAL rows counts,
- * no other is tried (values not all halves: a float channel's rows are selected). */
+/* hist: cap + 1 counters (n < 2^31 values a row, as the caller's). Where none of the first COUNTED_TRIAL rows counts,
+ * no other is tried (values not all halves, or spanning more than cap halves: a float channel's rows, a window's own
+ * values across its QRS, are selected). */
 EXPORT void san_counted_medians(const double *a, int64_t rows, int64_t n, int64_t cap, int32_t *hist, double *out,
                                 uint8_t *done) {
     int64_t counted = 0;
-    int64_t power = 1;  /* the largest power of 2 at most cap: bucketed_median's widest bucket */
-    while (power <= cap / 2) power *= 2;
-    const int64_t limit = cap < ((int64_t)1 << 26) ? cap * power : ((int64_t)1 << 52);
     memset(done, 0, (size_t)rows);
     for (int64_t r = 0; r < rows && (r < COUNTED_TRIAL || counted); r++) {
         double lo = 0.0;
         int64_t bins = 0;
-        if (n > 0 && halves_within(a + r * n, n, limit, &lo, &bins)) {
-            out[r] = bins <= cap ? counted_median(a + r * n, n, lo, hist, bins)
-                                 : bucketed_median(a + r * n, n, lo, hist, bins, cap);
+        if (n > 0 && halves_within(a + r * n, n, cap, &lo, &bins)) {  /* bins <= cap */
+            out[r] = counted_median(a + r * n, n, lo, hist, bins);
             done[r] = 1;
             counted++;
         }
