@@ -14,7 +14,8 @@ by record (a long one's rate control and bands, a short one's template search on
 the seconds of a sweep spent in calls of the compiled kernels (ctypes' argument checks included; every call timed,
 :class:`CompiledClock`): what no rewrite of the Python and numpy around them can take away. ``--by-kernel`` splits
 those seconds by compiled function (its calls and milliseconds, the ``N`` largest): what a faster kernel, or fewer
-calls of it, could take away. ``--walls`` encodes each signal on every core, as ``bench_lossy.py`` times it, and
+calls of it, could take away; and the least wall time the sweep could take on every core (:func:`ideal_wall`).
+``--walls`` encodes each signal on every core, as ``bench_lossy.py`` times it, and
 splits its wall time into the part with a compiled call running on some thread and the part with none (Python and
 numpy alone, which the interpreter lock keeps off the second core), next to the wavelet coder's encode of the same
 channel timed in turn with it: the interpreted part is what neither a faster kernel nor a second core takes away.
@@ -148,6 +149,15 @@ def compiled_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, rep
     its seconds and those spent in the compiled kernels (:func:`clocked`; 0.0 without them)."""
     total, clock = clocked_sweep(signals, effort, prdn, repeats)
     return total, 0.0 if clock is None else clock.seconds
+
+
+def ideal_wall(total: float, inside: float, cores: int) -> float:
+    """The least wall time a one-thread sweep of ``total`` seconds, ``inside`` of them in compiled calls, could take on
+    ``cores`` cores: its Python and numpy (``total - inside``) hold the interpreter lock and run one at a time, its
+    compiled calls anywhere beside them, so at best the larger of the Python's seconds and the whole spread evenly.
+    What no schedule beats; how near one comes depends on how much compiled work the stages' order leaves to run
+    beside the Python (``--walls`` shows how much does)."""
+    return max(total - inside, total / max(cores, 1))
 
 
 def clocked_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, repeats: int
@@ -304,6 +314,10 @@ def main() -> None:
         inside = 0.0 if clock is None else clock.seconds
         print(f"in the compiled kernels: {inside * 1e3:.1f} ms of a {total * 1e3:.1f} ms sweep "
               f"({100 * inside / total:.1f} %; the fastest of {args.repeats}, each call timed)")
+        cores = os.cpu_count() or 1
+        python = (total - inside) * 1e3
+        print(f"the least wall that sweep could take on {cores} cores, its Python and numpy ({python:.1f} ms) one at "
+              f"a time, its compiled calls beside them: {ideal_wall(total, inside, cores) * 1e3:.1f} ms")
         if clock is not None and args.by_kernel:
             print("\n".join(kernel_lines(clock, total, args.by_kernel)))
     if args.per_signal:

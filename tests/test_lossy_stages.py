@@ -117,3 +117,11 @@ def test_the_walls_table_sums_only_where_the_baseline_reaches_the_target():
         ms, ratio = cell.split(" (")
         assert ms == mine and float(ratio.rstrip("x)")) == pytest.approx(float(mine) / 500, abs=0.0051)
     assert summed[-1] == "500.0"
+
+
+def test_the_ideal_wall_is_the_python_alone_or_the_whole_spread_over_the_cores():
+    # Python and numpy hold the interpreter lock: they run one at a time whatever the cores; compiled calls spread
+    assert lossy_stages.ideal_wall(10.0, 8.0, 2) == 5.0  # mostly compiled: the whole halved
+    assert lossy_stages.ideal_wall(10.0, 2.0, 2) == 8.0  # mostly Python: the Python alone
+    assert lossy_stages.ideal_wall(10.0, 6.0, 4) == 4.0
+    assert lossy_stages.ideal_wall(10.0, 6.0, 1) == 10.0
