@@ -1,7 +1,7 @@
 """Where a lossy encode's time goes: seconds per stage of the encoder, summed over bench_lossy's signals.
 
 Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--effort balanced] [--prdn 2]
-[--per-signal] [--compiled] [--by-kernel [N]] [--walls]
+[--per-signal] [--compiled] [--by-kernel [N]] [--split] [--walls]
 
 Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
 inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
@@ -12,13 +12,15 @@ to make faster; the ratio to the wavelet coder is ``bench_lossy.py``'s. ``--per-
 split (the fastest of ``--repeats`` encodes of it, its stages largest first): where a record's time goes differs
 by record (a long one's rate control and bands, a short one's template search on its head). ``--compiled`` adds
 the seconds of a sweep spent in calls of the compiled kernels (ctypes' argument checks included; every call timed,
-:class:`CompiledClock`): what no rewrite of the Python and numpy around them can take away. ``--by-kernel`` splits
-those seconds by compiled function (its calls and milliseconds, the ``N`` largest): what a faster kernel, or fewer
-calls of it, could take away; and the least wall time the sweep could take on every core (:func:`ideal_wall`).
-``--walls`` encodes each signal on every core, as ``bench_lossy.py`` times it, and
-splits its wall time into the part with a compiled call running on some thread and the part with none (Python and
-numpy alone, which the interpreter lock keeps off the second core), next to the wavelet coder's encode of the same
-channel timed in turn with it: the interpreted part is what neither a faster kernel nor a second core takes away.
+:class:`CompiledClock`): what no rewrite of the Python and numpy around them can take away; and the least wall time
+the sweep could take on every core (:func:`ideal_wall`). ``--by-kernel`` splits those seconds by compiled function
+(its calls and milliseconds, the ``N`` largest): what a faster kernel, or fewer calls of it, could take away.
+``--split`` splits each stage's seconds into its compiled calls and the rest (:func:`split_sweep`): which stage's
+Python and numpy a compiled rewrite would take away. ``--walls`` encodes each signal on every core, as
+``bench_lossy.py`` times it, and splits its wall time into the part with a compiled call running on some thread
+and the part with none (Python and numpy alone, which the interpreter lock keeps off the second core), next to the
+wavelet coder's encode of the same channel timed in turn with it: the interpreted part is what neither a faster
+kernel nor a second core takes away.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ class StageClock:
 
     def __init__(self, stages: list[tuple[Any, str, str]]) -> None:
         self.seconds: Counter[str] = Counter()
+        self.current = "other"  # the outermost stage running now ("other" where none is)
         self._depth = 0
         self._saved: list[tuple[Any, str, Any]] = []
         for owner, name, label in stages:
@@ -84,12 +87,14 @@ class StageClock:
             if self._depth:
                 return fn(*args, **kwargs)
             self._depth += 1
+            self.current = label
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)
             finally:
                 self.seconds[label] += time.perf_counter() - start
                 self._depth -= 1
+                self.current = "other"
         return timed
 
     def restore(self) -> None:
@@ -103,10 +108,12 @@ class CompiledClock:
     :attr:`seconds`, and by function to :attr:`by_kernel` (their count to :attr:`calls`). On one thread, where no two
     calls overlap, that is the time spent in compiled code; the rest of an encode is Python and numpy."""
 
-    def __init__(self, lib: Any) -> None:
+    def __init__(self, lib: Any, stage: Callable[[], str] | None = None) -> None:
         self._lib = lib
+        self._stage = stage  # where given: which stage is running, its calls' seconds added to by_stage
         self.seconds = 0.0
         self.by_kernel: Counter[str] = Counter()
+        self.by_stage: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self.spans: list[tuple[float, float]] = []  # each call's start and end (perf_counter), on any thread
 
@@ -125,6 +132,8 @@ class CompiledClock:
                 self.seconds += end - start
                 self.by_kernel[name] += end - start
                 self.calls[name] += 1
+                if self._stage is not None:
+                    self.by_stage[self._stage()] += end - start
         return timed
 
 
@@ -260,6 +269,37 @@ def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list
         clock.restore()
 
 
+def split_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list[tuple[Any, str, str]]
+                ) -> tuple[float, Counter[str], Counter[str]]:
+    """:func:`sweep` with its compiled calls timed too, each call's seconds added to the stage running it (on one
+    thread, as the sweep runs): the total seconds, each stage's ("other" for the rest), and each stage's seconds in
+    compiled calls (none without the compiled kernels). A stage's seconds less its compiled ones are its Python and
+    numpy: what only a rewrite of that stage in compiled code, or fewer of its calls, takes away."""
+    stage_clock = StageClock(stages)
+    lib = kernels._LIB
+    clock = None if lib is None else CompiledClock(lib, lambda: stage_clock.current)
+    if clock is not None:
+        kernels._LIB = clock
+    try:
+        start = time.perf_counter()
+        for signal in signals:
+            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
+        total = time.perf_counter() - start
+    finally:
+        kernels._LIB = lib
+        stage_clock.restore()
+    seconds = Counter(stage_clock.seconds)
+    seconds["other"] = total - sum(stage_clock.seconds.values())
+    return total, seconds, Counter() if clock is None else clock.by_stage
+
+
+def split_lines(seconds: Counter[str], compiled: Counter[str]) -> list[str]:
+    """:func:`split_sweep`'s stages as lines (ms), the most Python and numpy first."""
+    rest = {label: s - compiled[label] for label, s in seconds.items()}
+    return [f"  {label:38s} {seconds[label] * 1e3:8.1f} ms, compiled {compiled[label] * 1e3:7.1f}, Python and numpy "
+            f"{r * 1e3:7.1f}" for label, r in sorted(rest.items(), key=lambda kv: -kv[1])]
+
+
 def per_signal(signals: list[sancodec.Signal], labels: list[str], effort: str, prdn: float, repeats: int,
                stages: list[tuple[Any, str, str]], shown: int = 6) -> None:
     """Print each signal's fastest encode of ``repeats`` and its ``shown`` largest stages."""
@@ -290,6 +330,8 @@ def main() -> None:
                         help="also the share of a sweep spent in the compiled kernels (the rest: Python and numpy)")
     parser.add_argument("--by-kernel", type=int, nargs="?", const=12, default=0, metavar="N",
                         help="with --compiled: also the N compiled functions that take most of it (default 12)")
+    parser.add_argument("--split", action="store_true",
+                        help="also each stage's seconds split into compiled calls and the rest (Python and numpy)")
     parser.add_argument("--walls", action="store_true",
                         help="also each signal encoded on every core, its wall time split into that with a compiled "
                              "call running and that with none (Python and numpy alone), next to the wavelet coder's")
@@ -320,6 +362,12 @@ def main() -> None:
               f"a time, its compiled calls beside them: {ideal_wall(total, inside, cores) * 1e3:.1f} ms")
         if clock is not None and args.by_kernel:
             print("\n".join(kernel_lines(clock, total, args.by_kernel)))
+    if args.split:
+        total, seconds, compiled = min((split_sweep(signals, args.effort, args.prdn, STAGES)
+                                        for _ in range(args.repeats)), key=lambda r: r[0])
+        print(f"each stage split (the fastest of {args.repeats} sweeps, {total * 1e3:.1f} ms; compiled "
+              f"{sum(compiled.values()) * 1e3:.1f} ms), the most Python and numpy first:")
+        print("\n".join(split_lines(seconds, compiled)))
     if args.per_signal:
         print("each signal, the fastest of its encodes (ms; its largest stages):")
         per_signal(signals, labels, args.effort, args.prdn, args.repeats, STAGES)

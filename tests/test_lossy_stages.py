@@ -125,3 +125,18 @@ def test_the_ideal_wall_is_the_python_alone_or_the_whole_spread_over_the_cores()
     assert lossy_stages.ideal_wall(10.0, 2.0, 2) == 8.0  # mostly Python: the Python alone
     assert lossy_stages.ideal_wall(10.0, 6.0, 4) == 4.0
     assert lossy_stages.ideal_wall(10.0, 6.0, 1) == 10.0
+
+
+@needs_c
+def test_the_split_adds_each_compiled_call_to_the_stage_running_it():
+    lib, sig = kernels._LIB, mitdb_lead(20_000)
+    before = [getattr(owner, name) for owner, name, _ in lossy_stages.STAGES]
+    total, seconds, compiled = lossy_stages.split_sweep([sig], "balanced", 2.0, lossy_stages.STAGES)
+    assert kernels._LIB is lib and [getattr(owner, name) for owner, name, _ in lossy_stages.STAGES] == before
+    assert sum(seconds.values()) == pytest.approx(total) and "other" in seconds
+    assert set(compiled) <= set(seconds) and len(compiled) > 1  # calls inside stages and outside them
+    assert all(0 < compiled[label] <= seconds[label] for label in compiled)
+    lines = lossy_stages.split_lines(seconds, compiled)
+    assert len(lines) == len(seconds)
+    rests = [float(line.rsplit(" ", 1)[1]) for line in lines]
+    assert rests == sorted(rests, reverse=True)  # the most Python and numpy first
