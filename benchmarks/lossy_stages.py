@@ -137,12 +137,12 @@ class CompiledClock:
         return timed
 
 
-def clocked(work: Callable[[], object]) -> tuple[float, CompiledClock | None]:
+def clocked(work: Callable[[], object], stage: Callable[[], str] | None = None) -> tuple[float, CompiledClock | None]:
     """The seconds ``work`` took and the :class:`CompiledClock` that timed its compiled calls (its seconds and counts
-    exact where ``work`` runs on one thread, its spans on any; None without the compiled kernels); ``kernels._LIB``
-    put back after, also where ``work`` fails."""
+    exact where ``work`` runs on one thread, its spans on any; None without the compiled kernels; ``stage``: its
+    ``by_stage``'s); ``kernels._LIB`` put back after, also where ``work`` fails."""
     lib = kernels._LIB
-    clock = None if lib is None else CompiledClock(lib)
+    clock = None if lib is None else CompiledClock(lib, stage)
     if clock is not None:
         kernels._LIB = clock
     try:
@@ -169,14 +169,16 @@ def ideal_wall(total: float, inside: float, cores: int) -> float:
     return max(total - inside, total / max(cores, 1))
 
 
+def encode_all(signals: list[sancodec.Signal], effort: str, prdn: float) -> None:
+    """Every signal of ``signals`` coded lossy at ``prdn`` on one thread: what each sweep here times."""
+    for signal in signals:
+        sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
+
+
 def clocked_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, repeats: int
                   ) -> tuple[float, CompiledClock | None]:
     """:func:`compiled_sweep`'s fastest sweep: its seconds and the clock of its compiled calls (:func:`clocked`)."""
-    def encode_all() -> None:
-        for signal in signals:
-            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
-
-    return min((clocked(encode_all) for _ in range(repeats)), key=lambda r: r[0])
+    return min((clocked(partial(encode_all, signals, effort, prdn)) for _ in range(repeats)), key=lambda r: r[0])
 
 
 def kernel_lines(clock: CompiledClock, total: float, shown: int) -> list[str]:
@@ -262,8 +264,7 @@ def sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages: list
     clock = StageClock(stages)
     try:
         start = time.perf_counter()
-        for signal in signals:
-            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
+        encode_all(signals, effort, prdn)
         return time.perf_counter() - start, clock.seconds
     finally:
         clock.restore()
@@ -276,17 +277,9 @@ def split_sweep(signals: list[sancodec.Signal], effort: str, prdn: float, stages
     compiled calls (none without the compiled kernels). A stage's seconds less its compiled ones are its Python and
     numpy: what only a rewrite of that stage in compiled code, or fewer of its calls, takes away."""
     stage_clock = StageClock(stages)
-    lib = kernels._LIB
-    clock = None if lib is None else CompiledClock(lib, lambda: stage_clock.current)
-    if clock is not None:
-        kernels._LIB = clock
     try:
-        start = time.perf_counter()
-        for signal in signals:
-            sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=1)
-        total = time.perf_counter() - start
+        total, clock = clocked(partial(encode_all, signals, effort, prdn), lambda: stage_clock.current)
     finally:
-        kernels._LIB = lib
         stage_clock.restore()
     seconds = Counter(stage_clock.seconds)
     seconds["other"] = total - sum(stage_clock.seconds.values())
