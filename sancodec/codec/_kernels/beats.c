@@ -481,6 +481,13 @@ static int64_t bucketed_trimmed_sum(const double *v, int64_t n, int64_t k, doubl
     return sum;
 }
 
+/* Whether kept doubled values between low and high (the least and largest) sum within int64: the largest magnitude
+ * times kept at most 2^62 (trimmed_row's and trimmed_by_network's test). */
+static inline int sum_fits(int64_t low, int64_t high, int64_t kept) {
+    const uint64_t a_low = (uint64_t)(low < 0 ? -low : low), a_high = (uint64_t)(high < 0 ? -high : high);
+    return (a_low > a_high ? a_low : a_high) <= ((uint64_t)1 << 62) / (uint64_t)kept;
+}
+
 /* One row's trimmed mean into *out (san_trimmed_means); 0 where the row is left to the caller. */
 static int trimmed_row(const double *v, int64_t n, int64_t k, int64_t cap, int32_t *hist, int64_t *scratch,
                        double *out) {
@@ -489,8 +496,7 @@ static int trimmed_row(const double *v, int64_t n, int64_t k, int64_t cap, int32
     int64_t bins = 0;
     if (!halves_within(v, n, (int64_t)1 << 52, &lo, &bins)) return 0;  /* halves below 2^50: span < 2^52 */
     const int64_t low = (int64_t)(2.0 * lo), high = low + bins - 1;  /* the least and largest doubled value */
-    const uint64_t a_low = (uint64_t)(low < 0 ? -low : low), a_high = (uint64_t)(high < 0 ? -high : high);
-    if ((a_low > a_high ? a_low : a_high) > ((uint64_t)1 << 62) / (uint64_t)kept) return 0;
+    if (!sum_fits(low, high, kept)) return 0;
     int64_t sum = 0;
     if (bins <= cap) {
         count_halves(v, n, lo, 0, hist, bins);
@@ -522,8 +528,10 @@ EXPORT void san_trimmed_means(const double *a, int64_t rows, int64_t n, int64_t 
  * of a row-major matrix, such as a template's beat windows), the columns copied TRIM_TILE at a time into tile
  * (TRIM_TILE * n values): as rows, for trimmed_row (numpy's copy of the transposed block walks its rows a value at a
  * time), or, for n up to NETWORK_MAX, side by side as they lie, for trimmed_by_network (the same results). */
+#if defined(__GNUC__)
 typedef double lanes4 __attribute__((vector_size(32)));
 typedef int64_t mask4 __attribute__((vector_size(32)));
+#endif
 #define NETWORK_MAX 256 /* columns of at most this many values are sorted by a network (trimmed_by_network): about
  * a comparator a value per lane at these sizes, where the bucketed route's branches and selections cost several times
  * that on the wide spans of a template's few dozen beats (a 1000 Hz ECG's); on narrow spans one histogram is about as
@@ -561,6 +569,7 @@ TARGET_CLONES static void trimmed_by_network(double *restrict tile, int64_t n, i
         for (int64_t c = 0; c < TRIM_TILE; c++) halves[c] &= is_integral(2.0 * tile[i * TRIM_TILE + c]);
     for (int64_t m = 0; m < count; m++) {  /* the rows as vectors of 4 (GCC's vector extension: AVX2 where built) */
         double *lo = tile + pairs[2 * m] * TRIM_TILE, *hi = tile + pairs[2 * m + 1] * TRIM_TILE;
+#if defined(__GNUC__)
         for (int64_t c = 0; c < TRIM_TILE; c += 4) {
             lanes4 x, y;
             memcpy(&x, lo + c, sizeof x);
@@ -571,6 +580,13 @@ TARGET_CLONES static void trimmed_by_network(double *restrict tile, int64_t n, i
             memcpy(lo + c, &least, sizeof least);
             memcpy(hi + c, &most, sizeof most);
         }
+#else /* another compiler: the same comparators a value at a time */
+        for (int64_t c = 0; c < TRIM_TILE; c++) {
+            const double x = lo[c], y = hi[c];
+            lo[c] = y < x ? y : x;
+            hi[c] = y < x ? x : y;
+        }
+#endif
     }
     const int64_t kept = n - 2 * k;
     for (int64_t c = 0; c < width; c++) {
@@ -581,8 +597,7 @@ TARGET_CLONES static void trimmed_by_network(double *restrict tile, int64_t n, i
             continue;
         }
         const int64_t low = (int64_t)(2.0 * least), high = low + (int64_t)(2.0 * (most - least));
-        const uint64_t a_low = (uint64_t)(low < 0 ? -low : low), a_high = (uint64_t)(high < 0 ? -high : high);
-        if ((a_low > a_high ? a_low : a_high) > ((uint64_t)1 << 62) / (uint64_t)kept) {
+        if (!sum_fits(low, high, kept)) {
             done[c] = 0;
             continue;
         }
