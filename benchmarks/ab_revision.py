@@ -1,17 +1,23 @@
 """The working tree's lossy encode against an earlier commit's, by turns: each record's time under each, side by side.
 
 Run: .venv/bin/python benchmarks/ab_revision.py REV [--data-dir ../shared/data] [--signals "mitdb 100 MLII,..."]
-[--effort balanced] [--prdn 2] [--repeats 5] [--rounds 3] [--threads N]
+[--effort balanced] [--prdn 2] [--repeats 5] [--rounds 3] [--threads N] [--cythonize MODULE,...]
 
 REV is checked out into a temporary git worktree (its compiled kernels copied from this tree where the C sources are
 the same, else built there). For each round and each signal of ``lossy_signals.SIGNALS`` the folder holds (or those
 named), one process per side times that signal's encode at ``--prdn`` (the fastest of ``--repeats``), the sides
-taking turns and swapping which goes first every round; the table gives each side's fastest over the rounds, the
+taking turns and swapping which goes first every round (glibc's allocator steadied in each, as ``bench_lossy.py``
+steadies it); the table gives each side's fastest over the rounds, the
 working tree's over REV's (below 1: the working tree is faster), and each side's bytes. For a change in code, not a
 setting (``ab_setting.py`` weighs those in one process, which is steadier). This VM's speed drifts over tens of
 seconds: against HEAD itself (the same code on both sides) one run of whole sweeps per process gave 1.16 summed,
 which is why each process here times one signal only (then 0.96 summed, single records 0.71-1.10, balanced, 5
 encodes x 3 rounds, in a slow hour); run it against HEAD to see the spread of the hour.
+
+``--cythonize``: REV's copies of the named modules (``sancodec.codec.lossy``, ...) compiled by Cython (installed
+beside the benchmarks' other needs: ``pip install cython``), as plain Python, annotations not taken as C types: what
+compiling the encoder's orchestration as it is written would give, against the working tree interpreted (run against
+HEAD, the same code on both sides).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 from pathlib import Path
 
 import lossy_signals
+from timing import steady_allocator
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_SOURCES = ["sancodec/codec/_kernels", "setup.py"]
@@ -65,6 +72,24 @@ def worktree(rev: str, into: Path) -> Path:
     return into
 
 
+def cythonized(tree: Path, modules: list[str]) -> None:
+    """Each of ``modules`` (dotted names under ``tree``) compiled in place by Cython as plain Python (its annotations
+    not taken as C types, so that a value typed loosely, a memoryview where ``bytes`` is written, still passes), so
+    that the tree imports the compiled module before its source."""
+    paths = [str(tree / (name.replace(".", "/") + ".py")) for name in modules]
+    missing = [p for p in paths if not Path(p).is_file()]
+    if missing:
+        raise SystemExit(f"no such module in {tree}: {', '.join(missing)}")
+    cythonize = shutil.which("cythonize", path=str(Path(sys.executable).parent))
+    if cythonize is None:
+        raise SystemExit("--cythonize needs Cython: pip install cython")
+    for source in paths:  # one at a time: a module Cython cannot compile is named, not lost in a batch
+        done = subprocess.run([cythonize, "-i", "-3", "-X", "annotation_typing=False", source], cwd=tree,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"Cython could not compile {source}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
 def side(path: Path, args: argparse.Namespace, label: str) -> tuple[float, int]:
     """One side's time and bytes for the signal ``label``: this script's ``--measure`` in a process that imports
     sancodec from ``path``."""
@@ -94,10 +119,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="0: sancodec's default (every core)")
+    parser.add_argument("--cythonize", help="comma-separated modules of REV's tree to compile with Cython first")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.signals.split(",") if args.signals else None
     if args.measure:
+        steady_allocator()  # as bench_lossy times its encodes
         print(json.dumps(measure(args.data_dir.resolve(), names, args.effort, args.prdn, args.repeats,
                                  args.threads or None)))
         return
@@ -112,6 +139,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trees = (worktree(args.rev, Path(tmp) / "rev"), ROOT)
         try:
+            if args.cythonize:
+                cythonized(trees[0], args.cythonize.split(","))
             for r in range(args.rounds):
                 for label in labels:
                     order = (0, 1) if r % 2 == 0 else (1, 0)  # which side goes first, swapped every round
@@ -122,7 +151,8 @@ def main() -> None:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(trees[0])], check=True)
     print(f"{args.effort} at PRDN {args.prdn:g} %, {args.threads or 'every'} thread(s), the fastest of "
-          f"{args.repeats} encodes x {args.rounds} rounds: {args.rev} against the working tree")
+          f"{args.repeats} encodes x {args.rounds} rounds: {args.rev} against the working tree"
+          + (f" ({args.rev}'s {args.cythonize} compiled by Cython)" if args.cythonize else ""))
     print(f"| signal | {args.rev} s | now s | ratio | {args.rev} bytes | now bytes |")
     print("|---|---:|---:|---:|---:|---:|")
     totals = [0.0, 0.0]

@@ -20,7 +20,9 @@ Python and numpy a compiled rewrite would take away. ``--walls`` encodes each si
 ``bench_lossy.py`` times it, and splits its wall time into the part with a compiled call running on some thread
 and the part with none (Python and numpy alone, which the interpreter lock keeps off the second core), next to the
 wavelet coder's encode of the same channel timed in turn with it: the interpreted part is what neither a faster
-kernel nor a second core takes away.
+kernel nor a second core takes away. glibc's allocator is steadied as ``bench_lossy.py`` steadies it
+(``timing.steady_allocator``), so that the stages split the time that benchmark measures: unsteadied, a numpy
+temporary of a long channel may come fresh from the kernel, page faults and all, in one run and not in the next.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from timing import steady_allocator
 
 import sancodec
 from sancodec.codec import dependentframe, kernels, lossy, lossyrate, templatesearch, timedomain
@@ -329,6 +332,7 @@ def main() -> None:
                         help="also each signal encoded on every core, its wall time split into that with a compiled "
                              "call running and that with none (Python and numpy alone), next to the wavelet coder's")
     args = parser.parse_args()
+    steady_allocator()  # as bench_lossy times the encodes these stages split
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
 
     loaded = bench_lossy.labelled(args.data_dir)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import sancodec
 from sancodec import Signal, read_signal
 
@@ -55,3 +57,35 @@ def test_the_commit_is_checked_out_beside_with_its_kernels(tmp_path):
         assert Path(where.stdout.strip()).resolve().is_relative_to(tree.resolve())
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True)
+
+
+def test_cythonize_compiles_each_module_named_as_plain_python(tmp_path, monkeypatch):
+    (tmp_path / "pkg").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "pkg" / f"{name}.py").write_text("x = 1\n")
+    monkeypatch.setattr(ab_revision.shutil, "which", lambda name, path=None: f"/bin/{name}")
+    ran: list[list[str]] = []
+
+    def run(command, **kwargs):
+        ran.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(ab_revision.subprocess, "run", run)
+    ab_revision.cythonized(tmp_path, ["pkg.a", "pkg.b"])
+    assert [c[-1] for c in ran] == [str(tmp_path / "pkg" / "a.py"), str(tmp_path / "pkg" / "b.py")]  # one by one
+    assert all(c[0] == "/bin/cythonize" and "-i" in c and "annotation_typing=False" in c for c in ran)
+
+
+def test_cythonize_names_what_it_cannot_do(tmp_path, monkeypatch):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    with pytest.raises(SystemExit, match="no such module.*nope.py"):
+        ab_revision.cythonized(tmp_path, ["pkg.a", "pkg.nope"])
+    monkeypatch.setattr(ab_revision.shutil, "which", lambda name, path=None: None)
+    with pytest.raises(SystemExit, match="needs Cython"):
+        ab_revision.cythonized(tmp_path, ["pkg.a"])
+    monkeypatch.setattr(ab_revision.shutil, "which", lambda name, path=None: "/bin/cythonize")
+    monkeypatch.setattr(ab_revision.subprocess, "run",
+                        lambda command, **kwargs: subprocess.CompletedProcess(command, 1, "crashed here", ""))
+    with pytest.raises(SystemExit, match="could not compile .*a.py:\ncrashed here"):
+        ab_revision.cythonized(tmp_path, ["pkg.a"])
