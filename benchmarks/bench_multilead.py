@@ -27,8 +27,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from bench_lossy import TARGETS, bench_parser, cr_at, table_head, wavelet_curve, wavelet_timing
-from lossy_stages import fastest
-from timing import steady_allocator
+from timing import fastest, steady_allocator
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal

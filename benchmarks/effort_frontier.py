@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 from ab_setting import applied
 from lossy_signals import points_below
-from lossy_stages import compiled_sweep, fastest
-from timing import steady_allocator
+from lossy_stages import compiled_sweep
+from timing import fastest, steady_allocator
 
 import sancodec
 from sancodec import Signal

@@ -20,8 +20,7 @@ from pathlib import Path
 
 from bench_lossy import coding, encode_seconds, wavelet_curve, wavelet_timing
 from lossy_signals import SIGNALS, load
-from lossy_stages import fastest
-from timing import steady_allocator
+from timing import fastest, steady_allocator
 
 import sancodec
 from sancodec import Signal

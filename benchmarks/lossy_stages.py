@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from timing import steady_allocator
+from timing import fastest, steady_allocator
 
 import sancodec
 from sancodec.codec import dependentframe, kernels, lossy, lossyrate, templatesearch, timedomain
@@ -222,11 +222,6 @@ def walls(signal: sancodec.Signal, effort: str, prdn: float) -> Walls:
     total, clock = clocked(lambda: sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort))
     spans = [] if clock is None else clock.spans
     return Walls(total, covered(spans), sum(stop - start for start, stop in spans))
-
-
-def fastest(so_far: float, seconds: float) -> float:
-    """The fewer of two timings, NaN where the wavelet coder's curve does not reach the PRDN timed (a NaN stays)."""
-    return float("nan") if np.isnan(seconds) or np.isnan(so_far) else min(so_far, seconds)
 
 
 def walls_table(signals: list[sancodec.Signal], labels: list[str], effort: str, prdn: float, repeats: int,
