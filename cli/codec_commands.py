@@ -203,6 +203,7 @@ def decode(
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import default_format, output_files, write_signal
+    from sancodec.io.edf import PADDING_NOTE, edf_padding
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
 
@@ -249,25 +250,31 @@ def decode(
         write_stdout(signal, fmt)
         return
     check_outputs(output_files(signal, target, fmt), force, [input])
+    padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
     files = write_signal(signal, target, format=fmt, quantum=quantum, fsync=fsync)
     if json_out:
-        _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt)
+        _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded)
     elif not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
+        if padded:
+            console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
+                          f"repeating each channel's last value end the file, annotated {PADDING_NOTE}")
         _print_lossy_target(decoded.header)
 
 
 def _print_decoded_json(source: Path, files: list[Path], header: dict, start: int, end: int,
-                        channels: list[int], fmt: str) -> None:
+                        channels: list[int], fmt: str, padded: int = 0) -> None:
     """decode --json: what was written, from which rows and channels (the file's indices, in the order written),
-    and a lossy file's target and the PRDN each of those channels achieved over the record."""
+    a lossy file's target and the PRDN each of those channels achieved over the record, and the samples an EDF or
+    BDF file's last data record was filled out with (``padded``, ``io.edf.edf_padding``)."""
     lossy = header.get("lossy") or {}
     prdn = lossy.get("prdn")
     typer.echo(json.dumps({"input": str(source), "outputs": [str(f) for f in files], "format": fmt,
                            "mode": file_mode(header), "start": start, "end": end, "channels": channels,
                            "target": lossy.get("target"),
-                           "prdn_per_channel": None if prdn is None else [prdn[c] for c in channels]}))
+                           "prdn_per_channel": None if prdn is None else [prdn[c] for c in channels],
+                           "padded_samples": padded}))
 
 
 def _print_lossy_target(header: dict) -> None:

@@ -158,3 +158,65 @@ def test_the_cli_never_writes_over_an_existing_edf_without_force(tmp_path):
     assert (tmp_path / "out.edf").read_bytes() == b"keep me"
     res = runner.invoke(app, ["decode", str(tmp_path / "psg.san"), "-o", str(tmp_path / "out"), "-q", "--force"])
     assert res.exit_code == 0 and (tmp_path / "out.edf").read_bytes() != b"keep me"
+
+
+def test_a_record_that_ends_inside_a_data_record_is_filled_out_with_its_last_values_and_annotated(tmp_path, mitdb_100):
+    """EDF holds whole data records: 3700 samples at 360 Hz end 0.72 s into the 11th second, which the writer fills
+    with each channel's last value (not zeros) and marks with MNE's annotation for padding."""
+    from sancodec.io.edf import PADDING_NOTE, edf_padding
+
+    signal = sancodec.read_signal(mitdb_100).slice(0, 3700)
+    assert edf_padding(signal) == 11 * 360 - 3700
+    sancodec.write_signal(signal, tmp_path / "ecg.edf")
+    back = sancodec.read_signal(tmp_path / "ecg.edf")
+    assert back.n_samples == 11 * 360 and np.array_equal(back.samples[:3700], signal.samples)
+    assert np.array_equal(back.samples[3700:], np.repeat(signal.samples[-1:], 260, axis=0))
+    [(onset, duration, text)] = back.source["annotations"]
+    assert text == PADDING_NOTE and onset == pytest.approx(3700 / 360) and duration == pytest.approx(260 / 360)
+    assert edf_padding(back) == 0  # written again as it is: nothing more added, the annotation kept
+    sancodec.write_signal(back, tmp_path / "again.edf")
+    _same_file(edfio.read_edf(tmp_path / "again.edf"), edfio.read_edf(tmp_path / "ecg.edf"))
+
+
+def test_padding_keeps_a_slow_channel_at_its_own_rate_and_the_source_record_duration(tmp_path):
+    """Two-second records of a 256 Hz and a 1 Hz signal, cut after 3 s: one more second of each, the slow channel's
+    one sample repeated at its rate, the records still two seconds long and the annotations inside kept."""
+    _edf_plus(tmp_path / "psg.edf")
+    edf = edfio.read_edf(tmp_path / "psg.edf")
+    edf.update_data_record_duration(2)
+    edf.write(tmp_path / "two.edf")
+    signal = sancodec.read_signal(tmp_path / "two.edf").slice(0, 3 * 256)
+    sancodec.write_signal(signal, tmp_path / "cut.edf")
+    written = edfio.read_edf(tmp_path / "cut.edf")
+    assert written.data_record_duration == 2 and written.num_data_records == 2
+    eeg, temp = written.signals
+    assert np.array_equal(eeg.digital[:768], signal.samples[:, 0]) and np.all(eeg.digital[768:] == eeg.digital[767])
+    assert list(temp.digital) == [*signal.samples[::256, 1], signal.samples[-1, 1]]
+    assert [(a.onset, a.duration, a.text) for a in written.annotations] == [
+        (0.5, None, "Lights off"), (3.0, 1.0, "BAD_ACQ_SKIP")]
+
+
+def test_a_record_duration_that_holds_no_whole_sample_is_one_config_error(tmp_path, mitdb_100):
+    from common import rewrap
+
+    data = sancodec.encode(sancodec.read_signal(mitdb_100).slice(0, 3600))
+    header = sancodec.codec.container.SanReader(data).header
+    header["signal"]["source"] = {"kind": "edf", "data_record_duration": 0.0013}
+    back = sancodec.decode(rewrap(data, header=header))
+    with pytest.raises(sancodec.SanConfigError, match="holds no whole number of samples"):
+        sancodec.write_signal(back, tmp_path / "x.edf")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_says_how_much_it_filled_out_a_last_data_record(tmp_path, mitdb_100):
+    sancodec.write_signal(sancodec.read_signal(mitdb_100).slice(0, 3700), tmp_path / "ecg.npy")
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "ecg.npy"), "--fs", "360", "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "a.edf")])
+    assert res.exit_code == 0, res.output
+    assert "260 samples (0.7222 s)" in " ".join(res.output.split()) and "BAD_ACQ_SKIP" in res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "b.bdf"), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["padded_samples"] == 260
+    res = runner.invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "c.edf"), "--json",
+                              "--end", "3600"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["padded_samples"] == 0

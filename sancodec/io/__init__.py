@@ -91,7 +91,9 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
     """Write ``signal``; returns the files written (a WFDB record is several files).
 
     ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf`` or ``bdf``; by default the suffix decides and anything else
-    is written as WFDB (record base path). ``quantum``: the grid of a float signal decoded from
+    is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled out with each
+    channel's last value and annotated where the samples end inside it (``io.edf.write_edf``). ``quantum``: the
+    grid of a float signal decoded from
     a ``.san``, which lets WFDB hold it exactly. ``fsync`` flushes files and folder to disk.
     """
     p = Path(path)

@@ -22,10 +22,14 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
-__all__ = ["EDF_SUFFIXES", "read_edf", "write_edf"]  # io.write_signal names the output file
+# io.write_signal names the output file
+__all__ = ["EDF_SUFFIXES", "PADDING_NOTE", "edf_padding", "read_edf", "write_edf"]
 
 EDF_SUFFIXES = (".edf", ".bdf")
 DIGITAL_RANGE = {"edf": (-32768, 32767), "bdf": (-8388608, 8388607)}
+#: the EDF+ annotation that marks the samples :func:`write_edf` appends to fill the last data record: the name
+#: MNE's EDF export gives the same padding, which MNE and EDFbrowser users already know to skip
+PADDING_NOTE = "BAD_ACQ_SKIP"
 
 
 def _kind(path: Path) -> str:
@@ -114,7 +118,12 @@ def _baseline(f: dict[str, Any]) -> int:
 
 def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     """Write ``signal``'s digital samples as EDF+ (``.edf``) or BDF (``.bdf``), its ``source`` header
-    restored where it has one; read back and compared before it is moved into place."""
+    restored where it has one; read back and compared before it is moved into place.
+
+    EDF holds whole data records only: where the samples end inside one (a WFDB record of 650000 samples at
+    360 Hz, a decode's ``--start``/``--end``), each channel's last value fills the record out (not zeros, which
+    would step the trace to the zero line) and an annotation :data:`PADDING_NOTE` spans what was added
+    (:func:`edf_padding` says how much, before any is written), as MNE's EDF export does."""
     import edfio
 
     kind = _kind(path)
@@ -123,12 +132,13 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     source = _checked_source(signal.source, signal.n_channels)
     fields = source.get("signals")
     steps = signal.sample_steps()
-    duration = float(source.get("data_record_duration") or _record_duration(signal))
+    duration, pad = _record_layout(signal, source)
+    samples = np.pad(signal.samples, ((0, pad), (0, 0)), mode="edge") if pad else signal.samples
     low, high = DIGITAL_RANGE[kind]
     signal_class = edfio.BdfSignal if kind == "bdf" else edfio.EdfSignal
     built = []
     for k, step in enumerate(steps):
-        x = signal.samples[::step, k]
+        x = samples[::step, k]
         if x.size and (x.min() < low or x.max() > high):
             raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}")
         f = fields[k] if fields is not None else _default_fields(signal, k, kind)
@@ -141,6 +151,8 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
         except (ValueError, TypeError, KeyError) as exc:
             raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
     annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in source.get("annotations", [])]
+    if pad:
+        annotations.append(edfio.EdfAnnotation(signal.n_samples / signal.fs, pad / signal.fs, PADDING_NOTE))
     cls = edfio.Bdf if kind == "bdf" else edfio.Edf
     try:
         edf = cls(built, starttime=_time(signal.base_time), data_record_duration=duration, annotations=annotations)
@@ -158,7 +170,7 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
         written = tmp / path.name
         edf.write(written)
         back = read_edf(written)
-        if not np.array_equal(back.samples, signal.samples):
+        if not np.array_equal(back.samples, samples):
             raise SanFormatError(f"{path}: the written file does not read back to the same samples")
         return move_into_place([(written, path)], fsync=fsync)[0]
 
@@ -190,6 +202,25 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
             if isinstance(a, list) and len(a) == 3 and isinstance(a[0], (int, float)) and isinstance(a[2], str)
             and (a[1] is None or isinstance(a[1], (int, float)))]
     return out
+
+
+def edf_padding(signal: Signal) -> int:
+    """How many samples (rows, at ``signal.fs``) :func:`write_edf` appends to fill its last data record: 0 where
+    ``signal`` ends on a record's end."""
+    return _record_layout(signal, _checked_source(signal.source, signal.n_channels))[1]
+
+
+def _record_layout(signal: Signal, source: dict[str, Any]) -> tuple[float, int]:
+    """The data record duration (seconds) ``signal`` is written in (its EDF source's, else
+    :func:`_record_duration`'s) and the rows appended to make its samples a whole number of records."""
+    duration = float(source.get("data_record_duration") or _record_duration(signal))
+    rows = duration * signal.fs  # samples of the fastest channel per record
+    per_record = round(rows)
+    if per_record < 1 or abs(rows - per_record) > 1e-6 * max(rows, 1.0) \
+            or any(per_record % step for step in signal.sample_steps()):
+        raise SanConfigError(f"a data record of {duration:g} s holds no whole number of samples of every channel "
+                             f"at {signal.fs:g} Hz")
+    return duration, -signal.n_samples % per_record
 
 
 def _record_duration(signal: Signal) -> float:
