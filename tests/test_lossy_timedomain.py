@@ -489,7 +489,9 @@ def test_the_coding_in_shorter_frames_reuses_the_one_frame_codings_choices(monke
 def test_the_grids_coded_side_by_side_give_what_coding_them_in_turn_gives(monkeypatch):
     """a103l's lead V (excerpt) at PRDN 1 % has two grids to weigh (k = 39 misses, a coarser one meets the bound):
     where a thread is spare both are coded at once (timedomain._grid_codings), one on the helper, and the coding
-    kept is the one coding them in turn keeps."""
+    kept is the one coding them in turn keeps. Side by side, each grid's coding waits for the other's to start (a
+    barrier): on a loaded machine the helper may wake after this thread has finished the first grid and taken the
+    second, which would code them in turn on this thread though the helper was there for it."""
     import threading
 
     from sancodec.codec import jobs
@@ -498,13 +500,23 @@ def test_the_grids_coded_side_by_side_give_what_coding_them_in_turn_gives(monkey
     ref = x.astype(np.float64)
     names: list[str] = []
     original = timedomain._raw_frames
-    monkeypatch.setattr(timedomain, "_raw_frames",
-                        lambda *args: names.append(threading.current_thread().name) or original(*args))
+    both: list[threading.Barrier] = []  # set for the side-by-side coding: both grids started, or broken in 10 s
+
+    def raw_frames(*args):
+        names.append(threading.current_thread().name)
+        if both:
+            both[0].wait()
+        return original(*args)
+
+    monkeypatch.setattr(timedomain, "_raw_frames", raw_frames)
     in_turn = timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT)
     assert in_turn is not None and len(names) == 2 and len(set(names)) == 1
     names.clear()
+    if jobs._CORES > 1:
+        both.append(threading.Barrier(2, timeout=10))
     with jobs.piece_threads(2):
         assert timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT) == in_turn
+    both.clear()
     assert len(names) == 2 and len(set(names)) == (2 if jobs._CORES > 1 else 1)
     names.clear()  # effort balanced's plan weighs the coarser grid alone
     quick = timedomain.code_channel([x], ref, 1.0, 1 << 30, timedomain.EXACT_QUICK)
