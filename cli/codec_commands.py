@@ -257,6 +257,11 @@ def decode(
     elif not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
+        labels = sum(len(a) for a in signal.annotations) if fmt in ("edf", "bdf") else 0
+        if labels:
+            console.print(f"{labels} WFDB annotation(s) ("
+                          + ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
+                          + f") written as {fmt.upper()}+ annotations")
         if padded:
             console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
                           f"repeating each channel's last value end the file, annotated {PADDING_NOTE}")

@@ -171,7 +171,8 @@ def test_a_record_that_ends_inside_a_data_record_is_filled_out_with_its_last_val
     back = sancodec.read_signal(tmp_path / "ecg.edf")
     assert back.n_samples == 11 * 360 and np.array_equal(back.samples[:3700], signal.samples)
     assert np.array_equal(back.samples[3700:], np.repeat(signal.samples[-1:], 260, axis=0))
-    [(onset, duration, text)] = back.source["annotations"]
+    *beats, (onset, duration, text) = back.source["annotations"]  # the beat labels (.atr), then the padding
+    assert len(beats) == len(signal.annotations[0]) and PADDING_NOTE not in {t for _, _, t in beats}
     assert text == PADDING_NOTE and onset == pytest.approx(3700 / 360) and duration == pytest.approx(260 / 360)
     assert edf_padding(back) == 0  # written again as it is: nothing more added, the annotation kept
     sancodec.write_signal(back, tmp_path / "again.edf")
@@ -215,8 +216,52 @@ def test_the_cli_says_how_much_it_filled_out_a_last_data_record(tmp_path, mitdb_
     res = runner.invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "a.edf")])
     assert res.exit_code == 0, res.output
     assert "260 samples (0.7222 s)" in " ".join(res.output.split()) and "BAD_ACQ_SKIP" in res.output
+    assert "annotation" not in res.output.replace("annotated", "")  # an .npy source has no WFDB labels
     res = runner.invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "b.bdf"), "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["padded_samples"] == 260
     res = runner.invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "c.edf"), "--json",
                               "--end", "3600"])
     assert res.exit_code == 0 and json.loads(res.stdout)["padded_samples"] == 0
+
+
+def test_a_wfdb_records_beat_labels_become_edf_plus_annotations(tmp_path, mitdb_100):
+    """mitdb 100's .atr over its first ten seconds: each label an EDF+ annotation at its sample's time, its text the
+    symbol and, for a rhythm change, the note; written out they read back as the EDF source's own annotations."""
+    signal = sancodec.read_signal(mitdb_100).slice(0, 3600)
+    [atr] = signal.annotations
+    sancodec.write_signal(signal, tmp_path / "ecg.edf")
+    back = edfio.read_edf(tmp_path / "ecg.edf").annotations
+    assert [round(a.onset * 360) for a in back] == atr.sample.tolist() and all(a.duration is None for a in back)
+    assert atr.symbol[0] == "+" and atr.aux_note[0] == "(N\x00" and set(atr.symbol[1:]) == {"N", "A"}  # (as wfdb
+    # reads it: a rhythm change to normal, then normal and atrial premature beats)
+    assert [a.text for a in back] == ["+ (N", *atr.symbol[1:]]  # the note's NUL, an EDF+ separator, left out
+    source = sancodec.read_signal(tmp_path / "ecg.edf")
+    assert not source.annotations and len(source.source["annotations"]) == len(atr)
+
+
+def test_several_annotation_files_are_told_apart_and_control_characters_kept_out(tmp_path, mitdb_100):
+    from dataclasses import replace
+
+    from sancodec.io.edf import wfdb_annotations_as_edf
+
+    signal = sancodec.read_signal(mitdb_100).slice(0, 720)
+    [atr] = signal.annotations
+    odd = replace(atr.slice(0, 720), extension="qrs", aux_note=["a\x14b\x00"] * len(atr))
+    signal.annotations = [atr, odd]
+    texts = [t for _, _, t in wfdb_annotations_as_edf(signal)]
+    assert atr.symbol == ["+", "N", "N", "N"]
+    assert texts == ["atr: + (N", "atr: N", "atr: N", "atr: N", "qrs: + a b", "qrs: N a b", "qrs: N a b", "qrs: N a b"]
+    sancodec.write_signal(signal, tmp_path / "two.edf")
+    assert [a.text for a in edfio.read_edf(tmp_path / "two.edf").annotations] == [  # by onset, the files' in turn
+        "atr: + (N", "qrs: + a b", "atr: N", "qrs: N a b", "atr: N", "qrs: N a b", "atr: N", "qrs: N a b"]
+
+
+def test_the_cli_says_how_many_wfdb_labels_it_wrote_as_edf_annotations(tmp_path, mitdb_100):
+    sancodec.write_signal(sancodec.read_signal(mitdb_100).slice(0, 3600), tmp_path / "ecg")
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "ecg"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "ecg.edf")])
+    assert res.exit_code == 0, res.output
+    count = len(sancodec.read_signal(tmp_path / "ecg").annotations[0])
+    assert f"{count} WFDB annotation(s) (atr) written as EDF+ annotations" in " ".join(res.output.split())
+    assert len(edfio.read_edf(tmp_path / "ecg.edf").annotations) == count

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,14 @@ from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
 # io.write_signal names the output file
-__all__ = ["EDF_SUFFIXES", "PADDING_NOTE", "edf_padding", "read_edf", "write_edf"]
+__all__ = ["EDF_SUFFIXES", "PADDING_NOTE", "edf_padding", "read_edf", "wfdb_annotations_as_edf", "write_edf"]
 
 EDF_SUFFIXES = (".edf", ".bdf")
 DIGITAL_RANGE = {"edf": (-32768, 32767), "bdf": (-8388608, 8388607)}
 #: the EDF+ annotation that marks the samples :func:`write_edf` appends to fill the last data record: the name
 #: MNE's EDF export gives the same padding, which MNE and EDFbrowser users already know to skip
 PADDING_NOTE = "BAD_ACQ_SKIP"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # EDF+ separates its annotations' fields with 0, 20 and 21
 
 
 def _kind(path: Path) -> str:
@@ -150,7 +152,8 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
                 digital_range=(int(f["digital_min"]), int(f["digital_max"])), prefiltering=str(f["prefiltering"])))
         except (ValueError, TypeError, KeyError) as exc:
             raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
-    annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in source.get("annotations", [])]
+    annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in [*source.get("annotations", []),
+                                                                 *wfdb_annotations_as_edf(signal)]]
     if pad:
         annotations.append(edfio.EdfAnnotation(signal.n_samples / signal.fs, pad / signal.fs, PADDING_NOTE))
     cls = edfio.Bdf if kind == "bdf" else edfio.Edf
@@ -201,6 +204,22 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
             (float(a[0]), None if a[1] is None else float(a[1]), a[2]) for a in notes
             if isinstance(a, list) and len(a) == 3 and isinstance(a[0], (int, float)) and isinstance(a[2], str)
             and (a[1] is None or isinstance(a[1], (int, float)))]
+    return out
+
+
+def wfdb_annotations_as_edf(signal: Signal) -> list[tuple[float, None, str]]:
+    """``signal``'s WFDB annotations (a record's ``.atr`` beat labels) as EDF+ annotations: (onset in seconds, no
+    duration, text), the text the annotation's symbol and, where it has one, its note (mitdb's rhythm changes,
+    ``+ (AFIB``), prefixed with the annotation file's extension where there are several (``atr: N``); control
+    characters, which EDF+ keeps for its own separators, as spaces. The subtype, channel and number fields have no
+    place in EDF+ and are not written."""
+    sets = [a for a in signal.annotations if len(a)]
+    out = []
+    for a in sets:
+        prefix = f"{a.extension}: " if len(sets) > 1 else ""
+        for sample, symbol, note in zip(a.sample.tolist(), a.symbol, a.aux_note):
+            text = " ".join(_CONTROL.sub(" ", t).strip() for t in (symbol, note) if t.strip())
+            out.append((sample / signal.fs, None, prefix + (text or "?")))
     return out
 
 
