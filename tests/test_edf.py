@@ -265,3 +265,49 @@ def test_the_cli_says_how_many_wfdb_labels_it_wrote_as_edf_annotations(tmp_path,
     count = len(sancodec.read_signal(tmp_path / "ecg").annotations[0])
     assert f"{count} WFDB annotation(s) (atr) written as EDF+ annotations" in " ".join(res.output.split())
     assert len(edfio.read_edf(tmp_path / "ecg.edf").annotations) == count
+
+
+def test_an_edf_plus_files_annotations_become_wfdb_notes_and_come_back(tmp_path):
+    """psg.edf's two annotations as wfdb-python's rdedfann writes them: comments in an .atr, one that lasts as
+    '(Arousal' and 'Arousal)' at its ends; on whole frames (here 1 s: the 1 Hz channel's), the note at 0.5 s a frame
+    on (a note at 0 is where WFDB keeps definitions); written on as EDF, the notes alone (no comment symbol)."""
+    _edf_plus(tmp_path / "psg.edf")
+    sancodec.write_signal(sancodec.read_signal(tmp_path / "psg.edf"), tmp_path / "rec")
+    [atr] = sancodec.read_signal(tmp_path / "rec").annotations
+    assert atr.extension == "atr" and atr.symbol == ['"'] * 3
+    assert atr.sample.tolist() == [256, 768, 1280] and atr.aux_note == ["Lights off", "(Arousal", "Arousal)"]
+    sancodec.write_signal(sancodec.read_signal(tmp_path / "rec"), tmp_path / "again.edf")
+    assert [(a.onset, a.text) for a in edfio.read_edf(tmp_path / "again.edf").annotations] == [
+        (1.0, "Lights off"), (3.0, "(Arousal"), (5.0, "Arousal)")]
+
+
+def test_edf_notes_a_wfdb_note_cannot_hold_are_made_to_fit(tmp_path):
+    from sancodec.io.edf import edf_annotations_as_wfdb
+
+    x = np.cumsum(np.random.default_rng(3).normal(size=1000))
+    edfio.Edf([edfio.EdfSignal(x, 100, label="EEG", physical_range=(float(x.min()), float(x.max())))],
+              annotations=[edfio.EdfAnnotation(0.0, None, "start"), edfio.EdfAnnotation(2.004, None, "AFIB \u2192 SR"),
+                           edfio.EdfAnnotation(5.0, 0.0, "y" * 300), edfio.EdfAnnotation(9.5, 4.0, "late")]
+              ).write(tmp_path / "eeg.edf")
+    signal = sancodec.read_signal(tmp_path / "eeg.edf")
+    [notes] = edf_annotations_as_wfdb(signal)
+    assert notes.sample.tolist() == [1, 200, 500, 950]  # 0 a sample on; 'late)', at 13.5 s, past the end: left out
+    assert notes.aux_note == ["start", "AFIB ? SR", "y" * 255, "(late"]
+    sancodec.write_signal(signal, tmp_path / "rec")
+    assert sancodec.read_signal(tmp_path / "rec").annotations[0].equals(notes)
+    signal.annotations = sancodec.read_signal(tmp_path / "rec").annotations  # WFDB labels of its own: those kept
+    assert edf_annotations_as_wfdb(signal) == []
+
+
+def test_the_cli_writes_an_edf_sources_annotations_beside_its_wfdb_record(tmp_path):
+    _edf_plus(tmp_path / "psg.edf")
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "psg.edf"), "-q"]).exit_code == 0
+    (tmp_path / "rec.atr").write_bytes(b"keep me")
+    res = runner.invoke(app, ["decode", str(tmp_path / "psg.san"), "--format", "wfdb", "-o", str(tmp_path / "rec")])
+    assert res.exit_code != 0 and "--force" in res.output and (tmp_path / "rec.atr").read_bytes() == b"keep me"
+    assert not (tmp_path / "rec.hea").exists()
+    res = runner.invoke(app, ["decode", str(tmp_path / "psg.san"), "--format", "wfdb", "-o", str(tmp_path / "rec"),
+                              "--force"])
+    assert res.exit_code == 0 and "rec.atr" in res.output
+    assert sancodec.read_signal(tmp_path / "rec").annotations[0].aux_note[0] == "Lights off"

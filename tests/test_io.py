@@ -46,6 +46,35 @@ def test_mitdb_with_annotations_round_trips(tmp_path, mitdb_100):
     assert back.annotations[0].equals(ann)
 
 
+@pytest.mark.parametrize("note", ["x" * 256, "AFIB \u2192 SR"])  # past the one-byte length; past Latin-1
+def test_an_annotation_note_wfdb_cannot_hold_is_refused_not_written_garbled(tmp_path, mitdb_100, note):
+    """wfdb-python writes each character of a note as a byte after a one-byte length: a longer note, or a wider
+    character, made an .atr that read back as other annotations (14 labels as 142, '?' among them), reported as
+    written; now a one-line error, nothing written, and EDF still takes the note."""
+    signal = read_signal(mitdb_100).slice(0, 3600)
+    signal.annotations[0].aux_note[1] = note
+    with pytest.raises(SancodecError, match="annotation note .* a WFDB annotation file cannot hold"):
+        write_signal(signal, tmp_path / "rec")
+    assert list(tmp_path.iterdir()) == []
+    signal.annotations[0].aux_note[1] = note[:255].encode("latin-1", "replace").decode("latin-1")
+    write_signal(signal, tmp_path / "rec")
+    assert read_signal(tmp_path / "rec").annotations[0].equals(signal.annotations[0])
+
+
+def test_annotations_that_read_back_otherwise_are_never_reported_written(tmp_path, mitdb_100, monkeypatch):
+    """The read-back check behind the note check: with that check gone, wfdb-python's garbled file is caught as it
+    is read back (every extension written, not only .atr), and nothing is left in place."""
+    from sancodec.io import wfdb_names
+
+    monkeypatch.setattr(wfdb_names, "_fits_aux", lambda note: True)
+    signal = read_signal(mitdb_100).slice(0, 3600)
+    signal.annotations[0].aux_note[1] = "x" * 300
+    signal.annotations[0].extension = "qrs"
+    with pytest.raises(SanFormatError, match=r"rec\.qrs: the written annotations do not read back"):
+        write_signal(signal, tmp_path / "rec")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_flac_format_record(tmp_path):
     sig = read_signal(DATA / "flac_3_constant")
     assert sig.fmt == ["508"] * 3 and sig.samples.shape == (5600000, 3)

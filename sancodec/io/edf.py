@@ -21,10 +21,12 @@ import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
-from sancodec.signal import Signal
+from sancodec.io.wfdb_names import MAX_AUX
+from sancodec.signal import Annotations, Signal
 
 # io.write_signal names the output file
-__all__ = ["EDF_SUFFIXES", "PADDING_NOTE", "edf_padding", "read_edf", "wfdb_annotations_as_edf", "write_edf"]
+__all__ = ["EDF_SUFFIXES", "PADDING_NOTE", "edf_annotations_as_wfdb", "edf_padding", "read_edf",
+           "wfdb_annotations_as_edf", "write_edf"]
 
 EDF_SUFFIXES = (".edf", ".bdf")
 DIGITAL_RANGE = {"edf": (-32768, 32767), "bdf": (-8388608, 8388607)}
@@ -207,6 +209,36 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
     return out
 
 
+def edf_annotations_as_wfdb(signal: Signal) -> list[Annotations]:
+    """An EDF/BDF source's EDF+ annotations (``Signal.source``) as a WFDB ``.atr`` of notes, as wfdb-python's
+    ``rdedfann`` makes one: each a comment (symbol ``"``) at its onset's sample (whole frames of a multi-rate
+    record), its text the note, one that lasts a while as ``(text`` at its onset and ``text)`` at its end; what a
+    WFDB note cannot hold made to fit (a character past Latin-1 as ``?``, the text cut at 255 characters; a note at
+    the first sample, where WFDB files hold their own definitions and readers drop notes, one frame later), onsets
+    past the end left out. None where ``signal`` has WFDB annotations of its own or none came from EDF."""
+    source = _checked_source(signal.source, signal.n_channels)
+    notes = source.get("annotations", [])
+    if signal.annotations or not notes:
+        return []
+    frame, n = signal.frame_size, signal.n_samples
+    timed: list[tuple[int, int, str]] = []  # (sample, order, text): sorted by sample, in the given order there
+    for order, (onset, duration, text) in enumerate(notes):
+        text = text.encode("latin-1", "replace").decode("latin-1")
+        parts = [(onset, text)] if not duration or duration <= 0 else [(onset, f"({text}"), (onset + duration,
+                                                                                            f"{text})")]
+        for k, (at, note) in enumerate(parts):
+            sample = frame * round(at * signal.fs / frame) if math.isfinite(at) else -1
+            sample = frame if sample == 0 else sample  # WFDB keeps notes at 0 for its own definitions
+            if 0 <= sample < n:
+                timed.append((sample, 2 * order + k, note[:MAX_AUX]))
+    timed.sort()
+    if not timed:
+        return []
+    zeros = np.zeros(len(timed), dtype=np.int64)
+    return [Annotations("atr", np.array([t[0] for t in timed], dtype=np.int64), ['"'] * len(timed), zeros,
+                        zeros.copy(), zeros.copy(), [t[2] for t in timed])]
+
+
 def wfdb_annotations_as_edf(signal: Signal) -> list[tuple[float, None, str]]:
     """``signal``'s WFDB annotations (a record's ``.atr`` beat labels) as EDF+ annotations: (onset in seconds, no
     duration, text), the text the annotation's symbol and, where it has one, its note (mitdb's rhythm changes,
@@ -218,7 +250,8 @@ def wfdb_annotations_as_edf(signal: Signal) -> list[tuple[float, None, str]]:
     for a in sets:
         prefix = f"{a.extension}: " if len(sets) > 1 else ""
         for sample, symbol, note in zip(a.sample.tolist(), a.symbol, a.aux_note):
-            text = " ".join(_CONTROL.sub(" ", t).strip() for t in (symbol, note) if t.strip())
+            kept = (note,) if symbol == '"' else (symbol, note)  # a comment's symbol says only that it is one
+            text = " ".join(_CONTROL.sub(" ", t).strip() for t in kept if t.strip())
             out.append((sample / signal.fs, None, prefix + (text or "?")))
     return out
 

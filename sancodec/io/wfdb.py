@@ -10,6 +10,7 @@ counts in frames, are scaled to rows and back.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any, NoReturn
@@ -22,7 +23,8 @@ from sancodec.io import wfdb_multi
 from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal
 
-__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_record_name", "clip_to_format",
+__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
+           "clip_to_format",
            "described_signals", "find_wfdb_base", "header_value", "header_values", "narrow_dtype", "output_files",
            "read_header", "read_single", "read_wfdb", "record_files", "write_annotations", "write_record",
            "write_wfdb"]
@@ -307,9 +309,19 @@ def _is_multisegment(signal: Signal) -> bool:
     return wfdb_multi.is_multisegment(signal) and signal.is_digital and signal.fmt is not None
 
 
+def _annotated(signal: Signal) -> Signal:
+    """``signal`` as :func:`write_wfdb` writes it: where it came from EDF/BDF with EDF+ annotations and has no WFDB
+    ones, with those as an ``.atr`` of notes (``edf.edf_annotations_as_wfdb``)."""
+    from sancodec.io.edf import edf_annotations_as_wfdb
+
+    notes = edf_annotations_as_wfdb(signal)
+    return dataclasses.replace(signal, annotations=notes) if notes else signal
+
+
 def output_files(signal: Signal, path: Path) -> list[Path]:
     """Every file :func:`write_wfdb` would write for ``signal`` at record ``path``."""
     name = check_record_name(path)
+    signal = _annotated(signal)
     if _is_multisegment(signal):
         return wfdb_multi.output_files(signal, path)
     files = [f"{name}.hea", *dict.fromkeys(_signal_file_names(signal, name))]
@@ -341,9 +353,11 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
     Names come from ``path`` alone (checked against :data:`RECORD_NAME`). The files are written
     into a temporary folder beside the target, read back with wfdb-python and compared, then
     moved into place together under a lock on the folder. A float signal decoded from a
-    ``.san`` (``quantum``: its grid) is written exactly with ``adc_gain = 1 / quantum``.
+    ``.san`` (``quantum``: its grid) is written exactly with ``adc_gain = 1 / quantum``. An EDF/BDF source's EDF+
+    annotations, where it has no WFDB ones, are written as an ``.atr`` of notes (``edf.edf_annotations_as_wfdb``).
     """
     name = check_record_name(path)
+    signal = _annotated(signal)
     check_strings(signal)
     if not signal.is_digital and quantum is not None:
         signal = _float_as_digital(signal, quantum)
@@ -410,13 +424,28 @@ def write_annotations(signal: Signal, name: str, folder: Path) -> None:
 
 
 def _check_read_back(signal: Signal, base: Path) -> None:
-    """Read the record just written with wfdb-python: a record it cannot read, or digital samples
+    """Read the record just written with wfdb-python: a record it cannot read, or digital samples or annotations
     that differ, is never reported as written."""
     back = read_wfdb(base)
     if _is_multisegment(signal):
-        return wfdb_multi.check_same_segments(signal, back, base.name)
+        wfdb_multi.check_same_segments(signal, back, base.name)
+        return check_annotations_read_back(signal, base)
     if back.samples.shape != signal.samples.shape:
         raise SanFormatError(f"{base.name}: the written record reads back as {back.samples.shape}, "
                              f"not {signal.samples.shape}")
     if signal.is_digital and signal.fmt is not None and not np.array_equal(back.samples, signal.samples):
         raise SanFormatError(f"{base.name}: the written record does not read back to the same samples")
+    check_annotations_read_back(signal, base)
+
+
+def check_annotations_read_back(signal: Signal, base: Path) -> None:
+    """Read each annotation file just written with wfdb-python (every extension, not only those a record's reading
+    looks for): one that reads back otherwise (wfdb-python writes some labels it cannot read, or reads as other
+    ones) is never reported as written."""
+    for ann in signal.annotations:
+        if len(ann):
+            back = _read_annotations(base, ann.extension)
+            back.sample = back.sample * signal.frame_size
+            if not ann.equals(back):
+                raise SanFormatError(f"{base.name}.{ann.extension}: the written annotations do not read back as "
+                                     "they were (a symbol or field WFDB cannot hold?)")

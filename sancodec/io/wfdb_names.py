@@ -9,7 +9,8 @@ from pathlib import Path
 from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
-__all__ = ["ANNOTATION_EXTENSION", "RECORD_NAME", "RESERVED_EXTENSIONS", "check_record_name", "check_strings"]
+__all__ = ["ANNOTATION_EXTENSION", "MAX_AUX", "RECORD_NAME", "RESERVED_EXTENSIONS", "check_record_name",
+           "check_strings"]
 
 #: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
 RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -18,6 +19,7 @@ RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 ANNOTATION_EXTENSION = re.compile(r"[A-Za-z0-9_]{1,16}")
 RESERVED_EXTENSIONS = frozenset({"hea", "dat", "san", "npy", "csv", "mat", "edf", "py", "sh"})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_AUX = 255  # characters of an annotation's note (its length is one byte in the file)
 
 
 def check_record_name(path: Path) -> str:
@@ -40,3 +42,16 @@ def check_strings(signal: Signal) -> None:
     extensions = [a.extension for a in signal.annotations if len(a)]
     if len(set(extensions)) != len(extensions):
         raise SanConfigError(f"two annotation sets share an extension: {extensions}")
+    for ann in signal.annotations:
+        note = next((t for t in ann.aux_note if not _fits_aux(t)), None)
+        if note is not None:
+            raise SanConfigError(f"an annotation note ({note[:40]!r}{'...' if len(note) > 40 else ''}) holds more "
+                                 f"than {MAX_AUX} characters or one beyond Latin-1, which a WFDB annotation file "
+                                 "cannot hold; write EDF, .npy or CSV instead")
+
+
+def _fits_aux(note: str) -> bool:
+    """Whether an annotation's note fits WFDB's: at most :data:`MAX_AUX` characters, each one byte (wfdb-python
+    writes each character's code point as a byte after a one-byte length, so a longer note or a wider character
+    writes a file that reads back as other annotations)."""
+    return len(note) <= MAX_AUX and (note.isascii() or max(map(ord, note)) < 256)

@@ -20,6 +20,7 @@ from sancodec.errors import SanFormatError
 from sancodec.io.wfdb import (
     _check_signal_files,
     _time,
+    check_annotations_read_back,
     check_record_name,
     check_strings,
     described_signals,
@@ -145,6 +146,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
         rec.wrheader(write_dir=str(tmp))
         write_annotations(like, name, tmp)
         _check_read_back(tmp / name, crcs, n)
+        check_annotations_read_back(like, tmp / name)
         written = sorted(tmp.iterdir())
         return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)
 
