@@ -311,3 +311,22 @@ def test_the_cli_writes_an_edf_sources_annotations_beside_its_wfdb_record(tmp_pa
                               "--force"])
     assert res.exit_code == 0 and "rec.atr" in res.output
     assert sancodec.read_signal(tmp_path / "rec").annotations[0].aux_note[0] == "Lights off"
+
+
+def test_an_edf_plus_d_file_with_gaps_is_refused_and_one_without_is_read(tmp_path):
+    """EDF+D: each data record's start is in its timekeeping annotation. psg.edf's second record moved to 7 s (a gap
+    of 6 s) read as one unbroken run would put every annotation after it 6 s off its samples: refused, in one line;
+    marked EDF+D but back to back, it reads as the EDF+C file does."""
+    _edf_plus(tmp_path / "c.edf")
+    data = bytearray((tmp_path / "c.edf").read_bytes())
+    data[192:197] = b"EDF+D"
+    (tmp_path / "joined.edf").write_bytes(bytes(data))
+    at = data.find(b"+1\x14\x14")  # the second record's timekeeping annotation: it starts at 1 s
+    data[at : at + 4] = b"+7\x14\x14"
+    (tmp_path / "gaps.edf").write_bytes(bytes(data))
+    with pytest.raises(sancodec.SanFormatError, match="gaps.edf: an EDF\\+D file whose data records are not back"):
+        sancodec.read_signal(tmp_path / "gaps.edf")
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "gaps.edf")])
+    assert res.exit_code == 1 and "not back to back" in res.output and not (tmp_path / "gaps.san").exists()
+    assert np.array_equal(sancodec.read_signal(tmp_path / "joined.edf").samples,
+                          sancodec.read_signal(tmp_path / "c.edf").samples)

@@ -42,8 +42,8 @@ def _kind(path: Path) -> str:
 
 #: what edfio raises on a malformed header field, which it parses when the field is first read (so anywhere below);
 #: UnboundLocalError: edfio's own, on a signal header it half parsed (tests/fuzz_headers.py found it)
-_UNREADABLE = (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError, OverflowError, ZeroDivisionError,
-               TypeError, UnboundLocalError)
+_UNREADABLE = (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError, ArithmeticError, TypeError,
+               UnboundLocalError)  # ArithmeticError: also decimal's InvalidOperation, from is_continuous's durations
 
 
 def read_edf(path: Path) -> Signal:
@@ -66,6 +66,10 @@ def _read(path: Path, kind: str) -> Signal:
     digital = [np.asarray(s.digital, dtype=np.int64) for s in signals]
     if not signals:
         raise SanFormatError(f"{path}: holds no signals (annotations only)")
+    if not edf.is_continuous:  # EDF+D: each data record's start in its timekeeping annotation
+        raise SanFormatError(f"{path}: an {kind.upper()}+D file whose data records are not back to back (one does "
+                             "not start where the one before it ends); sancodec holds samples on one unbroken time "
+                             "axis and would lose the gaps: split the file at them, or export it as continuous")
     per_record = [int(s.samples_per_data_record) for s in signals]
     step = math.gcd(*per_record)
     spf = [r // step for r in per_record]
