@@ -219,7 +219,7 @@ def edf_annotations_as_wfdb(signal: Signal) -> list[Annotations]:
     record), its text the note, one that lasts a while as ``(text`` at its onset and ``text)`` at its end; what a
     WFDB note cannot hold made to fit (a character past Latin-1 as ``?``, the text cut at 255 characters; a note at
     the first sample, where WFDB files hold their own definitions and readers drop notes, one frame later), onsets
-    past the end left out. None where ``signal`` has WFDB annotations of its own or none came from EDF."""
+    past the end left out. Empty where ``signal`` has WFDB annotations of its own or none came from EDF."""
     source = _checked_source(signal.source, signal.n_channels)
     notes = source.get("annotations", [])
     if signal.annotations or not notes:
@@ -228,8 +228,8 @@ def edf_annotations_as_wfdb(signal: Signal) -> list[Annotations]:
     timed: list[tuple[int, int, str]] = []  # (sample, order, text): sorted by sample, in the given order there
     for order, (onset, duration, text) in enumerate(notes):
         text = text.encode("latin-1", "replace").decode("latin-1")
-        parts = [(onset, text)] if not duration or duration <= 0 else [(onset, f"({text}"), (onset + duration,
-                                                                                            f"{text})")]
+        lasts = bool(duration) and duration > 0
+        parts = [(onset, f"({text}"), (onset + duration, f"{text})")] if lasts else [(onset, text)]
         for k, (at, note) in enumerate(parts):
             sample = frame * round(at * signal.fs / frame) if math.isfinite(at) else -1
             sample = frame if sample == 0 else sample  # WFDB keeps notes at 0 for its own definitions

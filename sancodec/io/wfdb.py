@@ -24,10 +24,9 @@ from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
-           "clip_to_format",
-           "described_signals", "find_wfdb_base", "header_value", "header_values", "narrow_dtype", "output_files",
-           "read_header", "read_single", "read_wfdb", "record_files", "write_annotations", "write_record",
-           "write_wfdb"]
+           "clip_to_format", "described_signals", "find_wfdb_base", "header_value", "header_values", "narrow_dtype",
+           "output_files", "read_header", "read_single", "read_wfdb", "record_files", "write_annotations",
+           "write_record", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
