@@ -203,7 +203,7 @@ def decode(
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import default_format, output_files, write_signal
-    from sancodec.io.edf import PADDING_NOTE, edf_padding
+    from sancodec.io.edf import SKIP_NOTE, edf_padding
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
 
@@ -264,7 +264,7 @@ def decode(
                           + f") written as {fmt.upper()}+ annotations")
         if padded:
             console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
-                          f"repeating each channel's last value end the file, annotated {PADDING_NOTE}")
+                          f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")
         _print_lossy_target(decoded.header)
 
 

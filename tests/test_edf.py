@@ -163,7 +163,7 @@ def test_the_cli_never_writes_over_an_existing_edf_without_force(tmp_path):
 def test_a_record_that_ends_inside_a_data_record_is_filled_out_with_its_last_values_and_annotated(tmp_path, mitdb_100):
     """EDF holds whole data records: 3700 samples at 360 Hz end 0.72 s into the 11th second, which the writer fills
     with each channel's last value (not zeros) and marks with MNE's annotation for padding."""
-    from sancodec.io.edf import PADDING_NOTE, edf_padding
+    from sancodec.io.edf import SKIP_NOTE, edf_padding
 
     signal = sancodec.read_signal(mitdb_100).slice(0, 3700)
     assert edf_padding(signal) == 11 * 360 - 3700
@@ -172,8 +172,8 @@ def test_a_record_that_ends_inside_a_data_record_is_filled_out_with_its_last_val
     assert back.n_samples == 11 * 360 and np.array_equal(back.samples[:3700], signal.samples)
     assert np.array_equal(back.samples[3700:], np.repeat(signal.samples[-1:], 260, axis=0))
     *beats, (onset, duration, text) = back.source["annotations"]  # the beat labels (.atr), then the padding
-    assert len(beats) == len(signal.annotations[0]) and PADDING_NOTE not in {t for _, _, t in beats}
-    assert text == PADDING_NOTE and onset == pytest.approx(3700 / 360) and duration == pytest.approx(260 / 360)
+    assert len(beats) == len(signal.annotations[0]) and SKIP_NOTE not in {t for _, _, t in beats}
+    assert text == SKIP_NOTE and onset == pytest.approx(3700 / 360) and duration == pytest.approx(260 / 360)
     assert edf_padding(back) == 0  # written again as it is: nothing more added, the annotation kept
     sancodec.write_signal(back, tmp_path / "again.edf")
     _same_file(edfio.read_edf(tmp_path / "again.edf"), edfio.read_edf(tmp_path / "ecg.edf"))
@@ -330,3 +330,21 @@ def test_an_edf_plus_d_file_with_gaps_is_refused_and_one_without_is_read(tmp_pat
     assert res.exit_code == 1 and "not back to back" in res.output and not (tmp_path / "gaps.san").exists()
     assert np.array_equal(sancodec.read_signal(tmp_path / "joined.edf").samples,
                           sancodec.read_signal(tmp_path / "c.edf").samples)
+
+
+def test_a_multi_segment_records_gaps_are_annotated_as_skipped_in_edf(tmp_path):
+    """ms100's 2 s gap (a segment that carries no channel, its rows the format's invalid value) keeps its samples in
+    EDF under a BAD_ACQ_SKIP annotation, as the padding does; cut out of the record, at its place in the cut."""
+    from pathlib import Path
+
+    from sancodec.io.edf import SKIP_NOTE
+
+    record = Path(sancodec.__file__).parent / "data" / "samples" / "multisegment" / "ms100"
+    signal = sancodec.read_signal(record)
+    assert [e["channels"] for e in signal.source["segments"]][1] == [] and signal.fs == 360
+    sancodec.write_signal(signal, tmp_path / "ms.edf")
+    back = edfio.read_edf(tmp_path / "ms.edf")
+    assert [(a.onset, a.duration, a.text) for a in back.annotations] == [(10.0, 2.0, SKIP_NOTE)]
+    assert np.array_equal(back.signals[0].digital, signal.samples[:, 0])
+    sancodec.write_signal(signal.slice(3240, 6120), tmp_path / "cut.edf")  # 1 s before the gap to 6 s after it
+    assert [(a.onset, a.duration) for a in edfio.read_edf(tmp_path / "cut.edf").annotations] == [(1.0, 2.0)]

@@ -21,18 +21,21 @@ import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
+from sancodec.io.segment_map import checked_segments
+from sancodec.io.wfdb_multi import is_multisegment
 from sancodec.io.wfdb_names import MAX_AUX
 from sancodec.signal import Annotations, Signal
 
 # io.write_signal names the output file
-__all__ = ["EDF_SUFFIXES", "PADDING_NOTE", "edf_annotations_as_wfdb", "edf_padding", "read_edf",
+__all__ = ["EDF_SUFFIXES", "SKIP_NOTE", "edf_annotations_as_wfdb", "edf_padding", "read_edf",
            "wfdb_annotations_as_edf", "write_edf"]
 
 EDF_SUFFIXES = (".edf", ".bdf")
 DIGITAL_RANGE = {"edf": (-32768, 32767), "bdf": (-8388608, 8388607)}
-#: the EDF+ annotation that marks the samples :func:`write_edf` appends to fill the last data record: the name
-#: MNE's EDF export gives the same padding, which MNE and EDFbrowser users already know to skip
-PADDING_NOTE = "BAD_ACQ_SKIP"
+#: the EDF+ annotation over samples that were never recorded: those :func:`write_edf` appends to fill the last data
+#: record, and a multi-segment WFDB record's gaps; the name MNE's EDF export gives its padding, which MNE users
+#: already know to skip
+SKIP_NOTE = "BAD_ACQ_SKIP"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # EDF+ separates its annotations' fields with 0, 20 and 21
 
 
@@ -130,8 +133,10 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
 
     EDF holds whole data records only: where the samples end inside one (a WFDB record of 650000 samples at
     360 Hz, a decode's ``--start``/``--end``), each channel's last value fills the record out (not zeros, which
-    would step the trace to the zero line) and an annotation :data:`PADDING_NOTE` spans what was added
-    (:func:`edf_padding` says how much, before any is written), as MNE's EDF export does."""
+    would step the trace to the zero line) and an annotation :data:`SKIP_NOTE` spans what was added
+    (:func:`edf_padding` says how much, before any is written), as MNE's EDF export does; the same annotation spans
+    each gap of a multi-segment WFDB record. A WFDB record's labels become EDF+ annotations
+    (:func:`wfdb_annotations_as_edf`)."""
     import edfio
 
     kind = _kind(path)
@@ -160,8 +165,8 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
             raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
     annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in [*source.get("annotations", []),
                                                                  *wfdb_annotations_as_edf(signal)]]
-    if pad:
-        annotations.append(edfio.EdfAnnotation(signal.n_samples / signal.fs, pad / signal.fs, PADDING_NOTE))
+    gaps = [*_gaps(signal), *([(signal.n_samples, pad)] if pad else [])]
+    annotations += [edfio.EdfAnnotation(start / signal.fs, rows / signal.fs, SKIP_NOTE) for start, rows in gaps]
     cls = edfio.Bdf if kind == "bdf" else edfio.Edf
     try:
         edf = cls(built, starttime=_time(signal.base_time), data_record_duration=duration, annotations=annotations)
@@ -258,6 +263,25 @@ def wfdb_annotations_as_edf(signal: Signal) -> list[tuple[float, None, str]]:
             text = " ".join(_CONTROL.sub(" ", t).strip() for t in kept if t.strip())
             out.append((sample / signal.fs, None, prefix + (text or "?")))
     return out
+
+
+def _gaps(signal: Signal) -> list[tuple[int, int]]:
+    """The gaps of a multi-segment WFDB record (segments that carry no channel; their rows hold the format's
+    invalid-sample value) as (first row, rows); none for any other signal, or where its segment map does not check
+    out (a ``.san`` header is not trusted: the samples are written all the same)."""
+    if not is_multisegment(signal):
+        return []
+    try:
+        segments = checked_segments(signal)
+    except SanFormatError:
+        return []
+    frame, gaps, start = signal.frame_size, [], 0
+    for entry in segments:
+        rows = entry["frames"] * frame
+        if rows and not entry["channels"]:
+            gaps.append((start, rows))
+        start += rows
+    return gaps
 
 
 def edf_padding(signal: Signal) -> int:
