@@ -363,7 +363,7 @@ def info(
                                f"(frames' payloads {details['payload_bytes']})"),
         ("model", (model.get("sha256", "")[:16] + ("… (embedded)" if model.get("spec") else "… (referenced)"))
          if model else "none (no frame uses the SAN)"),
-        ("annotations", ", ".join(f"{a['extension']}: {a['count']}" for a in sig.get("annotations", [])) or "none"),
+        ("annotations", _annotations_text(sig)),
         ("source", _source_text(sig.get("source"))),
     ]
     for i, name in enumerate(sig["channel_names"]):
@@ -376,6 +376,17 @@ def info(
     console.print(table)
     for channel in anatomy or []:
         console.print(_anatomy_table(channel))
+
+
+def _annotations_text(sig: dict) -> str:
+    """``info``'s annotations row: each WFDB annotation file's count, and an EDF/BDF source's EDF+ annotations (the
+    header's own entry, untrusted: counted only where it is a list)."""
+    parts = [f"{a['extension']}: {a['count']}" for a in sig.get("annotations", [])]
+    source = sig.get("source")
+    notes = source.get("annotations") if isinstance(source, dict) and source.get("kind") in ("edf", "bdf") else None
+    if isinstance(notes, list) and notes:
+        parts.append(f"{source['kind'].upper()}+: {len(notes)}")
+    return ", ".join(parts) or "none"
 
 
 def _anatomy_table(channel) -> Table:

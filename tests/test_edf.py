@@ -148,6 +148,17 @@ def test_a_hostile_source_entry_falls_back_to_defaults(tmp_path, source, mitdb_1
     assert np.array_equal(sancodec.read_signal(tmp_path / "x.edf").samples, signal.samples)
 
 
+def test_info_counts_an_edf_sources_annotations(tmp_path, mitdb_100):
+    _edf_plus(tmp_path / "psg.edf")
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "psg.edf"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["info", str(tmp_path / "psg.san")])
+    assert res.exit_code == 0 and "EDF+: 2" in res.output  # it said none
+    assert runner.invoke(app, ["encode", str(mitdb_100), "-o", str(tmp_path / "ecg.san"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["info", str(tmp_path / "ecg.san")])
+    assert res.exit_code == 0 and "atr: 2274" in res.output and "EDF+" not in res.output
+
+
 def test_the_cli_never_writes_over_an_existing_edf_without_force(tmp_path):
     _edf_plus(tmp_path / "psg.edf")
     runner = CliRunner()
