@@ -359,3 +359,26 @@ def test_a_multi_segment_records_gaps_are_annotated_as_skipped_in_edf(tmp_path):
     assert np.array_equal(back.signals[0].digital, signal.samples[:, 0])
     sancodec.write_signal(signal.slice(3240, 6120), tmp_path / "cut.edf")  # 1 s before the gap to 6 s after it
     assert [(a.onset, a.duration) for a in edfio.read_edf(tmp_path / "cut.edf").annotations] == [(1.0, 2.0)]
+
+
+def test_a_float_source_decoded_from_a_san_is_written_as_edf_on_its_grid(tmp_path):
+    """A float .npy coded lossy decodes to multiples of its grid (the header's quantum): EDF takes those multiples as
+    its integers, the grid as the gain, so the digital values are the decoder's exactly and the physical ones within
+    what EDF's 8-character ranges round; a float signal without a grid is still refused, in one line."""
+    t = np.arange(20_000) / 250
+    x = np.sin(2 * np.pi * 1.2 * t) + 0.05 * np.random.default_rng(0).normal(size=t.size)
+    np.save(tmp_path / "f.npy", np.stack([x, 2 * x], axis=1).astype(np.float32))
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / "f.npy"), "--fs", "250", "--mode", "lossy", "--prdn", "1",
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    decoded = sancodec.decode((tmp_path / "f.san").read_bytes())
+    quantum = sancodec.codec.container.SanReader((tmp_path / "f.san").read_bytes()).header["quantum"]
+    res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "-o", str(tmp_path / "f.edf"), "-q"])
+    assert res.exit_code == 0, res.output
+    edf = edfio.read_edf(tmp_path / "f.edf")
+    for k, signal in enumerate(edf.signals):
+        assert np.array_equal(signal.digital[: decoded.n_samples], np.rint(decoded.samples[:, k] / quantum[k]))
+        assert np.abs(signal.data[: decoded.n_samples] - decoded.samples[:, k]).max() < 1e-5 * np.abs(x).max() * 2
+    with pytest.raises(sancodec.SanConfigError, match="EDF and BDF hold integers"):
+        sancodec.write_signal(decoded, tmp_path / "no_grid.edf")  # no quantum given: nothing to put them on

@@ -93,8 +93,8 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
     ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf`` or ``bdf``; by default the suffix decides and anything else
     is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled out with each
     channel's last value and annotated where the samples end inside it (``io.edf.write_edf``). ``quantum``: the
-    grid of a float signal decoded from
-    a ``.san``, which lets WFDB hold it exactly. ``fsync`` flushes files and folder to disk.
+    grid of a float signal decoded from a ``.san``, which lets WFDB and EDF hold it exactly (its multiples of the
+    grid as integers). ``fsync`` flushes files and folder to disk.
     """
     p = Path(path)
     fmt = _format_of(p, format)
@@ -109,5 +109,9 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
 
         if p.suffix.lower() != f".{fmt}":
             raise SanConfigError(f"{p}: a {fmt.upper()} file's name must end in .{fmt}")
+        if not signal.is_digital and quantum is not None:  # a float source on its grid: integers EDF holds exactly
+            from sancodec.io.wfdb import float_as_digital
+
+            signal = float_as_digital(signal, quantum)
         return [write_edf(signal, p, fsync=fsync)]
     return write_wfdb(signal, p, quantum=quantum, fsync=fsync)

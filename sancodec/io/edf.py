@@ -141,7 +141,8 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
 
     kind = _kind(path)
     if not signal.is_digital:
-        raise SanConfigError("EDF and BDF hold integers; write a floating-point signal as npy or csv")
+        raise SanConfigError("EDF and BDF hold integers; write a floating-point signal as npy or csv (one decoded "
+                             "from a .san, on its grid, is written as those integers)")
     source = _checked_source(signal.source, signal.n_channels)
     fields = source.get("signals")
     steps = signal.sample_steps()
@@ -153,7 +154,8 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     for k, step in enumerate(steps):
         x = samples[::step, k]
         if x.size and (x.min() < low or x.max() > high):
-            raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}")
+            raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}"
+                                 + (" (BDF holds 24 bits: write .bdf)" if kind == "edf" else ""))
         f = fields[k] if fields is not None else _default_fields(signal, k, kind)
         try:
             built.append(signal_class.from_digital(

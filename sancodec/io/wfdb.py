@@ -24,9 +24,9 @@ from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
-           "clip_to_format", "described_signals", "find_wfdb_base", "header_value", "header_values", "narrow_dtype",
-           "output_files", "read_header", "read_single", "read_wfdb", "record_files", "write_annotations",
-           "write_record", "write_wfdb"]
+           "clip_to_format", "described_signals", "float_as_digital", "find_wfdb_base", "header_value", "header_values",
+           "narrow_dtype", "output_files", "read_header", "read_single", "read_wfdb", "record_files",
+           "write_annotations", "write_record", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
@@ -328,13 +328,13 @@ def output_files(signal: Signal, path: Path) -> list[Path]:
     return [path.parent / f for f in files]
 
 
-def _float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
+def float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
     """A float signal whose samples are integers x quantum (a decoded .npy/CSV source) as digital
-    samples with ``adc_gain = 1 / quantum``: WFDB then holds them exactly (refused past 32 bits)."""
+    samples with ``adc_gain = 1 / quantum``: WFDB and EDF then hold them exactly (refused past 32 bits)."""
     q = np.asarray(quantum, dtype=np.float64)
     digital = np.rint(signal.samples / q)
     if np.abs(digital).max(initial=0) >= 2**31:
-        raise SanConfigError("these float samples need more than 32 bits on their grid; WFDB cannot hold "
+        raise SanConfigError("these float samples need more than 32 bits on their grid; WFDB and EDF cannot hold "
                              "them exactly (use --format npy)")
     if np.abs(digital * q - signal.samples).max(initial=0) > 1e-6 * q.min():
         raise SanConfigError("the float samples do not sit on the file's grid; use --format npy")
@@ -359,7 +359,7 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
     signal = _annotated(signal)
     check_strings(signal)
     if not signal.is_digital and quantum is not None:
-        signal = _float_as_digital(signal, quantum)
+        signal = float_as_digital(signal, quantum)
     multi = _is_multisegment(signal)
     targets = output_files(signal, path)
     try:
