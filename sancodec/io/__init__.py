@@ -109,9 +109,5 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
 
         if p.suffix.lower() != f".{fmt}":
             raise SanConfigError(f"{p}: a {fmt.upper()} file's name must end in .{fmt}")
-        if not signal.is_digital and quantum is not None:  # a float source on its grid: integers EDF holds exactly
-            from sancodec.io.wfdb import float_as_digital
-
-            signal = float_as_digital(signal, quantum)
-        return [write_edf(signal, p, fsync=fsync)]
+        return [write_edf(signal, p, quantum=quantum, fsync=fsync)]
     return write_wfdb(signal, p, quantum=quantum, fsync=fsync)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,8 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.segment_map import checked_segments
-from sancodec.io.wfdb_multi import is_multisegment
-from sancodec.io.wfdb_names import MAX_AUX
+from sancodec.io.wfdb_multi import is_multisegment, placed
+from sancodec.io.wfdb_names import CONTROL, MAX_AUX
 from sancodec.signal import Annotations, Signal
 
 # io.write_signal names the output file
@@ -36,7 +35,6 @@ DIGITAL_RANGE = {"edf": (-32768, 32767), "bdf": (-8388608, 8388607)}
 #: record, and a multi-segment WFDB record's gaps; the name MNE's EDF export gives its padding, which MNE users
 #: already know to skip
 SKIP_NOTE = "BAD_ACQ_SKIP"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # EDF+ separates its annotations' fields with 0, 20 and 21
 
 
 def _kind(path: Path) -> str:
@@ -127,9 +125,10 @@ def _baseline(f: dict[str, Any]) -> int:
     return int(round(f["digital_min"] - f["physical_min"] * _gain(f)))
 
 
-def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None, fsync: bool = False) -> Path:
     """Write ``signal``'s digital samples as EDF+ (``.edf``) or BDF (``.bdf``), its ``source`` header
-    restored where it has one; read back and compared before it is moved into place.
+    restored where it has one; read back and compared before it is moved into place. A float signal decoded from a
+    ``.san`` (``quantum``: its grid) is written as its multiples of the grid, as ``wfdb.write_wfdb`` writes it.
 
     EDF holds whole data records only: where the samples end inside one (a WFDB record of 650000 samples at
     360 Hz, a decode's ``--start``/``--end``), each channel's last value fills the record out (not zeros, which
@@ -140,6 +139,10 @@ def write_edf(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     import edfio
 
     kind = _kind(path)
+    if not signal.is_digital and quantum is not None:
+        from sancodec.io.wfdb import float_as_digital
+
+        signal = float_as_digital(signal, quantum)
     if not signal.is_digital:
         raise SanConfigError("EDF and BDF hold integers; write a floating-point signal as npy or csv (one decoded "
                              "from a .san, on its grid, is written as those integers)")
@@ -262,7 +265,7 @@ def wfdb_annotations_as_edf(signal: Signal) -> list[tuple[float, None, str]]:
         prefix = f"{a.extension}: " if len(sets) > 1 else ""
         for sample, symbol, note in zip(a.sample.tolist(), a.symbol, a.aux_note):
             kept = (note,) if symbol == '"' else (symbol, note)  # a comment's symbol says only that it is one
-            text = " ".join(_CONTROL.sub(" ", t).strip() for t in kept if t.strip())
+            text = " ".join(CONTROL.sub(" ", t).strip() for t in kept if t.strip())  # EDF+'s separators: 0, 20, 21
             out.append((sample / signal.fs, None, prefix + (text or "?")))
     return out
 
@@ -277,13 +280,8 @@ def _gaps(signal: Signal) -> list[tuple[int, int]]:
         segments = checked_segments(signal)
     except SanFormatError:
         return []
-    frame, gaps, start = signal.frame_size, [], 0
-    for entry in segments:
-        rows = entry["frames"] * frame
-        if rows and not entry["channels"]:
-            gaps.append((start, rows))
-        start += rows
-    return gaps
+    return [(start, end - start) for entry, start, end in placed(segments, signal.frame_size)
+            if end > start and not entry["channels"]]
 
 
 def edf_padding(signal: Signal) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -157,10 +158,12 @@ def described_signals(head) -> int:  # head: a wfdb Record header
     return min(len(getattr(head, name, None) or []) for name in ("sig_name", "file_name", "fmt"))
 
 
-def record_annotations(base: Path, frame: int = 1) -> list[Annotations]:
-    """The record's annotation files, times in rows (WFDB counts them in frames of ``frame`` rows)."""
+def record_annotations(base: Path, frame: int = 1,
+                       extensions: Sequence[str] = ANNOTATION_EXTENSIONS) -> list[Annotations]:
+    """The record's annotation files of ``extensions`` that exist, times in rows (WFDB counts them in frames of
+    ``frame`` rows)."""
     annotations = []
-    for ext in ANNOTATION_EXTENSIONS:
+    for ext in extensions:
         if base.with_name(f"{base.name}.{ext}").exists():
             ann = _read_annotations(base, ext)
             ann.sample = ann.sample * frame
@@ -441,10 +444,9 @@ def check_annotations_read_back(signal: Signal, base: Path) -> None:
     """Read each annotation file just written with wfdb-python (every extension, not only those a record's reading
     looks for): one that reads back otherwise (wfdb-python writes some labels it cannot read, or reads as other
     ones) is never reported as written."""
-    for ann in signal.annotations:
-        if len(ann):
-            back = _read_annotations(base, ann.extension)
-            back.sample = back.sample * signal.frame_size
-            if not ann.equals(back):
-                raise SanFormatError(f"{base.name}.{ann.extension}: the written annotations do not read back as "
-                                     "they were (a symbol or field WFDB cannot hold?)")
+    written = [a for a in signal.annotations if len(a)]
+    back = {a.extension: a for a in record_annotations(base, signal.frame_size, [a.extension for a in written])}
+    for ann in written:
+        if not ann.equals(back.get(ann.extension)):
+            raise SanFormatError(f"{base.name}.{ann.extension}: the written annotations do not read back as they "
+                                 "were (a symbol or field WFDB cannot hold?)")

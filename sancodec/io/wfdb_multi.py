@@ -26,7 +26,8 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.segment_map import KIND, MAX_SEGMENTS, SEGMENT_FIELDS, checked_segments, typed_list
 from sancodec.signal import Signal
 
-__all__ = ["check_same_segments", "is_multisegment", "output_files", "read_multisegment", "write_segments"]
+__all__ = ["check_same_segments", "is_multisegment", "output_files", "placed", "read_multisegment",
+           "write_segments"]
 
 log = logging.getLogger("sancodec")
 #: The layout header's fields, one entry per channel of the record.
@@ -188,7 +189,7 @@ def _bits(fmt: str) -> int:
     return FORMAT_BITS.get(str(fmt), 64)
 
 
-def _placed(segments: list[dict[str, Any]], frame: int) -> Iterator[tuple[dict[str, Any], int, int]]:
+def placed(segments: list[dict[str, Any]], frame: int) -> Iterator[tuple[dict[str, Any], int, int]]:
     """Each segment with the rows ``[start, end)`` it covers on the record's time axis."""
     start = 0
     for entry in segments:
@@ -208,7 +209,7 @@ def _lay_out(base: Path, parts: list, segments: list[dict[str, Any]], union: dic
                              f"channels for {recorded} recorded ones; sancodec refuses more filler than recorded "
                              f"samples (or {MIN_FILL_ALLOWANCE}), since it holds the whole record in memory")
     samples = np.tile(np.asarray([INVALID_SAMPLE.get(f, -32768) for f in union["fmt"]], dtype=np.int64), (rows, 1))
-    for (_, _, seg), (entry, start, end) in zip(parts, _placed(segments, frame)):
+    for (_, _, seg), (entry, start, end) in zip(parts, placed(segments, frame)):
         if seg is not None:
             factor = frame // seg.frame_size  # the segment's own fastest channel may be slower than the record's
             samples[start:end, entry["channels"]] = np.repeat(seg.samples, factor, axis=0)
@@ -253,7 +254,7 @@ def output_files(signal: Signal, path: Path) -> list[Path]:
     layout, names = _names(path.name, segments)
     files = [path.parent / f"{path.name}.hea"] + ([path.parent / f"{layout}.hea"]
                                                   if signal.source["layout"] == "variable" else [])
-    for (entry, start, _), seg_name in zip(_placed(segments, signal.frame_size), names):
+    for (entry, start, _), seg_name in zip(placed(segments, signal.frame_size), names):
         if seg_name is not None:
             files += single_files(segment_signal(signal, entry, start), path.parent / seg_name)
     return files + [path.parent / f"{path.name}.{a.extension}" for a in signal.annotations if len(a)]
@@ -267,7 +268,7 @@ def write_segments(signal: Signal, name: str, folder: Path) -> None:
     signal.check_frames(name)
     segments = checked_segments(signal)
     layout, names = _names(name, segments)
-    for (entry, start, _), seg_name in zip(_placed(segments, signal.frame_size), names):
+    for (entry, start, _), seg_name in zip(placed(segments, signal.frame_size), names):
         if seg_name is not None:
             write_record(segment_signal(signal, entry, start), seg_name, folder)
     variable = signal.source["layout"] == "variable"
@@ -334,7 +335,7 @@ def check_same_segments(signal: Signal, back: Signal, name: str) -> None:
     ours, theirs = checked_segments(signal), checked_segments(back) if is_multisegment(back) else []
     if [(e["frames"], e["channels"]) for e in ours] != [(e["frames"], e["channels"]) for e in theirs]:
         raise SanFormatError(f"{name}: the written record reads back with other segments")
-    for entry, start, _ in _placed(ours, signal.frame_size):
+    for entry, start, _ in placed(ours, signal.frame_size):
         if entry["channels"] and not np.array_equal(segment_signal(signal, entry, start).samples,
                                                     segment_signal(back, entry, start).samples):
             raise SanFormatError(f"{name}: a written segment does not read back to the same samples")

@@ -9,8 +9,8 @@ from pathlib import Path
 from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
-__all__ = ["ANNOTATION_EXTENSION", "MAX_AUX", "RECORD_NAME", "RESERVED_EXTENSIONS", "check_record_name",
-           "check_strings"]
+__all__ = ["ANNOTATION_EXTENSION", "CONTROL", "MAX_AUX", "RECORD_NAME", "RESERVED_EXTENSIONS",
+           "check_record_name", "check_strings"]
 
 #: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
 RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -18,7 +18,7 @@ RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: or header extension.
 ANNOTATION_EXTENSION = re.compile(r"[A-Za-z0-9_]{1,16}")
 RESERVED_EXTENSIONS = frozenset({"hea", "dat", "san", "npy", "csv", "mat", "edf", "py", "sh"})
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # control characters: a header line's end, EDF+'s separators
 MAX_AUX = 255  # characters of an annotation's note (its length is one byte in the file)
 
 
@@ -32,7 +32,7 @@ def check_record_name(path: Path) -> str:
 
 def check_strings(signal: Signal) -> None:
     texts = [*signal.channel_names, *signal.units, *signal.comments, *(signal.fmt or [])]
-    if any(_CONTROL.search(t) for t in texts):
+    if any(CONTROL.search(t) for t in texts):
         raise SanConfigError("a channel name, unit, format or comment holds a control character (a newline "
                              "would end up as a raw line of the .hea); WFDB cannot hold it")
     for ann in signal.annotations:
