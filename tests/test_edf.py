@@ -382,3 +382,37 @@ def test_a_float_source_decoded_from_a_san_is_written_as_edf_on_its_grid(tmp_pat
         assert np.abs(signal.data[: decoded.n_samples] - decoded.samples[:, k]).max() < 1e-5 * np.abs(x).max() * 2
     with pytest.raises(sancodec.SanConfigError, match="EDF and BDF hold integers"):
         sancodec.write_signal(decoded, tmp_path / "no_grid.edf")  # no quantum given: nothing to put them on
+
+
+def test_hostile_edf_annotations_and_segment_maps_in_a_san_header_are_written_safely_or_refused(tmp_path, mitdb_100):
+    """A .san with valid CRCs whose header lies: EDF+ annotations past the end, before the start, lasting 1e300 s or
+    less than nothing, with a 2000-character text; a multi-segment map whose lengths no longer add up. WFDB takes the
+    notes that land inside the record, cut to fit; EDF refuses a negative duration in one line; the broken map's
+    record is written as EDF without gap annotations, nothing else trusted from it."""
+    from common import rewrap
+
+    signal = sancodec.read_signal(mitdb_100).slice(0, 3600)
+    signal.annotations = []
+    data = sancodec.encode(signal)
+    header = sancodec.codec.container.SanReader(data).header
+    header["signal"]["source"] = {"kind": "edf", "annotations": [
+        [1e300, None, "b"], [-5.0, None, "c"], [2.0, 1e300, "d"], [3.0, -1.0, "e"], [4.0, 0.5, "x" * 2000]]}
+    lying = sancodec.decode(rewrap(data, header=header))
+    sancodec.write_signal(lying, tmp_path / "rec")
+    [notes] = sancodec.read_signal(tmp_path / "rec").annotations
+    assert notes.sample.tolist() == [720, 1080, 1440, 1620]  # 'b' and 'c' outside, 'd)' at 1e300 s left out
+    assert notes.aux_note == ["(d", "e", "(" + "x" * 254, "x" * 255]
+    with pytest.raises(sancodec.SanConfigError, match="not make a valid EDF file"):
+        sancodec.write_signal(lying, tmp_path / "x.edf")
+    assert not (tmp_path / "x.edf").exists()
+
+    from pathlib import Path
+
+    record = Path(sancodec.__file__).parent / "data" / "samples" / "multisegment" / "ms100"
+    data = sancodec.encode(sancodec.read_signal(record))
+    header = sancodec.codec.container.SanReader(data).header
+    header["signal"]["source"]["segments"][1]["frames"] = 5  # the gap's 720 frames said to be 5
+    broken = sancodec.decode(rewrap(data, header=header))
+    sancodec.write_signal(broken, tmp_path / "ms.edf")
+    written = edfio.read_edf(tmp_path / "ms.edf")
+    assert written.annotations == () and np.array_equal(written.signals[0].digital, broken.samples[:, 0])
