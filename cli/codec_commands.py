@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -167,10 +168,10 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
                       f"bits/sample, {summary['cr_vs_16bit']}x smaller than 16-bit samples ({summary['mode']}, "
                       f"{summary['seconds']:.2f} s)")
         if summary["mode"] == "lossy":
-            console.print(f"target {_target_text(summary['target'])}; per channel, PRDN achieved and bits/sample "
-                          "spent (header apart): " + ", ".join(
-                              ("-" if p is None else f"{p:.3f} %") + f" at {b:.3f}"
-                              for p, b in zip(summary["prdn_per_channel"], summary["bits_per_sample_per_channel"])))
+            achieved = _achieved(summary["target"], summary["prdn_per_channel"])
+            console.print(f"target {_target_text(summary['target'])}; per channel, {_achieved_what(summary['target'])} "
+                          "achieved and bits/sample spent (header apart): " + ", ".join(
+                              f"{a} at {b:.3f}" for a, b in zip(achieved, summary["bits_per_sample_per_channel"])))
             if not summary["checked"]:
                 console.print(f"not decoded to check it (--effort {summary['effort']}; --verify checks it, as the "
                               "default effort does)")
@@ -285,9 +286,9 @@ def _print_decoded_json(source: Path, files: list[Path], header: dict, start: in
 def _print_lossy_target(header: dict) -> None:
     """A lossy file's target and the PRDN each channel achieved over the record (nothing for other modes)."""
     if header.get("lossy"):
-        console.print("lossy file, target " + _target_text(header["lossy"]["target"])
-                      + "; PRDN per channel (whole record): "
-                      + ", ".join("-" if p is None else f"{p:.3f} %" for p in header["lossy"]["prdn"]))
+        target = header["lossy"]["target"]
+        console.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
+                      "(whole record): " + ", ".join(_achieved(target, header["lossy"]["prdn"])))
 
 
 def _targets(prdn: float | None, snr: float | None, bps: float | None) -> dict[str, float]:
@@ -298,6 +299,24 @@ def _targets(prdn: float | None, snr: float | None, bps: float | None) -> dict[s
 def _target_text(target: dict) -> str:
     units = {"prdn": " %", "snr": " dB", "bps": " bits/sample"}
     return ", ".join(f"{k.upper()} {v:g}{units[k]}" for k, v in target.items())
+
+
+def _achieved_what(target: dict) -> str:
+    """What :func:`_achieved` shows: the PRDN, and for an SNR target its SNR too."""
+    return "PRDN (SNR)" if "snr" in target else "PRDN"
+
+
+def _achieved(target: dict, prdn: list) -> list[str]:
+    """Each channel's PRDN achieved ("-" where the file holds none: a flat channel); for an SNR target also the
+    SNR it amounts to, -20 log10(PRDN / 100) dB (the target's own definition, ``lossy.LossyTarget``), so that a user
+    who asked in dB reads the answer in dB (a lossless channel's PRDN of 0 is an infinite SNR)."""
+    def one(p: float | None) -> str:
+        if p is None:
+            return "-"
+        if "snr" not in target:
+            return f"{p:.3f} %"
+        return f"{p:.3f} % ({-20 * math.log10(p / 100):.2f} dB)" if p > 0 else f"{p:.3f} % (exact)"
+    return [one(p) for p in prdn]
 
 
 def _read_san(path: Path) -> bytes:
@@ -353,8 +372,8 @@ def info(
     rows = [
         ("mode", file_mode(head) + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")
          + (" (the paper's SAN-only code)" if file_mode(head) == "san" else "")
-         + (f" (target {_target_text(head['lossy']['target'])}, PRDN achieved "
-            + ", ".join("-" if p is None else f"{p:.3f} %" for p in head["lossy"]["prdn"]) + ")"
+         + (f" (target {_target_text(head['lossy']['target'])}, {_achieved_what(head['lossy']['target'])} achieved "
+            + ", ".join(_achieved(head["lossy"]["target"], head["lossy"]["prdn"])) + ")"
             if head.get("lossy") else "")),
         ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
         ("frames", f"{details['frames']} of {head['frame_len']} samples"),

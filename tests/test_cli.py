@@ -452,3 +452,23 @@ def test_pipes_npy_in_on_stdin_and_out_on_stdout(tmp_path):
     assert res.exit_code == 2 and "standard output" in res.output
     res = runner.invoke(app, ["encode", "-", "--fs", "250", "-o", str(tmp_path / "q.san")], input=b"not npy")
     assert res.exit_code == 1 and "standard input" in res.output and not (tmp_path / "q.san").exists()
+
+
+def test_an_snr_target_is_answered_in_db_too(mitdb_excerpt, tmp_path):
+    """A file coded at an SNR target reports each channel's SNR achieved in dB beside its PRDN (``encode``, ``info``,
+    ``decode``), -20 log10(PRDN / 100), each at or above the target; a PRDN target's report stays in percent."""
+    import re
+
+    from sancodec.codec.container import SanReader
+
+    out = tmp_path / "snr.san"
+    res = run("encode", mitdb_excerpt, "--mode", "lossy", "--snr", "30", "--effort", "fast", "-o", out)
+    assert res.exit_code == 0, res.output
+    prdn = SanReader(out.read_bytes()).header["lossy"]["prdn"]
+    expected = [f"{-20 * np.log10(p / 100):.2f} dB" for p in prdn]
+    for printed in (res.stdout, run("info", out).stdout, run("decode", out, "-o", tmp_path / "back.npy").stdout):
+        flat = " ".join(printed.split()).replace("│ │", "")  # rich wraps long rows; rejoin them
+        assert all(e in flat for e in expected), (expected, printed)
+        assert all(float(db) >= 30 for db in re.findall(r"\(([\d.]+) dB\)", flat))
+    res = run("encode", mitdb_excerpt, "--mode", "lossy", "--prdn", "3", "--effort", "fast", "-o", tmp_path / "p.san")
+    assert res.exit_code == 0 and " dB" not in res.stdout
