@@ -464,6 +464,7 @@ def report(
     from sancodec.baselines import baseline_sizes
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
+    from sancodec.io.decimals import on_decimal_grid
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.report import make_report
 
@@ -485,6 +486,8 @@ def report(
         original_bytes = sum(f.stat().st_size for f in files if f.suffix in (".dat", ".mat"))
     else:
         original_bytes = input.stat().st_size
+    if file_mode(SanReader(data).header) == "lossless" and not signal.is_digital:
+        signal = on_decimal_grid(signal) or signal  # decimals: coded, and compared, as the integers they are
     rep = make_report(signal, data, original_bytes=original_bytes or None)
     sizes = baseline_sizes(signal)
     if plot is not None:

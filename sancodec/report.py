@@ -16,6 +16,7 @@ import numpy as np
 from sancodec.codec import decode_file
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
+from sancodec.io.decimals import on_decimal_grid
 from sancodec.metrics import bits_per_sample, compression_ratio, normalized_loss, phi, prd, prdn, snr_db
 from sancodec.signal import Signal
 
@@ -64,6 +65,8 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     """Decode ``data`` and compare it with ``original`` sample for sample."""
     decoded = decode_file(data)
     header = decoded.header
+    if not original.is_digital and decoded.signal.is_digital:  # a decimal source, coded as its integers
+        original = on_decimal_grid(original) or original
     x, y = original.samples, decoded.signal.samples
     if x.shape != y.shape:
         raise SanConfigError(f"the .san holds {y.shape} samples, the original {x.shape}")

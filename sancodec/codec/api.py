@@ -24,7 +24,9 @@ Per frame (``frame_len`` samples, all channels) and channel:
 ``lossy`` keeps the SAN path only (the paper's representation). Errors are in
 the samples' own units: digital (ADC) units for WFDB sources. Float sources
 (.npy/CSV) are first quantised to a grid of ``2 * max_error`` (near-lossless)
-or ``std / 1024`` (lossy); lossless needs integer samples.
+or ``std / 1024`` (lossy); lossless needs integer samples, or decimals (``io.decimals``: a CSV's ``0.0617``), which
+it holds as integers with a gain of 10^d, the WFDB way: the decoded Signal's ``samples`` are those integers and its
+``physical()`` the very doubles encoded (CSV and ``.npy`` outputs write those).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from sancodec.codec.pipeline import (
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.decimals import on_decimal_grid
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import sum_of_squares
 from sancodec.san.spec import SanSpec
@@ -123,6 +126,8 @@ def encode_to_file(
         raise SanConfigError(f"encode takes a sancodec.Signal, not a {type(signal).__name__}: "
                              "Signal(samples, fs, channel_names, units) wraps an array")
     check_effort(effort)
+    if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d
+        signal = on_decimal_grid(signal) or signal
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":

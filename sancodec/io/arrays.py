@@ -11,6 +11,7 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values
 from sancodec.signal import Signal, beyond_exact_range
 
 __all__ = ["map_npy", "read_csv", "read_npy", "time_column", "write_csv", "write_npy"]
@@ -118,8 +119,10 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 def _as_source(signal: Signal) -> np.ndarray:
-    """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so."""
-    x = signal.samples
+    """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so; a
+    decimal source's values (``decimals.decimal_values``), not its integers."""
+    decimal = decimal_values(signal)
+    x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") != "npy":
         return x
@@ -170,8 +173,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if names is not None and names[0].lower().startswith("time") and data.shape[1] > 1:
         if fs is None and data.shape[0] > 1:
             fs = rate_of(data[:, 0])
-        if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate
+        if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate ...
             source |= {"time_column": names[0], "time_start": float(data[0, 0])}
+            places = decimal_places(data[:, :1])  # ... with the decimals it was printed with, where it has some
+            if places is not None:
+                source["time_decimals"] = places[0]
         data, names = data[:, 1:], names[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
@@ -199,17 +205,28 @@ def time_column(source: dict | None) -> tuple[str, float] | None:
     return name, float(start)
 
 
+def _time_format(source: dict) -> str:
+    """How a CSV source's time column is printed: with the decimals it had (``read_csv``'s ``time_decimals``, 0 to
+    ``decimals.MAX_DECIMALS``: a ``.san`` header is not trusted), else to 12 significant digits."""
+    places = source.get("time_decimals")
+    return f"%.{places}f" if type(places) is int and 0 <= places <= MAX_DECIMALS else "%.12g"
+
+
 def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     """A header row of channel names, then one row per sample; floats with 17 significant digits
-    (they read back exactly). A CSV source's time column comes first again, rebuilt from its first time and
-    the rate (``start + n / fs``, 12 significant digits)."""
+    (they read back exactly), a decimal source's values with each column's decimals (``decimals``). A CSV
+    source's time column comes first again, rebuilt from its first time and the rate (``start + n / fs``) and
+    printed as it was (:func:`_time_format`)."""
     buf = io.StringIO()
-    fmt = "%d" if signal.is_digital else "%.17g"
-    names, rows, formats = list(signal.channel_names), signal.samples, fmt
+    decimal = decimal_values(signal)
+    names, rows = list(signal.channel_names), signal.samples
+    formats = ["%d" if signal.is_digital else "%.17g"] * signal.n_channels
+    if decimal is not None:  # the double nearest each decimal prints as that decimal at its places
+        rows, formats = decimal[0], [f"%.{d}f" for d in decimal[1]]
     time = time_column(signal.source)
     if time is not None:
         times = time[1] + np.arange(signal.n_samples) / signal.fs
-        names, formats = [time[0], *names], ["%.12g"] + [fmt] * signal.n_channels
-        rows = np.column_stack([times, signal.samples.astype(np.float64)])  # integers within 2**53: exact
+        names, formats = [time[0], *names], [_time_format(signal.source), *formats]
+        rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
     np.savetxt(buf, rows, delimiter=",", fmt=formats, header=",".join(names), comments="")
     return write_text_atomic(path, buf.getvalue(), fsync=fsync)

@@ -1,0 +1,79 @@
+"""Decimal samples (a CSV's ``0.0617``, a float64 array read from such text) held exactly as integers.
+
+A column whose every value is ``D / 10**d`` for an integer ``D`` (the double nearest that decimal, as a text
+reader makes it) is coded losslessly as ``D`` with gain ``10**d``, as WFDB holds ADC units and a gain: the
+decoder's ``physical = D / 10**d`` is one correctly rounded division, the very double the text was read as. So
+lossless mode takes such a file (it refuses other floating-point samples), and its CSV and ``.npy`` outputs
+give the values back, the CSV with each column's ``d`` decimals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from sancodec.signal import Signal
+
+__all__ = ["MAX_DECIMALS", "decimal_places", "decimal_values", "on_decimal_grid"]
+
+MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
+MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3)
+
+
+def decimal_places(x: np.ndarray) -> list[int] | None:
+    """Per column of the float64 ``x`` (samples x channels), the fewest decimals ``d`` (0 to :data:`MAX_DECIMALS`)
+    with every value exactly ``rint(value * 10**d) / 10**d`` and those integers within :data:`MAX_UNITS`; None
+    where a column has no such ``d`` (binary fractions, noise, values too large for their decimals)."""
+    if x.dtype != np.float64 or x.ndim != 2 or not x.size or not np.all(np.isfinite(x)):
+        return None
+    places = []
+    for column in x.T:
+        d = next((d for d in range(MAX_DECIMALS + 1) if _units(column, d) is not None), None)
+        if d is None:
+            return None
+        places.append(d)
+    return places
+
+
+def _units(column: np.ndarray, d: int) -> np.ndarray | None:
+    """``column``'s integers at ``d`` decimals, where every value is exactly one of them over ``10**d``."""
+    scale = float(10**d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        units = np.rint(column * scale)
+    if not np.all(np.abs(units) < MAX_UNITS) or not np.array_equal(units / scale, column):
+        return None
+    return units.astype(np.int64)
+
+
+def on_decimal_grid(signal: Signal) -> Signal | None:
+    """``signal`` (floating-point samples) as integers on each channel's decimal grid (:func:`decimal_places`):
+    gain ``10**d``, baseline 0, the decimals kept in its source entry for the writers (:func:`decimal_values`);
+    None where a channel is not on one, or the samples are integers already."""
+    if signal.is_digital:
+        return None
+    places = decimal_places(np.asarray(signal.samples))
+    if places is None:
+        return None
+    units = np.column_stack([_units(signal.samples[:, c], d) for c, d in enumerate(places)])
+    source = dict(signal.source) if isinstance(signal.source, dict) else {}
+    return replace(signal, samples=units, adc_gain=[float(10**d) for d in places], baseline=[0] * len(places),
+                   source={**source, "decimals": places})
+
+
+def decimal_values(signal: Signal) -> tuple[np.ndarray, list[int]] | None:
+    """The values and decimals of a signal :func:`on_decimal_grid` made (or decoded from its file): its samples over
+    their gains, and each channel's decimals; None where ``signal`` is not such a signal. A ``.san`` header is not
+    trusted: the decimals count only where they are 0 to :data:`MAX_DECIMALS`, one per channel, and match the
+    gains and zero baselines."""
+    source = signal.source if isinstance(signal.source, dict) else {}
+    places = source.get("decimals")
+    if not signal.is_digital or not isinstance(places, list) or len(places) != signal.n_channels:
+        return None
+    if not all(type(d) is int and 0 <= d <= MAX_DECIMALS for d in places):
+        return None
+    if signal.adc_gain is None or signal.baseline is None:
+        return None
+    if any(g != float(10**d) for g, d in zip(signal.adc_gain, places)) or any(b != 0 for b in signal.baseline):
+        return None
+    return signal.samples.astype(np.float64) / np.array([float(10**d) for d in places]), places

@@ -1,0 +1,123 @@
+"""Decimal samples (a CSV's ``0.0617``) coded losslessly as integers with a gain of 10^d (``io.decimals``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec import SancodecError, Signal, read_signal
+from sancodec.cli.app import app
+from sancodec.codec.container import SanReader
+from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values, on_decimal_grid
+
+runner = CliRunner()
+
+
+def _csv(rows: np.ndarray, places: list[int], rate: float = 250.0) -> str:
+    """A CSV as a device exports one: a time column with 3 decimals, then each column at its decimals."""
+    lines = [",".join(["time", *"ab"[: rows.shape[1]]])]
+    for i, row in enumerate(rows):
+        lines.append(",".join([f"{i / rate:.3f}", *(f"{v / 10**d:.{d}f}" for v, d in zip(row, places))]))
+    return "\n".join(lines) + "\n"
+
+
+def test_the_fewest_decimals_that_hold_every_value_exactly():
+    x = np.array([[0.5, 12.0, 0.0617, 0.1], [-1.25, 3.0, 1.0, 0.7]])
+    assert decimal_places(x) == [2, 0, 4, 1]
+    assert decimal_places(np.array([[1 / 3]])) is None  # no decimal of at most 9 places is that double
+    assert decimal_places(np.array([[2.0**-20]])) is None  # a binary fraction: 20 decimals
+    assert decimal_places(np.array([[1e14 + 0.5]])) is None  # 0.5 at 10^14: past 2^49 units at 1 decimal
+    assert decimal_places(np.array([[np.nan]])) is None and decimal_places(np.array([[1.5]], np.float32)) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, MAX_DECIMALS), st.integers(0, MAX_DECIMALS),
+       st.lists(st.tuples(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6)), min_size=2, max_size=300))
+def test_decimal_csv_round_trips_exactly_through_a_lossless_file(tmp_path_factory, da, db, values):
+    """Any CSV of decimals (each column at its own places, up to 9) codes losslessly and decodes to the same
+    doubles; its CSV comes back with each column's decimals, the time column as it was printed."""
+    tmp = tmp_path_factory.mktemp("dec")
+    rows = np.array(values, dtype=np.int64)
+    text = _csv(rows, [da, db])
+    (tmp / "a.csv").write_text(text)
+    source = read_signal(tmp / "a.csv")
+    data = sancodec.encode(source, mode="lossless")
+    back = sancodec.decode(data)
+    if source.is_digital:  # whole numbers only: read as integers, coded as before (no gain, no decimals)
+        assert decimal_values(back) is None and np.array_equal(back.samples, source.samples)
+        places = [0, 0]
+    else:
+        decoded, places = decimal_values(back)
+        assert np.array_equal(decoded, source.samples) and places == decimal_places(source.samples)
+    sancodec.write_signal(back, tmp / "b.csv")
+    parsed = read_signal(tmp / "b.csv")
+    assert np.array_equal(parsed.samples, source.samples)
+    if places == [da, db]:  # (each column is written at the fewest places that hold it: all the given ones here)
+        assert (tmp / "b.csv").read_text() == text
+
+
+def test_the_cli_codes_a_decimal_csv_losslessly_and_compares_like_with_like(tmp_path):
+    """``sancodec encode a.csv`` (lossless, the default) used to refuse decimals as floating point. Now the file
+    decodes to the same CSV text, ``--channels`` keeps each column's decimals, ``.npy`` gives the doubles back,
+    and ``report`` compares the integers (the baselines too: the same integers, not 64-bit floats)."""
+    rng = np.random.default_rng(7)
+    rows = np.cumsum(rng.integers(-30, 31, size=(3000, 2)), axis=0)
+    text = _csv(rows, [4, 2])
+    (tmp_path / "a.csv").write_text(text)
+    res = runner.invoke(app, ["encode", str(tmp_path / "a.csv"), "-o", str(tmp_path / "a.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert SanReader((tmp_path / "a.san").read_bytes()).header["signal"]["adc_gain"] == [1e4, 1e2]
+    assert runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "b.csv"), "-q"]).exit_code == 0
+    assert (tmp_path / "b.csv").read_text() == text
+    res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "c.csv"), "--channels", "1",
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "c.csv").read_text().splitlines()[1:3] == [f"{i / 250:.3f},{v / 100:.2f}"
+                                                                   for i, v in enumerate(rows[:2, 1])]
+    assert runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "d.npy"), "-q"]).exit_code == 0
+    assert np.array_equal(np.load(tmp_path / "d.npy"), read_signal(tmp_path / "a.csv").samples)
+    res = runner.invoke(app, ["report", str(tmp_path / "a.csv"), str(tmp_path / "a.san"), "--json"])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.stdout)
+    assert rep["max_abs_error"] == 0 and rep["prdn"] == 0
+    assert "raw float64" not in rep["baselines"] and rep["baselines"]["pcodec 12"] is not None
+
+
+def test_floats_off_every_decimal_grid_are_still_refused_in_one_line(tmp_path):
+    x = np.random.default_rng(1).normal(size=(500, 1))
+    with pytest.raises(SancodecError, match="decimals of at most 9 places"):
+        sancodec.encode(Signal(x, 100.0, ["x"], ["mV"]), mode="lossless")
+    np.save(tmp_path / "f.npy", x)
+    res = runner.invoke(app, ["encode", str(tmp_path / "f.npy"), "--fs", "100"])
+    assert res.exit_code != 0 and "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "f.san").exists()
+
+
+def test_a_header_that_lies_about_decimals_writes_the_integers(tmp_path):
+    """The decimals come from an untrusted header: they count only where they are whole places of 0-9, one per
+    channel, matching gains of 10^d and zero baselines; anything else writes the integers, as before."""
+    sig = on_decimal_grid(Signal(np.array([[0.25, 1.5], [0.75, 2.5]]), 10.0, ["a", "b"], ["NU", "NU"]))
+    assert sig is not None and decimal_values(sig)[1] == [2, 1]
+    lies = [[2], [2, 99], [2, "1"], [2, 1.0], [2, -1], "21", None]
+    for decimals in lies:
+        hostile = Signal(sig.samples, sig.fs, sig.channel_names, sig.units, adc_gain=sig.adc_gain,
+                         baseline=sig.baseline, source={"kind": "csv", "decimals": decimals})
+        assert decimal_values(hostile) is None
+        sancodec.write_signal(hostile, tmp_path / "h.csv")
+        assert (tmp_path / "h.csv").read_text().splitlines()[1] == "25,15"
+    for gain, baseline in (([100.0, 100.0], [0, 0]), ([100.0, 10.0], [0, 1])):
+        hostile = Signal(sig.samples, sig.fs, sig.channel_names, sig.units, adc_gain=gain, baseline=baseline,
+                         source=sig.source)
+        assert decimal_values(hostile) is None
+    hostile_time = {"kind": "csv", "decimals": [2, 1], "time_column": "t", "time_start": 0.0}
+    for places in (40, -1, "3", 2.0):
+        sancodec.write_signal(Signal(sig.samples, sig.fs, sig.channel_names, sig.units, adc_gain=sig.adc_gain,
+                                     baseline=sig.baseline, source={**hostile_time, "time_decimals": places}),
+                              tmp_path / "t.csv")
+        assert (tmp_path / "t.csv").read_text().splitlines()[1:] == ["0,0.25,1.5", "0.1,0.75,2.5"]
