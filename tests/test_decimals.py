@@ -33,7 +33,8 @@ def test_the_fewest_decimals_that_hold_every_value_exactly():
     assert decimal_places(np.array([[1 / 3]])) is None  # no decimal of at most 9 places is that double
     assert decimal_places(np.array([[2.0**-20]])) is None  # a binary fraction: 20 decimals
     assert decimal_places(np.array([[1e14 + 0.5]])) is None  # 0.5 at 10^14: past 2^49 units at 1 decimal
-    assert decimal_places(np.array([[np.nan]])) is None and decimal_places(np.array([[1.5]], np.float32)) is None
+    assert decimal_places(np.array([[np.nan]])) is None and decimal_places(np.array([[1.5]], np.float16)) is None
+    assert decimal_places(np.array([[1.5, 0.1]], np.float32)) == [1, 1]  # float32(0.1): the float32 of 1 / 10
 
 
 @settings(max_examples=40, deadline=None)
@@ -121,3 +122,22 @@ def test_a_header_that_lies_about_decimals_writes_the_integers(tmp_path):
                                      baseline=sig.baseline, source={**hostile_time, "time_decimals": places}),
                               tmp_path / "t.csv")
         assert (tmp_path / "t.csv").read_text().splitlines()[1:] == ["0,0.25,1.5", "0.1,0.75,2.5"]
+
+
+def test_a_float32_array_of_decimals_comes_back_as_the_same_float32(tmp_path):
+    """A float32 ``.npy`` of decimals (millivolts at 3 places, whole numbers stored as floats) codes losslessly and
+    decodes to the very float32 values; float32 noise is refused as before."""
+    rng = np.random.default_rng(3)
+    x = np.column_stack([np.cumsum(rng.integers(-9, 10, 4000)) / 1000, rng.integers(-500, 500, 4000)])
+    x = x.astype(np.float32)
+    assert decimal_places(x) == [3, 0]
+    np.save(tmp_path / "x.npy", x)
+    assert runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "200", "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "y.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    y = np.load(tmp_path / "y.npy")
+    assert y.dtype == np.float32 and np.array_equal(y, x)
+    noise = rng.normal(size=(300, 1)).astype(np.float32)
+    assert decimal_places(noise) is None
+    with pytest.raises(SancodecError, match="decimals of at most 9 places"):
+        sancodec.encode(Signal(noise, 100.0, ["x"], ["mV"]), mode="lossless")

@@ -126,6 +126,8 @@ def _as_source(signal: Signal) -> np.ndarray:
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") != "npy":
         return x
+    if decimal is not None and source.get("dtype") in ("<f4", "|f4", "=f4", ">f4"):
+        x = x.astype(np.float32)  # a float32 source's decimals: the float32 each was (io.decimals checked it)
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":
         x = in_dtype(x, dtype)

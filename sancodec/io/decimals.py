@@ -1,10 +1,11 @@
-"""Decimal samples (a CSV's ``0.0617``, a float64 array read from such text) held exactly as integers.
+"""Decimal samples (a CSV's ``0.0617``, a float array read from such text) held exactly as integers.
 
 A column whose every value is ``D / 10**d`` for an integer ``D`` (the double nearest that decimal, as a text
 reader makes it) is coded losslessly as ``D`` with gain ``10**d``, as WFDB holds ADC units and a gain: the
 decoder's ``physical = D / 10**d`` is one correctly rounded division, the very double the text was read as. So
 lossless mode takes such a file (it refuses other floating-point samples), and its CSV and ``.npy`` outputs
-give the values back, the CSV with each column's ``d`` decimals.
+give the values back, the CSV with each column's ``d`` decimals, a float32 ``.npy`` as float32 (the division
+rounded once more, to the very float32 it was: checked when the grid is found).
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds ba
 
 
 def decimal_places(x: np.ndarray) -> list[int] | None:
-    """Per column of the float64 ``x`` (samples x channels), the fewest decimals ``d`` (0 to :data:`MAX_DECIMALS`)
-    with every value exactly ``rint(value * 10**d) / 10**d`` and those integers within :data:`MAX_UNITS`; None
-    where a column has no such ``d`` (binary fractions, noise, values too large for their decimals)."""
-    if x.dtype != np.float64 or x.ndim != 2 or not x.size or not np.all(np.isfinite(x)):
+    """Per column of ``x`` (float64 or float32, samples x channels), the fewest decimals ``d`` (0 to
+    :data:`MAX_DECIMALS`) with every value exactly ``rint(value * 10**d) / 10**d`` (in float64, then rounded to
+    ``x``'s dtype: what the decoder's writers give back) and those integers within :data:`MAX_UNITS`; None where a
+    column has no such ``d`` (binary fractions, noise, values too large for their decimals)."""
+    if x.dtype not in (np.float64, np.float32) or x.ndim != 2 or not x.size or not np.all(np.isfinite(x)):
         return None
     places = []
     for column in x.T:
@@ -37,11 +39,12 @@ def decimal_places(x: np.ndarray) -> list[int] | None:
 
 
 def _units(column: np.ndarray, d: int) -> np.ndarray | None:
-    """``column``'s integers at ``d`` decimals, where every value is exactly one of them over ``10**d``."""
+    """``column``'s integers at ``d`` decimals, where every value is exactly one of them over ``10**d`` (rounded to
+    ``column``'s dtype)."""
     scale = float(10**d)
     with np.errstate(over="ignore", invalid="ignore"):
-        units = np.rint(column * scale)
-    if not np.all(np.abs(units) < MAX_UNITS) or not np.array_equal(units / scale, column):
+        units = np.rint(column.astype(np.float64) * scale)
+    if not np.all(np.abs(units) < MAX_UNITS) or not np.array_equal((units / scale).astype(column.dtype), column):
         return None
     return units.astype(np.int64)
 
