@@ -3,7 +3,8 @@
 Registered through the ``numcodecs.codecs`` entry point, so ``numcodecs.get_codec({"id":
 "sancodec", ...})`` works without importing sancodec first. Each buffer becomes one ``.san``
 payload: an array of shape ``(n,)`` or ``(n, channels)``, integers int8-int32 or uint8-uint16
-in every mode, floats only where a mode allows them (near-lossless with ``max_error``, lossy).
+in every mode, floats in lossless mode where they are decimals (``io.decimals``: values of at most 9 decimal
+places, whole numbers stored as floats among them), any floats near-lossless (``max_error``) or lossy.
 The array's dtype and rank travel in the file (as a comment of its signal), so ``decode``
 returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[zarr]``.
 """
@@ -18,6 +19,7 @@ from numcodecs.abc import Codec
 from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.decimals import MAX_DECIMALS, decimal_values, on_decimal_grid
 from sancodec.signal import Signal
 
 __all__ = ["Sancodec"]
@@ -67,15 +69,20 @@ class Sancodec(Codec):
             raise SanConfigError(f"the sancodec codec takes (n,) or (n, channels) arrays, got shape {arr.shape}")
         if arr.dtype.kind in "iu" and arr.dtype.name not in INTEGERS:
             raise SanConfigError(f"the sancodec codec holds {', '.join(INTEGERS)} integers, not {arr.dtype}")
-        if arr.dtype.kind == "f" and self.mode == "lossless":
-            raise SanConfigError("lossless sancodec needs integers; floats take near-lossless or lossy")
         if arr.dtype.kind not in "iuf":
             raise SanConfigError(f"the sancodec codec holds numbers, not {arr.dtype}")
         x = arr.reshape(len(arr), -1)
         c = x.shape[1]
-        signal = Signal(x.astype(np.float64) if arr.dtype.kind == "f" else x.astype(np.int64), float(self.fs),
-                        [f"ch{k}" for k in range(c)], [""] * c,
+        exact = arr.dtype.kind == "f" and arr.dtype.itemsize in (4, 8)  # float32 stays float32 for its decimals
+        samples = x.astype(arr.dtype.newbyteorder("=")) if exact else \
+            x.astype(np.float64) if arr.dtype.kind == "f" else x.astype(np.int64)
+        signal = Signal(samples, float(self.fs), [f"ch{k}" for k in range(c)], [""] * c,
                         comments=[f"numcodecs {arr.dtype.str} {arr.ndim}"])
+        if arr.dtype.kind == "f" and self.mode == "lossless":
+            signal = on_decimal_grid(signal) if exact else None  # (float32 checked as float32: decode gives it back)
+            if signal is None:
+                raise SanConfigError("lossless sancodec needs integers or decimals of at most "
+                                     f"{MAX_DECIMALS} places; other floats take near-lossless or lossy")
         options: dict[str, Any] = {"frame_len": self.frame_len}
         if self.mode == "near-lossless":
             options["max_error"] = self.max_error
@@ -92,7 +99,8 @@ class Sancodec(Codec):
         if tag is None:
             raise SanFormatError("not a payload of the sancodec numcodecs codec (no dtype tag)")
         dtype = np.dtype(tag["dtype"])
-        samples = decoded.samples
+        decimal = decimal_values(decoded)
+        samples = decoded.samples if decimal is None else decimal[0]
         if dtype.kind in "iu":  # a lossy reconstruction may overshoot the type's range: clip, never wrap
             info = np.iinfo(dtype)
             samples = np.clip(np.rint(samples), info.min, info.max)

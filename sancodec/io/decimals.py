@@ -19,14 +19,18 @@ from sancodec.signal import Signal
 __all__ = ["MAX_DECIMALS", "decimal_places", "decimal_values", "on_decimal_grid"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
-MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3)
+MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
+MAX_UNITS_32 = 1 << 24  # ... and for float32 values, within their own significand: any float32 of 0.01 to 5e5 is
+# the float32 nearest some 9-place decimal, whose integers would take more bits than the float itself (a lossless
+# file larger than the raw array); this keeps the grids that are coarser than the values' precision, real decimals
 
 
 def decimal_places(x: np.ndarray) -> list[int] | None:
     """Per column of ``x`` (float64 or float32, samples x channels), the fewest decimals ``d`` (0 to
     :data:`MAX_DECIMALS`) with every value exactly ``rint(value * 10**d) / 10**d`` (in float64, then rounded to
-    ``x``'s dtype: what the decoder's writers give back) and those integers within :data:`MAX_UNITS`; None where a
-    column has no such ``d`` (binary fractions, noise, values too large for their decimals)."""
+    ``x``'s dtype: what the decoder's writers give back) and those integers within :data:`MAX_UNITS`
+    (:data:`MAX_UNITS_32` for float32); None where a column has no such ``d`` (binary fractions, noise, values too
+    large for their decimals)."""
     if x.dtype not in (np.float64, np.float32) or x.ndim != 2 or not x.size or not np.all(np.isfinite(x)):
         return None
     places = []
@@ -44,7 +48,8 @@ def _units(column: np.ndarray, d: int) -> np.ndarray | None:
     scale = float(10**d)
     with np.errstate(over="ignore", invalid="ignore"):
         units = np.rint(column.astype(np.float64) * scale)
-    if not np.all(np.abs(units) < MAX_UNITS) or not np.array_equal((units / scale).astype(column.dtype), column):
+    limit = MAX_UNITS_32 if column.dtype == np.float32 else MAX_UNITS
+    if not np.all(np.abs(units) < limit) or not np.array_equal((units / scale).astype(column.dtype), column):
         return None
     return units.astype(np.int64)
 
