@@ -24,6 +24,7 @@ from sancodec.cli.streaming import (
 from sancodec.codec.container import SanReader
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.decimals import header_decimals
 
 console = Console()
 MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps) | san (the paper's SAN-only code)"
@@ -385,11 +386,13 @@ def info(
         ("annotations", _annotations_text(sig)),
         ("source", _source_text(sig.get("source"))),
     ]
+    places = header_decimals(sig)
     for i, name in enumerate(sig["channel_names"]):
         fmt = sig["fmt"][i] if sig.get("fmt") else "-"
         spf = sig.get("samples_per_frame")
         rate = f", {spf[i]} samples/frame" if isinstance(spf, list) and i < len(spf) else ""
-        rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}"))
+        decimals = "" if places is None else f", {places[i]} decimals"
+        rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}{decimals}"))
     for key, value in rows:
         table.add_row(key, str(value))
     console.print(table)

@@ -14,7 +14,7 @@ import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.cli.app import app
 from sancodec.codec.container import SanReader
-from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values, on_decimal_grid
+from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values, header_decimals, on_decimal_grid
 
 runner = CliRunner()
 
@@ -74,6 +74,8 @@ def test_the_cli_codes_a_decimal_csv_losslessly_and_compares_like_with_like(tmp_
     res = runner.invoke(app, ["encode", str(tmp_path / "a.csv"), "-o", str(tmp_path / "a.san"), "-q"])
     assert res.exit_code == 0, res.output
     assert SanReader((tmp_path / "a.san").read_bytes()).header["signal"]["adc_gain"] == [1e4, 1e2]
+    info = runner.invoke(app, ["info", str(tmp_path / "a.san")]).stdout
+    assert "a [NU], format -, 4 decimals" in info and "b [NU], format -, 2 decimals" in info
     assert runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "b.csv"), "-q"]).exit_code == 0
     assert (tmp_path / "b.csv").read_text() == text
     res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "c.csv"), "--channels", "1",
@@ -112,6 +114,10 @@ def test_a_header_that_lies_about_decimals_writes_the_integers(tmp_path):
         assert decimal_values(hostile) is None
         sancodec.write_signal(hostile, tmp_path / "h.csv")
         assert (tmp_path / "h.csv").read_text().splitlines()[1] == "25,15"
+    for head in ({}, {"source": sig.source}, {**sig.header_dict(), "adc_gain": None},
+                 {**sig.header_dict(), "baseline": [0]}, {**sig.header_dict(), "channel_names": "ab"}):
+        assert header_decimals(head) is None
+    assert header_decimals(sig.header_dict()) == [2, 1]
     for gain, baseline in (([100.0, 100.0], [0, 0]), ([100.0, 10.0], [0, 1])):
         hostile = Signal(sig.samples, sig.fs, sig.channel_names, sig.units, adc_gain=gain, baseline=baseline,
                          source=sig.source)

@@ -16,7 +16,7 @@ import numpy as np
 
 from sancodec.signal import Signal
 
-__all__ = ["MAX_DECIMALS", "decimal_places", "decimal_values", "on_decimal_grid"]
+__all__ = ["MAX_DECIMALS", "decimal_places", "decimal_values", "header_decimals", "on_decimal_grid"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -74,14 +74,27 @@ def decimal_values(signal: Signal) -> tuple[np.ndarray, list[int]] | None:
     their gains, and each channel's decimals; None where ``signal`` is not such a signal. A ``.san`` header is not
     trusted: the decimals count only where they are 0 to :data:`MAX_DECIMALS`, one per channel, and match the
     gains and zero baselines."""
-    source = signal.source if isinstance(signal.source, dict) else {}
-    places = source.get("decimals")
-    if not signal.is_digital or not isinstance(places, list) or len(places) != signal.n_channels:
+    places = header_decimals({"source": signal.source, "channel_names": signal.channel_names,
+                              "adc_gain": signal.adc_gain, "baseline": signal.baseline}) if signal.is_digital else None
+    if places is None:
+        return None
+    return signal.samples.astype(np.float64) / np.array([float(10**d) for d in places]), places
+
+
+def header_decimals(head: dict) -> list[int] | None:
+    """Each channel's decimals where a signal's header (``Signal.header_dict``, a ``.san``'s ``signal``) holds a
+    decimal source: ``source.decimals`` whole places of 0 to :data:`MAX_DECIMALS`, one per channel, matching gains
+    of ``10**d`` and zero baselines; None otherwise (anything else in an untrusted header counts for nothing)."""
+    source, names = head.get("source"), head.get("channel_names")
+    places = source.get("decimals") if isinstance(source, dict) else None
+    gains, baselines = head.get("adc_gain"), head.get("baseline")
+    if not isinstance(places, list) or not isinstance(names, list) or len(places) != len(names):
         return None
     if not all(type(d) is int and 0 <= d <= MAX_DECIMALS for d in places):
         return None
-    if signal.adc_gain is None or signal.baseline is None:
+    if not isinstance(gains, list) or not isinstance(baselines, list) or len(gains) != len(places) or \
+            len(baselines) != len(places):
         return None
-    if any(g != float(10**d) for g, d in zip(signal.adc_gain, places)) or any(b != 0 for b in signal.baseline):
+    if any(g != float(10**d) for g, d in zip(gains, places)) or any(b != 0 for b in baselines):
         return None
-    return signal.samples.astype(np.float64) / np.array([float(10**d) for d in places]), places
+    return places
