@@ -147,3 +147,23 @@ def test_a_float32_array_of_decimals_comes_back_as_the_same_float32(tmp_path):
     assert decimal_places(noise) is None
     with pytest.raises(SancodecError, match="decimals of at most 9 places"):
         sancodec.encode(Signal(noise, 100.0, ["x"], ["mV"]), mode="lossless")
+
+
+def test_a_san_whose_header_lies_about_decimals_decodes_to_its_integers(tmp_path):
+    """A .san with valid CRCs whose header's decimals no longer match its gains (or are garbage) decodes, through
+    the CLI, to its integers in CSV and .npy, and ``info`` names no decimals: nothing of the lie is used."""
+    from common import rewrap
+
+    (tmp_path / "a.csv").write_text(_csv(np.array([[1, 20], [3, -40], [5, 60]]), [2, 1]))
+    data = sancodec.encode(read_signal(tmp_path / "a.csv"))
+    header = SanReader(data).header
+    for lie in ([3, 1], [2], [2, 1.5], "21", [2, None], [2, 10]):
+        header["signal"]["source"]["decimals"] = lie
+        (tmp_path / "lie.san").write_bytes(rewrap(data, header=header))
+        info = runner.invoke(app, ["info", str(tmp_path / "lie.san")])
+        assert info.exit_code == 0 and "decimals" not in info.stdout
+        for out in ("x.csv", "x.npy"):
+            res = runner.invoke(app, ["decode", str(tmp_path / "lie.san"), "-o", str(tmp_path / out), "--force", "-q"])
+            assert res.exit_code == 0, res.output
+        assert (tmp_path / "x.csv").read_text().splitlines()[1:] == ["0.000,1,2", "0.004,3,-4", "0.008,5,6"]
+        assert np.load(tmp_path / "x.npy").tolist() == [[1, 2], [3, -4], [5, 6]]
