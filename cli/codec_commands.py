@@ -191,6 +191,9 @@ def decode(
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
     channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices to write, in that "
                                         "order (default: all; every channel is still decoded)."),
+    physical: bool = typer.Option(False, "--physical", metavar="", help="CSV and .npy: values in physical units, "
+                                  "(digital - baseline) / gain, as wfdb's rdsamp -p, not the stored integers; a CSV "
+                                  "gets a time column."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite existing outputs."),
     fsync: bool = typer.Option(False, "--fsync", metavar="", help="Flush the outputs and their folder to disk."),
     max_values: int | None = typer.Option(None, "--max-values", help="Decode files declaring more samples x channels "
@@ -205,6 +208,7 @@ def decode(
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import default_format, output_files, write_signal
+    from sancodec.io.arrays import physical_signal
     from sancodec.io.edf import SKIP_NOTE, edf_padding
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
@@ -217,6 +221,9 @@ def decode(
     if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
         check_record_name(target)
+    if physical and fmt not in ("csv", "npy"):
+        raise SanConfigError(f"--physical applies to CSV and .npy output, not {fmt.upper()}, which holds the gains "
+                             "itself")
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
     if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None:
@@ -248,6 +255,8 @@ def decode(
     if channels:
         wanted = _channel_indices(signal, channels)
         signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]
+    if physical:
+        signal = physical_signal(signal, decoded.start)
     if to_stdout:
         write_stdout(signal, fmt)
         return

@@ -11,10 +11,10 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values
+from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values, on_decimal_grid
 from sancodec.signal import Signal, beyond_exact_range
 
-__all__ = ["map_npy", "read_csv", "read_npy", "time_column", "write_csv", "write_npy"]
+__all__ = ["map_npy", "physical_signal", "read_csv", "read_npy", "time_column", "write_csv", "write_npy"]
 
 
 def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None,
@@ -186,6 +186,23 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
     return _as_signal(path, data, default_fs if fs is None else fs, names, source)
+
+
+def physical_signal(signal: Signal, start: int = 0) -> Signal:
+    """``signal`` in physical units, ``(digital - baseline) / gain`` (``Signal.physical``), for CSV and ``.npy``
+    output (wfdb's ``rdsamp -p``): where every channel's values are decimals (a gain of 200 units per mV: steps
+    of 0.005), held as such (``decimals.on_decimal_grid``: the CSV prints each at its places, 0.005 not
+    0.0050000000000000001); a CSV source's time column kept, else one named "time [s]" added, its first row at
+    ``start`` samples. A float signal (a float source's decoded values) is in its units already: unchanged."""
+    if not signal.is_digital:
+        return signal
+    source = signal.source if isinstance(signal.source, dict) else {}
+    time = time_column(source) if source.get("kind") == "csv" else None
+    timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals")} \
+        if time is not None else {"time_column": "time [s]", "time_start": start / signal.fs}
+    values = Signal(signal.physical(), signal.fs, list(signal.channel_names), list(signal.units),
+                    record_name=signal.record_name, source={"kind": "csv", **timing})
+    return on_decimal_grid(values) or values
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
