@@ -296,3 +296,34 @@ def test_a_time_column_gives_a_positive_finite_rate_or_none(times):
     with np.errstate(all="ignore"):
         rate = rate_of(np.asarray(times, dtype=np.float64))
     assert rate is None or (np.isfinite(rate) and rate > 0)
+
+
+def test_semicolon_and_tab_separated_csv_with_decimal_commas_round_trip_as_written(tmp_path):
+    """A spreadsheet's European export (semicolons, decimal commas) and an instrument's tab-separated one are read
+    (``arrays.dialect``), code losslessly (their decimals), and come back in their own dialect, byte for byte;
+    a header that lies about the dialect (a delimiter a name holds, garbage) writes commas and points."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli.app import app
+
+    runner = CliRunner()
+    european = "Zeit [s];EKG;Atmung\n0,000;0,0617;-1,25\n0,004;0,0620;-1,20\n0,008;-0,0700;1,10\n"
+    tabbed = "time\tx\ty\n0.0\t1.50\t2\n0.5\t1.25\t3\n1.0\t-1.00\t4\n"
+    for name, text, values in (("e.csv", european, [[0.0617, -1.25], [0.062, -1.2], [-0.07, 1.1]]),
+                               ("t.csv", tabbed, [[1.5, 2], [1.25, 3], [-1.0, 4]])):
+        (tmp_path / name).write_text(text)
+        sig = read_signal(tmp_path / name)
+        assert sig.samples.tolist() == values and sig.fs in (250.0, 2.0)
+        assert runner.invoke(app, ["encode", str(tmp_path / name), "-o", str(tmp_path / "x.san"), "--force",
+                                   "-q"]).exit_code == 0
+        res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "back.csv"), "--force", "-q"])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / "back.csv").read_text() == text
+    sig = read_signal(tmp_path / "e.csv")
+    for lie in ({"delimiter": "|"}, {"decimal": ";"}, {"delimiter": ",", "decimal": ","}, {"delimiter": 5}):
+        write_signal(Signal(sig.samples, sig.fs, sig.channel_names, sig.units, source={**sig.source, **lie}),
+                     tmp_path / "lie.csv")
+        assert (tmp_path / "lie.csv").read_text().splitlines()[1] == "0.000,0.0617,-1.25"
+    named = Signal(sig.samples, sig.fs, ["a;b", "c"], sig.units, source=sig.source)
+    write_signal(named, tmp_path / "named.csv")
+    assert (tmp_path / "named.csv").read_text().splitlines()[:2] == ["Zeit [s],a;b,c", "0.000,0.0617,-1.25"]

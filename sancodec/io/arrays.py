@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +160,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
-    first = [v.strip().strip("'\"") for v in lines[0].split(",")]
+    delimiter, decimal = dialect(lines)
+    first = [v.strip().strip("'\"") for v in lines[0].split(delimiter)]
     names = None
     try:
         [float(v) for v in first]
@@ -167,12 +170,16 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         lines = lines[1:]
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
+    rows = "\n".join(lines)
     try:
-        data = np.loadtxt(io.StringIO("\n".join(lines)), delimiter=",", ndmin=2)
+        data = np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
+                          ndmin=2)
     except ValueError as exc:
         raise SanFormatError(f"{path}: not a numeric CSV ({exc})") from None
     source: dict[str, Any] = {"kind": "csv"}
-    if names is not None and names[0].lower().startswith("time") and data.shape[1] > 1:
+    if (delimiter, decimal) != (",", "."):
+        source |= {"delimiter": delimiter, "decimal": decimal}
+    if names is not None and is_time_name(names[0]) and data.shape[1] > 1:
         if fs is None and data.shape[0] > 1:
             fs = rate_of(data[:, 0])
         if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate ...
@@ -186,6 +193,47 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
     return _as_signal(path, data, default_fs if fs is None else fs, names, source)
+
+
+TIME_WORDS = ("t", "time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
+
+
+def is_time_name(name: str) -> bool:
+    """Whether a CSV's first column name says it holds times: it starts with "time", or its first word (before a
+    space, bracket or underscore) is "t" or the word for time in a language spreadsheets export in ("Zeit [s]")."""
+    lowered = name.strip().lower()
+    return lowered.startswith("time") or re.split(r"[\s\[(_]", lowered, maxsplit=1)[0] in TIME_WORDS
+
+
+DELIMITERS = (",", ";", "\t")  # what a CSV's values may be separated by: commas; semicolons where a comma is the
+# decimal mark (European spreadsheets' exports); tabs (instruments' text exports)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+
+
+def dialect(lines: Sequence[str]) -> tuple[str, str]:
+    """A CSV's delimiter and decimal mark from its first rows: semicolons or tabs where the first row has some
+    (else commas), and a decimal comma where the delimiter is not one and a value of the first rows has it (no
+    value has a point then: a value of each kind is not read as either)."""
+    head = lines[:20]
+    delimiter = next((d for d in (";", "\t") if d in head[0]), ",")
+    cells = [c.strip() for line in head for c in line.split(delimiter)]
+    comma = delimiter != "," and any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
+    return delimiter, "," if comma else "."
+
+
+def _dialect_of(signal: Signal) -> tuple[str, str]:
+    """How :func:`write_csv` separates ``signal``'s values and marks decimals: as its CSV source did (``read_csv``'s
+    ``delimiter`` and ``decimal``, from an untrusted header: used only where they are one of :data:`DELIMITERS`
+    and a point or, beside another delimiter, a comma, and no name holds the delimiter), else commas and points."""
+    source = signal.source if isinstance(signal.source, dict) else {}
+    delimiter, decimal = source.get("delimiter", ","), source.get("decimal", ".")
+    if delimiter not in DELIMITERS or decimal not in (".", ",") or delimiter == decimal:
+        return ",", "."
+    time = time_column(source)
+    names = [*signal.channel_names, *([time[0]] if time else [])]
+    if any(delimiter in name or "\n" in name or "\r" in name for name in names):
+        return ",", "."
+    return delimiter, decimal
 
 
 def physical_signal(signal: Signal, start: int = 0) -> Signal:
@@ -233,19 +281,26 @@ def _time_format(source: dict) -> str:
 
 def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     """A header row of channel names, then one row per sample; floats with 17 significant digits
-    (they read back exactly), a decimal source's values with each column's decimals (``decimals``). A CSV
+    (they read back exactly), decimals (a decimal source's, or floats that are: ``decimals``) at each column's
+    places. A CSV
     source's time column comes first again, rebuilt from its first time and the rate (``start + n / fs``) and
     printed as it was (:func:`_time_format`)."""
     buf = io.StringIO()
     decimal = decimal_values(signal)
     names, rows = list(signal.channel_names), signal.samples
     formats = ["%d" if signal.is_digital else "%.17g"] * signal.n_channels
-    if decimal is not None:  # the double nearest each decimal prints as that decimal at its places
-        rows, formats = decimal[0], [f"%.{d}f" for d in decimal[1]]
+    places = decimal[1] if decimal is not None else None if signal.is_digital else decimal_places(signal.samples)
+    if places is not None:  # the double nearest each decimal prints as that decimal at its places
+        rows, formats = signal.samples if decimal is None else decimal[0], [f"%.{d}f" for d in places]
     time = time_column(signal.source)
     if time is not None:
         times = time[1] + np.arange(signal.n_samples) / signal.fs
         names, formats = [time[0], *names], [_time_format(signal.source), *formats]
         rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
-    np.savetxt(buf, rows, delimiter=",", fmt=formats, header=",".join(names), comments="")
-    return write_text_atomic(path, buf.getvalue(), fsync=fsync)
+    delimiter, decimal = _dialect_of(signal)
+    np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=delimiter.join(names), comments="")
+    text = buf.getvalue()
+    if decimal == ",":  # the values' points only: the header row keeps its names as they are
+        header, _, values = text.partition("\n")
+        text = header + "\n" + values.replace(".", ",")
+    return write_text_atomic(path, text, fsync=fsync)
