@@ -14,7 +14,14 @@ import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.cli.app import app
 from sancodec.codec.container import SanReader
-from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values, header_decimals, on_decimal_grid
+from sancodec.io.decimals import (
+    MAX_DECIMALS,
+    column_places,
+    decimal_places,
+    decimal_values,
+    header_decimals,
+    on_decimal_grid,
+)
 
 runner = CliRunner()
 
@@ -193,3 +200,14 @@ def test_decode_physical_writes_millivolts_that_code_back_losslessly(tmp_path, m
         res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / out), "--physical"])
         assert res.exit_code == 2 and "--physical applies to CSV and .npy" in res.output
         assert len(res.output.strip().splitlines()) == 1 and not (tmp_path / out).exists()
+
+
+def test_a_csv_of_floats_prints_each_decimal_column_at_its_places(tmp_path):
+    """Columns that are decimals print at their places, the others with 17 significant digits (exact), so that a
+    record whose gains are decimal on some channels only (03700181's RESP, not its ECG) reads naturally."""
+    x = np.array([[0.0105, 1 / 3, 2.0], [0.02, 2 / 3, -1.0]])
+    assert decimal_places(x) is None and column_places(x) == [4, None, 0]
+    sancodec.write_signal(Signal(x, 10.0, ["a", "b", "c"], ["NU"] * 3), tmp_path / "f.csv")
+    assert (tmp_path / "f.csv").read_text().splitlines() == ["a,b,c", "0.0105,0.33333333333333331,2",
+                                                             "0.0200,0.66666666666666663,-1"]
+    assert np.array_equal(read_signal(tmp_path / "f.csv", fs=10).samples, x)

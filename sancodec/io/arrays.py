@@ -13,7 +13,7 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import MAX_DECIMALS, decimal_places, decimal_values, on_decimal_grid
+from sancodec.io.decimals import MAX_DECIMALS, column_places, decimal_places, decimal_values, on_decimal_grid
 from sancodec.signal import Signal, beyond_exact_range
 
 __all__ = ["map_npy", "physical_signal", "read_csv", "read_npy", "time_column", "write_csv", "write_npy"]
@@ -289,9 +289,10 @@ def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     decimal = decimal_values(signal)
     names, rows = list(signal.channel_names), signal.samples
     formats = ["%d" if signal.is_digital else "%.17g"] * signal.n_channels
-    places = decimal[1] if decimal is not None else None if signal.is_digital else decimal_places(signal.samples)
-    if places is not None:  # the double nearest each decimal prints as that decimal at its places
-        rows, formats = signal.samples if decimal is None else decimal[0], [f"%.{d}f" for d in places]
+    places = decimal[1] if decimal is not None else None if signal.is_digital else column_places(signal.samples)
+    if places is not None:  # the double nearest each decimal prints as that decimal at its places (the rest: 17 digits)
+        rows = signal.samples if decimal is None else decimal[0]
+        formats = ["%.17g" if d is None else f"%.{d}f" for d in places]
     time = time_column(signal.source)
     if time is not None:
         times = time[1] + np.arange(signal.n_samples) / signal.fs

@@ -16,7 +16,7 @@ import numpy as np
 
 from sancodec.signal import Signal
 
-__all__ = ["MAX_DECIMALS", "decimal_places", "decimal_values", "header_decimals", "on_decimal_grid"]
+__all__ = ["MAX_DECIMALS", "column_places", "decimal_places", "decimal_values", "header_decimals", "on_decimal_grid"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -31,15 +31,18 @@ def decimal_places(x: np.ndarray) -> list[int] | None:
     ``x``'s dtype: what the decoder's writers give back) and those integers within :data:`MAX_UNITS`
     (:data:`MAX_UNITS_32` for float32); None where a column has no such ``d`` (binary fractions, noise, values too
     large for their decimals)."""
+    places = column_places(x)
+    if places is None or any(d is None for d in places):
+        return None
+    return [int(d) for d in places if d is not None]
+
+
+def column_places(x: np.ndarray) -> list[int | None] | None:
+    """:func:`decimal_places` column by column: each column's places, or None for a column that has none; None
+    for an ``x`` that is not a 2-D float32 or float64 array of finite values."""
     if x.dtype not in (np.float64, np.float32) or x.ndim != 2 or not x.size or not np.all(np.isfinite(x)):
         return None
-    places = []
-    for column in x.T:
-        d = next((d for d in range(MAX_DECIMALS + 1) if _units(column, d) is not None), None)
-        if d is None:
-            return None
-        places.append(d)
-    return places
+    return [next((d for d in range(MAX_DECIMALS + 1) if _units(column, d) is not None), None) for column in x.T]
 
 
 def _units(column: np.ndarray, d: int) -> np.ndarray | None:
