@@ -25,7 +25,8 @@ from sancodec.signal import Signal
 __all__ = ["Sancodec"]
 
 INTEGERS = ("int8", "int16", "int32", "uint8", "uint16")
-_TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?[iuf]\d) (?P<rank>[12])")
+_TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[12])")  # numpy's own names only:
+# np.dtype("f3") is a TypeError, and the tag comes from the payload
 
 
 class Sancodec(Codec):

@@ -91,6 +91,20 @@ def test_decimal_floats_come_back_exactly_in_lossless_mode(dtype):
     assert back.shape == (5000,) and back.tobytes() == x[:, 0].tobytes()
 
 
+def test_a_payload_whose_dtype_tag_numpy_cannot_parse_is_refused_as_not_ours():
+    """The dtype tag comes from the payload: "f3" or "i5" (np.dtype raises a TypeError on them) is no tag."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    data = Sancodec().encode(np.arange(100, dtype=np.int16))
+    for tag in ("numcodecs f3 1", "numcodecs i5 1", "numcodecs <u3 2"):
+        header = SanReader(data).header
+        header["signal"]["comments"] = [tag]
+        with pytest.raises(sancodec.SanFormatError, match="no dtype tag"):
+            Sancodec().decode(rewrap(data, header=header))
+
+
 def test_what_it_refuses():
     with pytest.raises(sancodec.SanConfigError, match="integers"):
         Sancodec().encode(np.zeros(10, dtype=np.int64))

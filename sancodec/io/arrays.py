@@ -101,16 +101,18 @@ def npy_bytes(signal: Signal) -> bytes:
     return buf.getvalue()
 
 
+_INTEGER_DTYPE = re.compile(r"[<>|=]?[iu][1248]")  # what npy_source writes for an integer array (dtype.str)
+
+
 def source_dtype(source: object) -> np.dtype | None:
     """The integer dtype a ``.npy`` source had, from ``Signal.source`` (a ``.san`` header is not trusted: None for
     anything but an integer dtype of at most 64 bits)."""
     if not isinstance(source, dict) or source.get("kind") != "npy":
         return None
-    try:
-        dtype = np.dtype(str(source.get("dtype")))
-    except (TypeError, ValueError):
+    name = source.get("dtype")
+    if not isinstance(name, str) or not _INTEGER_DTYPE.fullmatch(name):  # np.dtype(",") is a SyntaxError
         return None
-    return dtype if dtype.kind in "iu" and dtype.itemsize <= 8 else None
+    return np.dtype(name)
 
 
 def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
