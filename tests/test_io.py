@@ -303,7 +303,8 @@ def test_a_time_column_gives_a_positive_finite_rate_or_none(times):
 def test_semicolon_and_tab_separated_csv_with_decimal_commas_round_trip_as_written(tmp_path):
     """A spreadsheet's European export (semicolons, decimal commas) and an instrument's tab-separated one are read
     (``arrays.dialect``), code losslessly (their decimals), and come back in their own dialect, byte for byte;
-    a header that lies about the dialect (a delimiter a name holds, garbage) writes commas and points."""
+    a header that lies about the dialect (garbage) writes commas and points; a name holding the delimiter is
+    quoted."""
     from typer.testing import CliRunner
 
     from sancodec.cli.app import app
@@ -328,4 +329,20 @@ def test_semicolon_and_tab_separated_csv_with_decimal_commas_round_trip_as_writt
         assert (tmp_path / "lie.csv").read_text().splitlines()[1] == "0.000,0.0617,-1.25"
     named = Signal(sig.samples, sig.fs, ["a;b", "c"], sig.units, source=sig.source)
     write_signal(named, tmp_path / "named.csv")
-    assert (tmp_path / "named.csv").read_text().splitlines()[:2] == ["Zeit [s],a;b,c", "0.000,0.0617,-1.25"]
+    assert (tmp_path / "named.csv").read_text().splitlines()[:2] == ['Zeit [s];"a;b";c', "0,000;0,0617;-1,25"]
+    assert read_signal(tmp_path / "named.csv").channel_names == ["a;b", "c"]  # quoted, in its own dialect
+
+
+@pytest.mark.parametrize("dialect", [None, {"kind": "csv", "delimiter": ";", "decimal": ","},
+                                     {"kind": "csv", "delimiter": "\t", "decimal": "."}])
+def test_channel_names_holding_delimiters_or_quotes_come_back_from_a_csv(tmp_path, dialect):
+    """A name holding a comma ("ECG, II", as some WFDB and EDF records name their leads), a semicolon or a quote is
+    quoted in the header row, as spreadsheets write it, and read back whole; the delimiter is sniffed from the data
+    rows, so names cannot mislead it. (Such a CSV used to read back as "3 names for 2 columns".)"""
+    for names in (["ECG, II", "V5"], ['a"b', "c;d"], ["x\ny", "t"]):
+        sig = Signal(np.array([[1, 2], [3, 4]]) / 4, 10.0, names, ["mV", "mV"], source=dialect)
+        write_signal(sig, tmp_path / "n.csv")
+        back = read_signal(tmp_path / "n.csv", fs=10)
+        assert back.channel_names == [" ".join(n.splitlines()) for n in names]
+        assert back.samples.tolist() == [[0.25, 0.5], [0.75, 1.0]]
+    assert read_signal(tmp_path / "n.csv", fs=10).channel_names[0] == "x y"  # "t" second: not a time column either

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Sequence
@@ -163,7 +164,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
     delimiter, decimal = dialect(lines)
-    first = [v.strip().strip("'\"") for v in lines[0].split(delimiter)]
+    first = [v.strip().strip("'\"") for v in next(csv.reader([lines[0]], delimiter=delimiter))]  # (quoted names)
     names = None
     try:
         [float(v) for v in first]
@@ -197,12 +198,13 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     return _as_signal(path, data, default_fs if fs is None else fs, names, source)
 
 
-TIME_WORDS = ("t", "time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
+TIME_WORDS = ("time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
 
 
 def is_time_name(name: str) -> bool:
     """Whether a CSV's first column name says it holds times: it starts with "time", or its first word (before a
-    space, bracket or underscore) is "t" or the word for time in a language spreadsheets export in ("Zeit [s]")."""
+    space, bracket or underscore) is the word for time in a language spreadsheets export in ("Zeit [s]"; not "t",
+    which may as well be a temperature)."""
     lowered = name.strip().lower()
     return lowered.startswith("time") or re.split(r"[\s\[(_]", lowered, maxsplit=1)[0] in TIME_WORDS
 
@@ -213,11 +215,13 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 
 
 def dialect(lines: Sequence[str]) -> tuple[str, str]:
-    """A CSV's delimiter and decimal mark from its first rows: semicolons or tabs where the first row has some
-    (else commas), and a decimal comma where the delimiter is not one and a value of the first rows has it (no
-    value has a point then: a value of each kind is not read as either)."""
+    """A CSV's delimiter and decimal mark from its first rows: semicolons or tabs where every row after the first
+    (which may be a header: its names may hold anything) has some, else commas; and a decimal comma where the
+    delimiter is not one and a value of the first rows has it (no value has a point then: a value of each kind is
+    not read as either)."""
     head = lines[:20]
-    delimiter = next((d for d in (";", "\t") if d in head[0]), ",")
+    rows = head[1:] or head
+    delimiter = next((d for d in (";", "\t") if all(d in row for row in rows)), ",")
     cells = [c.strip() for line in head for c in line.split(delimiter)]
     comma = delimiter != "," and any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     return delimiter, "," if comma else "."
@@ -226,16 +230,20 @@ def dialect(lines: Sequence[str]) -> tuple[str, str]:
 def _dialect_of(signal: Signal) -> tuple[str, str]:
     """How :func:`write_csv` separates ``signal``'s values and marks decimals: as its CSV source did (``read_csv``'s
     ``delimiter`` and ``decimal``, from an untrusted header: used only where they are one of :data:`DELIMITERS`
-    and a point or, beside another delimiter, a comma, and no name holds the delimiter), else commas and points."""
+    and a point or, beside another delimiter, a comma), else commas and points."""
     source = signal.source if isinstance(signal.source, dict) else {}
     delimiter, decimal = source.get("delimiter", ","), source.get("decimal", ".")
     if delimiter not in DELIMITERS or decimal not in (".", ",") or delimiter == decimal:
         return ",", "."
-    time = time_column(source)
-    names = [*signal.channel_names, *([time[0]] if time else [])]
-    if any(delimiter in name or "\n" in name or "\r" in name for name in names):
-        return ",", "."
     return delimiter, decimal
+
+
+def _header_row(names: Sequence[str], delimiter: str) -> str:
+    """The CSV's header row: the names, one quoted where it holds the delimiter or a quote (as spreadsheets quote
+    them, and ``read_csv`` reads them back), a line break in one made a space."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="").writerow([" ".join(n.splitlines()) for n in names])
+    return out.getvalue()
 
 
 def physical_signal(signal: Signal, start: int = 0) -> Signal:
@@ -301,7 +309,7 @@ def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
         names, formats = [time[0], *names], [_time_format(signal.source), *formats]
         rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
     delimiter, decimal = _dialect_of(signal)
-    np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=delimiter.join(names), comments="")
+    np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=_header_row(names, delimiter), comments="")
     text = buf.getvalue()
     if decimal == ",":  # the values' points only: the header row keeps its names as they are
         header, _, values = text.partition("\n")
