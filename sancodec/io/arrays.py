@@ -290,18 +290,18 @@ def _time_format(source: dict) -> str:
 
 
 def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
-    """A header row of channel names, then one row per sample; floats with 17 significant digits
-    (they read back exactly), decimals (a decimal source's, or floats that are: ``decimals``) at each column's
-    places. A CSV
-    source's time column comes first again, rebuilt from its first time and the rate (``start + n / fs``) and
-    printed as it was (:func:`_time_format`)."""
+    """A header row of channel names (:func:`_header_row`), then one row per sample: integers, decimals (a decimal
+    source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
+    with 17 significant digits (they read back exactly). A CSV source's time column comes first again, rebuilt
+    from its first time and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`); its
+    delimiter and decimal mark are kept (:func:`_dialect_of`)."""
     buf = io.StringIO()
-    decimal = decimal_values(signal)
+    held = decimal_values(signal)
     names, rows = list(signal.channel_names), signal.samples
     formats = ["%d" if signal.is_digital else "%.17g"] * signal.n_channels
-    places = decimal[1] if decimal is not None else None if signal.is_digital else column_places(signal.samples)
+    places = held[1] if held is not None else None if signal.is_digital else column_places(signal.samples)
     if places is not None:  # the double nearest each decimal prints as that decimal at its places (the rest: 17 digits)
-        rows = signal.samples if decimal is None else decimal[0]
+        rows = signal.samples if held is None else held[0]
         formats = ["%.17g" if d is None else f"%.{d}f" for d in places]
     time = time_column(signal.source)
     if time is not None:
