@@ -60,7 +60,7 @@ from sancodec.codec.pipeline import (
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import on_decimal_grid
+from sancodec.io.decimals import MAX_DECIMALS, on_decimal_grid
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import sum_of_squares
 from sancodec.san.spec import SanSpec
@@ -127,7 +127,11 @@ def encode_to_file(
                              "Signal(samples, fs, channel_names, units) wraps an array")
     check_effort(effort)
     if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d
-        signal = on_decimal_grid(signal) or signal
+        decimal = on_decimal_grid(signal)
+        if decimal is None:
+            raise SanConfigError(f"lossless mode needs integer samples or decimals of at most {MAX_DECIMALS} places; "
+                                 "this signal is floating point (use near-lossless with --max-error in its units)")
+        signal = decimal
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":

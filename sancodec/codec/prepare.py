@@ -11,7 +11,6 @@ import numpy as np
 from sancodec.codec.limits import MAX_ERROR
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError
-from sancodec.io.decimals import MAX_DECIMALS
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
@@ -58,8 +57,7 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         return digital, None, int(e)
     x = signal.samples.astype(np.float64)
     if mode == "lossless":
-        raise SanConfigError("lossless mode needs integer samples or decimals of at most "
-                             f"{MAX_DECIMALS} places; this signal is floating point "
+        raise SanConfigError("lossless mode needs integer samples; this signal is floating point "
                              "(use near-lossless with --max-error in its units)")
     if mode == "near-lossless":
         if not (max_error or 0) > 0:
