@@ -322,6 +322,8 @@ def test_semicolon_and_tab_separated_csv_with_decimal_commas_round_trip_as_writt
         res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "back.csv"), "--force", "-q"])
         assert res.exit_code == 0, res.output
         assert (tmp_path / "back.csv").read_text() == text
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + european.encode())  # Excel's "CSV UTF-8" export
+    assert read_signal(tmp_path / "bom.csv").channel_names == ["EKG", "Atmung"]  # its time column found
     sig = read_signal(tmp_path / "e.csv")
     for lie in ({"delimiter": "|"}, {"decimal": ";"}, {"delimiter": ",", "decimal": ","}, {"delimiter": 5}):
         write_signal(Signal(sig.samples, sig.fs, sig.channel_names, sig.units, source={**sig.source, **lie}),

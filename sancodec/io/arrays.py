@@ -157,7 +157,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     """CSV with or without a header row; ``fs``, else a leading time column (header 'time…'), else ``default_fs``
     sets the rate."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # (a spreadsheet's "CSV UTF-8" starts with a byte-order mark)
     except UnicodeDecodeError:
         raise SanFormatError(f"{path}: not a UTF-8 text CSV") from None
     lines = [line for line in text.splitlines() if line.strip()]
