@@ -348,3 +348,35 @@ def test_channel_names_holding_delimiters_or_quotes_come_back_from_a_csv(tmp_pat
         assert back.channel_names == [" ".join(n.splitlines()) for n in names]
         assert back.samples.tolist() == [[0.25, 0.5], [0.75, 1.0]]
     assert read_signal(tmp_path / "n.csv", fs=10).channel_names[0] == "x y"  # "t" second: not a time column either
+
+
+def _clock(seconds: float) -> str:
+    """An elapsed time as PhysioNet's CSV exports print it: m:ss.mmm, h:mm:ss.mmm past the hour."""
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    return (f"{h}:{m:02d}" if h else f"{m}") + f":{rest / 1000:06.3f}"
+
+
+def test_physionets_csv_export_with_its_units_row_and_clock_times_reads_as_the_record(tmp_path, mitdb_100):
+    """PhysioNet's exports ('Elapsed time','MLII','V5' / 'hh:mm:ss.mmm','mV','mV' / '0:00.003',-0.145,-0.065): the
+    second header row gives the units, the clock times the rate (360 Hz, not the 360.008 their millisecond rounding
+    reads over 10 s), and the millivolts code losslessly; a clock time past the hour reads too."""
+    source = read_signal(mitdb_100).slice(0, 3600)
+    mv = source.physical()
+    rows = [f"'{_clock(i / 360)}',{a:.3f},{b:.3f}" for i, (a, b) in enumerate(mv)]
+    (tmp_path / "samples.csv").write_text("'Elapsed time','MLII','V5'\n'hh:mm:ss.mmm','mV','mV'\n"
+                                          + "\n".join(rows) + "\n")
+    sig = read_signal(tmp_path / "samples.csv")
+    assert sig.channel_names == ["MLII", "V5"] and sig.units == ["mV", "mV"] and sig.fs == 360.0
+    assert np.array_equal(sig.samples, mv)
+    import sancodec
+
+    back = sancodec.decode(sancodec.encode(sig))  # lossless: millivolts at 3 decimals
+    assert np.array_equal(back.physical(), mv) and back.units == ["mV", "mV"]
+    assert _clock(3725.5) == "1:02:05.500"
+    (tmp_path / "late.csv").write_text("'Elapsed time','x'\n'1:02:05.500',1\n'1:02:05.504',2\n")
+    assert read_signal(tmp_path / "late.csv").fs == 250.0
+    (tmp_path / "mixed.csv").write_text("'Elapsed time','x'\n'0:00.000',1\n0.004,2\n")
+    with pytest.raises(SanFormatError, match="mixes clock times"):
+        read_signal(tmp_path / "mixed.csv")

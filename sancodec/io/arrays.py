@@ -139,14 +139,22 @@ def _as_source(signal: Signal) -> np.ndarray:
     return x[:, 0] if source.get("rank") == 1 and x.shape[1] == 1 else x
 
 
-def rate_of(times: np.ndarray) -> float | None:
+def rate_of(times: np.ndarray, places: int | None = None) -> float | None:
     """The sampling rate of a time column: rows over the span they cover, which printed times rounded to a few
     decimals do not skew (PhysioNet's bidmc export prints 125 Hz times to two decimals after a while: its median
     step reads 100 Hz); the median step where the times run backwards; to 9 significant digits (125, not
-    124.99999999999989). None where no positive rate follows."""
+    124.99999999999989). With ``places``, the decimals the times were printed with: the whole number of hertz the
+    span allows, where their rounding leaves room for one only (mitdb's 360 Hz printed to the millisecond: its
+    first 3600 rows span 9.997 s, 360.008 Hz as they read). None where no positive rate follows."""
     steps = np.diff(times)
     span = float(times[-1] - times[0])
     rate = (len(times) - 1) / span if np.all(steps >= 0) and span > 0 else None
+    if rate is not None and places is not None:
+        slack = 10.0**-places  # each end rounded by half a unit of the last place
+        lo, hi = (len(times) - 1) / (span + slack), (len(times) - 1) / max(span - slack, 1e-300)
+        whole = round(rate)
+        if whole > 0 and lo <= whole <= hi and hi - lo < 1:  # the one whole number there (few rows allow many)
+            return float(whole)
     if rate is None:
         step = float(np.median(steps))
         rate = 1.0 / step if step > 0 else None
@@ -164,15 +172,20 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
     delimiter, decimal = dialect(lines)
-    first = [v.strip().strip("'\"") for v in next(csv.reader([lines[0]], delimiter=delimiter))]  # (quoted names)
+    first = _cells(lines[0], delimiter)  # (quoted names read whole)
     names = None
     try:
         [float(v) for v in first]
     except ValueError:
         names = first
         lines = lines[1:]
+    units = None
+    if names is not None and len(lines) > 1 and not any(_number(v, decimal) for v in _cells(lines[0], delimiter)):
+        units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
+    if names is not None and is_time_name(names[0]) and _CLOCK.fullmatch(_cells(lines[0], delimiter)[0]):
+        lines = _clock_times_in_seconds(lines, delimiter, path)
     rows = "\n".join(lines)
     try:
         data = np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
@@ -183,19 +196,53 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if (delimiter, decimal) != (",", "."):
         source |= {"delimiter": delimiter, "decimal": decimal}
     if names is not None and is_time_name(names[0]) and data.shape[1] > 1:
+        places = decimal_places(data[:, :1])  # the decimals the times were printed with, where they have some
         if fs is None and data.shape[0] > 1:
-            fs = rate_of(data[:, 0])
-        if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate ...
+            fs = rate_of(data[:, 0], None if places is None else places[0])
+        if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate, printed as they were
             source |= {"time_column": names[0], "time_start": float(data[0, 0])}
-            places = decimal_places(data[:, :1])  # ... with the decimals it was printed with, where it has some
             if places is not None:
                 source["time_decimals"] = places[0]
-        data, names = data[:, 1:], names[1:]
+        data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
-    return _as_signal(path, data, default_fs if fs is None else fs, names, source)
+    signal = _as_signal(path, data, default_fs if fs is None else fs, names, source)
+    if units is not None and len(units) == signal.n_channels:
+        signal.units = [u[:64] for u in units]
+    return signal
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    """A CSV row's cells, quotes (PhysioNet's single ones too) and spaces around them taken off."""
+    return [v.strip().strip("'\"") for v in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _number(cell: str, decimal: str) -> bool:
+    """Whether ``cell`` reads as a number (with ``decimal`` as its decimal mark)."""
+    try:
+        float(cell.replace(",", ".") if decimal == "," else cell)
+    except ValueError:
+        return False
+    return True
+
+
+_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:[.,]\d*)?)")  # h:mm:ss.mmm or m:ss.mmm, PhysioNet's elapsed time
+
+
+def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> list[str]:
+    """``lines`` with their first cell, an elapsed time as PhysioNet's exports print it ('0:01.250'), in seconds."""
+    out = []
+    for line in lines:
+        first, sep, rest = line.partition(delimiter)
+        clock = _CLOCK.fullmatch(first.strip().strip("'\""))
+        if clock is None:
+            raise SanFormatError(f"{path}: the time column mixes clock times with {first.strip()!r}")
+        hours, minutes, seconds = clock.groups()
+        total = 3600 * int(hours or 0) + 60 * int(minutes) + float(seconds.replace(",", "."))
+        out.append(f"{total!r}{sep}{rest}")
+    return out
 
 
 TIME_WORDS = ("time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
