@@ -380,3 +380,6 @@ def test_physionets_csv_export_with_its_units_row_and_clock_times_reads_as_the_r
     (tmp_path / "mixed.csv").write_text("'Elapsed time','x'\n'0:00.000',1\n0.004,2\n")
     with pytest.raises(SanFormatError, match="mixes clock times"):
         read_signal(tmp_path / "mixed.csv")
+    (tmp_path / "odd.csv").write_text("'Elapsed time','x','y'\n'hh','m\x7fV','" + "u" * 65 + "'\n'0:00.000',1,2\n"
+                                      "'0:00.004',2,3\n")
+    assert read_signal(tmp_path / "odd.csv").units == ["NU", "NU"]  # none a header could hold: not units at all

@@ -209,8 +209,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
     signal = _as_signal(path, data, default_fs if fs is None else fs, names, source)
-    if units is not None and len(units) == signal.n_channels:
-        signal.units = [u[:64] for u in units]
+    if units is not None and len(units) == signal.n_channels:  # (a unit no header could hold stays "NU")
+        signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
     return signal
 
 
