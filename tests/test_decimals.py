@@ -179,19 +179,20 @@ def test_a_san_whose_header_lies_about_decimals_decodes_to_its_integers(tmp_path
 
 def test_decode_physical_writes_millivolts_that_code_back_losslessly(tmp_path, mitdb_100):
     """``decode --physical`` (wfdb's rdsamp -p): CSV and .npy in physical units, the CSV at each channel's decimals
-    (mitdb's 200 units per mV: 3 places) after a time column from ``--start``; that CSV codes back losslessly to
-    the same millivolts. WFDB and EDF, which hold the gains, refuse the option in one line."""
+    (mitdb's 200 units per mV: 3 places) after a time column from ``--start`` and a units row; that CSV codes back
+    losslessly to the same millivolts, its units kept. WFDB and EDF, which hold the gains, refuse the option in one
+    line."""
     source = read_signal(mitdb_100).slice(0, 3600)
     (tmp_path / "a.san").write_bytes(sancodec.encode(source))
     res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "p.csv"), "--physical",
                               "--start", "720", "--end", "1440", "--channels", "1,0", "-q"])
     assert res.exit_code == 0, res.output
     lines = (tmp_path / "p.csv").read_text().splitlines()
-    assert lines[0] == "time [s],V5,MLII" and lines[1].split(",")[0] == "2"
-    assert all(len(v.split(".")[1]) == 3 for row in lines[1:] for v in row.split(",")[1:])
+    assert lines[:2] == ["time [s],V5,MLII", "s,mV,mV"] and lines[2].split(",")[0] == "2"  # units, as rdsamp's
+    assert all(len(v.split(".")[1]) == 3 for row in lines[2:] for v in row.split(",")[1:])
     millivolts = source.physical()[720:1440, [1, 0]]
     written = read_signal(tmp_path / "p.csv")
-    assert written.fs == 360.0 and np.array_equal(written.samples, millivolts)
+    assert written.fs == 360.0 and np.array_equal(written.samples, millivolts) and written.units == ["mV", "mV"]
     back = sancodec.decode(sancodec.encode(written))  # lossless: the decimals
     assert np.array_equal(back.physical(), millivolts) and back.adc_gain == [1000.0, 1000.0]
     res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "p.npy"), "--physical", "-q"])

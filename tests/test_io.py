@@ -383,3 +383,12 @@ def test_physionets_csv_export_with_its_units_row_and_clock_times_reads_as_the_r
     (tmp_path / "odd.csv").write_text("'Elapsed time','x','y'\n'hh','m\x7fV','" + "u" * 65 + "'\n'0:00.000',1,2\n"
                                       "'0:00.004',2,3\n")
     assert read_signal(tmp_path / "odd.csv").units == ["NU", "NU"]  # none a header could hold: not units at all
+    write_signal(sig, tmp_path / "again.csv")  # the units row is written back, the times in seconds
+    assert (tmp_path / "again.csv").read_text().splitlines()[:3] == ["Elapsed time,MLII,V5", "s,mV,mV",
+                                                                     "0.000,-0.145,-0.065"]
+    again = read_signal(tmp_path / "again.csv")
+    assert again.units == ["mV", "mV"] and np.array_equal(again.samples, mv)
+    for lie in ("yes", 1, None):
+        write_signal(Signal(sig.samples, sig.fs, sig.channel_names, sig.units, source={**sig.source, "units_row": lie}),
+                     tmp_path / "lie.csv")
+        assert (tmp_path / "lie.csv").read_text().splitlines()[1] == "0.000,-0.145,-0.065"

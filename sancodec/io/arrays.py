@@ -211,6 +211,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     signal = _as_signal(path, data, default_fs if fs is None else fs, names, source)
     if units is not None and len(units) == signal.n_channels:  # (a unit no header could hold stays "NU")
         signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
+        source["units_row"] = True  # written back by write_csv
     return signal
 
 
@@ -298,7 +299,8 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     output (wfdb's ``rdsamp -p``): where every channel's values are decimals (a gain of 200 units per mV: steps
     of 0.005), held as such (``decimals.on_decimal_grid``: the CSV prints each at its places, 0.005 not
     0.0050000000000000001); a CSV source's time column kept, else one named "time [s]" added, its first row at
-    ``start`` samples. A float signal (a float source's decoded values) is in its units already: unchanged."""
+    ``start`` samples; the units in a second header row, as rdsamp prints them. A float signal (a float source's
+    decoded values) is in its units already: unchanged."""
     if not signal.is_digital:
         return signal
     source = signal.source if isinstance(signal.source, dict) else {}
@@ -306,7 +308,7 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals")} \
         if time is not None else {"time_column": "time [s]", "time_start": start / signal.fs}
     values = Signal(signal.physical(), signal.fs, list(signal.channel_names), list(signal.units),
-                    record_name=signal.record_name, source={"kind": "csv", **timing})
+                    record_name=signal.record_name, source={"kind": "csv", **timing, "units_row": True})
     return on_decimal_grid(values) or values
 
 
@@ -340,8 +342,8 @@ def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     """A header row of channel names (:func:`_header_row`), then one row per sample: integers, decimals (a decimal
     source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
     with 17 significant digits (they read back exactly). A CSV source's time column comes first again, rebuilt
-    from its first time and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`); its
-    delimiter and decimal mark are kept (:func:`_dialect_of`)."""
+    from its first time and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in
+    seconds; its delimiter and decimal mark are kept (:func:`_dialect_of`), and its units row (``units_row``)."""
     buf = io.StringIO()
     held = decimal_values(signal)
     names, rows = list(signal.channel_names), signal.samples
@@ -356,9 +358,12 @@ def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
         names, formats = [time[0], *names], [_time_format(signal.source), *formats]
         rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
     delimiter, decimal = _dialect_of(signal)
-    np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=_header_row(names, delimiter), comments="")
+    header = _header_row(names, delimiter)
+    if isinstance(signal.source, dict) and signal.source.get("units_row") is True:  # a CSV source's units row
+        header += "\n" + _header_row([*(["s"] if time is not None else []), *signal.units], delimiter)
+    np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
     text = buf.getvalue()
-    if decimal == ",":  # the values' points only: the header row keeps its names as they are
-        header, _, values = text.partition("\n")
+    if decimal == ",":  # the values' points only: the header rows keep their names and units as they are
+        values = text[len(header) + 1:]
         text = header + "\n" + values.replace(".", ",")
     return write_text_atomic(path, text, fsync=fsync)
