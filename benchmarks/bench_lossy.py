@@ -28,7 +28,15 @@ from pathlib import Path
 
 import numpy as np
 import pywt
-from lossy_signals import SIGNALS, labelled, load, load_all, points_below  # noqa: F401 (the scripts built on this one use them here)
+from lossy_signals import (  # noqa: F401 (the scripts built on this one use them here)
+    SIGNALS,
+    TARGETS,
+    cr_at,
+    labelled,
+    load,
+    load_all,
+    points_below,
+)
 from timing import steady_allocator
 
 import sancodec
@@ -41,7 +49,6 @@ from sancodec.codec.waveletframe import MAINS, read_head
 from sancodec.metrics import prdn
 from sancodec.refwavelet import code_bands, decode_bands, dequantise, encode_bands, quantise
 
-TARGETS = (1.0, 2.0, 5.0, 9.0)
 ECG_GOAL = (1.2, 1.2, 1.5, 1.5)  # issue 13: the least ratio to the wavelet coder's CR at each target, on ECG
 FLOOR = 0.9  # ... and on every record of any kind
 WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 LSB
@@ -179,22 +186,6 @@ def wavelet_timing(x: np.ndarray, points: list[tuple[float, float, str]], target
     t1 = time.perf_counter()
     decode_bands(blob, lengths, found, mean, len(x), synthesis)
     return t1 - t0, time.perf_counter() - t1
-
-
-def cr_at(points: list[tuple[float, float, str]], target: float) -> float | None:
-    """CR at PRDN ``target`` on the upper envelope of ``points``, log-log interpolated."""
-    pts = sorted((p, c) for p, c, _ in points if p > 0)
-    best = []
-    for p, c in pts:  # keep the Pareto front: CR must rise with PRDN
-        if not best or c > best[-1][1]:
-            best.append((p, c))
-    for (p0, c0), (p1, c1) in zip(best, best[1:]):
-        if p0 <= target <= p1:
-            t = (np.log(target) - np.log(p0)) / (np.log(p1) - np.log(p0))
-            return float(np.exp(np.log(c0) + t * (np.log(c1) - np.log(c0))))
-    if best and abs(best[-1][0] - target) < 1e-9:
-        return best[-1][1]
-    return None
 
 
 def goal_check(ratios: dict[str, list[tuple[str, str, float, float]]], totals: np.ndarray,

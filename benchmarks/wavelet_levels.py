@@ -15,16 +15,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench_lossy import TARGETS, WAVELET_STEPS, cr_at, wavelet_code
-from lossy_signals import labelled
+from lossy_signals import TARGETS, cr_at, labelled
 
 from sancodec.metrics import prdn
 
 LEVELS = (5, 6)
+Curve = list[tuple[float, float, str]]
 
 
-def curve(x, levels: int) -> list[tuple[float, float, str]]:
+def curve(x, levels: int) -> Curve:
     """(PRDN %, CR, label) of the wavelet coder at ``levels`` for every step of ``bench_lossy.WAVELET_STEPS``."""
+    from bench_lossy import WAVELET_STEPS, wavelet_code  # (PyWavelets: installed by make bench)
+
     points = []
     for step in WAVELET_STEPS:
         size, y = wavelet_code(x, step, levels)
@@ -33,9 +35,15 @@ def curve(x, levels: int) -> list[tuple[float, float, str]]:
 
 
 def shares(x) -> list[tuple[float | None, ...]]:
-    """Per target: each of :data:`LEVELS`' CR over the envelope's (None where a curve does not reach it)."""
-    curves = {lv: curve(x, lv) for lv in LEVELS}
-    envelope = [p for lv in LEVELS for p in curves[lv]]
+    """Per target: each of :data:`LEVELS`' CR over the envelope's on ``x`` (:func:`shares_of`)."""
+    return shares_of({lv: curve(x, lv) for lv in LEVELS})
+
+
+def shares_of(curves: dict[int, Curve]) -> list[tuple[float | None, ...]]:
+    """Per target: each level's CR over the CR of the curve ``bench_lossy.wavelet_curve`` credits (at each step
+    of ``curves``, one point per step for each level, the level of the higher CR: the fewer bytes; level 5 where
+    they tie), None where a curve does not reach the target."""
+    envelope = [max(points, key=lambda point: point[1]) for points in zip(*(curves[lv] for lv in LEVELS))]
     out = []
     for target in TARGETS:
         best = cr_at(envelope, target)
@@ -69,7 +77,8 @@ def main() -> None:
                 "Measured with `benchmarks/wavelet_levels.py --data-dir ../shared/data --markdown "
                 "docs/WAVELET_LEVELS.md` (its docstring says why). Each cell: the CR at that PRDN with the levels "
                 "fixed, over the CR of the better of 5 or 6 levels at each step (what `bench_lossy.py` credits the "
-                "wavelet coder with; values above 1 are the interpolation between the envelope's points).", "",
+                "wavelet coder with; values above 1 where interpolating between steps of different levels lands "
+                "under a level's own curve).", "",
                 *lines, "", f"Lowest share of the envelope's CR over every signal and target: {summary}.", ""]
         args.markdown.write_text("\n".join(text))
 
