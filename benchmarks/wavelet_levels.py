@@ -12,9 +12,6 @@ fix that level); where it did not, the timed coder would owe the other level's s
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 from lossy_signals import TARGETS, cr_at, labelled
 
 from sancodec.metrics import prdn
@@ -53,10 +50,9 @@ def shares_of(curves: dict[int, Curve]) -> list[tuple[float | None, ...]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--markdown", type=Path, help="write the table here")
-    args = parser.parse_args()
+    from bench_lossy import bench_parser  # (PyWavelets: installed by make bench)
+
+    args = bench_parser(__doc__, "write the table here").parse_args()
     head = ("| signal (n) | " + " | ".join(f"{lv} levels @ {t:g} %" for t in TARGETS for lv in LEVELS) + " |")
     lines = [head, "|---|" + "---:|" * (len(TARGETS) * len(LEVELS))]
     lowest = dict.fromkeys(LEVELS, 1.0)
