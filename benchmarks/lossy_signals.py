@@ -11,9 +11,9 @@ import numpy as np
 
 from sancodec import Signal, read_signal
 
-#: (kind, label, path under --data-dir, channel). ECG: every record with an ECG channel.
 TARGETS = (1.0, 2.0, 5.0, 9.0)  # the PRDN (%) every lossy benchmark reports CR at: issue 13's
 
+#: (kind, label, path under --data-dir, channel). ECG: every record with an ECG channel.
 SIGNALS = [
     ("ECG", "mitdb 100 MLII", "wfdb/100", 0),
     ("ECG", "challenge-2015 a103l II", "wfdb/a103l", 0),

@@ -476,9 +476,8 @@ def report(
     from sancodec.baselines import baseline_sizes
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
-    from sancodec.io.decimals import on_decimal_grid
     from sancodec.io.wfdb import find_wfdb_base
-    from sancodec.report import make_report
+    from sancodec.report import as_coded, make_report
 
     if input.suffix.lower() == ".san":  # the recording comes first; a .san alone has no original to compare with
         raise SanConfigError(f"{input}: report compares a .san with its original recording: give the recording "
@@ -498,8 +497,7 @@ def report(
         original_bytes = sum(f.stat().st_size for f in files if f.suffix in (".dat", ".mat"))
     else:
         original_bytes = input.stat().st_size
-    if file_mode(SanReader(data).header) == "lossless" and not signal.is_digital:
-        signal = on_decimal_grid(signal) or signal  # decimals: coded, and compared, as the integers they are
+    signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
     rep = make_report(signal, data, original_bytes=original_bytes or None)
     sizes = baseline_sizes(signal)
     if plot is not None:

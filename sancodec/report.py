@@ -61,12 +61,20 @@ def _json_float(v: Any) -> Any:
     return v
 
 
+def as_coded(original: Signal, header: dict[str, Any]) -> Signal:
+    """``original`` as the file with ``header`` holds it: floating-point decimals of a file that holds integers (no
+    ``quantum``: lossless decimals, ``io.decimals``) as those integers and their gains, so that they are compared,
+    and sized by the baselines, as the file coded them; anything else as it is."""
+    if original.is_digital or header.get("quantum") is not None:
+        return original
+    return on_decimal_grid(original) or original
+
+
 def make_report(original: Signal, data: bytes, original_bytes: int | None = None) -> Report:
     """Decode ``data`` and compare it with ``original`` sample for sample."""
     decoded = decode_file(data)
     header = decoded.header
-    if not original.is_digital and decoded.signal.is_digital:  # a decimal source, coded as its integers
-        original = on_decimal_grid(original) or original
+    original = as_coded(original, header)
     x, y = original.samples, decoded.signal.samples
     if x.shape != y.shape:
         raise SanConfigError(f"the .san holds {y.shape} samples, the original {x.shape}")
