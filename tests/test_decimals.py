@@ -197,6 +197,9 @@ def test_decode_physical_writes_millivolts_that_code_back_losslessly(tmp_path, m
     assert np.array_equal(back.physical(), millivolts) and back.adc_gain == [1000.0, 1000.0]
     res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "p.npy"), "--physical", "-q"])
     assert res.exit_code == 0 and np.array_equal(np.load(tmp_path / "p.npy"), source.physical())
+    before = (tmp_path / "p.csv").read_bytes()  # an existing output is replaced only with --force
+    res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "p.csv"), "--physical"])
+    assert res.exit_code != 0 and "--force" in res.output and (tmp_path / "p.csv").read_bytes() == before
     for out in ("p.edf", "rec"):
         res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / out), "--physical"])
         assert res.exit_code == 2 and "--physical applies to CSV and .npy" in res.output
