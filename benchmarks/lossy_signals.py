@@ -98,9 +98,9 @@ def load_all(data_dir: Path) -> list[Signal]:
 
 def cr_at(points: list[tuple[float, float, str]], target: float) -> float | None:
     """CR at PRDN ``target`` on the upper envelope of ``points``, log-log interpolated."""
-    pts = sorted((p, c) for p, c, _ in points if p > 0)
+    pts = sorted(((p, c) for p, c, _ in points if p > 0), key=lambda pc: (pc[0], -pc[1]))
     best = []
-    for p, c in pts:  # keep the Pareto front: CR must rise with PRDN
+    for p, c in pts:  # keep the Pareto front: CR must rise with PRDN (at one PRDN, the larger CR only)
         if not best or c > best[-1][1]:
             best.append((p, c))
     for (p0, c0), (p1, c1) in zip(best, best[1:]):
