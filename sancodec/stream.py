@@ -4,7 +4,10 @@ Memory is bounded by a window of frames (``codec.pipeline.window_frames``: about
 by the record: the writer spools coded frames to a temp file beside the target and writes the
 container (header first, with the sample count and checksums only known at the end) when it
 is closed; the reader decodes the frames a request covers, a window at a time. Samples come
-back in the narrowest integer type their WFDB format allows (int16 for formats 16 and 212).
+back in the narrowest integer type their WFDB format allows (int16 for formats 16 and 212), a
+decimal source's (a CSV's ``0.0617``, or a stream written with ``decimals=``) as its float values.
+Floats stream losslessly where each channel's decimals are declared: ``decimals=3`` (or one per
+channel) holds every value as an integer of 10^-3 and refuses a block with a value off that grid.
 
     with sancodec.open("rec.san", "w", like=signal) as f:   # metadata from a Signal
         for block in blocks:
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,8 @@ from sancodec.codec.header import FileLayout, check_sample_checksums, file_mode,
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.arrays import in_dtype, source_dtype
+from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
+from sancodec.io.decimals import declared_places, header_decimals, units_at, with_decimals
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
@@ -44,7 +48,7 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
          channels: int | None = None, **options: Any) -> SanFile | SanWriter:
     """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``). ``mode="w"``: a
     :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
-    by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``...)."""
+    by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``...)."""
     if mode == "r":
         return SanFile(path, **options)
     if mode != "w":
@@ -62,13 +66,21 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
 
 
 class SanWriter:
-    """Streams blocks into a ``.san`` file; nothing appears at ``path`` until :meth:`close` succeeds."""
+    """Streams blocks into a ``.san`` file; nothing appears at ``path`` until :meth:`close` succeeds. ``decimals``
+    (lossless): floating-point blocks whose values have at most that many decimals (one number, or one per channel),
+    held exactly as integers with a gain of 10^d, as ``sancodec.encode`` holds a CSV's decimals."""
 
     def __init__(self, path: str | os.PathLike[str], like: Signal, codec: str = "lossless",
                  max_error: float | None = None, *, model: SanSpec | str | os.PathLike[str] | None = None,
                  frame_len: int | None = None, predictor: str = "auto", threads: int | None = None,
-                 embed_model: bool = True, fsync: bool = False) -> None:
+                 embed_model: bool = True, fsync: bool = False, decimals: int | Sequence[int] | None = None) -> None:
         self.path = Path(path)
+        self._places: list[int] | None = None
+        if decimals is not None:  # floats streamed losslessly: each block's values as integers at fixed places
+            if codec != "lossless":
+                raise SanConfigError(f"decimals= is for lossless coding of decimal values, not {codec}")
+            self._places = declared_places(decimals, like.n_channels)
+            like = with_decimals(like, self._places, np.zeros((1, like.n_channels), dtype=np.int64))
         self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
                                    threads=threads, embed_model=embed_model)
         self._fsync = fsync
@@ -87,6 +99,11 @@ class SanWriter:
         if self.closed:
             raise SanConfigError("write() on a closed SanWriter")
         try:
+            if self._places is not None:
+                block = np.asarray(block)
+                block = block[:, None] if block.ndim == 1 else block
+                if block.ndim == 2 and block.shape[1] == len(self._places):  # (else push() names the shape it wants)
+                    block = units_at(block, self._places)
             for payload in self._encoder.push(block):
                 self._spill(payload)
         except BaseException:
@@ -156,8 +173,12 @@ class SanFile:
         self._limits, self._threads = limits, threads
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
+        places = header_decimals(head) if self._layout.quantum is None else None
+        self._scale = None if places is None else np.array([float(10**d) for d in places])  # decimals: their values
         self.dtype = (np.dtype(np.float64) if self._layout.quantum is not None else self._array
                       if self._array is not None else narrow_dtype(head.get("fmt")))
+        if self._scale is not None:
+            self.dtype = decimal_dtype(head.get("source"))
 
     @property
     def header(self) -> dict[str, Any]:
@@ -186,6 +207,8 @@ class SanFile:
         return self._layout.n_samples
 
     def _values(self, rows: np.ndarray) -> np.ndarray:
+        if self._scale is not None:
+            return (rows / self._scale).astype(self.dtype, copy=False)
         if self._layout.quantum is not None:
             return rows * np.asarray(self._layout.quantum, dtype=np.float64)
         if self._array is not None:
@@ -206,8 +229,8 @@ class SanFile:
             rows = got.samples  # the window's frames, joined once
             a, b = max(lo, row), min(hi, row + len(rows))
             values = self._values(rows[a - row : b - row])
-            if whole:
-                crcs = sample_checksums(values, crcs)
+            if whole:  # (a decimal file's checksums are its integers')
+                crcs = sample_checksums(values if self._scale is None else rows[a - row : b - row], crcs)
             pending.append(values)
             held += len(values)
             while held >= n:

@@ -215,3 +215,77 @@ def test_a_csv_of_floats_prints_each_decimal_column_at_its_places(tmp_path):
     assert (tmp_path / "f.csv").read_text().splitlines() == ["a,b,c", "0.0105,0.33333333333333331,2",
                                                              "0.0200,0.66666666666666663,-1"]
     assert np.array_equal(read_signal(tmp_path / "f.csv", fs=10).samples, x)
+
+
+def test_floats_stream_losslessly_at_declared_decimals_and_read_back_as_the_same_values(tmp_path):
+    """``sancodec.open(path, "w", decimals=...)``: float blocks (a device's millivolts at 3 places, a second channel
+    at 1) held as integers at those places, read back by ``sancodec.open`` block by block as the same doubles (the
+    whole pass's checksums, the integers', checked), and by ``decode`` as a decimal signal."""
+    rng = np.random.default_rng(11)
+    x = np.column_stack([np.cumsum(rng.integers(-9, 10, 50_000)) / 1000, rng.integers(-90, 90, 50_000) / 10])
+    path = tmp_path / "s.san"
+    with sancodec.open(path, "w", fs=250, channels=2, decimals=[3, 1]) as f:
+        for start in range(0, len(x), 7_000):
+            f.write(x[start : start + 7_000])
+    with sancodec.open(path) as f:
+        assert f.dtype == np.float64
+        y = f.read()
+        parts = list(f.blocks(9_999))
+    assert np.array_equal(y, x) and np.array_equal(np.concatenate(parts), x)
+    decoded, places = decimal_values(sancodec.decode(path.read_bytes()))
+    assert places == [3, 1] and np.array_equal(decoded, x)
+    with sancodec.open(tmp_path / "one.san", "w", fs=250, channels=1, decimals=2) as f:  # one channel, 1-D blocks
+        f.write(np.array([0.25, -1.5, 3.0], np.float32))
+        f.write(np.array([7, 8]))  # whole numbers are on every grid
+    with sancodec.open(tmp_path / "one.san") as f:
+        assert np.array_equal(f.read()[:, 0], [0.25, -1.5, 3.0, 7.0, 8.0])
+
+
+def test_a_streamed_block_off_its_declared_grid_is_refused_and_nothing_is_written(tmp_path):
+    path = tmp_path / "s.san"
+    for block in (np.array([[0.125, 1.0]]), np.array([[np.nan, 1.0]]), np.array([[1e15, 1.0]])):
+        with pytest.raises(SancodecError, match="channel 0 holds a value that is not a decimal of 2 places"):
+            with sancodec.open(path, "w", fs=100, channels=2, decimals=2) as f:
+                f.write(np.array([[0.25, 1.5]]))
+                f.write(block)
+        assert not path.exists() and not list(tmp_path.iterdir())
+    for decimals in (10, -1, "3", [1], [1, 2, 3], True, 1.5):
+        with pytest.raises(SancodecError, match="decimals must be a whole number of 0 to 9"):
+            sancodec.open(path, "w", fs=100, channels=2, decimals=decimals)
+    with pytest.raises(SancodecError, match="decimals= is for lossless coding"):
+        sancodec.open(path, "w", fs=100, channels=2, decimals=2, codec="near-lossless", max_error=1)
+    with pytest.raises(SancodecError, match="takes \\(samples, 2\\) blocks"):
+        with sancodec.open(path, "w", fs=100, channels=2, decimals=2) as f:
+            f.write(np.zeros((4, 3)))
+    assert not path.exists()
+
+
+def test_sancodec_open_reads_a_decimal_source_as_its_values(tmp_path):
+    """A file coded from a CSV of decimals, or from a float32 ``.npy`` of them, reads through ``sancodec.open`` as
+    the values it was given (float64; float32 for the float32 array), not as the integers the file holds."""
+    rows = np.column_stack([np.arange(-300, 300) * 7, np.arange(600) % 13])
+    (tmp_path / "a.csv").write_text(_csv(rows, [4, 2]))
+    source = read_signal(tmp_path / "a.csv")
+    (tmp_path / "a.san").write_bytes(sancodec.encode(source))
+    with sancodec.open(tmp_path / "a.san") as f:
+        assert f.dtype == np.float64 and np.array_equal(f.read(), source.samples)
+    x = (np.arange(-500, 500).reshape(-1, 1) / 1000).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    assert runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "200", "-q"]).exit_code == 0
+    with sancodec.open(tmp_path / "x.san") as f:
+        y = f.read()
+    assert y.dtype == np.float32 and np.array_equal(y, x)
+
+
+def test_decimals_decode_to_wfdb_as_their_integers_at_gains_of_ten_to_the_places(tmp_path):
+    """A decimal file written as WFDB holds its integers at gain 10^d, format 16 or 32 by their range (-40 000 units
+    here: 32 for both channels of the one signal file), so the
+    record's physical values are the decimals (wfdb's own digitisation picked gains such as 3.1e9 units per NU)."""
+    (tmp_path / "c.csv").write_text("time,a,b\n0.000,0.125,1.5\n0.004,0.250,2.5\n0.008,-0.375,3.0\n"
+                                    "0.012,1.000,-2.5\n0.016,-40.000,0.5\n")
+    assert runner.invoke(app, ["encode", str(tmp_path / "c.csv"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "c.san"), "-o", str(tmp_path / "w"), "--format", "wfdb", "-q"])
+    assert res.exit_code == 0, res.output
+    back = read_signal(tmp_path / "w")
+    assert back.adc_gain == [1000.0, 10.0] and back.baseline == [0, 0] and back.fmt == ["32", "32"]
+    assert np.array_equal(back.physical(), read_signal(tmp_path / "c.csv").samples)

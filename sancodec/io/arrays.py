@@ -116,6 +116,13 @@ def source_dtype(source: object) -> np.dtype | None:
     return np.dtype(name)
 
 
+def decimal_dtype(source: object) -> np.dtype:
+    """The float type a decimal source's values come back in: float32 for a float32 ``.npy`` (the float32 each value
+    was, which ``io.decimals`` checked when it found the grid), else float64."""
+    name = source.get("dtype") if isinstance(source, dict) and source.get("kind") == "npy" else None
+    return np.dtype(np.float32 if name in ("<f4", "|f4", "=f4", ">f4") else np.float64)
+
+
 def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Integer samples ``x`` as ``dtype``, clipped to its range (a lossy reconstruction may overshoot), never
     wrapped."""
@@ -131,8 +138,8 @@ def _as_source(signal: Signal) -> np.ndarray:
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") != "npy":
         return x
-    if decimal is not None and source.get("dtype") in ("<f4", "|f4", "=f4", ">f4"):
-        x = x.astype(np.float32)  # a float32 source's decimals: the float32 each was (io.decimals checked it)
+    if decimal is not None:
+        x = x.astype(decimal_dtype(source), copy=False)
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":
         x = in_dtype(x, dtype)

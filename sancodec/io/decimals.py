@@ -14,9 +14,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
-__all__ = ["MAX_DECIMALS", "column_places", "decimal_places", "decimal_values", "header_decimals", "on_decimal_grid"]
+__all__ = ["MAX_DECIMALS", "column_places", "decimal_places", "decimal_values", "declared_places", "header_decimals",
+           "on_decimal_grid", "units_at", "with_decimals"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -67,9 +69,47 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
     if places is None:
         return None
     units = np.column_stack([_units(signal.samples[:, c], d) for c, d in enumerate(places)])
+    return with_decimals(signal, places, units)
+
+
+def with_decimals(signal: Signal, places: list[int], units: np.ndarray) -> Signal:
+    """``signal``'s metadata over ``units``, integers at ``places`` decimals per channel: gain ``10**d``, baseline 0,
+    the places in its source entry (what :func:`header_decimals` reads back); no WFDB storage format, whose ADC
+    range and resolution were for other integers."""
     source = dict(signal.source) if isinstance(signal.source, dict) else {}
     return replace(signal, samples=units, adc_gain=[float(10**d) for d in places], baseline=[0] * len(places),
-                   source={**source, "decimals": places})
+                   fmt=None, adc_res=None, adc_zero=None, source={**source, "decimals": places})
+
+
+def declared_places(decimals: object, n_channels: int) -> list[int]:
+    """A caller's decimals, one whole number of 0 to :data:`MAX_DECIMALS` for every channel or one per channel, as a
+    list; a :class:`SanConfigError` for anything else."""
+    places = [decimals] * n_channels if not isinstance(decimals, (list, tuple)) else list(decimals)
+    if len(places) != n_channels or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
+                                            and 0 <= d <= MAX_DECIMALS for d in places):
+        raise SanConfigError(f"decimals must be a whole number of 0 to {MAX_DECIMALS}, or one per channel "
+                             f"({n_channels}), got {decimals!r}")
+    return [int(d) for d in places]
+
+
+def units_at(block: np.ndarray, places: list[int]) -> np.ndarray:
+    """``block`` (samples x channels, integers or float32/float64 values) as int64 units at each channel's
+    ``places``; a :class:`SanConfigError` naming the first channel with a value that is not on its grid (a value
+    with more decimals, a NaN or infinity, or one too large for its decimals)."""
+    if block.dtype.kind in "iub":
+        block = block.astype(np.float64)  # whole numbers: on every grid (within MAX_UNITS)
+    if block.dtype not in (np.float64, np.float32):
+        raise SanConfigError(f"decimal samples must be integers, float32 or float64, got {block.dtype}")
+    columns = []
+    for c, d in enumerate(places):
+        with np.errstate(invalid="ignore"):
+            units = _units(block[:, c], d) if np.all(np.isfinite(block[:, c])) else None
+        if units is None:
+            raise SanConfigError(f"channel {c} holds a value that is not a decimal of {d} places (more places, not "
+                                 "finite, or too large for them): declare each channel's decimals for the whole "
+                                 "stream")
+        columns.append(units)
+    return np.column_stack(columns) if columns else np.zeros((len(block), 0), dtype=np.int64)
 
 
 def decimal_values(signal: Signal) -> tuple[np.ndarray, list[int]] | None:

@@ -21,6 +21,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
+from sancodec.io.decimals import header_decimals
 from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal
 
@@ -359,7 +360,7 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
     annotations, where it has no WFDB ones, are written as an ``.atr`` of notes (``edf.edf_annotations_as_wfdb``).
     """
     name = check_record_name(path)
-    signal = _annotated(signal)
+    signal = _decimal_formats(_annotated(signal))
     check_strings(signal)
     if not signal.is_digital and quantum is not None:
         signal = float_as_digital(signal, quantum)
@@ -378,6 +379,22 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
         raise
     except Exception as exc:
         raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
+
+
+def _decimal_formats(signal: Signal) -> Signal:
+    """A decimal signal (``io.decimals``: integers at gains of 10^d, no WFDB format) with format 16 or 32 by its
+    integers' range (one format for the one signal file), so that WFDB holds those integers and gains exactly, as
+    a CSV's 0.125 is 125 at 1000 units per mV; left to wfdb's own digitisation otherwise (it picks gains such as
+    3.1e9 units per mV)."""
+    head = {"source": signal.source, "channel_names": signal.channel_names, "adc_gain": signal.adc_gain,
+            "baseline": signal.baseline}
+    if signal.fmt is not None or not signal.is_digital or header_decimals(head) is None:
+        return signal
+    x = np.asarray(signal.samples)
+    if x.min() <= -(1 << 31) or x.max() >= 1 << 31:  # (format 32's range, its most negative value reserved)
+        return signal
+    narrow = x.min() >= -32767 and x.max() <= 32767  # (-32768: format 16's invalid sample; one format a .dat file)
+    return dataclasses.replace(signal, fmt=["16" if narrow else "32"] * signal.n_channels)
 
 
 def write_record(signal: Signal, name: str, folder: Path) -> None:
