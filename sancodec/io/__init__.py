@@ -94,7 +94,8 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
     is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled out with each
     channel's last value and annotated where the samples end inside it (``io.edf.write_edf``). ``quantum``: the
     grid of a float signal decoded from a ``.san``, which lets WFDB and EDF hold it exactly (its multiples of the
-    grid as integers). ``fsync`` flushes files and folder to disk.
+    grid as integers) and sets the decimals CSV prints it at (``arrays.grid_places``). ``fsync`` flushes files and
+    folder to disk.
     """
     p = Path(path)
     fmt = _format_of(p, format)
@@ -103,7 +104,7 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
     if fmt == "npy":
         return [write_npy(signal, p, fsync=fsync)]
     if fmt == "csv":
-        return [write_csv(signal, p, fsync=fsync)]
+        return [write_csv(signal, p, quantum=quantum, fsync=fsync)]
     if fmt in ("edf", "bdf"):
         from sancodec.io.edf import write_edf
 

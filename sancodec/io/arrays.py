@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -345,12 +346,24 @@ def _time_format(source: dict) -> str:
     return f"%.{places}f" if type(places) is int and 0 <= places <= MAX_DECIMALS else "%.12g"
 
 
-def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+def grid_places(step: float) -> int | None:
+    """The decimals a lossy float file's values print at, for a grid of ``step`` (the file's quantum): one more than
+    resolves the step, so each printed value is within a twentieth of a step of the decoded one (a lossy decode's
+    error is tens of steps); None for a step that is not a positive finite number, or so fine that 17 significant
+    digits say less."""
+    if not (is_real(step) and math.isfinite(step) and step > 0):  # (from an untrusted header)
+        return None
+    places = max(0, math.ceil(-math.log10(step)) + 1)
+    return places if places <= 17 else None
+
+
+def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = None, fsync: bool = False) -> Path:
     """A header row of channel names (:func:`_header_row`), then one row per sample: integers, decimals (a decimal
     source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
-    with 17 significant digits (they read back exactly). A CSV source's time column comes first again, rebuilt
-    from its first time and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in
-    seconds; its delimiter and decimal mark are kept (:func:`_dialect_of`), and its units row (``units_row``)."""
+    with 17 significant digits (they read back exactly), or, with ``quantum`` (a lossy float file's grid step per
+    channel), at :func:`grid_places`. A CSV source's time column comes first again, rebuilt from its first time
+    and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds; its delimiter and
+    decimal mark are kept (:func:`_dialect_of`), and its units row (``units_row``)."""
     buf = io.StringIO()
     held = decimal_values(signal)
     names, rows = list(signal.channel_names), signal.samples
@@ -359,6 +372,11 @@ def write_csv(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     if places is not None:  # the double nearest each decimal prints as that decimal at its places (the rest: 17 digits)
         rows = signal.samples if held is None else held[0]
         formats = ["%.17g" if d is None else f"%.{d}f" for d in places]
+    if held is None and not signal.is_digital and quantum is not None and len(quantum) == signal.n_channels:
+        for c, step in enumerate(quantum):  # a lossy float file's columns that are no decimals: at its grid's places
+            d = grid_places(step)
+            if d is not None and (places is None or places[c] is None):
+                formats[c] = f"%.{d}f"
     time = time_column(signal.source)
     if time is not None:
         times = time[1] + np.arange(signal.n_samples) / signal.fs
