@@ -159,7 +159,8 @@ def test_a_float32_array_of_decimals_comes_back_as_the_same_float32(tmp_path):
 
 def test_a_san_whose_header_lies_about_decimals_decodes_to_its_integers(tmp_path):
     """A .san with valid CRCs whose header's decimals no longer match its gains (or are garbage) decodes, through
-    the CLI, to its integers in CSV and .npy, and ``info`` names no decimals: nothing of the lie is used."""
+    the CLI and ``sancodec.open``, to its integers (in CSV and .npy), and ``info`` names no decimals: nothing of
+    the lie is used."""
     from common import rewrap
 
     (tmp_path / "a.csv").write_text(_csv(np.array([[1, 20], [3, -40], [5, 60]]), [2, 1]))
@@ -175,6 +176,8 @@ def test_a_san_whose_header_lies_about_decimals_decodes_to_its_integers(tmp_path
             assert res.exit_code == 0, res.output
         assert (tmp_path / "x.csv").read_text().splitlines()[1:] == ["0.000,1,2", "0.004,3,-4", "0.008,5,6"]
         assert np.load(tmp_path / "x.npy").tolist() == [[1, 2], [3, -4], [5, 6]]
+        with sancodec.open(tmp_path / "lie.san") as f:  # the streaming reader: its integers too
+            assert f.dtype.kind == "i" and f.read().tolist() == [[1, 2], [3, -4], [5, 6]]
 
 
 def test_decode_physical_writes_millivolts_that_code_back_losslessly(tmp_path, mitdb_100):
