@@ -5,7 +5,8 @@ that holds them, interleaved, as a WFDB, EDF or BDF file stores them (24 bits: t
 24-bit WAV do): a 24-bit BDF is compared with tools given its three bytes a sample, not eight. FLAC takes one
 stream with all channels (16 or 24 bits; libsndfile's FLAC holds no wider samples); pcodec one array per channel
 (int16 or int32), its numeric model's best case, level 12. Floating-point samples, or integers beyond 32 bits,
-are given to the general-purpose tools as float64. zstd, FLAC and pcodec are used when their Python packages
+are given to the general-purpose tools and to pcodec as float64 (pcodec's float model is what a Zarr user of float
+arrays has). zstd, FLAC and pcodec are used when their Python packages
 (zstandard, soundfile, pcodec) are installed and report None otherwise. No torch.
 """
 
@@ -100,14 +101,12 @@ def _flac_size(x: np.ndarray, width: int | None) -> int | None:
 
 def _pcodec_size(x: np.ndarray, width: int | None) -> int | None:
     """pcodec at its strongest level (12), one array per channel (the numeric codec Zarr users have): int16 or
-    int32 (None for float or wider samples, or without pcodec)."""
-    if width is None:
-        return None
+    int32, float64 for float or wider samples as the other tools get them (None without pcodec)."""
     try:
         from pcodec import ChunkConfig, standalone
     except ImportError:
         return None
     config = ChunkConfig(compression_level=12)
-    dtype = np.int16 if width == 16 else np.int32
+    dtype = np.float64 if width is None else np.int16 if width == 16 else np.int32
     return sum(len(standalone.simple_compress(np.ascontiguousarray(x[:, k], dtype=dtype), config))
                for k in range(x.shape[1]))
