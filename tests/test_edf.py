@@ -416,3 +416,22 @@ def test_hostile_edf_annotations_and_segment_maps_in_a_san_header_are_written_sa
     sancodec.write_signal(broken, tmp_path / "ms.edf")
     written = edfio.read_edf(tmp_path / "ms.edf")
     assert written.annotations == () and np.array_equal(written.signals[0].digital, broken.samples[:, 0])
+
+
+def test_a_physical_bound_that_is_a_short_decimal_is_written_as_that_decimal(tmp_path):
+    """edfio rounds a physical maximum up to 8 characters after a multiplication whose rounding pushed 32.767 (1000
+    units per mV's digital maximum) to "32.76701", so that every value read back was 5e-6 mV off and an EDF
+    source's "32.767" came back as "32.76701". Both are written as the decimals they are now."""
+    x = np.arange(-30_000, 30_000, 7) / 1000
+    decimal = sancodec.Signal(x.reshape(-1, 1), 250.0, ["ECG"], ["mV"])
+    data = sancodec.encode(decimal)  # lossless: integers at 1000 units per mV
+    sancodec.write_signal(sancodec.decode(data), tmp_path / "d.edf")
+    back = sancodec.read_signal(tmp_path / "d.edf")
+    assert back.source["signals"][0]["physical_max"] == 32.767 and back.source["signals"][0]["physical_min"] == -32.768
+    assert np.array_equal(back.physical()[: len(x), 0], x)
+    raw = (tmp_path / "d.edf").read_bytes()  # an EDF source whose header holds "32.767" keeps it
+    (tmp_path / "src.edf").write_bytes(raw)
+    again = sancodec.decode(sancodec.encode(sancodec.read_signal(tmp_path / "src.edf")))
+    sancodec.write_signal(again, tmp_path / "again.edf")
+    _same_file(edfio.read_edf(tmp_path / "again.edf"), edfio.read_edf(tmp_path / "src.edf"))
+    assert b"32.767  " in (tmp_path / "again.edf").read_bytes()[:512]

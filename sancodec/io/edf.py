@@ -115,6 +115,27 @@ def _signal_fields(s: Any) -> dict[str, Any]:
             "digital_min": int(s.digital_min), "digital_max": int(s.digital_max), "prefiltering": s.prefiltering}
 
 
+def _kept_by_edfio(value: float, up: bool) -> float:
+    """A physical bound that edfio stores as the decimal it is: edfio rounds a maximum up (``up``) and a minimum
+    down to 8 characters after a multiplication whose own rounding can push a decimal that fits one unit past it
+    (1000 units per mV's 32.767 is 3276700.0000000005 hundred-thousandths: 32.76701, every value read back 5e-6
+    off, an EDF source's "32.767" rewritten as "32.76701"). Such a bound is moved by an ulp or two towards the
+    side edfio rounds from; any other is left to edfio's rounding."""
+    try:
+        from edfio.edf_signal import _round_float_to_8_characters as eight  # what edfio will store
+    except ImportError:  # another edfio: its own rounding, as before
+        return value
+    if not math.isfinite(value) or eight(value, round) != value or eight(value, math.ceil if up else math.floor) \
+            == value:
+        return value  # not a decimal of 8 characters (edfio's rounding is what covers it), or kept as it is
+    candidate = value
+    for _ in range(4):
+        candidate = math.nextafter(candidate, -math.inf if up else math.inf)
+        if eight(candidate, math.ceil if up else math.floor) == value:
+            return candidate
+    return value
+
+
 def _gain(f: dict[str, Any]) -> float:
     span = f["physical_max"] - f["physical_min"]
     return (f["digital_max"] - f["digital_min"]) / span if span else 1.0
@@ -164,7 +185,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
             built.append(signal_class.from_digital(
                 x.astype(np.int32 if kind == "bdf" else np.int16), signal.fs / step, label=str(f["label"]),
                 transducer_type=str(f["transducer_type"]), physical_dimension=str(f["physical_dimension"]),
-                physical_range=(float(f["physical_min"]), float(f["physical_max"])),
+                physical_range=(_kept_by_edfio(float(f["physical_min"]), up=False),
+                                _kept_by_edfio(float(f["physical_max"]), up=True)),
                 digital_range=(int(f["digital_min"]), int(f["digital_max"])), prefiltering=str(f["prefiltering"])))
         except (ValueError, TypeError, KeyError) as exc:
             raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
