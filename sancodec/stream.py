@@ -104,6 +104,10 @@ class SanWriter:
                 block = block[:, None] if block.ndim == 1 else block
                 if block.ndim == 2 and block.shape[1] == len(self._places):  # (else push() names the shape it wants)
                     block = units_at(block, self._places)
+            elif self._encoder.mode == "lossless" and np.asarray(block).dtype.kind == "f":
+                raise SanConfigError("lossless streaming takes integers, or floats at declared decimals: open the "
+                                     "writer with decimals=3 (or one per channel) for values of up to 3 decimals, "
+                                     "or codec='near-lossless' with max_error in their units")
             for payload in self._encoder.push(block):
                 self._spill(payload)
         except BaseException:

@@ -255,6 +255,9 @@ def test_a_streamed_block_off_its_declared_grid_is_refused_and_nothing_is_writte
     for decimals in (10, -1, "3", [1], [1, 2, 3], True, 1.5):
         with pytest.raises(SancodecError, match="decimals must be a whole number of 0 to 9"):
             sancodec.open(path, "w", fs=100, channels=2, decimals=decimals)
+    with pytest.raises(SancodecError, match="floats at declared decimals: open the writer with decimals=3"):
+        with sancodec.open(path, "w", fs=100, channels=2) as f:  # floats without decimals=: what to do about it
+            f.write(np.array([[0.25, 1.5]]))
     with pytest.raises(SancodecError, match="decimals= is for lossless coding"):
         sancodec.open(path, "w", fs=100, channels=2, decimals=2, codec="near-lossless", max_error=1)
     with pytest.raises(SancodecError, match="takes \\(samples, 2\\) blocks"):
