@@ -1,7 +1,7 @@
 """Where a lossy encode's time goes: seconds per stage of the encoder, summed over bench_lossy's signals.
 
 Run: .venv/bin/python benchmarks/lossy_stages.py [--data-dir ../shared/data] [--effort balanced] [--prdn 2]
-[--per-signal] [--compiled] [--by-kernel [N]] [--split] [--walls]
+[--per-signal] [--compiled] [--by-kernel [N]] [--split] [--walls] [--switch-interval S]
 
 Each stage is a function of the encoder timed where it is called (the outermost call only: a stage called
 inside another is that one's time), over every signal of ``bench_lossy.SIGNALS`` encoded at ``--prdn`` as
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -326,7 +327,12 @@ def main() -> None:
     parser.add_argument("--walls", action="store_true",
                         help="also each signal encoded on every core, its wall time split into that with a compiled "
                              "call running and that with none (Python and numpy alone), next to the wavelet coder's")
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="S",
+                        help="the interpreter's thread switch interval (sys.setswitchinterval; Python's default "
+                             "0.005 s): how long a thread back from a compiled call may wait for the interpreter lock")
     args = parser.parse_args()
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     steady_allocator()  # as bench_lossy times the encodes these stages split
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets (the tests import this module without)
 
