@@ -383,12 +383,45 @@ def test_physionets_csv_export_with_its_units_row_and_clock_times_reads_as_the_r
     (tmp_path / "odd.csv").write_text("'Elapsed time','x','y'\n'hh','m\x7fV','" + "u" * 65 + "'\n'0:00.000',1,2\n"
                                       "'0:00.004',2,3\n")
     assert read_signal(tmp_path / "odd.csv").units == ["NU", "NU"]  # none a header could hold: not units at all
-    write_signal(sig, tmp_path / "again.csv")  # the units row is written back, the times in seconds
-    assert (tmp_path / "again.csv").read_text().splitlines()[:3] == ["Elapsed time,MLII,V5", "s,mV,mV",
-                                                                     "0.000,-0.145,-0.065"]
+    write_signal(sig, tmp_path / "again.csv")  # the units row is written back, the times as clock times
+    text = (tmp_path / "again.csv").read_text().splitlines()
+    assert text[:4] == ["Elapsed time,MLII,V5", "hh:mm:ss.mmm,mV,mV", "0:00.000,-0.145,-0.065",
+                        "0:00.003,-0.145,-0.065"]
+    assert [row.split(",")[0] for row in text[2:]] == [_clock(i / 360) for i in range(3600)]  # as PhysioNet's
     again = read_signal(tmp_path / "again.csv")
     assert again.units == ["mV", "mV"] and np.array_equal(again.samples, mv)
     for lie in ("yes", 1, None):
         write_signal(Signal(sig.samples, sig.fs, sig.channel_names, sig.units, source={**sig.source, "units_row": lie}),
                      tmp_path / "lie.csv")
-        assert (tmp_path / "lie.csv").read_text().splitlines()[1] == "0.000,-0.145,-0.065"
+        assert (tmp_path / "lie.csv").read_text().splitlines()[1] == "0:00.000,-0.145,-0.065"
+
+
+def test_clock_times_are_written_back_as_clock_times_past_the_hour_and_from_a_later_start(tmp_path):
+    """A CSV whose times were elapsed clock times is written back so (h:mm:ss past the hour, at the decimals it had,
+    a --start range from its own time); a header that says so but holds a start no clock shows (negative), or
+    says so in anything but true, gets seconds."""
+    from typer.testing import CliRunner
+
+    import sancodec
+    from sancodec.cli import app
+
+    runner = CliRunner()
+    rows = [f"{_clock(3599.98 + i / 100)},{i}" for i in range(6)]
+    (tmp_path / "h.csv").write_text("Elapsed time,x\n" + "\n".join(rows) + "\n")
+    sig = read_signal(tmp_path / "h.csv")
+    assert sig.fs == 100.0 and sig.source["time_clock"] is True
+    write_signal(sig, tmp_path / "h2.csv")
+    assert (tmp_path / "h2.csv").read_text().splitlines() == ["Elapsed time,x", "59:59.980,0", "59:59.990,1",
+                                                              "1:00:00.000,2", "1:00:00.010,3", "1:00:00.020,4",
+                                                              "1:00:00.030,5"]
+    (tmp_path / "h.san").write_bytes(sancodec.encode(sig))
+    res = runner.invoke(app, ["decode", str(tmp_path / "h.san"), "-o", str(tmp_path / "part.csv"), "--start", "3",
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "part.csv").read_text().splitlines()[1:3] == ["1:00:00.010,3", "1:00:00.020,4"]
+    (tmp_path / "whole.csv").write_text("Elapsed time,x\n0:07,1\n0:08,2\n")  # whole seconds: no decimals
+    write_signal(read_signal(tmp_path / "whole.csv"), tmp_path / "whole2.csv")
+    assert (tmp_path / "whole2.csv").read_text().splitlines()[1:] == ["0:07,1", "0:08,2"]
+    for source in ({**sig.source, "time_start": -1.0}, {**sig.source, "time_clock": "yes"}):
+        write_signal(Signal(sig.samples, sig.fs, sig.channel_names, sig.units, source=source), tmp_path / "s.csv")
+        assert ":" not in (tmp_path / "s.csv").read_text().splitlines()[1]

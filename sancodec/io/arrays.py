@@ -192,8 +192,10 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
-    if names is not None and is_time_name(names[0]) and _CLOCK.fullmatch(_cells(lines[0], delimiter)[0]):
-        lines = _clock_times_in_seconds(lines, delimiter, path)
+    clock = names is not None and is_time_name(names[0]) and bool(_CLOCK.fullmatch(_cells(lines[0], delimiter)[0]))
+    clock_places = None
+    if clock:
+        lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
     rows = "\n".join(lines)
     try:
         data = np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
@@ -204,13 +206,15 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if (delimiter, decimal) != (",", "."):
         source |= {"delimiter": delimiter, "decimal": decimal}
     if names is not None and is_time_name(names[0]) and data.shape[1] > 1:
-        places = decimal_places(data[:, :1])  # the decimals the times were printed with, where they have some
+        places = [clock_places] if clock else decimal_places(data[:, :1])  # the decimals the times were printed with
         if fs is None and data.shape[0] > 1:
             fs = rate_of(data[:, 0], None if places is None else places[0])
         if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate, printed as they were
             source |= {"time_column": names[0], "time_start": float(data[0, 0])}
             if places is not None:
                 source["time_decimals"] = places[0]
+            if clock:
+                source["time_clock"] = True  # written back as clock times
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
@@ -240,18 +244,21 @@ def _number(cell: str, decimal: str) -> bool:
 _CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:[.,]\d*)?)")  # h:mm:ss.mmm or m:ss.mmm, PhysioNet's elapsed time
 
 
-def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> list[str]:
-    """``lines`` with their first cell, an elapsed time as PhysioNet's exports print it ('0:01.250'), in seconds."""
+def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tuple[list[str], int]:
+    """``lines`` with their first cell, an elapsed time as PhysioNet's exports print it ('0:01.250'), in seconds;
+    and the most decimals a time's seconds were printed with (at most :data:`decimals.MAX_DECIMALS`)."""
     out = []
+    places = 0
     for line in lines:
         first, sep, rest = line.partition(delimiter)
         clock = _CLOCK.fullmatch(first.strip().strip("'\""))
         if clock is None:
             raise SanFormatError(f"{path}: the time column mixes clock times with {first.strip()!r}")
         hours, minutes, seconds = clock.groups()
+        places = max(places, len(seconds.replace(",", ".").partition(".")[2]))
         total = 3600 * int(hours or 0) + 60 * int(minutes) + float(seconds.replace(",", "."))
         out.append(f"{total!r}{sep}{rest}")
-    return out
+    return out, min(places, MAX_DECIMALS)
 
 
 TIME_WORDS = ("time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
@@ -313,8 +320,9 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
         return signal
     source = signal.source if isinstance(signal.source, dict) else {}
     time = time_column(source) if source.get("kind") == "csv" else None
-    timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals")} \
-        if time is not None else {"time_column": "time [s]", "time_start": start / signal.fs}
+    timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
+              "time_clock": source.get("time_clock")} if time is not None \
+        else {"time_column": "time [s]", "time_start": start / signal.fs}
     values = Signal(signal.physical(), signal.fs, list(signal.channel_names), list(signal.units),
                     record_name=signal.record_name, source={"kind": "csv", **timing, "units_row": True})
     return on_decimal_grid(values) or values
@@ -346,6 +354,33 @@ def _time_format(source: dict) -> str:
     return f"%.{places}f" if type(places) is int and 0 <= places <= MAX_DECIMALS else "%.12g"
 
 
+def clock_times(times: np.ndarray, source: object) -> list[str] | None:
+    """``times`` (seconds) as the elapsed clock times a CSV source printed (``read_csv``'s ``time_clock``: PhysioNet's
+    exports' "0:01.250", hours from the first hour on, "1:00:00.000"), at the decimals it printed them with; None
+    for a source that printed seconds, or times a clock cannot show (negative, or beyond 10^9 hours)."""
+    if not isinstance(source, dict) or source.get("time_clock") is not True:
+        return None
+    places = source.get("time_decimals")
+    places = places if type(places) is int and 0 <= places <= MAX_DECIMALS else 3
+    scale = 10**places
+    if not len(times) or not (np.all(times >= 0) and float(times[-1]) < 3.6e12):
+        return None
+    units = np.rint(times * scale).astype(np.int64)  # integer parts: no 59.9995 s printed as 60.000
+    whole, part = np.divmod(units, scale)
+    hours, rest = np.divmod(whole, 3600)
+    minutes, seconds = np.divmod(rest, 60)
+    fractions = [f".{f:0{places}d}" for f in part.tolist()] if places else [""] * len(units)
+    return [f"{h}:{m:02d}:{s:02d}{f}" if h else f"{m}:{s:02d}{f}"
+            for h, m, s, f in zip(hours.tolist(), minutes.tolist(), seconds.tolist(), fractions)]
+
+
+def _clock_unit(source: dict) -> str:
+    """The units row's cell for clock times, as PhysioNet prints it ("hh:mm:ss.mmm")."""
+    places = source.get("time_decimals")
+    places = places if type(places) is int and 0 <= places <= MAX_DECIMALS else 3
+    return "hh:mm:ss" + ("." + "m" * places if places else "")
+
+
 def grid_places(step: float) -> int | None:
     """The decimals a lossy float file's values print at, for a grid of ``step`` (the file's quantum): one more than
     resolves the step, so each printed value is within a twentieth of a step of the decoded one (a lossy decode's
@@ -362,8 +397,9 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
     with 17 significant digits (they read back exactly), or, with ``quantum`` (a lossy float file's grid step per
     channel), at :func:`grid_places`. A CSV source's time column comes first again, rebuilt from its first time
-    and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds; its delimiter and
-    decimal mark are kept (:func:`_dialect_of`), and its units row (``units_row``)."""
+    and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds, or as the elapsed
+    clock times it held (:func:`clock_times`); its delimiter and decimal mark are kept (:func:`_dialect_of`), and
+    its units row (``units_row``)."""
     buf = io.StringIO()
     held = decimal_values(signal)
     names, rows = list(signal.channel_names), signal.samples
@@ -378,16 +414,25 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
             if d is not None and (places is None or places[c] is None):
                 formats[c] = f"%.{d}f"
     time = time_column(signal.source)
+    clock: list[str] | None = None
+    time_unit = "s"
     if time is not None:
         times = time[1] + np.arange(signal.n_samples) / signal.fs
-        names, formats = [time[0], *names], [_time_format(signal.source), *formats]
-        rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
+        clock = clock_times(times, signal.source)
+        if clock is None:
+            names, formats = [time[0], *names], [_time_format(signal.source), *formats]
+            rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
+        else:
+            names, time_unit = [time[0], *names], _clock_unit(signal.source)
     delimiter, decimal = _dialect_of(signal)
     header = _header_row(names, delimiter)
     if isinstance(signal.source, dict) and signal.source.get("units_row") is True:  # a CSV source's units row
-        header += "\n" + _header_row([*(["s"] if time is not None else []), *signal.units], delimiter)
+        header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units], delimiter)
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
     text = buf.getvalue()
+    if clock is not None:  # each row after its clock time
+        values = text[len(header) + 1:].split("\n")
+        text = header + "\n" + "\n".join(f"{t}{delimiter}{v}" for t, v in zip(clock, values)) + "\n"
     if decimal == ",":  # the values' points only: the header rows keep their names and units as they are
         values = text[len(header) + 1:]
         text = header + "\n" + values.replace(".", ",")
