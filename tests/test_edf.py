@@ -435,3 +435,25 @@ def test_a_physical_bound_that_is_a_short_decimal_is_written_as_that_decimal(tmp
     sancodec.write_signal(again, tmp_path / "again.edf")
     _same_file(edfio.read_edf(tmp_path / "again.edf"), edfio.read_edf(tmp_path / "src.edf"))
     assert b"32.767  " in (tmp_path / "again.edf").read_bytes()[:512]
+
+
+def test_an_edf_sources_ranges_are_not_kept_for_samples_digitised_anew(tmp_path):
+    """An EDF source's physical and digital ranges say how its own digital values read; samples digitised anew (its
+    microvolts streamed at 2 decimals, 100 units per uV, or its physical values coded as decimals) are written with
+    ranges from their own gain, the source's label and dimension kept: they had been labelled with the old ranges and
+    read back as other values."""
+    _edf_plus(tmp_path / "psg.edf", n_records=4)
+    eeg = sancodec.read_signal(tmp_path / "psg.edf").select_channels([0])
+    uv = np.round(eeg.physical(), 2)
+    with sancodec.open(tmp_path / "s.san", "w", like=eeg, decimals=2) as f:
+        f.write(uv)
+    floats = sancodec.Signal(uv, eeg.fs, eeg.channel_names, eeg.units, source=eeg.source)
+    for data in ((tmp_path / "s.san").read_bytes(), sancodec.encode(floats)):
+        sancodec.write_signal(sancodec.decode(data), tmp_path / "out.edf")
+        back = sancodec.read_signal(tmp_path / "out.edf")
+        assert np.array_equal(back.physical()[: len(uv)], uv)
+        field = back.source["signals"][0]
+        assert field["label"] == "EEG Fpz-Cz" and field["physical_dimension"] == "uV"
+        assert field["prefiltering"] == "HP:0.1Hz LP:75Hz" and back.adc_gain == [100.0]
+    sancodec.write_signal(sancodec.decode(sancodec.encode(eeg)), tmp_path / "same.edf")  # coded as it was: its own
+    assert sancodec.read_signal(tmp_path / "same.edf").source["signals"] == eeg.source["signals"]

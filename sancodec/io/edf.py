@@ -180,7 +180,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
         if x.size and (x.min() < low or x.max() > high):
             raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}"
                                  + (" (BDF holds 24 bits: write .bdf)" if kind == "edf" else ""))
-        f = fields[k] if fields is not None else _default_fields(signal, k, kind)
+        f = _fields_for(signal, k, kind, None if fields is None else fields[k])
         try:
             built.append(signal_class.from_digital(
                 x.astype(np.int32 if kind == "bdf" else np.int16), signal.fs / step, label=str(f["label"]),
@@ -332,6 +332,21 @@ def _record_duration(signal: Signal) -> float:
                for step in signal.sample_steps()):
             return float(seconds)
     raise SanConfigError(f"a sampling rate of {signal.fs:g} Hz fits no EDF data record of 1-60 s")
+
+
+def _fields_for(signal: Signal, k: int, kind: str, entry: dict[str, Any] | None) -> dict[str, Any]:
+    """Channel ``k``'s header fields: its EDF source's where their ranges read its digital values as the signal's
+    gain and baseline do (an EDF read and coded as it was), else the defaults from that gain and baseline with the
+    source's label, transducer, dimension and filters kept: samples digitised anew (a decimal source's 10^d units
+    per mV) would otherwise be labelled with the old ranges and read back as other values."""
+    if entry is None:
+        return _default_fields(signal, k, kind)
+    gains, baselines = signal.adc_gain, signal.baseline
+    if gains is None or baselines is None or (math.isclose(_gain(entry), gains[k], rel_tol=1e-12)
+                                              and _baseline(entry) == baselines[k]):
+        return entry
+    texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
+    return {**_default_fields(signal, k, kind), **{key: entry[key] for key in texts}}
 
 
 def _default_fields(signal: Signal, k: int, kind: str) -> dict[str, Any]:
