@@ -214,3 +214,17 @@ def test_decoding_over_any_existing_segment_file_needs_force(folder):
     assert forced.exit_code == 0, forced.output
     assert np.array_equal(sancodec.read_signal(folder / "out" / "v").samples,
                           sancodec.read_signal(folder / "s25047").samples)
+
+
+def test_a_multisegment_record_streamed_as_decimals_is_written_as_one_record_of_those_values(folder):
+    """Its segments' gains were for other integers: a stream of its millivolts at declared decimals drops the
+    segment map and decodes to one WFDB record at 1000 units per mV, the same values (it had read back mV off)."""
+    write_fixed(folder)
+    sig = sancodec.read_signal(folder / "041s")
+    mv = np.round(sig.physical(), 3)
+    with sancodec.open(folder / "m.san", "w", like=sig, decimals=3) as f:
+        f.write(mv)
+    sancodec.write_signal(sancodec.decode((folder / "m.san").read_bytes()), folder / "back")
+    back = sancodec.read_signal(folder / "back")
+    assert back.adc_gain == [1000.0] * 3 and not (back.source or {}).get("segments")
+    assert np.array_equal(back.physical(), mv)
