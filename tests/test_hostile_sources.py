@@ -12,12 +12,12 @@ from sancodec import SancodecError, Signal, read_signal, write_signal
 
 HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [None, 1], {"a": 1}, ",", ";", "\t",
            ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]]]
-KEYS = ("decimals", "time_decimals", "delimiter", "decimal", "time_column", "time_start", "dtype", "rank",
+KEYS = ("decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column", "time_start", "dtype", "rank",
         "annotations", "signals", "segments", "layout", "patient", "recording", "startdate_field",
         "data_record_duration", "layout_header")
 
 
-KIND_OF = {"decimals": "csv", "time_decimals": "csv", "delimiter": "csv", "decimal": "csv", "time_column": "csv",
+KIND_OF = {"decimals": "csv", "time_decimals": "csv", "time_clock": "csv", "delimiter": "csv", "decimal": "csv", "time_column": "csv",
            "time_start": "csv", "dtype": "npy", "rank": "npy", "segments": "wfdb-multisegment",
            "layout": "wfdb-multisegment", "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
 
@@ -38,6 +38,8 @@ def test_each_hostile_value_of_each_field_is_written_or_refused(tmp_path, key):
     x = np.array([[1, -2], [3, 4], [5, -6]])
     for i, value in enumerate(HOSTILE):
         source = {"kind": KIND_OF.get(key, "edf"), key: value}
+        if key in ("time_decimals", "time_clock"):  # with a time column they shape (clock times: time_clock true)
+            source |= {"time_column": "time", "time_start": 0.25, "time_clock": True, key: value}
         for samples in (x, x / 7.0):
             signal = Signal(samples, 100.0, ["a", "b"], ["mV", "mV"], adc_gain=[10.0, 10.0], baseline=[0, 0],
                             source=source)
