@@ -17,8 +17,8 @@ KEYS = ("decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time
         "data_record_duration", "layout_header")
 
 
-KIND_OF = {"decimals": "csv", "time_decimals": "csv", "time_clock": "csv", "delimiter": "csv", "decimal": "csv", "time_column": "csv",
-           "time_start": "csv", "dtype": "npy", "rank": "npy", "segments": "wfdb-multisegment",
+KIND_OF = {"decimals": "csv", "time_decimals": "csv", "time_clock": "csv", "delimiter": "csv", "decimal": "csv",
+           "time_column": "csv", "time_start": "csv", "dtype": "npy", "rank": "npy", "segments": "wfdb-multisegment",
            "layout": "wfdb-multisegment", "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
 
 
