@@ -237,6 +237,10 @@ def test_floats_stream_losslessly_at_declared_decimals_and_read_back_as_the_same
     assert np.array_equal(y, x) and np.array_equal(np.concatenate(parts), x)
     decoded, places = decimal_values(sancodec.decode(path.read_bytes()))
     assert places == [3, 1] and np.array_equal(decoded, x)
+    with sancodec.open(tmp_path / "arr.san", "w", fs=250, channels=2, decimals=np.array([3, 1])) as f:
+        f.write(x[:100])  # the places as a numpy array
+    with sancodec.open(tmp_path / "arr.san") as f:
+        assert np.array_equal(f.read(), x[:100])
     with sancodec.open(tmp_path / "one.san", "w", fs=250, channels=1, decimals=2) as f:  # one channel, 1-D blocks
         f.write(np.array([0.25, -1.5, 3.0], np.float32))
         f.write(np.array([7, 8]))  # whole numbers are on every grid
