@@ -241,6 +241,8 @@ def test_floats_stream_losslessly_at_declared_decimals_and_read_back_as_the_same
         f.write(x[:100])  # the places as a numpy array
     with sancodec.open(tmp_path / "arr.san") as f:
         assert np.array_equal(f.read(), x[:100])
+    with sancodec.open(tmp_path / "zero.san", "w", fs=250, channels=2, decimals=np.array(3)) as f:
+        f.write(x[:10])  # a 0-d array: one number for every channel
     with sancodec.open(tmp_path / "one.san", "w", fs=250, channels=1, decimals=2) as f:  # one channel, 1-D blocks
         f.write(np.array([0.25, -1.5, 3.0], np.float32))
         f.write(np.array([7, 8]))  # whole numbers are on every grid
@@ -256,7 +258,7 @@ def test_a_streamed_block_off_its_declared_grid_is_refused_and_nothing_is_writte
                 f.write(np.array([[0.25, 1.5]]))
                 f.write(block)
         assert not path.exists() and not list(tmp_path.iterdir())
-    for decimals in (10, -1, "3", [1], [1, 2, 3], True, 1.5):
+    for decimals in (10, -1, "3", [1], [1, 2, 3], True, 1.5, np.array([[1, 2]]), np.array([1.0, 2.0]), {1: 2}):
         with pytest.raises(SancodecError, match="decimals must be a whole number of 0 to 9"):
             sancodec.open(path, "w", fs=100, channels=2, decimals=decimals)
     with pytest.raises(SancodecError, match="floats at declared decimals: open the writer with decimals=3"):

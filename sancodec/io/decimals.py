@@ -87,7 +87,9 @@ def with_decimals(signal: Signal, places: list[int], units: np.ndarray) -> Signa
 def declared_places(decimals: object, n_channels: int) -> list[int]:
     """A caller's decimals, one whole number of 0 to :data:`MAX_DECIMALS` for every channel or one per channel, as a
     list; a :class:`SanConfigError` for anything else."""
-    places = list(decimals) if isinstance(decimals, (list, tuple, np.ndarray)) else [decimals] * n_channels
+    if isinstance(decimals, np.ndarray):
+        decimals = decimals.tolist()  # (a 0-d array: its one number)
+    places = list(decimals) if isinstance(decimals, (list, tuple)) else [decimals] * n_channels
     if len(places) != n_channels or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool)
                                             and 0 <= d <= MAX_DECIMALS for d in places):
         raise SanConfigError(f"decimals must be a whole number of 0 to {MAX_DECIMALS}, or one per channel "
