@@ -347,11 +347,18 @@ def time_column(source: dict | None) -> tuple[str, float] | None:
     return name, float(start)
 
 
-def _time_format(source: dict) -> str:
-    """How a CSV source's time column is printed: with the decimals it had (``read_csv``'s ``time_decimals``, 0 to
-    ``decimals.MAX_DECIMALS``: a ``.san`` header is not trusted), else to 12 significant digits."""
+def _time_places(source: dict) -> int | None:
+    """The decimals a CSV source's times were printed with (``read_csv``'s ``time_decimals``, 0 to
+    ``decimals.MAX_DECIMALS``: a ``.san`` header is not trusted), or None."""
     places = source.get("time_decimals")
-    return f"%.{places}f" if type(places) is int and 0 <= places <= MAX_DECIMALS else "%.12g"
+    return places if type(places) is int and 0 <= places <= MAX_DECIMALS else None
+
+
+def _time_format(source: dict) -> str:
+    """How a CSV source's time column is printed: with the decimals it had (:func:`_time_places`), else to 12
+    significant digits."""
+    places = _time_places(source)
+    return "%.12g" if places is None else f"%.{places}f"
 
 
 def clock_times(times: np.ndarray, source: object) -> list[str] | None:
@@ -360,8 +367,8 @@ def clock_times(times: np.ndarray, source: object) -> list[str] | None:
     for a source that printed seconds, or times a clock cannot show (negative, or beyond 10^9 hours)."""
     if not isinstance(source, dict) or source.get("time_clock") is not True:
         return None
-    places = source.get("time_decimals")
-    places = places if type(places) is int and 0 <= places <= MAX_DECIMALS else 3
+    places = _time_places(source)
+    places = 3 if places is None else places
     scale = 10**places
     if not len(times) or not (np.all(times >= 0) and float(times[-1]) < 3.6e12):
         return None
@@ -376,8 +383,8 @@ def clock_times(times: np.ndarray, source: object) -> list[str] | None:
 
 def _clock_unit(source: dict) -> str:
     """The units row's cell for clock times, as PhysioNet prints it ("hh:mm:ss.mmm")."""
-    places = source.get("time_decimals")
-    places = places if type(places) is int and 0 <= places <= MAX_DECIMALS else 3
+    places = _time_places(source)
+    places = 3 if places is None else places
     return "hh:mm:ss" + ("." + "m" * places if places else "")
 
 
