@@ -521,11 +521,23 @@ def report(
     per_channel = ("PRDN per channel: " + ", ".join(f"{p:.3f} %" for p in rep.prdn_per_channel) + "\n"
                    if rep.n_channels > 1 else "")
     console.print(
-        f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   max |error| {rep.max_abs_error:g}\n"
+        f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   {_max_error_text(signal, rep)}\n"
         f"{per_channel}"
         f"paper's metric: CR⁻¹ {rep.cr_inv_paper:.4f}  L̃ {rep.l_tilde:.4f}  φ {rep.phi:.4f}  "
         f"({rep.activations} activations, W = {rep.kernel_sizes_sum})"
     )
+
+
+def _max_error_text(signal, rep) -> str:
+    """``report``'s largest error, in what it counts: a digital record's ADC units, with their physical size where
+    every channel shares one gain and unit (mitdb 100: "3 ADC units (0.015 mV)"); a float record's own units."""
+    e, units = rep.max_abs_error, set(signal.units)
+    unit = f" {next(iter(units))}" if len(units) == 1 and next(iter(units)) not in ("", "NU") else ""
+    if not signal.is_digital:
+        return f"max |error| {e:g}{unit}"
+    gains = set(signal.adc_gain or [])
+    physical = f" ({e / next(iter(gains)):.4g}{unit})" if unit and len(gains) == 1 and next(iter(gains)) > 0 else ""
+    return f"max |error| {e:g} ADC units{physical}"
 
 
 def _rd_plot(signal, data: bytes, path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -178,7 +179,11 @@ def test_report_encodes_at_any_lossy_target(mitdb_excerpt):
     rep = json.loads(res.stdout)
     assert rep["snr_db"] >= 30 and len(rep["prdn_per_channel"]) == 2
     assert all(p <= 100 * 10 ** (-30 / 20) for p in rep["prdn_per_channel"])  # the target holds per channel
-    assert "PRDN per channel: " in run("report", mitdb_excerpt, "--mode", "lossy", "--prdn", "5").stdout
+    text = run("report", mitdb_excerpt, "--mode", "lossy", "--prdn", "5").stdout
+    assert "PRDN per channel: " in text
+    error = int(re.search(r"max \|error\| (\d+) ADC units \(([\d.]+) mV\)", " ".join(text.split())).group(1))
+    physical = float(re.search(r"ADC units \(([\d.]+) mV\)", " ".join(text.split())).group(1))
+    assert error > 0 and abs(physical - error / 200) < 1e-3 * physical  # mitdb: 200 units per mV, every channel
     res = run("report", mitdb_excerpt, "--mode", "lossy", "--bps", "1.5", "--json")
     assert res.exit_code == 0, res.output
     rep = json.loads(res.stdout)
