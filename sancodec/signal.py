@@ -273,9 +273,10 @@ class Signal:
         signals = (head.get("source") or {}).get("signals")
         if isinstance(signals, list) and len(signals) == self.n_channels:
             head["source"] = {**head["source"], "signals": [signals[c] for c in channels]}
-        decimals = (head.get("source") or {}).get("decimals")  # a decimal source's places (io.decimals)
-        if isinstance(decimals, list) and len(decimals) == self.n_channels:
-            head["source"] = {**head["source"], "decimals": [decimals[c] for c in channels]}
+        for key in ("decimals", "value_decimals"):  # a decimal source's places (io.decimals), a CSV's printed ones
+            places = (head.get("source") or {}).get(key)
+            if isinstance(places, list) and len(places) == self.n_channels:
+                head["source"] = {**head["source"], key: [places[c] for c in channels]}
         if isinstance((head.get("source") or {}).get("segments"), list):
             from sancodec.io.segment_map import select_source
 

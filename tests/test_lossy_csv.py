@@ -48,3 +48,24 @@ def test_a_lossy_float_csv_decodes_to_values_at_its_grids_places(tmp_path):
     sancodec.write_signal(decoded, full)  # no grid given: 17 significant digits, exact
     assert np.array_equal(read_signal(full, fs=250.0).samples, decoded.samples)
     assert (tmp_path / "f.csv").stat().st_size < 0.6 * full.stat().st_size
+
+
+def test_a_lossy_csv_of_a_decimal_csv_prints_no_more_decimals_than_its_source(tmp_path):
+    """A CSV printed at 3 decimals, coded lossy on a grid finer than that (PRDN 0.5 %), decodes to a CSV at 3
+    decimals too (read_csv's ``value_decimals``): places past the source's resolution said nothing; ``--channels``
+    keeps each column's own."""
+    t = np.arange(5000) / 250
+    rows = [f"{a:.3f},{b:.1f}" for a, b in zip(np.sin(2 * np.pi * t), 50 * np.cos(2 * np.pi * 0.3 * t) + 0.05)]
+    (tmp_path / "s.csv").write_text("a,b\n" + "\n".join(rows) + "\n")
+    source = read_signal(tmp_path / "s.csv", fs=250.0)
+    assert source.source["value_decimals"] == [3, 1]
+    (tmp_path / "s.san").write_bytes(sancodec.encode(source, mode="lossy", prdn=0.5))
+    with open(tmp_path / "s.san", "rb") as f:
+        assert grid_places(SanReader(f).header["quantum"][0]) > 3  # the grid alone would print more
+    for channels, places in ((None, [3, 1]), ("1,0", [1, 3])):
+        out = tmp_path / f"{channels is None}.csv"
+        res = runner.invoke(app, ["decode", str(tmp_path / "s.san"), "-o", str(out), "-q",
+                                  *(["--channels", channels] if channels else [])])
+        assert res.exit_code == 0, res.output
+        row = out.read_text().splitlines()[1].split(",")
+        assert [len(cell.split(".")[1]) for cell in row] == places

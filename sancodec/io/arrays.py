@@ -220,6 +220,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
         data = data.astype(np.int64)
+    elif (printed := column_places(data)) is not None:  # what a lossy file's CSV prints at most (write_csv)
+        source["value_decimals"] = printed
     signal = _as_signal(path, data, default_fs if fs is None else fs, names, source)
     if units is not None and len(units) == signal.n_channels:  # (a unit no header could hold stays "NU")
         signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
@@ -388,6 +390,15 @@ def _clock_unit(source: dict) -> str:
     return "hh:mm:ss" + ("." + "m" * places if places else "")
 
 
+def _value_decimals(source: object, channels: int) -> list[int | None]:
+    """Per channel, the decimals a CSV source printed its values with (``read_csv``'s ``value_decimals``; a ``.san``
+    header is not trusted: each a whole 0 to ``decimals.MAX_DECIMALS``, else None)."""
+    printed = source.get("value_decimals") if isinstance(source, dict) else None
+    if not isinstance(printed, list) or len(printed) != channels:
+        return [None] * channels
+    return [d if type(d) is int and 0 <= d <= MAX_DECIMALS else None for d in printed]
+
+
 def grid_places(step: float) -> int | None:
     """The decimals a lossy float file's values print at, for a grid of ``step`` (the file's quantum): one more than
     resolves the step, so each printed value is within a twentieth of a step of the decoded one (a lossy decode's
@@ -416,8 +427,10 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         rows = signal.samples if held is None else held[0]
         formats = ["%.17g" if d is None else f"%.{d}f" for d in places]
     if held is None and not signal.is_digital and quantum is not None and len(quantum) == signal.n_channels:
+        printed = _value_decimals(signal.source, signal.n_channels)
         for c, step in enumerate(quantum):  # a lossy float file's columns that are no decimals: at its grid's places
-            d = grid_places(step)
+            d = grid_places(step)  # ... or the source's, where fewer: finer than the source's own resolution
+            d = d if printed[c] is None or d is None else min(d, printed[c])
             if d is not None and (places is None or places[c] is None):
                 formats[c] = f"%.{d}f"
     time = time_column(signal.source)
