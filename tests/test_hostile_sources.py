@@ -12,14 +12,15 @@ from sancodec import SancodecError, Signal, read_signal, write_signal
 
 HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [None, 1], {"a": 1}, ",", ";", "\t",
            ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]]]
-KEYS = ("decimals", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column", "time_start", "dtype", "rank",
-        "annotations", "signals", "segments", "layout", "patient", "recording", "startdate_field",
-        "data_record_duration", "layout_header")
+KEYS = ("decimals", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
+        "time_start", "dtype", "rank", "annotations", "signals", "segments", "layout", "patient", "recording",
+        "startdate_field", "data_record_duration", "layout_header")
 
 
-KIND_OF = {"decimals": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv", "delimiter": "csv", "decimal": "csv",
-           "time_column": "csv", "time_start": "csv", "dtype": "npy", "rank": "npy", "segments": "wfdb-multisegment",
-           "layout": "wfdb-multisegment", "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
+KIND_OF = {"decimals": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv",
+           "delimiter": "csv", "decimal": "csv", "time_column": "csv", "time_start": "csv", "dtype": "npy",
+           "rank": "npy", "segments": "wfdb-multisegment", "layout": "wfdb-multisegment",
+           "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
 
 
 def _write_all(signal: Signal, folder, name: str | None) -> None:
