@@ -24,12 +24,17 @@ KIND_OF = {"decimals": "csv", "value_decimals": "csv", "time_decimals": "csv", "
 
 
 def _write_all(signal: Signal, folder, name: str | None) -> None:
-    """``signal`` as CSV, ``.npy``, EDF and (``name``) a WFDB record, each written or refused."""
+    """``signal`` as CSV, ``.npy``, EDF and (``name``) a WFDB record, each written or refused; and as CSV on a lossy
+    file's grid (a quantum per channel, as ``decode`` gives it)."""
     for out in ("o.csv", "o.npy", "o.edf", *([name] if name else [])):
         try:
             write_signal(signal, folder / out)
         except SancodecError:
             pass
+    try:
+        write_signal(signal, folder / "q.csv", quantum=[0.01] * signal.n_channels)
+    except SancodecError:
+        pass
 
 
 @pytest.mark.parametrize("key", KEYS)
