@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -425,3 +426,23 @@ def test_clock_times_are_written_back_as_clock_times_past_the_hour_and_from_a_la
     for source in ({**sig.source, "time_start": -1.0}, {**sig.source, "time_clock": "yes"}):
         write_signal(Signal(sig.samples, sig.fs, sig.channel_names, sig.units, source=source), tmp_path / "s.csv")
         assert ":" not in (tmp_path / "s.csv").read_text().splitlines()[1]
+
+
+@pytest.mark.parametrize("cell, said", [("", "is empty, a missing value"), ("NaN", "is NaN, a missing value"),
+                                        ("-", "is '-', a missing value"), ("n/a7", "is not a number ('n/a7')")])
+def test_a_cell_that_is_no_number_is_named_by_row_and_column(tmp_path, cell, said):
+    """A device's export with a gap (an empty cell, NaN, PhysioNet's "-" for an invalid sample) or stray text: one
+    error naming the data row and column, and what to do about a gap; a ragged row says its length."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    (tmp_path / "g.csv").write_text(f"time,a,b\n0.000,1.5,2\n0.004,2.5,{cell}\n0.008,3.5,4\n")
+    with pytest.raises(SanFormatError, match=f"data row 2, column 'b' {re.escape(said)}"):
+        read_signal(tmp_path / "g.csv")
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "g.csv"), "-q"])
+    assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1 and "data row 2" in res.output
+    assert not (tmp_path / "g.san").exists()
+    (tmp_path / "r.csv").write_text("a,b\n1,2\n3\n")
+    with pytest.raises(SanFormatError, match="data row 2 has 1 values, the first 2"):
+        read_signal(tmp_path / "r.csv", fs=10)

@@ -201,7 +201,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data = np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
                           ndmin=2)
     except ValueError as exc:
-        raise SanFormatError(f"{path}: not a numeric CSV ({exc})") from None
+        raise SanFormatError(f"{path}: {_bad_cell(lines, delimiter, decimal, names) or f'not a numeric CSV ({exc})'}") \
+            from None
+    if np.isnan(data).any():
+        row, column = (int(v) for v in np.argwhere(np.isnan(data))[0])
+        raise SanFormatError(f"{path}: {_where(row, column, names)} is NaN, {MISSING}")
     source: dict[str, Any] = {"kind": "csv"}
     if (delimiter, decimal) != (",", "."):
         source |= {"delimiter": delimiter, "decimal": decimal}
@@ -227,6 +231,36 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
         source["units_row"] = True  # written back by write_csv
     return signal
+
+
+MISSING = "a missing value: sancodec codes complete columns (fill the gap, or cut the record there)"
+
+
+def _where(row: int, column: int, names: Sequence[str] | None) -> str:
+    """A data cell's place, for an error: its row among the data rows (from 1) and its column's name or number."""
+    name = repr(names[column]) if names is not None and column < len(names) else f"{column + 1}"
+    return f"data row {row + 1}, column {name}"
+
+
+def _bad_cell(lines: Sequence[str], delimiter: str, decimal: str, names: Sequence[str] | None) -> str | None:
+    """What is wrong with the first data row that does not read: a cell that is not a number (an empty cell,
+    PhysioNet's "-" for an invalid sample, or text), or a row of another length than the first; None where
+    every row reads."""
+    width = None
+    for row, line in enumerate(lines):
+        cells = _cells(line, delimiter)
+        for column, cell in enumerate(cells):
+            text = cell.strip()
+            try:
+                float(text.replace(",", ".") if decimal == "," else text)
+            except ValueError:
+                if text in ("", "-", "NA", "N/A", "nan", "NaN", "null", "NULL", "None"):
+                    return f"{_where(row, column, names)} is {repr(text) if text else 'empty'}, {MISSING}"
+                return f"{_where(row, column, names)} is not a number ({text[:40]!r})"
+        width = len(cells) if width is None else width
+        if len(cells) != width:
+            return f"data row {row + 1} has {len(cells)} values, the first {width}"
+    return None
 
 
 def _cells(line: str, delimiter: str) -> list[str]:
