@@ -36,7 +36,7 @@ from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
-from sancodec.io.decimals import declared_places, header_decimals, units_at, with_decimals
+from sancodec.io.decimals import declared_places, header_decimals, missing_of, units_at, with_decimals
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
@@ -183,6 +183,7 @@ class SanFile:
                       if self._array is not None else narrow_dtype(head.get("fmt")))
         if self._scale is not None:
             self.dtype = decimal_dtype(head.get("source"))
+        self._missing = missing_of(head.get("source")) if self._scale is not None else None  # a CSV's gaps: NaN
 
     @property
     def header(self) -> dict[str, Any]:
@@ -212,7 +213,10 @@ class SanFile:
 
     def _values(self, rows: np.ndarray) -> np.ndarray:
         if self._scale is not None:
-            return (rows / self._scale).astype(self.dtype, copy=False)
+            values = rows / self._scale
+            if self._missing is not None:
+                values[rows == self._missing[0]] = np.nan
+            return values.astype(self.dtype, copy=False)
         if self._layout.quantum is not None:
             return rows * np.asarray(self._layout.quantum, dtype=np.float64)
         if self._array is not None:

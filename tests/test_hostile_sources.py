@@ -11,13 +11,14 @@ import pytest
 from sancodec import SancodecError, Signal, read_signal, write_signal
 
 HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [None, 1], {"a": 1}, ",", ";", "\t",
+           {"value": -32768, "text": "-"}, {"value": -2147483648, "text": ""}, {"value": -32768, "text": 5},
            ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]]]
-KEYS = ("decimals", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
+KEYS = ("decimals", "missing", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
         "time_start", "dtype", "rank", "annotations", "signals", "segments", "layout", "patient", "recording",
         "startdate_field", "data_record_duration", "layout_header")
 
 
-KIND_OF = {"decimals": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv",
+KIND_OF = {"decimals": "csv", "missing": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv",
            "delimiter": "csv", "decimal": "csv", "time_column": "csv", "time_start": "csv", "dtype": "npy",
            "rank": "npy", "segments": "wfdb-multisegment", "layout": "wfdb-multisegment",
            "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
@@ -41,7 +42,7 @@ def _write_all(signal: Signal, folder, name: str | None) -> None:
 def test_each_hostile_value_of_each_field_is_written_or_refused(tmp_path, key):
     """Every value of :data:`HOSTILE` in each field, under the kind of source that field belongs to, on a decimal
     signal (gains of 10, zero baselines: what a decimal source decodes to) and a float one."""
-    x = np.array([[1, -2], [3, 4], [5, -6]])
+    x = np.array([[1, -2], [3, 4], [5, -32768]])  # (-32768: format 16's invalid sample, a CSV's gap if "missing")
     for i, value in enumerate(HOSTILE):
         source = {"kind": KIND_OF.get(key, "edf"), key: value}
         if key in ("time_decimals", "time_clock"):  # with a time column they shape (clock times: time_clock true)

@@ -60,7 +60,7 @@ from sancodec.codec.pipeline import (
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import MAX_DECIMALS, on_decimal_grid
+from sancodec.io.decimals import MAX_DECIMALS, missing_of, on_decimal_grid
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import sum_of_squares
 from sancodec.san.spec import SanSpec
@@ -132,6 +132,10 @@ def encode_to_file(
             raise SanConfigError(f"lossless mode needs integer samples or decimals of at most {MAX_DECIMALS} places; "
                                  "this signal is floating point (use near-lossless with --max-error in its units)")
         signal = decimal
+    missing = missing_of(signal.source)
+    if mode != "lossless" and missing is not None and signal.is_digital and bool((signal.samples == missing[0]).any()):
+        raise SanConfigError(f"this record has missing values (a CSV's gaps), which sancodec keeps in lossless mode "
+                             f"only, not {mode}: fill the gaps, or cut the record there")
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":

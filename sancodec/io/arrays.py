@@ -15,7 +15,17 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import MAX_DECIMALS, column_places, decimal_places, decimal_values, on_decimal_grid
+from sancodec.io.decimals import (
+    MAX_DECIMALS,
+    MISSING_TEXTS,
+    column_places,
+    decimal_places,
+    decimal_values,
+    gapped_units,
+    missing_of,
+    on_decimal_grid,
+    with_decimals,
+)
 from sancodec.signal import Signal, beyond_exact_range
 
 __all__ = ["map_npy", "physical_signal", "read_csv", "read_npy", "time_column", "write_csv", "write_npy"]
@@ -201,15 +211,20 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data = np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
                           ndmin=2)
     except ValueError as exc:
-        raise SanFormatError(f"{path}: {_bad_cell(lines, delimiter, decimal, names) or f'not a numeric CSV ({exc})'}") \
-            from None
-    if np.isnan(data).any():
-        row, column = (int(v) for v in np.argwhere(np.isnan(data))[0])
-        raise SanFormatError(f"{path}: {_where(row, column, names)} is NaN, {MISSING}")
+        data = _with_gaps(lines, delimiter, decimal)  # empty cells, PhysioNet's "-" and the like as NaN
+        if data is None:
+            said = _bad_cell(lines, delimiter, decimal, names) or f"not a numeric CSV ({exc})"
+            raise SanFormatError(f"{path}: {said}") from None
+    gap = np.argwhere(np.isnan(data))[0] if np.isnan(data).any() else None
+    gap_text = None if gap is None else _gap_text(lines[int(gap[0])], delimiter, int(gap[1]))
+    timed = names is not None and is_time_name(names[0]) and data.shape[1] > 1
+    if timed and np.isnan(data[:, 0]).any():
+        row = int(np.argwhere(np.isnan(data[:, 0]))[0][0])
+        raise SanFormatError(f"{path}: {_where(row, 0, names)} is {gap_text or 'empty'}: a time is never missing")
     source: dict[str, Any] = {"kind": "csv"}
     if (delimiter, decimal) != (",", "."):
         source |= {"delimiter": delimiter, "decimal": decimal}
-    if names is not None and is_time_name(names[0]) and data.shape[1] > 1:
+    if timed:
         places = [clock_places] if clock else decimal_places(data[:, :1])  # the decimals the times were printed with
         if fs is None and data.shape[0] > 1:
             fs = rate_of(data[:, 0], None if places is None else places[0])
@@ -222,18 +237,52 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
-    if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
-        data = data.astype(np.int64)
-    elif (printed := column_places(data)) is not None:  # what a lossy file's CSV prints at most (write_csv)
-        source["value_decimals"] = printed
-    signal = _as_signal(path, data, default_fs if fs is None else fs, names, source)
+    if gap is not None:  # gaps: decimals as integers, each gap WFDB's invalid sample (decimals.gapped_units)
+        held = gapped_units(data)
+        if held is None:
+            row, column = (int(v) for v in np.argwhere(np.isnan(data))[0])
+            raise SanFormatError(f"{path}: {_where(row, column, names)} is {gap_text or 'empty'}, a missing value, "
+                                 "which sancodec keeps in columns of decimals (at most 9 places, within 32 bits) "
+                                 "only; fill the gap, or cut the record there")
+        units_held, places, value = held
+        signal = _as_signal(path, units_held, default_fs if fs is None else fs, names,
+                            source | {"missing": {"value": value, "text": gap_text or ""}})
+        signal = with_decimals(signal, places, units_held)
+    else:
+        if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
+            data = data.astype(np.int64)
+        elif (printed := column_places(data)) is not None:  # what a lossy file's CSV prints at most (write_csv)
+            source["value_decimals"] = printed
+        signal = _as_signal(path, data, default_fs if fs is None else fs, names, source)
     if units is not None and len(units) == signal.n_channels:  # (a unit no header could hold stays "NU")
         signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
-        source["units_row"] = True  # written back by write_csv
+        assert isinstance(signal.source, dict)
+        signal.source["units_row"] = True  # written back by write_csv
     return signal
 
 
-MISSING = "a missing value: sancodec codes complete columns (fill the gap, or cut the record there)"
+def _with_gaps(lines: Sequence[str], delimiter: str, decimal: str) -> np.ndarray | None:
+    """The rows with their missing values (``decimals.MISSING_TEXTS``: an empty cell, "-", "NA"...) as NaN; None
+    where a cell is neither a number nor one of those, or the rows differ in length (the error says which)."""
+    rows = []
+    for line in lines:
+        cells = [cell.strip() for cell in _cells(line, delimiter)]
+        rows.append(["nan" if cell in MISSING_TEXTS else cell.replace(",", ".") if decimal == "," else cell
+                     for cell in cells])
+    if len({len(row) for row in rows}) != 1:
+        return None
+    try:
+        return np.array(rows, dtype=np.float64)
+    except ValueError:
+        return None
+
+
+def _gap_text(line: str, delimiter: str, column: int) -> str | None:
+    """The text a CSV wrote for the missing value in ``column`` of ``line`` (one of ``decimals.MISSING_TEXTS``), or
+    None where it is another (a "NAN" numpy reads as NaN: written back as "NaN")."""
+    cells = _cells(line, delimiter)
+    text = cells[column].strip() if column < len(cells) else None
+    return text if text in MISSING_TEXTS else "NaN" if text is not None and text.lower() == "nan" else None
 
 
 def _where(row: int, column: int, names: Sequence[str] | None) -> str:
@@ -243,9 +292,8 @@ def _where(row: int, column: int, names: Sequence[str] | None) -> str:
 
 
 def _bad_cell(lines: Sequence[str], delimiter: str, decimal: str, names: Sequence[str] | None) -> str | None:
-    """What is wrong with the first data row that does not read: a cell that is not a number (an empty cell,
-    PhysioNet's "-" for an invalid sample, or text), or a row of another length than the first; None where
-    every row reads."""
+    """What is wrong with the first data row that does not read: a cell that is neither a number nor a missing
+    value (``decimals.MISSING_TEXTS``), or a row of another length than the first; None where every row reads."""
     width = None
     for row, line in enumerate(lines):
         cells = _cells(line, delimiter)
@@ -254,9 +302,8 @@ def _bad_cell(lines: Sequence[str], delimiter: str, decimal: str, names: Sequenc
             try:
                 float(text.replace(",", ".") if decimal == "," else text)
             except ValueError:
-                if text in ("", "-", "NA", "N/A", "nan", "NaN", "null", "NULL", "None"):
-                    return f"{_where(row, column, names)} is {repr(text) if text else 'empty'}, {MISSING}"
-                return f"{_where(row, column, names)} is not a number ({text[:40]!r})"
+                if text not in MISSING_TEXTS:  # (a gap reads: read_csv keeps it where its column allows)
+                    return f"{_where(row, column, names)} is not a number ({text[:40]!r})"
         width = len(cells) if width is None else width
         if len(cells) != width:
             return f"data row {row + 1} has {len(cells)} values, the first {width}"
@@ -359,6 +406,12 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
               "time_clock": source.get("time_clock")} if time is not None \
         else {"time_column": "time [s]", "time_start": start / signal.fs}
+    missing = missing_of(source)
+    if missing is not None and decimal_values(signal) is not None:  # decimals with gaps: physical already, as held
+        return Signal(signal.samples, signal.fs, list(signal.channel_names), list(signal.units),
+                      adc_gain=signal.adc_gain, baseline=signal.baseline, record_name=signal.record_name,
+                      source={"kind": "csv", **timing, "units_row": True, "decimals": source["decimals"],
+                              "missing": source["missing"]})
     values = Signal(signal.physical(), signal.fs, list(signal.channel_names), list(signal.units),
                     record_name=signal.record_name, source={"kind": "csv", **timing, "units_row": True})
     return on_decimal_grid(values) or values
@@ -487,7 +540,9 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     if clock is not None:  # each row after its clock time
         values = text[len(header) + 1:].split("\n")
         text = header + "\n" + "\n".join(f"{t}{delimiter}{v}" for t, v in zip(clock, values)) + "\n"
-    if decimal == ",":  # the values' points only: the header rows keep their names and units as they are
+    missing = missing_of(signal.source) if held is not None else None
+    if decimal == "," or missing is not None:  # the values only: the header rows keep their names and units
         values = text[len(header) + 1:]
-        text = header + "\n" + values.replace(".", ",")
+        values = values.replace(".", ",") if decimal == "," else values
+        text = header + "\n" + (values if missing is None else values.replace("nan", missing[1]))  # gaps as written
     return write_text_atomic(path, text, fsync=fsync)

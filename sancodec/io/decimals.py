@@ -17,8 +17,9 @@ import numpy as np
 from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
-__all__ = ["MAX_DECIMALS", "column_places", "decimal_places", "decimal_values", "declared_places", "header_decimals",
-           "on_decimal_grid", "units_at", "with_decimals"]
+__all__ = ["MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "column_places", "decimal_places", "decimal_values",
+           "declared_places", "gapped_units", "header_decimals", "missing_of", "on_decimal_grid", "units_at",
+           "with_decimals"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -126,7 +127,54 @@ def decimal_values(signal: Signal) -> tuple[np.ndarray, list[int]] | None:
                               "adc_gain": signal.adc_gain, "baseline": signal.baseline}) if signal.is_digital else None
     if places is None:
         return None
-    return signal.samples.astype(np.float64) / np.array([float(10**d) for d in places]), places
+    values = signal.samples.astype(np.float64) / np.array([float(10**d) for d in places])
+    missing = missing_of(signal.source)
+    if missing is not None:  # a CSV's gaps (gapped_units): NaN again
+        values[signal.samples == missing[0]] = np.nan
+    return values, places
+
+
+#: WFDB's invalid sample in formats 16 and 32, which a decimal source's missing values are held as (the narrowest
+#: that leaves every other value), so that a WFDB record written from the file marks them as WFDB does
+MISSING_VALUES = (-(1 << 15), -(1 << 31))
+#: What a CSV may write for a missing value: an empty cell, PhysioNet's "-" for an invalid sample, NaN and the like
+MISSING_TEXTS = ("", "-", "NaN", "nan", "NA", "N/A", "null", "NULL", "None")
+
+
+def missing_of(source: object) -> tuple[int, str] | None:
+    """A decimal source's missing values (``source.missing``): the integer that stands for one and the text its CSV
+    wrote for it; None where it has none, or where the entry is not one of :data:`MISSING_VALUES` and
+    :data:`MISSING_TEXTS` (a ``.san`` header is not trusted)."""
+    entry = source.get("missing") if isinstance(source, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    value, text = entry.get("value"), entry.get("text")
+    if type(value) is not int or value not in MISSING_VALUES or not isinstance(text, str) or text not in MISSING_TEXTS:
+        return None
+    return value, text
+
+
+def gapped_units(data: np.ndarray) -> tuple[np.ndarray, list[int], int] | None:
+    """Columns of decimals with gaps (NaN) as integers at each column's decimals (:func:`decimal_places` of the
+    values present), every gap the first of :data:`MISSING_VALUES` beyond the others' range; None where a column's
+    values are not decimals, or too wide for 32 bits."""
+    gaps = np.isnan(data)
+    places = []
+    for column, gap in zip(data.T, gaps.T):
+        present = column[~gap]
+        found = column_places(present[:, None]) if len(present) else [0]
+        if found is None or found[0] is None:
+            return None
+        places.append(int(found[0]))
+    units = np.zeros(data.shape, dtype=np.int64)
+    for c, d in enumerate(places):
+        units[~gaps[:, c], c] = _units(data[~gaps[:, c], c], d)
+    span = int(np.abs(units[~gaps]).max(initial=0))
+    value = next((v for v in MISSING_VALUES if span < -v), None)
+    if value is None:
+        return None
+    units[gaps] = value
+    return units, places, value
 
 
 def header_decimals(head: dict) -> list[int] | None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
+from sancodec.io.decimals import missing_of
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
 from sancodec.io.wfdb_names import CONTROL, MAX_AUX
@@ -167,6 +168,10 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     if not signal.is_digital:
         raise SanConfigError("EDF and BDF hold integers; write a floating-point signal as npy or csv (one decoded "
                              "from a .san, on its grid, is written as those integers)")
+    missing = missing_of(signal.source)
+    if missing is not None and bool((signal.samples == missing[0]).any()):
+        raise SanConfigError("this record has missing values (a CSV's gaps), which EDF and BDF cannot mark; write "
+                             "it as WFDB (invalid samples), CSV or npy (NaN)")
     source = _checked_source(signal.source, signal.n_channels)
     fields = source.get("signals")
     steps = signal.sample_steps()

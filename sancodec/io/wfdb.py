@@ -21,7 +21,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
-from sancodec.io.decimals import header_decimals
+from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal
 
@@ -384,16 +384,19 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
 def _decimal_formats(signal: Signal) -> Signal:
     """A decimal signal (``io.decimals``: integers at gains of 10^d, no WFDB format) with format 16 or 32 by its
     integers' range (one format for the one signal file), so that WFDB holds those integers and gains exactly, as
-    a CSV's 0.125 is 125 at 1000 units per mV; left to wfdb's own digitisation otherwise (it picks gains such as
-    3.1e9 units per mV)."""
+    a CSV's 0.125 is 125 at 1000 units per mV, its gaps (``decimals.missing_of``) that format's invalid sample;
+    left to wfdb's own digitisation otherwise (it picks gains such as 3.1e9 units per mV)."""
     head = {"source": signal.source, "channel_names": signal.channel_names, "adc_gain": signal.adc_gain,
             "baseline": signal.baseline}
     if signal.fmt is not None or not signal.is_digital or header_decimals(head) is None:
         return signal
     x = np.asarray(signal.samples)
-    if x.min() <= -(1 << 31) or x.max() >= 1 << 31:  # (format 32's range, its most negative value reserved)
+    missing = missing_of(signal.source)  # a CSV's gaps, held as format 16's or 32's invalid sample: WFDB's gaps
+    kept = x if missing is None else x[x != missing[0]]
+    if kept.size and (kept.min() <= -(1 << 31) or kept.max() >= 1 << 31):  # (format 32's range, its least reserved)
         return signal
-    narrow = x.min() >= -32767 and x.max() <= 32767  # (-32768: format 16's invalid sample; one format a .dat file)
+    narrow = not kept.size or kept.min() >= -32767 and kept.max() <= 32767  # (-32768: format 16's invalid sample)
+    narrow = narrow and (missing is None or missing[0] == -(1 << 15))  # (one format a .dat file)
     return dataclasses.replace(signal, fmt=["16" if narrow else "32"] * signal.n_channels)
 
 

@@ -1,0 +1,109 @@
+"""Gaps in a CSV (an empty cell, PhysioNet's "-" for an invalid sample, NaN): in columns of decimals they are held
+losslessly as WFDB's invalid sample (``io.decimals.gapped_units``) and come back as the CSV wrote them, NaN in
+``.npy`` and ``sancodec.open``, invalid samples in WFDB; EDF, which cannot mark them, and the lossy modes refuse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import wfdb
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec import SancodecError, Signal, read_signal, write_signal
+from sancodec.cli import app
+from sancodec.codec.container import SanReader
+from sancodec.io.decimals import MISSING_VALUES, gapped_units, missing_of
+
+runner = CliRunner()
+
+
+def _gapped_csv(path, gap: str, n: int = 400, scale: float = 1.0) -> np.ndarray:
+    """A 250 Hz CSV of two decimal columns (3 and 1 places) with ``gap`` written for some values; its values, NaN
+    at the gaps."""
+    rng = np.random.default_rng(8)
+    a = np.round(np.sin(np.arange(n) / 9) * scale, 3)
+    b = np.round(rng.integers(-500, 500, n) / 10, 1)
+    x = np.column_stack([a, b])
+    x[[3, 4, 5, 200], 0] = np.nan
+    x[[4, 399], 1] = np.nan
+    rows = [f"{i / 250:.3f}," + ",".join(gap if np.isnan(v) else f"{v:.{d}f}" for v, d in zip(row, (3, 1)))
+            for i, row in enumerate(x)]
+    path.write_text("time,a,b\n" + "\n".join(rows) + "\n")
+    return x
+
+
+@pytest.mark.parametrize("gap", ["", "-", "NaN", "NA"])
+def test_gaps_come_back_as_written_and_as_nan_and_invalid_samples(tmp_path, gap):
+    x = _gapped_csv(tmp_path / "g.csv", gap)
+    signal = read_signal(tmp_path / "g.csv")
+    assert signal.fs == 250.0 and missing_of(signal.source) == (MISSING_VALUES[0], gap)
+    assert runner.invoke(app, ["encode", str(tmp_path / "g.csv"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "g.san"), "-o", str(tmp_path / "back.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "back.csv").read_text() == (tmp_path / "g.csv").read_text()  # the very text
+    for args, out in (([], "v.npy"), (["--physical"], "p.csv"), (["--channels", "1"], "one.csv")):
+        res = runner.invoke(app, ["decode", str(tmp_path / "g.san"), "-o", str(tmp_path / out), "-q", *args])
+        assert res.exit_code == 0, res.output
+    assert np.array_equal(np.load(tmp_path / "v.npy"), x, equal_nan=True)
+    assert (tmp_path / "p.csv").read_text().splitlines()[6] == f"0.016,{gap},{gap}"  # --physical keeps them
+    assert [line.split(",")[1] for line in (tmp_path / "one.csv").read_text().splitlines()[1:]][4] == gap
+    with sancodec.open(tmp_path / "g.san") as f:
+        assert np.array_equal(f.read(), x, equal_nan=True)
+    res = runner.invoke(app, ["decode", str(tmp_path / "g.san"), "-o", str(tmp_path / "w"), "--format", "wfdb",
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    record = wfdb.rdrecord(str(tmp_path / "w"))
+    assert record.fmt == ["16", "16"] and np.array_equal(record.p_signal, x, equal_nan=True)
+
+
+def test_gaps_refuse_edf_and_the_lossy_modes_in_one_line(tmp_path):
+    _gapped_csv(tmp_path / "g.csv", "")
+    signal = read_signal(tmp_path / "g.csv")
+    with pytest.raises(SancodecError, match="which EDF and BDF cannot mark"):
+        write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "g.edf")
+    assert not (tmp_path / "g.edf").exists()
+    for mode, option in (("lossy", {"prdn": 5}), ("near-lossless", {"max_error": 1})):
+        with pytest.raises(SancodecError, match=f"keeps in lossless mode only, not {mode}"):
+            sancodec.encode(signal, mode=mode, **option)
+    res = runner.invoke(app, ["encode", str(tmp_path / "g.csv"), "--mode", "lossy", "--prdn", "5"])
+    assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1 and not (tmp_path / "g.san").exists()
+    gap_free = signal.slice(0, 3)  # a stretch without gaps codes lossy as any record
+    assert sancodec.decode(sancodec.encode(gap_free, mode="lossy", prdn=5)).n_samples == 3
+
+
+def test_values_past_16_bits_take_format_32s_invalid_sample(tmp_path):
+    x = _gapped_csv(tmp_path / "g.csv", "-", scale=40.0)  # up to 40 000 units at 3 places
+    signal = read_signal(tmp_path / "g.csv")
+    assert missing_of(signal.source) == (MISSING_VALUES[1], "-")
+    data = sancodec.encode(signal)
+    write_signal(sancodec.decode(data), tmp_path / "w", format="wfdb")
+    record = wfdb.rdrecord(str(tmp_path / "w"))
+    assert record.fmt == ["32", "32"] and np.array_equal(record.p_signal, x, equal_nan=True)
+    assert SanReader(data).header["signal"]["source"]["missing"] == {"value": -(1 << 31), "text": "-"}
+
+
+def test_a_gap_in_a_column_of_other_floats_is_one_error():
+    assert gapped_units(np.array([[1 / 3, np.nan]])) is None  # no decimal of at most 9 places
+    assert gapped_units(np.array([[2.0**40, np.nan]])) is None  # past 32 bits
+    units, places, value = gapped_units(np.array([[0.5, np.nan], [np.nan, 7.0]]))
+    assert places == [1, 0] and value == -32768 and units.tolist() == [[5, -32768], [-32768, 7]]
+
+
+def test_the_csv_error_for_gaps_among_floats_says_where(tmp_path):
+    (tmp_path / "f.csv").write_text("time,a\n0.000,0.3333333333333333\n0.004,\n0.008,0.1111111111111111\n")
+    with pytest.raises(SancodecError, match="data row 2, column 'a' is empty, a missing value, which sancodec keeps "
+                                            "in columns of decimals"):
+        read_signal(tmp_path / "f.csv")
+
+
+@pytest.mark.parametrize("lie", [{"value": 5, "text": ""}, {"value": -32768, "text": "x"}, [-32768, ""],
+                                 {"value": -32768.0, "text": ""}, {"value": True, "text": "-"}, "gap"])
+def test_a_header_that_lies_about_gaps_is_not_believed(tmp_path, lie):
+    """The missing-value entry comes from an untrusted header: only WFDB's two invalid samples and the texts a CSV
+    writes count; anything else is ignored, and the integers decode as values."""
+    signal = Signal(np.array([[5, -32768], [1, 2]]), 10.0, ["a", "b"], ["mV", "mV"], adc_gain=[10.0, 1.0],
+                    baseline=[0, 0], source={"kind": "csv", "decimals": [1, 0], "missing": lie})
+    assert missing_of(signal.source) is None
+    write_signal(signal, tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines()[1:] == ["0.5,-32768", "0.1,2"]
