@@ -24,7 +24,7 @@ from sancodec.cli.streaming import (
 from sancodec.codec.container import SanReader
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import header_decimals
+from sancodec.io.decimals import header_decimals, missing_of
 
 console = Console()
 MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps) | san (the paper's SAN-only code)"
@@ -601,7 +601,10 @@ def _plot(signal, data: bytes, path: Path) -> None:
     spec_dict = (decoded.header.get("model") or {}).get("spec")
     n = min(signal.n_samples, int(signal.fs * 5) or 2000)
     t = range(n)
-    x, y = signal.samples[:n, 0], decoded.signal.samples[:n, 0]
+    x, y = signal.samples[:n, 0].astype(float), decoded.signal.samples[:n, 0].astype(float)
+    missing = missing_of(signal.source)
+    if missing is not None:  # a CSV's gaps (WFDB's invalid sample): left out of the lines, not drawn as spikes
+        x[x == missing[0]], y[y == missing[0]] = math.nan, math.nan
     fig, axes = plt.subplots(4, 1, figsize=(10, 9))
     axes[0].plot(t, x, lw=0.8)
     axes[0].set_title(f"original, channel 0 ({signal.channel_names[0]})")

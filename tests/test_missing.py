@@ -107,3 +107,14 @@ def test_a_header_that_lies_about_gaps_is_not_believed(tmp_path, lie):
     assert missing_of(signal.source) is None
     write_signal(signal, tmp_path / "o.csv")
     assert (tmp_path / "o.csv").read_text().splitlines()[1:] == ["0.5,-32768", "0.1,2"]
+
+
+def test_report_of_a_gapped_csv_compares_and_draws_it(tmp_path):
+    """``report`` (sizes, a lossless file's zero error) and its plot, the gaps left out of the lines (they had been
+    drawn as spikes to -32768)."""
+    _gapped_csv(tmp_path / "g.csv", "")
+    assert runner.invoke(app, ["encode", str(tmp_path / "g.csv"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["report", str(tmp_path / "g.csv"), str(tmp_path / "g.san"), "--plot",
+                              str(tmp_path / "g.png"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"prdn": 0.0' in res.stdout and (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
