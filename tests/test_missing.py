@@ -118,3 +118,32 @@ def test_report_of_a_gapped_csv_compares_and_draws_it(tmp_path):
                               str(tmp_path / "g.png"), "--json"])
     assert res.exit_code == 0, res.output
     assert '"prdn": 0.0' in res.stdout and (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_decode_physical_prints_a_wfdb_records_invalid_samples_as_rdsamp_does(tmp_path):
+    """``decode --physical`` (wfdb's rdsamp -p) of a record with invalid samples (format 16's -32768, format 212's
+    -2048) prints "-" where rdsamp does, NaN in .npy, where every channel's values are decimals (gains of 200 and
+    1000 units per mV); a record whose gains give other floats keeps printing their values."""
+    rng = np.random.default_rng(2)
+    for fmt, invalid, gains in (("16", -32768, [200.0, 1000.0]), ("212", -2048, [200.0, 200.0]),
+                                ("16", -32768, [86.0, 200.0])):
+        d = rng.integers(-900, 900, (300, 2))
+        d[[10, 11, 250], 0] = invalid
+        d[40, 1] = invalid
+        wfdb.wrsamp("r", fs=250, units=["mV", "mV"], sig_name=["I", "II"], d_signal=d, fmt=[fmt] * 2, adc_gain=gains,
+                    baseline=[0, 0], write_dir=str(tmp_path))
+        assert runner.invoke(app, ["encode", str(tmp_path / "r"), "--force", "-q"]).exit_code == 0
+        res = runner.invoke(app, ["decode", str(tmp_path / "r.san"), "-o", str(tmp_path / "p.csv"), "--physical",
+                                  "--force", "-q"])
+        assert res.exit_code == 0, res.output
+        rows = [line.split(",") for line in (tmp_path / "p.csv").read_text().splitlines()[2:]]
+        if gains[0] == 86.0:  # 1/86 mV: no decimal grid, values as before
+            assert float(rows[10][1]) == invalid / 86.0
+            continue
+        assert float(rows[9][1]) == d[9, 0] / gains[0] and [rows[i][1] for i in (10, 11, 250)] == ["-"] * 3
+        assert rows[40][2] == "-" and rows[41][2] != "-"
+        res = runner.invoke(app, ["decode", str(tmp_path / "r.san"), "-o", str(tmp_path / "p.npy"), "--physical",
+                                  "--force", "-q"])
+        values = np.load(tmp_path / "p.npy")
+        assert np.isnan(values[[10, 11, 250], 0]).all() and np.isnan(values[40, 1])
+        assert np.array_equal(values[~np.isnan(values[:, 0]), 0], d[d[:, 0] != invalid, 0] / gains[0])

@@ -412,9 +412,32 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
                       adc_gain=signal.adc_gain, baseline=signal.baseline, record_name=signal.record_name,
                       source={"kind": "csv", **timing, "units_row": True, "decimals": source["decimals"],
                               "missing": source["missing"]})
-    values = Signal(signal.physical(), signal.fs, list(signal.channel_names), list(signal.units),
+    physical = signal.physical()
+    gapped = _invalid_as_gaps(signal, physical)
+    if gapped is not None:  # WFDB's invalid samples (a gap in a multi-segment record): "-", as rdsamp -p prints them
+        units, places, value = gapped
+        return Signal(units, signal.fs, list(signal.channel_names), list(signal.units),
+                      adc_gain=[float(10**d) for d in places], baseline=[0] * len(places),
+                      record_name=signal.record_name,
+                      source={"kind": "csv", **timing, "units_row": True, "decimals": places,
+                              "missing": {"value": value, "text": "-"}})
+    values = Signal(physical, signal.fs, list(signal.channel_names), list(signal.units),
                     record_name=signal.record_name, source={"kind": "csv", **timing, "units_row": True})
     return on_decimal_grid(values) or values
+
+
+def _invalid_as_gaps(signal: Signal, physical: np.ndarray) -> tuple[np.ndarray, list[int], int] | None:
+    """A WFDB record's physical values with its invalid samples (each format's, ``wfdb_multi.INVALID_SAMPLE``) as
+    gaps, held as ``decimals.gapped_units`` holds a CSV's; None where it has none, or its values are no decimals."""
+    if signal.fmt is None or len(signal.fmt) != signal.n_channels:
+        return None
+    from sancodec.io.wfdb_multi import INVALID_SAMPLE
+
+    invalid = np.array([INVALID_SAMPLE.get(str(f), 1 << 62) for f in signal.fmt], dtype=np.int64)
+    gaps = np.asarray(signal.samples) == invalid
+    if not gaps.any():
+        return None
+    return gapped_units(np.where(gaps, np.nan, physical))
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
