@@ -19,7 +19,7 @@ from numcodecs.abc import Codec
 from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import MAX_DECIMALS, decimal_values, on_decimal_grid
+from sancodec.io.decimals import MAX_DECIMALS, decimal_values, gapped_units, on_decimal_grid, with_decimals
 from sancodec.signal import Signal
 
 __all__ = ["Sancodec"]
@@ -77,8 +77,10 @@ class Sancodec(Codec):
         exact = arr.dtype.kind == "f" and arr.dtype.itemsize in (4, 8)  # float32 stays float32 for its decimals
         samples = x.astype(arr.dtype.newbyteorder("=")) if exact else \
             x.astype(np.float64) if arr.dtype.kind == "f" else x.astype(np.int64)
-        signal = Signal(samples, float(self.fs), [f"ch{k}" for k in range(c)], [""] * c,
-                        comments=[f"numcodecs {arr.dtype.str} {arr.ndim}"])
+        names, tag = [f"ch{k}" for k in range(c)], [f"numcodecs {arr.dtype.str} {arr.ndim}"]
+        if arr.dtype.kind == "f" and np.isnan(samples).any():  # gaps (a fill value of NaN): decimals only, exact
+            return sancodec.encode(self._gapped(samples, names, tag), mode="lossless", frame_len=self.frame_len)
+        signal = Signal(samples, float(self.fs), names, [""] * c, comments=tag)
         if arr.dtype.kind == "f" and self.mode == "lossless":
             signal = on_decimal_grid(signal) if exact else None  # (float32 checked as float32: decode gives it back)
             if signal is None:
@@ -91,6 +93,22 @@ class Sancodec(Codec):
             options.update({k: v for k, v in (("prdn", self.prdn), ("snr", self.snr), ("bps", self.bps))
                             if v is not None}, effort=self.effort)
         return sancodec.encode(signal, mode=self.mode, **options)
+
+    def _gapped(self, samples: np.ndarray, names: list[str], tag: list[str]) -> Signal:
+        """A float chunk with NaN as a signal of its decimals with gaps (``decimals.gapped_units``), which lossless
+        mode holds exactly and decodes with its NaN again; one SanConfigError otherwise."""
+        if self.mode != "lossless":
+            raise SanConfigError(f"the sancodec codec holds NaN in lossless mode only, not {self.mode} (fill the NaN, "
+                                 "or take lossless mode for such chunks)")
+        held = gapped_units(samples) if samples.dtype.itemsize in (4, 8) else None
+        if held is None:
+            raise SanConfigError(f"the sancodec codec holds NaN among decimals of at most {MAX_DECIMALS} places within "
+                                 "32 bits; this chunk holds other floats (fill the NaN, or take another codec)")
+        units, places, value = held
+        c = len(names)
+        signal = Signal(units, float(self.fs), names, [""] * c, comments=tag,
+                        source={"missing": {"value": value, "text": "NaN"}})
+        return with_decimals(signal, places, units)
 
     def decode(self, buf: Any, out: Any = None) -> np.ndarray:
         from sancodec.codec.api import decode_file

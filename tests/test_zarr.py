@@ -62,3 +62,28 @@ def test_a_lossless_array_of_decimals_in_millivolts_comes_back_bit_for_bit(tmp_p
     array[:] = x
     assert zarr.open_array(str(path))[:].tobytes() == x.tobytes()
     assert sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) < 0.1 * x.nbytes
+
+
+def test_a_float_array_with_nan_gaps_and_a_nan_fill_value_is_lossless(tmp_path):
+    """Millivolts with gaps (NaN, as pipelines mark a lead off) in an array whose fill value is NaN, its last chunk
+    partly written: each chunk's gaps held as WFDB's invalid sample (``decimals.gapped_units``) and NaN again on
+    reading, bit for bit; a chunk of other floats with NaN, or a lossy array with NaN, is one error."""
+    x = _record(20000) / 200
+    x[100:180, 0] = np.nan
+    x[5000, 1] = np.nan
+    path = tmp_path / "gaps.zarr"
+    for dtype in ("float64", "float32"):
+        data = x.astype(dtype)
+        array = zarr.create_array(str(path), shape=(24000, 2), chunks=(8192, 2), dtype=dtype, fill_value=np.nan,
+                                  serializer=Sancodec(mode="lossless"), compressors=None, overwrite=True)
+        array[:20000] = data
+        back = zarr.open_array(str(path))[:]
+        assert back[:20000].tobytes() == data.tobytes() and np.isnan(back[20000:]).all()
+    thirds = zarr.create_array(str(tmp_path / "t.zarr"), shape=(100, 1), chunks=(100, 1), dtype="float64",
+                               serializer=Sancodec(mode="lossless"), compressors=None)
+    with pytest.raises(Exception, match="holds NaN among decimals"):
+        thirds[:] = np.where(np.arange(100)[:, None] == 3, np.nan, np.arange(100)[:, None] / 3)
+    lossy = zarr.create_array(str(tmp_path / "l.zarr"), shape=(20000, 2), chunks=(20000, 2), dtype="float64",
+                              serializer=Sancodec(mode="lossy", prdn=2), compressors=None)
+    with pytest.raises(Exception, match="holds NaN in lossless mode only, not lossy"):
+        lossy[:] = x
