@@ -262,17 +262,17 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
 
 
 def _with_gaps(lines: Sequence[str], delimiter: str, decimal: str) -> np.ndarray | None:
-    """The rows with their missing values (``decimals.MISSING_TEXTS``: an empty cell, "-", "NA"...) as NaN; None
-    where a cell is neither a number nor one of those, or the rows differ in length (the error says which)."""
-    rows = []
-    for line in lines:
-        cells = [cell.strip() for cell in _cells(line, delimiter)]
-        rows.append(["nan" if cell in MISSING_TEXTS else cell.replace(",", ".") if decimal == "," else cell
-                     for cell in cells])
-    if len({len(row) for row in rows}) != 1:
-        return None
+    """The rows with their missing values (``decimals.MISSING_TEXTS``: an empty cell, "-", "NA"...) as NaN, in one
+    pass of a regular expression and numpy's reader (a cell at a time took three times the whole read of a
+    650 000-row record); None where a cell is neither a number nor one of those, or the rows differ in length (the
+    error says which)."""
+    d = re.escape(delimiter)
+    words = "|".join(re.escape(t) for t in MISSING_TEXTS if t)
+    gap = re.compile(rf"(?<![^{d}\n])[ \t]*(?:{words})?[ \t]*(?=[{d}\n]|\Z)")
+    rows = gap.sub("nan", "\n".join(lines))
     try:
-        return np.array(rows, dtype=np.float64)
+        return np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
+                          ndmin=2)
     except ValueError:
         return None
 
