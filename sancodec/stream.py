@@ -7,7 +7,8 @@ is closed; the reader decodes the frames a request covers, a window at a time. S
 back in the narrowest integer type their WFDB format allows (int16 for formats 16 and 212), a
 decimal source's (a CSV's ``0.0617``, or a stream written with ``decimals=``) as its float values.
 Floats stream losslessly where each channel's decimals are declared: ``decimals=3`` (or one per
-channel) holds every value as an integer of 10^-3 and refuses a block with a value off that grid.
+channel) holds every value as an integer of 10^-3 and refuses a block with a value off that grid; a NaN
+is a gap, held as format 32's invalid sample and read back as NaN.
 
     with sancodec.open("rec.san", "w", like=signal) as f:   # metadata from a Signal
         for block in blocks:
@@ -22,6 +23,7 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +38,15 @@ from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
-from sancodec.io.decimals import declared_places, header_decimals, missing_of, units_at, with_decimals
+from sancodec.io.decimals import MISSING_VALUES, declared_places, header_decimals, missing_of, units_at, with_decimals
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
 
 __all__ = ["SanFile", "SanWriter", "open"]
+
+STREAM_GAP = MISSING_VALUES[1]  # a decimal stream's NaN: format 32's invalid sample (a stream's range is not known
+# ahead, so not format 16's), its values within 32 bits where it has gaps
 
 
 def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None = None, fs: float | None = None,
@@ -76,6 +81,7 @@ class SanWriter:
                  embed_model: bool = True, fsync: bool = False, decimals: int | Sequence[int] | None = None) -> None:
         self.path = Path(path)
         self._places: list[int] | None = None
+        self._gaps = False  # whether a decimal stream held a NaN (said in the header at close)
         if decimals is not None:  # floats streamed losslessly: each block's values as integers at fixed places
             if codec != "lossless":
                 raise SanConfigError(f"decimals= is for lossless coding of decimal values, not {codec}")
@@ -103,7 +109,8 @@ class SanWriter:
                 block = np.asarray(block)
                 block = block[:, None] if block.ndim == 1 else block
                 if block.ndim == 2 and block.shape[1] == len(self._places):  # (else push() names the shape it wants)
-                    block = units_at(block, self._places)
+                    block = units_at(block, self._places, gap=STREAM_GAP)  # NaN: a gap
+                    self._gaps = self._gaps or bool((block == STREAM_GAP).any())
             elif self._encoder.mode == "lossless" and np.asarray(block).dtype.kind == "f":
                 raise SanConfigError("lossless streaming takes integers, or floats at declared decimals: open the "
                                      "writer with decimals=3 (or one per channel) for values of up to 3 decimals, "
@@ -130,6 +137,10 @@ class SanWriter:
         try:
             for payload in self._encoder.finish():
                 self._spill(payload)
+            if self._gaps:  # the gaps' marker, for the readers (decimals.missing_of)
+                like = self._encoder.like
+                self._encoder.like = replace(like, source={**(like.source or {}),
+                                                           "missing": {"value": STREAM_GAP, "text": "NaN"}})
             header, minor = self._encoder.header()
             final = self._folder / "file.san"
             with builtins.open(final, "wb") as out:  # one frame: the one-frame layout (format 1.7)

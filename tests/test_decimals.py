@@ -252,7 +252,8 @@ def test_floats_stream_losslessly_at_declared_decimals_and_read_back_as_the_same
 
 def test_a_streamed_block_off_its_declared_grid_is_refused_and_nothing_is_written(tmp_path):
     path = tmp_path / "s.san"
-    for block in (np.array([[0.125, 1.0]]), np.array([[np.nan, 1.0]]), np.array([[1e15, 1.0]])):
+    for block in (np.array([[0.125, 1.0]]), np.array([[np.inf, 1.0]]), np.array([[1e15, 1.0]]),
+                  np.array([[-21474836.48, 1.0]])):  # (the last: -2^31 units, what a gap is held as)
         with pytest.raises(SancodecError, match="channel 0 holds a value that is not a decimal of 2 places"):
             with sancodec.open(path, "w", fs=100, channels=2, decimals=2) as f:
                 f.write(np.array([[0.25, 1.5]]))
@@ -325,3 +326,33 @@ def test_any_decimal_stream_cut_anywhere_reads_back_exactly(tmp_path_factory, pl
         back = f.read()
     assert back.dtype == np.float64 and np.array_equal(back, x)  # each decimal's double, float32 blocks' too
     assert np.array_equal(back.astype(blocks.dtype), blocks)
+
+
+def test_a_decimal_stream_keeps_its_nan_as_gaps(tmp_path):
+    """NaN in a stream of declared decimals (a lead off for a while) is a gap: held as format 32's invalid sample
+    (a stream's range is not known ahead), read back as NaN by ``sancodec.open`` and in .npy, written back as NaN in
+    CSV and as invalid samples in WFDB; a stream without NaN says nothing of gaps."""
+    import wfdb
+
+    rng = np.random.default_rng(4)
+    x = np.round(rng.normal(size=(3000, 2)), 3)
+    x[100:140, 0] = np.nan
+    x[2999, 1] = np.nan
+    path = tmp_path / "g.san"
+    with sancodec.open(path, "w", fs=250, channels=2, decimals=3) as f:
+        for start in range(0, 3000, 700):
+            f.write(x[start : start + 700])
+    with sancodec.open(path) as f:
+        assert np.array_equal(f.read(), x, equal_nan=True)
+    assert SanReader(path.read_bytes()).header["signal"]["source"]["missing"] == {"value": -(1 << 31), "text": "NaN"}
+    for out in ("g.csv", "g.npy", "w"):
+        args = ["--format", "wfdb"] if out == "w" else []
+        res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / out), "-q", *args])
+        assert res.exit_code == 0, res.output
+    assert (tmp_path / "g.csv").read_text().splitlines()[101].split(",")[0] == "NaN"
+    assert np.array_equal(np.load(tmp_path / "g.npy"), x, equal_nan=True)
+    record = wfdb.rdrecord(str(tmp_path / "w"))
+    assert record.fmt == ["32", "32"] and np.array_equal(record.p_signal, x, equal_nan=True)
+    with sancodec.open(tmp_path / "none.san", "w", fs=250, channels=2, decimals=3) as f:
+        f.write(np.nan_to_num(x))
+    assert "missing" not in SanReader((tmp_path / "none.san").read_bytes()).header["signal"]["source"]

@@ -98,22 +98,30 @@ def declared_places(decimals: object, n_channels: int) -> list[int]:
     return [int(d) for d in places]
 
 
-def units_at(block: np.ndarray, places: list[int]) -> np.ndarray:
+def units_at(block: np.ndarray, places: list[int], gap: int | None = None) -> np.ndarray:
     """``block`` (samples x channels, integers or float32/float64 values) as int64 units at each channel's
-    ``places``; a :class:`SanConfigError` naming the first channel with a value that is not on its grid (a value
-    with more decimals, a NaN or infinity, or one too large for its decimals)."""
+    ``places``, a NaN as ``gap`` where one is given (a stream's missing values, ``MISSING_VALUES``); a
+    :class:`SanConfigError` naming the first channel with a value that is not on its grid (a value with more
+    decimals, an infinity, a NaN without ``gap``, or one too large for its decimals, or taking ``gap``'s place)."""
     if block.dtype.kind in "iub":
         block = block.astype(np.float64)  # whole numbers: on every grid (within MAX_UNITS)
     if block.dtype not in (np.float64, np.float32):
         raise SanConfigError(f"decimal samples must be integers, float32 or float64, got {block.dtype}")
     columns = []
     for c, d in enumerate(places):
+        holes = np.isnan(block[:, c]) if gap is not None else np.zeros(len(block), dtype=bool)
+        present = block[~holes, c]
         with np.errstate(invalid="ignore"):
-            units = _units(block[:, c], d) if np.all(np.isfinite(block[:, c])) else None
+            units = _units(present, d) if np.all(np.isfinite(present)) else None
+        if units is not None and gap is not None and bool((units == gap).any()):
+            units = None  # (a value that would read back as a gap)
+        if units is not None and holes.any():
+            units, kept = np.full(len(block), gap, dtype=np.int64), units
+            units[~holes] = kept
         if units is None:
             raise SanConfigError(f"channel {c} holds a value that is not a decimal of {d} places (more places, not "
-                                 "finite, or too large for them): declare each channel's decimals for the whole "
-                                 "stream")
+                                 "finite, too large for them, or the -2^31 units that mark a gap): declare each "
+                                 "channel's decimals for the whole stream")
         columns.append(units)
     return np.column_stack(columns) if columns else np.zeros((len(block), 0), dtype=np.int64)
 
