@@ -91,6 +91,11 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     l_tilde = float(normalized_loss((y - mean).ravel()[None], (x - mean).ravel()[None])[0])
     err = y.astype(np.float64) - x.astype(np.float64)
     px, py = original.physical(), Signal.from_header(original.header_dict(), y).physical()
+    gaps = np.isnan(px) | np.isnan(py)  # a CSV's gaps (lossless only): each channel's mean there, no error, same mean
+    if gaps.any():
+        counts, sums = (~gaps).sum(axis=0), np.where(gaps, 0.0, px).sum(axis=0)
+        fill = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        px, py = np.where(gaps, fill, px), np.where(gaps, fill, py)
     return Report(
         mode=file_mode(header),
         n_samples=int(x.shape[0]),

@@ -196,12 +196,19 @@ class Signal:
         return self.samples.dtype.kind in "iu"
 
     def physical(self) -> np.ndarray:
-        """Samples in physical units (float64)."""
+        """Samples in physical units (float64); a CSV's gaps (``io.decimals.missing_of``: the integer a decimal
+        source holds them as) NaN, as wfdb-python gives invalid samples."""
         x = self.samples.astype(np.float64)
         if self.is_digital and self.adc_gain is not None and self.baseline is not None:
             gain = np.asarray(self.adc_gain, dtype=np.float64)
             gain = np.where(gain == 0, 1.0, gain)
-            return (x - np.asarray(self.baseline, dtype=np.float64)) / gain
+            x = (x - np.asarray(self.baseline, dtype=np.float64)) / gain
+            if isinstance(self.source, dict) and "missing" in self.source:
+                from sancodec.io.decimals import missing_of  # (io imports this module)
+
+                missing = missing_of(self.source)
+                if missing is not None:
+                    x[self.samples == missing[0]] = np.nan
         return x
 
     def channel(self, index: int, physical: bool = True) -> np.ndarray:

@@ -147,3 +147,16 @@ def test_decode_physical_prints_a_wfdb_records_invalid_samples_as_rdsamp_does(tm
         values = np.load(tmp_path / "p.npy")
         assert np.isnan(values[[10, 11, 250], 0]).all() and np.isnan(values[40, 1])
         assert np.array_equal(values[~np.isnan(values[:, 0]), 0], d[d[:, 0] != invalid, 0] / gains[0])
+
+
+def test_a_decoded_gapped_signal_reads_its_gaps_as_nan_in_physical_units(tmp_path):
+    """``Signal.physical()`` of a decoded gapped file: NaN at the gaps (as wfdb-python gives invalid samples), the
+    values elsewhere; ``report`` of a file whose channel is all gaps still says zero error."""
+    x = _gapped_csv(tmp_path / "g.csv", "-")
+    decoded = sancodec.decode(sancodec.encode(read_signal(tmp_path / "g.csv")))
+    assert np.array_equal(decoded.physical(), x, equal_nan=True)
+    (tmp_path / "all.csv").write_text("time,a,b\n" + "".join(f"{i / 100:.2f},,{i}\n" for i in range(50)))
+    assert runner.invoke(app, ["encode", str(tmp_path / "all.csv"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["report", str(tmp_path / "all.csv"), str(tmp_path / "all.san"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert '"prdn": 0.0' in res.stdout and "NaN" not in res.stdout
