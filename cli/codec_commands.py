@@ -396,6 +396,10 @@ def info(
         ("source", _source_text(sig.get("source"))),
     ]
     places = header_decimals(sig)
+    missing = missing_of(sig.get("source")) if places is not None else None
+    if missing is not None:  # a CSV's gaps (or a stream's NaN): how they are held and come back
+        rows.append(("gaps", f"held as {missing[0]} (WFDB's invalid sample), written back as "
+                             f"{repr(missing[1]) if missing[1] else 'empty cells'} in CSV, NaN in .npy"))
     for i, name in enumerate(sig["channel_names"]):
         fmt = sig["fmt"][i] if sig.get("fmt") else "-"
         spf = sig.get("samples_per_frame")

@@ -57,6 +57,13 @@ def test_gaps_come_back_as_written_and_as_nan_and_invalid_samples(tmp_path, gap)
     assert record.fmt == ["16", "16"] and np.array_equal(record.p_signal, x, equal_nan=True)
 
 
+def test_info_says_how_gaps_are_held(tmp_path):
+    _gapped_csv(tmp_path / "g.csv", "-")
+    assert runner.invoke(app, ["encode", str(tmp_path / "g.csv"), "-q"]).exit_code == 0
+    info = runner.invoke(app, ["info", str(tmp_path / "g.san")]).stdout  # (a table: its cells wrap)
+    assert "gaps" in info and "held as -32768 (WFDB's invalid sample)" in info and "'-' in CSV" in info
+
+
 def test_gaps_refuse_edf_and_the_lossy_modes_in_one_line(tmp_path):
     _gapped_csv(tmp_path / "g.csv", "")
     signal = read_signal(tmp_path / "g.csv")
