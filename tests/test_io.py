@@ -447,3 +447,23 @@ def test_a_cell_that_is_no_number_is_named_by_row_and_column(tmp_path):
     (tmp_path / "t.csv").write_text("time,a\n0.000,1\n,2\n0.008,3\n")
     with pytest.raises(SanFormatError, match="data row 2, column 'time' is empty: a time is never missing"):
         read_signal(tmp_path / "t.csv")
+
+
+def test_csv_round_trips_that_used_to_lose_a_column_or_a_row(tmp_path):
+    """Three texts random CSV testing found (tests/test_hostile_sources.py, more seeds): a first channel named as a
+    time column is ("Zeit", a time column whose first time could not be kept) came back as the time column, a
+    channel short; one column at decimal commas ("0,056") came back as two values; a row of gaps right under the
+    header came back as the units row, a row short."""
+    cases = {
+        "zeit.csv": "Zeit,time,x\ninf,-0.442,0.0906\n-1,-35.2,-36.0\n0.64,-508.0,0.0263\n",  # time dropped: inf
+        "one.csv": "Zeit;'Elapsed time'\n9007199254740993;0,056\n-956,0;0,615\n",  # time dropped: too large
+        "gaps.csv": "a;t\n-;nan\n41,1;-742,0\n87,4;0\n",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        signal = read_signal(tmp_path / name, fs=100.0)
+        write_signal(signal, tmp_path / "o.csv")
+        again = read_signal(tmp_path / "o.csv", fs=100.0)
+        assert again.n_channels == signal.n_channels and again.n_samples == signal.n_samples, name
+        assert np.array_equal(again.physical(), signal.physical(), equal_nan=True), name
+    assert read_signal(tmp_path / "gaps.csv", fs=100.0).units == ["NU", "NU"]  # not "-" and "nan"

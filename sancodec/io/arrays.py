@@ -198,7 +198,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         names = first
         lines = lines[1:]
     units = None
-    if names is not None and len(lines) > 1 and not any(_number(v, decimal) for v in _cells(lines[0], delimiter)):
+    second = [v.strip() for v in _cells(lines[0], delimiter)] if lines else []
+    if names is not None and len(lines) > 1 and not any(_number(v, decimal) for v in second) \
+            and not all(v in MISSING_TEXTS or v.lower() == "nan" for v in second):  # (a row of gaps is data)
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
@@ -544,6 +546,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
             if d is not None and (places is None or places[c] is None):
                 formats[c] = f"%.{d}f"
     time = time_column(signal.source)
+    if time is None and signal.n_channels > 1 and is_time_name(names[0]):  # a first channel named as times are
+        time = ("time [s]", 0.0)  # (read_csv would take it for the time column): times first, so it reads as a channel
     clock: list[str] | None = None
     time_unit = "s"
     if time is not None:
@@ -555,6 +559,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         else:
             names, time_unit = [time[0], *names], _clock_unit(signal.source)
     delimiter, decimal = _dialect_of(signal)
+    if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
+        decimal = "."
     header = _header_row(names, delimiter)
     if isinstance(signal.source, dict) and signal.source.get("units_row") is True:  # a CSV source's units row
         header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units], delimiter)
