@@ -164,7 +164,8 @@ def rate_of(times: np.ndarray, places: int | None = None) -> float | None:
     124.99999999999989). With ``places``, the decimals the times were printed with: the whole number of hertz the
     span allows, where their rounding leaves room for one only (mitdb's 360 Hz printed to the millisecond: its
     first 3600 rows span 9.997 s, 360.008 Hz as they read). None where no positive rate follows."""
-    steps = np.diff(times)
+    with np.errstate(over="ignore", invalid="ignore"):  # (times of inf, or 1e308 apart: no rate, no warning)
+        steps = np.diff(times)
     span = float(times[-1] - times[0])
     rate = (len(times) - 1) / span if np.all(steps >= 0) and span > 0 else None
     if rate is not None and places is not None:
@@ -174,7 +175,8 @@ def rate_of(times: np.ndarray, places: int | None = None) -> float | None:
         if whole > 0 and lo <= whole <= hi and hi - lo < 1:  # the one whole number there (few rows allow many)
             return float(whole)
     if rate is None:
-        step = float(np.median(steps))
+        with np.errstate(invalid="ignore"):
+            step = float(np.median(steps))
         rate = 1.0 / step if step > 0 else None
     return float(f"{rate:.9g}") if rate is not None and np.isfinite(rate) and rate > 0 else None
 
@@ -551,7 +553,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     clock: list[str] | None = None
     time_unit = "s"
     if time is not None:
-        times = time[1] + np.arange(signal.n_samples) / signal.fs
+        with np.errstate(over="ignore"):  # (a rate of 1e-300 Hz: times past float64's range print as inf)
+            times = time[1] + np.arange(signal.n_samples) / signal.fs
         clock = clock_times(times, signal.source)
         if clock is None:
             names, formats = [time[0], *names], [_time_format(signal.source), *formats]
