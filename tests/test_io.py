@@ -467,3 +467,17 @@ def test_csv_round_trips_that_used_to_lose_a_column_or_a_row(tmp_path):
         assert again.n_channels == signal.n_channels and again.n_samples == signal.n_samples, name
         assert np.array_equal(again.physical(), signal.physical(), equal_nan=True), name
     assert read_signal(tmp_path / "gaps.csv", fs=100.0).units == ["NU", "NU"]  # not "-" and "nan"
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_a_time_column_of_inf_or_of_vast_spans_reads_and_writes_without_warnings(tmp_path):
+    """Two texts the random CSV testing found printing numpy's overflow and invalid-value warnings: times of inf,
+    and times 1e308 apart (a rate of about 1e-308 Hz, whose rebuilt times pass float64's range)."""
+    for text in ("Zeit,t\n0.0472,-17.0\n1e308,0.24\n30.4,0.5\n1.23456789012,-16.3\ninf,9.2\n",
+                 "'Elapsed time'\tZeit\n-0.0773\t0.011\ninf\t-63.2\n-70.2\t0.42\n"):
+        (tmp_path / "w.csv").write_text(text)
+        try:
+            signal = read_signal(tmp_path / "w.csv")
+        except SancodecError:  # (no rate follows from such times: --fs is asked for)
+            signal = read_signal(tmp_path / "w.csv", fs=10.0)
+        write_signal(signal, tmp_path / "o.csv")
