@@ -260,8 +260,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         signal = _as_signal(path, data, default_fs if fs is None else fs, names, source)
     if units is not None and len(units) == signal.n_channels:  # (a unit no header could hold stays "NU")
         signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
-        assert isinstance(signal.source, dict)
-        signal.source["units_row"] = True  # written back by write_csv
+        signal.source = {**(signal.source or {}), "units_row": True}  # written back by write_csv
     return signal
 
 
