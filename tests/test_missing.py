@@ -167,3 +167,16 @@ def test_a_decoded_gapped_signal_reads_its_gaps_as_nan_in_physical_units(tmp_pat
     res = runner.invoke(app, ["report", str(tmp_path / "all.csv"), str(tmp_path / "all.san"), "--json"])
     assert res.exit_code == 0, res.output
     assert '"prdn": 0.0' in res.stdout and "NaN" not in res.stdout
+
+
+def test_new_decimals_forget_an_old_gap_marker(tmp_path):
+    """A stream ``like`` a gapped CSV's signal holds new integers: the CSV's marker (-32768) is not its own, so a
+    value of -32.768 streamed at 3 decimals reads back as that value, not as a gap."""
+    _gapped_csv(tmp_path / "g.csv", "-")
+    like = read_signal(tmp_path / "g.csv")
+    assert missing_of(like.source) is not None
+    values = np.array([[-32.768, 1.0], [0.5, 2.0]])
+    with sancodec.open(tmp_path / "s.san", "w", like=like, decimals=3) as f:
+        f.write(values)
+    with sancodec.open(tmp_path / "s.san") as f:
+        assert np.array_equal(f.read(), values)

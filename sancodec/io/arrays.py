@@ -249,9 +249,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                                  "which sancodec keeps in columns of decimals (at most 9 places, within 32 bits) "
                                  "only; fill the gap, or cut the record there")
         units_held, places, value = held
-        signal = _as_signal(path, units_held, default_fs if fs is None else fs, names,
-                            source | {"missing": {"value": value, "text": gap_text or ""}})
-        signal = with_decimals(signal, places, units_held)
+        signal = with_decimals(_as_signal(path, units_held, default_fs if fs is None else fs, names, source), places,
+                               units_held)
+        signal.source = {**(signal.source or {}), "missing": {"value": value, "text": gap_text or ""}}
     else:
         if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
             data = data.astype(np.int64)

@@ -77,8 +77,9 @@ def with_decimals(signal: Signal, places: list[int], units: np.ndarray) -> Signa
     """``signal``'s metadata over ``units``, integers at ``places`` decimals per channel: gain ``10**d``, baseline 0,
     the places in its source entry (what :func:`header_decimals` reads back); no WFDB storage format, whose ADC
     range and resolution were for other integers, nor a multi-segment record's map, whose segments' gains were (it
-    is written as one record). (An EDF source's ranges are the EDF writer's to check: ``edf._fields_for``.)"""
-    source = dict(signal.source) if isinstance(signal.source, dict) else {}
+    is written as one record), nor a gaps' marker, which was for other integers too (a caller that holds gaps adds
+    its own). (An EDF source's ranges are the EDF writer's to check: ``edf._fields_for``.)"""
+    source = {k: v for k, v in signal.source.items() if k != "missing"} if isinstance(signal.source, dict) else {}
     if source.get("kind") == "wfdb-multisegment":
         source = {k: v for k, v in source.items() if k not in ("kind", "segments", "layout", "layout_header")}
     return replace(signal, samples=units, adc_gain=[float(10**d) for d in places], baseline=[0] * len(places),
