@@ -180,3 +180,19 @@ def test_new_decimals_forget_an_old_gap_marker(tmp_path):
         f.write(values)
     with sancodec.open(tmp_path / "s.san") as f:
         assert np.array_equal(f.read(), values)
+
+
+def test_one_columns_empty_gaps_come_back_as_nan_not_blank_lines(tmp_path):
+    """A one-column CSV's empty cell is a blank line, which a reader skips (the row was lost on reading it back):
+    such gaps are written as NaN; with more columns an empty cell stays empty."""
+    (tmp_path / "one.csv").write_text("x\n0.5\n\n1.5\n")  # (a blank line in the source is no row either)
+    (tmp_path / "two.csv").write_text("time,x\n0.00,0.5\n0.01,\n0.02,1.5\n")
+    signal = read_signal(tmp_path / "two.csv").select_channels([0])
+    write_signal(signal, tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines() == ["time,x", "0.00,0.5", "0.01,", "0.02,1.5"]
+    signal = sancodec.Signal(signal.samples, signal.fs, signal.channel_names, signal.units, adc_gain=signal.adc_gain,
+                             baseline=signal.baseline, source={k: v for k, v in signal.source.items()
+                                                               if not k.startswith("time")})
+    write_signal(signal, tmp_path / "n.csv")  # no time column: one column
+    assert (tmp_path / "n.csv").read_text().splitlines() == ["x", "0.5", "NaN", "1.5"]
+    assert np.array_equal(read_signal(tmp_path / "n.csv", fs=100.0).physical(), signal.physical(), equal_nan=True)

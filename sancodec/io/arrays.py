@@ -575,5 +575,6 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     if decimal == "," or missing is not None:  # the values only: the header rows keep their names and units
         values = text[len(header) + 1:]
         values = values.replace(".", ",") if decimal == "," else values
-        text = header + "\n" + (values if missing is None else values.replace("nan", missing[1]))  # gaps as written
+        gap = missing[1] if missing is not None and (missing[1] or len(names) > 1) else "NaN"  # (one column's
+        text = header + "\n" + (values if missing is None else values.replace("nan", gap))  # empty cell: a blank line)
     return write_text_atomic(path, text, fsync=fsync)
