@@ -12,7 +12,6 @@ returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[z
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -106,9 +105,8 @@ class Sancodec(Codec):
             raise SanConfigError(f"the sancodec codec holds NaN among decimals of at most {MAX_DECIMALS} places within "
                                  "32 bits; this chunk holds other floats (fill the NaN, or take another codec)")
         units, places, value = held
-        c = len(names)
-        signal = with_decimals(Signal(units, float(self.fs), names, [""] * c, comments=tag), places, units)
-        return replace(signal, source={**(signal.source or {}), "missing": {"value": value, "text": "NaN"}})
+        return with_decimals(Signal(units, float(self.fs), names, [""] * len(names), comments=tag), places, units,
+                             gap=(value, "NaN"))
 
     def decode(self, buf: Any, out: Any = None) -> np.ndarray:
         from sancodec.codec.api import decode_file

@@ -202,7 +202,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     units = None
     second = [v.strip() for v in _cells(lines[0], delimiter)] if lines else []
     if names is not None and len(lines) > 1 and not any(_number(v, decimal) for v in second) \
-            and not all(v in MISSING_TEXTS or v.lower() == "nan" for v in second):  # (a row of gaps is data)
+            and not all(_gap_word(v) is not None for v in second):  # (a row of gaps is data)
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
@@ -210,10 +210,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     clock_places = None
     if clock:
         lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
-    rows = "\n".join(lines)
     try:
-        data = np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
-                          ndmin=2)
+        data = _numbers("\n".join(lines), delimiter, decimal)
     except ValueError as exc:
         data = _with_gaps(lines, delimiter, decimal)  # empty cells, PhysioNet's "-" and the like as NaN
         if data is None:
@@ -250,8 +248,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                                  "only; fill the gap, or cut the record there")
         units_held, places, value = held
         signal = with_decimals(_as_signal(path, units_held, default_fs if fs is None else fs, names, source), places,
-                               units_held)
-        signal.source = {**(signal.source or {}), "missing": {"value": value, "text": gap_text or ""}}
+                               units_held, gap=(value, gap_text or ""))
     else:
         if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
             data = data.astype(np.int64)
@@ -272,20 +269,28 @@ def _with_gaps(lines: Sequence[str], delimiter: str, decimal: str) -> np.ndarray
     d = re.escape(delimiter)
     words = "|".join(re.escape(t) for t in MISSING_TEXTS if t)
     gap = re.compile(rf"(?<![^{d}\n])[ \t]*(?:{words})?[ \t]*(?=[{d}\n]|\Z)")
-    rows = gap.sub("nan", "\n".join(lines))
     try:
-        return np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter,
-                          ndmin=2)
+        return _numbers(gap.sub("nan", "\n".join(lines)), delimiter, decimal)
     except ValueError:
         return None
 
 
+def _numbers(rows: str, delimiter: str, decimal: str) -> np.ndarray:
+    """The data rows' numbers (numpy's reader, a decimal comma read as a point); a ValueError where one does not
+    read."""
+    return np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter, ndmin=2)
+
+
 def _gap_text(line: str, delimiter: str, column: int) -> str | None:
-    """The text a CSV wrote for the missing value in ``column`` of ``line`` (one of ``decimals.MISSING_TEXTS``), or
-    None where it is another (a "NAN" numpy reads as NaN: written back as "NaN")."""
+    """The text a CSV wrote for the missing value in ``column`` of ``line`` (:func:`_gap_word`), or None."""
     cells = _cells(line, delimiter)
-    text = cells[column].strip() if column < len(cells) else None
-    return text if text in MISSING_TEXTS else "NaN" if text is not None and text.lower() == "nan" else None
+    return _gap_word(cells[column].strip()) if column < len(cells) else None
+
+
+def _gap_word(text: str) -> str | None:
+    """``text`` where it is one of ``decimals.MISSING_TEXTS``, "NaN" for another spelling numpy reads as NaN
+    ("NAN"), else None (not a gap)."""
+    return text if text in MISSING_TEXTS else "NaN" if text.lower() == "nan" else None
 
 
 def _where(row: int, column: int, names: Sequence[str] | None) -> str:
@@ -302,11 +307,8 @@ def _bad_cell(lines: Sequence[str], delimiter: str, decimal: str, names: Sequenc
         cells = _cells(line, delimiter)
         for column, cell in enumerate(cells):
             text = cell.strip()
-            try:
-                float(text.replace(",", ".") if decimal == "," else text)
-            except ValueError:
-                if text not in MISSING_TEXTS:  # (a gap reads: read_csv keeps it where its column allows)
-                    return f"{_where(row, column, names)} is not a number ({text[:40]!r})"
+            if not _number(text, decimal) and text not in MISSING_TEXTS:  # (a gap reads: read_csv keeps it)
+                return f"{_where(row, column, names)} is not a number ({text[:40]!r})"
         width = len(cells) if width is None else width
         if len(cells) != width:
             return f"data row {row + 1} has {len(cells)} values, the first {width}"
@@ -409,23 +411,19 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
               "time_clock": source.get("time_clock")} if time is not None \
         else {"time_column": "time [s]", "time_start": start / signal.fs}
+    def as_csv(samples: np.ndarray) -> Signal:  # the signal's names and units over ``samples``, the CSV's layout
+        return Signal(samples, signal.fs, list(signal.channel_names), list(signal.units),
+                      record_name=signal.record_name, source={"kind": "csv", **timing, "units_row": True})
+
     missing = missing_of(source)
-    if missing is not None and decimal_values(signal) is not None:  # decimals with gaps: physical already, as held
-        return Signal(signal.samples, signal.fs, list(signal.channel_names), list(signal.units),
-                      adc_gain=signal.adc_gain, baseline=signal.baseline, record_name=signal.record_name,
-                      source={"kind": "csv", **timing, "units_row": True, "decimals": source["decimals"],
-                              "missing": source["missing"]})
+    if missing is not None and (held := decimal_values(signal)) is not None:  # decimals with gaps: as held
+        return with_decimals(as_csv(signal.samples), held[1], signal.samples, gap=missing)
     physical = signal.physical()
     gapped = _invalid_as_gaps(signal, physical)
     if gapped is not None:  # WFDB's invalid samples (a gap in a multi-segment record): "-", as rdsamp -p prints them
         units, places, value = gapped
-        return Signal(units, signal.fs, list(signal.channel_names), list(signal.units),
-                      adc_gain=[float(10**d) for d in places], baseline=[0] * len(places),
-                      record_name=signal.record_name,
-                      source={"kind": "csv", **timing, "units_row": True, "decimals": places,
-                              "missing": {"value": value, "text": "-"}})
-    values = Signal(physical, signal.fs, list(signal.channel_names), list(signal.units),
-                    record_name=signal.record_name, source={"kind": "csv", **timing, "units_row": True})
+        return with_decimals(as_csv(units), places, units, gap=(value, "-"))
+    values = as_csv(physical)
     return on_decimal_grid(values) or values
 
 
@@ -462,11 +460,11 @@ def time_column(source: dict | None) -> tuple[str, float] | None:
     return name, float(start)
 
 
-def _time_places(source: dict) -> int | None:
+def _time_places(source: dict, default: int | None = None) -> int | None:
     """The decimals a CSV source's times were printed with (``read_csv``'s ``time_decimals``, 0 to
-    ``decimals.MAX_DECIMALS``: a ``.san`` header is not trusted), or None."""
+    ``decimals.MAX_DECIMALS``: a ``.san`` header is not trusted), or ``default``."""
     places = source.get("time_decimals")
-    return places if type(places) is int and 0 <= places <= MAX_DECIMALS else None
+    return places if type(places) is int and 0 <= places <= MAX_DECIMALS else default
 
 
 def _time_format(source: dict) -> str:
@@ -482,8 +480,7 @@ def clock_times(times: np.ndarray, source: object) -> list[str] | None:
     for a source that printed seconds, or times a clock cannot show (negative, or beyond 10^9 hours)."""
     if not isinstance(source, dict) or source.get("time_clock") is not True:
         return None
-    places = _time_places(source)
-    places = 3 if places is None else places
+    places = _time_places(source, 3) or 0  # (never None with a default)
     scale = 10**places
     if not len(times) or not (np.all(times >= 0) and float(times[-1]) < 3.6e12):
         return None
@@ -498,8 +495,7 @@ def clock_times(times: np.ndarray, source: object) -> list[str] | None:
 
 def _clock_unit(source: dict) -> str:
     """The units row's cell for clock times, as PhysioNet prints it ("hh:mm:ss.mmm")."""
-    places = _time_places(source)
-    places = 3 if places is None else places
+    places = _time_places(source, 3) or 0
     return "hh:mm:ss" + ("." + "m" * places if places else "")
 
 

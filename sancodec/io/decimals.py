@@ -73,15 +73,18 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
     return with_decimals(signal, places, units)
 
 
-def with_decimals(signal: Signal, places: list[int], units: np.ndarray) -> Signal:
+def with_decimals(signal: Signal, places: list[int], units: np.ndarray, gap: tuple[int, str] | None = None) -> Signal:
     """``signal``'s metadata over ``units``, integers at ``places`` decimals per channel: gain ``10**d``, baseline 0,
-    the places in its source entry (what :func:`header_decimals` reads back); no WFDB storage format, whose ADC
-    range and resolution were for other integers, nor a multi-segment record's map, whose segments' gains were (it
-    is written as one record), nor a gaps' marker, which was for other integers too (a caller that holds gaps adds
-    its own). (An EDF source's ranges are the EDF writer's to check: ``edf._fields_for``.)"""
+    the places in its source entry (what :func:`header_decimals` reads back), and ``gap`` (the integer that stands
+    for a missing value and the text a CSV writes for it, :func:`missing_of`) where ``units`` hold gaps; no WFDB
+    storage format, whose ADC range and resolution were for other integers, nor a multi-segment record's map, whose
+    segments' gains were (it is written as one record), nor an older gaps' marker, which was for other integers too.
+    (An EDF source's ranges are the EDF writer's to check: ``edf._fields_for``.)"""
     source = {k: v for k, v in signal.source.items() if k != "missing"} if isinstance(signal.source, dict) else {}
     if source.get("kind") == "wfdb-multisegment":
         source = {k: v for k, v in source.items() if k not in ("kind", "segments", "layout", "layout_header")}
+    if gap is not None:
+        source["missing"] = {"value": gap[0], "text": gap[1]}
     return replace(signal, samples=units, adc_gain=[float(10**d) for d in places], baseline=[0] * len(places),
                    fmt=None, adc_res=None, adc_zero=None, source={**source, "decimals": places})
 
@@ -136,11 +139,7 @@ def decimal_values(signal: Signal) -> tuple[np.ndarray, list[int]] | None:
                               "adc_gain": signal.adc_gain, "baseline": signal.baseline}) if signal.is_digital else None
     if places is None:
         return None
-    values = signal.samples.astype(np.float64) / np.array([float(10**d) for d in places])
-    missing = missing_of(signal.source)
-    if missing is not None:  # a CSV's gaps (gapped_units): NaN again
-        values[signal.samples == missing[0]] = np.nan
-    return values, places
+    return signal.physical(), places  # (samples over 10^d, a CSV's gaps NaN again: Signal.physical)
 
 
 #: WFDB's invalid sample in formats 16 and 32, which a decimal source's missing values are held as (the narrowest

@@ -126,13 +126,13 @@ def _kept_by_edfio(value: float, up: bool) -> float:
         from edfio.edf_signal import _round_float_to_8_characters as eight  # what edfio will store
     except ImportError:  # another edfio: its own rounding, as before
         return value
-    if not math.isfinite(value) or eight(value, round) != value or eight(value, math.ceil if up else math.floor) \
-            == value:
+    rounding = math.ceil if up else math.floor
+    if not math.isfinite(value) or eight(value, round) != value or eight(value, rounding) == value:
         return value  # not a decimal of 8 characters (edfio's rounding is what covers it), or kept as it is
     candidate = value
     for _ in range(4):
         candidate = math.nextafter(candidate, -math.inf if up else math.inf)
-        if eight(candidate, math.ceil if up else math.floor) == value:
+        if eight(candidate, rounding) == value:
             return candidate
     return value
 
