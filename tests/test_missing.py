@@ -196,3 +196,29 @@ def test_one_columns_empty_gaps_come_back_as_nan_not_blank_lines(tmp_path):
     write_signal(signal, tmp_path / "n.csv")  # no time column: one column
     assert (tmp_path / "n.csv").read_text().splitlines() == ["x", "0.5", "NaN", "1.5"]
     assert np.array_equal(read_signal(tmp_path / "n.csv", fs=100.0).physical(), signal.physical(), equal_nan=True)
+
+
+@pytest.mark.parametrize("lie", [{"value": 7, "text": "-"}, {"value": -32768, "text": "x"}, {"value": "-32768"},
+                                 [-32768, "-"], None])
+def test_a_san_whose_header_lies_about_gaps_decodes_without_believing_it(tmp_path, lie):
+    """A .san with valid CRCs whose ``missing`` entry lies (another integer, a text no CSV writes, garbage): decode,
+    ``sancodec.open`` and the CSV writer take no sample for a gap; a true entry on a file holding -32768 as a value
+    makes that value a gap (what the entry says), nothing else."""
+    from common import rewrap
+
+    values = np.array([[-32.768, 0.007], [0.5, -32.768]])  # -32 768 units at 3 places: the marker's integer
+    data = sancodec.encode(Signal(values, 10.0, ["a", "b"], ["mV", "mV"]))
+    header = SanReader(data).header
+    header["signal"]["source"]["missing"] = lie
+    (tmp_path / "l.san").write_bytes(rewrap(data, header=header))
+    with sancodec.open(tmp_path / "l.san") as f:
+        assert np.array_equal(f.read(), values)
+    decoded = sancodec.decode((tmp_path / "l.san").read_bytes())
+    assert np.array_equal(decoded.physical(), values)
+    res = runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.csv"), "--force", "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "l.csv").read_text().splitlines()[1:] == ["-32.768,0.007", "0.500,-32.768"]
+    header["signal"]["source"]["missing"] = {"value": -32768, "text": "-"}
+    (tmp_path / "t.san").write_bytes(rewrap(data, header=header))
+    with sancodec.open(tmp_path / "t.san") as f:
+        assert np.array_equal(np.isnan(f.read()), [[True, False], [False, True]])
