@@ -4,8 +4,9 @@ Every tool sees the record's digital samples as little-endian integers of the na
 that holds them, interleaved, as a WFDB, EDF or BDF file stores them (24 bits: three bytes a sample, as BDF and
 24-bit WAV do): a 24-bit BDF is compared with tools given its three bytes a sample, not eight. FLAC takes one
 stream with all channels (16 or 24 bits; libsndfile's FLAC holds no wider samples); pcodec one array per channel
-(int16 or int32), its numeric model's best case, level 12. Floating-point samples, or integers beyond 32 bits,
-are given to the general-purpose tools and to pcodec as float64 (pcodec's float model is what a Zarr user of float
+(int16 or int32), its numeric model's best case, level 12. Floating-point samples are given to the general-purpose
+tools and to pcodec as float32 where every one is a float32 (a float32 ``.npy``: four bytes a sample, as its file
+holds them), else as float64, as are integers beyond 32 bits (pcodec's float model is what a Zarr user of float
 arrays has). zstd, FLAC and pcodec are used when their Python packages
 (zstandard, soundfile, pcodec) are installed and report None otherwise. No torch.
 """
@@ -24,7 +25,7 @@ import numpy as np
 
 from sancodec.signal import Signal
 
-__all__ = ["baseline_sizes", "raw_width"]
+__all__ = ["baseline_sizes", "float_width", "raw_width"]
 
 WIDTHS = (16, 24, 32)  # the integer widths the tools are given, narrowest first
 
@@ -39,37 +40,48 @@ def raw_width(signal: Signal) -> int | None:
     return next((w for w in WIDTHS if -(1 << (w - 1)) <= low and high < 1 << (w - 1)), None)
 
 
-def _raw_bytes(x: np.ndarray, width: int | None) -> bytes:
+def float_width(signal: Signal) -> int:
+    """The float width the tools are given samples that :func:`raw_width` gives none: 32 where every sample is a
+    float32, else 64."""
+    x = signal.samples
+    with np.errstate(over="ignore", invalid="ignore"):  # (a value past float32's range becomes inf: not equal)
+        narrow = x.astype(np.float32).astype(x.dtype) if x.dtype.kind == "f" else None
+    return 32 if narrow is not None and np.array_equal(narrow, x) else 64
+
+
+def _raw_bytes(x: np.ndarray, width: int | None, floats: int = 64) -> bytes:
     """``x`` as the tools see it: interleaved little-endian integers of ``width`` bits (three bytes a sample at
-    24), or float64 for None."""
+    24), or for None floats of ``floats`` bits (:func:`float_width`)."""
     if width is None:
-        return np.ascontiguousarray(x, dtype="<f8").tobytes()
+        return np.ascontiguousarray(x, dtype=f"<f{floats // 8}").tobytes()
     if width == 24:
         return np.ascontiguousarray(x, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     return np.ascontiguousarray(x, dtype=f"<i{width // 8}").tobytes()
 
 
 def baseline_sizes(signal: Signal) -> dict[str, int | None]:
-    """Bytes per tool, the first entry the raw samples (``raw 16-bit``, ``raw 24-bit``, ``raw 32-bit`` or
-    ``raw float64``, as :func:`raw_width` finds them); None where the tool is missing or cannot hold the samples.
+    """Bytes per tool, the first entry the raw samples (``raw 16-bit``, ``raw 24-bit``, ``raw 32-bit``, ``raw
+    float32`` or ``raw float64``, as :func:`raw_width` and :func:`float_width` find them); None where the tool is
+    missing or cannot hold the samples.
 
     The tools run at once on a thread each: they all release the GIL while they compress, and lzma -9e and
     zstd -19 alone take seconds on a half-hour record. Their working memory adds up (lzma -9e's is about
     0.7 GB) where it came one tool at a time."""
     width = raw_width(signal)
-    raw = _raw_bytes(signal.samples, width)
+    floats = float_width(signal) if width is None else 64
+    raw = _raw_bytes(signal.samples, width, floats)
     tools: dict[str, Callable[[], int | None]] = {
         "gzip -9": lambda: len(gzip.compress(raw, 9, mtime=0)),
         "bz2 -9": lambda: len(bz2.compress(raw, 9)),
         "lzma -9e": lambda: len(lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME)),
         "zstd -19": lambda: _zstd_size(raw),
         "FLAC -8": lambda: _flac_size(signal.samples, width) if signal.n_channels <= 8 else None,
-        "pcodec 12": lambda: _pcodec_size(signal.samples, width),
+        "pcodec 12": lambda: _pcodec_size(signal.samples, width, floats),
     }
     with ThreadPoolExecutor(min(len(tools), os.cpu_count() or 1)) as pool:
         running = {tool: pool.submit(size) for tool, size in tools.items()}
         sizes = {tool: job.result() for tool, job in running.items()}
-    return {f"raw {width}-bit" if width else "raw float64": len(raw), **sizes}
+    return {f"raw {width}-bit" if width else f"raw float{floats}": len(raw), **sizes}
 
 
 def _zstd_size(raw: bytes) -> int | None:
@@ -99,14 +111,15 @@ def _flac_size(x: np.ndarray, width: int | None) -> int | None:
     return len(buf.getvalue())
 
 
-def _pcodec_size(x: np.ndarray, width: int | None) -> int | None:
+def _pcodec_size(x: np.ndarray, width: int | None, floats: int = 64) -> int | None:
     """pcodec at its strongest level (12), one array per channel (the numeric codec Zarr users have): int16 or
-    int32, float64 for float or wider samples as the other tools get them (None without pcodec)."""
+    int32, for float or wider samples floats of ``floats`` bits as the other tools get them (None without
+    pcodec)."""
     try:
         from pcodec import ChunkConfig, standalone
     except ImportError:
         return None
     config = ChunkConfig(compression_level=12)
-    dtype = np.float64 if width is None else np.int16 if width == 16 else np.int32
+    dtype = (np.float32 if floats == 32 else np.float64) if width is None else np.int16 if width == 16 else np.int32
     return sum(len(standalone.simple_compress(np.ascontiguousarray(x[:, k], dtype=dtype), config))
                for k in range(x.shape[1]))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sancodec import Signal
-from sancodec.baselines import _raw_bytes, baseline_sizes, raw_width
+from sancodec.baselines import _raw_bytes, baseline_sizes, float_width, raw_width
 
 
 def _signal(x: np.ndarray) -> Signal:
@@ -69,3 +69,20 @@ def test_a_24_bit_record_is_not_compared_as_eight_bytes_a_sample():
     assert sizes["gzip -9"] < sig.samples.size * 3  # it had been given float64: 8 bytes a sample
     if sizes["pcodec 12"] is not None:
         assert sizes["pcodec 12"] < sizes["raw 24-bit"]
+
+
+def test_float32_samples_are_compared_as_the_four_bytes_a_sample_their_file_holds():
+    x32 = np.cumsum(np.random.default_rng(2).normal(size=(700, 2)), axis=0).astype(np.float32)
+    sig = _signal(x32.astype(np.float64))  # read_signal holds a float32 .npy's samples as float64
+    assert raw_width(sig) is None and float_width(sig) == 32
+    sizes = baseline_sizes(sig)
+    assert next(iter(sizes)) == "raw float32" and sizes["raw float32"] == x32.size * 4
+    assert sizes["gzip -9"] == len(gzip.compress(x32.astype("<f4").tobytes(), 9, mtime=0))
+    if sizes["pcodec 12"] is not None:
+        assert sizes["pcodec 12"] < x32.size * 4
+    off_grid = x32.astype(np.float64)
+    off_grid[3, 0] += 1e-12  # one value no float32 holds: all go as float64
+    assert float_width(_signal(off_grid)) == 64 and "raw float64" in baseline_sizes(_signal(off_grid))
+    huge = np.full((4, 1), 1e300)  # past float32's range: float64, without an overflow warning
+    with np.errstate(all="raise"):
+        assert float_width(_signal(huge)) == 64
