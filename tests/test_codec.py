@@ -220,8 +220,12 @@ def test_bad_arguments():
     for huge in (1e300, (1 << 40) + 1):  # was an OverflowError, then a refusal of the encoder's own header
         with pytest.raises(SanConfigError, match="at most 2"):
             sancodec.encode(sig, mode="near-lossless", max_error=huge)
-    with pytest.raises(SanConfigError, match="takes a sancodec.Signal, not a ndarray"):  # was an AttributeError
+    with pytest.raises(SanConfigError, match="an array needs its sampling rate"):  # was an AttributeError
         sancodec.encode(sig.samples)
+    with pytest.raises(SanConfigError, match="Signal or a numpy array, not a list"):
+        sancodec.encode(sig.samples.tolist(), fs=250)
+    with pytest.raises(SanConfigError, match="carries its own rate"):  # was a TypeError naming encode_to_file
+        sancodec.encode(sig, fs=sig.fs / 2)
     with pytest.raises(SanConfigError, match="not a str .a path"):  # was an AttributeError on seek
         sancodec.decode(str(DATA / "x.san"))
     with pytest.raises(SanConfigError, match="not within the signal's"):  # was a complaint about a header

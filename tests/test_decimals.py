@@ -157,6 +157,26 @@ def test_a_float32_array_of_decimals_comes_back_as_the_same_float32(tmp_path):
         sancodec.encode(Signal(noise, 100.0, ["x"], ["mV"]), mode="lossless")
 
 
+def test_an_array_with_its_rate_codes_as_its_npy_file_does(tmp_path):
+    """``sancodec.encode(x, fs=...)`` takes an array as ``read_signal`` takes a ``.npy`` of it (decimals found, its
+    dtype and rank kept: the same source entry and samples, the record named "array"), and the file decodes to the
+    same array."""
+    x = (np.cumsum(np.random.default_rng(5).integers(-9, 10, 3000)) / 1000).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    from_file = sancodec.encode(read_signal(tmp_path / "x.npy", fs=200.0))
+    from_array = sancodec.encode(x, fs=200)
+    header = SanReader(from_array).header["signal"]
+    assert header["source"] == SanReader(from_file).header["signal"]["source"] and header["record_name"] == "array"
+    assert np.array_equal(sancodec.decode(from_array).samples, sancodec.decode(from_file).samples)
+    (tmp_path / "x.san").write_bytes(from_array)
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "y.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    y = np.load(tmp_path / "y.npy")
+    assert y.dtype == np.float32 and y.shape == x.shape and np.array_equal(y, x)
+    lossy = sancodec.decode(sancodec.encode(x, fs=200, mode="lossy", prdn=2))
+    assert lossy.fs == 200.0 and lossy.n_samples == len(x) and lossy.channel_names == ["ch0"]
+
+
 def test_a_san_whose_header_lies_about_decimals_decodes_to_its_integers(tmp_path):
     """A .san with valid CRCs whose header's decimals no longer match its gains (or are garbage) decodes, through
     the CLI and ``sancodec.open``, to its integers (in CSV and .npy), and ``info`` names no decimals: nothing of

@@ -86,7 +86,7 @@ def _one_frame_if_constant(signal: Signal) -> int | None:
 
 def encode_to_file(
     out: BinaryIO,
-    signal: Signal,
+    signal: Signal | np.ndarray,
     model: SanSpec | str | os.PathLike[str] | None = None,
     mode: str = "lossless",
     max_error: float | None = None,
@@ -102,9 +102,12 @@ def encode_to_file(
     threads: int | None = None,
     effort: str = "default",
     processes: bool = False,
+    fs: float | None = None,
 ) -> int:
     """Encode ``signal`` into the file object ``out``; returns bytes written.
 
+    ``signal``: a :class:`Signal`, or a numpy array (samples, or samples x channels) with its sampling rate ``fs``
+    in Hz, taken as a ``.npy`` file of it is (``io.arrays.array_signal``).
     ``mode``: ``lossless``, ``near-lossless`` (``max_error``), ``lossy`` at a target (exactly
     one of ``prdn`` in percent, ``snr`` in dB, ``bps`` bits per sample; every channel meets it)
     or ``san`` (the paper's SAN-only representation). ``predictor`` (near-lossless, lossless): see
@@ -122,9 +125,7 @@ def encode_to_file(
     which costs time; a script then needs its ``if __name__ == "__main__":`` guard; same bytes; on threads where
     this process can have no workers).
     """
-    if not isinstance(signal, Signal):  # a bare array is the usual slip: say what to wrap it in
-        raise SanConfigError(f"encode takes a sancodec.Signal, not a {type(signal).__name__}: "
-                             "Signal(samples, fs, channel_names, units) wraps an array")
+    signal = _encodable(signal, fs)
     check_effort(effort)
     if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d
         decimal = on_decimal_grid(signal)
@@ -295,15 +296,34 @@ def _verify(data: bytes, spec: SanSpec, target: LossyTarget, spans: Sequence[tup
                                      "nothing was written")
 
 
+def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:
+    """What :func:`encode_to_file` codes: ``signal`` itself, or an array with its rate ``fs`` as a ``.npy`` of it
+    reads; a :class:`SanConfigError` for anything else, an array without ``fs``, or an ``fs`` a Signal overrides."""
+    if isinstance(signal, np.ndarray):
+        if fs is None:
+            raise SanConfigError("encode: an array needs its sampling rate, e.g. encode(x, fs=250, ...) "
+                                 "(or wrap it: Signal(samples, fs, channel_names, units))")
+        from sancodec.io.arrays import array_signal
+
+        return array_signal(signal, fs)
+    if not isinstance(signal, Signal):
+        raise SanConfigError(f"encode takes a sancodec.Signal or a numpy array, not a {type(signal).__name__}: "
+                             "Signal(samples, fs, channel_names, units) wraps samples")
+    if fs is not None and fs != signal.fs:
+        raise SanConfigError(f"encode: fs={fs} given for a Signal at {signal.fs} Hz; a Signal carries its own rate")
+    return signal
+
+
 def encode(
-    signal: Signal,
+    signal: Signal | np.ndarray,
     model: SanSpec | str | os.PathLike[str] | None = None,
     mode: str = "lossless",
     max_error: float | None = None,
     **options: Any,
 ) -> bytes:
     """Encode ``signal`` to ``.san`` bytes (options as :func:`encode_to_file`); ``model=None`` uses
-    the bundled default model. Example: ``encode(sig, mode="lossy", prdn=2)``."""
+    the bundled default model. Example: ``encode(sig, mode="lossy", prdn=2)``, or for an array
+    ``encode(x, fs=250, mode="lossy", prdn=2)``."""
     buf = io.BytesIO()
     encode_to_file(buf, signal, model, mode, max_error, **options)
     return buf.getvalue()

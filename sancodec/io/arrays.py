@@ -28,7 +28,8 @@ from sancodec.io.decimals import (
 )
 from sancodec.signal import Signal, beyond_exact_range
 
-__all__ = ["map_npy", "physical_signal", "read_csv", "read_npy", "time_column", "write_csv", "write_npy"]
+__all__ = ["array_signal", "map_npy", "physical_signal", "read_csv", "read_npy", "time_column", "write_csv",
+           "write_npy"]
 
 
 def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None,
@@ -63,6 +64,13 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
 def npy_source(array: np.ndarray) -> dict:
     """What a ``.npy`` source's ``Signal.source`` keeps so that it is written back as it was: its dtype and rank."""
     return {"kind": "npy", "dtype": array.dtype.str, "rank": int(array.ndim)}
+
+
+def array_signal(data: np.ndarray, fs: float | None, name: str = "array") -> Signal:
+    """An in-memory array (samples, or samples x channels) as :func:`read_npy` reads the same array from a ``.npy``
+    file: channels ``ch0``, ``ch1``, ..., its dtype and rank kept to be written back as they were."""
+    data = np.asarray(data)
+    return _as_signal(Path(name), data, fs, None, npy_source(data))
 
 
 def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None) -> Signal:
