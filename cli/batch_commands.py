@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sancodec.cli.app import app, boundary
 from sancodec.errors import SanConfigError
 
-console = Console(stderr=True)
+console = Console(stderr=True, markup=False)  # (paths and errors are text)
 
 
 @app.command()
@@ -52,8 +52,8 @@ def batch(
         from distributed import Client
 
         client = Client(scheduler)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, disable=quiet) as bar:
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=console, disable=quiet) as bar:
         task = bar.add_task("decoding" if decode else "encoding", total=None)
 
         def progress(done: int, total: int) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, input_files
 from sancodec.cli.streaming import (
@@ -26,7 +27,7 @@ from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.decimals import header_decimals, missing_of
 
-console = Console()
+console = Console(markup=False)  # names, units and paths come from files: "[mV]" is text, not a style
 MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps) | san (the paper's SAN-only code)"
 
 
@@ -165,9 +166,10 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
     if json_out:
         typer.echo(json.dumps(summary))
     elif not quiet:
-        console.print(f"[bold]{summary['output']}[/]: {summary['bytes']} bytes, {summary['bits_per_sample']} "
-                      f"bits/sample, {summary['cr_vs_16bit']}x smaller than 16-bit samples ({summary['mode']}, "
-                      f"{summary['seconds']:.2f} s)")
+        console.print(Text.assemble((str(summary["output"]), "bold"),
+                                    f": {summary['bytes']} bytes, {summary['bits_per_sample']} bits/sample, "
+                                    f"{summary['cr_vs_16bit']}x smaller than 16-bit samples ({summary['mode']}, "
+                                    f"{summary['seconds']:.2f} s)"))
         if summary["mode"] == "lossy":
             achieved = _achieved(summary["target"], summary["prdn_per_channel"])
             console.print(f"target {_target_text(summary['target'])}; per channel, {_achieved_what(summary['target'])} "
@@ -532,6 +534,12 @@ def report(
     )
 
 
+def _as_text(name: str) -> str:
+    """A channel name as matplotlib prints it literally: its dollar signs escaped, which would otherwise open
+    mathtext (a name such as "$\\frac{a$" failed the whole plot)."""
+    return name.replace("$", r"\$")
+
+
 def _max_error_text(signal, rep) -> str:
     """``report``'s largest error, in what it counts: a digital record's ADC units, with their physical size where
     every channel shares one gain and unit (mitdb 100: "3 ADC units (0.015 mV)"); a float record's own units."""
@@ -582,7 +590,7 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("PRDN, channel 0 (%)")
     ax.set_ylabel("bits per sample")
-    ax.set_title(f"rate against distortion: {signal.channel_names[0]}")
+    ax.set_title(f"rate against distortion: {_as_text(signal.channel_names[0])}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
@@ -611,7 +619,7 @@ def _plot(signal, data: bytes, path: Path) -> None:
         x[x == missing[0]], y[y == missing[0]] = math.nan, math.nan
     fig, axes = plt.subplots(4, 1, figsize=(10, 9))
     axes[0].plot(t, x, lw=0.8)
-    axes[0].set_title(f"original, channel 0 ({signal.channel_names[0]})")
+    axes[0].set_title(f"original, channel 0 ({_as_text(signal.channel_names[0])})")
     axes[1].plot(t, y, lw=0.8, color="tab:orange")
     axes[1].set_title(f"decoded ({file_mode(decoded.header)})")
     axes[2].plot(t, x - y, lw=0.8, color="tab:red")

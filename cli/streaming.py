@@ -12,7 +12,7 @@ from rich.console import Console
 from sancodec.cli.app import check_outputs
 from sancodec.errors import SanConfigError, SanFormatError
 
-console = Console()
+console = Console(markup=False)  # (as codec_commands: file names are text)
 
 
 def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context manager

@@ -477,3 +477,29 @@ def test_an_snr_target_is_answered_in_db_too(mitdb_excerpt, tmp_path):
         assert all(float(db) >= 30 for db in re.findall(r"\(([\d.]+) dB\)", flat))
     res = run("encode", mitdb_excerpt, "--mode", "lossy", "--prdn", "3", "--effort", "fast", "-o", tmp_path / "p.san")
     assert res.exit_code == 0 and " dB" not in res.stdout
+
+
+def test_names_and_units_from_a_file_are_printed_and_drawn_as_text(tmp_path):
+    """A channel named "[/x]" or "[red]b" (rich's markup) or "$\\frac{a$" (matplotlib's mathtext), and units such as
+    "mV" (rich had taken "[mV]" for a style and dropped it), come out as written: ``info`` had failed with a
+    MarkupError, ``report --plot`` and ``--rd-curve`` with a mathtext ValueError."""
+    names = ["[/x]", "[red]b", "$\\frac{a$"]
+    t = np.arange(600) / 250
+    rows = np.column_stack([t, np.round(np.sin(2 * np.pi * np.outer(t, [1.0, 1.3, 0.7])) * 100)])
+    src = tmp_path / "odd.csv"
+    src.write_text("time," + ",".join(names) + "\n" + "\n".join(",".join(f"{v:g}" for v in r) for r in rows) + "\n")
+    san = tmp_path / "odd.san"
+    res = run("encode", src, "-o", san)
+    assert res.exit_code == 0 and str(san) in res.output, res.output
+    res = run("info", san)
+    assert res.exit_code == 0, res.output
+    for name in names:
+        assert f"{name} [NU]" in res.output
+    res = run("report", src, san, "--plot", tmp_path / "p.png")
+    assert res.exit_code == 0 and (tmp_path / "p.png").stat().st_size > 0, res.output
+    res = run("report", src, "--mode", "lossy", "--prdn", "5", "--rd-curve", tmp_path / "rd.png", "--plot",
+              tmp_path / "q.png")
+    assert res.exit_code == 0 and (tmp_path / "rd.png").stat().st_size > 0, res.output
+    mv = tmp_path / "mv.san"
+    assert run("encode", DATA / "test01_00s", "-o", mv).exit_code == 0
+    assert re.search(r"\[mV\]", run("info", mv).output)
