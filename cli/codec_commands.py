@@ -26,6 +26,7 @@ from sancodec.codec.container import SanReader
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.decimals import header_decimals, missing_of
+from sancodec.signal import frame_rows
 
 console = Console(markup=False)  # names, units and paths come from files: "[mV]" is text, not a style
 MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps) | san (the paper's SAN-only code)"
@@ -345,7 +346,7 @@ def _read_san(path: Path) -> bytes:
 def _real_samples(head: dict) -> int:
     """Samples over all channels, each slow channel of a multi-frequency record at its own rate."""
     spf = head["signal"].get("samples_per_frame") or [1] * head["n_channels"]
-    return sum(head["n_samples"] * v // max(spf) for v in spf)
+    return sum(head["n_samples"] * v // frame_rows(spf) for v in spf)
 
 
 def _named(message: str, path: Path) -> str:

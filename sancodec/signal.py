@@ -4,16 +4,19 @@ Samples are ``(n_samples, n_channels)``: the original digital integers when the
 source has them (WFDB), floats otherwise (.npy/CSV). The WFDB fields follow
 wfdb-python's names so a record round-trips field for field. No torch here.
 
-Multi-frequency records (WFDB channels with several samples per frame) keep one
-array at the fastest channel's rate: ``fs`` is that rate, and a channel with
-``samples_per_frame[k]`` samples per frame holds each of its samples for
-``max(samples_per_frame) // samples_per_frame[k]`` rows. The codec codes each
-channel at its own rate, so nothing is stored twice.
+Multi-frequency records (WFDB channels with several samples per frame, EDF signals at several rates) keep one
+array of :func:`frame_rows` rows a frame, the least common multiple of the samples per frame: ``fs`` is that row
+rate (the fastest channel's, where every channel's samples per frame divide the largest), and a channel with
+``samples_per_frame[k]`` samples per frame holds each of its samples for ``frame_rows // samples_per_frame[k]`` rows
+(SHHS's 125, 50, 10 and 1 Hz signals: 250 rows a second, the 125 Hz EEG's samples two rows each). The codec codes
+each channel at its own rate, so nothing is stored twice.
 """
 
 from __future__ import annotations
 
+import math
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +24,37 @@ import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
 
-__all__ = ["Annotations", "Signal", "slice_header"]
+__all__ = ["Annotations", "MAX_FRAME_ROWS", "MAX_FRAME_SPREAD", "Signal", "frame_rows", "readable_frame",
+           "slice_header"]
 
 
 #: Largest magnitude of a digital sample, a grid step, an offset: exact in float64 and in every
 #: int64 sum the decoder forms. Readers and the encoder refuse integer samples beyond it.
 MAX_ABS_SAMPLE = 1 << 53
+
+MAX_FRAME_ROWS = 1 << 16  # rows a multi-frequency frame may take (the least common multiple of its samples per frame)
+MAX_FRAME_SPREAD = 16  # readers refuse a record whose frame takes more than this many times its fastest channel's
+# samples (each row holds every channel: 125 Hz beside 128 Hz would take 16 000 rows a second, 128 times the memory)
+
+
+def frame_rows(samples_per_frame: Sequence[int] | None) -> int:
+    """Rows of a multi-frequency frame: the least common multiple of the channels' samples per frame (1 for None)."""
+    return 1 if not samples_per_frame else math.lcm(*(int(v) for v in samples_per_frame))
+
+
+def readable_frame(samples_per_frame: Sequence[int], what: str) -> int:
+    """:func:`frame_rows` of a record a reader is given, refused (:class:`SanFormatError`, naming ``what``) where the
+    frame would take more than :data:`MAX_FRAME_SPREAD` times its fastest channel's samples, or more than
+    :data:`MAX_FRAME_ROWS` rows: a record sancodec would hold in many times its own memory."""
+    spf = [int(v) for v in samples_per_frame]
+    rows = frame_rows(spf)
+    if rows > MAX_FRAME_ROWS or rows > MAX_FRAME_SPREAD * max(spf):
+        raise SanFormatError(f"{what}: channels at {sorted(set(spf), reverse=True)} samples per frame share a frame "
+                             f"of {rows} rows (their least common multiple), {rows / max(spf):g} times the fastest "
+                             f"channel's samples; sancodec holds every channel on one time axis and refuses frames "
+                             f"over {MAX_FRAME_SPREAD} times the fastest (resample the slow channels to rates that "
+                             "divide a common one)")
+    return rows
 
 
 def beyond_exact_range(samples: np.ndarray) -> bool:
@@ -146,15 +174,17 @@ class Signal:
                 raise SanFormatError(f"{name} has {len(value)} entries for {c} channels")
         if self.samples_per_frame is not None:
             spf = [int(v) for v in self.samples_per_frame]
-            if min(spf) < 1 or max(spf) > 1 << 16 or any(max(spf) % v for v in spf):
-                raise SanFormatError(f"samples per frame {spf} must be in 1..65536 and divide the largest")
+            if min(spf) < 1 or max(spf) > MAX_FRAME_ROWS or frame_rows(spf) > MAX_FRAME_ROWS:
+                raise SanFormatError(f"samples per frame {spf} must be in 1..{MAX_FRAME_ROWS}, and so must their "
+                                     "least common multiple (the rows of a frame)")
             self.samples_per_frame = None if max(spf) == 1 else spf
         self.samples = s
 
     @property
     def frame_size(self) -> int:
-        """Rows per WFDB frame: the largest samples-per-frame (1 for single-rate signals)."""
-        return 1 if self.samples_per_frame is None else max(self.samples_per_frame)
+        """Rows per WFDB frame: :func:`frame_rows` of the samples per frame (the largest where every one divides it;
+        1 for single-rate signals)."""
+        return frame_rows(self.samples_per_frame)
 
     def sample_steps(self) -> list[int]:
         """Rows each channel holds one of its samples for (1 = the channel runs at ``fs``)."""
@@ -288,8 +318,8 @@ class Signal:
             from sancodec.io.segment_map import select_source
 
             head["source"] = select_source(head["source"], channels)
-        if self.samples_per_frame is not None:  # the fastest kept channel sets the new rate
-            factor = self.frame_size // max(head["samples_per_frame"])
+        if self.samples_per_frame is not None:  # the kept channels' frame sets the new row rate
+            factor = self.frame_size // frame_rows(head["samples_per_frame"])
             if factor > 1:
                 samples = samples[::factor]
                 head["fs"] = self.fs / factor
@@ -326,6 +356,6 @@ def slice_header(header: dict[str, Any], start: int, end: int) -> dict[str, Any]
         from sancodec.io.segment_map import crop_source
 
         spf = header.get("samples_per_frame")
-        frame = max(spf) if isinstance(spf, list) and spf and all(type(v) is int for v in spf) else 1
+        frame = frame_rows(spf) if isinstance(spf, list) and spf and all(type(v) is int and v > 0 for v in spf) else 1
         header["source"] = crop_source(source, start // frame, -(-end // frame))
     return header

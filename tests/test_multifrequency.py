@@ -1,4 +1,5 @@
-"""Multi-frequency WFDB records: read at the fastest rate, coded at each channel's own rate, written back."""
+"""Multi-frequency records: WFDB's samples per frame and EDF's rates, held on one time axis (the fastest rate, or
+the least common multiple where rates do not divide it), coded at each channel's own rate, written back."""
 
 from __future__ import annotations
 
@@ -106,8 +107,9 @@ def test_frame_length_is_a_whole_number_of_frames():
 
 def test_signals_that_break_the_frame_structure_are_refused():
     x = np.repeat(np.arange(12), 2).reshape(-1, 2) * [1, 1]
-    with pytest.raises(SanFormatError, match="divide"):
-        Signal(x, 100.0, ["a", "b"], ["mV", "mV"], samples_per_frame=[2, 3])
+    with pytest.raises(SanFormatError, match="least common multiple"):  # a frame of 3 x 65536 rows
+        Signal(x, 100.0, ["a", "b"], ["mV", "mV"], samples_per_frame=[65536, 3])
+    assert Signal(x, 100.0, ["a", "b"], ["mV", "mV"], samples_per_frame=[2, 3]).frame_size == 6
     x[5, 1] += 1  # channel 1 runs at half rate but changes inside a frame
     sig = Signal(x, 100.0, ["a", "b"], ["mV", "mV"], samples_per_frame=[2, 1])
     with pytest.raises(SanFormatError, match="does not hold"):
@@ -130,7 +132,93 @@ def test_selecting_only_slow_channels_returns_them_at_their_own_rate():
 def test_bad_samples_per_frame_in_a_file_is_a_format_error():
     sig = read_signal(DATA / "03700181_2000f")
     reader = sancodec.codec.container.SanReader(sancodec.encode(sig, mode="lossless"))
-    for bad in ([4, 1], [4, 3, 1], "4", [4, 1, True], [3, 1, 1]):
+    for bad in ([4, 1], [4, 3, 1], "4", [4, 1, True], [3, 1, 1], [65536, 65535, 1]):
         header = {**reader.header, "signal": {**reader.header["signal"], "samples_per_frame": bad}}
         with pytest.raises(SanFormatError, match="samples_per_frame"):
             decode_file(rewrap(sancodec.encode(sig, mode="lossless"), header=header))
+
+
+def _shhs_like(path: Path, seconds: int = 40) -> None:
+    """An EDF+ with SHHS's rates in 1 s data records: 125, 50, 10 and 1 Hz (none but 1 divides 125), and a note."""
+    import edfio
+
+    rng = np.random.default_rng(7)
+    signals = []
+    for rate in (125, 50, 10, 1):
+        x = np.cumsum(rng.integers(-40, 41, rate * seconds))
+        signals.append(edfio.EdfSignal.from_digital((x - x.mean()).astype(np.int16), rate, label=f"S{rate}",
+                                                    physical_dimension="uV", physical_range=(-3276.8, 3276.7),
+                                                    digital_range=(-32768, 32767)))
+    edfio.Edf(signals, data_record_duration=1.0, annotations=[edfio.EdfAnnotation(2.5, None, "lights off")]).write(path)
+
+
+def test_rates_that_do_not_divide_the_fastest_share_their_least_common_multiple(tmp_path, monkeypatch):
+    """SHHS's 125, 50, 10 and 1 Hz EDF (refused before: 50 and 10 do not divide 125) is held at 250 rows a second,
+    coded at each signal's own rate in format 1.14, and comes back as EDF with those rates and samples, as WFDB
+    with samples per frame 125, 50, 10 and 1, a channel subset at its own rates, and lossy at its PRDN on every
+    channel."""
+    import edfio
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    src = tmp_path / "shhs.edf"
+    _shhs_like(src)
+    sig = read_signal(src)
+    assert sig.samples_per_frame == [125, 50, 10, 1] and sig.frame_size == 250 and sig.fs == 250.0
+    assert sig.sample_steps() == [2, 5, 25, 250] and sig.n_values == 40 * 186
+    runner = CliRunner()
+    san = tmp_path / "shhs.san"
+    assert runner.invoke(app, ["encode", str(src), "-o", str(san), "-q"]).exit_code == 0
+    assert runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / "back.edf"), "-q"]).exit_code == 0
+    a, b = edfio.read_edf(src), edfio.read_edf(tmp_path / "back.edf")
+    assert [s.sampling_frequency for s in b.signals] == [125, 50, 10, 1] and a.annotations == b.annotations
+    assert all(np.array_equal(x.digital, y.digital) for x, y in zip(a.signals, b.signals))
+    res = runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / "w"), "--format", "wfdb", "-q"])
+    assert res.exit_code == 0, res.output
+    raw = wfdb.rdrecord(str(tmp_path / "w"), physical=False, smooth_frames=False)
+    assert raw.samps_per_frame == [125, 50, 10, 1] and raw.fs == 1 and raw.sig_len == 40
+    for x, y in zip(raw.e_d_signal, a.signals):
+        np.testing.assert_array_equal(x, y.digital)
+    np.testing.assert_array_equal(read_signal(tmp_path / "w").samples, sig.samples)
+    part = sancodec.decode(san.read_bytes(), start=500, end=1500)  # whole frames of 250 rows
+    np.testing.assert_array_equal(part.samples, sig.samples[500:1500])
+    some = sig.select_channels([1, 3])
+    assert some.samples_per_frame == [50, 1] and some.fs == 50.0
+    np.testing.assert_array_equal(some.samples[:, 1], np.repeat(a.signals[3].digital, 50))
+    data = san.read_bytes()  # format 1.14 (a frame of the least common multiple), which a 1.13 reader refuses
+    assert data[4:6] == bytes([1, 14]) and sancodec.encode(read_signal(DATA / "03700181_2000f"))[5] < 14
+    monkeypatch.setattr(sancodec.codec.container, "MINOR", 13)
+    with pytest.raises(SanFormatError, match="newer than this reader"):
+        sancodec.decode(data)
+    monkeypatch.undo()
+    lossy = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=3))
+    for ch, step in enumerate(sig.sample_steps()):
+        x, y = sig.samples[::step, ch].astype(float), lossy.samples[::step, ch].astype(float)
+        assert 100 * np.linalg.norm(x - y) / np.linalg.norm(x - x.mean()) <= 3.0
+
+
+def test_a_frame_many_times_the_fastest_channel_is_refused_with_the_reason(tmp_path):
+    """125 Hz beside 128 Hz would share 16 000 rows a second; a WFDB record of 19 and 17 samples per frame 323
+    rows a frame: each refused in one line that names the least common multiple, not held at many times their
+    memory. WFDB's 20 and 3 (a frame of 60 rows, three times the fastest) reads, each channel as wfdb reads it."""
+    import edfio
+
+    edfio.Edf([edfio.EdfSignal.from_digital(np.zeros(10 * r, np.int16), r, label=f"S{r}") for r in (125, 128)],
+              data_record_duration=1.0).write(tmp_path / "odd.edf")
+    with pytest.raises(SanFormatError, match="16000 rows .their least common multiple"):
+        read_signal(tmp_path / "odd.edf")
+    for spf, readable in (([19, 17], False), ([20, 3], True)):
+        wfdb.wrsamp("r", fs=10, units=["mV", "mV"], sig_name=["a", "b"], fmt=["16", "16"], adc_gain=[1.0, 1.0],
+                    baseline=[0, 0], samps_per_frame=spf, e_d_signal=[np.arange(2 * spf[0]), np.arange(2 * spf[1])],
+                    write_dir=str(tmp_path))
+        if not readable:
+            with pytest.raises(SanFormatError, match="least common multiple"):
+                read_signal(tmp_path / "r")
+            continue
+        sig = read_signal(tmp_path / "r")
+        assert sig.frame_size == 60 and sig.n_samples == 120 and sig.fs == 600.0
+        np.testing.assert_array_equal(sig.samples[::3, 0], np.arange(40))
+        np.testing.assert_array_equal(sig.samples[::20, 1], np.arange(6))
+        back = sancodec.decode(sancodec.encode(sig))
+        np.testing.assert_array_equal(back.samples, sig.samples)

@@ -297,16 +297,6 @@ def test_every_bundled_wfdb_record_round_trips_through_san_and_back_to_wfdb(tmp_
     assert back.samples_per_frame == sig.samples_per_frame
 
 
-def test_a_record_whose_rates_do_not_divide_is_refused_with_the_reason(tmp_path):
-    import wfdb
-
-    wfdb.wrsamp("odd", fs=10, units=["mV", "mV"], sig_name=["a", "b"], e_d_signal=[np.arange(40), np.arange(6)],
-                fmt=["16", "16"], adc_gain=[1.0, 1.0], baseline=[0, 0], samps_per_frame=[20, 3],
-                write_dir=str(tmp_path))
-    with pytest.raises(SanFormatError, match="cannot be represented"):
-        read_signal(tmp_path / "odd")
-
-
 def test_encoding_never_writes_into_the_callers_samples():
     """digitize hands the coders int64 samples as a read-only view of the caller's array (no 8-byte-a-sample
     copy): no mode writes into it, compiled kernels included (which a read-only flag would not stop)."""

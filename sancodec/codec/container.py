@@ -42,7 +42,7 @@ __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 MAGIC = b"\x89SAN"
 END_MAGIC = b"SANE"
 MAJOR = 1
-MINOR = 13  # the newest minor version this reader knows; files are written with the lowest that holds them
+MINOR = 14  # the newest minor version this reader knows; files are written with the lowest that holds them
 PREAMBLE = struct.Struct("<4sBBHII")
 FRAME_HEAD = struct.Struct("<III")
 INDEX_ENTRY = struct.Struct("<QI")
@@ -59,7 +59,20 @@ FLAG_BINARY_HEADER = 2
 # Format 1.7: a file of one frame holds only its payload and the payload's CRC32 after the header.
 FLAG_ONE_FRAME = 4
 ONE_FRAME_MINOR = 7
+# Format 1.14: a multi-frequency record whose samples per frame do not all divide the largest (a frame of their least
+# common multiple, Signal.frame_size: SHHS's 125, 50, 10 and 1 Hz signals)
+COMMON_FRAME_MINOR = 14
 CRC = struct.Struct("<I")
+
+
+def header_minor(header: dict[str, Any]) -> int:
+    """The least minor version the header needs of the file: 14 where its samples per frame do not all divide the
+    largest (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
+    signal = header.get("signal") if isinstance(header, dict) else None
+    spf = signal.get("samples_per_frame") if isinstance(signal, dict) else None  # (a test's hostile header too)
+    if isinstance(spf, list) and spf and all(type(v) is int and v > 0 for v in spf) and any(max(spf) % v for v in spf):
+        return COMMON_FRAME_MINOR
+    return 0
 
 
 def _crc(data: bytes) -> int:
@@ -84,6 +97,7 @@ def write_container(out: BinaryIO, header: dict[str, Any], payloads: Iterable[by
     the lowest format minor version that holds what the file uses (1.2: wavelet frames). ``one_frame``:
     the one-frame layout (format 1.7); by default wherever ``payloads`` is a sequence (not a stream) of
     one and the file has a binary header (``minor`` >= 3), as it saves 40 bytes."""
+    minor = max(minor, header_minor(header))
     if one_frame is None:
         one_frame = minor >= 3 and isinstance(payloads, Sequence) and len(payloads) == 1
     if one_frame:

@@ -18,7 +18,7 @@ from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SanFormatError
 from sancodec.san.spec import SanSpec
-from sancodec.signal import Signal, channel_crc32
+from sancodec.signal import MAX_FRAME_ROWS, Signal, channel_crc32, frame_rows
 
 __all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "from_header", "sample_checksums",
            "to_header"]
@@ -137,8 +137,8 @@ def _sample_steps(spf: Any, c: int, n: int, frame_len: int) -> list[int]:
     if (not isinstance(spf, list) or len(spf) != c
             or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1 << 16 for v in spf)):
         raise SanFormatError(f"invalid samples_per_frame {spf!r} in header")
-    m = max(spf)
-    if any(m % v for v in spf) or n % m or frame_len % m:
+    m = frame_rows(spf)
+    if m > MAX_FRAME_ROWS or n % m or frame_len % m:
         raise SanFormatError(f"samples_per_frame {spf} does not fit {n} samples in frames of {frame_len}")
     return [m // v for v in spf]
 

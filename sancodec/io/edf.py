@@ -24,7 +24,7 @@ from sancodec.io.decimals import missing_of
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
 from sancodec.io.wfdb_names import CONTROL, MAX_AUX
-from sancodec.signal import Annotations, Signal
+from sancodec.signal import Annotations, Signal, readable_frame
 
 # io.write_signal names the output file
 __all__ = ["EDF_SUFFIXES", "SKIP_NOTE", "edf_annotations_as_wfdb", "edf_padding", "read_edf",
@@ -75,10 +75,8 @@ def _read(path: Path, kind: str) -> Signal:
     per_record = [int(s.samples_per_data_record) for s in signals]
     step = math.gcd(*per_record)
     spf = [r // step for r in per_record]
-    frame = max(spf)
-    if any(frame % v for v in spf):
-        raise SanFormatError(f"{path}: signals sampled {per_record} times per record do not divide the fastest; "
-                             "sancodec holds every signal on the fastest one's time axis and cannot hold these")
+    frame = readable_frame(spf, str(path))  # (rates that do not divide the fastest, SHHS's 125, 50, 10 and 1 Hz:
+    # their least common multiple, 250 rows a second)
     duration = float(edf.data_record_duration)
     if not duration > 0:
         raise SanFormatError(f"{path}: a data record duration of {duration} s has no sampling rate")
@@ -321,7 +319,7 @@ def _record_layout(signal: Signal, source: dict[str, Any]) -> tuple[float, int]:
     """The data record duration (seconds) ``signal`` is written in (its EDF source's, else
     :func:`_record_duration`'s) and the rows appended to make its samples a whole number of records."""
     duration = float(source.get("data_record_duration") or _record_duration(signal))
-    rows = duration * signal.fs  # samples of the fastest channel per record
+    rows = duration * signal.fs  # rows per record (Signal.frame_size a frame)
     per_record = round(rows)
     if per_record < 1 or abs(rows - per_record) > 1e-6 * max(rows, 1.0) \
             or any(per_record % step for step in signal.sample_steps()):

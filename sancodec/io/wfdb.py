@@ -23,7 +23,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
-from sancodec.signal import Annotations, Signal
+from sancodec.signal import Annotations, Signal, frame_rows, readable_frame
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
            "clip_to_format", "described_signals", "float_as_digital", "find_wfdb_base", "header_value", "header_values",
@@ -141,12 +141,7 @@ def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # hea
     if described != head.n_sig:  # a count the lines do not back (2**31: lists of it)
         raise SanFormatError(f"{header}: declares {head.n_sig} signals but describes {described}")
     spf = [int(s or 1) for s in (head.samps_per_frame or [1] * head.n_sig)]
-    frame = max(spf)
-    if any(frame % s for s in spf):
-        odd = sorted({s for s in spf if frame % s})
-        raise SanFormatError(f"{header}: samples per frame {odd} do not divide the largest ({frame}); sancodec holds "
-                             "every channel on the fastest channel's time axis, each sample repeated for its rows, "
-                             "which needs whole repeats, so this record cannot be represented")
+    frame = readable_frame(spf, str(header))  # (rates that do not divide the fastest share their least common multiple)
     _check_signal_files(base, head, spf)
     rec, data = _read_samples(base, spf)
     return signal_from_record(rec, np.asarray(data, dtype=np.int64), spf,
@@ -175,7 +170,7 @@ def record_annotations(base: Path, frame: int = 1,
 def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb Record (header or samples read)
                        annotations: list[Annotations]) -> Signal:
     """A Signal of ``samples`` with every header field of the WFDB record ``rec``."""
-    frame = max(spf)
+    frame = frame_rows(spf)
     return Signal(
         samples=samples,
         samples_per_frame=spf if frame > 1 else None,
@@ -224,10 +219,10 @@ def _missing(rec, name: str, value: object) -> NoReturn:
 
 
 def _read_samples(base: Path, spf: list[int]):  # -> (wfdb.Record, samples x channels int array)
-    """Digital samples, slow channels of a multi-frequency record held at the fastest rate."""
+    """Digital samples, the channels of a multi-frequency record held on its frame's rows (``Signal.frame_size``)."""
     import wfdb
 
-    frame = max(spf)
+    frame = frame_rows(spf)
     try:
         rec = wfdb.rdrecord(str(base), physical=False, return_res=64, smooth_frames=frame == 1)
     except Exception as exc:

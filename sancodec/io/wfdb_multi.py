@@ -24,7 +24,7 @@ import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.segment_map import KIND, MAX_SEGMENTS, SEGMENT_FIELDS, checked_segments, typed_list
-from sancodec.signal import Signal
+from sancodec.signal import Signal, frame_rows, readable_frame
 
 __all__ = ["check_same_segments", "is_multisegment", "output_files", "placed", "read_multisegment",
            "write_segments"]
@@ -72,7 +72,7 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
     if layout is not None:
         source["layout_header"] = {**layout_header,
                                    "base_time": None if layout.base_time is None else layout.base_time.isoformat()}
-    frame = max(union["samples_per_frame"])
+    frame = frame_rows(union["samples_per_frame"])
     return Signal(samples, fs * frame, channel_names, union["units"], adc_gain=union["adc_gain"],
                   baseline=union["baseline"], fmt=union["fmt"], adc_res=union["adc_res"], adc_zero=union["adc_zero"],
                   comments=[str(c) for c in (head.comments or [])],
@@ -177,9 +177,7 @@ def _union_fields(base: Path, names: list[str], parts: list, segments: list[dict
                       "adc_zero": int(layout.adc_zero[ch]), "samples_per_frame": int(spf or 1)}
             for key, value in fields.items():
                 out[key][ch] = value
-    frame = max(out["samples_per_frame"])
-    if any(frame % s for s in out["samples_per_frame"]):
-        raise SanFormatError(f"{base}.hea: samples per frame {out['samples_per_frame']} do not divide the largest")
+    readable_frame(out["samples_per_frame"], f"{base}.hea")
     return out
 
 
@@ -200,7 +198,7 @@ def placed(segments: list[dict[str, Any]], frame: int) -> Iterator[tuple[dict[st
 
 def _lay_out(base: Path, parts: list, segments: list[dict[str, Any]], union: dict[str, list[Any]]) -> np.ndarray:
     """Every segment's samples on the record's time axis, invalid-sample values where none were recorded."""
-    frame = max(union["samples_per_frame"])
+    frame = frame_rows(union["samples_per_frame"])
     rows = sum(entry["frames"] for entry in segments) * frame
     c = len(union["fmt"])
     recorded = sum(seg.samples.size for _, _, seg in parts if seg is not None)
@@ -211,7 +209,7 @@ def _lay_out(base: Path, parts: list, segments: list[dict[str, Any]], union: dic
     samples = np.tile(np.asarray([INVALID_SAMPLE.get(f, -32768) for f in union["fmt"]], dtype=np.int64), (rows, 1))
     for (_, _, seg), (entry, start, end) in zip(parts, placed(segments, frame)):
         if seg is not None:
-            factor = frame // seg.frame_size  # the segment's own fastest channel may be slower than the record's
+            factor = frame // seg.frame_size  # the segment's own frame may be shorter than the record's
             samples[start:end, entry["channels"]] = np.repeat(seg.samples, factor, axis=0)
     return samples
 
@@ -238,7 +236,7 @@ def _names(name: str, segments: list[dict[str, Any]]) -> tuple[str, list[str | N
 def segment_signal(signal: Signal, entry: dict[str, Any], start: int) -> Signal:
     """Segment ``entry`` (starting at row ``start``) as a single-segment Signal with its own fields."""
     spf = [(signal.samples_per_frame or [1] * signal.n_channels)[ch] for ch in entry["channels"]]
-    factor = signal.frame_size // max(spf)
+    factor = signal.frame_size // frame_rows(spf)
     rows = signal.samples[start:start + entry["frames"] * signal.frame_size:factor, entry["channels"]]
     return Signal(rows, signal.fs / factor, entry["sig_name"], entry["units"], adc_gain=entry["adc_gain"],
                   baseline=entry["baseline"], fmt=entry["fmt"], adc_res=entry["adc_res"], adc_zero=entry["adc_zero"],
