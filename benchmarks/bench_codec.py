@@ -278,7 +278,8 @@ bytes, more with WFDB comments: s0010_re carries 2.4 KB of clinical comments, ab
 other columns compress bare samples; "without its header" drops the header bytes (the container's framing
 stays). pcodec runs at level 12 on one array per channel. The whole-record table codes every channel of every
 WFDB record in the data folder (inter-channel prediction included) and compares whole files with the best other
-tool on the same samples.
+tool on the same samples: a multi-frequency record's channels each at its own rate, as its file holds them
+(`sancodec.baselines`).
 
 """
 

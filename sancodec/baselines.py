@@ -7,8 +7,12 @@ stream with all channels (16 or 24 bits; libsndfile's FLAC holds no wider sample
 (int16 or int32), its numeric model's best case, level 12. Floating-point samples are given to the general-purpose
 tools and to pcodec as float32 where every one is a float32 (a float32 ``.npy``: four bytes a sample, as its file
 holds them), else as float64, as are integers beyond 32 bits (pcodec's float model is what a Zarr user of float
-arrays has). zstd, FLAC and pcodec are used when their Python packages
-(zstandard, soundfile, pcodec) are installed and report None otherwise. No torch.
+arrays has). A multi-frequency record's channels are given at their own rates, as its file holds them: the general
+tools each frame's samples channel after channel (WFDB's frames, EDF's data records), FLAC one stream a channel,
+pcodec one array a channel, not the rows sancodec holds them on (every channel at the fastest rate, or at their
+rates' least common multiple), which would give the tools up to several times the samples. zstd, FLAC and pcodec
+are used when their Python packages (zstandard, soundfile, pcodec) are installed and report None otherwise. No
+torch.
 """
 
 from __future__ import annotations
@@ -69,19 +73,45 @@ def baseline_sizes(signal: Signal) -> dict[str, int | None]:
     0.7 GB) where it came one tool at a time."""
     width = raw_width(signal)
     floats = float_width(signal) if width is None else 64
-    raw = _raw_bytes(signal.samples, width, floats)
+    channels = own_rates(signal)
+    raw = _raw_bytes(signal.samples if channels is None else stored_order(signal, channels), width, floats)
     tools: dict[str, Callable[[], int | None]] = {
         "gzip -9": lambda: len(gzip.compress(raw, 9, mtime=0)),
         "bz2 -9": lambda: len(bz2.compress(raw, 9)),
         "lzma -9e": lambda: len(lzma.compress(raw, preset=9 | lzma.PRESET_EXTREME)),
         "zstd -19": lambda: _zstd_size(raw),
-        "FLAC -8": lambda: _flac_size(signal.samples, width) if signal.n_channels <= 8 else None,
-        "pcodec 12": lambda: _pcodec_size(signal.samples, width, floats),
+        "FLAC -8": lambda: _flac_sizes(signal.samples, channels, width),
+        "pcodec 12": lambda: _pcodec_size(
+            [signal.samples[:, k] for k in range(signal.n_channels)] if channels is None else channels, width, floats),
     }
     with ThreadPoolExecutor(min(len(tools), os.cpu_count() or 1)) as pool:
         running = {tool: pool.submit(size) for tool, size in tools.items()}
         sizes = {tool: job.result() for tool, job in running.items()}
     return {f"raw {width}-bit" if width else f"raw float{floats}": len(raw), **sizes}
+
+
+def own_rates(signal: Signal) -> list[np.ndarray] | None:
+    """A multi-frequency record's channels, each at its own rate (every ``step``-th row); None for one rate."""
+    if signal.samples_per_frame is None:
+        return None
+    return [signal.samples[::step, k] for k, step in enumerate(signal.sample_steps())]
+
+
+def stored_order(signal: Signal, channels: list[np.ndarray]) -> np.ndarray:
+    """The samples of ``channels`` (:func:`own_rates`) in a multi-frequency file's order: frame by frame, each
+    channel's samples of the frame in turn (WFDB's frames, EDF's data records)."""
+    frames = signal.n_samples // signal.frame_size
+    assert signal.samples_per_frame is not None
+    return np.concatenate([c.reshape(frames, spf) for c, spf in zip(channels, signal.samples_per_frame)], axis=1)
+
+
+def _flac_sizes(x: np.ndarray, channels: list[np.ndarray] | None, width: int | None) -> int | None:
+    """:func:`_flac_size` of ``x``'s channels in one stream (at most 8, FLAC's limit), or of a multi-frequency
+    record's ``channels`` one stream each (FLAC holds one rate a stream), summed."""
+    if channels is None:
+        return _flac_size(x, width) if x.shape[1] <= 8 else None
+    sizes = [_flac_size(c[:, None], width) for c in channels]
+    return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
 
 
 def _zstd_size(raw: bytes) -> int | None:
@@ -111,7 +141,7 @@ def _flac_size(x: np.ndarray, width: int | None) -> int | None:
     return len(buf.getvalue())
 
 
-def _pcodec_size(x: np.ndarray, width: int | None, floats: int = 64) -> int | None:
+def _pcodec_size(channels: list[np.ndarray], width: int | None, floats: int = 64) -> int | None:
     """pcodec at its strongest level (12), one array per channel (the numeric codec Zarr users have): int16 or
     int32, for float or wider samples floats of ``floats`` bits as the other tools get them (None without
     pcodec)."""
@@ -121,5 +151,4 @@ def _pcodec_size(x: np.ndarray, width: int | None, floats: int = 64) -> int | No
         return None
     config = ChunkConfig(compression_level=12)
     dtype = (np.float32 if floats == 32 else np.float64) if width is None else np.int16 if width == 16 else np.int32
-    return sum(len(standalone.simple_compress(np.ascontiguousarray(x[:, k], dtype=dtype), config))
-               for k in range(x.shape[1]))
+    return sum(len(standalone.simple_compress(np.ascontiguousarray(c, dtype=dtype), config)) for c in channels)

@@ -86,3 +86,24 @@ def test_float32_samples_are_compared_as_the_four_bytes_a_sample_their_file_hold
     huge = np.full((4, 1), 1e300)  # past float32's range: float64, without an overflow warning
     with np.errstate(all="raise"):
         assert float_width(_signal(huge)) == 64
+
+
+def test_a_multi_frequency_record_is_compared_at_each_channels_own_rate():
+    """Channels at 4, 2 and 1 samples a frame go to the tools as the file holds them (frame by frame, each
+    channel's samples in turn: 7 a frame, not the 12 rows x 3 channels sancodec holds them on), FLAC one stream a
+    channel, pcodec one array a channel."""
+    rng = np.random.default_rng(4)
+    own = [np.cumsum(rng.integers(-20, 21, 400 * spf)) for spf in (4, 2, 1)]
+    rows = np.column_stack([np.repeat(c, 4 // spf) for c, spf in zip(own, (4, 2, 1))]).astype(np.int64)
+    sig = Signal(rows, 1000.0, ["a", "b", "c"], ["uV"] * 3, adc_gain=[1.0] * 3, baseline=[0] * 3, fmt=["16"] * 3,
+                 samples_per_frame=[4, 2, 1])
+    stored = np.concatenate([c.reshape(400, -1) for c in own], axis=1).astype("<i2").tobytes()
+    sizes = baseline_sizes(sig)
+    assert sizes["raw 16-bit"] == len(stored) == 2 * sig.n_values == 2 * 400 * 7
+    assert sizes["gzip -9"] == len(gzip.compress(stored, 9, mtime=0))
+    if sizes["FLAC -8"] is not None:
+        single = [baseline_sizes(_signal(c[:, None].astype(np.int64)))["FLAC -8"] for c in own]
+        assert sizes["FLAC -8"] == sum(single)
+    if sizes["pcodec 12"] is not None:
+        single = [baseline_sizes(_signal(c[:, None].astype(np.int64)))["pcodec 12"] for c in own]
+        assert sizes["pcodec 12"] == sum(single)
