@@ -405,8 +405,9 @@ def info(
                              f"{repr(missing[1]) if missing[1] else 'empty cells'} in CSV, NaN in .npy"))
     for i, name in enumerate(sig["channel_names"]):
         fmt = sig["fmt"][i] if sig.get("fmt") else "-"
-        spf = sig.get("samples_per_frame")
-        rate = f", {spf[i]} samples/frame" if isinstance(spf, list) and i < len(spf) else ""
+        spf = sig.get("samples_per_frame")  # (checked by the reader: whole numbers whose lcm divides the rows)
+        rate = f", {spf[i]} samples/frame ({sig['fs'] * spf[i] / frame_rows(spf):g} Hz)" \
+            if isinstance(spf, list) and i < len(spf) else ""
         decimals = "" if places is None else f", {places[i]} decimals"
         rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}{decimals}"))
     for key, value in rows:
