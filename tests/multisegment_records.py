@@ -53,16 +53,16 @@ def write_variable(folder: Path, name: str = "s25047", seed: int = 1) -> dict[st
     return parts
 
 
-def write_multifrequency(folder: Path, name: str = "mf") -> dict[str, list[np.ndarray]]:
+def write_multifrequency(folder: Path, name: str = "mf", spf: tuple[int, int] = (4, 1)) -> dict[str, list[np.ndarray]]:
     """A fixed-layout record of two segments whose ECG has 4 samples per frame (like 041s's 212x4)
-    and whose ABP has 1. Returns each segment's channels at their own rates."""
+    and whose ABP has 1 (or ``spf``). Returns each segment's channels at their own rates."""
     rng = np.random.default_rng(2)
     parts = {}
     for k, frames in ((1, 300), (2, 200)):
-        ecg = rng.integers(-300, 300, 4 * frames)
-        abp = rng.integers(-100, 100, frames)
+        ecg = rng.integers(-300, 300, spf[0] * frames)
+        abp = rng.integers(-100, 100, spf[1] * frames)
         rec = wfdb.Record(record_name=f"{name}0{k}", n_sig=2, fs=125, sig_len=frames, file_name=[f"{name}0{k}.dat"] * 2,
-                          fmt=["212", "212"], samps_per_frame=[4, 1], adc_gain=[200.0, 20.0], baseline=[0, -1600],
+                          fmt=["212", "212"], samps_per_frame=list(spf), adc_gain=[200.0, 20.0], baseline=[0, -1600],
                           units=["mV", "mmHg"], sig_name=["II", "ABP"], adc_res=[12, 12], adc_zero=[0, 0],
                           e_d_signal=[ecg, abp])
         rec.set_d_features(expanded=True, do_adc=False)

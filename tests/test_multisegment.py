@@ -93,6 +93,18 @@ def test_channels_at_several_rates_keep_them_in_every_segment(folder):
     assert written.samps_per_frame == [4, 1] and np.array_equal(written.e_d_signal[0], parts["mf02"][0])
 
 
+def test_rates_that_do_not_divide_the_fastest_keep_them_in_every_segment(folder):
+    """Segments of 5 and 2 samples per frame (a frame of 10 rows, format 1.14) read, code and write back."""
+    parts = write_multifrequency(folder, spf=(5, 2))
+    signal, back, _ = _round_trip(folder, "mf", "mf")
+    assert signal.samples_per_frame == [5, 2] and signal.frame_size == 10 and signal.fs == 1250.0
+    for ch in (0, 1):
+        assert np.array_equal(signal.channel(ch, physical=False), np.concatenate([p[ch] for p in parts.values()]))
+    assert np.array_equal(back.samples, signal.samples)
+    written = wfdb.rdrecord(str(folder / "out" / "mf_0002"), physical=False, smooth_frames=False)
+    assert written.samps_per_frame == [5, 2] and np.array_equal(written.e_d_signal[1], parts["mf02"][1])
+
+
 def test_a_slice_and_a_choice_of_channels_carry_a_matching_segment_map(folder):
     write_variable(folder)
     signal = sancodec.read_signal(folder / "s25047")
