@@ -21,6 +21,7 @@ is a gap, held as format 32's invalid sample and read back as NaN.
 from __future__ import annotations
 
 import builtins
+import operator
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -260,6 +261,42 @@ class SanFile:
             self._check_crcs(crcs)
         if held:
             yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(samples, channels), as the array :meth:`read` of the whole file would have."""
+        return self.n_samples, self._layout.n_channels
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        """Samples as numpy indexes an array of :attr:`shape`, decoding only the frames that cover the rows:
+        ``f[3600:7200]``, ``f[-360:]``, ``f[5]``, ``f[:, 0]``. Rows by a slice of step 1 or by one integer (an
+        ``IndexError`` past the ends, as numpy raises); channels by anything numpy takes."""
+        rows, channels = key if isinstance(key, tuple) and len(key) == 2 else (key, slice(None))
+        if isinstance(rows, slice):
+            lo, hi, step = rows.indices(self.n_samples)
+            if step != 1:
+                raise SanConfigError(f"{self.path}: rows are read by a slice of step 1 (got {step}); read them, "
+                                     "then take every n-th: the frames are decoded whole either way")
+            if hi <= lo:
+                return np.empty((0, self._layout.n_channels), dtype=self.dtype)[:, channels]
+            return self.read(lo, hi)[:, channels]
+        try:
+            row = operator.index(rows)
+        except TypeError:
+            raise SanConfigError(f"{self.path}: rows are read by a slice or an integer, not {type(rows).__name__}") \
+                from None
+        at = row + self.n_samples if row < 0 else row
+        if not 0 <= at < self.n_samples:
+            raise IndexError(f"row {row} is outside the file's {self.n_samples} samples")
+        return self.read(at, at + 1)[0][channels]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        """Row after row, decoded a block at a time (not a frame window a row)."""
+        for block in self.blocks(1 << 16):
+            yield from block
 
     def _check_crcs(self, crcs: list[int]) -> None:
         stored = self._layout.sample_crc32

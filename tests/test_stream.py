@@ -61,6 +61,31 @@ def test_blocks_cover_the_record_exactly_once(record, tmp_path):
         assert f.info["mode"] == "lossless"
 
 
+def test_an_open_file_is_indexed_as_numpy_indexes_its_array(record, tmp_path):
+    """``f[a:b]``, ``f[-n:]``, ``f[i]``, ``f[:, k]``, ``len(f)``, ``f.shape`` and iteration give what the same
+    indexing of the decoded array gives; a step is refused in one line, a row past the ends is an IndexError."""
+    path = tmp_path / "s.san"
+    path.write_bytes(sancodec.encode(record, frame_len=4096))
+    x = record.samples
+    with sancodec.open(path) as f:
+        assert len(f) == len(x) and f.shape == x.shape
+        for key in (slice(4000, 9000), slice(-360, None), slice(None, 5), slice(8190, 8194), (slice(100, 200), 1),
+                    (slice(None, 3), [1, 0]), 0, -1, 4096, (7, 1), slice(50, 50), slice(9, 2)):
+            got, want = f[key], x[key]
+            assert got.shape == want.shape and np.array_equal(got, want), key
+        assert f[50:50].dtype == f.dtype
+        with pytest.raises(IndexError):
+            f[len(x)]
+        with pytest.raises(sancodec.SanConfigError, match="step 1"):
+            f[::2]
+        with pytest.raises(sancodec.SanConfigError, match="slice or an integer"):
+            f[1.5]
+        rows = iter(f)
+        assert np.array_equal(next(rows), x[0]) and np.array_equal(next(rows), x[1])
+    with sancodec.open(path) as f:
+        assert sum(1 for _ in f) == len(x)
+
+
 @pytest.mark.parametrize("options, mode", [({"mode": "san"}, "san"), ({"mode": "lossy", "prdn": 5.0}, "lossy")])
 def test_the_reader_names_the_mode_a_file_was_encoded_with(record, tmp_path, options, mode):
     path = tmp_path / "s.san"
