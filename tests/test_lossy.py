@@ -258,11 +258,30 @@ def test_tiny_and_constant_signals_code_at_any_target(n):
 
 
 def test_float_values_too_large_for_any_grid_are_refused_with_the_mode_s_reason():
-    huge = Signal(np.full((200, 1), 1e300), 100.0, ["a"], ["V"])
+    offset = 1e6 + 1e-9 * np.random.default_rng(0).normal(size=(200, 1))  # an offset 10^15 times its spread
     with pytest.raises(SanConfigError, match="too large for their spread"):  # it used to blame --max-error None
-        sancodec.encode(huge, mode="lossy", prdn=2)
+        sancodec.encode(Signal(offset, 100.0, ["a"], ["V"]), mode="lossy", prdn=2)
+    huge = Signal(np.full((200, 1), 1e300), 100.0, ["a"], ["V"])
     with pytest.raises(SanConfigError, match="--max-error 1 is too fine"):
         sancodec.encode(huge, mode="near-lossless", max_error=1)
+
+
+def test_a_flat_float_channel_codes_lossy_and_decodes_to_its_value(tmp_path):
+    """A channel that holds one float throughout (a lead off at 0.1 mV, a CSV's column of 0.100) beside a varying
+    one codes at every kind of target and decodes to that very value: its grid had been 1 (0.1 decoded as 0, a
+    PRDN of inf, the file refused) or a rounding's spread (0.1's mean is not 0.1: "too large for their spread")."""
+    wave = np.sin(np.arange(1000) / 10)
+    for value in (0.1, 3.25, -7.3e-5, 1e300, 5e-324, 0.0):
+        sig = Signal(np.column_stack([np.full(1000, value), wave]), 100.0, ["flat", "wave"], ["mV", "mV"])
+        for target in ({"prdn": 2}, {"snr": 30}, {"bps": 0.5}):
+            back = sancodec.decode(sancodec.encode(sig, mode="lossy", **target)).samples
+            assert np.all(back[:, 0] == value), (value, target)
+    src = tmp_path / "flat.csv"
+    src.write_text("time,ecg,flat\n" + "".join(f"{i / 250:.3f},{np.sin(i / 40):.3f},0.100\n" for i in range(2000)))
+    res = CliRunner().invoke(app, ["encode", str(src), "-o", str(tmp_path / "flat.san"), "--mode", "lossy",
+                                   "--prdn", "2"])
+    assert res.exit_code == 0, res.output
+    assert np.all(sancodec.decode((tmp_path / "flat.san").read_bytes()).samples[:, 1] == 0.1)
 
 
 def test_large_integers_and_tiny_floats_meet_fine_targets():

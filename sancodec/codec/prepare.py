@@ -42,7 +42,8 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
     """Integer samples to code, the quantum per channel for float sources, the integer max error.
 
     Lossy float sources sit on a grid of std / 1024 per channel (a PRDN floor of about 0.03 %),
-    finer when ``max_prdn`` asks for less: the grid never decides whether a target can be met."""
+    finer when ``max_prdn`` asks for less: the grid never decides whether a target can be met; a flat channel on
+    one of its own value (:func:`_flat_quantum`), which it decodes to exactly."""
     if signal.is_digital:
         if beyond_exact_range(signal.samples):
             raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly "
@@ -67,15 +68,27 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         with np.errstate(over="ignore", invalid="ignore"):  # a spread past float64's range is refused below
             std = x.std(axis=0)
         finer = 1.0 if max_prdn is None else min(1.0, max_prdn / 0.1)
-        quantum = [float(s / 1024 * finer) if s > 0 else 1.0 for s in std]
+        quantum = [_flat_quantum(x[:, k]) if _is_flat(x[:, k]) else float(s / 1024 * finer) if s > 0 else 1.0
+                   for k, s in enumerate(std)]
     q = np.asarray(quantum)
     scaled = np.rint(x / q)
     if not np.isfinite(q).all() or scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
         if mode == "near-lossless":
             raise SanConfigError(f"--max-error {max_error} is too fine for these values: on its grid they exceed 2**53")
         raise SanConfigError("these values are too large for their spread: on the lossy grid (a channel's standard "
-                             "deviation / 1024, 1 for a constant one) they exceed 2**53; subtract their offset first")
+                             "deviation / 1024) they exceed 2**53; subtract their offset first")
     return scaled.astype(np.int64), quantum, 0
+
+
+def _is_flat(column: np.ndarray) -> bool:
+    """Whether a float channel holds one value throughout (a lead off, a sensor at rest)."""
+    return bool(len(column)) and bool(np.all(column == column[0]))
+
+
+def _flat_quantum(column: np.ndarray) -> float:
+    """A flat channel's lossy grid: its own magnitude, so that it is one step (±1) and decodes to the very value
+    (0.1 is no multiple of a grid of 1, and its spread, zero or a rounding's, sets none); 1 for zeros."""
+    return abs(float(column[0])) or 1.0
 
 
 #: ``auto``: the raw-signal codings only. The SAN path has never paid for its activations in lossless or
