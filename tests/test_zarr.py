@@ -52,6 +52,19 @@ def test_a_near_lossless_float_array_stays_within_its_bound(tmp_path):
     assert np.abs(array[:] - x).max() <= 0.05 + 1e-5
 
 
+def test_a_lossy_float_array_with_a_flat_stretch_codes_every_chunk(tmp_path):
+    """A chunk that holds one value (a lead off at 0.1, the array's fill of 0.25 where nothing was written) codes
+    lossy and reads back as that value; such a chunk had failed the whole write."""
+    x = (_record(20000).astype(np.float32) / 7).astype(np.float32)
+    x[8192:16384, 1] = np.float32(0.1)
+    array = zarr.create_array(str(tmp_path / "l.zarr"), shape=(28672, 2), chunks=(8192, 2), dtype="float32",
+                              fill_value=0.25, serializer=Sancodec(mode="lossy", prdn=2, fs=250), compressors=None)
+    array[:20000] = x
+    assert np.all(array[8192:16384, 1] == np.float32(0.1)) and np.all(array[24576:] == np.float32(0.25))
+    y = array[:8192, 0]
+    assert 100 * np.linalg.norm(y - x[:8192, 0]) / np.linalg.norm(x[:8192, 0] - x[:8192, 0].mean()) <= 2.0
+
+
 def test_a_lossless_array_of_decimals_in_millivolts_comes_back_bit_for_bit(tmp_path):
     """A float64 array of decimals (ADC units scaled to millivolts at 3 places, as many pipelines store ECG) is a
     lossless Zarr array now (``io.decimals``), smaller than the raw doubles."""
