@@ -282,6 +282,15 @@ def test_a_flat_float_channel_codes_lossy_and_decodes_to_its_value(tmp_path):
                                    "--prdn", "2"])
     assert res.exit_code == 0, res.output
     assert np.all(sancodec.decode((tmp_path / "flat.san").read_bytes()).samples[:, 1] == 0.1)
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "flat.san"), "-o", str(tmp_path / "w"), "--format", "wfdb"])
+    assert res.exit_code == 0, res.output  # the flat channel's grid of 0.1 is a WFDB gain of 10
+    assert np.all(read_signal(tmp_path / "w").physical()[:, 1] == 0.1)
+    tiny = Signal(np.column_stack([np.full(1000, 5e-324), wave]), 100.0, ["flat", "wave"], ["mV", "mV"])
+    (tmp_path / "tiny.san").write_bytes(sancodec.encode(tiny, mode="lossy", prdn=2))
+    for out in ("t", "t.edf"):  # a grid of 5e-324 has no gain: one line, no overflow warning
+        res = CliRunner().invoke(app, ["decode", str(tmp_path / "tiny.san"), "-o", str(tmp_path / out), "--format",
+                                       "wfdb" if out == "t" else "edf"])
+        assert res.exit_code == 2 and "has no gain WFDB and EDF can hold" in res.output, res.output
 
 
 def test_large_integers_and_tiny_floats_meet_fine_targets():

@@ -331,6 +331,11 @@ def float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
     """A float signal whose samples are integers x quantum (a decoded .npy/CSV source) as digital
     samples with ``adc_gain = 1 / quantum``: WFDB and EDF then hold them exactly (refused past 32 bits)."""
     q = np.asarray(quantum, dtype=np.float64)
+    with np.errstate(over="ignore", divide="ignore"):  # (a grid of 5e-324, a flat channel's own value: no gain)
+        gains = 1 / q
+    if not (np.all(np.isfinite(gains)) and np.all(gains > 0)):
+        raise SanConfigError(f"a grid of {float(q[~(np.isfinite(gains) & (gains > 0))][0]):g} has no gain WFDB and "
+                             "EDF can hold (use --format npy)")
     digital = np.rint(signal.samples / q)
     if np.abs(digital).max(initial=0) >= 2**31:
         raise SanConfigError("these float samples need more than 32 bits on their grid; WFDB and EDF cannot hold "
@@ -339,7 +344,7 @@ def float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
         raise SanConfigError("the float samples do not sit on the file's grid; use --format npy")
     wide = np.abs(digital).max(initial=0) > 32767
     return Signal(digital.astype(np.int64), signal.fs, list(signal.channel_names), list(signal.units),
-                  adc_gain=[float(1 / v) for v in q], baseline=[0] * signal.n_channels,
+                  adc_gain=[float(g) for g in gains], baseline=[0] * signal.n_channels,
                   fmt=["32" if wide else "16"] * signal.n_channels, comments=list(signal.comments),
                   base_time=signal.base_time, base_date=signal.base_date, record_name=signal.record_name,
                   annotations=list(signal.annotations), samples_per_frame=signal.samples_per_frame)
