@@ -279,7 +279,7 @@ def decode(
         if padded:
             console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
                           f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")
-        _print_lossy_target(decoded.header)
+        _print_lossy_target(decoded.header, wanted)
 
 
 def _print_decoded_json(source: Path, files: list[Path], header: dict, start: int, end: int,
@@ -296,12 +296,18 @@ def _print_decoded_json(source: Path, files: list[Path], header: dict, start: in
                            "padded_samples": padded}))
 
 
-def _print_lossy_target(header: dict) -> None:
-    """A lossy file's target and the PRDN each channel achieved over the record (nothing for other modes)."""
+def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None:
+    """A lossy file's target and the PRDN each channel achieved over the record (nothing for other modes): of
+    ``channels`` (the file's indices, in the order written; by default every channel), each named where they are a
+    choice."""
     if header.get("lossy"):
-        target = header["lossy"]["target"]
+        target, prdn = header["lossy"]["target"], header["lossy"]["prdn"]
+        achieved = _achieved(target, prdn)
+        names = header.get("signal", {}).get("channel_names") or []
+        shown = achieved if channels is None or channels == list(range(len(prdn))) else \
+            [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in channels]
         console.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
-                      "(whole record): " + ", ".join(_achieved(target, header["lossy"]["prdn"])))
+                      "(whole record): " + ", ".join(shown))
 
 
 def _targets(prdn: float | None, snr: float | None, bps: float | None) -> dict[str, float]:

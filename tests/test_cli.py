@@ -503,3 +503,22 @@ def test_names_and_units_from_a_file_are_printed_and_drawn_as_text(tmp_path):
     mv = tmp_path / "mv.san"
     assert run("encode", DATA / "test01_00s", "-o", mv).exit_code == 0
     assert re.search(r"\[mV\]", run("info", mv).output)
+
+
+def test_decoding_some_channels_of_a_lossy_file_names_their_prdn_only(tmp_path):
+    """``decode --channels`` of a lossy file reports the PRDN of the channels written, by name, in their order
+    (it had listed every channel's)."""
+    rec = copy_record(tmp_path)
+    san = tmp_path / "l.san"
+    assert run("encode", rec, "-o", san, "--mode", "lossy", "--prdn", "3").exit_code == 0
+    from sancodec.codec.container import SanReader
+
+    head = SanReader(san.read_bytes()).header
+    names, prdn = head["signal"]["channel_names"], head["lossy"]["prdn"]
+    res = run("decode", san, "-o", tmp_path / "two.npy", "--channels", "2,0")
+    assert res.exit_code == 0, res.output
+    line = " ".join(res.output.split())
+    assert f"{names[2]}: {prdn[2]:.3f} %, {names[0]}: {prdn[0]:.3f} %" in line
+    assert f"{prdn[1]:.3f} %" not in line or prdn[1] in (prdn[0], prdn[2])
+    res = run("decode", san, "-o", tmp_path / "all.npy")
+    assert ", ".join(f"{p:.3f} %" for p in prdn) in " ".join(res.output.split())
