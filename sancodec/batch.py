@@ -48,13 +48,14 @@ def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = 
     """The inputs under ``src``: ``.san`` files to decode, or records to encode (WFDB base paths,
     ``.edf``/``.bdf`` files and, when ``npy``, ``.npy`` arrays, when ``csv``, ``.csv`` tables), sorted; nothing
     under ``skip`` (the output folder, whose manifest.csv is no input)."""
+    files = [p for p in src.rglob("*") if p.is_file()]  # (suffixes in either case: X.EDF, DATA.NPY, R.SAN)
     if decode:
-        return sorted(src.rglob("*.san"))
-    headers = list(src.rglob("*.hea"))
+        return sorted(p for p in files if p.suffix.lower() == ".san")
+    headers = [p for p in files if p.suffix == ".hea"]  # (wfdb-python reads a record's header as <base>.hea only)
     parts = set().union(*(_segment_records(h) for h in headers))  # encoded with their master record
     found = {p.with_suffix("") for p in headers} - parts
-    found |= {p for p in src.rglob("*") if p.suffix.lower() in (".edf", ".bdf") or (npy and p.suffix == ".npy")
-              or (csv and p.suffix.lower() == ".csv" and p.is_file())}
+    kinds = {".edf", ".bdf", *((".npy",) if npy else ()), *((".csv",) if csv else ())}
+    found |= {p for p in files if p.suffix.lower() in kinds}
     if skip is not None:
         out = skip.resolve()
         found = {p for p in found if out not in p.resolve().parents}
