@@ -503,8 +503,11 @@ def report(
     if fs is None and given is not None and input.suffix.lower() in (".npy", ".csv"):
         fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
     signal = read_signal(input, fs=fs)
-    data = given if given is not None else encode_signal(signal, None, mode, max_error, effort=effort,
-                                                         **_targets(prdn, snr, bps))
+    if given is not None:
+        data = given
+    else:
+        with console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
+            data = encode_signal(signal, None, mode, max_error, effort=effort, **_targets(prdn, snr, bps))
     base = find_wfdb_base(input)
     if base is not None:
         files = base.parent.glob(base.name + ".*")
@@ -512,8 +515,10 @@ def report(
     else:
         original_bytes = input.stat().st_size
     signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
-    rep = make_report(signal, data, original_bytes=original_bytes or None)
-    sizes = baseline_sizes(signal)
+    with console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and pcodec "
+                        "to compare…"):
+        rep = make_report(signal, data, original_bytes=original_bytes or None)
+        sizes = baseline_sizes(signal)
     if plot is not None:
         _plot(signal, data, plot)
     if rd_curve is not None:
