@@ -224,3 +224,37 @@ def test_a_frame_many_times_the_fastest_channel_is_refused_with_the_reason(tmp_p
         np.testing.assert_array_equal(sig.samples[::20, 1], np.arange(6))
         back = sancodec.decode(sancodec.encode(sig))
         np.testing.assert_array_equal(back.samples, sig.samples)
+
+
+GOLDEN_LCM = Path(__file__).parent / "golden" / "lcm_frame_lossless.san"
+
+
+def _lcm_record() -> Signal:
+    """400 frames of a record at 5 and 2 samples per frame (10 rows a frame), from integer formulas alone: no
+    random stream, which a numpy release may change."""
+    fast, slow = np.arange(5 * 400), np.arange(2 * 400)
+    a = np.cumsum((fast * fast * 7919) % 41 - 20)
+    b = np.cumsum((slow * 104729) % 17 - 8) * 3
+    rows = np.column_stack([np.repeat(a, 2), np.repeat(b, 5)]).astype(np.int64)
+    return Signal(rows, 1000.0, ["ecg", "resp"], ["mV", "mV"], adc_gain=[200.0, 100.0], baseline=[0, 0],
+                  fmt=["16", "16"], samples_per_frame=[5, 2])
+
+
+def test_the_format_1_14_golden_file():
+    """The golden file of a frame of the least common multiple (format 1.14): the encoder writes it byte for byte
+    (``SANCODEC_REGENERATE_GOLDEN=1`` rewrites it), and it decodes to the record."""
+    import hashlib
+    import os
+
+    sig = _lcm_record()
+    data = sancodec.encode(sig, frame_len=1000)
+    if os.environ.get("SANCODEC_REGENERATE_GOLDEN") == "1":
+        GOLDEN_LCM.write_bytes(data)
+        GOLDEN_LCM.with_name(GOLDEN_LCM.name + ".sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
+    golden = GOLDEN_LCM.read_bytes()
+    assert hashlib.sha256(golden).hexdigest() == GOLDEN_LCM.with_name(GOLDEN_LCM.name + ".sha256").read_text().strip()
+    assert data == golden, "the encoder's output changed: the format or the coder drifted"
+    assert golden[4:6] == bytes([1, 14])
+    back = sancodec.decode(golden)
+    np.testing.assert_array_equal(back.samples, sig.samples)
+    assert back.samples_per_frame == [5, 2] and back.frame_size == 10 and back.fs == 1000.0
