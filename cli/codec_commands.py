@@ -173,9 +173,15 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
                                     f"{summary['seconds']:.2f} s)"))
         if summary["mode"] == "lossy":
             achieved = _achieved(summary["target"], summary["prdn_per_channel"])
-            console.print(f"target {_target_text(summary['target'])}; per channel, {_achieved_what(summary['target'])} "
-                          "achieved and bits/sample spent (header apart): " + ", ".join(
-                              f"{a} at {b:.3f}" for a, b in zip(achieved, summary["bits_per_sample_per_channel"])))
+            spent = summary["bits_per_sample_per_channel"]
+            if len(achieved) <= LISTED_CHANNELS:
+                console.print(f"target {_target_text(summary['target'])}; per channel, "
+                              f"{_achieved_what(summary['target'])} achieved and bits/sample spent (header apart): "
+                              + ", ".join(f"{a} at {b:.3f}" for a, b in zip(achieved, spent)))
+            else:
+                console.print(f"target {_target_text(summary['target'])}; PRDN achieved "
+                              + _per_channel(achieved, summary["prdn_per_channel"], " %")
+                              + f"; bits/sample spent (header apart) {min(spent):.3f}–{max(spent):.3f}")
             if not summary["checked"]:
                 console.print(f"not decoded to check it (--effort {summary['effort']}; --verify checks it, as the "
                               "default effort does)")
@@ -304,10 +310,10 @@ def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None
         target, prdn = header["lossy"]["target"], header["lossy"]["prdn"]
         achieved = _achieved(target, prdn)
         names = header.get("signal", {}).get("channel_names") or []
-        shown = achieved if channels is None or channels == list(range(len(prdn))) else \
-            [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in channels]
+        every = channels is None or channels == list(range(len(prdn)))
+        shown = achieved if every else [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in channels]
         console.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
-                      "(whole record): " + ", ".join(shown))
+                      "(whole record): " + _per_channel(shown, prdn if every else [prdn[c] for c in channels], " %"))
 
 
 def _targets(prdn: float | None, snr: float | None, bps: float | None) -> dict[str, float]:
@@ -323,6 +329,20 @@ def _target_text(target: dict) -> str:
 def _achieved_what(target: dict) -> str:
     """What :func:`_achieved` shows: the PRDN, and for an SNR target its SNR too."""
     return "PRDN (SNR)" if "snr" in target else "PRDN"
+
+
+LISTED_CHANNELS = 16  # per-channel figures are listed up to this many channels, summarised past it
+
+
+def _per_channel(items: list[str], values: list[float | None], unit: str) -> str:
+    """``items`` (one text per channel) joined, or past :data:`LISTED_CHANNELS` channels their range, from the least
+    to the largest of ``values`` (in ``unit``), and where --json lists each: a 256-channel EEG's summary had been
+    256 entries."""
+    if len(items) <= LISTED_CHANNELS:
+        return ", ".join(items)
+    known = [v for v in values if v is not None]
+    span = f"{min(known):.3f}–{max(known):.3f}{unit}" if known else "-"
+    return f"{span} over {len(items)} channels (--json lists each)"
 
 
 def _achieved(target: dict, prdn: list) -> list[str]:
@@ -392,7 +412,8 @@ def info(
         ("mode", file_mode(head) + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")
          + (" (the paper's SAN-only code)" if file_mode(head) == "san" else "")
          + (f" (target {_target_text(head['lossy']['target'])}, {_achieved_what(head['lossy']['target'])} achieved "
-            + ", ".join(_achieved(head["lossy"]["target"], head["lossy"]["prdn"])) + ")"
+            + _per_channel(_achieved(head["lossy"]["target"], head["lossy"]["prdn"]), head["lossy"]["prdn"], " %")
+            + ")"
             if head.get("lossy") else "")),
         ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
         ("frames", f"{details['frames']} of {head['frame_len']} samples"),
@@ -537,7 +558,8 @@ def report(
         else:
             table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{raw / size:.2f}" if raw else "")
     console.print(table)
-    per_channel = ("PRDN per channel: " + ", ".join(f"{p:.3f} %" for p in rep.prdn_per_channel) + "\n"
+    per_channel = ("PRDN per channel: " + _per_channel([f"{p:.3f} %" for p in rep.prdn_per_channel],
+                                                       list(rep.prdn_per_channel), " %") + "\n"
                    if rep.n_channels > 1 else "")
     console.print(
         f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   {_max_error_text(signal, rep)}\n"

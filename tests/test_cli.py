@@ -522,3 +522,23 @@ def test_decoding_some_channels_of_a_lossy_file_names_their_prdn_only(tmp_path):
     assert f"{prdn[1]:.3f} %" not in line or prdn[1] in (prdn[0], prdn[2])
     res = run("decode", san, "-o", tmp_path / "all.npy")
     assert ", ".join(f"{p:.3f} %" for p in prdn) in " ".join(res.output.split())
+
+
+def test_many_channels_figures_are_summarised_not_listed(tmp_path):
+    """Past 16 channels, encode, decode, info and report give the PRDN's range over the channels (a 256-channel
+    EEG's summary had been 256 entries); --json still lists each channel's."""
+    x = np.cumsum(np.random.default_rng(6).integers(-20, 21, (3000, 20)), axis=0).astype(np.int16)
+    np.save(tmp_path / "x.npy", x)
+    san = tmp_path / "x.san"
+    res = run("encode", tmp_path / "x.npy", "--fs", "500", "-o", san, "--mode", "lossy", "--prdn", "3", "--effort",
+              "fast")
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "over 20 channels (--json lists each)" in text and "bits/sample spent (header apart) " in text
+    assert text.count(" %") < 5
+    for args in (("decode", san, "-o", tmp_path / "y.npy"), ("info", san), ("report", tmp_path / "x.npy", san)):
+        res = run(*args)
+        assert res.exit_code == 0 and "over 20 channels (--json lists each)" in " ".join(res.output.split()), args
+    summary = json.loads(run("encode", tmp_path / "x.npy", "--fs", "500", "-o", san, "-f", "--mode", "lossy",
+                             "--prdn", "3", "--effort", "fast", "--json").output)
+    assert len(summary["prdn_per_channel"]) == 20
