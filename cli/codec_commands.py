@@ -548,7 +548,8 @@ def report(
         typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes}))
         return
     n = signal.n_values
-    table = Table(title=f"{input}: {signal.n_samples} x {signal.n_channels} samples")
+    table = Table(title=f"{input}: {signal.n_samples} x {signal.n_channels} samples" if signal.frame_size == 1 else
+                  f"{input}: {signal.n_values} samples in {signal.n_channels} channels at their own rates")
     raw = next(iter(sizes.values()))  # the raw samples at the width the tools were given (baselines.raw_width)
     for col in ("encoding", "bytes", "bits/sample", "CR vs raw"):
         table.add_column(col, justify="right" if col != "encoding" else "left")

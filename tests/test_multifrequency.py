@@ -172,6 +172,8 @@ def test_rates_that_do_not_divide_the_fastest_share_their_least_common_multiple(
     assert runner.invoke(app, ["encode", str(src), "-o", str(san), "-q"]).exit_code == 0
     shown = runner.invoke(app, ["info", str(san)]).output  # each channel's own rate beside the rows' 250 Hz
     assert "50 samples/frame (50 Hz)" in shown and "1 samples/frame (1 Hz)" in shown
+    shown = " ".join(runner.invoke(app, ["report", str(src), str(san)]).output.split())
+    assert f"{40 * 186} samples in 4 channels at their own rates" in shown and f"raw 16-bit │ {2 * 40 * 186} " in shown
     assert runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / "back.edf"), "-q"]).exit_code == 0
     a, b = edfio.read_edf(src), edfio.read_edf(tmp_path / "back.edf")
     assert [s.sampling_frequency for s in b.signals] == [125, 50, 10, 1] and a.annotations == b.annotations
