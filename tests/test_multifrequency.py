@@ -260,3 +260,21 @@ def test_the_format_1_14_golden_file():
     back = sancodec.decode(golden)
     np.testing.assert_array_equal(back.samples, sig.samples)
     assert back.samples_per_frame == [5, 2] and back.frame_size == 10 and back.fs == 1000.0
+
+
+@pytest.mark.parametrize("spf", [[125, 25, 10, 1], [125, 50, 10, 3], [250, 50, 10, 1], [125, 50, 20, 2],
+                                 [1, 1, 1, 1], [125, 50, 10, 65536]])
+def test_a_san_whose_samples_per_frame_lie_is_refused(tmp_path, spf):
+    """A 1.14 file (SHHS's rates) rewrapped with valid CRCs around a header whose samples per frame say otherwise:
+    refused as a format error by decode and by sancodec.open, never another exception or other samples."""
+    src = tmp_path / "shhs.edf"
+    _shhs_like(src, seconds=8)
+    data = sancodec.encode(read_signal(src))
+    reader = sancodec.codec.container.SanReader(data)
+    bad = rewrap(data, header={**reader.header, "signal": {**reader.header["signal"], "samples_per_frame": spf}})
+    with pytest.raises(SanFormatError):
+        decode_file(bad)
+    (tmp_path / "bad.san").write_bytes(bad)
+    with pytest.raises(SanFormatError):
+        with sancodec.open(tmp_path / "bad.san") as f:
+            f.read()
