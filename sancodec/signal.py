@@ -47,6 +47,8 @@ def readable_frame(samples_per_frame: Sequence[int], what: str) -> int:
     frame would take more than :data:`MAX_FRAME_SPREAD` times its fastest channel's samples, or more than
     :data:`MAX_FRAME_ROWS` rows: a record sancodec would hold in many times its own memory."""
     spf = [int(v) for v in samples_per_frame]
+    if min(spf) < 1:  # (math.lcm of a 0 is 0: no frame at all)
+        raise SanFormatError(f"{what}: a channel with {min(spf)} samples per frame")
     rows = frame_rows(spf)
     if rows > MAX_FRAME_ROWS or rows > MAX_FRAME_SPREAD * max(spf):
         raise SanFormatError(f"{what}: channels at {sorted(set(spf), reverse=True)} samples per frame share a frame "

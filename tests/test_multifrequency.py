@@ -212,6 +212,10 @@ def test_a_frame_many_times_the_fastest_channel_is_refused_with_the_reason(tmp_p
               data_record_duration=1.0).write(tmp_path / "odd.edf")
     with pytest.raises(SanFormatError, match="16000 rows .their least common multiple"):
         read_signal(tmp_path / "odd.edf")
+    from sancodec.signal import readable_frame
+
+    with pytest.raises(SanFormatError, match="a channel with 0 samples per frame"):  # (math.lcm would say 0 rows)
+        readable_frame([5, 0], "r.hea")
     for spf, readable in (([19, 17], False), ([20, 3], True)):
         wfdb.wrsamp("r", fs=10, units=["mV", "mV"], sig_name=["a", "b"], fmt=["16", "16"], adc_gain=[1.0, 1.0],
                     baseline=[0, 0], samps_per_frame=spf, e_d_signal=[np.arange(2 * spf[0]), np.arange(2 * spf[1])],
