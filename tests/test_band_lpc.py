@@ -254,6 +254,24 @@ def test_quick_bands_predict_a_smooth_band_where_it_pays_and_decode_to_the_same_
     assert not _predictor(noise) & BAND_LPC
 
 
+def test_quick_bands_weigh_the_fitted_adaptive_stream_where_asked():
+    """``fitted_stream`` (balanced's trellis-quantised frames): quick_bands also weighs the adaptive stream with every
+    band that has a filter as its residual, as code_bands does, and keeps it where smallest: here the AR(2) band's
+    frame codes as code_bands codes it, smaller than the quick coding without it, and decodes to the same samples;
+    without a band to predict it changes nothing."""
+    bands, base, levels = _bands(), _base(), levels_for(N, 7)
+    quick = wavelet_payload(bands, 2.0, levels, 0, quick=True)
+    fitted = wavelet_payload(bands, 2.0, levels, 0, quick=True, fitted_stream=True)
+    assert _predictor(fitted) & (ADAPTIVE_BANDS | BAND_LPC) == ADAPTIVE_BANDS | BAND_LPC
+    assert not _predictor(quick) & ADAPTIVE_BANDS
+    assert fitted == _payload(bands) and len(fitted) < 0.9 * len(quick)
+    np.testing.assert_array_equal(decode_file(rewrap(base, frames=[frame_of([fitted])])).signal.samples,
+                                  decode_file(rewrap(base, frames=[frame_of([quick])])).signal.samples)
+    noise = _bands(predictable=False)
+    assert wavelet_payload(noise, 2.0, levels, 0, quick=True, fitted_stream=True) == \
+        wavelet_payload(noise, 2.0, levels, 0, quick=True)
+
+
 def test_quick_bands_keep_a_long_band_as_it_is_where_its_residual_codes_larger(monkeypatch):
     """A long band's residual is coded, not estimated, and kept only where the bands apart come out smaller with
     it: a band whose fit's residual (made larger here) codes larger than the band stays as it is."""

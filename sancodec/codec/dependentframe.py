@@ -32,6 +32,7 @@ class _Frame:
         self.flat, self.levels, self.offset = prepared.flat[0], prepared.levels[0], prepared.offsets[0]
         self.prediction = prepared.prediction(0)
         self.template, self.mains = prepared.templates[0], prepared.mains[0]
+        self.quick = prepared.quick  # its bands coded as the coding's own are (efforts fast and balanced: quick_bands)
         self.bands = split_bands(self.flat, self.levels)
         self.tables: list[np.ndarray] | None = None
 
@@ -57,8 +58,8 @@ class _Frame:
         return reconstruct([q[0], *map(levels, q[1:])], step, RHO16, self.offset, self.prediction)
 
     def payload(self, q: Sequence[np.ndarray], step: float) -> bytes:
-        return wavelet_payload(list(q), step, self.levels, self.offset, self.template, False, RHO16, self.mains,
-                               dependent=True)
+        return wavelet_payload(list(q), step, self.levels, self.offset, self.template, self.quick, RHO16, self.mains,
+                               dependent=True, fitted_stream=self.quick)
 
 
 def _quantised(band: np.ndarray, step: float, table: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
