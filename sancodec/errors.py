@@ -12,6 +12,7 @@ __all__ = [
     "SanFormatError",
     "ModelFileError",
     "SanLimitError",
+    "option",
 ]
 
 
@@ -34,3 +35,9 @@ class ModelFileError(SanFormatError):
 class SanLimitError(SanFormatError):
     """A file asks for more work or memory than its size justifies (see ``codec.limits``);
     raise the limit for files you trust."""
+
+
+def option(name: str) -> str:
+    """An option as an error message names it, for the library's callers and the CLI's alike: ``max_error``
+    becomes "max_error (--max-error)"."""
+    return f"{name} (--{name.replace('_', '-')})"

@@ -128,7 +128,7 @@ def test_what_it_refuses():
         Sancodec(mode="lossy", prdn=2, snr=30)
     with pytest.raises(sancodec.SanConfigError, match="effort applies to lossy mode"):
         Sancodec(mode="lossless", effort="fast")
-    with pytest.raises(sancodec.SanConfigError, match="effort must be one of"):
+    with pytest.raises(sancodec.SanConfigError, match=r"effort \(--effort\) must be one of"):
         Sancodec(mode="lossy", prdn=2, effort="slow")
     with pytest.raises(sancodec.SanFormatError, match="dtype tag"):
         Sancodec().decode(sancodec.encode(sancodec.Signal(np.zeros((100, 1), np.int64), 1.0, ["a"], [""])))

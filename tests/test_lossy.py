@@ -155,6 +155,20 @@ def test_lossy_needs_exactly_one_valid_target(options):
         sancodec.encode(sig, mode="lossless", prdn=2)
 
 
+@pytest.mark.parametrize(("options", "named"), [
+    ({"mode": "lossless", "prdn": 2}, "prdn (--prdn)"), ({"mode": "lossless", "effort": "fast"}, "effort (--effort)"),
+    ({"mode": "lossy", "prdn": 2, "effort": "quick"}, "effort (--effort)"),
+    ({"mode": "near-lossless", "max_error": -1}, "max_error (--max-error)"),
+    ({"mode": "lossless", "max_error": 1}, "max_error (--max-error)")])
+def test_an_option_refused_is_named_as_the_caller_gave_it(options, named):
+    """The library's errors name an option as a Python caller spells it and as the CLI does: a caller of
+    ``sancodec.encode`` passed ``max_error``, not ``--max-error``."""
+    sig = read_signal(DATA / "test01_00s")
+    with pytest.raises(SanConfigError) as caught:
+        sancodec.encode(sig, **options)
+    assert named in str(caught.value)
+
+
 def test_cli_encode_shows_the_target_and_what_was_achieved(tmp_path):
     for f in DATA.glob("test01_00s.*"):
         (tmp_path / f.name).write_bytes(f.read_bytes())
@@ -262,7 +276,7 @@ def test_float_values_too_large_for_any_grid_are_refused_with_the_mode_s_reason(
     with pytest.raises(SanConfigError, match="too large for their spread"):  # it used to blame --max-error None
         sancodec.encode(Signal(offset, 100.0, ["a"], ["V"]), mode="lossy", prdn=2)
     huge = Signal(np.full((200, 1), 1e300), 100.0, ["a"], ["V"])
-    with pytest.raises(SanConfigError, match="--max-error 1 is too fine"):
+    with pytest.raises(SanConfigError, match=r"max_error \(--max-error\) 1 is too fine"):
         sancodec.encode(huge, mode="near-lossless", max_error=1)
 
 

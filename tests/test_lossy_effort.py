@@ -690,7 +690,7 @@ def test_the_template_is_weighed_on_the_head_of_a_long_channel(long_ecg, monkeyp
 
 def test_effort_is_checked():
     sig = read_signal(DATA / "test01_00s")
-    with pytest.raises(SanConfigError, match="effort must be one of"):
+    with pytest.raises(SanConfigError, match=r"effort \(--effort\) must be one of"):
         sancodec.encode(sig, mode="lossy", prdn=2.0, effort="quick")
     with pytest.raises(SanConfigError, match="applies to lossy mode"):
         sancodec.encode(sig, mode="lossless", effort="fast")

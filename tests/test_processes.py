@@ -85,7 +85,7 @@ def test_where_no_worker_can_start_the_channels_go_on_threads(monkeypatch, why):
 
 def test_processes_are_refused_outside_lossy_mode():
     sig = _three_leads()
-    with pytest.raises(SanConfigError, match="--processes applies to lossy mode"):
+    with pytest.raises(SanConfigError, match=r"processes \(--processes\) applies to lossy mode"):
         api.encode(sig, mode="lossless", processes=True)
 
 

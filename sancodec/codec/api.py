@@ -59,7 +59,7 @@ from sancodec.codec.pipeline import (
 )
 from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SanConfigError, SanFormatError, option
 from sancodec.io.decimals import MAX_DECIMALS, missing_of, on_decimal_grid
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import sum_of_squares
@@ -131,7 +131,8 @@ def encode_to_file(
         decimal = on_decimal_grid(signal)
         if decimal is None:
             raise SanConfigError(f"lossless mode needs integer samples or decimals of at most {MAX_DECIMALS} places; "
-                                 "this signal is floating point (use near-lossless with --max-error in its units)")
+                                 "this signal is floating point (use near-lossless with "
+                                 f"{option('max_error')} in its units)")
         signal = decimal
     missing = missing_of(signal.source)
     if mode != "lossless" and missing is not None and signal.is_digital and bool((signal.samples == missing[0]).any()):
@@ -141,11 +142,12 @@ def encode_to_file(
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":
         if (prdn, snr, bps) != (None, None, None):
-            raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode}")
+            raise SanConfigError(f"{option('prdn')}, {option('snr')} and {option('bps')} are targets of lossy mode, "
+                                 f"not {mode}")
         if effort != "default":
-            raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
+            raise SanConfigError(f"{option('effort')} applies to lossy mode, not {mode}")
         if processes:
-            raise SanConfigError(f"--processes applies to lossy mode, not {mode}")
+            raise SanConfigError(f"{option('processes')} applies to lossy mode, not {mode}")
         frame_len = _one_frame_if_constant(signal) if frame_len is None else frame_len
         encoder = SanEncoder(signal, model, mode, max_error, frame_len=frame_len, amplitude_step=amplitude_step,
                              embed_model=embed_model, predictor=predictor, threads=threads,

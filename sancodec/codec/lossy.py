@@ -47,7 +47,7 @@ from sancodec.codec.templatesearch import (
     trial_head,
 )
 from sancodec.codec.waveletframe import RHO16, ROUNDING, frame_prediction, needs_minor
-from sancodec.errors import SanConfigError
+from sancodec.errors import SanConfigError, option
 from sancodec.metrics import spread_of
 
 __all__ = ["EFFORTS", "LossyTarget", "MixHint", "check_effort", "encode_channel", "mix_frame", "mix_hint"]
@@ -148,7 +148,7 @@ class LossyTarget:
 def check_effort(effort: str) -> None:
     """Refuse an ``effort`` that is not one of :data:`EFFORTS`."""
     if effort not in EFFORTS:
-        raise SanConfigError(f"--effort must be one of {', '.join(EFFORTS)}, got {effort!r}")
+        raise SanConfigError(f"{option('effort')} must be one of {', '.join(EFFORTS)}, got {effort!r}")
 
 
 @dataclass(frozen=True)

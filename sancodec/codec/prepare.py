@@ -10,7 +10,7 @@ import numpy as np
 
 from sancodec.codec.limits import MAX_ERROR
 from sancodec.codec.schema import is_real, is_whole
-from sancodec.errors import SanConfigError
+from sancodec.errors import SanConfigError, option
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
@@ -50,7 +50,8 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
                                  "and refuses the rest (nothing was written)")
         e = 0 if max_error is None else max_error
         if mode == "near-lossless" and (e != int(e)):
-            raise SanConfigError(f"--max-error must be a whole number of digital units for this record, got {e}")
+            raise SanConfigError(f"{option('max_error')} must be a whole number of digital units for this record, "
+                                 f"got {e}")
         digital = np.asarray(signal.samples, dtype=np.int64)  # no copy of int64 samples (a 24-h record's 500 MB) ...
         if digital is signal.samples:
             digital = digital.view()
@@ -59,10 +60,10 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
     x = signal.samples.astype(np.float64)
     if mode == "lossless":
         raise SanConfigError("lossless mode needs integer samples; this signal is floating point "
-                             "(use near-lossless with --max-error in its units)")
+                             f"(use near-lossless with {option('max_error')} in its units)")
     if mode == "near-lossless":
         if not (max_error or 0) > 0:
-            raise SanConfigError("near-lossless coding of floating-point samples needs --max-error > 0")
+            raise SanConfigError(f"near-lossless coding of floating-point samples needs {option('max_error')} > 0")
         quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
     else:
         with np.errstate(over="ignore", invalid="ignore"):  # a spread past float64's range is refused below
@@ -74,7 +75,8 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
     scaled = np.rint(x / q)
     if not np.isfinite(q).all() or scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
         if mode == "near-lossless":
-            raise SanConfigError(f"--max-error {max_error} is too fine for these values: on its grid they exceed 2**53")
+            raise SanConfigError(f"{option('max_error')} {max_error} is too fine for these values: on its grid they "
+                                 "exceed 2**53")
         raise SanConfigError("these values are too large for their spread: on the lossy grid (a channel's standard "
                              "deviation / 1024) they exceed 2**53; subtract their offset first")
     return scaled.astype(np.int64), quantum, 0
@@ -108,14 +110,15 @@ def check_options(mode: str, max_error: float | None, predictor: str, amplitude_
     if mode not in ENCODE_MODES:
         raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
     if max_error is not None and not is_real(max_error):
-        raise SanConfigError(f"--max-error must be a number, got {max_error!r}")
+        raise SanConfigError(f"{option('max_error')} must be a number, got {max_error!r}")
     if mode == "near-lossless":
         if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
-            raise SanConfigError(f"near-lossless needs --max-error >= 0, got {max_error!r}")
+            raise SanConfigError(f"near-lossless needs {option('max_error')} >= 0, got {max_error!r}")
         if max_error > MAX_ERROR:
-            raise SanConfigError(f"--max-error must be at most 2**40 (what a reader accepts), got {max_error:g}")
+            raise SanConfigError(f"{option('max_error')} must be at most 2**40 (what a reader accepts), "
+                                 f"got {max_error:g}")
     elif max_error is not None:
-        raise SanConfigError(f"--max-error only applies to near-lossless mode, not {mode}")
+        raise SanConfigError(f"{option('max_error')} only applies to near-lossless mode, not {mode}")
     if not (amplitude_step > 0 and math.isfinite(amplitude_step)):
         raise SanConfigError(f"amplitude step must be positive, got {amplitude_step!r}")
     if not is_whole(frame_len):

@@ -27,7 +27,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from sancodec.codec.pipeline import ordered_submit
-from sancodec.errors import SancodecError
+from sancodec.errors import SancodecError, option
 
 __all__ = ["ordered_map_processes", "shutdown"]
 
@@ -102,7 +102,7 @@ def _results(pool: ProcessPoolExecutor, fn: Callable[[T], R], items: Iterable[T]
     except BrokenProcessPool as exc:
         shutdown()
         raise SancodecError(f"a worker process stopped before it finished ({exc}); out of memory? Encode again "
-                            "without --processes (threads hold one copy of the record)") from None
+                            f"without {option('processes')} (threads hold one copy of the record)") from None
 
 
 def _forget_pool() -> None:
