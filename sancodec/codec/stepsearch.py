@@ -6,7 +6,9 @@ logarithms lands near the crossing in two or three measurements (a bisection on 
 logarithm needs about twelve from the starting bracket). Each estimate is aimed 0.5 % past the
 crossing, away from the last measurement, so that the next measurement falls on the crossing's
 other side and the bracket closes; where the secant does not shrink the bracket it gives way to a
-bisection step (after three measurements that moved the same end).
+bisection step (after three measurements that moved the same end, or once the bracket is closed where the last
+slope measured was steeper than :data:`STEEP_SLOPE`: a cliff, along which the secant, its slope clamped to
+:data:`MAX_SLOPE`, crawls).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ __all__ = ["coarsest_step", "find_step", "first_measured", "first_within", "mode
 TOLERANCE = 1.01  # the search stops when the bracket's ends are within 1 % of each other
 NUDGE = 1.005  # each estimate is aimed this much past the crossing
 MAX_MEASUREMENTS = 40
+MAX_SLOPE = 5.0  # the secant's slope (log measure over log step) is taken within 0.2 .. this ...
+STEEP_SLOPE = 6.0  # ... and past this, a cliff: the search bisects once the bracket is closed (a clamped secant
+# crawls along a cliff, each end moving by a sliver: mixedsignals' lead II took 23 measurements at PRDN 2 %, a power
+# law of slope 8.5 took 29, one of slope 12 or more all 40 without closing the bracket; 12 with the bisection)
+SCAN_GIVE_UP = 5.0  # coarsest_step's scan stops past the first step it measures beyond this many times the bound
 SCAN = tuple(1.08**k for k in range(1, 26))  # up to 6.8 times, for a measure that jumps about
 MAX_RESTARTS = 8
 AIM = 1.004  # modelled_step measures next this far below the step where it expects the bound to be crossed ...
@@ -50,10 +57,12 @@ def find_step(measure: Callable[[float], float], bound: float, lo: float, hi: fl
     last: tuple[float, float] | None = None  # (log step, log measure) of the previous measurement
     slope, x = (1.0 if rising else -1.0), guess
     moves: list[bool] = []  # per measurement: whether it moved lo (else hi)
+    steep = False  # the last slope measured was past MAX_SLOPE
     for _ in range(MAX_MEASUREMENTS):
         if hi / lo < TOLERANCE:
             break
-        x = _inside(x, lo, hi, bisect=len(moves) >= 3 and len(set(moves[-3:])) == 1)
+        x = _inside(x, lo, hi, bisect=(len(moves) >= 3 and len(set(moves[-3:])) == 1)
+                    or (steep and len(set(moves)) == 2))
         value = measure(x)
         moves.append((value <= bound) == rising)
         lo, hi = (x, hi) if moves[-1] else (lo, x)
@@ -64,7 +73,8 @@ def find_step(measure: Callable[[float], float], bound: float, lo: float, hi: fl
         if last is not None and point[0] != last[0]:
             s = (point[1] - last[1]) / (point[0] - last[0])
             if s * slope > 0:  # a slope of the expected sign, kept within reason
-                slope = math.copysign(min(max(abs(s), 0.2), 5.0), slope)
+                steep = abs(s) > STEEP_SLOPE
+                slope = math.copysign(min(max(abs(s), 0.2), MAX_SLOPE), slope)
         last = point
         root = math.exp(min(max(point[0] + (target - point[1]) / slope, -700.0), 700.0))
         x = root * NUDGE if root > x else root / NUDGE
@@ -92,9 +102,9 @@ def coarsest_step(measure: Callable[[float], float], bound: float, lo: float, hi
     """Like :func:`find_step` for a rising measure; where the search met the measure going down as the
     step grew (few coefficients left, where a PRDN is far from monotone in the step), it then scans
     coarser steps in 8 % increments up to 6.8 times the crossing (:func:`first_within`, two at a time where a
-    thread is spare and a measurement holds ``size`` values or more in all), and starts over from the first that
-    meets the bound again (a smaller file). A search that saw the measure rise throughout costs
-    nothing more."""
+    thread is spare and a measurement holds ``size`` values or more in all; none past one that measures beyond
+    :data:`SCAN_GIVE_UP` times the bound), and starts over from the first that meets the bound again (a smaller
+    file). A search that saw the measure rise throughout costs nothing more."""
     top, seen = hi, []
 
     def recorded(x: float) -> float:
@@ -115,24 +125,32 @@ def coarsest_step(measure: Callable[[float], float], bound: float, lo: float, hi
 
 def first_within(measure: Callable[[float], float], bound: float, steps: Sequence[float],
                  size: int = 0) -> float | None:
-    """The first of ``steps`` whose ``measure`` is within ``bound`` (None: none is). Where ``jobs.run_pieces`` allows
+    """The first of ``steps`` whose ``measure`` is within ``bound`` (None: none is), the steps past the first that
+    measures beyond :data:`SCAN_GIVE_UP` times the bound left untaken (a PRDN that far past its bound does not come
+    back under it a few steps coarser on bench_lossy's records: mixedsignals' lead II scanned 25 steps from 1.4 to
+    16.8 % against a bound of 2 %, and now 6; the same files). Where ``jobs.run_pieces`` allows
     (``size``: the values one measurement works on), on two threads, each taking the next step not yet taken, in
     order, until past the first found within: the same step found, a step past it perhaps measured as well (its work
     lost); on one thread, the steps in order up to that one, no more. ``measure`` must be safe to call from two
     threads (``coarsest_step``'s are decodes, compiled work mostly, which releases the interpreter lock)."""
-    state = {"next": 0, "found": len(steps)}  # the next step to take; the least index found within the bound
+    state = {"next": 0, "found": len(steps), "end": len(steps)}  # the next step to take; the least index found
+    # within the bound; the steps past the first measured beyond SCAN_GIVE_UP times the bound, not taken
     lock = threading.Lock()
 
     def scan() -> None:
         while True:
             with lock:
                 i = state["next"]
-                if i >= min(state["found"], len(steps)):  # every step before the first found is taken
+                if i >= min(state["found"], state["end"]):  # every step before the first found is taken
                     return
                 state["next"] = i + 1
-            if measure(steps[i]) <= bound:
+            value = measure(steps[i])
+            if value <= bound:
                 with lock:
                     state["found"] = min(state["found"], i)
+            elif value > SCAN_GIVE_UP * bound:
+                with lock:
+                    state["end"] = min(state["end"], i + 1)
 
     run_pieces([scan, scan], [size, size])
     return steps[state["found"]] if state["found"] < len(steps) else None
