@@ -57,7 +57,7 @@ def find_step(measure: Callable[[float], float], bound: float, lo: float, hi: fl
     last: tuple[float, float] | None = None  # (log step, log measure) of the previous measurement
     slope, x = (1.0 if rising else -1.0), guess
     moves: list[bool] = []  # per measurement: whether it moved lo (else hi)
-    steep = False  # the last slope measured was past MAX_SLOPE
+    steep = False  # the last slope measured was past STEEP_SLOPE
     for _ in range(MAX_MEASUREMENTS):
         if hi / lo < TOLERANCE:
             break

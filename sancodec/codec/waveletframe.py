@@ -191,8 +191,7 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     each stream also with parent contexts, :data:`ADAPTIVE_PARENT`, ``adaptivebands.encode_either``);
     whichever is smallest. Each band's two block codings (and its residual's) are sized
     in one compiled call where built, and made only where kept."""
-    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
-    fits = {b: fit for b, fit in fits.items() if fit is not None}
+    fits = _band_fits(streams)
     residuals = [fit[1] for fit in fits.values()]
     candidates = [*streams, *residuals]  # a predicted band's residual is another way to code it
     owner = [*range(len(streams)), *fits]  # the band each candidate codes
@@ -212,7 +211,7 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     tried_adaptive = values <= adaptivebands.MAX_VALUES  # format 1.9: no tables, which short frames pay most for
     adaptive = [streams] if tried_adaptive else []
     if tried_adaptive and fits:  # 1.11: also with every promising band's residual in its place
-        adaptive.append([fits[b][1] if b in fits else s for b, s in enumerate(streams)])
+        adaptive.append(_with_residuals(streams, fits))
     work += [partial(adaptivebands.encode_either, a) for a in adaptive]
     made = run_pieces(work, [values, *(len(candidates[k]) for k in long_ones), *([2 * values] * len(adaptive))])
     joint.raw(made[0])
@@ -248,6 +247,18 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     return 0, joint.getvalue()
 
 
+def _band_fits(streams: Sequence[np.ndarray]) -> dict[int, tuple[Any, np.ndarray, int]]:
+    """Each band of ``bandlpc.MIN_LENGTH`` values or more that ``bandlpc.predicted`` finds a filter for: its filter,
+    residual and the filter's bytes, by band."""
+    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
+    return {b: fit for b, fit in fits.items() if fit is not None}
+
+
+def _with_residuals(streams: Sequence[np.ndarray], fits: dict[int, tuple[Any, np.ndarray, int]]) -> list[np.ndarray]:
+    """``streams`` with each band ``fits`` holds replaced by its residual (the adaptive stream of format 1.11)."""
+    return [fits[b][1] if b in fits else s for b, s in enumerate(streams)]
+
+
 def _after_filters(fits: dict[int, tuple[Any, np.ndarray, int]], stream: bytes) -> bytes:
     """An adaptive stream of the bands with ``fits``' residuals in place (format 1.11), after their filters."""
     w = ByteWriter()
@@ -260,11 +271,10 @@ def _fitted_stream(streams: Sequence[np.ndarray], limit: int | None) -> tuple[by
     """The frame in one adaptive stream with every band ``bandlpc.predicted`` finds a filter for as its residual, as
     :func:`code_bands` weighs it (the filters first), and whether it has parent contexts; None where no band has a
     filter or the stream takes more than ``limit`` decisions."""
-    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
-    fits = {b: fit for b, fit in fits.items() if fit is not None}
+    fits = _band_fits(streams)
     if not fits:
         return None
-    coded = adaptivebands.encode_either([fits[b][1] if b in fits else s for b, s in enumerate(streams)], limit)
+    coded = adaptivebands.encode_either(_with_residuals(streams, fits), limit)
     return None if coded is None else (_after_filters(fits, coded[0]), coded[1])
 
 
@@ -363,7 +373,8 @@ def quick_bands(streams: Sequence[np.ndarray], fitted_stream: bool = False) -> t
     if stream is not None and not (len(stream) < QUICK_ADAPTIVE_SHARE * (len(apart) + saved) and
                                    len(stream) <= len(apart)):
         stream = None
-    if with_fits is not None and len(with_fits[0]) < min(len(apart), len(stream) if stream is not None else len(apart)):
+    kept = apart if stream is None else stream  # (a stream kept is no larger than the bands apart)
+    if with_fits is not None and len(with_fits[0]) < len(kept):
         return ADAPTIVE_BANDS | BAND_LPC | _parent_bit(with_fits[1]), with_fits[0]
     if stream is not None:
         return ADAPTIVE_BANDS | _parent_bit(parents), stream
