@@ -28,8 +28,8 @@ NUDGE = 1.005  # each estimate is aimed this much past the crossing
 MAX_MEASUREMENTS = 40
 MAX_SLOPE = 5.0  # the secant's slope (log measure over log step) is taken within 0.2 .. this ...
 STEEP_SLOPE = 6.0  # ... and past this, a cliff: the search bisects once the bracket is closed (a clamped secant
-# crawls along a cliff, each end moving by a sliver: mixedsignals' lead II took 23 measurements at PRDN 2 %, a power
-# law of slope 8.5 took 29, one of slope 12 or more all 40 without closing the bracket; 12 with the bisection)
+# crawls along a cliff, each end moving by a sliver: a power law of slope 8.5 took 29 measurements, one of slope 12
+# or more all 40 without closing the bracket, 12 with the bisection; benchmarks/step_search_counts.py)
 SCAN_GIVE_UP = 5.0  # coarsest_step's scan stops past the first step it measures beyond this many times the bound
 SCAN = tuple(1.08**k for k in range(1, 26))  # up to 6.8 times, for a measure that jumps about
 MAX_RESTARTS = 8
@@ -128,10 +128,10 @@ def first_within(measure: Callable[[float], float], bound: float, steps: Sequenc
     """The first of ``steps`` whose ``measure`` is within ``bound`` (None: none is), the steps past the first that
     measures beyond :data:`SCAN_GIVE_UP` times the bound left untaken (a PRDN that far past its bound does not come
     back under it a few steps coarser on bench_lossy's records: mixedsignals' lead II scanned 25 steps from 1.4 to
-    16.8 % against a bound of 2 %, and now 6; the same files). Where ``jobs.run_pieces`` allows
-    (``size``: the values one measurement works on), on two threads, each taking the next step not yet taken, in
-    order, until past the first found within: the same step found, a step past it perhaps measured as well (its work
-    lost); on one thread, the steps in order up to that one, no more. ``measure`` must be safe to call from two
+    16.8 % against a bound of 2 %, and now 6, the same files; ``benchmarks/step_search_counts.py``). Where
+    ``jobs.run_pieces`` allows (``size``: the values one measurement works on), on two threads, each taking the next
+    step not yet taken, in order, until past the first found within: the same step found, a step past it perhaps
+    measured as well (its work lost); on one thread, the steps in order up to that one, no more. ``measure`` must be safe to call from two
     threads (``coarsest_step``'s are decodes, compiled work mostly, which releases the interpreter lock)."""
     state = {"next": 0, "found": len(steps), "end": len(steps)}  # the next step to take; the least index found
     # within the bound; the steps past the first measured beyond SCAN_GIVE_UP times the bound, not taken
