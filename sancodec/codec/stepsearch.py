@@ -131,8 +131,9 @@ def first_within(measure: Callable[[float], float], bound: float, steps: Sequenc
     16.8 % against a bound of 2 %, and now 6, the same files; ``benchmarks/step_search_counts.py``). Where
     ``jobs.run_pieces`` allows (``size``: the values one measurement works on), on two threads, each taking the next
     step not yet taken, in order, until past the first found within: the same step found, a step past it perhaps
-    measured as well (its work lost); on one thread, the steps in order up to that one, no more. ``measure`` must be safe to call from two
-    threads (``coarsest_step``'s are decodes, compiled work mostly, which releases the interpreter lock)."""
+    measured as well (its work lost); on one thread, the steps in order up to that one, no more. ``measure`` must be
+    safe to call from two threads (``coarsest_step``'s are decodes, compiled work mostly, which releases the
+    interpreter lock)."""
     state = {"next": 0, "found": len(steps), "end": len(steps)}  # the next step to take; the least index found
     # within the bound; the steps past the first measured beyond SCAN_GIVE_UP times the bound, not taken
     lock = threading.Lock()
