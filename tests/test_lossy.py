@@ -159,7 +159,10 @@ def test_lossy_needs_exactly_one_valid_target(options):
     ({"mode": "lossless", "prdn": 2}, "prdn (--prdn)"), ({"mode": "lossless", "effort": "fast"}, "effort (--effort)"),
     ({"mode": "lossy", "prdn": 2, "effort": "quick"}, "effort (--effort)"),
     ({"mode": "near-lossless", "max_error": -1}, "max_error (--max-error)"),
-    ({"mode": "lossless", "max_error": 1}, "max_error (--max-error)")])
+    ({"mode": "lossless", "max_error": 1}, "max_error (--max-error)"),
+    ({"mode": "lossy", "prdn": -1}, "prdn (--prdn)"), ({"mode": "lossy", "prdn": "2"}, "prdn (--prdn)"),
+    ({"mode": "lossy", "snr": 1e9}, "snr (--snr)"), ({"mode": "lossy", "snr": float("inf")}, "snr (--snr)"),
+    ({"mode": "lossy", "bps": 1e9}, "bps (--bps)"), ({"mode": "lossy", "bps": 0}, "bps (--bps)")])
 def test_an_option_refused_is_named_as_the_caller_gave_it(options, named):
     """The library's errors name an option as a Python caller spells it and as the CLI does: a caller of
     ``sancodec.encode`` passed ``max_error``, not ``--max-error``."""

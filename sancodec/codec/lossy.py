@@ -118,21 +118,21 @@ class LossyTarget:
         if len(given) != 1:
             raise SanConfigError("lossy mode needs exactly one target: prdn=P (percent, e.g. 2), snr=dB or "
                                  "bps=bits per sample (CLI: --prdn, --snr, --bps)")
-        value = given[0]
-        if not is_real(value):
-            raise SanConfigError(f"the lossy target must be a number, got {value!r}")  # a config file's "2"
+        value, name = given[0], next(k for k in ("prdn", "snr", "bps") if getattr(self, k) is not None)
+        if not is_real(value):  # a config file's "2"
+            raise SanConfigError(f"the lossy target {option(name)} must be a number, got {value!r}")
         value = float(value)  # a numpy scalar becomes the plain number a header holds
-        object.__setattr__(self, next(k for k in ("prdn", "snr", "bps") if getattr(self, k) is not None), value)
+        object.__setattr__(self, name, value)
         if not math.isfinite(value) or value <= 0 and self.snr is None:
-            raise SanConfigError(f"the lossy target must be a positive finite number, got {value}")
+            kind = "finite number" if self.snr is not None else "positive finite number"
+            raise SanConfigError(f"the lossy target {option(name)} must be a {kind}, got {value}")
         if self.snr is not None and not MIN_SNR <= value <= MAX_SNR:
             implied = f"PRDN {100 * 10 ** (-MIN_SNR / 20):g} % to {100 * 10 ** (-MAX_SNR / 20):g} %"
-            raise SanConfigError(f"the SNR target must be between {MIN_SNR:g} and {MAX_SNR:g} dB ({implied}), "
-                                 f"got {value:g}")
+            raise SanConfigError(f"the lossy target {option(name)} must be between {MIN_SNR:g} and {MAX_SNR:g} dB "
+                                 f"({implied}), got {value:g}")
         if self.snr is None and value > MAX_TARGET:
-            name = "PRDN" if self.prdn is not None else "bits-per-sample"
-            raise SanConfigError(f"the {name} target must be at most {MAX_TARGET:g}, got {value:g} (a file's header "
-                                 "holds it; a PRDN of 100 % is already a file of zeros)")
+            raise SanConfigError(f"the lossy target {option(name)} must be at most {MAX_TARGET:g}, got {value:g} (a "
+                                 "file's header holds it; a PRDN of 100 % is already a file of zeros)")
 
     @property
     def max_prdn(self) -> float | None:
