@@ -31,6 +31,7 @@ import argparse
 import math
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -120,6 +121,7 @@ class CompiledClock:
         self.by_stage: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self.spans: list[tuple[float, float]] = []  # each call's start and end (perf_counter), on any thread
+        self.named: list[tuple[int, float, float, str]] = []  # ... and with its thread and function (lossy_timeline)
 
     def __getattr__(self, name: str) -> Any:
         fn = getattr(self._lib, name)
@@ -133,6 +135,7 @@ class CompiledClock:
             finally:
                 end = time.perf_counter()
                 self.spans.append((start, end))  # (one append: safe where calls run on several threads)
+                self.named.append((threading.get_ident(), start, end, name))
                 self.seconds += end - start
                 self.by_kernel[name] += end - start
                 self.calls[name] += 1

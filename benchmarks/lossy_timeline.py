@@ -4,21 +4,19 @@ Run: .venv/bin/python benchmarks/lossy_timeline.py [--data-dir ../shared/data] [
 [--effort balanced] [--prdn 2] [--repeats 7] [--bin-ms 0.5] [--summary]
 
 For each signal named (by default the five medium records where balanced loses most time to the wavelet coder), the
-fastest of ``--repeats`` encodes on every core, as ``bench_lossy.py`` encodes it, is traced: the
-encoder's main steps (:data:`STEPS`, each call's start and end on its thread) and every compiled call (``kernels``'
-library wrapped as ``lossy_stages.CompiledClock`` wraps it). Printed per thread: a bar of how busy its compiled calls
-kept it in each ``--bin-ms`` slice (blank: none ran; ``@``: one ran throughout), then its steps in order with their
-span in milliseconds from the encode's start (a step called inside another is indented under it), then per thread
-the milliseconds in compiled calls and in steps, and the time each helper thread (the pool's, any but the encode's own)
-had neither. ``lossy_stages.py --walls`` sums that idle time over the set; this shows where in an encode it falls:
-which steps run one after another in Python while the second core waits, and what a compiled step, or one moved
-beside them, would take off the wall. Traced calls cost a few microseconds each, so the wall is a little above
-``bench_lossy.py``'s. ``--summary`` (every signal of ``lossy_signals.SIGNALS`` unless ``--signals`` names some):
-instead of each timeline, the milliseconds each outermost step took on the encode's own thread (the critical path: a
-step it waits on elsewhere shows as the step that waits), per signal and summed over them (the sums also split by the
-steps directly inside), with the time no helper
-thread was at work summed too.
-"""
+fastest of ``--repeats`` encodes on every core, as ``bench_lossy.py`` encodes it, is traced: the encoder's main
+steps (:data:`STEPS`, each call's start and end on its thread) and every compiled call (``kernels``' library wrapped
+by ``lossy_stages.CompiledClock``, which notes each call's thread). Printed per thread: a bar of how busy its
+compiled calls kept it in each ``--bin-ms`` slice (blank: none ran; ``@``: one ran throughout), then its steps in
+order with their span in milliseconds from the encode's start (a step called inside another is indented under it),
+then per thread the milliseconds in compiled calls and in steps, and the time each helper thread (the pool's, any
+but the encode's own) had neither. ``lossy_stages.py --walls`` sums that idle time over the set; this shows where in
+an encode it falls: which steps run one after another in Python while the second core waits, and what a compiled
+step, or one moved beside them, would take off the wall. Traced calls cost a few microseconds each, so the wall is a
+little above ``bench_lossy.py``'s. ``--summary`` (every signal of ``lossy_signals.SIGNALS`` unless ``--signals``
+names some): instead of each timeline, the milliseconds each outermost step took on the encode's own thread (the
+critical path: a step it waits on elsewhere shows as the step that waits), per signal and summed over them (the sums
+also split by the steps directly inside), with the time no helper thread was at work summed too."""
 
 from __future__ import annotations
 
@@ -31,7 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lossy_signals import SIGNALS, load
-from lossy_stages import covered
+from lossy_stages import CompiledClock, covered
 from timing import steady_allocator
 
 import sancodec
@@ -60,16 +58,18 @@ class Span(NamedTuple):
 
 
 class Tracer:
-    """Wraps :data:`STEPS` and the compiled library so that every call appends a :class:`Span` to :attr:`spans`
-    (list appends are atomic: safe from every thread); :meth:`restore` puts them back."""
+    """Wraps :data:`STEPS` so that every call appends a :class:`Span` to :attr:`spans` (list appends are atomic: safe
+    from every thread), and the compiled library in a ``CompiledClock`` (:meth:`traced` joins both); :meth:`restore`
+    puts them back."""
 
     def __init__(self) -> None:
         self.spans: list[Span] = []
         self._saved: list[tuple[Any, str, Any]] = []
         for owner, name in STEPS:
             self._swap(owner, name, self._traced(getattr(owner, name), name))
-        if kernels._LIB is not None:
-            self._swap(kernels, "_LIB", _TracedLibrary(kernels._LIB, self.spans))
+        self.clock = None if kernels._LIB is None else CompiledClock(kernels._LIB)
+        if self.clock is not None:
+            self._swap(kernels, "_LIB", self.clock)
 
     def _swap(self, owner: Any, name: str, value: Any) -> None:
         self._saved.append((owner, name, getattr(owner, name)))
@@ -84,29 +84,20 @@ class Tracer:
                 self.spans.append(Span(threading.get_ident(), start, time.perf_counter(), name))
         return traced
 
+    def clear(self) -> None:
+        """Forget every span traced so far."""
+        self.spans.clear()
+        if self.clock is not None:
+            self.clock.named.clear()
+
+    def traced(self) -> list[Span]:
+        """The steps' spans and the compiled calls' (``C:name``), as traced so far."""
+        named = [] if self.clock is None else self.clock.named
+        return [*self.spans, *(Span(t, a, b, "C:" + n) for t, a, b, n in named)]
+
     def restore(self) -> None:
         for owner, name, value in reversed(self._saved):
             setattr(owner, name, value)
-
-
-class _TracedLibrary:
-    """Stands in for ``kernels._LIB``: each compiled function's calls appended to ``spans`` as ``C:name``."""
-
-    def __init__(self, lib: Any, spans: list[Span]) -> None:
-        self._lib, self._spans = lib, spans
-
-    def __getattr__(self, name: str) -> Any:
-        fn = getattr(self._lib, name)
-        if not callable(fn):
-            return fn
-
-        def traced(*args: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return fn(*args)
-            finally:
-                self._spans.append(Span(threading.get_ident(), start, time.perf_counter(), "C:" + name))
-        return traced
 
 
 def traced_encode(signal: sancodec.Signal, effort: str, prdn: float, repeats: int) -> tuple[float, list[Span]]:
@@ -117,12 +108,12 @@ def traced_encode(signal: sancodec.Signal, effort: str, prdn: float, repeats: in
     best: tuple[float, float, list[Span]] | None = None
     try:
         for _ in range(repeats):
-            tracer.spans.clear()
+            tracer.clear()
             start = time.perf_counter()
             sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort)
             end = time.perf_counter()
             if best is None or end - start < best[1] - best[0]:
-                best = (start, end, list(tracer.spans))
+                best = (start, end, tracer.traced())
     finally:
         tracer.restore()
     assert best is not None

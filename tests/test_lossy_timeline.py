@@ -30,7 +30,7 @@ def test_a_traced_encode_codes_the_same_file_and_puts_everything_back():
     tracer = lossy_timeline.Tracer()
     try:
         traced = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
-        spans = list(tracer.spans)
+        spans = tracer.traced()
     finally:
         tracer.restore()
     assert traced == plain
