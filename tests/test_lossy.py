@@ -191,7 +191,8 @@ def test_cli_encode_shows_the_target_and_what_was_achieved(tmp_path):
         # an overflow and a header's complaint
         res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", *bad, "-f"])
         assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1, res.output
-        assert "target must be" in res.output and "unexpected" not in res.output
+        option = bad[0].lstrip("-")
+        assert f"the lossy target {option} ({bad[0]}) must be" in res.output and "unexpected" not in res.output
     for edge in (["--snr", "1000"], ["--snr", "-80"], ["--prdn", "1e6"]):  # the ends of the ranges still code
         res = CliRunner().invoke(app, ["encode", str(tmp_path / "test01_00s"), "--mode", "lossy", *edge, "-f"])
         assert res.exit_code == 0, res.output
