@@ -96,12 +96,14 @@ class Tracer:
         return [*self.spans, *(Span(t, a, b, "C:" + n) for t, a, b, n in named)]
 
     def restore(self) -> None:
+        """Put every wrapped function, and the library, back."""
         for owner, name, value in reversed(self._saved):
             setattr(owner, name, value)
 
 
 def traced_encode(signal: sancodec.Signal, effort: str, prdn: float, repeats: int) -> tuple[float, list[Span]]:
-    """The fastest of ``repeats`` traced encodes of ``signal`` on every core: its start and its spans."""
+    """The fastest of ``repeats`` traced encodes of ``signal`` on every core: its seconds, and its spans in seconds
+    from its start."""
     for _ in range(2):  # warm: the pool's threads started, the kernels' scratch allocated
         sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort)
     tracer = Tracer()
