@@ -120,8 +120,13 @@ class CompiledClock:
         self.by_kernel: Counter[str] = Counter()
         self.by_stage: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
-        self.spans: list[tuple[float, float]] = []  # each call's start and end (perf_counter), on any thread
-        self.named: list[tuple[int, float, float, str]] = []  # ... and with its thread and function (lossy_timeline)
+        self.named: list[tuple[int, float, float, str]] = []  # each call's thread, start and end (perf_counter) and
+        # function (one append: safe where calls run on several threads)
+
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """Each call's start and end, on any thread."""
+        return [(start, end) for _, start, end, _ in self.named]
 
     def __getattr__(self, name: str) -> Any:
         fn = getattr(self._lib, name)
@@ -134,7 +139,6 @@ class CompiledClock:
                 return fn(*args)
             finally:
                 end = time.perf_counter()
-                self.spans.append((start, end))  # (one append: safe where calls run on several threads)
                 self.named.append((threading.get_ident(), start, end, name))
                 self.seconds += end - start
                 self.by_kernel[name] += end - start

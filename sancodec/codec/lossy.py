@@ -114,11 +114,11 @@ class LossyTarget:
     bps: float | None = None
 
     def __post_init__(self) -> None:
-        given = [v for v in (self.prdn, self.snr, self.bps) if v is not None]
+        given = [(k, v) for k, v in (("prdn", self.prdn), ("snr", self.snr), ("bps", self.bps)) if v is not None]
         if len(given) != 1:
             raise SanConfigError("lossy mode needs exactly one target: prdn=P (percent, e.g. 2), snr=dB or "
                                  "bps=bits per sample (CLI: --prdn, --snr, --bps)")
-        value, name = given[0], next(k for k in ("prdn", "snr", "bps") if getattr(self, k) is not None)
+        name, value = given[0]
         if not is_real(value):  # a config file's "2"
             raise SanConfigError(f"the lossy target {option(name)} must be a number, got {value!r}")
         value = float(value)  # a numpy scalar becomes the plain number a header holds
