@@ -24,8 +24,8 @@ import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
 
-__all__ = ["Annotations", "MAX_FRAME_ROWS", "MAX_FRAME_SPREAD", "Signal", "frame_rows", "readable_frame",
-           "slice_header"]
+__all__ = ["Annotations", "MAX_FRAME_ROWS", "MAX_FRAME_SPREAD", "Signal", "frame_rows", "header_frame_rows",
+           "readable_frame", "slice_header"]
 
 
 #: Largest magnitude of a digital sample, a grid step, an offset: exact in float64 and in every
@@ -40,6 +40,15 @@ MAX_FRAME_SPREAD = 16  # readers refuse a record whose frame takes more than thi
 def frame_rows(samples_per_frame: Sequence[int] | None) -> int:
     """Rows of a multi-frequency frame: the least common multiple of the channels' samples per frame (1 for None)."""
     return 1 if not samples_per_frame else math.lcm(*(int(v) for v in samples_per_frame))
+
+
+def header_frame_rows(samples_per_frame: Any) -> int | None:
+    """:func:`frame_rows` of a header's ``samples_per_frame`` where it is a list of positive whole numbers, else None
+    (a header not yet checked, a hostile one's field included)."""
+    spf = samples_per_frame
+    if isinstance(spf, list) and spf and all(type(v) is int and v > 0 for v in spf):
+        return frame_rows(spf)
+    return None
 
 
 def readable_frame(samples_per_frame: Sequence[int], what: str) -> int:
@@ -358,6 +367,6 @@ def slice_header(header: dict[str, Any], start: int, end: int) -> dict[str, Any]
         from sancodec.io.segment_map import crop_source
 
         spf = header.get("samples_per_frame")
-        frame = frame_rows(spf) if isinstance(spf, list) and spf and all(type(v) is int and v > 0 for v in spf) else 1
+        frame = header_frame_rows(spf) or 1
         header["source"] = crop_source(source, start // frame, -(-end // frame))
     return header

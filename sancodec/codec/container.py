@@ -36,7 +36,7 @@ from typing import Any, BinaryIO
 from sancodec.codec.binheader import compact, decode_value, encode_value, expand
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits, parse_header_json
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.signal import frame_rows
+from sancodec.signal import header_frame_rows
 
 __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 
@@ -71,7 +71,8 @@ def header_minor(header: dict[str, Any]) -> int:
     largest (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
     signal = header.get("signal") if isinstance(header, dict) else None
     spf = signal.get("samples_per_frame") if isinstance(signal, dict) else None  # (a test's hostile header too)
-    if isinstance(spf, list) and spf and all(type(v) is int and v > 0 for v in spf) and frame_rows(spf) > max(spf):
+    rows = header_frame_rows(spf)
+    if rows is not None and rows > max(spf):
         return COMMON_FRAME_MINOR
     return 0
 
