@@ -305,6 +305,25 @@ def test_a_medium_channel_without_a_line_codes_plain_after_the_line_search_the_s
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
 
 
+def test_a_residual_is_the_same_with_its_pieces_side_by_side():
+    """``residual.best_residual`` (the polynomial histograms beside the LPC analysis) and ``with_running_contexts``
+    (the block classes' coding beside the running contexts') on two threads give the one-thread residual."""
+    from sancodec.codec import residual
+
+    noise = np.random.default_rng(3).normal(0, 50, 60_000).tolist()
+    v = [0.0, 0.0]
+    for e in noise:  # an AR(2) process: LPC predicts it best
+        v.append(1.6 * v[-1] - 0.8 * v[-2] + e)
+    x = np.rint(v).astype(np.int64)
+    made = []
+    for threads in (1, 2):
+        with jobs.piece_threads(threads):
+            best = residual.best_residual(x - x[0], allow_lpc=True)
+            made.append((best, residual.with_running_contexts(best).coded()))
+    (one, block), (two, block2) = made
+    assert one.lpc is not None and one.lpc == two.lpc and np.array_equal(one.e, two.e) and block == block2
+
+
 @pytest.mark.parametrize("rows", [140_000, 20_000])
 def test_quick_bands_code_the_long_bands_beside_the_short_ones_fits_the_same_bytes(rows, monkeypatch):
     """``waveletframe.quick_bands`` on two threads: the bands past ``QUICK_LPC_VALUES`` values each a piece, beside
@@ -326,6 +345,31 @@ def test_quick_bands_code_the_long_bands_beside_the_short_ones_fits_the_same_byt
     assert names.count("_short_bands") == (1 if long else 0)
     assert names.count("_long_band") == len(long)
     assert names.count("_quick_band") == (0 if long else len(streams))
+
+
+@pytest.mark.parametrize("rows", [140_000, 60_000, 20_000])
+def test_quick_bands_fit_each_band_once_for_its_pieces_and_the_fitted_stream(rows, monkeypatch):
+    """``waveletframe.quick_bands`` with the fitted stream (a dependently quantised frame's): the long bands' pieces,
+    the short bands' and the fitted stream's ask for the same bands' fits, which are made once each (by whichever
+    piece asks first), on one thread and on two, the same bytes."""
+    from sancodec.codec import adaptivebands, bandlpc
+
+    x = _two_leads(rows).samples[:, 0]
+    prepared = lossyrate.Prepared([x], [None])
+    q = split_bands(waveletframe.quantise_flat(prepared.flat[0], 9.0), prepared.levels[0])
+    streams = [np.diff(q[0], prepend=0), *q[1:]]
+    fitted: list[int] = []
+    real = bandlpc.predicted
+    monkeypatch.setattr(bandlpc, "predicted", lambda s: fitted.append(id(s)) or real(s))
+    made = []
+    for threads in (1, 2):
+        fitted.clear()
+        with jobs.piece_threads(threads):
+            made.append(waveletframe.quick_bands(streams, fitted_stream=True))
+        assert len(fitted) == len(set(fitted))  # no band fitted twice
+        if rows <= adaptivebands.MAX_VALUES:  # the fitted stream is weighed: it asks for every band's fit
+            assert len(fitted) == sum(len(s) >= bandlpc.MIN_LENGTH for s in streams)
+    assert made[0] == made[1]
 
 
 def test_once_is_made_by_the_first_caller_alone_while_the_others_wait(monkeypatch):

@@ -29,7 +29,7 @@ from sancodec.codec.frames import (
     register_coding,
 )
 from sancodec.codec.interchannel import nested_difference
-from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs, run_pieces
+from sancodec.codec.jobs import PARALLEL_VALUES, Once, run_jobs, run_pieces
 from sancodec.codec.mains import Mains, read_mains
 from sancodec.codec.residual import estimate_bits
 from sancodec.codec.wavelet import MAX_LEVELS, band_lengths, inverse, levels_for
@@ -247,10 +247,20 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     return 0, joint.getvalue()
 
 
-def _band_fits(streams: Sequence[np.ndarray]) -> dict[int, tuple[Any, np.ndarray, int]]:
+#: Each band's ``bandlpc.predicted``, made once whichever of ``quick_bands``' pieces asks first (by band)
+Fits = dict[int, Once[tuple[Any, np.ndarray, int] | None]]
+
+
+def _fits_once(streams: Sequence[np.ndarray]) -> Fits:
+    """:data:`Fits` of every band of ``bandlpc.MIN_LENGTH`` values or more, none made yet."""
+    return {b: Once(partial(bandlpc.predicted, s)) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
+
+
+def _band_fits(streams: Sequence[np.ndarray], once: Fits | None = None) -> dict[int, tuple[Any, np.ndarray, int]]:
     """Each band of ``bandlpc.MIN_LENGTH`` values or more that ``bandlpc.predicted`` finds a filter for: its filter,
-    residual and the filter's bytes, by band."""
-    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if len(s) >= bandlpc.MIN_LENGTH}
+    residual and the filter's bytes, by band (``once``: those fits, shared with other pieces)."""
+    once = _fits_once(streams) if once is None else once
+    fits = {b: fit() for b, fit in once.items()}
     return {b: fit for b, fit in fits.items() if fit is not None}
 
 
@@ -267,11 +277,12 @@ def _after_filters(fits: dict[int, tuple[Any, np.ndarray, int]], stream: bytes) 
     return w.getvalue()
 
 
-def _fitted_stream(streams: Sequence[np.ndarray], limit: int | None) -> tuple[bytes, bool] | None:
+def _fitted_stream(streams: Sequence[np.ndarray], limit: int | None, once: Fits | None = None
+                   ) -> tuple[bytes, bool] | None:
     """The frame in one adaptive stream with every band ``bandlpc.predicted`` finds a filter for as its residual, as
     :func:`code_bands` weighs it (the filters first), and whether it has parent contexts; None where no band has a
-    filter or the stream takes more than ``limit`` decisions."""
-    fits = _band_fits(streams)
+    filter or the stream takes more than ``limit`` decisions (``once``: the fits, shared)."""
+    fits = _band_fits(streams, once)
     if not fits:
         return None
     coded = adaptivebands.encode_either(_with_residuals(streams, fits), limit)
@@ -342,13 +353,14 @@ def quick_bands(streams: Sequence[np.ndarray], fitted_stream: bool = False) -> t
     # the bands too long for a prediction's fit coded beside the fits and the short bands' coding (one piece); a
     # frame with none (a short record's) has its fits made first and each band coded as a piece of its own
     long = [b for b, s in enumerate(streams) if len(s) > QUICK_LPC_VALUES]
+    once = _fits_once(streams)  # a band's fit made once, by the first piece that asks (the fitted stream's too)
     if long:
-        jobs: list[Callable[[], Any]] = [partial(_long_band, streams[b]) for b in long]
+        jobs: list[Callable[[], Any]] = [partial(_long_band, streams[b], once.get(b)) for b in long]
         sizes = [len(streams[b]) for b in long]
-        jobs.append(partial(_short_bands, streams, long))
+        jobs.append(partial(_short_bands, streams, long, once))
         sizes.append(SHORT_BANDS_WORK * (values - sum(sizes)))
     else:
-        coded, predicted, saved = _quick_predicted(streams)
+        coded, predicted, saved = _quick_predicted(streams, once)
         jobs, sizes = [partial(_quick_band, s) for s in coded], [len(s) for s in coded]
     fitted = adaptive and fitted_stream
     if adaptive:
@@ -356,7 +368,7 @@ def quick_bands(streams: Sequence[np.ndarray], fitted_stream: bool = False) -> t
         jobs.append(partial(adaptivebands.encode_either, streams, limit))
         sizes.append(2 * values)
     if fitted:
-        jobs.append(partial(_fitted_stream, streams, limit))
+        jobs.append(partial(_fitted_stream, streams, limit, once))
         sizes.append(2 * values)
     made = run_pieces(jobs, sizes)
     with_fits = made.pop() if fitted else None
@@ -381,22 +393,24 @@ def quick_bands(streams: Sequence[np.ndarray], fitted_stream: bool = False) -> t
     return SEPARATE_BANDS | (BAND_LPC if predicted else 0), apart
 
 
-def _short_bands(streams: Sequence[np.ndarray], long: Sequence[int]) -> tuple[dict[int, tuple[bytes, bool]],
-                                                                              dict[int, Any], int]:
+def _short_bands(streams: Sequence[np.ndarray], long: Sequence[int], once: Fits | None = None
+                 ) -> tuple[dict[int, tuple[bytes, bool]], dict[int, Any], int]:
     """:func:`quick_bands`' bands but ``long`` (those past :data:`QUICK_LPC_VALUES` values, coded beside this):
     each one's block as :func:`_quick_band` codes it, as its prediction's residual where :func:`_quick_predicted`
-    keeps one; the filters by band, and the bytes they save on the estimate."""
-    coded, predicted, saved = _quick_predicted(streams)
+    keeps one; the filters by band, and the bytes they save on the estimate (``once``: the fits, shared)."""
+    coded, predicted, saved = _quick_predicted(streams, once)
     return {b: _quick_band(s) for b, s in enumerate(coded) if b not in long}, predicted, saved
 
 
-def _quick_predicted(streams: Sequence[np.ndarray]) -> tuple[list[np.ndarray], dict[int, Any], int]:
+def _quick_predicted(streams: Sequence[np.ndarray], once: Fits | None = None
+                     ) -> tuple[list[np.ndarray], dict[int, Any], int]:
     """The bands as :func:`quick_bands` codes them: each band of ``bandlpc.MIN_LENGTH`` to :data:`QUICK_LPC_VALUES`
     values as its linear prediction's residual where ``bandlpc.predicted`` finds a promising filter and the
     residual's bit estimate (``residual.estimate_bits``) and the filter come to fewer bytes than the band's (only
     the coding kept is made); the filters by band, and the bytes that saves on the estimate (the mask's counted),
-    or none where it saves nothing."""
-    fits = {b: bandlpc.predicted(s) for b, s in enumerate(streams) if bandlpc.MIN_LENGTH <= len(s) <= QUICK_LPC_VALUES}
+    or none where it saves nothing (``once``: the fits, shared with other pieces)."""
+    once = _fits_once(streams) if once is None else once
+    fits = {b: fit() for b, fit in once.items() if len(streams[b]) <= QUICK_LPC_VALUES}
     fits = {b: fit for b, fit in fits.items() if fit is not None}
     if not fits:
         return list(streams), {}, 0
@@ -421,14 +435,15 @@ class _LongBand(NamedTuple):
     residual: tuple[bytes, bool] | None
 
 
-def _long_band(s: np.ndarray) -> _LongBand:
+def _long_band(s: np.ndarray, once: Once[tuple[Any, np.ndarray, int] | None] | None = None) -> _LongBand:
     """A band of more than :data:`QUICK_LPC_VALUES` values coded as :func:`_quick_band` codes it, and as its linear
     prediction's residual too where ``bandlpc.predicted`` finds a promising filter (fitted on the band's first
     ``bandlpc.FIT_HEAD`` values; about one long band in five at PRDN 1-9 % on bench_lossy's records). Both are
     coded, not estimated: on these long bands the order-0 estimate that :func:`_quick_predicted` trusts chose wrong
-    about as often as right on bench_lossy's records (PTB's finest band at PRDN 1 % codes 8 % smaller so)."""
+    about as often as right on bench_lossy's records (PTB's finest band at PRDN 1 % codes 8 % smaller so). ``once``:
+    the band's fit, shared with the fitted stream's piece (:func:`quick_bands`)."""
     block = _quick_band(s)
-    fit = bandlpc.predicted(s) if 8 * len(block[0]) >= LONG_LPC_BITS * len(s) else None
+    fit = (bandlpc.predicted(s) if once is None else once()) if 8 * len(block[0]) >= LONG_LPC_BITS * len(s) else None
     return _LongBand(block, None, None) if fit is None else _LongBand(block, fit[0], _quick_band(fit[1]))
 
 
