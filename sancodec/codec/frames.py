@@ -32,6 +32,7 @@ from sancodec.codec.residual import (
     with_running_contexts,
     write_residual,
 )
+from sancodec.codec.valuegrid import value_grid
 from sancodec.errors import SanFormatError, SanLimitError
 from sancodec.san.placement import scatter_kernels
 from sancodec.san.spec import SanSpec
@@ -303,7 +304,7 @@ class RawCoding(FrameCoding):
             found.append(self.on_grid(x0, plan.qstep, best_residual(near_lossless(x - x0, plan.qstep), False)))
         # Exact, on the samples' own grid: lossless frames, and near-lossless ones where it is cheaper
         # (a grid coarser than 2E + 1, a signal LPC predicts well): never larger than lossless.
-        g = int(np.gcd.reduce(np.abs(x - x0))) if len(x) > 1 else 0
+        g = value_grid(x, x0) if len(x) > 1 else 0
         grid = g if g > 1 else 1
         exact = self.on_grid(x0, grid, best_residual((x - x0) // grid, allow_lpc=True))
         return found + [Candidate(exact.cost, exact.head, exact.residual, exact=True)]

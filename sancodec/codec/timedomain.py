@@ -32,6 +32,7 @@ from sancodec.codec.interchannel import cross_channel_candidate
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, bits_from_histogram, estimate_bits
+from sancodec.codec.valuegrid import value_grid
 from sancodec.codec.valuetable import RANK_RANGE, distinct_ranks
 from sancodec.metrics import prdn_of_error, prdn_with_spread, spread_of, sum_of_squares
 
@@ -372,7 +373,7 @@ def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray,
     """A channel's samples as one array, its PRDN denominator, its first sample and its own grid."""
     x = _joined(frames)
     x0 = int(x[0])
-    return x, channel_spread(ref), x0, int(np.gcd.reduce(np.abs(x - x0))) or 1
+    return x, channel_spread(ref), x0, value_grid(x, x0) or 1
 
 
 def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int,

@@ -25,6 +25,7 @@ from sancodec.codec.frames import (
     register_coding,
 )
 from sancodec.codec.limits import MAX_ABS_SAMPLE
+from sancodec.codec.valuegrid import value_grid
 from sancodec.errors import SanFormatError
 
 __all__ = ["SteppedTableCoding", "ValueTableCoding"]
@@ -54,7 +55,7 @@ def _sparse_alphabet(x: np.ndarray) -> bool:
     if len(x) < 2:
         return False
     lo, hi = int(x.min()), int(x.max())
-    g = max(int(np.gcd.reduce(np.abs(x - x[0]))), 1)
+    g = max(value_grid(x, int(x[0])), 1)
     span = (hi - lo) // g + 1
     if span > 8 * len(x):  # fewer values than samples can never fill half of this grid
         return span > 1
