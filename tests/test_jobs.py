@@ -305,6 +305,28 @@ def test_a_medium_channel_without_a_line_codes_plain_after_the_line_search_the_s
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
 
 
+@pytest.mark.parametrize("kind", ["emg", "ecg"])
+def test_balanced_begins_a_likely_time_domain_coding_beside_the_payloads_the_same_bytes(kind, monkeypatch):
+    """Effort "balanced" on two threads: an EMG (its grid codes it smaller than the wavelets at PRDN 2 %) has its
+    time-domain coding begun on a guess of the wavelets' bytes beside their payload coding (``lossy._time_domain_
+    ahead``: ``timedomain.Work.guess``), and the file is the one-thread file; a short ECG strip, whose bytes to beat
+    come from its dependent quantisation (``lossy.QUICK_DEPENDENT``), has none begun."""
+    from sancodec.codec import lossy
+
+    if kind == "emg":
+        sig = read_signal(Path(__file__).parent / "data" / "emg_healthy")
+    else:
+        sig = _two_leads(60_000)
+        sig = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
+        assert sig.n_samples <= lossy.QUICK_DEPENDENT
+    calls = _spy_jobs(monkeypatch)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    assert not any("guess" in names for _, names in calls)
+    calls.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
+    assert any(n == 2 and names == ["payloads", "guess"] for n, names in calls) == (kind == "emg")
+
+
 def test_a_residual_is_the_same_with_its_pieces_side_by_side():
     """``residual.best_residual`` (the polynomial histograms beside the LPC analysis) and ``with_running_contexts``
     (the block classes' coding beside the running contexts') on two threads give the one-thread residual."""

@@ -585,3 +585,38 @@ def test_balanced_takes_the_time_domain_within_a_byte_budget_where_it_leaves_les
     monkeypatch.setattr(timedomain, "code_within", lambda *args: None)  # wavelets only
     wavelets = sancodec.encode(sig, mode="lossy", bps=1.0, effort="balanced")
     assert achieved < 0.8 * prdn(sig.samples[:, 0], decode_file(wavelets).signal.samples[:, 0])
+
+
+@pytest.mark.parametrize("record, channel, bound, plan", [("a103l_20000", 1, 1.0, "EXACT"),
+                                                          ("emg_healthy", 0, 2.0, "EXACT_QUICK"),
+                                                          ("1001", 0, 2.0, "EXACT_QUICK")])
+def test_a_time_domain_coding_begun_on_a_guess_ends_as_it_would_have_alone(record, channel, bound, plan,
+                                                                           monkeypatch):
+    """``timedomain.Work``: a call of ``code_channel`` against a guess of the bytes to beat (``Work.guess``, as effort
+    balanced makes it beside the wavelets' payload coding) leaves what it made in the work, and the call against the
+    real bytes then gives what it gives alone, whether the guess was too small, right or too large; where the guess
+    was the real bytes, the real call codes nothing again (every coding it keeps was made by the guess)."""
+    sig = read_signal(DATA / record)
+    step = sig.sample_steps()[channel]
+    x = sig.samples[::step, channel].astype(np.int64)
+    ref = x.astype(np.float64)
+    how = getattr(timedomain, plan)
+    alone = timedomain.code_channel([x], ref, bound, 1 << 30, how)
+    assert alone is not None and alone.prdn <= bound
+    to_beat = sum(map(len, alone.payloads)) + 1  # a coding just past the one kept alone: the same one is kept
+    alone = timedomain.code_channel([x], ref, bound, to_beat, how)
+    assert alone is not None
+    coded: list[str] = []
+    for name in ("_raw_frames", "encode_channel_frame"):
+        real = getattr(timedomain, name)
+        monkeypatch.setattr(timedomain, name, lambda *a, _real=real, _name=name: coded.append(_name) or _real(*a))
+    for guess in (to_beat // 3, to_beat, 3 * to_beat):
+        work = timedomain.Work([x], ref, bound, how)
+        coded.clear()
+        work.guess(guess)
+        guessed = list(coded)
+        coded.clear()
+        assert timedomain.code_channel(work.frames, ref, bound, to_beat, how, work) == alone
+        assert guessed or guess < to_beat  # the guess's call coded something where it could keep something
+        if guess == to_beat:
+            assert coded == []

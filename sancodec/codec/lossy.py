@@ -21,7 +21,7 @@ import numpy as np
 from sancodec.codec import dependentframe, timedomain
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.channelstats import channel_spread
-from sancodec.codec.jobs import Once, piece_count, run_pieces
+from sancodec.codec.jobs import PIECE_VALUES, Once, piece_count, run_pieces
 from sancodec.codec.lossyrate import (
     CLEAR_MARGIN,
     LEVELS,
@@ -323,6 +323,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     # the head's exact estimates (the last test below) made ahead, on a thread the wavelets leave spare, where asked
     ahead = bool(fs) and target.max_prdn is not None and n > TIME_DOMAIN_ALWAYS and piece_count() > 1
     chosen, look = _quick_wavelets(frames, ref, target, fs, look_ahead=ahead)
+    work = _time_domain_ahead(frames, ref, target, fs, chosen, look)
     to_beat = sum(map(len, chosen.payloads()))
     sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
     if fs and sparse and target.max_prdn is not None:
@@ -345,8 +346,37 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     if dependent is not None:
         coded, to_beat = dependent, len(dependent.payloads[0])
     if _time_domain_may_pay(frames, ref, target.max_prdn, to_beat, sparse, look):
-        return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK) or coded
+        return timedomain.code_channel(frames, ref, target.max_prdn, to_beat, timedomain.EXACT_QUICK, work) or coded
     return coded
+
+
+def _time_domain_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,
+                       chosen: WaveletCoding, look: timedomain.HeadLook | None) -> timedomain.Work | None:
+    """Effort "balanced"'s time-domain codings begun beside ``chosen``'s payload coding (its payloads made here, kept
+    by ``chosen``), where a thread is spare and :func:`_time_domain_may_pay` says they may pay against a guess of
+    those payloads' bytes (``chosen``'s bit estimate), but where another coding will set the bytes to beat (a
+    sparse channel's every-way coding, a short templated one's dependent quantisation, :func:`_quick`):
+    ``timedomain.code_channel`` run against that guess, what it
+    made kept in the :class:`timedomain.Work` returned, for the call against the real bytes (which then takes the
+    same steps and makes the same file; a coding the guess left out is made then). None where not begun. Where the
+    real bytes then ask for no time-domain coding, that work is lost; the payloads' coding, whose pieces took turns
+    on one thread meanwhile, took longer. On an EMG, whose grid wins, the grid's search and coding no longer wait
+    for the payloads' bytes."""
+    n = sum(map(len, frames))
+    bound = target.max_prdn
+    if not fs or bound is None or target.bps is not None or piece_count() < 2 or n < PIECE_VALUES:
+        return None
+    templated = any(t is not None for t in chosen.prepared.templates)
+    if templated and n <= QUICK_DEPENDENT:  # the bytes to beat will be the dependent coding's, made on both threads
+        return None
+    guess = chosen.estimate() / 8
+    if n <= LEVEL_CHANNELS and 8 * guess < SPARSE_BPS * n:  # sparse: its every-way coding sets the bytes to beat
+        return None
+    if not _time_domain_may_pay(frames, ref, bound, int(guess), False, look):
+        return None
+    work = timedomain.Work(frames, ref, bound, timedomain.EXACT_QUICK)
+    run_pieces([chosen.payloads, partial(work.guess, guess)], [n, n])
+    return work
 
 
 def _budget(ref: np.ndarray, target: LossyTarget) -> float:

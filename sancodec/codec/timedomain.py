@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -36,9 +36,11 @@ from sancodec.codec.valuegrid import value_grid
 from sancodec.codec.valuetable import RANK_RANGE, distinct_ranks
 from sancodec.metrics import prdn_of_error, prdn_with_spread, spread_of, sum_of_squares
 
-__all__ = ["EXACT", "EXACT_QUICK", "Coded", "ExactPayload", "code_channel", "code_within", "exact_file",
+__all__ = ["EXACT", "EXACT_QUICK", "Coded", "ExactPayload", "Work", "code_channel", "code_within", "exact_file",
            "exact_frames", "exact_payload", "grid_estimate", "grid_looks_smaller", "may_code_exactly",
            "predict_across"]
+
+T = TypeVar("T")
 
 EXACT = FramePlan("lossless", 0, 0.02, None, [])
 EXACT_QUICK = FramePlan("lossless", 0, 0.02, None, [], predictor="fast")  # effort "balanced": no adaptive stages
@@ -176,12 +178,15 @@ def exact_payload(candidate: Candidate) -> ExactPayload:
     return payload
 
 
-def _may_pay(frames: Sequence[np.ndarray], to_beat: int, plan: FramePlan = EXACT) -> bool:
+def _may_pay(frames: Sequence[np.ndarray], to_beat: int, plan: FramePlan = EXACT, work: Work | None = None) -> bool:
     """Whether coding the channel exactly may take fewer than ``to_beat`` bytes (:func:`_probe_pays`; coding
     a long channel exactly is most of the lossy encoder's time where it cannot win, as at PRDN 2 % and up
-    on mitdb 100)."""
+    on mitdb 100; ``work``: where the probe's bytes are kept once counted)."""
+    def head_bytes(head: int) -> int:
+        return len(encode_channel_frame(np.asarray(frames[0][:head]), None, plan).payload())
+
     return _probe_pays(sum(map(len, frames)), len(frames[0]), to_beat,
-                       lambda head: len(encode_channel_frame(np.asarray(frames[0][:head]), None, plan).payload()))
+                       head_bytes if work is None else lambda head: work.kept(("probe", head), head_bytes, head))
 
 
 def _probe_pays(n: int, first: int, to_beat: int, coded_bytes: Callable[[int], int]) -> bool:
@@ -337,19 +342,24 @@ def grid_estimate(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float) -
 
 
 def _exact(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,
-           plan: FramePlan = EXACT) -> list[bytes] | None:
+           plan: FramePlan = EXACT, work: Work | None = None) -> list[bytes] | None:
     """The frames coded exactly, as a lossless file codes them under ``plan``, or None where the order-0
-    ``estimates`` of their samples or :func:`_may_pay`'s probe say they cannot come near ``to_beat`` bytes."""
-    if not _may_code(frames, estimates, to_beat, plan):
+    ``estimates`` of their samples or :func:`_may_pay`'s probe say they cannot come near ``to_beat`` bytes
+    (``work``: where the codings are kept once made)."""
+    if not _may_code(frames, estimates, to_beat, plan, work):
         return None
-    return [exact_payload(encode_channel_frame(f, None, plan)) for f in frames]
+
+    def coded() -> list[bytes]:
+        return [exact_payload(encode_channel_frame(f, None, plan)) for f in frames]
+
+    return coded() if work is None else work.kept(("exact",), coded)
 
 
 def _may_code(frames: Sequence[np.ndarray], estimates: _ExactEstimates, to_beat: float,
-              plan: FramePlan = EXACT) -> bool:
+              plan: FramePlan = EXACT, work: Work | None = None) -> bool:
     """Whether neither the order-0 ``estimates`` of the frames' samples nor :func:`_may_pay`'s probe rules out
     coding the frames exactly in about ``to_beat`` bytes."""
-    return not _hopeless(estimates, to_beat) and _may_pay(frames, int(to_beat), plan)
+    return not _hopeless(estimates, to_beat) and _may_pay(frames, int(to_beat), plan, work)
 
 
 def exact_frames(frames: Sequence[np.ndarray], within: float) -> list[bytes] | None:
@@ -376,20 +386,49 @@ def _channel(frames: Sequence[np.ndarray], ref: np.ndarray) -> tuple[np.ndarray,
     return x, channel_spread(ref), x0, value_grid(x, x0) or 1
 
 
-def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int,
-                 plan: FramePlan = EXACT) -> Coded | None:
-    """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
-    bytes; None where neither candidate does. ``plan``: :data:`EXACT`, the lossless coder as it codes a
-    file, or :data:`EXACT_QUICK`, without its adaptive stages (their search is most of the time on a short
-    channel, and they save little where the time domain wins: a fetal heart rate's steps, EEG on a grid), and
-    with one grid weighed (:data:`QUICK_BEYOND`). The candidate whose order-0 estimate is least is coded first,
-    and the others only where theirs comes near its bytes: where a grid wins, coding the samples exactly first
-    was most of the time (CTG's heart rate). After
-    a grid kept, the samples are coded exactly only where their estimate is within :data:`EXACT_AFTER_GRID` of
-    the grid's (the same coder gains alike on both: Bonn's EEG at PRDN 2 %). Of equal sizes, the exact coding
-    is kept."""
-    if not sum(map(len, frames)):
-        return None
+class Work:
+    """What :func:`code_channel` works out for one channel at one PRDN bound under one plan that does not depend on
+    the bytes to beat: the channel's samples and grids (:meth:`searched`), and every coding it makes (the exact
+    frames, each grid's raw frames, the probes' heads), each kept once made. A call with a guess of the bytes to
+    beat, made beside the wavelets' payload coding (``lossy._quick``), leaves in it what the call with the real bytes
+    then finds made: that call takes the same steps, and the file is the same, as without it (a coding the guess
+    did not reach is made then; one it made that the real bytes skip is work lost)."""
+
+    def __init__(self, frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, plan: FramePlan = EXACT) -> None:
+        self.frames, self.ref, self.bound, self.plan = frames, ref, bound, plan
+        self._kept: dict[tuple[Any, ...], Any] = {}
+
+    def kept(self, key: tuple[Any, ...], make: Callable[..., T], *args: Any) -> T:
+        """``make(*args)``, made once for ``key`` (what it names: ``args`` are not part of it). The speculative call
+        ends before the real one starts; within a call, only the grids' codings are made two at a time, each under
+        its own key."""
+        if key not in self._kept:
+            self._kept[key] = make(*args)
+        return self._kept[key]
+
+    def searched(self) -> _Searched:
+        """The channel's samples and its grids (:func:`_searched`), made once."""
+        return self.kept(("searched",), _searched, self.frames, self.ref, self.bound, self.plan)
+
+    def guess(self, to_beat: float) -> None:
+        """:func:`code_channel` with ``to_beat`` a guess of the bytes to beat, for what it leaves made here."""
+        code_channel(self.frames, self.ref, self.bound, int(to_beat), self.plan, self)
+
+
+class _Searched(NamedTuple):
+    """:func:`code_channel`'s work before the bytes to beat play a part: the channel's first sample, the exact
+    coding's PRDN and estimates, the grids weighed (grid, its PRDN, its cells, their estimate in bytes) and whether
+    the samples are coded exactly before them (:func:`_exact_first`)."""
+
+    x0: int
+    exact_prdn: float
+    estimates: _ExactEstimates
+    grids: list[tuple[int, float, np.ndarray, float]]
+    exact_first: bool
+
+
+def _searched(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, plan: FramePlan) -> _Searched:
+    """:class:`_Searched` of a channel (of some samples) at the PRDN ``bound`` under ``plan``."""
     x, spread, x0, g = _channel(frames, ref)
     exact_prdn = prdn_with_spread(ref, x, spread)
     estimates = _ExactEstimates(x)
@@ -403,39 +442,63 @@ def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to
             u = _cells(x, x0, k * g)
             grids.append((k * g, coarse_prdn, u, _difference_bits(u) / 8))
     exact_first = exact_prdn <= bound and _exact_first(estimates, [e for *_, e in grids])
+    return _Searched(x0, exact_prdn, estimates, grids, exact_first)
+
+
+def code_channel(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int,
+                 plan: FramePlan = EXACT, work: Work | None = None) -> Coded | None:
+    """The channel's frames coded in the time domain within PRDN ``bound`` in fewer than ``to_beat``
+    bytes; None where neither candidate does. ``plan``: :data:`EXACT`, the lossless coder as it codes a
+    file, or :data:`EXACT_QUICK`, without its adaptive stages (their search is most of the time on a short
+    channel, and they save little where the time domain wins: a fetal heart rate's steps, EEG on a grid), and
+    with one grid weighed (:data:`QUICK_BEYOND`). The candidate whose order-0 estimate is least is coded first,
+    and the others only where theirs comes near its bytes: where a grid wins, coding the samples exactly first
+    was most of the time (CTG's heart rate). After
+    a grid kept, the samples are coded exactly only where their estimate is within :data:`EXACT_AFTER_GRID` of
+    the grid's (the same coder gains alike on both: Bonn's EEG at PRDN 2 %). Of equal sizes, the exact coding
+    is kept. ``work``: the :class:`Work` of this channel, bound and plan, where some of it may be made already
+    (else it is all made here)."""
+    if not sum(map(len, frames)):
+        return None
+    if work is None:
+        work = Work(frames, ref, bound, plan)
+    assert work.bound == bound and work.plan is plan and work.frames is frames
+    x0, exact_prdn, estimates, grids, exact_first = work.searched()
     best: Coded | None = None
     if exact_first:
-        payloads = _exact(frames, estimates, to_beat, plan)
+        payloads = _exact(frames, estimates, to_beat, plan, work)
         if payloads is not None and sum(map(len, payloads)) < to_beat:
             best, to_beat = Coded(payloads, exact_prdn, True), sum(map(len, payloads))
     bounds, first = np.cumsum([0, *map(len, frames)]), len(frames[0])
     wavelet_bytes, kept_estimate = to_beat, math.inf
-    probes = [_GridProbe(u, x0, grid, first, plan, estimate) for grid, _, u, estimate in grids]
-    coded = _grid_codings(grids, probes, bounds, x0, to_beat, plan)
+    probes = [work.kept(("grid probe", grid), _GridProbe, u, x0, grid, first, plan, estimate)
+              for grid, _, u, estimate in grids]
+    _grid_codings(grids, probes, bounds, x0, to_beat, plan, work)
     for (grid, coarse_prdn, u, estimate), probe in zip(grids, probes):  # in turn, each against the bytes left to beat
         if probe.may_pay(to_beat):
-            payloads = coded[grid] if grid in coded else _raw_frames(u, bounds, x0, grid, plan)
+            payloads = work.kept(("raw frames", grid), _raw_frames, u, bounds, x0, grid, plan)
             if sum(map(len, payloads)) < to_beat:
                 best, to_beat = Coded(payloads, coarse_prdn, False), sum(map(len, payloads))
                 kept_estimate = estimate
     if exact_prdn <= bound and not exact_first and estimates.within(EXACT_AFTER_GRID * kept_estimate):
-        payloads = _exact(frames, estimates, to_beat, plan)
+        payloads = _exact(frames, estimates, to_beat, plan, work)
         if payloads is not None and sum(map(len, payloads)) < wavelet_bytes and sum(map(len, payloads)) <= to_beat:
             best = Coded(payloads, exact_prdn, True)
     return best
 
 
 def _grid_codings(grids: Sequence[tuple[int, float, np.ndarray, float]], probes: Sequence[_GridProbe],
-                  bounds: np.ndarray, x0: int, to_beat: int, plan: FramePlan) -> dict[int, list[bytes]]:
+                  bounds: np.ndarray, x0: int, to_beat: int, plan: FramePlan, work: Work) -> None:
     """The raw frames of every grid that :func:`code_channel` may code, made side by side where two or more may
-    be and ``jobs.run_pieces`` allows (by grid; none where fewer, or on one thread): those that pass its tests
-    against the bytes it starts with, which only fall as a grid is kept, so no grid it codes is left out; one it
-    then skips (a grid kept before it coded smaller than its estimate allows) is work lost."""
+    be and ``jobs.run_pieces`` allows (none where fewer, or on one thread), kept in ``work`` by grid: those that
+    pass its tests against the bytes it starts with, which only fall as a grid is kept, so no grid it codes is left
+    out; one it then skips (a grid kept before it coded smaller than its estimate allows) is work lost."""
     may = [(grid, u) for (grid, _, u, _), probe in zip(grids, probes) if probe.may_pay(to_beat)]
     if len(may) < 2 or piece_count() < 2:
-        return {}
-    made = run_pieces([partial(_raw_frames, u, bounds, x0, grid, plan) for grid, u in may], [len(u) for _, u in may])
-    return {grid: payloads for (grid, _), payloads in zip(may, made)}
+        return
+    made = run_pieces([partial(work.kept, ("raw frames", grid), _raw_frames, u, bounds, x0, grid, plan)
+                       for grid, u in may], [len(u) for _, u in may])
+    assert len(made) == len(may)
 
 
 def _raw_frames(u: np.ndarray, bounds: np.ndarray, x0: int, grid: int, plan: FramePlan) -> list[bytes]:
