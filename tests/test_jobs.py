@@ -327,6 +327,24 @@ def test_balanced_begins_a_likely_time_domain_coding_beside_the_payloads_the_sam
     assert any(n == 2 and names == ["payloads", "guess"] for n, names in calls) == (kind == "emg")
 
 
+def test_balanced_codes_a_sparse_channel_every_way_beside_its_payloads_the_same_bytes(monkeypatch):
+    """Effort "balanced" on two threads, a step signal whose bit estimate says it is sparse (``lossy.SPARSE_BPS``
+    raised so that an estimate of a few steps' bands is under it): the every-way coding's rate control runs beside the
+    quick coding's payloads (``lossy._every_way_ahead``), then the time domain, weighed on every sparse channel,
+    beside the every-way coding's payloads; the file is the one-thread file."""
+    from sancodec.codec import lossy
+
+    monkeypatch.setattr(lossy, "SPARSE_BPS", 0.5)
+    x = np.repeat(np.array([0, 400, -250], dtype=np.int64), 20_000)
+    sig = Signal(x[:, None], 250.0, ["II"], ["mV"])
+    calls = _spy_jobs(monkeypatch)
+    alone = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=1)
+    calls.clear()
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
+    beside = [names for n, names in calls if n == 2 and names[0] == "payloads"]
+    assert beside == [["payloads", "rate_control"], ["payloads", "guess"]]
+
+
 def test_a_residual_is_the_same_with_its_pieces_side_by_side():
     """``residual.best_residual`` (the polynomial histograms beside the LPC analysis) and ``with_running_contexts``
     (the block classes' coding beside the running contexts') on two threads give the one-thread residual."""

@@ -323,12 +323,16 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     # the head's exact estimates (the last test below) made ahead, on a thread the wavelets leave spare, where asked
     ahead = bool(fs) and target.max_prdn is not None and n > TIME_DOMAIN_ALWAYS and piece_count() > 1
     chosen, look = _quick_wavelets(frames, ref, target, fs, look_ahead=ahead)
-    work = _time_domain_ahead(frames, ref, target, fs, chosen, look)
+    every = _every_way_ahead(frames, ref, target, fs, chosen)
+    work = _time_domain_ahead(frames, ref, target, fs, chosen, look) if every is None else None
     to_beat = sum(map(len, chosen.payloads()))
     sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
     if fs and sparse and target.max_prdn is not None:
         # as the default's first coding: every band's coding weighed, and the scan past a falling PRDN
-        every_way = rate_control(_every_way(chosen.prepared, frames), ref, target)
+        every_way = every if every is not None else rate_control(_every_way(chosen.prepared, frames), ref, target)
+        if _begins_beside(frames, chosen):  # the time domain (weighed on a sparse channel) against the lesser guess
+            work = _time_domain_beside(every_way, frames, ref, target.max_prdn,
+                                       min(to_beat, every_way.estimate() / 8))
         # by their bytes (few on a sparse channel), not smaller's bit estimate, which misjudges codings at other
         # levels (the plain one at SHORT_PLAIN_LEVELS, this at lossyrate.LEVELS)
         chosen = every_way if sum(map(len, every_way.payloads())) < sum(map(len, chosen.payloads())) else chosen
@@ -364,19 +368,48 @@ def _time_domain_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lo
     for the payloads' bytes."""
     n = sum(map(len, frames))
     bound = target.max_prdn
-    if not fs or bound is None or target.bps is not None or piece_count() < 2 or n < PIECE_VALUES:
-        return None
-    templated = any(t is not None for t in chosen.prepared.templates)
-    if templated and n <= QUICK_DEPENDENT:  # the bytes to beat will be the dependent coding's, made on both threads
+    if not fs or bound is None or target.bps is not None or not _begins_beside(frames, chosen):
         return None
     guess = chosen.estimate() / 8
     if n <= LEVEL_CHANNELS and 8 * guess < SPARSE_BPS * n:  # sparse: its every-way coding sets the bytes to beat
         return None
     if not _time_domain_may_pay(frames, ref, bound, int(guess), False, look):
         return None
+    return _time_domain_beside(chosen, frames, ref, bound, guess)
+
+
+def _begins_beside(frames: Sequence[np.ndarray], chosen: WaveletCoding) -> bool:
+    """Whether :func:`_quick` may begin work beside ``chosen``'s payload coding: a thread is spare, the channel holds
+    ``jobs.PIECE_VALUES`` samples or more, and ``chosen`` is not a short templated channel's (whose bytes to beat will
+    be its dependent quantisation's, made on both threads)."""
+    n = sum(map(len, frames))
+    templated = any(t is not None for t in chosen.prepared.templates)
+    return piece_count() > 1 and n >= PIECE_VALUES and not (templated and n <= QUICK_DEPENDENT)
+
+
+def _time_domain_beside(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, bound: float,
+                        guess: float) -> timedomain.Work:
+    """``timedomain.code_channel`` run against ``guess`` bytes beside ``coded``'s payload coding (its payloads made
+    here, kept by ``coded``), and the :class:`timedomain.Work` it leaves."""
     work = timedomain.Work(frames, ref, bound, timedomain.EXACT_QUICK)
-    run_pieces([chosen.payloads, partial(work.guess, guess)], [n, n])
+    run_pieces([coded.payloads, partial(work.guess, guess)], [sum(map(len, frames))] * 2)
     return work
+
+
+def _every_way_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,
+                     chosen: WaveletCoding) -> WaveletCoding | None:
+    """Effort "balanced"'s every-way coding of a channel whose bit estimate says it is sparse (under
+    :data:`SPARSE_BPS` bits a sample; :func:`_quick` codes such a channel so where its bytes say it is), its rate
+    control run beside ``chosen``'s payload coding (the payloads made here, kept by ``chosen``) where
+    :func:`_begins_beside` allows: the coding :func:`_quick` would make after the payloads. None where not made;
+    where the bytes then say the channel is not sparse, that work is lost (mixedsignals' lead II: the rate control
+    no longer waits for the payloads)."""
+    n = sum(map(len, frames))
+    if not fs or target.max_prdn is None or not _begins_beside(frames, chosen) or n > LEVEL_CHANNELS or \
+            not chosen.estimate() < SPARSE_BPS * n:
+        return None
+    return run_pieces([chosen.payloads, partial(rate_control, _every_way(chosen.prepared, frames), ref, target)],
+                      [n, n])[1]
 
 
 def _budget(ref: np.ndarray, target: LossyTarget) -> float:
