@@ -345,25 +345,6 @@ def test_balanced_codes_a_sparse_channel_every_way_beside_its_payloads_the_same_
     assert beside == [["payloads", "rate_control"], ["payloads", "guess"]]
 
 
-def test_a_residual_is_the_same_with_its_pieces_side_by_side():
-    """``residual.best_residual`` (the polynomial histograms beside the LPC analysis) and ``with_running_contexts``
-    (the block classes' coding beside the running contexts') on two threads give the one-thread residual."""
-    from sancodec.codec import residual
-
-    noise = np.random.default_rng(3).normal(0, 50, 60_000).tolist()
-    v = [0.0, 0.0]
-    for e in noise:  # an AR(2) process: LPC predicts it best
-        v.append(1.6 * v[-1] - 0.8 * v[-2] + e)
-    x = np.rint(v).astype(np.int64)
-    made = []
-    for threads in (1, 2):
-        with jobs.piece_threads(threads):
-            best = residual.best_residual(x - x[0], allow_lpc=True)
-            made.append((best, residual.with_running_contexts(best).coded()))
-    (one, block), (two, block2) = made
-    assert one.lpc is not None and one.lpc == two.lpc and np.array_equal(one.e, two.e) and block == block2
-
-
 @pytest.mark.parametrize("rows", [140_000, 20_000])
 def test_quick_bands_code_the_long_bands_beside_the_short_ones_fits_the_same_bytes(rows, monkeypatch):
     """``waveletframe.quick_bands`` on two threads: the bands past ``QUICK_LPC_VALUES`` values each a piece, beside

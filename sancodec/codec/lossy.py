@@ -21,7 +21,7 @@ import numpy as np
 from sancodec.codec import dependentframe, timedomain
 from sancodec.codec.beats import BeatTemplate
 from sancodec.codec.channelstats import channel_spread
-from sancodec.codec.jobs import PIECE_VALUES, Once, piece_count, run_pieces
+from sancodec.codec.jobs import Once, piece_count, run_pieces
 from sancodec.codec.lossyrate import (
     CLEAR_MARGIN,
     LEVELS,
@@ -98,6 +98,8 @@ QUICK_DEPENDENT = 1 << 16  # effort "balanced" weighs it too on one-frame channe
 # PRDN 1 / 2 / 5 / 9 % and 1 / 2 %, for 10.7 and 11.5 ms more at 2 % (ab_setting.py ...lossy.QUICK_DEPENDENT 0 65536).
 # Weighed on every channel that short, it cost a third more time summed at 2 % for 0-1.3 % on the channels without a
 # template (EMG, respiration, EEG, CTG and mixedsignals' files unchanged): docs/LOSSY_HISTORY.md
+BESIDE_VALUES = 1 << 15  # effort "balanced" begins the time domain or a sparse channel's every-way coding beside the
+# payloads' coding on a channel this long or longer (_begins_beside)
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -380,11 +382,11 @@ def _time_domain_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lo
 
 def _begins_beside(frames: Sequence[np.ndarray], chosen: WaveletCoding) -> bool:
     """Whether :func:`_quick` may begin work beside ``chosen``'s payload coding: a thread is spare, the channel holds
-    ``jobs.PIECE_VALUES`` samples or more, and ``chosen`` is not a short templated channel's (whose bytes to beat will
+    :data:`BESIDE_VALUES` samples or more, and ``chosen`` is not a short templated channel's (whose bytes to beat will
     be its dependent quantisation's, made on both threads)."""
     n = sum(map(len, frames))
     templated = any(t is not None for t in chosen.prepared.templates)
-    return piece_count() > 1 and n >= PIECE_VALUES and not (templated and n <= QUICK_DEPENDENT)
+    return piece_count() > 1 and n >= BESIDE_VALUES and not (templated and n <= QUICK_DEPENDENT)
 
 
 def _time_domain_beside(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, bound: float,

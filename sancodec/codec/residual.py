@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -27,7 +27,6 @@ from sancodec.codec import cascade, running
 from sancodec.codec.adaptive import decode_residual, lms_forward, lms_inverse
 from sancodec.codec.cascade import Cascade, affordable, read_cascade
 from sancodec.codec.entropy import ByteReader, ByteWriter, encode_arrays
-from sancodec.codec.jobs import run_pieces
 from sancodec.codec.kernels import band_histograms, bit_length_histogram, poly_histograms
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.longterm import LongTerm, find_long_term, read_long_term
@@ -135,10 +134,8 @@ class Residual:
 
 
 def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
-    """The cheapest residual by the bit estimate; LPC only where decoding is exact (lossless). The polynomial
-    residuals' histograms and the LPC analysis are made side by side where ``jobs.run_pieces`` allows (a lossy
-    channel's time-domain coding: the same residual)."""
-    hists, found = run_pieces([partial(poly_histograms, u), partial(_analysed, u, allow_lpc)], [len(u), len(u)])
+    """The cheapest residual by the bit estimate; LPC only where decoding is exact (lossless)."""
+    hists = poly_histograms(u)
     if hists is None:
         best = min((Residual(order, e, estimate_bits(e)) for order in range(MAX_ORDER + 1)
                     for e in (poly_residual(u, order),)), key=lambda r: r.cost)
@@ -146,6 +143,8 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
         costs = [bits_from_histogram(h, len(u)) for h in hists]
         order = int(np.argmin(costs))
         best = Residual(order, poly_residual(u, order), costs[order])
+    # LPC only where its synthesis stays exact (see lpc.MAX_ABS_VALUE); real samples are far inside.
+    found = analyse(u) if allow_lpc and len(u) and np.abs(u).max() <= MAX_ABS_VALUE // 2 else None
     # Skip the LPC residual unless the predicted RMS undercuts the polynomial residual's.
     if found is not None and found[1] < 0.9 * float(np.sqrt(np.mean(best.e.astype(np.float64) ** 2))):
         f = replace(found[0], whole=LPC_WHOLE)
@@ -154,12 +153,6 @@ def best_residual(u: np.ndarray, allow_lpc: bool) -> Residual:
         if c < LPC_GAIN * best.cost:
             best = Residual(0, e, c / LPC_GAIN, f)
     return best
-
-
-def _analysed(u: np.ndarray, allow_lpc: bool) -> tuple[LpcFilter, float] | None:
-    """``lpc.analyse(u)`` where ``allow_lpc`` and its synthesis stays exact (see ``lpc.MAX_ABS_VALUE``; real samples
-    are far inside); else None."""
-    return analyse(u) if allow_lpc and len(u) and np.abs(u).max() <= MAX_ABS_VALUE // 2 else None
 
 
 def with_adaptive_stages(res: Residual) -> Residual:
@@ -182,9 +175,8 @@ def with_running_contexts(res: Residual, msb: bool = True) -> Residual:
     still (it decodes a little slower: ``--fast-decode`` leaves it out)."""
     if not RUNNING_CONTEXTS or len(res.e) < running.MIN_LENGTH:
         return res
-    # the block classes' coding and the running contexts' made side by side where jobs.run_pieces allows
-    block, alternative = run_pieces([res.coded, partial(running.encode_chosen, res.e, running.PARAMS,
-                                                        either=msb and MSB_MODE)], [len(res.e), 2 * len(res.e)])
+    block = res.coded()
+    alternative = running.encode_chosen(res.e, running.PARAMS, either=msb and MSB_MODE)
     if len(alternative) >= len(block) or (len(res.e) < SMALL_FRAME and len(alternative) >= len(_plain(res.e))):
         return replace(res, block=block)
     return replace(res, block=alternative)

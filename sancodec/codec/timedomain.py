@@ -434,9 +434,7 @@ def _searched(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, plan:
     estimates = _ExactEstimates(x)
     grids = []  # (grid, its PRDN, its cells, their estimate in bytes)
     quick = plan.predictor == "fast"  # EXACT_QUICK: fewer k tried past the first miss, the coarsest grid alone
-    # the exact coding's first estimate (which _exact_first asks for below) made beside the grids' search
-    found, _ = run_pieces([partial(_coarsest_grids, x, ref, bound, spread, g, QUICK_BEYOND if quick else BEYOND),
-                           estimates.differences], [2 * len(x), len(x)])
+    found = _coarsest_grids(x, ref, bound, spread, g, QUICK_BEYOND if quick else BEYOND)
     for k, coarse_prdn in found[:1] if quick else found:
         if k > 1:
             u = _cells(x, x0, k * g)
