@@ -325,6 +325,10 @@ def test_balanced_begins_a_likely_time_domain_coding_beside_the_payloads_the_sam
     calls.clear()
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
     assert any(n == 2 and names == ["payloads", "guess"] for n, names in calls) == (kind == "emg")
+    calls.clear()  # judged against a share of the estimate: against none of it, the time domain cannot pay
+    monkeypatch.setattr(lossy, "AHEAD_SHARE", 0.0)
+    assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced", threads=2) == alone
+    assert not any("guess" in names for _, names in calls)
 
 
 def test_balanced_codes_a_sparse_channel_every_way_beside_its_payloads_the_same_bytes(monkeypatch):

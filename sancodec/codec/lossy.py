@@ -99,7 +99,11 @@ QUICK_DEPENDENT = 1 << 16  # effort "balanced" weighs it too on one-frame channe
 # Weighed on every channel that short, it cost a third more time summed at 2 % for 0-1.3 % on the channels without a
 # template (EMG, respiration, EEG, CTG and mixedsignals' files unchanged): docs/LOSSY_HISTORY.md
 BESIDE_VALUES = 1 << 15  # effort "balanced" begins the time domain or a sparse channel's every-way coding beside the
-# payloads' coding on a channel this long or longer (_begins_beside)
+# payloads' coding on a channel this long or longer (_begins_beside) ...
+AHEAD_SHARE = 0.85  # ... the time domain where it would be weighed against this share of the payloads' bit estimate
+# (the coder's contexts code in less than the order-0 estimate: 0.88-0.95 of it on bench_lossy's EMG and ECG at PRDN
+# 1-9 %); begun on the estimate itself it ran where the bytes then asked for none, at a cost: mitdb 100 at PRDN 1 %
+# took 1.18x its time, emg_healthy at 5 % 1.70x (ab_setting.py ... BESIDE_VALUES 32768 1000000000 --prdn 1, 5)
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
@@ -359,15 +363,15 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
 def _time_domain_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None,
                        chosen: WaveletCoding, look: timedomain.HeadLook | None) -> timedomain.Work | None:
     """Effort "balanced"'s time-domain codings begun beside ``chosen``'s payload coding (its payloads made here, kept
-    by ``chosen``), where a thread is spare and :func:`_time_domain_may_pay` says they may pay against a guess of
-    those payloads' bytes (``chosen``'s bit estimate), but where another coding will set the bytes to beat (a
-    sparse channel's every-way coding, a short templated one's dependent quantisation, :func:`_quick`):
-    ``timedomain.code_channel`` run against that guess, what it
-    made kept in the :class:`timedomain.Work` returned, for the call against the real bytes (which then takes the
-    same steps and makes the same file; a coding the guess left out is made then). None where not begun. Where the
-    real bytes then ask for no time-domain coding, that work is lost; the payloads' coding, whose pieces took turns
-    on one thread meanwhile, took longer. On an EMG, whose grid wins, the grid's search and coding no longer wait
-    for the payloads' bytes."""
+    by ``chosen``), where a thread is spare and :func:`_time_domain_may_pay` says they may pay against
+    :data:`AHEAD_SHARE` of a guess of those payloads' bytes (``chosen``'s bit estimate), but where another coding
+    will set the bytes to beat (a sparse channel's every-way coding, a short templated one's dependent quantisation,
+    :func:`_quick`): ``timedomain.code_channel`` run against that guess, what it made kept in the
+    :class:`timedomain.Work` returned, for the call against the real bytes (which then takes the same steps and
+    makes the same file; a coding the guess left out is made then). None where not begun. Where the real bytes then
+    ask for no time-domain coding, that work is lost; the payloads' coding, whose pieces took turns on one thread
+    meanwhile, took longer. On an EMG, whose grid wins, the grid's search and coding no longer wait for the
+    payloads' bytes."""
     n = sum(map(len, frames))
     bound = target.max_prdn
     if not fs or bound is None or target.bps is not None or not _begins_beside(frames, chosen):
@@ -375,7 +379,7 @@ def _time_domain_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lo
     guess = chosen.estimate() / 8
     if n <= LEVEL_CHANNELS and 8 * guess < SPARSE_BPS * n:  # sparse: its every-way coding sets the bytes to beat
         return None
-    if not _time_domain_may_pay(frames, ref, bound, int(guess), False, look):
+    if not _time_domain_may_pay(frames, ref, bound, int(AHEAD_SHARE * guess), False, look):
         return None
     return _time_domain_beside(chosen, frames, ref, bound, guess)
 
