@@ -338,7 +338,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
         every_way = every if every is not None else rate_control(_every_way(chosen.prepared, frames), ref, target)
         if _begins_beside(frames, chosen):  # the time domain (weighed on a sparse channel) against the lesser guess
             work = _time_domain_beside(every_way, frames, ref, target.max_prdn,
-                                       min(to_beat, every_way.estimate() / 8))
+                                       min(to_beat, every_way.estimate() / 8), work)
         # by their bytes (few on a sparse channel), not smaller's bit estimate, which misjudges codings at other
         # levels (the plain one at SHORT_PLAIN_LEVELS, this at lossyrate.LEVELS)
         chosen = every_way if sum(map(len, every_way.payloads())) < sum(map(len, chosen.payloads())) else chosen
@@ -394,10 +394,10 @@ def _begins_beside(frames: Sequence[np.ndarray], chosen: WaveletCoding) -> bool:
 
 
 def _time_domain_beside(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarray, bound: float,
-                        guess: float) -> timedomain.Work:
+                        guess: float, work: timedomain.Work | None = None) -> timedomain.Work:
     """``timedomain.code_channel`` run against ``guess`` bytes beside ``coded``'s payload coding (its payloads made
-    here, kept by ``coded``), and the :class:`timedomain.Work` it leaves."""
-    work = timedomain.Work(frames, ref, bound, timedomain.EXACT_QUICK)
+    here, kept by ``coded``), and the :class:`timedomain.Work` it leaves (``work``: one begun before, added to)."""
+    work = timedomain.Work(frames, ref, bound, timedomain.EXACT_QUICK) if work is None else work
     run_pieces([coded.payloads, partial(work.guess, guess)], [sum(map(len, frames))] * 2)
     return work
 
