@@ -103,7 +103,7 @@ BESIDE_VALUES = 1 << 15  # effort "balanced" begins the time domain or a sparse 
 AHEAD_SHARE = 0.85  # ... the time domain where it would be weighed against this share of the payloads' bit estimate
 # (the coder's contexts code in less than the order-0 estimate: 0.88-0.95 of it on bench_lossy's EMG and ECG at PRDN
 # 1-9 %); begun on the estimate itself it ran where the bytes then asked for none, at a cost: mitdb 100 at PRDN 1 %
-# took 1.18x its time, emg_healthy at 5 % 1.70x (ab_setting.py ... BESIDE_VALUES 32768 1000000000 --prdn 1, 5)
+# took 1.15x its time, emg_healthy at 5 % 1.59x (ab_setting.py sancodec.codec.lossy.AHEAD_SHARE 0.85 1.0 --prdn 1, 5)
 MIX_FRAMES = 6  # a one-frame lossy file is coded again in about this many frames, some of them exact (_mixed) ...
 MIX_FRAME = 1 << 15  # ... of at least this many samples, ...
 MIX_SLOPE = 0.5  # ... where the exact coding may take at most this many bits per sample more than the wavelets'
