@@ -332,7 +332,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     every = _every_way_ahead(frames, ref, target, fs, chosen)
     work = _time_domain_ahead(frames, ref, target, fs, chosen, look) if every is None else None
     to_beat = sum(map(len, chosen.payloads()))
-    sparse = n <= LEVEL_CHANNELS and 8 * to_beat < SPARSE_BPS * n  # a step-like signal's grid may code it smaller
+    sparse = _sparse(n, to_beat)  # a step-like signal's grid may code it smaller
     if fs and sparse and target.max_prdn is not None:
         # as the default's first coding: every band's coding weighed, and the scan past a falling PRDN
         every_way = every if every is not None else rate_control(_every_way(chosen.prepared, frames), ref, target)
@@ -377,11 +377,17 @@ def _time_domain_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lo
     if not fs or bound is None or target.bps is not None or not _begins_beside(frames, chosen):
         return None
     guess = chosen.estimate() / 8
-    if n <= LEVEL_CHANNELS and 8 * guess < SPARSE_BPS * n:  # sparse: its every-way coding sets the bytes to beat
+    if _sparse(n, guess):  # its every-way coding sets the bytes to beat
         return None
     if not _time_domain_may_pay(frames, ref, bound, int(AHEAD_SHARE * guess), False, look):
         return None
     return _time_domain_beside(chosen, frames, ref, bound, guess)
+
+
+def _sparse(n: int, nbytes: float) -> bool:
+    """Whether a channel of ``n`` samples coded in ``nbytes`` (or so estimated) is sparse for effort balanced
+    (:func:`_quick`): at most :data:`LEVEL_CHANNELS` samples, under :data:`SPARSE_BPS` bits a sample."""
+    return n <= LEVEL_CHANNELS and 8 * nbytes < SPARSE_BPS * n
 
 
 def _begins_beside(frames: Sequence[np.ndarray], chosen: WaveletCoding) -> bool:
@@ -411,8 +417,8 @@ def _every_way_ahead(frames: Sequence[np.ndarray], ref: np.ndarray, target: Loss
     where the bytes then say the channel is not sparse, that work is lost (mixedsignals' lead II: the rate control
     no longer waits for the payloads)."""
     n = sum(map(len, frames))
-    if not fs or target.max_prdn is None or not _begins_beside(frames, chosen) or n > LEVEL_CHANNELS or \
-            not chosen.estimate() < SPARSE_BPS * n:
+    if not fs or target.max_prdn is None or not _begins_beside(frames, chosen) or \
+            not _sparse(n, chosen.estimate() / 8):
         return None
     return run_pieces([chosen.payloads, partial(rate_control, _every_way(chosen.prepared, frames), ref, target)],
                       [n, n])[1]
