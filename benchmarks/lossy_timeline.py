@@ -42,7 +42,9 @@ STEPS: list[tuple[Any, str]] = [
     (lossy, "mains_frequency"), (lossy, "_plain_controlled"), (lossy, "_templated"), (lossy, "TemplateTrial"),
     (lossy, "remade_templates"), (lossy, "quick_grids"), (lossy, "_quick_prepared"), (lossy, "_hum_pays_on_head"),
     (lossy, "fit_mains"), (lossy, "rate_control"), (lossyrate.WaveletCoding, "payloads"),
-    (dependentframe, "coding"), (timedomain, "look_at_head"), (timedomain, "code_channel"),
+    (dependentframe, "coding"), (dependentframe._Frame, "learn"), (dependentframe._Frame, "quantised"),
+    (dependentframe._Frame, "decoded"), (dependentframe._Frame, "payload"), (timedomain, "look_at_head"),
+    (timedomain, "code_channel"),
 ]
 DEFAULT_SIGNALS = ["PTB s0010_re lead i", "bidmc 01 II", "challenge-2015 a103l II", "mimicdb 03700181 ABP",
                    "emgdb emg_healthy"]
