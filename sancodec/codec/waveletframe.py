@@ -277,11 +277,10 @@ def _after_filters(fits: dict[int, tuple[Any, np.ndarray, int]], stream: bytes) 
     return w.getvalue()
 
 
-def _fitted_stream(streams: Sequence[np.ndarray], limit: int | None, once: Fits | None = None
-                   ) -> tuple[bytes, bool] | None:
+def _fitted_stream(streams: Sequence[np.ndarray], limit: int | None, once: Fits) -> tuple[bytes, bool] | None:
     """The frame in one adaptive stream with every band ``bandlpc.predicted`` finds a filter for as its residual, as
     :func:`code_bands` weighs it (the filters first), and whether it has parent contexts; None where no band has a
-    filter or the stream takes more than ``limit`` decisions (``once``: the fits, shared)."""
+    filter or the stream takes more than ``limit`` decisions (``once``: the fits, shared with the other pieces)."""
     fits = _band_fits(streams, once)
     if not fits:
         return None
@@ -393,7 +392,7 @@ def quick_bands(streams: Sequence[np.ndarray], fitted_stream: bool = False) -> t
     return SEPARATE_BANDS | (BAND_LPC if predicted else 0), apart
 
 
-def _short_bands(streams: Sequence[np.ndarray], long: Sequence[int], once: Fits | None = None
+def _short_bands(streams: Sequence[np.ndarray], long: Sequence[int], once: Fits
                  ) -> tuple[dict[int, tuple[bytes, bool]], dict[int, Any], int]:
     """:func:`quick_bands`' bands but ``long`` (those past :data:`QUICK_LPC_VALUES` values, coded beside this):
     each one's block as :func:`_quick_band` codes it, as its prediction's residual where :func:`_quick_predicted`
@@ -402,14 +401,12 @@ def _short_bands(streams: Sequence[np.ndarray], long: Sequence[int], once: Fits 
     return {b: _quick_band(s) for b, s in enumerate(coded) if b not in long}, predicted, saved
 
 
-def _quick_predicted(streams: Sequence[np.ndarray], once: Fits | None = None
-                     ) -> tuple[list[np.ndarray], dict[int, Any], int]:
+def _quick_predicted(streams: Sequence[np.ndarray], once: Fits) -> tuple[list[np.ndarray], dict[int, Any], int]:
     """The bands as :func:`quick_bands` codes them: each band of ``bandlpc.MIN_LENGTH`` to :data:`QUICK_LPC_VALUES`
     values as its linear prediction's residual where ``bandlpc.predicted`` finds a promising filter and the
     residual's bit estimate (``residual.estimate_bits``) and the filter come to fewer bytes than the band's (only
     the coding kept is made); the filters by band, and the bytes that saves on the estimate (the mask's counted),
     or none where it saves nothing (``once``: the fits, shared with other pieces)."""
-    once = _fits_once(streams) if once is None else once
     fits = {b: fit() for b, fit in once.items() if len(streams[b]) <= QUICK_LPC_VALUES}
     fits = {b: fit for b, fit in fits.items() if fit is not None}
     if not fits:
@@ -435,15 +432,17 @@ class _LongBand(NamedTuple):
     residual: tuple[bytes, bool] | None
 
 
-def _long_band(s: np.ndarray, once: Once[tuple[Any, np.ndarray, int] | None] | None = None) -> _LongBand:
+def _long_band(s: np.ndarray, once: Once[tuple[Any, np.ndarray, int] | None] | None) -> _LongBand:
     """A band of more than :data:`QUICK_LPC_VALUES` values coded as :func:`_quick_band` codes it, and as its linear
     prediction's residual too where ``bandlpc.predicted`` finds a promising filter (fitted on the band's first
     ``bandlpc.FIT_HEAD`` values; about one long band in five at PRDN 1-9 % on bench_lossy's records). Both are
     coded, not estimated: on these long bands the order-0 estimate that :func:`_quick_predicted` trusts chose wrong
     about as often as right on bench_lossy's records (PTB's finest band at PRDN 1 % codes 8 % smaller so). ``once``:
-    the band's fit, shared with the fitted stream's piece (:func:`quick_bands`)."""
+    the band's fit, shared with the fitted stream's piece (:func:`quick_bands`); None for a band under
+    ``bandlpc.MIN_LENGTH`` values (long only where a setting puts :data:`QUICK_LPC_VALUES` below it), which
+    ``bandlpc.predicted`` finds no filter for."""
     block = _quick_band(s)
-    fit = (bandlpc.predicted(s) if once is None else once()) if 8 * len(block[0]) >= LONG_LPC_BITS * len(s) else None
+    fit = once() if once is not None and 8 * len(block[0]) >= LONG_LPC_BITS * len(s) else None
     return _LongBand(block, None, None) if fit is None else _LongBand(block, fit[0], _quick_band(fit[1]))
 
 
