@@ -99,7 +99,8 @@ def encode(
                                    "faster on records of many short channels (12-lead strips), not on a few long "
                                    "ones; each command starts the workers anew (PTB's first encode 0.4-0.6 s longer "
                                    "in two runs; same bytes)."),
-    fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Faster decoding, ~6 % larger."),
+    fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Lossless and near-lossless: faster "
+                                     "decoding (no sequential LMS or long-term stages), ~5 % larger."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
@@ -118,6 +119,12 @@ def encode(
         raise SanConfigError("reading standard input (-) needs -o FILE for the .san")
     if effort != "default" and mode != "lossy":
         raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
+    if mode != "lossy" and (prdn, snr, bps) != (None, None, None):  # (a streamed record never reaches the library's
+        # own check: without this a forgotten --mode lossy made a lossless file without a word)
+        raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode} (add --mode lossy)")
+    if fast_decode and mode == "lossy":
+        raise SanConfigError("--fast-decode applies to lossless and near-lossless modes, not lossy (whose decode "
+                             "has no sequential stages to leave out)")
     if processes and mode != "lossy":
         raise SanConfigError(f"--processes applies to lossy mode, not {mode}")
     if verify is not None and mode != "lossy":

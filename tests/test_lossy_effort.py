@@ -1119,3 +1119,32 @@ def test_the_trial_after_the_grids_takes_the_grids_head(long_ecg, monkeypatch):
     monkeypatch.setattr(lossy, "trial_head", lambda *a: None)  # the head prepared afresh
     assert sancodec.encode(one_lead, mode="lossy", prdn=3.0, effort="balanced", threads=1) == data
     assert shared_count == len(made) - 1
+
+
+@pytest.mark.parametrize("mode", ["lossless", "near-lossless", "san"])
+@pytest.mark.parametrize("target", [["--prdn", "2"], ["--snr", "30"], ["--bps", "2"]])
+def test_cli_refuses_a_lossy_target_in_another_mode_on_every_path(tmp_path, mode, target):
+    """A format 212 record is streamed frame by frame past the library's own check of the options: a forgotten
+    ``--mode lossy`` once made a lossless file of it without a word (with ``--channels`` it was refused)."""
+    extra = ["--max-error", "2"] if mode == "near-lossless" else []
+    for channels in ([], ["--channels", "0"]):
+        out = tmp_path / "x.san"
+        res = CliRunner().invoke(app, ["encode", str(DATA / "100_3chan"), "--mode", mode, *extra, *target, *channels,
+                                       "-o", str(out)])
+        assert res.exit_code == 2 and "targets of lossy mode" in res.stderr, res.output
+        assert res.stderr.count("\n") == 1 and not out.exists()
+
+
+def test_fast_decode_is_refused_in_lossy_mode(tmp_path):
+    """Lossy files' exact frames take their own plan (``timedomain.EXACT``): ``--fast-decode`` would change
+    nothing, so it is refused rather than ignored, by the CLI and the library alike."""
+    out = tmp_path / "x.san"
+    res = CliRunner().invoke(app, ["encode", str(DATA / "100_3chan"), "--mode", "lossy", "--prdn", "2",
+                                   "--fast-decode", "-o", str(out)])
+    assert res.exit_code == 2 and "--fast-decode applies to lossless and near-lossless" in res.stderr
+    assert not out.exists()
+    sig = read_signal(DATA / "100_3chan")
+    with pytest.raises(SanConfigError, match="'fast' applies to lossless and near-lossless modes"):
+        sancodec.encode(sig, mode="lossy", prdn=2, predictor="fast")
+    assert sancodec.decode(sancodec.encode(sig, mode="lossless", predictor="fast")).samples.tolist() == \
+        sig.samples.tolist()  # where it means something, taken

@@ -162,6 +162,9 @@ def encode_to_file(
         return out.write(buf.getvalue())
     asked, frame_len = frame_len, DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     frame_len = check_options(mode, max_error, predictor, amplitude_step, frame_len)
+    if mode == "lossy" and predictor != "auto":  # its exact frames take their own plan (timedomain.EXACT*)
+        raise SanConfigError(f"predictor {predictor!r} applies to lossless and near-lossless modes (the CLI's "
+                             "--fast-decode), not lossy")
     target = LossyTarget(prdn, snr, bps)
     spec = resolve_model(model)
     signal.check_frames("encode")
