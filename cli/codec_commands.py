@@ -573,7 +573,10 @@ def report(
         f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   {_max_error_text(signal, rep)}\n"
         f"{per_channel}"
         f"paper's metric: CR⁻¹ {rep.cr_inv_paper:.4f}  L̃ {rep.l_tilde:.4f}  φ {rep.phi:.4f}  "
-        f"({rep.activations} activations, W = {rep.kernel_sizes_sum})"
+        f"({rep.activations} activations, W = {rep.kernel_sizes_sum}"
+        + (")" if rep.activations or rep.kernel_sizes_sum else
+           "; φ counts a SAN's kernels and activations, and this file holds none: its CR⁻¹ is 0 by the paper's "
+           "definition, so judge it by its bytes above)")
     )
 
 

@@ -542,3 +542,13 @@ def test_many_channels_figures_are_summarised_not_listed(tmp_path):
     summary = json.loads(run("encode", tmp_path / "x.npy", "--fs", "500", "-o", san, "-f", "--mode", "lossy",
                              "--prdn", "3", "--effort", "fast", "--json").output)
     assert len(summary["prdn_per_channel"]) == 20
+
+
+def test_report_says_why_phi_is_0_where_no_san_is_paid_for(mitdb_excerpt):
+    """The paper's φ counts a SAN's kernels and activations: a lossy file without them has CR⁻¹ 0 by definition,
+    which the report now says instead of leaving a φ near 0 to read as a win; a SAN file's line is as before."""
+    lossy = " ".join(run("report", mitdb_excerpt, "--mode", "lossy", "--prdn", "5", "--effort", "fast").stdout.split())
+    assert "(0 activations, W = 0; φ counts a SAN's kernels and activations, and this file holds none" in lossy
+    san = " ".join(run("report", mitdb_excerpt, "--mode", "san").stdout.split())
+    match = re.search(r"\((\d+) activations, W = (\d+)\)", san)
+    assert match and int(match.group(1)) > 0 and int(match.group(2)) > 0 and "holds none" not in san
