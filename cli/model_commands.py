@@ -70,6 +70,8 @@ def train(
         raise SanConfigError(f"--objective must be phi or bytes, got {objective!r}")
     if (objective == "bytes") != (prdn is not None):
         raise SanConfigError("--prdn goes with --objective bytes, and --objective bytes needs --prdn")
+    if kernels < 1:  # (was a bare "max() arg is an empty sequence", or "--m was given 1 times for --kernels -1")
+        raise SanConfigError(f"--kernels must be at least 1, got {kernels}")
     if objective == "bytes":
         _train_for_bytes(records, output, channel, kernels, m, float(prdn or 0), activation=activation,
                          segment=segment, epochs=epochs, batch_size=batch_size, seed=seed, device=device, quiet=quiet)
@@ -169,6 +171,8 @@ def sweep(
     if m_min < 1 or m_max < m_min:
         raise SanConfigError(f"need 1 <= --m-min <= --m-max, got {m_min}..{m_max}")
     train_set, val_set, test_set = paper_segments(read_channel(record, channel))
+    if m_max > train_set.shape[-1]:  # a kernel longer than a segment (train refuses it too): dead, its φ̄ noise
+        raise SanConfigError(f"--m-max {m_max} is longer than the protocol's {train_set.shape[-1]}-sample segments")
     result = run_sweep(
         train_set, val_set, test_set, activations=activation or ACTIVATIONS,
         kernel_sizes=range(m_min, m_max + 1), epochs=epochs, batch_size=batch_size,

@@ -225,6 +225,11 @@ def test_train_export_sweep(tmp_path):
     assert json.loads(model.read_text())["kernel_sizes"] == [15, 15]
     res = run("train", rec, "-o", tmp_path / "short.json", "--m", "15", "--segment", "10", "-q")
     assert res.exit_code == 2 and "shorter than the largest kernel" in res.stderr  # it trained dead kernels
+    for q in ("0", "-1"):  # were "unexpected error (ValueError: max() arg is an empty sequence)" and a puzzle
+        for objective in ([], ["--objective", "bytes", "--prdn", "2"]):
+            res = run("train", rec, "-o", tmp_path / "none.json", "--m", "15", "--kernels", q, *objective, "-q")
+            assert res.exit_code == 2 and f"--kernels must be at least 1, got {q}" in res.stderr, res.output
+            assert not (tmp_path / "none.json").exists()
     res = run("export", model, tmp_path / "onnx")
     assert res.exit_code == 0, res.output
     assert {p.name for p in (tmp_path / "onnx").iterdir()} == {"encoder.onnx", "decoder.onnx", "manifest.json"}
@@ -239,6 +244,8 @@ def test_train_export_sweep(tmp_path):
     best = min(rows, key=lambda r: float(r["val_phi"]))  # selection by validation phi, as the paper does
     chosen = json.loads(res.stdout)["peaks"]
     assert chosen["m"] == int(best["m"]) and chosen["val_phi"] == pytest.approx(float(best["val_phi"]))
+    res = run("sweep", tmp_path / "long.npy", "--m-min", "999", "--m-max", "1001", "--epochs", "1", "-q")
+    assert res.exit_code == 2 and "longer than the protocol's 1000-sample segments" in res.stderr  # was swept
 
 
 @pytest.mark.parametrize(
