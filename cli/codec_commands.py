@@ -22,7 +22,7 @@ from sancodec.cli.streaming import (
     stream_encode_lossy,
     write_stdout,
 )
-from sancodec.codec.container import SanReader
+from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.decimals import header_decimals, missing_of
@@ -371,9 +371,16 @@ def _read_san(path: Path) -> bytes:
     if not path.exists():
         raise SanFormatError(f"{path}: no such file")
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         raise SanFormatError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not data.startswith(MAGIC) and path.suffix.lower() in RECORDING_SUFFIXES:  # (was "not a .san file (magic
+        # b'0   ')" for an EDF given to info or decode)
+        raise SanFormatError(f"{path}: a recording, not a .san file (`sancodec encode {path.name}` makes one)")
+    return data
+
+
+RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv")  # what encode reads, that a .san is not
 
 
 def _real_samples(head: dict) -> int:

@@ -559,3 +559,24 @@ def test_report_says_why_phi_is_0_where_no_san_is_paid_for(mitdb_excerpt):
     san = " ".join(run("report", mitdb_excerpt, "--mode", "san").stdout.split())
     match = re.search(r"\((\d+) activations, W = (\d+)\)", san)
     assert match and int(match.group(1)) > 0 and int(match.group(2)) > 0 and "holds none" not in san
+
+
+def test_a_recording_given_where_a_san_goes_is_named_as_one(tmp_path):
+    """``info``, ``decode`` and ``report``'s .san argument given a recording say so and how to make a .san of it
+    (was "not a .san file (magic b'0   ')" for an EDF); a .san under another name is still read."""
+    rec = copy_record(tmp_path)
+    assert run("decode", run_san(tmp_path, rec), "-o", tmp_path / "r.edf", "-q").exit_code == 0
+    for args in (["info", tmp_path / "r.edf"], ["decode", tmp_path / "r.edf", "-o", tmp_path / "x.npy"],
+                 ["report", rec, tmp_path / "r.edf"], ["info", f"{rec}.dat"]):
+        res = run(*args)
+        assert res.exit_code == 1 and "a recording, not a .san file (`sancodec encode" in res.stderr, res.output
+        assert res.stderr.count("\n") == 1
+    renamed = tmp_path / "t.bin"
+    renamed.write_bytes((tmp_path / "t.san").read_bytes())
+    assert run("info", renamed).exit_code == 0
+
+
+def run_san(tmp_path, rec) -> Path:
+    """``rec`` encoded to ``tmp_path``/t.san."""
+    assert run("encode", rec, "-o", tmp_path / "t.san", "-q").exit_code == 0
+    return tmp_path / "t.san"
