@@ -70,5 +70,21 @@ def batch(
         console.print(", ".join(f"{v} {k}" for k, v in counts.items() if v) + f"; manifest: {dst / 'manifest.csv'}")
         for row in failed:
             console.print(f"failed: {row.path}: {row.error}")
+        if not decode:
+            _say_left_out(src, dst, fs, csv)
     if failed:
         raise typer.Exit(1)
+
+
+def _say_left_out(src: Path, dst: Path, fs: float | None, csv: bool) -> None:
+    """A line for the arrays and tables under ``src`` that this run left out for want of the option that makes
+    them inputs (``--fs``, ``--csv``): they are in no manifest row, and were passed over without a word."""
+    from sancodec.batch import find_inputs
+
+    found = set(find_inputs(src, npy=fs is not None, csv=csv, skip=dst))
+    every = set(find_inputs(src, npy=True, csv=True, skip=dst))
+    left = {kind: sum(p.suffix.lower() == kind for p in every - found) for kind in (".npy", ".csv")}
+    why = {".npy": "give --fs to encode .npy arrays", ".csv": "give --csv to encode .csv tables"}
+    for kind, count in left.items():
+        if count:
+            console.print(f"left out: {count} {kind} file{'s' if count > 1 else ''} ({why[kind]})")

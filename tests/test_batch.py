@@ -138,3 +138,23 @@ def test_csv_tables_are_inputs_with_the_flag_and_their_time_column_outranks_fs(t
     assert res.exit_code == 0, res.output
     back = sancodec.read_signal(tmp_path / "back" / "ward" / "bare.csv", fs=500.0)
     assert np.array_equal(back.samples, x) and back.channel_names == ["a", "b"]
+
+
+def test_arrays_and_tables_left_out_for_want_of_their_flag_are_said(tree, tmp_path):
+    """.npy arrays need --fs and .csv tables --csv to be inputs: a run without the flag names what it left out (they
+    are in no manifest row; they used to be passed over without a word), and with it says nothing of them."""
+    (tree / "broken.hea").unlink()
+    np.save(tree / "ward" / "a.npy", np.arange(600, dtype=np.int16).reshape(300, 2))
+    np.save(tree / "b.npy", np.arange(600, dtype=np.int16).reshape(300, 2))
+    (tree / "t.csv").write_text("a,b\n1,2\n3,4\n")
+    dst = tmp_path / "dst"
+    res = CliRunner().invoke(app, ["batch", str(tree), str(dst), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "left out: 2 .npy files (give --fs to encode .npy arrays)" in text
+    assert "left out: 1 .csv file (give --csv to encode .csv tables)" in text
+    assert "b.npy" not in _manifest(dst)
+    res = CliRunner().invoke(app, ["batch", str(tree), str(tmp_path / "all"), "--workers", "1", "--fs", "100",
+                                   "--csv"])
+    assert res.exit_code == 0 and "left out" not in res.output, res.output
+    assert {"a.npy", "b.npy", "t.csv"} <= set(_manifest(tmp_path / "all"))
