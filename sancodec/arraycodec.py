@@ -29,6 +29,26 @@ _TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[1
 # np.dtype("f3") is a TypeError, and the tag comes from the payload
 
 
+def _check_ranges(mode: str, max_error: float | None, prdn: float | None, snr: float | None, bps: float | None,
+                  fs: float, frame_len: int | None) -> None:
+    """Refuse, when the codec is made, values the encoder would refuse at the first chunk written (or never, where
+    every chunk written equals the array's fill value, which zarr does not encode)."""
+    import math
+
+    from sancodec.codec.lossy import LossyTarget
+
+    if mode == "near-lossless" and max_error is None:
+        raise SanConfigError("the near-lossless sancodec codec needs max_error (in the array's units)")
+    if max_error is not None and not (max_error >= 0 and math.isfinite(max_error)):
+        raise SanConfigError(f"the sancodec codec's max_error must be a finite number >= 0, got {max_error!r}")
+    if mode == "lossy":
+        LossyTarget(prdn, snr, bps)  # one valid target (its own errors)
+    if not (fs > 0 and math.isfinite(fs)):
+        raise SanConfigError(f"the sancodec codec's fs must be a positive finite number of Hz, got {fs!r}")
+    if frame_len is not None and not 16 <= frame_len <= 1 << 24:
+        raise SanConfigError(f"the sancodec codec's frame_len must be in 16..16777216, got {frame_len}")
+
+
 class Sancodec(Codec):
     """``mode``: lossless (default), near-lossless (``max_error``, in the array's units) or lossy (one target:
     ``prdn``, percent; ``snr``, dB; or ``bps``, bits per sample; ``effort``: default, balanced or fast, as
@@ -54,6 +74,7 @@ class Sancodec(Codec):
             if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):  # a config's "2"
                 raise SanConfigError(f"the sancodec codec's {name} must be a number, got {value!r}")
         check_effort(effort)
+        _check_ranges(mode, max_error, prdn, snr, bps, fs, frame_len)
         for name, value, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy"),
                                     ("snr", snr, "lossy"), ("bps", bps, "lossy"),
                                     ("effort", None if effort == "default" else effort, "lossy")):

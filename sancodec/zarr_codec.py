@@ -13,6 +13,8 @@ Needs ``pip install sancodec[zarr]``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from zarr.codecs.numcodecs import _NumcodecsArrayBytesCodec
 
 __all__ = ["Sancodec"]
@@ -20,4 +22,12 @@ __all__ = ["Sancodec"]
 
 class Sancodec(_NumcodecsArrayBytesCodec, codec_name="sancodec"):
     """Configured like :class:`sancodec.arraycodec.Sancodec` (``mode``, ``max_error``, ``prdn``, ``snr``, ``bps``,
-    ``effort``, ``fs``, ``frame_len``)."""
+    ``effort``, ``fs``, ``frame_len``), and checked as it is made: zarr makes the numcodecs codec at the first chunk
+    it encodes, so a bad configuration went unnoticed until then (or for good, where every chunk written held the
+    fill value, which zarr does not encode)."""
+
+    def __init__(self, **codec_config: Any) -> None:
+        from sancodec.arraycodec import Sancodec as NumcodecsSancodec
+
+        NumcodecsSancodec(**{k: v for k, v in codec_config.items() if k != "id"})  # its errors, now
+        super().__init__(**codec_config)

@@ -132,3 +132,16 @@ def test_what_it_refuses():
         Sancodec(mode="lossy", prdn=2, effort="slow")
     with pytest.raises(sancodec.SanFormatError, match="dtype tag"):
         Sancodec().decode(sancodec.encode(sancodec.Signal(np.zeros((100, 1), np.int64), 1.0, ["a"], [""])))
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"mode": "near-lossless"}, "needs max_error"), ({"mode": "near-lossless", "max_error": -1}, "max_error must be"),
+    ({"mode": "near-lossless", "max_error": float("inf")}, "max_error must be"),
+    ({"mode": "lossy", "prdn": -2}, "positive finite"), ({"mode": "lossy", "snr": 1e9}, "between"),
+    ({"fs": 0}, "fs must be a positive finite"), ({"fs": float("nan")}, "fs must be a positive finite"),
+    ({"frame_len": 3}, "frame_len must be in 16..16777216")])
+def test_values_the_encoder_would_refuse_are_refused_when_the_codec_is_made(config, message):
+    """Not at the first chunk written (a near-lossless codec without its bound was made without a word, and
+    failed, or never, where only fill-value chunks were written)."""
+    with pytest.raises(sancodec.SanConfigError, match=message):
+        Sancodec(**config)

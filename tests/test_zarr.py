@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import zarr  # the dev extra installs it (users: the zarr extra)
 
+import sancodec
 from sancodec.zarr_codec import Sancodec
 
 
@@ -100,3 +101,17 @@ def test_a_float_array_with_nan_gaps_and_a_nan_fill_value_is_lossless(tmp_path):
                               serializer=Sancodec(mode="lossy", prdn=2), compressors=None)
     with pytest.raises(Exception, match="holds NaN in lossless mode only, not lossy"):
         lossy[:] = x
+
+
+def test_a_bad_configuration_is_refused_when_the_serializer_is_made(tmp_path):
+    """zarr makes the numcodecs codec at the first chunk it encodes: a bad mode went unnoticed at
+    ``create_array``, and for good where every chunk written held the fill value (zarr encodes none of those)."""
+    for config, message in (({"mode": "bogus"}, "mode must be"), ({"mode": "lossy", "prdn": 2, "snr": 3}, "one target"),
+                            ({"mode": "near-lossless"}, "needs max_error")):
+        with pytest.raises(sancodec.SanConfigError, match=message):
+            Sancodec(**config)
+    good = Sancodec(mode="near-lossless", max_error=0.5)
+    array = zarr.create_array(tmp_path / "a", shape=(100, 1), chunks=(100, 1), dtype="float32", serializer=good,
+                              compressors=None)
+    array[:] = np.linspace(0, 9, 100, dtype=np.float32)[:, None]
+    assert np.abs(zarr.open_array(tmp_path / "a")[:, 0] - np.linspace(0, 9, 100)).max() <= 0.5 + 1e-6
