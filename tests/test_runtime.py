@@ -230,3 +230,35 @@ def test_dense_or_short_kernel_activations_take_the_graph():
     very_sparse = np.zeros((1, 2, 100_000), dtype=np.float32)
     very_sparse[0, :, ::5000] = 1.0
     assert _scatter_is_cheaper(very_sparse, sizes)
+
+
+def test_providers_are_a_choice_or_real_provider_names():
+    """A provider name given as a string was taken letter by letter ('tpu': providers 't', 'p' and 'u', which
+    onnxruntime warned of on stderr and fell back from); an unknown name in a list was the same."""
+    spec = SAN([5]).to_spec()
+    with pytest.raises(SanConfigError, match="providers must be 'auto', 'cpu', 'cuda' or a list"):
+        SanRuntime.from_spec(spec, providers="tpu")
+    with pytest.raises(SanConfigError, match="no provider 'TpuExecutionProvider'"):
+        SanRuntime.from_spec(spec, providers=["TpuExecutionProvider"])
+    assert SanRuntime.from_spec(spec, providers=["CPUExecutionProvider"]).providers == ["CPUExecutionProvider"]
+
+
+@pytest.mark.parametrize("engine", ["onnxruntime", "numpy"])
+def test_inputs_the_graphs_cannot_take_are_refused_in_our_words(engine):
+    """Were onnxruntime's InvalidArgument or numpy's 'shapes not aligned' (a raw exception, not a SancodecError),
+    and NaN went through the graph into the sparse selection."""
+    spec = SAN([9, 20], seed=1).to_spec()
+    rt = _pair(spec) if engine == "onnxruntime" else NumpyEngine(spec)
+    good = np.random.default_rng(2).normal(size=(2, 300)).astype(np.float32)
+    assert rt.decode(rt.encode(good)).shape == (2, 300)
+    for bad, message in ((good[0], "2 dimensions, got shape"), (good[None], "2 dimensions"),
+                         (np.full((1, 50), np.nan, np.float32), "NaN or infinity"), (good.astype(str), "numbers")):
+        with pytest.raises(SanConfigError, match=message):
+            rt.encode(bad)
+    alpha = rt.encode(good)
+    with pytest.raises(SanConfigError, match="activations of 3 kernels for a model of 2"):
+        rt.decode(np.concatenate([alpha, alpha[:, :1]], axis=1))
+    with pytest.raises(SanConfigError, match="3 dimensions, got shape"):
+        rt.decode(alpha[:, 0])
+    with pytest.raises(SanConfigError, match="NaN or infinity"):
+        rt.decode(np.where(alpha > 0, np.inf, 0).astype(np.float32))

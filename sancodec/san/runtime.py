@@ -47,8 +47,15 @@ def _providers(choice: str | list[str]) -> list[str]:
         if "CUDAExecutionProvider" not in available:
             raise SanConfigError("CUDA was requested but onnxruntime has no CUDA provider (install sancodec[gpu])")
         wanted = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    elif isinstance(choice, str):  # (a name alone was taken letter by letter: 'tpu' as providers 't', 'p', 'u')
+        raise SanConfigError(f"providers must be 'auto', 'cpu', 'cuda' or a list of onnxruntime provider names, "
+                             f"got {choice!r}")
     else:
         wanted = list(choice)
+        unknown = [p for p in wanted if p not in available]
+        if unknown:
+            raise SanConfigError(f"onnxruntime has no provider {', '.join(map(repr, unknown))} here (it has "
+                                 f"{', '.join(available)})")
     return wanted
 
 
@@ -115,6 +122,8 @@ class SanRuntime:
 
     def similarity(self, x: np.ndarray) -> np.ndarray:
         """ReLU similarity maps ``(batch, q, n…)`` of a batch ``(batch, n…)``."""
+        x = np.asarray(x)
+        _check_batch(x, 1 + self.dim, "a batch of signals (batch, n" + ", n" * (self.dim - 1) + ")")
         (s,) = self._enc.run(None, {"x": np.ascontiguousarray(x, dtype=self.dtype)})
         return s.astype(np.float32)
 
@@ -130,10 +139,25 @@ class SanRuntime:
         the two agree to float32 rounding (tested).
         """
         alpha = np.asarray(alpha)
+        _check_batch(alpha, 2 + self.dim, f"activations (batch, q, n…) of this model's q = {len(self.kernel_sizes)}")
+        if alpha.shape[1] != len(self.kernel_sizes):
+            raise SanConfigError(f"activations of {alpha.shape[1]} kernels for a model of {len(self.kernel_sizes)} "
+                                 f"(shape {alpha.shape})")
         if self.dim == 1 and self.dtype == np.float32 and _scatter_is_cheaper(alpha, self.kernel_sizes):
             return scatter_decode(alpha, self.spec.kernels)
         (x_hat,) = self._dec.run(None, {"alpha": np.ascontiguousarray(alpha, dtype=self.dtype)})
         return x_hat.astype(np.float32)
+
+
+def _check_batch(a: np.ndarray, ndim: int, what: str) -> None:
+    """Refuse what the graphs would fail on in onnxruntime's or numpy's own words: another rank,
+    non-numbers, NaN or infinity (which the sparse selection would place as activations)."""
+    if a.ndim != ndim:
+        raise SanConfigError(f"expected {what}: {ndim} dimensions, got shape {a.shape}")
+    if a.dtype.kind not in "iuf":
+        raise SanConfigError(f"expected {what} of numbers, got dtype {a.dtype}")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise SanConfigError(f"expected {what} of finite numbers: it holds NaN or infinity")
 
 
 #: Measured cost of one scatter tap over one dense multiply-add of onnxruntime's Conv on
@@ -190,6 +214,7 @@ class NumpyEngine:
 
     def similarity(self, x: np.ndarray) -> np.ndarray:
         """ReLU similarity maps ``(batch, q, n)`` of a batch ``(batch, n)``."""
+        _check_batch(np.asarray(x), 2, "a batch of signals (batch, n)")
         x = np.asarray(x, dtype=np.float64)
         n = x.shape[-1]
         big = self.weight.shape[-1]
@@ -206,7 +231,12 @@ class NumpyEngine:
 
     def decode(self, alpha: np.ndarray) -> np.ndarray:
         """Reconstruction ``(batch, n)`` from activations ``(batch, q, n)``."""
-        return scatter_decode(np.asarray(alpha, dtype=np.float32), self.spec.kernels)
+        alpha = np.asarray(alpha)
+        _check_batch(alpha, 3, f"activations (batch, q, n) of this model's q = {self.spec.q}")
+        if alpha.shape[1] != self.spec.q:
+            raise SanConfigError(f"activations of {alpha.shape[1]} kernels for a model of {self.spec.q} "
+                                 f"(shape {alpha.shape})")
+        return scatter_decode(alpha.astype(np.float32), self.spec.kernels)
 
 
 @lru_cache(maxsize=8)
