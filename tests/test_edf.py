@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings
 
 import edfio
 import numpy as np
@@ -114,6 +115,29 @@ def test_a_broken_edf_is_one_format_error(tmp_path):
     (tmp_path / "bad.edf").write_bytes(b"0       " + b"x" * 300)
     with pytest.raises(sancodec.SanFormatError, match="bad.edf"):
         sancodec.read_signal(tmp_path / "bad.edf")
+
+
+def test_a_file_cut_short_is_refused_as_truncated_and_its_whole_form_and_trailing_bytes_read(tmp_path):
+    """edfio reads a file cut inside its data records as far as it goes, with a warning (a truncated recording
+    was encoded as if whole, and said so only in a UserWarning); inside its header it failed with an IndexError's
+    words. Bytes past the last data record are no record's and are still read past, as before."""
+    _edf_plus(tmp_path / "whole.edf")
+    raw = (tmp_path / "whole.edf").read_bytes()
+    header = int(raw[184:192])
+    for cut, message in ((100, "100 bytes, shorter than the 256-byte header"),
+                         (header - 1, f"declares {header} header bytes, the file holds {header - 1} bytes"),
+                         (len(raw) - 1, "declares 10 data records, the file holds 9 whole ones"),
+                         (header + 10, "declares 10 data records, the file holds 0 whole ones")):
+        (tmp_path / "cut.edf").write_bytes(raw[:cut])
+        with pytest.raises(sancodec.SanFormatError, match="cut.edf: truncated: .*" + message):
+            sancodec.read_signal(tmp_path / "cut.edf")
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "cut.edf"), "-o", str(tmp_path / "cut.san")])
+    assert res.exit_code == 1 and "truncated" in res.stderr and not (tmp_path / "cut.san").exists()
+    (tmp_path / "longer.edf").write_bytes(raw + b"xyz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing said of them either
+        longer = sancodec.read_signal(tmp_path / "longer.edf")
+    assert np.array_equal(longer.samples, sancodec.read_signal(tmp_path / "whole.edf").samples)
 
 
 @pytest.mark.parametrize(("field", "value"), [(104, b"2nan.948"), (120, b"-327+8  ")])  # physical, digital minimum

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +50,61 @@ _UNREADABLE = (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError, Ar
                UnboundLocalError)  # ArithmeticError: also decimal's InvalidOperation, from is_continuous's durations
 
 
+HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 256 more
+_SHORT_RECORDS = re.compile(r"header indicates (\d+) data records, but file contains (\d+) records")
+
+
 def read_edf(path: Path) -> Signal:
-    """An EDF/EDF+ (``.edf``) or BDF (``.bdf``) file as a Signal of its digital samples."""
+    """An EDF/EDF+ (``.edf``) or BDF (``.bdf``) file as a Signal of its digital samples; a file cut short, in
+    its header or before the data records its header declares, refused (edfio reads what is there, with a warning,
+    which let a truncated recording be encoded as if whole)."""
     kind = _kind(path)
+    _check_header_length(path, kind)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            signal = _read(path, kind)
+        except SancodecError:  # ours already say what is wrong
+            raise
+        except _UNREADABLE as exc:
+            _check_records(path, caught)  # (no whole data record: edfio's IndexError follows its warning)
+            raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+    _check_records(path, caught)
+    for warning in caught:  # the others, as edfio gave them (a header of -1 records, a recording in progress, is
+        # counted by edfio and said nothing of; bytes past the last record are no record's)
+        text = str(warning.message)
+        if not _SHORT_RECORDS.search(text) and "Incomplete data record" not in text:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return signal
+
+
+def _check_records(path: Path, caught: list[warnings.WarningMessage]) -> None:
+    """Refuse a file holding fewer whole data records than its header declares (edfio's warning of it)."""
+    for warning in caught:
+        short = _SHORT_RECORDS.search(str(warning.message))
+        if short and int(short.group(2)) < max(int(short.group(1)), 1):
+            raise SanFormatError(f"{path}: truncated: its header declares {short.group(1)} data records, the file "
+                                 f"holds {short.group(2)} whole ones")
+
+
+def _check_header_length(path: Path, kind: str) -> None:
+    """Refuse a file shorter than its own header (edfio's IndexError or int('') there)."""
     try:
-        return _read(path, kind)
-    except SancodecError:  # ours already say what is wrong
-        raise
-    except _UNREADABLE as exc:
-        raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(HEADER_BYTES)
+    except OSError:
+        return  # (edfio says what is wrong with a file it cannot open)
+    if size < HEADER_BYTES:
+        raise SanFormatError(f"{path}: truncated: {size} bytes, shorter than the {HEADER_BYTES}-byte header every "
+                             f"{kind.upper()} file starts with")
+    try:
+        declared = int(head[184:192].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        return  # (a malformed field: edfio's own message)
+    if HEADER_BYTES <= declared and size < declared:
+        raise SanFormatError(f"{path}: truncated: its header declares {declared} header bytes, the file holds "
+                             f"{size} bytes")
 
 
 def _read(path: Path, kind: str) -> Signal:
