@@ -61,6 +61,9 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
         raise SanConfigError(f"open() mode must be 'r' or 'w', got {mode!r}")
     if options.get("codec") == "lossy" or {"prdn", "snr", "bps", "effort"} & options.keys():
         raise SanConfigError(LOSSY_NEEDS_THE_RECORD)
+    if like is not None and (fs is not None or channels is not None):  # (they were ignored: like's were taken)
+        raise SanConfigError("open(path, 'w') takes like=<Signal> or fs= and channels=, not both (like= brings its "
+                             "own rate and channels)")
     if like is None:
         if fs is None or channels is None:
             raise SanConfigError("open(path, 'w') needs like=<Signal> or both fs= and channels=")

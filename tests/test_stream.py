@@ -118,6 +118,11 @@ def test_open_without_a_signal_needs_rate_and_channels(tmp_path):
     for channels in (-1, 2.5, True):  # were a ValueError and a TypeError from numpy
         with pytest.raises(sancodec.SanConfigError, match="whole number of channels"):
             sancodec.open(path, "w", fs=250, channels=channels)
+    like = sancodec.Signal(x, 250.0, ["x"], ["mV"])
+    for given in ({"fs": 100}, {"channels": 2}, {"fs": 250, "channels": 1}):  # were ignored, like's taken
+        with pytest.raises(sancodec.SanConfigError, match="not both"):
+            sancodec.open(tmp_path / "y.san", "w", like=like, **given)
+    assert not (tmp_path / "y.san").exists()
     f = sancodec.open(path)
     with pytest.raises(sancodec.SanConfigError, match="whole number"):
         next(f.blocks(2.5))  # was a TypeError from a slice
