@@ -136,7 +136,7 @@ def encode(
     streamed, data = None, b""
     if channels is None and mode != "lossy" and not piped:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
-                                 "fast" if fast_decode else "auto")
+                                 "fast" if fast_decode else "auto", fs)
     elif channels is None and not piped:  # lossy: a long WFDB record read a block at a time
         lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
                                     quiet, fs, verify, processes)

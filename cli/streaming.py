@@ -24,8 +24,10 @@ def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context
 
 def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
                    threads: int | None, fsync: bool, quiet: bool,
-                   predictor: str = "auto") -> tuple[int, int, int, int] | None:
-    """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed."""
+                   predictor: str = "auto", fs: float | None = None) -> tuple[int, int, int, int] | None:
+    """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed (``fs``: a rate the
+    command was given, refused where the record's differs)."""
+    from sancodec.io import check_own_rate
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
     from sancodec.stream import SanWriter
@@ -34,6 +36,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     head = stream_header(base) if base is not None else None
     if head is None:
         return None
+    check_own_rate(source, "a WFDB record", float(head.fs), fs)
     like = like_signal(base, head)
     with busy(quiet, head.sig_len, head.n_sig, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
@@ -55,6 +58,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec.api import encode_lossy_blocks
     from sancodec.codec.lossyfile import LOSSY_BLOCK
+    from sancodec.io import check_own_rate
     from sancodec.io.arrays import map_npy
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
@@ -71,6 +75,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         head = stream_header(base) if base is not None else None
         if head is None or (frame_len or 0) % 2:  # read_blocks reads whole pairs of samples
             return None
+        check_own_rate(source, "a WFDB record", float(head.fs), fs)
         like, n = like_signal(base, head), head.sig_len
         read = lambda rows: read_blocks(base, head, rows)  # noqa: E731
     if n <= LOSSY_BLOCK:

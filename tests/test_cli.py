@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sancodec import read_signal, write_signal
+from sancodec import SanConfigError, read_signal, write_signal
 from sancodec.cli import app
 
 DATA = Path(__file__).parent / "data"
@@ -580,3 +580,19 @@ def run_san(tmp_path, rec) -> Path:
     """``rec`` encoded to ``tmp_path``/t.san."""
     assert run("encode", rec, "-o", tmp_path / "t.san", "-q").exit_code == 0
     return tmp_path / "t.san"
+
+
+def test_fs_is_refused_where_the_file_carries_another_rate(tmp_path):
+    """``--fs`` (``fs=``) is for .npy arrays and CSV tables without a time column; on a WFDB record or an EDF file
+    it was ignored without a word (``--fs 100`` on a 360 Hz record coded it at 360 Hz). The file's own rate, given
+    again, is taken."""
+    rec = copy_record(tmp_path, "100_3chan")
+    res = run("encode", rec, "--fs", "100", "-o", tmp_path / "x.san")
+    assert res.exit_code == 2 and "carries its own rate, 360 Hz" in res.stderr and not (tmp_path / "x.san").exists()
+    res = run("encode", rec, "--fs", "100", "--mode", "lossy", "--prdn", "2", "-o", tmp_path / "x.san")
+    assert res.exit_code == 2 and "carries its own rate, 360 Hz" in res.stderr
+    assert run("encode", rec, "--fs", "360", "-o", tmp_path / "x.san", "-q").exit_code == 0
+    assert run("decode", tmp_path / "x.san", "-o", tmp_path / "x.edf", "-q").exit_code == 0
+    with pytest.raises(SanConfigError, match="an EDF file carries its own rate, 360 Hz"):
+        read_signal(tmp_path / "x.edf", fs=250)
+    assert read_signal(tmp_path / "x.edf", fs=360).fs == 360

@@ -38,7 +38,7 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal
         raise SanFormatError(f"{p}: is a directory, not a recording")
     base = find_wfdb_base(p)
     if base is not None:
-        return read_wfdb(base)
+        return _own_rate(read_wfdb(base), fs, p, "a WFDB record")
     if not p.exists():
         raise SanFormatError(f"{p}: no such file")
     if p.suffix.lower() == ".npy":
@@ -48,8 +48,23 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal
     if p.suffix.lower() in (".edf", ".bdf"):
         from sancodec.io.edf import read_edf
 
-        return read_edf(p)
+        return _own_rate(read_edf(p), fs, p, f"an {p.suffix[1:].upper()} file")
     raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy or .csv)")
+
+
+def _own_rate(signal: Signal, fs: float | None, path: Path, what: str) -> Signal:
+    """``signal``, read from a file that carries its own rate, refused where ``fs`` asks another: it was ignored
+    without a word (``--fs 100`` on a 360 Hz record coded it at 360 Hz)."""
+    check_own_rate(path, what, signal.fs, fs)
+    return signal
+
+
+def check_own_rate(path: str | os.PathLike[str], what: str, own: float, fs: float | None) -> None:
+    """Refuse ``fs`` (``--fs``) asking another rate than ``own``, which the file at ``path`` (``what``: "a WFDB
+    record") carries: the readers and the CLI's streaming encoders alike."""
+    if fs is not None and fs != own:
+        raise SanConfigError(f"{path}: {what} carries its own rate, {own:g} Hz; fs= (--fs) is for .npy arrays "
+                             f"and CSV tables without a time column, got {fs:g}")
 
 
 def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
