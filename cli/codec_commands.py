@@ -232,6 +232,10 @@ def decode(
     to_stdout = output is not None and str(output) == "-"
     flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
     fmt = (format or ("npy" if to_stdout else default_format(output, source_of(input)))).lower()
+    named = None if output is None or to_stdout else default_format(output, None)
+    if format is not None and output is not None and output.suffix and named != "wfdb" and named != fmt:
+        raise SanConfigError(f"-o {output} names {named.upper()} output but --format asks {fmt.upper()}: give one, or "
+                             "make them agree")  # (the file was written under the format's suffix instead)
     base = output or input.with_name(input.stem + "_decoded")
     target = base.with_suffix(f".{fmt}") if fmt in flat and base.suffix != f".{fmt}" else base
     if fmt == "wfdb" and not to_stdout:

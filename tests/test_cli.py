@@ -596,3 +596,18 @@ def test_fs_is_refused_where_the_file_carries_another_rate(tmp_path):
     with pytest.raises(SanConfigError, match="an EDF file carries its own rate, 360 Hz"):
         read_signal(tmp_path / "x.edf", fs=250)
     assert read_signal(tmp_path / "x.edf", fs=360).fs == 360
+
+
+def test_decode_refuses_an_output_name_and_format_that_disagree_and_an_empty_range(tmp_path):
+    """``-o x.npy --format csv`` wrote x.csv, not the file named; ``--start 10 --end 10`` was called outside the
+    record. An output named without a format's suffix still takes the format's."""
+    rec = copy_record(tmp_path)
+    san = run_san(tmp_path, rec)
+    res = run("decode", san, "-o", tmp_path / "x.npy", "--format", "csv")
+    assert res.exit_code == 2 and "names NPY output but --format asks CSV" in res.stderr
+    assert not (tmp_path / "x.npy").exists() and not (tmp_path / "x.csv").exists()
+    assert run("decode", san, "-o", tmp_path / "x.csv", "--format", "csv", "-q").exit_code == 0
+    assert run("decode", san, "-o", tmp_path / "y", "--format", "npy", "-q").exit_code == 0
+    assert (tmp_path / "y.npy").exists()
+    res = run("decode", san, "-o", tmp_path / "z.npy", "--start", "10", "--end", "10")
+    assert res.exit_code == 2 and "sample range [10, 10) is empty" in res.stderr
