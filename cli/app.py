@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -17,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 import sancodec
-from sancodec.errors import SancodecError, SanConfigError
+from sancodec.errors import SancodecError, SancodecWarning, SanConfigError
 
 app = typer.Typer(
     name="sancodec",
@@ -62,7 +63,10 @@ def boundary(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():  # (restores showwarning after)
+                warnings.simplefilter("always", SancodecWarning)
+                warnings.showwarning = _one_line_warning(warnings.showwarning)
+                return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except (SancodecError, OSError) as exc:
@@ -78,6 +82,18 @@ def boundary(fn: F) -> F:
             fail(f"unexpected error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback", 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _one_line_warning(show: Callable[..., None]) -> Callable[..., None]:
+    """``warnings.showwarning`` printing a :class:`SancodecWarning` as one ``warning:`` line on stderr (not Python's
+    file, line and source), any other warning as ``show`` does."""
+    def shown(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+              line: str | None = None) -> None:
+        if issubclass(category, SancodecWarning):
+            typer.echo(f"warning: {message}", err=True)
+        else:
+            show(message, category, filename, lineno, file, line)
+    return shown
 
 
 def check_output(path: Path, force: bool, inputs: Sequence[Path] = ()) -> None:

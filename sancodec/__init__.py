@@ -10,7 +10,14 @@ from __future__ import annotations
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec import decode, encode
 from sancodec.codec.limits import DecodeLimits
-from sancodec.errors import ModelFileError, SancodecError, SanConfigError, SanFormatError, SanLimitError
+from sancodec.errors import (
+                             ModelFileError,
+                             SancodecError,
+                             SancodecWarning,
+                             SanConfigError,
+                             SanFormatError,
+                             SanLimitError,
+)
 from sancodec.io import read_signal, write_signal
 from sancodec.san.spec import SanSpec, load_model, save_model
 from sancodec.signal import Annotations, Signal
@@ -26,6 +33,7 @@ __all__ = [
     "SanFormatError",
     "SanFile",
     "SanLimitError",
+    "SancodecWarning",
     "SanWriter",
     "SanSpec",
     "SancodecError",

@@ -12,6 +12,7 @@ __all__ = [
     "SanFormatError",
     "ModelFileError",
     "SanLimitError",
+    "SancodecWarning",
     "option",
 ]
 
@@ -35,6 +36,11 @@ class ModelFileError(SanFormatError):
 class SanLimitError(SanFormatError):
     """A file asks for more work or memory than its size justifies (see ``codec.limits``);
     raise the limit for files you trust."""
+
+
+class SancodecWarning(UserWarning):
+    """Something in an input the caller should know of that does not stop the work (a WFDB record whose samples
+    do not match its header's checksums is archived as read, and said so); the CLI prints each as one line."""
 
 
 def option(name: str) -> str:

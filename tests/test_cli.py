@@ -8,12 +8,14 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+import sancodec
 from sancodec import SanConfigError, read_signal, write_signal
 from sancodec.cli import app
 
@@ -611,3 +613,29 @@ def test_decode_refuses_an_output_name_and_format_that_disagree_and_an_empty_ran
     assert (tmp_path / "y.npy").exists()
     res = run("decode", san, "-o", tmp_path / "z.npy", "--start", "10", "--end", "10")
     assert res.exit_code == 2 and "sample range [10, 10) is empty" in res.stderr
+
+
+def test_a_record_whose_samples_miss_its_header_checksums_is_archived_as_read_and_said_so(tmp_path):
+    """A WFDB header keeps a 16-bit checksum of each channel's samples; a signal file changed after it (a damaged
+    copy) was archived without a word, and decoding wrote a header whose checksums match the damaged samples, so the
+    damage no longer showed. Every path that reads the samples now warns, one line a channel; a whole record reads
+    as before."""
+    rec = copy_record(tmp_path, "100_3chan")
+    raw = bytearray((tmp_path / "100_3chan.dat").read_bytes())
+    raw[100] ^= 0x55
+    (tmp_path / "100_3chan.dat").write_bytes(bytes(raw))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        damaged = read_signal(rec)
+    said = [str(w.message) for w in caught if w.category is sancodec.SancodecWarning]
+    assert len(said) == 2 and "channel 0 (I): its samples give checksum 43940, the header says 43172" in said[0]
+    for extra in ([], ["--channels", "0,1"], ["--mode", "lossy", "--prdn", "2"]):  # streamed, in memory, lossy
+        res = run("encode", rec, *extra, "-o", tmp_path / "x.san", "-f", "-q")
+        assert res.exit_code == 0, res.output
+        lines = res.stderr.splitlines()
+        assert len(lines) == 2 and all(line.startswith("warning: ") and "100_3chan.hea" in line for line in lines)
+    assert run("encode", rec, "-o", tmp_path / "y.san", "-q").exit_code == 0
+    assert (sancodec.decode((tmp_path / "y.san").read_bytes()).samples == damaged.samples).all()  # as read
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_signal(DATA / "100_3chan")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,7 +20,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
@@ -144,8 +145,25 @@ def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # hea
     frame = readable_frame(spf, str(header))  # (rates that do not divide the fastest share their least common multiple)
     _check_signal_files(base, head, spf)
     rec, data = _read_samples(base, spf)
-    return signal_from_record(rec, np.asarray(data, dtype=np.int64), spf,
-                              record_annotations(base, frame) if annotations else [])
+    samples = np.asarray(data, dtype=np.int64)
+    if frame == 1:  # (a multi-frequency record's channels are held repeated on its rows: no plain sum of them)
+        warn_checksums(header, head, samples.sum(axis=0))
+    return signal_from_record(rec, samples, spf, record_annotations(base, frame) if annotations else [])
+
+
+def warn_checksums(header: Path, head, sums: np.ndarray) -> None:  # head: its wfdb header
+    """A :class:`SancodecWarning` for each channel whose samples' ``sums`` do not give the 16-bit checksum
+    ``head`` declares (none declared: nothing to check): its signal file was changed after the header was written,
+    damaged most likely. The samples are kept as read, so a .san archives them as they are; decoding writes a header
+    whose checksums match them, so the damage would no longer show but for this."""
+    declared = list(getattr(head, "checksum", None) or [])
+    names = list(getattr(head, "sig_name", None) or [])
+    for c, (want, total) in enumerate(zip(declared, sums)):
+        if want is not None and (int(total) - int(want)) % 65536:
+            name = names[c] if c < len(names) else f"channel {c}"
+            warnings.warn(f"{header}: channel {c} ({name}): its samples give checksum {int(total) % 65536}, the header "
+                          f"says {int(want)}: the signal file was changed after the header was written (damaged?); "
+                          "its samples are kept as read", SancodecWarning, stacklevel=3)
 
 
 def described_signals(head) -> int:  # head: a wfdb Record header
