@@ -70,6 +70,9 @@ def batch(
         console.print(", ".join(f"{v} {k}" for k, v in counts.items() if v) + f"; manifest: {dst / 'manifest.csv'}")
         for row in failed:
             console.print(f"failed: {row.path}: {row.error}")
+        for row in rows:
+            if row.warnings:
+                console.print(f"warning: {row.path}: {row.warnings}")
         if not decode:
             _say_left_out(src, dst, fs, csv)
     if failed:

@@ -15,13 +15,14 @@ import csv as csvlib
 import hashlib
 import io
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from sancodec._atomic import write_text_atomic
-from sancodec.errors import SancodecError
+from sancodec.errors import SancodecError, SancodecWarning
 
 __all__ = ["MANIFEST", "BatchRow", "decode_tree", "encode_tree", "find_inputs"]
 
@@ -41,6 +42,7 @@ class BatchRow:
     seconds: float = 0.0
     sha256: str = ""
     error: str = ""
+    warnings: str = ""  # what the record's reading said of it (SancodecWarning: a WFDB checksum missed), "; "-joined
 
 
 def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = False,
@@ -105,10 +107,13 @@ def _attempt(source: str, work: Callable[[BatchRow], None]) -> dict[str, Any]:
     """Run ``work`` on a fresh row for ``source``, timed; a bad record becomes a failed row, never an error."""
     row = BatchRow(source, "failed")
     started = time.perf_counter()
-    try:
-        work(row)
-    except (SancodecError, OSError, ValueError) as exc:
-        row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"
+    with warnings.catch_warnings(record=True) as caught:  # (on a worker, nobody would see them)
+        warnings.simplefilter("always", SancodecWarning)
+        try:
+            work(row)
+        except (SancodecError, OSError, ValueError) as exc:
+            row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"
+    row.warnings = "; ".join(str(w.message) for w in caught if issubclass(w.category, SancodecWarning))
     row.seconds = round(time.perf_counter() - started, 3)
     return asdict(row)
 
@@ -200,7 +205,22 @@ def _run(jobs: list[tuple[str, str, dict[str, Any], bool]], work: Callable[..., 
             cluster.close()
 
 
+def _earlier_warnings(dst: Path) -> dict[str, str]:
+    """The warnings a manifest already in ``dst`` holds, by input path: a re-run skips a complete output without
+    reading its input again, so what that reading said is carried over (none where there is no readable manifest)."""
+    try:
+        with open(dst / MANIFEST, newline="", encoding="utf-8") as f:
+            return {row["path"]: row.get("warnings") or "" for row in csvlib.DictReader(f) if row.get("path")}
+    except (OSError, ValueError, csvlib.Error):
+        return {}
+
+
 def _write_manifest(dst: Path, rows: Iterable[BatchRow]) -> Path:
+    earlier = _earlier_warnings(dst)
+    rows = list(rows)
+    for row in rows:
+        if row.status == "skipped" and not row.warnings:
+            row.warnings = earlier.get(row.path, "")
     buf = io.StringIO()
     writer = csvlib.DictWriter(buf, fieldnames=[f.name for f in fields(BatchRow)])
     writer.writeheader()

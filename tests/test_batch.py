@@ -158,3 +158,22 @@ def test_arrays_and_tables_left_out_for_want_of_their_flag_are_said(tree, tmp_pa
                                    "--csv"])
     assert res.exit_code == 0 and "left out" not in res.output, res.output
     assert {"a.npy", "b.npy", "t.csv"} <= set(_manifest(tmp_path / "all"))
+
+
+def test_what_reading_a_record_said_goes_into_the_manifest_and_stays_on_a_rerun(tree, tmp_path):
+    """A record whose samples miss its header's checksums warns when read; on a worker nobody saw it. The manifest's
+    ``warnings`` column keeps it, the command prints it, and a re-run that skips the record (not reading it again)
+    carries it over."""
+    (tree / "broken.hea").unlink()
+    raw = bytearray((tree / "100_3chan.dat").read_bytes())
+    raw[100] ^= 0x55
+    (tree / "100_3chan.dat").write_bytes(bytes(raw))
+    dst = tmp_path / "dst"
+    for rerun in (False, True):
+        res = CliRunner().invoke(app, ["batch", str(tree), str(dst), "--workers", "1"])
+        assert res.exit_code == 0, res.output
+        rows = _manifest(dst)
+        assert rows["100_3chan"]["status"] == ("skipped" if rerun else "encoded")
+        assert "channel 0 (I): its samples give checksum 43940, the header says 43172" in rows["100_3chan"]["warnings"]
+        assert rows["test01_00s"]["warnings"] == ""
+        assert "warning: " in res.output and "100_3chan" in " ".join(res.output.split())
