@@ -40,6 +40,7 @@ from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
 from sancodec.io.decimals import MISSING_VALUES, declared_places, header_decimals, missing_of, units_at, with_decimals
+from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
@@ -199,6 +200,7 @@ class SanFile:
         if self._scale is not None:
             self.dtype = decimal_dtype(head.get("source"))
         self._missing = missing_of(head.get("source")) if self._scale is not None else None  # a CSV's gaps: NaN
+        self._lossy_like = self._reader.header.get("mode") != "lossless"  # its values may pass an EDF source's range
 
     @property
     def header(self) -> dict[str, Any]:
@@ -236,7 +238,10 @@ class SanFile:
             return rows * np.asarray(self._layout.quantum, dtype=np.float64)
         if self._array is not None:
             return in_dtype(rows, self._array)
-        return clip_to_format(rows, self._layout.signal_head.get("fmt")).astype(self.dtype, copy=False)
+        values = clip_to_format(rows, self._layout.signal_head.get("fmt"))
+        if self._lossy_like:  # (as decode_file clips an EDF source's decode)
+            values = clip_to_source_ranges(values, self._layout.signal_head)
+        return values.astype(self.dtype, copy=False)
 
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).

@@ -481,3 +481,32 @@ def test_an_edf_sources_ranges_are_not_kept_for_samples_digitised_anew(tmp_path)
         assert field["prefiltering"] == "HP:0.1Hz LP:75Hz" and back.adc_gain == [100.0]
     sancodec.write_signal(sancodec.decode(sancodec.encode(eeg)), tmp_path / "same.edf")  # coded as it was: its own
     assert sancodec.read_signal(tmp_path / "same.edf").source["signals"] == eeg.source["signals"]
+
+
+def test_a_lossy_decode_of_an_edf_that_touches_its_digital_range_writes_back_as_edf(tmp_path):
+    """A lossy reconstruction overshoots where the signal touched its range (a clipped amplifier); the EDF writer
+    refused the values past the source's digital range ("channel 0 cannot be written as EDF"), so the file could
+    not go back to EDF. Decoding a file that is not lossless now clips to the source's range (its own values lie
+    inside it, so the error only shrinks), through sancodec.decode and sancodec.open alike."""
+    t = np.arange(256 * 40)
+    x = np.clip(3000 * np.sin(t / 40.0), -2000, 2000)
+    signal = edfio.EdfSignal(x, 256, label="sat", physical_dimension="uV", physical_range=(-2000, 2000),
+                             digital_range=(-2048, 2047))
+    edfio.Edf([signal]).write(tmp_path / "sat.edf")
+    source = sancodec.read_signal(tmp_path / "sat.edf")
+    for mode in (["--mode", "lossy", "--prdn", "9"], ["--mode", "lossy", "--prdn", "9", "--effort", "fast"]):
+        res = CliRunner().invoke(app, ["encode", str(tmp_path / "sat.edf"), *mode, "-o", str(tmp_path / "s.san"),
+                                       "-f", "-q"])
+        assert res.exit_code == 0, res.output
+        res = CliRunner().invoke(app, ["decode", str(tmp_path / "s.san"), "-o", str(tmp_path / "back.edf"), "-f",
+                                       "-q"])
+        assert res.exit_code == 0, res.output
+        back = edfio.read_edf(tmp_path / "back.edf").signals[0]
+        assert (back.digital_min, back.digital_max) == (-2048, 2047) and back.digital.min() >= -2048
+        decoded = sancodec.decode((tmp_path / "s.san").read_bytes()).samples
+        with sancodec.open(tmp_path / "s.san") as f:
+            assert np.array_equal(f.read(), decoded)
+        assert decoded.min() >= -2048 and decoded.max() <= 2047
+        assert sancodec.metrics.prdn(source.samples[:, 0], decoded[:, 0]) <= 9
+    lossless = sancodec.encode(source)
+    assert np.array_equal(sancodec.decode(lossless).samples, source.samples)

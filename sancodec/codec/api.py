@@ -61,6 +61,7 @@ from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolv
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SanConfigError, SanFormatError, option
 from sancodec.io.decimals import MAX_DECIMALS, missing_of, on_decimal_grid
+from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import sum_of_squares
 from sancodec.san.spec import SanSpec
@@ -428,6 +429,8 @@ def decode_file(
             raise SanFormatError("header field 'quantum' scales samples beyond the float range")
     else:
         samples = clip_to_format(out, signal_head.get("fmt"))
+        if reader.header.get("mode") != "lossless":  # (an EDF source's own range: its writer refuses past it)
+            samples = clip_to_source_ranges(samples, signal_head)
         crcs = layout.sample_crc32
         if crcs is not None and lo == 0 and hi == n:
             check_sample_checksums(parallel_checksums(samples, resolve_threads(threads)), crcs)

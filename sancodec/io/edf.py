@@ -156,6 +156,28 @@ def _has_date(edf: Any) -> bool:
         return False
 
 
+def clip_to_source_ranges(x: np.ndarray, signal_head: dict[str, Any]) -> np.ndarray:
+    """``x`` (samples x channels) clipped to the digital ranges of an EDF or BDF source (``signal_head``'s
+    ``source``), where it is one and a value lies outside: a lossy decode of a signal that touched its range
+    overshoots it, and the EDF writer refuses such a value (the source's own values lie inside, so clipping only
+    brings a decode nearer them); ``x`` itself otherwise. For the decoders of files that are not lossless."""
+    source = signal_head.get("source")
+    entries = source.get("signals") if isinstance(source, dict) and source.get("kind") in ("edf", "bdf") else None
+    if not isinstance(entries, list) or len(entries) != x.shape[1] or not len(x):
+        return x
+    try:
+        bounds = [(int(e["digital_min"]), int(e["digital_max"])) for e in entries]
+    except (KeyError, TypeError, ValueError):  # a hostile source entry: the writer's defaults take over
+        return x
+    if all(lo <= hi and x[:, c].min() >= lo and x[:, c].max() <= hi for c, (lo, hi) in enumerate(bounds)):
+        return x
+    out = x.copy()
+    for c, (lo, hi) in enumerate(bounds):
+        if lo <= hi:
+            np.clip(out[:, c], lo, hi, out=out[:, c])
+    return out
+
+
 def _signal_fields(s: Any) -> dict[str, Any]:
     return {"label": s.label, "transducer_type": s.transducer_type, "physical_dimension": s.physical_dimension,
             "physical_min": float(s.physical_min), "physical_max": float(s.physical_max),
