@@ -72,7 +72,8 @@ def encode(
     input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, .npy or .csv; - reads "
                                  ".npy from standard input (give -o and --fs)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input)."),
-    model: Path | None = typer.Option(None, "--model", help="Model JSON (default: the bundled ECG model)."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON for --mode san (default: the bundled ECG "
+                                      "model); the other modes' coders do not use a SAN."),
     mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
     max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units (ADC units)."),
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent, met by every channel."),
@@ -122,6 +123,9 @@ def encode(
     if mode != "lossy" and (prdn, snr, bps) != (None, None, None):  # (a streamed record never reaches the library's
         # own check: without this a forgotten --mode lossy made a lossless file without a word)
         raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode} (add --mode lossy)")
+    if model is not None and mode != "san":  # (it was read, and changed nothing: the files were byte for byte alike)
+        raise SanConfigError(f"--model applies to --mode san, the paper's SAN-only code; the {mode} coder does not "
+                             "use a SAN model (`sancodec train --objective bytes` reports whether one would pay)")
     if fast_decode and mode == "lossy":
         raise SanConfigError("--fast-decode applies to lossless and near-lossless modes, not lossy (whose decode "
                              "has no sequential stages to leave out)")

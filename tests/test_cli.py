@@ -237,6 +237,11 @@ def test_train_export_sweep(tmp_path):
     assert {p.name for p in (tmp_path / "onnx").iterdir()} == {"encoder.onnx", "decoder.onnx", "manifest.json"}
     san = tmp_path / "x.san"
     assert run("encode", rec, "-o", san, "--model", model, "--mode", "san", "-q").exit_code == 0
+    for mode in (["--mode", "lossless"], ["--mode", "near-lossless", "--max-error", "2"],
+                 ["--mode", "lossy", "--prdn", "2"]):  # was read and changed nothing (the files byte for byte alike)
+        res = run("encode", rec, "-o", tmp_path / "m.san", "--model", model, *mode)
+        assert res.exit_code == 2 and "--model applies to --mode san" in res.stderr, res.output
+        assert not (tmp_path / "m.san").exists()
     np.save(tmp_path / "long.npy", np.random.default_rng(0).normal(size=12000).cumsum())
     res = run("sweep", tmp_path / "long.npy", "-a", "peaks", "--m-min", "3", "--m-max", "6", "--epochs", "1",
               "--json", "-q", "--csv", tmp_path / "sweep.csv")
