@@ -126,8 +126,8 @@ def encode(
     if model is not None and mode != "san":  # (it was read, and changed nothing: the files were byte for byte alike)
         raise SanConfigError(f"--model applies to --mode san, the paper's SAN-only code; the {mode} coder does not "
                              "use a SAN model (`sancodec train --objective bytes` reports whether one would pay)")
-    if fast_decode and mode == "lossy":
-        raise SanConfigError("--fast-decode applies to lossless and near-lossless modes, not lossy (whose decode "
+    if fast_decode and mode in ("lossy", "san"):
+        raise SanConfigError(f"--fast-decode applies to lossless and near-lossless modes, not {mode} (whose decode "
                              "has no sequential stages to leave out)")
     if processes and mode != "lossy":
         raise SanConfigError(f"--processes applies to lossy mode, not {mode}")

@@ -1143,6 +1143,8 @@ def test_fast_decode_is_refused_in_lossy_mode(tmp_path):
                                    "--fast-decode", "-o", str(out)])
     assert res.exit_code == 2 and "--fast-decode applies to lossless and near-lossless" in res.stderr
     assert not out.exists()
+    res = CliRunner().invoke(app, ["encode", str(DATA / "100_3chan"), "--mode", "san", "--fast-decode", "-o", str(out)])
+    assert res.exit_code == 2 and "not san" in res.stderr and not out.exists()  # (the same file as without it)
     sig = read_signal(DATA / "100_3chan")
     with pytest.raises(SanConfigError, match="'fast' applies to lossless and near-lossless modes"):
         sancodec.encode(sig, mode="lossy", prdn=2, predictor="fast")
