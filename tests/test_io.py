@@ -13,7 +13,7 @@ import wfdb
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sancodec import SancodecError, SanFormatError, Signal, read_signal, write_signal
+from sancodec import SancodecError, SanConfigError, SanFormatError, Signal, read_signal, write_signal
 
 DATA = Path(__file__).parent / "data"
 RECORDS = ["3000003_0003", "100_3chan", "test01_00s", "1001"]
@@ -481,3 +481,46 @@ def test_a_time_column_of_inf_or_of_vast_spans_reads_and_writes_without_warnings
         except SancodecError:  # (no rate follows from such times: --fs is asked for)
             signal = read_signal(tmp_path / "w.csv", fs=10.0)
         write_signal(signal, tmp_path / "o.csv")
+
+
+def test_integers_without_a_wfdb_format_are_written_as_those_integers(tmp_path):
+    """A digital signal with no WFDB format (a user's integers, an integer .npy or CSV source) went through
+    wfdb-python's digitisation of its physical values: format 32 at gains such as 1.8e10 units per mV, the integers
+    and gains lost. Now format 16, or 32 past its range, with the signal's own gains (1 where it has none)."""
+    x = (np.arange(3000).reshape(1500, 2) % 50).astype(np.int64)
+    for fields, gains, fmt in (({"adc_gain": [200.0, 100.0], "baseline": [5, -3]}, [200.0, 100.0], "16"),
+                               ({}, [1.0, 1.0], "16")):
+        signal = Signal(x * (1 if fmt == "16" else 100000), 250.0, ["a", "b"], ["mV", "mV"], **fields)
+        write_signal(signal, tmp_path / "rec")
+        back = read_signal(tmp_path / "rec")
+        assert back.fmt == [fmt, fmt] and back.adc_gain == gains and np.array_equal(back.samples, signal.samples)
+        assert np.allclose(back.physical(), signal.physical())
+    wide = Signal(x * 100000, 250.0, ["a", "b"], ["mV", "mV"])
+    write_signal(wide, tmp_path / "wide")
+    back = read_signal(tmp_path / "wide")
+    assert back.fmt == ["32", "32"] and np.array_equal(back.samples, wide.samples)
+
+
+def test_header_strings_are_spelled_as_wfdb_and_edf_hold_them_or_refused(tmp_path):
+    """wfdb-python reads a header as ASCII and drops the rest ('Lead ä' came back 'Lead', 'µV' came back 'V', a unit
+    with '!' made a line that read back as other fields); EDF failed on edfio's ascii error. The micro sign is
+    spelled 'u' (µV: uV, as EDF+ writes it); any other character past ASCII is refused by name."""
+    x = (np.arange(3000).reshape(1500, 2) % 50).astype(np.int64)
+
+    def made(names=("a", "b"), units=("mV", "mV"), comments=()):
+        return Signal(x, 250.0, list(names), list(units), adc_gain=[200.0, 200.0], baseline=[0, 0],
+                      comments=list(comments))
+
+    for out in ("rec", "rec.edf"):
+        write_signal(made(units=("mV", "\u00b5V")), tmp_path / out)
+        assert read_signal(tmp_path / out).units == ["mV", "uV"]
+    for bad, message in ((made(names=("Lead \u00e4", "b")), "channel name 'Lead \u00e4' holds a character past ASCII"),
+                         (made(comments=("Patient M\u00fcller",)), "comment 'Patient M\u00fcller' holds"),
+                         (made(units=("mV", "millivolts!")), "unit 'millivolts!' cannot be written in a WFDB")):
+        with pytest.raises(SanConfigError, match=message):
+            write_signal(bad, tmp_path / "bad")
+    with pytest.raises(SanConfigError, match="channel 0's name 'Lead \u00e4' holds a character past ASCII"):
+        write_signal(made(names=("Lead \u00e4", "b")), tmp_path / "bad.edf")
+    assert not any(p.name.startswith("bad") for p in tmp_path.iterdir())
+    write_signal(made(names=("Lead \u00e4", "b")), tmp_path / "ok.csv")  # CSV and .npy keep them
+    assert read_signal(tmp_path / "ok.csv", fs=250).channel_names == ["Lead \u00e4", "b"]

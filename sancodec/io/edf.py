@@ -25,7 +25,7 @@ from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
-from sancodec.io.wfdb_names import CONTROL, MAX_AUX
+from sancodec.io.wfdb_names import CONTROL, MAX_AUX, MICRO
 from sancodec.signal import Annotations, Signal, readable_frame
 
 # io.write_signal names the output file
@@ -254,6 +254,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
             raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}"
                                  + (" (BDF holds 24 bits: write .bdf)" if kind == "edf" else ""))
         f = _fields_for(signal, k, kind, None if fields is None else fields[k])
+        f = {key: _edf_text(value, k, key) if isinstance(value, str) else value for key, value in f.items()}
         try:
             built.append(signal_class.from_digital(
                 x.astype(np.int32 if kind == "bdf" else np.int16), signal.fs / step, label=str(f["label"]),
@@ -287,6 +288,18 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
         if not np.array_equal(back.samples, samples):
             raise SanFormatError(f"{path}: the written file does not read back to the same samples")
         return move_into_place([(written, path)], fsync=fsync)[0]
+
+
+def _edf_text(text: str, k: int, field: str) -> str:
+    """``text`` for channel ``k``'s EDF header ``field``: the micro sign (µ, μ) spelled "u", as EDF+ spells it
+    (µV: uV); any other character past ASCII, which an EDF header cannot hold, refused by name (edfio's error was
+    "'ascii' codec can't encode character '\xb5'")."""
+    spelled = "".join(MICRO.get(ch, ch) for ch in text)
+    if not spelled.isascii():
+        wanted = {"physical_dimension": "unit", "label": "name"}.get(field, field.replace("_", " "))
+        raise SanConfigError(f"channel {k}'s {wanted} {text!r} holds a character past ASCII, which an EDF header "
+                             "cannot hold; write WFDB, .npy or CSV instead")
+    return spelled
 
 
 def _checked_source(source: Any, channels: int) -> dict[str, Any]:

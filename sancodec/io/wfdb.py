@@ -23,7 +23,7 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
-from sancodec.io.wfdb_names import RECORD_NAME, check_record_name, check_strings
+from sancodec.io.wfdb_names import RECORD_NAME, ascii_units, check_record_name, check_strings
 from sancodec.signal import Annotations, Signal, frame_rows, readable_frame
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
@@ -378,7 +378,7 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
     annotations, where it has no WFDB ones, are written as an ``.atr`` of notes (``edf.edf_annotations_as_wfdb``).
     """
     name = check_record_name(path)
-    signal = _decimal_formats(_annotated(signal))
+    signal = ascii_units(_integer_formats(_decimal_formats(_annotated(signal))))
     check_strings(signal)
     if not signal.is_digital and quantum is not None:
         signal = float_as_digital(signal, quantum)
@@ -416,6 +416,23 @@ def _decimal_formats(signal: Signal) -> Signal:
     narrow = not kept.size or kept.min() >= -32767 and kept.max() <= 32767  # (-32768: format 16's invalid sample)
     narrow = narrow and (missing is None or missing[0] == -(1 << 15))  # (one format a .dat file)
     return dataclasses.replace(signal, fmt=["16" if narrow else "32"] * signal.n_channels)
+
+
+def _integer_formats(signal: Signal) -> Signal:
+    """A digital signal without WFDB formats (a user's integers, an integer .npy or CSV source) with format 16 or
+    32 by its integers' range, its gains and baselines kept (1 and 0 where it has none: its samples are its values),
+    so that WFDB holds those very integers; before, wfdb-python digitised their physical values anew (format 32 at
+    gains such as 1.8e10 units per mV), the integers and gains lost. Left as it is past format 32's range."""
+    if signal.fmt is not None or not signal.is_digital or not signal.n_samples:
+        return signal
+    x = np.asarray(signal.samples)
+    if x.min() <= -(1 << 31) or x.max() >= 1 << 31:  # (format 32's range, its least value reserved)
+        return signal
+    fmt = "16" if x.min() >= -32767 and x.max() <= 32767 else "32"  # (-32768: format 16's invalid sample)
+    c = signal.n_channels
+    gains = signal.adc_gain if signal.adc_gain is not None else [1.0] * c
+    baselines = signal.baseline if signal.baseline is not None else [0] * c
+    return dataclasses.replace(signal, fmt=[fmt] * c, adc_gain=list(gains), baseline=list(baselines))
 
 
 def write_record(signal: Signal, name: str, folder: Path) -> None:

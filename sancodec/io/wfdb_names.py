@@ -3,6 +3,7 @@ extensions, header strings without control characters (a newline would become a 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
 __all__ = ["ANNOTATION_EXTENSION", "CONTROL", "MAX_AUX", "RECORD_NAME", "RESERVED_EXTENSIONS",
-           "check_record_name", "check_strings"]
+           "ascii_units", "check_record_name", "check_strings"]
 
 #: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
 RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -30,11 +31,26 @@ def check_record_name(path: Path) -> str:
     return path.name
 
 
+#: what a WFDB header's units field holds (wfdb-python's reader: word characters, ^ - ? % /); a unit with another
+#: character ("millivolts!", "m V") was written as a header line that reads back as other fields
+UNITS = re.compile(r"[\w^\-?%/]*")
+
+
 def check_strings(signal: Signal) -> None:
     texts = [*signal.channel_names, *signal.units, *signal.comments, *(signal.fmt or [])]
     if any(CONTROL.search(t) for t in texts):
         raise SanConfigError("a channel name, unit, format or comment holds a control character (a newline "
                              "would end up as a raw line of the .hea); WFDB cannot hold it")
+    for what, texts in (("channel name", signal.channel_names), ("unit", signal.units), ("comment", signal.comments)):
+        for text in texts:  # (wfdb-python reads a header as ASCII and drops the rest: "Lead ä" came back "Lead",
+            # "µV" came back "V")
+            if not text.isascii():
+                raise SanConfigError(f"the {what} {text!r} holds a character past ASCII, which a WFDB header cannot "
+                                     "hold (wfdb-python reads it back without it); write .npy or CSV instead")
+    for k, unit in enumerate(signal.units):
+        if not UNITS.fullmatch(unit):  # (was "ln.hea: unreadable or missing adc_res", from the read-back)
+            raise SanConfigError(f"channel {k}'s unit {unit!r} cannot be written in a WFDB header, whose units hold "
+                                 "letters, digits and _ ^ - ? % / only; write EDF, .npy or CSV instead")
     for ann in signal.annotations:
         if not ANNOTATION_EXTENSION.fullmatch(ann.extension) or ann.extension.lower() in RESERVED_EXTENSIONS:
             raise SanConfigError(f"annotation extension {ann.extension!r} is not allowed (1-16 letters, digits "
@@ -48,6 +64,16 @@ def check_strings(signal: Signal) -> None:
             raise SanConfigError(f"an annotation note ({note[:40]!r}{'...' if len(note) > 40 else ''}) holds more "
                                  f"than {MAX_AUX} characters or one beyond Latin-1, which a WFDB annotation file "
                                  "cannot hold; write EDF, .npy or CSV instead")
+
+
+#: the one non-ASCII character units routinely hold, as WFDB and EDF+ spell it ("uV")
+MICRO = {"\u00b5": "u", "\u03bc": "u"}
+
+
+def ascii_units(signal: Signal) -> Signal:
+    """``signal`` with the micro sign in its units spelled "u" (µV: uV), as WFDB and EDF+ headers write it."""
+    spelled = ["".join(MICRO.get(ch, ch) for ch in unit) for unit in signal.units]
+    return signal if spelled == list(signal.units) else dataclasses.replace(signal, units=spelled)
 
 
 def _fits_aux(note: str) -> bool:

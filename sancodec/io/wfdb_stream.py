@@ -20,6 +20,7 @@ from sancodec.errors import SanFormatError
 from sancodec.io.wfdb import (
     _check_signal_files,
     _time,
+    ascii_units,
     check_annotations_read_back,
     check_record_name,
     check_strings,
@@ -118,7 +119,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
 
     name = check_record_name(path)
     fmt = str(head["fmt"][0])
-    like = Signal.from_header(head, np.zeros((1, len(head["fmt"])), dtype=np.int16))
+    like = ascii_units(Signal.from_header(head, np.zeros((1, len(head["fmt"])), dtype=np.int16)))
     check_strings(like)
     c = like.n_channels
     sums, crcs, first, n = np.zeros(c, dtype=np.int64), [0] * c, None, 0
