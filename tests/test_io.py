@@ -524,3 +524,14 @@ def test_header_strings_are_spelled_as_wfdb_and_edf_hold_them_or_refused(tmp_pat
     assert not any(p.name.startswith("bad") for p in tmp_path.iterdir())
     write_signal(made(names=("Lead \u00e4", "b")), tmp_path / "ok.csv")  # CSV and .npy keep them
     assert read_signal(tmp_path / "ok.csv", fs=250).channel_names == ["Lead \u00e4", "b"]
+
+
+def test_a_first_channel_named_as_times_are_writes_as_csv_after_a_time_column(tmp_path):
+    """A signal of no CSV source whose first channel is called 'time' (read_csv would take it for the time column)
+    gets a time column of its own, as designed; finding no source's time decimals it failed with an AttributeError
+    ('NoneType' object has no attribute 'get')."""
+    x = (np.arange(3000).reshape(1500, 2) % 50).astype(np.int64)
+    signal = Signal(x, 250.0, ["time", "c"], ["mV", "mV"], adc_gain=[200.0, 200.0], baseline=[0, 0])
+    write_signal(signal, tmp_path / "t.csv")
+    back = read_signal(tmp_path / "t.csv")
+    assert back.channel_names == ["time", "c"] and back.fs == 250.0 and np.array_equal(back.samples, x)

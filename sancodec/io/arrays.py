@@ -468,14 +468,17 @@ def time_column(source: dict | None) -> tuple[str, float] | None:
     return name, float(start)
 
 
-def _time_places(source: dict, default: int | None = None) -> int | None:
+def _time_places(source: object, default: int | None = None) -> int | None:
     """The decimals a CSV source's times were printed with (``read_csv``'s ``time_decimals``, 0 to
-    ``decimals.MAX_DECIMALS``: a ``.san`` header is not trusted), or ``default``."""
+    ``decimals.MAX_DECIMALS``: a ``.san`` header is not trusted), or ``default`` (also for a signal of no CSV source:
+    a first channel named as times are, written after a time column of its own, found none and failed)."""
+    if not isinstance(source, dict):
+        return default
     places = source.get("time_decimals")
     return places if type(places) is int and 0 <= places <= MAX_DECIMALS else default
 
 
-def _time_format(source: dict) -> str:
+def _time_format(source: object) -> str:
     """How a CSV source's time column is printed: with the decimals it had (:func:`_time_places`), else to 12
     significant digits."""
     places = _time_places(source)
