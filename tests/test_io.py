@@ -499,6 +499,11 @@ def test_integers_without_a_wfdb_format_are_written_as_those_integers(tmp_path):
     write_signal(wide, tmp_path / "wide")
     back = read_signal(tmp_path / "wide")
     assert back.fmt == ["32", "32"] and np.array_equal(back.samples, wide.samples)
+    past = Signal(x * 2**40, 250.0, ["a", "b"], ["mV", "mV"])  # (came back other integers, without a word)
+    with pytest.raises(SanConfigError, match="past WFDB's widest format"):
+        write_signal(past, tmp_path / "past")
+    write_signal(past, tmp_path / "past.npy")
+    assert np.array_equal(read_signal(tmp_path / "past.npy", fs=250).samples, past.samples)
 
 
 def test_header_strings_are_spelled_as_wfdb_and_edf_hold_them_or_refused(tmp_path):

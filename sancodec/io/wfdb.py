@@ -422,12 +422,14 @@ def _integer_formats(signal: Signal) -> Signal:
     """A digital signal without WFDB formats (a user's integers, an integer .npy or CSV source) with format 16 or
     32 by its integers' range, its gains and baselines kept (1 and 0 where it has none: its samples are its values),
     so that WFDB holds those very integers; before, wfdb-python digitised their physical values anew (format 32 at
-    gains such as 1.8e10 units per mV), the integers and gains lost. Left as it is past format 32's range."""
+    gains such as 1.8e10 units per mV), the integers and gains lost. Refused past format 32's range."""
     if signal.fmt is not None or not signal.is_digital or not signal.n_samples:
         return signal
     x = np.asarray(signal.samples)
-    if x.min() <= -(1 << 31) or x.max() >= 1 << 31:  # (format 32's range, its least value reserved)
-        return signal
+    if x.min() <= -(1 << 31) or x.max() >= 1 << 31:  # (format 32's range, its least value reserved: such integers
+        # went through wfdb-python's digitisation, and came back other integers)
+        raise SanConfigError(f"samples from {int(x.min())} to {int(x.max())} are past WFDB's widest format (32 bits); "
+                             "write .npy or CSV, which hold them exactly")
     fmt = "16" if x.min() >= -32767 and x.max() <= 32767 else "32"  # (-32768: format 16's invalid sample)
     c = signal.n_channels
     gains = signal.adc_gain if signal.adc_gain is not None else [1.0] * c
