@@ -542,6 +542,7 @@ def report(
     for picture in (plot, rd_curve):
         if picture is not None:
             check_output(picture, force, input_files(input) + ([san] if san else []))
+            figure_format(picture)  # (before any work)
     given = _read_san(san) if san else None
     if fs is None and given is not None and input.suffix.lower() in (".npy", ".csv"):
         fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
@@ -614,14 +615,12 @@ def _max_error_text(signal, rep) -> str:
 
 
 def _rd_plot(signal, data: bytes, path: Path) -> None:
-    import io
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import decode_file
     from sancodec.metrics import prdn
     from sancodec.rd import rd_curves
@@ -655,10 +654,7 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    write_bytes_atomic(path, buf.getvalue())
+    _save_figure(fig, path)
 
 
 def _plot(signal, data: bytes, path: Path) -> None:
@@ -667,7 +663,6 @@ def _plot(signal, data: bytes, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import decode_file
 
     decoded = decode_file(data)
@@ -691,9 +686,31 @@ def _plot(signal, data: bytes, path: Path) -> None:
         axes[3].legend(fontsize=8)
     axes[3].set_title("SAN kernels" if spec_dict else "no SAN kernels used by this file")
     fig.tight_layout()
+    _save_figure(fig, path)
+
+
+def figure_format(path: Path) -> str:
+    """The image format ``path``'s suffix names (png without one), refused where matplotlib writes no such format:
+    every picture was PNG data whatever its name (a .jpg or a .txt of PNG bytes)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    fmt = path.suffix.lower().lstrip(".") or "png"
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if fmt not in supported:
+        raise SanConfigError(f"{path}: matplotlib writes no .{fmt} picture; name it .png, .svg, .pdf or another of "
+                             f"{', '.join(sorted(supported))}")
+    return fmt
+
+
+def _save_figure(fig, path: Path) -> None:
+    """``fig`` written to ``path`` in the format its suffix names (:func:`figure_format`), atomically."""
     import io
 
+    import matplotlib.pyplot as plt
+
+    from sancodec._atomic import write_bytes_atomic
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
+    fig.savefig(buf, format=figure_format(path), dpi=90)
     plt.close(fig)
     write_bytes_atomic(path, buf.getvalue())

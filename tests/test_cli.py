@@ -644,3 +644,17 @@ def test_a_record_whose_samples_miss_its_header_checksums_is_archived_as_read_an
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_signal(DATA / "100_3chan")
+
+
+def test_pictures_are_written_in_the_format_their_name_says(tmp_path, mitdb_excerpt):
+    """Every --plot and --rd-curve was PNG data whatever its name (a .jpg, or a .txt, of PNG bytes); now the
+    suffix's format, and a suffix matplotlib writes no picture in is refused before any work."""
+    res = run("report", mitdb_excerpt, "--plot", tmp_path / "p.svg", "--rd-curve", tmp_path / "rd.pdf")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "p.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert (tmp_path / "rd.pdf").read_bytes()[:5] == b"%PDF-"
+    assert run("report", mitdb_excerpt, "--plot", tmp_path / "bare").exit_code == 0  # no suffix: PNG
+    assert (tmp_path / "bare").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = run("report", mitdb_excerpt, "--plot", tmp_path / "p.txt")
+    assert res.exit_code == 2 and "matplotlib writes no .txt picture" in res.stderr
+    assert not (tmp_path / "p.txt").exists()
