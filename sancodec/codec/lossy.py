@@ -348,7 +348,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
         # where cheap or promising (the default weighs it everywhere): CTG's heart rate at 1 bit a sample at PRDN 1.3 %
         # on its grid, not 2.1 % as wavelets, MIMIC's 8-bit ECG at 2 bits exact
         cheap = n <= TIME_DOMAIN_ALWAYS or timedomain.exact_looks_smaller(frames, int(_budget(ref, target)))
-        return (_within_budget(frames, ref, target, chosen.prdn) if cheap else None) or coded
+        return (_within_budget(frames, ref, target, chosen.prdn, to_beat) if cheap else None) or coded
     if not fs or target.max_prdn is None:
         return coded
     templated = any(t is not None for t in chosen.prepared.templates)
@@ -431,10 +431,11 @@ def _budget(ref: np.ndarray, target: LossyTarget) -> float:
 
 
 def _within_budget(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                   to_beat: float) -> timedomain.Coded | None:
+                   to_beat: float, tie_bytes: float | None = None) -> timedomain.Coded | None:
     """The channel in the time domain within a byte budget's bytes at a PRDN below ``to_beat`` (its wavelets' there),
-    where one fits (``timedomain.code_within``); else None."""
-    return timedomain.code_within(frames, ref, _budget(ref, target), to_beat)
+    or at the same PRDN in fewer bytes than ``tie_bytes`` (theirs), where one fits (``timedomain.code_within``); else
+    None."""
+    return timedomain.code_within(frames, ref, _budget(ref, target), to_beat, tie_bytes)
 
 
 def _time_domain_may_pay(frames: Sequence[np.ndarray], ref: np.ndarray, bound: float, to_beat: int, sparse: bool,
@@ -638,7 +639,7 @@ def _settled(chosen: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndarra
     elif 8 * sum(map(len, chosen.payloads())) < SPARSE_BPS * n:
         chosen = _other_levels(chosen, frames, ref, target, len(frames[0]), SPARSE_LEVELS)
     if target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes
-        within = _within_budget(frames, ref, target, chosen.prdn)
+        within = _within_budget(frames, ref, target, chosen.prdn, sum(map(len, chosen.payloads())))
         if within is not None:
             return within
     return chosen
