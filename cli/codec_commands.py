@@ -373,6 +373,9 @@ def _achieved(target: dict, prdn: list) -> list[str]:
     return [one(p) for p in prdn]
 
 
+RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv")  # what encode reads, that a .san is not
+
+
 def _read_san(path: Path) -> bytes:
     if path.is_dir():
         raise SanFormatError(f"{path}: is a directory, not a .san file")
@@ -386,9 +389,6 @@ def _read_san(path: Path) -> bytes:
         # b'0   ')" for an EDF given to info or decode)
         raise SanFormatError(f"{path}: a recording, not a .san file (`sancodec encode {path.name}` makes one)")
     return data
-
-
-RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv")  # what encode reads, that a .san is not
 
 
 def _real_samples(head: dict) -> int:
@@ -615,7 +615,6 @@ def _max_error_text(signal, rep) -> str:
 
 
 def _rd_plot(signal, data: bytes, path: Path) -> None:
-
     import matplotlib
 
     matplotlib.use("Agg")

@@ -550,8 +550,8 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
     exact_prdn = prdn_with_spread(ref, x, spread)
     tie = tie_bytes is not None and exact_prdn == to_beat
     payloads = _exact(frames, _ExactEstimates(x), budget) if exact_prdn < to_beat or tie else None
-    if payloads is not None and sum(map(len, payloads)) <= budget and \
-            (not tie or sum(map(len, payloads)) < tie_bytes):
+    size = None if payloads is None else sum(map(len, payloads))
+    if size is not None and size <= budget and (not tie or size < tie_bytes):
         return Coded(payloads, exact_prdn, True)
     if tie:  # (no grid has less error than none)
         return None

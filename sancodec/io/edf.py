@@ -25,7 +25,7 @@ from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
-from sancodec.io.wfdb_names import CONTROL, MAX_AUX, MICRO
+from sancodec.io.wfdb_names import CONTROL, MAX_AUX, spelled_micro
 from sancodec.signal import Annotations, Signal, readable_frame
 
 # io.write_signal names the output file
@@ -294,7 +294,7 @@ def _edf_text(text: str, k: int, field: str) -> str:
     """``text`` for channel ``k``'s EDF header ``field``: the micro sign (µ, μ) spelled "u", as EDF+ spells it
     (µV: uV); any other character past ASCII, which an EDF header cannot hold, refused by name (edfio's error was
     "'ascii' codec can't encode character '\xb5'")."""
-    spelled = "".join(MICRO.get(ch, ch) for ch in text)
+    spelled = spelled_micro(text)
     if not spelled.isascii():
         wanted = {"physical_dimension": "unit", "label": "name"}.get(field, field.replace("_", " "))
         raise SanConfigError(f"channel {k}'s {wanted} {text!r} holds a character past ASCII, which an EDF header "

@@ -410,12 +410,19 @@ def _decimal_formats(signal: Signal) -> Signal:
         return signal
     x = np.asarray(signal.samples)
     missing = missing_of(signal.source)  # a CSV's gaps, held as format 16's or 32's invalid sample: WFDB's gaps
-    kept = x if missing is None else x[x != missing[0]]
-    if kept.size and (kept.min() <= -(1 << 31) or kept.max() >= 1 << 31):  # (format 32's range, its least reserved)
+    fmt = _format_for(x if missing is None else x[x != missing[0]])
+    if fmt is None:
         return signal
-    narrow = not kept.size or kept.min() >= -32767 and kept.max() <= 32767  # (-32768: format 16's invalid sample)
-    narrow = narrow and (missing is None or missing[0] == -(1 << 15))  # (one format a .dat file)
+    narrow = fmt == "16" and (missing is None or missing[0] == -(1 << 15))  # (one format a .dat file)
     return dataclasses.replace(signal, fmt=["16" if narrow else "32"] * signal.n_channels)
+
+
+def _format_for(values: np.ndarray) -> str | None:
+    """The narrower of WFDB formats 16 and 32 that holds every one of ``values`` (integers), their least values
+    left out (each format's invalid sample); None past format 32's range."""
+    if values.size and (values.min() <= -(1 << 31) or values.max() >= 1 << 31):
+        return None
+    return "16" if not values.size or values.min() >= -32767 and values.max() <= 32767 else "32"
 
 
 def _integer_formats(signal: Signal) -> Signal:
@@ -426,11 +433,10 @@ def _integer_formats(signal: Signal) -> Signal:
     if signal.fmt is not None or not signal.is_digital or not signal.n_samples:
         return signal
     x = np.asarray(signal.samples)
-    if x.min() <= -(1 << 31) or x.max() >= 1 << 31:  # (format 32's range, its least value reserved: such integers
-        # went through wfdb-python's digitisation, and came back other integers)
+    fmt = _format_for(x)
+    if fmt is None:  # (such integers went through wfdb-python's digitisation, and came back other integers)
         raise SanConfigError(f"samples from {int(x.min())} to {int(x.max())} are past WFDB's widest format (32 bits); "
                              "write .npy or CSV, which hold them exactly")
-    fmt = "16" if x.min() >= -32767 and x.max() <= 32767 else "32"  # (-32768: format 16's invalid sample)
     c = signal.n_channels
     gains = signal.adc_gain if signal.adc_gain is not None else [1.0] * c
     baselines = signal.baseline if signal.baseline is not None else [0] * c

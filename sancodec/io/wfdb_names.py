@@ -11,7 +11,7 @@ from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
 __all__ = ["ANNOTATION_EXTENSION", "CONTROL", "MAX_AUX", "RECORD_NAME", "RESERVED_EXTENSIONS",
-           "ascii_units", "check_record_name", "check_strings"]
+           "ascii_units", "check_record_name", "check_strings", "spelled_micro"]
 
 #: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
 RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -70,9 +70,14 @@ def check_strings(signal: Signal) -> None:
 MICRO = {"\u00b5": "u", "\u03bc": "u"}
 
 
+def spelled_micro(text: str) -> str:
+    """``text`` with the micro sign spelled "u" (µV: uV), as WFDB and EDF+ headers write it."""
+    return "".join(MICRO.get(ch, ch) for ch in text)
+
+
 def ascii_units(signal: Signal) -> Signal:
-    """``signal`` with the micro sign in its units spelled "u" (µV: uV), as WFDB and EDF+ headers write it."""
-    spelled = ["".join(MICRO.get(ch, ch) for ch in unit) for unit in signal.units]
+    """``signal`` with its units :func:`spelled_micro`."""
+    spelled = [spelled_micro(unit) for unit in signal.units]
     return signal if spelled == list(signal.units) else dataclasses.replace(signal, units=spelled)
 
 
