@@ -510,3 +510,35 @@ def test_a_lossy_decode_of_an_edf_that_touches_its_digital_range_writes_back_as_
         assert sancodec.metrics.prdn(source.samples[:, 0], decoded[:, 0]) <= 9
     lossless = sancodec.encode(source)
     assert np.array_equal(sancodec.decode(lossless).samples, source.samples)
+
+
+@pytest.mark.parametrize("lie", [{"digital_min": "x"}, {"digital_max": None}, {"digital_min": [1]},
+                                 {"digital_min": 2047, "digital_max": -2048}, {"digital_min": -1e300},
+                                 {"digital_max": 1e300}, {"digital_min": -(2**63)}, {"digital_max": 2**63 - 1},
+                                 {"digital_min": 5, "digital_max": 6}])
+def test_a_lossy_decode_trusts_no_digital_range_its_header_claims(tmp_path, lie):
+    """The decoder's clip to an EDF source's digital ranges reads them from the file's header: a file with valid
+    CRCs and ranges that lie (not numbers, reversed, past int64, or narrower than the samples) decodes through
+    sancodec.decode and sancodec.open alike, clipped only to a range that holds, never failing outside
+    SancodecError."""
+    from common import rewrap
+
+    t = np.arange(2000)
+    x = np.clip(np.round(3000 * np.sin(t / 40.0)), -2048, 2047).astype(np.int64)[:, None]
+    source = {"kind": "edf", "annotations": [], "signals": [
+        {"label": "s", "transducer_type": "", "physical_dimension": "uV", "physical_min": -2000.0,
+         "physical_max": 2000.0, "digital_min": -2048, "digital_max": 2047, "prefiltering": ""}]}
+    data = sancodec.encode(sancodec.Signal(x, 256.0, ["s"], ["uV"], adc_gain=[1.0], baseline=[0], source=source),
+                           mode="lossy", prdn=9)
+    header = sancodec.codec.container.SanReader(data).header
+    header["signal"]["source"]["signals"][0].update(lie)
+    hostile = rewrap(data, header=header)
+    y = sancodec.decode(hostile).samples
+    low, high = lie.get("digital_min", -2048), lie.get("digital_max", 2047)
+    if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low <= high:
+        assert y.min() >= max(low, -(2**63)) and y.max() <= min(high, 2**63 - 1)
+    else:  # no range that holds: the decode as it came
+        assert y.min() < -2048 or y.max() > 2047
+    (tmp_path / "h.san").write_bytes(hostile)
+    with sancodec.open(tmp_path / "h.san") as f:
+        assert np.array_equal(f.read(), y)

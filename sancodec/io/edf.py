@@ -165,9 +165,9 @@ def clip_to_source_ranges(x: np.ndarray, signal_head: dict[str, Any]) -> np.ndar
     entries = source.get("signals") if isinstance(source, dict) and source.get("kind") in ("edf", "bdf") else None
     if not isinstance(entries, list) or len(entries) != x.shape[1] or not len(x):
         return x
-    try:
-        bounds = [(int(e["digital_min"]), int(e["digital_max"])) for e in entries]
-    except (KeyError, TypeError, ValueError):  # a hostile source entry: the writer's defaults take over
+    try:  # (within int64: a header's 1e300 is an integer numpy's clip need not take)
+        bounds = [(max(int(e["digital_min"]), -(1 << 63)), min(int(e["digital_max"]), (1 << 63) - 1)) for e in entries]
+    except (KeyError, TypeError, ValueError, OverflowError):  # a hostile source entry: the writer's defaults take over
         return x
     if all(lo <= hi and x[:, c].min() >= lo and x[:, c].max() <= hi for c, (lo, hi) in enumerate(bounds)):
         return x
