@@ -87,10 +87,21 @@ RUNNING_BANDS = 1 << 12  # bands this long are also tried under running contexts
 
 def quantise(bands: Sequence[np.ndarray], delta: float, rounding: float = ROUNDING) -> list[np.ndarray]:
     """The dead-zone quantiser, ``sign(b) * floor(|b| / delta + rounding)`` as int64. A step search on huge
-    samples tries steps whose cells overflow int64: the cast then gives what the compiled kernel's gives on this
-    machine (numpy's and C's conversion instruction), without numpy's warning; no file is coded at such a step."""
+    samples tries steps whose cells overflow int64: such a cell (or a nan) is then INT64_MIN, as the compiled kernel
+    makes it on every machine and build (x86's conversion instruction gives it; C and numpy leave the cast to the
+    machine), without numpy's warning; no file is coded at such a step."""
+    return [_dead_zone(b, delta, rounding) for b in bands]
+
+
+def _dead_zone(band: np.ndarray, delta: float, rounding: float) -> np.ndarray:
+    """:func:`quantise` of one band."""
+    cells = np.copysign(np.floor(np.abs(band) / delta + rounding), band)
     with np.errstate(invalid="ignore"):
-        return [np.copysign(np.floor(np.abs(b) / delta + rounding), b).astype(np.int64) for b in bands]
+        q = cells.astype(np.int64)
+    past = ~(np.abs(cells) < 2.0**63)  # past int64 or nan (-2^63 is INT64_MIN either way)
+    if past.any():
+        q[past] = np.iinfo(np.int64).min
+    return q
 
 
 def quantise_flat(flat: np.ndarray, delta: float, rounding: float = ROUNDING) -> np.ndarray:

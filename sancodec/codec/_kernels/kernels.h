@@ -36,6 +36,10 @@
 #elif defined(SANCODEC_CLONE_AVX2)
 #define TARGET_CLONES __attribute__((target("arch=x86-64-v3")))
 #define WIDER_CLONES 1
+#elif defined(__AVX512F__) /* a build for AVX-512 CPUs alone (CFLAGS="-march=native" on one, or x86-64-v4): its baseline
+ * is the widest clone, and GCC 12 stopped with an internal compiler error making beats.c's narrower clones of it */
+#define TARGET_CLONES
+#define WIDER_CLONES 0
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
 #define TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #define WIDER_CLONES 1

@@ -368,9 +368,12 @@ EXPORT void san_cdf97_inverse(double *bands, int64_t n, int levels, double *work
     inverse_levels(bands, n, levels, work, &plain);
 }
 
-/* waveletframe.quantise of one value: sign(b) * floor(|b| / delta + rounding), as int64. */
+/* waveletframe.quantise of one value: sign(b) * floor(|b| / delta + rounding), as int64; INT64_MIN where that is past
+ * int64 or nan, as waveletframe.quantise says (C leaves that conversion undefined: x86's instruction gives INT64_MIN,
+ * but a build for AVX-512 CPUs alone, -march=x86-64-v4, converted such values otherwise). */
 static inline int64_t dead_zone(double b, double delta, double rounding) {
-    return (int64_t)copysign(floor(fabs(b) / delta + rounding), b);
+    const double v = copysign(floor(fabs(b) / delta + rounding), b);
+    return fabs(v) < 0x1p63 ? (int64_t)v : INT64_MIN;  /* (-2^63 is INT64_MIN either way) */
 }
 
 /* The cell index floor(|b| / delta + rounding) of a value, as a double: an integer, or nan. */
