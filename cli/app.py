@@ -130,9 +130,14 @@ def input_files(path: Path) -> list[Path]:
 
 
 @app.command()
-def version() -> None:
+def version(build: bool = typer.Option(False, "--build", help="Also say whether the compiled kernels are in use, "
+                                       "and from where.")) -> None:
     """Print the sancodec version."""
     typer.echo(sancodec.__version__)
+    if build:
+        from sancodec.codec.kernels import status
+
+        typer.echo(status())
 
 
 def main(argv: list[str] | None = None) -> None:

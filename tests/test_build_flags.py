@@ -1,5 +1,5 @@
 """The compiled kernels' build: what it keeps of Python's compiler flags where the environment's CFLAGS replace them,
-and a build for AVX-512 CPUs alone."""
+and how a user learns which kernels run (``sancodec version --build``)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,22 @@ def test_a_cell_past_int64_quantises_to_int64_min_on_every_path():
     compiled = kernels.dead_zone_quantise(band, delta, waveletframe.ROUNDING)
     if compiled is not None:
         assert compiled.tolist() == q.tolist()
+
+
+def test_version_build_says_which_kernels_run():
+    run = [sys.executable, "-m", "sancodec", "version", "--build"]
+    out = subprocess.run(run, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.returncode == 0
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == __import__("sancodec").__version__
+    if kernels.COMPILED:
+        assert lines[1].startswith("compiled kernels: ") and Path(lines[1].split(": ", 1)[1]).is_file()
+    forced = subprocess.run(run, capture_output=True, text=True, timeout=60, cwd=ROOT,
+                            env={**os.environ, "SANCODEC_KERNELS": "numpy"})
+    assert "off (SANCODEC_KERNELS=numpy)" in forced.stdout
+    missing = subprocess.run(run, capture_output=True, text=True, timeout=60, cwd=ROOT,
+                             env={**os.environ, "SANCODEC_KERNELS_LIB": "/nonexistent/kernels.so"})
+    assert "could not be loaded" in missing.stdout and missing.returncode == 0
 
 
 def _avx512() -> bool:

@@ -174,6 +174,21 @@ _LIB = _load()
 COMPILED = _LIB is not None  # whether the C kernels are in use
 
 
+def status() -> str:
+    """One line on which kernels run here, and from where: the compiled library's path, or why the numpy reference
+    kernels run (asked for, or not built: no C compiler when sancodec was installed, or a build that failed, which
+    the install's ``optional`` extension lets pass with a warning in its log). The same bytes either way."""
+    if _LIB is not None:
+        return f"compiled kernels: {_LIB._name}"
+    if os.environ.get("SANCODEC_KERNELS", "").lower() == "numpy":
+        return "compiled kernels: off (SANCODEC_KERNELS=numpy); the numpy reference kernels run: the same bytes, slower"
+    if os.environ.get("SANCODEC_KERNELS_LIB"):
+        return (f"compiled kernels: SANCODEC_KERNELS_LIB={os.environ['SANCODEC_KERNELS_LIB']} could not be loaded; "
+                "the numpy reference kernels run: the same bytes, slower")
+    return ("compiled kernels: not built (no C compiler at install time, or its build failed); the numpy reference "
+            "kernels run: the same bytes, several times slower. Reinstall with a C compiler on the PATH to build them")
+
+
 def _i64(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
