@@ -37,7 +37,7 @@ test: $(STAMP)
 clones: $(STAMP)
 	scripts/clones.sh
 
-# The C kernels built with AddressSanitizer, under their tests and 3000 hostile files (scripts/asan.sh).
+# The C kernels built with AddressSanitizer and UBSan, under their tests and 3000 hostile files (scripts/asan.sh).
 asan: $(STAMP)
 	scripts/asan.sh
 
