@@ -8,6 +8,7 @@ DATA ?= ../shared/data
 .PHONY: demo test lint bench clean model asan clones
 
 $(STAMP): pyproject.toml setup.py $(wildcard sancodec/codec/_kernels/*)
+	@$(PYTHON) -c 'import sys; sys.exit(None if sys.version_info >= (3, 11) else "make: the dev tools (zarr 3) need Python >= 3.11, and $(PYTHON) is " + sys.version.split()[0] + ": name another, make demo PYTHON=python3.11 (the library alone installs on 3.10: pip install -e .[cpu])")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first, pinned: on these machines 2.13.0 is a CPU build on local disk,
