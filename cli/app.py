@@ -62,6 +62,7 @@ def boundary(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _say_unasked_slowness()
         try:
             with warnings.catch_warnings():  # (restores showwarning after)
                 warnings.simplefilter("always", SancodecWarning)
@@ -82,6 +83,16 @@ def boundary(fn: F) -> F:
             fail(f"unexpected error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback", 1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _say_unasked_slowness() -> None:
+    """A ``warning:`` line on stderr where the numpy reference kernels run unasked (``kernels.unasked_slowness``: an
+    install whose C build was skipped), so that a command far slower than it should be says why."""
+    from sancodec.codec.kernels import unasked_slowness
+
+    said = unasked_slowness()
+    if said is not None:
+        typer.echo(f"warning: {said}", err=True)
 
 
 def _one_line_warning(show: Callable[..., None]) -> Callable[..., None]:

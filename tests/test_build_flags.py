@@ -119,3 +119,23 @@ def test_a_build_for_avx512_cpus_alone_compiles_and_gives_the_same_values(tmp_pa
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout[-3000:]
     assert " passed" in out.stdout and " failed" not in out.stdout
+
+
+def test_a_command_says_when_the_numpy_kernels_run_unasked(tmp_path):
+    # an install whose C build was skipped runs every command far slower: each says why, on stderr, and still works
+    import sancodec
+
+    san = tmp_path / "x.san"
+    san.write_bytes(sancodec.encode(np.arange(4000, dtype=np.int64) % 97, fs=250.0))
+    run = [sys.executable, "-m", "sancodec", "info", str(san)]
+    unbuilt = subprocess.run(run, capture_output=True, text=True, timeout=120, cwd=ROOT,
+                             env={**os.environ, "SANCODEC_KERNELS_LIB": str(tmp_path / "missing.so")})
+    assert unbuilt.returncode == 0 and "x.san" in unbuilt.stdout
+    assert unbuilt.stderr.startswith("warning: compiled kernels: SANCODEC_KERNELS_LIB=") and \
+        "numpy reference kernels run" in unbuilt.stderr
+    asked = subprocess.run(run, capture_output=True, text=True, timeout=120, cwd=ROOT,
+                           env={**os.environ, "SANCODEC_KERNELS": "numpy"})
+    assert asked.returncode == 0 and "warning" not in asked.stderr
+    if kernels.COMPILED:
+        built = subprocess.run(run, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert built.returncode == 0 and "warning" not in built.stderr
