@@ -2,7 +2,7 @@
 
 Each signed integer is zig-zag mapped to ``v >= 0`` and split into a *token*
 (``v`` itself below 16, else ``11 + bit_length(v)``) and ``bit_length(v) - 1``
-raw low bits. Tokens are range-coded (constriction's ``RangeEncoder``) with
+raw low bits. Tokens are range-coded (``rangecoder``: constriction's ``RangeEncoder``'s bitstream) with
 static frequency tables stored in the stream as integers summing to 2**14, so
 the probabilities the decoder sees are exact dyadic numbers and the bitstream
 is identical on every platform. Raw bits are packed MSB-first.

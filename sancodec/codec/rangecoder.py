@@ -1,15 +1,18 @@
 """Range coding of symbol segments, each under its own static frequency table.
 
-The bitstream is constriction's (``RangeEncoder``: 32-bit words, 64-bit state; ``Categorical``
-with ``perfect=False`` at 24-bit precision), which format 1.x files were written with. Where
-the C kernels are built the coder runs there (no Python per symbol, and the GIL released);
-otherwise constriction does the work. The two agree bit for bit: a table of frequencies
-summing to 2**14 becomes the cumulative ``floor(C_i * (2**24 - N) / 2**14) + i`` in both, an
-exact integer, because constriction's float products of dyadic probabilities are exact.
+The bitstream is constriction 0.4/0.5's (``RangeEncoder``: 32-bit words, 64-bit state; ``Categorical``
+with ``perfect=False`` at 24-bit precision), which format 1.x files were written with, spelled out in
+``docs/FORMAT.md``. Where the C kernels are built the coder runs there (no Python per symbol, and the GIL
+released); otherwise :class:`_Encoder` and :class:`_Decoder` here, the same integer steps in Python: sancodec
+no longer depends on constriction, which has no wheel for Linux on ARM (a Raspberry Pi's, a Jetson's), and no
+source to build one from. The three agree bit for bit (``tests/test_kernels.py``, constriction's own encoder
+and decoder beside them where it is installed): a table of frequencies summing to 2**14 becomes the cumulative
+``floor(C_i * (2**24 - N) / 2**14) + i``, an exact integer.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,6 +24,8 @@ __all__ = ["RangeDecoder", "cumulative", "encode_bits", "encode_segments"]
 
 PRECISION = 24
 TABLE_BITS = 14  # frequencies sum to 2**14 (entropy.TOTAL)
+_MASK = (1 << 64) - 1  # the coder's state is 64-bit: its sums wrap, and a wrap is a carry
+_WORD = 1 << 32
 
 
 def cumulative(freq: np.ndarray) -> np.ndarray:
@@ -32,6 +37,11 @@ def cumulative(freq: np.ndarray) -> np.ndarray:
     return np.concatenate([cum + np.arange(n), [1 << PRECISION]]).astype(np.uint32)
 
 
+def _bit_cumulative(zero: int) -> list[int]:
+    """:func:`cumulative` of the two-symbol table ``[zero, 2**14 - zero]``."""
+    return [0, ((zero * ((1 << PRECISION) - 2)) >> TABLE_BITS) + 1, 1 << PRECISION]
+
+
 def _tables(freqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     stride = max(len(f) for f in freqs) + 1
     cums = np.zeros((len(freqs), stride), dtype=np.uint32)
@@ -40,11 +50,85 @@ def _tables(freqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return cums, np.array([len(f) for f in freqs], dtype=np.int32)
 
 
-def _model(freq: np.ndarray):  # -> constriction Categorical
-    import constriction
+class _Encoder:
+    """The encoder of ``rangecoder.c`` (``san_rc_*``) in Python, for builds without the C kernels: the interval's
+    lower end and range in 64 bits, words whose value a carry may still change (a run of all-ones words after
+    the first) held back until it settles."""
 
-    return constriction.stream.model.Categorical(np.asarray(freq, dtype=np.float64) / (1 << TABLE_BITS),
-                                                 perfect=False)
+    def __init__(self) -> None:
+        self.lower, self.range = 0, _MASK
+        self.inverted, self.first = 0, 0  # words held back, and the first of them
+        self.words: list[int] = []
+
+    def _flush_inverted(self, carry: bool) -> None:
+        self.words.append((self.first + carry) & 0xFFFFFFFF)
+        self.words.extend([0 if carry else 0xFFFFFFFF] * (self.inverted - 1))
+        self.inverted = 0
+
+    def put(self, cum: Sequence[int], x: int) -> None:
+        """Encode symbol ``x`` under the cumulative table ``cum`` (:func:`cumulative`)."""
+        scale = self.range >> PRECISION
+        lower, width = (self.lower + scale * cum[x]) & _MASK, scale * (cum[x + 1] - cum[x])
+        if self.inverted and (lower + width) & _MASK > lower:
+            self._flush_inverted(lower < self.lower)
+        self.lower, self.range = lower, width
+        if width < _WORD:
+            self.range = width << 32
+            word, self.lower = lower >> 32, (lower << 32) & _MASK
+            if self.inverted:
+                self.inverted += 1
+            elif (self.lower + self.range) & _MASK > self.lower:
+                self.words.append(word)
+            else:
+                self.inverted, self.first = 1, word
+
+    def finish(self) -> np.ndarray:
+        """The sealed stream (constriction's ``get_compressed``): no words where nothing was encoded."""
+        if self.range == _MASK:
+            return np.asarray(self.words, dtype=np.uint32)
+        point = (self.lower + _WORD - 1) & _MASK
+        if self.inverted:
+            self._flush_inverted(point < self.lower)
+        self.words.append(point >> 32)
+        if ((self.lower + self.range) & _MASK) >> 32 == point >> 32:
+            self.words.append(0)
+        return np.asarray(self.words, dtype=np.uint32)
+
+
+class _Decoder:
+    """The decoder of ``rangecoder.c`` (``rd_*``) in Python: the point read so far less the interval's lower end
+    (``offset``), and the range; a stream no encoder could have written raises :class:`SanFormatError` where the
+    C decoder refuses it."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        self.words = words.tolist()
+        self.range, self.offset, self.read = _MASK, 0, 0
+        while self.read < 2 and self.read < len(self.words):
+            self.offset = (self.offset << 32) | self.words[self.read]
+            self.read += 1
+        if self.read == 1:
+            self.offset <<= 32
+
+    def symbol(self, cum: Sequence[int], n: int) -> int:
+        """One symbol under the cumulative table ``cum`` of ``n`` symbols."""
+        scale = self.range >> PRECISION
+        first = scale * cum[1]
+        if self.offset < first:
+            x, self.range = 0, first
+        else:
+            quantile = self.offset // scale
+            if quantile >= 1 << PRECISION:
+                raise SanFormatError("entropy-coded block: invalid range-coder data")
+            x = min(bisect_right(cum, quantile, 0, n + 1) - 1, n - 1)
+            self.offset -= scale * cum[x]
+            self.range = scale * (cum[x + 1] - cum[x])
+        if self.range < _WORD:
+            self.range <<= 32
+            self.offset = (self.offset << 32) & _MASK
+            if self.read < len(self.words):
+                self.offset |= self.words[self.read]
+                self.read += 1
+        return x
 
 
 def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -53,12 +137,14 @@ def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
     if not segments:
         return np.zeros(0, dtype=np.uint32)
     if not kernels.COMPILED:
-        import constriction
-
-        coder = constriction.stream.queue.RangeEncoder()
+        encoder = _Encoder()
         for symbols, freq in segments:
-            coder.encode(symbols, _model(freq))
-        return np.asarray(coder.get_compressed(), dtype=np.uint32)
+            cum = cumulative(freq).tolist()
+            for x in symbols.tolist():
+                if not 0 <= x < len(cum) - 1:
+                    raise ValueError("a symbol lies outside its frequency table")
+                encoder.put(cum, x)
+        return encoder.finish()
     cums, sizes = _tables([f for _, f in segments])
     symbols = np.concatenate([s for s, _ in segments])
     lengths = np.array([len(s) for s, _ in segments], dtype=np.int64)
@@ -78,19 +164,15 @@ def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
 
 def encode_bits(bits: np.ndarray, zeros: np.ndarray) -> np.ndarray:
     """Words coding binary symbols, each under its own two-symbol table ``[zeros[i], 2**14 - zeros[i]]``: the
-    stream :func:`encode_segments` writes for one segment per bit, with constriction in one batch call where
-    the C kernels are not built (its model family takes a row of probabilities per symbol)."""
+    stream :func:`encode_segments` writes for one segment per bit."""
     if not len(bits):
         return np.zeros(0, dtype=np.uint32)
     if kernels.COMPILED:
         return encode_segments([(bits[i : i + 1], np.array([z, (1 << TABLE_BITS) - z])) for i, z in enumerate(zeros)])
-    import constriction
-
-    p = np.asarray(zeros, dtype=np.float64) / (1 << TABLE_BITS)
-    coder = constriction.stream.queue.RangeEncoder()
-    coder.encode(np.ascontiguousarray(bits, dtype=np.int32), constriction.stream.model.Categorical(perfect=False),
-                 np.stack([p, 1.0 - p], axis=1))
-    return np.asarray(coder.get_compressed(), dtype=np.uint32)
+    encoder = _Encoder()
+    for bit, zero in zip(np.asarray(bits).tolist(), np.asarray(zeros).tolist()):
+        encoder.put(_bit_cumulative(int(zero)), int(bit))
+    return encoder.finish()
 
 
 class RangeDecoder:
@@ -98,15 +180,12 @@ class RangeDecoder:
 
     def __init__(self, words: np.ndarray) -> None:
         self._words = np.ascontiguousarray(words, dtype=np.uint32)
-        self._bits = None  # constriction's two-symbol model family, made on the first decode_bit
         if kernels.COMPILED:
             self._bytes = np.ascontiguousarray(self._words.astype("<u4")).view(np.uint8)  # the C side reads LE
             self._state = np.zeros(8, dtype=np.uint64)
             kernels._LIB.san_rd_init(self._state, self._bytes, len(self._words))
         else:
-            import constriction
-
-            self._coder = constriction.stream.queue.RangeDecoder(self._words)
+            self._coder = _Decoder(self._words)
 
     def decode(self, lengths: Sequence[int], freqs: Sequence[np.ndarray]) -> np.ndarray:
         """``sum(lengths)`` symbols: ``lengths[g]`` of them under table ``freqs[g]``, concatenated."""
@@ -115,12 +194,14 @@ class RangeDecoder:
         if not keep:
             return np.zeros(0, dtype=np.int32)
         if not kernels.COMPILED:
-            try:
-                parts = [self._coder.decode(_model(f), n) for n, f in keep]
-            except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
-                # constriction asserts on range-coder words no encoder could have written
-                raise SanFormatError(f"entropy-coded block: invalid range-coder data ({type(exc).__name__})") from None
-            return np.concatenate(parts).astype(np.int32)
+            out = np.empty(total, dtype=np.int32)
+            i = 0
+            for n, f in keep:
+                cum = cumulative(f).tolist()
+                size = len(cum) - 1
+                out[i : i + n] = [self._coder.symbol(cum, size) for _ in range(n)]
+                i += n
+            return out
         cums, sizes = _tables([f for _, f in keep])
         out = np.empty(total, dtype=np.int32)
         status = kernels._LIB.san_rd_decode(self._state, self._bytes, out,
@@ -135,12 +216,4 @@ class RangeDecoder:
         """One binary symbol under the table ``[zero, 2**14 - zero]`` (:func:`encode_bits`'s), one call."""
         if kernels.COMPILED:
             return int(self.decode([1], [np.array([zero, (1 << TABLE_BITS) - zero])])[0])
-        if self._bits is None:
-            import constriction
-
-            self._bits = constriction.stream.model.Categorical(perfect=False)
-        p = zero / (1 << TABLE_BITS)
-        try:
-            return int(self._coder.decode(self._bits, np.array([[p, 1.0 - p]]))[0])
-        except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
-            raise SanFormatError(f"entropy-coded block: invalid range-coder data ({type(exc).__name__})") from None
+        return self._coder.symbol(_bit_cumulative(int(zero)), 2)
