@@ -82,6 +82,36 @@ class _Encoder:
             else:
                 self.inverted, self.first = 1, word
 
+    def put_all(self, cum: Sequence[int], symbols: Sequence[int]) -> None:
+        """:meth:`put` of each of ``symbols`` in turn, the state in locals (the loop a build without the C kernels
+        codes every token in); a symbol outside the table raises ValueError (nothing of it coded)."""
+        n = len(cum) - 1
+        out = self.words
+        lower, rng, inverted, first = self.lower, self.range, self.inverted, self.first
+        for x in symbols:
+            if not 0 <= x < n:
+                self.lower, self.range, self.inverted, self.first = lower, rng, inverted, first
+                raise ValueError("a symbol lies outside its frequency table")
+            scale = rng >> PRECISION
+            low = cum[x]
+            new_lower, width = (lower + scale * low) & _MASK, scale * (cum[x + 1] - low)
+            if inverted and (new_lower + width) & _MASK > new_lower:
+                carry = new_lower < lower
+                out.append((first + carry) & 0xFFFFFFFF)
+                out.extend([0 if carry else 0xFFFFFFFF] * (inverted - 1))
+                inverted = 0
+            lower, rng = new_lower, width
+            if width < _WORD:
+                rng = width << 32
+                word, lower = new_lower >> 32, (new_lower << 32) & _MASK
+                if inverted:
+                    inverted += 1
+                elif (lower + rng) & _MASK > lower:
+                    out.append(word)
+                else:
+                    inverted, first = 1, word
+        self.lower, self.range, self.inverted, self.first = lower, rng, inverted, first
+
     def finish(self) -> np.ndarray:
         """The sealed stream (constriction's ``get_compressed``): no words where nothing was encoded."""
         if self.range == _MASK:
@@ -108,6 +138,36 @@ class _Decoder:
             self.read += 1
         if self.read == 1:
             self.offset <<= 32
+
+    def symbols(self, cum: Sequence[int], n: int, count: int) -> list[int]:
+        """``count`` symbols under the cumulative table ``cum`` of ``n`` symbols: :meth:`symbol`'s steps with the
+        state in locals (the loop a build without the C kernels decodes every token in)."""
+        words, read, size = self.words, self.read, len(self.words)
+        rng, offset = self.range, self.offset
+        first_cum, out = cum[1], []
+        append = out.append
+        for _ in range(count):
+            scale = rng >> PRECISION
+            first = scale * first_cum
+            if offset < first:
+                x, rng = 0, first
+            else:
+                quantile = offset // scale
+                if quantile >= 1 << PRECISION:
+                    raise SanFormatError("entropy-coded block: invalid range-coder data")
+                x = bisect_right(cum, quantile, 0, n) - 1
+                low = cum[x]
+                offset -= scale * low
+                rng = scale * (cum[x + 1] - low)
+            if rng < _WORD:
+                rng <<= 32
+                offset = (offset << 32) & _MASK
+                if read < size:
+                    offset |= words[read]
+                    read += 1
+            append(x)
+        self.read, self.range, self.offset = read, rng, offset
+        return out
 
     def symbol(self, cum: Sequence[int], n: int) -> int:
         """One symbol under the cumulative table ``cum`` of ``n`` symbols."""
@@ -138,12 +198,13 @@ def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
         return np.zeros(0, dtype=np.uint32)
     if not kernels.COMPILED:
         encoder = _Encoder()
-        for symbols, freq in segments:
-            cum = cumulative(freq).tolist()
-            for x in symbols.tolist():
-                if not 0 <= x < len(cum) - 1:
-                    raise ValueError("a symbol lies outside its frequency table")
-                encoder.put(cum, x)
+        cums: dict[bytes, list[int]] = {}  # each table's cumulative, made once (running contexts cut a band into
+        for symbols, freq in segments:  # many short segments under a few tables)
+            key = np.asarray(freq, dtype=np.int64).tobytes()
+            cum = cums.get(key)
+            if cum is None:
+                cum = cums[key] = cumulative(freq).tolist()
+            encoder.put_all(cum, symbols.tolist())
         return encoder.finish()
     cums, sizes = _tables([f for _, f in segments])
     symbols = np.concatenate([s for s, _ in segments])
@@ -186,6 +247,8 @@ class RangeDecoder:
             kernels._LIB.san_rd_init(self._state, self._bytes, len(self._words))
         else:
             self._coder = _Decoder(self._words)
+            self._cums: dict[bytes, list[int]] = {}  # each table's cumulative, made once (a running decoder asks
+            # for one symbol at a time under a few tables)
 
     def decode(self, lengths: Sequence[int], freqs: Sequence[np.ndarray]) -> np.ndarray:
         """``sum(lengths)`` symbols: ``lengths[g]`` of them under table ``freqs[g]``, concatenated."""
@@ -197,9 +260,11 @@ class RangeDecoder:
             out = np.empty(total, dtype=np.int32)
             i = 0
             for n, f in keep:
-                cum = cumulative(f).tolist()
-                size = len(cum) - 1
-                out[i : i + n] = [self._coder.symbol(cum, size) for _ in range(n)]
+                key = np.asarray(f, dtype=np.int64).tobytes()
+                cum = self._cums.get(key)
+                if cum is None:
+                    cum = self._cums[key] = cumulative(f).tolist()
+                out[i : i + n] = self._coder.symbols(cum, len(cum) - 1, n)
                 i += n
             return out
         cums, sizes = _tables([f for _, f in keep])
