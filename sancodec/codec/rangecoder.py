@@ -67,24 +67,12 @@ class _Encoder:
 
     def put(self, cum: Sequence[int], x: int) -> None:
         """Encode symbol ``x`` under the cumulative table ``cum`` (:func:`cumulative`)."""
-        scale = self.range >> PRECISION
-        lower, width = (self.lower + scale * cum[x]) & _MASK, scale * (cum[x + 1] - cum[x])
-        if self.inverted and (lower + width) & _MASK > lower:
-            self._flush_inverted(lower < self.lower)
-        self.lower, self.range = lower, width
-        if width < _WORD:
-            self.range = width << 32
-            word, self.lower = lower >> 32, (lower << 32) & _MASK
-            if self.inverted:
-                self.inverted += 1
-            elif (self.lower + self.range) & _MASK > self.lower:
-                self.words.append(word)
-            else:
-                self.inverted, self.first = 1, word
+        self.put_all(cum, (x,))
 
     def put_all(self, cum: Sequence[int], symbols: Sequence[int]) -> None:
-        """:meth:`put` of each of ``symbols`` in turn, the state in locals (the loop a build without the C kernels
-        codes every token in); a symbol outside the table raises ValueError (nothing of it coded)."""
+        """Encode each of ``symbols`` in turn under the cumulative table ``cum``, the state in locals (the loop a
+        build without the C kernels codes every token in); a symbol outside the table raises ValueError (nothing of
+        it coded)."""
         n = len(cum) - 1
         out = self.words
         lower, rng, inverted, first = self.lower, self.range, self.inverted, self.first
@@ -95,10 +83,9 @@ class _Encoder:
             scale = rng >> PRECISION
             low = cum[x]
             new_lower, width = (lower + scale * low) & _MASK, scale * (cum[x + 1] - low)
-            if inverted and (new_lower + width) & _MASK > new_lower:
-                carry = new_lower < lower
-                out.append((first + carry) & 0xFFFFFFFF)
-                out.extend([0 if carry else 0xFFFFFFFF] * (inverted - 1))
+            if inverted and (new_lower + width) & _MASK > new_lower:  # the held-back words settle (rare)
+                self.inverted, self.first = inverted, first
+                self._flush_inverted(new_lower < lower)
                 inverted = 0
             lower, rng = new_lower, width
             if width < _WORD:
@@ -140,8 +127,8 @@ class _Decoder:
             self.offset <<= 32
 
     def symbols(self, cum: Sequence[int], n: int, count: int) -> list[int]:
-        """``count`` symbols under the cumulative table ``cum`` of ``n`` symbols: :meth:`symbol`'s steps with the
-        state in locals (the loop a build without the C kernels decodes every token in)."""
+        """``count`` symbols under the cumulative table ``cum`` of ``n`` symbols, the state in locals (the loop a
+        build without the C kernels decodes every token in)."""
         words, read, size = self.words, self.read, len(self.words)
         rng, offset = self.range, self.offset
         first_cum, out = cum[1], []
@@ -171,24 +158,7 @@ class _Decoder:
 
     def symbol(self, cum: Sequence[int], n: int) -> int:
         """One symbol under the cumulative table ``cum`` of ``n`` symbols."""
-        scale = self.range >> PRECISION
-        first = scale * cum[1]
-        if self.offset < first:
-            x, self.range = 0, first
-        else:
-            quantile = self.offset // scale
-            if quantile >= 1 << PRECISION:
-                raise SanFormatError("entropy-coded block: invalid range-coder data")
-            x = min(bisect_right(cum, quantile, 0, n + 1) - 1, n - 1)
-            self.offset -= scale * cum[x]
-            self.range = scale * (cum[x + 1] - cum[x])
-        if self.range < _WORD:
-            self.range <<= 32
-            self.offset = (self.offset << 32) & _MASK
-            if self.read < len(self.words):
-                self.offset |= self.words[self.read]
-                self.read += 1
-        return x
+        return self.symbols(cum, n, 1)[0]
 
 
 def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
