@@ -3,8 +3,10 @@
 # debootstrap and run through qemu-user, the working tree's tracked files installed there with pip (`.[cpu]`: the C
 # kernels built by its gcc, numpy and onnxruntime from PyPI's aarch64 wheels), then the same commands here and
 # there, their outputs compared byte for byte: the golden files decoded, mitdb 100 encoded lossless, lossy at
-# PRDN 2 % (default and balanced efforts) and by the bundled SAN model through onnxruntime, and that file decoded.
-# Needs root, network (Debian's and PyPI's mirrors) and about 1.5 GB; about 10 min, most of it the emulated pip.
+# PRDN 2 % (default and balanced efforts) and by the bundled SAN model through onnxruntime, and that file decoded;
+# then the tests that compare the C kernels with numpy's reference bit for bit, and the hostile files', run there
+# (without torch, which they do not need). Needs root, network (Debian's and PyPI's mirrors) and about 1.5 GB;
+# about 25 min the first time, most of it emulated.
 # Usage: sudo scripts/arm64.sh [ROOT, default /tmp/sancodec-arm64]   (the root is kept for a rerun: delete it after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +34,7 @@ inside() {
         PIP_CERT=/etc/ssl/certs/ca-certificates.crt PIP_DISABLE_PIP_VERSION_CHECK=1 /bin/sh -c "cd /src && $1"
 }
 [ -x "$root/venv/bin/python" ] || inside "python3 -m venv /venv && /venv/bin/pip install -q --upgrade pip"
-inside "/venv/bin/pip install -q -e '.[cpu]'"
+inside "/venv/bin/pip install -q -e '.[cpu]' pytest hypothesis pytest-xdist"
 inside "/venv/bin/python -c 'import platform; print(platform.machine())'" 2> /dev/null
 inside "/venv/bin/sancodec version --build" 2> /dev/null
 mine="$(mktemp -d)"
@@ -61,4 +63,7 @@ for f in "$mine"/*; do
         status=1
     fi
 done
+inside "/venv/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/test_kernels.py tests/test_running.py \
+    tests/test_lossy_bands.py tests/test_dependent.py tests/test_mains.py tests/test_beat_alignment.py \
+    tests/test_adaptive_bands.py tests/test_hostile.py" 2> /dev/null || status=1
 exit $status

@@ -6,11 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 from hypothesis import HealthCheck, settings
 
-# two threads on their own; one per pytest-xdist worker (make test runs a worker per core: more would contend)
-torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
+try:  # (the tests that train or export import it themselves: the codec's run where it is not installed, a device's)
+    import torch
+except ImportError:
+    torch = None
+if torch is not None:  # two threads on their own; one per pytest-xdist worker (make test runs one per core)
+    torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
 
 # CI draws the same examples every run (a red CI must mean a change broke something); the "long"
 # profile explores afresh: HYPOTHESIS_PROFILE=long .venv/bin/pytest tests/test_fuzz.py
