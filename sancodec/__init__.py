@@ -11,12 +11,12 @@ from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec import decode, encode
 from sancodec.codec.limits import DecodeLimits
 from sancodec.errors import (
-                             ModelFileError,
-                             SancodecError,
-                             SancodecWarning,
-                             SanConfigError,
-                             SanFormatError,
-                             SanLimitError,
+    ModelFileError,
+    SancodecError,
+    SancodecWarning,
+    SanConfigError,
+    SanFormatError,
+    SanLimitError,
 )
 from sancodec.io import read_signal, write_signal
 from sancodec.san.spec import SanSpec, load_model, save_model

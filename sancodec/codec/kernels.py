@@ -146,10 +146,15 @@ _SIGNATURES = {
 }
 
 
+def _numpy_asked() -> bool:
+    """Whether ``SANCODEC_KERNELS=numpy`` asks for the numpy reference kernels."""
+    return os.environ.get("SANCODEC_KERNELS", "").lower() == "numpy"
+
+
 def _load() -> ctypes.CDLL | None:
     """The compiled library, or None (not built, or ``SANCODEC_KERNELS=numpy``); ``SANCODEC_KERNELS_LIB``
     names another build of the same sources to load instead (``make asan``: one with AddressSanitizer)."""
-    if os.environ.get("SANCODEC_KERNELS", "").lower() == "numpy":
+    if _numpy_asked():
         return None
     origin = os.environ.get("SANCODEC_KERNELS_LIB")
     if not origin:
@@ -180,7 +185,7 @@ def status() -> str:
     the install's ``optional`` extension lets pass with a warning in its log). The same bytes either way."""
     if _LIB is not None:
         return f"compiled kernels: {_LIB._name}"
-    if os.environ.get("SANCODEC_KERNELS", "").lower() == "numpy":
+    if _numpy_asked():
         return "compiled kernels: off (SANCODEC_KERNELS=numpy); the numpy reference kernels run: the same bytes, slower"
     if os.environ.get("SANCODEC_KERNELS_LIB"):
         return (f"compiled kernels: SANCODEC_KERNELS_LIB={os.environ['SANCODEC_KERNELS_LIB']} could not be loaded; "
@@ -192,9 +197,9 @@ def status() -> str:
 def unasked_slowness() -> str | None:
     """:func:`status` where the numpy reference kernels run without being asked for (``SANCODEC_KERNELS=numpy``
     asks): ``sancodec encode`` of the bundled record at ``--mode lossy --prdn 2`` said 37 s so, not 0.4 s (Python
-    3.13, this VM). None where the compiled kernels run or
-    numpy's were asked for. The command line says it as a warning before each command's work."""
-    if _LIB is not None or os.environ.get("SANCODEC_KERNELS", "").lower() == "numpy":
+    3.13, this VM). None where the compiled kernels run or numpy's were asked for. The command line says it as a
+    warning before each command's work."""
+    if _LIB is not None or _numpy_asked():
         return None
     return status()
 

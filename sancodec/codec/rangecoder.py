@@ -42,6 +42,16 @@ def _bit_cumulative(zero: int) -> list[int]:
     return [0, ((zero * ((1 << PRECISION) - 2)) >> TABLE_BITS) + 1, 1 << PRECISION]
 
 
+def _cumulative_once(made: dict[bytes, list[int]], freq: np.ndarray) -> list[int]:
+    """:func:`cumulative` of ``freq`` as a list, made once per table in ``made`` (by the table's values): the Python
+    coder's tables, where a stream asks for a few tables many times."""
+    key = np.asarray(freq, dtype=np.int64).tobytes()
+    cum = made.get(key)
+    if cum is None:
+        cum = made[key] = cumulative(freq).tolist()
+    return cum
+
+
 def _tables(freqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     stride = max(len(f) for f in freqs) + 1
     cums = np.zeros((len(freqs), stride), dtype=np.uint32)
@@ -168,13 +178,9 @@ def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
         return np.zeros(0, dtype=np.uint32)
     if not kernels.COMPILED:
         encoder = _Encoder()
-        cums: dict[bytes, list[int]] = {}  # each table's cumulative, made once (running contexts cut a band into
-        for symbols, freq in segments:  # many short segments under a few tables)
-            key = np.asarray(freq, dtype=np.int64).tobytes()
-            cum = cums.get(key)
-            if cum is None:
-                cum = cums[key] = cumulative(freq).tolist()
-            encoder.put_all(cum, symbols.tolist())
+        cums: dict[bytes, list[int]] = {}  # (running contexts cut a band into many short segments under a few tables)
+        for symbols, freq in segments:
+            encoder.put_all(_cumulative_once(cums, freq), symbols.tolist())
         return encoder.finish()
     cums, sizes = _tables([f for _, f in segments])
     symbols = np.concatenate([s for s, _ in segments])
@@ -230,10 +236,7 @@ class RangeDecoder:
             out = np.empty(total, dtype=np.int32)
             i = 0
             for n, f in keep:
-                key = np.asarray(f, dtype=np.int64).tobytes()
-                cum = self._cums.get(key)
-                if cum is None:
-                    cum = self._cums[key] = cumulative(f).tolist()
+                cum = _cumulative_once(self._cums, f)
                 out[i : i + n] = self._coder.symbols(cum, len(cum) - 1, n)
                 i += n
             return out

@@ -139,10 +139,7 @@ class SanRuntime:
         the two agree to float32 rounding (tested).
         """
         alpha = np.asarray(alpha)
-        _check_batch(alpha, 2 + self.dim, f"activations (batch, q, n…) of this model's q = {len(self.kernel_sizes)}")
-        if alpha.shape[1] != len(self.kernel_sizes):
-            raise SanConfigError(f"activations of {alpha.shape[1]} kernels for a model of {len(self.kernel_sizes)} "
-                                 f"(shape {alpha.shape})")
+        _check_activations(alpha, 2 + self.dim, len(self.kernel_sizes))
         if self.dim == 1 and self.dtype == np.float32 and _scatter_is_cheaper(alpha, self.kernel_sizes):
             return scatter_decode(alpha, self.spec.kernels)
         (x_hat,) = self._dec.run(None, {"alpha": np.ascontiguousarray(alpha, dtype=self.dtype)})
@@ -158,6 +155,13 @@ def _check_batch(a: np.ndarray, ndim: int, what: str) -> None:
         raise SanConfigError(f"expected {what} of numbers, got dtype {a.dtype}")
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise SanConfigError(f"expected {what} of finite numbers: it holds NaN or infinity")
+
+
+def _check_activations(alpha: np.ndarray, ndim: int, q: int) -> None:
+    """:func:`_check_batch` of activations ``(batch, q, n…)`` (``ndim`` dimensions), and their ``q`` the model's."""
+    _check_batch(alpha, ndim, f"activations (batch, q, n{', n' * (ndim - 3)}) of this model's q = {q}")
+    if alpha.shape[1] != q:
+        raise SanConfigError(f"activations of {alpha.shape[1]} kernels for a model of {q} (shape {alpha.shape})")
 
 
 #: Measured cost of one scatter tap over one dense multiply-add of onnxruntime's Conv on
@@ -232,10 +236,7 @@ class NumpyEngine:
     def decode(self, alpha: np.ndarray) -> np.ndarray:
         """Reconstruction ``(batch, n)`` from activations ``(batch, q, n)``."""
         alpha = np.asarray(alpha)
-        _check_batch(alpha, 3, f"activations (batch, q, n) of this model's q = {self.spec.q}")
-        if alpha.shape[1] != self.spec.q:
-            raise SanConfigError(f"activations of {alpha.shape[1]} kernels for a model of {self.spec.q} "
-                                 f"(shape {alpha.shape})")
+        _check_activations(alpha, 3, self.spec.q)
         return scatter_decode(alpha.astype(np.float32), self.spec.kernels)
 
 
