@@ -208,7 +208,8 @@ def decode(
                                       "dtype and shape) or CSV, and WFDB for the rest)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
-    model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one (a model "
+                                       "the file does not decode with is not used, and a warning says so)."),
     channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices to write, in that "
                                         "order (default: all; every channel is still decoded)."),
     physical: bool = typer.Option(False, "--physical", metavar="", help="CSV and .npy: values in physical units, "

@@ -34,7 +34,14 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
-from sancodec.codec.header import FileLayout, check_sample_checksums, file_mode, from_header, sample_checksums
+from sancodec.codec.header import (
+    FileLayout,
+    check_sample_checksums,
+    file_mode,
+    from_header,
+    sample_checksums,
+    warn_unused_model,
+)
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
@@ -186,6 +193,7 @@ class SanFile:
         try:
             self._reader = SanReader(self._f, limits)
             self._layout: FileLayout = from_header(self._reader.header, model, limits)
+            warn_unused_model(self._layout, model)
             _check_work(self._reader, self._layout, limits)
         except BaseException:
             self._f.close()

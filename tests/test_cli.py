@@ -658,3 +658,37 @@ def test_pictures_are_written_in_the_format_their_name_says(tmp_path, mitdb_exce
     res = run("report", mitdb_excerpt, "--plot", tmp_path / "p.txt")
     assert res.exit_code == 2 and "matplotlib writes no .txt picture" in res.stderr
     assert not (tmp_path / "p.txt").exists()
+
+
+def test_decode_says_when_the_model_given_is_not_the_files(tmp_path):
+    """``decode --model`` on a file that decodes without that model (it uses none, or embeds another) decodes as
+    written and says the model went unused, on the streamed WFDB path and the in-memory one, and so does the library;
+    the file's own model given, or none, says nothing."""
+    from sancodec.codec import decode_file
+    from sancodec.san.bundled import default_model
+    from sancodec.san.spec import SanSpec, load_model, save_model
+
+    rec = copy_record(tmp_path)
+    own, other = tmp_path / "own.json", tmp_path / "other.json"
+    save_model(default_model(), own)
+    save_model(SanSpec((np.ones(5, dtype=np.float32), np.arange(7, dtype=np.float32)), ("peaks", "peaks")), other)
+    plain, san = tmp_path / "plain.san", tmp_path / "san.san"
+    assert run("encode", rec, "-o", plain, "-q").exit_code == 0
+    assert run("encode", rec, "-o", san, "--mode", "san", "-q").exit_code == 0  # the bundled model, embedded
+    for file, model, said in ((plain, other, "decodes without one"), (san, other, "decodes with its own"),
+                              (san, own, None), (plain, None, None)):
+        for fmt in ("wfdb", "npy"):  # WFDB streams; npy decodes in memory
+            out = tmp_path / f"back_{fmt}"
+            res = run("decode", file, "-o", out, "--format", fmt, "--force", *(["--model", model] if model else []))
+            assert res.exit_code == 0, res.output
+            lines = [line for line in res.stderr.splitlines() if "model given" in line]
+            if said is None:
+                assert lines == [], res.stderr
+            else:
+                assert len(lines) == 1 and lines[0].startswith("warning: ") and said in lines[0], res.stderr
+            back = read_signal(out.with_suffix(".npy"), fs=500) if fmt == "npy" else read_signal(out)
+            assert back.n_samples == 4000
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert decode_file(san.read_bytes(), model=load_model(other)).signal.n_samples == 4000
+    assert any("decodes with its own" in str(w.message) for w in caught if w.category is sancodec.SancodecWarning)

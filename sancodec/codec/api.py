@@ -46,7 +46,7 @@ from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
-from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header
+from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header, warn_unused_model
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, check_effort, mix_frame
 from sancodec.codec.lossyfile import LossyParts, block_stats, block_targets, blocks, code_block, code_lossy, record_prdn
@@ -193,7 +193,7 @@ def encode_to_file(
         spans = blocks(n, frame_len)
         steps = signal.sample_steps()
         means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
-        _verify(data, spec, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means)
+        _verify(data, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
     return out.write(data)
@@ -262,7 +262,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     data = _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model)
     if verifies(verify, "lossy", effort):
         means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
-        _verify(data, spec, target, spans, read(size), [1] * c, means, say)
+        _verify(data, target, spans, read(size), [1] * c, means, say)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
     return data
@@ -289,7 +289,7 @@ def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: L
     return buf.getvalue()
 
 
-def _verify(data: bytes, spec: SanSpec, target: LossyTarget, spans: Sequence[tuple[int, int]],
+def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
             rows: Iterable[np.ndarray], steps: Sequence[int], means: Sequence[float],
             say: Callable[[str], None] = lambda _: None) -> None:
     """Decode the lossy file just made a block of frames at a time (``spans``; ``rows``: the record's samples
@@ -301,7 +301,7 @@ def _verify(data: bytes, spec: SanSpec, target: LossyTarget, spans: Sequence[tup
         if len(spans) > 1:
             say(f"checking block {b + 1} of {len(spans)}")
         try:
-            back = decode_file(data, lo, hi, model=spec).signal.samples
+            back = decode_file(data, lo, hi).signal.samples  # (a lossy file uses no model)
         except SanFormatError as exc:
             raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
         for ch, step in enumerate(steps):
@@ -435,6 +435,7 @@ def decode_file(
     against ``limits`` (raise them for files you trust), and every integer against overflow."""
     reader = SanReader(source, limits)
     layout = from_header(reader.header, model, limits)
+    warn_unused_model(layout, model)
     _check_work(reader, layout, limits)
     n = layout.n_samples
     lo, hi = sample_range(start, end, n)

@@ -7,6 +7,7 @@ checksums and quanta, the signal's metadata) and never trusts a value it reads.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from sancodec.codec.annotations import pack_annotations, unpack_annotations
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
-from sancodec.errors import SanFormatError
+from sancodec.errors import SancodecWarning, SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_FRAME_ROWS, Signal, channel_crc32, frame_rows
 
@@ -141,6 +142,20 @@ def _sample_steps(spf: Any, c: int, n: int, frame_len: int) -> list[int]:
     if m > MAX_FRAME_ROWS or n % m or frame_len % m:
         raise SanFormatError(f"samples_per_frame {spf} does not fit {n} samples in frames of {frame_len}")
     return [m // v for v in spf]
+
+
+def warn_unused_model(layout: FileLayout, given: SanSpec | None) -> None:
+    """A :class:`SancodecWarning` where a decoder was handed a model (``given``) that the file does not decode with:
+    it embeds or references another, or uses none. The file decodes as written; the model is not used."""
+    if given is None:
+        return
+    used = layout.plan.spec
+    if used is None:
+        warnings.warn(f"the model given ({given.sha256()[:16]}…) is not used: this {layout.plan.mode} file decodes "
+                      "without one", SancodecWarning, stacklevel=3)
+    elif used.sha256() != given.sha256():
+        warnings.warn(f"the model given ({given.sha256()[:16]}…) is not used: the file decodes with its own, "
+                      f"{used.sha256()[:16]}…", SancodecWarning, stacklevel=3)
 
 
 def from_header(header: dict[str, Any], model: SanSpec | None = None,
