@@ -351,6 +351,27 @@ def test_channel_names_holding_delimiters_or_quotes_come_back_from_a_csv(tmp_pat
     assert read_signal(tmp_path / "n.csv", fs=10).channel_names[0] == "x y"  # "t" second: not a time column either
 
 
+@pytest.mark.parametrize("dialect", [None, {"kind": "csv", "delimiter": ";", "decimal": ","}])
+def test_channel_names_that_are_numbers_come_back_from_a_csv(tmp_path, dialect):
+    """Names that all read as numbers (a WFDB record's leads named "1" and "2") are quoted in the header row, which
+    read_csv takes for names before unquoted data rows: the channels come back named so, with every sample. (Such a
+    CSV used to read its header row as a first sample.) A file that quotes its data rows too keeps its first row as
+    data, and an unquoted row of numbers is data as before."""
+    for names in (["42"], ["1", "2.5"], ["-3", "1e5"]):
+        sig = Signal(np.arange(2 * len(names)).reshape(2, len(names)) + 7, 10.0, names, ["NU"] * len(names),
+                     source=dialect)
+        write_signal(sig, tmp_path / "n.csv")
+        back = read_signal(tmp_path / "n.csv", fs=10)
+        assert back.channel_names == names and back.samples.tolist() == sig.samples.tolist()
+    (tmp_path / "plain.csv").write_text("42\n1\n2\n")
+    assert read_signal(tmp_path / "plain.csv", fs=10).samples.ravel().tolist() == [42, 1, 2]
+    (tmp_path / "named.csv").write_text("'42'\n1\n2\n")  # PhysioNet's single quotes
+    assert read_signal(tmp_path / "named.csv", fs=10).channel_names == ["42"]
+    (tmp_path / "all.csv").write_text('"1";"2"\n"3";"4"\n')  # every value quoted: its first row is no header
+    with pytest.raises(SanFormatError, match="not a numeric CSV"):
+        read_signal(tmp_path / "all.csv", fs=10)
+
+
 def _clock(seconds: float) -> str:
     """An elapsed time as PhysioNet's CSV exports print it: m:ss.mmm, h:mm:ss.mmm past the hour."""
     ms = round(seconds * 1000)

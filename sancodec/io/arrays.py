@@ -202,9 +202,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     delimiter, decimal = dialect(lines)
     first = _cells(lines[0], delimiter)  # (quoted names read whole)
     names = None
-    try:
-        [float(v) for v in first]
-    except ValueError:
+    if not all(_number(v, ".") for v in first) or _quoted_numbers(lines, delimiter):
         names = first
         lines = lines[1:]
     units = None
@@ -328,6 +326,14 @@ def _cells(line: str, delimiter: str) -> list[str]:
     return [v.strip().strip("'\"") for v in next(csv.reader([line], delimiter=delimiter))]
 
 
+def _quoted_numbers(lines: Sequence[str], delimiter: str) -> bool:
+    """Whether the first of ``lines``, whose cells all read as numbers, is a header of names that are numbers: some
+    cell quoted (as :func:`_header_row` writes such names), and a second line with no quote at all (a file that
+    quotes every value quotes its data rows too)."""
+    quoted = any(len(c) >= 2 and c[0] == c[-1] and c[0] in "\"'" for c in map(str.strip, lines[0].split(delimiter)))
+    return quoted and len(lines) > 1 and not any(q in lines[1] for q in "\"'")
+
+
 def _number(cell: str, decimal: str) -> bool:
     """Whether ``cell`` reads as a number (with ``decimal`` as its decimal mark)."""
     try:
@@ -399,9 +405,13 @@ def _dialect_of(signal: Signal) -> tuple[str, str]:
 
 def _header_row(names: Sequence[str], delimiter: str) -> str:
     """The CSV's header row: the names, one quoted where it holds the delimiter or a quote (as spreadsheets quote
-    them, and ``read_csv`` reads them back), a line break in one made a space."""
+    them, and ``read_csv`` reads them back), every one where all read as numbers (``read_csv`` takes a row of
+    quoted numbers before unquoted ones for names), a line break in one made a space."""
     out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="").writerow([" ".join(n.splitlines()) for n in names])
+    cells = [" ".join(n.splitlines()) for n in names]
+    every = all(_number(c, ".") for c in cells)  # names that are all numbers: quoted, or they would read as data
+    csv.writer(out, delimiter=delimiter, lineterminator="", quoting=csv.QUOTE_ALL if every else csv.QUOTE_MINIMAL
+               ).writerow(cells)
     return out.getvalue()
 
 
