@@ -41,24 +41,27 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     with busy(quiet, head.sig_len, head.n_sig, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:
-            for block in summed_blocks(base, head, 1 << 20):
+            for block in summed_blocks(base, head, 1 << 20, like):
                 writer.write(block)
     return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
 
 
-def summed_blocks(base: Path, head, rows: int):  # head: its wfdb header -> Iterator[np.ndarray]
+def summed_blocks(base: Path, head, rows: int, like=None):  # head: its wfdb header -> Iterator[np.ndarray]
     """``read_blocks`` of the record, its channels' sums checked against the header's checksums once the last
-    block is read (``wfdb.warn_checksums``), as the whole-record reader checks them."""
+    block is read (``wfdb.warn_checksums``), as the whole-record reader checks them; a disagreement kept in the
+    source of ``like`` (the Signal whose header the .san writes at its end), as that reader keeps it."""
     import numpy as np
 
-    from sancodec.io.wfdb import warn_checksums
+    from sancodec.io.wfdb import warn_checksums, with_checksums
     from sancodec.io.wfdb_stream import read_blocks
 
     sums = np.zeros(head.n_sig, dtype=np.int64)
     for block in read_blocks(base, head, rows):
         sums += block.sum(axis=0, dtype=np.int64)
         yield block
-    warn_checksums(base.with_name(base.name + ".hea"), head, sums)
+    kept = warn_checksums(base.with_name(base.name + ".hea"), head, sums)
+    if like is not None:
+        with_checksums(like, kept)
 
 
 def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str, frame_len: int | None,
@@ -123,12 +126,19 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
         head = f.signal_head
         fmts, names = head.get("fmt") or [], head.get("file_name") or []
         if (f.quantum is not None or head.get("samples_per_frame") or not fmts or len(set(fmts)) != 1
-                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1 or head.get("source")):
+                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1 or _has_source(head)):
             return None
         check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
                        *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
                       force, [source])
         return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
+
+
+def _has_source(head: dict) -> bool:
+    """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums, which the
+    streamed writer keeps (``wfdb_stream.write_blocks``); anything more is for the whole-record writers."""
+    source = head.get("source")
+    return bool(source) and not (isinstance(source, dict) and set(source) == {"checksums"})
 
 
 def source_of(path: Path) -> object:

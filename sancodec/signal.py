@@ -318,9 +318,10 @@ class Signal:
             if head.get(key) is not None:
                 head[key] = [head[key][c] for c in channels]
         samples = self.samples[:, channels]
-        signals = (head.get("source") or {}).get("signals")
-        if isinstance(signals, list) and len(signals) == self.n_channels:
-            head["source"] = {**head["source"], "signals": [signals[c] for c in channels]}
+        for key in ("signals", "checksums"):  # an EDF's signal headers; a damaged WFDB record's checksums (io.wfdb)
+            each = (head.get("source") or {}).get(key)
+            if isinstance(each, list) and len(each) == self.n_channels:
+                head["source"] = {**head["source"], key: [each[c] for c in channels]}
         for key in ("decimals", "value_decimals"):  # a decimal source's places (io.decimals), a CSV's printed ones
             places = (head.get("source") or {}).get(key)
             if isinstance(places, list) and len(places) == self.n_channels:
@@ -351,6 +352,8 @@ def slice_header(header: dict[str, Any], start: int, end: int) -> dict[str, Any]
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
                                         for a in header.get("annotations", [])]}
     source = header.get("source")
+    if isinstance(source, dict) and "checksums" in source:  # a damaged record's checksums: of the whole record
+        header["source"] = source = {k: v for k, v in source.items() if k != "checksums"}
     timed = (source or {}).get("annotations") if isinstance(source, dict) else None
     if isinstance(timed, list):
         t0, t1 = start / float(header["fs"]), end / float(header["fs"])

@@ -646,6 +646,50 @@ def test_a_record_whose_samples_miss_its_header_checksums_is_archived_as_read_an
         read_signal(DATA / "100_3chan")
 
 
+def test_a_damaged_record_comes_back_with_its_headers_checksums(tmp_path):
+    """Decoding a damaged record's .san wrote a header whose checksums matched the damaged samples, so the damage no
+    longer showed. Its samples now come back with the checksums the original header declared, on the streamed WFDB
+    path, the in-memory one and through the library, so the restored record warns as the original did; a channel
+    kept alone keeps its own; samples that are not those read (a range, a lossy decode) get their own checksums."""
+    import wfdb
+
+    rec = copy_record(tmp_path, "100_3chan")
+    raw = bytearray((tmp_path / "100_3chan.dat").read_bytes())
+    raw[100] ^= 0x55
+    (tmp_path / "100_3chan.dat").write_bytes(bytes(raw))
+    declared = wfdb.rdheader(str(rec)).checksum
+    assert declared == [43172, 63954, 43172]
+
+    def checksums(base: Path) -> list[int]:
+        return wfdb.rdheader(str(base)).checksum
+
+    for encode in ([], ["--channels", "0,1,2"]):  # the record read a frame at a time, and whole
+        san = tmp_path / f"d{len(encode)}.san"
+        assert run("encode", rec, "-o", san, *encode, "-q").exit_code == 0
+        for decode in ([], ["--channels", "0,1,2"]):  # streamed and in memory
+            out = tmp_path / f"back{len(encode)}{len(decode)}"
+            res = run("decode", san, "-o", out, *decode, "-q")
+            assert res.exit_code == 0 and res.stderr == "", res.output
+            assert checksums(out) == declared and (tmp_path / f"{out.name}.dat").read_bytes() == bytes(raw)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                read_signal(out)  # the damage shows, as it did on the original
+            assert sum("the header says 43172" in str(w.message) for w in caught) == 1
+        assert run("decode", san, "-o", tmp_path / "two", "--channels", "2,1", "-f", "-q").exit_code == 0
+        assert checksums(tmp_path / "two") == [43172, 63954]  # channel III's own (undamaged), then II's declared
+    own = [int(v) % 65536 for v in read_signal(rec).samples.sum(axis=0)]
+    assert own[:2] != declared[:2]
+    assert run("decode", tmp_path / "d0.san", "-o", tmp_path / "part", "--end", "998", "-q").exit_code == 0
+    part = read_signal(rec).samples[:998].sum(axis=0)
+    assert checksums(tmp_path / "part") == [int(v) % 65536 for v in part]
+    assert run("encode", rec, "-o", tmp_path / "l.san", "--mode", "lossy", "--prdn", "2", "-q").exit_code == 0
+    assert run("decode", tmp_path / "l.san", "-o", tmp_path / "lossy", "-q").exit_code == 0
+    lossy = read_signal(tmp_path / "lossy")
+    assert checksums(tmp_path / "lossy") == [int(v) % 65536 for v in lossy.samples.sum(axis=0)]
+    write_signal(read_signal(rec), tmp_path / "lib")  # the library's own round trip keeps them too
+    assert checksums(tmp_path / "lib") == declared
+
+
 def test_pictures_are_written_in_the_format_their_name_says(tmp_path, mitdb_excerpt):
     """Every --plot and --rd-curve was PNG data whatever its name (a .jpg, or a .txt, of PNG bytes); now the
     suffix's format, and a suffix matplotlib writes no picture in is refused before any work."""

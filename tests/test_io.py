@@ -561,3 +561,19 @@ def test_a_first_channel_named_as_times_are_writes_as_csv_after_a_time_column(tm
     write_signal(signal, tmp_path / "t.csv")
     back = read_signal(tmp_path / "t.csv")
     assert back.channel_names == ["time", "c"] and back.fs == 250.0 and np.array_equal(back.samples, x)
+
+
+def test_kept_checksums_trust_nothing_in_a_san_header():
+    """A damaged record's checksums come from an untrusted .san header: only well-formed ``[declared, read]`` pairs
+    of 16-bit values, one a channel, whose read checksum is the samples' own, change what a header says."""
+    from sancodec.io.wfdb import kept_checksums
+
+    sums = [70000, 5, -1]
+    own = [70000 % 65536, 5, 65535]
+    assert kept_checksums(None, sums) == own
+    for junk in ("x", [1, 2], [[1, 2]] * 2, {"checksums": 3}, {"checksums": [[1, 2]] * 2}):
+        assert kept_checksums(junk if isinstance(junk, dict) else {"checksums": junk}, sums) == own
+    for pair in ([9, 70000 % 65536, 0], [9], [9.0, 5], [True, 5], [-9, 5], [65536, 5], "9,5", None):
+        assert kept_checksums({"checksums": [None, pair, None]}, sums) == own
+    assert kept_checksums({"checksums": [None, [9, 5], [7, 65535]]}, sums) == [own[0], 9, 7]
+    assert kept_checksums({"checksums": [None, [9, 6], None]}, sums) == own  # other samples: their own

@@ -146,24 +146,55 @@ def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # hea
     _check_signal_files(base, head, spf)
     rec, data = _read_samples(base, spf)
     samples = np.asarray(data, dtype=np.int64)
+    kept = None
     if frame == 1:  # (a multi-frequency record's channels are held repeated on its rows: no plain sum of them)
-        warn_checksums(header, head, samples.sum(axis=0))
-    return signal_from_record(rec, samples, spf, record_annotations(base, frame) if annotations else [])
+        kept = warn_checksums(header, head, samples.sum(axis=0))
+    return with_checksums(signal_from_record(rec, samples, spf, record_annotations(base, frame) if annotations else []),
+                          kept)
 
 
-def warn_checksums(header: Path, head, sums: np.ndarray) -> None:  # head: its wfdb header
+def warn_checksums(header: Path, head, sums: np.ndarray) -> list[list[int] | None] | None:  # head: its wfdb header
     """A :class:`SancodecWarning` for each channel whose samples' ``sums`` do not give the 16-bit checksum
     ``head`` declares (none declared: nothing to check): its signal file was changed after the header was written,
-    damaged most likely. The samples are kept as read, so a .san archives them as they are; decoding writes a header
-    whose checksums match them, so the damage would no longer show but for this."""
+    damaged most likely. The samples are kept as read, so a .san archives them as they are; and so is the damage:
+    the answer, each channel's ``[declared, read]`` checksums (None where they agree; None for all where every one
+    does), goes in the signal's source (:func:`with_checksums`) for the writers to give those samples their header's
+    checksum back (:func:`kept_checksums`), so that a restored record shows the damage as the original did."""
     declared = list(getattr(head, "checksum", None) or [])
     names = list(getattr(head, "sig_name", None) or [])
+    kept: list[list[int] | None] = [None] * len(sums)
     for c, (want, total) in enumerate(zip(declared, sums)):
         if want is not None and (int(total) - int(want)) % 65536:
             name = names[c] if c < len(names) else f"channel {c}"
             warnings.warn(f"{header}: channel {c} ({name}): its samples give checksum {int(total) % 65536}, the header "
                           f"says {int(want)}: the signal file was changed after the header was written (damaged?); "
-                          "its samples are kept as read", SancodecWarning, stacklevel=3)
+                          "its samples are kept as read, and the header's checksum with them", SancodecWarning,
+                          stacklevel=3)
+            kept[c] = [int(want) % 65536, int(total) % 65536]
+    return kept if any(k is not None for k in kept) else None
+
+
+def with_checksums(signal: Signal, kept: list[list[int] | None] | None) -> Signal:
+    """``signal`` with :func:`warn_checksums`'s answer in its source (key ``checksums``), where there is one."""
+    if kept is not None:
+        signal.source = {**(signal.source or {}), "checksums": kept}
+    return signal
+
+
+def kept_checksums(source: object, sums: Sequence[int]) -> list[int]:
+    """The 16-bit checksums a written record's header gives its channels of samples summing to ``sums``: each the one
+    its source's header declared where the source's samples disagreed with it and these are those samples (the same
+    sum as read: a lossless decode of the whole channel), else the samples' own. A ``.san`` header is not trusted:
+    anything but a list of ``[declared, read]`` pairs of 16-bit values or None, one a channel, is passed over."""
+    own = [int(s) % 65536 for s in sums]
+    kept = source.get("checksums") if isinstance(source, dict) else None
+    if not isinstance(kept, list) or len(kept) != len(own):
+        return own
+    for c, pair in enumerate(kept):
+        if isinstance(pair, list) and len(pair) == 2 and all(type(v) is int and 0 <= v < 65536 for v in pair) \
+                and pair[1] == own[c]:
+            own[c] = pair[0]
+    return own
 
 
 def described_signals(head) -> int:  # head: a wfdb Record header
@@ -470,6 +501,10 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
         rec.init_value = [int(v) for v in signal.samples[0]]
         rec.block_size = [0] * c
         rec.wrsamp(expanded=frame > 1, write_dir=str(folder))
+        kept = kept_checksums(signal.source, signal.samples.sum(axis=0, dtype=np.int64)) if frame == 1 else None
+        if kept is not None and kept != list(rec.checksum):  # (wrsamp gives every channel its samples' own)
+            rec.checksum = kept
+            rec.wrheader(write_dir=str(folder), expanded=False)
     else:
         wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
                     p_signal=signal.physical(), fmt=["32"] * c, comments=list(signal.comments),
@@ -490,8 +525,11 @@ def write_annotations(signal: Signal, name: str, folder: Path) -> None:
 
 def _check_read_back(signal: Signal, base: Path) -> None:
     """Read the record just written with wfdb-python: a record it cannot read, or digital samples or annotations
-    that differ, is never reported as written."""
-    back = read_wfdb(base)
+    that differ, is never reported as written. (A damaged record written back with its header's checksums
+    (:func:`kept_checksums`) reads back with their warning, which is the source's, said when it was read.)"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SancodecWarning)
+        back = read_wfdb(base)
     if _is_multisegment(signal):
         wfdb_multi.check_same_segments(signal, back, base.name)
         return check_annotations_read_back(signal, base)

@@ -25,6 +25,7 @@ from sancodec.io.wfdb import (
     check_record_name,
     check_strings,
     described_signals,
+    kept_checksums,
     record_annotations,
     signal_from_record,
     write_annotations,
@@ -142,7 +143,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
             units=list(like.units), sig_name=list(like.channel_names), adc_res=list(like.adc_res or [0] * c),
             adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
             base_time=_time(like.base_time, "time"), base_date=_time(like.base_date, "date"),
-            init_value=[int(v) for v in first], checksum=[int(s) % 65536 for s in sums], block_size=[0] * c,
+            init_value=[int(v) for v in first], checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
         )
         rec.wrheader(write_dir=str(tmp))
         write_annotations(like, name, tmp)
