@@ -141,8 +141,8 @@ def input_files(path: Path) -> list[Path]:
 
 
 @app.command()
-def version(build: bool = typer.Option(False, "--build", help="Also say whether the compiled kernels are in use, "
-                                       "and from where.")) -> None:
+def version(build: bool = typer.Option(False, "--build", metavar="", help="Also say whether the compiled kernels are "
+                                       "in use, and from where.")) -> None:
     """Print the sancodec version."""
     typer.echo(sancodec.__version__)
     if build:

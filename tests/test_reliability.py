@@ -249,9 +249,13 @@ def test_a_csv_with_only_a_header_row_says_so(tmp_path):
 
 
 def test_help_shows_no_bool_placeholders_and_version_flag_works():
-    for command in ("encode", "decode", "report", "export", "train"):
+    import typer
+
+    commands = [c.name for c in typer.main.get_command(app).commands.values()]
+    assert {"encode", "decode", "report", "export", "train", "version", "batch"} <= set(commands)
+    for command in commands:  # (every one: version --build showed one)
         lines = run(command, "--help").stdout.splitlines()
-        assert not [line for line in lines if "<bool>" in line and "Show this message" not in line]
+        assert not [line for line in lines if "<bool>" in line and "Show this message" not in line], command
     res = run("--version")
     assert res.exit_code == 0 and res.stdout.strip() == sancodec.__version__
 
