@@ -4,18 +4,24 @@ A failure midway leaves no partial output and never clobbers an existing file. T
 are short (``.san-XXXXXXXX.tmp``) so a target name of any legal length works; files are
 created with mode 0666 and the kernel applies the umask (no process-wide umask change).
 A multi-file output (a WFDB record) is written into a temp folder and moved into place under
-an exclusive lock on the target folder, so concurrent writers never leave a mixed record.
+an exclusive lock on the target folder, so concurrent writers never leave a mixed record. Where
+there is no flock (Windows), writers of one process still take turns; those of several do not.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import secrets
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: sancodec still imports, reads and writes (folder_lock says how far it locks)
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["folder_lock", "move_into_place", "temp_folder", "write_bytes_atomic", "write_text_atomic"]
 
@@ -24,7 +30,12 @@ def _temp_name(folder: Path, suffix: str = ".tmp") -> Path:
     return folder / f".san-{secrets.token_hex(4)}{suffix}"
 
 
+_IN_PROCESS = threading.Lock()  # folder_lock where there is no flock
+
+
 def _fsync_folder(folder: Path) -> None:
+    if os.name == "nt":  # a folder cannot be opened, nor synced, there: its entries go to disk with the files
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -70,7 +81,12 @@ def temp_folder(beside: Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``folder`` (flock on the folder itself: no lock file left behind)."""
+    """An exclusive advisory lock on ``folder`` (flock on the folder itself: no lock file left behind); where there
+    is no flock (Windows), a lock of this process alone."""
+    if fcntl is None:
+        with _IN_PROCESS:
+            yield
+        return
     fd = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -150,6 +150,35 @@ def test_written_files_follow_the_umask_without_changing_it(tmp_path):
     assert out.stdout.split() == ["0o640", "0o27"], out.stderr
 
 
+def test_sancodec_imports_and_writes_where_there_is_no_flock(tmp_path):
+    """Windows has no fcntl: ``import sancodec`` failed there at once. Without it (blocked here), the package
+    imports, and files and WFDB records are written atomically as before, writers of one process taking turns
+    (``_atomic.folder_lock``); two threads decoding into one record leave one source's record, whole."""
+    code = f"""
+import sys
+sys.modules["fcntl"] = None  # as on Windows
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import numpy as np
+import sancodec
+from sancodec import _atomic, read_signal, write_signal
+assert _atomic.fcntl is None
+tmp = Path({str(tmp_path)!r})
+sancodec.write_bytes_atomic(tmp / "f.bin", b"x")
+sig = read_signal({str(DATA / "test01_00s")!r})
+other = sancodec.Signal(sig.samples[::-1].copy(), sig.fs, sig.channel_names, sig.units, sig.adc_gain, sig.baseline,
+                        sig.fmt)
+with ThreadPoolExecutor(2) as pool:
+    list(pool.map(lambda i: write_signal((sig, other)[i % 2], tmp / "out"), range(8)))
+back = read_signal(tmp / "out").samples
+assert np.array_equal(back, sig.samples) or np.array_equal(back, other.samples)
+print(sorted(p.name for p in tmp.iterdir()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["['f.bin',", "'out.dat',", "'out.hea']"], out.stdout
+
+
 def test_a_241_character_name_is_written(tmp_path):
     name = "n" * 245 + ".san"
     sancodec.write_bytes_atomic(tmp_path / name, b"data")
