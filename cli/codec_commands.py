@@ -63,7 +63,10 @@ def _source_text(source: object) -> str:
     if isinstance(segments, list):
         gaps = sum(1 for s in segments if isinstance(s, dict) and not s.get("channels"))
         return f"WFDB multi-segment, {source.get('layout')} layout: {len(segments) - gaps} segments, {gaps} gaps"
-    return str(source.get("kind", "single record")).upper()
+    text = str(source["kind"]).upper() if "kind" in source else "single record"
+    kept = source.get("checksums")  # a damaged WFDB record's (io.wfdb.warn_checksums)
+    missed = sum(1 for pair in kept if pair is not None) if isinstance(kept, list) else 0
+    return text + (f"; {missed} channel(s) whose samples miss the header's checksum, kept" if missed else "")
 
 
 @app.command()

@@ -666,6 +666,8 @@ def test_a_damaged_record_comes_back_with_its_headers_checksums(tmp_path):
     for encode in ([], ["--channels", "0,1,2"]):  # the record read a frame at a time, and whole
         san = tmp_path / f"d{len(encode)}.san"
         assert run("encode", rec, "-o", san, *encode, "-q").exit_code == 0
+        info = " ".join(run("info", san).stdout.replace("│", " ").split())  # (the table's rows wrap)
+        assert "single record; 2 channel(s) whose samples miss the header's checksum, kept" in info, info
         for decode in ([], ["--channels", "0,1,2"]):  # streamed and in memory
             out = tmp_path / f"back{len(encode)}{len(decode)}"
             res = run("decode", san, "-o", out, *decode, "-q")
