@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import sancodec
-from sancodec import Signal
+from sancodec import SanSpec, Signal
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.entropy import ByteReader, ByteWriter
 from sancodec.metrics import prdn
@@ -237,3 +237,13 @@ def fuzz_worker(script: str, cases: int, seed: int | str) -> dict:
                           "--seed", str(seed)], capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def numpy_spec(sizes: Sequence[int], activations: str | Sequence[str] = "peaks", dim: int = 1, seed: int = 0,
+               normalization: dict[str, Any] | None = None) -> SanSpec:
+    """A SAN spec as an untrained ``SAN(sizes, activations, dim=dim)`` makes one (kernels drawn from N(0, 0.1)),
+    drawn by numpy: for the tests that need a model but no torch (a device without it runs them)."""
+    rng = np.random.default_rng(seed)
+    acts = [activations] * len(sizes) if isinstance(activations, str) else list(activations)
+    kernels = tuple(rng.normal(0.0, 0.1, size=(m,) * dim).astype(np.float32) for m in sizes)
+    return SanSpec(kernels, tuple(acts), dim=dim, normalization=normalization or {"kind": "none"})

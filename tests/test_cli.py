@@ -219,6 +219,7 @@ def test_report_given_a_san_first_says_what_it_needs(tmp_path, mitdb_100):
 
 
 def test_train_export_sweep(tmp_path):
+    pytest.importorskip("torch")  # training (a device without torch runs the rest)
     rec = copy_record(tmp_path)
     model = tmp_path / "m.json"
     res = run("train", rec, "-o", model, "--m", "15", "--kernels", "2", "--epochs", "2", "--channel", "0",

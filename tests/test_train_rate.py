@@ -23,6 +23,7 @@ def _ecg() -> np.ndarray:
 
 
 def test_the_fewest_held_out_bytes_win_and_every_part_is_counted():
+    pytest.importorskip("torch")  # training (a device without torch runs the rest)
     x = _ecg()
     seen = []
     chosen = select_by_bytes([x], 5.0, [1, 2], [10, 25], segment=500, epochs=2, device="cpu",
@@ -55,6 +56,7 @@ def test_too_short_a_record_is_a_clear_error():
 
 
 def test_the_cli_writes_the_model_chosen_by_bytes(tmp_path):
+    pytest.importorskip("torch")  # training (a device without torch runs the rest)
     for f in DATA.glob("test01_00s.*"):
         shutil.copy(f, tmp_path / f.name)
     rec, model = tmp_path / "test01_00s", tmp_path / "rate.json"
