@@ -125,16 +125,18 @@ def read_header(base: Path):  # -> wfdb.Record or wfdb.MultiRecord header
         raise SanFormatError(f"{header}: unreadable WFDB header ({type(exc).__name__}: {exc})") from None
 
 
-def read_wfdb(base: Path) -> Signal:
-    """The WFDB record ``base`` (single- or multi-segment) with every header field and its annotations."""
+def read_wfdb(base: Path, *, quiet: bool = False) -> Signal:
+    """The WFDB record ``base`` (single- or multi-segment) with every header field and its annotations (``quiet``:
+    a single-segment record's checksums that its samples miss are kept, not warned of)."""
     head = read_header(base)
     if getattr(head, "n_seg", None):
         return wfdb_multi.read_multisegment(base, head)
-    return read_single(base, head)
+    return read_single(base, head, quiet=quiet)
 
 
-def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # head: its wfdb header
-    """A single-segment record whose header ``head`` was read (``annotations``: read its .atr too)."""
+def read_single(base: Path, head, *, annotations: bool = True, quiet: bool = False) -> Signal:  # head: wfdb's
+    """A single-segment record whose header ``head`` was read (``annotations``: read its .atr too; ``quiet``: as
+    :func:`read_wfdb`)."""
     header = base.with_name(base.name + ".hea")
     if head.n_sig == 0:
         raise SanFormatError(f"{header}: record has no signals")
@@ -148,28 +150,31 @@ def read_single(base: Path, head, *, annotations: bool = True) -> Signal:  # hea
     samples = np.asarray(data, dtype=np.int64)
     kept = None
     if frame == 1:  # (a multi-frequency record's channels are held repeated on its rows: no plain sum of them)
-        kept = warn_checksums(header, head, samples.sum(axis=0))
+        kept = warn_checksums(header, head, samples.sum(axis=0), quiet=quiet)
     return with_checksums(signal_from_record(rec, samples, spf, record_annotations(base, frame) if annotations else []),
                           kept)
 
 
-def warn_checksums(header: Path, head, sums: np.ndarray) -> list[list[int] | None] | None:  # head: its wfdb header
+def warn_checksums(header: Path, head, sums: np.ndarray,  # head: its wfdb header
+                   quiet: bool = False) -> list[list[int] | None] | None:
     """A :class:`SancodecWarning` for each channel whose samples' ``sums`` do not give the 16-bit checksum
     ``head`` declares (none declared: nothing to check): its signal file was changed after the header was written,
     damaged most likely. The samples are kept as read, so a .san archives them as they are; and so is the damage:
     the answer, each channel's ``[declared, read]`` checksums (None where they agree; None for all where every one
     does), goes in the signal's source (:func:`with_checksums`) for the writers to give those samples their header's
-    checksum back (:func:`kept_checksums`), so that a restored record shows the damage as the original did."""
+    checksum back (:func:`kept_checksums`), so that a restored record shows the damage as the original did.
+    ``quiet``: no warning (a record written so, read back to check it)."""
     declared = list(getattr(head, "checksum", None) or [])
     names = list(getattr(head, "sig_name", None) or [])
     kept: list[list[int] | None] = [None] * len(sums)
     for c, (want, total) in enumerate(zip(declared, sums)):
         if want is not None and (int(total) - int(want)) % 65536:
             name = names[c] if c < len(names) else f"channel {c}"
-            warnings.warn(f"{header}: channel {c} ({name}): its samples give checksum {int(total) % 65536}, the header "
-                          f"says {int(want)}: the signal file was changed after the header was written (damaged?); "
-                          "its samples are kept as read, and the header's checksum with them", SancodecWarning,
-                          stacklevel=3)
+            if not quiet:
+                warnings.warn(f"{header}: channel {c} ({name}): its samples give checksum {int(total) % 65536}, the "
+                              f"header says {int(want)}: the signal file was changed after the header was written "
+                              "(damaged?); its samples are kept as read, and the header's checksum with them",
+                              SancodecWarning, stacklevel=3)
             kept[c] = [int(want) % 65536, int(total) % 65536]
     return kept if any(k is not None for k in kept) else None
 
@@ -526,10 +531,8 @@ def write_annotations(signal: Signal, name: str, folder: Path) -> None:
 def _check_read_back(signal: Signal, base: Path) -> None:
     """Read the record just written with wfdb-python: a record it cannot read, or digital samples or annotations
     that differ, is never reported as written. (A damaged record written back with its header's checksums
-    (:func:`kept_checksums`) reads back with their warning, which is the source's, said when it was read.)"""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SancodecWarning)
-        back = read_wfdb(base)
+    (:func:`kept_checksums`) is read back without their warning, which is the source's, said when it was read.)"""
+    back = read_wfdb(base, quiet=True)
     if _is_multisegment(signal):
         wfdb_multi.check_same_segments(signal, back, base.name)
         return check_annotations_read_back(signal, base)
