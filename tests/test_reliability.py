@@ -352,3 +352,28 @@ def test_encoding_never_writes_into_the_callers_samples():
                         {"mode": "lossy", "bps": 2.0}, {"mode": "san"}):
             sancodec.encode(sig, **options)
             assert np.array_equal(sig.samples, before), options
+
+
+def test_many_threads_encoding_and_decoding_at_once_give_what_one_thread_gives(mitdb_100):
+    """A service that codes its uploads on a thread pool: every mode and effort, many records at once on eight
+    threads, gives each the bytes and decoded samples that coding it alone gives (no cache, scratch buffer or
+    model session shared between calls leaks from one to another)."""
+    import hashlib
+
+    records = [read_signal(DATA / name) for name in ("a103l_20000", "emg_healthy", "1001", "100_3chan")]
+    records.append(read_signal(mitdb_100).slice(0, 60000))
+    options = [{"mode": "lossless"}, {"mode": "near-lossless", "max_error": 2}, {"mode": "san"},
+               {"mode": "lossy", "prdn": 2.0, "effort": "balanced"}, {"mode": "lossy", "prdn": 5.0, "effort": "fast"},
+               {"mode": "lossy", "snr": 30.0}]
+    jobs = [(sig, o) for sig in records for o in options]
+
+    def code(job) -> tuple[str, str]:
+        sig, o = job
+        data = sancodec.encode(sig, **o)
+        back = np.ascontiguousarray(sancodec.decode(data).samples)
+        return hashlib.sha256(data).hexdigest(), hashlib.sha256(back.tobytes()).hexdigest()
+
+    alone = [code(job) for job in jobs]
+    with ThreadPoolExecutor(8) as pool:
+        at_once = list(pool.map(code, jobs[::-1]))[::-1]
+    assert at_once == alone
