@@ -178,3 +178,33 @@ def test_what_reading_a_record_said_goes_into_the_manifest_and_stays_on_a_rerun(
         assert rows["test01_00s"]["warnings"] == ""
         said = " ".join(res.output.split())  # (rich wraps its lines at the terminal's width)
         assert "warning: " in said and "its samples give checksum 43940" in said
+
+
+def test_rows_on_threads_keep_their_own_warnings():
+    """A cluster of the user's own (``--scheduler``) runs several rows on a worker's threads: each row's manifest
+    entry holds the warnings its own record gave, every one, in order (with ``warnings.catch_warnings``, whose state
+    is the process's, rows took each other's and most were lost)."""
+    import time
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sancodec.batch import _attempt
+    from sancodec.errors import SancodecWarning
+
+    def row(k: int) -> dict:
+        def work(r) -> None:
+            for i in range(5):
+                warnings.warn(f"row {k} warning {i}", SancodecWarning, stacklevel=2)
+                time.sleep(0.002)
+            r.status = "encoded"
+
+        return _attempt(f"src{k}", work)
+
+    with ThreadPoolExecutor(4) as pool:
+        rows = list(pool.map(row, range(8)))
+    assert [r["warnings"] for r in rows] == ["; ".join(f"row {k} warning {i}" for i in range(5)) for k in range(8)]
+    assert [r["status"] for r in rows] == ["encoded"] * 8
+    with warnings.catch_warnings(record=True) as outside:  # a thread with no row open: said as before
+        warnings.simplefilter("always")
+        warnings.warn("no row", SancodecWarning, stacklevel=2)
+    assert [str(w.message) for w in outside] == ["no row"]
