@@ -140,6 +140,31 @@ def test_a_file_cut_short_is_refused_as_truncated_and_its_whole_form_and_trailin
     assert np.array_equal(longer.samples, sancodec.read_signal(tmp_path / "whole.edf").samples)
 
 
+def test_a_file_cut_short_is_refused_where_edfios_warning_never_arrives(tmp_path, monkeypatch):
+    """The data records a file holds are counted from its header and size, not only from edfio's warning:
+    ``warnings.catch_warnings``' state is the process's, so on a worker reading files on several threads another
+    thread may take that warning, and a truncated recording would be read as if whole. Here the warning is never
+    looked at: the file is refused all the same, in EDF and BDF, and a whole one is read."""
+    from sancodec.io import edf
+
+    monkeypatch.setattr(edf, "_check_records", lambda path, caught: None)
+    _edf_plus(tmp_path / "whole.edf")
+    raw = (tmp_path / "whole.edf").read_bytes()
+    header = int(raw[184:192])
+    for cut, held in ((len(raw) - 1, 9), (header + 10, 0)):
+        (tmp_path / "cut.edf").write_bytes(raw[:cut])
+        with pytest.raises(sancodec.SanFormatError, match=f"cut.edf: truncated: .*10 data records, .* {held} whole"):
+            sancodec.read_signal(tmp_path / "cut.edf")
+    assert sancodec.read_signal(tmp_path / "whole.edf").n_samples > 0
+    x = np.arange(3000, dtype=np.int64).reshape(-1, 1) % 700 - 350
+    sancodec.write_signal(sancodec.Signal(x, 100.0, ["a"], ["uV"]), tmp_path / "w.bdf")
+    raw = (tmp_path / "w.bdf").read_bytes()
+    records = int(raw[236:244])
+    (tmp_path / "cut.bdf").write_bytes(raw[:-3])
+    with pytest.raises(sancodec.SanFormatError, match=f"truncated: .*{records} data records, .* {records - 1} whole"):
+        sancodec.read_signal(tmp_path / "cut.bdf")
+
+
 @pytest.mark.parametrize(("field", "value"), [(104, b"2nan.948"), (120, b"-327+8  ")])  # physical, digital minimum
 def test_a_garbled_signal_field_is_one_format_error(tmp_path, field, value):
     """edfio parses a signal's fields when first read, after the file opened: a ValueError from there used to

@@ -16,7 +16,7 @@ import math
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -60,6 +60,7 @@ def read_edf(path: Path) -> Signal:
     which let a truncated recording be encoded as if whole)."""
     kind = _kind(path)
     _check_header_length(path, kind)
+    _check_data_records(path, kind)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -83,8 +84,43 @@ def _check_records(path: Path, caught: list[warnings.WarningMessage]) -> None:
     for warning in caught:
         short = _SHORT_RECORDS.search(str(warning.message))
         if short and int(short.group(2)) < max(int(short.group(1)), 1):
-            raise SanFormatError(f"{path}: truncated: its header declares {short.group(1)} data records, the file "
-                                 f"holds {short.group(2)} whole ones")
+            _truncated(path, int(short.group(1)), int(short.group(2)))
+
+
+def _truncated(path: Path, declared: int, whole: int) -> NoReturn:
+    raise SanFormatError(f"{path}: truncated: its header declares {declared} data records, the file holds {whole} "
+                         "whole ones")
+
+
+_SAMPLES_FIELD = 16 + 80 + 8 * 5 + 80  # a signal's fields before its samples per data record: label, transducer,
+# physical dimension, physical and digital extremes, prefiltering
+
+
+def _check_data_records(path: Path, kind: str) -> None:
+    """Refuse a file holding fewer whole data records than its header declares, counted from the header itself (its
+    data records' count and each signal's samples per record, 2 bytes a sample, 3 in BDF) and the file's size: the
+    check :func:`_check_records` makes of edfio's warning, made so that it holds where warnings do not reach this
+    thread (``warnings.catch_warnings``' state is the process's: another thread's may take them). A field that does
+    not parse is left to edfio, which says what is wrong with it."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(HEADER_BYTES)
+            ns = int(head[252:256].decode("ascii").strip())
+            if not 0 < ns <= 1 << 16:
+                return
+            f.seek(HEADER_BYTES + ns * _SAMPLES_FIELD)
+            fields = f.read(8 * ns)
+        header_bytes = int(head[184:192].decode("ascii").strip())
+        declared = int(head[236:244].decode("ascii").strip())
+        samples = [int(fields[8 * i : 8 * i + 8].decode("ascii").strip()) for i in range(ns)]
+    except (OSError, UnicodeDecodeError, ValueError):
+        return
+    record = (3 if kind == "bdf" else 2) * sum(samples)
+    if declared > 0 and record > 0 and header_bytes >= HEADER_BYTES and all(v >= 0 for v in samples):
+        whole = max(size - header_bytes, 0) // record
+        if whole < declared:
+            _truncated(path, declared, whole)
 
 
 def _check_header_length(path: Path, kind: str) -> None:
