@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sancodec._atomic import write_text_atomic
+from sancodec._warnings import caught_here
 from sancodec.errors import SancodecError, SancodecWarning
 
 __all__ = ["MANIFEST", "BatchRow", "decode_tree", "encode_tree", "find_inputs"]
@@ -114,49 +115,25 @@ def _attempt(source: str, work: Callable[[BatchRow], None]) -> dict[str, Any]:
             work(row)
         except (SancodecError, OSError, ValueError) as exc:
             row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"
-    row.warnings = "; ".join(caught)
+    row.warnings = "; ".join(str(w.message) for w in caught)
     row.seconds = round(time.perf_counter() - started, 3)
     return asdict(row)
 
 
-_CAUGHT = threading.local()  # this thread's row's warnings (_row_warnings)
-_HOOK_LOCK = threading.Lock()
+_ALWAYS_LOCK = threading.Lock()
 
 
 @contextmanager
-def _row_warnings() -> Iterator[list[str]]:
-    """The SancodecWarnings this thread says within the block, each time it says one. Not ``warnings.catch_warnings``,
-    whose state is the process's: on a worker running several rows on threads (a Dask cluster's of the user's
-    own, ``--scheduler``), each row took others' warnings and the last to finish left them unrecorded. Here one
-    ``showwarning`` hands each to the row of the thread that said it (:func:`_hook_rows`)."""
-    _hook_rows()
-    outer = getattr(_CAUGHT, "rows", None)
-    _CAUGHT.rows = caught = []
-    try:
-        yield caught
-    finally:
-        _CAUGHT.rows = outer
-
-
-def _hook_rows() -> None:
-    """Put the row-handing ``showwarning`` in place, and SancodecWarnings said every time (not once a place), where
-    they are not (first use in this process, or after a ``catch_warnings`` block put back what it found). Other
-    warnings, and SancodecWarnings of a thread with no row open, go where they went."""
-    with _HOOK_LOCK:
-        if not getattr(warnings.showwarning, "_sancodec_rows", False):
-            previous = warnings.showwarning
-
-            def show(message, category, filename, lineno, file=None, line=None):  # warnings.showwarning's signature
-                rows = getattr(_CAUGHT, "rows", None)
-                if rows is not None and issubclass(category, SancodecWarning):
-                    rows.append(str(message))
-                else:
-                    previous(message, category, filename, lineno, file, line)
-
-            show._sancodec_rows = True  # type: ignore[attr-defined]
-            warnings.showwarning = show
+def _row_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """The SancodecWarnings this thread says within the block, each time it says one (``_warnings.caught_here``:
+    on a worker running several rows on threads, a Dask cluster's of the user's own, ``--scheduler``, each row keeps
+    its own; with ``warnings.catch_warnings``, whose state is the process's, rows took each other's and most were
+    lost). SancodecWarnings are said every time in such a process, not once a place."""
+    with _ALWAYS_LOCK:
         if not any(f[0] == "always" and f[2] is SancodecWarning for f in warnings.filters):
             warnings.filterwarnings("always", category=SancodecWarning)
+    with caught_here(SancodecWarning) as caught:
+        yield caught
 
 
 def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:

@@ -208,3 +208,27 @@ def test_rows_on_threads_keep_their_own_warnings():
         warnings.simplefilter("always")
         warnings.warn("no row", SancodecWarning, stacklevel=2)
     assert [str(w.message) for w in outside] == ["no row"]
+
+
+def test_warnings_caught_here_go_to_the_innermost_block_of_their_thread_that_wants_them():
+    """``_warnings.caught_here``, what batch rows gather their warnings with: the innermost open block of the
+    thread that said a warning gathers it where its category is one it wants, an outer one where not, and a
+    warning no block of its thread wants goes where warnings went before."""
+    import threading
+    import warnings
+
+    from sancodec._warnings import caught_here
+    from sancodec.errors import SancodecWarning
+
+    with warnings.catch_warnings(record=True) as before:
+        warnings.simplefilter("always")
+        with caught_here() as outer, caught_here(SancodecWarning) as inner:
+            warnings.warn("ours", SancodecWarning, stacklevel=2)
+            warnings.warn("theirs", UserWarning, stacklevel=2)
+            other = threading.Thread(target=lambda: warnings.warn("another thread's", UserWarning, stacklevel=2))
+            other.start()
+            other.join()
+        warnings.warn("after", UserWarning, stacklevel=2)
+    assert [str(w.message) for w in inner] == ["ours"]
+    assert [str(w.message) for w in outer] == ["theirs"]
+    assert [str(w.message) for w in before] == ["another thread's", "after"]
