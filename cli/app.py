@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 
 #: The ``.san`` argument that decode, info and report share.
-SanFile = Annotated[Path, typer.Argument(help="A .san file.")]
+SanFile = Annotated[Path, typer.Argument(help="A .san file; - reads it from standard input.")]
 
 _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])

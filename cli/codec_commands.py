@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def _source_text(source: object) -> str:
 def encode(
     input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, .npy or .csv; - reads "
                                  ".npy from standard input (give -o and --fs)."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input); - "
+                                       "writes it to standard output, and no summary."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON for --mode san (default: the bundled ECG "
                                       "model); the other modes' coders do not use a SAN."),
     mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
@@ -118,9 +120,12 @@ def encode(
     from sancodec.san.bundled import default_model
     from sancodec.san.spec import load_model
 
-    piped = str(input) == "-"
+    piped, to_stdout = str(input) == "-", output is not None and str(output) == "-"
     if piped and output is None:
-        raise SanConfigError("reading standard input (-) needs -o FILE for the .san")
+        raise SanConfigError("reading standard input (-) needs -o FILE for the .san, or -o - for standard output")
+    if to_stdout and (json_out or fsync):
+        raise SanConfigError(f"-o - writes the .san to standard output; {'--json' if json_out else '--fsync'} is for "
+                             "a file (give -o FILE)")
     if effort != "default" and mode != "lossy":
         raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
     if mode != "lossy" and (prdn, snr, bps) != (None, None, None):  # (a streamed record never reaches the library's
@@ -137,14 +142,16 @@ def encode(
     if verify is not None and mode != "lossy":
         raise SanConfigError(f"--verify and --no-verify apply to lossy mode, not {mode} (always checked)")
     out = output or _default_san_path(input)
-    check_output(out, force, [] if piped else input_files(input))
+    if not to_stdout:
+        check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
     streamed, data = None, b""
-    if channels is None and mode != "lossy" and not piped:
+    whole = piped or to_stdout  # (the streaming encoders write a file: standard output takes the bytes made whole)
+    if channels is None and mode != "lossy" and not whole:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
                                  "fast" if fast_decode else "auto", fs)
-    elif channels is None and not piped:  # lossy: a long WFDB record read a block at a time
+    elif channels is None and not whole:  # lossy: a long WFDB record read a block at a time
         lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
                                     quiet, fs, verify, processes)
         if lossy is not None:
@@ -152,10 +159,14 @@ def encode(
             streamed = (*counts, len(data))
     if streamed is None:
         signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
-        with busy(quiet, signal.n_samples, signal.n_channels, mode):
+        with busy(quiet or to_stdout, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
                                  threads=threads, predictor="fast" if fast_decode else "auto", effort=effort,
                                  verify=verify, processes=processes)
+        if to_stdout:  # nothing else goes there (as decode -o - writes its .npy)
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+            return
         write_bytes_atomic(out, data, fsync=fsync)
         # real samples: a slow channel of a multi-frequency record counts once per sample
         streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))
@@ -237,9 +248,13 @@ def decode(
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
 
-    to_stdout = output is not None and str(output) == "-"
+    to_stdout, from_stdin = output is not None and str(output) == "-", str(input) == "-"
+    if from_stdin and output is None:
+        raise SanConfigError("reading standard input (-) needs -o FILE for the recording, or -o - for .npy on "
+                             "standard output")
     flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
-    fmt = (format or ("npy" if to_stdout else default_format(output, source_of(input)))).lower()
+    source = None if from_stdin else source_of(input)  # (standard input is read once, below)
+    fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     named = None if output is None or to_stdout else default_format(output, None)
     if format is not None and output is not None and output.suffix and named != "wfdb" and named != fmt:
         raise SanConfigError(f"-o {output} names {named.upper()} output but --format asks {fmt.upper()}: give one, or "
@@ -254,7 +269,7 @@ def decode(
                              "itself")
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
-    if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None:
+    if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None and not from_stdin:
         try:
             files = stream_decode(input, target, spec, limits, threads, force, fsync)
         except SanFormatError as exc:
@@ -381,6 +396,12 @@ RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv")  # what en
 
 
 def _read_san(path: Path) -> bytes:
+    """A .san file's bytes (``-``: standard input's), refused in one line where there are none to read."""
+    if str(path) == "-":
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise SanFormatError("standard input held no .san file (it was empty)")
+        return data
     if path.is_dir():
         raise SanFormatError(f"{path}: is a directory, not a .san file")
     if not path.exists():
@@ -402,7 +423,13 @@ def _real_samples(head: dict) -> int:
 
 
 def _named(message: str, path: Path) -> str:
-    return message if message.startswith(str(path)) else f"{path}: {message}"
+    name = _shown(path)
+    return message if message.startswith(name) else f"{name}: {message}"
+
+
+def _shown(path: Path) -> str:
+    """How messages name a .san argument: its path, or "standard input" for -."""
+    return "standard input" if str(path) == "-" else str(path)
 
 
 @app.command()
@@ -431,7 +458,8 @@ def info(
         return
     sig = head["signal"]
     model = head.get("model") or {}
-    table = Table(title=f"{input} ({details['bytes']} bytes, format {details['version'][0]}.{details['version'][1]})")
+    major, minor = details["version"]
+    table = Table(title=f"{_shown(input)} ({details['bytes']} bytes, format {major}.{minor})")
     table.add_column("field")
     table.add_column("value")
     rows = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import shutil
@@ -739,3 +740,31 @@ def test_decode_says_when_the_model_given_is_not_the_files(tmp_path):
         warnings.simplefilter("always")
         assert decode_file(san.read_bytes(), model=load_model(other)).signal.n_samples == 4000
     assert any("decodes with its own" in str(w.message) for w in caught if w.category is sancodec.SancodecWarning)
+
+
+def test_san_files_go_through_pipes_both_ways(tmp_path, monkeypatch):
+    """``encode -o -`` wrote a file named "-" and its summary to standard output, and ``decode -`` read a file named
+    "-" (or found none): a pipeline got neither. Now ``-o -`` writes the .san to standard output, nothing else, and
+    ``decode -`` and ``info -`` read it from standard input; what cannot work says so in one line."""
+    monkeypatch.chdir(tmp_path)  # where a file named "-" would land
+    rec = copy_record(tmp_path)
+    assert run("encode", rec, "-o", tmp_path / "file.san", "-q").exit_code == 0
+    made = runner.invoke(app, ["encode", str(rec), "-o", "-"])
+    assert made.exit_code == 0, made.output
+    assert made.stdout_bytes == (tmp_path / "file.san").read_bytes() and not (tmp_path / "-").exists()
+    lossy = runner.invoke(app, ["encode", str(rec), "-o", "-", "--mode", "lossy", "--prdn", "3"])
+    assert lossy.exit_code == 0 and lossy.stdout_bytes.startswith(b"\x89SAN")
+    back = runner.invoke(app, ["decode", "-", "-o", "-"], input=made.stdout_bytes)
+    assert back.exit_code == 0, back.output
+    assert np.array_equal(np.load(io.BytesIO(back.stdout_bytes)), read_signal(rec).samples)
+    res = runner.invoke(app, ["decode", "-", "-o", str(tmp_path / "rec_back")], input=lossy.stdout_bytes)
+    assert res.exit_code == 0 and read_signal(tmp_path / "rec_back").n_samples == 4000, res.output
+    res = runner.invoke(app, ["info", "-"], input=made.stdout_bytes)
+    assert res.exit_code == 0 and "standard input (" in res.stdout and "lossless" in res.stdout
+    for args, stdin, code, said in ((["decode", "-"], made.stdout_bytes, 2, "needs -o FILE"),
+                                    (["decode", "-", "-o", "x.npy"], b"", 1, "standard input held no .san"),
+                                    (["decode", "-", "-o", "x.npy"], made.stdout_bytes[:100], 1, "standard input: "),
+                                    (["encode", str(rec), "-o", "-", "--json"], None, 2, "--json is for a file")):
+        res = runner.invoke(app, args, input=stdin)
+        assert res.exit_code == code and said in res.stderr, (args, res.output)
+    assert not (tmp_path / "-").exists() and not (tmp_path / "x.npy").exists()
