@@ -43,23 +43,37 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _said_of(target: Path) -> Iterator[None]:
+    """An OSError inside said of ``target``, the path the caller named, not of the temp file or folder beside it
+    that failed ("/proc/x.san: No such file or directory", not "/proc/.san-1f2e3d4c.tmp: ..."), nor of nothing (a
+    full disk's write names no file)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename) == target:
+            raise
+        raise type(exc)(exc.errno, exc.strerror or str(exc), str(target)) from None
+
+
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, fsync: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically; ``fsync`` also flushes the file and its folder to disk."""
     target = Path(path)
     tmp = _temp_name(target.parent)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+    with _said_of(target):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if fsync:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(tmp, target)
             if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        if fsync:
-            _fsync_folder(target.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+                _fsync_folder(target.parent)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return target
 
 
@@ -72,7 +86,8 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, fsync: bool = 
 def temp_folder(beside: Path) -> Iterator[Path]:
     """A fresh hidden folder in ``beside``'s folder, removed on exit with whatever is left in it."""
     folder = _temp_name(beside.parent, ".d")
-    folder.mkdir()
+    with _said_of(beside):  # (only the folder's making: the caller's work inside may read its inputs)
+        folder.mkdir()
     try:
         yield folder
     finally:
@@ -111,7 +126,8 @@ def move_into_place(files: list[tuple[Path, Path]], *, fsync: bool = False) -> l
                 os.close(fd)
     with folder_lock(folder):
         for tmp, target in files:
-            os.replace(tmp, target)
+            with _said_of(target):
+                os.replace(tmp, target)
     if fsync:
         _fsync_folder(folder)
     return [target for _, target in files]

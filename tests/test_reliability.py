@@ -377,3 +377,21 @@ def test_many_threads_encoding_and_decoding_at_once_give_what_one_thread_gives(m
     with ThreadPoolExecutor(8) as pool:
         at_once = list(pool.map(code, jobs[::-1]))[::-1]
     assert at_once == alone
+
+
+def test_a_write_that_fails_names_the_output_not_its_temp_file(tmp_path, monkeypatch):
+    """A .san or record that cannot be written was said of the hidden temp file or folder beside it ("error:
+    /proc/.san-f4d13279.d: No such file or directory", writing into /proc); now of the output the user named, on
+    each path that writes: a .san made whole, one streamed, a decoded record and a decoded .npy."""
+    import sancodec._atomic as atomic
+
+    rec = _copy(tmp_path, "test01_00s")
+    assert run("encode", rec, "-o", tmp_path / "ok.san", "-q").exit_code == 0
+    monkeypatch.setattr(atomic, "_temp_name", lambda folder, suffix=".tmp": folder / "gone" / f".san-x{suffix}")
+    for args, named in ((["encode", rec, "-o", tmp_path / "a.san", "--channels", "0,1"], "a.san"),
+                        (["encode", rec, "-o", tmp_path / "b.san"], "b.san"),
+                        (["decode", tmp_path / "ok.san", "-o", tmp_path / "back"], "back"),
+                        (["decode", tmp_path / "ok.san", "-o", tmp_path / "back.npy"], "back.npy")):
+        res = run(*args, "-q")
+        assert res.exit_code == 1 and res.stderr.startswith(f"error: {tmp_path / named}: "), res.stderr
+        assert ".san-" not in res.stderr and "No such file or directory" in res.stderr
