@@ -618,8 +618,11 @@ def test_decode_refuses_an_output_name_and_format_that_disagree_and_an_empty_ran
     assert run("decode", san, "-o", tmp_path / "x.csv", "--format", "csv", "-q").exit_code == 0
     assert run("decode", san, "-o", tmp_path / "y", "--format", "npy", "-q").exit_code == 0
     assert (tmp_path / "y.npy").exists()
-    res = run("decode", san, "-o", tmp_path / "z.npy", "--start", "10", "--end", "10")
-    assert res.exit_code == 2 and "sample range [10, 10) is empty" in res.stderr
+    for start, end in (("10", "10"), ("10", "5")):  # (a reversed range was said to be outside the record)
+        res = run("decode", san, "-o", tmp_path / "z.npy", "--start", start, "--end", end)
+        assert res.exit_code == 2 and f"sample range [{start}, {end}) is empty: end must come after start" in res.stderr
+    res = run("decode", san, "-o", tmp_path / "z.npy", "--start", "10", "--end", "4001")
+    assert res.exit_code == 2 and "sample range [10, 4001) is outside the record's [0, 4000)" in res.stderr
 
 
 def test_a_record_whose_samples_miss_its_header_checksums_is_archived_as_read_and_said_so(tmp_path):

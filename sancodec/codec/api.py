@@ -418,7 +418,7 @@ def sample_range(start: int | None, end: int | None, n: int) -> tuple[int, int]:
         if value is not None and not is_whole(value):
             raise SanConfigError(f"{name} must be a whole sample index, got {value!r}")
     lo, hi = 0 if start is None else int(start), n if end is None else int(end)
-    if 0 <= lo == hi <= n:  # (was said to be outside the record)
+    if 0 <= hi <= lo <= n:  # (an empty or reversed range within the record was said to be outside it)
         raise SanConfigError(f"sample range [{lo}, {hi}) is empty: end must come after start")
     if not 0 <= lo < hi <= n:
         raise SanConfigError(f"sample range [{lo}, {hi}) is outside the record's [0, {n})")
