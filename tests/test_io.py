@@ -154,8 +154,10 @@ def test_bad_inputs_raise_one_line_errors(tmp_path):
     (tmp_path / "x.edf").write_bytes(b"0")
     cases["ext"] = tmp_path / "x.edf"
     (tmp_path / "nan.npy").write_bytes(b"")
-    np.save(tmp_path / "nan.npy", np.array([1.0, np.nan]))
+    np.save(tmp_path / "nan.npy", np.array([np.pi, np.nan]))  # (NaN among decimals is a gap, kept)
     cases["nan"] = tmp_path / "nan.npy"
+    np.save(tmp_path / "inf.npy", np.array([1.0, np.inf]))
+    cases["inf"] = tmp_path / "inf.npy"
     (tmp_path / "empty.csv").write_text("")
     cases["empty"] = tmp_path / "empty.csv"
     (tmp_path / "text.csv").write_text("a,b\nx,y\n")
@@ -577,3 +579,40 @@ def test_kept_checksums_trust_nothing_in_a_san_header():
         assert kept_checksums({"checksums": [None, pair, None]}, sums) == own
     assert kept_checksums({"checksums": [None, [9, 5], [7, 65535]]}, sums) == [own[0], 9, 7]
     assert kept_checksums({"checksums": [None, [9, 6], None]}, sums) == own  # other samples: their own
+
+
+def test_nan_gaps_among_decimals_in_an_array_are_kept_as_a_csvs_are(tmp_path):
+    """``decode --physical -o x.npy`` writes a record's missing samples as NaN, and a Zarr fill value is NaN, yet
+    a .npy or array holding NaN was refused ("holds NaN or Inf samples") where a CSV's gaps were kept. Now NaN among
+    decimals is held as a CSV's gaps are (integers at the decimals, each gap WFDB's invalid sample): lossless files
+    give the same values and NaN back, float64 and float32 alike, through the CLI and the library; lossy mode, NaN
+    among other floats and infinities are refused in one line each."""
+    from typer.testing import CliRunner
+
+    import sancodec
+    from sancodec.cli import app
+
+    def run(*args):
+        return CliRunner().invoke(app, [str(a) for a in args])
+
+    x = np.round(np.sin(np.arange(3000) / 7) * 3, 3)
+    x[100:110] = np.nan
+    two = np.stack([x, np.round(np.cos(np.arange(3000) / 5), 1)], axis=1)
+    two[5, 1] = np.nan
+    for name, array in (("f64", x), ("f32", x.astype(np.float32)), ("two", two)):
+        source = tmp_path / f"{name}.npy"
+        np.save(source, array)
+        assert run("encode", source, "--fs", "100", "-o", tmp_path / f"{name}.san", "-q").exit_code == 0
+        assert run("decode", tmp_path / f"{name}.san", "-o", tmp_path / f"{name}_back.npy", "-q").exit_code == 0
+        back = np.load(tmp_path / f"{name}_back.npy")
+        assert back.dtype == array.dtype and np.array_equal(back, array, equal_nan=True), name
+    decoded = sancodec.decode(sancodec.encode(x, fs=100.0))
+    assert np.array_equal(decoded.physical().ravel(), x, equal_nan=True)
+    with pytest.raises(SanConfigError, match="missing values .* lossless mode only"):
+        sancodec.encode(x, fs=100.0, mode="lossy", prdn=2)
+    other = np.sin(np.arange(100.0))
+    other[4] = np.nan
+    with pytest.raises(SanFormatError, match="NaN among values that are not decimals"):
+        sancodec.encode(other, fs=100.0)
+    with pytest.raises(SanFormatError, match="holds infinite samples"):
+        sancodec.encode(np.array([1.0, np.inf, 2.0]), fs=100.0)

@@ -138,8 +138,8 @@ def encode_to_file(
         signal = decimal
     missing = missing_of(signal.source)
     if mode != "lossless" and missing is not None and signal.is_digital and bool((signal.samples == missing[0]).any()):
-        raise SanConfigError(f"this record has missing values (a CSV's gaps), which sancodec keeps in lossless mode "
-                             f"only, not {mode}: fill the gaps, or cut the record there")
+        raise SanConfigError(f"this record has missing values (a CSV's gaps, an array's NaN), which sancodec keeps in "
+                             f"lossless mode only, not {mode}: fill the gaps, or cut the record there")
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":

@@ -39,7 +39,7 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
     if data.ndim != 2 or data.size == 0:
         raise SanFormatError(f"{path}: expected a non-empty samples x channels array, got shape {data.shape}")
     if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
-        raise SanFormatError(f"{path}: holds NaN or Inf samples")
+        return _with_nan_gaps(path, data, fs, names, source)
     if data.dtype.kind not in "iuf":
         raise SanFormatError(f"{path}: samples must be numeric, got dtype {data.dtype}")
     if beyond_exact_range(data):
@@ -59,6 +59,23 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
         record_name=path.stem,
         source=source,
     )
+
+
+def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None,
+                   source: dict | None) -> Signal:
+    """An array of decimals with gaps (NaN: what ``decode --physical`` writes for a record's missing samples, a
+    Zarr fill value) as a CSV's gaps are held: integers at each column's decimals, every gap WFDB's invalid sample
+    (``decimals.gapped_units``), kept in lossless mode and decoded to NaN again. Infinities, and NaN among floats
+    that are not decimals, are refused."""
+    if np.isinf(data).any():
+        raise SanFormatError(f"{path}: holds infinite samples")
+    held = gapped_units(data)
+    if held is None:
+        raise SanFormatError(f"{path}: holds NaN among values that are not decimals of at most {MAX_DECIMALS} places "
+                             "within 32 bits: sancodec keeps missing values (NaN) among decimals only, losslessly; "
+                             "fill the gaps, or cut the record there")
+    units, places, value = held
+    return with_decimals(_as_signal(path, units, fs, names, source), places, units, gap=(value, "NaN"))
 
 
 def npy_source(array: np.ndarray) -> dict:

@@ -274,8 +274,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
                              "from a .san, on its grid, is written as those integers)")
     missing = missing_of(signal.source)
     if missing is not None and bool((signal.samples == missing[0]).any()):
-        raise SanConfigError("this record has missing values (a CSV's gaps), which EDF and BDF cannot mark; write "
-                             "it as WFDB (invalid samples), CSV or npy (NaN)")
+        raise SanConfigError("this record has missing values (a CSV's gaps, an array's NaN), which EDF and BDF cannot "
+                             "mark; write it as WFDB (invalid samples), CSV or npy (NaN)")
     source = _checked_source(signal.source, signal.n_channels)
     fields = source.get("signals")
     steps = signal.sample_steps()
