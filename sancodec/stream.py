@@ -195,6 +195,10 @@ class SanFile:
             self._layout: FileLayout = from_header(self._reader.header, model, limits)
             warn_unused_model(self._layout, model)
             _check_work(self._reader, self._layout, limits)
+        except SanFormatError as exc:  # said of this file (the reader, given bytes, knows no name)
+            self._f.close()
+            said = str(exc)
+            raise SanFormatError(said if said.startswith(f"{self.path}: ") else f"{self.path}: {said}") from None
         except BaseException:
             self._f.close()
             raise

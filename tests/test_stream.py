@@ -207,3 +207,20 @@ def test_a_file_whose_source_entry_lies_reads_as_its_samples(record, tmp_path, s
     back = sancodec.decode(path.read_bytes())
     sancodec.write_signal(back, tmp_path / "l.npy")
     assert np.array_equal(np.load(tmp_path / "l.npy").reshape(4000, -1), record.samples[:4000])
+
+
+def test_a_file_open_refuses_says_which_file(tmp_path):
+    """``sancodec.open`` of a file that is no .san, or a damaged one, names the file (it said "not a .san file
+    (magic b'test')" alone, a reader of bytes knowing no name); the CLI's messages name it once."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    (tmp_path / "rec.hea").write_text("test01_00s 4 500 4000\n")
+    (tmp_path / "cut.san").write_bytes(sancodec.encode(np.arange(5000, dtype=np.int16), fs=100.0)[:40])
+    for name, said in (("rec.hea", "not a .san file"), ("cut.san", "")):
+        with pytest.raises(sancodec.SanFormatError) as info:
+            sancodec.open(tmp_path / name)
+        assert str(info.value).startswith(f"{tmp_path / name}: ") and said in str(info.value)
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "cut.san"), "-o", str(tmp_path / "back")])
+    assert res.exit_code == 1 and res.stderr.count(str(tmp_path / "cut.san")) == 1, res.stderr
