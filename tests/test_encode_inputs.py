@@ -10,11 +10,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sancodec
 from sancodec import Signal
+from sancodec.codec import encode_file
 from sancodec.errors import SancodecError
 from sancodec.metrics import prdn
 
@@ -90,3 +92,20 @@ def test_numbers_of_any_numpy_type_are_numbers_and_anything_else_a_clear_refusal
             assert "number" in str(exc)
         else:
             raise AssertionError(f"{options} was accepted")
+
+
+def test_a_mistyped_option_is_named_with_the_one_meant(tmp_path):
+    """``encode(x, fs=100, prdm=2)`` said "encode_to_file() got an unexpected keyword argument 'prdm'", a function
+    the caller never called; now the caller's own and the option it likely meant, and every option where none is
+    close. Options given right still encode."""
+    x = (np.sin(np.arange(2000) / 7) * 300).astype(np.int16)
+    unexpected = r"got an unexpected keyword argument"
+    with pytest.raises(TypeError, match=rf"^encode\(\) {unexpected} 'prdm' \(did you mean 'prdn'\?\)"):
+        sancodec.encode(x, fs=100.0, mode="lossy", prdm=2)
+    with pytest.raises(TypeError, match=rf"^encode\(\) {unexpected} 'colour' \(it takes prdn, snr"):
+        sancodec.encode(x, fs=100.0, colour="blue")
+    sig = sancodec.Signal(x[:, None], 100.0, ["a"], ["mV"])
+    with pytest.raises(TypeError, match=rf"^encode_file\(\) {unexpected} 'efort' \(did you mean 'effort'\?\)"):
+        encode_file(sig, tmp_path / "x.san", mode="lossy", prdn=2, efort="fast")
+    assert not (tmp_path / "x.san").exists()
+    assert encode_file(sig, tmp_path / "x.san", mode="lossy", prdn=2, effort="fast") > 0

@@ -347,9 +347,24 @@ def encode(
     """Encode ``signal`` to ``.san`` bytes (options as :func:`encode_to_file`); ``model=None`` uses
     the bundled default model. Example: ``encode(sig, mode="lossy", prdn=2)``, or for an array
     ``encode(x, fs=250, mode="lossy", prdn=2)``."""
+    _check_option_names("encode", options)
     buf = io.BytesIO()
     encode_to_file(buf, signal, model, mode, max_error, **options)
     return buf.getvalue()
+
+
+def _check_option_names(caller: str, options: dict[str, Any]) -> None:
+    """A TypeError naming ``caller`` (what the user called, not the function it hands its options to) and the option
+    meant, for a keyword :func:`encode_to_file` does not take (``prdm=2``: "did you mean prdn?")."""
+    import difflib
+    import inspect
+
+    known = [p.name for p in inspect.signature(encode_to_file).parameters.values() if p.kind == p.KEYWORD_ONLY]
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else f" (it takes {', '.join(known)})"
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
 
 
 @dataclass
@@ -477,6 +492,7 @@ def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -
 
 def encode_file(signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> int:
     """Encode to ``path`` atomically (temp file, then rename); returns the file size."""
+    _check_option_names("encode_file", {k: v for k, v in kwargs.items() if k not in ("model", "mode", "max_error")})
     data = encode(signal, **kwargs)
     write_bytes_atomic(path, data)
     return len(data)
