@@ -126,6 +126,8 @@ def encode(
     if to_stdout and (json_out or fsync):
         raise SanConfigError(f"-o - writes the .san to standard output; {'--json' if json_out else '--fsync'} is for "
                              "a file (give -o FILE)")
+    if to_stdout:
+        _not_a_terminal(".san")
     if effort != "default" and mode != "lossy":
         raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
     if mode != "lossy" and (prdn, snr, bps) != (None, None, None):  # (a streamed record never reaches the library's
@@ -252,6 +254,8 @@ def decode(
     if from_stdin and output is None:
         raise SanConfigError("reading standard input (-) needs -o FILE for the recording, or -o - for .npy on "
                              "standard output")
+    if to_stdout:
+        _not_a_terminal(".npy")
     flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
     source = None if from_stdin else source_of(input)  # (standard input is read once, below)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
@@ -425,6 +429,13 @@ def _real_samples(head: dict) -> int:
 def _named(message: str, path: Path) -> str:
     name = _shown(path)
     return message if message.startswith(name) else f"{name}: {message}"
+
+
+def _not_a_terminal(what: str) -> None:
+    """Refuse to write binary ``what`` (-o -) to standard output where that is a terminal, as gzip refuses."""
+    if sys.stdout.isatty():
+        raise SanConfigError(f"-o - writes {what} bytes to standard output, which is a terminal here: pipe it into a "
+                             "program or a file (| or >), or give -o FILE")
 
 
 def _shown(path: Path) -> str:

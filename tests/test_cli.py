@@ -771,3 +771,26 @@ def test_san_files_go_through_pipes_both_ways(tmp_path, monkeypatch):
         res = runner.invoke(app, args, input=stdin)
         assert res.exit_code == code and said in res.stderr, (args, res.output)
     assert not (tmp_path / "-").exists() and not (tmp_path / "x.npy").exists()
+
+
+def test_binary_output_is_not_written_to_a_terminal(tmp_path):
+    """``-o -`` with standard output on a terminal (nothing piped) would fill it with a .san's or a .npy's bytes:
+    refused in one line, as gzip refuses, and nothing written."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    rec = copy_record(tmp_path)
+    san = run_san(tmp_path, rec)
+    for args, what in ((["encode", str(rec), "-o", "-"], ".san"), (["decode", str(san), "-o", "-"], ".npy")):
+        leader, follower = pty.openpty()
+        try:
+            done = subprocess.run([sys.executable, "-m", "sancodec", *args], stdout=follower, stderr=subprocess.PIPE,
+                                  cwd=tmp_path, timeout=120)
+        finally:
+            os.close(follower)
+            os.close(leader)
+        said = done.stderr.decode()
+        assert done.returncode == 2 and f"-o - writes {what} bytes to standard output, which is a terminal" in said
+    assert not (tmp_path / "-").exists()
