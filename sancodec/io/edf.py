@@ -59,8 +59,7 @@ def read_edf(path: Path) -> Signal:
     its header or before the data records its header declares, refused (edfio reads what is there, with a warning,
     which let a truncated recording be encoded as if whole)."""
     kind = _kind(path)
-    _check_header_length(path, kind)
-    _check_data_records(path, kind)
+    _check_cut_short(path, kind)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -96,51 +95,50 @@ _SAMPLES_FIELD = 16 + 80 + 8 * 5 + 80  # a signal's fields before its samples pe
 # physical dimension, physical and digital extremes, prefiltering
 
 
-def _check_data_records(path: Path, kind: str) -> None:
-    """Refuse a file holding fewer whole data records than its header declares, counted from the header itself (its
-    data records' count and each signal's samples per record, 2 bytes a sample, 3 in BDF) and the file's size: the
-    check :func:`_check_records` makes of edfio's warning, made so that it holds where warnings do not reach this
-    thread (``warnings.catch_warnings``' state is the process's: another thread's may take them). A field that does
-    not parse is left to edfio, which says what is wrong with it."""
+def _check_cut_short(path: Path, kind: str) -> None:
+    """Refuse a file cut short, read from its header and size alone (one read of them): shorter than its own header
+    (edfio's IndexError or int('') there), or holding fewer whole data records than its header declares (each
+    signal's samples per record, 2 bytes a sample, 3 in BDF): the check :func:`_check_records` makes of edfio's
+    warning, made so that it holds where warnings do not reach this thread (``warnings.catch_warnings``' state is
+    the process's: another thread's may take them). A field that does not parse is left to edfio, which says what
+    is wrong with it."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
             head = f.read(HEADER_BYTES)
-            ns = int(head[252:256].decode("ascii").strip())
-            if not 0 < ns <= 1 << 16:
-                return
-            f.seek(HEADER_BYTES + ns * _SAMPLES_FIELD)
-            fields = f.read(8 * ns)
-        header_bytes = int(head[184:192].decode("ascii").strip())
-        declared = int(head[236:244].decode("ascii").strip())
-        samples = [int(fields[8 * i : 8 * i + 8].decode("ascii").strip()) for i in range(ns)]
-    except (OSError, UnicodeDecodeError, ValueError):
-        return
-    record = (3 if kind == "bdf" else 2) * sum(samples)
-    if declared > 0 and record > 0 and header_bytes >= HEADER_BYTES and all(v >= 0 for v in samples):
-        whole = max(size - header_bytes, 0) // record
-        if whole < declared:
-            _truncated(path, declared, whole)
-
-
-def _check_header_length(path: Path, kind: str) -> None:
-    """Refuse a file shorter than its own header (edfio's IndexError or int('') there)."""
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as f:
-            head = f.read(HEADER_BYTES)
+            ns = _number_field(head[252:256])
+            fields = b""
+            if ns is not None and 0 < ns <= 1 << 16:
+                f.seek(HEADER_BYTES + ns * _SAMPLES_FIELD)
+                fields = f.read(8 * ns)
     except OSError:
         return  # (edfio says what is wrong with a file it cannot open)
     if size < HEADER_BYTES:
         raise SanFormatError(f"{path}: truncated: {size} bytes, shorter than the {HEADER_BYTES}-byte header every "
                              f"{kind.upper()} file starts with")
-    try:
-        declared = int(head[184:192].decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
+    header_bytes = _number_field(head[184:192])
+    if header_bytes is None:
         return  # (a malformed field: edfio's own message)
-    if HEADER_BYTES <= declared and size < declared:
-        raise SanFormatError(f"{path}: truncated: its header declares {declared} header bytes, the file holds "
+    if HEADER_BYTES <= header_bytes and size < header_bytes:
+        raise SanFormatError(f"{path}: truncated: its header declares {header_bytes} header bytes, the file holds "
                              f"{size} bytes")
+    declared = _number_field(head[236:244])
+    samples = [_number_field(fields[8 * i : 8 * i + 8]) for i in range(len(fields) // 8)]
+    if declared is None or not samples or len(samples) != ns or any(v is None or v < 0 for v in samples):
+        return
+    record = (3 if kind == "bdf" else 2) * sum(samples)  # type: ignore[arg-type]
+    if declared > 0 and record > 0 and header_bytes >= HEADER_BYTES:
+        whole = max(size - header_bytes, 0) // record
+        if whole < declared:
+            _truncated(path, declared, whole)
+
+
+def _number_field(raw: bytes) -> int | None:
+    """A header field's whole number, or None where it holds none (ASCII digits, spaces around them)."""
+    try:
+        return int(raw.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        return None
 
 
 def _read(path: Path, kind: str) -> Signal:
