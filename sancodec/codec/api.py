@@ -31,6 +31,7 @@ it holds as integers with a gain of 10^d, the WFDB way: the decoded Signal's ``s
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import os
@@ -355,16 +356,24 @@ def encode(
 
 def _check_option_names(caller: str, options: dict[str, Any]) -> None:
     """A TypeError naming ``caller`` (what the user called, not the function it hands its options to) and the option
-    meant, for a keyword :func:`encode_to_file` does not take (``prdm=2``: "did you mean prdn?")."""
-    import difflib
-    import inspect
-
-    known = [p.name for p in inspect.signature(encode_to_file).parameters.values() if p.kind == p.KEYWORD_ONLY]
+    meant, for a keyword :func:`encode_to_file` does not take (``prdm=2``: "did you mean prdn?"). The options'
+    names are read off its signature once (an encode per Zarr chunk asks every time)."""
+    known = _encode_options()
     for name in options:
         if name not in known:
+            import difflib
+
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else f" (it takes {', '.join(known)})"
             raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
+
+
+@functools.cache
+def _encode_options() -> tuple[str, ...]:
+    """:func:`encode_to_file`'s keyword-only options, in its order."""
+    import inspect
+
+    return tuple(p.name for p in inspect.signature(encode_to_file).parameters.values() if p.kind == p.KEYWORD_ONLY)
 
 
 @dataclass
