@@ -764,6 +764,9 @@ def test_san_files_go_through_pipes_both_ways(tmp_path, monkeypatch):
     assert res.exit_code == 0 and read_signal(tmp_path / "rec_back").n_samples == 4000, res.output
     res = runner.invoke(app, ["info", "-"], input=made.stdout_bytes)
     assert res.exit_code == 0 and "standard input (" in res.stdout and "lossless" in res.stdout
+    (tmp_path / "there.npy").write_bytes(b"mine")  # an existing output, from standard input too: --force or nothing
+    res = runner.invoke(app, ["decode", "-", "-o", str(tmp_path / "there.npy")], input=made.stdout_bytes)
+    assert res.exit_code == 2 and "already exists" in res.stderr and (tmp_path / "there.npy").read_bytes() == b"mine"
     for args, stdin, code, said in ((["decode", "-"], made.stdout_bytes, 2, "needs -o FILE"),
                                     (["decode", "-", "-o", "x.npy"], b"", 1, "standard input held no .san"),
                                     (["decode", "-", "-o", "x.npy"], made.stdout_bytes[:100], 1, "standard input: "),
