@@ -41,6 +41,16 @@ def _default_san_path(source: Path) -> Path:
     return source.with_name(name + ".san")
 
 
+def _into_folder(output: Path, input: Path, name: str) -> Path:
+    """``-o``'s path; where it names an existing folder, ``name`` (the input's, as the default output is named)
+    inside it, as ``cp`` copies into a folder. Standard input has no name to give."""
+    if str(output) == "-" or not output.is_dir():
+        return output
+    if str(input) == "-":
+        raise SanConfigError(f"{output}: is a directory, and standard input has no name to give the output: -o FILE")
+    return output / name
+
+
 def _channel_indices(signal, channels: str) -> list[int]:
     """The indices ``--channels`` names, each checked against ``signal``'s channels."""
     try:
@@ -75,8 +85,9 @@ def _source_text(source: object) -> str:
 def encode(
     input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, .npy or .csv; - reads "
                                  ".npy from standard input (give -o and --fs)."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input); - "
-                                       "writes it to standard output, and no summary."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
+                                       "folder: into it, named after the input); - writes it to standard output, and "
+                                       "no summary."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON for --mode san (default: the bundled ECG "
                                       "model); the other modes' coders do not use a SAN."),
     mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
@@ -143,7 +154,7 @@ def encode(
         raise SanConfigError(f"--processes applies to lossy mode, not {mode}")
     if verify is not None and mode != "lossy":
         raise SanConfigError(f"--verify and --no-verify apply to lossy mode, not {mode} (always checked)")
-    out = output or _default_san_path(input)
+    out = _into_folder(output, input, _default_san_path(Path(input.name)).name) if output else _default_san_path(input)
     if not to_stdout:
         check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
@@ -218,7 +229,8 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
 @boundary
 def decode(
     input: SanFile,
-    output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
+                                       "folder: into it, named after the .san file)."),
     format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: the -o "
                                       "suffix's, .npy, .csv, .edf or .bdf; else the source's: EDF/BDF, .npy (its "
                                       "dtype and shape) or CSV, and WFDB for the rest)."),
@@ -263,7 +275,7 @@ def decode(
     if format is not None and output is not None and output.suffix and named != "wfdb" and named != fmt:
         raise SanConfigError(f"-o {output} names {named.upper()} output but --format asks {fmt.upper()}: give one, or "
                              "make them agree")  # (the file was written under the format's suffix instead)
-    base = output or input.with_name(input.stem + "_decoded")
+    base = _into_folder(output, input, input.stem) if output else input.with_name(input.stem + "_decoded")
     target = base.with_suffix(f".{fmt}") if fmt in flat and base.suffix != f".{fmt}" else base
     if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target

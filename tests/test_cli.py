@@ -302,13 +302,13 @@ def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
         args[3] = locked / "o.san"
         if shutil.which("id") and subprocess.run(["id", "-u"], capture_output=True, text=True).stdout.strip() == "0":
             # root ignores directory permissions: make the target an existing directory instead
-            (locked / "o.san").mkdir()
+            (locked / "o.san" / "test01_00s.san").mkdir(parents=True)
             args += ["--force"]
             code, message = 2, "directory"
     elif case == "exists":
         (tmp_path / "o.san").write_bytes(b"keep me")
-    elif case == "output_is_directory":  # with --force too: a folder is never replaced
-        (tmp_path / "o.san").mkdir()
+    elif case == "output_is_directory":  # with --force too: a folder is never replaced (-o a folder: the file in it)
+        (tmp_path / "o.san" / "test01_00s.san").mkdir(parents=True)
         args += ["--force"]
     res = run(*args)
     assert res.exit_code == code, res.output
@@ -774,6 +774,30 @@ def test_san_files_go_through_pipes_both_ways(tmp_path, monkeypatch):
         res = runner.invoke(app, args, input=stdin)
         assert res.exit_code == code and said in res.stderr, (args, res.output)
     assert not (tmp_path / "-").exists() and not (tmp_path / "x.npy").exists()
+
+
+def test_an_output_folder_takes_the_file_named_after_the_input(tmp_path):
+    """``-o FOLDER`` (an existing one) puts the output inside it, named as the default output is named, as ``cp``
+    copies into a folder. ``decode -o out`` wrote out.hea and out.dat beside the folder, and ``encode`` refused."""
+    rec = copy_record(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("encode", rec, "-o", out, "-q")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["test01_00s.san"]
+    for args, names in (([], ["test01_00s.dat", "test01_00s.hea"]), (["--format", "npy"], ["test01_00s.npy"])):
+        back = tmp_path / f"back{len(args)}"
+        back.mkdir()
+        res = run("decode", out / "test01_00s.san", "-o", back, *args, "-q")
+        assert res.exit_code == 0, res.output
+        assert sorted(p.name for p in back.iterdir()) == names
+        fs = {"fs": 500} if args else {}  # (a .npy does not say its rate)
+        assert np.array_equal(read_signal(back / names[-1], **fs).samples, read_signal(rec).samples)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.is_dir()) == ["test01_00s.dat", "test01_00s.hea"]
+    res = run("encode", rec, "-o", out, "-q")  # the file in the folder exists: --force, as for any output
+    assert res.exit_code == 2 and "out/test01_00s.san: already exists" in res.stderr
+    res = runner.invoke(app, ["decode", "-", "-o", str(out)], input=(out / "test01_00s.san").read_bytes())
+    assert res.exit_code == 2 and "standard input has no name to give the output" in res.stderr
 
 
 def test_binary_output_is_not_written_to_a_terminal(tmp_path):
