@@ -216,6 +216,35 @@ def test_a_npy_source_decodes_to_its_own_dtype_and_rank_by_default(tmp_path, dty
     assert lossy.dtype == x.dtype and lossy.shape == x.shape  # clipped to the dtype's range, never wrapped
 
 
+@pytest.mark.parametrize("dtype, shape", [("float32", (6000,)), ("float64", (6000, 2))])
+def test_a_float_npy_source_decodes_lossy_or_near_lossless_to_its_own_float_type(tmp_path, dtype, shape):
+    """A float32 array coded lossy or near-lossless came back as float64: twice the bytes, and not the array the
+    user gave. Its float type and rank come back, within the target."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    rng = np.random.default_rng(6)
+    x = (np.sin(np.arange(6000) / 9.0)[:, None] + 0.05 * rng.normal(size=(6000, 2))).reshape(-1, 2)
+    x = (x[:, 0] if len(shape) == 1 else x).astype(dtype)
+    np.save(tmp_path / "x.npy", x)
+    runner = CliRunner()
+    for i, (mode, bound) in enumerate(((["--mode", "lossy", "--prdn", "3"], None),
+                                       (["--mode", "near-lossless", "--max-error", "0.01"], 0.01))):
+        made = runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "250", *mode,
+                                   "-o", str(tmp_path / f"{i}.san"), "-q"])
+        assert made.exit_code == 0, made.output
+        res = runner.invoke(app, ["decode", str(tmp_path / f"{i}.san"), "-o", str(tmp_path / f"{i}.npy"), "-q"])
+        assert res.exit_code == 0, res.output
+        back = np.load(tmp_path / f"{i}.npy")
+        assert back.dtype == x.dtype and back.shape == x.shape
+        error = np.abs(back.astype(np.float64) - x)
+        if bound is not None:
+            assert error.max() <= bound * (1 + 1e-6)
+        else:
+            assert error.max() < np.abs(x).max()
+
+
 def test_a_csv_source_decodes_to_csv_and_a_hostile_npy_source_entry_changes_nothing(tmp_path):
     from typer.testing import CliRunner
 

@@ -168,13 +168,14 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _as_source(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so; a
-    decimal source's values (``decimals.decimal_values``), not its integers."""
+    decimal source's values (``decimals.decimal_values``), not its integers; a float32 source's floats, lossy or
+    not, as float32."""
     decimal = decimal_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") != "npy":
         return x
-    if decimal is not None:
+    if decimal is not None or x.dtype.kind == "f":  # (a float source's lossy or near-lossless values too)
         x = x.astype(decimal_dtype(source), copy=False)
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":
