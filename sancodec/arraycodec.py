@@ -2,8 +2,8 @@
 
 Registered through the ``numcodecs.codecs`` entry point, so ``numcodecs.get_codec({"id":
 "sancodec", ...})`` works without importing sancodec first. Each buffer becomes one ``.san``
-payload: an array of shape ``(n,)`` or ``(n, channels)``, integers int8-int32 or uint8-uint16
-in every mode, floats in lossless mode where they are decimals (``io.decimals``: values of at most 9 decimal
+payload: an array of shape ``(n,)`` or ``(n, channels)``, integers of any numpy width in every mode (64-bit ones
+where the chunk's values lie within ±2**53, which the codec holds exactly), floats in lossless mode where they are decimals (``io.decimals``: values of at most 9 decimal
 places, whole numbers stored as floats among them), any floats near-lossless (``max_error``) or lossy.
 The array's dtype and rank travel in the file (as a comment of its signal), so ``decode``
 returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[zarr]``.
@@ -20,11 +20,11 @@ from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.decimals import MAX_DECIMALS, decimal_values, gapped_units, on_decimal_grid, with_decimals
-from sancodec.signal import Signal
+from sancodec.signal import MAX_ABS_SAMPLE, Signal
 
 __all__ = ["Sancodec"]
 
-INTEGERS = ("int8", "int16", "int32", "uint8", "uint16")
+INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[12])")  # numpy's own names only:
 # np.dtype("f3") is a TypeError, and the tag comes from the payload
 
@@ -47,6 +47,27 @@ def _check_ranges(mode: str, max_error: float | None, prdn: float | None, snr: f
         raise SanConfigError(f"the sancodec codec's fs must be a positive finite number of Hz, got {fs!r}")
     if frame_len is not None and not 16 <= frame_len <= 1 << 24:
         raise SanConfigError(f"the sancodec codec's frame_len must be in 16..16777216, got {frame_len}")
+
+
+def check_array_form(shape: tuple[int, ...], dtype: np.dtype) -> None:
+    """Refuse an array the codec cannot hold whatever its values: rank other than 1 or 2, a type that is not a
+    number, an integer type that is not numpy's own (``encode`` and a Zarr array's ``validate`` both ask)."""
+    if len(shape) not in (1, 2):
+        raise SanConfigError(f"the sancodec codec takes (n,) or (n, channels) arrays, got shape {tuple(shape)}")
+    if dtype.kind in "iu" and dtype.name not in INTEGERS:
+        raise SanConfigError(f"the sancodec codec holds {', '.join(INTEGERS)} integers, not {dtype}")
+    if dtype.kind not in "iuf":
+        raise SanConfigError(f"the sancodec codec holds numbers, not {dtype}")
+
+
+def _check_wide_integers(x: np.ndarray) -> None:
+    """Refuse 64-bit integers beyond ±2**53, which a ``.san`` does not hold exactly (checked before int64, which a
+    uint64 of 2**63 or more would wrap)."""
+    if x.dtype.kind in "iu" and x.dtype.itemsize == 8 and x.size:
+        low, high = int(x.min()), int(x.max())
+        if low < -MAX_ABS_SAMPLE or high > MAX_ABS_SAMPLE:
+            raise SanConfigError(f"the sancodec codec holds {x.dtype} values within ±2**53 exactly, and this chunk "
+                                 f"holds {low if low < -MAX_ABS_SAMPLE else high}: take another codec for it")
 
 
 class Sancodec(Codec):
@@ -87,13 +108,11 @@ class Sancodec(Codec):
         import sancodec
 
         arr = ensure_ndarray(buf)
-        if arr.ndim not in (1, 2) or arr.size == 0:
+        if arr.size == 0:
             raise SanConfigError(f"the sancodec codec takes (n,) or (n, channels) arrays, got shape {arr.shape}")
-        if arr.dtype.kind in "iu" and arr.dtype.name not in INTEGERS:
-            raise SanConfigError(f"the sancodec codec holds {', '.join(INTEGERS)} integers, not {arr.dtype}")
-        if arr.dtype.kind not in "iuf":
-            raise SanConfigError(f"the sancodec codec holds numbers, not {arr.dtype}")
+        check_array_form(arr.shape, arr.dtype)
         x = arr.reshape(len(arr), -1)
+        _check_wide_integers(x)
         c = x.shape[1]
         exact = arr.dtype.kind == "f" and arr.dtype.itemsize in (4, 8)  # float32 stays float32 for its decimals
         samples = x.astype(arr.dtype.newbyteorder("=")) if exact else \

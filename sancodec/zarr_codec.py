@@ -31,3 +31,10 @@ class Sancodec(_NumcodecsArrayBytesCodec, codec_name="sancodec"):
 
         NumcodecsSancodec(**{k: v for k, v in codec_config.items() if k != "id"})  # its errors, now
         super().__init__(**codec_config)
+
+    def validate(self, *, shape: tuple[int, ...], dtype: Any, chunk_grid: Any) -> None:
+        """Refuse, as the array is made, a rank or type no chunk of it could be coded in (it failed at the first
+        chunk written): zarr asks each codec this of the array's shape and data type."""
+        from sancodec.arraycodec import check_array_form
+
+        check_array_form(shape, dtype.to_native_dtype())

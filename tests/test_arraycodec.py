@@ -106,8 +106,11 @@ def test_a_payload_whose_dtype_tag_numpy_cannot_parse_is_refused_as_not_ours():
 
 
 def test_what_it_refuses():
-    with pytest.raises(sancodec.SanConfigError, match="integers"):
-        Sancodec().encode(np.zeros(10, dtype=np.int64))
+    for beyond in (np.array([0, (1 << 53) + 1], np.int64), np.array([0, 1 << 63], np.uint64)):  # (not wrapped)
+        with pytest.raises(sancodec.SanConfigError, match=f"holds {beyond.dtype} values within ±2\\*\\*53"):
+            Sancodec().encode(beyond)
+    with pytest.raises(sancodec.SanConfigError, match="numbers, not complex"):
+        Sancodec().encode(np.zeros(10, dtype=np.complex64))
     noise = np.random.default_rng(0).normal(size=10)
     for dtype in (np.float32, np.float64, np.float16):  # floats off every decimal grid (float16: none looked for)
         with pytest.raises(sancodec.SanConfigError, match="floats take near-lossless or lossy"):

@@ -115,3 +115,31 @@ def test_a_bad_configuration_is_refused_when_the_serializer_is_made(tmp_path):
                               compressors=None)
     array[:] = np.linspace(0, 9, 100, dtype=np.float32)[:, None]
     assert np.abs(zarr.open_array(tmp_path / "a")[:, 0] - np.linspace(0, 9, 100)).max() <= 0.5 + 1e-6
+
+
+def test_an_array_no_chunk_of_could_be_coded_is_refused_when_it_is_made(tmp_path):
+    """A 3-D array, or one of complex numbers, was made without a word and failed at the first chunk written (or
+    never, while every chunk held the fill value): zarr asks the serializer's ``validate`` as the array is made."""
+    for shape, chunks, dtype, message in (((10, 4, 4), (5, 4, 4), "int16", "shape"),
+                                          ((10,), (5,), "complex64", "numbers, not complex64")):
+        with pytest.raises(sancodec.SanConfigError, match=message):
+            zarr.create_array(tmp_path / "bad", shape=shape, chunks=chunks, dtype=dtype, serializer=Sancodec(),
+                              compressors=None)
+    assert not (tmp_path / "bad" / "zarr.json").exists()
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint32", "uint64"])
+def test_wide_integer_arrays_come_back_exactly(tmp_path, dtype):
+    """numpy's default integer (int64), and uint32/uint64, were refused outright; their values within ±2**53, all
+    a ``.san`` holds exactly, come back bit for bit, lossy ones in their type."""
+    x = (_record().astype(np.int64) + (1 << 40 if dtype != "uint32" else 1 << 20)).astype(dtype)
+    for name, serializer in (("exact", Sancodec()), ("lossy", Sancodec(mode="lossy", prdn=2))):
+        array = zarr.create_array(tmp_path / name, shape=x.shape, chunks=(16_384, 2), dtype=dtype,
+                                  serializer=serializer, compressors=None)
+        array[:] = x
+        back = zarr.open_array(tmp_path / name)[:]
+        assert back.dtype == x.dtype
+        if name == "exact":
+            assert np.array_equal(back, x)
+        else:
+            assert 0 < np.abs(back.astype(np.float64) - x).max() < np.ptp(x)
