@@ -585,7 +585,7 @@ def report(
                                "--rd-curve file."),
 ) -> None:
     """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""
-    from sancodec.baselines import baseline_sizes
+    from sancodec.baselines import baseline_sizes, missing_packages
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
     from sancodec.io.wfdb import find_wfdb_base
@@ -623,7 +623,7 @@ def report(
     if rd_curve is not None:
         _rd_plot(signal, data, rd_curve)
     if json_out:
-        typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes}))
+        typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes, "baselines_not_installed": missing_packages()}))
         return
     n = signal.n_values
     table = Table(title=f"{input}: {signal.n_samples} x {signal.n_channels} samples" if signal.frame_size == 1 else
@@ -631,9 +631,10 @@ def report(
     raw = next(iter(sizes.values()))  # the raw samples at the width the tools were given (baselines.raw_width)
     for col in ("encoding", "bytes", "bits/sample", "CR vs raw"):
         table.add_column(col, justify="right" if col != "encoding" else "left")
+    missing = missing_packages()
     for name, size in {**sizes, f".san ({rep.mode})": len(data)}.items():
-        if size is None:
-            table.add_row(name, "n/a", "", "")
+        if size is None:  # the tool is not installed, or cannot hold these samples (FLAC: 8 channels of 16 or 24 bits)
+            table.add_row(name, "n/a", f"pip install {missing[name]}" if name in missing else "can't hold these", "")
         else:
             table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{raw / size:.2f}" if raw else "")
     console.print(table)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import importlib.util
 import io
 import lzma
 import os
@@ -61,6 +62,16 @@ def _raw_bytes(x: np.ndarray, width: int | None, floats: int = 64) -> bytes:
     if width == 24:
         return np.ascontiguousarray(x, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
     return np.ascontiguousarray(x, dtype=f"<i{width // 8}").tobytes()
+
+
+#: the Python package each tool of :func:`baseline_sizes` needs beyond the standard library
+TOOL_PACKAGES = {"zstd -19": "zstandard", "FLAC -8": "soundfile", "pcodec 12": "pcodec"}
+
+
+def missing_packages() -> dict[str, str]:
+    """The tools of :func:`baseline_sizes` that are not installed here, each with the package that brings it (pcodec
+    is not among sancodec's dependencies): a report can say why a column is empty."""
+    return {tool: package for tool, package in TOOL_PACKAGES.items() if importlib.util.find_spec(package) is None}
 
 
 def baseline_sizes(signal: Signal) -> dict[str, int | None]:

@@ -174,6 +174,29 @@ def test_report_json_and_plot(tmp_path, mitdb_100, mitdb_excerpt):
     assert res.exit_code == 0 and "PRDN" in res.stdout and ".san (san)" in res.stdout
 
 
+def test_report_says_why_a_tool_has_no_size(tmp_path, monkeypatch, mitdb_excerpt):
+    """A fresh install has no pcodec (not a dependency), and FLAC holds 8 channels at most: each row said "n/a"
+    and no more. Now the row names the package to install, or says the tool cannot hold the samples."""
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setitem(sys.modules, "pcodec", None)  # its import fails, as where it is not installed
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pcodec" else found(name, *a))
+    res = run("report", mitdb_excerpt, "--mode", "lossy", "--prdn", "3")
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.stdout.splitlines() if "pcodec 12" in line)
+    assert "n/a" in row and "pip install pcodec" in row
+    res = run("report", mitdb_excerpt, "--json")
+    rep = json.loads(res.stdout)
+    assert rep["baselines"]["pcodec 12"] is None and rep["baselines_not_installed"] == {"pcodec 12": "pcodec"}
+    wide = np.cumsum(np.random.default_rng(0).integers(-5, 6, (3000, 9)), axis=0).astype(np.int16)
+    np.save(tmp_path / "wide.npy", wide)  # 9 channels: past FLAC's 8
+    res = run("report", tmp_path / "wide.npy", "--fs", "250")
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.stdout.splitlines() if "FLAC -8" in line)
+    assert "n/a" in row and "can't hold these" in row
+
+
 def test_report_encodes_at_any_lossy_target(mitdb_excerpt):
     """``report`` encoding now takes the lossy targets and effort ``encode`` takes, and refuses what
     ``encode`` refuses, in one line."""
