@@ -3,8 +3,9 @@
 Registered through the ``numcodecs.codecs`` entry point, so ``numcodecs.get_codec({"id":
 "sancodec", ...})`` works without importing sancodec first. Each buffer becomes one ``.san``
 payload: an array of shape ``(n,)`` or ``(n, channels)``, integers of any numpy width in every mode (64-bit ones
-where the chunk's values lie within ±2**53, which the codec holds exactly), floats in lossless mode where they are decimals (``io.decimals``: values of at most 9 decimal
-places, whole numbers stored as floats among them), any floats near-lossless (``max_error``) or lossy.
+where the chunk's values lie within ±2**53, which the codec holds exactly), floats in lossless mode where they are
+decimals (``io.decimals``: values of at most 9 decimal places, whole numbers stored as floats among them), any
+floats near-lossless (``max_error``) or lossy.
 The array's dtype and rank travel in the file (as a comment of its signal), so ``decode``
 returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[zarr]``.
 """
