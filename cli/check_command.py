@@ -17,10 +17,6 @@ from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 console = Console(markup=False, highlight=False)  # (paths and errors are text)
 progress_console = Console(stderr=True, markup=False)
 
-#: rows decoded at a time: memory bounded by this and a frame window, whatever the file's length
-BLOCK_ROWS = 1 << 16
-
-
 @dataclass
 class Checked:
     """One file's outcome: what it holds where it decoded whole, else the one-line reason it did not."""
@@ -50,8 +46,8 @@ def san_files(paths: list[Path]) -> list[Path]:
 
 
 def check_file(path: Path, model: object = None, limits: object = None, threads: int | None = None) -> Checked:
-    """Decode ``path`` whole, a block at a time (every frame's checksum, every lossless channel's sample CRC, the
-    annotations), keeping nothing: a :class:`Checked` of what it holds, or of the first failure."""
+    """``path`` decoded whole and kept nowhere (:meth:`sancodec.SanFile.check`): a :class:`Checked` of what it holds,
+    or of the first failure."""
     from sancodec.codec.limits import DEFAULT_LIMITS
     from sancodec.stream import SanFile
 
@@ -62,9 +58,7 @@ def check_file(path: Path, model: object = None, limits: object = None, threads:
         if not path.exists():
             raise SanFormatError(f"{path}: no such file")
         with SanFile(path, model=model, limits=limits or DEFAULT_LIMITS, threads=threads) as f:  # type: ignore[arg-type]
-            f.signal_head  # noqa: B018 - the annotations unpacked and checked
-            for _ in f.blocks(BLOCK_ROWS):
-                pass
+            f.check()
             info = f.info
     except (SancodecError, OSError) as exc:
         said = str(exc) if isinstance(exc, SancodecError) else (exc.strerror or str(exc))

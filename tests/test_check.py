@@ -115,3 +115,17 @@ def test_a_file_that_needs_its_model_says_so_and_checks_with_it(tmp_path):
     assert res.exit_code == 1 and "FAILED" in res.stderr and "model" in res.stderr, res.output
     res = runner.invoke(app, ["check", str(tmp_path / "s.san"), "--model", str(tmp_path / "m.json")])
     assert res.exit_code == 0 and "(san, 4000 x 1 samples" in res.stdout, res.output
+
+
+def test_sanfile_check_is_the_library_side_of_it(tmp_path):
+    """``SanFile.check()`` decodes the whole file and keeps nothing; a damaged frame raises a SanFormatError."""
+    import pytest
+
+    archive = _archive(tmp_path)
+    with sancodec.open(archive / "rec.san") as f:
+        assert f.check() is None
+    data = bytearray((archive / "rec.san").read_bytes())
+    data[len(data) // 2] ^= 0x10
+    (tmp_path / "bad.san").write_bytes(bytes(data))
+    with sancodec.open(tmp_path / "bad.san") as f, pytest.raises(sancodec.SanFormatError, match="checksum"):
+        f.check()
