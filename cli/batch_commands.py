@@ -17,7 +17,7 @@ console = Console(stderr=True, markup=False)  # (paths and errors are text)
 @app.command()
 @boundary
 def batch(
-    src: Path = typer.Argument(..., help="Folder of records (WFDB, EDF/BDF, .npy with --fs, .csv with --csv); of "
+    src: Path = typer.Argument(..., help="Folder of records (WFDB, EDF/BDF, .npy with --fs, .csv/.tsv with --csv); of "
                                ".san with --decode."),
     dst: Path = typer.Argument(..., help="Output folder: the same tree, plus manifest.csv."),
     decode: bool = typer.Option(False, "--decode", metavar="", help="Decode every .san under SRC instead."),
@@ -32,8 +32,8 @@ def batch(
     effort: str = typer.Option("default", "--effort", help="lossy: default, balanced or fast (see sancodec encode)."),
     fs: float | None = typer.Option(None, help="Sampling frequency of .npy inputs (without it they are skipped) and of "
                                     ".csv ones without a leading time column."),
-    csv: bool = typer.Option(False, "--csv", metavar="", help="Encode .csv tables too (a leading time column sets "
-                             "the rate; else --fs)."),
+    csv: bool = typer.Option(False, "--csv", metavar="", help="Encode .csv and .tsv tables too (a leading time "
+                             "column sets the rate; else --fs)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Re-encode outputs that are complete."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
 ) -> None:
@@ -86,8 +86,9 @@ def _say_left_out(src: Path, dst: Path, fs: float | None, csv: bool) -> None:
 
     found = set(find_inputs(src, npy=fs is not None, csv=csv, skip=dst))
     every = set(find_inputs(src, npy=True, csv=True, skip=dst))
-    left = {kind: sum(p.suffix.lower() == kind for p in every - found) for kind in (".npy", ".csv")}
-    why = {".npy": "give --fs to encode .npy arrays", ".csv": "give --csv to encode .csv tables"}
+    left = {kind: sum(p.suffix.lower() == kind for p in every - found) for kind in (".npy", ".csv", ".tsv")}
+    why = {".npy": "give --fs to encode .npy arrays", ".csv": "give --csv to encode .csv tables",
+           ".tsv": "give --csv to encode .tsv tables"}
     for kind, count in left.items():
         if count:
             console.print(f"left out: {count} {kind} file{'s' if count > 1 else ''} ({why[kind]})")

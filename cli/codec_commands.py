@@ -35,7 +35,7 @@ MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps)
 
 def _default_san_path(source: Path) -> Path:
     name = source.name
-    for suffix in (".hea", ".dat", ".npy", ".csv", ".edf", ".bdf"):
+    for suffix in (".hea", ".dat", ".npy", ".csv", ".tsv", ".edf", ".bdf"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return source.with_name(name + ".san")
@@ -276,7 +276,9 @@ def decode(
         raise SanConfigError(f"-o {output} names {named.upper()} output but --format asks {fmt.upper()}: give one, or "
                              "make them agree")  # (the file was written under the format's suffix instead)
     base = _into_folder(output, input, input.stem) if output else input.with_name(input.stem + "_decoded")
-    target = base.with_suffix(f".{fmt}") if fmt in flat and base.suffix != f".{fmt}" else base
+    kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() == ".tsv")  # (a .tsv: tabs)
+    suffix = ".tsv" if fmt == "csv" and isinstance(source, dict) and source.get("suffix") == ".tsv" else f".{fmt}"
+    target = base.with_suffix(suffix) if fmt in flat and not kept else base
     if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
         check_record_name(target)
@@ -408,7 +410,7 @@ def _achieved(target: dict, prdn: list) -> list[str]:
     return [one(p) for p in prdn]
 
 
-RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv")  # what encode reads, that a .san is not
+RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv")  # what encode reads, that a .san is not
 
 
 def _read_san(path: Path) -> bytes:
@@ -599,7 +601,7 @@ def report(
             check_output(picture, force, input_files(input) + ([san] if san else []))
             figure_format(picture)  # (before any work)
     given = _read_san(san) if san else None
-    if fs is None and given is not None and input.suffix.lower() in (".npy", ".csv"):
+    if fs is None and given is not None and input.suffix.lower() in (".npy", ".csv", ".tsv"):
         fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
     signal = read_signal(input, fs=fs)
     if given is not None:

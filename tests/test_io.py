@@ -645,3 +645,30 @@ def test_nan_gaps_among_decimals_in_an_array_are_kept_as_a_csvs_are(tmp_path):
         sancodec.encode(other, fs=100.0)
     with pytest.raises(SanFormatError, match="holds infinite samples"):
         sancodec.encode(np.array([1.0, np.inf, 2.0]), fs=100.0)
+
+
+def test_a_tsv_table_reads_codes_and_comes_back_as_a_tsv(tmp_path):
+    """Tab-separated exports (.tsv) were refused as an unknown file type, though the CSV reader reads tabs. Now a .tsv
+    encodes, decodes by default to a .tsv again, byte for byte, and ``-o x.tsv`` or ``write_signal(s, "x.tsv")``
+    writes tabs whatever the source's delimiter."""
+    from typer.testing import CliRunner
+
+    from sancodec.batch import find_inputs
+    from sancodec.cli import app
+
+    text = "time\tECG\tRESP\n" + "".join(f"{k / 250:.3f}\t{np.sin(k / 9):.3f}\t{1 + k % 7 / 10:.1f}\n"
+                                         for k in range(500))
+    (tmp_path / "t.tsv").write_text(text)
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "t.tsv"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "t.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "t_decoded.tsv").read_text() == text
+    signal = read_signal(tmp_path / "t.tsv")
+    assert signal.fs == 250 and signal.channel_names == ["ECG", "RESP"]
+    comma = Signal(np.arange(12).reshape(6, 2), 100.0, ["a", "b"], ["mV", "mV"])
+    write_signal(comma, tmp_path / "c.tsv")
+    assert (tmp_path / "c.tsv").read_text().splitlines()[:2] == ["a\tb", "0\t1"]
+    assert np.array_equal(read_signal(tmp_path / "c.tsv", fs=100).samples, comma.samples)
+    assert [p.name for p in find_inputs(tmp_path, csv=True)] == ["c.tsv", "t.tsv", "t_decoded.tsv"]
+    assert find_inputs(tmp_path) == []  # (batch takes tables with --csv only)

@@ -24,10 +24,12 @@ from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.io.wfdb import output_files as wfdb_output_files
 from sancodec.signal import Signal
 
-__all__ = ["FORMATS", "default_format", "output_files", "read_channel", "read_signal", "write_signal"]
+__all__ = ["FORMATS", "TABLE_SUFFIXES", "default_format", "output_files", "read_channel", "read_signal", "write_signal"]
 
 FORMATS = ("wfdb", "npy", "csv", "edf", "bdf")
-_SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".edf": "edf", ".bdf": "bdf"}
+#: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs)
+TABLE_SUFFIXES = (".csv", ".tsv")
+_SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf"}
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal:
@@ -43,13 +45,13 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal
         raise SanFormatError(f"{p}: no such file")
     if p.suffix.lower() == ".npy":
         return read_npy(p, fs)
-    if p.suffix.lower() == ".csv":
+    if p.suffix.lower() in TABLE_SUFFIXES:
         return read_csv(p, fs)
     if p.suffix.lower() in (".edf", ".bdf"):
         from sancodec.io.edf import read_edf
 
         return _own_rate(read_edf(p), fs, p, f"an {p.suffix[1:].upper()} file")
-    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy or .csv)")
+    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy, .csv or .tsv)")
 
 
 def _own_rate(signal: Signal, fs: float | None, path: Path, what: str) -> Signal:
@@ -70,7 +72,7 @@ def check_own_rate(path: str | os.PathLike[str], what: str, own: float, fs: floa
 def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
     """One channel of a recording in physical units (float64) at its native rate, for training."""
     p = Path(path)
-    signal = read_signal(p, fs=1.0 if p.suffix.lower() in (".npy", ".csv") else None)  # the rate is not used
+    signal = read_signal(p, fs=1.0 if p.suffix.lower() in (".npy", *TABLE_SUFFIXES) else None)  # (rate not used)
     if not 0 <= channel < signal.n_channels:
         raise SanFormatError(f"{path}: channel {channel} does not exist (it has {signal.n_channels})")
     x = signal.channel(channel)
@@ -119,7 +121,7 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
     if fmt == "npy":
         return [write_npy(signal, p, fsync=fsync)]
     if fmt == "csv":
-        return [write_csv(signal, p, quantum=quantum, fsync=fsync)]
+        return [write_csv(signal, p, quantum=quantum, fsync=fsync, tabs=p.suffix.lower() == ".tsv")]
     if fmt in ("edf", "bdf"):
         from sancodec.io.edf import write_edf
 

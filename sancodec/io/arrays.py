@@ -248,6 +248,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         row = int(np.argwhere(np.isnan(data[:, 0]))[0][0])
         raise SanFormatError(f"{path}: {_where(row, 0, names)} is {gap_text or 'empty'}: a time is never missing")
     source: dict[str, Any] = {"kind": "csv"}
+    if path.suffix.lower() == ".tsv":  # (decoded by default to a .tsv again)
+        source["suffix"] = ".tsv"
     if (delimiter, decimal) != (",", "."):
         source |= {"delimiter": delimiter, "decimal": decimal}
     if timed:
@@ -558,14 +560,15 @@ def grid_places(step: float) -> int | None:
     return places if places <= 17 else None
 
 
-def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = None, fsync: bool = False) -> Path:
+def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = None, fsync: bool = False,
+              tabs: bool = False) -> Path:
     """A header row of channel names (:func:`_header_row`), then one row per sample: integers, decimals (a decimal
     source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
     with 17 significant digits (they read back exactly), or, with ``quantum`` (a lossy float file's grid step per
     channel), at :func:`grid_places`. A CSV source's time column comes first again, rebuilt from its first time
     and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds, or as the elapsed
     clock times it held (:func:`clock_times`); its delimiter and decimal mark are kept (:func:`_dialect_of`), and
-    its units row (``units_row``)."""
+    its units row (``units_row``); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's delimiter."""
     buf = io.StringIO()
     held = decimal_values(signal)
     names, rows = list(signal.channel_names), signal.samples
@@ -596,6 +599,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         else:
             names, time_unit = [time[0], *names], _clock_unit(signal.source)
     delimiter, decimal = _dialect_of(signal)
+    delimiter = "\t" if tabs else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
         decimal = "."
     header = _header_row(names, delimiter)
