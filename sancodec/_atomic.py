@@ -11,7 +11,9 @@ there is no flock (Windows), writers of one process still take turns; those of s
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import secrets
 import shutil
 import threading
@@ -23,7 +25,13 @@ try:
 except ImportError:  # Windows: sancodec still imports, reads and writes (folder_lock says how far it locks)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["folder_lock", "move_into_place", "temp_folder", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["folder_lock", "move_into_place", "said_of_output", "temp_folder", "write_bytes_atomic",
+           "write_text_atomic"]
+
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")  # numpy's ndarray.tofile, which no errno comes with
+
+#: the errors only a write gives (a full disk or quota, a file past the size allowed), whose OSError names no file
+WRITE_ERRNOS = frozenset(e for e in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG) if e is not None)
 
 
 def _temp_name(folder: Path, suffix: str = ".tmp") -> Path:
@@ -83,13 +91,33 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, fsync: bool = 
 
 
 @contextlib.contextmanager
+def said_of_output(target: Path, folder: Path) -> Iterator[None]:
+    """An OSError of the work writing ``target`` through the temp ``folder`` said of ``target``: one naming a file in
+    ``folder`` ("/data/.san-1f2e3d4c.d/r.dat: No space left on device" is "/data/r: ..."), or naming none where only a
+    write gives it (:data:`WRITE_ERRNOS`: a full disk said "No space left on device" and no more). Any other, of an
+    input read meanwhile, as it was."""
+    try:
+        yield
+    except OSError as exc:
+        name = exc.filename
+        inside = name is not None and folder in Path(os.fsdecode(name)).parents
+        if inside or (name is None and exc.errno in WRITE_ERRNOS):
+            raise type(exc)(exc.errno, exc.strerror or str(exc), str(target)) from None
+        if name is None and exc.errno is None and _SHORT_WRITE.fullmatch(str(exc)):  # numpy's tofile, on a full disk
+            raise OSError(None, f"could not write it all ({exc}): is the disk full?", str(target)) from None
+        raise
+
+
+@contextlib.contextmanager
 def temp_folder(beside: Path) -> Iterator[Path]:
-    """A fresh hidden folder in ``beside``'s folder, removed on exit with whatever is left in it."""
+    """A fresh hidden folder in ``beside``'s folder, removed on exit with whatever is left in it; what fails inside
+    while writing is said of ``beside`` (:func:`said_of_output`)."""
     folder = _temp_name(beside.parent, ".d")
-    with _said_of(beside):  # (only the folder's making: the caller's work inside may read its inputs)
+    with _said_of(beside):
         folder.mkdir()
     try:
-        yield folder
+        with said_of_output(beside, folder):
+            yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from sancodec._atomic import move_into_place, temp_folder
+from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
@@ -134,7 +134,8 @@ class SanWriter:
             raise
 
     def _spill(self, payload: bytes) -> None:
-        self._spool.write(payload)
+        with said_of_output(self.path, self._folder):  # (a full disk's write names no file)
+            self._spool.write(payload)
         self._lengths.append(len(payload))
 
     def _spooled(self) -> Iterator[bytes]:
@@ -155,8 +156,8 @@ class SanWriter:
                                                            "missing": {"value": STREAM_GAP, "text": "NaN"}})
             header, minor = self._encoder.header()
             final = self._folder / "file.san"
-            with builtins.open(final, "wb") as out:  # one frame: the one-frame layout (format 1.7)
-                frames = list(self._spooled()) if len(self._lengths) == 1 else self._spooled()
+            with said_of_output(self.path, self._folder), builtins.open(final, "wb") as out:
+                frames = list(self._spooled()) if len(self._lengths) == 1 else self._spooled()  # (one: format 1.7's)
                 write_container(out, header, frames, minor=minor)
             move_into_place([(final, self.path)], fsync=self._fsync)
         finally:

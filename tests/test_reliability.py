@@ -395,3 +395,47 @@ def test_a_write_that_fails_names_the_output_not_its_temp_file(tmp_path, monkeyp
         res = run(*args, "-q")
         assert res.exit_code == 1 and res.stderr.startswith(f"error: {tmp_path / named}: "), res.stderr
         assert ".san-" not in res.stderr and "No such file or directory" in res.stderr
+
+
+def test_a_full_disk_is_said_of_the_output_on_every_path_that_writes_through_a_temp_folder(tmp_path, monkeypatch):
+    """A full disk's OSError names no file: a streamed .san or record said "error: No space left on device" and no
+    more, and numpy's short write ("900000 requested and 200704 written", no errno) came out bare from EDF or inside
+    "could not write WFDB record (...)". Each now names the output, and leaves nothing behind."""
+    import errno
+    import os
+
+    from sancodec import stream
+    from sancodec._atomic import said_of_output
+    from sancodec.io import edf, wfdb, wfdb_stream
+
+    rec = _copy(tmp_path, "test01_00s")
+    assert run("encode", rec, "-o", tmp_path / "ok.san", "-q").exit_code == 0
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    short = OSError("900000 requested and 200704 written")
+
+    def raising(exc):
+        def fail(*args, **kwargs):
+            raise exc
+        return fail
+
+    cases = [(stream, "write_container", full, ["encode", rec, "-o", tmp_path / "s.san"], "s.san", "No space left"),
+             (wfdb_stream, "_encode", full, ["decode", tmp_path / "ok.san", "-o", tmp_path / "r"], "r",
+              "No space left"),
+             (wfdb, "write_record", short, ["decode", tmp_path / "ok.san", "-o", tmp_path / "cut", "--end", "100"],
+              "cut", "is the disk full?"),
+             (edf, "read_edf", short, ["decode", tmp_path / "ok.san", "-o", tmp_path / "e.edf"], "e.edf",
+              "is the disk full?")]
+    for owner, name, exc, args, named, said in cases:
+        with monkeypatch.context() as patch:
+            patch.setattr(owner, name, raising(exc))
+            res = run(*args, "-q")
+        assert res.exit_code == 1 and res.stderr.startswith(f"error: {tmp_path / named}: "), res.stderr
+        assert said in res.stderr and ".san-" not in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.san", "test01_00s.dat", "test01_00s.hea"]
+    folder = tmp_path / ".san-x.d"
+    with pytest.raises(FileNotFoundError) as caught, said_of_output(tmp_path / "out", folder):  # an input's: as it was
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(tmp_path / "in.dat"))
+    assert caught.value.filename == str(tmp_path / "in.dat")
+    with pytest.raises(OSError) as caught, said_of_output(tmp_path / "out", folder):  # a file in the temp folder
+        raise OSError(errno.EIO, "Input/output error", str(folder / "out.dat"))
+    assert caught.value.filename == str(tmp_path / "out") and caught.value.errno == errno.EIO

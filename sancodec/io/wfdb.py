@@ -429,7 +429,7 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
                 raise SanFormatError(f"{path}: wfdb wrote {[f.name for f in written]}, expected "
                                      f"{[t.name for t in targets]}")
             return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)
-    except (SanFormatError, SanConfigError):
+    except (SanFormatError, SanConfigError, OSError):  # (an OSError said of the record: temp_folder)
         raise
     except Exception as exc:
         raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
