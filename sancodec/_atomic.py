@@ -100,7 +100,7 @@ def said_of_output(target: Path, folder: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         name = exc.filename
-        inside = name is not None and folder in Path(os.fsdecode(name)).parents
+        inside = isinstance(name, (str, bytes, os.PathLike)) and folder in Path(os.fsdecode(name)).parents
         if inside or (name is None and exc.errno in WRITE_ERRNOS):
             raise type(exc)(exc.errno, exc.strerror or str(exc), str(target)) from None
         if name is None and exc.errno is None and _SHORT_WRITE.fullmatch(str(exc)):  # numpy's tofile, on a full disk
