@@ -57,6 +57,48 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+def said(exc: BaseException) -> tuple[str, int]:
+    """The one line (without ``error: ``) and the exit code :func:`boundary` gives a library or OS error: 2 for bad
+    usage, 1 otherwise."""
+    if isinstance(exc, OSError) and not isinstance(exc, SancodecError):
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        return f"{where}{exc.strerror or exc}", 1
+    return str(exc), 2 if isinstance(exc, SanConfigError) else 1
+
+
+def several_into(inputs: Sequence[Path], output: Path | None, what: str) -> None:
+    """Refuse what several inputs cannot share: one ``-o`` file (each needs its own ``what``: -o names a folder, or
+    is left out), standard output, or standard input (one input alone)."""
+    if len(inputs) < 2:
+        return
+    if any(str(i) == "-" for i in inputs):
+        raise SanConfigError("standard input (-) is one input alone")
+    if output is not None and (str(output) == "-" or not output.is_dir()):
+        raise SanConfigError(f"{len(inputs)} inputs each make their own {what}: -o names an existing folder to put "
+                             f"them in, or leave -o out (got -o {output})")
+
+
+def each_input(inputs: Sequence[Path], work: Callable[[Path], None]) -> None:
+    """``work`` on each of ``inputs``: one alone as ever (its error ends the command); of several, as gzip and flac
+    do, each failure said in one ``error:`` line and the others still done, the command then exiting with the
+    highest code said."""
+    if len(inputs) == 1:
+        work(inputs[0])
+        return
+    worst = 0
+    for path in inputs:
+        try:
+            work(path)
+        except (SancodecError, OSError) as exc:
+            if _state["debug"]:
+                raise
+            line, code = said(exc)
+            typer.echo(f"error: {line}", err=True)
+            worst = max(worst, code)
+    if worst:
+        raise typer.Exit(worst)
+
+
 def boundary(fn: F) -> F:
     """Turn library and OS errors into one line and an exit code (2 for bad usage, 1 otherwise)."""
 
@@ -73,10 +115,7 @@ def boundary(fn: F) -> F:
         except (SancodecError, OSError) as exc:
             if _state["debug"]:
                 raise
-            if isinstance(exc, OSError) and not isinstance(exc, SancodecError):
-                where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-                fail(f"{where}{exc.strerror or exc}", 1)
-            fail(str(exc), 2 if isinstance(exc, SanConfigError) else 1)
+            fail(*said(exc))
         except Exception as exc:  # a bug or an unforeseen input: still one line, never a traceback
             if _state["debug"]:
                 raise

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, input_files
+from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, each_input, input_files, several_into
 from sancodec.cli.streaming import (
     busy,
     read_stdin,
@@ -83,8 +83,9 @@ def _source_text(source: object) -> str:
 @app.command()
 @boundary
 def encode(
-    input: Path = typer.Argument(..., help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, .npy or .csv; - reads "
-                                 ".npy from standard input (give -o and --fs)."),
+    inputs: list[Path] = typer.Argument(..., metavar="inputs", help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, "
+                                        ".npy, .csv or .tsv; several, each to its own .san (-o: a folder); - reads "
+                                        ".npy from standard input (give -o and --fs)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
                                        "folder: into it, named after the input); - writes it to standard output, and "
                                        "no summary."),
@@ -124,6 +125,32 @@ def encode(
     """Compress a recording into a .san file (decoded and checked before it is written, but at lossy --effort
     fast or balanced without --verify). WFDB records in format 16 or 212 are read a frame at a time (in lossy mode a
     block at a time, as are integer .npy arrays): memory is bounded by the frame, not the record."""
+    options = {name: value for name, value in locals().items() if name != "inputs"}
+    several_into(inputs, output, ".san")
+    each_input(_distinct_records(inputs) if len(inputs) > 1 else inputs, lambda input: _encode_one(input, **options))
+
+
+def _distinct_records(inputs: list[Path]) -> list[Path]:
+    """``inputs`` with each WFDB record once, where a shell's ``*`` named it by several of its files (rec.hea,
+    rec.dat, rec.atr): the first mention kept, as the record's base path, in order."""
+    from sancodec.io.wfdb import find_wfdb_base
+
+    seen: dict[Path, None] = {}
+    for path in inputs:
+        base = find_wfdb_base(path)
+        companion = path.with_suffix("")  # an annotation or other file of a record (rec.atr, rec.qrs)
+        if base is None and path.suffix.lower() not in (*RECORDING_SUFFIXES, ".san") and \
+                companion.with_name(companion.name + ".hea").exists():
+            base = companion
+        seen.setdefault(base or path)
+    return list(seen)
+
+
+def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str, max_error: float | None,
+                prdn: float | None, snr: float | None, bps: float | None, effort: str, verify: bool | None,
+                channels: str | None, fs: float | None, frame_len: int | None, force: bool, fsync: bool,
+                threads: int | None, processes: bool, fast_decode: bool, json_out: bool, quiet: bool) -> None:
+    """``encode`` of one input."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.codec.api import verifies
@@ -228,7 +255,8 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
 @app.command()
 @boundary
 def decode(
-    input: SanFile,
+    inputs: list[Path] = typer.Argument(..., metavar="inputs", help="A .san file; several, each to its own output "
+                                        "(-o: a folder); - reads one from standard input."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
                                        "folder: into it, named after the .san file)."),
     format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: the -o "
@@ -254,6 +282,15 @@ def decode(
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 are written as they decode (memory bounded by the frame, not the record)."""
+    options = {name: value for name, value in locals().items() if name != "inputs"}
+    several_into(inputs, output, "output")
+    each_input(inputs, lambda input: _decode_one(input, **options))
+
+
+def _decode_one(input: Path, output: Path | None, format: str | None, start: int | None, end: int | None,
+                model: Path | None, channels: str | None, physical: bool, force: bool, fsync: bool,
+                max_values: int | None, threads: int | None, json_out: bool, quiet: bool) -> None:
+    """``decode`` of one .san file."""
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import default_format, output_files, write_signal

@@ -823,6 +823,38 @@ def test_an_output_folder_takes_the_file_named_after_the_input(tmp_path):
     assert res.exit_code == 2 and "standard input has no name to give the output" in res.stderr
 
 
+def test_several_inputs_each_make_their_own_output_and_a_failure_spares_the_rest(tmp_path):
+    """``encode a b c`` and ``decode *.san`` were refused (one input only); now each input makes its own output,
+    beside it or in ``-o FOLDER``, a record named by several of its files (``rec.hea rec.dat rec.atr``, a shell's
+    ``*``) once, and one that fails says so in one line while the others are still made, as gzip does."""
+    for name in ("test01_00s", "100_3chan"):
+        copy_record(tmp_path, name)
+    (tmp_path / "100_3chan.atr").write_bytes(b"")  # a record's other file, as * names it
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("encode", tmp_path / "test01_00s.hea", tmp_path / "test01_00s.dat", tmp_path / "100_3chan.atr",
+              tmp_path / "missing", tmp_path / "100_3chan", "-o", out, "-q")
+    assert res.exit_code == 1, res.output
+    assert res.stderr.strip().splitlines() == [f"error: {tmp_path / 'missing'}: no such WFDB record (missing "
+                                               "missing.hea)"]
+    assert sorted(p.name for p in out.iterdir()) == ["100_3chan.san", "test01_00s.san"]
+    res = run("decode", out / "test01_00s.san", out / "100_3chan.san", "-o", out, "--format", "npy", "--json")
+    assert res.exit_code == 0, res.output
+    assert [json.loads(line)["outputs"] for line in res.stdout.splitlines()] == [[str(out / "test01_00s.npy")],
+                                                                                [str(out / "100_3chan.npy")]]
+    assert np.array_equal(np.load(out / "100_3chan.npy"), read_signal(tmp_path / "100_3chan").samples)
+    res = run("encode", tmp_path / "test01_00s", tmp_path / "100_3chan", "--mode", "lossy", "--prdn", "3", "-q")
+    assert res.exit_code == 0 and (tmp_path / "test01_00s.san").exists() and (tmp_path / "100_3chan.san").exists()
+    for args, said in ((["encode", tmp_path / "test01_00s", tmp_path / "100_3chan", "-o", tmp_path / "one.san"],
+                        "2 inputs each make their own .san: -o names an existing folder"),
+                       (["decode", out / "test01_00s.san", out / "100_3chan.san", "-o", "-"],
+                        "2 inputs each make their own output"),
+                       (["decode", "-", out / "100_3chan.san", "-o", out], "standard input (-) is one input alone")):
+        res = run(*args)
+        assert res.exit_code == 2 and said in res.stderr, res.output
+    assert not (tmp_path / "one.san").exists()
+
+
 def test_binary_output_is_not_written_to_a_terminal(tmp_path):
     """``-o -`` with standard output on a terminal (nothing piped) would fill it with a .san's or a .npy's bytes:
     refused in one line, as gzip refuses, and nothing written."""
