@@ -109,3 +109,17 @@ def test_a_mistyped_option_is_named_with_the_one_meant(tmp_path):
         encode_file(sig, tmp_path / "x.san", mode="lossy", prdn=2, efort="fast")
     assert not (tmp_path / "x.san").exists()
     assert encode_file(sig, tmp_path / "x.san", mode="lossy", prdn=2, effort="fast") > 0
+
+
+def test_a_mode_given_where_the_model_goes_is_named_for_what_it_is(tmp_path, monkeypatch):
+    """``encode(sig, "lossy")`` put the mode where the model goes, and said "lossy: no such model file"; a file
+    named so, in the folder, is still a model's path."""
+    signal = Signal(np.arange(2000).reshape(-1, 1) % 50, 250.0, ["a"], ["mV"])
+    for mode in ("lossy", "lossless", "near-lossless", "san"):
+        with pytest.raises(sancodec.SanConfigError, match=f"not the mode: give the mode by name, encode\\(signal, "
+                                                          f"mode='{mode}'"):
+            sancodec.encode(signal, mode)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lossy").write_text("{}")
+    with pytest.raises(sancodec.ModelFileError):  # a path after all: read, and refused as a model file
+        sancodec.encode(signal, "lossy")

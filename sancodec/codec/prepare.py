@@ -31,6 +31,9 @@ def resolve_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec:
     else:
         from sancodec.san.spec import load_model
 
+        if isinstance(model, str) and model in ENCODE_MODES and not os.path.exists(model):  # encode(sig, "lossy")
+            raise SanConfigError(f"the argument after the signal is the SAN model, not the mode: give the mode by "
+                                 f"name, encode(signal, mode={model!r}, ...)")
         spec = load_model(model)
     if spec.dim != 1:
         raise SanConfigError("the codec encodes 1-D signals; this model is 2-D")
