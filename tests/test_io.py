@@ -672,3 +672,22 @@ def test_a_tsv_table_reads_codes_and_comes_back_as_a_tsv(tmp_path):
     assert np.array_equal(read_signal(tmp_path / "c.tsv", fs=100).samples, comma.samples)
     assert [p.name for p in find_inputs(tmp_path, csv=True)] == ["c.tsv", "t.tsv", "t_decoded.tsv"]
     assert find_inputs(tmp_path) == []  # (batch takes tables with --csv only)
+
+
+@pytest.mark.parametrize(("text", "names", "values"), [
+    ("0,125;1,5\n0,130;1,6\n", ["ch0", "ch1"], [[0.125, 1.5], [0.130, 1.6]]),  # decimal commas, no header
+    ("1,,3\n4,5,6\n", ["ch0", "ch1", "ch2"], [[1, np.nan, 3], [4, 5, 6]]),  # a gap in the first row
+    ("1,-,3\n4,5,6\n", ["ch0", "ch1", "ch2"], [[1, np.nan, 3], [4, 5, 6]]),
+    ("time,ECG,RESP,\n0.000,0.125,1.5,\n0.004,0.130,1.6,\n", ["ECG", "RESP"], [[0.125, 1.5], [0.130, 1.6]]),
+    ("1,2,\n3,4,\n", ["ch0", "ch1"], [[1, 2], [3, 4]]),  # each row closed by a delimiter, no header
+    ("0,125;1,5;\n0,130;1,6;\n", ["ch0", "ch1"], [[0.125, 1.5], [0.130, 1.6]]),
+    ("a,b,\n1,2,5\n3,4,6\n", ["a", "b", ""], [[1, 2, 5], [3, 4, 6]]),  # a last column of values: a channel
+])
+def test_a_csv_first_row_of_data_is_data_and_a_closing_delimiter_no_channel(tmp_path, text, names, values):
+    """A CSV without a header whose first row held decimal commas ("0,125;1,5") or a gap ("1,,3") was taken for
+    names: its first row lost without a word, its channels named "0,125" and "1,5". Rows each closed by a delimiter
+    ("1.5,", as some exports write them) made a last channel named "" of gaps alone."""
+    (tmp_path / "x.csv").write_text(text)
+    signal = read_signal(tmp_path / "x.csv", fs=250.0)
+    assert signal.channel_names == names
+    assert np.allclose(signal.physical(), values, equal_nan=True, rtol=0, atol=1e-12)

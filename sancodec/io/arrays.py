@@ -219,8 +219,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         raise SanFormatError(f"{path}: empty CSV")
     delimiter, decimal = dialect(lines)
     first = _cells(lines[0], delimiter)  # (quoted names read whole)
+    closed = len(first) > 1 and first[-1] == "" and lines[0].rstrip(" ").endswith(delimiter)  # "1,2,": numbers
     names = None
-    if not all(_number(v, ".") for v in first) or _quoted_numbers(lines, delimiter):
+    if not _data_row(first[: len(first) - closed], decimal) or _quoted_numbers(lines, delimiter):
         names = first
         lines = lines[1:]
     units = None
@@ -230,6 +231,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
+    if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
+        lines = [line.rstrip(" ")[:-1] for line in lines]
+        names, units = names if names is None else names[:-1], units if units is None else units[:-1]
     clock = names is not None and is_time_name(names[0]) and bool(_CLOCK.fullmatch(_cells(lines[0], delimiter)[0]))
     clock_places = None
     if clock:
@@ -287,6 +291,15 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     return signal
 
 
+def _trailing_delimiter(lines: Sequence[str], names: Sequence[str] | None, delimiter: str) -> bool:
+    """Whether every data row of ``lines`` ends with ``delimiter`` under a header (if any) whose last name is empty:
+    an export that closes each row with a delimiter, whose last "column" holds nothing, not a channel of gaps."""
+    if names is not None and (len(names) < 2 or names[-1].strip()):
+        return False
+    return all(line.rstrip(" ").endswith(delimiter) for line in lines) and \
+        (names is not None or all(line.rstrip(" ")[:-1].strip() for line in lines))
+
+
 def _with_gaps(lines: Sequence[str], delimiter: str, decimal: str) -> np.ndarray | None:
     """The rows with their missing values (``decimals.MISSING_TEXTS``: an empty cell, "-", "NA"...) as NaN, in one
     pass of a regular expression and numpy's reader (a cell at a time took three times the whole read of a
@@ -311,6 +324,14 @@ def _gap_text(line: str, delimiter: str, column: int) -> str | None:
     """The text a CSV wrote for the missing value in ``column`` of ``line`` (:func:`_gap_word`), or None."""
     cells = _cells(line, delimiter)
     return _gap_word(cells[column].strip()) if column < len(cells) else None
+
+
+def _data_row(cells: Sequence[str], decimal: str) -> bool:
+    """Whether a first row of ``cells`` is data, not names: numbers (with ``decimal`` as the mark: "0,125;1,5" is
+    data), among them gaps (``1,,3``, ``1,-,3``); a row of gaps alone is no data to tell by (names)."""
+    words = [c.strip() for c in cells]
+    return any(_number(c, decimal) for c in words) and \
+        all(_number(c, decimal) or _gap_word(c) is not None for c in words)
 
 
 def _gap_word(text: str) -> str | None:
