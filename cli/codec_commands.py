@@ -41,6 +41,17 @@ def _default_san_path(source: Path) -> Path:
     return source.with_name(name + ".san")
 
 
+def _san_path(input: Path, output: Path | None) -> Path:
+    """Where ``encode`` writes ``input``'s .san: ``-o``'s path (in a folder, named after the input), else beside it."""
+    return _into_folder(output, input, _default_san_path(Path(input.name)).name) if output else _default_san_path(input)
+
+
+def _decoded_base(input: Path, output: Path | None) -> Path:
+    """The path ``decode`` names ``input``'s output by, before its format's suffix: ``-o``'s (in a folder, named after
+    the .san file), else ``<stem>_decoded`` beside it."""
+    return _into_folder(output, input, input.stem) if output else input.with_name(input.stem + "_decoded")
+
+
 def _into_folder(output: Path, input: Path, name: str) -> Path:
     """``-o``'s path; where it names an existing folder, ``name`` (the input's, as the default output is named)
     inside it, as ``cp`` copies into a folder. Standard input has no name to give."""
@@ -126,8 +137,9 @@ def encode(
     fast or balanced without --verify). WFDB records in format 16 or 212 are read a frame at a time (in lossy mode a
     block at a time, as are integer .npy arrays): memory is bounded by the frame, not the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
-    several_into(inputs, output, ".san")
-    each_input(_distinct_records(inputs) if len(inputs) > 1 else inputs, lambda input: _encode_one(input, **options))
+    inputs = _distinct_records(inputs) if len(inputs) > 1 else inputs
+    several_into(inputs, output, ".san", lambda input: _san_path(input, output))
+    each_input(inputs, lambda input: _encode_one(input, **options))
 
 
 def _distinct_records(inputs: list[Path]) -> list[Path]:
@@ -181,7 +193,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         raise SanConfigError(f"--processes applies to lossy mode, not {mode}")
     if verify is not None and mode != "lossy":
         raise SanConfigError(f"--verify and --no-verify apply to lossy mode, not {mode} (always checked)")
-    out = _into_folder(output, input, _default_san_path(Path(input.name)).name) if output else _default_san_path(input)
+    out = _san_path(input, output)
     if not to_stdout:
         check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
@@ -283,7 +295,7 @@ def decode(
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 are written as they decode (memory bounded by the frame, not the record)."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
-    several_into(inputs, output, "output")
+    several_into(inputs, output, "output", lambda input: _decoded_base(input, output))
     each_input(inputs, lambda input: _decode_one(input, **options))
 
 
@@ -312,7 +324,7 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
     if format is not None and output is not None and output.suffix and named != "wfdb" and named != fmt:
         raise SanConfigError(f"-o {output} names {named.upper()} output but --format asks {fmt.upper()}: give one, or "
                              "make them agree")  # (the file was written under the format's suffix instead)
-    base = _into_folder(output, input, input.stem) if output else input.with_name(input.stem + "_decoded")
+    base = _decoded_base(input, output)
     kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() == ".tsv")  # (a .tsv: tabs)
     suffix = ".tsv" if fmt == "csv" and isinstance(source, dict) and source.get("suffix") == ".tsv" else f".{fmt}"
     target = base.with_suffix(suffix) if fmt in flat and not kept else base

@@ -845,14 +845,23 @@ def test_several_inputs_each_make_their_own_output_and_a_failure_spares_the_rest
     assert np.array_equal(np.load(out / "100_3chan.npy"), read_signal(tmp_path / "100_3chan").samples)
     res = run("encode", tmp_path / "test01_00s", tmp_path / "100_3chan", "--mode", "lossy", "--prdn", "3", "-q")
     assert res.exit_code == 0 and (tmp_path / "test01_00s.san").exists() and (tmp_path / "100_3chan.san").exists()
+    (tmp_path / "twin").mkdir()
+    copy_record(tmp_path / "twin")
+    before = (out / "test01_00s.san").read_bytes()
     for args, said in ((["encode", tmp_path / "test01_00s", tmp_path / "100_3chan", "-o", tmp_path / "one.san"],
                         "2 inputs each make their own .san: -o names an existing folder"),
                        (["decode", out / "test01_00s.san", out / "100_3chan.san", "-o", "-"],
                         "2 inputs each make their own output"),
-                       (["decode", "-", out / "100_3chan.san", "-o", out], "standard input (-) is one input alone")):
+                       (["decode", "-", out / "100_3chan.san", "-o", out], "standard input (-) is one input alone"),
+                       (["encode", tmp_path / "test01_00s", tmp_path / "twin" / "test01_00s", "-o", out, "--force"],
+                        f"{tmp_path / 'test01_00s'} and {tmp_path / 'twin' / 'test01_00s'} would both make "
+                        f"{out / 'test01_00s.san'}"),
+                       (["decode", out / "100_3chan.san", tmp_path / "100_3chan.san", "-o", out, "--force"],
+                        "would both make")):
         res = run(*args)
         assert res.exit_code == 2 and said in res.stderr, res.output
     assert not (tmp_path / "one.san").exists()
+    assert (out / "test01_00s.san").read_bytes() == before  # neither --force replaced it
 
 
 def test_binary_output_is_not_written_to_a_terminal(tmp_path):
