@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import typer
 
@@ -28,9 +28,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",  # docstrings' line breaks reflow; a blank line starts a paragraph
 )
-
-#: The ``.san`` argument that decode, info and report share.
-SanFile = Annotated[Path, typer.Argument(help="A .san file; - reads it from standard input.")]
 
 _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])

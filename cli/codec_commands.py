@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sancodec.cli.app import SanFile, app, boundary, check_output, check_outputs, each_input, input_files, several_into
+from sancodec.cli.app import app, boundary, check_output, check_outputs, each_input, input_files, several_into
 from sancodec.cli.streaming import (
     busy,
     read_stdin,
@@ -509,12 +509,20 @@ def _shown(path: Path) -> str:
 @app.command()
 @boundary
 def info(
-    input: SanFile,
-    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the header as JSON."),
+    inputs: list[Path] = typer.Argument(..., metavar="inputs", help="A .san file; several, each in turn (`sancodec "
+                                        "check` lists an archive a line a file); - reads one from standard input."),
+    json_out: bool = typer.Option(False, "--json", metavar="", help="Print the header as JSON (a line a file)."),
     bands: bool = typer.Option(False, "--bands", metavar="", help="Lossy files: where each channel's bytes go "
                                "(frame codings, beat template, each wavelet band and its frequencies)."),
 ) -> None:
     """Show a .san file's header, channels, mode, model, frames and size."""
+    if len(inputs) > 1 and any(str(i) == "-" for i in inputs):
+        raise SanConfigError("standard input (-) is one input alone")
+    each_input(inputs, lambda input: _info_one(input, json_out, bands))
+
+
+def _info_one(input: Path, json_out: bool, bands: bool) -> None:
+    """``info`` of one .san file."""
     from sancodec.codec import read_info
     from sancodec.codec.anatomy import lossy_anatomy
 

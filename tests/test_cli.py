@@ -864,6 +864,17 @@ def test_several_inputs_each_make_their_own_output_and_a_failure_spares_the_rest
     assert (out / "test01_00s.san").read_bytes() == before  # neither --force replaced it
 
 
+def test_info_of_several_files_shows_each_in_turn(tmp_path):
+    rec = copy_record(tmp_path)
+    for name, mode in (("a.san", []), ("b.san", ["--mode", "lossy", "--prdn", "4"])):
+        assert run("encode", rec, "-o", tmp_path / name, "-q", *mode).exit_code == 0
+    res = run("info", tmp_path / "a.san", tmp_path / "missing.san", tmp_path / "b.san", "--json")
+    assert res.exit_code == 1 and res.stderr.strip() == f"error: {tmp_path / 'missing.san'}: no such file"
+    assert [json.loads(line)["encoded_mode"] for line in res.stdout.splitlines()] == ["lossless", "lossy"]
+    res = run("info", tmp_path / "a.san", tmp_path / "b.san")
+    assert res.exit_code == 0 and res.stdout.count("│ mode ") == 2 and "target PRDN 4 %" in res.stdout
+
+
 def test_binary_output_is_not_written_to_a_terminal(tmp_path):
     """``-o -`` with standard output on a terminal (nothing piped) would fill it with a .san's or a .npy's bytes:
     refused in one line, as gzip refuses, and nothing written."""
