@@ -387,7 +387,7 @@ def test_channel_names_that_are_numbers_come_back_from_a_csv(tmp_path, dialect):
     """Names that all read as numbers (a WFDB record's leads named "1" and "2") are quoted in the header row, which
     read_csv takes for names before unquoted data rows: the channels come back named so, with every sample. (Such a
     CSV used to read its header row as a first sample.) A file that quotes its data rows too keeps its first row as
-    data, and an unquoted row of numbers is data as before."""
+    data (read since values in quotes read), and an unquoted row of numbers is data as before."""
     for names in (["42"], ["1", "2.5"], ["-3", "1e5"]):
         sig = Signal(np.arange(2 * len(names)).reshape(2, len(names)) + 7, 10.0, names, ["NU"] * len(names),
                      source=dialect)
@@ -399,8 +399,7 @@ def test_channel_names_that_are_numbers_come_back_from_a_csv(tmp_path, dialect):
     (tmp_path / "named.csv").write_text("'42'\n1\n2\n")  # PhysioNet's single quotes
     assert read_signal(tmp_path / "named.csv", fs=10).channel_names == ["42"]
     (tmp_path / "all.csv").write_text('"1";"2"\n"3";"4"\n')  # every value quoted: its first row is no header
-    with pytest.raises(SanFormatError, match="not a numeric CSV"):
-        read_signal(tmp_path / "all.csv", fs=10)
+    assert read_signal(tmp_path / "all.csv", fs=10).samples.tolist() == [[1, 2], [3, 4]]
 
 
 def _clock(seconds: float) -> str:
@@ -691,3 +690,37 @@ def test_a_csv_first_row_of_data_is_data_and_a_closing_delimiter_no_channel(tmp_
     signal = read_signal(tmp_path / "x.csv", fs=250.0)
     assert signal.channel_names == names
     assert np.allclose(signal.physical(), values, equal_nan=True, rtol=0, atol=1e-12)
+
+
+def test_a_csv_of_quoted_values_or_with_a_comment_preamble_reads_as_its_values(tmp_path):
+    """Values in double quotes ('"0.125","1.5"', as csv.QUOTE_ALL and some recorders write them) were refused, "not a
+    numeric CSV"; a preamble of '#' lines (a recorder's notes, or numpy.savetxt's "# time,ECG" header) was read as
+    the header. Quoted values read (a quoted decimal comma too); the notes become the signal's comments, written back
+    as such to a CSV (and to a WFDB header); numpy.savetxt's commented header names the columns."""
+    rows = [(k / 250, round(np.sin(k / 9), 3), 1 + k % 7 / 10) for k in range(300)]
+    quoted = '"time","ECG","RESP"\n' + "".join(f'"{t:.3f}","{e:.3f}","{r:.1f}"\n' for t, e, r in rows)
+    (tmp_path / "q.csv").write_text(quoted)
+    (tmp_path / "qe.csv").write_text(quoted.replace(",", ";").replace(".", ","))  # "0,125";"1,5"
+    for name in ("q.csv", "qe.csv"):
+        signal = read_signal(tmp_path / name)
+        assert signal.fs == 250 and signal.channel_names == ["ECG", "RESP"], name
+        assert np.allclose(signal.physical(), [r[1:] for r in rows], rtol=0, atol=1e-9), name
+    notes = "# recorder X-100, firmware 2.1\n#gain 1000\n"
+    (tmp_path / "c.csv").write_text(notes + quoted.replace('"', ""))
+    signal = read_signal(tmp_path / "c.csv")
+    assert signal.comments == ["recorder X-100, firmware 2.1", "gain 1000"] and signal.channel_names == ["ECG", "RESP"]
+    write_signal(signal, tmp_path / "back.csv")
+    back = (tmp_path / "back.csv").read_text()
+    assert back.startswith("# recorder X-100, firmware 2.1\n# gain 1000\ntime,ECG,RESP\n")
+    assert read_signal(tmp_path / "back.csv").comments == signal.comments
+    from sancodec import decode, encode
+
+    assert decode(encode(signal)).comments == signal.comments
+    t = np.arange(5) / 250
+    np.savetxt(tmp_path / "s.csv", np.column_stack([t, t * 2]), delimiter=",", header="made today\ntime,ECG",
+               fmt="%.4f")
+    signal = read_signal(tmp_path / "s.csv")
+    assert signal.fs == 250 and signal.channel_names == ["ECG"] and signal.comments == ["made today"]
+    (tmp_path / "open.csv").write_text('a,b\n"1","2\n3,4\n')
+    with pytest.raises(SanFormatError, match="open.csv: a quoted value does not close in data row 1"):
+        read_signal(tmp_path / "open.csv", fs=10)

@@ -215,9 +215,13 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     except UnicodeDecodeError:
         raise SanFormatError(f"{path}: not a UTF-8 text CSV") from None
     lines = [line for line in text.splitlines() if line.strip()]
+    preamble = _preamble(lines)  # "# exported by ...": kept as the signal's comments, written back so
+    lines = lines[len(preamble):]
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
     delimiter, decimal = dialect(lines)
+    if preamble and _names_in_comment(preamble[-1], lines[0], delimiter, decimal):  # numpy.savetxt's "# a,b"
+        lines, preamble = [preamble[-1], *lines], preamble[:-1]
     first = _cells(lines[0], delimiter)  # (quoted names read whole)
     closed = len(first) > 1 and first[-1] == "" and lines[0].rstrip(" ").endswith(delimiter)  # "1,2,": numbers
     names = None
@@ -234,16 +238,19 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
         lines = [line.rstrip(" ")[:-1] for line in lines]
         names, units = names if names is None else names[:-1], units if units is None else units[:-1]
+    parsed_decimal = decimal
+    if any('"' in line for line in lines):  # values in double quotes ("0.125","1.5"): read as the cells they are
+        lines, parsed_decimal = _unquoted(path, lines, delimiter, decimal), "."
     clock = names is not None and is_time_name(names[0]) and bool(_CLOCK.fullmatch(_cells(lines[0], delimiter)[0]))
     clock_places = None
     if clock:
         lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
     try:
-        data = _numbers("\n".join(lines), delimiter, decimal)
+        data = _numbers("\n".join(lines), delimiter, parsed_decimal)
     except ValueError as exc:
-        data = _with_gaps(lines, delimiter, decimal)  # empty cells, PhysioNet's "-" and the like as NaN
+        data = _with_gaps(lines, delimiter, parsed_decimal)  # empty cells, PhysioNet's "-" and the like as NaN
         if data is None:
-            said = _bad_cell(lines, delimiter, decimal, names) or f"not a numeric CSV ({exc})"
+            said = _bad_cell(lines, delimiter, parsed_decimal, names) or f"not a numeric CSV ({exc})"
             raise SanFormatError(f"{path}: {said}") from None
     gap = np.argwhere(np.isnan(data))[0] if np.isnan(data).any() else None
     gap_text = None if gap is None else _gap_text(lines[int(gap[0])], delimiter, int(gap[1]))
@@ -288,7 +295,44 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if units is not None and len(units) == signal.n_channels:  # (a unit no header could hold stays "NU")
         signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
         signal.source = {**(signal.source or {}), "units_row": True}  # written back by write_csv
+    if preamble:
+        signal.comments = [*signal.comments, *preamble]
+        signal.source = {**(signal.source or {}), "comment_lines": True}  # written back by write_csv
     return signal
+
+
+def _names_in_comment(note: str, line: str, delimiter: str, decimal: str) -> bool:
+    """Whether the preamble's last ``note`` is the header row, written as a comment (``numpy.savetxt(header=...)``
+    writes "# time,ECG"): names, as many as the first row below, ``line``, holds values, and that row data."""
+    names, values = _cells(note, delimiter), _cells(line, delimiter)
+    return len(names) == len(values) and not _data_row(names, decimal) and _data_row(values, decimal)
+
+
+def _preamble(lines: Sequence[str]) -> list[str]:
+    """The comments of the lines starting with ``#`` before a CSV's first row (an export's notes: device, date,
+    settings), each without its ``#`` and the space after it."""
+    notes = []
+    for line in lines:
+        if not line.lstrip().startswith("#"):
+            break
+        note = line.lstrip()[1:]
+        notes.append(note[1:] if note.startswith(" ") else note)
+    return notes
+
+
+def _unquoted(path: Path, lines: Sequence[str], delimiter: str, decimal: str) -> list[str]:
+    """Data rows whose values stand in double quotes, as rows of the bare values (the csv module's reading: a quoted
+    value may hold the delimiter), a decimal comma made a point (the rows are then read with a point)."""
+    import csv
+
+    for row, line in enumerate(lines):
+        if line.count('"') % 2:  # (the csv module would read on into the next rows, as one value)
+            raise SanFormatError(f"{path}: a quoted value does not close in data row {row + 1}")
+    try:
+        rows = list(csv.reader(lines, delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise SanFormatError(f"{path}: a quoted value does not read ({exc})") from None
+    return [delimiter.join(c.strip().replace(",", ".") if decimal == "," else c.strip() for c in row) for row in rows]
 
 
 def _trailing_delimiter(lines: Sequence[str], names: Sequence[str] | None, delimiter: str) -> bool:
@@ -428,7 +472,7 @@ def dialect(lines: Sequence[str]) -> tuple[str, str]:
     head = lines[:20]
     rows = head[1:] or head
     delimiter = next((d for d in (";", "\t") if all(d in row for row in rows)), ",")
-    cells = [c.strip() for line in head for c in line.split(delimiter)]
+    cells = [c.strip().strip('"') for line in head for c in line.split(delimiter)]  # ("0,125": a value in quotes)
     comma = delimiter != "," and any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     return delimiter, "," if comma else "."
 
@@ -637,4 +681,6 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         values = values.replace(".", ",") if decimal == "," else values
         gap = missing[1] if missing is not None and (missing[1] or len(names) > 1) else "NaN"  # (one column's
         text = header + "\n" + (values if missing is None else values.replace("nan", gap))  # empty cell: a blank line)
+    if isinstance(signal.source, dict) and signal.source.get("comment_lines") is True:  # a CSV source's preamble
+        text = "".join(f"# {' '.join(c.splitlines())}\n" for c in signal.comments) + text
     return write_text_atomic(path, text, fsync=fsync)
