@@ -71,7 +71,7 @@ def test_every_writer_takes_any_source_entry_or_refuses_it_in_one_error(tmp_path
 
 TOKENS = ["0", "-1", "1e308", "nan", "inf", "0.1", "1.23456789012", "-0.0", "1e-320", "5e-324", "x", "", " ", "time",
           "Time [s]", "1,5", "1;2", '"a"', "0.000", "9007199254740993", "1e15", "-", "+1.5", ".5", "5.", "'0:00.004'",
-          "'1:02:03.5'", "'hh:mm:ss.mmm'", "'mV'", "\ufeff1"]
+          "'1:02:03.5'", "'hh:mm:ss.mmm'", "'mV'", "\ufeff1", '"0.5"', '"1,5"', '"', "#", "# 1,2"]
 
 
 def _decimal(rng: random.Random) -> str:
@@ -88,8 +88,9 @@ CSV_SEEDS = range(*map(int, os.environ.get("CSV_SEEDS", "0:3").split(":")))
 @pytest.mark.parametrize("seed", CSV_SEEDS)
 def test_any_csv_text_reads_or_is_refused_in_one_error_and_what_reads_round_trips(tmp_path, seed):
     """Random CSV texts (commas, semicolons with decimal commas, tabs; header and units rows; clock times; hostile
-    numbers): read_signal returns or raises a SancodecError; what it returns codes losslessly or is refused so, and
-    decodes to a CSV that reads back as the same values."""
+    numbers; '#' preambles, quoted values, rows closed by a delimiter): read_signal returns or raises a
+    SancodecError; what it returns codes losslessly or is refused so, and decodes to a CSV that reads back as the
+    same values."""
     import sancodec
 
     rng = random.Random(seed)
@@ -97,13 +98,15 @@ def test_any_csv_text_reads_or_is_refused_in_one_error_and_what_reads_round_trip
     for _ in range(120):
         columns, delimiter = rng.randint(1, 4), rng.choice([",", ";", "\t"])
         comma = delimiter != "," and rng.random() < 0.7
-        lines = []
+        lines = [f"# note {k}" for k in range(rng.choice([0, 0, 0, 1, 2]))]  # a recorder's preamble
+        closed, quoted = rng.random() < 0.1, rng.random() < 0.1  # rows closed by a delimiter; every value quoted
         if rng.random() < 0.6:
             lines.append(delimiter.join(rng.choice(["time", "a", "Zeit", "'Elapsed time'", "t", '"a;b"', "x"])
                                         for _ in range(columns)))
         for _ in range(rng.randint(1, 6)):
             cells = [rng.choice(TOKENS) if rng.random() < 0.08 else _decimal(rng) for _ in range(columns)]
-            lines.append(delimiter.join(c.replace(".", ",") if comma else c for c in cells))
+            cells = [c.replace(".", ",") if comma else c for c in cells]
+            lines.append(delimiter.join(f'"{c}"' if quoted else c for c in cells) + (delimiter if closed else ""))
         (tmp_path / "f.csv").write_text("\n".join(lines) + "\n")
         try:
             signal = read_signal(tmp_path / "f.csv", fs=100.0 if rng.random() < 0.5 else None)

@@ -724,3 +724,19 @@ def test_a_csv_of_quoted_values_or_with_a_comment_preamble_reads_as_its_values(t
     (tmp_path / "open.csv").write_text('a,b\n"1","2\n3,4\n')
     with pytest.raises(SanFormatError, match="open.csv: a quoted value does not close in data row 1"):
         read_signal(tmp_path / "open.csv", fs=10)
+
+
+@pytest.mark.parametrize(("names", "source"), [
+    (["1,2", "975.0"], {"kind": "csv", "delimiter": ";", "decimal": "."}),  # numbers to a reader of decimal commas
+    (["0:00,004"], {"kind": "csv", "delimiter": "\t", "decimal": ","}),  # one column: read back with commas
+    (["#1", "ECG"], None),  # a first name that would read as a comment line
+    (["\ufeff1", "2"], None),  # numbers once a byte-order mark at the file's start is dropped
+])
+def test_a_csv_header_that_would_read_otherwise_is_quoted(tmp_path, names, source):
+    """Header rows random CSV testing found reading back as data, as a comment or split in two (CSV_SEEDS=100:2100
+    in tests/test_hostile_sources.py): each is written quoted, and the names and samples come back."""
+    signal = Signal(np.arange(6 * len(names)).reshape(6, len(names)) - 3, 100.0, names, ["NU"] * len(names),
+                    source=source)
+    write_signal(signal, tmp_path / "h.csv")
+    back = read_signal(tmp_path / "h.csv", fs=100.0)
+    assert back.channel_names == names and back.samples.tolist() == signal.samples.tolist()

@@ -241,7 +241,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     parsed_decimal = decimal
     if any('"' in line for line in lines):  # values in double quotes ("0.125","1.5"): read as the cells they are
         lines, parsed_decimal = _unquoted(path, lines, delimiter, decimal), "."
-    clock = names is not None and is_time_name(names[0]) and bool(_CLOCK.fullmatch(_cells(lines[0], delimiter)[0]))
+    head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
+    clock = names is not None and is_time_name(names[0]) and bool(head) and bool(_CLOCK.fullmatch(head[0]))
     clock_places = None
     if clock:
         lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
@@ -490,11 +491,14 @@ def _dialect_of(signal: Signal) -> tuple[str, str]:
 
 def _header_row(names: Sequence[str], delimiter: str) -> str:
     """The CSV's header row: the names, one quoted where it holds the delimiter or a quote (as spreadsheets quote
-    them, and ``read_csv`` reads them back), every one where all read as numbers (``read_csv`` takes a row of
-    quoted numbers before unquoted ones for names), a line break in one made a space."""
+    them, and ``read_csv`` reads them back), every one where the row would read as data (numbers, gaps among them:
+    ``read_csv`` takes a row of quoted numbers before unquoted ones for names) or its first starts with ``#`` (it
+    would read as a comment), a line break in one made a space."""
     out = io.StringIO()
     cells = [" ".join(n.splitlines()) for n in names]
-    every = all(_number(c, ".") for c in cells)  # names that are all numbers: quoted, or they would read as data
+    as_read = [cells[0].lstrip("\ufeff"), *cells[1:]] if cells else cells  # (a byte-order mark: dropped at the start)
+    every = _data_row(as_read, ".") or _data_row(as_read, ",") or (bool(cells) and cells[0].lstrip().startswith("#"))
+    # (either decimal mark: the reader tells the file's from its first rows, this one among them)
     csv.writer(out, delimiter=delimiter, lineterminator="", quoting=csv.QUOTE_ALL if every else csv.QUOTE_MINIMAL
                ).writerow(cells)
     return out.getvalue()
@@ -667,9 +671,10 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     delimiter = "\t" if tabs else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
         decimal = "."
-    header = _header_row(names, delimiter)
+    header = _header_row(names, delimiter if len(names) > 1 else ",")  # (one column: read back with commas)
     if isinstance(signal.source, dict) and signal.source.get("units_row") is True:  # a CSV source's units row
-        header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units], delimiter)
+        header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units],
+                                      delimiter if len(names) > 1 else ",")
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
     text = buf.getvalue()
     if clock is not None:  # each row after its clock time
