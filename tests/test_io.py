@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -740,3 +741,17 @@ def test_a_csv_header_that_would_read_otherwise_is_quoted(tmp_path, names, sourc
     write_signal(signal, tmp_path / "h.csv")
     back = read_signal(tmp_path / "h.csv", fs=100.0)
     assert back.channel_names == names and back.samples.tolist() == signal.samples.tolist()
+
+
+def test_a_csv_row_starting_with_a_hash_inside_the_table_is_refused_not_passed_over(tmp_path):
+    """numpy's reader passes over a row starting with '#' as a comment: a data row lost without a word (the samples
+    after it one row early). Comments go before the table (kept); one inside it is refused by its row. A row of one
+    quoted empty value is a gap, as an empty cell is, not numpy's "input contained no data" warning."""
+    (tmp_path / "h.csv").write_text("a,b\n1,2\n# x\n3,4\n")
+    with pytest.raises(SanFormatError, match="data row 2, column 'a' is not a number"):
+        read_signal(tmp_path / "h.csv", fs=1.0)
+    (tmp_path / "e.csv").write_text('a\n1\n""\n3\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.array_equal(read_signal(tmp_path / "e.csv", fs=1.0).physical(), [[1.0], [np.nan], [3.0]],
+                              equal_nan=True)

@@ -361,8 +361,12 @@ def _with_gaps(lines: Sequence[str], delimiter: str, decimal: str) -> np.ndarray
 
 def _numbers(rows: str, delimiter: str, decimal: str) -> np.ndarray:
     """The data rows' numbers (numpy's reader, a decimal comma read as a point); a ValueError where one does not
-    read."""
-    return np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter, ndmin=2)
+    read, a row starting with ``#`` among them (numpy would pass it over as a comment: a row lost without a word), or
+    a row with nothing in it (a quoted empty value alone; numpy would warn of no data, or pass the row over)."""
+    if any(not row.strip() for row in rows.split("\n")):
+        raise ValueError("a row holds no value")
+    return np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter, ndmin=2,
+                      comments=None)
 
 
 def _gap_text(line: str, delimiter: str, column: int) -> str | None:
