@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,8 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sancodec.cli.app import app, boundary
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 
+if TYPE_CHECKING:
+    from sancodec.codec.limits import DecodeLimits
+    from sancodec.san.spec import SanSpec
+
 console = Console(markup=False, highlight=False)  # (paths and errors are text)
 progress_console = Console(stderr=True, markup=False)
+
 
 @dataclass
 class Checked:
@@ -45,7 +51,8 @@ def san_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_file(path: Path, model: object = None, limits: object = None, threads: int | None = None) -> Checked:
+def check_file(path: Path, model: SanSpec | None = None, limits: DecodeLimits | None = None,
+               threads: int | None = None) -> Checked:
     """``path`` decoded whole and kept nowhere (:meth:`sancodec.SanFile.check`): a :class:`Checked` of what it holds,
     or of the first failure."""
     from sancodec.codec.limits import DEFAULT_LIMITS
@@ -57,7 +64,7 @@ def check_file(path: Path, model: object = None, limits: object = None, threads:
             return _check_bytes(sys.stdin.buffer.read(), shown, model, limits or DEFAULT_LIMITS, threads)
         if not path.exists():
             raise SanFormatError(f"{path}: no such file")
-        with SanFile(path, model=model, limits=limits or DEFAULT_LIMITS, threads=threads) as f:  # type: ignore[arg-type]
+        with SanFile(path, model=model, limits=limits or DEFAULT_LIMITS, threads=threads) as f:
             f.check()
             info = f.info
     except (SancodecError, OSError) as exc:
@@ -68,14 +75,14 @@ def check_file(path: Path, model: object = None, limits: object = None, threads:
     return Checked(shown, True, file_mode(f.header), info["n_samples"], info["n_channels"], info["bytes"])
 
 
-def _check_bytes(data: bytes, shown: str, model: object, limits: object, threads: int | None) -> Checked:
+def _check_bytes(data: bytes, shown: str, model: SanSpec | None, limits: DecodeLimits, threads: int | None) -> Checked:
     """:func:`check_file` of a .san's bytes (standard input's), decoded at once."""
     from sancodec.codec import decode_file
     from sancodec.codec.header import file_mode
 
     if not data:
         raise SanFormatError("standard input held no .san file (it was empty)")
-    decoded = decode_file(data, model=model, limits=limits, threads=threads)  # type: ignore[arg-type]
+    decoded = decode_file(data, model=model, limits=limits, threads=threads)
     return Checked(shown, True, file_mode(decoded.header), decoded.signal.n_samples, decoded.signal.n_channels,
                    len(data))
 
