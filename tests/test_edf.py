@@ -140,29 +140,43 @@ def test_a_file_cut_short_is_refused_as_truncated_and_its_whole_form_and_trailin
     assert np.array_equal(longer.samples, sancodec.read_signal(tmp_path / "whole.edf").samples)
 
 
-def test_a_file_cut_short_is_refused_where_edfios_warning_never_arrives(tmp_path, monkeypatch):
-    """The data records a file holds are counted from its header and size, not only from edfio's warning:
-    ``warnings.catch_warnings``' state is the process's, so on a worker reading files on several threads another
-    thread may take that warning, and a truncated recording would be read as if whole. Here the warning is never
-    looked at: the file is refused all the same, in EDF and BDF, and a whole one is read."""
+def test_a_count_other_than_the_file_holds_reads_without_a_warning_or_the_process_warnings(tmp_path, monkeypatch):
+    """A file declaring -1 data records (a recording in progress), fewer than it holds, or holding bytes past its
+    last whole record, is read as the whole records it holds, and edfio is not left to warn of it: those warnings
+    were caught under ``warnings.catch_warnings``, whose state is the process's (on a worker reading files on
+    several threads, another thread's warnings were taken, and its catching put back wrong). The reader no longer
+    touches that state: a truncated file is refused from its header and size, in EDF and BDF."""
+    import warnings as warnings_module
+
     from sancodec.io import edf
 
-    monkeypatch.setattr(edf, "_check_records", lambda path, caught: None)
+    def touched(*args, **kwargs):
+        raise AssertionError("read_edf touched the process's warnings state")
+
     _edf_plus(tmp_path / "whole.edf")
     raw = (tmp_path / "whole.edf").read_bytes()
-    header = int(raw[184:192])
-    for cut, held in ((len(raw) - 1, 9), (header + 10, 0)):
-        (tmp_path / "cut.edf").write_bytes(raw[:cut])
-        with pytest.raises(sancodec.SanFormatError, match=f"cut.edf: truncated: .*10 data records, .* {held} whole"):
-            sancodec.read_signal(tmp_path / "cut.edf")
-    assert sancodec.read_signal(tmp_path / "whole.edf").n_samples > 0
+    header, records = int(raw[184:192]), int(raw[236:244])
+    record = (len(raw) - header) // records
+    whole = sancodec.read_signal(tmp_path / "whole.edf").samples
+    warnings_module.simplefilter("error")  # (pytest puts the filters back after the test): edfio says nothing
+    monkeypatch.setattr(warnings_module, "catch_warnings", touched)
+    for name, data in (("progress", raw[:236] + b"-1      " + raw[244:]),
+                       ("fewer", raw[:236] + f"{records - 2:<8d}".encode() + raw[244:]),
+                       ("tail", raw + b"xyz"),
+                       ("both", raw[:236] + b"-1      " + raw[244:] + raw[header:header + record // 2])):
+        (tmp_path / f"{name}.edf").write_bytes(data)
+        assert np.array_equal(edf.read_edf(tmp_path / f"{name}.edf").samples, whole), name
+    (tmp_path / "cut.edf").write_bytes(raw[:-1])
+    with pytest.raises(sancodec.SanFormatError, match=f"cut.edf: truncated: .*{records} data records, .* "
+                                                      f"{records - 1} whole"):
+        edf.read_edf(tmp_path / "cut.edf")
     x = np.arange(3000, dtype=np.int64).reshape(-1, 1) % 700 - 350
     sancodec.write_signal(sancodec.Signal(x, 100.0, ["a"], ["uV"]), tmp_path / "w.bdf")
     raw = (tmp_path / "w.bdf").read_bytes()
     records = int(raw[236:244])
     (tmp_path / "cut.bdf").write_bytes(raw[:-3])
     with pytest.raises(sancodec.SanFormatError, match=f"truncated: .*{records} data records, .* {records - 1} whole"):
-        sancodec.read_signal(tmp_path / "cut.bdf")
+        edf.read_edf(tmp_path / "cut.bdf")
 
 
 @pytest.mark.parametrize(("field", "value"), [(104, b"2nan.948"), (120, b"-327+8  ")])  # physical, digital minimum

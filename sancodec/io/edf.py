@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import re
-import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -51,39 +49,25 @@ _UNREADABLE = (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError, Ar
 
 
 HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 256 more
-_SHORT_RECORDS = re.compile(r"header indicates (\d+) data records, but file contains (\d+) records")
+_RECORDS_FIELD = slice(236, 244)  # the header's count of data records (-1: a recording in progress)
 
 
 def read_edf(path: Path) -> Signal:
     """An EDF/EDF+ (``.edf``) or BDF (``.bdf``) file as a Signal of its digital samples; a file cut short, in
     its header or before the data records its header declares, refused (edfio reads what is there, with a warning,
-    which let a truncated recording be encoded as if whole)."""
+    which let a truncated recording be encoded as if whole). Bytes past the last whole data record are no record's,
+    and a count of records other than the file holds (-1 while recording) is the count it holds: both read without
+    edfio's warnings (:func:`_check_cut_short`), which were caught before under ``warnings.catch_warnings``, whose
+    state is the process's (another thread's warnings taken, its own put back wrong). edfio's other warnings (two
+    start dates that differ) reach the caller as edfio gives them."""
     kind = _kind(path)
-    _check_cut_short(path, kind)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            signal = _read(path, kind)
-        except SancodecError:  # ours already say what is wrong
-            raise
-        except _UNREADABLE as exc:
-            _check_records(path, caught)  # (no whole data record: edfio's IndexError follows its warning)
-            raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
-    _check_records(path, caught)
-    for warning in caught:  # the others, as edfio gave them (a header of -1 records, a recording in progress, is
-        # counted by edfio and said nothing of; bytes past the last record are no record's)
-        text = str(warning.message)
-        if not _SHORT_RECORDS.search(text) and "Incomplete data record" not in text:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return signal
-
-
-def _check_records(path: Path, caught: list[warnings.WarningMessage]) -> None:
-    """Refuse a file holding fewer whole data records than its header declares (edfio's warning of it)."""
-    for warning in caught:
-        short = _SHORT_RECORDS.search(str(warning.message))
-        if short and int(short.group(2)) < max(int(short.group(1)), 1):
-            _truncated(path, int(short.group(1)), int(short.group(2)))
+    held = _check_cut_short(path, kind)
+    try:
+        return _read(path, kind, path if held is None else held)
+    except SancodecError:  # ours already say what is wrong
+        raise
+    except _UNREADABLE as exc:
+        raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
 
 
 def _truncated(path: Path, declared: int, whole: int) -> NoReturn:
@@ -95,13 +79,14 @@ _SAMPLES_FIELD = 16 + 80 + 8 * 5 + 80  # a signal's fields before its samples pe
 # physical dimension, physical and digital extremes, prefiltering
 
 
-def _check_cut_short(path: Path, kind: str) -> None:
+def _check_cut_short(path: Path, kind: str) -> bytes | None:
     """Refuse a file cut short, read from its header and size alone (one read of them): shorter than its own header
     (edfio's IndexError or int('') there), or holding fewer whole data records than its header declares (each
-    signal's samples per record, 2 bytes a sample, 3 in BDF): the check :func:`_check_records` makes of edfio's
-    warning, made so that it holds where warnings do not reach this thread (``warnings.catch_warnings``' state is
-    the process's: another thread's may take them). A field that does not parse is left to edfio, which says what
-    is wrong with it."""
+    signal's samples per record, 2 bytes a sample, 3 in BDF; edfio read such a file as far as it went, with a
+    warning). Where the file holds bytes past its last whole record, or more whole records than it declares, or
+    declares -1, its header and whole records with their count (:func:`_whole_records`), for edfio to read without a
+    warning; else None (the file as it is). A field that does not parse is left to edfio, which says what is wrong
+    with it."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
@@ -112,25 +97,43 @@ def _check_cut_short(path: Path, kind: str) -> None:
                 f.seek(HEADER_BYTES + ns * _SAMPLES_FIELD)
                 fields = f.read(8 * ns)
     except OSError:
-        return  # (edfio says what is wrong with a file it cannot open)
+        return None  # (edfio says what is wrong with a file it cannot open)
     if size < HEADER_BYTES:
         raise SanFormatError(f"{path}: truncated: {size} bytes, shorter than the {HEADER_BYTES}-byte header every "
                              f"{kind.upper()} file starts with")
     header_bytes = _number_field(head[184:192])
     if header_bytes is None:
-        return  # (a malformed field: edfio's own message)
+        return None  # (a malformed field: edfio's own message)
     if HEADER_BYTES <= header_bytes and size < header_bytes:
         raise SanFormatError(f"{path}: truncated: its header declares {header_bytes} header bytes, the file holds "
                              f"{size} bytes")
     declared = _number_field(head[236:244])
     samples = [_number_field(fields[8 * i : 8 * i + 8]) for i in range(len(fields) // 8)]
     if declared is None or not samples or len(samples) != ns or any(v is None or v < 0 for v in samples):
-        return
+        return None
     record = (3 if kind == "bdf" else 2) * sum(samples)  # type: ignore[arg-type]
-    if declared > 0 and record > 0 and header_bytes >= HEADER_BYTES:
-        whole = max(size - header_bytes, 0) // record
-        if whole < declared:
-            _truncated(path, declared, whole)
+    if record <= 0 or header_bytes < HEADER_BYTES:
+        return None
+    whole = max(size - header_bytes, 0) // record
+    if declared > 0 and whole < declared:
+        _truncated(path, declared, whole)
+    exact = whole == declared and size == header_bytes + whole * record
+    if exact or whole == 0 or not (declared == -1 or 0 < declared <= whole):
+        return None  # (the file as it is: edfio reads it, or says what is wrong with its count)
+    return _whole_records(path, header_bytes + whole * record, whole)
+
+
+def _whole_records(path: Path, length: int, whole: int) -> bytes | None:
+    """The file's first ``length`` bytes, its header and ``whole`` data records, the header's count of them set to
+    that: what edfio reads of a file with bytes past its last whole record, or a count other than it holds (more
+    records, or -1 while recording), where it would warn of them; None where the file cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            data = bytearray(f.read(length))
+    except OSError:
+        return None
+    data[_RECORDS_FIELD] = f"{whole:<8d}".encode("ascii")
+    return bytes(data)
 
 
 def _number_field(raw: bytes) -> int | None:
@@ -141,11 +144,12 @@ def _number_field(raw: bytes) -> int | None:
         return None
 
 
-def _read(path: Path, kind: str) -> Signal:
-    """:func:`read_edf`'s work, every header field edfio parses read inside it."""
+def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
+    """:func:`read_edf`'s work on ``held`` (``path`` or its whole records), every header field edfio parses read
+    inside it."""
     import edfio
 
-    edf = edfio.read_bdf(path) if kind == "bdf" else edfio.read_edf(path)
+    edf = edfio.read_bdf(held) if kind == "bdf" else edfio.read_edf(held)
     signals = list(edf.signals)
     digital = [np.asarray(s.digital, dtype=np.int64) for s in signals]
     if not signals:
