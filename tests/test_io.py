@@ -755,3 +755,27 @@ def test_a_csv_row_starting_with_a_hash_inside_the_table_is_refused_not_passed_o
         warnings.simplefilter("error")
         assert np.array_equal(read_signal(tmp_path / "e.csv", fs=1.0).physical(), [[1.0], [np.nan], [3.0]],
                               equal_nan=True)
+
+
+@pytest.mark.parametrize("text", [
+    '"time","ECG","RESP"\n"0.000","0.125","1.5"\n"0.004","0.130","1.6"\n"0.008","0.128","1.7"\n',  # every value quoted
+    "time,ECG,RESP,\n0.000,0.125,1.5,\n0.004,0.130,1.6,\n0.008,0.128,1.7,\n",  # each row closed by a delimiter
+    '"ECG";"RESP";\n"0,125";"1,5";\n"0,130";"1,6";\n',  # both, with decimal commas
+    "# recorder X\ntime\tECG\t\n0.000\t0.125\t\n0.004\t0.130\t\n",  # tabs, a preamble
+])
+def test_a_csv_comes_back_written_as_it_was(tmp_path, text):
+    """A CSV that quoted its values or closed its rows with a delimiter came back with neither (its values kept):
+    both are kept in the source (``quoted``, ``closed``) and written again, so the decoded file is the original's
+    text, byte for byte."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    (tmp_path / "x.csv").write_text(text)
+    runner = CliRunner()
+    rate = [] if "time" in text else ["--fs", "250"]  # (a time column gives the rate)
+    made = runner.invoke(app, ["encode", str(tmp_path / "x.csv"), *rate, "-q"])
+    assert made.exit_code == 0, made.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "x_decoded.csv").read_text() == text

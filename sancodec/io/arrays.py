@@ -235,11 +235,15 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
+    written: dict[str, Any] = {}  # how the rows were written, for write_csv to write them so
     if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
         lines = [line.rstrip(" ")[:-1] for line in lines]
         names, units = names if names is None else names[:-1], units if units is None else units[:-1]
+        written["closed"] = True
     parsed_decimal = decimal
     if any('"' in line for line in lines):  # values in double quotes ("0.125","1.5"): read as the cells they are
+        if all(line.count('"') == 2 * (line.count(delimiter) + 1) for line in lines):  # every value, in each row
+            written["quoted"] = True
         lines, parsed_decimal = _unquoted(path, lines, delimiter, decimal), "."
     head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
     clock = names is not None and is_time_name(names[0]) and bool(head) and bool(_CLOCK.fullmatch(head[0]))
@@ -259,7 +263,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if timed and np.isnan(data[:, 0]).any():
         row = int(np.argwhere(np.isnan(data[:, 0]))[0][0])
         raise SanFormatError(f"{path}: {_where(row, 0, names)} is {gap_text or 'empty'}: a time is never missing")
-    source: dict[str, Any] = {"kind": "csv"}
+    source: dict[str, Any] = {"kind": "csv", **written}
     if path.suffix.lower() == ".tsv":  # (decoded by default to a .tsv again)
         source["suffix"] = ".tsv"
     if (delimiter, decimal) != (",", "."):
@@ -493,7 +497,7 @@ def _dialect_of(signal: Signal) -> tuple[str, str]:
     return delimiter, decimal
 
 
-def _header_row(names: Sequence[str], delimiter: str) -> str:
+def _header_row(names: Sequence[str], delimiter: str, quote_all: bool = False) -> str:
     """The CSV's header row: the names, one quoted where it holds the delimiter or a quote (as spreadsheets quote
     them, and ``read_csv`` reads them back), every one where the row would read as data (numbers, gaps among them:
     ``read_csv`` takes a row of quoted numbers before unquoted ones for names) or its first starts with ``#`` (it
@@ -501,11 +505,20 @@ def _header_row(names: Sequence[str], delimiter: str) -> str:
     out = io.StringIO()
     cells = [" ".join(n.splitlines()) for n in names]
     as_read = [cells[0].lstrip("\ufeff"), *cells[1:]] if cells else cells  # (a byte-order mark: dropped at the start)
-    every = _data_row(as_read, ".") or _data_row(as_read, ",") or (bool(cells) and cells[0].lstrip().startswith("#"))
+    every = quote_all or _data_row(as_read, ".") or _data_row(as_read, ",") or \
+        (bool(cells) and cells[0].lstrip().startswith("#"))
     # (either decimal mark: the reader tells the file's from its first rows, this one among them)
     csv.writer(out, delimiter=delimiter, lineterminator="", quoting=csv.QUOTE_ALL if every else csv.QUOTE_MINIMAL
                ).writerow(cells)
     return out.getvalue()
+
+
+def _row_as_written(line: str, delimiter: str, quoted: bool, closed: bool) -> str:
+    """A row of values as a CSV source wrote its own: each in double quotes (``quoted``; a row of numbers holds no
+    delimiter inside a value), closed by a delimiter (``closed``)."""
+    if quoted:
+        line = delimiter.join(f'"{value}"' for value in line.split(delimiter))
+    return line + delimiter if closed else line
 
 
 def physical_signal(signal: Signal, start: int = 0) -> Signal:
@@ -675,10 +688,12 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     delimiter = "\t" if tabs else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
         decimal = "."
-    header = _header_row(names, delimiter if len(names) > 1 else ",")  # (one column: read back with commas)
-    if isinstance(signal.source, dict) and signal.source.get("units_row") is True:  # a CSV source's units row
+    source = signal.source if isinstance(signal.source, dict) else {}
+    quoted, closed = source.get("quoted") is True and clock is None, source.get("closed") is True
+    header = _header_row(names, delimiter if len(names) > 1 else ",", quoted)  # (one column: read back with commas)
+    if source.get("units_row") is True:  # a CSV source's units row
         header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units],
-                                      delimiter if len(names) > 1 else ",")
+                                      delimiter if len(names) > 1 else ",", quoted)
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
     text = buf.getvalue()
     if clock is not None:  # each row after its clock time
@@ -690,6 +705,9 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         values = values.replace(".", ",") if decimal == "," else values
         gap = missing[1] if missing is not None and (missing[1] or len(names) > 1) else "NaN"  # (one column's
         text = header + "\n" + (values if missing is None else values.replace("nan", gap))  # empty cell: a blank line)
-    if isinstance(signal.source, dict) and signal.source.get("comment_lines") is True:  # a CSV source's preamble
+    if quoted or closed:  # as the source wrote its rows: every value in double quotes, each row closed by a delimiter
+        text = "".join(_row_as_written(line, delimiter, quoted and k >= header.count("\n") + 1, closed) + "\n"
+                       for k, line in enumerate(text.split("\n")[:-1]))
+    if source.get("comment_lines") is True:  # a CSV source's preamble
         text = "".join(f"# {' '.join(c.splitlines())}\n" for c in signal.comments) + text
     return write_text_atomic(path, text, fsync=fsync)
