@@ -327,7 +327,8 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
     base = _decoded_base(input, output)
     kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() == ".tsv")  # (a .tsv: tabs)
     suffix = ".tsv" if fmt == "csv" and isinstance(source, dict) and source.get("suffix") == ".tsv" else f".{fmt}"
-    target = base.with_suffix(suffix) if fmt in flat and not kept else base
+    target = base if fmt not in flat or kept else base.with_suffix(suffix) if base.suffix.lower() in FLAT_SUFFIXES \
+        else base.with_name(base.name + suffix)  # (my.rec.san: my.rec_decoded.npy, not my.npy)
     if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
         check_record_name(target)
@@ -459,6 +460,7 @@ def _achieved(target: dict, prdn: list) -> list[str]:
     return [one(p) for p in prdn]
 
 
+FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf")  # the one-file outputs' suffixes, which a format's replaces
 RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv")  # what encode reads, that a .san is not
 
 

@@ -864,6 +864,18 @@ def test_several_inputs_each_make_their_own_output_and_a_failure_spares_the_rest
     assert (out / "test01_00s.san").read_bytes() == before  # neither --force replaced it
 
 
+def test_a_dotted_file_name_keeps_its_dots_when_decoded(tmp_path):
+    """``decode my.rec.san`` wrote my.npy (the stem's ".rec_decoded" taken for a suffix and replaced): another
+    file's name, which --force would have written over. It writes my.rec_decoded.npy, and ``-o out.v2`` out.v2.npy."""
+    np.save(tmp_path / "my.rec.npy", np.arange(3000, dtype=np.int16) % 97)
+    assert run("encode", tmp_path / "my.rec.npy", "--fs", "250", "-q").exit_code == 0
+    assert run("decode", tmp_path / "my.rec.san", "-q").exit_code == 0
+    assert run("decode", tmp_path / "my.rec.san", "-o", tmp_path / "out.v2", "-q").exit_code == 0
+    assert run("decode", tmp_path / "my.rec.san", "-o", tmp_path / "as.csv", "-q").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["as.csv", "my.rec.npy", "my.rec.san", "my.rec_decoded.npy",
+                                                          "out.v2.npy"]
+
+
 def test_info_of_several_files_shows_each_in_turn(tmp_path):
     rec = copy_record(tmp_path)
     for name, mode in (("a.san", []), ("b.san", ["--mode", "lossy", "--prdn", "4"])):
