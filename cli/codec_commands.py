@@ -34,11 +34,10 @@ MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps)
 
 
 def _default_san_path(source: Path) -> Path:
-    name = source.name
-    for suffix in (".hea", ".dat", ".npy", ".csv", ".tsv", ".edf", ".bdf"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return source.with_name(name + ".san")
+    """``source``'s .san beside it: its name less a recording's suffix (in any case: X.EDF makes X.san), plus .san."""
+    suffix = source.suffix
+    known = suffix.lower() in (".hea", ".dat", ".npy", ".csv", ".tsv", ".edf", ".bdf")
+    return source.with_name((source.name[: -len(suffix)] if known else source.name) + ".san")
 
 
 def _san_path(input: Path, output: Path | None) -> Path:

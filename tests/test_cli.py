@@ -874,6 +874,9 @@ def test_a_dotted_file_name_keeps_its_dots_when_decoded(tmp_path):
     assert run("decode", tmp_path / "my.rec.san", "-o", tmp_path / "as.csv", "-q").exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["as.csv", "my.rec.npy", "my.rec.san", "my.rec_decoded.npy",
                                                           "out.v2.npy"]
+    with open(tmp_path / "UP.NPY", "wb") as f:  # a suffix in capitals is the recording's suffix too (was UP.NPY.san)
+        np.save(f, np.arange(100, dtype=np.int16))
+    assert run("encode", tmp_path / "UP.NPY", "--fs", "250", "-q").exit_code == 0 and (tmp_path / "UP.san").exists()
 
 
 def test_info_of_several_files_shows_each_in_turn(tmp_path):
