@@ -779,3 +779,31 @@ def test_a_csv_comes_back_written_as_it_was(tmp_path, text):
     res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "x_decoded.csv").read_text() == text
+
+
+def test_an_array_whose_rows_look_like_its_channels_is_said_so(tmp_path):
+    """A 12-lead ECG saved as 12 x 5000 is read as 12 samples of 5000 channels (rows are samples): it failed with
+    "header field 'n_channels' = 5000 is not an integer in [1, 4096]", and 12 x 3000 was coded as 3000 channels
+    without a word. Past the channels a .san holds it is refused, else a warning says how to transpose it; an
+    array of the usual shape, and a one-row one, say nothing."""
+    import sancodec
+    from sancodec import SancodecWarning
+
+    leads = np.cumsum(np.random.default_rng(3).integers(-5, 6, (12, 5000)), axis=1).astype(np.int16)
+    np.save(tmp_path / "wide.npy", leads)
+    with pytest.raises(SanConfigError, match=r"wide.npy: 12 rows of 5000 columns, .* transpose it .* at most 4096"):
+        read_signal(tmp_path / "wide.npy", fs=500.0)
+    np.save(tmp_path / "short.npy", leads[:, :300])
+    with pytest.warns(SancodecWarning, match="short.npy: 12 rows of 300 columns, read as 12 samples of 300 channels"):
+        read_signal(tmp_path / "short.npy", fs=500.0)
+    with pytest.warns(SancodecWarning, match="transpose it"):
+        sancodec.encode(leads[:, :300], fs=500.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_signal_shape(tmp_path, leads.T) == (5000, 12)
+        assert read_signal_shape(tmp_path, leads[:, :1].T) == (1, 12)
+
+
+def read_signal_shape(folder: Path, x: np.ndarray) -> tuple[int, int]:
+    np.save(folder / "x.npy", x)
+    return read_signal(folder / "x.npy", fs=500.0).samples.shape

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.decimals import (
     MAX_DECIMALS,
     MISSING_TEXTS,
@@ -87,7 +88,24 @@ def array_signal(data: np.ndarray, fs: float | None, name: str = "array") -> Sig
     """An in-memory array (samples, or samples x channels) as :func:`read_npy` reads the same array from a ``.npy``
     file: channels ``ch0``, ``ch1``, ..., its dtype and rank kept to be written back as they were."""
     data = np.asarray(data)
+    _check_orientation(name, data.shape)
     return _as_signal(Path(name), data, fs, None, npy_source(data))
+
+
+def _check_orientation(label: object, shape: tuple[int, ...]) -> None:
+    """Say where a 2-D array's rows are likely its channels (more columns than rows: a 12-lead ECG saved as 12 x
+    5000), which are read as samples: refused past the channels a .san holds (its error named a header field), else
+    a warning. A one-row array (one sample of each channel) is left alone."""
+    from sancodec.codec.limits import DEFAULT_LIMITS
+
+    if len(shape) != 2 or shape[1] <= shape[0] or shape[0] < 2:
+        return
+    rows, columns = shape
+    said = (f"{label}: {rows} rows of {columns} columns, read as {rows} samples of {columns} channels (rows are "
+            "samples); if its rows are the channels, transpose it (numpy: x.T)")
+    if columns > DEFAULT_LIMITS.max_channels:
+        raise SanConfigError(f"{said}: a .san holds at most {DEFAULT_LIMITS.max_channels} channels")
+    warnings.warn(said, SancodecWarning, stacklevel=4)
 
 
 def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None) -> Signal:
@@ -102,6 +120,7 @@ def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None)
         raise SanFormatError(f"{label}: not a readable .npy array ({exc})") from None
     if not isinstance(data, np.ndarray):
         raise SanFormatError(f"{label}: holds an archive of arrays, not one array")
+    _check_orientation(label, data.shape)
     return _as_signal(Path(str(label)), np.asarray(data), fs, None, npy_source(data))
 
 
@@ -127,6 +146,7 @@ def map_npy(path: Path, fs: float | None) -> tuple[Signal, np.ndarray] | None:
     if not isinstance(data, np.ndarray) or data.ndim not in (1, 2) or data.dtype.kind not in "iu" or not data.size:
         return None
     rows = data[:, None] if data.ndim == 1 else data
+    _check_orientation(path, data.shape)
     return _as_signal(path, np.asarray(rows[:1]), fs, None, npy_source(data)), rows
 
 
