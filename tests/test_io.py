@@ -798,6 +798,9 @@ def test_an_array_whose_rows_look_like_its_channels_is_said_so(tmp_path):
         read_signal(tmp_path / "short.npy", fs=500.0)
     with pytest.warns(SancodecWarning, match="transpose it"):
         sancodec.encode(leads[:, :300], fs=500.0)
+    np.savetxt(tmp_path / "wide.csv", leads[:, :50], delimiter=",", fmt="%d")
+    with pytest.warns(SancodecWarning, match="wide.csv: 12 rows of 50 columns, .* write it a column a channel"):
+        read_signal(tmp_path / "wide.csv", fs=500.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_signal_shape(tmp_path, leads.T) == (5000, 12)

@@ -92,7 +92,7 @@ def array_signal(data: np.ndarray, fs: float | None, name: str = "array") -> Sig
     return _as_signal(Path(name), data, fs, None, npy_source(data))
 
 
-def _check_orientation(label: object, shape: tuple[int, ...]) -> None:
+def _check_orientation(label: object, shape: tuple[int, ...], fix: str = "transpose it (numpy: x.T)") -> None:
     """Say where a 2-D array's rows are likely its channels (more columns than rows: a 12-lead ECG saved as 12 x
     5000), which are read as samples: refused past the channels a .san holds (its error named a header field), else
     a warning. A one-row array (one sample of each channel) is left alone."""
@@ -102,7 +102,7 @@ def _check_orientation(label: object, shape: tuple[int, ...]) -> None:
         return
     rows, columns = shape
     said = (f"{label}: {rows} rows of {columns} columns, read as {rows} samples of {columns} channels (rows are "
-            "samples); if its rows are the channels, transpose it (numpy: x.T)")
+            f"samples); if its rows are the channels, {fix}")
     if columns > DEFAULT_LIMITS.max_channels:
         raise SanConfigError(f"{said}: a .san holds at most {DEFAULT_LIMITS.max_channels} channels")
     warnings.warn(said, SancodecWarning, stacklevel=4)
@@ -301,6 +301,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
+    _check_orientation(path, data.shape)
     if gap is not None:  # gaps: decimals as integers, each gap WFDB's invalid sample (decimals.gapped_units)
         held = gapped_units(data)
         if held is None:
