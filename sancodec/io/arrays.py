@@ -301,7 +301,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
-    _check_orientation(path, data.shape)
+    _check_orientation(path, data.shape, "write it a column a channel")
     if gap is not None:  # gaps: decimals as integers, each gap WFDB's invalid sample (decimals.gapped_units)
         held = gapped_units(data)
         if held is None:
