@@ -271,8 +271,8 @@ def decode(
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
                                        "folder: into it, named after the .san file)."),
     format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: the -o "
-                                      "suffix's, .npy, .csv, .edf or .bdf; else the source's: EDF/BDF, .npy (its "
-                                      "dtype and shape) or CSV, and WFDB for the rest)."),
+                                      "suffix's, .npy, .csv or .tsv, .edf or .bdf; else the source's: EDF/BDF, .npy "
+                                      "(its dtype and shape) or CSV, and WFDB for the rest)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one (a model "
