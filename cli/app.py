@@ -69,8 +69,7 @@ def several_into(inputs: Sequence[Path], output: Path | None, what: str, target:
     an input's; a.edf and a.bdf both make a.san, and with --force the second replaced the first)."""
     if len(inputs) < 2:
         return
-    if any(str(i) == "-" for i in inputs):
-        raise SanConfigError("standard input (-) is one input alone")
+    refuse_stdin_among(inputs)
     if output is not None and (str(output) == "-" or not output.is_dir()):
         raise SanConfigError(f"{len(inputs)} inputs each make their own {what}: -o names an existing folder to put "
                              f"them in, or leave -o out (got -o {output})")
@@ -80,6 +79,12 @@ def several_into(inputs: Sequence[Path], output: Path | None, what: str, target:
         if made in seen:
             raise SanConfigError(f"{seen[made]} and {path} would both make {made}: give them apart, or rename one")
         seen[made] = path
+
+
+def refuse_stdin_among(inputs: Sequence[Path]) -> None:
+    """Refuse standard input (-) among several inputs: it is one input alone."""
+    if len(inputs) > 1 and any(str(i) == "-" for i in inputs):
+        raise SanConfigError("standard input (-) is one input alone")
 
 
 def each_input(inputs: Sequence[Path], work: Callable[[Path], None]) -> None:

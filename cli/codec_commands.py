@@ -13,7 +13,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from sancodec.cli.app import app, boundary, check_output, check_outputs, each_input, input_files, several_into
+from sancodec.cli.app import (
+    app,
+    boundary,
+    check_output,
+    check_outputs,
+    each_input,
+    input_files,
+    refuse_stdin_among,
+    several_into,
+)
 from sancodec.cli.streaming import (
     busy,
     read_stdin,
@@ -26,6 +35,7 @@ from sancodec.cli.streaming import (
 from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io import TABLE_SUFFIXES
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.signal import frame_rows
 
@@ -36,7 +46,7 @@ MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps)
 def _default_san_path(source: Path) -> Path:
     """``source``'s .san beside it: its name less a recording's suffix (in any case: X.EDF makes X.san), plus .san."""
     suffix = source.suffix
-    known = suffix.lower() in (".hea", ".dat", ".npy", ".csv", ".tsv", ".edf", ".bdf")
+    known = suffix.lower() in RECORDING_SUFFIXES
     return source.with_name((source.name[: -len(suffix)] if known else source.name) + ".san")
 
 
@@ -517,8 +527,7 @@ def info(
                                "(frame codings, beat template, each wavelet band and its frequencies)."),
 ) -> None:
     """Show a .san file's header, channels, mode, model, frames and size."""
-    if len(inputs) > 1 and any(str(i) == "-" for i in inputs):
-        raise SanConfigError("standard input (-) is one input alone")
+    refuse_stdin_among(inputs)
     each_input(inputs, lambda input: _info_one(input, json_out, bands))
 
 
@@ -659,7 +668,7 @@ def report(
             check_output(picture, force, input_files(input) + ([san] if san else []))
             figure_format(picture)  # (before any work)
     given = _read_san(san) if san else None
-    if fs is None and given is not None and input.suffix.lower() in (".npy", ".csv", ".tsv"):
+    if fs is None and given is not None and input.suffix.lower() in (".npy", *TABLE_SUFFIXES):
         fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
     signal = read_signal(input, fs=fs)
     if given is not None:

@@ -61,7 +61,12 @@ def _said_of(target: Path) -> Iterator[None]:
     except OSError as exc:
         if exc.filename is not None and Path(exc.filename) == target:
             raise
-        raise type(exc)(exc.errno, exc.strerror or str(exc), str(target)) from None
+        raise _of(exc, target) from None
+
+
+def _of(exc: OSError, target: Path) -> OSError:
+    """``exc`` said of ``target``: its type, errno and words, ``target`` its file."""
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(target))
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, fsync: bool = False) -> Path:
@@ -102,7 +107,7 @@ def said_of_output(target: Path, folder: Path) -> Iterator[None]:
         name = exc.filename
         inside = isinstance(name, (str, bytes, os.PathLike)) and folder in Path(os.fsdecode(name)).parents
         if inside or (name is None and exc.errno in WRITE_ERRNOS):
-            raise type(exc)(exc.errno, exc.strerror or str(exc), str(target)) from None
+            raise _of(exc, target) from None
         if name is None and exc.errno is None and _SHORT_WRITE.fullmatch(str(exc)):  # numpy's tofile, on a full disk
             raise OSError(None, f"could not write it all ({exc}): is the disk full?", str(target)) from None
         raise

@@ -21,7 +21,7 @@ from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.decimals import MAX_DECIMALS, decimal_values, gapped_units, on_decimal_grid, with_decimals
-from sancodec.signal import MAX_ABS_SAMPLE, Signal
+from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
 __all__ = ["Sancodec"]
 
@@ -64,11 +64,10 @@ def check_array_form(shape: tuple[int, ...], dtype: np.dtype) -> None:
 def _check_wide_integers(x: np.ndarray) -> None:
     """Refuse 64-bit integers beyond ±2**53, which a ``.san`` does not hold exactly (checked before int64, which a
     uint64 of 2**63 or more would wrap)."""
-    if x.dtype.kind in "iu" and x.dtype.itemsize == 8 and x.size:
+    if x.dtype.itemsize == 8 and beyond_exact_range(x):
         low, high = int(x.min()), int(x.max())
-        if low < -MAX_ABS_SAMPLE or high > MAX_ABS_SAMPLE:
-            raise SanConfigError(f"the sancodec codec holds {x.dtype} values within ±2**53 exactly, and this chunk "
-                                 f"holds {low if low < -MAX_ABS_SAMPLE else high}: take another codec for it")
+        raise SanConfigError(f"the sancodec codec holds {x.dtype} values within ±2**53 exactly, and this chunk "
+                             f"holds {low if low < -MAX_ABS_SAMPLE else high}: take another codec for it")
 
 
 class Sancodec(Codec):

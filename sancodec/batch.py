@@ -53,13 +53,15 @@ def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = 
     """The inputs under ``src``: ``.san`` files to decode, or records to encode (WFDB base paths,
     ``.edf``/``.bdf`` files and, when ``npy``, ``.npy`` arrays, when ``csv``, ``.csv`` and ``.tsv`` tables), sorted;
     nothing under ``skip`` (the output folder, whose manifest.csv is no input)."""
+    from sancodec.io import TABLE_SUFFIXES
+
     files = [p for p in src.rglob("*") if p.is_file()]  # (suffixes in either case: X.EDF, DATA.NPY, R.SAN)
     if decode:
         return sorted(p for p in files if p.suffix.lower() == ".san")
     headers = [p for p in files if p.suffix == ".hea"]  # (wfdb-python reads a record's header as <base>.hea only)
     parts = set().union(*(_segment_records(h) for h in headers))  # encoded with their master record
     found = {p.with_suffix("") for p in headers} - parts
-    kinds = {".edf", ".bdf", *((".npy",) if npy else ()), *((".csv", ".tsv") if csv else ())}
+    kinds = {".edf", ".bdf", *((".npy",) if npy else ()), *(TABLE_SUFFIXES if csv else ())}
     found |= {p for p in files if p.suffix.lower() in kinds}
     if skip is not None:
         out = skip.resolve()
@@ -261,11 +263,13 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
     given = {"max_error": max_error, "prdn": prdn, "snr": snr, "bps": bps}
     options |= {k: v for k, v in given.items() if v is not None} | ({"effort": effort} if effort != "default" else {})
     _check_options(options)
+    from sancodec.io import TABLE_SUFFIXES
+
     jobs = []
     for path in find_inputs(src, npy=fs is not None, csv=csv, skip=dst):
         target = dst / f"{path.relative_to(src)}.san"  # rec -> rec.san, x.edf -> x.edf.san
         job_options = {**options, **({"fs": fs} if path.suffix == ".npy" else {})}
-        if path.suffix.lower() in (".csv", ".tsv") and fs is not None:
+        if path.suffix.lower() in TABLE_SUFFIXES and fs is not None:
             job_options["table_fs"] = fs
         jobs.append((str(path), str(target), job_options, force))
     dst.mkdir(parents=True, exist_ok=True)
