@@ -81,6 +81,17 @@ def several_into(inputs: Sequence[Path], output: Path | None, what: str, target:
         seen[made] = path
 
 
+def shown(path: Path) -> str:
+    """How messages name a file argument: its path, or "standard input" for -."""
+    return "standard input" if str(path) == "-" else str(path)
+
+
+def named(message: str, path: Path) -> str:
+    """``message`` said of the file argument ``path`` (:func:`shown`), unless it names it already."""
+    name = shown(path)
+    return message if message.startswith(name) else f"{name}: {message}"
+
+
 def refuse_stdin_among(inputs: Sequence[Path]) -> None:
     """Refuse standard input (-) among several inputs: it is one input alone."""
     if len(inputs) > 1 and any(str(i) == "-" for i in inputs):

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sancodec.cli.app import app, boundary
+from sancodec.cli.app import app, boundary, named, shown
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 
 if TYPE_CHECKING:
@@ -58,10 +58,9 @@ def check_file(path: Path, model: SanSpec | None = None, limits: DecodeLimits | 
     from sancodec.codec.limits import DEFAULT_LIMITS
     from sancodec.stream import SanFile
 
-    shown = "standard input" if str(path) == "-" else str(path)
     try:
         if str(path) == "-":
-            return _check_bytes(sys.stdin.buffer.read(), shown, model, limits or DEFAULT_LIMITS, threads)
+            return _check_bytes(sys.stdin.buffer.read(), model, limits or DEFAULT_LIMITS, threads)
         if not path.exists():
             raise SanFormatError(f"{path}: no such file")
         with SanFile(path, model=model, limits=limits or DEFAULT_LIMITS, threads=threads) as f:
@@ -69,13 +68,13 @@ def check_file(path: Path, model: SanSpec | None = None, limits: DecodeLimits | 
             info = f.info
     except (SancodecError, OSError) as exc:
         said = str(exc) if isinstance(exc, SancodecError) else (exc.strerror or str(exc))
-        return Checked(shown, False, error=said if said.startswith(shown) else f"{shown}: {said}")
+        return Checked(shown(path), False, error=named(said, path))
     from sancodec.codec.header import file_mode
 
-    return Checked(shown, True, file_mode(f.header), info["n_samples"], info["n_channels"], info["bytes"])
+    return Checked(shown(path), True, file_mode(f.header), info["n_samples"], info["n_channels"], info["bytes"])
 
 
-def _check_bytes(data: bytes, shown: str, model: SanSpec | None, limits: DecodeLimits, threads: int | None) -> Checked:
+def _check_bytes(data: bytes, model: SanSpec | None, limits: DecodeLimits, threads: int | None) -> Checked:
     """:func:`check_file` of a .san's bytes (standard input's), decoded at once."""
     from sancodec.codec import decode_file
     from sancodec.codec.header import file_mode
@@ -83,8 +82,8 @@ def _check_bytes(data: bytes, shown: str, model: SanSpec | None, limits: DecodeL
     if not data:
         raise SanFormatError("standard input held no .san file (it was empty)")
     decoded = decode_file(data, model=model, limits=limits, threads=threads)
-    return Checked(shown, True, file_mode(decoded.header), decoded.signal.n_samples, decoded.signal.n_channels,
-                   len(data))
+    return Checked(shown(Path("-")), True, file_mode(decoded.header), decoded.signal.n_samples,
+                   decoded.signal.n_channels, len(data))
 
 
 @app.command()

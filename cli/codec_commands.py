@@ -20,8 +20,10 @@ from sancodec.cli.app import (
     check_outputs,
     each_input,
     input_files,
+    named,
     refuse_stdin_among,
     several_into,
+    shown,
 )
 from sancodec.cli.streaming import (
     busy,
@@ -350,7 +352,7 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
         try:
             files = stream_decode(input, target, spec, limits, threads, force, fsync)
         except SanFormatError as exc:
-            raise SanFormatError(_named(str(exc), input)) from None
+            raise SanFormatError(named(str(exc), input)) from None
         if files is not None:
             with input.open("rb") as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
@@ -365,7 +367,7 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
     try:
         decoded = decode_file(data, start, end, model=spec, limits=limits, threads=threads)
     except SanFormatError as exc:
-        raise SanFormatError(_named(str(exc), input)) from None
+        raise SanFormatError(named(str(exc), input)) from None
     signal, quantum = decoded.signal, decoded.header.get("quantum")
     wanted = list(range(signal.n_channels))
     m = signal.frame_size
@@ -500,21 +502,11 @@ def _real_samples(head: dict) -> int:
     return sum(head["n_samples"] * v // frame_rows(spf) for v in spf)
 
 
-def _named(message: str, path: Path) -> str:
-    name = _shown(path)
-    return message if message.startswith(name) else f"{name}: {message}"
-
-
 def _not_a_terminal(what: str) -> None:
     """Refuse to write binary ``what`` (-o -) to standard output where that is a terminal, as gzip refuses."""
     if sys.stdout.isatty():
         raise SanConfigError(f"-o - writes {what} bytes to standard output, which is a terminal here: pipe it into a "
                              "program or a file (| or >), or give -o FILE")
-
-
-def _shown(path: Path) -> str:
-    """How messages name a .san argument: its path, or "standard input" for -."""
-    return "standard input" if str(path) == "-" else str(path)
 
 
 @app.command()
@@ -541,7 +533,7 @@ def _info_one(input: Path, json_out: bool, bands: bool) -> None:
         details = read_info(data)
         anatomy = lossy_anatomy(data) if bands else None
     except SanFormatError as exc:
-        raise SanFormatError(_named(str(exc), input)) from None
+        raise SanFormatError(named(str(exc), input)) from None
     head = details["header"]
     if json_out:
         extra = {} if anatomy is None else {"channels": [a.to_dict() for a in anatomy]}
@@ -551,7 +543,7 @@ def _info_one(input: Path, json_out: bool, bands: bool) -> None:
     sig = head["signal"]
     model = head.get("model") or {}
     major, minor = details["version"]
-    table = Table(title=f"{_shown(input)} ({details['bytes']} bytes, format {major}.{minor})")
+    table = Table(title=f"{shown(input)} ({details['bytes']} bytes, format {major}.{minor})")
     table.add_column("field")
     table.add_column("value")
     rows = [
