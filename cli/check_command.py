@@ -109,9 +109,9 @@ def check(
     spec = load_model(model) if model else None
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     results: list[Checked] = []
-    shown = not (quiet or json_out) and len(files) > 1 and progress_console.is_terminal
+    with_bar = not (quiet or json_out) and len(files) > 1 and progress_console.is_terminal
     with Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=progress_console, disable=not shown, transient=True) as bar:
+                  console=progress_console, disable=not with_bar, transient=True) as bar:
         task = bar.add_task("check", total=len(files))
         for path in files:
             results.append(check_file(path, spec, limits, threads))

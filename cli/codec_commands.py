@@ -331,10 +331,10 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
     flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
     source = None if from_stdin else source_of(input)  # (standard input is read once, below)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
-    named = None if output is None or to_stdout else default_format(output, None)
-    if format is not None and output is not None and output.suffix and named != "wfdb" and named != fmt:
-        raise SanConfigError(f"-o {output} names {named.upper()} output but --format asks {fmt.upper()}: give one, or "
-                             "make them agree")  # (the file was written under the format's suffix instead)
+    by_suffix = None if output is None or to_stdout else default_format(output, None)
+    if format is not None and output is not None and output.suffix and by_suffix != "wfdb" and by_suffix != fmt:
+        raise SanConfigError(f"-o {output} names {by_suffix.upper()} output but --format asks {fmt.upper()}: give one, "
+                             "or make them agree")  # (the file was written under the format's suffix instead)
     base = _decoded_base(input, output)
     kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() == ".tsv")  # (a .tsv: tabs)
     suffix = ".tsv" if fmt == "csv" and isinstance(source, dict) and source.get("suffix") == ".tsv" else f".{fmt}"
@@ -424,9 +424,9 @@ def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None
         achieved = _achieved(target, prdn)
         names = header.get("signal", {}).get("channel_names") or []
         every = channels is None or channels == list(range(len(prdn)))
-        shown = achieved if every else [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in channels]
+        listed = achieved if every else [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in channels]
         console.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
-                      "(whole record): " + _per_channel(shown, prdn if every else [prdn[c] for c in channels], " %"))
+                      "(whole record): " + _per_channel(listed, prdn if every else [prdn[c] for c in channels], " %"))
 
 
 def _targets(prdn: float | None, snr: float | None, bps: float | None) -> dict[str, float]:
