@@ -129,3 +129,28 @@ def test_sanfile_check_is_the_library_side_of_it(tmp_path):
     (tmp_path / "bad.san").write_bytes(bytes(data))
     with sancodec.open(tmp_path / "bad.san") as f, pytest.raises(sancodec.SanFormatError, match="checksum"):
         f.check()
+
+
+def test_files_with_valid_checksums_and_lying_contents_fail_in_one_line(tmp_path):
+    """The container's CRCs hold (``common.rewrap`` rebuilds them), its contents lie: more samples than the frames
+    hold, a frame's payload replaced by another's, a header field of the wrong type. Each is one FAILED line, the
+    good file beside them still checked, and no traceback."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    archive = _archive(tmp_path)
+    data = (archive / "rec.san").read_bytes()
+    header = SanReader(data).header
+    lying = {
+        "more.san": rewrap(data, header={**header, "n_samples": header["n_samples"] * 2}),
+        "payload.san": rewrap(data, frames=[(archive / "mv.san").read_bytes()[-200:]]),
+        "field.san": rewrap(data, header={**header, "frame_len": "64"}),
+    }
+    for name, made in lying.items():
+        (tmp_path / name).write_bytes(made)
+    res = runner.invoke(app, ["check", *(str(tmp_path / n) for n in lying), str(archive / "rec.san")])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    failed = res.stderr.splitlines()
+    assert [line.split(":")[0] for line in failed] == [f"FAILED {tmp_path / n}" for n in lying]
+    assert res.stdout.splitlines()[-1] == "1 ok, 3 failed"

@@ -819,6 +819,10 @@ def test_an_output_folder_takes_the_file_named_after_the_input(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if not p.is_dir()) == ["test01_00s.dat", "test01_00s.hea"]
     res = run("encode", rec, "-o", out, "-q")  # the file in the folder exists: --force, as for any output
     assert res.exit_code == 2 and "out/test01_00s.san: already exists" in res.stderr
+    before = (tmp_path / "back2" / "test01_00s.npy").read_bytes()
+    res = run("decode", out / "test01_00s.san", "-o", tmp_path / "back2", "--format", "npy", "-q")  # and decode's
+    assert res.exit_code == 2 and "back2/test01_00s.npy: already exists" in res.stderr
+    assert (tmp_path / "back2" / "test01_00s.npy").read_bytes() == before
     res = runner.invoke(app, ["decode", "-", "-o", str(out)], input=(out / "test01_00s.san").read_bytes())
     assert res.exit_code == 2 and "standard input has no name to give the output" in res.stderr
 

@@ -664,6 +664,8 @@ def test_a_tsv_table_reads_codes_and_comes_back_as_a_tsv(tmp_path):
     res = runner.invoke(app, ["decode", str(tmp_path / "t.san"), "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "t_decoded.tsv").read_text() == text
+    again = runner.invoke(app, ["decode", str(tmp_path / "t.san"), "-q"])  # there already: --force or nothing
+    assert again.exit_code == 2 and "t_decoded.tsv: already exists" in again.stderr
     signal = read_signal(tmp_path / "t.tsv")
     assert signal.fs == 250 and signal.channel_names == ["ECG", "RESP"]
     comma = Signal(np.arange(12).reshape(6, 2), 100.0, ["a", "b"], ["mV", "mV"])
