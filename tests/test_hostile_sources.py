@@ -16,12 +16,13 @@ HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [Non
            ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]]]
 KEYS = ("decimals", "missing", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
         "time_start", "dtype", "rank", "annotations", "signals", "segments", "layout", "patient", "recording",
-        "startdate_field", "data_record_duration", "layout_header")
+        "startdate_field", "data_record_duration", "layout_header", "bom", "crlf", "unterminated", "trimmed")
 
 
 KIND_OF = {"decimals": "csv", "missing": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv",
            "delimiter": "csv", "decimal": "csv", "time_column": "csv", "time_start": "csv", "dtype": "npy",
-           "rank": "npy", "segments": "wfdb-multisegment", "layout": "wfdb-multisegment",
+           "rank": "npy", "bom": "csv", "crlf": "csv", "unterminated": "csv", "trimmed": "csv",
+           "segments": "wfdb-multisegment", "layout": "wfdb-multisegment",
            "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
 
 
@@ -88,7 +89,8 @@ CSV_SEEDS = range(*map(int, os.environ.get("CSV_SEEDS", "0:3").split(":")))
 @pytest.mark.parametrize("seed", CSV_SEEDS)
 def test_any_csv_text_reads_or_is_refused_in_one_error_and_what_reads_round_trips(tmp_path, seed):
     """Random CSV texts (commas, semicolons with decimal commas, tabs; header and units rows; clock times; hostile
-    numbers; '#' preambles, quoted values, rows closed by a delimiter): read_signal returns or raises a
+    numbers; '#' preambles, quoted values, rows closed by a delimiter; a byte-order mark, CRLF line ends, no line end
+    after the last row): read_signal returns or raises a
     SancodecError; what it returns codes losslessly or is refused so, and decodes to a CSV that reads back as the
     same values."""
     import sancodec
@@ -107,7 +109,8 @@ def test_any_csv_text_reads_or_is_refused_in_one_error_and_what_reads_round_trip
             cells = [rng.choice(TOKENS) if rng.random() < 0.08 else _decimal(rng) for _ in range(columns)]
             cells = [c.replace(".", ",") if comma else c for c in cells]
             lines.append(delimiter.join(f'"{c}"' if quoted else c for c in cells) + (delimiter if closed else ""))
-        (tmp_path / "f.csv").write_text("\n".join(lines) + "\n")
+        text = ("\ufeff" if rng.random() < 0.1 else "") + "\n".join(lines) + ("" if rng.random() < 0.1 else "\n")
+        (tmp_path / "f.csv").write_bytes(text.replace("\n", "\r\n" if rng.random() < 0.2 else "\n").encode())
         try:
             signal = read_signal(tmp_path / "f.csv", fs=100.0 if rng.random() < 0.5 else None)
             back = sancodec.decode(sancodec.encode(signal))

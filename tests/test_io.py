@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import re
 import shutil
 import warnings
@@ -781,6 +782,55 @@ def test_a_csv_comes_back_written_as_it_was(tmp_path, text):
     res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "x_decoded.csv").read_text() == text
+
+
+def _spreadsheet_number(rng: random.Random) -> str:
+    """A number as a spreadsheet's "CSV" export prints it: as few decimals as it needs (1.5, 2.25, 3)."""
+    text = f"{rng.randint(-99999, 99999) / 10 ** rng.randint(0, 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_spreadsheets_csv_comes_back_byte_for_byte(tmp_path, seed):
+    """A spreadsheet's "CSV UTF-8" export starts with a byte-order mark, ends its lines with CR LF and prints each
+    number in as few decimals as it needs (1.5 beside 2.25); a hand-made file may end without a line end. Each came
+    back changed (no mark, LF, 1.50, a line end added): all four are kept in the source (``bom``, ``crlf``,
+    ``trimmed``, ``unterminated``), so a lossless decode is the original file, byte for byte, in any dialect."""
+    import sancodec
+
+    rng = random.Random(seed)
+    for case in range(25):
+        delimiter, decimal = rng.choice([(",", "."), (";", ","), ("\t", "."), ("\t", ",")])
+        columns, rows = rng.randint(1, 4), rng.randint(2, 40)
+        decimal = "." if columns == 1 else decimal  # ("1,5" alone: two values; a one-column CSV's decimals are points)
+        lines = [delimiter.join(["time", *(f"ch{c}" for c in range(columns))])]
+        fs = rng.choice([250, 500, 1000])
+        for r in range(rows):  # the times too as few decimals as they need (0, 0.004, 0.008, 0.01)
+            times = [f"{r / fs:.3f}".rstrip("0").rstrip(".")] if columns > 1 else []
+            lines.append(delimiter.join(v.replace(".", decimal) for v in [*times, *(_spreadsheet_number(rng)
+                                                                                   for _ in range(columns))]))
+        if columns == 1:
+            lines[0] = "ch0"
+        text = ("\ufeff" if rng.random() < 0.5 else "") + "\n".join(lines) + ("" if rng.random() < 0.3 else "\n")
+        original = text.replace("\n", "\r\n" if rng.random() < 0.5 else "\n").encode()
+        (tmp_path / "x.csv").write_bytes(original)
+        signal = read_signal(tmp_path / "x.csv", fs=None if columns > 1 else float(fs))
+        write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
+        assert (tmp_path / "o.csv").read_bytes() == original, case
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("\ufefftime,ECG\r\n0,1.25\r\n0.004,1.5\r\n0.008,-2\r\n", {"bom": True, "crlf": True, "trimmed": True}),
+    ("a;b\n1,5;2\n2,25;3", {"unterminated": True, "trimmed": True}),
+    ("a,b\r\n1.50,2\n2.25,3\r\n", {}),  # LF and CR LF mixed: LF; a decimal with a trailing 0: each column's places
+    ("a,b\n1.5,2\n1e-3,3\n", {}),  # an exponent: not a spreadsheet's decimals
+    ("a,b\n1,2\n3,4\n", {}),  # no decimals: nothing to trim
+])
+def test_a_csvs_text_layout_is_kept_only_where_it_holds_throughout(tmp_path, text, kept):
+    """The layout keys are set only where the whole text is so (every line end CR LF; no decimal ending in 0)."""
+    (tmp_path / "x.csv").write_bytes(text.encode())
+    source = read_signal(tmp_path / "x.csv", fs=100.0).source
+    assert {k: source[k] for k in ("bom", "crlf", "trimmed", "unterminated") if k in source} == kept
 
 
 def test_an_array_whose_rows_look_like_its_channels_is_said_so(tmp_path):
