@@ -1,14 +1,14 @@
 """The working tree's lossy encode against an earlier commit's, by turns: each record's time under each, side by side.
 
 Run: .venv/bin/python benchmarks/ab_revision.py REV [--data-dir ../shared/data] [--signals "mitdb 100 MLII,..."]
-[--effort balanced] [--prdn 2] [--repeats 5] [--rounds 3] [--threads N] [--cythonize MODULE,...]
+[--effort balanced] [--prdn 2 | --bps 1] [--repeats 5] [--rounds 3] [--threads N] [--cythonize MODULE,...]
 
 REV is checked out into a temporary git worktree (its compiled kernels copied from this tree where the C sources are
 the same, else built there). For each round and each signal of ``lossy_signals.SIGNALS`` the folder holds (or those
-named), one process per side times that signal's encode at ``--prdn`` (the fastest of ``--repeats``), the sides
-taking turns and swapping which goes first every round (glibc's allocator steadied in each, as ``bench_lossy.py``
-steadies it); the table gives each side's fastest over the rounds, the
-working tree's over REV's (below 1: the working tree is faster), and each side's bytes. For a change in code, not a
+named), one process per side times that signal's encode at ``--prdn`` (or within ``--bps``; the fastest of
+``--repeats``), the sides taking turns and swapping which goes first every round (glibc's allocator steadied in
+each, as ``bench_lossy.py`` steadies it); the table gives each side's fastest over the rounds, the working tree's
+over REV's (below 1: the working tree is faster), and each side's bytes. For a change in code, not a
 setting (``ab_setting.py`` weighs those in one process, which is steadier). This VM's speed drifts over tens of
 seconds: against HEAD itself (the same code on both sides) one run of whole sweeps per process gave 1.16 summed,
 which is why each process here times one signal only (then 0.96 summed, single records 0.71-1.10, balanced, 5
@@ -40,9 +40,12 @@ KERNEL_SOURCES = ["sancodec/codec/_kernels", "setup.py"]
 
 
 def measure(data_dir: Path, names: list[str] | None, effort: str, prdn: float, repeats: int,
-            threads: int | None) -> dict[str, tuple[float, int]]:
-    """Each signal's fastest encode of ``repeats`` and its bytes, with the sancodec this process imports."""
+            threads: int | None, bps: float | None = None) -> dict[str, tuple[float, int]]:
+    """Each signal's fastest encode of ``repeats`` at the PRDN ``prdn`` (or within ``bps`` bits a sample) and its
+    bytes, with the sancodec this process imports."""
     import sancodec
+
+    target = {"prdn": prdn} if bps is None else {"bps": bps}
 
     out: dict[str, tuple[float, int]] = {}
     for _, label, path, channel in lossy_signals.SIGNALS:
@@ -52,7 +55,7 @@ def measure(data_dir: Path, names: list[str] | None, effort: str, prdn: float, r
         best, size = float("inf"), 0
         for _ in range(repeats):
             start = time.perf_counter()
-            data = sancodec.encode(signal, mode="lossy", prdn=prdn, effort=effort, threads=threads)
+            data = sancodec.encode(signal, mode="lossy", effort=effort, threads=threads, **target)
             best, size = min(best, time.perf_counter() - start), len(data)
         out[label] = (best, size)
     return out
@@ -98,6 +101,8 @@ def side(path: Path, args: argparse.Namespace, label: str) -> tuple[float, int]:
                "--prdn", str(args.prdn), "--repeats", str(args.repeats), "--signals", label]
     if args.threads:
         command += ["--threads", str(args.threads)]
+    if args.bps is not None:
+        command += ["--bps", str(args.bps)]
     done = subprocess.run(command, env=env, check=True, capture_output=True, text=True, cwd=path)
     seconds, size = json.loads(done.stdout)[label]
     return seconds, size
@@ -116,6 +121,7 @@ def main() -> None:
     parser.add_argument("--signals", help="comma-separated bench_lossy labels (default: every one)")
     parser.add_argument("--effort", default="balanced")
     parser.add_argument("--prdn", type=float, default=2.0)
+    parser.add_argument("--bps", type=float, help="a bits-per-sample budget instead of --prdn")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="0: sancodec's default (every core)")
@@ -126,7 +132,7 @@ def main() -> None:
     if args.measure:
         steady_allocator()  # as bench_lossy times its encodes
         print(json.dumps(measure(args.data_dir.resolve(), names, args.effort, args.prdn, args.repeats,
-                                 args.threads or None)))
+                                 args.threads or None, args.bps)))
         return
     if not args.rev:
         parser.error("REV is required")
@@ -150,7 +156,8 @@ def main() -> None:
                     sizes[label] = [got[0][1], got[1][1]]
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(trees[0])], check=True)
-    print(f"{args.effort} at PRDN {args.prdn:g} %, {args.threads or 'every'} thread(s), the fastest of "
+    aim = f"PRDN {args.prdn:g} %" if args.bps is None else f"{args.bps:g} bits a sample"
+    print(f"{args.effort} at {aim}, {args.threads or 'every'} thread(s), the fastest of "
           f"{args.repeats} encodes x {args.rounds} rounds: {args.rev} against the working tree"
           + (f" ({args.rev}'s {args.cythonize} compiled by Cython)" if args.cythonize else ""))
     print(f"| signal | {args.rev} s | now s | ratio | {args.rev} bytes | now bytes |")

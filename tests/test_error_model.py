@@ -168,3 +168,40 @@ def test_the_modelled_rate_control_always_meets_its_target(seed, target, kind):
                                    modelled=True)
     assert coded.prdn <= target
     assert coded.prdn == prdn(x, coded.prepared.decoded(coded.step))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_falling_measure_and_its_model_find_the_finest_step_within_the_bound(seed):
+    """A byte count falls as the step grows: a power law of negative exponent and a model off from it by up to 20 %,
+    drifting with the step (a coding's bit estimate of its bytes). The finest step within the bound is measured,
+    within 1 % of the crossing, in at most three measurements where find_step takes more."""
+    rng = np.random.default_rng(100 + seed)
+    gamma, scale, bound = rng.uniform(0.5, 2.0), 10 ** rng.uniform(2, 5), 10 ** rng.uniform(1, 3)
+    off, drift = rng.uniform(0.8, 1.2), rng.uniform(-0.02, 0.02)
+    root = (scale / bound) ** (1 / gamma)  # scale * root**-gamma == bound
+    measure, calls = _counted(lambda s: scale * s**-gamma)
+    lo, hi = modelled_step(measure, lambda s: scale * s**-gamma * off * s**drift, bound, LO, HI, root * off ** 0.7,
+                           rising=False)
+    assert hi in calls and measure(hi) <= bound and hi / (TOLERANCE * 1.001) < root <= hi
+    assert len(calls) <= MODELLED_MEASUREMENTS
+    plain, plain_calls = _counted(lambda s: scale * s**-gamma)
+    find_step(plain, bound, LO, HI, root * off ** 0.7, rising=False)
+    assert len(calls) <= len(plain_calls)
+
+
+@pytest.mark.parametrize("bps", [0.5, 1.0, 2.0])
+def test_a_byte_budget_is_filled_in_fewer_codings(monkeypatch, bps):
+    """mitdb 100's first 2^16 samples within a bits-per-sample budget: the search helped by the bit estimate finds a
+    step that fits, within 1.5 % of the finest step find_step finds from the middle of the range, coding the frames
+    at most four times where that took six or more (counted by Prepared.payloads)."""
+    x = _mitdb()
+    target = LossyTarget(bps=bps)
+    calls = spy_steps(monkeypatch, lossyrate.Prepared, "payloads")
+    found = lossyrate.rate_control(lossyrate.Prepared([x], [None]), x, target, scan=False)
+    modelled = len(calls)
+    assert sum(map(len, found.payloads())) <= bps * len(x) / 8
+    calls.clear()
+    monkeypatch.setattr(lossyrate, "BUDGET_MODELLED", len(x) + 1)  # the search as it was
+    plain = lossyrate.rate_control(lossyrate.Prepared([x], [None]), x, target, scan=False)
+    assert abs(math.log(found.step / plain.step)) < 0.015
+    assert modelled <= 4 < 6 <= len(calls)

@@ -498,7 +498,11 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
     else:
         first = first_step(ref, target) if fs else None
         rest = []  # with nothing to make the look beside, exact_looks_smaller makes what it needs of it, if asked
-        if first and n >= PLAIN_FIRST:
+        if fs and target.bps is not None:  # a byte budget (no first step): the template weighed at the plain coding's
+            plain = _plain_controlled(frames, ref, target, fs, None, None, quick)
+            first = plain.step
+            templates = quick_templates(frames, fs, first)
+        elif first and n >= PLAIN_FIRST:
             templates, plain, *rest = run_pieces(
                 [partial(quick_templates, frames, fs, first),
                  partial(_plain_controlled, frames, ref, target, fs, None, first, quick), *ahead], [n, n, *looked])
@@ -510,6 +514,8 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
         coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick, plain)
     if coded is None and plain is not None:
         return plain, look
+    if plain is not None and target.bps is not None:  # both fill the budget: the one with the lower PRDN
+        return _kept(plain, coded, target), look
     if coded is None:
         coded = _plain_controlled(frames, ref, target, fs, line, first, quick, guess)
     return coded, look

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -33,7 +34,7 @@ STEEP_SLOPE = 6.0  # ... and past this, a cliff: the search bisects once the bra
 SCAN_GIVE_UP = 5.0  # coarsest_step's scan stops past the first step it measures beyond this many times the bound
 SCAN = tuple(1.08**k for k in range(1, 26))  # up to 6.8 times, for a measure that jumps about
 MAX_RESTARTS = 8
-AIM = 1.004  # modelled_step measures next this far below the step where it expects the bound to be crossed ...
+AIM = 1.004  # modelled_step measures next this far inside the bound from where it expects it to be crossed ...
 MODELLED_MEASUREMENTS = 3  # ... at most this many times before it hands the bracket to find_step ...
 MISFIT = 0.1  # ... and gives the search to find_step from the start where the model's factor moves by more than
 # this (about 10 %: a step-like signal, whose measure is far from monotone)
@@ -164,17 +165,18 @@ def _falls_somewhere(points: list[tuple[float, float]]) -> bool:
 
 
 def modelled_step(measure: Callable[[float], float], model: Callable[[float], float], bound: float, lo: float,
-                  hi: float, guess: float) -> tuple[float, float]:
-    """:func:`find_step` for a rising ``measure`` (a PRDN) helped by ``model``, a cheap estimate of it that is off
-    by a factor that drifts slowly with the step (``errormodel.ErrorModel``): each measurement calibrates the
-    model there (between two measurements, the factor is taken as a power of the step through both), and a step
-    :data:`AIM` below the calibrated model's crossing is measured next. It stops where a measured
-    step meets the bound and the calibrated model puts the crossing within 1 % above it: then ``hi`` is that
-    step plus 1 %, unmeasured. Fewer measurements than find_step where the model fits (at most three on a power
-    law the model is off from by a drifting factor, ``tests/test_error_model.py``); after
-    :data:`MODELLED_MEASUREMENTS`, or where the model cannot be calibrated (a measure or an estimate of 0), it
-    hands the bracket to find_step; where the factor moves by more than :data:`MISFIT`, find_step searches from
-    the start (the steps and result it would have found alone, the measurements made remembered)."""
+                  hi: float, guess: float, rising: bool = True) -> tuple[float, float]:
+    """:func:`find_step` helped by ``model``, a cheap estimate of ``measure`` that is off by a factor that drifts
+    slowly with the step (``errormodel.ErrorModel`` of a PRDN, which rises with the step; a coding's bit estimate of
+    its bytes, which fall, ``rising`` False): each measurement calibrates the model there (between two
+    measurements, the factor is taken as a power of the step through both), and a step :data:`AIM` inside the
+    bound from the calibrated model's crossing is measured next. It stops where a measured step meets the bound and
+    the calibrated model puts the crossing within 1 % beyond it: then the bracket's other end is that step's 1 %
+    away, unmeasured. Fewer measurements than find_step where the model fits (at most three on a power law the
+    model is off from by a drifting factor, ``tests/test_error_model.py``); after :data:`MODELLED_MEASUREMENTS`, or
+    where the model cannot be calibrated (a measure or an estimate of 0), it hands the bracket to find_step; where
+    the factor moves by more than :data:`MISFIT`, find_step searches from the start (the steps and result it would
+    have found alone, the measurements made remembered)."""
     measured: dict[float, float] = {}
 
     def remembered(step: float) -> float:
@@ -187,7 +189,7 @@ def modelled_step(measure: Callable[[float], float], model: Callable[[float], fl
     for _ in range(MODELLED_MEASUREMENTS):
         value = remembered(x)
         met = value <= bound
-        lo, hi = (x, hi) if met else (lo, x)
+        lo, hi = (x, hi) if met == rising else (lo, x)
         if hi / lo < TOLERANCE:
             return lo, hi
         estimate = model(x)
@@ -195,12 +197,23 @@ def modelled_step(measure: Callable[[float], float], model: Callable[[float], fl
             break
         factors.append((math.log(x), math.log(value / estimate)))
         if abs(factors[-1][1] - factors[0][1]) > MISFIT:  # not the measure's shape: find_step's search, as it was
-            return find_step(remembered, bound, *start, guess)
-        crossing = _crossing(_calibrated(model, factors[-2:]), bound, (x, value), lo, hi)
-        if met and crossing < lo * TOLERANCE:
-            return lo, _f32(lo * TOLERANCE)
-        x = _inside(crossing / AIM, lo, hi, bisect=False)
-    return find_step(remembered, bound, lo, hi, x)
+            return find_step(remembered, bound, *start, guess, rising)
+        calibrated = _calibrated(model, factors[-2:])
+        if rising:
+            crossing = _crossing(calibrated, bound, (x, value), lo, hi)
+            if met and crossing < lo * TOLERANCE:
+                return lo, _f32(lo * TOLERANCE)
+        else:  # a falling measure's reciprocal rises
+            crossing = _crossing(partial(_reciprocal, calibrated), 1.0 / bound, (x, 1.0 / value), lo, hi)
+            if met and crossing > hi / TOLERANCE:
+                return _f32(hi / TOLERANCE), hi
+        x = _inside(crossing / AIM if rising else crossing * AIM, lo, hi, bisect=False)
+    return find_step(remembered, bound, lo, hi, x, rising)
+
+
+def _reciprocal(f: Callable[[float], float], s: float) -> float:
+    """1 / ``f(s)``: a falling measure as a rising one."""
+    return 1.0 / f(s)
 
 
 def _calibrated(model: Callable[[float], float], factors: list[tuple[float, float]]) -> Callable[[float], float]:
