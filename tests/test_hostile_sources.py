@@ -12,16 +12,19 @@ import pytest
 from sancodec import SancodecError, Signal, read_signal, write_signal
 
 HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [None, 1], {"a": 1}, ",", ";", "\t",
+           [["a", "<i2"], ["b", "<f4"]], [["a", "<i2"], ["a", "<i2"]], [["", "<i2"], ["b", "u1"]],
+           [["a", "O"], ["b", "V8"]],
+           [["a", "<i2"]], [["a", ">u8"], ["b", "f2"]], [["a", "<i2", 1], ["b", "<i2"]],
            {"value": -32768, "text": "-"}, {"value": -2147483648, "text": ""}, {"value": -32768, "text": 5},
            ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]]]
 KEYS = ("decimals", "missing", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
         "time_start", "dtype", "rank", "annotations", "signals", "segments", "layout", "patient", "recording",
-        "startdate_field", "data_record_duration", "layout_header", "bom", "crlf", "unterminated", "trimmed")
+        "startdate_field", "data_record_duration", "layout_header", "bom", "crlf", "unterminated", "trimmed", "fields")
 
 
 KIND_OF = {"decimals": "csv", "missing": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv",
            "delimiter": "csv", "decimal": "csv", "time_column": "csv", "time_start": "csv", "dtype": "npy",
-           "rank": "npy", "bom": "csv", "crlf": "csv", "unterminated": "csv", "trimmed": "csv",
+           "rank": "npy", "bom": "csv", "crlf": "csv", "unterminated": "csv", "trimmed": "csv", "fields": "npy",
            "segments": "wfdb-multisegment", "layout": "wfdb-multisegment",
            "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
 

@@ -833,6 +833,47 @@ def test_a_csvs_text_layout_is_kept_only_where_it_holds_throughout(tmp_path, tex
     assert {k: source[k] for k in ("bom", "crlf", "trimmed", "unterminated") if k in source} == kept
 
 
+def test_a_structured_arrays_fields_are_its_channels_and_it_comes_back_as_it_was(tmp_path):
+    """A structured .npy (numpy's record arrays, pandas' to_records) was refused ("samples must be numeric"): each
+    field is now a channel named after it, and the decoded .npy is the same structured array, byte for byte
+    losslessly (fields of mixed widths, signs and byte orders; decimals beside integers), with the same fields
+    lossy (an integer field clipped to its range, never wrapped)."""
+    import sancodec
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    ints = np.zeros(n, dtype=[("ECG", "<i2"), ("RESP", "u1"), ("count", ">i4")])
+    ints["ECG"] = np.cumsum(rng.integers(-40, 41, n)).clip(-32768, 32767)
+    ints["RESP"], ints["count"] = np.arange(n) % 200, np.arange(n) * 3
+    mixed = np.zeros(n, dtype=[("ECG", "<f8"), ("beat", "<i8")])
+    mixed["ECG"], mixed["beat"] = np.round(np.sin(np.arange(n) / 9.0), 3), np.arange(n) // 300
+    for name, array in (("ints", ints), ("mixed", mixed)):
+        np.save(tmp_path / f"{name}.npy", array)
+        signal = read_signal(tmp_path / f"{name}.npy", fs=250.0)
+        assert signal.channel_names == list(array.dtype.names)
+        write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / f"{name}_back.npy")
+        assert (tmp_path / f"{name}_back.npy").read_bytes() == (tmp_path / f"{name}.npy").read_bytes()
+    back = sancodec.decode(sancodec.encode(read_signal(tmp_path / "ints.npy", fs=250.0), mode="lossy", prdn=5))
+    write_signal(back, tmp_path / "lossy.npy")
+    lossy = np.load(tmp_path / "lossy.npy")
+    assert lossy.dtype == ints.dtype and len(lossy) == n
+    assert lossy["RESP"].min() >= 0 and np.abs(lossy["ECG"].astype(float) - ints["ECG"]).max() < 200
+
+
+@pytest.mark.parametrize("dtype, said", [
+    ([("a", "<i2"), ("b", "U4")], r"its fields 'b' \(<U4\) are not numbers"),
+    ([("a", "<i2"), ("b", "<f4", (3,))], r"its fields 'b' \(\('<f4', \(3,\)\)\) are not numbers"),
+    ([("a", "<c8")], r"its fields 'a' \(complex64\) are not numbers"),
+])
+def test_a_structured_array_of_other_fields_is_refused_in_one_error(tmp_path, dtype, said):
+    np.save(tmp_path / "x.npy", np.zeros(10, dtype=dtype))
+    with pytest.raises(SanFormatError, match="a structured array is read as one channel per field.*" + said):
+        read_signal(tmp_path / "x.npy", fs=100.0)
+    np.save(tmp_path / "y.npy", np.zeros((4, 10), dtype=[("a", "<i2")]))
+    with pytest.raises(SanFormatError, match="it has 2 dimensions"):
+        read_signal(tmp_path / "y.npy", fs=100.0)
+
+
 def test_an_array_whose_rows_look_like_its_channels_is_said_so(tmp_path):
     """A 12-lead ECG saved as 12 x 5000 is read as 12 samples of 5000 channels (rows are samples): it failed with
     "header field 'n_channels' = 5000 is not an integer in [1, 4096]", and 12 x 3000 was coded as 3000 channels

@@ -120,8 +120,64 @@ def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None)
         raise SanFormatError(f"{label}: not a readable .npy array ({exc})") from None
     if not isinstance(data, np.ndarray):
         raise SanFormatError(f"{label}: holds an archive of arrays, not one array")
+    if data.dtype.names is not None:
+        return _structured_signal(Path(str(label)), data, fs)
     _check_orientation(label, data.shape)
     return _as_signal(Path(str(label)), np.asarray(data), fs, None, npy_source(data))
+
+
+_FIELD_DTYPE = re.compile(r"[<>|=]?(?:[iu][1248]|f[248])")  # a structured array's numeric field (dtype.str)
+
+
+def _structured_signal(path: Path, data: np.ndarray, fs: float | None) -> Signal:
+    """A structured array of named numeric fields, one row a sample (numpy's record arrays, pandas'
+    ``DataFrame.to_records(index=False)``), as a channel per field named after it: integers where every field holds
+    them, else floats (a float32 or an integer field's values exactly); the fields kept in the source (``fields``),
+    so that it is written back as the same structured array."""
+    fields = [(name, data.dtype.fields[name][0]) for name in data.dtype.names]
+    odd = [f"{name!r} ({dtype})" for name, dtype in fields if dtype.shape or not _FIELD_DTYPE.fullmatch(dtype.str)]
+    if odd or data.ndim != 1 or not fields:
+        said = f"its fields {', '.join(odd)} are not numbers" if odd else (
+            "it has no fields" if not fields else f"it has {data.ndim} dimensions")
+        raise SanFormatError(f"{path}: a structured array is read as one channel per field, one row a sample, each "
+                             f"field a number; {said}")
+    for name in data.dtype.names:
+        if beyond_exact_range(data[name]):
+            raise SanFormatError(f"{path}: field {name!r} holds integers beyond ±2**53, which sancodec refuses")
+    integers = all(dtype.kind in "iu" for _, dtype in fields)
+    columns = np.column_stack([data[name].astype(np.int64 if integers else np.float64) for name, _ in fields])
+    source = {"kind": "npy", "fields": [[name, dtype.str] for name, dtype in fields], "rank": 1}
+    return _as_signal(path, columns, fs, [name for name, _ in fields], source)
+
+
+def _source_fields(source: dict, channels: int) -> list[tuple[str, np.dtype]] | None:
+    """The named fields a structured ``.npy`` source had (:func:`_structured_signal`), one per channel, from
+    ``Signal.source`` (a ``.san`` header is not trusted: None for anything but distinct non-empty names, each with
+    a numeric dtype, as many as ``channels``)."""
+    fields = source.get("fields")
+    if not isinstance(fields, list) or len(fields) != channels:
+        return None
+    if not all(isinstance(f, list) and len(f) == 2 and all(isinstance(v, str) for v in f) and f[0]
+               and _FIELD_DTYPE.fullmatch(f[1]) for f in fields):
+        return None
+    if len({name for name, _ in fields}) != len(fields):
+        return None
+    return [(name, np.dtype(dtype)) for name, dtype in fields]
+
+
+def _as_fields(x: np.ndarray, fields: Sequence[tuple[str, np.dtype]]) -> np.ndarray:
+    """Samples ``x`` (samples x channels) as a structured array of ``fields``: an integer field's values rounded
+    and clipped to its range (a lossy reconstruction may overshoot), never wrapped."""
+    out = np.empty(len(x), dtype=np.dtype([(name, dtype) for name, dtype in fields]))
+    for k, (name, dtype) in enumerate(fields):
+        column = x[:, k]
+        if dtype.kind in "iu":
+            if column.dtype.kind == "f":
+                column = np.rint(np.where(np.isfinite(column), column, 0.0))
+                column = np.clip(column, -2.0**63, 2.0**63 - 1024).astype(np.int64)
+            column = in_dtype(column.astype(np.int64, copy=False), dtype)
+        out[name] = column
+    return out
 
 
 def _starts_like_npy(source: Path | io.BytesIO) -> bool:
@@ -195,6 +251,9 @@ def _as_source(signal: Signal) -> np.ndarray:
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") != "npy":
         return x
+    fields = _source_fields(source, x.shape[1])
+    if fields is not None:
+        return _as_fields(x, fields)
     if decimal is not None or x.dtype.kind == "f":  # (a float source's lossy or near-lossless values too)
         x = x.astype(decimal_dtype(source), copy=False)
     dtype = source_dtype(source)
