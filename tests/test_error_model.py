@@ -205,3 +205,28 @@ def test_a_byte_budget_is_filled_in_fewer_codings(monkeypatch, bps):
     plain = lossyrate.rate_control(lossyrate.Prepared([x], [None]), x, target, scan=False)
     assert abs(math.log(found.step / plain.step)) < 0.015
     assert modelled <= 4 < 6 <= len(calls)
+
+
+@given(st.integers(0, 2**32 - 1), st.floats(0.2, 6.0), st.sampled_from(["walk", "beats", "noise", "steps"]))
+@settings(max_examples=25, deadline=None)
+def test_a_byte_budget_is_always_kept(seed, bps, kind):
+    """Random channels of 2^13 to 2^15 samples within random bit budgets: the modelled search's step codes the
+    frames within the budget wherever any step does (the coarsest, every value 0, is the least it can take), and
+    it is the finest such step to within 1 % or so (the step 2 % finer overshoots)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(lossyrate.BUDGET_MODELLED, 1 << 15))
+    t = np.arange(n)
+    x = {"walk": lambda: np.cumsum(rng.normal(0, 3, n)),
+         "beats": lambda: 400 * np.exp(-0.5 * ((t % 300 - 150) / 4.0) ** 2) + rng.normal(0, 5, n),
+         "noise": lambda: rng.normal(0, 50, n),
+         "steps": lambda: np.repeat(rng.integers(-100, 100, n // 64 + 1), 64)[:n] * 1.0}[kind]()
+    x = np.rint(x)
+    prepared = lossyrate.Prepared([x], [None])
+    coded = lossyrate.rate_control(prepared, x, LossyTarget(bps=bps), scan=False)
+    budget = bps * n / 8
+    size = sum(map(len, prepared.payloads(coded.step)))
+    coarsest = sum(map(len, prepared.payloads(float(np.float32(max(4.0 * np.abs(prepared.flat[0]).max(), 1.0))))))
+    assert size <= budget or coarsest > budget
+    if size <= budget and kind != "steps":  # (a step-like channel's bytes need not fall steadily with the step)
+        assert sum(map(len, prepared.payloads(coded.step / 1.02))) > budget or coded.step / 1.02 < 1e-3
+    assert coded.prdn == prdn(x, prepared.decoded(coded.step))

@@ -59,16 +59,17 @@ def test_every_channel_meets_the_prdn_target(sig, target, frame_len, effort):
         assert recorded[ch] is None or recorded[ch] == pytest.approx(got, abs=1e-5)
 
 
-@settings(max_examples=30, deadline=None)
-@given(signals(), st.sampled_from([0.25, 1.0, 3.0, 8.0]), st.sampled_from([64, 1024, 32768]))
-def test_a_byte_budget_records_the_prdn_it_decodes_to(sig, bps, frame_len):
-    """Bits-per-sample budgets on random signals (wavelets, the time domain, exact codings): the PRDN each
-    channel records is the one it decodes to, and no step of the search divides by zero."""
+@settings(max_examples=40, deadline=None)
+@given(signals(), st.sampled_from([0.25, 1.0, 3.0, 8.0]), st.sampled_from([64, 1024, 32768]),
+       st.sampled_from(EFFORTS))
+def test_a_byte_budget_records_the_prdn_it_decodes_to(sig, bps, frame_len, effort):
+    """Bits-per-sample budgets on random signals (wavelets, the time domain, exact codings), at every effort: the
+    PRDN each channel records is the one it decodes to, and no step of the search divides by zero."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        data = check_encode_decode(sig, mode="lossy", bps=bps, frame_len=frame_len)
+        data = check_encode_decode(sig, mode="lossy", bps=bps, frame_len=frame_len, effort=effort)
     back = sancodec.decode(data)
     recorded = read_info(data)["header"]["lossy"]["prdn"]
     for ch in range(sig.n_channels):
