@@ -47,6 +47,7 @@ from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
+from sancodec.codec.gaps import invalid_counts, warn_lossy_gaps, warn_lossy_gaps_unmeasured
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header, warn_unused_model
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, check_effort, mix_frame
@@ -197,6 +198,8 @@ def encode_to_file(
         _verify(data, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
+    if any(invalid_counts(signal)):  # a WFDB record's dropouts, coded as values: said where that costs the rest
+        warn_lossy_gaps(signal, decode(data), target.max_prdn)
     return out.write(data)
 
 
@@ -236,10 +239,11 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     spans = blocks(n, frame_len)
     size = spans[0][1] - spans[0][0]
     c = like.n_channels
-    stats = []
+    stats, invalid = [], [0] * c
     for b, rows in enumerate(read(size)):
         say(f"measuring block {b + 1} of {len(spans)}")
         stats.append([block_stats(rows[:, ch].astype(np.float64)) for ch in range(c)])
+        invalid = [a + b for a, b in zip(invalid, invalid_counts(like, rows))]
     if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
         raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
     targets = block_targets(stats, target)
@@ -266,6 +270,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
         _verify(data, target, spans, read(size), [1] * c, means, say)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
+    warn_lossy_gaps_unmeasured(like, invalid)
     return data
 
 
