@@ -35,7 +35,7 @@ from sancodec.cli.streaming import (
     write_stdout,
 )
 from sancodec.codec.container import MAGIC, SanReader
-from sancodec.codec.header import file_mode
+from sancodec.codec.header import file_mode, from_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import TABLE_SUFFIXES
 from sancodec.io.decimals import header_decimals, missing_of
@@ -523,6 +523,17 @@ def info(
     each_input(inputs, lambda input: _info_one(input, json_out, bands))
 
 
+def _gaps_text(head: dict, names: list[str]) -> str | None:
+    """A lossy file's gaps coded apart (format 1.15), channel by channel: how many samples, in how many runs, which
+    value they decode to; None where it has none."""
+    lossy = head.get("lossy")
+    if not isinstance(lossy, dict) or lossy.get("gaps") is None:
+        return None
+    gaps = from_header(head).gaps or []  # (the runs checked, as a decode checks them)
+    return "; ".join(f"{name}: {int((ends - starts).sum())} rows in {len(starts)} run(s), decoded as {value}"
+                     for name, gap in zip(names, gaps) if gap is not None for value, starts, ends in [gap])
+
+
 def _info_one(input: Path, json_out: bool, bands: bool) -> None:
     """``info`` of one .san file."""
     from sancodec.codec import read_info
@@ -568,6 +579,9 @@ def _info_one(input: Path, json_out: bool, bands: bool) -> None:
     if missing is not None:  # a CSV's gaps (or a stream's NaN): how they are held and come back
         rows.append(("gaps", f"held as {missing[0]} (WFDB's invalid sample), written back as "
                              f"{repr(missing[1]) if missing[1] else 'empty cells'} in CSV, NaN in .npy"))
+    coded_apart = _gaps_text(head, sig["channel_names"])
+    if coded_apart:
+        rows.append(("gaps coded apart", coded_apart))
     for i, name in enumerate(sig["channel_names"]):
         fmt = sig["fmt"][i] if sig.get("fmt") else "-"
         spf = sig.get("samples_per_frame")  # (checked by the reader: whole numbers whose lcm divides the rows)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sancodec.codec import decode_file
+from sancodec.codec.gaps import invalid_values
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
 from sancodec.io.decimals import on_decimal_grid
@@ -91,7 +92,9 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     l_tilde = float(normalized_loss((y - mean).ravel()[None], (x - mean).ravel()[None])[0])
     err = y.astype(np.float64) - x.astype(np.float64)
     px, py = original.physical(), Signal.from_header(original.header_dict(), y).physical()
-    gaps = np.isnan(px) | np.isnan(py)  # a CSV's gaps (lossless only): each channel's mean there, no error, same mean
+    invalid = invalid_values(original)  # a WFDB record's invalid samples (dropouts), a CSV's gaps: compared as gaps
+    dropped = np.column_stack([np.zeros(len(x), bool) if v is None else x[:, c] == v for c, v in enumerate(invalid)])
+    gaps = np.isnan(px) | np.isnan(py) | dropped  # each channel's mean there: no error, the same mean
     if gaps.any():
         counts, sums = (~gaps).sum(axis=0), np.where(gaps, 0.0, px).sum(axis=0)
         fill = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
@@ -115,5 +118,5 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
         prdn=prdn(px - px.mean(axis=0), py - px.mean(axis=0)),
         snr_db=snr_db(px - px.mean(axis=0), py - px.mean(axis=0)),
         max_abs_error=float(np.abs(err).max()),
-        prdn_per_channel=[prdn(x[:, c], y[:, c]) for c in range(x.shape[1])],
+        prdn_per_channel=[prdn(x[~dropped[:, c], c], y[~dropped[:, c], c]) for c in range(x.shape[1])],
     )

@@ -105,6 +105,8 @@ def corpus() -> dict[str, bytes]:
         # 1.13: an adaptive stream with parent contexts (emg_healthy's first 2^14 samples at PRDN 9 %)
         "lossy-parent-contexts": sancodec.encode(read_signal(here / "data" / "emg_healthy").slice(0, 1 << 14), spec,
                                                  "lossy", prdn=9.0),
+        # 1.15: a record's dropouts coded apart, their runs in the header (mixedsignals' first 1000 frames)
+        "lossy-gaps": sancodec.encode(read_signal(here / "data" / "mixedsignals_1000f"), spec, "lossy", prdn=2.0),
     }
 
 

@@ -47,7 +47,16 @@ from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
-from sancodec.codec.gaps import invalid_counts, warn_lossy_gaps, warn_lossy_gaps_unmeasured
+from sancodec.codec.gaps import (
+    apply_gaps,
+    filled,
+    gap_runs,
+    gap_targets,
+    header_gaps,
+    invalid_counts,
+    valid_prdns,
+    warn_lossy_gaps_unmeasured,
+)
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header, warn_unused_model
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, check_effort, mix_frame
@@ -139,9 +148,10 @@ def encode_to_file(
                                  f"{option('max_error')} in its units)")
         signal = decimal
     missing = missing_of(signal.source)
-    if mode != "lossless" and missing is not None and signal.is_digital and bool((signal.samples == missing[0]).any()):
-        raise SanConfigError(f"this record has missing values (a CSV's gaps, an array's NaN), which sancodec keeps in "
-                             f"lossless mode only, not {mode}: fill the gaps, or cut the record there")
+    if mode == "near-lossless" and missing is not None and signal.is_digital and \
+            bool((signal.samples == missing[0]).any()):
+        raise SanConfigError("this record has missing values (a CSV's gaps, an array's NaN), which sancodec keeps in "
+                             "lossless and lossy modes, not near-lossless: fill the gaps, or cut the record there")
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":
@@ -174,33 +184,48 @@ def encode_to_file(
     signal.check_frames("encode")
     m = signal.frame_size  # multi-frequency: frames hold whole WFDB frames
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
-    digital, quantum, emax = digitize(signal, mode, max_error, target.max_prdn)
+    gaps = gap_runs(signal)  # format 1.15: a record's gaps coded apart, each run filled where its channel is coded
+    gapped = any(g is not None for g in gaps)
+    coded = filled(signal, gaps) if gapped else signal
+    aims = gap_targets(signal, coded, gaps, target) if gapped else None  # per channel: its other samples meet target
+    digital, quantum, emax = digitize(coded, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
     n = digital.shape[0]
     mix_len = mix_frame(n) - mix_frame(n) % m  # shorter frames, some of them exact, where a channel may gain by them
 
     def container(parts: LossyParts, frame_len: int) -> bytes:
         return _lossy_container(signal, plan, parts, target, header_frame_len(n, frame_len, m), n, emax, quantum,
-                                embed_model)
+                                embed_model, header_gaps(gaps))
 
     probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
-    parts = code_lossy(signal, digital, quantum, target, frame_len, threads, effort, probe_mix=probe,
-                       processes=processes)
+    parts = code_lossy(coded, digital, quantum, target, frame_len, threads, effort, probe_mix=probe,
+                       processes=processes, channel_targets=aims)
     data = container(parts, frame_len)
     if any(hint is not None and hint.exact for hint in parts.hints):  # a channel may mix: shorter frames
-        mixed = container(code_lossy(signal, digital, quantum, target, mix_len, threads, effort, mix=parts.hints,
-                                     processes=processes), mix_len)
-        data, frame_len = (mixed, mix_len) if len(mixed) < len(data) else (data, frame_len)
+        mixed_parts = code_lossy(coded, digital, quantum, target, mix_len, threads, effort, mix=parts.hints,
+                                 processes=processes, channel_targets=aims)
+        mixed = container(mixed_parts, mix_len)
+        if len(mixed) < len(data):
+            data, frame_len, parts = mixed, mix_len, mixed_parts
+    if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
+        valid = valid_prdns(signal, decode(data), gaps)
+        data = container(parts._replace(achieved=[p if g is None else v for p, v, g in
+                                                  zip(parts.achieved, valid, gaps)]), frame_len)
     if verifies(verify, mode, effort):
         spans = blocks(n, frame_len)
         steps = signal.sample_steps()
-        means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
-        _verify(data, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means)
+        skip = [None if g is None else g[0] for g in gaps]
+        means = [_mean(signal.samples[::step, ch], skip[ch]) for ch, step in enumerate(steps)]
+        _verify(data, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means, skip=skip)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
-    if any(invalid_counts(signal)):  # a WFDB record's dropouts, coded as values: said where that costs the rest
-        warn_lossy_gaps(signal, decode(data), target.max_prdn)
     return out.write(data)
+
+
+def _mean(x: np.ndarray, skip: int | None = None) -> float:
+    """The mean of ``x``'s values but ``skip`` (a gap's), 0 where none is left."""
+    kept = x if skip is None else x[x != skip]
+    return float(kept.mean()) if len(kept) else 0.0
 
 
 def warn_past_budget(data: bytes, bps: float) -> None:
@@ -284,12 +309,13 @@ def verifies(verify: bool | None, mode: str, effort: str) -> bool:
 
 
 def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: LossyTarget, frame_len: int, n: int,
-                     emax: int, quantum: list[float] | None, embed_model: bool) -> bytes:
-    """The lossy file of ``parts`` (``like``: the record's metadata; ``frame_len`` as the header holds it)."""
+                     emax: int, quantum: list[float] | None, embed_model: bool, gaps: list | None = None) -> bytes:
+    """The lossy file of ``parts`` (``like``: the record's metadata; ``frame_len`` as the header holds it; ``gaps``:
+    the header's ``lossy.gaps``, format 1.15, ``gaps.header_gaps``)."""
     header = to_header(like, plan, frame_len=frame_len, n=n, max_error=emax, quantum=quantum, crcs=None,
                        uses_model=False, embed_model=embed_model)
     achieved = [round(p, 6) if p is not None and np.isfinite(p) else None for p in parts.achieved]
-    header["lossy"] = {"target": target.to_dict(), "prdn": achieved}
+    header["lossy"] = {"target": target.to_dict(), "prdn": achieved, **({} if gaps is None else {"gaps": gaps})}
     buf = io.BytesIO()
     write_container(buf, header, parts.payloads, minor=parts.minor)
     return buf.getvalue()
@@ -297,10 +323,11 @@ def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: L
 
 def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
             rows: Iterable[np.ndarray], steps: Sequence[int], means: Sequence[float],
-            say: Callable[[str], None] = lambda _: None) -> None:
+            say: Callable[[str], None] = lambda _: None, skip: Sequence[int | None] | None = None) -> None:
     """Decode the lossy file just made a block of frames at a time (``spans``; ``rows``: the record's samples
     there, ``means``: each channel's over the record), so that memory stays bounded by the block: a file the
-    decoder refuses, or a channel off its target, is never reported as written."""
+    decoder refuses, or a channel off its target, is never reported as written. ``skip``: per channel, its gaps'
+    value (format 1.15), whose samples must decode to it and are left out of its PRDN."""
     bound = target.max_prdn
     errors, spreads = np.zeros(len(steps)), np.zeros(len(steps))
     for b, ((lo, hi), samples) in enumerate(zip(spans, rows, strict=True)):
@@ -313,7 +340,14 @@ def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
         for ch, step in enumerate(steps):
             first = -lo % step  # the channel's own samples: rows lo + first, lo + first + step, ...
             x = samples[first::step, ch].astype(np.float64)
-            d = x - back[first::step, ch].astype(np.float64)
+            y = back[first::step, ch].astype(np.float64)
+            gap = None if skip is None else skip[ch]
+            if gap is not None:  # the gaps come back as their value, and count for nothing
+                kept = x != gap
+                if not np.all(y[~kept] == gap):
+                    raise SanConfigError(f"channel {ch} would not decode its gaps; nothing was written")
+                x, y = x[kept], y[kept]
+            d = x - y
             errors[ch] += sum_of_squares(d)
             spreads[ch] += sum_of_squares(x - means[ch])
     if bound is not None:
@@ -421,7 +455,13 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
     step = window_frames(layout.frame_len)
     for w0 in range(first, last + 1, step):
         frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + step, last + 1))]
-        yield w0 * layout.frame_len, decoder.decode_window(frames)
+        got = decoder.decode_window(frames)
+        if layout.gaps is not None:  # format 1.15: each gap run's value over what the frames decoded there
+            row = w0 * layout.frame_len
+            for block, rows in zip(got.blocks, got.rows):
+                apply_gaps(layout.gaps, out[row - lo : row - lo + rows] if block is None else block, row)
+                row += rows
+        yield w0 * layout.frame_len, got
 
 
 def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,

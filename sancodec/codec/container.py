@@ -43,7 +43,7 @@ __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 MAGIC = b"\x89SAN"
 END_MAGIC = b"SANE"
 MAJOR = 1
-MINOR = 14  # the newest minor version this reader knows; files are written with the lowest that holds them
+MINOR = 15  # the newest minor version this reader knows; files are written with the lowest that holds them
 PREAMBLE = struct.Struct("<4sBBHII")
 FRAME_HEAD = struct.Struct("<III")
 INDEX_ENTRY = struct.Struct("<QI")
@@ -63,12 +63,18 @@ ONE_FRAME_MINOR = 7
 # Format 1.14: a multi-frequency record whose samples per frame do not all divide the largest (a frame of their least
 # common multiple, Signal.frame_size: SHHS's 125, 50, 10 and 1 Hz signals)
 COMMON_FRAME_MINOR = 14
+# Format 1.15: a lossy file's gaps (a record's invalid or missing samples) coded apart, in the header's lossy.gaps
+GAPS_MINOR = 15
 CRC = struct.Struct("<I")
 
 
 def header_minor(header: dict[str, Any]) -> int:
-    """The least minor version the header needs of the file: 14 where its samples per frame do not all divide the
-    largest (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
+    """The least minor version the header needs of the file: 15 where a lossy file's gaps are coded apart
+    (``lossy.gaps``, ``codec.gaps``), 14 where its samples per frame do not all divide the largest
+    (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
+    lossy = header.get("lossy") if isinstance(header, dict) else None
+    if isinstance(lossy, dict) and lossy.get("gaps") is not None:
+        return GAPS_MINOR
     signal = header.get("signal") if isinstance(header, dict) else None
     spf = signal.get("samples_per_frame") if isinstance(signal, dict) else None  # (a test's hostile header too)
     rows = header_frame_rows(spf)

@@ -15,6 +15,7 @@ import numpy as np
 
 from sancodec.codec.annotations import pack_annotations, unpack_annotations
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
+from sancodec.codec.gaps import Gaps, parse_gaps
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SancodecWarning, SanFormatError
@@ -83,6 +84,7 @@ class FileLayout:
     signal_head: dict[str, Any]
     quantum: list[float] | None
     sample_crc32: list[int] | None
+    gaps: Gaps | None = None  # format 1.15: a lossy file's gaps (``codec.gaps``)
 
     def annotations(self, limits: DecodeLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
         """The annotations, every position within [0, n_samples] and their count capped."""
@@ -173,4 +175,6 @@ def from_header(header: dict[str, Any], model: SanSpec | None = None,
     quantum = header.get("quantum")
     if quantum is not None and (not isinstance(quantum, list) or len(quantum) != c):
         raise SanFormatError("invalid quantum list in header")
-    return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"))
+    lossy = header.get("lossy")
+    gaps = parse_gaps(lossy.get("gaps"), n, steps) if isinstance(lossy, dict) else None
+    return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps)

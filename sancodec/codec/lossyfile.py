@@ -79,19 +79,21 @@ def _around(stats: Sequence[BlockStats]) -> list[float]:
     return [math.sqrt(s.spread ** 2 + s.count * (s.mean - mean) ** 2) for s in stats]
 
 
-def block_targets(stats: Sequence[Sequence[BlockStats]], target: LossyTarget) -> list[list[LossyTarget]] | None:
+def block_targets(stats: Sequence[Sequence[BlockStats]], target: LossyTarget | Sequence[LossyTarget]
+                  ) -> list[list[LossyTarget]] | None:
     """Per block and channel (``stats[b][ch]``), the target that spends the block's share of the record's
     squared error: a PRDN of ``P`` times its spread about the record's mean over its own (a byte budget:
-    the same bits per sample). None for one block, or where a channel is flat in some block (its PRDN there
-    is undefined)."""
+    the same bits per sample). ``target``: the record's, or each channel's. None for one block, or where a channel
+    is flat in some block (its PRDN there is undefined)."""
     if len(stats) <= 1:
         return None
-    if target.max_prdn is None:
-        return [[target] * len(s) for s in stats]
+    aims = [target] * len(stats[0]) if isinstance(target, LossyTarget) else list(target)
+    if any(t.max_prdn is None for t in aims):
+        return [list(aims) for _ in stats]
     if any(not s.spread > 0 for block in stats for s in block):
         return None
     around = [_around([block[ch] for block in stats]) for ch in range(len(stats[0]))]
-    return [[LossyTarget(prdn=target.max_prdn * around[ch][b] / s.spread) for ch, s in enumerate(block)]
+    return [[LossyTarget(prdn=aims[ch].max_prdn * around[ch][b] / s.spread) for ch, s in enumerate(block)]
             for b, block in enumerate(stats)]
 
 
@@ -109,13 +111,13 @@ def record_prdn(stats: Sequence[Sequence[BlockStats]], achieved: Sequence[Sequen
 def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
                frame_len: int, threads: int | None = None, effort: str = "default", *,
                mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False,
-               processes: bool = False) -> LossyParts:
-    """Lossy at a target, the record held in memory: each channel's rate control runs over the whole record (at
-    its own rate) or, past :data:`LOSSY_BLOCK` samples, over each block of it in turn, channels on ``threads``
-    workers (same bytes; fewer where they are long: :data:`LOSSY_PARALLEL_VALUES`). ``effort``:
-    ``lossy.EFFORTS``; ``mix``: per channel, the hint with which it may code some frames exactly
-    (``lossy._mixed``); ``probe_mix``: say where that may pay; ``processes``: channels on worker processes
-    (:func:`code_block`)."""
+               processes: bool = False, channel_targets: Sequence[LossyTarget] | None = None) -> LossyParts:
+    """Lossy at a target (``channel_targets``: each channel's, where they differ), the record held in memory: each
+    channel's rate control runs over the whole record (at its own rate) or, past :data:`LOSSY_BLOCK` samples, over
+    each block of it in turn, channels on ``threads`` workers (same bytes; fewer where they are long:
+    :data:`LOSSY_PARALLEL_VALUES`). ``effort``: ``lossy.EFFORTS``; ``mix``: per channel, the hint with which it may
+    code some frames exactly (``lossy._mixed``); ``probe_mix``: say where that may pay; ``processes``: channels on
+    worker processes (:func:`code_block`)."""
     n, c = digital.shape
     steps = signal.sample_steps()
 
@@ -125,9 +127,10 @@ def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None,
 
     spans = blocks(n, frame_len)
     stats = [[block_stats(reference(ch, lo, hi)) for ch in range(c)] for lo, hi in spans] if len(spans) > 1 else []
-    targets = block_targets(stats, target)
+    aims = [target] * c if channel_targets is None else list(channel_targets)
+    targets = block_targets(stats, aims)
     if targets is None:  # one block, or a block where a channel is flat: the record at once
-        spans, targets = [(0, n)], [[target] * c]
+        spans, targets = [(0, n)], [aims]
     done = [code_block(signal, digital, reference, targets[b], frame_len, lo, hi, threads, effort, mix, probe_mix,
                        processes)
             for b, (lo, hi) in enumerate(spans)]
