@@ -82,13 +82,15 @@ def wavelet_code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarr
     return code_bands(analysis(x, mean, levels), step, mean, len(x), synthesis)
 
 
-def wavelet_curve(x: np.ndarray) -> list[tuple[float, float, str]]:
-    """(PRDN %, CR, setting) for each quantiser step, the better of 5 or 6 levels."""
+def wavelet_curve(x: np.ndarray, keep: np.ndarray | None = None) -> list[tuple[float, float, str]]:
+    """(PRDN %, CR, setting) for each quantiser step, the better of 5 or 6 levels (``keep``: the samples the PRDN is
+    measured on, where not all: a record's gaps left out)."""
     points = []
     for step in WAVELET_STEPS:
         best = min((wavelet_code(x, step, levels) + (levels,) for levels in (5, 6)), key=lambda r: r[0])
         size, y, levels = best
-        points.append((prdn(x, y), 11 * len(x) / (8 * size), f"step {step:.3g}, {levels} levels"))
+        got = prdn(x, y) if keep is None else prdn(x[keep], y[keep])
+        points.append((got, 11 * len(x) / (8 * size), f"step {step:.3g}, {levels} levels"))
     return points
 
 

@@ -9,7 +9,10 @@ mode="lossy", prdn=P)`` at ``--effort`` default, balanced and fast, and again wi
 included). The wavelet coder is ``bench_lossy``'s, run on each channel by itself (it has no inter-channel
 prediction, like most wavelet ECG coders); its bytes at PRDN P are the sum over the channels of those its curve
 gives at P (interpolated, log-log). CR = 11 bits per sample over the bits per sample of the whole file (header and
-framing included on sancodec's side), as bench_lossy counts. Every channel's PRDN is checked against P.
+framing included on sancodec's side), as bench_lossy counts. Every channel's PRDN is checked against P. A record's
+gaps (mixedsignals' dropouts to WFDB's invalid sample) are left out of every PRDN, as sancodec's files leave them
+(format 1.15, ``codec.gaps``), and the wavelet coder codes each channel with its gaps filled as sancodec fills them
+(``gaps.filled``): like with like.
 Encode seconds are the fastest of ``--repeats`` runs, every coding taking turns: sancodec's whole-record encode
 (on every core, as ``sancodec.encode`` does by default: its channels side by side) and the wavelet coder's, its step
 search included (``bench_lossy.wavelet_timing``), channel after channel on one thread, as a record is coded with
@@ -32,6 +35,7 @@ from timing import fastest, steady_allocator
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.codec import lossyfile, processes
+from sancodec.codec.gaps import filled, gap_runs, invalid_values
 from sancodec.metrics import prdn
 
 #: (label, path under --data-dir): the records of several channels, ECG first.
@@ -64,9 +68,12 @@ def coded(sig: Signal, target: float, effort: str, processes: bool = False) -> t
     data = sancodec.encode(sig, mode="lossy", prdn=target, effort=effort, processes=processes)
     seconds = time.perf_counter() - start
     back = sancodec.decode(data).samples
+    skip = invalid_values(sig)
     for ch in range(sig.n_channels):
-        got = prdn(sig.samples[:, ch].astype(np.float64), back[:, ch].astype(np.float64))
-        assert got <= target * (1 + 1e-9) or not np.ptp(sig.samples[:, ch]), f"channel {ch}: {got} > {target}"
+        x, y = sig.samples[:, ch].astype(np.float64), back[:, ch].astype(np.float64)
+        keep = x != skip[ch] if skip[ch] is not None else np.ones(len(x), bool)  # (a gap's rows left out)
+        got = prdn(x[keep], y[keep])
+        assert got <= target * (1 + 1e-9) or not np.ptp(x[keep]), f"channel {ch}: {got} > {target}"
     return data, seconds
 
 
@@ -123,9 +130,12 @@ def main() -> None:
             table.append(f"| {label} | not read: {exc} |" + " |" * len(TARGETS))
             continue
         steps = sig.sample_steps()
-        channels = [sig.samples[::steps[ch], ch].astype(np.int64) for ch in range(sig.n_channels)]
+        whole = filled(sig, gap_runs(sig))  # a record's gaps filled as sancodec fills them, and left out of PRDN
+        channels = [whole.samples[::steps[ch], ch].astype(np.int64) for ch in range(sig.n_channels)]
+        skip = invalid_values(sig)
+        keeps = [None if skip[ch] is None else sig.samples[::steps[ch], ch] != skip[ch] for ch in range(sig.n_channels)]
         values = sum(map(len, channels))
-        curves = [wavelet_curve(x) for x in channels]
+        curves = [wavelet_curve(x, keep) for x, keep in zip(channels, keeps)]
         wavelet = []
         for t in TARGETS:
             crs = [cr_at(curve, t) for curve in curves]
@@ -173,7 +183,8 @@ def main() -> None:
         "coder run on each channel by itself. \"channels on their own\": every channel coded by itself (the rest "
         "of format 1.10 included); \"as differences\": where a channel is close to a combination of earlier "
         "decoded ones, coded as the difference (format 1.10, `sancodec/codec/lossycross.py`). Every channel meets "
-        "the PRDN.", "",
+        "the PRDN. A record's gaps (mixedsignals' dropouts) are left out of every PRDN, and the wavelet coder codes "
+        "its channels with them filled as sancodec fills them (format 1.15, `sancodec/codec/gaps.py`).", "",
         "## CR at a given PRDN (every channel at or below it)", "", *table, "",
         f"## Encode seconds, summed over the targets the wavelet coder reaches (the fastest of {args.repeats} runs "
         "of each, every coding taking turns)", "",
