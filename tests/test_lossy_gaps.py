@@ -142,3 +142,37 @@ def test_the_gaps_are_written_over_any_rows_a_window_holds():
         assert np.array_equal(np.concatenate(pieces), whole)
     assert whole[:3, 0].tolist() == [-9] * 3 and whole[3, 0] == 0 and whole[40:, 0].tolist() == [-9] * 60
     assert whole[99, 2] == 7 and not whole[:, 1].any()
+
+
+GOLDEN_GAPS = Path(__file__).parent / "golden" / "gaps_lossy.san"
+
+
+def _gapped_record() -> Signal:
+    """Two channels of 6000 samples from integer formulas alone (no random stream, which a numpy release may
+    change), the second with dropouts to WFDB's invalid sample at its start, inside and at its end."""
+    t = np.arange(6000)
+    a = np.cumsum((t * t * 7919) % 41 - 20) + (400 * ((t % 300) == 150))
+    b = np.cumsum((t * 104729) % 17 - 8) * 3
+    b[:40], b[2500:2730], b[5990:] = -32768, -32768, -32768
+    return Signal(np.column_stack([a, b]).astype(np.int64), 250.0, ["ecg", "resp"], ["mV", "mV"],
+                  adc_gain=[200.0, 100.0], baseline=[0, 0], fmt=["16", "16"])
+
+
+def test_the_format_1_15_golden_file():
+    """The golden file of a lossy record with gaps (format 1.15): the encoder writes it byte for byte
+    (``SANCODEC_REGENERATE_GOLDEN=1`` rewrites it), and it decodes to the same samples: the gaps exactly, the rest
+    within the target."""
+    import hashlib
+    import os
+
+    sig = _gapped_record()
+    data = sancodec.encode(sig, mode="lossy", prdn=5)
+    if os.environ.get("SANCODEC_REGENERATE_GOLDEN") == "1":
+        GOLDEN_GAPS.write_bytes(data)
+        GOLDEN_GAPS.with_name(GOLDEN_GAPS.name + ".sha256").write_text(hashlib.sha256(data).hexdigest() + "\n")
+    golden = GOLDEN_GAPS.read_bytes()
+    assert hashlib.sha256(golden).hexdigest() == GOLDEN_GAPS.with_name(GOLDEN_GAPS.name + ".sha256").read_text().strip()
+    assert data == golden, "the encoder's output changed: the format or the coder drifted"
+    assert golden[4:6] == bytes([1, 15])
+    assert read_info(golden)["header"]["lossy"]["gaps"] == [None, [-32768, [0, 40, 2500, 230, 5990, 10]]]
+    _check(sig, golden, 5.0)
