@@ -100,15 +100,24 @@ def test_random_gaps_decode_exactly_and_the_rest_meets_the_target(seed, target, 
     _check(sig, data, target if kind == "prdn" else None)
 
 
-def test_a_long_record_read_a_block_at_a_time_still_codes_gaps_as_values_and_says_so(monkeypatch):
+@pytest.mark.parametrize("effort", EFFORTS)
+def test_a_long_record_read_a_block_at_a_time_makes_the_same_file(monkeypatch, effort):
+    """A record past LOSSY_BLOCK samples, read a block at a time (``encode_lossy_blocks``, as the CLI reads a long
+    WFDB record), has its gaps filled, measured and coded block by block as ``encode`` does in memory: the same
+    file, a run that crosses a block's end one run in the header."""
     monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 4096)
     x = np.cumsum(np.random.default_rng(2).integers(-20, 21, (16384, 2)), axis=0)
     x[5000:5300, 1] = -32768
-    like = Signal(x[:1], 250.0, ["a", "b"], ["mV", "mV"], adc_gain=[200.0] * 2, baseline=[0] * 2, fmt=["16"] * 2)
-    with pytest.warns(SancodecWarning, match=r"channel 'b' holds 300 invalid samples .* codes as values"):
-        data = encode_lossy_blocks(like, len(x), lambda rows: (x[i : i + rows] for i in range(0, len(x), rows)),
-                                   prdn=2, frame_len=1024)
-    assert data is not None and "gaps" not in read_info(data)["header"]["lossy"]
+    x[8000:8300, 0] = -32768  # (across the end of the second block, at 8192)
+    x[16000:, 0] = -32768
+    sig = Signal(x, 250.0, ["a", "b"], ["mV", "mV"], adc_gain=[200.0] * 2, baseline=[0] * 2, fmt=["16"] * 2)
+    streamed = encode_lossy_blocks(sig.slice(0, 1), len(x),
+                                   lambda rows: (x[i : i + rows] for i in range(0, len(x), rows)), prdn=2,
+                                   frame_len=1024, effort=effort)
+    assert streamed is not None and streamed == sancodec.encode(sig, mode="lossy", prdn=2, frame_len=1024,
+                                                                effort=effort)
+    assert read_info(streamed)["header"]["lossy"]["gaps"] == [[-32768, [8000, 300, 16000, 384]], [-32768, [5000, 300]]]
+    _check(sig, streamed, 2.0)
 
 
 @pytest.mark.parametrize("entry, said", [

@@ -48,19 +48,30 @@ from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.gaps import (
+    Gaps,
     apply_gaps,
+    block_gap_stats,
+    fill_rows,
     filled,
     gap_runs,
     gap_targets,
     header_gaps,
-    invalid_counts,
-    valid_prdns,
-    warn_lossy_gaps_unmeasured,
+    invalid_values,
+    joined,
+    runs_of,
 )
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header, warn_unused_model
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, check_effort, mix_frame
-from sancodec.codec.lossyfile import LossyParts, block_stats, block_targets, blocks, code_block, code_lossy, record_prdn
+from sancodec.codec.lossyfile import (
+    BlockStats,
+    LossyParts,
+    block_targets,
+    blocks,
+    code_block,
+    code_lossy,
+    record_prdn,
+)
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
@@ -186,8 +197,18 @@ def encode_to_file(
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     gaps = gap_runs(signal)  # format 1.15: a record's gaps coded apart, each run filled where its channel is coded
     gapped = any(g is not None for g in gaps)
-    coded = filled(signal, gaps) if gapped else signal
-    aims = gap_targets(signal, coded, gaps, target) if gapped else None  # per channel: its other samples meet target
+    spans = blocks(signal.n_samples, frame_len)  # (filled and measured block by block, as encode_lossy_blocks does)
+    coded = filled(signal, gaps, spans) if gapped else signal
+    valid_stats: list[list[BlockStats]] = []
+    aims = None  # per channel, where it has gaps: the target its other samples meet
+    if gapped:
+        steps = signal.sample_steps()
+        values = [None if g is None else g[0] for g in gaps]
+        span_stats = [block_gap_stats([signal.samples[lo:hi:step, ch] for ch, step in enumerate(steps)],
+                                      [coded.samples[lo:hi:step, ch] for ch, step in enumerate(steps)], values)
+                      for lo, hi in spans]
+        valid_stats = [v for _, v in span_stats]
+        aims = gap_targets(target, [f for f, _ in span_stats], valid_stats, [g is not None for g in gaps])
     digital, quantum, emax = digitize(coded, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
     n = digital.shape[0]
@@ -207,25 +228,38 @@ def encode_to_file(
         mixed = container(mixed_parts, mix_len)
         if len(mixed) < len(data):
             data, frame_len, parts = mixed, mix_len, mixed_parts
+    spans = blocks(n, frame_len)
+    steps = signal.sample_steps()
+    means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
+    measured = None
     if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
-        valid = valid_prdns(signal, decode(data), gaps)
-        data = container(parts._replace(achieved=[p if g is None else v for p, v, g in
-                                                  zip(parts.achieved, valid, gaps)]), frame_len)
+        data, measured = _with_gaps_measured(data, parts, gaps, valid_stats, means, spans,
+                                             lambda: (signal.samples[lo:hi] for lo, hi in spans), steps,
+                                             lambda p: container(p, frame_len))
     if verifies(verify, mode, effort):
-        spans = blocks(n, frame_len)
-        steps = signal.sample_steps()
-        skip = [None if g is None else g[0] for g in gaps]
-        means = [_mean(signal.samples[::step, ch], skip[ch]) for ch, step in enumerate(steps)]
-        _verify(data, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means, skip=skip)
+        _verify(data, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means, prdns=measured)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
     return out.write(data)
 
 
-def _mean(x: np.ndarray, skip: int | None = None) -> float:
-    """The mean of ``x``'s values but ``skip`` (a gap's), 0 where none is left."""
-    kept = x if skip is None else x[x != skip]
-    return float(kept.mean()) if len(kept) else 0.0
+def _with_gaps_measured(data: bytes, parts: LossyParts, gaps: Gaps, valid: Sequence[Sequence[BlockStats]],
+                        means: Sequence[float], spans: Sequence[tuple[int, int]],
+                        rows: Callable[[], Iterable[np.ndarray]], steps: Sequence[int],
+                        container: Callable[[LossyParts], bytes]) -> tuple[bytes, list[float]]:
+    """A lossy file with gaps (format 1.15) made again with each gapped channel's PRDN that of its other samples as
+    decoded (:func:`_decoded_prdns`, ``valid``: their blocks' statistics, whose means it is measured about), and the
+    PRDN of every channel so measured (gaps left out)."""
+    about = [means[ch] if gap is None else _record_mean([block[ch] for block in valid]) for ch, gap in enumerate(gaps)]
+    measured = _decoded_prdns(data, spans, rows(), steps, about, skip=[None if g is None else g[0] for g in gaps])
+    achieved = [got if gap is not None else mine for got, mine, gap in zip(measured, parts.achieved, gaps)]
+    return container(parts._replace(achieved=achieved)), measured
+
+
+def _record_mean(column: Sequence[BlockStats]) -> float:
+    """A channel's mean over the record from its blocks' statistics (0 where it has no samples)."""
+    total = sum(s.count for s in column)
+    return sum(s.count * s.mean for s in column) / total if total else 0.0
 
 
 def warn_past_budget(data: bytes, bps: float) -> None:
@@ -264,14 +298,24 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     spans = blocks(n, frame_len)
     size = spans[0][1] - spans[0][0]
     c = like.n_channels
-    stats, invalid = [], [0] * c
+    values = invalid_values(like)  # format 1.15: each block's gaps filled, measured and coded apart, as encode does
+    stats, valid_stats, block_gaps = [], [], []
     for b, rows in enumerate(read(size)):
         say(f"measuring block {b + 1} of {len(spans)}")
-        stats.append([block_stats(rows[:, ch].astype(np.float64)) for ch in range(c)])
-        invalid = [a + b for a, b in zip(invalid, invalid_counts(like, rows))]
+        filled_rows = fill_rows(rows, values)
+        stats_here, valid_here = block_gap_stats([rows[:, ch] for ch in range(c)],
+                                                 [filled_rows[:, ch] for ch in range(c)], values)
+        stats.append(stats_here)
+        valid_stats.append(valid_here)
+        first = sum(s[0].count for s in stats[:-1])
+        block_gaps.append([None if v is None or not np.any(rows[:, ch] == v) else (v, *runs_of(rows[:, ch] == v, first))
+                           for ch, v in enumerate(values)])
     if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
         raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
-    targets = block_targets(stats, target)
+    gaps = joined(block_gaps)
+    gapped = any(g is not None for g in gaps)
+    aims = gap_targets(target, stats, valid_stats, [g is not None for g in gaps]) if gapped else target
+    targets = block_targets(stats, aims)
     if targets is None:
         return None
     spec = resolve_model(model)
@@ -279,7 +323,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     done = []
     for b, ((lo, hi), rows, wanted) in enumerate(zip(spans, read(size), targets, strict=True)):
         say(f"coding block {b + 1} of {len(spans)}")
-        block = replace(like, samples=np.asarray(rows, dtype=np.int64), annotations=[], samples_per_frame=None)
+        block = replace(like, samples=np.asarray(fill_rows(rows, values), dtype=np.int64), annotations=[],
+                        samples_per_frame=None)
         digital, _, _ = digitize(block, "lossy", None)
 
         def reference(ch: int, start: int, end: int, x: np.ndarray = digital) -> np.ndarray:
@@ -289,13 +334,20 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                                processes=processes))
     parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),
                        max(d.minor for d in done), [None] * c)
-    data = _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model)
+    def container(parts: LossyParts) -> bytes:
+        return _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model,
+                                header_gaps(gaps))
+
+    data = container(parts)
+    means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
+    measured = None
+    if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
+        data, measured = _with_gaps_measured(data, parts, gaps, valid_stats, means, spans, lambda: read(size),
+                                             [1] * c, container)
     if verifies(verify, "lossy", effort):
-        means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
-        _verify(data, target, spans, read(size), [1] * c, means, say)
+        _verify(data, target, spans, read(size), [1] * c, means, say, prdns=measured)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
-    warn_lossy_gaps_unmeasured(like, invalid)
     return data
 
 
@@ -323,12 +375,26 @@ def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: L
 
 def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
             rows: Iterable[np.ndarray], steps: Sequence[int], means: Sequence[float],
-            say: Callable[[str], None] = lambda _: None, skip: Sequence[int | None] | None = None) -> None:
+            say: Callable[[str], None] = lambda _: None, prdns: Sequence[float] | None = None) -> None:
     """Decode the lossy file just made a block of frames at a time (``spans``; ``rows``: the record's samples
     there, ``means``: each channel's over the record), so that memory stays bounded by the block: a file the
-    decoder refuses, or a channel off its target, is never reported as written. ``skip``: per channel, its gaps'
-    value (format 1.15), whose samples must decode to it and are left out of its PRDN."""
+    decoder refuses, or a channel off its target, is never reported as written. ``prdns``: each channel's PRDN so
+    measured already (a file with gaps, :func:`_with_gaps_measured`), not decoded again."""
+    got_all = list(prdns) if prdns is not None else _decoded_prdns(data, spans, rows, steps, means, say)
     bound = target.max_prdn
+    if bound is not None:
+        for ch, got in enumerate(got_all):
+            if not got <= bound * (1 + 1e-9):
+                raise SanConfigError(f"channel {ch} would decode at PRDN {got:.3g} % > {bound:.3g} %; "
+                                     "nothing was written")
+
+
+def _decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray], steps: Sequence[int],
+                   means: Sequence[float], say: Callable[[str], None] = lambda _: None,
+                   skip: Sequence[int | None] | None = None) -> list[float]:
+    """Each channel's PRDN as the lossy file ``data`` decodes, a block of frames at a time (:func:`_verify`'s
+    measure); ``skip``: per channel, its gaps' value (format 1.15), whose samples must decode to it (else a
+    SanConfigError) and are left out."""
     errors, spreads = np.zeros(len(steps)), np.zeros(len(steps))
     for b, ((lo, hi), samples) in enumerate(zip(spans, rows, strict=True)):
         if len(spans) > 1:
@@ -347,16 +413,13 @@ def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
                 if not np.all(y[~kept] == gap):
                     raise SanConfigError(f"channel {ch} would not decode its gaps; nothing was written")
                 x, y = x[kept], y[kept]
-            d = x - y
-            errors[ch] += sum_of_squares(d)
+            errors[ch] += sum_of_squares(x - y)
             spreads[ch] += sum_of_squares(x - means[ch])
-    if bound is not None:
-        for ch in range(len(steps)):
-            error, spread = float(errors[ch]), float(spreads[ch])  # metrics.prdn, summed a block at a time
-            got = 100 * math.sqrt(error / spread) if spread > 0 else 0.0 if error == 0 else math.inf
-            if not got <= bound * (1 + 1e-9):
-                raise SanConfigError(f"channel {ch} would decode at PRDN {got:.3g} % > {bound:.3g} %; "
-                                     "nothing was written")
+    out = []
+    for ch in range(len(steps)):
+        error, spread = float(errors[ch]), float(spreads[ch])  # metrics.prdn, summed a block at a time
+        out.append(100 * math.sqrt(error / spread) if spread > 0 else 0.0 if error == 0 else math.inf)
+    return out
 
 
 def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:

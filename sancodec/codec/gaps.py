@@ -4,26 +4,26 @@ lead) and a CSV's or an array's missing values (held as WFDB's, ``io.decimals``)
 Format 1.15 codes them apart (``lossy.gaps`` in the header: each channel's value and runs of rows): the encoder
 fills each run by a line between the samples around it (:func:`filled`), codes the channel at a target that its
 other samples meet (:func:`gap_targets`), and the decoder writes the value back over the runs (:func:`apply_gaps`).
-A record coded a block at a time (``api.encode_lossy_blocks``) still codes them as values, and says so."""
+A long record read a block at a time (``api.encode_lossy_blocks``) is filled, measured and coded block by block
+the same way, the same file."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sancodec.errors import SancodecWarning, SanFormatError
-from sancodec.metrics import prdn
+from sancodec.errors import SanFormatError
 from sancodec.signal import Signal
 
-__all__ = ["Gaps", "apply_gaps", "filled", "gap_runs", "gap_targets", "header_gaps", "invalid_counts",
-           "invalid_values", "parse_gaps", "valid_prdns", "warn_lossy_gaps_unmeasured"]
+__all__ = ["Gaps", "apply_gaps", "block_gap_stats", "fill_column", "fill_rows", "filled", "gap_runs", "gap_targets",
+           "header_gaps", "invalid_counts", "invalid_values", "joined", "parse_gaps", "runs_of"]
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
+    from sancodec.codec.lossyfile import BlockStats
 
 #: per channel, None or (the value its gaps hold, the runs' first rows, the rows just past them): held rows
 Gaps = list[tuple[int, np.ndarray, np.ndarray] | None]
@@ -61,68 +61,99 @@ def gap_runs(signal: Signal) -> Gaps:
         if bad is None or not bad.any():
             out.append(None)
             continue
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.view(np.int8), [0]])))
-        out.append((int(value), edges[0::2], edges[1::2]))
+        out.append((int(value), *runs_of(bad)))
     return out
 
 
-def filled(signal: Signal, gaps: Gaps) -> Signal:
-    """``signal`` with each gap run filled by the line between the samples on either side of it (the nearest where
-    it starts or ends the channel; 0 for a channel of gaps alone), at the channel's own rate, rounded: a coding of the
-    channel then spends next to nothing there, and the decoder writes the gaps' value back."""
+def fill_column(x: np.ndarray, value: int) -> np.ndarray:
+    """``x`` (one channel's samples) with each run of ``value`` filled by the line between the samples on either side
+    of it (the nearest where it starts or ends ``x``; 0 where ``x`` is gaps alone), rounded: a coding of the channel
+    then spends next to nothing there, and the decoder writes the value back."""
+    bad = x == value
+    if not bad.any():
+        return x
+    good = np.flatnonzero(~bad)
+    line = np.interp(np.flatnonzero(bad), good, x[good]) if len(good) else np.zeros(int(bad.sum()))
+    out = x.copy()
+    out[bad] = np.rint(line).astype(x.dtype)
+    return out
+
+
+def fill_rows(rows: np.ndarray, values: Sequence[int | None]) -> np.ndarray:
+    """A block of rows (one sample a row in every channel) with each channel's gaps of ``values`` filled
+    (:func:`fill_column`), within the block."""
+    if all(v is None or not np.any(rows[:, ch] == v) for ch, v in enumerate(values)):
+        return rows
+    out = np.array(rows, copy=True)
+    for ch, value in enumerate(values):
+        if value is not None:
+            out[:, ch] = fill_column(out[:, ch], value)
+    return out
+
+
+def filled(signal: Signal, gaps: Gaps, spans: Sequence[tuple[int, int]]) -> Signal:
+    """``signal`` with each channel's gaps filled (:func:`fill_column`) within each of ``spans`` (the blocks a
+    record is coded in, ``lossyfile.blocks``: a long record read a block at a time is filled the same way), at the
+    channel's own rate."""
     samples = signal.samples.copy()
     steps = signal.sample_steps()
     for ch, gap in enumerate(gaps):
         if gap is None:
             continue
-        own = samples[:: steps[ch], ch]
-        bad = own == gap[0]
-        good = np.flatnonzero(~bad)
-        line = np.interp(np.flatnonzero(bad), good, own[good]) if len(good) else np.zeros(int(bad.sum()))
-        own = own.copy()
-        own[bad] = np.rint(line).astype(own.dtype)
-        samples[:, ch] = np.repeat(own, steps[ch])[: len(samples)]
+        for lo, hi in spans:  # (whole frames: each channel's own samples start on the span's first row)
+            own = fill_column(samples[lo:hi:steps[ch], ch], gap[0])
+            samples[lo:hi, ch] = np.repeat(own, steps[ch])[: hi - lo]
     return replace(signal, samples=samples)
 
 
-def _valid(signal: Signal, gaps: Gaps, ch: int) -> np.ndarray:
-    """Channel ``ch``'s samples at its own rate, as float64, without its gaps."""
-    x = signal.samples[:: signal.sample_steps()[ch], ch]
-    return (x if gaps[ch] is None else x[x != gaps[ch][0]]).astype(np.float64)
+def block_gap_stats(own: Sequence[np.ndarray], coded: Sequence[np.ndarray], values: Sequence[int | None]
+                    ) -> tuple[list[BlockStats], list[BlockStats]]:
+    """One block's statistics per channel (``own``: its samples at the channel's rate, ``coded``: the same filled,
+    ``values``: its gaps' value or None): of the filled samples, and of the samples outside the gaps."""
+    from sancodec.codec.lossyfile import block_stats
+
+    filled_stats = [block_stats(f.astype(np.float64)) for f in coded]
+    valid_stats = [block_stats((x if v is None else x[x != v]).astype(np.float64)) for x, v in zip(own, values)]
+    return filled_stats, valid_stats
 
 
-def gap_targets(signal: Signal, coded: Signal, gaps: Gaps, target: LossyTarget) -> list[LossyTarget]:
-    """Per channel, the target ``coded`` (``signal`` :func:`filled`) is coded at so that the samples outside the
-    gaps meet ``target``: a PRDN bound ``P`` times ``||v - mean(v)|| / ||f - mean(f)||`` (``v`` those samples, ``f``
-    the filled channel), since the error on them is at most the filled channel's. A byte budget as it is."""
+def gap_targets(target: LossyTarget, coded: Sequence[Sequence[BlockStats]], valid: Sequence[Sequence[BlockStats]],
+                gapped: Sequence[bool]) -> list[LossyTarget]:
+    """Per channel, the target the filled channel is coded at so that its samples outside the gaps meet ``target``:
+    a PRDN bound ``P`` times ``||v - mean(v)|| / ||f - mean(f)||`` (``v`` those samples, ``f`` the filled channel),
+    since the error on them is at most the filled channel's; each spread made of the blocks' statistics (``coded``
+    and ``valid``: per block and channel), as a long record read a block at a time makes it. A byte budget, and a
+    channel without gaps (``gapped`` false), as they are."""
     from sancodec.codec.lossy import LossyTarget
+    from sancodec.codec.lossyfile import record_spread
 
     bound = target.max_prdn
     out = []
-    for ch, gap in enumerate(gaps):
-        if gap is None or bound is None:
-            out.append(target)
-            continue
-        valid, whole = _valid(signal, gaps, ch), coded.samples[:: coded.sample_steps()[ch], ch].astype(np.float64)
-        spread_valid = float(np.linalg.norm(valid - valid.mean())) if len(valid) else 0.0
-        spread_whole = float(np.linalg.norm(whole - whole.mean()))
-        out.append(LossyTarget(prdn=bound * spread_valid / spread_whole) if spread_valid > 0 and spread_whole > 0
-                   else target)
+    for ch, has in enumerate(gapped):
+        spread_valid = record_spread([block[ch] for block in valid]) if has else 0.0
+        spread_whole = record_spread([block[ch] for block in coded]) if has else 0.0
+        ok = bound is not None and spread_valid > 0 and spread_whole > 0
+        out.append(LossyTarget(prdn=bound * spread_valid / spread_whole) if ok else target)
     return out
 
 
-def valid_prdns(signal: Signal, decoded: Signal, gaps: Gaps) -> list[float | None]:
-    """Each gapped channel's PRDN over its samples outside the gaps (None for the others, and where undefined)."""
-    out: list[float | None] = []
-    for ch, gap in enumerate(gaps):
-        if gap is None:
+def runs_of(bad: np.ndarray, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of true in ``bad``: their first rows and the rows just past them, counted from ``first``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], bad.view(np.int8), [0]])))
+    return edges[0::2] + first, edges[1::2] + first
+
+
+def joined(gaps: Sequence[Gaps]) -> Gaps:
+    """Consecutive blocks' gaps (each in the record's rows) as the record's, a run that crosses a block's end one."""
+    out: Gaps = []
+    for ch in range(len(gaps[0]) if gaps else 0):
+        parts = [g[ch] for g in gaps if g[ch] is not None]
+        if not parts:
             out.append(None)
             continue
-        x = signal.samples[:: signal.sample_steps()[ch], ch]
-        keep = x != gap[0]
-        y = decoded.samples[:: decoded.sample_steps()[ch], ch]
-        got = prdn(x[keep].astype(np.float64), y[keep].astype(np.float64)) if keep.sum() > 1 else None
-        out.append(got if got is not None and np.isfinite(got) else None)
+        starts, ends = np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts])
+        inner = starts[1:] == ends[:-1]  # a run that the block's end cut in two
+        out.append((parts[0][0], starts[np.concatenate([[True], ~inner])], ends[np.concatenate([~inner, [True]])]))
     return out
 
 
@@ -176,18 +207,3 @@ def apply_gaps(gaps: Gaps, block: np.ndarray, first: int) -> None:
         i, j = int(np.searchsorted(ends, first, side="right")), int(np.searchsorted(starts, last, side="left"))
         for a, b in zip(starts[i:j], ends[i:j]):
             block[max(int(a), first) - first : min(int(b), last) - first, ch] = value
-
-
-def warn_lossy_gaps_unmeasured(signal: Signal, counts: Sequence[int]) -> None:
-    """A :class:`SancodecWarning` for each channel with invalid samples (``counts``: per channel) in a record coded a
-    block at a time, which codes them as values: the PRDN it meets counts them, and its other samples may come back
-    far off the target (not measured: the record is not decoded whole here)."""
-    from sancodec.codec.lossyfile import LOSSY_BLOCK
-
-    for ch, (value, count) in enumerate(zip(invalid_values(signal), counts)):
-        if value is not None and count:
-            warnings.warn(f"channel {signal.channel_names[ch]!r} holds {count} invalid samples (gaps: {value}), which "
-                          "a record this long, coded a block at a time, codes as values: the PRDN it meets counts "
-                          "them, and its other samples may come back far off the target; lossless and near-lossless "
-                          "modes keep such gaps exactly, and lossy mode codes them apart in a record of up to "
-                          f"{LOSSY_BLOCK} samples", SancodecWarning, stacklevel=4)

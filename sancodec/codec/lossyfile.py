@@ -28,7 +28,7 @@ from sancodec.metrics import spread_of
 from sancodec.signal import Signal
 
 __all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "ChannelJob", "LossyParts", "block_stats",
-           "block_targets", "blocks", "code_block", "code_channel", "code_lossy", "record_prdn"]
+           "block_targets", "blocks", "code_block", "code_channel", "code_lossy", "record_prdn", "record_spread"]
 
 #: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
 #: control holds its block whole (docs/MEMORY.md has the bytes it takes).
@@ -97,13 +97,18 @@ def block_targets(stats: Sequence[Sequence[BlockStats]], target: LossyTarget | S
             for b, block in enumerate(stats)]
 
 
+def record_spread(column: Sequence[BlockStats]) -> float:
+    """A channel's spread about its mean over the record, ``||x - mean(x)||``, from its blocks' statistics."""
+    return math.sqrt(sum(a * a for a in _around(column)))
+
+
 def record_prdn(stats: Sequence[Sequence[BlockStats]], achieved: Sequence[Sequence[float]]) -> list[float | None]:
     """Each channel's PRDN over the record from each block's (``achieved[b][ch]``, relative to its own spread)."""
     out: list[float | None] = []
     for ch in range(len(stats[0])):
         column = [block[ch] for block in stats]
         error = sum((got[ch] / 100 * s.spread) ** 2 for got, s in zip(achieved, column))
-        whole = math.sqrt(sum(a * a for a in _around(column)))
+        whole = record_spread(column)
         out.append(100 * math.sqrt(error) / whole if whole > 0 else None)
     return out
 
