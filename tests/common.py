@@ -247,3 +247,18 @@ def numpy_spec(sizes: Sequence[int], activations: str | Sequence[str] = "peaks",
     acts = [activations] * len(sizes) if isinstance(activations, str) else list(activations)
     kernels = tuple(rng.normal(0.0, 0.1, size=(m,) * dim).astype(np.float32) for m in sizes)
     return SanSpec(kernels, tuple(acts), dim=dim, normalization=normalization or {"kind": "none"})
+
+
+def encoded_as_golden(path: Path, data: bytes) -> bytes:
+    """The golden file at ``path`` (its ``.sha256`` beside it checked), which the encoder's ``data`` must be byte for
+    byte; ``SANCODEC_REGENERATE_GOLDEN=1`` writes ``data`` there first (a deliberate format change)."""
+    import os
+
+    digest = path.with_name(path.name + ".sha256")
+    if os.environ.get("SANCODEC_REGENERATE_GOLDEN") == "1":
+        path.write_bytes(data)
+        digest.write_text(hashlib.sha256(data).hexdigest() + "\n")
+    golden = path.read_bytes()
+    assert hashlib.sha256(golden).hexdigest() == digest.read_text().strip()
+    assert data == golden, "the encoder's output changed: the format or the coder drifted"
+    return golden
