@@ -334,6 +334,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                                processes=processes))
     parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),
                        max(d.minor for d in done), [None] * c)
+
     def container(parts: LossyParts) -> bytes:
         return _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model,
                                 header_gaps(gaps))
