@@ -750,8 +750,10 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from sancodec.codec import decode_file
+    from sancodec.codec.gaps import invalid_values
     from sancodec.metrics import prdn
     from sancodec.rd import rd_curves
 
@@ -769,7 +771,10 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
         ax.axhline(bps, ls=":", lw=1, color=f"C{i + 2}", label=f"{name}: {bps:.2f}")
     decoded = decode_file(data)
     step = signal.sample_steps()[0]
-    here = prdn(signal.samples[::step, 0].astype(float), decoded.signal.samples[::step, 0].astype(float))
+    x, y = signal.samples[::step, 0].astype(float), decoded.signal.samples[::step, 0].astype(float)
+    gap = invalid_values(signal)[0]
+    keep = x != gap if gap is not None else np.ones(len(x), bool)  # a record's gaps left out, as rd_curves leaves them
+    here = prdn(x[keep], y[keep])
     if here > 0:  # a lossy file: channel 0's own bits (header apart); else the file's bits per sample
         from sancodec.codec.anatomy import lossy_anatomy
 

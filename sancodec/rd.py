@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from sancodec import refwavelet
 from sancodec.baselines import baseline_sizes
 from sancodec.codec.api import decode, encode
+from sancodec.codec.gaps import fill_column, invalid_values
 from sancodec.metrics import prdn
 from sancodec.signal import Signal
 
@@ -35,17 +38,20 @@ def rd_curves(signal: Signal, channel: int = 0) -> RdCurves:
     one.annotations = []
     n = one.n_values
     x = one.channel(0, physical=False).astype(float)
+    gap = invalid_values(one)[0]  # a record's gaps (format 1.15): left out of every PRDN, as the files leave them
+    keep = None if gap is None or not np.any(x == gap) else x != gap
     out = RdCurves()
 
     def point(data: bytes) -> tuple[float, float]:
-        return prdn(x, decode(data).channel(0, physical=False).astype(float)), 8 * len(data) / n
+        y = decode(data).channel(0, physical=False).astype(float)
+        return (prdn(x, y) if keep is None else prdn(x[keep], y[keep])), 8 * len(data) / n
 
     for target in LOSSY_TARGETS:
         out.lossy.append(point(encode(one, mode="lossy", prdn=target)))
     if one.is_digital:
         out.near_lossless = [point(encode(one, mode="near-lossless", max_error=e)) for e in NEAR_LOSSLESS_ERRORS]
         out.lossless["sancodec lossless"] = 8 * len(encode(one, mode="lossless")) / n
-        out.wavelet = refwavelet.curve(x)
+        out.wavelet = refwavelet.curve(x if keep is None else fill_column(x, gap), keep=keep)  # (filled alike)
     for tool, size in baseline_sizes(one).items():
         if size is not None and not tool.startswith("raw "):
             out.lossless[tool] = 8 * size / n

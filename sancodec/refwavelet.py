@@ -71,9 +71,11 @@ def code(x: np.ndarray, step: float, levels: int) -> tuple[int, np.ndarray]:
     return code_bands(forward(x - mean, levels_for(len(x), levels)), step, mean, len(x))
 
 
-def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0) -> list[tuple[float, float]]:
+def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0,
+          keep: np.ndarray | None = None) -> list[tuple[float, float]]:
     """(PRDN %, bits per sample) at every step of :data:`STEPS` whose PRDN lies in [``lowest``, ``highest``],
-    each the smaller coding of :data:`LEVELS`."""
+    each the smaller coding of :data:`LEVELS` (``keep``: the samples the PRDN is measured on, where not all: a
+    record's gaps left out, ``x`` filled there as sancodec fills them)."""
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
     if n == 0:
@@ -83,7 +85,7 @@ def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0) -> list[tup
     points = []
     for step in STEPS:
         size, y = min((code_bands(bands, step, mean, n) for bands in transforms), key=lambda r: r[0])
-        error = prdn(x, y)
+        error = prdn(x, y) if keep is None else prdn(x[keep], y[keep])
         if error > highest:
             break
         if error >= lowest:

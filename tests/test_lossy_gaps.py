@@ -199,3 +199,16 @@ def test_every_way_of_reading_a_gapped_file_gives_the_same_rows(tmp_path):
     res = CliRunner().invoke(app, ["decode", str(tmp_path / "g.san"), "-o", str(tmp_path / "back"), "-q"])
     assert res.exit_code == 0, res.output
     assert np.array_equal(read_signal(tmp_path / "back").samples, whole)
+
+
+def test_the_rate_distortion_curve_leaves_a_channels_gaps_out(tmp_path):
+    """``report --rd-curve`` on a channel with gaps: each lossy point's PRDN is its other samples' (at or under its
+    target, not the near-zero figure the dropout's spread made of it), and the wavelet coder is given the channel
+    filled alike and measured the same way."""
+    from sancodec.rd import LOSSY_TARGETS, rd_curves
+
+    sig = _gapped_record().select_channels([1])
+    curves = rd_curves(sig, 0)
+    for target, (got, _) in zip(LOSSY_TARGETS, curves.lossy):
+        assert 0.5 * target < got <= target
+    assert curves.wavelet and all(0.2 <= p <= 40 for p, _ in curves.wavelet)
