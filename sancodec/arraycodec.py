@@ -136,11 +136,8 @@ class Sancodec(Codec):
 
     def _gapped(self, samples: np.ndarray, names: list[str], tag: list[str]) -> Signal:
         """A float chunk with NaN as a signal of its decimals with gaps (``decimals.gapped_units``), which lossless
-        mode holds exactly and lossy mode codes apart (format 1.15), each decoding with its NaN again; one
+        mode holds exactly and the other modes code apart (format 1.15), each decoding with its NaN again; one
         SanConfigError otherwise."""
-        if self.mode == "near-lossless":
-            raise SanConfigError("the sancodec codec holds NaN in lossless and lossy modes, not near-lossless (fill "
-                                 "the NaN, or take another mode for such chunks)")
         held = gapped_units(samples) if samples.dtype.itemsize in (4, 8) else None
         if held is None:
             raise SanConfigError(f"the sancodec codec holds NaN among decimals of at most {MAX_DECIMALS} places within "

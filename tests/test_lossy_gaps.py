@@ -212,3 +212,22 @@ def test_the_rate_distortion_curve_leaves_a_channels_gaps_out(tmp_path):
     for target, (got, _) in zip(LOSSY_TARGETS, curves.lossy):
         assert 0.5 * target < got <= target
     assert curves.wavelet and all(0.2 <= p <= 40 for p, _ in curves.wavelet)
+
+
+def test_a_near_lossless_files_gaps_decode_exactly_and_a_hostile_entry_is_refused():
+    """A near-lossless file of an array's NaN (format 1.15, the header's top-level ``gaps``): NaN back where it was,
+    the rest within the error; its header rewrapped with runs past the record, or of the wrong shape, is one
+    SanFormatError, never other samples."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    x = np.where(np.arange(3000) % 700 < 9, np.nan, np.round(np.sin(np.arange(3000) / 9), 3))
+    data = sancodec.encode(x, fs=250.0, mode="near-lossless", max_error=3)
+    back = sancodec.decode(data).physical().ravel()
+    assert np.array_equal(np.isnan(back), np.isnan(x)) and np.nanmax(np.abs(back - x)) <= 0.003 + 1e-12
+    header = SanReader(data).header
+    assert header["gaps"] == [[-32768, [0, 9, 700, 9, 1400, 9, 2100, 9, 2800, 9]]]
+    for hostile in ([[-32768, [2995, 9]]], [[-32768, [0, 9]], None], "x", [[-32768, [9, 0]]]):
+        with pytest.raises(SancodecError, match="header field 'gaps"):
+            sancodec.decode(rewrap(data, {**header, "gaps": hostile}))

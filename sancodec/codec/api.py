@@ -159,10 +159,11 @@ def encode_to_file(
                                  f"{option('max_error')} in its units)")
         signal = decimal
     missing = missing_of(signal.source)
-    if mode == "near-lossless" and missing is not None and signal.is_digital and \
-            bool((signal.samples == missing[0]).any()):
-        raise SanConfigError("this record has missing values (a CSV's gaps, an array's NaN), which sancodec keeps in "
-                             "lossless and lossy modes, not near-lossless: fill the gaps, or cut the record there")
+    # format 1.15: a CSV's or an array's gaps kept apart in near-lossless mode too (each sample within the error
+    # would move their value; a WFDB record's invalid samples stay put there, at the bottom of the format's range)
+    near_gaps = gap_runs(signal) if mode == "near-lossless" and missing is not None and signal.is_digital else []
+    if any(g is not None for g in near_gaps):
+        signal = filled(signal, near_gaps, [(0, signal.n_samples)])
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
     if mode != "lossy":
@@ -182,6 +183,8 @@ def encode_to_file(
         encoder.start_digitized(quantum, emax)
         payloads = [*encoder.push(digital, signal.samples), *encoder.finish()]
         header, minor = encoder.header()
+        if any(g is not None for g in near_gaps):
+            header["gaps"] = header_gaps(near_gaps)
         buf = io.BytesIO()
         write_container(buf, header, payloads, minor=minor)
         return out.write(buf.getvalue())

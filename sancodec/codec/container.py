@@ -69,13 +69,15 @@ CRC = struct.Struct("<I")
 
 
 def header_minor(header: dict[str, Any]) -> int:
-    """The least minor version the header needs of the file: 15 where a lossy file's gaps are coded apart
-    (``lossy.gaps``, ``codec.gaps``), 14 where its samples per frame do not all divide the largest
-    (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
-    lossy = header.get("lossy") if isinstance(header, dict) else None
-    if isinstance(lossy, dict) and lossy.get("gaps") is not None:
+    """The least minor version the header needs of the file: 15 where a file's gaps are coded apart (a lossy file's
+    ``lossy.gaps``, a near-lossless file's ``gaps``: ``codec.gaps``), 14 where its samples per frame do not all
+    divide the largest (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
+    if not isinstance(header, dict):
+        return 0
+    lossy = header.get("lossy")
+    if header.get("gaps") is not None or isinstance(lossy, dict) and lossy.get("gaps") is not None:
         return GAPS_MINOR
-    signal = header.get("signal") if isinstance(header, dict) else None
+    signal = header.get("signal")
     spf = signal.get("samples_per_frame") if isinstance(signal, dict) else None  # (a test's hostile header too)
     rows = header_frame_rows(spf)
     if rows is not None and rows > max(spf):

@@ -165,20 +165,21 @@ def header_gaps(gaps: Gaps) -> list | None:
     return [None if g is None else [g[0], np.column_stack([g[1], g[2] - g[1]]).ravel().tolist()] for g in gaps]
 
 
-def parse_gaps(entry: object, n: int, steps: list[int]) -> Gaps | None:
+def parse_gaps(entry: object, n: int, steps: list[int], field: str = "lossy.gaps") -> Gaps | None:
     """A header's ``lossy.gaps`` (untrusted) as :data:`Gaps`: one entry per channel, null or a 32-bit integer value
     and runs of ``[first row, rows]``, each at least one row, in order, apart, within the ``n`` rows and on the
-    channel's own samples (whole multiples of its rows per sample); anything else a :class:`SanFormatError`."""
+    channel's own samples (whole multiples of its rows per sample); anything else a :class:`SanFormatError` naming
+    ``field`` (a near-lossless file's ``gaps``)."""
     if entry is None:
         return None
     if not isinstance(entry, list) or len(entry) != len(steps):
-        raise SanFormatError(f"header field 'lossy.gaps' is not a list of {len(steps)} channels' gaps")
+        raise SanFormatError(f"header field {field!r} is not a list of {len(steps)} channels' gaps")
     out: Gaps = []
     for ch, (gap, step) in enumerate(zip(entry, steps)):
         if gap is None:
             out.append(None)
             continue
-        said = f"header field 'lossy.gaps[{ch}]'"
+        said = f"header field '{field}[{ch}]'"
         if not (isinstance(gap, list) and len(gap) == 2 and _whole(gap[0], -(1 << 31), (1 << 31) - 1)
                 and isinstance(gap[1], list) and gap[1] and len(gap[1]) % 2 == 0
                 and all(_whole(v, 0, n) for v in gap[1])):

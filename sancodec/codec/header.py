@@ -175,6 +175,8 @@ def from_header(header: dict[str, Any], model: SanSpec | None = None,
     quantum = header.get("quantum")
     if quantum is not None and (not isinstance(quantum, list) or len(quantum) != c):
         raise SanFormatError("invalid quantum list in header")
-    lossy = header.get("lossy")
-    gaps = parse_gaps(lossy.get("gaps"), n, steps) if isinstance(lossy, dict) else None
+    lossy = header.get("lossy")  # (a near-lossless file's gaps sit at the header's top, 1.15)
+    near = header.get("mode") == "near-lossless"
+    entry = header.get("gaps") if near else lossy.get("gaps") if isinstance(lossy, dict) else None
+    gaps = parse_gaps(entry, n, steps, "gaps" if near else "lossy.gaps")
     return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps)
