@@ -524,10 +524,10 @@ def info(
 
 
 def _gaps_text(head: dict, names: list[str]) -> str | None:
-    """A lossy file's gaps coded apart (format 1.15), channel by channel: how many samples, in how many runs, which
-    value they decode to; None where it has none."""
+    """A lossy or near-lossless file's gaps coded apart (format 1.15), channel by channel: how many rows, in how
+    many runs, which value they decode to; None where it has none."""
     lossy = head.get("lossy")
-    if not isinstance(lossy, dict) or lossy.get("gaps") is None:
+    if head.get("gaps") is None and (not isinstance(lossy, dict) or lossy.get("gaps") is None):
         return None
     gaps = from_header(head).gaps or []  # (the runs checked, as a decode checks them)
     return "; ".join(f"{name}: {int((ends - starts).sum())} rows in {len(starts)} run(s), decoded as {value}"

@@ -231,3 +231,20 @@ def test_a_near_lossless_files_gaps_decode_exactly_and_a_hostile_entry_is_refuse
     for hostile in ([[-32768, [2995, 9]]], [[-32768, [0, 9]], None], "x", [[-32768, [9, 0]]]):
         with pytest.raises(SancodecError, match="header field 'gaps"):
             sancodec.decode(rewrap(data, {**header, "gaps": hostile}))
+
+
+def test_info_says_where_a_files_gaps_are(tmp_path):
+    """``sancodec info`` shows a lossy or near-lossless file's gaps coded apart: each channel's rows, runs and value."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    x = np.where(np.arange(3000) % 700 < 9, np.nan, np.round(np.sin(np.arange(3000) / 9), 3))
+    (tmp_path / "near.san").write_bytes(sancodec.encode(x, fs=250.0, mode="near-lossless", max_error=3))
+    (tmp_path / "lossy.san").write_bytes(sancodec.encode(read_signal(DATA / "mixedsignals_1000f"), mode="lossy",
+                                                         prdn=2, effort="fast"))
+    for name, said in (("near.san", "ch0: 45 rows in 5 run(s), decoded as -32768"),
+                       ("lossy.san", "II: 1024 rows in 1 run(s), decoded as -32768")):
+        res = CliRunner().invoke(app, ["info", str(tmp_path / name)], terminal_width=400)
+        assert res.exit_code == 0, res.output
+        assert "gaps coded apart" in res.output and said in res.output
