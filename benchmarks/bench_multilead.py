@@ -35,7 +35,7 @@ from timing import fastest, steady_allocator
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.codec import lossyfile, processes
-from sancodec.codec.gaps import filled, gap_runs, invalid_values
+from sancodec.codec.gaps import filled, gap_runs, invalid_values, outside
 from sancodec.metrics import prdn
 
 #: (label, path under --data-dir): the records of several channels, ECG first.
@@ -71,7 +71,7 @@ def coded(sig: Signal, target: float, effort: str, processes: bool = False) -> t
     skip = invalid_values(sig)
     for ch in range(sig.n_channels):
         x, y = sig.samples[:, ch].astype(np.float64), back[:, ch].astype(np.float64)
-        keep = x != skip[ch] if skip[ch] is not None else np.ones(len(x), bool)  # (a gap's rows left out)
+        keep = outside(x, skip[ch])  # (a gap's rows left out)
         got = prdn(x[keep], y[keep])
         assert got <= target * (1 + 1e-9) or not np.ptp(x[keep]), f"channel {ch}: {got} > {target}"
     return data, seconds
@@ -133,7 +133,8 @@ def main() -> None:
         whole = filled(sig, gap_runs(sig))  # a record's gaps filled as sancodec fills them, and left out of PRDN
         channels = [whole.samples[::steps[ch], ch].astype(np.int64) for ch in range(sig.n_channels)]
         skip = invalid_values(sig)
-        keeps = [None if skip[ch] is None else sig.samples[::steps[ch], ch] != skip[ch] for ch in range(sig.n_channels)]
+        keeps = [None if skip[ch] is None else outside(sig.samples[::steps[ch], ch], skip[ch])
+                 for ch in range(sig.n_channels)]
         values = sum(map(len, channels))
         curves = [wavelet_curve(x, keep) for x, keep in zip(channels, keeps)]
         wavelet = []

@@ -750,10 +750,9 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     from sancodec.codec import decode_file
-    from sancodec.codec.gaps import invalid_values
+    from sancodec.codec.gaps import invalid_values, outside
     from sancodec.metrics import prdn
     from sancodec.rd import rd_curves
 
@@ -772,8 +771,7 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
     decoded = decode_file(data)
     step = signal.sample_steps()[0]
     x, y = signal.samples[::step, 0].astype(float), decoded.signal.samples[::step, 0].astype(float)
-    gap = invalid_values(signal)[0]
-    keep = x != gap if gap is not None else np.ones(len(x), bool)  # a record's gaps left out, as rd_curves leaves them
+    keep = outside(x, invalid_values(signal)[0])  # a record's gaps left out, as rd_curves leaves them
     here = prdn(x[keep], y[keep])
     if here > 0:  # a lossy file: channel 0's own bits (header apart); else the file's bits per sample
         from sancodec.codec.anatomy import lossy_anatomy

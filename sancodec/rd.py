@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from sancodec import refwavelet
 from sancodec.baselines import baseline_sizes
 from sancodec.codec.api import decode, encode
-from sancodec.codec.gaps import fill_column, invalid_values
+from sancodec.codec.gaps import fill_column, invalid_values, outside
 from sancodec.metrics import prdn
 from sancodec.signal import Signal
 
@@ -39,7 +37,8 @@ def rd_curves(signal: Signal, channel: int = 0) -> RdCurves:
     n = one.n_values
     x = one.channel(0, physical=False).astype(float)
     gap = invalid_values(one)[0]  # a record's gaps (format 1.15): left out of every PRDN, as the files leave them
-    keep = None if gap is None or not np.any(x == gap) else x != gap
+    keep = outside(x, gap)
+    keep = None if keep.all() else keep
     out = RdCurves()
 
     def point(data: bytes) -> tuple[float, float]:

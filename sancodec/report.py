@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sancodec.codec import decode_file
-from sancodec.codec.gaps import invalid_values
+from sancodec.codec.gaps import invalid_values, outside
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
 from sancodec.io.decimals import on_decimal_grid
@@ -93,7 +93,7 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     err = y.astype(np.float64) - x.astype(np.float64)
     px, py = original.physical(), Signal.from_header(original.header_dict(), y).physical()
     invalid = invalid_values(original)  # a WFDB record's invalid samples (dropouts), a CSV's gaps: compared as gaps
-    dropped = np.column_stack([np.zeros(len(x), bool) if v is None else x[:, c] == v for c, v in enumerate(invalid)])
+    dropped = ~np.column_stack([outside(x[:, c], v) for c, v in enumerate(invalid)])
     gaps = np.isnan(px) | np.isnan(py) | dropped  # each channel's mean there: no error, the same mean
     if gaps.any():
         counts, sums = (~gaps).sum(axis=0), np.where(gaps, 0.0, px).sum(axis=0)

@@ -58,7 +58,8 @@ from sancodec.codec.gaps import (
     header_gaps,
     invalid_values,
     joined,
-    runs_of,
+    outside,
+    rows_gaps,
 )
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header, warn_unused_model
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
@@ -310,9 +311,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                                                  [filled_rows[:, ch] for ch in range(c)], values)
         stats.append(stats_here)
         valid_stats.append(valid_here)
-        first = sum(s[0].count for s in stats[:-1])
-        block_gaps.append([None if v is None or not np.any(rows[:, ch] == v) else (v, *runs_of(rows[:, ch] == v, first))
-                           for ch, v in enumerate(values)])
+        block_gaps.append(rows_gaps(rows, values, sum(s[0].count for s in stats[:-1])))
     if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
         raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
     gaps = joined(block_gaps)
@@ -413,7 +412,7 @@ def _decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable
             y = back[first::step, ch].astype(np.float64)
             gap = None if skip is None else skip[ch]
             if gap is not None:  # the gaps come back as their value, and count for nothing
-                kept = x != gap
+                kept = outside(x, gap)
                 if not np.all(y[~kept] == gap):
                     raise SanConfigError(f"channel {ch} would not decode its gaps; nothing was written")
                 x, y = x[kept], y[kept]

@@ -19,7 +19,7 @@ from sancodec.errors import SanFormatError
 from sancodec.signal import Signal
 
 __all__ = ["Gaps", "apply_gaps", "block_gap_stats", "fill_column", "fill_rows", "filled", "gap_runs", "gap_targets",
-           "header_gaps", "invalid_counts", "invalid_values", "joined", "parse_gaps", "runs_of"]
+           "header_gaps", "invalid_values", "joined", "outside", "parse_gaps", "rows_gaps", "runs_of"]
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -44,25 +44,25 @@ def invalid_values(signal: Signal) -> list[int | None]:
     return [INVALID_SAMPLE.get(str(f)) if f is not None and signal.is_digital else None for f in formats]
 
 
-def invalid_counts(signal: Signal, samples: np.ndarray | None = None) -> list[int]:
-    """How many of each channel's samples (``samples``: rows of the record, all of it by default; each channel's own
-    at its rate) are its format's invalid value."""
-    rows = signal.samples if samples is None else samples
-    steps = signal.sample_steps() if samples is None else [1] * signal.n_channels
-    return [0 if value is None else int(np.count_nonzero(rows[::step, ch] == value))
-            for ch, (value, step) in enumerate(zip(invalid_values(signal), steps))]
-
-
 def gap_runs(signal: Signal) -> Gaps:
     """Each channel's runs of invalid samples in the held rows (:data:`Gaps`), None for a channel without any."""
+    return rows_gaps(signal.samples, invalid_values(signal))
+
+
+def rows_gaps(rows: np.ndarray, values: Sequence[int | None], first: int = 0) -> Gaps:
+    """Each channel's runs of its gap value (``values``: per channel, or None) in ``rows``, counted from row
+    ``first`` (a block of a long record read a block at a time), None for a channel without any."""
     out: Gaps = []
-    for ch, value in enumerate(invalid_values(signal)):
-        bad = None if value is None else signal.samples[:, ch] == value
-        if bad is None or not bad.any():
-            out.append(None)
-            continue
-        out.append((int(value), *runs_of(bad)))
+    for ch, value in enumerate(values):
+        bad = None if value is None else rows[:, ch] == value
+        out.append(None if bad is None or not bad.any() else (int(value), *runs_of(bad, first)))
     return out
+
+
+def outside(x: np.ndarray, value: int | None) -> np.ndarray:
+    """Which of a channel's samples ``x`` lie outside its gaps (``value``: theirs, None for none): what its PRDN is
+    measured on."""
+    return np.ones(len(x), bool) if value is None else x != value
 
 
 def fill_column(x: np.ndarray, value: int) -> np.ndarray:
@@ -113,7 +113,7 @@ def block_gap_stats(own: Sequence[np.ndarray], coded: Sequence[np.ndarray], valu
     from sancodec.codec.lossyfile import block_stats
 
     filled_stats = [block_stats(f.astype(np.float64)) for f in coded]
-    valid_stats = [block_stats((x if v is None else x[x != v]).astype(np.float64)) for x, v in zip(own, values)]
+    valid_stats = [block_stats(x[outside(x, v)].astype(np.float64)) for x, v in zip(own, values)]
     return filled_stats, valid_stats
 
 

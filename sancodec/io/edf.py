@@ -107,7 +107,7 @@ def _check_cut_short(path: Path, kind: str) -> bytes | None:
     if HEADER_BYTES <= header_bytes and size < header_bytes:
         raise SanFormatError(f"{path}: truncated: its header declares {header_bytes} header bytes, the file holds "
                              f"{size} bytes")
-    declared = _number_field(head[236:244])
+    declared = _number_field(head[_RECORDS_FIELD])
     samples = [_number_field(fields[8 * i : 8 * i + 8]) for i in range(len(fields) // 8)]
     if declared is None or not samples or len(samples) != ns or any(v is None or v < 0 for v in samples):
         return None
