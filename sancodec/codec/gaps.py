@@ -82,12 +82,13 @@ def fill_column(x: np.ndarray, value: int) -> np.ndarray:
 def fill_rows(rows: np.ndarray, values: Sequence[int | None]) -> np.ndarray:
     """A block of rows (one sample a row in every channel) with each channel's gaps of ``values`` filled
     (:func:`fill_column`), within the block."""
-    if all(v is None or not np.any(rows[:, ch] == v) for ch, v in enumerate(values)):
-        return rows
-    out = np.array(rows, copy=True)
+    out = rows
     for ch, value in enumerate(values):
-        if value is not None:
-            out[:, ch] = fill_column(out[:, ch], value)
+        column = rows[:, ch]
+        done = column if value is None else fill_column(column, value)
+        if done is not column:  # (rows copied once, where a channel has gaps; each channel's mask made once)
+            out = np.array(rows, copy=True) if out is rows else out
+            out[:, ch] = done
     return out
 
 
