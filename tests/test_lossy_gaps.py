@@ -249,3 +249,25 @@ def test_info_says_where_a_files_gaps_are(tmp_path):
         res = CliRunner().invoke(app, ["info", str(tmp_path / name)], terminal_width=400)
         assert res.exit_code == 0, res.output
         assert "gaps coded apart" in res.output and said in res.output
+
+
+@pytest.mark.parametrize("hostile", [[None, [-32768, [5990, 20]]], [None, [-32768, [10, 5, 12, 3]]], [None],
+                                     [None, [-32768, [0, 0]]], [None, "runs"]])
+def test_a_lossy_file_whose_gaps_lie_is_refused_by_every_reader(tmp_path, hostile):
+    """The golden gapped file rewrapped with valid CRCs around a ``lossy.gaps`` that lies (runs past the record, out
+    of order, of no rows, for too few channels, of the wrong type): decode, ``sancodec.open`` and ``check`` each
+    refuse it in one SanFormatError, never writing other samples."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+    from sancodec.stream import SanFile
+
+    golden = GOLDEN_GAPS.read_bytes()
+    header = SanReader(golden).header
+    bad = rewrap(golden, {**header, "lossy": {**header["lossy"], "gaps": hostile}})
+    with pytest.raises(SancodecError, match="header field 'lossy.gaps"):
+        sancodec.decode(bad)
+    (tmp_path / "bad.san").write_bytes(bad)
+    with pytest.raises(SancodecError, match="header field 'lossy.gaps"):
+        with SanFile(tmp_path / "bad.san") as f:
+            f.check()
