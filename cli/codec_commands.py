@@ -582,6 +582,11 @@ def _info_one(input: Path, json_out: bool, bands: bool) -> None:
     coded_apart = _gaps_text(head, sig["channel_names"])
     if coded_apart:
         rows.append(("gaps coded apart", coded_apart))
+    floors = from_header(head).floors  # (checked, as a decode checks it)
+    if floors is not None:
+        rows.append(("samples kept above", "; ".join(f"{name}: {floor - 1}" for name, floor
+                                                     in zip(sig["channel_names"], floors) if floor is not None)
+                     + " (their gap value: format 1.16's floor)"))
     for i, name in enumerate(sig["channel_names"]):
         fmt = sig["fmt"][i] if sig.get("fmt") else "-"
         spf = sig.get("samples_per_frame")  # (checked by the reader: whole numbers whose lcm divides the rows)

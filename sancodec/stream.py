@@ -21,6 +21,7 @@ is a gap, held as format 32's invalid sample and read back as NaN.
 from __future__ import annotations
 
 import builtins
+import math
 import operator
 import os
 from collections.abc import Iterator, Sequence
@@ -34,6 +35,7 @@ from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
+from sancodec.codec.gaps import Gaps, extent, floors, gap_fields, invalid_values, joined, needed_floors, rows_gaps
 from sancodec.codec.header import (
     FileLayout,
     check_sample_checksums,
@@ -101,6 +103,12 @@ class SanWriter:
             like = with_decimals(like, self._places, np.zeros((1, like.n_channels), dtype=np.int64))
         self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
                                    threads=threads, embed_model=embed_model)
+        near = codec == "near-lossless" and like.is_digital  # formats 1.15 and 1.16, as sancodec.encode codes them:
+        self._gap_values = invalid_values(like) if near else []  # each block's invalid samples as runs of rows, the
+        self._floors = floors(like) if near else []  # other samples decoded above them
+        self._block_gaps: list[Gaps] = []
+        self._lows = [math.inf] * len(self._floors)  # each channel's least sample outside its gaps
+        self._rows = 0
         self._fsync = fsync
         self._folder_cm = temp_folder(self.path)
         self._folder = self._folder_cm.__enter__()
@@ -129,6 +137,13 @@ class SanWriter:
                                      "or codec='near-lossless' with max_error in their units")
             for payload in self._encoder.push(block):
                 self._spill(payload)
+            if any(v is not None for v in self._floors):
+                rows = np.asarray(block)
+                rows = rows[:, None] if rows.ndim == 1 else rows
+                self._block_gaps.append(rows_gaps(rows, self._gap_values, self._rows))
+                self._lows = [low if f is None else min(low, extent(rows[:, ch], v)[0])
+                              for ch, (low, v, f) in enumerate(zip(self._lows, self._gap_values, self._floors))]
+                self._rows += len(rows)
         except BaseException:
             self.abort()
             raise
@@ -155,6 +170,8 @@ class SanWriter:
                 self._encoder.like = replace(like, source={**(like.source or {}),
                                                            "missing": {"value": STREAM_GAP, "text": "NaN"}})
             header, minor = self._encoder.header()
+            reach = [header.get("max_error", 0)] * len(self._floors)  # (near-lossless: the error bound, in units)
+            header.update(gap_fields(joined(self._block_gaps), needed_floors(self._floors, self._lows, reach)))
             final = self._folder / "file.san"
             with said_of_output(self.path, self._folder), builtins.open(final, "wb") as out:
                 frames = list(self._spooled()) if len(self._lengths) == 1 else self._spooled()  # (one: format 1.7's)

@@ -107,6 +107,8 @@ def corpus() -> dict[str, bytes]:
                                                  "lossy", prdn=9.0),
         # 1.15: a record's dropouts coded apart, their runs in the header (mixedsignals' first 1000 frames)
         "lossy-gaps": sancodec.encode(read_signal(here / "data" / "mixedsignals_1000f"), spec, "lossy", prdn=2.0),
+        # 1.16: a floor under a railed lead's samples (tests/test_floor.py's record, as its golden file)
+        "lossy-floor": (here / "golden" / "floor_lossy.san").read_bytes(),
         # 1.15: a near-lossless file's gaps (an array's NaN among decimals), at the header's top
         "near-gaps": sancodec.encode(np.where(np.arange(3000) % 700 < 9, np.nan,
                                               np.round(np.sin(np.arange(3000) / 9), 3)), spec, "near-lossless", 3,

@@ -49,15 +49,21 @@ from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, head
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.gaps import (
     Gaps,
+    apply_floors,
     apply_gaps,
     block_gap_stats,
+    extent,
     fill_rows,
     filled,
+    floors,
+    gap_fields,
     gap_runs,
     gap_targets,
     header_gaps,
     invalid_values,
     joined,
+    lossy_floors,
+    needed_floors,
     outside,
     rows_gaps,
 )
@@ -72,6 +78,7 @@ from sancodec.codec.lossyfile import (
     code_block,
     code_lossy,
     record_prdn,
+    record_spread,
 )
 from sancodec.codec.pipeline import (
     DecodedFrames,
@@ -159,11 +166,15 @@ def encode_to_file(
                                  "this signal is floating point (use near-lossless with "
                                  f"{option('max_error')} in its units)")
         signal = decimal
-    missing = missing_of(signal.source)
-    # format 1.15: a CSV's or an array's gaps kept apart in near-lossless mode too (each sample within the error
-    # would move their value; a WFDB record's invalid samples stay put there, at the bottom of the format's range)
-    near_gaps = gap_runs(signal) if mode == "near-lossless" and missing is not None and signal.is_digital else []
-    if any(g is not None for g in near_gaps):
+    # formats 1.15 and 1.16: gaps kept apart in near-lossless mode too (each sample within the error would move
+    # their value), the other samples above them (a valid sample within the error of a WFDB record's invalid one
+    # was read back as a gap); a CSV's or an array's gaps filled, a WFDB record's coded as values as a streamed
+    # record's are (SanWriter), at the bottom of the format's range where the decode clips them
+    near = mode == "near-lossless" and signal.is_digital
+    near_gaps, near_floors = (gap_runs(signal), floors(signal)) if near else ([], [])
+    lows = [extent(signal.samples[::step, ch], v)[0] if f is not None else math.inf for ch, (step, v, f)
+            in enumerate(zip(signal.sample_steps(), invalid_values(signal), near_floors))] if near else []
+    if any(g is not None for g in near_gaps) and missing_of(signal.source) is not None:
         signal = filled(signal, near_gaps, [(0, signal.n_samples)])
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
@@ -184,8 +195,7 @@ def encode_to_file(
         encoder.start_digitized(quantum, emax)
         payloads = [*encoder.push(digital, signal.samples), *encoder.finish()]
         header, minor = encoder.header()
-        if any(g is not None for g in near_gaps):
-            header["gaps"] = header_gaps(near_gaps)
+        header.update(gap_fields(near_gaps, needed_floors(near_floors, lows, [header["max_error"]] * len(lows))))
         buf = io.BytesIO()
         write_container(buf, header, payloads, minor=minor)
         return out.write(buf.getvalue())
@@ -218,9 +228,14 @@ def encode_to_file(
     n = digital.shape[0]
     mix_len = mix_frame(n) - mix_frame(n) % m  # shorter frames, some of them exact, where a channel may gain by them
 
+    candidates = floors(signal)  # format 1.16: each channel's floor, where its decode may reach its gap value
+    extents = [extent(signal.samples[::step, ch], v) if f is not None else (math.inf, 0.0)
+               for ch, (step, v, f) in enumerate(zip(signal.sample_steps(), invalid_values(signal), candidates))]
+
     def container(parts: LossyParts, frame_len: int) -> bytes:
         return _lossy_container(signal, plan, parts, target, header_frame_len(n, frame_len, m), n, emax, quantum,
-                                embed_model, header_gaps(gaps))
+                                embed_model, header_gaps(gaps),
+                                lossy_floors(candidates, *zip(*extents, strict=True), parts.achieved))
 
     probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
     parts = code_lossy(coded, digital, quantum, target, frame_len, threads, effort, probe_mix=probe,
@@ -304,6 +319,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     c = like.n_channels
     values = invalid_values(like)  # format 1.15: each block's gaps filled, measured and coded apart, as encode does
     stats, valid_stats, block_gaps = [], [], []
+    candidates = floors(like)  # format 1.16: each channel's floor, where its decode may reach its gap value
+    lows = np.full(c, np.inf)
     for b, rows in enumerate(read(size)):
         say(f"measuring block {b + 1} of {len(spans)}")
         filled_rows = fill_rows(rows, values)
@@ -312,6 +329,9 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
         stats.append(stats_here)
         valid_stats.append(valid_here)
         block_gaps.append(rows_gaps(rows, values, sum(s[0].count for s in stats[:-1])))
+        for ch, floor in enumerate(candidates):
+            if floor is not None:
+                lows[ch] = min(lows[ch], extent(rows[:, ch], values[ch])[0])
     if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
         raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
     gaps = joined(block_gaps)
@@ -337,9 +357,11 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),
                        max(d.minor for d in done), [None] * c)
 
+    spreads = [record_spread([block[ch] for block in valid_stats]) for ch in range(c)]
+
     def container(parts: LossyParts) -> bytes:
         return _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model,
-                                header_gaps(gaps))
+                                header_gaps(gaps), lossy_floors(candidates, list(lows), spreads, parts.achieved))
 
     data = container(parts)
     means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
@@ -364,13 +386,15 @@ def verifies(verify: bool | None, mode: str, effort: str) -> bool:
 
 
 def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: LossyTarget, frame_len: int, n: int,
-                     emax: int, quantum: list[float] | None, embed_model: bool, gaps: list | None = None) -> bytes:
+                     emax: int, quantum: list[float] | None, embed_model: bool, gaps: list | None = None,
+                     floors: Sequence[int | None] = ()) -> bytes:
     """The lossy file of ``parts`` (``like``: the record's metadata; ``frame_len`` as the header holds it; ``gaps``:
-    the header's ``lossy.gaps``, format 1.15, ``gaps.header_gaps``)."""
+    the header's ``lossy.gaps``, format 1.15, ``gaps.header_gaps``; ``floors``: its ``floor``, format 1.16)."""
     header = to_header(like, plan, frame_len=frame_len, n=n, max_error=emax, quantum=quantum, crcs=None,
                        uses_model=False, embed_model=embed_model)
     achieved = [round(p, 6) if p is not None and np.isfinite(p) else None for p in parts.achieved]
     header["lossy"] = {"target": target.to_dict(), "prdn": achieved, **({} if gaps is None else {"gaps": gaps})}
+    header.update(gap_fields([], floors))
     buf = io.BytesIO()
     write_container(buf, header, parts.payloads, minor=parts.minor)
     return buf.getvalue()
@@ -522,10 +546,14 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
     for w0 in range(first, last + 1, step):
         frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + step, last + 1))]
         got = decoder.decode_window(frames)
-        if layout.gaps is not None:  # format 1.15: each gap run's value over what the frames decoded there
-            row = w0 * layout.frame_len
+        if layout.gaps is not None or layout.floors is not None:  # formats 1.15 and 1.16: samples above their
+            row = w0 * layout.frame_len  # floor, then each gap run's value over what the frames decoded there
             for block, rows in zip(got.blocks, got.rows):
-                apply_gaps(layout.gaps, out[row - lo : row - lo + rows] if block is None else block, row)
+                held = out[row - lo : row - lo + rows] if block is None else block
+                if layout.floors is not None:
+                    apply_floors(layout.floors, held)
+                if layout.gaps is not None:
+                    apply_gaps(layout.gaps, held, row)
                 row += rows
         yield w0 * layout.frame_len, got
 

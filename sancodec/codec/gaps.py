@@ -5,10 +5,17 @@ Format 1.15 codes them apart (``lossy.gaps`` in the header: each channel's value
 fills each run by a line between the samples around it (:func:`filled`), codes the channel at a target that its
 other samples meet (:func:`gap_targets`), and the decoder writes the value back over the runs (:func:`apply_gaps`).
 A long record read a block at a time (``api.encode_lossy_blocks``) is filled, measured and coded block by block
-the same way, the same file."""
+the same way, the same file.
+
+Format 1.16 keeps every other sample off the gap value: a decode that lands a valid sample on it (or below it, where
+the format's range clips it there) made that sample a gap for WFDB's readers. The header's ``floor`` says the least
+value a channel's samples outside its gaps decode to (:func:`floors`), one above its gap value, and the decoder
+raises any below it (:func:`apply_floors`); that only ever moves a sample towards its source value, which lies
+there or above."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -18,8 +25,9 @@ import numpy as np
 from sancodec.errors import SanFormatError
 from sancodec.signal import Signal
 
-__all__ = ["Gaps", "apply_gaps", "block_gap_stats", "fill_column", "fill_rows", "filled", "gap_runs", "gap_targets",
-           "header_gaps", "invalid_values", "joined", "outside", "parse_gaps", "rows_gaps", "runs_of"]
+__all__ = ["Gaps", "apply_floors", "apply_gaps", "block_gap_stats", "extent", "fill_column", "fill_rows", "filled",
+           "floors", "gap_fields", "gap_runs", "gap_targets", "header_floors", "header_gaps", "invalid_values",
+           "joined", "lossy_floors", "needed_floors", "outside", "parse_floors", "parse_gaps", "rows_gaps", "runs_of"]
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -42,6 +50,74 @@ def invalid_values(signal: Signal) -> list[int | None]:
     wfdb = kind in (None, "wfdb-multisegment")
     formats = signal.fmt if wfdb and signal.fmt and len(signal.fmt) == signal.n_channels else [None] * signal.n_channels
     return [INVALID_SAMPLE.get(str(f)) if f is not None and signal.is_digital else None for f in formats]
+
+
+def floors(signal: Signal) -> list[int | None]:
+    """Each channel's floor (format 1.16): one above its gap value (:func:`invalid_values`), None where it has none
+    or where its samples may lie below that value (WFDB's format 8 stores differences: -128 is no bound there)."""
+    fmts = signal.fmt if signal.fmt and len(signal.fmt) == signal.n_channels else [None] * signal.n_channels
+    return [None if v is None or str(f) == "8" else v + 1 for v, f in zip(invalid_values(signal), fmts)]
+
+
+def needed_floors(candidates: Sequence[int | None], lows: Sequence[float], reaches: Sequence[float | None]
+                  ) -> list[int | None]:
+    """The floors (``candidates``: :func:`floors`) a decode needs: only where a channel's least sample outside its
+    gaps (``lows``) less the most its decode may move any sample (``reaches``, None where unbounded) comes below its
+    floor; elsewhere no decoded sample can reach it, and the field's bytes are saved."""
+    return [f if f is not None and (r is None or not low - r >= f) else None
+            for f, low, r in zip(candidates, lows, reaches, strict=True)]
+
+
+def lossy_floors(candidates: Sequence[int | None], lows: Sequence[float], spreads: Sequence[float],
+                 achieved: Sequence[float | None]) -> list[int | None]:
+    """:func:`needed_floors` of a lossy coding whose channels decode at PRDN ``achieved`` (percent, over their
+    samples outside gaps, whose spread about their mean is ``spreads``): no sample's error exceeds the error's
+    norm, ``PRDN / 100 * spread`` (taken a little wider: the header rounds the PRDN, the decode rounds samples)."""
+    reaches = [None if p is None or not math.isfinite(p) else (p + 1e-5) / 100 * spread * 1.01 + 1
+               for p, spread in zip(achieved, spreads, strict=True)]
+    return needed_floors(candidates, lows, reaches)
+
+
+def extent(x: np.ndarray, value: int | None) -> tuple[float, float]:
+    """A channel's least sample outside its gaps (``value``; +inf where it has no other) and their spread about
+    their mean, ``||v - mean(v)||``: what :func:`lossy_floors` weighs."""
+    valid = x[outside(x, value)].astype(np.float64)
+    if not len(valid):
+        return math.inf, 0.0
+    return float(valid.min()), float(np.linalg.norm(valid - valid.mean()))
+
+
+def header_floors(values: Sequence[int | None]) -> int | list[int | None] | None:
+    """The header's ``floor``: one integer where every channel has the same, else one entry per channel (null
+    where it has none); None where no channel has one (the field left out)."""
+    if all(v is None for v in values):
+        return None
+    return int(values[0]) if values[0] is not None and len(set(values)) == 1 else list(values)
+
+
+def gap_fields(gaps: Gaps, values: Sequence[int | None]) -> dict[str, object]:
+    """The header's top-level ``gaps`` and ``floor`` fields of ``gaps`` and floors ``values``, each only where some
+    channel has one."""
+    fields = {"gaps": header_gaps(gaps) if gaps else None, "floor": header_floors(values)}
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def parse_floors(entry: object, c: int) -> list[int | None] | None:
+    """A header's ``floor`` (untrusted) as one entry per channel: a 32-bit integer for every channel, or a list of
+    ``c`` such integers or nulls; anything else a :class:`SanFormatError`."""
+    if entry is None:
+        return None
+    values = [entry] * c if not isinstance(entry, list) else entry
+    if len(values) != c or not all(v is None or _whole(v, -(1 << 31), (1 << 31) - 1) for v in values):
+        raise SanFormatError(f"header field 'floor' is not a 32-bit integer or a list of {c} such or nulls")
+    return list(values)
+
+
+def apply_floors(values: Sequence[int | None], block: np.ndarray) -> None:
+    """Raise each channel's samples in ``block`` to at least its floor (in place; before :func:`apply_gaps`)."""
+    for ch, floor in enumerate(values):
+        if floor is not None:
+            np.maximum(block[:, ch], floor, out=block[:, ch])
 
 
 def gap_runs(signal: Signal) -> Gaps:

@@ -15,7 +15,7 @@ import numpy as np
 
 from sancodec.codec.annotations import pack_annotations, unpack_annotations
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
-from sancodec.codec.gaps import Gaps, parse_gaps
+from sancodec.codec.gaps import Gaps, parse_floors, parse_gaps
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SancodecWarning, SanFormatError
@@ -85,6 +85,7 @@ class FileLayout:
     quantum: list[float] | None
     sample_crc32: list[int] | None
     gaps: Gaps | None = None  # format 1.15: a lossy file's gaps (``codec.gaps``)
+    floors: list[int | None] | None = None  # format 1.16: the least value each channel decodes to outside its gaps
 
     def annotations(self, limits: DecodeLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
         """The annotations, every position within [0, n_samples] and their count capped."""
@@ -179,4 +180,7 @@ def from_header(header: dict[str, Any], model: SanSpec | None = None,
     near = header.get("mode") == "near-lossless"
     entry = header.get("gaps") if near else lossy.get("gaps") if isinstance(lossy, dict) else None
     gaps = parse_gaps(entry, n, steps, "gaps" if near else "lossy.gaps")
-    return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps)
+    floors = parse_floors(header.get("floor"), c)
+    if floors is not None and (header.get("mode") == "lossless" or quantum is not None):
+        raise SanFormatError("header field 'floor' belongs to a lossy or near-lossless file of integer samples")
+    return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps, floors)
