@@ -35,7 +35,7 @@ from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
-from sancodec.codec.gaps import Gaps, extent, floors, gap_fields, invalid_values, joined, needed_floors, rows_gaps
+from sancodec.codec.gaps import Gaps, extent, floors, invalid_values, joined, near_lossless_fields, rows_gaps
 from sancodec.codec.header import (
     FileLayout,
     check_sample_checksums,
@@ -170,8 +170,9 @@ class SanWriter:
                 self._encoder.like = replace(like, source={**(like.source or {}),
                                                            "missing": {"value": STREAM_GAP, "text": "NaN"}})
             header, minor = self._encoder.header()
-            reach = [header.get("max_error", 0)] * len(self._floors)  # (near-lossless: the error bound, in units)
-            header.update(gap_fields(joined(self._block_gaps), needed_floors(self._floors, self._lows, reach)))
+            if self._floors:
+                header.update(near_lossless_fields(joined(self._block_gaps), self._floors, self._lows,
+                                                   header["max_error"], self._encoder.inexact, False))
             final = self._folder / "file.san"
             with said_of_output(self.path, self._folder), builtins.open(final, "wb") as out:
                 frames = list(self._spooled()) if len(self._lengths) == 1 else self._spooled()  # (one: format 1.7's)

@@ -63,7 +63,7 @@ from sancodec.codec.gaps import (
     invalid_values,
     joined,
     lossy_floors,
-    needed_floors,
+    near_lossless_fields,
     outside,
     rows_gaps,
 )
@@ -174,7 +174,8 @@ def encode_to_file(
     near_gaps, near_floors = (gap_runs(signal), floors(signal)) if near else ([], [])
     lows = [extent(signal.samples[::step, ch], v)[0] if f is not None else math.inf for ch, (step, v, f)
             in enumerate(zip(signal.sample_steps(), invalid_values(signal), near_floors))] if near else []
-    if any(g is not None for g in near_gaps) and missing_of(signal.source) is not None:
+    filled_gaps = any(g is not None for g in near_gaps) and missing_of(signal.source) is not None
+    if filled_gaps:
         signal = filled(signal, near_gaps, [(0, signal.n_samples)])
     if not signal.fs <= MAX_FS:
         raise SanConfigError(f"sampling frequency {signal.fs:g} Hz is above the {MAX_FS:g} Hz a .san header holds")
@@ -195,7 +196,9 @@ def encode_to_file(
         encoder.start_digitized(quantum, emax)
         payloads = [*encoder.push(digital, signal.samples), *encoder.finish()]
         header, minor = encoder.header()
-        header.update(gap_fields(near_gaps, needed_floors(near_floors, lows, [header["max_error"]] * len(lows))))
+        if near:
+            header.update(near_lossless_fields(near_gaps, near_floors, lows, header["max_error"], encoder.inexact,
+                                               filled_gaps))
         buf = io.BytesIO()
         write_container(buf, header, payloads, minor=minor)
         return out.write(buf.getvalue())

@@ -73,6 +73,7 @@ class SanEncoder:
         self.uses_model = False
         self.minor = 3  # format 1.3 (the binary header), 1.4 once a frame uses an LMS stage, 1.5 running contexts
         self._payload_bytes = 0  # frame heads and payloads, as the decoder's work limits count them
+        self.inexact = [False] * like.n_channels  # per channel: whether a frame codes it other than exactly
 
     def _start(self, quantum: list[float] | None, emax: int) -> None:
         self.quantum, self.emax = quantum, emax
@@ -140,6 +141,7 @@ class SanEncoder:
         for coded in self._coder.encode_window(now.astype(np.int64, copy=False), source[:count], self.frame_len):
             self.uses_model |= coded.uses_model
             self.minor = max(self.minor, coded.minor)
+            self.inexact = [a or b for a, b in zip(self.inexact, coded.inexact)] if coded.inexact else self.inexact
             self._payload_bytes += FRAME_HEAD.size + len(coded.payload)
             yield coded.payload
 

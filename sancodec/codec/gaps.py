@@ -27,7 +27,8 @@ from sancodec.signal import Signal
 
 __all__ = ["Gaps", "apply_floors", "apply_gaps", "block_gap_stats", "extent", "fill_column", "fill_rows", "filled",
            "floors", "gap_fields", "gap_runs", "gap_targets", "header_floors", "header_gaps", "invalid_values",
-           "joined", "lossy_floors", "needed_floors", "outside", "parse_floors", "parse_gaps", "rows_gaps", "runs_of"]
+           "joined", "lossy_floors", "near_lossless_fields", "needed_floors", "outside", "parse_floors", "parse_gaps",
+           "rows_gaps", "runs_of"]
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -100,6 +101,17 @@ def gap_fields(gaps: Gaps, values: Sequence[int | None]) -> dict[str, object]:
     channel has one."""
     fields = {"gaps": header_gaps(gaps) if gaps else None, "floor": header_floors(values)}
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def near_lossless_fields(gaps: Gaps, candidates: Sequence[int | None], lows: Sequence[float], max_error: int,
+                         inexact: Sequence[bool], filled_gaps: bool) -> dict[str, object]:
+    """A near-lossless file's ``gaps`` and ``floor`` (:func:`gap_fields`): a channel that every frame coded exactly
+    decodes to its own samples and needs neither (no byte past lossless), unless its gaps were filled before coding
+    (``filled_gaps``: a CSV's or an array's); elsewhere its gaps' runs and, where a sample within ``max_error`` of
+    its least one (``lows``) could reach its gap value, its floor."""
+    kept = [g if filled_gaps or inexact[ch] else None for ch, g in enumerate(gaps)]
+    reaches = [max_error if moved else 0 for moved in inexact]
+    return gap_fields(kept, needed_floors(candidates, lows, reaches))
 
 
 def parse_floors(entry: object, c: int) -> list[int | None] | None:

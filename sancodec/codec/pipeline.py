@@ -138,6 +138,7 @@ class CodedFrame:
     payload: bytes
     uses_model: bool
     minor: int = 3  # the format minor version the frame needs (4: an LMS stage, 5: running contexts)
+    inexact: tuple[bool, ...] = ()  # per channel: whether its samples may decode to other values than the source's
 
 
 @dataclass(frozen=True)
@@ -178,24 +179,25 @@ class FrameEncoder:
         yield from ordered_map(self.encode, self.jobs(digital, source, frame_len), self.threads)
 
     def encode(self, job: FrameJob) -> CodedFrame:
-        parts, minor = self._parts(job, self.plan)
+        parts, minor, exact = self._parts(job, self.plan)
         if self.plan.mode == "near-lossless" and len(self.steps) > 1:
             # Every channel exact lets the others be predicted from it: never more bytes than lossless.
-            exact, exact_minor = self._parts(job, replace(self.plan, max_error=0))
-            if sum(map(len, exact)) < sum(map(len, parts)):
-                parts, minor = exact, exact_minor
+            all_exact, exact_minor, _ = self._parts(job, replace(self.plan, max_error=0))
+            if sum(map(len, all_exact)) < sum(map(len, parts)):
+                parts, minor, exact = all_exact, exact_minor, [True] * len(parts)
         w = ByteWriter()
         for part in parts:
             w.varint(len(part))
             w.raw(part)
         if self.verify:
             self._verify(parts, job)
-        return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts), minor)
+        return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts), minor,
+                          tuple(not e for e in exact))
 
-    def _parts(self, job: FrameJob, plan: FramePlan) -> tuple[list[bytes], int]:
-        """Each channel's cheapest coding (a full-rate channel may refer to earlier exact ones, path 5),
-        and the format minor version they need."""
-        parts, minor = [], 3
+    def _parts(self, job: FrameJob, plan: FramePlan) -> tuple[list[bytes], int, list[bool]]:
+        """Each channel's cheapest coding (a full-rate channel may refer to earlier exact ones, path 5), the
+        format minor version they need, and which channels they code exactly."""
+        parts, minor, flags = [], 3, []
         exact: list[tuple[int, np.ndarray]] = []  # earlier full-rate channels coded exactly: references
         for ch, step in enumerate(self.steps):
             x = job.digital[::step, ch]
@@ -208,8 +210,9 @@ class FrameEncoder:
             if step == 1 and is_exact:
                 exact.append((ch, x))
             parts.append(part)
+            flags.append(is_exact)
             minor = max(minor, needs)
-        return parts, minor
+        return parts, minor, flags
 
     def _verify(self, parts: list[bytes], job: FrameJob) -> None:
         """Decode the frame just coded: a frame the decoder refuses, or samples off their promise,
