@@ -1,5 +1,5 @@
 """The README's Python example runs as written (on the bundled sample record), so the front page cannot
-drift from the API."""
+drift from the API; the format documents name the version the reader knows."""
 
 from __future__ import annotations
 
@@ -47,3 +47,15 @@ def test_the_multisegment_numcodecs_and_zarr_examples_run(tmp_path, monkeypatch)
         code = code.replace('"sancodec/data/samples/', '"' + str(samples) + "/")
         exec(compile(code, str(README), "exec"), {"__name__": "readme_example"})
     assert (tmp_path / "out" / "ms100.hea").exists() and (tmp_path / "out" / "ecg.zarr").is_dir()
+
+
+def test_the_format_documents_name_the_version_the_reader_knows():
+    """``docs/FORMAT.md``'s title and the README's file-format paragraph name the newest minor version (they went
+    two versions stale once), and FORMAT.md says what that version adds."""
+    from sancodec.codec.container import MAJOR, MINOR
+
+    version = f"{MAJOR}.{MINOR}"
+    spec = (README.parent / "docs" / "FORMAT.md").read_text(encoding="utf-8")
+    assert spec.splitlines()[0] == f"# The `.san` file format, version {version}"
+    assert f"**{version}**" in spec
+    assert f"specifies every byte of format {version}:" in README.read_text(encoding="utf-8")
