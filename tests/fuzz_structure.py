@@ -107,13 +107,25 @@ def corpus() -> dict[str, bytes]:
                                                  "lossy", prdn=9.0),
         # 1.15: a record's dropouts coded apart, their runs in the header (mixedsignals' first 1000 frames)
         "lossy-gaps": sancodec.encode(read_signal(here / "data" / "mixedsignals_1000f"), spec, "lossy", prdn=2.0),
-        # 1.16: a floor under a railed lead's samples (tests/test_floor.py's record, as its golden file)
+        # 1.16: a floor under a railed lead's samples (tests/test_floor.py's record, as its golden file), and a
+        # near-lossless file of the same with a floor and a WFDB record's dropouts' runs at the header's top
         "lossy-floor": (here / "golden" / "floor_lossy.san").read_bytes(),
+        "near-floor": _near_floored(),
         # 1.15: a near-lossless file's gaps (an array's NaN among decimals), at the header's top
         "near-gaps": sancodec.encode(np.where(np.arange(3000) % 700 < 9, np.nan,
                                               np.round(np.sin(np.arange(3000) / 9), 3)), spec, "near-lossless", 3,
                                      fs=250.0),
     }
+
+
+def _near_floored() -> bytes:
+    """tests/test_floor.py's railed record, near-lossless within 20: a floor and dropouts' runs in its header."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_floor import _railed
+
+    import sancodec
+
+    return sancodec.encode(_railed(), mode="near-lossless", max_error=20)
 
 
 def _hostile_value(rng: random.Random) -> Any:
