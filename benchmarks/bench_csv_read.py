@@ -14,23 +14,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from timing import fastest_seconds as fastest
 
 import sancodec
-
-
-def fastest(read: Callable[[], object], repeats: int) -> float:
-    """The least wall time of ``repeats`` calls of ``read``, in seconds."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        read()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def write_tables(folder: Path, rows: int, channels: int) -> tuple[Path, Path]:
