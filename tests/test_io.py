@@ -824,6 +824,68 @@ def test_a_spreadsheets_csv_comes_back_byte_for_byte(tmp_path, seed):
         assert (tmp_path / "o.csv").read_bytes() == original, case
 
 
+def _matlab_csv(rows: int, fs: float = 125.0) -> str:
+    """A CSV as PhysioNet's BIDMC exports are written (MATLAB's csvwrite): names after ", ", every number, the
+    times too, to 5 significant digits (100.01 for 100.008 s, twice 100.02)."""
+    rng = np.random.default_rng(7)
+    values = np.round(np.cumsum(rng.normal(0, 0.02, (rows, 2)), axis=0), 4)
+    lines = ["Time [s], RESP, PLETH", *(f"{i / fs:.5g},{a:.5g},{b:.5g}" for i, (a, b) in enumerate(values))]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_matlab_export_comes_back_byte_for_byte(tmp_path):
+    """BIDMC's CSV came back with its header's spaces gone and 38 000 of its times changed (100.008 where it
+    printed 100.01): the names' spacing and the times' significant digits are kept in the source (``names_spaced``,
+    ``time_digits``), so a lossless decode is the original file, byte for byte; a lossy one prints the same times."""
+    from typer.testing import CliRunner
+
+    import sancodec
+    from sancodec.cli import app
+
+    text = _matlab_csv(13_000)
+    assert "\n100.01," in text and text.count("\n100.02,") == 2
+    (tmp_path / "m.csv").write_text(text)
+    signal = read_signal(tmp_path / "m.csv")
+    assert signal.fs == 125.0 and signal.source["names_spaced"] is True and signal.source["time_digits"] == 5
+    write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == text
+    runner = CliRunner()
+    for args in (["-q"], ["--mode", "lossy", "--prdn", "5", "-q", "-o", str(tmp_path / "lossy.san")]):
+        made = runner.invoke(app, ["encode", str(tmp_path / "m.csv"), *args])
+        assert made.exit_code == 0, made.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "m.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "m_decoded.csv").read_text() == text
+    res = runner.invoke(app, ["decode", str(tmp_path / "lossy.san"), "-o", str(tmp_path / "l.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    lossy = (tmp_path / "l.csv").read_text().splitlines()
+    assert lossy[0] == "Time [s], RESP, PLETH"
+    assert [line.split(",")[0] for line in lossy] == [line.split(",")[0] for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("times, digits", [
+    (lambda i: f"{i / 125:.3f}", None),  # fixed decimals: written as before, no key
+    (lambda i: f"{i / 125:.3f}".rstrip("0").rstrip("."), None),  # a spreadsheet's trimmed decimals: as before
+    (lambda i: f"{i / 125:.5g}", 5),  # MATLAB's 5 significant digits
+    (lambda i: f"{i / 125:.4g}", 4),
+    (lambda i: f"{i / 125 + (0.001 if i == 7000 else 0):.5g}", None),  # one time off the rate: neither layout
+])
+def test_a_csvs_time_digits_are_kept_only_where_they_give_every_time_back(tmp_path, times, digits):
+    lines = ["time,a", *(f"{times(i)},{i % 7}" for i in range(13_000))]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    source = read_signal(tmp_path / "t.csv", fs=125.0).source
+    assert source.get("time_digits") == digits and "names_spaced" not in source
+
+
+def test_a_headers_time_digits_are_used_only_when_they_are_a_count_of_digits():
+    """A ``.san`` header is not trusted: ``time_digits`` of another type or beyond 1-17 is left out."""
+    from sancodec.io.arrays import _time_format
+
+    assert _time_format({"time_digits": 5, "time_decimals": 3}) == "%.5g"
+    for bad in (0, 18, "5", True, 5.0, None):
+        assert _time_format({"time_digits": bad, "time_decimals": 3}) == "%.3f"
+
+
 @pytest.mark.parametrize("text, kept", [
     ("\ufefftime,ECG\r\n0,1.25\r\n0.004,1.5\r\n0.008,-2\r\n", {"bom": True, "crlf": True, "trimmed": True}),
     ("a;b\n1,5;2\n2,25;3", {"unterminated": True, "trimmed": True}),

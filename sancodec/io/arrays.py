@@ -268,17 +268,21 @@ def rate_of(times: np.ndarray, places: int | None = None) -> float | None:
     step reads 100 Hz); the median step where the times run backwards; to 9 significant digits (125, not
     124.99999999999989). With ``places``, the decimals the times were printed with: the whole number of hertz the
     span allows, where their rounding leaves room for one only (mitdb's 360 Hz printed to the millisecond: its
-    first 3600 rows span 9.997 s, 360.008 Hz as they read). None where no positive rate follows."""
+    first 3600 rows span 9.997 s, 360.008 Hz as they read), or, that failing, the one the last time's own decimals
+    allow (times printed to 5 significant digits, MATLAB's: 103.99 for 103.992 s, 125.0024 Hz as they read). None
+    where no positive rate follows."""
     with np.errstate(over="ignore", invalid="ignore"):  # (times of inf, or 1e308 apart: no rate, no warning)
         steps = np.diff(times)
     span = float(times[-1] - times[0])
     rate = (len(times) - 1) / span if np.all(steps >= 0) and span > 0 else None
     if rate is not None and places is not None:
-        slack = 10.0**-places  # each end rounded by half a unit of the last place
-        lo, hi = (len(times) - 1) / (span + slack), (len(times) - 1) / max(span - slack, 1e-300)
-        whole = round(rate)
-        if whole > 0 and lo <= whole <= hi and hi - lo < 1:  # the one whole number there (few rows allow many)
-            return float(whole)
+        last = decimal_places(np.asarray(times[-1:], dtype=np.float64)[:, None])  # (printed to fewer places than
+        for held in sorted({places, *([] if last is None else last)}, reverse=True):  # others: to N digits, 100.01)
+            slack = 10.0**-held  # each end rounded by half a unit of the last place
+            lo, hi = (len(times) - 1) / (span + slack), (len(times) - 1) / max(span - slack, 1e-300)
+            whole = round(rate)
+            if whole > 0 and lo <= whole <= hi and hi - lo < 1:  # the one whole number there (few rows allow many)
+                return float(whole)
     if rate is None:
         with np.errstate(invalid="ignore"):
             step = float(np.median(steps))
@@ -307,6 +311,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     names = None
     if not _data_row(first[: len(first) - closed], decimal) or _quoted_numbers(lines, delimiter):
         names = first
+        spaced = _spaced_names(lines[0], delimiter)  # "Time [s], RESP, PLETH" (PhysioNet's BIDMC): written back so
         lines = lines[1:]
     units = None
     second = [v.strip() for v in _cells(lines[0], delimiter)] if lines else []
@@ -315,7 +320,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
-    written: dict[str, Any] = {}  # how the rows were written, for write_csv to write them so
+    written: dict[str, Any] = {"names_spaced": True} if names is not None and spaced else {}  # how the rows were
+    # written, for write_csv to write them so
     if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
         lines = [line.rstrip(" ")[:-1] for line in lines]
         names, units = names if names is None else names[:-1], units if units is None else units[:-1]
@@ -362,6 +368,10 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                 source["time_decimals"] = places[0]
             if clock:
                 source["time_clock"] = True  # written back as clock times
+            elif fs is not None and (digits := _time_digits(lines, delimiter, parsed_decimal, float(data[0, 0]), fs,
+                                                            None if places is None else places[0],
+                                                            written.get("trimmed") is True)) is not None:
+                source["time_digits"] = digits  # MATLAB's csvwrite: 100.01 for 100.008, written back so
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
@@ -736,10 +746,53 @@ def _time_places(source: object, default: int | None = None) -> int | None:
 
 
 def _time_format(source: object) -> str:
-    """How a CSV source's time column is printed: with the decimals it had (:func:`_time_places`), else to 12
-    significant digits."""
+    """How a CSV source's time column is printed: to the significant digits it had (``time_digits``), else with the
+    decimals it had (:func:`_time_places`), else to 12 significant digits."""
+    digits = source.get("time_digits") if isinstance(source, dict) else None
+    if type(digits) is int and 1 <= digits <= 17:  # (a .san header is not trusted)
+        return f"%.{digits}g"
     places = _time_places(source)
     return "%.12g" if places is None else f"%.{places}f"
+
+
+TIME_SAMPLE = 1024  # _time_digits first tries a layout on about this many of the rows, then on every row
+
+
+def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: float, fs: float,
+                 places: int | None, trimmed: bool = False) -> int | None:
+    """The significant digits a CSV's time column was printed to (``%.Ng``: MATLAB's csvwrite and dlmwrite print
+    5, and BIDMC's exports hold 100.01 for 100.008 s), where its decimals (``places``; without their trailing zeros
+    where the CSV is ``trimmed``) do not give its cells back from the times :func:`write_csv` rebuilds
+    (``start + n / fs``) and ``N`` gives every one of them back; None elsewhere, so that a file printed at fixed
+    decimals, or at neither, is written as before."""
+    n = len(lines)
+
+    def cell(i: int) -> str:
+        text = lines[i].split(delimiter, 1)[0].strip()
+        return text.replace(decimal, ".") if decimal != "." else text
+
+    rows = sorted({*range(0, n, max(1, n // TIME_SAMPLE)), n - 1})
+    texts = [cell(i) for i in rows]
+    times = [start + i / fs for i in rows]  # (as write_csv computes them: start plus the row over the rate)
+    if places is not None:
+        printed = [f"{x:.{places}f}" for x in times]
+        if trimmed:
+            printed = [_TRAILING_ZEROS.sub(lambda m: m[1].rstrip("."), p) for p in printed]
+        if printed == texts:
+            return None
+    for digits in range(1, 18):
+        if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):
+            every = start + np.arange(n) / fs
+            return digits if all(cell(i) == f"{x:.{digits}g}" for i, x in enumerate(every.tolist())) else None
+    return None
+
+
+def _spaced_names(line: str, delimiter: str) -> bool:
+    """Whether a header row put one space after each delimiter between its names ("Time [s], RESP, PLETH"), and no
+    quotes, so that :func:`write_csv` can write it so again."""
+    cells = line.split(delimiter)
+    return len(cells) > 1 and '"' not in line and not cells[0].startswith(" ") and \
+        all(c.startswith(" ") and not c.startswith("  ") and c.strip() for c in cells[1:])
 
 
 def clock_times(times: np.ndarray, source: object) -> list[str] | None:
@@ -835,6 +888,9 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     quoted, closed = source.get("quoted") is True and clock is None, source.get("closed") is True
     named_by = delimiter if len(names) > 1 else ","  # (one column: read back with commas, quoted as they would be)
     header = _header_row(names, named_by, quoted)
+    spaced = source.get("names_spaced") is True and not tabs and '"' not in header and len(names) > 1
+    if spaced:  # "Time [s], RESP, PLETH", as the source wrote its names (not in a .tsv made of it)
+        header = header.replace(named_by, named_by + " ")
     if source.get("units_row") is True:  # a CSV source's units row
         header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units], named_by, quoted)
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
