@@ -1,13 +1,14 @@
 """How long sancodec takes to read a large CSV, next to numpy's own parser on the same file in the same run.
 
-    python benchmarks/bench_csv_read.py [--rows 650000] [--channels 3] [--repeats 5]
+    python benchmarks/bench_csv_read.py [--rows 650000] [--channels 3] [--repeats 5] [--csv FILE ...]
 
 Two files are written to a temporary folder: a plain table (a header row of names, values at 3 decimals, as
 ``numpy.savetxt`` writes it) and the same with a few empty cells (gaps, read as NaN). Each is read by
 ``sancodec.read_signal`` (which also works out the CSV's layout, decimals, gaps and how to write it back) and by
 ``numpy.loadtxt`` (numbers only; for the gapped file with ``ndmin=2`` and empty cells as NaN through
 ``converters``, which numpy then parses in Python): the fastest of ``--repeats`` reads each, and sancodec's time
-over numpy's.
+over numpy's. ``--csv`` adds files of your own (a header row, then numbers, a time column first: PhysioNet's
+bidmc_01_Signals.csv), read at their time column's rate as ``sancodec encode`` reads them.
 """
 
 from __future__ import annotations
@@ -41,13 +42,15 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=650_000)
     ap.add_argument("--channels", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--csv", type=Path, nargs="*", default=[], help="more CSV files to time (a header row, numbers)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         plain, gapped = write_tables(Path(tmp), args.rows, args.channels)
         print(f"{args.rows} rows x {args.channels} channels; the fastest of {args.repeats} reads, seconds")
         print("file | sancodec.read_signal | numpy.loadtxt | ratio")
-        for path in (plain, gapped):
-            ours = fastest(lambda p=path: sancodec.read_signal(p, fs=250.0), args.repeats)
+        for path in (plain, gapped, *args.csv):
+            rate = None if path in args.csv else 250.0  # (a file of your own: its time column's rate, as encode would)
+            ours = fastest(lambda p=path, r=rate: sancodec.read_signal(p, fs=r), args.repeats)
             theirs = fastest(lambda p=path: np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2,
                                                        converters=lambda s: float(s) if s.strip() else np.nan),
                              args.repeats) if path is gapped else \

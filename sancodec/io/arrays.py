@@ -781,9 +781,11 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
         if printed == texts:
             return None
     for digits in range(1, 18):
-        if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):
-            every = start + np.arange(n) / fs
-            return digits if all(cell(i) == f"{x:.{digits}g}" for i, x in enumerate(every.tolist())) else None
+        if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):  # then every row, in comprehensions
+            cells = [line.split(delimiter, 1)[0].strip() for line in lines]
+            cells = [c.replace(decimal, ".") for c in cells] if decimal != "." else cells
+            form = f"%.{digits}g"
+            return digits if cells == [form % x for x in (start + np.arange(n) / fs).tolist()] else None
     return None
 
 
