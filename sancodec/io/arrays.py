@@ -308,7 +308,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         lines, preamble = [preamble[-1], *lines], preamble[:-1]
     first = _cells(lines[0], delimiter)  # (quoted names read whole)
     closed = len(first) > 1 and first[-1] == "" and lines[0].rstrip(" ").endswith(delimiter)  # "1,2,": numbers
-    names = None
+    names, spaced = None, False
     if not _data_row(first[: len(first) - closed], decimal) or _quoted_numbers(lines, delimiter):
         names = first
         spaced = _spaced_names(lines[0], delimiter)  # "Time [s], RESP, PLETH" (PhysioNet's BIDMC): written back so
@@ -320,8 +320,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
-    written: dict[str, Any] = {"names_spaced": True} if names is not None and spaced else {}  # how the rows were
-    # written, for write_csv to write them so
+    written: dict[str, Any] = {"names_spaced": True} if spaced else {}  # how the rows were written, for write_csv
+    # to write them so
     if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
         lines = [line.rstrip(" ")[:-1] for line in lines]
         names, units = names if names is None else names[:-1], units if units is None else units[:-1]
@@ -767,12 +767,12 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
     decimals, or at neither, is written as before."""
     n = len(lines)
 
-    def cell(i: int) -> str:
-        text = lines[i].split(delimiter, 1)[0].strip()
+    def cell(line: str) -> str:  # a row's time as printed, with a decimal point
+        text = line.split(delimiter, 1)[0].strip()
         return text.replace(decimal, ".") if decimal != "." else text
 
     rows = sorted({*range(0, n, max(1, n // TIME_SAMPLE)), n - 1})
-    texts = [cell(i) for i in rows]
+    texts = [cell(lines[i]) for i in rows]
     times = [start + i / fs for i in rows]  # (as write_csv computes them: start plus the row over the rate)
     if places is not None:
         printed = [f"{x:.{places}f}" for x in times]
@@ -781,11 +781,10 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
         if printed == texts:
             return None
     for digits in range(1, 18):
-        if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):  # then every row, in comprehensions
-            cells = [line.split(delimiter, 1)[0].strip() for line in lines]
-            cells = [c.replace(decimal, ".") for c in cells] if decimal != "." else cells
+        if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):  # then every row
             form = f"%.{digits}g"
-            return digits if cells == [form % x for x in (start + np.arange(n) / fs).tolist()] else None
+            return digits if list(map(cell, lines)) == [form % x for x in (start + np.arange(n) / fs).tolist()] \
+                else None
     return None
 
 
