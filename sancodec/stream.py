@@ -137,7 +137,7 @@ class SanWriter:
                                      "or codec='near-lossless' with max_error in their units")
             for payload in self._encoder.push(block):
                 self._spill(payload)
-            if any(v is not None for v in self._floors):
+            if any(v is not None for v in self._gap_values):  # (format 8 has gaps but no floor)
                 rows = np.asarray(block)
                 rows = rows[:, None] if rows.ndim == 1 else rows
                 self._block_gaps.append(rows_gaps(rows, self._gap_values, self._rows))

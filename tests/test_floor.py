@@ -80,6 +80,24 @@ def test_near_lossless_keeps_a_records_invalid_samples_and_the_rest_off_them(tmp
     assert (tmp_path / "s.san").read_bytes() == data
 
 
+def test_a_format_8_records_gaps_are_kept_without_a_floor_and_streamed_alike(tmp_path):
+    """WFDB's format 8 stores differences: its -128 is a gap, but no bound on the other samples, so it gets no
+    floor; its gaps' runs are kept all the same, by ``encode`` and by ``SanWriter`` alike."""
+    t = np.arange(4000)
+    x = (((t * 7919) % 101) - 50 + 40 * np.sin(t / 30)).astype(np.int64)
+    x[100:140], x[2000:2003] = -128, -128
+    sig = Signal(x[:, None], 250.0, ["II"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["8"])
+    data = sancodec.encode(sig, mode="near-lossless", max_error=20)
+    header = SanReader(data).header
+    assert "floor" not in header and header["gaps"] == [[-128, [100, 40, 2000, 3]]]
+    back = sancodec.decode(data).samples[:, 0]
+    assert np.all(back[x == -128] == -128) and np.abs(back - x)[x != -128].max() <= 20
+    with SanWriter(tmp_path / "s.san", sig.slice(0, 1), "near-lossless", 20) as w:
+        for lo in range(0, len(x), 700):
+            w.write(x[lo : lo + 700, None])
+    assert (tmp_path / "s.san").read_bytes() == data
+
+
 def test_a_channel_coded_exactly_in_every_frame_carries_neither_gaps_nor_floor():
     """At an error of 3, V's frames are all coded exactly (cheaper there): its samples, gaps included, decode as
     themselves, so its header entries would be bytes past lossless for nothing; II, coded within the error at the
