@@ -82,10 +82,13 @@ def lossy_floors(candidates: Sequence[int | None], lows: Sequence[float], spread
 def extent(x: np.ndarray, value: int | None) -> tuple[float, float]:
     """A channel's least sample outside its gaps (``value``; +inf where it has no other) and their spread about
     their mean, ``||v - mean(v)||``: what :func:`lossy_floors` weighs."""
-    valid = x[outside(x, value)].astype(np.float64)
+    bad = None if value is None else x == value
+    valid = x[~bad] if bad is not None and bad.any() else x  # (no copy where there are no gaps: nearly always)
     if not len(valid):
         return math.inf, 0.0
-    return float(valid.min()), float(np.linalg.norm(valid - valid.mean()))
+    centred = valid.astype(np.float64)
+    centred -= centred.mean()
+    return float(valid.min()), math.sqrt(float(np.dot(centred, centred)))
 
 
 def header_floors(values: Sequence[int | None]) -> int | list[int | None] | None:
