@@ -77,6 +77,7 @@ from sancodec.codec.lossyfile import (
     blocks,
     code_block,
     code_lossy,
+    record_mean,
     record_prdn,
     record_spread,
 )
@@ -272,16 +273,10 @@ def _with_gaps_measured(data: bytes, parts: LossyParts, gaps: Gaps, valid: Seque
     """A lossy file with gaps (format 1.15) made again with each gapped channel's PRDN that of its other samples as
     decoded (:func:`_decoded_prdns`, ``valid``: their blocks' statistics, whose means it is measured about), and the
     PRDN of every channel so measured (gaps left out)."""
-    about = [means[ch] if gap is None else _record_mean([block[ch] for block in valid]) for ch, gap in enumerate(gaps)]
+    about = [means[ch] if gap is None else record_mean([block[ch] for block in valid]) for ch, gap in enumerate(gaps)]
     measured = _decoded_prdns(data, spans, rows(), steps, about, skip=[None if g is None else g[0] for g in gaps])
     achieved = [got if gap is not None else mine for got, mine, gap in zip(measured, parts.achieved, gaps)]
     return container(parts._replace(achieved=achieved)), measured
-
-
-def _record_mean(column: Sequence[BlockStats]) -> float:
-    """A channel's mean over the record from its blocks' statistics (0 where it has no samples)."""
-    total = sum(s.count for s in column)
-    return sum(s.count * s.mean for s in column) / total if total else 0.0
 
 
 def warn_past_budget(data: bytes, bps: float) -> None:
@@ -367,7 +362,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                                 header_gaps(gaps), lossy_floors(candidates, list(lows), spreads, parts.achieved))
 
     data = container(parts)
-    means = [sum(s[ch].count * s[ch].mean for s in stats) / n for ch in range(c)]
+    means = [record_mean([s[ch] for s in stats]) for ch in range(c)]
     measured = None
     if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
         data, measured = _with_gaps_measured(data, parts, gaps, valid_stats, means, spans, lambda: read(size),

@@ -28,7 +28,8 @@ from sancodec.metrics import spread_of
 from sancodec.signal import Signal
 
 __all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "ChannelJob", "LossyParts", "block_stats",
-           "block_targets", "blocks", "code_block", "code_channel", "code_lossy", "record_prdn", "record_spread"]
+           "block_targets", "blocks", "code_block", "code_channel", "code_lossy", "record_mean", "record_prdn",
+           "record_spread"]
 
 #: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
 #: control holds its block whole (docs/MEMORY.md has the bytes it takes).
@@ -72,10 +73,15 @@ def blocks(n: int, frame_len: int) -> list[tuple[int, int]]:
     return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
 
 
+def record_mean(column: Sequence[BlockStats]) -> float:
+    """A channel's mean over the record from its blocks' statistics (0 where it has no samples)."""
+    total = sum(s.count for s in column)
+    return sum(s.count * s.mean for s in column) / total if total else 0.0
+
+
 def _around(stats: Sequence[BlockStats]) -> list[float]:
     """Each block's spread about the mean of all of them (whose squares add up to the record's spread's)."""
-    total = sum(s.count for s in stats)
-    mean = sum(s.count * s.mean for s in stats) / total if total else 0.0
+    mean = record_mean(stats)
     return [math.sqrt(s.spread ** 2 + s.count * (s.mean - mean) ** 2) for s in stats]
 
 
