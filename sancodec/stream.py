@@ -35,7 +35,7 @@ from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
-from sancodec.codec.gaps import Gaps, extent, floors, invalid_values, joined, near_lossless_fields, rows_gaps
+from sancodec.codec.gaps import Gaps, block_lows, floors, invalid_values, joined, near_lossless_fields, rows_gaps
 from sancodec.codec.header import (
     FileLayout,
     check_sample_checksums,
@@ -141,8 +141,7 @@ class SanWriter:
                 rows = np.asarray(block)
                 rows = rows[:, None] if rows.ndim == 1 else rows
                 self._block_gaps.append(rows_gaps(rows, self._gap_values, self._rows))
-                self._lows = [low if f is None else min(low, extent(rows[:, ch], v)[0])
-                              for ch, (low, v, f) in enumerate(zip(self._lows, self._gap_values, self._floors))]
+                self._lows = block_lows(self._lows, rows, self._gap_values, self._floors)
                 self._rows += len(rows)
         except BaseException:
             self.abort()

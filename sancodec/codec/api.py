@@ -52,7 +52,7 @@ from sancodec.codec.gaps import (
     apply_floors,
     apply_gaps,
     block_gap_stats,
-    extent,
+    block_lows,
     fill_rows,
     filled,
     floors,
@@ -66,6 +66,8 @@ from sancodec.codec.gaps import (
     near_lossless_fields,
     outside,
     rows_gaps,
+    signal_lows,
+    valid_block_stats,
 )
 from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header, warn_unused_model
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
@@ -173,8 +175,7 @@ def encode_to_file(
     # record's are (SanWriter), at the bottom of the format's range where the decode clips them
     near = mode == "near-lossless" and signal.is_digital
     near_gaps, near_floors = (gap_runs(signal), floors(signal)) if near else ([], [])
-    lows = [extent(signal.samples[::step, ch], v)[0] if f is not None else math.inf for ch, (step, v, f)
-            in enumerate(zip(signal.sample_steps(), invalid_values(signal), near_floors))] if near else []
+    lows = signal_lows(signal, near_floors) if near else []
     filled_gaps = any(g is not None for g in near_gaps) and missing_of(signal.source) is not None
     if filled_gaps:
         signal = filled(signal, near_gaps, [(0, signal.n_samples)])
@@ -219,27 +220,28 @@ def encode_to_file(
     coded = filled(signal, gaps, spans) if gapped else signal
     valid_stats: list[list[BlockStats]] = []
     aims = None  # per channel, where it has gaps: the target its other samples meet
+    steps = signal.sample_steps()
+    values = [None if g is None else g[0] for g in gaps]
+    candidates = floors(signal)  # format 1.16: each channel's floor, where its decode may reach its gap value
     if gapped:
-        steps = signal.sample_steps()
-        values = [None if g is None else g[0] for g in gaps]
         span_stats = [block_gap_stats([signal.samples[lo:hi:step, ch] for ch, step in enumerate(steps)],
                                       [coded.samples[lo:hi:step, ch] for ch, step in enumerate(steps)], values)
                       for lo, hi in spans]
         valid_stats = [v for _, v in span_stats]
         aims = gap_targets(target, [f for f, _ in span_stats], valid_stats, [g is not None for g in gaps])
+    elif any(f is not None for f in candidates):  # (the floors' spreads, measured as encode_lossy_blocks does)
+        valid_stats = [valid_block_stats([signal.samples[lo:hi:step, ch] for ch, step in enumerate(steps)], values)
+                       for lo, hi in spans]
+    lows = signal_lows(signal, candidates)
+    spreads = [record_spread([block[ch] for block in valid_stats]) if valid_stats else 0.0 for ch in range(len(steps))]
     digital, quantum, emax = digitize(coded, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
     n = digital.shape[0]
     mix_len = mix_frame(n) - mix_frame(n) % m  # shorter frames, some of them exact, where a channel may gain by them
 
-    candidates = floors(signal)  # format 1.16: each channel's floor, where its decode may reach its gap value
-    extents = [extent(signal.samples[::step, ch], v) if f is not None else (math.inf, 0.0)
-               for ch, (step, v, f) in enumerate(zip(signal.sample_steps(), invalid_values(signal), candidates))]
-
     def container(parts: LossyParts, frame_len: int) -> bytes:
         return _lossy_container(signal, plan, parts, target, header_frame_len(n, frame_len, m), n, emax, quantum,
-                                embed_model, header_gaps(gaps),
-                                lossy_floors(candidates, *zip(*extents, strict=True), parts.achieved))
+                                embed_model, header_gaps(gaps), lossy_floors(candidates, lows, spreads, parts.achieved))
 
     probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
     parts = code_lossy(coded, digital, quantum, target, frame_len, threads, effort, probe_mix=probe,
@@ -252,7 +254,6 @@ def encode_to_file(
         if len(mixed) < len(data):
             data, frame_len, parts = mixed, mix_len, mixed_parts
     spans = blocks(n, frame_len)
-    steps = signal.sample_steps()
     means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
     measured = None
     if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
@@ -318,7 +319,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     values = invalid_values(like)  # format 1.15: each block's gaps filled, measured and coded apart, as encode does
     stats, valid_stats, block_gaps = [], [], []
     candidates = floors(like)  # format 1.16: each channel's floor, where its decode may reach its gap value
-    lows = np.full(c, np.inf)
+    lows = [math.inf] * c
     for b, rows in enumerate(read(size)):
         say(f"measuring block {b + 1} of {len(spans)}")
         filled_rows = fill_rows(rows, values)
@@ -327,9 +328,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
         stats.append(stats_here)
         valid_stats.append(valid_here)
         block_gaps.append(rows_gaps(rows, values, sum(s[0].count for s in stats[:-1])))
-        for ch, floor in enumerate(candidates):
-            if floor is not None:
-                lows[ch] = min(lows[ch], extent(rows[:, ch], values[ch])[0])
+        lows = block_lows(lows, rows, values, candidates)
     if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
         raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
     gaps = joined(block_gaps)
@@ -359,7 +358,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
 
     def container(parts: LossyParts) -> bytes:
         return _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model,
-                                header_gaps(gaps), lossy_floors(candidates, list(lows), spreads, parts.achieved))
+                                header_gaps(gaps), lossy_floors(candidates, lows, spreads, parts.achieved))
 
     data = container(parts)
     means = [record_mean([s[ch] for s in stats]) for ch in range(c)]

@@ -25,10 +25,10 @@ import numpy as np
 from sancodec.errors import SanFormatError
 from sancodec.signal import Signal
 
-__all__ = ["Gaps", "apply_floors", "apply_gaps", "block_gap_stats", "extent", "fill_column", "fill_rows", "filled",
-           "floors", "gap_fields", "gap_runs", "gap_targets", "header_floors", "header_gaps", "invalid_values",
-           "joined", "lossy_floors", "near_lossless_fields", "needed_floors", "outside", "parse_floors", "parse_gaps",
-           "rows_gaps", "runs_of"]
+__all__ = ["Gaps", "apply_floors", "apply_gaps", "block_gap_stats", "block_lows", "fill_column", "fill_rows",
+           "filled", "floors", "gap_fields", "gap_runs", "gap_targets", "header_floors", "header_gaps",
+           "invalid_values", "joined", "lossy_floors", "lowest", "near_lossless_fields", "needed_floors", "outside",
+           "parse_floors", "parse_gaps", "rows_gaps", "runs_of", "signal_lows", "valid_block_stats"]
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -72,23 +72,35 @@ def needed_floors(candidates: Sequence[int | None], lows: Sequence[float], reach
 def lossy_floors(candidates: Sequence[int | None], lows: Sequence[float], spreads: Sequence[float],
                  achieved: Sequence[float | None]) -> list[int | None]:
     """:func:`needed_floors` of a lossy coding whose channels decode at PRDN ``achieved`` (percent, over their
-    samples outside gaps, whose spread about their mean is ``spreads``): no sample's error exceeds the error's
-    norm, ``PRDN / 100 * spread`` (taken a little wider: the header rounds the PRDN, the decode rounds samples)."""
+    samples outside gaps, whose spread about their mean is ``spreads``, from the blocks' statistics as both lossy
+    encoders make them: the same floors for the same record): no sample's error exceeds the error's norm,
+    ``PRDN / 100 * spread`` (taken a little wider: the header rounds the PRDN, the decode rounds samples)."""
     reaches = [None if p is None or not math.isfinite(p) else (p + 1e-5) / 100 * spread * 1.01 + 1
                for p, spread in zip(achieved, spreads, strict=True)]
     return needed_floors(candidates, lows, reaches)
 
 
-def extent(x: np.ndarray, value: int | None) -> tuple[float, float]:
-    """A channel's least sample outside its gaps (``value``; +inf where it has no other) and their spread about
-    their mean, ``||v - mean(v)||``: what :func:`lossy_floors` weighs."""
+def lowest(x: np.ndarray, value: int | None) -> float:
+    """A channel's least sample outside its gaps (``value``; +inf where it has no other): what a floor is weighed
+    against (:func:`needed_floors`)."""
     bad = None if value is None else x == value
     valid = x[~bad] if bad is not None and bad.any() else x  # (no copy where there are no gaps: nearly always)
-    if not len(valid):
-        return math.inf, 0.0
-    centred = valid.astype(np.float64)
-    centred -= centred.mean()
-    return float(valid.min()), math.sqrt(float(np.dot(centred, centred)))
+    return float(valid.min()) if len(valid) else math.inf
+
+
+def signal_lows(signal: Signal, candidates: Sequence[int | None]) -> list[float]:
+    """Each channel's :func:`lowest` at its own rate where it has a floor to weigh (``candidates``: :func:`floors`),
+    +inf elsewhere."""
+    values = invalid_values(signal)
+    return [lowest(signal.samples[::step, ch], values[ch]) if f is not None else math.inf
+            for ch, (step, f) in enumerate(zip(signal.sample_steps(), candidates))]
+
+
+def block_lows(lows: Sequence[float], rows: np.ndarray, values: Sequence[int | None],
+               candidates: Sequence[int | None]) -> list[float]:
+    """``lows`` lowered by a block of rows of a record read a block at a time (:func:`signal_lows` of it whole)."""
+    return [low if f is None else min(low, lowest(rows[:, ch], values[ch]))
+            for ch, (low, f) in enumerate(zip(lows, candidates))]
 
 
 def header_floors(values: Sequence[int | None]) -> int | list[int | None] | None:
@@ -204,9 +216,14 @@ def block_gap_stats(own: Sequence[np.ndarray], coded: Sequence[np.ndarray], valu
     ``values``: its gaps' value or None): of the filled samples, and of the samples outside the gaps."""
     from sancodec.codec.lossyfile import block_stats
 
-    filled_stats = [block_stats(f.astype(np.float64)) for f in coded]
-    valid_stats = [block_stats(x[outside(x, v)].astype(np.float64)) for x, v in zip(own, values)]
-    return filled_stats, valid_stats
+    return [block_stats(f.astype(np.float64)) for f in coded], valid_block_stats(own, values)
+
+
+def valid_block_stats(own: Sequence[np.ndarray], values: Sequence[int | None]) -> list[BlockStats]:
+    """One block's statistics per channel of its samples outside the gaps (:func:`block_gap_stats`' second)."""
+    from sancodec.codec.lossyfile import block_stats
+
+    return [block_stats(x[outside(x, v)].astype(np.float64)) for x, v in zip(own, values)]
 
 
 def gap_targets(target: LossyTarget, coded: Sequence[Sequence[BlockStats]], valid: Sequence[Sequence[BlockStats]],
