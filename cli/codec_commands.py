@@ -523,13 +523,11 @@ def info(
     each_input(inputs, lambda input: _info_one(input, json_out, bands))
 
 
-def _gaps_text(head: dict, names: list[str]) -> str | None:
-    """A lossy or near-lossless file's gaps coded apart (format 1.15), channel by channel: how many rows, in how
-    many runs, which value they decode to; None where it has none."""
-    lossy = head.get("lossy")
-    if head.get("gaps") is None and (not isinstance(lossy, dict) or lossy.get("gaps") is None):
+def _gaps_text(gaps: list | None, names: list[str]) -> str | None:
+    """A lossy or near-lossless file's gaps coded apart (format 1.15: ``FileLayout.gaps``), channel by channel: how
+    many rows, in how many runs, which value they decode to; None where it has none."""
+    if gaps is None:
         return None
-    gaps = from_header(head).gaps or []  # (the runs checked, as a decode checks them)
     return "; ".join(f"{name}: {int((ends - starts).sum())} rows in {len(starts)} run(s), decoded as {value}"
                      for name, gap in zip(names, gaps) if gap is not None for value, starts, ends in [gap])
 
@@ -579,10 +577,11 @@ def _info_one(input: Path, json_out: bool, bands: bool) -> None:
     if missing is not None:  # a CSV's gaps (or a stream's NaN): how they are held and come back
         rows.append(("gaps", f"held as {missing[0]} (WFDB's invalid sample), written back as "
                              f"{repr(missing[1]) if missing[1] else 'empty cells'} in CSV, NaN in .npy"))
-    coded_apart = _gaps_text(head, sig["channel_names"])
+    layout = from_header(head)  # (the gaps' runs and floors checked, as a decode checks them)
+    coded_apart = _gaps_text(layout.gaps, sig["channel_names"])
     if coded_apart:
         rows.append(("gaps coded apart", coded_apart))
-    floors = from_header(head).floors  # (checked, as a decode checks it)
+    floors = layout.floors
     if floors is not None:
         rows.append(("samples kept above", "; ".join(f"{name}: {floor - 1}" for name, floor
                                                      in zip(sig["channel_names"], floors) if floor is not None)
