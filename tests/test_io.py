@@ -886,6 +886,16 @@ def test_a_headers_time_digits_are_used_only_when_they_are_a_count_of_digits():
         assert _time_format({"time_digits": bad, "time_decimals": 3}) == "%.3f"
 
 
+@pytest.mark.parametrize("flag, header", [(True, "time, a, b"), ("yes", "time,a,b"), (1, "time,a,b"),
+                                          (None, "time,a,b")])
+def test_a_headers_names_spaced_spaces_the_names_only_when_it_is_true(tmp_path, flag, header):
+    """``names_spaced`` from a ``.san`` header (not trusted) spaces the names row only where it is ``true``."""
+    x = np.arange(12, dtype=np.int64).reshape(6, 2)
+    source = {"kind": "csv", "time_column": "time", "time_start": 0.0, "time_decimals": 3, "names_spaced": flag}
+    write_signal(Signal(x, 250.0, ["a", "b"], ["mV", "mV"], source=source), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines()[0] == header
+
+
 @pytest.mark.parametrize("text, kept", [
     ("\ufefftime,ECG\r\n0,1.25\r\n0.004,1.5\r\n0.008,-2\r\n", {"bom": True, "crlf": True, "trimmed": True}),
     ("a;b\n1,5;2\n2,25;3", {"unterminated": True, "trimmed": True}),
