@@ -235,8 +235,18 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))
     n_samples, n_channels, values, size = streamed
     seconds = time.perf_counter() - started
+    written = mode
+    if mode == "near-lossless":  # where its gaps' runs took it past lossless, the lossless file (never larger)
+        if data:
+            written = SanReader(data).header["mode"]
+        else:
+            with out.open("rb") as fh:  # (streamed: the header only)
+                written = SanReader(fh).header["mode"]
+        if written != mode and not quiet and not json_out:
+            console.print("near-lossless took more bytes than lossless (the header's runs of the record's invalid "
+                          "samples): the lossless file is written, which decodes to the samples themselves")
     summary = {
-        "input": str(input), "output": str(out), "mode": mode, "samples": n_samples,
+        "input": str(input), "output": str(out), "mode": written, "samples": n_samples,
         "channels": n_channels, "bytes": size,
         "bits_per_sample": round(8 * size / values, 4),
         "cr_vs_16bit": round(values * 2 / size, 3), "seconds": round(seconds, 3),

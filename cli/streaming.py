@@ -5,12 +5,13 @@ standard input and output (pipes)."""
 from __future__ import annotations
 
 import contextlib
+import warnings
 from pathlib import Path
 
 from rich.console import Console
 
 from sancodec.cli.app import check_outputs
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 
 console = Console(markup=False)  # (as codec_commands: file names are text)
 
@@ -43,7 +44,37 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
                        fsync=fsync, predictor=predictor) as writer:
             for block in summed_blocks(base, head, 1 << 20, like):
                 writer.write(block)
+        if mode == "near-lossless":
+            _no_larger_than_lossless(base, head, out, spec, frame_len, threads, fsync, predictor)
     return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
+
+
+def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,
+                             fsync: bool, predictor: str) -> None:  # head: its wfdb header
+    """Where the near-lossless file just streamed to ``out`` holds its record's gaps' runs or a floor (bytes no frame's
+    fallback to exact coding weighs, ``gaps.carries_gap_fields``), the record streamed again losslessly, and that
+    file put in its place where it is smaller, as ``sancodec.encode`` keeps the smaller: a near-lossless file is never
+    larger than the lossless one. The record is read twice only then (a WFDB record with invalid samples)."""
+    from sancodec._atomic import move_into_place, temp_folder
+    from sancodec.codec.container import SanReader
+    from sancodec.codec.gaps import carries_gap_fields
+    from sancodec.io.wfdb_stream import like_signal
+    from sancodec.stream import SanWriter
+
+    with out.open("rb") as fh:  # the header only
+        if not carries_gap_fields(SanReader(fh).header):
+            return
+    with temp_folder(out) as folder:
+        exact = folder / out.name
+        like = like_signal(base, head)
+        with warnings.catch_warnings():  # (the first pass said what the record's checksums say)
+            warnings.simplefilter("ignore", SancodecWarning)
+            with SanWriter(exact, like, "lossless", model=spec, frame_len=frame_len, threads=threads,
+                           predictor=predictor) as writer:
+                for block in summed_blocks(base, head, 1 << 20, like):
+                    writer.write(block)
+        if exact.stat().st_size < out.stat().st_size:
+            move_into_place([(exact, out)], fsync=fsync)
 
 
 def summed_blocks(base: Path, head, rows: int, like=None):  # head: its wfdb header -> Iterator[np.ndarray]

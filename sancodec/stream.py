@@ -87,7 +87,10 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
 class SanWriter:
     """Streams blocks into a ``.san`` file; nothing appears at ``path`` until :meth:`close` succeeds. ``decimals``
     (lossless): floating-point blocks whose values have at most that many decimals (one number, or one per channel),
-    held exactly as integers with a gain of 10^d, as ``sancodec.encode`` holds a CSV's decimals."""
+    held exactly as integers with a gain of 10^d, as ``sancodec.encode`` holds a CSV's decimals. Near-lossless: each
+    channel-frame is coded exactly where that is smaller, but the header's runs of the record's invalid samples are
+    not weighed against a lossless file, which the writer, holding no block once coded, cannot make:
+    ``sancodec.encode`` and the CLI, which can read the record again, keep whichever file is smaller."""
 
     def __init__(self, path: str | os.PathLike[str], like: Signal, codec: str = "lossless",
                  max_error: float | None = None, *, model: SanSpec | str | os.PathLike[str] | None = None,

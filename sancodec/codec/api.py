@@ -53,6 +53,7 @@ from sancodec.codec.gaps import (
     apply_gaps,
     block_gap_stats,
     block_lows,
+    carries_gap_fields,
     fill_rows,
     filled,
     floors,
@@ -145,7 +146,10 @@ def encode_to_file(
     in Hz, taken as a ``.npy`` file of it is (``io.arrays.array_signal``).
     ``mode``: ``lossless``, ``near-lossless`` (``max_error``), ``lossy`` at a target (exactly
     one of ``prdn`` in percent, ``snr`` in dB, ``bps`` bits per sample; every channel meets it)
-    or ``san`` (the paper's SAN-only representation). ``predictor`` (near-lossless, lossless): see
+    or ``san`` (the paper's SAN-only representation). A near-lossless file is never larger than the lossless
+    one: each channel-frame is coded exactly where that is smaller, and where the header's runs of a record's gaps
+    and its floor (formats 1.15, 1.16) still take the file past the lossless file, that file is returned (it
+    decodes to the samples themselves, within any ``max_error``). ``predictor`` (near-lossless, lossless): see
     ``prepare.PREDICTORS`` (``auto``; ``fast`` leaves the sequential LMS and long-term stages out, keeping
     running contexts, which decode faster than block classes).
     ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
@@ -161,6 +165,7 @@ def encode_to_file(
     this process can have no workers).
     """
     signal = _encodable(signal, fs)
+    given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
     check_effort(effort)
     if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d
         decimal = on_decimal_grid(signal)
@@ -203,6 +208,11 @@ def encode_to_file(
                                                filled_gaps))
         buf = io.BytesIO()
         write_container(buf, header, payloads, minor=minor)
+        if near and carries_gap_fields(header):
+            lossless = encode(given, model, "lossless", frame_len=asked_frame_len, amplitude_step=amplitude_step,
+                              embed_model=embed_model, predictor=predictor, verify=verify, threads=threads)
+            if len(lossless) < buf.tell():
+                return out.write(lossless)
         return out.write(buf.getvalue())
     asked, frame_len = frame_len, DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     frame_len = check_options(mode, max_error, predictor, amplitude_step, frame_len)

@@ -16,7 +16,7 @@ there or above."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -25,8 +25,8 @@ import numpy as np
 from sancodec.errors import SanFormatError
 from sancodec.signal import Signal
 
-__all__ = ["Gaps", "apply_floors", "apply_gaps", "block_gap_stats", "block_lows", "fill_column", "fill_rows",
-           "filled", "floors", "gap_fields", "gap_runs", "gap_targets", "header_floors", "header_gaps",
+__all__ = ["Gaps", "apply_floors", "apply_gaps", "block_gap_stats", "block_lows", "carries_gap_fields", "fill_column",
+           "fill_rows", "filled", "floors", "gap_fields", "gap_runs", "gap_targets", "header_floors", "header_gaps",
            "invalid_values", "joined", "lossy_floors", "lowest", "near_lossless_fields", "needed_floors", "outside",
            "parse_floors", "parse_gaps", "rows_gaps", "runs_of", "signal_lows", "valid_block_stats"]
 
@@ -127,6 +127,13 @@ def near_lossless_fields(gaps: Gaps, candidates: Sequence[int | None], lows: Seq
     kept = [g if filled_gaps or inexact[ch] else None for ch, g in enumerate(gaps)]
     reaches = [max_error if moved else 0 for moved in inexact]
     return gap_fields(kept, needed_floors(candidates, lows, reaches))
+
+
+def carries_gap_fields(header: Mapping[str, object]) -> bool:
+    """Whether a near-lossless file's header holds ``gaps`` or ``floor`` (:func:`near_lossless_fields`): bytes that
+    no lossless file of the record spends and that no frame's fallback to exact coding weighs, so that the file may
+    outgrow the lossless one (a record with a dropout every few samples: each run costs the header a few bytes)."""
+    return "gaps" in header or "floor" in header
 
 
 def parse_floors(entry: object, c: int) -> list[int | None] | None:
