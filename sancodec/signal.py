@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -81,7 +81,10 @@ def channel_crc32(samples: np.ndarray, running: list[int] | None = None) -> list
 
 @dataclass(eq=False)
 class Annotations:
-    """WFDB annotations (e.g. ``.atr`` beat labels): one entry per annotated sample."""
+    """WFDB annotations (e.g. ``.atr`` beat labels): one entry per annotated sample. ``time_resolution``: how the
+    source's annotation file began, which its readers do not tell apart: the rate its ``## time resolution`` note
+    gave, 0 where it had none (MIT-BIH's own files), None where not known (the writer then notes the record's rate,
+    as wfdb-python does)."""
 
     extension: str
     sample: np.ndarray
@@ -90,6 +93,7 @@ class Annotations:
     chan: np.ndarray
     num: np.ndarray
     aux_note: list[str]
+    time_resolution: float | None = None
 
     def __len__(self) -> int:
         return int(self.sample.shape[0])
@@ -103,6 +107,7 @@ class Annotations:
             "chan": self.chan.astype(np.int64).tolist(),
             "num": self.num.astype(np.int64).tolist(),
             "aux_note": list(self.aux_note),
+            **({} if self.time_resolution is None else {"time_resolution": self.time_resolution}),
         }
 
     @classmethod
@@ -117,6 +122,7 @@ class Annotations:
                 chan=np.asarray(data["chan"], dtype=np.int64),
                 num=np.asarray(data["num"], dtype=np.int64),
                 aux_note=[str(s) for s in data["aux_note"]],
+                time_resolution=checked_time_resolution(data.get("time_resolution")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SanFormatError(f"invalid annotations: {exc}") from None
@@ -128,10 +134,27 @@ class Annotations:
         """Annotations on samples [start, end), re-based so ``start`` becomes 0."""
         idx = np.flatnonzero((self.sample >= start) & (self.sample < end))
         return Annotations(self.extension, self.sample[idx] - start, [self.symbol[i] for i in idx],
-                           self.subtype[idx], self.chan[idx], self.num[idx], [self.aux_note[i] for i in idx])
+                           self.subtype[idx], self.chan[idx], self.num[idx], [self.aux_note[i] for i in idx],
+                           self.time_resolution)
 
     def equals(self, other: Annotations | None) -> bool:
-        return other is not None and self.to_dict() == other.to_dict()
+        """The same labels at the same samples (how the file began, :attr:`time_resolution`, aside)."""
+        return other is not None and replace(self, time_resolution=None).to_dict() == \
+            replace(other, time_resolution=None).to_dict()
+
+
+MAX_TIME_RESOLUTION = 1e9  # Hz: an annotation file's noted rate, at most (a header's own is checked the same way)
+
+
+def checked_time_resolution(value: object) -> float | None:
+    """An untrusted ``time_resolution`` (:class:`Annotations`): None, 0, or a rate up to :data:`MAX_TIME_RESOLUTION`
+    Hz (an integer where it is one, as WFDB writes it); anything else a ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value <= MAX_TIME_RESOLUTION:
+        raise ValueError(f"time_resolution {str(value)[:40]!r} is not 0 or a rate in Hz up to {MAX_TIME_RESOLUTION:g}")
+    return int(value) if float(value).is_integer() else float(value)
 
 
 @dataclass(eq=False)

@@ -139,8 +139,16 @@ def _check_decoded(name: str, data: bytes) -> sancodec.codec.DecodedFile:
             assert sancodec.metrics.prdn(src.samples[:, ch], decoded.signal.samples[:, ch]) <= CASES[name]["prdn"]
     elif CASES[name]["mode"] == "near-lossless":
         assert np.abs(decoded.signal.samples - src.samples).max() <= 2
-    assert decoded.signal.header_dict() == src.header_dict()
+    assert _known_head(decoded.signal) == _known_head(src)
     return decoded
+
+
+def _known_head(signal: sancodec.Signal) -> dict:
+    """``signal.header_dict()`` without how its annotation files began (``Annotations.time_resolution``), which files
+    written before sancodec kept it do not hold (mitdb 100's source says its .atr had no time resolution note)."""
+    head = signal.header_dict()
+    return {**head, "annotations": [{k: v for k, v in a.items() if k != "time_resolution"}
+                                    for a in head["annotations"]]}
 
 
 # Lossy cases an encoder change re-coded at another step or with another beat-template window (same

@@ -16,6 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sancodec import SancodecError, SanConfigError, SanFormatError, Signal, read_signal, write_signal
+from sancodec.codec.container import SanReader
 
 DATA = Path(__file__).parent / "data"
 RECORDS = ["3000003_0003", "100_3chan", "test01_00s", "1001"]
@@ -47,6 +48,66 @@ def test_mitdb_with_annotations_round_trips(tmp_path, mitdb_100):
     back = read_signal(tmp_path / "rec.hea")
     assert_same_record(sig, back)
     assert back.annotations[0].equals(ann)
+
+
+def test_mitdb_s_annotation_file_decodes_byte_for_byte(tmp_path, mitdb_100):
+    """MIT-BIH's .atr opens with no time resolution note, which wfdb-python's writer adds wherever it is given a
+    rate (36 bytes more on mitdb 100, read the same); the source's file kept how it began, a lossless encode and
+    decode gives it back byte for byte, as it does the .dat."""
+    import sancodec
+
+    sig = read_signal(mitdb_100)
+    assert sig.annotations[0].time_resolution == 0
+    write_signal(sancodec.decode(sancodec.encode(sig)), tmp_path / "100")
+    for ext in ("atr", "dat"):
+        assert (tmp_path / f"100.{ext}").read_bytes() == Path(f"{mitdb_100}.{ext}").read_bytes()
+    # a lossy file keeps it as well, as it keeps its source's other details: the same metadata back
+    excerpt = sig.slice(0, 20000)
+    lossy = sancodec.encode(excerpt, mode="lossy", prdn=5, effort="fast")
+    (item,) = SanReader(lossy).header["signal"]["annotations"]
+    assert item["time_resolution"] == 0
+    assert sancodec.decode(lossy).header_dict() == excerpt.header_dict()
+
+
+@pytest.mark.parametrize("noted", [None, 360, 1000, 0.5])
+def test_an_annotation_file_s_time_resolution_note_comes_back_as_it_was(tmp_path, noted):
+    """Written with no note, with the record's rate or with another (wfdb-python's ``fs``): the same bytes after a
+    lossless encode and decode, through the API and through the CLI's streamed encode and decode."""
+    from typer.testing import CliRunner
+
+    import sancodec
+    from sancodec.cli import app
+
+    x = (np.arange(2000)[:, None] * 7919 % 401 - 200).astype(np.int64)
+    wfdb.wrsamp("rec", fs=360, units=["mV"], sig_name=["II"], d_signal=x, fmt=["16"], adc_gain=[200.0],
+                baseline=[0], write_dir=str(tmp_path))
+    wfdb.wrann("rec", "atr", np.array([10, 400, 1500]), symbol=["N", "V", "N"], fs=noted, write_dir=str(tmp_path))
+    source = (tmp_path / "rec.atr").read_bytes()
+    assert (b"## time resolution" in source) == (noted is not None)
+    data = sancodec.encode(read_signal(tmp_path / "rec"))
+    (tmp_path / "api").mkdir(), (tmp_path / "cli").mkdir()
+    write_signal(sancodec.decode(data), tmp_path / "api" / "rec")
+    assert (tmp_path / "api" / "rec.atr").read_bytes() == source
+    runner = CliRunner()  # the CLI streams a format 16 record's encode and decode
+    res = runner.invoke(app, ["encode", str(tmp_path / "rec"), "-o", str(tmp_path / "rec.san"), "-q"])
+    assert res.exit_code == 0 and (tmp_path / "rec.san").read_bytes() == data, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "rec.san"), "-o", str(tmp_path / "cli" / "rec"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cli" / "rec.atr").read_bytes() == source
+
+
+@pytest.mark.parametrize("value", ["360", -1, 1e12, True, [360], float("nan")])
+def test_a_hostile_time_resolution_in_a_header_is_refused(value):
+    from sancodec.codec.annotations import pack_annotations, unpack_annotations
+    from sancodec.signal import Annotations
+
+    zeros = np.zeros(2, np.int64)
+    packed = pack_annotations([Annotations("atr", np.array([1, 5]), ["N", "N"], zeros, zeros, zeros, ["", ""], 0)],
+                              360.0)
+    assert packed[0]["time_resolution"] == 0 and len(unpack_annotations(packed, 1000, 100)) == 1
+    packed[0]["time_resolution"] = value
+    with pytest.raises(SanFormatError, match="time_resolution"):
+        unpack_annotations(packed, 1000, 100)
 
 
 @pytest.mark.parametrize("note", ["x" * 256, "AFIB \u2192 SR"])  # past the one-byte length; past Latin-1

@@ -12,15 +12,18 @@ import numpy as np
 from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
 from sancodec.io.wfdb_names import ANNOTATION_EXTENSION, RESERVED_EXTENSIONS
-from sancodec.signal import Annotations
+from sancodec.signal import Annotations, checked_time_resolution
 
 __all__ = ["pack_annotations", "unpack_annotations"]
 
 
-def pack_annotations(anns: Sequence[Annotations]) -> list[dict[str, Any]]:
-    """Each annotation set as a small JSON object (extension, count, symbol and note tables, data)."""
+def pack_annotations(anns: Sequence[Annotations], fs: float | None = None) -> list[dict[str, Any]]:
+    """Each annotation set as a small JSON object (extension, count, symbol and note tables, data), and where the
+    writer's default, noting the record's rate ``fs``, would not restore it, how its file began
+    (``time_resolution``, 18 bytes: kept in every mode, as a source's other details for its writer are)."""
     packed = []
     for a in anns:
+        noted = None if a.time_resolution is None or a.time_resolution == fs else a.time_resolution
         symbols = sorted(set(a.symbol))
         notes = sorted(set(a.aux_note))
         sym_idx = np.array([symbols.index(v) for v in a.symbol], dtype=np.int64)
@@ -28,7 +31,8 @@ def pack_annotations(anns: Sequence[Annotations]) -> list[dict[str, Any]]:
         columns = [np.diff(a.sample, prepend=0), sym_idx, a.subtype, a.chan, a.num, note_idx]
         blob = encode_arrays(columns, [False] * len(columns))
         packed.append({"extension": a.extension, "count": len(a), "symbols": symbols, "notes": notes,
-                       "data": base64.b64encode(blob).decode("ascii")})
+                       "data": base64.b64encode(blob).decode("ascii"),
+                       **({} if noted is None else {"time_resolution": noted})})
     return packed
 
 
@@ -45,7 +49,8 @@ def unpack_annotations(packed: Any, n_samples: int, max_count: int) -> list[dict
             symbols, notes = list(item["symbols"]), list(item["notes"])
             blob = base64.b64decode(item["data"], validate=True)
             extension = str(item["extension"])
-        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            resolution = checked_time_resolution(item.get("time_resolution"))
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
             raise SanFormatError(f"invalid annotations entry in header ({exc})") from None
         total += count
         if not 0 <= count <= 8 * len(blob) + 1 or total > max_count:
@@ -64,5 +69,5 @@ def unpack_annotations(packed: Any, n_samples: int, max_count: int) -> list[dict
             if count and (idx.min() < 0 or idx.max() >= len(table)):
                 raise SanFormatError("annotation refers to a missing symbol or note")
         out.append(Annotations(extension, sample, [str(symbols[i]) for i in cols[1]], cols[2], cols[3], cols[4],
-                               [str(notes[i]) for i in cols[5]]).to_dict())
+                               [str(notes[i]) for i in cols[5]], resolution).to_dict())
     return out

@@ -68,7 +68,7 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
         "quantum": quantum,
         "sample_crc32": crcs,
         "model": model,
-        "signal": {**signal.header_dict(), "annotations": pack_annotations(signal.annotations)},
+        "signal": {**signal.header_dict(), "annotations": pack_annotations(signal.annotations, signal.fs)},
     }
 
 

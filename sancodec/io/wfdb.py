@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import RECORD_NAME, ascii_units, check_record_name, check_strings
-from sancodec.signal import Annotations, Signal, frame_rows, readable_frame
+from sancodec.signal import Annotations, Signal, checked_time_resolution, frame_rows, readable_frame
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
            "clip_to_format", "described_signals", "float_as_digital", "find_wfdb_base", "header_value", "header_values",
@@ -333,7 +334,30 @@ def _read_annotations(base: Path, ext: str) -> Annotations:
         chan=np.asarray(ann.chan if ann.chan is not None else np.zeros(n), dtype=np.int64),
         num=np.asarray(ann.num if ann.num is not None else np.zeros(n), dtype=np.int64),
         aux_note=[str(s) for s in (ann.aux_note or [""] * n)],
+        time_resolution=_noted_resolution(Path(f"{base}.{ext}"), ann.fs),
     )
+
+
+#: An annotation file's first note when it gives its rate (wfdb-python writes it first, as WFDB's library does):
+#: "## time resolution: 360" (wfdb.io.annotation's own pattern)
+_RESOLUTION_NOTE = re.compile(rb"## time resolution: \d+\.?\d*")
+
+
+def _noted_resolution(path: Path, fs: object) -> float | None:
+    """The ``time_resolution`` of the annotation file at ``path`` (``Annotations``): the rate wfdb read (``fs``)
+    where the file opens with a time resolution note, 0 where it has none (rdann then takes the header's rate, and
+    tells no difference), None where it cannot be told."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return None
+    if _RESOLUTION_NOTE.search(head) is None:
+        return 0
+    try:
+        return checked_time_resolution(fs)
+    except ValueError:
+        return None
 
 
 def _time(value: str | None, kind: str):  # -> datetime.time | datetime.date | None
@@ -524,8 +548,10 @@ def write_annotations(signal: Signal, name: str, folder: Path) -> None:
         if len(ann) == 0:
             continue
         frames = ann.sample // signal.frame_size  # WFDB counts annotation times in frames
+        # the rate noted as the source's file noted it (MIT-BIH's .atr files have no note: none written)
+        fs = signal.fs if ann.time_resolution is None else ann.time_resolution or None
         wfdb.wrann(name, ann.extension, frames, symbol=ann.symbol, subtype=ann.subtype,
-                   chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=signal.fs, write_dir=str(folder))
+                   chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=fs, write_dir=str(folder))
 
 
 def _check_read_back(signal: Signal, base: Path) -> None:
