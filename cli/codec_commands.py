@@ -141,6 +141,11 @@ def encode(
                                    "in two runs; same bytes)."),
     fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Lossless and near-lossless: faster "
                                      "decoding (no sequential LMS or long-term stages), ~5 % larger."),
+    keep_header_text: bool = typer.Option(False, "--keep-header-text", metavar="", help="Lossless, a single-segment "
+                                          "WFDB record: keep its .hea text (a few hundred bytes), so that a decode "
+                                          "to the same record name writes it back as it was, not in wfdb-python's "
+                                          "layout (as flac --keep-foreign-metadata): the record's files byte for "
+                                          "byte."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
@@ -172,7 +177,8 @@ def _distinct_records(inputs: list[Path]) -> list[Path]:
 def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str, max_error: float | None,
                 prdn: float | None, snr: float | None, bps: float | None, effort: str, verify: bool | None,
                 channels: str | None, fs: float | None, frame_len: int | None, force: bool, fsync: bool,
-                threads: int | None, processes: bool, fast_decode: bool, json_out: bool, quiet: bool) -> None:
+                threads: int | None, processes: bool, fast_decode: bool, keep_header_text: bool, json_out: bool,
+                quiet: bool) -> None:
     """``encode`` of one input."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
@@ -191,6 +197,9 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         _not_a_terminal(".san")
     if effort != "default" and mode != "lossy":
         raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
+    if keep_header_text and mode != "lossless":
+        raise SanConfigError(f"--keep-header-text applies to lossless mode, whose decode alone gives back the samples "
+                             f"a .hea describes, not {mode}")
     if mode != "lossy" and (prdn, snr, bps) != (None, None, None):  # (a streamed record never reaches the library's
         # own check: without this a forgotten --mode lossy made a lossless file without a word)
         raise SanConfigError(f"--prdn, --snr and --bps are targets of lossy mode, not {mode} (add --mode lossy)")
@@ -213,7 +222,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     whole = piped or to_stdout  # (the streaming encoders write a file: standard output takes the bytes made whole)
     if channels is None and mode != "lossy" and not whole:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
-                                 "fast" if fast_decode else "auto", fs)
+                                 "fast" if fast_decode else "auto", fs, keep_header_text)
     elif channels is None and not whole:  # lossy: a long WFDB record read a block at a time
         lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
                                     quiet, fs, verify, processes)
@@ -221,7 +230,8 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
             *counts, data = lossy
             streamed = (*counts, len(data))
     if streamed is None:
-        signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs), channels)
+        signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs,
+                                                                         keep_header_text=keep_header_text), channels)
         with busy(quiet or to_stdout, signal.n_samples, signal.n_channels, mode):
             data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
                                  threads=threads, predictor="fast" if fast_decode else "auto", effort=effort,

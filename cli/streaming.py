@@ -24,12 +24,13 @@ def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context
 
 
 def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
-                   threads: int | None, fsync: bool, quiet: bool,
-                   predictor: str = "auto", fs: float | None = None) -> tuple[int, int, int, int] | None:
+                   threads: int | None, fsync: bool, quiet: bool, predictor: str = "auto", fs: float | None = None,
+                   keep_header_text: bool = False) -> tuple[int, int, int, int] | None:
     """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed (``fs``: a rate the
-    command was given, refused where the record's differs)."""
+    command was given, refused where the record's differs; ``keep_header_text``: its .hea text kept too,
+    ``io.wfdb_text``)."""
     from sancodec.io import check_own_rate
-    from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.io.wfdb import find_wfdb_base, with_header_text
     from sancodec.io.wfdb_stream import like_signal, stream_header
     from sancodec.stream import SanWriter
 
@@ -39,6 +40,8 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
         return None
     check_own_rate(source, "a WFDB record", float(head.fs), fs)
     like = like_signal(base, head)
+    if keep_header_text:
+        like = with_header_text(like, base)
     with busy(quiet, head.sig_len, head.n_sig, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:

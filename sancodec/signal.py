@@ -349,6 +349,8 @@ class Signal:
             places = (head.get("source") or {}).get(key)
             if isinstance(places, list) and len(places) == self.n_channels:
                 head["source"] = {**head["source"], key: [places[c] for c in channels]}
+        if isinstance(head.get("source"), dict) and "hea" in head["source"]:  # a kept .hea text: of every channel
+            head["source"] = {k: v for k, v in head["source"].items() if k != "hea"}
         if isinstance((head.get("source") or {}).get("segments"), list):
             from sancodec.io.segment_map import select_source
 
@@ -375,8 +377,9 @@ def slice_header(header: dict[str, Any], start: int, end: int) -> dict[str, Any]
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
                                         for a in header.get("annotations", [])]}
     source = header.get("source")
-    if isinstance(source, dict) and "checksums" in source:  # a damaged record's checksums: of the whole record
-        header["source"] = source = {k: v for k, v in source.items() if k != "checksums"}
+    if isinstance(source, dict) and ("checksums" in source or "hea" in source):  # a damaged record's checksums, a
+        # kept .hea text (io.wfdb_text): of the whole record
+        header["source"] = source = {k: v for k, v in source.items() if k not in ("checksums", "hea")}
     timed = (source or {}).get("annotations") if isinstance(source, dict) else None
     if isinstance(timed, list):
         t0, t1 = start / float(header["fs"]), end / float(header["fs"])

@@ -68,8 +68,19 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
         "quantum": quantum,
         "sample_crc32": crcs,
         "model": model,
-        "signal": {**signal.header_dict(), "annotations": pack_annotations(signal.annotations, signal.fs)},
+        "signal": _kept_source({**signal.header_dict(), "annotations": pack_annotations(signal.annotations, signal.fs)},
+                               plan.mode),
     }
+
+
+def _kept_source(head: dict[str, Any], mode: str) -> dict[str, Any]:
+    """A signal entry as a file of ``mode`` keeps it: a record's kept ``.hea`` text (``io.wfdb_text``) only in a
+    lossless file, whose decode alone gives back the samples that text describes."""
+    source = head.get("source")
+    if mode == "lossless" or not (isinstance(source, dict) and "hea" in source):
+        return head
+    rest = {k: v for k, v in source.items() if k != "hea"}
+    return {**head, "source": rest or None}
 
 
 @dataclass

@@ -32,15 +32,17 @@ TABLE_SUFFIXES = (".csv", ".tsv")
 _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf"}
 
 
-def read_signal(path: str | os.PathLike[str], fs: float | None = None) -> Signal:
+def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
     """Read a recording. ``fs`` (Hz) is required for ``.npy`` and for CSV without a time column;
-    a WFDB header carries its own."""
+    a WFDB header carries its own. ``keep_header_text``: a single-segment WFDB record's ``.hea`` text is kept in
+    the signal's source, which a lossless ``.san`` holds and its decode writes back as it was (``io.wfdb_text``;
+    ``sancodec encode --keep-header-text``)."""
     p = Path(path)
     if p.is_dir():
         raise SanFormatError(f"{p}: is a directory, not a recording")
     base = find_wfdb_base(p)
     if base is not None:
-        return _own_rate(read_wfdb(base), fs, p, "a WFDB record")
+        return _own_rate(read_wfdb(base, keep_header_text=keep_header_text), fs, p, "a WFDB record")
     if not p.exists():
         raise SanFormatError(f"{p}: no such file")
     if p.suffix.lower() == ".npy":

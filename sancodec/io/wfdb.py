@@ -25,6 +25,7 @@ from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import RECORD_NAME, ascii_units, check_record_name, check_strings
+from sancodec.io.wfdb_text import header_text, restore_header_text
 from sancodec.signal import Annotations, Signal, checked_time_resolution, frame_rows, readable_frame
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
@@ -126,13 +127,24 @@ def read_header(base: Path):  # -> wfdb.Record or wfdb.MultiRecord header
         raise SanFormatError(f"{header}: unreadable WFDB header ({type(exc).__name__}: {exc})") from None
 
 
-def read_wfdb(base: Path, *, quiet: bool = False) -> Signal:
+def read_wfdb(base: Path, *, quiet: bool = False, keep_header_text: bool = False) -> Signal:
     """The WFDB record ``base`` (single- or multi-segment) with every header field and its annotations (``quiet``:
-    a single-segment record's checksums that its samples miss are kept, not warned of)."""
+    a single-segment record's checksums that its samples miss are kept, not warned of; ``keep_header_text``: a
+    single-segment record's ``.hea`` text too, for a lossless file's decode to write back, ``wfdb_text``)."""
     head = read_header(base)
     if getattr(head, "n_seg", None):
         return wfdb_multi.read_multisegment(base, head)
-    return read_single(base, head, quiet=quiet)
+    signal = read_single(base, head, quiet=quiet)
+    return with_header_text(signal, base) if keep_header_text else signal
+
+
+def with_header_text(signal: Signal, base: Path) -> Signal:
+    """``signal`` (record ``base``) with its ``.hea`` text in its source (``wfdb_text.header_text``), where it is
+    such text."""
+    text = header_text(base)
+    if text is not None:
+        signal.source = {**(signal.source or {}), "hea": text}
+    return signal
 
 
 def read_single(base: Path, head, *, annotations: bool = True, quiet: bool = False) -> Signal:  # head: wfdb's
@@ -447,6 +459,8 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
     try:
         with temp_folder(path) as tmp:
             (wfdb_multi.write_segments if multi else write_record)(signal, name, tmp)
+            if not multi:  # a kept .hea text where it says what wfdb-python's does (--keep-header-text)
+                restore_header_text(signal.source, name, tmp)
             _check_read_back(signal, tmp / name)
             written = sorted(tmp.iterdir())
             if sorted(f.name for f in written) != sorted(t.name for t in targets):

@@ -1,0 +1,104 @@
+"""A WFDB record's ``.hea`` text kept in a ``.san`` and written back as it was (``--keep-header-text``, as ``flac
+--keep-foreign-metadata`` keeps a WAV file's other chunks).
+
+wfdb-python writes a header's fields in its own layout: a gain of ``200`` as ``200.0(1024)``, checksums unsigned,
+no blank line between signal lines. The record it describes is the same, but the file is not the source's, so a
+lossless archive's restored record fails the sums a repository publishes for it (PhysioNet's ``SHA256SUMS.txt``).
+Kept (a source entry ``hea``, lossless files only), the text is written in place of wfdb-python's where, parsed by
+wfdb-python, it says what that header says, field for field (checksums modulo 2^16, as WFDB reads them), and holds
+no line but the record line, one line per signal, comments and blank lines: a header that would describe other
+files, rates, gains or samples, or carry lines some reader might take for more, is never written. A ``.san`` header
+is not trusted: a text that is no string of printable ASCII, tabs and line ends within :data:`MAX_TEXT` characters
+is passed over, and wfdb-python's own header written.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+__all__ = ["MAX_TEXT", "header_text", "restore_header_text"]
+
+MAX_TEXT = 1 << 16  # characters: a header past this (thousands of comment lines) is not kept
+_TEXT = re.compile(r"[\x20-\x7e\t\r\n]*")
+#: what both headers must say alike, record and signal fields as wfdb-python's ``rdheader`` reads them
+FIELDS = ("record_name", "n_sig", "fs", "counter_freq", "base_counter", "sig_len", "base_time", "base_date",
+          "file_name", "fmt", "samps_per_frame", "skew", "byte_offset", "adc_gain", "baseline", "units", "adc_res",
+          "adc_zero", "init_value", "block_size", "sig_name", "comments")
+
+
+def valid_text(text: object) -> str | None:
+    """``text`` where it may be a kept header: a string of printable ASCII, tabs and line ends, within
+    :data:`MAX_TEXT` characters; else None."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT or not _TEXT.fullmatch(text):
+        return None
+    return text
+
+
+def header_text(base: Path) -> str | None:
+    """The text of record ``base``'s ``.hea`` as a ``.san`` may keep it (:func:`valid_text`); None where it is
+    not such text or cannot be read."""
+    try:
+        raw = base.with_name(base.name + ".hea").read_bytes()
+    except OSError:
+        return None
+    if len(raw) > MAX_TEXT:
+        return None
+    return valid_text(raw.decode("latin-1"))
+
+
+def restore_header_text(source: object, name: str, folder: Path) -> bool:
+    """Put the kept text of ``source`` (a ``Signal.source``, its ``hea``) in place of the header wfdb-python wrote
+    for record ``name`` in ``folder`` (the writer's temporary folder), where it says the same (module docstring);
+    whether it did."""
+    text = valid_text(source.get("hea")) if isinstance(source, dict) else None
+    if text is None:
+        return False
+    ours = folder / f"{name}.hea"
+    scratch = folder / ".kept"
+    scratch.mkdir()
+    try:
+        kept = scratch / f"{name}.hea"
+        kept.write_bytes(text.encode("ascii"))
+        # (the lines first: wfdb-python makes lists as long as the signal count a record line declares)
+        if not _only_header_lines(text, _signals(ours)) or not _same_header(ours, kept):
+            return False
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    ours.write_bytes(text.encode("ascii"))
+    return True
+
+
+def _read(path: Path):  # -> wfdb.Record header, or None where wfdb-python cannot read it
+    import wfdb
+
+    try:
+        return wfdb.rdheader(str(path.with_suffix("")))
+    except Exception:  # (a kept text wfdb-python refuses is passed over, whatever it raises)
+        return None
+
+
+def _same_header(ours: Path, kept: Path) -> bool:
+    """Whether the two header files say the same, field for field (:data:`FIELDS`; checksums modulo 2^16)."""
+    a, b = _read(ours), _read(kept)
+    if a is None or b is None or getattr(a, "n_seg", None) or getattr(b, "n_seg", None):
+        return False
+    if any(getattr(a, f, None) != getattr(b, f, None) for f in FIELDS):
+        return False
+    sums = [list(getattr(r, "checksum", None) or []) for r in (a, b)]
+    return len(sums[0]) == len(sums[1]) and all(int(x) % 65536 == int(y) % 65536 for x, y in zip(*sums))
+
+
+def _signals(header: Path) -> int:
+    head = _read(header)
+    return int(head.n_sig) if head is not None else -1
+
+
+def _only_header_lines(text: str, n_sig: int) -> bool:
+    """Whether ``text`` holds a record line declaring ``n_sig`` signals, ``n_sig`` signal lines and nothing else but
+    comments and blank lines (WFDB's readers take every other line for a field)."""
+    lines = [line.strip() for line in text.splitlines()]
+    fields = [line for line in lines if line and not line.startswith("#")]
+    record = fields[0].split() if fields else []
+    return len(fields) == 1 + n_sig and len(record) >= 2 and record[1] == str(n_sig)
