@@ -99,7 +99,9 @@ def _source_text(source: object) -> str:
     text = str(source["kind"]).upper() if "kind" in source else "single record"
     kept = source.get("checksums")  # a damaged WFDB record's (io.wfdb.warn_checksums)
     missed = sum(1 for pair in kept if pair is not None) if isinstance(kept, list) else 0
-    return text + (f"; {missed} channel(s) whose samples miss the header's checksum, kept" if missed else "")
+    text += f"; {missed} channel(s) whose samples miss the header's checksum, kept" if missed else ""
+    hea = source.get("hea")  # encode --keep-header-text (io.wfdb_text)
+    return text + (f"; its .hea text kept ({len(hea)} characters)" if isinstance(hea, str) else "")
 
 
 @app.command()

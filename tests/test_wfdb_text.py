@@ -41,6 +41,8 @@ def test_the_cli_gives_mitdb_100s_files_back_byte_for_byte(tmp_path, mitdb_100):
         for ext in ("dat", "atr", "hea"):
             same = (out / f"100.{ext}").read_bytes() == Path(f"{mitdb_100}.{ext}").read_bytes()
             assert same == (keep or ext != "hea"), ext
+        info = runner.invoke(app, ["info", str(out / "100.san")]).output
+        assert ("its .hea text kept (166 characters)" in info) == keep, info
     assert (tmp_path / "kept" / "100.san").stat().st_size - (tmp_path / "plain" / "100.san").stat().st_size < 200
 
 
