@@ -146,6 +146,13 @@ class Annotations:
 MAX_TIME_RESOLUTION = 1e9  # Hz: an annotation file's noted rate, at most (a header's own is checked the same way)
 
 
+def annotation_rate(signal: Signal) -> float:
+    """The rate a WFDB annotation file of ``signal`` counts its times at: its frames' (the record header's ``fs``),
+    what a writer notes where the source's note is not known, and what a ``time_resolution`` equal to it need not
+    say."""
+    return signal.fs / signal.frame_size
+
+
 def checked_time_resolution(value: object) -> float | None:
     """An untrusted ``time_resolution`` (:class:`Annotations`): None, 0, or a rate up to :data:`MAX_TIME_RESOLUTION`
     Hz (an integer where it is one, as WFDB writes it); anything else a ValueError."""

@@ -1041,3 +1041,22 @@ def test_an_array_whose_rows_look_like_its_channels_is_said_so(tmp_path):
 def read_signal_shape(folder: Path, x: np.ndarray) -> tuple[int, int]:
     np.save(folder / "x.npy", x)
     return read_signal(folder / "x.npy", fs=500.0).samples.shape
+
+
+def test_a_multi_frequency_records_annotation_file_notes_its_frame_rate(tmp_path):
+    """Its annotation times count frames, as the header's rate does (250 Hz here, the rows at 500): a file whose
+    note is not known (built in Python, or from an older .san) is noted at that rate; it said 500 before, so a
+    reader timing its labels by the note put each at half its time."""
+    from sancodec.signal import Annotations
+
+    rows = np.arange(4000)
+    samples = np.column_stack([rows * 7919 % 301 - 150, np.repeat(rows[::2] * 104729 % 201 - 100, 2)])
+    zeros = np.zeros(3, np.int64)
+    ann = Annotations("atr", np.array([10, 1000, 3000]), ["N", "V", "N"], zeros, zeros, zeros, ["", "", ""])
+    signal = Signal(samples.astype(np.int64), 500.0, ["ECG", "ABP"], ["mV", "mmHg"], adc_gain=[200.0, 1.0],
+                    baseline=[0, 0], fmt=["16", "16"], samples_per_frame=[2, 1], annotations=[ann])
+    write_signal(signal, tmp_path / "rec")
+    back = wfdb.rdann(str(tmp_path / "rec"), "atr")
+    assert back.fs == 250 and wfdb.rdheader(str(tmp_path / "rec")).fs == 250
+    assert list(back.sample) == [5, 500, 1500]  # (in frames)
+    assert read_signal(tmp_path / "rec").annotations[0].equals(ann)

@@ -20,7 +20,7 @@ from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SancodecWarning, SanFormatError
 from sancodec.san.spec import SanSpec
-from sancodec.signal import MAX_FRAME_ROWS, Signal, channel_crc32, frame_rows
+from sancodec.signal import MAX_FRAME_ROWS, Signal, annotation_rate, channel_crc32, frame_rows
 
 __all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "from_header", "sample_checksums",
            "to_header"]
@@ -68,7 +68,8 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
         "quantum": quantum,
         "sample_crc32": crcs,
         "model": model,
-        "signal": _kept_source({**signal.header_dict(), "annotations": pack_annotations(signal.annotations, signal.fs)},
+        "signal": _kept_source({**signal.header_dict(), "annotations": pack_annotations(signal.annotations,
+                                                                                   annotation_rate(signal))},
                                plan.mode),
     }
 

@@ -26,7 +26,7 @@ from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import RECORD_NAME, ascii_units, check_record_name, check_strings
 from sancodec.io.wfdb_text import header_text, restore_header_text
-from sancodec.signal import Annotations, Signal, checked_time_resolution, frame_rows, readable_frame
+from sancodec.signal import Annotations, Signal, annotation_rate, checked_time_resolution, frame_rows, readable_frame
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
            "clip_to_format", "described_signals", "float_as_digital", "find_wfdb_base", "header_value", "header_values",
@@ -562,8 +562,10 @@ def write_annotations(signal: Signal, name: str, folder: Path) -> None:
         if len(ann) == 0:
             continue
         frames = ann.sample // signal.frame_size  # WFDB counts annotation times in frames
-        # the rate noted as the source's file noted it (MIT-BIH's .atr files have no note: none written)
-        fs = signal.fs if ann.time_resolution is None else ann.time_resolution or None
+        # the rate noted as the source's file noted it (MIT-BIH's .atr files have no note: none written); where not
+        # known, the frame rate the times count (the header's own; the rows' rate noted before, on a multi-frequency
+        # record frame_size times too high)
+        fs = annotation_rate(signal) if ann.time_resolution is None else ann.time_resolution or None
         wfdb.wrann(name, ann.extension, frames, symbol=ann.symbol, subtype=ann.subtype,
                    chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=fs, write_dir=str(folder))
 
