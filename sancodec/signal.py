@@ -83,8 +83,8 @@ def channel_crc32(samples: np.ndarray, running: list[int] | None = None) -> list
 class Annotations:
     """WFDB annotations (e.g. ``.atr`` beat labels): one entry per annotated sample. ``time_resolution``: how the
     source's annotation file began, which its readers do not tell apart: the rate its ``## time resolution`` note
-    gave, 0 where it had none (MIT-BIH's own files), None where not known (the writer then notes the record's rate,
-    as wfdb-python does)."""
+    gave, 0 where it had none (MIT-BIH's own files), None where not known (the writer then notes the rate its times
+    count, :func:`annotation_rate`)."""
 
     extension: str
     sample: np.ndarray
