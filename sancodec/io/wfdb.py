@@ -350,9 +350,10 @@ def _read_annotations(base: Path, ext: str) -> Annotations:
     )
 
 
-#: An annotation file's first note when it gives its rate (wfdb-python writes it first, as WFDB's library does):
-#: "## time resolution: 360" (wfdb.io.annotation's own pattern)
+#: An annotation file's note of its rate, among the definitions that open it (wfdb-python writes it first, as WFDB's
+#: library does; custom label definitions may follow): "## time resolution: 360" (wfdb.io.annotation's own pattern)
 _RESOLUTION_NOTE = re.compile(rb"## time resolution: \d+\.?\d*")
+_OPENING = 1 << 12  # bytes of an annotation file looked through for it: about a hundred definitions
 
 
 def _noted_resolution(path: Path, fs: object) -> float | None:
@@ -361,7 +362,7 @@ def _noted_resolution(path: Path, fs: object) -> float | None:
     tells no difference), None where it cannot be told."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(64)
+            head = fh.read(_OPENING)
     except OSError:
         return None
     if _RESOLUTION_NOTE.search(head) is None:
