@@ -35,6 +35,9 @@ def batch(
     csv: bool = typer.Option(False, "--csv", metavar="", help="Encode .csv and .tsv tables too (a leading time "
                              "column sets the rate; else --fs)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Re-encode outputs that are complete."),
+    keep_header_text: bool = typer.Option(False, "--keep-header-text", metavar="", help="Lossless: keep each "
+                                          "single-segment WFDB record's .hea text, which --decode writes back as it "
+                                          "was (see sancodec encode)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
 ) -> None:
     """Encode every record under SRC into DST on Dask (a local cluster by default); exit 1 if any failed.
@@ -63,7 +66,8 @@ def batch(
             rows = decode_tree(src, dst, client=client, workers=workers, progress=progress)
         else:
             rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
-                               snr=snr, bps=bps, effort=effort, fs=fs, csv=csv, force=force, progress=progress)
+                               snr=snr, bps=bps, effort=effort, fs=fs, csv=csv, force=force, progress=progress,
+                               keep_header_text=keep_header_text)
     failed = [r for r in rows if r.status == "failed"]
     if not quiet:
         counts = {s: sum(r.status == s for r in rows) for s in ("encoded", "decoded", "skipped", "failed")}

@@ -25,7 +25,7 @@ from typing import Any
 
 from sancodec._atomic import write_text_atomic
 from sancodec._warnings import caught_here
-from sancodec.errors import SancodecError, SancodecWarning
+from sancodec.errors import SancodecError, SancodecWarning, SanConfigError
 
 __all__ = ["MANIFEST", "BatchRow", "decode_tree", "encode_tree", "find_inputs"]
 
@@ -156,7 +156,9 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
         else:
             opts = dict(options)
             fs, table_fs = opts.pop("fs", None), opts.pop("table_fs", None)
-            signal = read_csv(src, None, default_fs=table_fs) if table_fs else read_signal(src, fs=fs)
+            keep = opts.pop("keep_header_text", False)
+            signal = read_csv(src, None, default_fs=table_fs) if table_fs else \
+                read_signal(src, fs=fs, keep_header_text=keep)
             data = sancodec.encode(signal, **opts, threads=1)
             out.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(out, data)
@@ -252,17 +254,23 @@ def _write_manifest(dst: Path, rows: Iterable[BatchRow]) -> Path:
 def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers: int = 2, mode: str = "lossless",
                 max_error: float | None = None, prdn: float | None = None, snr: float | None = None,
                 bps: float | None = None, effort: str = "default", fs: float | None = None, csv: bool = False,
-                force: bool = False, progress: Callable[[int, int], None] | None = None) -> list[BatchRow]:
+                force: bool = False, progress: Callable[[int, int], None] | None = None,
+                keep_header_text: bool = False) -> list[BatchRow]:
     """Encode every record under ``src`` to ``dst/<same relative path>.san``; returns the manifest rows
     (also written to ``dst/manifest.csv``). ``client``: a ``distributed.Client`` to run on. The options
     are those of ``sancodec.encode``, checked before any record is read (a bad one is one error, not a
     failed row per record). ``.npy`` arrays are inputs when ``fs`` is given, ``.csv`` tables when ``csv`` is (a
-    table's leading time column sets its rate; else ``fs``)."""
+    table's leading time column sets its rate; else ``fs``). ``keep_header_text`` (lossless): each single-segment
+    WFDB record's ``.hea`` text kept too, which :func:`decode_tree` writes back (``io.wfdb_text``)."""
     src, dst = Path(src), Path(dst)
+    if keep_header_text and mode != "lossless":
+        raise SanConfigError(f"keep_header_text (--keep-header-text) applies to lossless mode, not {mode}")
     options: dict[str, Any] = {"mode": mode}
     given = {"max_error": max_error, "prdn": prdn, "snr": snr, "bps": bps}
     options |= {k: v for k, v in given.items() if v is not None} | ({"effort": effort} if effort != "default" else {})
     _check_options(options)
+    if keep_header_text:
+        options["keep_header_text"] = True
     from sancodec.io import TABLE_SUFFIXES
 
     jobs = []

@@ -232,3 +232,22 @@ def test_warnings_caught_here_go_to_the_innermost_block_of_their_thread_that_wan
     assert [str(w.message) for w in inner] == ["ours"]
     assert [str(w.message) for w in outer] == ["theirs"]
     assert [str(w.message) for w in before] == ["another thread's", "after"]
+
+
+def test_a_batch_with_kept_header_texts_gives_the_tree_back_byte_for_byte(tree, tmp_path):
+    """``--keep-header-text`` on the way in, ``--decode`` on the way back: every record's .hea and .dat as they were
+    (an archive that passes the sums a repository publishes); without it, the .hea in wfdb-python's layout."""
+    (tree / "broken.hea").unlink()
+    runner = CliRunner()
+    for keep in (True, False):
+        dst, back = tmp_path / f"dst{keep}", tmp_path / f"back{keep}"
+        res = runner.invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q"]
+                            + (["--keep-header-text"] if keep else []))
+        assert res.exit_code == 0, res.output
+        assert runner.invoke(app, ["batch", str(dst), str(back), "--decode", "--workers", "1", "-q"]).exit_code == 0
+        for rel in ("test01_00s", "100_3chan", "ward/3000003_0003"):
+            assert (back / f"{rel}.dat").read_bytes() == (tree / f"{rel}.dat").read_bytes()
+            assert ((back / f"{rel}.hea").read_bytes() == (tree / f"{rel}.hea").read_bytes()) == keep, rel
+    res = runner.invoke(app, ["batch", str(tree), str(tmp_path / "lossy"), "--mode", "lossy", "--prdn", "2",
+                              "--keep-header-text", "-q"])
+    assert res.exit_code != 0 and "applies to lossless mode" in res.output
