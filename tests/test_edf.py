@@ -581,3 +581,29 @@ def test_a_lossy_decode_trusts_no_digital_range_its_header_claims(tmp_path, lie)
     (tmp_path / "h.san").write_bytes(hostile)
     with sancodec.open(tmp_path / "h.san") as f:
         assert np.array_equal(f.read(), y)
+
+
+def test_edf_and_edf_plus_files_come_back_byte_for_byte(tmp_path):
+    """A lossless .san of an EDF file gives the file back: an EDF+ one (annotations, a patient line) and a plain
+    EDF or BDF one, which came back as EDF+ with an annotation signal it never had (316 bytes more); a plain file's
+    decode that needs an annotation (a range ending inside a data record) is written as EDF+, to hold it."""
+    _edf_plus(tmp_path / "psg.edf")
+    t = np.arange(2560)
+    edfio.Edf([edfio.EdfSignal(np.sin(t / 10) * 100, 256, label="EEG", physical_range=(-200, 200))],
+              data_record_duration=1).write(tmp_path / "plain.edf")
+    emg = edfio.BdfSignal(np.linspace(-1000, 1000, 4000), 400, label="EMG", physical_range=(-1000, 1000),
+                          digital_range=(-8388608, 8388607))
+    edfio.Bdf([emg], data_record_duration=1).write(tmp_path / "plain.bdf")
+    for name in ("psg.edf", "plain.edf", "plain.bdf"):
+        signal = sancodec.read_signal(tmp_path / name)
+        assert (signal.source.get("plain") is True) == name.startswith("plain")
+        out = tmp_path / f"back_{name}"
+        sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), out)
+        assert out.read_bytes() == (tmp_path / name).read_bytes(), name
+    part = sancodec.decode(sancodec.encode(sancodec.read_signal(tmp_path / "plain.edf")), start=0, end=1000)
+    sancodec.write_signal(part, tmp_path / "part.edf")
+    assert edfio.read_edf(tmp_path / "part.edf").reserved == "EDF+C"  # (its last record filled out, and said so)
+    hostile = sancodec.read_signal(tmp_path / "psg.edf")
+    hostile.source = {**hostile.source, "plain": "yes"}  # a .san header is not trusted: only true counts
+    sancodec.write_signal(sancodec.decode(sancodec.encode(hostile)), tmp_path / "h.edf")
+    assert edfio.read_edf(tmp_path / "h.edf").reserved == "EDF+C"

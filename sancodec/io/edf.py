@@ -177,6 +177,8 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
         "annotations": [[float(a.onset), None if a.duration is None else float(a.duration), str(a.text)]
                         for a in edf.annotations],
     }
+    if not str(getattr(edf, "reserved", "")).startswith(("EDF+", "BDF+")):  # a plain EDF/BDF: no annotation signal
+        source["plain"] = True
     return Signal(
         samples=samples, fs=frame * step / duration, channel_names=[f["label"] for f in fields],
         units=[f["physical_dimension"] for f in fields], adc_gain=[_gain(f) for f in fields],
@@ -307,8 +309,12 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     gaps = [*_gaps(signal), *([(signal.n_samples, pad)] if pad else [])]
     annotations += [edfio.EdfAnnotation(start / signal.fs, rows / signal.fs, SKIP_NOTE) for start, rows in gaps]
     cls = edfio.Bdf if kind == "bdf" else edfio.Edf
+    starttime = _time(signal.base_time)
+    # a plain EDF/BDF source with nothing to annotate is written plain again: EDF+'s annotation signal (edfio adds it
+    # where given any list, or a start time with fractions of a second) made the file another, 316 bytes larger
+    plain = source.get("plain") is True and not annotations and (starttime is None or not starttime.microsecond)
     try:
-        edf = cls(built, starttime=_time(signal.base_time), data_record_duration=duration, annotations=annotations)
+        edf = cls(built, starttime=starttime, data_record_duration=duration, annotations=None if plain else annotations)
         if signal.base_date:
             edf.startdate = datetime.date.fromisoformat(signal.base_date)
         elif len(str(source.get("startdate_field", ""))) == 8 and hasattr(edf, "_startdate"):
@@ -360,6 +366,8 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
                     and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool) for k in numbers)
                     for f in signals)):
         out["signals"] = signals
+    if source.get("plain") is True:
+        out["plain"] = True
     notes = source.get("annotations")
     if isinstance(notes, list):
         out["annotations"] = [
