@@ -144,7 +144,7 @@ class Sancodec(Codec):
                                  "32 bits; this chunk holds other floats (fill the NaN, or take another codec)")
         units, places, value = held
         return with_decimals(Signal(units, float(self.fs), names, [""] * len(names), comments=tag), places, units,
-                             gap=(value, "NaN"))
+                             gap=(value, "NaN"), values=samples)
 
     def decode(self, buf: Any, out: Any = None) -> np.ndarray:
         from sancodec.codec.api import decode_file

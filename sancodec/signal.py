@@ -280,6 +280,10 @@ class Signal:
                 missing = missing_of(self.source)
                 if missing is not None:
                     x[self.samples == missing[0]] = np.nan
+            if isinstance(self.source, dict) and "negative_zeros" in self.source:  # a decimal source's -0.000 cells
+                from sancodec.io.decimals import with_negative_zeros
+
+                with_negative_zeros(x, self.source)
         return x
 
     def channel(self, index: int, physical: bool = True) -> np.ndarray:
@@ -348,7 +352,8 @@ class Signal:
             if head.get(key) is not None:
                 head[key] = [head[key][c] for c in channels]
         samples = self.samples[:, channels]
-        for key in ("signals", "checksums"):  # an EDF's signal headers; a damaged WFDB record's checksums (io.wfdb)
+        for key in ("signals", "checksums", "negative_zeros"):  # an EDF's signal headers; a damaged WFDB record's
+            # checksums (io.wfdb); a decimal source's negative zeros (io.decimals)
             each = (head.get("source") or {}).get(key)
             if isinstance(each, list) and len(each) == self.n_channels:
                 head["source"] = {**head["source"], key: [each[c] for c in channels]}
@@ -375,18 +380,24 @@ class Signal:
         """Samples [start, end) with the same metadata; annotations re-based to the slice."""
         if not 0 <= start < end <= self.n_samples:
             raise SanConfigError(f"slice [{start}, {end}) is not within the signal's [0, {self.n_samples})")
-        return Signal.from_header(slice_header(self.header_dict(), start, end), self.samples[start:end])
+        return Signal.from_header(slice_header(self.header_dict(), start, end, self.n_samples),
+                                  self.samples[start:end])
 
 
-def slice_header(header: dict[str, Any], start: int, end: int) -> dict[str, Any]:
-    """A :meth:`Signal.header_dict` for rows [start, end) of its signal: annotations re-based (EDF+ ones
-    kept inside, in seconds from the new start), a multi-segment map cut to the frames kept."""
+def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | None = None) -> dict[str, Any]:
+    """A :meth:`Signal.header_dict` for rows [start, end) of its signal (of ``n_rows``: a decimal source's negative
+    zeros re-based, dropped where not given): annotations re-based (EDF+ ones kept inside, in seconds from the new
+    start), a multi-segment map cut to the frames kept."""
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
                                         for a in header.get("annotations", [])]}
     source = header.get("source")
     if isinstance(source, dict) and ("checksums" in source or "hea" in source):  # a damaged record's checksums, a
         # kept .hea text (io.wfdb_text): of the whole record
         header["source"] = source = {k: v for k, v in source.items() if k not in ("checksums", "hea")}
+    if isinstance(source, dict) and "negative_zeros" in source:  # a decimal source's: re-based to the rows kept
+        from sancodec.io.decimals import sliced_negative_zeros
+
+        header["source"] = source = sliced_negative_zeros(source, start, end, -1 if n_rows is None else n_rows)
     timed = (source or {}).get("annotations") if isinstance(source, dict) else None
     if isinstance(timed, list):
         t0, t1 = start / float(header["fs"]), end / float(header["fs"])

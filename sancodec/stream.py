@@ -48,7 +48,17 @@ from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
-from sancodec.io.decimals import MISSING_VALUES, declared_places, header_decimals, missing_of, units_at, with_decimals
+from sancodec.io.decimals import (
+    MISSING_VALUES,
+    NEGATIVE_ZEROS,
+    declared_places,
+    header_decimals,
+    missing_of,
+    negative_zero_rows,
+    negative_zero_runs,
+    units_at,
+    with_decimals,
+)
 from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.san.spec import SanSpec
@@ -103,6 +113,7 @@ class SanWriter:
             if codec != "lossless":
                 raise SanConfigError(f"decimals= is for lossless coding of decimal values, not {codec}")
             self._places = declared_places(decimals, like.n_channels)
+            self._negative_zeros: list[list[int] | None] = [None] * like.n_channels  # each channel's -0.0 runs
             like = with_decimals(like, self._places, np.zeros((1, like.n_channels), dtype=np.int64))
         self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
                                    threads=threads, embed_model=embed_model)
@@ -132,8 +143,12 @@ class SanWriter:
                 block = np.asarray(block)
                 block = block[:, None] if block.ndim == 1 else block
                 if block.ndim == 2 and block.shape[1] == len(self._places):  # (else push() names the shape it wants)
+                    runs = negative_zero_runs(block, self._encoder.n)  # -0.0: the integer 0 has no sign
                     block = units_at(block, self._places, gap=STREAM_GAP)  # NaN: a gap
                     self._gaps = self._gaps or bool((block == STREAM_GAP).any())
+                    if runs is not None:
+                        self._negative_zeros = [a if b is None else (a or []) + b
+                                                for a, b in zip(self._negative_zeros, runs)]
             elif self._encoder.mode == "lossless" and np.asarray(block).dtype.kind == "f":
                 raise SanConfigError("lossless streaming takes integers, or floats at declared decimals: open the "
                                      "writer with decimals=3 (or one per channel) for values of up to 3 decimals, "
@@ -171,6 +186,10 @@ class SanWriter:
                 like = self._encoder.like
                 self._encoder.like = replace(like, source={**(like.source or {}),
                                                            "missing": {"value": STREAM_GAP, "text": "NaN"}})
+            if self._places is not None and any(r is not None for r in self._negative_zeros):  # -0.0 cells
+                like = self._encoder.like
+                self._encoder.like = replace(like, source={**(like.source or {}),
+                                                           NEGATIVE_ZEROS: self._negative_zeros})
             header, minor = self._encoder.header()
             if self._floors:
                 header.update(near_lossless_fields(joined(self._block_gaps), self._floors, self._lows,
@@ -233,6 +252,8 @@ class SanFile:
         if self._scale is not None:
             self.dtype = decimal_dtype(head.get("source"))
         self._missing = missing_of(head.get("source")) if self._scale is not None else None  # a CSV's gaps: NaN
+        self._negative = negative_zero_rows(head.get("source"), self._layout.n_samples, self._layout.n_channels) \
+            if self._scale is not None else None  # its -0.000 cells
         self._lossy_like = self._reader.header.get("mode") != "lossless"  # its values may pass an EDF source's range
 
     @property
@@ -261,11 +282,15 @@ class SanFile:
     def n_samples(self) -> int:
         return self._layout.n_samples
 
-    def _values(self, rows: np.ndarray) -> np.ndarray:
+    def _values(self, rows: np.ndarray, first: int) -> np.ndarray:
+        """``rows`` (from row ``first`` of the record) as values of the source's kind."""
         if self._scale is not None:
             values = rows / self._scale
             if self._missing is not None:
                 values[rows == self._missing[0]] = np.nan
+            for c, at in enumerate(self._negative or ()):
+                at = at[(at >= first) & (at < first + len(values))] - first
+                values[at[values[at, c] == 0], c] = -0.0
             return values.astype(self.dtype, copy=False)
         if self._layout.quantum is not None:
             return rows * np.asarray(self._layout.quantum, dtype=np.float64)
@@ -289,7 +314,7 @@ class SanFile:
         for row, got in frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads):
             rows = got.samples  # the window's frames, joined once
             a, b = max(lo, row), min(hi, row + len(rows))
-            values = self._values(rows[a - row : b - row])
+            values = self._values(rows[a - row : b - row], a)
             if whole:  # (a decimal file's checksums are its integers')
                 crcs = sample_checksums(values if self._scale is None else rows[a - row : b - row], crcs)
             pending.append(values)

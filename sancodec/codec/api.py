@@ -623,7 +623,7 @@ def decode_file(
         if crcs is not None and lo == 0 and hi == n:
             check_sample_checksums(parallel_checksums(samples, resolve_threads(threads)), crcs)
     if lo != 0 or hi != n:
-        signal_head = slice_header(signal_head, lo, hi)
+        signal_head = slice_header(signal_head, lo, hi, n)
     signal = Signal.from_header(signal_head, samples)
     return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
 

@@ -76,7 +76,7 @@ def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[s
                              "within 32 bits: sancodec keeps missing values (NaN) among decimals only, losslessly; "
                              "fill the gaps, or cut the record there")
     units, places, value = held
-    return with_decimals(_as_signal(path, units, fs, names, source), places, units, gap=(value, "NaN"))
+    return with_decimals(_as_signal(path, units, fs, names, source), places, units, gap=(value, "NaN"), values=data)
 
 
 def npy_source(array: np.ndarray) -> dict:
@@ -385,7 +385,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                                  "only; fill the gap, or cut the record there")
         units_held, places, value = held
         signal = with_decimals(_as_signal(path, units_held, default_fs if fs is None else fs, names, source), places,
-                               units_held, gap=(value, gap_text or ""))
+                               units_held, gap=(value, gap_text or ""), values=data)
     else:
         if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
             data = data.astype(np.int64)
@@ -692,7 +692,7 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
 
     missing = missing_of(source)
     if missing is not None and (held := decimal_values(signal)) is not None:  # decimals with gaps: as held
-        return with_decimals(as_csv(signal.samples), held[1], signal.samples, gap=missing)
+        return with_decimals(as_csv(signal.samples), held[1], signal.samples, gap=missing, values=held[0])
     physical = signal.physical()
     gapped = _invalid_as_gaps(signal, physical)
     if gapped is not None:  # WFDB's invalid samples (a gap in a multi-segment record): "-", as rdsamp -p prints them

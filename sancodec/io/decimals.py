@@ -17,9 +17,10 @@ import numpy as np
 from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
-__all__ = ["MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "column_places", "decimal_places", "decimal_values",
-           "declared_places", "gapped_units", "header_decimals", "missing_of", "on_decimal_grid", "units_at",
-           "with_decimals"]
+__all__ = ["MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS", "column_places", "decimal_places",
+           "decimal_values", "declared_places", "gapped_units", "header_decimals", "missing_of", "negative_zero_rows",
+           "negative_zero_runs", "on_decimal_grid", "sliced_negative_zeros", "units_at", "with_decimals",
+           "with_negative_zeros"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -70,23 +71,99 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
     if places is None:
         return None
     units = np.column_stack([_units(signal.samples[:, c], d) for c, d in enumerate(places)])
-    return with_decimals(signal, places, units)
+    return with_decimals(signal, places, units, values=signal.samples)
 
 
-def with_decimals(signal: Signal, places: list[int], units: np.ndarray, gap: tuple[int, str] | None = None) -> Signal:
+def with_decimals(signal: Signal, places: list[int], units: np.ndarray, gap: tuple[int, str] | None = None,
+                  values: np.ndarray | None = None) -> Signal:
     """``signal``'s metadata over ``units``, integers at ``places`` decimals per channel: gain ``10**d``, baseline 0,
     the places in its source entry (what :func:`header_decimals` reads back), and ``gap`` (the integer that stands
     for a missing value and the text a CSV writes for it, :func:`missing_of`) where ``units`` hold gaps; no WFDB
     storage format, whose ADC range and resolution were for other integers, nor a multi-segment record's map, whose
-    segments' gains were (it is written as one record), nor an older gaps' marker, which was for other integers too.
-    (An EDF source's ranges are the EDF writer's to check: ``edf._fields_for``.)"""
-    source = {k: v for k, v in signal.source.items() if k != "missing"} if isinstance(signal.source, dict) else {}
+    segments' gains were (it is written as one record), nor an older gaps' or negative zeros' marker, which was for
+    other integers too. ``values``: the floats ``units`` hold, whose negative zeros (a CSV's ``-0.000``) are kept
+    (:func:`negative_zero_runs`), which no integer can hold. (An EDF source's ranges are the EDF writer's to check:
+    ``edf._fields_for``.)"""
+    source = {k: v for k, v in signal.source.items() if k not in ("missing", NEGATIVE_ZEROS)} \
+        if isinstance(signal.source, dict) else {}
     if source.get("kind") == "wfdb-multisegment":
         source = {k: v for k, v in source.items() if k not in ("kind", "segments", "layout", "layout_header")}
     if gap is not None:
         source["missing"] = {"value": gap[0], "text": gap[1]}
+    runs = None if values is None else negative_zero_runs(values)
+    if runs is not None:
+        source[NEGATIVE_ZEROS] = runs
     return replace(signal, samples=units, adc_gain=[float(10**d) for d in places], baseline=[0] * len(places),
                    fmt=None, adc_res=None, adc_zero=None, source={**source, "decimals": places})
+
+
+NEGATIVE_ZEROS = "negative_zeros"  # a decimal source's entry: per channel null or its -0.0 values' runs
+
+
+def negative_zero_runs(values: np.ndarray, first: int = 0) -> list[list[int] | None] | None:
+    """Each column's runs of negative zeros in ``values`` (floats, samples x channels; counted from row ``first``), as
+    ``[first row, rows, ...]``, null for a column without any; None where there are none: a ``-0.000`` cell is held as
+    the integer 0, which has no sign, so a decimal source keeps where they were."""
+    x = np.asarray(values)
+    if x.dtype.kind != "f" or x.ndim != 2:
+        return None
+    negative = (x == 0) & np.signbit(x)
+    if not negative.any():
+        return None
+    out: list[list[int] | None] = []
+    for column in negative.T:
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], column, [False]]).astype(np.int8)))
+        starts, ends = edges[::2], edges[1::2]
+        out.append(np.column_stack([starts + first, ends - starts]).ravel().tolist() if len(starts) else None)
+    return out
+
+
+def negative_zero_rows(source: object, n_rows: int, n_channels: int) -> list[np.ndarray] | None:
+    """Each channel's rows that hold a negative zero by a decimal source's entry (:func:`negative_zero_runs`); None
+    where there is none or it is not such an entry (a ``.san`` header is not trusted: runs of whole rows, each of at
+    least one, in order, within ``n_rows``, or the entry counts for nothing)."""
+    entry = source.get(NEGATIVE_ZEROS) if isinstance(source, dict) else None
+    if not isinstance(entry, list) or len(entry) != n_channels:
+        return None
+    out = []
+    for runs in entry:
+        if runs is None:
+            out.append(np.zeros(0, dtype=np.int64))
+            continue
+        if not isinstance(runs, list) or len(runs) % 2 or not all(type(v) is int and 0 <= v <= n_rows for v in runs):
+            return None
+        starts, lengths = np.asarray(runs[::2], dtype=np.int64), np.asarray(runs[1::2], dtype=np.int64)
+        ends = starts + lengths
+        if (lengths < 1).any() or (ends > n_rows).any() or (starts[1:] < ends[:-1]).any():
+            return None
+        before = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        out.append(np.repeat(starts - before, lengths) + np.arange(int(lengths.sum()), dtype=np.int64))
+    return out
+
+
+def with_negative_zeros(x: np.ndarray, source: object) -> np.ndarray:
+    """``x`` (a decimal source's values, float samples x channels) with its negative zeros put back where the source
+    entry says and the value there is a zero (a lossy decode's other values are left as they are); in place."""
+    rows = negative_zero_rows(source, x.shape[0], x.shape[1])
+    for c, at in enumerate(rows or ()):
+        if len(at):
+            x[at[x[at, c] == 0], c] = -0.0
+    return x
+
+
+def sliced_negative_zeros(source: dict, start: int, end: int, n_rows: int) -> dict:
+    """``source`` (a decimal source's entry) for rows ``[start, end)`` of its ``n_rows``: its negative zeros' runs
+    re-based there (dropped where none is left, or where they are not such runs)."""
+    rows = negative_zero_rows(source, n_rows, len(source.get(NEGATIVE_ZEROS) or []))
+    rest = {k: v for k, v in source.items() if k != NEGATIVE_ZEROS}
+    if rows is None:
+        return rest
+    mask = np.zeros((end - start, len(rows)), dtype=bool)
+    for c, at in enumerate(rows):
+        kept = at[(at >= start) & (at < end)] - start
+        mask[kept, c] = True
+    runs = negative_zero_runs(np.where(mask, -0.0, 1.0))
+    return rest if runs is None else {**rest, NEGATIVE_ZEROS: runs}
 
 
 def declared_places(decimals: object, n_channels: int) -> list[int]:
