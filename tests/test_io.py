@@ -860,8 +860,9 @@ def _spreadsheet_number(rng: random.Random) -> str:
 def test_a_spreadsheets_csv_comes_back_byte_for_byte(tmp_path, seed):
     """A spreadsheet's "CSV UTF-8" export starts with a byte-order mark, ends its lines with CR LF and prints each
     number in as few decimals as it needs (1.5 beside 2.25); a hand-made file may end without a line end. Each came
-    back changed (no mark, LF, 1.50, a line end added): all four are kept in the source (``bom``, ``crlf``,
-    ``trimmed``, ``unterminated``), so a lossless decode is the original file, byte for byte, in any dialect."""
+    back changed (no mark, LF, 1.50, a line end added), and one ending in blank lines without them: all are kept in
+    the source (``bom``, ``crlf``, ``trimmed``, ``unterminated``, ``trailing_blank``), so a lossless decode is the
+    original file, byte for byte, in any dialect."""
     import sancodec
 
     rng = random.Random(seed)
@@ -877,7 +878,8 @@ def test_a_spreadsheets_csv_comes_back_byte_for_byte(tmp_path, seed):
                                                                                    for _ in range(columns))]))
         if columns == 1:
             lines[0] = "ch0"
-        text = ("\ufeff" if rng.random() < 0.5 else "") + "\n".join(lines) + ("" if rng.random() < 0.3 else "\n")
+        ending = "" if rng.random() < 0.3 else "\n" * rng.choice([1, 1, 2, 3])  # (an exporter's closing blank lines)
+        text = ("\ufeff" if rng.random() < 0.5 else "") + "\n".join(lines) + ending
         original = text.replace("\n", "\r\n" if rng.random() < 0.5 else "\n").encode()
         (tmp_path / "x.csv").write_bytes(original)
         signal = read_signal(tmp_path / "x.csv", fs=None if columns > 1 else float(fs))
@@ -1060,3 +1062,17 @@ def test_a_multi_frequency_records_annotation_file_notes_its_frame_rate(tmp_path
     assert back.fs == 250 and wfdb.rdheader(str(tmp_path / "rec")).fs == 250
     assert list(back.sample) == [5, 500, 1500]  # (in frames)
     assert read_signal(tmp_path / "rec").annotations[0].equals(ann)
+
+
+@pytest.mark.parametrize("blank", [10**9, -1, 0, "2", True, 2.0])
+def test_a_hostile_trailing_blank_count_writes_no_blank_line(tmp_path, blank):
+    """A ``.san`` header is not trusted: a count of closing blank lines that is no whole number of 1 to 1024 counts
+    for nothing (a billion would have written a gigabyte of line ends)."""
+    import sancodec
+
+    (tmp_path / "x.csv").write_text("a\n1.5\n2.25\n\n")
+    signal = read_signal(tmp_path / "x.csv", fs=10.0)
+    assert signal.source["trailing_blank"] == 1
+    signal.source = {**signal.source, "trailing_blank": blank}
+    write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == "a\n1.5\n2.25\n"

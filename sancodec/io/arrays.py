@@ -430,18 +430,33 @@ def _trimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) ->
         not np.any(places >= 18)
 
 
-def _text_layout(text: str) -> dict[str, bool]:
+MAX_TRAILING_BLANK = 1024  # a CSV's empty lines after its last row, kept up to this many (a header's, at most)
+
+
+def _text_layout(text: str) -> dict[str, bool | int]:
     """How a CSV's text is laid out beyond its rows, for :func:`write_csv` to lay it out so (source keys): ``bom``,
     it starts with a byte-order mark (a spreadsheet's "CSV UTF-8"); ``crlf``, every line ends with CR LF (Windows);
-    ``unterminated``, its last line has no line end. None of them where not so."""
+    ``unterminated``, its last line has no line end; ``trailing_blank``, how many empty lines follow its last row
+    (an exporter's closing blank line). None of them where not so."""
     body = text.rstrip("\r\n")
-    layout = {"bom": text.startswith("\ufeff"), "crlf": "\n" in text and text.count("\r\n") == text.count("\n")
-              and "\r" not in text.replace("\r\n", ""), "unterminated": bool(body) and body == text}
-    return {key: True for key, value in layout.items() if value}
+    blank = text[len(body) :].count("\n") - 1
+    layout: dict[str, bool | int] = {
+        "bom": text.startswith("\ufeff"),
+        "crlf": "\n" in text and text.count("\r\n") == text.count("\n") and "\r" not in text.replace("\r\n", ""),
+        "unterminated": bool(body) and body == text}
+    out: dict[str, bool | int] = {key: True for key, value in layout.items() if value}
+    if bool(body) and 0 < blank <= MAX_TRAILING_BLANK:
+        out["trailing_blank"] = blank
+    return out
 
 
 def _laid_out(text: str, source: dict) -> str:
-    """``text`` (lines ended by LF) laid out as :func:`_text_layout` found its CSV source's."""
+    """``text`` (lines ended by LF) laid out as :func:`_text_layout` found its CSV source's (a ``.san`` header is
+    not trusted: a ``trailing_blank`` that is no whole number of 1 to :data:`MAX_TRAILING_BLANK` counts for
+    nothing)."""
+    blank = source.get("trailing_blank")
+    if type(blank) is int and 0 < blank <= MAX_TRAILING_BLANK and source.get("unterminated") is not True:
+        text += "\n" * blank
     text = text.replace("\n", "\r\n") if source.get("crlf") is True else text
     text = text.rstrip("\r\n") if source.get("unterminated") is True else text
     return "\ufeff" + text if source.get("bom") is True else text
