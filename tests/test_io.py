@@ -279,6 +279,28 @@ def test_a_npy_source_decodes_to_its_own_dtype_and_rank_by_default(tmp_path, dty
     assert lossy.dtype == x.dtype and lossy.shape == x.shape  # clipped to the dtype's range, never wrapped
 
 
+@pytest.mark.parametrize("make", [
+    lambda rng: rng.integers(-500, 500, (3000, 3)).astype("<i2"),
+    lambda rng: np.asfortranarray(rng.integers(-500, 500, (3000, 3)).astype("<i2")),  # MATLAB's, column-major
+    lambda rng: rng.integers(-500, 500, (1000, 2)).astype(">i2"),
+    lambda rng: np.asfortranarray(np.round(rng.normal(size=(2000, 2)), 3)),  # decimals, column-major
+    lambda rng: rng.integers(0, 255, 700).astype(np.uint8),
+])
+def test_a_npy_file_comes_back_byte_for_byte(tmp_path, make):
+    """A lossless decode of a ``.npy`` source writes the very file: its dtype, byte order, rank and, where it was
+    saved in Fortran order, that order (it came back C-ordered, another header and another byte order of data)."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    x = make(np.random.default_rng(9))
+    np.save(tmp_path / "x.npy", x)
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "250", "-q"]).exit_code == 0
+    assert runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "y.npy"), "-q"]).exit_code == 0
+    assert (tmp_path / "y.npy").read_bytes() == (tmp_path / "x.npy").read_bytes()
+
+
 @pytest.mark.parametrize("dtype, shape", [("float32", (6000,)), ("float64", (6000, 2))])
 def test_a_float_npy_source_decodes_lossy_or_near_lossless_to_its_own_float_type(tmp_path, dtype, shape):
     """A float32 array coded lossy or near-lossless came back as float64: twice the bytes, and not the array the

@@ -80,8 +80,11 @@ def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[s
 
 
 def npy_source(array: np.ndarray) -> dict:
-    """What a ``.npy`` source's ``Signal.source`` keeps so that it is written back as it was: its dtype and rank."""
-    return {"kind": "npy", "dtype": array.dtype.str, "rank": int(array.ndim)}
+    """What a ``.npy`` source's ``Signal.source`` keeps so that it is written back as it was: its dtype and rank, and
+    where a 2-D array was in Fortran order (``np.save``'s ``fortran_order``, a MATLAB or column-major export's),
+    ``fortran``."""
+    fortran = array.ndim == 2 and bool(array.flags.f_contiguous) and not array.flags.c_contiguous
+    return {"kind": "npy", "dtype": array.dtype.str, "rank": int(array.ndim), **({"fortran": True} if fortran else {})}
 
 
 def array_signal(data: np.ndarray, fs: float | None, name: str = "array") -> Signal:
@@ -259,7 +262,9 @@ def _as_source(signal: Signal) -> np.ndarray:
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":
         x = in_dtype(x, dtype)
-    return x[:, 0] if source.get("rank") == 1 and x.shape[1] == 1 else x
+    if source.get("rank") == 1 and x.shape[1] == 1:
+        return x[:, 0]
+    return np.asfortranarray(x) if source.get("fortran") is True and x.ndim == 2 else x
 
 
 def rate_of(times: np.ndarray, places: int | None = None) -> float | None:
