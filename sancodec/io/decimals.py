@@ -67,11 +67,30 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
     None where a channel is not on one, or the samples are integers already."""
     if signal.is_digital:
         return None
-    places = decimal_places(np.asarray(signal.samples))
-    if places is None:
+    x = np.asarray(signal.samples)
+    columns = [column.astype(np.float32) if single else column  # a float32 field's values, weighed as float32
+               for column, single in zip(x.T, _float32_fields(signal.source, x.shape[1], x))]
+    found = [column_places(column[:, None]) for column in columns]
+    if any(f is None or f[0] is None for f in found):
         return None
-    units = np.column_stack([_units(signal.samples[:, c], d) for c, d in enumerate(places)])
-    return with_decimals(signal, places, units, values=signal.samples)
+    places = [int(f[0]) for f in found if f is not None and f[0] is not None]
+    units = np.column_stack([_units(column, d) for column, d in zip(columns, places)])
+    return with_decimals(signal, places, units, values=x)
+
+
+_FLOAT32 = ("<f4", ">f4", "=f4", "|f4")
+
+
+def _float32_fields(source: object, channels: int, x: np.ndarray) -> list[bool]:
+    """Per column of ``x`` (float64), whether it is a structured ``.npy`` source's float32 field (``source.fields``,
+    its dtype string) holding float32 values exactly: such a column's decimals are those of its float32 values,
+    which a decode writes back into the field (0.12 is a decimal as float32, not as the float64 it widens to)."""
+    fields = source.get("fields") if isinstance(source, dict) and source.get("kind") == "npy" else None
+    if x.dtype != np.float64 or not isinstance(fields, list) or len(fields) != channels:
+        return [False] * channels
+    return [isinstance(f, list) and len(f) == 2 and f[1] in _FLOAT32
+            and bool(np.array_equal(x[:, c].astype(np.float32).astype(np.float64), x[:, c]))
+            for c, f in enumerate(fields)]
 
 
 def with_decimals(signal: Signal, places: list[int], units: np.ndarray, gap: tuple[int, str] | None = None,
