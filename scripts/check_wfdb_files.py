@@ -6,11 +6,11 @@ written beside the source's.
 Run: .venv/bin/python scripts/check_wfdb_files.py [--data-dir ../shared/data]
 
 Per record: the .san's bytes without and with the text, then each written file, "same" or "differs", or "not the
-source's name" (one the source holds under another name: a .mat, a record's second signal file). Records whose
-signals sit in several files (PTB's .xyz, mixedsignals' _e/_p/_r) are written as name_k.dat, formats wfdb-python
-cannot write (8, 61, 160, 310, 311) as 16, and a skewed signal with its skew applied: their headers then say
-otherwise, and wfdb-python's own is written. FLAC formats (508-524) are written by wfdb-python's FLAC encoder: the
-same samples and header, other bytes.
+source's name" (one the source holds under another name: a .mat). A record whose signals sit in several files keeps
+their names after its own (PTB's .xyz, mixedsignals' _e/_p/_r: ``io.wfdb._signal_file_names``); formats wfdb-python
+cannot write (8, 61, 160, 310, 311) are written as 16, and a skewed signal with its skew applied: their headers then
+say otherwise, and wfdb-python's own is written. FLAC formats (508-524) are written by wfdb-python's FLAC encoder:
+the same samples and header, and other bytes where the encoder's choices differ.
 """
 
 from __future__ import annotations

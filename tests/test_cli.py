@@ -72,8 +72,8 @@ def test_multi_frequency_record_through_the_cli(tmp_path):
     assert res.exit_code == 0 and "4 samples/frame" in res.stdout and "1 samples/frame" in res.stdout
     res = run("decode", tmp_path / "mixedsignals_1000f.san", "-o", tmp_path / "back")
     assert res.exit_code == 0, res.output
-    # Output names come from -o alone; only the grouping into one file per rate is kept.
-    assert sorted(p.name for p in tmp_path.glob("back*")) == ["back.hea", "back_0.dat", "back_1.dat", "back_2.dat"]
+    # Output names come from -o, each signal file's tail after the record's name from the source (_e.dat, ...).
+    assert sorted(p.name for p in tmp_path.glob("back*")) == ["back.hea", "back_e.dat", "back_p.dat", "back_r.dat"]
     back, original = read_signal(tmp_path / "back"), read_signal(rec)
     np.testing.assert_array_equal(back.samples, original.samples)
     assert back.samples_per_frame == original.samples_per_frame == [4, 4, 4, 2, 2, 1]

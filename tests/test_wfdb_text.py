@@ -104,3 +104,29 @@ def test_the_text_is_kept_in_lossless_files_only_and_never_past_a_slice(tmp_path
     res = runner.invoke(app, ["encode", str(DATA / "test01_00s"), "-o", str(tmp_path / "x.san"), "--mode", "lossy",
                               "--prdn", "2", "--keep-header-text"])
     assert res.exit_code != 0 and "applies to lossless mode" in res.output and not (tmp_path / "x.san").exists()
+
+
+@pytest.mark.parametrize("files, written", [
+    (["rec.dat", "rec.xyz"], ["out.dat", "out.xyz"]),  # PTB's leads and Frank leads
+    (["rec_e.dat", "rec_p.dat"], ["out_e.dat", "out_p.dat"]),  # MIMIC's files per rate
+    (["rec.dat", "rec.hea"], ["out_0.dat", "out_1.dat"]),  # the header's own name
+    (["rec.dat", "rec.atr"], ["out_0.dat", "out_1.dat"]),  # an annotation file's
+    (["rec.dat", "../rec.xyz"], ["out_0.dat", "out_1.dat"]),  # not after the record's name
+    (["rec.dat", "rec/x.xyz"], ["out_0.dat", "out_1.dat"]),  # a folder
+    (["rec.dat", "rec.mat"], ["out_0.dat", "out_1.dat"]),  # a MAT file's, which this one would not be
+    (["other.dat", "other.xyz"], ["out_0.dat", "out_1.dat"]),  # another record's
+])
+def test_a_record_in_several_files_keeps_their_names_after_its_own(tmp_path, files, written):
+    """Each signal file is named as its source's was after the record's name (``s0010_re.xyz`` decoded as
+    ``name.xyz``), where every one was so named with an extension no header, .san or annotation file uses; else
+    ``name_<k>.dat``. No name is taken whole from a .san header: the record's part is the output's."""
+    x = (np.arange(600).reshape(300, 2) * 7919 % 401 - 200).astype(np.int64)
+    zeros = np.zeros(1, np.int64)
+    from sancodec.signal import Annotations
+
+    signal = Signal(x, 250.0, ["i", "vx"], ["mV", "mV"], adc_gain=[200.0, 200.0], baseline=[0, 0],
+                    fmt=["16", "16"], file_name=files, record_name="rec",
+                    annotations=[Annotations("atr", np.array([5]), ["N"], zeros, zeros, zeros, [""])])
+    write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out.hea", "out.atr", *written])
+    assert np.array_equal(read_signal(tmp_path / "out").samples, x)

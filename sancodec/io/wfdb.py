@@ -24,7 +24,7 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
-from sancodec.io.wfdb_names import RECORD_NAME, ascii_units, check_record_name, check_strings
+from sancodec.io.wfdb_names import RECORD_NAME, RESERVED_EXTENSIONS, ascii_units, check_record_name, check_strings
 from sancodec.io.wfdb_text import header_text, restore_header_text
 from sancodec.signal import Annotations, Signal, annotation_rate, checked_time_resolution, frame_rows, readable_frame
 
@@ -381,15 +381,29 @@ def _time(value: str | None, kind: str):  # -> datetime.time | datetime.date | N
     return datetime.time.fromisoformat(value) if kind == "time" else datetime.date.fromisoformat(value)
 
 
+#: What follows the record's name in a signal file's name that :func:`_signal_file_names` keeps: an underscore and a
+#: few letters or digits, then an extension (PTB's ``s0010_re.xyz``, MIMIC's ``mixedsignals_e.dat``)
+_FILE_TAIL = re.compile(r"(?:_[A-Za-z0-9]{1,16})?\.([A-Za-z0-9]{1,8})")
+
+
 def _signal_file_names(signal: Signal, name: str) -> list[str]:
-    """Signal file per channel for record ``name``: ``name.dat``, or ``name_<k>.dat`` per group when
-    the source kept channels in several files (FLAC formats need one file per sampling rate).
-    Only the grouping is taken from the source, never a name."""
+    """Signal file per channel for record ``name``: ``name.dat``, or where the source kept channels in several files
+    (PTB's leads and Frank leads, FLAC formats' one file per rate) one per group, each named as its source file was
+    after the record's name (``s0010_re.xyz`` written as ``name.xyz``) where every one was so named, else
+    ``name_<k>.dat``. No name is taken whole from a ``.san`` header: the record's part comes from ``name``, the rest
+    only where it is an extension (and perhaps an underscore and a few letters before it) that no header, ``.san`` or
+    annotation file of the record uses."""
     c = signal.n_channels
     source = signal.file_name or ["0"] * c
     groups = {f: k for k, f in enumerate(dict.fromkeys(source))}
     if len(groups) == 1:
         return [f"{name}.dat"] * c
+    taken = RESERVED_EXTENSIONS - {"dat"} | {a.extension.lower() for a in signal.annotations}
+    record = signal.record_name
+    tails = {f: f[len(record) :] for f in groups if isinstance(f, str) and record and f.startswith(record)}
+    if len(tails) == len(groups) and all((m := _FILE_TAIL.fullmatch(t)) and m.group(1).lower() not in taken
+                                         for t in tails.values()):
+        return [f"{name}{tails[f]}" for f in source]
     return [f"{name}_{groups[f]}.dat" for f in source]
 
 
