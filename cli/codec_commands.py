@@ -100,8 +100,10 @@ def _source_text(source: object) -> str:
     kept = source.get("checksums")  # a damaged WFDB record's (io.wfdb.warn_checksums)
     missed = sum(1 for pair in kept if pair is not None) if isinstance(kept, list) else 0
     text += f"; {missed} channel(s) whose samples miss the header's checksum, kept" if missed else ""
-    hea = source.get("hea")  # encode --keep-header-text (io.wfdb_text)
-    return text + (f"; its .hea text kept ({len(hea)} characters)" if isinstance(hea, str) else "")
+    hea = source.get("hea")  # encode --keep-header-text (io.wfdb_text, io.edf_text)
+    text += f"; its .hea text kept ({len(hea)} characters)" if isinstance(hea, str) else ""
+    edf = source.get("edf_header")
+    return text + (f"; its header kept ({len(edf)} bytes)" if isinstance(edf, str) else "")
 
 
 @app.command()
@@ -144,10 +146,10 @@ def encode(
     fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Lossless and near-lossless: faster "
                                      "decoding (no sequential LMS or long-term stages), ~5 % larger."),
     keep_header_text: bool = typer.Option(False, "--keep-header-text", metavar="", help="Lossless, a single-segment "
-                                          "WFDB record: keep its .hea text (a few hundred bytes), so that a decode "
-                                          "to the same record name writes it back as it was, not in wfdb-python's "
-                                          "layout (as flac --keep-foreign-metadata): the record's files byte for "
-                                          "byte."),
+                                          "WFDB record or an EDF/BDF file: keep its .hea text or EDF header (a few "
+                                          "hundred bytes), so that a decode (to the same record name) writes it "
+                                          "back as it was, not as wfdb-python or edfio lay one out (as flac "
+                                          "--keep-foreign-metadata): the files byte for byte."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:

@@ -361,8 +361,9 @@ class Signal:
             places = (head.get("source") or {}).get(key)
             if isinstance(places, list) and len(places) == self.n_channels:
                 head["source"] = {**head["source"], key: [places[c] for c in channels]}
-        if isinstance(head.get("source"), dict) and "hea" in head["source"]:  # a kept .hea text: of every channel
-            head["source"] = {k: v for k, v in head["source"].items() if k != "hea"}
+        if isinstance(head.get("source"), dict) and {"hea", "edf_header"} & set(head["source"]):  # a kept header
+            # text: of every channel
+            head["source"] = {k: v for k, v in head["source"].items() if k not in ("hea", "edf_header")}
         if isinstance((head.get("source") or {}).get("segments"), list):
             from sancodec.io.segment_map import select_source
 
@@ -391,9 +392,9 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
                                         for a in header.get("annotations", [])]}
     source = header.get("source")
-    if isinstance(source, dict) and ("checksums" in source or "hea" in source):  # a damaged record's checksums, a
-        # kept .hea text (io.wfdb_text): of the whole record
-        header["source"] = source = {k: v for k, v in source.items() if k not in ("checksums", "hea")}
+    if isinstance(source, dict) and {"checksums", "hea", "edf_header"} & set(source):  # a damaged record's
+        # checksums, a kept header text (io.wfdb_text, io.edf_text): of the whole record
+        header["source"] = source = {k: v for k, v in source.items() if k not in ("checksums", "hea", "edf_header")}
     if isinstance(source, dict) and "negative_zeros" in source:  # a decimal source's: re-based to the rows kept
         from sancodec.io.decimals import sliced_negative_zeros
 

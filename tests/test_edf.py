@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import json
 import warnings
+from pathlib import Path
 
 import edfio
 import numpy as np
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 import sancodec
 from sancodec.cli import app
+from sancodec.codec.container import SanReader
 
 
 def _edf_plus(path, n_records: int = 10) -> None:
@@ -607,3 +609,49 @@ def test_edf_and_edf_plus_files_come_back_byte_for_byte(tmp_path):
     hostile.source = {**hostile.source, "plain": "yes"}  # a .san header is not trusted: only true counts
     sancodec.write_signal(sancodec.decode(sancodec.encode(hostile)), tmp_path / "h.edf")
     assert edfio.read_edf(tmp_path / "h.edf").reserved == "EDF+C"
+
+
+def _respelled(source: Path, target: Path, value: str) -> bytes:
+    """``source``'s bytes with its first signal's physical minimum spelled ``value`` (8 characters), as another writer
+    spells its numbers (``-200.0`` where edfio writes ``-200``)."""
+    raw = bytearray(source.read_bytes())
+    ns = int(raw[252:256].decode().strip())
+    at = 256 + ns * (16 + 80 + 8)
+    raw[at : at + 8] = value.ljust(8).encode()
+    target.write_bytes(bytes(raw))
+    return bytes(raw)
+
+
+def test_another_writers_edf_header_comes_back_with_keep_header_text(tmp_path):
+    """An EDF whose header spells a number otherwise than edfio (``-200.0``) comes back with edfio's header: the same
+    fields, other bytes; with --keep-header-text, the file itself, through the API and the CLI."""
+    _edf_plus(tmp_path / "psg.edf")
+    original = _respelled(tmp_path / "psg.edf", tmp_path / "other.edf", "-200.0")
+    for keep in (True, False):
+        signal = sancodec.read_signal(tmp_path / "other.edf", keep_header_text=keep)
+        sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / f"back{keep}.edf")
+        assert ((tmp_path / f"back{keep}.edf").read_bytes() == original) == keep
+        _same_file(edfio.read_edf(tmp_path / f"back{keep}.edf"), edfio.read_edf(tmp_path / "other.edf"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "other.edf"), "--keep-header-text", "-q"]).exit_code == 0
+    assert runner.invoke(app, ["decode", str(tmp_path / "other.san"), "-o", str(tmp_path / "cli.edf"),
+                               "-q"]).exit_code == 0
+    assert (tmp_path / "cli.edf").read_bytes() == original
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t[:256 + 3 * 104] + "-100.0  " + t[256 + 3 * 104 + 8 :],  # another physical range
+    lambda t: t[:236] + "99      " + t[244:],  # another count of data records
+    lambda t: t[:-1],  # one byte short
+    lambda t: t.replace(" ", "\x00", 1),  # not printable
+    lambda t: 7,  # not text
+])
+def test_a_kept_edf_header_that_says_otherwise_is_never_written(tmp_path, edit):
+    _edf_plus(tmp_path / "psg.edf")
+    signal = sancodec.read_signal(tmp_path / "psg.edf", keep_header_text=True)
+    signal.source = {**signal.source, "edf_header": edit(signal.source["edf_header"])}
+    sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "back.edf")
+    assert (tmp_path / "back.edf").read_bytes() == (tmp_path / "psg.edf").read_bytes()  # (edfio's, as the source's)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["back.edf", "psg.edf"]
+    lossy = sancodec.encode(sancodec.read_signal(tmp_path / "psg.edf", keep_header_text=True), mode="lossy", prdn=5)
+    assert "edf_header" not in (SanReader(lossy).header["signal"].get("source") or {})

@@ -75,13 +75,16 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
 
 
 def _kept_source(head: dict[str, Any], mode: str) -> dict[str, Any]:
-    """A signal entry as a file of ``mode`` keeps it: a record's kept ``.hea`` text (``io.wfdb_text``) only in a
-    lossless file, whose decode alone gives back the samples that text describes."""
+    """A signal entry as a file of ``mode`` keeps it: a record's kept ``.hea`` text or EDF header (``io.wfdb_text``,
+    ``io.edf_text``) only in a lossless file, whose decode alone gives back the samples that text describes."""
     source = head.get("source")
-    if mode == "lossless" or not (isinstance(source, dict) and "hea" in source):
+    if mode == "lossless" or not (isinstance(source, dict) and KEPT_TEXTS & set(source)):
         return head
-    rest = {k: v for k, v in source.items() if k != "hea"}
+    rest = {k: v for k, v in source.items() if k not in KEPT_TEXTS}
     return {**head, "source": rest or None}
+
+
+KEPT_TEXTS = frozenset({"hea", "edf_header"})  # a source's own header texts (--keep-header-text): of its whole file
 
 
 @dataclass

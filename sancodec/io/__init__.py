@@ -34,9 +34,9 @@ _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", "
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
     """Read a recording. ``fs`` (Hz) is required for ``.npy`` and for CSV without a time column;
-    a WFDB header carries its own. ``keep_header_text``: a single-segment WFDB record's ``.hea`` text is kept in
-    the signal's source, which a lossless ``.san`` holds and its decode writes back as it was (``io.wfdb_text``;
-    ``sancodec encode --keep-header-text``)."""
+    a WFDB header carries its own. ``keep_header_text``: a single-segment WFDB record's ``.hea`` text, or an EDF or
+    BDF file's header, is kept in the signal's source, which a lossless ``.san`` holds and its decode writes back as
+    it was (``io.wfdb_text``, ``io.edf_text``; ``sancodec encode --keep-header-text``)."""
     p = Path(path)
     if p.is_dir():
         raise SanFormatError(f"{p}: is a directory, not a recording")
@@ -52,7 +52,7 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
     if p.suffix.lower() in (".edf", ".bdf"):
         from sancodec.io.edf import read_edf
 
-        return _own_rate(read_edf(p), fs, p, f"an {p.suffix[1:].upper()} file")
+        return _own_rate(read_edf(p, keep_header_text=keep_header_text), fs, p, f"an {p.suffix[1:].upper()} file")
     raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy, .csv or .tsv)")
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
+from sancodec.io.edf_text import header_text, restore_header_text
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
 from sancodec.io.wfdb_names import CONTROL, MAX_AUX, spelled_micro
@@ -52,18 +53,23 @@ HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 25
 _RECORDS_FIELD = slice(236, 244)  # the header's count of data records (-1: a recording in progress)
 
 
-def read_edf(path: Path) -> Signal:
+def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
     """An EDF/EDF+ (``.edf``) or BDF (``.bdf``) file as a Signal of its digital samples; a file cut short, in
     its header or before the data records its header declares, refused (edfio reads what is there, with a warning,
     which let a truncated recording be encoded as if whole). Bytes past the last whole data record are no record's,
     and a count of records other than the file holds (-1 while recording) is the count it holds: both read without
     edfio's warnings (:func:`_check_cut_short`), which were caught before under ``warnings.catch_warnings``, whose
     state is the process's (another thread's warnings taken, its own put back wrong). edfio's other warnings (two
-    start dates that differ) reach the caller as edfio gives them."""
+    start dates that differ) reach the caller as edfio gives them. ``keep_header_text``: its header too, for a
+    lossless file's decode to write back as it was (``io.edf_text``)."""
     kind = _kind(path)
     held = _check_cut_short(path, kind)
     try:
-        return _read(path, kind, path if held is None else held)
+        signal = _read(path, kind, path if held is None else held)
+        text = header_text(path) if keep_header_text else None
+        if text is not None:
+            signal.source = {**(signal.source or {}), "edf_header": text}
+        return signal
     except SancodecError:  # ours already say what is wrong
         raise
     except _UNREADABLE as exc:
@@ -328,6 +334,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     with temp_folder(path) as tmp:
         written = tmp / path.name
         edf.write(written)
+        if not pad:  # a kept header where edfio reads the file with it as with its own (--keep-header-text)
+            restore_header_text(signal.source, written)
         back = read_edf(written)
         if not np.array_equal(back.samples, samples):
             raise SanFormatError(f"{path}: the written file does not read back to the same samples")
