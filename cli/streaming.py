@@ -5,11 +5,11 @@ standard input and output (pipes)."""
 from __future__ import annotations
 
 import contextlib
-import warnings
 from pathlib import Path
 
 from rich.console import Console
 
+from sancodec._warnings import caught_here
 from sancodec.cli.app import check_outputs
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 
@@ -70,8 +70,7 @@ def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int |
     with temp_folder(out) as folder:
         exact = folder / out.name
         like = like_signal(base, head)
-        with warnings.catch_warnings():  # (the first pass said what the record's checksums say)
-            warnings.simplefilter("ignore", SancodecWarning)
+        with caught_here(SancodecWarning):  # (the first pass said what the record's checksums say; this thread's)
             with SanWriter(exact, like, "lossless", model=spec, frame_len=frame_len, threads=threads,
                            predictor=predictor) as writer:
                 for block in summed_blocks(base, head, 1 << 20, like):

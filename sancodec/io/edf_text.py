@@ -71,17 +71,17 @@ def restore_header_text(source: object, written: Path) -> bool:
     return same
 
 
-def _read(path: Path) -> Any:  # -> edfio.Edf, or None where edfio cannot read it
-    import warnings
-
+def _read(path: Path) -> Any:  # -> edfio.Edf, or None where edfio cannot read it, or warns of it
     import edfio
 
+    from sancodec._warnings import caught_here
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # (a header edfio only warns of, a date that disagrees, is not taken)
-            return edfio.read_bdf(path) if path.suffix.lower() == ".bdf" else edfio.read_edf(path)
+        with caught_here() as said:  # (this thread's warnings only: another thread's go on as they would)
+            edf = edfio.read_bdf(path) if path.suffix.lower() == ".bdf" else edfio.read_edf(path)
     except Exception:  # (a kept header edfio refuses is passed over, whatever it raises)
         return None
+    return None if said else edf  # (a header edfio only warns of, two start dates that disagree, is not taken)
 
 
 def _same_file(a: Any, b: Any) -> bool:
