@@ -12,6 +12,7 @@ an EDF header (printable ASCII, 256 bytes and 256 a signal) is passed over.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -60,14 +61,13 @@ def restore_header_text(source: object, written: Path) -> bool:
     if text is None or len(data) < len(text) or data[252:256].decode("latin-1").strip() != text[252:256].strip():
         return False
     candidate = written.with_name(written.name + ".kept" + written.suffix)
-    candidate.write_bytes(text.encode("ascii") + data[len(text) :])
     try:
+        candidate.write_bytes(text.encode("ascii") + data[len(text) :])
         same = _same_file(_read(written), _read(candidate))
+        if same:
+            os.replace(candidate, written)
     finally:
-        keep = candidate.read_bytes()
-        candidate.unlink()
-    if same:
-        written.write_bytes(keep)
+        candidate.unlink(missing_ok=True)
     return same
 
 
