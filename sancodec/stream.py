@@ -56,6 +56,7 @@ from sancodec.io.decimals import (
     missing_of,
     negative_zero_rows,
     negative_zero_runs,
+    put_negative_zeros,
     units_at,
     with_decimals,
 )
@@ -288,9 +289,7 @@ class SanFile:
             values = rows / self._scale
             if self._missing is not None:
                 values[rows == self._missing[0]] = np.nan
-            for c, at in enumerate(self._negative or ()):
-                at = at[(at >= first) & (at < first + len(values))] - first
-                values[at[values[at, c] == 0], c] = -0.0
+            put_negative_zeros(values, self._negative, first)
             return values.astype(self.dtype, copy=False)
         if self._layout.quantum is not None:
             return rows * np.asarray(self._layout.quantum, dtype=np.float64)

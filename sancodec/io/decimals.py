@@ -19,8 +19,8 @@ from sancodec.signal import Signal
 
 __all__ = ["MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS", "column_places", "decimal_places",
            "decimal_values", "declared_places", "gapped_units", "header_decimals", "missing_of", "negative_zero_rows",
-           "negative_zero_runs", "on_decimal_grid", "sliced_negative_zeros", "units_at", "with_decimals",
-           "with_negative_zeros"]
+           "negative_zero_runs", "on_decimal_grid", "put_negative_zeros", "sliced_negative_zeros", "units_at",
+           "with_decimals", "with_negative_zeros"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -129,11 +129,12 @@ def negative_zero_runs(values: np.ndarray, first: int = 0) -> list[list[int] | N
     negative = (x == 0) & np.signbit(x)
     if not negative.any():
         return None
+    from sancodec.codec.gaps import runs_of  # (the gaps' runs; io is imported by the codec package)
+
     out: list[list[int] | None] = []
     for column in negative.T:
-        edges = np.flatnonzero(np.diff(np.concatenate([[False], column, [False]]).astype(np.int8)))
-        starts, ends = edges[::2], edges[1::2]
-        out.append(np.column_stack([starts + first, ends - starts]).ravel().tolist() if len(starts) else None)
+        starts, ends = runs_of(np.ascontiguousarray(column), first)
+        out.append(np.column_stack([starts, ends - starts]).ravel().tolist() if len(starts) else None)
     return out
 
 
@@ -163,10 +164,15 @@ def negative_zero_rows(source: object, n_rows: int, n_channels: int) -> list[np.
 def with_negative_zeros(x: np.ndarray, source: object) -> np.ndarray:
     """``x`` (a decimal source's values, float samples x channels) with its negative zeros put back where the source
     entry says and the value there is a zero (a lossy decode's other values are left as they are); in place."""
-    rows = negative_zero_rows(source, x.shape[0], x.shape[1])
+    return put_negative_zeros(x, negative_zero_rows(source, x.shape[0], x.shape[1]))
+
+
+def put_negative_zeros(x: np.ndarray, rows: list[np.ndarray] | None, first: int = 0) -> np.ndarray:
+    """``x`` (values of the record's rows from ``first`` on) with -0.0 at each channel's ``rows`` (of the record,
+    :func:`negative_zero_rows`) that it holds and where its value is a zero; in place."""
     for c, at in enumerate(rows or ()):
-        if len(at):
-            x[at[x[at, c] == 0], c] = -0.0
+        at = at[(at >= first) & (at < first + len(x))] - first
+        x[at[x[at, c] == 0], c] = -0.0
     return x
 
 
