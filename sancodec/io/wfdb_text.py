@@ -61,8 +61,9 @@ def restore_header_text(source: object, name: str, folder: Path) -> bool:
     try:
         kept = scratch / f"{name}.hea"
         kept.write_bytes(text.encode("ascii"))
+        written = _read(ours)  # (parsed once: its signal count, then its fields)
         # (the lines first: wfdb-python makes lists as long as the signal count a record line declares)
-        if not _only_header_lines(text, _signals(ours)) or not _same_header(ours, kept):
+        if written is None or not _only_header_lines(text, int(written.n_sig)) or not _same_header(written, kept):
             return False
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -79,20 +80,16 @@ def _read(path: Path):  # -> wfdb.Record header, or None where wfdb-python canno
         return None
 
 
-def _same_header(ours: Path, kept: Path) -> bool:
-    """Whether the two header files say the same, field for field (:data:`FIELDS`; checksums modulo 2^16)."""
-    a, b = _read(ours), _read(kept)
-    if a is None or b is None or getattr(a, "n_seg", None) or getattr(b, "n_seg", None):
+def _same_header(a, kept: Path) -> bool:  # a: the wfdb.Record header of the one written
+    """Whether the header file ``kept`` says what header ``a`` says, field for field (:data:`FIELDS`; checksums
+    modulo 2^16)."""
+    b = _read(kept)
+    if b is None or getattr(a, "n_seg", None) or getattr(b, "n_seg", None):
         return False
     if any(getattr(a, f, None) != getattr(b, f, None) for f in FIELDS):
         return False
     sums = [list(getattr(r, "checksum", None) or []) for r in (a, b)]
     return len(sums[0]) == len(sums[1]) and all(int(x) % 65536 == int(y) % 65536 for x, y in zip(*sums))
-
-
-def _signals(header: Path) -> int:
-    head = _read(header)
-    return int(head.n_sig) if head is not None else -1
 
 
 def _only_header_lines(text: str, n_sig: int) -> bool:
