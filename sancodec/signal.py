@@ -143,6 +143,10 @@ class Annotations:
             replace(other, time_resolution=None).to_dict()
 
 
+#: A source's own header texts, kept with --keep-header-text (``io.wfdb_text``, ``io.edf_text``): each of its whole
+#: file, so dropped where a slice or a choice of channels makes another, and kept in lossless files only
+KEPT_TEXTS = ("hea", "edf_header")
+
 MAX_TIME_RESOLUTION = 1e9  # Hz: an annotation file's noted rate, at most (a header's own is checked the same way)
 
 
@@ -361,9 +365,8 @@ class Signal:
             places = (head.get("source") or {}).get(key)
             if isinstance(places, list) and len(places) == self.n_channels:
                 head["source"] = {**head["source"], key: [places[c] for c in channels]}
-        if isinstance(head.get("source"), dict) and {"hea", "edf_header"} & set(head["source"]):  # a kept header
-            # text: of every channel
-            head["source"] = {k: v for k, v in head["source"].items() if k not in ("hea", "edf_header")}
+        if isinstance(head.get("source"), dict) and set(KEPT_TEXTS) & set(head["source"]):  # of every channel
+            head["source"] = {k: v for k, v in head["source"].items() if k not in KEPT_TEXTS}
         if isinstance((head.get("source") or {}).get("segments"), list):
             from sancodec.io.segment_map import select_source
 
@@ -392,9 +395,9 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
                                         for a in header.get("annotations", [])]}
     source = header.get("source")
-    if isinstance(source, dict) and {"checksums", "hea", "edf_header"} & set(source):  # a damaged record's
-        # checksums, a kept header text (io.wfdb_text, io.edf_text): of the whole record
-        header["source"] = source = {k: v for k, v in source.items() if k not in ("checksums", "hea", "edf_header")}
+    whole = ("checksums", *KEPT_TEXTS)  # a damaged record's checksums, a kept header text: of the whole record
+    if isinstance(source, dict) and set(whole) & set(source):
+        header["source"] = source = {k: v for k, v in source.items() if k not in whole}
     if isinstance(source, dict) and "negative_zeros" in source:  # a decimal source's: re-based to the rows kept
         from sancodec.io.decimals import sliced_negative_zeros
 

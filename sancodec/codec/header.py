@@ -20,7 +20,7 @@ from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SancodecWarning, SanFormatError
 from sancodec.san.spec import SanSpec
-from sancodec.signal import MAX_FRAME_ROWS, Signal, annotation_rate, channel_crc32, frame_rows
+from sancodec.signal import KEPT_TEXTS, MAX_FRAME_ROWS, Signal, annotation_rate, channel_crc32, frame_rows
 
 __all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "from_header", "sample_checksums",
            "to_header"]
@@ -78,13 +78,10 @@ def _kept_source(head: dict[str, Any], mode: str) -> dict[str, Any]:
     """A signal entry as a file of ``mode`` keeps it: a record's kept ``.hea`` text or EDF header (``io.wfdb_text``,
     ``io.edf_text``) only in a lossless file, whose decode alone gives back the samples that text describes."""
     source = head.get("source")
-    if mode == "lossless" or not (isinstance(source, dict) and KEPT_TEXTS & set(source)):
+    if mode == "lossless" or not (isinstance(source, dict) and set(KEPT_TEXTS) & set(source)):
         return head
     rest = {k: v for k, v in source.items() if k not in KEPT_TEXTS}
     return {**head, "source": rest or None}
-
-
-KEPT_TEXTS = frozenset({"hea", "edf_header"})  # a source's own header texts (--keep-header-text): of its whole file
 
 
 @dataclass
