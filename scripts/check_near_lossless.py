@@ -13,12 +13,18 @@ from pathlib import Path
 import sancodec
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def wfdb_records(description: str) -> list[Path]:
+    """Every WFDB record (its base path) under the folder ``--data-dir`` names and ``tests/data``, in order: the
+    command line of a script that checks them (``description``: its ``--help``)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     args = parser.parse_args()
     folders = (args.data_dir, Path("tests/data"))
-    records = sorted({p.with_suffix("") for folder in folders for p in folder.rglob("*.hea")})
+    return sorted({p.with_suffix("") for folder in folders for p in folder.rglob("*.hea")})
+
+
+def main() -> int:
+    records = wfdb_records(__doc__.splitlines()[0])
     larger = []
     print("| record | lossless bytes | near-lossless E=1 bytes |\n|---|---:|---:|")
     for record in records:

@@ -15,9 +15,10 @@ the same samples and header, and other bytes where the encoder's choices differ.
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
+
+from check_near_lossless import wfdb_records
 
 import sancodec
 from sancodec import read_signal, write_signal
@@ -25,11 +26,7 @@ from sancodec.errors import SancodecError
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    args = parser.parse_args()
-    folders = (args.data_dir, Path("tests/data"))
-    records = sorted({p.with_suffix("") for folder in folders for p in folder.rglob("*.hea")})
+    records = wfdb_records(__doc__.splitlines()[0])
     print("| record | .san bytes | with its .hea text | files written |\n|---|---:|---:|---|")
     for record in records:
         try:
