@@ -311,6 +311,19 @@ def test_a_npy_file_comes_back_byte_for_byte(tmp_path, make):
     assert (tmp_path / "y.npy").read_bytes() == (tmp_path / "x.npy").read_bytes()
 
 
+@pytest.mark.parametrize("entry", ["yes", 1, [True], None])
+def test_a_hostile_fortran_entry_writes_a_c_ordered_npy(entry):
+    """A ``.san`` header is not trusted: only ``fortran: true`` writes a ``.npy`` in Fortran order."""
+    import sancodec
+    from sancodec.io.arrays import array_signal, npy_bytes
+
+    x = np.arange(600, dtype=np.int16).reshape(300, 2)
+    signal = array_signal(x, 250.0)
+    signal.source = {**signal.source, "fortran": entry}
+    back = np.load(io.BytesIO(npy_bytes(sancodec.decode(sancodec.encode(signal)))))
+    assert np.array_equal(back, x) and back.flags.c_contiguous and not back.flags.f_contiguous
+
+
 @pytest.mark.parametrize("dtype, shape", [("float32", (6000,)), ("float64", (6000, 2))])
 def test_a_float_npy_source_decodes_lossy_or_near_lossless_to_its_own_float_type(tmp_path, dtype, shape):
     """A float32 array coded lossy or near-lossless came back as float64: twice the bytes, and not the array the

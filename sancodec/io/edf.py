@@ -317,7 +317,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     cls = edfio.Bdf if kind == "bdf" else edfio.Edf
     starttime = _time(signal.base_time)
     # a plain EDF/BDF source with nothing to annotate is written plain again: EDF+'s annotation signal (edfio adds it
-    # where given any list, or a start time with fractions of a second) made the file another, 316 bytes larger
+    # where given any list, or a start time with fractions of a second) made the file another, and larger
     plain = source.get("plain") is True and not annotations and (starttime is None or not starttime.microsecond)
     try:
         edf = cls(built, starttime=starttime, data_record_duration=duration, annotations=None if plain else annotations)
