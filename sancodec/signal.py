@@ -69,8 +69,9 @@ def readable_frame(samples_per_frame: Sequence[int], what: str) -> int:
 
 
 def beyond_exact_range(samples: np.ndarray) -> bool:
-    """True for integer samples outside ±MAX_ABS_SAMPLE (uint64 included), which sancodec refuses."""
-    return samples.dtype.kind in "iu" and samples.size > 0 and \
+    """True for integer samples outside ±MAX_ABS_SAMPLE (uint64 included), which sancodec refuses (a dtype that
+    cannot hold such a value, 32 bits or fewer, takes no pass over the samples)."""
+    return samples.dtype.kind in "iu" and samples.size > 0 and samples.dtype.itemsize > 4 and \
         max(int(samples.max()), -int(samples.min())) > MAX_ABS_SAMPLE
 
 

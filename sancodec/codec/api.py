@@ -264,13 +264,16 @@ def encode_to_file(
         if len(mixed) < len(data):
             data, frame_len, parts = mixed, mix_len, mixed_parts
     spans = blocks(n, frame_len)
-    means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)]
+    checks = verifies(verify, mode, effort)
+    # each channel's mean, for the checks below alone (a pass over a long channel that balanced and fast skip)
+    means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)] \
+        if gapped or checks else []
     measured = None
     if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
         data, measured = _with_gaps_measured(data, parts, gaps, valid_stats, means, spans,
                                              lambda: (signal.samples[lo:hi] for lo, hi in spans), steps,
                                              lambda p: container(p, frame_len))
-    if verifies(verify, mode, effort):
+    if checks:
         _verify(data, target, spans, (signal.samples[lo:hi] for lo, hi in spans), steps, means, prdns=measured)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
