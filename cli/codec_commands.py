@@ -76,7 +76,7 @@ def _into_folder(output: Path, input: Path, name: str) -> Path:
 def _channel_indices(signal, channels: str) -> list[int]:
     """The indices ``--channels`` names, each checked against ``signal``'s channels."""
     try:
-        wanted = [int(c) for c in channels.split(",")]
+        wanted = [int(c) for c in channels.split(",")]  # ("" too: an empty list asks for nothing, not for all)
     except ValueError:
         raise SanConfigError(f"--channels takes comma-separated indices, got {channels!r}") from None
     if not wanted or any(not 0 <= c < signal.n_channels for c in wanted):
@@ -85,7 +85,7 @@ def _channel_indices(signal, channels: str) -> list[int]:
 
 
 def _pick_channels(signal, channels: str | None):
-    return signal.select_channels(_channel_indices(signal, channels)) if channels else signal
+    return signal.select_channels(_channel_indices(signal, channels)) if channels is not None else signal
 
 
 def _source_text(source: object) -> str:
@@ -398,7 +398,7 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
     if m > 1 and (decoded.start % m or decoded.end % m):
         raise SanConfigError(f"{input}: a multi-frequency record is cut at whole frames of {m} rows: --start and "
                              f"--end must be multiples of {m} (got {decoded.start} and {decoded.end})")
-    if channels:
+    if channels is not None:
         wanted = _channel_indices(signal, channels)
         signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]
     if physical:

@@ -236,6 +236,69 @@ def test_decode_writes_the_channels_asked_for(tmp_path):
     assert res.exit_code == 2 and "outside 0..3" in res.stderr and not (tmp_path / "bad.hea").exists()
 
 
+def test_decode_channels_never_empty_and_a_channel_twice_is_written(tmp_path):
+    """``--channels ''`` is refused (it asked for no channel; it gave every one before), on encode and decode; a
+    channel asked for twice is written twice, to WFDB too, whose header then names two signals alike (wfdb-python's
+    writer refused that: "sig_name strings must be unique")."""
+    rec = copy_record(tmp_path)
+    assert run("encode", rec, "-o", tmp_path / "t.san", "-q").exit_code == 0
+    for args in (("decode", tmp_path / "t.san", "-o", tmp_path / "none.npy"), ("encode", rec, "-o", tmp_path / "n.san")):
+        res = run(*args, "--channels", "")
+        assert res.exit_code == 2 and "--channels takes comma-separated indices, got ''" in res.stderr, res.output
+    assert not (tmp_path / "none.npy").exists() and not (tmp_path / "n.san").exists()
+    res = run("decode", tmp_path / "t.san", "-o", tmp_path / "twice", "--channels", "1,1", "-q")
+    assert res.exit_code == 0, res.output
+    source, twice = read_signal(rec), read_signal(tmp_path / "twice")
+    assert np.array_equal(twice.samples, source.samples[:, [1, 1]])
+    assert twice.channel_names == [source.channel_names[1]] * 2
+
+
+def test_a_record_whose_signals_share_a_name_comes_back(tmp_path):
+    """WFDB lets two signals share a name (PhysioNet's records have two "ECG"s), and wfdb-python reads such a record,
+    but its writer refuses one: every decode of it to WFDB failed ("unexpected error"). Now each path that writes a
+    record (streamed, in memory, lossy) gives the names back, the samples byte for byte where lossless."""
+    rec = copy_record(tmp_path, "100_3chan")
+    hea = tmp_path / "100_3chan.hea"
+    hea.write_text(hea.read_text().replace(" 0 III\n", " 0 I\n"))
+    names = read_signal(rec).channel_names
+    assert names == ["I", "II", "I"]
+    source = (tmp_path / "100_3chan.dat").read_bytes()
+    for encode in ([], ["--channels", "0,1,2"], ["--mode", "lossy", "--prdn", "5"]):  # streamed, whole, lossy
+        san = tmp_path / f"e{len(encode)}.san"
+        assert run("encode", rec, "-o", san, *encode, "-q").exit_code == 0
+        for decode in ([], ["--channels", "0,1,2"]):
+            out = tmp_path / f"back{len(encode)}{len(decode)}"
+            res = run("decode", san, "-o", out, *decode, "-q")
+            assert res.exit_code == 0 and res.stderr == "", res.output
+            back = read_signal(out)
+            assert back.channel_names == names
+            assert [line.split()[-1] for line in (tmp_path / f"{out.name}.hea").read_text().splitlines()[1:4]] == \
+                names
+            if not encode or encode[0] != "--mode":
+                assert (tmp_path / f"{out.name}.dat").read_bytes() == source
+
+
+def test_a_record_whose_signal_lines_have_no_description_is_read(tmp_path):
+    """A signal line's description (the signal's name) is optional in WFDB; wfdb-python reads it as None, which
+    sancodec refused ("unreadable or missing sig_name"). Now such a record reads with names "", and comes back from a
+    .san byte for byte (its .dat), its lines without descriptions, as often as a channel is asked for."""
+    rec = copy_record(tmp_path, "100_3chan")
+    hea = tmp_path / "100_3chan.hea"
+    hea.write_text("\n".join(line.rsplit(" ", 1)[0] if line.startswith("100_3chan.dat") else line
+                             for line in hea.read_text().splitlines()) + "\n")
+    assert read_signal(rec).channel_names == ["", "", ""]
+    assert run("encode", rec, "-o", tmp_path / "n.san", "-q").exit_code == 0
+    for decode in ([], ["--channels", "0,1,2,0"]):  # streamed, and in memory
+        out = tmp_path / f"back{len(decode)}"
+        res = run("decode", tmp_path / "n.san", "-o", out, *decode, "-q")
+        assert res.exit_code == 0 and res.stderr == "", res.output
+        back = read_signal(out)
+        assert back.channel_names == [""] * back.n_channels and back.n_channels == 3 + bool(decode)
+        lines = [line for line in (tmp_path / f"{out.name}.hea").read_text().splitlines() if ".dat " in line]
+        assert len(lines) == back.n_channels and all(len(line.split()) == 8 for line in lines)
+    assert (tmp_path / "back0.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
+
+
 def test_report_given_a_san_first_says_what_it_needs(tmp_path, mitdb_100):
     assert run("encode", mitdb_100, "-o", tmp_path / "m.san", "-q").exit_code == 0
     res = run("report", tmp_path / "m.san")  # was "unknown file type '.san'"

@@ -665,6 +665,18 @@ def test_integers_without_a_wfdb_format_are_written_as_those_integers(tmp_path):
     assert np.array_equal(read_signal(tmp_path / "past.npy", fs=250).samples, past.samples)
 
 
+def test_repeated_and_empty_channel_names_are_written_as_they_are(tmp_path):
+    """A name repeated (wfdb-python's writer refuses it; each repeat goes through a placeholder put back in the
+    header), empty (a signal line without a description) or ending as a placeholder would (the placeholder is
+    made longer, so that its line is found by its end alone): each record reads back with its very names."""
+    x = np.arange(300, dtype=np.int16).reshape(100, 3)
+    for k, names in enumerate((["A", "A", "x sancodec_repeated_name_1"], ["", "", ""], ["a b", "", "a b"],
+                               ["sancodec_repeated_name_1", "sancodec_repeated_name_1", "B"])):
+        write_signal(Signal(x, 250.0, names, ["mV"] * 3), tmp_path / f"r{k}", format="wfdb")
+        back = read_signal(tmp_path / f"r{k}")
+        assert back.channel_names == names and np.array_equal(back.samples, x)
+
+
 def test_header_strings_are_spelled_as_wfdb_and_edf_hold_them_or_refused(tmp_path):
     """wfdb-python reads a header as ASCII and drops the rest ('Lead ä' came back 'Lead', 'µV' came back 'V', a unit
     with '!' made a line that read back as other fields); EDF failed on edfio's ascii error. The micro sign is

@@ -24,7 +24,15 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io import wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
-from sancodec.io.wfdb_names import RECORD_NAME, RESERVED_EXTENSIONS, ascii_units, check_record_name, check_strings
+from sancodec.io.wfdb_names import (
+    RECORD_NAME,
+    RESERVED_EXTENSIONS,
+    ascii_units,
+    check_record_name,
+    check_strings,
+    put_back_names,
+    writable_names,
+)
 from sancodec.io.wfdb_text import header_text, restore_header_text
 from sancodec.signal import Annotations, Signal, annotation_rate, checked_time_resolution, frame_rows, readable_frame
 
@@ -242,7 +250,7 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         samples=samples,
         samples_per_frame=spf if frame > 1 else None,
         fs=header_value(rec, "fs", float) * frame,
-        channel_names=header_values(rec, "sig_name", str),
+        channel_names=signal_names(rec),
         units=header_values(rec, "units", str),
         adc_gain=header_values(rec, "adc_gain", float),
         baseline=header_values(rec, "baseline", int),
@@ -256,6 +264,15 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         record_name=str(rec.record_name),
         annotations=annotations,
     )
+
+
+def signal_names(rec) -> list[str]:  # rec: a wfdb Record
+    """Each signal's description, its name: "" where its line has none (the field is optional in WFDB, and
+    wfdb-python reads it as None; such a record was refused as "unreadable or missing sig_name")."""
+    values = getattr(rec, "sig_name", None)
+    if values is None:
+        _missing(rec, "sig_name", values)
+    return ["" if v is None else str(v) for v in values]
 
 
 def header_value(rec, name: str, kind: type) -> Any:  # rec: a wfdb Record
@@ -536,6 +553,7 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
     import wfdb
 
     c = signal.n_channels
+    names = writable_names(signal.channel_names)  # (a repeated name as a placeholder: put back below)
     if signal.is_digital and signal.fmt is not None:
         signal.check_frames(name)
         frame = signal.frame_size
@@ -546,7 +564,7 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
             fmt=[_writable_format(f, signal.samples[:, i]) for i, f in enumerate(signal.fmt)],
             adc_gain=list(signal.adc_gain or [200.0] * c),
             baseline=list(signal.baseline or [0] * c), units=list(signal.units),
-            sig_name=list(signal.channel_names), adc_res=list(signal.adc_res or [0] * c),
+            sig_name=names, adc_res=list(signal.adc_res or [0] * c),
             adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments),
         )
         if frame == 1:
@@ -564,9 +582,10 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
             rec.checksum = kept
             rec.wrheader(write_dir=str(folder), expanded=False)
     else:
-        wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=list(signal.channel_names),
+        wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=names,
                     p_signal=signal.physical(), fmt=["32"] * c, comments=list(signal.comments),
                     write_dir=str(folder))
+    put_back_names(folder / f"{name}.hea", signal.channel_names, names)
     write_annotations(signal, name, folder)
 
 

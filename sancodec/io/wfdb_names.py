@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from sancodec.errors import SanConfigError
+from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
 __all__ = ["ANNOTATION_EXTENSION", "CONTROL", "MAX_AUX", "RECORD_NAME", "RESERVED_EXTENSIONS",
-           "ascii_units", "check_record_name", "check_strings", "spelled_micro"]
+           "ascii_units", "check_record_name", "check_strings", "put_back_names", "spelled_micro", "writable_names"]
 
 #: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
 RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -86,3 +87,39 @@ def _fits_aux(note: str) -> bool:
     writes each character's code point as a byte after a one-byte length, so a longer note or a wider character
     writes a file that reads back as other annotations)."""
     return len(note) <= MAX_AUX and (note.isascii() or max(map(ord, note)) < 256)
+
+
+def writable_names(names: Sequence[str]) -> list[str]:
+    """``names`` with each repeat of an earlier one replaced by a placeholder of its own: WFDB lets a record's signals
+    share a name (two leads both "ECG"), and wfdb-python reads such a record, but its writer refuses it ("sig_name
+    strings must be unique"); :func:`put_back_names` puts the names back in the header it writes with these."""
+    taken, seen, out = set(names), set(), []
+    for k, name in enumerate(names):
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        placeholder = f"sancodec_repeated_name_{k}"
+        while any(other.endswith(placeholder) for other in taken):  # (its line found by its end alone)
+            placeholder += "_"
+        taken.add(placeholder)
+        out.append(placeholder)
+    return out
+
+
+def put_back_names(header: Path, names: Sequence[str], written: Sequence[str]) -> None:
+    """The header wfdb-python wrote at ``header`` with signal names ``written`` (:func:`writable_names` of ``names``),
+    each placeholder's signal line given its name again (a line's description, its last field, is the name)."""
+    if list(names) == list(written):
+        return
+    lines = header.read_text(encoding="ascii").split("\n")
+    for name, placeholder in zip(names, written):
+        if name == placeholder:
+            continue
+        found = [i for i, line in enumerate(lines) if not line.lstrip().startswith("#") and
+                 line.endswith(" " + placeholder)]
+        if len(found) != 1:  # (the placeholders are no other signal's name: one line each)
+            raise SanFormatError(f"{header.name}: the signal line of a repeated name {name!r} was not found")
+        line = lines[found[0]]
+        lines[found[0]] = line[: len(line) - len(placeholder) - 1] + (" " + name if name else "")
+    header.write_text("\n".join(lines), encoding="ascii")

@@ -30,6 +30,7 @@ from sancodec.io.wfdb import (
     signal_from_record,
     write_annotations,
 )
+from sancodec.io.wfdb_names import put_back_names, writable_names
 from sancodec.signal import Signal, channel_crc32
 
 __all__ = ["STREAM_FORMATS", "read_blocks", "stream_header", "write_blocks"]
@@ -140,12 +141,13 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
         rec = wfdb.Record(
             record_name=name, n_sig=c, fs=like.fs, sig_len=n, file_name=[f"{name}.dat"] * c, fmt=[fmt] * c,
             adc_gain=list(like.adc_gain or [200.0] * c), baseline=list(like.baseline or [0] * c),
-            units=list(like.units), sig_name=list(like.channel_names), adc_res=list(like.adc_res or [0] * c),
+            units=list(like.units), sig_name=writable_names(like.channel_names), adc_res=list(like.adc_res or [0] * c),
             adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
             base_time=_time(like.base_time, "time"), base_date=_time(like.base_date, "date"),
             init_value=[int(v) for v in first], checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
         )
         rec.wrheader(write_dir=str(tmp))
+        put_back_names(tmp / f"{name}.hea", like.channel_names, rec.sig_name)
         write_annotations(like, name, tmp)
         _check_read_back(tmp / name, crcs, n)
         check_annotations_read_back(like, tmp / name)
