@@ -242,7 +242,8 @@ def test_decode_channels_never_empty_and_a_channel_twice_is_written(tmp_path):
     writer refused that: "sig_name strings must be unique")."""
     rec = copy_record(tmp_path)
     assert run("encode", rec, "-o", tmp_path / "t.san", "-q").exit_code == 0
-    for args in (("decode", tmp_path / "t.san", "-o", tmp_path / "none.npy"), ("encode", rec, "-o", tmp_path / "n.san")):
+    for args in (("decode", tmp_path / "t.san", "-o", tmp_path / "none.npy"),
+                 ("encode", rec, "-o", tmp_path / "n.san")):
         res = run(*args, "--channels", "")
         assert res.exit_code == 2 and "--channels takes comma-separated indices, got ''" in res.stderr, res.output
     assert not (tmp_path / "none.npy").exists() and not (tmp_path / "n.san").exists()
