@@ -415,6 +415,14 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
         time = time_column(source)  # a CSV's time column starts where the rows kept do (none if not writable)
         header["source"] = {**source, "time_start": time[1] + start / float(header["fs"])} if time else {
             k: v for k, v in source.items() if k not in ("time_column", "time_start")}
+    if isinstance(source, dict) and "counter" in source and start:  # a WFDB record's counter, at its first row kept
+        from sancodec.io.wfdb import kept_counter
+
+        counter = kept_counter(source)
+        header["source"] = source = {k: v for k, v in source.items() if k != "counter"}
+        if counter is not None:
+            base = (counter[1] if len(counter) > 1 else 0) + start / float(header["fs"]) * counter[0]
+            header["source"] = source = {**source, "counter": kept_counter({"counter": [counter[0], base]})}
     if isinstance(source, dict) and isinstance(source.get("segments"), list):
         from sancodec.io.segment_map import crop_source
 

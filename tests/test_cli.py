@@ -300,6 +300,25 @@ def test_a_record_whose_signal_lines_have_no_description_is_read(tmp_path):
     assert (tmp_path / "back0.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
 
 
+def test_a_record_counter_comes_back(tmp_path):
+    """A record line's counter frequency and base counter value (``360/100(5)``; mixedsignals' ``62.4725/999.56``)
+    were dropped by every decode. Now kept in lossless and lossy files, streamed or whole; a range's base counter is
+    its first sample's count."""
+    rec = copy_record(tmp_path, "100_3chan")
+    hea = tmp_path / "100_3chan.hea"
+    hea.write_text(hea.read_text().replace("100_3chan 3 360.0 999", "100_3chan 3 360/100(5) 999"))
+    for encode in ([], ["--channels", "0,1,2"], ["--mode", "lossy", "--prdn", "5"]):  # streamed, whole, lossy
+        san = tmp_path / f"e{len(encode)}.san"
+        assert run("encode", rec, "-o", san, *encode, "-q").exit_code == 0
+        for decode, line in (([], "3 360/100(5) 999"), (["--channels", "0,1,2"], "3 360/100(5) 999"),
+                             (["--start", "36", "--end", "72"], "3 360/100(15) 36")):
+            out = tmp_path / f"back{len(encode)}{len(decode)}"
+            res = run("decode", san, "-o", out, *decode, "-q")
+            assert res.exit_code == 0 and res.stderr == "", res.output
+            assert (tmp_path / f"{out.name}.hea").read_text().splitlines()[0] == f"{out.name} {line}"
+    assert (tmp_path / "back00.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
+
+
 def test_report_given_a_san_first_says_what_it_needs(tmp_path, mitdb_100):
     assert run("encode", mitdb_100, "-o", tmp_path / "m.san", "-q").exit_code == 0
     res = run("report", tmp_path / "m.san")  # was "unknown file type '.san'"

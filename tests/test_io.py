@@ -677,6 +677,23 @@ def test_repeated_and_empty_channel_names_are_written_as_they_are(tmp_path):
         assert back.channel_names == names and np.array_equal(back.samples, x)
 
 
+def test_a_hostile_counter_entry_writes_no_counter(tmp_path):
+    """A ``.san`` header is not trusted: a ``counter`` source entry that is no list of one or two finite numbers
+    within ``wfdb.MAX_COUNTER``, the first above 0, writes a record line without a counter (and the record)."""
+    x = np.arange(200, dtype=np.int16).reshape(100, 2)
+    for k, counter in enumerate(([0], [-5.0], [float("nan")], [1e300], [100, float("inf")], [100, 2, 3], "100",
+                                 [True], [[100]], [])):
+        signal = Signal(x, 250.0, ["a", "b"], ["mV"] * 2, source={"counter": counter})
+        write_signal(signal, tmp_path / f"r{k}", format="wfdb")
+        assert (tmp_path / f"r{k}.hea").read_text().splitlines()[0] == f"r{k} 2 250 100"
+        assert np.array_equal(read_signal(tmp_path / f"r{k}").samples, x)
+    for k, (counter, line) in enumerate((([12.5, 7.25], "250/12.5(7.25)"), ([12.5, 0], "250/12.5"), ([12.5], "250/12.5"),
+                                         ([12.5, -3], "250/12.5"))):  # (wfdb-python writes no base at or below 0)
+        write_signal(Signal(x, 250.0, ["a", "b"], ["mV"] * 2, source={"counter": counter}), tmp_path / f"ok{k}")
+        assert (tmp_path / f"ok{k}.hea").read_text().splitlines()[0] == f"ok{k} 2 {line} 100"
+        assert read_signal(tmp_path / f"ok{k}").source["counter"] == ([12.5, 7.25] if k == 0 else [12.5])
+
+
 def test_header_strings_are_spelled_as_wfdb_and_edf_hold_them_or_refused(tmp_path):
     """wfdb-python reads a header as ASCII and drops the rest ('Lead ä' came back 'Lead', 'µV' came back 'V', a unit
     with '!' made a line that read back as other fields); EDF failed on edfio's ascii error. The micro sign is

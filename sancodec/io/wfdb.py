@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 import warnings
 from collections.abc import Sequence
@@ -246,6 +247,7 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
                        annotations: list[Annotations]) -> Signal:
     """A Signal of ``samples`` with every header field of the WFDB record ``rec``."""
     frame = frame_rows(spf)
+    counter = record_counter(rec)
     return Signal(
         samples=samples,
         samples_per_frame=spf if frame > 1 else None,
@@ -263,7 +265,41 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         base_date=None if rec.base_date is None else rec.base_date.isoformat(),
         record_name=str(rec.record_name),
         annotations=annotations,
+        source=None if counter is None else {"counter": counter},
     )
+
+
+MAX_COUNTER = 1e15  # a record's counter frequency (Hz) and base counter value, at most (in magnitude)
+
+
+def record_counter(rec) -> list[float] | None:  # rec: a wfdb Record header
+    """The record line's counter frequency and, where given, base counter value (``360/100(5)``: a clock, a tape
+    counter's say, that the record's times may be given in), as the source entry ``counter`` (``[100, 5]``, or
+    ``[100]`` without a base); None where the line gives no counter or one :func:`kept_counter` would not write."""
+    freq, base = getattr(rec, "counter_freq", None), getattr(rec, "base_counter", None)
+    return kept_counter({"counter": [freq] if base is None else [freq, base]}) if freq is not None else None
+
+
+def kept_counter(source: object) -> list[float] | None:
+    """The ``counter`` entry of ``source`` (a ``Signal.source``; :func:`record_counter`) a writer gives its record
+    line: a frequency above 0 and a base counter value, each finite and within :data:`MAX_COUNTER` (an integer where
+    it is one); None for anything else (a ``.san`` header is not trusted)."""
+    value = source.get("counter") if isinstance(source, dict) else None
+    if not isinstance(value, list) or not 1 <= len(value) <= 2 or \
+            not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return None
+    numbers = [float(v) for v in value]
+    if not all(math.isfinite(v) and abs(v) <= MAX_COUNTER for v in numbers) or not numbers[0] > 0:
+        return None
+    return [int(v) if v.is_integer() else v for v in numbers]
+
+
+def counter_fields(source: object) -> dict[str, float | None]:
+    """``wfdb.Record``'s ``counter_freq`` and ``base_counter`` for :func:`kept_counter`'s entry (None: not written; a
+    base at or below 0 as none, WFDB's default of 0: wfdb-python's writer refuses any other)."""
+    counter = kept_counter(source)
+    return {"counter_freq": None if counter is None else counter[0],
+            "base_counter": None if counter is None or len(counter) < 2 or counter[1] <= 0 else counter[1]}
 
 
 def signal_names(rec) -> list[str]:  # rec: a wfdb Record
@@ -565,7 +601,7 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
             adc_gain=list(signal.adc_gain or [200.0] * c),
             baseline=list(signal.baseline or [0] * c), units=list(signal.units),
             sig_name=names, adc_res=list(signal.adc_res or [0] * c),
-            adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments),
+            adc_zero=list(signal.adc_zero or [0] * c), comments=list(signal.comments), **counter_fields(signal.source),
         )
         if frame == 1:
             rec.d_signal = signal.samples.astype(np.int64)

@@ -24,6 +24,7 @@ from sancodec.io.wfdb import (
     check_annotations_read_back,
     check_record_name,
     check_strings,
+    counter_fields,
     described_signals,
     kept_checksums,
     record_annotations,
@@ -145,6 +146,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
             adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
             base_time=_time(like.base_time, "time"), base_date=_time(like.base_date, "date"),
             init_value=[int(v) for v in first], checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
+            **counter_fields(head.get("source")),
         )
         rec.wrheader(write_dir=str(tmp))
         put_back_names(tmp / f"{name}.hea", like.channel_names, rec.sig_name)
