@@ -687,8 +687,8 @@ def test_a_hostile_counter_entry_writes_no_counter(tmp_path):
         write_signal(signal, tmp_path / f"r{k}", format="wfdb")
         assert (tmp_path / f"r{k}.hea").read_text().splitlines()[0] == f"r{k} 2 250 100"
         assert np.array_equal(read_signal(tmp_path / f"r{k}").samples, x)
-    for k, (counter, line) in enumerate((([12.5, 7.25], "250/12.5(7.25)"), ([12.5, 0], "250/12.5"), ([12.5], "250/12.5"),
-                                         ([12.5, -3], "250/12.5"))):  # (wfdb-python writes no base at or below 0)
+    for k, (counter, line) in enumerate((([12.5, 7.25], "250/12.5(7.25)"), ([12.5, 0], "250/12.5"),
+                                         ([12.5], "250/12.5"), ([12.5, -3], "250/12.5"))):  # (no base at or below 0)
         write_signal(Signal(x, 250.0, ["a", "b"], ["mV"] * 2, source={"counter": counter}), tmp_path / f"ok{k}")
         assert (tmp_path / f"ok{k}.hea").read_text().splitlines()[0] == f"ok{k} 2 {line} 100"
         assert read_signal(tmp_path / f"ok{k}").source["counter"] == ([12.5, 7.25] if k == 0 else [12.5])
