@@ -655,3 +655,67 @@ def test_a_kept_edf_header_that_says_otherwise_is_never_written(tmp_path, edit):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["back.edf", "psg.edf"]
     lossy = sancodec.encode(sancodec.read_signal(tmp_path / "psg.edf", keep_header_text=True), mode="lossy", prdn=5)
     assert "edf_header" not in (SanReader(lossy).header["signal"].get("source") or {})
+
+
+def _latin1(source: Path, target: Path) -> bytes:
+    """``source`` (``_edf_plus``'s file, or a one-signal BDF) with Latin-1 bytes where clinical exporters put them: the
+    patient's name (an umlaut), the first signal's label, transducer and prefiltering (é, °) and unit (0xB5, µV)."""
+    raw = bytearray(source.read_bytes())
+    ns = int(raw[252:256].decode().strip())
+
+    def put(at: int, old: bytes, new: bytes) -> None:
+        assert raw[at : at + len(old)] == old and len(new) == len(old)
+        raw[at : at + len(new)] = new
+
+    if b"Haagse_Harry" in raw[8:88]:
+        at = raw.index(b"Haagse_Harry")
+        put(at, b"Haagse_Harry", "Häagse_Hårry".encode("latin-1"))
+    put(256, b"EEG", "EÉG".encode("latin-1"))
+    if raw[256 + 16 * ns : 256 + 16 * ns + 6] == b"AgAgCl":
+        put(256 + 16 * ns, b"AgAgCl", "AgAg°l".encode("latin-1"))
+    put(256 + 96 * ns, b"uV", b"\xb5V")
+    target.write_bytes(bytes(raw))
+    return bytes(raw)
+
+
+def test_header_text_past_ascii_comes_back_as_its_bytes(tmp_path):
+    """EDF headers hold ASCII, but exporters write µV as 0xB5 and names in Latin-1: edfio read each such byte as
+    U+FFFD and would not write it, so such a file was coded and its decode to EDF failed ("'ascii' codec can't
+    encode character"). Now those fields are read from the header's bytes and written back as them: the file comes
+    back byte for byte from a lossless file (EDF+ with annotations, and BDF), its header's texts from a lossy one;
+    WFDB spells the unit uV and refuses the label; text past ASCII from another source is still refused in EDF."""
+    _edf_plus(tmp_path / "psg.edf")
+    edfio.Bdf([edfio.BdfSignal(np.linspace(-1000, 1000, 4000), 400, label="EEG", physical_dimension="uV",
+                               physical_range=(-1000, 1000))], data_record_duration=1).write(tmp_path / "one.bdf")
+    for name in ("psg.edf", "one.bdf"):
+        raw = _latin1(tmp_path / name, tmp_path / f"latin_{name}")
+        signal = sancodec.read_signal(tmp_path / f"latin_{name}")
+        assert signal.channel_names[0].startswith("EÉG") and signal.units[0] == "\xb5V"
+        out = tmp_path / f"back_{name}"
+        sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), out)
+        assert out.read_bytes() == raw, name
+        lossy = tmp_path / f"lossy_{name}"
+        sancodec.write_signal(sancodec.decode(sancodec.encode(signal, mode="lossy", prdn=5)), lossy)
+        assert lossy.read_bytes()[:256 + 256 * len(signal.channel_names)][:236] == raw[:236]
+        assert lossy.read_bytes()[256:256 + 16] == raw[256:256 + 16]
+    back = sancodec.decode(sancodec.encode(sancodec.read_signal(tmp_path / "latin_psg.edf")))
+    with pytest.raises(sancodec.SanConfigError, match="past ASCII, which a WFDB header cannot hold"):
+        sancodec.write_signal(back, tmp_path / "rec", format="wfdb")
+    back.channel_names[0] = "EEG"  # (and the unit spelled as WFDB spells it)
+    sancodec.write_signal(back, tmp_path / "rec", format="wfdb")
+    assert sancodec.read_signal(tmp_path / "rec").units[0] == "uV"
+    other = sancodec.Signal(np.zeros((256, 1), np.int16), 256.0, ["Füß"], ["mV"])  # not an EDF source's own text
+    with pytest.raises(sancodec.SanConfigError, match="past ASCII, which an EDF header cannot hold"):
+        sancodec.write_signal(other, tmp_path / "other.edf")
+
+
+@pytest.mark.parametrize("patient", ["Wang \u738b", "a\x85b", "a\nb"])
+def test_a_hostile_header_text_is_refused_not_written(tmp_path, patient):
+    """A ``.san`` header is not trusted: a patient line past Latin-1 or holding a control character is refused with
+    one error, and no file is left behind."""
+    _edf_plus(tmp_path / "psg.edf")
+    signal = sancodec.read_signal(tmp_path / "psg.edf")
+    signal.source = {**signal.source, "patient": patient}
+    with pytest.raises(sancodec.SanConfigError, match="do not make a valid EDF file"):
+        sancodec.write_signal(signal, tmp_path / "h.edf")
+    assert not (tmp_path / "h.edf").exists()

@@ -21,6 +21,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
+from sancodec.io.edf_latin1 import Patch, put_back, raw_texts, stand_in
 from sancodec.io.edf_text import header_text, restore_header_text
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
@@ -175,8 +176,15 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
     samples = np.stack([np.repeat(d, frame // v) for d, v in zip(digital, spf)], axis=1)
     fields = [_signal_fields(s) for s in signals]
     start = edf.startdate if _has_date(edf) else None
+    patient, recording = edf.local_patient_identification, edf.local_recording_identification
+    texts = raw_texts(_header_of(held))  # fields past ASCII, which edfio reads as U+FFFD: their bytes
+    if texts is not None and len(texts[1]) == len(fields):
+        main, own = texts
+        patient, recording = _as_read(patient, main["patient"]), _as_read(recording, main["recording"])
+        fields = [{key: _as_read(value, mine[key]) if key in mine else value for key, value in f.items()}
+                  for f, mine in zip(fields, own)]
     source = {
-        "kind": kind, "patient": edf.local_patient_identification, "recording": edf.local_recording_identification,
+        "kind": kind, "patient": patient, "recording": recording,
         # the header's own dd.mm.yy field, kept as written (anonymised EDF+ files hold a placeholder date there)
         "startdate_field": bytes(getattr(edf, "_startdate", b"")).decode("ascii", "replace"),
         "data_record_duration": duration, "signals": fields,
@@ -192,6 +200,31 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
         base_time=edf.starttime.isoformat(), base_date=None if start is None else start.isoformat(),
         record_name=path.stem, samples_per_frame=spf if frame > 1 else None, source=source,
     )
+
+
+def _header_of(held: Path | bytes) -> bytes:
+    """The header bytes of ``held`` (a file, or its bytes): its fixed part and each signal's, as far as they go."""
+    if isinstance(held, bytes):
+        head = held[:HEADER_BYTES]
+    else:
+        with open(held, "rb") as f:
+            head = f.read(HEADER_BYTES)
+    try:
+        ns = min(max(int(head[252:256].decode("ascii").strip()), 0), 1 << 16)
+    except (UnicodeDecodeError, ValueError):
+        return head
+    if isinstance(held, bytes):
+        return held[: HEADER_BYTES * (ns + 1)]
+    with open(held, "rb") as f:
+        return f.read(HEADER_BYTES * (ns + 1))
+
+
+def _as_read(value: str, raw: str) -> str:
+    """edfio's ``value`` of a text field, or where it holds bytes past ASCII (each read as U+FFFD) that field's
+    own text, ``raw`` (``edf_latin1.raw_texts``), where edfio's reading of it is ``value``."""
+    if "\ufffd" not in value or raw.encode("latin-1").decode("ascii", "replace") != value:
+        return value
+    return raw
 
 
 def _has_date(edf: Any) -> bool:
@@ -294,13 +327,16 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     low, high = DIGITAL_RANGE[kind]
     signal_class = edfio.BdfSignal if kind == "bdf" else edfio.EdfSignal
     built = []
+    patches: list[Patch] = []  # an EDF source's own text past ASCII, written as its bytes (io.edf_latin1)
     for k, step in enumerate(steps):
         x = samples[::step, k]
         if x.size and (x.min() < low or x.max() > high):
             raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}"
                                  + (" (BDF holds 24 bits: write .bdf)" if kind == "edf" else ""))
-        f = _fields_for(signal, k, kind, None if fields is None else fields[k])
-        f = {key: _edf_text(value, k, key) if isinstance(value, str) else value for key, value in f.items()}
+        entry = None if fields is None else fields[k]
+        f = _fields_for(signal, k, kind, entry)
+        f = {key: _header_text(value, k, key, entry, patches) if isinstance(value, str) else value
+             for key, value in f.items()}
         try:
             built.append(signal_class.from_digital(
                 x.astype(np.int32 if kind == "bdf" else np.int16), signal.fs / step, label=str(f["label"]),
@@ -325,21 +361,37 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
             edf.startdate = datetime.date.fromisoformat(signal.base_date)
         elif len(str(source.get("startdate_field", ""))) == 8 and hasattr(edf, "_startdate"):
             edf._startdate = str(source["startdate_field"]).encode("ascii", "replace")
-        if source.get("patient"):
-            edf.local_patient_identification = str(source["patient"])
-        if source.get("recording"):
-            edf.local_recording_identification = str(source["recording"])
+        for key, attribute in (("patient", "local_patient_identification"),
+                               ("recording", "local_recording_identification")):
+            if source.get(key):
+                text = str(source[key])
+                written = stand_in(text)
+                if written is not None:
+                    patches.append(Patch(key, None, written, text))
+                setattr(edf, attribute, text if written is None else written)
     except (ValueError, TypeError) as exc:
         raise SanConfigError(f"{path}: these samples do not make a valid {kind.upper()} file ({exc})") from None
     with temp_folder(path) as tmp:
         written = tmp / path.name
         edf.write(written)
+        put_back(written, patches)
         if not pad:  # a kept header where edfio reads the file with it as with its own (--keep-header-text)
             restore_header_text(signal.source, written)
         back = read_edf(written)
         if not np.array_equal(back.samples, samples):
             raise SanFormatError(f"{path}: the written file does not read back to the same samples")
         return move_into_place([(written, path)], fsync=fsync)[0]
+
+
+def _header_text(text: str, k: int, field: str, entry: dict[str, Any] | None, patches: list[Patch]) -> str:
+    """Channel ``k``'s header ``field`` as edfio is to write it: where it is the EDF source's own text (``entry``'s)
+    and holds Latin-1 past ASCII, a stand-in of its length, the text appended to ``patches`` to be written in its
+    place (``edf_latin1.put_back``); else :func:`_edf_text`."""
+    written = stand_in(text) if entry is not None and entry.get(field) == text else None
+    if written is None:
+        return _edf_text(text, k, field)
+    patches.append(Patch(field, k, written, text))
+    return written
 
 
 def _edf_text(text: str, k: int, field: str) -> str:

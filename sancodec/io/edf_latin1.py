@@ -1,0 +1,101 @@
+"""An EDF or BDF header's text past ASCII, read and written back as its bytes.
+
+The standard allows ASCII only, but clinical exporters write a unit's micro sign (0xB5: ``µV``), a name's umlaut
+or a patient's ``Müller`` in Latin-1 (or UTF-8) bytes. edfio reads each such byte as U+FFFD and refuses to write one,
+so such a file was coded, and its decode to EDF failed. The reader takes those fields from the header's bytes
+(:func:`raw_texts`, each byte one character, U+0000-U+00FF: the same bytes again), and the writer hands edfio a
+stand-in of the same length (:func:`stand_in`) and then puts the bytes back at the field's place
+(:func:`put_back`). Only a field an EDF source's own header held is written so: text from elsewhere (a WFDB
+record's names) past ASCII is refused, as the standard asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from sancodec.errors import SanFormatError
+
+__all__ = ["Patch", "put_back", "raw_texts", "stand_in"]
+
+HEADER_BYTES = 256  # the fixed part; each signal adds 256 more
+#: the main header's text fields: name, (first byte, bytes)
+MAIN_FIELDS = {"patient": (8, 80), "recording": (88, 80)}
+#: a signal's text fields: name, (bytes, where its block of ns values starts: bytes a signal before it)
+SIGNAL_FIELDS = {"label": (16, 0), "transducer_type": (80, 16), "physical_dimension": (8, 96),
+                 "prefiltering": (80, 136)}
+_EDFIO_STRIPS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.rstrip() takes off edfio's ASCII decode of a field
+_ANNOTATION_LABELS = (b"EDF Annotations", b"BDF Annotations")
+
+
+class Patch(NamedTuple):
+    """A text field to put back as its Latin-1 bytes: its header offset in a file of ``signals`` signals and its
+    length (:func:`put_back` works the offset out), what edfio wrote there (the stand-in), and the text."""
+
+    field: str
+    signal: int | None  # the data signal's index (None: a main header field)
+    written: str
+    text: str
+
+
+def _decoded(raw: bytes) -> str:
+    """A field's bytes as text, each byte its own character (Latin-1), its end stripped as edfio strips it."""
+    return raw.rstrip(_EDFIO_STRIPS).decode("latin-1")
+
+
+def raw_texts(header: bytes) -> tuple[dict[str, str], list[dict[str, str]]] | None:
+    """The main header's text fields and each data signal's (EDF+'s annotation signals left out, as edfio leaves
+    them out of its signals) from ``header``, the file's first bytes; None where ``header`` is too short or its
+    signal count does not parse (edfio says what is wrong)."""
+    try:
+        ns = int(header[252:256].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not 0 < ns <= 1 << 16 or len(header) < HEADER_BYTES * (ns + 1):
+        return None
+    main = {name: _decoded(header[at : at + size]) for name, (at, size) in MAIN_FIELDS.items()}
+    signals = []
+    for k in range(ns):
+        if header[HEADER_BYTES + 16 * k : HEADER_BYTES + 16 * k + 16].rstrip() in _ANNOTATION_LABELS:
+            continue
+        signals.append({name: _decoded(header[_offset(name, k, ns) : _offset(name, k, ns) + size])
+                        for name, (size, _) in SIGNAL_FIELDS.items()})
+    return main, signals
+
+
+def _offset(field: str, k: int, ns: int) -> int:
+    size, before = SIGNAL_FIELDS[field]
+    return HEADER_BYTES + before * ns + size * k
+
+
+def stand_in(text: str) -> str | None:
+    """ASCII of ``text``'s length to hand edfio in its place (each character past ASCII as ``?``), where ``text`` is
+    printable and every character one Latin-1 byte (no C1 control, 0x80-0x9F); None where it is ASCII already or
+    holds anything else (left to the writer's own checks)."""
+    if text.isascii() or not text.isprintable() or any(ord(ch) > 0xFF for ch in text):
+        return None
+    return "".join(ch if ch.isascii() else "?" for ch in text)
+
+
+def put_back(path: Path, patches: Sequence[Patch]) -> None:
+    """Write each patch's text as its Latin-1 bytes where edfio wrote its stand-in in the file at ``path``, checking
+    that the stand-in is there (the annotation signal, if any, after the data signals, as edfio writes it)."""
+    if not patches:
+        return
+    with open(path, "r+b") as f:
+        header = f.read(HEADER_BYTES)
+        try:
+            ns = int(header[252:256].decode("ascii").strip())
+        except (UnicodeDecodeError, ValueError):
+            raise SanFormatError(f"{path}: edfio wrote no signal count") from None
+        for patch in patches:
+            if patch.signal is None:
+                at, size = MAIN_FIELDS[patch.field]
+            else:
+                at, size = _offset(patch.field, patch.signal, ns), SIGNAL_FIELDS[patch.field][0]
+            f.seek(at)
+            if f.read(size) != patch.written.encode("ascii").ljust(size):
+                raise SanFormatError(f"{path}: the {patch.field.replace('_', ' ')} was not written where expected")
+            f.seek(at)
+            f.write(patch.text.encode("latin-1").ljust(size))
