@@ -719,3 +719,35 @@ def test_a_hostile_header_text_is_refused_not_written(tmp_path, patient):
     with pytest.raises(sancodec.SanConfigError, match="do not make a valid EDF file"):
         sancodec.write_signal(signal, tmp_path / "h.edf")
     assert not (tmp_path / "h.edf").exists()
+
+
+@pytest.mark.parametrize("edit", ["physical", "digital", "narrow"])
+def test_ranges_edfio_will_not_write_come_back_as_they_were(tmp_path, edit):
+    """edfio reads a channel whose physical minimum equals its maximum (an exporter's unused channel), or whose
+    digital range is empty or narrower than its samples, but will not write one: such a file was coded and its
+    decode to EDF failed ("must differ", "out of digital range"). The writer now hands edfio a stand-in range and
+    puts the source's numbers back: the file comes back byte for byte."""
+    _edf_plus(tmp_path / "psg.edf")
+    raw = bytearray((tmp_path / "psg.edf").read_bytes())
+    ns = int(raw[252:256].decode().strip())
+    field = {"physical": (104, 112), "digital": (120, 128), "narrow": (120, 128)}[edit]
+    low, high = (256 + field[0] * ns + 8, 256 + field[1] * ns + 8)  # the second signal's (Temp rectal)
+    if edit == "narrow":
+        raw[high : high + 8] = b"0".ljust(8)  # its digital maximum below most of its samples
+    else:
+        raw[high : high + 8] = raw[low : low + 8]
+    (tmp_path / "odd.edf").write_bytes(bytes(raw))
+    signal = sancodec.read_signal(tmp_path / "odd.edf")
+    sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "back.edf")
+    assert (tmp_path / "back.edf").read_bytes() == bytes(raw)
+
+
+def test_a_zero_record_duration_is_said_plainly(tmp_path):
+    """A file whose data records last 0 s (its signals have no rate) was refused with edfio's internal error
+    ("UnboundLocalError: cannot access local variable 'sampling_frequency'"); now with what is wrong."""
+    _edf_plus(tmp_path / "psg.edf")
+    raw = bytearray((tmp_path / "psg.edf").read_bytes())
+    raw[244:252] = b"0".ljust(8)
+    (tmp_path / "zero.edf").write_bytes(bytes(raw))
+    with pytest.raises(sancodec.SanFormatError, match="a data record duration of 0 s gives its signals no sampling"):
+        sancodec.read_signal(tmp_path / "zero.edf")

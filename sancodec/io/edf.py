@@ -21,7 +21,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
-from sancodec.io.edf_latin1 import Patch, put_back, raw_texts, stand_in
+from sancodec.io.edf_patch import Patch, put_back, range_patches, raw_texts, stand_in
 from sancodec.io.edf_text import header_text, restore_header_text
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
@@ -74,7 +74,20 @@ def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
     except SancodecError:  # ours already say what is wrong
         raise
     except _UNREADABLE as exc:
+        if _zero_duration(path):  # (edfio's own error was an UnboundLocalError)
+            raise SanFormatError(f"{path}: a data record duration of 0 s gives its signals no sampling rate (only "
+                                 "an EDF+ file of annotations alone may have one)") from None
         raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+
+
+def _zero_duration(path: Path) -> bool:
+    """Whether the file's header says its data records last 0 s."""
+    try:
+        with open(path, "rb") as f:
+            field = f.read(HEADER_BYTES)[244:252]
+        return float(field.decode("ascii").strip()) == 0
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
 
 
 def _truncated(path: Path, declared: int, whole: int) -> NoReturn:
@@ -221,7 +234,7 @@ def _header_of(held: Path | bytes) -> bytes:
 
 def _as_read(value: str, raw: str) -> str:
     """edfio's ``value`` of a text field, or where it holds bytes past ASCII (each read as U+FFFD) that field's
-    own text, ``raw`` (``edf_latin1.raw_texts``), where edfio's reading of it is ``value``."""
+    own text, ``raw`` (``edf_patch.raw_texts``), where edfio's reading of it is ``value``."""
     if "\ufffd" not in value or raw.encode("latin-1").decode("ascii", "replace") != value:
         return value
     return raw
@@ -327,7 +340,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     low, high = DIGITAL_RANGE[kind]
     signal_class = edfio.BdfSignal if kind == "bdf" else edfio.EdfSignal
     built = []
-    patches: list[Patch] = []  # an EDF source's own text past ASCII, written as its bytes (io.edf_latin1)
+    patches: list[Patch] = []  # an EDF source's own text past ASCII, written as its bytes (io.edf_patch)
     for k, step in enumerate(steps):
         x = samples[::step, k]
         if x.size and (x.min() < low or x.max() > high):
@@ -338,12 +351,15 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
         f = {key: _header_text(value, k, key, entry, patches) if isinstance(value, str) else value
              for key, value in f.items()}
         try:
+            physical, digital, more = range_patches(
+                k, (float(f["physical_min"]), float(f["physical_max"])), (int(f["digital_min"]), int(f["digital_max"])),
+                (int(x.min()), int(x.max())) if x.size else (int(f["digital_min"]), int(f["digital_max"])), (low, high))
+            patches += more  # (ranges edfio will not write: a stand-in written, the source's put back)
             built.append(signal_class.from_digital(
                 x.astype(np.int32 if kind == "bdf" else np.int16), signal.fs / step, label=str(f["label"]),
                 transducer_type=str(f["transducer_type"]), physical_dimension=str(f["physical_dimension"]),
-                physical_range=(_kept_by_edfio(float(f["physical_min"]), up=False),
-                                _kept_by_edfio(float(f["physical_max"]), up=True)),
-                digital_range=(int(f["digital_min"]), int(f["digital_max"])), prefiltering=str(f["prefiltering"])))
+                physical_range=(_kept_by_edfio(physical[0], up=False), _kept_by_edfio(physical[1], up=True)),
+                digital_range=digital, prefiltering=str(f["prefiltering"])))
         except (ValueError, TypeError, KeyError) as exc:
             raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
     annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in [*source.get("annotations", []),
@@ -386,7 +402,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
 def _header_text(text: str, k: int, field: str, entry: dict[str, Any] | None, patches: list[Patch]) -> str:
     """Channel ``k``'s header ``field`` as edfio is to write it: where it is the EDF source's own text (``entry``'s)
     and holds Latin-1 past ASCII, a stand-in of its length, the text appended to ``patches`` to be written in its
-    place (``edf_latin1.put_back``); else :func:`_edf_text`."""
+    place (``edf_patch.put_back``); else :func:`_edf_text`."""
     written = stand_in(text) if entry is not None and entry.get(field) == text else None
     if written is None:
         return _edf_text(text, k, field)

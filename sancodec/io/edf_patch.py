@@ -1,12 +1,16 @@
-"""An EDF or BDF header's text past ASCII, read and written back as its bytes.
+"""EDF or BDF header fields that edfio reads but will not write, written after it as the source had them.
 
-The standard allows ASCII only, but clinical exporters write a unit's micro sign (0xB5: ``µV``), a name's umlaut
-or a patient's ``Müller`` in Latin-1 (or UTF-8) bytes. edfio reads each such byte as U+FFFD and refuses to write one,
-so such a file was coded, and its decode to EDF failed. The reader takes those fields from the header's bytes
-(:func:`raw_texts`, each byte one character, U+0000-U+00FF: the same bytes again), and the writer hands edfio a
-stand-in of the same length (:func:`stand_in`) and then puts the bytes back at the field's place
+*Text past ASCII.* The standard allows ASCII only, but clinical exporters write a unit's micro sign (0xB5: ``µV``),
+a name's umlaut or a patient's ``Müller`` in Latin-1 (or UTF-8) bytes. edfio reads each such byte as U+FFFD and
+refuses to write one, so such a file was coded, and its decode to EDF failed. The reader takes those fields from the
+header's bytes (:func:`raw_texts`, each byte one character, U+0000-U+00FF: the same bytes again), and the writer
+hands edfio a stand-in of the same length (:func:`stand_in`) and then puts the bytes back at the field's place
 (:func:`put_back`). Only a field an EDF source's own header held is written so: text from elsewhere (a WFDB
 record's names) past ASCII is refused, as the standard asks.
+
+*Ranges edfio refuses.* A channel whose physical minimum equals its maximum (an exporter's unused channel), or
+whose digital range is empty or does not hold its samples, is read, but edfio writes no such range: the writer
+gives it a stand-in range and puts the source's numbers back (:func:`range_patches`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import NamedTuple
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["Patch", "put_back", "raw_texts", "stand_in"]
+__all__ = ["Patch", "put_back", "range_patches", "raw_texts", "stand_in"]
 
 HEADER_BYTES = 256  # the fixed part; each signal adds 256 more
 #: the main header's text fields: name, (first byte, bytes)
@@ -25,6 +29,8 @@ MAIN_FIELDS = {"patient": (8, 80), "recording": (88, 80)}
 #: a signal's text fields: name, (bytes, where its block of ns values starts: bytes a signal before it)
 SIGNAL_FIELDS = {"label": (16, 0), "transducer_type": (80, 16), "physical_dimension": (8, 96),
                  "prefiltering": (80, 136)}
+#: a signal's range fields, laid out as :data:`SIGNAL_FIELDS`
+NUMBER_FIELDS = {"physical_min": (8, 104), "physical_max": (8, 112), "digital_min": (8, 120), "digital_max": (8, 128)}
 _EDFIO_STRIPS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.rstrip() takes off edfio's ASCII decode of a field
 _ANNOTATION_LABELS = (b"EDF Annotations", b"BDF Annotations")
 
@@ -65,8 +71,37 @@ def raw_texts(header: bytes) -> tuple[dict[str, str], list[dict[str, str]]] | No
 
 
 def _offset(field: str, k: int, ns: int) -> int:
-    size, before = SIGNAL_FIELDS[field]
+    size, before = {**SIGNAL_FIELDS, **NUMBER_FIELDS}[field]
     return HEADER_BYTES + before * ns + size * k
+
+
+def range_patches(k: int, physical: tuple[float, float], digital: tuple[int, int], values: tuple[int, int],
+                  format_range: tuple[int, int]) -> tuple[tuple[float, float], tuple[int, int], list[Patch]]:
+    """Channel ``k``'s physical and digital ranges as edfio takes them, and the patches that put the source's back:
+    an empty physical range given another maximum, a digital range that is empty or leaves out the samples' extremes
+    (``values``) widened to them (within ``format_range``, a value more where they are one), each changed number
+    written back as edfio spells it (an integer without a point, a decimal in 8 characters). Where edfio takes the
+    ranges as they are, they and no patch."""
+    from edfio._header_field import encode_float, encode_int
+
+    patches: list[Patch] = []
+    pmin, pmax = physical
+    if pmin == pmax:
+        stand = 0.0 if pmin != 0 else 1.0
+        patches.append(Patch("physical_max", k, encode_float(stand).decode().strip(),
+                             encode_float(pmax).decode().strip()))
+        pmax = stand
+    dmin, dmax = digital
+    lo, hi = min(dmin, values[0]), max(dmax, values[1])
+    if lo == hi:
+        hi = lo + 1 if lo < format_range[1] else hi
+        lo = lo - 1 if lo == hi else lo
+    if (lo, hi) != (dmin, dmax):
+        for field, own, stand in (("digital_min", dmin, lo), ("digital_max", dmax, hi)):
+            if own != stand:
+                patches.append(Patch(field, k, encode_int(stand, 8).decode().strip(),
+                                     encode_int(own, 8).decode().strip()))
+    return (pmin, pmax), (lo, hi), patches
 
 
 def stand_in(text: str) -> str | None:
@@ -93,7 +128,7 @@ def put_back(path: Path, patches: Sequence[Patch]) -> None:
             if patch.signal is None:
                 at, size = MAIN_FIELDS[patch.field]
             else:
-                at, size = _offset(patch.field, patch.signal, ns), SIGNAL_FIELDS[patch.field][0]
+                at, size = _offset(patch.field, patch.signal, ns), {**SIGNAL_FIELDS, **NUMBER_FIELDS}[patch.field][0]
             f.seek(at)
             if f.read(size) != patch.written.encode("ascii").ljust(size):
                 raise SanFormatError(f"{path}: the {patch.field.replace('_', ' ')} was not written where expected")
