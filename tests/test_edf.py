@@ -751,3 +751,28 @@ def test_a_zero_record_duration_is_said_plainly(tmp_path):
     (tmp_path / "zero.edf").write_bytes(bytes(raw))
     with pytest.raises(sancodec.SanFormatError, match="a data record duration of 0 s gives its signals no sampling"):
         sancodec.read_signal(tmp_path / "zero.edf")
+
+
+def test_a_plain_files_reserved_field_comes_back(tmp_path):
+    """A plain EDF's or BDF's reserved field (BioSemi's "24BIT" in every BDF, a device's name), which edfio writes
+    blank, is put back where the file is written plain again: the file byte for byte. A ``.san`` header is not
+    trusted: a reserved entry that would make the file EDF+ (with no annotation signal), is too long, holds a
+    control character or is no text is written blank."""
+    t = np.arange(2560)
+    edfio.Bdf([edfio.BdfSignal(np.sin(t / 10) * 100, 256, label="A1", physical_range=(-200, 200))],
+              data_record_duration=1).write(tmp_path / "bio.bdf")
+    edfio.Edf([edfio.EdfSignal(np.sin(t / 10) * 100, 256, label="EEG", physical_range=(-200, 200))],
+              data_record_duration=1).write(tmp_path / "dev.edf")
+    for name, reserved in (("bio.bdf", b"24BIT"), ("dev.edf", b"NeuroDev v2")):
+        raw = bytearray((tmp_path / name).read_bytes())
+        raw[192:236] = reserved.ljust(44)
+        (tmp_path / name).write_bytes(bytes(raw))
+        signal = sancodec.read_signal(tmp_path / name)
+        assert signal.source["reserved"] == reserved.decode()
+        sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / f"back_{name}")
+        assert (tmp_path / f"back_{name}").read_bytes() == bytes(raw), name
+    signal = sancodec.read_signal(tmp_path / "dev.edf")
+    for k, hostile in enumerate(("EDF+C", "x" * 45, "a\tb", 5, ["24BIT"])):
+        signal.source = {**signal.source, "reserved": hostile}
+        sancodec.write_signal(signal, tmp_path / f"h{k}.edf")
+        assert (tmp_path / f"h{k}.edf").read_bytes()[192:236] == b" " * 44

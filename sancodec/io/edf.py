@@ -21,7 +21,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
-from sancodec.io.edf_patch import Patch, put_back, range_patches, raw_texts, stand_in
+from sancodec.io.edf_patch import Patch, put_back, range_patches, raw_texts, reserved_patch, stand_in
 from sancodec.io.edf_text import header_text, restore_header_text
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
@@ -191,8 +191,10 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
     start = edf.startdate if _has_date(edf) else None
     patient, recording = edf.local_patient_identification, edf.local_recording_identification
     texts = raw_texts(_header_of(held))  # fields past ASCII, which edfio reads as U+FFFD: their bytes
+    reserved = str(getattr(edf, "reserved", ""))
     if texts is not None and len(texts[1]) == len(fields):
         main, own = texts
+        reserved = _as_read(reserved, main["reserved"])
         patient, recording = _as_read(patient, main["patient"]), _as_read(recording, main["recording"])
         fields = [{key: _as_read(value, mine[key]) if key in mine else value for key, value in f.items()}
                   for f, mine in zip(fields, own)]
@@ -204,8 +206,10 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
         "annotations": [[float(a.onset), None if a.duration is None else float(a.duration), str(a.text)]
                         for a in edf.annotations],
     }
-    if not str(getattr(edf, "reserved", "")).startswith(("EDF+", "BDF+")):  # a plain EDF/BDF: no annotation signal
+    if not reserved.startswith(("EDF+", "BDF+")):  # a plain EDF/BDF: no annotation signal
         source["plain"] = True
+        if reserved:  # its reserved field (BioSemi's "24BIT"), which edfio writes blank: put back
+            source["reserved"] = reserved
     return Signal(
         samples=samples, fs=frame * step / duration, channel_names=[f["label"] for f in fields],
         units=[f["physical_dimension"] for f in fields], adc_gain=[_gain(f) for f in fields],
@@ -387,6 +391,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
                 setattr(edf, attribute, text if written is None else written)
     except (ValueError, TypeError) as exc:
         raise SanConfigError(f"{path}: these samples do not make a valid {kind.upper()} file ({exc})") from None
+    if plain and (patch := reserved_patch(source.get("reserved"))) is not None:  # (written blank by edfio)
+        patches.append(patch)
     with temp_folder(path) as tmp:
         written = tmp / path.name
         edf.write(written)
@@ -428,7 +434,7 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
     if not isinstance(source, dict) or source.get("kind") not in DIGITAL_RANGE:
         return {}
     out: dict[str, Any] = {}
-    for key in ("patient", "recording", "startdate_field"):
+    for key in ("patient", "recording", "startdate_field", "reserved"):
         if isinstance(source.get(key), str):
             out[key] = source[key]
     duration = source.get("data_record_duration")

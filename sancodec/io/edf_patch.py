@@ -8,6 +8,9 @@ hands edfio a stand-in of the same length (:func:`stand_in`) and then puts the b
 (:func:`put_back`). Only a field an EDF source's own header held is written so: text from elsewhere (a WFDB
 record's names) past ASCII is refused, as the standard asks.
 
+*A plain file's reserved field* (BioSemi's ``24BIT`` in every BDF, a device's name), which edfio writes blank: put
+back where the file is written plain again (:func:`reserved_patch`).
+
 *Ranges edfio refuses.* A channel whose physical minimum equals its maximum (an exporter's unused channel), or
 whose digital range is empty or does not hold its samples, is read, but edfio writes no such range: the writer
 gives it a stand-in range and puts the source's numbers back (:func:`range_patches`).
@@ -21,11 +24,11 @@ from typing import NamedTuple
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["Patch", "put_back", "range_patches", "raw_texts", "stand_in"]
+__all__ = ["Patch", "put_back", "range_patches", "raw_texts", "reserved_patch", "stand_in"]
 
 HEADER_BYTES = 256  # the fixed part; each signal adds 256 more
 #: the main header's text fields: name, (first byte, bytes)
-MAIN_FIELDS = {"patient": (8, 80), "recording": (88, 80)}
+MAIN_FIELDS = {"patient": (8, 80), "recording": (88, 80), "reserved": (192, 44)}
 #: a signal's text fields: name, (bytes, where its block of ns values starts: bytes a signal before it)
 SIGNAL_FIELDS = {"label": (16, 0), "transducer_type": (80, 16), "physical_dimension": (8, 96),
                  "prefiltering": (80, 136)}
@@ -111,6 +114,16 @@ def stand_in(text: str) -> str | None:
     if text.isascii() or not text.isprintable() or any(ord(ch) > 0xFF for ch in text):
         return None
     return "".join(ch if ch.isascii() else "?" for ch in text)
+
+
+def reserved_patch(text: object) -> Patch | None:
+    """The patch that writes a plain file's ``reserved`` field (a source entry, not trusted) where edfio wrote it
+    blank: text of at most 44 printable Latin-1 characters that does not make the file EDF+ or BDF+ (whose reserved
+    field says so, and which holds an annotation signal this file has none of); None for anything else."""
+    if not isinstance(text, str) or not text or len(text) > MAIN_FIELDS["reserved"][1] or \
+            text.startswith(("EDF+", "BDF+")) or not (text.isascii() and text.isprintable() or stand_in(text)):
+        return None
+    return Patch("reserved", None, "", text)
 
 
 def put_back(path: Path, patches: Sequence[Patch]) -> None:
