@@ -671,6 +671,8 @@ def _latin1(source: Path, target: Path) -> bytes:
         at = raw.index(b"Haagse_Harry")
         put(at, b"Haagse_Harry", "Häagse_Hårry".encode("latin-1"))
     put(256, b"EEG", "EÉG".encode("latin-1"))
+    if raw[256 + 136 * ns : 256 + 136 * ns + 2] == b"HP":  # a no-break space (0xA0), which str.isprintable refuses
+        put(256 + 136 * ns, b"HP", b"H\xa0")
     if raw[256 + 16 * ns : 256 + 16 * ns + 6] == b"AgAgCl":
         put(256 + 16 * ns, b"AgAgCl", "AgAg°l".encode("latin-1"))
     put(256 + 96 * ns, b"uV", b"\xb5V")

@@ -109,9 +109,9 @@ def range_patches(k: int, physical: tuple[float, float], digital: tuple[int, int
 
 def stand_in(text: str) -> str | None:
     """ASCII of ``text``'s length to hand edfio in its place (each character past ASCII as ``?``), where ``text`` is
-    printable and every character one Latin-1 byte (no C1 control, 0x80-0x9F); None where it is ASCII already or
-    holds anything else (left to the writer's own checks)."""
-    if text.isascii() or not text.isprintable() or any(ord(ch) > 0xFF for ch in text):
+    printable and every character one Latin-1 byte (no C1 control, 0x80-0x9F; the no-break space and soft hyphen
+    taken as printable); None where it is ASCII already or holds anything else (left to the writer's own checks)."""
+    if text.isascii() or any(ord(ch) > 0xFF or not (ch.isprintable() or ch in "\xa0\xad") for ch in text):
         return None
     return "".join(ch if ch.isascii() else "?" for ch in text)
 
