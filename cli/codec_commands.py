@@ -217,6 +217,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         raise SanConfigError(f"--processes applies to lossy mode, not {mode}")
     if verify is not None and mode != "lossy":
         raise SanConfigError(f"--verify and --no-verify apply to lossy mode, not {mode} (always checked)")
+    _check_values(mode, max_error, _targets(prdn, snr, bps), effort, frame_len, threads)
     out = _san_path(input, output)
     if not to_stdout:
         check_output(out, force, [] if piped else input_files(input))
@@ -451,6 +452,22 @@ def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None
         listed = achieved if every else [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in channels]
         console.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
                       "(whole record): " + _per_channel(listed, prdn if every else [prdn[c] for c in channels], " %"))
+
+
+def _check_values(mode: str, max_error: float | None, targets: dict[str, float], effort: str,
+                  frame_len: int | None, threads: int | None) -> None:
+    """The library's own checks of ``encode``'s values, made before the output is looked at: a value it refuses is
+    said first (it was found only after "already exists, use --force", which --force then led to)."""
+    from sancodec.codec.lossy import LossyTarget, check_effort
+    from sancodec.codec.pipeline import resolve_threads
+    from sancodec.codec.prepare import check_options
+
+    check_options(mode, max_error, "auto", 1.0, 1 << 16 if frame_len is None else frame_len)
+    if mode == "lossy":
+        LossyTarget(**targets)
+        check_effort(effort)
+    if threads is not None:
+        resolve_threads(threads)
 
 
 def _targets(prdn: float | None, snr: float | None, bps: float | None) -> dict[str, float]:

@@ -998,3 +998,19 @@ def test_binary_output_is_not_written_to_a_terminal(tmp_path):
         said = done.stderr.decode()
         assert done.returncode == 2 and f"-o - writes {what} bytes to standard output, which is a terminal" in said
     assert not (tmp_path / "-").exists()
+
+
+def test_a_bad_value_is_said_before_an_existing_output(tmp_path):
+    """A value the encoder refuses is said first: it was found only after "already exists (use --force)", which
+    --force then led to; and a near-lossless encode without --max-error says what it needs."""
+    rec = copy_record(tmp_path)
+    (tmp_path / "test01_00s.san").write_bytes(b"kept")
+    for args, said in ((["--mode", "near-lossless"], "needs max_error (--max-error): the largest error a sample"),
+                       (["--mode", "lossy"], "exactly one target"),
+                       (["--mode", "lossy", "--prdn", "2", "--effort", "slow"], "must be one of default"),
+                       (["--threads", "0"], "threads (--threads) must be in 1..256"),
+                       (["--frame-len", "3"], "frame_len (--frame-len) must be in 16..16777216")):
+        res = run("encode", rec, *args)
+        assert res.exit_code == 2 and said in res.stderr and "already exists" not in res.stderr, (args, res.output)
+    assert (tmp_path / "test01_00s.san").read_bytes() == b"kept"
+    assert "already exists" in run("encode", rec, "--mode", "lossy", "--prdn", "2").stderr

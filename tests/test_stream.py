@@ -174,7 +174,7 @@ def test_ranges_and_thread_counts_are_whole_numbers(record, tmp_path):
             with pytest.raises(sancodec.SanConfigError, match="whole sample index"):
                 f.read(0, bad)
     for bad in ("2", 2.0):
-        with pytest.raises(sancodec.SanConfigError, match="threads must be a whole number"):
+        with pytest.raises(sancodec.SanConfigError, match=r"threads \(--threads\) must be a whole number"):
             sancodec.decode(data, threads=bad)
 
 

@@ -36,7 +36,7 @@ from sancodec.codec.interchannel import cross_channel_candidate, rebuilt_samples
 from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs
 from sancodec.codec.limits import DecodeLimits
 from sancodec.codec.schema import is_whole
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SanConfigError, SanFormatError, option
 from sancodec.io.wfdb import clip_to_format
 from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
@@ -72,9 +72,9 @@ def resolve_threads(threads: int | None) -> int:
         env = os.environ.get("SANCODEC_THREADS", "")
         threads = int(env) if env.isdigit() else _cores()
     if not is_whole(threads):
-        raise SanConfigError(f"threads must be a whole number, got {threads!r}")
+        raise SanConfigError(f"{option('threads')} must be a whole number, got {threads!r}")
     if not 1 <= int(threads) <= MAX_THREADS:
-        raise SanConfigError(f"threads must be in 1..{MAX_THREADS}, got {threads}")
+        raise SanConfigError(f"{option('threads')} must be in 1..{MAX_THREADS}, got {threads}")
     return int(threads)
 
 

@@ -115,7 +115,10 @@ def check_options(mode: str, max_error: float | None, predictor: str, amplitude_
     if max_error is not None and not is_real(max_error):
         raise SanConfigError(f"{option('max_error')} must be a number, got {max_error!r}")
     if mode == "near-lossless":
-        if max_error is None or not (max_error >= 0) or not math.isfinite(max_error):
+        if max_error is None:
+            raise SanConfigError(f"near-lossless needs {option('max_error')}: the largest error a sample may have, 0 "
+                                 "or more (in the record's digital units; 0 is lossless)")
+        if not (max_error >= 0) or not math.isfinite(max_error):
             raise SanConfigError(f"near-lossless needs {option('max_error')} >= 0, got {max_error!r}")
         if max_error > MAX_ERROR:
             raise SanConfigError(f"{option('max_error')} must be at most 2**40 (what a reader accepts), "
@@ -127,5 +130,5 @@ def check_options(mode: str, max_error: float | None, predictor: str, amplitude_
     if not is_whole(frame_len):
         raise SanConfigError(f"frame length must be a whole number of samples, got {frame_len!r}")
     if not 16 <= frame_len <= (1 << 24):
-        raise SanConfigError(f"frame length must be in 16..16777216, got {frame_len}")
+        raise SanConfigError(f"{option('frame_len')} must be in 16..16777216, got {frame_len}")
     return int(frame_len)
