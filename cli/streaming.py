@@ -159,7 +159,8 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
         head = f.signal_head
         fmts, names = head.get("fmt") or [], head.get("file_name") or []
         if (f.quantum is not None or head.get("samples_per_frame") or not fmts or len(set(fmts)) != 1
-                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1 or _has_source(head)):
+                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1 or _has_source(head)
+                or any(str(n).lower().endswith(".mat") for n in names)):  # (a MATLAB file: io.wfdb writes it)
             return None
         check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
                        *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
@@ -168,10 +169,11 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
 
 
 def _has_source(head: dict) -> bool:
-    """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums, which the
-    streamed writer keeps (``wfdb_stream.write_blocks``); anything more is for the whole-record writers."""
+    """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums and its record
+    line's counter, which the streamed writer keeps (``wfdb_stream.write_blocks``); anything more is for the
+    whole-record writers."""
     source = head.get("source")
-    return bool(source) and not (isinstance(source, dict) and set(source) == {"checksums"})
+    return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter"})
 
 
 def source_of(path: Path) -> object:

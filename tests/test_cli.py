@@ -1014,3 +1014,49 @@ def test_a_bad_value_is_said_before_an_existing_output(tmp_path):
         assert res.exit_code == 2 and said in res.stderr and "already exists" not in res.stderr, (args, res.output)
     assert (tmp_path / "test01_00s.san").read_bytes() == b"kept"
     assert "already exists" in run("encode", rec, "--mode", "lossy", "--prdn", "2").stderr
+
+
+def _matlab_record(folder: Path) -> Path:
+    """A WFDB record whose signals lie in a MATLAB v4 file, as PhysioNet's challenge records are (``a103l.mat
+    16+24``: a 24-byte MATLAB header, then the int16 matrix ``val``, a row a signal), its header as theirs is laid
+    out."""
+    x = np.cumsum(np.random.default_rng(3).integers(-40, 41, (3000, 3)), axis=0).astype("<i2")
+    head = np.array([30, 3, 3000, 0, 4], dtype="<i4").tobytes() + b"val\0"
+    (folder / "ch01.mat").write_bytes(head + x.tobytes())
+    sums = [int(v) for v in x.astype(np.int64).sum(axis=0)]
+    lines = ["ch01 3 250 3000"] + [f"ch01.mat 16+24 200/mV 16 0 {int(x[0, k])} {sums[k] % 65536} 0 {name}"
+                                   for k, name in enumerate(["II", "V", "PLETH"])] + ["#Asystole", "#False alarm"]
+    (folder / "ch01.hea").write_text("\n".join(lines) + "\n")
+    return folder / "ch01"
+
+
+def test_a_record_in_a_matlab_file_comes_back_as_one(tmp_path):
+    """A record whose signals lie in a MATLAB file (PhysioNet's challenge records) was decoded to a .dat: another
+    record's files. Now its .mat comes back byte for byte (the streamed path leaves such a record to the whole-record
+    writer), the .hea too with --keep-header-text; a lossy decode or a choice of channels is a .mat as well, which
+    wfdb-python reads."""
+    import wfdb
+
+    rec = _matlab_record(tmp_path)
+    source = read_signal(rec)
+    for keep in ([], ["--keep-header-text"]):
+        san = tmp_path / f"m{len(keep)}.san"
+        assert run("encode", rec, "-o", san, *keep, "-q").exit_code == 0
+        (tmp_path / f"back{len(keep)}").mkdir()
+        out = tmp_path / f"back{len(keep)}" / "ch01"  # (a kept .hea is written back under the record's own name)
+        res = run("decode", san, "-o", out, "-q")
+        assert res.exit_code == 0 and res.stderr == "", res.output
+        assert sorted(p.name for p in out.parent.iterdir()) == ["ch01.hea", "ch01.mat"]
+        assert out.with_suffix(".mat").read_bytes() == (tmp_path / "ch01.mat").read_bytes()
+        assert np.array_equal(read_signal(out).samples, source.samples)
+    assert (tmp_path / "back1" / "ch01.hea").read_text() == (tmp_path / "ch01.hea").read_text()
+    assert wfdb.rdheader(str(tmp_path / "back0" / "ch01")).byte_offset == [24] * 3
+    assert run("encode", rec, "-o", tmp_path / "l.san", "--mode", "lossy", "--prdn", "5", "-q").exit_code == 0
+    for args, channels in (([], 3), (["--channels", "2"], 1)):
+        out = tmp_path / f"l{channels}"
+        assert run("decode", tmp_path / "l.san", "-o", out, *args, "-q").exit_code == 0
+        record = wfdb.rdrecord(str(out), physical=False)
+        assert record.file_name == [f"{out.name}.mat"] * channels and record.d_signal.shape == (3000, channels)
+    (tmp_path / "back0" / "ch01.hea").unlink()
+    res = run("decode", tmp_path / "m0.san", "-o", tmp_path / "back0" / "ch01", "-q")  # the .mat is an output too
+    assert res.exit_code == 2 and "already exists" in res.stderr

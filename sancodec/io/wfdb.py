@@ -449,6 +449,8 @@ def _signal_file_names(signal: Signal, name: str) -> list[str]:
     c = signal.n_channels
     source = signal.file_name or ["0"] * c
     groups = {f: k for k, f in enumerate(dict.fromkeys(source))}
+    if _in_matlab_file(signal):
+        return [f"{name}.mat"] * c
     if len(groups) == 1:
         return [f"{name}.dat"] * c
     taken = RESERVED_EXTENSIONS - {"dat"} | {a.extension.lower() for a in signal.annotations}
@@ -458,6 +460,30 @@ def _signal_file_names(signal: Signal, name: str) -> list[str]:
                                          for t in tails.values()):
         return [f"{name}{tails[f]}" for f in source]
     return [f"{name}_{groups[f]}.dat" for f in source]
+
+
+MATLAB_HEADER = 24  # bytes of a WFDB .mat signal file's MATLAB v4 header (its 20 and the name "val"), which the
+# header's byte offset skips (``a103l.mat 16+24``)
+
+
+def _in_matlab_file(signal: Signal) -> bool:
+    """Whether ``signal`` came from a WFDB record whose signals lie in one MATLAB v4 file, format 16 (PhysioNet's
+    challenge records: ``a103l.mat 16+24``), one sample a frame: written back as such a file (:func:`_as_matlab`)."""
+    names = signal.file_name or []
+    return signal.is_digital and signal.fmt is not None and signal.frame_size == 1 and len(set(names)) == 1 and \
+        str(names[0]).lower().endswith(".mat") and all(f == "16" for f in signal.fmt) and \
+        signal.n_channels < 1 << 31 and signal.n_samples < 1 << 31
+
+
+def _as_matlab(path: Path, channels: int, samples: int) -> None:
+    """The format 16 signal file wfdb-python wrote at ``path`` as WFDB's MATLAB one: a MATLAB v4 matrix ``val`` of
+    int16 (type 30), one row a signal and one column a sample (column-major: the same interleaved values), its
+    :data:`MATLAB_HEADER` bytes before them."""
+    data = path.read_bytes()
+    if len(data) != 2 * channels * samples:
+        raise SanFormatError(f"{path.name}: wfdb wrote {len(data)} bytes, not {2 * channels * samples}")
+    head = np.array([30, channels, samples, 0, 4], dtype="<i4").tobytes() + b"val\0"
+    path.write_bytes(head + data)
 
 
 def _is_multisegment(signal: Signal) -> bool:
@@ -613,9 +639,14 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
         rec.init_value = [int(v) for v in signal.samples[0]]
         rec.block_size = [0] * c
         rec.wrsamp(expanded=frame > 1, write_dir=str(folder))
+        again = False  # the header written again, with what wrsamp does not write
+        if _in_matlab_file(signal):  # (the samples wrsamp wrote, behind a MATLAB header its byte offsets skip)
+            _as_matlab(folder / f"{name}.mat", c, signal.n_samples)
+            rec.byte_offset, again = [MATLAB_HEADER] * c, True
         kept = kept_checksums(signal.source, signal.samples.sum(axis=0, dtype=np.int64)) if frame == 1 else None
         if kept is not None and kept != list(rec.checksum):  # (wrsamp gives every channel its samples' own)
-            rec.checksum = kept
+            rec.checksum, again = kept, True
+        if again:
             rec.wrheader(write_dir=str(folder), expanded=False)
     else:
         wfdb.wrsamp(name, fs=signal.fs, units=list(signal.units), sig_name=names,
