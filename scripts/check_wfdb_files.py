@@ -8,9 +8,9 @@ Run: .venv/bin/python scripts/check_wfdb_files.py [--data-dir ../shared/data]
 Per record: the .san's bytes without and with the text, then each written file, "same" or "differs", or "not the
 source's name" (one the source holds under another name). A record whose signals sit in several files keeps
 their names after its own (PTB's .xyz, mixedsignals' _e/_p/_r: ``io.wfdb._signal_file_names``), one in a MATLAB
-file its .mat (a103l's); formats wfdb-python
-cannot write (8, 61, 160, 310, 311) are written as 16, and a skewed signal with its skew applied: their headers then
-say otherwise, and wfdb-python's own is written. FLAC formats (508-524) are written by wfdb-python's FLAC encoder:
+file its .mat (a103l's); the formats wfdb-python reads but does not write (8, 61, 160, 310, 311) are written by
+``io.wfdb_formats``; a skewed signal is written with its skew applied: its header then says otherwise, and
+wfdb-python's own is written. FLAC formats (508-524) are written by wfdb-python's FLAC encoder:
 the same samples and header, and other bytes where the encoder's choices differ.
 """
 

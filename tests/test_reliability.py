@@ -201,6 +201,40 @@ def test_format_8_first_differences_round_trip_and_every_binary_format(tmp_path)
     np.testing.assert_array_equal(read_signal(tmp_path / "back").samples, sig.samples)
 
 
+def test_every_binary_format_comes_back_in_its_own_format_byte_for_byte(tmp_path, caplog):
+    """The formats wfdb-python reads but does not write (8, 61, 160, 310, 311) were written back as format 16, with a
+    warning: other signal files, another header. Now encoded in their own (``io.wfdb_formats``): every signal file of
+    binformats comes back byte for byte, its header says the same formats, and with --keep-header-text is the very
+    text. A lossy decode is written in a format where it holds the samples (format 8's steps, 310's 10 bits), else
+    as 16 with the warning."""
+    import logging
+
+    import wfdb
+
+    for keep in ([], ["--keep-header-text"]):
+        san = tmp_path / f"b{len(keep)}.san"
+        assert run("encode", DATA / "binformats", "-o", san, *keep, "-q").exit_code == 0
+        (tmp_path / f"o{len(keep)}").mkdir()
+        out = tmp_path / f"o{len(keep)}" / "binformats"
+        assert run("decode", san, "-o", out, "-q").exit_code == 0
+        for k in range(10):
+            assert (out.parent / f"binformats.d{k}").read_bytes() == (DATA / f"binformats.d{k}").read_bytes(), k
+    assert wfdb.rdheader(str(tmp_path / "o0" / "binformats")).fmt == wfdb.rdheader(str(DATA / "binformats")).fmt
+    assert (tmp_path / "o1" / "binformats.hea").read_text() == (DATA / "binformats.hea").read_text()
+    sig = read_signal(DATA / "binformats")
+    lossy = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=1))
+    from sancodec.io.wfdb_formats import holds
+
+    expected = [f if f not in ("8", "61", "160", "310", "311") or holds(f, lossy.samples[:, [k]]) else
+                ("32" if abs(lossy.samples[:, k]).max() > 32767 else "16") for k, f in enumerate(sig.fmt)]
+    with caplog.at_level(logging.WARNING, logger="sancodec"):
+        sancodec.write_signal(lossy, tmp_path / "lossy", format="wfdb")
+    assert wfdb.rdheader(str(tmp_path / "lossy")).fmt == expected
+    said = [r for r in caplog.records if "cannot hold these samples" in r.getMessage()]
+    assert len(said) == sum(a != b for a, b in zip(expected, sig.fmt)) > 0
+    np.testing.assert_array_equal(read_signal(tmp_path / "lossy").samples, lossy.samples)
+
+
 def test_int64_with_a_spread_of_2_to_the_41_round_trips(tmp_path):
     x = np.array([[0], [1 << 41], [3], [(1 << 41) - 5]] * 8, dtype=np.int64)
     sig = Signal(x, 10.0, ["a"], ["NU"])

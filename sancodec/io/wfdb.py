@@ -23,7 +23,7 @@ import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
-from sancodec.io import wfdb_multi
+from sancodec.io import wfdb_formats, wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import (
     RECORD_NAME,
@@ -85,7 +85,11 @@ def _writable_format(fmt: str, values: np.ndarray) -> str:
         return fmt
     wide = values.size and (values.min() < -32768 or values.max() > 32767)
     target = "32" if wide else "16"
-    log.warning("WFDB format %s cannot be written by wfdb-python; writing format %s instead", fmt, target)
+    if fmt in wfdb_formats.FORMATS:  # (written by io.wfdb_formats where it holds them)
+        log.warning("WFDB format %s cannot hold these samples (a lossy decode's, past its range or its steps); "
+                    "writing format %s instead", fmt, target)
+    else:
+        log.warning("WFDB format %s cannot be written; writing format %s instead", fmt, target)
     return target
 
 
@@ -462,6 +466,23 @@ def _signal_file_names(signal: Signal, name: str) -> list[str]:
     return [f"{name}_{groups[f]}.dat" for f in source]
 
 
+def _own_formats(signal: Signal, files: Sequence[str]) -> dict[str, str]:
+    """The signal files of ``signal`` (``files``, one a channel) in a format wfdb-python reads but does not write
+    (``wfdb_formats.FORMATS``: 8, 61, 160, 310, 311) that holds their samples, and that format: written by
+    ``wfdb_formats.encode``, where they were written as format 16 (one sample a frame only; a file that does not
+    hold its samples is still written so, with a warning)."""
+    if signal.frame_size != 1 or signal.fmt is None:
+        return {}
+    own = {}
+    for file in dict.fromkeys(files):
+        channels = [i for i, f in enumerate(files) if f == file]
+        fmts = {str(signal.fmt[i]) for i in channels}
+        fmt = next(iter(fmts))
+        if len(fmts) == 1 and fmt in wfdb_formats.FORMATS and wfdb_formats.holds(fmt, signal.samples[:, channels]):
+            own[file] = fmt
+    return own
+
+
 MATLAB_HEADER = 24  # bytes of a WFDB .mat signal file's MATLAB v4 header (its 20 and the name "val"), which the
 # header's byte offset skips (``a103l.mat 16+24``)
 
@@ -619,11 +640,14 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
     if signal.is_digital and signal.fmt is not None:
         signal.check_frames(name)
         frame = signal.frame_size
+        files = _signal_file_names(signal, name)
+        own = _own_formats(signal, files)  # each file wfdb-python cannot write but io.wfdb_formats can, by name
         rec = wfdb.Record(
             record_name=name, n_sig=c, fs=signal.fs / frame, sig_len=signal.n_samples // frame,
             base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
-            file_name=_signal_file_names(signal, name),
-            fmt=[_writable_format(f, signal.samples[:, i]) for i, f in enumerate(signal.fmt)],
+            file_name=files,
+            fmt=["16" if files[i] in own else _writable_format(f, signal.samples[:, i])
+                 for i, f in enumerate(signal.fmt)],
             adc_gain=list(signal.adc_gain or [200.0] * c),
             baseline=list(signal.baseline or [0] * c), units=list(signal.units),
             sig_name=names, adc_res=list(signal.adc_res or [0] * c),
@@ -640,6 +664,10 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
         rec.block_size = [0] * c
         rec.wrsamp(expanded=frame > 1, write_dir=str(folder))
         again = False  # the header written again, with what wrsamp does not write
+        for file, fmt in own.items():  # (written as format 16 by wrsamp: in its own format here)
+            channels = [i for i, f in enumerate(files) if f == file]
+            (folder / file).write_bytes(wfdb_formats.encode(fmt, signal.samples[:, channels]))
+            rec.fmt, again = [fmt if files[i] == file else f for i, f in enumerate(rec.fmt)], True
         if _in_matlab_file(signal):  # (the samples wrsamp wrote, behind a MATLAB header its byte offsets skip)
             _as_matlab(folder / f"{name}.mat", c, signal.n_samples)
             rec.byte_offset, again = [MATLAB_HEADER] * c, True
