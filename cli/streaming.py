@@ -169,11 +169,11 @@ def stream_decode(source: Path, target: Path, spec, limits, threads: int | None,
 
 
 def _has_source(head: dict) -> bool:
-    """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums and its record
-    line's counter, which the streamed writer keeps (``wfdb_stream.write_blocks``); anything more is for the
-    whole-record writers."""
+    """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums, its record
+    line's counter and its initial values, which the streamed writer keeps (``wfdb_stream.write_blocks``); anything
+    more is for the whole-record writers."""
     source = head.get("source")
-    return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter"})
+    return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
 
 
 def source_of(path: Path) -> object:

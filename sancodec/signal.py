@@ -357,8 +357,8 @@ class Signal:
             if head.get(key) is not None:
                 head[key] = [head[key][c] for c in channels]
         samples = self.samples[:, channels]
-        for key in ("signals", "checksums", "negative_zeros"):  # an EDF's signal headers; a damaged WFDB record's
-            # checksums (io.wfdb); a decimal source's negative zeros (io.decimals)
+        for key in ("signals", "checksums", "negative_zeros", "init_values"):  # an EDF's signal headers; a damaged
+            # WFDB record's checksums, a WFDB header's initial values (io.wfdb); a decimal source's negative zeros
             each = (head.get("source") or {}).get(key)
             if isinstance(each, list) and len(each) == self.n_channels:
                 head["source"] = {**head["source"], key: [each[c] for c in channels]}
@@ -396,7 +396,8 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
                                         for a in header.get("annotations", [])]}
     source = header.get("source")
-    whole = ("checksums", *KEPT_TEXTS)  # a damaged record's checksums, a kept header text: of the whole record
+    whole = ("checksums", "init_values", *KEPT_TEXTS)  # a damaged record's checksums, its header's initial values
+    # (of its first samples), a kept header text: of the whole record
     if isinstance(source, dict) and set(whole) & set(source):
         header["source"] = source = {k: v for k, v in source.items() if k not in whole}
     if isinstance(source, dict) and "negative_zeros" in source:  # a decimal source's: re-based to the rows kept

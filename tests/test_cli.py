@@ -1060,3 +1060,30 @@ def test_a_record_in_a_matlab_file_comes_back_as_one(tmp_path):
     (tmp_path / "back0" / "ch01.hea").unlink()
     res = run("decode", tmp_path / "m0.san", "-o", tmp_path / "back0" / "ch01", "-q")  # the .mat is an output too
     assert res.exit_code == 2 and "already exists" in res.stderr
+
+
+def test_a_headers_initial_values_come_back(tmp_path):
+    """A header's initial value that is not its channel's first sample (a record that starts with an invalid sample:
+    mixedsignals says 0 for -32768) was written as the first sample. Now kept: streamed or whole, lossless or lossy,
+    a choice of channels; a range starts at its own first sample; a hostile entry is passed over."""
+    import wfdb
+
+    rec = copy_record(tmp_path, "100_3chan")
+    hea = tmp_path / "100_3chan.hea"
+    hea.write_text(hea.read_text().replace("11 1024 1011 63954 0 II", "11 1024 0 63954 0 II"))
+    first = [int(v) for v in read_signal(rec).samples[0]]
+    assert first[1] == 1011
+    for encode in ([], ["--channels", "0,1,2"], ["--mode", "lossy", "--prdn", "5"]):  # streamed, whole, lossy
+        san = tmp_path / f"e{len(encode)}.san"
+        assert run("encode", rec, "-o", san, *encode, "-q").exit_code == 0
+        for decode, inits in (([], [first[0], 0, first[2]]), (["--channels", "1,0"], [0, first[0]])):
+            out = tmp_path / f"back{len(encode)}{len(decode)}"
+            assert run("decode", san, "-o", out, *decode, "-q").exit_code == 0
+            assert wfdb.rdheader(str(out)).init_value == inits
+    assert run("decode", tmp_path / "e0.san", "-o", tmp_path / "part", "--start", "10", "-q").exit_code == 0
+    assert wfdb.rdheader(str(tmp_path / "part")).init_value == [int(v) for v in read_signal(rec).samples[10]]
+    signal = read_signal(rec)
+    for k, hostile in enumerate(([1, 2], [0.5, 1, 2], [2**40, 0, 0], "0", [True, 0, 0])):
+        signal.source = {**signal.source, "init_values": hostile}
+        write_signal(signal, tmp_path / f"h{k}")
+        assert wfdb.rdheader(str(tmp_path / f"h{k}")).init_value == first

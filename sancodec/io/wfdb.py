@@ -252,6 +252,8 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
     """A Signal of ``samples`` with every header field of the WFDB record ``rec``."""
     frame = frame_rows(spf)
     counter = record_counter(rec)
+    inits = _header_inits(rec, samples)
+    source = {**({} if counter is None else {"counter": counter}), **({} if inits is None else {"init_values": inits})}
     return Signal(
         samples=samples,
         samples_per_frame=spf if frame > 1 else None,
@@ -269,8 +271,33 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         base_date=None if rec.base_date is None else rec.base_date.isoformat(),
         record_name=str(rec.record_name),
         annotations=annotations,
-        source=None if counter is None else {"counter": counter},
+        source=source or None,
     )
+
+
+def _header_inits(rec, samples: np.ndarray) -> list[int] | None:  # rec: a wfdb Record
+    """The header's initial values where one is not its channel's first sample (a record that starts with an invalid
+    sample, mixedsignals' header saying 0 for it), as the source entry ``init_values`` (each channel's, its first
+    sample where the header gives none); None where each is its first sample, as a writer writes them."""
+    given = list(getattr(rec, "init_value", None) or [])
+    if len(given) != samples.shape[1] or not len(samples):
+        return None
+    first = [int(v) for v in samples[0]]
+    inits = [f if g is None else int(g) for g, f in zip(given, first)]
+    return inits if inits != first else None
+
+
+def kept_inits(source: object, first: Sequence[int], fmts: Sequence[str]) -> list[int]:
+    """The initial values a written record's header gives its channels whose first samples are ``first``: each its
+    source's (``init_values``, :func:`_header_inits`) where the source kept them, else its first sample, and its
+    first sample in format 8, whose differences start from it (``wfdb_formats``). A ``.san`` header is not trusted:
+    anything but a list of integers within 32 bits, one a channel, is passed over."""
+    own = [int(v) for v in first]
+    kept = source.get("init_values") if isinstance(source, dict) else None
+    if not isinstance(kept, list) or len(kept) != len(own) or \
+            not all(type(v) is int and -(1 << 31) <= v < 1 << 31 for v in kept):
+        return own
+    return [o if str(f) == "8" else k for k, o, f in zip(kept, own, fmts)]
 
 
 MAX_COUNTER = 1e15  # a record's counter frequency (Hz) and base counter value, at most (in magnitude)
@@ -660,7 +687,7 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
             rec.e_d_signal = [signal.samples[::step, k].astype(np.int64)
                               for k, step in enumerate(signal.sample_steps())]
         rec.set_d_features(expanded=frame > 1, do_adc=False)
-        rec.init_value = [int(v) for v in signal.samples[0]]
+        rec.init_value = kept_inits(signal.source, signal.samples[0], rec.fmt)
         rec.block_size = [0] * c
         rec.wrsamp(expanded=frame > 1, write_dir=str(folder))
         again = False  # the header written again, with what wrsamp does not write

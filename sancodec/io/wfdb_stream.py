@@ -27,6 +27,7 @@ from sancodec.io.wfdb import (
     counter_fields,
     described_signals,
     kept_checksums,
+    kept_inits,
     record_annotations,
     signal_from_record,
     write_annotations,
@@ -62,9 +63,11 @@ def stream_header(base: Path) -> Any | None:
 
 
 def like_signal(base: Path, head: Any) -> Signal:
-    """A one-row Signal carrying the record's metadata and annotations (what the .san header holds)."""
-    return signal_from_record(head, np.zeros((1, head.n_sig), dtype=np.int16), [1] * head.n_sig,
-                              record_annotations(base))
+    """A one-row Signal carrying the record's metadata and annotations (what the .san header holds): its row the
+    record's first, whose values the header's initial values are weighed against (``io.wfdb``'s ``init_values``)."""
+    first = next(iter(read_blocks(base, head, 2)), None)
+    row = np.zeros((1, head.n_sig), dtype=np.int16) if first is None else np.asarray(first[:1], dtype=np.int16)
+    return signal_from_record(head, row, [1] * head.n_sig, record_annotations(base))
 
 
 def _decode(raw: bytes, fmt: str) -> np.ndarray:
@@ -145,7 +148,8 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
             units=list(like.units), sig_name=writable_names(like.channel_names), adc_res=list(like.adc_res or [0] * c),
             adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
             base_time=_time(like.base_time, "time"), base_date=_time(like.base_date, "date"),
-            init_value=[int(v) for v in first], checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
+            init_value=kept_inits(head.get("source"), first, [fmt] * c),
+            checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
             **counter_fields(head.get("source")),
         )
         rec.wrheader(write_dir=str(tmp))
