@@ -4,7 +4,8 @@ An EDF case writes a small EDF or BDF file with edfio (EDF+ with an annotation n
 its header fields as exporters fill them: text with Latin-1 bytes (0xB5 for µ, umlauts, a no-break space, a C1
 control), a reserved field, a physical maximum equal to its minimum, a digital maximum that leaves out samples.
 A WFDB case writes a small record (formats 16, 24, 32, 80, 8, 61, 160, 310, 311) whose signals may share a name or
-have none, with or without a counter frequency, base time and date, and comments. Each file is read, encoded
+have none, with or without a counter frequency, base time and date, initial values other than the first
+samples, and comments. Each file is read, encoded
 (lossless, now and then lossy) and decoded, and the decode written back in the source's format. A case passes
 when reading or writing returns or raises a ``SancodecError``; anything else is a crash. Counted besides: the
 lossless EDF files written back byte for byte, and the WFDB records whose header fields (wfdb-python's reading of
@@ -93,7 +94,8 @@ def _wfdb_record(rng: random.Random, folder: Path, case: int) -> Path:
                       file_name=["r.dat"] * c, fmt=[fmt] * c, adc_gain=[rng.choice([200.0, 12.5])] * c,
                       baseline=[rng.choice([0, -7])] * c, units=[rng.choice(["mV", "mmHg", "NU"])] * c,
                       sig_name=[f"s{k}" for k in range(c)], adc_res=[12] * c, adc_zero=[0] * c,
-                      comments=rng.choice([[], ["age: 54"]]), init_value=[int(v) for v in x[0]],
+                      comments=rng.choice([[], ["age: 54"]]),
+                      init_value=[int(v) if fmt == "8" or rng.random() < 0.7 else 0 for v in x[0]],  # (8: its start)
                       checksum=[int(v) % 65536 for v in x.sum(axis=0)], block_size=[0] * c)
     if rng.random() < 0.3:
         rec.counter_freq, rec.base_counter = rng.choice([100, 999.56]), rng.choice([None, 5, 12.25])
