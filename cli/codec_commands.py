@@ -100,6 +100,12 @@ def _source_text(source: object) -> str:
     kept = source.get("checksums")  # a damaged WFDB record's (io.wfdb.warn_checksums)
     missed = sum(1 for pair in kept if pair is not None) if isinstance(kept, list) else 0
     text += f"; {missed} channel(s) whose samples miss the header's checksum, kept" if missed else ""
+    from sancodec.io.wfdb import kept_counter
+
+    counter = kept_counter(source)  # a WFDB record line's counter (io.wfdb.record_counter)
+    if counter is not None:
+        text += f"; counter {counter[0]:g} Hz" + (f", base {counter[1]:g}" if len(counter) > 1 else "")
+    text += "; header's initial values kept" if isinstance(source.get("init_values"), list) else ""
     hea = source.get("hea")  # encode --keep-header-text (io.wfdb_text, io.edf_text)
     text += f"; its .hea text kept ({len(hea)} characters)" if isinstance(hea, str) else ""
     edf = source.get("edf_header")

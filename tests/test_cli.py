@@ -316,6 +316,7 @@ def test_a_record_counter_comes_back(tmp_path):
             res = run("decode", san, "-o", out, *decode, "-q")
             assert res.exit_code == 0 and res.stderr == "", res.output
             assert (tmp_path / f"{out.name}.hea").read_text().splitlines()[0] == f"{out.name} {line}"
+        assert "counter 100 Hz, base 5" in " ".join(run("info", san).stdout.replace("│", " ").split())
     assert (tmp_path / "back00.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
 
 
@@ -1080,6 +1081,7 @@ def test_a_headers_initial_values_come_back(tmp_path):
             out = tmp_path / f"back{len(encode)}{len(decode)}"
             assert run("decode", san, "-o", out, *decode, "-q").exit_code == 0
             assert wfdb.rdheader(str(out)).init_value == inits
+        assert "header's initial values kept" in " ".join(run("info", san).stdout.replace("│", " ").split())
     assert run("decode", tmp_path / "e0.san", "-o", tmp_path / "part", "--start", "10", "-q").exit_code == 0
     assert wfdb.rdheader(str(tmp_path / "part")).init_value == [int(v) for v in read_signal(rec).samples[10]]
     signal = read_signal(rec)
