@@ -778,3 +778,50 @@ def test_a_plain_files_reserved_field_comes_back(tmp_path):
         signal.source = {**signal.source, "reserved": hostile}
         sancodec.write_signal(signal, tmp_path / f"h{k}.edf")
         assert (tmp_path / f"h{k}.edf").read_bytes()[192:236] == b" " * 44
+
+
+def _annotation_moved(source: Path, target: Path, to: int) -> bytes:
+    """``source`` (edfio's layout: its annotation signal last) with that signal at place ``to``: each header field's
+    block and each data record reordered alike, as another writer lays the file out."""
+    raw = source.read_bytes()
+    ns, records = int(raw[252:256]), int(raw[236:244])
+    order = [*range(to), ns - 1, *range(to, ns - 1)]
+    out, at, counts = bytearray(raw[:256]), 256, []
+    for width in (16, 80, 8, 8, 8, 8, 8, 80, 8, 32):
+        block = [raw[at + width * k : at + width * (k + 1)] for k in range(ns)]
+        counts = [int(b) for b in block] if width == 8 and at == 256 + 216 * ns else counts
+        out += b"".join(block[k] for k in order)
+        at += width * ns
+    size = 3 if raw[:1] == b"\xff" else 2
+    for r in range(records):
+        parts, here = [], at + r * size * sum(counts)
+        for n in counts:
+            parts.append(raw[here : here + size * n])
+            here += size * n
+        out += b"".join(parts[k] for k in order)
+    target.write_bytes(bytes(out))
+    return bytes(out)
+
+
+def test_an_annotation_signal_not_last_keeps_its_place(tmp_path):
+    """EDF+ lets the annotation signal stand anywhere; edfio writes it last, so a file with it first or between the
+    data signals came back reordered. Its place is now kept (``annotation_at``) and the written file put back in that
+    order: byte for byte, EDF+ and BDF+. A hostile place is passed over (the signal last)."""
+    _edf_plus(tmp_path / "psg.edf")
+    t = np.arange(2560)
+    edfio.Bdf([edfio.BdfSignal(np.sin(t / 10) * 100, 256, label="A1", physical_range=(-200, 200)),
+               edfio.BdfSignal(np.cos(t / 7) * 90, 256, label="A2", physical_range=(-200, 200))],
+              annotations=[edfio.EdfAnnotation(2.0, None, "x")]).write(tmp_path / "two.bdf")
+    for name, to in (("psg.edf", 0), ("psg.edf", 1), ("two.bdf", 0), ("two.bdf", 1)):
+        raw = _annotation_moved(tmp_path / name, tmp_path / f"at{to}_{name}", to)
+        signal = sancodec.read_signal(tmp_path / f"at{to}_{name}")
+        assert signal.source["annotation_at"] == to
+        out = tmp_path / f"back{to}_{name}"
+        sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), out)
+        assert out.read_bytes() == raw, (name, to)
+    assert "annotation_at" not in sancodec.read_signal(tmp_path / "psg.edf").source
+    signal = sancodec.read_signal(tmp_path / "at0_psg.edf")
+    for k, hostile in enumerate((2, -1, 99, True, "0")):
+        signal.source = {**signal.source, "annotation_at": hostile}
+        sancodec.write_signal(signal, tmp_path / f"h{k}.edf")
+        assert (tmp_path / f"h{k}.edf").read_bytes() == (tmp_path / "psg.edf").read_bytes()

@@ -21,7 +21,16 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
-from sancodec.io.edf_patch import Patch, put_back, range_patches, raw_texts, reserved_patch, stand_in
+from sancodec.io.edf_patch import (
+    Patch,
+    annotation_place,
+    move_annotation_signal,
+    put_back,
+    range_patches,
+    raw_texts,
+    reserved_patch,
+    stand_in,
+)
 from sancodec.io.edf_text import header_text, restore_header_text
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
@@ -190,7 +199,8 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
     fields = [_signal_fields(s) for s in signals]
     start = edf.startdate if _has_date(edf) else None
     patient, recording = edf.local_patient_identification, edf.local_recording_identification
-    texts = raw_texts(_header_of(held))  # fields past ASCII, which edfio reads as U+FFFD: their bytes
+    header = _header_of(held)
+    texts = raw_texts(header)  # fields past ASCII, which edfio reads as U+FFFD: their bytes
     reserved = str(getattr(edf, "reserved", ""))
     if texts is not None and len(texts[1]) == len(fields):
         main, own = texts
@@ -210,6 +220,8 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
         source["plain"] = True
         if reserved:  # its reserved field (BioSemi's "24BIT"), which edfio writes blank: put back
             source["reserved"] = reserved
+    elif (place := annotation_place(header)) is not None:  # its annotation signal not last, where edfio writes it
+        source["annotation_at"] = place
     return Signal(
         samples=samples, fs=frame * step / duration, channel_names=[f["label"] for f in fields],
         units=[f["physical_dimension"] for f in fields], adc_gain=[_gain(f) for f in fields],
@@ -397,6 +409,9 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
         written = tmp / path.name
         edf.write(written)
         put_back(written, patches)
+        place = source.get("annotation_at")
+        if not plain and type(place) is int and 0 <= place < len(built):  # (the source's place for it)
+            move_annotation_signal(written, place, 3 if kind == "bdf" else 2)
         if not pad:  # a kept header where edfio reads the file with it as with its own (--keep-header-text)
             restore_header_text(signal.source, written)
         back = read_edf(written)
@@ -434,6 +449,8 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
     if not isinstance(source, dict) or source.get("kind") not in DIGITAL_RANGE:
         return {}
     out: dict[str, Any] = {}
+    if type(source.get("annotation_at")) is int:
+        out["annotation_at"] = source["annotation_at"]
     for key in ("patient", "recording", "startdate_field", "reserved"):
         if isinstance(source.get(key), str):
             out[key] = source[key]

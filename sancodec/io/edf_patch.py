@@ -11,6 +11,10 @@ record's names) past ASCII is refused, as the standard asks.
 *A plain file's reserved field* (BioSemi's ``24BIT`` in every BDF, a device's name), which edfio writes blank: put
 back where the file is written plain again (:func:`reserved_patch`).
 
+*Where the annotation signal is.* EDF+ lets its annotation signal stand anywhere among the signals; edfio writes it
+last: the place of a source's that was not is kept (:func:`annotation_place`) and the written file's signals put
+back in that order (:func:`move_annotation_signal`).
+
 *Ranges edfio refuses.* A channel whose physical minimum equals its maximum (an exporter's unused channel), or
 whose digital range is empty or does not hold its samples, is read, but edfio writes no such range: the writer
 gives it a stand-in range and puts the source's numbers back (:func:`range_patches`).
@@ -24,7 +28,8 @@ from typing import NamedTuple
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["Patch", "put_back", "range_patches", "raw_texts", "reserved_patch", "stand_in"]
+__all__ = ["Patch", "annotation_place", "move_annotation_signal", "put_back", "range_patches", "raw_texts",
+           "reserved_patch", "stand_in"]
 
 HEADER_BYTES = 256  # the fixed part; each signal adds 256 more
 #: the main header's text fields: name, (first byte, bytes)
@@ -147,3 +152,64 @@ def put_back(path: Path, patches: Sequence[Patch]) -> None:
                 raise SanFormatError(f"{path}: the {patch.field.replace('_', ' ')} was not written where expected")
             f.seek(at)
             f.write(patch.text.encode("latin-1").ljust(size))
+
+
+_WIDTHS = (16, 80, 8, 8, 8, 8, 8, 80, 8, 32)  # each signal's header fields, in their order: label ... reserved
+_SAMPLES_AT = 8  # which of them is the samples in a data record
+
+
+def annotation_place(header: bytes) -> int | None:
+    """Where among its signals a file's one annotation signal stands, from ``header`` (its first bytes), where that
+    is not last (where edfio writes it); None where it is last, absent, not alone, or the header does not parse."""
+    try:
+        ns = int(header[252:256].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not 1 < ns <= 1 << 16 or len(header) < HEADER_BYTES * (ns + 1):
+        return None
+    labels = [header[HEADER_BYTES + 16 * k : HEADER_BYTES + 16 * k + 16].rstrip() for k in range(ns)]
+    places = [k for k, label in enumerate(labels) if label in _ANNOTATION_LABELS]
+    return places[0] if len(places) == 1 and places[0] != ns - 1 else None
+
+
+def move_annotation_signal(path: Path, to: int, sample_bytes: int) -> bool:
+    """The file at ``path`` as edfio wrote it (its annotation signal last) with that signal moved to place ``to``,
+    each header field's block and each data record's samples reordered alike (``sample_bytes``: 2 for EDF, 3 for
+    BDF); whether it was moved (not where ``to`` is past the data signals or the file's layout does not parse). The
+    records are copied one at a time into a file beside it, which then takes its place."""
+    with open(path, "rb") as f:
+        head = f.read(HEADER_BYTES)
+        try:
+            ns, records = int(head[252:256].decode("ascii")), int(head[236:244].decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            return False
+        if not 0 <= to < ns - 1 or records < 0:
+            return False
+        fields = f.read(HEADER_BYTES * ns)
+        order = [*range(to), ns - 1, *range(to, ns - 1)]
+        blocks, at = [], 0
+        for width in _WIDTHS:
+            block = [fields[at + width * k : at + width * (k + 1)] for k in range(ns)]
+            blocks.append(block)
+            at += width * ns
+        try:
+            counts = [int(v.decode("ascii")) for v in blocks[_SAMPLES_AT]]
+        except (UnicodeDecodeError, ValueError):
+            return False
+        sizes = [sample_bytes * n for n in counts]
+        moved = path.with_name(path.name + ".moved")
+        with open(moved, "wb") as out:
+            out.write(head + b"".join(b"".join(block[k] for k in order) for block in blocks))
+            for _ in range(records):
+                record = f.read(sum(sizes))
+                if len(record) != sum(sizes):
+                    moved.unlink()
+                    raise SanFormatError(f"{path}: edfio wrote fewer data records than its header says")
+                parts, at = [], 0
+                for size in sizes:
+                    parts.append(record[at : at + size])
+                    at += size
+                out.write(b"".join(parts[k] for k in order))
+            out.write(f.read())
+    moved.replace(path)
+    return True
