@@ -58,15 +58,22 @@ def _decoded(raw: bytes) -> str:
     return raw.rstrip(_EDFIO_STRIPS).decode("latin-1")
 
 
-def raw_texts(header: bytes) -> tuple[dict[str, str], list[dict[str, str]]] | None:
-    """The main header's text fields and each data signal's (EDF+'s annotation signals left out, as edfio leaves
-    them out of its signals) from ``header``, the file's first bytes; None where ``header`` is too short or its
-    signal count does not parse (edfio says what is wrong)."""
+def _signal_count(header: bytes, least: int) -> int | None:
+    """The count of signals ``header`` (a file's first bytes) declares, where it parses, is ``least`` to 2^16, and
+    ``header`` holds every signal's fields; else None."""
     try:
         ns = int(header[252:256].decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
         return None
-    if not 0 < ns <= 1 << 16 or len(header) < HEADER_BYTES * (ns + 1):
+    return ns if least <= ns <= 1 << 16 and len(header) >= HEADER_BYTES * (ns + 1) else None
+
+
+def raw_texts(header: bytes) -> tuple[dict[str, str], list[dict[str, str]]] | None:
+    """The main header's text fields and each data signal's (EDF+'s annotation signals left out, as edfio leaves
+    them out of its signals) from ``header``, the file's first bytes; None where ``header`` is too short or its
+    signal count does not parse (edfio says what is wrong)."""
+    ns = _signal_count(header, 1)
+    if ns is None:
         return None
     main = {name: _decoded(header[at : at + size]) for name, (at, size) in MAIN_FIELDS.items()}
     signals = []
@@ -161,11 +168,8 @@ _SAMPLES_AT = 8  # which of them is the samples in a data record
 def annotation_place(header: bytes) -> int | None:
     """Where among its signals a file's one annotation signal stands, from ``header`` (its first bytes), where that
     is not last (where edfio writes it); None where it is last, absent, not alone, or the header does not parse."""
-    try:
-        ns = int(header[252:256].decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not 1 < ns <= 1 << 16 or len(header) < HEADER_BYTES * (ns + 1):
+    ns = _signal_count(header, 2)
+    if ns is None:
         return None
     labels = [header[HEADER_BYTES + 16 * k : HEADER_BYTES + 16 * k + 16].rstrip() for k in range(ns)]
     places = [k for k, label in enumerate(labels) if label in _ANNOTATION_LABELS]
