@@ -2,7 +2,8 @@
 
 An EDF case writes a small EDF or BDF file with edfio (EDF+ with an annotation now and then) and overwrites a few of
 its header fields as exporters fill them: text with Latin-1 bytes (0xB5 for µ, umlauts, a no-break space, a C1
-control), a reserved field, a physical maximum equal to its minimum, a digital maximum that leaves out samples.
+control), a reserved field, a physical maximum equal to its minimum, a digital maximum that leaves out samples; and
+now and then its annotation signal moved before the data signals.
 A WFDB case writes a small record (formats 16, 24, 32, 80, 8, 61, 160, 310, 311) whose signals may share a name or
 have none, with or without a counter frequency, base time and date, initial values other than the first
 samples, and comments. Each file is read, encoded
@@ -74,6 +75,10 @@ def _edf_file(rng: random.Random, folder: Path) -> tuple[Path, bool]:
             exact = exact and value.strip() == value and (field not in ("patient", "recording") or bool(value))
         raw[at : at + size] = value.ljust(size)[:size]
     path.write_bytes(bytes(raw))
+    if notes is not None and rng.random() < 0.4:  # the annotation signal first, or between the data signals
+        from sancodec.io.edf_patch import move_annotation_signal
+
+        move_annotation_signal(path, rng.randrange(ns - 1), 3 if kind == "bdf" else 2)
     return path, exact
 
 
