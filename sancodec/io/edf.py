@@ -22,9 +22,13 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
 from sancodec.io.edf_patch import (
+    HEADER_BYTES,
+    RECORDS_FIELD,
+    SIGNALS_FIELD,
     Patch,
     annotation_place,
     move_annotation_signal,
+    number_field,
     put_back,
     range_patches,
     raw_texts,
@@ -57,10 +61,6 @@ def _kind(path: Path) -> str:
 #: UnboundLocalError: edfio's own, on a signal header it half parsed (tests/fuzz_headers.py found it)
 _UNREADABLE = (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError, ArithmeticError, TypeError,
                UnboundLocalError)  # ArithmeticError: also decimal's InvalidOperation, from is_continuous's durations
-
-
-HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 256 more
-_RECORDS_FIELD = slice(236, 244)  # the header's count of data records (-1: a recording in progress)
 
 
 def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
@@ -120,7 +120,7 @@ def _check_cut_short(path: Path, kind: str) -> bytes | None:
         size = path.stat().st_size
         with open(path, "rb") as f:
             head = f.read(HEADER_BYTES)
-            ns = _number_field(head[252:256])
+            ns = number_field(head[SIGNALS_FIELD])
             fields = b""
             if ns is not None and 0 < ns <= 1 << 16:
                 f.seek(HEADER_BYTES + ns * _SAMPLES_FIELD)
@@ -130,14 +130,14 @@ def _check_cut_short(path: Path, kind: str) -> bytes | None:
     if size < HEADER_BYTES:
         raise SanFormatError(f"{path}: truncated: {size} bytes, shorter than the {HEADER_BYTES}-byte header every "
                              f"{kind.upper()} file starts with")
-    header_bytes = _number_field(head[184:192])
+    header_bytes = number_field(head[184:192])
     if header_bytes is None:
         return None  # (a malformed field: edfio's own message)
     if HEADER_BYTES <= header_bytes and size < header_bytes:
         raise SanFormatError(f"{path}: truncated: its header declares {header_bytes} header bytes, the file holds "
                              f"{size} bytes")
-    declared = _number_field(head[_RECORDS_FIELD])
-    samples = [_number_field(fields[8 * i : 8 * i + 8]) for i in range(len(fields) // 8)]
+    declared = number_field(head[RECORDS_FIELD])
+    samples = [number_field(fields[8 * i : 8 * i + 8]) for i in range(len(fields) // 8)]
     if declared is None or not samples or len(samples) != ns or any(v is None or v < 0 for v in samples):
         return None
     record = (3 if kind == "bdf" else 2) * sum(samples)  # type: ignore[arg-type]
@@ -161,16 +161,8 @@ def _whole_records(path: Path, length: int, whole: int) -> bytes | None:
             data = bytearray(f.read(length))
     except OSError:
         return None
-    data[_RECORDS_FIELD] = f"{whole:<8d}".encode("ascii")
+    data[RECORDS_FIELD] = f"{whole:<8d}".encode("ascii")
     return bytes(data)
-
-
-def _number_field(raw: bytes) -> int | None:
-    """A header field's whole number, or None where it holds none (ASCII digits, spaces around them)."""
-    try:
-        return int(raw.decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
-        return None
 
 
 def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
@@ -234,18 +226,12 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
 def _header_of(held: Path | bytes) -> bytes:
     """The header bytes of ``held`` (a file, or its bytes): its fixed part and each signal's, as far as they go."""
     if isinstance(held, bytes):
-        head = held[:HEADER_BYTES]
-    else:
-        with open(held, "rb") as f:
-            head = f.read(HEADER_BYTES)
-    try:
-        ns = min(max(int(head[252:256].decode("ascii").strip()), 0), 1 << 16)
-    except (UnicodeDecodeError, ValueError):
-        return head
-    if isinstance(held, bytes):
-        return held[: HEADER_BYTES * (ns + 1)]
+        ns = number_field(held[SIGNALS_FIELD])
+        return held[: HEADER_BYTES * (min(max(ns, 0), 1 << 16) + 1)] if ns is not None else held[:HEADER_BYTES]
     with open(held, "rb") as f:
-        return f.read(HEADER_BYTES * (ns + 1))
+        head = f.read(HEADER_BYTES)
+        ns = number_field(head[SIGNALS_FIELD])
+        return head + f.read(HEADER_BYTES * min(max(ns, 0), 1 << 16)) if ns is not None else head
 
 
 def _as_read(value: str, raw: str) -> str:

@@ -28,10 +28,12 @@ from typing import NamedTuple
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["Patch", "annotation_place", "move_annotation_signal", "put_back", "range_patches", "raw_texts",
-           "reserved_patch", "stand_in"]
+__all__ = ["HEADER_BYTES", "RECORDS_FIELD", "SIGNALS_FIELD", "Patch", "annotation_place", "move_annotation_signal",
+           "number_field", "put_back", "range_patches", "raw_texts", "reserved_patch", "stand_in"]
 
-HEADER_BYTES = 256  # the fixed part; each signal adds 256 more
+HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 256 more
+SIGNALS_FIELD = slice(252, 256)  # the fixed part's count of signals ...
+RECORDS_FIELD = slice(236, 244)  # ... and of data records (-1: a recording in progress)
 #: the main header's text fields: name, (first byte, bytes)
 MAIN_FIELDS = {"patient": (8, 80), "recording": (88, 80), "reserved": (192, 44)}
 #: a signal's text fields: name, (bytes, where its block of ns values starts: bytes a signal before it)
@@ -58,14 +60,19 @@ def _decoded(raw: bytes) -> str:
     return raw.rstrip(_EDFIO_STRIPS).decode("latin-1")
 
 
+def number_field(raw: bytes) -> int | None:
+    """A header field's whole number, or None where it holds none (ASCII digits, spaces around them)."""
+    try:
+        return int(raw.decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
 def _signal_count(header: bytes, least: int) -> int | None:
     """The count of signals ``header`` (a file's first bytes) declares, where it parses, is ``least`` to 2^16, and
     ``header`` holds every signal's fields; else None."""
-    try:
-        ns = int(header[252:256].decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return ns if least <= ns <= 1 << 16 and len(header) >= HEADER_BYTES * (ns + 1) else None
+    ns = number_field(header[SIGNALS_FIELD])
+    return ns if ns is not None and least <= ns <= 1 << 16 and len(header) >= HEADER_BYTES * (ns + 1) else None
 
 
 def raw_texts(header: bytes) -> tuple[dict[str, str], list[dict[str, str]]] | None:
@@ -144,11 +151,9 @@ def put_back(path: Path, patches: Sequence[Patch]) -> None:
     if not patches:
         return
     with open(path, "r+b") as f:
-        header = f.read(HEADER_BYTES)
-        try:
-            ns = int(header[252:256].decode("ascii").strip())
-        except (UnicodeDecodeError, ValueError):
-            raise SanFormatError(f"{path}: edfio wrote no signal count") from None
+        ns = number_field(f.read(HEADER_BYTES)[SIGNALS_FIELD])
+        if ns is None:
+            raise SanFormatError(f"{path}: edfio wrote no signal count")
         for patch in patches:
             if patch.signal is None:
                 at, size = MAIN_FIELDS[patch.field]
@@ -183,11 +188,8 @@ def move_annotation_signal(path: Path, to: int, sample_bytes: int) -> bool:
     records are copied one at a time into a file beside it, which then takes its place."""
     with open(path, "rb") as f:
         head = f.read(HEADER_BYTES)
-        try:
-            ns, records = int(head[252:256].decode("ascii")), int(head[236:244].decode("ascii"))
-        except (UnicodeDecodeError, ValueError):
-            return False
-        if not 0 <= to < ns - 1 or records < 0:
+        ns, records = number_field(head[SIGNALS_FIELD]), number_field(head[RECORDS_FIELD])
+        if ns is None or records is None or not 0 <= to < ns - 1 or records < 0:
             return False
         fields = f.read(HEADER_BYTES * ns)
         order = [*range(to), ns - 1, *range(to, ns - 1)]
