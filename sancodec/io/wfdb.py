@@ -493,11 +493,11 @@ def _signal_file_names(signal: Signal, name: str) -> list[str]:
     return [f"{name}_{groups[f]}.dat" for f in source]
 
 
-def _own_formats(signal: Signal, files: Sequence[str]) -> dict[str, str]:
+def _own_formats(signal: Signal, files: Sequence[str]) -> dict[str, tuple[str, list[int]]]:
     """The signal files of ``signal`` (``files``, one a channel) in a format wfdb-python reads but does not write
-    (``wfdb_formats.FORMATS``: 8, 61, 160, 310, 311) that holds their samples, and that format: written by
-    ``wfdb_formats.encode``, where they were written as format 16 (one sample a frame only; a file that does not
-    hold its samples is still written so, with a warning)."""
+    (``wfdb_formats.FORMATS``: 8, 61, 160, 310, 311) that holds their samples, with that format and their channels:
+    written by ``wfdb_formats.encode``, where they were written as format 16 (one sample a frame only; a file that
+    does not hold its samples is still written so, with a warning)."""
     if signal.frame_size != 1 or signal.fmt is None:
         return {}
     own = {}
@@ -506,7 +506,7 @@ def _own_formats(signal: Signal, files: Sequence[str]) -> dict[str, str]:
         fmts = {str(signal.fmt[i]) for i in channels}
         fmt = next(iter(fmts))
         if len(fmts) == 1 and fmt in wfdb_formats.FORMATS and wfdb_formats.holds(fmt, signal.samples[:, channels]):
-            own[file] = fmt
+            own[file] = (fmt, channels)
     return own
 
 
@@ -691,10 +691,9 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
         rec.block_size = [0] * c
         rec.wrsamp(expanded=frame > 1, write_dir=str(folder))
         again = False  # the header written again, with what wrsamp does not write
-        for file, fmt in own.items():  # (written as format 16 by wrsamp: in its own format here)
-            channels = [i for i, f in enumerate(files) if f == file]
+        for file, (fmt, channels) in own.items():  # (written as format 16 by wrsamp: in its own format here)
             (folder / file).write_bytes(wfdb_formats.encode(fmt, signal.samples[:, channels]))
-            rec.fmt, again = [fmt if files[i] == file else f for i, f in enumerate(rec.fmt)], True
+            rec.fmt, again = [fmt if i in channels else f for i, f in enumerate(rec.fmt)], True
         if _in_matlab_file(signal):  # (the samples wrsamp wrote, behind a MATLAB header its byte offsets skip)
             _as_matlab(folder / f"{name}.mat", c, signal.n_samples)
             rec.byte_offset, again = [MATLAB_HEADER] * c, True
