@@ -1063,6 +1063,35 @@ def test_a_record_in_a_matlab_file_comes_back_as_one(tmp_path):
     assert res.exit_code == 2 and "already exists" in res.stderr
 
 
+@pytest.mark.parametrize(("line", "adc_res", "zero"), [("212", 0, 0), ("212 200", 0, 0), ("212 200(1024)/mV 11", 11, 0),
+                                                  ("212 200(1024)/mV 11 1024", 11, 1024), ("212 200 11 0 995", 11, 0)])
+def test_a_header_whose_signal_lines_stop_early_is_read_and_comes_back(tmp_path, line, adc_res, zero):
+    """WFDB lets a signal line stop after any field from its format on (``100.dat 212``; the rest take WFDB's
+    defaults). Such a record was refused ("unreadable or missing adc_res"). Now read with those defaults (the ADC
+    resolution and zero 0, the initial value the ADC zero), its samples back whatever the mode, and its .hea byte for
+    byte with --keep-header-text (the kept text, which leaves those fields out, says what the written one spells
+    out)."""
+    import wfdb
+
+    rec = copy_record(tmp_path, "100_3chan")
+    hea = tmp_path / "100_3chan.hea"
+    hea.write_text("100_3chan 3 360.0 999\n" + "".join(f"100_3chan.dat {line}\n" for _ in range(3)))
+    source = read_signal(rec)
+    assert source.adc_res == [adc_res] * 3 and source.adc_zero == [zero] * 3
+    for keep in ([], ["--keep-header-text"]):
+        san, out = tmp_path / f"k{len(keep)}.san", tmp_path / f"back{len(keep)}"
+        assert run("encode", rec, "-o", san, *keep, "-q").exit_code == 0
+        out.mkdir()
+        res = run("decode", san, "-o", out / "100_3chan", "-q")
+        assert res.exit_code == 0, res.output
+        assert (out / "100_3chan.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
+    assert wfdb.rdheader(str(tmp_path / "back0" / "100_3chan")).adc_res == [adc_res] * 3
+    assert (tmp_path / "back1" / "100_3chan.hea").read_bytes() == hea.read_bytes()
+    assert (tmp_path / "back0" / "100_3chan.hea").read_bytes() != hea.read_bytes()  # (wfdb-python's spelling)
+    res = run("encode", rec, "-o", tmp_path / "l.san", "--mode", "lossy", "--prdn", "5", "--json")
+    assert res.exit_code == 0 and max(json.loads(res.stdout)["prdn_per_channel"]) <= 5, res.output
+
+
 def test_a_headers_initial_values_come_back(tmp_path):
     """A header's initial value that is not its channel's first sample (a record that starts with an invalid sample:
     mixedsignals says 0 for -32768) was written as the first sample. Now kept: streamed or whole, lossless or lossy,

@@ -263,8 +263,8 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         adc_gain=header_values(rec, "adc_gain", float),
         baseline=header_values(rec, "baseline", int),
         fmt=header_values(rec, "fmt", str),
-        adc_res=header_values(rec, "adc_res", int),
-        adc_zero=header_values(rec, "adc_zero", int),
+        adc_res=header_values(rec, "adc_res", int, default=0),
+        adc_zero=header_values(rec, "adc_zero", int, default=0),
         file_name=header_values(rec, "file_name", str),
         comments=[str(c) for c in (rec.comments or [])],
         base_time=None if rec.base_time is None else rec.base_time.isoformat(),
@@ -277,13 +277,17 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
 
 def _header_inits(rec, samples: np.ndarray) -> list[int] | None:  # rec: a wfdb Record
     """The header's initial values where one is not its channel's first sample (a record that starts with an invalid
-    sample, mixedsignals' header saying 0 for it), as the source entry ``init_values`` (each channel's, its first
-    sample where the header gives none); None where each is its first sample, as a writer writes them."""
+    sample, mixedsignals' header saying 0 for it), as the source entry ``init_values``; None where each is its first
+    sample, as a writer writes them. A signal line that stops before the field (``100.dat 212``: WFDB allows every
+    field after the format to be left out) gives WFDB's default, the channel's ADC zero (0 where that is left out
+    too)."""
     given = list(getattr(rec, "init_value", None) or [])
+    zeros = list(getattr(rec, "adc_zero", None) or [])
     if len(given) != samples.shape[1] or not len(samples):
         return None
+    zeros = [0 if z is None else z for z in zeros] if len(zeros) == len(given) else [0] * len(given)
     first = [int(v) for v in samples[0]]
-    inits = [f if g is None else int(g) for g, f in zip(given, first)]
+    inits = [int(z) if g is None else int(g) for g, z in zip(given, zeros)]
     return inits if inits != first else None
 
 
@@ -354,9 +358,14 @@ def header_value(rec, name: str, kind: type) -> Any:  # rec: a wfdb Record
         _missing(rec, name, value)
 
 
-def header_values(rec, name: str, kind: type) -> list:  # rec: a wfdb Record
-    """The per-channel header field ``name``, each value as ``kind`` (see :func:`header_value`)."""
+def header_values(rec, name: str, kind: type, default: Any = None) -> list:  # rec: a wfdb Record
+    """The per-channel header field ``name``, each value as ``kind`` (see :func:`header_value`); with ``default``, a
+    value the header leaves out is that (WFDB's own default: a signal line may stop after its format, and
+    wfdb-python reads the ADC resolution and zero it leaves out as None; such a record was refused as "unreadable
+    or missing adc_res")."""
     values = getattr(rec, name, None)
+    if values is not None and default is not None:
+        values = [default if v is None else v for v in values]
     if values is None or any(v is None for v in values):
         _missing(rec, name, values)
     try:

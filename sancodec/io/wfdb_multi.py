@@ -33,6 +33,10 @@ log = logging.getLogger("sancodec")
 #: The layout header's fields, one entry per channel of the record.
 LAYOUT_FIELDS = {"units": str, "adc_gain": float, "baseline": int, "adc_res": int, "adc_zero": int,
                  "init_value": int}
+#: What a layout's signal line that stops early (WFDB allows every field after the format to be left out) gives for
+#: the fields wfdb-python then reads as None: WFDB's defaults (the initial value's, the ADC zero, matters only to a
+#: format-8 signal file, and a layout header describes none).
+LAYOUT_DEFAULTS = {"adc_res": 0, "adc_zero": 0, "init_value": 0}
 #: WFDB's invalid-sample value per format (wfdb-python's ``INVALID_SAMPLE_VALUE``): what rows a segment
 #: does not cover hold.
 INVALID_SAMPLE = {"80": -128, "508": -128, "8": -128, "16": -32768, "61": -32768, "160": -32768, "516": -32768,
@@ -91,7 +95,8 @@ def _read_layout(base: Path, name: str):  # -> (wfdb.Record header, its per-chan
     if getattr(layout, "n_seg", None) or not names or len(set(names)) != len(names):
         raise SanFormatError(f"{base.parent / name}.hea: a layout header names each channel once, got {names}")
     # every field checked (and counted) here, before the channels no segment carries take theirs from the layout
-    fields = {key: header_values(layout, key, kind) for key, kind in LAYOUT_FIELDS.items()}
+    fields = {key: header_values(layout, key, kind, default=LAYOUT_DEFAULTS.get(key))
+              for key, kind in LAYOUT_FIELDS.items()}
     if any(len(values) != len(names) for values in fields.values()):
         raise SanFormatError(f"{base.parent / name}.hea: a layout field does not hold one value per channel")
     return layout, fields

@@ -86,10 +86,30 @@ def _same_header(a, kept: Path) -> bool:  # a: the wfdb.Record header of the one
     b = _read(kept)
     if b is None or getattr(a, "n_seg", None) or getattr(b, "n_seg", None):
         return False
-    if any(getattr(a, f, None) != getattr(b, f, None) for f in FIELDS):
+    if any(_field(a, f) != _field(b, f) for f in FIELDS):
         return False
     sums = [list(getattr(r, "checksum", None) or []) for r in (a, b)]
-    return len(sums[0]) == len(sums[1]) and all(int(x) % 65536 == int(y) % 65536 for x, y in zip(*sums))
+    # a checksum left out is none to check (WFDB's readers skip it): it says nothing against the written one
+    return len(sums[0]) == len(sums[1]) and all(x is None or y is None or int(x) % 65536 == int(y) % 65536
+                                                for x, y in zip(*sums))
+
+
+#: The signal fields a line may leave out (WFDB allows every field after the format to be), which wfdb-python then
+#: reads as None, and WFDB's value for them: the ADC resolution's 0 is its "default", the initial value's the ADC zero.
+DEFAULTS = {"adc_res": 0, "adc_zero": 0, "block_size": 0}
+
+
+def _field(header, name: str) -> object:  # header: a wfdb.Record header
+    """The field ``name`` of ``header`` as WFDB reads it: a value left out (None) as WFDB's default for it
+    (:data:`DEFAULTS`; the initial value the ADC zero), so that a kept header that stops after its format says what
+    the written one, which spells those defaults out, says."""
+    value = getattr(header, name, None)
+    if name not in (*DEFAULTS, "init_value") or not isinstance(value, list):
+        return value
+    zeros = _field(header, "adc_zero") if name == "init_value" else [DEFAULTS[name]] * len(value)
+    if not isinstance(zeros, list) or len(zeros) != len(value):
+        return value
+    return [z if v is None else v for v, z in zip(value, zeros)]
 
 
 def _only_header_lines(text: str, n_sig: int) -> bool:
