@@ -263,8 +263,8 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         adc_gain=header_values(rec, "adc_gain", float),
         baseline=header_values(rec, "baseline", int),
         fmt=header_values(rec, "fmt", str),
-        adc_res=header_values(rec, "adc_res", int, default=0),
-        adc_zero=header_values(rec, "adc_zero", int, default=0),
+        adc_res=header_values(rec, "adc_res", int, default=0, later=LATER_FIELDS[1:]),
+        adc_zero=header_values(rec, "adc_zero", int, default=0, later=LATER_FIELDS[2:]),
         file_name=header_values(rec, "file_name", str),
         comments=[str(c) for c in (rec.comments or [])],
         base_time=None if rec.base_time is None else rec.base_time.isoformat(),
@@ -280,14 +280,15 @@ def _header_inits(rec, samples: np.ndarray) -> list[int] | None:  # rec: a wfdb 
     sample, mixedsignals' header saying 0 for it), as the source entry ``init_values``; None where each is its first
     sample, as a writer writes them. A signal line that stops before the field (``100.dat 212``: WFDB allows every
     field after the format to be left out) gives WFDB's default, the channel's ADC zero (0 where that is left out
-    too)."""
+    too); one garbled there (unread, a later field read) is taken as its first sample."""
     given = list(getattr(rec, "init_value", None) or [])
-    zeros = list(getattr(rec, "adc_zero", None) or [])
     if len(given) != samples.shape[1] or not len(samples):
         return None
-    zeros = [0 if z is None else z for z in zeros] if len(zeros) == len(given) else [0] * len(given)
     first = [int(v) for v in samples[0]]
-    inits = [int(z) if g is None else int(g) for g, z in zip(given, zeros)]
+    zeros = list(getattr(rec, "adc_zero", None) or [])
+    zeros = [0 if z is None else int(z) for z in zeros] if len(zeros) == len(given) else [0] * len(given)
+    stopped = _stopped_before(rec, LATER_FIELDS[3:], len(given))
+    inits = [int(g) if g is not None else z if s else f for g, z, s, f in zip(given, zeros, stopped, first)]
     return inits if inits != first else None
 
 
@@ -358,20 +359,35 @@ def header_value(rec, name: str, kind: type) -> Any:  # rec: a wfdb Record
         _missing(rec, name, value)
 
 
-def header_values(rec, name: str, kind: type, default: Any = None) -> list:  # rec: a wfdb Record
+#: A signal line's fields after its ADC gain, in their order: a line may stop before any of them (WFDB defaults the
+#: rest), and wfdb-python reads each one left out, or garbled, as None
+LATER_FIELDS = ("adc_res", "adc_zero", "init_value", "checksum", "block_size", "sig_name")
+
+
+def header_values(rec, name: str, kind: type, default: Any = None,  # rec: a wfdb Record
+                  later: Sequence[str] = ()) -> list:
     """The per-channel header field ``name``, each value as ``kind`` (see :func:`header_value`); with ``default``, a
-    value the header leaves out is that (WFDB's own default: a signal line may stop after its format, and
-    wfdb-python reads the ADC resolution and zero it leaves out as None; such a record was refused as "unreadable
-    or missing adc_res")."""
+    value the signal line leaves out is that (WFDB's own default: a line may stop after its format, and wfdb-python
+    reads the ADC resolution and zero it leaves out as None; such a record was refused as "unreadable or missing
+    adc_res"): where every field of ``later`` (those after it on the line) is None too, the line stopped before it;
+    where one is not, the field was there and garbled, and is refused as before."""
     values = getattr(rec, name, None)
     if values is not None and default is not None:
-        values = [default if v is None else v for v in values]
+        stopped = _stopped_before(rec, later, len(values))
+        values = [default if v is None and s else v for v, s in zip(values, stopped)]
     if values is None or any(v is None for v in values):
         _missing(rec, name, values)
     try:
         return [kind(v) for v in values]
     except (TypeError, ValueError, OverflowError):
         _missing(rec, name, values)
+
+
+def _stopped_before(rec, later: Sequence[str], channels: int) -> list[bool]:  # rec: a wfdb Record
+    """Per channel, whether its signal line stopped before the fields ``later`` (the rest of :data:`LATER_FIELDS`
+    from one on): wfdb-python read each of them as None."""
+    after = [list(getattr(rec, f, None) or [None] * channels) for f in later]
+    return [all(len(a) == channels and a[k] is None for a in after) for k in range(channels)]
 
 
 def _missing(rec, name: str, value: object) -> NoReturn:

@@ -18,7 +18,7 @@ import re
 import shutil
 from pathlib import Path
 
-__all__ = ["MAX_TEXT", "header_text", "restore_header_text"]
+__all__ = ["MAX_TEXT", "as_read", "header_text", "restore_header_text"]
 
 MAX_TEXT = 1 << 16  # characters: a header past this (thousands of comment lines) is not kept
 _TEXT = re.compile(r"[\x20-\x7e\t\r\n]*")
@@ -86,7 +86,7 @@ def _same_header(a, kept: Path) -> bool:  # a: the wfdb.Record header of the one
     b = _read(kept)
     if b is None or getattr(a, "n_seg", None) or getattr(b, "n_seg", None):
         return False
-    if any(_field(a, f) != _field(b, f) for f in FIELDS):
+    if any(as_read(a, f) != as_read(b, f) for f in FIELDS):
         return False
     sums = [list(getattr(r, "checksum", None) or []) for r in (a, b)]
     # a checksum left out is none to check (WFDB's readers skip it): it says nothing against the written one
@@ -99,14 +99,14 @@ def _same_header(a, kept: Path) -> bool:  # a: the wfdb.Record header of the one
 DEFAULTS = {"adc_res": 0, "adc_zero": 0, "block_size": 0}
 
 
-def _field(header, name: str) -> object:  # header: a wfdb.Record header
+def as_read(header, name: str) -> object:  # header: a wfdb.Record header
     """The field ``name`` of ``header`` as WFDB reads it: a value left out (None) as WFDB's default for it
     (:data:`DEFAULTS`; the initial value the ADC zero), so that a kept header that stops after its format says what
     the written one, which spells those defaults out, says."""
     value = getattr(header, name, None)
     if name not in (*DEFAULTS, "init_value") or not isinstance(value, list):
         return value
-    zeros = _field(header, "adc_zero") if name == "init_value" else [DEFAULTS[name]] * len(value)
+    zeros = as_read(header, "adc_zero") if name == "init_value" else [DEFAULTS[name]] * len(value)
     if not isinstance(zeros, list) or len(zeros) != len(value):
         return value
     return [z if v is None else v for v, z in zip(value, zeros)]
