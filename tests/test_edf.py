@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 import sancodec
 from sancodec.cli import app
 from sancodec.codec.container import SanReader
+from sancodec.io.edf import clip_to_source_ranges
+from sancodec.metrics import prdn
 
 
 def _edf_plus(path, n_records: int = 10) -> None:
@@ -711,16 +713,41 @@ def test_header_text_past_ascii_comes_back_as_its_bytes(tmp_path):
         sancodec.write_signal(other, tmp_path / "other.edf")
 
 
-@pytest.mark.parametrize("patient", ["Wang \u738b", "a\x85b", "a\nb"])
+@pytest.mark.parametrize("patient", ["Wang \u738b", "Wang \u738b\x85"])
 def test_a_hostile_header_text_is_refused_not_written(tmp_path, patient):
-    """A ``.san`` header is not trusted: a patient line past Latin-1 or holding a control character is refused with
-    one error, and no file is left behind."""
+    """A ``.san`` header is not trusted: a patient line past Latin-1, which no EDF header held, is refused with one
+    error, and no file is left behind."""
     _edf_plus(tmp_path / "psg.edf")
     signal = sancodec.read_signal(tmp_path / "psg.edf")
     signal.source = {**signal.source, "patient": patient}
     with pytest.raises(sancodec.SanConfigError, match="do not make a valid EDF file"):
         sancodec.write_signal(signal, tmp_path / "h.edf")
     assert not (tmp_path / "h.edf").exists()
+
+
+@pytest.mark.parametrize(("field", "at"), [("patient", 8), ("reserved", 192), ("label", 256)])
+def test_control_characters_in_a_header_come_back_as_they_were(tmp_path, field, at):
+    """A header field holding a control character (C1's 0x85 or 0x9C, a tab, an escape: the standard allows none,
+    exporters write them, edfio reads them) was read and coded, and its decode to EDF failed ("contains non-printable
+    characters", "holds a character past ASCII"): an archive that could not give its file back. Now the field's bytes
+    come back in its fixed width: the file byte for byte. A label is a channel's name, which a ``.san`` holds without
+    ASCII controls (they would make other lines of a WFDB header or a CSV): there a C1 control comes back, and an
+    ASCII control is refused on encoding, before anything is written."""
+    t = np.arange(2560)
+    edfio.Edf([edfio.EdfSignal(np.sin(t / 10) * 100, 256, label="EEG Fp1", physical_range=(-200, 200))],
+              data_record_duration=1).write(tmp_path / "dev.edf")
+    raw = bytearray((tmp_path / "dev.edf").read_bytes())
+    raw[at : at + 11] = b"a\x85b\tc\x9cd\x1be\x01f"
+    (tmp_path / "odd.edf").write_bytes(bytes(raw))
+    signal = sancodec.read_signal(tmp_path / "odd.edf")
+    if field == "label":
+        with pytest.raises(sancodec.SanConfigError, match="without control characters"):
+            sancodec.encode(signal)
+        raw[at : at + 11] = b"a\x85bc\x9cdef ".ljust(11)
+        (tmp_path / "odd.edf").write_bytes(bytes(raw))
+        signal = sancodec.read_signal(tmp_path / "odd.edf")
+    sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "back.edf")
+    assert (tmp_path / "back.edf").read_bytes() == bytes(raw), field
 
 
 @pytest.mark.parametrize("edit", ["physical", "digital", "narrow"])
@@ -744,6 +771,31 @@ def test_ranges_edfio_will_not_write_come_back_as_they_were(tmp_path, edit):
     assert (tmp_path / "back.edf").read_bytes() == bytes(raw)
 
 
+def test_a_lossy_decode_of_samples_past_their_declared_range_is_not_clipped_to_it(tmp_path):
+    """A file whose digital maximum leaves out most of its samples (an exporter's slip, read since the ranges' patches)
+    was refused in lossy mode ("would decode at PRDN 70.8 % > 5 %"): its decode was clipped to that range. Such a
+    channel is now left unclipped (source entry ``outside_range``): the target met, the source's range written back.
+    A hostile entry (no dict, or the flag on a channel whose decode overshoots) clips nothing it should not."""
+    _edf_plus(tmp_path / "psg.edf")
+    raw = bytearray((tmp_path / "psg.edf").read_bytes())
+    ns = int(raw[252:256].decode().strip())
+    at = 256 + 128 * ns  # the first signal's digital maximum
+    raw[at : at + 8] = b"0".ljust(8)
+    (tmp_path / "odd.edf").write_bytes(bytes(raw))
+    signal = sancodec.read_signal(tmp_path / "odd.edf")
+    assert signal.source["signals"][0]["outside_range"] is True and "outside_range" not in signal.source["signals"][1]
+    back = sancodec.decode(sancodec.encode(signal, mode="lossy", prdn=5))
+    assert max(prdn(signal.samples[:, c], back.samples[:, c]) for c in range(signal.n_channels)) <= 5
+    sancodec.write_signal(back, tmp_path / "back.edf")
+    assert (tmp_path / "back.edf").read_bytes()[at : at + 8] == b"0".ljust(8)
+    head = {"source": {"kind": "edf", "signals": [[1], {"digital_min": 0, "digital_max": 9}]}}
+    x = np.array([[5, 20], [7, -3]])
+    assert clip_to_source_ranges(x, head) is x
+    head = {"source": {"kind": "edf", "signals": [{"digital_min": 0, "digital_max": 9, "outside_range": 1},
+                                                  {"digital_min": 0, "digital_max": 9}]}}
+    assert np.array_equal(clip_to_source_ranges(x, head), [[5, 9], [7, 0]])
+
+
 def test_a_zero_record_duration_is_said_plainly(tmp_path):
     """A file whose data records last 0 s (its signals have no rate) was refused with edfio's internal error
     ("UnboundLocalError: cannot access local variable 'sampling_frequency'"); now with what is wrong."""
@@ -759,7 +811,7 @@ def test_a_plain_files_reserved_field_comes_back(tmp_path):
     """A plain EDF's or BDF's reserved field (BioSemi's "24BIT" in every BDF, a device's name), which edfio writes
     blank, is put back where the file is written plain again: the file byte for byte. A ``.san`` header is not
     trusted: a reserved entry that would make the file EDF+ (with no annotation signal), is too long, holds a
-    control character or is no text is written blank."""
+    character past Latin-1 or is no text is written blank."""
     t = np.arange(2560)
     edfio.Bdf([edfio.BdfSignal(np.sin(t / 10) * 100, 256, label="A1", physical_range=(-200, 200))],
               data_record_duration=1).write(tmp_path / "bio.bdf")
@@ -774,7 +826,7 @@ def test_a_plain_files_reserved_field_comes_back(tmp_path):
         sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / f"back_{name}")
         assert (tmp_path / f"back_{name}").read_bytes() == bytes(raw), name
     signal = sancodec.read_signal(tmp_path / "dev.edf")
-    for k, hostile in enumerate(("EDF+C", "x" * 45, "a\tb", 5, ["24BIT"])):
+    for k, hostile in enumerate(("EDF+C", "x" * 45, "Wang \u738b", 5, ["24BIT"])):
         signal.source = {**signal.source, "reserved": hostile}
         sancodec.write_signal(signal, tmp_path / f"h{k}.edf")
         assert (tmp_path / f"h{k}.edf").read_bytes()[192:236] == b" " * 44

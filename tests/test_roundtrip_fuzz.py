@@ -1,6 +1,7 @@
 """File writer round-trip fuzzing in CI (tests/fuzz_roundtrip.py): odd but readable EDF/BDF files and WFDB records,
-encoded and decoded back: no crash; every lossless EDF file whose edits edfio would lay out alike comes back byte
-for byte, and every WFDB record with the same header fields (and, lossless, the same signal files)."""
+encoded and decoded back: no crash, none refused; every lossless EDF file whose edits edfio would lay out
+alike comes back byte for byte, and every WFDB record with the same header fields (and, lossless, the same signal
+files)."""
 
 from __future__ import annotations
 
@@ -13,5 +14,7 @@ from common import fuzz_worker
 def test_odd_edf_and_wfdb_files_come_back_as_they_were():
     result = fuzz_worker("fuzz_roundtrip.py", 300, seed=os.environ.get("SANCODEC_FUZZ_SEED", "20261205"))
     assert result["crashes"] == 0, json.dumps(result["first_crashes"], indent=1)
+    assert result.get("refused to read", 0) == 0  # every file is one its format allows (WFDB signal lines cut short)
+    assert result.get("refused to write", 0) == 0  # (EDF control characters, a lossy decode past a declared range)
     assert result.get("edf lossless, other bytes", 0) == 0 and result["edf lossless, byte for byte"] > 50
     assert result.get("wfdb, fields or files differ", 0) == 0 and result["wfdb written"] > 100

@@ -189,6 +189,9 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
         raise SanFormatError(f"{path}: a data record duration of {duration} s has no sampling rate")
     samples = np.stack([np.repeat(d, frame // v) for d, v in zip(digital, spf)], axis=1)
     fields = [_signal_fields(s) for s in signals]
+    for f, d in zip(fields, digital):  # samples past the range the header declares (an exporter's slip): a lossy
+        if len(d) and (int(d.min()) < f["digital_min"] or int(d.max()) > f["digital_max"]):  # decode is not clipped
+            f["outside_range"] = True  # to it (clip_to_source_ranges), which would move them further off
     start = edf.startdate if _has_date(edf) else None
     patient, recording = edf.local_patient_identification, edf.local_recording_identification
     header = _header_of(held)
@@ -254,16 +257,21 @@ def clip_to_source_ranges(x: np.ndarray, signal_head: dict[str, Any]) -> np.ndar
     """``x`` (samples x channels) clipped to the digital ranges of an EDF or BDF source (``signal_head``'s
     ``source``), where it is one and a value lies outside: a lossy decode of a signal that touched its range
     overshoots it, and the EDF writer refuses such a value (the source's own values lie inside, so clipping only
-    brings a decode nearer them); ``x`` itself otherwise. For the decoders of files that are not lossless."""
+    brings a decode nearer them; a channel whose source's values lay outside its range, ``outside_range``, is left as
+    it is: the writer widens its range for edfio and puts the source's back, ``edf_patch.range_patches``, and a file
+    whose digital maximum left out most of its samples decoded at a PRDN of 70 % clipped, and was refused);
+    ``x`` itself otherwise. For the decoders of files that are not lossless."""
     source = signal_head.get("source")
     entries = source.get("signals") if isinstance(source, dict) and source.get("kind") in ("edf", "bdf") else None
     if not isinstance(entries, list) or len(entries) != x.shape[1] or not len(x):
         return x
     try:  # (within int64: a header's 1e300 is an integer numpy's clip need not take)
-        bounds = [(max(int(e["digital_min"]), -(1 << 63)), min(int(e["digital_max"]), (1 << 63) - 1)) for e in entries]
-    except (KeyError, TypeError, ValueError, OverflowError):  # a hostile source entry: the writer's defaults take over
+        bounds = [(1, 0) if e.get("outside_range") is True else
+                  (max(int(e["digital_min"]), -(1 << 63)), min(int(e["digital_max"]), (1 << 63) - 1)) for e in entries]
+    except (AttributeError, KeyError, TypeError, ValueError, OverflowError):  # a hostile source entry: the writer's
+        # defaults take over
         return x
-    if all(lo <= hi and x[:, c].min() >= lo and x[:, c].max() <= hi for c, (lo, hi) in enumerate(bounds)):
+    if all(lo > hi or x[:, c].min() >= lo and x[:, c].max() <= hi for c, (lo, hi) in enumerate(bounds)):
         return x
     out = x.copy()
     for c, (lo, hi) in enumerate(bounds):

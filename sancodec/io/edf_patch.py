@@ -5,8 +5,9 @@ a name's umlaut or a patient's ``Müller`` in Latin-1 (or UTF-8) bytes. edfio re
 refuses to write one, so such a file was coded, and its decode to EDF failed. The reader takes those fields from the
 header's bytes (:func:`raw_texts`, each byte one character, U+0000-U+00FF: the same bytes again), and the writer
 hands edfio a stand-in of the same length (:func:`stand_in`) and then puts the bytes back at the field's place
-(:func:`put_back`). Only a field an EDF source's own header held is written so: text from elsewhere (a WFDB
-record's names) past ASCII is refused, as the standard asks.
+(:func:`put_back`). So are control characters (C1's 0x80-0x9F, a tab), which edfio reads but will not write: a
+field's bytes go back in its fixed width, where they can make no other field. Only a field an EDF source's own header
+held is written so: text from elsewhere (a WFDB record's names) past ASCII is refused, as the standard asks.
 
 *A plain file's reserved field* (BioSemi's ``24BIT`` in every BDF, a device's name), which edfio writes blank: put
 back where the file is written plain again (:func:`reserved_patch`).
@@ -22,6 +23,7 @@ gives it a stand-in range and puts the source's numbers back (:func:`range_patch
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -127,20 +129,25 @@ def range_patches(k: int, physical: tuple[float, float], digital: tuple[int, int
 
 
 def stand_in(text: str) -> str | None:
-    """ASCII of ``text``'s length to hand edfio in its place (each character past ASCII as ``?``), where ``text`` is
-    printable and every character one Latin-1 byte (no C1 control, 0x80-0x9F; the no-break space and soft hyphen
-    taken as printable); None where it is ASCII already or holds anything else (left to the writer's own checks)."""
-    if text.isascii() or any(ord(ch) > 0xFF or not (ch.isprintable() or ch in "\xa0\xad") for ch in text):
+    """Printable ASCII of ``text``'s length to hand edfio in its place (each other character as ``?``), where every
+    character of ``text`` is one Latin-1 byte and some are not printable ASCII (past ASCII, or a control character,
+    C1's 0x80-0x9F too, which the standard does not allow but exporters write and edfio reads: the source's bytes go
+    back in the field's fixed width, where they can make no other field); None where it is printable ASCII already or
+    holds a character past Latin-1 (left to the writer's own checks)."""
+    if _PRINTABLE.fullmatch(text) or any(ord(ch) > 0xFF for ch in text):
         return None
-    return "".join(ch if ch.isascii() else "?" for ch in text)
+    return "".join(ch if _PRINTABLE.fullmatch(ch) else "?" for ch in text)
+
+
+_PRINTABLE = re.compile(r"[\x20-\x7e]*")
 
 
 def reserved_patch(text: object) -> Patch | None:
     """The patch that writes a plain file's ``reserved`` field (a source entry, not trusted) where edfio wrote it
-    blank: text of at most 44 printable Latin-1 characters that does not make the file EDF+ or BDF+ (whose reserved
-    field says so, and which holds an annotation signal this file has none of); None for anything else."""
+    blank: text of at most 44 Latin-1 characters (:func:`stand_in`) that does not make the file EDF+ or BDF+ (whose
+    reserved field says so, and which holds an annotation signal this file has none of); None for anything else."""
     if not isinstance(text, str) or not text or len(text) > MAIN_FIELDS["reserved"][1] or \
-            text.startswith(("EDF+", "BDF+")) or not (text.isascii() and text.isprintable() or stand_in(text)):
+            text.startswith(("EDF+", "BDF+")) or not (_PRINTABLE.fullmatch(text) or stand_in(text)):
         return None
     return Patch("reserved", None, "", text)
 
