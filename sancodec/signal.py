@@ -176,12 +176,14 @@ class Signal:
     ``adc_gain``/``baseline`` convert digital to physical units:
     ``physical = (digital - baseline) / adc_gain``. ``fmt`` is the WFDB storage
     format per channel (``"212"``, ``"16"``…) or None for non-WFDB sources.
+    ``channel_names`` and ``units`` left out (``Signal(x, fs=250)``) are ``ch0``, ``ch1``, … and ``NU``
+    (no units), as a ``.npy`` file reads.
     """
 
     samples: np.ndarray
     fs: float
-    channel_names: list[str]
-    units: list[str]
+    channel_names: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
     adc_gain: list[float] | None = None
     baseline: list[int] | None = None
     fmt: list[str] | None = None
@@ -211,6 +213,10 @@ class Signal:
         if not (np.isfinite(self.fs) and self.fs > 0):
             raise SanFormatError(f"sampling frequency must be positive, got {self.fs!r}")
         c = s.shape[1]
+        if not self.channel_names:
+            self.channel_names = [f"ch{k}" for k in range(c)]
+        if not self.units:
+            self.units = ["NU"] * c
         for name in ("channel_names", "units"):
             if len(getattr(self, name)) != c:
                 raise SanFormatError(f"{name} has {len(getattr(self, name))} entries for {c} channels")

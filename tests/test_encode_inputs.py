@@ -123,3 +123,17 @@ def test_a_mode_given_where_the_model_goes_is_named_for_what_it_is(tmp_path, mon
     (tmp_path / "lossy").write_text("{}")
     with pytest.raises(sancodec.ModelFileError):  # a path after all: read, and refused as a model file
         sancodec.encode(signal, "lossy")
+
+
+def test_a_signal_made_of_an_array_and_a_rate_names_its_channels_itself():
+    """``Signal(x, fs=250)``, the first thing a user types, failed with a TypeError for want of names and units; they
+    now default to ``ch0``, ``ch1``, … and ``NU``, as a ``.npy`` file reads, and round-trip so. Names given in the
+    wrong number are still refused."""
+    x = np.arange(600, dtype=np.int16).reshape(300, 2)
+    signal = sancodec.Signal(x, 250.0)
+    assert signal.channel_names == ["ch0", "ch1"] and signal.units == ["NU", "NU"]
+    back = sancodec.decode(sancodec.encode(signal))
+    assert back.channel_names == ["ch0", "ch1"] and np.array_equal(back.samples, x)
+    assert sancodec.Signal(x, 250.0, ["a", "b"]).units == ["NU", "NU"]
+    with pytest.raises(sancodec.SanFormatError, match="channel_names has 1 entries for 2 channels"):
+        sancodec.Signal(x, 250.0, ["a"])
