@@ -402,8 +402,9 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
                                         for a in header.get("annotations", [])]}
     source = header.get("source")
-    whole = ("checksums", "init_values", *KEPT_TEXTS)  # a damaged record's checksums, its header's initial values
-    # (of its first samples), a kept header text: of the whole record
+    whole = ("checksums", "init_values", "blank_lines", "records_unknown", *KEPT_TEXTS)  # a damaged record's
+    # checksums, its header's initial values (of its first samples), a CSV's blank lines among its rows, an EDF
+    # recording's count of records not known, a kept header text: of the whole record
     if isinstance(source, dict) and set(whole) & set(source):
         header["source"] = source = {k: v for k, v in source.items() if k not in whole}
     if isinstance(source, dict) and "negative_zeros" in source:  # a decimal source's: re-based to the rows kept

@@ -3,7 +3,8 @@
 An EDF case writes a small EDF or BDF file with edfio (EDF+ with an annotation now and then) and overwrites a few of
 its header fields as exporters fill them: text with Latin-1 bytes (0xB5 for µ, umlauts, a no-break space, C1
 controls; ASCII controls but in a label or unit), a reserved field, a physical maximum equal to its minimum, a digital
-maximum that leaves out samples; and now and then its annotation signal moved before the data signals.
+maximum that leaves out samples, a count of records of -1; and now and then its annotation signal moved before the
+data signals.
 A WFDB case writes a small record (formats 16, 24, 32, 80, 8, 61, 160, 310, 311) whose signals may share a name or
 have none, with or without a counter frequency, base time and date, initial values other than the first
 samples, and comments. Each file is read, encoded
@@ -58,12 +59,14 @@ def _edf_file(rng: random.Random, folder: Path) -> tuple[Path, bool]:
     for _ in range(rng.randint(1, 4)):
         k = rng.randrange(len(signals))
         field = rng.choice(["patient", "recording", "reserved", "label", "transducer", "unit", "filter", "pmax",
-                            "dmax"])
+                            "dmax", "records"])
         at, size = {"patient": (8, 80), "recording": (88, 80), "reserved": (192, 44), "label": (256 + 16 * k, 16),
                     "transducer": (256 + 16 * ns + 80 * k, 80), "unit": (256 + 96 * ns + 8 * k, 8),
                     "filter": (256 + 136 * ns + 80 * k, 80), "pmax": (256 + 112 * ns + 8 * k, 8),
-                    "dmax": (256 + 128 * ns + 8 * k, 8)}[field]
-        if field == "pmax":
+                    "dmax": (256 + 128 * ns + 8 * k, 8), "records": (236, 8)}[field]
+        if field == "records":
+            value = b"-1"  # the count not known (a recording in progress)
+        elif field == "pmax":
             value = b"-200"  # the minimum: an empty physical range
         elif field == "dmax":
             value = rng.choice([raw[256 + 120 * ns + 8 * k : 256 + 120 * ns + 8 * k + 8].strip(), b"0"])

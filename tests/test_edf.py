@@ -796,6 +796,27 @@ def test_a_lossy_decode_of_samples_past_their_declared_range_is_not_clipped_to_i
     assert np.array_equal(clip_to_source_ranges(x, head), [[5, 9], [7, 0]])
 
 
+def test_a_count_of_records_not_known_comes_back(tmp_path):
+    """EDF's count of data records -1 ("not known": a recording in progress, an exporter that never filled it in) was
+    written back as the count the file holds: such a file came back other bytes. It is kept (``records_unknown``) and
+    written so, lossless (byte for byte) or lossy; a range of the file, another file, says its own count."""
+    _edf_plus(tmp_path / "psg.edf")
+    raw = bytearray((tmp_path / "psg.edf").read_bytes())
+    records = int(raw[236:244])
+    raw[236:244] = b"-1".ljust(8)
+    (tmp_path / "rec.edf").write_bytes(bytes(raw))
+    signal = sancodec.read_signal(tmp_path / "rec.edf")
+    assert signal.source["records_unknown"] is True
+    data = sancodec.encode(signal)
+    sancodec.write_signal(sancodec.decode(data), tmp_path / "back.edf")
+    assert (tmp_path / "back.edf").read_bytes() == bytes(raw)
+    sancodec.write_signal(sancodec.decode(sancodec.encode(signal, mode="lossy", prdn=5)), tmp_path / "lossy.edf")
+    assert (tmp_path / "lossy.edf").read_bytes()[236:244] == b"-1".ljust(8)
+    rows = signal.n_samples // records
+    sancodec.write_signal(sancodec.decode(data, start=rows, end=3 * rows), tmp_path / "part.edf")
+    assert (tmp_path / "part.edf").read_bytes()[236:244] == b"2".ljust(8)
+
+
 def test_a_zero_record_duration_is_said_plainly(tmp_path):
     """A file whose data records last 0 s (its signals have no rate) was refused with edfio's internal error
     ("UnboundLocalError: cannot access local variable 'sampling_frequency'"); now with what is wrong."""

@@ -934,9 +934,9 @@ def _spreadsheet_number(rng: random.Random) -> str:
 def test_a_spreadsheets_csv_comes_back_byte_for_byte(tmp_path, seed):
     """A spreadsheet's "CSV UTF-8" export starts with a byte-order mark, ends its lines with CR LF and prints each
     number in as few decimals as it needs (1.5 beside 2.25); a hand-made file may end without a line end. Each came
-    back changed (no mark, LF, 1.50, a line end added), and one ending in blank lines without them: all are kept in
-    the source (``bom``, ``crlf``, ``trimmed``, ``unterminated``, ``trailing_blank``), so a lossless decode is the
-    original file, byte for byte, in any dialect."""
+    back changed (no mark, LF, 1.50, a line end added), and one ending in blank lines, or holding some among its rows,
+    without them: all are kept in the source (``bom``, ``crlf``, ``trimmed``, ``unterminated``, ``trailing_blank``,
+    ``blank_lines``), so a lossless decode is the original file, byte for byte, in any dialect."""
     import sancodec
 
     rng = random.Random(seed)
@@ -952,6 +952,8 @@ def test_a_spreadsheets_csv_comes_back_byte_for_byte(tmp_path, seed):
                                                                                    for _ in range(columns))]))
         if columns == 1:
             lines[0] = "ch0"
+        for _ in range(rng.choice([0, 0, 1, 3])):  # blank lines among the rows (between blocks, under the header)
+            lines.insert(rng.randint(0, len(lines) - 1), rng.choice(["", "", "  ", "\t"]))
         ending = "" if rng.random() < 0.3 else "\n" * rng.choice([1, 1, 2, 3])  # (an exporter's closing blank lines)
         text = ("\ufeff" if rng.random() < 0.5 else "") + "\n".join(lines) + ending
         original = text.replace("\n", "\r\n" if rng.random() < 0.5 else "\n").encode()
@@ -1150,6 +1152,29 @@ def test_a_hostile_trailing_blank_count_writes_no_blank_line(tmp_path, blank):
     signal.source = {**signal.source, "trailing_blank": blank}
     write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
     assert (tmp_path / "o.csv").read_text() == "a\n1.5\n2.25\n"
+
+
+@pytest.mark.parametrize("entry", [[[1, "x"]], [[2, ""], [1, ""]], [[1, ""], [1, ""]], [[-1, ""]], [[True, ""]],
+                                   [[1.0, ""]], [[1]], [[1, " " * 257]], [[0, ""]] * 5000, "[[1, '']]", [],
+                                   [[10**9, ""]]])
+def test_blank_lines_among_a_csvs_rows_come_back_but_not_from_a_hostile_entry(tmp_path, entry):
+    """Blank lines among a CSV's rows were dropped (a lossless decode another file); now kept (``blank_lines``) and
+    put back, and not in a range of the rows, whose lines are others. A ``.san`` header is not trusted: an entry that
+    is no list of ``[index, spaces]`` pairs rising from 0 writes none (one past the lines writes none from there)."""
+    import sancodec
+
+    text = "a,b\n\n1,2\n3,4\n  \n5,6\n"
+    (tmp_path / "x.csv").write_text(text)
+    signal = read_signal(tmp_path / "x.csv", fs=10.0)
+    assert signal.source["blank_lines"] == [[1, ""], [4, "  "]]
+    data = sancodec.encode(signal)
+    write_signal(sancodec.decode(data), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == text
+    write_signal(sancodec.decode(data, start=1, end=3), tmp_path / "part.csv")
+    assert (tmp_path / "part.csv").read_text() == "a,b\n3,4\n5,6\n"
+    signal.source = {**signal.source, "blank_lines": entry}
+    write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "h.csv")
+    assert (tmp_path / "h.csv").read_text() == "a,b\n1,2\n3,4\n5,6\n"
 
 
 @settings(max_examples=300, deadline=None)

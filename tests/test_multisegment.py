@@ -251,3 +251,25 @@ def test_batch_finds_inputs_whatever_the_case_of_their_suffix(tmp_path):
     assert [p.name for p in find_inputs(tmp_path, npy=True, csv=True)] == ["DATA.NPY", "X.EDF", "b.bdf", "t.Csv"]
     assert [p.name for p in find_inputs(tmp_path)] == ["X.EDF", "b.bdf"]
     assert [p.name for p in find_inputs(tmp_path, decode=True)] == ["R.SAN", "q.san"]
+
+
+@pytest.mark.parametrize(("line", "counter", "part"), [("360/100(5)", [100, 5], (100, 1005)),
+                                                       ("360/62.4725", [62.4725], (62.4725, 624.725))])
+def test_a_master_headers_counter_comes_back(tmp_path, line, counter, part):
+    """A multi-segment record's counter frequency and base counter value (on its master header's record line) were
+    dropped, as a single record's were before; now kept (``counter``) and written back, the master header byte for
+    byte; a range starts its count at its first row."""
+    sample = Path(sancodec.__file__).parent / "data" / "samples" / "multisegment"
+    for f in sample.glob("ms100*"):
+        shutil.copy(f, tmp_path / f.name)
+    master = tmp_path / "ms100.hea"
+    master.write_text(master.read_text().replace("ms100/5 2 360 9720", f"ms100/5 2 {line} 9720"))
+    signal = sancodec.read_signal(tmp_path / "ms100")
+    assert signal.source["counter"] == counter
+    (tmp_path / "out").mkdir()
+    data = sancodec.encode(signal)
+    sancodec.write_signal(sancodec.decode(data), tmp_path / "out" / "ms100")
+    assert (tmp_path / "out" / "ms100.hea").read_bytes() == master.read_bytes()
+    sancodec.write_signal(sancodec.decode(data, start=3600, end=7200), tmp_path / "out" / "part")
+    head = wfdb.rdheader(str(tmp_path / "out" / "part"))
+    assert (head.counter_freq, head.base_counter) == pytest.approx(part) and head.seg_len == [0, 720, 2880]

@@ -461,9 +461,12 @@ def _text_layout(text: str) -> dict[str, bool | int]:
     """How a CSV's text is laid out beyond its rows, for :func:`write_csv` to lay it out so (source keys): ``bom``,
     it starts with a byte-order mark (a spreadsheet's "CSV UTF-8"); ``crlf``, every line ends with CR LF (Windows);
     ``unterminated``, its last line has no line end; ``trailing_blank``, how many empty lines follow its last row
-    (an exporter's closing blank line). None of them where not so."""
+    (an exporter's closing blank line); ``blank_lines``, the lines before those that hold nothing or only spaces and
+    tabs (an export's empty line between its header and its rows, or between blocks of rows), each as ``[its index
+    among the lines, its text]``, up to :data:`MAX_BLANK_LINES` (more are not kept). None of them where not so."""
     body = text.rstrip("\r\n")
     blank = text[len(body) :].count("\n") - 1
+    inside = [[k, line] for k, line in enumerate(body.removeprefix("\ufeff").splitlines()) if not line.strip()]
     layout: dict[str, bool | int] = {
         "bom": text.startswith("\ufeff"),
         "crlf": "\n" in text and text.count("\r\n") == text.count("\n") and "\r" not in text.replace("\r\n", ""),
@@ -471,13 +474,57 @@ def _text_layout(text: str) -> dict[str, bool | int]:
     out: dict[str, bool | int] = {key: True for key, value in layout.items() if value}
     if bool(body) and 0 < blank <= MAX_TRAILING_BLANK:
         out["trailing_blank"] = blank
+    if 0 < len(inside) <= MAX_BLANK_LINES and all(_BLANK.fullmatch(line) for _, line in inside):
+        out["blank_lines"] = inside
     return out
+
+
+MAX_BLANK_LINES = 4096  # a CSV's blank lines among its rows, kept up to this many
+_BLANK = re.compile(r"[ \t]{0,256}")  # ... each of nothing, or of at most 256 spaces and tabs
+
+
+def _blank_lines(value: object) -> list[tuple[int, str]] | None:
+    """A source's ``blank_lines`` (:func:`_text_layout`) as a writer inserts them: a ``.san`` header is not trusted,
+    and anything but a list of at most :data:`MAX_BLANK_LINES` ``[index, text]`` pairs, the indices whole numbers
+    rising from 0, each text :data:`_BLANK`, counts for nothing (None)."""
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_BLANK_LINES:
+        return None
+    out: list[tuple[int, str]] = []
+    for entry in value:
+        if not (isinstance(entry, list) and len(entry) == 2 and type(entry[0]) is int and isinstance(entry[1], str)
+                and entry[0] > (out[-1][0] if out else -1) and _BLANK.fullmatch(entry[1])):
+            return None
+        out.append((entry[0], entry[1]))
+    return out
+
+
+def _with_blank_lines(text: str, source: dict) -> str:
+    """``text`` (lines ended by LF) with its CSV source's blank lines put back at their places among its lines
+    (:func:`_blank_lines`; one past the lines there are counts for nothing, nor does any after it)."""
+    entries = _blank_lines(source.get("blank_lines"))
+    if entries is None:
+        return text
+    lines = text.split("\n")
+    ended = lines[-1] == ""
+    lines = lines[:-1] if ended else lines
+    out: list[str] = []
+    taken = 0  # lines of text placed so far
+    for index, blank in entries:
+        need = index - len(out)  # lines of text before this blank line
+        if taken + need > len(lines):
+            break
+        out += lines[taken : taken + need]
+        taken += need
+        out.append(blank)
+    out += lines[taken:]
+    return "\n".join(out) + ("\n" if ended else "")
 
 
 def _laid_out(text: str, source: dict) -> str:
     """``text`` (lines ended by LF) laid out as :func:`_text_layout` found its CSV source's (a ``.san`` header is
     not trusted: a ``trailing_blank`` that is no whole number of 1 to :data:`MAX_TRAILING_BLANK` counts for
     nothing)."""
+    text = _with_blank_lines(text, source)
     blank = source.get("trailing_blank")
     if type(blank) is int and 0 < blank <= MAX_TRAILING_BLANK and source.get("unterminated") is not True:
         text += "\n" * blank

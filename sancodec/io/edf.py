@@ -34,6 +34,7 @@ from sancodec.io.edf_patch import (
     raw_texts,
     reserved_patch,
     stand_in,
+    unknown_records,
 )
 from sancodec.io.edf_text import header_text, restore_header_text
 from sancodec.io.segment_map import checked_segments
@@ -76,6 +77,8 @@ def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
     held = _check_cut_short(path, kind)
     try:
         signal = _read(path, kind, path if held is None else held)
+        if held is not None and number_field(_header_of(path)[RECORDS_FIELD]) == -1:  # a recording's count: written
+            signal.source = {**(signal.source or {}), "records_unknown": True}  # back so
         text = header_text(path) if keep_header_text else None
         if text is not None:
             signal.source = {**(signal.source or {}), "edf_header": text}
@@ -406,6 +409,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
         place = source.get("annotation_at")
         if not plain and type(place) is int and 0 <= place < len(built):  # (the source's place for it)
             move_annotation_signal(written, place, 3 if kind == "bdf" else 2)
+        if source.get("records_unknown") is True:  # a recording's count, -1 (EDF's "not known yet")
+            unknown_records(written)
         if not pad:  # a kept header where edfio reads the file with it as with its own (--keep-header-text)
             restore_header_text(signal.source, written)
         back = read_edf(written)
@@ -459,8 +464,9 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
                     and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool) for k in numbers)
                     for f in signals)):
         out["signals"] = signals
-    if source.get("plain") is True:
-        out["plain"] = True
+    for flag in ("plain", "records_unknown"):
+        if source.get(flag) is True:
+            out[flag] = True
     notes = source.get("annotations")
     if isinstance(notes, list):
         out["annotations"] = [

@@ -31,7 +31,7 @@ from typing import NamedTuple
 from sancodec.errors import SanFormatError
 
 __all__ = ["HEADER_BYTES", "RECORDS_FIELD", "SIGNALS_FIELD", "Patch", "annotation_place", "move_annotation_signal",
-           "number_field", "put_back", "range_patches", "raw_texts", "reserved_patch", "stand_in"]
+           "number_field", "put_back", "range_patches", "raw_texts", "reserved_patch", "stand_in", "unknown_records"]
 
 HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 256 more
 SIGNALS_FIELD = slice(252, 256)  # the fixed part's count of signals ...
@@ -150,6 +150,17 @@ def reserved_patch(text: object) -> Patch | None:
             text.startswith(("EDF+", "BDF+")) or not (_PRINTABLE.fullmatch(text) or stand_in(text)):
         return None
     return Patch("reserved", None, "", text)
+
+
+def unknown_records(path: Path) -> None:
+    """Write -1, EDF's "not known yet" (a recording in progress, or an exporter that never filled it in), as the count
+    of data records of the file at ``path``, where edfio wrote the count it holds: a source's -1 put back (edfio and
+    sancodec read such a file by the records it holds)."""
+    with open(path, "r+b") as f:
+        if number_field(f.read(HEADER_BYTES)[RECORDS_FIELD]) is None:
+            raise SanFormatError(f"{path}: edfio wrote no count of data records")
+        f.seek(RECORDS_FIELD.start)
+        f.write(b"-1".ljust(RECORDS_FIELD.stop - RECORDS_FIELD.start))
 
 
 def put_back(path: Path, patches: Sequence[Patch]) -> None:

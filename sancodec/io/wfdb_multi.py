@@ -53,7 +53,7 @@ def is_multisegment(signal: Signal) -> bool:
 
 def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecord header
     """The multi-segment record ``base`` (master header ``head`` already read) as one Signal."""
-    from sancodec.io.wfdb import header_value, header_values, record_annotations
+    from sancodec.io.wfdb import header_value, header_values, record_annotations, record_counter
 
     names, lengths = header_values(head, "seg_name", str), header_values(head, "seg_len", int)
     fs = header_value(head, "fs", float)
@@ -73,6 +73,9 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
     union = _union_fields(base, channel_names, parts, segments, layout)
     samples = _lay_out(base, parts, segments, union)
     source = {"kind": KIND, "layout": "fixed" if layout is None else "variable", "segments": segments}
+    counter = record_counter(head)  # the master header's counter frequency and base counter value
+    if counter is not None:
+        source["counter"] = counter
     if layout is not None:
         source["layout_header"] = {**layout_header,
                                    "base_time": None if layout.base_time is None else layout.base_time.isoformat()}
@@ -267,7 +270,7 @@ def output_files(signal: Signal, path: Path) -> list[Path]:
 def write_segments(signal: Signal, name: str, folder: Path) -> None:
     """The master header, the layout header (variable layout), every segment and the annotations of
     ``signal`` as record ``name`` in ``folder``."""
-    from sancodec.io.wfdb import write_annotations, write_record
+    from sancodec.io.wfdb import counter_fields, write_annotations, write_record
 
     signal.check_frames(name)
     segments = checked_segments(signal)
@@ -279,7 +282,11 @@ def write_segments(signal: Signal, name: str, folder: Path) -> None:
     if variable:
         (folder / f"{layout}.hea").write_text(_layout_header(signal, layout), encoding="ascii")
     frame = signal.frame_size
-    lines = [f"{name}/{len(segments) + variable} {signal.n_channels} {_number(signal.fs / frame)} "
+    counter = counter_fields(signal.source)  # (the source's counter frequency and base counter value, if kept)
+    freq, base = counter["counter_freq"], counter["base_counter"]
+    rate = _number(signal.fs / frame) + ("" if freq is None else f"/{_number(freq)}") + \
+        ("" if freq is None or base is None else f"({_number(base)})")
+    lines = [f"{name}/{len(segments) + variable} {signal.n_channels} {rate} "
              f"{signal.n_samples // frame}" + _when(signal.base_time, signal.base_date)]
     lines += [f"{layout} 0"] if variable else []
     lines += [f"{seg_name or '~'} {entry['frames']}" for entry, seg_name in zip(segments, names)]
