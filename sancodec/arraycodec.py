@@ -4,8 +4,9 @@ Registered through the ``numcodecs.codecs`` entry point, so ``numcodecs.get_code
 "sancodec", ...})`` works without importing sancodec first. Each buffer becomes one ``.san``
 payload: an array of shape ``(n,)`` or ``(n, channels)``, integers of any numpy width in every mode (64-bit ones
 where the chunk's values lie within ±2**53, which the codec holds exactly), floats in lossless mode where they are
-decimals (``io.decimals``: values of at most 9 decimal places, whole numbers stored as floats among them), any
-floats near-lossless (``max_error``) or lossy.
+decimals (``io.decimals``: values of at most 9 decimal places, whole numbers stored as floats among them) or each
+column's whole multiples of one step (``codec.floatgrid``: counts times a calibration factor, computed in float64),
+any floats near-lossless (``max_error``) or lossy.
 The array's dtype and rank travel in the file (as a comment of its signal), so ``decode``
 returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[zarr]``.
 """
@@ -19,6 +20,7 @@ import numpy as np
 from numcodecs.abc import Codec
 from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 
+from sancodec.codec.floatgrid import grid_steps
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.decimals import MAX_DECIMALS, decimal_values, gapped_units, on_decimal_grid, with_decimals
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
@@ -122,10 +124,12 @@ class Sancodec(Codec):
             return sancodec.encode(self._gapped(samples, names, tag), mode="lossless", frame_len=self.frame_len)
         signal = Signal(samples, float(self.fs), names, [""] * c, comments=tag)
         if arr.dtype.kind == "f" and self.mode == "lossless":
-            signal = on_decimal_grid(signal) if exact else None  # (float32 checked as float32: decode gives it back)
-            if signal is None:
-                raise SanConfigError("lossless sancodec needs integers or decimals of at most "
-                                     f"{MAX_DECIMALS} places; other floats take near-lossless or lossy")
+            decimal = on_decimal_grid(signal) if exact else None  # (float32 checked as float32: decode gives it back)
+            if decimal is None and not (exact and grid_steps(samples) is not None):  # (else on a step: floatgrid)
+                raise SanConfigError(f"lossless sancodec needs integers, decimals of at most {MAX_DECIMALS} places or "
+                                     "a step's multiples (counts times a calibration factor); other floats take "
+                                     "near-lossless or lossy")
+            signal = signal if decimal is None else decimal
         options: dict[str, Any] = {"frame_len": self.frame_len}
         if self.mode == "near-lossless":
             options["max_error"] = self.max_error

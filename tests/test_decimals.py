@@ -151,7 +151,7 @@ def test_a_float32_array_of_decimals_comes_back_as_the_same_float32(tmp_path):
     assert res.exit_code == 0, res.output
     y = np.load(tmp_path / "y.npy")
     assert y.dtype == np.float32 and np.array_equal(y, x)
-    noise = rng.normal(size=(300, 1)).astype(np.float32)
+    noise = rng.normal(size=(100_000, 1)).astype(np.float32)  # (300 of them lie on a step, their finest: floatgrid)
     assert decimal_places(noise) is None
     with pytest.raises(SancodecError, match="decimals of at most 9 places"):
         sancodec.encode(Signal(noise, 100.0, ["x"], ["mV"]), mode="lossless")

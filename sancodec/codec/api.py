@@ -46,6 +46,7 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
+from sancodec.codec.floatgrid import grid_steps
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.gaps import (
     Gaps,
@@ -92,10 +93,10 @@ from sancodec.codec.pipeline import (
     san_activations,
     window_frames,
 )
-from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
+from sancodec.codec.prepare import ENCODE_MODES, LOSSLESS_FLOATS, check_options, digitize, resolve_model
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError, option
-from sancodec.io.decimals import MAX_DECIMALS, missing_of, on_decimal_grid
+from sancodec.io.decimals import missing_of, on_decimal_grid
 from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import sum_of_squares
@@ -167,13 +168,12 @@ def encode_to_file(
     signal = _encodable(signal, fs)
     given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
     check_effort(effort)
-    if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d
+    if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d;
+        # else multiples of a step per channel (counts times a calibration factor), digitize's integers and steps
         decimal = on_decimal_grid(signal)
-        if decimal is None:
-            raise SanConfigError(f"lossless mode needs integer samples or decimals of at most {MAX_DECIMALS} places; "
-                                 "this signal is floating point (use near-lossless with "
-                                 f"{option('max_error')} in its units)")
-        signal = decimal
+        if decimal is None and grid_steps(signal.samples) is None:
+            raise SanConfigError(LOSSLESS_FLOATS)
+        signal = signal if decimal is None else decimal
     # formats 1.15 and 1.16: gaps kept apart in near-lossless mode too (each sample within the error would move
     # their value), the other samples above them (a valid sample within the error of a WFDB record's invalid one
     # was read back as a gap); a CSV's or an array's gaps filled, a WFDB record's coded as values as a streamed

@@ -8,13 +8,19 @@ import os
 
 import numpy as np
 
+from sancodec.codec.floatgrid import grid_steps
 from sancodec.codec.limits import MAX_ERROR
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, option
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
-__all__ = ["ENCODE_MODES", "check_options", "digitize", "resolve_model"]
+__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "check_options", "digitize", "resolve_model"]
+
+#: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
+LOSSLESS_FLOATS = ("lossless mode needs integer samples, decimals of at most 9 places, or each channel's values whole "
+                   "multiples of one step (counts times a calibration factor, computed in float64); this signal's are "
+                   f"none of these (use near-lossless with {option('max_error')} in its units)")
 
 #: What ``encode`` offers: ``lossy`` at a quality target (prdn, snr or bps), ``san`` (the paper's
 #: SAN-only representation, for φ and the reproduction; stored as a lossy file), near-lossless, lossless.
@@ -61,9 +67,11 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
             digital.flags.writeable = False  # ... and nothing downstream may write into the caller's signal
         return digital, None, int(e)
     x = signal.samples.astype(np.float64)
-    if mode == "lossless":
-        raise SanConfigError("lossless mode needs integer samples; this signal is floating point "
-                             f"(use near-lossless with {option('max_error')} in its units)")
+    if mode == "lossless":  # floats that are whole multiples of a step per channel (floatgrid): those integers
+        steps = grid_steps(x)
+        if steps is None:
+            raise SanConfigError(LOSSLESS_FLOATS)
+        return np.rint(x / np.asarray(steps)).astype(np.int64), steps, 0
     if mode == "near-lossless":
         if not (max_error or 0) > 0:
             raise SanConfigError(f"near-lossless coding of floating-point samples needs {option('max_error')} > 0")

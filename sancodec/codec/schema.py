@@ -115,9 +115,9 @@ def check_header(header: dict[str, Any], limits: DecodeLimits = DEFAULT_LIMITS) 
                          lambda f, v: check_number(f, v, 0.0, 1e300, low_open=True), optional=True)
     if quantum is None:
         check_int("max_error", header.get("max_error"), 0, MAX_ABS_SAMPLE)
-    else:
-        if mode == "lossless":
-            raise _fail("quantum", quantum, "must be null in a lossless file")
+    else:  # (a lossless file's: floats on a step per channel, format 1.17, codec.floatgrid)
+        if mode == "lossless" and header.get("max_error") not in (None, 0):
+            raise _fail("max_error", header.get("max_error"), "must be 0 or null in a lossless file")
         if mode == "near-lossless" or header.get("max_error") is not None:
             check_number("max_error", header.get("max_error"), 0.0, 1e300)
     crcs = header.get("sample_crc32")

@@ -269,7 +269,7 @@ def clip_to_source_ranges(x: np.ndarray, signal_head: dict[str, Any]) -> np.ndar
     if not isinstance(entries, list) or len(entries) != x.shape[1] or not len(x):
         return x
     try:  # (within int64: a header's 1e300 is an integer numpy's clip need not take)
-        bounds = [(1, 0) if e.get("outside_range") is True else
+        bounds = [(1, 0) if e.get("outside_range") is True else  # (1, 0): no range, not clipped
                   (max(int(e["digital_min"]), -(1 << 63)), min(int(e["digital_max"]), (1 << 63) - 1)) for e in entries]
     except (AttributeError, KeyError, TypeError, ValueError, OverflowError):  # a hostile source entry: the writer's
         # defaults take over

@@ -1,0 +1,130 @@
+"""Lossless floats on a step (format 1.17, ``codec.floatgrid``): counts times a calibration factor come back bit for
+bit, through the library, the CLI's .npy and the numcodecs codec; other floats are refused as before."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec.cli import app
+from sancodec.codec.container import SanReader
+from sancodec.codec.floatgrid import grid_step
+from sancodec.codec.prepare import LOSSLESS_FLOATS
+from sancodec.errors import SanConfigError
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(x).view(np.uint8)
+
+
+def _counts(seed: int, n: int, c: int, reach: int) -> np.ndarray:
+    """A random walk of integers (an ADC's counts), within ``reach``."""
+    rng = np.random.default_rng(seed)
+    return np.clip(np.cumsum(rng.integers(-40, 41, (n, c)), axis=0), -reach, reach)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 3000), st.integers(1, 3),
+       st.floats(1e-12, 1e6, allow_nan=False, allow_infinity=False), st.sampled_from([1 << 12, 1 << 20, 1 << 40]))
+def test_counts_times_any_factor_come_back_bit_for_bit(seed, n, c, factor, reach):
+    """``counts * factor`` (float64, one multiplication: how a device's SDK scales its ADC counts) is found on its
+    step and coded losslessly; the decode is the same doubles. (The counts' greatest common divisor is 1, as a
+    recording's is: of a few counts that share a factor, that multiple of the step is found, on which the doubles
+    need not lie; such a signal is refused.)"""
+    x = np.vstack([_counts(seed, n, c, reach), np.ones((1, c), dtype=np.int64)]) * factor
+    back = sancodec.decode(sancodec.encode(x, fs=250)).physical()  # (whole numbers or decimals: io.decimals')
+    assert back.dtype == np.float64 and np.array_equal(_bits(back), _bits(x))
+
+
+def test_a_file_of_floats_on_a_step_is_format_1_17_and_costs_what_its_integers_cost():
+    """The header carries each channel's step (its quantum, as lossy float files do), the file format 1.17; its
+    payload is the integers' (the same bytes but for the header), and the CRCs are theirs."""
+    k = _counts(1, 20_000, 2, 1 << 15)
+    x = k * np.array([0.195, 1 / 3])
+    data = sancodec.encode(x, fs=250)
+    reader = SanReader(io.BytesIO(data))
+    assert reader.header["mode"] == "lossless" and reader.header["quantum"] == [0.195, 1 / 3]
+    assert data[4:6] == bytes([1, 17])  # (major 1, minor 17)
+    assert abs(len(data) - len(sancodec.encode(k, fs=250))) < 64
+    assert sancodec.decode(data, start=5000, end=5010).samples.tolist() == x[5000:5010].tolist()
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: rng.normal(size=(2000, 1)),  # noise: no step
+    lambda rng: np.cumsum(rng.integers(-5, 6, (2000, 1)), axis=0) * 0.1 / 32767,  # two roundings: no one step
+    lambda rng: np.cumsum(rng.integers(-5, 6, (2000, 1)), axis=0) * 0.195 * np.array([[1.0], [-1.0]] * 1000) + 1e-300,
+])
+def test_floats_on_no_step_are_refused_in_their_own_words(make):
+    x = make(np.random.default_rng(0))
+    with pytest.raises(SanConfigError) as caught:
+        sancodec.encode(x, fs=250)
+    assert str(caught.value) == LOSSLESS_FLOATS
+
+
+def test_the_step_is_the_factor_where_the_walk_takes_single_steps():
+    k = _counts(3, 5000, 1, 1 << 20)[:, 0]
+    for factor in (0.195, 3.0517578125e-05, 1 / 3, 1.234567e-07, 7.0, 0.001):
+        assert grid_step(k * factor) == factor
+    assert grid_step(np.zeros(10)) == 1.0
+    assert grid_step(np.array([np.inf, 1.0])) is None
+
+
+def test_the_cli_gives_a_npy_of_calibrated_counts_back_byte_for_byte(tmp_path):
+    """``sancodec encode x.npy --fs 250`` (lossless by default) of float64 and float32 arrays on a step: the decoded
+    ``.npy`` is the source file; an array of noise is one error line."""
+    k = _counts(4, 30_000, 2, 1 << 15)
+    np.save(tmp_path / "v.npy", k * np.array([0.195, 3.0517578125e-05]))
+    np.save(tmp_path / "f.npy", (k * 2.0**-10).astype(np.float32))
+    np.save(tmp_path / "n.npy", np.random.default_rng(0).normal(size=(500, 1)))
+    runner = CliRunner()
+    for name in ("v", "f"):
+        res = runner.invoke(app, ["encode", str(tmp_path / f"{name}.npy"), "--fs", "250", "--json"])
+        assert res.exit_code == 0 and json.loads(res.stdout)["mode"] == "lossless", res.output
+        res = runner.invoke(app, ["decode", str(tmp_path / f"{name}.san"), "-o", str(tmp_path / f"{name}_back.npy"),
+                                  "-q"])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / f"{name}_back.npy").read_bytes() == (tmp_path / f"{name}.npy").read_bytes()
+    res = runner.invoke(app, ["encode", str(tmp_path / "n.npy"), "--fs", "250"])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "whole multiples of one step" in res.stderr
+    assert not (tmp_path / "n.san").exists()
+
+
+def test_the_numcodecs_codec_holds_calibrated_floats_exactly():
+    pytest.importorskip("numcodecs")
+    from sancodec.arraycodec import Sancodec
+
+    k = _counts(5, 10_000, 3, 1 << 15)
+    for x in (k * 0.195, (k * 2.0**-12).astype(np.float32), k[:, 0] * 1.234567e-07):
+        codec = Sancodec()
+        back = codec.decode(codec.encode(x))
+        assert back.dtype == x.dtype and back.shape == x.shape and np.array_equal(_bits(back), _bits(x))
+    with pytest.raises(SanConfigError, match="a step's multiples"):
+        Sancodec().encode(np.random.default_rng(0).normal(size=(100, 1)))
+
+
+def test_blocks_pushed_to_the_encoder_stay_on_the_first_blocks_steps():
+    """The block encoder (``SanEncoder.push``) takes a lossless float block on the first block's steps, and refuses
+    one off them in its own words (not the SAN mode's message)."""
+    from sancodec.codec.container import write_container
+    from sancodec.codec.encoder import SanEncoder
+
+    x = _counts(6, 20_000, 2, 1 << 15) * np.array([0.195, 1 / 3])
+    encoder = SanEncoder(sancodec.Signal(x[:1], 250.0), None, "lossless", frame_len=4096)
+    payloads = [p for i in range(0, len(x), 7000) for p in encoder.push(x[i : i + 7000])] + [*encoder.finish()]
+    header, minor = encoder.header()
+    buf = io.BytesIO()
+    write_container(buf, header, payloads, minor=minor)
+    assert np.array_equal(_bits(sancodec.decode(buf.getvalue()).samples), _bits(x))
+    off = x.copy()
+    off[15_000, 0] += 1e-9
+    encoder = SanEncoder(sancodec.Signal(off[:1], 250.0), None, "lossless", frame_len=4096)
+    with pytest.raises(SanConfigError, match="every block on the first block's steps"):
+        for i in range(0, len(off), 7000):
+            list(encoder.push(off[i : i + 7000]))
