@@ -71,6 +71,9 @@ def corpus() -> dict[str, bytes]:
         "lossless-table": sancodec.encode(table, spec, "lossless", frame_len=256),
         "float-lossy": sancodec.encode(floats, spec, "san", frame_len=128),
         "float-near": sancodec.encode(floats, spec, "near-lossless", 0.05, frame_len=128),
+        # 1.17: lossless floats on a step per channel (counts times a calibration factor), the quantum multiplying
+        "lossless-float-grid": sancodec.encode(sancodec.Signal(x * np.array([0.195, 1 / 3]), 100.0), spec, "lossless",
+                                               frame_len=128),
         "annotated": sancodec.encode(mitdb, spec, "near-lossless", 2, frame_len=1024),
         "multi-frequency": sancodec.encode(multi, spec, "lossless", frame_len=128),
         # 1.4: both channels through the LMS stage and long-term prediction (mitdb 100, 6 000 samples)
