@@ -35,6 +35,7 @@ from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
+from sancodec.codec.floatgrid import on_grid
 from sancodec.codec.gaps import Gaps, block_lows, floors, invalid_values, joined, near_lossless_fields, rows_gaps
 from sancodec.codec.header import (
     FileLayout,
@@ -45,7 +46,7 @@ from sancodec.codec.header import (
     warn_unused_model,
 )
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
-from sancodec.codec.schema import is_whole
+from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
 from sancodec.io.decimals import (
@@ -95,20 +96,50 @@ def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None =
     return SanWriter(path, like, **options)
 
 
+def declared_steps(step: object, codec: str, decimals: object, channels: int) -> list[float]:
+    """A writer's ``step=``: one positive finite number, or one per channel, for lossless coding without
+    ``decimals=``; a :class:`SanConfigError` for anything else."""
+    if codec != "lossless" or decimals is not None:
+        raise SanConfigError("step= is for lossless coding of floats on a step, without decimals=")
+    steps = list(step) if isinstance(step, (list, tuple, np.ndarray)) else [step] * channels
+    if len(steps) != channels or not all(is_real(v) and 0 < float(v) <= 1e300 for v in steps):
+        raise SanConfigError(f"step must be a positive finite number, or one per channel ({channels}), got {step!r}")
+    return [float(v) for v in steps]
+
+
+def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
+    """A streamed block of floats as its integers on ``steps`` (``floatgrid.on_grid``, column by column); a
+    :class:`SanConfigError` naming the first column off its step (``first``: the block's first row in the stream)."""
+    x = np.asarray(block, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x
+    if x.ndim != 2 or x.shape[1] != len(steps):
+        return x  # (push() names the shape it wants)
+    for c, q in enumerate(steps):
+        if not (np.all(np.isfinite(x[:, c])) and on_grid(x[:, c], q)):
+            raise SanConfigError(f"channel {c} of the block at row {first} holds a value that is not a whole "
+                                 f"multiple of its step {q!r} (within 2**53 of them); nothing was written")
+    return np.rint(x / np.asarray(steps)).astype(np.int64)
+
+
 class SanWriter:
     """Streams blocks into a ``.san`` file; nothing appears at ``path`` until :meth:`close` succeeds. ``decimals``
     (lossless): floating-point blocks whose values have at most that many decimals (one number, or one per channel),
     held exactly as integers with a gain of 10^d, as ``sancodec.encode`` holds a CSV's decimals. Near-lossless: each
     channel-frame is coded exactly where that is smaller, but the header's runs of the record's invalid samples are
     not weighed against a lossless file, which the writer, holding no block once coded, cannot make:
-    ``sancodec.encode`` and the CLI, which can read the record again, keep whichever file is smaller."""
+    ``sancodec.encode`` and the CLI, which can read the record again, keep whichever file is smaller. ``step``
+    (lossless): floating-point blocks whose values are whole multiples of that step (one number, or one per
+    channel: counts times a calibration factor, computed in float64), held as those integers and decoded to the same
+    doubles (format 1.17, ``codec.floatgrid``); a block off it is refused, and nothing written."""
 
     def __init__(self, path: str | os.PathLike[str], like: Signal, codec: str = "lossless",
                  max_error: float | None = None, *, model: SanSpec | str | os.PathLike[str] | None = None,
                  frame_len: int | None = None, predictor: str = "auto", threads: int | None = None,
-                 embed_model: bool = True, fsync: bool = False, decimals: int | Sequence[int] | None = None) -> None:
+                 embed_model: bool = True, fsync: bool = False, decimals: int | Sequence[int] | None = None,
+                 step: float | Sequence[float] | None = None) -> None:
         self.path = Path(path)
         self._places: list[int] | None = None
+        self._steps = None if step is None else declared_steps(step, codec, decimals, like.n_channels)
         self._gaps = False  # whether a decimal stream held a NaN (said in the header at close)
         if decimals is not None:  # floats streamed losslessly: each block's values as integers at fixed places
             if codec != "lossless":
@@ -118,6 +149,8 @@ class SanWriter:
             like = with_decimals(like, self._places, np.zeros((1, like.n_channels), dtype=np.int64))
         self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
                                    threads=threads, embed_model=embed_model)
+        if self._steps is not None:  # floats on declared steps: each block's integers pushed (write)
+            self._encoder.start_digitized(self._steps, 0)
         near = codec == "near-lossless" and like.is_digital  # formats 1.15 and 1.16, as sancodec.encode codes them:
         self._gap_values = invalid_values(like) if near else []  # each block's invalid samples as runs of rows, the
         self._floors = floors(like) if near else []  # other samples decoded above them
@@ -150,10 +183,13 @@ class SanWriter:
                     if runs is not None:
                         self._negative_zeros = [a if b is None else (a or []) + b
                                                 for a, b in zip(self._negative_zeros, runs)]
+            elif self._steps is not None:
+                block = on_steps(block, self._steps, self._encoder.n)
             elif self._encoder.mode == "lossless" and np.asarray(block).dtype.kind == "f":
                 raise SanConfigError("lossless streaming takes integers, or floats at declared decimals: open the "
                                      "writer with decimals=3 (or one per channel) for values of up to 3 decimals, "
-                                     "or codec='near-lossless' with max_error in their units")
+                                     "step=0.195 for counts times that factor, or codec='near-lossless' with "
+                                     "max_error in their units")
             for payload in self._encoder.push(block):
                 self._spill(payload)
             if any(v is not None for v in self._gap_values):  # (format 8 has gaps but no floor)

@@ -128,3 +128,29 @@ def test_blocks_pushed_to_the_encoder_stay_on_the_first_blocks_steps():
     with pytest.raises(SanConfigError, match="every block on the first block's steps"):
         for i in range(0, len(off), 7000):
             list(encoder.push(off[i : i + 7000]))
+
+
+def test_the_streaming_writer_takes_floats_on_a_declared_step(tmp_path):
+    """``sancodec.open(path, "w", step=...)``: floats on that step (one, or one per channel) stream losslessly as
+    their integers and decode to the same doubles; a block off its step is refused and no file is left; the step
+    is for lossless coding without decimals=, a positive finite number per channel."""
+    x = _counts(7, 30_000, 2, 1 << 15) * np.array([0.195, 3.0517578125e-05])
+    with sancodec.open(tmp_path / "s.san", "w", fs=250, channels=2, step=[0.195, 3.0517578125e-05]) as f:
+        for i in range(0, len(x), 7777):
+            f.write(x[i : i + 7777])
+    assert np.array_equal(_bits(sancodec.decode((tmp_path / "s.san").read_bytes()).samples), _bits(x))
+    with sancodec.open(tmp_path / "s.san") as f:
+        assert np.array_equal(_bits(f.read(100, 200)), _bits(x[100:200]))
+    off = x.copy()
+    off[20_000, 1] += 1e-12
+    with pytest.raises(SanConfigError, match="channel 1 of the block at row 15554 holds a value that is not a whole "
+                                             "multiple of its step"):
+        with sancodec.open(tmp_path / "off.san", "w", fs=250, channels=2, step=[0.195, 3.0517578125e-05]) as f:
+            for i in range(0, len(off), 7777):
+                f.write(off[i : i + 7777])
+    assert not (tmp_path / "off.san").exists()
+    for options in ({"step": 0.195, "decimals": 3}, {"step": 0.195, "codec": "near-lossless", "max_error": 1},
+                    {"step": [0.1]}, {"step": float("nan")}, {"step": -1}, {"step": "0.1"}, {"step": True}):
+        with pytest.raises(SanConfigError, match="step"):
+            sancodec.open(tmp_path / "bad.san", "w", fs=250, channels=2, **options)
+    assert not (tmp_path / "bad.san").exists()
