@@ -639,7 +639,9 @@ def _info_one(input: Path, json_out: bool, bands: bool) -> None:
         rate = f", {spf[i]} samples/frame ({sig['fs'] * spf[i] / frame_rows(spf):g} Hz)" \
             if isinstance(spf, list) and i < len(spf) else ""
         decimals = "" if places is None else f", {places[i]} decimals"
-        rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}{decimals}"))
+        step = f", floats on a step of {head['quantum'][i]!r}" if head["mode"] == "lossless" and head.get("quantum") \
+            else ""  # (format 1.17: each value that step times an integer)
+        rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}{decimals}{step}"))
     for key, value in rows:
         table.add_row(key, str(value))
     console.print(table)

@@ -350,8 +350,9 @@ class SanFile:
             rows = got.samples  # the window's frames, joined once
             a, b = max(lo, row), min(hi, row + len(rows))
             values = self._values(rows[a - row : b - row], a)
-            if whole:  # (a decimal file's checksums are its integers')
-                crcs = sample_checksums(values if self._scale is None else rows[a - row : b - row], crcs)
+            if whole:  # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
+                integers = self._scale is not None or self._layout.quantum is not None
+                crcs = sample_checksums(rows[a - row : b - row] if integers else values, crcs)
             pending.append(values)
             held += len(values)
             while held >= n:
@@ -408,8 +409,8 @@ class SanFile:
             yield from block
 
     def _check_crcs(self, crcs: list[int]) -> None:
-        stored = self._layout.sample_crc32
-        if stored is not None and self._layout.quantum is None:
+        stored = self._layout.sample_crc32  # (a lossless file's: of its integers, a float one's too, format 1.17)
+        if stored is not None:
             check_sample_checksums(crcs, stored)
 
     def read(self, start: int = 0, end: int | None = None) -> np.ndarray:

@@ -78,7 +78,7 @@ def test_the_step_is_the_factor_where_the_walk_takes_single_steps():
 
 def test_the_cli_gives_a_npy_of_calibrated_counts_back_byte_for_byte(tmp_path):
     """``sancodec encode x.npy --fs 250`` (lossless by default) of float64 and float32 arrays on a step: the decoded
-    ``.npy`` is the source file; an array of noise is one error line."""
+    ``.npy`` is the source file, and ``info`` names each channel's step; an array of noise is one error line."""
     k = _counts(4, 30_000, 2, 1 << 15)
     np.save(tmp_path / "v.npy", k * np.array([0.195, 3.0517578125e-05]))
     np.save(tmp_path / "f.npy", (k * 2.0**-10).astype(np.float32))
@@ -91,6 +91,8 @@ def test_the_cli_gives_a_npy_of_calibrated_counts_back_byte_for_byte(tmp_path):
                                   "-q"])
         assert res.exit_code == 0, res.output
         assert (tmp_path / f"{name}_back.npy").read_bytes() == (tmp_path / f"{name}.npy").read_bytes()
+    res = runner.invoke(app, ["info", str(tmp_path / "v.san")])
+    assert res.exit_code == 0 and "floats on a step of 0.195" in res.stdout, res.output
     res = runner.invoke(app, ["encode", str(tmp_path / "n.npy"), "--fs", "250"])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "whole multiples of one step" in res.stderr
     assert not (tmp_path / "n.san").exists()
@@ -154,3 +156,26 @@ def test_the_streaming_writer_takes_floats_on_a_declared_step(tmp_path):
         with pytest.raises(SanConfigError, match="step"):
             sancodec.open(tmp_path / "bad.san", "w", fs=250, channels=2, **options)
     assert not (tmp_path / "bad.san").exists()
+
+
+def test_a_file_of_floats_on_a_step_checks_its_integers_checksums(tmp_path):
+    """A lossless file's per-channel CRCs (of its integers) are checked on a whole decode, a streamed read and
+    ``check``, for floats on a step as for integers (the streamed reader summed the floats, cast to integers, and
+    then checked nothing)."""
+    from common import rewrap
+
+    x = _counts(8, 20_000, 2, 1 << 15) * np.array([0.195, 1 / 3])
+    data = sancodec.encode(x, fs=250)
+    header = SanReader(io.BytesIO(data)).header
+    (tmp_path / "good.san").write_bytes(data)
+    with sancodec.open(tmp_path / "good.san") as f:
+        f.check()
+    bad = rewrap(data, header={**header, "sample_crc32": [(header["sample_crc32"][0] + 1) % 2**32,
+                                                          header["sample_crc32"][1]]})
+    (tmp_path / "bad.san").write_bytes(bad)
+    with pytest.raises(sancodec.SanFormatError, match="channel 0: decoded samples fail the lossless checksum"):
+        sancodec.decode(bad)
+    for how in ("read", "check"):
+        with sancodec.open(tmp_path / "bad.san") as f, \
+                pytest.raises(sancodec.SanFormatError, match="fail the lossless checksum"):
+            getattr(f, how)()

@@ -614,7 +614,10 @@ def decode_file(
     lo, hi = sample_range(start, end, n)
     out, activations, codings = _decode_frames(reader, layout, lo, hi, limits, threads)
     signal_head = {**layout.signal_head, "annotations": layout.annotations(limits)}
+    crcs = layout.sample_crc32 if lo == 0 and hi == n else None  # (a lossless file's, of its samples)
     if layout.quantum is not None:
+        if crcs is not None:  # (a lossless file of floats on a step, 1.17: of its integers)
+            check_sample_checksums(parallel_checksums(out, resolve_threads(threads)), crcs)
         samples: np.ndarray = out * np.asarray(layout.quantum, dtype=np.float64)
         if not np.all(np.isfinite(samples)):
             raise SanFormatError("header field 'quantum' scales samples beyond the float range")
@@ -622,8 +625,7 @@ def decode_file(
         samples = clip_to_format(out, signal_head.get("fmt"))
         if reader.header.get("mode") != "lossless":  # (an EDF source's own range: its writer refuses past it)
             samples = clip_to_source_ranges(samples, signal_head)
-        crcs = layout.sample_crc32
-        if crcs is not None and lo == 0 and hi == n:
+        if crcs is not None:
             check_sample_checksums(parallel_checksums(samples, resolve_threads(threads)), crcs)
     if lo != 0 or hi != n:
         signal_head = slice_header(signal_head, lo, hi, n)
