@@ -112,6 +112,18 @@ __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "enc
 #: tenths of a bit per sample cost more than the random access they buy (mitdb 100 at PRDN 9 %:
 #: CR 16.0 with frames of 2**15, 20.5 with one frame of 2**20).
 DEFAULT_LOSSY_FRAME = 1 << 20
+def _lossless_floats(signal: Signal, model: SanSpec | str | os.PathLike[str] | None, frame_len: int | None,
+                     amplitude_step: float, embed_model: bool, predictor: str, verify: bool | None,
+                     threads: int | None) -> bytes | None:
+    """The lossless file of ``signal``'s floats where it has one (decimals, or each channel on a step: format 1.17),
+    else None: what a near-lossless file of them must not outgrow."""
+    try:
+        return encode(signal, model, "lossless", frame_len=frame_len, amplitude_step=amplitude_step,
+                      embed_model=embed_model, predictor=predictor, verify=verify, threads=threads)
+    except SanConfigError:  # (floats lossless mode refuses: only their near-lossless file)
+        return None
+
+
 def _one_frame_if_constant(signal: Signal) -> int | None:
     """One frame (up to the format's 2^24 samples) for a record whose every channel holds one value
     throughout: its frames would cost nothing but their framing (24 bytes each). None: the default."""
@@ -149,8 +161,9 @@ def encode_to_file(
     one of ``prdn`` in percent, ``snr`` in dB, ``bps`` bits per sample; every channel meets it)
     or ``san`` (the paper's SAN-only representation). A near-lossless file is never larger than the lossless
     one: each channel-frame is coded exactly where that is smaller, and where the header's runs of a record's gaps
-    and its floor (formats 1.15, 1.16) still take the file past the lossless file, that file is returned (it
-    decodes to the samples themselves, within any ``max_error``). ``predictor`` (near-lossless, lossless): see
+    and its floor (formats 1.15, 1.16) still take the file past the lossless file, or floats' grid of twice the
+    error holds them in more bytes than their lossless file (decimals, a step), that file is returned (it decodes to
+    the samples themselves, within any ``max_error``). ``predictor`` (near-lossless, lossless): see
     ``prepare.PREDICTORS`` (``auto``; ``fast`` leaves the sequential LMS and long-term stages out, keeping
     running contexts, which decode faster than block classes).
     ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
@@ -212,6 +225,12 @@ def encode_to_file(
             lossless = encode(given, model, "lossless", frame_len=asked_frame_len, amplitude_step=amplitude_step,
                               embed_model=embed_model, predictor=predictor, verify=verify, threads=threads)
             if len(lossless) < buf.tell():
+                return out.write(lossless)
+        if mode == "near-lossless" and not given.is_digital:  # floats: their grid of 2 max_error holds them in more
+            # bytes than their own decimals or step where it is finer (a 3-decimal signal at max_error 0.0004: 5 %)
+            lossless = _lossless_floats(given, model, asked_frame_len, amplitude_step, embed_model, predictor, verify,
+                                        threads)
+            if lossless is not None and len(lossless) < buf.tell():
                 return out.write(lossless)
         return out.write(buf.getvalue())
     asked, frame_len = frame_len, DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
