@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +194,26 @@ def test_near_lossless_floats_are_never_larger_than_their_lossless_file(scale):
         data = sancodec.encode(x, fs=250, mode="near-lossless", max_error=error)
         assert len(data) <= lossless
         assert np.abs(sancodec.decode(data).physical() - x).max() <= error * (1 + 1e-9)
+
+
+GOLDEN_GRID = Path(__file__).parent / "golden" / "floatgrid_lossless.san"
+
+
+def _calibrated() -> np.ndarray:
+    """Two channels of counts from integer formulas alone (no random stream, which a numpy release may change) times
+    calibration factors that are no decimals: an ECG-like wave in microvolts and a slow one in volts."""
+    t = np.arange(6000)
+    a = (t % 500) * 7 - 1750 + ((t * t * 7919) % 61 - 30)
+    b = ((t * 104729) % 201 - 100) + 300 * ((t % 250) < 20)
+    return np.column_stack([a * 0.195, b * 3.0517578125e-05])
+
+
+def test_the_format_1_17_golden_file():
+    """The golden lossless file of floats on a step (format 1.17): the encoder writes it byte for byte
+    (``SANCODEC_REGENERATE_GOLDEN=1`` rewrites it), and it decodes to the very doubles."""
+    from common import encoded_as_golden
+
+    x = _calibrated()
+    golden = encoded_as_golden(GOLDEN_GRID, sancodec.encode(x, fs=250))
+    assert golden[4:6] == bytes([1, 17])
+    assert np.array_equal(_bits(sancodec.decode(golden).samples), _bits(x))
