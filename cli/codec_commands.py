@@ -415,6 +415,8 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
         return
     check_outputs(output_files(signal, target, fmt), force, [input])
     padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
+    if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17): its
+        quantum = None  # exact values, at 17 significant digits, not at a lossy grid's places
     files = write_signal(signal, target, format=fmt, quantum=quantum, fsync=fsync)
     if json_out:
         _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded)

@@ -79,7 +79,8 @@ def test_the_step_is_the_factor_where_the_walk_takes_single_steps():
 
 def test_the_cli_gives_a_npy_of_calibrated_counts_back_byte_for_byte(tmp_path):
     """``sancodec encode x.npy --fs 250`` (lossless by default) of float64 and float32 arrays on a step: the decoded
-    ``.npy`` is the source file, and ``info`` names each channel's step; an array of noise is one error line."""
+    ``.npy`` is the source file, and ``info`` names each channel's step; a CSV of it reads back as the same doubles;
+    an array of noise is one error line."""
     k = _counts(4, 30_000, 2, 1 << 15)
     np.save(tmp_path / "v.npy", k * np.array([0.195, 3.0517578125e-05]))
     np.save(tmp_path / "f.npy", (k * 2.0**-10).astype(np.float32))
@@ -94,6 +95,10 @@ def test_the_cli_gives_a_npy_of_calibrated_counts_back_byte_for_byte(tmp_path):
         assert (tmp_path / f"{name}_back.npy").read_bytes() == (tmp_path / f"{name}.npy").read_bytes()
     res = runner.invoke(app, ["info", str(tmp_path / "v.san")])
     assert res.exit_code == 0 and "floats on a step of 0.195" in res.stdout, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "v.san"), "-o", str(tmp_path / "v.csv"), "-q"])
+    assert res.exit_code == 0, res.output  # (each value at 17 digits, not at a lossy grid's places: the same doubles)
+    back = sancodec.read_signal(tmp_path / "v.csv", fs=250).physical()
+    assert np.array_equal(_bits(back), _bits(np.load(tmp_path / "v.npy")))
     res = runner.invoke(app, ["encode", str(tmp_path / "n.npy"), "--fs", "250"])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1 and "whole multiples of one step" in res.stderr
     assert not (tmp_path / "n.san").exists()
