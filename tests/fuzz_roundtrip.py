@@ -101,19 +101,21 @@ def _wfdb_record(rng: random.Random, folder: Path, case: int) -> Path:
     steps = np.random.default_rng(case).integers(-3, 4, (n, c))
     x = np.clip(np.cumsum(steps, axis=0), low, high)
     names = [rng.choice(["ECG", "II", "", "lead I", "ECG"]) for _ in range(c)]
+    # format 8's initial values: the value before its first difference (the first sample less a step of up to 100)
+    inits = [int(v) - rng.randint(-100, 100) if fmt == "8" else int(v) if rng.random() < 0.7 else 0 for v in x[0]]
     rec = wfdb.Record(record_name="r", n_sig=c, fs=rng.choice([360, 250, 62.4725]), sig_len=n,
                       file_name=["r.dat"] * c, fmt=[fmt] * c, adc_gain=[rng.choice([200.0, 12.5])] * c,
                       baseline=[rng.choice([0, -7])] * c, units=[rng.choice(["mV", "mmHg", "NU"])] * c,
                       sig_name=[f"s{k}" for k in range(c)], adc_res=[12] * c, adc_zero=[0] * c,
                       comments=rng.choice([[], ["age: 54"]]),
-                      init_value=[int(v) if fmt == "8" or rng.random() < 0.7 else 0 for v in x[0]],  # (8: its start)
+                      init_value=inits,
                       checksum=[int(v) % 65536 for v in x.sum(axis=0)], block_size=[0] * c)
     if rng.random() < 0.3:
         rec.counter_freq, rec.base_counter = rng.choice([100, 999.56]), rng.choice([None, 5, 12.25])
     if rng.random() < 0.3:
         rec.base_time, rec.base_date = datetime.time(10, 11, 12), rng.choice([None, datetime.date(2003, 2, 1)])
     rec.wrheader(write_dir=str(folder))
-    (folder / "r.dat").write_bytes(wfdb_formats.encode(fmt, x) if fmt in wfdb_formats.FORMATS else
+    (folder / "r.dat").write_bytes(wfdb_formats.encode(fmt, x, inits) if fmt in wfdb_formats.FORMATS else
                                    x.astype({"16": "<i2", "32": "<i4"}.get(fmt, "<i4")).tobytes() if fmt != "24"
                                    and fmt != "80" else _packed(fmt, x))
     lines = (folder / "r.hea").read_text().split("\n")

@@ -235,6 +235,28 @@ def test_every_binary_format_comes_back_in_its_own_format_byte_for_byte(tmp_path
     np.testing.assert_array_equal(read_signal(tmp_path / "lossy").samples, lossy.samples)
 
 
+def test_a_format_8_record_whose_initial_value_is_not_its_first_sample_comes_back(tmp_path):
+    """Format 8 holds first differences, the first from the header's initial value (0 here, the first samples 5 and
+    -3). Written in format 8 with the first sample as its start, the record did not read back ("does not read back
+    to the same samples") and nothing was written; now its steps start from the kept initial value: the signal file
+    and header byte for byte, lossless, and a lossy decode reads back as decoded."""
+    x = np.array([[5, -3], [7, -1], [6, 0], [10, 4], [12, 9]], dtype=np.int64)
+    steps = np.diff(x, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    (tmp_path / "r.dat").write_bytes(steps.reshape(-1).astype(np.int8).tobytes())
+    sums = x.sum(axis=0) % 65536
+    (tmp_path / "r.hea").write_text("r 2 250 5\n" + "".join(f"r.dat 8 200/mV 12 0 0 {sums[k]} 0 s{k}\n"
+                                                            for k in range(2)))
+    (tmp_path / "out").mkdir()
+    assert run("encode", tmp_path / "r", "-o", tmp_path / "r.san", "--keep-header-text", "-q").exit_code == 0
+    res = run("decode", tmp_path / "r.san", "-o", tmp_path / "out" / "r", "-q")
+    assert res.exit_code == 0, res.output
+    for name in ("r.dat", "r.hea"):
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / name).read_bytes(), name
+    lossy = sancodec.decode(sancodec.encode(read_signal(tmp_path / "r"), mode="lossy", prdn=20))
+    sancodec.write_signal(lossy, tmp_path / "lossy", format="wfdb")
+    np.testing.assert_array_equal(read_signal(tmp_path / "lossy").samples, lossy.samples)
+
+
 def test_int64_with_a_spread_of_2_to_the_41_round_trips(tmp_path):
     x = np.array([[0], [1 << 41], [3], [(1 << 41) - 5]] * 8, dtype=np.int64)
     sig = Signal(x, 10.0, ["a"], ["NU"])

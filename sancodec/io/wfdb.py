@@ -292,17 +292,18 @@ def _header_inits(rec, samples: np.ndarray) -> list[int] | None:  # rec: a wfdb 
     return inits if inits != first else None
 
 
-def kept_inits(source: object, first: Sequence[int], fmts: Sequence[str]) -> list[int]:
-    """The initial values a written record's header gives its channels whose first samples are ``first``: each its
-    source's (``init_values``, :func:`_header_inits`) where the source kept them, else its first sample, and its
-    first sample in format 8, whose differences start from it (``wfdb_formats``). A ``.san`` header is not trusted:
-    anything but a list of integers within 32 bits, one a channel, is passed over."""
+def kept_inits(source: object, first: Sequence[int]) -> list[int]:
+    """The initial values a written record's header gives its channels whose first samples are ``first``: its
+    source's (``init_values``, :func:`_header_inits`) where the source kept them, else the first samples. A format 8
+    file's first differences are taken from them (``wfdb_formats``: a record whose header gives 0 and whose first
+    sample is 5 starts with a step of 5). A ``.san`` header is not trusted: anything but a list of integers within 32
+    bits, one a channel, is passed over."""
     own = [int(v) for v in first]
     kept = source.get("init_values") if isinstance(source, dict) else None
     if not isinstance(kept, list) or len(kept) != len(own) or \
             not all(type(v) is int and -(1 << 31) <= v < 1 << 31 for v in kept):
         return own
-    return [o if str(f) == "8" else k for k, o, f in zip(kept, own, fmts)]
+    return kept
 
 
 MAX_COUNTER = 1e15  # a record's counter frequency (Hz) and base counter value, at most (in magnitude)
@@ -518,9 +519,10 @@ def _signal_file_names(signal: Signal, name: str) -> list[str]:
     return [f"{name}_{groups[f]}.dat" for f in source]
 
 
-def _own_formats(signal: Signal, files: Sequence[str]) -> dict[str, tuple[str, list[int]]]:
+def _own_formats(signal: Signal, files: Sequence[str], inits: Sequence[int]) -> dict[str, tuple[str, list[int]]]:
     """The signal files of ``signal`` (``files``, one a channel) in a format wfdb-python reads but does not write
-    (``wfdb_formats.FORMATS``: 8, 61, 160, 310, 311) that holds their samples, with that format and their channels:
+    (``wfdb_formats.FORMATS``: 8, 61, 160, 310, 311) that holds their samples (format 8's steps from the header's
+    initial values, ``inits``), with that format and their channels:
     written by ``wfdb_formats.encode``, where they were written as format 16 (one sample a frame only; a file that
     does not hold its samples is still written so, with a warning)."""
     if signal.frame_size != 1 or signal.fmt is None:
@@ -530,7 +532,8 @@ def _own_formats(signal: Signal, files: Sequence[str]) -> dict[str, tuple[str, l
         channels = [i for i, f in enumerate(files) if f == file]
         fmts = {str(signal.fmt[i]) for i in channels}
         fmt = next(iter(fmts))
-        if len(fmts) == 1 and fmt in wfdb_formats.FORMATS and wfdb_formats.holds(fmt, signal.samples[:, channels]):
+        if len(fmts) == 1 and fmt in wfdb_formats.FORMATS and \
+                wfdb_formats.holds(fmt, signal.samples[:, channels], [inits[i] for i in channels]):
             own[file] = (fmt, channels)
     return own
 
@@ -693,7 +696,8 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
         signal.check_frames(name)
         frame = signal.frame_size
         files = _signal_file_names(signal, name)
-        own = _own_formats(signal, files)  # each file wfdb-python cannot write but io.wfdb_formats can, by name
+        inits = kept_inits(signal.source, signal.samples[0])
+        own = _own_formats(signal, files, inits)  # each file wfdb-python cannot write but io.wfdb_formats can
         rec = wfdb.Record(
             record_name=name, n_sig=c, fs=signal.fs / frame, sig_len=signal.n_samples // frame,
             base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
@@ -712,12 +716,13 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
             rec.e_d_signal = [signal.samples[::step, k].astype(np.int64)
                               for k, step in enumerate(signal.sample_steps())]
         rec.set_d_features(expanded=frame > 1, do_adc=False)
-        rec.init_value = kept_inits(signal.source, signal.samples[0], rec.fmt)
+        rec.init_value = inits
         rec.block_size = [0] * c
         rec.wrsamp(expanded=frame > 1, write_dir=str(folder))
         again = False  # the header written again, with what wrsamp does not write
         for file, (fmt, channels) in own.items():  # (written as format 16 by wrsamp: in its own format here)
-            (folder / file).write_bytes(wfdb_formats.encode(fmt, signal.samples[:, channels]))
+            (folder / file).write_bytes(wfdb_formats.encode(fmt, signal.samples[:, channels],
+                                                             [inits[i] for i in channels]))
             rec.fmt, again = [fmt if i in channels else f for i, f in enumerate(rec.fmt)], True
         if _in_matlab_file(signal):  # (the samples wrsamp wrote, behind a MATLAB header its byte offsets skip)
             _as_matlab(folder / f"{name}.mat", c, signal.n_samples)

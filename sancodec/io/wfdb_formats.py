@@ -8,6 +8,8 @@ them (a frame of one sample a signal); a record's samples that a format cannot h
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 __all__ = ["FORMATS", "encode", "holds"]
@@ -17,33 +19,40 @@ _TEN_BITS = (-512, 511)
 _SIXTEEN_BITS = (-32768, 32767)
 
 
-def holds(fmt: str, values: np.ndarray) -> bool:
+def holds(fmt: str, values: np.ndarray, inits: Sequence[int] | None = None) -> bool:
     """Whether format ``fmt`` holds every channel of ``values`` (samples x channels of one signal file): 10-bit
-    values for 310 and 311, 16-bit for 61 and 160, and for 8 each step from the one before (the first from itself:
-    the header's initial value is the first sample) within 8 bits."""
+    values for 310 and 311, 16-bit for 61 and 160, and for 8 each step from the one before within 8 bits, the first
+    from the channel's initial value (``inits``, the header's; by default its first sample)."""
     x = np.asarray(values, dtype=np.int64)
     if not x.size:
         return fmt in FORMATS
     if fmt == "8":
-        steps = np.diff(x, axis=0)
-        return not steps.size or bool(steps.min() >= -128 and steps.max() <= 127)
+        steps = _steps(x, inits)
+        return bool(steps.min() >= -128 and steps.max() <= 127)
     low, high = _TEN_BITS if fmt in ("310", "311") else _SIXTEEN_BITS if fmt in ("61", "160") else (1, 0)
     return bool(x.min() >= low and x.max() <= high)
 
 
-def encode(fmt: str, values: np.ndarray) -> bytes:
-    """The signal file of ``values`` (samples x channels, which :func:`holds`) in format ``fmt``."""
+def encode(fmt: str, values: np.ndarray, inits: Sequence[int] | None = None) -> bytes:
+    """The signal file of ``values`` (samples x channels, which :func:`holds`) in format ``fmt`` (8: its first
+    differences from ``inits``, the header's initial values, by default the first samples)."""
     x = np.asarray(values, dtype=np.int64)
     if fmt == "61":  # 16-bit two's complement, big-endian
         return x.reshape(-1).astype(">i2").tobytes()
     if fmt == "160":  # 16-bit offset binary
         return (x.reshape(-1) + 32768).astype("<u2").tobytes()
-    if fmt == "8":  # 8-bit first differences, each channel's from its first sample (the header's initial value)
-        steps = np.diff(x, axis=0, prepend=x[:1])
-        return steps.reshape(-1).astype(np.int8).tobytes()
+    if fmt == "8":  # 8-bit first differences, each channel's first from the header's initial value
+        return _steps(x, inits).reshape(-1).astype(np.int8).tobytes()
     if fmt in ("310", "311"):
         return _ten_bits(fmt, x.reshape(-1) & 0x3FF)
     raise ValueError(f"format {fmt} is not one of {FORMATS}")
+
+
+def _steps(x: np.ndarray, inits: Sequence[int] | None) -> np.ndarray:
+    """Format 8's steps of ``x`` (samples x channels): each sample less the one before, the first less its channel's
+    initial value (``inits``; None: the first sample, a step of 0)."""
+    start = x[:1] if inits is None else np.asarray(inits, dtype=np.int64).reshape(1, -1)
+    return np.diff(x, axis=0, prepend=start)
 
 
 def _ten_bits(fmt: str, u: np.ndarray) -> bytes:
