@@ -35,7 +35,7 @@ from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
-from sancodec.codec.floatgrid import on_grid
+from sancodec.codec.floatgrid import integers_on, off_steps
 from sancodec.codec.gaps import Gaps, block_lows, floors, invalid_values, joined, near_lossless_fields, rows_gaps
 from sancodec.codec.header import (
     FileLayout,
@@ -114,11 +114,11 @@ def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
     x = x[:, None] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[1] != len(steps):
         return x  # (push() names the shape it wants)
-    for c, q in enumerate(steps):
-        if not (np.all(np.isfinite(x[:, c])) and on_grid(x[:, c], q)):
-            raise SanConfigError(f"channel {c} of the block at row {first} holds a value that is not a whole "
-                                 f"multiple of its step {q!r} (within 2**53 of them); nothing was written")
-    return np.rint(x / np.asarray(steps)).astype(np.int64)
+    c = off_steps(x, steps)
+    if c is not None:
+        raise SanConfigError(f"channel {c} of the block at row {first} holds a value that is not a whole "
+                             f"multiple of its step {steps[c]!r} (within 2**53 of them); nothing was written")
+    return integers_on(x, steps)
 
 
 class SanWriter:

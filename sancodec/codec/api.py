@@ -46,7 +46,6 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
-from sancodec.codec.floatgrid import grid_steps
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
 from sancodec.codec.gaps import (
     Gaps,
@@ -93,7 +92,7 @@ from sancodec.codec.pipeline import (
     san_activations,
     window_frames,
 )
-from sancodec.codec.prepare import ENCODE_MODES, LOSSLESS_FLOATS, check_options, digitize, resolve_model
+from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError, option
 from sancodec.io.decimals import missing_of, on_decimal_grid
@@ -182,10 +181,8 @@ def encode_to_file(
     given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
     check_effort(effort)
     if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d;
-        # else multiples of a step per channel (counts times a calibration factor), digitize's integers and steps
+        # else multiples of a step per channel (counts times a calibration factor), which digitize finds or refuses
         decimal = on_decimal_grid(signal)
-        if decimal is None and grid_steps(signal.samples) is None:
-            raise SanConfigError(LOSSLESS_FLOATS)
         signal = signal if decimal is None else decimal
     # formats 1.15 and 1.16: gaps kept apart in near-lossless mode too (each sample within the error would move
     # their value), the other samples above them (a valid sample within the error of a WFDB record's invalid one

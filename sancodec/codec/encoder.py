@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from sancodec.codec.container import FRAME_HEAD
-from sancodec.codec.floatgrid import on_grid
+from sancodec.codec.floatgrid import integers_on, off_steps
 from sancodec.codec.frames import FramePlan, quantized_kernels
 from sancodec.codec.header import from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS
@@ -88,10 +88,10 @@ class SanEncoder:
         block = Signal.from_header(self._block_head, rows)
         if self.file_mode == "lossless" and self.quantum is not None and not block.is_digital:
             x = np.asarray(rows, dtype=np.float64)
-            if not all(on_grid(x[:, c], q) for c, q in enumerate(self.quantum)):
+            if off_steps(x, self.quantum) is not None:
                 raise SanConfigError("lossless coding of floats on a step needs every block on the first block's "
                                      f"steps {self.quantum}; this one is not (use sancodec.encode on the whole signal)")
-            return np.rint(x / np.asarray(self.quantum)).astype(np.int64)
+            return integers_on(x, self.quantum)
         digital, quantum, emax = digitize(block, self.file_mode, self.max_error)
         if self._coder is None:
             self._start(quantum, emax)

@@ -20,7 +20,7 @@ import numpy as np
 
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["grid_step", "grid_steps", "on_grid"]
+__all__ = ["grid_step", "grid_steps", "integers_on", "off_steps", "on_grid"]
 
 NEIGHBOURS = 4  # steps tried each side of the estimate, in units in the last place
 
@@ -40,10 +40,10 @@ def grid_step(x: np.ndarray) -> float | None:
     neighbours; 1 for a channel of zeros."""
     if not x.size or not bool(np.all(np.isfinite(x))) or bool(np.any((x == 0) & np.signbit(x))):
         return None
-    magnitudes = np.abs(x[x != 0])
+    distinct = np.unique(x)
+    magnitudes = np.abs(distinct[distinct != 0])  # (of the distinct values: the same largest and smallest)
     if not magnitudes.size:
         return 1.0
-    distinct = np.unique(x)
     with np.errstate(over="ignore"):
         gaps = np.diff(distinct)  # (the gap across 0 between values past half the float range: infinite, left out)
     largest = float(magnitudes.max())
@@ -99,6 +99,17 @@ def _on_grid_near(x: np.ndarray, largest: float, estimate: float) -> float | Non
             tried.append(step)
     tried.append(estimate)
     return next((q for q in tried if q > 0 and on_grid(x, q)), None)
+
+
+def integers_on(x: np.ndarray, steps: list[float]) -> np.ndarray:
+    """``x`` (samples x channels, float64) as the integers it holds on each column's step: ``rint(x / step)``."""
+    return np.rint(x / np.asarray(steps)).astype(np.int64)
+
+
+def off_steps(x: np.ndarray, steps: list[float]) -> int | None:
+    """The first column of ``x`` (samples x channels) with a value that is not finite or not on its step
+    (:func:`on_grid`), or None where every one is."""
+    return next((c for c, q in enumerate(steps) if not (np.all(np.isfinite(x[:, c])) and on_grid(x[:, c], q))), None)
 
 
 def on_grid(x: np.ndarray, q: float) -> bool:

@@ -8,7 +8,7 @@ import os
 
 import numpy as np
 
-from sancodec.codec.floatgrid import grid_steps
+from sancodec.codec.floatgrid import grid_steps, integers_on
 from sancodec.codec.limits import MAX_ERROR
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, option
@@ -71,7 +71,7 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         steps = grid_steps(x)
         if steps is None:
             raise SanConfigError(LOSSLESS_FLOATS)
-        return np.rint(x / np.asarray(steps)).astype(np.int64), steps, 0
+        return integers_on(x, steps), steps, 0
     if mode == "near-lossless":
         if not (max_error or 0) > 0:
             raise SanConfigError(f"near-lossless coding of floating-point samples needs {option('max_error')} > 0")
