@@ -417,18 +417,13 @@ def _trimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) ->
     with numpy (a regular expression over the rows took half of a 650 000-row CSV's read); the first
     :data:`TRIM_PROBE` rows first, where one such value (a 0 last, an exponent) answers for the whole (no) at a
     fraction of the time: ``numpy.savetxt``'s fixed places end in 0 every tenth value or so."""
-    if len(lines) > TRIM_PROBE and _untrimmed(lines[:TRIM_PROBE], delimiter, decimal, clock):
+    if len(lines) > TRIM_PROBE and _trim_facts(lines[:TRIM_PROBE], delimiter, decimal, clock)[1]:
         return False
     held, untrimmed = _trim_facts(lines, delimiter, decimal, clock)
     return held and not untrimmed
 
 
 TRIM_PROBE = 1000  # rows :func:`_trimmed` looks at first
-
-
-def _untrimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> bool:
-    """Whether some value of ``lines`` rules out :func:`_trimmed`'s layout (:func:`_trim_facts`)."""
-    return _trim_facts(lines, delimiter, decimal, clock)[1]
 
 
 def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> tuple[bool, bool]:

@@ -77,8 +77,8 @@ def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
     held = _check_cut_short(path, kind)
     try:
         signal = _read(path, kind, path if held is None else held)
-        if held is not None and number_field(_header_of(path)[RECORDS_FIELD]) == -1:  # a recording's count: written
-            signal.source = {**(signal.source or {}), "records_unknown": True}  # back so
+        if held is not None and number_field(_fixed_part(path)[RECORDS_FIELD]) == -1:  # a recording's count:
+            signal.source = {**(signal.source or {}), "records_unknown": True}  # written back so
         text = header_text(path) if keep_header_text else None
         if text is not None:
             signal.source = {**(signal.source or {}), "edf_header": text}
@@ -92,12 +92,17 @@ def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
         raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
 
 
+def _fixed_part(path: Path) -> bytes:
+    """The first :data:`HEADER_BYTES` of the file at ``path``: its header's fixed part (the signals' fields after it
+    not read)."""
+    with open(path, "rb") as f:
+        return f.read(HEADER_BYTES)
+
+
 def _zero_duration(path: Path) -> bool:
     """Whether the file's header says its data records last 0 s."""
     try:
-        with open(path, "rb") as f:
-            field = f.read(HEADER_BYTES)[244:252]
-        return float(field.decode("ascii").strip()) == 0
+        return float(_fixed_part(path)[244:252].decode("ascii").strip()) == 0
     except (OSError, UnicodeDecodeError, ValueError):
         return False
 

@@ -86,12 +86,18 @@ def raw_texts(header: bytes) -> tuple[dict[str, str], list[dict[str, str]]] | No
         return None
     main = {name: _decoded(header[at : at + size]) for name, (at, size) in MAIN_FIELDS.items()}
     signals = []
-    for k in range(ns):
-        if header[HEADER_BYTES + 16 * k : HEADER_BYTES + 16 * k + 16].rstrip() in _ANNOTATION_LABELS:
+    for k, label in enumerate(_labels(header, ns)):
+        if label in _ANNOTATION_LABELS:
             continue
         signals.append({name: _decoded(header[_offset(name, k, ns) : _offset(name, k, ns) + size])
                         for name, (size, _) in SIGNAL_FIELDS.items()})
     return main, signals
+
+
+def _labels(header: bytes, ns: int) -> list[bytes]:
+    """The ``ns`` signals' labels in ``header``, their trailing spaces off (an annotation signal's is one of
+    :data:`_ANNOTATION_LABELS`)."""
+    return [header[_offset("label", k, ns) : _offset("label", k, ns) + 16].rstrip() for k in range(ns)]
 
 
 def _offset(field: str, k: int, ns: int) -> int:
@@ -194,8 +200,7 @@ def annotation_place(header: bytes) -> int | None:
     ns = _signal_count(header, 2)
     if ns is None:
         return None
-    labels = [header[HEADER_BYTES + 16 * k : HEADER_BYTES + 16 * k + 16].rstrip() for k in range(ns)]
-    places = [k for k, label in enumerate(labels) if label in _ANNOTATION_LABELS]
+    places = [k for k, label in enumerate(_labels(header, ns)) if label in _ANNOTATION_LABELS]
     return places[0] if len(places) == 1 and places[0] != ns - 1 else None
 
 
