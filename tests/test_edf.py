@@ -815,6 +815,10 @@ def test_a_count_of_records_not_known_comes_back(tmp_path):
     rows = signal.n_samples // records
     sancodec.write_signal(sancodec.decode(data, start=rows, end=3 * rows), tmp_path / "part.edf")
     assert (tmp_path / "part.edf").read_bytes()[236:244] == b"2".ljust(8)
+    for k, hostile in enumerate((1, "yes", [True], None)):  # (a .san header is not trusted: only true says so)
+        signal.source = {**signal.source, "records_unknown": hostile}
+        sancodec.write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / f"h{k}.edf")
+        assert (tmp_path / f"h{k}.edf").read_bytes()[236:244] == str(records).encode().ljust(8)
 
 
 def test_a_zero_record_duration_is_said_plainly(tmp_path):

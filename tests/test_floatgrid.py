@@ -59,6 +59,8 @@ def test_a_file_of_floats_on_a_step_is_format_1_17_and_costs_what_its_integers_c
 
 @pytest.mark.parametrize("make", [
     lambda rng: rng.normal(size=(2000, 1)),  # noise: no step
+    lambda rng: np.cumsum(rng.integers(-40, 41, (5000, 1)), axis=0) / 3.0,  # divided by a gain: 1/3 is no double
+    lambda rng: np.cumsum(rng.integers(-40, 41, (5000, 1)), axis=0) * 0.00305 + 1.5,  # an offset after the scaling
     lambda rng: np.cumsum(rng.integers(-5, 6, (2000, 1)), axis=0) * 0.1 / 32767,  # two roundings: no one step
     lambda rng: np.cumsum(rng.integers(-5, 6, (2000, 1)), axis=0) * 0.195 * np.array([[1.0], [-1.0]] * 1000) + 1e-300,
 ])
@@ -67,6 +69,45 @@ def test_floats_on_no_step_are_refused_in_their_own_words(make):
     with pytest.raises(SanConfigError) as caught:
         sancodec.encode(x, fs=250)
     assert str(caught.value) == LOSSLESS_FLOATS
+
+
+def test_counts_divided_by_a_gain_whose_reciprocal_is_a_double_lie_on_its_step():
+    """wfdb-python's physical signal, counts divided by the gain: a gain of 204.8 (a reciprocal of 5/1024, a double)
+    gives a step, and the file is lossless, bit for bit (the README's limitations say so)."""
+    x = np.cumsum(np.random.default_rng(0).integers(-40, 41, (20_000, 1)), axis=0) / 204.8
+    assert grid_step(x[:, 0]) == 5 / 1024
+    back = sancodec.decode(sancodec.encode(x, fs=250))
+    assert np.array_equal(_bits(back.samples), _bits(x))
+
+
+def test_a_hostile_step_in_a_lossless_file_is_refused_in_one_error(tmp_path):
+    """A ``.san`` header is not trusted: a lossless file's steps (CRCs valid, contents lying) that are no positive
+    number, are one too few, or sit beside a max error, are one SanFormatError, whole or streamed; a step that is a
+    number, but another (the CRCs are the integers', which it does not change), decodes to other finite floats
+    without a warning (the streamed reader's cast of such floats to integers warned)."""
+    import warnings
+
+    from common import rewrap
+
+    data = sancodec.encode(_counts(10, 5000, 2, 1 << 15) * np.array([0.195, 1 / 3]), fs=250)
+    header = SanReader(io.BytesIO(data)).header
+    for lie in ({"quantum": [0.0, 0.195]}, {"quantum": [-0.195, 0.195]}, {"quantum": ["0.195", 0.195]},
+                {"quantum": [0.195]}, {"max_error": 3}):
+        bad = rewrap(data, header={**header, **lie})
+        (tmp_path / "bad.san").write_bytes(bad)
+        with pytest.raises(sancodec.SanFormatError):
+            sancodec.decode(bad)
+        with pytest.raises(sancodec.SanFormatError):
+            with sancodec.open(tmp_path / "bad.san") as f:
+                f.read()
+    other = rewrap(data, header={**header, "quantum": [1e300, 1e300]})
+    (tmp_path / "other.san").write_bytes(other)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.all(np.isfinite(sancodec.decode(other).samples))
+        with sancodec.open(tmp_path / "other.san") as f:
+            assert np.all(np.isfinite(f.read()))
+            f.check()
 
 
 def test_the_step_is_the_factor_where_the_walk_takes_single_steps():
@@ -190,9 +231,9 @@ def test_a_file_of_floats_on_a_step_checks_its_integers_checksums(tmp_path):
 @pytest.mark.parametrize("scale", [1 / 1000, 0.195])
 def test_near_lossless_floats_are_never_larger_than_their_lossless_file(scale):
     """Near-lossless floats sit on a grid of twice the max error; where that is finer than the floats' own decimals
-    or step, their file was larger than the lossless one (a 3-decimal signal at max_error 0.0004: 85 081 bytes
-    against 80 629; counts * 0.195 at 0.01: 83 573 against 80 630). Where floats have a lossless file, the smaller of
-    the two is written, as ``encode_to_file`` promises; each decodes within the error."""
+    or step (a 3-decimal signal at max_error 0.0004, counts * 0.195 at 0.01), their file was larger than the lossless
+    one. Where floats have a lossless file, the smaller of the two is written, as ``encode_to_file`` promises; each
+    decodes within the error."""
     x = _counts(9, 50_000, 2, 1 << 15) * scale
     lossless = len(sancodec.encode(x, fs=250))
     for error in (1e-4, 4e-4, 1e-3, 0.01, 0.1, 1.0):
