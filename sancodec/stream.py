@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import builtins
 import math
-import operator
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -63,6 +62,7 @@ from sancodec.io.decimals import (
 )
 from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
+from sancodec.rowkey import rows_for
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
 
@@ -70,6 +70,7 @@ __all__ = ["SanFile", "SanWriter", "open"]
 
 STREAM_GAP = MISSING_VALUES[1]  # a decimal stream's NaN: format 32's invalid sample (a stream's range is not known
 # ahead, so not format 16's), its values within 32 bits where it has gaps
+GATHER_BLOCK = 1 << 16  # rows an index that names rows apart (a stepped slice, a list) reads at a time
 
 
 def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None = None, fs: float | None = None,
@@ -381,27 +382,35 @@ class SanFile:
         return self.n_samples
 
     def __getitem__(self, key: Any) -> np.ndarray:
-        """Samples as numpy indexes an array of :attr:`shape`, decoding only the frames that cover the rows:
-        ``f[3600:7200]``, ``f[-360:]``, ``f[5]``, ``f[:, 0]``. Rows by a slice of step 1 or by one integer (an
-        ``IndexError`` past the ends, as numpy raises); channels by anything numpy takes."""
-        rows, channels = key if isinstance(key, tuple) and len(key) == 2 else (key, slice(None))
-        if isinstance(rows, slice):
-            lo, hi, step = rows.indices(self.n_samples)
-            if step != 1:
-                raise SanConfigError(f"{self.path}: rows are read by a slice of step 1 (got {step}); read them, "
-                                     "then take every n-th: the frames are decoded whole either way")
-            if hi <= lo:
-                return np.empty((0, self._layout.n_channels), dtype=self.dtype)[:, channels]
-            return self.read(lo, hi)[:, channels]
-        try:
-            row = operator.index(rows)
-        except TypeError:
-            raise SanConfigError(f"{self.path}: rows are read by a slice or an integer, not {type(rows).__name__}") \
-                from None
-        at = row + self.n_samples if row < 0 else row
-        if not 0 <= at < self.n_samples:
-            raise IndexError(f"row {row} is outside the file's {self.n_samples} samples")
-        return self.read(at, at + 1)[0][channels]
+        """Samples as numpy indexes an array of :attr:`shape`, decoding only the frames that hold the rows asked for:
+        ``f[3600:7200]``, ``f[-360:]``, ``f[5]``, ``f[:, 0]``, ``f[::250]``, ``f[[10, 5000]]``, ``f[mask]``,
+        ``f[..., 1]`` (``rowkey.rows_for``: every index numpy takes, its shape and values; an ``IndexError`` past the
+        ends or for an index numpy refuses). Rows far apart are read apart: the frames between them are not
+        decoded, and a stepped slice of a long file holds a block at a time, not the rows it steps over."""
+        picked = rows_for(key, self.n_samples)
+        self._check_open()  # (however few rows are asked for)
+        if picked.rows is not None:
+            return self._gathered(picked.rows)[picked.key]
+        lo, hi = picked.span
+        if hi <= lo:
+            return np.empty((0, self._layout.n_channels), dtype=self.dtype)[picked.key]
+        return self.read(lo, hi)[picked.key]
+
+    def _gathered(self, rows: np.ndarray) -> np.ndarray:
+        """The rows ``rows`` (distinct, ascending) of every channel, in that order: each run of rows less than a
+        frame apart read a block of :data:`GATHER_BLOCK` rows at a time, the rows taken from each block."""
+        if not len(rows):
+            return np.empty((0, self._layout.n_channels), dtype=self.dtype)
+        pieces = []
+        gap = max(1, int(self._layout.frame_len))
+        for run in np.split(rows, np.flatnonzero(np.diff(rows) > gap) + 1):
+            lo, hi = int(run[0]), int(run[-1]) + 1
+            at = lo
+            for block in self.blocks(min(hi - lo, GATHER_BLOCK), lo, hi):
+                a, b = np.searchsorted(run, (at, at + len(block)))
+                pieces.append(block[run[a:b] - at])
+                at += len(block)
+        return np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """Row after row, decoded a block at a time (not a frame window a row)."""
@@ -419,9 +428,12 @@ class SanFile:
         return np.concatenate(list(self.blocks(hi - lo, lo, hi)))
 
     def _range(self, start: int, end: int | None) -> tuple[int, int]:
+        self._check_open()
+        return sample_range(start, end, self.n_samples)
+
+    def _check_open(self) -> None:
         if self._f.closed:  # a read on a closed file used to fail in seek() with a ValueError
             raise SanConfigError(f"{self.path}: read on a closed SanFile")
-        return sample_range(start, end, self.n_samples)
 
     def close(self) -> None:
         self._f.close()

@@ -1,0 +1,117 @@
+"""``SanFile[key]`` indexes as numpy indexes the decoded array: every form of index, its shape and values, its errors;
+rows far apart are read apart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sancodec
+from sancodec import stream
+from sancodec.rowkey import rows_for
+
+N = 20_000
+FRAME = 4096
+
+
+@pytest.fixture(scope="module")
+def opened(mitdb_100, tmp_path_factory):
+    record = sancodec.read_signal(mitdb_100).slice(0, N)
+    path = tmp_path_factory.mktemp("indexing") / "s.san"
+    path.write_bytes(sancodec.encode(record, frame_len=FRAME))
+    with sancodec.open(path) as f:
+        yield f, record.samples.astype(f.dtype)
+
+
+def _keys(x: np.ndarray) -> list:
+    rng = np.random.default_rng(5)
+    keys: list = [
+        slice(None, None, 1000), slice(10, 0, -1), slice(None, None, -5000), slice(-1, None, -7), slice(3, 19_999, 4095),
+        slice(N + 5, None, -3000), slice(0, 0, 2), [1, 5, 3], [5, 5, -1, 0], [], np.array([], dtype=np.int64),
+        np.array([[3, 4], [19_999, 0]]), np.array(7), np.uint16([2, 9]), ((1, 5),), x[:, 0] > 1100,
+        np.zeros(N, dtype=bool), np.ones(N, dtype=bool), x > 1100, np.ones((N, 2), dtype=bool),
+        (slice(None, None, 1000), 1), (slice(None, None, -4000), [1, 0]), ([1, 5, 3], [0, 1, 0]), ([[2], [9]], [0, 1]),
+        ([3, 7], slice(None)), (x[:, 0] > 1100, 0), (Ellipsis, 1), (5, Ellipsis), (Ellipsis, 5, 1), (Ellipsis,),
+        (None, 5), (None, [1, 3], None), (slice(5, 10), None, 1), None, (), True, False, (True, 3), np.bool_(True),
+        (slice(None, None, 2000), Ellipsis), ([4, 4, 4],), 5, -1, (7, 1), slice(4000, 9000), slice(9, 2),
+    ]
+    for _ in range(40):  # random lists of rows (negatives, repeats, rows frames apart) and stepped slices
+        keys.append(rng.integers(-N, N, rng.integers(1, 30)).tolist())
+        start, stop = (int(v) for v in rng.integers(-N - 100, N + 100, 2))
+        keys.append(slice(start, stop, int(rng.choice([-1, 1]) * rng.integers(1, 9000))))
+    return keys
+
+
+def test_every_index_numpy_takes_gives_numpys_shape_and_values(opened):
+    f, x = opened
+    for key in _keys(x):
+        got, want = f[key], x[key]
+        assert got.shape == want.shape and got.dtype == want.dtype and np.array_equal(got, want), key
+
+
+@pytest.mark.parametrize("key, error", [
+    (N, IndexError), (-N - 1, IndexError), ([0, N], IndexError), ([-N - 1], IndexError), (np.uint64([2**63]), IndexError),
+    (1.5, IndexError), ([1.5], IndexError), ((Ellipsis, Ellipsis), IndexError), (np.ones(N - 1, dtype=bool), IndexError),
+    ((5, 2), IndexError), ((5, 0, 0), IndexError), ("a", IndexError), (slice(None, None, 0), ValueError),
+])
+def test_an_index_numpy_refuses_is_refused_as_numpy_refuses_it(opened, key, error):
+    f, x = opened
+    with pytest.raises(error):
+        x[key]  # the numpy refusal the file's mirrors
+    with pytest.raises(error):
+        f[key]
+
+
+def test_rows_far_apart_are_read_apart(opened, monkeypatch):
+    """Two rows at either end decode the frames that hold them, not the frames between; a stepped slice reads its
+    rows a block at a time."""
+    f, x = opened
+    spans: list[tuple[int, int]] = []
+    real = stream.frame_windows
+
+    def recorded(reader, layout, lo, hi, *args, **kwargs):
+        spans.append((lo, hi))
+        return real(reader, layout, lo, hi, *args, **kwargs)
+
+    monkeypatch.setattr(stream, "frame_windows", recorded)
+    assert np.array_equal(f[[N - 3, 2]], x[[N - 3, 2]])
+    assert spans == [(2, 3), (N - 3, N - 2)]
+    spans.clear()
+    assert np.array_equal(f[[2, 2 + FRAME]], x[[2, 2 + FRAME]])  # a frame apart: one read over both
+    assert spans == [(2, 3 + FRAME)]
+    spans.clear()
+    monkeypatch.setattr(stream, "GATHER_BLOCK", 1000)
+    assert np.array_equal(f[:: FRAME // 2], x[:: FRAME // 2])
+    assert spans == [(0, (N - 1) // (FRAME // 2) * (FRAME // 2) + 1)]  # one read, its blocks of 1000 rows
+
+
+def test_stepped_rows_of_a_decimal_stream_come_back_as_its_floats(tmp_path):
+    """A gathered read takes the same path to values as a range does: a decimal stream's floats, its gaps NaN."""
+    mv = np.round(np.sin(np.arange(30_000) / 50.0)[:, None] * [1.0, 2.0], 3)
+    mv[100:110, 1] = np.nan
+    path = tmp_path / "mv.san"
+    with sancodec.open(path, "w", fs=250.0, channels=2, decimals=3, frame_len=4096) as w:
+        w.write(mv)
+    with sancodec.open(path) as f:
+        for key in (slice(None, None, 7), [105, 3, 29_999], (slice(100, 120, 3), 1), mv[:, 0] > 0.5):
+            got = f[key]
+            assert got.dtype == np.float64 and np.array_equal(got, mv[key], equal_nan=True), key
+
+
+def test_a_closed_file_refuses_every_index(tmp_path):
+    path = tmp_path / "c.san"
+    path.write_bytes(sancodec.encode(sancodec.Signal(np.arange(100)[:, None], fs=10.0)))
+    f = sancodec.open(path)
+    f.close()
+    for key in ([1, 2], [], slice(None, None, 2), 5, slice(1, 3)):
+        with pytest.raises(sancodec.SanConfigError, match="closed"):
+            f[key]
+
+
+def test_rows_for_names_each_row_once_ascending():
+    picked = rows_for(([9, 2, 9, -1], 0), 10)
+    assert picked.span is None and picked.rows.tolist() == [2, 9]
+    assert picked.key[0].tolist() == [1, 0, 1, 1] and picked.key[1] == 0
+    assert rows_for(slice(2, 5), 10).span == (2, 5)
+    assert rows_for(-2, 10).span == (8, 9)
+    assert rows_for((Ellipsis, 1), 10).span == (0, 10)
