@@ -169,6 +169,11 @@ class SanWriter:
     def frames_written(self) -> int:
         return len(self._lengths)
 
+    def __repr__(self) -> str:
+        like = self._encoder.like
+        return (f"SanWriter({str(self.path)!r}, mode={self._encoder.mode!r}, fs={like.fs!r}, "
+                f"channels={like.n_channels}, rows={self._encoder.n}{', closed' if self.closed else ''})")
+
     def write(self, block: np.ndarray) -> None:
         """Append rows (samples x channels; a 1-D block for one channel)."""
         if self.closed:
@@ -258,6 +263,16 @@ class SanWriter:
             self.abort()
 
 
+def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: int | None, size: int,
+              header: dict[str, Any]) -> SanFile:
+    """:meth:`SanFile.__reduce__`'s file opened again, refused where it is not the one pickled."""
+    f = SanFile(path, model=model, limits=limits, threads=threads)
+    if f._reader.size != size or f.header != header:
+        f.close()
+        raise SanFormatError(f"{path}: changed since it was opened (a pickled SanFile reopens the same file)")
+    return f
+
+
 class SanFile:
     """Random and sequential access to a ``.san`` file's samples, a window of frames at a time."""
 
@@ -280,7 +295,7 @@ class SanFile:
         except BaseException:
             self._f.close()
             raise
-        self._limits, self._threads = limits, threads
+        self._limits, self._threads, self._model = limits, threads, model
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
         places = header_decimals(head) if self._layout.quantum is None else None
@@ -293,6 +308,17 @@ class SanFile:
         self._negative = negative_zero_rows(head.get("source"), self._layout.n_samples, self._layout.n_channels) \
             if self._scale is not None else None  # its -0.000 cells
         self._lossy_like = self._reader.header.get("mode") != "lossless"  # its values may pass an EDF source's range
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as its path and options, opened again where unpickled (a Dask array's chunks read in worker
+        processes): the file there must be this one, its size and header the same, or the reopened one is refused."""
+        return _reopened, (self.path, self._model, self._limits, self._threads, self._reader.size,
+                           self._reader.header)
+
+    def __repr__(self) -> str:
+        return (f"SanFile({str(self.path)!r}, mode={file_mode(self._reader.header)!r}, "
+                f"fs={self._layout.signal_head.get('fs')!r}, shape={self.shape}, dtype={self.dtype}"
+                f"{', closed' if self._f.closed else ''})")
 
     @property
     def header(self) -> dict[str, Any]:
@@ -377,6 +403,19 @@ class SanFile:
     def shape(self) -> tuple[int, int]:
         """(samples, channels), as the array :meth:`read` of the whole file would have."""
         return self.n_samples, self._layout.n_channels
+
+    @property
+    def ndim(self) -> int:
+        """2: (samples, channels), as numpy and Dask ask of an array (``dask.array.from_array(f, chunks=...)``
+        reads a file lazily, its chunks on several threads at once)."""
+        return 2
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The whole file decoded (``np.asarray(f)``), as :meth:`read` gives it, in ``dtype`` where asked."""
+        if copy is False:
+            raise ValueError("a SanFile's samples are decoded: np.asarray(f, copy=False) has no array to share")
+        values = self.read()
+        return values if dtype is None else values.astype(dtype, copy=False)
 
     def __len__(self) -> int:
         return self.n_samples

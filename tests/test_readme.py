@@ -33,20 +33,21 @@ def _blocks() -> list[str]:
 @pytest.mark.filterwarnings("ignore:Numcodecs codecs are not in the Zarr version 3 specification")
 def test_the_multisegment_numcodecs_and_zarr_examples_run(tmp_path, monkeypatch):
     """The README's other self-contained examples (a multi-segment record, the numcodecs codec, the Zarr 3
-    serializer) run as written, so that what they print and assert stays true; the ONNX runtime's needs an
-    exported model (tests/test_runtime.py runs that path)."""
+    serializer, a lazy Dask array) run as written, so that what they print and assert stays true; the ONNX
+    runtime's needs an exported model (tests/test_runtime.py runs that path)."""
     pytest.importorskip("zarr")
     samples = Path(sancodec.__path__[0]) / "data" / "samples"
     monkeypatch.chdir(tmp_path)
     (tmp_path / "out").mkdir()
     starts = ("import sancodec\nsig = sancodec.read_signal(\"sancodec/data/samples/multisegment/ms100\")",
-              "import numcodecs, numpy as np", "import numpy as np, zarr")
+              "import numcodecs, numpy as np", "import numpy as np, zarr", "import dask.array as da")
     chosen = [b for b in _blocks() if b.startswith(starts)]
-    assert len(chosen) == 3
+    assert len(chosen) == 4
     for code in chosen:
         code = code.replace('"sancodec/data/samples/', '"' + str(samples) + "/")
         exec(compile(code, str(README), "exec"), {"__name__": "readme_example"})
     assert (tmp_path / "out" / "ms100.hea").exists() and (tmp_path / "out" / "ecg.zarr").is_dir()
+    assert (tmp_path / "out" / "100_lazy.san").stat().st_size > 0
 
 
 def test_the_format_documents_name_the_version_the_reader_knows():

@@ -3,6 +3,8 @@ rows far apart are read apart."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,71 @@ def test_rows_for_names_each_row_once_ascending():
     assert rows_for(slice(2, 5), 10).span == (2, 5)
     assert rows_for(-2, 10).span == (8, 9)
     assert rows_for((Ellipsis, 1), 10).span == (0, 10)
+
+
+def test_threads_read_one_open_file_at_once(opened):
+    """Reads from several threads at once (a Dask array's chunks) each get their own rows: a frame's seek and read
+    are one step (SanReader's lock), not interleaved with another thread's."""
+    f, x = opened
+    rng = np.random.default_rng(11)
+    keys = [slice(int(a), int(a) + int(b)) for a, b in zip(rng.integers(0, N - 1, 160), rng.integers(1, 6000, 160))]
+    keys += [rng.integers(0, N, 40).tolist() for _ in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda key: f[key], keys))
+    for key, values in zip(keys, got):
+        assert np.array_equal(values, x[key]), key
+
+
+def test_a_dask_array_over_an_open_file_reads_it_lazily(opened):
+    """``dask.array.from_array(f, chunks=...)`` (``ndim``, ``shape``, ``dtype`` and numpy's indexing) computes what
+    the decoded array gives, its chunks on four threads; ``np.asarray(f)`` decodes the whole file."""
+    da = pytest.importorskip("dask.array")  # (in the dev extra, through distributed: this runs)
+    import dask
+
+    f, x = opened
+    lazy = da.from_array(f, chunks=(3000, -1))
+    assert lazy.shape == x.shape and lazy.dtype == x.dtype and f.ndim == 2
+    with dask.config.set(scheduler="threads", num_workers=4):
+        assert np.array_equal(lazy.compute(), x)
+        assert np.array_equal(lazy[::7, 1].compute(), x[::7, 1])
+        assert float(lazy[:, 0].astype(np.float64).mean().compute()) == x[:, 0].astype(np.float64).mean()
+    assert np.array_equal(np.asarray(f), x) and np.asarray(f, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="copy=False"):
+        f.__array__(copy=False)
+
+
+def test_a_pickled_file_reopens_the_same_file(opened, tmp_path):
+    """Pickled as its path and options (a Dask array's chunks read in worker processes), unpickled as that file
+    opened again; a file changed since is refused, not read as if it were the one pickled."""
+    import pickle
+
+    f, x = opened
+    again = pickle.loads(pickle.dumps(f))
+    assert np.array_equal(again[::97], x[::97]) and again.path == f.path
+    again.close()
+    path = tmp_path / "moved.san"
+    path.write_bytes(f.path.read_bytes())
+    with sancodec.open(path) as g:
+        data = pickle.dumps(g)
+    path.write_bytes(sancodec.encode(sancodec.Signal(np.arange(50)[:, None], fs=10.0)))
+    with pytest.raises(sancodec.SanFormatError, match="changed since it was opened"):
+        pickle.loads(data)
+
+
+def test_dask_reads_a_file_in_worker_processes(opened):
+    da = pytest.importorskip("dask.array")  # (in the dev extra, through distributed: this runs)
+    import dask
+
+    f, x = opened
+    with dask.config.set(scheduler="processes", num_workers=2):
+        assert np.array_equal(da.from_array(f, chunks=(7000, -1))[5::3].compute(), x[5::3])
+
+
+def test_the_reprs_say_what_a_file_holds(opened, tmp_path):
+    f, x = opened
+    assert repr(f) == f"SanFile({str(f.path)!r}, mode='lossless', fs=360.0, shape={x.shape}, dtype=int16)"
+    w = sancodec.open(tmp_path / "w.san", "w", fs=250.0, channels=1)
+    w.write(np.arange(10))
+    assert repr(w) == f"SanWriter({str(tmp_path / 'w.san')!r}, mode='lossless', fs=250.0, channels=1, rows=10)"
+    w.close()
+    assert repr(w).endswith(", closed)")

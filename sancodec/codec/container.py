@@ -29,6 +29,7 @@ import io
 import json
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
@@ -168,7 +169,8 @@ def _write_head(out: BinaryIO, header: dict[str, Any], minor: int, layout_flags:
 
 class SanReader:
     """Random-access reader: validates preamble, header, index and trailer on open;
-    each frame is CRC-checked when read. ``frames_read`` counts frame reads."""
+    each frame is CRC-checked when read. ``frames_read`` counts frame reads. Safe to read frames from several
+    threads at once (a Dask array over a :class:`sancodec.SanFile`): each read's seek and read hold a lock."""
 
     def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
         if not isinstance(source, (bytes, bytearray, memoryview)) and not (hasattr(source, "seek")
@@ -177,6 +179,7 @@ class SanReader:
             raise SanConfigError(f"a .san is read from its bytes or a binary file object, not a "
                                  f"{type(source).__name__}{hint}")
         self._f: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
+        self._lock = threading.Lock()  # a seek and its read, and the count of frames read, one thread at a time
         self.frames_read = 0
         self._f.seek(0, io.SEEK_END)
         self.size = self._f.tell()
@@ -216,8 +219,9 @@ class SanReader:
         self._read_index()
 
     def _read_at(self, offset: int, n: int) -> bytes:
-        self._f.seek(offset)
-        data = self._f.read(n)
+        with self._lock:
+            self._f.seek(offset)
+            data = self._f.read(n)
         if len(data) != n:
             raise SanFormatError(f"file truncated: wanted {n} bytes at offset {offset}, got {len(data)}")
         return data
@@ -276,5 +280,6 @@ class SanReader:
         if _crc(payload) != crc:
             computed = _crc(payload)
             raise SanFormatError(f"frame {number}: checksum mismatch (stored {crc:#010x}, computed {computed:#010x})")
-        self.frames_read += 1
+        with self._lock:
+            self.frames_read += 1
         return payload
