@@ -21,12 +21,13 @@ is a gap, held as format 32's invalid sample and read back as NaN.
 from __future__ import annotations
 
 import builtins
+import io
 import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -73,15 +74,19 @@ STREAM_GAP = MISSING_VALUES[1]  # a decimal stream's NaN: format 32's invalid sa
 GATHER_BLOCK = 1 << 16  # rows an index that names rows apart (a stepped slice, a list) reads at a time
 
 
-def open(path: str | os.PathLike[str], mode: str = "r", *, like: Signal | None = None, fs: float | None = None,
-         channels: int | None = None, **options: Any) -> SanFile | SanWriter:
-    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``). ``mode="w"``: a
+def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, like: Signal | None = None,
+         fs: float | None = None, channels: int | None = None, **options: Any) -> SanFile | SanWriter:
+    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``) of a path, a binary file object (read
+    and seek: a remote file's, only the frames asked for are read) or a file's bytes. ``mode="w"``: a
     :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
     by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``...)."""
     if mode == "r":
         return SanFile(path, **options)
     if mode != "w":
         raise SanConfigError(f"open() mode must be 'r' or 'w', got {mode!r}")
+    if _is_stream(path):
+        raise SanConfigError("open(..., 'w') writes to a path (the file appears there whole when closed), not to a "
+                             "file object: sancodec.encode(signal) gives the bytes to write anywhere")
     if options.get("codec") == "lossy" or {"prdn", "snr", "bps", "effort"} & options.keys():
         raise SanConfigError(LOSSY_NEEDS_THE_RECORD)
     if like is not None and (fs is not None or channels is not None):  # (they were ignored: like's were taken)
@@ -263,6 +268,11 @@ class SanWriter:
             self.abort()
 
 
+def _is_stream(source: object) -> bool:
+    """Whether ``source`` is a file's bytes or a binary file object (read and seek) rather than a path."""
+    return isinstance(source, (bytes, bytearray, memoryview)) or (hasattr(source, "read") and hasattr(source, "seek"))
+
+
 def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: int | None, size: int,
               header: dict[str, Any]) -> SanFile:
     """:meth:`SanFile.__reduce__`'s file opened again, refused where it is not the one pickled."""
@@ -276,24 +286,33 @@ def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: 
 class SanFile:
     """Random and sequential access to a ``.san`` file's samples, a window of frames at a time."""
 
-    def __init__(self, path: str | os.PathLike[str], *, model: SanSpec | None = None,
+    def __init__(self, path: str | os.PathLike[str] | BinaryIO | bytes, *, model: SanSpec | None = None,
                  limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> None:
-        self.path = Path(path)
-        try:
-            self._f = builtins.open(self.path, "rb")
-        except OSError as exc:
-            raise SanFormatError(f"{self.path}: cannot be read ({exc.strerror})") from None
+        self._owned = not _is_stream(path)  # a file object given is the caller's: not closed here
+        self._closed = False
+        if isinstance(path, (bytes, bytearray, memoryview)):  # a file's bytes in memory
+            self.path, self._f = Path("<bytes>"), io.BytesIO(path)
+        elif not self._owned:  # a binary file object (an fsspec file, a BytesIO): only the frames asked for are read
+            self._f = path  # type: ignore[assignment]
+            name = getattr(path, "name", None)
+            self.path = Path(name) if isinstance(name, str) else Path("<stream>")
+        else:
+            self.path = Path(path)  # type: ignore[arg-type]
+            try:
+                self._f = builtins.open(self.path, "rb")
+            except OSError as exc:
+                raise SanFormatError(f"{self.path}: cannot be read ({exc.strerror})") from None
         try:
             self._reader = SanReader(self._f, limits)
             self._layout: FileLayout = from_header(self._reader.header, model, limits)
             warn_unused_model(self._layout, model)
             _check_work(self._reader, self._layout, limits)
         except SanFormatError as exc:  # said of this file (the reader, given bytes, knows no name)
-            self._f.close()
+            self._release()
             said = str(exc)
             raise SanFormatError(said if said.startswith(f"{self.path}: ") else f"{self.path}: {said}") from None
         except BaseException:
-            self._f.close()
+            self._release()
             raise
         self._limits, self._threads, self._model = limits, threads, model
         head = self._layout.signal_head
@@ -311,14 +330,18 @@ class SanFile:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its path and options, opened again where unpickled (a Dask array's chunks read in worker
-        processes): the file there must be this one, its size and header the same, or the reopened one is refused."""
+        processes): the file there must be this one, its size and header the same, or the reopened one is refused.
+        One read from a file object or bytes has no path to open again: refused (a TypeError, as pickle raises)."""
+        if not self._owned or str(self.path) == "<bytes>":
+            raise TypeError(f"{self.path}: a SanFile read from a file object or bytes cannot be pickled; open it by "
+                            "its path")
         return _reopened, (self.path, self._model, self._limits, self._threads, self._reader.size,
                            self._reader.header)
 
     def __repr__(self) -> str:
         return (f"SanFile({str(self.path)!r}, mode={file_mode(self._reader.header)!r}, "
                 f"fs={self._layout.signal_head.get('fs')!r}, shape={self.shape}, dtype={self.dtype}"
-                f"{', closed' if self._f.closed else ''})")
+                f"{', closed' if self._closed else ''})")
 
     @property
     def header(self) -> dict[str, Any]:
@@ -471,11 +494,17 @@ class SanFile:
         return sample_range(start, end, self.n_samples)
 
     def _check_open(self) -> None:
-        if self._f.closed:  # a read on a closed file used to fail in seek() with a ValueError
+        if self._closed or self._f.closed:  # a read on a closed file used to fail in seek() with a ValueError
             raise SanConfigError(f"{self.path}: read on a closed SanFile")
 
     def close(self) -> None:
-        self._f.close()
+        """Close the file (one opened here by its path; a file object given stays open, its caller's)."""
+        self._closed = True
+        self._release()
+
+    def _release(self) -> None:
+        if self._owned:
+            self._f.close()
 
     def __enter__(self) -> SanFile:
         return self

@@ -187,3 +187,55 @@ def test_the_reprs_say_what_a_file_holds(opened, tmp_path):
     assert repr(w) == f"SanWriter({str(tmp_path / 'w.san')!r}, mode='lossless', fs=250.0, channels=1, rows=10)"
     w.close()
     assert repr(w).endswith(", closed)")
+
+
+def test_a_file_object_or_bytes_is_read_as_its_path_is(opened):
+    """``sancodec.open`` reads a binary file object (an fsspec file's: only the frames asked for are read) or a
+    file's bytes as it reads a path; closing the SanFile leaves a file object given open (its caller's), and
+    neither pickles (no path to open again)."""
+    import io
+    import pickle
+
+    f, x = opened
+    data = f.path.read_bytes()
+    with open(f.path, "rb") as handle:
+        with sancodec.open(handle) as g:
+            assert np.array_equal(g[[3, N - 1]], x[[3, N - 1]]) and g.path == f.path and g.shape == x.shape
+            with pytest.raises(TypeError, match="cannot be pickled"):
+                pickle.dumps(g)
+        assert not handle.closed
+        with pytest.raises(sancodec.SanConfigError, match="closed"):
+            g[0]
+    stream = io.BytesIO(data)
+    with sancodec.open(stream) as g:
+        assert np.array_equal(g[::1000], x[::1000]) and str(g.path) == "<stream>"
+    with sancodec.open(data) as g:
+        assert np.array_equal(g.read(), x) and str(g.path) == "<bytes>"
+    with pytest.raises(sancodec.SanFormatError, match="<bytes>: not a .san file"):
+        sancodec.open(data[:10])
+    with pytest.raises(sancodec.SanConfigError, match="not to a file object"):
+        sancodec.open(io.BytesIO(), "w", fs=250.0, channels=1)
+
+
+def test_a_file_object_is_read_only_where_asked(opened):
+    """One row of a file object (a remote file's, where each byte read costs) reads the header, the index and the
+    frame that holds it, not the file."""
+    import io
+
+    class Counted(io.BytesIO):
+        def __init__(self, data: bytes) -> None:
+            super().__init__(data)
+            self.taken = 0
+
+        def read(self, n: int | None = -1) -> bytes:
+            got = super().read(n)
+            self.taken += len(got)
+            return got
+
+    f, x = opened
+    data = f.path.read_bytes()
+    stream = Counted(data)
+    with sancodec.open(stream) as g:
+        opened_bytes = stream.taken
+        assert np.array_equal(g[N - 2], x[N - 2])
+    assert opened_bytes < 2000 and stream.taken - opened_bytes < len(data) / 3, (opened_bytes, stream.taken)
