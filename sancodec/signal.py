@@ -353,6 +353,22 @@ class Signal:
         except (KeyError, TypeError, ValueError) as exc:
             raise SanFormatError(f"invalid signal header: {exc}") from None
 
+    @classmethod
+    def from_wfdb(cls, record: Any, annotations: Any = ()) -> Signal:
+        """A ``wfdb.Record`` held in memory (``wfdb.rdrecord``'s, from a file or PhysioNet) and its ``wfdb.Annotation``s
+        as a Signal, every header field kept (``io.wfdb_objects.from_wfdb``: physical samples are taken back to their
+        digital values only where exactly so)."""
+        from sancodec.io.wfdb_objects import from_wfdb  # (io imports this module)
+
+        return from_wfdb(record, annotations)
+
+    def to_wfdb(self) -> Any:
+        """This signal as a ``wfdb.Record`` (``d_signal`` and ``p_signal``, as rdrecord gives them;
+        ``io.wfdb_objects.to_wfdb``), for wfdb-python's plotting and processing."""
+        from sancodec.io.wfdb_objects import to_wfdb
+
+        return to_wfdb(self)
+
     def select_channels(self, channels: list[int]) -> Signal:
         """The given channels (in that order) with their metadata; annotations are kept."""
         if not channels or any(not 0 <= c < self.n_channels for c in channels):

@@ -39,7 +39,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 import numpy as np
 
@@ -476,8 +476,9 @@ def _decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable
 
 
 def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:
-    """What :func:`encode_to_file` codes: ``signal`` itself, or an array with its rate ``fs`` as a ``.npy`` of it
-    reads; a :class:`SanConfigError` for anything else, an array without ``fs``, or an ``fs`` a Signal overrides."""
+    """What :func:`encode_to_file` codes: ``signal`` itself, an array with its rate ``fs`` as a ``.npy`` of it
+    reads, or a ``wfdb.Record`` as ``Signal.from_wfdb`` takes it; a :class:`SanConfigError` for anything else, an
+    array without ``fs``, or an ``fs`` a Signal or Record overrides."""
     if isinstance(signal, np.ndarray):
         if fs is None:
             raise SanConfigError("encode: an array needs its sampling rate, e.g. encode(x, fs=250, ...) "
@@ -486,11 +487,20 @@ def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:
 
         return array_signal(signal, fs)
     if not isinstance(signal, Signal):
-        raise SanConfigError(f"encode takes a sancodec.Signal or a numpy array, not a {type(signal).__name__}: "
-                             "Signal(samples, fs, channel_names, units) wraps samples")
+        from sancodec.io.wfdb_objects import from_wfdb, is_wfdb_record
+
+        if is_wfdb_record(signal):  # wfdb.rdrecord's record, as Signal.from_wfdb takes it
+            return from_wfdb(signal) if fs is None or fs == signal.fs else _rate_refused(fs, signal.fs)
+        raise SanConfigError(f"encode takes a sancodec.Signal, a wfdb.Record or a numpy array, not a "
+                             f"{type(signal).__name__}: Signal(samples, fs, channel_names, units) wraps samples")
     if fs is not None and fs != signal.fs:
-        raise SanConfigError(f"encode: fs={fs} given for a Signal at {signal.fs} Hz; a Signal carries its own rate")
+        _rate_refused(fs, signal.fs)
     return signal
+
+
+def _rate_refused(fs: float, own: float) -> NoReturn:
+    raise SanConfigError(f"encode: fs={fs} given for a signal at {own} Hz; a Signal (or a wfdb.Record) carries its "
+                         "own rate")
 
 
 def encode(

@@ -483,7 +483,8 @@ def _noted_resolution(path: Path, fs: object) -> float | None:
         return None
 
 
-def _time(value: str | None, kind: str):  # -> datetime.time | datetime.date | None
+def wfdb_time(value: str | None, kind: str):  # -> datetime.time | datetime.date | None
+    """A Signal's ISO ``base_time`` or ``base_date`` (``kind``) as wfdb-python's datetime object, None for none."""
     import datetime
 
     if value is None:
@@ -700,7 +701,7 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
         own = _own_formats(signal, files, inits)  # each file wfdb-python cannot write but io.wfdb_formats can
         rec = wfdb.Record(
             record_name=name, n_sig=c, fs=signal.fs / frame, sig_len=signal.n_samples // frame,
-            base_time=_time(signal.base_time, "time"), base_date=_time(signal.base_date, "date"),
+            base_time=wfdb_time(signal.base_time, "time"), base_date=wfdb_time(signal.base_date, "date"),
             file_name=files,
             fmt=["16" if files[i] in own else _writable_format(f, signal.samples[:, i])
                  for i, f in enumerate(signal.fmt)],

@@ -329,14 +329,14 @@ def _number(value: float) -> str:
 
 def _when(base_time: str | None, base_date: str | None) -> str:
     """`` HH:MM:SS[.fff] [DD/MM/YYYY]`` from ISO strings ('' when there is no time)."""
-    from sancodec.io.wfdb import _time
+    from sancodec.io.wfdb import wfdb_time
 
     if base_time is None:
         return ""
     try:
-        text = " " + _time(base_time, "time").isoformat()
+        text = " " + wfdb_time(base_time, "time").isoformat()
         text = text.rstrip("0").rstrip(".") if "." in text else text
-        return text + ("" if base_date is None else " " + _time(base_date, "date").strftime("%d/%m/%Y"))
+        return text + ("" if base_date is None else " " + wfdb_time(base_date, "date").strftime("%d/%m/%Y"))
     except ValueError:
         raise SanFormatError(f"base time/date {base_time!r} {base_date!r} are not ISO times and dates") from None
 

@@ -19,7 +19,6 @@ from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SanFormatError
 from sancodec.io.wfdb import (
     _check_signal_files,
-    _time,
     ascii_units,
     check_annotations_read_back,
     check_record_name,
@@ -30,6 +29,7 @@ from sancodec.io.wfdb import (
     kept_inits,
     record_annotations,
     signal_from_record,
+    wfdb_time,
     write_annotations,
 )
 from sancodec.io.wfdb_names import put_back_names, writable_names
@@ -147,7 +147,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
             adc_gain=list(like.adc_gain or [200.0] * c), baseline=list(like.baseline or [0] * c),
             units=list(like.units), sig_name=writable_names(like.channel_names), adc_res=list(like.adc_res or [0] * c),
             adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
-            base_time=_time(like.base_time, "time"), base_date=_time(like.base_date, "date"),
+            base_time=wfdb_time(like.base_time, "time"), base_date=wfdb_time(like.base_date, "date"),
             init_value=kept_inits(head.get("source"), first),
             checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
             **counter_fields(head.get("source")),
