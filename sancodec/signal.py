@@ -278,19 +278,20 @@ class Signal:
         return self.samples.dtype.kind in "iu"
 
     def physical(self) -> np.ndarray:
-        """Samples in physical units (float64); a CSV's gaps (``io.decimals.missing_of``: the integer a decimal
-        source holds them as) NaN, as wfdb-python gives invalid samples."""
+        """Samples in physical units (float64); a WFDB record's invalid samples (each format's: a multi-segment
+        record's gaps, a dropout) and a CSV's gaps (``io.decimals.missing_of``: the integer a decimal source holds
+        them as) NaN, as wfdb-python's ``rdrecord`` gives them (``codec.gaps.invalid_values``; an EDF file's
+        samples have none)."""
         x = self.samples.astype(np.float64)
         if self.is_digital and self.adc_gain is not None and self.baseline is not None:
             gain = np.asarray(self.adc_gain, dtype=np.float64)
             gain = np.where(gain == 0, 1.0, gain)
             x = (x - np.asarray(self.baseline, dtype=np.float64)) / gain
-            if isinstance(self.source, dict) and "missing" in self.source:
-                from sancodec.io.decimals import missing_of  # (io imports this module)
+            from sancodec.codec.gaps import invalid_values  # (codec and io import this module)
 
-                missing = missing_of(self.source)
-                if missing is not None:
-                    x[self.samples == missing[0]] = np.nan
+            for c, value in enumerate(invalid_values(self)):
+                if value is not None:
+                    x[self.samples[:, c] == value, c] = np.nan
             if isinstance(self.source, dict) and "negative_zeros" in self.source:  # a decimal source's -0.000 cells
                 from sancodec.io.decimals import with_negative_zeros
 

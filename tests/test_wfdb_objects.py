@@ -105,3 +105,14 @@ def test_floats_and_several_rates_as_wfdb_records():
     assert record.d_signal is None and np.array_equal(record.p_signal, x) and record.units == ["mV"]
     with pytest.raises(sancodec.SanConfigError, match="multi-frequency"):
         sancodec.read_signal(DATA / "03700181_2000f").to_wfdb()
+
+
+@pytest.mark.parametrize("base", [SAMPLES / "multisegment" / "ms100", DATA / "3000003_0003", SAMPLES / "100"],
+                         ids=lambda p: p.name)
+def test_physical_values_are_rdrecords(base):
+    """``Signal.physical()`` is ``rdrecord``'s ``p_signal``: a joined multi-segment record's gaps and a record's
+    invalid samples NaN (they were their format's invalid value scaled: -15.36 mV for format 212's -2048 at ms100's
+    gain and baseline)."""
+    want = wfdb.rdrecord(str(base)).p_signal
+    got = sancodec.read_signal(base).physical()
+    assert np.array_equal(got, want, equal_nan=True)

@@ -809,6 +809,11 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     if gapped is not None:  # WFDB's invalid samples (a gap in a multi-segment record): "-", as rdsamp -p prints them
         units, places, value = gapped
         return with_decimals(as_csv(units), places, units, gap=(value, "-"))
+    if np.isnan(physical).any():  # invalid samples among values that are no decimals (a gain of 86 units per mV):
+        # no "-" for them in a table of floats, which holds no gaps; printed as their format's value scaled, as before
+        gain = np.asarray(signal.adc_gain, dtype=np.float64)
+        scaled = (signal.samples - np.asarray(signal.baseline, dtype=np.float64)) / np.where(gain == 0, 1.0, gain)
+        physical = np.where(np.isnan(physical), scaled, physical)
     values = as_csv(physical)
     return on_decimal_grid(values) or values
 

@@ -168,7 +168,6 @@ def to_wfdb(signal: Signal) -> Any:
                       block_size=[0] * c,
                       file_name=list(signal.file_name) if signal.file_name is not None else
                       [f"{signal.record_name}.dat"] * c, **fields)
-    rec.p_signal[d == _invalid(fmt)[None, :]] = np.nan  # as rdrecord gives invalid samples
     return rec
 
 
