@@ -24,6 +24,7 @@ import builtins
 import io
 import math
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -76,14 +77,17 @@ GATHER_BLOCK = 1 << 16  # rows an index that names rows apart (a stepped slice, 
 
 def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, like: Signal | None = None,
          fs: float | None = None, channels: int | None = None, **options: Any) -> SanFile | SanWriter:
-    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``) of a path, a binary file object (read
-    and seek: a remote file's, only the frames asked for are read) or a file's bytes. ``mode="w"``: a
+    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``) of a path, a URL (fsspec's: only the
+    frames asked for are fetched), a binary file object (read and seek) or a file's bytes. ``mode="w"``: a
     :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
     by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``...)."""
     if mode == "r":
         return SanFile(path, **options)
     if mode != "w":
         raise SanConfigError(f"open() mode must be 'r' or 'w', got {mode!r}")
+    if is_url(path):
+        raise SanConfigError(f"{path}: open(..., 'w') writes to a local path (the file appears there whole when "
+                             "closed), not to a URL: write it here, then copy it")
     if _is_stream(path):
         raise SanConfigError("open(..., 'w') writes to a path (the file appears there whole when closed), not to a "
                              "file object: sancodec.encode(signal) gives the bytes to write anywhere")
@@ -268,6 +272,32 @@ class SanWriter:
             self.abort()
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # a scheme of two letters or more: "C://x" stays a path
+
+
+def is_url(path: object) -> bool:
+    """Whether ``path`` is a URL (``s3://``, ``https://``, ``memory://``...) that :class:`SanFile` reads through
+    fsspec, not a local path."""
+    return isinstance(path, str) and _URL.match(path) is not None
+
+
+def _opened_url(url: str) -> BinaryIO:
+    """``url`` opened for reading through fsspec (its filesystem's package installed: s3fs for ``s3://``); a
+    :class:`SanConfigError` where fsspec or that package is missing or the scheme unknown, a
+    :class:`SanFormatError` where the file cannot be read."""
+    try:
+        import fsspec
+    except ImportError:
+        raise SanConfigError(f"{url}: reading a URL needs fsspec (pip install fsspec, and s3fs for s3://, gcsfs for "
+                             "gs://...)") from None
+    try:
+        return fsspec.open(url, "rb").open()
+    except (ImportError, ValueError) as exc:  # a scheme without its package, or unknown
+        raise SanConfigError(f"{url}: {exc}") from None
+    except OSError as exc:
+        raise SanFormatError(f"{url}: cannot be read ({exc.strerror or exc})") from None
+
+
 def _is_stream(source: object) -> bool:
     """Whether ``source`` is a file's bytes or a binary file object (read and seek) rather than a path."""
     return isinstance(source, (bytes, bytearray, memoryview)) or (hasattr(source, "read") and hasattr(source, "seek"))
@@ -284,7 +314,9 @@ def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: 
 
 
 class SanFile:
-    """Random and sequential access to a ``.san`` file's samples, a window of frames at a time."""
+    """Random and sequential access to a ``.san`` file's samples, a window of frames at a time: a local path, a URL
+    (through fsspec: ``s3://``, ``https://``...; :attr:`path` is then the URL itself), a binary file object or a
+    file's bytes."""
 
     def __init__(self, path: str | os.PathLike[str] | BinaryIO | bytes, *, model: SanSpec | None = None,
                  limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> None:
@@ -296,6 +328,8 @@ class SanFile:
             self._f = path  # type: ignore[assignment]
             name = getattr(path, "name", None)
             self.path = Path(name) if isinstance(name, str) else Path("<stream>")
+        elif is_url(path):  # "s3://bucket/rec.san": through fsspec, only the frames asked for fetched
+            self.path, self._f = path, _opened_url(path)  # type: ignore[assignment]
         else:
             self.path = Path(path)  # type: ignore[arg-type]
             try:

@@ -239,3 +239,27 @@ def test_a_file_object_is_read_only_where_asked(opened):
         opened_bytes = stream.taken
         assert np.array_equal(g[N - 2], x[N - 2])
     assert opened_bytes < 2000 and stream.taken - opened_bytes < len(data) / 3, (opened_bytes, stream.taken)
+
+
+def test_a_url_is_read_through_fsspec(opened):
+    """``sancodec.open("s3://...")`` and the like go through fsspec (here its in-memory filesystem: no network):
+    the rows asked for, a pickle that reopens the URL, one-line errors for a missing file, an unknown scheme and a
+    writer."""
+    import pickle
+
+    fsspec = pytest.importorskip("fsspec")  # (in the dev extra, through distributed and dask: this runs)
+    f, x = opened
+    with fsspec.open("memory://sancodec-test/s.san", "wb") as out:
+        out.write(f.path.read_bytes())
+    with sancodec.open("memory://sancodec-test/s.san") as g:
+        assert g.path == "memory://sancodec-test/s.san" and np.array_equal(g[[5, N - 5]], x[[5, N - 5]])
+        again = pickle.loads(pickle.dumps(g))
+        assert np.array_equal(again[::500], x[::500])
+        again.close()
+    with pytest.raises(sancodec.SanFormatError, match="memory://sancodec-test/none.san: cannot be read"):
+        sancodec.open("memory://sancodec-test/none.san")
+    with pytest.raises(sancodec.SanConfigError, match="nosuch://x.san"):
+        sancodec.open("nosuch://x.san")
+    with pytest.raises(sancodec.SanConfigError, match="not to a URL"):
+        sancodec.open("memory://sancodec-test/w.san", "w", fs=250.0, channels=1)
+    fsspec.filesystem("memory").rm("sancodec-test", recursive=True)
