@@ -263,3 +263,39 @@ def test_a_url_is_read_through_fsspec(opened):
     with pytest.raises(sancodec.SanConfigError, match="not to a URL"):
         sancodec.open("memory://sancodec-test/w.san", "w", fs=250.0, channels=1)
     fsspec.filesystem("memory").rm("sancodec-test", recursive=True)
+
+
+def test_a_file_object_that_gives_few_bytes_a_read_is_read_whole(opened):
+    """A raw file object (unbuffered: a socket's, a pipe's) may return fewer bytes than asked; the reader asks again
+    until it has them or the file ends, rather than calling the file truncated."""
+    import io
+
+    class Trickle(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._data, self._at = data, 0
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return True
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            self._at = offset if whence == 0 else len(self._data) + offset if whence == 2 else self._at + offset
+            return self._at
+
+        def tell(self) -> int:
+            return self._at
+
+        def read(self, n: int = -1) -> bytes:
+            n = len(self._data) - self._at if n < 0 else min(n, 7)  # at most 7 bytes a read
+            got = self._data[self._at : self._at + n]
+            self._at += len(got)
+            return got
+
+    f, x = opened
+    data = f.path.read_bytes()
+    with sancodec.open(Trickle(data)) as g:
+        assert np.array_equal(g[[0, N - 1]], x[[0, N - 1]])
+    with pytest.raises(sancodec.SanFormatError, match="truncated|not a .san|trailer"):
+        sancodec.open(Trickle(data[:-9]))

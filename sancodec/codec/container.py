@@ -222,6 +222,11 @@ class SanReader:
         with self._lock:
             self._f.seek(offset)
             data = self._f.read(n)
+            while 0 < len(data) < n:  # a raw file object (unbuffered, a socket's) may give fewer bytes a read
+                more = self._f.read(n - len(data))
+                if not more:
+                    break
+                data += more
         if len(data) != n:
             raise SanFormatError(f"file truncated: wanted {n} bytes at offset {offset}, got {len(data)}")
         return data
