@@ -38,11 +38,16 @@ SIGNALS_FIELD = slice(252, 256)  # the fixed part's count of signals ...
 RECORDS_FIELD = slice(236, 244)  # ... and of data records (-1: a recording in progress)
 #: the main header's text fields: name, (first byte, bytes)
 MAIN_FIELDS = {"patient": (8, 80), "recording": (88, 80), "reserved": (192, 44)}
-#: a signal's text fields: name, (bytes, where its block of ns values starts: bytes a signal before it)
-SIGNAL_FIELDS = {"label": (16, 0), "transducer_type": (80, 16), "physical_dimension": (8, 96),
-                 "prefiltering": (80, 136)}
-#: a signal's range fields, laid out as :data:`SIGNAL_FIELDS`
-NUMBER_FIELDS = {"physical_min": (8, 104), "physical_max": (8, 112), "digital_min": (8, 120), "digital_max": (8, 128)}
+#: each signal's header fields in their order, (name, bytes): the header holds each field's block of ns values in turn
+SIGNAL_LAYOUT = (("label", 16), ("transducer_type", 80), ("physical_dimension", 8), ("physical_min", 8),
+                 ("physical_max", 8), ("digital_min", 8), ("digital_max", 8), ("prefiltering", 80), ("samples", 8),
+                 ("reserved", 32))
+#: (bytes, where its block of ns values starts: bytes a signal before it) of each field of :data:`SIGNAL_LAYOUT`
+_PLACES = {name: (size, sum(w for _, w in SIGNAL_LAYOUT[:k])) for k, (name, size) in enumerate(SIGNAL_LAYOUT)}
+#: a signal's text fields, placed as :data:`_PLACES` places them
+SIGNAL_FIELDS = {name: _PLACES[name] for name in ("label", "transducer_type", "physical_dimension", "prefiltering")}
+#: a signal's range fields, placed alike
+NUMBER_FIELDS = {name: _PLACES[name] for name in ("physical_min", "physical_max", "digital_min", "digital_max")}
 _EDFIO_STRIPS = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.rstrip() takes off edfio's ASCII decode of a field
 _ANNOTATION_LABELS = (b"EDF Annotations", b"BDF Annotations")
 
@@ -190,8 +195,7 @@ def put_back(path: Path, patches: Sequence[Patch]) -> None:
             f.write(patch.text.encode("latin-1").ljust(size))
 
 
-_WIDTHS = (16, 80, 8, 8, 8, 8, 8, 80, 8, 32)  # each signal's header fields, in their order: label ... reserved
-_SAMPLES_AT = 8  # which of them is the samples in a data record
+_SAMPLES_AT = [name for name, _ in SIGNAL_LAYOUT].index("samples")  # the field of a signal's samples a data record
 
 
 def annotation_place(header: bytes) -> int | None:
@@ -217,7 +221,7 @@ def move_annotation_signal(path: Path, to: int, sample_bytes: int) -> bool:
         fields = f.read(HEADER_BYTES * ns)
         order = [*range(to), ns - 1, *range(to, ns - 1)]
         blocks, at = [], 0
-        for width in _WIDTHS:
+        for _, width in SIGNAL_LAYOUT:
             block = [fields[at + width * k : at + width * (k + 1)] for k in range(ns)]
             blocks.append(block)
             at += width * ns
