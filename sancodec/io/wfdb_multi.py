@@ -24,6 +24,7 @@ import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.segment_map import KIND, MAX_SEGMENTS, SEGMENT_FIELDS, checked_segments, typed_list
+from sancodec.io.wfdb_text import DEFAULTS
 from sancodec.signal import Signal, frame_rows, readable_frame
 
 __all__ = ["check_same_segments", "is_multisegment", "output_files", "placed", "read_multisegment",
@@ -36,7 +37,7 @@ LAYOUT_FIELDS = {"units": str, "adc_gain": float, "baseline": int, "adc_res": in
 #: What a layout's signal line that stops early (WFDB allows every field after the format to be left out) gives for
 #: the fields wfdb-python then reads as None: WFDB's defaults (the initial value's, the ADC zero, matters only to a
 #: format-8 signal file, and a layout header describes none).
-LAYOUT_DEFAULTS = {"adc_res": 0, "adc_zero": 0, "init_value": 0}
+LAYOUT_DEFAULTS = {"adc_res": DEFAULTS["adc_res"], "adc_zero": DEFAULTS["adc_zero"], "init_value": 0}
 #: WFDB's invalid-sample value per format (wfdb-python's ``INVALID_SAMPLE_VALUE``): what rows a segment
 #: does not cover hold.
 INVALID_SAMPLE = {"80": -128, "508": -128, "8": -128, "16": -32768, "61": -32768, "160": -32768, "516": -32768,

@@ -14,6 +14,7 @@ import numpy as np
 from sancodec.errors import SanConfigError
 from sancodec.io.wfdb import signal_from_record, wfdb_time
 from sancodec.io.wfdb_multi import INVALID_SAMPLE
+from sancodec.io.wfdb_text import DEFAULTS
 from sancodec.signal import Annotations, Signal
 
 __all__ = ["annotations_of", "from_wfdb", "is_wfdb_record", "to_wfdb"]
@@ -67,7 +68,8 @@ def _with_defaults(record: Any, name: str, c: int) -> Any:
     segments, ``rdrecord(..., m2s=True)``, has none of them) as WFDB defaults them: ADC resolution and zero 0, the
     signal file the record's ``.dat``."""
     copied = copy.copy(record)
-    for field, default in (("adc_res", 0), ("adc_zero", 0), ("file_name", f"{name}.dat")):
+    for field, default in (("adc_res", DEFAULTS["adc_res"]), ("adc_zero", DEFAULTS["adc_zero"]),
+                           ("file_name", f"{name}.dat")):
         values = getattr(record, field, None)
         setattr(copied, field, [default] * c if values is None else [default if v is None else v for v in values])
     return copied
