@@ -34,7 +34,7 @@ from sancodec.io.wfdb_names import (
     put_back_names,
     writable_names,
 )
-from sancodec.io.wfdb_text import header_text, restore_header_text
+from sancodec.io.wfdb_text import DEFAULTS, header_text, restore_header_text
 from sancodec.signal import Annotations, Signal, annotation_rate, checked_time_resolution, frame_rows, readable_frame
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
@@ -263,8 +263,8 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         adc_gain=header_values(rec, "adc_gain", float),
         baseline=header_values(rec, "baseline", int),
         fmt=header_values(rec, "fmt", str),
-        adc_res=header_values(rec, "adc_res", int, default=0, later=LATER_FIELDS[1:]),
-        adc_zero=header_values(rec, "adc_zero", int, default=0, later=LATER_FIELDS[2:]),
+        adc_res=header_values(rec, "adc_res", int, default=DEFAULTS["adc_res"], later=LATER_FIELDS[1:]),
+        adc_zero=header_values(rec, "adc_zero", int, default=DEFAULTS["adc_zero"], later=LATER_FIELDS[2:]),
         file_name=header_values(rec, "file_name", str),
         comments=[str(c) for c in (rec.comments or [])],
         base_time=None if rec.base_time is None else rec.base_time.isoformat(),
