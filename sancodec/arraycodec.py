@@ -20,7 +20,7 @@ import numpy as np
 from numcodecs.abc import Codec
 from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 
-from sancodec.codec.floatgrid import grid_steps
+from sancodec.codec.prepare import LosslessFloatsError
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.decimals import MAX_DECIMALS, decimal_values, gapped_units, on_decimal_grid, with_decimals
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
@@ -28,6 +28,8 @@ from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 __all__ = ["Sancodec"]
 
 INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+_LOSSLESS_FLOATS = (f"lossless sancodec needs integers, decimals of at most {MAX_DECIMALS} places or a step's "
+                    "multiples (counts times a calibration factor); other floats take near-lossless or lossy")
 _TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[12])")  # numpy's own names only:
 # np.dtype("f3") is a TypeError, and the tag comes from the payload
 
@@ -125,18 +127,19 @@ class Sancodec(Codec):
         signal = Signal(samples, float(self.fs), names, [""] * c, comments=tag)
         if arr.dtype.kind == "f" and self.mode == "lossless":
             decimal = on_decimal_grid(signal) if exact else None  # (float32 checked as float32: decode gives it back)
-            if decimal is None and not (exact and grid_steps(samples) is not None):  # (else on a step: floatgrid)
-                raise SanConfigError(f"lossless sancodec needs integers, decimals of at most {MAX_DECIMALS} places or "
-                                     "a step's multiples (counts times a calibration factor); other floats take "
-                                     "near-lossless or lossy")
-            signal = signal if decimal is None else decimal
+            if not exact:
+                raise SanConfigError(_LOSSLESS_FLOATS)
+            signal = signal if decimal is None else decimal  # (not decimals: on a step, format 1.17, or refused)
         options: dict[str, Any] = {"frame_len": self.frame_len}
         if self.mode == "near-lossless":
             options["max_error"] = self.max_error
         if self.mode == "lossy":
             options.update({k: v for k, v in (("prdn", self.prdn), ("snr", self.snr), ("bps", self.bps))
                             if v is not None}, effort=self.effort)
-        return sancodec.encode(signal, mode=self.mode, **options)
+        try:
+            return sancodec.encode(signal, mode=self.mode, **options)
+        except LosslessFloatsError:  # floats on no step (the library looked for one): said as the codec says it
+            raise SanConfigError(_LOSSLESS_FLOATS) from None
 
     def _gapped(self, samples: np.ndarray, names: list[str], tag: list[str]) -> Signal:
         """A float chunk with NaN as a signal of its decimals with gaps (``decimals.gapped_units``), which lossless

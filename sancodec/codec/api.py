@@ -92,7 +92,7 @@ from sancodec.codec.pipeline import (
     san_activations,
     window_frames,
 )
-from sancodec.codec.prepare import ENCODE_MODES, check_options, digitize, resolve_model
+from sancodec.codec.prepare import ENCODE_MODES, LosslessFloatsError, check_options, digitize, resolve_model
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError, option
 from sancodec.io.decimals import missing_of, on_decimal_grid
@@ -119,7 +119,7 @@ def _lossless_floats(signal: Signal, model: SanSpec | str | os.PathLike[str] | N
     try:
         return encode(signal, model, "lossless", frame_len=frame_len, amplitude_step=amplitude_step,
                       embed_model=embed_model, predictor=predictor, verify=verify, threads=threads)
-    except SanConfigError:  # (floats lossless mode refuses: only their near-lossless file)
+    except LosslessFloatsError:  # (floats lossless mode refuses: only their near-lossless file)
         return None
 
 

@@ -15,12 +15,18 @@ from sancodec.errors import SanConfigError, option
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
-__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "check_options", "digitize", "resolve_model"]
+__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_options", "digitize", "resolve_model"]
 
 #: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
 LOSSLESS_FLOATS = ("lossless mode needs integer samples, decimals of at most 9 places, or each channel's values whole "
                    "multiples of one step (counts times a calibration factor, computed in float64); this signal's are "
                    f"none of these (use near-lossless with {option('max_error')} in its units)")
+
+class LosslessFloatsError(SanConfigError):
+    """Lossless mode's refusal of floats that are neither decimals nor on a step (:data:`LOSSLESS_FLOATS`), apart from
+    every other bad option: the callers that weigh a lossless file of floats (a near-lossless encode, the numcodecs
+    codec) catch this one alone."""
+
 
 #: What ``encode`` offers: ``lossy`` at a quality target (prdn, snr or bps), ``san`` (the paper's
 #: SAN-only representation, for φ and the reproduction; stored as a lossy file), near-lossless, lossless.
@@ -70,7 +76,7 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
     if mode == "lossless":  # floats that are whole multiples of a step per channel (floatgrid): those integers
         steps = grid_steps(x)
         if steps is None:
-            raise SanConfigError(LOSSLESS_FLOATS)
+            raise LosslessFloatsError(LOSSLESS_FLOATS)
         return integers_on(x, steps), steps, 0
     if mode == "near-lossless":
         if not (max_error or 0) > 0:
