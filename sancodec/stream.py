@@ -47,6 +47,7 @@ from sancodec.codec.header import (
     warn_unused_model,
 )
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.codec.pipeline import window_frames
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
@@ -73,6 +74,7 @@ __all__ = ["SanFile", "SanWriter", "open"]
 STREAM_GAP = MISSING_VALUES[1]  # a decimal stream's NaN: format 32's invalid sample (a stream's range is not known
 # ahead, so not format 16's), its values within 32 bits where it has gaps
 GATHER_BLOCK = 1 << 16  # rows an index that names rows apart (a stepped slice, a list) reads at a time
+KEPT_VALUES = 1 << 22  # a SanFile keeps the last frames a read decoded, up to this many values (32 MB of doubles)
 
 
 def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, like: Signal | None = None,
@@ -349,6 +351,7 @@ class SanFile:
             self._release()
             raise
         self._limits, self._threads, self._model = limits, threads, model
+        self._kept: tuple[int, np.ndarray] | None = None  # the frames the last small read decoded (read)
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
         places = header_decimals(head) if self._layout.quantum is None else None
@@ -494,13 +497,17 @@ class SanFile:
 
     def _gathered(self, rows: np.ndarray) -> np.ndarray:
         """The rows ``rows`` (distinct, ascending) of every channel, in that order: each run of rows less than a
-        frame apart read a block of :data:`GATHER_BLOCK` rows at a time, the rows taken from each block."""
+        frame apart read whole where it spans at most :data:`GATHER_BLOCK` rows, else a block of that many at a
+        time, the rows taken from each."""
         if not len(rows):
             return np.empty((0, self._layout.n_channels), dtype=self.dtype)
         pieces = []
         gap = max(1, int(self._layout.frame_len))
         for run in np.split(rows, np.flatnonzero(np.diff(rows) > gap) + 1):
             lo, hi = int(run[0]), int(run[-1]) + 1
+            if hi - lo <= GATHER_BLOCK:  # a short run: one read (its frames kept for the next, read)
+                pieces.append(self.read(lo, hi)[run - lo])
+                continue
             at = lo
             for block in self.blocks(min(hi - lo, GATHER_BLOCK), lo, hi):
                 a, b = np.searchsorted(run, (at, at + len(block)))
@@ -519,8 +526,22 @@ class SanFile:
             check_sample_checksums(crcs, stored)
 
     def read(self, start: int = 0, end: int | None = None) -> np.ndarray:
-        """Samples [start, end) of every channel (only the frames that cover them are decoded)."""
+        """Samples [start, end) of every channel (only the frames that cover them are decoded). The frames of a read
+        within one window of them, up to :data:`KEPT_VALUES` values, are kept: the next read inside them (``f[i]``
+        in a loop, a Dask array's chunks smaller than a frame) decodes nothing."""
         lo, hi = self._range(start, end)
+        if lo == 0 and hi == self.n_samples:  # the whole file: through blocks, which check the samples' checksums
+            return np.concatenate(list(self.blocks(hi - lo, lo, hi)))
+        kept = self._kept  # (first row, values): one tuple, read and replaced whole (threads read at once)
+        if kept is not None and kept[0] <= lo and hi <= kept[0] + len(kept[1]):
+            return kept[1][lo - kept[0] : hi - kept[0]].copy()
+        frame_len = self._layout.frame_len
+        if (hi - 1) // frame_len - lo // frame_len < window_frames(frame_len):  # the frames of one window
+            row, got = next(frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads))
+            values = self._values(got.samples, row)
+            if values.size <= KEPT_VALUES:
+                self._kept = (row, values)
+            return values[lo - row : hi - row].copy()
         return np.concatenate(list(self.blocks(hi - lo, lo, hi)))
 
     def _range(self, start: int, end: int | None) -> tuple[int, int]:

@@ -78,15 +78,34 @@ def test_rows_far_apart_are_read_apart(opened, monkeypatch):
         return real(reader, layout, lo, hi, *args, **kwargs)
 
     monkeypatch.setattr(stream, "frame_windows", recorded)
-    assert np.array_equal(f[[N - 3, 2]], x[[N - 3, 2]])
-    assert spans == [(2, 3), (N - 3, N - 2)]
+    with sancodec.open(f.path) as g:  # (a file of its own: nothing kept from an earlier read)
+        assert np.array_equal(g[[N - 3, 2]], x[[N - 3, 2]])
+        assert spans == [(2, 3), (N - 3, N - 2)]
     spans.clear()
-    assert np.array_equal(f[[2, 2 + FRAME]], x[[2, 2 + FRAME]])  # a frame apart: one read over both
-    assert spans == [(2, 3 + FRAME)]
+    with sancodec.open(f.path) as g:
+        assert np.array_equal(g[[2, 2 + FRAME]], x[[2, 2 + FRAME]])  # a frame apart: one read over both
+        assert spans == [(2, 3 + FRAME)]
     spans.clear()
     monkeypatch.setattr(stream, "GATHER_BLOCK", 1000)
-    assert np.array_equal(f[:: FRAME // 2], x[:: FRAME // 2])
-    assert spans == [(0, (N - 1) // (FRAME // 2) * (FRAME // 2) + 1)]  # one read, its blocks of 1000 rows
+    with sancodec.open(f.path) as g:
+        assert np.array_equal(g[:: FRAME // 2], x[:: FRAME // 2])
+        assert spans == [(0, (N - 1) // (FRAME // 2) * (FRAME // 2) + 1)]  # one read, its blocks of 1000 rows
+
+
+def test_reads_inside_the_frames_a_read_decoded_decode_nothing(opened):
+    """``f[i]`` in a loop (or a Dask array's chunks smaller than a frame) decodes each frame once: the frames of the
+    last small read are kept (up to ``stream.KEPT_VALUES`` values), and a copy of their rows is returned (changing it
+    changes nothing kept). The whole file is read through its checksums, not from what is kept."""
+    f, x = opened
+    with sancodec.open(f.path) as g:
+        for i in range(0, 2 * FRAME + 10, 7):
+            assert np.array_equal(g[i], x[i]) and np.array_equal(g[i : i + 3, 1], x[i : i + 3, 1])
+        # frame 0, then frames 0 and 1 for the first read that crosses into 1, then 1 and 2 alike: 5, not a frame a read
+        assert g._reader.frames_read == 5
+        got = g[8200:8204]  # (inside frames 1 and 2, kept)
+        got[:] = 0
+        assert np.array_equal(g[8200:8204], x[8200:8204]) and g._reader.frames_read == 5
+        assert np.array_equal(g.read(), x) and g._reader.frames_read == 5 + -(-N // FRAME)
 
 
 def test_stepped_rows_of_a_decimal_stream_come_back_as_its_floats(tmp_path):
