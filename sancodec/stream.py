@@ -465,6 +465,12 @@ class SanFile:
         return self.n_samples, self._layout.n_channels
 
     @property
+    def chunks(self) -> tuple[int, int]:
+        """(rows of a frame, channels): the piece a read decodes at least, as Zarr and h5py name theirs, so that
+        ``dask.array.from_array(f)`` cuts its chunks at whole frames."""
+        return min(self._layout.frame_len, self.n_samples), self._layout.n_channels
+
+    @property
     def ndim(self) -> int:
         """2: (samples, channels), as numpy and Dask ask of an array (``dask.array.from_array(f, chunks=...)``
         reads a file lazily, its chunks on several threads at once)."""

@@ -318,3 +318,17 @@ def test_a_file_object_that_gives_few_bytes_a_read_is_read_whole(opened):
         assert np.array_equal(g[[0, N - 1]], x[[0, N - 1]])
     with pytest.raises(sancodec.SanFormatError, match="truncated|not a .san|trailer"):
         sancodec.open(Trickle(data[:-9]))
+
+
+def test_dask_cuts_its_automatic_chunks_at_whole_frames(opened):
+    """``chunks`` is (rows of a frame, channels), as Zarr and h5py name theirs: ``dask.array.from_array(f)`` with its
+    automatic chunks cuts them at whole frames (each chunk's read decodes its own frames only)."""
+    da = pytest.importorskip("dask.array")  # (in the dev extra, through distributed: this runs)
+    import dask
+
+    f, x = opened
+    assert f.chunks == (FRAME, 2)
+    with dask.config.set({"array.chunk-size": "40KiB"}):  # room for two frames of two int16 channels
+        lazy = da.from_array(f)
+    assert all(size % FRAME == 0 for size in lazy.chunks[0][:-1]) and len(lazy.chunks[0]) > 1
+    assert np.array_equal(lazy.compute(), x)
