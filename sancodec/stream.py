@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from sancodec._atomic import move_into_place, said_of_output, temp_folder
-from sancodec.codec.api import _check_work, frame_windows, sample_range
+from sancodec.codec.api import _check_work, decoded_range, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
 from sancodec.codec.floatgrid import integers_on, off_steps
@@ -530,6 +530,13 @@ class SanFile:
         stored = self._layout.sample_crc32  # (a lossless file's: of its integers, a float one's too, format 1.17)
         if stored is not None:
             check_sample_checksums(crcs, stored)
+
+    def signal(self, start: int = 0, end: int | None = None) -> Signal:
+        """Samples [start, end) as a :class:`Signal`, as ``sancodec.decode(data, start, end)`` gives it (its header
+        fields, annotations and source cut to the range, ready for ``write_signal``), reading only the frames that
+        cover them: a range of a remote or long file without the rest of it."""
+        self._check_open()
+        return decoded_range(self._reader, self._layout, start, end, self._limits, self._threads).signal
 
     def read(self, start: int = 0, end: int | None = None) -> np.ndarray:
         """Samples [start, end) of every channel (only the frames that cover them are decoded). The frames of a read

@@ -4,6 +4,7 @@ rows far apart are read apart."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -332,3 +333,25 @@ def test_dask_cuts_its_automatic_chunks_at_whole_frames(opened):
         lazy = da.from_array(f)
     assert all(size % FRAME == 0 for size in lazy.chunks[0][:-1]) and len(lazy.chunks[0]) > 1
     assert np.array_equal(lazy.compute(), x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda base: sancodec.read_signal(base / "100"),
+    lambda base: sancodec.read_signal(base / "multisegment" / "ms100"),
+], ids=["mitdb 100 with its beats", "a multi-segment record"])
+def test_a_range_as_a_signal_is_what_decode_gives(make, tmp_path):
+    """``f.signal(start, end)``: ``sancodec.decode(data, start, end)``'s Signal (header fields, annotations and source
+    cut to the range), read from the frames that cover it only; the whole file by default."""
+    record = make(Path(sancodec.__path__[0]) / "data" / "samples")
+    data = sancodec.encode(record, frame_len=4096)
+    path = tmp_path / "r.san"
+    path.write_bytes(data)
+    with sancodec.open(path) as f:
+        for start, end in ((3600, 7200), (0, 10), (record.n_samples - 500, None), (0, None)):
+            got, want = f.signal(start, end), sancodec.decode(data, start, end)
+            assert np.array_equal(got.samples, want.samples) and got.header_dict() == want.header_dict()
+        before = f._reader.frames_read
+        f.signal(5000, 5001)
+        assert f._reader.frames_read == before + 1
+    with pytest.raises(sancodec.SanConfigError, match="closed"):
+        f.signal()

@@ -636,6 +636,13 @@ def decode_file(
     layout = from_header(reader.header, model, limits)
     warn_unused_model(layout, model)
     _check_work(reader, layout, limits)
+    return decoded_range(reader, layout, start, end, limits, threads)
+
+
+def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end: int | None, limits: DecodeLimits,
+                  threads: int | None) -> DecodedFile:
+    """:func:`decode_file` of a file whose reader and layout are made and checked already (``sancodec.SanFile``'s):
+    samples [start, end) as a Signal, its header fields, annotations and source cut to the range."""
     n = layout.n_samples
     lo, hi = sample_range(start, end, n)
     out, activations, codings = _decode_frames(reader, layout, lo, hi, limits, threads)
