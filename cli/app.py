@@ -81,24 +81,32 @@ def several_into(inputs: Sequence[Path], output: Path | None, what: str, target:
         seen[made] = path
 
 
-def shown(path: Path) -> str:
+def shown(path: Path | str) -> str:
     """How messages name a file argument: its path, or "standard input" for -."""
     return "standard input" if str(path) == "-" else str(path)
 
 
-def named(message: str, path: Path) -> str:
+def named(message: str, path: Path | str) -> str:
     """``message`` said of the file argument ``path`` (:func:`shown`), unless it names it already."""
     name = shown(path)
     return message if message.startswith(name) else f"{name}: {message}"
 
 
-def refuse_stdin_among(inputs: Sequence[Path]) -> None:
+def source_arguments(texts: Sequence[str]) -> list[Path | str]:
+    """Command-line file arguments as paths, but a URL (``s3://bucket/rec.san``) as the text it is: a path would
+    fold its double slash (``info`` and ``check`` read URLs through fsspec, as ``sancodec.open`` does)."""
+    from sancodec.stream import is_url
+
+    return [text if is_url(text) else Path(text) for text in texts]
+
+
+def refuse_stdin_among(inputs: Sequence[Path | str]) -> None:
     """Refuse standard input (-) among several inputs: it is one input alone."""
     if len(inputs) > 1 and any(str(i) == "-" for i in inputs):
         raise SanConfigError("standard input (-) is one input alone")
 
 
-def each_input(inputs: Sequence[Path], work: Callable[[Path], None]) -> None:
+def each_input(inputs: Sequence[Any], work: Callable[[Any], None]) -> None:
     """``work`` on each of ``inputs``: one alone as ever (its error ends the command); of several, as gzip and flac
     do, each failure said in one ``error:`` line and the others still done, the command then exiting with the
     highest code said."""

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sancodec.cli.app import app, boundary, named, shown
+from sancodec.cli.app import app, boundary, named, shown, source_arguments
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 
 if TYPE_CHECKING:
@@ -36,12 +36,12 @@ class Checked:
     error: str | None = None
 
 
-def san_files(paths: list[Path]) -> list[Path]:
+def san_files(paths: list[Path | str]) -> list[Path | str]:
     """The files ``paths`` name: each file as given (whatever its suffix), each folder's ``*.san`` files, sorted
-    (none found in a folder: refused, as a likely typo); ``-`` is standard input."""
-    found: list[Path] = []
+    (none found in a folder: refused, as a likely typo); ``-`` is standard input; a URL (text) is one file."""
+    found: list[Path | str] = []
     for path in paths:
-        if str(path) != "-" and path.is_dir():
+        if isinstance(path, Path) and str(path) != "-" and path.is_dir():
             inside = sorted(p for p in path.rglob("*.san") if p.is_file())
             if not inside:
                 raise SanConfigError(f"{path}: holds no .san file")
@@ -51,7 +51,7 @@ def san_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_file(path: Path, model: SanSpec | None = None, limits: DecodeLimits | None = None,
+def check_file(path: Path | str, model: SanSpec | None = None, limits: DecodeLimits | None = None,
                threads: int | None = None) -> Checked:
     """``path`` decoded whole and kept nowhere (:meth:`sancodec.SanFile.check`): a :class:`Checked` of what it holds,
     or of the first failure."""
@@ -61,7 +61,7 @@ def check_file(path: Path, model: SanSpec | None = None, limits: DecodeLimits | 
     try:
         if str(path) == "-":
             return _check_bytes(sys.stdin.buffer.read(), model, limits or DEFAULT_LIMITS, threads)
-        if not path.exists():
+        if isinstance(path, Path) and not path.exists():  # (a URL's absence is said by its reader)
             raise SanFormatError(f"{path}: no such file")
         with SanFile(path, model=model, limits=limits or DEFAULT_LIMITS, threads=threads) as f:
             f.check()
@@ -89,8 +89,8 @@ def _check_bytes(data: bytes, model: SanSpec | None, limits: DecodeLimits, threa
 @app.command()
 @boundary
 def check(
-    paths: list[Path] = typer.Argument(..., help=".san files, or folders (every .san under them); - reads one "
-                                       "from standard input."),
+    paths: list[str] = typer.Argument(..., help=".san files, or folders (every .san under them); - reads one "
+                                      "from standard input; a URL (s3://..., https://...) is read through fsspec."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, for files that only reference one."),
     max_values: int | None = typer.Option(None, "--max-values", help="Check files declaring more samples x channels "
                                           "than their size justifies (see docs/FORMAT.md, Limits)."),
@@ -103,7 +103,7 @@ def check(
     from sancodec.codec.limits import DecodeLimits
     from sancodec.san.spec import load_model
 
-    files = san_files(paths)
+    files = san_files(source_arguments(paths))
     if sum(str(p) == "-" for p in files) > 1:
         raise SanConfigError("standard input (-) can be checked once")
     spec = load_model(model) if model else None

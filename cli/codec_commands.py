@@ -24,6 +24,7 @@ from sancodec.cli.app import (
     refuse_stdin_among,
     several_into,
     shown,
+    source_arguments,
 )
 from sancodec.cli.streaming import (
     busy,
@@ -561,15 +562,18 @@ def _not_a_terminal(what: str) -> None:
 @app.command()
 @boundary
 def info(
-    inputs: list[Path] = typer.Argument(..., metavar="inputs", help="A .san file; several, each in turn (`sancodec "
-                                        "check` lists an archive a line a file); - reads one from standard input."),
+    inputs: list[str] = typer.Argument(..., metavar="inputs", help="A .san file; several, each in turn (`sancodec "
+                                       "check` lists an archive a line a file); - reads one from standard input; a "
+                                       "URL (s3://..., https://...) is read through fsspec, its header and index "
+                                       "only."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the header as JSON (a line a file)."),
     bands: bool = typer.Option(False, "--bands", metavar="", help="Lossy files: where each channel's bytes go "
                                "(frame codings, beat template, each wavelet band and its frequencies)."),
 ) -> None:
     """Show a .san file's header, channels, mode, model, frames and size."""
-    refuse_stdin_among(inputs)
-    each_input(inputs, lambda input: _info_one(input, json_out, bands))
+    sources = source_arguments(inputs)
+    refuse_stdin_among(sources)
+    each_input(sources, lambda input: _info_one(input, json_out, bands))
 
 
 def _gaps_text(gaps: list | None, names: list[str]) -> str | None:
@@ -581,15 +585,20 @@ def _gaps_text(gaps: list | None, names: list[str]) -> str | None:
                      for name, gap in zip(names, gaps) if gap is not None for value, starts, ends in [gap])
 
 
-def _info_one(input: Path, json_out: bool, bands: bool) -> None:
-    """``info`` of one .san file."""
+def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
+    """``info`` of one .san file (a URL's header and index alone, its payloads too for ``bands``)."""
     from sancodec.codec import read_info
     from sancodec.codec.anatomy import lossy_anatomy
+    from sancodec.stream import is_url, opened_url
 
-    data = _read_san(input)
     try:
-        details = read_info(data)
-        anatomy = lossy_anatomy(data) if bands else None
+        if is_url(input) and not bands:
+            with opened_url(str(input)) as remote:
+                details, anatomy = read_info(remote), None
+        else:
+            data = opened_url(str(input)).read() if is_url(input) else _read_san(input)  # type: ignore[arg-type]
+            details = read_info(data)
+            anatomy = lossy_anatomy(data) if bands else None
     except SanFormatError as exc:
         raise SanFormatError(named(str(exc), input)) from None
     head = details["header"]

@@ -283,7 +283,7 @@ def is_url(path: object) -> bool:
     return isinstance(path, str) and _URL.match(path) is not None
 
 
-def _opened_url(url: str) -> BinaryIO:
+def opened_url(url: str) -> BinaryIO:
     """``url`` opened for reading through fsspec (its filesystem's package installed: s3fs for ``s3://``); a
     :class:`SanConfigError` where fsspec or that package is missing or the scheme unknown, a
     :class:`SanFormatError` where the file cannot be read."""
@@ -331,7 +331,7 @@ class SanFile:
             name = getattr(path, "name", None)
             self.path = Path(name) if isinstance(name, str) else Path("<stream>")
         elif is_url(path):  # "s3://bucket/rec.san": through fsspec, only the frames asked for fetched
-            self.path, self._f = path, _opened_url(path)  # type: ignore[assignment]
+            self.path, self._f = path, opened_url(path)  # type: ignore[assignment]
         else:
             self.path = Path(path)  # type: ignore[arg-type]
             try:

@@ -1,0 +1,48 @@
+"""``sancodec info`` and ``sancodec check`` read a URL through fsspec as ``sancodec.open`` does (fsspec's in-memory
+filesystem here: no network), naming it as given (not as a path would fold it), with one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec.cli import app
+
+fsspec = pytest.importorskip("fsspec")  # (in the dev extra, through distributed and dask: this runs)
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def url(mitdb_100):
+    signal = sancodec.read_signal(mitdb_100).slice(0, 20_000)
+    with fsspec.open("memory://sancodec-cli/s.san", "wb") as out:
+        out.write(sancodec.encode(signal, mode="lossy", prdn=2))
+    yield "memory://sancodec-cli/s.san"
+    fsspec.filesystem("memory").rm("sancodec-cli", recursive=True)
+
+
+def test_info_of_a_url(url):
+    res = runner.invoke(app, ["info", url])
+    assert res.exit_code == 0, res.output
+    assert f"{url} (" in res.output and "20000 x 2 at 360.0 Hz" in res.output
+    res = runner.invoke(app, ["info", url, "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["header"]["n_samples"] == 20_000
+    res = runner.invoke(app, ["info", url, "--bands"])
+    assert res.exit_code == 0 and "MLII" in res.output
+
+
+def test_check_of_a_url(url):
+    res = runner.invoke(app, ["check", url])
+    assert res.exit_code == 0 and res.output.startswith(f"ok {url} (lossy, 20000 x 2 samples")
+
+
+@pytest.mark.parametrize("command", ["info", "check"])
+def test_a_missing_url_or_an_unknown_scheme_is_one_line(command):
+    res = runner.invoke(app, [command, "memory://sancodec-cli/none.san"])
+    assert res.exit_code == 1 and "memory://sancodec-cli/none.san: cannot be read" in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    res = runner.invoke(app, ["info", "nosuch://x.san"])
+    assert res.exit_code == 2 and res.output.startswith("error: nosuch://x.san: ")
