@@ -174,7 +174,7 @@ def _one_line_warning(show: Callable[..., None]) -> Callable[..., None]:
     return shown
 
 
-def check_output(path: Path, force: bool, inputs: Sequence[Path] = ()) -> None:
+def check_output(path: Path, force: bool, inputs: Sequence[Path | str] = ()) -> None:
     """Refuse to overwrite without --force, to write over an input, and fail early on a missing folder."""
     check_outputs([path], force, inputs)
 
@@ -186,11 +186,13 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path] = ()) -> None:
+def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path | str] = ()) -> None:
     """Every file a command would write: none may be one of its inputs (with or without --force,
-    as flac and gzip refuse), none may exist without --force, and their folder must exist."""
+    as flac and gzip refuse; a URL input, text, is none of them), none may exist without --force, and their folder
+    must exist."""
+    local = [i for i in inputs if isinstance(i, Path)]
     for path in paths:
-        if any(_same_file(path, i) or path.resolve() == i.resolve() for i in inputs):
+        if any(_same_file(path, i) or path.resolve() == i.resolve() for i in local):
             raise SanConfigError(f"{path}: is also an input of this command; choose another output")
         if path.is_dir():  # --force replaces files, never a folder (it failed on a temp file's name)
             raise SanConfigError(f"{path}: is a directory; give the output file's name")

@@ -7,6 +7,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import typer
 from rich.console import Console
@@ -58,10 +59,16 @@ def _san_path(input: Path, output: Path | None) -> Path:
     return _into_folder(output, input, _default_san_path(Path(input.name)).name) if output else _default_san_path(input)
 
 
-def _decoded_base(input: Path, output: Path | None) -> Path:
+def _decoded_base(input: Path | str, output: Path | None) -> Path:
     """The path ``decode`` names ``input``'s output by, before its format's suffix: ``-o``'s (in a folder, named after
-    the .san file), else ``<stem>_decoded`` beside it."""
-    return _into_folder(output, input, input.stem) if output else input.with_name(input.stem + "_decoded")
+    the .san file), else ``<stem>_decoded`` beside it (a URL's: in the working folder)."""
+    from sancodec.stream import is_url
+
+    local = Path(str(input).split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "url") if is_url(input) else input
+    assert isinstance(local, Path)
+    if output:
+        return _into_folder(output, local, local.stem)
+    return Path(local.stem + "_decoded") if is_url(input) else local.with_name(local.stem + "_decoded")
 
 
 def _into_folder(output: Path, input: Path, name: str) -> Path:
@@ -310,8 +317,9 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
 @app.command()
 @boundary
 def decode(
-    inputs: list[Path] = typer.Argument(..., metavar="inputs", help="A .san file; several, each to its own output "
-                                        "(-o: a folder); - reads one from standard input."),
+    inputs: list[str] = typer.Argument(..., metavar="inputs", help="A .san file; several, each to its own output "
+                                       "(-o: a folder); - reads one from standard input; a URL (s3://...) is read "
+                                       "through fsspec, only the frames the range needs."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
                                        "folder: into it, named after the .san file)."),
     format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: the -o "
@@ -338,11 +346,12 @@ def decode(
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 are written as they decode (memory bounded by the frame, not the record)."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
-    several_into(inputs, output, "output", lambda input: _decoded_base(input, output))
-    each_input(inputs, lambda input: _decode_one(input, **options))
+    sources = source_arguments(inputs)
+    several_into(sources, output, "output", lambda input: _decoded_base(input, output))
+    each_input(sources, lambda input: _decode_one(input, **options))
 
 
-def _decode_one(input: Path, output: Path | None, format: str | None, start: int | None, end: int | None,
+def _decode_one(input: Path | str, output: Path | None, format: str | None, start: int | None, end: int | None,
                 model: Path | None, channels: str | None, physical: bool, force: bool, fsync: bool,
                 max_values: int | None, threads: int | None, json_out: bool, quiet: bool) -> None:
     """``decode`` of one .san file."""
@@ -353,6 +362,7 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
     from sancodec.io.edf import SKIP_NOTE, edf_padding
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
+    from sancodec.stream import is_url
 
     to_stdout, from_stdin = output is not None and str(output) == "-", str(input) == "-"
     if from_stdin and output is None:
@@ -386,7 +396,7 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         if files is not None:
-            with input.open("rb") as fh:  # the header only: the streamed file is not read whole again
+            with _opened(input) as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
             if json_out:
                 _print_decoded_json(input, files, header, 0, header["n_samples"], list(range(header["n_channels"])),
@@ -395,9 +405,12 @@ def _decode_one(input: Path, output: Path | None, format: str | None, start: int
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header)
             return
-    data = _read_san(input)
     try:
-        decoded = decode_file(data, start, end, model=spec, limits=limits, threads=threads)
+        if is_url(input):  # only the frames the range needs are fetched
+            with _opened(input) as remote:
+                decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)
+        else:
+            decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads)
     except SanFormatError as exc:
         raise SanFormatError(named(str(exc), input)) from None
     signal, quantum = decoded.signal, decoded.header.get("quantum")
@@ -525,6 +538,13 @@ FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf")  # the one-file outputs
 RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv")  # what encode reads, that a .san is not
 
 
+def _opened(input: Path | str) -> BinaryIO:
+    """A .san input opened for reading: a URL through fsspec (``stream.opened_url``), else the local file."""
+    from sancodec.stream import is_url, opened_url
+
+    return opened_url(input) if is_url(input) else Path(input).open("rb")  # type: ignore[arg-type]
+
+
 def _read_san(path: Path) -> bytes:
     """A .san file's bytes (``-``: standard input's), refused in one line where there are none to read."""
     if str(path) == "-":
@@ -589,14 +609,18 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
     """``info`` of one .san file (a URL's header and index alone, its payloads too for ``bands``)."""
     from sancodec.codec import read_info
     from sancodec.codec.anatomy import lossy_anatomy
-    from sancodec.stream import is_url, opened_url
+    from sancodec.stream import is_url
 
     try:
         if is_url(input) and not bands:
-            with opened_url(str(input)) as remote:
+            with _opened(input) as remote:
                 details, anatomy = read_info(remote), None
         else:
-            data = opened_url(str(input)).read() if is_url(input) else _read_san(input)  # type: ignore[arg-type]
+            if is_url(input):
+                with _opened(input) as remote:
+                    data = remote.read()
+            else:
+                data = _read_san(input)  # type: ignore[arg-type]
             details = read_info(data)
             anatomy = lossy_anatomy(data) if bands else None
     except SanFormatError as exc:

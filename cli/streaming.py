@@ -11,7 +11,7 @@ from rich.console import Console
 
 from sancodec._warnings import caught_here
 from sancodec.cli.app import check_outputs
-from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
+from sancodec.errors import SancodecError, SancodecWarning, SanConfigError
 
 console = Console(markup=False)  # (as codec_commands: file names are text)
 
@@ -146,14 +146,14 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     return n, c, n * c, data
 
 
-def stream_decode(source: Path, target: Path, spec, limits, threads: int | None, force: bool,
+def stream_decode(source: Path | str, target: Path, spec, limits, threads: int | None, force: bool,
                    fsync: bool) -> list[Path] | None:
     """Write a format 16/212 record as its frames decode; None when the file holds anything else
     (another format, several rates, a multi-segment or EDF source)."""""
     from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
-    from sancodec.stream import SanFile
+    from sancodec.stream import SanFile, is_url
 
-    if source.is_dir() or not source.exists():
+    if not is_url(source) and (source.is_dir() or not source.exists()):
         return None  # _read_san reports it
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
         head = f.signal_head
@@ -176,15 +176,16 @@ def _has_source(head: dict) -> bool:
     return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
 
 
-def source_of(path: Path) -> object:
+def source_of(path: Path | str) -> object:
     """The ``Signal.source`` entry a file's header holds (None where it has none or cannot be read: the decode
     itself reports the problem); what ``io.default_format`` names its default output format by."""
     from sancodec.codec import read_info
+    from sancodec.stream import is_url, opened_url
 
     try:
-        with open(path, "rb") as f:  # the header only: no frame is read
+        with opened_url(path) if is_url(path) else open(path, "rb") as f:  # the header only: no frame is read
             return (read_info(f)["header"].get("signal") or {}).get("source")
-    except (SanFormatError, OSError, AttributeError):
+    except (SancodecError, OSError, AttributeError):
         return None
 
 

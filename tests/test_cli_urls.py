@@ -46,3 +46,23 @@ def test_a_missing_url_or_an_unknown_scheme_is_one_line(command):
     assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
     res = runner.invoke(app, ["info", "nosuch://x.san"])
     assert res.exit_code == 2 and res.output.startswith("error: nosuch://x.san: ")
+
+
+def test_decode_of_a_url(url, mitdb_100, tmp_path, monkeypatch):
+    """``decode`` of a URL: the whole record (named after the URL's last part, in the working folder) and a range,
+    from the frames that cover it only, as the bytes decode."""
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    whole = sancodec.read_signal(mitdb_100).slice(0, 20_000)
+    with fsspec.open("memory://sancodec-cli/framed.san", "wb") as out:
+        out.write(sancodec.encode(whole, frame_len=4096))
+    res = runner.invoke(app, ["decode", "memory://sancodec-cli/framed.san"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(sancodec.read_signal(tmp_path / "framed_decoded").samples, whole.samples)
+    res = runner.invoke(app, ["decode", "memory://sancodec-cli/framed.san", "-o", "part.npy", "--start", "100",
+                              "--end", "200"])
+    assert res.exit_code == 0 and "from 1 frame(s)" in res.output
+    assert np.array_equal(np.load(tmp_path / "part.npy"), whole.samples[100:200])
+    res = runner.invoke(app, ["decode", url, "-o", "lossy.npy"])
+    assert res.exit_code == 0 and (tmp_path / "lossy.npy").exists()
