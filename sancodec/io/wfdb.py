@@ -263,8 +263,8 @@ def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb 
         adc_gain=header_values(rec, "adc_gain", float),
         baseline=header_values(rec, "baseline", int),
         fmt=header_values(rec, "fmt", str),
-        adc_res=header_values(rec, "adc_res", int, default=DEFAULTS["adc_res"], later=LATER_FIELDS[1:]),
-        adc_zero=header_values(rec, "adc_zero", int, default=DEFAULTS["adc_zero"], later=LATER_FIELDS[2:]),
+        adc_res=header_values(rec, "adc_res", int, default=DEFAULTS["adc_res"]),
+        adc_zero=header_values(rec, "adc_zero", int, default=DEFAULTS["adc_zero"]),
         file_name=header_values(rec, "file_name", str),
         comments=[str(c) for c in (rec.comments or [])],
         base_time=None if rec.base_time is None else rec.base_time.isoformat(),
@@ -365,15 +365,15 @@ def header_value(rec, name: str, kind: type) -> Any:  # rec: a wfdb Record
 LATER_FIELDS = ("adc_res", "adc_zero", "init_value", "checksum", "block_size", "sig_name")
 
 
-def header_values(rec, name: str, kind: type, default: Any = None,  # rec: a wfdb Record
-                  later: Sequence[str] = ()) -> list:
+def header_values(rec, name: str, kind: type, default: Any = None) -> list:  # rec: a wfdb Record
     """The per-channel header field ``name``, each value as ``kind`` (see :func:`header_value`); with ``default``, a
     value the signal line leaves out is that (WFDB's own default: a line may stop after its format, and wfdb-python
     reads the ADC resolution and zero it leaves out as None; such a record was refused as "unreadable or missing
-    adc_res"): where every field of ``later`` (those after it on the line) is None too, the line stopped before it;
-    where one is not, the field was there and garbled, and is refused as before."""
+    adc_res"): where every field after it on the line (:data:`LATER_FIELDS`) is None too, the line stopped before
+    it; where one is not, the field was there and garbled, and is refused as before."""
     values = getattr(rec, name, None)
     if values is not None and default is not None:
+        later = LATER_FIELDS[LATER_FIELDS.index(name) + 1 :] if name in LATER_FIELDS else ()
         stopped = _stopped_before(rec, later, len(values))
         values = [default if v is None and s else v for v, s in zip(values, stopped)]
     if values is None or any(v is None for v in values):

@@ -91,7 +91,7 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
 
 
 def _read_layout(base: Path, name: str):  # -> (wfdb.Record header, its per-channel fields checked)
-    from sancodec.io.wfdb import LATER_FIELDS, header_values, read_header
+    from sancodec.io.wfdb import header_values, read_header
 
     _check_segment_name(base, name)
     layout = read_header(base.parent / name)
@@ -99,8 +99,7 @@ def _read_layout(base: Path, name: str):  # -> (wfdb.Record header, its per-chan
     if getattr(layout, "n_seg", None) or not names or len(set(names)) != len(names):
         raise SanFormatError(f"{base.parent / name}.hea: a layout header names each channel once, got {names}")
     # every field checked (and counted) here, before the channels no segment carries take theirs from the layout
-    fields = {key: header_values(layout, key, kind, default=LAYOUT_DEFAULTS.get(key),
-                                 later=LATER_FIELDS[LATER_FIELDS.index(key) + 1 :] if key in LATER_FIELDS else ())
+    fields = {key: header_values(layout, key, kind, default=LAYOUT_DEFAULTS.get(key))
               for key, kind in LAYOUT_FIELDS.items()}
     if any(len(values) != len(names) for values in fields.values()):
         raise SanFormatError(f"{base.parent / name}.hea: a layout field does not hold one value per channel")
