@@ -37,10 +37,10 @@ from sancodec.io.wfdb_names import (
 from sancodec.io.wfdb_text import DEFAULTS, header_text, restore_header_text
 from sancodec.signal import Annotations, Signal, annotation_rate, checked_time_resolution, frame_rows, readable_frame
 
-__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "check_annotations_read_back", "check_record_name",
-           "clip_to_format", "described_signals", "float_as_digital", "find_wfdb_base", "header_value", "header_values",
-           "narrow_dtype", "output_files", "read_header", "read_single", "read_wfdb", "record_files",
-           "write_annotations", "write_record", "write_wfdb"]
+__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "annotations_of", "check_annotations_read_back",
+           "check_record_name", "clip_to_format", "described_signals", "float_as_digital", "find_wfdb_base",
+           "header_value", "header_values", "narrow_dtype", "output_files", "read_header", "read_single", "read_wfdb",
+           "record_files", "write_annotations", "write_record", "write_wfdb"]
 
 ANNOTATION_EXTENSIONS = ("atr",)
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
@@ -447,17 +447,22 @@ def _read_annotations(base: Path, ext: str) -> Annotations:
         ann = wfdb.rdann(str(base), ext)
     except Exception as exc:
         raise SanFormatError(f"{base}.{ext}: unreadable annotation file ({type(exc).__name__}: {exc})") from None
+    return annotations_of(ann, ext, _noted_resolution(Path(f"{base}.{ext}"), ann.fs))
+
+
+def annotations_of(ann, extension: str | None = None,  # ann: a wfdb.Annotation
+                   time_resolution: float | None = None) -> Annotations:
+    """A ``wfdb.Annotation`` (``rdann``'s) as :class:`Annotations`: its samples, symbols, subtypes, channels, numbers
+    and notes, under ``extension`` (by default its own, else ``atr``), with ``time_resolution`` (None: unknown)."""
     n = len(ann.sample)
-    return Annotations(
-        extension=ext,
-        sample=np.asarray(ann.sample, dtype=np.int64),
-        symbol=[str(s) for s in ann.symbol],
-        subtype=np.asarray(ann.subtype if ann.subtype is not None else np.zeros(n), dtype=np.int64),
-        chan=np.asarray(ann.chan if ann.chan is not None else np.zeros(n), dtype=np.int64),
-        num=np.asarray(ann.num if ann.num is not None else np.zeros(n), dtype=np.int64),
-        aux_note=[str(s) for s in (ann.aux_note or [""] * n)],
-        time_resolution=_noted_resolution(Path(f"{base}.{ext}"), ann.fs),
-    )
+
+    def column(values: Any) -> np.ndarray:
+        return np.asarray(values if values is not None else np.zeros(n), dtype=np.int64)
+
+    return Annotations(extension=extension or str(ann.extension or "atr"), sample=np.asarray(ann.sample, np.int64),
+                       symbol=[str(s) for s in (ann.symbol if ann.symbol is not None else [""] * n)],
+                       subtype=column(ann.subtype), chan=column(ann.chan), num=column(ann.num),
+                       aux_note=[str(s) for s in (ann.aux_note or [""] * n)], time_resolution=time_resolution)
 
 
 #: An annotation file's note of its rate, among the definitions that open it (wfdb-python writes it first, as WFDB's

@@ -12,32 +12,18 @@ from typing import Any
 import numpy as np
 
 from sancodec.errors import SanConfigError
-from sancodec.io.wfdb import signal_from_record, wfdb_time
+from sancodec.io.wfdb import annotations_of, signal_from_record, wfdb_time
 from sancodec.io.wfdb_multi import INVALID_SAMPLE
 from sancodec.io.wfdb_text import DEFAULTS
-from sancodec.signal import Annotations, Signal
+from sancodec.signal import Signal
 
-__all__ = ["annotations_of", "from_wfdb", "is_wfdb_record", "to_wfdb"]
+__all__ = ["from_wfdb", "is_wfdb_record", "to_wfdb"]
 
 
 def is_wfdb_record(obj: object) -> bool:
     """Whether ``obj`` is one of wfdb-python's records (``Record`` or ``MultiRecord``), without importing wfdb."""
     kind = type(obj)
     return kind.__module__.split(".")[0] == "wfdb" and kind.__name__ in ("Record", "MultiRecord")
-
-
-def annotations_of(ann: Any) -> Annotations:
-    """A ``wfdb.Annotation`` (``rdann``'s) as :class:`Annotations`: its samples, symbols, subtypes, channels,
-    numbers and notes (its time resolution unknown: None)."""
-    n = len(ann.sample)
-
-    def column(values: Any) -> np.ndarray:
-        return np.asarray(values if values is not None else np.zeros(n), dtype=np.int64)
-
-    symbols = ann.symbol if ann.symbol is not None else [""] * n
-    return Annotations(extension=str(ann.extension or "atr"), sample=np.asarray(ann.sample, dtype=np.int64),
-                       symbol=[str(s) for s in symbols], subtype=column(ann.subtype), chan=column(ann.chan),
-                       num=column(ann.num), aux_note=[str(s) for s in (ann.aux_note or [""] * n)])
 
 
 def from_wfdb(record: Any, annotations: Any | Iterable[Any] = ()) -> Signal:
