@@ -277,11 +277,11 @@ class Signal:
         """True when samples are the source's integers (lossless coding is possible)."""
         return self.samples.dtype.kind in "iu"
 
-    def physical(self) -> np.ndarray:
+    def physical(self, gaps: bool = True) -> np.ndarray:
         """Samples in physical units (float64); a WFDB record's invalid samples (each format's: a multi-segment
         record's gaps, a dropout) and a CSV's gaps (``io.decimals.missing_of``: the integer a decimal source holds
         them as) NaN, as wfdb-python's ``rdrecord`` gives them (``codec.gaps.invalid_values``; an EDF file's
-        samples have none)."""
+        samples have none); with ``gaps=False``, scaled as the other samples are."""
         x = self.samples.astype(np.float64)
         if self.is_digital and self.adc_gain is not None and self.baseline is not None:
             gain = np.asarray(self.adc_gain, dtype=np.float64)
@@ -289,7 +289,7 @@ class Signal:
             x = (x - np.asarray(self.baseline, dtype=np.float64)) / gain
             from sancodec.codec.gaps import invalid_values  # (codec and io import this module)
 
-            for c, value in enumerate(invalid_values(self)):
+            for c, value in enumerate(invalid_values(self) if gaps else []):
                 if value is not None:
                     x[self.samples[:, c] == value, c] = np.nan
             if isinstance(self.source, dict) and "negative_zeros" in self.source:  # a decimal source's -0.000 cells

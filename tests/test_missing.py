@@ -227,3 +227,17 @@ def test_a_san_whose_header_lies_about_gaps_decodes_without_believing_it(tmp_pat
     (tmp_path / "t.san").write_bytes(rewrap(data, header=header))
     with sancodec.open(tmp_path / "t.san") as f:
         assert np.array_equal(np.isnan(f.read()), [[True, False], [False, True]])
+
+
+def test_physical_output_gaps_are_the_formats_invalid_samples_of_a_wfdb_record_alone():
+    """``physical_signal`` takes its gaps from ``Signal.physical()`` (``codec.gaps.invalid_values``): a WFDB record's
+    -32768 in format 16 is a gap ("-"), an EDF source's is a value (its format names the samples' width, and -32768
+    is a sample there), as the library holds both."""
+    from sancodec.io.arrays import physical_signal
+
+    d = np.array([[10], [-32768], [30]])
+    wfdb_like = Signal(d, 100.0, ["x"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"])
+    edf_like = Signal(d, 100.0, ["x"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"], source={"kind": "edf"})
+    assert missing_of(physical_signal(wfdb_like).source) == (MISSING_VALUES[0], "-")
+    held = physical_signal(edf_like)
+    assert missing_of(held.source) is None and np.array_equal(held.physical(), d / 200.0)

@@ -804,32 +804,17 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     missing = missing_of(source)
     if missing is not None and (held := decimal_values(signal)) is not None:  # decimals with gaps: as held
         return with_decimals(as_csv(signal.samples), held[1], signal.samples, gap=missing, values=held[0])
-    physical = signal.physical()
-    gapped = _invalid_as_gaps(signal, physical)
-    if gapped is not None:  # WFDB's invalid samples (a gap in a multi-segment record): "-", as rdsamp -p prints them
-        units, places, value = gapped
-        return with_decimals(as_csv(units), places, units, gap=(value, "-"))
-    if np.isnan(physical).any():  # invalid samples among values that are no decimals (a gain of 86 units per mV):
-        # no "-" for them in a table of floats, which holds no gaps; printed as their format's value scaled, as before
-        gain = np.asarray(signal.adc_gain, dtype=np.float64)
-        scaled = (signal.samples - np.asarray(signal.baseline, dtype=np.float64)) / np.where(gain == 0, 1.0, gain)
-        physical = np.where(np.isnan(physical), scaled, physical)
+    physical = signal.physical()  # a WFDB record's invalid samples NaN
+    if np.isnan(physical).any():
+        gapped = gapped_units(physical)
+        if gapped is not None:  # among decimals (a gap in a multi-segment record): "-", as rdsamp -p prints them
+            units, places, value = gapped
+            return with_decimals(as_csv(units), places, units, gap=(value, "-"))
+        # among values that are no decimals (a gain of 86 units per mV): a table of floats holds no gaps; printed as
+        # their format's value scaled
+        physical = signal.physical(gaps=False)
     values = as_csv(physical)
     return on_decimal_grid(values) or values
-
-
-def _invalid_as_gaps(signal: Signal, physical: np.ndarray) -> tuple[np.ndarray, list[int], int] | None:
-    """A WFDB record's physical values with its invalid samples (each format's, ``wfdb_multi.INVALID_SAMPLE``) as
-    gaps, held as ``decimals.gapped_units`` holds a CSV's; None where it has none, or its values are no decimals."""
-    if signal.fmt is None or len(signal.fmt) != signal.n_channels:
-        return None
-    from sancodec.io.wfdb_multi import INVALID_SAMPLE
-
-    invalid = np.array([INVALID_SAMPLE.get(str(f), 1 << 62) for f in signal.fmt], dtype=np.int64)
-    gaps = np.asarray(signal.samples) == invalid
-    if not gaps.any():
-        return None
-    return gapped_units(np.where(gaps, np.nan, physical))
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
