@@ -22,7 +22,7 @@ from numcodecs.compat import ensure_bytes, ensure_ndarray, ndarray_copy
 
 from sancodec.codec.prepare import LosslessFloatsError
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.decimals import MAX_DECIMALS, decimal_values, gapped_units, on_decimal_grid, with_decimals
+from sancodec.io.decimals import MAX_DECIMALS, decimal_values, gapped_units, with_decimals
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
 __all__ = ["Sancodec"]
@@ -125,11 +125,8 @@ class Sancodec(Codec):
         if arr.dtype.kind == "f" and np.isnan(samples).any():  # gaps (a fill value of NaN): decimals only, exact
             return sancodec.encode(self._gapped(samples, names, tag), mode="lossless", frame_len=self.frame_len)
         signal = Signal(samples, float(self.fs), names, [""] * c, comments=tag)
-        if arr.dtype.kind == "f" and self.mode == "lossless":
-            decimal = on_decimal_grid(signal) if exact else None  # (float32 checked as float32: decode gives it back)
-            if not exact:
-                raise SanConfigError(_LOSSLESS_FLOATS)
-            signal = signal if decimal is None else decimal  # (not decimals: on a step, format 1.17, or refused)
+        if arr.dtype.kind == "f" and self.mode == "lossless" and not exact:  # (float32 and float64 stay as they
+            raise SanConfigError(_LOSSLESS_FLOATS)  # are: encode finds their decimals, or their step, or refuses)
         options: dict[str, Any] = {"frame_len": self.frame_len}
         if self.mode == "near-lossless":
             options["max_error"] = self.max_error

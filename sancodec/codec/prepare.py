@@ -22,6 +22,7 @@ LOSSLESS_FLOATS = ("lossless mode needs integer samples, decimals of at most 9 p
                    "multiples of one step (counts times a calibration factor, computed in float64); this signal's are "
                    f"none of these (use near-lossless with {option('max_error')} in its units)")
 
+
 class LosslessFloatsError(SanConfigError):
     """Lossless mode's refusal of floats that are neither decimals nor on a step (:data:`LOSSLESS_FLOATS`), apart from
     every other bad option: the callers that weigh a lossless file of floats (a near-lossless encode, the numcodecs
