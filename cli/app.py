@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import typer
 
@@ -98,6 +98,13 @@ def source_arguments(texts: Sequence[str]) -> list[Path | str]:
     from sancodec.stream import is_url
 
     return [text if is_url(text) else Path(text) for text in texts]
+
+
+def opened_input(input: Path | str) -> BinaryIO:
+    """A file argument opened for reading: a URL through fsspec (``stream.opened_url``), else the local file."""
+    from sancodec.stream import is_url, opened_url
+
+    return opened_url(input) if isinstance(input, str) and is_url(input) else open(input, "rb")
 
 
 def refuse_stdin_among(inputs: Sequence[Path | str]) -> None:

@@ -7,7 +7,6 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import BinaryIO
 
 import typer
 from rich.console import Console
@@ -22,6 +21,7 @@ from sancodec.cli.app import (
     each_input,
     input_files,
     named,
+    opened_input,
     refuse_stdin_among,
     several_into,
     shown,
@@ -62,13 +62,15 @@ def _san_path(input: Path, output: Path | None) -> Path:
 def _decoded_base(input: Path | str, output: Path | None) -> Path:
     """The path ``decode`` names ``input``'s output by, before its format's suffix: ``-o``'s (in a folder, named after
     the .san file), else ``<stem>_decoded`` beside it (a URL's: in the working folder)."""
-    from sancodec.stream import is_url
+    local = _local_name(input)
+    return _into_folder(output, local, local.stem) if output else local.with_name(local.stem + "_decoded")
 
-    local = Path(str(input).split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "url") if is_url(input) else input
-    assert isinstance(local, Path)
-    if output:
-        return _into_folder(output, local, local.stem)
-    return Path(local.stem + "_decoded") if is_url(input) else local.with_name(local.stem + "_decoded")
+
+def _local_name(input: Path | str) -> Path:
+    """The path a file argument's outputs are named after: its own, or a URL's last part (in the working folder)."""
+    if isinstance(input, Path):
+        return input
+    return Path(input.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "url")
 
 
 def _into_folder(output: Path, input: Path, name: str) -> Path:
@@ -396,7 +398,7 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         if files is not None:
-            with _opened(input) as fh:  # the header only: the streamed file is not read whole again
+            with opened_input(input) as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
             if json_out:
                 _print_decoded_json(input, files, header, 0, header["n_samples"], list(range(header["n_channels"])),
@@ -407,7 +409,7 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
             return
     try:
         if is_url(input):  # only the frames the range needs are fetched
-            with _opened(input) as remote:
+            with opened_input(input) as remote:
                 decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)
         else:
             decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads)
@@ -538,15 +540,12 @@ FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf")  # the one-file outputs
 RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv")  # what encode reads, that a .san is not
 
 
-def _opened(input: Path | str) -> BinaryIO:
-    """A .san input opened for reading: a URL through fsspec (``stream.opened_url``), else the local file."""
-    from sancodec.stream import is_url, opened_url
-
-    return opened_url(input) if is_url(input) else Path(input).open("rb")  # type: ignore[arg-type]
-
-
-def _read_san(path: Path) -> bytes:
-    """A .san file's bytes (``-``: standard input's), refused in one line where there are none to read."""
+def _read_san(path: Path | str) -> bytes:
+    """A .san file's bytes (``-``: standard input's; a URL's through fsspec), refused in one line where there are
+    none to read."""
+    if isinstance(path, str):  # (a URL: file arguments are paths else, source_arguments)
+        with opened_input(path) as remote:
+            return remote.read()
     if str(path) == "-":
         data = sys.stdin.buffer.read()
         if not data:
@@ -613,14 +612,10 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
 
     try:
         if is_url(input) and not bands:
-            with _opened(input) as remote:
+            with opened_input(input) as remote:
                 details, anatomy = read_info(remote), None
         else:
-            if is_url(input):
-                with _opened(input) as remote:
-                    data = remote.read()
-            else:
-                data = _read_san(input)  # type: ignore[arg-type]
+            data = _read_san(input)
             details = read_info(data)
             anatomy = lossy_anatomy(data) if bands else None
     except SanFormatError as exc:

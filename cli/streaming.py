@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from sancodec._warnings import caught_here
-from sancodec.cli.app import check_outputs
+from sancodec.cli.app import check_outputs, opened_input
 from sancodec.errors import SancodecError, SancodecWarning, SanConfigError
 
 console = Console(markup=False)  # (as codec_commands: file names are text)
@@ -180,10 +180,9 @@ def source_of(path: Path | str) -> object:
     """The ``Signal.source`` entry a file's header holds (None where it has none or cannot be read: the decode
     itself reports the problem); what ``io.default_format`` names its default output format by."""
     from sancodec.codec import read_info
-    from sancodec.stream import is_url, opened_url
 
     try:
-        with opened_url(path) if is_url(path) else open(path, "rb") as f:  # the header only: no frame is read
+        with opened_input(path) as f:  # the header only: no frame is read
             return (read_info(f)["header"].get("signal") or {}).get("source")
     except (SancodecError, OSError, AttributeError):
         return None
