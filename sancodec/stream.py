@@ -543,19 +543,24 @@ class SanFile:
         within one window of them, up to :data:`KEPT_VALUES` values, are kept: the next read inside them (``f[i]``
         in a loop, a Dask array's chunks smaller than a frame) decodes nothing."""
         lo, hi = self._range(start, end)
-        if lo == 0 and hi == self.n_samples:  # the whole file: through blocks, which check the samples' checksums
-            return np.concatenate(list(self.blocks(hi - lo, lo, hi)))
+        whole = lo == 0 and hi == self.n_samples  # (through blocks, which check the samples' checksums)
+        near = None if whole else self._in_one_window(lo, hi)
+        return near if near is not None else np.concatenate(list(self.blocks(hi - lo, lo, hi)))
+
+    def _in_one_window(self, lo: int, hi: int) -> np.ndarray | None:
+        """:meth:`read` of [lo, hi) from the frames kept, or from those of one window decoded and kept (up to
+        :data:`KEPT_VALUES` values); None where the rows span more than a window."""
         kept = self._kept  # (first row, values): one tuple, read and replaced whole (threads read at once)
         if kept is not None and kept[0] <= lo and hi <= kept[0] + len(kept[1]):
             return kept[1][lo - kept[0] : hi - kept[0]].copy()
         frame_len = self._layout.frame_len
-        if (hi - 1) // frame_len - lo // frame_len < window_frames(frame_len):  # the frames of one window
-            row, got = next(frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads))
-            values = self._values(got.samples, row)
-            if values.size <= KEPT_VALUES:
-                self._kept = (row, values)
-            return values[lo - row : hi - row].copy()
-        return np.concatenate(list(self.blocks(hi - lo, lo, hi)))
+        if (hi - 1) // frame_len - lo // frame_len >= window_frames(frame_len):
+            return None
+        row, got = next(frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads))
+        values = self._values(got.samples, row)
+        if values.size <= KEPT_VALUES:
+            self._kept = (row, values)
+        return values[lo - row : hi - row].copy()
 
     def _range(self, start: int, end: int | None) -> tuple[int, int]:
         self._check_open()
