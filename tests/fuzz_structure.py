@@ -220,6 +220,19 @@ class CaseTimeout(Exception):
     pass
 
 
+def _read_as_a_file(data: bytes) -> None:
+    """``data`` through ``sancodec.SanFile``, as a user reads a file whose whole decode went through: its last row
+    twice (the second from the frames kept), every 7th row, the first rows as a Signal; each may only refuse."""
+    import sancodec
+
+    with sancodec.open(data) as f:
+        n = len(f)
+        f[n - 1]
+        f[n - 1]
+        f[::7]
+        f.signal(0, min(n, 10))
+
+
 def _alarm(*_: Any) -> None:
     raise CaseTimeout()
 
@@ -254,6 +267,10 @@ def run(cases: int, seed: int, report_every: int = 0) -> dict[str, Any]:
                     pass
             decode_file(data)
             counts["decoded"] += 1
+            try:  # the file reader's ways too (sancodec.open): one row, rows a step apart, a range as a Signal
+                _read_as_a_file(data)
+            except SancodecError:
+                pass
         except SancodecError:
             counts["refused"] += 1
         except BaseException as exc:  # noqa: BLE001 - the point is to catch everything else
