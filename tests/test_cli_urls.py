@@ -64,5 +64,9 @@ def test_decode_of_a_url(url, mitdb_100, tmp_path, monkeypatch):
                               "--end", "200"])
     assert res.exit_code == 0 and "from 1 frame(s)" in res.output
     assert np.array_equal(np.load(tmp_path / "part.npy"), whole.samples[100:200])
+    again = runner.invoke(app, ["decode", "memory://sancodec-cli/framed.san", "-o", "part.npy", "--start", "5",
+                                "--end", "9"])  # (an existing output: refused without --force, left as it was)
+    assert again.exit_code == 2 and "part.npy: already exists (use --force to overwrite)" in again.output
+    assert np.array_equal(np.load(tmp_path / "part.npy"), whole.samples[100:200])
     res = runner.invoke(app, ["decode", url, "-o", "lossy.npy"])
     assert res.exit_code == 0 and (tmp_path / "lossy.npy").exists()
