@@ -35,7 +35,7 @@ import numpy as np
 from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, decoded_range, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
-from sancodec.codec.encoder import LOSSY_NEEDS_THE_RECORD, SanEncoder
+from sancodec.codec.encoder import SanEncoder
 from sancodec.codec.floatgrid import integers_on, off_steps
 from sancodec.codec.gaps import Gaps, block_lows, floors, invalid_values, joined, near_lossless_fields, rows_gaps
 from sancodec.codec.header import (
@@ -47,6 +47,8 @@ from sancodec.codec.header import (
     warn_unused_model,
 )
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
+from sancodec.codec.lossy import LossyTarget
+from sancodec.codec.lossystream import LossyStreamEncoder
 from sancodec.codec.pipeline import window_frames
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
@@ -82,7 +84,8 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
     """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``) of a path, a URL (fsspec's: only the
     frames asked for are fetched), a binary file object (read and seek) or a file's bytes. ``mode="w"``: a
     :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
-    by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``...)."""
+    by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``,
+    ``prdn``...)."""
     if mode == "r":
         return SanFile(path, **options)
     if mode != "w":
@@ -93,8 +96,6 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
     if _is_stream(path):
         raise SanConfigError("open(..., 'w') writes to a path (the file appears there whole when closed), not to a "
                              "file object: sancodec.encode(signal) gives the bytes to write anywhere")
-    if options.get("codec") == "lossy" or {"prdn", "snr", "bps", "effort"} & options.keys():
-        raise SanConfigError(LOSSY_NEEDS_THE_RECORD)
     if like is not None and (fs is not None or channels is not None):  # (they were ignored: like's were taken)
         raise SanConfigError("open(path, 'w') takes like=<Signal> or fs= and channels=, not both (like= brings its "
                              "own rate and channels)")
@@ -133,6 +134,23 @@ def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
     return integers_on(x, steps)
 
 
+def check_lossy_options(codec: str, max_error: float | None, predictor: str, targets: dict[str, float | None],
+                        effort: str, verify: bool | None) -> None:
+    """Refuse a writer's options that do not go together: a lossy target, ``effort`` or ``verify`` without
+    ``codec="lossy"``, and ``max_error`` or a ``predictor`` with it."""
+    given = [name for name, value in targets.items() if value is not None]
+    if codec != "lossy":
+        extra = given + (["effort"] if effort != "default" else []) + (["verify"] if verify is not None else [])
+        if extra:
+            raise SanConfigError(f"{'=, '.join(extra)}= apply to lossy streaming: open the writer with "
+                                 f"codec='lossy' (this one is {codec})")
+        return
+    if max_error is not None:
+        raise SanConfigError("max_error= is near-lossless's bound; lossy streaming takes prdn=, snr= or bps=")
+    if predictor != "auto":
+        raise SanConfigError(f"predictor {predictor!r} applies to lossless and near-lossless streaming, not lossy")
+
+
 class SanWriter:
     """Streams blocks into a ``.san`` file; nothing appears at ``path`` until :meth:`close` succeeds. ``decimals``
     (lossless): floating-point blocks whose values have at most that many decimals (one number, or one per channel),
@@ -142,14 +160,20 @@ class SanWriter:
     ``sancodec.encode`` and the CLI, which can read the record again, keep whichever file is smaller. ``step``
     (lossless): floating-point blocks whose values are whole multiples of that step (one number, or one per
     channel: counts times a calibration factor, computed in float64), held as those integers and decoded to the same
-    doubles (format 1.17, ``codec.floatgrid``); a block off it is refused, and nothing written."""
+    doubles (format 1.17, ``codec.floatgrid``); a block off it is refused, and nothing written. ``codec="lossy"``
+    with ``prdn``, ``snr`` or ``bps`` (and ``effort``, ``verify`` as ``sancodec.encode`` takes them): integer
+    samples coded a frame at a time, each frame at the target about its own mean, so the record meets it too
+    (``codec.lossystream``; memory: a frame of rows); a record of one frame is ``sancodec.encode``'s very file at
+    efforts balanced and fast."""
 
     def __init__(self, path: str | os.PathLike[str], like: Signal, codec: str = "lossless",
                  max_error: float | None = None, *, model: SanSpec | str | os.PathLike[str] | None = None,
                  frame_len: int | None = None, predictor: str = "auto", threads: int | None = None,
                  embed_model: bool = True, fsync: bool = False, decimals: int | Sequence[int] | None = None,
-                 step: float | Sequence[float] | None = None) -> None:
+                 step: float | Sequence[float] | None = None, prdn: float | None = None, snr: float | None = None,
+                 bps: float | None = None, effort: str = "default", verify: bool | None = None) -> None:
         self.path = Path(path)
+        check_lossy_options(codec, max_error, predictor, {"prdn": prdn, "snr": snr, "bps": bps}, effort, verify)
         self._places: list[int] | None = None
         self._steps = None if step is None else declared_steps(step, codec, decimals, like.n_channels)
         self._gaps = False  # whether a decimal stream held a NaN (said in the header at close)
@@ -159,8 +183,13 @@ class SanWriter:
             self._places = declared_places(decimals, like.n_channels)
             self._negative_zeros: list[list[int] | None] = [None] * like.n_channels  # each channel's -0.0 runs
             like = with_decimals(like, self._places, np.zeros((1, like.n_channels), dtype=np.int64))
-        self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
-                                   threads=threads, embed_model=embed_model)
+        self._encoder: SanEncoder | LossyStreamEncoder
+        if codec == "lossy":  # a frame coded at the target as soon as it is whole (codec.lossystream)
+            self._encoder = LossyStreamEncoder(like, LossyTarget(prdn, snr, bps), effort=effort, frame_len=frame_len,
+                                               threads=threads, model=model, embed_model=embed_model, verify=verify)
+        else:
+            self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
+                                       threads=threads, embed_model=embed_model)
         if self._steps is not None:  # floats on declared steps: each block's integers pushed (write)
             self._encoder.start_digitized(self._steps, 0)
         near = codec == "near-lossless" and like.is_digital  # formats 1.15 and 1.16, as sancodec.encode codes them:

@@ -24,6 +24,7 @@ def test_the_python_example_runs(tmp_path, monkeypatch):
     (tmp_path / "out").mkdir()
     exec(compile(code, str(README), "exec"), {"__name__": "readme_example"})
     assert (tmp_path / "out" / "100.san").stat().st_size > 0
+    assert sancodec.open(tmp_path / "out" / "100_live.san").header["lossy"]["target"] == {"prdn": 2}
 
 
 def _blocks() -> list[str]:

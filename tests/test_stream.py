@@ -100,8 +100,8 @@ def test_a_failed_stream_leaves_nothing(record, tmp_path):
             f.write(record.samples[:1000])
             f.write(np.zeros((10, 3), dtype=np.int64))  # wrong channel count
     assert list(tmp_path.iterdir()) == []
-    for lossy in ({"codec": "lossy"}, {"codec": "lossy", "prdn": 2.0}, {"snr": 30.0}):  # prdn= was a TypeError
-        with pytest.raises(sancodec.SanConfigError, match="whole record.*encode_lossy_blocks"):
+    for lossy, said in (({"codec": "lossy"}, "exactly one target"), ({"snr": 30.0}, "codec='lossy'")):
+        with pytest.raises(sancodec.SanConfigError, match=said):  # (lossy streaming: test_stream_lossy.py)
             sancodec.open(path, "w", like=record, **lossy)
 
 

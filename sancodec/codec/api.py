@@ -301,10 +301,10 @@ def _with_gaps_measured(data: bytes, parts: LossyParts, gaps: Gaps, valid: Seque
                         rows: Callable[[], Iterable[np.ndarray]], steps: Sequence[int],
                         container: Callable[[LossyParts], bytes]) -> tuple[bytes, list[float]]:
     """A lossy file with gaps (format 1.15) made again with each gapped channel's PRDN that of its other samples as
-    decoded (:func:`_decoded_prdns`, ``valid``: their blocks' statistics, whose means it is measured about), and the
+    decoded (:func:`decoded_prdns`, ``valid``: their blocks' statistics, whose means it is measured about), and the
     PRDN of every channel so measured (gaps left out)."""
     about = [means[ch] if gap is None else record_mean([block[ch] for block in valid]) for ch, gap in enumerate(gaps)]
-    measured = _decoded_prdns(data, spans, rows(), steps, about, skip=[None if g is None else g[0] for g in gaps])
+    measured = decoded_prdns(data, spans, rows(), steps, about, skip=[None if g is None else g[0] for g in gaps])
     achieved = [got if gap is not None else mine for got, mine, gap in zip(measured, parts.achieved, gaps)]
     return container(parts._replace(achieved=achieved)), measured
 
@@ -416,14 +416,23 @@ def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: L
                      floors: Sequence[int | None] = ()) -> bytes:
     """The lossy file of ``parts`` (``like``: the record's metadata; ``frame_len`` as the header holds it; ``gaps``:
     the header's ``lossy.gaps``, format 1.15, ``gaps.header_gaps``; ``floors``: its ``floor``, format 1.16)."""
-    header = to_header(like, plan, frame_len=frame_len, n=n, max_error=emax, quantum=quantum, crcs=None,
-                       uses_model=False, embed_model=embed_model)
-    achieved = [round(p, 6) if p is not None and np.isfinite(p) else None for p in parts.achieved]
-    header["lossy"] = {"target": target.to_dict(), "prdn": achieved, **({} if gaps is None else {"gaps": gaps})}
-    header.update(gap_fields([], floors))
+    header = lossy_header(like, plan, parts.achieved, target, frame_len, n, emax, quantum, embed_model, gaps, floors)
     buf = io.BytesIO()
     write_container(buf, header, parts.payloads, minor=parts.minor)
     return buf.getvalue()
+
+
+def lossy_header(like: Signal, plan: FramePlan, achieved: Sequence[float | None], target: LossyTarget, frame_len: int,
+                 n: int, emax: int, quantum: list[float] | None, embed_model: bool, gaps: list | None = None,
+                 floors: Sequence[int | None] = ()) -> dict[str, Any]:
+    """A lossy file's header (:func:`_lossy_container`'s; the streaming writer's, ``codec.lossystream``), each
+    channel's PRDN ``achieved`` rounded as the header holds it (None where undefined)."""
+    header = to_header(like, plan, frame_len=frame_len, n=n, max_error=emax, quantum=quantum, crcs=None,
+                       uses_model=False, embed_model=embed_model)
+    rounded = [round(p, 6) if p is not None and np.isfinite(p) else None for p in achieved]
+    header["lossy"] = {"target": target.to_dict(), "prdn": rounded, **({} if gaps is None else {"gaps": gaps})}
+    header.update(gap_fields([], floors))
+    return header
 
 
 def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
@@ -433,7 +442,7 @@ def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
     there, ``means``: each channel's over the record), so that memory stays bounded by the block: a file the
     decoder refuses, or a channel off its target, is never reported as written. ``prdns``: each channel's PRDN so
     measured already (a file with gaps, :func:`_with_gaps_measured`), not decoded again."""
-    got_all = list(prdns) if prdns is not None else _decoded_prdns(data, spans, rows, steps, means, say)
+    got_all = list(prdns) if prdns is not None else decoded_prdns(data, spans, rows, steps, means, say)
     bound = target.max_prdn
     if bound is not None:
         for ch, got in enumerate(got_all):
@@ -442,7 +451,7 @@ def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
                                      "nothing was written")
 
 
-def _decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray], steps: Sequence[int],
+def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray], steps: Sequence[int],
                    means: Sequence[float], say: Callable[[str], None] = lambda _: None,
                    skip: Sequence[int | None] | None = None) -> list[float]:
     """Each channel's PRDN as the lossy file ``data`` decodes, a block of frames at a time (:func:`_verify`'s

@@ -4,7 +4,7 @@
 ``sancodec.encode`` feeds it the whole signal, the streaming writer (``sancodec.open(path,
 "w")``) feeds it blocks. It holds at most one window of frames (``pipeline.window_frames``) and
 cuts frames at the same places whatever the block sizes, so both write identical bytes.
-Lossy coding at a target (rate control over the whole record) stays in ``api``.
+Lossy coding at a target is ``api``'s (the record at once) and ``lossystream``'s (streamed).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
 
-__all__ = ["DEFAULT_FRAME", "DEFAULT_STEP", "SanEncoder", "header_frame_len"]
+__all__ = ["DEFAULT_FRAME", "DEFAULT_STEP", "NOTHING_WRITTEN", "SanEncoder", "header_frame_len"]
 
 DEFAULT_FRAME = 1 << 17  # measured: fewer entropy tables and stage warm-ups, smaller and faster than 2^15
 DEFAULT_STEP = 0.02
@@ -38,9 +38,10 @@ def header_frame_len(n: int, frame_len: int, frame_size: int) -> int:
     return default if n <= min(default, frame_len) and default % frame_size == 0 else frame_len
 
 
-LOSSY_NEEDS_THE_RECORD = ("lossy coding at a target needs the whole record (its rate control measures every frame); "
-                          "use sancodec.encode, or sancodec.codec.api.encode_lossy_blocks for a record too long to "
-                          "hold, which reads it in blocks")
+NOTHING_WRITTEN = "nothing to encode: no samples were written"
+LOSSY_NEEDS_THE_RECORD = ("SanEncoder codes lossless, near-lossless and san modes; lossy at a target is "
+                          "sancodec.encode's, or codec.lossystream's for rows streamed in (sancodec.open(path, 'w', "
+                          "codec='lossy', prdn=2))")
 
 
 class SanEncoder:
@@ -129,7 +130,7 @@ class SanEncoder:
     def finish(self) -> Iterator[bytes]:
         """The payloads of the frames still held (the last one may be short)."""
         if self.n == 0:
-            raise SanConfigError("nothing to encode: no samples were written")
+            raise SanConfigError(NOTHING_WRITTEN)
         if self.n % self.like.frame_size:
             raise SanConfigError(f"a multi-frequency signal needs whole frames of {self.like.frame_size} samples, "
                                  f"got {self.n}")
