@@ -110,10 +110,10 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
 
 
 def declared_steps(step: object, codec: str, decimals: object, channels: int) -> list[float]:
-    """A writer's ``step=``: one positive finite number, or one per channel, for lossless coding without
+    """A writer's ``step=``: one positive finite number, or one per channel, for lossless or lossy coding without
     ``decimals=``; a :class:`SanConfigError` for anything else."""
-    if codec != "lossless" or decimals is not None:
-        raise SanConfigError("step= is for lossless coding of floats on a step, without decimals=")
+    if codec not in ("lossless", "lossy") or decimals is not None:
+        raise SanConfigError("step= is for lossless or lossy coding of floats on a step, without decimals=")
     steps = list(step) if isinstance(step, (list, tuple, np.ndarray)) else [step] * channels
     if len(steps) != channels or not all(is_real(v) and 0 < float(v) <= 1e300 for v in steps):
         raise SanConfigError(f"step must be a positive finite number, or one per channel ({channels}), got {step!r}")
@@ -164,7 +164,8 @@ class SanWriter:
     with ``prdn``, ``snr`` or ``bps`` (and ``effort``, ``verify`` as ``sancodec.encode`` takes them): integer
     samples coded a frame at a time, each frame at the target about its own mean, so the record meets it too
     (``codec.lossystream``; memory: a frame of rows); a record of one frame is ``sancodec.encode``'s very file at
-    efforts balanced and fast."""
+    efforts balanced and fast. Lossy floats need ``step``: each channel's grid (the file's quantum), their PRDN
+    measured against the floats themselves."""
 
     def __init__(self, path: str | os.PathLike[str], like: Signal, codec: str = "lossless",
                  max_error: float | None = None, *, model: SanSpec | str | os.PathLike[str] | None = None,
@@ -175,7 +176,8 @@ class SanWriter:
         self.path = Path(path)
         check_lossy_options(codec, max_error, predictor, {"prdn": prdn, "snr": snr, "bps": bps}, effort, verify)
         self._places: list[int] | None = None
-        self._steps = None if step is None else declared_steps(step, codec, decimals, like.n_channels)
+        steps = None if step is None else declared_steps(step, codec, decimals, like.n_channels)
+        self._steps = None if codec == "lossy" else steps  # (lossy: the grid its floats are coded on, below)
         self._gaps = False  # whether a decimal stream held a NaN (said in the header at close)
         if decimals is not None:  # floats streamed losslessly: each block's values as integers at fixed places
             if codec != "lossless":
@@ -186,7 +188,8 @@ class SanWriter:
         self._encoder: SanEncoder | LossyStreamEncoder
         if codec == "lossy":  # a frame coded at the target as soon as it is whole (codec.lossystream)
             self._encoder = LossyStreamEncoder(like, LossyTarget(prdn, snr, bps), effort=effort, frame_len=frame_len,
-                                               threads=threads, model=model, embed_model=embed_model, verify=verify)
+                                               threads=threads, model=model, embed_model=embed_model, verify=verify,
+                                               quantum=steps)
         else:
             self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
                                        threads=threads, embed_model=embed_model)

@@ -158,3 +158,41 @@ def test_a_lossy_writer_without_a_signal_takes_rate_and_channels(tmp_path):
     with sancodec.open(path) as f:
         assert f.header["lossy"]["target"] == {"prdn": 1.0}
         assert record_prdns(x, f.read())[0] <= 1.0
+
+
+def test_floats_stream_lossy_on_a_declared_step(record, tmp_path):
+    """Millivolts (floats) on each channel's grid (``step=``): the file holds that grid (its ``quantum``), decodes to
+    floats on it, and meets the target against the floats themselves, the grid's rounding included."""
+    mv = record.physical()  # steps of 0.005 mV
+    for i, (step, target) in enumerate(((0.001, 2.0), ([0.002, 0.0005], 0.5), (0.02, 9.0))):
+        data = streamed(tmp_path / f"mv{i}.san", record, mv, 6000, prdn=target, step=step, frame_len=1 << 14)
+        with sancodec.open(data) as f:
+            back = f.read()
+            grid = [step] * 2 if isinstance(step, float) else step
+            assert f.dtype == np.float64 and f.header["quantum"] == grid
+            assert f.header["lossy"]["prdn"] == pytest.approx(record_prdns(mv, back), abs=2e-6)
+        assert max(record_prdns(mv, back)) <= target
+        assert np.allclose(back / grid, np.rint(back / grid), rtol=0, atol=1e-6)  # on the grid
+    x = np.random.default_rng(3).normal(0, 1, (30_000, 1)).cumsum(axis=0)  # a float32 source too, without a like
+    path = tmp_path / "f32.san"
+    with sancodec.open(path, "w", fs=500, channels=1, codec="lossy", snr=35.0, step=1e-3) as f:
+        f.write(x.astype(np.float32))
+    with sancodec.open(path) as f:
+        assert record_prdns(x.astype(np.float32).astype(np.float64), f.read())[0] <= 100 * 10 ** (-35 / 20)
+
+
+def test_floats_without_a_step_or_not_finite_are_refused(record, tmp_path):
+    path = tmp_path / "x.san"
+    mv = record.physical()
+    for options, rows, message in (({}, mv, "integer samples.*step="),
+                                   ({"step": 0.001}, np.where(np.arange(len(mv))[:, None] == 7, np.nan, mv),
+                                    "finite values"),
+                                   ({"step": 1e-12}, mv * 1e6, "exceed 2\\*\\*53"),
+                                   ({"step": 0.001, "decimals": 3}, mv, "without decimals"),
+                                   ({"step": -1.0}, mv, "positive finite")):
+        with pytest.raises(sancodec.SanConfigError, match=message):
+            with sancodec.open(path, "w", like=record, codec="lossy", prdn=2.0, **options) as f:
+                f.write(rows)
+        assert list(tmp_path.iterdir()) == []
+    with pytest.raises(sancodec.SanConfigError, match="step= is for lossless or lossy"):
+        sancodec.open(path, "w", like=record, codec="near-lossless", max_error=2, step=0.001)

@@ -45,7 +45,7 @@ from sancodec.codec.lossyfile import BlockStats, code_block, record_prdn, record
 from sancodec.codec.prepare import check_options, resolve_model
 from sancodec.errors import SanConfigError
 from sancodec.san.spec import SanSpec
-from sancodec.signal import Signal, beyond_exact_range
+from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
 __all__ = ["LossyStreamEncoder"]
 
@@ -63,7 +63,8 @@ class LossyStreamEncoder:
 
     def __init__(self, like: Signal, target: LossyTarget, *, effort: str = "default", frame_len: int | None = None,
                  threads: int | None = None, model: SanSpec | str | os.PathLike[str] | None = None,
-                 embed_model: bool = True, verify: bool | None = None) -> None:
+                 embed_model: bool = True, verify: bool | None = None, quantum: Sequence[float] | None = None
+                 ) -> None:
         check_effort(effort)
         if like.samples_per_frame and max(like.samples_per_frame) > 1:
             raise SanConfigError("lossy streaming of a multi-frequency record (several samples a frame in some "
@@ -75,8 +76,11 @@ class LossyStreamEncoder:
         spec = resolve_model(model)
         self.plan = FramePlan("lossy", 0, DEFAULT_STEP, spec, quantized_kernels(spec), "auto")
         c = like.n_channels
-        self._values = invalid_values(like)  # each channel's gap value (its format's invalid sample), or None
-        self._candidates = floors(like)  # format 1.16: each channel's floor, where its decode may reach that value
+        self.quantum = None if quantum is None else [float(q) for q in quantum]  # floats: each channel's grid
+        floats = self.quantum is not None  # (no format's invalid value among floats: no gaps, no floors)
+        self._values = [None] * c if floats else invalid_values(like)  # each channel's gap value, or None
+        self._candidates = [None] * c if floats else floors(like)  # format 1.16: each channel's floor, where its
+        # decode may reach that value
         self._lows = [math.inf] * c  # each channel's least sample outside its gaps
         self._held: list[np.ndarray] = []  # rows not yet coded (less than a frame)
         self._held_rows = 0
@@ -116,22 +120,32 @@ class LossyStreamEncoder:
             achieved = record_prdn(self._stats, self._achieved)
         spreads = [record_spread([frame[ch] for frame in self._stats]) for ch in range(c)]
         header = lossy_header(self.like, self.plan, achieved, self.target,
-                              header_frame_len(self.n, self.frame_len, 1), self.n, 0, None, self.embed_model,
+                              header_frame_len(self.n, self.frame_len, 1), self.n, 0, self.quantum, self.embed_model,
                               header_gaps(joined(self._gaps)) if self._gaps else None,
                               lossy_floors(self._candidates, self._lows, spreads, achieved))
         return header, self._minor
 
     def _rows_of(self, block: np.ndarray) -> np.ndarray:
-        """``block`` as rows of int64, one column a channel; a SanConfigError for any other shape or for floats."""
+        """``block`` as rows of int64 (of float64, on a grid: :attr:`quantum`), one column a channel; a
+        SanConfigError for any other shape, for floats without a grid, and for values that are not finite."""
         rows = np.asarray(block)
         rows = rows[:, None] if rows.ndim == 1 else rows
         c = self.like.n_channels
         if rows.ndim != 2 or rows.shape[1] != c:
             raise SanConfigError(f"a block for {c} channel(s) must be rows x {c} (or 1-D for one channel), got "
                                  f"shape {np.shape(block)}")
+        if self.quantum is not None:
+            if rows.dtype.kind not in "iubf":
+                raise SanConfigError(f"lossy streaming takes numbers, got {rows.dtype}")
+            rows = rows.astype(np.float64)
+            if not np.isfinite(rows).all():
+                raise SanConfigError("lossy streaming of floats takes finite values (a NaN or an infinity here: "
+                                     "a float stream has no gap marker in lossy mode)")
+            return rows
         if rows.dtype.kind not in "iub":
-            raise SanConfigError(f"lossy streaming takes integer samples (ADC units), got {rows.dtype}: scale them "
-                                 "to integers with the record's gain, or use sancodec.encode on the whole signal")
+            raise SanConfigError(f"lossy streaming takes integer samples (ADC units), got {rows.dtype}: open the "
+                                 "writer with step= (each channel's grid, e.g. step=0.001 for millivolts to the "
+                                 "microvolt) for floats, or scale them to integers with the record's gain")
         if beyond_exact_range(rows):
             raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly")
         return rows.astype(np.int64)
@@ -141,20 +155,24 @@ class LossyStreamEncoder:
         header needs of it recorded."""
         c = self.like.n_channels
         values = self._values
-        filled = fill_rows(rows, values)
-        coded_stats, valid_stats = block_gap_stats([rows[:, ch] for ch in range(c)],
+        if self.quantum is None:  # integers: their gaps filled (what is coded), the PRDN measured outside the gaps
+            own, filled = rows, fill_rows(rows, values)
+        else:  # floats: on each channel's grid, their PRDN measured against the values themselves (so scaled)
+            own = filled = rows / np.asarray(self.quantum)
+        digital = filled if self.quantum is None else self._on_grid(filled)
+        coded_stats, valid_stats = block_gap_stats([own[:, ch] for ch in range(c)],
                                                    [filled[:, ch] for ch in range(c)], values)
         gaps = rows_gaps(rows, values)
         gapped = [g is not None for g in gaps]
         # the filled channel's target, such that the samples outside its gaps meet the frame's (gaps.gap_targets)
         targets = gap_targets(self.target, [coded_stats], [valid_stats], gapped) if any(gapped) \
             else [self.target] * c
-        block = replace(self.like, samples=filled, annotations=[], samples_per_frame=None)
+        block = replace(self.like, samples=digital, annotations=[], samples_per_frame=None)
 
         def reference(ch: int, start: int, end: int) -> np.ndarray:
             return filled[start:end, ch].astype(np.float64)
 
-        parts = code_block(block, filled, reference, targets, self.frame_len, 0, len(rows), self.threads,
+        parts = code_block(block, digital, reference, targets, self.frame_len, 0, len(rows), self.threads,
                            self.effort)
         achieved = [self._defined(p, s) for p, s in zip(parts.achieved, valid_stats, strict=True)]
         if self.verify or any(gapped):
@@ -169,6 +187,14 @@ class LossyStreamEncoder:
         self._minor = max(self._minor, parts.minor)
         self.n += len(rows)
         return parts.payloads
+
+    @staticmethod
+    def _on_grid(scaled: np.ndarray) -> np.ndarray:
+        """Floats already divided by their grid, as the integers coded; refused past 2^53."""
+        digital = np.rint(scaled)
+        if digital.size and float(np.abs(digital).max()) > MAX_ABS_SAMPLE:
+            raise SanConfigError("these values are too large for their step=: on its grid they exceed 2**53")
+        return digital.astype(np.int64)
 
     @staticmethod
     def _defined(prdn: float | None, stats: BlockStats) -> float:
@@ -187,11 +213,13 @@ class LossyStreamEncoder:
         samples' mean outside gaps (``valid``), the gaps left out."""
         n = len(rows)
         header = lossy_header(replace(self.like, annotations=[]), self.plan, achieved, self.target,
-                              header_frame_len(n, self.frame_len, 1), n, 0, None, False, header_gaps(gaps))
+                              header_frame_len(n, self.frame_len, 1), n, 0, self.quantum, False, header_gaps(gaps))
         buf = BytesIO()
         write_container(buf, header, list(payloads), minor=minor)
         skip = [None if g is None else g[0] for g in gaps]
-        return decoded_prdns(buf.getvalue(), [(0, n)], [rows], [1] * len(valid), [s.mean for s in valid], skip=skip)
+        scale = [1.0] * len(valid) if self.quantum is None else self.quantum  # (the means on the grid's scale)
+        return decoded_prdns(buf.getvalue(), [(0, n)], [rows], [1] * len(valid),
+                             [s.mean * q for s, q in zip(valid, scale)], skip=skip)
 
     def _check(self, measured: Sequence[float], rows: int) -> None:
         """Refuse a frame whose decode misses the target (the rate control measured it already: a bug if so)."""
