@@ -34,6 +34,7 @@ from sancodec.cli.streaming import (
     stream_decode,
     stream_encode,
     stream_encode_lossy,
+    stream_raw,
     write_stdout,
 )
 from sancodec.codec.container import MAGIC, SanReader
@@ -98,6 +99,28 @@ def _pick_channels(signal, channels: str | None):
     return signal.select_channels(_channel_indices(signal, channels)) if channels is not None else signal
 
 
+def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | None, keep_header_text: bool,
+               processes: bool, to_stdout: bool) -> tuple | None:
+    """``--raw``'s metadata (a one-row Signal), the channels kept (None: all) and its layout (``io.raw``), or None
+    without it; a SanConfigError for the options it cannot go with."""
+    if raw is None:
+        return None
+    from sancodec.io.raw import raw_layout
+
+    layout = raw_layout(raw)
+    if fs is None:
+        raise SanConfigError("--raw samples do not say their sampling frequency: give it with --fs")
+    if keep_header_text:
+        raise SanConfigError("--keep-header-text keeps a WFDB or EDF header; --raw samples have none")
+    if processes:
+        raise SanConfigError("--processes codes a whole record's channels on worker processes; --raw samples are "
+                             "coded as they are read, a frame at a time")
+    if to_stdout:
+        raise SanConfigError("--raw samples are coded into a file as they are read: give -o FILE, not -o -")
+    like = layout.like(fs, "stdin" if str(input) == "-" else input.stem)
+    return like, (None if channels is None else _channel_indices(like, channels)), layout
+
+
 def _source_text(source: object) -> str:
     """What kind of record the file came from, for ``info``."""
     if not isinstance(source, dict):
@@ -126,8 +149,9 @@ def _source_text(source: object) -> str:
 @boundary
 def encode(
     inputs: list[Path] = typer.Argument(..., metavar="inputs", help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, "
-                                        ".npy, .csv or .tsv; several, each to its own .san (-o: a folder); - reads "
-                                        ".npy from standard input (give -o and --fs)."),
+                                        ".npy, .csv or .tsv, or headerless samples with --raw; several, each to its "
+                                        "own .san (-o: a folder); - reads .npy (or --raw samples) from standard input "
+                                        "(give -o and --fs)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
                                        "folder: into it, named after the input); - writes it to standard output, and "
                                        "no summary."),
@@ -147,7 +171,12 @@ def encode(
                                        "it (default: yes, but not with --effort fast or balanced; lossless and "
                                        "near-lossless files are always checked)."),
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
-    fs: float | None = typer.Option(None, help="Sampling frequency for .npy / header-less CSV."),
+    fs: float | None = typer.Option(None, help="Sampling frequency for .npy, --raw and header-less CSV."),
+    raw: str | None = typer.Option(None, "--raw", metavar="TYPE[:CHANNELS]", help="The input is headerless "
+                                   "interleaved samples (a device's dump, or a capture piped in as -): int8, uint8, "
+                                   "int16, uint16, int24, int32, uint32 or int64, little-endian ('>' first for "
+                                   "big-endian: >int16), and the channels a row holds (int16:8; default 1). Needs "
+                                   "--fs. Coded as it is read, a block at a time (lossy: each frame at the target)."),
     frame_len: int | None = typer.Option(None, help="Samples per frame, the random-access granularity (default "
                                          "131072; 1048576 in lossy mode: each frame costs entropy tables)."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing output."),
@@ -171,7 +200,8 @@ def encode(
 ) -> None:
     """Compress a recording into a .san file (decoded and checked before it is written, but at lossy --effort
     fast or balanced without --verify). WFDB records in format 16 or 212 are read a frame at a time (in lossy mode a
-    block at a time, as are integer .npy arrays): memory is bounded by the frame, not the record."""
+    block at a time, as are integer .npy arrays), and --raw samples as they come: memory is bounded by the frame, not
+    the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     inputs = _distinct_records(inputs) if len(inputs) > 1 else inputs
     several_into(inputs, output, ".san", lambda input: _san_path(input, output))
@@ -196,7 +226,8 @@ def _distinct_records(inputs: list[Path]) -> list[Path]:
 
 def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str, max_error: float | None,
                 prdn: float | None, snr: float | None, bps: float | None, effort: str, verify: bool | None,
-                channels: str | None, fs: float | None, frame_len: int | None, force: bool, fsync: bool,
+                channels: str | None, fs: float | None, raw: str | None, frame_len: int | None, force: bool,
+                fsync: bool,
                 threads: int | None, processes: bool, fast_decode: bool, keep_header_text: bool, json_out: bool,
                 quiet: bool) -> None:
     """``encode`` of one input."""
@@ -234,6 +265,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     if verify is not None and mode != "lossy":
         raise SanConfigError(f"--verify and --no-verify apply to lossy mode, not {mode} (always checked)")
     _check_values(mode, max_error, _targets(prdn, snr, bps), effort, frame_len, threads)
+    raw_input = _raw_input(raw, input, fs, channels, keep_header_text, processes, to_stdout)
     out = _san_path(input, output)
     if not to_stdout:
         check_output(out, force, [] if piped else input_files(input))
@@ -241,7 +273,11 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     started = time.perf_counter()
     streamed, data = None, b""
     whole = piped or to_stdout  # (the streaming encoders write a file: standard output takes the bytes made whole)
-    if channels is None and mode != "lossy" and not whole:
+    if raw_input is not None:  # headerless samples, coded as they are read (a file, or a pipe)
+        streamed = stream_raw(input, out, *raw_input, spec, mode, max_error, _targets(prdn, snr, bps), effort,
+                              frame_len, threads, fsync, quiet, "fast" if fast_decode else "auto", verify)
+        data = out.read_bytes() if mode == "lossy" else b""  # (the summary's per-channel figures)
+    elif channels is None and mode != "lossy" and not whole:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
                                  "fast" if fast_decode else "auto", fs, keep_header_text)
     elif channels is None and not whole:  # lossy: a long WFDB record read a block at a time

@@ -1,6 +1,7 @@
 """The CLI's streaming paths: WFDB format 16/212 records coded and restored block by block, so
-memory is bounded by the frame window, not the record (see ``io.wfdb_stream``); ``.npy`` through
-standard input and output (pipes)."""
+memory is bounded by the frame window, not the record (see ``io.wfdb_stream``); headerless interleaved samples
+(``--raw``, ``io.raw``) coded as they are read, from a file or a pipe; ``.npy`` through standard input and output
+(pipes)."""
 
 from __future__ import annotations
 
@@ -144,6 +145,39 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         return None
     write_bytes_atomic(out, data, fsync=fsync)
     return n, c, n * c, data
+
+
+def stream_raw(source: Path, out: Path, like, picked: list[int] | None, layout, spec, mode: str,
+               max_error: float | None, targets: dict, effort: str, frame_len: int | None, threads: int | None,
+               fsync: bool, quiet: bool, predictor: str = "auto", verify: bool | None = None
+               ) -> tuple[int, int, int, int]:
+    """Encode headerless interleaved samples (``layout``: ``io.raw.RawLayout``; ``like``: their metadata) from a
+    file or standard input (``-``) as they are read, a block at a time, through the streaming writer (lossy: each
+    frame at the target, ``codec.lossystream``); ``picked``: the channels kept, in order. A stream that ends within
+    a row has that row's bytes left out, with a warning."""
+    import sys
+    import warnings
+
+    from sancodec.io.raw import RawReader
+    from sancodec.stream import SanWriter
+
+    kept = like if picked is None else like.select_channels(picked)
+    lossy = {"effort": effort, "verify": verify, **targets} if mode == "lossy" else {}
+    with contextlib.ExitStack() as stack:
+        f = sys.stdin.buffer if str(source) == "-" else stack.enter_context(source.open("rb"))
+        reader = RawReader(f, layout, 1 << 16)
+        status = None if quiet else stack.enter_context(console.status(f"coding {source} ({mode})…"))
+        with SanWriter(out, kept, mode, max_error, model=spec, frame_len=frame_len, threads=threads, fsync=fsync,
+                       predictor=predictor, **lossy) as writer:
+            for block in reader:
+                writer.write(block if picked is None else block[:, picked])
+                if status is not None:
+                    status.update(f"coding {source} ({mode}): {reader.rows_read} rows read…")
+            if reader.left_over:
+                warnings.warn(f"{source}: the input ended {reader.left_over} bytes into a row of "
+                              f"{layout.row_bytes}; those bytes were left out", SancodecWarning, stacklevel=2)
+    n, c = reader.rows_read, kept.n_channels
+    return n, c, n * c, out.stat().st_size
 
 
 def stream_decode(source: Path | str, target: Path, spec, limits, threads: int | None, force: bool,
