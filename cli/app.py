@@ -7,11 +7,13 @@ traceback unless ``--debug`` is given; outputs are written atomically.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -105,6 +107,19 @@ def opened_input(input: Path | str) -> BinaryIO:
     from sancodec.stream import is_url, opened_url
 
     return opened_url(input) if isinstance(input, str) and is_url(input) else open(input, "rb")
+
+
+@contextlib.contextmanager
+def fetched_input(source: Path | str) -> Iterator[Path]:
+    """A recording argument as a local path: a URL's recording fetched through fsspec into a temporary folder for the
+    block's while (``io.remote``: a WFDB record's files with it), else the path itself."""
+    from sancodec.io.remote import fetched_recording, is_url
+
+    if not (isinstance(source, str) and is_url(source)):
+        yield Path(source)
+        return
+    with tempfile.TemporaryDirectory(prefix="sancodec-fetched-") as folder:
+        yield fetched_recording(source, Path(folder))
 
 
 def refuse_stdin_among(inputs: Sequence[Path | str]) -> None:

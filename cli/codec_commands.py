@@ -7,6 +7,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -19,6 +20,7 @@ from sancodec.cli.app import (
     check_output,
     check_outputs,
     each_input,
+    fetched_input,
     input_files,
     named,
     opened_input,
@@ -69,9 +71,9 @@ def _decoded_base(input: Path | str, output: Path | None) -> Path:
 
 def _local_name(input: Path | str) -> Path:
     """The path a file argument's outputs are named after: its own, or a URL's last part (in the working folder)."""
-    if isinstance(input, Path):
-        return input
-    return Path(input.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "url")
+    from sancodec.io.remote import url_name
+
+    return input if isinstance(input, Path) else Path(url_name(input))
 
 
 def _into_folder(output: Path, input: Path, name: str) -> Path:
@@ -148,10 +150,11 @@ def _source_text(source: object) -> str:
 @app.command()
 @boundary
 def encode(
-    inputs: list[Path] = typer.Argument(..., metavar="inputs", help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, "
-                                        ".npy, .csv or .tsv, or headerless samples with --raw; several, each to its "
-                                        "own .san (-o: a folder); - reads .npy (or --raw samples) from standard input "
-                                        "(give -o and --fs)."),
+    inputs: list[str] = typer.Argument(..., metavar="inputs", help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, "
+                                       ".npy, .csv or .tsv, or headerless samples with --raw; several, each to its "
+                                       "own .san (-o: a folder); - reads .npy (or --raw samples) from standard input "
+                                       "(give -o and --fs); a URL (s3://bucket/rec) is fetched through fsspec first, "
+                                       "a WFDB record's files with it, and its .san written in the working folder."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
                                        "folder: into it, named after the input); - writes it to standard output, and "
                                        "no summary."),
@@ -203,18 +206,34 @@ def encode(
     block at a time, as are integer .npy arrays), and --raw samples as they come: memory is bounded by the frame, not
     the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
-    inputs = _distinct_records(inputs) if len(inputs) > 1 else inputs
-    several_into(inputs, output, ".san", lambda input: _san_path(input, output))
-    each_input(inputs, lambda input: _encode_one(input, **options))
+    sources = source_arguments(inputs)
+    sources = _distinct_records(sources) if len(sources) > 1 else sources
+    several_into(sources, output, ".san", lambda source: _san_path(_local_name(source), output))
+    each_input(sources, lambda source: _encode_source(source, **options))
 
 
-def _distinct_records(inputs: list[Path]) -> list[Path]:
+def _encode_source(source: Path | str, output: Path | None, **options: Any) -> None:
+    """``encode`` of one input: a local path as it is, a URL's recording fetched first (``fetched_input``), its .san
+    named after the URL's last part, in the working folder unless ``-o`` says where."""
+    if isinstance(source, Path):
+        _encode_one(source, output, **options)
+        return
+    if options.get("raw") is not None:
+        raise SanConfigError(f"{source}: --raw reads a local file or standard input, not a URL")
+    with fetched_input(source) as local:
+        _encode_one(local, _san_path(_local_name(source), output), **options, label=source)
+
+
+def _distinct_records(inputs: list[Path | str]) -> list[Path | str]:
     """``inputs`` with each WFDB record once, where a shell's ``*`` named it by several of its files (rec.hea,
     rec.dat, rec.atr): the first mention kept, as the record's base path, in order."""
     from sancodec.io.wfdb import find_wfdb_base
 
-    seen: dict[Path, None] = {}
+    seen: dict[Path | str, None] = {}
     for path in inputs:
+        if isinstance(path, str):  # a URL: as given
+            seen.setdefault(path)
+            continue
         base = find_wfdb_base(path)
         companion = path.with_suffix("")  # an annotation or other file of a record (rec.atr, rec.qrs)
         if base is None and path.suffix.lower() not in (*RECORDING_SUFFIXES, ".san") and \
@@ -227,9 +246,8 @@ def _distinct_records(inputs: list[Path]) -> list[Path]:
 def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str, max_error: float | None,
                 prdn: float | None, snr: float | None, bps: float | None, effort: str, verify: bool | None,
                 channels: str | None, fs: float | None, raw: str | None, frame_len: int | None, force: bool,
-                fsync: bool,
-                threads: int | None, processes: bool, fast_decode: bool, keep_header_text: bool, json_out: bool,
-                quiet: bool) -> None:
+                fsync: bool, threads: int | None, processes: bool, fast_decode: bool, keep_header_text: bool,
+                json_out: bool, quiet: bool, label: str | None = None) -> None:
     """``encode`` of one input."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
@@ -313,7 +331,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
             console.print("near-lossless took more bytes than lossless (the header's runs of the record's invalid "
                           "samples): the lossless file is written, which decodes to the samples themselves")
     summary = {
-        "input": str(input), "output": str(out), "mode": written, "samples": n_samples,
+        "input": label or str(input), "output": str(out), "mode": written, "samples": n_samples,
         "channels": n_channels, "bytes": size,
         "bits_per_sample": round(8 * size / values, 4),
         "cr_vs_16bit": round(values * 2 / size, 3), "seconds": round(seconds, 3),
@@ -759,8 +777,9 @@ def _anatomy_table(channel) -> Table:
 @app.command()
 @boundary
 def report(
-    input: Path = typer.Argument(..., help="The original recording."),
-    san: Path | None = typer.Argument(None, help="Its .san file (default: encode now, in memory)."),
+    input: str = typer.Argument(..., help="The original recording (a URL: fetched through fsspec first)."),
+    san: str | None = typer.Argument(None, help="Its .san file (default: encode now, in memory; a URL: read "
+                                     "through fsspec)."),
     mode: str = typer.Option("lossless", help=f"Mode when encoding now: {MODES}."),
     max_error: float | None = typer.Option(None, help="near-lossless bound when encoding now."),
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target (PRDN %) when encoding now."),
@@ -779,6 +798,16 @@ def report(
                                "--rd-curve file."),
 ) -> None:
     """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""
+    options = {name: value for name, value in locals().items() if name not in ("input", "san")}
+    source, given = source_arguments([input])[0], None if san is None else source_arguments([san])[0]
+    with fetched_input(source) as local:
+        _report(local, str(source), given, **options)
+
+
+def _report(input: Path, label: str, san: Path | str | None, mode: str, max_error: float | None,
+            prdn: float | None, snr: float | None, bps: float | None, effort: str, fs: float | None, json_out: bool,
+            plot: Path | None, rd_curve: Path | None, force: bool) -> None:
+    """``report`` of the local recording ``input`` (``label``: as the command named it, a URL perhaps)."""
     from sancodec.baselines import baseline_sizes, missing_packages
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
@@ -786,7 +815,7 @@ def report(
     from sancodec.report import as_coded, make_report
 
     if input.suffix.lower() == ".san":  # the recording comes first; a .san alone has no original to compare with
-        raise SanConfigError(f"{input}: report compares a .san with its original recording: give the recording "
+        raise SanConfigError(f"{label}: report compares a .san with its original recording: give the recording "
                              f"first, then the .san (`sancodec info {input.name}` describes a .san alone)")
     for picture in (plot, rd_curve):
         if picture is not None:
@@ -820,8 +849,8 @@ def report(
         typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes, "baselines_not_installed": missing_packages()}))
         return
     n = signal.n_values
-    table = Table(title=f"{input}: {signal.n_samples} x {signal.n_channels} samples" if signal.frame_size == 1 else
-                  f"{input}: {signal.n_values} samples in {signal.n_channels} channels at their own rates")
+    table = Table(title=f"{label}: {signal.n_samples} x {signal.n_channels} samples" if signal.frame_size == 1 else
+                  f"{label}: {signal.n_values} samples in {signal.n_channels} channels at their own rates")
     raw = next(iter(sizes.values()))  # the raw samples at the width the tools were given (baselines.raw_width)
     for col in ("encoding", "bytes", "bits/sample", "CR vs raw"):
         table.add_column(col, justify="right" if col != "encoding" else "left")

@@ -24,7 +24,6 @@ import builtins
 import io
 import math
 import os
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -66,6 +65,7 @@ from sancodec.io.decimals import (
     with_decimals,
 )
 from sancodec.io.edf import clip_to_source_ranges
+from sancodec.io.remote import is_url
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.rowkey import rows_for
 from sancodec.san.spec import SanSpec
@@ -304,15 +304,6 @@ class SanWriter:
             self.close()
         else:
             self.abort()
-
-
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # a scheme of two letters or more: "C://x" stays a path
-
-
-def is_url(path: object) -> bool:
-    """Whether ``path`` is a URL (``s3://``, ``https://``, ``memory://``...) that :class:`SanFile` reads through
-    fsspec, not a local path."""
-    return isinstance(path, str) and _URL.match(path) is not None
 
 
 def opened_url(url: str) -> BinaryIO:

@@ -20,6 +20,7 @@ import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import read_csv, read_npy, write_csv, write_npy
+from sancodec.io.remote import fetched_recording, is_url
 from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.io.wfdb import output_files as wfdb_output_files
 from sancodec.signal import Signal
@@ -36,7 +37,15 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
     """Read a recording. ``fs`` (Hz) is required for ``.npy`` and for CSV without a time column;
     a WFDB header carries its own. ``keep_header_text``: a single-segment WFDB record's ``.hea`` text, or an EDF or
     BDF file's header, is kept in the signal's source, which a lossless ``.san`` holds and its decode writes back as
-    it was (``io.wfdb_text``, ``io.edf_text``; ``sancodec encode --keep-header-text``)."""
+    it was (``io.wfdb_text``, ``io.edf_text``; ``sancodec encode --keep-header-text``). ``path`` may be a URL
+    (``s3://bucket/night.edf``, ``https://host/db/100``): the recording's files are fetched through fsspec first
+    (``io.remote``)."""
+    if is_url(path):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="sancodec-fetched-") as folder:
+            local = fetched_recording(str(path), Path(folder))
+            return read_signal(local, fs, keep_header_text=keep_header_text)
     p = Path(path)
     if p.is_dir():
         raise SanFormatError(f"{p}: is a directory, not a recording")
