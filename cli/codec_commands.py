@@ -44,6 +44,7 @@ from sancodec.codec.header import file_mode, from_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import TABLE_SUFFIXES
 from sancodec.io.decimals import header_decimals, missing_of
+from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
 
 console = Console(markup=False)  # names, units and paths come from files: "[mV]" is text, not a style
@@ -101,6 +102,13 @@ def _pick_channels(signal, channels: str | None):
     return signal.select_channels(_channel_indices(signal, channels)) if channels is not None else signal
 
 
+def _raw_suffix(source: object) -> str:
+    """The suffix raw output is named with: the one its raw source had (``io.raw``), else .bin."""
+    raw = source.get("raw") if isinstance(source, dict) else None
+    suffix = raw.get("suffix") if isinstance(raw, dict) else None
+    return suffix if suffix in RAW_SUFFIXES else RAW_SUFFIXES[0]
+
+
 def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | None, keep_header_text: bool,
                processes: bool, to_stdout: bool) -> tuple | None:
     """``--raw``'s metadata (a one-row Signal), the channels kept (None: all) and its layout (``io.raw``), or None
@@ -119,7 +127,7 @@ def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | N
                              "coded as they are read, a frame at a time")
     if to_stdout:
         raise SanConfigError("--raw samples are coded into a file as they are read: give -o FILE, not -o -")
-    like = layout.like(fs, "stdin" if str(input) == "-" else input.stem)
+    like = layout.like(fs, "stdin" if str(input) == "-" else input.stem, input.suffix)
     return like, (None if channels is None else _channel_indices(like, channels)), layout
 
 
@@ -132,6 +140,9 @@ def _source_text(source: object) -> str:
         gaps = sum(1 for s in segments if isinstance(s, dict) and not s.get("channels"))
         return f"WFDB multi-segment, {source.get('layout')} layout: {len(segments) - gaps} segments, {gaps} gaps"
     text = str(source["kind"]).upper() if "kind" in source else "single record"
+    raw = source.get("raw")  # encode --raw's (io.raw)
+    if isinstance(raw, dict) and isinstance(raw.get("type"), str):
+        text = f"raw {raw['type']}, {'big' if raw.get('big_endian') else 'little'}-endian"
     kept = source.get("checksums")  # a damaged WFDB record's (io.wfdb.warn_checksums)
     missed = sum(1 for pair in kept if pair is not None) if isinstance(kept, list) else 0
     text += f"; {missed} channel(s) whose samples miss the header's checksum, kept" if missed else ""
@@ -378,9 +389,10 @@ def decode(
                                        "through fsspec, only the frames the range needs."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
                                        "folder: into it, named after the .san file)."),
-    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv (default: the -o "
-                                      "suffix's, .npy, .csv or .tsv, .edf or .bdf; else the source's: EDF/BDF, .npy "
-                                      "(its dtype and shape) or CSV, and WFDB for the rest)."),
+    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv | raw (default: the -o "
+                                      "suffix's, .npy, .csv or .tsv, .edf or .bdf, .bin or .raw; else the source's: "
+                                      "EDF/BDF, .npy (its dtype and shape), CSV or encode --raw's layout (the same "
+                                      "bytes, lossless), and WFDB for the rest)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one (a model "
@@ -426,7 +438,7 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
                              "standard output")
     if to_stdout:
         _not_a_terminal(".npy")
-    flat = ("npy", "csv", "edf", "bdf")  # one-file formats, named by their suffix
+    flat = ("npy", "csv", "edf", "bdf", "raw")  # one-file formats, named by their suffix
     source = None if from_stdin else source_of(input)  # (standard input is read once, below)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     by_suffix = None if output is None or to_stdout else default_format(output, None)
@@ -434,8 +446,10 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
         raise SanConfigError(f"-o {output} names {by_suffix.upper()} output but --format asks {fmt.upper()}: give one, "
                              "or make them agree")  # (the file was written under the format's suffix instead)
     base = _decoded_base(input, output)
-    kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() == ".tsv")  # (a .tsv: tabs)
-    suffix = ".tsv" if fmt == "csv" and isinstance(source, dict) and source.get("suffix") == ".tsv" else f".{fmt}"
+    kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() == ".tsv") or \
+        (fmt == "raw" and base.suffix.lower() in RAW_SUFFIXES)  # (a .tsv: tabs)
+    suffix = ".tsv" if fmt == "csv" and isinstance(source, dict) and source.get("suffix") == ".tsv" else \
+        _raw_suffix(source) if fmt == "raw" else f".{fmt}"
     target = base if fmt not in flat or kept else base.with_suffix(suffix) if base.suffix.lower() in FLAT_SUFFIXES \
         else base.with_name(base.name + suffix)  # (my.rec.san: my.rec_decoded.npy, not my.npy)
     if fmt == "wfdb" and not to_stdout:
@@ -590,7 +604,8 @@ def _achieved(target: dict, prdn: list) -> list[str]:
     return [one(p) for p in prdn]
 
 
-FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf")  # the one-file outputs' suffixes, which a format's replaces
+#: the one-file outputs' suffixes, which a format's replaces
+FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf", ".bin", ".raw")
 RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv")  # what encode reads, that a .san is not
 
 

@@ -54,6 +54,11 @@ def test_every_type_comes_back_exactly(tmp_path, kind, big):
     assert res.exit_code == 0, res.output
     back = np.load(tmp_path / "d.npy")
     assert back.dtype == np.dtype(RAW_TYPES[kind][1]) and np.array_equal(back, x)
+    res = runner.invoke(app, ["decode", str(tmp_path / "d.bin.san"), "-q"])  # by default: the raw file again
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "d.bin_decoded.bin").read_bytes() == (tmp_path / "d.bin").read_bytes()
+    res = runner.invoke(app, ["info", str(tmp_path / "d.bin.san")])
+    assert f"raw {kind}, {'big' if big else 'little'}-endian" in res.output
 
 
 def test_a_pipe_is_coded_as_it_comes_in_pieces(tmp_path, mitdb_100):
@@ -150,3 +155,27 @@ def test_the_reader_takes_short_reads_and_yields_blocks_of_whole_rows():
     blocks = list(reader)
     assert [len(b) for b in blocks] == [128] * 7 + [104] and reader.left_over == 1 and reader.rows_read == 1000
     assert np.array_equal(np.concatenate(blocks), x)
+
+
+def test_a_lossy_raw_file_decodes_to_its_layout_clipped_and_other_sources_are_not_raw(tmp_path, mitdb_100):
+    """A lossy decode laid out as its raw source (a .raw keeps its suffix), its overshoot clipped to the type's range
+    (never wrapped); a record from another format is refused as raw output, nothing written."""
+    t = np.arange(40_000)[:, None] / 360
+    wave = 40_000 * np.sin(2 * np.pi * np.array([1.1, 0.7]) * t) + np.random.default_rng(4).normal(0, 300, (40_000, 2))
+    x = np.clip(wave, -32768, 32767).astype(np.int16)
+    (tmp_path / "c.raw").write_bytes(raw_bytes(x, "int16", big=True))  # railed at both ends: a lossy overshoot
+    res = runner.invoke(app, ["encode", str(tmp_path / "c.raw"), "--raw", ">int16:2", "--fs", "360", "--mode", "lossy",
+                              "--prdn", "5", "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "c.raw.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    back = np.frombuffer((tmp_path / "c.raw_decoded.raw").read_bytes(), dtype=">i2").reshape(-1, 2)
+    assert back.shape == x.shape and max(prdn(x[:, c].astype(float), back[:, c].astype(float)) for c in (0, 1)) <= 5
+    decoded = sancodec.decode((tmp_path / "c.raw.san").read_bytes()).samples
+    assert decoded.max() > 32767 and decoded.min() < -32768  # the reconstruction overshoots the type's range ...
+    assert (back[x == 32767] > 0).all() and (back[x == -32768] < 0).all()  # ... clipped, never wrapped
+    sancodec.write_signal(sancodec.read_signal(mitdb_100).slice(0, 1000), tmp_path / "r")
+    assert runner.invoke(app, ["encode", str(tmp_path / "r"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "r.san"), "-o", str(tmp_path / "r.bin")])
+    assert res.exit_code != 0 and "raw output writes samples back as a raw source" in res.output
+    assert not (tmp_path / "r.bin").exists()

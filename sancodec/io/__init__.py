@@ -27,10 +27,11 @@ from sancodec.signal import Signal
 
 __all__ = ["FORMATS", "TABLE_SUFFIXES", "default_format", "output_files", "read_channel", "read_signal", "write_signal"]
 
-FORMATS = ("wfdb", "npy", "csv", "edf", "bdf")
+FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw")
 #: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs)
 TABLE_SUFFIXES = (".csv", ".tsv")
-_SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf"}
+_SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf", ".bin": "raw",
+                   ".raw": "raw"}
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
@@ -94,9 +95,11 @@ def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
 
 def default_format(path: str | os.PathLike[str] | None, source: object) -> str:
     """The format a decoded signal is written in when none is asked for: the one ``path``'s suffix names (.npy,
-    .csv, .edf, .bdf), else its source's (``Signal.source``'s kind: EDF, BDF, .npy or CSV), else WFDB."""
+    .csv, .edf, .bdf, .bin or .raw), else its source's (``Signal.source``'s kind: EDF, BDF, .npy or CSV, or raw
+    samples, ``io.raw``), else WFDB."""
     named = _SUFFIX_FORMATS.get(Path(path).suffix.lower()) if path is not None else None
     kind = source.get("kind") if isinstance(source, dict) else None
+    kind = "raw" if isinstance(source, dict) and isinstance(source.get("raw"), dict) else kind
     return named or (kind if kind in _SUFFIX_FORMATS.values() else "wfdb")
 
 
@@ -111,14 +114,15 @@ def output_files(signal: Signal, path: str | os.PathLike[str], format: str | Non
     """Every file :func:`write_signal` would write (for ``--force`` checks before any work)."""
     p = Path(path)
     fmt = _format_of(p, format)
-    return [p] if fmt in ("npy", "csv", "edf", "bdf") else wfdb_output_files(signal, p)
+    return [p] if fmt in ("npy", "csv", "edf", "bdf", "raw") else wfdb_output_files(signal, p)
 
 
 def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None, *,
                  quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
     """Write ``signal``; returns the files written (a WFDB record is several files).
 
-    ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf`` or ``bdf``; by default the suffix decides and anything else
+    ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf``, ``bdf`` or ``raw`` (a raw source's layout again,
+    ``io.raw``); by default the suffix decides and anything else
     is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled out with each
     channel's last value and annotated where the samples end inside it (``io.edf.write_edf``). ``quantum``: the
     grid of a float signal decoded from a ``.san``, which lets WFDB and EDF hold it exactly (its multiples of the
@@ -131,6 +135,10 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
         raise SanFormatError(f"{p.parent}: output directory does not exist")
     if fmt == "npy":
         return [write_npy(signal, p, fsync=fsync)]
+    if fmt == "raw":
+        from sancodec.io.raw import write_raw
+
+        return [write_raw(signal, p, fsync=fsync)]
     if fmt == "csv":
         return [write_csv(signal, p, quantum=quantum, fsync=fsync, tabs=p.suffix.lower() == ".tsv")]
     if fmt in ("edf", "bdf"):

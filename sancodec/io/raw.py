@@ -9,6 +9,7 @@ A row holds one sample of each channel, each the same integer type, little-endia
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
@@ -17,7 +18,7 @@ from sancodec.errors import SanConfigError
 from sancodec.io.arrays import npy_source
 from sancodec.signal import Signal
 
-__all__ = ["RAW_TYPES", "RawLayout", "RawReader", "raw_layout"]
+__all__ = ["RAW_SUFFIXES", "RAW_TYPES", "RawLayout", "RawReader", "raw_bytes", "raw_layout", "raw_of", "write_raw"]
 
 #: The sample types a raw stream may hold: their size in bytes and the numpy kind their values are read into.
 RAW_TYPES = {"int8": (1, "i1"), "uint8": (1, "u1"), "int16": (2, "i2"), "uint16": (2, "u2"), "int24": (3, "i4"),
@@ -25,6 +26,8 @@ RAW_TYPES = {"int8": (1, "i1"), "uint8": (1, "u1"), "int16": (2, "i2"), "uint16"
 _NUMPY_NAMES = {"i1": "int8", "u1": "uint8", "i2": "int16", "u2": "uint16", "i3": "int24", "i4": "int32",
                 "u4": "uint32", "i8": "int64"}
 MAX_RAW_CHANNELS = 4096  # as many as a .san holds (limits.DecodeLimits.max_channels)
+#: the suffixes a raw file keeps (and that name raw output): what its decode writes back under
+RAW_SUFFIXES = (".bin", ".raw")
 
 
 class RawLayout(NamedTuple):
@@ -43,14 +46,17 @@ class RawLayout(NamedTuple):
         """The numpy type the values are read into (int32 for int24), in the machine's byte order."""
         return np.dtype(RAW_TYPES[self.type][1])
 
-    def like(self, fs: float, name: str = "record") -> Signal:
+    def like(self, fs: float, name: str = "record", suffix: str = ".bin") -> Signal:
         """A one-row Signal of the stream's metadata: channels ``ch0``, ``ch1``... at ``fs``, record ``name``, kept as
-        a ``.npy`` of :attr:`dtype` would be (a decode writes one back by default)."""
+        a ``.npy`` of :attr:`dtype` would be, and as this layout (``raw``: a decode writes the same bytes back by
+        default, under ``suffix``, one of :data:`RAW_SUFFIXES`)."""
         if not (np.isfinite(fs) and fs > 0):
             raise SanConfigError(f"sampling frequency must be positive, got {fs}")
         row = np.zeros((1, self.channels), dtype=self.dtype)
+        kept = suffix.lower() if suffix.lower() in RAW_SUFFIXES else RAW_SUFFIXES[0]
+        raw = {"type": self.type, "big_endian": self.big_endian, "suffix": kept}
         return Signal(row, float(fs), [f"ch{i}" for i in range(self.channels)], ["NU"] * self.channels,
-                      record_name=name, source=npy_source(row))
+                      record_name=name, source={**npy_source(row), "raw": raw})
 
 
 def raw_layout(text: str) -> RawLayout:
@@ -114,3 +120,44 @@ class RawReader:
             b = b[:, ::-1]
         unsigned = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
         return ((unsigned ^ 0x800000) - 0x800000).reshape(-1, layout.channels)  # the sign bit extended
+
+
+def raw_of(signal: Signal) -> tuple[RawLayout, str] | None:
+    """The layout a raw source had and its suffix, from ``signal.source`` (a ``.san`` header is not trusted: None for
+    anything but a known type, a byte order and a suffix of :data:`RAW_SUFFIXES`)."""
+    source = signal.source if isinstance(signal.source, dict) else {}
+    raw = source.get("raw")
+    if not isinstance(raw, dict) or raw.get("type") not in RAW_TYPES or not isinstance(raw.get("big_endian"), bool):
+        return None
+    suffix = raw.get("suffix")
+    return RawLayout(raw["type"], raw["big_endian"], signal.n_channels), \
+        suffix if suffix in RAW_SUFFIXES else RAW_SUFFIXES[0]
+
+
+def raw_bytes(signal: Signal) -> bytes:
+    """``signal``'s samples laid out as its raw source was (:func:`raw_of`): interleaved, in its type and byte
+    order, a lossy reconstruction's values clipped to the type's range, never wrapped; a SanConfigError for a
+    signal that came from no raw source, or whose channels run at several rates."""
+    found = raw_of(signal)
+    if found is None:
+        raise SanConfigError("raw output writes samples back as a raw source (encode --raw) laid them out; this "
+                             "one came from another format: write .npy (its values in their type) or CSV")
+    if signal.frame_size != 1 or not signal.is_digital:
+        raise SanConfigError("raw output holds integers, every channel at one rate")
+    layout = found[0]
+    size = RAW_TYPES[layout.type][0]
+    bits = 8 * size
+    low, high = (0, 2**bits - 1) if layout.type.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    x = np.clip(np.asarray(signal.samples, dtype=np.int64), low, min(high, 2**63 - 1))
+    order = ">" if layout.big_endian else "<"
+    if layout.type != "int24":
+        return x.astype(order + RAW_TYPES[layout.type][1]).tobytes()
+    b = x.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3]
+    return np.ascontiguousarray(b[:, ::-1] if layout.big_endian else b).tobytes()
+
+
+def write_raw(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+    """:func:`raw_bytes` of ``signal`` written to ``path`` (whole, or not at all)."""
+    from sancodec._atomic import write_bytes_atomic
+
+    return write_bytes_atomic(path, raw_bytes(signal), fsync=fsync)
