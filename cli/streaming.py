@@ -15,6 +15,7 @@ from sancodec.cli.app import check_outputs, opened_input
 from sancodec.errors import SancodecError, SancodecWarning, SanConfigError
 
 console = Console(markup=False)  # (as codec_commands: file names are text)
+EDF_BLOCK_VALUES = 1 << 21  # an EDF or BDF file is read about this many samples at a time (whole data records)
 
 
 def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context manager
@@ -35,6 +36,9 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     from sancodec.io.wfdb_stream import like_signal, stream_header
     from sancodec.stream import SanWriter
 
+    if source.suffix.lower() in (".edf", ".bdf"):
+        return _stream_edf(source, out, spec, mode, max_error, frame_len, threads, fsync, quiet, predictor, fs,
+                           keep_header_text)
     base = find_wfdb_base(source)
     head = stream_header(base) if base is not None else None
     if head is None:
@@ -51,6 +55,30 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
         if mode == "near-lossless":
             _no_larger_than_lossless(base, head, out, spec, frame_len, threads, fsync, predictor)
     return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
+
+
+def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
+                threads: int | None, fsync: bool, quiet: bool, predictor: str, fs: float | None,
+                keep_header_text: bool) -> tuple[int, int, int, int] | None:
+    """Encode an EDF or BDF file a block of data records at a time (``io.edf.edf_blocks``, about
+    :data:`EDF_BLOCK_VALUES` samples): the same file as coding it whole, in memory bounded by the block and the
+    encoder's window of frames; None where it must be read whole."""
+    from sancodec.io import check_own_rate
+    from sancodec.io.edf import edf_blocks
+    from sancodec.stream import SanWriter
+
+    streamed = edf_blocks(source, EDF_BLOCK_VALUES, keep_header_text=keep_header_text)
+    if streamed is None:
+        return None
+    like, n = streamed.like, streamed.rows
+    check_own_rate(source, f"an {source.suffix[1:].upper()} file", like.fs, fs)
+    with busy(quiet, n, like.n_channels, mode):
+        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
+                       fsync=fsync, predictor=predictor) as writer:
+            for block in streamed.blocks:
+                writer.write(block)
+            writer.amend(source=streamed.source())
+    return n, like.n_channels, sum(n // step for step in like.sample_steps()), out.stat().st_size
 
 
 def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,

@@ -1,7 +1,7 @@
 """File objects in the style of soundfile: ``sancodec.open(path, "w", ...)`` and ``sancodec.open(path)``.
 
-Memory is bounded by a window of frames (``codec.pipeline.window_frames``: about 2^20 rows), not
-by the record: the writer spools coded frames to a temp file beside the target and writes the
+Memory is bounded by a window of frames (the writer's ``codec.pipeline.encode_window_frames``: about 2^21
+samples over the channels; the reader's ``window_frames``: about 2^20 rows), not by the record: the writer spools coded frames to a temp file beside the target and writes the
 container (header first, with the sample count and checksums only known at the end) when it
 is closed; the reader decodes the frames a request covers, a window at a time. Samples come
 back in the narrowest integer type their WFDB format allows (int16 for formats 16 and 212), a
@@ -250,6 +250,14 @@ class SanWriter:
         except BaseException:
             self.abort()
             raise
+
+    def amend(self, **fields: Any) -> None:
+        """Change the metadata the header will hold (fields of the ``like`` Signal: ``source``, ``annotations``...)
+        before :meth:`close`: what a streamed source says only once its samples are read (an EDF signal's samples
+        past the range its header declares, ``io.edf.edf_blocks``)."""
+        if self.closed:
+            raise SanConfigError("amend() on a closed SanWriter")
+        self._encoder.like = replace(self._encoder.like, **fields)
 
     def _spill(self, payload: bytes) -> None:
         with said_of_output(self.path, self._folder):  # (a full disk's write names no file)

@@ -5,10 +5,11 @@ one or two tokens of one of its ``.hea`` files (a hostile number, garbage, a tok
 it both ways a user's record is read: whole (``read_signal``) and streamed (``wfdb_stream``: the CLI's path for
 format 16/212 records). An EDF case (every other one) overwrites a few bytes of the header of an EDF or BDF
 file written from a test record (a number, garbage, a stray byte; now and then a byte of the data or a cut
-file) and reads it. A model case (every third) puts hostile values (NaN, huge, wrong types) into one to three
-places of the bundled model's JSON and encodes a short record with it. A case passes when the readers return
-or raise a ``SancodecError``; anything else (a TypeError from a field wfdb-python read as None, a MemoryError
-from a count nothing backs, a ValueError from a field edfio parses lazily, a NaN in a model's metadata that
+file) and reads it both ways too (``edf.edf_blocks``, the CLI's path for EDF and BDF). A model case (every
+third) puts hostile values (NaN, huge, wrong types) into one to three places of the bundled model's JSON and
+encodes a short record with it. A case passes when the readers return or raise a ``SancodecError``; anything
+else (a TypeError from a field wfdb-python read as None, a MemoryError from a count nothing backs, a ValueError
+from a field edfio parses lazily, a NaN in a model's metadata that
 reached the header writer) escapes.
 
 Run by ``tests/test_header_fuzz.py`` (a few hundred cases under RLIMIT_AS 1.5 GB), or for a long run:
@@ -132,7 +133,20 @@ def edf_case(folder: Path, suffix: str, data: bytes, rng: random.Random) -> tupl
 
     path = folder / f"case{suffix}"
     path.write_bytes(garble_edf(data, rng))
-    return (lambda: read_signal(path)), {"file": path.name}
+    return (lambda: read_edf_both_ways(path, read_signal)), {"file": path.name}
+
+
+def read_edf_both_ways(path: Path, read_signal: Callable[[Path], object]) -> None:
+    """Read an EDF or BDF file block by block where the streaming reader takes it (``io.edf.edf_blocks``: the CLI's
+    path for one), and whole."""
+    from sancodec.io.edf import edf_blocks
+
+    streamed = edf_blocks(path, 700)
+    if streamed is not None:
+        for _ in streamed.blocks:
+            pass
+        streamed.source()
+    read_signal(path)
 
 
 def wfdb_case(folder: Path, records: Path, name: str, rng: random.Random) -> tuple[Callable[[], object], dict]:

@@ -2,7 +2,7 @@
 
 ``SanEncoder`` is the one encoder of the non-target modes (lossless, near-lossless, ``san``):
 ``sancodec.encode`` feeds it the whole signal, the streaming writer (``sancodec.open(path,
-"w")``) feeds it blocks. It holds at most one window of frames (``pipeline.window_frames``) and
+"w")``) feeds it blocks. It holds at most one window of frames (``pipeline.encode_window_frames``) and
 cuts frames at the same places whatever the block sizes, so both write identical bytes.
 Lossy coding at a target is ``api``'s (the record at once) and ``lossystream``'s (streamed).
 """
@@ -19,7 +19,7 @@ from sancodec.codec.floatgrid import integers_on, off_steps
 from sancodec.codec.frames import FramePlan, quantized_kernels
 from sancodec.codec.header import from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS
-from sancodec.codec.pipeline import FrameEncoder, resolve_threads, window_frames
+from sancodec.codec.pipeline import FrameEncoder, encode_window_frames, resolve_threads
 from sancodec.codec.prepare import check_options, digitize, resolve_model
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.san.spec import SanSpec
@@ -63,6 +63,7 @@ class SanEncoder:
         spec = resolve_model(model)
         self.embed_model, self.verify = embed_model, verify
         self.threads = resolve_threads(threads)
+        self._window = encode_window_frames(self.frame_len, like.n_channels, self.threads) * self.frame_len  # rows
         self.plan = FramePlan(self.file_mode, 0, amplitude_step, spec, quantized_kernels(spec), predictor)
         self.quantum: list[float] | None = None
         self.emax = 0
@@ -123,9 +124,8 @@ class SanEncoder:
         self._rows.append((digital, rows if source is None else source))
         self._held += len(rows)
         self.n += len(rows)
-        window = window_frames(self.frame_len) * self.frame_len
-        while self._held >= window:
-            yield from self._code(window)
+        while self._held >= self._window:
+            yield from self._code(self._window)
 
     def finish(self) -> Iterator[bytes]:
         """The payloads of the frames still held (the last one may be short)."""
@@ -135,7 +135,7 @@ class SanEncoder:
             raise SanConfigError(f"a multi-frequency signal needs whole frames of {self.like.frame_size} samples, "
                                  f"got {self.n}")
         while self._held:
-            yield from self._code(min(self._held, window_frames(self.frame_len) * self.frame_len))
+            yield from self._code(min(self._held, self._window))
 
     def _code(self, count: int) -> Iterator[bytes]:
         digital = np.concatenate([d for d, _ in self._rows]) if len(self._rows) > 1 else self._rows[0][0]

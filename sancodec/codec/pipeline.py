@@ -42,8 +42,8 @@ from sancodec.san.normalization import normalization_params
 from sancodec.san.spec import SanSpec
 from sancodec.signal import channel_crc32
 
-__all__ = ["WINDOW_ROWS", "FrameDecoder", "FrameEncoder", "ordered_map", "ordered_submit", "resolve_threads",
-           "window_frames"]
+__all__ = ["ENCODE_WINDOW_VALUES", "WINDOW_ROWS", "FrameDecoder", "FrameEncoder", "encode_window_frames",
+           "ordered_map", "ordered_submit", "resolve_threads", "window_frames"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -55,6 +55,18 @@ WINDOW_ROWS = 1 << 20
 def window_frames(frame_len: int) -> int:
     """Frames per window: :data:`WINDOW_ROWS` rows' worth, at least 4 (so threads have frames to share)."""
     return max(4, WINDOW_ROWS // max(1, frame_len))
+
+
+#: Samples over all its channels that an encoder holds and codes at once: 2^20 rows of a two-channel record, fewer
+#: rows of a record of more channels (a 20-channel EDF streamed with windows of 2^20 rows peaked at 980 MB, with
+#: these at 498 MB: ``benchmarks/bench_edf_memory.py``)
+ENCODE_WINDOW_VALUES = 1 << 21
+
+
+def encode_window_frames(frame_len: int, channels: int, threads: int) -> int:
+    """Frames an encoder holds and codes at once: :data:`ENCODE_WINDOW_VALUES` samples' worth over ``channels``, at
+    least one for each of ``threads`` and at least 2 (the frames' coding is the same, whatever the window)."""
+    return max(2, threads, ENCODE_WINDOW_VALUES // max(1, channels * frame_len))
 
 MAX_THREADS = 256
 

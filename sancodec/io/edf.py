@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from sancodec.io.edf_patch import (
     put_back,
     range_patches,
     raw_texts,
+    record_layout,
     reserved_patch,
     stand_in,
     unknown_records,
@@ -43,7 +45,7 @@ from sancodec.io.wfdb_names import CONTROL, MAX_AUX, spelled_micro
 from sancodec.signal import Annotations, Signal, readable_frame
 
 # io.write_signal names the output file
-__all__ = ["EDF_SUFFIXES", "SKIP_NOTE", "edf_annotations_as_wfdb", "edf_padding", "read_edf",
+__all__ = ["EDF_SUFFIXES", "SKIP_NOTE", "EdfBlocks", "edf_annotations_as_wfdb", "edf_blocks", "edf_padding", "read_edf",
            "wfdb_annotations_as_edf", "write_edf"]
 
 EDF_SUFFIXES = (".edf", ".bdf")
@@ -176,62 +178,169 @@ def _whole_records(path: Path, length: int, whole: int) -> bytes | None:
 def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
     """:func:`read_edf`'s work on ``held`` (``path`` or its whole records), every header field edfio parses read
     inside it."""
-    import edfio
+    opened = _OpenedEdf(path, kind, held)
+    digital = [np.asarray(s.digital, dtype=np.int64) for s in opened.signals]
+    return opened.signal(opened.rows(digital), [opened.outside(k, d) for k, d in enumerate(digital)])
 
-    edf = edfio.read_bdf(held) if kind == "bdf" else edfio.read_edf(held)
-    signals = list(edf.signals)
-    digital = [np.asarray(s.digital, dtype=np.int64) for s in signals]
-    if not signals:
-        raise SanFormatError(f"{path}: holds no signals (annotations only)")
-    if not edf.is_continuous:  # EDF+D: each data record's start in its timekeeping annotation
-        raise SanFormatError(f"{path}: an {kind.upper()}+D file whose data records are not back to back (one does "
-                             "not start where the one before it ends); sancodec holds samples on one unbroken time "
-                             "axis and would lose the gaps: split the file at them, or export it as continuous")
-    per_record = [int(s.samples_per_data_record) for s in signals]
-    step = math.gcd(*per_record)
-    spf = [r // step for r in per_record]
-    frame = readable_frame(spf, str(path))  # (rates that do not divide the fastest, SHHS's 125, 50, 10 and 1 Hz:
-    # their least common multiple, 250 rows a second)
-    duration = float(edf.data_record_duration)
-    if not duration > 0:
-        raise SanFormatError(f"{path}: a data record duration of {duration} s has no sampling rate")
-    samples = np.stack([np.repeat(d, frame // v) for d, v in zip(digital, spf)], axis=1)
-    fields = [_signal_fields(s) for s in signals]
-    for f, d in zip(fields, digital):  # samples past the range the header declares (an exporter's slip): a lossy
-        if len(d) and (int(d.min()) < f["digital_min"] or int(d.max()) > f["digital_max"]):  # decode is not clipped
-            f["outside_range"] = True  # to it (clip_to_source_ranges), which would move them further off
-    start = edf.startdate if _has_date(edf) else None
-    patient, recording = edf.local_patient_identification, edf.local_recording_identification
-    header = _header_of(held)
-    texts = raw_texts(header)  # fields past ASCII, which edfio reads as U+FFFD: their bytes
-    reserved = str(getattr(edf, "reserved", ""))
-    if texts is not None and len(texts[1]) == len(fields):
-        main, own = texts
-        reserved = _as_read(reserved, main["reserved"])
-        patient, recording = _as_read(patient, main["patient"]), _as_read(recording, main["recording"])
-        fields = [{key: _as_read(value, mine[key]) if key in mine else value for key, value in f.items()}
-                  for f, mine in zip(fields, own)]
-    source = {
-        "kind": kind, "patient": patient, "recording": recording,
-        # the header's own dd.mm.yy field, kept as written (anonymised EDF+ files hold a placeholder date there)
-        "startdate_field": bytes(getattr(edf, "_startdate", b"")).decode("ascii", "replace"),
-        "data_record_duration": duration, "signals": fields,
-        "annotations": [[float(a.onset), None if a.duration is None else float(a.duration), str(a.text)]
-                        for a in edf.annotations],
-    }
-    if not reserved.startswith(("EDF+", "BDF+")):  # a plain EDF/BDF: no annotation signal
-        source["plain"] = True
-        if reserved:  # its reserved field (BioSemi's "24BIT"), which edfio writes blank: put back
-            source["reserved"] = reserved
-    elif (place := annotation_place(header)) is not None:  # its annotation signal not last, where edfio writes it
-        source["annotation_at"] = place
-    return Signal(
-        samples=samples, fs=frame * step / duration, channel_names=[f["label"] for f in fields],
-        units=[f["physical_dimension"] for f in fields], adc_gain=[_gain(f) for f in fields],
-        baseline=[_baseline(f) for f in fields], fmt=["24" if kind == "bdf" else "16"] * len(fields),
-        base_time=edf.starttime.isoformat(), base_date=None if start is None else start.isoformat(),
-        record_name=path.stem, samples_per_frame=spf if frame > 1 else None, source=source,
-    )
+
+class _OpenedEdf:
+    """An EDF or BDF file's header and annotations read through edfio, its samples not yet (edfio maps the data
+    records and reads what is sliced): what :func:`read_edf` and :func:`edf_blocks` build a Signal from."""
+
+    def __init__(self, path: Path, kind: str, held: Path | bytes) -> None:
+        import edfio
+
+        edf = edfio.read_bdf(held) if kind == "bdf" else edfio.read_edf(held)
+        self.signals = list(edf.signals)
+        if not self.signals:
+            raise SanFormatError(f"{path}: holds no signals (annotations only)")
+        if not edf.is_continuous:  # EDF+D: each data record's start in its timekeeping annotation
+            raise SanFormatError(f"{path}: an {kind.upper()}+D file whose data records are not back to back (one "
+                                 "does not start where the one before it ends); sancodec holds samples on one "
+                                 "unbroken time axis and would lose the gaps: split the file at them, or export it "
+                                 "as continuous")
+        per_record = [int(s.samples_per_data_record) for s in self.signals]
+        step = math.gcd(*per_record)
+        self.spf = [r // step for r in per_record]
+        self.frame = readable_frame(self.spf, str(path))  # (rates that do not divide the fastest, SHHS's 125, 50,
+        # 10 and 1 Hz: their least common multiple, 250 rows a second)
+        self.duration = duration = float(edf.data_record_duration)
+        if not duration > 0:
+            raise SanFormatError(f"{path}: a data record duration of {duration} s has no sampling rate")
+        self.records, self.kind = int(edf.num_data_records), kind
+        self.rows_per_record = step * self.frame
+        fields = [_signal_fields(s) for s in self.signals]
+        start = edf.startdate if _has_date(edf) else None
+        patient, recording = edf.local_patient_identification, edf.local_recording_identification
+        self.header = header = _header_of(held)
+        texts = raw_texts(header)  # fields past ASCII, which edfio reads as U+FFFD: their bytes
+        reserved = str(getattr(edf, "reserved", ""))
+        if texts is not None and len(texts[1]) == len(fields):
+            main, own = texts
+            reserved = _as_read(reserved, main["reserved"])
+            patient, recording = _as_read(patient, main["patient"]), _as_read(recording, main["recording"])
+            fields = [{key: _as_read(value, mine[key]) if key in mine else value for key, value in f.items()}
+                      for f, mine in zip(fields, own)]
+        self.fields = fields
+        source = {
+            "kind": kind, "patient": patient, "recording": recording,
+            # the header's own dd.mm.yy field, kept as written (anonymised EDF+ files hold a placeholder date there)
+            "startdate_field": bytes(getattr(edf, "_startdate", b"")).decode("ascii", "replace"),
+            "data_record_duration": duration, "signals": fields,
+            "annotations": [[float(a.onset), None if a.duration is None else float(a.duration), str(a.text)]
+                            for a in edf.annotations],
+        }
+        if not reserved.startswith(("EDF+", "BDF+")):  # a plain EDF/BDF: no annotation signal
+            source["plain"] = True
+            if reserved:  # its reserved field (BioSemi's "24BIT"), which edfio writes blank: put back
+                source["reserved"] = reserved
+        elif (place := annotation_place(header)) is not None:  # its annotation signal not last, where edfio writes
+            source["annotation_at"] = place
+        self.head = dict(
+            fs=self.frame * step / duration, channel_names=[f["label"] for f in fields],
+            units=[f["physical_dimension"] for f in fields], adc_gain=[_gain(f) for f in fields],
+            baseline=[_baseline(f) for f in fields], fmt=["24" if kind == "bdf" else "16"] * len(fields),
+            base_time=edf.starttime.isoformat(), base_date=None if start is None else start.isoformat(),
+            record_name=path.stem, samples_per_frame=self.spf if self.frame > 1 else None, source=source,
+        )
+
+    def rows(self, digital: list[np.ndarray]) -> np.ndarray:
+        """Each signal's samples (of the same data records) as rows at the fastest rate, a slower one's repeated."""
+        return np.stack([np.repeat(d, self.frame // v) for d, v in zip(digital, self.spf)], axis=1)
+
+    def outside(self, k: int, digital: np.ndarray) -> bool:
+        """Whether signal ``k``'s samples ``digital`` pass the range its header declares (an exporter's slip): a
+        lossy decode is not clipped to it (``clip_to_source_ranges``), which would move them further off."""
+        f = self.fields[k]
+        return bool(len(digital)) and (int(digital.min()) < f["digital_min"] or int(digital.max()) > f["digital_max"])
+
+    def signal(self, samples: np.ndarray, outside: list[bool]) -> Signal:
+        """The Signal of ``samples`` (:meth:`rows`), each signal past its declared range said where ``outside``."""
+        fields = [{**f, "outside_range": True} if out else f for f, out in zip(self.fields, outside)]
+        return Signal(samples=samples, **{**self.head, "source": {**self.head["source"], "signals": fields}})
+
+    def blocks(self, path: Path, records: int) -> Iterator[tuple[np.ndarray, list[bool]]]:
+        """The rows of ``records`` data records at a time (the last block what is left), read from ``path`` (the
+        file edfio read: each block's records, not mapped, so that memory holds a block, not the pages of every
+        record read so far), and per signal whether its samples there pass its declared range."""
+        layout = record_layout(self.header)
+        want = [int(s.samples_per_data_record) for s in self.signals]
+        if layout is None or [count for _, count in layout[2]] != want:
+            raise SanFormatError(f"{path}: its data records' layout does not parse")
+        start, per_record, places = layout
+        width = 3 if self.kind == "bdf" else 2
+        with open(path, "rb") as f:
+            for r0 in range(0, self.records, max(1, records)):
+                r1 = min(self.records, r0 + max(1, records))
+                f.seek(start + r0 * per_record * width)
+                data = f.read((r1 - r0) * per_record * width)
+                if len(data) != (r1 - r0) * per_record * width:  # (changed since its size was checked)
+                    raise SanFormatError(f"{path}: truncated: data records {r0} to {r1} are not all there")
+                values = _samples(data, width).reshape(r1 - r0, per_record)
+                digital = [values[:, first : first + count].reshape(-1) for first, count in places]
+                yield self.rows(digital), [self.outside(k, d) for k, d in enumerate(digital)]
+
+
+def _samples(data: bytes, width: int) -> np.ndarray:
+    """Data records' bytes as their samples (int64): little-endian 16-bit (EDF) or 24-bit (BDF) two's complement."""
+    if width == 2:
+        return np.frombuffer(data, dtype="<i2").astype(np.int64)
+    b = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int64)
+    unsigned = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+    return (unsigned ^ 0x800000) - 0x800000
+
+
+class EdfBlocks(NamedTuple):
+    """:func:`edf_blocks`' answer: a one-frame Signal of the file's metadata (:func:`read_edf`'s, its samples aside),
+    the rows the file holds, its blocks of rows, and, once they are read, the source entry :func:`read_edf` gives it
+    (which says where a signal's samples pass its declared range)."""
+
+    like: Signal
+    rows: int
+    blocks: Iterator[np.ndarray]
+    source: Callable[[], dict[str, Any]]
+
+
+def edf_blocks(path: Path, values: int, *, keep_header_text: bool = False) -> EdfBlocks | None:
+    """An EDF or BDF file read a block of whole data records at a time (about ``values`` samples each), not whole
+    (:class:`EdfBlocks`). None where the file must be read whole (bytes past its last record, or a count of records
+    other than it holds, :func:`_check_cut_short`); a file cut short, or unreadable, is refused as :func:`read_edf`
+    refuses it."""
+    kind = _kind(path)
+    held = _check_cut_short(path, kind)
+    if held is not None:
+        return None
+    try:
+        opened = _OpenedEdf(path, kind, path)
+        text = header_text(path) if keep_header_text else None
+    except SancodecError:
+        raise
+    except _UNREADABLE as exc:
+        if _zero_duration(path):
+            raise SanFormatError(f"{path}: a data record duration of 0 s gives its signals no sampling rate (only "
+                                 "an EDF+ file of annotations alone may have one)") from None
+        raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+    if text is not None:
+        opened.head["source"] = {**opened.head["source"], "edf_header": text}
+    first = np.zeros((opened.frame, len(opened.signals)), dtype=np.int64)
+    like = opened.signal(first, [False] * len(opened.signals))
+    outside = [False] * len(opened.signals)
+
+    def blocks() -> Iterator[np.ndarray]:
+        try:
+            per_record = opened.rows_per_record * len(opened.signals)
+            for rows_here, out in opened.blocks(path, max(1, values // per_record)):
+                outside[:] = [a or b for a, b in zip(outside, out)]
+                yield rows_here
+        except SancodecError:
+            raise
+        except _UNREADABLE as exc:
+            raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+
+    def source() -> dict[str, Any]:
+        return opened.signal(first, outside).source or {}
+
+    return EdfBlocks(like, opened.records * opened.rows_per_record, blocks(), source)
 
 
 def _header_of(held: Path | bytes) -> bytes:

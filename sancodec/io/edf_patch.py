@@ -31,7 +31,8 @@ from typing import NamedTuple
 from sancodec.errors import SanFormatError
 
 __all__ = ["HEADER_BYTES", "RECORDS_FIELD", "SIGNALS_FIELD", "Patch", "annotation_place", "move_annotation_signal",
-           "number_field", "put_back", "range_patches", "raw_texts", "reserved_patch", "stand_in", "unknown_records"]
+           "number_field", "put_back", "range_patches", "raw_texts", "record_layout", "reserved_patch", "stand_in",
+           "unknown_records"]
 
 HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 256 more
 SIGNALS_FIELD = slice(252, 256)  # the fixed part's count of signals ...
@@ -97,6 +98,25 @@ def raw_texts(header: bytes) -> tuple[dict[str, str], list[dict[str, str]]] | No
         signals.append({name: _decoded(header[_offset(name, k, ns) : _offset(name, k, ns) + size])
                         for name, (size, _) in SIGNAL_FIELDS.items()})
     return main, signals
+
+
+def record_layout(header: bytes) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """From ``header`` (the file's first bytes): where its data records start, the samples a record holds, and each
+    data signal's first sample in a record and samples there, in the header's order (EDF+'s annotation signals left
+    out, as edfio leaves them out of its signals); None where a field does not parse."""
+    ns = _signal_count(header, 1)
+    start = number_field(header[184:192])
+    if ns is None or start is None or start < HEADER_BYTES * (ns + 1):
+        return None
+    size, before = _PLACES["samples"]
+    counts = [number_field(header[HEADER_BYTES + before * ns + size * k : HEADER_BYTES + before * ns + size * (k + 1)])
+              for k in range(ns)]
+    if any(c is None or c < 0 for c in counts):
+        return None
+    firsts = [sum(counts[:k]) for k in range(ns)]  # type: ignore[arg-type]
+    data = [(first, count) for first, count, label in zip(firsts, counts, _labels(header, ns))
+            if label not in _ANNOTATION_LABELS]
+    return start, sum(counts), data  # type: ignore[arg-type]
 
 
 def _labels(header: bytes, ns: int) -> list[bytes]:

@@ -1,0 +1,110 @@
+"""Memory of encoding a long many-channel EDF: ``sancodec encode`` (which streams an EDF a block of data records at a
+time, ``io.edf.edf_blocks``) against reading it whole and coding that (``sancodec.encode(sancodec.read_signal(f))``,
+the path every EDF took before), side by side in one run, for recordings of several lengths.
+
+    python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
+
+The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec.
+Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
+the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
+(``RssAnon`` of ``/proc/PID/status``, sampled every 10 ms: what the process itself holds), and its wall time. Both
+files must be the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import sancodec
+
+WHOLE = ("import sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
+         "sancodec.encode(sancodec.read_signal(sys.argv[1])))")
+
+
+def build(path: Path, hours: float, channels: int, fs: int) -> int:
+    """A seeded ``hours``-long recording of ``channels`` 16-bit random walks at ``fs`` Hz, as EDF at ``path``; its
+    samples per channel."""
+    n = int(hours * 3600 * fs)
+    rng = np.random.default_rng(0)
+    x = np.empty((n, channels), np.int16)
+    level = np.zeros(channels, np.int64)
+    for i in range(0, n, 1 << 20):
+        walk = np.cumsum(rng.integers(-20, 21, (min(1 << 20, n - i), channels)), axis=0) + level
+        level = walk[-1]
+        x[i : i + len(walk)] = (walk % 20000 - 10000).astype(np.int16)
+    signal = sancodec.Signal(x, float(fs), [f"EEG{k}" for k in range(channels)], ["uV"] * channels,
+                             adc_gain=[10.0] * channels, baseline=[0] * channels)
+    sancodec.write_signal(signal, path)
+    return n
+
+
+def peaks(command: list[str]) -> tuple[float, float, float]:
+    """Peak RSS (MB, ``/usr/bin/time -v``), peak anonymous memory (MB, sampled) and wall seconds of ``command``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    anon = 0
+    while proc.poll() is None:
+        for child in _children(proc.pid):
+            anon = max(anon, _rss_anon(child))
+        time.sleep(0.01)
+    seconds = time.perf_counter() - start
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(command)} failed:\n{err}")
+    rss = next(int(line.split(":")[1]) for line in err.splitlines() if "Maximum resident set size" in line)
+    return rss / 1024, anon / 1024, seconds
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _rss_anon(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hours", default="2,6")
+    parser.add_argument("--channels", type=int, default=20)
+    parser.add_argument("--fs", type=int, default=256)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/sancodec-edf"))
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    cli = str(Path(sys.executable).parent / "sancodec")
+    print(f"{args.channels}-channel EDF at {args.fs} Hz, lossless; peak RSS counts the file's pages edfio maps\n")
+    print("| recording | EDF | path | peak RSS | peak anonymous | wall |")
+    print("|---|---:|---|---:|---:|---:|")
+    for hours in (float(h) for h in args.hours.split(",")):
+        edf = args.workdir / f"psg{hours:g}h.edf"
+        build(edf, hours, args.channels, args.fs)
+        size = edf.stat().st_size / 1e6
+        streamed, whole = args.workdir / "streamed.san", args.workdir / "whole.san"
+        runs = {"sancodec encode (streamed)": [cli, "encode", str(edf), "-o", str(streamed), "-f", "-q"],
+                "read_signal + encode (whole)": [sys.executable, "-c", WHOLE, str(edf), str(whole)]}
+        for label, command in runs.items():
+            rss, anon, seconds = peaks(command)
+            print(f"| {hours:g} h | {size:.0f} MB | {label} | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
+        if streamed.read_bytes() != whole.read_bytes():
+            raise SystemExit("the streamed file differs from the whole one")
+        print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
+
+
+if __name__ == "__main__":
+    main()

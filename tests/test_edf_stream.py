@@ -1,0 +1,106 @@
+"""EDF and BDF read a block of data records at a time (``io.edf.edf_blocks``, what ``sancodec encode`` streams an
+EDF or BDF file through): the same Signal as reading it whole, and the same ``.san`` bytes, in bounded memory."""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+
+import edfio
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec.cli import app
+from sancodec.io.edf import edf_blocks, read_edf
+
+runner = CliRunner()
+
+
+def psg(path, records: int = 40) -> None:
+    """An EDF+ of three rates (256, 64 and 1 Hz), two annotations, and one signal with samples past its declared
+    digital range (an exporter's slip)."""
+    t = np.arange(256 * records)
+    eeg = edfio.EdfSignal(np.sin(t / 10) * 100 + np.cos(t / 3) * 20, 256, label="EEG Fpz-Cz",
+                          physical_dimension="uV", physical_range=(-200, 200))
+    resp = edfio.EdfSignal(np.sin(np.arange(64 * records) / 50) * 3, 64, label="Resp", physical_dimension="mV",
+                           physical_range=(-5, 5))
+    temp = edfio.EdfSignal(np.cos(np.arange(records) / 3) * 3 + 36, 1, label="Temp", physical_dimension="degC",
+                           physical_range=(30, 40))
+    edfio.Edf([eeg, resp, temp], starttime=datetime.time(22, 1, 0), data_record_duration=1,
+              recording=edfio.Recording(startdate=datetime.date(2024, 3, 2)),
+              annotations=[edfio.EdfAnnotation(0.5, None, "Lights off"),
+                           edfio.EdfAnnotation(13.25, 1.5, "Arousal")]).write(path)
+    raw = bytearray(path.read_bytes())
+    ns = int(raw[252:256])
+    labels = [bytes(raw[256 + 16 * k : 256 + 16 * (k + 1)]) for k in range(ns)]
+    assert labels[-1].startswith(b"EDF Annotations")
+    # the digital maximum of the respiration signal lowered below some of its samples: past its range
+    at = 256 + ns * (16 + 80 + 8 + 8 + 8 + 8) + 8 * 1
+    raw[at : at + 8] = b"10000   "  # (its samples reach about 19 700)
+    path.write_bytes(bytes(raw))
+
+
+def bdf(path) -> None:
+    x = np.random.default_rng(5).normal(0, 200, (4000, 2)).cumsum(axis=0)
+    edfio.Bdf([edfio.BdfSignal(x[:, k], 400, label=f"EMG{k}", physical_dimension="uV",
+                               physical_range=(-1e5, 1e5)) for k in range(2)]).write(path)
+
+
+@pytest.fixture()
+def files(tmp_path):
+    psg(tmp_path / "psg.edf")
+    bdf(tmp_path / "emg.bdf")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["psg.edf", "emg.bdf"])
+@pytest.mark.parametrize("values", [1, 700, 5000, 1 << 21])
+def test_the_blocks_make_the_signal_read_whole(files, name, values):
+    whole = read_edf(files / name)
+    streamed = edf_blocks(files / name, values)
+    assert streamed is not None
+    blocks = list(streamed.blocks)
+    assert len(blocks) > 1 or values == 1 << 21
+    samples = np.concatenate(blocks)
+    assert streamed.rows == whole.n_samples and np.array_equal(samples, whole.samples)
+    # the metadata read whole, the source once the blocks are read (a signal past its range said only then)
+    assert streamed.like.header_dict() | {"source": streamed.source()} == whole.header_dict()
+    said = [f.get("outside_range", False) for f in streamed.source()["signals"]]
+    assert said == ([False, True, False] if name == "psg.edf" else [False, False])
+
+
+@pytest.mark.parametrize("name", ["psg.edf", "emg.bdf"])
+@pytest.mark.parametrize("options", [[], ["--mode", "near-lossless", "--max-error", "3"], ["--keep-header-text"]])
+def test_encode_streams_an_edf_to_the_bytes_of_coding_it_whole(files, name, options):
+    path = files / name
+    res = runner.invoke(app, ["encode", str(path), "-o", str(files / "s.san"), "-q", "--frame-len", "4096", *options])
+    assert res.exit_code == 0, res.output
+    keep = "--keep-header-text" in options
+    signal = sancodec.read_signal(path, keep_header_text=keep)
+    mode = {"mode": "near-lossless", "max_error": 3} if "near-lossless" in options else {}
+    assert (files / "s.san").read_bytes() == sancodec.encode(signal, frame_len=4096, **mode)
+    with sancodec.open(files / "s.san") as f:
+        assert np.array_equal(f.read(), signal.samples) or mode
+
+
+def test_a_file_with_bytes_past_its_last_record_is_read_whole(files):
+    """Bytes past the last whole data record (a count to mend): not streamed, read whole as ever; the same file."""
+    path = files / "tail.edf"
+    shutil.copy(files / "psg.edf", path)
+    with open(path, "ab") as f:
+        f.write(b"\0" * 7)
+    assert edf_blocks(path, 5000) is None
+    res = runner.invoke(app, ["encode", str(path), "-o", str(files / "t.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (files / "t.san").read_bytes() == sancodec.encode(sancodec.read_signal(path))
+
+
+def test_a_file_cut_short_is_refused_as_before(files):
+    raw = (files / "psg.edf").read_bytes()
+    (files / "cut.edf").write_bytes(raw[:-600])
+    with pytest.raises(sancodec.SanFormatError, match="truncated"):
+        edf_blocks(files / "cut.edf", 5000)
+    res = runner.invoke(app, ["encode", str(files / "cut.edf")])
+    assert res.exit_code != 0 and "truncated" in res.output and not (files / "cut.san").exists()
