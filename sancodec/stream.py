@@ -1,9 +1,10 @@
 """File objects in the style of soundfile: ``sancodec.open(path, "w", ...)`` and ``sancodec.open(path)``.
 
 Memory is bounded by a window of frames (the writer's ``codec.pipeline.encode_window_frames``: about 2^21
-samples over the channels; the reader's ``window_frames``: about 2^20 rows), not by the record: the writer spools coded frames to a temp file beside the target and writes the
-container (header first, with the sample count and checksums only known at the end) when it
-is closed; the reader decodes the frames a request covers, a window at a time. Samples come
+samples over the channels; the reader's ``window_frames``: about 2^20 rows), not by the record: the writer spools
+coded frames to a temp file beside the target and writes the container (header first, with the sample count and
+checksums only known at the end) when it is closed; the reader decodes the frames a request covers, a window at
+a time. Samples come
 back in the narrowest integer type their WFDB format allows (int16 for formats 16 and 212), a
 decimal source's (a CSV's ``0.0617``, or a stream written with ``decimals=``) as its float values.
 Floats stream losslessly where each channel's decimals are declared: ``decimals=3`` (or one per
