@@ -12,7 +12,7 @@ from rich.console import Console
 
 from sancodec._warnings import caught_here
 from sancodec.cli.app import check_outputs, opened_input
-from sancodec.errors import SancodecError, SancodecWarning, SanConfigError
+from sancodec.errors import SancodecError, SancodecWarning, SanConfigError, SanFormatError
 
 console = Console(markup=False)  # (as codec_commands: file names are text)
 EDF_BLOCK_VALUES = 1 << 21  # an EDF or BDF file is read about this many samples at a time (whole data records)
@@ -130,9 +130,10 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
                         threads: int | None, fsync: bool, quiet: bool,
                         fs: float | None = None, verify: bool | None = None,
                         processes: bool = False) -> tuple[int, int, int, bytes] | None:
-    """Encode a format 16/212 WFDB record or a ``.npy`` array of integers (at ``fs``) longer than one lossy block
-    (``lossyfile.LOSSY_BLOCK``) in lossy mode, read a block at a time (``api.encode_lossy_blocks``); None when
-    it cannot be (``verify``: as ``api.verifies``; ``processes``: each block's channels on worker processes)."""
+    """Encode a format 16/212 WFDB record, an EDF or BDF file of one rate, or a ``.npy`` array of integers (at
+    ``fs``) longer than one lossy block (``lossyfile.LOSSY_BLOCK``) in lossy mode, read a block at a time
+    (``api.encode_lossy_blocks``); None when it cannot be (``verify``: as ``api.verifies``; ``processes``: each
+    block's channels on worker processes)."""
     import numpy as np
 
     from sancodec._atomic import write_bytes_atomic
@@ -150,6 +151,11 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         like, array = mapped
         n = len(array)
         read = lambda rows: (np.asarray(array[i : i + rows]) for i in range(0, n, rows))  # noqa: E731
+    elif source.suffix.lower() in (".edf", ".bdf"):  # one rate: its data records a block at a time
+        found = _edf_reads(source, fs, LOSSY_BLOCK)
+        if found is None:
+            return None
+        like, n, read = found
     else:
         base = find_wfdb_base(source)
         head = stream_header(base) if base is not None else None
@@ -206,6 +212,50 @@ def stream_raw(source: Path, out: Path, like, picked: list[int] | None, layout, 
                               f"{layout.row_bytes}; those bytes were left out", SancodecWarning, stacklevel=2)
     n, c = reader.rows_read, kept.n_channels
     return n, c, n * c, out.stat().st_size
+
+
+def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, read) | None
+    """An EDF or BDF file of one rate and more than ``least`` rows for ``encode_lossy_blocks``: its metadata as
+    reading it whole gives it (a first pass over its records says where a signal passes its declared range), its
+    rows, and a reader of its rows a block at a time from the first, each time it is called; None where it is not
+    read so (a shorter file, several rates, or a file ``io.edf.edf_blocks`` does not stream)."""
+    from dataclasses import replace
+
+    from sancodec.io import check_own_rate
+    from sancodec.io.edf import edf_blocks
+
+    first = edf_blocks(source, EDF_BLOCK_VALUES)
+    if first is None or first.like.frame_size != 1 or first.rows <= least:
+        return None
+    check_own_rate(source, f"an {source.suffix[1:].upper()} file", first.like.fs, fs)
+    for _ in first.blocks:  # (the samples past a signal's declared range, which the header says)
+        pass
+    like = replace(first.like, samples=first.like.samples[:1], source=first.source())
+
+    def read(rows: int):
+        again = edf_blocks(source, rows * like.n_channels)
+        if again is None:  # (the file changed since)
+            raise SanFormatError(f"{source}: changed while it was read")
+        return _rows_of(again.blocks, rows)
+
+    return like, first.rows, read
+
+
+def _rows_of(blocks, rows: int):  # -> Iterator[np.ndarray]
+    """``blocks`` of rows cut again into blocks of exactly ``rows`` rows (the last what is left), as
+    ``encode_lossy_blocks`` reads them."""
+    import numpy as np
+
+    held, count = [], 0
+    for block in blocks:
+        held.append(block)
+        count += len(block)
+        while count >= rows:
+            joined = np.concatenate(held) if len(held) > 1 else held[0]
+            yield joined[:rows]
+            held, count = ([joined[rows:]] if len(joined) > rows else []), len(joined) - rows
+    if count:
+        yield np.concatenate(held) if len(held) > 1 else held[0]
 
 
 def stream_decode(source: Path | str, target: Path, spec, limits, threads: int | None, force: bool,

@@ -104,3 +104,30 @@ def test_a_file_cut_short_is_refused_as_before(files):
         edf_blocks(files / "cut.edf", 5000)
     res = runner.invoke(app, ["encode", str(files / "cut.edf")])
     assert res.exit_code != 0 and "truncated" in res.output and not (files / "cut.san").exists()
+
+
+@pytest.mark.parametrize("effort", ["default", "balanced"])
+def test_a_long_edf_of_one_rate_is_coded_lossy_a_block_at_a_time(files, monkeypatch, effort):
+    """``sancodec encode --mode lossy`` of an EDF longer than a lossy block (made short here) and of one rate reads
+    it a block of records at a time (``api.encode_lossy_blocks``): the file coding it in memory makes; the
+    multi-rate one is read whole, as before, and makes its file too."""
+    from sancodec.codec import api, lossyfile
+
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 12)
+    blockwise = api.encode_lossy_blocks
+    made: list[bool] = []
+    monkeypatch.setattr(api, "encode_lossy_blocks", lambda *a, **k: made.append(True) or blockwise(*a, **k))
+    t = np.arange(256 * 60)
+    sig = [edfio.EdfSignal(np.sin(t / (7 + k)) * 100 + np.cos(t / 3) * 20 * k, 256, label=f"EEG{k}",
+                           physical_dimension="uV", physical_range=(-200, 200)) for k in range(2)]
+    edfio.Edf(sig, data_record_duration=1, annotations=[edfio.EdfAnnotation(2.0, None, "start")]).write(
+        files / "one.edf")
+    for name in ("one.edf", "psg.edf"):
+        res = runner.invoke(app, ["encode", str(files / name), "-o", str(files / "l.san"), "-f", "-q", "--mode",
+                                  "lossy", "--prdn", "4", "--effort", effort, "--frame-len", "2048"])
+        assert res.exit_code == 0, res.output
+        whole = sancodec.encode(sancodec.read_signal(files / name), mode="lossy", prdn=4, effort=effort,
+                                frame_len=2048)
+        assert (files / "l.san").read_bytes() == whole
+        assert made == ([True] if name == "one.edf" else [])  # (the multi-rate file: read whole)
+        made.clear()
