@@ -1,6 +1,7 @@
 """Memory of encoding a long many-channel EDF: ``sancodec encode`` (which streams an EDF a block of data records at a
 time, ``io.edf.edf_blocks``) against reading it whole and coding that (``sancodec.encode(sancodec.read_signal(f))``,
-the path every EDF took before), side by side in one run, for recordings of several lengths.
+the path every EDF took before), side by side in one run, for recordings of several lengths; and the decode back to
+EDF, which still holds the record whole (edfio writes the file).
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
 
@@ -104,6 +105,10 @@ def main() -> None:
         if streamed.read_bytes() != whole.read_bytes():
             raise SystemExit("the streamed file differs from the whole one")
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
+        back = args.workdir / "back.edf"  # and back: the decode to EDF, which holds the record whole (edfio)
+        rss, anon, seconds = peaks([cli, "decode", str(streamed), "-o", str(back), "-f", "-q"])
+        same = "the same bytes as the EDF" if back.read_bytes() == edf.read_bytes() else "NOT the same bytes"
+        print(f"| {hours:g} h | | sancodec decode to EDF ({same}) | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
 
 
 if __name__ == "__main__":
