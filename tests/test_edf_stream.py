@@ -131,3 +131,20 @@ def test_a_long_edf_of_one_rate_is_coded_lossy_a_block_at_a_time(files, monkeypa
         assert (files / "l.san").read_bytes() == whole
         assert made == ([True] if name == "one.edf" else [])  # (the multi-rate file: read whole)
         made.clear()
+
+
+def test_the_written_file_is_checked_a_block_at_a_time(files):
+    """write_edf reads the file it wrote back a block of records at a time (``_reads_back``), not whole: a sample
+    changed anywhere, or rows missing, fail the check."""
+    from sancodec.io.edf import _reads_back
+
+    path = files / "psg.edf"
+    samples = read_edf(path).samples
+    assert _reads_back(path, samples)
+    changed = samples.copy()
+    changed[-3, 1] += 1
+    assert not _reads_back(path, changed)
+    assert not _reads_back(path, samples[:-256])
+    tail = files / "tail.edf"  # (one edf_blocks does not stream: read whole)
+    tail.write_bytes(path.read_bytes() + b"\0" * 5)
+    assert _reads_back(tail, samples) and not _reads_back(tail, changed)
