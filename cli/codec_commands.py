@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from sancodec.cli.app import (
 )
 from sancodec.cli.streaming import (
     busy,
+    decoded_on_disk,
     read_stdin,
     source_of,
     stream_decode,
@@ -425,9 +428,7 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
     """``decode`` of one .san file."""
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
-    from sancodec.io import default_format, output_files, write_signal
-    from sancodec.io.arrays import physical_signal
-    from sancodec.io.edf import SKIP_NOTE, edf_padding
+    from sancodec.io import default_format
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
     from sancodec.stream import is_url
@@ -475,14 +476,32 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header)
             return
-    try:
-        if is_url(input):  # only the frames the range needs are fetched
-            with opened_input(input) as remote:
-                decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)
-        else:
-            decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads)
-    except SanFormatError as exc:
-        raise SanFormatError(named(str(exc), input)) from None
+    on_disk = fmt in ("edf", "bdf") and (start, end, channels) == (None, None, None) and not (physical or to_stdout
+                                                                                              or from_stdin)
+    with contextlib.ExitStack() as stack:
+        try:
+            decoded = None
+            if on_disk and isinstance(input, Path) and target.parent.is_dir():  # (EDF and BDF are written whole)
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix=".sancodec-", dir=target.parent))
+                decoded = decoded_on_disk(input, spec, limits, threads, Path(folder))
+            if decoded is None and is_url(input):  # only the frames the range needs are fetched
+                with opened_input(input) as remote:
+                    decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)
+            elif decoded is None:
+                decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads)
+        except SanFormatError as exc:
+            raise SanFormatError(named(str(exc), input)) from None
+        _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet)
+
+
+def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, channels: str | None, physical: bool,
+                   to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool) -> None:
+    """``decode``'s output of ``decoded`` (an ``api.DecodedFile``): its channels picked, physical where asked,
+    written in ``fmt``, and said."""
+    from sancodec.io import output_files, write_signal
+    from sancodec.io.arrays import physical_signal
+    from sancodec.io.edf import SKIP_NOTE, edf_padding
+
     signal, quantum = decoded.signal, decoded.header.get("quantum")
     wanted = list(range(signal.n_channels))
     m = signal.frame_size

@@ -280,6 +280,29 @@ def stream_decode(source: Path | str, target: Path, spec, limits, threads: int |
         return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
 
 
+def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Path):  # -> api.DecodedFile | None
+    """The whole ``.san`` at ``source``, decoded a window at a time into an array mapped from a file in ``folder``,
+    as ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF and BDF writers,
+    which hold the record whole, so that its samples sit on disk rather than in memory. None for a file whose
+    values are not integers (floats on a grid, decimals), which the caller decodes in memory."""
+    import numpy as np
+
+    from sancodec.codec.api import DecodedFile
+    from sancodec.signal import Signal
+    from sancodec.stream import SanFile
+
+    with SanFile(source, model=spec, limits=limits, threads=threads) as f:
+        if f.quantum is not None or f.dtype.kind not in "iu":
+            return None
+        n, c = f.shape
+        samples = np.lib.format.open_memmap(folder / "samples.npy", mode="w+", dtype=f.dtype, shape=(n, c))
+        row = 0
+        for block in f.blocks(1 << 16):
+            samples[row : row + len(block)] = block
+            row += len(block)
+        return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, 0, f._reader.frames_read)
+
+
 def _has_source(head: dict) -> bool:
     """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums, its record
     line's counter and its initial values, which the streamed writer keeps (``wfdb_stream.write_blocks``); anything

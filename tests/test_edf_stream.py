@@ -148,3 +148,43 @@ def test_the_written_file_is_checked_a_block_at_a_time(files):
     tail = files / "tail.edf"  # (one edf_blocks does not stream: read whole)
     tail.write_bytes(path.read_bytes() + b"\0" * 5)
     assert _reads_back(tail, samples) and not _reads_back(tail, changed)
+
+
+@pytest.mark.parametrize("name", ["psg.edf", "emg.bdf"])
+@pytest.mark.parametrize("mode", [[], ["--mode", "lossy", "--prdn", "20"]])
+def test_decode_to_edf_goes_through_a_file_mapped_array_and_writes_the_same_bytes(files, name, mode, monkeypatch):
+    """``decode`` to EDF or BDF decodes the record a window at a time into an array mapped from a temporary file
+    beside the output (``decoded_on_disk``), which the writer then takes: the same file as decoding in memory (a
+    lossy decode clipped to the source's ranges alike), and no temporary file left behind."""
+    from sancodec.cli import codec_commands
+    from sancodec.io import write_signal
+
+    mapped = codec_commands.decoded_on_disk
+    used: list[bool] = []
+    monkeypatch.setattr(codec_commands, "decoded_on_disk", lambda *a: used.append(True) or mapped(*a))
+
+    path = files / name
+    san = files / "d.san"
+    assert runner.invoke(app, ["encode", str(path), "-o", str(san), "-q", "-f", *mode]).exit_code == 0
+    out = files / "out"
+    out.mkdir()
+    res = runner.invoke(app, ["decode", str(san), "-o", str(out / f"back{path.suffix}"), "--json"])
+    assert res.exit_code == 0, res.output
+    write_signal(sancodec.decode(san.read_bytes()), files / f"memory{path.suffix}")
+    assert (out / f"back{path.suffix}").read_bytes() == (files / f"memory{path.suffix}").read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == [f"back{path.suffix}"]  # (the mapped array's folder gone)
+    assert used == [True]
+    if not mode:
+        assert (out / f"back{path.suffix}").read_bytes() == path.read_bytes()
+
+
+def test_decode_on_disk_leaves_floats_to_the_decoder_in_memory(tmp_path):
+    """A file of floats on a grid has no integers to map: decoded in memory, as before."""
+    from sancodec.cli.streaming import decoded_on_disk
+
+    x = np.round(np.sin(np.arange(4000) / 20)[:, None] * 3, 3)
+    data = sancodec.encode(sancodec.Signal(x, 100.0, ["a"], ["mV"]), mode="lossy", prdn=5)
+    (tmp_path / "f.san").write_bytes(data)
+    assert decoded_on_disk(tmp_path / "f.san", None, sancodec.DecodeLimits(), None, tmp_path) is None
+    res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "-o", str(tmp_path / "f.edf"), "-q"])
+    assert res.exit_code == 0, res.output
