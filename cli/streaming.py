@@ -223,6 +223,7 @@ def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, r
 
     from sancodec.io import check_own_rate
     from sancodec.io.edf import edf_blocks
+    from sancodec.stream import reblocked
 
     first = edf_blocks(source, EDF_BLOCK_VALUES)
     if first is None or first.like.frame_size != 1 or first.rows <= least:
@@ -236,26 +237,9 @@ def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, r
         again = edf_blocks(source, rows * like.n_channels)
         if again is None:  # (the file changed since)
             raise SanFormatError(f"{source}: changed while it was read")
-        return _rows_of(again.blocks, rows)
+        return reblocked(again.blocks, rows)
 
     return like, first.rows, read
-
-
-def _rows_of(blocks, rows: int):  # -> Iterator[np.ndarray]
-    """``blocks`` of rows cut again into blocks of exactly ``rows`` rows (the last what is left), as
-    ``encode_lossy_blocks`` reads them."""
-    import numpy as np
-
-    held, count = [], 0
-    for block in blocks:
-        held.append(block)
-        count += len(block)
-        while count >= rows:
-            joined = np.concatenate(held) if len(held) > 1 else held[0]
-            yield joined[:rows]
-            held, count = ([joined[rows:]] if len(joined) > rows else []), len(joined) - rows
-    if count:
-        yield np.concatenate(held) if len(held) > 1 else held[0]
 
 
 def stream_decode(source: Path | str, target: Path, spec, limits, threads: int | None, force: bool,

@@ -25,7 +25,7 @@ import builtins
 import io
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -347,6 +347,22 @@ def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: 
     return f
 
 
+def reblocked(blocks: Iterable[np.ndarray], n: int) -> Iterator[np.ndarray]:
+    """The rows of ``blocks`` (arrays of rows, one after another) again, ``n`` rows a block (the last what is left):
+    each row once, a block joined only where it spans several."""
+    pending: list[np.ndarray] = []
+    held = 0
+    for block in blocks:
+        pending.append(block)
+        held += len(block)
+        while held >= n:
+            joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
+            yield joined[:n]
+            pending, held = ([joined[n:]] if len(joined) > n else []), len(joined) - n
+    if held:
+        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+
+
 class SanFile:
     """Random and sequential access to a ``.san`` file's samples, a window of frames at a time: a local path, a URL
     (through fsspec: ``s3://``, ``https://``...; :attr:`path` is then the URL itself), a binary file object or a
@@ -461,10 +477,12 @@ class SanFile:
         if not is_whole(n) or n < 1:
             raise SanConfigError(f"block size must be a whole number >= 1, got {n!r}")
         lo, hi = self._range(start, end)
+        return reblocked(self._windows(lo, hi), n)
+
+    def _windows(self, lo: int, hi: int) -> Iterator[np.ndarray]:
+        """Rows [lo, hi) a window of frames at a time, the lossless checksums checked at the end of a whole pass."""
         whole = lo == 0 and hi == self.n_samples
         crcs = [0] * self._layout.n_channels
-        pending: list[np.ndarray] = []
-        held = 0
         for row, got in frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads):
             rows = got.samples  # the window's frames, joined once
             a, b = max(lo, row), min(hi, row + len(rows))
@@ -472,16 +490,9 @@ class SanFile:
             if whole:  # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
                 integers = self._scale is not None or self._layout.quantum is not None
                 crcs = sample_checksums(rows[a - row : b - row] if integers else values, crcs)
-            pending.append(values)
-            held += len(values)
-            while held >= n:
-                joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
-                yield joined[:n]
-                pending, held = ([joined[n:]] if len(joined) > n else []), len(joined) - n
+            yield values
         if whole:
             self._check_crcs(crcs)
-        if held:
-            yield np.concatenate(pending) if len(pending) > 1 else pending[0]
 
     def check(self, block: int = 1 << 16) -> None:
         """Decode the whole file ``block`` rows at a time, keeping nothing: every frame's checksum, each lossless
