@@ -58,8 +58,8 @@ def window_frames(frame_len: int) -> int:
 
 
 #: Samples over all its channels that an encoder holds and codes at once: 2^20 rows of a two-channel record, fewer
-#: rows of a record of more channels (a 20-channel EDF streamed with windows of 2^20 rows peaked at 980 MB of RSS,
-#: with these at 498 MB, in a throwaway run; ``benchmarks/bench_edf_memory.py`` measures the streamed encode)
+#: rows of a record of more channels, whose window of 2^20 rows held ten times as many samples
+#: (``benchmarks/bench_edf_memory.py`` measures a 20-channel EDF's streamed encode)
 ENCODE_WINDOW_VALUES = 1 << 21
 
 
