@@ -105,6 +105,27 @@ def _pick_channels(signal, channels: str | None):
     return signal.select_channels(_channel_indices(signal, channels)) if channels is not None else signal
 
 
+def _raw_signal(path: Path, raw: str, fs: float | None):  # -> Signal
+    """The headerless samples at ``path`` (``--raw``'s layout) whole, as ``encode --raw`` codes them."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from sancodec.io.raw import RawReader, raw_layout
+
+    layout = raw_layout(raw)
+    if fs is None:
+        raise SanConfigError("--raw samples do not say their sampling frequency: give it with --fs")
+    like = layout.like(fs, path.stem, path.suffix)
+    if path.is_dir() or not path.exists():
+        raise SanFormatError(f"{path}: no such file")
+    with path.open("rb") as f:
+        blocks = list(RawReader(f, layout))
+    if not blocks:
+        raise SanFormatError(f"{path}: holds no whole row of {layout.row_bytes} bytes")
+    return replace(like, samples=np.concatenate(blocks))
+
+
 def _raw_suffix(source: object) -> str:
     """The suffix raw output is named with: the one its raw source had (``io.raw``), else .bin."""
     raw = source.get("raw") if isinstance(source, dict) else None
@@ -830,6 +851,8 @@ def report(
                                          "lines, this file's point."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite an existing --plot or "
                                "--rd-curve file."),
+    raw: str | None = typer.Option(None, "--raw", metavar="TYPE[:CHANNELS]", help="The recording is headerless "
+                                   "interleaved samples, as encode --raw reads them (with --fs, or the .san's rate)."),
 ) -> None:
     """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""
     options = {name: value for name, value in locals().items() if name not in ("input", "san")}
@@ -840,7 +863,7 @@ def report(
 
 def _report(input: Path, label: str, san: Path | str | None, mode: str, max_error: float | None,
             prdn: float | None, snr: float | None, bps: float | None, effort: str, fs: float | None, json_out: bool,
-            plot: Path | None, rd_curve: Path | None, force: bool) -> None:
+            plot: Path | None, rd_curve: Path | None, force: bool, raw: str | None) -> None:
     """``report`` of the local recording ``input`` (``label``: as the command named it, a URL perhaps)."""
     from sancodec.baselines import baseline_sizes, missing_packages
     from sancodec.codec import encode as encode_signal
@@ -856,9 +879,9 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
             check_output(picture, force, input_files(input) + ([san] if san else []))
             figure_format(picture)  # (before any work)
     given = _read_san(san) if san else None
-    if fs is None and given is not None and input.suffix.lower() in (".npy", *TABLE_SUFFIXES):
+    if fs is None and given is not None and (raw is not None or input.suffix.lower() in (".npy", *TABLE_SUFFIXES)):
         fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
-    signal = read_signal(input, fs=fs)
+    signal = read_signal(input, fs=fs) if raw is None else _raw_signal(input, raw, fs)
     if given is not None:
         data = given
     else:

@@ -179,3 +179,24 @@ def test_a_lossy_raw_file_decodes_to_its_layout_clipped_and_other_sources_are_no
     res = runner.invoke(app, ["decode", str(tmp_path / "r.san"), "-o", str(tmp_path / "r.bin")])
     assert res.exit_code != 0 and "raw output writes samples back as a raw source" in res.output
     assert not (tmp_path / "r.bin").exists()
+
+
+def test_report_reads_raw_samples_beside_their_san(tmp_path, mitdb_100):
+    """``report --raw``: the raw file as ``encode --raw`` read it, compared with its .san (the rate taken from it) or
+    coded now (with --fs)."""
+    x = sancodec.read_signal(mitdb_100).samples[:30_000].astype(np.int16)
+    (tmp_path / "r.bin").write_bytes(raw_bytes(x, "int16"))
+    assert runner.invoke(app, ["encode", str(tmp_path / "r.bin"), "--raw", "int16:2", "--fs", "360", "--mode",
+                               "lossy", "--prdn", "2", "-q"]).exit_code == 0
+    res = runner.invoke(app, ["report", str(tmp_path / "r.bin"), str(tmp_path / "r.bin.san"), "--raw", "int16:2",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    back = sancodec.decode((tmp_path / "r.bin.san").read_bytes()).samples
+    assert report["n_samples"] == 30_000 and report["original_bytes"] == 120_000
+    assert report["prdn"] == pytest.approx(max(prdn(x[:, c].astype(float), back[:, c].astype(float)) for c in (0, 1)),
+                                           abs=0.02)
+    res = runner.invoke(app, ["report", str(tmp_path / "r.bin"), "--raw", "int16:2", "--fs", "360", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["prdn"] == 0.0  # lossless, coded now
+    res = runner.invoke(app, ["report", str(tmp_path / "r.bin"), "--raw", "int16:2"])
+    assert res.exit_code != 0 and "--fs" in res.output
