@@ -6,7 +6,6 @@ import contextlib
 import json
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sancodec._atomic import temp_folder
 from sancodec.cli.app import (
     app,
     boundary,
@@ -503,8 +503,8 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
         try:
             decoded = None
             if on_disk and isinstance(input, Path) and target.parent.is_dir():  # (EDF and BDF are written whole)
-                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix=".sancodec-", dir=target.parent))
-                decoded = decoded_on_disk(input, spec, limits, threads, Path(folder))
+                folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
+                decoded = decoded_on_disk(input, spec, limits, threads, folder)
             if decoded is None and is_url(input):  # only the frames the range needs are fetched
                 with opened_input(input) as remote:
                     decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)

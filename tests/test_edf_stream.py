@@ -188,3 +188,21 @@ def test_decode_on_disk_leaves_floats_to_the_decoder_in_memory(tmp_path):
     assert decoded_on_disk(tmp_path / "f.san", None, sancodec.DecodeLimits(), None, tmp_path) is None
     res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "-o", str(tmp_path / "f.edf"), "-q"])
     assert res.exit_code == 0, res.output
+
+
+def test_a_full_disk_while_decoding_to_edf_is_said_of_the_output_and_leaves_nothing(files, monkeypatch):
+    import errno
+    import os
+
+    san = files / "d.san"
+    assert runner.invoke(app, ["encode", str(files / "psg.edf"), "-o", str(san), "-q"]).exit_code == 0
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(np.lib.format, "open_memmap", full)
+    out = files / "out"
+    out.mkdir()
+    res = runner.invoke(app, ["decode", str(san), "-o", str(out / "b.edf")])
+    assert res.exit_code == 1 and res.output.startswith(f"error: {out / 'b.edf'}: No space left"), res.output
+    assert list(out.iterdir()) == []
