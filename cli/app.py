@@ -11,7 +11,6 @@ import contextlib
 import functools
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -103,8 +102,8 @@ def source_arguments(texts: Sequence[str]) -> list[Path | str]:
 
 
 def opened_input(input: Path | str) -> BinaryIO:
-    """A file argument opened for reading: a URL through fsspec (``stream.opened_url``), else the local file."""
-    from sancodec.stream import is_url, opened_url
+    """A file argument opened for reading: a URL through fsspec (``io.remote.opened_url``), else the local file."""
+    from sancodec.io.remote import is_url, opened_url
 
     return opened_url(input) if isinstance(input, str) and is_url(input) else open(input, "rb")
 
@@ -112,14 +111,14 @@ def opened_input(input: Path | str) -> BinaryIO:
 @contextlib.contextmanager
 def fetched_input(source: Path | str) -> Iterator[Path]:
     """A recording argument as a local path: a URL's recording fetched through fsspec into a temporary folder for the
-    block's while (``io.remote``: a WFDB record's files with it), else the path itself."""
-    from sancodec.io.remote import fetched_recording, is_url
+    block's while (``io.remote.fetched``: a WFDB record's files with it), else the path itself."""
+    from sancodec.io.remote import fetched, is_url
 
     if not (isinstance(source, str) and is_url(source)):
         yield Path(source)
         return
-    with tempfile.TemporaryDirectory(prefix="sancodec-fetched-") as folder:
-        yield fetched_recording(source, Path(folder))
+    with fetched(source) as local:
+        yield local
 
 
 def refuse_stdin_among(inputs: Sequence[Path | str]) -> None:

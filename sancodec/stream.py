@@ -66,7 +66,7 @@ from sancodec.io.decimals import (
     with_decimals,
 )
 from sancodec.io.edf import clip_to_source_ranges
-from sancodec.io.remote import is_url
+from sancodec.io.remote import is_url, opened_url
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.rowkey import rows_for
 from sancodec.san.spec import SanSpec
@@ -313,23 +313,6 @@ class SanWriter:
             self.close()
         else:
             self.abort()
-
-
-def opened_url(url: str) -> BinaryIO:
-    """``url`` opened for reading through fsspec (its filesystem's package installed: s3fs for ``s3://``); a
-    :class:`SanConfigError` where fsspec or that package is missing or the scheme unknown, a
-    :class:`SanFormatError` where the file cannot be read."""
-    try:
-        import fsspec
-    except ImportError:
-        raise SanConfigError(f"{url}: reading a URL needs fsspec (pip install fsspec, and s3fs for s3://, gcsfs for "
-                             "gs://...)") from None
-    try:
-        return fsspec.open(url, "rb").open()
-    except (ImportError, ValueError) as exc:  # a scheme without its package, or unknown
-        raise SanConfigError(f"{url}: {exc}") from None
-    except OSError as exc:
-        raise SanFormatError(f"{url}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _is_stream(source: object) -> bool:

@@ -20,7 +20,7 @@ import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import read_csv, read_npy, write_csv, write_npy
-from sancodec.io.remote import fetched_recording, is_url
+from sancodec.io.remote import fetched, is_url
 from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.io.wfdb import output_files as wfdb_output_files
 from sancodec.signal import Signal
@@ -42,10 +42,7 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
     (``s3://bucket/night.edf``, ``https://host/db/100``): the recording's files are fetched through fsspec first
     (``io.remote``)."""
     if is_url(path):
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="sancodec-fetched-") as folder:
-            local = fetched_recording(str(path), Path(folder))
+        with fetched(str(path)) as local:
             return read_signal(local, fs, keep_header_text=keep_header_text)
     p = Path(path)
     if p.is_dir():

@@ -8,16 +8,19 @@ lost by fetching first; ``sancodec.open`` reads a ``.san`` at a URL in place, a 
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import ANNOTATION_EXTENSIONS
 from sancodec.io.wfdb_names import RECORD_NAME
 
-__all__ = ["fetched_recording", "is_url", "url_name"]
+__all__ = ["fetched", "fetched_recording", "is_url", "opened_url", "url_name"]
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # a scheme of two letters or more: "C://x" stays a path
 MAX_FILES = 10_000  # a multi-segment record's files fetched at most (its segments' headers name the rest)
@@ -32,6 +35,25 @@ def is_url(path: object) -> bool:
 def url_name(url: str) -> str:
     """A URL's last part, its query left out: what the local copy, and an encode's output, are named after."""
     return url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "url"
+
+
+def opened_url(url: str) -> BinaryIO:
+    """``url`` opened for reading through fsspec (its filesystem's package installed: s3fs for ``s3://``); a
+    :class:`SanConfigError` where fsspec or that package is missing or the scheme unknown, a
+    :class:`SanFormatError` where the file cannot be read."""
+    fs, path = _filesystem(url)
+    try:
+        return fs.open(path, "rb")
+    except OSError as exc:
+        raise SanFormatError(f"{url}: cannot be read ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def fetched(url: str) -> Iterator[Path]:
+    """The recording at ``url`` fetched into a temporary folder (:func:`fetched_recording`) for the block's while:
+    the local path that names it."""
+    with tempfile.TemporaryDirectory(prefix="sancodec-fetched-") as folder:
+        yield fetched_recording(url, Path(folder))
 
 
 def fetched_recording(url: str, folder: Path) -> Path:
