@@ -39,6 +39,7 @@ from sancodec.io.edf_patch import (
     unknown_records,
 )
 from sancodec.io.edf_text import header_text, restore_header_text
+from sancodec.io.raw import int24_values
 from sancodec.io.segment_map import checked_segments
 from sancodec.io.wfdb_multi import is_multisegment, placed
 from sancodec.io.wfdb_names import CONTROL, MAX_AUX, spelled_micro
@@ -285,9 +286,7 @@ def _samples(data: bytes, width: int) -> np.ndarray:
     """Data records' bytes as their samples (int64): little-endian 16-bit (EDF) or 24-bit (BDF) two's complement."""
     if width == 2:
         return np.frombuffer(data, dtype="<i2").astype(np.int64)
-    b = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int64)
-    unsigned = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-    return (unsigned ^ 0x800000) - 0x800000
+    return int24_values(data)
 
 
 class EdfBlocks(NamedTuple):

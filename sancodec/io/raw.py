@@ -18,7 +18,8 @@ from sancodec.errors import SanConfigError
 from sancodec.io.arrays import npy_source
 from sancodec.signal import Signal
 
-__all__ = ["RAW_SUFFIXES", "RAW_TYPES", "RawLayout", "RawReader", "raw_bytes", "raw_layout", "raw_of", "write_raw"]
+__all__ = ["RAW_SUFFIXES", "RAW_TYPES", "RawLayout", "RawReader", "int24_values", "raw_bytes", "raw_layout", "raw_of",
+           "write_raw"]
 
 #: The sample types a raw stream may hold: their size in bytes and the numpy kind their values are read into.
 RAW_TYPES = {"int8": (1, "i1"), "uint8": (1, "u1"), "int16": (2, "i2"), "uint16": (2, "u2"), "int24": (3, "i4"),
@@ -115,11 +116,17 @@ class RawReader:
         if layout.type != "int24":
             values = np.frombuffer(data, dtype=np.dtype(order + RAW_TYPES[layout.type][1]))
             return values.astype(layout.dtype).reshape(-1, layout.channels)
-        b = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        if layout.big_endian:
-            b = b[:, ::-1]
-        unsigned = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        return ((unsigned ^ 0x800000) - 0x800000).reshape(-1, layout.channels)  # the sign bit extended
+        return int24_values(data, layout.big_endian).astype(np.int32).reshape(-1, layout.channels)
+
+
+def int24_values(data: bytes, big_endian: bool = False) -> np.ndarray:
+    """Bytes of 24-bit two's complement integers (little-endian unless ``big_endian``: BDF's samples, a 24-bit ADC's)
+    as int64, the sign bit extended."""
+    b = np.frombuffer(data, dtype=np.uint8).reshape(-1, 3).astype(np.int64)
+    if big_endian:
+        b = b[:, ::-1]
+    unsigned = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
+    return (unsigned ^ 0x800000) - 0x800000
 
 
 def raw_of(signal: Signal) -> tuple[RawLayout, str] | None:
