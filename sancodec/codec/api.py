@@ -442,13 +442,19 @@ def _verify(data: bytes, target: LossyTarget, spans: Sequence[tuple[int, int]],
     there, ``means``: each channel's over the record), so that memory stays bounded by the block: a file the
     decoder refuses, or a channel off its target, is never reported as written. ``prdns``: each channel's PRDN so
     measured already (a file with gaps, :func:`_with_gaps_measured`), not decoded again."""
-    got_all = list(prdns) if prdns is not None else decoded_prdns(data, spans, rows, steps, means, say)
+    refuse_missed(list(prdns) if prdns is not None else decoded_prdns(data, spans, rows, steps, means, say), target)
+
+
+def refuse_missed(prdns: Sequence[float], target: LossyTarget, where: str = "") -> None:
+    """A :class:`SanConfigError` naming the first channel whose decoded PRDN (``prdns``) passes ``target``'s bound
+    (``where``: the rows it was measured on, said after it); nothing for a byte budget."""
     bound = target.max_prdn
-    if bound is not None:
-        for ch, got in enumerate(got_all):
-            if not got <= bound * (1 + 1e-9):
-                raise SanConfigError(f"channel {ch} would decode at PRDN {got:.3g} % > {bound:.3g} %; "
-                                     "nothing was written")
+    if bound is None:
+        return
+    for ch, got in enumerate(prdns):
+        if not got <= bound * (1 + 1e-9):
+            raise SanConfigError(f"channel {ch} would decode at PRDN {got:.3g} % > {bound:.3g} %{where}; nothing was "
+                                 "written")
 
 
 def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray], steps: Sequence[int],

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sancodec.codec.api import DEFAULT_LOSSY_FRAME, decoded_prdns, lossy_header, verifies
+from sancodec.codec.api import DEFAULT_LOSSY_FRAME, decoded_prdns, lossy_header, refuse_missed, verifies
 from sancodec.codec.container import write_container
 from sancodec.codec.encoder import DEFAULT_STEP, NOTHING_WRITTEN, header_frame_len
 from sancodec.codec.frames import FramePlan, quantized_kernels
@@ -42,10 +42,10 @@ from sancodec.codec.gaps import (
 )
 from sancodec.codec.lossy import LossyTarget, check_effort
 from sancodec.codec.lossyfile import BlockStats, code_block, record_prdn, record_spread
-from sancodec.codec.prepare import check_options, resolve_model
+from sancodec.codec.prepare import check_options, on_grid, resolve_model
 from sancodec.errors import SanConfigError
 from sancodec.san.spec import SanSpec
-from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
+from sancodec.signal import Signal, beyond_exact_range
 
 __all__ = ["LossyStreamEncoder"]
 
@@ -159,7 +159,7 @@ class LossyStreamEncoder:
             own, filled = rows, fill_rows(rows, values)
         else:  # floats: on each channel's grid, their PRDN measured against the values themselves (so scaled)
             own = filled = rows / np.asarray(self.quantum)
-        digital = filled if self.quantum is None else self._on_grid(filled)
+        digital = filled if self.quantum is None else self._on_grid(rows)
         coded_stats, valid_stats = block_gap_stats([own[:, ch] for ch in range(c)],
                                                    [filled[:, ch] for ch in range(c)], values)
         gaps = rows_gaps(rows, values)
@@ -178,8 +178,8 @@ class LossyStreamEncoder:
         if self.verify or any(gapped):
             measured = self._decoded(parts.payloads, parts.minor, rows, valid_stats, gaps, achieved)
             achieved = [got if has else mine for got, mine, has in zip(measured, achieved, gapped)]
-            if self.verify:
-                self._check(measured, len(rows))
+            if self.verify:  # (the rate control measured it already: a bug if it misses)
+                refuse_missed(measured, self.target, f" in rows {self.n} to {self.n + len(rows)}")
         self._lows = block_lows(self._lows, rows, values, self._candidates)
         self._stats.append(valid_stats)
         self._achieved.append(achieved)
@@ -188,13 +188,12 @@ class LossyStreamEncoder:
         self.n += len(rows)
         return parts.payloads
 
-    @staticmethod
-    def _on_grid(scaled: np.ndarray) -> np.ndarray:
-        """Floats already divided by their grid, as the integers coded; refused past 2^53."""
-        digital = np.rint(scaled)
-        if digital.size and float(np.abs(digital).max()) > MAX_ABS_SAMPLE:
+    def _on_grid(self, rows: np.ndarray) -> np.ndarray:
+        """Floats as the integers coded, on :attr:`quantum` (``prepare.on_grid``); refused past 2^53."""
+        digital = on_grid(rows, self.quantum or [])
+        if digital is None:
             raise SanConfigError("these values are too large for their step=: on its grid they exceed 2**53")
-        return digital.astype(np.int64)
+        return digital
 
     @staticmethod
     def _defined(prdn: float | None, stats: BlockStats) -> float:
@@ -220,13 +219,3 @@ class LossyStreamEncoder:
         scale = [1.0] * len(valid) if self.quantum is None else self.quantum  # (the means on the grid's scale)
         return decoded_prdns(buf.getvalue(), [(0, n)], [rows], [1] * len(valid),
                              [s.mean * q for s, q in zip(valid, scale)], skip=skip)
-
-    def _check(self, measured: Sequence[float], rows: int) -> None:
-        """Refuse a frame whose decode misses the target (the rate control measured it already: a bug if so)."""
-        bound = self.target.max_prdn
-        if bound is None:
-            return
-        for ch, got in enumerate(measured):
-            if not got <= bound * (1 + 1e-9):
-                raise SanConfigError(f"channel {ch} would decode at PRDN {got:.3g} % > {bound:.3g} % in rows "
-                                     f"{self.n} to {self.n + rows}; nothing was written")

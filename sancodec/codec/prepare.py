@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -15,7 +16,8 @@ from sancodec.errors import SanConfigError, option
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
-__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_options", "digitize", "resolve_model"]
+__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_options", "digitize", "on_grid",
+           "resolve_model"]
 
 #: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
 LOSSLESS_FLOATS = ("lossless mode needs integer samples, decimals of at most 9 places, or each channel's values whole "
@@ -89,15 +91,24 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         finer = 1.0 if max_prdn is None else min(1.0, max_prdn / 0.1)
         quantum = [_flat_quantum(x[:, k]) if _is_flat(x[:, k]) else float(s / 1024 * finer) if s > 0 else 1.0
                    for k, s in enumerate(std)]
-    q = np.asarray(quantum)
-    scaled = np.rint(x / q)
-    if not np.isfinite(q).all() or scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
+    scaled = on_grid(x, quantum)
+    if scaled is None:
         if mode == "near-lossless":
             raise SanConfigError(f"{option('max_error')} {max_error} is too fine for these values: on its grid they "
                                  "exceed 2**53")
         raise SanConfigError("these values are too large for their spread: on the lossy grid (a channel's standard "
                              "deviation / 1024) they exceed 2**53; subtract their offset first")
-    return scaled.astype(np.int64), quantum, 0
+    return scaled, quantum, 0
+
+
+def on_grid(x: np.ndarray, quantum: Sequence[float]) -> np.ndarray | None:
+    """Floats ``x`` (samples x channels) as the nearest whole multiples of each channel's ``quantum``, int64; None
+    where the grid is not finite or a value there passes 2^53 (the caller says why in its own words)."""
+    q = np.asarray(quantum, dtype=np.float64)
+    scaled = np.rint(x / q)
+    if not np.isfinite(q).all() or scaled.size and float(np.abs(scaled).max()) > MAX_ABS_SAMPLE:
+        return None
+    return scaled.astype(np.int64)
 
 
 def _is_flat(column: np.ndarray) -> bool:
