@@ -111,12 +111,9 @@ def _raw_signal(path: Path, raw: str, fs: float | None):  # -> Signal
 
     import numpy as np
 
-    from sancodec.io.raw import RawReader, raw_layout
+    from sancodec.io.raw import RawReader
 
-    layout = raw_layout(raw)
-    if fs is None:
-        raise SanConfigError("--raw samples do not say their sampling frequency: give it with --fs")
-    like = layout.like(fs, path.stem, path.suffix)
+    layout, like = _raw_like(raw, path, fs)
     if path.is_dir() or not path.exists():
         raise SanFormatError(f"{path}: no such file")
     with path.open("rb") as f:
@@ -139,11 +136,7 @@ def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | N
     without it; a SanConfigError for the options it cannot go with."""
     if raw is None:
         return None
-    from sancodec.io.raw import raw_layout
-
-    layout = raw_layout(raw)
-    if fs is None:
-        raise SanConfigError("--raw samples do not say their sampling frequency: give it with --fs")
+    layout, like = _raw_like(raw, input, fs)
     if keep_header_text:
         raise SanConfigError("--keep-header-text keeps a WFDB or EDF header; --raw samples have none")
     if processes:
@@ -151,8 +144,18 @@ def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | N
                              "coded as they are read, a frame at a time")
     if to_stdout:
         raise SanConfigError("--raw samples are coded into a file as they are read: give -o FILE, not -o -")
-    like = layout.like(fs, "stdin" if str(input) == "-" else input.stem, input.suffix)
     return like, (None if channels is None else _channel_indices(like, channels)), layout
+
+
+def _raw_like(raw: str, input: Path, fs: float | None) -> tuple[Any, Any]:
+    """``--raw``'s layout (``io.raw.raw_layout``) and the metadata of ``input``'s samples in it at ``fs``, which it
+    needs (standard input's record is named ``stdin``)."""
+    from sancodec.io.raw import raw_layout
+
+    layout = raw_layout(raw)
+    if fs is None:
+        raise SanConfigError("--raw samples do not say their sampling frequency: give it with --fs")
+    return layout, layout.like(fs, "stdin" if str(input) == "-" else input.stem, input.suffix)
 
 
 def _source_text(source: object) -> str:
