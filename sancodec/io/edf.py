@@ -25,6 +25,7 @@ from sancodec.io.decimals import missing_of
 from sancodec.io.edf_patch import (
     HEADER_BYTES,
     RECORDS_FIELD,
+    SAMPLES_BEFORE,
     SIGNALS_FIELD,
     Patch,
     annotation_place,
@@ -33,6 +34,7 @@ from sancodec.io.edf_patch import (
     put_back,
     range_patches,
     raw_texts,
+    record_counts,
     record_layout,
     reserved_patch,
     stand_in,
@@ -115,10 +117,6 @@ def _truncated(path: Path, declared: int, whole: int) -> NoReturn:
                          "whole ones")
 
 
-_SAMPLES_FIELD = 16 + 80 + 8 * 5 + 80  # a signal's fields before its samples per data record: label, transducer,
-# physical dimension, physical and digital extremes, prefiltering
-
-
 def _check_cut_short(path: Path, kind: str) -> bytes | None:
     """Refuse a file cut short, read from its header and size alone (one read of them): shorter than its own header
     (edfio's IndexError or int('') there), or holding fewer whole data records than its header declares (each
@@ -134,7 +132,7 @@ def _check_cut_short(path: Path, kind: str) -> bytes | None:
             ns = number_field(head[SIGNALS_FIELD])
             fields = b""
             if ns is not None and 0 < ns <= 1 << 16:
-                f.seek(HEADER_BYTES + ns * _SAMPLES_FIELD)
+                f.seek(HEADER_BYTES + ns * SAMPLES_BEFORE)
                 fields = f.read(8 * ns)
     except OSError:
         return None  # (edfio says what is wrong with a file it cannot open)
@@ -148,7 +146,7 @@ def _check_cut_short(path: Path, kind: str) -> bytes | None:
         raise SanFormatError(f"{path}: truncated: its header declares {header_bytes} header bytes, the file holds "
                              f"{size} bytes")
     declared = number_field(head[RECORDS_FIELD])
-    samples = [number_field(fields[8 * i : 8 * i + 8]) for i in range(len(fields) // 8)]
+    samples = record_counts(fields, ns) if fields else []  # (none read for a count out of range)
     if declared is None or not samples or len(samples) != ns or any(v is None or v < 0 for v in samples):
         return None
     record = (3 if kind == "bdf" else 2) * sum(samples)  # type: ignore[arg-type]

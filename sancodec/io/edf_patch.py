@@ -30,9 +30,9 @@ from typing import NamedTuple
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["HEADER_BYTES", "RECORDS_FIELD", "SIGNALS_FIELD", "Patch", "annotation_place", "move_annotation_signal",
-           "number_field", "put_back", "range_patches", "raw_texts", "record_layout", "reserved_patch", "stand_in",
-           "unknown_records"]
+__all__ = ["HEADER_BYTES", "RECORDS_FIELD", "SAMPLES_BEFORE", "SIGNALS_FIELD", "Patch", "annotation_place",
+           "move_annotation_signal", "number_field", "put_back", "range_patches", "raw_texts", "record_counts",
+           "record_layout", "reserved_patch", "stand_in", "unknown_records"]
 
 HEADER_BYTES = 256  # every EDF and BDF header's fixed part; each signal adds 256 more
 SIGNALS_FIELD = slice(252, 256)  # the fixed part's count of signals ...
@@ -45,6 +45,9 @@ SIGNAL_LAYOUT = (("label", 16), ("transducer_type", 80), ("physical_dimension", 
                  ("reserved", 32))
 #: (bytes, where its block of ns values starts: bytes a signal before it) of each field of :data:`SIGNAL_LAYOUT`
 _PLACES = {name: (size, sum(w for _, w in SIGNAL_LAYOUT[:k])) for k, (name, size) in enumerate(SIGNAL_LAYOUT)}
+#: a signal's header bytes before its samples per data record: that field's block of ns values starts at
+#: ``HEADER_BYTES + SAMPLES_BEFORE * ns``
+SAMPLES_BEFORE = _PLACES["samples"][1]
 #: a signal's text fields, placed as :data:`_PLACES` places them
 SIGNAL_FIELDS = {name: _PLACES[name] for name in ("label", "transducer_type", "physical_dimension", "prefiltering")}
 #: a signal's range fields, placed alike
@@ -108,15 +111,19 @@ def record_layout(header: bytes) -> tuple[int, int, list[tuple[int, int]]] | Non
     start = number_field(header[184:192])
     if ns is None or start is None or start < HEADER_BYTES * (ns + 1):
         return None
-    size, before = _PLACES["samples"]
-    counts = [number_field(header[HEADER_BYTES + before * ns + size * k : HEADER_BYTES + before * ns + size * (k + 1)])
-              for k in range(ns)]
+    counts = record_counts(header[HEADER_BYTES + SAMPLES_BEFORE * ns :], ns)
     if any(c is None or c < 0 for c in counts):
         return None
     firsts = [sum(counts[:k]) for k in range(ns)]  # type: ignore[arg-type]
     data = [(first, count) for first, count, label in zip(firsts, counts, _labels(header, ns))
             if label not in _ANNOTATION_LABELS]
     return start, sum(counts), data  # type: ignore[arg-type]
+
+
+def record_counts(block: bytes, ns: int) -> list[int | None]:
+    """Each of ``ns`` signals' samples per data record, from the header's block of that field (``block``: from its
+    start, at ``HEADER_BYTES + SAMPLES_BEFORE * ns``); None for one that does not parse or is not there."""
+    return [number_field(block[8 * k : 8 * (k + 1)]) for k in range(ns)]
 
 
 def _labels(header: bytes, ns: int) -> list[bytes]:
