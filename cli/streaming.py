@@ -144,6 +144,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
 
+    described = None  # (an EDF's source, known once its records are read)
     if source.suffix.lower() == ".npy":  # an array of integers, memory-mapped
         mapped = map_npy(source, fs)
         if mapped is None:
@@ -155,7 +156,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         found = _edf_reads(source, fs, LOSSY_BLOCK)
         if found is None:
             return None
-        like, n, read = found
+        like, n, read, described = found
     else:
         base = find_wfdb_base(source)
         head = stream_header(base) if base is not None else None
@@ -174,7 +175,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     with busy(quiet, n, c, "lossy") as status:
         say = None if status is None else lambda line: status.update(f"lossy, {line} of {n} x {c} samples…")
         data = encode_lossy_blocks(like, n, read, model=spec, frame_len=frame_len, threads=threads, effort=effort,
-                                   progress=say, verify=verify, processes=processes, **targets)
+                                   progress=say, verify=verify, processes=processes, source=described, **targets)
     if data is None:
         return None
     write_bytes_atomic(out, data, fsync=fsync)
@@ -214,11 +215,11 @@ def stream_raw(source: Path, out: Path, like, picked: list[int] | None, layout, 
     return n, c, n * c, out.stat().st_size
 
 
-def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, read) | None
-    """An EDF or BDF file of one rate and more than ``least`` rows for ``encode_lossy_blocks``: its metadata as
-    reading it whole gives it (a first pass over its records says where a signal passes its declared range), its
-    rows, and a reader of its rows a block at a time from the first, each time it is called; None where it is not
-    read so (a shorter file, several rates, or a file ``io.edf.edf_blocks`` does not stream)."""
+def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, read, source) | None
+    """An EDF or BDF file of one rate and more than ``least`` rows for ``encode_lossy_blocks``: its metadata, its rows,
+    a reader of its rows a block at a time from the first, each time it is called, and its source entry as reading it
+    whole gives it, once the first read is through (it says where a signal passes its declared range); None where it
+    is not read so (a shorter file, several rates, or a file ``io.edf.edf_blocks`` does not stream)."""
     from dataclasses import replace
 
     from sancodec.io import check_own_rate
@@ -229,17 +230,18 @@ def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, r
     if first is None or first.like.frame_size != 1 or first.rows <= least:
         return None
     check_own_rate(source, f"an {source.suffix[1:].upper()} file", first.like.fs, fs)
-    for _ in first.blocks:  # (the samples past a signal's declared range, which the header says)
-        pass
-    like = replace(first.like, samples=first.like.samples[:1], source=first.source())
+    like = replace(first.like, samples=first.like.samples[:1])
+    passes: list = []  # the first read's blocks (edf_blocks), which say the source once read
 
     def read(rows: int):
         again = edf_blocks(source, rows * like.n_channels)
         if again is None:  # (the file changed since)
             raise SanFormatError(f"{source}: changed while it was read")
+        if not passes:
+            passes.append(again)
         return reblocked(again.blocks, rows)
 
-    return like, first.rows, read
+    return like, first.rows, read, lambda: passes[0].source()
 
 
 def stream_decode(source: Path | str, target: Path, spec, limits, threads: int | None, force: bool,

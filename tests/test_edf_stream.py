@@ -32,13 +32,19 @@ def psg(path, records: int = 40) -> None:
               recording=edfio.Recording(startdate=datetime.date(2024, 3, 2)),
               annotations=[edfio.EdfAnnotation(0.5, None, "Lights off"),
                            edfio.EdfAnnotation(13.25, 1.5, "Arousal")]).write(path)
+    raw = path.read_bytes()
+    labels = [raw[256 + 16 * k : 256 + 16 * (k + 1)] for k in range(int(raw[252:256]))]
+    assert labels[-1].startswith(b"EDF Annotations")  # (so signal 1 is the respiration)
+    past_range(path, 1, 10_000)  # the respiration signal's samples reach about 19 700
+
+
+def past_range(path, k: int, top: int) -> None:
+    """The EDF at ``path`` with signal ``k``'s declared digital maximum lowered to ``top``, below some of its samples:
+    past its range (an exporter's slip)."""
     raw = bytearray(path.read_bytes())
     ns = int(raw[252:256])
-    labels = [bytes(raw[256 + 16 * k : 256 + 16 * (k + 1)]) for k in range(ns)]
-    assert labels[-1].startswith(b"EDF Annotations")
-    # the digital maximum of the respiration signal lowered below some of its samples: past its range
-    at = 256 + ns * (16 + 80 + 8 + 8 + 8 + 8) + 8 * 1
-    raw[at : at + 8] = b"10000   "  # (its samples reach about 19 700)
+    at = 256 + ns * (16 + 80 + 8 + 8 + 8 + 8) + 8 * k
+    raw[at : at + 8] = f"{top:<8d}".encode("ascii")
     path.write_bytes(bytes(raw))
 
 
@@ -122,6 +128,8 @@ def test_a_long_edf_of_one_rate_is_coded_lossy_a_block_at_a_time(files, monkeypa
                            physical_dimension="uV", physical_range=(-200, 200)) for k in range(2)]
     edfio.Edf(sig, data_record_duration=1, annotations=[edfio.EdfAnnotation(2.0, None, "start")]).write(
         files / "one.edf")
+    past_range(files / "one.edf", 1, 10_000)  # (said in the header only once every record is read)
+    assert read_edf(files / "one.edf").source["signals"][1]["outside_range"] is True
     for name in ("one.edf", "psg.edf"):
         res = runner.invoke(app, ["encode", str(files / name), "-o", str(files / "l.san"), "-f", "-q", "--mode",
                                   "lossy", "--prdn", "4", "--effort", effort, "--frame-len", "2048"])

@@ -326,7 +326,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                         effort: str = "default", frame_len: int | None = None, threads: int | None = None,
                         model: SanSpec | str | os.PathLike[str] | None = None, embed_model: bool = True,
                         verify: bool | None = None, progress: Callable[[str], None] | None = None,
-                        processes: bool = False) -> bytes | None:
+                        processes: bool = False, source: Callable[[], dict[str, Any]] | None = None) -> bytes | None:
     """Lossy ``.san`` bytes of a record of ``n`` integer samples per channel, every channel at ``like.fs``
     (``like``: its metadata), never held whole: ``read(rows)`` yields its samples from the first row,
     ``rows`` at a time, each time it is called. Three passes: the blocks' statistics, their coding
@@ -334,7 +334,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     file :func:`encode` makes of the record in memory; None where that one is not coded block by block (one
     block, or a channel flat in a block), so the caller reads the record whole. ``progress`` is told what
     each block is going through (a line such as ``"coding block 3 of 40"``); ``processes``: each block's channels
-    on worker processes (:func:`encode_to_file`)."""
+    on worker processes (:func:`encode_to_file`); ``source``: ``like``'s source where the record says it only once
+    read (an EDF's signals past their declared range, ``io.edf.edf_blocks``), asked for when the header is made."""
     say = progress or (lambda _: None)
     check_effort(effort)
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
@@ -385,9 +386,11 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
 
     spreads = [record_spread([block[ch] for block in valid_stats]) for ch in range(c)]
 
+    described = like if source is None else replace(like, source=source())  # (every block read by now)
+
     def container(parts: LossyParts) -> bytes:
-        return _lossy_container(like, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None, embed_model,
-                                header_gaps(gaps), lossy_floors(candidates, lows, spreads, parts.achieved))
+        return _lossy_container(described, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None,
+                                embed_model, header_gaps(gaps), lossy_floors(candidates, lows, spreads, parts.achieved))
 
     data = container(parts)
     means = [record_mean([s[ch] for s in stats]) for ch in range(c)]
