@@ -96,3 +96,17 @@ def test_report_of_a_url_and_its_san(bucket, tmp_path):
         assert json.loads(res.stdout)["prdn"] == 0.0
     res = runner.invoke(app, ["report", f"{bucket}/night.edf"])
     assert res.exit_code == 0 and f"{bucket}/night.edf: 20160 x 2 samples" in res.output  # (whole EDF records)
+
+
+def test_a_remote_header_naming_files_outside_its_folder_is_refused(mitdb_100):
+    """A .hea at a URL whose signal file is a path out of its folder (``../secret.dat``): refused in one error that
+    names the URL (not the temporary folder it was fetched to), nothing fetched past the header."""
+    fs = fsspec.filesystem("memory")
+    text = Path(mitdb_100).with_suffix(".hea").read_text().replace("100.dat", "../secret.dat")
+    fs.pipe("/sancodec-hostile/db/100.hea", text.encode())
+    fs.pipe("/sancodec-hostile/secret.dat", b"\0" * 64)
+    try:
+        with pytest.raises(sancodec.SanFormatError, match="^memory://sancodec-hostile/db/100.hea: "):
+            sancodec.read_signal("memory://sancodec-hostile/db/100")
+    finally:
+        fs.rm("/sancodec-hostile", recursive=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.wfdb import ANNOTATION_EXTENSIONS
 from sancodec.io.wfdb_names import RECORD_NAME
 
@@ -51,9 +51,17 @@ def opened_url(url: str) -> BinaryIO:
 @contextlib.contextmanager
 def fetched(url: str) -> Iterator[Path]:
     """The recording at ``url`` fetched into a temporary folder (:func:`fetched_recording`) for the block's while:
-    the local path that names it."""
+    the local path that names it. A :class:`SancodecError` raised in the block that names the temporary folder (a
+    reader's refusal of a file there) names the URL's folder instead."""
     with tempfile.TemporaryDirectory(prefix="sancodec-fetched-") as folder:
-        yield fetched_recording(url, Path(folder))
+        try:
+            yield fetched_recording(url, Path(folder))
+        except SancodecError as exc:
+            said = str(exc)
+            if folder not in said:
+                raise
+            there = url.split("?")[0].rstrip("/").rsplit("/", 1)[0]
+            raise type(exc)(said.replace(folder, there)) from None
 
 
 def fetched_recording(url: str, folder: Path) -> Path:
