@@ -200,3 +200,40 @@ def test_report_reads_raw_samples_beside_their_san(tmp_path, mitdb_100):
     assert res.exit_code == 0 and json.loads(res.stdout)["prdn"] == 0.0  # lossless, coded now
     res = runner.invoke(app, ["report", str(tmp_path / "r.bin"), "--raw", "int16:2"])
     assert res.exit_code != 0 and "--fs" in res.output
+
+
+@pytest.mark.parametrize("raw, said", [({"type": "int99", "big_endian": False, "suffix": ".bin"}, "refused"),
+                                       ({"type": "int16", "big_endian": "yes", "suffix": ".bin"}, "refused"),
+                                       ({"type": "int16", "big_endian": True, "suffix": "/../../x"}, ".bin")])
+def test_a_raw_layout_a_header_lies_about_is_refused_or_named_safely(tmp_path, raw, said):
+    """A .san whose header (its checksums whole) holds a raw layout no reader wrote: a type or byte order that is
+    none is refused as raw output in one line, nothing written; a suffix that is none of .bin and .raw (a path out of
+    the folder) names nothing: the output takes .bin."""
+    from sancodec.io.arrays import npy_source
+
+    x = values_of("int16", 500, 1)
+    signal = sancodec.Signal(x, 100.0, ["a"], ["NU"], source={**npy_source(x), "raw": raw})
+    (tmp_path / "h.san").write_bytes(sancodec.encode(signal))
+    out = tmp_path / "out"
+    out.mkdir()
+    res = runner.invoke(app, ["decode", str(tmp_path / "h.san"), "-o", str(out)])
+    if said == "refused":
+        assert res.exit_code != 0 and "raw output writes samples back as a raw source" in res.output
+        assert list(out.iterdir()) == []
+    else:
+        assert res.exit_code == 0, res.output
+        assert [p.name for p in out.iterdir()] == ["h.bin"]
+        assert (out / "h.bin").read_bytes() == x.astype(">i2").tobytes()
+
+
+def test_raw_outputs_that_exist_are_left_without_force(tmp_path):
+    x = values_of("int16", 500, 2)
+    (tmp_path / "d.bin").write_bytes(raw_bytes(x, "int16"))
+    (tmp_path / "d.bin.san").write_bytes(b"kept")
+    res = runner.invoke(app, ["encode", str(tmp_path / "d.bin"), "--raw", "int16:2", "--fs", "100"])
+    assert res.exit_code != 0 and "already exists" in res.output and (tmp_path / "d.bin.san").read_bytes() == b"kept"
+    assert runner.invoke(app, ["encode", str(tmp_path / "d.bin"), "--raw", "int16:2", "--fs", "100", "-f",
+                               "-q"]).exit_code == 0
+    (tmp_path / "back.bin").write_bytes(b"kept")
+    res = runner.invoke(app, ["decode", str(tmp_path / "d.bin.san"), "-o", str(tmp_path / "back.bin")])
+    assert res.exit_code != 0 and "already exists" in res.output and (tmp_path / "back.bin").read_bytes() == b"kept"

@@ -214,3 +214,34 @@ def test_a_full_disk_while_decoding_to_edf_is_said_of_the_output_and_leaves_noth
     res = runner.invoke(app, ["decode", str(san), "-o", str(out / "b.edf")])
     assert res.exit_code == 1 and res.output.startswith(f"error: {out / 'b.edf'}: No space left"), res.output
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("lie", ["n_samples", "payload"])
+def test_decode_to_edf_of_a_lying_file_is_one_line_and_leaves_nothing(files, lie):
+    """A .san whose checksums hold but whose header or frame lies, decoded to EDF through the mapped array: a one-line
+    error, no output, no temporary folder; an existing output is left alone without --force."""
+    import copy
+
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    data = sancodec.encode(read_edf(files / "psg.edf"), frame_len=4096)
+    reader = SanReader(data)
+    head, frames = copy.deepcopy(reader.header), [reader.read_frame(i) for i in range(reader.n_frames)]
+    if lie == "n_samples":
+        head["n_samples"] = head["n_samples"] + 4096  # a frame the index does not hold
+    else:
+        frames[1] = frames[1][:7] + bytes([frames[1][7] ^ 0x5A]) + frames[1][8:]
+    (files / "lie.san").write_bytes(rewrap(data, header=head, frames=frames))
+    out = files / "out"
+    out.mkdir()
+    res = runner.invoke(app, ["decode", str(files / "lie.san"), "-o", str(out / "b.edf")])
+    assert res.exit_code != 0 and res.output.startswith("error: ") and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert list(out.iterdir()) == []
+    (files / "ok.san").write_bytes(data)
+    (out / "b.edf").write_bytes(b"kept")
+    res = runner.invoke(app, ["decode", str(files / "ok.san"), "-o", str(out / "b.edf")])
+    assert res.exit_code != 0 and "already exists" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["b.edf"] and (out / "b.edf").read_bytes() == b"kept"
