@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
@@ -40,6 +41,7 @@ from sancodec.io.edf_patch import (
     stand_in,
     unknown_records,
 )
+from sancodec.io.edf_records import Column, placeholder, write_records
 from sancodec.io.edf_text import header_text, restore_header_text
 from sancodec.io.raw import int24_values
 from sancodec.io.segment_map import checked_segments
@@ -460,13 +462,14 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     fields = source.get("signals")
     steps = signal.sample_steps()
     duration, pad = _record_layout(signal, source)
-    samples = np.pad(signal.samples, ((0, pad), (0, 0)), mode="edge") if pad else signal.samples
+    samples = signal.samples
     low, high = DIGITAL_RANGE[kind]
     signal_class = edfio.BdfSignal if kind == "bdf" else edfio.EdfSignal
-    built = []
+    dtype = np.int32 if kind == "bdf" else np.int16
+    built, columns = [], []
     patches: list[Patch] = []  # an EDF source's own text past ASCII, written as its bytes (io.edf_patch)
     for k, step in enumerate(steps):
-        x = samples[::step, k]
+        x = samples[::step, k]  # (the rows added to fill the last record repeat its last value: the same extremes)
         if x.size and (x.min() < low or x.max() > high):
             raise SanConfigError(f"channel {k} holds values beyond {kind.upper()}'s {low}..{high}"
                                  + (" (BDF holds 24 bits: write .bdf)" if kind == "edf" else ""))
@@ -479,11 +482,14 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
                 k, (float(f["physical_min"]), float(f["physical_max"])), (int(f["digital_min"]), int(f["digital_max"])),
                 (int(x.min()), int(x.max())) if x.size else (int(f["digital_min"]), int(f["digital_max"])), (low, high))
             patches += more  # (ranges edfio will not write: a stand-in written, the source's put back)
+            length = (len(samples) + pad) // step
             built.append(signal_class.from_digital(
-                x.astype(np.int32 if kind == "bdf" else np.int16), signal.fs / step, label=str(f["label"]),
+                placeholder(digital[0], length, dtype) if length else x.astype(dtype), signal.fs / step,
+                label=str(f["label"]),
                 transducer_type=str(f["transducer_type"]), physical_dimension=str(f["physical_dimension"]),
                 physical_range=(_kept_by_edfio(physical[0], up=False), _kept_by_edfio(physical[1], up=True)),
                 digital_range=digital, prefiltering=str(f["prefiltering"])))
+            columns.append(Column(built[-1], k, step))
         except (ValueError, TypeError, KeyError) as exc:
             raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
     annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in [*source.get("annotations", []),
@@ -515,7 +521,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
         patches.append(patch)
     with temp_folder(path) as tmp:
         written = tmp / path.name
-        edf.write(written)
+        write_records(edf, written, partial(_padded_rows, samples), columns, round(duration * signal.fs))
         put_back(written, patches)
         place = source.get("annotation_at")
         if not plain and type(place) is int and 0 <= place < len(built):  # (the source's place for it)
@@ -524,26 +530,36 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
             unknown_records(written)
         if not pad:  # a kept header where edfio reads the file with it as with its own (--keep-header-text)
             restore_header_text(signal.source, written)
-        if not _reads_back(written, samples):
+        if not _reads_back(written, samples, pad):
             raise SanFormatError(f"{path}: the written file does not read back to the same samples")
         return move_into_place([(written, path)], fsync=fsync)[0]
 
 
-def _reads_back(path: Path, samples: np.ndarray) -> bool:
-    """Whether the file just written at ``path`` reads back to ``samples``: a block of data records at a time
-    (:func:`edf_blocks`), so that the check holds a block beside the record, not a second copy of it (a file it does
-    not stream, one whose count of records is -1, read whole)."""
+def _padded_rows(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start`` to ``stop`` of ``samples`` with rows past its end as its last row (the rows :func:`write_edf`
+    adds to fill the last data record)."""
+    n = len(samples)
+    if stop <= n:
+        return samples[start:stop]
+    return np.concatenate([samples[start:n], np.repeat(samples[n - 1 :], stop - max(start, n), axis=0)])
+
+
+def _reads_back(path: Path, samples: np.ndarray, pad: int = 0) -> bool:
+    """Whether the file just written at ``path`` reads back to ``samples`` and ``pad`` rows more of its last: a block
+    of data records at a time (:func:`edf_blocks`), so that the check holds a block beside the record, not a second
+    copy of it (a file it does not stream, one whose count of records is -1, read whole)."""
+    total = len(samples) + pad
     streamed = edf_blocks(path, 1 << 21)
     if streamed is None:
-        return bool(np.array_equal(read_edf(path).samples, samples))
-    if streamed.rows != len(samples):
+        return bool(np.array_equal(read_edf(path).samples, _padded_rows(samples, 0, total)))
+    if streamed.rows != total:
         return False
     row = 0
     for block in streamed.blocks:
-        if not np.array_equal(block, samples[row : row + len(block)]):
+        if not np.array_equal(block, _padded_rows(samples, row, min(row + len(block), total))):
             return False
         row += len(block)
-    return row == len(samples)
+    return row == total
 
 
 def _header_text(text: str, k: int, field: str, entry: dict[str, Any] | None, patches: list[Patch]) -> str:

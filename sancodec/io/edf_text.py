@@ -57,8 +57,10 @@ def restore_header_text(source: object, written: Path) -> bool:
     at the start of ``written`` (the writer's temporary file), where edfio reads the file with it as with its own
     (module docstring); whether it did."""
     text = valid_text(source.get("edf_header")) if isinstance(source, dict) else None
+    if text is None:  # (the file is read only where there is a header to put in place)
+        return False
     data = written.read_bytes()
-    if text is None or len(data) < len(text) or data[252:256].decode("latin-1").strip() != text[252:256].strip():
+    if len(data) < len(text) or data[252:256].decode("latin-1").strip() != text[252:256].strip():
         return False
     candidate = written.with_name(written.name + ".kept" + written.suffix)
     try:
