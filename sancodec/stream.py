@@ -1,11 +1,11 @@
 """File objects in the style of soundfile: ``sancodec.open(path, "w", ...)`` and ``sancodec.open(path)``.
 
 Memory is bounded by a window of frames (the writer's ``codec.pipeline.encode_window_frames``: about 2^21
-samples over the channels; the reader's ``window_frames``: about 2^20 rows), not by the record: the writer spools
-coded frames to a temp file beside the target and writes the container (header first, with the sample count and
-checksums only known at the end) when it is closed; the reader decodes the frames a request covers, a window at
-a time. Samples come
-back in the narrowest integer type their WFDB format allows (int16 for formats 16 and 212), a
+samples over the channels; the reader's ``window_frames``: 2^20 rows, or 2^21 samples over many channels), not by
+the record: the writer spools coded frames to a temp file beside the target and writes the container (header
+first, with the sample count and checksums only known at the end) when it is closed; the reader decodes the frames
+a request covers, a window at a time, and gives them a frame at a time. Samples come back in the narrowest
+integer type their WFDB format allows (int16 for formats 16 and 212), a
 decimal source's (a CSV's ``0.0617``, or a stream written with ``decimals=``) as its float values.
 Floats stream losslessly where each channel's decimals are declared: ``decimals=3`` (or one per
 channel) holds every value as an integer of 10^-3 and refuses a block with a value off that grid; a NaN
@@ -465,15 +465,27 @@ class SanFile:
     def _windows(self, lo: int, hi: int) -> Iterator[np.ndarray]:
         """Rows [lo, hi) a window of frames at a time, the lossless checksums checked at the end of a whole pass."""
         whole = lo == 0 and hi == self.n_samples
+        # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
+        integers = self._scale is not None or self._layout.quantum is not None
         crcs = [0] * self._layout.n_channels
         for row, got in frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads):
-            rows = got.samples  # the window's frames, joined once
-            a, b = max(lo, row), min(hi, row + len(rows))
-            values = self._values(rows[a - row : b - row], a)
-            if whole:  # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
-                integers = self._scale is not None or self._layout.quantum is not None
-                crcs = sample_checksums(rows[a - row : b - row] if integers else values, crcs)
-            yield values
+            blocks = got.blocks  # each frame's rows, given a frame at a time: never joined, each let go once given
+            if any(block is None for block in blocks):
+                raise RuntimeError("frames written in place have no block")
+            del got
+            for i, block in enumerate(blocks):
+                assert block is not None
+                first, row = row, row + len(block)
+                blocks[i] = None
+                a, b = max(lo, first), min(hi, row)
+                if b <= a:
+                    continue
+                part = block[a - first : b - first]
+                values = self._values(part, a)
+                if whole:
+                    crcs = sample_checksums(part if integers else values, crcs)
+                del block, part
+                yield values
         if whole:
             self._check_crcs(crcs)
 
@@ -580,7 +592,7 @@ class SanFile:
         if kept is not None and kept[0] <= lo and hi <= kept[0] + len(kept[1]):
             return kept[1][lo - kept[0] : hi - kept[0]].copy()
         frame_len = self._layout.frame_len
-        if (hi - 1) // frame_len - lo // frame_len >= window_frames(frame_len):
+        if (hi - 1) // frame_len - lo // frame_len >= window_frames(frame_len, self._layout.n_channels):
             return None
         row, got = next(frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads))
         values = self._values(got.samples, row)

@@ -223,3 +223,28 @@ def test_a_file_open_refuses_says_which_file(tmp_path):
         assert str(info.value).startswith(f"{tmp_path / name}: ") and said in str(info.value)
     res = CliRunner().invoke(app, ["decode", str(tmp_path / "cut.san"), "-o", str(tmp_path / "back")])
     assert res.exit_code == 1 and res.stderr.count(str(tmp_path / "cut.san")) == 1, res.stderr
+
+
+def test_a_reader_of_many_channels_decodes_a_window_of_about_2_21_samples(tmp_path, monkeypatch):
+    """A window is 2^20 rows of one or two channels and about 2^21 samples over more (a 20-channel EDF's window of
+    2^20 rows took 600 MB to decode); its frames are given one at a time, the checksums checked over them all."""
+    assert pipeline.window_frames(1 << 15, 1) == pipeline.window_frames(1 << 15, 2) == 32
+    assert pipeline.window_frames(1 << 24, 1) == 4  # (at least 4 frames of one or two channels)
+    assert pipeline.window_frames(1 << 17, 20) == 2 and pipeline.window_frames(1 << 15, 20) == 3
+    rng = np.random.default_rng(5)
+    x = np.cumsum(rng.integers(-30, 31, (30000, 12)), axis=0).astype(np.int16)
+    signal = sancodec.Signal(x, 250.0, [f"c{k}" for k in range(12)], ["uV"] * 12)
+    path = tmp_path / "many.san"
+    sancodec.write_bytes_atomic(path, sancodec.encode(signal, frame_len=2048))
+    monkeypatch.setattr(pipeline, "DECODE_WINDOW_VALUES", 3 * 2048 * 12)  # 3 frames a window
+    windows = []
+    real = pipeline.FrameDecoder.decode_window
+    monkeypatch.setattr(pipeline.FrameDecoder, "decode_window",
+                        lambda self, frames: windows.append(len(frames)) or real(self, frames))
+    with sancodec.open(path) as f:
+        given = list(f._windows(0, f.n_samples))
+        assert np.array_equal(np.concatenate(list(f.blocks(5000))), x)
+        assert np.array_equal(f.read(2048 * 4 + 7, 2048 * 9 - 3), x[2048 * 4 + 7 : 2048 * 9 - 3])
+    assert max(windows) == 3 and sum(windows) > 2 * 15  # every frame, 3 a window, for each pass
+    assert [len(b) for b in given] == [2048] * 14 + [30000 - 14 * 2048]  # a frame at a time
+

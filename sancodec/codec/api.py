@@ -596,7 +596,7 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
     decoder = FrameDecoder(layout.plan, layout.steps, layout.frame_len, layout.n_samples, limits,
                            resolve_threads(threads), out, lo)
     first, last = lo // layout.frame_len, (hi - 1) // layout.frame_len
-    step = window_frames(layout.frame_len)
+    step = window_frames(layout.frame_len, layout.n_channels)
     for w0 in range(first, last + 1, step):
         frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + step, last + 1))]
         got = decoder.decode_window(frames)

@@ -50,11 +50,18 @@ R = TypeVar("R")
 
 #: Rows per window (32 frames of 2^15): the SAN batch, and what a streaming encoder or decoder holds at once.
 WINDOW_ROWS = 1 << 20
+#: Samples over all its channels that a decoder holds at once: 2^20 rows of a two-channel record, fewer rows of a
+#: record of more channels (a 20-channel EDF's window of 2^20 rows took 600 MB to decode;
+#: ``benchmarks/bench_edf_memory.py``)
+DECODE_WINDOW_VALUES = 1 << 21
 
 
-def window_frames(frame_len: int) -> int:
-    """Frames per window: :data:`WINDOW_ROWS` rows' worth, at least 4 (so threads have frames to share)."""
-    return max(4, WINDOW_ROWS // max(1, frame_len))
+def window_frames(frame_len: int, channels: int = 1) -> int:
+    """Frames per window: :data:`WINDOW_ROWS` rows' worth, or :data:`DECODE_WINDOW_VALUES` samples' worth over
+    ``channels`` where that is fewer; at least 4 frames (so threads have frames to share), 2 of more than two
+    channels (whose channels a frame's threads share)."""
+    rows = min(WINDOW_ROWS, DECODE_WINDOW_VALUES // max(1, channels))
+    return max(4 if channels <= 2 else 2, rows // max(1, frame_len))
 
 
 #: Samples over all its channels that an encoder holds and codes at once: 2^20 rows of a two-channel record, fewer
