@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -248,3 +250,27 @@ def test_a_reader_of_many_channels_decodes_a_window_of_about_2_21_samples(tmp_pa
     assert max(windows) == 3 and sum(windows) > 2 * 15  # every frame, 3 a window, for each pass
     assert [len(b) for b in given] == [2048] * 14 + [30000 - 14 * 2048]  # a frame at a time
 
+
+def test_integer_blocks_are_joined_once_a_window_their_source_the_same_rows(tmp_path, monkeypatch):
+    """An integer block is coded as it came: the rows a window joins are its source too, joined once, not twice (a
+    20-channel EDF's window held twice over); the file is the whole signal's."""
+    from sancodec.codec import encoder
+
+    rng = np.random.default_rng(9)
+    x = np.cumsum(rng.integers(-25, 26, (120000, 20)), axis=0)
+    signal = sancodec.Signal(x, 256.0, [f"c{k}" for k in range(20)], ["uV"] * 20)
+    joined = []
+    real = np.concatenate
+
+    def spied(arrays, *args, **kwargs):  # the encoder's joins of blocks (not the coders' own concatenations)
+        if sys._getframe(1).f_code is encoder.SanEncoder._code.__code__:
+            joined.append(len(arrays))
+        return real(arrays, *args, **kwargs)
+
+    monkeypatch.setattr(encoder.np, "concatenate", spied)
+    with sancodec.open(tmp_path / "blocks.san", "w", like=signal, frame_len=1 << 15) as f:
+        for start in range(0, len(x), 40000):
+            f.write(x[start : start + 40000])
+    assert joined == [3]  # the first window's three blocks, once (not again as their source); the rest is one
+    monkeypatch.setattr(encoder.np, "concatenate", real)
+    assert (tmp_path / "blocks.san").read_bytes() == sancodec.encode(signal, frame_len=1 << 15)

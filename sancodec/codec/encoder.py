@@ -138,10 +138,15 @@ class SanEncoder:
             yield from self._code(min(self._held, self._window))
 
     def _code(self, count: int) -> Iterator[bytes]:
-        digital = np.concatenate([d for d, _ in self._rows]) if len(self._rows) > 1 else self._rows[0][0]
-        source = np.concatenate([s for _, s in self._rows]) if len(self._rows) > 1 else self._rows[0][1]
+        joined = len(self._rows) > 1
+        digital = np.concatenate([d for d, _ in self._rows]) if joined else self._rows[0][0]
+        if joined and all(_same_values(d, s) for d, s in self._rows):  # integers coded as they came: their source
+            digital.flags.writeable = False  # is the same array, joined once (a 20-channel EDF's window of rows,
+            source = digital  # not twice)
+        else:
+            source = np.concatenate([s for _, s in self._rows]) if joined else self._rows[0][1]
         now, later = digital[:count], digital[count:]
-        self._rows = [(later, source[count:])] if len(later) else []
+        self._rows = [(later, later if source is digital else source[count:])] if len(later) else []
         self._held = len(later)
         held = Signal.from_header(self._block_head, now)
         held.check_frames("encode")
@@ -167,3 +172,10 @@ class SanEncoder:
         except SanFormatError as exc:
             raise SanConfigError(f"this signal cannot be coded faithfully ({exc}); nothing was written") from None
         return header, self.minor
+
+
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same values in the same memory (an int64 block and the view of it that
+    ``digitize`` codes)."""
+    return a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides and \
+        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
