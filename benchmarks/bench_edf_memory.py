@@ -1,7 +1,9 @@
 """Memory of encoding a long many-channel EDF: ``sancodec encode`` (which streams an EDF a block of data records at a
 time, ``io.edf.edf_blocks``) against reading it whole and coding that (``sancodec.encode(sancodec.read_signal(f))``,
 the path every EDF took before), side by side in one run, for recordings of several lengths; and the decode back to
-EDF, which still holds the record whole (edfio writes the file).
+EDF: ``sancodec decode`` (a window of frames at a time into an array mapped from a temporary file, the EDF's data
+records written a block at a time, ``io.edf_records``) against decoding the file whole and writing that
+(``sancodec.write_signal(sancodec.decode(...))``).
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
 
@@ -26,6 +28,8 @@ import sancodec
 
 WHOLE = ("import sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
          "sancodec.encode(sancodec.read_signal(sys.argv[1])))")
+WHOLE_DECODE = ("import sancodec, sys, pathlib; sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1])"
+                ".read_bytes()), sys.argv[2])")
 
 
 def build(path: Path, hours: float, channels: int, fs: int) -> int:
@@ -105,10 +109,15 @@ def main() -> None:
         if streamed.read_bytes() != whole.read_bytes():
             raise SystemExit("the streamed file differs from the whole one")
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
-        back = args.workdir / "back.edf"  # and back: the decode to EDF, which holds the record whole (edfio)
-        rss, anon, seconds = peaks([cli, "decode", str(streamed), "-o", str(back), "-f", "-q"])
-        same = "the same bytes as the EDF" if back.read_bytes() == edf.read_bytes() else "NOT the same bytes"
-        print(f"| {hours:g} h | | sancodec decode to EDF ({same}) | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
+        back, whole_back = args.workdir / "back.edf", args.workdir / "whole_back.edf"  # and back to EDF, both ways
+        decodes = {"sancodec decode to EDF": ([cli, "decode", str(streamed), "-o", str(back), "-f", "-q"], back),
+                   "decode + write_signal (whole)": ([sys.executable, "-c", WHOLE_DECODE, str(streamed),
+                                                      str(whole_back)], whole_back)}
+        for label, (command, target) in decodes.items():
+            target.unlink(missing_ok=True)
+            rss, anon, seconds = peaks(command)
+            same = "the same bytes as the EDF" if target.read_bytes() == edf.read_bytes() else "NOT the same bytes"
+            print(f"| {hours:g} h | | {label} ({same}) | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
 
 
 if __name__ == "__main__":

@@ -269,8 +269,9 @@ def stream_decode(source: Path | str, target: Path, spec, limits, threads: int |
 def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Path):  # -> api.DecodedFile | None
     """The whole ``.san`` at ``source``, decoded a window at a time into an array mapped from a file in ``folder``,
     as ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF and BDF writers,
-    which hold the record whole, so that its samples sit on disk rather than in memory. None for a file whose
-    values are not integers (floats on a grid, decimals), which the caller decodes in memory."""
+    which take a Signal and write its data records a block at a time (``io.edf_records``), so that its samples sit
+    on disk rather than in memory. None for a file whose values are not integers (floats on a grid, decimals), which
+    the caller decodes in memory."""
     import numpy as np
 
     from sancodec.codec.api import DecodedFile
