@@ -237,6 +237,26 @@ def test_a_file_object_or_bytes_is_read_as_its_path_is(opened):
         sancodec.open(io.BytesIO(), "w", fs=250.0, channels=1)
 
 
+def test_a_file_object_is_read_from_where_it_stands(opened):
+    """A ``.san`` within another file (after a header of its own, in an archive member): a file object is read from
+    where it stands when opened to its end, by ``sancodec.open`` and ``read_info``; its lossless checksums hold."""
+    import io
+
+    from sancodec.codec import read_info
+
+    f, x = opened
+    data = f.path.read_bytes()
+    stream = io.BytesIO(b"another format's header:" + data)  # 24 bytes before the .san
+    stream.seek(24)
+    with sancodec.open(stream) as g:
+        assert g.shape == x.shape and np.array_equal(g.read(), x) and np.array_equal(g[[7, N - 3]], x[[7, N - 3]])
+    stream.seek(24)
+    assert read_info(stream)["header"]["mode"] == "lossless"
+    stream.seek(23)  # one byte early: not a .san there
+    with pytest.raises(sancodec.SanFormatError, match="not a .san file"):
+        sancodec.open(stream)
+
+
 def test_a_file_object_is_read_only_where_asked(opened):
     """One row of a file object (a remote file's, where each byte read costs) reads the header, the index and the
     frame that holds it, not the file."""

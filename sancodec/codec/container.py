@@ -170,7 +170,8 @@ def _write_head(out: BinaryIO, header: dict[str, Any], minor: int, layout_flags:
 class SanReader:
     """Random-access reader: validates preamble, header, index and trailer on open;
     each frame is CRC-checked when read. ``frames_read`` counts frame reads. Safe to read frames from several
-    threads at once (a Dask array over a :class:`sancodec.SanFile`): each read's seek and read hold a lock."""
+    threads at once (a Dask array over a :class:`sancodec.SanFile`): each read's seek and read hold a lock. A file
+    object's ``.san`` runs from where the object stands when it is opened to its end."""
 
     def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
         if not isinstance(source, (bytes, bytearray, memoryview)) and not (hasattr(source, "seek")
@@ -181,8 +182,9 @@ class SanReader:
         self._f: BinaryIO = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
         self._lock = threading.Lock()  # a seek and its read, and the count of frames read, one thread at a time
         self.frames_read = 0
+        self._base = self._f.tell()  # a file object's .san starts where it stands (a .san within another file)
         self._f.seek(0, io.SEEK_END)
-        self.size = self._f.tell()
+        self.size = self._f.tell() - self._base
         if self.size < PREAMBLE.size + CRC.size:
             raise SanFormatError(f"not a .san file: {self.size} bytes is shorter than the minimum "
                                  f"{PREAMBLE.size + CRC.size}")
@@ -220,7 +222,7 @@ class SanReader:
 
     def _read_at(self, offset: int, n: int) -> bytes:
         with self._lock:
-            self._f.seek(offset)
+            self._f.seek(self._base + offset)
             data = self._f.read(n)
             while 0 < len(data) < n:  # a raw file object (unbuffered, a socket's) may give fewer bytes a read
                 more = self._f.read(n - len(data))
