@@ -130,7 +130,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
                         threads: int | None, fsync: bool, quiet: bool,
                         fs: float | None = None, verify: bool | None = None,
                         processes: bool = False) -> tuple[int, int, int, bytes] | None:
-    """Encode a format 16/212 WFDB record, an EDF or BDF file of one rate, or a ``.npy`` array of integers (at
+    """Encode a format 16/212 WFDB record, an EDF or BDF file, or a ``.npy`` array of integers (at
     ``fs``) longer than one lossy block (``lossyfile.LOSSY_BLOCK``) in lossy mode, read a block at a time
     (``api.encode_lossy_blocks``); None when it cannot be (``verify``: as ``api.verifies``; ``processes``: each
     block's channels on worker processes)."""
@@ -152,7 +152,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         like, array = mapped
         n = len(array)
         read = lambda rows: (np.asarray(array[i : i + rows]) for i in range(0, n, rows))  # noqa: E731
-    elif source.suffix.lower() in (".edf", ".bdf"):  # one rate: its data records a block at a time
+    elif source.suffix.lower() in (".edf", ".bdf"):  # its data records a block at a time, every rate
         found = _edf_reads(source, fs, LOSSY_BLOCK)
         if found is None:
             return None
@@ -216,10 +216,10 @@ def stream_raw(source: Path, out: Path, like, picked: list[int] | None, layout, 
 
 
 def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, read, source) | None
-    """An EDF or BDF file of one rate and more than ``least`` rows for ``encode_lossy_blocks``: its metadata, its rows,
+    """An EDF or BDF file (any rates) of more than ``least`` rows for ``encode_lossy_blocks``: its metadata, its rows,
     a reader of its rows a block at a time from the first, each time it is called, and its source entry as reading it
     whole gives it, once the first read is through (it says where a signal passes its declared range); None where it
-    is not read so (a shorter file, several rates, or a file ``io.edf.edf_blocks`` does not stream)."""
+    is not read so (a shorter file, or a file ``io.edf.edf_blocks`` does not stream)."""
     from dataclasses import replace
 
     from sancodec.io import check_own_rate
@@ -227,10 +227,10 @@ def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, r
     from sancodec.stream import reblocked
 
     first = edf_blocks(source, EDF_BLOCK_VALUES)
-    if first is None or first.like.frame_size != 1 or first.rows <= least:
+    if first is None or first.rows <= least:
         return None
     check_own_rate(source, f"an {source.suffix[1:].upper()} file", first.like.fs, fs)
-    like = replace(first.like, samples=first.like.samples[:1])
+    like = replace(first.like, samples=first.like.samples[: first.like.frame_size])  # (one frame of every rate)
     passes: list = []  # the first read's blocks (edf_blocks), which say the source once read
 
     def read(rows: int):

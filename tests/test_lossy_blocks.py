@@ -130,6 +130,34 @@ def test_the_encoder_checks_its_file_a_block_at_a_time_and_refuses_one_off_targe
         sancodec.encode(long, mode="lossy", prdn=2.0, frame_len=1 << 11)
 
 
+@pytest.mark.parametrize("options", [{"prdn": 4.0}, {"snr": 26.0}, {"prdn": 6.0, "effort": "balanced"}])
+def test_a_record_of_several_rates_read_a_block_at_a_time_codes_to_the_same_file(small_blocks, options):
+    """A record of three rates (a polysomnograph's EEG at 256 Hz, breathing at 32, temperature at 1), each slower
+    sample repeated to the fastest rate as ``Signal`` holds it: read a block at a time, each channel measured and
+    coded at its own rate, the same bytes as encoding it in memory, and every channel within its target; with a WFDB
+    format's gaps at several rates it is left to be read whole (None)."""
+    rng = np.random.default_rng(2)
+    n = 256 * 60
+    eeg = np.rint(np.sin(np.arange(n) / 9) * 300 + rng.normal(0, 20, n)).astype(np.int64)
+    resp = np.repeat(np.rint(np.sin(np.arange(n // 8) / 5) * 80).astype(np.int64), 8)
+    temp = np.repeat(np.cumsum(rng.integers(-3, 4, n // 256)) + 500, 256)
+    x = np.stack([eeg, temp, resp], axis=1)
+    long = Signal(x, 256.0, ["eeg", "temp", "resp"], ["uV", "degC", "NU"], samples_per_frame=[256, 1, 32])
+
+    def read(rows: int):
+        return (x[lo : lo + rows] for lo in range(0, n, rows))
+
+    streamed = api.encode_lossy_blocks(long.slice(0, 256), n, read, frame_len=1 << 11, **options)
+    assert streamed is not None and streamed == sancodec.encode(long, mode="lossy", frame_len=1 << 11, **options)
+    back = sancodec.decode(streamed)
+    for ch, step in enumerate(long.sample_steps()):
+        got = prdn(x[::step, ch], back.samples[::step, ch])
+        assert got <= options["prdn"] if "prdn" in options else snr_db(x[::step, ch], back.samples[::step, ch]) >= 26
+    gapped = Signal(x, 256.0, ["eeg", "temp", "resp"], ["uV", "degC", "NU"], samples_per_frame=[256, 1, 32],
+                    fmt=["16", "16", "16"])
+    assert api.encode_lossy_blocks(gapped.slice(0, 256), n, read, frame_len=1 << 11, **options) is None
+
+
 @pytest.mark.parametrize("options", [{"prdn": 3.0}, {"snr": 28.0}, {"bps": 2.5}, {"prdn": 6.0, "effort": "fast"},
                                      {"prdn": 6.0, "effort": "balanced"}])
 def test_a_record_read_a_block_at_a_time_codes_to_the_same_file(small_blocks, options):

@@ -327,12 +327,13 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
                         model: SanSpec | str | os.PathLike[str] | None = None, embed_model: bool = True,
                         verify: bool | None = None, progress: Callable[[str], None] | None = None,
                         processes: bool = False, source: Callable[[], dict[str, Any]] | None = None) -> bytes | None:
-    """Lossy ``.san`` bytes of a record of ``n`` integer samples per channel, every channel at ``like.fs``
-    (``like``: its metadata), never held whole: ``read(rows)`` yields its samples from the first row,
-    ``rows`` at a time, each time it is called. Three passes: the blocks' statistics, their coding
-    (``lossyfile``), and the check of the file a block at a time (``verify``: :func:`verifies`). The same
-    file :func:`encode` makes of the record in memory; None where that one is not coded block by block (one
-    block, or a channel flat in a block), so the caller reads the record whole. ``progress`` is told what
+    """Lossy ``.san`` bytes of a record of ``n`` integer rows (``like``: its metadata; channels at several rates
+    as ``Signal.samples_per_frame`` holds them, each sample repeated to the fastest rate, where it has no gaps), never
+    held whole: ``read(rows)`` yields its rows from the first, ``rows`` at a time, each time it is called. Three
+    passes: the blocks' statistics, their coding (``lossyfile``), and the check of the file a block at a time
+    (``verify``: :func:`verifies`). The same file :func:`encode` makes of the record in memory; None where that one
+    is not coded block by block (one block, or a channel flat in a block) or the record has gaps at several rates, so
+    the caller reads the record whole. ``progress`` is told what
     each block is going through (a line such as ``"coding block 3 of 40"``); ``processes``: each block's channels
     on worker processes (:func:`encode_to_file`); ``source``: ``like``'s source where the record says it only once
     read (an EDF's signals past their declared range, ``io.edf.edf_blocks``), asked for when the header is made."""
@@ -341,26 +342,29 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     frame_len = check_options("lossy", None, "auto", DEFAULT_STEP, frame_len)
     target = LossyTarget(prdn, snr, bps)
-    if like.samples_per_frame and max(like.samples_per_frame) > 1:
+    m, steps = like.frame_size, like.sample_steps()  # several rates: frames hold whole frames of every channel,
+    frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)  # as encode makes them
+    values = invalid_values(like)  # format 1.15: each block's gaps filled, measured and coded apart, as encode does
+    if m > 1 and any(v is not None for v in values):  # (a multi-rate record's gaps: read whole, as before)
         return None
     spans = blocks(n, frame_len)
     size = spans[0][1] - spans[0][0]
     c = like.n_channels
-    values = invalid_values(like)  # format 1.15: each block's gaps filled, measured and coded apart, as encode does
-    stats, valid_stats, block_gaps = [], [], []
+    stats, valid_stats, block_gaps, counted = [], [], [], []
     candidates = floors(like)  # format 1.16: each channel's floor, where its decode may reach its gap value
     lows = [math.inf] * c
     for b, rows in enumerate(read(size)):
         say(f"measuring block {b + 1} of {len(spans)}")
         filled_rows = fill_rows(rows, values)
-        stats_here, valid_here = block_gap_stats([rows[:, ch] for ch in range(c)],
-                                                 [filled_rows[:, ch] for ch in range(c)], values)
+        stats_here, valid_here = block_gap_stats([rows[:: steps[ch], ch] for ch in range(c)],
+                                                 [filled_rows[:: steps[ch], ch] for ch in range(c)], values)
         stats.append(stats_here)
         valid_stats.append(valid_here)
-        block_gaps.append(rows_gaps(rows, values, sum(s[0].count for s in stats[:-1])))
+        block_gaps.append(rows_gaps(rows, values, sum(counted)))
+        counted.append(len(rows))
         lows = block_lows(lows, rows, values, candidates)
-    if [s[0].count for s in stats] != [hi - lo for lo, hi in spans]:
-        raise SanConfigError(f"the record holds {sum(s[0].count for s in stats)} samples per channel, not {n}")
+    if counted != [hi - lo for lo, hi in spans]:
+        raise SanConfigError(f"the record holds {sum(counted)} rows, not {n}")
     gaps = joined(block_gaps)
     gapped = any(g is not None for g in gaps)
     aims = gap_targets(target, stats, valid_stats, [g is not None for g in gaps]) if gapped else target
@@ -372,12 +376,11 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     done = []
     for b, ((lo, hi), rows, wanted) in enumerate(zip(spans, read(size), targets, strict=True)):
         say(f"coding block {b + 1} of {len(spans)}")
-        block = replace(like, samples=np.asarray(fill_rows(rows, values), dtype=np.int64), annotations=[],
-                        samples_per_frame=None)
+        block = replace(like, samples=np.asarray(fill_rows(rows, values), dtype=np.int64), annotations=[])
         digital, _, _ = digitize(block, "lossy", None)
 
         def reference(ch: int, start: int, end: int, x: np.ndarray = digital) -> np.ndarray:
-            return x[start:end, ch].astype(np.float64)
+            return x[start : end : steps[ch], ch].astype(np.float64)
 
         done.append(code_block(block, digital, reference, wanted, frame_len, 0, hi - lo, threads, effort,
                                processes=processes))
@@ -389,7 +392,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     described = like if source is None else replace(like, source=source())  # (every block read by now)
 
     def container(parts: LossyParts) -> bytes:
-        return _lossy_container(described, plan, parts, target, header_frame_len(n, frame_len, 1), n, 0, None,
+        return _lossy_container(described, plan, parts, target, header_frame_len(n, frame_len, m), n, 0, None,
                                 embed_model, header_gaps(gaps), lossy_floors(candidates, lows, spreads, parts.achieved))
 
     data = container(parts)
@@ -397,9 +400,9 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     measured = None
     if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
         data, measured = _with_gaps_measured(data, parts, gaps, valid_stats, means, spans, lambda: read(size),
-                                             [1] * c, container)
+                                             steps, container)
     if verifies(verify, "lossy", effort):
-        _verify(data, target, spans, read(size), [1] * c, means, say, prdns=measured)
+        _verify(data, target, spans, read(size), steps, means, say, prdns=measured)
     if target.bps is not None:
         warn_past_budget(data, target.bps)
     return data
