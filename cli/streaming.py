@@ -131,14 +131,14 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
                         fs: float | None = None, verify: bool | None = None,
                         processes: bool = False) -> tuple[int, int, int, bytes] | None:
     """Encode a format 16/212 WFDB record, an EDF or BDF file, or a ``.npy`` array of integers (at
-    ``fs``) longer than one lossy block (``lossyfile.LOSSY_BLOCK``) in lossy mode, read a block at a time
+    ``fs``) longer than one lossy block (``lossyfile.blocks``) in lossy mode, read a block at a time
     (``api.encode_lossy_blocks``); None when it cannot be (``verify``: as ``api.verifies``; ``processes``: each
     block's channels on worker processes)."""
     import numpy as np
 
     from sancodec._atomic import write_bytes_atomic
-    from sancodec.codec.api import encode_lossy_blocks
-    from sancodec.codec.lossyfile import LOSSY_BLOCK
+    from sancodec.codec.api import DEFAULT_LOSSY_FRAME, encode_lossy_blocks
+    from sancodec.codec.lossyfile import blocks
     from sancodec.io import check_own_rate
     from sancodec.io.arrays import map_npy
     from sancodec.io.wfdb import find_wfdb_base
@@ -153,7 +153,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         n = len(array)
         read = lambda rows: (np.asarray(array[i : i + rows]) for i in range(0, n, rows))  # noqa: E731
     elif source.suffix.lower() in (".edf", ".bdf"):  # its data records a block at a time, every rate
-        found = _edf_reads(source, fs, LOSSY_BLOCK)
+        found = _edf_reads(source, fs)
         if found is None:
             return None
         like, n, read, described = found
@@ -169,9 +169,9 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         def read(rows: int):  # the first of the passes checks the checksums (summed_blocks)
             passes[0] += 1
             return summed_blocks(base, head, rows) if passes[0] == 1 else read_blocks(base, head, rows)
-    if n <= LOSSY_BLOCK:
-        return None
     c = like.n_channels
+    if len(blocks(n, frame_len or DEFAULT_LOSSY_FRAME, c)) < 2:  # one block: coded as read whole
+        return None
     with busy(quiet, n, c, "lossy") as status:
         say = None if status is None else lambda line: status.update(f"lossy, {line} of {n} x {c} samples…")
         data = encode_lossy_blocks(like, n, read, model=spec, frame_len=frame_len, threads=threads, effort=effort,
@@ -215,11 +215,11 @@ def stream_raw(source: Path, out: Path, like, picked: list[int] | None, layout, 
     return n, c, n * c, out.stat().st_size
 
 
-def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, read, source) | None
-    """An EDF or BDF file (any rates) of more than ``least`` rows for ``encode_lossy_blocks``: its metadata, its rows,
+def _edf_reads(source: Path, fs: float | None):  # -> (like, rows, read, source) | None
+    """An EDF or BDF file (any rates) for ``encode_lossy_blocks``: its metadata, its rows,
     a reader of its rows a block at a time from the first, each time it is called, and its source entry as reading it
     whole gives it, once the first read is through (it says where a signal passes its declared range); None where it
-    is not read so (a shorter file, or a file ``io.edf.edf_blocks`` does not stream)."""
+    is not read so (a file ``io.edf.edf_blocks`` does not stream)."""
     from dataclasses import replace
 
     from sancodec.io import check_own_rate
@@ -227,7 +227,7 @@ def _edf_reads(source: Path, fs: float | None, least: int):  # -> (like, rows, r
     from sancodec.stream import reblocked
 
     first = edf_blocks(source, EDF_BLOCK_VALUES)
-    if first is None or first.rows <= least:
+    if first is None:
         return None
     check_own_rate(source, f"an {source.suffix[1:].upper()} file", first.like.fs, fs)
     like = replace(first.like, samples=first.like.samples[: first.like.frame_size])  # (one frame of every rate)

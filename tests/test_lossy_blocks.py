@@ -130,6 +130,35 @@ def test_the_encoder_checks_its_file_a_block_at_a_time_and_refuses_one_off_targe
         sancodec.encode(long, mode="lossy", prdn=2.0, frame_len=1 << 11)
 
 
+def test_a_record_of_many_channels_is_coded_in_blocks_of_fewer_rows(monkeypatch):
+    """A block holds 2^22 rows of one or two channels, about 2^23 samples over more (whole frames, one at least): a
+    20-channel EDF's block of 2^22 rows held 84 M samples. Read a block at a time or held in memory, a record of
+    six channels is coded in those blocks, to the same bytes."""
+    assert lossyfile.blocks(1 << 23, 1 << 20, 1) == lossyfile.blocks(1 << 23, 1 << 20, 2) == \
+        [(0, 1 << 22), (1 << 22, 1 << 23)]
+    assert lossyfile.blocks(1 << 22, 1 << 20, 3) == [(0, 1 << 21), (1 << 21, 1 << 22)]
+    assert lossyfile.blocks(3 << 20, 1 << 20, 20) == [(0, 1 << 20), (1 << 20, 2 << 20), (2 << 20, 3 << 20)]
+    assert lossyfile.blocks(1 << 22, 1 << 22, 20) == [(0, 1 << 22)]  # (one frame at least)
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 13)
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK_VALUES", 6 << 11)  # six channels: blocks of 2^11 rows
+    rng = np.random.default_rng(4)
+    x = np.cumsum(rng.integers(-9, 10, (9000, 6)), axis=0) + np.rint(np.sin(np.arange(9000) / 7)[:, None] * 200)
+    x = x.astype(np.int64)
+    long = Signal(x, 250.0, [f"c{k}" for k in range(6)], ["uV"] * 6)
+    reads: list[int] = []
+    coded = _coded_lengths(monkeypatch)
+
+    def read(rows: int):
+        reads.append(rows)
+        return (x[lo : lo + rows] for lo in range(0, len(x), rows))
+
+    streamed = api.encode_lossy_blocks(long.slice(0, 1), len(x), read, frame_len=1 << 10, prdn=5.0)
+    assert streamed == sancodec.encode(long, mode="lossy", frame_len=1 << 10, prdn=5.0)
+    assert set(reads) == {1 << 11} and max(coded) <= 1 << 11  # each channel coded a block of 2^11 rows at a time
+    back = sancodec.decode(streamed).samples
+    assert all(prdn(x[:, ch], back[:, ch]) <= 5.0 for ch in range(6))
+
+
 @pytest.mark.parametrize("options", [{"prdn": 4.0}, {"snr": 26.0}, {"prdn": 6.0, "effort": "balanced"}])
 def test_a_record_of_several_rates_read_a_block_at_a_time_codes_to_the_same_file(small_blocks, options):
     """A record of three rates (a polysomnograph's EEG at 256 Hz, breathing at 32, temperature at 1), each slower

@@ -242,7 +242,8 @@ def encode_to_file(
     frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
     gaps = gap_runs(signal)  # format 1.15: a record's gaps coded apart, each run filled where its channel is coded
     gapped = any(g is not None for g in gaps)
-    spans = blocks(signal.n_samples, frame_len)  # (filled and measured block by block, as encode_lossy_blocks does)
+    # (filled and measured block by block, as encode_lossy_blocks does)
+    spans = blocks(signal.n_samples, frame_len, signal.n_channels)
     coded = filled(signal, gaps, spans) if gapped else signal
     valid_stats: list[list[BlockStats]] = []
     aims = None  # per channel, where it has gaps: the target its other samples meet
@@ -279,7 +280,7 @@ def encode_to_file(
         mixed = container(mixed_parts, mix_len)
         if len(mixed) < len(data):
             data, frame_len, parts = mixed, mix_len, mixed_parts
-    spans = blocks(n, frame_len)
+    spans = blocks(n, frame_len, digital.shape[1])
     checks = verifies(verify, mode, effort)
     # each channel's mean, for the checks below alone (a pass over a long channel that balanced and fast skip)
     means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)] \
@@ -347,9 +348,9 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     values = invalid_values(like)  # format 1.15: each block's gaps filled, measured and coded apart, as encode does
     if m > 1 and any(v is not None for v in values):  # (a multi-rate record's gaps: read whole, as before)
         return None
-    spans = blocks(n, frame_len)
-    size = spans[0][1] - spans[0][0]
     c = like.n_channels
+    spans = blocks(n, frame_len, c)
+    size = spans[0][1] - spans[0][0]
     stats, valid_stats, block_gaps, counted = [], [], [], []
     candidates = floors(like)  # format 1.16: each channel's floor, where its decode may reach its gap value
     lows = [math.inf] * c

@@ -27,15 +27,18 @@ from sancodec.codec.waveletframe import needs_minor
 from sancodec.metrics import spread_of
 from sancodec.signal import Signal
 
-__all__ = ["LOSSY_BLOCK", "LOSSY_PARALLEL_VALUES", "BlockStats", "ChannelJob", "LossyParts", "block_stats",
-           "block_targets", "blocks", "code_block", "code_channel", "code_lossy", "record_mean", "record_prdn",
-           "record_spread"]
+__all__ = ["LOSSY_BLOCK", "LOSSY_BLOCK_VALUES", "LOSSY_PARALLEL_VALUES", "BlockStats", "ChannelJob", "LossyParts",
+           "block_stats", "block_targets", "blocks", "code_block", "code_channel", "code_lossy", "record_mean",
+           "record_prdn", "record_spread"]
 
 #: Lossy channels are coded at once only while their samples in flight stay below this: each channel's rate
 #: control holds its block whole (docs/MEMORY.md has the bytes it takes).
 LOSSY_PARALLEL_VALUES = 1 << 24
-#: A record longer than this many samples is coded block by block (whole frames).
+#: A record longer than this many samples is coded block by block (whole frames) ...
 LOSSY_BLOCK = 1 << 22
+#: ... and a record of many channels in blocks of fewer rows: about this many samples over its channels (2^22 rows of
+#: one or two channels; a 20-channel EDF's block of 2^22 rows held 84 M samples, 2.7 GB to code)
+LOSSY_BLOCK_VALUES = 1 << 23
 
 #: A function of (channel, first row, end row) giving what the channel's PRDN is measured against there,
 #: on the digital scale, at the channel's own rate.
@@ -67,9 +70,11 @@ def block_stats(ref: np.ndarray) -> BlockStats:
     return BlockStats(len(ref), mean, spread_of(ref))
 
 
-def blocks(n: int, frame_len: int) -> list[tuple[int, int]]:
-    """The blocks of a record of ``n`` samples: whole frames, :data:`LOSSY_BLOCK` samples or just over one frame."""
-    size = max(frame_len, LOSSY_BLOCK // frame_len * frame_len)
+def blocks(n: int, frame_len: int, channels: int = 1) -> list[tuple[int, int]]:
+    """The blocks of a record of ``n`` rows of ``channels``: whole frames, :data:`LOSSY_BLOCK` rows or just over one
+    frame, fewer where that is more than :data:`LOSSY_BLOCK_VALUES` samples over the channels (one frame at least)."""
+    rows = min(LOSSY_BLOCK, LOSSY_BLOCK_VALUES // max(1, channels))
+    size = max(frame_len, rows // frame_len * frame_len)
     return [(lo, min(n, lo + size)) for lo in range(0, n, size)]
 
 
@@ -136,7 +141,7 @@ def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None,
         raw = signal.samples[lo:hi:steps[ch], ch].astype(np.float64)
         return raw / quantum[ch] if quantum is not None else raw
 
-    spans = blocks(n, frame_len)
+    spans = blocks(n, frame_len, c)
     stats = [[block_stats(reference(ch, lo, hi)) for ch in range(c)] for lo, hi in spans] if len(spans) > 1 else []
     aims = [target] * c if channel_targets is None else list(channel_targets)
     targets = block_targets(stats, aims)
