@@ -233,8 +233,8 @@ def _edf_reads(source: Path, fs: float | None):  # -> (like, rows, read, source)
     like = replace(first.like, samples=first.like.samples[: first.like.frame_size])  # (one frame of every rate)
     passes: list = []  # the first read's blocks (edf_blocks), which say the source once read
 
-    def read(rows: int):
-        again = edf_blocks(source, rows * like.n_channels)
+    def read(rows: int):  # (read EDF_BLOCK_VALUES at a time, joined into blocks of rows: reading a lossy block of
+        again = edf_blocks(source, EDF_BLOCK_VALUES)  # records at once took several times its size)
         if again is None:  # (the file changed since)
             raise SanFormatError(f"{source}: changed while it was read")
         if not passes:

@@ -338,12 +338,19 @@ def reblocked(blocks: Iterable[np.ndarray], n: int) -> Iterator[np.ndarray]:
     for block in blocks:
         pending.append(block)
         held += len(block)
+        del block
         while held >= n:
-            joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
-            yield joined[:n]
-            pending, held = ([joined[n:]] if len(joined) > n else []), len(joined) - n
+            was_joined = len(pending) > 1
+            joined = np.concatenate(pending) if was_joined else pending[0]
+            rest = joined[n:]  # the rows past this block; less than a block of them, out of the rows joined, copied
+            rest = rest.copy() if was_joined and len(rest) < n else rest  # so that those go with the block given
+            pending, held = ([rest] if len(rest) else []), len(rest)  # (the pieces let go before it is given)
+            out, joined, rest = joined[:n], None, None
+            yield out
+            out = None  # (nor held here while the next is gathered)
     if held:
-        yield np.concatenate(pending) if len(pending) > 1 else pending[0]
+        last, pending = (np.concatenate(pending) if len(pending) > 1 else pending[0]), []
+        yield last
 
 
 class SanFile:

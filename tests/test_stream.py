@@ -274,3 +274,29 @@ def test_integer_blocks_are_joined_once_a_window_their_source_the_same_rows(tmp_
     assert joined == [3]  # the first window's three blocks, once (not again as their source); the rest is one
     monkeypatch.setattr(encoder.np, "concatenate", real)
     assert (tmp_path / "blocks.san").read_bytes() == sancodec.encode(signal, frame_len=1 << 15)
+
+
+def test_reblocked_lets_each_block_go_before_it_gathers_the_next():
+    """``stream.reblocked`` (a long EDF's records joined into a lossy block of 2^20 rows) holds no block it gave once
+    its reader lets it go, nor the pieces it joined: one block and the next one's pieces at a time, not two blocks.
+    The rows are the same, each once."""
+    import weakref
+
+    from sancodec.stream import reblocked
+
+    rng = np.random.default_rng(3)
+    pieces = [rng.integers(0, 100, (int(k), 3)) for k in rng.integers(1, 400, 60)]
+    alive: list[weakref.ref] = []
+    given = []
+
+    def source():
+        for piece in pieces:
+            yield piece.copy()  # (each piece the reader's own, as an EDF's are)
+
+    for block in reblocked(source(), 1000):
+        assert all(r() is None for r in alive)  # every block given before this one is gone
+        given.append(block.copy())
+        alive.append(weakref.ref(block.base if block.base is not None else block))
+        del block
+    assert np.array_equal(np.concatenate(given), np.concatenate(pieces))
+    assert [len(b) for b in given[:-1]] == [1000] * (len(given) - 1) and 0 < len(given[-1]) <= 1000

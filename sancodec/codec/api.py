@@ -364,6 +364,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
         block_gaps.append(rows_gaps(rows, values, sum(counted)))
         counted.append(len(rows))
         lows = block_lows(lows, rows, values, candidates)
+        del rows, filled_rows  # (this block let go before the next is read)
     if counted != [hi - lo for lo, hi in spans]:
         raise SanConfigError(f"the record holds {sum(counted)} rows, not {n}")
     gaps = joined(block_gaps)
@@ -385,6 +386,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
 
         done.append(code_block(block, digital, reference, wanted, frame_len, 0, hi - lo, threads, effort,
                                processes=processes))
+        del rows, block, digital, reference  # (this block let go before the next is read)
     parts = LossyParts([p for d in done for p in d.payloads], record_prdn(stats, [d.achieved for d in done]),
                        max(d.minor for d in done), [None] * c)
 

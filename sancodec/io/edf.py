@@ -278,14 +278,23 @@ class _OpenedEdf:
                 if len(data) != (r1 - r0) * per_record * width:  # (changed since its size was checked)
                     raise SanFormatError(f"{path}: truncated: data records {r0} to {r1} are not all there")
                 values = _samples(data, width).reshape(r1 - r0, per_record)
-                digital = [values[:, first : first + count].reshape(-1) for first, count in places]
-                yield self.rows(digital), [self.outside(k, d) for k, d in enumerate(digital)]
+                rows = np.empty(((r1 - r0) * self.rows_per_record, len(places)), dtype=np.int64)
+                outside = []
+                for k, ((first, count), v) in enumerate(zip(places, self.spf)):
+                    own = values[:, first : first + count]  # (a view: each signal written into the rows in place,
+                    outside.append(self.outside(k, own))  # a slower one's samples repeated, as rows() does)
+                    column = rows[:, k].reshape(r1 - r0, count, self.frame // v)  # (one axis split: a view)
+                    if not np.may_share_memory(column, rows):
+                        raise RuntimeError("a column of the rows was copied, not viewed")
+                    column[...] = own[:, :, None]
+                yield rows, outside
 
 
 def _samples(data: bytes, width: int) -> np.ndarray:
-    """Data records' bytes as their samples (int64): little-endian 16-bit (EDF) or 24-bit (BDF) two's complement."""
+    """Data records' bytes as their samples: little-endian 16-bit (EDF, a view of ``data``) or 24-bit (BDF, int64)
+    two's complement."""
     if width == 2:
-        return np.frombuffer(data, dtype="<i2").astype(np.int64)
+        return np.frombuffer(data, dtype="<i2")
     return int24_values(data)
 
 
