@@ -6,17 +6,21 @@ records written a block at a time, ``io.edf_records``) against decoding the file
 (``sancodec.write_signal(sancodec.decode(...))``).
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
+                                          [--slow K] [--lossy PRDN]
 
-The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec.
+The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec;
+``--slow K``: its last K channels at an eighth of the rate (an EDF of two rates); ``--lossy PRDN``: coded lossy at
+that PRDN with ``--effort balanced`` (the lossy decode back to EDF is then checked by its size only).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
 (``RssAnon`` of ``/proc/PID/status``, sampled every 10 ms: what the process itself holds), and its wall time. Both
-files must be the same bytes.
+encodes must give the same bytes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -26,16 +30,16 @@ import numpy as np
 
 import sancodec
 
-WHOLE = ("import sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
-         "sancodec.encode(sancodec.read_signal(sys.argv[1])))")
+WHOLE = ("import json, sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
+         "sancodec.encode(sancodec.read_signal(sys.argv[1]), **json.loads(sys.argv[3])))")
 WHOLE_DECODE = ("import sancodec, sys, pathlib; sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1])"
                 ".read_bytes()), sys.argv[2])")
 
 
-def build(path: Path, hours: float, channels: int, fs: int) -> int:
-    """A seeded ``hours``-long recording of ``channels`` 16-bit random walks at ``fs`` Hz, as EDF at ``path``; its
-    samples per channel."""
-    n = int(hours * 3600 * fs)
+def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0) -> int:
+    """A seeded ``hours``-long recording of ``channels`` 16-bit random walks at ``fs`` Hz (the last ``slow`` of them at
+    ``fs`` / 8, as a polysomnograph records breathing beside its EEG), as EDF at ``path``; its rows."""
+    n = int(hours * 3600 * fs) // 8 * 8
     rng = np.random.default_rng(0)
     x = np.empty((n, channels), np.int16)
     level = np.zeros(channels, np.int64)
@@ -43,8 +47,11 @@ def build(path: Path, hours: float, channels: int, fs: int) -> int:
         walk = np.cumsum(rng.integers(-20, 21, (min(1 << 20, n - i), channels)), axis=0) + level
         level = walk[-1]
         x[i : i + len(walk)] = (walk % 20000 - 10000).astype(np.int16)
+    for k in range(channels - slow, channels):
+        x[:, k] = np.repeat(x[::8, k], 8)
+    spf = [8] * (channels - slow) + [1] * slow if slow else None
     signal = sancodec.Signal(x, float(fs), [f"EEG{k}" for k in range(channels)], ["uV"] * channels,
-                             adc_gain=[10.0] * channels, baseline=[0] * channels)
+                             adc_gain=[10.0] * channels, baseline=[0] * channels, samples_per_frame=spf)
     sancodec.write_signal(signal, path)
     return n
 
@@ -90,19 +97,28 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=20)
     parser.add_argument("--fs", type=int, default=256)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/sancodec-edf"))
+    parser.add_argument("--slow", type=int, default=0, help="this many of the channels at an eighth of the rate")
+    parser.add_argument("--lossy", type=float, default=None, metavar="PRDN",
+                        help="code lossy at this PRDN (%%) with --effort balanced, not losslessly")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     cli = str(Path(sys.executable).parent / "sancodec")
-    print(f"{args.channels}-channel EDF at {args.fs} Hz, lossless; peak RSS counts the file's pages edfio maps\n")
+    options = [] if args.lossy is None else ["--mode", "lossy", "--prdn", f"{args.lossy:g}", "--effort", "balanced"]
+    kwargs = {} if args.lossy is None else {"mode": "lossy", "prdn": args.lossy, "effort": "balanced"}
+    rates = f", {args.slow} of them at {args.fs / 8:g} Hz" if args.slow else ""
+    coding = "lossless" if args.lossy is None else f"lossy at PRDN {args.lossy:g} % (--effort balanced)"
+    print(f"{args.channels}-channel EDF at {args.fs} Hz{rates}, {coding}; peak RSS counts the file's pages edfio "
+          "maps\n")
     print("| recording | EDF | path | peak RSS | peak anonymous | wall |")
     print("|---|---:|---|---:|---:|---:|")
     for hours in (float(h) for h in args.hours.split(",")):
         edf = args.workdir / f"psg{hours:g}h.edf"
-        build(edf, hours, args.channels, args.fs)
+        build(edf, hours, args.channels, args.fs, args.slow)
         size = edf.stat().st_size / 1e6
         streamed, whole = args.workdir / "streamed.san", args.workdir / "whole.san"
-        runs = {"sancodec encode (streamed)": [cli, "encode", str(edf), "-o", str(streamed), "-f", "-q"],
-                "read_signal + encode (whole)": [sys.executable, "-c", WHOLE, str(edf), str(whole)]}
+        runs = {"sancodec encode (streamed)": [cli, "encode", str(edf), "-o", str(streamed), "-f", "-q", *options],
+                "read_signal + encode (whole)": [sys.executable, "-c", WHOLE, str(edf), str(whole),
+                                                 json.dumps(kwargs)]}
         for label, command in runs.items():
             rss, anon, seconds = peaks(command)
             print(f"| {hours:g} h | {size:.0f} MB | {label} | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
@@ -116,7 +132,10 @@ def main() -> None:
         for label, (command, target) in decodes.items():
             target.unlink(missing_ok=True)
             rss, anon, seconds = peaks(command)
-            same = "the same bytes as the EDF" if target.read_bytes() == edf.read_bytes() else "NOT the same bytes"
+            if args.lossy is not None:
+                same = "a file of the EDF's size" if target.stat().st_size == edf.stat().st_size else "NOT its size"
+            else:
+                same = "the same bytes as the EDF" if target.read_bytes() == edf.read_bytes() else "NOT the same bytes"
             print(f"| {hours:g} h | | {label} ({same}) | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
 
 
