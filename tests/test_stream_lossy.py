@@ -143,9 +143,42 @@ def test_lossy_streaming_refuses_what_it_cannot_code_and_writes_nothing(record, 
         with sancodec.open(path, "w", like=record, codec="lossy", prdn=2.0) as f:
             f.write(record.samples[:0])
     assert list(tmp_path.iterdir()) == []
-    multi = replace(record, samples_per_frame=[2, 1])
-    with pytest.raises(sancodec.SanConfigError, match="multi-frequency"):
+    multi = replace(record, samples_per_frame=[2, 1])  # (format 212: an invalid sample, gaps at two rates)
+    with pytest.raises(sancodec.SanConfigError, match="several rates whose format has an invalid sample"):
         sancodec.open(path, "w", like=multi, codec="lossy", prdn=2.0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _three_rates() -> sancodec.Signal:
+    """A polysomnograph's EEG at 256 Hz, temperature at 1 Hz and breathing at 32 Hz, each slower sample repeated
+    to the fastest rate as ``Signal`` holds it; no format with an invalid sample."""
+    rng = np.random.default_rng(2)
+    n = 256 * 60
+    eeg = np.rint(np.sin(np.arange(n) / 9) * 300 + rng.normal(0, 20, n)).astype(np.int64)
+    temp = np.repeat(np.cumsum(rng.integers(-3, 4, n // 256)) + 500, 256)
+    resp = np.repeat(np.rint(np.sin(np.arange(n // 8) / 5) * 80 + rng.normal(0, 3, n // 8)).astype(np.int64), 8)
+    return sancodec.Signal(np.stack([eeg, temp, resp], axis=1), 256.0, ["eeg", "temp", "resp"],
+                           ["uV", "degC", "NU"], samples_per_frame=[256, 1, 32])
+
+
+@pytest.mark.parametrize("effort", ["default", "balanced", "fast"])
+def test_a_record_of_several_rates_streams_lossy_each_channel_at_its_own_rate(tmp_path, effort):
+    """Frames of whole frames of every rate, each channel measured and coded at its own: one frame's file is
+    ``sancodec.encode``'s; in several frames every channel meets the target at its rate; rows that end inside a
+    frame of the rates are refused at close, and nothing is written."""
+    sig = _three_rates()
+    x, steps = sig.samples, sig.sample_steps()
+    one = streamed(tmp_path / "one.san", sig, x, 1000, prdn=4.0, effort=effort)
+    if effort != "default":  # (the default's probe for shorter frames needs the whole record: module docstring)
+        assert one == sancodec.encode(sig, mode="lossy", prdn=4.0, effort=effort)
+    data = streamed(tmp_path / "frames.san", sig, x, 1000, prdn=4.0, effort=effort, frame_len=4000)
+    with sancodec.open(data) as f:
+        assert f.header["frame_len"] == 3840  # (4000 made whole frames of 256 rows)
+        back = f.read()
+    assert max(prdn_of(x[::s, k].astype(float), back[::s, k].astype(float)) for k, s in enumerate(steps)) <= 4.0
+    with pytest.raises(sancodec.SanConfigError, match="whole frames of 256"):
+        streamed(tmp_path / "cut.san", sig, x[:-100], 1000, prdn=4.0, effort=effort)
+    assert not (tmp_path / "cut.san").exists()
 
 
 def test_a_lossy_writer_without_a_signal_takes_rate_and_channels(tmp_path):

@@ -66,11 +66,10 @@ class LossyStreamEncoder:
                  embed_model: bool = True, verify: bool | None = None, quantum: Sequence[float] | None = None
                  ) -> None:
         check_effort(effort)
-        if like.samples_per_frame and max(like.samples_per_frame) > 1:
-            raise SanConfigError("lossy streaming of a multi-frequency record (several samples a frame in some "
-                                 "channel) is not supported: use sancodec.encode on the whole record")
-        self.frame_len = check_options("lossy", None, "auto", DEFAULT_STEP,
-                                       DEFAULT_LOSSY_FRAME if frame_len is None else frame_len)
+        frame_len = check_options("lossy", None, "auto", DEFAULT_STEP,
+                                  DEFAULT_LOSSY_FRAME if frame_len is None else frame_len)
+        self.m, self.steps = like.frame_size, like.sample_steps()  # several rates: frames of whole frames, each
+        self.frame_len = max(frame_len - frame_len % self.m, -(-16 // self.m) * self.m)  # as encode makes them
         self.like, self.target, self.effort, self.threads = like, target, effort, threads
         self.embed_model, self.verify = embed_model, verifies(verify, "lossy", effort)
         spec = resolve_model(model)
@@ -79,6 +78,9 @@ class LossyStreamEncoder:
         self.quantum = None if quantum is None else [float(q) for q in quantum]  # floats: each channel's grid
         floats = self.quantum is not None  # (no format's invalid value among floats: no gaps, no floors)
         self._values = [None] * c if floats else invalid_values(like)  # each channel's gap value, or None
+        if self.m > 1 and any(v is not None for v in self._values):
+            raise SanConfigError("lossy streaming of a record of several rates whose format has an invalid sample "
+                                 "(gaps) is not supported: use sancodec.encode on the whole record")
         self._candidates = [None] * c if floats else floors(like)  # format 1.16: each channel's floor, where its
         # decode may reach that value
         self._lows = [math.inf] * c  # each channel's least sample outside its gaps
@@ -104,6 +106,9 @@ class LossyStreamEncoder:
 
     def finish(self) -> Iterator[bytes]:
         """The payloads of the last frame (the rows held, fewer than a frame)."""
+        if (self.n + self._held_rows) % self.m:
+            raise SanConfigError(f"a multi-frequency signal needs whole frames of {self.m} samples, got "
+                                 f"{self.n + self._held_rows}")
         if self._held_rows:
             held = np.concatenate(self._held) if len(self._held) > 1 else self._held[0]
             self._held, self._held_rows = [], 0
@@ -120,7 +125,8 @@ class LossyStreamEncoder:
             achieved = record_prdn(self._stats, self._achieved)
         spreads = [record_spread([frame[ch] for frame in self._stats]) for ch in range(c)]
         header = lossy_header(self.like, self.plan, achieved, self.target,
-                              header_frame_len(self.n, self.frame_len, 1), self.n, 0, self.quantum, self.embed_model,
+                              header_frame_len(self.n, self.frame_len, self.m), self.n, 0, self.quantum,
+                              self.embed_model,
                               header_gaps(joined(self._gaps)) if self._gaps else None,
                               lossy_floors(self._candidates, self._lows, spreads, achieved))
         return header, self._minor
@@ -160,17 +166,18 @@ class LossyStreamEncoder:
         else:  # floats: on each channel's grid, their PRDN measured against the values themselves (so scaled)
             own = filled = rows / np.asarray(self.quantum)
         digital = filled if self.quantum is None else self._on_grid(rows)
-        coded_stats, valid_stats = block_gap_stats([own[:, ch] for ch in range(c)],
-                                                   [filled[:, ch] for ch in range(c)], values)
+        steps = self.steps  # (each channel measured at its own rate)
+        coded_stats, valid_stats = block_gap_stats([own[:: steps[ch], ch] for ch in range(c)],
+                                                   [filled[:: steps[ch], ch] for ch in range(c)], values)
         gaps = rows_gaps(rows, values)
         gapped = [g is not None for g in gaps]
         # the filled channel's target, such that the samples outside its gaps meet the frame's (gaps.gap_targets)
         targets = gap_targets(self.target, [coded_stats], [valid_stats], gapped) if any(gapped) \
             else [self.target] * c
-        block = replace(self.like, samples=digital, annotations=[], samples_per_frame=None)
+        block = replace(self.like, samples=digital, annotations=[])
 
         def reference(ch: int, start: int, end: int) -> np.ndarray:
-            return filled[start:end, ch].astype(np.float64)
+            return filled[start : end : steps[ch], ch].astype(np.float64)
 
         parts = code_block(block, digital, reference, targets, self.frame_len, 0, len(rows), self.threads,
                            self.effort)
@@ -212,10 +219,11 @@ class LossyStreamEncoder:
         samples' mean outside gaps (``valid``), the gaps left out."""
         n = len(rows)
         header = lossy_header(replace(self.like, annotations=[]), self.plan, achieved, self.target,
-                              header_frame_len(n, self.frame_len, 1), n, 0, self.quantum, False, header_gaps(gaps))
+                              header_frame_len(n, self.frame_len, self.m), n, 0, self.quantum, False,
+                              header_gaps(gaps))
         buf = BytesIO()
         write_container(buf, header, list(payloads), minor=minor)
         skip = [None if g is None else g[0] for g in gaps]
         scale = [1.0] * len(valid) if self.quantum is None else self.quantum  # (the means on the grid's scale)
-        return decoded_prdns(buf.getvalue(), [(0, n)], [rows], [1] * len(valid),
+        return decoded_prdns(buf.getvalue(), [(0, n)], [rows], self.steps,
                              [s.mean * q for s, q in zip(valid, scale)], skip=skip)
