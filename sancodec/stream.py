@@ -332,24 +332,33 @@ def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: 
 
 def reblocked(blocks: Iterable[np.ndarray], n: int) -> Iterator[np.ndarray]:
     """The rows of ``blocks`` (arrays of rows, one after another) again, ``n`` rows a block (the last what is left):
-    each row once, a block joined only where it spans several."""
-    pending: list[np.ndarray] = []
-    held = 0
+    each row once; a block within one of ``blocks`` given as a view of it, else gathered into a block of its own as
+    the pieces come (so that memory holds that block and one piece, not the pieces and their join), and none kept
+    once given."""
+    out: np.ndarray | None = None
+    filled = 0
     for block in blocks:
-        pending.append(block)
-        held += len(block)
+        at = 0
+        while at < len(block):
+            if out is None and len(block) - at >= n:  # a whole block inside this one: a view
+                yield block[at : at + n]
+                at += n
+                continue
+            if out is None:
+                out = np.empty((n, *block.shape[1:]), dtype=block.dtype)
+            elif not np.can_cast(block.dtype, out.dtype):  # (the dtype the pieces' concatenation would take)
+                out = out.astype(np.result_type(out, block))
+            take = min(n - filled, len(block) - at)
+            out[filled : filled + take] = block[at : at + take]
+            filled, at = filled + take, at + take
+            if filled == n:
+                given, out, filled = out, None, 0
+                yield given
+                del given
         del block
-        while held >= n:
-            was_joined = len(pending) > 1
-            joined = np.concatenate(pending) if was_joined else pending[0]
-            rest = joined[n:]  # the rows past this block; less than a block of them, out of the rows joined, copied
-            rest = rest.copy() if was_joined and len(rest) < n else rest  # so that those go with the block given
-            pending, held = ([rest] if len(rest) else []), len(rest)  # (the pieces let go before it is given)
-            out, joined, rest = joined[:n], None, None
-            yield out
-            out = None  # (nor held here while the next is gathered)
-    if held:
-        last, pending = (np.concatenate(pending) if len(pending) > 1 else pending[0]), []
+    if filled:
+        assert out is not None
+        last, out = out[:filled], None
         yield last
 
 

@@ -211,3 +211,20 @@ def test_a_record_read_a_block_at_a_time_codes_to_the_same_file(small_blocks, op
     assert said == [f"{what} block {b} of 3" for what in ("measuring", "coding", *checked) for b in (1, 2, 3)]
     assert api.encode_lossy_blocks(long.slice(0, 1), 3000, lambda rows: iter([x[:3000]]), prdn=3.0,
                                    frame_len=1 << 11) is None  # one block
+
+
+def test_a_record_that_changes_between_reads_is_one_format_error(small_blocks):
+    """The blocks are read again for the coding: a record that comes back shorter or longer (a file changed between
+    the reads) is refused in one SanFormatError, not a ValueError from deep inside."""
+    sig = read_signal(DATA / "test01_00s")
+    x = np.concatenate([sig.samples] * 3)[:11000].astype(np.int64)
+    long = Signal(x, sig.fs, sig.channel_names, sig.units)
+    for changed in (x[:9000], np.concatenate([x, x[:3000]])):
+
+        def read(rows: int, changed=changed, reads=[]):  # noqa: B006 - each record's own list, its reads counted
+            reads.append(rows)
+            source = x if len(reads) == 1 else changed  # (the first read measures the record as it was)
+            return (source[lo : lo + rows] for lo in range(0, len(source), rows))
+
+        with pytest.raises(sancodec.SanFormatError, match="changed while it was read"):
+            api.encode_lossy_blocks(long.slice(0, 1), len(x), read, frame_len=1 << 11, prdn=4.0)

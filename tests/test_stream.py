@@ -300,3 +300,17 @@ def test_reblocked_lets_each_block_go_before_it_gathers_the_next():
         del block
     assert np.array_equal(np.concatenate(given), np.concatenate(pieces))
     assert [len(b) for b in given[:-1]] == [1000] * (len(given) - 1) and 0 < len(given[-1]) <= 1000
+
+
+def test_reblocked_gathers_pieces_as_their_join_would_and_gives_views_of_long_ones():
+    """A block inside one piece is a view of it (no copy); pieces of two dtypes come back in the dtype their
+    concatenation takes."""
+    from sancodec.stream import reblocked
+
+    big = np.arange(50, dtype=np.int64).reshape(25, 2)
+    pieces = [np.arange(6, dtype=np.int16).reshape(3, 2), big, np.full((4, 2), 2**40, dtype=np.int64)]
+    got = list(reblocked(iter(pieces), 10))
+    joined = np.concatenate(pieces)
+    assert [len(b) for b in got] == [10, 10, 10, 2] and all(b.dtype == joined.dtype for b in got)
+    assert np.array_equal(np.concatenate(got), joined)
+    assert got[1].base is big or np.shares_memory(got[1], big)  # rows 10-19 lie inside the 25-row piece

@@ -354,8 +354,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     stats, valid_stats, block_gaps, counted = [], [], [], []
     candidates = floors(like)  # format 1.16: each channel's floor, where its decode may reach its gap value
     lows = [math.inf] * c
-    for b, rows in enumerate(read(size)):
-        say(f"measuring block {b + 1} of {len(spans)}")
+    for rows in read(size):  # (a plain loop: enumerate would hold its last tuple, and a block, through each read)
+        say(f"measuring block {len(counted) + 1} of {len(spans)}")
         filled_rows = fill_rows(rows, values)
         stats_here, valid_here = block_gap_stats([rows[:: steps[ch], ch] for ch in range(c)],
                                                  [filled_rows[:: steps[ch], ch] for ch in range(c)], values)
@@ -376,8 +376,9 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     spec = resolve_model(model)
     plan = FramePlan("lossy", 0, DEFAULT_STEP, spec, quantized_kernels(spec), "auto")
     done = []
-    for b, ((lo, hi), rows, wanted) in enumerate(zip(spans, read(size), targets, strict=True)):
+    for b, lo, hi, rows in spans_read(spans, read(size)):
         say(f"coding block {b + 1} of {len(spans)}")
+        wanted = targets[b]
         block = replace(like, samples=np.asarray(fill_rows(rows, values), dtype=np.int64), annotations=[])
         digital, _, _ = digitize(block, "lossy", None)
 
@@ -466,6 +467,24 @@ def refuse_missed(prdns: Sequence[float], target: LossyTarget, where: str = "") 
                                  "written")
 
 
+def spans_read(spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray]
+               ) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """Each span's number, first and end row, and its block of ``rows`` (one block a span, of its length), a block
+    at a time and none held once the caller lets it go: ``zip`` and ``enumerate`` keep their last tuple, and the
+    block in it, while the next block is read (a 20-channel EDF's lossy blocks, two held at once). A SanFormatError
+    where the blocks do not match the spans (a file changed between two reads of it)."""
+    blocks = iter(rows)
+    for b, (lo, hi) in enumerate(spans):
+        block = next(blocks, None)
+        if block is None or len(block) != hi - lo:
+            raise SanFormatError(f"the record changed while it was read: rows {lo} to {hi} came back as "
+                                 f"{0 if block is None else len(block)} rows")
+        yield b, lo, hi, block
+        del block
+    if next(blocks, None) is not None:
+        raise SanFormatError(f"the record changed while it was read: it holds more than {spans[-1][1]} rows")
+
+
 def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray], steps: Sequence[int],
                    means: Sequence[float], say: Callable[[str], None] = lambda _: None,
                    skip: Sequence[int | None] | None = None) -> list[float]:
@@ -473,7 +492,7 @@ def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[
     measure); ``skip``: per channel, its gaps' value (format 1.15), whose samples must decode to it (else a
     SanConfigError) and are left out."""
     errors, spreads = np.zeros(len(steps)), np.zeros(len(steps))
-    for b, ((lo, hi), samples) in enumerate(zip(spans, rows, strict=True)):
+    for b, lo, hi, samples in spans_read(spans, rows):
         if len(spans) > 1:
             say(f"checking block {b + 1} of {len(spans)}")
         try:
@@ -492,6 +511,7 @@ def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[
                 x, y = x[kept], y[kept]
             errors[ch] += sum_of_squares(x - y)
             spreads[ch] += sum_of_squares(x - means[ch])
+        del samples, back  # (this block let go before the next is read)
     out = []
     for ch in range(len(steps)):
         error, spread = float(errors[ch]), float(spreads[ch])  # metrics.prdn, summed a block at a time
