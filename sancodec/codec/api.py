@@ -482,7 +482,8 @@ def spans_read(spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray]
         yield b, lo, hi, block
         del block
     if next(blocks, None) is not None:
-        raise SanFormatError(f"the record changed while it was read: it holds more than {spans[-1][1]} rows")
+        raise SanFormatError(f"the record changed while it was read: it holds more than "
+                             f"{spans[-1][1] if spans else 0} rows")
 
 
 def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[np.ndarray], steps: Sequence[int],
