@@ -480,7 +480,9 @@ def test_a_full_disk_is_said_of_the_output_on_every_path_that_writes_through_a_t
              (wfdb, "write_record", short, ["decode", tmp_path / "ok.san", "-o", tmp_path / "cut", "--end", "100"],
               "cut", "is the disk full?"),
              (edf, "_reads_back", short, ["decode", tmp_path / "ok.san", "-o", tmp_path / "e.edf"], "e.edf",
-              "is the disk full?")]  # (the written EDF's check, inside the temp folder)
+              "is the disk full?"),  # (the written EDF's check, inside the temp folder)
+             (edf, "write_records", full, ["decode", tmp_path / "ok.san", "-o", tmp_path / "w.edf"], "w.edf",
+              "No space left")]  # (its data records, written a block at a time)
     for owner, name, exc, args, named, said in cases:
         with monkeypatch.context() as patch:
             patch.setattr(owner, name, raising(exc))
