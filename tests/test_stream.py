@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import sys
 
+import hypothesis
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 import sancodec
 from sancodec.codec import pipeline
@@ -314,3 +316,20 @@ def test_reblocked_gathers_pieces_as_their_join_would_and_gives_views_of_long_on
     assert [len(b) for b in got] == [10, 10, 10, 2] and all(b.dtype == joined.dtype for b in got)
     assert np.array_equal(np.concatenate(got), joined)
     assert got[1].base is big or np.shares_memory(got[1], big)  # rows 10-19 lie inside the 25-row piece
+
+
+@hypothesis.given(st.lists(st.integers(0, 60), max_size=12), st.integers(1, 40), st.integers(1, 3), st.booleans())
+@hypothesis.settings(max_examples=60, deadline=None)
+def test_reblocked_gives_every_row_once_in_blocks_of_n_whatever_the_pieces(lengths, n, columns, one_d):
+    """Any pieces (empty ones, ones longer than several blocks, 1-D or rows of columns): blocks of ``n`` rows but the
+    last, the rows of the pieces' join, in order, each once."""
+    from sancodec.stream import reblocked
+
+    shape = (lambda k: (k,)) if one_d else (lambda k: (k, columns))
+    pieces = [np.arange(sum(lengths[:i]) * 10, sum(lengths[:i]) * 10 + int(np.prod(shape(k))), dtype=np.int64
+                        ).reshape(shape(k)) for i, k in enumerate(lengths)]
+    got = [b.copy() for b in reblocked(iter(pieces), n)]
+    total = sum(lengths)
+    assert [len(b) for b in got] == [n] * (total // n) + ([total % n] if total % n else [])
+    if got:
+        assert np.array_equal(np.concatenate(got), np.concatenate(pieces))
