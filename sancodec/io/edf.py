@@ -180,8 +180,9 @@ def _read(path: Path, kind: str, held: Path | bytes) -> Signal:
     """:func:`read_edf`'s work on ``held`` (``path`` or its whole records), every header field edfio parses read
     inside it."""
     opened = _OpenedEdf(path, kind, held)
-    digital = [np.asarray(s.digital, dtype=np.int64) for s in opened.signals]
-    return opened.signal(opened.rows(digital), [opened.outside(k, d) for k, d in enumerate(digital)])
+    digital = [np.asarray(s.digital) for s in opened.signals]
+    rows = opened.rows([d[None, :] for d in digital])  # (all of a signal's samples as one record)
+    return opened.signal(rows, [opened.outside(k, d) for k, d in enumerate(digital)])
 
 
 class _OpenedEdf:
@@ -245,9 +246,17 @@ class _OpenedEdf:
             record_name=path.stem, samples_per_frame=self.spf if self.frame > 1 else None, source=source,
         )
 
-    def rows(self, digital: list[np.ndarray]) -> np.ndarray:
-        """Each signal's samples (of the same data records) as rows at the fastest rate, a slower one's repeated."""
-        return np.stack([np.repeat(d, self.frame // v) for d, v in zip(digital, self.spf)], axis=1)
+    def rows(self, own: list[np.ndarray]) -> np.ndarray:
+        """Each signal's samples (``own[k]``: data records x its samples in one, of the same records; or 1 x all of
+        them) as int64 rows at the fastest rate, a slower one's repeated: each written into the rows in place, with no
+        copy of its own."""
+        rows = np.empty((own[0].size * (self.frame // self.spf[0]), len(own)), dtype=np.int64)
+        for k, (samples, v) in enumerate(zip(own, self.spf)):
+            column = rows[:, k].reshape(*samples.shape, self.frame // v)  # (one axis split: a view)
+            if column.size and not np.may_share_memory(column, rows):
+                raise RuntimeError("a column of the rows was copied, not viewed")
+            column[...] = samples[:, :, None]
+        return rows
 
     def outside(self, k: int, digital: np.ndarray) -> bool:
         """Whether signal ``k``'s samples ``digital`` pass the range its header declares (an exporter's slip): a
@@ -278,16 +287,8 @@ class _OpenedEdf:
                 if len(data) != (r1 - r0) * per_record * width:  # (changed since its size was checked)
                     raise SanFormatError(f"{path}: truncated: data records {r0} to {r1} are not all there")
                 values = _samples(data, width).reshape(r1 - r0, per_record)
-                rows = np.empty(((r1 - r0) * self.rows_per_record, len(places)), dtype=np.int64)
-                outside = []
-                for k, ((first, count), v) in enumerate(zip(places, self.spf)):
-                    own = values[:, first : first + count]  # (a view: each signal written into the rows in place,
-                    outside.append(self.outside(k, own))  # a slower one's samples repeated, as rows() does)
-                    column = rows[:, k].reshape(r1 - r0, count, self.frame // v)  # (one axis split: a view)
-                    if not np.may_share_memory(column, rows):
-                        raise RuntimeError("a column of the rows was copied, not viewed")
-                    column[...] = own[:, :, None]
-                yield rows, outside
+                own = [values[:, first : first + count] for first, count in places]  # (views)
+                yield self.rows(own), [self.outside(k, d) for k, d in enumerate(own)]
 
 
 def _samples(data: bytes, width: int) -> np.ndarray:
