@@ -92,7 +92,14 @@ from sancodec.codec.pipeline import (
     san_activations,
     window_frames,
 )
-from sancodec.codec.prepare import ENCODE_MODES, LosslessFloatsError, check_options, digitize, resolve_model
+from sancodec.codec.prepare import (
+    ENCODE_MODES,
+    LosslessFloatsError,
+    check_options,
+    digitize,
+    resolve_model,
+    whole_frames,
+)
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError, option
 from sancodec.io.decimals import missing_of, on_decimal_grid
@@ -239,7 +246,7 @@ def encode_to_file(
     spec = resolve_model(model)
     signal.check_frames("encode")
     m = signal.frame_size  # multi-frequency: frames hold whole WFDB frames
-    frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
+    frame_len = whole_frames(frame_len, m)
     gaps = gap_runs(signal)  # format 1.15: a record's gaps coded apart, each run filled where its channel is coded
     gapped = any(g is not None for g in gaps)
     # (filled and measured block by block, as encode_lossy_blocks does)
@@ -343,8 +350,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     frame_len = check_options("lossy", None, "auto", DEFAULT_STEP, frame_len)
     target = LossyTarget(prdn, snr, bps)
-    m, steps = like.frame_size, like.sample_steps()  # several rates: frames hold whole frames of every channel,
-    frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)  # as encode makes them
+    m, steps = like.frame_size, like.sample_steps()
+    frame_len = whole_frames(frame_len, m)  # several rates: frames hold whole frames of every channel, as encode's
     values = invalid_values(like)  # format 1.15: each block's gaps filled, measured and coded apart, as encode does
     if m > 1 and any(v is not None for v in values):  # (a multi-rate record's gaps: read whole, as before)
         return None

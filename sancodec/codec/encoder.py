@@ -20,7 +20,7 @@ from sancodec.codec.frames import FramePlan, quantized_kernels
 from sancodec.codec.header import from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS
 from sancodec.codec.pipeline import FrameEncoder, encode_window_frames, resolve_threads
-from sancodec.codec.prepare import check_options, digitize, resolve_model
+from sancodec.codec.prepare import check_options, digitize, resolve_model, whole_frames
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
@@ -55,8 +55,7 @@ class SanEncoder:
             raise SanConfigError(LOSSY_NEEDS_THE_RECORD)
         frame_len = DEFAULT_FRAME if frame_len is None else frame_len
         frame_len = check_options(mode, max_error, predictor, amplitude_step, frame_len)
-        m = like.frame_size  # multi-frequency: frames hold whole WFDB frames
-        self.frame_len = max(frame_len - frame_len % m, -(-16 // m) * m)
+        self.frame_len = whole_frames(frame_len, like.frame_size)  # multi-frequency: frames hold whole WFDB frames
         self.like, self.mode, self.max_error = like, mode, max_error
         self._block_head = like.header_dict() | {"annotations": []}  # what each block's Signal is built from
         self.file_mode = "lossy" if mode == "san" else mode

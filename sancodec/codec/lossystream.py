@@ -42,7 +42,7 @@ from sancodec.codec.gaps import (
 )
 from sancodec.codec.lossy import LossyTarget, check_effort
 from sancodec.codec.lossyfile import BlockStats, code_block, record_prdn, record_spread
-from sancodec.codec.prepare import check_options, on_grid, resolve_model
+from sancodec.codec.prepare import check_options, on_grid, resolve_model, whole_frames
 from sancodec.errors import SanConfigError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, beyond_exact_range
@@ -68,8 +68,8 @@ class LossyStreamEncoder:
         check_effort(effort)
         frame_len = check_options("lossy", None, "auto", DEFAULT_STEP,
                                   DEFAULT_LOSSY_FRAME if frame_len is None else frame_len)
-        self.m, self.steps = like.frame_size, like.sample_steps()  # several rates: frames of whole frames, each
-        self.frame_len = max(frame_len - frame_len % self.m, -(-16 // self.m) * self.m)  # as encode makes them
+        self.m, self.steps = like.frame_size, like.sample_steps()
+        self.frame_len = whole_frames(frame_len, self.m)  # several rates: frames of whole frames, as encode's
         self.like, self.target, self.effort, self.threads = like, target, effort, threads
         self.embed_model, self.verify = embed_model, verifies(verify, "lossy", effort)
         spec = resolve_model(model)

@@ -17,7 +17,7 @@ from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
 __all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_options", "digitize", "on_grid",
-           "resolve_model"]
+           "resolve_model", "whole_frames"]
 
 #: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
 LOSSLESS_FLOATS = ("lossless mode needs integer samples, decimals of at most 9 places, or each channel's values whole "
@@ -129,6 +129,12 @@ def _flat_quantum(column: np.ndarray) -> float:
 #: percent larger (benchmarks/bench_codec.py, "Throughput"). ``all`` tries every coding per frame;
 #: ``san`` and ``raw`` force one path (for measurement).
 PREDICTORS = ("auto", "fast", "all", "san", "raw")
+
+
+def whole_frames(frame_len: int, m: int) -> int:
+    """``frame_len`` rows made whole frames of ``m`` rows (a multi-frequency record's frame: every channel's samples
+    whole), 16 rows at least: the frame length every encoder codes with."""
+    return max(frame_len - frame_len % m, -(-16 // m) * m)
 
 
 def check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
