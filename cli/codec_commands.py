@@ -505,7 +505,8 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
     with contextlib.ExitStack() as stack:
         try:
             decoded = None
-            if on_disk and isinstance(input, Path) and target.parent.is_dir():  # (EDF and BDF are written whole)
+            # (the EDF writer takes a Signal: its samples mapped from a file beside the output, not held)
+            if on_disk and isinstance(input, Path) and target.parent.is_dir():
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder)
             if decoded is None and is_url(input):  # only the frames the range needs are fetched

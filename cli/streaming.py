@@ -63,15 +63,12 @@ def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | Non
     """Encode an EDF or BDF file a block of data records at a time (``io.edf.edf_blocks``, about
     :data:`EDF_BLOCK_VALUES` samples): the same file as coding it whole, in memory bounded by the block and the
     encoder's window of frames; None where it must be read whole."""
-    from sancodec.io import check_own_rate
-    from sancodec.io.edf import edf_blocks
     from sancodec.stream import SanWriter
 
-    streamed = edf_blocks(source, EDF_BLOCK_VALUES, keep_header_text=keep_header_text)
+    streamed = _edf_streamed(source, fs, keep_header_text)
     if streamed is None:
         return None
     like, n = streamed.like, streamed.rows
-    check_own_rate(source, f"an {source.suffix[1:].upper()} file", like.fs, fs)
     with busy(quiet, n, like.n_channels, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:
@@ -222,14 +219,12 @@ def _edf_reads(source: Path, fs: float | None):  # -> (like, rows, read, source)
     is not read so (a file ``io.edf.edf_blocks`` does not stream)."""
     from dataclasses import replace
 
-    from sancodec.io import check_own_rate
     from sancodec.io.edf import edf_blocks
     from sancodec.stream import reblocked
 
-    first = edf_blocks(source, EDF_BLOCK_VALUES)
+    first = _edf_streamed(source, fs)
     if first is None:
         return None
-    check_own_rate(source, f"an {source.suffix[1:].upper()} file", first.like.fs, fs)
     like = replace(first.like, samples=first.like.samples[: first.like.frame_size])  # (one frame of every rate)
     passes: list = []  # the first read's blocks (edf_blocks), which say the source once read
 
@@ -242,6 +237,19 @@ def _edf_reads(source: Path, fs: float | None):  # -> (like, rows, read, source)
         return reblocked(again.blocks, rows)
 
     return like, first.rows, read, lambda: passes[0].source()
+
+
+def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False):  # -> io.edf.EdfBlocks | None
+    """An EDF or BDF file to be read a block of data records at a time (``io.edf.edf_blocks``, about
+    :data:`EDF_BLOCK_VALUES` samples a block), its rate checked against ``fs`` (``--fs``) as reading it whole checks
+    it; None where it must be read whole."""
+    from sancodec.io import check_own_rate
+    from sancodec.io.edf import edf_blocks
+
+    streamed = edf_blocks(source, EDF_BLOCK_VALUES, keep_header_text=keep_header_text)
+    if streamed is not None:
+        check_own_rate(source, f"an {source.suffix[1:].upper()} file", streamed.like.fs, fs)
+    return streamed
 
 
 def stream_decode(source: Path | str, target: Path, spec, limits, threads: int | None, force: bool,
