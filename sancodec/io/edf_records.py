@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from sancodec.io.raw import int24_bytes
+
 __all__ = ["BLOCK_BYTES", "Column", "placeholder", "write_records"]
 
 BLOCK_BYTES = 1 << 22  # data records written at a time: about this many bytes of them
@@ -70,8 +72,7 @@ def write_records(edf: Any, target: Path, rows: Callable[[int, int], np.ndarray]
                     data[:, at : at + width] = s.digital.view(np.uint8)[first * width : last * width].reshape(
                         last - first, width)
                 elif three:
-                    values = np.ascontiguousarray(block[:: column.step, column.k], dtype="<i4")
-                    data[:, at : at + width] = values.view(np.uint8).reshape(-1, 4)[:, :3].reshape(last - first, width)
+                    data[:, at : at + width] = int24_bytes(block[:: column.step, column.k]).reshape(last - first, width)
                 else:
                     values = np.ascontiguousarray(block[:: column.step, column.k], dtype="<i2")
                     data[:, at : at + width] = values.view(np.uint8).reshape(last - first, width)

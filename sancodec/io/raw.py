@@ -18,8 +18,8 @@ from sancodec.errors import SanConfigError
 from sancodec.io.arrays import npy_source
 from sancodec.signal import Signal
 
-__all__ = ["RAW_SUFFIXES", "RAW_TYPES", "RawLayout", "RawReader", "int24_values", "raw_bytes", "raw_layout", "raw_of",
-           "write_raw"]
+__all__ = ["RAW_SUFFIXES", "RAW_TYPES", "RawLayout", "RawReader", "int24_bytes", "int24_values", "raw_bytes",
+           "raw_layout", "raw_of", "write_raw"]
 
 #: The sample types a raw stream may hold: their size in bytes and the numpy kind their values are read into.
 RAW_TYPES = {"int8": (1, "i1"), "uint8": (1, "u1"), "int16": (2, "i2"), "uint16": (2, "u2"), "int24": (3, "i4"),
@@ -129,6 +129,13 @@ def int24_values(data: bytes, big_endian: bool = False) -> np.ndarray:
     return (unsigned ^ 0x800000) - 0x800000
 
 
+def int24_bytes(values: np.ndarray, big_endian: bool = False) -> np.ndarray:
+    """Integers within 24 bits as their three bytes each (uint8, a row a value; little-endian unless
+    ``big_endian``): :func:`int24_values`' inverse, BDF's samples and a 24-bit raw layout's."""
+    b = np.ascontiguousarray(values, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3]
+    return b[:, ::-1] if big_endian else b
+
+
 def raw_of(signal: Signal) -> tuple[RawLayout, str] | None:
     """The layout a raw source had and its suffix, from ``signal.source`` (a ``.san`` header is not trusted: None for
     anything but a known type, a byte order and a suffix of :data:`RAW_SUFFIXES`)."""
@@ -159,8 +166,7 @@ def raw_bytes(signal: Signal) -> bytes:
     order = ">" if layout.big_endian else "<"
     if layout.type != "int24":
         return x.astype(order + RAW_TYPES[layout.type][1]).tobytes()
-    b = x.astype("<i4").view(np.uint8).reshape(-1, 4)[:, :3]
-    return np.ascontiguousarray(b[:, ::-1] if layout.big_endian else b).tobytes()
+    return np.ascontiguousarray(int24_bytes(x, layout.big_endian)).tobytes()
 
 
 def write_raw(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
