@@ -134,8 +134,9 @@ def test_report_of_a_gapped_csv_compares_and_draws_it(tmp_path):
 
 def test_decode_physical_prints_a_wfdb_records_invalid_samples_as_rdsamp_does(tmp_path):
     """``decode --physical`` (wfdb's rdsamp -p) of a record with invalid samples (format 16's -32768, format 212's
-    -2048) prints "-" where rdsamp does, NaN in .npy, where every channel's values are decimals (gains of 200 and
-    1000 units per mV); a record whose gains give other floats keeps printing their values."""
+    -2048) prints "-" where rdsamp does, NaN in .npy: where every channel's values are decimals (gains of 200 and
+    1000 units per mV), and where a gain gives other floats (86 units per mV, printed to 17 digits beside a column of
+    decimals at its places). Those had printed -32768 / 86 mV, a spike no recording holds."""
     rng = np.random.default_rng(2)
     for fmt, invalid, gains in (("16", -32768, [200.0, 1000.0]), ("212", -2048, [200.0, 200.0]),
                                 ("16", -32768, [86.0, 200.0])):
@@ -149,11 +150,9 @@ def test_decode_physical_prints_a_wfdb_records_invalid_samples_as_rdsamp_does(tm
                                   "--force", "-q"])
         assert res.exit_code == 0, res.output
         rows = [line.split(",") for line in (tmp_path / "p.csv").read_text().splitlines()[2:]]
-        if gains[0] == 86.0:  # 1/86 mV: no decimal grid, values as before
-            assert float(rows[10][1]) == invalid / 86.0
-            continue
         assert float(rows[9][1]) == d[9, 0] / gains[0] and [rows[i][1] for i in (10, 11, 250)] == ["-"] * 3
         assert rows[40][2] == "-" and rows[41][2] != "-"
+        assert rows[41][2] == f"{d[41, 1] / gains[1]:.3f}"  # (a column of decimals at its places)
         res = runner.invoke(app, ["decode", str(tmp_path / "r.san"), "-o", str(tmp_path / "p.npy"), "--physical",
                                   "--force", "-q"])
         values = np.load(tmp_path / "p.npy")

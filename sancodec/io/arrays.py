@@ -8,6 +8,7 @@ import math
 import re
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.decimals import (
     MAX_DECIMALS,
     MISSING_TEXTS,
+    MISSING_VALUES,
     column_places,
     decimal_places,
     decimal_values,
@@ -249,7 +251,7 @@ def _as_source(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so; a
     decimal source's values (``decimals.decimal_values``), not its integers; a float32 source's floats, lossy or
     not, as float32."""
-    decimal = decimal_values(signal)
+    decimal = table_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") != "npy":
@@ -810,11 +812,51 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
         if gapped is not None:  # among decimals (a gap in a multi-segment record): "-", as rdsamp -p prints them
             units, places, value = gapped
             return with_decimals(as_csv(units), places, units, gap=(value, "-"))
-        # among values that are no decimals (a gain of 86 units per mV): a table of floats holds no gaps; printed as
-        # their format's value scaled
-        physical = signal.physical(gaps=False)
+        # among values that are no decimals (a gain of 86 units per mV): the integers kept, written in physical units
+        table = _physical_table(signal, np.isnan(physical), timing)
+        if table is not None:
+            return table
+        physical = signal.physical(gaps=False)  # (no integer is left to stand for a gap: their format's value scaled)
     values = as_csv(physical)
     return on_decimal_grid(values) or values
+
+
+@dataclass(eq=False)
+class PhysicalTable(Signal):
+    """A digital signal that CSV and ``.npy`` output write in physical units (:func:`table_values`): floats that are
+    no decimals (a gain of 86 units per mV) among gaps, "-" in a CSV as rdsamp -p prints them and NaN in a ``.npy``,
+    which a signal of floats cannot hold (it holds no NaN). Made by :func:`physical_signal` alone, never read from a
+    file, so no header can ask for it."""
+
+
+def table_values(signal: Signal) -> tuple[np.ndarray, list[int | None]] | None:
+    """The values CSV and ``.npy`` output write for a digital signal that is not its integers, and each column's
+    decimals (None: 17 significant digits): a decimal source's (``decimals.decimal_values``), or a
+    :class:`PhysicalTable`'s physical values, its gaps NaN, a column whose other values are decimals (a gain of
+    200 units per mV beside one of 86) at its places, as a table of floats without gaps prints it; None for any
+    other signal."""
+    if not isinstance(signal, PhysicalTable):
+        return decimal_values(signal)
+    values = signal.physical()
+    places = [(column_places(column[~np.isnan(column)][:, None]) or [None])[0] for column in values.T]
+    return values, places
+
+
+def _physical_table(signal: Signal, gaps: np.ndarray, timing: dict[str, Any]) -> PhysicalTable | None:
+    """``signal`` (digital) as a :class:`PhysicalTable` in a CSV's layout (``timing``: its time column), each of
+    ``gaps`` held as the first of ``decimals.MISSING_VALUES`` beyond every other sample (its "missing" entry, "-"),
+    so that ``Signal.physical`` gives NaN there whatever its format; None where no such value is left."""
+    present = signal.samples[~gaps]
+    span = int(np.abs(present).max(initial=0)) if present.size else 0
+    value = next((v for v in MISSING_VALUES if span < -v), None)
+    if value is None:
+        return None
+    samples = np.array(signal.samples, dtype=np.int64)
+    samples[gaps] = value
+    return PhysicalTable(samples, signal.fs, list(signal.channel_names), list(signal.units),
+                         adc_gain=list(signal.adc_gain or [1.0] * signal.n_channels),
+                         baseline=list(signal.baseline or [0] * signal.n_channels), record_name=signal.record_name,
+                         source={"kind": "csv", **timing, "units_row": True, "missing": {"value": value, "text": "-"}})
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
@@ -954,7 +996,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     unended last line (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's
     delimiter."""
     buf = io.StringIO()
-    held = decimal_values(signal)
+    held = table_values(signal)
     names, rows = list(signal.channel_names), signal.samples
     formats = ["%d" if signal.is_digital else "%.17g"] * signal.n_channels
     places = held[1] if held is not None else None if signal.is_digital else column_places(signal.samples)
