@@ -76,6 +76,34 @@ def test_a_well_formed_reference_decodes():
     assert np.array_equal(back[:, 1], back[:, 0] + 7)
 
 
+def _file_of_parts(signal: sancodec.Signal, parts: dict[int, bytes]) -> bytes:
+    """``signal`` coded in one frame, the channel-frames of ``parts`` (channel: payload) put in place of its own."""
+    base = sancodec.encode(signal, frame_len=4096)
+    r = ByteReader(sancodec.codec.container.SanReader(base).read_frame(0))
+    own = [r.raw(r.varint()) for _ in range(signal.n_channels)]
+    return rewrap(base, frames=[frame_of([parts.get(c, p) for c, p in enumerate(own)])])
+
+
+def test_a_chain_of_references_and_references_across_rates():
+    """A channel predicted from one that is itself predicted decodes from that one's samples (the decoder puts the
+    channels in the frame's block as they decode, the predicted ones after, in order); a channel at a slower rate
+    than the frame's cannot be predicted, nor a full-rate one from a slower one: refused in one line."""
+    x = _limb_leads(2000).samples[:, :3]
+    chain = _file_of_parts(sancodec.Signal(x, 500.0), {1: _cross_part([(0, 2)], 1, _constant_part(7)),
+                                                       2: _cross_part([(1, 1), (0, -1)], 0, _constant_part(3))})
+    back = sancodec.decode(chain, 0, 1999).samples
+    assert np.array_equal(back[:, 0], x[:1999, 0]) and np.array_equal(back[:, 1], back[:, 0] + 7)
+    assert np.array_equal(back[:, 2], np.full(1999, 10))
+    slow = x.copy()
+    slow[:, 2] = np.repeat(x[::2, 2], 2)
+    two_rates = sancodec.Signal(slow, 500.0, samples_per_frame=[2, 2, 1])
+    with pytest.raises(SanFormatError, match="channel 2 is not at the full rate"):
+        sancodec.decode(_file_of_parts(two_rates, {2: _cross_part([(0, 1)], 0, _constant_part(0))}), 0, 1998)
+    first_slow = sancodec.Signal(slow[:, ::-1].copy(), 500.0, samples_per_frame=[1, 2, 2])
+    with pytest.raises(SanFormatError, match="refers to channel 0, not an earlier one at its rate"):
+        sancodec.decode(_file_of_parts(first_slow, {1: _cross_part([(0, 1)], 0, _constant_part(0))}), 0, 1998)
+
+
 @pytest.mark.parametrize("refs, shift, nested, match", [
     ([(1, 1)], 0, None, "earlier"),  # itself
     ([(5, 1)], 0, None, "earlier"),  # a channel that does not exist

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -338,9 +338,12 @@ class FrameDecoder:
         block = assemble(parts, self.steps, self._rows(fi), dest)
         return None if dest is not None else block
 
-    def _parse(self, item: tuple[int, bytes]) -> tuple[list[ChannelFrame], Counter, np.ndarray | None, bool]:
-        """One frame's channel parts and coding counts; with the C kernels (whose LPC synthesis runs
-        here) also its samples, assembled on the worker thread (``done``)."""
+    def _parse(self, item: tuple[int, bytes]) -> _ParsedFrame:
+        """One frame's activations and coding counts; with the C kernels (whose LPC synthesis runs here) also its
+        samples, assembled on the worker thread (``block``: None where written into ``out``), each channel put in
+        place as it is decoded (:meth:`_placed`), so that a frame holds its block and the channels being decoded,
+        not every channel's samples beside the block (a 20-channel lossy frame of 2^20 rows: 168 MB less); without
+        them its channel parts (``parts``), for one LPC batch per window."""
         fi, payload = item
         length = self._rows(fi)
         self.limits.check_values(length * len(self.steps), len(payload), f"frame {fi}")
@@ -349,35 +352,81 @@ class FrameDecoder:
         # threads the window leaves to this frame: its channels side by side, then each channel's pieces
         spare = self._spare if length * len(self.steps) >= PARALLEL_VALUES else 1
         plan = self.plan if spare <= len(self.steps) else replace(self.plan, threads=spare // len(self.steps))
-        done = run_jobs([partial(self._channel, p, length // step, plan) for p, step in zip(payloads, self.steps)],
-                        [len(p) for p in payloads], spare)
+        dest = self._destination(fi)
+        one = dest is None and self.steps == [1]  # a frame of one full-rate channel: its samples are its block
+        block = None if not kernels.COMPILED or one else \
+            dest if dest is not None else np.empty((length, len(self.steps)), dtype=np.int64)
+        channel = self._channel if block is None else partial(self._placed, block)
+        done = run_jobs([partial(channel, p, length // step, plan, ch, step)
+                         for ch, (p, step) in enumerate(zip(payloads, self.steps))], [len(p) for p in payloads], spare)
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
-        parts = [part for part, _ in done]
-        codings = _codings([described for _, described in done])
-        if not kernels.COMPILED:
-            return parts, codings, None, False
-        return parts, codings, self._assemble(fi, parts), True
+        codings = _codings([described for _, described, _ in done])
+        activations = sum(a for a, _, _ in done)
+        if block is None:
+            parts = [part for _, _, part in done]
+            if not kernels.COMPILED:
+                return _ParsedFrame(activations, codings, parts, None, False)
+            return _ParsedFrame(activations, codings, None, self._assemble(fi, parts), True)
+        _predicted(block, [part for _, _, part in done], self.steps)
+        return _ParsedFrame(activations, codings, None, None if dest is not None else block, True)
 
     @staticmethod
-    def _channel(payload: bytes, length: int, plan: FramePlan) -> tuple[ChannelFrame, tuple]:
-        """One channel-frame and its :func:`_describe`; its LPC synthesis runs here with the C kernels
-        (numpy batches it per window)."""
+    def _channel(payload: bytes, length: int, plan: FramePlan, ch: int = 0, step: int = 1
+                 ) -> tuple[int, tuple, ChannelFrame]:
+        """One channel-frame's activations, its :func:`_describe` and the channel-frame; its LPC synthesis runs here
+        with the C kernels (numpy batches it per window)."""
         part = decode_channel_frame(payload, length, plan)
         described = _describe(part)
         if kernels.COMPILED:
             resolve_lpc([part])
-        return part, described
+        return part.activations, described, part
+
+    @classmethod
+    def _placed(cls, block: np.ndarray, payload: bytes, length: int, plan: FramePlan, ch: int, step: int
+                ) -> tuple[int, tuple, ChannelFrame | None]:
+        """:meth:`_channel`, its samples then put in ``block``'s column ``ch`` (each repeated ``step`` times) and let
+        go; the channel-frame itself returned only where it is predicted from other channels (inter-channel
+        prediction: its samples are made once theirs are in place, :func:`_predicted`), else None."""
+        activations, described, part = cls._channel(payload, length, plan)
+        if part.refs:
+            if step != 1:
+                raise SanFormatError(f"frame: channel {ch} is not at the full rate, so cannot be predicted")
+            return activations, described, part
+        samples = part.samples()
+        block[:, ch] = np.repeat(samples, step) if step > 1 else samples
+        return activations, described, None
 
     def decode_window(self, frames: list[tuple[int, bytes]]) -> DecodedFrames:
         """Frames ``(number, payload)`` (consecutive) to their samples, in order."""
         self._spare = max(1, self.threads // len(frames))  # the threads each frame may use inside itself
         done = run_jobs([partial(self._parse, frame) for frame in frames], [len(p) for _, p in frames],
                         min(self.threads, len(frames)))
-        codings = sum((c for _, c, _, _ in done), Counter())
-        flat = [p for parts, _, _, _ in done for p in parts]
+        codings = sum((d.codings for d in done), Counter())
         if not kernels.COMPILED:
-            resolve_lpc(flat)  # numpy: one batch for the whole window
-        blocks = [block if finished else self._assemble(fi, parts)
-                  for (fi, _), (parts, _, block, finished) in zip(frames, done)]
-        return DecodedFrames(blocks, [self._rows(fi) for fi, _ in frames], sum(p.activations for p in flat), codings)
+            resolve_lpc([p for d in done for p in d.parts or []])  # numpy: one batch for the whole window
+        blocks = [d.block if d.finished else self._assemble(fi, d.parts or []) for (fi, _), d in zip(frames, done)]
+        return DecodedFrames(blocks, [self._rows(fi) for fi, _ in frames], sum(d.activations for d in done), codings)
+
+
+class _ParsedFrame(NamedTuple):
+    """:meth:`FrameDecoder._parse`'s frame: its activations and coding counts, its channel parts where its samples
+    are still to be assembled (numpy's LPC synthesis pending), its block (None where written into the decoder's
+    ``out``, or not yet assembled) and whether it is assembled."""
+
+    activations: int
+    codings: Counter
+    parts: list[ChannelFrame] | None
+    block: np.ndarray | None
+    finished: bool
+
+
+def _predicted(block: np.ndarray, parts: list[ChannelFrame | None], steps: list[int]) -> None:
+    """The channels of ``parts`` that are predicted from others (the rest are None: in ``block`` already), in order,
+    each from the full-rate columns of ``block`` before it, as :func:`assemble` makes them."""
+    if all(part is None for part in parts):
+        return
+    columns: list[np.ndarray | None] = [block[:, c] if step == 1 else None for c, step in enumerate(steps)]
+    for ch, part in enumerate(parts):
+        if part is not None:
+            block[:, ch] = rebuilt_samples(part, columns, ch)
