@@ -235,6 +235,10 @@ def test_a_reader_of_many_channels_decodes_a_window_of_about_2_21_samples(tmp_pa
     assert pipeline.window_frames(1 << 15, 1) == pipeline.window_frames(1 << 15, 2) == 32
     assert pipeline.window_frames(1 << 24, 1) == 4  # (at least 4 frames of one or two channels)
     assert pipeline.window_frames(1 << 17, 20) == 2 and pipeline.window_frames(1 << 15, 20) == 3
+    # a frame of 2^23 samples or more (a lossy frame of 2^20 rows, 8 channels or more) is a window alone: two
+    # decoded side by side held two blocks of 2^20 rows (336 MB of 20 channels); of fewer channels, two
+    assert pipeline.window_frames(1 << 20, 20) == pipeline.window_frames(1 << 20, 8) == 1
+    assert pipeline.window_frames(1 << 20, 7) == pipeline.window_frames(1 << 20, 3) == 2
     rng = np.random.default_rng(5)
     x = np.cumsum(rng.integers(-30, 31, (30000, 12)), axis=0).astype(np.int16)
     signal = sancodec.Signal(x, 250.0, [f"c{k}" for k in range(12)], ["uV"] * 12)

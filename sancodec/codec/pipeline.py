@@ -59,9 +59,17 @@ DECODE_WINDOW_VALUES = 1 << 21
 def window_frames(frame_len: int, channels: int = 1) -> int:
     """Frames per window: :data:`WINDOW_ROWS` rows' worth, or :data:`DECODE_WINDOW_VALUES` samples' worth over
     ``channels`` where that is fewer; at least 4 frames (so threads have frames to share), 2 of more than two
-    channels (whose channels a frame's threads share)."""
+    channels (whose channels a frame's threads share), and 1 where a frame alone holds :data:`ALONE_VALUES` samples
+    or more (a lossy frame of 2^20 rows of 8 channels or more: its channels keep the threads busy)."""
+    if channels > 2 and frame_len * channels >= ALONE_VALUES:
+        return 1
     rows = min(WINDOW_ROWS, DECODE_WINDOW_VALUES // max(1, channels))
     return max(4 if channels <= 2 else 2, rows // max(1, frame_len))
+
+
+#: Samples over its channels of a frame that a decoder's window holds alone (:func:`window_frames`): two such frames
+#: decoded side by side held two blocks of 2^20 rows, 336 MB of a 20-channel lossy record
+ALONE_VALUES = 1 << 23
 
 
 #: Samples over all its channels that an encoder holds and codes at once: 2^20 rows of a two-channel record, fewer
