@@ -453,6 +453,12 @@ class SanFile:
     def n_samples(self) -> int:
         return self._layout.n_samples
 
+    @property
+    def frames_read(self) -> int:
+        """Frames read from the file so far, each checked against its checksum (a frame read twice counts twice):
+        what ``decode`` reports of a decode."""
+        return self._reader.frames_read
+
     def _values(self, rows: np.ndarray, first: int) -> np.ndarray:
         """``rows`` (from row ``first`` of the record) as values of the source's kind."""
         if self._scale is not None:

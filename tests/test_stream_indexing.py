@@ -102,11 +102,11 @@ def test_reads_inside_the_frames_a_read_decoded_decode_nothing(opened):
         for i in range(0, 2 * FRAME + 10, 7):
             assert np.array_equal(g[i], x[i]) and np.array_equal(g[i : i + 3, 1], x[i : i + 3, 1])
         # frame 0, then frames 0 and 1 for the first read that crosses into 1, then 1 and 2 alike: 5, not a frame a read
-        assert g._reader.frames_read == 5
+        assert g.frames_read == 5
         got = g[8200:8204]  # (inside frames 1 and 2, kept)
         got[:] = 0
-        assert np.array_equal(g[8200:8204], x[8200:8204]) and g._reader.frames_read == 5
-        assert np.array_equal(g.read(), x) and g._reader.frames_read == 5 + -(-N // FRAME)
+        assert np.array_equal(g[8200:8204], x[8200:8204]) and g.frames_read == 5
+        assert np.array_equal(g.read(), x) and g.frames_read == 5 + -(-N // FRAME)
 
 
 def test_stepped_rows_of_a_decimal_stream_come_back_as_its_floats(tmp_path):
