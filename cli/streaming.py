@@ -243,12 +243,12 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
     """An EDF or BDF file to be read a block of data records at a time (``io.edf.edf_blocks``, about
     :data:`EDF_BLOCK_VALUES` samples a block), its rate checked against ``fs`` (``--fs``) as reading it whole checks
     it; None where it must be read whole."""
-    from sancodec.io import check_own_rate
+    from sancodec.io import check_own_rate, edf_kind
     from sancodec.io.edf import edf_blocks
 
     streamed = edf_blocks(source, EDF_BLOCK_VALUES, keep_header_text=keep_header_text)
     if streamed is not None:
-        check_own_rate(source, f"an {source.suffix[1:].upper()} file", streamed.like.fs, fs)
+        check_own_rate(source, edf_kind(source), streamed.like.fs, fs)
     return streamed
 
 

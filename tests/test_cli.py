@@ -712,6 +712,11 @@ def test_fs_is_refused_where_the_file_carries_another_rate(tmp_path):
     with pytest.raises(SanConfigError, match="an EDF file carries its own rate, 360 Hz"):
         read_signal(tmp_path / "x.edf", fs=250)
     assert read_signal(tmp_path / "x.edf", fs=360).fs == 360
+    assert run("decode", tmp_path / "x.san", "-o", tmp_path / "x.bdf", "-q").exit_code == 0
+    with pytest.raises(SanConfigError, match="x.bdf: a BDF file carries its own rate, 360 Hz"):  # ("an BDF file")
+        read_signal(tmp_path / "x.bdf", fs=250)
+    res = run("encode", tmp_path / "x.bdf", "--fs", "100", "-o", tmp_path / "y.san")  # (read a block at a time)
+    assert res.exit_code == 2 and "a BDF file carries its own rate, 360 Hz" in res.stderr
 
 
 def test_decode_refuses_an_output_name_and_format_that_disagree_and_an_empty_range(tmp_path):

@@ -59,7 +59,7 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
     if p.suffix.lower() in (".edf", ".bdf"):
         from sancodec.io.edf import read_edf
 
-        return _own_rate(read_edf(p, keep_header_text=keep_header_text), fs, p, f"an {p.suffix[1:].upper()} file")
+        return _own_rate(read_edf(p, keep_header_text=keep_header_text), fs, p, edf_kind(p))
     raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy, .csv or .tsv)")
 
 
@@ -68,6 +68,11 @@ def _own_rate(signal: Signal, fs: float | None, path: Path, what: str) -> Signal
     without a word (``--fs 100`` on a 360 Hz record coded it at 360 Hz)."""
     check_own_rate(path, what, signal.fs, fs)
     return signal
+
+
+def edf_kind(path: Path) -> str:
+    """"an EDF file" or "a BDF file" (by ``path``'s suffix), as a message names the file (it said "an BDF file")."""
+    return "a BDF file" if path.suffix.lower() == ".bdf" else "an EDF file"
 
 
 def check_own_rate(path: str | os.PathLike[str], what: str, own: float, fs: float | None) -> None:
