@@ -7,8 +7,9 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -446,16 +447,40 @@ def decode(
     each_input(sources, lambda input: _decode_one(input, **options))
 
 
-def _decode_one(input: Path | str, output: Path | None, format: str | None, start: int | None, end: int | None,
-                model: Path | None, channels: str | None, physical: bool, force: bool, fsync: bool,
-                max_values: int | None, threads: int | None, json_out: bool, quiet: bool) -> None:
-    """``decode`` of one .san file."""
+def _decode_one(input: Path | str, **options: Any) -> None:
+    """``decode`` of one .san file; a URL's opened once (fsspec: a request for its size, then its header and
+    frames), and read again from its start by each step that reads it (it was opened by each: two or three times)."""
+    from sancodec.stream import is_url
+
+    if not is_url(input):
+        _decode_from(input, None, **options)
+        return
+    with opened_input(input) as remote:
+        _decode_from(input, remote, **options)
+
+
+@contextlib.contextmanager
+def _rewound(input: Path | str, opened: BinaryIO | None) -> Iterator[BinaryIO]:
+    """``input`` opened for reading (:func:`opened_input`), or ``opened``, its file opened already, from its start
+    (left open: its opener closes it)."""
+    if opened is None:
+        with opened_input(input) as f:
+            yield f
+        return
+    opened.seek(0)
+    yield opened
+
+
+def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None, format: str | None,
+                 start: int | None, end: int | None, model: Path | None, channels: str | None, physical: bool,
+                 force: bool, fsync: bool, max_values: int | None, threads: int | None, json_out: bool,
+                 quiet: bool) -> None:
+    """:func:`_decode_one` of ``input`` (``opened``: a URL's file, opened once; None: a path)."""
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import default_format
     from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
-    from sancodec.stream import is_url
 
     to_stdout, from_stdin = output is not None and str(output) == "-", str(input) == "-"
     if from_stdin and output is None:
@@ -464,7 +489,8 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
     if to_stdout:
         _not_a_terminal(".npy")
     flat = ("npy", "csv", "edf", "bdf", "raw")  # one-file formats, named by their suffix
-    source = None if from_stdin else source_of(input)  # (standard input is read once, below)
+    source = None if from_stdin else source_of(input if opened is None else opened)  # (standard input is read
+    # once, below)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     by_suffix = None if output is None or to_stdout else default_format(output, None)
     if format is not None and output is not None and output.suffix and by_suffix != "wfdb" and by_suffix != fmt:
@@ -487,11 +513,11 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
     spec = load_model(model) if model else None
     if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None and not from_stdin:
         try:
-            files = stream_decode(input, target, spec, limits, threads, force, fsync)
+            files = stream_decode(input if opened is None else opened, target, spec, limits, threads, force, fsync)
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         if files is not None:
-            with opened_input(input) as fh:  # the header only: the streamed file is not read whole again
+            with _rewound(input, opened) as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
             if json_out:
                 _print_decoded_json(input, files, header, 0, header["n_samples"], list(range(header["n_channels"])),
@@ -509,8 +535,8 @@ def _decode_one(input: Path | str, output: Path | None, format: str | None, star
             if on_disk and isinstance(input, Path) and target.parent.is_dir():
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder)
-            if decoded is None and is_url(input):  # only the frames the range needs are fetched
-                with opened_input(input) as remote:
+            if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
+                with _rewound(input, opened) as remote:
                     decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)
             elif decoded is None:
                 decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import BinaryIO
 
 from rich.console import Console
 
@@ -252,15 +253,18 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
     return streamed
 
 
-def stream_decode(source: Path | str, target: Path, spec, limits, threads: int | None, force: bool,
-                   fsync: bool) -> list[Path] | None:
+def stream_decode(source: Path | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
+                  fsync: bool) -> list[Path] | None:
     """Write a format 16/212 record as its frames decode; None when the file holds anything else
-    (another format, several rates, a multi-segment or EDF source)."""""
+    (another format, several rates, a multi-segment or EDF source). ``source``: a path, or a file opened already
+    (a URL's), read from its start."""
     from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
-    from sancodec.stream import SanFile, is_url
+    from sancodec.stream import SanFile
 
-    if not is_url(source) and (source.is_dir() or not source.exists()):
+    if isinstance(source, Path) and (source.is_dir() or not source.exists()):
         return None  # _read_san reports it
+    if not isinstance(source, Path):
+        source.seek(0)
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
         head = f.signal_head
         fmts, names = head.get("fmt") or [], head.get("file_name") or []
@@ -306,12 +310,16 @@ def _has_source(head: dict) -> bool:
     return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
 
 
-def source_of(path: Path | str) -> object:
+def source_of(path: Path | str | BinaryIO) -> object:
     """The ``Signal.source`` entry a file's header holds (None where it has none or cannot be read: the decode
-    itself reports the problem); what ``io.default_format`` names its default output format by."""
+    itself reports the problem); what ``io.default_format`` names its default output format by. ``path``: a file
+    argument, or a file opened already (a URL's), read from its start."""
     from sancodec.codec import read_info
 
     try:
+        if not isinstance(path, (Path, str)):
+            path.seek(0)
+            return (read_info(path)["header"].get("signal") or {}).get("source")
         with opened_input(path) as f:  # the header only: no frame is read
             return (read_info(f)["header"].get("signal") or {}).get("source")
     except (SancodecError, OSError, AttributeError):

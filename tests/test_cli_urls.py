@@ -70,3 +70,34 @@ def test_decode_of_a_url(url, mitdb_100, tmp_path, monkeypatch):
     assert np.array_equal(np.load(tmp_path / "part.npy"), whole.samples[100:200])
     res = runner.invoke(app, ["decode", url, "-o", "lossy.npy"])
     assert res.exit_code == 0 and (tmp_path / "lossy.npy").exists()
+
+
+def test_decode_of_a_url_opens_it_once(url, mitdb_100, tmp_path, monkeypatch):
+    """``decode`` of a URL opens it once (a request for its size, then reads of its header and frames) and reads it
+    again from its start where a step needs its header again: it was opened two or three times (the output format's
+    choice, the streamed WFDB writer, its summary, the decode), each a round trip, and with s3fs a read-ahead block
+    of several MB. The samples are those of one open each."""
+    import numpy as np
+
+    import sancodec.io.remote as remote
+
+    monkeypatch.chdir(tmp_path)
+    whole = sancodec.read_signal(mitdb_100).slice(0, 20_000)
+    with fsspec.open("memory://sancodec-cli/once.san", "wb") as out:
+        out.write(sancodec.encode(whole, frame_len=4096))
+    opened = []
+    real = remote.opened_url
+    monkeypatch.setattr(remote, "opened_url", lambda u: opened.append(u) or real(u))
+    read = {"rec": lambda: sancodec.read_signal(tmp_path / "rec").samples,  # (the streamed WFDB writer)
+            "part.npy": lambda: np.load(tmp_path / "part.npy"),
+            "x.edf": lambda: sancodec.read_signal(tmp_path / "x.edf").samples}
+    for name, more, rows in (("rec", [], slice(0, 20_000)), ("part.npy", ["--start", "100", "--end", "9000"],
+                                                             slice(100, 9000)), ("x.edf", [], slice(0, 20_000))):
+        opened.clear()
+        res = runner.invoke(app, ["decode", "memory://sancodec-cli/once.san", "-o", name, *more])
+        assert res.exit_code == 0, res.output
+        assert opened == ["memory://sancodec-cli/once.san"], (name, opened)
+        assert np.array_equal(read[name]()[: rows.stop - rows.start], whole.samples[rows]), name  # (EDF: padded)
+    opened.clear()
+    res = runner.invoke(app, ["decode", url, "-o", "l.csv", "--physical"])
+    assert res.exit_code == 0 and opened == [url] and (tmp_path / "l.csv").exists()
