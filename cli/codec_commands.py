@@ -241,9 +241,9 @@ def encode(
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Compress a recording into a .san file (decoded and checked before it is written, but at lossy --effort
-    fast or balanced without --verify). WFDB records in format 16 or 212 are read a frame at a time (in lossy mode a
-    block at a time, as are integer .npy arrays), and --raw samples as they come: memory is bounded by the frame, not
-    the record."""
+    fast or balanced without --verify). WFDB records in format 16 or 212 are read a frame at a time, EDF and BDF
+    files a block of data records at a time (in lossy mode both a block at a time, as are integer .npy arrays), and
+    --raw samples as they come: memory is bounded by the block, not the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
     sources = _distinct_records(sources) if len(sources) > 1 else sources
@@ -440,7 +440,8 @@ def decode(
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
-    format 16 or 212 are written as they decode (memory bounded by the frame, not the record)."""
+    format 16 or 212 are written as they decode, EDF and BDF files a block of data records at a time (memory bounded
+    by the frame, not the record)."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
     several_into(sources, output, "output", lambda input: _decoded_base(input, output))
