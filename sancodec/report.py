@@ -8,17 +8,17 @@ absolute error in the samples' own units. No torch here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from sancodec.codec import decode_file
 from sancodec.codec.gaps import invalid_values, outside
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
 from sancodec.io.decimals import on_decimal_grid
-from sancodec.metrics import bits_per_sample, compression_ratio, normalized_loss, phi, prd, prdn, snr_db
+from sancodec.metrics import bits_per_sample, compression_ratio, phi
 from sancodec.signal import Signal
 
 __all__ = ["Report", "make_report"]
@@ -71,14 +71,28 @@ def as_coded(original: Signal, header: dict[str, Any]) -> Signal:
     return on_decimal_grid(original) or original
 
 
+#: Rows :func:`make_report` compares at a time: its float temporaries are a block's, not the record's
+REPORT_ROWS = 1 << 16
+
+
 def make_report(original: Signal, data: bytes, original_bytes: int | None = None) -> Report:
-    """Decode ``data`` and compare it with ``original`` sample for sample."""
-    decoded = decode_file(data)
-    header = decoded.header
-    original = as_coded(original, header)
-    x, y = original.samples, decoded.signal.samples
-    if x.shape != y.shape:
-        raise SanConfigError(f"the .san holds {y.shape} samples, the original {x.shape}")
+    """Decode ``data`` and compare it with ``original`` sample for sample, a block of :data:`REPORT_ROWS` rows at a
+    time (``SanFile.sample_blocks``, :class:`_Sums`): the record held once, as the caller holds it, and a block (a
+    24 h Holter's report had held the decode and a dozen float copies of the record at once, 4.0 GB)."""
+    from sancodec.stream import SanFile  # (the stream module imports the codec, as this one does)
+
+    with SanFile(data) as f:
+        header = f.header
+        original = as_coded(original, header)
+        x = original.samples
+        if f.shape != x.shape:
+            raise SanConfigError(f"the .san holds {f.shape} samples, the original {x.shape}")
+        sums = _Sums(original)
+        row = 0
+        for y in f.sample_blocks(REPORT_ROWS):
+            sums.add(x[row : row + len(y)], y)
+            row += len(y)
+        activations = f.activations_read
     total = original.n_values  # real samples (multi-frequency: a slow channel's held rows count once)
     model = header.get("model") or {}
     model_sizes = model["spec"]["kernel_sizes"] if model.get("spec") else []
@@ -86,19 +100,10 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     # The paper's metric, defined once in metrics.py: CR over the whole file (n = all samples,
     # A = all activations, 1-D) and L~ on the mean-removed samples, as the paper's protocol scores
     # z-scored (zero-mean) segments; on raw ADC values L(0, x) would be dominated by the offset.
-    paid = w + decoded.activations  # nothing paid (no SAN frame): CR is infinite, CR^-1 zero
-    cr_inv = float(1.0 / compression_ratio(total, w, decoded.activations, dim=1)) if paid else 0.0
-    mean = x.astype(np.float64).mean(axis=0)
-    l_tilde = float(normalized_loss((y - mean).ravel()[None], (x - mean).ravel()[None])[0])
-    err = y.astype(np.float64) - x.astype(np.float64)
-    px, py = original.physical(), Signal.from_header(original.header_dict(), y).physical()
-    invalid = invalid_values(original)  # a WFDB record's invalid samples (dropouts), a CSV's gaps: compared as gaps
-    dropped = ~np.column_stack([outside(x[:, c], v) for c, v in enumerate(invalid)])
-    gaps = np.isnan(px) | np.isnan(py) | dropped  # each channel's mean there: no error, the same mean
-    if gaps.any():
-        counts, sums = (~gaps).sum(axis=0), np.where(gaps, 0.0, px).sum(axis=0)
-        fill = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-        px, py = np.where(gaps, fill, px), np.where(gaps, fill, py)
+    paid = w + activations  # nothing paid (no SAN frame): CR is infinite, CR^-1 zero
+    cr_inv = float(1.0 / compression_ratio(total, w, activations, dim=1)) if paid else 0.0
+    l_tilde = _ratio(float(sums.abs_error.sum()), float(sums.abs_spread.sum()))
+    pooled_prdn = 100.0 * _ratio(math.sqrt(float(sums.error2.sum())), math.sqrt(sums.spread2()))
     return Report(
         mode=file_mode(header),
         n_samples=int(x.shape[0]),
@@ -109,14 +114,100 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
         cr_vs_original=(original_bytes / len(data)) if original_bytes else None,
         cr_vs_11bit=total * 11 / 8 / len(data),
         cr_vs_16bit=total * 2 / len(data),
-        activations=decoded.activations,
+        activations=activations,
         kernel_sizes_sum=w,
         cr_inv_paper=cr_inv,
         l_tilde=l_tilde,
         phi=float(phi(cr_inv, l_tilde)),
-        prd=prd(px, py),
-        prdn=prdn(px - px.mean(axis=0), py - px.mean(axis=0)),
-        snr_db=snr_db(px - px.mean(axis=0), py - px.mean(axis=0)),
-        max_abs_error=float(np.abs(err).max()),
-        prdn_per_channel=[prdn(x[~dropped[:, c], c], y[~dropped[:, c], c]) for c in range(x.shape[1])],
+        prd=100.0 * _ratio(math.sqrt(float(sums.error2.sum())), math.sqrt(sums.power())),
+        prdn=pooled_prdn,
+        snr_db=math.inf if pooled_prdn == 0 else -math.inf if not math.isfinite(pooled_prdn) else
+        -20.0 * math.log10(pooled_prdn / 100.0),
+        max_abs_error=sums.max_error,
+        prdn_per_channel=[100.0 * _ratio(math.sqrt(e), math.sqrt(d))
+                          for e, d in zip(sums.channel_error2.tolist(), sums.channel_spread2.tolist())],
     )
+
+
+def _ratio(num: float, den: float) -> float:
+    """``num / den``, as the metrics take it where ``den`` is 0: 0 for no difference, else infinite."""
+    return num / den if den > 0 else (0.0 if num == 0 else math.inf)
+
+
+class _Sums:
+    """What :func:`make_report`'s figures are made of, summed a block of rows at a time, as the metrics make them of
+    the whole record (``metrics.prd``, ``prdn``, ``normalized_loss``), the same figures but for the order of the
+    sums: per channel, its samples outside its gaps (``gaps.invalid_values``: a WFDB record's invalid samples, a
+    CSV's gaps) against the decode's there, for its PRDN; the samples in their units where neither the original nor
+    the decode has a gap, each channel's gaps counted as its mean there (no error, no spread), for the pooled PRD,
+    PRDN and SNR; every sample, less its channel's mean, for L~ and the largest error."""
+
+    def __init__(self, original: Signal) -> None:
+        x = original.samples
+        c = x.shape[1]
+        self.invalid = invalid_values(original)
+        scaled = original.is_digital and original.adc_gain is not None and original.baseline is not None
+        gain = np.asarray(original.adc_gain if scaled else [1.0] * c, dtype=np.float64)
+        self.gain = np.where(gain == 0, 1.0, gain)  # (as Signal.physical takes a gain of 0)
+        self.baseline = np.asarray(original.baseline if scaled else [0] * c, dtype=np.float64)
+        self.mean = x.mean(axis=0, dtype=np.float64)  # L~'s offset
+        self.valid_mean = np.array([_valid_mean(x[:, k], v) for k, v in enumerate(self.invalid)])  # each PRDN's mean
+        self.shift = (self.valid_mean - self.baseline) / self.gain  # near each channel's mean in its units
+        self.abs_error, self.abs_spread = np.zeros(c), np.zeros(c)
+        self.channel_error2, self.channel_spread2 = np.zeros(c), np.zeros(c)
+        self.error2, self.present, self.rows = np.zeros(c), np.zeros(c, dtype=np.int64), 0
+        self.shifted, self.shifted2, self.squares = np.zeros(c), np.zeros(c), np.zeros(c)
+        self.max_error = 0.0
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Rows ``x`` of the original and ``y`` of the decode, the same rows."""
+        xf, yf = x.astype(np.float64), y.astype(np.float64)
+        d = yf - xf
+        self.max_error = max(self.max_error, float(np.abs(d).max(initial=0.0)))
+        self.abs_error += np.abs(d).sum(axis=0)
+        self.abs_spread += np.abs(xf - self.mean).sum(axis=0)
+        valid = self._outside(x)
+        self.channel_error2 += np.where(valid, d * d, 0.0).sum(axis=0)
+        spread = np.where(valid, xf - self.valid_mean, 0.0)
+        self.channel_spread2 += (spread * spread).sum(axis=0)
+        present = valid & self._outside(y) if y.dtype.kind in "iu" else valid
+        px, py = (xf - self.baseline) / self.gain, (yf - self.baseline) / self.gain
+        e = np.where(present, px - py, 0.0)
+        self.error2 += (e * e).sum(axis=0)
+        u = np.where(present, px - self.shift, 0.0)
+        self.shifted += u.sum(axis=0)
+        self.shifted2 += (u * u).sum(axis=0)
+        p = np.where(present, px, 0.0)
+        self.squares += (p * p).sum(axis=0)
+        self.present += present.sum(axis=0)
+        self.rows += len(x)
+
+    def _outside(self, x: np.ndarray) -> np.ndarray:
+        """Which of the rows ``x`` lie outside each channel's gaps (``gaps.outside``)."""
+        return np.column_stack([outside(x[:, k], v) for k, v in enumerate(self.invalid)])
+
+    def _fill(self) -> np.ndarray:
+        """Each channel's mean in its units where neither side has a gap (0 where it has none there): its gaps'
+        value."""
+        n = np.maximum(self.present, 1)
+        return np.where(self.present > 0, self.shift + self.shifted / n, 0.0)
+
+    def spread2(self) -> float:
+        """``||x - mean||²`` of the samples in their units, each channel less its mean, the gaps at it."""
+        n = np.maximum(self.present, 1)
+        return float(np.maximum(self.shifted2 - self.shifted * self.shifted / n, 0.0).sum())
+
+    def power(self) -> float:
+        """``||x||²`` of the samples in their units, each channel's gaps at its mean."""
+        fill = self._fill()
+        return float((self.squares + (self.rows - self.present) * fill * fill).sum())
+
+
+def _valid_mean(column: np.ndarray, value: int | None) -> float:
+    """The mean of ``column`` outside its gaps (``value``: theirs, None for none; 0 where it is gaps alone), summed
+    in float64 without a copy of the column."""
+    total, n = float(column.sum(dtype=np.float64)), len(column)
+    if value is not None:
+        gaps = int(np.count_nonzero(column == value))
+        total, n = total - gaps * float(value), n - gaps
+    return total / n if n else 0.0

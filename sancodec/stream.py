@@ -411,6 +411,7 @@ class SanFile:
         self._negative = negative_zero_rows(head.get("source"), self._layout.n_samples, self._layout.n_channels) \
             if self._scale is not None else None  # its -0.000 cells
         self._lossy_like = self._reader.header.get("mode") != "lossless"  # its values may pass an EDF source's range
+        self._activations = 0  # the SAN activations of the frames decoded (activations_read)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled as its path and options, opened again where unpickled (a Dask array's chunks read in worker
@@ -459,6 +460,12 @@ class SanFile:
         what ``decode`` reports of a decode."""
         return self._reader.frames_read
 
+    @property
+    def activations_read(self) -> int:
+        """The SAN activations of the frames decoded so far (a frame decoded twice counts twice): what ``decode``
+        counts of a whole file, for the paper's compression ratio (``report``)."""
+        return self._activations
+
     def _values(self, rows: np.ndarray, first: int) -> np.ndarray:
         """``rows`` (from row ``first`` of the record) as values of the source's kind."""
         if self._scale is not None:
@@ -467,14 +474,9 @@ class SanFile:
                 values[rows == self._missing[0]] = np.nan
             put_negative_zeros(values, self._negative, first)
             return values.astype(self.dtype, copy=False)
-        if self._layout.quantum is not None:
-            return rows * np.asarray(self._layout.quantum, dtype=np.float64)
-        if self._array is not None:
+        if self._array is not None and self._layout.quantum is None:
             return in_dtype(rows, self._array)
-        values = clip_to_format(rows, self._layout.signal_head.get("fmt"))
-        if self._lossy_like:  # (as decode_file clips an EDF source's decode)
-            values = clip_to_source_ranges(values, self._layout.signal_head)
-        return values.astype(self.dtype, copy=False)
+        return self._signal_values(rows).astype(self.dtype, copy=False)  # (clipped as decode_file clips them)
 
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).
@@ -484,8 +486,29 @@ class SanFile:
         lo, hi = self._range(start, end)
         return reblocked(self._windows(lo, hi), n)
 
-    def _windows(self, lo: int, hi: int) -> Iterator[np.ndarray]:
-        """Rows [lo, hi) a window of frames at a time, the lossless checksums checked at the end of a whole pass."""
+    def sample_blocks(self, n: int) -> Iterator[np.ndarray]:
+        """The whole record in consecutive blocks of ``n`` rows as ``sancodec.decode``'s Signal holds its samples
+        (the stored integers clipped to their format, a decimal file's integers, a float file's values on its step),
+        not as :meth:`read` gives them (the source's kind: a decimal file's floats): what a comparison with the
+        original as coded takes, a block at a time (``report``). The lossless checksums are checked at the end."""
+        if not is_whole(n) or n < 1:
+            raise SanConfigError(f"block size must be a whole number >= 1, got {n!r}")
+        self._check_open()
+        return reblocked(self._windows(0, self.n_samples, as_signal=True), n)
+
+    def _signal_values(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` as ``api.decoded_range`` makes its Signal's samples of them (:meth:`sample_blocks`)."""
+        if self._layout.quantum is not None:
+            values = rows * np.asarray(self._layout.quantum, dtype=np.float64)
+            if not np.all(np.isfinite(values)):
+                raise SanFormatError("header field 'quantum' scales samples beyond the float range")
+            return values
+        values = clip_to_format(rows, self._layout.signal_head.get("fmt"))
+        return clip_to_source_ranges(values, self._layout.signal_head) if self._lossy_like else values
+
+    def _windows(self, lo: int, hi: int, as_signal: bool = False) -> Iterator[np.ndarray]:
+        """Rows [lo, hi) a window of frames at a time (``as_signal``: as :meth:`sample_blocks` gives them, else as
+        :meth:`read` does), the lossless checksums checked at the end of a whole pass."""
         whole = lo == 0 and hi == self.n_samples
         # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
         integers = self._scale is not None or self._layout.quantum is not None
@@ -494,6 +517,7 @@ class SanFile:
             blocks = got.blocks  # each frame's rows, given a frame at a time: never joined, each let go once given
             if any(block is None for block in blocks):
                 raise RuntimeError("frames written in place have no block")
+            self._activations += got.activations
             del got
             for i, block in enumerate(blocks):
                 assert block is not None
@@ -503,7 +527,7 @@ class SanFile:
                 if b <= a:
                     continue
                 part = block[a - first : b - first]
-                values = self._values(part, a)
+                values = self._signal_values(part) if as_signal else self._values(part, a)
                 if whole:
                     crcs = sample_checksums(part if integers else values, crcs)
                 del block, part

@@ -12,6 +12,7 @@ import pytest
 from common import check_encode_decode, expected_minor, frame_of, numpy_spec, rewrap
 
 import sancodec
+import sancodec.io.arrays
 import sancodec.metrics
 import sancodec.san.bundled
 from sancodec import SanConfigError, SanFormatError, Signal, read_signal
@@ -287,6 +288,94 @@ def test_report_figures_against_hand_computed_values():
     assert rep.cr_vs_11bit * rep.bits_per_sample == pytest.approx(11.0)
     assert rep.cr_vs_original == pytest.approx(32 / len(data))
     json.dumps(rep.to_dict())
+
+
+def _whole_record_figures(original: Signal, data: bytes) -> dict[str, object]:
+    """The report's fidelity figures as it made them before it compared a block at a time: of the whole record at
+    once, each by its metric (``metrics.prd``, ``prdn``, ``snr_db``, ``normalized_loss``)."""
+    from sancodec.codec.gaps import invalid_values, outside
+    from sancodec.metrics import normalized_loss, prd, prdn, snr_db
+    from sancodec.report import as_coded
+
+    decoded = decode_file(data)
+    original = as_coded(original, decoded.header)
+    x, y = original.samples, decoded.signal.samples
+    mean = x.astype(np.float64).mean(axis=0)
+    l_tilde = float(normalized_loss((y - mean).ravel()[None], (x - mean).ravel()[None])[0])
+    px, py = original.physical(), Signal.from_header(original.header_dict(), y).physical()
+    dropped = ~np.column_stack([outside(x[:, c], v) for c, v in enumerate(invalid_values(original))])
+    gaps = np.isnan(px) | np.isnan(py) | dropped
+    if gaps.any():
+        counts, sums = (~gaps).sum(axis=0), np.where(gaps, 0.0, px).sum(axis=0)
+        fill = np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+        px, py = np.where(gaps, fill, px), np.where(gaps, fill, py)
+    return {"l_tilde": l_tilde, "prd": prd(px, py), "prdn": prdn(px - px.mean(axis=0), py - px.mean(axis=0)),
+            "snr_db": snr_db(px - px.mean(axis=0), py - px.mean(axis=0)),
+            "max_abs_error": float(np.abs(y.astype(np.float64) - x.astype(np.float64)).max()),
+            "prdn_per_channel": [prdn(x[~dropped[:, c], c], y[~dropped[:, c], c]) for c in range(x.shape[1])],
+            "activations": decoded.activations}
+
+
+def test_the_report_compares_a_block_at_a_time_with_the_figures_of_the_whole_record(mitdb, monkeypatch):
+    """``make_report`` compares the record a block of rows at a time (a 24 h Holter's report held the decode and a
+    dozen float copies of the record at once, 4.0 GB): its figures are those of the whole record at once but for the
+    order of the sums, blocks of 1000 rows here. A record with invalid samples at the start, the middle and the end
+    of its channels (one channel all gaps in a block), lossless, lossy and a SAN file (activations counted);
+    floats on a step; decimals with gaps; two rates."""
+    import sancodec.report
+
+    monkeypatch.setattr(sancodec.report, "REPORT_ROWS", 1000)
+    rng = np.random.default_rng(4)
+    ecg = mitdb.slice(0, 12_000)
+    gapped = ecg.samples.copy()
+    gapped[:50, 0] = gapped[5000:7100, 1] = gapped[-30:, 0] = -32768  # (format 212's invalid sample: -2048)
+    gapped = Signal(np.where(gapped == -32768, -2048, gapped), ecg.fs, ecg.channel_names, ecg.units,
+                    adc_gain=[86.0, 200.0], baseline=[3, -7], fmt=["212", "212"])
+    floats = Signal(np.cumsum(rng.normal(size=(9000, 2)), axis=0) * [1.0, 300.0], 250.0)
+    decimals = np.round(np.sin(np.arange(7000) / 9) * 3, 3)
+    decimals[100:400] = np.nan
+    slow = ecg.samples.copy()
+    slow[:, 1] = np.repeat(slow[::4, 1], 4)
+    two_rates = Signal(slow, 360.0, samples_per_frame=[4, 1], adc_gain=[200.0, 10.0], baseline=[0, 5])
+    offset = Signal(floats.samples + [1e9, -1e11], 250.0)  # (far from 0: each channel's sums taken about its mean)
+    filled = Signal(np.where(gapped.samples == -2048, 0, gapped.samples), gapped.fs, gapped.channel_names,
+                    gapped.units, adc_gain=gapped.adc_gain, baseline=gapped.baseline, fmt=gapped.fmt)
+    cases = [(gapped, {}), (gapped, {"mode": "lossy", "prdn": 3}), (ecg, {"mode": "san"}),
+             (floats, {"mode": "lossy", "prdn": 2}), (floats, {"mode": "near-lossless", "max_error": 0.01}),
+             (offset, {"mode": "lossy", "prdn": 2}),
+             (sancodec.io.arrays.array_signal(decimals, 100.0), {"mode": "lossy", "prdn": 5}),
+             (two_rates, {"mode": "lossy", "prdn": 4})]
+    for signal, options in [*cases, (filled, gapped)]:  # (the last: a file whose gaps its original has not)
+        data = sancodec.encode(options) if isinstance(options, Signal) else sancodec.encode(signal, **options)
+        options = {} if isinstance(options, Signal) else options
+        rep, whole = make_report(signal, data), _whole_record_figures(signal, data)
+        for name, value in whole.items():
+            assert getattr(rep, name) == pytest.approx(value, rel=1e-9, abs=1e-12), (options, name)
+        assert rep.activations > 0 if options.get("mode") == "san" else rep.activations == 0
+
+
+def test_the_report_holds_a_block_of_float_temporaries_not_the_records(monkeypatch):
+    """``make_report`` of a record of 2^20 rows x 2 channels (16 MB of int64), its decoder's windows kept small: the
+    most numpy held at once beyond the record is under the record's own size (a block's float temporaries), where it
+    was 7 times it (the decode and a dozen float copies of the record)."""
+    import tracemalloc
+
+    from sancodec.codec import pipeline
+
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.integers(-20, 21, (1 << 20, 2)), axis=0)
+    x[1000:1200, 0] = -32768
+    signal = Signal(x, 360.0, fmt=["16", "16"], adc_gain=[200.0, 86.0], baseline=[0, 4])
+    data = sancodec.encode(signal, frame_len=4096)
+    monkeypatch.setattr(pipeline, "WINDOW_ROWS", 1 << 14)  # (the decoder's own memory: a window of frames)
+    tracemalloc.start()
+    try:
+        rep = make_report(signal, data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < x.nbytes, peak / x.nbytes
+    assert rep.max_abs_error == 0 and rep.prdn_per_channel == [0.0, 0.0] and rep.prd == 0
 
 
 def test_report_of_a_lossy_file_counts_activations_and_kernel_sizes(mitdb):

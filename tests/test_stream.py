@@ -376,3 +376,26 @@ def test_a_frames_channels_are_let_go_once_in_its_block(monkeypatch):
                 assert np.array_equal(f.read(1000, 9000), whole[1000:9000])
             assert len(alive) >= 6 and max(alive) == 0, (options, alive)
             monkeypatch.setattr(pipeline, "decode_channel_frame", real)
+
+
+def test_sample_blocks_give_the_samples_decode_gives_and_count_the_activations():
+    """``SanFile.sample_blocks``: the record as ``sancodec.decode``'s Signal holds it (a decimal file's integers, not
+    the decimals ``read`` gives; a float file's values on its step; the integers), a block at a time; and
+    ``activations_read`` the activations ``decode_file`` counts (a SAN file's)."""
+    from sancodec.codec import decode_file
+
+    rng = np.random.default_rng(2)
+    decimals = np.round(np.cumsum(rng.normal(size=5000)) / 7, 2)
+    walk = np.cumsum(rng.integers(-9, 10, (6000, 2)), axis=0)
+    for data in (sancodec.encode(decimals, fs=100.0), sancodec.encode(decimals * 1.3, fs=100.0, mode="lossy", prdn=2),
+                 sancodec.encode(walk, fs=250.0, mode="san"), sancodec.encode(walk, fs=250.0, frame_len=1024)):
+        whole = decode_file(data)
+        with sancodec.open(data) as f:
+            blocks = list(f.sample_blocks(777))
+            assert f.activations_read == whole.activations
+        assert [len(b) for b in blocks[:-1]] == [777] * (len(blocks) - 1)
+        joined = np.concatenate(blocks)
+        assert joined.dtype == whole.signal.samples.dtype and np.array_equal(joined, whole.signal.samples)
+    with sancodec.open(sancodec.encode(decimals, fs=100.0)) as f:  # (read gives the decimals themselves)
+        assert np.array_equal(f.read(), decimals[:, None]) and next(f.sample_blocks(10)).dtype.kind == "i"
+    assert decode_file(sancodec.encode(walk, fs=250.0, mode="san")).activations > 0
