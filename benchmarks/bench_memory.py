@@ -5,6 +5,11 @@ format 212 record, and whether the round trip is bit-exact; then the same for lo
 each frame of 2^20 rows as it comes, the record read once.
 
 Run: .venv/bin/python benchmarks/bench_memory.py [--hours 24] [--workdir /tmp/sancodec-mem] [--markdown F]
+[--report-only]
+
+``sancodec report`` of the record and its lossless ``.san`` is measured too (it reads the record whole and runs
+the baseline compressors on it, lzma -9e's 0.7 GB of working memory among them; it compares the decode a block at a
+time); ``--report-only``: that row alone (after the lossless encode it needs), for comparing two versions of it.
 
 The record is the bundled mitdb 100 (30 min, 360 Hz, 2 channels) tiled to the requested length
 (24 h = 31.1 M frames = 62.2 M samples), written as format 212 with a header by wfdb-python.
@@ -79,11 +84,19 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=24.0)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/sancodec-mem"))
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure sancodec report alone (after the lossless encode it needs)")
     args = parser.parse_args()
     base, rows = build_record(args.workdir, args.hours)
     san = args.workdir / "holter.san"
     out = args.workdir / "restored"
     enc_mb, enc_s = peak_rss([str(BIN / "sancodec"), "encode", str(base), "-o", str(san), "--force", "-q"])
+    rep_mb, rep_s = peak_rss([str(BIN / "sancodec"), "report", str(base), str(san)])
+    report_row = f"| sancodec report of the record and its .san | {rep_mb:.0f} MB | {rep_s:.1f} s | |"
+    if args.report_only:
+        print(f"{args.hours:g} h two-channel format 212 record\n\n| CLI command | peak RSS | wall time | |\n"
+              f"|---|---:|---:|---|\n{report_row}")
+        return
     dec_mb, dec_s = peak_rss([str(BIN / "sancodec"), "decode", str(san), "-o", str(out), "--force", "-q"])
     exact = filecmp.cmp(base.with_suffix(".dat"), out.with_suffix(".dat"), shallow=False)
     samples = 2 * rows
@@ -116,6 +129,7 @@ def main() -> None:
         "|---|---:|---:|---:|",
         f"| sancodec encode | {enc_mb:.0f} MB | {enc_s:.1f} s | {samples / enc_s / 1e6:.1f} M samples/s |",
         f"| sancodec decode | {dec_mb:.0f} MB | {dec_s:.1f} s | {samples / dec_s / 1e6:.1f} M samples/s |",
+        report_row,
         *lossy_rows,
         "",
         f"decoded .dat identical to the source .dat: {exact}",
