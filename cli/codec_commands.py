@@ -1034,9 +1034,9 @@ def _plot(signal, data: bytes, path: Path) -> None:
 
     from sancodec.codec import decode_file
 
-    decoded = decode_file(data)
-    spec_dict = (decoded.header.get("model") or {}).get("spec")
     n = min(signal.n_samples, int(signal.fs * 5) or 2000)
+    decoded = decode_file(data, 0, n)  # the frames of the first seconds drawn, not the record (a 24 h Holter's)
+    spec_dict = (decoded.header.get("model") or {}).get("spec")
     t = range(n)
     x, y = signal.samples[:n, 0].astype(float), decoded.signal.samples[:n, 0].astype(float)
     missing = missing_of(signal.source)

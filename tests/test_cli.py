@@ -159,9 +159,17 @@ def test_report_on_an_array_takes_its_rate_from_fs_or_the_san(tmp_path):
     assert res.exit_code == 2 and "--fs" in res.stderr
 
 
-def test_report_json_and_plot(tmp_path, mitdb_100, mitdb_excerpt):
+def test_report_json_and_plot(tmp_path, mitdb_100, mitdb_excerpt, monkeypatch):
+    """``report --json --plot``: the figures, and a picture of the first 5 s, decoded alone (it decoded the whole
+    record again for them: a 24 h Holter's)."""
+    import sancodec.codec
+
+    ranges = []
+    real = sancodec.codec.decode_file
+    monkeypatch.setattr(sancodec.codec, "decode_file", lambda data, *a, **k: ranges.append(a) or real(data, *a, **k))
     res = run("report", mitdb_100, "--json", "--plot", tmp_path / "p.png")
     assert res.exit_code == 0, res.output
+    assert ranges == [(0, 1800)]  # (5 s at 360 Hz)
     rep = json.loads(res.stdout)
     assert rep["mode"] == "lossless" and rep["max_abs_error"] == 0
     assert rep["n_samples"] == 650000 and rep["n_channels"] == 2
