@@ -932,7 +932,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     if plot is not None:
         _plot(signal, data, plot)
     if rd_curve is not None:
-        _rd_plot(signal, data, rd_curve)
+        _rd_plot(signal, data, rd_curve, rep.prdn_per_channel[0])
     if json_out:
         typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes, "baselines_not_installed": missing_packages()}))
         return
@@ -981,15 +981,14 @@ def _max_error_text(signal, rep) -> str:
     return f"max |error| {e:g} ADC units{physical}"
 
 
-def _rd_plot(signal, data: bytes, path: Path) -> None:
+def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
+    """``report --rd-curve``: channel 0's curves (``rd.rd_curves``) and this file's point, at ``here``, channel 0's
+    PRDN outside its gaps (the report's, not a second decode of the file)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sancodec.codec import decode_file
-    from sancodec.codec.gaps import invalid_values, outside
-    from sancodec.metrics import prdn
     from sancodec.rd import rd_curves
 
     with console.status("encoding channel 0 at every target for the rate-distortion curve…"):
@@ -1004,15 +1003,10 @@ def _rd_plot(signal, data: bytes, path: Path) -> None:
     for i, (tool, bps) in enumerate(sorted(curves.lossless.items(), key=lambda kv: kv[1])):
         name = tool if "lossless" in tool else f"{tool} (lossless)"
         ax.axhline(bps, ls=":", lw=1, color=f"C{i + 2}", label=f"{name}: {bps:.2f}")
-    decoded = decode_file(data)
-    step = signal.sample_steps()[0]
-    x, y = signal.samples[::step, 0].astype(float), decoded.signal.samples[::step, 0].astype(float)
-    keep = outside(x, invalid_values(signal)[0])  # a record's gaps left out, as rd_curves leaves them
-    here = prdn(x[keep], y[keep])
     if here > 0:  # a lossy file: channel 0's own bits (header apart); else the file's bits per sample
         from sancodec.codec.anatomy import lossy_anatomy
 
-        mode = file_mode(decoded.header)
+        mode = file_mode(SanReader(data).header)
         lossy = mode == "lossy"
         bits = lossy_anatomy(data, bands=False)[0].bits_per_sample if lossy else 8 * len(data) / signal.n_values
         ax.plot([here], [bits], "k*", ms=14, label=f"this file ({mode}" + (", channel 0)" if lossy else ")"))

@@ -334,14 +334,30 @@ def test_large_integers_and_tiny_floats_meet_fine_targets():
     assert prdn(tiny, sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=0.001)).samples[:, 0]) <= 0.001
 
 
-def test_report_draws_the_rate_distortion_curve(tmp_path):
+def test_report_draws_the_rate_distortion_curve(tmp_path, monkeypatch):
+    """``report --rd-curve``: the curves and this file's point, at channel 0's PRDN as the report measured it (the
+    file is not decoded whole a second time for it)."""
+    import json
+
+    import matplotlib.axes
+
+    import sancodec.codec
+
     for f in DATA.glob("test01_00s.*"):
         (tmp_path / f.name).write_bytes(f.read_bytes())
     rec = tmp_path / "test01_00s"
     png = tmp_path / "rd.png"
-    res = CliRunner().invoke(app, ["report", str(rec), "--mode", "lossy", "--prdn", "2", "--rd-curve", str(png)])
+    points, decodes = [], []
+    real_plot, real_decode = matplotlib.axes.Axes.plot, sancodec.codec.decode_file
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, *a, **k: points.append((a, k)) or
+                        real_plot(self, *a, **k))
+    monkeypatch.setattr(sancodec.codec, "decode_file", lambda *a, **k: decodes.append(a) or real_decode(*a, **k))
+    res = CliRunner().invoke(app, ["report", str(rec), "--mode", "lossy", "--prdn", "2", "--rd-curve", str(png),
+                                   "--json"])
     assert res.exit_code == 0, res.output
     assert png.read_bytes()[:4] == b"\x89PNG"
+    here = [a for a, k in points if str(k.get("label", "")).startswith("this file (lossy")]
+    assert len(here) == 1 and here[0][0] == [json.loads(res.stdout)["prdn_per_channel"][0]] and not decodes
     res = CliRunner().invoke(app, ["report", str(rec), "--rd-curve", str(png)])
     assert res.exit_code == 2 and "--force" in res.stderr
 
