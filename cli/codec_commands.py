@@ -911,7 +911,8 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
             figure_format(picture)  # (before any work)
     given = _read_san(san) if san else None
     if fs is None and given is not None and (raw is not None or input.suffix.lower() in (".npy", *TABLE_SUFFIXES)):
-        fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
+        with _said_of(san):
+            fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
     signal = read_signal(input, fs=fs) if raw is None else _raw_signal(input, raw, fs)
     if given is not None:
         data = given
@@ -924,11 +925,12 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         original_bytes = sum(f.stat().st_size for f in files if f.suffix in (".dat", ".mat"))
     else:
         original_bytes = input.stat().st_size
-    signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
-    with console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and pcodec "
-                        "to compare…"):
-        rep = make_report(signal, data, original_bytes=original_bytes or None)
-        sizes = baseline_sizes(signal)
+    with _said_of(san):  # (a damaged .san's faults name it)
+        signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
+        with console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and "
+                            "pcodec to compare…"):
+            rep = make_report(signal, data, original_bytes=original_bytes or None)
+    sizes = baseline_sizes(signal)
     if plot is not None:
         _plot(signal, data, plot)
     if rd_curve is not None:
@@ -979,6 +981,18 @@ def _max_error_text(signal, rep) -> str:
     gains = set(signal.adc_gain or [])
     physical = f" ({e / next(iter(gains)):.4g}{unit})" if unit and len(gains) == 1 and next(iter(gains)) > 0 else ""
     return f"max |error| {e:g} ADC units{physical}"
+
+
+@contextlib.contextmanager
+def _said_of(san: Path | str | None) -> Iterator[None]:
+    """A :class:`SanFormatError` raised in the block said of the .san file ``san`` (None: one encoded now, in
+    memory, which has no name): ``report``'s damaged .san said "frame 0: checksum mismatch" alone."""
+    try:
+        yield
+    except SanFormatError as exc:
+        if san is None:
+            raise
+        raise SanFormatError(named(str(exc), san)) from None
 
 
 def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:

@@ -1131,3 +1131,19 @@ def test_a_headers_initial_values_come_back(tmp_path):
         signal.source = {**signal.source, "init_values": hostile}
         write_signal(signal, tmp_path / f"h{k}")
         assert wfdb.rdheader(str(tmp_path / f"h{k}")).init_value == first
+
+
+def test_report_of_a_damaged_san_names_it(tmp_path):
+    """``report rec damaged.san``: one line that names the .san (it said "frame 0: checksum mismatch" alone, with
+    the recording beside it on the command line); a file cut short the same; exit 1."""
+    rec = copy_record(tmp_path)
+    san = tmp_path / "rec.san"
+    assert run("encode", rec, "-o", san, "-q").exit_code == 0
+    data = bytearray(san.read_bytes())
+    data[-40] ^= 0xFF
+    (tmp_path / "bad.san").write_bytes(bytes(data))
+    (tmp_path / "cut.san").write_bytes(bytes(data[: len(data) // 2]))
+    for name in ("bad.san", "cut.san"):
+        res = run("report", rec, tmp_path / name)
+        assert res.exit_code == 1 and res.stderr.startswith(f"error: {tmp_path / name}: "), res.output
+        assert res.stderr.count("\n") == 1
