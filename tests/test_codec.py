@@ -7,9 +7,11 @@ import io
 import json
 from pathlib import Path
 
+import hypothesis
 import numpy as np
 import pytest
 from common import check_encode_decode, expected_minor, frame_of, numpy_spec, rewrap
+from hypothesis import strategies as st
 
 import sancodec
 import sancodec.io.arrays
@@ -352,6 +354,35 @@ def test_the_report_compares_a_block_at_a_time_with_the_figures_of_the_whole_rec
         for name, value in whole.items():
             assert getattr(rep, name) == pytest.approx(value, rel=1e-9, abs=1e-12), (options, name)
         assert rep.activations > 0 if options.get("mode") == "san" else rep.activations == 0
+
+
+@hypothesis.settings(max_examples=40)
+@hypothesis.given(st.data())
+def test_the_reports_figures_are_the_whole_records_for_any_record_and_block(data):
+    """A property of ``make_report`` against the whole-record computation (:func:`_whole_record_figures`): any rows
+    and channels, gains and baselines (a gain of 0 taken as 1), invalid samples anywhere (a channel of them alone),
+    lossless or lossy, in blocks of any size."""
+    import sancodec.report
+
+    rows = data.draw(st.integers(20, 3000), label="rows")
+    channels = data.draw(st.integers(1, 3), label="channels")
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.integers(-40, 41, (rows, channels)), axis=0) + rng.integers(-500, 500, channels)
+    gaps = rng.random((rows, channels)) < data.draw(st.sampled_from([0.0, 0.01, 0.3, 1.0]), label="gap share")
+    x = np.where(gaps, -32768, np.clip(x, -32767, 32767))
+    gains = [data.draw(st.sampled_from([0.0, 1.0, 86.0, 200.0, 0.37]), label="gain") for _ in range(channels)]
+    signal = Signal(x, 250.0, adc_gain=gains, baseline=[int(b) for b in rng.integers(-9, 9, channels)],
+                    fmt=["16"] * channels)
+    options = data.draw(st.sampled_from([{}, {"mode": "lossy", "prdn": 3}, {"mode": "near-lossless",
+                                                                           "max_error": 2}]), label="mode")
+    encoded = sancodec.encode(signal, **options)
+    block = data.draw(st.integers(1, 4000), label="block")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sancodec.report, "REPORT_ROWS", block)
+        rep = make_report(signal, encoded)
+    for name, value in _whole_record_figures(signal, encoded).items():
+        assert getattr(rep, name) == pytest.approx(value, rel=1e-9, abs=1e-9), name
 
 
 def test_the_report_holds_a_block_of_float_temporaries_not_the_records(monkeypatch):
