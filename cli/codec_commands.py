@@ -490,8 +490,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     if to_stdout:
         _not_a_terminal(".npy")
     flat = ("npy", "csv", "edf", "bdf", "raw")  # one-file formats, named by their suffix
-    source = None if from_stdin else source_of(input if opened is None else opened)  # (standard input is read
-    # once, below)
+    # (standard input is read once, below)
+    source = None if from_stdin else source_of(input if opened is None else opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     by_suffix = None if output is None or to_stdout else default_format(output, None)
     if format is not None and output is not None and output.suffix and by_suffix != "wfdb" and by_suffix != fmt:
@@ -925,12 +925,12 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         original_bytes = sum(f.stat().st_size for f in files if f.suffix in (".dat", ".mat"))
     else:
         original_bytes = input.stat().st_size
-    with _said_of(san):  # (a damaged .san's faults name it)
-        signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
-        with console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and "
-                            "pcodec to compare…"):
+    with console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and pcodec "
+                        "to compare…"):
+        with _said_of(san):  # (a damaged .san's faults name it)
+            signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
             rep = make_report(signal, data, original_bytes=original_bytes or None)
-    sizes = baseline_sizes(signal)
+        sizes = baseline_sizes(signal)
     if plot is not None:
         _plot(signal, data, plot)
     if rd_curve is not None:
