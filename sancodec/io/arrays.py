@@ -249,8 +249,8 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 def _as_source(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so; a
-    decimal source's values (``decimals.decimal_values``), not its integers; a float32 source's floats, lossy or
-    not, as float32."""
+    decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical values (:func:`table_values`);
+    a float32 source's floats, lossy or not, as float32."""
     decimal = table_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
