@@ -481,20 +481,21 @@ class SanFile:
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).
         A pass over the whole record checks the lossless checksums at its end."""
-        if not is_whole(n) or n < 1:
-            raise SanConfigError(f"block size must be a whole number >= 1, got {n!r}")
-        lo, hi = self._range(start, end)
-        return reblocked(self._windows(lo, hi), n)
+        return self._blocks(n, start, end, as_signal=False)
 
     def sample_blocks(self, n: int) -> Iterator[np.ndarray]:
         """The whole record in consecutive blocks of ``n`` rows as ``sancodec.decode``'s Signal holds its samples
         (the stored integers clipped to their format, a decimal file's integers, a float file's values on its step),
         not as :meth:`read` gives them (the source's kind: a decimal file's floats): what a comparison with the
         original as coded takes, a block at a time (``report``). The lossless checksums are checked at the end."""
+        return self._blocks(n, 0, None, as_signal=True)
+
+    def _blocks(self, n: int, start: int, end: int | None, as_signal: bool) -> Iterator[np.ndarray]:
+        """:meth:`blocks` (``as_signal``: :meth:`sample_blocks`) of rows [start, end), ``n`` checked first."""
         if not is_whole(n) or n < 1:
             raise SanConfigError(f"block size must be a whole number >= 1, got {n!r}")
-        self._check_open()
-        return reblocked(self._windows(0, self.n_samples, as_signal=True), n)
+        lo, hi = self._range(start, end)
+        return reblocked(self._windows(lo, hi, as_signal), n)
 
     def _signal_values(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` as ``api.decoded_range`` makes its Signal's samples of them (:meth:`sample_blocks`)."""
@@ -620,7 +621,9 @@ class SanFile:
         fields, annotations and source cut to the range, ready for ``write_signal``), reading only the frames that
         cover them: a range of a remote or long file without the rest of it."""
         self._check_open()
-        return decoded_range(self._reader, self._layout, start, end, self._limits, self._threads).signal
+        decoded = decoded_range(self._reader, self._layout, start, end, self._limits, self._threads)
+        self._activations += decoded.activations
+        return decoded.signal
 
     def read(self, start: int = 0, end: int | None = None) -> np.ndarray:
         """Samples [start, end) of every channel (only the frames that cover them are decoded). The frames of a read
@@ -641,6 +644,7 @@ class SanFile:
         if (hi - 1) // frame_len - lo // frame_len >= window_frames(frame_len, self._layout.n_channels):
             return None
         row, got = next(frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads))
+        self._activations += got.activations
         values = self._values(got.samples, row)
         if values.size <= KEPT_VALUES:
             self._kept = (row, values)

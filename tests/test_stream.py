@@ -398,4 +398,12 @@ def test_sample_blocks_give_the_samples_decode_gives_and_count_the_activations()
         assert joined.dtype == whole.signal.samples.dtype and np.array_equal(joined, whole.signal.samples)
     with sancodec.open(sancodec.encode(decimals, fs=100.0)) as f:  # (read gives the decimals themselves)
         assert np.array_equal(f.read(), decimals[:, None]) and next(f.sample_blocks(10)).dtype.kind == "i"
-    assert decode_file(sancodec.encode(walk, fs=250.0, mode="san")).activations > 0
+    san = sancodec.encode(walk, fs=250.0, mode="san", frame_len=1024)
+    whole = decode_file(san).activations
+    assert whole > 0
+    with sancodec.open(san, threads=1) as f:  # every decode counts: a read within a window, a Signal of the record
+        f.read(0, 100)
+        first = f.activations_read
+        assert 0 < first < whole
+        f.signal()
+        assert f.activations_read == first + whole
