@@ -666,12 +666,14 @@ def _achieved(target: dict, prdn: list) -> list[str]:
     """Each channel's PRDN achieved ("-" where the file holds none: a flat channel); for an SNR target also the
     SNR it amounts to, -20 log10(PRDN / 100) dB (the target's own definition, ``lossy.LossyTarget``), so that a user
     who asked in dB reads the answer in dB (a lossless channel's PRDN of 0 is an infinite SNR)."""
+    from sancodec.metrics import snr_of_prdn
+
     def one(p: float | None) -> str:
         if p is None:
             return "-"
         if "snr" not in target:
             return f"{p:.3f} %"
-        return f"{p:.3f} % ({-20 * math.log10(p / 100):.2f} dB)" if p > 0 else f"{p:.3f} % (exact)"
+        return f"{p:.3f} % ({snr_of_prdn(p):.2f} dB)" if p > 0 else f"{p:.3f} % (exact)"
     return [one(p) for p in prdn]
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "prdn_of_error",
     "prdn_with_spread",
     "snr_db",
+    "snr_of_prdn",
     "spread_of",
     "sum_of_squares",
 ]
@@ -154,7 +155,11 @@ def prdn_of_error(squared_error: float, spread: float) -> float:
 
 def snr_db(x: np.ndarray, x_hat: np.ndarray) -> float:
     """SNR in dB, 10 log10(sum (x - mean x)^2 / sum (x - x_hat)^2) = -20 log10(PRDN / 100)."""
-    value = prdn(x, x_hat)
+    return snr_of_prdn(prdn(x, x_hat))
+
+
+def snr_of_prdn(value: float) -> float:
+    """The SNR in dB of a PRDN of ``value`` percent, -20 log10(PRDN / 100): +inf for none, -inf for an infinite one."""
     if value == 0:
         return float("inf")
     if not np.isfinite(value):

@@ -18,7 +18,7 @@ from sancodec.codec.gaps import invalid_values, outside
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
 from sancodec.io.decimals import on_decimal_grid
-from sancodec.metrics import bits_per_sample, compression_ratio, phi
+from sancodec.metrics import bits_per_sample, compression_ratio, phi, prdn_of_error, snr_of_prdn
 from sancodec.signal import Signal
 
 __all__ = ["Report", "make_report"]
@@ -102,8 +102,9 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     # z-scored (zero-mean) segments; on raw ADC values L(0, x) would be dominated by the offset.
     paid = w + activations  # nothing paid (no SAN frame): CR is infinite, CR^-1 zero
     cr_inv = float(1.0 / compression_ratio(total, w, activations, dim=1)) if paid else 0.0
-    l_tilde = _ratio(float(sums.abs_error.sum()), float(sums.abs_spread.sum()))
-    pooled_prdn = 100.0 * _ratio(math.sqrt(float(sums.error2.sum())), math.sqrt(sums.spread2()))
+    error, spread = float(sums.abs_error.sum()), float(sums.abs_spread.sum())  # L~'s, as metrics.normalized_loss
+    l_tilde = error / spread if spread > 0 else (0.0 if error == 0 else math.inf)
+    pooled_prdn = prdn_of_error(float(sums.error2.sum()), math.sqrt(sums.spread2()))
     return Report(
         mode=file_mode(header),
         n_samples=int(x.shape[0]),
@@ -119,19 +120,13 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
         cr_inv_paper=cr_inv,
         l_tilde=l_tilde,
         phi=float(phi(cr_inv, l_tilde)),
-        prd=100.0 * _ratio(math.sqrt(float(sums.error2.sum())), math.sqrt(sums.power())),
+        prd=prdn_of_error(float(sums.error2.sum()), math.sqrt(sums.power())),  # (100 ||e|| / ||x||, as metrics.prd)
         prdn=pooled_prdn,
-        snr_db=math.inf if pooled_prdn == 0 else -math.inf if not math.isfinite(pooled_prdn) else
-        -20.0 * math.log10(pooled_prdn / 100.0),
+        snr_db=snr_of_prdn(pooled_prdn),
         max_abs_error=sums.max_error,
-        prdn_per_channel=[100.0 * _ratio(math.sqrt(e), math.sqrt(d))
+        prdn_per_channel=[prdn_of_error(e, math.sqrt(d))
                           for e, d in zip(sums.channel_error2.tolist(), sums.channel_spread2.tolist())],
     )
-
-
-def _ratio(num: float, den: float) -> float:
-    """``num / den``, as the metrics take it where ``den`` is 0: 0 for no difference, else infinite."""
-    return num / den if den > 0 else (0.0 if num == 0 else math.inf)
 
 
 class _Sums:
