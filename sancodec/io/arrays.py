@@ -20,10 +20,10 @@ from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.decimals import (
     MAX_DECIMALS,
     MISSING_TEXTS,
-    MISSING_VALUES,
     column_places,
     decimal_places,
     decimal_values,
+    gap_value,
     gapped_units,
     missing_of,
     on_decimal_grid,
@@ -846,9 +846,7 @@ def _physical_table(signal: Signal, gaps: np.ndarray, timing: dict[str, Any]) ->
     """``signal`` (digital) as a :class:`PhysicalTable` in a CSV's layout (``timing``: its time column), each of
     ``gaps`` held as the first of ``decimals.MISSING_VALUES`` beyond every other sample (its "missing" entry, "-"),
     so that ``Signal.physical`` gives NaN there whatever its format; None where no such value is left."""
-    present = signal.samples[~gaps]
-    span = int(np.abs(present).max(initial=0)) if present.size else 0
-    value = next((v for v in MISSING_VALUES if span < -v), None)
+    value = gap_value(signal.samples[~gaps])
     if value is None:
         return None
     samples = np.array(signal.samples, dtype=np.int64)

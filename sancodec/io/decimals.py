@@ -18,9 +18,9 @@ from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
 __all__ = ["MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS", "column_places", "decimal_places",
-           "decimal_values", "declared_places", "gapped_units", "header_decimals", "missing_of", "negative_zero_rows",
-           "negative_zero_runs", "on_decimal_grid", "put_negative_zeros", "sliced_negative_zeros", "units_at",
-           "with_decimals", "with_negative_zeros"]
+           "decimal_values", "declared_places", "gap_value", "gapped_units", "header_decimals", "missing_of",
+           "negative_zero_rows", "negative_zero_runs", "on_decimal_grid", "put_negative_zeros", "sliced_negative_zeros",
+           "units_at", "with_decimals", "with_negative_zeros"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -279,12 +279,18 @@ def gapped_units(data: np.ndarray) -> tuple[np.ndarray, list[int], int] | None:
     units = np.zeros(data.shape, dtype=np.int64)
     for c, d in enumerate(places):
         units[~gaps[:, c], c] = _units(data[~gaps[:, c], c], d)
-    span = int(np.abs(units[~gaps]).max(initial=0))
-    value = next((v for v in MISSING_VALUES if span < -v), None)
+    value = gap_value(units[~gaps])
     if value is None:
         return None
     units[gaps] = value
     return units, places, value
+
+
+def gap_value(present: np.ndarray) -> int | None:
+    """The first of :data:`MISSING_VALUES` beyond every one of the integers ``present`` (the samples beside the
+    gaps), to stand for a gap among them; None where none is."""
+    span = int(np.abs(present).max(initial=0))
+    return next((v for v in MISSING_VALUES if span < -v), None)
 
 
 def header_decimals(head: dict) -> list[int] | None:
