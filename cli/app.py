@@ -109,6 +109,18 @@ def opened_input(input: Path | str) -> BinaryIO:
 
 
 @contextlib.contextmanager
+def rewound_input(input: Path | str, opened: BinaryIO | None = None) -> Iterator[BinaryIO]:
+    """``input`` opened for reading (:func:`opened_input`, closed after the block), or ``opened``, its file opened
+    already (a URL's, opened once for a whole decode), from its start and left open: its opener closes it."""
+    if opened is None:
+        with opened_input(input) as f:
+            yield f
+        return
+    opened.seek(0)
+    yield opened
+
+
+@contextlib.contextmanager
 def fetched_input(source: Path | str) -> Iterator[Path]:
     """A recording argument as a local path: a URL's recording fetched through fsspec into a temporary folder for the
     block's while (``io.remote.fetched``: a WFDB record's files with it), else the path itself."""

@@ -28,6 +28,7 @@ from sancodec.cli.app import (
     named,
     opened_input,
     refuse_stdin_among,
+    rewound_input,
     several_into,
     shown,
     source_arguments,
@@ -460,18 +461,6 @@ def _decode_one(input: Path | str, **options: Any) -> None:
         _decode_from(input, remote, **options)
 
 
-@contextlib.contextmanager
-def _rewound(input: Path | str, opened: BinaryIO | None) -> Iterator[BinaryIO]:
-    """``input`` opened for reading (:func:`opened_input`), or ``opened``, its file opened already, from its start
-    (left open: its opener closes it)."""
-    if opened is None:
-        with opened_input(input) as f:
-            yield f
-        return
-    opened.seek(0)
-    yield opened
-
-
 def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None, format: str | None,
                  start: int | None, end: int | None, model: Path | None, channels: str | None, physical: bool,
                  force: bool, fsync: bool, max_values: int | None, threads: int | None, json_out: bool,
@@ -491,7 +480,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         _not_a_terminal(".npy")
     flat = ("npy", "csv", "edf", "bdf", "raw")  # one-file formats, named by their suffix
     # (standard input is read once, below)
-    source = None if from_stdin else source_of(input if opened is None else opened)
+    source = None if from_stdin else source_of(input, opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     by_suffix = None if output is None or to_stdout else default_format(output, None)
     if format is not None and output is not None and output.suffix and by_suffix != "wfdb" and by_suffix != fmt:
@@ -518,7 +507,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         if files is not None:
-            with _rewound(input, opened) as fh:  # the header only: the streamed file is not read whole again
+            with rewound_input(input, opened) as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
             if json_out:
                 _print_decoded_json(input, files, header, 0, header["n_samples"], list(range(header["n_channels"])),
@@ -537,7 +526,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder)
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
-                with _rewound(input, opened) as remote:
+                with rewound_input(input, opened) as remote:
                     decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)
             elif decoded is None:
                 decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads)

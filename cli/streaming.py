@@ -12,7 +12,7 @@ from typing import BinaryIO
 from rich.console import Console
 
 from sancodec._warnings import caught_here
-from sancodec.cli.app import check_outputs, opened_input
+from sancodec.cli.app import check_outputs, rewound_input
 from sancodec.errors import SancodecError, SancodecWarning, SanConfigError, SanFormatError
 
 console = Console(markup=False)  # (as codec_commands: file names are text)
@@ -310,17 +310,14 @@ def _has_source(head: dict) -> bool:
     return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
 
 
-def source_of(path: Path | str | BinaryIO) -> object:
+def source_of(path: Path | str, opened: BinaryIO | None = None) -> object:
     """The ``Signal.source`` entry a file's header holds (None where it has none or cannot be read: the decode
-    itself reports the problem); what ``io.default_format`` names its default output format by. ``path``: a file
-    argument, or a file opened already (a URL's), read from its start."""
+    itself reports the problem); what ``io.default_format`` names its default output format by. ``opened``: the
+    file opened already (a URL's), read from its start."""
     from sancodec.codec import read_info
 
     try:
-        if not isinstance(path, (Path, str)):
-            path.seek(0)
-            return (read_info(path)["header"].get("signal") or {}).get("source")
-        with opened_input(path) as f:  # the header only: no frame is read
+        with rewound_input(path, opened) as f:  # the header only: no frame is read
             return (read_info(f)["header"].get("signal") or {}).get("source")
     except (SancodecError, OSError, AttributeError):
         return None
