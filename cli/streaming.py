@@ -299,7 +299,8 @@ def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Pat
         for block in f.blocks(1 << 16):
             samples[row : row + len(block)] = block
             row += len(block)
-        return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, 0, f.frames_read)
+        return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, f.activations_read,
+                           f.frames_read)
 
 
 def _has_source(head: dict) -> bool:

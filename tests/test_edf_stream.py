@@ -244,3 +244,22 @@ def test_decode_to_edf_of_a_lying_file_is_one_line_and_leaves_nothing(files, lie
     res = runner.invoke(app, ["decode", str(files / "ok.san"), "-o", str(out / "b.edf")])
     assert res.exit_code != 0 and "already exists" in res.output
     assert sorted(p.name for p in out.iterdir()) == ["b.edf"] and (out / "b.edf").read_bytes() == b"kept"
+
+
+def test_the_decode_mapped_from_disk_is_decode_files_decode(tmp_path):
+    """``decoded_on_disk`` (decode to EDF's samples mapped from a file): the samples, frames read and activations
+    ``decode_file`` gives (it said 0 activations of a SAN file's)."""
+    import numpy as np
+
+    import sancodec
+    from sancodec.cli.streaming import decoded_on_disk
+    from sancodec.codec import decode_file
+    from sancodec.codec.limits import DEFAULT_LIMITS
+
+    walk = np.cumsum(np.random.default_rng(3).integers(-9, 10, (6000, 2)), axis=0)
+    path = tmp_path / "w.san"
+    path.write_bytes(sancodec.encode(walk, fs=250.0, mode="san", frame_len=1024))
+    whole = decode_file(path.read_bytes())
+    mapped = decoded_on_disk(path, None, DEFAULT_LIMITS, 1, tmp_path)
+    assert np.array_equal(mapped.signal.samples, whole.signal.samples)
+    assert mapped.activations == whole.activations > 0 and mapped.frames_read == whole.frames_read
