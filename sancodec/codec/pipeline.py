@@ -364,9 +364,10 @@ class FrameDecoder:
         one = dest is None and self.steps == [1]  # a frame of one full-rate channel: its samples are its block
         block = None if not kernels.COMPILED or one else \
             dest if dest is not None else np.empty((length, len(self.steps)), dtype=np.int64)
-        channel = self._channel if block is None else partial(self._placed, block)
-        done = run_jobs([partial(channel, p, length // step, plan, ch, step)
-                         for ch, (p, step) in enumerate(zip(payloads, self.steps))], [len(p) for p in payloads], spare)
+        jobs = [partial(self._channel, p, length // step, plan) if block is None else
+                partial(self._placed, block, p, length // step, plan, ch, step)
+                for ch, (p, step) in enumerate(zip(payloads, self.steps))]
+        done = run_jobs(jobs, [len(p) for p in payloads], spare)
         if r.remaining():
             raise SanFormatError(f"frame {fi}: unexpected trailing bytes")
         codings = _codings([described for _, described, _ in done])
@@ -380,8 +381,7 @@ class FrameDecoder:
         return _ParsedFrame(activations, codings, None, None if dest is not None else block, True)
 
     @staticmethod
-    def _channel(payload: bytes, length: int, plan: FramePlan, ch: int = 0, step: int = 1
-                 ) -> tuple[int, tuple, ChannelFrame]:
+    def _channel(payload: bytes, length: int, plan: FramePlan) -> tuple[int, tuple, ChannelFrame]:
         """One channel-frame's activations, its :func:`_describe` and the channel-frame; its LPC synthesis runs here
         with the C kernels (numpy batches it per window)."""
         part = decode_channel_frame(payload, length, plan)
