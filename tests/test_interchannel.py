@@ -166,3 +166,15 @@ def test_near_lossless_files_use_it_from_exact_channels_and_stay_exact_there():
     decoded = decode_file(near)
     assert np.abs(decoded.signal.samples - sig.samples).max() <= 1
     assert len(near) <= len(sancodec.encode(sig, frame_len=8192))
+
+
+def test_derived_leads_decode_on_the_numpy_kernels_too(monkeypatch):
+    """Without the C kernels a frame is assembled after its window's LPC batch (``pipeline.assemble``), its
+    predicted channels made from the block's columns as the compiled path makes them: the same samples."""
+    from common import numpy_only
+
+    sig = _limb_leads(3000)
+    data = sancodec.encode(sig, frame_len=1024)
+    numpy_only(monkeypatch)
+    decoded = decode_file(data)
+    assert np.array_equal(decoded.signal.samples, sig.samples) and decoded.codings["cross"] == 2 * 3

@@ -272,14 +272,21 @@ def assemble(parts: list[ChannelFrame], steps: list[int], rows: int, out: np.nda
         if samples.shape == (rows,) and samples.flags.writeable:
             return samples.reshape(rows, 1)
     out = np.empty((rows, len(parts)), dtype=np.int64) if out is None else out
-    decoded: list[np.ndarray | None] = []  # channels at the frame's full rate, for inter-channel prediction
-    for ch, (part, step) in enumerate(zip(parts, steps)):
-        if part.refs and step != 1:
-            raise SanFormatError(f"frame: channel {ch} is not at the full rate, so cannot be predicted")
-        samples = rebuilt_samples(part, decoded, ch)
-        decoded.append(samples if step == 1 else None)
-        out[:, ch] = np.repeat(samples, step) if step > 1 else samples
+    _predicted(out, [_place(out, part, ch, step) for ch, (part, step) in enumerate(zip(parts, steps))], steps)
     return out
+
+
+def _place(block: np.ndarray, part: ChannelFrame, ch: int, step: int) -> ChannelFrame | None:
+    """``part``'s samples put in ``block``'s column ``ch`` (each repeated ``step`` times); where it is predicted from
+    other channels (inter-channel prediction), nothing put and ``part`` returned, for :func:`_predicted` to make once
+    theirs are in place."""
+    if part.refs:
+        if step != 1:
+            raise SanFormatError(f"frame: channel {ch} is not at the full rate, so cannot be predicted")
+        return part
+    samples = part.samples()
+    block[:, ch] = np.repeat(samples, step) if step > 1 else samples
+    return None
 
 
 @dataclass
@@ -393,17 +400,10 @@ class FrameDecoder:
     @classmethod
     def _placed(cls, block: np.ndarray, payload: bytes, length: int, plan: FramePlan, ch: int, step: int
                 ) -> tuple[int, tuple, ChannelFrame | None]:
-        """:meth:`_channel`, its samples then put in ``block``'s column ``ch`` (each repeated ``step`` times) and let
-        go; the channel-frame itself returned only where it is predicted from other channels (inter-channel
-        prediction: its samples are made once theirs are in place, :func:`_predicted`), else None."""
+        """:meth:`_channel`, its samples then put in ``block``'s column ``ch`` and let go (:func:`_place`); the
+        channel-frame itself returned only where it is predicted from other channels, else None."""
         activations, described, part = cls._channel(payload, length, plan)
-        if part.refs:
-            if step != 1:
-                raise SanFormatError(f"frame: channel {ch} is not at the full rate, so cannot be predicted")
-            return activations, described, part
-        samples = part.samples()
-        block[:, ch] = np.repeat(samples, step) if step > 1 else samples
-        return activations, described, None
+        return activations, described, _place(block, part, ch, step)
 
     def decode_window(self, frames: list[tuple[int, bytes]]) -> DecodedFrames:
         """Frames ``(number, payload)`` (consecutive) to their samples, in order."""
@@ -431,7 +431,7 @@ class _ParsedFrame(NamedTuple):
 
 def _predicted(block: np.ndarray, parts: list[ChannelFrame | None], steps: list[int]) -> None:
     """The channels of ``parts`` that are predicted from others (the rest are None: in ``block`` already), in order,
-    each from the full-rate columns of ``block`` before it, as :func:`assemble` makes them."""
+    each from the full-rate columns of ``block`` before it (``interchannel.rebuilt_samples``)."""
     if all(part is None for part in parts):
         return
     columns: list[np.ndarray | None] = [block[:, c] if step == 1 else None for c, step in enumerate(steps)]
