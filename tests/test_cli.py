@@ -1135,7 +1135,8 @@ def test_a_headers_initial_values_come_back(tmp_path):
 
 def test_report_of_a_damaged_san_names_it(tmp_path):
     """``report rec damaged.san``: one line that names the .san (it said "frame 0: checksum mismatch" alone, with
-    the recording beside it on the command line); a file cut short the same; exit 1."""
+    the recording beside it on the command line); a file cut short, and one whose checksums hold but whose frame
+    lies, the same; exit 1."""
     rec = copy_record(tmp_path)
     san = tmp_path / "rec.san"
     assert run("encode", rec, "-o", san, "-q").exit_code == 0
@@ -1143,7 +1144,14 @@ def test_report_of_a_damaged_san_names_it(tmp_path):
     data[-40] ^= 0xFF
     (tmp_path / "bad.san").write_bytes(bytes(data))
     (tmp_path / "cut.san").write_bytes(bytes(data[: len(data) // 2]))
-    for name in ("bad.san", "cut.san"):
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    good = san.read_bytes()
+    frames = [SanReader(good).read_frame(0)[:-7] + b"\x00" * 7]  # (checksums valid, the frame's contents false)
+    (tmp_path / "lies.san").write_bytes(rewrap(good, frames=frames, one_frame=True))
+    for name in ("bad.san", "cut.san", "lies.san"):
         res = run("report", rec, tmp_path / name)
         assert res.exit_code == 1 and res.stderr.startswith(f"error: {tmp_path / name}: "), res.output
         assert res.stderr.count("\n") == 1
