@@ -53,6 +53,9 @@ from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
 
 console = Console(markup=False)  # names, units and paths come from files: "[mV]" is text, not a style
+#: Where report's spinners and progress bar go: stderr, shown while stdout is piped (``report --json > out.json``),
+#: and never mixed into what stdout prints
+progress_console = Console(stderr=True, markup=False)
 MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps) | san (the paper's SAN-only code)"
 
 
@@ -908,7 +911,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     if given is not None:
         data = given
     else:
-        with console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
+        with progress_console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
             data = encode_signal(signal, None, mode, max_error, effort=effort, **_targets(prdn, snr, bps))
     base = find_wfdb_base(input)
     if base is not None:
@@ -916,8 +919,8 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         original_bytes = sum(f.stat().st_size for f in files if f.suffix in (".dat", ".mat"))
     else:
         original_bytes = input.stat().st_size
-    with console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and pcodec "
-                        "to compare…"):
+    with progress_console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and "
+                                 "pcodec to compare…"):
         with _said_of(san):  # (a damaged .san's faults name it)
             signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
             rep = make_report(signal, data, original_bytes=original_bytes or None)
@@ -994,10 +997,7 @@ def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sancodec.rd import rd_curves
-
-    with console.status("encoding channel 0 at every target for the rate-distortion curve…"):
-        curves = rd_curves(signal, 0)
+    curves = _rd_curves_shown(signal)
     fig, ax = plt.subplots(figsize=(8, 5))
     for label, points, style in (("sancodec lossy (--prdn)", curves.lossy, "o-"),
                                  ("sancodec near-lossless (--max-error)", curves.near_lossless, "s--"),
@@ -1023,6 +1023,24 @@ def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
     ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     _save_figure(fig, path)
+
+
+def _rd_curves_shown(signal):
+    """``rd.rd_curves`` of channel 0 with a progress bar on stderr, where that is a terminal: each step is a whole
+    coding of the channel, minutes in all on a day's record."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sancodec.rd import rd_curves
+
+    with Progress(TextColumn("rate-distortion curve, channel 0: {task.description}"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=progress_console,
+                  disable=not progress_console.is_terminal, transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def shown(step: str, done: int, total: int) -> None:
+            bar.update(task, description=step, completed=done, total=total)
+
+        return rd_curves(signal, 0, progress=shown)
 
 
 def _plot(signal, data: bytes, path: Path) -> None:

@@ -362,10 +362,37 @@ def test_report_draws_the_rate_distortion_curve(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "--force" in res.stderr
 
 
-def test_rd_curves_are_measured_points():
-    from sancodec.rd import LOSSY_TARGETS, rd_curves
+def test_report_shows_the_rate_distortion_curves_progress_on_a_terminal(tmp_path, monkeypatch):
+    """``report --rd-curve`` codes channel 0 some eighteen times (minutes on a day's record): a terminal is shown
+    each step, on report's progress console (stderr), and the JSON on stdout stays JSON."""
+    import io
+    import json
 
-    curves = rd_curves(read_signal(DATA / "test01_00s"), 0)
+    from rich.console import Console
+
+    from sancodec.cli import codec_commands
+
+    for f in DATA.glob("test01_00s.*"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    assert codec_commands.progress_console.stderr  # (where the real one writes)
+    shown = io.StringIO()
+    monkeypatch.setattr(codec_commands, "progress_console", Console(file=shown, force_terminal=True, width=150))
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "test01_00s"), "--mode", "lossy", "--prdn", "2",
+                                   "--rd-curve", str(tmp_path / "rd.png"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["mode"] == "lossy"
+    said = shown.getvalue()
+    assert "encoding 4000 x 4 samples" in said and "rate-distortion curve, channel 0: done" in said
+
+
+def test_rd_curves_are_measured_points():
+    from sancodec.rd import LOSSY_TARGETS, NEAR_LOSSLESS_ERRORS, rd_curves
+
+    calls = []
+    curves = rd_curves(read_signal(DATA / "test01_00s"), 0, progress=lambda *call: calls.append(call))
+    total = len(LOSSY_TARGETS) + len(NEAR_LOSSLESS_ERRORS) + 3  # lossless, the wavelet coder's curve, the tools
+    assert [done for _, done, _ in calls] == list(range(total + 1)) and {t for *_, t in calls} == {total}
+    assert calls[0][0] == "lossy at PRDN 0.5 %" and calls[-2][0].startswith("gzip") and calls[-1][0] == "done"
     assert len(curves.lossy) == len(LOSSY_TARGETS)
     assert all(p <= t for (p, _), t in zip(curves.lossy, LOSSY_TARGETS))
     rates = [b for _, b in curves.lossy]
