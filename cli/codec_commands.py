@@ -894,7 +894,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
     from sancodec.io.wfdb import find_wfdb_base
-    from sancodec.report import as_coded, make_report
+    from sancodec.report import as_coded, held_narrow, make_report
 
     if input.suffix.lower() == ".san":  # the recording comes first; a .san alone has no original to compare with
         raise SanConfigError(f"{label}: report compares a .san with its original recording: give the recording "
@@ -907,7 +907,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     if fs is None and given is not None and (raw is not None or input.suffix.lower() in (".npy", *TABLE_SUFFIXES)):
         with _said_of(san):
             fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
-    signal = read_signal(input, fs=fs) if raw is None else _raw_signal(input, raw, fs)
+    signal = held_narrow(read_signal(input, fs=fs) if raw is None else _raw_signal(input, raw, fs))  # (held whole)
     if given is not None:
         data = given
     else:
@@ -922,7 +922,8 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     with progress_console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and "
                                  "pcodec to compare…"):
         with _said_of(san):  # (a damaged .san's faults name it)
-            signal = as_coded(signal, SanReader(data).header)  # decimals: compared, and sized, as the integers coded
+            signal = held_narrow(as_coded(signal, SanReader(data).header))  # decimals: compared, and sized, as the
+            # integers coded
             rep = make_report(signal, data, original_bytes=original_bytes or None)
         sizes = baseline_sizes(signal)
     if plot is not None:

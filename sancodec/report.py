@@ -9,7 +9,7 @@ absolute error in the samples' own units. No torch here.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from sancodec.io.decimals import on_decimal_grid
 from sancodec.metrics import bits_per_sample, compression_ratio, phi, prdn_of_error, snr_of_prdn
 from sancodec.signal import Signal
 
-__all__ = ["Report", "make_report"]
+__all__ = ["Report", "as_coded", "held_narrow", "make_report"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,21 @@ def as_coded(original: Signal, header: dict[str, Any]) -> Signal:
     if original.is_digital or header.get("quantum") is not None:
         return original
     return on_decimal_grid(original) or original
+
+
+def held_narrow(signal: Signal) -> Signal:
+    """``signal`` with its integer samples held as int16 or int32, the narrowest that holds them (as they are where
+    neither does, or already narrower, or floats): ``report`` holds the record whole beside the baseline
+    compressors' working memory, and a day's two-channel Holter is 498 MB of int64 samples but 124 MB of int16.
+    Every figure is made of them in float64 or int64, and the encoder codes them to the same bytes."""
+    x = signal.samples
+    if x.dtype.kind not in "iu" or x.dtype.itemsize <= 2 or not x.size:
+        return signal
+    low, high = int(x.min()), int(x.max())
+    narrow = next((t for t in (np.int16, np.int32) if np.iinfo(t).min <= low and high <= np.iinfo(t).max), None)
+    if narrow is None or np.dtype(narrow).itemsize >= x.dtype.itemsize:
+        return signal
+    return replace(signal, samples=x.astype(narrow))
 
 
 #: Rows :func:`make_report` compares at a time: its float temporaries are a block's, not the record's
