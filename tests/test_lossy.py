@@ -385,6 +385,19 @@ def test_report_shows_the_rate_distortion_curves_progress_on_a_terminal(tmp_path
     assert "encoding 4000 x 4 samples" in said and "rate-distortion curve, channel 0: done" in said
 
 
+def test_rd_curves_progress_counts_the_steps_a_float_signal_takes():
+    """Floats have no near-lossless bound, lossless coding or reference wavelet curve: their steps are the lossy
+    targets and the tools, and the progress counts those."""
+    from sancodec.rd import LOSSY_TARGETS, rd_curves, rd_steps
+
+    x = np.sin(np.arange(4000) / 10.0)[:, None] + np.random.default_rng(0).normal(size=(4000, 1)) * 0.01
+    sig = Signal(x, 250.0, ["a"], ["mV"])
+    calls = []
+    curves = rd_curves(sig, 0, progress=lambda *call: calls.append(call))
+    assert len(rd_steps(sig)) == len(LOSSY_TARGETS) + 1 == calls[-1][2]
+    assert [done for _, done, _ in calls] == list(range(len(LOSSY_TARGETS) + 2)) and not curves.near_lossless
+
+
 def test_rd_curves_are_measured_points():
     from sancodec.rd import LOSSY_TARGETS, NEAR_LOSSLESS_ERRORS, rd_curves
 
