@@ -54,9 +54,8 @@ def rd_curves(signal: Signal, channel: int = 0, progress: Callable[[str, int, in
     keep = outside(x, gap)
     keep = None if keep.all() else keep
     out = RdCurves()
-    steps = iter(rd_steps(one))
-    total = len(rd_steps(one))
-    done = 0
+    names = rd_steps(one)
+    steps, total, done = iter(names), len(names), 0
 
     def step() -> None:
         nonlocal done
