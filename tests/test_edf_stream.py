@@ -118,10 +118,14 @@ def test_a_long_edf_is_coded_lossy_a_block_at_a_time(files, monkeypatch, effort)
     reads it a block of records at a time (``api.encode_lossy_blocks``): the file coding it in memory makes."""
     from sancodec.codec import api, lossyfile
 
-    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 12)
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 11)  # (the BDF's 4000 rows are two blocks)
     blockwise = api.encode_lossy_blocks
     made: list[bool] = []
     monkeypatch.setattr(api, "encode_lossy_blocks", lambda *a, **k: made.append(True) or blockwise(*a, **k))
+    coded = lossyfile.code_block
+    held: list[np.dtype] = []  # each block as the coder holds it: at the file's width, not int64
+    monkeypatch.setattr(api, "code_block", lambda sig, digital, *a, **k: held.append(digital.dtype) or
+                        coded(sig, digital, *a, **k))
     t = np.arange(256 * 60)
     sig = [edfio.EdfSignal(np.sin(t / (7 + k)) * 100 + np.cos(t / 3) * 20 * k, 256, label=f"EEG{k}",
                            physical_dimension="uV", physical_range=(-200, 200)) for k in range(2)]
@@ -129,15 +133,16 @@ def test_a_long_edf_is_coded_lossy_a_block_at_a_time(files, monkeypatch, effort)
         files / "one.edf")
     past_range(files / "one.edf", 1, 10_000)  # (said in the header only once every record is read)
     assert read_edf(files / "one.edf").source["signals"][1]["outside_range"] is True
-    for name in ("one.edf", "psg.edf"):
+    for name, width in (("one.edf", np.int16), ("psg.edf", np.int16), ("emg.bdf", np.int32)):
         res = runner.invoke(app, ["encode", str(files / name), "-o", str(files / "l.san"), "-f", "-q", "--mode",
                                   "lossy", "--prdn", "4", "--effort", effort, "--frame-len", "2048"])
         assert res.exit_code == 0, res.output
         whole = sancodec.encode(sancodec.read_signal(files / name), mode="lossy", prdn=4, effort=effort,
                                 frame_len=2048)
         assert (files / "l.san").read_bytes() == whole
-        assert made == [True]
+        assert made == [True] and len(held) > 1 and set(held) == {np.dtype(width)}
         made.clear()
+        held.clear()
 
 
 def test_the_written_file_is_checked_a_block_at_a_time(files):

@@ -228,3 +228,41 @@ def test_a_record_that_changes_between_reads_is_one_format_error(small_blocks):
 
         with pytest.raises(sancodec.SanFormatError, match="changed while it was read"):
             api.encode_lossy_blocks(long.slice(0, 1), len(x), read, frame_len=1 << 11, prdn=4.0)
+
+
+@pytest.mark.parametrize("rows", [np.int16, np.int32, np.uint8, np.int64, np.dtype(">i2")])
+def test_held_ints_keeps_int16_and_int32_and_widens_the_rest(rows):
+    from sancodec.codec.prepare import held_ints
+
+    x = np.array([[0, 5], [200, -3 if np.dtype(rows).kind == "i" else 3]], dtype=rows)
+    held = held_ints(x)
+    assert held.dtype == (np.dtype(rows) if np.dtype(rows) in (np.dtype(np.int16), np.dtype(np.int32))
+                          else np.dtype(np.int64))
+    assert np.array_equal(held.astype(np.int64), x.astype(np.int64))
+
+
+@pytest.mark.parametrize(("record", "target"), [
+    ("s0010_re_i", LossyTarget(prdn=2.0)),  # (one lead: coded on its own)
+    ("mixedsignals_1000f", LossyTarget(prdn=5.0)),  # several channels, a slow one
+    ("03700181_2000f", LossyTarget(prdn=0.05)),  # near the lossless regime: exact channels predicted across
+    ("test01_00s", LossyTarget(prdn=3.0)),  # four leads, fits across them
+    ("test01_00s", LossyTarget(bps=2.0)),
+])
+def test_a_block_held_as_int16_codes_to_the_parts_of_int64(record, target):
+    """``lossyfile.code_block`` of a block held narrower (an EDF's int16, ``prepare.held_ints``) widens each channel's
+    frames as it codes them: the same payloads, PRDNs and format version as the block held as int64, on every path
+    (a channel on its own, fits across channels, a slow channel, exact channels near the lossless regime)."""
+    sig = read_signal(DATA / record)
+    wide = sig.samples.astype(np.int64)
+    narrow = wide.astype(np.int16)
+    assert np.array_equal(narrow, wide)
+    c = sig.n_channels
+    steps = sig.sample_steps()
+
+    def coded(digital: np.ndarray) -> lossyfile.LossyParts:
+        def reference(ch: int, start: int, end: int) -> np.ndarray:
+            return digital[start:end:steps[ch], ch].astype(np.float64)
+        return lossyfile.code_block(sig, digital, reference, [target] * c, 1024, 0, len(digital), effort="balanced")
+
+    a, b = coded(narrow), coded(wide)
+    assert (a.payloads, a.achieved, a.minor) == (b.payloads, b.achieved, b.minor)

@@ -97,6 +97,7 @@ from sancodec.codec.prepare import (
     LosslessFloatsError,
     check_options,
     digitize,
+    held_ints,
     resolve_model,
     whole_frames,
 )
@@ -386,8 +387,9 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     for b, lo, hi, rows in spans_read(spans, read(size)):
         say(f"coding block {b + 1} of {len(spans)}")
         wanted = targets[b]
-        block = replace(like, samples=np.asarray(fill_rows(rows, values), dtype=np.int64), annotations=[])
-        digital, _, _ = digitize(block, "lossy", None)
+        block = replace(like, samples=held_ints(fill_rows(rows, values)), annotations=[])
+        digital = block.samples if block.samples.dtype != np.int64 else digitize(block, "lossy", None)[0]  # (held
+        # narrower: within ±2^53, which is all digitize checks of integers)
 
         def reference(ch: int, start: int, end: int, x: np.ndarray = digital) -> np.ndarray:
             return x[start : end : steps[ch], ch].astype(np.float64)

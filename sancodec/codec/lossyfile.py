@@ -188,8 +188,9 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
     steps = signal.sample_steps()
     starts = list(range(lo, hi, frame_len))
 
-    def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate
-        return [digital[s : min(s + frame_len, hi) : steps[ch], ch] for s in starts]
+    def frames(ch: int) -> list[np.ndarray]:  # the channel's samples per frame, at its own rate, as int64 (a block
+        # held narrower, an EDF's int16, is widened a channel at a time as it is coded)
+        return [np.asarray(digital[s : min(s + frame_len, hi) : steps[ch], ch], dtype=np.int64) for s in starts]
 
     total = resolve_threads(threads)
     workers = min(total, c, max(1, LOSSY_PARALLEL_VALUES // max(hi - lo, 1)))
@@ -230,8 +231,8 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
     def alone(ch: int) -> None:  # a derived channel coded on its own after all, in place
         put(ch, *code_channel(job(ch)))
 
-    full_rate = [[digital[s : min(s + frame_len, hi), ch] if steps[ch] == 1 else None for s in starts]
-                 for ch in range(c)]
+    def full_rate() -> list[list[np.ndarray | None]]:  # the full-rate channels' frames (near the lossless regime)
+        return [frames(ch) if steps[ch] == 1 else [None] * len(starts) for ch in range(c)]
     if c > 1:  # channels close to a combination of the decoded ones before them: coded as the difference
         predict_lossy_across(chunks, frames, lambda ch: reference(ch, lo, hi), targets, steps, signal.fs, effort,
                              achieved, exact, derived, alone, fitted)
@@ -239,12 +240,12 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
         alone(ch)
     plan = timedomain.EXACT if effort == "default" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
-        timedomain.predict_across(chunks, full_rate, exact, plan)
+        timedomain.predict_across(chunks, full_rate(), exact, plan)
     bounds = [t.max_prdn for t in targets]
     if c > 1 and None not in bounds and any(needs_minor(part) == 6 for part in chunks[0]):
         # near the lossless regime: every channel exact, predicted across channels, may be smaller still
         whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch, lo, hi) for ch in range(c)],
-                                      bounds, full_rate, plan)
+                                      bounds, full_rate(), plan)
         if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
             chunks, achieved = whole[0], list(whole[1])
     payloads = []
@@ -254,7 +255,8 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
             w.varint(len(part))
             w.raw(part)
         payloads.append(w.getvalue())
-    lengths = [[len(f) for f in frames(ch)] for ch in range(c)]  # values of each part, channel by channel
+    lengths = [[len(range(s, min(s + frame_len, hi), steps[ch])) for s in starts] for ch in range(c)]  # values of
+    # each part, channel by channel
     minor = max((needs_minor(part, lengths[ch][i]) for i, parts in enumerate(chunks) for ch, part in enumerate(parts)),
                 default=3)
     return LossyParts(payloads, achieved, minor, hints)
