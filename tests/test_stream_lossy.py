@@ -229,3 +229,26 @@ def test_floats_without_a_step_or_not_finite_are_refused(record, tmp_path):
         assert list(tmp_path.iterdir()) == []
     with pytest.raises(sancodec.SanConfigError, match="step= is for lossless or lossy"):
         sancodec.open(path, "w", like=record, codec="near-lossless", max_error=2, step=0.001)
+
+
+def test_int16_rows_are_held_as_int16_and_a_buffer_filled_again_is_safe(record, tmp_path, monkeypatch):
+    """A device's int16 samples are held as int16 until their frame is coded (a quarter of int64's memory), and
+    copied as they are written: one buffer filled again for every write gives the file that writing int64 rows
+    gives, frame by frame."""
+    x = record.samples
+    wide = streamed(tmp_path / "w.san", record, x.astype(np.int64), 7000, prdn=3.0, frame_len=1 << 14,
+                    effort="balanced")
+    held: list[np.dtype] = []
+    code = lossystream.LossyStreamEncoder._coded
+    monkeypatch.setattr(lossystream.LossyStreamEncoder, "_coded",
+                        lambda self, rows: held.append(rows.dtype) or code(self, rows))
+    buffer = np.empty((7000, x.shape[1]), dtype=np.int16)
+    path = tmp_path / "n.san"
+    with sancodec.open(path, "w", like=record, codec="lossy", prdn=3.0, frame_len=1 << 14, effort="balanced") as f:
+        for s in range(0, len(x), 7000):
+            rows = x[s : s + 7000]
+            buffer[: len(rows)] = rows
+            f.write(buffer[: len(rows)])
+            buffer[:] = -1  # (the writer must not hold this buffer)
+    assert path.read_bytes() == wide
+    assert len(held) > 1 and set(held) == {np.dtype(np.int16)}

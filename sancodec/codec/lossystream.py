@@ -42,7 +42,7 @@ from sancodec.codec.gaps import (
 )
 from sancodec.codec.lossy import LossyTarget, check_effort
 from sancodec.codec.lossyfile import BlockStats, code_block, record_prdn, record_spread
-from sancodec.codec.prepare import check_options, on_grid, resolve_model, whole_frames
+from sancodec.codec.prepare import check_options, held_ints, on_grid, resolve_model, whole_frames
 from sancodec.errors import SanConfigError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, beyond_exact_range
@@ -132,8 +132,10 @@ class LossyStreamEncoder:
         return header, self._minor
 
     def _rows_of(self, block: np.ndarray) -> np.ndarray:
-        """``block`` as rows of int64 (of float64, on a grid: :attr:`quantum`), one column a channel; a
-        SanConfigError for any other shape, for floats without a grid, and for values that are not finite."""
+        """``block`` as rows of integers (a copy: int16 and int32 as they are, a frame of 20 channels over 2^20 rows
+        42 MB of int16, others as int64, ``prepare.held_ints``; of float64, on a grid: :attr:`quantum`), one column
+        a channel; a SanConfigError for any other shape, for floats without a grid, and for values that are not
+        finite."""
         rows = np.asarray(block)
         rows = rows[:, None] if rows.ndim == 1 else rows
         c = self.like.n_channels
@@ -154,7 +156,8 @@ class LossyStreamEncoder:
                                  "microvolt) for floats, or scale them to integers with the record's gain")
         if beyond_exact_range(rows):
             raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly")
-        return rows.astype(np.int64)
+        held = held_ints(rows)
+        return held.copy() if held is rows else held  # (never the caller's buffer, which it may fill again)
 
     def _coded(self, rows: np.ndarray) -> list[bytes]:
         """One frame's payloads, coded at the target (its gaps filled and coded apart, format 1.15), and what the
