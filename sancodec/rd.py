@@ -11,6 +11,7 @@ from sancodec import refwavelet
 from sancodec.baselines import baseline_sizes
 from sancodec.codec.api import decode, encode
 from sancodec.codec.gaps import fill_column, invalid_values, outside
+from sancodec.io.decimals import on_decimal_grid
 from sancodec.metrics import prdn
 from sancodec.signal import Signal
 
@@ -30,31 +31,52 @@ class RdCurves:
     lossless: dict[str, float] = field(default_factory=dict)
 
 
-def rd_steps(signal: Signal) -> list[str]:
-    """What :func:`rd_curves` does for ``signal``, in order, a step each: every lossy target, and for integer samples
-    every near-lossless bound, the lossless coding and the reference wavelet coder's curve; then the lossless
-    tools. A caller's progress bar counts them."""
+def rd_steps(signal: Signal, channel: int = 0) -> list[str]:
+    """What :func:`rd_curves` does for ``channel`` of ``signal``, in order, a step each: every lossy target; for
+    integer samples every near-lossless bound; for integers or decimals (a CSV's millivolts to the microvolt) the
+    lossless coding and the reference wavelet coder's curve; then the lossless tools. A caller's progress bar
+    counts them."""
+    return _steps(_one(signal, channel))
+
+
+def _one(signal: Signal, channel: int) -> Signal:
+    """``channel`` of ``signal`` alone, without annotations: what :func:`rd_curves` codes."""
+    one = signal.select_channels([channel])
+    one.annotations = []
+    return one
+
+
+def _steps(one: Signal, grid: Signal | None = None) -> list[str]:
+    """:func:`rd_steps` of the one channel ``one`` (``grid``: its integers, :func:`_integers`, if made)."""
     steps = [f"lossy at PRDN {t:g} %" for t in LOSSY_TARGETS]
-    if signal.is_digital:
+    if one.is_digital:
         steps += [f"near-lossless at max error {e}" for e in NEAR_LOSSLESS_ERRORS]
+    if (grid if grid is not None else _integers(one)) is not None:
         steps += ["lossless", "the reference wavelet coder at every step"]
     return [*steps, "gzip, bz2, lzma, zstd, FLAC and pcodec"]
 
 
+def _integers(one: Signal) -> Signal | None:
+    """``one``'s samples as integers: its own, or floats as the integers of their decimal grid (``io.decimals``:
+    exactly the same values, in units of the last decimal); None for floats on no decimal grid."""
+    return one if one.is_digital else on_decimal_grid(one)
+
+
 def rd_curves(signal: Signal, channel: int = 0, progress: Callable[[str, int, int], None] | None = None) -> RdCurves:
     """Encode ``channel`` of ``signal`` at every lossy target and near-lossless bound, and losslessly, and
-    (integer samples) with the reference wavelet coder at every step. ``progress(step, done, total)`` is called
-    before each of :func:`rd_steps`' steps (each a whole coding of the channel: minutes, summed, on a day's
-    record), and once more with ``done == total`` at the end."""
-    one = signal.select_channels([channel])
-    one.annotations = []
+    (integer samples, or decimals on their grid) with the reference wavelet coder at every step (PRDN takes no
+    account of the unit, so the wavelet coder's points on a decimal grid's integers are its points on the values).
+    ``progress(step, done, total)`` is called before each of :func:`rd_steps`' steps (each a whole coding of the
+    channel: minutes, summed, on a day's record), and once more with ``done == total`` at the end."""
+    one = _one(signal, channel)
     n = one.n_values
     x = one.channel(0, physical=False).astype(float)
     gap = invalid_values(one)[0]  # a record's gaps (format 1.15): left out of every PRDN, as the files leave them
     keep = outside(x, gap)
     keep = None if keep.all() else keep
     out = RdCurves()
-    names = rd_steps(one)
+    grid = _integers(one)
+    names = _steps(one, grid)
     steps, total, done = iter(names), len(names), 0
 
     def step() -> None:
@@ -74,10 +96,12 @@ def rd_curves(signal: Signal, channel: int = 0, progress: Callable[[str, int, in
         for e in NEAR_LOSSLESS_ERRORS:
             step()
             out.near_lossless.append(point(encode(one, mode="near-lossless", max_error=e)))
+    if grid is not None:
         step()
         out.lossless["sancodec lossless"] = 8 * len(encode(one, mode="lossless")) / n
         step()
-        out.wavelet = refwavelet.curve(x if keep is None else fill_column(x, gap), keep=keep)  # (filled alike)
+        ints = grid.channel(0, physical=False).astype(float)
+        out.wavelet = refwavelet.curve(ints if keep is None else fill_column(ints, gap), keep=keep)  # (filled alike)
     step()
     for tool, size in baseline_sizes(one).items():
         if size is not None and not tool.startswith("raw "):

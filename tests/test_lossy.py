@@ -398,6 +398,29 @@ def test_rd_curves_progress_counts_the_steps_a_float_signal_takes():
     assert [done for _, done, _ in calls] == list(range(len(LOSSY_TARGETS) + 2)) and not curves.near_lossless
 
 
+def test_rd_curves_of_decimals_draw_the_wavelet_coder_on_their_grid():
+    """A CSV's millivolts to the microvolt are integers on their decimal grid: the curve has the reference wavelet
+    coder's points (made on those integers: PRDN takes no account of the unit) and sancodec's lossless coding, not
+    the near-lossless bounds (digital units the floats have none of)."""
+    from sancodec import refwavelet
+    from sancodec.rd import LOSSY_TARGETS, rd_curves, rd_steps
+
+    values = np.round(read_signal(DATA / "test01_00s").physical()[:, :1], 3)  # (on a grid of 0.01 mV, as it is)
+    assert np.array_equal(np.round(values * 100) / 100, values) and not np.array_equal(np.round(values * 10) / 10,
+                                                                                       values)
+    sig = Signal(values, 500.0, ["ECG"], ["mV"])
+    assert not sig.is_digital
+    calls = []
+    curves = rd_curves(sig, 0, progress=lambda *call: calls.append(call))
+    assert len(rd_steps(sig)) == len(LOSSY_TARGETS) + 3 == calls[-1][2] and not curves.near_lossless
+    assert curves.wavelet and curves.wavelet == refwavelet.curve(np.rint(values[:, 0] * 100))
+    assert 0 < curves.lossless["sancodec lossless"] < curves.lossless["gzip -9"]
+    fine = Signal(np.round(values + (np.arange(len(values)) % 3)[:, None] * 1e-8, 8), 500.0, ["ECG"], ["mV"])
+    assert len(rd_curves(fine, 0).wavelet) >= 10  # (integers near 10^7: refwavelet's steps scaled to reach them)
+    noise = Signal(values + np.random.default_rng(1).normal(size=values.shape) * 1e-7, 500.0, ["ECG"], ["mV"])
+    assert not rd_curves(noise, 0).wavelet  # (floats on no decimal grid: none)
+
+
 def test_rd_curves_are_measured_points():
     from sancodec.rd import LOSSY_TARGETS, NEAR_LOSSLESS_ERRORS, rd_curves
 

@@ -36,3 +36,16 @@ def test_the_curve_keeps_the_better_level_count_and_stays_in_its_prdn_range():
     best = min(refwavelet.code(X, step, lv)[0] for lv in refwavelet.LEVELS)
     assert bits == 8 * best / len(X)
     assert refwavelet.curve(X[:0]) == []
+
+
+def test_a_signal_of_a_wide_spread_has_its_steps_scaled_to_reach_the_prdn_range():
+    """Decimals on a fine grid (a CSV's values to 8 places: integers near 10^8) are past :data:`STEPS`' reach: the
+    steps are scaled by a power of two, and the curve spans the PRDN range as it does for the same samples in ADC
+    units; a signal within :data:`WIDEST_SPREAD` keeps the steps as they are."""
+    assert float(np.std(X)) < refwavelet.WIDEST_SPREAD
+    plain = refwavelet.curve(X)
+    wide = refwavelet.curve(X.astype(np.float64) * 2.0**20)
+    assert float(np.std(X)) * 2.0**20 > refwavelet.WIDEST_SPREAD
+    assert len(wide) >= 10 and all(0.2 <= p <= 40.0 for p, _ in wide)
+    assert wide[0][0] < 1.0 and wide[-1][0] > 20.0  # (from near lossless to coarse, as the ADC units' curve goes)
+    assert plain[0][0] < 1.0 and plain[-1][0] > 20.0
