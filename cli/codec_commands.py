@@ -1017,6 +1017,7 @@ def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
         bits = lossy_anatomy(data, bands=False)[0].bits_per_sample if lossy else 8 * len(data) / signal.n_values
         ax.plot([here], [bits], "k*", ms=14, label=f"this file ({mode}" + (", channel 0)" if lossy else ")"))
     ax.set_xscale("log")
+    ax.set_yscale("log")  # (a lossy curve at a tenth of a bit a sample stays readable under the lossless lines)
     ax.set_xlabel("PRDN, channel 0 (%)")
     ax.set_ylabel("bits per sample")
     ax.set_title(f"rate against distortion: {_as_text(signal.channel_names[0])}")
