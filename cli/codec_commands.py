@@ -879,7 +879,8 @@ def report(
     raw: str | None = typer.Option(None, "--raw", metavar="TYPE[:CHANNELS]", help="The recording is headerless "
                                    "interleaved samples, as encode --raw reads them (with --fs, or the .san's rate)."),
 ) -> None:
-    """Sizes next to raw, gzip, bz2, zstd and FLAC, and the fidelity figures, on one screen."""
+    """Sizes next to raw, gzip, bz2, zstd and FLAC (a lossy file's also next to a plain wavelet coder at the PRDN of
+    each channel), and the fidelity figures, on one screen."""
     options = {name: value for name, value in locals().items() if name not in ("input", "san")}
     source, given = source_arguments([input])[0], None if san is None else source_arguments([san])[0]
     with fetched_input(source) as local:
@@ -919,19 +920,21 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         original_bytes = sum(f.stat().st_size for f in files if f.suffix in (".dat", ".mat"))
     else:
         original_bytes = input.stat().st_size
-    with progress_console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC and "
-                                 "pcodec to compare…"):
+    with progress_console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC, "
+                                 "pcodec and a wavelet coder to compare…"):
         with _said_of(san):  # (a damaged .san's faults name it)
             signal = held_narrow(as_coded(signal, SanReader(data).header))  # decimals: compared, and sized, as the
             # integers coded
             rep = make_report(signal, data, original_bytes=original_bytes or None)
         sizes = baseline_sizes(signal)
+        wavelet = _wavelet_at(signal, rep)
     if plot is not None:
         _plot(signal, data, plot)
     if rd_curve is not None:
         _rd_plot(signal, data, rd_curve, rep.prdn_per_channel[0])
     if json_out:
-        typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes, "baselines_not_installed": missing_packages()}))
+        typer.echo(json.dumps({**rep.to_dict(), "baselines": sizes, "baselines_not_installed": missing_packages(),
+                               "wavelet_at_prdn": wavelet}))
         return
     n = signal.n_values
     table = Table(title=f"{label}: {signal.n_samples} x {signal.n_channels} samples" if signal.frame_size == 1 else
@@ -940,8 +943,16 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     for col in ("encoding", "bytes", "bits/sample", "CR vs raw"):
         table.add_column(col, justify="right" if col != "encoding" else "left")
     missing = missing_packages()
-    for name, size in {**sizes, f".san ({rep.mode})": len(data)}.items():
-        if size is None:  # the tool is not installed, or cannot hold these samples (FLAC: 8 channels of 16 or 24 bits)
+    from sancodec.rd import WAVELET_VALUES
+
+    lossy = any(p > 0 for p in rep.prdn_per_channel)
+    rows = {**sizes, **({WAVELET_ROW: wavelet} if lossy else {}), f".san ({rep.mode})": len(data)}
+    for name, size in rows.items():
+        if size is None and name == WAVELET_ROW:
+            table.add_row(name, "n/a", f"past {WAVELET_VALUES >> 20} M samples" if n > WAVELET_VALUES else
+                          "can't meet these PRDNs", "")
+        elif size is None:  # the tool is not installed, or cannot hold these samples (FLAC: 8 channels of 16 or 24
+            # bits)
             table.add_row(name, "n/a", f"pip install {missing[name]}" if name in missing else "can't hold these", "")
         else:
             table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{raw / size:.2f}" if raw else "")
@@ -958,6 +969,18 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
            "; φ counts a SAN's kernels and activations, and this file holds none: its CR⁻¹ is 0 by the paper's "
            "definition, so judge it by its bytes above)")
     )
+
+
+#: report's row of the reference wavelet coder at the PRDN each channel of a lossy .san decodes to
+WAVELET_ROW = "wavelet coder, same PRDNs"
+
+
+def _wavelet_at(signal, rep) -> int | None:
+    """The reference wavelet coder's bytes for ``signal`` with each channel at the PRDN ``rep`` measured for the .san
+    (``rd.wavelet_bytes``): a lossy file's like-for-like size; None for an exact file."""
+    from sancodec.rd import wavelet_bytes
+
+    return wavelet_bytes(signal, list(rep.prdn_per_channel)) if any(p > 0 for p in rep.prdn_per_channel) else None
 
 
 def _as_text(name: str) -> str:

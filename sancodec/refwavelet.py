@@ -18,11 +18,12 @@ from collections.abc import Callable
 import numpy as np
 
 from sancodec.codec.entropy import decode_arrays, encode_arrays
+from sancodec.codec.stepsearch import find_step
 from sancodec.codec.wavelet import forward, inverse, levels_for
 from sancodec.metrics import prdn
 
-__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "WIDEST_SPREAD", "code", "code_bands", "curve", "decode_bands",
-           "dequantise", "encode_bands", "quantise"]
+__all__ = ["HEADER_BYTES", "LEVELS", "STEPS", "WIDEST_SPREAD", "bytes_at", "code", "code_bands", "curve",
+           "decode_bands", "dequantise", "encode_bands", "quantise"]
 
 HEADER_BYTES = 12
 LEVELS = (5, 6)
@@ -98,3 +99,28 @@ def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0,
         if error >= lowest:
             points.append((error, 8 * size / n))
     return points
+
+
+def bytes_at(x: np.ndarray, bound: float, keep: np.ndarray | None = None) -> int | None:
+    """The bytes of ``x`` (integer samples) coded at the coarsest step whose decode meets the PRDN ``bound`` (%),
+    to within the 1 % of sancodec's own rate control (``stepsearch.find_step``, from the step uniform quantisation
+    would need), the smaller of :data:`LEVELS` at each step; like with like beside a lossy ``.san`` at that PRDN.
+    ``keep``: as :func:`curve`'s. None where no step meets ``bound`` (0: an exact channel) or ``x`` is empty."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    if n == 0 or not bound > 0:
+        return None
+    mean = float(np.rint(x.mean()))
+    transforms = [forward(x - mean, levels_for(n, lv)) for lv in LEVELS]
+    measured: dict[float, tuple[float, int]] = {}
+
+    def distortion(step: float) -> float:
+        size, y = min((code_bands(bands, step, mean, n) for bands in transforms), key=lambda r: r[0])
+        measured[step] = (prdn(x, y) if keep is None else prdn(x[keep], y[keep]), size)
+        return measured[step][0]
+
+    top = max(float(np.abs(bands).max(initial=0.0)) for bands in (np.concatenate(t) for t in transforms))
+    guess = max(bound / 100 * float(np.std(x)) * math.sqrt(12), 0.01)
+    step = find_step(distortion, bound, 1e-3, 4.0 * top + 1.0, guess)[0]
+    error, size = measured[step] if step in measured else (distortion(step), measured[step][1])
+    return size if error <= bound else None
