@@ -20,8 +20,8 @@ __all__ = ["LOSSY_TARGETS", "NEAR_LOSSLESS_ERRORS", "WAVELET_VALUES", "RdCurves"
 
 LOSSY_TARGETS = (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0)
 NEAR_LOSSLESS_ERRORS = (1, 2, 4, 8, 16, 32)
-#: :func:`wavelet_bytes` codes records of at most this many samples in all (mitdb 100's 1.3 M take about half a
-#: second here; its two transforms of a channel hold 16 bytes a sample)
+#: :func:`wavelet_bytes` codes records of at most this many samples in all (a step search of a channel codes it
+#: several times, and its two transforms hold 16 bytes a sample)
 WAVELET_VALUES = 1 << 23
 
 
