@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from sancodec.baselines import raw_width
 from sancodec.codec.gaps import invalid_values, outside
 from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
@@ -77,11 +78,11 @@ def held_narrow(signal: Signal) -> Signal:
     compressors' working memory, and a day's two-channel Holter is 498 MB of int64 samples but 124 MB of int16.
     Every figure is made of them in float64 or int64, and the encoder codes them to the same bytes."""
     x = signal.samples
-    if x.dtype.kind not in "iu" or x.dtype.itemsize <= 2 or not x.size:
+    if x.dtype.itemsize <= 2:
         return signal
-    low, high = int(x.min()), int(x.max())
-    narrow = next((t for t in (np.int16, np.int32) if np.iinfo(t).min <= low and high <= np.iinfo(t).max), None)
-    if narrow is None or np.dtype(narrow).itemsize >= x.dtype.itemsize:
+    width = raw_width(signal)  # (the width the baseline tools are given them at: 16, 24 or 32 bits; None for floats)
+    narrow = None if width is None else np.dtype(np.int16 if width == 16 else np.int32)
+    if narrow is None or narrow.itemsize >= x.dtype.itemsize:
         return signal
     return replace(signal, samples=x.astype(narrow))
 
