@@ -895,6 +895,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     from sancodec.codec import encode as encode_signal
     from sancodec.io import read_signal
     from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.rd import WAVELET_VALUES, wavelet_bytes
     from sancodec.report import as_coded, held_narrow, make_report
 
     if input.suffix.lower() == ".san":  # the recording comes first; a .san alone has no original to compare with
@@ -927,7 +928,9 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
             # integers coded
             rep = make_report(signal, data, original_bytes=original_bytes or None)
         sizes = baseline_sizes(signal)
-        wavelet = _wavelet_at(signal, rep)
+        lossy = any(p > 0 for p in rep.prdn_per_channel)  # a lossy file's like-for-like size: the reference wavelet
+        # coder with each channel at the PRDN the .san decodes to (rd.wavelet_bytes)
+        wavelet = wavelet_bytes(signal, list(rep.prdn_per_channel)) if lossy else None
     if plot is not None:
         _plot(signal, data, plot)
     if rd_curve is not None:
@@ -943,9 +946,6 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     for col in ("encoding", "bytes", "bits/sample", "CR vs raw"):
         table.add_column(col, justify="right" if col != "encoding" else "left")
     missing = missing_packages()
-    from sancodec.rd import WAVELET_VALUES
-
-    lossy = any(p > 0 for p in rep.prdn_per_channel)
     rows = {**sizes, **({WAVELET_ROW: wavelet} if lossy else {}), f".san ({rep.mode})": len(data)}
     for name, size in rows.items():
         if size is None and name == WAVELET_ROW:
@@ -973,14 +973,6 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
 
 #: report's row of the reference wavelet coder at the PRDN each channel of a lossy .san decodes to
 WAVELET_ROW = "wavelet coder, same PRDNs"
-
-
-def _wavelet_at(signal, rep) -> int | None:
-    """The reference wavelet coder's bytes for ``signal`` with each channel at the PRDN ``rep`` measured for the .san
-    (``rd.wavelet_bytes``): a lossy file's like-for-like size; None for an exact file."""
-    from sancodec.rd import wavelet_bytes
-
-    return wavelet_bytes(signal, list(rep.prdn_per_channel)) if any(p > 0 for p in rep.prdn_per_channel) else None
 
 
 def _as_text(name: str) -> str:
