@@ -40,7 +40,8 @@ def rd_steps(signal: Signal, channel: int = 0) -> list[str]:
     integer samples every near-lossless bound; for integers or decimals (a CSV's millivolts to the microvolt) the
     lossless coding and the reference wavelet coder's curve; then the lossless tools. A caller's progress bar
     counts them."""
-    return _steps(_one(signal, channel))
+    one = _one(signal, channel)
+    return _steps(one, _integers(one) is not None)
 
 
 def _one(signal: Signal, channel: int) -> Signal:
@@ -50,12 +51,12 @@ def _one(signal: Signal, channel: int) -> Signal:
     return one
 
 
-def _steps(one: Signal, grid: Signal | None = None) -> list[str]:
-    """:func:`rd_steps` of the one channel ``one`` (``grid``: its integers, :func:`_integers`, if made)."""
+def _steps(one: Signal, integers: bool) -> list[str]:
+    """:func:`rd_steps` of the one channel ``one`` (``integers``: whether it has integers, :func:`_integers`)."""
     steps = [f"lossy at PRDN {t:g} %" for t in LOSSY_TARGETS]
     if one.is_digital:
         steps += [f"near-lossless at max error {e}" for e in NEAR_LOSSLESS_ERRORS]
-    if (grid if grid is not None else _integers(one)) is not None:
+    if integers:
         steps += ["lossless", "the reference wavelet coder at every step"]
     return [*steps, "gzip, bz2, lzma, zstd, FLAC and pcodec"]
 
@@ -80,7 +81,7 @@ def rd_curves(signal: Signal, channel: int = 0, progress: Callable[[str, int, in
     keep = None if keep.all() else keep
     out = RdCurves()
     grid = _integers(one)
-    names = _steps(one, grid)
+    names = _steps(one, grid is not None)
     steps, total, done = iter(names), len(names), 0
 
     def step() -> None:
