@@ -83,21 +83,18 @@ def curve(x: np.ndarray, lowest: float = 0.2, highest: float = 40.0,
     record's gaps left out, ``x`` filled there as sancodec fills them). The steps are scaled by the power of two
     that brings a standard deviation past :data:`WIDEST_SPREAD` within it."""
     x = np.asarray(x, dtype=np.float64)
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         return []
-    mean = float(np.rint(x.mean()))
     spread = float(np.std(x))
     scale = 2.0 ** math.ceil(math.log2(spread / WIDEST_SPREAD)) if spread > WIDEST_SPREAD else 1.0
-    transforms = [forward(x - mean, levels_for(n, lv)) for lv in LEVELS]  # once per level count, every step
+    coder = _Coder(x, keep)
     points = []
     for step in (s * scale for s in STEPS):
-        size, y = min((code_bands(bands, step, mean, n) for bands in transforms), key=lambda r: r[0])
-        error = prdn(x, y) if keep is None else prdn(x[keep], y[keep])
+        error, size = coder.coded(step)
         if error > highest:
             break
         if error >= lowest:
-            points.append((error, 8 * size / n))
+            points.append((error, 8 * size / len(x)))
     return points
 
 
@@ -107,20 +104,34 @@ def bytes_at(x: np.ndarray, bound: float, keep: np.ndarray | None = None) -> int
     would need), the smaller of :data:`LEVELS` at each step; like with like beside a lossy ``.san`` at that PRDN.
     ``keep``: as :func:`curve`'s. None where no step meets ``bound`` (0: an exact channel) or ``x`` is empty."""
     x = np.asarray(x, dtype=np.float64)
-    n = len(x)
-    if n == 0 or not bound > 0:
+    if len(x) == 0 or not bound > 0:
         return None
-    mean = float(np.rint(x.mean()))
-    transforms = [forward(x - mean, levels_for(n, lv)) for lv in LEVELS]
+    coder = _Coder(x, keep)
     measured: dict[float, tuple[float, int]] = {}
 
     def distortion(step: float) -> float:
-        size, y = min((code_bands(bands, step, mean, n) for bands in transforms), key=lambda r: r[0])
-        measured[step] = (prdn(x, y) if keep is None else prdn(x[keep], y[keep]), size)
+        measured[step] = coder.coded(step)
         return measured[step][0]
 
-    top = max(float(np.abs(bands).max(initial=0.0)) for bands in (np.concatenate(t) for t in transforms))
+    top = max(float(np.abs(band).max(initial=0.0)) for bands in coder.transforms for band in bands)
     guess = max(bound / 100 * float(np.std(x)) * math.sqrt(12), 0.01)
     step = find_step(distortion, bound, 1e-3, 4.0 * top + 1.0, guess)[0]
-    error, size = measured[step] if step in measured else (distortion(step), measured[step][1])
+    if step not in measured:  # (an end of the bracket taken on trust)
+        distortion(step)
+    error, size = measured[step]
     return size if error <= bound else None
+
+
+class _Coder:
+    """``x`` (integer samples as floats) transformed once at each of :data:`LEVELS`, then coded at any step: the
+    PRDN of its decode (on ``keep``'s samples, where given) and its bytes, the smaller of the level counts."""
+
+    def __init__(self, x: np.ndarray, keep: np.ndarray | None) -> None:
+        self.x, self.keep, self.n = x, keep, len(x)
+        self.mean = float(np.rint(x.mean()))
+        self.transforms = [forward(x - self.mean, levels_for(self.n, lv)) for lv in LEVELS]
+
+    def coded(self, step: float) -> tuple[float, int]:
+        size, y = min((code_bands(bands, step, self.mean, self.n) for bands in self.transforms), key=lambda r: r[0])
+        x, keep = self.x, self.keep
+        return (prdn(x, y) if keep is None else prdn(x[keep], y[keep])), size
