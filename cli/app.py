@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -80,6 +81,22 @@ def several_into(inputs: Sequence[Path], output: Path | None, what: str, target:
         if made in seen:
             raise SanConfigError(f"{seen[made]} and {path} would both make {made}: give them apart, or rename one")
         seen[made] = path
+
+
+def refuse_output_among(inputs: Sequence[Path | str], output: Path | None, command: str,
+                        looks_like_output: Callable[[Path], bool]) -> None:
+    """Refuse, before any input is read, the slip ``sancodec encode rec out.san`` (``cp``'s order; sancodec takes
+    several inputs and names the output with -o): where no -o is given and the last of several inputs is a local
+    path that does not exist and ``looks_like_output`` (encode: a .san name), the command would have coded the
+    others next to themselves and then said the intended output was missing. The error gives the -o command."""
+    if len(inputs) < 2 or output is not None:
+        return
+    last = inputs[-1]
+    if not isinstance(last, Path) or str(last) == "-" or last.exists() or not looks_like_output(last):
+        return
+    given = " ".join(shlex.quote(str(path)) for path in inputs[:-1])
+    raise SanConfigError(f"{last}: no such input (sancodec {command} names its output with -o: sancodec {command} "
+                         f"{given} -o {shlex.quote(str(last))})")
 
 
 def shown(path: Path | str) -> str:

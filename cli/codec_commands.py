@@ -27,6 +27,7 @@ from sancodec.cli.app import (
     input_files,
     named,
     opened_input,
+    refuse_output_among,
     refuse_stdin_among,
     rewound_input,
     several_into,
@@ -250,6 +251,7 @@ def encode(
     --raw samples as they come: memory is bounded by the block, not the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
+    refuse_output_among(sources, output, "encode", lambda path: path.suffix.lower() == ".san")
     sources = _distinct_records(sources) if len(sources) > 1 else sources
     several_into(sources, output, ".san", lambda source: _san_path(_local_name(source), output))
     each_input(sources, lambda source: _encode_source(source, **options))
@@ -448,6 +450,7 @@ def decode(
     by the frame, not the record)."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
+    refuse_output_among(sources, output, "decode", lambda path: path.suffix.lower() != ".san")
     several_into(sources, output, "output", lambda input: _decoded_base(input, output))
     each_input(sources, lambda input: _decode_one(input, **options))
 

@@ -965,6 +965,28 @@ def test_several_inputs_each_make_their_own_output_and_a_failure_spares_the_rest
     assert (out / "test01_00s.san").read_bytes() == before  # neither --force replaced it
 
 
+def test_an_output_named_as_an_input_is_refused_with_the_o_that_was_meant(tmp_path):
+    """``sancodec encode rec out.san`` (cp's order) coded rec into rec.san beside it, then said out.san was missing;
+    ``decode a.san out.csv`` decoded to a_decoded.* and said the same of out.csv. Both are refused before anything is
+    read or written, the error naming the -o command meant; a real input that is missing is still said as before."""
+    rec = copy_record(tmp_path, "100_3chan")
+    res = run("encode", rec, tmp_path / "out.san", "--mode", "lossy", "--prdn", "3")
+    assert res.exit_code == 2, res.output
+    assert res.stderr.strip() == (f"error: {tmp_path / 'out.san'}: no such input (sancodec encode names its output "
+                                  f"with -o: sancodec encode {rec} -o {tmp_path / 'out.san'})")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["100_3chan.dat", "100_3chan.hea"]  # no 100_3chan.san
+    assert run("encode", rec, "-o", tmp_path / "out.san", "-q").exit_code == 0
+    for wanted in ("out.csv", "rec_out"):  # a recording's name, or a WFDB record's base name
+        res = run("decode", tmp_path / "out.san", tmp_path / wanted)
+        assert res.exit_code == 2 and f"sancodec decode {tmp_path / 'out.san'} -o {tmp_path / wanted})" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["100_3chan.dat", "100_3chan.hea", "out.san"]
+    res = run("decode", tmp_path / "out.san", tmp_path / "gone.san", "-q")  # a missing .san: an input, as ever
+    assert res.exit_code == 1 and res.stderr.strip() == f"error: {tmp_path / 'gone.san'}: no such file"
+    assert (tmp_path / "out_decoded.hea").exists()
+    res = run("encode", rec, tmp_path / "gone", "-q")  # a missing record: an input too (its .san made, it said)
+    assert res.exit_code == 1 and "no such WFDB record" in res.stderr and (tmp_path / "100_3chan.san").exists()
+
+
 def test_a_dotted_file_name_keeps_its_dots_when_decoded(tmp_path):
     """``decode my.rec.san`` wrote my.npy (the stem's ".rec_decoded" taken for a suffix and replaced): another
     file's name, which --force would have written over. It writes my.rec_decoded.npy, and ``-o out.v2`` out.v2.npy."""
