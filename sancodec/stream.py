@@ -383,6 +383,8 @@ class SanFile:
             self.path = Path(path)  # type: ignore[arg-type]
             try:
                 self._f = builtins.open(self.path, "rb")
+            except FileNotFoundError:
+                raise SanFormatError(f"{self.path}: no such file") from None
             except OSError as exc:
                 raise SanFormatError(f"{self.path}: cannot be read ({exc.strerror})") from None
         try:

@@ -987,6 +987,18 @@ def test_an_output_named_as_an_input_is_refused_with_the_o_that_was_meant(tmp_pa
     assert res.exit_code == 1 and "no such WFDB record" in res.stderr and (tmp_path / "100_3chan.san").exists()
 
 
+@pytest.mark.parametrize("args", [("encode", "gone.edf"), ("encode", "gone.bdf", "--mode", "lossy", "--prdn", "2"),
+                                  ("report", "gone.edf"), ("decode", "gone.san", "-o", "out.edf"),
+                                  ("decode", "gone.san"), ("info", "gone.san")])
+def test_a_missing_input_is_said_missing_whatever_reads_it(tmp_path, args):
+    """A missing EDF or BDF said "unreadable EDF file (FileNotFoundError: [Errno 2] ...)", a missing .san decoded to
+    a file named with -o "cannot be read (No such file or directory)": every reader now says "no such file"."""
+    command, name, *rest = args
+    res = run(command, tmp_path / name, *(tmp_path / a if a.startswith("out") else a for a in rest))
+    assert res.exit_code == 1 and res.stderr.strip() == f"error: {tmp_path / name}: no such file", res.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_dotted_file_name_keeps_its_dots_when_decoded(tmp_path):
     """``decode my.rec.san`` wrote my.npy (the stem's ".rec_decoded" taken for a suffix and replaced): another
     file's name, which --force would have written over. It writes my.rec_decoded.npy, and ``-o out.v2`` out.v2.npy."""

@@ -71,6 +71,14 @@ _UNREADABLE = (OSError, ValueError, IndexError, KeyError, UnicodeDecodeError, Ar
                UnboundLocalError)  # ArithmeticError: also decimal's InvalidOperation, from is_continuous's durations
 
 
+def _unreadable(path: object, kind: str, exc: Exception) -> SanFormatError:
+    """The error a file edfio could not read gives: "no such file" where it is missing (as every other reader says),
+    else what edfio said of it."""
+    if isinstance(exc, FileNotFoundError):
+        return SanFormatError(f"{path}: no such file")
+    return SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})")
+
+
 def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
     """An EDF/EDF+ (``.edf``) or BDF (``.bdf``) file as a Signal of its digital samples; a file cut short, in
     its header or before the data records its header declares, refused (edfio reads what is there, with a warning,
@@ -96,7 +104,7 @@ def read_edf(path: Path, *, keep_header_text: bool = False) -> Signal:
         if _zero_duration(path):  # (edfio's own error was an UnboundLocalError)
             raise SanFormatError(f"{path}: a data record duration of 0 s gives its signals no sampling rate (only "
                                  "an EDF+ file of annotations alone may have one)") from None
-        raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+        raise _unreadable(path, kind, exc) from None
 
 
 def _fixed_part(path: Path) -> bytes:
@@ -328,7 +336,7 @@ def edf_blocks(path: Path, values: int, *, keep_header_text: bool = False) -> Ed
         if _zero_duration(path):
             raise SanFormatError(f"{path}: a data record duration of 0 s gives its signals no sampling rate (only "
                                  "an EDF+ file of annotations alone may have one)") from None
-        raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+        raise _unreadable(path, kind, exc) from None
     if text is not None:
         opened.head["source"] = {**opened.head["source"], "edf_header": text}
     first = np.zeros((opened.frame, len(opened.signals)), dtype=np.int64)
@@ -344,7 +352,7 @@ def edf_blocks(path: Path, values: int, *, keep_header_text: bool = False) -> Ed
         except SancodecError:
             raise
         except _UNREADABLE as exc:
-            raise SanFormatError(f"{path}: unreadable {kind.upper()} file ({type(exc).__name__}: {exc})") from None
+            raise _unreadable(path, kind, exc) from None
 
     def source() -> dict[str, Any]:
         return opened.signal(first, outside).source or {}
