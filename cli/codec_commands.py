@@ -297,6 +297,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.codec.api import verifies
+    from sancodec.codec.prepare import check_mode
     from sancodec.io import read_signal
     from sancodec.san.bundled import default_model
     from sancodec.san.spec import load_model
@@ -309,6 +310,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
                              "a file (give -o FILE)")
     if to_stdout:
         _not_a_terminal(".san")
+    check_mode(mode)  # (before the options judged by it)
     if effort != "default" and mode != "lossy":
         raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
     if keep_header_text and mode != "lossless":

@@ -999,6 +999,21 @@ def test_a_missing_input_is_said_missing_whatever_reads_it(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("extra", [[], ["--prdn", "2"], ["--effort", "fast"], ["--max-error", "1"]])
+def test_an_unknown_mode_is_said_before_the_options_judged_by_it(tmp_path, extra):
+    """``--mode losy --prdn 2`` was told that --prdn is a target "of lossy mode, not losy" (and ``encode(x,
+    mode="losy", prdn=2)`` likewise): the typo is named first, in the library and the CLI, streamed or not."""
+    rec = copy_record(tmp_path, "100_3chan")
+    said = "unknown mode 'losy'; choose one of lossy, san, near-lossless, lossless"
+    res = run("encode", rec, "--mode", "losy", *extra, "-o", tmp_path / "x.san")
+    assert res.exit_code == 2 and res.stderr.strip() == f"error: {said}", res.output
+    assert not (tmp_path / "x.san").exists()
+    options = {"prdn": 2.0} if "--prdn" in extra else {"effort": "fast"} if "--effort" in extra else \
+        {"max_error": 1} if "--max-error" in extra else {}
+    with pytest.raises(SanConfigError, match=re.escape(said)):
+        sancodec.encode(read_signal(rec), mode="losy", **options)
+
+
 def test_a_dotted_file_name_keeps_its_dots_when_decoded(tmp_path):
     """``decode my.rec.san`` wrote my.npy (the stem's ".rec_decoded" taken for a suffix and replaced): another
     file's name, which --force would have written over. It writes my.rec_decoded.npy, and ``-o out.v2`` out.v2.npy."""

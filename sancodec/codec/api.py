@@ -95,6 +95,7 @@ from sancodec.codec.pipeline import (
 from sancodec.codec.prepare import (
     ENCODE_MODES,
     LosslessFloatsError,
+    check_mode,
     check_options,
     digitize,
     held_ints,
@@ -185,6 +186,7 @@ def encode_to_file(
     which costs time; a script then needs its ``if __name__ == "__main__":`` guard; same bytes; on threads where
     this process can have no workers).
     """
+    check_mode(mode)
     signal = _encodable(signal, fs)
     given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
     check_effort(effort)

@@ -16,8 +16,8 @@ from sancodec.errors import SanConfigError, option
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
-__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_options", "digitize", "held_ints",
-           "on_grid", "resolve_model", "whole_frames"]
+__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_mode", "check_options", "digitize",
+           "held_ints", "on_grid", "resolve_model", "whole_frames"]
 
 #: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
 LOSSLESS_FLOATS = ("lossless mode needs integer samples, decimals of at most 9 places, or each channel's values whole "
@@ -144,13 +144,19 @@ def whole_frames(frame_len: int, m: int) -> int:
     return max(frame_len - frame_len % m, -(-16 // m) * m)
 
 
+def check_mode(mode: str) -> None:
+    """Refuse a mode no encoder has (before any option is judged by it: ``mode="losy", prdn=1`` was told its target
+    is not one of mode losy)."""
+    if mode not in ENCODE_MODES:
+        raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
+
+
 def check_options(mode: str, max_error: float | None, predictor: str, amplitude_step: float,
                   frame_len: int) -> int:
     """Refuse options no encoder takes; the frame length as a plain int (a numpy integer is one too)."""
     if predictor not in PREDICTORS or (mode == "san" and predictor == "raw"):
         raise SanConfigError(f"predictor must be one of {', '.join(PREDICTORS)} (not raw for san), got {predictor!r}")
-    if mode not in ENCODE_MODES:
-        raise SanConfigError(f"unknown mode {mode!r}; choose one of {', '.join(ENCODE_MODES)}")
+    check_mode(mode)
     if max_error is not None and not is_real(max_error):
         raise SanConfigError(f"{option('max_error')} must be a number, got {max_error!r}")
     if mode == "near-lossless":
