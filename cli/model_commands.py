@@ -191,7 +191,9 @@ def sweep(
 @boundary
 def export(
     model: Path = typer.Argument(..., help="Model file (JSON) to export."),
-    out_dir: Path = typer.Argument(..., help="Folder for encoder.onnx, decoder.onnx and manifest.json."),
+    out_dir: Path | None = typer.Argument(None, help="Folder for encoder.onnx, decoder.onnx and manifest.json (or "
+                                          "-o, as encode, decode and train name their outputs)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="The folder, as OUT_DIR."),
     fp16: bool = typer.Option(False, "--fp16", metavar="", help="Also write float16 graphs."),
     force: bool = typer.Option(False, "--force", "-f", metavar="", help="Overwrite existing files in OUT_DIR."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
@@ -199,6 +201,11 @@ def export(
     """Export a model to ONNX for onnxruntime-only devices."""
     from sancodec.san.spec import load_model
 
+    if out_dir is not None and output is not None and out_dir != output:
+        raise SanConfigError(f"the folder is given twice, {out_dir} and -o {output}: give one")
+    out_dir = out_dir if out_dir is not None else output
+    if out_dir is None:
+        raise SanConfigError(f"name the folder for the ONNX files: sancodec export {model} OUT_DIR (or -o OUT_DIR)")
     names = ["encoder.onnx", "decoder.onnx", "manifest.json"]
     names += ["encoder_fp16.onnx", "decoder_fp16.onnx"] if fp16 else []
     if out_dir.is_dir():

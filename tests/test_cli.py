@@ -1014,6 +1014,28 @@ def test_an_unknown_mode_is_said_before_the_options_judged_by_it(tmp_path, extra
         sancodec.encode(read_signal(rec), mode="losy", **options)
 
 
+def test_export_names_its_folder_with_o_as_the_other_commands_do(tmp_path):
+    """``sancodec export m.json -o onnx`` (as train, encode and decode name their outputs) was "No such option: -o":
+    -o now names the folder as OUT_DIR does; neither, or two different ones, is refused before anything is written."""
+    pytest.importorskip("onnx")
+    from sancodec.san.bundled import default_model
+
+    model = tmp_path / "m.json"
+    sancodec.save_model(default_model(), model)
+    assert run("export", model, "-o", tmp_path / "a", "-q").exit_code == 0
+    assert run("export", model, tmp_path / "b", "-q").exit_code == 0
+    assert run("export", model, tmp_path / "c", "-o", tmp_path / "c", "-q").exit_code == 0  # the same one twice
+    files = {"encoder.onnx", "decoder.onnx", "manifest.json"}
+    assert all({p.name for p in (tmp_path / d).iterdir()} == files for d in "abc")
+    assert (tmp_path / "a" / "encoder.onnx").read_bytes() == (tmp_path / "b" / "encoder.onnx").read_bytes()
+    res = run("export", model)
+    assert res.exit_code == 2 and res.stderr.strip() == (f"error: name the folder for the ONNX files: sancodec export "
+                                                         f"{model} OUT_DIR (or -o OUT_DIR)")
+    res = run("export", model, tmp_path / "d", "-o", tmp_path / "e")
+    assert res.exit_code == 2 and "the folder is given twice" in res.stderr
+    assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
+
+
 def test_a_dotted_file_name_keeps_its_dots_when_decoded(tmp_path):
     """``decode my.rec.san`` wrote my.npy (the stem's ".rec_decoded" taken for a suffix and replaced): another
     file's name, which --force would have written over. It writes my.rec_decoded.npy, and ``-o out.v2`` out.v2.npy."""
