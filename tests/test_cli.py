@@ -381,6 +381,7 @@ def test_train_export_sweep(tmp_path):
         ("hea_without_dat", 1, "missing"),
         ("corrupt_san", 1, "checksum"),
         ("unknown_ext", 1, "unknown file type"),
+        ("san_as_recording", 1, r"a \.san file, not a recording \(`sancodec decode "),  # was "unknown file type '.san'"
         ("negative_error", 2, "max-error"),
         ("unwritable", 1, "permission denied|not writable|read-only"),
         ("exists", 2, "--force"),
@@ -408,6 +409,9 @@ def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
     elif case == "unknown_ext":
         (tmp_path / "x.mef").write_bytes(b"0")
         args[1] = tmp_path / "x.mef"
+    elif case == "san_as_recording":  # a coded file given to encode
+        assert run("encode", rec, "-o", tmp_path / "ok.san", "-q").exit_code == 0
+        args[1] = tmp_path / "ok.san"
     elif case == "negative_error":
         args += ["--mode", "near-lossless", "--max-error", "-1"]
     elif case == "unwritable":

@@ -60,6 +60,8 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
         from sancodec.io.edf import read_edf
 
         return _own_rate(read_edf(p, keep_header_text=keep_header_text), fs, p, edf_kind(p))
+    if p.suffix.lower() == ".san":  # encode's input, or report's first argument, given the coded file
+        raise SanFormatError(f"{p}: a .san file, not a recording (`sancodec decode {p}` gives the recording back)")
     raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy, .csv or .tsv)")
 
 
