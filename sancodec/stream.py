@@ -107,6 +107,9 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
             raise SanConfigError(f"open(path, 'w') needs a whole number of channels >= 1, got {channels!r}")
         like = Signal(np.zeros((1, int(channels)), dtype=np.int64), float(fs), [f"ch{i}" for i in range(channels)],
                       [""] * int(channels))
+        writer = SanWriter(path, like, **options)
+        writer._as_array = True  # blocks of a numpy array: its integer type kept as an array's is (close)
+        return writer
     return SanWriter(path, like, **options)
 
 
@@ -207,6 +210,9 @@ class SanWriter:
         self._folder = self._folder_cm.__enter__()
         self._spool = builtins.open(self._folder / "frames", "w+b")
         self._lengths: list[int] = []
+        self._as_array = False  # open(path, "w", fs=, channels=): the header says the blocks' integer type (close)
+        self._block_types: list[np.dtype] | None = []  # the integer blocks' dtypes and ranks; None after any other
+        self._block_ranks: set[int] = set()
         self.closed = False
 
     @property
@@ -240,6 +246,7 @@ class SanWriter:
                                      "writer with decimals=3 (or one per channel) for values of up to 3 decimals, "
                                      "step=0.195 for counts times that factor, or codec='near-lossless' with "
                                      "max_error in their units")
+            self._note_type(block)
             for payload in self._encoder.push(block):
                 self._spill(payload)
             if any(v is not None for v in self._gap_values):  # (format 8 has gaps but no floor)
@@ -251,6 +258,31 @@ class SanWriter:
         except BaseException:
             self.abort()
             raise
+
+    def _note_type(self, block: object) -> None:
+        """Keep the integer type and rank of each block as given (before any decimals or steps made integers of
+        floats): :meth:`close` says them in the header of an array's blocks."""
+        if self._block_types is None:
+            return
+        if isinstance(block, np.ndarray) and block.dtype.kind in "iu" and block.ndim in (1, 2):
+            self._block_types.append(block.dtype)
+            self._block_ranks.add(block.ndim)
+        else:
+            self._block_types = None
+
+    def _array_source(self) -> dict[str, Any] | None:
+        """An array's blocks (:func:`open` with ``fs=`` and ``channels=``) said as ``sancodec.encode`` says an
+        array: a ``.npy`` source of the integer type their concatenation has, so that a read gives that type back
+        (int16 blocks as int16, not int64) and a decode writes a ``.npy`` of it; None for blocks of floats (decimals,
+        steps), of mixed ranks, or not numpy arrays, which read as before."""
+        if not self._as_array or not self._block_types or len(self._block_ranks) != 1 or \
+                self._places is not None or self._steps is not None or self._encoder.like.source is not None:
+            return None
+        dtype = np.result_type(*self._block_types)
+        if dtype.kind not in "iu" or dtype.itemsize > 8 or (dtype.kind == "u" and dtype.itemsize == 8):
+            return None  # (uint64 and the like: within ±2^53 only, as read back as int64)
+        rank = self._block_ranks.pop()
+        return {"kind": "npy", "dtype": dtype.str, "rank": 1 if rank == 1 and self._encoder.like.n_channels == 1 else 2}
 
     def amend(self, **fields: Any) -> None:
         """Change the metadata the header will hold (fields of the ``like`` Signal: ``source``, ``annotations``...)
@@ -277,6 +309,9 @@ class SanWriter:
         try:
             for payload in self._encoder.finish():
                 self._spill(payload)
+            array = self._array_source()
+            if array is not None:
+                self._encoder.like = replace(self._encoder.like, source=array)
             if self._gaps:  # the gaps' marker, for the readers (decimals.missing_of)
                 like = self._encoder.like
                 self._encoder.like = replace(like, source={**(like.source or {}),

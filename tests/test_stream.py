@@ -196,6 +196,47 @@ def test_the_reader_gives_a_npy_sources_integers_in_their_own_dtype(tmp_path):
                 assert sancodec.metrics.prdn(x[:, c].astype(float), got[:, c].astype(float)) <= 30.0 + 1e-9
 
 
+@pytest.mark.parametrize("codec, options", [("lossless", {}), ("near-lossless", {"max_error": 2}),
+                                             ("lossy", {"prdn": 30.0})])
+def test_an_arrays_blocks_read_back_in_its_integer_type(tmp_path, codec, options):
+    """``open(path, "w", fs=, channels=)`` fed int16 blocks read back as int64 and decoded to a WFDB record of
+    format "-", where ``sancodec.encode`` of the same array reads back as int16 and decodes to its .npy: the blocks'
+    integer type (their concatenation's) is now said in the header as an array's, whatever the codec; 1-D blocks
+    of one channel keep their rank. Blocks of floats, or of mixed ranks, read as before."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    rng = np.random.default_rng(3)
+    x = np.clip(np.cumsum(rng.integers(-300, 301, (30_000, 2)), axis=0), -32768, 32767).astype(np.int16)
+    path = tmp_path / "s.san"
+    with sancodec.open(path, "w", fs=250, channels=2, codec=codec, **options) as f:
+        for start in range(0, len(x), 4001):
+            f.write(x[start : start + 4001])
+    with sancodec.open(path) as f:
+        got = f.read()
+        assert f.dtype == np.int16 and got.dtype == np.int16
+        if codec == "lossless":
+            assert np.array_equal(got, x)
+    res = CliRunner().invoke(app, ["decode", str(path), "-q"])
+    assert res.exit_code == 0, res.output
+    written = np.load(tmp_path / "s_decoded.npy")
+    assert written.dtype == np.int16 and np.array_equal(written, got)
+    with sancodec.open(tmp_path / "mixed.san", "w", fs=250, channels=1, codec=codec, **options) as f:
+        f.write(x[:10_000, 0])  # 1-D int16, then 1-D int32: their concatenation's int32, rank 1
+        f.write(x[10_000:, 0].astype(np.int32))
+    with sancodec.open(tmp_path / "mixed.san") as f:
+        assert f.dtype == np.int32 and f.shape == (30_000, 1)
+    assert CliRunner().invoke(app, ["decode", str(tmp_path / "mixed.san"), "-o", str(tmp_path / "m.npy"), "-q"]
+                              ).exit_code == 0
+    assert np.load(tmp_path / "m.npy").shape == (30_000,) and np.load(tmp_path / "m.npy").dtype == np.int32
+    with sancodec.open(tmp_path / "ranks.san", "w", fs=250, channels=1, codec=codec, **options) as f:
+        f.write(x[:10_000, 0])
+        f.write(x[10_000:, :1])  # a 1-D block, then a 2-D one: no one rank, so no type said
+    with sancodec.open(tmp_path / "ranks.san") as f:
+        assert f.dtype == np.int64
+
+
 @pytest.mark.parametrize("source", [{"kind": "npy", "dtype": "|O", "rank": 1}, {"kind": "npy", "dtype": "<f2"},
                                     {"kind": "npy", "dtype": "nonsense", "rank": [1]}, {"kind": "npy", "dtype": 7}])
 def test_a_file_whose_source_entry_lies_reads_as_its_samples(record, tmp_path, source):
