@@ -1,6 +1,20 @@
 """sancodec: Sparsely Activated Networks as a signal codec.
 
-Importing this package never imports torch or onnx: ``io``, ``codec`` and ``san`` are numpy
+In short (the README has the rest)::
+
+    import sancodec
+    sig = sancodec.read_signal("rec")                          # WFDB record, EDF/BDF, .npy (fs=...), CSV
+    data = sancodec.encode(sig)                                # lossless .san bytes
+    small = sancodec.encode(sig, mode="lossy", prdn=2)         # every channel within PRDN 2 % (or snr=, bps=)
+    back = sancodec.decode(data)                               # a Signal: the very samples
+    sancodec.write_signal(back, "out/rec")                     # as the recording it was (WFDB, EDF, .npy, CSV)
+    with sancodec.open("rec.san", "w", like=sig) as f:          # streaming, soundfile style (or fs=, channels=)
+        f.write(sig.samples)
+    with sancodec.open("rec.san") as f:                        # random access a frame at a time
+        part = f[3600:7200]
+
+Bad input raises a :class:`SancodecError` (:class:`SanFormatError` for a file, :class:`SanConfigError` for an
+option). Importing this package never imports torch or onnx: ``io``, ``codec`` and ``san`` are numpy
 (+ onnxruntime, lazily); the torch parts live in ``sancodec.train`` and ``sancodec.paper`` and
 are imported only by who needs them.
 """
