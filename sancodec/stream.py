@@ -492,6 +492,17 @@ class SanFile:
         return self._layout.n_samples
 
     @property
+    def fs(self) -> float:
+        """The sampling rate in Hz (a multi-frequency record's: its rows', the fastest channel's), as
+        :attr:`Signal.fs <sancodec.Signal.fs>` and ``info["fs"]`` say it."""
+        return float(self._layout.signal_head["fs"])
+
+    @property
+    def channel_names(self) -> list[str]:
+        """The channels' names, in the file's order (``info["channel_names"]``)."""
+        return [str(name) for name in self._layout.signal_head["channel_names"]]
+
+    @property
     def frames_read(self) -> int:
         """Frames read from the file so far, each checked against its checksum (a frame read twice counts twice):
         what ``decode`` reports of a decode."""

@@ -63,6 +63,9 @@ def test_blocks_cover_the_record_exactly_once(record, tmp_path):
         assert np.array_equal(f.read(4000, 9000), record.samples[4000:9000])
         assert f.info["n_samples"] == record.n_samples
         assert f.info["mode"] == "lossless"
+        # the rate and names as attributes, as a Signal has them (were in f.info only: f.fs an AttributeError)
+        assert f.fs == record.fs == f.info["fs"] and isinstance(f.fs, float)
+        assert f.channel_names == record.channel_names == f.info["channel_names"]
 
 
 def test_an_open_file_is_indexed_as_numpy_indexes_its_array(record, tmp_path):
