@@ -211,8 +211,8 @@ class SanWriter:
         self._spool = builtins.open(self._folder / "frames", "w+b")
         self._lengths: list[int] = []
         self._as_array = False  # open(path, "w", fs=, channels=): the header says the blocks' integer type (close)
-        self._block_types: list[np.dtype] | None = []  # the integer blocks' dtypes and ranks; None after any other
-        self._block_ranks: set[int] = set()
+        self._block_type: np.dtype | None = None  # the integer blocks' type so far (their concatenation's) ...
+        self._block_rank = 0  # ... and rank: 0 before any block, -1 once ranks differ or a block is anything else
         self.closed = False
 
     @property
@@ -262,26 +262,27 @@ class SanWriter:
     def _note_type(self, block: object) -> None:
         """Keep the integer type and rank of each block as given (before any decimals or steps made integers of
         floats): :meth:`close` says them in the header of an array's blocks."""
-        if self._block_types is None:
+        if self._block_rank < 0:
             return
-        if isinstance(block, np.ndarray) and block.dtype.kind in "iu" and block.ndim in (1, 2):
-            self._block_types.append(block.dtype)
-            self._block_ranks.add(block.ndim)
+        if isinstance(block, np.ndarray) and block.dtype.kind in "iu" and block.ndim in (1, 2) and \
+                self._block_rank in (0, block.ndim):
+            self._block_type = block.dtype if self._block_type is None else np.result_type(self._block_type,
+                                                                                             block.dtype)
+            self._block_rank = block.ndim
         else:
-            self._block_types = None
+            self._block_rank = -1
 
     def _array_source(self) -> dict[str, Any] | None:
         """An array's blocks (:func:`open` with ``fs=`` and ``channels=``) said as ``sancodec.encode`` says an
         array: a ``.npy`` source of the integer type their concatenation has, so that a read gives that type back
         (int16 blocks as int16, not int64) and a decode writes a ``.npy`` of it; None for blocks of floats (decimals,
         steps), of mixed ranks, or not numpy arrays, which read as before."""
-        if not self._as_array or not self._block_types or len(self._block_ranks) != 1 or \
-                self._places is not None or self._steps is not None or self._encoder.like.source is not None:
+        dtype, rank = self._block_type, self._block_rank
+        if not self._as_array or dtype is None or rank <= 0 or self._places is not None or self._steps is not None \
+                or self._encoder.like.source is not None:
             return None
-        dtype = np.result_type(*self._block_types)
         if dtype.kind not in "iu" or dtype.itemsize > 8 or (dtype.kind == "u" and dtype.itemsize == 8):
             return None  # (uint64 and the like: within ±2^53 only, as read back as int64)
-        rank = self._block_ranks.pop()
         return {"kind": "npy", "dtype": dtype.str, "rank": 1 if rank == 1 and self._encoder.like.n_channels == 1 else 2}
 
     def amend(self, **fields: Any) -> None:
