@@ -385,7 +385,8 @@ class Signal:
             each = (head.get("source") or {}).get(key)
             if isinstance(each, list) and len(each) == self.n_channels:
                 head["source"] = {**head["source"], key: [each[c] for c in channels]}
-        for key in ("decimals", "value_decimals"):  # a decimal source's places (io.decimals), a CSV's printed ones
+        for key in ("decimals", "value_decimals", "printed_places"):  # a decimal source's places (io.decimals), a
+            # CSV's printed ones
             places = (head.get("source") or {}).get(key)
             if isinstance(places, list) and len(places) == self.n_channels:
                 head["source"] = {**head["source"], key: [places[c] for c in channels]}

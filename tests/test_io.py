@@ -1212,3 +1212,125 @@ def test_a_csvs_trimmed_layout_is_the_whole_files_answer_though_its_head_is_look
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(arrays, "TRIM_PROBE", probe)
             assert arrays._trimmed(lines, ",", ".", clock) == (whole[0] and not whole[1])
+
+
+def _savetxt_csv(path: Path, delimiter: str = ",", decimal: str = ".") -> str:
+    """A CSV as ``numpy.savetxt`` writes one with fixed places wider than the values need: times at 250 Hz to 4
+    places (0.0040), millivolts on a 0.005 grid to 6 (0.145000), ADC counts to 2 (512.00), one column at the places
+    its values need (1.125), so that only the padded columns are kept so."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    mv = np.round(np.cumsum(rng.integers(-3, 4, n)) * 0.005, 3)
+    counts = rng.integers(-2048, 2048, n)
+    exact = rng.integers(-4000, 4000, n) / 8  # 1/8ths: 3 places, the last one never 0 (1.125, 0.375, 0.5 as 0.500)
+    buf = io.StringIO()
+    np.savetxt(buf, np.c_[np.arange(n) / 250, mv, counts, exact], delimiter=delimiter,
+               fmt=["%.4f", "%.6f", "%.2f", "%.3f"], header=delimiter.join(["time", "mv", "counts", "exact"]),
+               comments="")
+    text = buf.getvalue()
+    if decimal != ".":
+        lines = text.splitlines(keepends=True)
+        text = lines[0] + "".join(line.replace(".", decimal) for line in lines[1:])
+    path.write_text(text)
+    return text
+
+
+@pytest.mark.parametrize("delimiter, decimal", [(",", "."), (";", ","), ("\t", ".")])
+def test_a_csv_printed_to_more_places_than_its_values_need_comes_back_byte_for_byte(tmp_path, delimiter, decimal):
+    """``numpy.savetxt(fmt="%.4f")`` of times at 250 Hz prints 0.0040, of millivolts on a 0.005 grid at "%.6f"
+    0.145000, of ADC counts at "%.2f" 512.00: a lossless decode printed each at the places its values need (0.004,
+    0.145, 512), so the file came back changed. The places a column was printed with, where every cell of it ends in
+    a 0, are kept in the source (``printed_places``, the times' ``time_decimals``) and printed again: the original
+    file, byte for byte, in any dialect, and a subset of its channels at their own places."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    text = _savetxt_csv(tmp_path / "x.csv", delimiter, decimal)
+    signal = read_signal(tmp_path / "x.csv")
+    assert signal.fs == 250.0
+    assert signal.source["printed_places"] == [6, 2, None] and signal.source["time_decimals"] == 4
+    runner = CliRunner()
+    made = runner.invoke(app, ["encode", str(tmp_path / "x.csv"), "-q"])
+    assert made.exit_code == 0, made.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "x_decoded.csv").read_text() == text
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "--channels", "2,0", "-o", str(tmp_path / "s.csv"),
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    rows = [line.split(delimiter) for line in text.splitlines()]
+    assert (tmp_path / "s.csv").read_text().splitlines() == [delimiter.join([r[0], r[3], r[1]]) for r in rows]
+
+
+def test_padded_places_are_the_whole_files_answer_though_its_head_is_looked_at_first():
+    """A column is padded only where every cell has the same places and ends in a 0, in every row, not only in the
+    first ``PROBE_ROWS``; rows of unequal cells, an exponent or no padded column give None; clock times (the first
+    column, ``skip_first``) are not looked at."""
+    from sancodec.io.csv_places import PROBE_ROWS, padded_places
+
+    rows = [f"{i / 250:.4f},{i * 0.01:.3f},{i % 7}.50,{i}" for i in range(PROBE_ROWS + 500)]
+    assert padded_places(rows, ",", ".") == [4, 3, 2, None]
+    assert padded_places(rows, ",", ".", skip_first=True) == [None, 3, 2, None]
+    late = [*rows[:-1], rows[-1].replace(".50,", ".25,")]  # one cell past the head ends in 5
+    assert padded_places(late, ",", ".") == [4, 3, None, None]
+    wider = [*rows[:-1], rows[-1].replace(".50,", ".500,")]  # one cell printed to more places
+    assert padded_places(wider, ",", ".") == [4, 3, None, None]
+    assert padded_places([*rows[:-1], rows[-1] + ",1.0"], ",", ".") is None  # a row of another count of cells
+    assert padded_places([*rows[:-1], "1.0e-3,0.010,1.50,2"], ",", ".") is None  # an exponent
+    assert padded_places([r.split(",", 1)[1] for r in rows[:10]], ",", ".") == [3, 2, None]
+    assert padded_places(["1.25,2", "1.5,3"], ",", ".") is None
+    assert padded_places(["0,000;1,50", "0,010;2,00"], ";", ",") == [3, 2]
+    assert padded_places(["1.0,,2.0", "2.0,,3.0"], ",", ".") == [1, None, 1]  # an empty column: not padded
+
+
+@pytest.mark.parametrize("entry", [[6, "2", None], [0, 2, None], [18, 2, None], [True, 2, None], [6.0, 2, None],
+                                   [6, 2], "6,2,None", None])
+def test_a_headers_printed_places_are_used_only_where_they_are_a_count_of_places(tmp_path, entry):
+    """``printed_places`` from a ``.san`` header is not trusted: an entry of another length or type, or a count
+    outside 1-17, pads nothing; a value too large for its places to print exactly (a double's error reaching the
+    last place) is printed at its own."""
+    from sancodec.io.csv_places import printed_places
+
+    (tmp_path / "x.csv").write_text("a,b,c\n1.450000,512.00,9\n-0.005000,3.00,1\n")
+    signal = read_signal(tmp_path / "x.csv", fs=250.0)
+    assert signal.source["printed_places"] == [6, 2, None]
+    signal.source = {**signal.source, "printed_places": entry}
+    kept = printed_places(signal.source, 3)
+    write_signal(signal, tmp_path / "o.csv")
+    first = (tmp_path / "o.csv").read_text().splitlines()[1].split(",")
+    assert first[0] == ("1.450000" if kept[0] == 6 else "1.450")
+    assert first[1] == ("512.00" if kept[1] == 2 else "512")
+    assert first[2] == "9"
+    big = Signal(np.array([[2**50], [1]], dtype=np.int64), 250.0, ["a"], ["mV"], source={"kind": "csv",
+                                                                                        "printed_places": [3]})
+    write_signal(big, tmp_path / "b.csv")
+    assert (tmp_path / "b.csv").read_text().splitlines()[1] == str(2**50)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_savetxt_csv_at_any_places_comes_back_byte_for_byte(tmp_path, seed):
+    """``numpy.savetxt`` CSVs of random widths: each column's values on a grid of ``10**-d`` printed to ``d`` places
+    or more, a time column at a common rate printed to 3-6 places (fewer than 1/360 s needs, too), in each dialect:
+    a lossless decode is the original file, byte for byte."""
+    import sancodec
+
+    rng = np.random.default_rng(seed)
+    for case in range(12):
+        delimiter, decimal = [(",", "."), (";", ","), ("\t", ".")][case % 3]
+        rows, columns = int(rng.integers(2, 300)), int(rng.integers(1, 4))
+        fs = float(rng.choice([125, 250, 256, 360, 500, 1000]))
+        grids = rng.integers(0, 4, columns)
+        values = [rng.integers(-5000, 5000, rows) / 10.0 ** d for d in grids]
+        formats = [f"%.{int(rng.integers(3, 7))}f", *(f"%.{d + int(rng.integers(0, 4))}f" for d in grids)]
+        names = ["time", *(f"ch{c}" for c in range(columns))]
+        buf = io.StringIO()
+        np.savetxt(buf, np.column_stack([np.arange(rows) / fs, *values]), delimiter=delimiter, fmt=formats,
+                   header=delimiter.join(names), comments="")
+        lines = buf.getvalue().splitlines(keepends=True)
+        text = lines[0] + "".join(line.replace(".", decimal) for line in lines[1:])
+        (tmp_path / "x.csv").write_text(text)
+        signal = read_signal(tmp_path / "x.csv", fs=fs)
+        write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
+        assert (tmp_path / "o.csv").read_text() == text, (case, formats)
+

@@ -17,6 +17,7 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
+from sancodec.io.csv_places import padded_places, printed_places, prints_exactly
 from sancodec.io.decimals import (
     MAX_DECIMALS,
     MISSING_TEXTS,
@@ -342,8 +343,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         lines, parsed_decimal = _unquoted(path, lines, delimiter, decimal), "."
     head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
     clock = names is not None and is_time_name(names[0]) and bool(head) and bool(_CLOCK.fullmatch(head[0]))
+    padded = None
     if _trimmed(lines, delimiter, parsed_decimal, clock):  # a spreadsheet's 1.5 beside 2.25: written back so
         written["trimmed"] = True
+    else:  # numpy.savetxt's %.4f of values that need fewer places (0.0040): written back so
+        padded = padded_places(lines, delimiter, parsed_decimal, skip_first=clock)
     clock_places = None
     if clock:
         lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
@@ -369,6 +373,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         places = [clock_places] if clock else decimal_places(data[:, :1])  # the decimals the times were printed with
         if fs is None and data.shape[0] > 1:
             fs = rate_of(data[:, 0], None if places is None else places[0])
+        if places is not None and padded is not None and padded[0] is not None:  # 0.0040: printed with 4 places
+            places = [max(places[0], padded[0])]
         if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate, printed as they were
             source |= {"time_column": names[0], "time_start": float(data[0, 0])}
             if places is not None:
@@ -380,6 +386,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                                                             written.get("trimmed") is True)) is not None:
                 source["time_digits"] = digits  # MATLAB's csvwrite: 100.01 for 100.008, written back so
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
+        padded = None if padded is None else padded[1:]
+    if padded is not None and any(p is not None for p in padded) and len(padded) == data.shape[1]:
+        source["printed_places"] = padded  # written back by write_csv at these places
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     _check_orientation(path, data.shape, "write it a column a channel")
@@ -990,8 +999,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     channel), at :func:`grid_places`. A CSV source's time column comes first again, rebuilt from its first time
     and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds, or as the elapsed
     clock times it held (:func:`clock_times`); its delimiter and decimal mark are kept (:func:`_dialect_of`), and
-    its units row (``units_row``), its numbers' trimmed decimals (``trimmed``), byte-order mark, CRLF line ends and
-    unended last line (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's
+    its units row (``units_row``), its numbers' trimmed decimals (``trimmed``) or places wider than they need
+    (``printed_places``, ``csv_places``), byte-order mark, CRLF line ends and unended last line (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's
     delimiter."""
     buf = io.StringIO()
     held = table_values(signal)
@@ -1001,6 +1010,13 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     if places is not None:  # the double nearest each decimal prints as that decimal at its places (the rest: 17 digits)
         rows = signal.samples if held is None else held[0]
         formats = ["%.17g" if d is None else f"%.{d}f" for d in places]
+    integers = signal.is_digital and places is None and not (isinstance(signal.source, dict)
+                                                             and "decimals" in signal.source)  # (decimals that
+    # do not hold, a .san header's lie, pad nothing: the integers are written as they are)
+    for c, p in enumerate(printed_places(signal.source, signal.n_channels)):  # a CSV's 0.1450 for 0.145, so again
+        d = 0 if integers else None if places is None else places[c]
+        if p is not None and d is not None and d < p and prints_exactly(np.asarray(rows[:, c], dtype=np.float64), p):
+            formats[c] = f"%.{p}f"
     if held is None and not signal.is_digital and quantum is not None and len(quantum) == signal.n_channels:
         printed = _value_decimals(signal.source, signal.n_channels)
         for c, step in enumerate(quantum):  # a lossy float file's columns that are no decimals: at its grid's places

@@ -1,0 +1,89 @@
+"""The decimals a CSV printed a column with where they are more than its values need: ``numpy.savetxt``'s ``%.4f``
+of times at 250 Hz (``0.0040``) or of millivolts on a 0.001 grid (``0.1450``). A value's own decimals
+(``decimals.decimal_places``: ``0.004``) would print those cells shorter, so ``read_csv`` keeps these places in the
+source entry (``printed_places``, ``time_decimals``) and ``write_csv`` pads the values to them again: the same file,
+byte for byte."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["MAX_PRINTED", "PROBE_ROWS", "padded_places", "printed_places", "prints_exactly"]
+
+MAX_PRINTED = 17  # the most places kept (a .san header is not trusted past them)
+PROBE_ROWS = 1000  # padded_places looks at these first rows first: one cell not ending in 0 rules its column out
+
+
+def padded_places(lines: Sequence[str], delimiter: str, decimal: str, skip_first: bool = False
+                  ) -> list[int | None] | None:
+    """Per column of a CSV's data rows ``lines``, the places after the decimal mark every one of its cells was printed
+    with, where each of them ends in a 0 (so the values need fewer); None for any other column, and None in all
+    where no column is so, a row holds another count of cells than the first, or a number has an exponent.
+    ``skip_first``: the first column is not looked at (clock times). By the cells' characters, with numpy: the
+    first :data:`PROBE_ROWS` rows first, where most CSVs show a cell that rules every column out."""
+    if len(lines) > PROBE_ROWS:
+        probed = _padded(lines[:PROBE_ROWS], delimiter, decimal, skip_first)
+        if probed is None:
+            return None
+    return _padded(lines, delimiter, decimal, skip_first)
+
+
+def _padded(lines: Sequence[str], delimiter: str, decimal: str, skip_first: bool) -> list[int | None] | None:
+    """:func:`padded_places` of ``lines``, all of them: each column's places from its first cell, then every cell of
+    it checked to end in a 0 with its decimal mark that many places before, inside the cell."""
+    if not lines or len(delimiter) != 1 or len(decimal) != 1:
+        return None
+    first = lines[0].split(delimiter)
+    wanted = [_places(cell, decimal) for cell in first]
+    if skip_first:
+        wanted[0] = None
+    if all(p is None for p in wanted):
+        return None
+    raw = "\n".join(lines).encode("utf-8")
+    if b"e" in raw or b"E" in raw:  # an exponent (1.0e-3): its places are not the value's (a gap word too: left be)
+        return None
+    text = np.frombuffer(raw, np.uint8)
+    seps = np.flatnonzero((text == ord(delimiter)) | (text == ord("\n")))
+    rows, columns = len(lines), len(first)
+    if len(seps) + 1 != rows * columns:
+        return None
+    if not np.array_equal(np.flatnonzero(text[seps] == ord("\n")), np.arange(columns - 1, len(seps), columns)):
+        return None  # a row of another count of cells
+    ends = np.append(seps, len(text)) - 1  # each cell's last character (its start's less one where empty)
+    starts = np.insert(seps + 1, 0, 0)
+    out: list[int | None] = []
+    for c, p in enumerate(wanted):
+        if p is not None:
+            e, at = ends[c::columns], ends[c::columns] - p
+            if not (np.all(at >= starts[c::columns]) and np.all(text[e] == ord("0"))
+                    and np.all(text[np.maximum(at, 0)] == ord(decimal))):
+                p = None
+        out.append(p)
+    return out if any(p is not None for p in out) else None
+
+
+def _places(cell: str, decimal: str) -> int | None:
+    """The places after ``cell``'s decimal mark where it ends in a 0 after one (1 to :data:`MAX_PRINTED`), else
+    None."""
+    head, mark, tail = cell.rpartition(decimal)
+    return len(tail) if mark and head and tail.endswith("0") and tail.isdigit() and len(tail) <= MAX_PRINTED \
+        else None
+
+
+def printed_places(source: object, channels: int) -> list[int | None]:
+    """Per channel, the places a CSV source printed it with where its values need fewer (``read_csv``'s
+    ``printed_places``; a ``.san`` header is not trusted: each a whole 1 to :data:`MAX_PRINTED`, else None)."""
+    printed = source.get("printed_places") if isinstance(source, dict) else None
+    if not isinstance(printed, list) or len(printed) != channels:
+        return [None] * channels
+    return [p if type(p) is int and 1 <= p <= MAX_PRINTED else None for p in printed]
+
+
+def prints_exactly(values: np.ndarray, places: int) -> bool:
+    """Whether ``%.{places}f`` prints each of ``values`` (decimals of fewer places, as the nearest doubles) as that
+    decimal padded with zeros: where every value times ``10**places`` is below 2^52, a double's error (half an ulp)
+    is under half a unit of the last place printed."""
+    finite = values[np.isfinite(values)]
+    return not len(finite) or float(np.abs(finite).max()) * 10.0**places < 2.0**52
