@@ -1334,3 +1334,22 @@ def test_a_savetxt_csv_at_any_places_comes_back_byte_for_byte(tmp_path, seed):
         write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
         assert (tmp_path / "o.csv").read_text() == text, (case, formats)
 
+
+def test_a_rate_given_against_a_csvs_time_column_is_warned_of(tmp_path):
+    """``--fs 250`` on a CSV whose time column runs at 100 Hz coded it at 250 Hz without a word (its decode's times
+    then stepped by 0.004 s, printed at the column's 2 places as 0.00, 0.00, 0.01): a warning now says so. A rate the
+    column agrees with, a time column printed to fewer places than its rate needs (1/360 s at 3), and a training
+    read of one channel (whose rate is not used) say nothing."""
+    from sancodec.errors import SancodecWarning
+    from sancodec.io import read_channel
+
+    (tmp_path / "t.csv").write_text("time,ecg\n" + "".join(f"{i / 100:.2f},{i % 9}\n" for i in range(500)))
+    (tmp_path / "u.csv").write_text("time,ecg\n" + "".join(f"{i / 360:.3f},{i % 9}\n" for i in range(500)))
+    with pytest.warns(SancodecWarning, match=r"t\.csv: its time column runs at 100 Hz, not the 250 Hz given"):
+        assert read_signal(tmp_path / "t.csv", fs=250.0).fs == 250.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_signal(tmp_path / "t.csv", fs=100.0).fs == 100.0
+        assert read_signal(tmp_path / "u.csv", fs=360.0).fs == 360.0
+        assert read_signal(tmp_path / "u.csv").fs == 360.0
+        assert list(read_channel(tmp_path / "t.csv")[:3]) == [0.0, 1.0, 2.0]

@@ -88,7 +88,10 @@ def check_own_rate(path: str | os.PathLike[str], what: str, own: float, fs: floa
 def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
     """One channel of a recording in physical units (float64) at its native rate, for training."""
     p = Path(path)
-    signal = read_signal(p, fs=1.0 if p.suffix.lower() in (".npy", *TABLE_SUFFIXES) else None)  # (rate not used)
+    if p.suffix.lower() in TABLE_SUFFIXES and p.is_file():  # (the rate is not used: a time column's, else 1 Hz)
+        signal = read_csv(p, None, default_fs=1.0)
+    else:
+        signal = read_signal(p, fs=1.0 if p.suffix.lower() == ".npy" else None)
     if not 0 <= channel < signal.n_channels:
         raise SanFormatError(f"{path}: channel {channel} does not exist (it has {signal.n_channels})")
     x = signal.channel(channel)

@@ -371,8 +371,14 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         source |= {"delimiter": delimiter, "decimal": decimal}
     if timed:
         places = [clock_places] if clock else decimal_places(data[:, :1])  # the decimals the times were printed with
-        if fs is None and data.shape[0] > 1:
-            fs = rate_of(data[:, 0], None if places is None else places[0])
+        if data.shape[0] > 1:
+            rate = rate_of(data[:, 0], None if places is None else places[0])
+            if fs is None:
+                fs = rate
+            elif rate is not None and abs(rate - fs) > RATE_MISMATCH * fs:  # the times are rebuilt at fs
+                warnings.warn(f"{path}: its time column runs at {rate:.6g} Hz, not the {fs:.6g} Hz given, which the "
+                              f"samples are coded at (a decode's times step by 1/{fs:.6g} s)", SancodecWarning,
+                              stacklevel=3)
         if places is not None and padded is not None and padded[0] is not None:  # 0.0040: printed with 4 places
             places = [max(places[0], padded[0])]
         if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate, printed as they were
@@ -435,6 +441,7 @@ def _trimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) ->
 
 
 TRIM_PROBE = 1000  # rows :func:`_trimmed` looks at first
+RATE_MISMATCH = 1e-3  # a rate given that far from a CSV's time column's is warned of
 
 
 def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> tuple[bool, bool]:
