@@ -1198,10 +1198,11 @@ def test_gaps_read_as_nan_as_the_expression_over_every_row_reads_them(rows, deli
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(["1", "1.5", "2.25", "2.50", "3.", "1e3", "-0.125", "7", "12:00:01.5"]),
+@given(st.lists(st.lists(st.sampled_from(["1", "1.5", "2.25", "2.50", "3.", "1e3", "-0.125", "7", "12:00:01.5", "1.0",
+                                          "-20.0"]),
                          min_size=2, max_size=3), min_size=1, max_size=12), st.booleans())
 def test_a_csvs_trimmed_layout_is_the_whole_files_answer_though_its_head_is_looked_at_first(rows, clock):
-    """``arrays._trimmed`` answers "no" from the first ``TRIM_PROBE`` rows where one value there rules the layout out
+    """``arrays._trimmed`` answers "no" from the first ``TRIM_PROBE`` rows where one value there rules both layouts out
     (a numpy.savetxt file's 0 last, a tenth of a 650 000-row read): the whole file's answer, whatever the probe's
     length."""
     from sancodec.io import arrays
@@ -1211,7 +1212,8 @@ def test_a_csvs_trimmed_layout_is_the_whole_files_answer_though_its_head_is_look
     for probe in (1, 3, 1000):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(arrays, "TRIM_PROBE", probe)
-            assert arrays._trimmed(lines, ",", ".", clock) == (whole[0] and not whole[1])
+            assert arrays._trimmed(lines, ",", ".", clock) == (None if not whole[0] else "trimmed" if not whole[1]
+                                                                else "shortest" if not whole[2] else None)
 
 
 def _savetxt_csv(path: Path, delimiter: str = ",", decimal: str = ".") -> str:
@@ -1353,3 +1355,30 @@ def test_a_rate_given_against_a_csvs_time_column_is_warned_of(tmp_path):
         assert read_signal(tmp_path / "u.csv", fs=360.0).fs == 360.0
         assert read_signal(tmp_path / "u.csv").fs == 360.0
         assert list(read_channel(tmp_path / "t.csv")[:3]) == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_pandas_csv_comes_back_byte_for_byte(tmp_path, seed):
+    """``pandas.DataFrame.to_csv`` prints each float as Python's ``repr`` does, in as few decimals as it needs but a
+    whole number with one 0 after its point (0.69 beside -1.0), and its index first, in a column with no name: such
+    a file came back with -0.10 for -0.1 and 1.00 for 1.0. That layout is kept (``shortest``), so a lossless decode
+    is the original file, byte for byte, with a float time column first too."""
+    import sancodec
+
+    rng = random.Random(seed)
+    for case in range(10):
+        columns, rows = rng.randint(1, 3), rng.randint(2, 60)
+        timed = rng.random() < 0.5
+        names = ["time" if timed else "", *(f"ch{c}" for c in range(columns))]
+        digits = [rng.randint(0, 3) for _ in range(columns)]
+        lines = [",".join(names)]
+        for r in range(rows):
+            values = [repr(round(rng.uniform(-50, 50), d)) for d in digits]
+            if rng.random() < 0.2:
+                values[0] = repr(float(rng.randint(-5, 5)))  # a whole number: "3.0"
+            lines.append(",".join([repr(r / 250) if timed else str(r), *values]))
+        text = "\n".join(lines) + "\n"
+        (tmp_path / "x.csv").write_text(text)
+        signal = read_signal(tmp_path / "x.csv", fs=None if timed else 250.0)
+        write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
+        assert (tmp_path / "o.csv").read_text() == text, (case, text[:200])

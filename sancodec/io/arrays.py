@@ -344,9 +344,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
     clock = names is not None and is_time_name(names[0]) and bool(head) and bool(_CLOCK.fullmatch(head[0]))
     padded = None
-    if _trimmed(lines, delimiter, parsed_decimal, clock):  # a spreadsheet's 1.5 beside 2.25: written back so
-        written["trimmed"] = True
-    else:  # numpy.savetxt's %.4f of values that need fewer places (0.0040): written back so
+    trimming = _trimmed(lines, delimiter, parsed_decimal, clock)
+    if trimming:  # a spreadsheet's 1.5 beside 2.25 (Python's and pandas' 1.0 beside 2.25, "shortest"): written back so
+        written[trimming] = True
+    if trimming != "trimmed":  # numpy.savetxt's %.4f of values that need fewer places (0.0040; pandas' 3.0 in a
+        # column of whole numbers): written back so
         padded = padded_places(lines, delimiter, parsed_decimal, skip_first=clock)
     clock_places = None
     if clock:
@@ -389,7 +391,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                 source["time_clock"] = True  # written back as clock times
             elif fs is not None and (digits := _time_digits(lines, delimiter, parsed_decimal, float(data[0, 0]), fs,
                                                             None if places is None else places[0],
-                                                            written.get("trimmed") is True)) is not None:
+                                                            trimming)) is not None:
                 source["time_digits"] = digits  # MATLAB's csvwrite: 100.01 for 100.008, written back so
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
         padded = None if padded is None else padded[1:]
@@ -409,7 +411,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         signal = with_decimals(_as_signal(path, units_held, default_fs if fs is None else fs, names, source), places,
                                units_held, gap=(value, gap_text or ""), values=data)
     else:
-        if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31):
+        if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31) and \
+                not np.any((data == 0) & np.signbit(data)):  # (-0.0, pandas' negative zero: kept as decimals keep it)
             data = data.astype(np.int64)
         elif (printed := column_places(data)) is not None:  # what a lossy file's CSV prints at most (write_csv)
             source["value_decimals"] = printed
@@ -426,31 +429,41 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
 _TRAILING_ZEROS = re.compile(r"(\.\d*?)0+(?![\d.])")  # (\d*? : the shortest digits that keep one before the zeros)
 
 
-def _trimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> bool:
-    """Whether some values of a CSV's rows hold decimals and none ends in a 0 after its decimal mark (nor in the mark
-    alone, nor has 18 places or more, nor an exponent): a spreadsheet's numbers, each printed in as few decimals as it
-    needs (1.5 beside 2.25), which :func:`write_csv` then prints so (``trimmed``) rather than each column at its most
-    places (1.50). ``clock``: the first column holds clock times, not looked at. By the cells' last characters, found
-    with numpy (a regular expression over the rows took half of a 650 000-row CSV's read); the first
-    :data:`TRIM_PROBE` rows first, where one such value (a 0 last, an exponent) answers for the whole (no) at a
+def _trimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> str | None:
+    """"trimmed" where some values of a CSV's rows hold decimals and none ends in a 0 after its decimal mark (nor in
+    the mark alone, nor has 18 places or more, nor an exponent): a spreadsheet's numbers, each printed in as few
+    decimals as it needs (1.5 beside 2.25), which :func:`write_csv` then prints so (``trimmed``) rather than each
+    column at its most places (1.50); "shortest" where the only such 0 is a whole number's one place (1.0 beside
+    2.25: Python's ``repr`` of a float, what ``pandas.DataFrame.to_csv`` writes), printed so (``shortest``); else
+    None. ``clock``: the first column holds clock times, not looked at. By the cells' last characters, found with
+    numpy (a regular expression over the rows took half of a 650 000-row CSV's read); the first :data:`TRIM_PROBE`
+    rows first, where one such value (a 0 last after another digit, an exponent) answers for the whole (no) at a
     fraction of the time: ``numpy.savetxt``'s fixed places end in 0 every tenth value or so."""
-    if len(lines) > TRIM_PROBE and _trim_facts(lines[:TRIM_PROBE], delimiter, decimal, clock)[1]:
-        return False
-    held, untrimmed = _trim_facts(lines, delimiter, decimal, clock)
-    return held and not untrimmed
+    if len(lines) > TRIM_PROBE and _trim_facts(lines[:TRIM_PROBE], delimiter, decimal, clock)[2]:
+        return None
+    held, untrimmed, unshortened = _trim_facts(lines, delimiter, decimal, clock)
+    return None if not held else "trimmed" if not untrimmed else "shortest" if not unshortened else None
+
+
+def _trim(text: str, shortest: bool) -> str:
+    """``text``'s decimals without their trailing zeros (and a whole number's point), or with ``shortest`` keeping one
+    0 after a whole number's point (1.0, Python's ``repr``): :func:`_trimmed`'s layouts."""
+    return _TRAILING_ZEROS.sub((lambda m: m[1] if len(m[1]) > 1 else m[1] + "0") if shortest
+                               else (lambda m: m[1].rstrip(".")), text)
 
 
 TRIM_PROBE = 1000  # rows :func:`_trimmed` looks at first
 RATE_MISMATCH = 1e-3  # a rate given that far from a CSV's time column's is warned of
 
 
-def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> tuple[bool, bool]:
-    """For :func:`_trimmed`: whether some cell of ``lines`` holds a decimal mark, and whether some value rules the
-    layout out (a 0 or the mark last after its mark, 18 places or more, an exponent)."""
+def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> tuple[bool, bool, bool]:
+    """For :func:`_trimmed`: whether some cell of ``lines`` holds a decimal mark, whether some value rules the trimmed
+    layout out (a 0 or the mark last after its mark, 18 places or more, an exponent), and whether some value rules the
+    shortest out (the same, but a 0 that is the one place after a whole number's point)."""
     text = np.frombuffer("\n".join(lines).encode("utf-8"), np.uint8)
     marks = np.flatnonzero(text == ord(decimal))
     if not len(marks):
-        return False, False
+        return False, False, False
     seps = np.flatnonzero((text == ord(delimiter)) | (text == ord("\n")))
     ends = np.append(seps, len(text)) - 1  # each cell's last character (its start's less one where empty)
     starts = np.insert(seps + 1, 0, 0)
@@ -463,8 +476,9 @@ def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool)
     places = (ends - marks[np.maximum(last, 0)])[held]
     letters = (text[1:] | 0x20) == ord("e")  # an exponent: e or E after a digit
     exponent = bool(np.any(letters & (text[:-1] >= ord("0")) & (text[:-1] <= ord("9"))))
-    return bool(held.any()), exponent or bool(np.any((tail == ord("0")) | (tail == ord(decimal)))) or \
-        bool(np.any(places >= 18))
+    ruled_out = exponent or bool(np.any(tail == ord(decimal))) or bool(np.any(places >= 18))
+    zeros = tail == ord("0")
+    return bool(held.any()), ruled_out or bool(np.any(zeros)), ruled_out or bool(np.any(zeros & (places != 1)))
 
 
 MAX_TRAILING_BLANK = 1024  # a CSV's empty lines after its last row, kept up to this many (a header's, at most)
@@ -916,7 +930,7 @@ TIME_SAMPLE = 1024  # _time_digits first tries a layout on about this many of th
 
 
 def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: float, fs: float,
-                 places: int | None, trimmed: bool = False) -> int | None:
+                 places: int | None, trimmed: str | None = None) -> int | None:
     """The significant digits a CSV's time column was printed to (``%.Ng``: MATLAB's csvwrite and dlmwrite print
     5, and BIDMC's exports hold 100.01 for 100.008 s), where its decimals (``places``; without their trailing zeros
     where the CSV is ``trimmed``) do not give its cells back from the times :func:`write_csv` rebuilds
@@ -934,7 +948,7 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
     if places is not None:
         printed = [f"{x:.{places}f}" for x in times]
         if trimmed:
-            printed = [_TRAILING_ZEROS.sub(lambda m: m[1].rstrip("."), p) for p in printed]
+            printed = [_trim(p, trimmed == "shortest") for p in printed]
         if printed == texts:
             return None
     for digits in range(1, 18):
@@ -1006,9 +1020,9 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     channel), at :func:`grid_places`. A CSV source's time column comes first again, rebuilt from its first time
     and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds, or as the elapsed
     clock times it held (:func:`clock_times`); its delimiter and decimal mark are kept (:func:`_dialect_of`), and
-    its units row (``units_row``), its numbers' trimmed decimals (``trimmed``) or places wider than they need
-    (``printed_places``, ``csv_places``), byte-order mark, CRLF line ends and unended last line (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's
-    delimiter."""
+    its units row (``units_row``), its numbers' trimmed decimals (``trimmed``, ``shortest``) or places wider than
+    they need (``printed_places``, ``csv_places``), byte-order mark, CRLF line ends and unended last line
+    (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's delimiter."""
     buf = io.StringIO()
     held = table_values(signal)
     names, rows = list(signal.channel_names), signal.samples
@@ -1060,8 +1074,9 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units], named_by, quoted)
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
     text = buf.getvalue()
-    if source.get("trimmed") is True:  # as the source printed its values: a decimal's trailing zeros, and its point
-        text = text[:len(header) + 1] + _TRAILING_ZEROS.sub(lambda m: m[1].rstrip("."), text[len(header) + 1:])
+    if source.get("trimmed") is True or source.get("shortest") is True:  # as the source printed its values: a
+        # decimal's trailing zeros, and its point or (shortest) all but one 0 after it
+        text = text[:len(header) + 1] + _trim(text[len(header) + 1:], source.get("trimmed") is not True)
     if clock is not None:  # each row after its clock time
         values = text[len(header) + 1:].split("\n")
         text = header + "\n" + "\n".join(f"{t}{delimiter}{v}" for t, v in zip(clock, values)) + "\n"
