@@ -1382,3 +1382,108 @@ def test_a_pandas_csv_comes_back_byte_for_byte(tmp_path, seed):
         signal = read_signal(tmp_path / "x.csv", fs=None if timed else 250.0)
         write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
         assert (tmp_path / "o.csv").read_text() == text, (case, text[:200])
+
+
+def _dated_csv(path: Path, rows: int, fs: float, separator: str = " ", timespec: str = "milliseconds",
+               zone: str = "", rounded: bool = False, start: str = "2024-03-05T23:59:58") -> str:
+    """A CSV whose first column holds ISO 8601 date-times at ``fs``, as a logger or ``pandas.to_csv`` of a
+    ``DatetimeIndex`` prints them: ``datetime.isoformat`` at ``timespec`` (which cuts the fraction; ``rounded``
+    rounds it to the places printed; ``"auto"`` leaves a whole second's out), then a ``zone`` suffix."""
+    import datetime
+
+    t0 = datetime.datetime.fromisoformat(start)
+    places = {"seconds": 0, "milliseconds": 3, "microseconds": 6, "auto": 6}[timespec]
+    lines = ["time,ecg,resp"]
+    for i in range(rows):
+        t = t0 + datetime.timedelta(microseconds=round(i * 1e6 / fs))
+        if rounded and places < 6:
+            unit = 10 ** (6 - places)
+            t = t.replace(microsecond=0) + datetime.timedelta(microseconds=round(t.microsecond / unit) * unit)
+        lines.append(f"{t.isoformat(sep=separator, timespec=timespec)}{zone},{i % 50 - 25},{(i * 7) % 30}.5")
+    text = "\n".join(lines) + "\n"
+    path.write_text(text)
+    return text
+
+
+@pytest.mark.parametrize("fs, separator, timespec, zone, rounded", [
+    (250.0, " ", "milliseconds", "", False),  # a logger's 2024-03-05 23:59:58.004
+    (360.0, " ", "milliseconds", "", False),  # 2.777 ms cut to .002
+    (360.0, "T", "milliseconds", "Z", True),  # ... or rounded to .003, in UTC
+    (4.0, "T", "auto", "+01:00", False),  # datetime.isoformat(): a whole second without a fraction, an offset
+    (1.0, " ", "seconds", "", False),  # whole seconds
+    (1000.0, "T", "microseconds", "", False),
+])
+def test_a_csvs_iso_date_times_are_its_time_column_and_come_back_byte_for_byte(tmp_path, fs, separator, timespec,
+                                                                               zone, rounded):
+    """A CSV whose first column holds ISO 8601 date-times (a logger's export, pandas' DatetimeIndex) was refused
+    ("is not a number"): the column is now its time column, the rate taken from it, the first date-time the
+    record's start (``base_date``, ``base_time``: an EDF decode's start date and time), and its layout kept
+    (``time_iso``: separator, places, zone, a whole second's missing fraction, rounded or cut), so a lossless decode
+    is the original file, byte for byte; a range decodes to its own date-times, a lossy file to the same ones."""
+    from typer.testing import CliRunner
+
+    import sancodec
+    from sancodec.cli import app
+
+    text = _dated_csv(tmp_path / "d.csv", 3000, fs, separator, timespec, zone, rounded)
+    signal = read_signal(tmp_path / "d.csv")
+    assert signal.fs == fs and signal.channel_names == ["ecg", "resp"]
+    assert (signal.base_date, signal.base_time) == ("2024-03-05", "23:59:58")
+    write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == text
+    runner = CliRunner()
+    for args in (["-q"], ["--mode", "lossy", "--prdn", "5", "-q", "-o", str(tmp_path / "l.san")]):
+        made = runner.invoke(app, ["encode", str(tmp_path / "d.csv"), *args])
+        assert made.exit_code == 0, made.output
+    lines = text.splitlines()
+    res = runner.invoke(app, ["decode", str(tmp_path / "d.san"), "--start", "1000", "--end", "1003", "-o",
+                              str(tmp_path / "part.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "part.csv").read_text().splitlines() == [lines[0], *lines[1001:1004]]
+    res = runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert [r.split(",")[0] for r in (tmp_path / "l.csv").read_text().splitlines()] == [r.split(",")[0] for r in lines]
+    res = runner.invoke(app, ["decode", str(tmp_path / "d.san"), "-o", str(tmp_path / "d.edf"), "-q"])
+    assert res.exit_code == 0, res.output
+    edf = read_signal(tmp_path / "d.edf")
+    assert (edf.base_date, edf.base_time) == ("2024-03-05", "23:59:58")
+
+
+@pytest.mark.parametrize("text, said", [
+    ("time,a\n2024-01-01 00:00:00,1\n5.0,2\n", "mixes date-times with '5.0'"),
+    ("time,a\n2024-03-31 01:59:59+01:00,1\n2024-03-31 03:00:00+02:00,2\n", "change their zone"),
+    ("time,a\n2024-01-01 00:00:00,1\n2024-01-01T00:00:01,2\n", "change their separator"),
+    ("2024-01-01 00:00:00,1\n2024-01-01 00:00:01,2\n", "give the CSV a header row"),
+    ("time,a\n2024-02-30 00:00:00,1\n2024-03-01 00:00:00,2\n", "numpy cannot place"),
+    ("time,a\n1500-01-01 00:00:00,1\n1500-01-01 00:00:01,2\n", "numpy cannot place"),
+])
+def test_a_csvs_date_times_that_cannot_be_its_times_are_refused_named(tmp_path, text, said):
+    (tmp_path / "d.csv").write_text(text)
+    with pytest.raises(SanFormatError, match=said):
+        read_signal(tmp_path / "d.csv")
+
+
+@pytest.mark.parametrize("layout", [
+    None, "2024", [1], {"start": "2024-01-01T00:00:00.000000000"},
+    {"start": "2024-13-01T00:00:00.000000000", "separator": " ", "places": 3, "zone": "", "bare_whole": False,
+     "rounded": True},
+    {"start": "2024-01-01T00:00:00.000000000", "separator": "x", "places": 3, "zone": "", "bare_whole": False,
+     "rounded": True},
+    {"start": "2024-01-01T00:00:00.000000000", "separator": " ", "places": 10, "zone": "", "bare_whole": False,
+     "rounded": True},
+    {"start": "2024-01-01T00:00:00.000000000", "separator": " ", "places": 3, "zone": "\n", "bare_whole": False,
+     "rounded": True},
+    {"start": "2024-01-01T00:00:00.000000000", "separator": " ", "places": 3, "zone": "", "bare_whole": 1,
+     "rounded": True},
+])
+def test_a_headers_date_time_layout_is_used_only_where_every_field_holds(tmp_path, layout):
+    """``time_iso`` from a ``.san`` header is not trusted: a layout with any field out of place writes the time
+    column as seconds, as before; a sound one as date-times."""
+    x = np.arange(6, dtype=np.int64).reshape(3, 2)
+    source = {"kind": "csv", "time_column": "time", "time_start": 0.0, "time_decimals": 3, "time_iso": layout}
+    write_signal(Signal(x, 250.0, ["a", "b"], ["mV", "mV"], source=source), tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines()[2].split(",")[0] == "0.004"
+    good = {"start": "2024-01-01T00:00:00.000000000", "separator": " ", "places": 3, "zone": "", "bare_whole": False,
+            "rounded": True}
+    write_signal(Signal(x, 250.0, ["a", "b"], ["mV", "mV"], source={**source, "time_iso": good}), tmp_path / "g.csv")
+    assert (tmp_path / "g.csv").read_text().splitlines()[2].split(",")[0] == "2024-01-01 00:00:00.004"

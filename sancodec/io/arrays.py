@@ -17,6 +17,7 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
+from sancodec.io.csv_datetimes import is_iso, iso_times, iso_times_in_seconds, start_of
 from sancodec.io.csv_places import padded_places, printed_places, prints_exactly
 from sancodec.io.decimals import (
     MAX_DECIMALS,
@@ -343,16 +344,23 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         lines, parsed_decimal = _unquoted(path, lines, delimiter, decimal), "."
     head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
     clock = names is not None and is_time_name(names[0]) and bool(head) and bool(_CLOCK.fullmatch(head[0]))
+    if names is not None and names and is_iso(names[0]):  # (a date-time is no name: the file has no header row)
+        raise SanFormatError(f"{path}: its first row starts with a date-time ({names[0].strip()!r}), not a name: "
+                             "give the CSV a header row (time,ECG,...) to read that column as its times")
+    dated = names is not None and bool(head) and is_iso(head[0])  # ISO 8601 date-times first: the time column
     padded = None
-    trimming = _trimmed(lines, delimiter, parsed_decimal, clock)
+    trimming = _trimmed(lines, delimiter, parsed_decimal, clock or dated)
     if trimming:  # a spreadsheet's 1.5 beside 2.25 (Python's and pandas' 1.0 beside 2.25, "shortest"): written back so
         written[trimming] = True
     if trimming != "trimmed":  # numpy.savetxt's %.4f of values that need fewer places (0.0040; pandas' 3.0 in a
         # column of whole numbers): written back so
-        padded = padded_places(lines, delimiter, parsed_decimal, skip_first=clock)
-    clock_places = None
+        padded = padded_places(lines, delimiter, parsed_decimal, skip_first=clock or dated)
+    clock_places, iso, dates = None, None, []
     if clock:
         lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
+    elif dated:
+        dates = [lines[i].partition(delimiter)[0].strip() for i in _sampled_rows(len(lines))]
+        lines, iso = iso_times_in_seconds(lines, delimiter, path)
     try:
         data = _numbers("\n".join(lines), delimiter, parsed_decimal)
     except ValueError as exc:
@@ -362,7 +370,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
             raise SanFormatError(f"{path}: {said}") from None
     gap = np.argwhere(np.isnan(data))[0] if np.isnan(data).any() else None
     gap_text = None if gap is None else _gap_text(lines[int(gap[0])], delimiter, int(gap[1]))
-    timed = names is not None and is_time_name(names[0]) and data.shape[1] > 1
+    timed = names is not None and (is_time_name(names[0]) or dated) and data.shape[1] > 1
     if timed and np.isnan(data[:, 0]).any():
         row = int(np.argwhere(np.isnan(data[:, 0]))[0][0])
         raise SanFormatError(f"{path}: {_where(row, 0, names)} is {gap_text or 'empty'}: a time is never missing")
@@ -389,6 +397,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                 source["time_decimals"] = places[0]
             if clock:
                 source["time_clock"] = True  # written back as clock times
+            elif iso is not None:  # written back as date-times, rounded or cut as the rows given back say
+                iso["rounded"] = fs is None or _dates_rounded(dates, len(lines), fs, {**source, "time_iso": iso})
+                source["time_iso"] = iso
             elif fs is not None and (digits := _time_digits(lines, delimiter, parsed_decimal, float(data[0, 0]), fs,
                                                             None if places is None else places[0],
                                                             trimming)) is not None:
@@ -420,6 +431,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if units is not None and len(units) == signal.n_channels:  # (a unit no header could hold stays "NU")
         signal.units = [u if u.isprintable() and len(u) <= 64 else "NU" for u in units]
         signal.source = {**(signal.source or {}), "units_row": True}  # written back by write_csv
+    if "time_iso" in source:  # the first date-time: the record's start, as a WFDB header or an EDF file says it
+        signal.base_date, signal.base_time = start_of(source["time_iso"])
     if preamble:
         signal.comments = [*signal.comments, *preamble]
         signal.source = {**(signal.source or {}), "comment_lines": True}  # written back by write_csv
@@ -751,6 +764,21 @@ def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tup
     return out, min(places, MAX_DECIMALS)
 
 
+def _sampled_rows(n: int) -> list[int]:
+    """About :data:`TIME_SAMPLE` rows of ``n``, the first and last among them: where a time layout is tried first."""
+    return sorted({*range(0, n, max(1, n // TIME_SAMPLE)), n - 1})
+
+
+def _dates_rounded(dates: list[str], n: int, fs: float, source: dict) -> bool:
+    """Whether a CSV's date-times (``dates``, the first cells of :func:`_sampled_rows` of its ``n`` rows) come back
+    from the rate with their fractions cut rather than rounded (a logger that truncates: 2.777 ms printed .002):
+    rounded unless only cutting gives every one back."""
+    rows = np.asarray(_sampled_rows(n), dtype=np.float64)
+    start = float(source.get("time_start", 0.0))
+    return iso_times(start + rows / fs, source, rounded=True) == dates or \
+        iso_times(start + rows / fs, source, rounded=False) != dates
+
+
 TIME_WORDS = ("time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
 
 
@@ -827,7 +855,7 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     source = signal.source if isinstance(signal.source, dict) else {}
     time = time_column(source) if source.get("kind") == "csv" else None
     timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
-              "time_clock": source.get("time_clock")} if time is not None \
+              "time_clock": source.get("time_clock"), "time_iso": source.get("time_iso")} if time is not None \
         else {"time_column": "time [s]", "time_start": start / signal.fs}
     def as_csv(samples: np.ndarray) -> Signal:  # the signal's names and units over ``samples``, the CSV's layout
         return Signal(samples, signal.fs, list(signal.channel_names), list(signal.units),
@@ -1054,11 +1082,13 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         with np.errstate(over="ignore"):  # (a rate of 1e-300 Hz: times past float64's range print as inf)
             times = time[1] + np.arange(signal.n_samples) / signal.fs
         clock = clock_times(times, signal.source)
+        dated = iso_times(times, signal.source) if clock is None else None  # (a source's date-times)
+        clock = dated if clock is None else clock
         if clock is None:
             names, formats = [time[0], *names], [_time_format(signal.source), *formats]
             rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
         else:
-            names, time_unit = [time[0], *names], _clock_unit(signal.source)
+            names, time_unit = [time[0], *names], "ISO 8601" if dated is not None else _clock_unit(signal.source)
     delimiter, decimal = _dialect_of(signal)
     delimiter = "\t" if tabs else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
