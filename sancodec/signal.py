@@ -437,9 +437,12 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
             if isinstance(a, list) and a and isinstance(a[0], (int, float)) and t0 <= a[0] < t1]}
     if isinstance(source, dict) and source.get("kind") == "csv" and "time_start" in source:
         from sancodec.io.arrays import time_column
+        from sancodec.io.csv_time_units import time_scale
 
-        time = time_column(source)  # a CSV's time column starts where the rows kept do (none if not writable)
-        header["source"] = {**source, "time_start": time[1] + start / float(header["fs"])} if time else {
+        time = time_column(source)  # a CSV's time column starts where the rows kept do (none if not writable), in
+        # its unit (time_scale)
+        header["source"] = {**source, "time_start": time[1] + start * time_scale(source) / float(header["fs"])} \
+            if time else {
             k: v for k, v in source.items() if k not in ("time_column", "time_start")}
     if isinstance(source, dict) and "counter" in source and start:  # a WFDB record's counter, at its first row kept
         from sancodec.io.wfdb import kept_counter

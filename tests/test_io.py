@@ -1487,3 +1487,39 @@ def test_a_headers_date_time_layout_is_used_only_where_every_field_holds(tmp_pat
             "rounded": True}
     write_signal(Signal(x, 250.0, ["a", "b"], ["mV", "mV"], source={**source, "time_iso": good}), tmp_path / "g.csv")
     assert (tmp_path / "g.csv").read_text().splitlines()[2].split(",")[0] == "2024-01-01 00:00:00.004"
+
+
+@pytest.mark.parametrize("name, scale", [("time", 1), ("time [s]", 1), ("times", 1), ("timestamp", 1),
+                                         ("time_ms", 1000), ("Time (ms)", 1000), ("Zeit [ms]", 1000),
+                                         ("time msec", 1000),
+                                         ("timestamp_us", 10**6), ("time [µs]", 10**6), ("time_ns", 10**9),
+                                         ("time_msg", 1), ("time (milliseconds)", 1000)])
+def test_a_time_columns_unit_is_read_from_its_name(name, scale):
+    from sancodec.io.csv_time_units import time_unit_scale
+
+    assert time_unit_scale(name) == scale
+
+
+@pytest.mark.parametrize("name, times, fs", [
+    ("time_ms", lambda i: f"{4 * i}", 250.0),  # whole milliseconds
+    ("Time (ms)", lambda i: f"{i * 1000 / 360:.3f}", 360.0),
+    ("timestamp_ms", lambda i: f"{1709683198000 + 4 * i}", 250.0),  # milliseconds since 1970
+    ("timestamp [us]", lambda i: f"{1709683198000000 + 2000 * i}", 500.0),  # microseconds since 1970
+])
+def test_a_time_column_in_milliseconds_gives_its_rate_and_comes_back_byte_for_byte(tmp_path, name, times, fs):
+    """A time column named in milliseconds or microseconds (``time_ms``, ``Time (ms)``, a logger's epoch
+    ``timestamp_ms``) was read as seconds: 4 ms steps gave 0.25 Hz, which the lossy coder's beat and hum searches
+    and an EDF decode's record length took as the rate. The unit is now read from the name (``time_scale``), the
+    rate in hertz, and the column rebuilt in its unit: the file back byte for byte, a range at its own times."""
+    import sancodec
+
+    text = "\n".join([f"{name},ecg", *(f"{times(i)},{i % 40 - 20}" for i in range(2000))]) + "\n"
+    (tmp_path / "t.csv").write_text(text)
+    signal = read_signal(tmp_path / "t.csv")
+    assert signal.fs == fs and signal.channel_names == ["ecg"]
+    decoded = sancodec.decode(sancodec.encode(signal))
+    write_signal(decoded, tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == text
+    write_signal(decoded.slice(700, 703), tmp_path / "p.csv")
+    lines = text.splitlines()
+    assert (tmp_path / "p.csv").read_text().splitlines() == [lines[0], *lines[701:704]]

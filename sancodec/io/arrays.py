@@ -19,6 +19,7 @@ from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.csv_datetimes import is_iso, iso_times, iso_times_in_seconds, start_of
 from sancodec.io.csv_places import padded_places, printed_places, prints_exactly
+from sancodec.io.csv_time_units import time_scale, time_unit_scale
 from sancodec.io.decimals import (
     MAX_DECIMALS,
     MISSING_TEXTS,
@@ -381,8 +382,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         source |= {"delimiter": delimiter, "decimal": decimal}
     if timed:
         places = [clock_places] if clock else decimal_places(data[:, :1])  # the decimals the times were printed with
+        scale = 1 if clock or dated else time_unit_scale(names[0])  # "time_ms": milliseconds
         if data.shape[0] > 1:
-            rate = rate_of(data[:, 0], None if places is None else places[0])
+            seconds = data[:, 0] if scale == 1 else (data[:, 0] - data[0, 0]) / scale  # (from the first: exact for
+            # microseconds since 1970; the places of seconds: 3 more for milliseconds)
+            rate = rate_of(seconds, None if places is None else places[0] + len(str(scale)) - 1)
             if fs is None:
                 fs = rate
             elif rate is not None and abs(rate - fs) > RATE_MISMATCH * fs:  # the times are rebuilt at fs
@@ -393,6 +397,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
             places = [max(places[0], padded[0])]
         if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate, printed as they were
             source |= {"time_column": names[0], "time_start": float(data[0, 0])}
+            if scale != 1:
+                source["time_scale"] = scale  # the column's unit in a second: its times rebuilt in it
             if places is not None:
                 source["time_decimals"] = places[0]
             if clock:
@@ -402,7 +408,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                 source["time_iso"] = iso
             elif fs is not None and (digits := _time_digits(lines, delimiter, parsed_decimal, float(data[0, 0]), fs,
                                                             None if places is None else places[0],
-                                                            trimming)) is not None:
+                                                            trimming, scale)) is not None:
                 source["time_digits"] = digits  # MATLAB's csvwrite: 100.01 for 100.008, written back so
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
         padded = None if padded is None else padded[1:]
@@ -764,6 +770,12 @@ def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tup
     return out, min(places, MAX_DECIMALS)
 
 
+def column_times(start: float, n: int, fs: float, scale: int = 1) -> np.ndarray:
+    """A CSV time column's ``n`` times from ``start`` at ``fs`` in units of ``1 / scale`` s (``time_scale``): start
+    plus the row over the rate (times the scale, which keeps whole milliseconds whole: 4 i, not i / 0.25)."""
+    return start + (np.arange(n) / fs if scale == 1 else np.arange(n) * scale / fs)
+
+
 def _sampled_rows(n: int) -> list[int]:
     """About :data:`TIME_SAMPLE` rows of ``n``, the first and last among them: where a time layout is tried first."""
     return sorted({*range(0, n, max(1, n // TIME_SAMPLE)), n - 1})
@@ -855,7 +867,8 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     source = signal.source if isinstance(signal.source, dict) else {}
     time = time_column(source) if source.get("kind") == "csv" else None
     timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
-              "time_clock": source.get("time_clock"), "time_iso": source.get("time_iso")} if time is not None \
+              "time_clock": source.get("time_clock"), "time_iso": source.get("time_iso"),
+              "time_scale": source.get("time_scale")} if time is not None \
         else {"time_column": "time [s]", "time_start": start / signal.fs}
     def as_csv(samples: np.ndarray) -> Signal:  # the signal's names and units over ``samples``, the CSV's layout
         return Signal(samples, signal.fs, list(signal.channel_names), list(signal.units),
@@ -929,7 +942,7 @@ def time_column(source: dict | None) -> tuple[str, float] | None:
     name, start = source.get("time_column"), source.get("time_start")
     if not isinstance(name, str) or not name or len(name) > 200 or any(ch in name for ch in ',"\'\r\n'):
         return None
-    if not is_real(start) or not np.isfinite(start) or abs(start) > 1e15:
+    if not is_real(start) or not np.isfinite(start) or abs(start) > 2.0**53:  # (microseconds since 1970: 1.7e15)
         return None
     return name, float(start)
 
@@ -958,7 +971,7 @@ TIME_SAMPLE = 1024  # _time_digits first tries a layout on about this many of th
 
 
 def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: float, fs: float,
-                 places: int | None, trimmed: str | None = None) -> int | None:
+                 places: int | None, trimmed: str | None = None, scale: int = 1) -> int | None:
     """The significant digits a CSV's time column was printed to (``%.Ng``: MATLAB's csvwrite and dlmwrite print
     5, and BIDMC's exports hold 100.01 for 100.008 s), where its decimals (``places``; without their trailing zeros
     where the CSV is ``trimmed``) do not give its cells back from the times :func:`write_csv` rebuilds
@@ -972,7 +985,8 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
 
     rows = sorted({*range(0, n, max(1, n // TIME_SAMPLE)), n - 1})
     texts = [cell(lines[i]) for i in rows]
-    times = [start + i / fs for i in rows]  # (as write_csv computes them: start plus the row over the rate)
+    times = [start + (i / fs if scale == 1 else i * scale / fs) for i in rows]  # (as write_csv computes them: start
+    # plus the row over the rate, in the column's unit)
     if places is not None:
         printed = [f"{x:.{places}f}" for x in times]
         if trimmed:
@@ -982,7 +996,7 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
     for digits in range(1, 18):
         if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):  # then every row
             form = f"%.{digits}g"
-            return digits if list(map(cell, lines)) == [form % x for x in (start + np.arange(n) / fs).tolist()] \
+            return digits if list(map(cell, lines)) == [form % x for x in column_times(start, n, fs, scale).tolist()] \
                 else None
     return None
 
@@ -1080,7 +1094,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     time_unit = "s"
     if time is not None:
         with np.errstate(over="ignore"):  # (a rate of 1e-300 Hz: times past float64's range print as inf)
-            times = time[1] + np.arange(signal.n_samples) / signal.fs
+            times = column_times(time[1], signal.n_samples, signal.fs, time_scale(signal.source))
         clock = clock_times(times, signal.source)
         dated = iso_times(times, signal.source) if clock is None else None  # (a source's date-times)
         clock = dated if clock is None else clock
