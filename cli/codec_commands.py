@@ -779,6 +779,9 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
             + ")"
             if head.get("lossy") else "")),
         ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
+        ("duration", _duration_text(head["n_samples"] / sig["fs"])),
+        *([("start", " ".join(str(sig[k]) for k in ("base_date", "base_time") if sig.get(k)))]
+          if sig.get("base_date") or sig.get("base_time") else []),
         ("frames", f"{details['frames']} of {head['frame_len']} samples"),
         ("bits per sample", f"{8 * details['bytes'] / _real_samples(head):.3f}"),
         ("header and framing", f"{details['bytes'] - details['payload_bytes']} bytes "
@@ -816,6 +819,15 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
     console.print(table)
     for channel in anatomy or []:
         console.print(_anatomy_table(channel))
+
+
+def _duration_text(seconds: float) -> str:
+    """``info``'s duration row: seconds, and past a minute also as hours, minutes and seconds (1:02:03.500)."""
+    if not seconds >= 60 or seconds > 1e12:  # (a header's rate is checked positive: nan or huge only from a lie)
+        return f"{seconds:.6g} s"
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{rest:06.3f} ({seconds:.6g} s)"
 
 
 def _annotations_text(sig: dict) -> str:

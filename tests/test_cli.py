@@ -1230,3 +1230,24 @@ def test_report_of_a_damaged_san_names_it(tmp_path):
         res = run("report", rec, tmp_path / name)
         assert res.exit_code == 1 and res.stderr.startswith(f"error: {tmp_path / name}: "), res.output
         assert res.stderr.count("\n") == 1
+
+
+def test_info_shows_a_records_duration_and_start(tmp_path):
+    """``info`` said how many samples at what rate but neither how long the recording lasts nor when it began (a WFDB
+    header's base date and time, an EDF file's start, a CSV's first date-time): both are rows now; a record without
+    a start shows its duration alone."""
+    rec = copy_record(tmp_path)  # macecgdb test01_00s: 4000 samples at 500 Hz, no base time
+    assert run("encode", rec, "-q").exit_code == 0
+    res = run("info", tmp_path / "test01_00s.san")
+    assert res.exit_code == 0 and "│ duration           │ 8 s" in res.stdout and "│ start" not in res.stdout
+    import datetime
+
+    t0 = datetime.datetime(2024, 3, 5, 22, 58, 30)
+    stamps = (t0 + datetime.timedelta(milliseconds=4 * i) for i in range(20000))
+    rows = ["time,ecg", *(f"{t.isoformat(sep=' ', timespec='milliseconds')},{i % 9}" for i, t in enumerate(stamps))]
+    (tmp_path / "d.csv").write_text("\n".join(rows) + "\n")
+    assert run("encode", tmp_path / "d.csv", "-q").exit_code == 0
+    res = run("info", tmp_path / "d.san")
+    assert res.exit_code == 0, res.output
+    assert "│ duration           │ 0:01:20.000 (80 s)" in res.stdout
+    assert "│ start              │ 2024-03-05 22:58:30" in res.stdout
