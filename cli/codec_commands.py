@@ -425,10 +425,10 @@ def decode(
                                        "through fsspec, only the frames the range needs."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
                                        "folder: into it, named after the .san file)."),
-    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv | raw (default: the -o "
-                                      "suffix's, .npy, .csv or .tsv, .edf or .bdf, .bin or .raw; else the source's: "
-                                      "EDF/BDF, .npy (its dtype and shape), CSV or encode --raw's layout (the same "
-                                      "bytes, lossless), and WFDB for the rest)."),
+    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv | raw | wav (default: the "
+                                      "-o suffix's, .npy, .csv or .tsv, .edf or .bdf, .bin or .raw, .wav; else the "
+                                      "source's: EDF/BDF, .npy (its dtype and shape), CSV, WAV or encode --raw's "
+                                      "layout (the same bytes, lossless), and WFDB for the rest)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one (a model "
@@ -486,7 +486,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                              "standard output")
     if to_stdout:
         _not_a_terminal(".npy")
-    flat = ("npy", "csv", "edf", "bdf", "raw")  # one-file formats, named by their suffix
+    flat = ("npy", "csv", "edf", "bdf", "raw", "wav")  # one-file formats, named by their suffix
     # (standard input is read once, below)
     source = None if from_stdin else source_of(input, opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
@@ -675,8 +675,9 @@ def _achieved(target: dict, prdn: list) -> list[str]:
 
 
 #: the one-file outputs' suffixes, which a format's replaces
-FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf", ".bin", ".raw")
-RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv")  # what encode reads, that a .san is not
+FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf", ".bin", ".raw", ".wav")
+#: what encode reads, that a .san is not
+RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv", ".wav")
 
 
 def _read_san(path: Path | str) -> bytes:

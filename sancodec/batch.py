@@ -50,8 +50,8 @@ class BatchRow:
 
 def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = False,
                 skip: Path | None = None) -> list[Path]:
-    """The inputs under ``src``: ``.san`` files to decode, or records to encode (WFDB base paths,
-    ``.edf``/``.bdf`` files and, when ``npy``, ``.npy`` arrays, when ``csv``, ``.csv`` and ``.tsv`` tables), sorted;
+    """The inputs under ``src``: ``.san`` files to decode, or records to encode (WFDB base paths, ``.edf``/``.bdf``/
+    ``.wav`` files and, when ``npy``, ``.npy`` arrays, when ``csv``, ``.csv`` and ``.tsv`` tables), sorted;
     nothing under ``skip`` (the output folder, whose manifest.csv is no input)."""
     from sancodec.io import TABLE_SUFFIXES
 
@@ -61,7 +61,7 @@ def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = 
     headers = [p for p in files if p.suffix == ".hea"]  # (wfdb-python reads a record's header as <base>.hea only)
     parts = set().union(*(_segment_records(h) for h in headers))  # encoded with their master record
     found = {p.with_suffix("") for p in headers} - parts
-    kinds = {".edf", ".bdf", *((".npy",) if npy else ()), *(TABLE_SUFFIXES if csv else ())}
+    kinds = {".edf", ".bdf", ".wav", *((".npy",) if npy else ()), *(TABLE_SUFFIXES if csv else ())}
     found |= {p for p in files if p.suffix.lower() in kinds}
     if skip is not None:
         out = skip.resolve()

@@ -20,13 +20,13 @@ HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [Non
 KEYS = ("decimals", "missing", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
         "time_start", "dtype", "rank", "annotations", "signals", "segments", "layout", "patient", "recording",
         "startdate_field", "data_record_duration", "layout_header", "bom", "crlf", "unterminated", "trimmed", "fields",
-        "shortest", "printed_places", "time_iso", "time_scale")
+        "shortest", "printed_places", "time_iso", "time_scale", "wav")
 
 
 KIND_OF = {"decimals": "csv", "missing": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv",
            "delimiter": "csv", "decimal": "csv", "time_column": "csv", "time_start": "csv", "dtype": "npy",
            "rank": "npy", "bom": "csv", "crlf": "csv", "unterminated": "csv", "trimmed": "csv", "fields": "npy",
-           "shortest": "csv", "printed_places": "csv", "time_iso": "csv", "time_scale": "csv",
+           "shortest": "csv", "printed_places": "csv", "time_iso": "csv", "time_scale": "csv", "wav": "wav",
            "segments": "wfdb-multisegment", "layout": "wfdb-multisegment",
            "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
 

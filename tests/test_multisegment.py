@@ -245,11 +245,12 @@ def test_a_multisegment_record_streamed_as_decimals_is_written_as_one_record_of_
 def test_batch_finds_inputs_whatever_the_case_of_their_suffix(tmp_path):
     """X.EDF, DATA.NPY and R.SAN are found as x.edf, data.npy and r.san are (a DATA.NPY had been skipped);
     a folder named like a file is not."""
-    for name in ("X.EDF", "b.bdf", "DATA.NPY", "t.Csv", "R.SAN", "q.san"):
+    for name in ("X.EDF", "b.bdf", "DATA.NPY", "t.Csv", "R.SAN", "q.san", "h.WAV"):
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "dir.edf").mkdir()
-    assert [p.name for p in find_inputs(tmp_path, npy=True, csv=True)] == ["DATA.NPY", "X.EDF", "b.bdf", "t.Csv"]
-    assert [p.name for p in find_inputs(tmp_path)] == ["X.EDF", "b.bdf"]
+    assert [p.name for p in find_inputs(tmp_path, npy=True, csv=True)] == ["DATA.NPY", "X.EDF", "b.bdf", "h.WAV",
+                                                                         "t.Csv"]
+    assert [p.name for p in find_inputs(tmp_path)] == ["X.EDF", "b.bdf", "h.WAV"]
     assert [p.name for p in find_inputs(tmp_path, decode=True)] == ["R.SAN", "q.san"]
 
 

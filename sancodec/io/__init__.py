@@ -27,11 +27,11 @@ from sancodec.signal import Signal
 
 __all__ = ["FORMATS", "TABLE_SUFFIXES", "default_format", "output_files", "read_channel", "read_signal", "write_signal"]
 
-FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw")
+FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw", "wav")
 #: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs)
 TABLE_SUFFIXES = (".csv", ".tsv")
 _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf", ".bin": "raw",
-                   ".raw": "raw"}
+                   ".raw": "raw", ".wav": "wav"}
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
@@ -60,9 +60,14 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
         from sancodec.io.edf import read_edf
 
         return _own_rate(read_edf(p, keep_header_text=keep_header_text), fs, p, edf_kind(p))
+    if p.suffix.lower() == ".wav":
+        from sancodec.io.wav import read_wav
+
+        return _own_rate(read_wav(p), fs, p, "a WAV file")
     if p.suffix.lower() == ".san":  # encode's input, or report's first argument, given the coded file
         raise SanFormatError(f"{p}: a .san file, not a recording (`sancodec decode {p}` gives the recording back)")
-    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .npy, .csv or .tsv)")
+    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .wav, .npy, .csv or "
+                         ".tsv)")
 
 
 def _own_rate(signal: Signal, fs: float | None, path: Path, what: str) -> Signal:
@@ -102,8 +107,8 @@ def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
 
 def default_format(path: str | os.PathLike[str] | None, source: object) -> str:
     """The format a decoded signal is written in when none is asked for: the one ``path``'s suffix names (.npy,
-    .csv, .edf, .bdf, .bin or .raw), else its source's (``Signal.source``'s kind: EDF, BDF, .npy or CSV, or raw
-    samples, ``io.raw``), else WFDB."""
+    .csv, .edf, .bdf, .bin or .raw, .wav), else its source's (``Signal.source``'s kind: EDF, BDF, .npy, CSV or WAV,
+    or raw samples, ``io.raw``), else WFDB."""
     named = _SUFFIX_FORMATS.get(Path(path).suffix.lower()) if path is not None else None
     kind = source.get("kind") if isinstance(source, dict) else None
     kind = "raw" if isinstance(source, dict) and isinstance(source.get("raw"), dict) else kind
@@ -121,15 +126,15 @@ def output_files(signal: Signal, path: str | os.PathLike[str], format: str | Non
     """Every file :func:`write_signal` would write (for ``--force`` checks before any work)."""
     p = Path(path)
     fmt = _format_of(p, format)
-    return [p] if fmt in ("npy", "csv", "edf", "bdf", "raw") else wfdb_output_files(signal, p)
+    return [p] if fmt in ("npy", "csv", "edf", "bdf", "raw", "wav") else wfdb_output_files(signal, p)
 
 
 def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None, *,
                  quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
     """Write ``signal``; returns the files written (a WFDB record is several files).
 
-    ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf``, ``bdf`` or ``raw`` (a raw source's layout again,
-    ``io.raw``); by default the suffix decides and anything else
+    ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf``, ``bdf``, ``raw`` (a raw source's layout again,
+    ``io.raw``) or ``wav`` (integer PCM, ``io.wav``); by default the suffix decides and anything else
     is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled out with each
     channel's last value and annotated where the samples end inside it (``io.edf.write_edf``). ``quantum``: the
     grid of a float signal decoded from a ``.san``, which lets WFDB and EDF hold it exactly (its multiples of the
@@ -148,6 +153,10 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
         return [write_raw(signal, p, fsync=fsync)]
     if fmt == "csv":
         return [write_csv(signal, p, quantum=quantum, fsync=fsync, tabs=p.suffix.lower() == ".tsv")]
+    if fmt == "wav":
+        from sancodec.io.wav import write_wav
+
+        return [write_wav(signal, p, fsync=fsync)]
     if fmt in ("edf", "bdf"):
         from sancodec.io.edf import write_edf
 

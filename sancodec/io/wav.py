@@ -1,0 +1,210 @@
+"""RIFF WAVE files of integer PCM: 8-bit (unsigned), 16-, 24- and 32-bit samples, ``WAVE_FORMAT_PCM`` or
+``WAVE_FORMAT_EXTENSIBLE`` (a heart-sound recording's, PhysioNet's 2016 challenge's; a sound card's; FLAC's input).
+
+Read whole: the samples as integers (8-bit ones less 128, the format's zero), the sample rate as the record's, the
+channels ``ch0``, ``ch1``, ... A file is kept as it was laid out: the bytes before its samples (the header, a
+``LIST`` chunk) and after them (a partial last frame, later chunks) go into the source entry (``wav``, base64, up
+to :data:`MAX_KEPT` bytes), and a decode of every frame and channel writes them around the samples again: the
+same file, byte for byte. Any other signal is written under a plain header (``WAVE_FORMAT_EXTENSIBLE`` for more than
+two channels or 24 bits and more, as Microsoft asks). A ``data`` chunk whose size is 0 or runs past the
+file's end (a recorder that stopped without patching its sizes, a stream's 0xFFFFFFFF) holds the whole frames to
+the end."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from sancodec._atomic import write_bytes_atomic
+from sancodec.codec.schema import MAX_FS
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.raw import int24_bytes, int24_values
+from sancodec.signal import Signal
+
+__all__ = ["MAX_KEPT", "WavLayout", "read_wav", "wav_layout", "write_wav"]
+
+MAX_KEPT = 1 << 16  # the most bytes around the samples a source entry keeps (more: written under a plain header)
+MAX_CHANNELS = 4096  # as many as a .san holds (limits.DecodeLimits.max_channels)
+PCM, EXTENSIBLE = 1, 0xFFFE
+_PCM_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM after its first two bytes
+_TYPES = {8: "u1", 16: "<i2", 32: "<i4"}  # (24 bits: raw.int24_values)
+
+
+class WavLayout(NamedTuple):
+    """Where a WAV file's samples are and how they are stored."""
+
+    channels: int
+    rate: int
+    bits: int
+    data_offset: int  # the first sample's byte
+    frames: int  # the whole frames the file holds from there
+
+
+def wav_layout(data: bytes, label: object = "WAV") -> WavLayout:
+    """The layout of a WAV file's bytes ``data``: its chunks walked from the start (each within the file), the
+    ``fmt `` chunk checked (integer PCM of 8, 16, 24 or 32 bits, 1 to :data:`MAX_CHANNELS` channels, a whole rate,
+    a block of the channels' bytes), the samples the whole frames of the ``data`` chunk (of the rest of the file
+    where its size is 0 or runs past the end). Anything else is a :class:`SanFormatError` naming ``label`` and what
+    is wrong."""
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
+        raise SanFormatError(f"{label}: not a RIFF WAVE file")
+    if data[:4] == b"RF64":
+        raise SanFormatError(f"{label}: an RF64 file (a WAV past 4 GiB), which sancodec does not read")
+    fmt: tuple[int, int, int, int] | None = None
+    at = 12
+    while at + 8 <= len(data):
+        kind, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        body = at + 8
+        if kind == b"fmt ":
+            fmt = _fmt(data[body:min(body + size, len(data))], label)
+        elif kind == b"data":
+            if fmt is None:
+                raise SanFormatError(f"{label}: its samples come before their format (no 'fmt ' chunk first)")
+            channels, rate, bits, block = fmt
+            held = size if 0 < size <= len(data) - body else len(data) - body  # (a size past the end: a stream's)
+            return WavLayout(channels, rate, bits, body, held // block)
+        at = body + size + (size & 1)  # (a chunk of an odd size is padded to an even one)
+    raise SanFormatError(f"{label}: no samples (no 'data' chunk)")
+
+
+def _fmt(body: bytes, label: object) -> tuple[int, int, int, int]:
+    """A ``fmt `` chunk's channels, rate, bits and block size, checked (:func:`wav_layout`)."""
+    if len(body) < 16:
+        raise SanFormatError(f"{label}: its 'fmt ' chunk is {len(body)} bytes, under the 16 every WAV has")
+    tag, channels, rate, _, block, bits = struct.unpack("<HHIIHH", body[:16])
+    if tag == EXTENSIBLE:
+        if len(body) < 40 or body[26:40] != _PCM_GUID_TAIL:
+            raise SanFormatError(f"{label}: a WAVE_FORMAT_EXTENSIBLE file whose samples are not integer PCM")
+        tag = int.from_bytes(body[24:26], "little")
+    if tag == 3:
+        raise SanFormatError(f"{label}: floating-point samples, which sancodec does not read from a WAV (write it as "
+                             "integer PCM, or as a float .npy)")
+    if tag != PCM:
+        raise SanFormatError(f"{label}: samples coded as WAV format {tag:#06x}, not integer PCM")
+    if bits not in (8, 16, 24, 32):
+        raise SanFormatError(f"{label}: {bits}-bit samples; sancodec reads 8, 16, 24 and 32")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise SanFormatError(f"{label}: {channels} channels; a .san holds 1 to {MAX_CHANNELS}")
+    if not 1 <= rate <= MAX_FS:
+        raise SanFormatError(f"{label}: a sample rate of {rate} Hz" + ("" if rate < 1 else f", above the {MAX_FS:g} Hz "
+                                                                        "a .san holds"))
+    if block != channels * bits // 8:
+        raise SanFormatError(f"{label}: frames of {block} bytes, where {channels} channels of {bits} bits take "
+                             f"{channels * bits // 8}")
+    return channels, rate, bits, block
+
+
+def read_wav(path: Path) -> Signal:
+    """The WAV file at ``path`` as a Signal (:func:`wav_layout`), kept as it was laid out (the module's docstring)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SanFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    layout = wav_layout(data, path)
+    if not layout.frames:
+        raise SanFormatError(f"{path}: no samples (its 'data' chunk holds no whole frame)")
+    end = layout.data_offset + layout.frames * layout.channels * layout.bits // 8
+    samples = _samples(data[layout.data_offset:end], layout)
+    around = data[:layout.data_offset], data[end:]
+    kept = {"frames": layout.frames, "channels": layout.channels, "bits": layout.bits}
+    if sum(map(len, around)) <= MAX_KEPT:
+        kept |= {"before": base64.b64encode(around[0]).decode("ascii"),
+                 "after": base64.b64encode(around[1]).decode("ascii")}
+    names = [f"ch{i}" for i in range(layout.channels)]
+    return Signal(samples, float(layout.rate), names, ["NU"] * layout.channels, record_name=path.stem,
+                  adc_res=[layout.bits] * layout.channels, source={"kind": "wav", "wav": kept})
+
+
+def _samples(data: bytes, layout: WavLayout) -> np.ndarray:
+    """The frames of ``data`` as integers, frames x channels (8-bit ones less 128; 24-bit ones as int32)."""
+    if layout.bits == 24:
+        values = int24_values(data).astype(np.int32)
+    else:
+        values = np.frombuffer(data, dtype=_TYPES[layout.bits])
+        values = values.astype(np.int16) - 128 if layout.bits == 8 else values.astype(values.dtype.newbyteorder("="))
+    return values.reshape(layout.frames, layout.channels)
+
+
+def write_wav(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+    """``signal``'s integer samples as a WAV file at ``path``: the source's own bytes around them where it was a
+    WAV of these very frames and channels, else a plain header at the source's bits (where the samples fit) or the
+    fewest of 16, 24 and 32 that hold them. Refused (:class:`SanConfigError`): floats, a rate that is no whole
+    number of hertz, samples past 32 bits, a file past 4 GiB."""
+    if not signal.is_digital:
+        raise SanConfigError(f"{path}: a WAV holds integer samples; this signal's are floats (write .npy or CSV)")
+    fs = float(signal.fs)
+    if not (fs.is_integer() and 1 <= fs < 2**32):
+        raise SanConfigError(f"{path}: a WAV's sample rate is a whole number of hertz, and this signal's is {fs:g} "
+                             "Hz (write EDF, WFDB or .npy)")
+    x = np.asarray(signal.samples)
+    lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
+    kept = _kept(signal)
+    bits = kept["bits"] if kept is not None and _fits(lo, hi, kept["bits"]) else \
+        next((b for b in (16, 24, 32) if _fits(lo, hi, b)), None)
+    if bits is None:
+        raise SanConfigError(f"{path}: samples from {lo} to {hi}, past the 32 bits a WAV sample holds")
+    body = _sample_bytes(x, bits)
+    if len(body) >= 2**32 - 64:
+        raise SanConfigError(f"{path}: {len(body)} bytes of samples, past the 4 GiB a WAV holds")
+    if kept is not None and kept["bits"] == bits and kept["frames"] == signal.n_samples and \
+            kept["channels"] == signal.n_channels and "before" in kept:
+        return write_bytes_atomic(path, kept["before"] + body + kept["after"], fsync=fsync)
+    pad = b"\0" if len(body) & 1 else b""  # (a chunk of an odd size is padded to an even one)
+    return write_bytes_atomic(path, _header(signal.n_channels, int(fs), bits, len(body)) + body + pad, fsync=fsync)
+
+
+def _fits(lo: int, hi: int, bits: int) -> bool:
+    """Whether samples from ``lo`` to ``hi`` fit a WAV's ``bits`` (8-bit samples stored plus 128)."""
+    top = 1 << (bits - 1)
+    return -top <= lo and hi < top
+
+
+def _sample_bytes(x: np.ndarray, bits: int) -> bytes:
+    """The frames ``x`` (frames x channels) as a WAV stores them at ``bits``."""
+    if bits == 24:
+        return int24_bytes(x.reshape(-1)).tobytes()
+    if bits == 8:
+        return (x.reshape(-1) + 128).astype("u1").tobytes()
+    return np.ascontiguousarray(x, dtype=_TYPES[bits]).tobytes()
+
+
+def _header(channels: int, rate: int, bits: int, size: int) -> bytes:
+    """A plain WAV header for ``size`` bytes of samples: ``WAVE_FORMAT_PCM``, or ``WAVE_FORMAT_EXTENSIBLE`` (no
+    speaker positions) for more than two channels or more than 16 bits."""
+    block = channels * bits // 8
+    extensible = channels > 2 or bits > 16
+    fmt = struct.pack("<HHIIHH", EXTENSIBLE if extensible else PCM, channels, rate, rate * block, block, bits)
+    if extensible:
+        fmt += struct.pack("<HHI", 22, bits, 0) + PCM.to_bytes(2, "little") + _PCM_GUID_TAIL
+    chunks = b"fmt " + len(fmt).to_bytes(4, "little") + fmt + b"data" + size.to_bytes(4, "little")
+    pad = b"\0" if size & 1 else b""
+    return b"RIFF" + (4 + len(chunks) + size + len(pad)).to_bytes(4, "little") + b"WAVE" + chunks
+
+
+def _kept(signal: Signal) -> dict[str, Any] | None:
+    """The source's ``wav`` entry where its fields hold (a ``.san`` header is not trusted): frames, channels, bits,
+    and the bytes before and after the samples as bytes (where both are base64 within :data:`MAX_KEPT`, the first a
+    WAV header of those channels and bits); None for any other source."""
+    source = signal.source if isinstance(signal.source, dict) else {}
+    kept = source.get("wav")
+    if source.get("kind") != "wav" or not isinstance(kept, dict):
+        return None
+    frames, channels, bits = kept.get("frames"), kept.get("channels"), kept.get("bits")
+    if not (type(frames) is int and type(channels) is int and bits in (8, 16, 24, 32) and type(bits) is int):
+        return None
+    out: dict[str, Any] = {"frames": frames, "channels": channels, "bits": bits}
+    before, after = kept.get("before"), kept.get("after")
+    if isinstance(before, str) and isinstance(after, str) and len(before) + len(after) <= 2 * MAX_KEPT:
+        try:
+            head, tail = base64.b64decode(before, validate=True), base64.b64decode(after, validate=True)
+            layout = wav_layout(head + b"\0" * (channels * bits // 8), "kept")
+        except (binascii.Error, ValueError, SanFormatError):
+            return out
+        if (layout.channels, layout.bits, layout.data_offset) == (channels, bits, len(head)):
+            out |= {"before": head, "after": tail}
+    return out

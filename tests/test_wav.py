@@ -1,0 +1,204 @@
+"""WAV files (io/wav.py): integer PCM read as a record and written back byte for byte, other signals under a plain
+header, hostile files refused with a SanFormatError and hostile source entries ignored."""
+
+from __future__ import annotations
+
+import random
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec.cli import app
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io import read_signal, write_signal
+from sancodec.io.wav import _PCM_GUID_TAIL, EXTENSIBLE, PCM, read_wav, write_wav
+from sancodec.signal import Signal
+
+runner = CliRunner()
+
+
+def _chunk(kind: bytes, body: bytes, size: int | None = None) -> bytes:
+    return kind + (len(body) if size is None else size).to_bytes(4, "little") + body + (b"\0" if len(body) & 1 else b"")
+
+
+def _wav(samples: np.ndarray, rate: int, bits: int, extensible: bool = False, before: bytes = b"",
+         after: bytes = b"", data_size: int | None = None, tail: bytes = b"") -> bytes:
+    """A WAV file's bytes as recorders write them: ``before`` chunks between ``fmt `` and ``data``, ``after`` chunks
+    past the samples, the ``data`` chunk's size field ``data_size`` (a stream's 0xFFFFFFFF) and ``tail`` bytes (a
+    partial last frame) after the samples."""
+    x = samples.reshape(len(samples), -1)
+    channels = x.shape[1]
+    if bits == 8:
+        body = (x.reshape(-1) + 128).astype("u1").tobytes()
+    elif bits == 24:
+        body = np.ascontiguousarray(x.reshape(-1), dtype="<i4").view("u1").reshape(-1, 4)[:, :3].tobytes()
+    else:
+        body = np.ascontiguousarray(x, dtype={16: "<i2", 32: "<i4"}[bits]).tobytes()
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", EXTENSIBLE if extensible else PCM, channels, rate, rate * block, block, bits)
+    if extensible:
+        fmt += struct.pack("<HHI", 22, bits, 3) + PCM.to_bytes(2, "little") + _PCM_GUID_TAIL
+    data = b"data" + (len(body + tail) if data_size is None else data_size).to_bytes(4, "little") + body + tail
+    chunks = _chunk(b"fmt ", fmt) + before + data + after
+    return b"RIFF" + (4 + len(chunks)).to_bytes(4, "little") + b"WAVE" + chunks
+
+
+def _samples(rng: np.random.Generator, n: int, channels: int, bits: int) -> np.ndarray:
+    top = 1 << (bits - 1)
+    walk = np.cumsum(rng.integers(-top // 64, top // 64 + 1, (n, channels)), axis=0)
+    return np.clip(walk, -top, top - 1).astype(np.int64)
+
+
+LIST = _chunk(b"LIST", b"INFO" + _chunk(b"INAM", b"heart sounds\0") + _chunk(b"ICMT", b"site 2\0"))
+
+
+@pytest.mark.parametrize("bits, channels, extensible, before, after, data_size, tail", [
+    (16, 1, False, b"", b"", None, b""),  # PhysioNet 2016's heart sounds: 2000 Hz, 16-bit mono
+    (8, 1, False, b"", b"", None, b""),  # unsigned 8-bit, an odd count of samples: a pad byte
+    (24, 3, True, b"", b"", None, b""),  # a 24-bit ADC's three channels, WAVE_FORMAT_EXTENSIBLE
+    (32, 2, False, LIST, b"", None, b""),  # a LIST chunk of metadata before the samples
+    (16, 2, False, b"", _chunk(b"id3 ", b"ID3\x04" + bytes(20)), None, b""),  # a chunk after them
+    (16, 2, False, b"", b"", 0xFFFFFFFF, b""),  # a stream's header: sizes never patched
+    (16, 2, False, b"", b"", None, b"\x01\x02\x03"),  # a recorder stopped mid-frame
+])
+def test_a_wav_file_comes_back_byte_for_byte(tmp_path, bits, channels, extensible, before, after, data_size, tail):
+    """A WAV of integer PCM is read as its samples (8-bit ones less 128) at its rate, and a lossless decode writes
+    the very file back: its header, chunks before and after the samples and any bytes past the last whole frame
+    kept in the source entry; ``sancodec decode`` names it ``<stem>_decoded.wav`` by default."""
+    rng = np.random.default_rng(bits + channels)
+    n = 3001 if bits == 8 else 4000
+    x = _samples(rng, n, channels, bits)
+    data = _wav(x, 2000, bits, extensible, before, after, data_size, tail)
+    (tmp_path / "h.wav").write_bytes(data)
+    signal = read_signal(tmp_path / "h.wav")
+    assert signal.fs == 2000.0 and signal.samples.shape == (n, channels) and np.array_equal(signal.samples, x)
+    write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.wav")
+    assert (tmp_path / "o.wav").read_bytes() == data
+    assert runner.invoke(app, ["encode", str(tmp_path / "h.wav"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "h.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "h_decoded.wav").read_bytes() == data
+
+
+def test_other_signals_are_written_under_a_plain_header_that_wav_readers_take(tmp_path):
+    """A record that was no WAV (a WFDB record's 16-bit samples), a range or some channels of one that was (whose
+    kept header no longer fits), and a lossy decode are written under a plain header at the fewest of 16, 24 and 32
+    bits that holds the samples (a WAV's own bits where they do): what soundfile, scipy and the wave module read
+    back as these samples at this rate."""
+    import soundfile
+
+    rng = np.random.default_rng(4)
+    x = _samples(rng, 5000, 3, 24)
+    (tmp_path / "a.wav").write_bytes(_wav(x, 1000, 24, True))
+    data = sancodec.encode(read_signal(tmp_path / "a.wav"))
+    part = sancodec.decode(data).slice(100, 400).select_channels([2, 0])
+    write_signal(part, tmp_path / "p.wav")
+    back, rate = soundfile.read(tmp_path / "p.wav", dtype="int32")
+    assert rate == 1000 and np.array_equal(back >> 8, x[100:400, [2, 0]])
+    assert soundfile.info(str(tmp_path / "p.wav")).subtype == "PCM_24"
+    small = Signal(np.array([[1, -2], [300, 4]], dtype=np.int64), 360.0, ["a", "b"], ["mV", "mV"])
+    write_signal(small, tmp_path / "s.wav")
+    import wave
+
+    with wave.open(str(tmp_path / "s.wav")) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (2, 2, 360, 2)
+        assert np.array_equal(np.frombuffer(w.readframes(2), "<i2").reshape(2, 2), small.samples)
+    wide = Signal(np.array([[1], [-(1 << 20)]], dtype=np.int64), 500.0, ["a"], ["mV"])
+    write_signal(wide, tmp_path / "w.wav")
+    assert soundfile.info(str(tmp_path / "w.wav")).subtype == "PCM_24"
+    lossy = sancodec.decode(sancodec.encode(read_signal(tmp_path / "a.wav"), mode="lossy", prdn=5))
+    write_signal(lossy, tmp_path / "l.wav")
+    assert soundfile.info(str(tmp_path / "l.wav")).frames == 5000
+
+
+@pytest.mark.parametrize("signal, said", [
+    (Signal(np.zeros((4, 1)), 250.0, ["a"], ["mV"]), "integer samples"),  # floats
+    (Signal(np.zeros((4, 1), dtype=np.int64), 360.5, ["a"], ["mV"]), "whole number of hertz"),
+    (Signal(np.array([[1 << 40], [0]], dtype=np.int64), 250.0, ["a"], ["mV"]), "past the 32 bits"),
+])
+def test_what_a_wav_cannot_hold_is_refused_before_anything_is_written(tmp_path, signal, said):
+    with pytest.raises(SanConfigError, match=said):
+        write_signal(signal, tmp_path / "x.wav")
+    assert not (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.parametrize("data, said", [
+    (b"RIFX" + bytes(40), "not a RIFF WAVE file"),
+    (b"RF64" + bytes(4) + b"WAVE" + bytes(40), "RF64"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"data", bytes(8)), "before their format"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", bytes(8)), "under the 16"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 3, 1, 8000, 32000, 4, 32)),
+     "floating-point"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 2, 1, 8000, 4000, 256, 4)), "format 0x0002"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 8000, 24000, 3, 12)), "12-bit"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 0, 8000, 0, 0, 16)), "0 channels"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 0, 0, 2, 16)), "0 Hz"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 2, 8000, 0, 2, 16)), "frames of 2"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 8000, 16000, 2, 16)), "no 'data'"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 2, 8000, 32000, 4, 16))
+     + _chunk(b"data", b"\1\2\3"), "no whole frame"),
+])
+def test_a_wav_that_is_not_one_sancodec_reads_is_refused_named(tmp_path, data, said):
+    (tmp_path / "x.wav").write_bytes(data)
+    with pytest.raises(SanFormatError, match=said):
+        read_wav(tmp_path / "x.wav")
+
+
+def test_a_damaged_wav_is_read_or_refused_never_crashes(tmp_path):
+    """Every cut of a WAV file and a few hundred with bytes changed in its header: each read as a Signal (then
+    coded and written back) or refused with a SanFormatError, nothing else raised."""
+    rng = np.random.default_rng(9)
+    good = _wav(_samples(rng, 50, 2, 16), 500, 16, before=LIST)
+    cases = [good[:k] for k in range(len(good))]
+    pick = random.Random(3)
+    for _ in range(300):
+        damaged = bytearray(good)
+        for _ in range(pick.randint(1, 4)):
+            damaged[pick.randrange(0, 120)] = pick.randrange(256)
+        cases.append(bytes(damaged))
+    for k, data in enumerate(cases):
+        (tmp_path / "x.wav").write_bytes(data)
+        try:
+            signal = read_wav(tmp_path / "x.wav")
+        except SanFormatError:
+            continue
+        write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "o.wav")
+        assert read_wav(tmp_path / "o.wav").samples.tolist() == signal.samples.tolist(), k
+
+
+@pytest.mark.parametrize("kept", [
+    None, "x", {"frames": 3}, {"frames": 3, "channels": 1, "bits": 12},
+    {"frames": 3, "channels": 1, "bits": 16, "before": "not base64!", "after": ""},
+    {"frames": 3, "channels": 1, "bits": 16, "before": "UklGRg==", "after": ""},  # "RIFF" alone: no header
+    {"frames": 3, "channels": 2, "bits": 16, "before": None, "after": ""},
+])
+def test_a_headers_wav_entry_is_used_only_where_it_holds(tmp_path, kept):
+    """A ``.san`` header's ``wav`` entry is not trusted: with any field out of place the samples are written under a
+    plain header at 16 bits, never raised on."""
+    signal = Signal(np.array([[1], [-2], [3]], dtype=np.int64), 8000.0, ["a"], ["NU"],
+                    source={"kind": "wav", "wav": kept})
+    write_wav(signal, tmp_path / "x.wav")
+    data = (tmp_path / "x.wav").read_bytes()
+    assert data[:4] == b"RIFF" and len(data) == 44 + 6 and read_wav(tmp_path / "x.wav").samples.tolist() == \
+        [[1], [-2], [3]]
+
+
+def test_a_wav_carries_its_own_rate_and_its_suffix_names_the_format(tmp_path):
+    """``--fs`` asking another rate than the file's is refused, as for EDF and WFDB; ``-o x.wav`` writes WAV (it
+    wrote ``x.wav.edf`` from an EDF source)."""
+    x = _samples(np.random.default_rng(1), 1000, 1, 16)
+    (tmp_path / "h.wav").write_bytes(_wav(x, 2000, 16))
+    res = runner.invoke(app, ["encode", str(tmp_path / "h.wav"), "--fs", "1000", "-q"])
+    assert res.exit_code != 0 and "carries its own rate, 2000 Hz" in res.output
+    assert runner.invoke(app, ["encode", str(tmp_path / "h.wav"), "--fs", "2000", "-q"]).exit_code == 0
+    edf = Signal(x, 2000.0, ["a"], ["uV"], adc_gain=[1.0], baseline=[0])
+    write_signal(edf, tmp_path / "e.edf")
+    assert runner.invoke(app, ["encode", str(tmp_path / "e.edf"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "e.san"), "-o", str(tmp_path / "out.wav"), "-q"])
+    assert res.exit_code == 0, res.output
+    back = read_wav(tmp_path / "out.wav").samples  # (the EDF's whole data records: its last one filled out)
+    assert back[: len(x)].tolist() == x.tolist() and not Path(f"{tmp_path}/out.wav.edf").exists()
