@@ -17,7 +17,7 @@ import numpy as np
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
-from sancodec.io.csv_datetimes import is_iso, iso_times, iso_times_in_seconds, start_of
+from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_in_seconds, start_of
 from sancodec.io.csv_places import padded_places, printed_places, prints_exactly
 from sancodec.io.csv_time_units import time_scale, time_unit_scale
 from sancodec.io.decimals import (
@@ -326,7 +326,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     units = None
     second = [v.strip() for v in _cells(lines[0], delimiter)] if lines else []
     if names is not None and len(lines) > 1 and not any(_number(v, decimal) for v in second) \
-            and not all(_gap_word(v) is not None for v in second):  # (a row of gaps is data)
+            and not all(_gap_word(v) is not None for v in second) and not (second and is_iso(second[0])):  # (a row
+        # of gaps is data, and so is one of a date-time and gaps)
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
@@ -935,12 +936,14 @@ def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
 def time_column(source: dict | None) -> tuple[str, float] | None:
     """The time column a CSV source began with (:func:`read_csv`), as its name and first time, where the source
     entry holds one that :func:`write_csv` can write: a name that keeps the CSV's shape (no comma, quote or
-    line break; 200 characters at most) and a finite start. A ``.san`` header is not trusted: anything else
+    line break; 200 characters at most; none only for date-times, which read back as times by their look) and a
+    finite start. A ``.san`` header is not trusted: anything else
     is None (no time column)."""
     if not isinstance(source, dict) or source.get("kind") != "csv":
         return None
     name, start = source.get("time_column"), source.get("time_start")
-    if not isinstance(name, str) or not name or len(name) > 200 or any(ch in name for ch in ',"\'\r\n'):
+    if not isinstance(name, str) or len(name) > 200 or any(ch in name for ch in ',"\'\r\n') or \
+            (not name and iso_layout(source) is None):  # (unnamed: date-times, read back by their look, pandas')
         return None
     if not is_real(start) or not np.isfinite(start) or abs(start) > 2.0**53:  # (microseconds since 1970: 1.7e15)
         return None
