@@ -14,6 +14,7 @@ each channel at its own rate, so nothing is stored twice.
 
 from __future__ import annotations
 
+import datetime
 import math
 import zlib
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ import numpy as np
 from sancodec.errors import SanConfigError, SanFormatError
 
 __all__ = ["Annotations", "MAX_FRAME_ROWS", "MAX_FRAME_SPREAD", "Signal", "frame_rows", "header_frame_rows",
-           "readable_frame", "slice_header"]
+           "readable_frame", "recording_start", "slice_header"]
 
 
 #: Largest magnitude of a digital sample, a grid step, an offset: exact in float64 and in every
@@ -66,6 +67,19 @@ def readable_frame(samples_per_frame: Sequence[int], what: str) -> int:
                              f"over {MAX_FRAME_SPREAD} times the fastest (resample the slow channels to rates that "
                              "divide a common one)")
     return rows
+
+
+def recording_start(base_date: object, base_time: object) -> datetime.datetime | None:
+    """A base date and time of day (ISO strings, as a header holds them: not trusted) as one datetime, midnight where
+    the time is missing; None without a date, or for fields that are no ISO date and time."""
+    if not isinstance(base_date, str) or not base_date or not (base_time is None or isinstance(base_time, str)):
+        return None
+    try:
+        day = datetime.date.fromisoformat(base_date)
+        clock = datetime.time.fromisoformat(base_time) if base_time else datetime.time()
+    except ValueError:
+        return None
+    return datetime.datetime.combine(day, clock)
 
 
 def beyond_exact_range(samples: np.ndarray) -> bool:
@@ -258,6 +272,13 @@ class Signal:
                     raise SanFormatError(f"{what}: channel {ch} ({self.samples_per_frame[ch]} samples per "
                                          f"frame) does not hold each sample for {step} rows (slices of a "
                                          f"multi-frequency record must start on a multiple of {m} rows)")
+    @property
+    def start(self) -> datetime.datetime | None:
+        """When the recording began, where its date is known (``base_date``, and ``base_time`` or midnight): a WFDB
+        header's base date and time, an EDF file's start, a CSV's first date-time; None where not, or where the
+        fields are no ISO date and time (a time of day alone stays in ``base_time``)."""
+        return recording_start(self.base_date, self.base_time)
+
     @property
     def n_samples(self) -> int:
         return int(self.samples.shape[0])

@@ -22,6 +22,7 @@ is a gap, held as format 32's invalid sample and read back as NaN.
 from __future__ import annotations
 
 import builtins
+import datetime
 import io
 import math
 import os
@@ -70,7 +71,7 @@ from sancodec.io.remote import is_url, opened_url
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.rowkey import rows_for
 from sancodec.san.spec import SanSpec
-from sancodec.signal import Signal
+from sancodec.signal import Signal, recording_start
 
 __all__ = ["SanFile", "SanWriter", "open"]
 
@@ -502,6 +503,12 @@ class SanFile:
     def channel_names(self) -> list[str]:
         """The channels' names, in the file's order (``info["channel_names"]``)."""
         return [str(name) for name in self._layout.signal_head["channel_names"]]
+
+    @property
+    def start(self) -> datetime.datetime | None:
+        """When the recording began, where the header knows its date (:attr:`Signal.start <sancodec.Signal.start>`);
+        else None."""
+        return recording_start(self._layout.signal_head.get("base_date"), self._layout.signal_head.get("base_time"))
 
     @property
     def frames_read(self) -> int:

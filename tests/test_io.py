@@ -1585,3 +1585,28 @@ def test_pandas_unnamed_datetime_index_and_a_first_row_of_gaps_read_as_data(tmp_
     assert signal.n_samples == 400 and signal.base_time == "12:00:00" and "units_row" not in signal.source
     write_signal(sancodec.decode(sancodec.encode(signal)), tmp_path / "h.csv")
     assert (tmp_path / "h.csv").read_text() == gaps
+
+
+def test_a_signals_and_a_san_files_start_is_a_datetime(tmp_path):
+    """``Signal.start`` and ``SanFile.start``: the base date and time as one datetime (a CSV's first date-time, an
+    EDF file's start), midnight without a time, None without a date or for fields that are no ISO date and time
+    (a ``.san`` header is not trusted)."""
+    import datetime
+
+    import sancodec
+    from sancodec.signal import recording_start
+
+    text = "time,a\n" + "".join(f"2024-03-05 23:59:{58 + i * 0.004:06.3f},{i}\n" for i in range(100))
+    (tmp_path / "d.csv").write_text(text)
+    signal = read_signal(tmp_path / "d.csv")
+    assert signal.start == datetime.datetime(2024, 3, 5, 23, 59, 58)
+    (tmp_path / "d.san").write_bytes(sancodec.encode(signal))
+    with sancodec.open(tmp_path / "d.san") as f:
+        assert f.start == datetime.datetime(2024, 3, 5, 23, 59, 58)
+    write_signal(sancodec.decode((tmp_path / "d.san").read_bytes()), tmp_path / "d.edf")
+    assert read_signal(tmp_path / "d.edf").start == datetime.datetime(2024, 3, 5, 23, 59, 58)
+    assert recording_start("2024-03-05", None) == datetime.datetime(2024, 3, 5)
+    assert recording_start("2024-03-05", "10:42:33.25") == datetime.datetime(2024, 3, 5, 10, 42, 33, 250000)
+    for date, clock in ((None, "10:00:00"), ("05/03/2024", None), ("2024-03-05", "25:00"), (7, None),
+                        ("2024-03-05", 3), ("", "")):
+        assert recording_start(date, clock) is None
