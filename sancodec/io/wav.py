@@ -111,7 +111,7 @@ def read_wav(path: Path) -> Signal:
     end = layout.data_offset + layout.frames * layout.channels * layout.bits // 8
     samples = _samples(data[layout.data_offset:end], layout)
     around = data[:layout.data_offset], data[end:]
-    kept = {"frames": layout.frames, "channels": layout.channels, "bits": layout.bits}
+    kept: dict[str, Any] = {"frames": layout.frames, "channels": layout.channels, "bits": layout.bits}
     if sum(map(len, around)) <= MAX_KEPT:
         kept |= {"before": base64.b64encode(around[0]).decode("ascii"),
                  "after": base64.b64encode(around[1]).decode("ascii")}
@@ -122,6 +122,7 @@ def read_wav(path: Path) -> Signal:
 
 def _samples(data: bytes, layout: WavLayout) -> np.ndarray:
     """The frames of ``data`` as integers, frames x channels (8-bit ones less 128; 24-bit ones as int32)."""
+    values: np.ndarray
     if layout.bits == 24:
         values = int24_values(data).astype(np.int32)
     else:
