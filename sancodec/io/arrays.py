@@ -357,7 +357,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if trimming != "trimmed":  # numpy.savetxt's %.4f of values that need fewer places (0.0040; pandas' 3.0 in a
         # column of whole numbers): written back so
         padded = padded_places(lines, delimiter, parsed_decimal, skip_first=clock or dated)
-    clock_places, iso, dates = None, None, []
+    clock_places: int | None = None
+    iso: dict[str, Any] | None = None
+    dates: list[str] = []
     if clock:
         lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
     elif dated:
@@ -382,34 +384,36 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if (delimiter, decimal) != (",", "."):
         source |= {"delimiter": delimiter, "decimal": decimal}
     if timed:
-        places = [clock_places] if clock else decimal_places(data[:, :1])  # the decimals the times were printed with
+        assert names is not None  # (a time column has a name)
+        found = decimal_places(data[:, :1])
+        time_places = clock_places if clock else None if found is None else found[0]  # the decimals the times were
+        # printed with
         scale = 1 if clock or dated else time_unit_scale(names[0])  # "time_ms": milliseconds
         if data.shape[0] > 1:
             seconds = data[:, 0] if scale == 1 else (data[:, 0] - data[0, 0]) / scale  # (from the first: exact for
             # microseconds since 1970; the places of seconds: 3 more for milliseconds)
-            rate = rate_of(seconds, None if places is None else places[0] + len(str(scale)) - 1)
+            rate = rate_of(seconds, None if time_places is None else time_places + len(str(scale)) - 1)
             if fs is None:
                 fs = rate
             elif rate is not None and abs(rate - fs) > RATE_MISMATCH * fs:  # the times are rebuilt at fs
                 warnings.warn(f"{path}: its time column runs at {rate:.6g} Hz, not the {fs:.6g} Hz given, which the "
                               f"samples are coded at (a decode's times step by 1/{fs:.6g} s)", SancodecWarning,
                               stacklevel=3)
-        if places is not None and padded is not None and padded[0] is not None:  # 0.0040: printed with 4 places
-            places = [max(places[0], padded[0])]
+        if time_places is not None and padded is not None and padded[0] is not None:  # 0.0040: printed with 4 places
+            time_places = max(time_places, padded[0])
         if np.isfinite(data[0, 0]):  # written back by write_csv, rebuilt from the rate, printed as they were
             source |= {"time_column": names[0], "time_start": float(data[0, 0])}
             if scale != 1:
                 source["time_scale"] = scale  # the column's unit in a second: its times rebuilt in it
-            if places is not None:
-                source["time_decimals"] = places[0]
+            if time_places is not None:
+                source["time_decimals"] = time_places
             if clock:
                 source["time_clock"] = True  # written back as clock times
             elif iso is not None:  # written back as date-times, rounded or cut as the rows given back say
                 iso["rounded"] = fs is None or _dates_rounded(dates, len(lines), fs, {**source, "time_iso": iso})
                 source["time_iso"] = iso
             elif fs is not None and (digits := _time_digits(lines, delimiter, parsed_decimal, float(data[0, 0]), fs,
-                                                            None if places is None else places[0],
-                                                            trimming, scale)) is not None:
+                                                            time_places, trimming, scale)) is not None:
                 source["time_digits"] = digits  # MATLAB's csvwrite: 100.01 for 100.008, written back so
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
         padded = None if padded is None else padded[1:]
