@@ -2,8 +2,9 @@
 
     python benchmarks/bench_csv_read.py [--rows 650000] [--channels 3] [--repeats 5] [--csv FILE ...]
 
-Two files are written to a temporary folder: a plain table (a header row of names, values at 3 decimals, as
-``numpy.savetxt`` writes it) and the same with a few empty cells (gaps, read as NaN). Each is read by
+Three files are written to a temporary folder: a plain table (a header row of names, values at 3 decimals, as
+``numpy.savetxt`` writes it), the same with a few empty cells (gaps, read as NaN), and the same values printed to
+6 places after a time column (``padded.csv``: the places kept, ``io.csv_places``). Each is read by
 ``sancodec.read_signal`` (which also works out the CSV's layout, decimals, gaps and how to write it back) and by
 ``numpy.loadtxt`` (numbers only; for the gapped file with ``ndmin=2`` and empty cells as NaN through
 ``converters``, which numpy then parses in Python): the fastest of ``--repeats`` reads each, and sancodec's time
@@ -23,8 +24,10 @@ from timing import fastest_seconds as fastest
 import sancodec
 
 
-def write_tables(folder: Path, rows: int, channels: int) -> tuple[Path, Path]:
-    """The plain CSV and the gapped one (every 5000th row's last cell empty), from a seeded random walk."""
+def write_tables(folder: Path, rows: int, channels: int) -> tuple[Path, Path, Path]:
+    """The plain CSV, the gapped one (every 5000th row's last cell empty), and a padded one (a time column at 250 Hz
+    to 4 places and the values to 6, as ``numpy.savetxt(fmt="%.6f")`` prints values that need 3: every cell ends in
+    0, the places sancodec keeps to write it back byte for byte), from a seeded random walk."""
     x = np.round(np.cumsum(np.random.default_rng(0).normal(0, 0.01, (rows, channels)), axis=0), 3)
     names = ",".join(f"ch{i}" for i in range(channels))
     plain = folder / "plain.csv"
@@ -34,7 +37,10 @@ def write_tables(folder: Path, rows: int, channels: int) -> tuple[Path, Path]:
         lines[i] = lines[i].rsplit(",", 1)[0] + ","
     gapped = folder / "gapped.csv"
     gapped.write_text("\n".join(lines) + "\n")
-    return plain, gapped
+    padded = folder / "padded.csv"
+    np.savetxt(padded, np.column_stack([np.arange(rows) / 250, x]), delimiter=",",
+               fmt=["%.4f", *["%.6f"] * channels], header="time," + names, comments="")
+    return plain, gapped, padded
 
 
 def main() -> None:
@@ -45,11 +51,11 @@ def main() -> None:
     ap.add_argument("--csv", type=Path, nargs="*", default=[], help="more CSV files to time (a header row, numbers)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        plain, gapped = write_tables(Path(tmp), args.rows, args.channels)
+        plain, gapped, padded = write_tables(Path(tmp), args.rows, args.channels)
         print(f"{args.rows} rows x {args.channels} channels; the fastest of {args.repeats} reads, seconds")
         print("file | sancodec.read_signal | numpy.loadtxt | ratio")
-        for path in (plain, gapped, *args.csv):
-            rate = None if path in args.csv else 250.0  # (a file of your own: its time column's rate, as encode would)
+        for path in (plain, gapped, padded, *args.csv):
+            rate = None if path in (padded, *args.csv) else 250.0  # (a time column's rate, as encode reads it)
             ours = fastest(lambda p=path, r=rate: sancodec.read_signal(p, fs=r), args.repeats)
             theirs = fastest(lambda p=path: np.loadtxt(p, delimiter=",", skiprows=1, ndmin=2,
                                                        converters=lambda s: float(s) if s.strip() else np.nan),
