@@ -382,6 +382,7 @@ def test_train_export_sweep(tmp_path):
         ("corrupt_san", 1, "checksum"),
         ("unknown_ext", 1, "unknown file type"),
         ("san_as_recording", 1, r"a \.san file, not a recording \(`sancodec decode "),  # was "unknown file type '.san'"
+        ("mat_without_hea", 1, r"a MATLAB file with no WFDB header \(x\.hea\) beside it.*save the array as \.npy"),
         ("negative_error", 2, "max-error"),
         ("unwritable", 1, "permission denied|not writable|read-only"),
         ("exists", 2, "--force"),
@@ -409,6 +410,11 @@ def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
     elif case == "unknown_ext":
         (tmp_path / "x.mef").write_bytes(b"0")
         args[1] = tmp_path / "x.mef"
+    elif case == "mat_without_hea":  # (was "unknown file type '.mat'")
+        import scipy.io
+
+        scipy.io.savemat(tmp_path / "x.mat", {"ecg": np.arange(100.0)})
+        args[1] = tmp_path / "x.mat"
     elif case == "san_as_recording":  # a coded file given to encode
         assert run("encode", rec, "-o", tmp_path / "ok.san", "-q").exit_code == 0
         args[1] = tmp_path / "ok.san"

@@ -64,6 +64,10 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
         from sancodec.io.wav import read_wav
 
         return _own_rate(read_wav(p), fs, p, "a WAV file")
+    if p.suffix.lower() == ".mat":  # (a WFDB record's .mat, PhysioNet's challenges', was found by its .hea above)
+        raise SanFormatError(f"{p}: a MATLAB file with no WFDB header ({p.with_suffix('.hea').name}) beside it; "
+                             "sancodec reads a MATLAB file as a WFDB record's signal file only: save the array as "
+                             ".npy (numpy.save(path, scipy.io.loadmat(mat)[name])), with --fs for its rate")
     if p.suffix.lower() == ".san":  # encode's input, or report's first argument, given the coded file
         raise SanFormatError(f"{p}: a .san file, not a recording (`sancodec decode {p}` gives the recording back)")
     raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .wav, .npy, .csv or "
