@@ -40,6 +40,8 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     if source.suffix.lower() in (".edf", ".bdf"):
         return _stream_edf(source, out, spec, mode, max_error, frame_len, threads, fsync, quiet, predictor, fs,
                            keep_header_text)
+    if source.suffix.lower() == ".wav":
+        return _stream_wav(source, out, spec, mode, max_error, frame_len, threads, fsync, quiet, predictor, fs)
     base = find_wfdb_base(source)
     head = stream_header(base) if base is not None else None
     if head is None:
@@ -77,6 +79,28 @@ def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | Non
                 writer.write(block)
             writer.amend(source=streamed.source())
     return n, like.n_channels, sum(n // step for step in like.sample_steps()), out.stat().st_size
+
+
+WAV_BLOCK_ROWS = 1 << 16  # a WAV file is read this many frames at a time
+
+
+def _stream_wav(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
+                threads: int | None, fsync: bool, quiet: bool, predictor: str, fs: float | None
+                ) -> tuple[int, int, int, int]:
+    """Encode a WAV file :data:`WAV_BLOCK_ROWS` frames at a time (``io.wav.wav_reads``): the same file as coding it
+    whole, in memory bounded by the block and the encoder's window of frames."""
+    from sancodec.io import check_own_rate
+    from sancodec.io.wav import wav_reads
+    from sancodec.stream import SanWriter
+
+    like, n, read = wav_reads(source)
+    check_own_rate(source, "a WAV file", like.fs, fs)
+    with busy(quiet, n, like.n_channels, mode):
+        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
+                       fsync=fsync, predictor=predictor) as writer:
+            for block in read(WAV_BLOCK_ROWS):
+                writer.write(block)
+    return n, like.n_channels, n * like.n_channels, out.stat().st_size
 
 
 def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,
@@ -155,6 +179,11 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         if found is None:
             return None
         like, n, read, described = found
+    elif source.suffix.lower() == ".wav":  # its frames a block at a time
+        from sancodec.io.wav import wav_reads
+
+        like, n, read = wav_reads(source)
+        check_own_rate(source, "a WAV file", like.fs, fs)
     else:
         base = find_wfdb_base(source)
         head = stream_header(base) if base is not None else None

@@ -202,3 +202,49 @@ def test_a_wav_carries_its_own_rate_and_its_suffix_names_the_format(tmp_path):
     assert res.exit_code == 0, res.output
     back = read_wav(tmp_path / "out.wav").samples  # (the EDF's whole data records: its last one filled out)
     assert back[: len(x)].tolist() == x.tolist() and not Path(f"{tmp_path}/out.wav.edf").exists()
+
+
+@pytest.mark.parametrize("bits, channels", [(16, 2), (24, 3), (8, 1)])
+@pytest.mark.parametrize("options", [[], ["--mode", "near-lossless", "--max-error", "3"]])
+def test_encode_streams_a_wav_to_the_bytes_of_coding_it_whole(tmp_path, monkeypatch, bits, channels, options):
+    """``sancodec encode x.wav`` reads the file a block of frames at a time (``io.wav.wav_reads``, the blocks made
+    small here), not whole: the very file that coding it in memory makes, its memory the block's."""
+    from sancodec.cli import streaming
+    from sancodec.io import wav
+
+    monkeypatch.setattr(streaming, "WAV_BLOCK_ROWS", 1000)
+    whole_reads: list[Path] = []
+    read = wav.read_wav
+    monkeypatch.setattr(wav, "read_wav", lambda p: whole_reads.append(p) or read(p))
+    x = _samples(np.random.default_rng(bits), 9001, channels, bits)
+    (tmp_path / "h.wav").write_bytes(_wav(x, 1000, bits, before=LIST, tail=b"\x07"))
+    res = runner.invoke(app, ["encode", str(tmp_path / "h.wav"), "-o", str(tmp_path / "s.san"), "-q",
+                              "--frame-len", "4096", *options])
+    assert res.exit_code == 0, res.output
+    assert not whole_reads
+    mode = {"mode": "near-lossless", "max_error": 3} if options else {}
+    signal = read(tmp_path / "h.wav")
+    assert (tmp_path / "s.san").read_bytes() == sancodec.encode(signal, frame_len=4096, **mode)
+    if not options:
+        res = runner.invoke(app, ["decode", str(tmp_path / "s.san"), "-o", str(tmp_path / "o.wav"), "-q"])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / "o.wav").read_bytes() == (tmp_path / "h.wav").read_bytes()
+
+
+def test_a_long_wav_is_coded_lossy_a_block_at_a_time(tmp_path, monkeypatch):
+    """``sancodec encode --mode lossy`` of a WAV longer than a lossy block (made short here) reads it a block at a
+    time (``api.encode_lossy_blocks``): the file coding it in memory makes."""
+    from sancodec.codec import api, lossyfile
+
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 11)
+    blockwise = api.encode_lossy_blocks
+    made: list[bool] = []
+    monkeypatch.setattr(api, "encode_lossy_blocks", lambda *a, **k: made.append(True) or blockwise(*a, **k))
+    t = np.arange(6000)
+    x = np.c_[np.round(800 * np.sin(t / 9) + 60 * np.cos(t / 2)), np.round(300 * np.sin(t / 23))].astype(np.int64)
+    (tmp_path / "h.wav").write_bytes(_wav(x, 500, 16))
+    res = runner.invoke(app, ["encode", str(tmp_path / "h.wav"), "-o", str(tmp_path / "l.san"), "-q", "--mode",
+                              "lossy", "--prdn", "4", "--frame-len", "2048"])
+    assert res.exit_code == 0, res.output
+    whole = sancodec.encode(read_wav(tmp_path / "h.wav"), mode="lossy", prdn=4, frame_len=2048)
+    assert made == [True] and (tmp_path / "l.san").read_bytes() == whole

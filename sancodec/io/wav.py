@@ -1,22 +1,25 @@
 """RIFF WAVE files of integer PCM: 8-bit (unsigned), 16-, 24- and 32-bit samples, ``WAVE_FORMAT_PCM`` or
 ``WAVE_FORMAT_EXTENSIBLE`` (a heart-sound recording's, PhysioNet's 2016 challenge's; a sound card's; FLAC's input).
 
-Read whole: the samples as integers (8-bit ones less 128, the format's zero), the sample rate as the record's, the
-channels ``ch0``, ``ch1``, ... A file is kept as it was laid out: the bytes before its samples (the header, a
-``LIST`` chunk) and after them (a partial last frame, later chunks) go into the source entry (``wav``, base64, up
-to :data:`MAX_KEPT` bytes), and a decode of every frame and channel writes them around the samples again: the
-same file, byte for byte. Any other signal is written under a plain header (``WAVE_FORMAT_EXTENSIBLE`` for more than
-two channels or 24 bits and more, as Microsoft asks). A ``data`` chunk whose size is 0 or runs past the
-file's end (a recorder that stopped without patching its sizes, a stream's 0xFFFFFFFF) holds the whole frames to
-the end."""
+Read whole (``read_wav``) or a block of frames at a time (``wav_reads``, the CLI's encoders): the samples as
+integers (8-bit ones less 128, the format's zero), the sample rate as the record's, the channels ``ch0``, ``ch1``,
+... A file is kept as it was laid out: the bytes before its samples (the header, a ``LIST`` chunk) and after them
+(a partial last frame, later chunks) go into the source entry (``wav``, base64, up to :data:`MAX_KEPT` bytes), and
+a decode of every frame and channel writes them around the samples again: the same file, byte for byte. Any other
+signal is written under a plain header (``WAVE_FORMAT_EXTENSIBLE`` for more than two channels or 24 bits and more,
+as Microsoft asks). A ``data`` chunk whose size is 0 or runs past the file's end (a recorder that stopped without
+patching its sizes, a stream's 0xFFFFFFFF) holds the whole frames to the end."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import os
 import struct
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -26,10 +29,11 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.raw import int24_bytes, int24_values
 from sancodec.signal import Signal
 
-__all__ = ["MAX_KEPT", "WavLayout", "read_wav", "wav_layout", "write_wav"]
+__all__ = ["MAX_KEPT", "WavLayout", "read_wav", "wav_layout", "wav_reads", "write_wav"]
 
 MAX_KEPT = 1 << 16  # the most bytes around the samples a source entry keeps (more: written under a plain header)
 MAX_CHANNELS = 4096  # as many as a .san holds (limits.DecodeLimits.max_channels)
+FMT_BYTES = 1 << 10  # the most of a 'fmt ' chunk read (its fields take 40)
 PCM, EXTENSIBLE = 1, 0xFFFE
 _PCM_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM after its first two bytes
 _TYPES = {8: "u1", 16: "<i2", 32: "<i4"}  # (24 bits: raw.int24_values)
@@ -51,24 +55,32 @@ def wav_layout(data: bytes, label: object = "WAV") -> WavLayout:
     a block of the channels' bytes), the samples the whole frames of the ``data`` chunk (of the rest of the file
     where its size is 0 or runs past the end). Anything else is a :class:`SanFormatError` naming ``label`` and what
     is wrong."""
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RF64") or data[8:12] != b"WAVE":
+    return _walk(lambda at, n: data[at:at + n], len(data), label)
+
+
+def _walk(read: Callable[[int, int], bytes], size: int, label: object) -> WavLayout:
+    """:func:`wav_layout` of a file of ``size`` bytes, ``read(at, n)`` giving its bytes from ``at`` (the chunks'
+    headers only, and the ``fmt `` chunk: a file is not read whole to find its samples)."""
+    head = read(0, 12)
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         raise SanFormatError(f"{label}: not a RIFF WAVE file")
-    if data[:4] == b"RF64":
+    if head[:4] == b"RF64":
         raise SanFormatError(f"{label}: an RF64 file (a WAV past 4 GiB), which sancodec does not read")
     fmt: tuple[int, int, int, int] | None = None
     at = 12
-    while at + 8 <= len(data):
-        kind, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+    while at + 8 <= size:
+        chunk = read(at, 8)
+        kind, length = chunk[:4], int.from_bytes(chunk[4:8], "little")
         body = at + 8
         if kind == b"fmt ":
-            fmt = _fmt(data[body:min(body + size, len(data))], label)
+            fmt = _fmt(read(body, min(length, size - body, FMT_BYTES)), label)
         elif kind == b"data":
             if fmt is None:
                 raise SanFormatError(f"{label}: its samples come before their format (no 'fmt ' chunk first)")
             channels, rate, bits, block = fmt
-            held = size if 0 < size <= len(data) - body else len(data) - body  # (a size past the end: a stream's)
+            held = length if 0 < length <= size - body else size - body  # (a size past the end: a stream's)
             return WavLayout(channels, rate, bits, body, held // block)
-        at = body + size + (size & 1)  # (a chunk of an odd size is padded to an even one)
+        at = body + length + (length & 1)  # (a chunk of an odd size is padded to an even one)
     raise SanFormatError(f"{label}: no samples (no 'data' chunk)")
 
 
@@ -101,23 +113,52 @@ def _fmt(body: bytes, label: object) -> tuple[int, int, int, int]:
 
 def read_wav(path: Path) -> Signal:
     """The WAV file at ``path`` as a Signal (:func:`wav_layout`), kept as it was laid out (the module's docstring)."""
+    like, n, read = wav_reads(path)
+    return replace(like, samples=read(n).__next__())
+
+
+def wav_reads(path: Path) -> tuple[Signal, int, Callable[[int], Iterator[np.ndarray]]]:
+    """The WAV file at ``path`` for reading a block at a time: a Signal of its first frame that holds everything
+    :func:`read_wav` gives but the other samples (its rate, channels, source entry), its count of frames, and a
+    reader of its frames from the first, ``rows`` at a time, each time it is called (the file opened afresh): the
+    streaming encoders' input, whose memory is the block's, not the file's."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            layout = _walk(lambda at, n: _read_at(f, at, n), size, path)
+            if not layout.frames:
+                raise SanFormatError(f"{path}: no samples (its 'data' chunk holds no whole frame)")
+            block = layout.channels * layout.bits // 8
+            end = layout.data_offset + layout.frames * block
+            before = _read_at(f, 0, layout.data_offset)
+            after = _read_at(f, end, size - end) if size - end + len(before) <= MAX_KEPT else None
+            first = _samples(_read_at(f, layout.data_offset, block), layout._replace(frames=1))
     except OSError as exc:
         raise SanFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    layout = wav_layout(data, path)
-    if not layout.frames:
-        raise SanFormatError(f"{path}: no samples (its 'data' chunk holds no whole frame)")
-    end = layout.data_offset + layout.frames * layout.channels * layout.bits // 8
-    samples = _samples(data[layout.data_offset:end], layout)
-    around = data[:layout.data_offset], data[end:]
     kept: dict[str, Any] = {"frames": layout.frames, "channels": layout.channels, "bits": layout.bits}
-    if sum(map(len, around)) <= MAX_KEPT:
-        kept |= {"before": base64.b64encode(around[0]).decode("ascii"),
-                 "after": base64.b64encode(around[1]).decode("ascii")}
+    if after is not None:
+        kept |= {"before": base64.b64encode(before).decode("ascii"), "after": base64.b64encode(after).decode("ascii")}
     names = [f"ch{i}" for i in range(layout.channels)]
-    return Signal(samples, float(layout.rate), names, ["NU"] * layout.channels, record_name=path.stem,
+    like = Signal(first, float(layout.rate), names, ["NU"] * layout.channels, record_name=path.stem,
                   adc_res=[layout.bits] * layout.channels, source={"kind": "wav", "wav": kept})
+
+    def read(rows: int) -> Iterator[np.ndarray]:
+        with path.open("rb") as g:
+            g.seek(layout.data_offset)
+            for start in range(0, layout.frames, rows):
+                count = min(rows, layout.frames - start)
+                data = g.read(count * block)
+                if len(data) < count * block:
+                    raise SanFormatError(f"{path}: changed while it was read (it ends before its samples)")
+                yield _samples(data, layout._replace(frames=count))
+
+    return like, layout.frames, read
+
+
+def _read_at(f: BinaryIO, at: int, n: int) -> bytes:
+    """``n`` bytes of ``f`` from ``at`` (fewer at its end)."""
+    f.seek(at)
+    return f.read(n)
 
 
 def _samples(data: bytes, layout: WavLayout) -> np.ndarray:
