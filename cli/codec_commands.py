@@ -185,20 +185,47 @@ def _source_text(source: object) -> str:
     if counter is not None:
         text += f"; counter {counter[0]:g} Hz" + (f", base {counter[1]:g}" if len(counter) > 1 else "")
     text += "; header's initial values kept" if isinstance(source.get("init_values"), list) else ""
+    text += _table_time_text(source) + _wav_text(source)
     hea = source.get("hea")  # encode --keep-header-text (io.wfdb_text, io.edf_text)
     text += f"; its .hea text kept ({len(hea)} characters)" if isinstance(hea, str) else ""
     edf = source.get("edf_header")
     return text + (f"; its header kept ({len(edf)} bytes)" if isinstance(edf, str) else "")
 
 
+def _table_time_text(source: dict) -> str:
+    """``info``'s words on a CSV source's time column: its name and how it was printed (a header's entry, not
+    trusted: said only where it is as ``read_csv`` makes it)."""
+    from sancodec.io.arrays import time_column
+    from sancodec.io.csv_datetimes import iso_layout
+    from sancodec.io.csv_time_units import time_scale
+
+    time = time_column(source)
+    if time is None:
+        return ""
+    how = "ISO 8601 date-times" if iso_layout(source) is not None else "clock times" \
+        if source.get("time_clock") is True else {1: "seconds", 1000: "milliseconds", 10**6: "microseconds",
+                                                   10**9: "nanoseconds"}[time_scale(source)]
+    return f"; time column {time[0]!r} in {how}"
+
+
+def _wav_text(source: dict) -> str:
+    """``info``'s words on a WAV source: its bits, and whether its header and chunks are kept (a header's entry, not
+    trusted)."""
+    kept = source.get("wav") if source.get("kind") == "wav" else None
+    if not isinstance(kept, dict) or kept.get("bits") not in (8, 16, 24, 32):
+        return ""
+    return f", {kept['bits']}-bit" + ("; its header and chunks kept" if isinstance(kept.get("before"), str) else "")
+
+
 @app.command()
 @boundary
 def encode(
     inputs: list[str] = typer.Argument(..., metavar="inputs", help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, "
-                                       ".npy, .csv or .tsv, or headerless samples with --raw; several, each to its "
-                                       "own .san (-o: a folder); - reads .npy (or --raw samples) from standard input "
-                                       "(give -o and --fs); a URL (s3://bucket/rec) is fetched through fsspec first, "
-                                       "a WFDB record's files with it, and its .san written in the working folder."),
+                                       ".wav, .npy, .csv or .tsv, or headerless samples with --raw; several, each to "
+                                       "its own .san (-o: a folder); - reads .npy (or --raw samples) from standard "
+                                       "input (give -o and --fs); a URL (s3://bucket/rec) is fetched through fsspec "
+                                       "first, a WFDB record's files with it, and its .san written in the working "
+                                       "folder."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
                                        "folder: into it, named after the input); - writes it to standard output, and "
                                        "no summary."),

@@ -1257,3 +1257,4 @@ def test_info_shows_a_records_duration_and_start(tmp_path):
     assert res.exit_code == 0, res.output
     assert "│ duration           │ 0:01:20.000 (80 s)" in res.stdout
     assert "│ start              │ 2024-03-05 22:58:30" in res.stdout
+    assert "│ source             │ CSV; time column 'time' in ISO 8601 date-times" in res.stdout

@@ -82,6 +82,8 @@ def test_a_wav_file_comes_back_byte_for_byte(tmp_path, bits, channels, extensibl
     res = runner.invoke(app, ["decode", str(tmp_path / "h.san"), "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "h_decoded.wav").read_bytes() == data
+    info = runner.invoke(app, ["info", str(tmp_path / "h.san")])
+    assert f"WAV, {bits}-bit; its header and chunks kept" in info.stdout
 
 
 def test_other_signals_are_written_under_a_plain_header_that_wav_readers_take(tmp_path):
