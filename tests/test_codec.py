@@ -230,6 +230,9 @@ def test_bad_arguments():
         sancodec.encode(sig.samples.tolist(), fs=250)
     with pytest.raises(SanConfigError, match="carries its own rate"):  # was a TypeError naming encode_to_file
         sancodec.encode(sig, fs=sig.fs / 2)
+    for path in ("x.wav", DATA / "x.wav"):  # (was told to wrap its samples in a Signal)
+        with pytest.raises(SanConfigError, match=r"not a path: sancodec.encode\(sancodec.read_signal\("):
+            sancodec.encode(path)
     with pytest.raises(SanConfigError, match="not a str .a path"):  # was an AttributeError on seek
         sancodec.decode(str(DATA / "x.san"))
     with pytest.raises(SanConfigError, match="not within the signal's"):  # was a complaint about a header

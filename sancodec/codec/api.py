@@ -547,6 +547,9 @@ def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:
 
         if is_wfdb_record(signal):  # wfdb.rdrecord's record, as Signal.from_wfdb takes it
             return from_wfdb(signal) if fs is None or fs == signal.fs else _rate_refused(fs, signal.fs)
+        if isinstance(signal, (str, os.PathLike)):  # a recording's path: read it first (a path is not guessed at)
+            raise SanConfigError(f"encode takes a sancodec.Signal, a wfdb.Record or a numpy array, not a path: "
+                                 f"sancodec.encode(sancodec.read_signal({os.fspath(signal)!r})) codes the recording")
         raise SanConfigError(f"encode takes a sancodec.Signal, a wfdb.Record or a numpy array, not a "
                              f"{type(signal).__name__}: Signal(samples, fs, channel_names, units) wraps samples")
     if fs is not None and fs != signal.fs:
