@@ -360,11 +360,12 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     clock_places: int | None = None
     iso: dict[str, Any] | None = None
     dates: list[str] = []
+    iso_seconds = None
     if clock:
         lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
     elif dated:
         dates = [lines[i].partition(delimiter)[0].strip() for i in _sampled_rows(len(lines))]
-        lines, iso = iso_times_in_seconds(lines, delimiter, path)
+        lines, iso, iso_seconds = iso_times_in_seconds(lines, delimiter, path)
     try:
         data = _numbers("\n".join(lines), delimiter, parsed_decimal)
     except ValueError as exc:
@@ -372,6 +373,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         if data is None:
             said = _bad_cell(lines, delimiter, parsed_decimal, names) or f"not a numeric CSV ({exc})"
             raise SanFormatError(f"{path}: {said}") from None
+    if iso_seconds is not None and data.ndim == 2 and len(data) == len(iso_seconds):  # (parsed as placeholders)
+        data[:, 0] = iso_seconds
     gap = np.argwhere(np.isnan(data))[0] if np.isnan(data).any() else None
     gap_text = None if gap is None else _gap_text(lines[int(gap[0])], delimiter, int(gap[1]))
     timed = names is not None and (is_time_name(names[0]) or dated) and data.shape[1] > 1

@@ -30,51 +30,61 @@ def is_iso(cell: str) -> bool:
     return _ISO.fullmatch(cell.strip()) is not None
 
 
-def iso_times_in_seconds(lines: Sequence[str], delimiter: str, path: Path) -> tuple[list[str], dict[str, Any]]:
-    """``lines`` with their first cell, a date-time, as seconds from the first row's (a float's ``repr``), and the
-    column's layout for :func:`iso_times` (whether its fractions were rounded still to be settled: :func:`iso_layout`).
-    A cell that is no date-time, another zone or separator than the first row's, or a date-time numpy cannot place is
-    refused, named."""
-    out, texts, widths = [], [], []
-    first: re.Match[str] | None = None
-    for line in lines:
-        cell, sep, rest = line.partition(delimiter)
-        match = _ISO.fullmatch(cell.strip())
-        if match is None:
-            raise SanFormatError(f"{path}: the time column mixes date-times with {cell.strip()!r}")
-        if first is None:
-            first = match
-        elif match[5] != first[5]:
-            raise SanFormatError(f"{path}: the time column's date-times change their zone at {cell.strip()!r} "
-                                 f"(after {first[0]!r}; a daylight-saving switch?): write them in one zone, or UTC")
-        elif match[2] != first[2]:
-            raise SanFormatError(f"{path}: the time column's date-times change their separator at {cell.strip()!r} "
-                                 f"(after {first[0]!r})")
-        if not 1678 <= int(match[1][:4]) <= 2261:  # (numpy's nanoseconds wrap past these years without a word)
-            raise SanFormatError(f"{path}: the time column holds a date-time numpy cannot place ({cell.strip()!r}: "
-                                 "years 1678 to 2261)")
-        fraction = match[4] or ""
-        texts.append(f"{match[1]}T{match[3]}.{fraction.ljust(9, '0')}")
-        widths.append(len(fraction))
-        out.append(sep + rest)
-    if first is None:
+def iso_times_in_seconds(lines: Sequence[str], delimiter: str, path: Path
+                         ) -> tuple[list[str], dict[str, Any], np.ndarray]:
+    """``lines`` with their first cell, a date-time, as ``0`` (a placeholder the parser takes for a number), the
+    column's layout for :func:`iso_times` (whether its fractions were rounded still to be settled) and its times in
+    seconds from the first row's. A cell that is no date-time, another zone or separator than the first row's, or a
+    date-time numpy cannot place is refused, named. The cells are checked by one regular expression over them all
+    (a cell at a time only to name the first that fails), their fractions' widths by their lengths."""
+    parts = [line.partition(delimiter) for line in lines]
+    cells = [p[0].strip() for p in parts]
+    if not cells:
         raise SanFormatError(f"{path}: no rows under the time column")
+    first = _ISO.fullmatch(cells[0])
+    if first is None:
+        raise SanFormatError(f"{path}: the time column mixes date-times with {cells[0]!r}")
+    separator, zone = first[2], first[5] or ""
+    row = rf"\d{{4}}-\d{{2}}-\d{{2}}{re.escape(separator)}\d{{2}}:\d{{2}}:\d{{2}}(?:\.\d{{1,9}})?{re.escape(zone)}"
+    if re.fullmatch(rf"(?:{row}\n)*{row}", "\n".join(cells)) is None:
+        _name_misfit(cells, first, path)
+    low, high = min(cells), max(cells)  # (one layout: the text's order is the times')
+    for text in (low, high):
+        if not 1678 <= int(text[:4]) <= 2261:  # (numpy's nanoseconds wrap past these years without a word)
+            raise SanFormatError(f"{path}: the time column holds a date-time numpy cannot place ({text!r}: years "
+                                 "1678 to 2261)")
     try:
-        times = np.array(texts, dtype="datetime64[ns]")
+        times = np.array([c[:len(c) - len(zone)] for c in cells] if zone else cells, dtype="datetime64[ns]")
     except (ValueError, OverflowError):
         raise SanFormatError(f"{path}: the time column holds a date-time numpy cannot place (years 1678 to 2261, "
                              "months and days as calendars have them)") from None
     ns = (times - times[0]).astype(np.int64)
     if float(np.abs(ns).max()) / _NS > ISO_SECONDS:
         raise SanFormatError(f"{path}: the time column spans more than {ISO_SECONDS:.0e} s")
-    shown = np.asarray(widths)
+    shown = np.maximum(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) - len(zone) - 20, 0)
     places = int(shown.max())
     bare = shown == 0
-    layout = {"start": str(times[0]), "separator": first[2], "places": places, "zone": first[5] or "",
+    layout = {"start": str(times[0]), "separator": separator, "places": places, "zone": zone,
               "bare_whole": bool(places > 0 and bare.any() and np.all(ns[bare] % _NS == 0)
                                  and np.all(shown[~bare] == places)),
               "rounded": True}
-    return [f"{s!r}{rest}" for s, rest in zip((ns / _NS).tolist(), out)], layout
+    return ["0" + p[1] + p[2] for p in parts], layout, ns / _NS
+
+
+def _name_misfit(cells: Sequence[str], first: re.Match[str], path: Path) -> None:
+    """Raise the :class:`SanFormatError` that names the first of ``cells`` unlike ``first`` (the first row's): no
+    date-time, another zone, another separator."""
+    for cell in cells:
+        match = _ISO.fullmatch(cell)
+        if match is None:
+            raise SanFormatError(f"{path}: the time column mixes date-times with {cell!r}")
+        if match[5] != first[5]:
+            raise SanFormatError(f"{path}: the time column's date-times change their zone at {cell!r} (after "
+                                 f"{first[0]!r}; a daylight-saving switch?): write them in one zone, or UTC")
+        if match[2] != first[2]:
+            raise SanFormatError(f"{path}: the time column's date-times change their separator at {cell!r} "
+                                 f"(after {first[0]!r})")
+    raise SanFormatError(f"{path}: the time column's date-times are not laid out alike")  # (not reached)
 
 
 def start_of(layout: dict[str, Any]) -> tuple[str, str]:
