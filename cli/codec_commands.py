@@ -551,12 +551,12 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header)
             return
-    on_disk = fmt in ("edf", "bdf") and (start, end, channels) == (None, None, None) and not (physical or to_stdout
-                                                                                              or from_stdin)
+    on_disk = fmt in ("edf", "bdf", "wav") and (start, end, channels) == (None, None, None) and \
+        not (physical or to_stdout or from_stdin)
     with contextlib.ExitStack() as stack:
         try:
             decoded = None
-            # (the EDF writer takes a Signal: its samples mapped from a file beside the output, not held)
+            # (the EDF and WAV writers take a Signal: its samples mapped from a file beside the output, not held)
             if on_disk and isinstance(input, Path) and target.parent.is_dir():
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder)

@@ -250,3 +250,35 @@ def test_a_long_wav_is_coded_lossy_a_block_at_a_time(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     whole = sancodec.encode(read_wav(tmp_path / "h.wav"), mode="lossy", prdn=4, frame_len=2048)
     assert made == [True] and (tmp_path / "l.san").read_bytes() == whole
+
+
+@pytest.mark.parametrize("mode", [[], ["--mode", "lossy", "--prdn", "5"]])
+def test_decode_to_wav_goes_through_a_file_mapped_array_and_writes_a_block_at_a_time(tmp_path, monkeypatch, mode):
+    """``decode`` to WAV decodes the record a window at a time into an array mapped from a temporary file beside the
+    output (``decoded_on_disk``, as for EDF), and the writer writes its frames a block at a time (made small here)
+    into a file beside the target, moved into place: the same bytes as decoding in memory, the source's own file
+    losslessly, nothing left behind, and no WAV half written where the writer fails midway."""
+    from sancodec.cli import codec_commands
+    from sancodec.io import wav
+
+    mapped = codec_commands.decoded_on_disk
+    used: list[bool] = []
+    monkeypatch.setattr(codec_commands, "decoded_on_disk", lambda *a: used.append(True) or mapped(*a))
+    monkeypatch.setattr(wav, "WRITE_ROWS", 700)
+    x = _samples(np.random.default_rng(3), 5000, 2, 16)
+    (tmp_path / "h.wav").write_bytes(_wav(x, 2000, 16, before=LIST))
+    san = tmp_path / "h.san"
+    assert runner.invoke(app, ["encode", str(tmp_path / "h.wav"), "-o", str(san), "-q", *mode]).exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    res = runner.invoke(app, ["decode", str(san), "-o", str(out / "back.wav"), "-q"])
+    assert res.exit_code == 0, res.output
+    write_signal(sancodec.decode(san.read_bytes()), tmp_path / "memory.wav")
+    assert (out / "back.wav").read_bytes() == (tmp_path / "memory.wav").read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == ["back.wav"] and used == [True]
+    if not mode:
+        assert (out / "back.wav").read_bytes() == (tmp_path / "h.wav").read_bytes()
+    monkeypatch.setattr(wav, "_sample_bytes", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    res = runner.invoke(app, ["decode", str(san), "-o", str(out / "full.wav"), "-q"])
+    assert res.exit_code != 0 and "No space left" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["back.wav"]

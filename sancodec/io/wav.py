@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
-from sancodec._atomic import write_bytes_atomic
+from sancodec._atomic import move_into_place, temp_folder
 from sancodec.codec.schema import MAX_FS
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.raw import int24_bytes, int24_values
@@ -34,6 +34,7 @@ __all__ = ["MAX_KEPT", "WavLayout", "read_wav", "wav_layout", "wav_reads", "writ
 MAX_KEPT = 1 << 16  # the most bytes around the samples a source entry keeps (more: written under a plain header)
 MAX_CHANNELS = 4096  # as many as a .san holds (limits.DecodeLimits.max_channels)
 FMT_BYTES = 1 << 10  # the most of a 'fmt ' chunk read (its fields take 40)
+WRITE_ROWS = 1 << 16  # write_wav's frames at a time
 PCM, EXTENSIBLE = 1, 0xFFFE
 _PCM_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM after its first two bytes
 _TYPES = {8: "u1", 16: "<i2", 32: "<i4"}  # (24 bits: raw.int24_values)
@@ -176,28 +177,42 @@ def write_wav(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     """``signal``'s integer samples as a WAV file at ``path``: the source's own bytes around them where it was a
     WAV of these very frames and channels, else a plain header at the source's bits (where the samples fit) or the
     fewest of 16, 24 and 32 that hold them. Refused (:class:`SanConfigError`): floats, a rate that is no whole
-    number of hertz, samples past 32 bits, a file past 4 GiB."""
+    number of hertz, samples past 32 bits, a file past 4 GiB. Written :data:`WRITE_ROWS` frames at a time into a
+    file beside ``path``, then moved into place: a decode's samples mapped from disk (``decode``'s) are never held
+    whole."""
     if not signal.is_digital:
         raise SanConfigError(f"{path}: a WAV holds integer samples; this signal's are floats (write .npy or CSV)")
     fs = float(signal.fs)
     if not (fs.is_integer() and 1 <= fs < 2**32):
         raise SanConfigError(f"{path}: a WAV's sample rate is a whole number of hertz, and this signal's is {fs:g} "
                              "Hz (write EDF, WFDB or .npy)")
-    x = np.asarray(signal.samples)
+    x = signal.samples
     lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
     kept = _kept(signal)
     bits = kept["bits"] if kept is not None and _fits(lo, hi, kept["bits"]) else \
         next((b for b in (16, 24, 32) if _fits(lo, hi, b)), None)
     if bits is None:
         raise SanConfigError(f"{path}: samples from {lo} to {hi}, past the 32 bits a WAV sample holds")
-    body = _sample_bytes(x, bits)
-    if len(body) >= 2**32 - 64:
-        raise SanConfigError(f"{path}: {len(body)} bytes of samples, past the 4 GiB a WAV holds")
+    size = x.shape[0] * x.shape[1] * bits // 8
+    if size >= 2**32 - 64:
+        raise SanConfigError(f"{path}: {size} bytes of samples, past the 4 GiB a WAV holds")
     if kept is not None and kept["bits"] == bits and kept["frames"] == signal.n_samples and \
             kept["channels"] == signal.n_channels and "before" in kept:
-        return write_bytes_atomic(path, kept["before"] + body + kept["after"], fsync=fsync)
-    pad = b"\0" if len(body) & 1 else b""  # (a chunk of an odd size is padded to an even one)
-    return write_bytes_atomic(path, _header(signal.n_channels, int(fs), bits, len(body)) + body + pad, fsync=fsync)
+        head, tail = kept["before"], kept["after"]
+    else:
+        head, tail = _header(signal.n_channels, int(fs), bits, size), b"\0" if size & 1 else b""  # (a chunk of an
+        # odd size is padded to an even one)
+    with temp_folder(path) as folder:
+        made = folder / path.name
+        with made.open("wb") as f:
+            f.write(head)
+            for start in range(0, x.shape[0], WRITE_ROWS):
+                f.write(_sample_bytes(np.asarray(x[start:start + WRITE_ROWS]), bits))
+            f.write(tail)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        return move_into_place([(made, path)], fsync=fsync)[0]
 
 
 def _fits(lo: int, hi: int, bits: int) -> bool:
