@@ -1059,7 +1059,7 @@ def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
     import matplotlib.pyplot as plt
 
     curves = _rd_curves_shown(signal)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(10.5, 5))
     for label, points, style in (("sancodec lossy (--prdn)", curves.lossy, "o-"),
                                  ("sancodec near-lossless (--max-error)", curves.near_lossless, "s--"),
                                  ("plain wavelet coder (reference)", curves.wavelet, "^-.")):
@@ -1082,7 +1082,8 @@ def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
     ax.set_ylabel("bits per sample")
     ax.set_title(f"rate against distortion: {_as_text(signal.channel_names[0])}")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)  # (beside the axes:
+    # over them, its markers read as points of the curves, this file's star among them)
     fig.tight_layout()
     _save_figure(fig, path)
 
