@@ -1111,17 +1111,20 @@ def _plot(signal, data: bytes, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from sancodec.codec import decode_file
+    from sancodec.codec.anatomy import beat_template
 
     n = min(signal.n_samples, int(signal.fs * 5) or 2000)
     decoded = decode_file(data, 0, n)  # the frames of the first seconds drawn, not the record (a 24 h Holter's)
     spec_dict = (decoded.header.get("model") or {}).get("spec")
-    t = range(n)
+    t = np.arange(n) / signal.fs  # (seconds from the record's start)
     x, y = signal.samples[:n, 0].astype(float), decoded.signal.samples[:n, 0].astype(float)
     missing = missing_of(signal.source)
     if missing is not None:  # a CSV's gaps (WFDB's invalid sample): left out of the lines, not drawn as spikes
         x[x == missing[0]], y[y == missing[0]] = math.nan, math.nan
+    unit = "ADC units" if signal.is_digital else _as_text(signal.units[0])
     fig, axes = plt.subplots(4, 1, figsize=(10, 9))
     axes[0].plot(t, x, lw=0.8)
     axes[0].set_title(f"original, channel 0 ({_as_text(signal.channel_names[0])})")
@@ -1129,11 +1132,27 @@ def _plot(signal, data: bytes, path: Path) -> None:
     axes[1].set_title(f"decoded ({file_mode(decoded.header)})")
     axes[2].plot(t, x - y, lw=0.8, color="tab:red")
     axes[2].set_title("residual (original - decoded)")
+    for ax in axes[:3]:
+        ax.set_ylabel(unit)
+    axes[2].set_xlabel("time (s)")
+    template = None if spec_dict else beat_template(data)
     if spec_dict:
         for i, k in enumerate(spec_dict["kernels"]):
             axes[3].plot(k, label=f"kernel {i} ({spec_dict['activations'][i]}, m={len(k)})")
         axes[3].legend(fontsize=8)
-    axes[3].set_title("SAN kernels" if spec_dict else "no SAN kernels used by this file")
+        axes[3].set_title("SAN kernels")
+    elif template is not None:  # the lossy coder's one-kernel SAN: the record's beat, placed at each beat it predicts
+        axes[3].plot((np.arange(len(template.t8)) - template.anchor) / signal.fs, template.t8 / 8.0, lw=1.2,
+                     color="tab:green")
+        axes[3].axvline(0.0, ls=":", lw=0.8, color="grey")
+        axes[3].set_title(f"beat template, channel 0: a one-kernel SAN fitted to the record ({len(template.t8)} taps, "
+                          f"{len(template.positions)} beats)")
+        axes[3].set_xlabel("time from the beat (s)")
+        axes[3].set_ylabel(unit)
+    else:
+        axes[3].axis("off")
+        axes[3].text(0.5, 0.5, "no SAN kernel or beat template in this file", ha="center", va="center",
+                     transform=axes[3].transAxes)
     fig.tight_layout()
     _save_figure(fig, path)
 

@@ -144,3 +144,40 @@ def test_info_bands_prints_and_writes_json(tmp_path):
     lossless.write_bytes(sancodec.encode(sig))
     res = runner.invoke(app, ["info", str(lossless), "--bands"])
     assert res.exit_code != 0 and "only a lossy file" in res.output and "Traceback" not in res.output
+
+
+def test_the_beat_template_is_read_from_the_file_and_drawn_by_report_plot(tmp_path):
+    """``anatomy.beat_template``: a lossy ECG file's template (the one-kernel SAN fitted to the record), read from the
+    file alone, the very template its frame predicts with; None for a lossless file, a lossy file without one (white
+    noise) or a channel past the file's. ``report --plot`` draws it in its last panel, where the panel said "no SAN
+    kernels used by this file" over empty axes."""
+    from sancodec.codec.anatomy import beat_template
+
+    sig = Signal(ECG[:60_000, None], 360.0, ["MLII"], ["mV"])
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    template = beat_template(data)
+    assert template is not None and 0 <= template.anchor < len(template.t8)
+    assert len(template.positions) > 60 and np.all(np.diff(template.positions) > 0)  # (83 s at about 75 bpm)
+    assert beat_template(data, channel=1) is None
+    assert beat_template(sancodec.encode(sig)) is None
+    noise = Signal(np.random.default_rng(2).integers(-40, 40, (20_000, 1)), 360.0, ["x"], ["mV"])
+    assert beat_template(sancodec.encode(noise, mode="lossy", prdn=5.0)) is None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    drawn: list[str] = []
+    save = pyplot.Figure.savefig
+    pyplot.Figure.savefig = lambda fig, *a, **k: drawn.append(fig.axes[3].get_title()) or save(fig, *a, **k)
+    try:
+        np.save(tmp_path / "x.npy", sig.samples)
+        (tmp_path / "x.san").write_bytes(sancodec.encode(read_signal(tmp_path / "x.npy", fs=360.0), mode="lossy",
+                                                         prdn=2.0, effort="balanced"))
+        res = CliRunner().invoke(app, ["report", str(tmp_path / "x.npy"), str(tmp_path / "x.san"), "--fs", "360",
+                                       "--plot", str(tmp_path / "p.png")])
+        assert res.exit_code == 0, res.output
+    finally:
+        pyplot.Figure.savefig = save
+    assert drawn and drawn[0].startswith(f"beat template, channel 0: a one-kernel SAN fitted to the record "
+                                         f"({len(template.t8)} taps")

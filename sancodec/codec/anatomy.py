@@ -13,7 +13,7 @@ from typing import Any
 
 from sancodec.codec import adaptivebands
 from sancodec.codec.bandlpc import read_sized_filters
-from sancodec.codec.beats import read_template
+from sancodec.codec.beats import BeatTemplate, read_template
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, decode_arrays
 from sancodec.codec.frames import SanCoding
@@ -36,7 +36,7 @@ from sancodec.codec.waveletframe import (
 )
 from sancodec.errors import SanFormatError
 
-__all__ = ["Band", "ChannelAnatomy", "lossy_anatomy"]
+__all__ = ["Band", "ChannelAnatomy", "beat_template", "lossy_anatomy"]
 
 
 @dataclass
@@ -186,3 +186,29 @@ def lossy_anatomy(data: bytes, bands: bool = True) -> list[ChannelAnatomy]:
         if frame.remaining():
             raise SanFormatError(f"frame {i}: {frame.remaining()} bytes after its channels")
     return out
+
+
+def beat_template(data: bytes, channel: int = 0) -> BeatTemplate | None:
+    """The beat template (the lossy coder's one-kernel SAN, fitted to the record) of ``channel``'s first wavelet
+    frame that has one in the lossy ``.san`` file ``data``; None where no frame of it has one, or the file is not
+    lossy. Read from the file alone, checked as the decoder checks it."""
+    reader = SanReader(data)
+    layout = from_header({**reader.header, "model": None}) if reader.header.get("mode") == "lossy" else None
+    if layout is None or not 0 <= channel < layout.n_channels:
+        return None
+    for i in range(reader.n_frames):
+        rows = min(layout.frame_len, layout.n_samples - i * layout.frame_len)
+        frame = ByteReader(reader.read_frame(i), "frame")
+        for _ in range(channel + 1):
+            part = frame.raw(frame.varint(frame.remaining()))
+        nested = nested_difference(part)
+        inner = part if nested is None else nested
+        r = ByteReader(inner, "frame")
+        if r.varint() != TransformCoding.id:
+            continue
+        length = rows // layout.steps[channel]
+        _, _, _, _, predictor = read_head(r, length)
+        if predictor & 1:
+            return read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT),
+                                 bool(predictor & TAP_SECOND))
+    return None
