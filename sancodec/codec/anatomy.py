@@ -8,6 +8,7 @@ Every field is checked as the decoder checks it; a file that does not parse rais
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from sancodec.codec.beats import BeatTemplate, read_template
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader, decode_arrays
 from sancodec.codec.frames import SanCoding
-from sancodec.codec.header import from_header
+from sancodec.codec.header import FileLayout, from_header
 from sancodec.codec.interchannel import nested_difference
 from sancodec.codec.mains import read_mains
 from sancodec.codec.residual import estimate_bits
@@ -106,8 +107,7 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
     into.head_bytes += len(part) - r.remaining()
     if predictor & 1:
         before = r.remaining()
-        read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT),
-                      bool(predictor & TAP_SECOND))
+        _template(r, length, predictor)
         into.template_bytes += before - r.remaining()
     if predictor & MAINS:
         before = r.remaining()
@@ -155,37 +155,54 @@ def lossy_anatomy(data: bytes, bands: bool = True) -> list[ChannelAnatomy]:
     values and frame count only (every wavelet frame counted as ``wavelet``: heads, templates and bands are
     not read, so nothing is decoded), what the bits per sample need."""
     reader = SanReader(data)
-    # the layout without the SAN model: a san-mode file that references a model this machine lacks still parses
-    layout = from_header({**reader.header, "model": None}) if reader.header.get("mode") == "lossy" else None
+    layout = _lossy_layout(reader)
     if layout is None:
         raise SanFormatError("only a lossy file has wavelet bands to show (this one is "
                              f"{reader.header.get('mode')!r})")
     fs = float(layout.signal_head.get("fs") or 0.0)
     names = layout.signal_head.get("channel_names") or []
     out = [ChannelAnatomy(str(names[c]) if c < len(names) else str(c)) for c in range(layout.n_channels)]
+    for c, part, length in _channel_parts(reader, layout):
+        channel = out[c]
+        nested = nested_difference(part)  # path 5: the difference from earlier channels, coded as any other
+        inner = part if nested is None else nested
+        path = ByteReader(inner, "frame").varint()
+        channel.bytes += len(part)
+        channel.values += length
+        channel.head_bytes += len(part) - len(inner)  # the references
+        if path == TransformCoding.id:
+            template = bands and _wavelet_frame(inner, length, fs / layout.steps[c], channel)
+            kind = "wavelet + template" if template else "wavelet"
+        else:
+            kind = "san" if path == SanCoding.id else "time domain"
+        kind = kind if nested is None else f"difference ({kind})"
+        channel.frames[kind] = channel.frames.get(kind, 0) + 1
+        channel.frame_bytes[kind] = channel.frame_bytes.get(kind, 0) + len(part)
+    return out
+
+
+def _lossy_layout(reader: SanReader) -> FileLayout | None:
+    """A lossy file's layout without its SAN model (a san-mode file that references a model this machine lacks
+    still parses); None for a file of another mode."""
+    return from_header({**reader.header, "model": None}) if reader.header.get("mode") == "lossy" else None
+
+
+def _channel_parts(reader: SanReader, layout: FileLayout) -> Iterator[tuple[int, bytes, int]]:
+    """Each frame's channel-frames in turn: the channel, its part and its count of values; a frame holding bytes
+    after its channels raises :class:`SanFormatError` once they are read."""
     for i in range(reader.n_frames):
         rows = min(layout.frame_len, layout.n_samples - i * layout.frame_len)
         frame = ByteReader(reader.read_frame(i), "frame")
-        for c, channel in enumerate(out):
-            part = frame.raw(frame.varint(frame.remaining()))
-            length = rows // layout.steps[c]
-            nested = nested_difference(part)  # path 5: the difference from earlier channels, coded as any other
-            inner = part if nested is None else nested
-            path = ByteReader(inner, "frame").varint()
-            channel.bytes += len(part)
-            channel.values += length
-            channel.head_bytes += len(part) - len(inner)  # the references
-            if path == TransformCoding.id:
-                template = bands and _wavelet_frame(inner, length, fs / layout.steps[c], channel)
-                kind = "wavelet + template" if template else "wavelet"
-            else:
-                kind = "san" if path == SanCoding.id else "time domain"
-            kind = kind if nested is None else f"difference ({kind})"
-            channel.frames[kind] = channel.frames.get(kind, 0) + 1
-            channel.frame_bytes[kind] = channel.frame_bytes.get(kind, 0) + len(part)
+        for c in range(layout.n_channels):
+            yield c, frame.raw(frame.varint(frame.remaining())), rows // layout.steps[c]
         if frame.remaining():
             raise SanFormatError(f"frame {i}: {frame.remaining()} bytes after its channels")
-    return out
+
+
+def _template(r: ByteReader, length: int, predictor: int) -> BeatTemplate:
+    """A wavelet channel-frame's beat template, read where its head (``predictor``'s flags) says one follows."""
+    return read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT),
+                         bool(predictor & TAP_SECOND))
 
 
 def beat_template(data: bytes, channel: int = 0) -> BeatTemplate | None:
@@ -193,22 +210,17 @@ def beat_template(data: bytes, channel: int = 0) -> BeatTemplate | None:
     frame that has one in the lossy ``.san`` file ``data``; None where no frame of it has one, or the file is not
     lossy. Read from the file alone, checked as the decoder checks it."""
     reader = SanReader(data)
-    layout = from_header({**reader.header, "model": None}) if reader.header.get("mode") == "lossy" else None
+    layout = _lossy_layout(reader)
     if layout is None or not 0 <= channel < layout.n_channels:
         return None
-    for i in range(reader.n_frames):
-        rows = min(layout.frame_len, layout.n_samples - i * layout.frame_len)
-        frame = ByteReader(reader.read_frame(i), "frame")
-        for _ in range(channel + 1):
-            part = frame.raw(frame.varint(frame.remaining()))
+    for c, part, length in _channel_parts(reader, layout):
+        if c != channel:
+            continue
         nested = nested_difference(part)
-        inner = part if nested is None else nested
-        r = ByteReader(inner, "frame")
+        r = ByteReader(part if nested is None else nested, "frame")
         if r.varint() != TransformCoding.id:
             continue
-        length = rows // layout.steps[channel]
-        _, _, _, _, predictor = read_head(r, length)
+        predictor = read_head(r, length)[4]
         if predictor & 1:
-            return read_template(r, length, bool(predictor & GAP_DIFFERENCES), bool(predictor & TAP_SHIFT),
-                                 bool(predictor & TAP_SECOND))
+            return _template(r, length, predictor)
     return None
