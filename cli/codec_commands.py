@@ -1142,7 +1142,8 @@ def _plot(signal, data: bytes, path: Path) -> None:
         axes[3].legend(fontsize=8)
         axes[3].set_title("SAN kernels")
     elif template is not None:  # the lossy coder's one-kernel SAN: the record's beat, placed at each beat it predicts
-        axes[3].plot((np.arange(len(template.t8)) - template.anchor) / signal.fs, template.t8 / 8.0, lw=1.2,
+        rate = signal.fs / signal.sample_steps()[0]  # (channel 0's own rate: the template's taps are its samples)
+        axes[3].plot((np.arange(len(template.t8)) - template.anchor) / rate, template.t8 / 8.0, lw=1.2,
                      color="tab:green")
         axes[3].axvline(0.0, ls=":", lw=0.8, color="grey")
         axes[3].set_title(f"beat template, channel 0: a one-kernel SAN fitted to the record ({len(template.t8)} taps, "
