@@ -18,7 +18,7 @@ from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_in_seconds, start_of
-from sancodec.io.csv_places import padded_places, printed_places, prints_exactly
+from sancodec.io.csv_places import cell_bounds, padded_places, printed_places, prints_exactly
 from sancodec.io.csv_time_units import time_scale, time_unit_scale
 from sancodec.io.decimals import (
     MAX_DECIMALS,
@@ -491,9 +491,7 @@ def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool)
     marks = np.flatnonzero(text == ord(decimal))
     if not len(marks):
         return False, False, False
-    seps = np.flatnonzero((text == ord(delimiter)) | (text == ord("\n")))
-    ends = np.append(seps, len(text)) - 1  # each cell's last character (its start's less one where empty)
-    starts = np.insert(seps + 1, 0, 0)
+    seps, ends, starts = cell_bounds(text, delimiter)
     if clock:  # the clock times: each row's first cell
         first = np.insert(text[seps] == ord("\n"), 0, True)
         ends, starts = ends[~first], starts[~first]
@@ -778,10 +776,12 @@ def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tup
     return out, min(places, MAX_DECIMALS)
 
 
-def column_times(start: float, n: int, fs: float, scale: int = 1) -> np.ndarray:
-    """A CSV time column's ``n`` times from ``start`` at ``fs`` in units of ``1 / scale`` s (``time_scale``): start
-    plus the row over the rate (times the scale, which keeps whole milliseconds whole: 4 i, not i / 0.25)."""
-    return start + (np.arange(n) / fs if scale == 1 else np.arange(n) * scale / fs)
+def column_times(start: float, rows: np.ndarray, fs: float, scale: int = 1) -> np.ndarray:
+    """A CSV time column's times at ``rows`` (row indices) from ``start`` at ``fs`` in units of ``1 / scale`` s
+    (``time_scale``): start plus the row over the rate (times the scale, which keeps whole milliseconds whole: 4 i,
+    not i / 0.25). What :func:`write_csv` writes, and what the reader tries a layout against."""
+    with np.errstate(over="ignore"):  # (a rate of 1e-300 Hz: times past float64's range print as inf)
+        return start + (rows / fs if scale == 1 else rows * scale / fs)
 
 
 def _sampled_rows(n: int) -> list[int]:
@@ -793,10 +793,8 @@ def _dates_rounded(dates: list[str], n: int, fs: float, source: dict) -> bool:
     """Whether a CSV's date-times (``dates``, the first cells of :func:`_sampled_rows` of its ``n`` rows) come back
     from the rate with their fractions cut rather than rounded (a logger that truncates: 2.777 ms printed .002):
     rounded unless only cutting gives every one back."""
-    rows = np.asarray(_sampled_rows(n), dtype=np.float64)
-    start = float(source.get("time_start", 0.0))
-    return iso_times(start + rows / fs, source, rounded=True) == dates or \
-        iso_times(start + rows / fs, source, rounded=False) != dates
+    times = column_times(float(source.get("time_start", 0.0)), np.asarray(_sampled_rows(n)), fs)
+    return iso_times(times, source, rounded=True) == dates or iso_times(times, source, rounded=False) != dates
 
 
 TIME_WORDS = ("time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
@@ -993,10 +991,9 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
         text = line.split(delimiter, 1)[0].strip()
         return text.replace(decimal, ".") if decimal != "." else text
 
-    rows = sorted({*range(0, n, max(1, n // TIME_SAMPLE)), n - 1})
+    rows = _sampled_rows(n)
     texts = [cell(lines[i]) for i in rows]
-    times = [start + (i / fs if scale == 1 else i * scale / fs) for i in rows]  # (as write_csv computes them: start
-    # plus the row over the rate, in the column's unit)
+    times = column_times(start, np.asarray(rows), fs, scale).tolist()  # (as write_csv computes them)
     if places is not None:
         printed = [f"{x:.{places}f}" for x in times]
         if trimmed:
@@ -1006,8 +1003,8 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
     for digits in range(1, 18):
         if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):  # then every row
             form = f"%.{digits}g"
-            return digits if list(map(cell, lines)) == [form % x for x in column_times(start, n, fs, scale).tolist()] \
-                else None
+            every = column_times(start, np.arange(n), fs, scale).tolist()
+            return digits if list(map(cell, lines)) == [form % x for x in every] else None
     return None
 
 
@@ -1103,8 +1100,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     clock: list[str] | None = None
     time_unit = "s"
     if time is not None:
-        with np.errstate(over="ignore"):  # (a rate of 1e-300 Hz: times past float64's range print as inf)
-            times = column_times(time[1], signal.n_samples, signal.fs, time_scale(signal.source))
+        times = column_times(time[1], np.arange(signal.n_samples), signal.fs, time_scale(signal.source))
         clock = clock_times(times, signal.source)
         dated = iso_times(times, signal.source) if clock is None else None  # (a source's date-times)
         clock = dated if clock is None else clock

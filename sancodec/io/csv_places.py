@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["MAX_PRINTED", "PROBE_ROWS", "padded_places", "printed_places", "prints_exactly"]
+__all__ = ["MAX_PRINTED", "PROBE_ROWS", "cell_bounds", "padded_places", "printed_places", "prints_exactly"]
 
 MAX_PRINTED = 17  # the most places kept (a .san header is not trusted past them)
 PROBE_ROWS = 1000  # padded_places looks at these first rows first: one cell not ending in 0 rules its column out
@@ -45,14 +45,12 @@ def _padded(lines: Sequence[str], delimiter: str, decimal: str, skip_first: bool
     if b"e" in raw or b"E" in raw:  # an exponent (1.0e-3): its places are not the value's (a gap word too: left be)
         return None
     text = np.frombuffer(raw, np.uint8)
-    seps = np.flatnonzero((text == ord(delimiter)) | (text == ord("\n")))
+    seps, ends, starts = cell_bounds(text, delimiter)
     rows, columns = len(lines), len(first)
     if len(seps) + 1 != rows * columns:
         return None
     if not np.array_equal(np.flatnonzero(text[seps] == ord("\n")), np.arange(columns - 1, len(seps), columns)):
         return None  # a row of another count of cells
-    ends = np.append(seps, len(text)) - 1  # each cell's last character (its start's less one where empty)
-    starts = np.insert(seps + 1, 0, 0)
     out: list[int | None] = []
     for c, p in enumerate(wanted):
         if p is not None:
@@ -62,6 +60,14 @@ def _padded(lines: Sequence[str], delimiter: str, decimal: str, skip_first: bool
                 p = None
         out.append(p)
     return out if any(p is not None for p in out) else None
+
+
+def cell_bounds(text: np.ndarray, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of a CSV's rows joined by line ends (``text``, their UTF-8 bytes): the separators' places (each
+    delimiter and line end), each cell's last character's (its start's less one where it is empty) and each cell's
+    first character's."""
+    seps = np.flatnonzero((text == ord(delimiter)) | (text == ord("\n")))
+    return seps, np.append(seps, len(text)) - 1, np.insert(seps + 1, 0, 0)
 
 
 def _places(cell: str, decimal: str) -> int | None:
