@@ -48,7 +48,7 @@ from sancodec.cli.streaming import (
 from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode, from_header
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io import TABLE_SUFFIXES
+from sancodec.io import ONE_FILE_FORMATS, TABLE_SUFFIXES
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
@@ -513,7 +513,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                              "standard output")
     if to_stdout:
         _not_a_terminal(".npy")
-    flat = ("npy", "csv", "edf", "bdf", "raw", "wav")  # one-file formats, named by their suffix
+    flat = ONE_FILE_FORMATS  # (named by their suffix)
     # (standard input is read once, below)
     source = None if from_stdin else source_of(input, opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()

@@ -89,18 +89,26 @@ def _stream_wav(source: Path, out: Path, spec, mode: str, max_error: float | Non
                 ) -> tuple[int, int, int, int]:
     """Encode a WAV file :data:`WAV_BLOCK_ROWS` frames at a time (``io.wav.wav_reads``): the same file as coding it
     whole, in memory bounded by the block and the encoder's window of frames."""
-    from sancodec.io import check_own_rate
-    from sancodec.io.wav import wav_reads
     from sancodec.stream import SanWriter
 
-    like, n, read = wav_reads(source)
-    check_own_rate(source, "a WAV file", like.fs, fs)
+    like, n, read = _wav_reads(source, fs)
     with busy(quiet, n, like.n_channels, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:
             for block in read(WAV_BLOCK_ROWS):
                 writer.write(block)
     return n, like.n_channels, n * like.n_channels, out.stat().st_size
+
+
+def _wav_reads(source: Path, fs: float | None):  # -> (like, rows, read)
+    """A WAV file for the streaming encoders (``io.wav.wav_reads``), refused where ``fs`` asks another rate than its
+    own."""
+    from sancodec.io import check_own_rate
+    from sancodec.io.wav import wav_reads
+
+    like, n, read = wav_reads(source)
+    check_own_rate(source, "a WAV file", like.fs, fs)
+    return like, n, read
 
 
 def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,
@@ -180,10 +188,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
             return None
         like, n, read, described = found
     elif source.suffix.lower() == ".wav":  # its frames a block at a time
-        from sancodec.io.wav import wav_reads
-
-        like, n, read = wav_reads(source)
-        check_own_rate(source, "a WAV file", like.fs, fs)
+        like, n, read = _wav_reads(source, fs)
     else:
         base = find_wfdb_base(source)
         head = stream_header(base) if base is not None else None

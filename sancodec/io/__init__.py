@@ -25,9 +25,12 @@ from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.io.wfdb import output_files as wfdb_output_files
 from sancodec.signal import Signal
 
-__all__ = ["FORMATS", "TABLE_SUFFIXES", "default_format", "output_files", "read_channel", "read_signal", "write_signal"]
+__all__ = ["FORMATS", "ONE_FILE_FORMATS", "TABLE_SUFFIXES", "default_format", "output_files", "read_channel",
+           "read_signal", "write_signal"]
 
 FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw", "wav")
+#: the formats written as one file, named by its suffix (the rest: WFDB's several files of a record)
+ONE_FILE_FORMATS = tuple(f for f in FORMATS if f != "wfdb")
 #: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs)
 TABLE_SUFFIXES = (".csv", ".tsv")
 _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf", ".bin": "raw",
@@ -130,7 +133,7 @@ def output_files(signal: Signal, path: str | os.PathLike[str], format: str | Non
     """Every file :func:`write_signal` would write (for ``--force`` checks before any work)."""
     p = Path(path)
     fmt = _format_of(p, format)
-    return [p] if fmt in ("npy", "csv", "edf", "bdf", "raw", "wav") else wfdb_output_files(signal, p)
+    return [p] if fmt in ONE_FILE_FORMATS else wfdb_output_files(signal, p)
 
 
 def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None, *,

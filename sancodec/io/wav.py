@@ -115,7 +115,7 @@ def _fmt(body: bytes, label: object) -> tuple[int, int, int, int]:
 def read_wav(path: Path) -> Signal:
     """The WAV file at ``path`` as a Signal (:func:`wav_layout`), kept as it was laid out (the module's docstring)."""
     like, n, read = wav_reads(path)
-    return replace(like, samples=read(n).__next__())
+    return replace(like, samples=next(read(n)))  # (every frame in one block)
 
 
 def wav_reads(path: Path) -> tuple[Signal, int, Callable[[int], Iterator[np.ndarray]]]:
