@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from sancodec import refwavelet
 from sancodec.baselines import baseline_sizes
 from sancodec.codec.api import decode, encode
@@ -61,6 +63,14 @@ def _steps(one: Signal, integers: bool) -> list[str]:
     return [*steps, "gzip, bz2, lzma, zstd, FLAC and pcodec"]
 
 
+def _gaps_kept(one: Signal) -> tuple[int | None, np.ndarray | None]:
+    """The one channel ``one``'s gap value (format 1.15; None without) and the samples outside its gaps, which every
+    PRDN here is measured on, as the files leave gaps out (None where that is every sample)."""
+    gap = invalid_values(one)[0]
+    keep = outside(one.channel(0, physical=False), gap)
+    return gap, None if keep.all() else keep
+
+
 def _integers(one: Signal) -> Signal | None:
     """``one``'s samples as integers: its own, or floats as the integers of their decimal grid (``io.decimals``:
     exactly the same values, in units of the last decimal); None for floats on no decimal grid."""
@@ -76,9 +86,7 @@ def rd_curves(signal: Signal, channel: int = 0, progress: Callable[[str, int, in
     one = _one(signal, channel)
     n = one.n_values
     x = one.channel(0, physical=False).astype(float)
-    gap = invalid_values(one)[0]  # a record's gaps (format 1.15): left out of every PRDN, as the files leave them
-    keep = outside(x, gap)
-    keep = None if keep.all() else keep
+    gap, keep = _gaps_kept(one)
     out = RdCurves()
     grid = _integers(one)
     names = _steps(one, grid is not None)
@@ -131,9 +139,8 @@ def wavelet_bytes(signal: Signal, prdns: list[float]) -> int | None:
         if grid is None:
             return None
         x = grid.channel(0, physical=False).astype(float)
-        gap = invalid_values(one)[0]
-        keep = outside(one.channel(0, physical=False), gap)
-        size = refwavelet.bytes_at(x if keep.all() else fill_column(x, gap), bound, None if keep.all() else keep)
+        gap, keep = _gaps_kept(one)
+        size = refwavelet.bytes_at(x if keep is None else fill_column(x, gap), bound, keep)
         if size is None:
             return None
         total += size
