@@ -181,3 +181,28 @@ def test_the_beat_template_is_read_from_the_file_and_drawn_by_report_plot(tmp_pa
         pyplot.Figure.savefig = save
     assert drawn and drawn[0].startswith(f"beat template, channel 0: a one-kernel SAN fitted to the record "
                                          f"({len(template.t8)} taps")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_hostile_template_is_refused_with_a_format_error(seed):
+    """``beat_template`` of a lossy file whose frame bytes lie (changed near its head and template, the CRCs made
+    valid again): a template the decoder's checks pass, None, or a format error, never anything else."""
+    from sancodec.codec.anatomy import beat_template
+
+    sig = Signal(ECG[:40_000, None], 360.0, ["ecg"], ["mV"])
+    data = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced")
+    assert beat_template(data) is not None  # (the template's bytes are there to lie)
+    payload = bytearray(SanReader(data).read_frame(0))
+    rng = np.random.default_rng(seed)
+    refused = 0
+    for _ in range(300):
+        bad = bytearray(payload)
+        for i in rng.integers(0, min(len(bad), 400), rng.integers(1, 4)):
+            bad[i] = int(rng.integers(0, 256))
+        try:
+            got = beat_template(rewrap(data, frames=[bytes(bad)]))
+        except SanFormatError:
+            refused += 1
+            continue
+        assert got is None or (len(got.t8) >= 1 and 0 <= got.anchor < len(got.t8))
+    assert refused > 0

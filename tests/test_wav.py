@@ -282,3 +282,18 @@ def test_decode_to_wav_goes_through_a_file_mapped_array_and_writes_a_block_at_a_
     res = runner.invoke(app, ["decode", str(san), "-o", str(out / "full.wav"), "-q"])
     assert res.exit_code != 0 and "No space left" in res.output
     assert sorted(p.name for p in out.iterdir()) == ["back.wav"]
+
+
+def test_a_wav_output_that_exists_is_refused_without_force(tmp_path):
+    """``decode -o x.wav`` onto a file that exists is refused, the file untouched, unless ``--force``; a WAV's
+    default ``<stem>_decoded.wav`` likewise."""
+    x = _samples(np.random.default_rng(6), 500, 1, 16)
+    (tmp_path / "h.wav").write_bytes(_wav(x, 1000, 16))
+    assert runner.invoke(app, ["encode", str(tmp_path / "h.wav"), "-q"]).exit_code == 0
+    for out in (tmp_path / "x.wav", tmp_path / "h_decoded.wav"):
+        out.write_bytes(b"keep me")
+        args = ["decode", str(tmp_path / "h.san"), "-q", *(["-o", str(out)] if out.name == "x.wav" else [])]
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2 and "--force" in res.output and out.read_bytes() == b"keep me"
+        assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+        assert out.read_bytes() == (tmp_path / "h.wav").read_bytes()
