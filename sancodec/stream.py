@@ -53,6 +53,7 @@ from sancodec.codec.lossystream import LossyStreamEncoder
 from sancodec.codec.pipeline import window_frames
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.framecache import FrameCache
 from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
 from sancodec.io.decimals import (
     MISSING_VALUES,
@@ -78,14 +79,16 @@ __all__ = ["SanFile", "SanWriter", "open"]
 STREAM_GAP = MISSING_VALUES[1]  # a decimal stream's NaN: format 32's invalid sample (a stream's range is not known
 # ahead, so not format 16's), its values within 32 bits where it has gaps
 GATHER_BLOCK = 1 << 16  # rows an index that names rows apart (a stepped slice, a list) reads at a time
-KEPT_VALUES = 1 << 22  # a SanFile keeps the last frames a read decoded, up to this many values (32 MB of doubles)
+CACHE_BYTES = 1 << 25  # a SanFile keeps the frames its reads decoded in up to this many bytes (its cache_bytes), the
+# least recently used dropped first (framecache.FrameCache): rows at random over mitdb 100 (1.3 M int16 values, 2.6 MB)
+# decode each frame once (benchmarks/bench_row_reads.py)
 
 
 def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, like: Signal | None = None,
          fs: float | None = None, channels: int | None = None, **options: Any) -> SanFile | SanWriter:
-    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``) of a path, a URL (fsspec's: only the
-    frames asked for are fetched), a binary file object (read and seek) or a file's bytes. ``mode="w"``: a
-    :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
+    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``, ``cache_bytes``) of a path, a URL
+    (fsspec's: only the frames asked for are fetched), a binary file object (read and seek) or a file's bytes.
+    ``mode="w"``: a :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
     by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``,
     ``prdn``...)."""
     if mode == "r":
@@ -357,10 +360,20 @@ def _is_stream(source: object) -> bool:
     return isinstance(source, (bytes, bytearray, memoryview)) or (hasattr(source, "read") and hasattr(source, "seek"))
 
 
+def _cache_bytes(given: object) -> int:
+    """A SanFile's ``cache_bytes``: :data:`CACHE_BYTES` for None, else a whole number of bytes of at least 0 (0: no
+    frame kept), refused otherwise."""
+    if given is None:
+        return CACHE_BYTES
+    if not is_whole(given) or int(given) < 0:  # type: ignore[call-overload]
+        raise SanConfigError(f"cache_bytes must be a whole number of bytes >= 0 (0: keep no frames), got {given!r}")
+    return int(given)  # type: ignore[call-overload]
+
+
 def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: int | None, size: int,
-              header: dict[str, Any]) -> SanFile:
+              header: dict[str, Any], cache_bytes: int | None = None) -> SanFile:
     """:meth:`SanFile.__reduce__`'s file opened again, refused where it is not the one pickled."""
-    f = SanFile(path, model=model, limits=limits, threads=threads)
+    f = SanFile(path, model=model, limits=limits, threads=threads, cache_bytes=cache_bytes)
     if f._reader.size != size or f.header != header:
         f.close()
         raise SanFormatError(f"{path}: changed since it was opened (a pickled SanFile reopens the same file)")
@@ -402,10 +415,13 @@ def reblocked(blocks: Iterable[np.ndarray], n: int) -> Iterator[np.ndarray]:
 class SanFile:
     """Random and sequential access to a ``.san`` file's samples, a window of frames at a time: a local path, a URL
     (through fsspec: ``s3://``, ``https://``...; :attr:`path` is then the URL itself), a binary file object or a
-    file's bytes."""
+    file's bytes. ``cache_bytes``: the frames small reads decode are kept in up to this many bytes (default
+    :data:`CACHE_BYTES`, 32 MiB; 0 keeps none), the least recently used dropped first, so rows read at random inside
+    them decode nothing."""
 
     def __init__(self, path: str | os.PathLike[str] | BinaryIO | bytes, *, model: SanSpec | None = None,
-                 limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> None:
+                 limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
+                 cache_bytes: int | None = None) -> None:
         self._owned = not _is_stream(path)  # a file object given is the caller's: not closed here
         self._closed = False
         if isinstance(path, (bytes, bytearray, memoryview)):  # a file's bytes in memory
@@ -437,7 +453,8 @@ class SanFile:
             self._release()
             raise
         self._limits, self._threads, self._model = limits, threads, model
-        self._kept: tuple[int, np.ndarray] | None = None  # the frames the last small read decoded (read)
+        self._cache_bytes = _cache_bytes(cache_bytes)
+        self._kept = FrameCache()  # the frames small reads decoded (read), up to cache_bytes
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
         places = header_decimals(head) if self._layout.quantum is None else None
@@ -460,7 +477,7 @@ class SanFile:
             raise TypeError(f"{self.path}: a SanFile read from a file object or bytes cannot be pickled; open it by "
                             "its path")
         return _reopened, (self.path, self._model, self._limits, self._threads, self._reader.size,
-                           self._reader.header)
+                           self._reader.header, self._cache_bytes)
 
     def __repr__(self) -> str:
         return (f"SanFile({str(self.path)!r}, mode={file_mode(self._reader.header)!r}, "
@@ -683,28 +700,35 @@ class SanFile:
 
     def read(self, start: int = 0, end: int | None = None) -> np.ndarray:
         """Samples [start, end) of every channel (only the frames that cover them are decoded). The frames of a read
-        within one window of them, up to :data:`KEPT_VALUES` values, are kept: the next read inside them (``f[i]``
-        in a loop, a Dask array's chunks smaller than a frame) decodes nothing."""
+        within one window of them are kept, up to ``cache_bytes`` over the reads, the least recently used
+        dropped first: a later read inside kept frames (``f[i]`` in a loop, at random, a Dask array's chunks smaller
+        than a frame) decodes nothing."""
         lo, hi = self._range(start, end)
         whole = lo == 0 and hi == self.n_samples  # (through blocks, which check the samples' checksums)
         near = None if whole else self._in_one_window(lo, hi)
         return near if near is not None else np.concatenate(list(self.blocks(hi - lo, lo, hi)))
 
     def _in_one_window(self, lo: int, hi: int) -> np.ndarray | None:
-        """:meth:`read` of [lo, hi) from the frames kept, or from those of one window decoded and kept (up to
-        :data:`KEPT_VALUES` values); None where the rows span more than a window."""
-        kept = self._kept  # (first row, values): one tuple, read and replaced whole (threads read at once)
-        if kept is not None and kept[0] <= lo and hi <= kept[0] + len(kept[1]):
-            return kept[1][lo - kept[0] : hi - kept[0]].copy()
+        """:meth:`read` of [lo, hi) from the frames kept, those not kept decoded (one window, from the first to the
+        last of them) and kept; None where the rows span more than a window."""
         frame_len = self._layout.frame_len
-        if (hi - 1) // frame_len - lo // frame_len >= window_frames(frame_len, self._layout.n_channels):
+        first, last = lo // frame_len, (hi - 1) // frame_len
+        if last - first >= window_frames(frame_len, self._layout.n_channels):
             return None
-        row, got = next(frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads))
-        self._activations += got.activations
-        values = self._values(got.samples, row)
-        if values.size <= KEPT_VALUES:
-            self._kept = (row, values)
-        return values[lo - row : hi - row].copy()
+        frames = self._kept.found(first, last)
+        missing = [i for i in range(first, last + 1) if i not in frames]
+        if missing:
+            a, b = missing[0], missing[-1]
+            row, got = next(frame_windows(self._reader, self._layout, a * frame_len,
+                                          min((b + 1) * frame_len, self.n_samples), self._limits, self._threads))
+            self._activations += got.activations
+            values = self._values(got.samples, row)
+            for i in range(a, b + 1):
+                piece = values[(i - a) * frame_len : (i - a + 1) * frame_len]
+                frames[i] = piece if a == b else piece.copy()  # (one frame dropped frees its memory)
+                self._kept.put(i, frames[i], self._cache_bytes)
+        pieces = [frames[i][max(lo - i * frame_len, 0) : hi - i * frame_len] for i in range(first, last + 1)]
+        return pieces[0].copy() if len(pieces) == 1 else np.concatenate(pieces)
 
     def _range(self, start: int, end: int | None) -> tuple[int, int]:
         self._check_open()

@@ -81,11 +81,11 @@ def test_rows_far_apart_are_read_apart(opened, monkeypatch):
     monkeypatch.setattr(stream, "frame_windows", recorded)
     with sancodec.open(f.path) as g:  # (a file of its own: nothing kept from an earlier read)
         assert np.array_equal(g[[N - 3, 2]], x[[N - 3, 2]])
-        assert spans == [(2, 3), (N - 3, N - 2)]
+        assert spans == [(0, FRAME), ((N - 3) // FRAME * FRAME, N)]  # the frames holding them, whole (kept)
     spans.clear()
     with sancodec.open(f.path) as g:
         assert np.array_equal(g[[2, 2 + FRAME]], x[[2, 2 + FRAME]])  # a frame apart: one read over both
-        assert spans == [(2, 3 + FRAME)]
+        assert spans == [(0, 2 * FRAME)]
     spans.clear()
     monkeypatch.setattr(stream, "GATHER_BLOCK", 1000)
     with sancodec.open(f.path) as g:
@@ -94,19 +94,76 @@ def test_rows_far_apart_are_read_apart(opened, monkeypatch):
 
 
 def test_reads_inside_the_frames_a_read_decoded_decode_nothing(opened):
-    """``f[i]`` in a loop (or a Dask array's chunks smaller than a frame) decodes each frame once: the frames of the
-    last small read are kept (up to ``stream.KEPT_VALUES`` values), and a copy of their rows is returned (changing it
-    changes nothing kept). The whole file is read through its checksums, not from what is kept."""
+    """``f[i]`` in a loop (or a Dask array's chunks smaller than a frame) decodes each frame once: the frames small
+    reads decoded are kept (up to ``cache_bytes``), a read across two frames takes the one kept and
+    decodes the other, and a copy of their rows is returned (changing it changes nothing kept). The whole file is
+    read through its checksums, not from what is kept."""
     f, x = opened
     with sancodec.open(f.path) as g:
         for i in range(0, 2 * FRAME + 10, 7):
             assert np.array_equal(g[i], x[i]) and np.array_equal(g[i : i + 3, 1], x[i : i + 3, 1])
-        # frame 0, then frames 0 and 1 for the first read that crosses into 1, then 1 and 2 alike: 5, not a frame a read
-        assert g.frames_read == 5
-        got = g[8200:8204]  # (inside frames 1 and 2, kept)
+        assert g.frames_read == 3  # frames 0, 1 and 2, once each
+        got = g[FRAME * 2 - 2 : FRAME * 2 + 2]  # (across frames 1 and 2, kept)
         got[:] = 0
-        assert np.array_equal(g[8200:8204], x[8200:8204]) and g.frames_read == 5
-        assert np.array_equal(g.read(), x) and g.frames_read == 5 + -(-N // FRAME)
+        assert np.array_equal(g[FRAME * 2 - 2 : FRAME * 2 + 2], x[FRAME * 2 - 2 : FRAME * 2 + 2])
+        assert g.frames_read == 3
+        assert np.array_equal(g.read(), x) and g.frames_read == 3 + -(-N // FRAME)
+
+
+def test_rows_at_random_decode_each_frame_once_while_the_frames_fit(opened):
+    """Rows read at random (a data loader's windows) decode each frame once while the record fits
+    the default ``cache_bytes``: every row right, however the reads fall, across frames too."""
+    f, x = opened
+    rows = np.random.default_rng(3).integers(0, N - 50, 400)
+    with sancodec.open(f.path) as g:
+        for i in rows:
+            assert np.array_equal(g[i : i + 50], x[i : i + 50])
+        assert g.frames_read == -(-N // FRAME)
+
+
+def test_the_least_recently_used_frame_is_dropped_first(opened):
+    """Past ``cache_bytes`` the frame read longest ago is dropped, one read since kept: with room for two frames,
+    frames 0, 1, 0, 2 keep 0 and 2 (1 decoded again), and a frame larger than the room is not kept."""
+    f, x = opened
+    frame_bytes = FRAME * x.shape[1] * x.itemsize
+    with sancodec.open(f.path, cache_bytes=2 * frame_bytes) as g:
+        for i in (0, FRAME, 5, 2 * FRAME, 7):
+            assert np.array_equal(g[i], x[i])
+        assert g.frames_read == 3
+        assert np.array_equal(g[FRAME + 1], x[FRAME + 1]) and g.frames_read == 4  # frame 1 was dropped
+        assert g._kept.nbytes == 2 * frame_bytes and len(g._kept) == 2
+    for room in (frame_bytes - 1, 0):  # less than a frame: nothing kept, every read decodes
+        with sancodec.open(f.path, cache_bytes=room) as g:
+            for i in (0, 1, 2):
+                assert np.array_equal(g[i], x[i])
+            assert g.frames_read == 3 and len(g._kept) == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "32MB", True])
+def test_a_cache_size_that_is_no_count_of_bytes_is_refused(opened, bad):
+    f, _ = opened
+    with pytest.raises(sancodec.SanConfigError, match="cache_bytes"):
+        sancodec.open(f.path, cache_bytes=bad)
+
+
+def test_a_pickled_file_keeps_its_cache_size(opened):
+    """A SanFile sent to a worker process (a Dask array's chunks) reopens with the cache size it was opened with."""
+    import pickle
+
+    f, x = opened
+    with sancodec.open(f.path, cache_bytes=12345) as g:
+        h = pickle.loads(pickle.dumps(g))
+    assert h._cache_bytes == 12345 and np.array_equal(h[5], x[5])
+    h.close()
+
+
+def test_reads_from_threads_share_the_frames_kept(opened):
+    """Threads reading one SanFile at once (a Dask array's chunks) get every row right while frames come and go."""
+    f, x = opened
+    rows = np.random.default_rng(8).integers(0, N - 20, 600)
+    with sancodec.open(f.path, cache_bytes=2 * FRAME * x.shape[1] * x.itemsize) as g, ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda i: g[i : i + 20], rows))
+    assert all(np.array_equal(a, x[i : i + 20]) for a, i in zip(got, rows))
 
 
 def test_stepped_rows_of_a_decimal_stream_come_back_as_its_floats(tmp_path):
