@@ -12,8 +12,12 @@ for each, ``--rows`` reads of one row each are timed, rows in order (i = 0, 1, .
 rows for every file), the fastest of ``--repeats`` passes: milliseconds a read, the frames the ``.san`` reads decoded,
 and each time over the lossless ``.san``'s with the frames kept. Rows at random over a record longer than the frames
 kept are where sancodec loses: a read mostly lands in a frame not kept and decodes it, where FLAC seeks to the row's
-block. Needs
-``soundfile`` and ``zarr`` (``make bench``, the dev extra).
+block. Needs ``soundfile`` and ``zarr`` (``make bench``, the dev extra).
+
+    python benchmarks/bench_row_reads.py --frame-lens 131072,32768,16384,8192,4096 [--rows 2000]
+
+instead weighs what shorter frames (``--frame-len``) buy there: the lossless file's bytes and its rows read at
+random with no frames kept, at each frame length, next to FLAC's.
 """
 
 from __future__ import annotations
@@ -67,6 +71,28 @@ def zarr_pass(path: Path, rows: Sequence[int]) -> float:
     return time.perf_counter() - start
 
 
+def frame_lengths(signal: sancodec.Signal, lengths: Sequence[int], rows: Sequence[int], repeats: int) -> None:
+    """The lossless file's bytes and its rows read at random without frames kept, at each frame length of
+    ``lengths`` (``--frame-len``: frames are the unit of random access), next to FLAC's, printed as a table."""
+    import soundfile
+
+    x = signal.samples.astype(np.int16)
+    print(f"{len(rows)} one-row reads (f[i]) at random, no frames kept, the fastest of {repeats} passes each\n")
+    print("| file | bytes | ms a read | over FLAC's time |")
+    print("|---|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as folder:
+        flac = Path(folder) / "f.flac"
+        soundfile.write(flac, x, int(signal.fs), format="FLAC", subtype="PCM_16", compression_level=1.0)
+        flac_seconds = min(flac_pass(flac, rows) for _ in range(repeats))
+        for length in lengths:
+            path = Path(folder) / f"f{length}.san"
+            path.write_bytes(sancodec.encode(signal, frame_len=length))
+            seconds = min(one_pass(path, rows, 0)[0] for _ in range(repeats))
+            print(f"| .san lossless, --frame-len {length} | {path.stat().st_size} | "
+                  f"{seconds / len(rows) * 1e3:.4f} | {seconds / flac_seconds:.2f}x |")
+        print(f"| FLAC -8 (libsndfile) | {flac.stat().st_size} | {flac_seconds / len(rows) * 1e3:.4f} | 1x |")
+
+
 def main() -> None:
     import soundfile
     import zarr
@@ -75,8 +101,14 @@ def main() -> None:
     parser.add_argument("--record", default="sancodec/data/samples/100")
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--frame-lens", help="comma-separated frame lengths: instead of the table above, the lossless "
+                        "file's bytes and rows read at random at each (e.g. 131072,32768,8192,4096)")
     args = parser.parse_args()
     signal = sancodec.read_signal(args.record)
+    if args.frame_lens:
+        at_random = np.random.default_rng(0).integers(0, signal.n_samples, args.rows).tolist()
+        frame_lengths(signal, [int(v) for v in args.frame_lens.split(",")], at_random, args.repeats)
+        return
     x = signal.samples.astype(np.int16)
     print(f"{args.rows} one-row reads (f[i]) of {args.record}, the fastest of {args.repeats} passes each\n")
     print("| file | rows | ms a read | frames read | over the lossless .san's, frames kept |")
