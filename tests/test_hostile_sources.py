@@ -16,7 +16,8 @@ HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [Non
            [["a", "O"], ["b", "V8"]],
            [["a", "<i2"]], [["a", ">u8"], ["b", "f2"]], [["a", "<i2", 1], ["b", "<i2"]],
            {"value": -32768, "text": "-"}, {"value": -2147483648, "text": ""}, {"value": -32768, "text": 5},
-           ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]]]
+           ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]],
+           10**400, -(10**400), 2**64, [10**400]]  # (integers past a double's range: a header's JSON holds them)
 KEYS = ("decimals", "missing", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
         "time_start", "dtype", "rank", "annotations", "signals", "segments", "layout", "patient", "recording",
         "startdate_field", "data_record_duration", "layout_header", "bom", "crlf", "unterminated", "trimmed", "fields",
@@ -54,6 +55,8 @@ def test_each_hostile_value_of_each_field_is_written_or_refused(tmp_path, key):
         source = {"kind": KIND_OF.get(key, "edf"), key: value}
         if key in ("time_decimals", "time_clock"):  # with a time column they shape (clock times: time_clock true)
             source |= {"time_column": "time", "time_start": 0.25, "time_clock": True, key: value}
+        if key == "time_start":  # the time column's first time
+            source |= {"time_column": "time"}
         for samples in (x, x / 7.0):
             signal = Signal(samples, 100.0, ["a", "b"], ["mV", "mV"], adc_gain=[10.0, 10.0], baseline=[0, 0],
                             source=source)

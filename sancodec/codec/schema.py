@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -37,12 +37,12 @@ def is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def is_whole(v: Any) -> bool:
+def is_whole(v: Any) -> TypeGuard[int | np.integer]:
     """An integer a caller may pass: an int or a numpy integer, not a bool (a header's fields take :func:`is_int`)."""
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
-def is_real(v: Any) -> bool:
+def is_real(v: Any) -> TypeGuard[int | float | np.integer | np.floating]:
     """A real number a caller may pass: an int, a float or a numpy integer or float, not a bool (nor a string, a
     complex number or a list)."""
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)

@@ -7,7 +7,7 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,14 +142,15 @@ def _structured_signal(path: Path, data: np.ndarray, fs: float | None) -> Signal
     ``DataFrame.to_records(index=False)``), as a channel per field named after it: integers where every field holds
     them, else floats (a float32 or an integer field's values exactly); the fields kept in the source (``fields``),
     so that it is written back as the same structured array."""
-    fields = [(name, data.dtype.fields[name][0]) for name in data.dtype.names]
+    named: Mapping[str, tuple[Any, ...]] = data.dtype.fields or {}  # (a structured dtype's: the caller checked)
+    fields = [(name, named[name][0]) for name in data.dtype.names or ()]
     odd = [f"{name!r} ({dtype})" for name, dtype in fields if dtype.shape or not _FIELD_DTYPE.fullmatch(dtype.str)]
     if odd or data.ndim != 1 or not fields:
         said = f"its fields {', '.join(odd)} are not numbers" if odd else (
             "it has no fields" if not fields else f"it has {data.ndim} dimensions")
         raise SanFormatError(f"{path}: a structured array is read as one channel per field, one row a sample, each "
                              f"field a number; {said}")
-    for name in data.dtype.names:
+    for name in data.dtype.names or ():
         if beyond_exact_range(data[name]):
             raise SanFormatError(f"{path}: field {name!r} holds integers beyond ±2**53, which sancodec refuses")
     integers = all(dtype.kind in "iu" for _, dtype in fields)
@@ -369,10 +370,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     try:
         data = _numbers("\n".join(lines), delimiter, parsed_decimal)
     except ValueError as exc:
-        data = _with_gaps(lines, delimiter, parsed_decimal)  # empty cells, PhysioNet's "-" and the like as NaN
-        if data is None:
+        gapped = _with_gaps(lines, delimiter, parsed_decimal)  # empty cells, PhysioNet's "-" and the like as NaN
+        if gapped is None:
             said = _bad_cell(lines, delimiter, parsed_decimal, names) or f"not a numeric CSV ({exc})"
             raise SanFormatError(f"{path}: {said}") from None
+        data = gapped
     if iso_seconds is not None and data.ndim == 2 and len(data) == len(iso_seconds):  # (parsed as placeholders)
         data[:, 0] = iso_seconds
     gap = np.argwhere(np.isnan(data))[0] if np.isnan(data).any() else None
@@ -509,7 +511,7 @@ def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool)
 MAX_TRAILING_BLANK = 1024  # a CSV's empty lines after its last row, kept up to this many (a header's, at most)
 
 
-def _text_layout(text: str) -> dict[str, bool | int]:
+def _text_layout(text: str) -> dict[str, bool | int | list[list[int | str]]]:
     """How a CSV's text is laid out beyond its rows, for :func:`write_csv` to lay it out so (source keys): ``bom``,
     it starts with a byte-order mark (a spreadsheet's "CSV UTF-8"); ``crlf``, every line ends with CR LF (Windows);
     ``unterminated``, its last line has no line end; ``trailing_blank``, how many empty lines follow its last row
@@ -519,18 +521,18 @@ def _text_layout(text: str) -> dict[str, bool | int]:
     body = text.rstrip("\r\n")
     blank = text[len(body) :].count("\n") - 1
     lead = body.removeprefix("\ufeff")
-    inside = [[k, line] for k, line in enumerate(lead.splitlines()) if not line.strip()] \
+    inside: list[tuple[int, str]] = [(k, line) for k, line in enumerate(lead.splitlines()) if not line.strip()] \
         if not lead.partition("\n")[0].strip() or _BLANK_INSIDE_TEXT.search(lead) else []  # (a pass over every line
     # only where one is blank: it took a fifth of a 650 000-row CSV's read)
     layout: dict[str, bool | int] = {
         "bom": text.startswith("\ufeff"),
         "crlf": "\n" in text and text.count("\r\n") == text.count("\n") and "\r" not in text.replace("\r\n", ""),
         "unterminated": bool(body) and body == text}
-    out: dict[str, bool | int] = {key: True for key, value in layout.items() if value}
+    out: dict[str, bool | int | list[list[int | str]]] = {key: True for key, value in layout.items() if value}
     if bool(body) and 0 < blank <= MAX_TRAILING_BLANK:
         out["trailing_blank"] = blank
     if 0 < len(inside) <= MAX_BLANK_LINES and all(_BLANK.fullmatch(line) for _, line in inside):
-        out["blank_lines"] = inside
+        out["blank_lines"] = [[k, line] for k, line in inside]
     return out
 
 
@@ -950,9 +952,13 @@ def time_column(source: dict | None) -> tuple[str, float] | None:
     if not isinstance(name, str) or len(name) > 200 or any(ch in name for ch in ',"\'\r\n') or \
             (not name and iso_layout(source) is None):  # (unnamed: date-times, read back by their look, pandas')
         return None
-    if not is_real(start) or not np.isfinite(start) or abs(start) > 2.0**53:  # (microseconds since 1970: 1.7e15)
+    try:
+        value = float(start) if is_real(start) else math.nan
+    except OverflowError:  # (an integer past a double's range, in a header)
+        value = math.nan
+    if not math.isfinite(value) or abs(value) > 2.0**53:  # (microseconds since 1970: 1.7e15)
         return None
-    return name, float(start)
+    return name, value
 
 
 def _time_places(source: object, default: int | None = None) -> int | None:
@@ -1035,7 +1041,7 @@ def clock_times(times: np.ndarray, source: object) -> list[str] | None:
             for h, m, s, f in zip(hours.tolist(), minutes.tolist(), seconds.tolist(), fractions)]
 
 
-def _clock_unit(source: dict) -> str:
+def _clock_unit(source: object) -> str:
     """The units row's cell for clock times, as PhysioNet prints it ("hh:mm:ss.mmm")."""
     places = _time_places(source, 3) or 0
     return "hh:mm:ss" + ("." + "m" * places if places else "")
@@ -1091,7 +1097,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         printed = _value_decimals(signal.source, signal.n_channels)
         for c, step in enumerate(quantum):  # a lossy float file's columns that are no decimals: at its grid's places
             d = grid_places(step)  # ... or the source's, where fewer: finer than the source's own resolution
-            d = d if printed[c] is None or d is None else min(d, printed[c])
+            own = printed[c]
+            d = d if own is None or d is None else min(d, own)
             if d is not None and (places is None or places[c] is None):
                 formats[c] = f"%.{d}f"
     time = time_column(signal.source)
@@ -1128,8 +1135,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         # decimal's trailing zeros, and its point or (shortest) all but one 0 after it
         text = text[:len(header) + 1] + _trim(text[len(header) + 1:], source.get("trimmed") is not True)
     if clock is not None:  # each row after its clock time
-        values = text[len(header) + 1:].split("\n")
-        text = header + "\n" + "\n".join(f"{t}{delimiter}{v}" for t, v in zip(clock, values)) + "\n"
+        cells = text[len(header) + 1:].split("\n")
+        text = header + "\n" + "\n".join(f"{t}{delimiter}{v}" for t, v in zip(clock, cells)) + "\n"
     missing = missing_of(signal.source) if held is not None else None
     if decimal == "," or missing is not None:  # the values only: the header rows keep their names and units
         values = text[len(header) + 1:]

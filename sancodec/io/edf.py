@@ -156,10 +156,11 @@ def _check_cut_short(path: Path, kind: str) -> bytes | None:
         raise SanFormatError(f"{path}: truncated: its header declares {header_bytes} header bytes, the file holds "
                              f"{size} bytes")
     declared = number_field(head[RECORDS_FIELD])
-    samples = record_counts(fields, ns) if fields else []  # (none read for a count out of range)
-    if declared is None or not samples or len(samples) != ns or any(v is None or v < 0 for v in samples):
+    counted = record_counts(fields, ns) if fields and ns is not None else []  # (none read for a count out of range)
+    samples = [v for v in counted if v is not None and v >= 0]
+    if declared is None or not samples or len(samples) != ns or len(counted) != ns:
         return None
-    record = (3 if kind == "bdf" else 2) * sum(samples)  # type: ignore[arg-type]
+    record = (3 if kind == "bdf" else 2) * sum(samples)
     if record <= 0 or header_bytes < HEADER_BYTES:
         return None
     whole = max(size - header_bytes, 0) // record
@@ -201,7 +202,7 @@ class _OpenedEdf:
         import edfio
 
         edf = edfio.read_bdf(held) if kind == "bdf" else edfio.read_edf(held)
-        self.signals = list(edf.signals)
+        self.signals: list[Any] = list(edf.signals)
         if not self.signals:
             raise SanFormatError(f"{path}: holds no signals (annotations only)")
         if not edf.is_continuous:  # EDF+D: each data record's start in its timekeeping annotation
@@ -232,7 +233,7 @@ class _OpenedEdf:
             fields = [{key: _as_read(value, mine[key]) if key in mine else value for key, value in f.items()}
                       for f, mine in zip(fields, own)]
         self.fields = fields
-        source = {
+        source: dict[str, Any] = {
             "kind": kind, "patient": patient, "recording": recording,
             # the header's own dd.mm.yy field, kept as written (anonymised EDF+ files hold a placeholder date there)
             "startdate_field": bytes(getattr(edf, "_startdate", b"")).decode("ascii", "replace"),
@@ -246,7 +247,7 @@ class _OpenedEdf:
                 source["reserved"] = reserved
         elif (place := annotation_place(header)) is not None:  # its annotation signal not last, where edfio writes
             source["annotation_at"] = place
-        self.head = dict(
+        self.head: dict[str, Any] = dict(
             fs=self.frame * step / duration, channel_names=[f["label"] for f in fields],
             units=[f["physical_dimension"] for f in fields], adc_gain=[_gain(f) for f in fields],
             baseline=[_baseline(f) for f in fields], fmt=["24" if kind == "bdf" else "16"] * len(fields),
@@ -484,7 +485,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     low, high = DIGITAL_RANGE[kind]
     signal_class = edfio.BdfSignal if kind == "bdf" else edfio.EdfSignal
     dtype = np.int32 if kind == "bdf" else np.int16
-    built, columns = [], []
+    built: list[Any] = []  # (edfio.EdfSignal or BdfSignal, as the kind asks)
+    columns: list[Column] = []
     patches: list[Patch] = []  # an EDF source's own text past ASCII, written as its bytes (io.edf_patch)
     for k, step in enumerate(steps):
         x = samples[::step, k]  # (the rows added to fill the last record repeat its last value: the same extremes)
@@ -538,19 +540,19 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     if plain and (patch := reserved_patch(source.get("reserved"))) is not None:  # (written blank by edfio)
         patches.append(patch)
     with temp_folder(path) as tmp:
-        written = tmp / path.name
-        write_records(edf, written, partial(_padded_rows, samples), columns, round(duration * signal.fs))
-        put_back(written, patches)
+        out = tmp / path.name
+        write_records(edf, out, partial(_padded_rows, samples), columns, round(duration * signal.fs))
+        put_back(out, patches)
         place = source.get("annotation_at")
         if not plain and type(place) is int and 0 <= place < len(built):  # (the source's place for it)
-            move_annotation_signal(written, place, 3 if kind == "bdf" else 2)
+            move_annotation_signal(out, place, 3 if kind == "bdf" else 2)
         if source.get("records_unknown") is True:  # a recording's count, -1 (EDF's "not known yet")
-            unknown_records(written)
+            unknown_records(out)
         if not pad:  # a kept header where edfio reads the file with it as with its own (--keep-header-text)
-            restore_header_text(signal.source, written)
-        if not _reads_back(written, samples, pad):
-            raise SanFormatError(f"{path}: the written file does not read back to the same samples")
-        return move_into_place([(written, path)], fsync=fsync)[0]
+            restore_header_text(signal.source, out)
+        if not _reads_back(out, samples, pad):
+            raise SanFormatError(f"{path}: the out file does not read back to the same samples")
+        return move_into_place([(out, path)], fsync=fsync)[0]
 
 
 def _padded_rows(samples: np.ndarray, start: int, stop: int) -> np.ndarray:
