@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data
 
-.PHONY: demo test lint bench clean model asan clones
+.PHONY: demo test lint typecheck bench clean model asan clones
 
 $(STAMP): pyproject.toml setup.py $(wildcard sancodec/codec/_kernels/*)
 	@$(PYTHON) -c 'import sys; sys.exit(None if sys.version_info >= (3, 11) else "make: the dev tools (zarr 3) need Python >= 3.11, and $(PYTHON) is " + sys.version.split()[0] + ": name another, make demo PYTHON=python3.11 (the library alone installs on 3.10: pip install -e .[cpu])")'
@@ -44,6 +44,12 @@ asan: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sancodec cli export tests benchmarks scripts
+
+# mypy over the library (sancodec/; its settings in pyproject.toml), installed here on demand as `make bench`
+# installs its tools: not a dependency, so that a fresh clone's `make test` needs nothing more.
+typecheck: $(STAMP)
+	$(BIN)/python -m pip install -q mypy
+	$(BIN)/mypy sancodec
 
 # Benchmark-only tools (FLAC via libsndfile, zstd, PyWavelets) are installed here, not as runtime dependencies.
 bench: $(STAMP)

@@ -100,10 +100,10 @@ class Sancodec(Codec):
                 raise SanConfigError(f"the sancodec codec's {name} must be a number, got {value!r}")
         check_effort(effort)
         _check_ranges(mode, max_error, prdn, snr, bps, fs, frame_len)
-        for name, value, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy"),
+        for name, given, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy"),
                                     ("snr", snr, "lossy"), ("bps", bps, "lossy"),
                                     ("effort", None if effort == "default" else effort, "lossy")):
-            if value is not None and mode != wanted:
+            if given is not None and mode != wanted:
                 raise SanConfigError(f"the sancodec codec's {name} applies to {wanted} mode, not {mode}")
         self.mode, self.max_error, self.prdn, self.fs, self.frame_len = mode, max_error, prdn, fs, frame_len
         self.snr, self.bps, self.effort = snr, bps, effort

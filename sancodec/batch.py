@@ -301,7 +301,8 @@ def decode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
                 progress: Callable[[int, int], None] | None = None) -> list[BatchRow]:
     """Decode every ``.san`` under ``src`` into ``dst`` (mirrored tree, each in its source's format)."""
     src, dst = Path(src), Path(dst)
-    jobs = [(str(p), str(dst / p.relative_to(src).with_suffix("")), {}, True) for p in find_inputs(src, decode=True)]
+    jobs: list[tuple[str, str, dict[str, Any], bool]] = [
+        (str(p), str(dst / p.relative_to(src).with_suffix("")), {}, True) for p in find_inputs(src, decode=True)]
     dst.mkdir(parents=True, exist_ok=True)
     rows = _run(jobs, _decode_one, client, workers, progress) if jobs else []
     _write_manifest(dst, rows)

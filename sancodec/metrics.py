@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 
-def compression_ratio(n: int, kernel_sizes_sum: float, active: np.ndarray | float, dim: int = 1) -> np.ndarray:
+def compression_ratio(n: int, kernel_sizes_sum: float | np.ndarray, active: np.ndarray | float,
+                      dim: int = 1) -> np.ndarray:
     """Paper's CR = n / (W + (dim + 1) * A), per example (``active`` = A)."""
     denom = np.asarray(kernel_sizes_sum, dtype=np.float64) + (dim + 1) * np.asarray(active, dtype=np.float64)
     if np.any(denom <= 0):

@@ -114,7 +114,8 @@ def rd_curves(signal: Signal, channel: int = 0, progress: Callable[[str, int, in
         out.lossless["sancodec lossless"] = 8 * len(encode(one, mode="lossless")) / n
         step()
         ints = grid.channel(0, physical=False).astype(float)
-        out.wavelet = refwavelet.curve(ints if keep is None else fill_column(ints, gap), keep=keep)  # (filled alike)
+        out.wavelet = refwavelet.curve(ints if keep is None or gap is None else fill_column(ints, gap),
+                                       keep=keep)  # (filled alike)
     step()
     for tool, size in baseline_sizes(one).items():
         if size is not None and not tool.startswith("raw "):
@@ -140,7 +141,7 @@ def wavelet_bytes(signal: Signal, prdns: list[float]) -> int | None:
             return None
         x = grid.channel(0, physical=False).astype(float)
         gap, keep = _gaps_kept(one)
-        size = refwavelet.bytes_at(x if keep is None else fill_column(x, gap), bound, keep)
+        size = refwavelet.bytes_at(x if keep is None or gap is None else fill_column(x, gap), bound, keep)
         if size is None:
             return None
         total += size

@@ -92,7 +92,8 @@ def beyond_exact_range(samples: np.ndarray) -> bool:
 def channel_crc32(samples: np.ndarray, running: list[int] | None = None) -> list[int]:
     """CRC-32 of each channel's samples as int64 little-endian (``running``: continue earlier rows')."""
     start = running or [0] * samples.shape[1]
-    return [zlib.crc32(np.ascontiguousarray(samples[:, k], dtype="<i8"), start[k]) for k in range(samples.shape[1])]
+    return [zlib.crc32(np.ascontiguousarray(samples[:, k], dtype="<i8").data, start[k])
+            for k in range(samples.shape[1])]
 
 @dataclass(eq=False)
 class Annotations:
@@ -450,8 +451,8 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
         from sancodec.io.decimals import sliced_negative_zeros
 
         header["source"] = source = sliced_negative_zeros(source, start, end, -1 if n_rows is None else n_rows)
-    timed = (source or {}).get("annotations") if isinstance(source, dict) else None
-    if isinstance(timed, list):
+    timed = source.get("annotations") if isinstance(source, dict) else None
+    if isinstance(source, dict) and isinstance(timed, list):
         t0, t1 = start / float(header["fs"]), end / float(header["fs"])
         header["source"] = {**source, "annotations": [
             [a[0] - t0, *a[1:]] for a in timed

@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 
@@ -101,6 +101,7 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
     if _is_stream(path):
         raise SanConfigError("open(..., 'w') writes to a path (the file appears there whole when closed), not to a "
                              "file object: sancodec.encode(signal) gives the bytes to write anywhere")
+    where = cast("str | os.PathLike[str]", path)  # (neither a URL nor a stream: a local path)
     if like is not None and (fs is not None or channels is not None):  # (they were ignored: like's were taken)
         raise SanConfigError("open(path, 'w') takes like=<Signal> or fs= and channels=, not both (like= brings its "
                              "own rate and channels)")
@@ -111,10 +112,10 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
             raise SanConfigError(f"open(path, 'w') needs a whole number of channels >= 1, got {channels!r}")
         like = Signal(np.zeros((1, int(channels)), dtype=np.int64), float(fs), [f"ch{i}" for i in range(channels)],
                       [""] * int(channels))
-        writer = SanWriter(path, like, **options)
+        writer = SanWriter(where, like, **options)
         writer._as_array = True  # blocks of a numpy array: its integer type kept as an array's is (close)
         return writer
-    return SanWriter(path, like, **options)
+    return SanWriter(where, like, **options)
 
 
 def declared_steps(step: object, codec: str, decimals: object, channels: int) -> list[float]:
@@ -125,7 +126,7 @@ def declared_steps(step: object, codec: str, decimals: object, channels: int) ->
     steps = list(step) if isinstance(step, (list, tuple, np.ndarray)) else [step] * channels
     if len(steps) != channels or not all(is_real(v) and 0 < float(v) <= 1e300 for v in steps):
         raise SanConfigError(f"step must be a positive finite number, or one per channel ({channels}), got {step!r}")
-    return [float(v) for v in steps]
+    return [float(v) for v in steps if is_real(v)]
 
 
 def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
@@ -199,10 +200,11 @@ class SanWriter:
                                                threads=threads, model=model, embed_model=embed_model, verify=verify,
                                                quantum=steps)
         else:
-            self._encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
-                                       threads=threads, embed_model=embed_model)
-        if self._steps is not None:  # floats on declared steps: each block's integers pushed (write)
-            self._encoder.start_digitized(self._steps, 0)
+            encoder = SanEncoder(like, model, codec, max_error, frame_len=frame_len, predictor=predictor,
+                                 threads=threads, embed_model=embed_model)
+            if self._steps is not None:  # floats on declared steps: each block's integers pushed (write)
+                encoder.start_digitized(self._steps, 0)
+            self._encoder = encoder
         near = codec == "near-lossless" and like.is_digital  # formats 1.15 and 1.16, as sancodec.encode codes them:
         self._gap_values = invalid_values(like) if near else []  # each block's invalid samples as runs of rows, the
         self._floors = floors(like) if near else []  # other samples decoded above them
@@ -327,6 +329,7 @@ class SanWriter:
                                                            NEGATIVE_ZEROS: self._negative_zeros})
             header, minor = self._encoder.header()
             if self._floors:
+                assert isinstance(self._encoder, SanEncoder)  # (floors: near-lossless)
                 header.update(near_lossless_fields(joined(self._block_gaps), self._floors, self._lows,
                                                    header["max_error"], self._encoder.inexact, False))
             final = self._folder / "file.san"
@@ -365,9 +368,9 @@ def _cache_bytes(given: object) -> int:
     frame kept), refused otherwise."""
     if given is None:
         return CACHE_BYTES
-    if not is_whole(given) or int(given) < 0:  # type: ignore[call-overload]
+    if not is_whole(given) or int(given) < 0:
         raise SanConfigError(f"cache_bytes must be a whole number of bytes >= 0 (0: keep no frames), got {given!r}")
-    return int(given)  # type: ignore[call-overload]
+    return int(given)
 
 
 def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: int | None, size: int,
@@ -424,6 +427,7 @@ class SanFile:
                  cache_bytes: int | None = None) -> None:
         self._owned = not _is_stream(path)  # a file object given is the caller's: not closed here
         self._closed = False
+        self._f: BinaryIO
         if isinstance(path, (bytes, bytearray, memoryview)):  # a file's bytes in memory
             self.path, self._f = Path("<bytes>"), io.BytesIO(path)
         elif not self._owned:  # a binary file object (an fsspec file, a BytesIO): only the frames asked for are read
@@ -654,6 +658,7 @@ class SanFile:
         self._check_open()  # (however few rows are asked for)
         if picked.rows is not None:
             return self._gathered(picked.rows)[picked.key]
+        assert picked.span is not None  # (rows_for: a span where it gives no rows)
         lo, hi = picked.span
         if hi <= lo:
             return np.empty((0, self._layout.n_channels), dtype=self.dtype)[picked.key]

@@ -140,7 +140,7 @@ def encode_either(arrays: Sequence[np.ndarray], max_decisions: int | None = None
     if plain is None or len(arrays) < 3:  # (under three bands no band has a parent: the same stream)
         return None if plain is None else (plain, False)
     with_parents = encode(arrays, max_decisions, parent=True)  # (the same decisions: within the limit too)
-    return (with_parents, True) if len(with_parents) < len(plain) else (plain, False)
+    return (with_parents, True) if with_parents is not None and len(with_parents) < len(plain) else (plain, False)
 
 
 def decode(data: bytes, lengths: Sequence[int], out: np.ndarray | None = None,

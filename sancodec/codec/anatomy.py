@@ -136,8 +136,8 @@ def _wavelet_frame(part: bytes, length: int, fs: float, into: ChannelAnatomy) ->
                    if predictor & ADAPTIVE_BANDS else
                    decode_arrays(blob, lengths, [bool(flags >> b & 1) for b in range(len(lengths))]))
         bits = [estimate_bits(s) for s in streams]
-        for band, b in zip(bands, bits):
-            band.bytes += len(blob) * b / sum(bits) if sum(bits) > 0 else len(blob) / len(bands)
+        for band, bit in zip(bands, bits):
+            band.bytes += len(blob) * bit / sum(bits) if sum(bits) > 0 else len(blob) / len(bands)
             band.estimated = True
         into.bands_joint += len(blob)
         return bool(predictor & 1)

@@ -235,10 +235,10 @@ def encode_to_file(
                 return out.write(lossless)
         if mode == "near-lossless" and not given.is_digital:  # floats: their grid of 2 max_error holds them in more
             # bytes than their own decimals or step where it is finer (a 3-decimal signal at max_error 0.0004: 5 %)
-            lossless = _lossless_floats(given, model, asked_frame_len, amplitude_step, embed_model, predictor, verify,
-                                        threads)
-            if lossless is not None and len(lossless) < buf.tell():
-                return out.write(lossless)
+            floats = _lossless_floats(given, model, asked_frame_len, amplitude_step, embed_model, predictor, verify,
+                                      threads)
+            if floats is not None and len(floats) < buf.tell():
+                return out.write(floats)
         return out.write(buf.getvalue())
     asked, frame_len = frame_len, DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     frame_len = check_options(mode, max_error, predictor, amplitude_step, frame_len)
@@ -361,7 +361,8 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     c = like.n_channels
     spans = blocks(n, frame_len, c)
     size = spans[0][1] - spans[0][0]
-    stats, valid_stats, block_gaps, counted = [], [], [], []
+    stats, valid_stats, block_gaps = [], [], []
+    counted: list[int] = []
     candidates = floors(like)  # format 1.16: each channel's floor, where its decode may reach its gap value
     lows = [math.inf] * c
     for rows in read(size):  # (a plain loop: enumerate would hold its last tuple, and a block, through each read)
@@ -644,7 +645,9 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
         if layout.gaps is not None or layout.floors is not None:  # formats 1.15 and 1.16: samples above their
             row = w0 * layout.frame_len  # floor, then each gap run's value over what the frames decoded there
             for block, rows in zip(got.blocks, got.rows):
-                held = out[row - lo : row - lo + rows] if block is None else block
+                held = block if block is not None else None if out is None else out[row - lo : row - lo + rows]
+                if held is None:  # (a frame is written into out only where out is given)
+                    raise RuntimeError("a frame was decoded into no array")
                 if layout.floors is not None:
                     apply_floors(layout.floors, held)
                 if layout.gaps is not None:
@@ -657,7 +660,7 @@ def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int, limi
                    threads: int | None) -> tuple[np.ndarray, int, Counter]:
     """Samples [lo, hi) of every channel as int64, the activation count and the coding counts."""
     out = np.empty((hi - lo, layout.n_channels), dtype=np.int64)  # every row is written below
-    activations, codings = 0, Counter()
+    activations, codings = 0, Counter[str]()
     for row, got in frame_windows(reader, layout, lo, hi, limits, threads, out):
         for block, rows in zip(got.blocks, got.rows):
             if block is not None:  # a frame the range cuts: copy its overlap

@@ -241,14 +241,15 @@ def expand(header: dict[str, Any]) -> dict[str, Any]:
     # Only a valid channel count is broadcast; otherwise the values stay as they are and the
     # header's schema refuses them with its usual message.
     valid = isinstance(channels, int) and not isinstance(channels, bool) and 1 <= channels <= 1 << 16
+    count = int(channels) if valid and channels is not None else 0
     if isinstance(signal, dict):
         sig = {**SIGNAL_DEFAULTS, **signal}
         for key in PER_CHANNEL:
             value = sig.get(key)
             if valid and value is not None and not isinstance(value, (list, dict)):
-                sig[key] = [value] * channels
+                sig[key] = [value] * count
         if sig.pop("file_name_default", None) is True and valid:
-            sig["file_name"] = [f"{sig.get('record_name')}.dat"] * channels
+            sig["file_name"] = [f"{sig.get('record_name')}.dat"] * count
         out["signal"] = sig
     return out
 

@@ -91,7 +91,7 @@ def header_minor(header: dict[str, Any]) -> int:
     signal = header.get("signal")
     spf = signal.get("samples_per_frame") if isinstance(signal, dict) else None  # (a test's hostile header too)
     rows = header_frame_rows(spf)
-    if rows is not None and rows > max(spf):
+    if rows is not None and spf is not None and rows > max(spf):
         return COMMON_FRAME_MINOR
     return 0
 

@@ -71,7 +71,7 @@ class ByteWriter:
 class ByteReader:
     """Bounds-checked reader: every overrun is a :class:`SanFormatError`."""
 
-    def __init__(self, data: bytes, what: str = "stream") -> None:
+    def __init__(self, data: bytes | memoryview, what: str = "stream") -> None:
         self.data = memoryview(data)
         self.pos = 0
         self.what = what
@@ -228,7 +228,7 @@ def decode_arrays(data: bytes, lengths: Sequence[int], contextual: Sequence[bool
     if out is not None:
         return placed(decode_arrays(data, lengths, contextual), out)
     r = ByteReader(data, "entropy-coded block")
-    plans = []
+    plans: list[Any] = []  # (None, a table, or a class table and its token tables)
     for n, ctx in zip(lengths, contextual, strict=True):
         if n == 0:
             plans.append(None)

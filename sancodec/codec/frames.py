@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -207,7 +207,7 @@ def _finish(r: ByteReader, base: np.ndarray, n_act: int, step: int, table: np.nd
     """Read the residual block that ends every non-lossy channel-frame (``length``: when ``base`` is
     one integer)."""
     res = read_residual(r, len(base) if length is None else length, plan.mode != "lossy")
-    kept = {"table": table, "path": name, "lms": res.lms, "ltp": res.ltp, "running": res.running,
+    kept: dict[str, Any] = {"table": table, "path": name, "lms": res.lms, "ltp": res.ltp, "running": res.running,
             "cascade": res.cascade, "msb": res.msb}
     if res.lpc is not None:
         return ChannelFrame(base, n_act, step, lpc=(res.e, res.lpc), **kept)
@@ -322,7 +322,8 @@ class RawCoding(FrameCoding):
         step = r.varint(MAX_ABS_SAMPLE)
         if step < 1:
             raise SanFormatError("frame: grid step must be >= 1")
-        return _finish(r, np.int64(x0), 0, step, None, plan, self.name, length)  # a constant base, broadcast
+        base = np.int64(x0)  # a constant base, broadcast (where a frame's base is an array)
+        return _finish(r, base, 0, step, None, plan, self.name, length)  # type: ignore[arg-type]
 
 
 #: Paths 2 and 6 (``codec/valuetable.py``): ranks in a table of the frame's distinct values.
@@ -382,6 +383,6 @@ def decode_channel_frame(data: bytes, length: int, plan: FramePlan) -> ChannelFr
 
 def resolve_lpc(parts: Sequence[ChannelFrame]) -> None:
     """Run the pending LPC syntheses of ``parts`` in one batch."""
-    pending = [p for p in parts if p.lpc is not None]
-    for part, u in zip(pending, synthesize([p.lpc for p in pending])):
+    pending = [(p, p.lpc) for p in parts if p.lpc is not None]
+    for (part, _), u in zip(pending, synthesize([lpc for _, lpc in pending])):
         part.u, part.lpc = u, None

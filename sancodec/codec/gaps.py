@@ -165,7 +165,7 @@ def rows_gaps(rows: np.ndarray, values: Sequence[int | None], first: int = 0) ->
     out: Gaps = []
     for ch, value in enumerate(values):
         bad = None if value is None else rows[:, ch] == value
-        out.append(None if bad is None or not bad.any() else (int(value), *runs_of(bad, first)))
+        out.append(None if value is None or bad is None or not bad.any() else (int(value), *runs_of(bad, first)))
     return out
 
 
@@ -248,8 +248,8 @@ def gap_targets(target: LossyTarget, coded: Sequence[Sequence[BlockStats]], vali
     for ch, has in enumerate(gapped):
         spread_valid = record_spread([block[ch] for block in valid]) if has else 0.0
         spread_whole = record_spread([block[ch] for block in coded]) if has else 0.0
-        ok = bound is not None and spread_valid > 0 and spread_whole > 0
-        out.append(LossyTarget(prdn=bound * spread_valid / spread_whole) if ok else target)
+        ok = spread_valid > 0 and spread_whole > 0
+        out.append(LossyTarget(prdn=bound * spread_valid / spread_whole) if ok and bound is not None else target)
     return out
 
 
@@ -263,7 +263,7 @@ def joined(gaps: Sequence[Gaps]) -> Gaps:
     """Consecutive blocks' gaps (each in the record's rows) as the record's, a run that crosses a block's end one."""
     out: Gaps = []
     for ch in range(len(gaps[0]) if gaps else 0):
-        parts = [g[ch] for g in gaps if g[ch] is not None]
+        parts = [part for g in gaps if (part := g[ch]) is not None]
         if not parts:
             out.append(None)
             continue

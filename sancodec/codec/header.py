@@ -48,7 +48,7 @@ def check_sample_checksums(got: list[int], stored: list[int]) -> None:
             raise SanFormatError(f"channel {ch}: decoded samples fail the lossless checksum")
 
 
-def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_error: float | int,
+def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_error: float | int | None,
               quantum: list[float] | None, crcs: list[int] | None, uses_model: bool,
               embed_model: bool) -> dict[str, Any]:
     """The header of a file coded with ``plan``; the model only when a frame uses the SAN path."""

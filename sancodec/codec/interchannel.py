@@ -125,6 +125,8 @@ def predict_from_references(channels: Sequence[np.ndarray | None], refs: Sequenc
         term = source * weight
         total = term if total is None else total + term
     check_magnitude(bound, "an inter-channel prediction")
+    if total is None:  # (read_cross_head reads one reference or two)
+        raise SanFormatError(f"frame: channel {index} predicted from no channel")
     return total >> shift
 
 
@@ -135,7 +137,7 @@ def fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[i
     a = np.stack([*xs, y], axis=1).astype(np.float64)
     gram = np.einsum("ti,tj->ij", a, a)  # C loops: no threaded BLAS
     yy = gram[m, m]
-    found = []
+    found: list[tuple[tuple[int, ...], np.ndarray]] = []
     for i in range(m):
         if gram[i, i] > 0:
             found.append(((i,), np.array([gram[i, m] / gram[i, i]])))

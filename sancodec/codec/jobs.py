@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sancodec.codec.kernels import release_scratch
 
@@ -55,14 +55,14 @@ def piece_count() -> int:
     return _PIECE_THREADS.get()
 
 
-def run_pieces(jobs: Sequence[Callable[[], T]], sizes: Sequence[int]) -> list[T]:
+def run_pieces(jobs: Sequence[Callable[[], Any]], sizes: Sequence[int]) -> list[Any]:
     """:func:`run_jobs` on the threads :func:`piece_threads` allows here, where the jobs hold at least
     :data:`PIECE_VALUES` values in all (``sizes``); else one after another on this thread."""
     threads = _PIECE_THREADS.get() if sum(sizes) >= PIECE_VALUES else 1
     return run_jobs(jobs, sizes, threads)
 
 
-def run_jobs(jobs: Sequence[Callable[[], T]], sizes: Sequence[int], threads: int) -> list[T]:
+def run_jobs(jobs: Sequence[Callable[[], Any]], sizes: Sequence[int], threads: int) -> list[Any]:
     """Each job's result, in order: on this thread alone when ``threads`` is 1 or there is one job, else on
     up to ``threads`` threads taking the jobs by decreasing ``sizes`` (each job's expected work), no more than the
     cores that helpers already at work leave (:data:`_BUSY`: none free, the jobs run here in turn). Where jobs
@@ -75,7 +75,7 @@ def run_jobs(jobs: Sequence[Callable[[], T]], sizes: Sequence[int], threads: int
     if helpers <= 0:
         return [job() for job in jobs]
     order = sorted(range(len(jobs)), key=lambda i: -sizes[i])
-    results: list[T | None] = [None] * len(jobs)
+    results: list[Any] = [None] * len(jobs)
     failures: dict[int, BaseException] = {}
     queue = iter(order)
     lock = threading.Lock()
@@ -109,7 +109,7 @@ def run_jobs(jobs: Sequence[Callable[[], T]], sizes: Sequence[int], threads: int
             future.result()
     if failures:
         raise failures[min(failures)]
-    return results  # type: ignore[return-value]
+    return results
 
 
 class Once(Generic[T]):

@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -50,14 +51,14 @@ class _Array:
         # of this very dtype object, whose buffer ctypes takes only where it is C-contiguous and writeable
         if type(obj) is np.ndarray and obj.dtype is self.dtype:
             try:
-                return _BYREF(_FROM_BUFFER(obj))
+                return _BYREF(_FROM_BUFFER(obj))  # type: ignore[arg-type]
             except (TypeError, ValueError):  # strided, read-only, or no byte to point at: checked below
                 pass
         if not isinstance(obj, np.ndarray) or obj.dtype != self.dtype or not obj.flags.c_contiguous:
             raise TypeError(f"expected a C-contiguous {self.dtype.name} array, got {type(obj).__name__}"
                             f"{'' if not isinstance(obj, np.ndarray) else ' of ' + obj.dtype.name}")
         try:
-            return _BYREF(_FROM_BUFFER(obj))
+            return _BYREF(_FROM_BUFFER(obj))  # type: ignore[arg-type]
         except (TypeError, ValueError):  # read-only, or no byte to point at
             return ctypes.c_void_p(obj.ctypes.data)
 
@@ -175,7 +176,7 @@ def _load() -> ctypes.CDLL | None:
     return lib
 
 
-_LIB = _load()
+_LIB: Any = _load()  # (Any: its functions are looked up by name; every caller checks COMPILED or _LIB first)
 COMPILED = _LIB is not None  # whether the C kernels are in use
 
 
@@ -925,8 +926,8 @@ def wavelet_samples(q: np.ndarray, levels: int, delta: float, shift: float, offs
     return None if slow else ints
 
 
-def _synthesis(kernel, values: np.ndarray, levels: int, quantiser: tuple[float, float], offset: int,
-               prediction: np.ndarray | None, *more: np.ndarray) -> tuple[np.ndarray, float | None]:
+def _synthesis(kernel: Any, values: np.ndarray, levels: int, quantiser: tuple[float, float], offset: int,
+               prediction: np.ndarray | None, *more: np.ndarray) -> tuple[np.ndarray, Any]:
     """Call a compiled rebuild (``san_wavelet_synthesis``, ``san_wavelet_requantised``, or with the int64 samples'
     array in ``more``, ``san_wavelet_samples``, or with the reference there, ``san_wavelet_requantised_error``) on
     ``values`` after checking what it would read: the levels, and the prediction's length. Returns the lifting's

@@ -233,6 +233,7 @@ def _controlled_with_hum(prepared: Prepared, frames: Sequence[np.ndarray], ref: 
     if piece_count() < 2 or not _looks_for_hum(prepared, target, fs):
         return rate_control(prepared, ref, target, **control), None
     n = sum(map(len, frames))
+    assert fs is not None  # (_looks_for_hum: a rate to look for the hum at)
     coded, hum = run_pieces([partial(rate_control, prepared, ref, target, **control),
                              partial(_hum_candidate, prepared, frames, fs)], [n, n])
     return coded, _Hum(prepared, hum)
@@ -514,7 +515,7 @@ def _quick_wavelets(frames: Sequence[np.ndarray], ref: np.ndarray, target: Lossy
         coded, guess = _templated(frames, ref, target, templates, fs, line, first, quick, plain)
     if coded is None and plain is not None:
         return plain, look
-    if plain is not None and target.bps is not None:  # both fill the budget: the one with the lower PRDN
+    if plain is not None and coded is not None and target.bps is not None:  # both fill the budget: the lower PRDN
         return _kept(plain, coded, target), look
     if coded is None:
         coded = _plain_controlled(frames, ref, target, fs, line, first, quick, guess)

@@ -59,7 +59,7 @@ class LossyParts(NamedTuple):
 class BlockStats(NamedTuple):
     """One channel in one block: its values, their mean and their spread about it, ``||x - mean(x)||``."""
 
-    count: int
+    count: int  # type: ignore[assignment]  # (tuple.count: a NamedTuple field of that name shadows the method)
     mean: float
     spread: float
 
@@ -104,7 +104,8 @@ def block_targets(stats: Sequence[Sequence[BlockStats]], target: LossyTarget | S
     if any(not s.spread > 0 for block in stats for s in block):
         return None
     around = [_around([block[ch] for block in stats]) for ch in range(len(stats[0]))]
-    return [[LossyTarget(prdn=aims[ch].max_prdn * around[ch][b] / s.spread) for ch, s in enumerate(block)]
+    bounds = [float(t.max_prdn or 0.0) for t in aims]  # (every one a PRDN bound: checked above)
+    return [[LossyTarget(prdn=bounds[ch] * around[ch][b] / s.spread) for ch, s in enumerate(block)]
             for b, block in enumerate(stats)]
 
 
@@ -212,7 +213,8 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
 
     chunks: list[list[bytes]] = [[b""] * c for _ in starts]  # a derived channel's parts are filled in below
     achieved: list[float | None] = [None] * c
-    exact, hints = [False] * c, [None] * c
+    exact: list[bool] = [False] * c
+    hints: list[MixHint | None] = [None] * c
 
     def put(ch: int, coded: timedomain.Coded, hint: MixHint | None) -> None:
         achieved[ch], exact[ch], hints[ch] = coded.prdn, coded.exact, hint
@@ -232,7 +234,7 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
         put(ch, *code_channel(job(ch)))
 
     def full_rate() -> list[list[np.ndarray | None]]:  # the full-rate channels' frames (near the lossless regime)
-        return [frames(ch) if steps[ch] == 1 else [None] * len(starts) for ch in range(c)]
+        return [[*frames(ch)] if steps[ch] == 1 else [None] * len(starts) for ch in range(c)]
     if c > 1:  # channels close to a combination of the decoded ones before them: coded as the difference
         predict_lossy_across(chunks, frames, lambda ch: reference(ch, lo, hi), targets, steps, signal.fs, effort,
                              achieved, exact, derived, alone, fitted)
@@ -241,8 +243,8 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
     plan = timedomain.EXACT if effort == "default" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
         timedomain.predict_across(chunks, full_rate(), exact, plan)
-    bounds = [t.max_prdn for t in targets]
-    if c > 1 and None not in bounds and any(needs_minor(part) == 6 for part in chunks[0]):
+    bounds = [t.max_prdn for t in targets if t.max_prdn is not None]
+    if c > 1 and len(bounds) == c and any(needs_minor(part) == 6 for part in chunks[0]):
         # near the lossless regime: every channel exact, predicted across channels, may be smaller still
         whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch, lo, hi) for ch in range(c)],
                                       bounds, full_rate(), plan)

@@ -253,9 +253,9 @@ class Prepared:
         if levels > 1:
             kernels.cdf97_inverse(out[:ns], levels - 1)
         middle = ns // 2
-        pieces = [partial(kernels.last_level_error, out, levels, lo, hi, self.offsets[0], self.prediction(0), ref)
+        halves = [partial(kernels.last_level_error, out, levels, lo, hi, self.offsets[0], self.prediction(0), ref)
                   for lo, hi in ((0, middle), (middle, ns))]
-        total = sum(run_pieces(pieces, [2 * middle, n - 2 * middle]))
+        total = sum(run_pieces(halves, [2 * middle, n - 2 * middle]))
         return total if total < EXACT_SUM else None
 
     def payloads(self, delta: float) -> list[bytes]:
@@ -322,6 +322,7 @@ def rate_control(prepared: Prepared, ref: np.ndarray, target: LossyTarget, guess
             step = coarsest_step(distortion, bound, lo, hi, first, len(ref))[0] if scan else \
                 find_step(distortion, bound, lo, hi, first)[0]
     else:  # the finest step that fits the budget
+        assert target.bps is not None  # (a LossyTarget holds a PRDN bound or a budget)
         budget = target.bps * len(ref) / 8
         size = lambda s: sum(map(len, prepared.payloads(s)))  # noqa: E731
         if len(ref) < BUDGET_MODELLED:  # frames that code in about the time their estimate takes

@@ -314,8 +314,8 @@ _STAGES = ("lms", "ltp", "running", "cascade", "msb")
 def _describe(part: ChannelFrame) -> tuple[str, bool, bool, tuple[str, ...]]:
     """What :func:`_codings` counts of a channel-frame, taken before its LPC synthesis runs (which clears
     ``lpc``): its coding, whether it uses LPC and over the whole block, and its stages."""
-    lpc = part.lpc is not None
-    return part.path, lpc, lpc and part.lpc[1].whole, tuple(name for name in _STAGES if getattr(part, name))
+    whole = part.lpc is not None and part.lpc[1].whole
+    return part.path, part.lpc is not None, whole, tuple(name for name in _STAGES if getattr(part, name))
 
 
 def _codings(described: list[tuple[str, bool, bool, tuple[str, ...]]]) -> Counter:
@@ -410,7 +410,7 @@ class FrameDecoder:
         self._spare = max(1, self.threads // len(frames))  # the threads each frame may use inside itself
         done = run_jobs([partial(self._parse, frame) for frame in frames], [len(p) for _, p in frames],
                         min(self.threads, len(frames)))
-        codings = sum((d.codings for d in done), Counter())
+        codings: Counter[str] = sum((d.codings for d in done), Counter())
         if not kernels.COMPILED:
             resolve_lpc([p for d in done for p in d.parts or []])  # numpy: one batch for the whole window
         blocks = [d.block if d.finished else self._assemble(fi, d.parts or []) for (fi, _), d in zip(frames, done)]

@@ -141,7 +141,7 @@ class _Decoder:
         build without the C kernels decodes every token in)."""
         words, read, size = self.words, self.read, len(self.words)
         rng, offset = self.range, self.offset
-        first_cum, out = cum[1], []
+        first_cum, out = cum[1], list[int]()
         append = out.append
         for _ in range(count):
             scale = rng >> PRECISION
@@ -182,7 +182,7 @@ def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
         for symbols, freq in segments:
             encoder.put_all(_cumulative_once(cums, freq), symbols.tolist())
         return encoder.finish()
-    cums, sizes = _tables([f for _, f in segments])
+    tables, sizes = _tables([f for _, f in segments])
     symbols = np.concatenate([s for s, _ in segments])
     lengths = np.array([len(s) for s, _ in segments], dtype=np.int64)
     state = np.zeros(8, dtype=np.uint64)
@@ -190,7 +190,7 @@ def encode_segments(segments: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.nda
     lib = kernels._LIB
     lib.san_rc_init(state, len(out))
     status = lib.san_rc_encode(state, out, symbols, lengths, np.arange(len(segments), dtype=np.int32),
-                               len(segments), cums, sizes, cums.shape[1])
+                               len(segments), tables, sizes, tables.shape[1])
     if status == -2:
         raise ValueError("a symbol lies outside its frequency table")
     count = lib.san_rc_finish(state, out) if status == 0 else -1

@@ -110,7 +110,7 @@ def best_template(frames: Sequence[np.ndarray], ref: np.ndarray, fs: float | Non
             elif window not in TEMPLATE_WINDOWS and bits < cut_bits:
                 cut_bits, cut_window = bits, window
     if cut_bits < best_bits:  # the estimate favours a cut window: made again, kept if its coded bytes agree
-        cut = Prepared(frames, [find_template(f, fs, cut_window, b) for f, b in zip(floats, beats)])
+        cut = Prepared(frames, [find_template(f, fs or 0.0, cut_window, b) for f, b in zip(floats, beats)])
         if best is None or _codes_smaller(cut, best, ref, step):
             best, best_bits, best_window = cut, cut_bits, cut_window
     if best is None:
@@ -182,7 +182,7 @@ def quick_templates(frames: Sequence[np.ndarray], fs: float | None,
     if not at:  # no step to weigh a window at (a channel without spread): no template
         return None
     weighed = _weighed_windows(head, beats[0], fs, quick_windows(windows), at, unfit=True)
-    chosen = None if weighed is UNFIT else _best_choice(weighed)
+    chosen = _best_choice(weighed) if isinstance(weighed, list) else None  # (else UNFIT)
     if weighed is UNFIT or (chosen is not None and not _helps(head, fs, chosen, at)):
         return None
     if chosen is not None and sum(map(len, frames)) <= SHORT_CHANNEL:  # a short channel's template pays: the others
@@ -253,7 +253,7 @@ def _head_window(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequen
     first template found leaves :data:`UNFIT_SHARE` of its beat windows' energy or more unexplained (no other
     window's template made, no bit estimate)."""
     weighed = _weighed_windows(head, beats, fs, windows, step, unfit)
-    return weighed if weighed is UNFIT else _best_choice(weighed)
+    return _best_choice(weighed) if isinstance(weighed, list) else weighed  # (else UNFIT)
 
 
 def _weighed_windows(head: np.ndarray, beats: np.ndarray, fs: float, windows: Sequence[tuple[float, float]],
@@ -332,7 +332,9 @@ def quick_grids(frames: Sequence[np.ndarray], ref: np.ndarray, templates: Sequen
         prepared = Prepared([x], [local])
     prepared, bits, grid = gain_grid([x], head_ref, prepared, prepared.estimate(step), step)
     prepared = coarser_taps([x], head_ref, prepared, bits, step)[0]
-    shift = prepared.templates[0].shift
+    fitted = prepared.templates[0]
+    assert fitted is not None  # (the grids keep the head's template: they change its gains and taps)
+    shift = fitted.shift
     if kept is not None:
         kept.append(prepared)
     if grid is None and shift == template.shift:

@@ -551,7 +551,8 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
     tie = tie_bytes is not None and exact_prdn == to_beat
     payloads = _exact(frames, _ExactEstimates(x), budget) if exact_prdn < to_beat or tie else None
     size = None if payloads is None else sum(map(len, payloads))
-    if size is not None and size <= budget and (not tie or size < tie_bytes):
+    if payloads is not None and size is not None and size <= budget and \
+            (tie_bytes is None or not tie or size < tie_bytes):
         return Coded(payloads, exact_prdn, True)
     if tie:  # (no grid has less error than none)
         return None
@@ -593,7 +594,7 @@ def code_within(frames: Sequence[np.ndarray], ref: np.ndarray, budget: float, to
     return best
 
 
-def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarray]], exact: Sequence[bool],
+def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarray | None]], exact: Sequence[bool],
                    plan: FramePlan = EXACT) -> None:
     """Where several full-rate channels of a lossy file are coded exactly, code each one's frames as
     the difference from a combination of the exact channels before it (path 5, as a lossless file

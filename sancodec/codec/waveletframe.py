@@ -216,7 +216,7 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     lengths = [int(min(p, c)) for p, c in sizes]
     # the codings weighed are independent: made side by side on the threads jobs.piece_threads allows
     long_ones = [k for k, c in enumerate(candidates) if len(c) >= RUNNING_BANDS]
-    work: list[Callable[[], bytes]] = [partial(encode_arrays, streams, contextual[: len(streams)])]
+    work: list[Callable[[], Any]] = [partial(encode_arrays, streams, contextual[: len(streams)])]
     work += [partial(_running_band, candidates[k], params) for k in long_ones]
     values = sum(map(len, streams))
     tried_adaptive = values <= adaptivebands.MAX_VALUES  # format 1.9: no tables, which short frames pay most for
@@ -245,17 +245,21 @@ def code_bands(streams: Sequence[np.ndarray], params: tuple[int, ...] = running.
     predicted = {b: filters[k] for b, k in enumerate(chosen) if filters[k] is not None}
     best = min(apart_bytes, len(joint.getvalue()))
     plain_adaptive, parents = made[len(made) - len(adaptive)] if adaptive else (None, False)
-    if len(adaptive) == 2:  # the residuals' stream after the filters
+    if len(adaptive) == 2 and plain_adaptive is not None:  # the residuals' stream after the filters
         with_filters = _after_filters(fits, made[-1][0])
         if len(with_filters) < min(best, len(plain_adaptive)):
             return ADAPTIVE_BANDS | BAND_LPC | _parent_bit(made[-1][1]), with_filters
     if plain_adaptive is not None and len(plain_adaptive) < best:
         return ADAPTIVE_BANDS | _parent_bit(parents), plain_adaptive
     if apart_bytes < len(joint.getvalue()):
-        kept = [(encode_arrays([candidates[k]], [contextual[k]]) if blocks[k] is None else blocks[k], contextual[k])
-                for k in chosen]
+        kept = [(_made_block(blocks[k], candidates[k], contextual[k]), contextual[k]) for k in chosen]
         return SEPARATE_BANDS | (BAND_LPC if predicted else 0), _apart(kept, predicted)
     return 0, joint.getvalue()
+
+
+def _made_block(block: bytes | None, values: np.ndarray, contextual: bool) -> bytes:
+    """A band's block as made by a piece (``block``), or made now (None: made only where kept)."""
+    return encode_arrays([values], [contextual]) if block is None else block
 
 
 #: Each band's ``bandlpc.predicted``, made once whichever of ``quick_bands``' pieces asks first (by band)
@@ -418,8 +422,8 @@ def _quick_predicted(streams: Sequence[np.ndarray], once: Fits) -> tuple[list[np
     residual's bit estimate (``residual.estimate_bits``) and the filter come to fewer bytes than the band's (only
     the coding kept is made); the filters by band, and the bytes that saves on the estimate (the mask's counted),
     or none where it saves nothing (``once``: the fits, shared with other pieces)."""
-    fits = {b: fit() for b, fit in once.items() if len(streams[b]) <= QUICK_LPC_VALUES}
-    fits = {b: fit for b, fit in fits.items() if fit is not None}
+    made = {b: fit() for b, fit in once.items() if len(streams[b]) <= QUICK_LPC_VALUES}
+    fits = {b: fit for b, fit in made.items() if fit is not None}
     if not fits:
         return list(streams), {}, 0
     coded, predicted, saved = list(streams), {}, 0.0

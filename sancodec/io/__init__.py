@@ -119,7 +119,7 @@ def default_format(path: str | os.PathLike[str] | None, source: object) -> str:
     named = _SUFFIX_FORMATS.get(Path(path).suffix.lower()) if path is not None else None
     kind = source.get("kind") if isinstance(source, dict) else None
     kind = "raw" if isinstance(source, dict) and isinstance(source.get("raw"), dict) else kind
-    return named or (kind if kind in _SUFFIX_FORMATS.values() else "wfdb")
+    return named or (str(kind) if kind in _SUFFIX_FORMATS.values() else "wfdb")
 
 
 def _format_of(path: Path, format: str | None) -> str:

@@ -908,7 +908,7 @@ class PhysicalTable(Signal):
     file, so no header can ask for it."""
 
 
-def table_values(signal: Signal) -> tuple[np.ndarray, list[int | None]] | None:
+def table_values(signal: Signal) -> tuple[np.ndarray, Sequence[int | None]] | None:
     """The values CSV and ``.npy`` output write for a digital signal that is not its integers, and each column's
     decimals (None: 17 significant digits): a decimal source's (``decimals.decimal_values``), or a
     :class:`PhysicalTable`'s physical values, its gaps NaN, a column whose other values are decimals (a gain of

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
@@ -39,6 +40,14 @@ def decimal_places(x: np.ndarray) -> list[int] | None:
     if places is None or any(d is None for d in places):
         return None
     return [int(d) for d in places if d is not None]
+
+
+def _units_found(column: np.ndarray, d: int) -> np.ndarray:
+    """:func:`_units` at the places :func:`column_places` found for ``column`` (so never None)."""
+    units = _units(column, d)
+    if units is None:
+        raise RuntimeError(f"{d} decimals were found for a column that has none")
+    return units
 
 
 def column_places(x: np.ndarray) -> list[int | None] | None:
@@ -74,7 +83,7 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
     if any(f is None or f[0] is None for f in found):
         return None
     places = [int(f[0]) for f in found if f is not None and f[0] is not None]
-    units = np.column_stack([_units(column, d) for column, d in zip(columns, places)])
+    units = np.column_stack([_units_found(column, d) for column, d in zip(columns, places)])
     return with_decimals(signal, places, units, values=x)
 
 
@@ -201,7 +210,7 @@ def declared_places(decimals: object, n_channels: int) -> list[int]:
                                             and 0 <= d <= MAX_DECIMALS for d in places):
         raise SanConfigError(f"decimals must be a whole number of 0 to {MAX_DECIMALS}, or one per channel "
                              f"({n_channels}), got {decimals!r}")
-    return [int(d) for d in places]
+    return [int(d) for d in places if is_whole(d)]
 
 
 def units_at(block: np.ndarray, places: list[int], gap: int | None = None) -> np.ndarray:
@@ -278,7 +287,7 @@ def gapped_units(data: np.ndarray) -> tuple[np.ndarray, list[int], int] | None:
         places.append(int(found[0]))
     units = np.zeros(data.shape, dtype=np.int64)
     for c, d in enumerate(places):
-        units[~gaps[:, c], c] = _units(data[~gaps[:, c], c], d)
+        units[~gaps[:, c], c] = _units_found(data[~gaps[:, c], c], d)
     value = gap_value(units[~gaps])
     if value is None:
         return None

@@ -111,13 +111,14 @@ def record_layout(header: bytes) -> tuple[int, int, list[tuple[int, int]]] | Non
     start = number_field(header[184:192])
     if ns is None or start is None or start < HEADER_BYTES * (ns + 1):
         return None
-    counts = record_counts(header[HEADER_BYTES + SAMPLES_BEFORE * ns :], ns)
-    if any(c is None or c < 0 for c in counts):
+    read = record_counts(header[HEADER_BYTES + SAMPLES_BEFORE * ns :], ns)
+    counts = [c for c in read if c is not None and c >= 0]
+    if len(counts) != len(read):
         return None
-    firsts = [sum(counts[:k]) for k in range(ns)]  # type: ignore[arg-type]
+    firsts = [sum(counts[:k]) for k in range(ns)]
     data = [(first, count) for first, count, label in zip(firsts, counts, _labels(header, ns))
             if label not in _ANNOTATION_LABELS]
-    return start, sum(counts), data  # type: ignore[arg-type]
+    return start, sum(counts), data
 
 
 def record_counts(block: bytes, ns: int) -> list[int | None]:

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeGuard
 
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.wfdb import ANNOTATION_EXTENSIONS
@@ -26,7 +26,7 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")  # a scheme of two letters or m
 MAX_FILES = 10_000  # a multi-segment record's files fetched at most (its segments' headers name the rest)
 
 
-def is_url(path: object) -> bool:
+def is_url(path: object) -> TypeGuard[str]:
     """Whether ``path`` is a URL (``s3://``, ``https://``, ``memory://``...) read through fsspec, not a local
     path."""
     return isinstance(path, str) and _URL.match(path) is not None

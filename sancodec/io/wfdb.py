@@ -212,7 +212,7 @@ def with_checksums(signal: Signal, kept: list[list[int] | None] | None) -> Signa
     return signal
 
 
-def kept_checksums(source: object, sums: Sequence[int]) -> list[int]:
+def kept_checksums(source: object, sums: Sequence[int] | np.ndarray) -> list[int]:
     """The 16-bit checksums a written record's header gives its channels of samples summing to ``sums``: each the one
     its source's header declared where the source's samples disagreed with it and these are those samples (the same
     sum as read: a lossless decode of the whole channel), else the samples' own. A ``.san`` header is not trusted:
@@ -292,7 +292,7 @@ def _header_inits(rec, samples: np.ndarray) -> list[int] | None:  # rec: a wfdb 
     return inits if inits != first else None
 
 
-def kept_inits(source: object, first: Sequence[int]) -> list[int]:
+def kept_inits(source: object, first: Sequence[int] | np.ndarray) -> list[int]:
     """The initial values a written record's header gives its channels whose first samples are ``first``: its
     source's (``init_values``, :func:`_header_inits`) where the source kept them, else the first samples. A format 8
     file's first differences are taken from them (``wfdb_formats``: a record whose header gives 0 and whose first
@@ -718,7 +718,7 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
         if frame == 1:
             rec.d_signal = signal.samples.astype(np.int64)
         else:
-            rec.samps_per_frame = list(signal.samples_per_frame)
+            rec.samps_per_frame = list(signal.samples_per_frame or [])  # (frames of several samples: given)
             rec.e_d_signal = [signal.samples[::step, k].astype(np.int64)
                               for k, step in enumerate(signal.sample_steps())]
         rec.set_d_features(expanded=frame > 1, do_adc=False)

@@ -73,7 +73,7 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
     segments = [_segment_entry(base, n, frames, seg, channel_names, layout is None) for n, frames, seg in parts]
     union = _union_fields(base, channel_names, parts, segments, layout)
     samples = _lay_out(base, parts, segments, union)
-    source = {"kind": KIND, "layout": "fixed" if layout is None else "variable", "segments": segments}
+    source: dict[str, Any] = {"kind": KIND, "layout": "fixed" if layout is None else "variable", "segments": segments}
     counter = record_counter(head)  # the master header's counter frequency and base counter value
     if counter is not None:
         source["counter"] = counter
@@ -260,7 +260,7 @@ def output_files(signal: Signal, path: Path) -> list[Path]:
     segments = checked_segments(signal)
     layout, names = _names(path.name, segments)
     files = [path.parent / f"{path.name}.hea"] + ([path.parent / f"{layout}.hea"]
-                                                  if signal.source["layout"] == "variable" else [])
+                                                  if (signal.source or {}).get("layout") == "variable" else [])
     for (entry, start, _), seg_name in zip(placed(segments, signal.frame_size), names):
         if seg_name is not None:
             files += single_files(segment_signal(signal, entry, start), path.parent / seg_name)
@@ -278,7 +278,7 @@ def write_segments(signal: Signal, name: str, folder: Path) -> None:
     for (entry, start, _), seg_name in zip(placed(segments, signal.frame_size), names):
         if seg_name is not None:
             write_record(segment_signal(signal, entry, start), seg_name, folder)
-    variable = signal.source["layout"] == "variable"
+    variable = (signal.source or {}).get("layout") == "variable"
     if variable:
         (folder / f"{layout}.hea").write_text(_layout_header(signal, layout), encoding="ascii")
     frame = signal.frame_size
@@ -300,11 +300,11 @@ def _layout_header(signal: Signal, layout: str) -> str:
     c = signal.n_channels
     given = (signal.source or {}).get("layout_header")
     given = given if isinstance(given, dict) else {}
-    fallback = {"units": signal.units, "adc_gain": signal.adc_gain or [200.0] * c,
+    fallback: dict[str, Any] = {"units": signal.units, "adc_gain": signal.adc_gain or [200.0] * c,
                 "baseline": signal.baseline or [0] * c, "adc_res": signal.adc_res or [0] * c,
                 "adc_zero": signal.adc_zero or [0] * c,
                 "init_value": [INVALID_SAMPLE.get(f, 0) for f in signal.fmt or ["16"] * c]}
-    fields = {}
+    fields: dict[str, list[Any]] = {}
     for key, kind in LAYOUT_FIELDS.items():
         try:
             fields[key] = typed_list(given.get(key), c, kind, f"layout {key}")

@@ -143,13 +143,13 @@ def to_wfdb(signal: Signal) -> Any:
                                   units=list(signal.units), comments=list(signal.comments),
                                   base_time=wfdb_time(signal.base_time, "time"),
                                   base_date=wfdb_time(signal.base_date, "date"))
-    digital = signal.is_digital and signal.adc_gain is not None and signal.baseline is not None
-    if not digital:
+    gains, baselines = signal.adc_gain, signal.baseline
+    if not signal.is_digital or gains is None or baselines is None:
         return wfdb.Record(p_signal=signal.samples.astype(np.float64), **fields)
     d = np.asarray(signal.samples, dtype=np.int64)
     fmt = list(signal.fmt) if signal.fmt is not None else ["16"] * c
-    rec = wfdb.Record(d_signal=d, p_signal=signal.physical(), fmt=fmt, adc_gain=[float(g) for g in signal.adc_gain],
-                      baseline=[int(b) for b in signal.baseline],
+    rec = wfdb.Record(d_signal=d, p_signal=signal.physical(), fmt=fmt, adc_gain=[float(g) for g in gains],
+                      baseline=[int(b) for b in baselines],
                       adc_res=list(signal.adc_res) if signal.adc_res is not None else [0] * c,
                       adc_zero=list(signal.adc_zero) if signal.adc_zero is not None else [0] * c,
                       init_value=[int(v) for v in d[0]], checksum=[int(s) for s in _checksums(d)],

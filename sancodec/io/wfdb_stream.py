@@ -148,7 +148,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
             units=list(like.units), sig_name=writable_names(like.channel_names), adc_res=list(like.adc_res or [0] * c),
             adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
             base_time=wfdb_time(like.base_time, "time"), base_date=wfdb_time(like.base_date, "date"),
-            init_value=kept_inits(head.get("source"), first),
+            init_value=kept_inits(head.get("source"), np.zeros(c, dtype=np.int64) if first is None else first),
             checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
             **counter_fields(head.get("source")),
         )

@@ -93,11 +93,13 @@ def peaks_ref(s: np.ndarray, mpd: int) -> np.ndarray:
                 kept.append(i)
     else:
         w = s.shape[1]
-        order = sorted(candidates, key=lambda rc: (-s[rc], rc[0] * w + rc[1]))
-        kept = []
-        for r, c in order:
-            if all(max(abs(r - r2), abs(c - c2)) > mpd for r2, c2 in kept):
-                kept.append((r, c))
+        pairs: list[tuple[int, int]] = candidates  # type: ignore[assignment]  # (2-D: (row, column) pairs)
+        by_height = sorted(pairs, key=lambda rc: (-s[rc], rc[0] * w + rc[1]))
+        kept2: list[tuple[int, int]] = []
+        for r, c in by_height:
+            if all(max(abs(r - r2), abs(c - c2)) > mpd for r2, c2 in kept2):
+                kept2.append((r, c))
+        kept = list(kept2)
     out = np.zeros_like(s)
     for pos in kept:
         out[pos] = s[pos]

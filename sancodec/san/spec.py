@@ -101,7 +101,7 @@ def canonical_activation(name: str) -> str:
     return _ALIASES[key]
 
 
-def activation_groups(activations: tuple[str, ...] | list[str]) -> dict[str, list[int]]:
+def activation_groups(activations: Sequence[str]) -> dict[str, list[int]]:
     """Kernel indices per activation, in first-seen order (each group is selected in one call)."""
     groups: dict[str, list[int]] = {}
     for i, name in enumerate(activations):

@@ -43,6 +43,9 @@ class SAN(nn.Module):
     ``dim=2``. Activations ``alpha`` are ``(batch, q, n)`` / ``(batch, q, H, W)``.
     """
 
+    mask: torch.Tensor  # (buffers: each kernel's support, and which kernels each model of a sweep owns)
+    block: torch.Tensor
+
     def __init__(
         self,
         kernel_sizes: Sequence[int],

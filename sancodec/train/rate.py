@@ -126,7 +126,7 @@ def lossy_bytes(x: np.ndarray, prdn: float, prediction: np.ndarray | None = None
     """Bytes of the lossy mode's wavelet frames for the integer samples ``x`` at PRDN ``prdn`` (percent),
     with ``prediction`` subtracted first where given (rate control on the decoded samples, as encoding does)."""
     given = [None] if prediction is None else [FixedPrediction(prediction)]
-    prepared = Prepared([x], given)  # type: ignore[list-item]
+    prepared = Prepared([x], given)  # type: ignore[arg-type]  # (FixedPrediction predicts as a template does)
     return sum(map(len, rate_control(prepared, x.astype(np.float64), LossyTarget(prdn=prdn)).payloads()))
 
 
