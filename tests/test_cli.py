@@ -382,7 +382,7 @@ def test_train_export_sweep(tmp_path):
         ("corrupt_san", 1, "checksum"),
         ("unknown_ext", 1, "unknown file type"),
         ("san_as_recording", 1, r"a \.san file, not a recording \(`sancodec decode "),  # was "unknown file type '.san'"
-        ("mat_without_hea", 1, r"a MATLAB file with no WFDB header \(x\.hea\) beside it.*save the array as \.npy"),
+        ("mat_without_rate", 2, r"a MATLAB file without a rate variable \(fs, srate.*give it with --fs"),
         ("negative_error", 2, "max-error"),
         ("unwritable", 1, "permission denied|not writable|read-only"),
         ("exists", 2, "--force"),
@@ -410,7 +410,7 @@ def test_bad_inputs_give_one_line_errors(tmp_path, case, code, message):
     elif case == "unknown_ext":
         (tmp_path / "x.mef").write_bytes(b"0")
         args[1] = tmp_path / "x.mef"
-    elif case == "mat_without_hea":  # (was "unknown file type '.mat'")
+    elif case == "mat_without_rate":  # (was "unknown file type '.mat'", then "save the array as .npy")
         import scipy.io
 
         scipy.io.savemat(tmp_path / "x.mat", {"ecg": np.arange(100.0)})

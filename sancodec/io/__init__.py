@@ -1,4 +1,4 @@
-"""Read and write signals: WFDB (via wfdb-python), EDF/EDF+/BDF (via edfio), ``.npy`` and CSV.
+"""Read and write signals: WFDB (via wfdb-python), EDF/EDF+/BDF (via edfio), WAV, MATLAB, ``.npy`` and CSV.
 
 ``read_signal`` picks the reader from the path (a WFDB record may be named by
 its base path, ``.hea`` or ``.dat``); ``write_signal`` picks the writer from
@@ -28,13 +28,13 @@ from sancodec.signal import Signal
 __all__ = ["FORMATS", "ONE_FILE_FORMATS", "TABLE_SUFFIXES", "default_format", "output_files", "read_channel",
            "read_signal", "write_signal"]
 
-FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw", "wav")
+FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw", "wav", "mat")
 #: the formats written as one file, named by its suffix (the rest: WFDB's several files of a record)
 ONE_FILE_FORMATS = tuple(f for f in FORMATS if f != "wfdb")
 #: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs)
 TABLE_SUFFIXES = (".csv", ".tsv")
 _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf", ".bin": "raw",
-                   ".raw": "raw", ".wav": "wav"}
+                   ".raw": "raw", ".wav": "wav", ".mat": "mat"}
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
@@ -68,13 +68,13 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
 
         return _own_rate(read_wav(p), fs, p, "a WAV file")
     if p.suffix.lower() == ".mat":  # (a WFDB record's .mat, PhysioNet's challenges', was found by its .hea above)
-        raise SanFormatError(f"{p}: a MATLAB file with no WFDB header ({p.with_suffix('.hea').name}) beside it; "
-                             "sancodec reads a MATLAB file as a WFDB record's signal file only: save the array as "
-                             ".npy (numpy.save(path, scipy.io.loadmat(mat)[name])), with --fs for its rate")
+        from sancodec.io.matfile import read_mat
+
+        return read_mat(p, fs)
     if p.suffix.lower() == ".san":  # encode's input, or report's first argument, given the coded file
         raise SanFormatError(f"{p}: a .san file, not a recording (`sancodec decode {p}` gives the recording back)")
-    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .wav, .npy, .csv or "
-                         ".tsv)")
+    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .wav, .mat, .npy, "
+                         ".csv or .tsv)")
 
 
 def _own_rate(signal: Signal, fs: float | None, path: Path, what: str) -> Signal:
@@ -114,8 +114,8 @@ def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
 
 def default_format(path: str | os.PathLike[str] | None, source: object) -> str:
     """The format a decoded signal is written in when none is asked for: the one ``path``'s suffix names (.npy,
-    .csv, .edf, .bdf, .bin or .raw, .wav), else its source's (``Signal.source``'s kind: EDF, BDF, .npy, CSV or WAV,
-    or raw samples, ``io.raw``), else WFDB."""
+    .csv, .edf, .bdf, .bin or .raw, .wav, .mat), else its source's (``Signal.source``'s kind: EDF, BDF, .npy, CSV,
+    WAV or MATLAB, or raw samples, ``io.raw``), else WFDB."""
     named = _SUFFIX_FORMATS.get(Path(path).suffix.lower()) if path is not None else None
     kind = source.get("kind") if isinstance(source, dict) else None
     kind = "raw" if isinstance(source, dict) and isinstance(source.get("raw"), dict) else kind
@@ -140,13 +140,13 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
                  quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
     """Write ``signal``; returns the files written (a WFDB record is several files).
 
-    ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf``, ``bdf``, ``raw`` (a raw source's layout again,
-    ``io.raw``) or ``wav`` (integer PCM, ``io.wav``); by default the suffix decides and anything else
-    is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled out with each
-    channel's last value and annotated where the samples end inside it (``io.edf.write_edf``). ``quantum``: the
-    grid of a float signal decoded from a ``.san``, which lets WFDB and EDF hold it exactly (its multiples of the
-    grid as integers) and sets the decimals CSV prints it at (``arrays.grid_places``). ``fsync`` flushes files and
-    folder to disk.
+    ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf``, ``bdf``, ``raw`` (a raw source's layout again, ``io.raw``),
+    ``wav`` (integer PCM, ``io.wav``) or ``mat`` (MATLAB 5, ``io.matfile``); by default the suffix decides and
+    anything else is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled
+    out with each channel's last value and annotated where the samples end inside it (``io.edf.write_edf``).
+    ``quantum``: the grid of a float signal decoded from a ``.san``, which lets WFDB and EDF hold it exactly (its
+    multiples of the grid as integers) and sets the decimals CSV prints it at (``arrays.grid_places``). ``fsync``
+    flushes files and folder to disk.
     """
     p = Path(path)
     fmt = _format_of(p, format)
@@ -164,6 +164,10 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
         from sancodec.io.wav import write_wav
 
         return [write_wav(signal, p, fsync=fsync)]
+    if fmt == "mat":
+        from sancodec.io.matfile import write_mat
+
+        return [write_mat(signal, p, fsync=fsync)]
     if fmt in ("edf", "bdf"):
         from sancodec.io.edf import write_edf
 

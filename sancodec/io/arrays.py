@@ -219,17 +219,20 @@ def npy_bytes(signal: Signal) -> bytes:
     """The samples as ``.npy`` bytes (what ``write_npy`` writes; for pipes): a ``.npy`` source's integers in its own
     dtype (a lossy reconstruction clipped to the dtype's range, never wrapped) and rank, else as held."""
     buf = io.BytesIO()
-    np.save(buf, _as_source(signal), allow_pickle=False)
+    np.save(buf, as_source_array(signal), allow_pickle=False)
     return buf.getvalue()
 
 
 _INTEGER_DTYPE = re.compile(r"[<>|=]?[iu][1248]")  # what npy_source writes for an integer array (dtype.str)
 
 
+ARRAY_KINDS = ("npy", "mat")  # sources of one array whose dtype comes back (a .npy file's, a MATLAB file's)
+
+
 def source_dtype(source: object) -> np.dtype | None:
-    """The integer dtype a ``.npy`` source had, from ``Signal.source`` (a ``.san`` header is not trusted: None for
-    anything but an integer dtype of at most 64 bits)."""
-    if not isinstance(source, dict) or source.get("kind") != "npy":
+    """The integer dtype a ``.npy`` or MATLAB source had, from ``Signal.source`` (a ``.san`` header is not trusted:
+    None for anything but an integer dtype of at most 64 bits)."""
+    if not isinstance(source, dict) or source.get("kind") not in ARRAY_KINDS:
         return None
     name = source.get("dtype")
     if not isinstance(name, str) or not _INTEGER_DTYPE.fullmatch(name):  # np.dtype(",") is a SyntaxError
@@ -240,7 +243,7 @@ def source_dtype(source: object) -> np.dtype | None:
 def decimal_dtype(source: object) -> np.dtype:
     """The float type a decimal source's values come back in: float32 for a float32 ``.npy`` (the float32 each value
     was, which ``io.decimals`` checked when it found the grid), else float64."""
-    name = source.get("dtype") if isinstance(source, dict) and source.get("kind") == "npy" else None
+    name = source.get("dtype") if isinstance(source, dict) and source.get("kind") in ARRAY_KINDS else None
     return np.dtype(np.float32 if name in ("<f4", "|f4", "=f4", ">f4") else np.float64)
 
 
@@ -251,16 +254,16 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.clip(x, info.min, min(info.max, (1 << 63) - 1)).astype(dtype)  # x is int64: uint64 clips at 2**63 - 1
 
 
-def _as_source(signal: Signal) -> np.ndarray:
-    """``signal``'s samples in the dtype and rank its ``.npy`` source had, where ``Signal.source`` says so; a
-    decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical values (:func:`table_values`);
-    a float32 source's floats, lossy or not, as float32."""
+def as_source_array(signal: Signal) -> np.ndarray:
+    """``signal``'s samples in the dtype and rank its ``.npy`` source had (a MATLAB source's dtype), where
+    ``Signal.source`` says so; a decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical
+    values (:func:`table_values`); a float32 source's floats, lossy or not, as float32."""
     decimal = table_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
-    if source.get("kind") != "npy":
+    if source.get("kind") not in ARRAY_KINDS:
         return x
-    fields = _source_fields(source, x.shape[1])
+    fields = _source_fields(source, x.shape[1]) if source.get("kind") == "npy" else None
     if fields is not None:
         return _as_fields(x, fields)
     if decimal is not None or x.dtype.kind == "f":  # (a float source's lossy or near-lossless values too)

@@ -1,0 +1,153 @@
+"""MATLAB ``.mat`` files (levels 4 and 5, through scipy, which wfdb-python brings): one numeric array of samples, and
+where the file says it, the sampling rate from a scalar variable (``fs``, ``Fs``, ``srate``...).
+
+A lab's recording saved from MATLAB is most often channels x samples (PhysioNet's ``val``: 12 x 5000); so a 2-D
+array with fewer rows than columns is read transposed, and written back so. The array is the one variable named
+as :data:`SIGNAL_NAMES` lists, else the file's only numeric array of more than one value; a file of several
+arrays and none of those names is refused, naming them. Its MATLAB class comes back (int16 as int16, single as
+single, a lossy decode rounded and clipped into an integer class), under its name, beside the rate's variable; any
+other variable of the file is not kept, and the file is written afresh (not byte for byte: a MAT-file's header
+holds the time it was made). MATLAB 7.3 files (HDF5) are refused, with what to do."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sancodec._atomic import write_bytes_atomic
+from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.signal import Signal
+
+__all__ = ["MAX_VALUES", "SIGNAL_NAMES", "RATE_NAMES", "read_mat", "write_mat"]
+
+SIGNAL_NAMES = ("val", "data", "signal", "signals", "sig", "ecg", "x", "y")  # the array's variable, by name (any case)
+RATE_NAMES = ("fs", "srate", "sfreq", "fsamp", "samplerate", "sample_rate", "samplingrate", "sampling_rate",
+              "samplingfrequency", "sampling_frequency", "freq")  # a rate's variable, by name (any case)
+MAX_VALUES = 1 << 31  # the most values a variable read may declare (scipy allocates what a file's header says) ...
+MAX_EXPANSION = 1100  # ... and at most this many bytes of them per byte of the file (zlib, which a MATLAB 5 file's
+# compressed variables use, expands at most about 1032 times)
+_ITEM_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "single": 4}  # (others: 8)
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")  # a MATLAB variable's name
+_NUMERIC = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "single", "double")
+
+
+def read_mat(path: Path, fs: float | None) -> Signal:
+    """The samples of the MATLAB file at ``path`` (module docstring) as a Signal; ``fs``: the rate where the file
+    holds none (refused where it holds another)."""
+    from scipy.io import loadmat, whosmat
+
+    try:
+        found = whosmat(str(path))
+    except NotImplementedError:  # scipy's word for a 7.3 (HDF5) file
+        raise SanFormatError(f"{path}: a MATLAB 7.3 file (HDF5), which sancodec does not read: save it again with "
+                             "save(..., '-v7') in MATLAB, or its array as .npy") from None
+    except Exception as exc:  # noqa: BLE001 (scipy raises many kinds for a damaged file)
+        raise SanFormatError(f"{path}: not a readable MATLAB file ({type(exc).__name__}: {exc})") from None
+    name = _signal_name(path, found, path.stat().st_size)
+    rate_name = _rate_name(found, name)
+    try:
+        held = loadmat(str(path), variable_names=[name, *([rate_name] if rate_name else [])], mat_dtype=False,
+                       squeeze_me=False, chars_as_strings=False)
+    except Exception as exc:  # noqa: BLE001
+        raise SanFormatError(f"{path}: variable {name!r} cannot be read ({type(exc).__name__}: {exc})") from None
+    array = held.get(name)
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf" or array.ndim != 2 or not array.size:
+        raise SanFormatError(f"{path}: variable {name!r} is not a numeric array of samples")
+    own = _rate(held.get(rate_name)) if rate_name else None
+    if rate_name and own is None:
+        rate_name = None  # (a variable of that name that is no rate: not the file's rate)
+    if own is not None and fs is not None and fs != own:
+        raise SanConfigError(f"{path}: a MATLAB file whose {rate_name!r} says {own:g} Hz; fs= (--fs) asks {fs:g}")
+    if own is None and fs is None:
+        raise SanConfigError(f"{path}: a MATLAB file without a rate variable ({', '.join(RATE_NAMES[:3])}...) does not "
+                             "say its sampling frequency; give it with --fs (Python: read_signal(path, fs=...))")
+    rows, columns = array.shape
+    transposed = rows < columns
+    samples = array.T if transposed else array
+    from sancodec.io.arrays import array_signal  # (arrays imports io's other readers: here on use)
+
+    signal = array_signal(np.ascontiguousarray(samples), own if own is not None else fs, path.stem)
+    signal.source = {"kind": "mat", "variable": name, "dtype": samples.dtype.str, "rank": 2,
+                     **({"transposed": True} if transposed else {}),
+                     **({"rate_variable": rate_name} if rate_name else {})}
+    signal.record_name = path.stem
+    return signal
+
+
+def _signal_name(path: Path, found: list[tuple[str, tuple[int, ...], str]], size: int) -> str:
+    """The variable of ``found`` (scipy's ``whosmat``: name, shape, class) that holds the samples; a SanFormatError
+    where none does, where several might and none is named so, or where it declares more than :data:`MAX_VALUES`
+    values or than a file of ``size`` bytes can hold (:data:`MAX_EXPANSION`)."""
+    numeric = [(n, shape, kind) for n, shape, kind in found if kind in _NUMERIC and math.prod(shape) > 1]
+    if not numeric:
+        held = ", ".join(f"{n} ({kind} {'x'.join(map(str, shape))})" for n, shape, kind in found) or "nothing"
+        raise SanFormatError(f"{path}: no numeric array of samples in this MATLAB file (it holds {held})")
+    by_name = {n.lower(): (n, shape, kind) for n, shape, kind in numeric}
+    named = next((by_name[k] for k in SIGNAL_NAMES if k in by_name), None)
+    if named is None and len(numeric) > 1:
+        raise SanFormatError(f"{path}: a MATLAB file of several arrays ({', '.join(n for n, _, _ in numeric)}) and "
+                             f"none named {', '.join(SIGNAL_NAMES[:3])}...: save the samples' array alone, or as .npy")
+    name, shape, kind = named or numeric[0]
+    if len(shape) != 2:
+        raise SanFormatError(f"{path}: variable {name!r} has {len(shape)} dimensions; samples x channels (or "
+                             "channels x samples) takes 2")
+    if math.prod(shape) > MAX_VALUES or math.prod(shape) * _ITEM_BYTES.get(kind, 8) > MAX_EXPANSION * size:
+        raise SanFormatError(f"{path}: variable {name!r} declares {'x'.join(map(str, shape))} values, more than "
+                             + (f"the {MAX_VALUES} sancodec reads from a MATLAB file" if math.prod(shape) > MAX_VALUES
+                                else f"a file of {size} bytes holds"))
+    return name
+
+
+def _rate_name(found: list[tuple[str, tuple[int, ...], str]], signal_name: str) -> str | None:
+    """The scalar numeric variable of ``found`` named as :data:`RATE_NAMES` lists (the first so listed), if any."""
+    scalars = {n.lower(): n for n, shape, kind in found
+               if kind in _NUMERIC and math.prod(shape) == 1 and n != signal_name}
+    return next((scalars[k] for k in RATE_NAMES if k in scalars), None)
+
+
+def _rate(value: object) -> float | None:
+    """A rate variable's value as a positive finite rate, else None."""
+    if not isinstance(value, np.ndarray) or value.size != 1 or value.dtype.kind not in "iuf":
+        return None
+    rate = float(value.reshape(-1)[0])
+    return rate if math.isfinite(rate) and rate > 0 else None
+
+
+def write_mat(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+    """``signal`` as a MATLAB 5 file at ``path`` (moved into place whole): a ``.mat`` source's array again, under its
+    variable's name, in its class and orientation, with its rate variable; any other signal as ``val`` (channels x
+    samples, as PhysioNet writes it) and ``fs``. A ``.san`` header is not trusted: a name that is no MATLAB
+    variable's falls back to those."""
+    from scipy.io import savemat
+
+    from sancodec.io.arrays import as_source_array
+
+    source = signal.source if isinstance(signal.source, dict) and signal.source.get("kind") == "mat" else None
+    x = as_source_array(signal)
+    x = x[:, None] if x.ndim == 1 else x
+    rate_name: str | None
+    if source is None:  # another source's signal: as PhysioNet writes a record's .mat, and its rate
+        name, rate_name, transposed = "val", "fs", True
+    else:  # the file it was read from: its names (its rate's where it had one) and orientation
+        name = _kept_name(source.get("variable"), "val")
+        rate_name = _kept_name(source.get("rate_variable"), "") or None
+        transposed = source.get("transposed") is True
+    variables: dict[str, Any] = {name: x.T if transposed else x}
+    if rate_name is not None and rate_name != name:
+        variables[rate_name] = np.array([[float(signal.fs)]])
+    buf = io.BytesIO()
+    try:
+        savemat(buf, variables, format="5", do_compression=False, oned_as="column")
+    except (ValueError, TypeError) as exc:
+        raise SanConfigError(f"{path}: these samples do not make a MATLAB file ({exc})") from None
+    return write_bytes_atomic(path, buf.getvalue(), fsync=fsync)
+
+
+def _kept_name(value: object, default: str) -> str:
+    """A variable's name from a ``.san`` header: ``value`` where it is a MATLAB variable's name, else ``default``."""
+    return value if isinstance(value, str) and _NAME.fullmatch(value) else default
