@@ -158,3 +158,13 @@ def test_batch_finds_mat_files_but_leaves_a_wfdb_records_to_its_header(tmp_path,
     (tmp_path / "rec.hea").write_text("rec 2 360 20000\nrec.mat 16+24 200 16 0 0 0 0 I\nrec.mat 16+24 200 16 0 0 0 0 "
                                        "II\n")
     assert find_inputs(tmp_path) == [tmp_path / "lab.mat", tmp_path / "rec"]
+
+
+def test_training_reads_a_channel_of_a_mat_file_with_or_without_its_rate(tmp_path, ecg):
+    """``read_channel`` (training's reader) takes a MATLAB file's channel whether or not it holds a rate."""
+    from sancodec.io import read_channel
+
+    for variables in ({"val": ecg.T}, {"val": ecg.T, "fs": 360.0}):
+        path = tmp_path / "rec.mat"
+        scipy.io.savemat(path, variables)
+        assert np.array_equal(read_channel(path, 1), ecg[:, 1].astype(np.float64))

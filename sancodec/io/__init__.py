@@ -102,6 +102,10 @@ def read_channel(path: str | os.PathLike[str], channel: int = 0) -> np.ndarray:
     p = Path(path)
     if p.suffix.lower() in TABLE_SUFFIXES and p.is_file():  # (the rate is not used: a time column's, else 1 Hz)
         signal = read_csv(p, None, default_fs=1.0)
+    elif p.suffix.lower() == ".mat" and find_wfdb_base(p) is None and p.is_file():  # (likewise: its own, else 1 Hz)
+        from sancodec.io.matfile import read_mat
+
+        signal = read_mat(p, None, default_fs=1.0)
     else:
         signal = read_signal(p, fs=1.0 if p.suffix.lower() == ".npy" else None)
     if not 0 <= channel < signal.n_channels:

@@ -36,9 +36,10 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")  # a MATLAB variable's name
 _NUMERIC = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "single", "double")
 
 
-def read_mat(path: Path, fs: float | None) -> Signal:
+def read_mat(path: Path, fs: float | None, default_fs: float | None = None) -> Signal:
     """The samples of the MATLAB file at ``path`` (module docstring) as a Signal; ``fs``: the rate where the file
-    holds none (refused where it holds another)."""
+    holds none (refused where it holds another); ``default_fs``: the rate where neither gives one (training's
+    ``read_channel``, which does not use it), else that is refused."""
     from scipy.io import loadmat, whosmat
 
     try:
@@ -63,6 +64,8 @@ def read_mat(path: Path, fs: float | None) -> Signal:
         rate_name = None  # (a variable of that name that is no rate: not the file's rate)
     if own is not None and fs is not None and fs != own:
         raise SanConfigError(f"{path}: a MATLAB file whose {rate_name!r} says {own:g} Hz; fs= (--fs) asks {fs:g}")
+    if own is None and fs is None and default_fs is not None:
+        fs = default_fs
     if own is None and fs is None:
         raise SanConfigError(f"{path}: a MATLAB file without a rate variable ({', '.join(RATE_NAMES[:3])}...) does not "
                              "say its sampling frequency; give it with --fs (Python: read_signal(path, fs=...))")
