@@ -172,7 +172,8 @@ def _source_text(source: object) -> str:
     if isinstance(segments, list):
         gaps = sum(1 for s in segments if isinstance(s, dict) and not s.get("channels"))
         return f"WFDB multi-segment, {source.get('layout')} layout: {len(segments) - gaps} segments, {gaps} gaps"
-    text = str(source["kind"]).upper() if "kind" in source else "single record"
+    text = ("MATLAB" if source["kind"] == "mat" else str(source["kind"]).upper()) if "kind" in source else \
+        "single record"
     raw = source.get("raw")  # encode --raw's (io.raw)
     if isinstance(raw, dict) and isinstance(raw.get("type"), str):
         text = f"raw {raw['type']}, {'big' if raw.get('big_endian') else 'little'}-endian"
@@ -185,7 +186,7 @@ def _source_text(source: object) -> str:
     if counter is not None:
         text += f"; counter {counter[0]:g} Hz" + (f", base {counter[1]:g}" if len(counter) > 1 else "")
     text += "; header's initial values kept" if isinstance(source.get("init_values"), list) else ""
-    text += _table_time_text(source) + _wav_text(source)
+    text += _table_time_text(source) + _wav_text(source) + _mat_text(source)
     hea = source.get("hea")  # encode --keep-header-text (io.wfdb_text, io.edf_text)
     text += f"; its .hea text kept ({len(hea)} characters)" if isinstance(hea, str) else ""
     edf = source.get("edf_header")
@@ -215,6 +216,19 @@ def _wav_text(source: dict) -> str:
     if not isinstance(kept, dict) or kept.get("bits") not in (8, 16, 24, 32):
         return ""
     return f", {kept['bits']}-bit" + ("; its header and chunks kept" if isinstance(kept.get("before"), str) else "")
+
+
+def _mat_text(source: dict) -> str:
+    """``info``'s words on a MATLAB source: its variable, how it was laid out, and its rate's variable (a header's
+    entry, not trusted: only names a MATLAB variable may have, as ``io.matfile`` writes them back)."""
+    from sancodec.io.matfile import kept_name
+
+    name = kept_name(source.get("variable"), "") if source.get("kind") == "mat" else ""
+    if not name:
+        return ""
+    rate = kept_name(source.get("rate_variable"), "")
+    laid = "channels x samples" if source.get("transposed") is True else "samples x channels"
+    return f", variable {name!r} ({laid})" + (f", its rate in {rate!r}" if rate else "")
 
 
 @app.command()

@@ -23,7 +23,7 @@ from sancodec._atomic import write_bytes_atomic
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
-__all__ = ["MAX_VALUES", "SIGNAL_NAMES", "RATE_NAMES", "read_mat", "write_mat"]
+__all__ = ["MAX_VALUES", "RATE_NAMES", "SIGNAL_NAMES", "kept_name", "read_mat", "write_mat"]
 
 SIGNAL_NAMES = ("val", "data", "signal", "signals", "sig", "ecg", "x", "y")  # the array's variable, by name (any case)
 RATE_NAMES = ("fs", "srate", "sfreq", "fsamp", "samplerate", "sample_rate", "samplingrate", "sampling_rate",
@@ -137,8 +137,8 @@ def write_mat(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     if source is None:  # another source's signal: as PhysioNet writes a record's .mat, and its rate
         name, rate_name, transposed = "val", "fs", True
     else:  # the file it was read from: its names (its rate's where it had one) and orientation
-        name = _kept_name(source.get("variable"), "val")
-        rate_name = _kept_name(source.get("rate_variable"), "") or None
+        name = kept_name(source.get("variable"), "val")
+        rate_name = kept_name(source.get("rate_variable"), "") or None
         transposed = source.get("transposed") is True
     variables: dict[str, Any] = {name: x.T if transposed else x}
     if rate_name is not None and rate_name != name:
@@ -151,6 +151,6 @@ def write_mat(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     return write_bytes_atomic(path, buf.getvalue(), fsync=fsync)
 
 
-def _kept_name(value: object, default: str) -> str:
+def kept_name(value: object, default: str) -> str:
     """A variable's name from a ``.san`` header: ``value`` where it is a MATLAB variable's name, else ``default``."""
     return value if isinstance(value, str) and _NAME.fullmatch(value) else default
