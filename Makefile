@@ -45,11 +45,12 @@ asan: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check sancodec cli export tests benchmarks scripts
 
-# mypy over the library (sancodec/; its settings in pyproject.toml), installed here on demand as `make bench`
-# installs its tools: not a dependency, so that a fresh clone's `make test` needs nothing more.
+# mypy over the library, its CLI and its ONNX export (laid out as installed: scripts/typecheck.sh; its settings in
+# pyproject.toml), installed here on demand as `make bench` installs its tools: not a dependency, so that a fresh
+# clone's `make test` needs nothing more.
 typecheck: $(STAMP)
 	$(BIN)/python -m pip install -q mypy
-	$(BIN)/mypy sancodec
+	scripts/typecheck.sh $(BIN)/mypy
 
 # Benchmark-only tools (FLAC via libsndfile, zstd, PyWavelets) are installed here, not as runtime dependencies.
 bench: $(STAMP)

@@ -65,7 +65,8 @@ def said(exc: BaseException) -> tuple[str, int]:
     return str(exc), 2 if isinstance(exc, SanConfigError) else 1
 
 
-def several_into(inputs: Sequence[Path], output: Path | None, what: str, target: Callable[[Path], Path]) -> None:
+def several_into(inputs: Sequence[Path | str], output: Path | None, what: str,
+                 target: Callable[[Any], Path]) -> None:
     """Refuse what several inputs cannot share: one ``-o`` file (each needs its own ``what``: -o names a folder, or
     is left out), standard output, standard input (one input alone), or an output that two would write (``target``:
     an input's; a.edf and a.bdf both make a.san, and with --force the second replaced the first)."""
@@ -75,7 +76,7 @@ def several_into(inputs: Sequence[Path], output: Path | None, what: str, target:
     if output is not None and (str(output) == "-" or not output.is_dir()):
         raise SanConfigError(f"{len(inputs)} inputs each make their own {what}: -o names an existing folder to put "
                              f"them in, or leave -o out (got -o {output})")
-    seen: dict[Path, Path] = {}
+    seen: dict[Path, Path | str] = {}
     for path in inputs:
         made = target(path)
         if made in seen:

@@ -137,7 +137,7 @@ def _raw_suffix(source: object) -> str:
 
 
 def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | None, keep_header_text: bool,
-               processes: bool, to_stdout: bool) -> tuple | None:
+               processes: bool, to_stdout: bool) -> tuple[Any, list[int] | None, Any] | None:
     """``--raw``'s metadata (a one-row Signal), the channels kept (None: all) and its layout (``io.raw``), or None
     without it; a SanConfigError for the options it cannot go with."""
     if raw is None:
@@ -377,7 +377,8 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         check_output(out, force, [] if piped else input_files(input))
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
-    streamed, data = None, b""
+    streamed: tuple[int, ...] | None = None
+    data = b""
     whole = piped or to_stdout  # (the streaming encoders write a file: standard output takes the bytes made whole)
     if raw_input is not None:  # headerless samples, coded as they are read (a file, or a pipe)
         streamed = stream_raw(input, out, *raw_input, spec, mode, max_error, _targets(prdn, snr, bps), effort,
@@ -533,7 +534,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     source = None if from_stdin else source_of(input, opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     by_suffix = None if output is None or to_stdout else default_format(output, None)
-    if format is not None and output is not None and output.suffix and by_suffix != "wfdb" and by_suffix != fmt:
+    if format is not None and by_suffix is not None and output is not None and output.suffix and \
+            by_suffix != "wfdb" and by_suffix != fmt:
         raise SanConfigError(f"-o {output} names {by_suffix.upper()} output but --format asks {fmt.upper()}: give one, "
                              "or make them agree")  # (the file was written under the format's suffix instead)
     base = _decoded_base(input, output)
@@ -628,7 +630,7 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
         _print_lossy_target(decoded.header, wanted)
 
 
-def _print_decoded_json(source: Path, files: list[Path], header: dict, start: int, end: int,
+def _print_decoded_json(source: Path | str, files: list[Path], header: dict, start: int, end: int,
                         channels: list[int], fmt: str, padded: int = 0) -> None:
     """decode --json: what was written, from which rows and channels (the file's indices, in the order written),
     a lossy file's target and the PRDN each of those channels achieved over the record, and the samples an EDF or
@@ -651,9 +653,10 @@ def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None
         achieved = _achieved(target, prdn)
         names = header.get("signal", {}).get("channel_names") or []
         every = channels is None or channels == list(range(len(prdn)))
-        listed = achieved if every else [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in channels]
+        picked = list(range(len(prdn))) if channels is None else channels
+        listed = achieved if every else [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in picked]
         console.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
-                      "(whole record): " + _per_channel(listed, prdn if every else [prdn[c] for c in channels], " %"))
+                      "(whole record): " + _per_channel(listed, prdn if every else [prdn[c] for c in picked], " %"))
 
 
 def _check_values(mode: str, max_error: float | None, targets: dict[str, float], effort: str,
@@ -879,7 +882,7 @@ def _annotations_text(sig: dict) -> str:
     parts = [f"{a['extension']}: {a['count']}" for a in sig.get("annotations", [])]
     source = sig.get("source")
     notes = source.get("annotations") if isinstance(source, dict) and source.get("kind") in ("edf", "bdf") else None
-    if isinstance(notes, list) and notes:
+    if isinstance(notes, list) and notes and isinstance(source, dict):
         parts.append(f"{source['kind'].upper()}+: {len(notes)}")
     return ", ".join(parts) or "none"
 
@@ -1002,7 +1005,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     n = signal.n_values
     table = Table(title=f"{label}: {signal.n_samples} x {signal.n_channels} samples" if signal.frame_size == 1 else
                   f"{label}: {signal.n_values} samples in {signal.n_channels} channels at their own rates")
-    raw = next(iter(sizes.values()))  # the raw samples at the width the tools were given (baselines.raw_width)
+    raw_bytes = next(iter(sizes.values()))  # the raw samples at the width the tools were given (baselines.raw_width)
     for col in ("encoding", "bytes", "bits/sample", "CR vs raw"):
         table.add_column(col, justify="right" if col != "encoding" else "left")
     missing = missing_packages()
@@ -1015,7 +1018,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
             # bits)
             table.add_row(name, "n/a", f"pip install {missing[name]}" if name in missing else "can't hold these", "")
         else:
-            table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{raw / size:.2f}" if raw else "")
+            table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{raw_bytes / size:.2f}" if raw_bytes else "")
     console.print(table)
     per_channel = ("PRDN per channel: " + _per_channel([f"{p:.3f} %" for p in rep.prdn_per_channel],
                                                        list(rep.prdn_per_channel), " %") + "\n"

@@ -44,7 +44,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
         return _stream_wav(source, out, spec, mode, max_error, frame_len, threads, fsync, quiet, predictor, fs)
     base = find_wfdb_base(source)
     head = stream_header(base) if base is not None else None
-    if head is None:
+    if base is None or head is None:
         return None
     check_own_rate(source, "a WFDB record", float(head.fs), fs)
     like = like_signal(base, head)
@@ -190,10 +190,11 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     elif source.suffix.lower() == ".wav":  # its frames a block at a time
         like, n, read = _wav_reads(source, fs)
     else:
-        base = find_wfdb_base(source)
-        head = stream_header(base) if base is not None else None
-        if head is None or (frame_len or 0) % 2:  # read_blocks reads whole pairs of samples
+        found = find_wfdb_base(source)
+        head = stream_header(found) if found is not None else None
+        if found is None or head is None or (frame_len or 0) % 2:  # read_blocks reads whole pairs of samples
             return None
+        base = found
         check_own_rate(source, "a WFDB record", float(head.fs), fs)
         like, n = like_signal(base, head), head.sig_len
         passes = [0]
@@ -292,7 +293,7 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
     return streamed
 
 
-def stream_decode(source: Path | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
+def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
                   fsync: bool) -> list[Path] | None:
     """Write a format 16/212 record as its frames decode; None when the file holds anything else
     (another format, several rates, a multi-segment or EDF source). ``source``: a path, or a file opened already
@@ -300,8 +301,8 @@ def stream_decode(source: Path | BinaryIO, target: Path, spec, limits, threads: 
     from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
     from sancodec.stream import SanFile
 
-    if isinstance(source, Path) and (source.is_dir() or not source.exists()):
-        return None  # _read_san reports it
+    if isinstance(source, str) or isinstance(source, Path) and (source.is_dir() or not source.exists()):
+        return None  # _read_san reports it (a URL is given opened)
     if not isinstance(source, Path):
         source.seek(0)
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
@@ -313,7 +314,7 @@ def stream_decode(source: Path | BinaryIO, target: Path, spec, limits, threads: 
             return None
         check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
                        *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
-                      force, [source])
+                      force, [source] if isinstance(source, Path) else [])
         return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
 
 

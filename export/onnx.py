@@ -68,7 +68,7 @@ def _tensor_type(dtype: np.dtype) -> int:
     return TensorProto.FLOAT16 if np.dtype(dtype) == np.float16 else TensorProto.FLOAT
 
 
-def build_encoder(spec: SanSpec, dtype: np.dtype = np.float32) -> Any:
+def build_encoder(spec: SanSpec, dtype: Any = np.float32) -> Any:
     """Encoder graph: ``x (batch, n…) -> s (batch, q, n…)``, the ReLU similarity maps."""
     from onnx import helper, numpy_helper
 
@@ -96,7 +96,7 @@ def build_encoder(spec: SanSpec, dtype: np.dtype = np.float32) -> Any:
     return _finish(graph, spec, dtype)
 
 
-def build_decoder(spec: SanSpec, dtype: np.dtype = np.float32) -> Any:
+def build_decoder(spec: SanSpec, dtype: Any = np.float32) -> Any:
     """Decoder graph: ``alpha (batch, q, n…) -> x_hat (batch, n…)``, the adjoint of the encoder."""
     from onnx import helper, numpy_helper
 
