@@ -171,3 +171,14 @@ def test_training_reads_a_channel_of_a_mat_file_with_or_without_its_rate(tmp_pat
         path = tmp_path / "rec.mat"
         scipy.io.savemat(path, variables)
         assert np.array_equal(read_channel(path, 1), ecg[:, 1].astype(np.float64))
+
+
+def test_nan_gaps_among_floats_come_back_as_nan(tmp_path, ecg):
+    """A MATLAB recording's missing samples (NaN among its doubles) are gaps, as a .npy array's are: NaN again."""
+    mv = ecg[:3000] / 200.0
+    mv[100:120, 1] = np.nan
+    path = tmp_path / "gaps.mat"
+    scipy.io.savemat(path, {"val": mv.T, "fs": 360.0})
+    back = tmp_path / "back.mat"
+    sancodec.write_signal(sancodec.decode(sancodec.encode(sancodec.read_signal(path))), back)
+    assert np.array_equal(_variables(back)["val"], mv.T, equal_nan=True)

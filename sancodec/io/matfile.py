@@ -75,7 +75,8 @@ def read_mat(path: Path, fs: float | None, default_fs: float | None = None) -> S
     from sancodec.io.arrays import array_signal  # (arrays imports io's other readers: here on use)
 
     signal = array_signal(np.ascontiguousarray(samples), own if own is not None else fs, path.stem)
-    signal.source = {"kind": "mat", "variable": name, "dtype": samples.dtype.str, "rank": 2,
+    signal.source = {**(signal.source or {}),  # (what the array's reading keeps: a float array's gaps, NaN)
+                     "kind": "mat", "variable": name, "dtype": samples.dtype.str, "rank": 2,
                      **({"transposed": True} if transposed else {}),
                      **({"rate_variable": rate_name} if rate_name else {})}
     signal.record_name = path.stem
