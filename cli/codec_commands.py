@@ -172,8 +172,9 @@ def _source_text(source: object) -> str:
     if isinstance(segments, list):
         gaps = sum(1 for s in segments if isinstance(s, dict) and not s.get("channels"))
         return f"WFDB multi-segment, {source.get('layout')} layout: {len(segments) - gaps} segments, {gaps} gaps"
-    text = ("MATLAB" if source["kind"] == "mat" else str(source["kind"]).upper()) if "kind" in source else \
-        "single record"
+    kind = source.get("kind")
+    text = "single record" if "kind" not in source else \
+        {"mat": "MATLAB", "brainvision": "BrainVision"}.get(kind if isinstance(kind, str) else "", str(kind).upper())
     raw = source.get("raw")  # encode --raw's (io.raw)
     if isinstance(raw, dict) and isinstance(raw.get("type"), str):
         text = f"raw {raw['type']}, {'big' if raw.get('big_endian') else 'little'}-endian"
@@ -235,11 +236,11 @@ def _mat_text(source: dict) -> str:
 @boundary
 def encode(
     inputs: list[str] = typer.Argument(..., metavar="inputs", help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, "
-                                       ".wav, .mat, .npy, .csv or .tsv, or headerless samples with --raw; several, "
-                                       "each to its own .san (-o: a folder); - reads .npy (or --raw samples) from "
-                                       "standard input (give -o and --fs); a URL (s3://bucket/rec) is fetched through "
-                                       "fsspec first, a WFDB record's files with it, and its .san written in the "
-                                       "working folder."),
+                                       ".wav, .mat, BrainVision (.vhdr), .npy, .csv or .tsv, or headerless samples "
+                                       "with --raw; several, each to its own .san (-o: a folder); - reads .npy (or "
+                                       "--raw samples) from standard input (give -o and --fs); a URL (s3://bucket/rec) "
+                                       "is fetched through fsspec first, a WFDB record's files with it, and its .san "
+                                       "written in the working folder."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
                                        "folder: into it, named after the input); - writes it to standard output, and "
                                        "no summary."),
@@ -467,10 +468,11 @@ def decode(
                                        "through fsspec, only the frames the range needs."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
                                        "folder: into it, named after the .san file)."),
-    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv | raw | wav | mat (default: "
-                                      "the -o suffix's, .npy, .csv or .tsv, .edf or .bdf, .bin or .raw, .wav, .mat; "
-                                      "else the source's: EDF/BDF, .npy (its dtype and shape), CSV, WAV, MATLAB (its "
-                                      "variable, class and orientation) or encode --raw's "
+    format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv | raw | wav | mat | "
+                                      "brainvision (default: the -o suffix's, .npy, .csv or .tsv, .edf or .bdf, .bin "
+                                      "or .raw, .wav, .mat, .vhdr; else the source's: EDF/BDF, .npy (its dtype and "
+                                      "shape), CSV, WAV, MATLAB (its variable, class and orientation), BrainVision or "
+                                      "encode --raw's "
                                       "layout (the same bytes, lossless), and WFDB for the rest)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
@@ -722,7 +724,7 @@ def _achieved(target: dict, prdn: list) -> list[str]:
 #: the one-file outputs' suffixes, which a format's replaces
 FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf", ".bin", ".raw", ".wav", ".mat")
 #: what encode reads, that a .san is not
-RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv", ".wav", ".mat")
+RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv", ".wav", ".mat", ".vhdr")
 
 
 def _read_san(path: Path | str) -> bytes:

@@ -51,8 +51,8 @@ class BatchRow:
 def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = False,
                 skip: Path | None = None) -> list[Path]:
     """The inputs under ``src``: ``.san`` files to decode, or records to encode (WFDB base paths, ``.edf``/``.bdf``/
-    ``.wav`` files, MATLAB files that are not a WFDB record's signal file and, when ``npy``, ``.npy`` arrays, when
-    ``csv``, ``.csv`` and ``.tsv`` tables), sorted;
+    ``.wav`` files, MATLAB files that are not a WFDB record's signal file, BrainVision headers and, when ``npy``,
+    ``.npy`` arrays, when ``csv``, ``.csv`` and ``.tsv`` tables), sorted;
     nothing under ``skip`` (the output folder, whose manifest.csv is no input)."""
     from sancodec.io import TABLE_SUFFIXES
 
@@ -65,6 +65,7 @@ def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = 
     kinds = {".edf", ".bdf", ".wav", *((".npy",) if npy else ()), *(TABLE_SUFFIXES if csv else ())}
     found |= {p for p in files if p.suffix.lower() in kinds}
     found |= {p for p in files if p.suffix.lower() == ".mat" and not p.with_suffix(".hea").exists()}
+    found |= {p for p in files if p.suffix.lower() == ".vhdr"}  # (a BrainVision recording: by its header)
     if skip is not None:
         out = skip.resolve()
         found = {p for p in found if out not in p.resolve().parents}

@@ -1,5 +1,6 @@
 """A decoded Signal's ``source`` entry comes from an untrusted ``.san`` header: whatever it holds, every writer
-(CSV, ``.npy``, EDF, MATLAB, WFDB) writes the samples or refuses with a ``SancodecError``, never another exception."""
+(CSV, ``.npy``, EDF, MATLAB, BrainVision, WFDB) writes the samples or refuses with a ``SancodecError``, never another
+exception."""
 
 from __future__ import annotations
 
@@ -17,18 +18,21 @@ HOSTILE = [None, 0, -1, 3, 9, 10, 99, 1.5, "3", [], [2], [2, 1], [2, 1, 0], [Non
            [["a", "<i2"]], [["a", ">u8"], ["b", "f2"]], [["a", "<i2", 1], ["b", "<i2"]],
            {"value": -32768, "text": "-"}, {"value": -2147483648, "text": ""}, {"value": -32768, "text": 5},
            ".", "|", "", "x\ny", 1e300, float("nan"), True, "(2)i8", "i3", "<f8", "|O", [[0.5, None, "x"]],
-           10**400, -(10**400), 2**64, [10**400]]  # (integers past a double's range: a header's JSON holds them)
+           10**400, -(10**400), 2**64, [10**400],  # (integers past a double's range: a header's JSON holds them)
+           "QnJhaW4gVmlzaW9uIERhdGEgRXhjaGFuZ2UgSGVhZGVyIEZpbGU=", "!!"]  # (base64 of a header's first line alone)
 KEYS = ("decimals", "missing", "value_decimals", "time_decimals", "time_clock", "delimiter", "decimal", "time_column",
         "time_start", "dtype", "rank", "annotations", "signals", "segments", "layout", "patient", "recording",
         "startdate_field", "data_record_duration", "layout_header", "bom", "crlf", "unterminated", "trimmed", "fields",
-        "shortest", "printed_places", "time_iso", "time_scale", "wav", "variable", "rate_variable", "transposed")
+        "shortest", "printed_places", "time_iso", "time_scale", "wav", "variable", "rate_variable", "transposed",
+        "vhdr", "vmrk", "binary", "orientation", "resolutions")
 
 
 KIND_OF = {"decimals": "csv", "missing": "csv", "value_decimals": "csv", "time_decimals": "csv", "time_clock": "csv",
            "delimiter": "csv", "decimal": "csv", "time_column": "csv", "time_start": "csv", "dtype": "npy",
            "rank": "npy", "bom": "csv", "crlf": "csv", "unterminated": "csv", "trimmed": "csv", "fields": "npy",
            "shortest": "csv", "printed_places": "csv", "time_iso": "csv", "time_scale": "csv", "wav": "wav",
-           "variable": "mat", "rate_variable": "mat", "transposed": "mat",
+           "variable": "mat", "rate_variable": "mat", "transposed": "mat", "vhdr": "brainvision",
+           "vmrk": "brainvision", "binary": "brainvision", "orientation": "brainvision", "resolutions": "brainvision",
            "segments": "wfdb-multisegment", "layout": "wfdb-multisegment",
            "layout_header": "wfdb-multisegment"}  # the rest: EDF's fields
 
@@ -36,7 +40,7 @@ KIND_OF = {"decimals": "csv", "missing": "csv", "value_decimals": "csv", "time_d
 def _write_all(signal: Signal, folder, name: str | None) -> None:
     """``signal`` as CSV, ``.npy``, EDF and (``name``) a WFDB record, each written or refused; and as CSV on a lossy
     file's grid (a quantum per channel, as ``decode`` gives it)."""
-    for out in ("o.csv", "o.npy", "o.edf", "o.mat", *([name] if name else [])):
+    for out in ("o.csv", "o.npy", "o.edf", "o.mat", "o.vhdr", *([name] if name else [])):
         try:
             write_signal(signal, folder / out)
         except SancodecError:
@@ -71,7 +75,7 @@ def test_every_writer_takes_any_source_entry_or_refuses_it_in_one_error(tmp_path
         c = rng.randint(1, 3)
         x = np.array([[rng.randint(-50, 50) for _ in range(c)] for _ in range(rng.randint(1, 5))])
         digital = rng.random() < 0.6
-        source = {"kind": rng.choice(["csv", "npy", "edf", "bdf", "wfdb-multisegment", "mat", 5])}
+        source = {"kind": rng.choice(["csv", "npy", "edf", "bdf", "wfdb-multisegment", "mat", "brainvision", 5])}
         source |= {k: rng.choice(HOSTILE) for k in KEYS if rng.random() < 0.4}
         signal = Signal(x if digital else x / 7.0, 100.0, [rng.choice(["a", "b;c", "t", "x,y"]) for _ in range(c)],
                         ["mV"] * c, adc_gain=rng.choice([None, [10.0] * c, [100.0] * c, [0.0] * c]),

@@ -28,13 +28,14 @@ from sancodec.signal import Signal
 __all__ = ["FORMATS", "ONE_FILE_FORMATS", "TABLE_SUFFIXES", "default_format", "output_files", "read_channel",
            "read_signal", "write_signal"]
 
-FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw", "wav", "mat")
-#: the formats written as one file, named by its suffix (the rest: WFDB's several files of a record)
-ONE_FILE_FORMATS = tuple(f for f in FORMATS if f != "wfdb")
+FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw", "wav", "mat", "brainvision")
+#: the formats written as one file, named by its suffix (the rest: WFDB's several files of a record, BrainVision's
+#: header, data and markers)
+ONE_FILE_FORMATS = tuple(f for f in FORMATS if f not in ("wfdb", "brainvision"))
 #: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs)
 TABLE_SUFFIXES = (".csv", ".tsv")
 _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf", ".bin": "raw",
-                   ".raw": "raw", ".wav": "wav", ".mat": "mat"}
+                   ".raw": "raw", ".wav": "wav", ".mat": "mat", ".vhdr": "brainvision"}
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
@@ -67,14 +68,20 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
         from sancodec.io.wav import read_wav
 
         return _own_rate(read_wav(p), fs, p, "a WAV file")
+    if p.suffix.lower() == ".vhdr":
+        from sancodec.io.brainvision import read_brainvision
+
+        return _own_rate(read_brainvision(p), fs, p, "a BrainVision recording")
+    if p.suffix.lower() in (".vmrk", ".eeg") and p.with_suffix(".vhdr").is_file():
+        raise SanFormatError(f"{p}: part of a BrainVision recording: give its header, {p.with_suffix('.vhdr').name}")
     if p.suffix.lower() == ".mat":  # (a WFDB record's .mat, PhysioNet's challenges', was found by its .hea above)
         from sancodec.io.matfile import read_mat
 
         return read_mat(p, fs)
     if p.suffix.lower() == ".san":  # encode's input, or report's first argument, given the coded file
         raise SanFormatError(f"{p}: a .san file, not a recording (`sancodec decode {p}` gives the recording back)")
-    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .wav, .mat, .npy, "
-                         ".csv or .tsv)")
+    raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .wav, .mat, .vhdr, "
+                         ".npy, .csv or .tsv)")
 
 
 def _own_rate(signal: Signal, fs: float | None, path: Path, what: str) -> Signal:
@@ -137,6 +144,10 @@ def output_files(signal: Signal, path: str | os.PathLike[str], format: str | Non
     """Every file :func:`write_signal` would write (for ``--force`` checks before any work)."""
     p = Path(path)
     fmt = _format_of(p, format)
+    if fmt == "brainvision":
+        from sancodec.io.brainvision import output_names
+
+        return output_names(p)
     return [p] if fmt in ONE_FILE_FORMATS else wfdb_output_files(signal, p)
 
 
@@ -172,6 +183,10 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
         from sancodec.io.matfile import write_mat
 
         return [write_mat(signal, p, fsync=fsync)]
+    if fmt == "brainvision":
+        from sancodec.io.brainvision import write_brainvision
+
+        return write_brainvision(signal, p, fsync=fsync)
     if fmt in ("edf", "bdf"):
         from sancodec.io.edf import write_edf
 
