@@ -202,3 +202,13 @@ def test_a_range_or_some_channels_go_out_under_a_plain_header(tmp_path, eeg):
     sancodec.write_signal(two, tmp_path / "two.vhdr")
     back = sancodec.read_signal(tmp_path / "two.vhdr")
     assert back.channel_names == ["Fp1", "EOG"] and np.array_equal(back.samples, eeg[:, [0, 2]])
+
+
+def test_a_marker_file_too_long_to_keep_is_said(tmp_path, eeg, monkeypatch):
+    """Markers past what a .san keeps are not silently lost: a warning says so, and says to keep the file."""
+    from sancodec.io import brainvision
+
+    monkeypatch.setattr(brainvision, "MAX_KEPT", 100)
+    with pytest.warns(sancodec.SancodecWarning, match="marker file of .* bytes, past the 100"):
+        signal = sancodec.read_signal(recording(tmp_path, eeg[:50]))
+    assert "vmrk" not in signal.source

@@ -18,6 +18,7 @@ import binascii
 import math
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.codec.schema import MAX_FS
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
 __all__ = ["MAX_KEPT", "output_names", "read_brainvision", "write_brainvision"]
@@ -78,6 +79,9 @@ def read_brainvision(path: Path) -> Signal:
         source["vhdr"] = base64.b64encode(raw).decode("ascii")
         if marker is not None:
             source["vmrk"] = base64.b64encode(marker).decode("ascii")
+    else:
+        warnings.warn(f"{path}: a header of {len(raw)} bytes, past the {MAX_KEPT} a .san keeps: its decode is written "
+                      "under a plain header", SancodecWarning, stacklevel=2)
     if head.binary == "IEEE_FLOAT_32":
         if not np.all(np.isfinite(samples)):
             raise SanFormatError(f"{data_path}: holds NaN or infinite samples")
@@ -101,11 +105,17 @@ def _read_bytes(path: Path, limit: int, what: str) -> bytes:
 
 
 def _marker_bytes(path: Path, head: Header) -> bytes | None:
-    """The marker file's bytes, where the header names one that is there and at most :data:`MAX_KEPT` long."""
+    """The marker file's bytes, where the header names one that is there and at most :data:`MAX_KEPT` long (a
+    longer one is said, with a warning: its decode has one marker)."""
     if head.marker_file is None:
         return None
     marker = path.parent / head.marker_file
-    if not marker.is_file() or marker.stat().st_size > MAX_KEPT:
+    if not marker.is_file():
+        return None
+    if marker.stat().st_size > MAX_KEPT:
+        warnings.warn(f"{marker}: a marker file of {marker.stat().st_size} bytes, past the {MAX_KEPT} a .san keeps: "
+                      "its decode has one New Segment marker; keep this file beside the .san", SancodecWarning,
+                      stacklevel=3)
         return None
     return _read_bytes(marker, MAX_KEPT, "its marker file")
 
