@@ -262,3 +262,15 @@ def encoded_as_golden(path: Path, data: bytes) -> bytes:
     assert hashlib.sha256(golden).hexdigest() == digest.read_text().strip()
     assert data == golden, "the encoder's output changed: the format or the coder drifted"
     return golden
+
+
+def cuts_read_or_refused(path: Path, data: bytes, every: int, read: Callable[[], Any]) -> None:
+    """``path`` written with each cut of ``data`` (every ``every`` bytes) in turn, and ``read()`` of it: it reads,
+    or refuses in a SancodecError; anything else it raises fails the test. ``data`` is written back after."""
+    for n in range(0, len(data), every):
+        path.write_bytes(data[:n])
+        try:
+            read()
+        except sancodec.SancodecError:
+            pass
+    path.write_bytes(data)

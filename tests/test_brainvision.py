@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from common import cuts_read_or_refused
 from typer.testing import CliRunner
 
 import sancodec
-from sancodec import SancodecError, SanConfigError, SanFormatError
+from sancodec import SanConfigError, SanFormatError
 from sancodec.cli import app
 
 HEADER = """Brain Vision Data Exchange Header File Version 1.0\r
@@ -147,20 +148,9 @@ def test_damaged_headers_and_data_read_or_are_refused_in_one_error(tmp_path, eeg
     """Every cut of the header, and a data file cut at every few bytes, reads or gives a SancodecError; the data
     file or marker file given instead of the header says to give the header."""
     vhdr = recording(tmp_path, eeg[:200])
-    header, data = vhdr.read_bytes(), (tmp_path / "sub01.eeg").read_bytes()
-    for n in range(0, len(header), 5):
-        vhdr.write_bytes(header[:n])
-        try:
-            sancodec.read_signal(vhdr)
-        except SancodecError:
-            pass
-    vhdr.write_bytes(header)
-    for n in range(0, len(data), 37):
-        (tmp_path / "sub01.eeg").write_bytes(data[:n])
-        try:
-            sancodec.read_signal(vhdr)
-        except SancodecError:
-            pass
+    cuts_read_or_refused(vhdr, vhdr.read_bytes(), 5, lambda: sancodec.read_signal(vhdr))
+    data = tmp_path / "sub01.eeg"
+    cuts_read_or_refused(data, data.read_bytes(), 37, lambda: sancodec.read_signal(vhdr))
     with pytest.raises(SanFormatError, match="give its header, sub01.vhdr"):
         sancodec.read_signal(tmp_path / "sub01.eeg")
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.io
+from common import cuts_read_or_refused
 from typer.testing import CliRunner
 
 import sancodec
-from sancodec import SancodecError, SanConfigError, SanFormatError
+from sancodec import SanConfigError, SanFormatError
 from sancodec.cli import app
 
 
@@ -120,14 +121,8 @@ def test_matlab_73_and_damaged_files_are_refused_in_one_error(tmp_path, ecg):
         sancodec.read_signal(h5, fs=1.0)
     path = tmp_path / "rec.mat"
     scipy.io.savemat(path, {"val": ecg[:300].T, "fs": 360.0}, do_compression=True)
-    data = path.read_bytes()
     cut = tmp_path / "cut.mat"
-    for n in range(0, len(data), 7):
-        cut.write_bytes(data[:n])
-        try:
-            sancodec.read_signal(cut)
-        except SancodecError:
-            pass
+    cuts_read_or_refused(cut, path.read_bytes(), 7, lambda: sancodec.read_signal(cut))
     big = tmp_path / "big.mat"
     scipy.io.savemat(big, {"val": np.zeros((2, 50), np.int16)})
     raw = bytearray(big.read_bytes())
