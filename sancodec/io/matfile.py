@@ -1,5 +1,5 @@
-"""MATLAB ``.mat`` files (levels 4 and 5, through scipy, which wfdb-python brings): one numeric array of samples, and
-where the file says it, the sampling rate from a scalar variable (``fs``, ``Fs``, ``srate``...).
+"""MATLAB ``.mat`` files (level 5: read by ``io.mat5``, written by scipy, which wfdb-python brings): one numeric array
+of samples, and where the file says it, the sampling rate from a scalar variable (``fs``, ``Fs``, ``srate``...).
 
 A lab's recording saved from MATLAB is most often channels x samples (PhysioNet's ``val``: 12 x 5000); so a 2-D
 array with fewer rows than columns is read transposed, and written back so. The array is the one variable named
@@ -21,6 +21,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
 from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.io.mat5 import MatVariable, mapped, read_array, variables
 from sancodec.signal import Signal
 
 __all__ = ["MAX_VALUES", "RATE_NAMES", "SIGNAL_NAMES", "kept_name", "read_mat", "write_mat"]
@@ -28,7 +29,7 @@ __all__ = ["MAX_VALUES", "RATE_NAMES", "SIGNAL_NAMES", "kept_name", "read_mat", 
 SIGNAL_NAMES = ("val", "data", "signal", "signals", "sig", "ecg", "x", "y")  # the array's variable, by name (any case)
 RATE_NAMES = ("fs", "srate", "sfreq", "fsamp", "samplerate", "sample_rate", "samplingrate", "sampling_rate",
               "samplingfrequency", "sampling_frequency", "freq")  # a rate's variable, by name (any case)
-MAX_VALUES = 1 << 31  # the most values a variable read may declare (scipy allocates what a file's header says) ...
+MAX_VALUES = 1 << 31  # the most values a variable read may declare ...
 MAX_EXPANSION = 1100  # ... and at most this many bytes of them per byte of the file (zlib, which a MATLAB 5 file's
 # compressed variables use, expands at most about 1032 times)
 _ITEM_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "single": 4}  # (others: 8)
@@ -40,26 +41,16 @@ def read_mat(path: Path, fs: float | None, default_fs: float | None = None) -> S
     """The samples of the MATLAB file at ``path`` (module docstring) as a Signal; ``fs``: the rate where the file
     holds none (refused where it holds another); ``default_fs``: the rate where neither gives one (training's
     ``read_channel``, which does not use it), else that is refused."""
-    from scipy.io import loadmat, whosmat
-
-    try:
-        found = whosmat(str(path))
-    except NotImplementedError:  # scipy's word for a 7.3 (HDF5) file
-        raise SanFormatError(f"{path}: a MATLAB 7.3 file (HDF5), which sancodec does not read: save it again with "
-                             "save(..., '-v7') in MATLAB, or its array as .npy") from None
-    except Exception as exc:  # noqa: BLE001 (scipy raises many kinds for a damaged file)
-        raise SanFormatError(f"{path}: not a readable MATLAB file ({type(exc).__name__}: {exc})") from None
-    name = _signal_name(path, found, path.stat().st_size)
-    rate_name = _rate_name(found, name)
-    try:
-        held = loadmat(str(path), variable_names=[name, *([rate_name] if rate_name else [])], mat_dtype=False,
-                       squeeze_me=False, chars_as_strings=False)
-    except Exception as exc:  # noqa: BLE001
-        raise SanFormatError(f"{path}: variable {name!r} cannot be read ({type(exc).__name__}: {exc})") from None
-    array = held.get(name)
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf" or array.ndim != 2 or not array.size:
+    with mapped(path) as buf:
+        found = variables(buf, path)
+        name = _signal_name(path, found, len(buf))
+        rate_name = _rate_name(found, name)
+        limit = min(MAX_VALUES * 8, MAX_EXPANSION * len(buf))
+        by_name = {v.name: v for v in found}
+        array = read_array(buf, by_name[name], path, limit)
+        own = _rate(read_array(buf, by_name[rate_name], path, limit)) if rate_name else None
+    if array.ndim != 2 or not array.size:
         raise SanFormatError(f"{path}: variable {name!r} is not a numeric array of samples")
-    own = _rate(held.get(rate_name)) if rate_name else None
     if rate_name and own is None:
         rate_name = None  # (a variable of that name that is no rate: not the file's rate)
     if own is not None and fs is not None and fs != own:
@@ -83,20 +74,21 @@ def read_mat(path: Path, fs: float | None, default_fs: float | None = None) -> S
     return signal
 
 
-def _signal_name(path: Path, found: list[tuple[str, tuple[int, ...], str]], size: int) -> str:
-    """The variable of ``found`` (scipy's ``whosmat``: name, shape, class) that holds the samples; a SanFormatError
-    where none does, where several might and none is named so, or where it declares more than :data:`MAX_VALUES`
-    values or than a file of ``size`` bytes can hold (:data:`MAX_EXPANSION`)."""
-    numeric = [(n, shape, kind) for n, shape, kind in found if kind in _NUMERIC and math.prod(shape) > 1]
+def _signal_name(path: Path, found: list[MatVariable], size: int) -> str:
+    """The variable of ``found`` that holds the samples; a SanFormatError where none does, where several might and
+    none is named so, or where it declares more than :data:`MAX_VALUES` values or than a file of ``size`` bytes
+    can hold (:data:`MAX_EXPANSION`)."""
+    numeric = [v for v in found if v.kind in _NUMERIC and not v.complex and math.prod(v.dims) > 1]
     if not numeric:
-        held = ", ".join(f"{n} ({kind} {'x'.join(map(str, shape))})" for n, shape, kind in found) or "nothing"
+        held = ", ".join(f"{v.name} ({v.kind} {'x'.join(map(str, v.dims))})" for v in found if v.name) or "nothing"
         raise SanFormatError(f"{path}: no numeric array of samples in this MATLAB file (it holds {held})")
-    by_name = {n.lower(): (n, shape, kind) for n, shape, kind in numeric}
+    by_name = {v.name.lower(): v for v in numeric}
     named = next((by_name[k] for k in SIGNAL_NAMES if k in by_name), None)
     if named is None and len(numeric) > 1:
-        raise SanFormatError(f"{path}: a MATLAB file of several arrays ({', '.join(n for n, _, _ in numeric)}) and "
+        raise SanFormatError(f"{path}: a MATLAB file of several arrays ({', '.join(v.name for v in numeric)}) and "
                              f"none named {', '.join(SIGNAL_NAMES[:3])}...: save the samples' array alone, or as .npy")
-    name, shape, kind = named or numeric[0]
+    chosen = named or numeric[0]
+    name, shape, kind = chosen.name, chosen.dims, chosen.kind
     if len(shape) != 2:
         raise SanFormatError(f"{path}: variable {name!r} has {len(shape)} dimensions; samples x channels (or "
                              "channels x samples) takes 2")
@@ -107,10 +99,10 @@ def _signal_name(path: Path, found: list[tuple[str, tuple[int, ...], str]], size
     return name
 
 
-def _rate_name(found: list[tuple[str, tuple[int, ...], str]], signal_name: str) -> str | None:
+def _rate_name(found: list[MatVariable], signal_name: str) -> str | None:
     """The scalar numeric variable of ``found`` named as :data:`RATE_NAMES` lists (the first so listed), if any."""
-    scalars = {n.lower(): n for n, shape, kind in found
-               if kind in _NUMERIC and math.prod(shape) == 1 and n != signal_name}
+    scalars = {v.name.lower(): v.name for v in found
+               if v.kind in _NUMERIC and not v.complex and math.prod(v.dims) == 1 and v.name != signal_name}
     return next((scalars[k] for k in RATE_NAMES if k in scalars), None)
 
 
