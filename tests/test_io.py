@@ -1610,3 +1610,36 @@ def test_a_signals_and_a_san_files_start_is_a_datetime(tmp_path):
     for date, clock in ((None, "10:00:00"), ("05/03/2024", None), ("2024-03-05", "25:00"), (7, None),
                         ("2024-03-05", 3), ("", "")):
         assert recording_start(date, clock) is None
+
+
+def test_a_damaged_npy_header_is_refused_in_one_error(tmp_path):
+    """Bytes changed, dropped or added in a .npy file's header (a Python literal that numpy tokenizes: a cut inside
+    its bracket raised tokenize's TokenError, which escaped as it was), 600 ways, on the whole read and on the
+    mapped one the CLI's lossy encoder takes: read, or refused in a SancodecError."""
+    from sancodec.io.arrays import map_npy
+
+    path = tmp_path / "base.npy"
+    np.save(path, (np.arange(3000).reshape(1000, 3) % 97).astype(np.int16))
+    base = path.read_bytes()
+    rng = random.Random(9)
+    case = tmp_path / "case.npy"
+    for _ in range(600):
+        data = bytearray(base)
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(min(len(data), 128))
+            kind = rng.random()
+            if kind < 0.7:
+                data[at] = rng.randrange(256)
+            elif kind < 0.85:
+                del data[at]
+            else:
+                data[at:at] = bytes([rng.randrange(256)])
+        case.write_bytes(bytes(data))
+        try:
+            read_signal(case, fs=100.0)
+        except SancodecError:
+            pass
+        try:
+            map_npy(case, 100.0)
+        except SancodecError:
+            pass

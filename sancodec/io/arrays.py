@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from tokenize import TokenError
 from typing import Any
 
 import numpy as np
@@ -116,12 +117,17 @@ def _check_orientation(label: object, shape: tuple[int, ...], fix: str = "transp
     warnings.warn(said, SancodecWarning, stacklevel=4)
 
 
+#: what numpy's reader raises for a damaged .npy: its header is a Python literal, tokenized and parsed (a header cut
+#: inside a bracket was a TokenError, which escaped as one), and the array it declares is allocated
+NPY_ERRORS = (ValueError, OSError, EOFError, SyntaxError, TokenError, RecursionError, MemoryError, TypeError)
+
+
 def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None) -> Signal:
     """A ``.npy`` array (samples x channels), from a path or a file object (``name`` for messages)."""
     label = name or path
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except NPY_ERRORS as exc:
         if "pickle" in str(exc) and not _starts_like_npy(path):  # numpy takes what is not .npy for a pickle
             raise SanFormatError(f"{label}: not a .npy array (it does not start with the .npy magic "
                                  "\\x93NUMPY)") from None
@@ -206,7 +212,7 @@ def map_npy(path: Path, fs: float | None) -> tuple[Signal, np.ndarray] | None:
     unreadable file: :func:`read_npy` reports it)."""
     try:
         data = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError):
+    except NPY_ERRORS:
         return None
     if not isinstance(data, np.ndarray) or data.ndim not in (1, 2) or data.dtype.kind not in "iu" or not data.size:
         return None
