@@ -7,7 +7,11 @@ format 16/212 records). An EDF case (every other one) overwrites a few bytes of 
 file written from a test record (a number, garbage, a stray byte; now and then a byte of the data or a cut
 file) and reads it both ways too (``edf.edf_blocks``, the CLI's path for EDF and BDF). A model case (every
 third) puts hostile values (NaN, huge, wrong types) into one to three places of the bundled model's JSON and
-encodes a short record with it. A case passes when the readers return or raise a ``SancodecError``; anything
+encodes a short record with it. A file case (every fourth) changes, drops or adds a few bytes near the start of a
+``.npy`` array, a MATLAB file (compressed or not), a BrainVision header or data file, a WAV or a CSV written from a
+test record (now and then anywhere in it, or cuts it), and reads it (scipy's MATLAB reader died of a segmentation
+fault on such files; numpy's raised a TokenError on a damaged ``.npy`` header). A case passes when the readers
+return or raise a ``SancodecError``; anything
 else (a TypeError from a field wfdb-python read as None, a MemoryError from a count nothing backs, a ValueError
 from a field edfio parses lazily, a NaN in a model's metadata that
 reached the header writer) escapes.
@@ -149,6 +153,58 @@ def read_edf_both_ways(path: Path, read_signal: Callable[[Path], object]) -> Non
     read_signal(path)
 
 
+def file_corpus(folder: Path) -> list[Path]:
+    """A short test record as a .npy array, MATLAB files (plain and compressed), a BrainVision recording (its header
+    and its data file), a WAV and a CSV, in ``folder``."""
+    import scipy.io
+
+    from sancodec import read_signal, write_signal
+
+    record = read_signal(HERE / "data" / "100_3chan")
+    files = [folder / "f.npy", folder / "f.wav", folder / "f.csv", folder / "f.vhdr"]
+    for path in files:
+        write_signal(record, path)
+    for compressed in (False, True):
+        path = folder / f"f{int(compressed)}.mat"
+        scipy.io.savemat(path, {"note": "x", "val": record.samples.T.astype("int16"), "fs": record.fs},
+                         do_compression=compressed)
+        files.append(path)
+    return [*files, folder / "f.eeg"]
+
+
+def garble_file(data: bytes, rng: random.Random) -> bytes:
+    """``data`` with one to six bytes changed, dropped or added, most of them in its first 512 bytes; now and then
+    cut short."""
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 6)):
+        if not b:
+            break
+        at = rng.randrange(min(len(b), 512) if rng.random() < 0.8 else len(b))
+        op = rng.random()
+        if op < 0.7:
+            b[at] = rng.randrange(256)
+        elif op < 0.85:
+            del b[at]
+        else:
+            b[at:at] = bytes([rng.randrange(256)])
+    return bytes(b[: rng.randrange(len(b) + 1)] if rng.random() < 0.1 else b)
+
+
+def file_case(folder: Path, path: Path, rng: random.Random) -> tuple[Callable[[], object], dict]:
+    """A file case: ``path`` (of :func:`file_corpus`) garbled in a copy of the corpus, and its reading (a
+    BrainVision data file through its header)."""
+    from sancodec import read_signal
+
+    work = folder / "files"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(path.parent, work, ignore=shutil.ignore_patterns("files", "wfdb", "*.edf", "*.bdf", "model.json"))
+    target = work / path.name
+    target.write_bytes(garble_file(path.read_bytes(), rng))
+    read = work / "f.vhdr" if path.suffix == ".eeg" else target
+    fs = 100.0 if read.suffix in (".npy", ".csv") else None
+    return (lambda: read_signal(read, fs=fs)), {"file": path.name}
+
+
 def wfdb_case(folder: Path, records: Path, name: str, rng: random.Random) -> tuple[Callable[[], object], dict]:
     """A WFDB case: record ``name`` of ``records`` copied into ``folder`` with one of its headers garbled, and its
     reading both ways."""
@@ -165,7 +221,8 @@ def wfdb_case(folder: Path, records: Path, name: str, rng: random.Random) -> tup
 
 
 def run(cases: int, seed: int) -> dict:
-    """Run ``cases`` cases from ``seed`` (WFDB, EDF and model cases in turn); the counts and the first escapes."""
+    """Run ``cases`` cases from ``seed`` (WFDB, EDF, model and file cases in turn); the counts and the first
+    escapes."""
     import warnings
 
     from sancodec import read_signal
@@ -178,11 +235,16 @@ def run(cases: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         edfs = [(f.suffix, f.read_bytes()) for f in edf_corpus(folder)]
+        corpus = folder / "corpus"
+        corpus.mkdir()
+        files = file_corpus(corpus)
         model = json.loads((HERE.parent / "sancodec" / "data" / "models" / "default.json").read_text())
         short = read_signal(HERE / "data" / "test01_00s").slice(0, 1000)
         for case in range(cases):
             turn = case // 3
-            if case % 3 == 2:
+            if case % 4 == 3:
+                attempt, about = file_case(folder, files[(case // 4) % len(files)], rng)
+            elif case % 3 == 2:
                 attempt, about = model_case(folder, model, short, rng)
             elif case % 3 == 1:
                 attempt, about = edf_case(folder, *edfs[turn % len(edfs)], rng)

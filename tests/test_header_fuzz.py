@@ -1,6 +1,6 @@
 """Input reader fuzzing in CI: WFDB records with garbled header lines (read whole and streamed), EDF and BDF
-files with garbled headers and model files with hostile values, in a worker limited to 1.5 GB of address space
-(tests/fuzz_headers.py)."""
+files with garbled headers, model files with hostile values, and .npy, MATLAB, BrainVision, WAV and CSV files with
+bytes changed, in a worker limited to 1.5 GB of address space (tests/fuzz_headers.py)."""
 
 from __future__ import annotations
 
