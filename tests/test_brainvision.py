@@ -202,3 +202,17 @@ def test_a_marker_file_too_long_to_keep_is_said(tmp_path, eeg, monkeypatch):
     with pytest.warns(sancodec.SancodecWarning, match="marker file of .* bytes, past the 100"):
         signal = sancodec.read_signal(recording(tmp_path, eeg[:50]))
     assert "vmrk" not in signal.source
+
+
+def test_markers_become_annotations_an_edf_and_a_wfdb_record_keep(tmp_path, eeg):
+    """Markers as MNE names them (``Stimulus/S  1``), at their sample's time: written as EDF+ annotations to EDF,
+    and as notes to a WFDB record's annotation file."""
+    signal = sancodec.read_signal(recording(tmp_path, eeg))
+    assert signal.source["annotations"] == [[0.0, None, "New Segment/"], [2.4, None, "Stimulus/S  1"]]
+    decoded = sancodec.decode(sancodec.encode(signal))
+    sancodec.write_signal(decoded, tmp_path / "o.edf")
+    notes = sancodec.read_signal(tmp_path / "o.edf").source["annotations"]
+    assert [n[0] for n in notes] == [0.0, 2.4] and [n[2] for n in notes] == ["New Segment/", "Stimulus/S  1"]
+    sancodec.write_signal(decoded, tmp_path / "rec")
+    labels = sancodec.read_signal(tmp_path / "rec").annotations[0]
+    assert 1200 in list(labels.sample) and "Stimulus/S  1" in list(labels.aux_note)

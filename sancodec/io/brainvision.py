@@ -8,8 +8,9 @@ resolution``), float samples are the file's values. The header's and marker file
 each) are kept in the source entry, so that a lossless decode writes the three files back byte for byte (under new
 names where the output is named otherwise: their ``DataFile=`` and ``MarkerFile=`` lines say so). Any other
 signal, or a range or some channels of one, is written under a plain header (16-bit integers where the samples fit,
-else 32; floats as 32-bit floats) with a marker file of one ``New Segment``. Markers are kept as text, not read into
-annotations; a WFDB record's annotations are not written as markers."""
+else 32; floats as 32-bit floats) with a marker file of one ``New Segment``. The markers are also read as annotations
+(:func:`markers`), which EDF output writes as EDF+ annotations and WFDB output as notes; other sources' annotations
+are not written as markers."""
 
 from __future__ import annotations
 
@@ -75,6 +76,9 @@ def read_brainvision(path: Path) -> Signal:
     marker = _marker_bytes(path, head)
     source: dict[str, Any] = {"kind": "brainvision", "binary": head.binary, "orientation": head.orientation,
                               "rows": rows}  # (its markers count samples from the first: a range's are not these)
+    notes = markers(marker, head.fs) if marker is not None else []
+    if notes:
+        source["annotations"] = notes
     if len(raw) <= MAX_KEPT:
         source["vhdr"] = base64.b64encode(raw).decode("ascii")
         if marker is not None:
@@ -118,6 +122,35 @@ def _marker_bytes(path: Path, head: Header) -> bytes | None:
                       stacklevel=3)
         return None
     return _read_bytes(marker, MAX_KEPT, "its marker file")
+
+
+MAX_MARKERS = 1 << 16  # the most markers read as annotations (the marker file itself is kept up to MAX_KEPT bytes)
+
+
+def markers(raw: bytes, fs: float) -> list[list[Any]]:
+    """A marker file's markers as EDF+ annotations go in a source entry (``io.edf``): ``[onset in seconds, duration
+    in seconds or None, "Type/Description"]`` (MNE's names for them: ``Stimulus/S  1``, ``New Segment/``), a marker
+    at sample ``p`` (counted from 1) at ``(p - 1) / fs``, one of more than one point lasting ``points / fs``; lines
+    that do not parse are passed over, and markers past :data:`MAX_MARKERS`."""
+    codec = "utf-8" if re.search(rb"(?mi)^\s*Codepage\s*=\s*UTF-8", raw) else "cp1252"
+    out: list[list[Any]] = []
+    for line in raw.decode(codec, errors="replace").splitlines():
+        key, eq, value = line.strip().partition("=")
+        if not eq or not re.fullmatch(r"(?i)mk\d+", key.strip()):
+            continue
+        fields = [f.replace("\\1", ",") for f in value.split(",")]
+        if len(fields) < 4:
+            continue
+        try:
+            position, points = int(fields[2]), int(fields[3] or 1)
+        except ValueError:
+            continue
+        if position < 1 or points < 0 or position > 1 << 53:
+            continue
+        out.append([(position - 1) / fs, points / fs if points > 1 else None, f"{fields[0]}/{fields[1]}"])
+        if len(out) >= MAX_MARKERS:
+            break
+    return out
 
 
 def parse_header(raw: bytes, label: object) -> Header:

@@ -607,10 +607,13 @@ def _edf_text(text: str, k: int, field: str) -> str:
 
 def _checked_source(source: Any, channels: int) -> dict[str, Any]:
     """The EDF part of ``Signal.source`` with every field of the right type (a ``.san`` header is not
-    trusted); what does not fit is dropped and the writer's defaults take its place."""
-    if not isinstance(source, dict) or source.get("kind") not in DIGITAL_RANGE:
+    trusted); what does not fit is dropped and the writer's defaults take its place. A BrainVision source gives
+    its markers, as annotations (``io.brainvision``), and nothing else."""
+    if not isinstance(source, dict) or source.get("kind") not in (*DIGITAL_RANGE, "brainvision"):
         return {}
     out: dict[str, Any] = {}
+    if source.get("kind") == "brainvision":
+        source = {"annotations": source.get("annotations")}
     if type(source.get("annotation_at")) is int:
         out["annotation_at"] = source["annotation_at"]
     for key in ("patient", "recording", "startdate_field", "reserved"):
