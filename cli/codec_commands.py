@@ -187,7 +187,7 @@ def _source_text(source: object) -> str:
     if counter is not None:
         text += f"; counter {counter[0]:g} Hz" + (f", base {counter[1]:g}" if len(counter) > 1 else "")
     text += "; header's initial values kept" if isinstance(source.get("init_values"), list) else ""
-    text += _table_time_text(source) + _wav_text(source) + _mat_text(source)
+    text += _table_time_text(source) + _wav_text(source) + _mat_text(source) + _brainvision_text(source)
     hea = source.get("hea")  # encode --keep-header-text (io.wfdb_text, io.edf_text)
     text += f"; its .hea text kept ({len(hea)} characters)" if isinstance(hea, str) else ""
     edf = source.get("edf_header")
@@ -217,6 +217,20 @@ def _wav_text(source: dict) -> str:
     if not isinstance(kept, dict) or kept.get("bits") not in (8, 16, 24, 32):
         return ""
     return f", {kept['bits']}-bit" + ("; its header and chunks kept" if isinstance(kept.get("before"), str) else "")
+
+
+def _brainvision_text(source: dict) -> str:
+    """``info``'s words on a BrainVision source: its binary format and orientation, whether its header and marker
+    file are kept, and its markers (a header's entries, not trusted: said only where they are as ``io.brainvision``
+    makes them)."""
+    binary, orientation = source.get("binary"), source.get("orientation")
+    if source.get("kind") != "brainvision" or binary not in ("INT_16", "INT_32", "IEEE_FLOAT_32") or \
+            orientation not in ("MULTIPLEXED", "VECTORIZED"):
+        return ""
+    kept = [what for key, what in (("vhdr", "header"), ("vmrk", "marker file")) if isinstance(source.get(key), str)]
+    notes = source.get("annotations")
+    return (f", {binary} {orientation.lower()}" + (f"; its {' and '.join(kept)} kept" if kept else "")
+            + (f"; {len(notes)} markers" if isinstance(notes, list) and notes else ""))
 
 
 def _mat_text(source: dict) -> str:

@@ -174,7 +174,7 @@ def test_the_cli_encodes_a_vhdr_and_decodes_to_brainvision(tmp_path, eeg):
     assert (tmp_path / "sub01_decoded.eeg").read_bytes() == (tmp_path / "sub01.eeg").read_bytes()
     assert b"DataFile=sub01_decoded.eeg" in (tmp_path / "sub01_decoded.vmrk").read_bytes()
     shown = " ".join(runner.invoke(app, ["info", str(tmp_path / "sub01.san")]).output.replace("│", " ").split())
-    assert "source BrainVision" in shown
+    assert "source BrainVision, INT_16 multiplexed; its header and marker file kept; 2 markers" in shown
     again = runner.invoke(app, ["decode", str(tmp_path / "sub01.san")])
     assert again.exit_code != 0 and "--force" in again.output  # (all three files checked before any is written)
 
