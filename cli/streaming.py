@@ -40,7 +40,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     if source.suffix.lower() in (".edf", ".bdf"):
         return _stream_edf(source, out, spec, mode, max_error, frame_len, threads, fsync, quiet, predictor, fs,
                            keep_header_text)
-    if source.suffix.lower() == ".wav":
+    if source.suffix.lower() in (".wav", ".vhdr"):
         return _stream_wav(source, out, spec, mode, max_error, frame_len, threads, fsync, quiet, predictor, fs)
     base = find_wfdb_base(source)
     head = stream_header(base) if base is not None else None
@@ -86,18 +86,34 @@ WAV_BLOCK_ROWS = 1 << 16  # a WAV file is read this many frames at a time
 
 def _stream_wav(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
                 threads: int | None, fsync: bool, quiet: bool, predictor: str, fs: float | None
-                ) -> tuple[int, int, int, int]:
-    """Encode a WAV file :data:`WAV_BLOCK_ROWS` frames at a time (``io.wav.wav_reads``): the same file as coding it
-    whole, in memory bounded by the block and the encoder's window of frames."""
+                ) -> tuple[int, int, int, int] | None:
+    """Encode a WAV file or a BrainVision recording of integers :data:`WAV_BLOCK_ROWS` frames at a time
+    (``io.wav.wav_reads``, ``io.brainvision.brainvision_reads``): the same file as coding it whole, in memory
+    bounded by the block and the encoder's window of frames; None for a BrainVision recording of floats (read whole)."""
     from sancodec.stream import SanWriter
 
-    like, n, read = _wav_reads(source, fs)
+    found = _wav_reads(source, fs) if source.suffix.lower() == ".wav" else _brainvision_reads(source, fs)
+    if found is None:
+        return None
+    like, n, read = found
     with busy(quiet, n, like.n_channels, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:
             for block in read(WAV_BLOCK_ROWS):
                 writer.write(block)
     return n, like.n_channels, n * like.n_channels, out.stat().st_size
+
+
+def _brainvision_reads(source: Path, fs: float | None):  # -> (like, rows, read) or None
+    """A BrainVision recording of integers for the streaming encoders (``io.brainvision.brainvision_reads``), refused
+    where ``fs`` asks another rate than its own; None for one of floats (read whole: the streaming writer takes
+    floats only on a declared grid)."""
+    from sancodec.io import check_own_rate
+    from sancodec.io.brainvision import brainvision_reads
+
+    like, n, read = brainvision_reads(source)
+    check_own_rate(source, "a BrainVision recording", like.fs, fs)
+    return (like, n, read) if like.is_digital else None
 
 
 def _wav_reads(source: Path, fs: float | None):  # -> (like, rows, read)
@@ -189,6 +205,11 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         like, n, read, described = found
     elif source.suffix.lower() == ".wav":  # its frames a block at a time
         like, n, read = _wav_reads(source, fs)
+    elif source.suffix.lower() == ".vhdr":  # a BrainVision recording of integers, a block at a time
+        found_bv = _brainvision_reads(source, fs)
+        if found_bv is None:
+            return None
+        like, n, read = found_bv
     else:
         found = find_wfdb_base(source)
         head = stream_header(found) if found is not None else None

@@ -216,3 +216,48 @@ def test_markers_become_annotations_an_edf_and_a_wfdb_record_keep(tmp_path, eeg)
     sancodec.write_signal(decoded, tmp_path / "rec")
     labels = sancodec.read_signal(tmp_path / "rec").annotations[0]
     assert 1200 in list(labels.sample) and "Stimulus/S  1" in list(labels.aux_note)
+
+
+@pytest.mark.parametrize("orientation", ["MULTIPLEXED", "VECTORIZED"])
+@pytest.mark.parametrize("options", [[], ["--mode", "near-lossless", "--max-error", "3"]])
+def test_encode_streams_integers_to_the_bytes_of_coding_them_whole(tmp_path, monkeypatch, eeg, orientation, options):
+    """``sancodec encode x.vhdr`` of integers reads the data file a block of rows at a time (mapped; the blocks made
+    small here), not whole: the very file that coding it in memory makes; lossy, a block at a time too."""
+    from sancodec.cli import streaming
+    from sancodec.codec import api, lossyfile
+    from sancodec.io import brainvision
+
+    monkeypatch.setattr(streaming, "WAV_BLOCK_ROWS", 1000)
+    whole_reads: list[Path] = []
+    read = brainvision.read_brainvision
+    monkeypatch.setattr(brainvision, "read_brainvision", lambda p: whole_reads.append(p) or read(p))
+    vhdr = recording(tmp_path, eeg, "INT_16", orientation)
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(vhdr), "-o", str(tmp_path / "s.san"), "-q", "--frame-len", "2048",
+                              *options])
+    assert res.exit_code == 0, res.output
+    assert not whole_reads
+    mode = {"mode": "near-lossless", "max_error": 3} if options else {}
+    assert (tmp_path / "s.san").read_bytes() == sancodec.encode(read(vhdr), frame_len=2048, **mode)
+    if options:
+        return
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 11)
+    blockwise = api.encode_lossy_blocks
+    made: list[bool] = []
+    monkeypatch.setattr(api, "encode_lossy_blocks", lambda *a, **k: made.append(True) or blockwise(*a, **k))
+    res = runner.invoke(app, ["encode", str(vhdr), "-o", str(tmp_path / "l.san"), "-q", "--mode", "lossy", "--prdn",
+                              "4", "--frame-len", "2048"])
+    assert res.exit_code == 0, res.output
+    whole = sancodec.encode(read(vhdr), mode="lossy", prdn=4, frame_len=2048)
+    assert made == [True] and (tmp_path / "l.san").read_bytes() == whole and not whole_reads
+
+
+def test_float_recordings_are_read_whole_by_the_cli(tmp_path, eeg):
+    """32-bit floats (which the streaming writer takes only on a declared grid) are read whole and coded as
+    ``sancodec.encode`` codes them."""
+    vhdr = recording(tmp_path, eeg * 0.1, "IEEE_FLOAT_32")
+    res = CliRunner().invoke(app, ["encode", str(vhdr), "-o", str(tmp_path / "f.san"), "-q", "--mode",
+                                   "near-lossless", "--max-error", "0.01"])
+    assert res.exit_code == 0, res.output
+    expected = sancodec.encode(sancodec.read_signal(vhdr), mode="near-lossless", max_error=0.01)
+    assert (tmp_path / "f.san").read_bytes() == expected

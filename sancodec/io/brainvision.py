@@ -4,7 +4,8 @@ naming a binary data file (``.eeg``) and a marker file (``.vmrk``), read through
 Binary data of 16- or 32-bit integers or 32-bit floats, little-endian, multiplexed (a sample of every channel, then
 the next) or vectorized (each channel whole, then the next) are read; an ASCII or big-endian file is refused, named.
 Integer samples are digital values with each channel's resolution as its gain (``physical = digital x
-resolution``), float samples are the file's values. The header's and marker file's bytes (up to :data:`MAX_KEPT`
+resolution``), float samples are the file's values; the CLI's encoders read integers a block of rows at a time
+(:func:`brainvision_reads`). The header's and marker file's bytes (up to :data:`MAX_KEPT`
 each) are kept in the source entry, so that a lossless decode writes the three files back byte for byte (under new
 names where the output is named otherwise: their ``DataFile=`` and ``MarkerFile=`` lines say so). Any other
 signal, or a range or some channels of one, is written under a plain header (16-bit integers where the samples fit,
@@ -20,6 +21,8 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -30,7 +33,7 @@ from sancodec.codec.schema import MAX_FS
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
-__all__ = ["MAX_KEPT", "output_names", "read_brainvision", "write_brainvision"]
+__all__ = ["MAX_KEPT", "brainvision_reads", "output_names", "read_brainvision", "write_brainvision"]
 
 MAX_KEPT = 1 << 20  # the most bytes of a header or marker file the source entry keeps (more: written afresh)
 MAX_HEADER = 1 << 24  # the most bytes of a .vhdr read
@@ -57,6 +60,15 @@ class Header(NamedTuple):
 
 def read_brainvision(path: Path) -> Signal:
     """The recording whose header is the ``.vhdr`` at ``path`` (module docstring) as a Signal."""
+    like, n, read = brainvision_reads(path)
+    return replace(like, samples=next(read(n)))  # (every sample in one block)
+
+
+def brainvision_reads(path: Path) -> tuple[Signal, int, Callable[[int], Iterator[np.ndarray]]]:
+    """The recording whose header is the ``.vhdr`` at ``path``, for reading a block at a time: a Signal of its first
+    sample that holds everything :func:`read_brainvision` gives but the other samples (rate, channels, gains, source
+    entry), its count of samples, and a reader of its samples from the first, ``rows`` at a time, each time it is
+    called (the data file mapped afresh): the streaming encoders' input, whose memory is the block's."""
     raw = _read_bytes(path, MAX_HEADER, "its header")
     head = parse_header(raw, path)
     data_path = path.parent / head.data_file
@@ -70,9 +82,6 @@ def read_brainvision(path: Path) -> Signal:
     rows = size // (width * head.channels)
     if not rows:
         raise SanFormatError(f"{data_path}: holds no samples")
-    values = np.fromfile(data_path, dtype=_TYPES[head.binary])
-    samples = values.reshape(rows, head.channels) if head.orientation == "MULTIPLEXED" else \
-        values.reshape(head.channels, rows).T
     marker = _marker_bytes(path, head)
     source: dict[str, Any] = {"kind": "brainvision", "binary": head.binary, "orientation": head.orientation,
                               "rows": rows}  # (its markers count samples from the first: a range's are not these)
@@ -85,16 +94,30 @@ def read_brainvision(path: Path) -> Signal:
             source["vmrk"] = base64.b64encode(marker).decode("ascii")
     else:
         warnings.warn(f"{path}: a header of {len(raw)} bytes, past the {MAX_KEPT} a .san keeps: its decode is written "
-                      "under a plain header", SancodecWarning, stacklevel=2)
-    if head.binary == "IEEE_FLOAT_32":
-        if not np.all(np.isfinite(samples)):
-            raise SanFormatError(f"{data_path}: holds NaN or infinite samples")
+                      "under a plain header", SancodecWarning, stacklevel=3)
+    floats = head.binary == "IEEE_FLOAT_32"
+
+    def read(count: int) -> Iterator[np.ndarray]:
+        try:
+            values = np.memmap(data_path, dtype=_TYPES[head.binary], mode="r", shape=(rows * head.channels,))
+        except (OSError, ValueError) as exc:
+            raise SanFormatError(f"{data_path}: cannot be read ({exc})") from None
+        table = values.reshape(rows, head.channels) if head.orientation == "MULTIPLEXED" else \
+            values.reshape(head.channels, rows).T
+        for start in range(0, rows, count):
+            block = np.asarray(table[start : start + count], dtype=np.float64 if floats else np.int64)
+            if floats and not np.all(np.isfinite(block)):
+                raise SanFormatError(f"{data_path}: holds NaN or infinite samples")
+            yield block
+        del table, values
+
+    first = next(read(1))
+    if floats:
         source["resolutions"] = head.resolutions
-        return Signal(samples.astype(np.float64), head.fs, head.names, head.units, record_name=path.stem,
-                      source=source)
+        return Signal(first, head.fs, head.names, head.units, record_name=path.stem, source=source), rows, read
     gains = [1.0 / r if r > 0 else 1.0 for r in head.resolutions]
-    return Signal(samples.astype(np.int64), head.fs, head.names, head.units, adc_gain=gains,
-                  baseline=[0] * head.channels, record_name=path.stem, source=source)
+    return (Signal(first, head.fs, head.names, head.units, adc_gain=gains, baseline=[0] * head.channels,
+                   record_name=path.stem, source=source), rows, read)
 
 
 def _read_bytes(path: Path, limit: int, what: str) -> bytes:
