@@ -274,3 +274,21 @@ def cuts_read_or_refused(path: Path, data: bytes, every: int, read: Callable[[],
         except sancodec.SancodecError:
             pass
     path.write_bytes(data)
+
+
+def mutated(data: bytes, rng: Any, within: int | None = None) -> bytes:
+    """``data`` with one to six bytes changed, dropped or added (``rng``: a ``random.Random``), in its first
+    ``within`` bytes where given: what a damaged copy of a file looks like to its reader."""
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 6)):
+        if not b:
+            break
+        at = rng.randrange(min(len(b), within) if within else len(b))
+        kind = rng.random()
+        if kind < 0.7:
+            b[at] = rng.randrange(256)
+        elif kind < 0.85:
+            del b[at]
+        else:
+            b[at:at] = bytes([rng.randrange(256)])
+    return bytes(b)

@@ -32,6 +32,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from common import mutated
 from fuzz_structure import limit_memory
 
 HERE = Path(__file__).resolve().parent
@@ -173,21 +174,10 @@ def file_corpus(folder: Path) -> list[Path]:
 
 
 def garble_file(data: bytes, rng: random.Random) -> bytes:
-    """``data`` with one to six bytes changed, dropped or added, most of them in its first 512 bytes; now and then
-    cut short."""
-    b = bytearray(data)
-    for _ in range(rng.randint(1, 6)):
-        if not b:
-            break
-        at = rng.randrange(min(len(b), 512) if rng.random() < 0.8 else len(b))
-        op = rng.random()
-        if op < 0.7:
-            b[at] = rng.randrange(256)
-        elif op < 0.85:
-            del b[at]
-        else:
-            b[at:at] = bytes([rng.randrange(256)])
-    return bytes(b[: rng.randrange(len(b) + 1)] if rng.random() < 0.1 else b)
+    """``data`` with one to six bytes changed, dropped or added (``common.mutated``), most often in its first 512
+    bytes; now and then cut short."""
+    b = mutated(data, rng, 512 if rng.random() < 0.8 else None)
+    return b[: rng.randrange(len(b) + 1)] if rng.random() < 0.1 else b
 
 
 def file_case(folder: Path, path: Path, rng: random.Random) -> tuple[Callable[[], object], dict]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
+from common import mutated
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -1624,17 +1625,7 @@ def test_a_damaged_npy_header_is_refused_in_one_error(tmp_path):
     rng = random.Random(9)
     case = tmp_path / "case.npy"
     for _ in range(600):
-        data = bytearray(base)
-        for _ in range(rng.randint(1, 6)):
-            at = rng.randrange(min(len(data), 128))
-            kind = rng.random()
-            if kind < 0.7:
-                data[at] = rng.randrange(256)
-            elif kind < 0.85:
-                del data[at]
-            else:
-                data[at:at] = bytes([rng.randrange(256)])
-        case.write_bytes(bytes(data))
+        case.write_bytes(mutated(base, rng, 128))
         try:
             read_signal(case, fs=100.0)
         except SancodecError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.io
-from common import cuts_read_or_refused
+from common import cuts_read_or_refused, mutated
 from typer.testing import CliRunner
 
 import sancodec
@@ -193,17 +193,7 @@ def test_mutated_files_are_read_or_refused_never_crash(tmp_path, ecg, compressed
     base = path.read_bytes()
     case = tmp_path / "case.mat"
     for _ in range(400):
-        data = bytearray(base)
-        for _ in range(rng.randint(1, 6)):
-            at = rng.randrange(len(data))
-            kind = rng.random()
-            if kind < 0.7:
-                data[at] = rng.randrange(256)
-            elif kind < 0.85:
-                del data[at]
-            else:
-                data[at:at] = bytes([rng.randrange(256)])
-        case.write_bytes(bytes(data))
+        case.write_bytes(mutated(base, rng))
         try:
             sancodec.read_signal(case)
         except SancodecError:
