@@ -14,12 +14,13 @@ __all__ = ["FrameCache"]
 
 
 class FrameCache:
-    """Decoded frames by index, at most ``limit`` bytes in all (each :meth:`put` says the limit it holds to): a
-    frame put is kept, the least recently used ones dropped to make room; one larger than the limit is not kept.
+    """Decoded frames by index, at most ``limit`` bytes in all: a frame put is kept, the least recently used ones
+    dropped to make room; one larger than the limit is not kept.
     Safe to share between threads (a Dask array's chunks read at once): each call holds a lock for its bookkeeping
     only, never while a frame decodes."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self._frames: OrderedDict[int, np.ndarray] = OrderedDict()
         self._nbytes = 0
         self._lock = threading.Lock()
@@ -40,10 +41,11 @@ class FrameCache:
                 self._frames.move_to_end(i)
             return got
 
-    def put(self, index: int, values: np.ndarray, limit: int) -> None:
+    def put(self, index: int, values: np.ndarray) -> None:
         """Keep frame ``index``'s ``values`` (not written to afterwards: callers are given copies), dropping the least
-        recently used frames while they hold more than ``limit`` bytes; a frame of more than ``limit`` bytes is not
-        kept (nor is anything dropped for it)."""
+        recently used frames while they hold more than :attr:`limit` bytes; a frame of more than that is not kept
+        (nor is anything dropped for it)."""
+        limit = self.limit
         if values.nbytes > limit:
             return
         with self._lock:
@@ -55,9 +57,3 @@ class FrameCache:
             while self._nbytes > limit:
                 _, dropped = self._frames.popitem(last=False)
                 self._nbytes -= dropped.nbytes
-
-    def clear(self) -> None:
-        """Drop every frame kept."""
-        with self._lock:
-            self._frames.clear()
-            self._nbytes = 0

@@ -457,8 +457,7 @@ class SanFile:
             self._release()
             raise
         self._limits, self._threads, self._model = limits, threads, model
-        self._cache_bytes = _cache_bytes(cache_bytes)
-        self._kept = FrameCache()  # the frames small reads decoded (read), up to cache_bytes
+        self._kept = FrameCache(_cache_bytes(cache_bytes))  # the frames small reads decoded (read)
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
         places = header_decimals(head) if self._layout.quantum is None else None
@@ -481,7 +480,7 @@ class SanFile:
             raise TypeError(f"{self.path}: a SanFile read from a file object or bytes cannot be pickled; open it by "
                             "its path")
         return _reopened, (self.path, self._model, self._limits, self._threads, self._reader.size,
-                           self._reader.header, self._cache_bytes)
+                           self._reader.header, self._kept.limit)
 
     def __repr__(self) -> str:
         return (f"SanFile({str(self.path)!r}, mode={file_mode(self._reader.header)!r}, "
@@ -731,7 +730,7 @@ class SanFile:
             for i in range(a, b + 1):
                 piece = values[(i - a) * frame_len : (i - a + 1) * frame_len]
                 frames[i] = piece if a == b else piece.copy()  # (one frame dropped frees its memory)
-                self._kept.put(i, frames[i], self._cache_bytes)
+                self._kept.put(i, frames[i])
         pieces = [frames[i][max(lo - i * frame_len, 0) : hi - i * frame_len] for i in range(first, last + 1)]
         return pieces[0].copy() if len(pieces) == 1 else np.concatenate(pieces)
 

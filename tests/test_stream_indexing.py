@@ -153,7 +153,7 @@ def test_a_pickled_file_keeps_its_cache_size(opened):
     f, x = opened
     with sancodec.open(f.path, cache_bytes=12345) as g:
         h = pickle.loads(pickle.dumps(g))
-    assert h._cache_bytes == 12345 and np.array_equal(h[5], x[5])
+    assert h._kept.limit == 12345 and np.array_equal(h[5], x[5])
     h.close()
 
 

@@ -155,9 +155,8 @@ def markers(raw: bytes, fs: float) -> list[list[Any]]:
     in seconds or None, "Type/Description"]`` (MNE's names for them: ``Stimulus/S  1``, ``New Segment/``), a marker
     at sample ``p`` (counted from 1) at ``(p - 1) / fs``, one of more than one point lasting ``points / fs``; lines
     that do not parse are passed over, and markers past :data:`MAX_MARKERS`."""
-    codec = "utf-8" if re.search(rb"(?mi)^\s*Codepage\s*=\s*UTF-8", raw) else "cp1252"
     out: list[list[Any]] = []
-    for line in raw.decode(codec, errors="replace").splitlines():
+    for line in _text(raw).splitlines():
         key, eq, value = line.strip().partition("=")
         if not eq or not re.fullmatch(r"(?i)mk\d+", key.strip()):
             continue
@@ -183,8 +182,7 @@ def parse_header(raw: bytes, label: object) -> Header:
     if not text_bytes.startswith(_FIRST_LINES):
         raise SanFormatError(f"{label}: not a BrainVision header (it does not start with 'Brain Vision Data "
                              "Exchange Header File')")
-    codec = "utf-8" if re.search(rb"(?mi)^\s*Codepage\s*=\s*UTF-8", text_bytes) else "cp1252"
-    text = text_bytes.decode(codec, errors="replace")
+    text = _text(text_bytes)
     sections: dict[str, dict[str, str]] = {}
     section = ""
     for line in text.splitlines()[1:]:
@@ -237,6 +235,12 @@ def parse_header(raw: bytes, label: object) -> Header:
     return Header(data_file, marker_file, orientation, int(channels), 1e6 / interval, kind, names, units, resolutions)
 
 
+def _text(raw: bytes) -> str:
+    """A header's or marker file's text: UTF-8 where its ``Codepage=`` says so, else Windows' ANSI (cp1252)."""
+    codec = "utf-8" if re.search(rb"(?mi)^\s*Codepage\s*=\s*UTF-8", raw) else "cp1252"
+    return raw.decode(codec, errors="replace")
+
+
 def _number(text: str | None, label: object, what: str) -> float:
     try:
         value = float(text) if text is not None else math.nan
@@ -257,17 +261,15 @@ def write_brainvision(signal: Signal, path: Path, *, fsync: bool = False) -> lis
     """``signal`` as a BrainVision recording at ``path`` (``rec`` or ``rec.vhdr``: ``rec.vhdr``, ``.eeg`` and
     ``.vmrk``), the three files moved into place together (module docstring)."""
     vhdr, eeg, vmrk = output_names(path)
+    x = _written(signal)
     kept = _kept(signal)
     if kept is not None:
         binary, orientation, header, marker = kept
         header = _renamed(header, {b"DataFile": eeg.name, b"MarkerFile": vmrk.name})
         marker = _renamed(marker, {b"DataFile": eeg.name}) if marker is not None else _marker(eeg.name)
     else:
-        binary, orientation = _plain_binary(signal, path), "MULTIPLEXED"
+        binary, orientation = _plain_binary(signal.is_digital, x, path), "MULTIPLEXED"
         header, marker = _header(signal, binary, eeg.name, vmrk.name), _marker(eeg.name)
-    x = _written(signal)
-    if not signal.is_digital and binary != "IEEE_FLOAT_32":
-        raise SanConfigError(f"{path}: float samples in a {binary} BrainVision file")
     dtype = np.dtype(_TYPES[binary])
     with temp_folder(vhdr) as folder:
         made = [(folder / vhdr.name, vhdr), (folder / eeg.name, eeg), (folder / vmrk.name, vmrk)]
@@ -330,12 +332,11 @@ def _renamed(text: bytes, names: dict[bytes, str]) -> bytes:
     return text
 
 
-def _plain_binary(signal: Signal, path: Path) -> str:
-    """The binary format a plain header writes ``signal``'s samples in: 32-bit floats for floats, else the narrower
-    of 16- and 32-bit integers that holds them."""
-    if not signal.is_digital:
+def _plain_binary(digital: bool, x: np.ndarray, path: Path) -> str:
+    """The binary format a plain header writes the values ``x`` (:func:`_written`) in: 32-bit floats for floats (not
+    ``digital``), else the narrower of 16- and 32-bit integers that holds them."""
+    if not digital:
         return "IEEE_FLOAT_32"
-    x = _written(signal)
     lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
     if -(1 << 15) <= lo and hi < 1 << 15:
         return "INT_16"

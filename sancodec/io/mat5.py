@@ -24,7 +24,7 @@ import numpy as np
 
 from sancodec.errors import SanFormatError
 
-__all__ = ["CLASSES", "MatVariable", "mapped", "read_array", "variables"]
+__all__ = ["CLASSES", "MAX_EXPANSION", "NUMERIC", "MatVariable", "mapped", "read_array", "variables"]
 
 #: array classes: code -> name (MATLAB's ``class()``)
 CLASSES = {1: "cell", 2: "struct", 3: "object", 4: "char", 5: "sparse", 6: "double", 7: "single", 8: "int8",
@@ -32,8 +32,11 @@ CLASSES = {1: "cell", 2: "struct", 3: "object", 4: "char", 5: "sparse", 6: "doub
            16: "function", 17: "opaque"}
 _CLASS_TYPES = {"double": "f8", "single": "f4", "int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2",
                 "int32": "i4", "uint32": "u4", "int64": "i8", "uint64": "u8"}
+NUMERIC = tuple(_CLASS_TYPES)  # the classes of real numbers: what read_array reads
 _DATA_TYPES = {1: "i1", 2: "u1", 3: "i2", 4: "u2", 5: "i4", 6: "u4", 7: "f4", 9: "f8", 12: "i8", 13: "u8"}
 MI_MATRIX, MI_COMPRESSED = 14, 15
+MAX_EXPANSION = 1100  # a variable's bytes at most this many times its file's (zlib, which compressed variables use,
+# expands at most about 1032 times): a header that declares more is refused before anything is allocated
 HEAD = 4096  # the bytes of a compressed variable inflated to read its flags, dimensions and name
 
 
@@ -154,9 +157,10 @@ def _head_tag(buf: mmap.mmap | bytes, order: str, label: object) -> tuple[int, i
     return kind, size, 8, 8 + size
 
 
-def read_array(buf: mmap.mmap | bytes, var: MatVariable, label: object, max_bytes: int) -> np.ndarray:
-    """``var``'s numbers as an array of its class, in its shape (column-major as stored), of at most ``max_bytes``;
-    a SanFormatError where its element is not a real numeric array of ``prod(dims)`` values within its bytes."""
+def read_array(buf: mmap.mmap | bytes, var: MatVariable, label: object, max_values: int) -> np.ndarray:
+    """``var``'s numbers as an array of its class, in its shape (column-major as stored); a SanFormatError where it
+    declares more than ``max_values`` values or more bytes than the file can hold (:data:`MAX_EXPANSION` times its
+    size), or where its element is not a real numeric array of ``prod(dims)`` values within its bytes."""
     dtype_code = _CLASS_TYPES.get(var.kind)
     if dtype_code is None or var.complex:
         raise SanFormatError(f"{label}: variable {var.name!r} is {'complex' if var.complex else var.kind}, not an "
@@ -164,9 +168,10 @@ def read_array(buf: mmap.mmap | bytes, var: MatVariable, label: object, max_byte
     order = _order(buf, label)
     count = math.prod(var.dims)
     want = count * np.dtype(dtype_code).itemsize
-    if want > max_bytes:
+    if count > max_values or want > MAX_EXPANSION * len(buf):
         raise SanFormatError(f"{label}: variable {var.name!r} declares {'x'.join(map(str, var.dims))} values, more "
-                             "than its file can hold")
+                             "than " + (f"the {max_values} sancodec reads from a MATLAB file" if count > max_values
+                                        else f"a file of {len(buf)} bytes holds"))
     body: mmap.mmap | bytes = buf
     at = var.offset
     if var.compressed:

@@ -21,7 +21,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.mat5 import MatVariable, mapped, read_array, variables
+from sancodec.io.mat5 import NUMERIC, MatVariable, mapped, read_array, variables
 from sancodec.signal import Signal
 
 __all__ = ["MAX_VALUES", "RATE_NAMES", "SIGNAL_NAMES", "kept_name", "read_mat", "write_mat"]
@@ -29,12 +29,9 @@ __all__ = ["MAX_VALUES", "RATE_NAMES", "SIGNAL_NAMES", "kept_name", "read_mat", 
 SIGNAL_NAMES = ("val", "data", "signal", "signals", "sig", "ecg", "x", "y")  # the array's variable, by name (any case)
 RATE_NAMES = ("fs", "srate", "sfreq", "fsamp", "samplerate", "sample_rate", "samplingrate", "sampling_rate",
               "samplingfrequency", "sampling_frequency", "freq")  # a rate's variable, by name (any case)
-MAX_VALUES = 1 << 31  # the most values a variable read may declare ...
-MAX_EXPANSION = 1100  # ... and at most this many bytes of them per byte of the file (zlib, which a MATLAB 5 file's
-# compressed variables use, expands at most about 1032 times)
-_ITEM_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "single": 4}  # (others: 8)
+MAX_VALUES = 1 << 31  # the most values a variable read may declare (and no more bytes than its file can hold:
+# mat5.MAX_EXPANSION)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,62}")  # a MATLAB variable's name
-_NUMERIC = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "single", "double")
 
 
 def read_mat(path: Path, fs: float | None, default_fs: float | None = None) -> Signal:
@@ -43,14 +40,11 @@ def read_mat(path: Path, fs: float | None, default_fs: float | None = None) -> S
     ``read_channel``, which does not use it), else that is refused."""
     with mapped(path) as buf:
         found = variables(buf, path)
-        name = _signal_name(path, found, len(buf))
+        name = _signal_name(path, found)
         rate_name = _rate_name(found, name)
-        limit = min(MAX_VALUES * 8, MAX_EXPANSION * len(buf))
         by_name = {v.name: v for v in found}
-        array = read_array(buf, by_name[name], path, limit)
-        own = _rate(read_array(buf, by_name[rate_name], path, limit)) if rate_name else None
-    if array.ndim != 2 or not array.size:
-        raise SanFormatError(f"{path}: variable {name!r} is not a numeric array of samples")
+        array = read_array(buf, by_name[name], path, MAX_VALUES)  # (2-D, more than one value: _signal_name)
+        own = _rate(read_array(buf, by_name[rate_name], path, MAX_VALUES)) if rate_name else None
     if rate_name and own is None:
         rate_name = None  # (a variable of that name that is no rate: not the file's rate)
     if own is not None and fs is not None and fs != own:
@@ -74,11 +68,10 @@ def read_mat(path: Path, fs: float | None, default_fs: float | None = None) -> S
     return signal
 
 
-def _signal_name(path: Path, found: list[MatVariable], size: int) -> str:
+def _signal_name(path: Path, found: list[MatVariable]) -> str:
     """The variable of ``found`` that holds the samples; a SanFormatError where none does, where several might and
-    none is named so, or where it declares more than :data:`MAX_VALUES` values or than a file of ``size`` bytes
-    can hold (:data:`MAX_EXPANSION`)."""
-    numeric = [v for v in found if v.kind in _NUMERIC and not v.complex and math.prod(v.dims) > 1]
+    none is named so, or where it has other than two dimensions."""
+    numeric = [v for v in found if v.kind in NUMERIC and not v.complex and math.prod(v.dims) > 1]
     if not numeric:
         held = ", ".join(f"{v.name} ({v.kind} {'x'.join(map(str, v.dims))})" for v in found if v.name) or "nothing"
         raise SanFormatError(f"{path}: no numeric array of samples in this MATLAB file (it holds {held})")
@@ -88,21 +81,16 @@ def _signal_name(path: Path, found: list[MatVariable], size: int) -> str:
         raise SanFormatError(f"{path}: a MATLAB file of several arrays ({', '.join(v.name for v in numeric)}) and "
                              f"none named {', '.join(SIGNAL_NAMES[:3])}...: save the samples' array alone, or as .npy")
     chosen = named or numeric[0]
-    name, shape, kind = chosen.name, chosen.dims, chosen.kind
-    if len(shape) != 2:
-        raise SanFormatError(f"{path}: variable {name!r} has {len(shape)} dimensions; samples x channels (or "
-                             "channels x samples) takes 2")
-    if math.prod(shape) > MAX_VALUES or math.prod(shape) * _ITEM_BYTES.get(kind, 8) > MAX_EXPANSION * size:
-        raise SanFormatError(f"{path}: variable {name!r} declares {'x'.join(map(str, shape))} values, more than "
-                             + (f"the {MAX_VALUES} sancodec reads from a MATLAB file" if math.prod(shape) > MAX_VALUES
-                                else f"a file of {size} bytes holds"))
-    return name
+    if len(chosen.dims) != 2:
+        raise SanFormatError(f"{path}: variable {chosen.name!r} has {len(chosen.dims)} dimensions; samples x channels "
+                             "(or channels x samples) takes 2")
+    return chosen.name
 
 
 def _rate_name(found: list[MatVariable], signal_name: str) -> str | None:
     """The scalar numeric variable of ``found`` named as :data:`RATE_NAMES` lists (the first so listed), if any."""
     scalars = {v.name.lower(): v.name for v in found
-               if v.kind in _NUMERIC and not v.complex and math.prod(v.dims) == 1 and v.name != signal_name}
+               if v.kind in NUMERIC and not v.complex and math.prod(v.dims) == 1 and v.name != signal_name}
     return next((scalars[k] for k in RATE_NAMES if k in scalars), None)
 
 
