@@ -212,3 +212,18 @@ def test_the_file_that_crashed_scipy_is_refused(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(SanFormatError, match="data type 40"):
         sancodec.read_signal(path)
+
+
+def test_decode_onto_an_existing_mat_needs_force(tmp_path, ecg):
+    """``decode -o x.mat`` where x.mat exists is refused without ``--force``, the file untouched; with it, replaced."""
+    path = tmp_path / "rec.mat"
+    scipy.io.savemat(path, {"val": ecg.T, "fs": 360.0})
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(path), "-q"]).exit_code == 0
+    existing = tmp_path / "old.mat"
+    existing.write_bytes(b"not to be lost")
+    res = runner.invoke(app, ["decode", str(tmp_path / "rec.san"), "-o", str(existing)])
+    assert res.exit_code != 0 and "--force" in res.output and existing.read_bytes() == b"not to be lost"
+    res = runner.invoke(app, ["decode", str(tmp_path / "rec.san"), "-o", str(existing), "--force"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(_variables(existing)["val"], ecg.T)
