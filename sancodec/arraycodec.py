@@ -5,8 +5,9 @@ Registered through the ``numcodecs.codecs`` entry point, so ``numcodecs.get_code
 payload: an array of shape ``(n,)`` or ``(n, channels)``, integers of any numpy width in every mode (64-bit ones
 where the chunk's values lie within ±2**53, which the codec holds exactly), floats in lossless mode where they are
 decimals (``io.decimals``: values of at most 9 decimal places, whole numbers stored as floats among them) or each
-column's whole multiples of one step (``codec.floatgrid``: counts times a calibration factor, computed in float64),
-any floats near-lossless (``max_error``) or lossy.
+column's whole multiples of one step (``codec.floatgrid``: counts times a calibration factor, computed in float64; a
+float32 chunk's, each value the float32 nearest its multiple: format 1.18), any floats near-lossless (``max_error``)
+or lossy.
 The array's dtype and rank travel in the file (as a comment of its signal), so ``decode``
 returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[zarr]``.
 """

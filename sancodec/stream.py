@@ -44,6 +44,7 @@ from sancodec.codec.header import (
     check_sample_checksums,
     file_mode,
     from_header,
+    on_quantum,
     sample_checksums,
     warn_unused_model,
 )
@@ -462,7 +463,8 @@ class SanFile:
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
         places = header_decimals(head) if self._layout.quantum is None else None
         self._scale = None if places is None else np.array([float(10**d) for d in places])  # decimals: their values
-        self.dtype = (np.dtype(np.float64) if self._layout.quantum is not None else self._array
+        floats = np.dtype(np.float32 if self._layout.float32 else np.float64)  # (float32: format 1.18)
+        self.dtype = (floats if self._layout.quantum is not None else self._array
                       if self._array is not None else narrow_dtype(head.get("fmt")))
         if self._scale is not None:
             self.dtype = decimal_dtype(head.get("source"))
@@ -576,10 +578,7 @@ class SanFile:
     def _signal_values(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` as ``api.decoded_range`` makes its Signal's samples of them (:meth:`sample_blocks`)."""
         if self._layout.quantum is not None:
-            values = rows * np.asarray(self._layout.quantum, dtype=np.float64)
-            if not np.all(np.isfinite(values)):
-                raise SanFormatError("header field 'quantum' scales samples beyond the float range")
-            return values
+            return on_quantum(rows, self._layout)
         values = clip_to_format(rows, self._layout.signal_head.get("fmt"))
         return clip_to_source_ranges(values, self._layout.signal_head) if self._lossy_like else values
 

@@ -74,6 +74,9 @@ def corpus() -> dict[str, bytes]:
         # 1.17: lossless floats on a step per channel (counts times a calibration factor), the quantum multiplying
         "lossless-float-grid": sancodec.encode(sancodec.Signal(x * np.array([0.195, 1 / 3]), 100.0), spec, "lossless",
                                                frame_len=128),
+        # 1.18: lossless float32 samples on a step (two roundings), decoded as float32
+        "lossless-float32-grid": sancodec.encode(sancodec.Signal((x * 0.1 / 32767).astype(np.float32), 100.0), spec,
+                                                 "lossless", frame_len=128),
         "annotated": sancodec.encode(mitdb, spec, "near-lossless", 2, frame_len=1024),
         "multi-frequency": sancodec.encode(multi, spec, "lossless", frame_len=128),
         # 1.4: both channels through the LMS stage and long-term prediction (mitdb 100, 6 000 samples)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 import sancodec
 from sancodec import SanConfigError, SanFormatError
 from sancodec.cli import app
+from sancodec.codec.api import read_info
 
 HEADER = """Brain Vision Data Exchange Header File Version 1.0\r
 ; Data created by the Vision Recorder\r
@@ -250,6 +251,25 @@ def test_encode_streams_integers_to_the_bytes_of_coding_them_whole(tmp_path, mon
     assert res.exit_code == 0, res.output
     whole = sancodec.encode(read(vhdr), mode="lossy", prdn=4, frame_len=2048)
     assert made == [True] and (tmp_path / "l.san").read_bytes() == whole and not whole_reads
+
+
+@pytest.mark.parametrize("scale", [0.1, 0.1 / 32767 * 1e3])
+def test_float_samples_on_a_step_come_back_byte_for_byte(tmp_path, eeg, scale):
+    """32-bit floats that are counts scaled (a resolution of 0.1 µV; a gain and a range, two roundings) are read as
+    float32 and coded losslessly on their step (format 1.18: before it, read as float64, they were refused), in the
+    bytes their counts take (the frames' payloads); a decode under the same name writes the three files again,
+    byte for byte."""
+    vhdr = recording(tmp_path, eeg * scale, "IEEE_FLOAT_32")
+    signal = sancodec.read_signal(vhdr)
+    assert signal.samples.dtype == np.float32
+    data = sancodec.encode(signal)
+    counts = sancodec.encode(sancodec.read_signal(recording(tmp_path, eeg, "INT_32", name="counts")))
+    assert read_info(data)["payload_bytes"] == read_info(counts)["payload_bytes"]  # (headers apart: the steps)
+    out = tmp_path / "out"
+    out.mkdir()
+    sancodec.write_signal(sancodec.decode(data), out / "sub01.vhdr")
+    for suffix in (".vhdr", ".eeg", ".vmrk"):
+        assert (out / f"sub01{suffix}").read_bytes() == (tmp_path / f"sub01{suffix}").read_bytes(), suffix
 
 
 def test_float_recordings_are_read_whole_by_the_cli(tmp_path, eeg):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import sancodec
 from sancodec.cli import app
 from sancodec.codec.container import SanReader
-from sancodec.codec.floatgrid import grid_step
+from sancodec.codec.floatgrid import grid_step, grid_step32, on_grid32
 from sancodec.codec.prepare import LOSSLESS_FLOATS
 from sancodec.errors import SanConfigError
 
@@ -282,3 +282,133 @@ def test_any_floats_are_coded_exactly_or_refused_in_one_error(values, dtype):
         return
     back = sancodec.decode(data).physical().reshape(-1).astype(dtype)
     assert np.array_equal(_bits(back), _bits(x))
+
+
+GOLDEN_GRID32 = Path(__file__).parent / "golden" / "floatgrid32_lossless.san"
+
+
+def _float32_counts(k: np.ndarray, factor: float, how: str) -> np.ndarray:
+    """Counts ``k`` scaled to float32 as a device or an exporter does it: in float32 arithmetic, in float64 and then
+    stored, or through two roundings in float64 (a gain, then a range) and then stored."""
+    if how == "float32":
+        return k.astype(np.float32) * np.float32(factor)
+    if how == "float64":
+        return (k * factor).astype(np.float32)
+    return (k * factor / 32767 * 3).astype(np.float32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(2, 3000), st.integers(1, 3),
+       st.floats(1e-9, 1e6, allow_nan=False, allow_infinity=False), st.sampled_from(["float32", "float64", "twice"]),
+       st.sampled_from([1 << 10, 1 << 15, 1 << 20]))
+def test_float32_counts_scaled_any_way_come_back_as_the_same_float32(seed, n, c, factor, how, reach):
+    """Float32 samples that are counts scaled (format 1.18): lossless mode codes them, and they decode to the same
+    float32 bits; as float32 where the file says so (its ``float32`` field), else as decimals (``io.decimals``, which
+    take them first where each has at most 9 places). Before 1.18, the float32 scaling and the two roundings were
+    refused, or held on a step of the floats' finest unit in the last place (integers of up to 2^53)."""
+    x = _float32_counts(np.vstack([_counts(seed, n, c, reach), np.ones((1, c), dtype=np.int64)]), factor, how)
+    data = sancodec.encode(x, fs=250)
+    header = SanReader(io.BytesIO(data)).header
+    back = sancodec.decode(data)
+    if header.get("float32"):
+        assert back.samples.dtype == np.float32 and data[4:6] == bytes([1, 18])
+        assert int(np.abs(np.rint(x / np.asarray(header["quantum"]))).max()) <= 2 * reach  # (the counts, not units
+        # in the last place)
+        assert np.array_equal(_bits(back.samples), _bits(x))
+    else:
+        assert np.array_equal(_bits(back.physical().astype(np.float32)), _bits(x))
+
+
+def test_float32_counts_after_two_roundings_are_a_format_1_18_file_that_costs_what_its_counts_cost(tmp_path):
+    """``counts * 0.1 / 32767`` stored as float32 (a gain and a range: on no float64 step, so refused before): the
+    header holds each channel's step and ``float32``, the file is format 1.18 and as large as its counts' file but for
+    the header; it decodes as float32, bit for bit, whole, in a range, through ``sancodec.open`` and a block at a
+    time."""
+    k = _counts(5, 40_000, 2, 1 << 15)
+    x = (k * 0.1 / 32767).astype(np.float32)
+    data = sancodec.encode(x, fs=250)
+    header = SanReader(io.BytesIO(data)).header
+    assert header["float32"] is True and data[4:6] == bytes([1, 18])
+    assert np.array_equal(np.rint(x / np.asarray(header["quantum"])), k)
+    assert abs(len(data) - len(sancodec.encode(k, fs=250))) < 64
+    back = sancodec.decode(data)
+    assert back.samples.dtype == np.float32 and np.array_equal(_bits(back.samples), _bits(x))
+    part = sancodec.decode(data, start=1000, end=1010).samples
+    assert part.dtype == np.float32 and np.array_equal(_bits(part), _bits(x[1000:1010]))
+    (tmp_path / "x.san").write_bytes(data)
+    with sancodec.open(tmp_path / "x.san") as f:
+        assert f.dtype == np.float32
+        assert np.array_equal(_bits(f.read()), _bits(x))
+        assert np.array_equal(_bits(f[12_345:12_400]), _bits(x[12_345:12_400]))
+        assert np.array_equal(_bits(np.concatenate(list(f.blocks(7000)))), _bits(x))
+
+
+def test_the_float32_step_search_finds_the_factor_whatever_the_scaling():
+    """:func:`grid_step32` finds a step holding the counts themselves (their largest magnitude), where the float64
+    search finds only the floats' finest unit in the last place; a tie on a float32 midpoint counts (products of
+    ``np.float32(0.37)`` pin the step there); float32 noise, an offset after the scaling and a negative zero have
+    none."""
+    k = _counts(6, 20_000, 1, 1 << 12)[:, 0]
+    for factor in (0.37, 0.1, 0.195, 1 / 3, 7.3, 123.456, 7e-6, 1e5 / 3):
+        for how in ("float32", "float64", "twice"):
+            x = _float32_counts(k, factor, how)
+            q = grid_step32(x)
+            assert q is not None and on_grid32(x, q), (factor, how)
+            assert np.array_equal(np.abs(np.rint(x / q)), np.abs(k)), (factor, how)
+    x = _float32_counts(k, 0.37, "float32")
+    assert grid_step(x.astype(np.float64)) < 1e-6  # (the float64 search: units in the last place)
+    rng = np.random.default_rng(0)
+    assert grid_step32(rng.normal(size=5000).astype(np.float32)) is None
+    assert grid_step32((k * 0.00305 + 1.5).astype(np.float32)) in (None, grid_step32((k * 0.00305 + 1.5)
+                                                                                      .astype(np.float32)))
+    assert grid_step32(np.array([1.0, -0.0], dtype=np.float32)) is None
+    assert grid_step32(np.zeros(4, dtype=np.float32)) == 1.0
+
+
+def test_a_lying_float32_field_or_a_step_past_float32s_range_is_one_format_error(tmp_path):
+    """``float32`` anywhere but a lossless file with a quantum, or anything but true, is refused by the reader; a
+    step whose products pass float32's range (the CRCs are the integers', which it does not change) is refused, whole
+    or streamed, where a float64 file's decodes to large finite doubles."""
+    from common import rewrap
+
+    data = sancodec.encode((_counts(7, 5000, 2, 1 << 15) * 0.1 / 32767).astype(np.float32), fs=250)
+    header = SanReader(io.BytesIO(data)).header
+    lies = [{"float32": False}, {"float32": 1}, {"float32": "true"}, {"quantum": None},
+            {"quantum": [1e300, 1e300]}, {"quantum": [1e-3, 1e37]}]
+    for lie in lies:
+        bad = rewrap(data, header={**header, **lie})
+        (tmp_path / "bad.san").write_bytes(bad)
+        with pytest.raises(sancodec.SanFormatError):
+            sancodec.decode(bad)
+        with pytest.raises(sancodec.SanFormatError):
+            with sancodec.open(tmp_path / "bad.san") as f:
+                f.read()
+    integers = sancodec.encode(_counts(7, 5000, 2, 1 << 15), fs=250)
+    with pytest.raises(sancodec.SanFormatError, match="float32"):
+        sancodec.decode(rewrap(integers, header={**SanReader(io.BytesIO(integers)).header, "float32": True}))
+
+
+def test_the_cli_gives_a_float32_npy_of_twice_rounded_counts_back_byte_for_byte(tmp_path):
+    """A ``.npy`` of float32 counts after two roundings encodes losslessly in the bytes its counts take (before format
+    1.18: on the floats' finest unit in the last place, 26 % larger) and decodes to the source file's bytes."""
+    k = _counts(8, 30_000, 3, 1 << 15)
+    np.save(tmp_path / "f.npy", (k * 0.1 / 32767).astype(np.float32))
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / "f.npy"), "--fs", "250", "-o", str(tmp_path / "f.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "f.san").stat().st_size < len(sancodec.encode(k, fs=250)) + 128
+    res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "-o", str(tmp_path / "back.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "back.npy").read_bytes() == (tmp_path / "f.npy").read_bytes()
+
+
+def test_the_format_1_18_golden_file():
+    """The golden lossless file of float32 samples on a step (format 1.18): the encoder writes it byte for byte
+    (``SANCODEC_REGENERATE_GOLDEN=1`` rewrites it), and it decodes to the very float32 values."""
+    from common import encoded_as_golden
+
+    x = (_calibrated() / np.array([0.195, 3.0517578125e-05]) * 0.1 / 32767).astype(np.float32)
+    golden = encoded_as_golden(GOLDEN_GRID32, sancodec.encode(x, fs=250))
+    assert golden[4:6] == bytes([1, 18])
+    back = sancodec.decode(golden).samples
+    assert back.dtype == np.float32 and np.array_equal(_bits(back), _bits(x))

@@ -70,7 +70,15 @@ from sancodec.codec.gaps import (
     signal_lows,
     valid_block_stats,
 )
-from sancodec.codec.header import MODES, FileLayout, check_sample_checksums, from_header, to_header, warn_unused_model
+from sancodec.codec.header import (
+    MODES,
+    FileLayout,
+    check_sample_checksums,
+    from_header,
+    on_quantum,
+    to_header,
+    warn_unused_model,
+)
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget, check_effort, mix_frame
 from sancodec.codec.lossyfile import (
@@ -220,7 +228,7 @@ def encode_to_file(
                              verify=verifies(verify, mode, effort))
         signal.check_frames("encode")
         digital, quantum, emax = digitize(signal, encoder.file_mode, max_error)
-        encoder.start_digitized(quantum, emax)
+        encoder.start_digitized(quantum, emax, signal.samples.dtype == np.float32)
         payloads = [*encoder.push(digital, signal.samples), *encoder.finish()]
         header, minor = encoder.header()
         if near:
@@ -713,9 +721,7 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
     if layout.quantum is not None:
         if crcs is not None:  # (a lossless file of floats on a step, 1.17: of its integers)
             check_sample_checksums(parallel_checksums(out, resolve_threads(threads)), crcs)
-        samples: np.ndarray = out * np.asarray(layout.quantum, dtype=np.float64)
-        if not np.all(np.isfinite(samples)):
-            raise SanFormatError("header field 'quantum' scales samples beyond the float range")
+        samples: np.ndarray = on_quantum(out, layout)
     else:
         samples = clip_to_format(out, signal_head.get("fmt"))
         if reader.header.get("mode") != "lossless":  # (an EDF source's own range: its writer refuses past it)

@@ -11,7 +11,9 @@ A value is a tag byte and its payload: 0 null, 1 false, 2 true, 3 integer ``n >=
 varint, ``|v| < 2**53``), 7 string (varint length, UTF-8), 8 list (varint count, values),
 9 object (varint count, then per member a key and a value; a key is a varint ``k``: ``KEYS[k]``
 when ``k < len(KEYS)``, else a string of ``k - len(KEYS)`` UTF-8 bytes follows), 10 one of
-``STRINGS`` (varint index). ``KEYS`` and ``STRINGS`` only ever grow at their end.
+``STRINGS`` (varint index). ``STRINGS`` only ever grows at its end; ``KEYS`` never changes: a key past it is
+written as a string whose length is offset by ``len(KEYS)``, which a longer tuple would misread in every older file
+(a new field goes as such a string: format 1.18's ``float32``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ KEYS = (
     "notes", "data", "file_name_default", "source", "kind", "patient", "recording", "data_record_duration",
     "label", "transducer_type", "physical_dimension", "physical_min", "physical_max", "digital_min", "digital_max",
     "prefiltering", "startdate_field",
-)
+)  # (never changed: the module docstring)
 _KEY_INDEX = {k: i for i, k in enumerate(KEYS)}
 #: Strings common in headers, stored as one index (tag 10); like KEYS, it only ever grows at its end.
 STRINGS = ("lossless", "near-lossless", "lossy", "mV", "uV", "mmHg", "NU", "bpm", "%", "16", "212", "80", "24",

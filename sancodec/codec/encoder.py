@@ -65,6 +65,7 @@ class SanEncoder:
         self._window = encode_window_frames(self.frame_len, like.n_channels, self.threads) * self.frame_len  # rows
         self.plan = FramePlan(self.file_mode, 0, amplitude_step, spec, quantized_kernels(spec), predictor)
         self.quantum: list[float] | None = None
+        self.float32 = False  # format 1.18: float32 samples on the quantum's steps, decoded as float32
         self.emax = 0
         self._coder: FrameEncoder | None = None
         self._digitized = False
@@ -77,8 +78,9 @@ class SanEncoder:
         self._payload_bytes = 0  # frame heads and payloads, as the decoder's work limits count them
         self.inexact = [False] * like.n_channels  # per channel: whether a frame codes it other than exactly
 
-    def _start(self, quantum: list[float] | None, emax: int) -> None:
+    def _start(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
         self.quantum, self.emax = quantum, emax
+        self.float32 = float32 and quantum is not None and self.file_mode == "lossless"
         self.plan.max_error = emax
         self._coder = FrameEncoder(self.plan, self.like.sample_steps(), quantum, self.like.fmt,
                                    self.max_error or 0, self.threads, self.verify)
@@ -88,23 +90,24 @@ class SanEncoder:
         floats on the first block's steps, ``floatgrid``, is taken on them)."""
         block = Signal.from_header(self._block_head, rows)
         if self.file_mode == "lossless" and self.quantum is not None and not block.is_digital:
-            x = np.asarray(rows, dtype=np.float64)
+            x = np.asarray(rows, dtype=np.float32 if self.float32 else np.float64)
             if off_steps(x, self.quantum) is not None:
                 raise SanConfigError("lossless coding of floats on a step needs every block on the first block's "
                                      f"steps {self.quantum}; this one is not (use sancodec.encode on the whole signal)")
-            return integers_on(x, self.quantum)
+            return integers_on(x.astype(np.float64), self.quantum)
         digital, quantum, emax = digitize(block, self.file_mode, self.max_error)
         if self._coder is None:
-            self._start(quantum, emax)
+            self._start(quantum, emax, block.samples.dtype == np.float32)
         elif quantum != self.quantum:
             raise SanConfigError("san mode of floating-point samples needs the whole signal (its grid comes "
                                  "from the record's spread); use sancodec.encode")
         return digital
 
-    def start_digitized(self, quantum: list[float] | None, emax: int) -> None:
+    def start_digitized(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
         """Declare that rows come already digitised on this grid (the whole-signal API: ``push(digital,
-        source)``)."""
-        self._start(quantum, emax)
+        source)``); ``float32``: a lossless file's floats are float32 on the grid (``digitize`` found it for float32
+        samples), which its decode gives back (format 1.18)."""
+        self._start(quantum, emax, float32)
         self._digitized = True
 
     def push(self, rows: np.ndarray, source: np.ndarray | None = None) -> Iterator[bytes]:
@@ -164,7 +167,7 @@ class SanEncoder:
         header = to_header(self.like, self.plan, frame_len=frame_len, n=self.n,
                            max_error=self.emax if self.quantum is None else self.max_error, quantum=self.quantum,
                            crcs=self._crcs if self.mode == "lossless" else None, uses_model=self.uses_model,
-                           embed_model=self.embed_model)
+                           embed_model=self.embed_model, float32=self.float32)
         try:
             from_header(header, self.plan.spec)  # a header the decoder would refuse is never written
             DEFAULT_LIMITS.check_values(self.n * self.like.n_channels, self._payload_bytes, "file")

@@ -22,8 +22,8 @@ from sancodec.errors import SancodecWarning, SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import KEPT_TEXTS, MAX_FRAME_ROWS, Signal, annotation_rate, channel_crc32, frame_rows
 
-__all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "from_header", "sample_checksums",
-           "to_header"]
+__all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "from_header", "on_quantum",
+           "sample_checksums", "to_header"]
 
 
 def file_mode(header: dict[str, Any]) -> str:
@@ -50,13 +50,15 @@ def check_sample_checksums(got: list[int], stored: list[int]) -> None:
 
 def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_error: float | int | None,
               quantum: list[float] | None, crcs: list[int] | None, uses_model: bool,
-              embed_model: bool) -> dict[str, Any]:
-    """The header of a file coded with ``plan``; the model only when a frame uses the SAN path."""
+              embed_model: bool, float32: bool = False) -> dict[str, Any]:
+    """The header of a file coded with ``plan``; the model only when a frame uses the SAN path; ``float32`` (format
+    1.18, a lossless file with a ``quantum``): its samples are float32, each the float32 nearest its integer times the
+    step, and decode so."""
     spec = plan.spec
     model = None
     if uses_model and spec is not None:
         model = {"sha256": spec.sha256(), "spec": spec.to_dict() if embed_model else None}
-    return {
+    header = {
         "format": "sancodec",
         "mode": plan.mode,
         "max_error": max_error,
@@ -72,6 +74,9 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
                                                                                    annotation_rate(signal))},
                                plan.mode),
     }
+    if float32:
+        header["float32"] = True
+    return header
 
 
 def _kept_source(head: dict[str, Any], mode: str) -> dict[str, Any]:
@@ -98,10 +103,26 @@ class FileLayout:
     sample_crc32: list[int] | None
     gaps: Gaps | None = None  # format 1.15: a lossy file's gaps (``codec.gaps``)
     floors: list[int | None] | None = None  # format 1.16: the least value each channel decodes to outside its gaps
+    float32: bool = False  # format 1.18: a lossless file of float32 samples on a step (``quantum``), decoded as float32
 
     def annotations(self, limits: DecodeLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
         """The annotations, every position within [0, n_samples] and their count capped."""
         return unpack_annotations(self.signal_head.get("annotations", []), self.n_samples, limits.max_annotations)
+
+
+def on_quantum(rows: np.ndarray, layout: FileLayout) -> np.ndarray:
+    """A float file's decoded integers ``rows`` as its values: times each channel's ``quantum`` (float64), rounded to
+    float32 where the file says its samples are (``float32``, format 1.18); refused where one is not finite (a hostile
+    step, or a product past float32's range)."""
+    assert layout.quantum is not None
+    values = rows * np.asarray(layout.quantum, dtype=np.float64)
+    if layout.float32:
+        with np.errstate(over="ignore"):
+            values = values.astype(np.float32)
+    if not np.all(np.isfinite(values)):
+        raise SanFormatError("header field 'quantum' scales samples beyond the float range"
+                             + (" of float32" if layout.float32 else ""))
+    return values
 
 
 def header_int(header: dict[str, Any], key: str, low: int, high: int) -> int:
@@ -195,4 +216,8 @@ def from_header(header: dict[str, Any], model: SanSpec | None = None,
     floors = parse_floors(header.get("floor"), c)
     if floors is not None and (header.get("mode") == "lossless" or quantum is not None):
         raise SanFormatError("header field 'floor' belongs to a lossy or near-lossless file of integer samples")
-    return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps, floors)
+    float32 = header.get("float32")
+    if float32 is not None and (float32 is not True or quantum is None or header.get("mode") != "lossless"):
+        raise SanFormatError("header field 'float32' must be true, and only in a lossless file with a quantum")
+    return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps, floors,
+                      float32 is True)

@@ -105,7 +105,7 @@ def brainvision_reads(path: Path) -> tuple[Signal, int, Callable[[int], Iterator
         table = values.reshape(rows, head.channels) if head.orientation == "MULTIPLEXED" else \
             values.reshape(head.channels, rows).T
         for start in range(0, rows, count):
-            block = np.asarray(table[start : start + count], dtype=np.float64 if floats else np.int64)
+            block = np.asarray(table[start : start + count], dtype=np.float32 if floats else np.int64)
             if floats and not np.all(np.isfinite(block)):
                 raise SanFormatError(f"{data_path}: holds NaN or infinite samples")
             yield block

@@ -73,8 +73,10 @@ def _units(column: np.ndarray, d: int) -> np.ndarray | None:
 def on_decimal_grid(signal: Signal) -> Signal | None:
     """``signal`` (floating-point samples) as integers on each channel's decimal grid (:func:`decimal_places`):
     gain ``10**d``, baseline 0, the decimals kept in its source entry for the writers (:func:`decimal_values`);
-    None where a channel is not on one, or the samples are integers already."""
-    if signal.is_digital:
+    None where a channel is not on one, or the samples are integers already, or they are a BrainVision recording's
+    32-bit floats, which its kept header writes back as floats (lossless on their step instead, format 1.18:
+    ``codec.floatgrid.grid_step32``)."""
+    if signal.is_digital or isinstance(signal.source, dict) and signal.source.get("kind") == "brainvision":
         return None
     x = np.asarray(signal.samples)
     columns = [column.astype(np.float32) if single else column  # a float32 field's values, weighed as float32
