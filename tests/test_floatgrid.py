@@ -400,6 +400,8 @@ def test_the_cli_gives_a_float32_npy_of_twice_rounded_counts_back_byte_for_byte(
     res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "-o", str(tmp_path / "back.npy"), "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "back.npy").read_bytes() == (tmp_path / "f.npy").read_bytes()
+    res = runner.invoke(app, ["info", str(tmp_path / "f.san")], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and "float32 values on a step of 3.05" in res.stdout, res.output
 
 
 def test_the_format_1_18_golden_file():
