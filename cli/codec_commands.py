@@ -874,8 +874,9 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
             if isinstance(spf, list) and i < len(spf) else ""
         decimals = "" if places is None else f", {places[i]} decimals"
         kind = "float32 values" if head.get("float32") is True else "floats"  # (format 1.18: each the float32
-        # nearest that step times an integer)
+        # nearest that step times an integer; without a step, each held as its bits)
         step = f", {kind} on a step of {head['quantum'][i]!r}" if head["mode"] == "lossless" and head.get("quantum") \
+            else ", float32 values held as their bits" if head.get("float32") is True \
             else ""  # (format 1.17: each value that step times an integer)
         rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}{decimals}{step}"))
     for key, value in rows:

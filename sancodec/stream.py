@@ -37,14 +37,14 @@ from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, decoded_range, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import SanEncoder
-from sancodec.codec.floatgrid import integers_on, off_steps
+from sancodec.codec.floatgrid import integers_on, off_steps, ordered_ints
 from sancodec.codec.gaps import Gaps, block_lows, floors, invalid_values, joined, near_lossless_fields, rows_gaps
 from sancodec.codec.header import (
     FileLayout,
     check_sample_checksums,
     file_mode,
+    float_values,
     from_header,
-    on_quantum,
     sample_checksums,
     warn_unused_model,
 )
@@ -248,11 +248,14 @@ class SanWriter:
                                                 for a, b in zip(self._negative_zeros, runs)]
             elif self._steps is not None:
                 block = on_steps(block, self._steps, self._encoder.n)
+            elif self._encoder.mode == "lossless" and (np.asarray(block).dtype == np.float32 or
+                                                       isinstance(self._encoder, SanEncoder) and self._encoder.float32):
+                block = self._float32_bits(block)
             elif self._encoder.mode == "lossless" and np.asarray(block).dtype.kind == "f":
-                raise SanConfigError("lossless streaming takes integers, or floats at declared decimals: open the "
-                                     "writer with decimals=3 (or one per channel) for values of up to 3 decimals, "
-                                     "step=0.195 for counts times that factor, or codec='near-lossless' with "
-                                     "max_error in their units")
+                raise SanConfigError("lossless streaming takes integers, float32 values, or floats at declared "
+                                     "decimals: open the writer with decimals=3 (or one per channel) for values of up "
+                                     "to 3 decimals, step=0.195 for counts times that factor, or "
+                                     "codec='near-lossless' with max_error in their units")
             self._note_type(block)
             for payload in self._encoder.push(block):
                 self._spill(payload)
@@ -265,6 +268,20 @@ class SanWriter:
         except BaseException:
             self.abort()
             raise
+
+    def _float32_bits(self, block: object) -> np.ndarray:
+        """A float32 block of a lossless stream as its values' bits in order (format 1.18, ``floatgrid.ordered_ints``:
+        no step is looked for, which a first block may hold too few values to show), the encoder told so at the
+        first; a block of another type in such a stream, or a float32 one after integers, is refused."""
+        encoder = self._encoder
+        assert isinstance(encoder, SanEncoder)
+        rows = np.asarray(block)
+        if rows.dtype != np.float32 or encoder.n and not encoder.float32:
+            raise SanConfigError(f"a lossless stream takes blocks of one kind: the block at row {encoder.n} is "
+                                 f"{rows.dtype.name}, the stream {'float32' if encoder.float32 else 'integers'}")
+        if not encoder.float32:
+            encoder.start_digitized(None, 0, float32=True)
+        return ordered_ints(rows)
 
     def _note_type(self, block: object) -> None:
         """Keep the integer type and rank of each block as given (before any decimals or steps made integers of
@@ -461,10 +478,10 @@ class SanFile:
         self._kept = FrameCache(_cache_bytes(cache_bytes))  # the frames small reads decoded (read)
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
-        places = header_decimals(head) if self._layout.quantum is None else None
+        floats = self._layout.quantum is not None or self._layout.float32  # (format 1.17 or 1.18)
+        places = header_decimals(head) if not floats else None
         self._scale = None if places is None else np.array([float(10**d) for d in places])  # decimals: their values
-        floats = np.dtype(np.float32 if self._layout.float32 else np.float64)  # (float32: format 1.18)
-        self.dtype = (floats if self._layout.quantum is not None else self._array
+        self.dtype = (np.dtype(np.float32 if self._layout.float32 else np.float64) if floats else self._array
                       if self._array is not None else narrow_dtype(head.get("fmt")))
         if self._scale is not None:
             self.dtype = decimal_dtype(head.get("source"))
@@ -552,7 +569,7 @@ class SanFile:
                 values[rows == self._missing[0]] = np.nan
             put_negative_zeros(values, self._negative, first)
             return values.astype(self.dtype, copy=False)
-        if self._array is not None and self._layout.quantum is None:
+        if self._array is not None and self._layout.quantum is None and not self._layout.float32:
             return in_dtype(rows, self._array)
         return self._signal_values(rows).astype(self.dtype, copy=False)  # (clipped as decode_file clips them)
 
@@ -577,8 +594,8 @@ class SanFile:
 
     def _signal_values(self, rows: np.ndarray) -> np.ndarray:
         """``rows`` as ``api.decoded_range`` makes its Signal's samples of them (:meth:`sample_blocks`)."""
-        if self._layout.quantum is not None:
-            return on_quantum(rows, self._layout)
+        if self._layout.quantum is not None or self._layout.float32:
+            return float_values(rows, self._layout)
         values = clip_to_format(rows, self._layout.signal_head.get("fmt"))
         return clip_to_source_ranges(values, self._layout.signal_head) if self._lossy_like else values
 
@@ -587,7 +604,7 @@ class SanFile:
         :meth:`read` does), the lossless checksums checked at the end of a whole pass."""
         whole = lo == 0 and hi == self.n_samples
         # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
-        integers = self._scale is not None or self._layout.quantum is not None
+        integers = self._scale is not None or self._layout.quantum is not None or self._layout.float32
         crcs = [0] * self._layout.n_channels
         for row, got in frame_windows(self._reader, self._layout, lo, hi, self._limits, self._threads):
             blocks = got.blocks  # each frame's rows, given a frame at a time: never joined, each let go once given

@@ -63,6 +63,17 @@ def test_float32_counts_scaled_twice_are_lossless_as_float32():
     assert len(data) < len(Sancodec().encode(k)) + 128
 
 
+def test_float32_noise_is_lossless_as_its_bits():
+    """A float32 chunk on no step (noise, a filtered recording's) is lossless as its values' bits in order (format
+    1.18; refused before), smaller than its raw bytes, and decodes as float32, bit for bit: -0.0 and subnormals too."""
+    x = np.random.default_rng(4).normal(size=(30_000, 2)).astype(np.float32)
+    x[7, 0], x[8, 1], x[9, 0] = -0.0, np.float32(1e-45), np.float32(-3e38)
+    data = Sancodec().encode(x)
+    back = Sancodec().decode(data)
+    assert back.dtype == np.float32 and np.array_equal(back.view(np.uint32), x.view(np.uint32))
+    assert len(data) < x.nbytes
+
+
 def test_floats_in_near_lossless_and_lossy_modes(mitdb_100):
     x = sancodec.read_signal(mitdb_100).physical()[:20000, 0].astype(np.float32)
     near = Sancodec(mode="near-lossless", max_error=0.01)
@@ -122,8 +133,9 @@ def test_what_it_refuses():
             Sancodec().encode(beyond)
     with pytest.raises(sancodec.SanConfigError, match="numbers, not complex"):
         Sancodec().encode(np.zeros(10, dtype=np.complex64))
-    noise = np.random.default_rng(0).normal(size=100_000)  # (a few float32 values lie on a step: their finest one)
-    for dtype in (np.float32, np.float64, np.float16):  # floats off every decimal grid and step (float16: no look)
+    noise = np.random.default_rng(0).normal(size=100_000)
+    for dtype in (np.float64, np.float16):  # floats off every decimal grid and step (float16: no look; float32
+        # noise is lossless as its bits, format 1.18)
         with pytest.raises(sancodec.SanConfigError, match="floats take near-lossless or lossy"):
             Sancodec().encode(noise.astype(dtype) if dtype != np.float16 else np.zeros(10, dtype))
     with pytest.raises(sancodec.SanConfigError, match="shape"):

@@ -140,7 +140,8 @@ def test_a_header_that_lies_about_decimals_writes_the_integers(tmp_path):
 
 def test_a_float32_array_of_decimals_comes_back_as_the_same_float32(tmp_path):
     """A float32 ``.npy`` of decimals (millivolts at 3 places, whole numbers stored as floats) codes losslessly and
-    decodes to the very float32 values; float32 noise is refused as before."""
+    decodes to the very float32 values; float32 noise, on no decimals, is held as its bits (format 1.18), float64
+    noise refused as before."""
     rng = np.random.default_rng(3)
     x = np.column_stack([np.cumsum(rng.integers(-9, 10, 4000)) / 1000, rng.integers(-500, 500, 4000)])
     x = x.astype(np.float32)
@@ -153,8 +154,10 @@ def test_a_float32_array_of_decimals_comes_back_as_the_same_float32(tmp_path):
     assert y.dtype == np.float32 and np.array_equal(y, x)
     noise = rng.normal(size=(100_000, 1)).astype(np.float32)  # (300 of them lie on a step, their finest: floatgrid)
     assert decimal_places(noise) is None
+    data = sancodec.encode(Signal(noise, 100.0, ["x"], ["mV"]), mode="lossless")
+    assert sancodec.decode(data).samples.dtype == np.float32 and np.array_equal(sancodec.decode(data).samples, noise)
     with pytest.raises(SancodecError, match="decimals of at most 9 places"):
-        sancodec.encode(Signal(noise, 100.0, ["x"], ["mV"]), mode="lossless")
+        sancodec.encode(Signal(noise.astype(np.float64) * np.pi, 100.0, ["x"], ["mV"]), mode="lossless")
 
 
 def test_an_array_with_its_rate_codes_as_its_npy_file_does(tmp_path):

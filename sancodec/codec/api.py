@@ -74,8 +74,8 @@ from sancodec.codec.header import (
     MODES,
     FileLayout,
     check_sample_checksums,
+    float_values,
     from_header,
-    on_quantum,
     to_header,
     warn_unused_model,
 )
@@ -228,7 +228,7 @@ def encode_to_file(
                              verify=verifies(verify, mode, effort))
         signal.check_frames("encode")
         digital, quantum, emax = digitize(signal, encoder.file_mode, max_error)
-        encoder.start_digitized(quantum, emax, signal.samples.dtype == np.float32)
+        encoder.start_digitized(quantum, emax, signal.samples.dtype == np.float32)  # (float32 values: format 1.18)
         payloads = [*encoder.push(digital, signal.samples), *encoder.finish()]
         header, minor = encoder.header()
         if near:
@@ -718,10 +718,10 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
     out, activations, codings = _decode_frames(reader, layout, lo, hi, limits, threads)
     signal_head = {**layout.signal_head, "annotations": layout.annotations(limits)}
     crcs = layout.sample_crc32 if lo == 0 and hi == n else None  # (a lossless file's, of its samples)
-    if layout.quantum is not None:
-        if crcs is not None:  # (a lossless file of floats on a step, 1.17: of its integers)
+    if layout.quantum is not None or layout.float32:
+        if crcs is not None:  # (a lossless file of floats on a step, 1.17, or of float32 values, 1.18: of its integers)
             check_sample_checksums(parallel_checksums(out, resolve_threads(threads)), crcs)
-        samples: np.ndarray = on_quantum(out, layout)
+        samples: np.ndarray = float_values(out, layout)
     else:
         samples = clip_to_format(out, signal_head.get("fmt"))
         if reader.header.get("mode") != "lossless":  # (an EDF source's own range: its writer refuses past it)

@@ -71,22 +71,25 @@ GAPS_MINOR = 15
 FLOOR_MINOR = 16
 # Format 1.17: a lossless file of floating-point samples on a step per channel (its quantum: codec.floatgrid)
 FLOAT_GRID_MINOR = 17
-# Format 1.18: a lossless file of float32 samples on a step, each the float32 nearest its integer times the step (the
-# header's float32: codec.floatgrid.grid_step32); its decode is float32
+# Format 1.18: a lossless file of float32 samples (the header's float32), each the float32 nearest its integer times
+# the step where it has a quantum (codec.floatgrid.grid_step32), else the float32 whose bits in order its integer is
+# (floatgrid.ordered_ints); its decode is float32
 FLOAT32_MINOR = 18
 CRC = struct.Struct("<I")
 
 
 def header_minor(header: dict[str, Any]) -> int:
-    """The least minor version the header needs of the file: 18 where a lossless file holds float32 samples on a
-    step (:data:`FLOAT32_MINOR`), 17 where a lossless file holds floats on a step
+    """The least minor version the header needs of the file: 18 where a lossless file holds float32 samples
+    (:data:`FLOAT32_MINOR`), 17 where a lossless file holds floats on a step
     (:data:`FLOAT_GRID_MINOR`), 16 where it has a floor (:data:`FLOOR_MINOR`), 15 where a file's gaps are coded apart
     (a lossy file's ``lossy.gaps``, a near-lossless file's ``gaps``: ``codec.gaps``), 14 where its samples per frame
     do not all divide the largest (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
     if not isinstance(header, dict):
         return 0
+    if header.get("mode") == "lossless" and header.get("float32") is True:
+        return FLOAT32_MINOR
     if header.get("mode") == "lossless" and header.get("quantum") is not None:
-        return FLOAT32_MINOR if header.get("float32") is True else FLOAT_GRID_MINOR
+        return FLOAT_GRID_MINOR
     if header.get("floor") is not None:
         return FLOOR_MINOR
     lossy = header.get("lossy")

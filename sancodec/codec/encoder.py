@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from sancodec.codec.container import FRAME_HEAD
-from sancodec.codec.floatgrid import integers_on, off_steps
+from sancodec.codec.floatgrid import integers_on, off_steps, ordered_ints
 from sancodec.codec.frames import FramePlan, quantized_kernels
 from sancodec.codec.header import from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS
@@ -65,7 +65,7 @@ class SanEncoder:
         self._window = encode_window_frames(self.frame_len, like.n_channels, self.threads) * self.frame_len  # rows
         self.plan = FramePlan(self.file_mode, 0, amplitude_step, spec, quantized_kernels(spec), predictor)
         self.quantum: list[float] | None = None
-        self.float32 = False  # format 1.18: float32 samples on the quantum's steps, decoded as float32
+        self.float32 = False  # format 1.18: float32 samples (on the quantum's steps, or their bits), decoded so
         self.emax = 0
         self._coder: FrameEncoder | None = None
         self._digitized = False
@@ -80,7 +80,7 @@ class SanEncoder:
 
     def _start(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
         self.quantum, self.emax = quantum, emax
-        self.float32 = float32 and quantum is not None and self.file_mode == "lossless"
+        self.float32 = float32 and self.file_mode == "lossless"  # (without a quantum: their bits in order)
         self.plan.max_error = emax
         self._coder = FrameEncoder(self.plan, self.like.sample_steps(), quantum, self.like.fmt,
                                    self.max_error or 0, self.threads, self.verify)
@@ -89,6 +89,10 @@ class SanEncoder:
         """A streamed block's integers; its grid must be the first block's (fixed for these modes; a lossless block of
         floats on the first block's steps, ``floatgrid``, is taken on them)."""
         block = Signal.from_header(self._block_head, rows)
+        if self.file_mode == "lossless" and self.float32 and self.quantum is None and not block.is_digital:
+            if np.asarray(rows).dtype != np.float32:
+                raise SanConfigError("a lossless file of float32 values takes float32 blocks only")
+            return ordered_ints(rows)
         if self.file_mode == "lossless" and self.quantum is not None and not block.is_digital:
             x = np.asarray(rows, dtype=np.float32 if self.float32 else np.float64)
             if off_steps(x, self.quantum) is not None:
@@ -105,8 +109,9 @@ class SanEncoder:
 
     def start_digitized(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
         """Declare that rows come already digitised on this grid (the whole-signal API: ``push(digital,
-        source)``); ``float32``: a lossless file's floats are float32 on the grid (``digitize`` found it for float32
-        samples), which its decode gives back (format 1.18)."""
+        source)``); ``float32``: a lossless file's floats are float32, on the grid or (``quantum`` None) as their
+        bits in order (``digitize`` of float32 samples, ``floatgrid.ordered_ints``), which its decode gives back
+        (format 1.18)."""
         self._start(quantum, emax, float32)
         self._digitized = True
 

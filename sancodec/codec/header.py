@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from sancodec.codec.annotations import pack_annotations, unpack_annotations
+from sancodec.codec.floatgrid import float32_of_ordered
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
 from sancodec.codec.gaps import Gaps, parse_floors, parse_gaps
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
@@ -22,7 +23,7 @@ from sancodec.errors import SancodecWarning, SanFormatError
 from sancodec.san.spec import SanSpec
 from sancodec.signal import KEPT_TEXTS, MAX_FRAME_ROWS, Signal, annotation_rate, channel_crc32, frame_rows
 
-__all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "from_header", "on_quantum",
+__all__ = ["MODES", "FileLayout", "check_sample_checksums", "file_mode", "float_values", "from_header",
            "sample_checksums", "to_header"]
 
 
@@ -52,8 +53,9 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
               quantum: list[float] | None, crcs: list[int] | None, uses_model: bool,
               embed_model: bool, float32: bool = False) -> dict[str, Any]:
     """The header of a file coded with ``plan``; the model only when a frame uses the SAN path; ``float32`` (format
-    1.18, a lossless file with a ``quantum``): its samples are float32, each the float32 nearest its integer times the
-    step, and decode so."""
+    1.18, a lossless file): its samples are float32 and decode so, each the float32 nearest its integer times the
+    step where there is a ``quantum``, else the float32 whose bits in order its integer is
+    (``floatgrid.ordered_ints``)."""
     spec = plan.spec
     model = None
     if uses_model and spec is not None:
@@ -110,11 +112,14 @@ class FileLayout:
         return unpack_annotations(self.signal_head.get("annotations", []), self.n_samples, limits.max_annotations)
 
 
-def on_quantum(rows: np.ndarray, layout: FileLayout) -> np.ndarray:
+def float_values(rows: np.ndarray, layout: FileLayout) -> np.ndarray:
     """A float file's decoded integers ``rows`` as its values: times each channel's ``quantum`` (float64), rounded to
     float32 where the file says its samples are (``float32``, format 1.18); refused where one is not finite (a hostile
-    step, or a product past float32's range)."""
-    assert layout.quantum is not None
+    step, or a product past float32's range). A float32 file without a quantum holds the values' bits in order
+    (``floatgrid.float32_of_ordered``)."""
+    if layout.quantum is None:
+        assert layout.float32
+        return float32_of_ordered(rows)
     values = rows * np.asarray(layout.quantum, dtype=np.float64)
     if layout.float32:
         with np.errstate(over="ignore"):
@@ -217,7 +222,7 @@ def from_header(header: dict[str, Any], model: SanSpec | None = None,
     if floors is not None and (header.get("mode") == "lossless" or quantum is not None):
         raise SanFormatError("header field 'floor' belongs to a lossy or near-lossless file of integer samples")
     float32 = header.get("float32")
-    if float32 is not None and (float32 is not True or quantum is None or header.get("mode") != "lossless"):
-        raise SanFormatError("header field 'float32' must be true, and only in a lossless file with a quantum")
+    if float32 is not None and (float32 is not True or header.get("mode") != "lossless"):
+        raise SanFormatError("header field 'float32' must be true, and only in a lossless file")
     return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps, floors,
                       float32 is True)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sancodec.codec.floatgrid import grid_steps, grid_steps32, integers_on
+from sancodec.codec.floatgrid import grid_steps, grid_steps32, integers_on, ordered_ints
 from sancodec.codec.limits import MAX_ERROR
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, option
@@ -20,10 +20,10 @@ __all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_mode
            "held_ints", "on_grid", "resolve_model", "whole_frames"]
 
 #: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
-LOSSLESS_FLOATS = ("lossless mode needs integer samples, decimals of at most 9 places, or each channel's values whole "
-                   "multiples of one step (counts times a calibration factor, computed in float64, or stored as "
-                   "float32); this signal's are none of these (use near-lossless with "
-                   f"{option('max_error')} in its units)")
+LOSSLESS_FLOATS = ("lossless mode needs integer samples, float32 ones, decimals of at most 9 places, or each channel's "
+                   "values whole multiples of one step (counts times a calibration factor, computed in float64); this "
+                   f"signal's are none of these (use near-lossless with {option('max_error')} in its units, or store "
+                   "them as float32 if that is what they were)")
 
 
 class LosslessFloatsError(SanConfigError):
@@ -85,8 +85,12 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         return digital, None, int(e)
     x = signal.samples.astype(np.float64)
     if mode == "lossless":  # floats that are whole multiples of a step per channel (floatgrid): those integers
-        # (float32 samples: each the float32 nearest its multiple, format 1.18)
-        steps = grid_steps32(signal.samples) if signal.samples.dtype == np.float32 else grid_steps(x)
+        # (float32 samples: each the float32 nearest its multiple, format 1.18; on no step, their bits in order)
+        if signal.samples.dtype == np.float32:
+            steps32 = grid_steps32(signal.samples)
+            return (ordered_ints(signal.samples), None, 0) if steps32 is None else \
+                (integers_on(x, steps32), steps32, 0)
+        steps = grid_steps(x)
         if steps is None:
             raise LosslessFloatsError(LOSSLESS_FLOATS)
         return integers_on(x, steps), steps, 0

@@ -121,8 +121,8 @@ def check_header(header: dict[str, Any], limits: DecodeLimits = DEFAULT_LIMITS) 
         if mode == "near-lossless" or header.get("max_error") is not None:
             check_number("max_error", header.get("max_error"), 0.0, 1e300)
     float32 = header.get("float32")
-    if float32 is not None and (float32 is not True or quantum is None or mode != "lossless"):
-        raise _fail("float32", float32, "must be true, and only in a lossless file with a quantum (format 1.18)")
+    if float32 is not None and (float32 is not True or mode != "lossless"):
+        raise _fail("float32", float32, "must be true, and only in a lossless file (format 1.18)")
     crcs = header.get("sample_crc32")
     if mode == "lossless":
         check_list("sample_crc32", crcs, c, lambda f, v: check_int(f, v, 0, (1 << 32) - 1))
