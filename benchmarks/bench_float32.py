@@ -1,4 +1,4 @@
-"""Lossless float32 signals: sancodec's file (format 1.18: on a step, or the values' bits in order) next to zstd -19
+"""Lossless float32 signals: sancodec's file (format 1.18: on a step, or the values' bits) next to zstd -19
 on the raw bytes and pcodec (level 8, one array per channel), and each codec's encode and decode time over
 sancodec's, side by side in one run.
 

@@ -37,7 +37,7 @@ from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import _check_work, decoded_range, frame_windows, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import SanEncoder
-from sancodec.codec.floatgrid import integers_on, off_steps, ordered_ints
+from sancodec.codec.floatgrid import folded_ints, integers_on, off_steps
 from sancodec.codec.gaps import Gaps, block_lows, floors, invalid_values, joined, near_lossless_fields, rows_gaps
 from sancodec.codec.header import (
     FileLayout,
@@ -270,7 +270,7 @@ class SanWriter:
             raise
 
     def _float32_bits(self, block: object) -> np.ndarray:
-        """A float32 block of a lossless stream as its values' bits in order (format 1.18, ``floatgrid.ordered_ints``:
+        """A float32 block of a lossless stream as its values' bits (format 1.18, ``floatgrid.folded_ints``:
         no step is looked for, which a first block may hold too few values to show), the encoder told so at the
         first; a block of another type in such a stream, or a float32 one after integers, is refused."""
         encoder = self._encoder
@@ -281,7 +281,7 @@ class SanWriter:
                                  f"{rows.dtype.name}, the stream {'float32' if encoder.float32 else 'integers'}")
         if not encoder.float32:
             encoder.start_digitized(None, 0, float32=True)
-        return ordered_ints(rows)
+        return folded_ints(rows)
 
     def _note_type(self, block: object) -> None:
         """Keep the integer type and rank of each block as given (before any decimals or steps made integers of

@@ -77,7 +77,7 @@ def corpus() -> dict[str, bytes]:
         # 1.18: lossless float32 samples on a step (two roundings), decoded as float32
         "lossless-float32-grid": sancodec.encode(sancodec.Signal((x * 0.1 / 32767).astype(np.float32), 100.0), spec,
                                                  "lossless", frame_len=128),
-        # 1.18: lossless float32 samples on no step, as their bits in order
+        # 1.18: lossless float32 samples on no step, as their bits, sign last
         "lossless-float32-bits": sancodec.encode(sancodec.Signal(np.sin(x / 13.0).astype(np.float32), 100.0), spec,
                                                  "lossless", frame_len=128),
         "annotated": sancodec.encode(mitdb, spec, "near-lossless", 2, frame_len=1024),

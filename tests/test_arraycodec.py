@@ -64,7 +64,7 @@ def test_float32_counts_scaled_twice_are_lossless_as_float32():
 
 
 def test_float32_noise_is_lossless_as_its_bits():
-    """A float32 chunk on no step (noise, a filtered recording's) is lossless as its values' bits in order (format
+    """A float32 chunk on no step (noise, a filtered recording's) is lossless as its values' bits (format
     1.18; refused before), smaller than its raw bytes, and decodes as float32, bit for bit: -0.0 and subnormals too."""
     x = np.random.default_rng(4).normal(size=(30_000, 2)).astype(np.float32)
     x[7, 0], x[8, 1], x[9, 0] = -0.0, np.float32(1e-45), np.float32(-3e38)

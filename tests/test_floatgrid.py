@@ -443,7 +443,7 @@ GOLDEN_BITS32 = Path(__file__).parent / "golden" / "float32_bits_lossless.san"
 
 
 def test_the_format_1_18_golden_file_of_float32_bits():
-    """The golden lossless file of float32 values on no step, held as their bits in order (format 1.18, no quantum):
+    """The golden lossless file of float32 values on no step, held as their bits, sign last (format 1.18, no quantum):
     values made by IEEE division and addition alone (correctly rounded: the same on every machine), one of them so
     near 0 that its unit in the last place leaves no step within 2^53 of the largest. The encoder writes it byte for
     byte (``SANCODEC_REGENERATE_GOLDEN=1`` rewrites it); it decodes to the very float32 values."""

@@ -72,8 +72,8 @@ FLOOR_MINOR = 16
 # Format 1.17: a lossless file of floating-point samples on a step per channel (its quantum: codec.floatgrid)
 FLOAT_GRID_MINOR = 17
 # Format 1.18: a lossless file of float32 samples (the header's float32), each the float32 nearest its integer times
-# the step where it has a quantum (codec.floatgrid.grid_step32), else the float32 whose bits in order its integer is
-# (floatgrid.ordered_ints); its decode is float32
+# the step where it has a quantum (codec.floatgrid.grid_step32), else the float32 whose bits (sign last) its integer is
+# (floatgrid.folded_ints); its decode is float32
 FLOAT32_MINOR = 18
 CRC = struct.Struct("<I")
 

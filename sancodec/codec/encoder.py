@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from sancodec.codec.container import FRAME_HEAD
-from sancodec.codec.floatgrid import integers_on, off_steps, ordered_ints
+from sancodec.codec.floatgrid import folded_ints, integers_on, off_steps
 from sancodec.codec.frames import FramePlan, quantized_kernels
 from sancodec.codec.header import from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS
@@ -80,7 +80,7 @@ class SanEncoder:
 
     def _start(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
         self.quantum, self.emax = quantum, emax
-        self.float32 = float32 and self.file_mode == "lossless"  # (without a quantum: their bits in order)
+        self.float32 = float32 and self.file_mode == "lossless"  # (without a quantum: their bits)
         self.plan.max_error = emax
         self._coder = FrameEncoder(self.plan, self.like.sample_steps(), quantum, self.like.fmt,
                                    self.max_error or 0, self.threads, self.verify)
@@ -92,7 +92,7 @@ class SanEncoder:
         if self.file_mode == "lossless" and self.float32 and self.quantum is None and not block.is_digital:
             if np.asarray(rows).dtype != np.float32:
                 raise SanConfigError("a lossless file of float32 values takes float32 blocks only")
-            return ordered_ints(rows)
+            return folded_ints(rows)
         if self.file_mode == "lossless" and self.quantum is not None and not block.is_digital:
             x = np.asarray(rows, dtype=np.float32 if self.float32 else np.float64)
             if off_steps(x, self.quantum) is not None:
@@ -110,7 +110,7 @@ class SanEncoder:
     def start_digitized(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
         """Declare that rows come already digitised on this grid (the whole-signal API: ``push(digital,
         source)``); ``float32``: a lossless file's floats are float32, on the grid or (``quantum`` None) as their
-        bits in order (``digitize`` of float32 samples, ``floatgrid.ordered_ints``), which its decode gives back
+        bits (``digitize`` of float32 samples, ``floatgrid.folded_ints``), which its decode gives back
         (format 1.18)."""
         self._start(quantum, emax, float32)
         self._digitized = True

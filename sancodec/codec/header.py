@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sancodec.codec.annotations import pack_annotations, unpack_annotations
-from sancodec.codec.floatgrid import float32_of_ordered
+from sancodec.codec.floatgrid import float32_of_folded
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
 from sancodec.codec.gaps import Gaps, parse_floors, parse_gaps
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
@@ -54,8 +54,8 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
               embed_model: bool, float32: bool = False) -> dict[str, Any]:
     """The header of a file coded with ``plan``; the model only when a frame uses the SAN path; ``float32`` (format
     1.18, a lossless file): its samples are float32 and decode so, each the float32 nearest its integer times the
-    step where there is a ``quantum``, else the float32 whose bits in order its integer is
-    (``floatgrid.ordered_ints``)."""
+    step where there is a ``quantum``, else the float32 whose bits, its sign last, its integer is
+    (``floatgrid.folded_ints``)."""
     spec = plan.spec
     model = None
     if uses_model and spec is not None:
@@ -115,11 +115,11 @@ class FileLayout:
 def float_values(rows: np.ndarray, layout: FileLayout) -> np.ndarray:
     """A float file's decoded integers ``rows`` as its values: times each channel's ``quantum`` (float64), rounded to
     float32 where the file says its samples are (``float32``, format 1.18); refused where one is not finite (a hostile
-    step, or a product past float32's range). A float32 file without a quantum holds the values' bits in order
-    (``floatgrid.float32_of_ordered``)."""
+    step, or a product past float32's range). A float32 file without a quantum holds the values' bits, sign last
+    (``floatgrid.float32_of_folded``)."""
     if layout.quantum is None:
         assert layout.float32
-        return float32_of_ordered(rows)
+        return float32_of_folded(rows)
     values = rows * np.asarray(layout.quantum, dtype=np.float64)
     if layout.float32:
         with np.errstate(over="ignore"):

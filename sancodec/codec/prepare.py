@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sancodec.codec.floatgrid import grid_steps, grid_steps32, integers_on, ordered_ints
+from sancodec.codec.floatgrid import folded_ints, grid_steps, grid_steps32, integers_on
 from sancodec.codec.limits import MAX_ERROR
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, option
@@ -85,10 +85,10 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         return digital, None, int(e)
     x = signal.samples.astype(np.float64)
     if mode == "lossless":  # floats that are whole multiples of a step per channel (floatgrid): those integers
-        # (float32 samples: each the float32 nearest its multiple, format 1.18; on no step, their bits in order)
+        # (float32 samples: each the float32 nearest its multiple, format 1.18; on no step, their bits)
         if signal.samples.dtype == np.float32:
             steps32 = grid_steps32(signal.samples)
-            return (ordered_ints(signal.samples), None, 0) if steps32 is None else \
+            return (folded_ints(signal.samples), None, 0) if steps32 is None else \
                 (integers_on(x, steps32), steps32, 0)
         steps = grid_steps(x)
         if steps is None:
