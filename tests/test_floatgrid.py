@@ -392,7 +392,7 @@ def test_a_lying_float32_field_or_a_step_past_float32s_range_is_one_format_error
 
 def test_the_cli_gives_a_float32_npy_of_twice_rounded_counts_back_byte_for_byte(tmp_path):
     """A ``.npy`` of float32 counts after two roundings encodes losslessly in the bytes its counts take (before format
-    1.18: on the floats' finest unit in the last place, 26 % larger) and decodes to the source file's bytes."""
+    1.18: on the floats' finest unit in the last place, in more bytes) and decodes to the source file's bytes."""
     k = _counts(8, 30_000, 3, 1 << 15)
     np.save(tmp_path / "f.npy", (k * 0.1 / 32767).astype(np.float32))
     runner = CliRunner()
