@@ -459,3 +459,17 @@ def test_the_format_1_18_golden_file_of_float32_bits():
     assert golden[4:6] == bytes([1, 18]) and header["float32"] is True and header["quantum"] is None
     back = sancodec.decode(golden).samples
     assert back.dtype == np.float32 and np.array_equal(_bits(back), _bits(x))
+
+
+def test_a_float32_decode_prints_to_csv_in_the_digits_a_float32_needs(tmp_path):
+    """A float32 file's decode written as CSV prints each value in 9 significant digits (17 for doubles), which read
+    back as the same float32s."""
+    x = np.random.default_rng(10).normal(size=(500, 2)).astype(np.float32)
+    (tmp_path / "x.san").write_bytes(sancodec.encode(x, fs=250))
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "x.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    cells = [cell for line in (tmp_path / "x.csv").read_text().splitlines()[1:] for cell in line.split(",")]
+    assert max(len(cell.lstrip("-").replace("0.", "", 1).lstrip("0").replace(".", "").split("e")[0])
+               for cell in cells) <= 9
+    back = np.loadtxt(tmp_path / "x.csv", delimiter=",", skiprows=1, dtype=np.float32)
+    assert np.array_equal(_bits(back), _bits(x))

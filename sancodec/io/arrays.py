@@ -1080,7 +1080,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
               tabs: bool = False) -> Path:
     """A header row of channel names (:func:`_header_row`), then one row per sample: integers, decimals (a decimal
     source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
-    with 17 significant digits (they read back exactly), or, with ``quantum`` (a lossy float file's grid step per
+    with 17 significant digits (they read back exactly; float32 samples with 9, which read back as the same
+    float32s, format 1.18's decode), or, with ``quantum`` (a lossy float file's grid step per
     channel), at :func:`grid_places`. A CSV source's time column comes first again, rebuilt from its first time
     and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds, or as the elapsed
     clock times it held (:func:`clock_times`); its delimiter and decimal mark are kept (:func:`_dialect_of`), and
@@ -1090,11 +1091,12 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     buf = io.StringIO()
     held = table_values(signal)
     names, rows = list(signal.channel_names), signal.samples
-    formats = ["%d" if signal.is_digital else "%.17g"] * signal.n_channels
+    digits = "%.9g" if signal.samples.dtype == np.float32 else "%.17g"  # (what reads back as the same float)
+    formats = ["%d" if signal.is_digital else digits] * signal.n_channels
     places = held[1] if held is not None else None if signal.is_digital else column_places(signal.samples)
     if places is not None:  # the double nearest each decimal prints as that decimal at its places (the rest: 17 digits)
         rows = signal.samples if held is None else held[0]
-        formats = ["%.17g" if d is None else f"%.{d}f" for d in places]
+        formats = [digits if d is None else f"%.{d}f" for d in places]
     integers = signal.is_digital and places is None and not (isinstance(signal.source, dict)
                                                              and "decimals" in signal.source)  # (decimals that
     # do not hold, a .san header's lie, pad nothing: the integers are written as they are)
