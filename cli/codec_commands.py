@@ -424,22 +424,26 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))
     n_samples, n_channels, values, size = streamed
     seconds = time.perf_counter() - started
-    written = mode
-    if mode == "near-lossless":  # where its gaps' runs took it past lossless, the lossless file (never larger)
-        if data:
-            written = SanReader(data).header["mode"]
-        else:
-            with out.open("rb") as fh:  # (streamed: the header only)
-                written = SanReader(fh).header["mode"]
-        if written != mode and not quiet and not json_out:
-            console.print("near-lossless took more bytes than lossless (the header's runs of the record's invalid "
-                          "samples): the lossless file is written, which decodes to the samples themselves")
+    if data:
+        header = SanReader(data).header
+    else:
+        with out.open("rb") as fh:  # (streamed: the header only)
+            header = SanReader(fh).header
+    # near-lossless: the lossless file where that is smaller (a record's invalid samples' runs in the header, floats
+    # on their own step or as float32 bits), never larger
+    written = header["mode"] if mode == "near-lossless" else mode
+    if written != mode and not quiet and not json_out:
+        console.print("near-lossless took more bytes than lossless: the lossless file is written, which decodes to "
+                      "the samples themselves")
     summary = {
         "input": label or str(input), "output": str(out), "mode": written, "samples": n_samples,
         "channels": n_channels, "bytes": size,
         "bits_per_sample": round(8 * size / values, 4),
         "cr_vs_16bit": round(values * 2 / size, 3), "seconds": round(seconds, 3),
     }
+    width = _float_width(header)
+    if width is not None:  # floats: against their own width too (float32: 4 bytes)
+        summary |= {"float_bytes": width, "cr_vs_floats": round(values * width / size, 3)}
     if mode == "lossy":
         from sancodec.codec.anatomy import lossy_anatomy
 
@@ -450,13 +454,33 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     _print_summary(summary, json_out, quiet)
 
 
+def _float_width(header: dict) -> int | None:
+    """The bytes of a float input's samples, as the file's header tells them: 4 for float32 values (format 1.18), a
+    ``.npy`` source's own float type (its decimals too), 8 for other floats on a step or a lossy grid (a quantum);
+    None for integers and a text's decimals."""
+    if header.get("float32") is True:
+        return 4
+    source = header.get("signal", {}).get("source")
+    dtype = source.get("dtype") if isinstance(source, dict) and source.get("kind") == "npy" else None
+    if isinstance(dtype, str) and dtype in ("<f4", ">f4", "=f4", "|f4", "<f8", ">f8", "=f8", "|f8"):
+        return int(dtype[-1])
+    return 8 if header.get("quantum") is not None else None
+
+
+def _smaller_than(summary: dict) -> str:
+    """The encode summary's ratio in words: against 16-bit samples, or a float input's own width."""
+    if "cr_vs_floats" in summary:
+        return f"{summary['cr_vs_floats']}x smaller than its {8 * summary['float_bytes']}-bit floats"
+    return f"{summary['cr_vs_16bit']}x smaller than 16-bit samples"
+
+
 def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
     if json_out:
         typer.echo(json.dumps(summary))
     elif not quiet:
         console.print(Text.assemble((str(summary["output"]), "bold"),
                                     f": {summary['bytes']} bytes, {summary['bits_per_sample']} bits/sample, "
-                                    f"{summary['cr_vs_16bit']}x smaller than 16-bit samples ({summary['mode']}, "
+                                    f"{_smaller_than(summary)} ({summary['mode']}, "
                                     f"{summary['seconds']:.2f} s)"))
         if summary["mode"] == "lossy":
             achieved = _achieved(summary["target"], summary["prdn_per_channel"])

@@ -473,3 +473,21 @@ def test_a_float32_decode_prints_to_csv_in_the_digits_a_float32_needs(tmp_path):
                for cell in cells) <= 9
     back = np.loadtxt(tmp_path / "x.csv", delimiter=",", skiprows=1, dtype=np.float32)
     assert np.array_equal(_bits(back), _bits(x))
+
+
+def test_the_encode_summary_weighs_floats_against_their_own_width(tmp_path):
+    """``encode``'s summary sets a float input's file against its own floats (float32: 4 bytes a value, a float64
+    array's 8), beside the 16-bit figure it gives every input; an integer record's has the 16-bit figure alone."""
+    runner = CliRunner()
+    np.save(tmp_path / "f.npy", np.random.default_rng(11).normal(size=(3000, 2)).astype(np.float32))
+    np.save(tmp_path / "d.npy", _counts(11, 3000, 2, 1 << 12) * 0.195)
+    np.save(tmp_path / "i.npy", _counts(11, 3000, 2, 1 << 12))
+    for name, width in (("f", 4), ("d", 8), ("i", None)):
+        res = runner.invoke(app, ["encode", str(tmp_path / f"{name}.npy"), "--fs", "250", "--json"])
+        assert res.exit_code == 0, res.output
+        summary = json.loads(res.stdout)
+        assert summary.get("float_bytes") == width, name
+        if width is not None:
+            assert summary["cr_vs_floats"] == round(6000 * width / summary["bytes"], 3)
+    res = runner.invoke(app, ["encode", str(tmp_path / "f.npy"), "--fs", "250", "--force"])
+    assert res.exit_code == 0 and "smaller than its 32-bit floats" in " ".join(res.stdout.split()), res.output
