@@ -491,3 +491,20 @@ def test_the_encode_summary_weighs_floats_against_their_own_width(tmp_path):
             assert summary["cr_vs_floats"] == round(6000 * width / summary["bytes"], 3)
     res = runner.invoke(app, ["encode", str(tmp_path / "f.npy"), "--fs", "250", "--force"])
     assert res.exit_code == 0 and "smaller than its 32-bit floats" in " ".join(res.stdout.split()), res.output
+
+
+def test_a_float32_file_on_a_step_decodes_to_a_wfdb_record_of_its_counts(tmp_path):
+    """A format 1.18 file on a step goes to WFDB as its counts with a gain of one over the step (its samples, the
+    float32 nearest each product, are half a float32 unit from it: refused as off the grid before), and the record's
+    physical values, as float32, are the samples."""
+    import wfdb
+
+    k = _counts(12, 4000, 2, 1 << 14)
+    x = (k * 0.1 / 32767).astype(np.float32)
+    (tmp_path / "x.san").write_bytes(sancodec.encode(x, fs=250))
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "rec"), "--format", "wfdb",
+                                   "-q"])
+    assert res.exit_code == 0, res.output
+    record = wfdb.rdrecord(str(tmp_path / "rec"), physical=False)
+    assert np.array_equal(record.d_signal, k)
+    assert np.array_equal(_bits(wfdb.rdrecord(str(tmp_path / "rec")).p_signal.astype(np.float32)), _bits(x))

@@ -594,8 +594,9 @@ def output_files(signal: Signal, path: Path) -> list[Path]:
 
 
 def float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
-    """A float signal whose samples are integers x quantum (a decoded .npy/CSV source) as digital
-    samples with ``adc_gain = 1 / quantum``: WFDB and EDF then hold them exactly (refused past 32 bits)."""
+    """A float signal whose samples are integers x quantum (a decoded .npy/CSV source; float32 samples each the
+    float32 nearest that product, format 1.18) as digital samples with ``adc_gain = 1 / quantum``: WFDB and EDF then
+    hold them exactly (refused past 32 bits)."""
     q = np.asarray(quantum, dtype=np.float64)
     with np.errstate(over="ignore", divide="ignore"):  # (a grid of 5e-324, a flat channel's own value: no gain)
         gains = 1 / q
@@ -606,7 +607,11 @@ def float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
     if np.abs(digital).max(initial=0) >= 2**31:
         raise SanConfigError("these float samples need more than 32 bits on their grid; WFDB and EDF cannot hold "
                              "them exactly (use --format npy)")
-    if np.abs(digital * q - signal.samples).max(initial=0) > 1e-6 * q.min():
+    if signal.samples.dtype == np.float32:  # (the float32 nearest each product: half a float32 unit away)
+        off = not np.array_equal((digital * q).astype(np.float32), signal.samples)
+    else:
+        off = bool(np.abs(digital * q - signal.samples).max(initial=0) > 1e-6 * q.min())
+    if off:
         raise SanConfigError("the float samples do not sit on the file's grid; use --format npy")
     wide = np.abs(digital).max(initial=0) > 32767
     return Signal(digital.astype(np.int64), signal.fs, list(signal.channel_names), list(signal.units),
