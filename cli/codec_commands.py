@@ -649,6 +649,9 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     if to_stdout:
         write_stdout(signal, fmt)
         return
+    if fmt == "wfdb" and decoded.header.get("float32") is True and quantum is None and not signal.is_digital:
+        raise SanConfigError(f"{input}: its float32 values sit on no step (held as their bits): WFDB holds integers, "
+                             "and wfdb-python would digitise them anew, not exactly; write .npy or CSV")
     check_outputs(output_files(signal, target, fmt), force, [input])
     padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
     if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17): its

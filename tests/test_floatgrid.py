@@ -508,3 +508,17 @@ def test_a_float32_file_on_a_step_decodes_to_a_wfdb_record_of_its_counts(tmp_pat
     record = wfdb.rdrecord(str(tmp_path / "rec"), physical=False)
     assert np.array_equal(record.d_signal, k)
     assert np.array_equal(_bits(wfdb.rdrecord(str(tmp_path / "rec")).p_signal.astype(np.float32)), _bits(x))
+
+
+def test_float32_bits_are_not_written_to_wfdb_digitised_anew(tmp_path):
+    """A float32 file on no step asked for as WFDB is one error, nothing written (wfdb-python would digitise its
+    values anew, not exactly), as EDF is; .npy gets them bit for bit."""
+    x = np.random.default_rng(13).normal(size=(2000, 2)).astype(np.float32)
+    (tmp_path / "x.san").write_bytes(sancodec.encode(x, fs=250))
+    runner = CliRunner()
+    for args in (["-o", str(tmp_path / "rec"), "--format", "wfdb"], ["-o", str(tmp_path / "rec.edf")]):
+        res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), *args])
+        assert res.exit_code != 0 and "Traceback" not in res.output, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.san"]
+    assert runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "x.npy")]).exit_code == 0
+    assert np.array_equal(_bits(np.load(tmp_path / "x.npy")), _bits(x))
