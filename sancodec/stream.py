@@ -131,9 +131,11 @@ def declared_steps(step: object, codec: str, decimals: object, channels: int) ->
 
 
 def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
-    """A streamed block of floats as its integers on ``steps`` (``floatgrid.on_grid``, column by column); a
-    :class:`SanConfigError` naming the first column off its step (``first``: the block's first row in the stream)."""
-    x = np.asarray(block, dtype=np.float64)
+    """A streamed block of floats as its integers on ``steps`` (``floatgrid.on_grid``, column by column; float32
+    blocks ``on_grid32``); a :class:`SanConfigError` naming the first column off its step (``first``: the block's first
+    row in the stream)."""
+    x = np.asarray(block)
+    x = x if x.dtype == np.float32 else x.astype(np.float64)
     x = x[:, None] if x.ndim == 1 else x
     if x.ndim != 2 or x.shape[1] != len(steps):
         return x  # (push() names the shape it wants)
@@ -141,7 +143,7 @@ def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
     if c is not None:
         raise SanConfigError(f"channel {c} of the block at row {first} holds a value that is not a whole "
                              f"multiple of its step {steps[c]!r} (within 2**53 of them); nothing was written")
-    return integers_on(x, steps)
+    return integers_on(x.astype(np.float64), steps)
 
 
 def check_lossy_options(codec: str, max_error: float | None, predictor: str, targets: dict[str, float | None],
@@ -170,7 +172,9 @@ class SanWriter:
     ``sancodec.encode`` and the CLI, which can read the record again, keep whichever file is smaller. ``step``
     (lossless): floating-point blocks whose values are whole multiples of that step (one number, or one per
     channel: counts times a calibration factor, computed in float64), held as those integers and decoded to the same
-    doubles (format 1.17, ``codec.floatgrid``); a block off it is refused, and nothing written. ``codec="lossy"``
+    doubles (format 1.17, ``codec.floatgrid``), or float32 blocks each the float32 nearest such a multiple, decoded as
+    float32 (format 1.18); a block off it is refused, and nothing written. Float32 blocks with neither are held as
+    their bits (format 1.18, ``floatgrid.folded_ints``). ``codec="lossy"``
     with ``prdn``, ``snr`` or ``bps`` (and ``effort``, ``verify`` as ``sancodec.encode`` takes them): integer
     samples coded a frame at a time, each frame at the target about its own mean, so the record meets it too
     (``codec.lossystream``; memory: a frame of rows); a record of one frame is ``sancodec.encode``'s very file at
@@ -247,7 +251,7 @@ class SanWriter:
                         self._negative_zeros = [a if b is None else (a or []) + b
                                                 for a, b in zip(self._negative_zeros, runs)]
             elif self._steps is not None:
-                block = on_steps(block, self._steps, self._encoder.n)
+                block = on_steps(self._of_one_kind(block), self._steps, self._encoder.n)
             elif self._encoder.mode == "lossless" and (np.asarray(block).dtype == np.float32 or
                                                        isinstance(self._encoder, SanEncoder) and self._encoder.float32):
                 block = self._float32_bits(block)
@@ -268,6 +272,21 @@ class SanWriter:
         except BaseException:
             self.abort()
             raise
+
+    def _of_one_kind(self, block: object) -> np.ndarray:
+        """A block of a lossless stream on declared steps, float32 throughout or not at all: float32 blocks are
+        checked as the float32 nearest each multiple (``floatgrid.on_grid32``) and decode as float32 (format 1.18),
+        the encoder told so at the first; a block of the other kind after them is refused."""
+        encoder = self._encoder
+        assert isinstance(encoder, SanEncoder) and self._steps is not None
+        rows = np.asarray(block)
+        single = rows.dtype == np.float32
+        if not encoder.n and single and not encoder.float32:
+            encoder.start_digitized(self._steps, 0, float32=True)  # (nothing pushed yet: started anew)
+        elif single != encoder.float32:
+            raise SanConfigError(f"a lossless stream takes blocks of one kind: the block at row {encoder.n} is "
+                                 f"{rows.dtype.name}, the stream {'float32' if encoder.float32 else 'float64'}")
+        return rows
 
     def _float32_bits(self, block: object) -> np.ndarray:
         """A float32 block of a lossless stream as its values' bits (format 1.18, ``floatgrid.folded_ints``:

@@ -522,3 +522,24 @@ def test_float32_bits_are_not_written_to_wfdb_digitised_anew(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.san"]
     assert runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "x.npy")]).exit_code == 0
     assert np.array_equal(_bits(np.load(tmp_path / "x.npy")), _bits(x))
+
+
+def test_a_stream_of_float32_blocks_on_a_declared_step_holds_their_counts(tmp_path):
+    """``step=`` with float32 blocks: each value the float32 nearest a multiple (``on_grid32``; refused as off the step
+    before), held as the counts and decoded as float32, bit for bit; a float64 block after them is refused."""
+    k = _counts(14, 9000, 2, 1 << 14)
+    x = (k * 0.1 / 32767).astype(np.float32)
+    like = sancodec.Signal(x[:1], fs=250.0)
+    with sancodec.open(tmp_path / "s.san", "w", like=like, step=0.1 / 32767) as f:
+        for start in range(0, len(x), 1000):
+            f.write(x[start : start + 1000])
+    data = (tmp_path / "s.san").read_bytes()
+    header = SanReader(io.BytesIO(data)).header
+    assert header["float32"] is True and header["quantum"] == [0.1 / 32767] * 2
+    back = sancodec.decode(data).samples
+    assert back.dtype == np.float32 and np.array_equal(_bits(back), _bits(x))
+    assert len(data) < len(sancodec.encode(k, fs=250)) + 128
+    with pytest.raises(SanConfigError, match="blocks of one kind"):
+        with sancodec.open(tmp_path / "t.san", "w", like=like, step=0.1 / 32767) as f:
+            f.write(x[:10])
+            f.write(x[10:20].astype(np.float64))
