@@ -68,7 +68,10 @@ def grid_steps32(x: np.ndarray) -> list[float] | None:
     x32 = np.asarray(x, dtype=np.float32)
     steps: list[float] = []
     for column in x32.T:
-        found = [q for q in (grid_step(column.astype(np.float64)), grid_step32(column)) if q is not None]
+        wide = column.astype(np.float64)
+        estimated = _estimates(wide) if column.size else None  # (the distinct values sorted once, for both searches)
+        found = [] if estimated is None else \
+            [q for q in (_step_near(wide, *estimated), _step32_near(column, *estimated)) if q is not None]
         if not found:
             return None
         steps.append(float(max(found)))
@@ -83,9 +86,11 @@ def grid_step(x: np.ndarray) -> float | None:
     (``max / rint(max / estimate)``, the factor to within a few units in the last place) and tried with its
     neighbours; 1 for a channel of zeros."""
     found = _estimates(x) if x.size else None
-    if found is None:
-        return None
-    distinct, estimates = found
+    return None if found is None else _step_near(x, *found)
+
+
+def _step_near(x: np.ndarray, distinct: np.ndarray, estimates: list[float]) -> float | None:
+    """:func:`grid_step` of ``x`` from its distinct values and their estimates (:func:`_estimates`)."""
     if not estimates:
         return 1.0
     largest = float(np.abs(distinct).max())
@@ -100,7 +105,7 @@ def _estimates(x: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
     """The distinct values of finite ``x`` (float64) and :func:`grid_step`'s estimates of their step (the smallest
     gap, the approximate common divisor); None where ``x`` holds a value not finite or a negative zero (which an
     integer cannot hold)."""
-    if not bool(np.all(np.isfinite(x))) or bool(np.any((x == 0) & np.signbit(x))):
+    if not bool(np.all(np.isfinite(x))) or _negative_zero(x):
         return None
     distinct = np.unique(x)
     magnitudes = np.abs(distinct[distinct != 0])  # (of the distinct values: the same largest and smallest)
@@ -119,9 +124,11 @@ def grid_step32(x: np.ndarray) -> float | None:
     checked on every value (:func:`on_grid32`)."""
     x32 = np.asarray(x, dtype=np.float32).ravel()
     found = _estimates(x32.astype(np.float64)) if x32.size else None
-    if found is None:
-        return None
-    distinct, estimates = found
+    return None if found is None else _step32_near(x32, *found)
+
+
+def _step32_near(x32: np.ndarray, distinct: np.ndarray, estimates: list[float]) -> float | None:
+    """:func:`grid_step32` of float32 ``x32`` from its distinct values and their estimates (:func:`_estimates`)."""
     if not estimates:
         return 1.0
     for estimate in estimates:
@@ -257,7 +264,12 @@ def on_grid32(x: np.ndarray, q: float) -> bool:
         k = np.rint(x32.astype(np.float64) / q)
         if not bool(np.all(np.abs(k) <= MAX_ABS_SAMPLE)):
             return False
-        return bool(np.array_equal((k * q).astype(np.float32), x32)) and not bool(np.any((x32 == 0) & np.signbit(x32)))
+        return bool(np.array_equal((k * q).astype(np.float32), x32)) and not _negative_zero(x32)
+
+
+def _negative_zero(x: np.ndarray) -> bool:
+    """Whether ``x`` holds a -0.0, which no integer times a step gives back (``rint`` makes it 0, and 0.0 == -0.0)."""
+    return bool(np.any((x == 0) & np.signbit(x)))
 
 
 def on_grid(x: np.ndarray, q: float) -> bool:

@@ -221,8 +221,6 @@ def from_header(header: dict[str, Any], model: SanSpec | None = None,
     floors = parse_floors(header.get("floor"), c)
     if floors is not None and (header.get("mode") == "lossless" or quantum is not None):
         raise SanFormatError("header field 'floor' belongs to a lossy or near-lossless file of integer samples")
-    float32 = header.get("float32")
-    if float32 is not None and (float32 is not True or header.get("mode") != "lossless"):
-        raise SanFormatError("header field 'float32' must be true, and only in a lossless file")
+    # (check_header refused any float32 field but a lossless file's true)
     return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps, floors,
-                      float32 is True)
+                      header.get("float32") is True)
