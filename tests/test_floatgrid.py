@@ -543,3 +543,14 @@ def test_a_stream_of_float32_blocks_on_a_declared_step_holds_their_counts(tmp_pa
         with sancodec.open(tmp_path / "t.san", "w", like=like, step=0.1 / 32767) as f:
             f.write(x[:10])
             f.write(x[10:20].astype(np.float64))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_negative_zero_in_a_stream_on_a_declared_step_is_refused_not_lost(tmp_path, dtype):
+    """A -0.0 among a streamed block's multiples of its step is refused, nothing written: its integer 0 would decode
+    to 0.0 (the float64 check took -0.0 for 0.0, and the file lost the sign)."""
+    x = np.array([[0.195], [-0.0], [0.39]] * 10, dtype=dtype)
+    with pytest.raises(SanConfigError, match="not a whole multiple of its step"):
+        with sancodec.open(tmp_path / "z.san", "w", like=sancodec.Signal(x[:1], fs=250.0), step=0.195) as f:
+            f.write(x)
+    assert not (tmp_path / "z.san").exists()

@@ -274,9 +274,10 @@ def _negative_zero(x: np.ndarray) -> bool:
 
 def on_grid(x: np.ndarray, q: float) -> bool:
     """Whether every value of ``x`` (float64) is ``rint(x / q) * q`` bit for bit (as the decoder multiplies its
-    integers by the step), each integer within ``MAX_ABS_SAMPLE``."""
+    integers by the step), each integer within ``MAX_ABS_SAMPLE``: a -0.0 is not (its integer 0 decodes to 0.0, which
+    ``array_equal`` took for it: the streaming writer's ``step=`` lost such signs)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         k = np.rint(x / q)
         if not bool(np.all(np.abs(k) <= MAX_ABS_SAMPLE)):
             return False
-        return bool(np.array_equal(k * q, x))
+        return bool(np.array_equal(k * q, x)) and not _negative_zero(x)
