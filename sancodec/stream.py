@@ -254,7 +254,7 @@ class SanWriter:
                 block = on_steps(self._of_one_kind(block), self._steps, self._encoder.n)
             elif self._encoder.mode == "lossless" and (np.asarray(block).dtype == np.float32 or
                                                        isinstance(self._encoder, SanEncoder) and self._encoder.float32):
-                block = self._float32_bits(block)
+                block = folded_ints(self._of_one_kind(block))
             elif self._encoder.mode == "lossless" and np.asarray(block).dtype.kind == "f":
                 raise SanConfigError("lossless streaming takes integers, float32 values, or floats at declared "
                                      "decimals: open the writer with decimals=3 (or one per channel) for values of up "
@@ -274,33 +274,21 @@ class SanWriter:
             raise
 
     def _of_one_kind(self, block: object) -> np.ndarray:
-        """A block of a lossless stream on declared steps, float32 throughout or not at all: float32 blocks are
-        checked as the float32 nearest each multiple (``floatgrid.on_grid32``) and decode as float32 (format 1.18),
-        the encoder told so at the first; a block of the other kind after them is refused."""
+        """A block of a lossless stream of float32 values or of another kind throughout: float32 blocks on declared
+        steps are checked as the float32 nearest each multiple (``floatgrid.on_grid32``), without steps held as their
+        bits (``floatgrid.folded_ints``: no step is looked for, which a first block may hold too few values to show),
+        and decode as float32 (format 1.18), the encoder told so at the first; a block of the other kind after them,
+        or a float32 one after others, is refused."""
         encoder = self._encoder
-        assert isinstance(encoder, SanEncoder) and self._steps is not None
+        assert isinstance(encoder, SanEncoder)
         rows = np.asarray(block)
         single = rows.dtype == np.float32
         if not encoder.n and single and not encoder.float32:
             encoder.start_digitized(self._steps, 0, float32=True)  # (nothing pushed yet: started anew)
         elif single != encoder.float32:
             raise SanConfigError(f"a lossless stream takes blocks of one kind: the block at row {encoder.n} is "
-                                 f"{rows.dtype.name}, the stream {'float32' if encoder.float32 else 'float64'}")
+                                 f"{rows.dtype.name}, the stream's {'are' if encoder.float32 else 'are not'} float32")
         return rows
-
-    def _float32_bits(self, block: object) -> np.ndarray:
-        """A float32 block of a lossless stream as its values' bits (format 1.18, ``floatgrid.folded_ints``:
-        no step is looked for, which a first block may hold too few values to show), the encoder told so at the
-        first; a block of another type in such a stream, or a float32 one after integers, is refused."""
-        encoder = self._encoder
-        assert isinstance(encoder, SanEncoder)
-        rows = np.asarray(block)
-        if rows.dtype != np.float32 or encoder.n and not encoder.float32:
-            raise SanConfigError(f"a lossless stream takes blocks of one kind: the block at row {encoder.n} is "
-                                 f"{rows.dtype.name}, the stream {'float32' if encoder.float32 else 'integers'}")
-        if not encoder.float32:
-            encoder.start_digitized(None, 0, float32=True)
-        return folded_ints(rows)
 
     def _note_type(self, block: object) -> None:
         """Keep the integer type and rank of each block as given (before any decimals or steps made integers of
