@@ -49,7 +49,7 @@ from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode, from_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import ONE_FILE_FORMATS, TABLE_SUFFIXES
-from sancodec.io.decimals import header_decimals, missing_of
+from sancodec.io.decimals import FLOAT32_NAMES, header_decimals, missing_of
 from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
 
@@ -462,8 +462,10 @@ def _float_width(header: dict) -> int | None:
         return 4
     source = header.get("signal", {}).get("source")
     dtype = source.get("dtype") if isinstance(source, dict) and source.get("kind") == "npy" else None
-    if isinstance(dtype, str) and dtype in ("<f4", ">f4", "=f4", "|f4", "<f8", ">f8", "=f8", "|f8"):
-        return int(dtype[-1])
+    if dtype in FLOAT32_NAMES:
+        return 4
+    if isinstance(dtype, str) and dtype in ("<f8", ">f8", "=f8", "|f8"):
+        return 8
     return 8 if header.get("quantum") is not None else None
 
 

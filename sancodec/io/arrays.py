@@ -22,6 +22,7 @@ from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_i
 from sancodec.io.csv_places import cell_bounds, padded_places, printed_places, prints_exactly
 from sancodec.io.csv_time_units import time_scale, time_unit_scale
 from sancodec.io.decimals import (
+    FLOAT32_NAMES,
     MAX_DECIMALS,
     MISSING_TEXTS,
     column_places,
@@ -250,7 +251,7 @@ def decimal_dtype(source: object) -> np.dtype:
     """The float type a decimal source's values come back in: float32 for a float32 ``.npy`` (the float32 each value
     was, which ``io.decimals`` checked when it found the grid), else float64."""
     name = source.get("dtype") if isinstance(source, dict) and source.get("kind") in ARRAY_KINDS else None
-    return np.dtype(np.float32 if name in ("<f4", "|f4", "=f4", ">f4") else np.float64)
+    return np.dtype(np.float32 if name in FLOAT32_NAMES else np.float64)
 
 
 def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -18,10 +18,10 @@ from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
-__all__ = ["MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS", "column_places", "decimal_places",
-           "decimal_values", "declared_places", "gap_value", "gapped_units", "header_decimals", "missing_of",
-           "negative_zero_rows", "negative_zero_runs", "on_decimal_grid", "put_negative_zeros", "sliced_negative_zeros",
-           "units_at", "with_decimals", "with_negative_zeros"]
+__all__ = ["FLOAT32_NAMES", "MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS", "column_places",
+           "decimal_places", "decimal_values", "declared_places", "gap_value", "gapped_units", "header_decimals",
+           "missing_of", "negative_zero_rows", "negative_zero_runs", "on_decimal_grid", "put_negative_zeros",
+           "sliced_negative_zeros", "units_at", "with_decimals", "with_negative_zeros"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -89,7 +89,7 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
     return with_decimals(signal, places, units, values=x)
 
 
-_FLOAT32 = ("<f4", ">f4", "=f4", "|f4")
+FLOAT32_NAMES = ("<f4", ">f4", "=f4", "|f4")  # numpy's names of float32 in a source entry's dtype
 
 
 def _float32_fields(source: object, channels: int, x: np.ndarray) -> list[bool]:
@@ -99,7 +99,7 @@ def _float32_fields(source: object, channels: int, x: np.ndarray) -> list[bool]:
     fields = source.get("fields") if isinstance(source, dict) and source.get("kind") == "npy" else None
     if x.dtype != np.float64 or not isinstance(fields, list) or len(fields) != channels:
         return [False] * channels
-    return [isinstance(f, list) and len(f) == 2 and f[1] in _FLOAT32
+    return [isinstance(f, list) and len(f) == 2 and f[1] in FLOAT32_NAMES
             and bool(np.array_equal(x[:, c].astype(np.float32).astype(np.float64), x[:, c]))
             for c, f in enumerate(fields)]
 
