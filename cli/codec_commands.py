@@ -629,6 +629,16 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet)
 
 
+def _near_text(step: float, entry: list[Any]) -> str:
+    """``info``'s words for a channel of float64 values near a step (format 1.19, ``codec.neargrid``): on it where its
+    grid has no offset and no correction."""
+    offset, _, _, bits = entry
+    if not offset and not bits:
+        return f", floats on a step of {step!r}"
+    shifted = f" from {offset!r}" if offset else ""
+    return f", floats near a step of {step!r}{shifted}, each within {bits}-bit corrections in its last place"
+
+
 def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, channels: str | None, physical: bool,
                    to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool) -> None:
     """``decode``'s output of ``decoded`` (an ``api.DecodedFile``): its channels picked, physical where asked,
@@ -654,6 +664,9 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     if fmt == "wfdb" and decoded.header.get("float32") is True and quantum is None and not signal.is_digital:
         raise SanConfigError(f"{input}: its float32 values sit on no step (held as their bits): WFDB holds integers, "
                              "and wfdb-python would digitise them anew, not exactly; write .npy or CSV")
+    if fmt in ("wfdb", "edf", "bdf") and decoded.header.get("near_grid") is not None and not signal.is_digital:
+        raise SanConfigError(f"{input}: its float64 values sit near a step, not on it (format 1.19): {fmt.upper()} "
+                             "holds integers on a step, which would not give them back exactly; write .npy or CSV")
     check_outputs(output_files(signal, target, fmt), force, [input])
     padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
     if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17): its
@@ -904,7 +917,9 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
         decimals = "" if places is None else f", {places[i]} decimals"
         kind = "float32 values" if head.get("float32") is True else "floats"  # (format 1.18: each the float32
         # nearest that step times an integer; without a step, each held as its bits)
-        step = f", {kind} on a step of {head['quantum'][i]!r}" if head["mode"] == "lossless" and head.get("quantum") \
+        near = head.get("near_grid")  # (format 1.19: a count on the step from an offset, and a correction)
+        step = _near_text(head["quantum"][i], near[i]) if near \
+            else f", {kind} on a step of {head['quantum'][i]!r}" if head["mode"] == "lossless" and head.get("quantum") \
             else ", float32 values held as their bits" if head.get("float32") is True \
             else ""  # (format 1.17: each value that step times an integer)
         rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}{decimals}{step}"))

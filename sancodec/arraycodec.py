@@ -30,7 +30,8 @@ __all__ = ["Sancodec"]
 
 INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _LOSSLESS_FLOATS = (f"lossless sancodec needs integers, float32 values, decimals of at most {MAX_DECIMALS} places or "
-                    "a step's multiples (counts times a calibration factor); other floats take near-lossless or lossy")
+                    "a step's multiples or float64 values near them (counts scaled in float64); other floats take "
+                    "near-lossless or lossy")
 _TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[12])")  # numpy's own names only:
 # np.dtype("f3") is a TypeError, and the tag comes from the payload
 

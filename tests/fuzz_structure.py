@@ -80,6 +80,10 @@ def corpus() -> dict[str, bytes]:
         # 1.18: lossless float32 samples on no step, as their bits, sign last
         "lossless-float32-bits": sancodec.encode(sancodec.Signal(np.sin(x / 13.0).astype(np.float32), 100.0), spec,
                                                  "lossless", frame_len=128),
+        # 1.19: lossless float64 samples near a step (two roundings, an offset after the scaling): count and correction
+        "lossless-near-grid": sancodec.encode(sancodec.Signal(np.column_stack([x[:, 0] * 0.1 / 32767,
+                                                                               x[:, 1] * 0.00305 + 1.5]), 100.0),
+                                              spec, "lossless", frame_len=128),
         "annotated": sancodec.encode(mitdb, spec, "near-lossless", 2, frame_len=1024),
         "multi-frequency": sancodec.encode(multi, spec, "lossless", frame_len=128),
         # 1.4: both channels through the LMS stage and long-term prediction (mitdb 100, 6 000 samples)

@@ -58,10 +58,7 @@ def test_a_file_of_floats_on_a_step_is_format_1_17_and_costs_what_its_integers_c
 
 
 @pytest.mark.parametrize("make", [
-    lambda rng: rng.normal(size=(2000, 1)),  # noise: no step
-    lambda rng: np.cumsum(rng.integers(-40, 41, (5000, 1)), axis=0) / 3.0,  # divided by a gain: 1/3 is no double
-    lambda rng: np.cumsum(rng.integers(-40, 41, (5000, 1)), axis=0) * 0.00305 + 1.5,  # an offset after the scaling
-    lambda rng: np.cumsum(rng.integers(-5, 6, (2000, 1)), axis=0) * 0.1 / 32767,  # two roundings: no one step
+    lambda rng: rng.normal(size=(2000, 1)),  # noise: no step (near a step, format 1.19: tests/test_neargrid.py)
     lambda rng: np.cumsum(rng.integers(-5, 6, (2000, 1)), axis=0) * 0.195 * np.array([[1.0], [-1.0]] * 1000) + 1e-300,
 ])
 def test_floats_on_no_step_are_refused_in_their_own_words(make):

@@ -227,8 +227,9 @@ def encode_to_file(
                              embed_model=embed_model, predictor=predictor, threads=threads,
                              verify=verifies(verify, mode, effort))
         signal.check_frames("encode")
-        digital, quantum, emax = digitize(signal, encoder.file_mode, max_error)
-        encoder.start_digitized(quantum, emax, signal.samples.dtype == np.float32)  # (float32 values: format 1.18)
+        digital, quantum, emax, grids = digitize(signal, encoder.file_mode, max_error)
+        encoder.start_digitized(quantum, emax, signal.samples.dtype == np.float32,  # (float32 values: format 1.18)
+                                grids)  # (float64 values near their steps: format 1.19)
         payloads = [*encoder.push(digital, signal.samples), *encoder.finish()]
         header, minor = encoder.header()
         if near:
@@ -279,7 +280,7 @@ def encode_to_file(
                        for lo, hi in spans]
     lows = signal_lows(signal, candidates)
     spreads = [record_spread([block[ch] for block in valid_stats]) if valid_stats else 0.0 for ch in range(len(steps))]
-    digital, quantum, emax = digitize(coded, mode, max_error, target.max_prdn)
+    digital, quantum, emax, _ = digitize(coded, mode, max_error, target.max_prdn)
     plan = FramePlan(mode, emax, amplitude_step, spec, quantized_kernels(spec), predictor)
     n = digital.shape[0]
     mix_len = mix_frame(n) - mix_frame(n) % m  # shorter frames, some of them exact, where a channel may gain by them

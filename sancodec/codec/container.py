@@ -44,7 +44,7 @@ __all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
 MAGIC = b"\x89SAN"
 END_MAGIC = b"SANE"
 MAJOR = 1
-MINOR = 18  # the newest minor version this reader knows; files are written with the lowest that holds them
+MINOR = 19  # the newest minor version this reader knows; files are written with the lowest that holds them
 PREAMBLE = struct.Struct("<4sBBHII")
 FRAME_HEAD = struct.Struct("<III")
 INDEX_ENTRY = struct.Struct("<QI")
@@ -75,17 +75,23 @@ FLOAT_GRID_MINOR = 17
 # the step where it has a quantum (codec.floatgrid.grid_step32), else the float32 whose bits (sign last) its integer is
 # (floatgrid.folded_ints); its decode is float32
 FLOAT32_MINOR = 18
+# Format 1.19: a lossless file of float64 values near a step per channel (the header's near_grid, codec.neargrid):
+# each integer a count on the step from an offset and a correction in units in the last place
+NEAR_GRID_MINOR = 19
 CRC = struct.Struct("<I")
 
 
 def header_minor(header: dict[str, Any]) -> int:
-    """The least minor version the header needs of the file: 18 where a lossless file holds float32 samples
+    """The least minor version the header needs of the file: 19 where a lossless file holds float64 values near a step
+    (:data:`NEAR_GRID_MINOR`), 18 where a lossless file holds float32 samples
     (:data:`FLOAT32_MINOR`), 17 where a lossless file holds floats on a step
     (:data:`FLOAT_GRID_MINOR`), 16 where it has a floor (:data:`FLOOR_MINOR`), 15 where a file's gaps are coded apart
     (a lossy file's ``lossy.gaps``, a near-lossless file's ``gaps``: ``codec.gaps``), 14 where its samples per frame
     do not all divide the largest (:data:`COMMON_FRAME_MINOR`), else 0 (the frames set it)."""
     if not isinstance(header, dict):
         return 0
+    if header.get("mode") == "lossless" and header.get("near_grid") is not None:
+        return NEAR_GRID_MINOR
     if header.get("mode") == "lossless" and header.get("float32") is True:
         return FLOAT32_MINOR
     if header.get("mode") == "lossless" and header.get("quantum") is not None:

@@ -19,6 +19,7 @@ from sancodec.codec.floatgrid import folded_ints, integers_on, off_steps
 from sancodec.codec.frames import FramePlan, quantized_kernels
 from sancodec.codec.header import from_header, sample_checksums, to_header
 from sancodec.codec.limits import DEFAULT_LIMITS
+from sancodec.codec.neargrid import NearGrid
 from sancodec.codec.pipeline import FrameEncoder, encode_window_frames, resolve_threads
 from sancodec.codec.prepare import check_options, digitize, resolve_model, whole_frames
 from sancodec.errors import SanConfigError, SanFormatError
@@ -66,6 +67,7 @@ class SanEncoder:
         self.plan = FramePlan(self.file_mode, 0, amplitude_step, spec, quantized_kernels(spec), predictor)
         self.quantum: list[float] | None = None
         self.float32 = False  # format 1.18: float32 samples (on the quantum's steps, or their bits), decoded so
+        self.near: list[NearGrid] | None = None  # format 1.19: float64 samples near the quantum's steps
         self.emax = 0
         self._coder: FrameEncoder | None = None
         self._digitized = False
@@ -78,8 +80,9 @@ class SanEncoder:
         self._payload_bytes = 0  # frame heads and payloads, as the decoder's work limits count them
         self.inexact = [False] * like.n_channels  # per channel: whether a frame codes it other than exactly
 
-    def _start(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
-        self.quantum, self.emax = quantum, emax
+    def _start(self, quantum: list[float] | None, emax: int, float32: bool = False,
+               near: list[NearGrid] | None = None) -> None:
+        self.quantum, self.emax, self.near = quantum, emax, near
         self.float32 = float32 and self.file_mode == "lossless"  # (without a quantum: their bits)
         self.plan.max_error = emax
         self._coder = FrameEncoder(self.plan, self.like.sample_steps(), quantum, self.like.fmt,
@@ -99,7 +102,7 @@ class SanEncoder:
                 raise SanConfigError("lossless coding of floats on a step needs every block on the first block's "
                                      f"steps {self.quantum}; this one is not (use sancodec.encode on the whole signal)")
             return integers_on(x.astype(np.float64), self.quantum)
-        digital, quantum, emax = digitize(block, self.file_mode, self.max_error)
+        digital, quantum, emax, _ = digitize(block, self.file_mode, self.max_error, near=False)
         if self._coder is None:
             self._start(quantum, emax, block.samples.dtype == np.float32)
         elif quantum != self.quantum:
@@ -107,12 +110,14 @@ class SanEncoder:
                                  "from the record's spread); use sancodec.encode")
         return digital
 
-    def start_digitized(self, quantum: list[float] | None, emax: int, float32: bool = False) -> None:
+    def start_digitized(self, quantum: list[float] | None, emax: int, float32: bool = False,
+                        near: list[NearGrid] | None = None) -> None:
         """Declare that rows come already digitised on this grid (the whole-signal API: ``push(digital,
         source)``); ``float32``: a lossless file's floats are float32, on the grid or (``quantum`` None) as their
         bits (``digitize`` of float32 samples, ``floatgrid.folded_ints``), which its decode gives back
-        (format 1.18)."""
-        self._start(quantum, emax, float32)
+        (format 1.18); ``near``: a lossless file's float64 values are near each channel's step, each integer a count
+        and a correction (``codec.neargrid``, format 1.19)."""
+        self._start(quantum, emax, float32, near)
         self._digitized = True
 
     def push(self, rows: np.ndarray, source: np.ndarray | None = None) -> Iterator[bytes]:
@@ -172,7 +177,7 @@ class SanEncoder:
         header = to_header(self.like, self.plan, frame_len=frame_len, n=self.n,
                            max_error=self.emax if self.quantum is None else self.max_error, quantum=self.quantum,
                            crcs=self._crcs if self.mode == "lossless" else None, uses_model=self.uses_model,
-                           embed_model=self.embed_model, float32=self.float32)
+                           embed_model=self.embed_model, float32=self.float32, near=self.near)
         try:
             from_header(header, self.plan.spec)  # a header the decoder would refuse is never written
             DEFAULT_LIMITS.check_values(self.n * self.like.n_channels, self._payload_bytes, "file")

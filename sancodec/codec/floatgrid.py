@@ -29,7 +29,8 @@ import numpy as np
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["float32_of_folded", "folded_ints", "grid_step", "grid_step32", "grid_steps", "grid_steps32", "integers_on",
+__all__ = ["approximate_gcd", "float32_of_folded", "folded_ints", "grid_step", "grid_step32", "grid_steps",
+           "grid_steps32", "integers_on",
            "off_steps", "on_grid", "on_grid32"]
 
 NEIGHBOURS = 4  # steps tried each side of the estimate, in units in the last place
@@ -218,6 +219,12 @@ def _gcd(values: np.ndarray, largest: float) -> float:
             return 0.0
         divisor = float(value) / count
     return divisor
+
+
+def approximate_gcd(values: np.ndarray, largest: float) -> float:
+    """:func:`_gcd` of positive ``values`` (sorted, the smallest first): their approximate greatest common divisor, 0
+    where there is none; ``neargrid`` takes a step from the gaps between a channel's values so."""
+    return _gcd(values, largest)
 
 
 def _whole_quotient(value: float, step: float) -> int | None:

@@ -18,6 +18,7 @@ from sancodec.codec.floatgrid import float32_of_folded
 from sancodec.codec.frames import KERNEL_SCALE, FramePlan, quantized_kernels
 from sancodec.codec.gaps import Gaps, parse_floors, parse_gaps
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ERROR, DecodeLimits
+from sancodec.codec.neargrid import NearGrid, near_values
 from sancodec.codec.schema import MODES, check_header
 from sancodec.errors import SancodecWarning, SanFormatError
 from sancodec.san.spec import SanSpec
@@ -51,11 +52,12 @@ def check_sample_checksums(got: list[int], stored: list[int]) -> None:
 
 def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_error: float | int | None,
               quantum: list[float] | None, crcs: list[int] | None, uses_model: bool,
-              embed_model: bool, float32: bool = False) -> dict[str, Any]:
+              embed_model: bool, float32: bool = False, near: list[NearGrid] | None = None) -> dict[str, Any]:
     """The header of a file coded with ``plan``; the model only when a frame uses the SAN path; ``float32`` (format
     1.18, a lossless file): its samples are float32 and decode so, each the float32 nearest its integer times the
     step where there is a ``quantum``, else the float32 whose bits, its sign last, its integer is
-    (``floatgrid.folded_ints``)."""
+    (``floatgrid.folded_ints``); ``near`` (format 1.19, a lossless file of float64 values near each channel's step,
+    ``codec.neargrid``): each channel's grid, whose step is its ``quantum``."""
     spec = plan.spec
     model = None
     if uses_model and spec is not None:
@@ -78,6 +80,8 @@ def to_header(signal: Signal, plan: FramePlan, *, frame_len: int, n: int, max_er
     }
     if float32:
         header["float32"] = True
+    if near is not None:
+        header["near_grid"] = [list(grid.fields()) for grid in near]  # type: ignore[assignment]
     return header
 
 
@@ -106,6 +110,7 @@ class FileLayout:
     gaps: Gaps | None = None  # format 1.15: a lossy file's gaps (``codec.gaps``)
     floors: list[int | None] | None = None  # format 1.16: the least value each channel decodes to outside its gaps
     float32: bool = False  # format 1.18: a lossless file of float32 samples on a step (``quantum``), decoded as float32
+    near: list[NearGrid] | None = None  # format 1.19: a lossless file of float64 values near each channel's step
 
     def annotations(self, limits: DecodeLimits = DEFAULT_LIMITS) -> list[dict[str, Any]]:
         """The annotations, every position within [0, n_samples] and their count capped."""
@@ -116,10 +121,16 @@ def float_values(rows: np.ndarray, layout: FileLayout) -> np.ndarray:
     """A float file's decoded integers ``rows`` as its values: times each channel's ``quantum`` (float64), rounded to
     float32 where the file says its samples are (``float32``, format 1.18); refused where one is not finite (a hostile
     step, or a product past float32's range). A float32 file without a quantum holds the values' bits, sign last
-    (``floatgrid.float32_of_folded``)."""
+    (``floatgrid.float32_of_folded``); a float64 file near its steps, each channel's count and correction
+    (``neargrid.near_values``, format 1.19)."""
     if layout.quantum is None:
         assert layout.float32
         return float32_of_folded(rows)
+    if layout.near is not None:  # (format 1.19: each channel's count and correction, codec.neargrid)
+        values = np.empty(rows.shape, dtype=np.float64)
+        for ch, grid in enumerate(layout.near):
+            values[:, ch] = near_values(rows[:, ch], grid)
+        return values
     values = rows * np.asarray(layout.quantum, dtype=np.float64)
     if layout.float32:
         with np.errstate(over="ignore"):
@@ -221,6 +232,9 @@ def from_header(header: dict[str, Any], model: SanSpec | None = None,
     floors = parse_floors(header.get("floor"), c)
     if floors is not None and (header.get("mode") == "lossless" or quantum is not None):
         raise SanFormatError("header field 'floor' belongs to a lossy or near-lossless file of integer samples")
-    # (check_header refused any float32 field but a lossless file's true)
+    # (check_header refused any float32 field but a lossless file's true, and a near_grid but beside a quantum)
+    grids = header.get("near_grid")
+    near_grids = None if grids is None or quantum is None else [NearGrid(float(q), float(o), e, h, b)
+                                                                for q, (o, e, h, b) in zip(quantum, grids)]
     return FileLayout(plan, n, c, frame_len, steps, signal_head, quantum, header.get("sample_crc32"), gaps, floors,
-                      header.get("float32") is True)
+                      header.get("float32") is True, near_grids)

@@ -6,24 +6,26 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec.floatgrid import folded_ints, grid_steps, grid_steps32, integers_on
+from sancodec.codec.floatgrid import folded_ints, grid_step, grid_steps32, integers_on
 from sancodec.codec.limits import MAX_ERROR
+from sancodec.codec.neargrid import LEAST_EXPONENT, NearGrid, near_grid, near_integers
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, option
 from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
-__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "LosslessFloatsError", "check_mode", "check_options", "digitize",
-           "held_ints", "on_grid", "resolve_model", "whole_frames"]
+__all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "Digitized", "LosslessFloatsError", "check_mode", "check_options",
+           "digitize", "held_ints", "lossless_floats", "on_grid", "resolve_model", "whole_frames"]
 
 #: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
 LOSSLESS_FLOATS = ("lossless mode needs integer samples, float32 ones, decimals of at most 9 places, or each channel's "
-                   "values whole multiples of one step (counts times a calibration factor, computed in float64); this "
-                   f"signal's are none of these (use near-lossless with {option('max_error')} in its units, or store "
-                   "them as float32 if that is what they were)")
+                   "values within a few units in the last place of whole multiples of one step from an offset (counts "
+                   "scaled in float64); this signal's are none of these (use near-lossless with "
+                   f"{option('max_error')} in its units, or store them as float32 if that is what they were)")
 
 
 class LosslessFloatsError(SanConfigError):
@@ -63,9 +65,24 @@ def held_ints(rows: np.ndarray) -> np.ndarray:
     return rows if rows.dtype in (np.dtype(np.int16), np.dtype(np.int32)) else np.asarray(rows, dtype=np.int64)
 
 
-def digitize(signal: Signal, mode: str, max_error: float | None,
-             max_prdn: float | None = None) -> tuple[np.ndarray, list[float] | None, int]:
-    """Integer samples to code, the quantum per channel for float sources, the integer max error.
+class Digitized(NamedTuple):
+    """:func:`digitize`'s answer: the integer samples to code, the quantum per channel for float sources, the integer
+    max error, and for a lossless file of float64 values near their steps each channel's grid (format 1.19)."""
+
+    digital: np.ndarray
+    quantum: list[float] | None
+    emax: int
+    near: list[NearGrid] | None = None
+
+
+NEAR_SPAN = 1 << 24  # a channel on a step (format 1.17) whose integers span more than this is weighed near a grid too
+
+
+def digitize(signal: Signal, mode: str, max_error: float | None, max_prdn: float | None = None,
+             near: bool = True) -> Digitized:
+    """Integer samples to code, the quantum per channel for float sources, the integer max error (and the grids of
+    float64 values near their steps: :func:`lossless_floats`; with ``near`` False, as the streaming writer asks,
+    whose later blocks must lie on the first one's grid, steps alone).
 
     Lossy float sources sit on a grid of std / 1024 per channel (a PRDN floor of about 0.03 %),
     finer when ``max_prdn`` asks for less: the grid never decides whether a target can be met; a flat channel on
@@ -82,18 +99,15 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
         if digital is signal.samples:
             digital = digital.view()
             digital.flags.writeable = False  # ... and nothing downstream may write into the caller's signal
-        return digital, None, int(e)
+        return Digitized(digital, None, int(e))
     x = signal.samples.astype(np.float64)
     if mode == "lossless":  # floats that are whole multiples of a step per channel (floatgrid): those integers
         # (float32 samples: each the float32 nearest its multiple, format 1.18; on no step, their bits)
         if signal.samples.dtype == np.float32:
             steps32 = grid_steps32(signal.samples)
-            return (folded_ints(signal.samples), None, 0) if steps32 is None else \
-                (integers_on(x, steps32), steps32, 0)
-        steps = grid_steps(x)
-        if steps is None:
-            raise LosslessFloatsError(LOSSLESS_FLOATS)
-        return integers_on(x, steps), steps, 0
+            return Digitized(folded_ints(signal.samples), None, 0) if steps32 is None else \
+                Digitized(integers_on(x, steps32), steps32, 0)
+        return lossless_floats(x, near)
     if mode == "near-lossless":
         if not (max_error or 0) > 0:
             raise SanConfigError(f"near-lossless coding of floating-point samples needs {option('max_error')} > 0")
@@ -111,7 +125,33 @@ def digitize(signal: Signal, mode: str, max_error: float | None,
                                  "exceed 2**53")
         raise SanConfigError("these values are too large for their spread: on the lossy grid (a channel's standard "
                              "deviation / 1024) they exceed 2**53; subtract their offset first")
-    return scaled, quantum, 0
+    return Digitized(scaled, quantum, 0)
+
+
+def lossless_floats(x: np.ndarray, near: bool = True) -> Digitized:
+    """Float64 samples ``x`` (samples x channels) as a lossless file holds them: each channel on its step
+    (``floatgrid.grid_step``, format 1.17) where it has one whose integers span at most :data:`NEAR_SPAN`, else near a
+    step (``neargrid.near_grid``, format 1.19: a count and a correction) where that spans less or there is no step;
+    every channel then goes so, those on a step as grids with no offset and no correction (without ``near``, steps
+    alone). A LosslessFloatsError where a channel has neither."""
+    columns: list[tuple[np.ndarray, NearGrid, bool]] = []  # each channel's integers, its grid, whether near one
+    for column in x.T:
+        column = np.ascontiguousarray(column)
+        step = grid_step(column)
+        exact = None if step is None else (np.rint(column / step).astype(np.int64), NearGrid(step, 0.0, LEAST_EXPONENT,
+                                                                                             0, 0), False)
+        if near and (exact is None or (exact[0].size and int(np.ptp(exact[0])) > NEAR_SPAN)):
+            grid = near_grid(column)
+            z = None if grid is None else near_integers(column, grid)
+            if z is not None and grid is not None and (exact is None or np.ptp(z) < np.ptp(exact[0])):
+                exact = (z, grid, True)
+        if exact is None:
+            raise LosslessFloatsError(LOSSLESS_FLOATS)
+        columns.append(exact)
+    digital = np.stack([z for z, _, _ in columns], axis=1) if columns else np.zeros(x.shape, dtype=np.int64)
+    steps = [grid.step for _, grid, _ in columns]
+    grids = [grid for _, grid, _ in columns] if any(n for _, _, n in columns) else None
+    return Digitized(digital, steps, 0, grids)
 
 
 def on_grid(x: np.ndarray, quantum: Sequence[float]) -> np.ndarray | None:

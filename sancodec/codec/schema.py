@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 import numpy as np
 
 from sancodec.codec.limits import DEFAULT_LIMITS, MAX_ABS_SAMPLE, DecodeLimits
+from sancodec.codec.neargrid import LEAST_EXPONENT, MAX_BITS, MAX_HALVINGS
 from sancodec.errors import SanFormatError
 
 __all__ = ["MODES", "check_header"]
@@ -100,6 +101,14 @@ def _check_signal(s: Any, c: int) -> None:
         raise _fail("signal.annotations", s.get("annotations"), "is not a list of at most 64 annotation sets")
 
 
+def _check_near_entry(field: str, v: Any) -> list[Any]:
+    """One channel's ``near_grid`` entry (format 1.19, ``codec.neargrid``): ``[offset, floor, halvings, bits]``."""
+    if not isinstance(v, list) or len(v) != 4:
+        raise _fail(field, v, "is not [offset, floor, halvings, bits]")
+    return [check_number(f"{field}[0]", v[0], -1e300, 1e300), check_int(f"{field}[1]", v[1], LEAST_EXPONENT, 1023),
+            check_int(f"{field}[2]", v[2], 0, MAX_HALVINGS), check_int(f"{field}[3]", v[3], 0, MAX_BITS)]
+
+
 def check_header(header: dict[str, Any], limits: DecodeLimits = DEFAULT_LIMITS) -> None:
     """Raise :class:`SanFormatError` naming the first field of ``header`` that is not as the format says."""
     if header.get("format") != "sancodec":
@@ -123,6 +132,11 @@ def check_header(header: dict[str, Any], limits: DecodeLimits = DEFAULT_LIMITS) 
     float32 = header.get("float32")
     if float32 is not None and (float32 is not True or mode != "lossless"):
         raise _fail("float32", float32, "must be true, and only in a lossless file (format 1.18)")
+    near = header.get("near_grid")
+    if near is not None:
+        if mode != "lossless" or quantum is None or float32 is not None:
+            raise _fail("near_grid", near, "belongs only in a lossless file of float64 values on a step (format 1.19)")
+        check_list("near_grid", near, c, _check_near_entry)
     crcs = header.get("sample_crc32")
     if mode == "lossless":
         check_list("sample_crc32", crcs, c, lambda f, v: check_int(f, v, 0, (1 << 32) - 1))
