@@ -1,0 +1,83 @@
+"""Lossless float64 signals near a step: sancodec's file (format 1.19: a count and a correction in units in the last
+place, ``codec.neargrid``) next to the counts' own file, zstd -19 on the raw bytes and pcodec (level 8, one array per
+channel), and each codec's encode and decode time over sancodec's, side by side in one run.
+
+    python benchmarks/bench_float64.py [--record sancodec/data/samples/100] [--rows 200000] [--repeats 3]
+
+The signals are the record's first ``--rows`` rows of counts (mitdb 100, two leads) made physical in float64 as the
+tools users have make them, none by one multiplication (which format 1.17 holds exactly, at the counts' cost):
+
+- *two roundings*: ``counts * 0.1 / 32767`` (a gain, then a range);
+- *MNE's EDF scaling, V*: as MNE reads an EDF of digital range [-32768, 32767] over [-3276.8, 3276.7] µV: the
+  counts times the calibration plus the offset, then times 1e-6;
+- *pyedflib's EDF scaling*: ``(counts - dmin) * (pmax - pmin) / (dmax - dmin) + pmin`` over the same ranges;
+- *divided by a gain of 3*: wfdb-python's physical signal ``(d - baseline) / gain`` for a gain whose reciprocal is
+  no double.
+
+Bits a sample are the whole file's (sancodec's header included) over the samples of every channel; "counts" is
+sancodec's lossless file of the integer counts themselves, what the float64 file costs on top of. Times are the
+fastest of ``--repeats``, sancodec's on every core (its default), the others on one. Needs ``zstandard`` and
+``pcodec`` (``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import sancodec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_float32 import codecs, fastest, size_of  # noqa: E402
+
+CAL = (3276.7 - -3276.8) / (32767 - -32768)  # µV per count, the EDF header's ranges
+
+
+def signals(record: Path, rows: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The record's counts and the float64 signals made of them (module docstring)."""
+    sig = sancodec.read_signal(record).slice(0, rows)
+    k = np.asarray(sig.samples, dtype=np.int64)
+    return k, {
+        "two roundings": k * 0.1 / 32767,
+        "MNE's EDF scaling, V": (k * CAL + (-3276.8 - CAL * -32768)) * 1e-6,
+        "pyedflib's EDF scaling": (k - (-32768)) * (3276.7 - -3276.8) / (32767 - -32768) + -3276.8,
+        "divided by a gain of 3": (k - 1024) / 3.0,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--record", type=Path, default=Path("sancodec/data/samples/100"))
+    ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    fs = sancodec.read_signal(args.record).fs
+    counts, made = signals(args.record, args.rows)
+    coders = codecs(fs)
+    counts_bits = 8 * len(sancodec.encode(sancodec.Signal(counts, fs=fs), mode="lossless")) / counts.size
+    print(f"counts (int, {counts.size} samples): sancodec lossless {counts_bits:.2f} bits a sample\n")
+    print("| signal (float64, samples) | codec | bytes | bits a sample | over the counts' | encode | / sancodec's | "
+          "decode | / sancodec's |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, x in made.items():
+        rows = []
+        for codec, (encode, decode) in coders.items():
+            seconds, blob = fastest(lambda: encode(x), args.repeats)  # noqa: B023 (called at once)
+            back_seconds, back = fastest(lambda: decode(blob), args.repeats)  # noqa: B023
+            if codec == "sancodec lossless":
+                assert isinstance(back, np.ndarray) and np.array_equal(back.view(np.uint64), x.view(np.uint64))
+            rows.append((codec, size_of(blob), seconds, back_seconds))  # type: ignore[arg-type]
+        base_encode, base_decode = rows[0][2], rows[0][3]
+        for codec, size, seconds, back_seconds in rows:
+            bits = 8 * size / x.size
+            print(f"| {name} ({x.size}) | {codec} | {size} | {bits:.2f} | {bits - counts_bits:+.2f} | "
+                  f"{seconds:.4f} s | {seconds / base_encode:.2f} | {back_seconds:.4f} s | "
+                  f"{back_seconds / base_decode:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
