@@ -42,6 +42,7 @@ SCALINGS = {
     "wfdb gain 3": lambda k: (k - 12) / 3.0,  # wfdb-python's p_signal: (d - baseline) / gain, 1/3 no double
     "offset after scaling": lambda k: k * 0.00305 + 1.5,
     "temperature": lambda k: 37.0 + k * 0.001,  # every value in one binade: on a step of its unit in the last place too
+    "a tiny offset": lambda k: k * 0.195 + 1e-300,  # lost in every value but the counts of 0, which are the offset
 }
 
 
@@ -56,7 +57,8 @@ def test_counts_scaled_in_float64_are_lossless_near_their_step(name):
     header = SanReader(io.BytesIO(data)).header
     assert data[4:6] == bytes([1, 19]) and header["mode"] == "lossless" and header["near_grid"] is not None
     bits = header["near_grid"][0][3]
-    assert 0 <= bits <= 4  # (pyedflib's: none, on a floor of its offset's unit in the last place)
+    assert 0 <= bits <= 4  # (pyedflib's: none, on a floor of its offset's unit in the last place; the tiny offset's
+    # none: its counts of 0 are the offset)
     assert len(data) <= len(sancodec.encode(k, fs=250)) + len(k) * bits / 8 + 64  # (64: the header's grid)
     back = sancodec.decode(data)
     assert back.samples.dtype == np.float64 and np.array_equal(_bits(back.samples), _bits(x))
@@ -126,6 +128,17 @@ def test_a_step_of_the_unit_in_the_last_place_gives_way_to_a_near_grid():
     data = sancodec.encode(x, fs=250)
     assert SanReader(io.BytesIO(data)).header["near_grid"] is not None
     assert 8 * len(data) / len(x) < 16
+    assert np.array_equal(_bits(sancodec.decode(data).samples), _bits(x))
+
+
+def test_float32_noise_widened_is_held_on_its_common_unit_in_fewer_bytes_than_its_doubles():
+    """Float32 noise widened to float64 (what MNE hands over of a float32 recording) lies on no step but on the unit
+    every value is a multiple of, in counts of under 2^53: lossless, bit for bit, and smaller than its doubles,
+    though larger than its float32s would be as their bits (format 1.18 holds float32 arrays so, not float64 ones)."""
+    x = np.random.default_rng(12).normal(size=(4000, 1)).astype(np.float32).astype(np.float64)
+    data = sancodec.encode(x, fs=250)
+    grid = SanReader(io.BytesIO(data)).header["near_grid"][0]
+    assert grid[0] == 0 and grid[3] == 0 and len(data) < x.nbytes
     assert np.array_equal(_bits(sancodec.decode(data).samples), _bits(x))
 
 
@@ -210,7 +223,7 @@ def test_the_cli_gives_back_a_npy_of_float64_near_its_steps_and_refuses_wfdb(tmp
     res = runner.invoke(app, ["info", str(tmp_path / "v.san")], terminal_width=200)
     said = " ".join(res.stdout.replace("│", " ").split())  # (the table's cells wrapped at the terminal's width)
     assert res.exit_code == 0 and "floats near a step of 1e-07, each within 2-bit corrections" in said, res.output
-    assert "floats near a step of 0.00304999" in said and " from -0.000" in said, res.output
+    assert "floats near a step of 0.00305 from -0.0006" in said, res.output
     for fmt in ("wfdb", "edf"):
         res = runner.invoke(app, ["decode", str(tmp_path / "v.san"), "-o", str(tmp_path / f"w_{fmt}"), "--format",
                                   fmt])

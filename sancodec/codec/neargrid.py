@@ -99,12 +99,13 @@ def near_integers(x: np.ndarray, grid: NearGrid) -> np.ndarray | None:
 
 
 def near_grid(x: np.ndarray) -> NearGrid | None:
-    """The grid that holds float64 ``x`` (one channel) in the fewest correction bits, or None where none is found
-    (a value not finite or a -0.0, no step among the distinct values' gaps, corrections past :data:`MAX_BITS`).
-    The step: the distinct values' smallest gap, or their gaps' approximate common divisor, made exact on the whole
-    range they span; the offset: 0, else the median of the values' remainders on that step; for each, the unit's
-    halvings and floors tried (:func:`_best_grid`). All of it on the distinct values, which decide it (an ECG's
-    200 000 samples hold a few hundred); the caller's :func:`near_integers` checks every value."""
+    """The grid that holds float64 ``x`` (one channel) in the fewest bits (its counts' range and its corrections:
+    :func:`_size`), or None where none is found (a value not finite or a -0.0, no step among the distinct values'
+    gaps, corrections past :data:`MAX_BITS`). The steps: the distinct values' smallest gap, or their gaps'
+    approximate common divisor, made exact on the whole range they span (:func:`_steps_near`), and the unit every value
+    is a multiple of; the offsets: :func:`_offsets`; the two steps and offsets ranked first (:func:`_ranked`) searched
+    for the unit's halvings and floors (:func:`_best_grid`). All of it on the distinct values, which decide it (an
+    ECG's 200 000 samples hold a few hundred); the caller's :func:`near_integers` checks every value."""
     if not x.size or not bool(np.all(np.isfinite(x))) or bool(np.any((x == 0) & np.signbit(x))):
         return None
     distinct = np.unique(x)
@@ -119,12 +120,17 @@ def near_grid(x: np.ndarray) -> NearGrid | None:
              for step in _steps_near(estimate, span) for offset in _offsets(distinct, step)}
     unit = common_unit(distinct)
     weighed = sorted((_ranked(distinct, step, offset, unit), step, offset) for step, offset in pairs)
-    best: NearGrid | None = None
-    for _, step, offset in weighed[:QUICK_KEPT]:
-        found = _best_grid(distinct, step, [offset])
-        if found is not None and (best is None or found.bits < best.bits):
-            best = found
-    return best
+    found = [_best_grid(distinct, step, [offset]) for _, step, offset in weighed[:QUICK_KEPT]]
+    if span / math.ldexp(1.0, unit) <= MAX_ABS_SAMPLE:  # every value a multiple of their common unit: no correction
+        found.append(_best_grid(distinct, math.ldexp(1.0, unit), [0.0]))
+    return min((g for g in found if g is not None), key=lambda g: _size(g, span), default=None)
+
+
+def _size(grid: NearGrid, span: float) -> float:
+    """About the bits a value takes on ``grid`` for values spanning ``span``: its counts' range and its corrections
+    (a step of the values' common unit needs no correction, but its counts span far more than the step they were
+    scaled by)."""
+    return math.log2(span / grid.step + 1) + grid.bits
 
 
 QUICK_KEPT = 2  # the steps and offsets ranked first (:func:`_ranked`) are searched in full
@@ -170,14 +176,20 @@ def _ranked(x: np.ndarray, step: float, offset: float, unit: int) -> tuple[float
 
 
 def _offsets(distinct: np.ndarray, step: float) -> list[float]:
-    """The offsets tried on ``step``: 0, and the median of the distinct values' remainders (each value less its
-    nearest multiple of the step, taken about the least value's remainder, so that remainders near half a step do
-    not split between its two ends)."""
+    """The offsets tried on ``step``: 0; the median of the distinct values' remainders (each value less its nearest
+    multiple of the step, taken about the least value's remainder, so that remainders near half a step do not split
+    between its two ends); and the remainder of the value nearest that offset (its multiple the least), which carries
+    least of the products' rounding: where a count of 0 was scaled, ``0 * f + o`` is the offset ``o`` itself (counts
+    times 580 279.87 plus 0.16 gave values of 10^9 whose median remainder was off by their unit in the last place,
+    10^-7, and corrections of 2^32 units at the values near 0.16)."""
     with np.errstate(over="ignore", invalid="ignore"):  # (values past a step's 2^1024 multiples: no offset but 0)
         first = float(distinct[0] - np.rint(distinct[0] / step) * step)
-        remainders = distinct - np.rint((distinct - first) / step) * step
+        counts = np.rint((distinct - first) / step)
+        remainders = distinct - counts * step
         median = float(np.median(remainders))
-    return [0.0] if median == 0 or not math.isfinite(median) else [0.0, median]
+        nearest = int(np.argmin(np.abs(np.rint((distinct - median) / step))))
+        least = float(distinct[nearest] - np.rint((distinct[nearest] - median) / step) * step)
+    return [o for o in dict.fromkeys([0.0, median, least]) if math.isfinite(o)]
 
 
 def _best_grid(x: np.ndarray, step: float, offsets: list[float]) -> NearGrid | None:
