@@ -32,3 +32,17 @@ def test_the_signals_are_what_the_benchmark_says_and_come_back_bit_for_bit():
         assert data[4:6] == bytes([1, 19]) and header["near_grid"] is not None, name
         back = sancodec.decode(data).samples
         assert np.array_equal(back.view(np.uint64), x.view(np.uint64)), name
+
+
+def test_the_coverage_benchmark_codes_its_cases_bit_for_bit(monkeypatch, capsys):
+    """benchmarks/neargrid_coverage.py runs its random scalings (a few here) and prints a row per formula; a case
+    that decoded to other doubles would raise."""
+    import neargrid_coverage
+
+    k = np.arange(-3, 4)
+    assert np.array_equal(neargrid_coverage.scaled(k, 0.5, 1.0, 3), (k - 7) * 0.5 / 3 + 1.0)
+    monkeypatch.setattr(sys, "argv", ["neargrid_coverage.py", "--cases", "25", "--seed", "3"])
+    neargrid_coverage.main()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(neargrid_coverage.FORMULAS)
+    assert sum(int(cell) for row in rows for cell in row.strip("|").split("|")[1:]) == 25
