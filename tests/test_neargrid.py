@@ -277,3 +277,28 @@ def test_a_value_rounded_to_zero_from_below_decodes_as_zero_not_minus_zero():
     x = SCALINGS["pyedflib"](_counts(11, 5000)[:, 0])
     grid = near_grid(x)
     assert grid is not None and grid.bits == 0 and grid.floor > LEAST_EXPONENT
+
+
+_HOSTILE_SOURCE = sancodec.encode(SCALINGS["two roundings"](_counts(13, 600, 2)), fs=250)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e300, 1e300, allow_nan=False), st.integers(LEAST_EXPONENT, 1023),
+                          st.integers(0, 2), st.integers(0, 12)), min_size=2, max_size=2),
+       st.lists(st.floats(1e-300, 1e300), min_size=2, max_size=2))
+def test_any_near_grid_the_schema_allows_decodes_to_finite_doubles_or_one_error(entries, steps):
+    """Any grid a header may hold (CRCs valid, every field within its range, the integers the file's own) decodes to
+    finite doubles or is one SanFormatError, without a warning, whole and a row at a time: no overflow escapes."""
+    from common import rewrap
+
+    header = SanReader(io.BytesIO(_HOSTILE_SOURCE)).header
+    bad = rewrap(_HOSTILE_SOURCE, header={**header, "quantum": steps, "near_grid": [list(e) for e in entries]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = sancodec.decode(bad).samples
+        except sancodec.SanFormatError:
+            return
+        assert values.dtype == np.float64 and np.all(np.isfinite(values))
+        with sancodec.open(io.BytesIO(bad)) as f:
+            assert np.array_equal(_bits(f[[0, 599]]), _bits(values[[0, 599]]))
