@@ -62,7 +62,11 @@ def fastest(work: Callable[[], object], repeats: int) -> tuple[float, object]:
     return best, out
 
 
-def codecs(fs: float) -> dict[str, tuple[Callable[[np.ndarray], bytes | list[bytes]], Callable[[object], object]]]:
+#: each codec by name: its encode of an array and its decode of what that made
+Coders = dict[str, tuple[Callable[[np.ndarray], bytes | list[bytes]], Callable[[object], object]]]
+
+
+def codecs(fs: float) -> Coders:
     import zstandard
     from pcodec import ChunkConfig, standalone
 
@@ -85,12 +89,32 @@ def size_of(blob: bytes | list[bytes]) -> int:
     return len(blob) if isinstance(blob, bytes) else sum(map(len, blob))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def weighed(x: np.ndarray, coders: Coders, repeats: int) -> list[tuple[str, int, float, float]]:
+    """Each codec's bytes, encode and decode seconds (the fastest of ``repeats``) on ``x``, in ``coders``' order;
+    sancodec's decode checked to be ``x`` bit for bit."""
+    rows = []
+    for codec, (encode, decode) in coders.items():
+        seconds, blob = fastest(lambda: encode(x), repeats)  # noqa: B023 (called at once)
+        back_seconds, back = fastest(lambda: decode(blob), repeats)  # noqa: B023
+        if codec == "sancodec lossless":
+            bits = f"u{x.dtype.itemsize}"
+            assert isinstance(back, np.ndarray) and np.array_equal(back.view(bits), x.view(bits))
+        rows.append((codec, size_of(blob), seconds, back_seconds))  # type: ignore[arg-type]
+    return rows
+
+
+def arguments(doc: str) -> argparse.Namespace:
+    """The float benchmarks' command line (``--record``, ``--rows``, ``--repeats``), described by ``doc``'s first
+    paragraph."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--record", type=Path, default=Path("sancodec/data/samples/100"))
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__)
     fs = sancodec.read_signal(args.record).fs
     made = signals(args.record, args.rows)
     coders = codecs(fs)
@@ -98,13 +122,7 @@ def main() -> None:
           "/ sancodec's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for name, x in made.items():
-        rows = []
-        for codec, (encode, decode) in coders.items():
-            seconds, blob = fastest(lambda: encode(x), args.repeats)  # noqa: B023 (called at once)
-            back_seconds, back = fastest(lambda: decode(blob), args.repeats)  # noqa: B023
-            if codec == "sancodec lossless":
-                assert isinstance(back, np.ndarray) and np.array_equal(back.view(np.uint32), x.view(np.uint32))
-            rows.append((codec, size_of(blob), seconds, back_seconds))  # type: ignore[arg-type]
+        rows = weighed(x, coders, args.repeats)
         base_encode, base_decode = rows[0][2], rows[0][3]
         for codec, size, seconds, back_seconds in rows:
             print(f"| {name} ({x.size}) | {codec} | {size} | {8 * size / x.size:.2f} | {seconds:.4f} s | "

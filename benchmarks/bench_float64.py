@@ -22,7 +22,6 @@ fastest of ``--repeats``, sancodec's on every core (its default), the others on 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import sancodec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_float32 import codecs, fastest, size_of  # noqa: E402
+from bench_float32 import arguments, codecs, weighed  # noqa: E402
 
 CAL = (3276.7 - -3276.8) / (32767 - -32768)  # µV per count, the EDF header's ranges
 
@@ -50,11 +49,7 @@ def signals(record: Path, rows: int) -> tuple[np.ndarray, dict[str, np.ndarray]]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--record", type=Path, default=Path("sancodec/data/samples/100"))
-    ap.add_argument("--rows", type=int, default=200_000)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = arguments(__doc__)
     fs = sancodec.read_signal(args.record).fs
     counts, made = signals(args.record, args.rows)
     coders = codecs(fs)
@@ -64,13 +59,7 @@ def main() -> None:
           "decode | / sancodec's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, x in made.items():
-        rows = []
-        for codec, (encode, decode) in coders.items():
-            seconds, blob = fastest(lambda: encode(x), args.repeats)  # noqa: B023 (called at once)
-            back_seconds, back = fastest(lambda: decode(blob), args.repeats)  # noqa: B023
-            if codec == "sancodec lossless":
-                assert isinstance(back, np.ndarray) and np.array_equal(back.view(np.uint64), x.view(np.uint64))
-            rows.append((codec, size_of(blob), seconds, back_seconds))  # type: ignore[arg-type]
+        rows = weighed(x, coders, args.repeats)
         base_encode, base_decode = rows[0][2], rows[0][3]
         for codec, size, seconds, back_seconds in rows:
             bits = 8 * size / x.size

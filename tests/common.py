@@ -34,6 +34,17 @@ def rewrap(data: bytes, header: dict[str, Any] | None = None, frames: Sequence[b
     return out.getvalue()
 
 
+def refused_whole_and_opened(bad: bytes, folder: Path) -> None:
+    """Assert that ``bad`` (a hostile file) is one SanFormatError to ``sancodec.decode`` and to ``sancodec.open``'s
+    read, the latter from a file in ``folder``."""
+    (folder / "bad.san").write_bytes(bad)
+    with pytest.raises(sancodec.SanFormatError):
+        sancodec.decode(bad)
+    with pytest.raises(sancodec.SanFormatError):
+        with sancodec.open(folder / "bad.san") as f:
+            f.read()
+
+
 def wavelet_head(delta: float, levels: int, predictor: int, offset: int = 0, rho16: int = 8) -> ByteWriter:
     """A writer holding a wavelet channel-frame's path id (3) and head (format 1.2, section 5: offset, step,
     levels, reconstruction point, predictor bits), for a test to write the rest of a hand-made frame after."""

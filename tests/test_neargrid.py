@@ -176,7 +176,7 @@ def test_a_hostile_near_grid_is_refused_in_one_error(tmp_path):
     """A ``.san`` header is not trusted (CRCs valid, contents lying): a near grid of the wrong shape, with a field out
     of its range, in a file that is not a lossless one of float64 values on a step, or one that puts a value past the
     float range, is one SanFormatError, whole or streamed."""
-    from common import rewrap
+    from common import refused_whole_and_opened, rewrap
 
     data = sancodec.encode(SCALINGS["two roundings"](_counts(5, 3000, 2)), fs=250)
     header = SanReader(io.BytesIO(data)).header
@@ -189,13 +189,7 @@ def test_a_hostile_near_grid_is_refused_in_one_error(tmp_path):
             {"near_grid": [entry, entry], "mode": "near-lossless", "max_error": 1.0, "sample_crc32": None},
             {"near_grid": [entry, [entry[0], 1023, 0, 12]]}]  # (a floor of 2^1023: corrections of 2 units overflow)
     for lie in lies:
-        bad = rewrap(data, header={**header, **lie})
-        (tmp_path / "bad.san").write_bytes(bad)
-        with pytest.raises(sancodec.SanFormatError):
-            sancodec.decode(bad)
-        with pytest.raises(sancodec.SanFormatError):
-            with sancodec.open(tmp_path / "bad.san") as f:
-                f.read()
+        refused_whole_and_opened(rewrap(data, header={**header, **lie}), tmp_path)
     # a step and an offset that are numbers, but others (the CRCs are the integers', which they do not change): other
     # finite doubles, without a warning
     other = rewrap(data, header={**header, "quantum": [1e300, 1e300], "near_grid": [entry, [1e300, *entry[1:]]]})

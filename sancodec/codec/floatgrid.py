@@ -30,8 +30,7 @@ from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["approximate_gcd", "float32_of_folded", "folded_ints", "grid_step", "grid_step32", "grid_steps",
-           "grid_steps32", "integers_on",
-           "off_steps", "on_grid", "on_grid32"]
+           "grid_steps32", "integers_on", "off_steps", "on_grid", "on_grid32", "with_neighbours"]
 
 NEIGHBOURS = 4  # steps tried each side of the estimate, in units in the last place
 
@@ -240,15 +239,20 @@ def _on_grid_near(x: np.ndarray, largest: float, estimate: float) -> float | Non
     count = _whole_quotient(largest, estimate)
     if count is None:
         return None
-    refined = largest / count
-    tried = [refined]
+    tried = [*with_neighbours(largest / count, NEIGHBOURS), estimate]
+    return next((q for q in tried if q > 0 and on_grid(x, q)), None)
+
+
+def with_neighbours(value: float, count: int) -> list[float]:
+    """``value``, then its ``count`` doubles above, then its ``count`` below, nearest first: the steps a search made on
+    a rounded quotient tries (its rounding moves it by a few units in the last place)."""
+    tried = [value]
     for direction in (math.inf, 0.0):
-        step = refined
-        for _ in range(NEIGHBOURS):
+        step = value
+        for _ in range(count):
             step = math.nextafter(step, direction)
             tried.append(step)
-    tried.append(estimate)
-    return next((q for q in tried if q > 0 and on_grid(x, q)), None)
+    return tried
 
 
 def integers_on(x: np.ndarray, steps: list[float]) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec.floatgrid import approximate_gcd
+from sancodec.codec.floatgrid import approximate_gcd, with_neighbours
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
@@ -146,13 +146,7 @@ def _steps_near(estimate: float, span: float) -> list[float]:
     of correction a sample)."""
     if not estimate > 0 or not span / estimate <= MAX_ABS_SAMPLE or round(span / estimate) < 1:
         return []
-    made = span / round(span / estimate)
-    steps = [made]
-    for direction in (math.inf, 0.0):
-        step = made
-        for _ in range(NEIGHBOURS):
-            step = math.nextafter(step, direction)
-            steps.append(step)
+    steps = with_neighbours(span / round(span / estimate), NEIGHBOURS)
     steps += [float(f"{s:.12g}") for s in steps]
     return [s for s in dict.fromkeys(steps) if s > 0]
 
