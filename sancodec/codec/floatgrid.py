@@ -29,16 +29,10 @@ import numpy as np
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
-__all__ = ["approximate_gcd", "float32_of_folded", "folded_ints", "grid_step", "grid_step32", "grid_steps",
+__all__ = ["approximate_gcd", "float32_of_folded", "folded_ints", "grid_step", "grid_step32",
            "grid_steps32", "integers_on", "off_steps", "on_grid", "on_grid32", "with_neighbours"]
 
 NEIGHBOURS = 4  # steps tried each side of the estimate, in units in the last place
-
-
-def grid_steps(x: np.ndarray) -> list[float] | None:
-    """Each column's :func:`grid_step` of ``x`` (samples x channels, floats); None where a column has none."""
-    steps = [grid_step(np.asarray(column, dtype=np.float64)) for column in np.asarray(x).T]
-    return None if any(s is None for s in steps) else [float(s) for s in steps if s is not None]
 
 
 def folded_ints(x: np.ndarray) -> np.ndarray:
