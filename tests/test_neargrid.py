@@ -296,3 +296,22 @@ def test_any_near_grid_the_schema_allows_decodes_to_finite_doubles_or_one_error(
         assert values.dtype == np.float64 and np.all(np.isfinite(values))
         with sancodec.open(io.BytesIO(bad)) as f:
             assert np.array_equal(_bits(f[[0, 599]]), _bits(values[[0, 599]]))
+
+
+def test_a_channel_of_many_distinct_values_is_ranked_on_a_sample_and_still_found():
+    """A channel of more distinct values than ``neargrid.RANK_SAMPLE`` has its steps ranked and first tried on a
+    sample of them (a grid that fails there fails on them all): counts scaled twice over 60 000 distinct counts still
+    find their grid, as a search of every value does, and noise is refused."""
+    from sancodec.codec import neargrid
+
+    k = np.random.default_rng(14).permutation(60_000) - 30_000
+    x = SCALINGS["two roundings"](k)
+    assert len(np.unique(x)) > 10 * neargrid.RANK_SAMPLE
+    grid = near_grid(x)
+    assert grid is not None and grid.bits <= 2
+    z = near_integers(x, grid)
+    assert z is not None and np.array_equal(_bits(near_values(z, grid)), _bits(x))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(neargrid, "RANK_SAMPLE", 1 << 20)
+        assert near_grid(x) == grid
+    assert near_grid(np.random.default_rng(15).normal(size=50_000)) is None

@@ -119,8 +119,11 @@ def near_grid(x: np.ndarray) -> NearGrid | None:
     pairs = {(step, offset) for estimate in (float(gaps[0]), approximate_gcd(gaps, span))
              for step in _steps_near(estimate, span) for offset in _offsets(distinct, step)}
     unit = common_unit(distinct)
-    weighed = sorted((_ranked(distinct, step, offset, unit), step, offset) for step, offset in pairs)
-    found = [_best_grid(distinct, step, [offset]) for _, step, offset in weighed[:QUICK_KEPT]]
+    sample = distinct[:: -(-len(distinct) // RANK_SAMPLE)]  # (a grid that fails on some values fails on them all)
+    weighed = sorted((_ranked(sample, step, offset, unit), step, offset) for step, offset in pairs)
+    kept = [(step, offset) for _, step, offset in weighed[:QUICK_KEPT]
+            if len(sample) == len(distinct) or _best_grid(sample, step, [offset]) is not None]
+    found = [_best_grid(distinct, step, [offset]) for step, offset in kept]
     if span / math.ldexp(1.0, unit) <= MAX_ABS_SAMPLE:  # every value a multiple of their common unit: no correction
         found.append(_best_grid(distinct, math.ldexp(1.0, unit), [0.0]))
     return min((g for g in found if g is not None), key=lambda g: _size(g, span), default=None)
@@ -133,7 +136,9 @@ def _size(grid: NearGrid, span: float) -> float:
     return math.log2(span / grid.step + 1) + grid.bits
 
 
-QUICK_KEPT = 2  # the steps and offsets ranked first (:func:`_ranked`) are searched in full
+QUICK_KEPT = 2  # the steps and offsets ranked first (:func:`_ranked`) are searched in full ...
+RANK_SAMPLE = 4096  # ... ranked on at most this many of the distinct values, and tried on them first (float64
+# noise's million distinct values, ranked in full, made lossless mode's refusal several times slower)
 TYPICAL = 90  # the percentile of the corrections' magnitudes that ranks them (the few near 0 a floor takes left out)
 NEIGHBOURS = 2  # doubles tried either side of a step made on the span
 
