@@ -315,3 +315,14 @@ def test_a_channel_of_many_distinct_values_is_ranked_on_a_sample_and_still_found
         patch.setattr(neargrid, "RANK_SAMPLE", 1 << 20)
         assert near_grid(x) == grid
     assert near_grid(np.random.default_rng(15).normal(size=50_000)) is None
+
+
+def test_near_lossless_floats_near_a_step_are_never_larger_than_their_lossless_file():
+    """Near-lossless mode weighs the lossless file of its floats, which counts scaled twice now have (format 1.19):
+    at an error bound whose grid costs more, the lossless file is written instead."""
+    x = SCALINGS["two roundings"](_counts(16, 20_000))
+    lossless = sancodec.encode(x, fs=250)
+    for bound in (1e-12, 1e-9, 1e-6, 1e-5):
+        data = sancodec.encode(x, fs=250, mode="near-lossless", max_error=bound)
+        assert len(data) <= len(lossless)
+    assert sancodec.encode(x, fs=250, mode="near-lossless", max_error=1e-12) == lossless  # (its grid far finer)

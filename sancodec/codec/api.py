@@ -131,8 +131,8 @@ DEFAULT_LOSSY_FRAME = 1 << 20
 def _lossless_floats(signal: Signal, model: SanSpec | str | os.PathLike[str] | None, frame_len: int | None,
                      amplitude_step: float, embed_model: bool, predictor: str, verify: bool | None,
                      threads: int | None) -> bytes | None:
-    """The lossless file of ``signal``'s floats where it has one (decimals, or each channel on a step: format 1.17),
-    else None: what a near-lossless file of them must not outgrow."""
+    """The lossless file of ``signal``'s floats where it has one (decimals, each channel on a step, format 1.17, or
+    float64 values near one, 1.19), else None: what a near-lossless file of them must not outgrow."""
     try:
         return encode(signal, model, "lossless", frame_len=frame_len, amplitude_step=amplitude_step,
                       embed_model=embed_model, predictor=predictor, verify=verify, threads=threads)
