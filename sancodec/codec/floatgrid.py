@@ -30,7 +30,8 @@ from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
 __all__ = ["approximate_gcd", "float32_of_folded", "folded_ints", "grid_step", "grid_step32",
-           "grid_steps32", "integers_on", "off_steps", "on_grid", "on_grid32", "with_neighbours"]
+           "grid_steps32", "integers_on", "off_steps", "negative_zero", "on_grid", "on_grid32",
+           "with_neighbours"]
 
 NEIGHBOURS = 4  # steps tried each side of the estimate, in units in the last place
 
@@ -75,9 +76,9 @@ def grid_steps32(x: np.ndarray) -> list[float] | None:
 def grid_step(x: np.ndarray) -> float | None:
     """A step ``q`` (a positive double) such that every value of ``x`` (float64) is ``rint(x / q) * q`` exactly, with
     ``|rint(x / q)|`` within ``MAX_ABS_SAMPLE``; None where none is found. The estimates: the smallest gap between the
-    distinct values (a walk that takes single steps), else their approximate greatest common divisor (:func:`_gcd`
-    of the smallest gaps and values: a few samples far apart); each made exact on the largest value
-    (``max / rint(max / estimate)``, the factor to within a few units in the last place) and tried with its
+    distinct values (a walk that takes single steps), else their approximate greatest common divisor
+    (:func:`approximate_gcd` of the smallest gaps and values: a few samples far apart); each made exact on the largest
+    value (``max / rint(max / estimate)``, the factor to within a few units in the last place) and tried with its
     neighbours; 1 for a channel of zeros."""
     found = _estimates(x) if x.size else None
     return None if found is None else _step_near(x, *found)
@@ -99,7 +100,7 @@ def _estimates(x: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
     """The distinct values of finite ``x`` (float64) and :func:`grid_step`'s estimates of their step (the smallest
     gap, the approximate common divisor); None where ``x`` holds a value not finite or a negative zero (which an
     integer cannot hold)."""
-    if not bool(np.all(np.isfinite(x))) or _negative_zero(x):
+    if not bool(np.all(np.isfinite(x))) or negative_zero(x):
         return None
     distinct = np.unique(x)
     magnitudes = np.abs(distinct[distinct != 0])  # (of the distinct values: the same largest and smallest)
@@ -108,7 +109,7 @@ def _estimates(x: np.ndarray) -> tuple[np.ndarray, list[float]] | None:
     with np.errstate(over="ignore"):
         gaps = np.diff(distinct)  # (the gap across 0 between values past half the float range: infinite, left out)
     smallest = np.unique(np.concatenate([gaps[(gaps > 0) & np.isfinite(gaps)], magnitudes]))[:GCD_TERMS]
-    return distinct, [float(smallest[0]), _gcd(smallest, float(magnitudes.max()))]
+    return distinct, [float(smallest[0]), approximate_gcd(smallest, float(magnitudes.max()))]
 
 
 def grid_step32(x: np.ndarray) -> float | None:
@@ -196,8 +197,9 @@ GCD_TERMS = 64  # the smallest gaps and values the common divisor is taken of
 GCD_TOLERANCE = 2.0**-20  # Euclid's remainder within this share of its divisor of 0 (or of the divisor) is none
 
 
-def _gcd(values: np.ndarray, largest: float) -> float:
-    """The approximate greatest common divisor of positive ``values``: Euclid's, a remainder within
+def approximate_gcd(values: np.ndarray, largest: float) -> float:
+    """The approximate greatest common divisor of positive ``values`` (sorted, the smallest first; ``neargrid`` takes a
+    step from the gaps between a channel's values so): Euclid's, a remainder within
     :data:`GCD_TOLERANCE` of its divisor taken for none, the divisor made again after each value as that value
     divided by the whole number nearest its quotient (so that the rounding of the gaps it came from does not add up);
     0 where there is none (``largest`` over it past ``MAX_ABS_SAMPLE``)."""
@@ -212,12 +214,6 @@ def _gcd(values: np.ndarray, largest: float) -> float:
             return 0.0
         divisor = float(value) / count
     return divisor
-
-
-def approximate_gcd(values: np.ndarray, largest: float) -> float:
-    """:func:`_gcd` of positive ``values`` (sorted, the smallest first): their approximate greatest common divisor, 0
-    where there is none; ``neargrid`` takes a step from the gaps between a channel's values so."""
-    return _gcd(values, largest)
 
 
 def _whole_quotient(value: float, step: float) -> int | None:
@@ -269,10 +265,10 @@ def on_grid32(x: np.ndarray, q: float) -> bool:
         k = np.rint(x32.astype(np.float64) / q)
         if not bool(np.all(np.abs(k) <= MAX_ABS_SAMPLE)):
             return False
-        return bool(np.array_equal((k * q).astype(np.float32), x32)) and not _negative_zero(x32)
+        return bool(np.array_equal((k * q).astype(np.float32), x32)) and not negative_zero(x32)
 
 
-def _negative_zero(x: np.ndarray) -> bool:
+def negative_zero(x: np.ndarray) -> bool:
     """Whether ``x`` holds a -0.0, which no integer times a step gives back (``rint`` makes it 0, and 0.0 == -0.0)."""
     return bool(np.any((x == 0) & np.signbit(x)))
 
@@ -285,4 +281,4 @@ def on_grid(x: np.ndarray, q: float) -> bool:
         k = np.rint(x / q)
         if not bool(np.all(np.abs(k) <= MAX_ABS_SAMPLE)):
             return False
-        return bool(np.array_equal(k * q, x)) and not _negative_zero(x)
+        return bool(np.array_equal(k * q, x)) and not negative_zero(x)

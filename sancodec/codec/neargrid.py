@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sancodec.codec.floatgrid import approximate_gcd, with_neighbours
+from sancodec.codec.floatgrid import approximate_gcd, negative_zero, with_neighbours
 from sancodec.errors import SanFormatError
 from sancodec.signal import MAX_ABS_SAMPLE
 
@@ -75,20 +75,42 @@ def near_values(z: np.ndarray, grid: NearGrid) -> np.ndarray:
 def _units(p: np.ndarray, floor: int, halvings: int) -> np.ndarray:
     """The correction's unit at each ``p``: its unit in the last place halved ``halvings`` times, at least
     ``2^floor`` (powers of two: every product and sum with them below is exact)."""
-    return np.maximum(np.ldexp(np.spacing(np.abs(p)), -halvings), math.ldexp(1.0, floor))
+    return _units_of(_spacing(p), floor, halvings)
+
+
+def _spacing(p: np.ndarray) -> np.ndarray:
+    """``spacing(|p|)``: each point's unit in the last place (infinite past the largest double, without a warning)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.spacing(np.abs(p))
+
+
+def _units_of(spacing: np.ndarray, floor: int, halvings: int) -> np.ndarray:
+    """:func:`_units` from ``spacing(|p|)``, made once where several units are weighed at the same ``p``."""
+    return np.maximum(np.ldexp(spacing, -halvings), math.ldexp(1.0, floor))
+
+
+def _points(x: np.ndarray, step: float, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's count on ``step`` from ``offset`` (as float64) and its point ``p = k * step + offset``, as the
+    decoder computes it."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        k = np.rint((x - offset) / step)
+        return k, k * step + offset
+
+
+def _corrections(x: np.ndarray, p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Each value's correction from its point ``p`` in units ``u`` (float64: a whole number where ``u`` holds it)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return (x - np.rint(p / u) * u) / u
 
 
 def near_integers(x: np.ndarray, grid: NearGrid) -> np.ndarray | None:
     """``x`` (one channel, float64) as its integers on ``grid`` (:func:`near_values` gives it back bit for bit), or
     None where it does not: a correction that is no whole number of units or needs more than ``grid.bits``, an
     integer past ``MAX_ABS_SAMPLE``."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        k = np.rint((x - grid.offset) / grid.step)
-        if not bool(np.all(np.abs(k) <= MAX_ABS_SAMPLE >> grid.bits)):
-            return None
-        p = k * grid.step + grid.offset
-        u = _units(p, grid.floor, grid.halvings)
-        c = (x - np.rint(p / u) * u) / u
+    k, p = _points(x, grid.step, grid.offset)
+    if not bool(np.all(np.abs(k) <= MAX_ABS_SAMPLE >> grid.bits)):
+        return None
+    c = _corrections(x, p, _units(p, grid.floor, grid.halvings))
     half = (1 << grid.bits) >> 1
     if not bool(np.all(np.isfinite(c))) or not bool(np.all((c >= -half) & (c < max(half, 1)))) or \
             (grid.bits == 0 and bool(np.any(c != 0))) or not bool(np.array_equal(c, np.rint(c))):
@@ -106,11 +128,12 @@ def near_grid(x: np.ndarray) -> NearGrid | None:
     is a multiple of; the offsets: :func:`_offsets`; the two steps and offsets ranked first (:func:`_ranked`) searched
     for the unit's halvings and floors (:func:`_best_grid`). All of it on the distinct values, which decide it (an
     ECG's 200 000 samples hold a few hundred); the caller's :func:`near_integers` checks every value."""
-    if not x.size or not bool(np.all(np.isfinite(x))) or bool(np.any((x == 0) & np.signbit(x))):
+    if not x.size or not bool(np.all(np.isfinite(x))) or negative_zero(x):
         return None
     distinct = np.unique(x)
+    unit = common_unit(distinct)
     if len(distinct) == 1:  # one value: a step of its own magnitude, exact
-        return _best_grid(distinct, abs(float(distinct[0])) or 1.0, [0.0])
+        return _best_grid(distinct, abs(float(distinct[0])) or 1.0, [0.0], unit)
     gaps = np.diff(distinct)
     gaps = np.unique(gaps[(gaps > 0) & np.isfinite(gaps)])[:GAP_TERMS]
     span = float(distinct[-1] - distinct[0])
@@ -118,14 +141,13 @@ def near_grid(x: np.ndarray) -> NearGrid | None:
         return None
     pairs = {(step, offset) for estimate in (float(gaps[0]), approximate_gcd(gaps, span))
              for step in _steps_near(estimate, span) for offset in _offsets(distinct, step)}
-    unit = common_unit(distinct)
     sample = distinct[:: -(-len(distinct) // RANK_SAMPLE)]  # (a grid that fails on some values fails on them all)
     weighed = sorted((_ranked(sample, step, offset, unit), step, offset) for step, offset in pairs)
     kept = [(step, offset) for _, step, offset in weighed[:QUICK_KEPT]
-            if len(sample) == len(distinct) or _best_grid(sample, step, [offset]) is not None]
-    found = [_best_grid(distinct, step, [offset]) for step, offset in kept]
+            if len(sample) == len(distinct) or _best_grid(sample, step, [offset], unit) is not None]
+    found = [_best_grid(distinct, step, [offset], unit) for step, offset in kept]
     if span / math.ldexp(1.0, unit) <= MAX_ABS_SAMPLE:  # every value a multiple of their common unit: no correction
-        found.append(_best_grid(distinct, math.ldexp(1.0, unit), [0.0]))
+        found.append(_best_grid(distinct, math.ldexp(1.0, unit), [0.0], unit))
     return min((g for g in found if g is not None), key=lambda g: _size(g, span), default=None)
 
 
@@ -163,13 +185,13 @@ def _ranked(x: np.ndarray, step: float, offset: float, unit: int) -> tuple[float
     their magnitudes in that unit (infinite where a value is not finite there). A step one unit in the last place off
     moves the corrections of the larger counts by more units; the few values near 0 that only a floor holds do not
     rank."""
+    _, p = _points(x, step, offset)
+    spacing = _spacing(p)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        p = np.rint((x - offset) / step) * step + offset
-        u = np.spacing(np.abs(p))
-        c = (x - p) / u
+        c = (x - p) / spacing
     if not bool(np.all(np.isfinite(c))):
         return float(MAX_BITS + 1), math.inf
-    found = [b for b in (_bits_needed(x, p, np.maximum(u, math.ldexp(1.0, floor))) for floor in {LEAST_EXPONENT, unit})
+    found = [b for b in (_bits_needed(x, p, _units_of(spacing, floor, 0)) for floor in {LEAST_EXPONENT, unit})
              if b is not None]
     return float(min(found, default=MAX_BITS + 1)), float(np.percentile(np.abs(c), TYPICAL))
 
@@ -191,22 +213,21 @@ def _offsets(distinct: np.ndarray, step: float) -> list[float]:
     return [o for o in dict.fromkeys([0.0, median, least]) if math.isfinite(o)]
 
 
-def _best_grid(x: np.ndarray, step: float, offsets: list[float]) -> NearGrid | None:
+def _best_grid(x: np.ndarray, step: float, offsets: list[float], unit: int) -> NearGrid | None:
     """Of the grids on ``step`` with each of ``offsets``, each halving of the unit up to :data:`MAX_HALVINGS` and each
-    floor (none, then :data:`FLOOR_TRIES` from the values' common unit down: :func:`common_unit`), the one whose
-    corrections take the fewest bits and hold ``x`` exactly (:func:`near_integers`); None where none does."""
-    unit = common_unit(x)
+    floor (none, then :data:`FLOOR_TRIES` from the channel's common ``unit`` down: :func:`common_unit` of all its
+    values, also where ``x`` is a sample of them, whose own common unit may be coarser), the one whose corrections
+    take the fewest bits and hold ``x`` exactly (:func:`near_integers`); None where none does."""
     floors = dict.fromkeys([LEAST_EXPONENT, *(max(unit - j, LEAST_EXPONENT) for j in range(FLOOR_TRIES))])
     candidates: list[NearGrid] = []
     for offset in offsets:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            p = np.rint((x - offset) / step) * step + offset  # (the decoder's p, made once for every unit)
+        _, p = _points(x, step, offset)  # (the decoder's p, made once for every unit)
         if not bool(np.all(np.isfinite(p))):
             continue
-        spacing = np.spacing(np.abs(p))
+        spacing = _spacing(p)
         for halvings in range(MAX_HALVINGS + 1):
             for floor in floors:
-                bits = _bits_needed(x, p, np.maximum(np.ldexp(spacing, -halvings), math.ldexp(1.0, floor)))
+                bits = _bits_needed(x, p, _units_of(spacing, floor, halvings))
                 if bits is not None:
                     candidates.append(NearGrid(step, offset, floor, halvings, bits))
                     if bits == 0:
@@ -234,8 +255,7 @@ def common_unit(x: np.ndarray) -> int:
 def _bits_needed(x: np.ndarray, p: np.ndarray, u: np.ndarray) -> int | None:
     """The bits the corrections of ``x`` take from ``p`` in units ``u`` (0 where every one is 0), or None where one is
     no whole number of units or needs more than :data:`MAX_BITS`."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        c = (x - np.rint(p / u) * u) / u
+    c = _corrections(x, p, u)
     if not bool(np.all(np.isfinite(c))) or not bool(np.array_equal(c, np.rint(c))):
         return None
     low, high = float(c.min()), float(c.max())
