@@ -113,20 +113,29 @@ def arguments(doc: str) -> argparse.Namespace:
     return ap.parse_args()
 
 
+def print_table(made: dict[str, np.ndarray], coders: Coders, repeats: int, kind: str,
+                baseline_bits: float | None = None) -> None:
+    """The markdown table of every codec on every signal of ``made`` (:func:`weighed`; ``kind``: the floats' type, as
+    the first column names it): bytes, bits a sample (with ``baseline_bits``, also their excess over it, "over the
+    counts'"), encode and decode seconds and each over sancodec's."""
+    over = " over the counts' |" if baseline_bits is not None else ""
+    print(f"| signal ({kind}, samples) | codec | bytes | bits a sample |{over} encode | / sancodec's | decode | "
+          "/ sancodec's |")
+    print("|---|---|---:|---:|" + ("---:|" if over else "") + "---:|---:|---:|---:|")
+    for name, x in made.items():
+        rows = weighed(x, coders, repeats)
+        base_encode, base_decode = rows[0][2], rows[0][3]
+        for codec, size, seconds, back_seconds in rows:
+            bits = 8 * size / x.size
+            excess = f" {bits - baseline_bits:+.2f} |" if baseline_bits is not None else ""
+            print(f"| {name} ({x.size}) | {codec} | {size} | {bits:.2f} |{excess} {seconds:.4f} s | "
+                  f"{seconds / base_encode:.2f} | {back_seconds:.4f} s | {back_seconds / base_decode:.2f} |")
+
+
 def main() -> None:
     args = arguments(__doc__)
     fs = sancodec.read_signal(args.record).fs
-    made = signals(args.record, args.rows)
-    coders = codecs(fs)
-    print("| signal (float32, samples) | codec | bytes | bits a sample | encode | / sancodec's | decode | "
-          "/ sancodec's |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for name, x in made.items():
-        rows = weighed(x, coders, args.repeats)
-        base_encode, base_decode = rows[0][2], rows[0][3]
-        for codec, size, seconds, back_seconds in rows:
-            print(f"| {name} ({x.size}) | {codec} | {size} | {8 * size / x.size:.2f} | {seconds:.4f} s | "
-                  f"{seconds / base_encode:.2f} | {back_seconds:.4f} s | {back_seconds / base_decode:.2f} |")
+    print_table(signals(args.record, args.rows), codecs(fs), args.repeats, "float32")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import sancodec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_float32 import arguments, codecs, weighed  # noqa: E402
+from bench_float32 import arguments, codecs, print_table  # noqa: E402
 
 CAL = (3276.7 - -3276.8) / (32767 - -32768)  # µV per count, the EDF header's ranges
 
@@ -52,20 +52,9 @@ def main() -> None:
     args = arguments(__doc__)
     fs = sancodec.read_signal(args.record).fs
     counts, made = signals(args.record, args.rows)
-    coders = codecs(fs)
     counts_bits = 8 * len(sancodec.encode(sancodec.Signal(counts, fs=fs), mode="lossless")) / counts.size
     print(f"counts (int, {counts.size} samples): sancodec lossless {counts_bits:.2f} bits a sample\n")
-    print("| signal (float64, samples) | codec | bytes | bits a sample | over the counts' | encode | / sancodec's | "
-          "decode | / sancodec's |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, x in made.items():
-        rows = weighed(x, coders, args.repeats)
-        base_encode, base_decode = rows[0][2], rows[0][3]
-        for codec, size, seconds, back_seconds in rows:
-            bits = 8 * size / x.size
-            print(f"| {name} ({x.size}) | {codec} | {size} | {bits:.2f} | {bits - counts_bits:+.2f} | "
-                  f"{seconds:.4f} s | {seconds / base_encode:.2f} | {back_seconds:.4f} s | "
-                  f"{back_seconds / base_decode:.2f} |")
+    print_table(made, codecs(fs), args.repeats, "float64", counts_bits)
 
 
 if __name__ == "__main__":
