@@ -32,8 +32,11 @@ INTEGERS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uin
 _LOSSLESS_FLOATS = (f"lossless sancodec needs integers, float32 values, decimals of at most {MAX_DECIMALS} places or "
                     "a step's multiples or float64 values near them (counts scaled in float64); other floats take "
                     "near-lossless or lossy")
-_TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[12])")  # numpy's own names only:
-# np.dtype("f3") is a TypeError, and the tag comes from the payload
+_TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[12])"  # numpy's own names only:
+                  r"(?: tail (?P<tail>[1-9][0-9]{0,9}) (?P<fill>-?[0-9]{1,16}|-?0x[0-9a-f.]{1,20}p[-+][0-9]{1,4}))?")
+# np.dtype("f3") is a TypeError, and the tag comes from the payload; "tail": a lossy chunk's last rows, each value of
+# them ``fill`` (an integer, or a float as float.hex writes it), left out of its coding (Sancodec.encode)
+MAX_TAIL_VALUES = 1 << 24  # a tail of more values than this is coded with the rest (the decoder makes no larger one)
 
 
 def _check_ranges(mode: str, max_error: float | None, prdn: float | None, snr: float | None, bps: float | None,
@@ -74,6 +77,37 @@ def _check_wide_integers(x: np.ndarray) -> None:
         low, high = int(x.min()), int(x.max())
         raise SanConfigError(f"the sancodec codec holds {x.dtype} values within ±2**53 exactly, and this chunk "
                              f"holds {low if low < -MAX_ABS_SAMPLE else high}: take another codec for it")
+
+
+def _constant_tail(x: np.ndarray) -> int:
+    """How many of ``x``'s last rows hold one value in every channel, where rows before them hold others and the
+    rows hold at most :data:`MAX_TAIL_VALUES` values; else 0. Zarr pads an array's edge chunk to the chunk's shape
+    with the fill value, and a lossy target met over the padded chunk lets the rows before them (far from it, as a
+    uint16 ADC's are from 0) take the error of that step: the chunk is coded without them, which its decode puts
+    back exactly (the target then holds on those rows and, the padding exact, on the chunk)."""
+    fill = x[-1, 0]
+    if np.isnan(fill):
+        return 0
+    same = (x == fill).all(axis=1)
+    if same.all():
+        return 0
+    tail = len(x) - 1 - int(np.flatnonzero(~same)[-1])
+    return tail if tail * x.shape[1] <= MAX_TAIL_VALUES else 0
+
+
+def _with_tail(arr: np.ndarray, tail: int, fill: str, dtype: np.dtype) -> np.ndarray:
+    """``arr`` (rows by channels) with ``tail`` rows of ``fill`` (a payload's tag, :data:`_TAG`) after it; a tag
+    past :data:`MAX_TAIL_VALUES` values, or whose fill is not a value of ``dtype``, is a SanFormatError."""
+    if tail * arr.shape[1] > MAX_TAIL_VALUES:
+        raise SanFormatError(f"the payload's tail of {tail} rows is more than the codec makes")
+    try:
+        value = float.fromhex(fill) if fill.startswith(("0x", "-0x")) else int(fill)
+        filled = np.array(value, dtype=np.float64 if dtype.kind == "f" else np.int64)
+        if filled != value or (dtype.kind in "iu" and not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max):
+            raise ValueError(fill)
+    except (ValueError, OverflowError):
+        raise SanFormatError(f"the payload's tail value {fill!r} is not a value of {dtype}") from None
+    return np.concatenate([arr, np.full((tail, arr.shape[1]), filled, dtype=dtype)])
 
 
 class Sancodec(Codec):
@@ -126,6 +160,11 @@ class Sancodec(Codec):
         names, tag = [f"ch{k}" for k in range(c)], [f"numcodecs {arr.dtype.str} {arr.ndim}"]
         if arr.dtype.kind == "f" and np.isnan(samples).any():  # gaps (a fill value of NaN): decimals only, exact
             return sancodec.encode(self._gapped(samples, names, tag), mode="lossless", frame_len=self.frame_len)
+        tail = _constant_tail(samples) if self.mode == "lossy" else 0
+        if tail:  # a Zarr array's edge chunk, padded with its fill value: the rows before held to the target alone
+            fill = samples[-1, 0].item()
+            tag = [f"{tag[0]} tail {tail} {fill.hex() if isinstance(fill, float) else fill}"]
+            samples = samples[: len(samples) - tail]
         signal = Signal(samples, float(self.fs), names, [""] * c, comments=tag)
         if arr.dtype.kind == "f" and self.mode == "lossless" and not exact:  # (float32 and float64 stay as they
             raise SanConfigError(_LOSSLESS_FLOATS)  # are: encode finds their decimals, or their step, or refuses)
@@ -166,6 +205,8 @@ class Sancodec(Codec):
             info = np.iinfo(dtype)
             samples = np.clip(np.rint(samples), info.min, info.max)
         arr = samples.astype(dtype)
+        if tag["tail"] is not None:
+            arr = _with_tail(arr, int(tag["tail"]), tag["fill"], dtype)
         if tag["rank"] == "1":
             arr = arr.reshape(-1)
         return ndarray_copy(arr, out)

@@ -113,6 +113,50 @@ def test_decimal_floats_come_back_exactly_in_lossless_mode(dtype):
     assert back.shape == (5000,) and back.tobytes() == x[:, 0].tobytes()
 
 
+@pytest.mark.parametrize("dtype, fill", [(np.uint16, 0), (np.int32, -7), (np.float32, 0.25), (np.float64, -0.0)])
+def test_a_chunk_s_constant_last_rows_are_left_out_of_its_lossy_coding_and_put_back(mitdb_100, dtype, fill):
+    """Zarr pads an edge chunk to the chunk's shape with the fill value. Coded with the padding, a lossy target held
+    over the chunk let its rows of data, far from the fill value (a uint16 ADC's at 30 000 against 0), take the
+    error of that step; the codec leaves the last rows out of the coding where they all hold one value, and puts
+    them back exactly: the rows before meet the target themselves."""
+    x = sancodec.read_signal(mitdb_100).samples[:3000, :2].astype(np.float64) + 30000
+    x = x / 200 if np.dtype(dtype).kind == "f" else x
+    chunk = np.concatenate([x, np.full((13000, 2), fill)]).astype(dtype)
+    codec = Sancodec(mode="lossy", prdn=2, fs=360.0)
+    data = codec.encode(chunk)
+    back = codec.decode(data)
+    assert back.dtype == chunk.dtype and back.shape == chunk.shape
+    assert np.array_equal(back[3000:], chunk[3000:]) and np.signbit(back[3000:]).all() == np.signbit(fill)
+    for ch in range(2):
+        assert sancodec.metrics.prdn(x[:, ch], back[:3000, ch].astype(np.float64)) <= 2
+    assert read_info(data)["header"]["n_samples"] == 3000  # the payload holds the rows of data alone
+    one = codec.decode(codec.encode(chunk[:, 0]))  # a one-dimensional chunk too
+    assert one.shape == (16000,) and np.array_equal(one[3000:], chunk[3000:, 0])
+    assert sancodec.metrics.prdn(x[:, 0], one[:3000].astype(np.float64)) <= 2
+    flat = np.full((500, 2), fill, dtype=dtype)  # a chunk of the fill value alone: coded whole
+    assert np.array_equal(codec.decode(codec.encode(flat)), flat)
+    if np.dtype(dtype).kind in "iu":  # the other modes code every row, exactly or within their bound
+        assert read_info(Sancodec().encode(chunk))["header"]["n_samples"] == 16000
+
+
+def test_a_payload_whose_tail_the_codec_would_not_write_is_refused():
+    """The tail's rows and value come from the payload: more values than ``MAX_TAIL_VALUES``, or a value outside the
+    dtype (70000 in int16, 0.5 in an integer type), is a SanFormatError, not a huge array or a wrapped value."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    data = Sancodec(mode="lossy", prdn=2).encode(np.r_[np.arange(100), np.zeros(20)].astype(np.int16))
+    assert Sancodec().decode(data).shape == (120,)
+    for tag, message in (("numcodecs <i2 1 tail 9999999999 0", "more than the codec makes"),
+                         ("numcodecs <i2 1 tail 20 70000", "not a value of int16"),
+                         ("numcodecs <i2 1 tail 20 0x1.0000000000000p-1", "not a value of int16")):
+        header = SanReader(data).header
+        header["signal"]["comments"] = [tag]
+        with pytest.raises(sancodec.SanFormatError, match=message):
+            Sancodec().decode(rewrap(data, header=header))
+
+
 def test_a_payload_whose_dtype_tag_numpy_cannot_parse_is_refused_as_not_ours():
     """The dtype tag comes from the payload: "f3" or "i5" (np.dtype raises a TypeError on them) is no tag."""
     from common import rewrap
