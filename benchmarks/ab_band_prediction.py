@@ -1,7 +1,7 @@
 """Band prediction (format 1.11, ``codec.bandlpc``) on and off, side by side: bytes per signal and target, and the
 encode's time summed over the set.
 
-Run: .venv/bin/python benchmarks/ab_band_prediction.py --data-dir ../shared/data [--effort default] [--rounds 5]
+Run: .venv/bin/python benchmarks/ab_band_prediction.py --data-dir ../shared/data [--effort best] [--rounds 5]
 
 Every signal of ``bench_lossy.SIGNALS`` that ``--data-dir`` holds is coded at PRDN 1, 2, 5 and 9 % with band
 prediction and without it (``bandlpc.MIN_LENGTH`` past every band: no band is weighed as a residual), and the
@@ -38,7 +38,7 @@ def _encode(sig: sancodec.Signal, target: float, effort: str, on: bool) -> bytes
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--effort", default="default")
+    parser.add_argument("--effort", default="best")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     signals = [(label, s) for _, label, path, channel in SIGNALS

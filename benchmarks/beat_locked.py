@@ -7,7 +7,7 @@ For each ECG signal of ``bench_lossy.SIGNALS`` (channel 0, as bench_lossy codes 
 ``sancodec info --bands`` prints), the band's **beat-locked share**: the energy of the beat-synchronous mean of the
 signal band-passed to the band's frequencies (windows from 0.3 s before to 0.5 s after each beat, shorter where
 the beats are closer), less the share of the noise that a mean of N beats keeps (1/N), over the windows' energy.
-A beat template predicts at most that share of a band. Then, per target: sancodec's bytes (default effort),
+A beat template predicts at most that share of a band. Then, per target: sancodec's bytes (effort best),
 the wavelet coder's (``bench_lossy``'s curve, the same run), the bytes sancodec would have to shed to reach issue
 13's goal, and the bytes it spends on *unlocked* bands (a beat-locked share under 10 %: noise, or a baseline's
 wander in the coarsest band), which no template predicts and both coders pay for: the saving as a share of
@@ -97,7 +97,7 @@ def study(sig: sancodec.Signal) -> tuple[list[list[str]], list[list[str]]]:
     x = sig.samples[:, 0].astype(np.float64)
     beats = find_beats(x, sig.fs)
     curve = bench_lossy.wavelet_curve(sig.samples[:, 0])
-    files = [sancodec.encode(sig, mode="lossy", prdn=t) for t in bench_lossy.TARGETS]
+    files = [sancodec.encode(sig, mode="lossy", prdn=t, effort="best") for t in bench_lossy.TARGETS]
     anatomies = [lossy_anatomy(f, bands=True)[0] for f in files]
     names = list(dict.fromkeys(name for a in anatomies for name in a.bands))
     bands = [next(a.bands[name] for a in anatomies if name in a.bands) for name in names]
@@ -152,7 +152,7 @@ def main() -> None:
     lines = ["# Beat-locked bands: what a beat template can predict, and where the lossy bytes go", "",
              f"Written by `benchmarks/beat_locked.py --data-dir {args.data_dir}`; the method is in its docstring. "
              f"A band is unlocked when under {100 * UNLOCKED:.0f} % of its energy around the beats is beat-locked. "
-             "\"Bytes to shed\": sancodec's file (default effort) less the wavelet coder's bytes over the goal's "
+             "\"Bytes to shed\": sancodec's file (effort best) less the wavelet coder's bytes over the goal's "
              "ratio (0: met). The last two columns: those bytes as a share of the unlocked bands' bytes, and of all "
              "the others (template, hum, heads, locked bands, header).", ""]
     for label, sig in ecg_signals(args.data_dir):

@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/bench_decode_kernels.py [--data-dir ../shared/data] [--repeats 7]
 
-Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % (default effort) and decoded once on
+Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % (effort best) and decoded once on
 one thread while the band decoders' inputs are recorded: each band block (running contexts or block classes), each
 adaptive band stream, each wavelet rebuild (bands to int64 samples: dequantising, the inverse lifting, the
 prediction added, rint; ``kernels.wavelet_samples``), each time-domain frame's residual (its entropy decoding and
@@ -80,12 +80,12 @@ def main() -> None:
     import bench_lossy  # benchmarks/ is the script's folder; it needs PyWavelets, record_calls does not
 
     signals = bench_lossy.load_all(args.data_dir)
-    coded = [sancodec.encode(sig, mode="lossy", prdn=2.0) for sig in signals]
+    coded = [sancodec.encode(sig, mode="lossy", prdn=2.0, effort="best") for sig in signals]
     whole = sum(fastest_seconds(lambda d=data: sancodec.decode(d, threads=1), args.repeats) for data in coded)
     calls = record_calls(coded)
     print("# Where a lossy decode's time goes\n")
     print(f"`benchmarks/bench_decode_kernels.py --data-dir {args.data_dir}`, {time.strftime('%Y-%m-%d')}; its "
-          f"docstring says how. {len(signals)} signals at PRDN 2 % (default effort), decoded on one thread in "
+          f"docstring says how. {len(signals)} signals at PRDN 2 % (effort best), decoded on one thread in "
           f"{whole * 1e3:.2f} ms.\n")
     print("| kernel | calls | values | ms, summed | ns a value | share of the whole decode |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -54,7 +54,7 @@ def main() -> None:
         sig = load(args.data_dir, path)
         if sig is None:
             continue
-        data = sancodec.encode(sig, mode="lossy", prdn=2.0)
+        data = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="best")
         best = {k: float("inf") for k in ("b1", "bn", "a1", "an")}
         for _ in range(args.repeats):
             best["b1"] = min(best["b1"], seconds(lambda d=data: sancodec.decode(d, threads=1)))

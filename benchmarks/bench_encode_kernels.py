@@ -3,21 +3,21 @@ references on the same calls.
 
 Run: .venv/bin/python benchmarks/bench_encode_kernels.py [--data-dir ../shared/data] [--repeats 5]
 
-Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % at ``--effort`` (default: the default
-effort). Each call of the kernels below is timed where the encoder makes it, again, the fastest of ``--repeats`` (the
-inputs are not kept: a search holds many transforms of a long channel), and summed per kind: the lossy bit estimate's
-quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the rebuild at a trial step with its
-squared error, which rate control and the grids measure (``kernels.wavelet_requantised_error``), a frame prepared for
-them (its residual, offset and forward wavelet transform, ``kernels.prepared_forward``), the beat template's medians and
-trimmed means, the beat detector's peak picking, the mains hum's fit (``kernels.mains_sums``), the beat detector's
-envelope, the beat period's lagged products, the beats' alignment (``kernels.best_shift``), and two of the band coders
-(a long band's running contexts, weighed and coded, ``kernels.running_choose_encode``; a frame's bands in one adaptive
-stream, ``kernels.encode_adaptive_bands``; their Python references, a decision at a time, are not timed), and the
-default's dependent quantisation, its trellis search over a band (``kernels.dq_quantise``; its reference, too, goes a
-value at a time, untimed) and its indices turned into levels (``kernels.dq_levels``, which the decoder runs on every
-dependently quantised band; timed on a copy, as the decoder's call writes in place). Where a kind has a numpy
-reference (the estimate: numpy's quantiser and ``np.frexp`` counts;
-the quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``,
+Every signal of ``bench_lossy.SIGNALS`` the folder holds is coded at PRDN 2 % at ``--effort`` (default: best, whose
+searches make every kind of call). Each call of the kernels below is timed where the encoder makes it, again, the
+fastest of ``--repeats`` (the inputs are not kept: a search holds many transforms of a long channel), and summed per
+kind: the lossy bit estimate's quantise-and-count (``kernels.quantised_histograms``), the dead-zone quantiser, the
+rebuild at a trial step with its squared error, which rate control and the grids measure
+(``kernels.wavelet_requantised_error``), a frame prepared for them (its residual, offset and forward wavelet transform,
+``kernels.prepared_forward``), the beat template's medians and trimmed means, the beat detector's peak picking, the
+mains hum's fit (``kernels.mains_sums``), the beat detector's envelope, the beat period's lagged products, the beats'
+alignment (``kernels.best_shift``), and two of the band coders (a long band's running contexts, weighed and coded,
+``kernels.running_choose_encode``; a frame's bands in one adaptive stream, ``kernels.encode_adaptive_bands``; their
+Python references, a decision at a time, are not timed), and best's dependent quantisation, its trellis search over
+a band (``kernels.dq_quantise``; its reference, too, goes a value at a time, untimed) and its indices turned into levels
+(``kernels.dq_levels``, which the decoder runs on every dependently quantised band; timed on a copy, as the decoder's
+call writes in place). Where a kind has a numpy reference (the estimate: numpy's quantiser and ``np.frexp`` counts; the
+quantiser: ``waveletframe.quantise``; the medians: numpy's selection at the middle, ``kernels._selected_medians``,
 np.median's values in about half its time; the trimmed means: numpy's selection at both ends of the middle and its exact
 sum, ``kernels._selected_trimmed_means``; the peaks: ``sparse.peaks``; the hum's sums: ``mains.normal_equations``; the
 envelope: ``beats._moving_average``; the lagged products: the FFT correlation ``beats.beat_period`` took before; the
@@ -132,7 +132,7 @@ def timed_encodes(signals: list[sancodec.Signal], effort: str, repeats: int, bud
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--effort", choices=EFFORTS, default="default")
+    parser.add_argument("--effort", choices=EFFORTS, default="best")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reference-seconds", type=float, default=1.0,
                         help="time each numpy reference on calls until it has taken this long")

@@ -43,7 +43,7 @@ import sancodec
 from sancodec import SancodecError, Signal
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
-from sancodec.codec.lossy import EFFORTS
+from sancodec.codec.lossy import DEFAULT_EFFORT, EFFORTS
 from sancodec.codec.stepsearch import find_step
 from sancodec.codec.waveletframe import MAINS, read_head
 from sancodec.metrics import prdn
@@ -51,18 +51,20 @@ from sancodec.refwavelet import code_bands, decode_bands, dequantise, encode_ban
 
 ECG_GOAL = (1.2, 1.2, 1.5, 1.5)  # issue 13: the least ratio to the wavelet coder's CR at each target, on ECG
 FLOOR = 0.9  # ... and on every record of any kind
+ORDER = (DEFAULT_EFFORT, *(e for e in EFFORTS if e != DEFAULT_EFFORT))  # the efforts' rows and columns: the default's
+# first
 WAVELET_STEPS = tuple(float(2 ** (k / 2)) for k in range(-2, 33))  # 0.5 ... 65536 LSB
 MAX_ERRORS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 
 
 def row_label(effort: str) -> str:
     """The CR table's row for ``effort`` (each of ``lossy.EFFORTS`` has one, and columns in the speed table)."""
-    return "sancodec lossy --prdn" + ("" if effort == "default" else f" --effort {effort}")
+    return "sancodec lossy --prdn" + ("" if effort == DEFAULT_EFFORT else f" --effort {effort}")
 
 
 def speed_label(effort: str) -> str:
     """The speed table's columns' name for ``effort``."""
-    return "sancodec lossy" if effort == "default" else f"`--effort {effort}`"
+    return "sancodec lossy" if effort == DEFAULT_EFFORT else f"`--effort {effort}`"
 
 
 def analysis(x: np.ndarray, mean: float, levels: int) -> list[np.ndarray]:
@@ -104,7 +106,7 @@ def near_curve(sig: Signal) -> list[tuple[float, float, str]]:
     return points
 
 
-def targeted(sig: Signal, target: float, effort: str = "default") -> tuple[float, float, float, float, str, float]:
+def targeted(sig: Signal, target: float, effort: str = DEFAULT_EFFORT) -> tuple[float, float, float, float, str, float]:
     """(CR, PRDN achieved, encode s, decode s, the coding chosen, decode s on one thread) of sancodec's lossy mode
     at PRDN ``target`` (``effort``: ``--effort``). The decode uses every core, as ``sancodec.decode`` does by
     default (a long channel's bands side by side); the last figure is the same decode with ``threads=1``."""
@@ -206,10 +208,11 @@ def goal_check(ratios: dict[str, list[tuple[str, str, float, float]]], totals: n
              "| effort | ECG points below the goal | points below the floor | encode, decode time "
              "| decode on one thread | encode on one thread |",
              "|---|---|---|---|---:|---:|"]
-    for k, effort in enumerate(EFFORTS):
+    for k, effort in enumerate(ORDER):
         short, low = points_below(ratios[effort], goal, FLOOR)
         times = f"{totals[2 + 2 * k] / totals[0]:.2f}x, {totals[3 + 2 * k] / totals[1]:.2f}x"
-        lines.append(f"| {effort} | {'; '.join(short) or 'none'} | {'; '.join(low) or 'none'} | {times} | "
+        name = f"{effort} (the default)" if effort == DEFAULT_EFFORT else effort
+        lines.append(f"| {name} | {'; '.join(short) or 'none'} | {'; '.join(low) or 'none'} | {times} | "
                      f"{one_thread[effort] / totals[1]:.2f}x | {one_thread_encode[effort] / totals[0]:.2f}x |")
     return lines
 
@@ -241,13 +244,13 @@ def main() -> None:
     steady_allocator()  # the same allocator behaviour every run (timing.steady_allocator)
     summary = table_head(["kind", "signal (n)", "codec"])
     speed = ["| signal (n) | wavelet coder encode (step search included) | its decode | "
-             + " | ".join(f"{name} encode | ratio | its decode | ratio" for name in map(speed_label, EFFORTS)) + " |",
-             "|---|---:|---:|" + "---:|" * 4 * len(EFFORTS)]
-    ratios: dict[str, list[tuple[str, str, float, float]]] = {e: [] for e in EFFORTS}  # (kind, label, PRDN, ratio)
-    totals = np.zeros(2 + 2 * len(EFFORTS))  # seconds over every signal the wavelet coder reaches: its encode, decode,
+             + " | ".join(f"{name} encode | ratio | its decode | ratio" for name in map(speed_label, ORDER)) + " |",
+             "|---|---:|---:|" + "---:|" * 4 * len(ORDER)]
+    ratios: dict[str, list[tuple[str, str, float, float]]] = {e: [] for e in ORDER}  # (kind, label, PRDN, ratio)
+    totals = np.zeros(2 + 2 * len(ORDER))  # seconds over every signal the wavelet coder reaches: its encode, decode,
     counted = 0  # then ours (encode, decode) at each effort
-    one_thread = dict.fromkeys(EFFORTS, 0.0)  # ours: the decode on one thread, summed as totals are
-    one_thread_encode = dict.fromkeys(EFFORTS, 0.0)  # ... and the encode
+    one_thread = dict.fromkeys(ORDER, 0.0)  # ours: the decode on one thread, summed as totals are
+    one_thread_encode = dict.fromkeys(ORDER, 0.0)  # ... and the encode
     san_rows = ["| signal (n) | PRDN | CR | wavelet coder's CR at that PRDN | ratio |", "|---|---:|---:|---:|---:|"]
     san_ratios: list[float | None] = []
     for kind, label, path, channel in SIGNALS:
@@ -260,15 +263,15 @@ def main() -> None:
             continue
         x = sig.samples[:, 0]
         wavelet = wavelet_curve(x)
-        runs = {effort: [targeted(sig, t, effort) for t in TARGETS] for effort in EFFORTS}
+        runs = {effort: [targeted(sig, t, effort) for t in TARGETS] for effort in ORDER}
         near = near_curve(sig)
         base = [cr_at(wavelet, t) for t in TARGETS]
         name = f"{label} ({len(x)})"
         summary.append(f"| {kind} | {name} | wavelet coder | " + " | ".join(fmt(v) for v in base) + " |")
-        for effort in EFFORTS:
+        for effort in ORDER:
             summary.append(f"| | | {row_label(effort)} | " + " | ".join(
                 f"{c:.2f} ({c / b:.2f}x)" if b else f"{c:.2f}" for (c, *_), b in zip(runs[effort], base)) + " |")
-            if effort == "default":
+            if effort == DEFAULT_EFFORT:
                 summary.append("| | | (its coding) | " + " | ".join(r[4] for r in runs[effort]) + " |")
             ratios[effort] += [(kind, label, t, c / b) for (c, *_), b, t in zip(runs[effort], base, TARGETS) if b]
         summary.append("| | | sancodec near-lossless | " + " | ".join(fmt(cr_at(near, t)) for t in TARGETS) + " |")
@@ -277,41 +280,43 @@ def main() -> None:
         san_ratios.append(ratio)
         assert all(p <= t for effort in runs for (_, p, *_), t in zip(runs[effort], TARGETS)), f"{label}: missed"
         times = {effort: [*runs[effort][1][2:4], runs[effort][1][5], encode_seconds(sig, TARGETS[1], effort, 1)]
-                 for effort in EFFORTS}  # (encode, decode, decode on one thread, encode on one thread) at PRDN 2 %
+                 for effort in ORDER}  # (encode, decode, decode on one thread, encode on one thread) at PRDN 2 %
         w_enc, w_dec = wavelet_timing(x, wavelet, TARGETS[1])
         for _ in range(args.repeats - 1):  # the fastest of each, the coders taking turns
             we, wd = wavelet_timing(x, wavelet, TARGETS[1])
             w_enc, w_dec = min(w_enc, we), min(w_dec, wd)
-            for effort in EFFORTS:
+            for effort in ORDER:
                 _, _, e, d, _, d1 = targeted(sig, TARGETS[1], effort)
                 e1 = encode_seconds(sig, TARGETS[1], effort, 1)
                 times[effort] = [min(was, now) for was, now in zip(times[effort], (e, d, d1, e1))]
-        ours_times = [v for effort in EFFORTS for v in times[effort][:2]]
+        ours_times = [v for effort in ORDER for v in times[effort][:2]]
         if np.isnan(w_enc):
             cells = ["–", "–"] + [f"{v:.4f} s | –" for v in ours_times]
         else:
             cells = [f"{w_enc:.4f} s", f"{w_dec:.4f} s"] + [
                 f"{v:.4f} s | {v / (w_dec if k % 2 else w_enc):.2f}" for k, v in enumerate(ours_times)]
             totals += (w_enc, w_dec, *ours_times)
-            for effort in EFFORTS:
+            for effort in ORDER:
                 one_thread[effort] += times[effort][2]
                 one_thread_encode[effort] += times[effort][3]
             counted += len(x)
         speed.append(f"| {label} at PRDN 2 % ({len(x)}) | " + " | ".join(cells) + " |")
-        print(*summary[-(3 + len(EFFORTS)):], speed[-1], sep="\n", flush=True)
+        print(*summary[-(3 + len(ORDER)):], speed[-1], sep="\n", flush=True)
     w_enc, w_dec, *ours_times = totals
     speed.append(f"| **every signal above, summed** ({counted} samples) | {w_enc:.3f} s | {w_dec:.3f} s | "
                  + " | ".join(f"{v:.3f} s | {v / (w_dec if k % 2 else w_enc):.2f}" for k, v in enumerate(ours_times))
                  + " |")
     text = "\n".join(["## CR at a given PRDN (CR = 11 bits / bits per sample; higher is better)", "",
                       "sancodec lossy: the whole file at `--prdn` equal to the column's PRDN (each point is met, "
-                      "not interpolated); in brackets, the ratio to the wavelet coder's CR at that PRDN "
-                      "(interpolated on its curve). `--effort balanced`: the same with one rate control of the "
-                      "wavelet coding and at most one beat template (its window, gains' and taps' grids chosen on "
-                      "the channel's head, one alignment round), the time domain (without the lossless coder's "
-                      "adaptive stages) only on channels of at most 2^15 samples, sparse ones or those whose exact "
-                      "coding looks smaller. "
-                      "`--effort fast`: the same with the plain wavelet coding only (no beat template). "
+                      f"not interpolated), at the default effort ({DEFAULT_EFFORT}); in brackets, the ratio to the "
+                      "wavelet coder's CR at that PRDN (interpolated on its curve). Balanced codes with one rate "
+                      "control of the wavelet coding and at most one beat template (its window, gains' and taps' "
+                      "grids chosen on the channel's head, one alignment round), the time domain (without the lossless "
+                      "coder's adaptive stages) only on channels of at most 2^15 samples, sparse ones or those whose "
+                      "exact coding looks smaller. `--effort best`: every coding the encoder has (every template "
+                      "window, the hum with and without the template, other wavelet levels and quantisers, frames "
+                      "mixed exact and wavelet), the smallest kept. "
+                      "`--effort fast`: balanced's plain wavelet coding only (no beat template). "
                       "Near-lossless: interpolated on its max-error curve.", "",
                       *summary, "", f"## Speed, same run, 2-core CPU (the fastest of {args.repeats} runs of each)",
                       "", SPEED_NOTE, "", *speed, "", *goal_check(ratios, totals, one_thread, one_thread_encode), "",
@@ -326,11 +331,11 @@ def main() -> None:
 SPEED_NOTE = ("Each channel at PRDN 2 %. Ratio: sancodec's seconds over the wavelet coder's for the same work (encode "
               "to encode, decode to decode; under 1: sancodec is faster). sancodec's encode is a whole `.san` file "
               "from a Signal, its decode the Signal back from those bytes (container, header and checksums "
-              "included); the default effort also decodes its file to check it before returning it, `--effort "
-              "balanced` and `--effort fast` do not (`verify=True` asks them to). sancodec decodes on every core, as "
+              "included); `--effort best` also decodes its file to check it before returning it, the default "
+              "(balanced) and `--effort fast` do not (`verify=True` asks them to). sancodec decodes on every core, as "
               "`sancodec.decode` does by default (a frame's channels, a long channel's bands and prediction side by "
               "side), the wavelet coder on one; the goals' table below adds sancodec's decode on one thread. "
-              "sancodec's encode also uses every core (a channel's bands, the default's template windows and "
+              "sancodec's encode also uses every core (a channel's bands, best's template windows and "
               "candidate codings, the mains hum fitted beside a rate control); the goals' table adds it on one "
               "thread too. "
               "The last row sums the seconds of "

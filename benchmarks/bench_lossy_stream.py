@@ -60,7 +60,7 @@ def decoded_prdn(signal: sancodec.Signal, data: bytes) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--effort", default="balanced", choices=["default", "balanced", "fast"])
+    parser.add_argument("--effort", default="balanced", choices=["best", "balanced", "fast"])
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     signals = labelled(args.data_dir)

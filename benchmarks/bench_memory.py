@@ -1,6 +1,6 @@
 """Memory benchmark: peak RSS of `sancodec encode` and `sancodec decode` on a 24-hour two-channel
 format 212 record, and whether the round trip is bit-exact; then the same for lossy mode at PRDN 2 %
-(default, ``--effort balanced`` and ``--effort fast``), which reads, codes and checks the record a block of
+(``--effort best``, ``balanced`` (the default) and ``fast``), which reads, codes and checks the record a block of
 2^22 rows at a time, and the lossy streaming writer (``sancodec.open(path, "w", codec="lossy")``), which codes
 each frame of 2^20 rows as it comes, the record read once.
 
@@ -101,7 +101,8 @@ def main() -> None:
     exact = filecmp.cmp(base.with_suffix(".dat"), out.with_suffix(".dat"), shallow=False)
     samples = 2 * rows
     lossy_rows, per_sample = [], []
-    for label, extra in (("lossy --prdn 2", []), ("lossy --prdn 2 --effort balanced", ["--effort", "balanced"]),
+    for label, extra in (("lossy --prdn 2 --effort best", ["--effort", "best"]),
+                         ("lossy --prdn 2 --effort balanced", ["--effort", "balanced"]),
                          ("lossy --prdn 2 --effort fast", ["--effort", "fast"])):
         lossy = args.workdir / "holter_lossy.san"
         mb, sec = peak_rss([str(BIN / "sancodec"), "encode", str(base), "-o", str(lossy), "--force", "-q",
@@ -134,14 +135,15 @@ def main() -> None:
         "",
         f"decoded .dat identical to the source .dat: {exact}",
         "",
-        "Lossy mode reads a record this long a block of 2^22 rows at a time, three times (the blocks' statistics, "
-        "their coding, the check of the file; twice with `--effort balanced` or `fast`, which leave the check out "
-        "unless `--verify`; `lossyfile.LOSSY_BLOCK`, `api.encode_lossy_blocks`), the channels of "
-        "a block coded at once while at most 2^24 of their samples are in flight: its peak is bounded by the "
-        f"block, not the record ({per_sample[0]} bytes per row of this record above the lossless encoder's peak "
-        f"by default, {per_sample[1]} with `--effort balanced`, {per_sample[2]} with `--effort fast`). The lossy "
-        "streaming writer (`codec.lossystream`) reads the record once and holds a frame of 2^20 rows (and a write's "
-        f"rows) at a time: {stream_per_row} bytes per row above the lossless encoder's peak, a Python process "
+        "Lossy mode reads a record this long a block of 2^22 rows at a time, three times with `--effort best` (the "
+        "blocks' statistics, their coding, the check of the file; twice with `--effort balanced`, the default, or "
+        "`fast`, which leave the check out unless `--verify`; `lossyfile.LOSSY_BLOCK`, `api.encode_lossy_blocks`), "
+        "the channels of a block coded at once while at most 2^24 of their samples are in flight: its peak is "
+        f"bounded by the block, not the record ({per_sample[0]} bytes per row of this record above the lossless "
+        f"encoder's peak with `--effort best`, {per_sample[1]} with `--effort balanced`, {per_sample[2]} with "
+        "`--effort fast`). The lossy streaming writer (`codec.lossystream`) reads the record once and holds a frame "
+        f"of 2^20 rows (and a write's rows) at a time: {stream_per_row} bytes per row above the lossless encoder's "
+        "peak, a Python process "
         "against the CLI's.",
     ]
     text = "\n".join(lines) + "\n"

@@ -4,7 +4,7 @@ difference from earlier decoded ones (format 1.10), next to the wavelet coder ch
 Run: .venv/bin/python benchmarks/bench_multilead.py [--data-dir ../shared/data] [--markdown docs/LOSSY_MULTILEAD.md]
 
 Each record of :data:`RECORDS` is coded whole (every channel at its own rate) by ``sancodec.encode(...,
-mode="lossy", prdn=P)`` at ``--effort`` default, balanced and fast, and again with
+mode="lossy", prdn=P)`` at ``--effort`` best, balanced and fast, and again with
 ``lossyfile.predict_lossy_across`` turned into a no-op: every channel on its own (the rest of format 1.10, mains hum
 included). The wavelet coder is ``bench_lossy``'s, run on each channel by itself (it has no inter-channel
 prediction, like most wavelet ECG coders); its bytes at PRDN P are the sum over the channels of those its curve
@@ -47,7 +47,7 @@ RECORDS = [
     ("mimicdb 03700181, MCL1, ABP, RESP", "wfdb/03700181"),
     ("mixedsignals, II, III, V, ABP, Pleth, Resp", "wfdb/mixedsignals"),
 ]
-EFFORTS = ("default", "balanced", "fast")
+EFFORTS = ("best", "balanced", "fast")
 
 
 @contextmanager
@@ -159,7 +159,7 @@ def main() -> None:
         reached = [math.isfinite(w) for w, _ in rounds]  # the targets timed: those the wavelet coder reaches
         wavelet_time = sum(w for w, _ in rounds if math.isfinite(w))
         for effort in EFFORTS:
-            flag = "" if effort == "default" else f" --effort {effort}"
+            flag = f" --effort {effort}"
             times = {way: sum(best[effort][way][1] for (_, best), timed in zip(rounds, reached) if timed)
                      for way in ("on their own", "as differences", "on processes")}
             for way in ("on their own", "as differences"):

@@ -2,7 +2,7 @@
 what ``--bps`` buys, to compare two versions of the encoder (run this one at each, a worktree through
 ``PYTHONPATH``), as ``lossy_sizes.py`` compares bytes at PRDN targets.
 
-Run: .venv/bin/python benchmarks/budget_prdn.py [--data-dir ../shared/data] [--bps 1.0] [--effort default]
+Run: .venv/bin/python benchmarks/budget_prdn.py [--data-dir ../shared/data] [--bps 1.0] [--effort best]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--bps", type=float, default=1.0)
-    parser.add_argument("--effort", default="default")
+    parser.add_argument("--effort", default="best")
     args = parser.parse_args()
     print(f"| signal | PRDN at {args.bps:g} bit/sample ({args.effort}) | bytes |")
     print("|---|---:|---:|")

@@ -1,11 +1,11 @@
-"""Dependent quantisation where the default effort would use it: on a record's residual after its beat template,
+"""Dependent quantisation where effort best would use it: on a record's residual after its beat template,
 against the best of the encoder's own scalar quantisers, so what that decoder change would add is measured in
 context (``bench_lossy_variants.py`` weighs it against the plain coding's one quantiser, on the raw samples).
 
 Run: .venv/bin/python benchmarks/dependent_in_context.py [--data-dir ../shared/data] [--markdown F]
 
-Per record and PRDN target: the plain coding's step by sancodec's rate control, the beat template the default
-effort finds at that step (``templatesearch.best_template``: window, alignment, the template remade, gains' and
+Per record and PRDN target: the plain coding's step by sancodec's rate control, the beat template effort
+best finds at that step (``templatesearch.best_template``: window, alignment, the template remade, gains' and
 taps' grids), and the samples less its prediction. That residual is coded as ``bench_lossy_variants.py`` codes a
 signal (sancodec's transform at 6 levels and band coder, a bisection on the step), its error bound the target's on
 the record (the prediction is exact, so the record's error is the residual's): with each of the encoder's dead zones

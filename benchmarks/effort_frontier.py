@@ -55,7 +55,7 @@ class Configuration:
 
 
 CONFIGURATIONS = (
-    Configuration("default", "default", "default"),
+    Configuration("best", "best", "best"),
     Configuration("balanced", "balanced", "balanced"),
     Configuration("balanced without the trellis on short channels", "-trellis", "balanced", TRELLIS),
     Configuration("balanced without the remade template", "-remade", "balanced", REMADE),

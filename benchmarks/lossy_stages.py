@@ -60,7 +60,7 @@ STAGES: list[tuple[Any, str, str]] = [
     (lossy, "_hum_coding", "mains hum (format 1.10)"),
     (lossy, "mains_frequency", "mains hum (format 1.10)"),  # balanced: the line, beside the beat detection ...
     (lossy, "_hum_pays_on_head", "mains hum (format 1.10)"),  # ... the hum weighed on the head ...
-    (lossy, "fit_mains", "mains hum (format 1.10)"),  # ... and fitted on the channel (outside those: the default's)
+    (lossy, "fit_mains", "mains hum (format 1.10)"),  # ... and fitted on the channel (outside those: best's)
     (lossy, "rate_control", "rate control"),
     (lossyrate.WaveletCoding, "payloads", "wavelet payloads coded"),
     (lossy, "smaller", "codings compared"),

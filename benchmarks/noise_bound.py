@@ -8,7 +8,7 @@ beat-locked), as flat as white noise. This script asks how few bytes any coder c
 error sancodec leaves in them, under a model of them: a Gaussian source whose variance is known, for free, per
 block of B coefficients.
 
-For each ECG signal of ``bench_lossy.SIGNALS`` (channel 0) and each target, the default effort's file is made and
+For each ECG signal of ``bench_lossy.SIGNALS`` (channel 0) and each target, effort best's file is made and
 decoded. The signal less its mean and the coding error are split into bands by an orthonormal wavelet
 (Daubechies' symlet 8, periodised, at the file's own levels, on the first multiple of 2^levels samples), so that
 each band's share of the squared error is exact; the bands are the file's (``sancodec info --bands``), their
@@ -24,7 +24,7 @@ and a smaller B fits the variances closer (a coder would pay for them): the boun
 much it leans on that. It is a model, not a proof; where the coder sits close to it at tight targets, the model
 describes the band.
 
-Where the default's file is short of issue 13's goal, the error could be split otherwise: the rest of the file
+Where best's file is short of issue 13's goal, the error could be split otherwise: the rest of the file
 coded tighter, leaving the white bands more error, or looser. For each such point the rest is taken as the
 default codes it at :data:`SPLIT_TARGETS` times the target (its bytes and the error it leaves), and the white
 bands at their bound with what is left of the target's error; the least total over those splits, and the most
@@ -241,7 +241,7 @@ def coded(sig: sancodec.Signal, target: float) -> Coded | None:
     """``sig``'s default-effort file at PRDN ``target``, as :class:`Coded`; None where it has no wavelet frame or
     frames of different levels (no one split matches its bands)."""
     x = sig.samples[:, 0].astype(np.float64)
-    data = sancodec.encode(sig, mode="lossy", prdn=target)
+    data = sancodec.encode(sig, mode="lossy", prdn=target, effort="best")
     anatomy = lossy_anatomy(data)[0]
     names = list(anatomy.bands)
     if not any(name.startswith("a") for name in names):  # no wavelet frame (the time domain's coding)
@@ -255,7 +255,7 @@ def coded(sig: sancodec.Signal, target: float) -> Coded | None:
 
 
 def white_split(sig: sancodec.Signal, target: float, beats: np.ndarray, line: float | None) -> WhiteSplit | None:
-    """The default effort's file of ``sig`` at PRDN ``target`` cut as :class:`WhiteSplit` says; None where
+    """Effort best's file of ``sig`` at PRDN ``target`` cut as :class:`WhiteSplit` says; None where
     :func:`coded` gives none or the file has no white unlocked band."""
     from beat_locked import UNLOCKED, bands_passed, locked_share, spectral_measures
 
@@ -477,7 +477,7 @@ def rounding_rows() -> list[list[str]]:
 
 
 def coder_rows(n: int = NOISE_SAMPLES, sigma: float = NOISE_SIGMA, seed: int = 0) -> list[list[str]]:
-    """sancodec's default effort on ``n`` samples of white Gaussian noise (standard deviation ``sigma``, rounded to
+    """sancodec's effort best on ``n`` samples of white Gaussian noise (standard deviation ``sigma``, rounded to
     integers) at the PRDN of each of :data:`QUANTISER_ERRORS` (the square root of the error share): the error
     share it reaches, its bits a sample (the channel's bytes, header and framing apart), the bound there and the
     best dead-zone scalar quantiser's rate there. How close the coder comes to the scalar quantiser's limit where
@@ -487,7 +487,7 @@ def coder_rows(n: int = NOISE_SAMPLES, sigma: float = NOISE_SIGMA, seed: int = 0
     energy = float(((x - x.mean()) ** 2).sum())
     rows = []
     for error in QUANTISER_ERRORS[:3]:
-        data = sancodec.encode(sig, mode="lossy", prdn=100 * math.sqrt(error))
+        data = sancodec.encode(sig, mode="lossy", prdn=100 * math.sqrt(error), effort="best")
         y = sancodec.decode(data).samples[:, 0]
         reached = float(((x - y) ** 2).sum()) / energy
         bits = lossy_anatomy(data, bands=False)[0].bits_per_sample
@@ -507,7 +507,7 @@ def main() -> None:
     bounds = [f"bound, B = {b}" for b in BLOCKS]
     lines = ["# The noise bands against a Gaussian rate-distortion bound", "",
              f"Written by `benchmarks/noise_bound.py --data-dir {args.data_dir}`; the method is in its docstring. "
-             "Per ECG record and target, the default effort's file: the white unlocked bands (unlocked as in "
+             "Per ECG record and target, effort best's file: the white unlocked bands (unlocked as in "
              f"`docs/BEAT_LOCKED.md`, spectral flatness at least {WHITE:g}), their bytes and share of the squared "
              "error, and the bytes a Gaussian with each block of B coefficients' variance known would need at that "
              "error (1.00 in \"bytes over the bound\": at the bound). \"Allowed\": the bytes the "
@@ -558,7 +558,7 @@ def main() -> None:
     coder = coder_rows()
     lines += ["## sancodec on white Gaussian noise", "",
               f"{NOISE_SAMPLES} samples of white Gaussian noise (standard deviation {NOISE_SIGMA:g}, rounded), coded "
-              "by the default effort at the PRDN whose square is the error share asked; the bound and the scalar "
+              "by effort best at the PRDN whose square is the error share asked; the bound and the scalar "
               "quantiser's least rate at the error share reached.", "",
               *table(["error asked", "error reached", "sancodec, bits a sample", "bound, bits",
                       "scalar quantiser, bits", "sancodec over the bound", "sancodec over the scalar quantiser"],

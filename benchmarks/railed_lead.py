@@ -47,7 +47,7 @@ def main() -> None:
     print(f"railed record: {sig.n_samples} samples x {sig.n_channels}, format 16; lead II at -32767 in "
           f"{int((sig.samples[:, 0] == -32767).sum())} samples; lead V dropouts {int(bad[:, 1].sum())}")
     print("coding | bytes | floor | valid samples decoded as -32768 (II, V) | dropouts not decoded as -32768")
-    codings = [("lossy", {"prdn": p, "effort": e}) for p in (2.0, 9.0) for e in ("fast", "balanced", "default")]
+    codings = [("lossy", {"prdn": p, "effort": e}) for p in (2.0, 9.0) for e in ("fast", "balanced", "best")]
     codings += [("near-lossless", {"max_error": e}) for e in (1, 3, 20)]
     for mode, options in codings:
         data = sancodec.encode(sig, mode=mode, **options)

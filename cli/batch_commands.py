@@ -29,7 +29,8 @@ def batch(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
-    effort: str = typer.Option("default", "--effort", help="lossy: default, balanced or fast (see sancodec encode)."),
+    effort: str | None = typer.Option(None, "--effort", help="lossy: balanced (the default), best or fast (see "
+                                      "sancodec encode)."),
     fs: float | None = typer.Option(None, help="Sampling frequency of .npy inputs (without it they are skipped) and of "
                                     ".csv ones without a leading time column."),
     csv: bool = typer.Option(False, "--csv", metavar="", help="Encode .csv and .tsv tables too (a leading time "

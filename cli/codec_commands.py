@@ -265,13 +265,13 @@ def encode(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent, met by every channel."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB, met by every channel."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
-    effort: str = typer.Option("default", "--effort", help="lossy: default (the smallest file it finds), fast "
-                               "(plain wavelets, no check unless --verify: a wavelet coder's speed, larger files) or "
-                               "balanced (fast with one beat template where it pays, and the time domain where it is "
-                               "cheap or may win)."),
+    effort: str | None = typer.Option(None, "--effort", help="lossy: balanced (the default: one beat template "
+                                      "where it pays, and the time domain where it is cheap or may win), best (the "
+                                      "smallest file it finds, checked; several times slower) or fast (plain "
+                                      "wavelets: a wavelet coder's speed, larger files)."),
     verify: bool | None = typer.Option(None, "--verify/--no-verify", metavar="",
                                        help="lossy: decode the file and check every channel's target before writing "
-                                       "it (default: yes, but not with --effort fast or balanced; lossless and "
+                                       "it (default: only at --effort best; lossless and "
                                        "near-lossless files are always checked)."),
     channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy, --raw and header-less CSV."),
@@ -301,8 +301,8 @@ def encode(
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
-    """Compress a recording into a .san file (decoded and checked before it is written, but at lossy --effort
-    fast or balanced without --verify). WFDB records in format 16 or 212 are read a frame at a time, EDF and BDF
+    """Compress a recording into a .san file (decoded and checked before it is written, but in lossy mode only
+    at --effort best or with --verify). WFDB records in format 16 or 212 are read a frame at a time, EDF and BDF
     files a block of data records at a time (in lossy mode both a block at a time, as are integer .npy arrays), and
     --raw samples as they come: memory is bounded by the block, not the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
@@ -345,7 +345,7 @@ def _distinct_records(inputs: list[Path | str]) -> list[Path | str]:
 
 
 def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str, max_error: float | None,
-                prdn: float | None, snr: float | None, bps: float | None, effort: str, verify: bool | None,
+                prdn: float | None, snr: float | None, bps: float | None, effort: str | None, verify: bool | None,
                 channels: str | None, fs: float | None, raw: str | None, frame_len: int | None, force: bool,
                 fsync: bool, threads: int | None, processes: bool, fast_decode: bool, keep_header_text: bool,
                 json_out: bool, quiet: bool, label: str | None = None) -> None:
@@ -353,6 +353,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
     from sancodec.codec.api import verifies
+    from sancodec.codec.lossy import check_effort
     from sancodec.codec.prepare import check_mode
     from sancodec.io import read_signal
     from sancodec.san.bundled import default_model
@@ -367,7 +368,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     if to_stdout:
         _not_a_terminal(".san")
     check_mode(mode)  # (before the options judged by it)
-    if effort != "default" and mode != "lossy":
+    if effort is not None and mode != "lossy":
         raise SanConfigError(f"--effort applies to lossy mode, not {mode}")
     if keep_header_text and mode != "lossless":
         raise SanConfigError(f"--keep-header-text applies to lossless mode, whose decode alone gives back the samples "
@@ -450,7 +451,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         lossy = SanReader(data).header["lossy"]
         spent = [round(channel.bits_per_sample, 4) for channel in lossy_anatomy(data, bands=False)]
         summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"], "bits_per_sample_per_channel": spent,
-                    "effort": effort, "checked": verifies(verify, mode, effort)}
+                    "effort": check_effort(effort), "checked": verifies(verify, mode, effort)}
     _print_summary(summary, json_out, quiet)
 
 
@@ -496,8 +497,8 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
                               + _per_channel(achieved, summary["prdn_per_channel"], " %")
                               + f"; bits/sample spent (header apart) {min(spent):.3f}–{max(spent):.3f}")
             if not summary["checked"]:
-                console.print(f"not decoded to check it (--effort {summary['effort']}; --verify checks it, as the "
-                              "default effort does)")
+                console.print(f"not decoded to check it (--effort {summary['effort']}; --verify checks it, as "
+                              "--effort best does)")
 
 
 @app.command()
@@ -717,7 +718,7 @@ def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None
                       "(whole record): " + _per_channel(listed, prdn if every else [prdn[c] for c in picked], " %"))
 
 
-def _check_values(mode: str, max_error: float | None, targets: dict[str, float], effort: str,
+def _check_values(mode: str, max_error: float | None, targets: dict[str, float], effort: str | None,
                   frame_len: int | None, threads: int | None) -> None:
     """The library's own checks of ``encode``'s values, made before the output is looked at: a value it refuses is
     said first (it was found only after "already exists, use --force", which --force then led to)."""
@@ -991,8 +992,8 @@ def report(
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target (PRDN %) when encoding now."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target (SNR in dB) when encoding now."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target (bits per sample) when encoding now."),
-    effort: str = typer.Option("default", "--effort",
-                               help="lossy effort when encoding now: default, balanced or fast."),
+    effort: str | None = typer.Option(None, "--effort",
+                                      help="lossy effort when encoding now: balanced (the default), best or fast."),
     fs: float | None = typer.Option(None, "--fs", help="Sampling frequency of a .npy recording or a CSV without a "
                                     "time column (default: the .san's, when one is given)."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
@@ -1014,8 +1015,8 @@ def report(
 
 
 def _report(input: Path, label: str, san: Path | str | None, mode: str, max_error: float | None,
-            prdn: float | None, snr: float | None, bps: float | None, effort: str, fs: float | None, json_out: bool,
-            plot: Path | None, rd_curve: Path | None, force: bool, raw: str | None) -> None:
+            prdn: float | None, snr: float | None, bps: float | None, effort: str | None, fs: float | None,
+            json_out: bool, plot: Path | None, rd_curve: Path | None, force: bool, raw: str | None) -> None:
     """``report`` of the local recording ``input`` (``label``: as the command named it, a URL perhaps)."""
     from sancodec.baselines import baseline_sizes, missing_packages
     from sancodec.codec import encode as encode_signal

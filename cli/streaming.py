@@ -172,7 +172,7 @@ def summed_blocks(base: Path, head, rows: int, like=None):  # head: its wfdb hea
         with_checksums(like, kept)
 
 
-def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str, frame_len: int | None,
+def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str | None, frame_len: int | None,
                         threads: int | None, fsync: bool, quiet: bool,
                         fs: float | None = None, verify: bool | None = None,
                         processes: bool = False) -> tuple[int, int, int, bytes] | None:
@@ -237,7 +237,7 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
 
 
 def stream_raw(source: Path, out: Path, like, picked: list[int] | None, layout, spec, mode: str,
-               max_error: float | None, targets: dict, effort: str, frame_len: int | None, threads: int | None,
+               max_error: float | None, targets: dict, effort: str | None, frame_len: int | None, threads: int | None,
                fsync: bool, quiet: bool, predictor: str = "auto", verify: bool | None = None
                ) -> tuple[int, int, int, int]:
     """Encode headerless interleaved samples (``layout``: ``io.raw.RawLayout``; ``like``: their metadata) from a

@@ -112,15 +112,16 @@ def _with_tail(arr: np.ndarray, tail: int, fill: str, dtype: np.dtype) -> np.nda
 
 class Sancodec(Codec):
     """``mode``: lossless (default), near-lossless (``max_error``, in the array's units) or lossy (one target:
-    ``prdn``, percent; ``snr``, dB; or ``bps``, bits per sample; ``effort``: default, balanced or fast, as
-    ``sancodec encode --effort``); ``fs``: the sampling rate the lossy coder's beat finder assumes (Hz);
+    ``prdn``, percent; ``snr``, dB; or ``bps``, bits per sample; ``effort``: best, balanced or fast, as
+    ``sancodec encode --effort``, None for its default, balanced; a config written before the efforts were renamed
+    holds ``"default"``, read as None); ``fs``: the sampling rate the lossy coder's beat finder assumes (Hz);
     ``frame_len``: samples per frame inside the payload (default: sancodec's)."""
 
     codec_id = "sancodec"
 
     def __init__(self, mode: str = "lossless", max_error: float | None = None, prdn: float | None = None,
                  fs: float = 250.0, frame_len: int | None = None, snr: float | None = None, bps: float | None = None,
-                 effort: str = "default") -> None:
+                 effort: str | None = None) -> None:
         from sancodec.codec.lossy import check_effort
 
         if mode not in ("lossless", "near-lossless", "lossy"):
@@ -134,11 +135,12 @@ class Sancodec(Codec):
                                    ("fs", fs, (int, float)), ("frame_len", frame_len, (int,))):
             if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):  # a config's "2"
                 raise SanConfigError(f"the sancodec codec's {name} must be a number, got {value!r}")
+        effort = None if effort == "default" else effort  # (a config written before the efforts were renamed)
         check_effort(effort)
         _check_ranges(mode, max_error, prdn, snr, bps, fs, frame_len)
         for name, given, wanted in (("max_error", max_error, "near-lossless"), ("prdn", prdn, "lossy"),
                                     ("snr", snr, "lossy"), ("bps", bps, "lossy"),
-                                    ("effort", None if effort == "default" else effort, "lossy")):
+                                    ("effort", effort, "lossy")):
             if given is not None and mode != wanted:
                 raise SanConfigError(f"the sancodec codec's {name} applies to {wanted} mode, not {mode}")
         self.mode, self.max_error, self.prdn, self.fs, self.frame_len = mode, max_error, prdn, fs, frame_len

@@ -256,7 +256,7 @@ def _write_manifest(dst: Path, rows: Iterable[BatchRow]) -> Path:
 
 def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers: int = 2, mode: str = "lossless",
                 max_error: float | None = None, prdn: float | None = None, snr: float | None = None,
-                bps: float | None = None, effort: str = "default", fs: float | None = None, csv: bool = False,
+                bps: float | None = None, effort: str | None = None, fs: float | None = None, csv: bool = False,
                 force: bool = False, progress: Callable[[int, int], None] | None = None,
                 keep_header_text: bool = False) -> list[BatchRow]:
     """Encode every record under ``src`` to ``dst/<same relative path>.san``; returns the manifest rows
@@ -270,7 +270,7 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
         raise SanConfigError(f"keep_header_text (--keep-header-text) applies to lossless mode, not {mode}")
     options: dict[str, Any] = {"mode": mode}
     given = {"max_error": max_error, "prdn": prdn, "snr": snr, "bps": bps}
-    options |= {k: v for k, v in given.items() if v is not None} | ({"effort": effort} if effort != "default" else {})
+    options |= {k: v for k, v in given.items() if v is not None} | ({"effort": effort} if effort is not None else {})
     _check_options(options)
     if keep_header_text:
         options["keep_header_text"] = True

@@ -147,12 +147,12 @@ def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
 
 
 def check_lossy_options(codec: str, max_error: float | None, predictor: str, targets: dict[str, float | None],
-                        effort: str, verify: bool | None) -> None:
+                        effort: str | None, verify: bool | None) -> None:
     """Refuse a writer's options that do not go together: a lossy target, ``effort`` or ``verify`` without
     ``codec="lossy"``, and ``max_error`` or a ``predictor`` with it."""
     given = [name for name, value in targets.items() if value is not None]
     if codec != "lossy":
-        extra = given + (["effort"] if effort != "default" else []) + (["verify"] if verify is not None else [])
+        extra = given + (["effort"] if effort is not None else []) + (["verify"] if verify is not None else [])
         if extra:
             raise SanConfigError(f"{'=, '.join(extra)}= apply to lossy streaming: open the writer with "
                                  f"codec='lossy' (this one is {codec})")
@@ -178,15 +178,15 @@ class SanWriter:
     with ``prdn``, ``snr`` or ``bps`` (and ``effort``, ``verify`` as ``sancodec.encode`` takes them): integer
     samples coded a frame at a time, each frame at the target about its own mean, so the record meets it too
     (``codec.lossystream``; memory: a frame of rows); a record of one frame is ``sancodec.encode``'s very file at
-    efforts balanced and fast. Lossy floats need ``step``: each channel's grid (the file's quantum), their PRDN
-    measured against the floats themselves."""
+    efforts balanced (the default) and fast. Lossy floats need ``step``: each channel's grid (the file's quantum),
+    their PRDN measured against the floats themselves."""
 
     def __init__(self, path: str | os.PathLike[str], like: Signal, codec: str = "lossless",
                  max_error: float | None = None, *, model: SanSpec | str | os.PathLike[str] | None = None,
                  frame_len: int | None = None, predictor: str = "auto", threads: int | None = None,
                  embed_model: bool = True, fsync: bool = False, decimals: int | Sequence[int] | None = None,
                  step: float | Sequence[float] | None = None, prdn: float | None = None, snr: float | None = None,
-                 bps: float | None = None, effort: str = "default", verify: bool | None = None) -> None:
+                 bps: float | None = None, effort: str | None = None, verify: bool | None = None) -> None:
         self.path = Path(path)
         check_lossy_options(codec, max_error, predictor, {"prdn": prdn, "snr": snr, "bps": bps}, effort, verify)
         self._places: list[int] | None = None

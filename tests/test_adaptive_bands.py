@@ -210,7 +210,7 @@ def test_an_emg_record_codes_its_stream_with_parent_contexts_where_smaller(monke
     stream is the smaller with parent contexts (format 1.13, predictor bit 9), which info --bands reads; without
     them the file is larger, and at 1.9's minor."""
     sig = read_signal(DATA / "emg_healthy")
-    for effort in ("default", "balanced"):
+    for effort in ("best", "balanced"):
         data = sancodec.encode(sig, mode="lossy", prdn=9.0, effort=effort)
         predictors = wavelet_predictors(data)
         assert predictors and all(bits & ADAPTIVE_BANDS and bits & ADAPTIVE_PARENT for bits in predictors)

@@ -81,7 +81,7 @@ def test_a_mixed_file_counts_its_exact_and_wavelet_frames(monkeypatch):
     """A file whose channel codes some frames exactly beside wavelet ones (lattice_record at PRDN 3 %, without
     band prediction)."""
     without_band_prediction(monkeypatch)
-    data = sancodec.encode(lattice_record(), mode="lossy", prdn=3.0)
+    data = sancodec.encode(lattice_record(), mode="lossy", effort="best", prdn=3.0)
     (channel,) = lossy_anatomy(data)
     assert channel.frames.get("time domain", 0) > 0 and sum(channel.frames.values()) == 8
     assert channel.frame_bytes["time domain"] > 0 and _parts_add_up(channel) == channel.bytes

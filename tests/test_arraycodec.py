@@ -29,9 +29,11 @@ def test_config_round_trips_and_codecs_compare_by_config():
     codec = Sancodec(mode="near-lossless", max_error=2, fs=360.0)
     config = codec.get_config()
     assert config == {"id": "sancodec", "mode": "near-lossless", "max_error": 2, "prdn": None, "fs": 360.0,
-                      "frame_len": None, "snr": None, "bps": None, "effort": "default"}
+                      "frame_len": None, "snr": None, "bps": None, "effort": None}
     old = {"id": "sancodec", "mode": "near-lossless", "max_error": 2, "prdn": None, "fs": 360.0, "frame_len": None}
     assert numcodecs.get_codec(old) == codec  # a config written before snr, bps and effort still loads
+    # ... and one written before the efforts were renamed, which held "default" (now best; the default is balanced)
+    assert numcodecs.get_codec({**config, "effort": "default"}) == codec
     assert numcodecs.get_codec(config) == codec
     assert Sancodec.from_config({k: v for k, v in config.items() if k != "id"}) == codec
     assert codec != Sancodec(mode="near-lossless", max_error=3, fs=360.0)
@@ -90,7 +92,7 @@ def test_floats_in_near_lossless_and_lossy_modes(mitdb_100):
                                            ({"bps": 2.0}, lambda x, y: True)])
 def test_lossy_takes_every_target_and_the_effort(mitdb_100, target, check):
     x = sancodec.read_signal(mitdb_100).samples[:30000, 0].astype(np.int16)
-    for effort in ("default", "fast"):
+    for effort in ("best", "fast"):
         codec = numcodecs.get_codec({"id": "sancodec", "mode": "lossy", "fs": 360.0, "effort": effort, **target})
         data = codec.encode(x)
         back = codec.decode(data)

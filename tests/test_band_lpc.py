@@ -144,9 +144,9 @@ def test_a_smooth_record_is_smaller_with_band_prediction_at_the_same_samples(mon
     residuals), smaller, and decodes to the samples the file without prediction decodes to, in C and in numpy.
     ``info --bands`` marks the bands and counts their filters' bytes."""
     sig = read_signal(DATA / "a103l_20000").select_channels([2])
-    data = sancodec.encode(sig, mode="lossy", prdn=1.0)
+    data = sancodec.encode(sig, mode="lossy", effort="best", prdn=1.0)
     monkeypatch.setattr(bandlpc, "MIN_LENGTH", 1 << 62)
-    without = sancodec.encode(sig, mode="lossy", prdn=1.0)
+    without = sancodec.encode(sig, mode="lossy", effort="best", prdn=1.0)
     monkeypatch.undo()
     assert data[5] == 11 and without[5] < 11 and len(data) < len(without)
     assert wavelet_predictors(data)[0] & (BAND_LPC | ADAPTIVE_BANDS) == BAND_LPC | ADAPTIVE_BANDS

@@ -1102,7 +1102,7 @@ def test_a_bad_value_is_said_before_an_existing_output(tmp_path):
     (tmp_path / "test01_00s.san").write_bytes(b"kept")
     for args, said in ((["--mode", "near-lossless"], "needs max_error (--max-error): the largest error a sample"),
                        (["--mode", "lossy"], "exactly one target"),
-                       (["--mode", "lossy", "--prdn", "2", "--effort", "slow"], "must be one of default"),
+                       (["--mode", "lossy", "--prdn", "2", "--effort", "slow"], "must be one of best"),
                        (["--threads", "0"], "threads (--threads) must be in 1..256"),
                        (["--frame-len", "3"], "frame_len (--frame-len) must be in 16..16777216")):
         res = run("encode", rec, *args)

@@ -125,12 +125,12 @@ def test_ptb_at_prdn_1_codes_smaller_dependently_and_decodes_the_same_either_way
     the target, decodes to the same samples with and without the compiled kernels, and is smaller than the scalar
     coding of the same choices."""
     sig = _ptb()
-    data = sancodec.encode(sig, mode="lossy", prdn=1.0)
+    data = sancodec.encode(sig, mode="lossy", effort="best", prdn=1.0)
     assert any(p & DEPENDENT for p in wavelet_predictors(data)) and data[5] == 12
     y = sancodec.decode(data).samples[:, 0]
     assert prdn(sig.samples[:, 0], y) <= 1.0
     monkeypatch.setattr(lossy, "DEPENDENT_CODING", False)
-    scalar = sancodec.encode(sig, mode="lossy", prdn=1.0)
+    scalar = sancodec.encode(sig, mode="lossy", effort="best", prdn=1.0)
     assert not any(p & DEPENDENT for p in wavelet_predictors(scalar))
     assert len(data) < 0.98 * len(scalar)
     monkeypatch.setattr(kernels, "_LIB", None)

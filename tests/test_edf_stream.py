@@ -112,7 +112,7 @@ def test_a_file_cut_short_is_refused_as_before(files):
     assert res.exit_code != 0 and "truncated" in res.output and not (files / "cut.san").exists()
 
 
-@pytest.mark.parametrize("effort", ["default", "balanced"])
+@pytest.mark.parametrize("effort", ["best", "balanced"])
 def test_a_long_edf_is_coded_lossy_a_block_at_a_time(files, monkeypatch, effort):
     """``sancodec encode --mode lossy`` of an EDF longer than a lossy block (made short here), of one rate or several,
     reads it a block of records at a time (``api.encode_lossy_blocks``): the file coding it in memory makes."""

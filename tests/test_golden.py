@@ -39,9 +39,10 @@ CASES = {
     "test01_00s_lossy_none.san": {"mode": "san", "normalization": {"kind": "none"}},
     "test01_00s_lossy_affine.san": {"mode": "san", "normalization": {"kind": "affine", "offset": 40, "scale": 25}},
     # Lossy at a quality target (format 1.2): wavelet frames, every channel at PRDN <= 3 %.
-    "test01_00s_lossy_prdn3.san": {"mode": "lossy", "prdn": 3.0},
+    "test01_00s_lossy_prdn3.san": {"mode": "lossy", "effort": "best", "prdn": 3.0},
     # Lossy with the beat template (1.2): mitdb 100, first 20 000 samples, PRDN <= 9 %.
-    "mitdb100_lossy_beats.san": {"mode": "lossy", "prdn": 9.0, "n": 20000, "record": "mitdb100", "frame_len": 32768},
+    "mitdb100_lossy_beats.san": {"mode": "lossy", "effort": "best", "prdn": 9.0, "n": 20000, "record": "mitdb100",
+                                 "frame_len": 32768},
     # Constant frames (1.3): channel 1 held at its first value (a lead off), the others as recorded.
     "test01_00s_lossless_constant.san": {"mode": "lossless", "flat_channel": 1},
     # Inter-channel prediction (1.3): channels 2 and 3 derived from 0 and 1 as limb leads III and aVR are.
@@ -49,16 +50,17 @@ CASES = {
     # The sign-sign LMS stage and long-term prediction (1.4): mitdb 100, first 20 000 samples, one frame.
     "mitdb100_lossless_lms.san": {"mode": "lossless", "n": 20000, "record": "mitdb100", "frame_len": 32768},
     # Wavelet bands coded apart, the long ones under running contexts (1.5): mitdb 100, 150 000 samples, PRDN 5 %.
-    "mitdb100_lossy_bands.san": {"mode": "lossy", "prdn": 5.0, "n": 150000, "record": "mitdb100",
+    "mitdb100_lossy_bands.san": {"mode": "lossy", "effort": "best", "prdn": 5.0, "n": 150000, "record": "mitdb100",
                                  "frame_len": 1 << 20},
     # A lossy channel coded in the time domain on a coarser grid (1.6) beside a wavelet one: CTG 1001's fetal
     # heart rate and uterine contractions, first 4000 samples, PRDN 2 %.
-    "ctg1001_lossy_grid.san": {"mode": "lossy", "prdn": 2.0, "n": 4000, "record": "1001", "frame_len": 2048},
+    "ctg1001_lossy_grid.san": {"mode": "lossy", "effort": "best", "prdn": 2.0, "n": 4000, "record": "1001",
+                               "frame_len": 2048},
     # A lossy file's exact channels predicted from each other (1.6): test01_00s with derived leads, PRDN 0.5 %.
-    "test01_00s_lossy_cross.san": {"mode": "lossy", "prdn": 0.5, "derived_leads": True},
+    "test01_00s_lossy_cross.san": {"mode": "lossy", "effort": "best", "prdn": 0.5, "derived_leads": True},
     # Lossy channels coded as their difference from earlier decoded ones (1.10): test01_00s with derived leads,
     # PRDN 5 %: the difference of one coded as wavelets, of the other exactly (path 5 around paths 3 and 0).
-    "test01_00s_lossy_leads.san": {"mode": "lossy", "prdn": 5.0, "derived_leads": True},
+    "test01_00s_lossy_leads.san": {"mode": "lossy", "effort": "best", "prdn": 5.0, "derived_leads": True},
     # Running contexts with the split by the last token (1.5): EMG, first 20 000 samples, one frame.
     "emg_healthy_lossless_running.san": {"mode": "lossless", "n": 20000, "record": "emg_healthy",
                                          "frame_len": 32768},

@@ -230,7 +230,7 @@ def _shared(calls: list[tuple[int, list[str]]], name: str) -> bool:
     return any(n == 2 and names.count(name) > 1 for n, names in calls)
 
 
-@pytest.mark.parametrize("effort", ["default", "balanced", "fast"])
+@pytest.mark.parametrize("effort", ["best", "balanced", "fast"])
 def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effort, monkeypatch):
     """One long channel on two threads: its bands go to ``run_jobs`` with two threads (the threads its one
     channel leaves free), with the default effort the beat template's windows too (two at a time), not the windows
@@ -244,8 +244,8 @@ def test_a_lossy_encode_codes_a_channel_s_bands_side_by_side_the_same_bytes(effo
     calls.clear()
     shared = sancodec.encode(one_lead, mode="lossy", prdn=2.0, effort=effort, threads=2)
     assert shared == alone
-    assert _shared(calls, "_long_band" if effort != "default" else "_running_band")
-    assert _shared(calls, "_weigh_window") == (effort == "default")  # the whole channel's windows, two at a time
+    assert _shared(calls, "_long_band" if effort != "best" else "_running_band")
+    assert _shared(calls, "_weigh_window") == (effort == "best")  # the whole channel's windows, two at a time
     assert not _shared(calls, "fitted_template")  # the head's windows in turn: too little work a window to share
 
 
@@ -461,11 +461,11 @@ def test_a_short_channel_weighs_its_other_levels_and_quantisers_side_by_side(mon
     sig = _two_leads(60_000)
     one_lead = Signal(sig.samples[:, :1], sig.fs, sig.channel_names[:1], sig.units[:1])
     calls = _spy_jobs(monkeypatch)
-    alone = sancodec.encode(one_lead, mode="lossy", prdn=2.0, threads=1)
+    alone = sancodec.encode(one_lead, mode="lossy", effort="best", prdn=2.0, threads=1)
     names = [name for _, called in calls for name in called]
     assert names.count("_coded_bytes") >= len(lossy.LEVEL_CHOICES) and names.count("_at_error") >= len(lossy.QUANTISERS)
     calls.clear()
-    assert sancodec.encode(one_lead, mode="lossy", prdn=2.0, threads=2) == alone
+    assert sancodec.encode(one_lead, mode="lossy", effort="best", prdn=2.0, threads=2) == alone
     assert _shared(calls, "_coded_bytes") and _shared(calls, "_at_error")
 
 

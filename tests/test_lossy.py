@@ -128,7 +128,7 @@ def test_a_byte_budget_keeps_the_coding_that_decodes_closer(mitdb_100, monkeypat
 
     original = lossy._kept
     monkeypatch.setattr(lossy, "_kept", spied)
-    for effort in ("default", "balanced"):  # (balanced weighs the template at a budget too)
+    for effort in ("best", "balanced"):  # (balanced weighs the template at a budget too)
         weighed.clear()
         kept = prdn(x, sancodec.decode(sancodec.encode(sig, mode="lossy", bps=1.0, effort=effort)).samples[:, 0])
         (plain, templated), = weighed
@@ -554,7 +554,7 @@ def test_a_budget_looser_than_the_exact_coding_gets_the_exact_coding_and_one_too
     (a short record's fixed costs) is still spent past, and now said, a warning a channel."""
     sig = read_signal(DATA / "100_3chan")
     exact = len(sancodec.encode(sig))
-    for effort in ("default", "balanced"):
+    for effort in ("best", "balanced"):
         data = sancodec.encode(sig, mode="lossy", bps=20, effort=effort)
         assert len(data) < 1.1 * exact and np.array_equal(sancodec.decode(data).samples, sig.samples)
     with warnings.catch_warnings(record=True) as caught:

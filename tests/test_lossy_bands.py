@@ -156,11 +156,11 @@ def test_a_long_channel_at_a_loose_target_tries_more_wavelet_levels(monkeypatch)
 
     sig = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 200000)
     sig = sig.select_channels([0])
-    data = sancodec.encode(sig, mode="lossy", prdn=25.0)
+    data = sancodec.encode(sig, mode="lossy", effort="best", prdn=25.0)
     assert 8 * len(data) < lossy.SPARSE_BPS * sig.n_samples
     assert prdn(sig.samples[:, 0], sancodec.decode(data).samples[:, 0]) <= 25.0
     monkeypatch.setattr(lossy, "SPARSE_BPS", 0.0)
-    assert len(data) < len(sancodec.encode(sig, mode="lossy", prdn=25.0))
+    assert len(data) < len(sancodec.encode(sig, mode="lossy", effort="best", prdn=25.0))
 
 
 @pytest.mark.parametrize("compiled", [True, False])

@@ -115,7 +115,7 @@ def test_the_encoder_checks_its_file_a_block_at_a_time_and_refuses_one_off_targe
     original_decode = api.decode_file
     monkeypatch.setattr(api, "decode_file", lambda data, lo, hi, **kw: ranges.append((lo, hi)) or
                         original_decode(data, lo, hi, **kw))
-    sancodec.encode(long, mode="lossy", prdn=2.0, frame_len=1 << 11)
+    sancodec.encode(long, mode="lossy", effort="best", prdn=2.0, frame_len=1 << 11)
     assert ranges == lossyfile.blocks(len(x), 1 << 11) and len(ranges) == 3
     original = lossyfile.encode_channel
     calls = iter(range(100))
@@ -127,7 +127,7 @@ def test_the_encoder_checks_its_file_a_block_at_a_time_and_refuses_one_off_targe
 
     monkeypatch.setattr(lossyfile, "encode_channel", off_target)
     with pytest.raises(sancodec.SanConfigError, match="would decode at PRDN .* nothing was written"):
-        sancodec.encode(long, mode="lossy", prdn=2.0, frame_len=1 << 11)
+        sancodec.encode(long, mode="lossy", effort="best", prdn=2.0, frame_len=1 << 11)
 
 
 def test_a_record_of_many_channels_is_coded_in_blocks_of_fewer_rows(monkeypatch):
@@ -206,7 +206,7 @@ def test_a_record_read_a_block_at_a_time_codes_to_the_same_file(small_blocks, op
     streamed = api.encode_lossy_blocks(long.slice(0, 1), len(x), read, frame_len=1 << 11, progress=said.append,
                                        **options)
     assert streamed == sancodec.encode(long, mode="lossy", frame_len=1 << 11, **options)
-    checked = ("checking",) if options.get("effort", "default") == "default" else ()  # no check: api.verifies
+    checked = ("checking",) if options.get("effort") == "best" else ()  # no check: api.verifies
     assert reads == [1 << 12] * (2 + len(checked))
     assert said == [f"{what} block {b} of 3" for what in ("measuring", "coding", *checked) for b in (1, 2, 3)]
     assert api.encode_lossy_blocks(long.slice(0, 1), 3000, lambda rows: iter([x[:3000]]), prdn=3.0,

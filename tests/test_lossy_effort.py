@@ -58,8 +58,8 @@ def test_fast_effort_codes_each_long_band_one_way(long_ecg, monkeypatch):
     monkeypatch.setattr(waveletframe, "code_bands", lambda streams: calls.append(len(streams)) or original(streams))
     fast = sancodec.encode(long_ecg, mode="lossy", prdn=2.0, effort="fast")
     assert not calls  # quick_bands only
-    default = sancodec.encode(long_ecg, mode="lossy", prdn=2.0)
-    assert calls and len(default) <= len(fast)  # the default looks further and keeps what is smaller
+    best = sancodec.encode(long_ecg, mode="lossy", prdn=2.0, effort="best")
+    assert calls and len(best) <= len(fast)  # effort best looks further and keeps what is smaller
 
 
 def test_fast_effort_on_short_channels_and_byte_budgets():
@@ -254,14 +254,14 @@ def test_balanced_effort_weighs_the_time_domain_on_short_channels(monkeypatch):
     assert len(data) < 0.95 * len(fast)  # (fast's wavelets with format 1.13's parent contexts: 0.90 of them)
     back = decode_file(data).signal.samples
     assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 2.0 for ch in range(2))
-    # the lossless coder without its adaptive stages (the default's time domain runs them)
+    # the lossless coder without its adaptive stages (effort best's time domain runs them)
     from sancodec.codec import frames
 
     staged: list[int] = []
     original = frames.with_adaptive_stages
     monkeypatch.setattr(frames, "with_adaptive_stages", lambda res: staged.append(len(res.e)) or original(res))
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") == data and not staged
-    sancodec.encode(sig, mode="lossy", prdn=2.0)
+    sancodec.encode(sig, mode="lossy", prdn=2.0, effort="best")
     assert staged
     # one sample longer than the limit: weighed only where a grid looks smaller, as the heart rate's steps do; with
     # that look off too, the wavelet coding alone, as fast codes it
@@ -730,9 +730,11 @@ def test_fast_effort_skips_the_check_unless_asked(monkeypatch):
     fast = sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast")
     assert not calls
     assert sancodec.encode(sig, mode="lossy", prdn=2.0, effort="fast", verify=True) == fast and calls == [1]
-    sancodec.encode(sig, mode="lossy", prdn=2.0)
-    assert calls == [1, 1]  # the default effort checks
-    sancodec.encode(sig, mode="lossy", prdn=2.0, verify=False)
+    default = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    assert default == sancodec.encode(sig, mode="lossy", prdn=2.0, effort="balanced") and calls == [1]  # unchecked
+    sancodec.encode(sig, mode="lossy", prdn=2.0, effort="best")
+    assert calls == [1, 1]  # effort best checks
+    sancodec.encode(sig, mode="lossy", prdn=2.0, effort="best", verify=False)
     assert calls == [1, 1]
     back = sancodec.decode(fast).samples  # unchecked, still at the target on every channel
     assert all(prdn(sig.samples[:, ch], back[:, ch]) <= 2.0 for ch in range(sig.n_channels))
@@ -770,7 +772,11 @@ def test_cli_verify_flag(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert calls == [1] and json.loads(res.stdout)["checked"] is False
     res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "-f", "--json"])
-    assert calls == [1, 1] and json.loads(res.stdout)["checked"] is True
+    summary = json.loads(res.stdout)
+    assert calls == [1] and summary["checked"] is False and summary["effort"] == "balanced"  # the default
+    res = CliRunner().invoke(app, ["encode", rec, "--mode", "lossy", "--prdn", "2", "--effort", "best", "-f", "--json"])
+    summary = json.loads(res.stdout)
+    assert calls == [1, 1] and summary["checked"] is True and summary["effort"] == "best"
     res = CliRunner().invoke(app, ["encode", rec, "--no-verify", "-o", str(tmp_path / "x.san")])
     assert res.exit_code == 2 and "apply to lossy mode" in res.stderr
     assert not (tmp_path / "x.san").exists()

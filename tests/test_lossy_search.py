@@ -284,11 +284,11 @@ def test_a_short_channel_takes_another_quantiser_where_it_codes_smaller(monkeypa
 
     monkeypatch.setattr(adaptivebands, "MAX_VALUES", 0)  # the bands coded with tables (1.8), where this was measured
     sig = read_signal(Path(__file__).parent / "data" / "test01_00s").select_channels([0])
-    chosen = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    chosen = sancodec.encode(sig, mode="lossy", effort="best", prdn=9.0)
     assert [rho16 for _, rho16, _ in wavelet_fields(chosen)] != [waveletframe.RHO16]
     assert prdn(sig.samples[:, 0], sancodec.decode(chosen).samples[:, 0]) <= 9.0
     monkeypatch.setattr(lossy, "QUANTISERS", ())
-    default = sancodec.encode(sig, mode="lossy", prdn=9.0)
+    default = sancodec.encode(sig, mode="lossy", effort="best", prdn=9.0)
     assert [rho16 for _, rho16, _ in wavelet_fields(default)] == [waveletframe.RHO16] and len(chosen) < len(default)
 
 

@@ -276,7 +276,7 @@ def test_a_grid_whose_estimate_is_below_the_bytes_to_beat_is_coded_without_a_pro
     sizes: list[int] = []
     original = timedomain._raw_frame
     monkeypatch.setattr(timedomain, "_raw_frame", lambda u, *args: sizes.append(len(u)) or original(u, *args))
-    for effort in ("default", "balanced"):
+    for effort in ("best", "balanced"):
         sizes.clear()
         direct = sancodec.encode(sig, mode="lossy", prdn=1.0, effort=effort)
         assert sizes == [len(x)], effort
@@ -318,10 +318,10 @@ def test_wavelets_at_other_levels_may_still_beat_a_close_time_domain_coding(monk
     monkeypatch.setattr(lossyfile, "predict_lossy_across", lambda *args: None)
 
     sig = read_signal(DATA / "test01_00s").slice(0, 2000)
-    data = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1024)
+    data = sancodec.encode(sig, mode="lossy", effort="best", prdn=3.0, frame_len=1024)
     assert decode_file(data).codings == {"raw": 4, "wavelet": 4}
     monkeypatch.setattr(lossy, "LEVEL_CLOSE", float("inf"))  # any time-domain win stands
-    exact = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1024)
+    exact = sancodec.encode(sig, mode="lossy", effort="best", prdn=3.0, frame_len=1024)
     codings = decode_file(exact).codings  # raw frames, with the lossless coder's stages where they pay
     assert codings["raw"] == 8 and "wavelet" not in codings and len(data) < len(exact)
 
@@ -338,11 +338,11 @@ def test_a_long_channel_keeps_a_time_domain_win_without_weighing_the_other_level
     monkeypatch.setattr(lossy, "_other_levels", lambda *a, **k: weighed.append(1) or other_levels(*a, **k))
     for target in (1.0, 2.0):
         weighed.clear()
-        data = sancodec.encode(sig, mode="lossy", prdn=target)
+        data = sancodec.encode(sig, mode="lossy", effort="best", prdn=target)
         assert "wavelet" not in decode_file(data).codings and not weighed  # the time domain
         with monkeypatch.context() as short:
             short.setattr(lossy, "LEVEL_CLOSE_LONG", lossy.LEVEL_CLOSE)
-            assert sancodec.encode(sig, mode="lossy", prdn=target) == data
+            assert sancodec.encode(sig, mode="lossy", effort="best", prdn=target) == data
         assert weighed
 
 
@@ -377,7 +377,7 @@ def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the
 
     assert at(39) > 1.0 and k >= 41 and got == pytest.approx(at(k)) and got <= 1.0
     one = sig.select_channels([1])
-    data = sancodec.encode(one, mode="lossy", prdn=1.0)
+    data = sancodec.encode(one, mode="lossy", effort="best", prdn=1.0)
     back = decode_file(data)
     assert "wavelet" not in back.codings and back.codings.get("running")  # raw frames under running contexts
     assert prdn(x, back.signal.samples[:, 0]) <= 1.0
@@ -385,7 +385,7 @@ def test_grid_frames_are_coded_as_a_lossless_file_codes_them_and_the_grid_is_the
         from sancodec.codec import frames
 
         m.setattr(frames, "with_adaptive_stages", lambda res: res)  # grid frames as 1.7 coded them
-        assert len(sancodec.encode(one, mode="lossy", prdn=1.0)) > 1.03 * len(data)
+        assert len(sancodec.encode(one, mode="lossy", effort="best", prdn=1.0)) > 1.03 * len(data)
 
 
 def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_better(monkeypatch):
@@ -397,8 +397,8 @@ def test_a_long_channel_codes_some_frames_exactly_where_that_spends_its_error_be
     sig = lattice_record()
     x = sig.samples[:, 0]
     assert lossy.mix_frame(sig.n_samples) == 1 << 15 and lossy.mix_frame(100_000) == 0
-    mixed = sancodec.encode(sig, mode="lossy", prdn=3.0)
-    whole = sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1 << 20)
+    mixed = sancodec.encode(sig, mode="lossy", effort="best", prdn=3.0)
+    whole = sancodec.encode(sig, mode="lossy", effort="best", prdn=3.0, frame_len=1 << 20)
     assert len(mixed) < 0.95 * len(whole) and SanReader(whole).n_frames == 1
     paths = [ByteReader(parts[0]).varint() for parts in _parts(mixed)]
     assert len(paths) == 8 and 0 < paths.count(3) < 8  # wavelet frames (path 3) beside exact ones
@@ -422,7 +422,7 @@ def test_mixing_is_not_tried_where_the_exact_coding_costs_too_much_more(monkeypa
     # its grid weighed whatever the head's estimates say (lossy._time_domain_may_pay would spare it, and dependent
     # quantisation then codes it 2 % smaller): a time-domain coding is this test's question
     monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", len(x))
-    coded = lossy.encode_channel(frames, x.astype(float), target)
+    coded = lossy.encode_channel(frames, x.astype(float), target, effort="best")
     assert lossy.mix_hint(frames, coded, target) is None  # a grid in the time domain: looked for again
     monkeypatch.undo()
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: 1 << 18, 0]
@@ -442,14 +442,14 @@ def test_the_channels_that_may_not_mix_repeat_their_choices_in_shorter_frames(mo
     ecg = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[: len(lattice), 0]
     sig = Signal(np.stack([lattice, ecg], axis=1), 360.0, ["lattice", "ecg"], ["NU", "NU"])
     monkeypatch.setattr(lossy, "TIME_DOMAIN_ALWAYS", len(ecg))  # each one-frame coding weighs its time domain
-    first = lossy.encode_channel([ecg], ecg.astype(float), lossy.LossyTarget(prdn=3.0), 360.0)
+    first = lossy.encode_channel([ecg], ecg.astype(float), lossy.LossyTarget(prdn=3.0), 360.0, effort="best")
     assert first.window is not None
     windows, domains = [], []
     find, code = templatesearch.find_template, timedomain.code_channel
     monkeypatch.setattr(templatesearch, "find_template",
                         lambda f, fs, w, b: windows.append((len(f), w)) or find(f, fs, w, b))
     monkeypatch.setattr(timedomain, "code_channel", lambda frames, *a: domains.append(len(frames)) or code(frames, *a))
-    kept = sancodec.encode(sig, mode="lossy", prdn=3.0, threads=1)
+    kept = sancodec.encode(sig, mode="lossy", effort="best", prdn=3.0, threads=1)
     assert domains == [1, 1]  # each channel's one-frame coding, none in the shorter frames
     frame = lossy.mix_frame(len(ecg))
     assert len(ecg) % frame != templatesearch.QUICK_WINDOW_HEAD  # no shorter frame as long as a head
@@ -457,13 +457,13 @@ def test_the_channels_that_may_not_mix_repeat_their_choices_in_shorter_frames(mo
     assert {w for n, w in windows if n <= frame and n != templatesearch.QUICK_WINDOW_HEAD} == {first.window}
     back = decode_file(kept).signal.samples
     assert all(prdn(sig.samples[:, c], back[:, c]) <= 3.0 for c in range(2))
-    assert len(kept) <= len(sancodec.encode(sig, mode="lossy", prdn=3.0, frame_len=1 << 20))
+    assert len(kept) <= len(sancodec.encode(sig, mode="lossy", effort="best", prdn=3.0, frame_len=1 << 20))
 
 
 def _one_frame(sig: Signal, target: float) -> tuple[list[np.ndarray], timedomain.Coded, lossy.LossyTarget]:
     x = sig.samples[:, 0].astype(np.int64)
     t = lossy.LossyTarget(prdn=target)
-    return [x], lossy.encode_channel([x], x.astype(float), t, sig.fs), t
+    return [x], lossy.encode_channel([x], x.astype(float), t, sig.fs, effort="best"), t
 
 
 def test_the_coding_in_shorter_frames_reuses_the_one_frame_codings_choices(monkeypatch):
@@ -472,17 +472,17 @@ def test_the_coding_in_shorter_frames_reuses_the_one_frame_codings_choices(monke
     weighed; the first coding reports its window."""
     x = read_signal(Path(sancodec.__path__[0]) / "data" / "samples" / "100").samples[:1 << 16, 0].astype(np.int64)
     target, ref = lossy.LossyTarget(prdn=2.0), x.astype(float)
-    first = lossy.encode_channel([x], ref, target, 360.0)
+    first = lossy.encode_channel([x], ref, target, 360.0, effort="best")
     assert first.window in templatesearch.TEMPLATE_WINDOWS  # mitdb 100's beats: the template pays
     windows: list[tuple[float, float]] = []
     original = templatesearch.find_template
     monkeypatch.setattr(templatesearch, "find_template", lambda f, fs, w, b: windows.append(w) or original(f, fs, w, b))
     monkeypatch.setattr(timedomain, "code_channel", lambda *args: pytest.fail("time domain weighed again"))
     halves = [x[: 1 << 15], x[1 << 15 :]]
-    again = lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(first.window))
+    again = lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(first.window), effort="best")
     assert windows and set(windows) == {first.window} and again.prdn <= 2.0
     windows.clear()
-    lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(None))
+    lossy.encode_channel(halves, ref, target, 360.0, mix=lossy.MixHint(None), effort="best")
     assert not windows
 
 

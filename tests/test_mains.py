@@ -248,7 +248,8 @@ def test_a_frame_with_hostile_hum_is_refused():
     rng = np.random.default_rng(2)
     t = np.arange(20000) / 360.0
     x = np.rint(30 * np.sin(2 * np.pi * 60.0 * t) + 50 * np.sin(2 * np.pi * 0.3 * t) + rng.normal(0, 5, len(t)))
-    data = sancodec.encode(Signal(x.astype(np.int64)[:, None], 360.0, ["x"], ["mV"]), mode="lossy", prdn=5.0)
+    data = sancodec.encode(Signal(x.astype(np.int64)[:, None], 360.0, ["x"], ["mV"]), mode="lossy", prdn=5.0,
+                           effort="best")
     [part] = _wavelet_parts(data)
     r = _after_path(part)
     assert read_head(r, None).predictor & (MAINS | 1) == MAINS
@@ -284,7 +285,7 @@ def test_the_hum_is_weighed_on_the_plain_coding_where_it_saved_nothing_on_the_te
         return out
 
     monkeypatch.setattr(lossy, "_hum_coding", spy)
-    data = sancodec.encode(sig, mode="lossy", prdn=5.0, threads=1)
+    data = sancodec.encode(sig, mode="lossy", effort="best", prdn=5.0, threads=1)
     assert [on_template for on_template, _ in weighed] == [True, False]
     [part] = _wavelet_parts(data)
     assert read_head(_after_path(part), None).predictor & (MAINS | 1) == MAINS  # the hum, no template
@@ -292,7 +293,7 @@ def test_the_hum_is_weighed_on_the_plain_coding_where_it_saved_nothing_on_the_te
     with monkeypatch.context() as m:  # the hum weighed on the template's coding alone: larger
         m.setattr(lossy, "_hum_coding", lambda coded, *a, **k: real(coded, *a, **k)
                   if coded.prepared.templates[0] is not None else None)
-        assert len(sancodec.encode(sig, mode="lossy", prdn=5.0, threads=1)) > 1.1 * len(data)
+        assert len(sancodec.encode(sig, mode="lossy", effort="best", prdn=5.0, threads=1)) > 1.1 * len(data)
 
 
 def _after_path(part: bytes) -> ByteReader:
@@ -336,7 +337,7 @@ def test_the_hum_is_looked_for_beside_the_rate_control_and_not_again(monkeypatch
     than on one thread, where it is fitted after; the file is the one-thread file."""
     from sancodec.codec import jobs
 
-    effort = "default"
+    effort = "best"
     sig = _ecg_with_hum(n=60000)
     fitted, handed = [], []
     real, real_jobs = lossy._hum_candidate, jobs.run_jobs

@@ -56,7 +56,7 @@ def test_one_thread_or_one_channel_codes_without_processes(monkeypatch):
 
 def test_an_error_in_a_worker_comes_back_as_itself():
     with pytest.raises(SanConfigError, match="effort"):
-        list(processes.ordered_map_processes(lossy.check_effort, ["default", "thorough"], 2))
+        list(processes.ordered_map_processes(lossy.check_effort, ["best", "thorough"], 2))
 
 
 def test_a_worker_that_dies_is_an_error_and_the_next_call_starts_afresh():

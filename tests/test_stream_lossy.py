@@ -80,7 +80,7 @@ def test_random_signals_targets_frames_and_blocks_meet_the_target(tmp_path):
         like = sancodec.Signal(x[:1], fs=float(rng.choice([250.0, 360.0, 1000.0])),
                                channel_names=[f"c{i}" for i in range(c)], units=["mV"] * c)
         data = streamed(tmp_path / f"r{case}.san", like, x, int(rng.integers(100, 12_000)), prdn=target,
-                        frame_len=frame_len, effort=str(rng.choice(["fast", "balanced", "default"])))
+                        frame_len=frame_len, effort=str(rng.choice(["fast", "balanced", "best"])))
         got = record_prdns(x, sancodec.decode(data).samples)
         assert max(got) <= target, (case, got, target)
 
@@ -109,10 +109,11 @@ def test_a_frame_whose_decode_misses_the_target_is_refused_and_nothing_written(r
     monkeypatch.setattr(lossystream, "decoded_prdns", lambda *args, **kwargs: [2.5, 1.0])
     path = tmp_path / "v.san"
     with pytest.raises(sancodec.SanConfigError, match=r"channel 0 would decode at PRDN 2.5 % > 2 %.*nothing"):
-        streamed(path, record, record.samples, 5000, prdn=2.0, frame_len=1 << 13)
+        streamed(path, record, record.samples, 5000, prdn=2.0, frame_len=1 << 13, effort="best")
     assert list(tmp_path.iterdir()) == []
-    # balanced and fast trade the check for speed, as sancodec.encode does, unless asked
-    assert streamed(path, record, record.samples, 5000, prdn=2.0, effort="fast")
+    # balanced (the default) and fast trade the check for speed, as sancodec.encode does, unless asked
+    assert streamed(path, record, record.samples, 5000, prdn=2.0)
+    assert streamed(tmp_path / "f.san", record, record.samples, 5000, prdn=2.0, effort="fast")
     with pytest.raises(sancodec.SanConfigError, match="would decode"):
         streamed(tmp_path / "w.san", record, record.samples, 5000, prdn=2.0, effort="fast", verify=True)
 
@@ -123,7 +124,8 @@ def test_lossy_streaming_refuses_what_it_cannot_code_and_writes_nothing(record, 
         ({"codec": "lossy"}, None, "exactly one target"),
         ({"codec": "lossy", "prdn": 2.0, "snr": 30.0}, None, "exactly one target"),
         ({"codec": "lossy", "prdn": -1.0}, None, "positive"),
-        ({"codec": "lossy", "prdn": 2.0, "effort": "best"}, None, "effort"),
+        ({"codec": "lossy", "prdn": 2.0, "effort": "thorough"}, None, "effort"),
+        ({"codec": "lossy", "prdn": 2.0, "effort": "default"}, None, "once called default is now best"),
         ({"codec": "lossy", "prdn": 2.0, "max_error": 3}, None, "max_error"),
         ({"codec": "lossy", "prdn": 2.0, "predictor": "lpc"}, None, "predictor"),
         ({"codec": "lossy", "prdn": 2.0, "decimals": 3}, None, "decimals"),
@@ -161,7 +163,7 @@ def _three_rates() -> sancodec.Signal:
                            ["uV", "degC", "NU"], samples_per_frame=[256, 1, 32])
 
 
-@pytest.mark.parametrize("effort", ["default", "balanced", "fast"])
+@pytest.mark.parametrize("effort", ["best", "balanced", "fast"])
 def test_a_record_of_several_rates_streams_lossy_each_channel_at_its_own_rate(tmp_path, effort):
     """Frames of whole frames of every rate, each channel measured and coded at its own: one frame's file is
     ``sancodec.encode``'s; in several frames every channel meets the target at its rate; rows that end inside a
@@ -169,7 +171,7 @@ def test_a_record_of_several_rates_streams_lossy_each_channel_at_its_own_rate(tm
     sig = _three_rates()
     x, steps = sig.samples, sig.sample_steps()
     one = streamed(tmp_path / "one.san", sig, x, 1000, prdn=4.0, effort=effort)
-    if effort != "default":  # (the default's probe for shorter frames needs the whole record: module docstring)
+    if effort != "best":  # (best's probe for shorter frames needs the whole record: module docstring)
         assert one == sancodec.encode(sig, mode="lossy", prdn=4.0, effort=effort)
     data = streamed(tmp_path / "frames.san", sig, x, 1000, prdn=4.0, effort=effort, frame_len=4000)
     with sancodec.open(data) as f:

@@ -114,12 +114,12 @@ def test_ptb_s0010_re_codes_smaller_with_its_beats_trimmed_mean_and_the_template
     template's file came out 8 bytes larger than the trimmed mean's: the estimate does not see the trellis.)"""
     monkeypatch.setattr(lossy, "DEPENDENT_CODING", False)
     sig = read_signal(DATA / "s0010_re_i")
-    chosen = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    chosen = sancodec.encode(sig, mode="lossy", effort="best", prdn=2.0)
     assert prdn(sig.samples[:, 0], sancodec.decode(chosen).samples[:, 0]) <= 2.0
     monkeypatch.setattr(templatesearch, "REMADE", ())
-    trimmed = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    trimmed = sancodec.encode(sig, mode="lossy", effort="best", prdn=2.0)
     monkeypatch.setattr(beats, "TEMPLATE_TRIM", 0.0)  # the median (trimmed_means trims nothing)
-    median = sancodec.encode(sig, mode="lossy", prdn=2.0)
+    median = sancodec.encode(sig, mode="lossy", effort="best", prdn=2.0)
     assert len(chosen) < len(trimmed) < 0.99 * len(median)
 
 

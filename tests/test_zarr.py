@@ -166,5 +166,5 @@ def test_wide_integer_arrays_come_back_exactly(tmp_path, dtype):
         assert back.dtype == x.dtype
         if name == "exact":
             assert np.array_equal(back, x)
-        else:
-            assert 0 < np.abs(back.astype(np.float64) - x).max() < np.ptp(x)
+        else:  # (each chunk at its target; the default effort may find a chunk's exact coding smaller)
+            assert all(prdn(x[:, ch].astype(np.float64), back[:, ch].astype(np.float64)) <= 2 for ch in range(2))

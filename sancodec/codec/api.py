@@ -165,7 +165,7 @@ def encode_to_file(
     predictor: str = "auto",
     verify: bool | None = None,
     threads: int | None = None,
-    effort: str = "default",
+    effort: str | None = None,
     processes: bool = False,
     fs: float | None = None,
 ) -> int:
@@ -185,10 +185,10 @@ def encode_to_file(
     ``verify`` decodes the result before writing it (frame by frame) and refuses a file that would
     not keep its promise (default: :func:`verifies`). ``threads``: frames coded at once (lossy: channels, and the
     pieces of a channel that the others leave threads for, ``jobs.piece_threads``; default: every core; same
-    bytes). ``effort`` (lossy): ``default`` looks for the smallest file (beat templates, other
-    wavelet levels, the time domain); ``fast`` keeps the plain wavelet coding and skips the check, at a
-    plain wavelet coder's speed or better; ``balanced`` is ``fast`` with one beat template where it pays
-    (most of what templates save on an ECG, in a fraction of the default's time). ``processes`` (lossy): a
+    bytes). ``effort`` (lossy; None: ``balanced``): ``best`` looks for the smallest file (beat templates, other
+    wavelet levels, the time domain) and checks it; ``fast`` keeps the plain wavelet coding and skips the check, at
+    a plain wavelet coder's speed or better; ``balanced`` is ``fast`` with one beat template where it pays (most of
+    what templates save on an ECG, in a sixth to an eighth of ``best``'s time). ``processes`` (lossy): a
     record's channels are coded on ``threads`` worker processes instead of threads, which the interpreter lock
     holds back (``codec.processes``: faster on records of many short channels; the workers start once per process,
     which costs time; a script then needs its ``if __name__ == "__main__":`` guard; same bytes; on threads where
@@ -197,7 +197,7 @@ def encode_to_file(
     check_mode(mode)
     signal = _encodable(signal, fs)
     given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
-    check_effort(effort)
+    asked_effort, effort = effort, check_effort(effort)
     if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d;
         # else multiples of a step per channel (counts times a calibration factor), which digitize finds or refuses
         decimal = on_decimal_grid(signal)
@@ -218,7 +218,7 @@ def encode_to_file(
         if (prdn, snr, bps) != (None, None, None):
             raise SanConfigError(f"{option('prdn')}, {option('snr')} and {option('bps')} are targets of lossy mode, "
                                  f"not {mode}")
-        if effort != "default":
+        if asked_effort is not None:
             raise SanConfigError(f"{option('effort')} applies to lossy mode, not {mode}")
         if processes:
             raise SanConfigError(f"{option('processes')} applies to lossy mode, not {mode}")
@@ -289,7 +289,7 @@ def encode_to_file(
         return _lossy_container(signal, plan, parts, target, header_frame_len(n, frame_len, m), n, emax, quantum,
                                 embed_model, header_gaps(gaps), lossy_floors(candidates, lows, spreads, parts.achieved))
 
-    probe = asked is None and effort == "default" and target.max_prdn is not None and n <= frame_len and mix_len > 0
+    probe = asked is None and effort == "best" and target.max_prdn is not None and n <= frame_len and mix_len > 0
     parts = code_lossy(coded, digital, quantum, target, frame_len, threads, effort, probe_mix=probe,
                        processes=processes, channel_targets=aims)
     data = container(parts, frame_len)
@@ -343,7 +343,7 @@ def warn_past_budget(data: bytes, bps: float) -> None:
 
 def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.ndarray]], *,
                         prdn: float | None = None, snr: float | None = None, bps: float | None = None,
-                        effort: str = "default", frame_len: int | None = None, threads: int | None = None,
+                        effort: str | None = None, frame_len: int | None = None, threads: int | None = None,
                         model: SanSpec | str | os.PathLike[str] | None = None, embed_model: bool = True,
                         verify: bool | None = None, progress: Callable[[str], None] | None = None,
                         processes: bool = False, source: Callable[[], dict[str, Any]] | None = None) -> bytes | None:
@@ -358,7 +358,7 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     on worker processes (:func:`encode_to_file`); ``source``: ``like``'s source where the record says it only once
     read (an EDF's signals past their declared range, ``io.edf.edf_blocks``), asked for when the header is made."""
     say = progress or (lambda _: None)
-    check_effort(effort)
+    effort = check_effort(effort)
     frame_len = DEFAULT_LOSSY_FRAME if frame_len is None else frame_len
     frame_len = check_options("lossy", None, "auto", DEFAULT_STEP, frame_len)
     target = LossyTarget(prdn, snr, bps)
@@ -433,13 +433,13 @@ def encode_lossy_blocks(like: Signal, n: int, read: Callable[[int], Iterable[np.
     return data
 
 
-def verifies(verify: bool | None, mode: str, effort: str) -> bool:
+def verifies(verify: bool | None, mode: str, effort: str | None) -> bool:
     """Whether an encode decodes its file and checks it before handing it over: ``verify`` where given, else
-    always but in lossy mode at ``effort="fast"`` or ``"balanced"``, which trade the check (one more decode)
-    for speed, as FLAC does without ``--verify``: their rate control has already measured every channel's
+    always but in lossy mode at ``effort="fast"`` or ``"balanced"`` (the default, None), which trade the check (one
+    more decode) for speed, as FLAC does without ``--verify``: their rate control has already measured every channel's
     error with the decoder's own reconstruction of the values it codes (the beat template's prediction
     included, integers in the file)."""
-    return verify if verify is not None else not (mode == "lossy" and effort != "default")
+    return verify if verify is not None else not (mode == "lossy" and check_effort(effort) != "best")
 
 
 def _lossy_container(like: Signal, plan: FramePlan, parts: LossyParts, target: LossyTarget, frame_len: int, n: int,

@@ -50,7 +50,8 @@ from sancodec.codec.waveletframe import RHO16, ROUNDING, frame_prediction, needs
 from sancodec.errors import SanConfigError, option
 from sancodec.metrics import spread_of
 
-__all__ = ["EFFORTS", "LossyTarget", "MixHint", "check_effort", "encode_channel", "mix_frame", "mix_hint"]
+__all__ = ["DEFAULT_EFFORT", "EFFORTS", "LossyTarget", "MixHint", "check_effort", "encode_channel", "mix_frame",
+           "mix_hint"]
 
 LEVEL_CHOICES = (5, 6, 7, 8)  # the levels tried per channel (the frame stores its own since format 1.2)
 LEVEL_SAMPLES = 1 << 15  # the levels are judged on the coded bytes of the channel's first samples
@@ -65,7 +66,7 @@ LEVEL_CLOSE_SAMPLES = 1 << 14
 LEVEL_CHANNELS = 1 << 17  # on channels up to this long; on longer ones (but sparse ones, SPARSE_BPS) other
 # levels saved under 1 % at the cost of a second rate control (mitdb 100, drive17a, 03700181 in docs/LOSSY.md)
 SHORT_PLAIN_LEVELS = 5  # effort "balanced" codes a channel of up to LEVEL_CHANNELS samples plain at these levels, not
-# lossyrate.LEVELS (7), with no search: the default's _best_levels, which judges the levels by the coded bytes, picks 5
+# lossyrate.LEVELS (7), with no search: best's _best_levels, which judges the levels by the coded bytes, picks 5
 # for most short channels (a short record wants few levels: its coarse bands' tables cost more than they save), and at
 # 5 balanced's respiration codes 8-17 % smaller at PRDN 1-9 %, its PPG 2-4 % at 1-2 %, short ECG strips 1-5 %, for
 # 1.016 of the summed time, all of it mixedsignals, whose sparse path below can no longer reuse the plain coding's
@@ -73,26 +74,28 @@ SHORT_PLAIN_LEVELS = 5  # effort "balanced" codes a channel of up to LEVEL_CHANN
 # sparse channel (mixedsignals) codes up to twice as large at 5, which balanced's sparse path codes again at 7
 SHORT_REMADE = ((150.0, False),)  # effort "balanced": on a channel its template trial's head holds whole (one frame
 # of up to templatesearch.QUICK_HEAD samples), the template also remade so (templatesearch.REMADE's low-pass: a short
-# strip's template keeps the noise of a few dozen beats) and kept where the bit estimate prefers it, as the default
+# strip's template keeps the noise of a few dozen beats) and kept where the bit estimate prefers it, as best
 # weighs it: PTB s0010_re's 1000 Hz lead 0.7-3.2 % smaller at PRDN 1-9 %, its side information 316 -> 266 bytes at
-# 2 % (no other file of benchmarks/lossy_sizes.py changes; the median, the default's other way, changed none but
+# 2 % (no other file of benchmarks/lossy_sizes.py changes; the median, best's other way, changed none but
 # bidmc's at 9 %, by 0.3 %)
 QUANTISERS = ((0.35, 9), (0.3, 7), (0.4, 6))  # (rounding, rho16) also tried on channels up to LEVEL_CHANNELS
-EFFORTS = ("default", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel)
+EFFORTS = ("best", "balanced", "fast")  # how hard the lossy encoder looks for a smaller file (encode_channel) ...
+DEFAULT_EFFORT = "balanced"  # ... and where none is named: every CR goal of issue 13 that "best" meets, within 0-5 % of
+# its files (docs/LOSSY.md), in a sixth to an eighth of its time
 QUICK_BANDS = 1 << 14  # efforts "fast", "balanced": on channels this long, each band is coded one way
 TIME_DOMAIN_ALWAYS = 1 << 15  # the time-domain codings are weighed on channels up to this long; on longer ones only
 # where they look smaller (_time_domain_may_pay: EMG on a grid, MIMIC's 8-bit ECG exactly) or the channel is sparse;
-# the default weighed them on every channel before (on mitdb 100, drive17a, 03700181's ECG, PTB, bidmc, ABP and a103l
-# they were never smaller, and their search took 4-14 % of those channels' default encode at PRDN 2 %)
+# best weighed them on every channel before (on mitdb 100, drive17a, 03700181's ECG, PTB, bidmc, ABP and a103l
+# they were never smaller, and their search took 4-14 % of those channels' encode at best at PRDN 2 %)
 QUICK_MAINS = 1 << 15  # effort "balanced" looks for mains hum on channels this long ...
-QUICK_LINE_PADDING = 1  # ... its line in a spectrum zero-padded to this many times the channel (the default's: 4) ...
-QUICK_LINE_SAMPLES = 1 << 16  # ... of its first this many samples (the default's: 2^18) ...
+QUICK_LINE_PADDING = 1  # ... its line in a spectrum zero-padded to this many times the channel (best's: 4) ...
+QUICK_LINE_SAMPLES = 1 << 16  # ... of its first this many samples (best's: 2^18) ...
 QUICK_MAINS_GAIN = 1.0  # ... and codes it where it lowers its head's bit estimate under this share
 PLAIN_FIRST = 1 << 14  # shorter ones, at least this long, code plain first (beside the template search) ...
 PLAIN_AHEAD = 1 << 17  # ... as do those shorter than this where no line is found (after the search, on its thread)
 MAX_TARGET = 1e6  # a PRDN (percent) or bits per sample above this is refused: the header holds targets within 10^6
 MIN_SNR, MAX_SNR = -80.0, 1000.0  # dB: the PRDN bounds they imply, 10^6 % down to 10^-48 %, stay positive and finite
-DEPENDENT_CODING = True  # the default effort weighs a one-frame wavelet coding quantised dependently (1.12)
+DEPENDENT_CODING = True  # effort best weighs a one-frame wavelet coding quantised dependently (1.12)
 QUICK_DEPENDENT = 1 << 16  # effort "balanced" weighs it too on one-frame channels of up to this many samples whose
 # coding has a beat template (0: on none): PTB s0010_re 4.1 / 3.2 / 1.5 / 2.5 % and bidmc's ECG 2.2 / 2.5 % smaller at
 # PRDN 1 / 2 / 5 / 9 % and 1 / 2 %, for 10.7 and 11.5 ms more at 2 % (ab_setting.py ...lossy.QUICK_DEPENDENT 0 65536).
@@ -151,10 +154,15 @@ class LossyTarget:
         return {k: v for k, v in (("prdn", self.prdn), ("snr", self.snr), ("bps", self.bps)) if v is not None}
 
 
-def check_effort(effort: str) -> None:
-    """Refuse an ``effort`` that is not one of :data:`EFFORTS`."""
+def check_effort(effort: str | None) -> str:
+    """Refuse an ``effort`` that is not one of :data:`EFFORTS`; the effort to code at (None: :data:`DEFAULT_EFFORT`)."""
+    if effort is None:
+        return DEFAULT_EFFORT
     if effort not in EFFORTS:
-        raise SanConfigError(f"{option('effort')} must be one of {', '.join(EFFORTS)}, got {effort!r}")
+        renamed = " (the effort once called default is now best; balanced is the default)" if effort == "default" \
+            else ""
+        raise SanConfigError(f"{option('effort')} must be one of {', '.join(EFFORTS)}, got {effort!r}{renamed}")
+    return effort
 
 
 @dataclass(frozen=True)
@@ -169,13 +177,13 @@ class MixHint:
     exact: bool = True
 
 
-def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget,
-                   fs: float | None = None, effort: str = "default", mix: MixHint | None = None) -> timedomain.Coded:
+def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None = None,
+                   effort: str = DEFAULT_EFFORT, mix: MixHint | None = None) -> timedomain.Coded:
     """The payloads of one channel's frames at the coarsest step that meets ``target``, the PRDN the
     decoder will deliver (``ref``: the channel's samples to compare with, on the same scale), and
     whether they decode to the samples themselves.
 
-    With ``fs``, a beat template (``codec.beats``) is tried too, and kept only if the channel's
+    At ``effort="best"``, with ``fs``, a beat template (``codec.beats``) is tried too, and kept only if the channel's
     file gets smaller at the same target: the SAN-style predictor pays in bytes or is not used. Its
     window around each beat is the one of ``templatesearch.TEMPLATE_WINDOWS`` whose frames code smallest at the
     plain coding's step (the best window differs by record: mitdb 100 wants a long one, a103l a short
@@ -184,19 +192,19 @@ def encode_channel(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyT
     is compared with the channel's time-domain codings (where they may pay: :func:`_time_domain_may_pay`) and other
     wavelet levels (:func:`_settle`).
 
-    ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the
-    scan past a falling PRDN (on a long channel, its search helped by ``errormodel``'s estimate: ``rate_control``'s
+    ``effort="fast"`` (:data:`EFFORTS`) keeps the plain wavelet coding: one rate control without the scan past a
+    falling PRDN (on a long channel, its search helped by ``errormodel``'s estimate: ``rate_control``'s
     ``modelled``), each band coded one way on channels of :data:`QUICK_BANDS` samples or more (and a frame of up to
     ``adaptivebands.MAX_VALUES`` values in one adaptive stream too, the smaller kept: ``waveletframe.quick_bands``).
-    ``effort="balanced"`` codes as fast does, with one beat template where its bit estimate says it pays
-    (``templatesearch.quick_templates``, ``quick_grids`` and ``TemplateTrial``: one window, weighed on the
-    channel's head, one alignment round, the gains' and taps' grids chosen on the head), the mains hum on long
-    channels where it pays on the head (:func:`_quick_prepared`), and the time-domain
-    codings where they may pay, as the default weighs them (:func:`_time_domain_may_pay`), without the lossless
+    ``effort="balanced"`` (:data:`DEFAULT_EFFORT`) codes as fast does, with one beat template where its bit
+    estimate says it pays (``templatesearch.quick_templates``, ``quick_grids`` and ``TemplateTrial``: one window,
+    weighed on the channel's head, one alignment round, the gains' and taps' grids chosen on the head), the mains
+    hum on long channels where it pays on the head (:func:`_quick_prepared`), and the time-domain codings where they
+    may pay, as best weighs them (:func:`_time_domain_may_pay`), without the lossless
     coder's adaptive stages (:func:`_quick`).
     With ``mix``, a wavelet coding at a PRDN bound may code some of its frames exactly (:func:`_mixed`)."""
     check_effort(effort)
-    if effort != "default":
+    if effort != "best":
         return _quick(frames, ref, target, fs if effort == "balanced" else None)
     plain = rate_control(Prepared(frames, [None] * len(frames)), ref, target)
     windows = None if mix is None else () if mix.window is None else (mix.window,)
@@ -267,8 +275,8 @@ def _hum_coding(coded: WaveletCoding, frames: Sequence[np.ndarray], ref: np.ndar
                 fs: float | None, hum: _Hum | None = None) -> WaveletCoding | None:
     """The same coding as ``coded`` with each frame's mains hum added to its prediction (:func:`_hum_candidate`),
     through rate control; None where no line near 50 or 60 Hz stands out of the channel's spectrum (less its beat
-    prediction), or for a byte budget. ``hum``: the candidate made ahead for ``coded``'s frames, if it was. The
-    default effort keeps it where it codes smaller than ``coded`` (format 1.10)."""
+    prediction), or for a byte budget. ``hum``: the candidate made ahead for ``coded``'s frames, if it was. Effort
+    best keeps it where it codes smaller than ``coded`` (format 1.10)."""
     prepared = coded.prepared
     if not _looks_for_hum(prepared, target, fs):
         return None
@@ -286,7 +294,7 @@ def _quick_prepared(frames: Sequence[np.ndarray], templates: Sequence[BeatTempla
     (found in the channel itself, beside its beat detection; None: none stands out) where it pays on the first
     templated frame's head (:data:`templatesearch.QUICK_HEAD` samples, as ``TemplateTrial`` weighs the template):
     the head's bit estimate at ``step`` with the hum fitted there, under :data:`QUICK_MAINS_GAIN` of its estimate
-    without. Decided before the rate control, so that one rate control codes the channel (the default weighs the
+    without. Decided before the rate control, so that one rate control codes the channel (best weighs the
     hum's coding against the one without it, each through rate control: :func:`_hum_coding`). ``head``: that head
     prepared with its template, without the hum, if it was (``TemplateTrial``'s); ``levels``: the wavelet levels."""
     if line is not None and fs and _hum_pays_on_head(frames, templates, fs, line, step, head):
@@ -314,18 +322,18 @@ def _hum_pays_on_head(frames: Sequence[np.ndarray], templates: Sequence[BeatTemp
 
 def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, fs: float | None) -> timedomain.Coded:
     """Efforts "fast" and "balanced" (with ``fs``: a beat template may be tried, and at a PRDN bound the
-    time-domain codings are weighed too, as the default weighs them, on a channel of at most
+    time-domain codings are weighed too, as best weighs them, on a channel of at most
     :data:`TIME_DOMAIN_ALWAYS` samples, where they cost little, on one of up to :data:`LEVEL_CHANNELS` samples
     whose wavelet coding takes under :data:`SPARSE_BPS` bits per sample, or where the order-0 estimate of its
     exact coding, or of its samples on the grid the target allows, comes near the wavelets' bytes
     (``timedomain.exact_looks_smaller``, ``grid_looks_smaller``): step-like or coarsely quantised signals, CTG's
     heart rate, mixedsignals' flat stretches or MIMIC's 8-bit ECG, code far smaller so, and EMG's nearly flat
     spectrum on a grid).
-    Such a sparse channel's wavelets are also coded as the default's first coding codes them (every band's
+    Such a sparse channel's wavelets are also coded as best's first coding codes them (every band's
     coding weighed, and the scan past a PRDN that falls as the step grows, ``stepsearch.coarsest_step``):
     mixedsignals' lead II at PRDN 1 % in half the bytes. On a one-frame channel of at most :data:`QUICK_DEPENDENT`
     samples whose wavelet coding has a beat template (a short ECG strip: its bands, the beats taken out, are mostly
-    noise), that coding is also quantised dependently, as the default's is, where smaller."""
+    noise), that coding is also quantised dependently, as best's is, where smaller."""
     n = sum(map(len, frames))
     # the head's exact estimates (the last test below) made ahead, on a thread the wavelets leave spare, where asked
     ahead = bool(fs) and target.max_prdn is not None and n > TIME_DOMAIN_ALWAYS and piece_count() > 1
@@ -335,7 +343,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
     to_beat = sum(map(len, chosen.payloads()))
     sparse = _sparse(n, to_beat)  # a step-like signal's grid may code it smaller
     if fs and sparse and target.max_prdn is not None:
-        # as the default's first coding: every band's coding weighed, and the scan past a falling PRDN
+        # as best's first coding: every band's coding weighed, and the scan past a falling PRDN
         every_way = every if every is not None else rate_control(_every_way(chosen.prepared, frames), ref, target)
         if _begins_beside(frames, chosen):  # the time domain (weighed on a sparse channel) against the lesser guess
             work = _time_domain_beside(every_way, frames, ref, target.max_prdn,
@@ -346,7 +354,7 @@ def _quick(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarget, f
         to_beat = sum(map(len, chosen.payloads()))
     coded = timedomain.Coded(chosen.payloads(), chosen.prdn, False)
     if fs and target.bps is not None:  # a byte budget: the time domain where it has less error in those bytes, weighed
-        # where cheap or promising (the default weighs it everywhere): CTG's heart rate at 1 bit a sample at PRDN 1.3 %
+        # where cheap or promising (best weighs it everywhere): CTG's heart rate at 1 bit a sample at PRDN 1.3 %
         # on its grid, not 2.1 % as wavelets, MIMIC's 8-bit ECG at 2 bits exact
         cheap = n <= TIME_DOMAIN_ALWAYS or timedomain.exact_looks_smaller(frames, int(_budget(ref, target)))
         return (_within_budget(frames, ref, target, chosen.prdn, to_beat) if cheap else None) or coded
@@ -452,7 +460,7 @@ def _time_domain_may_pay(frames: Sequence[np.ndarray], ref: np.ndarray, bound: f
 
 
 def _every_way(prepared: Prepared, frames: Sequence[np.ndarray]) -> Prepared:
-    """``frames`` prepared plain, each band to be coded every way, as the default's first coding prepares them:
+    """``frames`` prepared plain, each band to be coded every way, as best's first coding prepares them:
     ``prepared`` so (:meth:`Prepared.with_quick`: its bands and the errors its rate control decoded shared) where it
     is ``frames``' plain coding at the first rate control's levels and quantiser, else made afresh."""
     plain = all(t is None for t in prepared.templates) and all(m is None for m in prepared.mains)
@@ -526,8 +534,8 @@ def _line_then_plain(made: Once[float | None], frames: Sequence[np.ndarray], ref
                      fs: float, quick: bool, plain_ahead: bool) -> tuple[float | None, WaveletCoding | None]:
     """:func:`_quick_wavelets`' piece beside the template search on a channel long enough for the hum: the first step
     (``made()``), then the mains line (``mains.mains_frequency`` of the first :data:`QUICK_LINE_SAMPLES` samples, in
-    a spectrum padded :data:`QUICK_LINE_PADDING` times: an eighth of the default's transform on a long channel, the
-    lines found where the default finds them on bench_lossy's records), and with ``plain_ahead``, where no line
+    a spectrum padded :data:`QUICK_LINE_PADDING` times: an eighth of best's transform on a long channel, the
+    lines found where best finds them on bench_lossy's records), and with ``plain_ahead``, where no line
     stands out, the plain coding (:func:`_plain_controlled`), as a channel too short for the hum has it made beside
     the search (the same coding: without a line the hum plays no part); else None for it."""
     first = made()
@@ -561,7 +569,7 @@ def _templated(frames: Sequence[np.ndarray], ref: np.ndarray, target: LossyTarge
     without a template (where it is at the trial's levels, ``lossyrate.LEVELS``: not at :data:`SHORT_PLAIN_LEVELS`),
     and its head with the template is what the rate control codes (where no hum is coded: ``line`` None); there the
     template is also weighed remade as :data:`SHORT_REMADE` says (``templatesearch.remade_templates``), before its
-    grids are chosen, as the default's search weighs it."""
+    grids are chosen, as best's search weighs it."""
     plain_step = None if plain is None else plain.step
     whole = len(frames) == 1 and len(frames[0]) <= QUICK_HEAD  # the trial's head is the channel
     without = plain.prepared if whole and plain is not None and plain.prepared.prepares(frames[0], None) and \

@@ -19,7 +19,7 @@ import numpy as np
 from sancodec.codec import timedomain
 from sancodec.codec.entropy import ByteWriter
 from sancodec.codec.jobs import piece_threads
-from sancodec.codec.lossy import LossyTarget, MixHint, encode_channel, mix_hint
+from sancodec.codec.lossy import DEFAULT_EFFORT, LossyTarget, MixHint, encode_channel, mix_hint
 from sancodec.codec.lossycross import derived_channels, predict_lossy_across, recorded_fits
 from sancodec.codec.pipeline import ordered_map, resolve_threads
 from sancodec.codec.processes import ordered_map_processes
@@ -126,7 +126,7 @@ def record_prdn(stats: Sequence[Sequence[BlockStats]], achieved: Sequence[Sequen
 
 
 def code_lossy(signal: Signal, digital: np.ndarray, quantum: list[float] | None, target: LossyTarget,
-               frame_len: int, threads: int | None = None, effort: str = "default", *,
+               frame_len: int, threads: int | None = None, effort: str = DEFAULT_EFFORT, *,
                mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False,
                processes: bool = False, channel_targets: Sequence[LossyTarget] | None = None) -> LossyParts:
     """Lossy at a target (``channel_targets``: each channel's, where they differ), the record held in memory: each
@@ -179,7 +179,7 @@ def code_channel(job: ChannelJob) -> tuple[timedomain.Coded, MixHint | None]:
 
 
 def code_block(signal: Signal, digital: np.ndarray, reference: Reference, targets: Sequence[LossyTarget],
-               frame_len: int, lo: int, hi: int, threads: int | None = None, effort: str = "default",
+               frame_len: int, lo: int, hi: int, threads: int | None = None, effort: str = DEFAULT_EFFORT,
                mix: Sequence[MixHint | None] | None = None, probe_mix: bool = False,
                processes: bool = False) -> LossyParts:
     """Rows ``lo`` to ``hi`` of the record (``digital``, ``signal`` for its channels' rates) coded in frames of
@@ -240,7 +240,7 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
                              achieved, exact, derived, alone, fitted)
     for ch in sorted(derived):  # left by a caller that turned the difference off: on their own, as every channel
         alone(ch)
-    plan = timedomain.EXACT if effort == "default" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
+    plan = timedomain.EXACT if effort == "best" else timedomain.EXACT_QUICK  # as lossy.encode_channel codes
     if sum(exact) > 1:  # exact channels predicted from earlier exact ones, as a lossless file does
         timedomain.predict_across(chunks, full_rate(), exact, plan)
     bounds = [t.max_prdn for t in targets if t.max_prdn is not None]

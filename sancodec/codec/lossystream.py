@@ -8,8 +8,8 @@ the frames' spreads about theirs (``||x - mean(x)||^2 = sum_b ||x_b - mean(x_b)|
 The price is bytes where the frames differ in spread or level: a quiet frame gets less error than the record's
 budget would give it. A byte budget (bits per sample) holds frame by frame as it is. An SNR target is its PRDN.
 
-The same files as ``sancodec.encode`` where the record is one frame (and one block) at effort ``"balanced"`` or
-``"fast"`` (the default effort's probe for shorter frames needs the whole record); the same format throughout.
+The same files as ``sancodec.encode`` where the record is one frame (and one block) at effort ``"balanced"`` (the
+default) or ``"fast"`` (effort best's probe for shorter frames needs the whole record); the same format throughout.
 """
 
 from __future__ import annotations
@@ -54,18 +54,18 @@ class LossyStreamEncoder:
     """Encode rows of ``like``'s channels (integer samples: its metadata goes in the header) lossy at ``target``,
     a frame of ``frame_len`` rows at a time, each frame at the target (module docstring); the interface of
     ``encoder.SanEncoder`` (:meth:`push`, :meth:`finish`, :meth:`header`), which the streaming writer drives.
-    ``verify`` (default: as ``sancodec.encode``, on at the default effort): each frame is decoded once coded and
+    ``verify`` (default: as ``sancodec.encode``, on at effort best): each frame is decoded once coded and
     checked against the target. A channel's gaps (its WFDB format's invalid value, format 1.15) are coded apart
     as ``sancodec.encode`` codes them; their frames are always decoded, so that the header's PRDN is that of the
     other samples as they decode."""
 
     mode = "lossy"
 
-    def __init__(self, like: Signal, target: LossyTarget, *, effort: str = "default", frame_len: int | None = None,
+    def __init__(self, like: Signal, target: LossyTarget, *, effort: str | None = None, frame_len: int | None = None,
                  threads: int | None = None, model: SanSpec | str | os.PathLike[str] | None = None,
                  embed_model: bool = True, verify: bool | None = None, quantum: Sequence[float] | None = None
                  ) -> None:
-        check_effort(effort)
+        effort = check_effort(effort)
         frame_len = check_options("lossy", None, "auto", DEFAULT_STEP,
                                   DEFAULT_LOSSY_FRAME if frame_len is None else frame_len)
         self.m, self.steps = like.frame_size, like.sample_steps()
