@@ -8,7 +8,9 @@ of its ``_NumcodecsArrayBytesCodec`` named ``numcodecs.sancodec``, registered th
     zarr.create_array(store, shape=(n, 2), chunks=(65536, 2), dtype="int16",
                       serializer=sancodec.zarr_codec.Sancodec(mode="lossless"), compressors=None)
 
-Needs ``pip install sancodec[zarr]``.
+An array's last chunk reaches zarr's codecs padded to the chunk's shape with the fill value; in lossy mode the
+codec codes such a chunk without those last rows (all of one value) and puts them back exactly, so that the rows of
+data meet the target themselves (``arraycodec._constant_tail``). Needs ``pip install sancodec[zarr]``.
 """
 
 from __future__ import annotations
