@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,3 +169,18 @@ def test_wide_integer_arrays_come_back_exactly(tmp_path, dtype):
             assert np.array_equal(back, x)
         else:  # (each chunk at its target; the default effort may find a chunk's exact coding smaller)
             assert all(prdn(x[:, ch].astype(np.float64), back[:, ch].astype(np.float64)) <= 2 for ch in range(2))
+
+
+def test_the_partial_writes_benchmark_compares_like_with_like(tmp_path):
+    """``benchmarks/zarr_partial_writes.py``: the same rows, whole and in pieces, each read back whole; written whole
+    they meet the target, and a piece written alone over a chunk's padding meets it too (one coding)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import zarr_partial_writes
+
+    x = sancodec.read_signal(zarr_partial_writes.SAMPLE).samples[:8192, :2].astype(np.int16)
+    whole = zarr_partial_writes.written(x, tmp_path / "whole", 4096, None, 2.0)
+    pieces = zarr_partial_writes.written(x, tmp_path / "pieces", 4096, 1024, 2.0)
+    assert whole.shape == pieces.shape == x.shape
+    assert all(prdn(x[:, c].astype(np.float64), whole[:, c].astype(np.float64)) <= 2.0 for c in range(2))
+    first = zarr_partial_writes.written(x[:1024], tmp_path / "first", 4096, None, 2.0)  # one piece, one coding
+    assert all(prdn(x[:1024, c].astype(np.float64), first[:, c].astype(np.float64)) <= 2.0 for c in range(2))
