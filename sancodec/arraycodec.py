@@ -86,7 +86,7 @@ def _constant_tail(x: np.ndarray) -> int:
     uint16 ADC's are from 0) take the error of that step: the chunk is coded without them, which its decode puts
     back exactly (the target then holds on those rows and, the padding exact, on the chunk)."""
     fill = x[-1, 0]
-    if np.isnan(fill):
+    if not np.isfinite(fill):  # (NaN: a gap, coded apart; an infinity: refused by the coder, as it was)
         return 0
     same = (x == fill).all(axis=1)
     if same.all():

@@ -139,6 +139,10 @@ def test_a_chunk_s_constant_last_rows_are_left_out_of_its_lossy_coding_and_put_b
     assert np.array_equal(codec.decode(codec.encode(flat)), flat)
     if np.dtype(dtype).kind in "iu":  # the other modes code every row, exactly or within their bound
         assert read_info(Sancodec().encode(chunk))["header"]["n_samples"] == 16000
+    else:  # an infinite tail is no padding to leave out: the coder refuses it, as it refuses any infinity
+        chunk[3000:] = np.inf
+        with pytest.raises(sancodec.SanFormatError, match="NaN or Inf"):
+            codec.encode(chunk)
 
 
 def test_a_payload_whose_tail_the_codec_would_not_write_is_refused():
