@@ -107,7 +107,9 @@ def _with_tail(arr: np.ndarray, tail: int, fill: str, dtype: np.dtype) -> np.nda
             raise ValueError(fill)
     except (ValueError, OverflowError):
         raise SanFormatError(f"the payload's tail value {fill!r} is not a value of {dtype}") from None
-    return np.concatenate([arr, np.full((tail, arr.shape[1]), filled, dtype=dtype)])
+    out = np.empty((len(arr) + tail, arr.shape[1]), dtype=dtype)  # (np.concatenate gives a big-endian type back
+    out[: len(arr)], out[len(arr) :] = arr, filled  # in the machine's order)
+    return out
 
 
 class Sancodec(Codec):

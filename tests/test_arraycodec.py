@@ -115,7 +115,8 @@ def test_decimal_floats_come_back_exactly_in_lossless_mode(dtype):
     assert back.shape == (5000,) and back.tobytes() == x[:, 0].tobytes()
 
 
-@pytest.mark.parametrize("dtype, fill", [(np.uint16, 0), (np.int32, -7), (np.float32, 0.25), (np.float64, -0.0)])
+@pytest.mark.parametrize("dtype, fill", [(np.uint16, 0), (np.int32, -7), (">i2", 3), (np.float32, 0.25),
+                                         (np.float64, -0.0), (">f8", 1.5)])
 def test_a_chunk_s_constant_last_rows_are_left_out_of_its_lossy_coding_and_put_back(mitdb_100, dtype, fill):
     """Zarr pads an edge chunk to the chunk's shape with the fill value. Coded with the padding, a lossy target held
     over the chunk let its rows of data, far from the fill value (a uint16 ADC's at 30 000 against 0), take the
