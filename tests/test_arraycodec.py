@@ -8,6 +8,8 @@ import sys
 import numcodecs
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sancodec
 from sancodec.arraycodec import Sancodec
@@ -144,6 +146,37 @@ def test_a_chunk_s_constant_last_rows_are_left_out_of_its_lossy_coding_and_put_b
         chunk[3000:] = np.inf
         with pytest.raises(sancodec.SanFormatError, match="NaN or Inf"):
             codec.encode(chunk)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["int8", "uint8", "<i2", ">i2", ">u4", "int64", "<f4", ">f8"]))
+def test_random_chunks_with_constant_tails_keep_their_shape_type_tail_and_target(seed, dtype):
+    """Any chunk, its last rows one value or not, comes back in its shape and dtype (byte order included), its
+    constant last rows exactly, and the rows before them at the target."""
+    rng = np.random.default_rng(seed)
+    n, c, target = int(rng.integers(20, 3000)), int(rng.integers(1, 4)), float(rng.choice([1.0, 5.0, 20.0]))
+    kind = np.dtype(dtype)
+    lo, hi = (float(np.iinfo(kind).min), float(np.iinfo(kind).max)) if kind.kind in "iu" else (-1e6, 1e6)
+    lo, hi = max(lo, -2.0**40), min(hi, 2.0**40)
+    x = np.clip(np.cumsum(rng.normal(size=(n, c)), axis=0) * min(hi - lo, 2000) / 100 + (lo + hi) / 2, lo, hi)
+    tail = int(rng.integers(0, n))
+    x[n - tail :] = rng.choice([0.0, lo, hi, 0.25 if kind.kind == "f" else 7.0])
+    x = x.astype(kind)
+    x = x[:, 0] if c == 1 and rng.random() < 0.5 else x
+    codec = Sancodec(mode="lossy", prdn=target)
+    back = codec.decode(codec.encode(x))
+    assert back.shape == x.shape and back.dtype == x.dtype
+    assert np.array_equal(back[n - tail :], x[n - tail :])
+    rows, got = x.reshape(n, -1).astype(np.float64), back.reshape(n, -1).astype(np.float64)
+    head = n - _tail_rows(rows)
+    for ch in range(rows.shape[1]):
+        assert sancodec.metrics.prdn(rows[:head, ch], got[:head, ch]) <= target + 1e-9 or np.ptp(rows[:head, ch]) == 0
+
+
+def _tail_rows(rows: np.ndarray) -> int:
+    """The last rows all of the last row's first value (what the codec leaves out), none where every row is."""
+    same = (rows == rows[-1, 0]).all(axis=1)
+    return 0 if same.all() else len(rows) - 1 - int(np.flatnonzero(~same)[-1])
 
 
 def test_a_payload_whose_tail_the_codec_would_not_write_is_refused():
