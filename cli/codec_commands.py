@@ -649,6 +649,8 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     from sancodec.io.edf import SKIP_NOTE, edf_padding
 
     signal, quantum = decoded.signal, decoded.header.get("quantum")
+    near = decoded.header.get("near_grid")  # (format 1.19: per channel [offset, floor, halvings, bits])
+    offsets = None if near is None or signal.is_digital else [float(entry[0]) for entry in near]
     wanted = list(range(signal.n_channels))
     m = signal.frame_size
     if m > 1 and (decoded.start % m or decoded.end % m):
@@ -657,6 +659,7 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     if channels is not None:
         wanted = _channel_indices(signal, channels)
         signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]
+        offsets = None if offsets is None else [offsets[c] for c in wanted]
     if physical:
         signal = physical_signal(signal, decoded.start)
     if to_stdout:
@@ -665,14 +668,11 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     if fmt == "wfdb" and decoded.header.get("float32") is True and quantum is None and not signal.is_digital:
         raise SanConfigError(f"{input}: its float32 values sit on no step (held as their bits): WFDB holds integers, "
                              "and wfdb-python would digitise them anew, not exactly; write .npy or CSV")
-    if fmt in ("wfdb", "edf", "bdf") and decoded.header.get("near_grid") is not None and not signal.is_digital:
-        raise SanConfigError(f"{input}: its float64 values sit near a step, not on it (format 1.19): {fmt.upper()} "
-                             "holds integers on a step, which would not give them back exactly; write .npy or CSV")
     check_outputs(output_files(signal, target, fmt), force, [input])
     padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
     if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17): its
         quantum = None  # exact values, at 17 significant digits, not at a lossy grid's places
-    files = write_signal(signal, target, format=fmt, quantum=quantum, fsync=fsync)
+    files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync)
     if json_out:
         _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded)
     elif not quiet:

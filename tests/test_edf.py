@@ -902,3 +902,21 @@ def test_an_annotation_signal_not_last_keeps_its_place(tmp_path):
         signal.source = {**signal.source, "annotation_at": hostile}
         sancodec.write_signal(signal, tmp_path / f"h{k}.edf")
         assert (tmp_path / f"h{k}.edf").read_bytes() == (tmp_path / "psg.edf").read_bytes()
+
+
+@pytest.mark.parametrize("step, kind", [(1e-7, "edf"), (1e-7, "bdf"), (0.0305, "edf"), (2.5e-4, "edf")])
+def test_floats_in_small_units_keep_their_values_in_edf_s_eight_characters(tmp_path, step, kind):
+    """Volts on a step of 10^-7 (MNE's units): the full digital range's ends, -0.0032768 and 0.0032767, do not fit
+    EDF's eight characters (-0.00328 was written, every value read back 0.1 % off); the writer takes the widest
+    ends that do and still hold the samples (-0.00327 at -32700), so that edfio reads the values back to the last
+    places (``io.edf._exact_ends``)."""
+    counts = np.clip(np.cumsum(np.random.default_rng(4).integers(-30, 31, (6000, 2)), axis=0), -30000, 30000)
+    x = counts * step
+    np.save(tmp_path / "v.npy", x)
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "v.npy"), "--fs", "250", "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "v.san"), "-o", str(tmp_path / f"w.{kind}"), "-q"])
+    assert res.exit_code == 0, res.output
+    back = edfio.read_bdf(tmp_path / "w.bdf") if kind == "bdf" else edfio.read_edf(tmp_path / "w.edf")
+    for ch in range(2):
+        assert np.abs(back.signals[ch].data[: len(x)] - x[:, ch]).max() <= 1e-9 * np.ptp(x[:, ch])

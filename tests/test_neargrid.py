@@ -8,6 +8,7 @@ import io
 import warnings
 from pathlib import Path
 
+import edfio
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -198,10 +199,11 @@ def test_a_hostile_near_grid_is_refused_in_one_error(tmp_path):
         assert np.all(np.isfinite(sancodec.decode(other).samples))
 
 
-def test_the_cli_gives_back_a_npy_of_float64_near_its_steps_and_refuses_wfdb(tmp_path):
+def test_the_cli_gives_back_a_npy_of_float64_near_its_steps_and_edf_of_their_counts(tmp_path):
     """``sancodec encode v.npy`` of MNE-scaled volts: lossless, the decoded ``.npy`` is the source file byte for byte,
-    a CSV of it reads back as the same doubles, ``info`` names the step and the offset; WFDB and EDF, which hold
-    integers on a step, are one error line and no file."""
+    a CSV of it reads back as the same doubles, ``info`` names the step and the offset; EDF and BDF hold the counts,
+    the offset in the physical range, and read back (edfio) as the values to within the corrections' last places;
+    WFDB, whose baseline is an integer, is one error line and no file where an offset is not whole steps."""
     x = np.column_stack([SCALINGS["mne edf"](_counts(6, 8000)[:, 0]), SCALINGS["offset after scaling"](
         _counts(7, 8000)[:, 0])])
     np.save(tmp_path / "v.npy", x)
@@ -218,11 +220,34 @@ def test_the_cli_gives_back_a_npy_of_float64_near_its_steps_and_refuses_wfdb(tmp
     said = " ".join(res.stdout.replace("│", " ").split())  # (the table's cells wrapped at the terminal's width)
     assert res.exit_code == 0 and "floats near a step of 1e-07, each within 2-bit corrections" in said, res.output
     assert "floats near a step of 0.00305 from -0.0006" in said, res.output
-    for fmt in ("wfdb", "edf"):
-        res = runner.invoke(app, ["decode", str(tmp_path / "v.san"), "-o", str(tmp_path / f"w_{fmt}"), "--format",
-                                  fmt])
-        assert res.exit_code != 0 and "sit near a step, not on it" in res.output
-        assert "Traceback" not in res.output and not list(tmp_path.glob("w_*"))
+    for fmt in ("edf", "bdf"):
+        res = runner.invoke(app, ["decode", str(tmp_path / "v.san"), "-o", str(tmp_path / f"w.{fmt}"), "-q"])
+        assert res.exit_code == 0, res.output
+        back = edfio.read_bdf(tmp_path / "w.bdf") if fmt == "bdf" else edfio.read_edf(tmp_path / "w.edf")
+        for ch in range(2):
+            got = back.signals[ch].data[: len(x)]
+            assert np.abs(got - x[:, ch]).max() <= 1e-9 * np.ptp(x[:, ch]), (fmt, ch)
+    res = runner.invoke(app, ["decode", str(tmp_path / "v.san"), "-o", str(tmp_path / "w_wfdb"), "--format", "wfdb"])
+    assert res.exit_code != 0 and "channel 1's values sit near a step of 0.00305" in res.output
+    assert "not a whole number of steps" in res.output and "Traceback" not in res.output
+    assert not list(tmp_path.glob("w_wfdb*"))
+
+
+def test_wfdb_python_s_physical_values_decode_to_wfdb_as_its_record(tmp_path):
+    """wfdb-python's ``(d - baseline) / gain`` (a gain of 3: no double's step) sits near a step of 1/3 from a whole
+    number of steps: decoded to WFDB it is the record again, its counts and baseline, its values to the last place
+    (``io.wfdb.near_grid_as_digital``)."""
+    k = _counts(3, 5000)
+    x = (k - 12) / 3.0
+    np.save(tmp_path / "p.npy", x)
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "p.npy"), "--fs", "360", "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "p.san"), "-o", str(tmp_path / "rec"), "--format", "wfdb",
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    rec = sancodec.read_signal(tmp_path / "rec")
+    assert np.abs(rec.physical() - x).max() <= 1e-12 and rec.adc_gain == [3.0]
+    assert np.array_equal(rec.samples[:, 0] - rec.baseline[0], k[:, 0] - 12)
 
 
 def test_a_sanfile_reads_rows_of_a_near_grid_file_as_its_doubles(tmp_path):

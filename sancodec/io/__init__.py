@@ -152,7 +152,8 @@ def output_files(signal: Signal, path: str | os.PathLike[str], format: str | Non
 
 
 def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None, *,
-                 quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
+                 quantum: list[float] | None = None, offsets: list[float] | None = None,
+                 fsync: bool = False) -> list[Path]:
     """Write ``signal``; returns the files written (a WFDB record is several files).
 
     ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf``, ``bdf``, ``raw`` (a raw source's layout again, ``io.raw``),
@@ -160,7 +161,9 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
     anything else is written as WFDB (record base path); EDF and BDF hold whole data records, the last one filled
     out with each channel's last value and annotated where the samples end inside it (``io.edf.write_edf``).
     ``quantum``: the grid of a float signal decoded from a ``.san``, which lets WFDB and EDF hold it exactly (its
-    multiples of the grid as integers) and sets the decimals CSV prints it at (``arrays.grid_places``). ``fsync``
+    multiples of the grid as integers) and sets the decimals CSV prints it at (``arrays.grid_places``); with
+    ``offsets``, a float signal near that step from those offsets (format 1.19), which EDF and BDF hold as its counts
+    and WFDB where each offset is a whole number of steps (``wfdb.near_grid_as_digital``). ``fsync``
     flushes files and folder to disk.
     """
     p = Path(path)
@@ -192,5 +195,5 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
 
         if p.suffix.lower() != f".{fmt}":
             raise SanConfigError(f"{p}: a {fmt.upper()} file's name must end in .{fmt}")
-        return [write_edf(signal, p, quantum=quantum, fsync=fsync)]
-    return write_wfdb(signal, p, quantum=quantum, fsync=fsync)
+        return [write_edf(signal, p, quantum=quantum, offsets=offsets, fsync=fsync)]
+    return write_wfdb(signal, p, quantum=quantum, offsets=offsets, fsync=fsync)

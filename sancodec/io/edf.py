@@ -452,10 +452,14 @@ def _baseline(f: dict[str, Any]) -> int:
     return int(round(f["digital_min"] - f["physical_min"] * _gain(f)))
 
 
-def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None, fsync: bool = False) -> Path:
+def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None, offsets: list[float] | None = None,
+              fsync: bool = False) -> Path:
     """Write ``signal``'s digital samples as EDF+ (``.edf``) or BDF (``.bdf``), its ``source`` header
     restored where it has one; read back and compared before it is moved into place. A float signal decoded from a
-    ``.san`` (``quantum``: its grid) is written as its multiples of the grid, as ``wfdb.write_wfdb`` writes it.
+    ``.san`` (``quantum``: its grid) is written as its multiples of the grid, as ``wfdb.write_wfdb`` writes it; one
+    near its step from an offset (``offsets``, format 1.19: MNE's and pyedflib's volts of an EDF's counts) as its
+    counts, the offset in each channel's physical range (``wfdb.near_grid_as_digital``): its EDF's digital samples
+    again, its values to within the range's eight characters and the corrections' last places.
 
     EDF holds whole data records only: where the samples end inside one (a WFDB record of 650000 samples at
     360 Hz, a decode's ``--start``/``--end``), each channel's last value fills the record out (not zeros, which
@@ -466,10 +470,14 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     import edfio
 
     kind = _kind(path)
+    left = [0.0] * signal.n_channels  # each channel's offset past its baseline (a near grid's, format 1.19)
     if not signal.is_digital and quantum is not None:
-        from sancodec.io.wfdb import float_as_digital
+        from sancodec.io.wfdb import float_as_digital, near_grid_as_digital
 
-        signal = float_as_digital(signal, quantum)
+        if offsets is not None:
+            signal, left = near_grid_as_digital(signal, quantum, offsets)
+        else:
+            signal = float_as_digital(signal, quantum)
     if not signal.is_digital:
         raise SanConfigError("EDF and BDF hold integers; write a floating-point signal as npy or csv (one decoded "
                              "from a .san, on its grid, is written as those integers)")
@@ -495,6 +503,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
                                  + (" (BDF holds 24 bits: write .bdf)" if kind == "edf" else ""))
         entry = None if fields is None else fields[k]
         f = _fields_for(signal, k, kind, entry)
+        if f is not entry:  # ranges made from the gain and baseline: ends whose physical values EDF holds as they are
+            f = _exact_ends(f, signal, k, left[k], (int(x.min()), int(x.max())) if x.size else None, (low, high))
         f = {key: _header_text(value, k, key, entry, patches) if isinstance(value, str) else value
              for key, value in f.items()}
         try:
@@ -744,6 +754,61 @@ def _fields_for(signal: Signal, k: int, kind: str, entry: dict[str, Any] | None)
         return entry
     texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
     return {**_default_fields(signal, k, kind), **{key: entry[key] for key in texts}}
+
+
+def _exact_ends(f: dict[str, Any], signal: Signal, k: int, offset: float, values: tuple[int, int] | None,
+               format_range: tuple[int, int]) -> dict[str, Any]:
+    """``f`` (channel ``k``'s fields from its gain and baseline, :func:`_default_fields`) with digital ends whose
+    physical values, ``(d - baseline) / gain + offset``, EDF's eight characters hold as they are: the widest such
+    within ``format_range`` that still holds the samples' extremes (``values``). The full range's ends are often no
+    such decimal: a step of 10^-7 V put -0.0032768 in eight characters as -0.00328, every value read back 0.1 %
+    off; -0.0032 at -32000 holds it exactly. Where no end qualifies, the full range, as before (edfio's rounding)."""
+    gain = (signal.adc_gain or [1.0] * signal.n_channels)[k] or 1.0
+    base = (signal.baseline or [0] * signal.n_channels)[k]
+    low, high = format_range
+    lo_value, hi_value = values if values is not None else (low, high)
+    first = _exact_end(low, min(lo_value, high), 1, gain, base, offset)
+    last = _exact_end(high, max(hi_value, low), -1, gain, base, offset)
+    if first is None or last is None or first[0] >= last[0]:
+        shift = {"physical_min": float(f["physical_min"]) + offset, "physical_max": float(f["physical_max"]) + offset}
+        return {**f, **shift} if offset else f
+    (dmin, pmin), (dmax, pmax) = first, last
+    return {**f, "digital_min": dmin, "digital_max": dmax, "physical_min": pmin, "physical_max": pmax}
+
+
+END_SEARCH = 1 << 16  # _exact_end looks at most this many digital values in from a format's end ...
+END_CHUNK = 1 << 12  # ... this many at a time (the first that fits is most often within a few hundred)
+
+
+def _exact_end(start: int, stop: int, direction: int, gain: float, base: float, offset: float
+               ) -> tuple[int, float] | None:
+    """The first digital value from ``start`` towards ``stop`` (inclusive; ``direction`` 1 or -1), within
+    :data:`END_SEARCH` of ``start``, whose physical value is a decimal of eight characters, and that decimal; None
+    where there is none."""
+    limit = stop if abs(stop - start) < END_SEARCH else start + direction * (END_SEARCH - 1)
+    for at in range(start, limit + direction, direction * END_CHUNK):
+        end = at + direction * END_CHUNK
+        candidates = np.arange(at, min(end, limit + 1) if direction > 0 else max(end, limit - 1), direction)
+        physical = (candidates - base) / gain + offset
+        fits, places = _eight_characters(physical)
+        exact = np.flatnonzero(fits)
+        if exact.size:  # (the decimal itself, not the float a few ulps from it)
+            return int(candidates[exact[0]]), round(float(physical[exact[0]]), int(places[exact[0]]))
+    return None
+
+
+def _eight_characters(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``values`` are decimals of at most eight characters (sign and point included), as EDF's physical
+    ranges are written: a value whose digits past what fits are zero, to float precision; and the decimal places
+    each has room for."""
+    magnitude = np.abs(values)
+    with np.errstate(divide="ignore"):
+        whole_digits = np.maximum(np.floor(np.log10(np.where(magnitude > 0, magnitude, 1.0))) + 1, 1)
+    room = 8 - whole_digits - (values < 0)  # characters left after the sign and the whole part
+    places = np.clip(room - 1, 0, 7)  # ... less the point
+    scaled = values * 10.0**places
+    fits = (room >= 0) & np.isfinite(values)
+    return fits & (np.abs(scaled - np.rint(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))), places
 
 
 def _default_fields(signal: Signal, k: int, kind: str) -> dict[str, Any]:

@@ -621,19 +621,63 @@ def float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
                   annotations=list(signal.annotations), samples_per_frame=signal.samples_per_frame)
 
 
-def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None, fsync: bool = False) -> list[Path]:
+NEAR_TOLERANCE = 2.0**-9  # of a step: how far a float64 near its step (format 1.19) may sit from its count's value
+# (its correction: at most 2^11 units in the last place of a count below 2^31, 2^-10 of the step)
+
+
+def near_grid_as_digital(signal: Signal, quantum: list[float], offsets: list[float]) -> tuple[Signal, list[float]]:
+    """A float signal near a step from an offset per channel (a format 1.19 file's ``k * quantum + offset`` and a
+    correction in its last places) as its counts ``k``: digital samples with ``adc_gain = 1 / quantum`` and, where
+    the offset is a whole number of steps, ``baseline = -offset / quantum``; and what is left of each offset (0.0
+    there; else the offset itself, baseline 0), which WFDB cannot hold and EDF holds in its physical range. The
+    corrections are not held: the samples come back as ``k * quantum + offset`` (:data:`NEAR_TOLERANCE`)."""
+    q = np.asarray(quantum, dtype=np.float64)
+    o = np.asarray(offsets, dtype=np.float64)
+    if q.shape != o.shape or not (np.all(np.isfinite(q)) and np.all(q > 0) and np.all(np.isfinite(o))):
+        raise SanConfigError("a near grid's steps and offsets must be finite, the steps positive")
+    whole = np.rint(o / q)
+    exact = np.abs(o / q - whole) <= 1e-9 * np.maximum(1.0, np.abs(whole))
+    with np.errstate(over="ignore", invalid="ignore"):
+        counts = np.rint((signal.samples - o) / q)
+    if not np.all(np.isfinite(counts)) or np.abs(counts).max(initial=0) >= 2**31:
+        raise SanConfigError("these float samples need more than 32 bits on their step; WFDB and EDF cannot hold "
+                             "them (use --format npy)")
+    if np.abs(counts * q + o - signal.samples).max(initial=0) > NEAR_TOLERANCE * q.min():
+        raise SanConfigError("the float samples do not sit near the file's step; use --format npy")
+    baselines = [int(-w) if e else 0 for w, e in zip(whole, exact)]
+    left = [0.0 if e else float(v) for v, e in zip(o, exact)]
+    wide = np.abs(counts).max(initial=0) > 32767 or max(map(abs, baselines), default=0) > 2**31 - 1
+    digital = Signal(counts.astype(np.int64), signal.fs, list(signal.channel_names), list(signal.units),
+                     adc_gain=[float(1 / v) for v in q], baseline=baselines,
+                     fmt=["32" if wide else "16"] * signal.n_channels, comments=list(signal.comments),
+                     base_time=signal.base_time, base_date=signal.base_date, record_name=signal.record_name,
+                     annotations=list(signal.annotations), samples_per_frame=signal.samples_per_frame)
+    return digital, left
+
+
+def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None,
+               offsets: list[float] | None = None, fsync: bool = False) -> list[Path]:
     """Write a WFDB record (header, signal files, annotations) with the source's format.
 
     Names come from ``path`` alone (checked against :data:`RECORD_NAME`). The files are written
     into a temporary folder beside the target, read back with wfdb-python and compared, then
     moved into place together under a lock on the folder. A float signal decoded from a
-    ``.san`` (``quantum``: its grid) is written exactly with ``adc_gain = 1 / quantum``. An EDF/BDF source's EDF+
+    ``.san`` (``quantum``: its grid) is written exactly with ``adc_gain = 1 / quantum``; one near its step from an
+    offset (``offsets``, format 1.19) as its counts, where each offset is a whole number of steps (the baseline),
+    else refused (:func:`near_grid_as_digital`). An EDF/BDF source's EDF+
     annotations, where it has no WFDB ones, are written as an ``.atr`` of notes (``edf.edf_annotations_as_wfdb``).
     """
     name = check_record_name(path)
     signal = ascii_units(_integer_formats(_decimal_formats(_annotated(signal))))
     check_strings(signal)
-    if not signal.is_digital and quantum is not None:
+    if not signal.is_digital and quantum is not None and offsets is not None:
+        signal, left = near_grid_as_digital(signal, quantum, offsets)
+        if any(left):
+            ch = next(k for k, v in enumerate(left) if v)
+            raise SanConfigError(f"channel {ch}'s values sit near a step of {quantum[ch]!r} from {left[ch]!r}, not a "
+                                 "whole number of steps from 0: WFDB's integer baseline cannot hold that offset; "
+                                 "write EDF or BDF (which hold it), .npy or CSV")
+    elif not signal.is_digital and quantum is not None:
         signal = float_as_digital(signal, quantum)
     multi = _is_multisegment(signal)
     targets = output_files(signal, path)
