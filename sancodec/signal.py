@@ -310,6 +310,11 @@ class Signal:
             gain = np.where(gain == 0, 1.0, gain)
             x = (x - np.asarray(self.baseline, dtype=np.float64)) / gain
             from sancodec.codec.gaps import invalid_values  # (codec and io import this module)
+            from sancodec.io.edf import edf_scalings
+
+            for c, scaling in enumerate(edf_scalings(self)):  # an EDF's samples as edfio scales them: its offset
+                if scaling is not None:  # may be a fraction of a step, which an integer baseline rounds
+                    x[:, c] = (self.samples[:, c] + scaling[1]) * scaling[0]
 
             for c, value in enumerate(invalid_values(self) if gaps else []):
                 if value is not None:

@@ -920,3 +920,24 @@ def test_floats_in_small_units_keep_their_values_in_edf_s_eight_characters(tmp_p
     back = edfio.read_bdf(tmp_path / "w.bdf") if kind == "bdf" else edfio.read_edf(tmp_path / "w.edf")
     for ch in range(2):
         assert np.abs(back.signals[ch].data[: len(x)] - x[:, ch]).max() <= 1e-9 * np.ptp(x[:, ch])
+
+
+@pytest.mark.parametrize("kind", ["edf", "bdf"])
+def test_physical_values_of_an_edf_are_edfio_s_even_where_its_offset_is_a_fraction_of_a_step(tmp_path, kind):
+    """A symmetric range (-3200..3200 µV on -32768..32767) puts physical zero half a step from a digital value:
+    WFDB's integer baseline rounded that half step away, every value 0.049 µV off what edfio and MNE read. Read, and
+    decoded from its ``.san`` with ``--physical``, the values are edfio's, bit for bit."""
+    digital = np.clip(np.cumsum(np.random.default_rng(0).integers(-30, 31, 5000)), -32768, 32767)
+    low, high = (-32768, 32767) if kind == "edf" else (-8388608, 8388607)
+    cls, signal_cls = (edfio.Edf, edfio.EdfSignal) if kind == "edf" else (edfio.Bdf, edfio.BdfSignal)
+    signal = signal_cls.from_digital(digital.astype(np.int16 if kind == "edf" else np.int32), 250, label="EEG",
+                                     physical_dimension="uV", physical_range=(-3200, 3200), digital_range=(low, high))
+    cls([signal]).write(tmp_path / f"s.{kind}")
+    truth = (edfio.read_edf if kind == "edf" else edfio.read_bdf)(tmp_path / f"s.{kind}").signals[0].data
+    assert np.array_equal(sancodec.read_signal(tmp_path / f"s.{kind}").physical()[:, 0], truth)
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / f"s.{kind}"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "s.san"), "-o", str(tmp_path / "p.npy"), "--physical",
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(np.load(tmp_path / "p.npy")[:, 0], truth)

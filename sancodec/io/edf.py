@@ -447,6 +447,31 @@ def _gain(f: dict[str, Any]) -> float:
     return (f["digital_max"] - f["digital_min"]) / span if span else 1.0
 
 
+def edf_scalings(signal: Signal) -> list[tuple[float, float] | None]:
+    """Per channel, where ``signal`` holds an EDF or BDF file's samples as read (its source's fields give the gain and
+    baseline ``signal`` has) and physical zero lies a fraction of a step from a digital value, edfio's ``(gain,
+    offset)`` of those fields: physical = ``(digital + offset) * gain``, as edfio and MNE compute it. WFDB's integer
+    baseline (:func:`_baseline`) rounds that fraction away: a symmetric range's half step, 0.049 of a 0.098 µV step,
+    every value off by it. None elsewhere, where ``(digital - baseline) / gain`` is exact (1000 units per mV: its
+    values the decimals themselves, which edfio's product misses by an ulp)."""
+    source = _checked_source(signal.source, signal.n_channels)
+    fields, gains, baselines = source.get("signals"), signal.adc_gain, signal.baseline
+    if fields is None or gains is None or baselines is None:
+        return [None] * signal.n_channels
+    out: list[tuple[float, float] | None] = []
+    for f, gain, base in zip(fields, gains, baselines):
+        span = float(f["physical_max"]) - float(f["physical_min"])
+        steps = int(f["digital_max"]) - int(f["digital_min"])
+        if not (span and steps and math.isfinite(span) and math.isclose(_gain(f), gain, rel_tol=1e-12)
+                and _baseline(f) == base):
+            out.append(None)
+            continue
+        step = span / steps  # edfio's _calculate_gain_and_offset
+        offset = float(f["physical_max"]) / step - int(f["digital_max"])
+        out.append(None if abs(offset + base) <= 1e-6 else (step, offset))
+    return out
+
+
 def _baseline(f: dict[str, Any]) -> int:
     """The digital value of physical zero, rounded (WFDB baselines are integers; reports only)."""
     return int(round(f["digital_min"] - f["physical_min"] * _gain(f)))
