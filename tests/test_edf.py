@@ -941,3 +941,7 @@ def test_physical_values_of_an_edf_are_edfio_s_even_where_its_offset_is_a_fracti
                               "-q"])
     assert res.exit_code == 0, res.output
     assert np.array_equal(np.load(tmp_path / "p.npy")[:, 0], truth)
+    res = runner.invoke(app, ["decode", str(tmp_path / "s.san"), "-o", str(tmp_path / "rec"), "--format", "wfdb",
+                              "-q"])  # WFDB's baseline is an integer: said, the samples written as they are
+    assert res.exit_code == 0 and "0.5 of a step from a digital value" in res.stderr, res.output
+    assert np.array_equal(sancodec.read_signal(tmp_path / "rec").samples[:, 0], digital)

@@ -679,6 +679,7 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
                                  "write EDF or BDF (which hold it), .npy or CSV")
     elif not signal.is_digital and quantum is not None:
         signal = float_as_digital(signal, quantum)
+    _warn_fractional_baselines(signal, path)
     multi = _is_multisegment(signal)
     targets = output_files(signal, path)
     try:
@@ -696,6 +697,21 @@ def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None
         raise
     except Exception as exc:
         raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
+
+
+def _warn_fractional_baselines(signal: Signal, path: Path) -> None:
+    """A SancodecWarning for each channel of an EDF source whose physical zero lies a fraction of a step from a
+    digital value (``edf.edf_scalings``): WFDB's integer baseline holds it rounded, so the record's physical values
+    are that much off what the EDF's were (the digital samples are written as they are)."""
+    from sancodec.io.edf import edf_scalings
+
+    for c, scaling in enumerate(edf_scalings(signal)):
+        if scaling is not None and signal.baseline is not None:
+            off = abs(scaling[1] + signal.baseline[c])
+            warnings.warn(f"{path}: channel {c} ({signal.channel_names[c]}): its EDF range puts physical zero "
+                          f"{off:.3g} of a step from a digital value, which WFDB's integer baseline rounds: its "
+                          f"physical values are {off * scaling[0]:.3g} {signal.units[c]} off the EDF's (write EDF to "
+                          "keep them)", SancodecWarning, stacklevel=3)
 
 
 def _decimal_formats(signal: Signal) -> Signal:
