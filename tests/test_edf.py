@@ -945,3 +945,30 @@ def test_physical_values_of_an_edf_are_edfio_s_even_where_its_offset_is_a_fracti
                               "-q"])  # WFDB's baseline is an integer: said, the samples written as they are
     assert res.exit_code == 0 and "0.5 of a step from a digital value" in res.stderr, res.output
     assert np.array_equal(sancodec.read_signal(tmp_path / "rec").samples[:, 0], digital)
+
+
+def test_physical_values_under_hostile_edf_fields_are_finite_or_the_gain_s():
+    """A source's fields come from a ``.san`` header: ranges whose baseline overflows a float (10^-8 of physical
+    range over 2e299 digital values, at 10) leave the values scaled by the signal's gain and baseline, not an
+    OverflowError."""
+    field = {"label": "a", "transducer_type": "", "physical_dimension": "uV", "prefiltering": "",
+             "physical_min": 10.0 - 1e-8, "physical_max": 10.0, "digital_min": -1e299, "digital_max": 1e299}
+    gain = (field["digital_max"] - field["digital_min"]) / (field["physical_max"] - field["physical_min"])
+    sig = sancodec.Signal(np.arange(10).reshape(-1, 1), 250.0, ["a"], ["uV"], adc_gain=[gain], baseline=[0],
+                          source={"kind": "edf", "signals": [field]})
+    assert np.array_equal(sig.physical()[:, 0], np.arange(10) / gain)
+
+
+def test_a_file_whose_edf_ranges_overflow_a_baseline_decodes_to_edf_with_ranges_of_its_own(tmp_path):
+    """An EDF source's ranges from a ``.san`` header whose baseline overflows a float (-1e300 at a gain of 10^12)
+    were an OverflowError, 'unexpected error', when decoding to EDF; they read no samples as the file's gain does, so
+    the file is written with ranges made from that gain."""
+    field = {"label": "a", "transducer_type": "", "physical_dimension": "uV", "prefiltering": "",
+             "physical_min": -1e300, "physical_max": -1e300 + 2e288, "digital_min": -1e300, "digital_max": 1e300}
+    gain = (field["digital_max"] - field["digital_min"]) / (field["physical_max"] - field["physical_min"])
+    sig = sancodec.Signal(np.arange(1000).reshape(-1, 1), 250.0, ["a"], ["uV"], adc_gain=[gain], baseline=[0],
+                          fmt=["16"], source={"kind": "edf", "signals": [field], "data_record_duration": 1.0})
+    (tmp_path / "h.san").write_bytes(sancodec.encode(sig))
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "h.san"), "-o", str(tmp_path / "h.edf"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(edfio.read_edf(tmp_path / "h.edf").signals[0].digital[:1000], np.arange(1000))

@@ -454,22 +454,31 @@ def edf_scalings(signal: Signal) -> list[tuple[float, float] | None]:
     baseline (:func:`_baseline`) rounds that fraction away: a symmetric range's half step, 0.049 of a 0.098 µV step,
     every value off by it. None elsewhere, where ``(digital - baseline) / gain`` is exact (1000 units per mV: its
     values the decimals themselves, which edfio's product misses by an ulp)."""
-    source = _checked_source(signal.source, signal.n_channels)
-    fields, gains, baselines = source.get("signals"), signal.adc_gain, signal.baseline
+    source = signal.source
+    fields = _checked_fields(source, signal.n_channels) if isinstance(source, dict) and source.get("kind") in \
+        DIGITAL_RANGE else None
+    gains, baselines = signal.adc_gain, signal.baseline
     if fields is None or gains is None or baselines is None:
         return [None] * signal.n_channels
     out: list[tuple[float, float] | None] = []
     for f, gain, base in zip(fields, gains, baselines):
-        span = float(f["physical_max"]) - float(f["physical_min"])
-        steps = int(f["digital_max"]) - int(f["digital_min"])
-        if not (span and steps and math.isfinite(span) and math.isclose(_gain(f), gain, rel_tol=1e-12)
-                and _baseline(f) == base):
+        try:  # (a header's ranges whose baseline or offset overflow a float: the gain and baseline, as for any)
+            out.append(_edf_scaling(f, gain, base))
+        except (OverflowError, ValueError, ZeroDivisionError):
             out.append(None)
-            continue
-        step = span / steps  # edfio's _calculate_gain_and_offset
-        offset = float(f["physical_max"]) / step - int(f["digital_max"])
-        out.append(None if abs(offset + base) <= 1e-6 else (step, offset))
     return out
+
+
+def _edf_scaling(f: dict[str, Any], gain: float, base: int) -> tuple[float, float] | None:
+    """:func:`edf_scalings` of one channel's fields ``f``, read with ``gain`` and ``base``."""
+    span = float(f["physical_max"]) - float(f["physical_min"])
+    steps = int(f["digital_max"]) - int(f["digital_min"])
+    if not (span and steps and math.isfinite(span) and math.isclose(_gain(f), gain, rel_tol=1e-12)
+            and _baseline(f) == base):
+        return None
+    step = span / steps  # edfio's _calculate_gain_and_offset
+    offset = float(f["physical_max"]) / step - int(f["digital_max"])
+    return None if not math.isfinite(offset) or abs(offset + base) <= 1e-6 else (step, offset)
 
 
 def _baseline(f: dict[str, Any]) -> int:
@@ -657,13 +666,8 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
     duration = source.get("data_record_duration")
     if isinstance(duration, (int, float)) and not isinstance(duration, bool) and 0 < duration < 1e6:
         out["data_record_duration"] = float(duration)
-    numbers = ("physical_min", "physical_max", "digital_min", "digital_max")
-    texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
-    signals = source.get("signals")
-    if (isinstance(signals, list) and len(signals) == channels
-            and all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in texts)
-                    and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool) for k in numbers)
-                    for f in signals)):
+    signals = _checked_fields(source, channels)
+    if signals is not None:
         out["signals"] = signals
     for flag in ("plain", "records_unknown"):
         if source.get(flag) is True:
@@ -675,6 +679,20 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
             if isinstance(a, list) and len(a) == 3 and isinstance(a[0], (int, float)) and isinstance(a[2], str)
             and (a[1] is None or isinstance(a[1], (int, float)))]
     return out
+
+
+def _checked_fields(source: dict[str, Any], channels: int) -> list[dict[str, Any]] | None:
+    """An EDF source's per-signal header fields, where there is one for each of ``channels`` and every field is of
+    its type (a ``.san`` header is not trusted); else None."""
+    numbers = ("physical_min", "physical_max", "digital_min", "digital_max")
+    texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
+    signals = source.get("signals")
+    if (isinstance(signals, list) and len(signals) == channels
+            and all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in texts)
+                    and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool) for k in numbers)
+                    for f in signals)):
+        return signals
+    return None
 
 
 def edf_annotations_as_wfdb(signal: Signal) -> list[Annotations]:
@@ -774,8 +792,12 @@ def _fields_for(signal: Signal, k: int, kind: str, entry: dict[str, Any] | None)
     if entry is None:
         return _default_fields(signal, k, kind)
     gains, baselines = signal.adc_gain, signal.baseline
-    if gains is None or baselines is None or (math.isclose(_gain(entry), gains[k], rel_tol=1e-12)
-                                              and _baseline(entry) == baselines[k]):
+    try:  # (a header's ranges whose baseline overflows a float read no samples as these do)
+        same = gains is None or baselines is None or (math.isclose(_gain(entry), gains[k], rel_tol=1e-12)
+                                                       and _baseline(entry) == baselines[k])
+    except (OverflowError, ValueError, ZeroDivisionError):
+        same = False
+    if same:
         return entry
     texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
     return {**_default_fields(signal, k, kind), **{key: entry[key] for key in texts}}
