@@ -460,25 +460,30 @@ def edf_scalings(signal: Signal) -> list[tuple[float, float] | None]:
     gains, baselines = signal.adc_gain, signal.baseline
     if fields is None or gains is None or baselines is None:
         return [None] * signal.n_channels
-    out: list[tuple[float, float] | None] = []
-    for f, gain, base in zip(fields, gains, baselines):
-        try:  # (a header's ranges whose baseline or offset overflow a float: the gain and baseline, as for any)
-            out.append(_edf_scaling(f, gain, base))
-        except (OverflowError, ValueError, ZeroDivisionError):
-            out.append(None)
-    return out
+    return [_edf_scaling(f, gain, base) for f, gain, base in zip(fields, gains, baselines)]
 
 
 def _edf_scaling(f: dict[str, Any], gain: float, base: int) -> tuple[float, float] | None:
     """:func:`edf_scalings` of one channel's fields ``f``, read with ``gain`` and ``base``."""
     span = float(f["physical_max"]) - float(f["physical_min"])
     steps = int(f["digital_max"]) - int(f["digital_min"])
-    if not (span and steps and math.isfinite(span) and math.isclose(_gain(f), gain, rel_tol=1e-12)
-            and _baseline(f) == base):
+    if not (span and steps and math.isfinite(span) and _reads_as(f, gain, base)):
         return None
-    step = span / steps  # edfio's _calculate_gain_and_offset
-    offset = float(f["physical_max"]) / step - int(f["digital_max"])
+    try:  # edfio's _calculate_gain_and_offset (a header's ranges whose offset overflows a float: none)
+        step = span / steps
+        offset = float(f["physical_max"]) / step - int(f["digital_max"])
+    except (OverflowError, ZeroDivisionError):
+        return None
     return None if not math.isfinite(offset) or abs(offset + base) <= 1e-6 else (step, offset)
+
+
+def _reads_as(f: dict[str, Any], gain: float, base: int) -> bool:
+    """Whether an EDF source's fields ``f`` read its digital values as ``gain`` and ``base`` do (the signal is the
+    EDF's samples as read); not where their baseline overflows a float (a ``.san`` header's ranges)."""
+    try:
+        return math.isclose(_gain(f), gain, rel_tol=1e-12) and _baseline(f) == base
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return False
 
 
 def _baseline(f: dict[str, Any]) -> int:
@@ -792,12 +797,7 @@ def _fields_for(signal: Signal, k: int, kind: str, entry: dict[str, Any] | None)
     if entry is None:
         return _default_fields(signal, k, kind)
     gains, baselines = signal.adc_gain, signal.baseline
-    try:  # (a header's ranges whose baseline overflows a float read no samples as these do)
-        same = gains is None or baselines is None or (math.isclose(_gain(entry), gains[k], rel_tol=1e-12)
-                                                       and _baseline(entry) == baselines[k])
-    except (OverflowError, ValueError, ZeroDivisionError):
-        same = False
-    if same:
+    if gains is None or baselines is None or _reads_as(entry, gains[k], baselines[k]):
         return entry
     texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
     return {**_default_fields(signal, k, kind), **{key: entry[key] for key in texts}}

@@ -597,28 +597,15 @@ def float_as_digital(signal: Signal, quantum: list[float]) -> Signal:
     """A float signal whose samples are integers x quantum (a decoded .npy/CSV source; float32 samples each the
     float32 nearest that product, format 1.18) as digital samples with ``adc_gain = 1 / quantum``: WFDB and EDF then
     hold them exactly (refused past 32 bits)."""
-    q = np.asarray(quantum, dtype=np.float64)
-    with np.errstate(over="ignore", divide="ignore"):  # (a grid of 5e-324, a flat channel's own value: no gain)
-        gains = 1 / q
-    if not (np.all(np.isfinite(gains)) and np.all(gains > 0)):
-        raise SanConfigError(f"a grid of {float(q[~(np.isfinite(gains) & (gains > 0))][0]):g} has no gain WFDB and "
-                             "EDF can hold (use --format npy)")
-    digital = np.rint(signal.samples / q)
-    if np.abs(digital).max(initial=0) >= 2**31:
-        raise SanConfigError("these float samples need more than 32 bits on their grid; WFDB and EDF cannot hold "
-                             "them exactly (use --format npy)")
+    q, gains = _steps_and_gains(quantum)
+    digital = _counts(signal.samples / q, "grid")
     if signal.samples.dtype == np.float32:  # (the float32 nearest each product: half a float32 unit away)
         off = not np.array_equal((digital * q).astype(np.float32), signal.samples)
     else:
         off = bool(np.abs(digital * q - signal.samples).max(initial=0) > 1e-6 * q.min())
     if off:
         raise SanConfigError("the float samples do not sit on the file's grid; use --format npy")
-    wide = np.abs(digital).max(initial=0) > 32767
-    return Signal(digital.astype(np.int64), signal.fs, list(signal.channel_names), list(signal.units),
-                  adc_gain=[float(g) for g in gains], baseline=[0] * signal.n_channels,
-                  fmt=["32" if wide else "16"] * signal.n_channels, comments=list(signal.comments),
-                  base_time=signal.base_time, base_date=signal.base_date, record_name=signal.record_name,
-                  annotations=list(signal.annotations), samples_per_frame=signal.samples_per_frame)
+    return _counts_signal(signal, digital, gains, [0] * signal.n_channels)
 
 
 NEAR_TOLERANCE = 2.0**-9  # of a step: how far a float64 near its step (format 1.19) may sit from its count's value
@@ -631,28 +618,51 @@ def near_grid_as_digital(signal: Signal, quantum: list[float], offsets: list[flo
     the offset is a whole number of steps, ``baseline = -offset / quantum``; and what is left of each offset (0.0
     there; else the offset itself, baseline 0), which WFDB cannot hold and EDF holds in its physical range. The
     corrections are not held: the samples come back as ``k * quantum + offset`` (:data:`NEAR_TOLERANCE`)."""
-    q = np.asarray(quantum, dtype=np.float64)
+    q, gains = _steps_and_gains(quantum)
     o = np.asarray(offsets, dtype=np.float64)
-    if q.shape != o.shape or not (np.all(np.isfinite(q)) and np.all(q > 0) and np.all(np.isfinite(o))):
-        raise SanConfigError("a near grid's steps and offsets must be finite, the steps positive")
+    if q.shape != o.shape or not np.all(np.isfinite(o)):
+        raise SanConfigError("a near grid's offsets must be finite, one for each step")
     whole = np.rint(o / q)
     exact = np.abs(o / q - whole) <= 1e-9 * np.maximum(1.0, np.abs(whole))
     with np.errstate(over="ignore", invalid="ignore"):
-        counts = np.rint((signal.samples - o) / q)
-    if not np.all(np.isfinite(counts)) or np.abs(counts).max(initial=0) >= 2**31:
-        raise SanConfigError("these float samples need more than 32 bits on their step; WFDB and EDF cannot hold "
-                             "them (use --format npy)")
+        counts = _counts((signal.samples - o) / q, "step")
     if np.abs(counts * q + o - signal.samples).max(initial=0) > NEAR_TOLERANCE * q.min():
         raise SanConfigError("the float samples do not sit near the file's step; use --format npy")
     baselines = [int(-w) if e else 0 for w, e in zip(whole, exact)]
-    left = [0.0 if e else float(v) for v, e in zip(o, exact)]
+    return _counts_signal(signal, counts, gains, baselines), [0.0 if e else float(v) for v, e in zip(o, exact)]
+
+
+def _steps_and_gains(quantum: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """A float signal's steps as an array, and their gains ``1 / step``; a step with no finite positive gain (a grid
+    of 5e-324, a flat channel's own value) refused."""
+    q = np.asarray(quantum, dtype=np.float64)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        gains = 1 / q
+    if not (np.all(np.isfinite(gains)) and np.all(gains > 0)):
+        raise SanConfigError(f"a grid of {float(q[~(np.isfinite(gains) & (gains > 0))][0]):g} has no gain WFDB and "
+                             "EDF can hold (use --format npy)")
+    return q, gains
+
+
+def _counts(quotients: np.ndarray, what: str) -> np.ndarray:
+    """``quotients`` (samples over their steps) rounded to the counts WFDB and EDF hold; past 32 bits refused."""
+    with np.errstate(invalid="ignore"):
+        counts = np.rint(quotients)
+    if not np.all(np.isfinite(counts)) or np.abs(counts).max(initial=0) >= 2**31:
+        raise SanConfigError(f"these float samples need more than 32 bits on their {what}; WFDB and EDF cannot hold "
+                             "them exactly (use --format npy)")
+    return counts
+
+
+def _counts_signal(signal: Signal, counts: np.ndarray, gains: np.ndarray, baselines: list[int]) -> Signal:
+    """``signal``'s metadata over its ``counts`` (float64 integers) at ``gains`` and ``baselines``, in format 16, or
+    32 where a count is past 16 bits (or a baseline past 31)."""
     wide = np.abs(counts).max(initial=0) > 32767 or max(map(abs, baselines), default=0) > 2**31 - 1
-    digital = Signal(counts.astype(np.int64), signal.fs, list(signal.channel_names), list(signal.units),
-                     adc_gain=[float(1 / v) for v in q], baseline=baselines,
-                     fmt=["32" if wide else "16"] * signal.n_channels, comments=list(signal.comments),
-                     base_time=signal.base_time, base_date=signal.base_date, record_name=signal.record_name,
-                     annotations=list(signal.annotations), samples_per_frame=signal.samples_per_frame)
-    return digital, left
+    return Signal(counts.astype(np.int64), signal.fs, list(signal.channel_names), list(signal.units),
+                  adc_gain=[float(g) for g in gains], baseline=baselines,
+                  fmt=["32" if wide else "16"] * signal.n_channels, comments=list(signal.comments),
+                  base_time=signal.base_time, base_date=signal.base_date, record_name=signal.record_name,
+                  annotations=list(signal.annotations), samples_per_frame=signal.samples_per_frame)
 
 
 def write_wfdb(signal: Signal, path: Path, *, quantum: list[float] | None = None,
