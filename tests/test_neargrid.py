@@ -351,3 +351,24 @@ def test_near_lossless_floats_near_a_step_are_never_larger_than_their_lossless_f
         data = sancodec.encode(x, fs=250, mode="near-lossless", max_error=bound)
         assert len(data) <= len(lossless)
     assert sancodec.encode(x, fs=250, mode="near-lossless", max_error=1e-12) == lossless  # (its grid far finer)
+
+
+def test_a_lying_near_grid_gives_one_error_when_decoded_to_edf_and_an_existing_output_is_kept(tmp_path):
+    """A 1.19 file rewrapped (checksums valid) with a channel's offset at 1e300: its decode's values are no counts
+    EDF or WFDB can hold, one error line and no file; and an EDF already there is not replaced without --force."""
+    from common import rewrap
+
+    x = SCALINGS["offset after scaling"](_counts(4, 3000))
+    data = sancodec.encode(x, fs=250)
+    header = SanReader(io.BytesIO(data)).header
+    lie = {**header, "near_grid": [[1e300, *header["near_grid"][0][1:]]]}
+    (tmp_path / "lie.san").write_bytes(rewrap(data, header=lie))
+    runner = CliRunner()
+    for fmt, out in (("edf", "o.edf"), ("wfdb", "o")):
+        res = runner.invoke(app, ["decode", str(tmp_path / "lie.san"), "-o", str(tmp_path / out), "--format", fmt])
+        assert res.exit_code != 0 and "Traceback" not in res.output and res.output.startswith("error:"), res.output
+        assert not list(tmp_path.glob("o*"))
+    (tmp_path / "good.san").write_bytes(data)
+    (tmp_path / "kept.edf").write_bytes(b"mine")
+    res = runner.invoke(app, ["decode", str(tmp_path / "good.san"), "-o", str(tmp_path / "kept.edf")])
+    assert res.exit_code != 0 and "already exists" in res.output and (tmp_path / "kept.edf").read_bytes() == b"mine"
