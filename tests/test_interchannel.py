@@ -9,7 +9,7 @@ from common import frame_of, rewrap
 import sancodec
 from sancodec.codec.api import decode_file
 from sancodec.codec.entropy import ByteReader, ByteWriter
-from sancodec.codec.interchannel import cross_head
+from sancodec.codec.interchannel import MAX_WEIGHT, cross_head, fits
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanFormatError
 
@@ -178,3 +178,52 @@ def test_derived_leads_decode_on_the_numpy_kernels_too(monkeypatch):
     numpy_only(monkeypatch)
     decoded = decode_file(data)
     assert np.array_equal(decoded.signal.samples, sig.samples) and decoded.codings["cross"] == 2 * 3
+
+
+def _reference_fits(y: np.ndarray, xs: list[np.ndarray]) -> list[tuple[float, tuple[tuple[int, int], ...], int]]:
+    """``fits`` as first written: each single fit and each pair's normal equations solved one at a time with numpy's
+    solver, listed channel by channel, then sorted by energy (a stable sort)."""
+    m = len(xs)
+    a = np.stack([*xs, y], axis=1).astype(np.float64)
+    gram = np.einsum("ti,tj->ij", a, a)
+    found: list[tuple[tuple[int, ...], np.ndarray]] = []
+    for i in range(m):
+        if gram[i, i] > 0:
+            found.append(((i,), np.array([gram[i, m] / gram[i, i]])))
+        for j in range(i + 1, m):
+            g = gram[np.ix_([i, j], [i, j])]
+            if abs(np.linalg.det(g)) > 1e-9 * (g[0, 0] * g[1, 1] + 1e-300):
+                found.append(((i, j), np.linalg.solve(g, gram[[i, j], m])))
+    out = []
+    for idx, coef in found:
+        halves = np.clip(np.rint(2 * coef), -MAX_WEIGHT, MAX_WEIGHT).astype(np.int64)
+        if not halves.any():
+            continue
+        shift = 0 if not (halves % 2).any() else 1
+        weights = halves // 2 if shift == 0 else halves
+        w = weights / (1 << shift)
+        sub = gram[np.ix_(list(idx), list(idx))]
+        energy = gram[m, m] - 2 * float(w @ gram[list(idx), m]) + float(w @ sub @ w)
+        out.append((energy, tuple((k, int(v)) for k, v in zip(idx, weights) if v), shift))
+    return sorted(out, key=lambda f: f[0])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fits_are_the_one_pair_at_a_time_solutions(seed):
+    """Every pair's normal equations solved at once give the fits, their order and (within rounding) their energies
+    that solving them one pair at a time gave: channels that are combinations of a few sources with noise, a channel
+    twice (a singular pair), a channel of zeros, weights past the clip, and no channel at all."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(0, 400)), int(rng.integers(0, 10))
+    base = rng.integers(-1000, 1000, (n, 3))
+    xs = [base @ rng.integers(-2, 3, 3) + rng.integers(-3, 4, n) * int(rng.integers(0, 3)) for _ in range(m)]
+    if m > 2 and seed % 3 == 0:
+        xs[2] = xs[1].copy()
+    if m > 1 and seed % 4 == 1:
+        xs[0] = np.zeros(n, dtype=np.int64)
+    y = base @ rng.integers(-6, 7, 3) + rng.integers(-5, 6, n)
+    if seed % 5 == 2:  # centred, as the lossy coder fits them
+        y, xs = y - y.mean(), [x - x.mean() for x in xs]
+    got, want = fits(y, xs), _reference_fits(y, xs)
+    assert [(refs, shift) for _, refs, shift in got] == [(refs, shift) for _, refs, shift in want]
+    np.testing.assert_allclose([e for e, _, _ in got], [e for e, _, _ in want], rtol=1e-9, atol=1e-6)
