@@ -39,6 +39,20 @@ def test_the_beats_of_a_burst_train_are_found_and_the_prediction_inverts():
     assert all(np.array_equal(getattr(back, f), getattr(found, f)) for f in ("positions", "shifts", "gains"))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_beats_are_the_same_with_and_without_the_compiled_kernels(seed, monkeypatch):
+    """The beats picked on the envelope in one compiled pass are those numpy's greedy peaks keep: the same
+    positions, shifts and gains (a frame codes alike on an install without a C compiler)."""
+    o = _beats(20000 + 3000 * seed, 250 + 40 * seed, seed)
+    compiled = find_long_term(o)
+    from common import numpy_only
+
+    numpy_only(monkeypatch)
+    reference = find_long_term(o)
+    assert compiled is not None and reference is not None
+    assert all(np.array_equal(getattr(compiled, f), getattr(reference, f)) for f in ("positions", "shifts", "gains"))
+
+
 def test_noise_without_beats_gets_no_long_term_prediction():
     assert find_long_term(np.random.default_rng(1).integers(-500, 500, 30000)) is None
     assert find_long_term(_beats(1000)) is None  # too short to pay for its side information

@@ -20,6 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
+from sancodec.codec import kernels
 from sancodec.codec.adaptive import ltp_inverse
 from sancodec.codec.entropy import ByteReader, ByteWriter, decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
@@ -132,7 +133,7 @@ def find_long_term(o: np.ndarray) -> LongTerm | None:
     period = _period(np.convolve(envelope.astype(np.float64), np.ones(3) / 3, mode="same"))
     if period is None:
         return None
-    coarse = np.flatnonzero(peaks(envelope.astype(np.float32)[None, None], max(1, int(0.6 * period)))[0, 0])
+    coarse = _greedy_peaks(envelope.astype(np.float32), max(1, int(0.6 * period)))
     positions = (BLOCK * coarse + np.argmax(blocks[coarse], axis=1)).astype(np.int64)
     period *= BLOCK
     before, after = max(1, period // WINDOW_BEFORE), max(2, period // WINDOW_AFTER)
@@ -140,6 +141,14 @@ def find_long_term(o: np.ndarray) -> LongTerm | None:
         return None
     shifts, gains = _fit(o.astype(np.float64), positions, before, after)
     return LongTerm(positions, shifts, gains, before, after, period) if gains.any() else None
+
+
+def _greedy_peaks(row: np.ndarray, spacing: int) -> np.ndarray:
+    """The positions ``sparse.peaks`` keeps on ``row`` (float32) at least ``spacing`` apart, increasing: in one
+    compiled pass where built (``kernels.greedy_peaks``, the same positions; the numpy rounds took a tenth of a
+    short 12-lead record's lossless encode), else by ``sparse.peaks``."""
+    compiled = kernels.greedy_peaks(row, spacing)
+    return compiled if compiled is not None else np.flatnonzero(peaks(row[None, None], spacing)[0, 0])
 
 
 def _fit(v: np.ndarray, positions: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
