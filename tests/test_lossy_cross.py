@@ -208,3 +208,39 @@ def test_near_the_lossless_regime_derived_leads_are_still_predicted_exactly(monk
     assert decode_file(data).codings["cross"] == 4
     monkeypatch.setattr(lossycross, "DERIVED_SHARE", 0.0)
     assert sancodec.encode(sig, mode="lossy", prdn=0.5, frame_len=1024) == data
+
+
+def _leads_in_frames(seed: int = 0) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
+    """Four leads of two frames each, the third and fourth combinations of the first two (as III and aVR are), and
+    each lead's samples whole (its PRDN reference)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(6000)
+    one = (300 * np.sin(t / 37) + rng.normal(0, 15, len(t))).astype(np.int64)
+    two = (500 * np.sin(t / 37 + 0.4) + rng.normal(0, 15, len(t))).astype(np.int64)
+    leads = [one, two, two - one + rng.integers(-1, 2, len(t)), -((one + two) >> 1)]
+    return [[x[:4000], x[4000:]] for x in leads], [x.astype(np.float64) for x in leads]
+
+
+def test_the_exact_file_is_every_lead_coded_then_predicted_across_and_stops_once_past_the_bytes_to_beat(monkeypatch):
+    """``timedomain.exact_file`` codes the leads in order, each predicted from the exact ones before it: the payloads
+    of every lead coded exactly and then ``predict_across``. Given the bytes to beat, it codes no lead past the
+    first whose sum reaches them (None: the lossy file is kept), and returns the same payloads where they stay
+    under."""
+    from sancodec.codec import timedomain
+    from sancodec.codec.frames import encode_channel_frame
+
+    frames, refs = _leads_in_frames()
+    plan = timedomain.EXACT_QUICK
+    reference = [[encode_channel_frame(chans[i], None, plan).payload() for chans in frames] for i in range(2)]
+    timedomain.predict_across(reference, frames, [True] * 4, plan)
+    whole = timedomain.exact_file(frames, refs, [1.0] * 4, frames, plan)
+    assert whole is not None and whole[0] == reference
+    total = sum(len(p) for parts in reference for p in parts)
+    assert timedomain.exact_file(frames, refs, [1.0] * 4, frames, plan, total + 1) == whole
+    assert timedomain.exact_file(frames, refs, [1.0] * 4, frames, plan, total) is None
+    coded: list[int] = []
+    real = timedomain.encode_channel_frame
+    monkeypatch.setattr(timedomain, "encode_channel_frame", lambda x, *a: coded.append(len(x)) or real(x, *a))
+    first = sum(len(parts[0]) for parts in reference)
+    assert timedomain.exact_file(frames, refs, [1.0] * 4, frames, plan, first) is None
+    assert len(coded) == 2  # the first lead's two frames, no more

@@ -246,9 +246,10 @@ def code_block(signal: Signal, digital: np.ndarray, reference: Reference, target
     bounds = [t.max_prdn for t in targets if t.max_prdn is not None]
     if c > 1 and len(bounds) == c and any(needs_minor(part) == 6 for part in chunks[0]):
         # near the lossless regime: every channel exact, predicted across channels, may be smaller still
+        lossy_bytes = sum(map(len, sum(chunks, [])))
         whole = timedomain.exact_file([frames(ch) for ch in range(c)], [reference(ch, lo, hi) for ch in range(c)],
-                                      bounds, full_rate(), plan)
-        if whole is not None and sum(map(len, sum(whole[0], []))) < sum(map(len, sum(chunks, []))):
+                                      bounds, full_rate(), plan, lossy_bytes)
+        if whole is not None and sum(map(len, sum(whole[0], []))) < lossy_bytes:
             chunks, achieved = whole[0], list(whole[1])
     payloads = []
     for parts in chunks:

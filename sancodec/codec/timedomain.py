@@ -614,19 +614,38 @@ def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarra
 
 
 def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray], bounds: Sequence[float],
-               full_rate: Sequence[Sequence[np.ndarray | None]],
-               plan: FramePlan = EXACT) -> tuple[list[list[bytes]], list[float]] | None:
+               full_rate: Sequence[Sequence[np.ndarray | None]], plan: FramePlan = EXACT,
+               to_beat: float = math.inf) -> tuple[list[list[bytes]], list[float]] | None:
     """Every channel coded exactly, each predicted from the exact ones before it where smaller: a
     lossless file's frames inside the lossy one (``frames[ch][i]``: channel ch's samples in frame i at
     its own rate, ``full_rate[ch][i]`` the same or None). None where a channel's exact samples miss
-    its PRDN bound in ``bounds`` (a float source's rounding); ``plan``: the lossless coder's (:func:`code_channel`)."""
+    its PRDN bound in ``bounds`` (a float source's rounding), or where the channels coded so far already take
+    ``to_beat`` bytes or more (the lossy file's: a channel's bytes, once coded and predicted, only add to the
+    sum, so the rest is not coded where the file cannot be smaller; one lead of a 12-lead record coded in the time
+    domain had all 12 coded exactly, for a third of the record's encode); ``plan``: the lossless coder's
+    (:func:`code_channel`). The channels go in order, each one's frames predicted as :func:`predict_across`
+    predicts them (from the exact channels before it in that frame): the same payloads."""
     achieved = []
     for chans, ref, bound in zip(frames, refs, bounds):
         x = np.concatenate(chans).astype(np.float64)
         achieved.append(prdn_with_spread(ref, x, spread_of(ref)))
         if not achieved[-1] <= bound:
             return None
-    parts = [[encode_channel_frame(chans[i], None, plan).payload() for chans in frames]
-             for i in range(len(frames[0]))]
-    predict_across(parts, full_rate, [True] * len(frames), plan)
+    count = len(frames[0])
+    parts: list[list[bytes]] = [[b""] * len(frames) for _ in range(count)]
+    earlier: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(count)]  # per frame: the channels before
+    total = 0
+    for ch, chans in enumerate(frames):
+        for i in range(count):
+            part = encode_channel_frame(chans[i], None, plan).payload()
+            x = full_rate[ch][i]
+            if x is not None:
+                cross = cross_channel_candidate(x, earlier[i], plan, 8 * len(part)) if earlier[i] else None
+                if cross is not None and len(cross[0]) < len(part):
+                    part = cross[0]
+                earlier[i].append((ch, x))
+            parts[i][ch] = part
+            total += len(part)
+        if total >= to_beat:
+            return None
     return parts, achieved
