@@ -30,12 +30,13 @@ from contextlib import contextmanager
 
 import numpy as np
 from bench_lossy import TARGETS, bench_parser, cr_at, table_head, wavelet_curve, wavelet_timing
+from lossy_signals import filled_as_coded
 from timing import fastest, steady_allocator
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
 from sancodec.codec import lossyfile, processes
-from sancodec.codec.gaps import filled, gap_runs, invalid_values, outside
+from sancodec.codec.gaps import invalid_values, outside
 from sancodec.metrics import prdn
 
 #: (label, path under --data-dir): the records of several channels, ECG first.
@@ -130,7 +131,7 @@ def main() -> None:
             table.append(f"| {label} | not read: {exc} |" + " |" * len(TARGETS))
             continue
         steps = sig.sample_steps()
-        whole = filled(sig, gap_runs(sig))  # a record's gaps filled as sancodec fills them, and left out of PRDN
+        whole = filled_as_coded(sig)  # a record's gaps filled as sancodec fills them, and left out of PRDN
         channels = [whole.samples[::steps[ch], ch].astype(np.int64) for ch in range(sig.n_channels)]
         skip = invalid_values(sig)
         keeps = [None if skip[ch] is None else outside(sig.samples[::steps[ch], ch], skip[ch])

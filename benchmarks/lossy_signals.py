@@ -10,6 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from sancodec import Signal, read_signal
+from sancodec.codec.api import DEFAULT_LOSSY_FRAME
+from sancodec.codec.gaps import filled, gap_runs
+from sancodec.codec.lossyfile import blocks
+from sancodec.codec.prepare import whole_frames
 
 TARGETS = (1.0, 2.0, 5.0, 9.0)  # the PRDN (%) every lossy benchmark reports CR at: issue 13's
 
@@ -110,3 +114,11 @@ def cr_at(points: list[tuple[float, float, str]], target: float) -> float | None
     if best and abs(best[-1][0] - target) < 1e-9:
         return best[-1][1]
     return None
+
+
+def filled_as_coded(sig: Signal) -> Signal:
+    """``sig`` with each channel's gaps (runs of its format's invalid sample) filled as ``sancodec.encode``'s lossy
+    mode fills them (format 1.15, ``codec.gaps``): block by block, in the blocks it codes a record of its default
+    frame length in. A coder without gaps of its own (the wavelet coder) is given these samples: like with like."""
+    spans = blocks(sig.n_samples, whole_frames(DEFAULT_LOSSY_FRAME, sig.frame_size), sig.n_channels)
+    return filled(sig, gap_runs(sig), spans)
