@@ -25,6 +25,7 @@ from sancodec.export import export_model
 from sancodec.io import read_channel
 from sancodec.paper.segments import standardize
 from sancodec.san.runtime import SanRuntime
+from sancodec.san.sparse import select
 from sancodec.train.activations import ACTIVATIONS
 from sancodec.train.model import SAN
 
@@ -79,7 +80,7 @@ def speed(threads: int, repeats: int) -> list[str]:
             t_ort = median_s(lambda r=rt: r.decode(r.encode(x)), repeats)
             t_graph = median_s(lambda r=rt: r.similarity(x), repeats)
             s = rt.similarity(x)
-            t_sel = median_s(lambda r=rt, s=s: r._select(s), repeats)
+            t_sel = median_s(lambda r=rt, s=s: select(s, r.activations, r.kernel_sizes), repeats)
             emit(f"| {act} | {1000 * t_torch:.1f} | {1000 * t_ort:.1f} | {t_torch / t_ort:.2f}x | "
                  f"{1000 * t_graph:.1f} | {1000 * t_sel:.1f} |")
         folder = Path(tmp) / "peaks"
