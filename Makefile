@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA ?= ../shared/data
 
-.PHONY: demo test lint typecheck bench clean model asan clones
+.PHONY: demo test lint typecheck bench bench-smoke clean model asan clones
 
 $(STAMP): pyproject.toml setup.py $(wildcard sancodec/codec/_kernels/*)
 	@$(PYTHON) -c 'import sys; sys.exit(None if sys.version_info >= (3, 11) else "make: the dev tools (zarr 3) need Python >= 3.11, and $(PYTHON) is " + sys.version.split()[0] + ": name another, make demo PYTHON=python3.11 (the library alone installs on 3.10: pip install -e .[cpu])")'
@@ -51,6 +51,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/python -m pip install -q mypy
 	scripts/typecheck.sh $(BIN)/mypy
+
+# Every benchmark run once at its smallest settings, writing no doc (scripts/bench_smoke.sh): one the code moved on
+# from fails here. About 8 min on 2 cores (any one cut off at 2 min).
+bench-smoke: $(STAMP)
+	$(BIN)/python -m pip install -q soundfile zstandard pywavelets pcodec
+	scripts/bench_smoke.sh $(BIN)/python $(DATA)
 
 # Benchmark-only tools (FLAC via libsndfile, zstd, PyWavelets) are installed here, not as runtime dependencies.
 bench: $(STAMP)
