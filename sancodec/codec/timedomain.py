@@ -638,12 +638,12 @@ def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray
     for ch, chans in enumerate(frames):
         for i in range(count):
             part = encode_channel_frame(chans[i], None, plan).payload()
-            x = full_rate[ch][i]
-            if x is not None:
-                cross = cross_channel_candidate(x, earlier[i], plan, 8 * len(part)) if earlier[i] else None
+            samples = full_rate[ch][i]
+            if samples is not None:
+                cross = cross_channel_candidate(samples, earlier[i], plan, 8 * len(part)) if earlier[i] else None
                 if cross is not None and len(cross[0]) < len(part):
                     part = cross[0]
-                earlier[i].append((ch, x))
+                earlier[i].append((ch, samples))
             parts[i][ch] = part
             total += len(part)
         if total >= to_beat:
