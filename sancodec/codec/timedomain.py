@@ -622,9 +622,9 @@ def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray
     its PRDN bound in ``bounds`` (a float source's rounding), or where the channels coded so far already take
     ``to_beat`` bytes or more (the lossy file's: a channel's bytes, once coded and predicted, only add to the
     sum, so the rest is not coded where the file cannot be smaller; one lead of a 12-lead record coded in the time
-    domain had all 12 coded exactly, for a third of the record's encode); ``plan``: the lossless coder's
-    (:func:`code_channel`). The channels go in order, each one's frames predicted as :func:`predict_across`
-    predicts them (from the exact channels before it in that frame): the same payloads."""
+    domain had all 12 coded exactly, about a third of the record's encode under the profiler); ``plan``: the
+    lossless coder's (:func:`code_channel`). The channels go in order, each one's frames predicted as
+    :func:`predict_across` predicts them (from the exact channels before it in that frame): the same payloads."""
     achieved = []
     for chans, ref, bound in zip(frames, refs, bounds):
         x = np.concatenate(chans).astype(np.float64)
