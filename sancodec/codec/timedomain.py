@@ -605,12 +605,17 @@ def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarra
         earlier: list[tuple[int, np.ndarray]] = []
         for ch, is_exact in enumerate(exact):
             x = frames[ch][i]
-            if not is_exact or x is None:
-                continue
-            cross = cross_channel_candidate(x, earlier, plan, 8 * len(frame_parts[ch])) if earlier else None
-            if cross is not None and len(cross[0]) < len(frame_parts[ch]):
-                frame_parts[ch] = cross[0]
-            earlier.append((ch, x))
+            if is_exact and x is not None:
+                frame_parts[ch] = _across(frame_parts[ch], ch, x, earlier, plan)
+
+
+def _across(part: bytes, ch: int, x: np.ndarray, earlier: list[tuple[int, np.ndarray]], plan: FramePlan) -> bytes:
+    """Channel ``ch``'s exact payload ``part`` of a frame, or where smaller the difference of its samples ``x`` from
+    a combination of the exact channels ``earlier`` in that frame (path 5: :func:`predict_across`,
+    :func:`exact_file`); ``x`` then joins ``earlier``."""
+    cross = cross_channel_candidate(x, earlier, plan, 8 * len(part)) if earlier else None
+    earlier.append((ch, x))
+    return cross[0] if cross is not None and len(cross[0]) < len(part) else part
 
 
 def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray], bounds: Sequence[float],
@@ -639,13 +644,8 @@ def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray
         for i in range(count):
             part = encode_channel_frame(chans[i], None, plan).payload()
             samples = full_rate[ch][i]
-            if samples is not None:
-                cross = cross_channel_candidate(samples, earlier[i], plan, 8 * len(part)) if earlier[i] else None
-                if cross is not None and len(cross[0]) < len(part):
-                    part = cross[0]
-                earlier[i].append((ch, samples))
-            parts[i][ch] = part
-            total += len(part)
+            parts[i][ch] = part if samples is None else _across(part, ch, samples, earlier[i], plan)
+            total += len(parts[i][ch])
         if total >= to_beat:
             return None
     return parts, achieved
