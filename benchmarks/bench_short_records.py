@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import io
 import math
-import time
-from collections.abc import Callable
 
 import numpy as np
 import soundfile
 from bench_lossy import bench_parser, wavelet_curve, wavelet_timing
 from lossy_signals import cr_at
-from timing import steady_allocator
+from timing import fastest_seconds, steady_allocator
 
 import sancodec
 from sancodec import SancodecError, Signal, read_signal
@@ -67,13 +65,6 @@ def records(data_dir) -> list[tuple[str, Signal]]:
     return out
 
 
-def fastest_of(fn: Callable[[], object], best: float) -> float:
-    """The fewer of ``best`` and one timed call of ``fn``."""
-    start = time.perf_counter()
-    fn()
-    return min(best, time.perf_counter() - start)
-
-
 def flac_encode(leads: list[np.ndarray], fs: float) -> list[bytes]:
     """Each lead as a mono FLAC -8 file (libsndfile), as 16-bit samples."""
     out = []
@@ -99,11 +90,11 @@ def lossless_row(label: str, sig: Signal, repeats: int) -> str:
     assert all(np.array_equal(y, x) for x, y in zip(leads, flac_decode(flac)))
     t = dict.fromkeys(("enc", "enc1", "dec", "flac enc", "flac dec"), math.inf)
     for _ in range(repeats):  # every coding taking turns
-        t["enc"] = fastest_of(lambda: sancodec.encode(sig), t["enc"])
-        t["enc1"] = fastest_of(lambda: sancodec.encode(sig, threads=1), t["enc1"])
-        t["dec"] = fastest_of(lambda: sancodec.decode(data), t["dec"])
-        t["flac enc"] = fastest_of(lambda: flac_encode(leads, sig.fs), t["flac enc"])
-        t["flac dec"] = fastest_of(lambda: flac_decode(flac), t["flac dec"])
+        t["enc"] = min(t["enc"], fastest_seconds(lambda: sancodec.encode(sig), 1))
+        t["enc1"] = min(t["enc1"], fastest_seconds(lambda: sancodec.encode(sig, threads=1), 1))
+        t["dec"] = min(t["dec"], fastest_seconds(lambda: sancodec.decode(data), 1))
+        t["flac enc"] = min(t["flac enc"], fastest_seconds(lambda: flac_encode(leads, sig.fs), 1))
+        t["flac dec"] = min(t["flac dec"], fastest_seconds(lambda: flac_decode(flac), 1))
     size, flac_size = len(data), sum(map(len, flac))
     return (f"| {label} ({sig.n_channels} x {sig.n_samples}) | {size} | {flac_size} | {size / flac_size:.2f} | "
             f"{1e3 * t['enc']:.1f} | {1e3 * t['enc1']:.1f} | {1e3 * t['flac enc']:.1f} | "
@@ -126,9 +117,10 @@ def lossy_row(label: str, sig: Signal, target: float, repeats: int) -> str:
     wavelet_size = sum(11 * len(x) / 8 / cr for x, cr in zip(leads, crs) if cr is not None)
     t = dict.fromkeys(("enc", "enc1", "dec", "wavelet enc", "wavelet dec"), math.inf)
     for _ in range(repeats):
-        t["enc"] = fastest_of(lambda: sancodec.encode(sig, mode="lossy", prdn=target), t["enc"])
-        t["enc1"] = fastest_of(lambda: sancodec.encode(sig, mode="lossy", prdn=target, threads=1), t["enc1"])
-        t["dec"] = fastest_of(lambda: sancodec.decode(data), t["dec"])
+        t["enc"] = min(t["enc"], fastest_seconds(lambda: sancodec.encode(sig, mode="lossy", prdn=target), 1))
+        t["enc1"] = min(t["enc1"],
+                        fastest_seconds(lambda: sancodec.encode(sig, mode="lossy", prdn=target, threads=1), 1))
+        t["dec"] = min(t["dec"], fastest_seconds(lambda: sancodec.decode(data), 1))
         spent = [wavelet_timing(x, curve, target) for x, curve in zip(leads, curves)]
         t["wavelet enc"] = min(t["wavelet enc"], sum(s[0] for s in spent))
         t["wavelet dec"] = min(t["wavelet dec"], sum(s[1] for s in spent))
