@@ -25,8 +25,10 @@ from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.io.decimals import missing_of
 from sancodec.io.edf_patch import (
     HEADER_BYTES,
+    NUMBER_FIELDS,
     RECORDS_FIELD,
     SAMPLES_BEFORE,
+    SIGNAL_FIELDS,
     SIGNALS_FIELD,
     Patch,
     annotation_place,
@@ -689,12 +691,11 @@ def _checked_source(source: Any, channels: int) -> dict[str, Any]:
 def _checked_fields(source: dict[str, Any], channels: int) -> list[dict[str, Any]] | None:
     """An EDF source's per-signal header fields, where there is one for each of ``channels`` and every field is of
     its type (a ``.san`` header is not trusted); else None."""
-    numbers = ("physical_min", "physical_max", "digital_min", "digital_max")
-    texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
     signals = source.get("signals")
     if (isinstance(signals, list) and len(signals) == channels
-            and all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in texts)
-                    and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool) for k in numbers)
+            and all(isinstance(f, dict) and all(isinstance(f.get(k), str) for k in SIGNAL_FIELDS)
+                    and all(isinstance(f.get(k), (int, float)) and not isinstance(f.get(k), bool)
+                            for k in NUMBER_FIELDS)
                     for f in signals)):
         return signals
     return None
@@ -799,8 +800,7 @@ def _fields_for(signal: Signal, k: int, kind: str, entry: dict[str, Any] | None)
     gains, baselines = signal.adc_gain, signal.baseline
     if gains is None or baselines is None or _reads_as(entry, gains[k], baselines[k]):
         return entry
-    texts = ("label", "transducer_type", "physical_dimension", "prefiltering")
-    return {**_default_fields(signal, k, kind), **{key: entry[key] for key in texts}}
+    return {**_default_fields(signal, k, kind), **{key: entry[key] for key in SIGNAL_FIELDS}}
 
 
 def _exact_ends(f: dict[str, Any], signal: Signal, k: int, offset: float, values: tuple[int, int] | None,
