@@ -4,6 +4,7 @@ failure raised, no deadlock when calls nest; and a decode on several threads giv
 import os
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from common import frame_of, rewrap, spy_steps
 
 import sancodec
 from sancodec import Signal, read_signal
-from sancodec.codec import jobs, lossyrate, pipeline, templatesearch, waveletframe
+from sancodec.codec import interchannel, jobs, lossyrate, pipeline, templatesearch, waveletframe
 from sancodec.codec.api import decode_file
 from sancodec.codec.container import SanReader
 from sancodec.codec.entropy import ByteReader
@@ -620,3 +621,64 @@ def test_the_rate_control_decodes_its_first_step_beside_the_spread_and_the_model
         found.append((coded.step, coded.prdn, list(decodes)))
     assert found[0] == found[1] and len(found[0][2]) >= 2
     assert (2, ["squared_error", "_spread_and_model"]) in calls
+
+
+def _twelve_leads(rows: int) -> Signal:
+    """Twelve leads of ``rows`` samples: mitdb 100's two, and combinations of them as a 12-lead ECG's derived leads
+    are (some predicted from earlier channels, path 5), each with its own small noise."""
+    a, b = (_two_leads(rows).samples[:, k].astype(np.int64) for k in range(2))
+    noise = np.random.default_rng(7).integers(-3, 4, size=(rows, 12))
+    leads = [a, b, b - a, -(a + b) // 2, a - b // 2, b - a // 2, a + b, 2 * a, 2 * b, a // 2, b // 2, a - b]
+    return Signal(np.stack(leads, axis=1) + noise, 360.0, [f"c{k}" for k in range(12)], ["mV"] * 12)
+
+
+def _spy_frame_jobs(monkeypatch) -> list[tuple[int, list[str]]]:
+    """:func:`_spy_jobs` for the jobs ``codec.pipeline`` hands ``run_jobs`` (it holds the function by name)."""
+    calls: list[tuple[int, list[str]]] = []
+    real = jobs.run_jobs
+
+    def spy(work, sizes, n):
+        calls.append((n, [getattr(getattr(job, "func", job), "__name__", "?") for job in work]))
+        return real(work, sizes, n)
+
+    monkeypatch.setattr(pipeline, "run_jobs", spy)
+    return calls
+
+
+@pytest.mark.parametrize(("mode", "options"), [("lossless", {}), ("near-lossless", {"max_error": 2})])
+def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode, options, monkeypatch):
+    """A short record of many channels is one frame, which the frame pipeline's threads cannot share: on two threads
+    its channels' own codings, their lossless codings from earlier channels (where every channel is exact, so each
+    one's references are known up front) and the check decode go to ``run_jobs`` with two threads, and the file is
+    byte for byte the one-thread file (a near-lossless file weighs its codings from earlier channels in turn: which
+    channels are exact depends on them). On one thread nothing is shared."""
+    sig = _twelve_leads(3000)
+    calls = _spy_frame_jobs(monkeypatch)
+    alone = sancodec.encode(sig, mode=mode, threads=1, **options)
+    assert calls and all(n == 1 for n, _ in calls)
+    calls.clear()
+    shared = sancodec.encode(sig, mode=mode, threads=2, **options)
+    assert shared == alone
+    handed = {name for n, names in calls if n == 2 for name in names}
+    assert {"_own_coding", "decoded_part"} <= handed
+    assert ("cross_channel_candidate" in handed) == (mode == "lossless")
+    if mode == "lossless":
+        assert np.array_equal(sancodec.decode(shared).samples, sig.samples)
+
+
+def test_a_lossless_record_s_cross_channel_codings_are_the_ones_made_in_turn(monkeypatch):
+    """The lossless codings from earlier channels made up front (each channel against every full-rate channel
+    before it) are what the serial weighing makes (against the exact channels coded before it, which in a lossless
+    file are all of them): the near-lossless path at a max error of 0, which weighs them in turn, gives the lossless
+    file's channel payloads byte for byte, and the derived leads were coded from earlier channels."""
+    from sancodec.codec.frames import FramePlan
+
+    sig = _twelve_leads(3000)
+    digital = np.asarray(sig.samples, dtype=np.int64)
+    job = pipeline.FrameJob(digital, digital, [None] * 12)
+    lossless = FramePlan("lossless", 0.0, 1.0, None, None)
+    coder = pipeline.FrameEncoder(lossless, [1] * 12, None, None, 0.0, threads=2, verify=False)
+    parts, _, _ = coder._parts(job, lossless, spare=2)
+    in_turn, _, _ = coder._parts(job, replace(lossless, mode="near-lossless"), spare=1)
+    assert parts == in_turn
+    assert sum(interchannel.nested_difference(p) is not None for p in parts) >= 6

@@ -32,7 +32,7 @@ from sancodec.codec.frames import (
     encode_channel_frame,
     resolve_lpc,
 )
-from sancodec.codec.interchannel import cross_channel_candidate, rebuilt_samples
+from sancodec.codec.interchannel import CANDIDATE_CHANNELS, cross_channel_candidate, rebuilt_samples
 from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs
 from sancodec.codec.limits import DecodeLimits
 from sancodec.codec.schema import is_whole
@@ -66,6 +66,10 @@ def window_frames(frame_len: int, channels: int = 1) -> int:
     rows = min(WINDOW_ROWS, DECODE_WINDOW_VALUES // max(1, channels))
     return max(4 if channels <= 2 else 2, rows // max(1, frame_len))
 
+
+#: Samples over its channels of a frame whose channels an encoder codes side by side, where its window leaves it
+#: threads (:meth:`FrameEncoder.encode`): below this a helper's wake costs about what it saves
+CHANNEL_VALUES = 1 << 12
 
 #: Samples over its channels of a frame that a decoder's window holds alone (:func:`window_frames`): two such frames
 #: decoded side by side held two blocks of 2^20 rows, 336 MB of a 20-channel lossy record
@@ -203,13 +207,20 @@ class FrameEncoder:
                 for i, s in enumerate(starts)]
 
     def encode_window(self, digital: np.ndarray, source: np.ndarray, frame_len: int) -> Iterator[CodedFrame]:
-        yield from ordered_map(self.encode, self.jobs(digital, source, frame_len), self.threads)
+        """The window's frames coded in order, on the encoder's threads; the threads its frames leave (a record of
+        one frame, of many channels: PTB-XL's 12 leads of 10 s) code each frame's channels side by side."""
+        jobs = self.jobs(digital, source, frame_len)
+        spare = max(1, self.threads // max(1, len(jobs)))
+        yield from ordered_map(partial(self.encode, spare=spare), jobs, self.threads)
 
-    def encode(self, job: FrameJob) -> CodedFrame:
-        parts, minor, exact = self._parts(job, self.plan)
+    def encode(self, job: FrameJob, spare: int = 1) -> CodedFrame:
+        """One frame coded and (with ``verify``) decoded back; ``spare``: the threads its channels may take, where
+        they hold :data:`CHANNEL_VALUES` samples or more (the same bytes on any number)."""
+        spare = spare if job.digital.size >= CHANNEL_VALUES else 1
+        parts, minor, exact = self._parts(job, self.plan, spare)
         if self.plan.mode == "near-lossless" and len(self.steps) > 1:
             # Every channel exact lets the others be predicted from it: never more bytes than lossless.
-            all_exact, exact_minor, _ = self._parts(job, replace(self.plan, max_error=0))
+            all_exact, exact_minor, _ = self._parts(job, replace(self.plan, max_error=0), spare)
             if sum(map(len, all_exact)) < sum(map(len, parts)):
                 parts, minor, exact = all_exact, exact_minor, [True] * len(parts)
         w = ByteWriter()
@@ -217,21 +228,34 @@ class FrameEncoder:
             w.varint(len(part))
             w.raw(part)
         if self.verify:
-            self._verify(parts, job)
+            self._verify(parts, job, spare)
         return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts), minor,
                           tuple(not e for e in exact))
 
-    def _parts(self, job: FrameJob, plan: FramePlan) -> tuple[list[bytes], int, list[bool]]:
+    def _parts(self, job: FrameJob, plan: FramePlan, spare: int = 1) -> tuple[list[bytes], int, list[bool]]:
         """Each channel's cheapest coding (a full-rate channel may refer to earlier exact ones, path 5), the
-        format minor version they need, and which channels they code exactly."""
+        format minor version they need, and which channels they code exactly. Each channel's own coding is made
+        on up to ``spare`` threads; in a lossless file, where every channel is exact and so each one's references
+        are known before any is coded, so are their codings from earlier channels."""
+        xs = [job.digital[::step, ch] for ch, step in enumerate(self.steps)]
+        sizes = [len(x) for x in xs]
+        coded = run_jobs([partial(_own_coding, x, job.inputs[ch], plan) for ch, x in enumerate(xs)], sizes, spare)
+        crosses: list[tuple[bytes, int] | None] | None = None
+        if plan.mode == "lossless":
+            full = [ch for ch, step in enumerate(self.steps) if step == 1]
+            later = full[1:]
+            made = run_jobs([partial(cross_channel_candidate, xs[ch], [(k, xs[k]) for k in full if k < ch], plan,
+                                     coded[ch].cost) for ch in later],
+                            [sizes[ch] * min(CANDIDATE_CHANNELS, i + 1) for i, ch in enumerate(later)], spare)
+            crosses = [None] * len(xs)
+            for ch, cross in zip(later, made):
+                crosses[ch] = cross
         parts, minor, flags = [], 3, []
         exact: list[tuple[int, np.ndarray]] = []  # earlier full-rate channels coded exactly: references
-        for ch, step in enumerate(self.steps):
-            x = job.digital[::step, ch]
-            chosen = encode_channel_frame(x, job.inputs[ch], plan)
-            part, is_exact, needs = chosen.payload(), chosen.exact or plan.mode == "lossless", chosen.minor
+        for ch, (step, x, chosen) in enumerate(zip(self.steps, xs, coded)):
+            part, is_exact, needs = chosen.payload, chosen.exact or plan.mode == "lossless", chosen.minor
             if step == 1 and exact and plan.mode != "lossy":
-                cross = cross_channel_candidate(x, exact, plan, chosen.cost)
+                cross = crosses[ch] if crosses is not None else cross_channel_candidate(x, exact, plan, chosen.cost)
                 if cross is not None and len(cross[0]) < len(part):
                     (part, needs), is_exact = cross, True
             if step == 1 and is_exact:
@@ -241,13 +265,14 @@ class FrameEncoder:
             minor = max(minor, needs)
         return parts, minor, flags
 
-    def _verify(self, parts: list[bytes], job: FrameJob) -> None:
-        """Decode the frame just coded: a frame the decoder refuses, or samples off their promise,
-        is never written (a WFDB format range, a value the format cannot hold...)."""
+    def _verify(self, parts: list[bytes], job: FrameJob, spare: int = 1) -> None:
+        """Decode the frame just coded (its channels on up to ``spare`` threads): a frame the decoder refuses, or
+        samples off their promise, is never written (a WFDB format range, a value the format cannot hold...)."""
         rows = len(job.digital)
         try:
-            decoded = [decode_channel_frame(p, rows // s, self.check) for p, s in zip(parts, self.steps)]
-            resolve_lpc(decoded)
+            decoded = run_jobs([partial(FrameDecoder.decoded_part, p, rows // s, self.check)
+                                for p, s in zip(parts, self.steps)], [len(p) for p in parts], spare)
+            resolve_lpc(decoded)  # (numpy's LPC synthesis, in one batch; the C kernels' ran with each channel)
             back = assemble(decoded, self.steps, rows)
         except SanFormatError as exc:
             raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
@@ -262,6 +287,24 @@ class FrameEncoder:
             if worst > float(self.max_error or 0) * (1 + 1e-9) + 1e-12:
                 raise SanConfigError(f"the near-lossless file would be off by {worst:g} > {self.max_error}; "
                                      "nothing was written")
+
+
+class _OwnCoding(NamedTuple):
+    """What :meth:`FrameEncoder._parts` keeps of a channel-frame's own cheapest coding
+    (``frames.encode_channel_frame``): its payload, whether it is exact, the format minor version it needs and its
+    estimated bits, not the candidate's arrays (every channel of a frame is coded before any is weighed against
+    earlier ones: a candidate a channel would hold several arrays of its samples)."""
+
+    payload: bytes
+    exact: bool
+    minor: int
+    cost: float
+
+
+def _own_coding(x: np.ndarray, inputs: SanInput | None, plan: FramePlan) -> _OwnCoding:
+    """A channel-frame's own cheapest coding, its payload made on the thread that codes the channel."""
+    chosen = encode_channel_frame(x, inputs, plan)
+    return _OwnCoding(chosen.payload(), chosen.exact, chosen.minor, chosen.cost)
 
 
 def assemble(parts: list[ChannelFrame], steps: list[int], rows: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -396,6 +439,14 @@ class FrameDecoder:
         if kernels.COMPILED:
             resolve_lpc([part])
         return part.activations, described, part
+
+    @staticmethod
+    def decoded_part(payload: bytes, length: int, plan: FramePlan) -> ChannelFrame:
+        """One channel-frame decoded, its LPC synthesis run with the C kernels (numpy's is left to a batch)."""
+        part = decode_channel_frame(payload, length, plan)
+        if kernels.COMPILED:
+            resolve_lpc([part])
+        return part
 
     @classmethod
     def _placed(cls, block: np.ndarray, payload: bytes, length: int, plan: FramePlan, ch: int, step: int
