@@ -651,8 +651,9 @@ def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode,
     its channels' own codings, their lossless codings from earlier channels (where every channel is exact, so each
     one's references are known up front) and the check decode go to ``run_jobs`` with two threads, and the file is
     byte for byte the one-thread file (a near-lossless file weighs its codings from earlier channels in turn: which
-    channels are exact depends on them). On one thread nothing is shared."""
-    sig = _twelve_leads(3000)
+    channels are exact depends on them). On one thread nothing is shared, nor on two in a frame too short to pay
+    for it (``pipeline.CHANNEL_ROWS``)."""
+    sig = _twelve_leads(pipeline.CHANNEL_ROWS + 400)
     calls = _spy_frame_jobs(monkeypatch)
     alone = sancodec.encode(sig, mode=mode, threads=1, **options)
     assert calls and all(n == 1 for n, _ in calls)
@@ -664,6 +665,11 @@ def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode,
     assert ("cross_channel_candidate" in handed) == (mode == "lossless")
     if mode == "lossless":
         assert np.array_equal(sancodec.decode(shared).samples, sig.samples)
+    calls.clear()
+    short = Signal(sig.samples[: pipeline.CHANNEL_ROWS - 1], sig.fs, sig.channel_names, sig.units)
+    assert sancodec.encode(short, mode=mode, threads=2, **options) == \
+        sancodec.encode(short, mode=mode, threads=1, **options)
+    assert calls and all(n == 1 for n, _ in calls)
 
 
 def test_a_lossless_record_s_cross_channel_codings_are_the_ones_made_in_turn(monkeypatch):
@@ -682,3 +688,32 @@ def test_a_lossless_record_s_cross_channel_codings_are_the_ones_made_in_turn(mon
     in_turn, _, _ = coder._parts(job, replace(lossless, mode="near-lossless"), spare=1)
     assert parts == in_turn
     assert sum(interchannel.nested_difference(p) is not None for p in parts) >= 6
+
+
+@pytest.mark.parametrize("mode", ["lossless", "lossy"])
+def test_a_short_one_frame_record_decodes_its_channels_side_by_side_where_exact(mode, monkeypatch):
+    """12 channels of 3000 rows, one frame: a lossless file's channels decode on two threads (their decode is
+    compiled work mostly: ``pipeline.EXACT_DECODE_VALUES``), a lossy file's in turn (``jobs.PARALLEL_VALUES``: more of
+    it is Python); the samples are the one-thread decode's either way."""
+    sig = _twelve_leads(3000)
+    data = sancodec.encode(sig, mode=mode, **({"prdn": 2.0} if mode == "lossy" else {}))
+    one = decode_file(data, threads=1)
+    calls = _spy_frame_jobs(monkeypatch)
+    two = decode_file(data, threads=2)
+    assert np.array_equal(two.signal.samples, one.signal.samples)
+    shared = any(n == 2 and names.count("_placed") == 12 for n, names in calls)
+    assert shared == (mode == "lossless")
+
+
+@pytest.mark.parametrize("rows", [100, pipeline.CHECKSUM_VALUES // 3 + 5])
+def test_the_decode_s_checksums_are_each_channel_s_crc_on_helpers_only_when_long(rows, monkeypatch):
+    """``parallel_checksums`` gives ``signal.channel_crc32``'s values, on the shared helpers (``run_jobs``, no pool
+    of its own started) only where the block holds ``pipeline.CHECKSUM_VALUES`` samples or more."""
+    from sancodec.signal import channel_crc32
+
+    samples = np.random.default_rng(3).integers(-2**40, 2**40, size=(rows, 3))
+    calls = _spy_frame_jobs(monkeypatch)
+    assert pipeline.parallel_checksums(samples, 2) == channel_crc32(samples)
+    assert bool(calls) == (samples.size >= pipeline.CHECKSUM_VALUES)
+    calls.clear()
+    assert pipeline.parallel_checksums(samples, 1) == channel_crc32(samples) and not calls

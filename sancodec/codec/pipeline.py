@@ -67,9 +67,13 @@ def window_frames(frame_len: int, channels: int = 1) -> int:
     return max(4 if channels <= 2 else 2, rows // max(1, frame_len))
 
 
-#: Samples over its channels of a frame whose channels an encoder codes side by side, where its window leaves it
-#: threads (:meth:`FrameEncoder.encode`): below this a helper's wake costs about what it saves
-CHANNEL_VALUES = 1 << 12
+#: A frame's rows and samples over its channels from which an encoder codes its channels side by side, where its
+#: window leaves it threads (:meth:`FrameEncoder.encode`). Much of a short channel's lossless coding is Python,
+#: which threads take turns at: on two cores 12 of PTB s0010_re's leads took 0.62x the one-thread time in 20 000
+#: rows, 0.72x in 10 000, 0.86x in 5000 but 1.08x in 2500, and 4 leads 0.88x in 10 000 rows but 1.06x in 5000
+#: (by hand, the fastest of 7 encodes each way)
+CHANNEL_ROWS = 1 << 12
+CHANNEL_VALUES = 1 << 15
 
 #: Samples over its channels of a frame that a decoder's window holds alone (:func:`window_frames`): two such frames
 #: decoded side by side held two blocks of 2^20 rows, 336 MB of a 20-channel lossy record
@@ -131,10 +135,27 @@ def ordered_submit(pool: Executor, fn: Callable[[T], R], items: Iterable[T], wor
         yield pending.popleft().result()
 
 
+#: Samples over its channels from which a lossless or near-lossless frame's channels decode side by side, where its
+#: window leaves it threads (a lossy frame's: ``jobs.PARALLEL_VALUES``). A one-frame record of PTB s0010_re's 12
+#: leads decoded on two cores in 0.87x the one-thread time in 3000 rows, 0.66x in 5000, but 1.15x in 2500; 4 leads
+#: 0.77x in 10 000 rows; a lossy frame's channels, more of whose decode is Python, took 1.3x in 5000 rows of 12
+#: leads, 0.73x in 10 000 (by hand, the fastest of 11 decodes each way)
+EXACT_DECODE_VALUES = 1 << 15
+
+#: Samples from which a decode's checksums take several threads (:func:`parallel_checksums`): a short record's
+#: columns are checked in microseconds, less than a thread pool took to start (a quarter of the decode of 4 leads of
+#: 5000 samples on two threads)
+CHECKSUM_VALUES = 1 << 18
+
+
 def parallel_checksums(samples: np.ndarray, threads: int) -> list[int]:
-    """Each channel's CRC-32 (``signal.channel_crc32``), channels on several threads (zlib releases the GIL)."""
-    columns = [samples[:, k : k + 1] for k in range(samples.shape[1])]  # views: workers copy
-    return [crc for (crc,) in ordered_map(channel_crc32, columns, min(threads, len(columns)))]
+    """Each channel's CRC-32 (``signal.channel_crc32``), channels on the shared helper threads (``jobs.run_jobs``;
+    zlib releases the GIL) where they hold :data:`CHECKSUM_VALUES` samples or more."""
+    if threads <= 1 or samples.size < CHECKSUM_VALUES:
+        return channel_crc32(samples)
+    columns = [samples[:, k : k + 1] for k in range(samples.shape[1])]  # views: each job copies its own
+    return [crc for (crc,) in run_jobs([partial(channel_crc32, c) for c in columns], [len(samples)] * len(columns),
+                                       threads)]
 
 
 def san_activations(spec: SanSpec, frames: np.ndarray) -> np.ndarray:
@@ -215,8 +236,9 @@ class FrameEncoder:
 
     def encode(self, job: FrameJob, spare: int = 1) -> CodedFrame:
         """One frame coded and (with ``verify``) decoded back; ``spare``: the threads its channels may take, where
-        they hold :data:`CHANNEL_VALUES` samples or more (the same bytes on any number)."""
-        spare = spare if job.digital.size >= CHANNEL_VALUES else 1
+        it holds :data:`CHANNEL_ROWS` rows and :data:`CHANNEL_VALUES` samples or more (the same bytes on any
+        number)."""
+        spare = spare if len(job.digital) >= CHANNEL_ROWS and job.digital.size >= CHANNEL_VALUES else 1
         parts, minor, exact = self._parts(job, self.plan, spare)
         if self.plan.mode == "near-lossless" and len(self.steps) > 1:
             # Every channel exact lets the others be predicted from it: never more bytes than lossless.
@@ -408,7 +430,8 @@ class FrameDecoder:
         r = ByteReader(payload, f"frame {fi}")
         payloads = [r.raw(r.varint(r.remaining())) for _ in self.steps]
         # threads the window leaves to this frame: its channels side by side, then each channel's pieces
-        spare = self._spare if length * len(self.steps) >= PARALLEL_VALUES else 1
+        side_by_side = PARALLEL_VALUES if self.plan.mode == "lossy" else EXACT_DECODE_VALUES
+        spare = self._spare if length * len(self.steps) >= side_by_side else 1
         plan = self.plan if spare <= len(self.steps) else replace(self.plan, threads=spare // len(self.steps))
         dest = self._destination(fi)
         one = dest is None and self.steps == [1]  # a frame of one full-rate channel: its samples are its block
