@@ -648,11 +648,11 @@ def _spy_frame_jobs(monkeypatch) -> list[tuple[int, list[str]]]:
 @pytest.mark.parametrize(("mode", "options"), [("lossless", {}), ("near-lossless", {"max_error": 2})])
 def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode, options, monkeypatch):
     """A short record of many channels is one frame, which the frame pipeline's threads cannot share: on two threads
-    its channels' own codings, their lossless codings from earlier channels (where every channel is exact, so each
-    one's references are known up front) and the check decode go to ``run_jobs`` with two threads, and the file is
-    byte for byte the one-thread file (a near-lossless file weighs its codings from earlier channels in turn: which
-    channels are exact depends on them). On one thread nothing is shared, nor on two in a frame too short to pay
-    for it (``pipeline.CHANNEL_ROWS``)."""
+    its channels' own codings, their codings from earlier channels where every channel's own coding is exact (so
+    each one's references are known up front: a lossless file, a near-lossless one's pass at a max error of 0; the
+    near-lossless pass at its max error weighs them in turn, since which channels are exact depends on them) and the
+    check decode go to ``run_jobs`` with two threads, and the file is byte for byte the one-thread file. On one
+    thread nothing is shared, nor on two in a frame too short to pay for it (``pipeline.CHANNEL_ROWS``)."""
     sig = _twelve_leads(pipeline.CHANNEL_ROWS + 400)
     calls = _spy_frame_jobs(monkeypatch)
     alone = sancodec.encode(sig, mode=mode, threads=1, **options)
@@ -662,7 +662,15 @@ def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode,
     assert shared == alone
     handed = {name for n, names in calls if n == 2 for name in names}
     assert {"_own_coding", "decoded_part"} <= handed
-    assert ("cross_channel_candidate" in handed) == (mode == "lossless")
+    assert sum(n == 2 and "cross_channel_candidate" in names for n, names in calls) == 1  # (one pass of exact ones)
+    weighed = []
+    real = pipeline.cross_channel_candidate
+    monkeypatch.setattr(pipeline, "cross_channel_candidate", lambda *a: weighed.append(a[3]) or real(*a))
+    calls.clear()
+    assert sancodec.encode(sig, mode=mode, threads=2, **options) == alone
+    in_jobs = sum(names.count("<lambda>") for n, names in calls if n == 2)
+    assert len(weighed) == in_jobs == 11  # each derived lead weighed once, in the jobs (the pass at E = 2 has no
+    # exact channel to weigh one against)
     if mode == "lossless":
         assert np.array_equal(sancodec.decode(shared).samples, sig.samples)
     calls.clear()

@@ -257,14 +257,15 @@ class FrameEncoder:
     def _parts(self, job: FrameJob, plan: FramePlan, spare: int = 1) -> tuple[list[bytes], int, list[bool]]:
         """Each channel's cheapest coding (a full-rate channel may refer to earlier exact ones, path 5), the
         format minor version they need, and which channels they code exactly. Each channel's own coding is made
-        on up to ``spare`` threads; in a lossless file, where every channel is exact and so each one's references
-        are known before any is coded, so are their codings from earlier channels."""
+        on up to ``spare`` threads; where every full-rate channel's own coding is exact (a lossless file, a
+        near-lossless one's pass at a max error of 0), so that each one's references are known before any is
+        weighed against them, so are their codings from earlier channels."""
         xs = [job.digital[::step, ch] for ch, step in enumerate(self.steps)]
         sizes = [len(x) for x in xs]
         coded = run_jobs([partial(_own_coding, x, job.inputs[ch], plan) for ch, x in enumerate(xs)], sizes, spare)
         crosses: list[tuple[bytes, int] | None] | None = None
-        if plan.mode == "lossless":
-            full = [ch for ch, step in enumerate(self.steps) if step == 1]
+        full = [ch for ch, step in enumerate(self.steps) if step == 1]
+        if plan.mode != "lossy" and all(coded[ch].exact or plan.mode == "lossless" for ch in full):
             later = full[1:]
             made = run_jobs([partial(cross_channel_candidate, xs[ch], [(k, xs[k]) for k in full if k < ch], plan,
                                      coded[ch].cost) for ch in later],
