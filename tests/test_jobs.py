@@ -212,9 +212,10 @@ def test_run_pieces_takes_the_threads_piece_threads_gives():
     assert jobs._PIECE_THREADS.get() == 1
 
 
-def _spy_jobs(monkeypatch) -> list[tuple[int, list[str]]]:
-    """Record each ``run_jobs`` call: the threads it may use and the names of its jobs' functions (a piece is a
-    ``functools.partial``). Which thread runs a job depends on when a helper wakes; what was handed over does not."""
+def _spy_jobs(monkeypatch, where=jobs) -> list[tuple[int, list[str]]]:
+    """Record each ``run_jobs`` call (``where``: the module whose name for it is replaced; ``codec.pipeline`` holds
+    it by name): the threads it may use and the names of its jobs' functions (a piece is a ``functools.partial``).
+    Which thread runs a job depends on when a helper wakes; what was handed over does not."""
     calls: list[tuple[int, list[str]]] = []
     real = jobs.run_jobs
 
@@ -222,7 +223,7 @@ def _spy_jobs(monkeypatch) -> list[tuple[int, list[str]]]:
         calls.append((n, [getattr(getattr(job, "func", job), "__name__", "?") for job in work]))
         return real(work, sizes, n)
 
-    monkeypatch.setattr(jobs, "run_jobs", spy)
+    monkeypatch.setattr(where, "run_jobs", spy)
     return calls
 
 
@@ -632,19 +633,6 @@ def _twelve_leads(rows: int) -> Signal:
     return Signal(np.stack(leads, axis=1) + noise, 360.0, [f"c{k}" for k in range(12)], ["mV"] * 12)
 
 
-def _spy_frame_jobs(monkeypatch) -> list[tuple[int, list[str]]]:
-    """:func:`_spy_jobs` for the jobs ``codec.pipeline`` hands ``run_jobs`` (it holds the function by name)."""
-    calls: list[tuple[int, list[str]]] = []
-    real = jobs.run_jobs
-
-    def spy(work, sizes, n):
-        calls.append((n, [getattr(getattr(job, "func", job), "__name__", "?") for job in work]))
-        return real(work, sizes, n)
-
-    monkeypatch.setattr(pipeline, "run_jobs", spy)
-    return calls
-
-
 @pytest.mark.parametrize(("mode", "options"), [("lossless", {}), ("near-lossless", {"max_error": 2})])
 def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode, options, monkeypatch):
     """A short record of many channels is one frame, which the frame pipeline's threads cannot share: on two threads
@@ -654,7 +642,7 @@ def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode,
     check decode go to ``run_jobs`` with two threads, and the file is byte for byte the one-thread file. On one
     thread nothing is shared, nor on two in a frame too short to pay for it (``pipeline.CHANNEL_ROWS``)."""
     sig = _twelve_leads(pipeline.CHANNEL_ROWS + 400)
-    calls = _spy_frame_jobs(monkeypatch)
+    calls = _spy_jobs(monkeypatch, pipeline)
     alone = sancodec.encode(sig, mode=mode, threads=1, **options)
     assert calls and all(n == 1 for n, _ in calls)
     calls.clear()
@@ -706,7 +694,7 @@ def test_a_short_one_frame_record_decodes_its_channels_side_by_side_where_exact(
     sig = _twelve_leads(3000)
     data = sancodec.encode(sig, mode=mode, **({"prdn": 2.0} if mode == "lossy" else {}))
     one = decode_file(data, threads=1)
-    calls = _spy_frame_jobs(monkeypatch)
+    calls = _spy_jobs(monkeypatch, pipeline)
     two = decode_file(data, threads=2)
     assert np.array_equal(two.signal.samples, one.signal.samples)
     shared = any(n == 2 and names.count("_placed") == 12 for n, names in calls)
@@ -720,7 +708,7 @@ def test_the_decode_s_checksums_are_each_channel_s_crc_on_helpers_only_when_long
     from sancodec.signal import channel_crc32
 
     samples = np.random.default_rng(3).integers(-2**40, 2**40, size=(rows, 3))
-    calls = _spy_frame_jobs(monkeypatch)
+    calls = _spy_jobs(monkeypatch, pipeline)
     assert pipeline.parallel_checksums(samples, 2) == channel_crc32(samples)
     assert bool(calls) == (samples.size >= pipeline.CHECKSUM_VALUES)
     calls.clear()
