@@ -649,7 +649,7 @@ def test_a_one_frame_record_codes_its_channels_side_by_side_the_same_bytes(mode,
     shared = sancodec.encode(sig, mode=mode, threads=2, **options)
     assert shared == alone
     handed = {name for n, names in calls if n == 2 for name in names}
-    assert {"_own_coding", "decoded_part"} <= handed
+    assert {"_own_coding", "_channel"} <= handed
     assert sum(n == 2 and "cross_channel_candidate" in names for n, names in calls) == 1  # (one pass of exact ones)
     weighed = []
     real = pipeline.cross_channel_candidate

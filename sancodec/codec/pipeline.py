@@ -293,8 +293,9 @@ class FrameEncoder:
         samples off their promise, is never written (a WFDB format range, a value the format cannot hold...)."""
         rows = len(job.digital)
         try:
-            decoded = run_jobs([partial(FrameDecoder.decoded_part, p, rows // s, self.check)
-                                for p, s in zip(parts, self.steps)], [len(p) for p in parts], spare)
+            done = run_jobs([partial(FrameDecoder._channel, p, rows // s, self.check)
+                             for p, s in zip(parts, self.steps)], [len(p) for p in parts], spare)
+            decoded = [part for _, _, part in done]
             resolve_lpc(decoded)  # (numpy's LPC synthesis, in one batch; the C kernels' ran with each channel)
             back = assemble(decoded, self.steps, rows)
         except SanFormatError as exc:
@@ -463,14 +464,6 @@ class FrameDecoder:
         if kernels.COMPILED:
             resolve_lpc([part])
         return part.activations, described, part
-
-    @staticmethod
-    def decoded_part(payload: bytes, length: int, plan: FramePlan) -> ChannelFrame:
-        """One channel-frame decoded, its LPC synthesis run with the C kernels (numpy's is left to a batch)."""
-        part = decode_channel_frame(payload, length, plan)
-        if kernels.COMPILED:
-            resolve_lpc([part])
-        return part
 
     @classmethod
     def _placed(cls, block: np.ndarray, payload: bytes, length: int, plan: FramePlan, ch: int, step: int
