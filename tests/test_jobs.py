@@ -145,24 +145,28 @@ def test_damaged_frames_decode_or_fail_alike_on_one_thread_and_on_four():
     data = sancodec.encode(_two_leads(140_000), mode="lossy", prdn=2.0)
     payload = SanReader(data).read_frame(0)
     rng = random.Random(5)
-    outcomes = set()
-    for _ in range(24):
-        damaged = bytearray(payload)
-        for _ in range(rng.choice((1, 3))):
-            damaged[rng.randrange(len(damaged))] ^= 1 << rng.randrange(8)
-        hostile = rewrap(data, frames=[bytes(damaged)])
-        results = []
-        for threads in (1, 4):
-            try:
-                results.append(decode_file(hostile, threads=threads).signal.samples)
-            except sancodec.SancodecError as exc:
-                results.append(f"{type(exc).__name__}: {exc}")
-        if isinstance(results[0], str):
-            assert results[1] == results[0]
-        else:
-            assert np.array_equal(results[0], results[1])
-        outcomes.add(isinstance(results[0], str))
+    outcomes = {_damaged_alike(data, payload, rng, (1, 4)) for _ in range(24)}
     assert outcomes == {True, False}  # both kinds of damage were met
+
+
+def _damaged_alike(data: bytes, payload: bytes, rng, threads: tuple[int, int]) -> bool:
+    """``data`` with its one frame ``payload`` given one or three flipped bits (valid CRCs), decoded on each of
+    ``threads``: the second gives the first's samples, or its error; whether it failed."""
+    damaged = bytearray(payload)
+    for _ in range(rng.choice((1, 3))):
+        damaged[rng.randrange(len(damaged))] ^= 1 << rng.randrange(8)
+    hostile = rewrap(data, frames=[bytes(damaged)])
+    results = []
+    for n in threads:
+        try:
+            results.append(decode_file(hostile, threads=n).signal.samples)
+        except sancodec.SancodecError as exc:
+            results.append(f"{type(exc).__name__}: {exc}")
+    if isinstance(results[0], str):
+        assert results[1] == results[0]
+        return True
+    assert np.array_equal(results[0], results[1])
+    return False
 
 
 def test_helper_threads_keep_no_lifting_scratch(monkeypatch):
@@ -700,6 +704,31 @@ def test_a_short_one_frame_record_decodes_its_channels_side_by_side_where_exact(
     shared = any(n == 2 and len(names) == 12 and set(names) <= {"_placed", "_channel"} for n, names in calls)
     assert shared == (mode == "lossless")
 
+
+def test_a_damaged_short_lossless_frame_decodes_or_fails_alike_on_one_thread_and_on_two(monkeypatch):
+    """A one-frame lossless record of 12 channels of 3000 rows (its channels decoded side by side on two threads:
+    ``pipeline.EXACT_DECODE_VALUES``) with bytes flipped here and there and valid CRCs: the two-thread decode gives
+    the one-thread decode's samples or its error (the first failing channel's, or the sample checksums'); and a frame
+    whose first two channels are broken in different ways raises the first one's error on either."""
+    import random
+
+    data = sancodec.encode(_twelve_leads(3000), mode="lossless")
+    payload = SanReader(data).read_frame(0)
+    calls = _spy_jobs(monkeypatch, pipeline)
+    rng = random.Random(11)
+    failed = sum(_damaged_alike(data, payload, rng, (1, 2)) for _ in range(16))
+    assert failed and any(n == 2 and len(names) == 12 for n, names in calls)  # the channels were decoded side by side
+    r = ByteReader(payload, "frame")
+    parts = [r.raw(r.varint()) for _ in range(12)]
+    parts[0], parts[1] = parts[0] + b"\x00", parts[1][:-5]
+    hostile = rewrap(data, frames=[frame_of(parts)])
+    messages = []
+    for threads in (1, 2):
+        with pytest.raises(SanFormatError) as err:
+            decode_file(hostile, threads=threads)
+        messages.append(str(err.value))
+    assert "unexpected trailing bytes" in messages[0] and messages[1] == messages[0]  # (the second: a value past
+    # its limit)
 
 @pytest.mark.parametrize("rows", [100, pipeline.CHECKSUM_VALUES // 3 + 5])
 def test_the_decode_s_checksums_are_each_channel_s_crc_on_helpers_only_when_long(rows, monkeypatch):
