@@ -3,6 +3,7 @@ template's window chosen per record, and short records' headers."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +220,8 @@ def test_the_bit_estimate_from_histograms_is_the_reference_sum_to_the_bit(rows):
         p1 = one[one > 0] / int(sizes[0, 0])
         assert residual.bits_from_histogram(one, int(sizes[0, 0])) == float(
             -(one[one > 0] * np.log2(p1)).sum() + int((widths * one).sum()) + int(one[1:].sum()))
+    # an empty histogram (no values) costs nothing, alone or as rows, and warns of no 0 / 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert residual.bits_from_histogram(np.zeros(66, np.int64), 0) == 0.0
+        assert residual.bits_from_histogram(np.zeros((rows, 66), np.int64), np.zeros((rows, 1), np.int64)) == 0.0
