@@ -220,6 +220,8 @@ def test_the_bit_estimate_from_histograms_is_the_reference_sum_to_the_bit(rows):
         p1 = one[one > 0] / int(sizes[0, 0])
         assert residual.bits_from_histogram(one, int(sizes[0, 0])) == float(
             -(one[one > 0] * np.log2(p1)).sum() + int((widths * one).sum()) + int(one[1:].sum()))
+        # one histogram's own route and the general one (any shape), the same float
+        assert residual.bits_from_histogram(one, int(sizes[0, 0])) == residual._histograms_bits(one, int(sizes[0, 0]))
     # an empty histogram (no values) costs nothing, alone or as rows, and warns of no 0 / 0
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -105,6 +105,12 @@ def bits_from_histogram(counts: np.ndarray, n: int | np.ndarray) -> float:
         seen = counts[counts > 0]
         raw_bits, nonzero = (counts @ _raw_and_nonzero(len(counts))).tolist()
         return float(-np.add.reduce(seen * np.log2(seen / n)) + raw_bits + nonzero)  # (ndarray.sum's reduction)
+    return _histograms_bits(counts, n)
+
+
+def _histograms_bits(counts: np.ndarray, n: int | np.ndarray) -> float:
+    """:func:`bits_from_histogram` of histograms of any shape (the last axis their bit lengths): the route every
+    histogram took before one alone had its own (``benchmarks/bench_estimates.py`` times the two)."""
     raw_bits = int((_raw_widths(counts.shape[-1]) * counts).sum())
     nonzero = int(counts[..., 1:].sum())
     seen = counts > 0
