@@ -65,5 +65,5 @@ for f in "$mine"/*; do
 done
 inside "/venv/bin/python -m pytest -q -p no:cacheprovider -n 2 tests/test_kernels.py tests/test_running.py \
     tests/test_lossy_bands.py tests/test_dependent.py tests/test_mains.py tests/test_beat_alignment.py \
-    tests/test_adaptive_bands.py tests/test_hostile.py" 2> /dev/null || status=1
+    tests/test_adaptive_bands.py tests/test_hostile.py tests/test_longterm.py" 2> /dev/null || status=1
 exit $status

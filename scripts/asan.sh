@@ -20,5 +20,5 @@ export LD_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_sta
 .venv/bin/python -c 'from sancodec.codec import kernels; import os; assert kernels._LIB._name == os.environ["SANCODEC_KERNELS_LIB"]'
 .venv/bin/pytest -q --capture=sys -p no:cacheprovider tests/test_kernels.py tests/test_lossy_bands.py tests/test_lossy_effort.py tests/test_adaptive_bands.py \
     tests/test_anatomy.py tests/test_fuzz.py tests/test_lossy_timedomain.py tests/test_mains.py tests/test_lossy_cross.py \
-    tests/test_running.py tests/test_dependent.py tests/test_band_lpc.py
+    tests/test_running.py tests/test_dependent.py tests/test_band_lpc.py tests/test_longterm.py
 .venv/bin/python tests/fuzz_structure.py --cases "$cases" --seed 11 --no-memory-limit

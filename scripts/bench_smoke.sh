@@ -44,7 +44,7 @@ run bench_edf_memory --hours 0.05 --channels 4 --workdir "$WORK/edf"
 run bench_encode_kernels --data-dir "$DATA" --repeats 1
 run bench_encode_threads --data-dir "$DATA" --repeats 1
 run bench_error_halves --data-dir "$DATA" --repeats 1
-run bench_estimates --data-dir "$DATA" --repeats 1
+run bench_short_lead_steps --data-dir "$DATA" --repeats 1
 run bench_float32 --rows 20000 --repeats 1
 run bench_float64 --rows 20000 --repeats 1
 run bench_lossy --data-dir "$DATA" --repeats 1

@@ -27,5 +27,5 @@ for clone in "${builds[@]}"; do
     SANCODEC_KERNELS_LIB="$lib" .venv/bin/python -c \
         'from sancodec.codec import kernels; import os; assert kernels._LIB._name == os.environ["SANCODEC_KERNELS_LIB"]'
     SANCODEC_KERNELS_LIB="$lib" .venv/bin/pytest -q -p no:cacheprovider tests/test_kernels.py tests/test_running.py \
-        tests/test_beat_alignment.py tests/test_lossy_bands.py tests/test_mains.py tests/test_dependent.py
+        tests/test_beat_alignment.py tests/test_lossy_bands.py tests/test_mains.py tests/test_dependent.py tests/test_longterm.py
 done

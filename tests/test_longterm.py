@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import expected_minor
+from common import expected_minor, needs_c, numpy_only
 
 import sancodec
 from sancodec.codec import adaptive, kernels
@@ -45,12 +45,49 @@ def test_the_beats_are_the_same_with_and_without_the_compiled_kernels(seed, monk
     positions, shifts and gains (a frame codes alike on an install without a C compiler)."""
     o = _beats(20000 + 3000 * seed, 250 + 40 * seed, seed)
     compiled = find_long_term(o)
-    from common import numpy_only
-
     numpy_only(monkeypatch)
     reference = find_long_term(o)
     assert compiled is not None and reference is not None
     assert all(np.array_equal(getattr(compiled, f), getattr(reference, f)) for f in ("positions", "shifts", "gains"))
+
+
+@needs_c
+@pytest.mark.parametrize("period", [40, 300, 1000, 3990])  # windows of 6, 45, 150 and 597 samples: every branch of
+def test_the_compiled_fit_gives_numpy_s_shifts_and_gains(period, monkeypatch):  # numpy's pairwise sum
+    """``longterm._fit`` in one compiled pass (``kernels.ltp_fit``) picks numpy's shift and gain for every beat, to
+    the last one: its sums are numpy's pairwise sums in numpy's order, on beats alike and unlike, samples small and
+    near the 2^36 the envelope allows."""
+    from sancodec.codec import longterm
+
+    rng = np.random.default_rng(period)
+    before, after = max(1, period // 20), max(2, period // 10)
+    compiled, reference = [], []
+    cases = []
+    for scale in (3.0, 2000.0, 2.0**34):
+        n = 40 * period
+        shape = rng.standard_normal(period) * scale
+        o = np.rint(np.resize(shape, n) * rng.uniform(0.3, 1.7) + rng.standard_normal(n) * scale / 4).astype(np.int64)
+        positions = np.sort(rng.choice(np.arange(period, n - period), 30, replace=False)).astype(np.int64)
+        positions = np.unique(np.concatenate([positions, np.arange(period // 2, n - period, period)]))
+        cases.append((o, positions))
+        compiled.append(longterm._fit(o, positions, before, after))
+    numpy_only(monkeypatch)
+    for o, positions in cases:
+        reference.append(longterm._fit(o, positions, before, after))
+    for (s1, g1), (s2, g2) in zip(compiled, reference):
+        assert np.array_equal(s1, s2) and np.array_equal(g1, g2)
+    assert sum(int((g > 0).sum()) for _, g in reference) > 20  # beats were predicted, not all left out
+
+
+@needs_c
+def test_the_compiled_fit_refuses_a_window_outside_the_block():
+    o = np.zeros(100, dtype=np.int64)
+    with pytest.raises(ValueError, match="leaves the block"):
+        kernels.ltp_fit(o, np.array([97]), np.array([50]), 5, 10, range(-1, 2), 15)
+    with pytest.raises(ValueError, match="leaves the block"):
+        kernels.ltp_fit(o, np.array([60]), np.array([5]), 5, 10, range(-1, 2), 15)
+    shift, gain = kernels.ltp_fit(o, np.array([60]), np.array([30]), 5, 10, range(-1, 2), 15)
+    assert shift.tolist() == [-1] and gain.tolist() == [0]  # all-zero windows: every error 0, the first shift kept
 
 
 def test_noise_without_beats_gets_no_long_term_prediction():

@@ -25,7 +25,7 @@ from sancodec.errors import SanFormatError
 __all__ = ["BLOCK", "COMPILED", "DIRECT", "NUM_CLASSES", "NUM_TOKENS", "autocorrelation", "band_histograms",
            "best_shift", "bit_length_histogram", "cdf97_forward", "cdf97_inverse", "classes", "dead_zone_quantise",
            "decode_block", "difference_envelope", "encode_block", "greedy_peaks", "levinson", "lpc_residual",
-           "lpc_synthesize", "mains_prediction", "mains_sums", "medians", "pack_bits", "poly_histograms",
+           "lpc_synthesize", "ltp_fit", "mains_prediction", "mains_sums", "medians", "pack_bits", "poly_histograms",
            "quantised_histograms", "running_choose_encode", "template_prediction", "template_side", "tokenize",
            "unpack", "wavelet_requantised", "wavelet_samples", "wavelet_synthesis"]
 
@@ -96,6 +96,7 @@ _SIGNATURES = {
     "san_lms_forward": (ctypes.c_int, [_I64, _N, ctypes.c_int, _I64]),
     "san_lms_inverse": (ctypes.c_int, [_I64, _N, ctypes.c_int, _N, _I64]),
     "san_ltp_inverse": (ctypes.c_int, [_I64, _N, _I64, _I64, _I64, _N, _N, _N, _N, _I64]),
+    "san_ltp_fit": (None, [_I64, _I64, _I64, _N, _N, _N, _I64, _N, ctypes.c_double, _F64, _I64, _I64]),
     "san_residual_decode": (ctypes.c_int, [ctypes.c_char_p, _N, _N, ctypes.c_int, ctypes.c_int, _I64, _I64, _I64, _N,
                                            _N, _N, ctypes.c_int, _I32, _I32, _N, _I64]),
     "san_cascade_forward": (ctypes.c_int, [_I64, _N, _I32, _I32, ctypes.c_int, _I64]),
@@ -473,6 +474,29 @@ def lpc_synthesize(e: np.ndarray, coefs: tuple[int, ...], shift: int, bias: int,
     if status:
         raise SanFormatError("LPC: the synthesis leaves the range where its integers are exact (hostile filter)")
     return out
+
+
+def ltp_fit(o: np.ndarray, cur: np.ndarray, prev: np.ndarray, before: int, width: int, shifts: Sequence[int],
+            max_gain: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``longterm._fit``'s shift and gain of each beat whose window starts ``before`` samples ahead of ``cur`` (its
+    reference's ahead of ``prev``, moved by each of ``shifts``), ``width`` samples of the int64 ``o``, bit for bit in
+    one compiled pass (numpy's pairwise sums, in its order); None without the C kernels. The windows must lie inside
+    ``o`` (the caller's test): checked here, as a ValueError."""
+    if _LIB is None:
+        return None
+    o = _i64(o)
+    cur, prev = _i64(cur), _i64(prev)
+    steps = np.asarray(shifts, dtype=np.int64)
+    if len(cur) != len(prev) or width < 1 or not len(steps):
+        raise ValueError("ltp_fit: beats, references or shifts do not match")
+    if len(cur) and (int(cur.min()) - before < 0 or int(cur.max()) - before + width > len(o)
+                     or int(prev.min()) - before + int(steps.min()) < 0
+                     or int(prev.max()) - before + int(steps.max()) + width > len(o)):
+        raise ValueError("ltp_fit: a window leaves the block")
+    shift, gain = np.zeros(len(cur), dtype=np.int64), np.zeros(len(cur), dtype=np.int64)
+    _LIB.san_ltp_fit(o, cur, prev, len(cur), before, width, steps, len(steps), float(max_gain), np.empty(3 * width),
+                     shift, gain)
+    return shift, gain
 
 
 # ------------------------------------------------------------ CDF 9/7 wavelet

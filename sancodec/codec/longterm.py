@@ -139,7 +139,7 @@ def find_long_term(o: np.ndarray) -> LongTerm | None:
     before, after = max(1, period // WINDOW_BEFORE), max(2, period // WINDOW_AFTER)
     if len(positions) < 3:
         return None
-    shifts, gains = _fit(o.astype(np.float64), positions, before, after)
+    shifts, gains = _fit(o, positions, before, after)
     return LongTerm(positions, shifts, gains, before, after, period) if gains.any() else None
 
 
@@ -151,16 +151,23 @@ def _greedy_peaks(row: np.ndarray, spacing: int) -> np.ndarray:
     return compiled if compiled is not None else np.flatnonzero(peaks(row[None, None], spacing)[0, 0])
 
 
-def _fit(v: np.ndarray, positions: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
+def _fit(o: np.ndarray, positions: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
     """Per beat the shift and gain (eighths) with the least squared error; gain 0 where the windows
-    would leave the block or touch their reference."""
-    n, width = len(v), before + after
+    would leave the block or touch their reference. In one compiled pass where built (``kernels.ltp_fit``, the same
+    values: a short lead's lossless coding weighs it for each of its candidate residuals), else in numpy, the
+    reference, all beats at once a shift at a time."""
+    n, width = len(o), before + after
     cur, prev = positions[1:], positions[:-1]
     valid = (cur - before >= 0) & (cur + after <= n) & (prev - before - 2 >= 0) & (prev + after + 2 <= cur - before)
     shifts, gains = np.zeros(len(positions), np.int64), np.zeros(len(positions), np.int64)
     k = np.flatnonzero(valid)
     if not len(k):
         return shifts, gains
+    compiled = kernels.ltp_fit(o, cur[k], prev[k], before, width, SHIFTS, MAX_GAIN)
+    if compiled is not None:
+        shifts[k + 1], gains[k + 1] = compiled
+        return shifts, gains
+    v = o.astype(np.float64)
     target = v[(cur[k] - before)[:, None] + np.arange(width)]
     best = np.full(len(k), np.inf)
     for shift in SHIFTS:

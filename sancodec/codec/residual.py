@@ -110,7 +110,7 @@ def bits_from_histogram(counts: np.ndarray, n: int | np.ndarray) -> float:
 
 def _histograms_bits(counts: np.ndarray, n: int | np.ndarray) -> float:
     """:func:`bits_from_histogram` of histograms of any shape (the last axis their bit lengths): the route every
-    histogram took before one alone had its own (``benchmarks/bench_estimates.py`` times the two)."""
+    histogram took before one alone had its own (``benchmarks/bench_short_lead_steps.py`` times the two)."""
     raw_bits = int((_raw_widths(counts.shape[-1]) * counts).sum())
     nonzero = int(counts[..., 1:].sum())
     seen = counts > 0

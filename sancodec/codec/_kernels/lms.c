@@ -129,6 +129,66 @@ EXPORT int san_ltp_inverse(const int64_t *o2, int64_t n, const int64_t *pos, con
     return 0;
 }
 
+/* numpy's pairwise summation of a[0..n) (the add.reduce of a contiguous run: a 1-D array's .sum(), a C-contiguous
+ * 2-D array's .sum(1) row by row), its additions in its order, so the same bits: under 8 terms in turn, up to 128 in
+ * eight running sums joined in pairs (the rest added after), more split in two at a multiple of 8 and each half
+ * summed so. Its reduction starts from add's identity, 0: added too (a sum of -0.0 is then 0.0, as numpy's). */
+static double pairwise_block(const double *a, int64_t n) {
+    if (n < 8) {
+        double res = 0.0;
+        for (int64_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        for (int j = 0; j < 8; j++) r[j] = a[j];
+        int64_t i = 8;
+        for (; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++) r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    int64_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise_block(a, n2) + pairwise_block(a + n2, n - n2);
+}
+
+static double pairwise_sum(const double *a, int64_t n) { return 0.0 + pairwise_block(a, n); }
+
+/* Long-term prediction, the encoder's fit (longterm._fit after its test of the windows, in numpy's order of
+ * operations, the same bits): for each of `count` beats, the window target = o[cur - before ..) of `width` samples
+ * and, for each shift s of shifts[0..ns) in turn, its reference r = o[prev - before + s ..) (as float64), the gain
+ * g = clip(rint(8 * Σ t·r / max(Σ r·r, 1)), 0, max_gain) and the error Σ (t - g·r / 8)², each sum pairwise over
+ * the window (numpy's .sum(1)); out_shift, out_gain: the first shift of least error and its gain (left as they are
+ * where no error is below +inf). work: room for 3 * width doubles. */
+EXPORT void san_ltp_fit(const int64_t *o, const int64_t *cur, const int64_t *prev, int64_t count, int64_t before,
+                        int64_t width, const int64_t *shifts, int64_t ns, double max_gain, double *work,
+                        int64_t *out_shift, int64_t *out_gain) {
+    double *t = work, *r = work + width, *terms = work + 2 * width;
+    for (int64_t k = 0; k < count; k++) {
+        const int64_t *target = o + cur[k] - before;
+        for (int64_t j = 0; j < width; j++) t[j] = (double)target[j];
+        double best = INFINITY;
+        for (int64_t m = 0; m < ns; m++) {
+            const int64_t *ref = o + prev[k] - before + shifts[m];
+            for (int64_t j = 0; j < width; j++) r[j] = (double)ref[j];
+            for (int64_t j = 0; j < width; j++) terms[j] = t[j] * r[j];
+            const double cross = pairwise_sum(terms, width);
+            for (int64_t j = 0; j < width; j++) terms[j] = r[j] * r[j];
+            const double energy = pairwise_sum(terms, width);
+            double g = rint(8.0 * cross / (energy > 1.0 ? energy : 1.0)); /* np.maximum: the larger; never NaN here */
+            g = g < 0.0 ? 0.0 : (g > max_gain ? max_gain : g);
+            for (int64_t j = 0; j < width; j++) {
+                const double e = t[j] - g * r[j] / 8.0;
+                terms[j] = e * e;
+            }
+            const double err = pairwise_sum(terms, width);
+            if (err < best) best = err, out_shift[k] = shifts[m], out_gain[k] = (int64_t)g;
+        }
+    }
+}
+
 /* A whole residual block in one call (the GIL released throughout): the entropy-coded array,
  * then the long-term prediction (count beats; 0: none), the LMS stage (taps; 0: none) and the long
  * adaptive stages (cascade.c; 0: none) undone in place. 0; an entropy-block error code (> 0); -1 values
