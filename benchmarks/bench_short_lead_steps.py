@@ -1,8 +1,10 @@
-"""Two of the small steps a short lead's coding repeats, timed on the calls real encodes make, each next to the
-route it replaced, their results checked equal: the order-0 bit estimate of one histogram
-(``residual.bits_from_histogram``, against ``residual._histograms_bits``, the general route every histogram took
-before), and the long-term prediction's fit of each beat's shift and gain (``longterm._fit`` in one compiled pass,
-``kernels.ltp_fit``, against its numpy reference).
+"""Small steps a short lead's coding repeats, timed on the calls real encodes make, each next to the route it
+replaced, their results checked equal: the order-0 bit estimate of one histogram (``residual.bits_from_histogram``,
+against ``residual._histograms_bits``, the general route every histogram took before), the long-term prediction's
+fit of each beat's shift and gain (``longterm._fit`` in one compiled pass, ``kernels.ltp_fit``, against its numpy
+reference), and a lossless frame's least-squares fits of each channel on the ones before it (from the blocks of the
+frame's Gram matrix made once, ``interchannel.FrameGram``, its making included, against each channel's own stack and
+einsum).
 
 Run: .venv/bin/python benchmarks/bench_short_lead_steps.py [--data-dir ../shared/data] [--repeats 7]
 
@@ -34,7 +36,8 @@ from sancodec.codec import interchannel, kernels, longterm, residual, timedomain
 
 class Step(NamedTuple):
     """A step timed: where the encoders look it up (each module that holds it by name), its name, the route it
-    replaced (called with the same arguments), whether a call is one to time, and how two results compare."""
+    replaced (called with the same arguments), whether a call is one to time, how two results compare, and the
+    route timed where it is not the function recorded itself."""
 
     label: str
     owners: tuple[Any, ...]
@@ -42,6 +45,7 @@ class Step(NamedTuple):
     before: Callable[..., Any]
     kept: Callable[..., bool]
     same: Callable[[Any, Any], bool]
+    now: Callable[..., Any] | None = None
 
 
 def _numpy_fit(o: np.ndarray, positions: np.ndarray, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
@@ -54,12 +58,29 @@ def _numpy_fit(o: np.ndarray, positions: np.ndarray, before: int, after: int) ->
         kernels._LIB = saved
 
 
+def _channel_fits(channels: dict[int, np.ndarray], shared: bool) -> list[list[Any]]:
+    """Every channel's ``interchannel.fits`` on the up to ``CANDIDATE_CHANNELS`` before it in a frame of
+    ``channels``, as the lossless encoder asks for them: from :class:`~sancodec.codec.interchannel.FrameGram`'s
+    blocks (``shared``) or each from its own stack."""
+    gram = interchannel.FrameGram.of(channels) if shared else None
+    numbers = list(channels)
+    out = []
+    for i, ch in enumerate(numbers[1:], 1):
+        refs = numbers[max(0, i - interchannel.CANDIDATE_CHANNELS) : i]
+        block = None if gram is None else gram.block(refs, ch)
+        out.append(interchannel.fits(channels[ch], [channels[k] for k in refs], block))
+    return out
+
+
 STEPS = [
     Step("bit estimate of one histogram (against the general route)", (residual, interchannel, timedomain),
          "bits_from_histogram", residual._histograms_bits, lambda counts, _n: counts.ndim == 1,
          lambda a, b: a == b),
     Step("long-term prediction's fit (against numpy)", (longterm,), "_fit", _numpy_fit, lambda *_: True,
          lambda a, b: all(np.array_equal(x, y) for x, y in zip(a, b))),
+    Step("a frame's channels fitted on the ones before (against each channel's own Gram matrix)",
+         (interchannel.FrameGram,), "of", lambda channels: _channel_fits(channels, False), lambda *_: True,
+         lambda a, b: a == b, lambda channels: _channel_fits(channels, True)),
 ]
 
 
@@ -79,7 +100,7 @@ def collected(encodes: list[tuple[Signal, dict[str, Any]]]) -> dict[str, list[tu
 
         def recording(*args: Any, step: Step = step, real: Callable[..., Any] = real) -> Any:
             if step.kept(*args):
-                calls[step.name].append(tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+                calls[step.name].append(tuple(_copied(a) for a in args))
             return real(*args)
         for owner in step.owners:
             if hasattr(owner, step.name):
@@ -91,6 +112,15 @@ def collected(encodes: list[tuple[Signal, dict[str, Any]]]) -> dict[str, list[tu
         for owner, name, real in saved:
             setattr(owner, name, real)
     return calls
+
+
+def _copied(a: Any) -> Any:
+    """An argument kept for timing: arrays copied (a dict of them too), anything else as it is."""
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    if isinstance(a, dict):
+        return {k: _copied(v) for k, v in a.items()}
+    return a
 
 
 def pass_seconds(route: Callable[..., Any], calls: list[tuple[Any, ...]]) -> float:
@@ -128,7 +158,7 @@ def main() -> None:
             made = calls[step.name]
             if not made:
                 continue
-            route = getattr(step.owners[0], step.name)
+            route = step.now or getattr(step.owners[0], step.name)
             assert all(step.same(route(*a), step.before(*a)) for a in made), f"{step.name}: the routes differ"
             now, before = float("inf"), float("inf")
             for _ in range(args.repeats):

@@ -9,7 +9,7 @@ from common import frame_of, rewrap
 import sancodec
 from sancodec.codec.api import decode_file
 from sancodec.codec.entropy import ByteReader, ByteWriter
-from sancodec.codec.interchannel import MAX_WEIGHT, cross_head, fits
+from sancodec.codec.interchannel import CANDIDATE_CHANNELS, MAX_WEIGHT, FrameGram, cross_head, fits
 from sancodec.codec.waveletframe import needs_minor
 from sancodec.errors import SanFormatError
 
@@ -227,3 +227,48 @@ def test_fits_are_the_one_pair_at_a_time_solutions(seed):
     got, want = fits(y, xs), _reference_fits(y, xs)
     assert [(refs, shift) for _, refs, shift in got] == [(refs, shift) for _, refs, shift in want]
     np.testing.assert_allclose([e for e, _, _ in got], [e for e, _, _ in want], rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_channel_s_fits_from_the_frame_gram_are_its_own_bit_for_bit(seed):
+    """``FrameGram``: a frame's Gram matrix made once, each channel's block of it (its references', then its own)
+    gives the very fits its own stack gives, energies to the bit: every sum in it is exact (integers whose peak
+    squared times their count stays under 2^53), so no order of additions changes it."""
+    rng = np.random.default_rng(seed)
+    n, channels = int(rng.integers(16, 3000)), int(rng.integers(2, 14))
+    base = rng.integers(-(1 << 14), 1 << 14, (n, 3))
+    frame = {ch: base @ rng.integers(-2, 3, 3) + rng.integers(-9, 10, n) for ch in range(channels)}
+    frame = {ch: x // 4 for ch, x in frame.items()}  # (well inside the exact range)
+    gram = FrameGram.of(frame)
+    assert gram is not None
+    for ch in range(1, channels):
+        refs = list(range(max(0, ch - CANDIDATE_CHANNELS), ch))
+        assert fits(frame[ch], [frame[k] for k in refs], gram.block(refs, ch)) == \
+            fits(frame[ch], [frame[k] for k in refs])
+
+
+def test_the_frame_gram_is_made_only_where_its_sums_are_exact():
+    n = 1000
+    peak = int(np.sqrt((1 << 53) / n))  # peak * peak * n just under 2^53
+    ok = {0: np.full(n, peak - 1, dtype=np.int64), 1: np.arange(n, dtype=np.int64)}
+    assert FrameGram.of(ok) is not None
+    assert FrameGram.of({0: np.full(n, peak + 1, dtype=np.int64), 1: ok[1]}) is None  # a sum could round
+    assert FrameGram.of({0: ok[1].astype(np.float64), 1: ok[1]}) is None  # not integers
+    assert FrameGram.of({0: ok[1], 1: ok[1][:-1]}) is None  # not one length
+    assert FrameGram.of({}) is None
+
+
+def test_a_lossless_frame_of_many_leads_codes_alike_with_and_without_the_frame_gram(monkeypatch):
+    """The lossless encoder's fits from the frame's Gram matrix make the file its fits channel by channel made."""
+    from sancodec.codec import interchannel
+
+    sig = _limb_leads(6000, seed=3)
+    x = np.concatenate([sig.samples, sig.samples[:, :2] * 2 - sig.samples[:, 2:]], axis=1)
+    leads = sancodec.Signal(x, 500.0, [f"c{k}" for k in range(6)], ["mV"] * 6, fmt=["16"] * 6)
+    made = []
+    real = interchannel.FrameGram.of
+    monkeypatch.setattr(interchannel.FrameGram, "of", lambda channels: made.append(real(channels)) or made[-1])
+    shared = sancodec.encode(leads)
+    assert made and all(g is not None for g in made)  # the frame's Gram was made and used
+    monkeypatch.setattr(interchannel.FrameGram, "of", lambda channels: None)
+    assert sancodec.encode(leads) == shared

@@ -32,7 +32,7 @@ from sancodec.codec.frames import (
     encode_channel_frame,
     resolve_lpc,
 )
-from sancodec.codec.interchannel import CANDIDATE_CHANNELS, cross_channel_candidate, rebuilt_samples
+from sancodec.codec.interchannel import CANDIDATE_CHANNELS, FrameGram, cross_channel_candidate, rebuilt_samples
 from sancodec.codec.jobs import PARALLEL_VALUES, run_jobs
 from sancodec.codec.limits import DecodeLimits
 from sancodec.codec.schema import is_whole
@@ -267,8 +267,9 @@ class FrameEncoder:
         full = [ch for ch, step in enumerate(self.steps) if step == 1]
         if plan.mode != "lossy" and all(coded[ch].exact or plan.mode == "lossless" for ch in full):
             later = full[1:]
+            gram = FrameGram.of({ch: xs[ch] for ch in full}) if later else None  # made once for every channel's fits
             made = run_jobs([partial(cross_channel_candidate, xs[ch], [(k, xs[k]) for k in full if k < ch], plan,
-                                     coded[ch].cost) for ch in later],
+                                     coded[ch].cost, None if gram is None else (gram, ch)) for ch in later],
                             [sizes[ch] * min(CANDIDATE_CHANNELS, i + 1) for i, ch in enumerate(later)], spare)
             crosses = [None] * len(xs)
             for ch, cross in zip(later, made):
