@@ -244,3 +244,27 @@ def test_the_exact_file_is_every_lead_coded_then_predicted_across_and_stops_once
     first = sum(len(parts[0]) for parts in reference)
     assert timedomain.exact_file(frames, refs, [1.0] * 4, frames, plan, first) is None
     assert len(coded) == 2  # the first lead's two frames, no more
+
+
+def test_exact_leads_of_a_lossy_file_are_fitted_from_the_frame_gram_the_same_payloads(monkeypatch):
+    """``timedomain.predict_across`` and ``exact_file`` fit each exact lead on the ones before it from its frame's
+    ``interchannel.FrameGram`` (made once a frame, as the lossless encoder does): the payloads each lead's own Gram
+    matrix gave."""
+    from sancodec.codec import interchannel, timedomain
+    from sancodec.codec.frames import encode_channel_frame
+
+    frames, refs = _leads_in_frames(1)
+    plan = timedomain.EXACT_QUICK
+    made: list[object] = []
+    real = interchannel.FrameGram.of
+    monkeypatch.setattr(interchannel.FrameGram, "of", lambda channels: made.append(real(channels)) or made[-1])
+    own = [[encode_channel_frame(chans[i], None, plan).payload() for chans in frames] for i in range(2)]
+    shared = [list(p) for p in own]
+    timedomain.predict_across(shared, frames, [True] * 4, plan)
+    whole = timedomain.exact_file(frames, refs, [1.0] * 4, frames, plan)
+    assert len(made) == 4 and all(g is not None for g in made)  # a Gram a frame, in each
+    monkeypatch.setattr(interchannel.FrameGram, "of", lambda channels: None)
+    apart = [list(p) for p in own]
+    timedomain.predict_across(apart, frames, [True] * 4, plan)
+    assert shared == apart and shared != own  # (some lead was predicted)
+    assert timedomain.exact_file(frames, refs, [1.0] * 4, frames, plan) == whole

@@ -28,7 +28,7 @@ from sancodec.codec import kernels, running
 from sancodec.codec.channelstats import channel_spread, channel_std
 from sancodec.codec.entropy import ByteReader
 from sancodec.codec.frames import Candidate, FramePlan, RawCoding, encode_channel_frame, get_coding, residual_stages
-from sancodec.codec.interchannel import cross_channel_candidate
+from sancodec.codec.interchannel import FrameGram, cross_channel_candidate
 from sancodec.codec.jobs import piece_count, run_pieces
 from sancodec.codec.limits import MAX_ABS_SAMPLE
 from sancodec.codec.residual import best_residual, bits_from_histogram, estimate_bits
@@ -601,19 +601,31 @@ def predict_across(parts: list[list[bytes]], frames: Sequence[Sequence[np.ndarra
     does: multi-lead ECG), in place where smaller. ``parts[i][ch]``: frame i's payload of channel
     ch; ``frames[ch][i]``: its samples, None for a channel at a slower rate; ``plan``: the lossless coder's
     (:func:`code_channel`)."""
+    channels = [ch for ch, is_exact in enumerate(exact) if is_exact]
     for i, frame_parts in enumerate(parts):
         earlier: list[tuple[int, np.ndarray]] = []
-        for ch, is_exact in enumerate(exact):
+        gram = _frame_gram(frames, i, channels)
+        for ch in channels:
             x = frames[ch][i]
-            if is_exact and x is not None:
-                frame_parts[ch] = _across(frame_parts[ch], ch, x, earlier, plan)
+            if x is not None:
+                frame_parts[ch] = _across(frame_parts[ch], ch, x, earlier, plan, gram)
 
 
-def _across(part: bytes, ch: int, x: np.ndarray, earlier: list[tuple[int, np.ndarray]], plan: FramePlan) -> bytes:
+def _frame_gram(frames: Sequence[Sequence[np.ndarray | None]], i: int, channels: Sequence[int]) -> FrameGram | None:
+    """Frame ``i``'s :class:`~sancodec.codec.interchannel.FrameGram` of the full-rate samples of ``channels``
+    (``frames[ch][i]``, None at a slower rate): every fit :func:`_across` makes in that frame takes its block, as
+    the lossless encoder's do; None where fewer than two are at the full rate or a sum in it would not be exact."""
+    samples = {ch: x for ch in channels if (x := frames[ch][i]) is not None}
+    return FrameGram.of(samples) if len(samples) > 1 else None
+
+
+def _across(part: bytes, ch: int, x: np.ndarray, earlier: list[tuple[int, np.ndarray]], plan: FramePlan,
+            gram: FrameGram | None = None) -> bytes:
     """Channel ``ch``'s exact payload ``part`` of a frame, or where smaller the difference of its samples ``x`` from
     a combination of the exact channels ``earlier`` in that frame (path 5: :func:`predict_across`,
-    :func:`exact_file`); ``x`` then joins ``earlier``."""
-    cross = cross_channel_candidate(x, earlier, plan, 8 * len(part)) if earlier else None
+    :func:`exact_file`); ``x`` then joins ``earlier``. ``gram``: the frame's (:func:`_frame_gram`), where made."""
+    shared = None if gram is None else (gram, ch)
+    cross = cross_channel_candidate(x, earlier, plan, 8 * len(part), shared) if earlier else None
     earlier.append((ch, x))
     return cross[0] if cross is not None and len(cross[0]) < len(part) else part
 
@@ -639,12 +651,13 @@ def exact_file(frames: Sequence[Sequence[np.ndarray]], refs: Sequence[np.ndarray
     count = len(frames[0])
     parts: list[list[bytes]] = [[b""] * len(frames) for _ in range(count)]
     earlier: list[list[tuple[int, np.ndarray]]] = [[] for _ in range(count)]  # per frame: the channels before
+    grams = [_frame_gram(full_rate, i, range(len(frames))) for i in range(count)]
     total = 0
     for ch, chans in enumerate(frames):
         for i in range(count):
             part = encode_channel_frame(chans[i], None, plan).payload()
             samples = full_rate[ch][i]
-            parts[i][ch] = part if samples is None else _across(part, ch, samples, earlier[i], plan)
+            parts[i][ch] = part if samples is None else _across(part, ch, samples, earlier[i], plan, grams[i])
             total += len(parts[i][ch])
         if total >= to_beat:
             return None
