@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from bench_short_records import records
 from lossy_signals import labelled
+from timing import fastest_seconds
 
 import sancodec
 from sancodec import Signal
@@ -132,15 +134,8 @@ def pass_seconds(route: Callable[..., Any], calls: list[tuple[Any, ...]]) -> flo
 
 def encode_seconds(encodes: list[tuple[Signal, dict[str, Any]]], repeats: int) -> float:
     """The encodes on one thread, summed, the fastest of ``repeats`` each."""
-    total = 0.0
-    for signal, options in encodes:
-        best = float("inf")
-        for _ in range(repeats):
-            start = time.perf_counter()
-            sancodec.encode(signal, threads=1, **options)
-            best = min(best, time.perf_counter() - start)
-        total += best
-    return total
+    return sum(fastest_seconds(partial(sancodec.encode, signal, threads=1, **options), repeats)
+               for signal, options in encodes)
 
 
 def main() -> None:
