@@ -79,6 +79,13 @@ def _decoded_base(input: Path | str, output: Path | None) -> Path:
     return _into_folder(output, local, local.stem) if output else local.with_name(local.stem + "_decoded")
 
 
+def _record_like(base: Path) -> Path:
+    """``base`` with its name as decode names a WFDB record after it (``wfdb_names.record_name_like``)."""
+    from sancodec.io.wfdb_names import record_name_like
+
+    return base.with_name(record_name_like(base.name))
+
+
 def _local_name(input: Path | str) -> Path:
     """The path a file argument's outputs are named after: its own, or a URL's last part (in the working folder)."""
     from sancodec.io.remote import url_name
@@ -457,24 +464,36 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
 
 def _float_width(header: dict) -> int | None:
     """The bytes of a float input's samples, as the file's header tells them: 4 for float32 values (format 1.18), a
-    ``.npy`` source's own float type (its decimals too), 8 for other floats on a step or a lossy grid (a quantum);
-    None for integers and a text's decimals."""
+    ``.npy`` source's own float type (its decimals too; float16's 2), 8 for other floats on a step or a lossy grid (a
+    quantum); None for integers and a text's decimals."""
     if header.get("float32") is True:
         return 4
     source = header.get("signal", {}).get("source")
     dtype = source.get("dtype") if isinstance(source, dict) and source.get("kind") == "npy" else None
     if dtype in FLOAT32_NAMES:
         return 4
-    if isinstance(dtype, str) and dtype in ("<f8", ">f8", "=f8", "|f8"):
-        return 8
+    if isinstance(dtype, str) and dtype in ("<f8", ">f8", "=f8", "|f8", "<f2", ">f2", "=f2", "|f2"):
+        return int(dtype[-1])  # (a float16 array's: its own 16 bits, as float32's)
     return 8 if header.get("quantum") is not None else None
 
 
 def _smaller_than(summary: dict) -> str:
     """The encode summary's ratio in words: against 16-bit samples, or a float input's own width."""
     if "cr_vs_floats" in summary:
-        return f"{summary['cr_vs_floats']}x smaller than its {8 * summary['float_bytes']}-bit floats"
-    return f"{summary['cr_vs_16bit']}x smaller than 16-bit samples"
+        return _ratio_words(summary, "cr_vs_floats", summary["float_bytes"],
+                            f"its {8 * summary['float_bytes']}-bit floats")
+    return _ratio_words(summary, "cr_vs_16bit", 2, "16-bit samples")
+
+
+def _ratio_words(summary: dict, key: str, width: int, what: str) -> str:
+    """The summary's compression ratio ``key`` against ``what`` (``width`` bytes a value) in words: "4.71x smaller
+    than ...", or where the file is the larger (a few samples, which the header outweighs) "47.0x larger than ...",
+    not "0.021x smaller"."""
+    ratio = summary[key]
+    raw = summary["samples"] * summary["channels"] * width
+    if ratio >= 1 or raw <= 0:
+        return f"{ratio}x smaller than {what}"
+    return f"{round(summary['bytes'] / raw, 3)}x larger than {what}"
 
 
 def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
@@ -539,7 +558,8 @@ def decode(
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
     refuse_output_among(sources, output, "decode", lambda path: path.suffix.lower() != ".san")
-    several_into(sources, output, "output", lambda input: _decoded_base(input, output))
+    # (an output's name as a WFDB record would take it: a.b.san's and a_b.san's records would both be a_b)
+    several_into(sources, output, "output", lambda input: _record_like(_decoded_base(input, output)))
     each_input(sources, lambda input: _decode_one(input, **options))
 
 
@@ -567,6 +587,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     from sancodec.san.spec import load_model
 
     to_stdout, from_stdin = output is not None and str(output) == "-", str(input) == "-"
+    if isinstance(input, Path) and not from_stdin:
+        _check_input_file(input)  # (before the output's name is judged: a missing input is the error to report)
     if from_stdin and output is None:
         raise SanConfigError("reading standard input (-) needs -o FILE for the recording, or -o - for .npy on "
                              "standard output")
@@ -590,6 +612,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         else base.with_name(base.name + suffix)  # (my.rec.san: my.rec_decoded.npy, not my.npy)
     if fmt == "wfdb" and not to_stdout:
         target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
+        if output is None or output.is_dir():  # a name decode picked (patient.01.san: patient_01_decoded), not -o's
+            target = _record_like(target)
         check_record_name(target)
     if physical and fmt not in ("csv", "npy"):
         raise SanConfigError(f"--physical applies to CSV and .npy output, not {fmt.upper()}, which holds the gains "
@@ -784,6 +808,14 @@ FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf", ".bin", ".raw", ".wav",
 RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv", ".wav", ".mat", ".vhdr")
 
 
+def _check_input_file(path: Path) -> None:
+    """A SanFormatError where ``path`` is a folder or missing: what decoding it would find first."""
+    if path.is_dir():
+        raise SanFormatError(f"{path}: is a directory, not a .san file")
+    if not path.exists():
+        raise SanFormatError(f"{path}: no such file")
+
+
 def _read_san(path: Path | str) -> bytes:
     """A .san file's bytes (``-``: standard input's; a URL's through fsspec), refused in one line where there are
     none to read."""
@@ -795,10 +827,7 @@ def _read_san(path: Path | str) -> bytes:
         if not data:
             raise SanFormatError("standard input held no .san file (it was empty)")
         return data
-    if path.is_dir():
-        raise SanFormatError(f"{path}: is a directory, not a .san file")
-    if not path.exists():
-        raise SanFormatError(f"{path}: no such file")
+    _check_input_file(path)
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -1061,6 +1061,45 @@ def test_a_dotted_file_name_keeps_its_dots_when_decoded(tmp_path):
     assert run("encode", tmp_path / "UP.NPY", "--fs", "250", "-q").exit_code == 0 and (tmp_path / "UP.san").exists()
 
 
+def test_a_dotted_wfdb_file_decodes_to_a_record_name_wfdb_takes(tmp_path):
+    """``decode patient.01.san`` of a WFDB source was refused: the record name it picked, patient.01_decoded, holds a
+    dot, which WFDB's names do not. A name decode picks itself is made one (patient_01_decoded, in a folder
+    patient_01); one given with -o is checked, not changed. Two inputs whose records would share a name are refused
+    before either is written, and a missing input is said to be missing, not its output's name wrong."""
+    rec = copy_record(tmp_path)
+    assert run("encode", rec, "-o", tmp_path / "patient.01.san", "-q").exit_code == 0
+    res = run("decode", tmp_path / "patient.01.san", "-q")
+    assert res.exit_code == 0, res.output
+    back = read_signal(tmp_path / "patient_01_decoded")
+    assert np.array_equal(back.samples, read_signal(rec).samples)
+    (tmp_path / "out").mkdir()
+    assert run("decode", tmp_path / "patient.01.san", "-o", tmp_path / "out", "-q").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["patient_01.dat", "patient_01.hea"]
+    res = run("decode", tmp_path / "patient.01.san", "-o", tmp_path / "my.rec")
+    assert res.exit_code == 2 and "a WFDB record name holds" in res.stderr
+    shutil.copy(tmp_path / "patient.01.san", tmp_path / "patient_01.san")
+    res = run("decode", tmp_path / "patient.01.san", tmp_path / "patient_01.san", "-o", tmp_path / "out", "-f")
+    assert res.exit_code == 2 and "would both make" in res.stderr, res.output
+    res = run("decode", tmp_path / "no.such.san")
+    assert res.exit_code == 1 and res.stderr.strip() == f"error: {tmp_path / 'no.such.san'}: no such file"
+
+
+def test_the_encode_summary_says_larger_where_the_file_is_larger(tmp_path):
+    """A few samples take fewer bytes than the file's header: the summary said "0.021x smaller than 16-bit samples";
+    it says "47.0x larger" (the JSON keeps the ratio). A float16 array is weighed against its own 16 bits, not 64."""
+    np.save(tmp_path / "one.npy", np.array([5], dtype=np.int16))
+    res = run("encode", tmp_path / "one.npy", "--fs", "100")
+    size = (tmp_path / "one.san").stat().st_size
+    assert res.exit_code == 0 and f"{round(size / 2, 3)}x larger than 16-bit samples" in " ".join(res.stdout.split())
+    res = run("encode", tmp_path / "one.npy", "--fs", "100", "-f", "--json")
+    assert json.loads(res.stdout)["cr_vs_16bit"] == round(2 / size, 3)
+    np.save(tmp_path / "half.npy", np.ones(1000, dtype=np.float16))
+    res = run("encode", tmp_path / "half.npy", "--fs", "100")
+    size = (tmp_path / "half.san").stat().st_size
+    assert res.exit_code == 0 and f"{round(2000 / size, 3)}x smaller than its 16-bit floats" in \
+        " ".join(res.stdout.split()), res.output
+
+
 def test_info_of_several_files_shows_each_in_turn(tmp_path):
     rec = copy_record(tmp_path)
     for name, mode in (("a.san", []), ("b.san", ["--mode", "lossy", "--prdn", "4"])):

@@ -12,7 +12,8 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import Signal
 
 __all__ = ["ANNOTATION_EXTENSION", "CONTROL", "MAX_AUX", "RECORD_NAME", "RESERVED_EXTENSIONS",
-           "ascii_units", "check_record_name", "check_strings", "put_back_names", "spelled_micro", "writable_names"]
+           "ascii_units", "check_record_name", "check_strings", "put_back_names", "record_name_like", "spelled_micro",
+           "writable_names"]
 
 #: What WFDB (and wfdb-python) can read back as a record name: ASCII letters, digits, '_' and '-'.
 RECORD_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -22,6 +23,13 @@ ANNOTATION_EXTENSION = re.compile(r"[A-Za-z0-9_]{1,16}")
 RESERVED_EXTENSIONS = frozenset({"hea", "dat", "san", "npy", "csv", "mat", "edf", "py", "sh"})
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # control characters: a header line's end, EDF+'s separators
 MAX_AUX = 255  # characters of an annotation's note (its length is one byte in the file)
+
+
+def record_name_like(name: str) -> str:
+    """A record name :data:`RECORD_NAME` accepts, made from ``name`` (a file's stem that holds dots or spaces:
+    ``patient.01_decoded``): each other character as '_', cut to 64; "decoded" where nothing is left. For names
+    sancodec picks itself; one a user gives is checked (:func:`check_record_name`), not changed."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "decoded"
 
 
 def check_record_name(path: Path) -> str:
