@@ -6,7 +6,8 @@ payload: an array of shape ``(n,)`` or ``(n, channels)``, integers of any numpy 
 where the chunk's values lie within ±2**53, which the codec holds exactly), floats in lossless mode where they are
 decimals (``io.decimals``: values of at most 9 decimal places, whole numbers stored as floats among them) or each
 column's whole multiples of one step (``codec.floatgrid``: counts times a calibration factor, computed in float64; a
-float32 chunk's, each value the float32 nearest its multiple: format 1.18), any floats near-lossless (``max_error``)
+float32 chunk's, each value the float32 nearest its multiple: format 1.18), float32 and float16 chunks whatever their
+values (on no step, as their bits; float16 as the float32s it widens to), any floats near-lossless (``max_error``)
 or lossy.
 The array's dtype and rank travel in the file (as a comment of its signal), so ``decode``
 returns what went in: bit-exact in lossless mode. Needs ``pip install sancodec[zarr]``.
@@ -158,8 +159,10 @@ class Sancodec(Codec):
         x = arr.reshape(len(arr), -1)
         _check_wide_integers(x)
         c = x.shape[1]
-        exact = arr.dtype.kind == "f" and arr.dtype.itemsize in (4, 8)  # float32 stays float32 for its decimals
-        samples = x.astype(arr.dtype.newbyteorder("=")) if exact else \
+        exact = arr.dtype.kind == "f" and arr.dtype.itemsize in (2, 4, 8)  # float32 stays float32 for its decimals,
+        # float16 goes as the float32s it widens to exactly (lossless: their step or bits, format 1.18)
+        samples = x.astype(np.float32) if exact and arr.dtype.itemsize == 2 else \
+            x.astype(arr.dtype.newbyteorder("=")) if exact else \
             x.astype(np.float64) if arr.dtype.kind == "f" else x.astype(np.int64)
         names, tag = [f"ch{k}" for k in range(c)], [f"numcodecs {arr.dtype.str} {arr.ndim}"]
         if arr.dtype.kind == "f" and np.isnan(samples).any():  # gaps (a fill value of NaN): decimals only, exact

@@ -55,8 +55,9 @@ from sancodec.codec.pipeline import window_frames
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.framecache import FrameCache
-from sancodec.io.arrays import decimal_dtype, in_dtype, source_dtype
+from sancodec.io.arrays import ARRAY_KINDS, decimal_dtype, in_dtype, is_float16, source_dtype
 from sancodec.io.decimals import (
+    FLOAT16_NAMES,
     MISSING_VALUES,
     NEGATIVE_ZEROS,
     declared_places,
@@ -83,6 +84,11 @@ GATHER_BLOCK = 1 << 16  # rows an index that names rows apart (a stepped slice, 
 CACHE_BYTES = 1 << 25  # a SanFile keeps the frames its reads decoded in up to this many bytes (its cache_bytes), the
 # least recently used dropped first (framecache.FrameCache): rows at random over mitdb 100 (1.3 M int16 values, 2.6 MB)
 # decode each frame once (benchmarks/bench_row_reads.py)
+
+
+def _float16_source(source: object) -> bool:
+    """Whether a header's ``signal.source`` entry (untrusted) names a float16 ``.npy`` or MATLAB array."""
+    return isinstance(source, dict) and source.get("kind") in ARRAY_KINDS and source.get("dtype") in FLOAT16_NAMES
 
 
 def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, like: Signal | None = None,
@@ -492,6 +498,9 @@ class SanFile:
                       if self._array is not None else narrow_dtype(head.get("fmt")))
         if self._scale is not None:
             self.dtype = decimal_dtype(head.get("source"))
+        if (floats or self._scale is not None) and self._reader.header.get("mode") == "lossless" and \
+                _float16_source(head.get("source")):
+            self.dtype = np.dtype(np.float16)  # (a lossless file's values: each a float16, as they came)
         self._missing = missing_of(head.get("source")) if self._scale is not None else None  # a CSV's gaps: NaN
         self._negative = negative_zero_rows(head.get("source"), self._layout.n_samples, self._layout.n_channels) \
             if self._scale is not None else None  # its -0.000 cells
@@ -575,10 +584,18 @@ class SanFile:
             if self._missing is not None:
                 values[rows == self._missing[0]] = np.nan
             put_negative_zeros(values, self._negative, first)
-            return values.astype(self.dtype, copy=False)
+            return self._as_dtype(values)
         if self._array is not None and self._layout.quantum is None and not self._layout.float32:
             return in_dtype(rows, self._array)
-        return self._signal_values(rows).astype(self.dtype, copy=False)  # (clipped as decode_file clips them)
+        return self._as_dtype(self._signal_values(rows))  # (clipped as decode_file clips them)
+
+    def _as_dtype(self, values: np.ndarray) -> np.ndarray:
+        """Float ``values`` as :attr:`dtype`; float16 (a float16 source's lossless file) only where each is one
+        exactly, which the header promised (else a SanFormatError: a file that lies, not a value rounded)."""
+        if self.dtype == np.float16 and not is_float16(values):
+            raise SanFormatError(f"{self.path}: a lossless file of float16 values decodes to values float16 cannot "
+                                 "hold exactly")
+        return values.astype(self.dtype, copy=False)
 
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).

@@ -397,6 +397,56 @@ def test_the_cli_gives_a_float32_npy_of_twice_rounded_counts_back_byte_for_byte(
     assert res.exit_code == 0 and res.stdout.count("float32 values on a step of") == 3, res.output
 
 
+def test_a_float16_npy_is_lossless_byte_for_byte_and_reads_back_as_float16(tmp_path):
+    """A float16 ``.npy`` was coded on the float64 grid its values widen to, where -0.0 beside values up to 65504 found
+    none (refused), and came back as float64, four times its memory. It is coded as the float32s it widens to
+    exactly (format 1.18: on a step, else their bits) and decodes to the source file's bytes; ``sancodec.open`` reads
+    it as float16, -0.0 and all. A lossy file of it comes back as float32, which float16 would round past the target."""
+    rng = np.random.default_rng(16)
+    x = (rng.normal(0, 3, (3000, 2))).astype(np.float16)
+    x[7, 1], x[9, 0] = -0.0, 65504
+    np.save(tmp_path / "h.npy", x)
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / "h.npy"), "--fs", "100", "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "h.san"), "-o", str(tmp_path / "back.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "back.npy").read_bytes() == (tmp_path / "h.npy").read_bytes()
+    with sancodec.open(tmp_path / "h.san") as f:
+        assert f.dtype == np.float16 and np.array_equal(f[:].view(np.uint16), x.view(np.uint16))
+    smooth = (np.sin(np.arange(4000) / 30.0)[:, None] * [1.0, 0.1]).astype(np.float16)  # decimals or a step
+    np.save(tmp_path / "s.npy", smooth)
+    assert runner.invoke(app, ["encode", str(tmp_path / "s.npy"), "--fs", "100", "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "s.san"), "-o", str(tmp_path / "s_back.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "s_back.npy").read_bytes() == (tmp_path / "s.npy").read_bytes()
+    res = runner.invoke(app, ["encode", str(tmp_path / "s.npy"), "--fs", "100", "--mode", "lossy", "--prdn", "1",
+                              "-o", str(tmp_path / "l.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.npy"), "-q"]).exit_code == 0
+    assert np.load(tmp_path / "l.npy").dtype == np.float32
+
+
+def test_a_file_that_says_float16_of_values_that_are_not_is_one_format_error():
+    """``sancodec.open`` reads a float16 source's lossless file as float16: a header that names a float16 source for
+    values float16 cannot hold (float32 ones) is refused at the read, not rounded; the npy writer keeps such values
+    as they decode (float32)."""
+    from common import rewrap
+
+    x = (np.arange(2000, dtype=np.float32) / 3).reshape(-1, 1)
+    data = sancodec.encode(x, fs=100)
+    header = SanReader(data).header
+    assert header["signal"]["source"]["dtype"] == "<f4"
+    header["signal"]["source"]["dtype"] = "<f2"
+    lying = rewrap(data, header=header)
+    with sancodec.open(lying) as f:
+        assert f.dtype == np.float16
+        with pytest.raises(sancodec.SanFormatError, match="float16 cannot hold exactly"):
+            f[:]
+    from sancodec.io.arrays import as_source_array
+    assert as_source_array(sancodec.decode(lying)).dtype == np.float32
+
+
 def test_the_format_1_18_golden_file():
     """The golden lossless file of float32 samples on a step (format 1.18): the encoder writes it byte for byte
     (``SANCODEC_REGENERATE_GOLDEN=1`` rewrites it), and it decodes to the very float32 values."""

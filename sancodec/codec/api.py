@@ -198,6 +198,9 @@ def encode_to_file(
     signal = _encodable(signal, fs)
     given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
     asked_effort, effort = effort, check_effort(effort)
+    if mode == "lossless" and signal.samples.dtype == np.float16:  # as the float32s they widen to exactly (format
+        # 1.18: their bits where on no step, -0.0 kept; the float64 grid refused some); the source's dtype says float16
+        signal = replace(signal, samples=signal.samples.astype(np.float32))
     if mode == "lossless" and not signal.is_digital:  # decimals (a CSV's): exact as integers with a gain of 10^d;
         # else multiples of a step per channel (counts times a calibration factor), which digitize finds or refuses
         decimal = on_decimal_grid(signal)

@@ -22,6 +22,7 @@ from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_i
 from sancodec.io.csv_places import cell_bounds, padded_places, printed_places, prints_exactly
 from sancodec.io.csv_time_units import time_scale, time_unit_scale
 from sancodec.io.decimals import (
+    FLOAT16_NAMES,
     FLOAT32_NAMES,
     MAX_DECIMALS,
     MISSING_TEXTS,
@@ -249,9 +250,18 @@ def source_dtype(source: object) -> np.dtype | None:
 
 def decimal_dtype(source: object) -> np.dtype:
     """The float type a decimal source's values come back in: float32 for a float32 ``.npy`` (the float32 each value
-    was, which ``io.decimals`` checked when it found the grid), else float64."""
+    was, which ``io.decimals`` checked when it found the grid) or a float16 one (coded as the float32s its values
+    widen to: ``as_source_array`` makes float16 of them), else float64."""
     name = source.get("dtype") if isinstance(source, dict) and source.get("kind") in ARRAY_KINDS else None
-    return np.dtype(np.float32 if name in FLOAT32_NAMES else np.float64)
+    return np.dtype(np.float32 if name in FLOAT32_NAMES or name in FLOAT16_NAMES else np.float64)
+
+
+def is_float16(x: np.ndarray) -> bool:
+    """Whether every value of float array ``x`` is a float16 exactly (NaN too): a float16 source's lossless decode,
+    which goes back to float16 as it came; a lossy one's values stay float64, which float16 would round past the
+    target."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.array_equal(x.astype(np.float16), x, equal_nan=True))
 
 
 def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -264,7 +274,8 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def as_source_array(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had (a MATLAB source's dtype), where
     ``Signal.source`` says so; a decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical
-    values (:func:`table_values`); a float32 source's floats, lossy or not, as float32."""
+    values (:func:`table_values`); a float32 source's floats, lossy or not, as float32; a float16 source's as
+    float16 where each value is one (:func:`is_float16`)."""
     decimal = table_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
@@ -275,6 +286,8 @@ def as_source_array(signal: Signal) -> np.ndarray:
         return _as_fields(x, fields)
     if decimal is not None or x.dtype.kind == "f":  # (a float source's lossy or near-lossless values too)
         x = x.astype(decimal_dtype(source), copy=False)
+        if source.get("dtype") in FLOAT16_NAMES and is_float16(x):  # (a lossless decode's: every value one exactly)
+            x = x.astype(np.float16)
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":
         x = in_dtype(x, dtype)

@@ -90,6 +90,7 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
 
 
 FLOAT32_NAMES = ("<f4", ">f4", "=f4", "|f4")  # numpy's names of float32 in a source entry's dtype
+FLOAT16_NAMES = ("<f2", ">f2", "=f2", "|f2")  # and of float16
 
 
 def _float32_fields(source: object, channels: int, x: np.ndarray) -> list[bool]:
