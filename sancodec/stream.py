@@ -55,7 +55,7 @@ from sancodec.codec.pipeline import window_frames
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.framecache import FrameCache
-from sancodec.io.arrays import ARRAY_KINDS, decimal_dtype, in_dtype, is_float16, source_dtype
+from sancodec.io.arrays import ARRAY_KINDS, as_float16, decimal_dtype, in_dtype, source_dtype
 from sancodec.io.decimals import (
     FLOAT16_NAMES,
     MISSING_VALUES,
@@ -591,11 +591,15 @@ class SanFile:
 
     def _as_dtype(self, values: np.ndarray) -> np.ndarray:
         """Float ``values`` as :attr:`dtype`; float16 (a float16 source's lossless file) only where each is one
-        exactly, which the header promised (else a SanFormatError: a file that lies, not a value rounded)."""
-        if self.dtype == np.float16 and not is_float16(values):
+        (``io.arrays.as_float16``), which the header promised (else a SanFormatError: a file that lies, not a value
+        rounded)."""
+        if self.dtype != np.float16:
+            return values.astype(self.dtype, copy=False)
+        half = as_float16(values)
+        if half is None:
             raise SanFormatError(f"{self.path}: a lossless file of float16 values decodes to values float16 cannot "
                                  "hold exactly")
-        return values.astype(self.dtype, copy=False)
+        return half
 
     def blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
         """Consecutive blocks of ``n`` rows covering [start, end) exactly once (the last may be shorter).

@@ -401,7 +401,8 @@ def test_a_float16_npy_is_lossless_byte_for_byte_and_reads_back_as_float16(tmp_p
     """A float16 ``.npy`` was coded on the float64 grid its values widen to, where -0.0 beside values up to 65504 found
     none (refused), and came back as float64, four times its memory. It is coded as the float32s it widens to
     exactly (format 1.18: on a step, else their bits) and decodes to the source file's bytes; ``sancodec.open`` reads
-    it as float16, -0.0 and all. A lossy file of it comes back as float32, which float16 would round past the target."""
+    it as float16, -0.0 and all. Lossy and near-lossless files of it come back as float64, which keeps the bound
+    (float32, or float16, would round past it)."""
     rng = np.random.default_rng(16)
     x = (rng.normal(0, 3, (3000, 2))).astype(np.float16)
     x[7, 1], x[9, 0] = -0.0, 65504
@@ -424,13 +425,20 @@ def test_a_float16_npy_is_lossless_byte_for_byte_and_reads_back_as_float16(tmp_p
                               "-o", str(tmp_path / "l.san"), "-q"])
     assert res.exit_code == 0, res.output
     assert runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.npy"), "-q"]).exit_code == 0
-    assert np.load(tmp_path / "l.npy").dtype == np.float32
+    assert np.load(tmp_path / "l.npy").dtype == np.float64
+    res = runner.invoke(app, ["encode", str(tmp_path / "h.npy"), "--fs", "100", "--mode", "near-lossless",
+                              "--max-error", "0.01", "-o", str(tmp_path / "n.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["decode", str(tmp_path / "n.san"), "-o", str(tmp_path / "n.npy"), "-q"]).exit_code == 0
+    near = np.load(tmp_path / "n.npy")
+    assert near.dtype == np.float64 and np.abs(near - x.astype(np.float64)).max() <= 0.01 + 1e-12  # (the
+    # difference's own rounding)
 
 
 def test_a_file_that_says_float16_of_values_that_are_not_is_one_format_error():
     """``sancodec.open`` reads a float16 source's lossless file as float16: a header that names a float16 source for
     values float16 cannot hold (float32 ones) is refused at the read, not rounded; the npy writer keeps such values
-    as they decode (float32)."""
+    as float64, as a float16 source's lossy ones."""
     from common import rewrap
 
     x = (np.arange(2000, dtype=np.float32) / 3).reshape(-1, 1)
@@ -444,7 +452,7 @@ def test_a_file_that_says_float16_of_values_that_are_not_is_one_format_error():
         with pytest.raises(sancodec.SanFormatError, match="float16 cannot hold exactly"):
             f[:]
     from sancodec.io.arrays import as_source_array
-    assert as_source_array(sancodec.decode(lying)).dtype == np.float32
+    assert as_source_array(sancodec.decode(lying)).dtype == np.float64  # (as a float16 source's lossy values)
 
 
 def test_the_format_1_18_golden_file():

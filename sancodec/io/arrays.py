@@ -250,18 +250,23 @@ def source_dtype(source: object) -> np.dtype | None:
 
 def decimal_dtype(source: object) -> np.dtype:
     """The float type a decimal source's values come back in: float32 for a float32 ``.npy`` (the float32 each value
-    was, which ``io.decimals`` checked when it found the grid) or a float16 one (coded as the float32s its values
-    widen to: ``as_source_array`` makes float16 of them), else float64."""
+    was, which ``io.decimals`` checked when it found the grid), else float64 (a float16 source's too: see
+    :func:`as_float16`)."""
     name = source.get("dtype") if isinstance(source, dict) and source.get("kind") in ARRAY_KINDS else None
-    return np.dtype(np.float32 if name in FLOAT32_NAMES or name in FLOAT16_NAMES else np.float64)
+    return np.dtype(np.float32 if name in FLOAT32_NAMES else np.float64)
 
 
-def is_float16(x: np.ndarray) -> bool:
-    """Whether every value of float array ``x`` is a float16 exactly (NaN too): a float16 source's lossless decode,
-    which goes back to float16 as it came; a lossy one's values stay float64, which float16 would round past the
-    target."""
+def as_float16(x: np.ndarray) -> np.ndarray | None:
+    """Float array ``x`` as float16 where each value is one (NaN too), exactly or as the float32 it names (a decimal's
+    digits name the float32 that a float16 source's value widened to, ``io.decimals``): a float16 source's lossless
+    decode, which goes back to float16 as it came; None for other values (a lossy or near-lossless decode's, which
+    stay float64: float16 would round them past the target or the error bound)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.array_equal(x.astype(np.float16), x, equal_nan=True))
+        x32 = x.astype(np.float32)
+        x16 = x32.astype(np.float16)
+        named = np.isclose(x, x32, rtol=1e-8, atol=0.0, equal_nan=True) | (x == x32)  # (9 significant digits)
+        exact = np.array_equal(x16, x32, equal_nan=True) and bool(named.all())
+    return x16 if exact else None
 
 
 def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -275,7 +280,7 @@ def as_source_array(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had (a MATLAB source's dtype), where
     ``Signal.source`` says so; a decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical
     values (:func:`table_values`); a float32 source's floats, lossy or not, as float32; a float16 source's as
-    float16 where each value is one (:func:`is_float16`)."""
+    float16 where each value is one (:func:`as_float16`)."""
     decimal = table_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
@@ -286,8 +291,8 @@ def as_source_array(signal: Signal) -> np.ndarray:
         return _as_fields(x, fields)
     if decimal is not None or x.dtype.kind == "f":  # (a float source's lossy or near-lossless values too)
         x = x.astype(decimal_dtype(source), copy=False)
-        if source.get("dtype") in FLOAT16_NAMES and is_float16(x):  # (a lossless decode's: every value one exactly)
-            x = x.astype(np.float16)
+        half = as_float16(x) if source.get("dtype") in FLOAT16_NAMES else None  # (a lossless decode's values)
+        x = x if half is None else half
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":
         x = in_dtype(x, dtype)
