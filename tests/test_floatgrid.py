@@ -455,6 +455,25 @@ def test_a_file_that_says_float16_of_values_that_are_not_is_one_format_error():
     assert as_source_array(sancodec.decode(lying)).dtype == np.float64  # (as a float16 source's lossy values)
 
 
+def test_a_float32_near_lossless_decode_written_as_float32_stays_within_max_error(tmp_path):
+    """A float32 source's near-lossless decode goes back to float32 in a ``.npy``, and that rounding took it past
+    ``--max-error``: 0.010009765625 at 0.01 on values up to 386. The grid leaves room for it (half the float32
+    spacing at the largest value it can decode to); an error finer than that spacing is refused with a line that
+    says so, where lossless mode keeps the values."""
+    x = (np.cumsum(np.random.default_rng(3).normal(size=(20_000, 1)), axis=0) * 3).astype(np.float32)
+    np.save(tmp_path / "g.npy", x)
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / "g.npy"), "--fs", "100", "--mode", "near-lossless",
+                              "--max-error", "0.01", "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "g.san"), "-o", str(tmp_path / "back.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    back = np.load(tmp_path / "back.npy")
+    assert back.dtype == np.float32 and np.abs(back.astype(np.float64) - x.astype(np.float64)).max() <= 0.01
+    with pytest.raises(SanConfigError, match="finer than these float32 values' own spacing"):
+        sancodec.encode(x, fs=100, mode="near-lossless", max_error=1e-6)
+
+
 def test_the_format_1_18_golden_file():
     """The golden lossless file of float32 samples on a step (format 1.18): the encoder writes it byte for byte
     (``SANCODEC_REGENERATE_GOLDEN=1`` rewrites it), and it decodes to the very float32 values."""

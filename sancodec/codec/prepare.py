@@ -112,6 +112,11 @@ def digitize(signal: Signal, mode: str, max_error: float | None, max_prdn: float
         if not (max_error or 0) > 0:
             raise SanConfigError(f"near-lossless coding of floating-point samples needs {option('max_error')} > 0")
         quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
+        if signal.samples.dtype == np.float32:  # decoded back to float32 (the npy writer): room for that rounding
+            quantum = [2.0 * room for room in float32_error_room(x, float(max_error or 0.0))]
+            if min(quantum, default=1.0) <= 0:
+                raise SanConfigError(f"{option('max_error')} {max_error} is finer than these float32 values' own "
+                                     "spacing: only lossless mode keeps them within it")
     else:
         with np.errstate(over="ignore", invalid="ignore"):  # a spread past float64's range is refused below
             std = x.std(axis=0)
@@ -152,6 +157,17 @@ def lossless_floats(x: np.ndarray, near: bool = True) -> Digitized:
     steps = [grid.step for _, grid, _ in columns]
     grids = [grid for _, grid, _ in columns] if any(n for _, _, n in columns) else None
     return Digitized(digital, steps, 0, grids)
+
+
+def float32_error_room(x: np.ndarray, max_error: float) -> list[float]:
+    """Per channel of float32 values ``x`` (samples x channels, as float64), the error a near-lossless grid may leave
+    so that its decode, rounded to float32 as a float32 source's comes back, is still within ``max_error``: that, less
+    half the float32 spacing at the largest magnitude a decode can reach (a channel's largest plus the error); 0 or
+    less where the error is finer than that spacing."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        peaks = np.abs(x).max(axis=0, initial=0.0) + max_error
+        spacing = np.spacing(peaks.astype(np.float32)).astype(np.float64)
+    return [float(max_error - h / 2) if np.isfinite(h) else 0.0 for h in spacing]
 
 
 def on_grid(x: np.ndarray, quantum: Sequence[float]) -> np.ndarray | None:
