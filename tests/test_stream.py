@@ -451,3 +451,16 @@ def test_sample_blocks_give_the_samples_decode_gives_and_count_the_activations()
         assert 0 < first < whole
         f.signal()
         assert f.activations_read == first + whole
+
+
+def test_float32_blocks_stream_near_lossless_within_the_error(tmp_path):
+    """Float32 blocks stream near-lossless on one grid of twice the error (each block's values of their own size:
+    a whole-signal encode's grid, which leaves room for a float32 decode's rounding by the largest value, is not
+    made block by block, or the blocks' grids would differ), and read back as float64 within it."""
+    x = (np.cumsum(np.random.default_rng(3).normal(size=(20_000, 1)), axis=0) * 3).astype(np.float32)
+    with sancodec.open(tmp_path / "n.san", "w", fs=100.0, channels=1, codec="near-lossless", max_error=0.01) as f:
+        for start in range(0, len(x), 5000):
+            f.write(x[start : start + 5000])
+    with sancodec.open(tmp_path / "n.san") as f:
+        got = f.read()
+    assert got.dtype == np.float64 and np.abs(got - x.astype(np.float64)).max() <= 0.01 + 1e-12

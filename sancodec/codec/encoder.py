@@ -102,7 +102,7 @@ class SanEncoder:
                 raise SanConfigError("lossless coding of floats on a step needs every block on the first block's "
                                      f"steps {self.quantum}; this one is not (use sancodec.encode on the whole signal)")
             return integers_on(x.astype(np.float64), self.quantum)
-        digital, quantum, emax, _ = digitize(block, self.file_mode, self.max_error, near=False)
+        digital, quantum, emax, _ = digitize(block, self.file_mode, self.max_error, near=False, float32_room=False)
         if self._coder is None:
             self._start(quantum, emax, block.samples.dtype == np.float32)
         elif quantum != self.quantum:

@@ -79,10 +79,12 @@ NEAR_SPAN = 1 << 24  # a channel on a step (format 1.17) whose integers span mor
 
 
 def digitize(signal: Signal, mode: str, max_error: float | None, max_prdn: float | None = None,
-             near: bool = True) -> Digitized:
+             near: bool = True, float32_room: bool = True) -> Digitized:
     """Integer samples to code, the quantum per channel for float sources, the integer max error (and the grids of
     float64 values near their steps: :func:`lossless_floats`; with ``near`` False, as the streaming writer asks,
-    whose later blocks must lie on the first one's grid, steps alone).
+    whose later blocks must lie on the first one's grid, steps alone; ``float32_room``: a near-lossless grid of
+    float32 samples leaves room for their decode's rounding to float32, :func:`float32_error_room`, which a stream,
+    whose blocks share one grid, does not).
 
     Lossy float sources sit on a grid of std / 1024 per channel (a PRDN floor of about 0.03 %),
     finer when ``max_prdn`` asks for less: the grid never decides whether a target can be met; a flat channel on
@@ -112,7 +114,8 @@ def digitize(signal: Signal, mode: str, max_error: float | None, max_prdn: float
         if not (max_error or 0) > 0:
             raise SanConfigError(f"near-lossless coding of floating-point samples needs {option('max_error')} > 0")
         quantum = [2.0 * float(max_error or 0.0)] * signal.n_channels
-        if signal.samples.dtype == np.float32:  # decoded back to float32 (the npy writer): room for that rounding
+        if float32_room and signal.samples.dtype == np.float32:  # decoded back to float32 (the npy writer, a
+            # float32 source's): room for that rounding (not a stream's blocks, which share one grid, decoded float64)
             quantum = [2.0 * room for room in float32_error_room(x, float(max_error or 0.0))]
             if min(quantum, default=1.0) <= 0:
                 raise SanConfigError(f"{option('max_error')} {max_error} is finer than these float32 values' own "
