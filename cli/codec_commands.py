@@ -1107,9 +1107,9 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         if size is None and name == WAVELET_ROW:
             table.add_row(name, "n/a", f"past {WAVELET_VALUES >> 20} M samples" if n > WAVELET_VALUES else
                           "can't meet these PRDNs", "")
-        elif size is None:  # the tool is not installed, or cannot hold these samples (FLAC: 8 channels of 16 or 24
-            # bits)
-            table.add_row(name, "n/a", f"pip install {missing[name]}" if name in missing else "can't hold these", "")
+        elif size is None:  # the tool is not installed, or cannot hold these samples (FLAC: 16 or 24 bits)
+            table.add_row(name, "n/a", f"pip install {missing[name]}" if name in missing else
+                          "holds 16- or 24-bit integers" if name == "FLAC -8" else "can't hold these", "")
         else:
             table.add_row(name, str(size), f"{8 * size / n:.3f}", f"{raw_bytes / size:.2f}" if raw_bytes else "")
     console.print(table)

@@ -3,7 +3,8 @@
 Every tool sees the record's digital samples as little-endian integers of the narrowest width of 16, 24 or 32 bits
 that holds them, interleaved, as a WFDB, EDF or BDF file stores them (24 bits: three bytes a sample, as BDF and
 24-bit WAV do): a 24-bit BDF is compared with tools given its three bytes a sample, not eight. FLAC takes one
-stream with all channels (16 or 24 bits; libsndfile's FLAC holds no wider samples); pcodec one array per channel
+stream with all channels (16 or 24 bits; libsndfile's FLAC holds no wider samples; past FLAC's 8 channels, streams
+of 8 in turn, summed); pcodec one array per channel
 (int16 or int32), its numeric model's best case, level 12. Floating-point samples are given to the general-purpose
 tools and to pcodec as float32 where every one is a float32 (a float32 ``.npy``: four bytes a sample, as its file
 holds them), else as float64, as are integers beyond 32 bits (pcodec's float model is what a Zarr user of float
@@ -116,12 +117,17 @@ def stored_order(signal: Signal, channels: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([c.reshape(frames, spf) for c, spf in zip(channels, signal.samples_per_frame)], axis=1)
 
 
+FLAC_CHANNELS = 8  # FLAC's most channels in a stream: a wider record goes as several streams, summed
+
+
 def _flac_sizes(x: np.ndarray, channels: list[np.ndarray] | None, width: int | None) -> int | None:
-    """:func:`_flac_size` of ``x``'s channels in one stream (at most 8, FLAC's limit), or of a multi-frequency
-    record's ``channels`` one stream each (FLAC holds one rate a stream), summed."""
+    """:func:`_flac_size` of ``x``'s channels in one stream, or where it has more than :data:`FLAC_CHANNELS` (a
+    12-lead ECG with its Frank leads) in streams of that many in turn, as a user of FLAC would split it, or of a
+    multi-frequency record's ``channels`` one stream each (FLAC holds one rate a stream), summed."""
     if channels is None:
-        return _flac_size(x, width) if x.shape[1] <= 8 else None
-    sizes = [_flac_size(c[:, None], width) for c in channels]
+        sizes = [_flac_size(x[:, k : k + FLAC_CHANNELS], width) for k in range(0, x.shape[1], FLAC_CHANNELS)]
+    else:
+        sizes = [_flac_size(c[:, None], width) for c in channels]
     return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
 
 

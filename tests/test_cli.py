@@ -184,7 +184,8 @@ def test_report_json_and_plot(tmp_path, mitdb_100, mitdb_excerpt, monkeypatch):
 
 def test_report_says_why_a_tool_has_no_size(tmp_path, monkeypatch, mitdb_excerpt):
     """A fresh install has no pcodec (not a dependency), and FLAC holds 8 channels at most: each row said "n/a"
-    and no more. Now the row names the package to install, or says the tool cannot hold the samples."""
+    and no more. Now the row names the package to install, or says what FLAC holds (16- or 24-bit integers: not
+    floats); a record of more than 8 channels is measured as FLAC streams of 8 in turn, summed."""
     import importlib.util
 
     found = importlib.util.find_spec
@@ -199,10 +200,16 @@ def test_report_says_why_a_tool_has_no_size(tmp_path, monkeypatch, mitdb_excerpt
     assert rep["baselines"]["pcodec 12"] is None and rep["baselines_not_installed"] == {"pcodec 12": "pcodec"}
     wide = np.cumsum(np.random.default_rng(0).integers(-5, 6, (3000, 9)), axis=0).astype(np.int16)
     np.save(tmp_path / "wide.npy", wide)  # 9 channels: past FLAC's 8
-    res = run("report", tmp_path / "wide.npy", "--fs", "250")
+    res = run("report", tmp_path / "wide.npy", "--fs", "250", "--json")
+    assert res.exit_code == 0, res.output
+    from sancodec.baselines import _flac_size
+
+    assert json.loads(res.stdout)["baselines"]["FLAC -8"] == _flac_size(wide[:, :8], 16) + _flac_size(wide[:, 8:], 16)
+    np.save(tmp_path / "floats.npy", np.sin(np.arange(3000) / 7.0) + 1e-9 * np.arange(3000))
+    res = run("report", tmp_path / "floats.npy", "--fs", "250", "--mode", "lossy", "--prdn", "2")
     assert res.exit_code == 0, res.output
     row = next(line for line in res.stdout.splitlines() if "FLAC -8" in line)
-    assert "n/a" in row and "can't hold these" in row
+    assert "n/a" in row and "holds 16- or 24-bit" in row
 
 
 def test_report_encodes_at_any_lossy_target(mitdb_excerpt):
