@@ -463,17 +463,17 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
 
 
 def _float_width(header: dict) -> int | None:
-    """The bytes of a float input's samples, as the file's header tells them: 4 for float32 values (format 1.18), a
-    ``.npy`` source's own float type (its decimals too; float16's 2), 8 for other floats on a step or a lossy grid (a
-    quantum); None for integers and a text's decimals."""
-    if header.get("float32") is True:
-        return 4
+    """The bytes of a float input's samples, as the file's header tells them: a ``.npy`` source's own float type (its
+    decimals too; float16's 2, though its values go as float32s, format 1.18), 4 for other float32 values, 8 for
+    other floats on a step or a lossy grid (a quantum); None for integers and a text's decimals."""
     source = header.get("signal", {}).get("source")
     dtype = source.get("dtype") if isinstance(source, dict) and source.get("kind") == "npy" else None
     if dtype in FLOAT32_NAMES:
         return 4
     if isinstance(dtype, str) and dtype in ("<f8", ">f8", "=f8", "|f8", "<f2", ">f2", "=f2", "|f2"):
-        return int(dtype[-1])  # (a float16 array's: its own 16 bits, as float32's)
+        return int(dtype[-1])
+    if header.get("float32") is True:
+        return 4
     return 8 if header.get("quantum") is not None else None
 
 

@@ -1105,6 +1105,12 @@ def test_the_encode_summary_says_larger_where_the_file_is_larger(tmp_path):
     size = (tmp_path / "half.san").stat().st_size
     assert res.exit_code == 0 and f"{round(2000 / size, 3)}x smaller than its 16-bit floats" in \
         " ".join(res.stdout.split()), res.output
+    noise = np.random.default_rng(1).normal(0, 3, 5000).astype(np.float16)  # (as float32 bits: format 1.18)
+    np.save(tmp_path / "noise.npy", noise)
+    res = run("encode", tmp_path / "noise.npy", "--fs", "100")
+    size = (tmp_path / "noise.san").stat().st_size
+    assert size > 10_000 and res.exit_code == 0 and \
+        f"{round(size / 10_000, 3)}x larger than its 16-bit floats" in " ".join(res.stdout.split()), res.output
 
 
 def test_info_of_several_files_shows_each_in_turn(tmp_path):
