@@ -49,7 +49,7 @@ from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode, from_header
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import ONE_FILE_FORMATS, TABLE_SUFFIXES
-from sancodec.io.decimals import FLOAT32_NAMES, header_decimals, missing_of
+from sancodec.io.decimals import FLOAT16_NAMES, FLOAT32_NAMES, header_decimals, missing_of
 from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
 
@@ -945,12 +945,15 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
         rate = f", {spf[i]} samples/frame ({sig['fs'] * spf[i] / frame_rows(spf):g} Hz)" \
             if isinstance(spf, list) and i < len(spf) else ""
         decimals = "" if places is None else f", {places[i]} decimals"
-        kind = "float32 values" if head.get("float32") is True else "floats"  # (format 1.18: each the float32
-        # nearest that step times an integer; without a step, each held as its bits)
+        source = sig.get("source")
+        half = isinstance(source, dict) and source.get("dtype") in FLOAT16_NAMES  # (a float16 array's, widened)
+        kind = ("float16 values, as float32s," if half else "float32 values") if head.get("float32") is True \
+            else "floats"  # (format 1.18: each the float32 nearest that step times an integer; without a step, each
+        # held as its bits)
         near = head.get("near_grid")  # (format 1.19: a count on the step from an offset, and a correction)
         step = _near_text(head["quantum"][i], near[i]) if near \
             else f", {kind} on a step of {head['quantum'][i]!r}" if head["mode"] == "lossless" and head.get("quantum") \
-            else ", float32 values held as their bits" if head.get("float32") is True \
+            else f", {kind} held as their bits" if head.get("float32") is True \
             else ""  # (format 1.17: each value that step times an integer)
         rows.append((f"channel {i}", f"{name} [{sig['units'][i]}], format {fmt}{rate}{decimals}{step}"))
     for key, value in rows:

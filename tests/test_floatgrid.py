@@ -415,6 +415,8 @@ def test_a_float16_npy_is_lossless_byte_for_byte_and_reads_back_as_float16(tmp_p
     assert (tmp_path / "back.npy").read_bytes() == (tmp_path / "h.npy").read_bytes()
     with sancodec.open(tmp_path / "h.san") as f:
         assert f.dtype == np.float16 and np.array_equal(f[:].view(np.uint16), x.view(np.uint16))
+    res = runner.invoke(app, ["info", str(tmp_path / "h.san")])
+    assert res.exit_code == 0 and " ".join(res.stdout.split()).count("float16 values, as float32s,") == 2, res.output
     smooth = (np.sin(np.arange(4000) / 30.0)[:, None] * [1.0, 0.1]).astype(np.float16)  # decimals or a step
     np.save(tmp_path / "s.npy", smooth)
     assert runner.invoke(app, ["encode", str(tmp_path / "s.npy"), "--fs", "100", "-q"]).exit_code == 0
