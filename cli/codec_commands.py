@@ -697,6 +697,7 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17): its
         quantum = None  # exact values, at 17 significant digits, not at a lossy grid's places
     files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync)
+    _warn_float32_rounding(decoded, fmt)
     if json_out:
         _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded)
     elif not quiet:
@@ -711,6 +712,27 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
             console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
                           f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")
         _print_lossy_target(decoded.header, wanted)
+
+
+def _warn_float32_rounding(decoded: Any, fmt: str) -> None:
+    """A ``warning:`` where a lossy or near-lossless decode of floats went to BrainVision, whose only float type is
+    32 bits, and that rounding may take it past the file's PRDN target or max error (``codec.float32promise``: a
+    large offset with a small swing); a ``.npy`` or CSV holds the decode itself."""
+    import warnings
+
+    import numpy as np
+
+    from sancodec.codec.float32promise import keeps_promise
+    from sancodec.errors import SancodecWarning
+
+    header = decoded.header
+    if fmt != "brainvision" or decoded.signal.is_digital or header.get("mode") not in ("lossy", "near-lossless"):
+        return
+    if not keeps_promise(np.asarray(decoded.signal.samples, dtype=np.float64), header, header.get("quantum")):
+        said = "PRDN target" if header.get("mode") == "lossy" else "max error"
+        warnings.warn(f"BrainVision holds 32-bit floats, and rounded to them these values may pass the file's {said} "
+                      "(a large offset beside a small swing); .npy or CSV holds the decode itself", SancodecWarning,
+                      stacklevel=2)
 
 
 def _print_decoded_json(source: Path | str, files: list[Path], header: dict, start: int, end: int,

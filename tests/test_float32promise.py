@@ -78,3 +78,19 @@ def test_a_header_out_of_shape_gives_float64():
     assert not keeps_promise(values, near, [0.019])
     assert keeps_promise(np.array([[0.5, 1.0], [0.25, 2.0]]), {}, None)  # float32 values already
     assert not keeps_promise(np.array([[1e300, 1.0]]), near, [0.019, 0.019])  # past float32's range
+
+
+def test_a_lossy_decode_to_brainvision_warns_where_its_float32_may_pass_the_target(tmp_path):
+    """BrainVision's only float type is 32 bits: a lossy decode of floats written there is rounded to it, and where
+    that may pass the target (a large offset beside a small swing) ``decode`` says so in a ``warning:`` line; a decode
+    whose rounding keeps the target writes without one."""
+    runner = CliRunner()
+    np.save(tmp_path / "offset.npy", _offset_signal().astype(np.float64))
+    np.save(tmp_path / "plain.npy", np.cumsum(np.random.default_rng(1).normal(size=(8000, 2)), axis=0) * 0.37)
+    for name, warned in (("offset", True), ("plain", False)):
+        res = runner.invoke(app, ["encode", str(tmp_path / f"{name}.npy"), "--fs", "250", "--mode", "lossy", "--prdn",
+                                  "0.5", "-q"])
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(app, ["decode", str(tmp_path / f"{name}.san"), "-o", str(tmp_path / f"{name}.vhdr")])
+        assert res.exit_code == 0, res.output
+        assert ("warning: BrainVision holds 32-bit floats" in res.stderr) is warned, res.stderr
