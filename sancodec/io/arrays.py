@@ -279,8 +279,9 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def as_source_array(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had (a MATLAB source's dtype), where
     ``Signal.source`` says so; a decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical
-    values (:func:`table_values`); a float32 source's floats, lossy or not, as float32; a float16 source's as
-    float16 where each value is one (:func:`as_float16`)."""
+    values (:func:`table_values`); a float32 source's floats as float32 (a lossy or near-lossless decode's where its
+    rounding keeps the file's promise: else ``api.decoded_range`` marks the source float64, ``codec.float32promise``);
+    a float16 source's as float16 where each value is one (:func:`as_float16`)."""
     decimal = table_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
