@@ -4,12 +4,12 @@ Every tool sees the record's digital samples as little-endian integers of the na
 that holds them, interleaved, as a WFDB, EDF or BDF file stores them (24 bits: three bytes a sample, as BDF and
 24-bit WAV do): a 24-bit BDF is compared with tools given its three bytes a sample, not eight. FLAC takes one
 stream with all channels (16 or 24 bits; libsndfile's FLAC holds no wider samples; past FLAC's 8 channels, streams
-of 8 in turn, summed); pcodec one array per channel
-(int16 or int32), its numeric model's best case, level 12. Floating-point samples are given to the general-purpose
-tools and to pcodec as float32 where every one is a float32 (a float32 ``.npy``: four bytes a sample, as its file
-holds them), else as float64, as are integers beyond 32 bits (pcodec's float model is what a Zarr user of float
-arrays has). A multi-frequency record's channels are given at their own rates, as its file holds them: the general
-tools each frame's samples channel after channel (WFDB's frames, EDF's data records), FLAC one stream a channel,
+of 8 in turn, summed); pcodec one array per channel (int16 or int32), its numeric model's best case, level 12.
+Floating-point samples are given to the general-purpose tools and to pcodec as float16 where every one is a float16,
+as float32 where every one is a float32 (a float32 ``.npy``: four bytes a sample, as its file holds them), else as
+float64, as are integers beyond 32 bits (pcodec's float model is what a Zarr user of float arrays has). A
+multi-frequency record's channels are given at their own rates, as its file holds them: the general tools each
+frame's samples channel after channel (WFDB's frames, EDF's data records), FLAC one stream a channel,
 pcodec one array a channel, not the rows sancodec holds them on (every channel at the fastest rate, or at their
 rates' least common multiple), which would give the tools up to several times the samples. zstd, FLAC and pcodec
 are used when their Python packages (zstandard, soundfile, pcodec) are installed and report None otherwise. No
@@ -47,12 +47,17 @@ def raw_width(signal: Signal) -> int | None:
 
 
 def float_width(signal: Signal) -> int:
-    """The float width the tools are given samples that :func:`raw_width` gives none: 32 where every sample is a
-    float32, else 64."""
+    """The float width the tools are given samples that :func:`raw_width` gives none: the narrowest of 16, 32 and 64
+    that holds every sample (a float16 ``.npy``: two bytes a sample, as its file holds them)."""
     x = signal.samples
-    with np.errstate(over="ignore", invalid="ignore"):  # (a value past float32's range becomes inf: not equal)
-        narrow = x.astype(np.float32).astype(x.dtype) if x.dtype.kind == "f" else None
-    return 32 if narrow is not None and np.array_equal(narrow, x) else 64
+    if x.dtype.kind != "f":
+        return 64
+    for bits, narrow_type in ((16, np.float16), (32, np.float32)):
+        with np.errstate(over="ignore", invalid="ignore"):  # (a value past the type's range becomes inf: not equal)
+            narrow = x.astype(narrow_type).astype(x.dtype)
+        if np.array_equal(narrow, x):
+            return bits
+    return 64
 
 
 def _raw_bytes(x: np.ndarray, width: int | None, floats: int = 64) -> bytes:
@@ -77,8 +82,8 @@ def missing_packages() -> dict[str, str]:
 
 def baseline_sizes(signal: Signal) -> dict[str, int | None]:
     """Bytes per tool, the first entry the raw samples (``raw 16-bit``, ``raw 24-bit``, ``raw 32-bit``, ``raw
-    float32`` or ``raw float64``, as :func:`raw_width` and :func:`float_width` find them); None where the tool is
-    missing or cannot hold the samples.
+    float16``, ``raw float32`` or ``raw float64``, as :func:`raw_width` and :func:`float_width` find them); None where
+    the tool is missing or cannot hold the samples.
 
     The tools run at once on a thread each: they all release the GIL while they compress, and lzma -9e and
     zstd -19 alone take seconds on a half-hour record. Their working memory adds up (lzma -9e's is about
@@ -167,5 +172,6 @@ def _pcodec_size(channels: list[np.ndarray], width: int | None, floats: int = 64
     except ImportError:
         return None
     config = ChunkConfig(compression_level=12)
-    dtype = (np.float32 if floats == 32 else np.float64) if width is None else np.int16 if width == 16 else np.int32
+    dtype = {16: np.float16, 32: np.float32}.get(floats, np.float64) if width is None else \
+        np.int16 if width == 16 else np.int32
     return sum(len(standalone.simple_compress(np.ascontiguousarray(c, dtype=dtype), config)) for c in channels)

@@ -107,3 +107,19 @@ def test_a_multi_frequency_record_is_compared_at_each_channels_own_rate():
     if sizes["pcodec 12"] is not None:
         single = [baseline_sizes(_signal(c[:, None].astype(np.int64)))["pcodec 12"] for c in own]
         assert sizes["pcodec 12"] == sum(single)
+
+
+def test_float16_samples_are_compared_as_the_two_bytes_a_sample_their_file_holds():
+    """A float16 ``.npy`` went to the tools as float32, four bytes a sample of which 13 bits are always 0: it goes as
+    float16, as its file holds it (pcodec too), and one value float16 cannot hold sends all as float32."""
+    x16 = np.random.default_rng(5).normal(0, 3, (600, 2)).astype(np.float16)
+    sig = _signal(x16.astype(np.float64))
+    assert float_width(sig) == 16
+    sizes = baseline_sizes(sig)
+    assert next(iter(sizes)) == "raw float16" and sizes["raw float16"] == x16.size * 2
+    assert sizes["gzip -9"] == len(gzip.compress(x16.astype("<f2").tobytes(), 9, mtime=0))
+    if sizes["pcodec 12"] is not None:
+        assert sizes["pcodec 12"] < x16.size * 2
+    wider = x16.astype(np.float64)
+    wider[0, 0] = 0.1  # no float16, a float32's neighbour at most: float32 then
+    assert float_width(_signal(wider.astype(np.float32).astype(np.float64))) == 32
