@@ -71,15 +71,21 @@ def test_a_24_bit_record_is_not_compared_as_eight_bytes_a_sample():
         assert sizes["pcodec 12"] < sizes["raw 24-bit"]
 
 
+def _compared_as_held(x: np.ndarray) -> None:
+    """Float samples ``x`` (float32 or float16) go to the tools in their own width, as their file holds them."""
+    bits = 8 * x.dtype.itemsize
+    sig = _signal(x.astype(np.float64))  # read_signal holds a float .npy's samples as float64
+    assert raw_width(sig) is None and float_width(sig) == bits
+    sizes = baseline_sizes(sig)
+    assert next(iter(sizes)) == f"raw float{bits}" and sizes[f"raw float{bits}"] == x.size * x.dtype.itemsize
+    assert sizes["gzip -9"] == len(gzip.compress(x.astype(f"<f{x.dtype.itemsize}").tobytes(), 9, mtime=0))
+    if sizes["pcodec 12"] is not None:
+        assert sizes["pcodec 12"] < x.size * x.dtype.itemsize
+
+
 def test_float32_samples_are_compared_as_the_four_bytes_a_sample_their_file_holds():
     x32 = np.cumsum(np.random.default_rng(2).normal(size=(700, 2)), axis=0).astype(np.float32)
-    sig = _signal(x32.astype(np.float64))  # read_signal holds a float32 .npy's samples as float64
-    assert raw_width(sig) is None and float_width(sig) == 32
-    sizes = baseline_sizes(sig)
-    assert next(iter(sizes)) == "raw float32" and sizes["raw float32"] == x32.size * 4
-    assert sizes["gzip -9"] == len(gzip.compress(x32.astype("<f4").tobytes(), 9, mtime=0))
-    if sizes["pcodec 12"] is not None:
-        assert sizes["pcodec 12"] < x32.size * 4
+    _compared_as_held(x32)
     off_grid = x32.astype(np.float64)
     off_grid[3, 0] += 1e-12  # one value no float32 holds: all go as float64
     assert float_width(_signal(off_grid)) == 64 and "raw float64" in baseline_sizes(_signal(off_grid))
@@ -113,13 +119,7 @@ def test_float16_samples_are_compared_as_the_two_bytes_a_sample_their_file_holds
     """A float16 ``.npy`` went to the tools as float32, four bytes a sample of which 13 bits are always 0: it goes as
     float16, as its file holds it (pcodec too), and one value float16 cannot hold sends all as float32."""
     x16 = np.random.default_rng(5).normal(0, 3, (600, 2)).astype(np.float16)
-    sig = _signal(x16.astype(np.float64))
-    assert float_width(sig) == 16
-    sizes = baseline_sizes(sig)
-    assert next(iter(sizes)) == "raw float16" and sizes["raw float16"] == x16.size * 2
-    assert sizes["gzip -9"] == len(gzip.compress(x16.astype("<f2").tobytes(), 9, mtime=0))
-    if sizes["pcodec 12"] is not None:
-        assert sizes["pcodec 12"] < x16.size * 2
+    _compared_as_held(x16)
     wider = x16.astype(np.float64)
     wider[0, 0] = 0.1  # no float16, a float32's neighbour at most: float32 then
     assert float_width(_signal(wider.astype(np.float32).astype(np.float64))) == 32
