@@ -470,8 +470,10 @@ def _float_width(header: dict) -> int | None:
     dtype = source.get("dtype") if isinstance(source, dict) and source.get("kind") == "npy" else None
     if dtype in FLOAT32_NAMES:
         return 4
-    if isinstance(dtype, str) and dtype in ("<f8", ">f8", "=f8", "|f8", "<f2", ">f2", "=f2", "|f2"):
-        return int(dtype[-1])
+    if dtype in FLOAT16_NAMES:
+        return 2
+    if isinstance(dtype, str) and dtype in ("<f8", ">f8", "=f8", "|f8"):
+        return 8
     if header.get("float32") is True:
         return 4
     return 8 if header.get("quantum") is not None else None
@@ -903,6 +905,7 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
     """``info`` of one .san file (a URL's header and index alone, its payloads too for ``bands``)."""
     from sancodec.codec import read_info
     from sancodec.codec.anatomy import lossy_anatomy
+    from sancodec.io.arrays import array_dtype_name
     from sancodec.stream import is_url
 
     try:
@@ -967,8 +970,7 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
         rate = f", {spf[i]} samples/frame ({sig['fs'] * spf[i] / frame_rows(spf):g} Hz)" \
             if isinstance(spf, list) and i < len(spf) else ""
         decimals = "" if places is None else f", {places[i]} decimals"
-        source = sig.get("source")
-        half = isinstance(source, dict) and source.get("dtype") in FLOAT16_NAMES  # (a float16 array's, widened)
+        half = array_dtype_name(sig.get("source")) in FLOAT16_NAMES  # (a float16 array's, widened)
         kind = ("float16 values, as float32s," if half else "float32 values") if head.get("float32") is True \
             else "floats"  # (format 1.18: each the float32 nearest that step times an integer; without a step, each
         # held as its bits)

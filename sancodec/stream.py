@@ -55,7 +55,7 @@ from sancodec.codec.pipeline import window_frames
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.framecache import FrameCache
-from sancodec.io.arrays import ARRAY_KINDS, as_float16, decimal_dtype, in_dtype, source_dtype
+from sancodec.io.arrays import array_dtype_name, as_float16, decimal_dtype, in_dtype, source_dtype
 from sancodec.io.decimals import (
     FLOAT16_NAMES,
     MISSING_VALUES,
@@ -84,11 +84,6 @@ GATHER_BLOCK = 1 << 16  # rows an index that names rows apart (a stepped slice, 
 CACHE_BYTES = 1 << 25  # a SanFile keeps the frames its reads decoded in up to this many bytes (its cache_bytes), the
 # least recently used dropped first (framecache.FrameCache): rows at random over mitdb 100 (1.3 M int16 values, 2.6 MB)
 # decode each frame once (benchmarks/bench_row_reads.py)
-
-
-def _float16_source(source: object) -> bool:
-    """Whether a header's ``signal.source`` entry (untrusted) names a float16 ``.npy`` or MATLAB array."""
-    return isinstance(source, dict) and source.get("kind") in ARRAY_KINDS and source.get("dtype") in FLOAT16_NAMES
 
 
 def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, like: Signal | None = None,
@@ -499,7 +494,7 @@ class SanFile:
         if self._scale is not None:
             self.dtype = decimal_dtype(head.get("source"))
         if (floats or self._scale is not None) and self._reader.header.get("mode") == "lossless" and \
-                _float16_source(head.get("source")):
+                array_dtype_name(head.get("source")) in FLOAT16_NAMES:
             self.dtype = np.dtype(np.float16)  # (a lossless file's values: each a float16, as they came)
         self._missing = missing_of(head.get("source")) if self._scale is not None else None  # a CSV's gaps: NaN
         self._negative = negative_zero_rows(head.get("source"), self._layout.n_samples, self._layout.n_channels) \

@@ -735,20 +735,16 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
             check_sample_checksums(parallel_checksums(samples, resolve_threads(threads)), crcs)
     if lo != 0 or hi != n:
         signal_head = slice_header(signal_head, lo, hi, n)
-    if layout.quantum is not None and not layout.float32 and _float32_source(signal_head.get("source")) and \
-            not keeps_promise(samples, reader.header, layout.quantum):  # (a lossy or near-lossless decode)
+    from sancodec.io.arrays import array_dtype_name  # (io.arrays imports the codec package: not at the top)
+    from sancodec.io.decimals import FLOAT32_NAMES
+
+    # (a float32 array's lossy or near-lossless decode, which io.arrays.as_source_array writes as float32 unless it is
+    # marked float64 here: codec.float32promise)
+    if layout.quantum is not None and not layout.float32 and array_dtype_name(signal_head.get("source")) in \
+            FLOAT32_NAMES and not keeps_promise(samples, reader.header, layout.quantum):
         signal_head = {**signal_head, "source": {**signal_head["source"], "dtype": "<f8"}}  # written as float64
     signal = Signal.from_header(signal_head, samples)
     return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
-
-
-def _float32_source(source: object) -> bool:
-    """Whether a header's (untrusted) ``signal.source`` names a float32 ``.npy`` or MATLAB array, whose lossy values
-    ``io.arrays.as_source_array`` writes as float32 (``float32promise`` says where they may be)."""
-    from sancodec.io.arrays import ARRAY_KINDS
-    from sancodec.io.decimals import FLOAT32_NAMES
-
-    return isinstance(source, dict) and source.get("kind") in ARRAY_KINDS and source.get("dtype") in FLOAT32_NAMES
 
 
 def decode(data: bytes, start: int | None = None, end: int | None = None, *,

@@ -237,12 +237,16 @@ _INTEGER_DTYPE = re.compile(r"[<>|=]?[iu][1248]")  # what npy_source writes for 
 ARRAY_KINDS = ("npy", "mat")  # sources of one array whose dtype comes back (a .npy file's, a MATLAB file's)
 
 
+def array_dtype_name(source: object) -> object:
+    """The dtype name a ``.npy`` or MATLAB source entry holds (``Signal.source``, or a ``.san`` header's, not
+    trusted: whatever it holds, for the caller to check); None for any other source."""
+    return source.get("dtype") if isinstance(source, dict) and source.get("kind") in ARRAY_KINDS else None
+
+
 def source_dtype(source: object) -> np.dtype | None:
     """The integer dtype a ``.npy`` or MATLAB source had, from ``Signal.source`` (a ``.san`` header is not trusted:
     None for anything but an integer dtype of at most 64 bits)."""
-    if not isinstance(source, dict) or source.get("kind") not in ARRAY_KINDS:
-        return None
-    name = source.get("dtype")
+    name = array_dtype_name(source)
     if not isinstance(name, str) or not _INTEGER_DTYPE.fullmatch(name):  # np.dtype(",") is a SyntaxError
         return None
     return np.dtype(name)
@@ -252,8 +256,7 @@ def decimal_dtype(source: object) -> np.dtype:
     """The float type a decimal source's values come back in: float32 for a float32 ``.npy`` (the float32 each value
     was, which ``io.decimals`` checked when it found the grid), else float64 (a float16 source's too: see
     :func:`as_float16`)."""
-    name = source.get("dtype") if isinstance(source, dict) and source.get("kind") in ARRAY_KINDS else None
-    return np.dtype(np.float32 if name in FLOAT32_NAMES else np.float64)
+    return np.dtype(np.float32 if array_dtype_name(source) in FLOAT32_NAMES else np.float64)
 
 
 def as_float16(x: np.ndarray) -> np.ndarray | None:
@@ -292,7 +295,7 @@ def as_source_array(signal: Signal) -> np.ndarray:
         return _as_fields(x, fields)
     if decimal is not None or x.dtype.kind == "f":  # (a float source's lossy or near-lossless values too)
         x = x.astype(decimal_dtype(source), copy=False)
-        half = as_float16(x) if source.get("dtype") in FLOAT16_NAMES else None  # (a lossless decode's values)
+        half = as_float16(x) if array_dtype_name(source) in FLOAT16_NAMES else None  # (a lossless decode's values)
         x = x if half is None else half
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":

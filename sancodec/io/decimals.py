@@ -18,10 +18,10 @@ from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
-__all__ = ["FLOAT32_NAMES", "MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS", "column_places",
-           "decimal_places", "decimal_values", "declared_places", "gap_value", "gapped_units", "header_decimals",
-           "missing_of", "negative_zero_rows", "negative_zero_runs", "on_decimal_grid", "put_negative_zeros",
-           "sliced_negative_zeros", "units_at", "with_decimals", "with_negative_zeros"]
+__all__ = ["FLOAT16_NAMES", "FLOAT32_NAMES", "MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS",
+           "column_places", "decimal_places", "decimal_values", "declared_places", "gap_value", "gapped_units",
+           "header_decimals", "missing_of", "negative_zero_rows", "negative_zero_runs", "on_decimal_grid",
+           "put_negative_zeros", "sliced_negative_zeros", "units_at", "with_decimals", "with_negative_zeros"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
