@@ -1079,6 +1079,10 @@ def test_a_dotted_wfdb_file_decodes_to_a_record_name_wfdb_takes(tmp_path):
     assert res.exit_code == 0, res.output
     back = read_signal(tmp_path / "patient_01_decoded")
     assert np.array_equal(back.samples, read_signal(rec).samples)
+    before = (tmp_path / "patient_01_decoded.dat").read_bytes()
+    res = run("decode", tmp_path / "patient.01.san")  # the name it picks, there already: refused without --force
+    assert res.exit_code == 2 and "already exists" in res.stderr, res.output
+    assert (tmp_path / "patient_01_decoded.dat").read_bytes() == before
     (tmp_path / "out").mkdir()
     assert run("decode", tmp_path / "patient.01.san", "-o", tmp_path / "out", "-q").exit_code == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["patient_01.dat", "patient_01.hea"]

@@ -94,3 +94,22 @@ def test_a_lossy_decode_to_brainvision_warns_where_its_float32_may_pass_the_targ
         res = runner.invoke(app, ["decode", str(tmp_path / f"{name}.san"), "-o", str(tmp_path / f"{name}.vhdr")])
         assert res.exit_code == 0, res.output
         assert ("warning: BrainVision holds 32-bit floats" in res.stderr) is warned, res.stderr
+
+
+def test_a_lossy_file_whose_header_lies_about_its_prdn_decodes_in_float64_or_is_refused(tmp_path):
+    """A float32 source's lossy file rebuilt with valid CRCs and an achieved PRDN that is no number, or a list of the
+    wrong length: refused as a format error or decoded as float64, which keeps any promise (never a crash, never
+    float32 on the header's word)."""
+    from common import rewrap
+
+    from sancodec.codec.container import SanReader
+
+    data = sancodec.encode(_offset_signal(), fs=250, mode="lossy", prdn=0.5)
+    header = SanReader(data).header
+    for lie in (["x"], [None], [], [0.1, 0.1], "0.1"):
+        header["lossy"]["prdn"] = lie
+        try:
+            decoded = sancodec.decode(rewrap(data, header=header))
+        except sancodec.SanFormatError:
+            continue
+        assert as_source_array(decoded).dtype == np.float64
