@@ -225,6 +225,8 @@ class Signal:
             raise SanFormatError("signal holds NaN or Inf samples")
         if s.dtype.kind not in "iuf":
             raise SanFormatError(f"samples must be numeric, got dtype {s.dtype}")
+        if not s.dtype.isnative:  # (a big-endian array's: every dtype test after this one is against native types)
+            s = s.astype(s.dtype.newbyteorder("="))
         if not (np.isfinite(self.fs) and self.fs > 0):
             raise SanFormatError(f"sampling frequency must be positive, got {self.fs!r}")
         c = s.shape[1]

@@ -240,6 +240,8 @@ class SanWriter:
         """Append rows (samples x channels; a 1-D block for one channel)."""
         if self.closed:
             raise SanConfigError("write() on a closed SanWriter")
+        if isinstance(block, np.ndarray) and block.dtype.kind == "f" and not block.dtype.isnative:
+            block = block.astype(block.dtype.newbyteorder("="))  # (big-endian float32s are float32s too)
         try:
             if self._places is not None:
                 block = np.asarray(block)

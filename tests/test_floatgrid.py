@@ -509,6 +509,40 @@ def test_a_stream_of_float32_blocks_is_lossless_as_their_bits(tmp_path):
         assert not (tmp_path / "t.san").exists()
 
 
+@pytest.mark.parametrize("dtype", [">f2", ">f4", ">f8"])
+def test_a_big_endian_float_npy_codes_as_its_native_twin_and_decodes_to_its_own_bytes(tmp_path, dtype):
+    """A big-endian float ``.npy`` (``>f4``: MATLAB's and some instruments' exports) missed every float32 test
+    (``dtype == np.float32`` is false of it): it was coded on the float64 grid (format 1.17, not the decimals its
+    native twin takes) and came back little-endian, and ``sancodec.open`` read a ``>f4`` file as float64. It now
+    codes in the very bytes its native twin does, decodes to the source file's bytes and reads as its own type."""
+    x = np.round(np.cumsum(np.random.default_rng(4).normal(size=(3000, 2)), axis=0) * 4) / 4  # quarters
+    runner = CliRunner()
+    sizes = []
+    for name, order in (("big", dtype), ("own", "=" + dtype[1:])):  # (names of a length: the header holds it)
+        np.save(tmp_path / f"{name}.npy", x.astype(order))
+        res = runner.invoke(app, ["encode", str(tmp_path / f"{name}.npy"), "--fs", "250", "-q"])
+        assert res.exit_code == 0, res.output
+        sizes.append((tmp_path / f"{name}.san").stat().st_size)
+    assert sizes[0] == sizes[1]
+    res = runner.invoke(app, ["decode", str(tmp_path / "big.san"), "-o", str(tmp_path / "back.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "back.npy").read_bytes() == (tmp_path / "big.npy").read_bytes()
+    with sancodec.open(tmp_path / "big.san") as f:
+        assert f.dtype == np.dtype(dtype).newbyteorder("=") and np.array_equal(f[:], x)
+
+
+def test_a_stream_takes_big_endian_float32_blocks_as_float32(tmp_path):
+    """``SanWriter.write`` of big-endian float32 blocks was refused as "not float32" (lossless streaming takes integers,
+    float32 values, ...); they are float32 values, taken as the native blocks are, bit for bit."""
+    x = np.random.default_rng(5).normal(size=(4000, 2)).astype(np.float32)
+    like = sancodec.Signal(x[:1], fs=250.0)
+    with sancodec.open(tmp_path / "s.san", "w", like=like) as f:
+        for start in range(0, len(x), 1000):
+            f.write(x[start : start + 1000].astype(">f4"))
+    back = sancodec.decode((tmp_path / "s.san").read_bytes())
+    assert back.samples.dtype == np.float32 and np.array_equal(_bits(back.samples), _bits(x))
+
+
 GOLDEN_BITS32 = Path(__file__).parent / "golden" / "float32_bits_lossless.san"
 
 

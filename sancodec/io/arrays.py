@@ -272,6 +272,18 @@ def as_float16(x: np.ndarray) -> np.ndarray | None:
     return x16 if exact else None
 
 
+_FLOAT_DTYPE = re.compile(r"[<>|=]?f[248]")  # a float array's dtype.str
+
+
+def _in_byte_order(x: np.ndarray, name: object) -> np.ndarray:
+    """Float samples ``x`` in the byte order of the source's dtype ``name`` where that names the float type ``x``
+    holds (a big-endian ``>f4`` array comes back ``>f4``, as a big-endian integer one does); else ``x`` as it is."""
+    if not isinstance(name, str) or not _FLOAT_DTYPE.fullmatch(name):
+        return x
+    dtype = np.dtype(name)
+    return x.astype(dtype) if dtype != x.dtype and dtype.newbyteorder("=") == x.dtype.newbyteorder("=") else x
+
+
 def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Integer samples ``x`` as ``dtype``, clipped to its range (a lossy reconstruction may overshoot), never
     wrapped."""
@@ -296,7 +308,7 @@ def as_source_array(signal: Signal) -> np.ndarray:
     if decimal is not None or x.dtype.kind == "f":  # (a float source's lossy or near-lossless values too)
         x = x.astype(decimal_dtype(source), copy=False)
         half = as_float16(x) if array_dtype_name(source) in FLOAT16_NAMES else None  # (a lossless decode's values)
-        x = x if half is None else half
+        x = _in_byte_order(x if half is None else half, array_dtype_name(source))
     dtype = source_dtype(source)
     if dtype is not None and x.dtype.kind in "iu":
         x = in_dtype(x, dtype)
