@@ -1311,6 +1311,82 @@ def test_a_headers_printed_places_are_used_only_where_they_are_a_count_of_places
     assert (tmp_path / "b.csv").read_text().splitlines()[1] == str(2**50)
 
 
+@pytest.mark.parametrize("layout", ["default", "named", "timed", "mixed", "six", "gap", "counts"])
+def test_numpy_savetxts_default_csv_comes_back_byte_for_byte(tmp_path, layout):
+    """``numpy.savetxt(path, x, delimiter=",")`` prints ``%.18e`` (``2.040999999999999925e+00``) and no header row:
+    a lossless decode printed the values at their own decimals (``2.041``) under a header row of made-up names, so
+    the file came back changed (the values the same). A column whose cells are ``%.Ne`` of its values, the time
+    column too, is printed so again (``exponent_digits``), and a CSV without names is written without them: the
+    original file, byte for byte, whatever ``N``, beside a column printed otherwise, around a gap, of whole
+    numbers."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    rng = np.random.default_rng(7)
+    x = np.round(np.cumsum(rng.normal(size=(2500, 2)), axis=0), 3)
+    path = tmp_path / "x.csv"
+    kwargs: dict = {"delimiter": ","}
+    if layout == "named":
+        kwargs |= {"header": "a,b", "comments": ""}
+    elif layout == "timed":
+        x, kwargs = np.column_stack([np.arange(len(x)) / 250, x]), kwargs | {"header": "time,a,b", "comments": ""}
+    elif layout == "mixed":
+        kwargs["fmt"] = ["%.18e", "%.3f"]
+    elif layout == "six":
+        kwargs["fmt"] = "%.6e"
+    elif layout == "gap":
+        x[5, 1] = np.nan
+    elif layout == "counts":
+        x = np.cumsum(rng.integers(-9, 10, size=(2500, 2)), axis=0)
+    np.savetxt(path, x, **kwargs)
+    runner = CliRunner()
+    made = runner.invoke(app, ["encode", str(path), "-q", *([] if layout == "timed" else ["--fs", "250"])])
+    assert made.exit_code == 0, made.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "x_decoded.csv").read_bytes() == path.read_bytes()
+    assert np.array_equal(read_signal(tmp_path / "x_decoded.csv", fs=250.0).physical(),
+                          read_signal(path, fs=250.0).physical(), equal_nan=True)
+
+
+def test_exponent_digits_are_kept_only_where_every_cell_has_their_shape():
+    """``exponent_digits`` keeps a column's ``N`` where its first rows print as ``%.Ne`` of their values and every
+    cell, past those too, has that shape; another ``N`` late in a column, a cell without an exponent, a row of other
+    cells, or a first row without one gives None (and no cell is printed for a CSV that has none)."""
+    from sancodec.io.csv_places import PROBE_ROWS, exponent_digits
+
+    v = np.round(np.random.default_rng(1).normal(size=(PROBE_ROWS + 300, 2)), 4)
+    rows = [f"{a:.18e},{b:.4f}" for a, b in v]
+    assert exponent_digits(rows, ",", v) == [18, None]
+    assert exponent_digits(rows, ",", v, skip_first=True) is None
+    for late in (f"{v[-1, 0]:.17e},{v[-1, 1]:.4f}", f"{v[-1, 0]:.4f},{v[-1, 1]:.4f}"):  # past the first rows
+        assert exponent_digits([*rows[:-1], late], ",", v) is None
+    assert exponent_digits([*rows[:-1], rows[-1] + ",1"], ",", v) is None
+    rounded = ["2.041000000000000000e+00,1.0000", *rows[1:]]  # a first row another writer printed
+    assert exponent_digits(rounded, ",", np.vstack([[2.041, 1.0], v[1:]])) is None
+    assert exponent_digits(["1.5,2.5"], ",", np.array([[1.5, 2.5]])) is None
+
+
+@pytest.mark.parametrize("entry", [[18, 99], [-1, 18], ["18", 18], [True, 18], [18.0, 18], [18], "18", None])
+def test_a_headers_exponent_digits_are_used_only_where_they_are_a_count_of_digits(tmp_path, entry):
+    """``exponent_digits`` (and ``time_exponent``) from a ``.san`` header are not trusted: an entry of another length
+    or type, or a count outside 0-20, prints that column as it would be printed without it."""
+    from sancodec.io.csv_places import printed_exponents
+
+    np.savetxt(tmp_path / "x.csv", np.c_[np.arange(3) / 250, [1.25, -0.5, 3.0], [2.0, 4.0, 8.0]], delimiter=",",
+               header="time,a,b", comments="")
+    signal = read_signal(tmp_path / "x.csv")
+    assert signal.source["exponent_digits"] == [18, 18] and signal.source["time_exponent"] == 18
+    signal.source = {**signal.source, "exponent_digits": entry, "time_exponent": entry}
+    kept = printed_exponents(signal.source, 2)
+    write_signal(signal, tmp_path / "o.csv")
+    first = (tmp_path / "o.csv").read_text().splitlines()[1].split(",")
+    assert first[0] == "0.000"
+    assert first[1] == ("1.250000000000000000e+00" if kept[0] == 18 else "1.25")
+    assert first[2] == ("2.000000000000000000e+00" if kept[1] == 18 else "2")
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_a_savetxt_csv_at_any_places_comes_back_byte_for_byte(tmp_path, seed):
     """``numpy.savetxt`` CSVs of random widths: each column's values on a grid of ``10**-d`` printed to ``d`` places

@@ -19,7 +19,15 @@ from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_in_seconds, start_of
-from sancodec.io.csv_places import cell_bounds, padded_places, printed_places, prints_exactly
+from sancodec.io.csv_places import (
+    cell_bounds,
+    exponent_cells,
+    exponent_digits,
+    padded_places,
+    printed_exponents,
+    printed_places,
+    prints_exactly,
+)
 from sancodec.io.csv_time_units import time_scale, time_unit_scale
 from sancodec.io.decimals import (
     FLOAT16_NAMES,
@@ -421,6 +429,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data = gapped
     if iso_seconds is not None and data.ndim == 2 and len(data) == len(iso_seconds):  # (parsed as placeholders)
         data[:, 0] = iso_seconds
+    exponents = exponent_digits(lines, delimiter, data, skip_first=clock or dated) \
+        if parsed_decimal == "." and not trimming else None  # numpy.savetxt's default %.18e: written back so
     gap = np.argwhere(np.isnan(data))[0] if np.isnan(data).any() else None
     gap_text = None if gap is None else _gap_text(lines[int(gap[0])], delimiter, int(gap[1]))
     timed = names is not None and (is_time_name(names[0]) or dated) and data.shape[1] > 1
@@ -461,13 +471,21 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
             elif iso is not None:  # written back as date-times, rounded or cut as the rows given back say
                 iso["rounded"] = fs is None or _dates_rounded(dates, len(lines), fs, {**source, "time_iso": iso})
                 source["time_iso"] = iso
+            elif fs is not None and exponents is not None and exponents[0] is not None and \
+                    _times_in_exponents(lines, delimiter, exponents[0], float(data[0, 0]), fs, scale):
+                source["time_exponent"] = exponents[0]  # numpy.savetxt's %.18e of the times, written back so
             elif fs is not None and (digits := _time_digits(lines, delimiter, parsed_decimal, float(data[0, 0]), fs,
                                                             time_places, trimming, scale)) is not None:
                 source["time_digits"] = digits  # MATLAB's csvwrite: 100.01 for 100.008, written back so
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
         padded = None if padded is None else padded[1:]
+        exponents = None if exponents is None else exponents[1:]  # (the times are rebuilt: printed as they were)
     if padded is not None and any(p is not None for p in padded) and len(padded) == data.shape[1]:
         source["printed_places"] = padded  # written back by write_csv at these places
+    if exponents is not None and any(n is not None for n in exponents) and len(exponents) == data.shape[1]:
+        source["exponent_digits"] = exponents  # written back by write_csv so
+    if names is None:
+        source["headerless"] = True  # written back without a header row
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     _check_orientation(path, data.shape, "write it a column a channel")
@@ -1016,8 +1034,13 @@ def _time_places(source: object, default: int | None = None) -> int | None:
 
 
 def _time_format(source: object) -> str:
-    """How a CSV source's time column is printed: to the significant digits it had (``time_digits``), else with the
-    decimals it had (:func:`_time_places`), else to 12 significant digits."""
+    """How a CSV source's time column is printed: with an exponent as it was (``time_exponent``), to the significant
+    digits it had (``time_digits``), else with the decimals it had (:func:`_time_places`), else to 12 significant
+    digits."""
+    exponent = printed_exponents({"exponent_digits": [source.get("time_exponent")]} if isinstance(source, dict)
+                                 else None, 1)[0]  # (a .san header is not trusted)
+    if exponent is not None:
+        return f"%.{exponent}e"
     digits = source.get("time_digits") if isinstance(source, dict) else None
     if type(digits) is int and 1 <= digits <= 17:  # (a .san header is not trusted)
         return f"%.{digits}g"
@@ -1026,6 +1049,16 @@ def _time_format(source: object) -> str:
 
 
 TIME_SAMPLE = 1024  # _time_digits first tries a layout on about this many of the rows, then on every row
+
+
+def _times_in_exponents(lines: Sequence[str], delimiter: str, digits: int, start: float, fs: float,
+                        scale: int) -> bool:
+    """Whether the times :func:`write_csv` rebuilds (``start + n / fs``), printed ``%.{digits}e``, give back the time
+    cells of :func:`_sampled_rows` of the CSV's rows ``lines`` (whose every cell ``csv_places.exponent_digits``
+    found of that shape)."""
+    rows = _sampled_rows(len(lines))
+    cells = [lines[i].split(delimiter, 1)[0].strip() for i in rows]
+    return cells == exponent_cells(column_times(start, np.array(rows), fs, scale), digits)
 
 
 def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: float, fs: float,
@@ -1113,7 +1146,8 @@ def grid_places(step: float) -> int | None:
 
 def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = None, fsync: bool = False,
               tabs: bool = False) -> Path:
-    """A header row of channel names (:func:`_header_row`), then one row per sample: integers, decimals (a decimal
+    """A header row of channel names (:func:`_header_row`; none for a CSV source without one, ``headerless``), then
+    one row per sample: integers, decimals (a decimal
     source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
     with 17 significant digits (they read back exactly; float32 samples with 9, which read back as the same
     float32s, format 1.18's decode), or, with ``quantum`` (a lossy float file's grid step per
@@ -1121,7 +1155,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     and the rate (``start + n / fs``) and printed as it was (:func:`_time_format`), in seconds, or as the elapsed
     clock times it held (:func:`clock_times`); its delimiter and decimal mark are kept (:func:`_dialect_of`), and
     its units row (``units_row``), its numbers' trimmed decimals (``trimmed``, ``shortest``) or places wider than
-    they need (``printed_places``, ``csv_places``), byte-order mark, CRLF line ends and unended last line
+    they need (``printed_places``, ``csv_places``) or with an exponent (``exponent_digits``, ``time_exponent``:
+    ``numpy.savetxt``'s default ``%.18e``), byte-order mark, CRLF line ends and unended last line
     (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's delimiter."""
     buf = io.StringIO()
     held = table_values(signal)
@@ -1147,6 +1182,10 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
             d = d if own is None or d is None else min(d, own)
             if d is not None and (places is None or places[c] is None):
                 formats[c] = f"%.{d}f"
+    else:  # (not a lossy float file's values, which print at the digits its grid needs)
+        for c, n in enumerate(printed_exponents(signal.source, signal.n_channels)):  # numpy.savetxt's %.18e
+            if n is not None:
+                formats[c] = f"%.{n}e"
     time = time_column(signal.source)
     if time is None and signal.n_channels > 1 and is_time_name(names[0]):  # a first channel named as times are
         time = ("time [s]", 0.0)  # (read_csv would take it for the time column): times first, so it reads as a channel
@@ -1192,6 +1231,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     if quoted or closed:  # as the source wrote its rows: every value in double quotes, each row closed by a delimiter
         text = "".join(_row_as_written(line, delimiter, quoted and k >= header.count("\n") + 1, closed) + "\n"
                        for k, line in enumerate(text.split("\n")[:-1]))
+    if source.get("headerless") is True and time is None and "\n" not in header:  # a CSV source without names
+        text = text[len(header) + 1:]
     if source.get("comment_lines") is True:  # a CSV source's preamble
         text = "".join(f"# {' '.join(c.splitlines())}\n" for c in signal.comments) + text
     return write_text_atomic(path, _laid_out(text, source), fsync=fsync)

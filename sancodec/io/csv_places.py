@@ -2,15 +2,18 @@
 of times at 250 Hz (``0.0040``) or of millivolts on a 0.001 grid (``0.1450``). A value's own decimals
 (``decimals.decimal_places``: ``0.004``) would print those cells shorter, so ``read_csv`` keeps these places in the
 source entry (``printed_places``, ``time_decimals``) and ``write_csv`` pads the values to them again: the same file,
-byte for byte."""
+byte for byte. So too a column in ``numpy.savetxt``'s default ``%.18e`` (``2.040999999999999925e+00``), or any
+``%.Ne``, where printing its values so gives back every cell (``exponent_digits``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["MAX_PRINTED", "PROBE_ROWS", "cell_bounds", "padded_places", "printed_places", "prints_exactly"]
+__all__ = ["MAX_PRINTED", "PROBE_ROWS", "cell_bounds", "exponent_digits", "exponent_cells", "padded_places",
+           "printed_exponents", "printed_places", "prints_exactly"]
 
 MAX_PRINTED = 17  # the most places kept (a .san header is not trusted past them)
 PROBE_ROWS = 1000  # padded_places looks at these first rows first: one cell not ending in 0 rules its column out
@@ -93,3 +96,78 @@ def prints_exactly(values: np.ndarray, places: int) -> bool:
     is under half a unit of the last place printed."""
     finite = values[np.isfinite(values)]
     return not len(finite) or float(np.abs(finite).max()) * 10.0**places < 2.0**52
+
+
+MAX_EXPONENT_DIGITS = 20  # the most digits after the point kept in a column printed with an exponent
+_EXPONENT = re.compile(r"-?[0-9]\.([0-9]{1,20})e[+-][0-9]{2,3}")  # %.Ne of a finite value (Python's, numpy's)
+
+
+def exponent_digits(lines: Sequence[str], delimiter: str, values: np.ndarray, skip_first: bool = False
+                    ) -> list[int | None] | None:
+    """Per column of a CSV's data rows ``lines`` (read as ``values``, rows x columns), the digits ``N`` after the
+    point where its cells are ``%.Ne`` of its values, as ``numpy.savetxt`` prints by default (``%.18e``); None for
+    any other column (a cell without an exponent, another ``N``, a gap), and None in all where no column is so.
+    ``skip_first``: the first column is not looked at (clock times). The first row's cells pick the columns to look
+    at (most CSVs print no exponent: nothing more is done); every cell of those is checked for the shape ``%.Ne``
+    prints (``-d.ddde+dd``, with numpy, :func:`_shaped`), and the first :data:`PROBE_ROWS` rows' cells against their
+    values printed so (printing every value costs a microsecond each: a 650 000-row file's read four times over).
+    A cell of that shape which a writer rounded otherwise would come back as ``%.Ne`` prints its value: the same
+    value, other digits."""
+    if not lines or values.ndim != 2 or len(values) != len(lines) or len(delimiter) != 1:
+        return None
+    first = [cell.strip() for cell in lines[0].split(delimiter)]
+    if len(first) != values.shape[1]:
+        return None
+    wanted = [None if (c == 0 and skip_first) or (m := _EXPONENT.fullmatch(cell)) is None else len(m.group(1))
+              for c, cell in enumerate(first)]
+    if all(n is None for n in wanted):
+        return None
+    probe = [line.split(delimiter) for line in lines[:PROBE_ROWS]]
+    if any(len(row) != len(first) for row in probe):
+        return None
+    for c, n in enumerate(wanted):
+        held = ~np.isnan(values[:PROBE_ROWS, c])  # (a gap is written as the CSV wrote it: not looked at)
+        cells = [row[c] for row, h in zip(probe, held) if h]
+        if n is not None and cells != exponent_cells(values[:PROBE_ROWS, c][held], n):
+            wanted[c] = None
+    if all(n is None for n in wanted):
+        return None
+    text = np.frombuffer("\n".join(lines).encode("utf-8"), np.uint8)
+    seps, ends, starts = cell_bounds(text, delimiter)
+    if len(seps) + 1 != len(lines) * len(first):
+        return None
+    for c, n in enumerate(wanted):
+        held = ~np.isnan(values[:, c])
+        if n is not None and not _shaped(text, starts[c :: len(first)][held], ends[c :: len(first)][held], n):
+            wanted[c] = None
+    return wanted if any(n is not None for n in wanted) else None
+
+
+def _shaped(text: np.ndarray, starts: np.ndarray, ends: np.ndarray, digits: int) -> bool:
+    """Whether every cell of ``text`` from ``starts`` to ``ends`` (inclusive) has the shape ``%.{digits}e`` prints:
+    an optional minus, a digit, the point, ``digits`` digits, ``e``, a sign and two or three digits."""
+    minus = text[starts] == ord("-")
+    point = starts + minus + 1
+    e = point + digits + 1
+    tail = ends - e
+    if not np.all((tail >= 3) & (tail <= 4)):
+        return False
+    digit = (text[starts + minus] >= ord("0")) & (text[starts + minus] <= ord("9"))
+    sign = (text[e + 1] == ord("+")) | (text[e + 1] == ord("-"))
+    return bool(np.all(digit) and np.all(text[point] == ord(".")) and np.all(text[e] == ord("e")) and np.all(sign))
+
+
+def exponent_cells(column: np.ndarray, digits: int) -> list[str]:
+    """``column``'s values as ``%.{digits}e`` prints them."""
+    form = f"%.{digits}e"
+    return [form % v for v in column.tolist()]
+
+
+def printed_exponents(source: object, channels: int) -> list[int | None]:
+    """Per channel, the digits after the point a CSV source printed it with in ``%.Ne`` (``read_csv``'s
+    ``exponent_digits``; a ``.san`` header is not trusted: each a whole 0 to :data:`MAX_EXPONENT_DIGITS`, else
+    None)."""
+    printed = source.get("exponent_digits") if isinstance(source, dict) else None
+    if not isinstance(printed, list) or len(printed) != channels:
+        return [None] * channels
+    return [n if type(n) is int and 0 <= n <= MAX_EXPONENT_DIGITS else None for n in printed]
