@@ -175,7 +175,8 @@ class SanWriter:
     channel: counts times a calibration factor, computed in float64), held as those integers and decoded to the same
     doubles (format 1.17, ``codec.floatgrid``), or float32 blocks each the float32 nearest such a multiple, decoded as
     float32 (format 1.18); a block off it is refused, and nothing written. Float32 blocks with neither are held as
-    their bits (format 1.18, ``floatgrid.folded_ints``). ``codec="lossy"``
+    their bits (format 1.18, ``floatgrid.folded_ints``), float16 ones as the float32s they widen to, read back as
+    float16. ``codec="lossy"``
     with ``prdn``, ``snr`` or ``bps`` (and ``effort``, ``verify`` as ``sancodec.encode`` takes them): integer
     samples coded a frame at a time, each frame at the target about its own mean, so the record meets it too
     (``codec.lossystream``; memory: a frame of rows); a record of one frame is ``sancodec.encode``'s very file at
@@ -225,6 +226,7 @@ class SanWriter:
         self._as_array = False  # open(path, "w", fs=, channels=): the header says the blocks' integer type (close)
         self._block_type: np.dtype | None = None  # the integer blocks' type so far (their concatenation's) ...
         self._block_rank = 0  # ... and rank: 0 before any block, -1 once ranks differ or a block is anything else
+        self._float16: bool | None = None  # whether a lossless stream's blocks are float16 (None before the first)
         self.closed = False
 
     @property
@@ -255,7 +257,7 @@ class SanWriter:
                                                 for a, b in zip(self._negative_zeros, runs)]
             elif self._steps is not None:
                 block = on_steps(self._of_one_kind(block), self._steps, self._encoder.n)
-            elif self._encoder.mode == "lossless" and (np.asarray(block).dtype == np.float32 or
+            elif self._encoder.mode == "lossless" and (self._half(block) or np.asarray(block).dtype == np.float32 or
                                                        isinstance(self._encoder, SanEncoder) and self._encoder.float32):
                 block = folded_ints(self._of_one_kind(block))
             elif self._encoder.mode == "lossless" and np.asarray(block).dtype.kind == "f":
@@ -276,6 +278,21 @@ class SanWriter:
             self.abort()
             raise
 
+    def _half(self, block: object) -> bool:
+        """Whether a lossless stream's ``block`` is float16 (the float32s it widens to exactly are coded, as
+        ``sancodec.encode`` codes a float16 array, and the file reads back as float16: :meth:`close`); a float16 block
+        after blocks of another type, or another after float16 ones, is refused, as float32 ones are."""
+        half = isinstance(block, np.ndarray) and block.dtype == np.float16
+        if isinstance(block, np.ndarray) and not block.size:  # (an empty block says nothing of the stream's kind)
+            return half
+        if self._float16 is None and not self._encoder.n:
+            self._float16 = half
+        elif half != bool(self._float16):
+            kind = np.asarray(block).dtype.name
+            raise SanConfigError(f"a lossless stream takes blocks of one kind: the block at row {self._encoder.n} is "
+                                 f"{kind}, the stream's {'are' if self._float16 else 'are not'} float16")
+        return half
+
     def _of_one_kind(self, block: object) -> np.ndarray:
         """A block of a lossless stream of float32 values or of another kind throughout: float32 blocks on declared
         steps are checked as the float32 nearest each multiple (``floatgrid.on_grid32``), without steps held as their
@@ -285,6 +302,7 @@ class SanWriter:
         encoder = self._encoder
         assert isinstance(encoder, SanEncoder)
         rows = np.asarray(block)
+        rows = rows.astype(np.float32) if rows.dtype == np.float16 else rows  # (exactly: see _half)
         single = rows.dtype == np.float32
         if not encoder.n and single and not encoder.float32:
             encoder.start_digitized(self._steps, 0, float32=True)  # (nothing pushed yet: started anew)
@@ -347,6 +365,8 @@ class SanWriter:
             array = self._array_source()
             if array is not None:
                 self._encoder.like = replace(self._encoder.like, source=array)
+            elif self._float16 and self._encoder.like.source is None:  # read back (and decoded to .npy) as float16
+                self._encoder.like = replace(self._encoder.like, source={"kind": "npy", "dtype": "<f2", "rank": 2})
             if self._gaps:  # the gaps' marker, for the readers (decimals.missing_of)
                 like = self._encoder.like
                 self._encoder.like = replace(like, source={**(like.source or {}),

@@ -543,6 +543,31 @@ def test_a_stream_takes_big_endian_float32_blocks_as_float32(tmp_path):
     assert back.samples.dtype == np.float32 and np.array_equal(_bits(back.samples), _bits(x))
 
 
+def test_a_lossless_stream_takes_float16_blocks_and_reads_back_as_float16(tmp_path):
+    """``SanWriter.write`` refused float16 blocks in lossless mode ("takes integers, float32 values, ..."), though
+    ``sancodec.encode`` codes a float16 array exactly. They are coded as the float32s they widen to exactly, and the
+    file reads back (``sancodec.open``, a ``.npy`` decode) as those float16s, -0.0 and all; a block of another type
+    after them, or float16 after another type, is refused and nothing written."""
+    x = (np.random.default_rng(16).normal(size=(4000, 2)) * 10).astype(np.float16)
+    x[5, 1] = -0.0
+    like = sancodec.Signal(x[:1].astype(np.float64), fs=250.0)
+    with sancodec.open(tmp_path / "h.san", "w", like=like) as f:
+        for start in range(0, len(x), 999):
+            f.write(x[start : start + 999])
+    with sancodec.open(tmp_path / "h.san") as f:
+        assert f.dtype == np.float16 and np.array_equal(f[:].view(np.uint16), x.view(np.uint16))
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "h.san"), "-o", str(tmp_path / "h.npy"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(np.load(tmp_path / "h.npy").view(np.uint16), x.view(np.uint16))
+    for first, then in ((x[:10], x[10:20].astype(np.float32)), (x[:10].astype(np.float32), x[10:20]),
+                        (np.zeros((10, 2), dtype=np.int64), x[10:20])):
+        with pytest.raises(SanConfigError, match="blocks of one kind"):
+            with sancodec.open(tmp_path / "t.san", "w", like=like) as f:
+                f.write(first)
+                f.write(then)
+        assert not (tmp_path / "t.san").exists()
+
+
 GOLDEN_BITS32 = Path(__file__).parent / "golden" / "float32_bits_lossless.san"
 
 
