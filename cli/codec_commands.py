@@ -257,11 +257,11 @@ def _mat_text(source: dict) -> str:
 @boundary
 def encode(
     inputs: list[str] = typer.Argument(..., metavar="inputs", help="WFDB record (rec, rec.hea or rec.dat), EDF/BDF, "
-                                       ".wav, .mat, BrainVision (.vhdr), .npy, .csv or .tsv, or headerless samples "
-                                       "with --raw; several, each to its own .san (-o: a folder); - reads .npy (or "
-                                       "--raw samples) from standard input (give -o and --fs); a URL (s3://bucket/rec) "
-                                       "is fetched through fsspec first, a WFDB record's files with it, and its .san "
-                                       "written in the working folder."),
+                                       ".wav, .mat, BrainVision (.vhdr), .npy, .csv, .tsv or .txt, or headerless "
+                                       "samples with --raw; several, each to its own .san (-o: a folder); - reads .npy "
+                                       "(or --raw samples) from standard input (give -o and --fs); a URL "
+                                       "(s3://bucket/rec) is fetched through fsspec first, a WFDB record's files with "
+                                       "it, and its .san written in the working folder."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
                                        "folder: into it, named after the input); - writes it to standard output, and "
                                        "no summary."),
@@ -531,11 +531,11 @@ def decode(
     output: Path | None = typer.Option(None, "-o", "--output", help="Output path (record base path for WFDB; a "
                                        "folder: into it, named after the .san file)."),
     format: str | None = typer.Option(None, "--format", help="wfdb | edf | bdf | npy | csv | raw | wav | mat | "
-                                      "brainvision (default: the -o suffix's, .npy, .csv or .tsv, .edf or .bdf, .bin "
-                                      "or .raw, .wav, .mat, .vhdr; else the source's: EDF/BDF, .npy (its dtype and "
-                                      "shape), CSV, WAV, MATLAB (its variable, class and orientation), BrainVision or "
-                                      "encode --raw's "
-                                      "layout (the same bytes, lossless), and WFDB for the rest)."),
+                                      "brainvision (default: the -o suffix's, .npy, .csv, .tsv or .txt, .edf or "
+                                      ".bdf, .bin or .raw, .wav, .mat, .vhdr; else the source's: EDF/BDF, .npy (its "
+                                      "dtype and shape), CSV, WAV, MATLAB (its variable, class and orientation), "
+                                      "BrainVision or encode --raw's layout (the same bytes, lossless), and WFDB for "
+                                      "the rest)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one (a model "
@@ -606,10 +606,10 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         raise SanConfigError(f"-o {output} names {by_suffix.upper()} output but --format asks {fmt.upper()}: give one, "
                              "or make them agree")  # (the file was written under the format's suffix instead)
     base = _decoded_base(input, output)
-    kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() == ".tsv") or \
+    kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() in TABLE_SUFFIXES) or \
         (fmt == "raw" and base.suffix.lower() in RAW_SUFFIXES)  # (a .tsv: tabs)
-    suffix = ".tsv" if fmt == "csv" and isinstance(source, dict) and source.get("suffix") == ".tsv" else \
-        _raw_suffix(source) if fmt == "raw" else f".{fmt}"
+    table = source.get("suffix") if fmt == "csv" and isinstance(source, dict) else None
+    suffix = table if table in (".tsv", ".txt") else _raw_suffix(source) if fmt == "raw" else f".{fmt}"
     target = base if fmt not in flat or kept else base.with_suffix(suffix) if base.suffix.lower() in FLAT_SUFFIXES \
         else base.with_name(base.name + suffix)  # (my.rec.san: my.rec_decoded.npy, not my.npy)
     if fmt == "wfdb" and not to_stdout:
@@ -827,9 +827,9 @@ def _achieved(target: dict, prdn: list) -> list[str]:
 
 
 #: the one-file outputs' suffixes, which a format's replaces
-FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".edf", ".bdf", ".bin", ".raw", ".wav", ".mat")
+FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".txt", ".edf", ".bdf", ".bin", ".raw", ".wav", ".mat")
 #: what encode reads, that a .san is not
-RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv", ".wav", ".mat", ".vhdr")
+RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv", ".txt", ".wav", ".mat", ".vhdr")
 
 
 def _check_input_file(path: Path) -> None:

@@ -48,21 +48,23 @@ class BatchRow:
     warnings: str = ""  # what the record's reading said of it (SancodecWarning: a WFDB checksum missed), "; "-joined
 
 
+#: the tables ``--csv`` encodes: not ``.txt``, which a folder of records holds as notes and checksums as often as data
+BATCH_TABLES = (".csv", ".tsv")
+
+
 def find_inputs(src: Path, decode: bool = False, npy: bool = False, csv: bool = False,
                 skip: Path | None = None) -> list[Path]:
     """The inputs under ``src``: ``.san`` files to decode, or records to encode (WFDB base paths, ``.edf``/``.bdf``/
     ``.wav`` files, MATLAB files that are not a WFDB record's signal file, BrainVision headers and, when ``npy``,
     ``.npy`` arrays, when ``csv``, ``.csv`` and ``.tsv`` tables), sorted;
     nothing under ``skip`` (the output folder, whose manifest.csv is no input)."""
-    from sancodec.io import TABLE_SUFFIXES
-
     files = [p for p in src.rglob("*") if p.is_file()]  # (suffixes in either case: X.EDF, DATA.NPY, R.SAN)
     if decode:
         return sorted(p for p in files if p.suffix.lower() == ".san")
     headers = [p for p in files if p.suffix == ".hea"]  # (wfdb-python reads a record's header as <base>.hea only)
     parts = set().union(*(_segment_records(h) for h in headers))  # encoded with their master record
     found = {p.with_suffix("") for p in headers} - parts
-    kinds = {".edf", ".bdf", ".wav", *((".npy",) if npy else ()), *(TABLE_SUFFIXES if csv else ())}
+    kinds = {".edf", ".bdf", ".wav", *((".npy",) if npy else ()), *(BATCH_TABLES if csv else ())}
     found |= {p for p in files if p.suffix.lower() in kinds}
     found |= {p for p in files if p.suffix.lower() == ".mat" and not p.with_suffix(".hea").exists()}
     found |= {p for p in files if p.suffix.lower() == ".vhdr"}  # (a BrainVision recording: by its header)

@@ -122,6 +122,7 @@ def test_csv_tables_are_inputs_with_the_flag_and_their_time_column_outranks_fs(t
     timed = "time,a,b\n" + "".join(f"{i / 125:.3f},{u},{v}\n" for i, (u, v) in enumerate(x))  # 125 Hz
     (tree / "timed.csv").write_text(timed)
     (tree / "ward" / "bare.csv").write_text("a,b\n" + "".join(f"{u},{v}\n" for u, v in x))
+    (tree / "ward" / "notes.txt").write_text("1 2\n3 4\n")  # (a .txt: a folder's notes as often as a table)
     dst = tree / "packed"  # inside the source: its manifest.csv is never an input on a re-run
     runner = CliRunner()
     res = runner.invoke(app, ["batch", str(tree), str(dst), "--workers", "1", "-q"])
@@ -131,7 +132,7 @@ def test_csv_tables_are_inputs_with_the_flag_and_their_time_column_outranks_fs(t
         assert res.exit_code == 0, res.output
     rows = _manifest(dst)
     assert {rows[name]["status"] for name in ("timed.csv", "bare.csv")} == {"skipped"}
-    assert not any("manifest" in name for name in rows)
+    assert not any("manifest" in name for name in rows) and "notes.txt" not in rows
     assert sancodec.decode((dst / "timed.csv.san").read_bytes()).fs == 125.0  # the column's rate, not --fs
     assert sancodec.decode((dst / "ward" / "bare.csv.san").read_bytes()).fs == 500.0
     res = runner.invoke(app, ["batch", str(dst), str(tmp_path / "back"), "--decode", "--workers", "1", "-q"])

@@ -1350,6 +1350,53 @@ def test_numpy_savetxts_default_csv_comes_back_byte_for_byte(tmp_path, layout):
                           read_signal(path, fs=250.0).physical(), equal_nan=True)
 
 
+@pytest.mark.parametrize("name, kwargs", [("x.txt", {}), ("x.csv", {}), ("named.txt", {"fmt": "%.3f", "header": "a b",
+                                                                                   "comments": ""}),
+                                          ("ints.txt", {"fmt": "%d"})])
+def test_a_table_of_values_between_single_spaces_comes_back_byte_for_byte(tmp_path, name, kwargs):
+    """``numpy.savetxt(path, x)`` separates values by single spaces (and ``numpy.loadtxt`` reads them so): such a
+    table, in a ``.txt`` (refused before: an unknown file type) or a ``.csv`` (refused: its rows read as one cell,
+    "not a number"), is read a column a value and decoded, by default to a ``.txt`` again, to the original file."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    rng = np.random.default_rng(11)
+    x = np.round(np.cumsum(rng.normal(size=(2000, 2)), axis=0), 3)
+    x = np.cumsum(rng.integers(-9, 10, size=(2000, 2)), axis=0) if name == "ints.txt" else x
+    np.savetxt(tmp_path / name, x, **kwargs)
+    signal = read_signal(tmp_path / name, fs=250.0)
+    assert signal.n_channels == 2 and np.allclose(signal.physical(), x)
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / name), "--fs", "250", "-o", str(tmp_path / "x.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / f"x_decoded{Path(name).suffix}").read_bytes() == (tmp_path / name).read_bytes()
+
+
+def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path):
+    """``-o out.txt`` of a WFDB record writes the table with single spaces (``numpy.loadtxt`` reads it back), a CSV
+    source's with its own delimiter; values between runs of spaces (aligned columns) are refused in one error that
+    says so."""
+    from sancodec.io.arrays import dialect
+
+    sig = read_signal(DATA / "100_3chan")
+    write_signal(sig, tmp_path / "r.txt")
+    lines = (tmp_path / "r.txt").read_text().splitlines()
+    assert lines[0].split(" ") == sig.channel_names and "," not in lines[1]
+    assert np.array_equal(np.loadtxt(tmp_path / "r.txt", skiprows=1), sig.samples)
+    assert np.array_equal(read_signal(tmp_path / "r.txt", fs=sig.fs).samples, sig.samples)
+    (tmp_path / "c.csv").write_text("a,b\n1,2\n3,4\n")
+    write_signal(read_signal(tmp_path / "c.csv", fs=10.0), tmp_path / "c.txt")
+    assert (tmp_path / "c.txt").read_text() == "a,b\n1,2\n3,4\n"
+    assert dialect(["a b", "1 2", "3 4"]) == (" ", ".") and dialect(["1,5 2,5", "1,0 3,0"]) == (" ", ",")
+    assert dialect(["1 2", "3  4"]) == (",", ".") and dialect(["a,b c", "1,2"]) == (",", ".")
+    (tmp_path / "aligned.txt").write_text("   1    22\n  -3     4\n")
+    with pytest.raises(SanFormatError, match="runs of spaces, which sancodec does not read as columns"):
+        read_signal(tmp_path / "aligned.txt", fs=10.0)
+
+
 def test_exponent_digits_are_kept_only_where_every_cell_has_their_shape():
     """``exponent_digits`` keeps a column's ``N`` where its first rows print as ``%.Ne`` of their values and every
     cell, past those too, has that shape; another ``N`` late in a column, a cell without an exponent, a row of other

@@ -32,10 +32,11 @@ FORMATS = ("wfdb", "npy", "csv", "edf", "bdf", "raw", "wav", "mat", "brainvision
 #: the formats written as one file, named by its suffix (the rest: WFDB's several files of a record, BrainVision's
 #: header, data and markers)
 ONE_FILE_FORMATS = tuple(f for f in FORMATS if f not in ("wfdb", "brainvision"))
-#: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs)
-TABLE_SUFFIXES = (".csv", ".tsv")
-_SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".edf": "edf", ".bdf": "bdf", ".bin": "raw",
-                   ".raw": "raw", ".wav": "wav", ".mat": "mat", ".vhdr": "brainvision"}
+#: the suffixes of delimited text tables, read and written as CSV (a ``.tsv`` written with tabs, a ``.txt`` with
+#: its source's delimiter, else single spaces: ``numpy.savetxt``'s and ``numpy.loadtxt``'s default)
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+_SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".txt": "csv", ".edf": "edf", ".bdf": "bdf",
+                   ".bin": "raw", ".raw": "raw", ".wav": "wav", ".mat": "mat", ".vhdr": "brainvision"}
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
@@ -81,7 +82,7 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
     if p.suffix.lower() == ".san":  # encode's input, or report's first argument, given the coded file
         raise SanFormatError(f"{p}: a .san file, not a recording (`sancodec decode {p}` gives the recording back)")
     raise SanFormatError(f"{p}: unknown file type {p.suffix!r} (use a WFDB record, .edf, .bdf, .wav, .mat, .vhdr, "
-                         ".npy, .csv or .tsv)")
+                         ".npy, .csv, .tsv or .txt)")
 
 
 def _own_rate(signal: Signal, fs: float | None, path: Path, what: str) -> Signal:
@@ -177,7 +178,8 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
 
         return [write_raw(signal, p, fsync=fsync)]
     if fmt == "csv":
-        return [write_csv(signal, p, quantum=quantum, fsync=fsync, tabs=p.suffix.lower() == ".tsv")]
+        return [write_csv(signal, p, quantum=quantum, fsync=fsync, tabs=p.suffix.lower() == ".tsv",
+                          spaces=p.suffix.lower() == ".txt")]
     if fmt == "wav":
         from sancodec.io.wav import write_wav
 

@@ -438,8 +438,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         row = int(np.argwhere(np.isnan(data[:, 0]))[0][0])
         raise SanFormatError(f"{path}: {_where(row, 0, names)} is {gap_text or 'empty'}: a time is never missing")
     source: dict[str, Any] = {"kind": "csv", **written, **layout}
-    if path.suffix.lower() == ".tsv":  # (decoded by default to a .tsv again)
-        source["suffix"] = ".tsv"
+    if path.suffix.lower() in (".tsv", ".txt"):  # (decoded by default to a .tsv, or a .txt, again)
+        source["suffix"] = path.suffix.lower()
     if (delimiter, decimal) != (",", "."):
         source |= {"delimiter": delimiter, "decimal": decimal}
     if timed:
@@ -791,11 +791,21 @@ def _bad_cell(lines: Sequence[str], delimiter: str, decimal: str, names: Sequenc
         for column, cell in enumerate(cells):
             text = cell.strip()
             if not _number(text, decimal) and text not in MISSING_TEXTS:  # (a gap reads: read_csv keeps it)
-                return f"{_where(row, column, names)} is not a number ({text[:40]!r})"
+                return f"{_where(row, column, names)} is not a number ({text[:40]!r}){_spaced_hint(text, decimal)}"
         width = len(cells) if width is None else width
         if len(cells) != width:
             return f"data row {row + 1} has {len(cells)} values, the first {width}"
     return None
+
+
+def _spaced_hint(text: str, decimal: str) -> str:
+    """What to do where a cell that is no number is numbers between runs of spaces (columns aligned so, a fixed-width
+    export's): a sentence to add to its error; "" for any other cell."""
+    parts = text.split()
+    if len(parts) < 2 or "  " not in text or not all(_number(v, decimal) for v in parts):
+        return ""
+    return ("; its values stand between runs of spaces, which sancodec does not read as columns: separate them by "
+            "commas, semicolons, tabs or single spaces")
 
 
 def _cells(line: str, delimiter: str) -> list[str]:
@@ -872,22 +882,40 @@ def is_time_name(name: str) -> bool:
     return lowered.startswith("time") or re.split(r"[\s\[(_]", lowered, maxsplit=1)[0] in TIME_WORDS
 
 
-DELIMITERS = (",", ";", "\t")  # what a CSV's values may be separated by: commas; semicolons where a comma is the
-# decimal mark (European spreadsheets' exports); tabs (instruments' text exports)
+DELIMITERS = (",", ";", "\t", " ")  # what a CSV's values may be separated by: commas; semicolons where a comma is the
+# decimal mark (European spreadsheets' exports); tabs (instruments' text exports); single spaces (numpy.savetxt's
+# default, numpy.loadtxt's)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 
 
 def dialect(lines: Sequence[str]) -> tuple[str, str]:
     """A CSV's delimiter and decimal mark from its first rows: semicolons or tabs where every row after the first
-    (which may be a header: its names may hold anything) has some, else commas; and a decimal comma where the
-    delimiter is not one and a value of the first rows has it (no value has a point then: a value of each kind is
-    not read as either)."""
+    (which may be a header: its names may hold anything) has some; single spaces where every such row has a space
+    between cells and none has a comma, semicolon or tab, or a run of spaces (``numpy.savetxt``'s default); else
+    commas; and a decimal comma where the delimiter is not one and a value of the first rows has it (no value has a
+    point then: a value of each kind is not read as either)."""
     head = lines[:20]
     rows = head[1:] or head
     delimiter = next((d for d in (";", "\t") if all(d in row for row in rows)), ",")
+    if delimiter == "," and _space_delimited(rows):
+        delimiter = " "
     cells = [c.strip().strip('"') for line in head for c in line.split(delimiter)]  # ("0,125": a value in quotes)
     comma = delimiter != "," and any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     return delimiter, "," if comma else "."
+
+
+def _space_delimited(rows: Sequence[str]) -> bool:
+    """Whether ``rows`` (a CSV's first data rows) hold cells between single spaces: each has a space inside it, no
+    semicolon or tab, no run of spaces (columns aligned by runs of spaces would read as empty cells), and a comma
+    only inside a number with a decimal comma (``1,5 2,25``)."""
+    return bool(rows) and all(" " in row.strip() and "  " not in row.strip() and not any(d in row for d in ";\t")
+                              and all("," not in c or _DECIMAL_COMMA.fullmatch(c) for c in row.split())
+                              for row in rows)
+
+
+def _source_kind(signal: Signal) -> object:
+    """The kind of file ``signal`` was read from (``Signal.source``'s ``kind``: "csv", "npy", ...), or None."""
+    return signal.source.get("kind") if isinstance(signal.source, dict) else None
 
 
 def _dialect_of(signal: Signal) -> tuple[str, str]:
@@ -1145,7 +1173,7 @@ def grid_places(step: float) -> int | None:
 
 
 def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = None, fsync: bool = False,
-              tabs: bool = False) -> Path:
+              tabs: bool = False, spaces: bool = False) -> Path:
     """A header row of channel names (:func:`_header_row`; none for a CSV source without one, ``headerless``), then
     one row per sample: integers, decimals (a decimal
     source's values, or float columns that are decimals: ``io.decimals``) at each column's places, other floats
@@ -1157,7 +1185,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     its units row (``units_row``), its numbers' trimmed decimals (``trimmed``, ``shortest``) or places wider than
     they need (``printed_places``, ``csv_places``) or with an exponent (``exponent_digits``, ``time_exponent``:
     ``numpy.savetxt``'s default ``%.18e``), byte-order mark, CRLF line ends and unended last line
-    (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's delimiter."""
+    (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's delimiter; with
+    ``spaces`` (a ``.txt``), single spaces where the source was no CSV (``numpy.loadtxt``'s default reads them)."""
     buf = io.StringIO()
     held = table_values(signal)
     names, rows = list(signal.channel_names), signal.samples
@@ -1202,14 +1231,15 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         else:
             names, time_unit = [time[0], *names], "ISO 8601" if dated is not None else _clock_unit(signal.source)
     delimiter, decimal = _dialect_of(signal)
-    delimiter = "\t" if tabs else delimiter
+    delimiter = "\t" if tabs else " " if spaces and _source_kind(signal) != "csv" else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
         decimal = "."
     source = signal.source if isinstance(signal.source, dict) else {}
     quoted, closed = source.get("quoted") is True and clock is None, source.get("closed") is True
     named_by = delimiter if len(names) > 1 else ","  # (one column: read back with commas, quoted as they would be)
     header = _header_row(names, named_by, quoted)
-    spaced = source.get("names_spaced") is True and not tabs and '"' not in header and len(names) > 1
+    spaced = source.get("names_spaced") is True and not tabs and delimiter != " " and '"' not in header and \
+        len(names) > 1
     if spaced:  # "Time [s], RESP, PLETH", as the source wrote its names (not in a .tsv made of it)
         header = header.replace(named_by, named_by + " ")
     if source.get("units_row") is True:  # a CSV source's units row
