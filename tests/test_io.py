@@ -1397,6 +1397,56 @@ def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path
         read_signal(tmp_path / "aligned.txt", fs=10.0)
 
 
+def test_pandas_index_column_is_the_rows_numbers_not_a_channel(tmp_path):
+    """``pandas.DataFrame.to_csv`` writes the frame's index first, a column with no name: it was read as a channel
+    named "", coded as a signal (a lossy file gave it back as -8, -8, -7, ...) and counted by ``info``. It is the rows'
+    numbers, kept as such: not a channel, written back from its first number (a slice of a frame's, 1000 on, too),
+    exact in any mode, numbering a ``--start`` range from where it was; the file, byte for byte. An unnamed first
+    column that is not one row number after another stays a channel."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    x = np.round(np.cumsum(np.random.default_rng(12).normal(size=(3000, 2)), axis=0), 3)
+    frame = pd.DataFrame(x, columns=["ECG", "PPG"])
+    frame.to_csv(tmp_path / "p.csv")
+    frame.iloc[1000:].to_csv(tmp_path / "s.csv")
+    runner = CliRunner()
+    for name, first in (("p", 0), ("s", 1000)):
+        signal = read_signal(tmp_path / f"{name}.csv", fs=250.0)
+        assert signal.channel_names == ["ECG", "PPG"] and signal.source["index_column"] == {"name": "", "start": first}
+        res = runner.invoke(app, ["encode", str(tmp_path / f"{name}.csv"), "--fs", "250", "-q"])
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(app, ["decode", str(tmp_path / f"{name}.san"), "-q"])
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / f"{name}_decoded.csv").read_bytes() == (tmp_path / f"{name}.csv").read_bytes()
+    res = runner.invoke(app, ["decode", str(tmp_path / "s.san"), "--start", "5", "--end", "7", "-o",
+                              str(tmp_path / "part.csv"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert [line.split(",")[0] for line in (tmp_path / "part.csv").read_text().splitlines()] == ["", "1005", "1006"]
+    res = runner.invoke(app, ["encode", str(tmp_path / "p.csv"), "--fs", "250", "--mode", "lossy", "--prdn", "5",
+                              "-o", str(tmp_path / "l.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.csv"), "-q"]).exit_code == 0
+    assert np.array_equal(pd.read_csv(tmp_path / "l.csv", index_col=0).index, np.arange(3000))
+    (tmp_path / "even.csv").write_text(",a\n0,1.5\n2,2.5\n4,3.5\n")
+    assert read_signal(tmp_path / "even.csv", fs=10.0).n_channels == 2
+
+
+@pytest.mark.parametrize("entry", [{"name": "", "start": 1.5}, {"name": "", "start": 2**60},
+                                   {"name": "a,b", "start": 0}, {"name": 3, "start": 0}, {"start": 0}, "0", None])
+def test_a_headers_index_column_is_written_only_where_it_can_be(tmp_path, entry):
+    """``index_column`` from a ``.san`` header is not trusted: a start that is no whole number below 2^52 or a name
+    that would change the CSV's shape writes no index column."""
+    (tmp_path / "x.csv").write_text(",a\n0,1.5\n1,2.5\n")
+    signal = read_signal(tmp_path / "x.csv", fs=10.0)
+    assert signal.source["index_column"] == {"name": "", "start": 0}
+    signal.source = {**signal.source, "index_column": entry}
+    write_signal(signal, tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text() == "a\n1.5\n2.5\n"
+
+
 def test_exponent_digits_are_kept_only_where_every_cell_has_their_shape():
     """``exponent_digits`` keeps a column's ``N`` where its first rows print as ``%.Ne`` of their values and every
     cell, past those too, has that shape; another ``N`` late in a column, a cell without an exponent, a row of other

@@ -480,6 +480,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
         padded = None if padded is None else padded[1:]
         exponents = None if exponents is None else exponents[1:]  # (the times are rebuilt: printed as they were)
+    elif names is not None and (index_start := _index_start(lines, delimiter, names, data)) is not None:
+        source["index_column"] = {"name": names[0], "start": index_start}  # pandas' to_csv: its rows' numbers, rebuilt
+        data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
+        padded = None if padded is None else padded[1:]
+        exponents = None if exponents is None else exponents[1:]
     if padded is not None and any(p is not None for p in padded) and len(padded) == data.shape[1]:
         source["printed_places"] = padded  # written back by write_csv at these places
     if exponents is not None and any(n is not None for n in exponents) and len(exponents) == data.shape[1]:
@@ -1030,6 +1035,42 @@ def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     return write_bytes_atomic(path, npy_bytes(signal), fsync=fsync)
 
 
+INDEX_SAMPLE = 1024  # _index_start checks the text of about this many of a column's cells (its values: every one)
+
+
+def _index_start(lines: Sequence[str], delimiter: str, names: Sequence[str], data: np.ndarray) -> int | None:
+    """The first row number of a CSV's index column (``pandas.DataFrame.to_csv``'s default: a first column with no
+    name, holding each row's number, 0, 1, 2, ... or from any whole number on), where the first column of ``data``
+    (its rows read from ``lines``) is one and another column follows: every value one more than the one before, and
+    :func:`_sampled_rows`' cells printed as plain whole numbers (what :func:`write_csv` prints); else None."""
+    if not names or names[0].strip() or data.ndim != 2 or data.shape[1] < 2 or not len(data):
+        return None
+    first = data[0, 0]
+    if not np.isfinite(first) or first != np.round(first) or abs(first) >= 2**52:
+        return None
+    if not np.array_equal(data[:, 0], first + np.arange(len(data))):
+        return None
+    start = int(first)
+    if any(lines[i].split(delimiter, 1)[0].strip() != str(start + i) for i in _sampled_rows(len(lines))):
+        return None
+    return start
+
+
+def index_column(source: object) -> tuple[str, int] | None:
+    """The index column a CSV source began with (:func:`read_csv`), as its name and first row number, where the source
+    entry holds one :func:`write_csv` can write: a name of at most 200 characters with no comma, quote or line break,
+    and a whole number below 2^52 in magnitude (a ``.san`` header is not trusted: anything else is None)."""
+    entry = source.get("index_column") if isinstance(source, dict) and source.get("kind") == "csv" else None
+    if not isinstance(entry, dict):
+        return None
+    name, start = entry.get("name"), entry.get("start")
+    if not isinstance(name, str) or len(name) > 200 or any(ch in name for ch in ',"\'\r\n'):
+        return None
+    if type(start) is not int or abs(start) >= 2**52:
+        return None
+    return name, start
+
+
 def time_column(source: dict | None) -> tuple[str, float] | None:
     """The time column a CSV source began with (:func:`read_csv`), as its name and first time, where the source
     entry holds one that :func:`write_csv` can write: a name that keeps the CSV's shape (no comma, quote or
@@ -1230,6 +1271,11 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
             rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
         else:
             names, time_unit = [time[0], *names], "ISO 8601" if dated is not None else _clock_unit(signal.source)
+    index = index_column(signal.source) if time is None else None
+    if index is not None:  # pandas' index column, its rows' numbers, first again
+        names, formats = [index[0], *names], ["%d", *formats]
+        rows = np.column_stack([index[1] + np.arange(signal.n_samples), rows]) if rows.dtype.kind in "iu" else \
+            np.column_stack([index[1] + np.arange(signal.n_samples, dtype=np.float64), rows])
     delimiter, decimal = _dialect_of(signal)
     delimiter = "\t" if tabs else " " if spaces and _source_kind(signal) != "csv" else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
