@@ -1434,6 +1434,28 @@ def test_pandas_index_column_is_the_rows_numbers_not_a_channel(tmp_path):
     assert read_signal(tmp_path / "even.csv", fs=10.0).n_channels == 2
 
 
+@pytest.mark.parametrize("row_names", [True, False])
+def test_r_write_csv_comes_back_byte_for_byte(tmp_path, row_names):
+    """R's ``write.csv(frame)`` quotes every name and each row's name (its number from 1: the rows' numbers, not a
+    channel), the values bare; with ``row.names = FALSE`` the names alone. The quotes were lost (the names and the
+    row numbers written bare, the numbers coded as a channel); they are kept: the file, byte for byte."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    x = np.round(np.cumsum(np.random.default_rng(13).normal(size=(500, 2)), axis=0), 3)
+    head = '"","ECG","PPG"' if row_names else '"ECG","PPG"'
+    rows = [(f'"{i + 1}",' if row_names else "") + f"{a:.3f},{b:.3f}" for i, (a, b) in enumerate(x)]
+    (tmp_path / "r.csv").write_text("\n".join([head, *rows]) + "\n")
+    signal = read_signal(tmp_path / "r.csv", fs=100.0)
+    assert signal.channel_names == ["ECG", "PPG"]
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / "r.csv"), "--fs", "100", "-q"])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["decode", str(tmp_path / "r.san"), "-q"]).exit_code == 0
+    assert (tmp_path / "r_decoded.csv").read_bytes() == (tmp_path / "r.csv").read_bytes()
+
+
 @pytest.mark.parametrize("entry", [{"name": "", "start": 1.5}, {"name": "", "start": 2**60},
                                    {"name": "a,b", "start": 0}, {"name": 3, "start": 0}, {"start": 0}, "0", None])
 def test_a_headers_index_column_is_written_only_where_it_can_be(tmp_path, entry):

@@ -371,10 +371,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         lines, preamble = [preamble[-1], *lines], preamble[:-1]
     first = _cells(lines[0], delimiter)  # (quoted names read whole)
     closed = len(first) > 1 and first[-1] == "" and lines[0].rstrip(" ").endswith(delimiter)  # "1,2,": numbers
-    names, spaced = None, False
+    names, spaced, names_quoted = None, False, False
     if not _data_row(first[: len(first) - closed], decimal) or _quoted_numbers(lines, delimiter):
         names = first
         spaced = _spaced_names(lines[0], delimiter)  # "Time [s], RESP, PLETH" (PhysioNet's BIDMC): written back so
+        names_quoted = _every_cell_quoted(lines[0], delimiter)  # R's write.csv: "","ECG": written back so
         lines = lines[1:]
     units = None
     second = [v.strip() for v in _cells(lines[0], delimiter)] if lines else []
@@ -393,10 +394,15 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     parsed_decimal = decimal
     # values in double quotes ("0.125","1.5"): read as the cells they are (the whole text searched first, at C speed:
     # nearly every CSV has no quote at all)
+    first_quoted = False  # whether each row's first value alone is in quotes (R's write.csv: its row names)
     if '"' in text and any('"' in line for line in lines):
         if all(line.count('"') == 2 * (line.count(delimiter) + 1) for line in lines):  # every value, in each row
             written["quoted"] = True
+        else:
+            first_quoted = all(line.startswith('"') and line.count('"') == 2 for line in lines)
         lines, parsed_decimal = _unquoted(path, lines, delimiter, decimal), "."
+    if names_quoted and "quoted" not in written:
+        written["names_quoted"] = True
     head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
     clock = names is not None and is_time_name(names[0]) and bool(head) and bool(_CLOCK.fullmatch(head[0]))
     if names is not None and names and is_iso(names[0]):  # (a date-time is no name: the file has no header row)
@@ -481,7 +487,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         padded = None if padded is None else padded[1:]
         exponents = None if exponents is None else exponents[1:]  # (the times are rebuilt: printed as they were)
     elif names is not None and (index_start := _index_start(lines, delimiter, names, data)) is not None:
-        source["index_column"] = {"name": names[0], "start": index_start}  # pandas' to_csv: its rows' numbers, rebuilt
+        source["index_column"] = {"name": names[0], "start": index_start,  # pandas' to_csv: its rows' numbers,
+                                  **({"quoted": True} if first_quoted else {})}  # rebuilt (R's row names: quoted)
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
         padded = None if padded is None else padded[1:]
         exponents = None if exponents is None else exponents[1:]
@@ -950,12 +957,22 @@ def _header_row(names: Sequence[str], delimiter: str, quote_all: bool = False) -
     return out.getvalue()
 
 
-def _row_as_written(line: str, delimiter: str, quoted: bool, closed: bool) -> str:
+def _row_as_written(line: str, delimiter: str, quoted: bool, closed: bool, first_quoted: bool = False) -> str:
     """A row of values as a CSV source wrote its own: each in double quotes (``quoted``; a row of numbers holds no
-    delimiter inside a value), closed by a delimiter (``closed``)."""
+    delimiter inside a value), or its first alone (``first_quoted``: R's row names), closed by a delimiter
+    (``closed``)."""
     if quoted:
         line = delimiter.join(f'"{value}"' for value in line.split(delimiter))
+    elif first_quoted:
+        value, mark, rest = line.partition(delimiter)
+        line = f'"{value}"{mark}{rest}'
     return line + delimiter if closed else line
+
+
+def _every_cell_quoted(line: str, delimiter: str) -> bool:
+    """Whether every cell of a CSV's row ``line`` is in double quotes (R's ``write.csv`` quotes its names so)."""
+    cells = [c.strip() for c in line.split(delimiter)]
+    return all(len(c) >= 2 and c[0] == c[-1] == '"' for c in cells)
 
 
 def physical_signal(signal: Signal, start: int = 0) -> Signal:
@@ -1283,7 +1300,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     source = signal.source if isinstance(signal.source, dict) else {}
     quoted, closed = source.get("quoted") is True and clock is None, source.get("closed") is True
     named_by = delimiter if len(names) > 1 else ","  # (one column: read back with commas, quoted as they would be)
-    header = _header_row(names, named_by, quoted)
+    header = _header_row(names, named_by, quoted or source.get("names_quoted") is True)
     spaced = source.get("names_spaced") is True and not tabs and delimiter != " " and '"' not in header and \
         len(names) > 1
     if spaced:  # "Time [s], RESP, PLETH", as the source wrote its names (not in a .tsv made of it)
@@ -1304,8 +1321,12 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         values = values.replace(".", ",") if decimal == "," else values
         gap = missing[1] if missing is not None and (missing[1] or len(names) > 1) else "NaN"  # (one column's
         text = header + "\n" + (values if missing is None else values.replace("nan", gap))  # empty cell: a blank line)
-    if quoted or closed:  # as the source wrote its rows: every value in double quotes, each row closed by a delimiter
-        text = "".join(_row_as_written(line, delimiter, quoted and k >= header.count("\n") + 1, closed) + "\n"
+    row_names = index is not None and isinstance(source.get("index_column"), dict) and \
+        source["index_column"].get("quoted") is True  # R's row names, each in quotes
+    if quoted or closed or row_names:  # as the source wrote its rows: every value in double quotes (or the first), each
+        # row closed by a delimiter
+        first = header.count("\n") + 1
+        text = "".join(_row_as_written(line, delimiter, quoted and k >= first, closed, row_names and k >= first) + "\n"
                        for k, line in enumerate(text.split("\n")[:-1]))
     if source.get("headerless") is True and time is None and "\n" not in header:  # a CSV source without names
         text = text[len(header) + 1:]
