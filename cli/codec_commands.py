@@ -221,9 +221,11 @@ def _wav_text(source: dict) -> str:
     """``info``'s words on a WAV source: its bits, and whether its header and chunks are kept (a header's entry, not
     trusted)."""
     kept = source.get("wav") if source.get("kind") == "wav" else None
-    if not isinstance(kept, dict) or kept.get("bits") not in (8, 16, 24, 32):
+    floating = isinstance(kept, dict) and kept.get("float") is True
+    if not isinstance(kept, dict) or kept.get("bits") not in ((32, 64) if floating else (8, 16, 24, 32)):
         return ""
-    return f", {kept['bits']}-bit" + ("; its header and chunks kept" if isinstance(kept.get("before"), str) else "")
+    return f", {kept['bits']}-bit" + (" floats" if floating else "") + \
+        ("; its header and chunks kept" if isinstance(kept.get("before"), str) else "")
 
 
 def _brainvision_text(source: dict) -> str:

@@ -89,7 +89,8 @@ def _stream_wav(source: Path, out: Path, spec, mode: str, max_error: float | Non
                 ) -> tuple[int, int, int, int] | None:
     """Encode a WAV file or a BrainVision recording of integers :data:`WAV_BLOCK_ROWS` frames at a time
     (``io.wav.wav_reads``, ``io.brainvision.brainvision_reads``): the same file as coding it whole, in memory
-    bounded by the block and the encoder's window of frames; None for a BrainVision recording of floats (read whole)."""
+    bounded by the block and the encoder's window of frames; None for a WAV or a BrainVision recording of floats (read
+    whole)."""
     from sancodec.stream import SanWriter
 
     found = _wav_reads(source, fs) if source.suffix.lower() == ".wav" else _brainvision_reads(source, fs)
@@ -116,15 +117,16 @@ def _brainvision_reads(source: Path, fs: float | None):  # -> (like, rows, read)
     return (like, n, read) if like.is_digital else None
 
 
-def _wav_reads(source: Path, fs: float | None):  # -> (like, rows, read)
-    """A WAV file for the streaming encoders (``io.wav.wav_reads``), refused where ``fs`` asks another rate than its
-    own."""
+def _wav_reads(source: Path, fs: float | None):  # -> (like, rows, read) or None
+    """A WAV file of integers for the streaming encoders (``io.wav.wav_reads``), refused where ``fs`` asks another
+    rate than its own; None for one of floats (read whole: the streaming writer takes floats only on a declared grid,
+    or float32 ones losslessly)."""
     from sancodec.io import check_own_rate
     from sancodec.io.wav import wav_reads
 
     like, n, read = wav_reads(source)
     check_own_rate(source, "a WAV file", like.fs, fs)
-    return like, n, read
+    return (like, n, read) if like.is_digital else None
 
 
 def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,
@@ -204,7 +206,10 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
             return None
         like, n, read, described = found
     elif source.suffix.lower() == ".wav":  # its frames a block at a time
-        like, n, read = _wav_reads(source, fs)
+        found_wav = _wav_reads(source, fs)
+        if found_wav is None:
+            return None
+        like, n, read = found_wav
     elif source.suffix.lower() == ".vhdr":  # a BrainVision recording of integers, a block at a time
         found_bv = _brainvision_reads(source, fs)
         if found_bv is None:

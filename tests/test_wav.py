@@ -15,7 +15,7 @@ import sancodec
 from sancodec.cli import app
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import read_signal, write_signal
-from sancodec.io.wav import _PCM_GUID_TAIL, EXTENSIBLE, PCM, read_wav, write_wav
+from sancodec.io.wav import _PCM_GUID_TAIL, EXTENSIBLE, IEEE_FLOAT, PCM, read_wav, write_wav
 from sancodec.signal import Signal
 
 runner = CliRunner()
@@ -133,8 +133,8 @@ def test_what_a_wav_cannot_hold_is_refused_before_anything_is_written(tmp_path, 
     (b"RF64" + bytes(4) + b"WAVE" + bytes(40), "RF64"),
     (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"data", bytes(8)), "before their format"),
     (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", bytes(8)), "under the 16"),
-    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 3, 1, 8000, 32000, 4, 32)),
-     "floating-point"),
+    (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 3, 1, 8000, 16000, 2, 16)),
+     "16-bit floating-point"),
     (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 2, 1, 8000, 4000, 256, 4)), "format 0x0002"),
     (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 8000, 24000, 3, 12)), "12-bit"),
     (b"RIFF" + bytes(4) + b"WAVE" + _chunk(b"fmt ", struct.pack("<HHIIHH", 1, 0, 8000, 0, 0, 16)), "0 channels"),
@@ -187,6 +187,72 @@ def test_a_headers_wav_entry_is_used_only_where_it_holds(tmp_path, kept):
     data = (tmp_path / "x.wav").read_bytes()
     assert data[:4] == b"RIFF" and len(data) == 44 + 6 and read_wav(tmp_path / "x.wav").samples.tolist() == \
         [[1], [-2], [3]]
+
+
+def _float_wav(x: np.ndarray, rate: int, bits: int, extensible: bool = False) -> bytes:
+    """A WAV of IEEE floats as audio tools write one: ``fmt `` (tag 3, or EXTENSIBLE with the float subformat), a
+    ``fact`` chunk of the frames and a ``PEAK`` chunk (libsndfile's), then the samples."""
+    channels, block = x.shape[1], x.shape[1] * bits // 8
+    fmt = struct.pack("<HHIIHH", EXTENSIBLE if extensible else IEEE_FLOAT, channels, rate, rate * block, block, bits)
+    if extensible:
+        fmt += struct.pack("<HHI", 22, bits, 0) + IEEE_FLOAT.to_bytes(2, "little") + _PCM_GUID_TAIL
+    body = np.ascontiguousarray(x, dtype={32: "<f4", 64: "<f8"}[bits]).tobytes()
+    chunks = _chunk(b"fmt ", fmt) + _chunk(b"fact", len(x).to_bytes(4, "little")) + \
+        _chunk(b"PEAK", bytes(8 + 8 * channels)) + _chunk(b"data", body)
+    return b"RIFF" + (4 + len(chunks)).to_bytes(4, "little") + b"WAVE" + chunks
+
+
+@pytest.mark.parametrize("bits, channels, extensible", [(32, 1, False), (32, 2, False), (32, 3, True),
+                                                        (64, 2, False)])
+def test_a_wav_of_floats_comes_back_byte_for_byte_and_lossy_within_its_target(tmp_path, bits, channels, extensible):
+    """A WAV of IEEE floats (an audio editor's default export) was refused ("floating-point samples, which sancodec
+    does not read from a WAV"). It reads as float32 or float64 values: lossless, the very file (float32 values as
+    their bits or on a step; float64 ones on a step: counts scaled); lossy, a WAV of 64-bit floats (float32 would round
+    the values past the target) whose PRDN meets the target; a selection of its channels under a plain float header
+    that WAV readers take. ``info`` says the floats' width."""
+    rng = np.random.default_rng(bits + channels)
+    x = np.cumsum(rng.normal(size=(6000, channels)), axis=0) * 0.01
+    x = x.astype(np.float32) if bits == 32 else np.round(x * 2**12) / 2**12  # (64 bits: counts scaled)
+    (tmp_path / "f.wav").write_bytes(_float_wav(x, 4000, bits, extensible))
+    signal = read_wav(tmp_path / "f.wav")
+    assert signal.samples.dtype == (np.float32 if bits == 32 else np.float64) and np.array_equal(signal.samples, x)
+    res = runner.invoke(app, ["encode", str(tmp_path / "f.wav"), "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "f_decoded.wav").read_bytes() == (tmp_path / "f.wav").read_bytes()
+    res = runner.invoke(app, ["info", str(tmp_path / "f.san")])
+    assert res.exit_code == 0 and f"{bits}-bit floats" in res.stdout, res.output
+    res = runner.invoke(app, ["encode", str(tmp_path / "f.wav"), "--mode", "lossy", "--prdn", "2", "-o",
+                              str(tmp_path / "l.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.wav"), "-q"])
+    assert res.exit_code == 0, res.output
+    back = read_wav(tmp_path / "l.wav")
+    assert back.samples.dtype == np.float64
+    ref = x.astype(np.float64)
+    for k in range(channels):
+        err, spread = back.samples[:, k] - ref[:, k], ref[:, k] - ref[:, k].mean()
+        assert 100 * np.sqrt((err**2).sum() / (spread**2).sum()) <= 2.0
+    res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "--channels", "0", "-o", str(tmp_path / "c.wav"),
+                              "-q"])
+    assert res.exit_code == 0, res.output
+    one = read_wav(tmp_path / "c.wav")
+    assert one.n_channels == 1 and np.array_equal(one.samples[:, 0], x[:, 0])
+
+
+def test_a_float_signal_of_another_source_is_still_no_wav(tmp_path):
+    """Only a float WAV's floats go back to a WAV: those of another source (a .npy's, or a header whose ``wav`` entry
+    says floats of a width WAV has not) are refused before anything is written."""
+    x = np.zeros((4, 1), dtype=np.float32)
+    for source in (None, {"kind": "wav", "wav": {"frames": 4, "channels": 1, "bits": 16, "float": True}},
+                   {"kind": "wav", "wav": {"frames": 4, "channels": 1, "bits": 32, "float": "yes"}}):
+        with pytest.raises(SanConfigError, match="integer samples"):
+            write_wav(Signal(x, 8000.0, ["a"], ["NU"], source=source), tmp_path / "x.wav")
+        assert not (tmp_path / "x.wav").exists()
+    write_wav(Signal(x, 8000.0, ["a"], ["NU"], source={"kind": "wav", "wav": {"frames": 4, "channels": 1, "bits": 32,
+                                                                                "float": True}}), tmp_path / "x.wav")
+    assert read_wav(tmp_path / "x.wav").samples.dtype == np.float32
 
 
 def test_a_wav_carries_its_own_rate_and_its_suffix_names_the_format(tmp_path):
