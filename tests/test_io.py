@@ -1376,9 +1376,9 @@ def test_a_table_of_values_between_single_spaces_comes_back_byte_for_byte(tmp_pa
 
 
 def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path):
-    """``-o out.txt`` of a WFDB record writes the table with single spaces (``numpy.loadtxt`` reads it back), a CSV
-    source's with its own delimiter; values between runs of spaces (aligned columns) are refused in one error that
-    says so."""
+    """``-o out.txt`` of a WFDB record, or of a CSV, writes the table with single spaces (``numpy.loadtxt`` reads
+    it back), a ``.txt`` source's with its own delimiter; values between runs of spaces (aligned columns) are refused
+    in one error that says so."""
     from sancodec.io.arrays import dialect
 
     sig = read_signal(DATA / "100_3chan")
@@ -1389,7 +1389,10 @@ def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path
     assert np.array_equal(read_signal(tmp_path / "r.txt", fs=sig.fs).samples, sig.samples)
     (tmp_path / "c.csv").write_text("a,b\n1,2\n3,4\n")
     write_signal(read_signal(tmp_path / "c.csv", fs=10.0), tmp_path / "c.txt")
-    assert (tmp_path / "c.txt").read_text() == "a,b\n1,2\n3,4\n"
+    assert (tmp_path / "c.txt").read_text() == "a b\n1 2\n3 4\n"
+    (tmp_path / "t.txt").write_text("a\tb\n1\t2\n3\t4\n")
+    write_signal(read_signal(tmp_path / "t.txt", fs=10.0), tmp_path / "t2.txt")
+    assert (tmp_path / "t2.txt").read_text() == "a\tb\n1\t2\n3\t4\n"
     assert dialect(["a b", "1 2", "3 4"]) == (" ", ".") and dialect(["1,5 2,5", "1,0 3,0"]) == (" ", ",")
     assert dialect(["1 2", "3  4"]) == (",", ".") and dialect(["a,b c", "1,2"]) == (",", ".")
     (tmp_path / "aligned.txt").write_text("   1    22\n  -3     4\n")

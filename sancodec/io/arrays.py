@@ -925,9 +925,10 @@ def _space_delimited(rows: Sequence[str]) -> bool:
                               for row in rows)
 
 
-def _source_kind(signal: Signal) -> object:
-    """The kind of file ``signal`` was read from (``Signal.source``'s ``kind``: "csv", "npy", ...), or None."""
-    return signal.source.get("kind") if isinstance(signal.source, dict) else None
+def _from_txt(signal: Signal) -> bool:
+    """Whether ``signal`` was read from a ``.txt`` table (whose own delimiter a ``.txt`` of it keeps)."""
+    return isinstance(signal.source, dict) and signal.source.get("kind") == "csv" and \
+        signal.source.get("suffix") == ".txt"
 
 
 def _dialect_of(signal: Signal) -> tuple[str, str]:
@@ -1244,7 +1245,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     they need (``printed_places``, ``csv_places``) or with an exponent (``exponent_digits``, ``time_exponent``:
     ``numpy.savetxt``'s default ``%.18e``), byte-order mark, CRLF line ends and unended last line
     (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's delimiter; with
-    ``spaces`` (a ``.txt``), single spaces where the source was no CSV (``numpy.loadtxt``'s default reads them)."""
+    ``spaces`` (a ``.txt``), single spaces (``numpy.loadtxt``'s default reads them) but for a ``.txt`` source's
+    own."""
     buf = io.StringIO()
     held = table_values(signal)
     names, rows = list(signal.channel_names), signal.samples
@@ -1294,7 +1296,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         rows = np.column_stack([index[1] + np.arange(signal.n_samples), rows]) if rows.dtype.kind in "iu" else \
             np.column_stack([index[1] + np.arange(signal.n_samples, dtype=np.float64), rows])
     delimiter, decimal = _dialect_of(signal)
-    delimiter = "\t" if tabs else " " if spaces and _source_kind(signal) != "csv" else delimiter
+    delimiter = "\t" if tabs else " " if spaces and not _from_txt(signal) else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
         decimal = "."
     source = signal.source if isinstance(signal.source, dict) else {}
