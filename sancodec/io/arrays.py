@@ -903,9 +903,10 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 def dialect(lines: Sequence[str]) -> tuple[str, str]:
     """A CSV's delimiter and decimal mark from its first rows: semicolons or tabs where every row after the first
     (which may be a header: its names may hold anything) has some; single spaces where every such row has a space
-    between cells and none has a comma, semicolon or tab, or a run of spaces (``numpy.savetxt``'s default); else
-    commas; and a decimal comma where the delimiter is not one and a value of the first rows has it (no value has a
-    point then: a value of each kind is not read as either)."""
+    between cells and none a semicolon, a tab, a run of spaces or a comma but inside a decimal-comma number
+    (``numpy.savetxt``'s default, :func:`_space_delimited`); else commas; and a decimal comma where the delimiter is
+    not one and a value of the first rows has it (no value has a point then: a value of each kind is not read as
+    either)."""
     head = lines[:20]
     rows = head[1:] or head
     delimiter = next((d for d in (";", "\t") if all(d in row for row in rows)), ",")
@@ -1051,9 +1052,6 @@ def _physical_table(signal: Signal, gaps: np.ndarray, timing: dict[str, Any]) ->
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
     return write_bytes_atomic(path, npy_bytes(signal), fsync=fsync)
-
-
-INDEX_SAMPLE = 1024  # _index_start checks the text of about this many of a column's cells (its values: every one)
 
 
 def _index_start(lines: Sequence[str], delimiter: str, names: Sequence[str], data: np.ndarray) -> int | None:
