@@ -60,6 +60,7 @@ run bench_runtime --repeats 1
 run bench_san_predictor --data-dir "$DATA" --epochs 1
 run bench_short_records --data-dir "$DATA" --repeats 1
 run budget_prdn --data-dir "$DATA"
+run core_scaling --calls 2 --repeats 1
 run dependent_in_context --data-dir "$DATA"
 run dependent_quantisation
 run dependent_wins --data-dir "$DATA"
