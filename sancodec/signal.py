@@ -470,16 +470,17 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
 
         time = time_column(source)  # a CSV's time column starts where the rows kept do (none if not writable), in
         # its unit (time_scale)
-        header["source"] = {**source, "time_start": time[1] + start * time_scale(source) / float(header["fs"])} \
-            if time else {
+        header["source"] = source = {**source, "time_start": time[1] + start * time_scale(source) /
+                                     float(header["fs"])} if time else {
             k: v for k, v in source.items() if k not in ("time_column", "time_start")}
     if isinstance(source, dict) and source.get("kind") == "csv" and "index_column" in source:
         from sancodec.io.arrays import index_column
 
         index = index_column(source)  # a CSV's index column numbers the rows kept from where they were (none where
         # it is not writable)
-        header["source"] = source = {**source, "index_column": {"name": index[0], "start": index[1] + start}} \
-            if index else {k: v for k, v in source.items() if k != "index_column"}
+        header["source"] = source = {**source, "index_column": {**source["index_column"], "name": index[0],
+                                                                 "start": index[1] + start}} \
+            if index else {k: v for k, v in source.items() if k != "index_column"}  # (R's quoted row names too)
     if isinstance(source, dict) and "counter" in source and start:  # a WFDB record's counter, at its first row kept
         from sancodec.io.wfdb import kept_counter
 

@@ -1379,10 +1379,15 @@ def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path
     """``-o out.txt`` of a WFDB record, or of a CSV, writes the table with single spaces (``numpy.loadtxt`` reads
     it back), a ``.txt`` source's with its own delimiter; values between runs of spaces (aligned columns) are refused
     in one error that says so."""
+    from typer.testing import CliRunner
+
+    import sancodec
+    from sancodec.cli import app
     from sancodec.io.arrays import dialect
 
     sig = read_signal(DATA / "100_3chan")
     write_signal(sig, tmp_path / "r.txt")
+    (tmp_path / "x.san").write_bytes(sancodec.encode(sig))
     lines = (tmp_path / "r.txt").read_text().splitlines()
     assert lines[0].split(" ") == sig.channel_names and "," not in lines[1]
     assert np.array_equal(np.loadtxt(tmp_path / "r.txt", skiprows=1), sig.samples)
@@ -1395,6 +1400,8 @@ def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path
     assert (tmp_path / "t2.txt").read_text() == "a\tb\n1\t2\n3\t4\n"
     assert dialect(["a b", "1 2", "3 4"]) == (" ", ".") and dialect(["1,5 2,5", "1,0 3,0"]) == (" ", ",")
     assert dialect(["1 2", "3  4"]) == (",", ".") and dialect(["a,b c", "1,2"]) == (",", ".")
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "r.txt"), "-q"])
+    assert res.exit_code != 0 and "exists" in res.output and (tmp_path / "r.txt").read_text().splitlines() == lines
     (tmp_path / "aligned.txt").write_text("   1    22\n  -3     4\n")
     with pytest.raises(SanFormatError, match="runs of spaces, which sancodec does not read as columns"):
         read_signal(tmp_path / "aligned.txt", fs=10.0)
@@ -1457,6 +1464,25 @@ def test_r_write_csv_comes_back_byte_for_byte(tmp_path, row_names):
     assert res.exit_code == 0, res.output
     assert runner.invoke(app, ["decode", str(tmp_path / "r.san"), "-q"]).exit_code == 0
     assert (tmp_path / "r_decoded.csv").read_bytes() == (tmp_path / "r.csv").read_bytes()
+    res = runner.invoke(app, ["decode", str(tmp_path / "r.san"), "--start", "10", "--end", "12", "-o",
+                              str(tmp_path / "part.csv"), "-q"])  # a range: its rows as the source wrote them
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "part.csv").read_text().splitlines() == [head, *rows[10:12]]
+
+
+def test_a_header_that_says_headerless_keeps_the_names_a_time_column_or_units_row_needs(tmp_path):
+    """``headerless`` from a ``.san`` header is not trusted: a table with a time column or a units row keeps its
+    header rows (read back without them, the first data row would be taken for names)."""
+    (tmp_path / "t.csv").write_text("time,a\n0.000,1\n0.004,2\n0.008,3\n")
+    signal = read_signal(tmp_path / "t.csv")
+    signal.source = {**signal.source, "headerless": True}
+    write_signal(signal, tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines()[0] == "time,a"
+    (tmp_path / "u.csv").write_text("a,b\nmV,mV\n1.5,2.5\n3.5,4.5\n")
+    signal = read_signal(tmp_path / "u.csv", fs=10.0)
+    signal.source = {**signal.source, "headerless": True}
+    write_signal(signal, tmp_path / "o.csv")
+    assert (tmp_path / "o.csv").read_text().splitlines()[:2] == ["a,b", "mV,mV"]
 
 
 @pytest.mark.parametrize("entry", [{"name": "", "start": 1.5}, {"name": "", "start": 2**60},
