@@ -154,14 +154,16 @@ def test_a_damaged_wav_is_read_or_refused_never_crashes(tmp_path):
     """Every cut of a WAV file and a few hundred with bytes changed in its header: each read as a Signal (then
     coded and written back) or refused with a SanFormatError, nothing else raised."""
     rng = np.random.default_rng(9)
-    good = _wav(_samples(rng, 50, 2, 16), 500, 16, before=LIST)
-    cases = [good[:k] for k in range(len(good))]
+    cases = []
     pick = random.Random(3)
-    for _ in range(300):
-        damaged = bytearray(good)
-        for _ in range(pick.randint(1, 4)):
-            damaged[pick.randrange(0, 120)] = pick.randrange(256)
-        cases.append(bytes(damaged))
+    for good in (_wav(_samples(rng, 50, 2, 16), 500, 16, before=LIST),
+                 _float_wav(rng.normal(size=(50, 2)).astype(np.float32), 500, 32)):  # (a float WAV's too)
+        cases += [good[:k] for k in range(len(good))]
+        for _ in range(300):
+            damaged = bytearray(good)
+            for _ in range(pick.randint(1, 4)):
+                damaged[pick.randrange(0, 120)] = pick.randrange(256)
+            cases.append(bytes(damaged))
     for k, data in enumerate(cases):
         (tmp_path / "x.wav").write_bytes(data)
         try:

@@ -22,6 +22,7 @@ from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_i
 from sancodec.io.csv_places import (
     cell_bounds,
     exponent_cells,
+    exponent_count,
     exponent_digits,
     padded_places,
     printed_exponents,
@@ -1067,9 +1068,8 @@ def _index_start(lines: Sequence[str], delimiter: str, names: Sequence[str], dat
     if not np.array_equal(data[:, 0], first + np.arange(len(data))):
         return None
     start = int(first)
-    if any(lines[i].split(delimiter, 1)[0].strip() != str(start + i) for i in _sampled_rows(len(lines))):
-        return None
-    return start
+    rows = _sampled_rows(len(lines))
+    return start if _first_cells(lines, delimiter, rows) == [str(start + i) for i in rows] else None
 
 
 def index_column(source: object) -> tuple[str, int] | None:
@@ -1122,8 +1122,7 @@ def _time_format(source: object) -> str:
     """How a CSV source's time column is printed: with an exponent as it was (``time_exponent``), to the significant
     digits it had (``time_digits``), else with the decimals it had (:func:`_time_places`), else to 12 significant
     digits."""
-    exponent = printed_exponents({"exponent_digits": [source.get("time_exponent")]} if isinstance(source, dict)
-                                 else None, 1)[0]  # (a .san header is not trusted)
+    exponent = exponent_count(source.get("time_exponent")) if isinstance(source, dict) else None
     if exponent is not None:
         return f"%.{exponent}e"
     digits = source.get("time_digits") if isinstance(source, dict) else None
@@ -1142,8 +1141,13 @@ def _times_in_exponents(lines: Sequence[str], delimiter: str, digits: int, start
     cells of :func:`_sampled_rows` of the CSV's rows ``lines`` (whose every cell ``csv_places.exponent_digits``
     found of that shape)."""
     rows = _sampled_rows(len(lines))
-    cells = [lines[i].split(delimiter, 1)[0].strip() for i in rows]
-    return cells == exponent_cells(column_times(start, np.array(rows), fs, scale), digits)
+    times = column_times(start, np.array(rows), fs, scale)
+    return _first_cells(lines, delimiter, rows) == exponent_cells(times, digits)
+
+
+def _first_cells(lines: Sequence[str], delimiter: str, rows: Sequence[int]) -> list[str]:
+    """The first cell of each of ``rows`` of a CSV's data rows ``lines``, as printed (spaces around it taken off)."""
+    return [lines[i].split(delimiter, 1)[0].strip() for i in rows]
 
 
 def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: float, fs: float,
@@ -1291,8 +1295,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     index = index_column(signal.source) if time is None else None
     if index is not None:  # pandas' index column, its rows' numbers, first again
         names, formats = [index[0], *names], ["%d", *formats]
-        rows = np.column_stack([index[1] + np.arange(signal.n_samples), rows]) if rows.dtype.kind in "iu" else \
-            np.column_stack([index[1] + np.arange(signal.n_samples, dtype=np.float64), rows])
+        numbers = np.arange(signal.n_samples, dtype=np.int64 if rows.dtype.kind in "iu" else np.float64) + index[1]
+        rows = np.column_stack([numbers, rows])
     delimiter, decimal = _dialect_of(signal)
     delimiter = "\t" if tabs else " " if spaces and not _from_txt(signal) else delimiter
     if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by

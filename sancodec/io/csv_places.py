@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["MAX_PRINTED", "PROBE_ROWS", "cell_bounds", "exponent_digits", "exponent_cells", "padded_places",
-           "printed_exponents", "printed_places", "prints_exactly"]
+__all__ = ["MAX_PRINTED", "PROBE_ROWS", "cell_bounds", "exponent_cells", "exponent_count", "exponent_digits",
+           "padded_places", "printed_exponents", "printed_places", "prints_exactly"]
 
 MAX_PRINTED = 17  # the most places kept (a .san header is not trusted past them)
 PROBE_ROWS = 1000  # padded_places looks at these first rows first: one cell not ending in 0 rules its column out
@@ -170,4 +170,10 @@ def printed_exponents(source: object, channels: int) -> list[int | None]:
     printed = source.get("exponent_digits") if isinstance(source, dict) else None
     if not isinstance(printed, list) or len(printed) != channels:
         return [None] * channels
-    return [n if type(n) is int and 0 <= n <= MAX_EXPONENT_DIGITS else None for n in printed]
+    return [exponent_count(n) for n in printed]
+
+
+def exponent_count(entry: object) -> int | None:
+    """A header's count of digits after an exponent's point (``exponent_digits``' each, ``time_exponent``), where it is
+    a whole 0 to :data:`MAX_EXPONENT_DIGITS` (a ``.san`` header is not trusted), else None."""
+    return entry if type(entry) is int and 0 <= entry <= MAX_EXPONENT_DIGITS else None

@@ -228,9 +228,7 @@ def write_wav(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
         with made.open("wb") as f:
             f.write(head)
             for start in range(0, x.shape[0], WRITE_ROWS):
-                block = np.asarray(x[start:start + WRITE_ROWS])
-                f.write(np.ascontiguousarray(block, dtype=_FLOAT_TYPES[bits]).tobytes() if floating else
-                        _sample_bytes(block, bits))
+                f.write(_sample_bytes(np.asarray(x[start:start + WRITE_ROWS]), bits, floating))
             f.write(tail)
             if fsync:
                 f.flush()
@@ -253,8 +251,10 @@ def _fits(lo: int, hi: int, bits: int) -> bool:
     return -top <= lo and hi < top
 
 
-def _sample_bytes(x: np.ndarray, bits: int) -> bytes:
-    """The frames ``x`` (frames x channels) as a WAV stores them at ``bits``."""
+def _sample_bytes(x: np.ndarray, bits: int, floating: bool = False) -> bytes:
+    """The frames ``x`` (frames x channels) as a WAV stores them at ``bits`` (IEEE floats where ``floating``)."""
+    if floating:
+        return np.ascontiguousarray(x, dtype=_FLOAT_TYPES[bits]).tobytes()
     if bits == 24:
         return int24_bytes(x.reshape(-1)).tobytes()
     if bits == 8:
