@@ -91,7 +91,8 @@ def _check_bytes(data: bytes, model: SanSpec | None, limits: DecodeLimits, threa
 def check(
     paths: list[str] = typer.Argument(..., help=".san files, or folders (every .san under them); - reads one "
                                       "from standard input; a URL (s3://..., https://...) is read through fsspec."),
-    model: Path | None = typer.Option(None, "--model", help="Model JSON, for files that only reference one."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON or exported folder, for files that only "
+                                      "reference one."),
     max_values: int | None = typer.Option(None, "--max-values", help="Check files declaring more samples x channels "
                                           "than their size justifies (see docs/FORMAT.md, Limits)."),
     threads: int | None = typer.Option(None, "--threads", help="Frames decoded at once (default: every core)."),

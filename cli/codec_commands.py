@@ -267,8 +267,9 @@ def encode(
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .san (default: next to the input; a "
                                        "folder: into it, named after the input); - writes it to standard output, and "
                                        "no summary."),
-    model: Path | None = typer.Option(None, "--model", help="Model JSON for --mode san (default: the bundled ECG "
-                                      "model); the other modes' coders do not use a SAN."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON, or a folder `sancodec export` wrote (its "
+                                      "ONNX graphs then run it), for --mode san (default: the bundled ECG model); the "
+                                      "other modes' coders do not use a SAN."),
     mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
     max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units (ADC units)."),
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent, met by every channel."),
@@ -540,8 +541,9 @@ def decode(
                                       "the rest)."),
     start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
     end: int | None = typer.Option(None, help="Sample after the last one to decode."),
-    model: Path | None = typer.Option(None, "--model", help="Model JSON, when the file only references one (a model "
-                                       "the file does not decode with is not used, and a warning says so)."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON or exported folder, when the file only "
+                                       "references one (a model the file does not decode with is not used, and a "
+                                       "warning says so)."),
     channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices to write, in that "
                                         "order (default: all; every channel is still decoded)."),
     physical: bool = typer.Option(False, "--physical", metavar="", help="CSV and .npy: values in physical units, "

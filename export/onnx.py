@@ -25,7 +25,7 @@ import numpy as np
 
 from sancodec._atomic import write_bytes_atomic, write_text_atomic
 from sancodec.errors import SanConfigError
-from sancodec.san.spec import SanSpec, aligned_kernels, same_padding
+from sancodec.san.spec import EXPORT_FORMAT, SanSpec, aligned_kernels, same_padding
 
 __all__ = ["OPSET", "build_decoder", "build_encoder", "export_model", "metadata"]
 
@@ -138,7 +138,7 @@ def export_model(spec: SanSpec, out_dir: str | os.PathLike[str], *, fp16: bool =
             write_bytes_atomic(out / name, build(spec, dtype).SerializeToString())
             files[f"{role}{suffix}"] = name
     manifest = {
-        "format": "sancodec-onnx",
+        "format": EXPORT_FORMAT,
         "version": 1,
         "opset": OPSET,
         "files": files,

@@ -263,3 +263,81 @@ def test_inputs_the_graphs_cannot_take_are_refused_in_our_words(engine):
         rt.decode(alpha[:, 0])
     with pytest.raises(SanConfigError, match="NaN or infinity"):
         rt.decode(np.where(alpha > 0, np.inf, 0).astype(np.float32))
+
+
+BLOCK_ONNX_AND_TORCH = textwrap.dedent(
+    """
+    import sys
+    class _Device:  # a device's install: onnxruntime, no onnx package and no torch
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("torch", "onnx"):
+                raise ImportError(name + " is blocked in this test")
+            return None
+    sys.meta_path.insert(0, _Device())
+    """
+)
+
+
+def test_an_exported_folder_is_a_model_whose_graphs_run_it(tmp_path, mitdb_100):
+    """``sancodec export`` then ``encode --model FOLDER`` on a device (onnxruntime, no onnx package to build graphs
+    in memory): the folder's graphs run the model, not the numpy engine, and the file is the training machine's,
+    byte for byte; its manifest.json names the model as well."""
+    spec = numpy_spec([20, 33], "peaks", seed=5)
+    folder = tmp_path / "exported"
+    export_model(spec, folder)
+    sig = read_signal(mitdb_100).slice(0, 20000)
+    here = sancodec.encode(sig, mode="san", model=spec)  # graphs built in memory (onnx is installed here)
+    assert sancodec.encode(sig, mode="san", model=folder) == here
+    assert sancodec.encode(sig, mode="san", model=folder / "manifest.json") == here
+    script = BLOCK_ONNX_AND_TORCH + textwrap.dedent(
+        f"""
+        import sancodec
+        from sancodec.san.runtime import engine_for
+        from sancodec.san.spec import load_model
+        spec = load_model({str(folder)!r})
+        sig = sancodec.read_signal({str(mitdb_100)!r}).slice(0, 20000)
+        open({str(tmp_path / "device.san")!r}, "wb").write(sancodec.encode(sig, mode="san", model={str(folder)!r}))
+        print(type(engine_for(spec)).__name__, "onnx" in sys.modules, "torch" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["SanRuntime", "False", "False"]
+    assert (tmp_path / "device.san").read_bytes() == here
+    # the command line takes the folder too, to encode and where a file only references its model, to decode
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    runner = CliRunner()
+    src = tmp_path / "part.npy"
+    np.save(src, sig.samples)
+    made = runner.invoke(app, ["encode", str(src), "--fs", "360", "--mode", "san", "--model", str(folder), "-o",
+                               str(tmp_path / "cli.san")])
+    assert made.exit_code == 0, made.output
+    back = runner.invoke(app, ["decode", str(tmp_path / "cli.san"), "--model", str(folder), "-o",
+                               str(tmp_path / "back.npy")])
+    assert back.exit_code == 0, back.output
+    assert np.load(tmp_path / "back.npy").shape == sig.samples.shape
+
+
+def test_an_exported_folder_whose_graphs_hold_other_weights_is_refused(tmp_path, mitdb_100):
+    """A graph that names the model in its metadata (swapped graphs are refused by that) but holds other weights would
+    code every frame with kernels the file does not carry: refused when its engine is made, in our words."""
+    spec = numpy_spec([20, 20], "peaks", seed=6)
+    export_model(spec, tmp_path)
+    graph = onnx.load(str(tmp_path / "encoder.onnx"))
+    for tensor in graph.graph.initializer:
+        if tensor.name == "weight":
+            tensor.CopyFrom(onnx.numpy_helper.from_array(-onnx.numpy_helper.to_array(tensor), "weight"))
+    onnx.save(graph, str(tmp_path / "encoder.onnx"))
+    sig = read_signal(mitdb_100).slice(0, 5000)
+    with pytest.raises(sancodec.ModelFileError, match="do not compute the model"):
+        sancodec.encode(sig, mode="san", model=tmp_path)
+
+
+def test_a_folder_without_a_manifest_is_not_a_model(tmp_path):
+    from sancodec.san.spec import load_model
+
+    with pytest.raises(sancodec.ModelFileError, match="no manifest.json"):
+        load_model(tmp_path)

@@ -28,7 +28,7 @@ from sancodec.san.placement import scatter_kernels
 from sancodec.san.sparse import select
 from sancodec.san.spec import SanSpec, aligned_kernels, same_padding
 
-__all__ = ["NumpyEngine", "SanRuntime", "engine_for", "read_manifest", "scatter_decode"]
+__all__ = ["NumpyEngine", "SanRuntime", "engine_for", "load_exported", "read_manifest", "scatter_decode"]
 
 _MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
@@ -240,11 +240,39 @@ class NumpyEngine:
         return scatter_decode(alpha.astype(np.float32), self.spec.kernels)
 
 
+#: Exported folders by their model's SHA-256: where ``load_exported`` read a model, whose graphs then run it.
+_EXPORTS: dict[str, Path] = {}
+
+
+def load_exported(manifest: Path) -> SanSpec:
+    """The model of a folder ``sancodec export`` wrote (its ``manifest``), its graphs the engine :func:`engine_for`
+    then runs for it (rather than graphs built in memory, which need the ``onnx`` package a device may lack, or the
+    numpy engine, whose float rounding may pick other activations than the graphs the model was exported as)."""
+    spec = read_manifest(manifest)
+    _EXPORTS[spec.sha256()] = manifest.parent.resolve()
+    return spec
+
+
+def _exported_engine(folder: Path, spec: SanSpec) -> SanRuntime:
+    """``folder``'s fp32 graphs for ``spec`` (its manifest's model), checked to compute that model's similarity maps
+    on a probe signal (to float32 rounding): a graph that names the model in its metadata but holds other weights
+    would code every frame with kernels the file does not carry."""
+    engine = SanRuntime.from_dir(folder)
+    if spec.dim == 1:
+        probe = np.random.default_rng(0).standard_normal((1, max(256, 4 * max(spec.kernel_sizes)))).astype(np.float32)
+        got, want = engine.similarity(probe), NumpyEngine(spec).similarity(probe)
+        if not np.allclose(got, want, rtol=1e-3, atol=1e-4 * max(float(np.abs(want).max()), 1.0)):
+            raise ModelFileError(f"{folder}: its ONNX graphs do not compute the model its manifest.json describes")
+    return engine
+
+
 @lru_cache(maxsize=8)
-def _cached_engine(sha: str, spec_json: str) -> SanRuntime | NumpyEngine:
+def _cached_engine(sha: str, spec_json: str, exported: str | None = None) -> SanRuntime | NumpyEngine:
     spec = SanSpec.from_dict(json.loads(spec_json))
     shipped = resources.files("sancodec") / "data" / "models" / "default"
     try:
+        if exported is not None:
+            return _exported_engine(Path(exported), spec)
         if (shipped / "manifest.json").is_file():
             with resources.as_file(shipped) as folder:
                 if read_manifest(Path(folder) / "manifest.json").sha256() == sha:
@@ -256,5 +284,8 @@ def _cached_engine(sha: str, spec_json: str) -> SanRuntime | NumpyEngine:
 
 
 def engine_for(spec: SanSpec) -> SanRuntime | NumpyEngine:
-    """A cached inference engine for ``spec``: shipped ONNX, in-memory ONNX, or numpy."""
-    return _cached_engine(spec.sha256(), spec.to_json())
+    """A cached inference engine for ``spec``: the graphs of the exported folder it was loaded from
+    (:func:`load_exported`), the shipped ONNX, in-memory ONNX, or numpy (without onnxruntime)."""
+    sha = spec.sha256()
+    folder = _EXPORTS.get(sha)
+    return _cached_engine(sha, spec.to_json(), None if folder is None else str(folder))

@@ -25,6 +25,7 @@ from sancodec.errors import ModelFileError, SanConfigError
 
 __all__ = [
     "ACTIVATIONS",
+    "EXPORT_FORMAT",
     "MODEL_FORMAT",
     "MODEL_VERSION",
     "SanSpec",
@@ -43,6 +44,7 @@ __all__ = [
 MODEL_FORMAT = "sancodec-model"
 MODEL_VERSION = 1
 _MAX_MODEL_BYTES = 64 * 1024 * 1024
+EXPORT_FORMAT = "sancodec-onnx"  # the format name of the manifest.json `sancodec export` writes
 _MAX_KERNEL_SIZE = 1 << 16
 _NORMALIZATIONS = ("none", "zscore", "affine")
 
@@ -296,8 +298,15 @@ def save_model(spec: SanSpec, path: str | os.PathLike[str]) -> Path:
 
 
 def load_model(path: str | os.PathLike[str]) -> SanSpec:
-    """Read a model file written by :func:`save_model` (plain JSON, never pickle)."""
+    """Read a model file written by :func:`save_model` (plain JSON, never pickle), or the model of a folder that
+    ``sancodec export`` wrote (or its ``manifest.json``), whose ONNX graphs then run it
+    (``runtime.load_exported``)."""
     p = Path(path)
+    if p.is_dir():
+        if not (p / "manifest.json").is_file():
+            raise ModelFileError(f"{p}: is a directory, not a model file or a folder `sancodec export` wrote "
+                                 "(it has no manifest.json)")
+        return _exported(p / "manifest.json")
     try:
         size = p.stat().st_size
         if size > _MAX_MODEL_BYTES:
@@ -309,8 +318,18 @@ def load_model(path: str | os.PathLike[str]) -> SanSpec:
         raise ModelFileError(f"{p}: is a directory, not a model file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{p}: not a JSON model file ({exc})") from None
+    if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
+        return _exported(p)
     try:
         return SanSpec.from_dict(data)
     except ModelFileError as exc:
         raise ModelFileError(f"{p}: {exc}") from None
+
+
+def _exported(manifest: Path) -> SanSpec:
+    """The model of an exported folder's ``manifest``, its graphs registered to run it (imported here: the runtime
+    imports this module)."""
+    from sancodec.san.runtime import load_exported
+
+    return load_exported(manifest)
 
