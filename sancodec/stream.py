@@ -52,6 +52,7 @@ from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits
 from sancodec.codec.lossy import LossyTarget
 from sancodec.codec.lossystream import LossyStreamEncoder
 from sancodec.codec.pipeline import window_frames
+from sancodec.codec.prepare import given_model
 from sancodec.codec.schema import is_real, is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.framecache import FrameCache
@@ -470,9 +471,11 @@ class SanFile:
     :data:`CACHE_BYTES`, 32 MiB; 0 keeps none), the least recently used dropped first, so rows read at random inside
     them decode nothing."""
 
-    def __init__(self, path: str | os.PathLike[str] | BinaryIO | bytes, *, model: SanSpec | None = None,
+    def __init__(self, path: str | os.PathLike[str] | BinaryIO | bytes, *,
+                 model: SanSpec | str | os.PathLike[str] | None = None,
                  limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
                  cache_bytes: int | None = None) -> None:
+        model = given_model(model)  # (a model file's or exported folder's path read before the file is opened)
         self._owned = not _is_stream(path)  # a file object given is the caller's: not closed here
         self._closed = False
         self._f: BinaryIO

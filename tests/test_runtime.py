@@ -341,3 +341,25 @@ def test_a_folder_without_a_manifest_is_not_a_model(tmp_path):
 
     with pytest.raises(sancodec.ModelFileError, match="no manifest.json"):
         load_model(tmp_path)
+
+
+def test_a_file_that_references_its_model_decodes_with_the_model_given_every_way(tmp_path, mitdb_100):
+    """``encode(..., embed_model=False)``'s file names its model by SHA-256 alone: ``decode`` and ``open`` take the
+    model as a SanSpec, a model file's path or an exported folder's (the error said to pass the model, which
+    ``sancodec.decode`` had no way to take)."""
+    from sancodec.san.spec import save_model
+
+    spec = numpy_spec([20, 25], "peaks", seed=7)
+    sig = read_signal(mitdb_100).slice(0, 8000)
+    data = sancodec.encode(sig, mode="san", model=spec, embed_model=False)
+    with pytest.raises(sancodec.SanFormatError, match="model= a SanSpec"):
+        sancodec.decode(data)
+    want = sancodec.decode(sancodec.encode(sig, mode="san", model=spec)).samples
+    export_model(spec, tmp_path / "exported")
+    for model in (spec, save_model(spec, tmp_path / "model.json"), str(tmp_path / "exported"),
+                  tmp_path / "exported" / "manifest.json"):
+        assert np.array_equal(sancodec.decode(data, model=model).samples, want)
+        with sancodec.open(data, model=model) as f:
+            assert np.array_equal(f[2000:3000], want[2000:3000])
+    with pytest.raises(SanConfigError, match="model= takes a SanSpec"):
+        sancodec.decode(data, model=3)

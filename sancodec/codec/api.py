@@ -107,6 +107,7 @@ from sancodec.codec.prepare import (
     check_mode,
     check_options,
     digitize,
+    given_model,
     held_ints,
     resolve_model,
     whole_frames,
@@ -748,11 +749,13 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
 
 
 def decode(data: bytes, start: int | None = None, end: int | None = None, *,
-           limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> Signal:
-    """Decode ``.san`` bytes (optionally samples [start, end) only) into a :class:`Signal`;
-    ``limits`` caps what the file may ask for (raise them for files you trust); ``threads``:
-    frames decoded at once (default: every core)."""
-    return decode_file(data, start, end, limits=limits, threads=threads).signal
+           model: SanSpec | str | os.PathLike[str] | None = None, limits: DecodeLimits = DEFAULT_LIMITS,
+           threads: int | None = None) -> Signal:
+    """Decode ``.san`` bytes (optionally samples [start, end) only) into a :class:`Signal`; ``model``: the SAN of a
+    file that only references its model (``encode(..., embed_model=False)``), a :class:`SanSpec` or the path of a
+    model file or exported folder; ``limits`` caps what the file may ask for (raise them for files you trust);
+    ``threads``: frames decoded at once (default: every core)."""
+    return decode_file(data, start, end, given_model(model), limits=limits, threads=threads).signal
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:

@@ -58,6 +58,19 @@ def resolve_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec:
     return spec
 
 
+def given_model(model: SanSpec | str | os.PathLike[str] | None) -> SanSpec | None:
+    """The model given to decode a file that only references one: a :class:`SanSpec`, or a path to a model file or
+    to a folder ``sancodec export`` wrote (``load_model``); None where none was given."""
+    if model is None or isinstance(model, SanSpec):
+        return model
+    if not isinstance(model, (str, os.PathLike)):
+        raise SanConfigError(f"model= takes a SanSpec, a model file's path or an exported folder's, got "
+                             f"{type(model).__name__}")
+    from sancodec.san.spec import load_model
+
+    return load_model(model)
+
+
 def held_ints(rows: np.ndarray) -> np.ndarray:
     """A block of integer rows to code as it is held: int16 and int32 as they are (an EDF's 20 channels over 2^20
     rows are 42 MB of int16, 168 MB of int64; ``lossyfile.code_block`` widens each channel's frames as it codes

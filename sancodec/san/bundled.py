@@ -39,5 +39,6 @@ def find_model(sha256: str, extra: SanSpec | None = None) -> SanSpec:
     found = installed_models().get(sha256)
     if found is None:
         raise SanFormatError(f"the file references model {sha256[:16]}…, which is not installed; "
-                             "pass that model to decode it")
+                             "pass that model to decode it (model= a SanSpec, model file or exported folder; "
+                             "--model on the command line)")
     return found
