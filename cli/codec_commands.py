@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import typer
 from rich.console import Console
@@ -52,6 +52,9 @@ from sancodec.io import ONE_FILE_FORMATS, TABLE_SUFFIXES
 from sancodec.io.decimals import FLOAT16_NAMES, FLOAT32_NAMES, header_decimals, missing_of
 from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
+
+if TYPE_CHECKING:
+    from sancodec.san.spec import SanSpec
 
 console = Console(markup=False)  # names, units and paths come from files: "[mV]" is text, not a style
 #: Where report's spinners and progress bar go: stderr, shown while stdout is piped (``report --json > out.json``),
@@ -1065,6 +1068,9 @@ def report(
                                "--rd-curve file."),
     raw: str | None = typer.Option(None, "--raw", metavar="TYPE[:CHANNELS]", help="The recording is headerless "
                                    "interleaved samples, as encode --raw reads them (with --fs, or the .san's rate)."),
+    model: Path | None = typer.Option(None, "--model", help="Model JSON or exported folder: the SAN of --mode san "
+                                      "when encoding now (default: the bundled ECG model), or of a .san that only "
+                                      "references its model."),
 ) -> None:
     """Sizes next to raw, gzip, bz2, zstd and FLAC (a lossy file's also next to a plain wavelet coder at the PRDN of
     each channel), and the fidelity figures, on one screen."""
@@ -1076,7 +1082,8 @@ def report(
 
 def _report(input: Path, label: str, san: Path | str | None, mode: str, max_error: float | None,
             prdn: float | None, snr: float | None, bps: float | None, effort: str | None, fs: float | None,
-            json_out: bool, plot: Path | None, rd_curve: Path | None, force: bool, raw: str | None) -> None:
+            json_out: bool, plot: Path | None, rd_curve: Path | None, force: bool, raw: str | None,
+            model: Path | None) -> None:
     """``report`` of the local recording ``input`` (``label``: as the command named it, a URL perhaps)."""
     from sancodec.baselines import baseline_sizes, missing_packages
     from sancodec.codec import encode as encode_signal
@@ -1084,6 +1091,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.rd import WAVELET_VALUES, wavelet_bytes
     from sancodec.report import as_coded, held_narrow, make_report
+    from sancodec.san.spec import load_model
 
     if input.suffix.lower() == ".san":  # the recording comes first; a .san alone has no original to compare with
         raise SanConfigError(f"{label}: report compares a .san with its original recording: give the recording "
@@ -1092,6 +1100,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         if picture is not None:
             check_output(picture, force, input_files(input) + ([san] if san else []))
             figure_format(picture)  # (before any work)
+    spec = load_model(model) if model else None
     given = _read_san(san) if san else None
     if fs is None and given is not None and (raw is not None or input.suffix.lower() in (".npy", *TABLE_SUFFIXES)):
         with _said_of(san):
@@ -1101,7 +1110,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         data = given
     else:
         with progress_console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
-            data = encode_signal(signal, None, mode, max_error, effort=effort, **_targets(prdn, snr, bps))
+            data = encode_signal(signal, spec, mode, max_error, effort=effort, **_targets(prdn, snr, bps))
     base = find_wfdb_base(input)
     if base is not None:
         files = base.parent.glob(base.name + ".*")
@@ -1113,13 +1122,13 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         with _said_of(san):  # (a damaged .san's faults name it)
             signal = held_narrow(as_coded(signal, SanReader(data).header))  # decimals: compared, and sized, as the
             # integers coded
-            rep = make_report(signal, data, original_bytes=original_bytes or None)
+            rep = make_report(signal, data, original_bytes=original_bytes or None, model=spec)
         sizes = baseline_sizes(signal)
         lossy = any(p > 0 for p in rep.prdn_per_channel)  # a lossy file's like-for-like size: the reference wavelet
         # coder with each channel at the PRDN the .san decodes to (rd.wavelet_bytes)
         wavelet = wavelet_bytes(signal, list(rep.prdn_per_channel)) if lossy else None
     if plot is not None:
-        _plot(signal, data, plot)
+        _plot(signal, data, plot, spec)
     if rd_curve is not None:
         _rd_plot(signal, data, rd_curve, rep.prdn_per_channel[0])
     if json_out:
@@ -1248,7 +1257,7 @@ def _rd_curves_shown(signal):
         return rd_curves(signal, 0, progress=shown)
 
 
-def _plot(signal, data: bytes, path: Path) -> None:
+def _plot(signal, data: bytes, path: Path, model: SanSpec | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -1259,8 +1268,11 @@ def _plot(signal, data: bytes, path: Path) -> None:
     from sancodec.codec.anatomy import beat_template
 
     n = min(signal.n_samples, int(signal.fs * 5) or 2000)
-    decoded = decode_file(data, 0, n)  # the frames of the first seconds drawn, not the record (a 24 h Holter's)
-    spec_dict = (decoded.header.get("model") or {}).get("spec")
+    decoded = decode_file(data, 0, n, model=model)  # the frames of the first seconds drawn, not the record (a 24 h
+    # Holter's); ``model``: a file's that only references it
+    named = decoded.header.get("model") or {}
+    spec_dict = named.get("spec") or (model.to_dict() if model is not None and named.get("sha256") == model.sha256()
+                                      else None)
     t = np.arange(n) / signal.fs  # (seconds from the record's start)
     x, y = signal.samples[:n, 0].astype(float), decoded.signal.samples[:n, 0].astype(float)
     missing = missing_of(signal.source)

@@ -9,6 +9,7 @@ absolute error in the samples' own units. No torch here.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -20,6 +21,7 @@ from sancodec.codec.header import file_mode
 from sancodec.errors import SanConfigError
 from sancodec.io.decimals import on_decimal_grid
 from sancodec.metrics import bits_per_sample, compression_ratio, phi, prdn_of_error, snr_of_prdn
+from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
 
 __all__ = ["Report", "as_coded", "held_narrow", "make_report"]
@@ -91,13 +93,28 @@ def held_narrow(signal: Signal) -> Signal:
 REPORT_ROWS = 1 << 16
 
 
-def make_report(original: Signal, data: bytes, original_bytes: int | None = None) -> Report:
+def _kernel_sizes(model: dict[str, Any], given: SanSpec | None) -> list[int]:
+    """The kernel sizes of a file's SAN (its header's ``model``: embedded, or referenced by SHA-256 and ``given``),
+    the W the paper's CR counts; none for a file without one."""
+    if model.get("spec"):
+        return list(model["spec"]["kernel_sizes"])
+    if model.get("sha256") and given is not None and given.sha256() == model["sha256"]:
+        return list(given.kernel_sizes)
+    return []
+
+
+def make_report(original: Signal, data: bytes, original_bytes: int | None = None,
+                model: SanSpec | str | os.PathLike[str] | None = None) -> Report:
     """Decode ``data`` and compare it with ``original`` sample for sample, a block of :data:`REPORT_ROWS` rows at a
     time (``SanFile.sample_blocks``, :class:`_Sums`): the record held once, as the caller holds it, and a block (a
-    24 h Holter's report had held the decode and a dozen float copies of the record at once, 4.0 GB)."""
+    24 h Holter's report had held the decode and a dozen float copies of the record at once, 4.0 GB). ``model``: the
+    SAN of a file that only references its model (a SanSpec, a model file or an exported folder), whose kernels
+    then count in φ as an embedded model's do."""
+    from sancodec.codec.prepare import given_model
     from sancodec.stream import SanFile  # (the stream module imports the codec, as this one does)
 
-    with SanFile(data) as f:
+    spec = given_model(model)
+    with SanFile(data, model=spec) as f:
         header = f.header
         original = as_coded(original, header)
         x = original.samples
@@ -110,8 +127,7 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
             row += len(y)
         activations = f.activations_read
     total = original.n_values  # real samples (multi-frequency: a slow channel's held rows count once)
-    model = header.get("model") or {}
-    model_sizes = model["spec"]["kernel_sizes"] if model.get("spec") else []
+    model_sizes = _kernel_sizes(header.get("model") or {}, spec)
     w = int(sum(model_sizes))
     # The paper's metric, defined once in metrics.py: CR over the whole file (n = all samples,
     # A = all activations, 1-D) and L~ on the mean-removed samples, as the paper's protocol scores
