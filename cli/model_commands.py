@@ -39,7 +39,8 @@ def _segments(records: list[Path], channels: list[int], length: int, normalizati
 @app.command()
 @boundary
 def train(
-    records: list[Path] = typer.Argument(..., help="WFDB records, .npy or .csv files to learn from."),
+    records: list[Path] = typer.Argument(..., help="Recordings to learn from, of any kind encode reads "
+                                        "(WFDB records, EDF/BDF, .npy, CSV, WAV, MATLAB, BrainVision)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model file to write (JSON)."),
     activation: str = typer.Option("peaks", help="identity | max_activations | max_pool_indices | peaks."),
     kernels: int = typer.Option(2, help="Number of kernels q."),
@@ -145,7 +146,8 @@ def _train_for_bytes(records: list[Path], output: Path, channels: list[int], ker
 @app.command()
 @boundary
 def sweep(
-    record: Path = typer.Argument(..., help="WFDB record (base path, .hea or .dat), .npy or .csv."),
+    record: Path = typer.Argument(..., help="A recording of any kind encode reads (WFDB record: base path, .hea or "
+                                  ".dat; EDF/BDF, .npy, CSV, WAV, MATLAB, BrainVision)."),
     channel: int = typer.Option(0, help="Channel index."),
     activation: list[str] | None = typer.Option(None, "--activation", "-a",
                                                 help="Repeat for several; default all four."),
