@@ -392,6 +392,15 @@ class Signal:
 
         return from_wfdb(record, annotations)
 
+    @classmethod
+    def from_pandas(cls, frame: Any, fs: float | None = None) -> Signal:
+        """A pandas ``DataFrame`` (its columns the channels, named by their labels) or ``Series`` as a Signal, at
+        ``fs`` or the rate its index says (a ``DatetimeIndex``, a ``TimedeltaIndex``, a numeric index named
+        ``time…``; ``io.pandas_objects.from_pandas``)."""
+        from sancodec.io.pandas_objects import from_pandas  # (io imports this module)
+
+        return from_pandas(frame, fs)
+
     def to_wfdb(self) -> Any:
         """This signal as a ``wfdb.Record`` (``d_signal`` and ``p_signal``, as rdrecord gives them;
         ``io.wfdb_objects.to_wfdb``), for wfdb-python's plotting and processing."""

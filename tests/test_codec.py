@@ -226,7 +226,7 @@ def test_bad_arguments():
             sancodec.encode(sig, mode="near-lossless", max_error=huge)
     with pytest.raises(SanConfigError, match="an array needs its sampling rate"):  # was an AttributeError
         sancodec.encode(sig.samples)
-    with pytest.raises(SanConfigError, match="Signal, a wfdb.Record or a numpy array, not a list"):
+    with pytest.raises(SanConfigError, match="a pandas DataFrame or Series or a numpy array, not a list"):
         sancodec.encode(sig.samples.tolist(), fs=250)
     with pytest.raises(SanConfigError, match="carries its own rate"):  # was a TypeError naming encode_to_file
         sancodec.encode(sig, fs=sig.fs / 2)

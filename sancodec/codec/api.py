@@ -558,15 +558,20 @@ def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:
 
         return array_signal(signal, fs)
     if not isinstance(signal, Signal):
+        from sancodec.io.pandas_objects import from_pandas, is_pandas
         from sancodec.io.wfdb_objects import from_wfdb, is_wfdb_record
 
+        if is_pandas(signal):  # a DataFrame's columns (a Series: one), named by their labels; the index may give fs
+            return from_pandas(signal, fs)
         if is_wfdb_record(signal):  # wfdb.rdrecord's record, as Signal.from_wfdb takes it
             return from_wfdb(signal) if fs is None or fs == signal.fs else _rate_refused(fs, signal.fs)
         if isinstance(signal, (str, os.PathLike)):  # a recording's path: read it first (a path is not guessed at)
-            raise SanConfigError(f"encode takes a sancodec.Signal, a wfdb.Record or a numpy array, not a path: "
+            raise SanConfigError(f"encode takes a sancodec.Signal, a wfdb.Record, a pandas DataFrame or a numpy array, "
+                                 f"not a path: "
                                  f"sancodec.encode(sancodec.read_signal({os.fspath(signal)!r})) codes the recording")
-        raise SanConfigError(f"encode takes a sancodec.Signal, a wfdb.Record or a numpy array, not a "
-                             f"{type(signal).__name__}: Signal(samples, fs, channel_names, units) wraps samples")
+        raise SanConfigError(f"encode takes a sancodec.Signal, a wfdb.Record, a pandas DataFrame or Series or a numpy "
+                             f"array, not a {type(signal).__name__}: Signal(samples, fs, channel_names, units) wraps "
+                             "samples")
     if fs is not None and fs != signal.fs:
         _rate_refused(fs, signal.fs)
     return signal

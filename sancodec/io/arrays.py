@@ -104,12 +104,15 @@ def npy_source(array: np.ndarray) -> dict:
     return {"kind": "npy", "dtype": array.dtype.str, "rank": int(array.ndim), **({"fortran": True} if fortran else {})}
 
 
-def array_signal(data: np.ndarray, fs: float | None, name: str = "array") -> Signal:
+def array_signal(data: np.ndarray, fs: float | None, name: str = "array", names: list[str] | None = None) -> Signal:
     """An in-memory array (samples, or samples x channels) as :func:`read_npy` reads the same array from a ``.npy``
-    file: channels ``ch0``, ``ch1``, ..., its dtype and rank kept to be written back as they were."""
+    file: channels ``ch0``, ``ch1``, ..., its dtype and rank kept to be written back as they were; ``names``: the
+    channels' names, where the array's columns are known to be its channels (a DataFrame's: not checked for rows
+    that look like channels)."""
     data = np.asarray(data)
-    _check_orientation(name, data.shape)
-    return _as_signal(Path(name), data, fs, None, npy_source(data))
+    if names is None:
+        _check_orientation(name, data.shape)
+    return _as_signal(Path(name), data, fs, names, npy_source(data))
 
 
 def _check_orientation(label: object, shape: tuple[int, ...], fix: str = "transpose it (numpy: x.T)") -> None:

@@ -1,0 +1,150 @@
+"""pandas objects in memory as a :class:`Signal`: a ``DataFrame`` (a column a channel, named by its label) or a
+``Series`` (one channel), as data scientists hold a recording. The rate comes from ``fs``, or from the index where it
+says one: a ``DatetimeIndex`` or ``TimedeltaIndex`` (``pd.read_csv(..., index_col=0, parse_dates=True)``, a resample's
+output), or a numeric index named ``time…`` (a CSV's time column as ``index_col``), read as a CSV's time column is
+(``arrays.rate_of``); a ``DatetimeIndex``'s first timestamp is when the recording began (``base_date``,
+``base_time``). pandas is not imported here: an object is recognised by its type's module."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from sancodec.errors import SanConfigError
+from sancodec.io.arrays import array_signal, rate_of
+from sancodec.io.decimals import decimal_places
+from sancodec.signal import Signal
+
+__all__ = ["from_pandas", "is_pandas"]
+
+RATE_TOLERANCE = 1e-6  # an fs given and the index's rate agree within this share of either
+SNAP_DIGITS = 3  # an index's rate is snapped to one of at most this many decimals that its times allow ...
+SNAP_WIDTH = 1e-4  # ... where the rates a constant step allows lie within this share of each other
+
+
+def is_pandas(obj: object) -> bool:
+    """Whether ``obj`` is a pandas ``DataFrame`` or ``Series``, without importing pandas."""
+    kind = type(obj)
+    return kind.__module__.split(".")[0] == "pandas" and kind.__name__ in ("DataFrame", "Series")
+
+
+def from_pandas(obj: Any, fs: float | None = None) -> Signal:
+    """``obj`` (a ``DataFrame`` or ``Series`` of numbers) as a Signal: its columns the channels, named by their labels;
+    integer columns as integers and floats as floats (in their common type), missing values (NaN, or
+    ``pd.NA`` in a nullable column) as gaps, which a lossless file keeps among decimals. ``fs``: the rate, else the
+    index's (module docstring); both where they agree."""
+    if not is_pandas(obj):
+        raise SanConfigError(f"from_pandas takes a pandas DataFrame or Series, not a {type(obj).__name__}")
+    series = type(obj).__name__ == "Series"
+    frame = obj.to_frame() if series else obj
+    # a Series's own name, or none; a frame's labels, but the numbers pandas gives unlabelled columns (as an array's)
+    labels = [obj.name] if series else [None] * len(frame.columns) if type(frame.columns).__name__ == "RangeIndex" \
+        else list(frame.columns)
+    names = [_label(c, i) for i, c in enumerate(labels)]
+    if not names:
+        raise SanConfigError("a DataFrame without columns holds no channel")
+    values = np.column_stack([_column(frame.iloc[:, i], names[i]) for i in range(len(names))])  # (numpy's promotion)
+    rate = _index_rate(frame.index, len(frame))
+    if fs is not None and rate is not None and not math.isclose(fs, rate, rel_tol=RATE_TOLERANCE):
+        raise SanConfigError(f"fs={fs} given for a DataFrame whose index says {rate:g} Hz: leave fs out, or give the "
+                             "index's rate")
+    if fs is None and rate is None:
+        raise SanConfigError("a DataFrame or Series needs its sampling rate, e.g. encode(df, fs=250, ...), where its "
+                             "index does not say it (a DatetimeIndex, a TimedeltaIndex, a numeric index named time...)")
+    name = str(obj.name) if series and obj.name is not None else "dataframe"
+    signal = array_signal(values, fs if fs is not None else rate, name, names)
+    start = frame.index[0] if type(frame.index).__name__ == "DatetimeIndex" and len(frame) else None
+    if start is None or str(start) == "NaT":
+        return signal
+    # the first timestamp: when the recording began (its wall clock, as a WFDB header or EDF holds one)
+    return replace(signal, base_date=start.date().isoformat(), base_time=start.time().isoformat())
+
+
+def _label(label: object, i: int) -> str:
+    """A column's label as a channel name (a MultiIndex's levels joined by spaces); ``ch{i}`` for an unnamed one (a
+    Series without a name, a frame's numbered columns)."""
+    if isinstance(label, tuple):
+        label = " ".join(str(part) for part in label if str(part))
+    text = "" if label is None else str(label).strip()
+    return text or f"ch{i}"
+
+
+def _column(column: Any, name: str) -> np.ndarray:
+    """One column's values: a numpy numeric column as it is, a nullable one (``Int64``, ``Float64``) as its numpy
+    type, or as float64 with NaN for its missing values; anything else refused, naming the column."""
+    dtype = column.dtype
+    numpy_dtype = getattr(dtype, "numpy_dtype", dtype)  # a nullable dtype's numpy type
+    kind = np.dtype(numpy_dtype).kind if isinstance(numpy_dtype, np.dtype) else "O"
+    if kind not in "iuf":
+        raise SanConfigError(f"column {name!r} holds {dtype}, not numbers: a DataFrame's columns are its channels")
+    if column.isna().any():
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    return column.to_numpy(dtype=numpy_dtype)
+
+
+def _index_rate(index: Any, n: int) -> float | None:
+    """The sampling rate an index says (module docstring), None where it says none: read over its span
+    (``arrays.rate_of``), then as the times' resolution says it was meant (:func:`_meant_rate`)."""
+    kind = type(index).__name__
+    if n < 2:
+        return None
+    if kind in ("DatetimeIndex", "TimedeltaIndex"):
+        if index.hasnans:
+            return None
+        held = getattr(index, "unit", "ns")  # (pandas holds times in ns, us, ms or s)
+        ticks = np.asarray(index - index[0]).astype(f"timedelta64[{held}]").astype(np.int64)
+        unit = float(np.timedelta64(1, str(held)) / np.timedelta64(1, "s"))  # type: ignore[call-overload]
+    elif str(index.name or "").strip().lower().startswith("time") and np.dtype(index.dtype).kind in "iuf":
+        seconds = np.asarray(index, dtype=np.float64)
+        places = decimal_places(seconds[:, None]) if np.all(np.isfinite(seconds)) else None
+        if places is None:  # (times that are no decimals: their span's rate)
+            return rate_of(seconds) if np.all(np.isfinite(seconds)) else None
+        unit = 10.0 ** -places[0]
+        ticks = np.rint((seconds - seconds[0]) / unit).astype(np.int64)
+    else:
+        return None
+    rate = rate_of(ticks * unit)
+    return None if rate is None else _meant_rate(ticks, unit, rate)
+
+
+def _meant_rate(ticks: np.ndarray, unit: float, rate: float) -> float:
+    """The rate that times of ``ticks`` (whole units of ``unit`` seconds from the first) were made at, where it shows
+    (else ``rate``, their span's): with every step the same (``date_range``'s ``freq``, a period cut to the
+    resolution: 360 Hz's as 2777777 ns, whose span reads 360.0001 Hz), its own rate where that has at most
+    :data:`SNAP_DIGITS` decimals (62.5 Hz's 0.016 s), else the roundest rate (the most trailing zeros, then the
+    fewest decimals) whose period the step may be cut from (truncated or rounded), where those lie within
+    :data:`SNAP_WIDTH` of each other; with steps that vary (each time rounded on its own: ``start +
+    to_timedelta(arange(n) / fs)``, which cuts some by more than a unit), the rate of fewest decimals whose every
+    time is within two units of its own."""
+    steps = np.diff(ticks)
+    if steps.min() == steps.max():
+        step = float(steps[0]) * unit
+        own = float(f"{1.0 / step:.12g}")
+        if round(own, SNAP_DIGITS) == own:
+            return own
+        low, high = 1.0 / (step + unit), 1.0 / max(step - unit / 2, 1e-300)
+        if not high - low <= SNAP_WIDTH * low:
+            return rate
+        for digits in range(SNAP_DIGITS + 1):
+            scale = 10**digits
+            found = list(range(math.floor(low * scale) + 1, math.floor(high * scale) + 1))
+            if found:
+                return max(found, key=_trailing_zeros) / scale
+        return rate
+    at = np.arange(len(ticks), dtype=np.float64)
+    for digits in range(SNAP_DIGITS + 1):
+        snapped = round(rate, digits)
+        if snapped > 0 and float(np.max(np.abs(ticks * unit - at / snapped))) <= 2 * unit:
+            return float(snapped)
+    return rate
+
+
+def _trailing_zeros(k: int) -> int:
+    """How many zeros end ``k`` (a candidate rate times a power of ten): 44100 before 44101."""
+    zeros = 0
+    while k and k % 10 == 0:
+        k, zeros = k // 10, zeros + 1
+    return zeros

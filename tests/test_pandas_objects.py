@@ -1,0 +1,95 @@
+"""pandas objects in memory (``io.pandas_objects``): a DataFrame's columns as channels named by their labels, its
+index's rate and start, missing values as gaps; refusals in our words."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sancodec
+from sancodec import SanConfigError, Signal
+
+RNG = np.random.default_rng(11)
+WALK = (np.cumsum(RNG.normal(size=(3000, 2)), axis=0) * 10).astype(np.int16)
+
+
+def test_a_dataframe_codes_as_its_columns_under_their_labels():
+    df = pd.DataFrame(WALK, columns=["I", "II"])
+    back = sancodec.decode(sancodec.encode(df, fs=250))
+    assert back.channel_names == ["I", "II"] and back.fs == 250.0
+    assert np.array_equal(back.samples, WALK)
+    assert sancodec.encode(df, fs=250) == sancodec.encode(Signal.from_pandas(df, fs=250))
+    lossy = sancodec.decode(sancodec.encode(df.astype(np.float64) / 7, fs=250, mode="lossy", prdn=2))
+    assert lossy.channel_names == ["I", "II"]
+
+
+def test_a_series_is_one_channel_named_by_the_series():
+    back = sancodec.decode(sancodec.encode(pd.Series(WALK[:, 0], name="ECG"), fs=500))
+    assert back.channel_names == ["ECG"] and np.array_equal(back.samples[:, 0], WALK[:, 0])
+    assert sancodec.decode(sancodec.encode(pd.Series(WALK[:, 0]), fs=500)).channel_names == ["ch0"]
+    assert Signal.from_pandas(pd.DataFrame(WALK), fs=500).channel_names == ["ch0", "ch1"]  # as an array's
+
+
+def test_the_index_gives_the_rate_and_a_datetime_index_the_start():
+    start = pd.Timestamp("2024-03-01 08:30:05.25")
+    df = pd.DataFrame(WALK, columns=["I", "II"], index=pd.date_range(start, periods=len(WALK), freq="4ms"))
+    back = sancodec.decode(sancodec.encode(df))
+    assert back.fs == 250.0 and back.start == start.to_pydatetime()
+    assert sancodec.encode(df, fs=250) == sancodec.encode(df)  # the same rate given: the same file
+    with pytest.raises(SanConfigError, match="index says 250 Hz"):
+        sancodec.encode(df, fs=500)
+    timed = pd.DataFrame(WALK, index=pd.to_timedelta(np.arange(len(WALK)) / 360, unit="s"))
+    assert Signal.from_pandas(timed).fs == 360.0
+    column = pd.DataFrame(WALK, index=pd.Index(np.round(np.arange(len(WALK)) / 125, 3), name="Time [s]"))
+    assert Signal.from_pandas(column).fs == 125.0  # a CSV's time column read as the index
+    numbered = pd.DataFrame(WALK, index=pd.Index(np.arange(len(WALK)) * 2, name="sample"))
+    with pytest.raises(SanConfigError, match="needs its sampling rate"):  # sample numbers are no times
+        sancodec.encode(numbered)
+
+
+def test_missing_values_are_gaps_and_other_columns_are_refused():
+    values = pd.array(WALK[:, 0].astype(np.int64), dtype="Int64")
+    values[[5, 6, 900]] = pd.NA
+    back = sancodec.decode(sancodec.encode(pd.DataFrame({"I": values}), fs=100))
+    physical = back.physical()[:, 0]
+    assert np.isnan(physical[[5, 6, 900]]).all()
+    kept = ~np.isnan(physical)
+    assert np.array_equal(physical[kept], WALK[:, 0][kept])
+    for column, said in ((["a"] * 10, "holds"), ([True] * 10, "holds bool")):
+        with pytest.raises(SanConfigError, match=f"column 'x' {said}"):
+            sancodec.encode(pd.DataFrame({"x": column}), fs=100)
+    with pytest.raises(SanConfigError, match="without columns"):
+        sancodec.encode(pd.DataFrame(index=range(5)), fs=100)
+
+
+def test_a_wide_frame_is_read_as_its_columns_without_a_warning():
+    wide = pd.DataFrame(RNG.integers(0, 9, size=(5, 40)), columns=[f"E{i}" for i in range(40)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (an array of 5 x 40 is warned about: its rows may be its channels)
+        back = sancodec.decode(sancodec.encode(wide, fs=250))
+    assert back.samples.shape == (5, 40) and back.channel_names[-1] == "E39"
+
+
+@pytest.mark.parametrize("fs", [360, 250, 62.5, 128, 0.5, 17.3, 44100, 48000, 2048])
+def test_an_index_cut_to_its_resolution_gives_the_rate_it_was_made_at(fs):
+    """``date_range(freq=1 / fs s)`` holds the period cut to whole nanoseconds (360 Hz's as 2777777 ns: its span
+    read 360.0001 Hz, the file's rate then); times rounded each on their own, and a CSV's time column printed to
+    milliseconds, drift no further than their resolution: each gives the rate they were made at."""
+    n = 5000
+    column = np.zeros((n, 1), np.int16)
+    indexes = [pd.date_range("2024-01-01", periods=n, freq=pd.Timedelta(seconds=1 / fs)),
+               pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) / fs, unit="s"),
+               pd.to_timedelta(np.arange(n) / fs, unit="s")]
+    if fs <= 250:  # (printed to milliseconds: a faster rate's times repeat)
+        indexes.append(pd.Index(np.round(np.arange(n) / fs, 3), name="time"))
+    for index in indexes:
+        assert Signal.from_pandas(pd.DataFrame(column, index=index)).fs == fs
+
+
+def test_a_constant_step_too_coarse_to_say_a_rate_gives_its_span():
+    """Steps of 3 ms could be cut from any rate of 250 to 400 Hz: none is picked for them (the span's rate)."""
+    index = pd.Index(np.arange(5000) * 0.003, name="time")
+    assert Signal.from_pandas(pd.DataFrame(np.zeros((5000, 1), np.int16), index=index)).fs == pytest.approx(1 / 0.003)
