@@ -401,6 +401,13 @@ class Signal:
 
         return from_pandas(frame, fs)
 
+    def to_pandas(self, physical: bool = True) -> Any:
+        """This signal as a pandas ``DataFrame`` (its channels the columns, indexed by time from its start;
+        ``io.pandas_objects.to_pandas``): the physical values, or with ``physical=False`` the samples as held."""
+        from sancodec.io.pandas_objects import to_pandas  # (io imports this module)
+
+        return to_pandas(self, physical)
+
     def to_wfdb(self) -> Any:
         """This signal as a ``wfdb.Record`` (``d_signal`` and ``p_signal``, as rdrecord gives them;
         ``io.wfdb_objects.to_wfdb``), for wfdb-python's plotting and processing."""

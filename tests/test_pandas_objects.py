@@ -93,3 +93,19 @@ def test_a_constant_step_too_coarse_to_say_a_rate_gives_its_span():
     """Steps of 3 ms could be cut from any rate of 250 to 400 Hz: none is picked for them (the span's rate)."""
     index = pd.Index(np.arange(5000) * 0.003, name="time")
     assert Signal.from_pandas(pd.DataFrame(np.zeros((5000, 1), np.int16), index=index)).fs == pytest.approx(1 / 0.003)
+
+
+def test_a_signal_goes_to_a_dataframe_and_back():
+    """``Signal.to_pandas``: the physical values under the channels' names, indexed by time from the recording's
+    start; ``from_pandas`` of it gives the same rate, start and values."""
+    start = pd.Timestamp("2024-03-01 08:30:05")
+    df = pd.DataFrame(WALK, columns=["I", "II"], index=pd.date_range(start, periods=len(WALK), freq="4ms"))
+    sig = sancodec.decode(sancodec.encode(df))
+    out = sig.to_pandas()
+    assert list(out.columns) == ["I", "II"] and out.index.name == "time" and out.index[0] == start
+    assert np.array_equal(out.to_numpy(), WALK.astype(np.float64))
+    again = Signal.from_pandas(out)
+    assert (again.fs, again.start) == (250.0, start.to_pydatetime()) and np.array_equal(again.samples, WALK)
+    held = Signal(WALK, fs=360.0, channel_names=["a", "b"]).to_pandas(physical=False)
+    assert held.index[1] == pd.Timedelta(2777778, "ns") and held.dtypes.tolist() == [WALK.dtype] * 2
+    assert Signal.from_pandas(held).fs == 360.0

@@ -3,7 +3,8 @@
 says one: a ``DatetimeIndex`` or ``TimedeltaIndex`` (``pd.read_csv(..., index_col=0, parse_dates=True)``, a resample's
 output), or a numeric index named ``time…`` (a CSV's time column as ``index_col``), read as a CSV's time column is
 (``arrays.rate_of``); a ``DatetimeIndex``'s first timestamp is when the recording began (``base_date``,
-``base_time``). pandas is not imported here: an object is recognised by its type's module."""
+``base_time``). pandas is imported only to make a DataFrame (:func:`to_pandas`): an object is recognised by its type's
+module."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sancodec.io.arrays import array_signal, rate_of
 from sancodec.io.decimals import decimal_places
 from sancodec.signal import Signal
 
-__all__ = ["from_pandas", "is_pandas"]
+__all__ = ["from_pandas", "is_pandas", "to_pandas"]
 
 RATE_TOLERANCE = 1e-6  # an fs given and the index's rate agree within this share of either
 SNAP_DIGITS = 3  # an index's rate is snapped to one of at most this many decimals that its times allow ...
@@ -61,6 +62,24 @@ def from_pandas(obj: Any, fs: float | None = None) -> Signal:
         return signal
     # the first timestamp: when the recording began (its wall clock, as a WFDB header or EDF holds one)
     return replace(signal, base_date=start.date().isoformat(), base_time=start.time().isoformat())
+
+
+def to_pandas(signal: Signal, physical: bool = True) -> Any:
+    """``signal`` as a ``DataFrame``: a column a channel, under its name; its values in physical units (``physical``:
+    gaps NaN, as ``Signal.physical`` gives them) or as held (integers, for a digital record); indexed by each sample's
+    time (``time``): from the recording's start where it is known (a ``DatetimeIndex``), else from 0 (a
+    ``TimedeltaIndex``), each time rounded to the nanosecond on its own (no period cut short and added up). A
+    multi-frequency signal is refused (a DataFrame's rows share one rate)."""
+    import pandas as pd
+
+    if signal.samples_per_frame is not None:
+        raise SanConfigError("to_pandas: a multi-frequency signal's channels have no one rate for a DataFrame's rows; "
+                             "slice out the channels of one rate, or write the record with sancodec.write_signal")
+    offsets = pd.to_timedelta(np.arange(signal.n_samples, dtype=np.float64) / signal.fs, unit="s")
+    start = signal.start
+    index = pd.Index(offsets if start is None else pd.Timestamp(start) + offsets, name="time")
+    values = signal.physical() if physical else signal.samples
+    return pd.DataFrame(values, index=index, columns=list(signal.channel_names))
 
 
 def _label(label: object, i: int) -> str:
