@@ -107,5 +107,16 @@ def test_a_signal_goes_to_a_dataframe_and_back():
     again = Signal.from_pandas(out)
     assert (again.fs, again.start) == (250.0, start.to_pydatetime()) and np.array_equal(again.samples, WALK)
     held = Signal(WALK, fs=360.0, channel_names=["a", "b"]).to_pandas(physical=False)
-    assert held.index[1] == pd.Timedelta(2777778, "ns") and held.dtypes.tolist() == [WALK.dtype] * 2
+    assert held.index[1] == 1 / 360 and held.dtypes.tolist() == [WALK.dtype] * 2  # seconds, without a start
     assert Signal.from_pandas(held).fs == 360.0
+
+
+def test_a_dataframe_written_by_to_csv_is_read_as_it_was_made(tmp_path):
+    """``to_pandas(...).to_csv()``, the way a pandas user saves one, reads back at its rate and start, with and
+    without a start (a TimedeltaIndex's "0 days 00:00:00.004" column was refused as no number)."""
+    for start in ("2024-03-01", None):
+        sig = Signal(WALK, fs=250.0, channel_names=["I", "II"], base_date=start)
+        sig.to_pandas(physical=False).to_csv(tmp_path / "x.csv")
+        back = sancodec.read_signal(tmp_path / "x.csv")
+        assert (back.fs, back.start, back.channel_names) == (250.0, sig.start, ["I", "II"])
+        assert np.array_equal(back.samples, WALK)

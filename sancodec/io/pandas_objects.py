@@ -67,17 +67,19 @@ def from_pandas(obj: Any, fs: float | None = None) -> Signal:
 def to_pandas(signal: Signal, physical: bool = True) -> Any:
     """``signal`` as a ``DataFrame``: a column a channel, under its name; its values in physical units (``physical``:
     gaps NaN, as ``Signal.physical`` gives them) or as held (integers, for a digital record); indexed by each sample's
-    time (``time``): from the recording's start where it is known (a ``DatetimeIndex``), else from 0 (a
-    ``TimedeltaIndex``), each time rounded to the nanosecond on its own (no period cut short and added up). A
+    time (``time``): from the recording's start where it is known (a ``DatetimeIndex``, each time rounded to the
+    nanosecond on its own: no period cut short and added up), else in seconds from 0 (floats, which ``to_csv`` writes
+    as a time column sancodec and spreadsheets read; a ``TimedeltaIndex``'s "0 days 00:00:00.004000" is neither). A
     multi-frequency signal is refused (a DataFrame's rows share one rate)."""
     import pandas as pd
 
     if signal.samples_per_frame is not None:
         raise SanConfigError("to_pandas: a multi-frequency signal's channels have no one rate for a DataFrame's rows; "
                              "slice out the channels of one rate, or write the record with sancodec.write_signal")
-    offsets = pd.to_timedelta(np.arange(signal.n_samples, dtype=np.float64) / signal.fs, unit="s")
+    seconds = np.arange(signal.n_samples, dtype=np.float64) / signal.fs
     start = signal.start
-    index = pd.Index(offsets if start is None else pd.Timestamp(start) + offsets, name="time")
+    index = pd.Index(seconds if start is None else pd.Timestamp(start) + pd.to_timedelta(seconds, unit="s"),
+                     name="time")
     values = signal.physical() if physical else signal.samples
     return pd.DataFrame(values, index=index, columns=list(signal.channel_names))
 
