@@ -64,7 +64,7 @@ def test_commands_on_files_that_are_no_wfdb_record_do_not_import_wfdb(tmp_path):
     before looking whether its input was a record at all)."""
     np.save(tmp_path / "x.npy", (np.arange(3000) % 97).astype(np.int16))
     script = textwrap.dedent(
-        f"""
+        """
         import runpy, sys
         for argv in (["encode", "x.npy", "--fs", "250", "-o", "x.san", "-q"], ["decode", "x.san", "-o", "y.npy", "-q"],
                      ["decode", "x.san", "-o", "y.edf", "-q"], ["decode", "x.san", "-o", "y.wav", "-q"],
