@@ -120,3 +120,14 @@ def test_a_dataframe_written_by_to_csv_is_read_as_it_was_made(tmp_path):
         back = sancodec.read_signal(tmp_path / "x.csv")
         assert (back.fs, back.start, back.channel_names) == (250.0, sig.start, ["I", "II"])
         assert np.array_equal(back.samples, WALK)
+
+
+def test_wfdb_pythons_dataframe_codes_at_the_records_rate_exactly(mitdb_100):
+    """``wfdb.rdrecord(...).to_dataframe()``, a wfdb-python user's DataFrame: physical values under a TimedeltaIndex
+    of 2777777 ns steps (360 Hz cut to the nanosecond), coded at 360 Hz and decoded to the very values."""
+    import wfdb
+
+    df = wfdb.rdrecord(str(mitdb_100), sampto=5000).to_dataframe()
+    back = sancodec.decode(sancodec.encode(df))
+    assert back.fs == 360.0 and back.channel_names == ["MLII", "V5"]
+    assert np.array_equal(back.physical(), df.to_numpy())
