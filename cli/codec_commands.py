@@ -107,14 +107,34 @@ def _into_folder(output: Path, input: Path, name: str) -> Path:
 
 
 def _channel_indices(signal, channels: str) -> list[int]:
-    """The indices ``--channels`` names, each checked against ``signal``'s channels."""
-    try:
-        wanted = [int(c) for c in channels.split(",")]  # ("" too: an empty list asks for nothing, not for all)
-    except ValueError:
-        raise SanConfigError(f"--channels takes comma-separated indices, got {channels!r}") from None
-    if not wanted or any(not 0 <= c < signal.n_channels for c in wanted):
+    """The indices ``--channels`` names, each an index or a channel's name (``V5``; a name that is a number is taken
+    as an index), checked against ``signal``'s channels."""
+    if not channels.strip():  # (an empty list asks for nothing, not for all)
+        raise SanConfigError(f"--channels takes comma-separated channel indices or names, got {channels!r}")
+    wanted = [_channel_index(signal.channel_names, item) for item in channels.split(",")]
+    if any(not 0 <= c < signal.n_channels for c in wanted):
         raise SanConfigError(f"--channels {channels} outside 0..{signal.n_channels - 1}")
     return wanted
+
+
+def _channel_index(names: list[str], item: str) -> int:
+    """One ``--channels`` item's index: a number as it is, else the one channel of that name (spaces around it
+    aside; where none has that very name, the one that has it in other case: PTB's ``ii`` for ``II``)."""
+    text = item.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    for same in (lambda name: name == text, lambda name: name.strip() == text,
+                 lambda name: name.strip().casefold() == text.casefold()):
+        found = [i for i, name in enumerate(names) if same(name)]
+        if len(found) > 1:
+            raise SanConfigError(f"--channels {text!r}: channels {', '.join(map(str, found))} are all named so: give "
+                                 "the index of the one meant")
+        if found:
+            return found[0]
+    listed = ", ".join(f"{i} {name!r}" for i, name in enumerate(names[:24])) + (", ..." if len(names) > 24 else "")
+    raise SanConfigError(f"--channels {text!r}: no channel index or name (the channels: {listed})")
 
 
 def _pick_channels(signal, channels: str | None):
@@ -286,7 +306,7 @@ def encode(
                                        help="lossy: decode the file and check every channel's target before writing "
                                        "it (default: only at --effort best; lossless and "
                                        "near-lossless files are always checked)."),
-    channels: str | None = typer.Option(None, help="Comma-separated channel indices (default: all)."),
+    channels: str | None = typer.Option(None, help="Comma-separated channel indices or names (default: all)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy, --raw and header-less CSV."),
     raw: str | None = typer.Option(None, "--raw", metavar="TYPE[:CHANNELS]", help="The input is headerless "
                                    "interleaved samples (a device's dump, or a capture piped in as -): int8, uint8, "
@@ -547,8 +567,8 @@ def decode(
     model: Path | None = typer.Option(None, "--model", help="Model JSON or exported folder, when the file only "
                                        "references one (a model the file does not decode with is not used, and a "
                                        "warning says so)."),
-    channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices to write, in that "
-                                        "order (default: all; every channel is still decoded)."),
+    channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices or names to "
+                                        "write, in that order (default: all; every channel is still decoded)."),
     physical: bool = typer.Option(False, "--physical", metavar="", help="CSV and .npy: values in physical units, "
                                   "(digital - baseline) / gain, as wfdb's rdsamp -p, not the stored integers; a CSV "
                                   "gets a time column."),

@@ -251,6 +251,27 @@ def test_decode_writes_the_channels_asked_for(tmp_path):
     assert res.exit_code == 2 and "outside 0..3" in res.stderr and not (tmp_path / "bad.hea").exists()
 
 
+def test_channels_are_named_by_index_or_by_name(tmp_path):
+    """``--channels III,0``: a channel's name where it is the only one so named (in other case where no channel has
+    that very name), an index otherwise; a name no channel has, or two channels share, is refused naming the
+    channels."""
+    rec = copy_record(tmp_path, "100_3chan")  # (leads I, II and III)
+    source = read_signal(rec)
+    assert run("encode", rec, "-o", tmp_path / "iii.san", "--channels", "III", "-q").exit_code == 0
+    assert sancodec.decode((tmp_path / "iii.san").read_bytes()).channel_names == ["III"]
+    assert run("encode", rec, "-o", tmp_path / "t.san", "-q").exit_code == 0
+    res = run("decode", tmp_path / "t.san", "-o", tmp_path / "x.npy", "--channels", " ii ,0", "-q")
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(np.load(tmp_path / "x.npy"), source.samples[:, [1, 0]])
+    res = run("decode", tmp_path / "t.san", "-o", tmp_path / "y.npy", "--channels", "V5")
+    assert res.exit_code == 2 and "no channel index or name" in res.stderr and "2 'III'" in res.stderr
+    assert not (tmp_path / "y.npy").exists()
+    twins = sancodec.Signal(source.samples[:, [0, 0]], source.fs, ["ECG", "ECG"], ["mV", "mV"])
+    (tmp_path / "twins.san").write_bytes(sancodec.encode(twins))
+    res = run("decode", tmp_path / "twins.san", "-o", tmp_path / "z.npy", "--channels", "ECG")
+    assert res.exit_code == 2 and "channels 0, 1 are all named so" in res.stderr
+
+
 def test_decode_channels_never_empty_and_a_channel_twice_is_written(tmp_path):
     """``--channels ''`` is refused (it asked for no channel; it gave every one before), on encode and decode; a
     channel asked for twice is written twice, to WFDB too, whose header then names two signals alike (wfdb-python's
@@ -260,7 +281,8 @@ def test_decode_channels_never_empty_and_a_channel_twice_is_written(tmp_path):
     for args in (("decode", tmp_path / "t.san", "-o", tmp_path / "none.npy"),
                  ("encode", rec, "-o", tmp_path / "n.san")):
         res = run(*args, "--channels", "")
-        assert res.exit_code == 2 and "--channels takes comma-separated indices, got ''" in res.stderr, res.output
+        assert res.exit_code == 2, res.output
+        assert "--channels takes comma-separated channel indices or names, got ''" in res.stderr
     assert not (tmp_path / "none.npy").exists() and not (tmp_path / "n.san").exists()
     res = run("decode", tmp_path / "t.san", "-o", tmp_path / "twice", "--channels", "1,1", "-q")
     assert res.exit_code == 0, res.output
