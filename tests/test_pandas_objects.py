@@ -3,6 +3,7 @@ index's rate and start, missing values as gaps; refusals in our words."""
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -131,3 +132,18 @@ def test_wfdb_pythons_dataframe_codes_at_the_records_rate_exactly(mitdb_100):
     back = sancodec.decode(sancodec.encode(df))
     assert back.fs == 360.0 and back.channel_names == ["MLII", "V5"]
     assert np.array_equal(back.physical(), df.to_numpy())
+
+
+def test_an_index_out_of_order_or_with_rows_missing_says_no_rate():
+    """Rows out of time order, a time twice, or a stretch of rows missing (a dropout's minute): coded as evenly spaced
+    samples at the span's rate, every later sample would move. Refused where the rate is the index's to say; with fs
+    given, the rows are taken as that rate says."""
+    index = pd.date_range("2024-01-01", periods=len(WALK), freq="4ms")
+    missing = index.delete(range(1000, 1250))  # a second of rows gone
+    frames = {"does not increase at row 3": pd.DataFrame(WALK, index=index[[0, 1, 2, 2, *range(4, len(WALK))]]),
+              "not evenly spaced (a step of 1.004 s after row 999": pd.DataFrame(WALK[: len(missing)], index=missing),
+              "does not increase at row 1 ": pd.DataFrame(WALK, index=index[::-1])}
+    for said, df in frames.items():
+        with pytest.raises(SanConfigError, match=re.escape(said)):
+            sancodec.encode(df)
+        assert Signal.from_pandas(df, fs=250).fs == 250.0

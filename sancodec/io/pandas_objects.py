@@ -24,6 +24,7 @@ __all__ = ["from_pandas", "is_pandas", "to_pandas"]
 RATE_TOLERANCE = 1e-6  # an fs given and the index's rate agree within this share of either
 SNAP_DIGITS = 3  # an index's rate is snapped to one of at most this many decimals that its times allow ...
 SNAP_WIDTH = 1e-4  # ... where the rates a constant step allows lie within this share of each other
+UNEVEN_SHARE = 1e-3  # an index whose steps differ from their median by more than this share (and two units) is uneven
 
 
 def is_pandas(obj: object) -> bool:
@@ -48,7 +49,7 @@ def from_pandas(obj: Any, fs: float | None = None) -> Signal:
     if not names:
         raise SanConfigError("a DataFrame without columns holds no channel")
     values = np.column_stack([_column(frame.iloc[:, i], names[i]) for i in range(len(names))])  # (numpy's promotion)
-    rate = _index_rate(frame.index, len(frame))
+    rate = _index_rate(frame.index, len(frame), asked=fs is None)
     if fs is not None and rate is not None and not math.isclose(fs, rate, rel_tol=RATE_TOLERANCE):
         raise SanConfigError(f"fs={fs} given for a DataFrame whose index says {rate:g} Hz: leave fs out, or give the "
                              "index's rate")
@@ -106,9 +107,43 @@ def _column(column: Any, name: str) -> np.ndarray:
     return column.to_numpy(dtype=numpy_dtype)
 
 
-def _index_rate(index: Any, n: int) -> float | None:
+def _index_rate(index: Any, n: int, asked: bool = True) -> float | None:
     """The sampling rate an index says (module docstring), None where it says none: read over its span
-    (``arrays.rate_of``), then as the times' resolution says it was meant (:func:`_meant_rate`)."""
+    (``arrays.rate_of``), then as the times' resolution says it was meant (:func:`_meant_rate`). Where the rate is
+    ``asked`` of it (no fs given), times that do not increase (rows out of order, a time twice) or steps that are not
+    even (a stretch of rows missing: coded as evenly spaced samples, every later one would move) are refused; with an
+    fs given, such an index says no rate (the rows are taken as the fs says)."""
+    times = _index_times(index, n)
+    if times is None:
+        return None
+    ticks, unit = times
+    steps = np.diff(ticks)
+    middle = float(np.median(steps))
+    first_bad = np.flatnonzero(steps <= 0)
+    if len(first_bad):
+        if asked:
+            raise SanConfigError(f"the DataFrame's index does not increase at row {int(first_bad[0]) + 1} (rows out "
+                                 "of time order, or a time twice): sort_index() first, or give fs= to take the rows "
+                                 "as they stand")
+        return None
+    uneven = np.flatnonzero(np.abs(steps - middle) > max(2.0, UNEVEN_SHARE * middle))
+    if len(uneven):
+        if asked:
+            k = int(uneven[0])
+            raise SanConfigError(f"the DataFrame's index is not evenly spaced (a step of {steps[k] * unit:g} s after "
+                                 f"row {k}, against {middle * unit:g} s): rows missing there would be coded as "
+                                 "evenly spaced samples, every later one moved; resample to one rate (df.resample, "
+                                 "or reindex with the missing rows as NaN, which sancodec keeps as gaps), or give fs= "
+                                 "to take the rows as evenly spaced")
+        return None
+    rate = rate_of(ticks * unit)
+    return None if rate is None else _meant_rate(ticks, unit, rate)
+
+
+def _index_times(index: Any, n: int) -> tuple[np.ndarray, float] | None:
+    """An index's times as whole units from its first (int64) and that unit in seconds: a ``DatetimeIndex``'s or a
+    ``TimedeltaIndex``'s at their resolution, a numeric ``time…`` index's at its decimals; None for any other index,
+    fewer than two rows, or a time missing (NaT, NaN)."""
     kind = type(index).__name__
     if n < 2:
         return None
@@ -117,18 +152,15 @@ def _index_rate(index: Any, n: int) -> float | None:
             return None
         held = getattr(index, "unit", "ns")  # (pandas holds times in ns, us, ms or s)
         ticks = np.asarray(index - index[0]).astype(f"timedelta64[{held}]").astype(np.int64)
-        unit = float(np.timedelta64(1, str(held)) / np.timedelta64(1, "s"))  # type: ignore[call-overload]
-    elif str(index.name or "").strip().lower().startswith("time") and np.dtype(index.dtype).kind in "iuf":
-        seconds = np.asarray(index, dtype=np.float64)
-        places = decimal_places(seconds[:, None]) if np.all(np.isfinite(seconds)) else None
-        if places is None:  # (times that are no decimals: their span's rate)
-            return rate_of(seconds) if np.all(np.isfinite(seconds)) else None
-        unit = 10.0 ** -places[0]
-        ticks = np.rint((seconds - seconds[0]) / unit).astype(np.int64)
-    else:
+        return ticks, float(np.timedelta64(1, str(held)) / np.timedelta64(1, "s"))  # type: ignore[call-overload]
+    if not (str(index.name or "").strip().lower().startswith("time") and np.dtype(index.dtype).kind in "iuf"):
         return None
-    rate = rate_of(ticks * unit)
-    return None if rate is None else _meant_rate(ticks, unit, rate)
+    seconds = np.asarray(index, dtype=np.float64)
+    if not np.all(np.isfinite(seconds)):
+        return None
+    places = decimal_places(seconds[:, None])
+    unit = 10.0 ** -places[0] if places is not None else max(float(np.median(np.abs(np.diff(seconds)))), 1e-300) / 2**20
+    return np.rint((seconds - seconds[0]) / unit).astype(np.int64), unit
 
 
 def _meant_rate(ticks: np.ndarray, unit: float, rate: float) -> float:
