@@ -196,8 +196,32 @@ def test_a_time_column_printed_to_fewer_decimals_still_gives_its_rate(tmp_path):
     (tmp_path / "c.csv").write_text("Time [s], II\n" + "".join(f"{t},{i % 7}\n" for i, t in enumerate(times)))
     assert read_signal(tmp_path / "c.csv").fs == 125.0
     rows = "".join(f"{t},{k}\n" for k, t in enumerate([0, 0.002, 0.004, 0.003, 0.006, 0.008, 0.010]))
-    (tmp_path / "d.csv").write_text("time,x\n" + rows)  # one row out of order
-    assert read_signal(tmp_path / "d.csv").fs == 500.0  # the median step's rate
+    (tmp_path / "d.csv").write_text("time,x\n" + rows)  # one row out of order: it read at the median step's rate,
+    # 500 Hz, and its decode's times went on to 0.012 s; refused now, read at the rate --fs gives
+    with pytest.raises(SanConfigError, match="not evenly spaced"):
+        read_signal(tmp_path / "d.csv")
+    assert read_signal(tmp_path / "d.csv", fs=500).fs == 500.0
+
+
+def test_a_time_column_with_rows_missing_is_refused_not_read_at_a_wrong_rate(tmp_path):
+    """A 250 Hz time column with a second of rows missing read at 229.16 Hz (its span's rate), and a lossless file of
+    it decoded to times rebuilt at that rate, every one past the gap moved (5.000 s came back as 4.364 s). Refused now,
+    saying where; --fs takes the rows as evenly spaced. Times printed to fewer places, or cut, still read (jitter
+    within the unit printed)."""
+    times = np.delete(np.arange(3000) * 0.004, range(1000, 1250))
+    (tmp_path / "gap.csv").write_text("time,x\n" + "".join(f"{t:.3f},{k % 9}\n" for k, t in enumerate(times)))
+    with pytest.raises(SanConfigError, match=r"not evenly spaced \(a step of 1.004 s after data row 1000"):
+        read_signal(tmp_path / "gap.csv")
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    res = CliRunner().invoke(app, ["encode", str(tmp_path / "gap.csv"), "-o", str(tmp_path / "gap.san")])
+    assert res.exit_code == 2 and "not evenly spaced" in res.output and not (tmp_path / "gap.san").exists()
+    assert read_signal(tmp_path / "gap.csv", fs=250).n_samples == 2750
+    cut = [f"{np.floor(k / 360 * 1000) / 1000:.3f}" for k in range(3600)]  # 360 Hz cut to milliseconds
+    (tmp_path / "cut.csv").write_text("time,x\n" + "".join(f"{t},{k % 9}\n" for k, t in enumerate(cut)))
+    assert read_signal(tmp_path / "cut.csv").fs == 360.0
 
 
 def _copy_record(tmp_path: Path, name: str) -> Path:

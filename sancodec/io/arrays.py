@@ -463,6 +463,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
             # microseconds since 1970; the places of seconds: 3 more for milliseconds)
             rate = rate_of(seconds, None if time_places is None else time_places + len(str(scale)) - 1)
             if fs is None:
+                if rate is not None:
+                    _check_even(path, seconds, rate, _printed_units(data[:, 0]) / scale)
                 fs = rate
             elif rate is not None and abs(rate - fs) > RATE_MISMATCH * fs:  # the times are rebuilt at fs
                 warnings.warn(f"{path}: its time column runs at {rate:.6g} Hz, not the {fs:.6g} Hz given, which the "
@@ -561,6 +563,41 @@ def _trim(text: str, shortest: bool) -> str:
 
 TRIM_PROBE = 1000  # rows :func:`_trimmed` looks at first
 RATE_MISMATCH = 1e-3  # a rate given that far from a CSV's time column's is warned of
+UNEVEN_PERIODS = 0.25  # a time column whose times stray from even steps by more than this share of a period ...
+UNEVEN_PRINTED = 1.000001  # ... and more than the unit each was printed to (cut, or rounded)
+
+
+def _check_even(path: Path, seconds: np.ndarray, rate: float, units: np.ndarray) -> None:
+    """Refuse a time column (``seconds``, read at ``rate``; ``units``: the unit each time was printed to, in
+    seconds) whose times stray from even steps by more than their printing explains (:data:`UNEVEN_PERIODS` of a
+    period, :data:`UNEVEN_PRINTED` of the unit): rows missing, rows out of order, or a logger's jitter. Its samples
+    would be coded as evenly spaced and its times rebuilt so on decode, every time past the stray moved; ``--fs`` takes
+    the rows as evenly spaced at that rate, knowingly."""
+    with np.errstate(over="ignore", invalid="ignore"):  # (times of inf, or 1e308 apart: refused, without a warning)
+        drift = np.abs(seconds - seconds[0] - np.arange(len(seconds)) / rate)
+        if np.all(drift <= np.maximum(UNEVEN_PERIODS / rate, UNEVEN_PRINTED * units)):
+            return
+        steps = np.diff(seconds)
+    middle = float(np.median(steps))
+    k = int(np.argmax(np.abs(steps - middle)))
+    raise SanConfigError(f"{path}: its time column is not evenly spaced (a step of {steps[k]:.6g} s after data row "
+                         f"{k + 1}, against {middle:.6g} s; the times stray from even steps at {rate:.6g} Hz by up to "
+                         f"{float(drift.max()):.3g} s): rows missing or out of order, or uneven times, which the "
+                         "decode would rebuild evenly; --fs takes the rows as evenly spaced at that rate (Python: "
+                         "read_signal(path, fs=...))")
+
+
+def _printed_units(times: np.ndarray) -> np.ndarray:
+    """Each time's unit in its last printed place as its value shows it: ``10**-d`` for the fewest decimals ``d`` (up
+    to 9) that hold it (10.01: 0.01; 10.008: 0.001), else a millionth of its magnitude (times printed to significant
+    digits, or in binary fractions)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        units = np.maximum(np.abs(times), 1.0) * 1e-6
+        for d in range(9, -1, -1):
+            scaled = times * 10.0**d
+            held = np.abs(scaled - np.rint(scaled)) <= 1e-9 * np.maximum(np.abs(scaled), 1.0)
+            units = np.where(held, 10.0**-d, units)
+    return units
 
 
 def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> tuple[bool, bool, bool]:
