@@ -16,7 +16,7 @@ from common import mutated
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sancodec import SancodecError, SanConfigError, SanFormatError, Signal, read_signal, write_signal
+from sancodec import SancodecError, SanConfigError, SanFormatError, Signal, decode, encode, read_signal, write_signal
 from sancodec.codec.container import SanReader
 
 DATA = Path(__file__).parent / "data"
@@ -1288,6 +1288,29 @@ def test_a_csv_printed_to_more_places_than_its_values_need_comes_back_byte_for_b
     assert res.exit_code == 0, res.output
     rows = [line.split(delimiter) for line in text.splitlines()]
     assert (tmp_path / "s.csv").read_text().splitlines() == [delimiter.join([r[0], r[3], r[1]]) for r in rows]
+
+
+@pytest.mark.parametrize("layout", ["pandas", "numpy spaced", "spaced, crlf, units row", "trimmed, semicolons"])
+def test_times_at_fixed_places_beside_trimmed_values_and_spaced_values_come_back_byte_for_byte(tmp_path, layout):
+    """Times printed ``"%.3f"`` (0.100) beside values printed as pandas and Python print floats (0.23 beside 0.334):
+    the time column's trailing zeros had the whole file judged untrimmed, so a lossless decode printed the values at
+    their most places (0.230); ``numpy.savetxt(delimiter=", ")``'s spaced values came back without their spaces.
+    The time column keeps its places (``time_untrimmed``), spaced values their spaces (``values_spaced``)."""
+    values = np.round(np.cumsum(np.random.default_rng(5).normal(size=(600, 2)), axis=0), 3)
+    sep, end, units, mark = {"pandas": (",", "\n", "", "."), "numpy spaced": (", ", "\n", "", "."),
+                             "spaced, crlf, units row": (", ", "\r\n", "s, mV, mV", "."),
+                             "trimmed, semicolons": (";", "\n", "", ",")}[layout]
+
+    def cell(v: float) -> str:  # Python's repr (pandas' to_csv), or a spreadsheet's trimmed decimals
+        return repr(float(v)) if mark == "." else f"{v:.3f}".rstrip("0").rstrip(".").replace(".", mark)
+
+    rows = [sep.join([f"{k / 250:.3f}".replace(".", mark), *(cell(v) for v in row)]) for k, row in enumerate(values)]
+    text = end.join([sep.join(["time", "a", "b"]), *([units] if units else []), *rows]) + end
+    (tmp_path / "x.csv").write_bytes(text.encode())
+    signal = read_signal(tmp_path / "x.csv")
+    assert signal.fs == 250.0 and signal.channel_names == ["a", "b"]
+    write_signal(decode(encode(signal)), tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_bytes() == text.encode()
 
 
 def test_padded_places_are_the_whole_files_answer_though_its_head_is_looked_at_first():

@@ -381,16 +381,21 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         spaced = _spaced_names(lines[0], delimiter)  # "Time [s], RESP, PLETH" (PhysioNet's BIDMC): written back so
         names_quoted = _every_cell_quoted(lines[0], delimiter)  # R's write.csv: "","ECG": written back so
         lines = lines[1:]
-    units = None
+    units, units_spaced = None, False
     second = [v.strip() for v in _cells(lines[0], delimiter)] if lines else []
     if names is not None and len(lines) > 1 and not any(_number(v, decimal) for v in second) \
             and not all(_gap_word(v) is not None for v in second) and not (second and is_iso(second[0])):  # (a row
         # of gaps is data, and so is one of a date-time and gaps)
+        units_spaced = _spaced_names(lines[0], delimiter)  # ("s, mV, mV", as the names above it: written back so)
         units, lines = _cells(lines[0], delimiter), lines[1:]  # a second header row: the units (PhysioNet's export)
     if not lines:
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
     written: dict[str, Any] = {"names_spaced": True} if spaced else {}  # how the rows were written, for write_csv
     # to write them so
+    if _values_spaced(lines, delimiter):  # numpy.savetxt(..., delimiter=", "): "0.126, -0.132", written back so
+        written["values_spaced"] = True
+    if units_spaced:
+        written["units_spaced"] = True
     if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
         lines = [line.rstrip(" ")[:-1] for line in lines]
         names, units = names if names is None else names[:-1], units if units is None else units[:-1]
@@ -415,6 +420,10 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     dated = names is not None and bool(head) and is_iso(head[0])  # ISO 8601 date-times first: the time column
     padded = None
     trimming = _trimmed(lines, delimiter, parsed_decimal, clock or dated)
+    if trimming is None and not (clock or dated) and names is not None and len(names) > 1 and is_time_name(names[0]):
+        trimming = _trimmed(lines, delimiter, parsed_decimal, True)  # the values' layout, where the times alone
+        if trimming:  # ruled it out: printed at their fixed places ("%.3f"'s 0.100 beside pandas' 0.23 and 0.334)
+            written["time_untrimmed"] = True
     if trimming:  # a spreadsheet's 1.5 beside 2.25 (Python's and pandas' 1.0 beside 2.25, "shortest"): written back so
         written[trimming] = True
     if trimming != "trimmed":  # numpy.savetxt's %.4f of values that need fewer places (0.0040; pandas' 3.0 in a
@@ -487,7 +496,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                     _times_in_exponents(lines, delimiter, exponents[0], float(data[0, 0]), fs, scale):
                 source["time_exponent"] = exponents[0]  # numpy.savetxt's %.18e of the times, written back so
             elif fs is not None and (digits := _time_digits(lines, delimiter, parsed_decimal, float(data[0, 0]), fs,
-                                                            time_places, trimming, scale)) is not None:
+                                                            time_places, None if written.get("time_untrimmed")
+                                                            else trimming, scale)) is not None:
                 source["time_digits"] = digits  # MATLAB's csvwrite: 100.01 for 100.008, written back so
         data, names, units = data[:, 1:], names[1:], None if units is None else units[1:]
         padded = None if padded is None else padded[1:]
@@ -552,6 +562,23 @@ def _trimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) ->
         return None
     held, untrimmed, unshortened = _trim_facts(lines, delimiter, decimal, clock)
     return None if not held else "trimmed" if not untrimmed else "shortest" if not unshortened else None
+
+
+def _values_spaced(lines: Sequence[str], delimiter: str) -> bool:
+    """Whether every delimiter of a CSV's data rows is followed by one space, no more (``numpy.savetxt`` with
+    ``delimiter=", "``), and no row is quoted or closed by a delimiter (whose writers lay out their own cells)."""
+    if delimiter not in (",", ";"):
+        return False
+    body = "\n".join(lines)
+    count = body.count(delimiter)
+    return count > 0 and body.count(delimiter + " ") == count and body.count(delimiter + "  ") == 0 and \
+        '"' not in body
+
+
+def _trim_after_first(text: str, delimiter: str, shortest: bool) -> str:
+    """:func:`_trim` of every cell of ``text``'s rows but the first (a time column at its fixed places)."""
+    rows = text.split("\n")
+    return "\n".join(first + sep + _trim(rest, shortest) for first, sep, rest in (r.partition(delimiter) for r in rows))
 
 
 def _trim(text: str, shortest: bool) -> str:
@@ -1349,13 +1376,18 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         len(names) > 1
     if spaced:  # "Time [s], RESP, PLETH", as the source wrote its names (not in a .tsv made of it)
         header = header.replace(named_by, named_by + " ")
-    if source.get("units_row") is True:  # a CSV source's units row
-        header += "\n" + _header_row([*([time_unit] if time is not None else []), *signal.units], named_by, quoted)
+    if source.get("units_row") is True:  # a CSV source's units row (spaced where it was)
+        row = _header_row([*([time_unit] if time is not None else []), *signal.units], named_by, quoted)
+        units_spaced = source.get("units_spaced") is True and not tabs and delimiter != " " and '"' not in row
+        header += "\n" + (row.replace(named_by, named_by + " ") if units_spaced else row)
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
     text = buf.getvalue()
     if source.get("trimmed") is True or source.get("shortest") is True:  # as the source printed its values: a
         # decimal's trailing zeros, and its point or (shortest) all but one 0 after it
-        text = text[:len(header) + 1] + _trim(text[len(header) + 1:], source.get("trimmed") is not True)
+        shortest, body = source.get("trimmed") is not True, text[len(header) + 1:]
+        keep_times = source.get("time_untrimmed") is True and time is not None and clock is None
+        text = text[:len(header) + 1] + (_trim_after_first(body, delimiter, shortest) if keep_times else
+                                         _trim(body, shortest))
     if clock is not None:  # each row after its clock time
         cells = text[len(header) + 1:].split("\n")
         text = header + "\n" + "\n".join(f"{t}{delimiter}{v}" for t, v in zip(clock, cells)) + "\n"
@@ -1367,6 +1399,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         text = header + "\n" + (values if missing is None else values.replace("nan", gap))  # empty cell: a blank line)
     row_names = index is not None and isinstance(source.get("index_column"), dict) and \
         source["index_column"].get("quoted") is True  # R's row names, each in quotes
+    if source.get("values_spaced") is True and delimiter in (",", ";") and not (quoted or closed or row_names):
+        text = header + "\n" + text[len(header) + 1:].replace(delimiter, delimiter + " ")  # numpy's ", "
     if quoted or closed or row_names:  # as the source wrote its rows: every value in double quotes (or the first), each
         # row closed by a delimiter
         first = header.count("\n") + 1
