@@ -1313,6 +1313,22 @@ def test_times_at_fixed_places_beside_trimmed_values_and_spaced_values_come_back
     assert (tmp_path / "back.csv").read_bytes() == text.encode()
 
 
+def test_numpy_savetxts_spaced_exponents_come_back_byte_for_byte(tmp_path):
+    """``numpy.savetxt(fmt="%.4e", delimiter=", ")``: each cell read without the space before it, so its exponent
+    layout is found as in an unspaced file, and written back spaced."""
+    import io
+
+    buf = io.StringIO()
+    x = np.round(np.cumsum(np.random.default_rng(6).normal(size=(400, 2)), axis=0), 3)
+    np.savetxt(buf, np.column_stack([np.arange(400) / 500, x]), fmt="%.4e", delimiter=", ", header="time, a, b",
+               comments="")
+    (tmp_path / "e.csv").write_text(buf.getvalue())
+    signal = read_signal(tmp_path / "e.csv")
+    assert signal.fs == 500.0 and signal.source["values_spaced"] is True
+    write_signal(decode(encode(signal)), tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_text() == buf.getvalue()
+
+
 def test_padded_places_are_the_whole_files_answer_though_its_head_is_looked_at_first():
     """A column is padded only where every cell has the same places and ends in a 0, in every row, not only in the
     first ``PROBE_ROWS``; rows of unequal cells, an exponent or no padded column give None; clock times (the first

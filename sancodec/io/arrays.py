@@ -394,6 +394,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     # to write them so
     if _values_spaced(lines, delimiter):  # numpy.savetxt(..., delimiter=", "): "0.126, -0.132", written back so
         written["values_spaced"] = True
+        lines = [line.replace(delimiter + " ", delimiter) for line in lines]  # (each cell then read as unspaced:
+        # its places, exponents and trimmed decimals)
     if units_spaced:
         written["units_spaced"] = True
     if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
