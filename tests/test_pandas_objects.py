@@ -147,3 +147,23 @@ def test_an_index_out_of_order_or_with_rows_missing_says_no_rate():
         with pytest.raises(SanConfigError, match=re.escape(said)):
             sancodec.encode(df)
         assert Signal.from_pandas(df, fs=250).fs == 250.0
+
+
+def test_a_timedelta_index_written_by_to_csv_reads_as_the_time_column(tmp_path, mitdb_100):
+    """pandas' ``to_csv`` prints a TimedeltaIndex as "0 days 00:00:00.004000" (named or, as wfdb-python's
+    ``to_dataframe()`` leaves it, unnamed): refused as no number before; now the time column, written back in its
+    layout (byte for byte where the rate rebuilds each time: 250 Hz to the microsecond)."""
+    import wfdb
+
+    df = pd.DataFrame(WALK, columns=["I", "II"], index=pd.to_timedelta(np.arange(len(WALK)) / 250, unit="s"))
+    df.index.name = "time"
+    df.to_csv(tmp_path / "td.csv")
+    sig = sancodec.read_signal(tmp_path / "td.csv")
+    assert sig.fs == 250.0 and np.array_equal(sig.samples, WALK)
+    sancodec.write_signal(sancodec.decode(sancodec.encode(sig)), tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_bytes() == (tmp_path / "td.csv").read_bytes()
+    frame = wfdb.rdrecord(str(mitdb_100), sampto=3000).to_dataframe()
+    frame.to_csv(tmp_path / "wf.csv")  # (its index unnamed, its times to the nanosecond)
+    sig = sancodec.read_signal(tmp_path / "wf.csv")
+    assert sig.channel_names == ["MLII", "V5"] and abs(sig.fs - 360) < 1e-3
+    assert np.array_equal(sancodec.decode(sancodec.encode(sig)).physical(), frame.to_numpy())

@@ -415,7 +415,10 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     if names_quoted and "quoted" not in written:
         written["names_quoted"] = True
     head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
-    clock = names is not None and is_time_name(names[0]) and bool(head) and bool(_CLOCK.fullmatch(head[0]))
+    match = _CLOCK.fullmatch(head[0]) if names is not None and head else None
+    clock = match is not None and names is not None and (is_time_name(names[0]) or not names[0].strip() and
+                                                         match[1] is not None)  # (or pandas' Timedelta under an
+    # unnamed index: wfdb-python's to_dataframe().to_csv())
     if names is not None and names and is_iso(names[0]):  # (a date-time is no name: the file has no header row)
         raise SanFormatError(f"{path}: its first row starts with a date-time ({names[0].strip()!r}), not a name: "
                              "give the CSV a header row (time,ECG,...) to read that column as its times")
@@ -435,8 +438,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     iso: dict[str, Any] | None = None
     dates: list[str] = []
     iso_seconds = None
+    pandas_days = False
     if clock:
-        lines, clock_places = _clock_times_in_seconds(lines, delimiter, path)
+        lines, clock_places, pandas_days = _clock_times_in_seconds(lines, delimiter, path)
     elif dated:
         dates = [lines[i].partition(delimiter)[0].strip() for i in _sampled_rows(len(lines))]
         lines, iso, iso_seconds = iso_times_in_seconds(lines, delimiter, path)
@@ -454,7 +458,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         if parsed_decimal == "." and not trimming else None  # numpy.savetxt's default %.18e: written back so
     gap = np.argwhere(np.isnan(data))[0] if np.isnan(data).any() else None
     gap_text = None if gap is None else _gap_text(lines[int(gap[0])], delimiter, int(gap[1]))
-    timed = names is not None and (is_time_name(names[0]) or dated) and data.shape[1] > 1
+    timed = names is not None and (is_time_name(names[0]) or dated or clock) and data.shape[1] > 1
     if timed and np.isnan(data[:, 0]).any():
         row = int(np.argwhere(np.isnan(data[:, 0]))[0][0])
         raise SanFormatError(f"{path}: {_where(row, 0, names)} is {gap_text or 'empty'}: a time is never missing")
@@ -491,6 +495,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                 source["time_decimals"] = time_places
             if clock:
                 source["time_clock"] = True  # written back as clock times
+                if pandas_days:
+                    source["time_days"] = True  # ... as pandas prints a Timedelta: "0 days 00:00:00.004000"
             elif iso is not None:  # written back as date-times, rounded or cut as the rows given back say
                 iso["rounded"] = fs is None or _dates_rounded(dates, len(lines), fs, {**source, "time_iso": iso})
                 source["time_iso"] = iso
@@ -912,24 +918,29 @@ def _number(cell: str, decimal: str) -> bool:
     return True
 
 
-_CLOCK = re.compile(r"(?:(\d+):)?(\d+):(\d+(?:[.,]\d*)?)")  # h:mm:ss.mmm or m:ss.mmm, PhysioNet's elapsed time
+_CLOCK = re.compile(r"(?:(\d+) days )?(?:(\d+):)?(\d+):(\d+(?:[.,]\d*)?)")  # h:mm:ss.mmm or m:ss.mmm, PhysioNet's
+# elapsed time; after a count of days ("0 days 00:00:00.004000"), pandas' Timedelta as to_csv prints a TimedeltaIndex
 
 
-def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tuple[list[str], int]:
-    """``lines`` with their first cell, an elapsed time as PhysioNet's exports print it ('0:01.250'), in seconds;
-    and the most decimals a time's seconds were printed with (at most :data:`decimals.MAX_DECIMALS`)."""
+def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tuple[list[str], int, bool]:
+    """``lines`` with their first cell, an elapsed time as PhysioNet's exports print it ('0:01.250') or as pandas
+    prints a Timedelta ('0 days 00:00:01.250000'), in seconds; the most decimals a time's seconds were printed with
+    (at most :data:`decimals.MAX_DECIMALS`); and whether the times were pandas' (every one of them)."""
     out = []
-    places = 0
+    places, days_seen, plain_seen = 0, False, False
     for line in lines:
         first, sep, rest = line.partition(delimiter)
         clock = _CLOCK.fullmatch(first.strip().strip("'\""))
         if clock is None:
             raise SanFormatError(f"{path}: the time column mixes clock times with {first.strip()!r}")
-        hours, minutes, seconds = clock.groups()
+        days, hours, minutes, seconds = clock.groups()
+        days_seen, plain_seen = days_seen or days is not None, plain_seen or days is None
         places = max(places, len(seconds.replace(",", ".").partition(".")[2]))
-        total = 3600 * int(hours or 0) + 60 * int(minutes) + float(seconds.replace(",", "."))
+        total = 86400 * int(days or 0) + 3600 * int(hours or 0) + 60 * int(minutes) + float(seconds.replace(",", "."))
         out.append(f"{total!r}{sep}{rest}")
-    return out, min(places, MAX_DECIMALS)
+    if days_seen and plain_seen:
+        raise SanFormatError(f"{path}: the time column mixes pandas' Timedelta times with clock times")
+    return out, min(places, MAX_DECIMALS), days_seen
 
 
 def column_times(start: float, rows: np.ndarray, fs: float, scale: int = 1) -> np.ndarray:
@@ -1059,7 +1070,8 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     source = signal.source if isinstance(signal.source, dict) else {}
     time = time_column(source) if source.get("kind") == "csv" else None
     timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
-              "time_clock": source.get("time_clock"), "time_iso": source.get("time_iso"),
+              "time_clock": source.get("time_clock"), "time_days": source.get("time_days"),
+              "time_iso": source.get("time_iso"),
               "time_scale": source.get("time_scale")} if time is not None \
         else {"time_column": "time [s]", "time_start": start / signal.fs}
     def as_csv(samples: np.ndarray) -> Signal:  # the signal's names and units over ``samples``, the CSV's layout
@@ -1159,14 +1171,16 @@ def index_column(source: object) -> tuple[str, int] | None:
 def time_column(source: dict | None) -> tuple[str, float] | None:
     """The time column a CSV source began with (:func:`read_csv`), as its name and first time, where the source
     entry holds one that :func:`write_csv` can write: a name that keeps the CSV's shape (no comma, quote or
-    line break; 200 characters at most; none only for date-times, which read back as times by their look) and a
+    line break; 200 characters at most; none only for date-times and pandas' Timedeltas, which read back as times by
+    their look) and a
     finite start. A ``.san`` header is not trusted: anything else
     is None (no time column)."""
     if not isinstance(source, dict) or source.get("kind") != "csv":
         return None
     name, start = source.get("time_column"), source.get("time_start")
     if not isinstance(name, str) or len(name) > 200 or any(ch in name for ch in ',"\'\r\n') or \
-            (not name and iso_layout(source) is None):  # (unnamed: date-times, read back by their look, pandas')
+            (not name and iso_layout(source) is None and source.get("time_days") is not True):  # (unnamed:
+        # date-times and pandas' Timedeltas, read back by their look)
         return None
     try:
         value = float(start) if is_real(start) else math.nan
@@ -1272,6 +1286,9 @@ def clock_times(times: np.ndarray, source: object) -> list[str] | None:
     hours, rest = np.divmod(whole, 3600)
     minutes, seconds = np.divmod(rest, 60)
     fractions = [f".{f:0{places}d}" for f in part.tolist()] if places else [""] * len(units)
+    if source.get("time_days") is True:  # pandas' Timedelta: days, then hours of the day, two digits each field
+        return [f"{h // 24} days {h % 24:02d}:{m:02d}:{s:02d}{f}"
+                for h, m, s, f in zip(hours.tolist(), minutes.tolist(), seconds.tolist(), fractions)]
     return [f"{h}:{m:02d}:{s:02d}{f}" if h else f"{m}:{s:02d}{f}"
             for h, m, s, f in zip(hours.tolist(), minutes.tolist(), seconds.tolist(), fractions)]
 
