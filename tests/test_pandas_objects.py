@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -167,3 +168,18 @@ def test_a_timedelta_index_written_by_to_csv_reads_as_the_time_column(tmp_path, 
     sig = sancodec.read_signal(tmp_path / "wf.csv")
     assert sig.channel_names == ["MLII", "V5"] and abs(sig.fs - 360) < 1e-3
     assert np.array_equal(sancodec.decode(sancodec.encode(sig)).physical(), frame.to_numpy())
+
+
+@pytest.mark.parametrize("name", ["a103l_20000", "03700181_2000f"])
+def test_wfdb_pythons_dataframe_saved_by_to_csv_comes_back_byte_for_byte(tmp_path, name):
+    """``rdrecord(...).to_dataframe().to_csv()``: physical values as Python prints floats (0.8675855513307985, and a
+    decimal column's -0.104), beside a Timedelta (or a date-time) index. A lossless decode printed the floats at 17
+    digits (0.86758555133079851) and the decimals at their places (-0.1040): the same values, other text. A CSV
+    whose values all print as ``repr`` prints them so (``float_repr``)."""
+    import wfdb
+
+    wfdb.rdrecord(str(Path(__file__).parent / "data" / name), sampto=2000).to_dataframe().to_csv(tmp_path / "x.csv")
+    sig = sancodec.read_signal(tmp_path / "x.csv")
+    assert sig.source["float_repr"] is True
+    sancodec.write_signal(sancodec.decode(sancodec.encode(sig)), tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_bytes() == (tmp_path / "x.csv").read_bytes()

@@ -398,6 +398,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         # its places, exponents and trimmed decimals)
     if units_spaced:
         written["units_spaced"] = True
+    if decimal == "." and _floats_as_python_prints(lines, delimiter):  # pandas' to_csv of floats: as repr prints each
+        written["float_repr"] = True
     if _trailing_delimiter(lines, names, delimiter):  # "1.5,": no column past it, not a channel of gaps named ""
         lines = [line.rstrip(" ")[:-1] for line in lines]
         names, units = names if names is None else names[:-1], units if units is None else units[:-1]
@@ -581,6 +583,44 @@ def _values_spaced(lines: Sequence[str], delimiter: str) -> bool:
     count = body.count(delimiter)
     return count > 0 and body.count(delimiter + " ") == count and body.count(delimiter + "  ") == 0 and \
         '"' not in body
+
+
+def _floats_as_python_prints(lines: Sequence[str], delimiter: str) -> bool:
+    """Whether a CSV's data rows (their first :data:`TRIM_PROBE`, every cell after the first) print each number that
+    is no integer as Python's ``repr`` of its float does, the shortest text that reads back as it
+    (``pandas.DataFrame.to_csv``), some with 16 significant digits or more (where fewer, the decimals' own layouts
+    say it)."""
+    long = False
+    for line in lines[:TRIM_PROBE]:
+        for cell in line.split(delimiter)[1:]:
+            text = cell.strip()
+            if text.lstrip("-").isdigit():  # (an integer column's: pandas prints those as integers)
+                continue
+            try:
+                if repr(float(text)) != text:
+                    return False
+            except ValueError:
+                return False
+            long = long or len(text.lstrip("-").replace(".", "").lstrip("0")) >= 16
+    return long
+
+
+def _shortest_floats(rows: np.ndarray, formats: list[str], source: dict) -> tuple[np.ndarray, list[str]]:
+    """Where a CSV source printed its numbers as Python prints floats (``float_repr``: pandas' 0.8675855513307985), or
+    as few digits as they need (``trimmed``, ``shortest``), its float64 columns that are no decimals (17 significant
+    digits, else) as Python prints each (``repr``: the shortest text that reads back as that float)."""
+    python = source.get("float_repr") is True  # (then its decimals too: -0.104, not -0.1040)
+    wanted = [c for c, f in enumerate(formats) if f == "%.17g" or python and _PLACES_FORMAT.fullmatch(f)]
+    asked = python or source.get("trimmed") is True or source.get("shortest") is True
+    if not wanted or not asked:
+        return rows, formats
+    out = rows.astype(object)
+    for c in wanted:  # (Python floats: their repr, nan and inf included; a decimal as its places print it, first)
+        out[:, c] = [repr(float(formats[c] % v)) for v in rows[:, c].tolist()]
+    return out, ["%s" if c in wanted else f for c, f in enumerate(formats)]
+
+
+_PLACES_FORMAT = re.compile(r"%\.[1-9]\d*f")  # a decimal column's format, one place or more
 
 
 def _trim_after_first(text: str, delimiter: str, shortest: bool) -> str:
@@ -1399,6 +1439,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         row = _header_row([*([time_unit] if time is not None else []), *signal.units], named_by, quoted)
         units_spaced = source.get("units_spaced") is True and not tabs and delimiter != " " and '"' not in row
         header += "\n" + (row.replace(named_by, named_by + " ") if units_spaced else row)
+    rows, formats = _shortest_floats(rows, formats, source)
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
     text = buf.getvalue()
     if source.get("trimmed") is True or source.get("shortest") is True:  # as the source printed its values: a
