@@ -1286,13 +1286,12 @@ def _plot(signal, data: bytes, path: Path, model: SanSpec | None = None) -> None
 
     from sancodec.codec import decode_file
     from sancodec.codec.anatomy import beat_template
+    from sancodec.report import file_spec
 
     n = min(signal.n_samples, int(signal.fs * 5) or 2000)
     decoded = decode_file(data, 0, n, model=model)  # the frames of the first seconds drawn, not the record (a 24 h
     # Holter's); ``model``: a file's that only references it
-    named = decoded.header.get("model") or {}
-    spec_dict = named.get("spec") or (model.to_dict() if model is not None and named.get("sha256") == model.sha256()
-                                      else None)
+    spec_dict = file_spec(decoded.header.get("model") or {}, model)
     t = np.arange(n) / signal.fs  # (seconds from the record's start)
     x, y = signal.samples[:n, 0].astype(float), decoded.signal.samples[:n, 0].astype(float)
     missing = missing_of(signal.source)

@@ -24,7 +24,7 @@ from sancodec.metrics import bits_per_sample, compression_ratio, phi, prdn_of_er
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal
 
-__all__ = ["Report", "as_coded", "held_narrow", "make_report"]
+__all__ = ["Report", "as_coded", "file_spec", "held_narrow", "make_report"]
 
 
 @dataclass(frozen=True)
@@ -93,14 +93,14 @@ def held_narrow(signal: Signal) -> Signal:
 REPORT_ROWS = 1 << 16
 
 
-def _kernel_sizes(model: dict[str, Any], given: SanSpec | None) -> list[int]:
-    """The kernel sizes of a file's SAN (its header's ``model``: embedded, or referenced by SHA-256 and ``given``),
-    the W the paper's CR counts; none for a file without one."""
+def file_spec(model: dict[str, Any], given: SanSpec | None) -> dict[str, Any] | None:
+    """A file's SAN as its header holds one (``model``): embedded, or referenced by SHA-256 and ``given`` (its dict);
+    None for a file without one, or whose model was not given."""
     if model.get("spec"):
-        return list(model["spec"]["kernel_sizes"])
+        return model["spec"]
     if model.get("sha256") and given is not None and given.sha256() == model["sha256"]:
-        return list(given.kernel_sizes)
-    return []
+        return given.to_dict()
+    return None
 
 
 def make_report(original: Signal, data: bytes, original_bytes: int | None = None,
@@ -127,7 +127,8 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
             row += len(y)
         activations = f.activations_read
     total = original.n_values  # real samples (multi-frequency: a slow channel's held rows count once)
-    model_sizes = _kernel_sizes(header.get("model") or {}, spec)
+    found = file_spec(header.get("model") or {}, spec)
+    model_sizes = found["kernel_sizes"] if found else []  # (W, the paper's CR counts)
     w = int(sum(model_sizes))
     # The paper's metric, defined once in metrics.py: CR over the whole file (n = all samples,
     # A = all activations, 1-D) and L~ on the mean-removed samples, as the paper's protocol scores

@@ -590,8 +590,11 @@ def _floats_as_python_prints(lines: Sequence[str], delimiter: str) -> bool:
     is no integer as Python's ``repr`` of its float does, the shortest text that reads back as it
     (``pandas.DataFrame.to_csv``), some with 16 significant digits or more (where fewer, the decimals' own layouts
     say it)."""
+    probe = lines[:TRIM_PROBE]
+    if not _LONG_NUMBER.search("\n".join(probe)):  # (no cell of 16 digits: no answer but no, without a float each)
+        return False
     long = False
-    for line in lines[:TRIM_PROBE]:
+    for line in probe:
         for cell in line.split(delimiter)[1:]:
             text = cell.strip()
             if text.lstrip("-").isdigit():  # (an integer column's: pandas prints those as integers)
@@ -621,6 +624,7 @@ def _shortest_floats(rows: np.ndarray, formats: list[str], source: dict) -> tupl
 
 
 _PLACES_FORMAT = re.compile(r"%\.[1-9]\d*f")  # a decimal column's format, one place or more
+_LONG_NUMBER = re.compile(r"[\d.eE+-]{16,}")  # what a number of 16 significant digits or more holds
 
 
 def _trim_after_first(text: str, delimiter: str, shortest: bool) -> str:
@@ -1431,13 +1435,13 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     quoted, closed = source.get("quoted") is True and clock is None, source.get("closed") is True
     named_by = delimiter if len(names) > 1 else ","  # (one column: read back with commas, quoted as they would be)
     header = _header_row(names, named_by, quoted or source.get("names_quoted") is True)
-    spaced = source.get("names_spaced") is True and not tabs and delimiter != " " and '"' not in header and \
-        len(names) > 1
+    may_space = not tabs and delimiter != " "  # (a .tsv or .txt made of a spaced CSV is not spaced)
+    spaced = source.get("names_spaced") is True and may_space and '"' not in header and len(names) > 1
     if spaced:  # "Time [s], RESP, PLETH", as the source wrote its names (not in a .tsv made of it)
         header = header.replace(named_by, named_by + " ")
     if source.get("units_row") is True:  # a CSV source's units row (spaced where it was)
         row = _header_row([*([time_unit] if time is not None else []), *signal.units], named_by, quoted)
-        units_spaced = source.get("units_spaced") is True and not tabs and delimiter != " " and '"' not in row
+        units_spaced = source.get("units_spaced") is True and may_space and '"' not in row
         header += "\n" + (row.replace(named_by, named_by + " ") if units_spaced else row)
     rows, formats = _shortest_floats(rows, formats, source)
     np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")

@@ -314,8 +314,6 @@ def load_model(path: str | os.PathLike[str]) -> SanSpec:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFileError(f"{p}: no such model file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{p}: is a directory, not a model file") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{p}: not a JSON model file ({exc})") from None
     if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
