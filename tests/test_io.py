@@ -1329,6 +1329,25 @@ def test_numpy_savetxts_spaced_exponents_come_back_byte_for_byte(tmp_path):
     assert (tmp_path / "back.csv").read_text() == buf.getvalue()
 
 
+@pytest.mark.parametrize("key", ["values_spaced", "units_spaced", "time_untrimmed", "float_repr", "time_days"])
+def test_a_headers_csv_layout_keys_change_the_text_only_when_they_are_true(tmp_path, key):
+    """This session's layout keys of a CSV source, from a ``.san`` header (not trusted): another value ("yes", 1, a
+    list) writes the file as if the key were absent; ``true`` changes its text (each key is read)."""
+    x = np.array([[1.25, 0.1 + 0.2], [2.5, 1.0 / 3], [3.75, 0.5]])
+    base = {"kind": "csv", "time_column": "time", "time_start": 0.0, "time_decimals": 3, "units_row": True,
+            "units_spaced": False, "trimmed": key != "float_repr", "time_clock": key == "time_days"}
+
+    def written(value: object) -> str:
+        source = {**base, key: value}
+        write_signal(Signal(x, 250.0, ["a", "b"], ["mV", "mV"], source=source), tmp_path / "o.csv")
+        return (tmp_path / "o.csv").read_text()
+
+    plain = written(None)
+    for bad in ("yes", 1, [True]):
+        assert written(bad) == plain
+    assert written(True) != plain
+
+
 def test_padded_places_are_the_whole_files_answer_though_its_head_is_looked_at_first():
     """A column is padded only where every cell has the same places and ends in a 0, in every row, not only in the
     first ``PROBE_ROWS``; rows of unequal cells, an exponent or no padded column give None; clock times (the first
