@@ -483,11 +483,14 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
     if isinstance(source, dict) and source.get("kind") == "csv" and "time_start" in source:
         from sancodec.io.arrays import time_column
         from sancodec.io.csv_time_units import time_scale
+        from sancodec.io.time_steps import step_of
 
         time = time_column(source)  # a CSV's time column starts where the rows kept do (none if not writable), in
-        # its unit (time_scale)
-        header["source"] = source = {**source, "time_start": time[1] + start * time_scale(source) /
-                                     float(header["fs"])} if time else {
+        # its unit (time_scale), or its step's whole nanoseconds on from its first (time_steps)
+        step = step_of(source, float(header["fs"]))
+        header["source"] = source = {**source, "time_start": (round(time[1] * 1e9) + start * step) / 1e9
+                                     if step is not None and math.isfinite(time[1]) else
+                                     time[1] + start * time_scale(source) / float(header["fs"])} if time else {
             k: v for k, v in source.items() if k not in ("time_column", "time_start")}
     if isinstance(source, dict) and source.get("kind") == "csv" and "index_column" in source:
         from sancodec.io.arrays import index_column

@@ -287,6 +287,13 @@ def test_a_record_duration_that_holds_no_whole_sample_is_one_config_error(tmp_pa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_rate_no_data_record_holds_is_named_to_its_digits(tmp_path):
+    """A rate just off a whole number (a CSV's span read 360.0001 Hz) was named "360 Hz" in the refusal, a rate
+    EDF holds: the message names it as it is."""
+    with pytest.raises(sancodec.SanConfigError, match=r"a sampling rate of 360\.000101 Hz fits no EDF data record"):
+        sancodec.write_signal(sancodec.Signal(np.zeros((100, 1), np.int16), fs=360.000101), tmp_path / "x.edf")
+
+
 def test_the_cli_says_how_much_it_filled_out_a_last_data_record(tmp_path, mitdb_100):
     sancodec.write_signal(sancodec.read_signal(mitdb_100).slice(0, 3700), tmp_path / "ecg.npy")
     runner = CliRunner()

@@ -1348,6 +1348,31 @@ def test_a_headers_csv_layout_keys_change_the_text_only_when_they_are_true(tmp_p
     assert written(True) != plain
 
 
+@pytest.mark.parametrize("clock", [False, True])
+def test_a_headers_time_step_is_used_only_where_it_is_a_whole_number_of_nanoseconds_at_the_rate(tmp_path, clock):
+    """A CSV source's ``time_step_ns`` (``time_steps``), from a ``.san`` header (not trusted): a whole number of
+    nanoseconds near the period writes the times from it; anything else (a float, a bool, a string, none or a
+    negative step, one far from the rate's period, one whose rows would pass int64) writes them from the rate, as
+    without it; never an error."""
+    x = np.arange(8, dtype=np.int64)[:, None]
+    layout = {"time_clock": True, "time_days": True} if clock else \
+        {"time_iso": {"start": "2024-03-01T10:00:00.000000000", "separator": " ", "places": 9, "zone": "",
+                      "bare_whole": False, "rounded": True}}
+    base = {"kind": "csv", "time_column": "time", "time_start": 0.0, "time_decimals": 9, **layout}
+
+    def times(step: object, start: object = 0.0) -> list[str]:
+        write_signal(Signal(x, 360.0, ["a"], source={**base, "time_start": start, "time_step_ns": step}),
+                     tmp_path / "o.csv")
+        return [row.rpartition(",")[0] for row in (tmp_path / "o.csv").read_text().splitlines()[1:]]
+
+    plain = times(None)
+    assert plain[-1].endswith(":00.019444444")  # 7 / 360 s rounded
+    assert times(2777777)[-1].endswith(":00.019444439")  # 7 steps of 2777777 ns
+    for bad in (2777777.0, True, "2777777", 0, -2777777, 4000000, 10**16):
+        assert times(bad) == plain
+    assert times(2777777, start=1e300) == times(None, start=1e300)  # (no nanosecond count: the rate's way)
+
+
 def test_padded_places_are_the_whole_files_answer_though_its_head_is_looked_at_first():
     """A column is padded only where every cell has the same places and ends in a 0, in every row, not only in the
     first ``PROBE_ROWS``; rows of unequal cells, an exponent or no padded column give None; clock times (the first

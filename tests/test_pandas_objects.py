@@ -166,8 +166,39 @@ def test_a_timedelta_index_written_by_to_csv_reads_as_the_time_column(tmp_path, 
     frame = wfdb.rdrecord(str(mitdb_100), sampto=3000).to_dataframe()
     frame.to_csv(tmp_path / "wf.csv")  # (its index unnamed, its times to the nanosecond)
     sig = sancodec.read_signal(tmp_path / "wf.csv")
-    assert sig.channel_names == ["MLII", "V5"] and abs(sig.fs - 360) < 1e-3
+    assert sig.channel_names == ["MLII", "V5"] and sig.fs == 360.0  # (its span's 360.0001 Hz before)
     assert np.array_equal(sancodec.decode(sancodec.encode(sig)).physical(), frame.to_numpy())
+
+
+@pytest.mark.parametrize("fs", [360, 257, 44100, 7.3])
+@pytest.mark.parametrize("kind", ["date-times", "timedeltas"])
+def test_a_csv_of_periods_cut_to_the_nanosecond_reads_at_its_rate_and_comes_back_byte_for_byte(tmp_path, fs, kind):
+    """``to_csv()`` of a ``date_range`` or ``timedelta_range`` at a rate whose period is no whole number of
+    nanoseconds (360 Hz: 2777777 ns, added up; wfdb-python's ``to_dataframe()`` of mitdb): read at its span's
+    360.0001 Hz before, which no EDF data record holds, and decoded with times rebuilt from that rate, a nanosecond
+    off every few hundred rows. Now read at the rate meant, as ``from_pandas`` reads the DataFrame, its times
+    written back from the step (``time_steps``): the whole file and any range of rows byte for byte."""
+    n = len(WALK)
+    period = pd.Timedelta(seconds=1 / fs)
+    index = pd.date_range("2024-03-01 10:00", periods=n, freq=period) if kind == "date-times" else \
+        pd.timedelta_range(0, periods=n, freq=period)
+    df = pd.DataFrame({"MLII": WALK[:n, 0] / 200, "V5": WALK[:n, 1] / 200}, index=index)
+    df.to_csv(tmp_path / "x.csv")
+    text = (tmp_path / "x.csv").read_text().splitlines(keepends=True)
+    sig = sancodec.read_signal(tmp_path / "x.csv")
+    assert sig.fs == Signal.from_pandas(df).fs == fs
+    data = sancodec.encode(sig)
+    sancodec.write_signal(sancodec.decode(data), tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_text() == "".join(text)
+    sancodec.write_signal(sancodec.decode(data, start=2345, end=2999), tmp_path / "part.csv")
+    assert (tmp_path / "part.csv").read_text() == "".join([text[0], *text[2346:3000]])
+    lossy = sancodec.decode(sancodec.encode(sig, mode="lossy", prdn=5))
+    sancodec.write_signal(lossy, tmp_path / "lossy.csv")  # (a lossy decode's times are the very times too)
+    assert [r.partition(",")[0] for r in (tmp_path / "lossy.csv").read_text().splitlines()] == \
+        [r.partition(",")[0] for r in "".join(text).splitlines()]
+    if fs == 360:
+        sancodec.write_signal(sancodec.decode(data), tmp_path / "x.edf")  # ("360 Hz fits no EDF data record")
+        assert sancodec.read_signal(tmp_path / "x.edf").fs == 360.0
 
 
 @pytest.mark.parametrize("name", ["a103l_20000", "03700181_2000f"])

@@ -44,6 +44,7 @@ from sancodec.io.decimals import (
     on_decimal_grid,
     with_decimals,
 )
+from sancodec.io.time_steps import meant_rate, step_of, step_source, stepped_ns
 from sancodec.signal import Signal, beyond_exact_range
 
 __all__ = ["array_signal", "gaps_as_nan", "map_npy", "physical_signal", "read_csv", "read_npy", "time_column",
@@ -441,11 +442,12 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     dates: list[str] = []
     iso_seconds = None
     pandas_days = False
+    ticks: np.ndarray | None = None  # the times in whole nanoseconds from the first, where they were read so
     if clock:
-        lines, clock_places, pandas_days = _clock_times_in_seconds(lines, delimiter, path)
+        lines, clock_places, pandas_days, ticks = _clock_times_in_seconds(lines, delimiter, path)
     elif dated:
         dates = [lines[i].partition(delimiter)[0].strip() for i in _sampled_rows(len(lines))]
-        lines, iso, iso_seconds = iso_times_in_seconds(lines, delimiter, path)
+        lines, iso, iso_seconds, ticks = iso_times_in_seconds(lines, delimiter, path)
     try:
         data = _numbers("\n".join(lines), delimiter, parsed_decimal)
     except ValueError as exc:
@@ -482,6 +484,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
             if fs is None:
                 if rate is not None:
                     _check_even(path, seconds, rate, _printed_units(data[:, 0]) / scale)
+                    if ticks is not None:  # date-times or clock times to the nanosecond: the rate they were made
+                        rate = meant_rate(ticks, 1e-9, rate)  # at (date_range's 360 Hz, not its span's 360.0001)
                 fs = rate
             elif rate is not None and abs(rate - fs) > RATE_MISMATCH * fs:  # the times are rebuilt at fs
                 warnings.warn(f"{path}: its time column runs at {rate:.6g} Hz, not the {fs:.6g} Hz given, which the "
@@ -499,7 +503,9 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
                 source["time_clock"] = True  # written back as clock times
                 if pandas_days:
                     source["time_days"] = True  # ... as pandas prints a Timedelta: "0 days 00:00:00.004000"
+                source = step_source(source, ticks, fs)  # ... from their step where the rate misses it
             elif iso is not None:  # written back as date-times, rounded or cut as the rows given back say
+                source = step_source(source, ticks, fs)
                 iso["rounded"] = fs is None or _dates_rounded(dates, len(lines), fs, {**source, "time_iso": iso})
                 source["time_iso"] = iso
             elif fs is not None and exponents is not None and exponents[0] is not None and \
@@ -966,11 +972,13 @@ _CLOCK = re.compile(r"(?:(\d+) days )?(?:(\d+):)?(\d+):(\d+(?:[.,]\d*)?)")  # h:
 # elapsed time; after a count of days ("0 days 00:00:00.004000"), pandas' Timedelta as to_csv prints a TimedeltaIndex
 
 
-def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tuple[list[str], int, bool]:
+def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path
+                            ) -> tuple[list[str], int, bool, np.ndarray | None]:
     """``lines`` with their first cell, an elapsed time as PhysioNet's exports print it ('0:01.250') or as pandas
     prints a Timedelta ('0 days 00:00:01.250000'), in seconds; the most decimals a time's seconds were printed with
-    (at most :data:`decimals.MAX_DECIMALS`); and whether the times were pandas' (every one of them)."""
-    out = []
+    (at most :data:`decimals.MAX_DECIMALS`); whether the times were pandas' (every one of them); and the times in
+    whole nanoseconds from the first (None where one was printed past the nanosecond)."""
+    out, ns = [], []
     places, days_seen, plain_seen = 0, False, False
     for line in lines:
         first, sep, rest = line.partition(delimiter)
@@ -979,12 +987,17 @@ def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path) -> tup
             raise SanFormatError(f"{path}: the time column mixes clock times with {first.strip()!r}")
         days, hours, minutes, seconds = clock.groups()
         days_seen, plain_seen = days_seen or days is not None, plain_seen or days is None
-        places = max(places, len(seconds.replace(",", ".").partition(".")[2]))
+        whole, _, fraction = seconds.replace(",", ".").partition(".")
+        places = max(places, len(fraction))
         total = 86400 * int(days or 0) + 3600 * int(hours or 0) + 60 * int(minutes) + float(seconds.replace(",", "."))
         out.append(f"{total!r}{sep}{rest}")
+        count = 86400 * int(days or 0) + 3600 * int(hours or 0) + 60 * int(minutes) + int(whole or 0)
+        ns.append(count * 10**9 + int(fraction[:9].ljust(9, "0")))
     if days_seen and plain_seen:
         raise SanFormatError(f"{path}: the time column mixes pandas' Timedelta times with clock times")
-    return out, min(places, MAX_DECIMALS), days_seen
+    exact = places <= 9 and bool(ns) and max(ns) < 2**62
+    ticks = np.asarray(ns, dtype=np.int64) - ns[0] if exact else None
+    return out, min(places, MAX_DECIMALS), days_seen, ticks
 
 
 def column_times(start: float, rows: np.ndarray, fs: float, scale: int = 1) -> np.ndarray:
@@ -1004,8 +1017,21 @@ def _dates_rounded(dates: list[str], n: int, fs: float, source: dict) -> bool:
     """Whether a CSV's date-times (``dates``, the first cells of :func:`_sampled_rows` of its ``n`` rows) come back
     from the rate with their fractions cut rather than rounded (a logger that truncates: 2.777 ms printed .002):
     rounded unless only cutting gives every one back."""
-    times = column_times(float(source.get("time_start", 0.0)), np.asarray(_sampled_rows(n)), fs)
-    return iso_times(times, source, rounded=True) == dates or iso_times(times, source, rounded=False) != dates
+    rows = np.asarray(_sampled_rows(n))
+    times = column_times(float(source.get("time_start", 0.0)), rows, fs)
+    ns = _stepped(source, rows, fs)
+    return iso_times(times, source, rounded=True, ns=ns) == dates or \
+        iso_times(times, source, rounded=False, ns=ns) != dates
+
+
+def _stepped(source: object, rows: np.ndarray, fs: float) -> np.ndarray | None:
+    """The times of ``rows`` in whole nanoseconds from a CSV source's time column's step (``time_steps``), where it
+    holds one; else None (the times are rebuilt from the rate)."""
+    step = step_of(source, fs)
+    start = source.get("time_start", 0.0) if isinstance(source, dict) else None
+    if step is None or not isinstance(start, (int, float)) or isinstance(start, bool):
+        return None
+    return stepped_ns(float(start), rows, step)
 
 
 TIME_WORDS = ("time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
@@ -1315,17 +1341,22 @@ def _spaced_names(line: str, delimiter: str) -> bool:
         all(c.startswith(" ") and not c.startswith("  ") and c.strip() for c in cells[1:])
 
 
-def clock_times(times: np.ndarray, source: object) -> list[str] | None:
+def clock_times(times: np.ndarray, source: object, ns: np.ndarray | None = None) -> list[str] | None:
     """``times`` (seconds) as the elapsed clock times a CSV source printed (``read_csv``'s ``time_clock``: PhysioNet's
-    exports' "0:01.250", hours from the first hour on, "1:00:00.000"), at the decimals it printed them with; None
-    for a source that printed seconds, or times a clock cannot show (negative, or beyond 10^9 hours)."""
+    exports' "0:01.250", hours from the first hour on, "1:00:00.000"), at the decimals it printed them with (``ns``:
+    the same times in whole nanoseconds, where known so: ``time_steps.stepped_ns``); None for a source that printed
+    seconds, or times a clock cannot show (negative, or beyond 10^9 hours)."""
     if not isinstance(source, dict) or source.get("time_clock") is not True:
         return None
     places = _time_places(source, 3) or 0  # (never None with a default)
     scale = 10**places
     if not len(times) or not (np.all(times >= 0) and float(times[-1]) < 3.6e12):
         return None
-    units = np.rint(times * scale).astype(np.int64)  # integer parts: no 59.9995 s printed as 60.000
+    if ns is not None and places <= 9 and bool(np.all(ns >= 0)):  # whole units of the last place, rounded half up
+        unit = 10 ** (9 - places)
+        units = (ns + unit // 2) // unit
+    else:
+        units = np.rint(times * scale).astype(np.int64)  # integer parts: no 59.9995 s printed as 60.000
     whole, part = np.divmod(units, scale)
     hours, rest = np.divmod(whole, 3600)
     minutes, seconds = np.divmod(rest, 60)
@@ -1413,9 +1444,11 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     clock: list[str] | None = None
     time_unit = "s"
     if time is not None:
-        times = column_times(time[1], np.arange(signal.n_samples), signal.fs, time_scale(signal.source))
-        clock = clock_times(times, signal.source)
-        dated = iso_times(times, signal.source) if clock is None else None  # (a source's date-times)
+        rows_at = np.arange(signal.n_samples)
+        times = column_times(time[1], rows_at, signal.fs, time_scale(signal.source))
+        ns = _stepped(signal.source, rows_at, signal.fs)
+        clock = clock_times(times, signal.source, ns)
+        dated = iso_times(times, signal.source, ns=ns) if clock is None else None  # (a source's date-times)
         clock = dated if clock is None else clock
         if clock is None:
             names, formats = [time[0], *names], [_time_format(signal.source), *formats]

@@ -31,12 +31,13 @@ def is_iso(cell: str) -> bool:
 
 
 def iso_times_in_seconds(lines: Sequence[str], delimiter: str, path: Path
-                         ) -> tuple[list[str], dict[str, Any], np.ndarray]:
+                         ) -> tuple[list[str], dict[str, Any], np.ndarray, np.ndarray]:
     """``lines`` with their first cell, a date-time, as ``0`` (a placeholder the parser takes for a number), the
-    column's layout for :func:`iso_times` (whether its fractions were rounded still to be settled) and its times in
-    seconds from the first row's. A cell that is no date-time, another zone or separator than the first row's, or a
-    date-time numpy cannot place is refused, named. The cells are checked by one regular expression over them all
-    (a cell at a time only to name the first that fails), their fractions' widths by their lengths."""
+    column's layout for :func:`iso_times` (whether its fractions were rounded still to be settled) and its times
+    from the first row's, in seconds and in whole nanoseconds. A cell that is no date-time, another zone or separator
+    than the first row's, or a date-time numpy cannot place is refused, named. The cells are checked by one regular
+    expression over them all (a cell at a time only to name the first that fails), their fractions' widths by their
+    lengths."""
     parts = [line.partition(delimiter) for line in lines]
     cells = [p[0].strip() for p in parts]
     if not cells:
@@ -68,7 +69,7 @@ def iso_times_in_seconds(lines: Sequence[str], delimiter: str, path: Path
               "bare_whole": bool(places > 0 and bare.any() and np.all(ns[bare] % _NS == 0)
                                  and np.all(shown[~bare] == places)),
               "rounded": True}
-    return ["0" + p[1] + p[2] for p in parts], layout, ns / _NS
+    return ["0" + p[1] + p[2] for p in parts], layout, ns / _NS, ns
 
 
 def _name_misfit(cells: Sequence[str], first: re.Match[str], path: Path) -> None:
@@ -114,10 +115,12 @@ def iso_layout(source: object) -> dict[str, Any] | None:
     return layout
 
 
-def iso_times(times: np.ndarray, source: object, rounded: bool | None = None) -> list[str] | None:
+def iso_times(times: np.ndarray, source: object, rounded: bool | None = None,
+              ns: np.ndarray | None = None) -> list[str] | None:
     """``times`` (seconds from the first date-time) as the date-times a CSV source printed (:func:`iso_layout`;
-    ``rounded``: its fractions rounded, else cut, by default as the layout says); None for a source without them, or
-    times past :data:`ISO_SECONDS` or numpy's calendar."""
+    ``rounded``: its fractions rounded, else cut, by default as the layout says); ``ns``: the same times in whole
+    nanoseconds where they are known so (``time_steps.stepped_ns``), used in place of ``times`` rounded; None for a
+    source without them, or times past :data:`ISO_SECONDS` or numpy's calendar."""
     layout = iso_layout(source)
     if layout is None or not len(times) or not np.all(np.isfinite(times)) or \
             float(np.abs(times).max()) > ISO_SECONDS:
@@ -125,7 +128,8 @@ def iso_times(times: np.ndarray, source: object, rounded: bool | None = None) ->
     places = layout["places"]
     unit = 10 ** (9 - places)
     start = np.datetime64(layout["start"], "ns").astype(np.int64)
-    ns = np.rint(np.asarray(times, dtype=np.float64) * _NS).astype(np.int64)
+    if ns is None:
+        ns = np.rint(np.asarray(times, dtype=np.float64) * _NS).astype(np.int64)
     if start + int(ns.max()) >= 2**62 or start + int(ns.min()) <= -(2**62):  # (numpy's calendar: about 146 years)
         return None
     total = start + ns

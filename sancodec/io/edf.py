@@ -777,7 +777,7 @@ def _record_layout(signal: Signal, source: dict[str, Any]) -> tuple[float, int]:
     if per_record < 1 or abs(rows - per_record) > 1e-6 * max(rows, 1.0) \
             or any(per_record % step for step in signal.sample_steps()):
         raise SanConfigError(f"a data record of {duration:g} s holds no whole number of samples of every channel "
-                             f"at {signal.fs:g} Hz")
+                             f"at {signal.fs:.12g} Hz")
     return duration, -signal.n_samples % per_record
 
 
@@ -787,7 +787,7 @@ def _record_duration(signal: Signal) -> float:
         if all(abs(signal.fs / step * seconds - round(signal.fs / step * seconds)) < 1e-9
                for step in signal.sample_steps()):
             return float(seconds)
-    raise SanConfigError(f"a sampling rate of {signal.fs:g} Hz fits no EDF data record of 1-60 s")
+    raise SanConfigError(f"a sampling rate of {signal.fs:.12g} Hz fits no EDF data record of 1-60 s")
 
 
 def _fields_for(signal: Signal, k: int, kind: str, entry: dict[str, Any] | None) -> dict[str, Any]:

@@ -17,13 +17,12 @@ import numpy as np
 from sancodec.errors import SanConfigError
 from sancodec.io.arrays import array_signal, rate_of
 from sancodec.io.decimals import decimal_places
+from sancodec.io.time_steps import meant_rate
 from sancodec.signal import Signal
 
 __all__ = ["from_pandas", "is_pandas", "to_pandas"]
 
 RATE_TOLERANCE = 1e-6  # an fs given and the index's rate agree within this share of either
-SNAP_DIGITS = 3  # an index's rate is snapped to one of at most this many decimals that its times allow ...
-SNAP_WIDTH = 1e-4  # ... where the rates a constant step allows lie within this share of each other
 UNEVEN_SHARE = 1e-3  # an index whose steps differ from their median by more than this share (and two units) is uneven
 
 
@@ -109,7 +108,7 @@ def _column(column: Any, name: str) -> np.ndarray:
 
 def _index_rate(index: Any, n: int, asked: bool = True) -> float | None:
     """The sampling rate an index says (module docstring), None where it says none: read over its span
-    (``arrays.rate_of``), then as the times' resolution says it was meant (:func:`_meant_rate`). Where the rate is
+    (``arrays.rate_of``), then as the times' resolution says it was meant (``time_steps.meant_rate``). Where the rate is
     ``asked`` of it (no fs given), times that do not increase (rows out of order, a time twice) or steps that are not
     even (a stretch of rows missing: coded as evenly spaced samples, every later one would move) are refused; with an
     fs given, such an index says no rate (the rows are taken as the fs says)."""
@@ -137,7 +136,7 @@ def _index_rate(index: Any, n: int, asked: bool = True) -> float | None:
                                  "to take the rows as evenly spaced")
         return None
     rate = rate_of(ticks * unit)
-    return None if rate is None else _meant_rate(ticks, unit, rate)
+    return None if rate is None else meant_rate(ticks, unit, rate)
 
 
 def _index_times(index: Any, n: int) -> tuple[np.ndarray, float] | None:
@@ -161,43 +160,3 @@ def _index_times(index: Any, n: int) -> tuple[np.ndarray, float] | None:
     places = decimal_places(seconds[:, None])
     unit = 10.0 ** -places[0] if places is not None else max(float(np.median(np.abs(np.diff(seconds)))), 1e-300) / 2**20
     return np.rint((seconds - seconds[0]) / unit).astype(np.int64), unit
-
-
-def _meant_rate(ticks: np.ndarray, unit: float, rate: float) -> float:
-    """The rate that times of ``ticks`` (whole units of ``unit`` seconds from the first) were made at, where it shows
-    (else ``rate``, their span's): with every step the same (``date_range``'s ``freq``, a period cut to the
-    resolution: 360 Hz's as 2777777 ns, whose span reads 360.0001 Hz), its own rate where that has at most
-    :data:`SNAP_DIGITS` decimals (62.5 Hz's 0.016 s), else the roundest rate (the most trailing zeros, then the
-    fewest decimals) whose period the step may be cut from (truncated or rounded), where those lie within
-    :data:`SNAP_WIDTH` of each other; with steps that vary (each time rounded on its own: ``start +
-    to_timedelta(arange(n) / fs)``, which cuts some by more than a unit), the rate of fewest decimals whose every
-    time is within two units of its own."""
-    steps = np.diff(ticks)
-    if steps.min() == steps.max():
-        step = float(steps[0]) * unit
-        own = float(f"{1.0 / step:.12g}")
-        if round(own, SNAP_DIGITS) == own:
-            return own
-        low, high = 1.0 / (step + unit), 1.0 / max(step - unit / 2, 1e-300)
-        if not high - low <= SNAP_WIDTH * low:
-            return rate
-        for digits in range(SNAP_DIGITS + 1):
-            scale = 10**digits
-            found = list(range(math.floor(low * scale) + 1, math.floor(high * scale) + 1))
-            if found:
-                return max(found, key=_trailing_zeros) / scale
-        return rate
-    at = np.arange(len(ticks), dtype=np.float64)
-    for digits in range(SNAP_DIGITS + 1):
-        snapped = round(rate, digits)
-        if snapped > 0 and float(np.max(np.abs(ticks * unit - at / snapped))) <= 2 * unit:
-            return float(snapped)
-    return rate
-
-
-def _trailing_zeros(k: int) -> int:
-    """How many zeros end ``k`` (a candidate rate times a power of ten): 44100 before 44101."""
-    zeros = 0
-    while k and k % 10 == 0:
-        k, zeros = k // 10, zeros + 1
-    return zeros
