@@ -1329,7 +1329,8 @@ def test_numpy_savetxts_spaced_exponents_come_back_byte_for_byte(tmp_path):
     assert (tmp_path / "back.csv").read_text() == buf.getvalue()
 
 
-@pytest.mark.parametrize("key", ["values_spaced", "units_spaced", "time_untrimmed", "float_repr", "time_days"])
+@pytest.mark.parametrize("key", ["values_spaced", "units_spaced", "time_untrimmed", "float_repr", "time_days",
+                                 "sep_line"])
 def test_a_headers_csv_layout_keys_change_the_text_only_when_they_are_true(tmp_path, key):
     """This session's layout keys of a CSV source, from a ``.san`` header (not trusted): another value ("yes", 1, a
     list) writes the file as if the key were absent; ``true`` changes its text (each key is read)."""
@@ -1346,6 +1347,34 @@ def test_a_headers_csv_layout_keys_change_the_text_only_when_they_are_true(tmp_p
     for bad in ("yes", 1, [True]):
         assert written(bad) == plain
     assert written(True) != plain
+
+
+@pytest.mark.parametrize("text", [
+    "sep=;\r\ntime;ECG;ABP\r\n0,000;0,125;80\r\n0,004;0,25;81\r\n0,008;-0,5;79\r\n0,012;0,375;80\r\n",
+    "\ufeffsep=,\ntime,ECG,ABP\n0.000,0.125,80\n0.004,0.25,81\n0.008,-0.5,79\n0.012,0.375,80\n",
+    "sep=\t\n# exported by a logger\ntime\tECG\tABP\n0.000\t0.125\t80\n0.004\t0.25\t81\n0.008\t-0.5\t79\n"
+    "0.012\t0.375\t80\n"])
+def test_excels_sep_line_names_the_delimiter_and_is_written_back(tmp_path, text):
+    """Excel's first line "sep=;" (written by Excel and by exporters for it, so that a file opens in columns whatever
+    the locale): read as a header of one name and its rows as data of another width before, refused as a file
+    without a rate. Now it names the delimiter, and a lossless decode writes it back, byte for byte; a ``.tsv`` made
+    of a file of commas or semicolons has none (it would name another delimiter)."""
+    (tmp_path / "x.csv").write_bytes(text.encode())
+    sig = read_signal(tmp_path / "x.csv")
+    assert sig.fs == 250.0 and sig.channel_names == ["ECG", "ABP"] and sig.source["sep_line"] is True
+    assert np.array_equal(sig.physical(), [[0.125, 80], [0.25, 81], [-0.5, 79], [0.375, 80]])
+    write_signal(decode(encode(sig)), tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_bytes() == text.encode()
+    write_signal(sig, tmp_path / "x.tsv")
+    tabs = (tmp_path / "x.tsv").read_text()
+    assert ("sep=" in tabs) == text.startswith("sep=\t") and "time\tECG\tABP\n" in tabs
+
+
+def test_a_sep_line_naming_a_delimiter_sancodec_does_not_read_is_refused_in_words(tmp_path):
+    (tmp_path / "x.csv").write_text("sep=|\ntime|ECG\n0|1\n0.004|2\n")
+    with pytest.raises(SanFormatError, match=r"its first line, 'sep=\|', separates values by '\|': sancodec reads "
+                                             "commas, semicolons, tabs or single spaces"):
+        read_signal(tmp_path / "x.csv")
 
 
 @pytest.mark.parametrize("clock", [False, True])

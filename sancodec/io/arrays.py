@@ -367,11 +367,13 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         raise SanFormatError(f"{path}: not a UTF-8 text CSV") from None
     layout = _text_layout(text)  # a spreadsheet's byte-order mark and CRLF line ends, written back so
     lines = list(filter(str.strip, text.removeprefix("\ufeff").splitlines()))  # (blank lines out; no bytecode a row)
+    named = _named_delimiter(path, lines[0]) if lines else None  # Excel's "sep=;" first line: written back so
+    lines = lines[named is not None:]
     preamble = _preamble(lines)  # "# exported by ...": kept as the signal's comments, written back so
     lines = lines[len(preamble):]
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
-    delimiter, decimal = dialect(lines)
+    delimiter, decimal = dialect(lines, named)
     if preamble and _names_in_comment(preamble[-1], lines[0], delimiter, decimal):  # numpy.savetxt's "# a,b"
         lines, preamble = [preamble[-1], *lines], preamble[:-1]
     first = _cells(lines[0], delimiter)  # (quoted names read whole)
@@ -393,6 +395,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
         raise SanFormatError(f"{path}: the CSV has a header row but no data rows")
     written: dict[str, Any] = {"names_spaced": True} if spaced else {}  # how the rows were written, for write_csv
     # to write them so
+    if named is not None:
+        written["sep_line"] = True
     if _values_spaced(lines, delimiter):  # numpy.savetxt(..., delimiter=", "): "0.126, -0.132", written back so
         written["values_spaced"] = True
         lines = [line.replace(delimiter + " ", delimiter) for line in lines]  # (each cell then read as unspaced:
@@ -1051,21 +1055,37 @@ DELIMITERS = (",", ";", "\t", " ")  # what a CSV's values may be separated by: c
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 
 
-def dialect(lines: Sequence[str]) -> tuple[str, str]:
-    """A CSV's delimiter and decimal mark from its first rows: semicolons or tabs where every row after the first
-    (which may be a header: its names may hold anything) has some; single spaces where every such row has a space
-    between cells and none a semicolon, a tab, a run of spaces or a comma but inside a decimal-comma number
-    (``numpy.savetxt``'s default, :func:`_space_delimited`); else commas; and a decimal comma where the delimiter is
-    not one and a value of the first rows has it (no value has a point then: a value of each kind is not read as
-    either)."""
+def dialect(lines: Sequence[str], named: str | None = None) -> tuple[str, str]:
+    """A CSV's delimiter and decimal mark from its first rows: ``named`` where the file named it (Excel's "sep=;"
+    line); else semicolons or tabs where every row after the first (which may be a header: its names may hold
+    anything) has some; single spaces where every such row has a space between cells and none a semicolon, a tab, a
+    run of spaces or a comma but inside a decimal-comma number (``numpy.savetxt``'s default,
+    :func:`_space_delimited`); else commas; and a decimal comma where the delimiter is not one and a value of the first
+    rows has it (no value has a point then: a value of each kind is not read as either)."""
     head = lines[:20]
     rows = head[1:] or head
-    delimiter = next((d for d in (";", "\t") if all(d in row for row in rows)), ",")
-    if delimiter == "," and _space_delimited(rows):
+    delimiter = named or next((d for d in (";", "\t") if all(d in row for row in rows)), ",")
+    if delimiter == "," and named is None and _space_delimited(rows):
         delimiter = " "
     cells = [c.strip().strip('"') for line in head for c in line.split(delimiter)]  # ("0,125": a value in quotes)
     comma = delimiter != "," and any(_DECIMAL_COMMA.fullmatch(c) for c in cells)
     return delimiter, "," if comma else "."
+
+
+_SEP_LINE = re.compile(r"sep=(.)", re.IGNORECASE)  # Excel's first line naming the delimiter ("sep=;")
+
+
+def _named_delimiter(path: Path, line: str) -> str | None:
+    """The delimiter a CSV's first ``line`` names where it is Excel's "sep=;" (which Excel reads and writes to say a
+    file's separator whatever the locale): one of :data:`DELIMITERS`, else refused in words; None for any other
+    line."""
+    match = _SEP_LINE.fullmatch(line)
+    if match is None:
+        return None
+    if match[1] not in DELIMITERS:
+        raise SanFormatError(f"{path}: its first line, {line!r}, separates values by {match[1]!r}: sancodec reads "
+                             "commas, semicolons, tabs or single spaces")
+    return match[1]
 
 
 def _space_delimited(rows: Sequence[str]) -> bool:
@@ -1507,4 +1527,6 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         text = text[len(header) + 1:]
     if source.get("comment_lines") is True:  # a CSV source's preamble
         text = "".join(f"# {' '.join(c.splitlines())}\n" for c in signal.comments) + text
+    if source.get("sep_line") is True and delimiter == _dialect_of(signal)[0]:  # Excel's "sep=;" (not in a .tsv or
+        text = f"sep={delimiter}\n" + text  # .txt made of the file, whose delimiter it would not name)
     return write_text_atomic(path, _laid_out(text, source), fsync=fsync)
