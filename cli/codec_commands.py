@@ -47,6 +47,7 @@ from sancodec.cli.streaming import (
 )
 from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode, from_header
+from sancodec.codec.schema import is_whole
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import ONE_FILE_FORMATS, TABLE_SUFFIXES
 from sancodec.io.decimals import FLOAT16_NAMES, FLOAT32_NAMES, header_decimals, missing_of
@@ -294,7 +295,9 @@ def encode(
                                       "ONNX graphs then run it), for --mode san (default: the bundled ECG model); the "
                                       "other modes' coders do not use a SAN."),
     mode: str = typer.Option("lossless", help=f"{MODES}. Lossless by default: nothing is lost silently."),
-    max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units (ADC units)."),
+    max_error: float | None = typer.Option(None, help="near-lossless bound, in the samples' units (a WFDB or EDF "
+                                           "record's ADC units; a CSV's or an array's values, decimals with gaps "
+                                           "too)."),
     prdn: float | None = typer.Option(None, "--prdn", help="lossy target: PRDN in percent, met by every channel."),
     snr: float | None = typer.Option(None, "--snr", help="lossy target: SNR in dB, met by every channel."),
     bps: float | None = typer.Option(None, "--bps", help="lossy target: bits per sample per channel."),
@@ -793,6 +796,19 @@ def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None
                       "(whole record): " + _per_channel(listed, prdn if every else [prdn[c] for c in picked], " %"))
 
 
+def _max_error_said(head: dict) -> str:
+    """A near-lossless file's bound as ``info`` shows it: the header's whole units, and where they are a decimal
+    source's integers (10^-d of its values each: a CSV's with a gap), the bound in the values' units too."""
+    emax = head["max_error"]
+    places = header_decimals(head["signal"])
+    if not places or not is_whole(emax):
+        return str(emax)
+    finest = max(places)
+    kind = "unit" if emax == 1 else "units"
+    return f"{emax} {kind} of 10^-{min(places)}: {emax / 10 ** min(places):.{min(places)}f}" + \
+        (f"; finer channels' {emax / 10 ** finest:.{finest}f}" if finest != min(places) else "")
+
+
 def _check_values(mode: str, max_error: float | None, targets: dict[str, float], effort: str | None,
                   frame_len: int | None, threads: int | None) -> None:
     """The library's own checks of ``encode``'s values, made before the output is looked at: a value it refuses is
@@ -958,7 +974,7 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
     table.add_column("field")
     table.add_column("value")
     rows = [
-        ("mode", file_mode(head) + (f" (max error {head['max_error']})" if head["mode"] == "near-lossless" else "")
+        ("mode", file_mode(head) + (f" (max error {_max_error_said(head)})" if head["mode"] == "near-lossless" else "")
          + (" (the paper's SAN-only code)" if file_mode(head) == "san" else "")
          + (f" (target {_target_text(head['lossy']['target'])}, {_achieved_what(head['lossy']['target'])} achieved "
             + _per_channel(_achieved(head["lossy"]["target"], head["lossy"]["prdn"]), head["lossy"]["prdn"], " %")

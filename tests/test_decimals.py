@@ -422,3 +422,23 @@ def test_a_hostile_negative_zeros_entry_counts_for_nothing(entry):
     signal.source = {**signal.source, "negative_zeros": entry}
     back = sancodec.decode(sancodec.encode(signal)).physical()
     assert not np.signbit(back).any() and np.array_equal(back, x)
+
+
+def test_a_near_lossless_bound_on_decimals_held_as_integers_is_in_their_values_units():
+    """``prepare.decimal_bound``: a decoded decimal file (integers at 10^-d) takes a bound in its values' units, as
+    the floats it was made of take it: the whole 10^-d's within it (0.29 at 2 places: 29 units, though 0.29 * 100
+    is 28.999999999999996 in floats), the coarsest channel's where places differ; ADC units of any other digital
+    signal, and floats, as they are. Its near-lossless file keeps every value within the bound."""
+    from sancodec.codec.prepare import decimal_bound
+
+    walk = np.cumsum(np.random.default_rng(4).normal(size=(3000, 2)), axis=0)
+    x = np.column_stack([np.round(walk[:, 0], 2), np.round(walk[:, 1] / 10, 3)])
+    decoded = sancodec.decode(sancodec.encode(Signal(x, 250.0, ["a", "b"], ["mV", "mV"])))
+    assert decoded.adc_gain == [100.0, 1000.0]
+    assert decimal_bound(on_decimal_grid(Signal(np.array([[0.25]]), 10.0, ["a"], ["mV"])), 0.29) == 29.0
+    assert decimal_bound(decoded, 0.29) == 29.0 and decimal_bound(decoded, 0.004) == 0.0
+    assert decimal_bound(Signal(np.zeros((4, 1), np.int16), 10.0), 0.29) == 0.29  # (ADC units: refused later)
+    assert decimal_bound(Signal(np.zeros((4, 1)), 10.0), 0.29) == 0.29
+    back = sancodec.decode(sancodec.encode(decoded, mode="near-lossless", max_error=0.29)).physical()
+    assert np.abs(back - decoded.physical()).max() <= 0.29 + 1e-12
+    assert np.abs(back - decoded.physical())[:, 0].max() > 0.1

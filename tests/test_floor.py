@@ -192,7 +192,8 @@ def test_only_a_source_with_an_invalid_sample_below_its_values_has_a_floor():
     edf = Signal(x[:, :1], 250.0, ["a"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"], source={"kind": "edf"})
     assert floors(edf) == [None]
     y = np.where(np.arange(400) % 97 < 3, np.nan, np.round(0.05 * np.sin(np.arange(400) / 9) - 327.62, 2))
-    data = sancodec.encode(y, fs=250.0, mode="near-lossless", max_error=2)  # (units of 0.01; NaN as a CSV's gaps)
+    data = sancodec.encode(y, fs=250.0, mode="near-lossless", max_error=0.02)  # (2 units of 0.01; NaN as a CSV's
+    # gaps)
     header = SanReader(data).header
     assert header["floor"] == -32767 and header["gaps"][0][0] == -32768
     back = sancodec.decode(data).physical().ravel()

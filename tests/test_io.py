@@ -803,7 +803,7 @@ def test_nan_gaps_among_decimals_in_an_array_are_kept_as_a_csvs_are(tmp_path):
     lossy = sancodec.decode(sancodec.encode(x, fs=100.0, mode="lossy", prdn=2)).physical().ravel()
     assert np.array_equal(np.isnan(lossy), np.isnan(x))  # (format 1.15: the gaps coded apart)
     assert prdn(x[~np.isnan(x)], lossy[~np.isnan(x)]) <= 2
-    near = sancodec.decode(sancodec.encode(x, fs=100.0, mode="near-lossless", max_error=10)).physical().ravel()
+    near = sancodec.decode(sancodec.encode(x, fs=100.0, mode="near-lossless", max_error=0.01)).physical().ravel()
     assert np.array_equal(np.isnan(near), np.isnan(x)) and np.nanmax(np.abs(near - x)) <= 0.01 + 1e-12
     other = np.sin(np.arange(100.0))
     other[4] = np.nan

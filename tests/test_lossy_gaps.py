@@ -224,7 +224,7 @@ def test_a_near_lossless_files_gaps_decode_exactly_and_a_hostile_entry_is_refuse
     from sancodec.codec.container import SanReader
 
     x = np.where(np.arange(3000) % 700 < 9, np.nan, np.round(np.sin(np.arange(3000) / 9), 3))
-    data = sancodec.encode(x, fs=250.0, mode="near-lossless", max_error=3)
+    data = sancodec.encode(x, fs=250.0, mode="near-lossless", max_error=0.003)  # (3 units of 10^-3)
     back = sancodec.decode(data).physical().ravel()
     assert np.array_equal(np.isnan(back), np.isnan(x)) and np.nanmax(np.abs(back - x)) <= 0.003 + 1e-12
     header = SanReader(data).header

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import sancodec
 from sancodec import SancodecError, Signal, read_signal, write_signal
 from sancodec.cli import app
+from sancodec.cli.codec_commands import _max_error_said
 from sancodec.codec.container import SanReader
 from sancodec.io.decimals import MISSING_VALUES, gapped_units, missing_of
 
@@ -82,6 +83,37 @@ def test_gaps_refuse_edf_in_one_line_and_the_other_modes_keep_them(tmp_path, mod
     back = [line.split(",") for line in (tmp_path / "back.csv").read_text().splitlines()[1:]]
     assert [[c == "" for c in row] for row in back] == [[c == "" for c in row] for row in source]
     assert any(c == "" for row in source for c in row)
+
+
+def test_near_lossless_bounds_a_gapped_csv_in_its_values_units_as_without_the_gap(tmp_path):
+    """A column of decimals with an empty cell is held as integers (10^-d each) to keep the gap, and --max-error was
+    read in those integers' units: one empty cell made "--max-error 2" (2 mV without it) mean 0.002 mV, a file many
+    times larger, and refused "--max-error 0.01" as no whole number. The bound is in the values' units either way;
+    where the columns' places differ it is held in the coarsest column's units (``prepare.decimal_bound``), so every
+    column stays within it."""
+    x = _gapped_csv(tmp_path / "g.csv", "")  # column a at 3 places, b at 1
+    filled = (tmp_path / "g.csv").read_text().replace(",,", ",0.000,").replace(",\n", ",0.0\n")
+    (tmp_path / "whole.csv").write_text(filled)  # (the gaps filled: the same values without one)
+    for bound, least in ((0.5, 0.2),):
+        sizes = []
+        for name in ("g", "whole"):
+            res = runner.invoke(app, ["encode", str(tmp_path / f"{name}.csv"), "--mode", "near-lossless",
+                                      "--max-error", str(bound), "-o", str(tmp_path / f"{name}.san"), "-q", "-f"])
+            assert res.exit_code == 0, res.output
+            sizes.append((tmp_path / f"{name}.san").stat().st_size)
+        with sancodec.open(tmp_path / "g.san") as f:
+            back = f.read()
+        assert np.array_equal(np.isnan(back), np.isnan(x))
+        error = np.abs(back - x)[~np.isnan(x)]
+        assert error.max() <= bound + 1e-12 and np.abs(back[:, 1] - x[:, 1])[~np.isnan(x[:, 1])].max() > least
+        assert sizes[0] < 2 * sizes[1]  # (the gaps cost a little: not a bound a thousand times finer)
+        head = SanReader((tmp_path / "g.san").read_bytes()).header
+        assert head["max_error"] == 5 and _max_error_said(head) == "5 units of 10^-1: 0.5; finer channels' 0.005"
+    res = runner.invoke(app, ["encode", str(tmp_path / "g.csv"), "--mode", "near-lossless", "--max-error", "0.05",
+                              "-o", str(tmp_path / "fine.san"), "-q"])  # (no whole tenth within it: exact)
+    assert res.exit_code == 0, res.output
+    with sancodec.open(tmp_path / "fine.san") as f:
+        assert np.array_equal(f.read(), x, equal_nan=True)
 
 
 def test_values_past_16_bits_take_format_32s_invalid_sample(tmp_path):

@@ -106,6 +106,7 @@ from sancodec.codec.prepare import (
     LosslessFloatsError,
     check_mode,
     check_options,
+    decimal_bound,
     digitize,
     given_model,
     held_ints,
@@ -212,6 +213,8 @@ def encode_to_file(
     # was read back as a gap); a CSV's or an array's gaps filled, a WFDB record's coded as values as a streamed
     # record's are (SanWriter), at the bottom of the format's range where the decode clips them
     near = mode == "near-lossless" and signal.is_digital
+    if near:  # a bound in the values' units where they are decimals held as integers (a CSV's with a gap)
+        max_error = decimal_bound(signal, max_error)
     near_gaps, near_floors = (gap_runs(signal), floors(signal)) if near else ([], [])
     lows = signal_lows(signal, near_floors) if near else []
     filled_gaps = any(g is not None for g in near_gaps) and missing_of(signal.source) is not None

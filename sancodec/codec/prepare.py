@@ -19,7 +19,7 @@ from sancodec.san.spec import SanSpec
 from sancodec.signal import MAX_ABS_SAMPLE, Signal, beyond_exact_range
 
 __all__ = ["ENCODE_MODES", "LOSSLESS_FLOATS", "Digitized", "LosslessFloatsError", "check_mode", "check_options",
-           "digitize", "held_ints", "lossless_floats", "on_grid", "resolve_model", "whole_frames"]
+           "decimal_bound", "digitize", "held_ints", "lossless_floats", "on_grid", "resolve_model", "whole_frames"]
 
 #: Why lossless mode refuses a floating-point signal (neither decimals, ``io.decimals``, nor on a step, ``floatgrid``)
 LOSSLESS_FLOATS = ("lossless mode needs integer samples, float32 ones, decimals of at most 9 places, or each channel's "
@@ -76,6 +76,23 @@ def held_ints(rows: np.ndarray) -> np.ndarray:
     rows are 42 MB of int16, 168 MB of int64; ``lossyfile.code_block`` widens each channel's frames as it codes
     them), any other integers as int64, as :func:`digitize` takes them."""
     return rows if rows.dtype in (np.dtype(np.int16), np.dtype(np.int32)) else np.asarray(rows, dtype=np.int64)
+
+
+def decimal_bound(signal: Signal, max_error: float | None) -> float | None:
+    """A near-lossless bound as the integers of ``signal`` hold it: a signal of decimals held as integers (a CSV's
+    millivolts with a gap among them, a decoded decimal file: ``io.decimals``, a gain of 10^d) takes it in the units
+    of its values, as the same values without a gap take it, so the whole number of 10^-d's within it (the coarsest
+    channel's, where their places differ: a finer channel's error then stays further within it); any other signal's
+    bound (ADC units), or one that is no positive finite number (refused later, in words), as it is."""
+    given = max_error
+    if given is None or not signal.is_digital or not (is_real(max_error) and 0 < max_error < math.inf):
+        return given
+    from sancodec.io.decimals import header_decimals  # (io imports the codec package: not at the top)
+
+    places = header_decimals(signal.header_dict())
+    if not places:
+        return given
+    return float(math.floor(round(float(given) * 10 ** min(places), 6)))  # (0.003 mV at 10^-3: 3 units, not 2)
 
 
 class Digitized(NamedTuple):
