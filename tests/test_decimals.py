@@ -442,3 +442,21 @@ def test_a_near_lossless_bound_on_decimals_held_as_integers_is_in_their_values_u
     back = sancodec.decode(sancodec.encode(decoded, mode="near-lossless", max_error=0.29)).physical()
     assert np.abs(back - decoded.physical()).max() <= 0.29 + 1e-12
     assert np.abs(back - decoded.physical())[:, 0].max() > 0.1
+
+
+def test_common_places_puts_every_channel_at_the_most_places_where_32_bits_hold_them():
+    """``decimals.common_places`` (near-lossless: one bound in units of 10^-D holds each channel to all of it): a
+    channel at 1 place beside one at 3 is held at 3 (its integers times 100, its gaps at a value beyond them all);
+    where that would pass 32 bits the signal is left as it was (the bound then in the coarsest channel's units)."""
+    from sancodec.io.decimals import common_places, gapped_units, with_decimals
+
+    x = np.array([[0.5, 1.125], [np.nan, 2.25], [-3.5, np.nan]])
+    units, places, value = gapped_units(x)
+    signal = with_decimals(Signal(units, 10.0, ["a", "b"], ["mV", "mV"]), places, units, gap=(value, ""))
+    same = common_places(signal)
+    assert same.adc_gain == [1000.0, 1000.0] and same.samples[:, 0].tolist() == [500, value, -3500]
+    assert np.array_equal(same.physical(), x, equal_nan=True)
+    wide = np.array([[3.0e6, 0.125], [1.0, np.nan]])  # (3e9 at 3 places: past 2^31)
+    units, places, value = gapped_units(wide)
+    signal = with_decimals(Signal(units, 10.0, ["a", "b"], ["mV", "mV"]), places, units, gap=(value, ""))
+    assert common_places(signal) is signal

@@ -93,6 +93,7 @@ from sancodec.codec.lossyfile import (
     record_prdn,
     record_spread,
 )
+from sancodec.codec.nanfloats import Rounded, near_bound, needs_rounding, rounded_for, rounded_prdns
 from sancodec.codec.pipeline import (
     DecodedFrames,
     FrameDecoder,
@@ -115,7 +116,7 @@ from sancodec.codec.prepare import (
 )
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError, option
-from sancodec.io.decimals import missing_of, on_decimal_grid
+from sancodec.io.decimals import common_places, missing_of, on_decimal_grid
 from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.wfdb import clip_to_format
 from sancodec.metrics import sum_of_squares
@@ -198,7 +199,14 @@ def encode_to_file(
     this process can have no workers).
     """
     check_mode(mode)
-    signal = _encodable(signal, fs)
+    rounding: list[Rounded] = []  # floats with NaN gaps that are no decimals, as rounded for a lossy mode
+    if mode in ("lossy", "near-lossless"):
+        lossy_bound = LossyTarget(prdn, snr, bps).max_prdn if mode == "lossy" else None
+        signal = _with_gaps_rounded(signal, mode, max_error, lossy_bound, rounding)
+    signal = _encodable(signal, fs, _gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
+    rounded = rounding[0] if rounding else None
+    if rounded is not None and mode == "near-lossless" and max_error is not None:
+        max_error = near_bound(rounded, max_error)  # (the half unit the rounding may have moved a value by)
     given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
     asked_effort, effort = effort, check_effort(effort)
     if mode == "lossless" and signal.samples.dtype == np.float16:  # as the float32s they widen to exactly (format
@@ -213,7 +221,8 @@ def encode_to_file(
     # was read back as a gap); a CSV's or an array's gaps filled, a WFDB record's coded as values as a streamed
     # record's are (SanWriter), at the bottom of the format's range where the decode clips them
     near = mode == "near-lossless" and signal.is_digital
-    if near:  # a bound in the values' units where they are decimals held as integers (a CSV's with a gap)
+    if near:  # a bound in the values' units where they are decimals held as integers (a CSV's with a gap), every
+        signal = common_places(signal)  # channel at the same places so that it holds each to all of the bound
         max_error = decimal_bound(signal, max_error)
     near_gaps, near_floors = (gap_runs(signal), floors(signal)) if near else ([], [])
     lows = signal_lows(signal, near_floors) if near else []
@@ -283,6 +292,10 @@ def encode_to_file(
                       for lo, hi in spans]
         valid_stats = [v for _, v in span_stats]
         aims = gap_targets(target, [f for f, _ in span_stats], valid_stats, [g is not None for g in gaps])
+    if rounded is not None and target.max_prdn is not None:  # the rounding counted against each channel's target
+        bound = target.max_prdn
+        aims = [LossyTarget(prdn=(aim.max_prdn or bound) * limit / bound) for aim, limit in
+                zip(aims or [target] * signal.n_channels, rounded_prdns(rounded, bound))]
     elif any(f is not None for f in candidates):  # (the floors' spreads, measured as encode_lossy_blocks does)
         valid_stats = [valid_block_stats([signal.samples[lo:hi:step, ch] for ch, step in enumerate(steps)], values)
                        for lo, hi in spans]
@@ -313,7 +326,12 @@ def encode_to_file(
     means = [float(signal.samples[::step, ch].mean()) if n else 0.0 for ch, step in enumerate(steps)] \
         if gapped or checks else []
     measured = None
-    if gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
+    if rounded is not None:  # every channel's PRDN against the floats given, not their rounding
+        given_rows, about = _given_rows(rounded, gaps, signal.adc_gain or [1.0] * signal.n_channels)
+        data, measured = _with_gaps_measured(data, parts, gaps, valid_stats, means, spans,
+                                             lambda: (given_rows[lo:hi] for lo, hi in spans), steps,
+                                             lambda p: container(p, frame_len), about)
+    elif gapped:  # the PRDN a gapped channel's other samples decode to, as the header says it
         data, measured = _with_gaps_measured(data, parts, gaps, valid_stats, means, spans,
                                              lambda: (signal.samples[lo:hi] for lo, hi in spans), steps,
                                              lambda p: container(p, frame_len))
@@ -327,14 +345,34 @@ def encode_to_file(
 def _with_gaps_measured(data: bytes, parts: LossyParts, gaps: Gaps, valid: Sequence[Sequence[BlockStats]],
                         means: Sequence[float], spans: Sequence[tuple[int, int]],
                         rows: Callable[[], Iterable[np.ndarray]], steps: Sequence[int],
-                        container: Callable[[LossyParts], bytes]) -> tuple[bytes, list[float]]:
+                        container: Callable[[LossyParts], bytes],
+                        about: Sequence[float] | None = None) -> tuple[bytes, list[float]]:
     """A lossy file with gaps (format 1.15) made again with each gapped channel's PRDN that of its other samples as
     decoded (:func:`decoded_prdns`, ``valid``: their blocks' statistics, whose means it is measured about), and the
-    PRDN of every channel so measured (gaps left out)."""
-    about = [means[ch] if gap is None else record_mean([block[ch] for block in valid]) for ch, gap in enumerate(gaps)]
+    PRDN of every channel so measured (gaps left out). ``about``: every channel's mean, given with ``rows`` of other
+    values than those coded (floats before their rounding, :func:`_given_rows`): then every channel's PRDN is the
+    one measured."""
+    every = about is not None
+    if about is None:
+        about = [means[ch] if gap is None else record_mean([block[ch] for block in valid])
+                 for ch, gap in enumerate(gaps)]
     measured = decoded_prdns(data, spans, rows(), steps, about, skip=[None if g is None else g[0] for g in gaps])
-    achieved = [got if gap is not None else mine for got, mine, gap in zip(measured, parts.achieved, gaps)]
+    achieved = [got if gap is not None or every else mine for got, mine, gap in zip(measured, parts.achieved, gaps)]
     return container(parts._replace(achieved=achieved)), measured
+
+
+def _given_rows(rounded: Rounded, gaps: Gaps, gains: Sequence[float]) -> tuple[np.ndarray, list[float]]:
+    """The floats given before their rounding (``codec.nanfloats``) in the units the file holds (times each
+    channel's gain, 10^d), each gap its channel's gap value, as :func:`decoded_prdns` compares a decode with them;
+    and each channel's mean outside its gaps, in those units."""
+    rows = rounded.values * np.asarray(gains, dtype=np.float64)
+    means = []
+    for ch, gap in enumerate(gaps):
+        nan = np.isnan(rows[:, ch])
+        means.append(float(rows[~nan, ch].mean()) if (~nan).any() else 0.0)
+        if gap is not None:
+            rows[nan, ch] = gap[0]
+    return rows, means
 
 
 def warn_past_budget(data: bytes, bps: float) -> None:
@@ -549,10 +587,32 @@ def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[
     return out
 
 
-def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:
+def _with_gaps_rounded(signal: Any, mode: str, max_error: float | None, max_prdn: float | None,
+                       rounding: list[Rounded]) -> Any:
+    """``signal`` as :func:`_encodable` takes it, where it is a float array with NaN gaps among values that are no
+    decimals: rounded for the lossy ``mode`` (``codec.nanfloats``), which ``rounding`` then holds; else as it is."""
+    if not isinstance(signal, np.ndarray) or not needs_rounding(signal):
+        return signal
+    rounding.append(rounded_for(signal, mode, max_error, max_prdn))
+    return rounding[0].rounded.reshape(signal.shape)
+
+
+def _gaps_rounder(mode: str, max_error: float | None, prdn: float | None, snr: float | None, bps: float | None,
+                  rounding: list[Rounded]) -> Callable[[np.ndarray], np.ndarray] | None:
+    """What a DataFrame's values go through before they are read as a Signal (``from_pandas``' ``prepare``): in the
+    lossy modes, :func:`_with_gaps_rounded`; None in the others."""
+    if mode not in ("lossy", "near-lossless"):
+        return None
+    lossy_bound = LossyTarget(prdn, snr, bps).max_prdn if mode == "lossy" else None
+    return lambda values: _with_gaps_rounded(values, mode, max_error, lossy_bound, rounding)
+
+
+def _encodable(signal: Signal | np.ndarray, fs: float | None,
+               prepare: Callable[[np.ndarray], np.ndarray] | None = None) -> Signal:
     """What :func:`encode_to_file` codes: ``signal`` itself, an array with its rate ``fs`` as a ``.npy`` of it
     reads, or a ``wfdb.Record`` as ``Signal.from_wfdb`` takes it; a :class:`SanConfigError` for anything else, an
-    array without ``fs``, or an ``fs`` a Signal or Record overrides."""
+    array without ``fs``, or an ``fs`` a Signal or Record overrides. ``prepare``: what a DataFrame's values go
+    through first (:func:`_gaps_rounder`)."""
     if isinstance(signal, np.ndarray):
         if fs is None:
             raise SanConfigError("encode: an array needs its sampling rate, e.g. encode(x, fs=250, ...) "
@@ -565,7 +625,7 @@ def _encodable(signal: Signal | np.ndarray, fs: float | None) -> Signal:
         from sancodec.io.wfdb_objects import from_wfdb, is_wfdb_record
 
         if is_pandas(signal):  # a DataFrame's columns (a Series: one), named by their labels; the index may give fs
-            return from_pandas(signal, fs)
+            return from_pandas(signal, fs, prepare)
         if is_wfdb_record(signal):  # wfdb.rdrecord's record, as Signal.from_wfdb takes it
             return from_wfdb(signal) if fs is None or fs == signal.fs else _rate_refused(fs, signal.fs)
         if isinstance(signal, (str, os.PathLike)):  # a recording's path: read it first (a path is not guessed at)

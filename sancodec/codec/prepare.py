@@ -82,8 +82,9 @@ def decimal_bound(signal: Signal, max_error: float | None) -> float | None:
     """A near-lossless bound as the integers of ``signal`` hold it: a signal of decimals held as integers (a CSV's
     millivolts with a gap among them, a decoded decimal file: ``io.decimals``, a gain of 10^d) takes it in the units
     of its values, as the same values without a gap take it, so the whole number of 10^-d's within it (the coarsest
-    channel's, where their places differ: a finer channel's error then stays further within it); any other signal's
-    bound (ADC units), or one that is no positive finite number (refused later, in words), as it is."""
+    channel's, where their places differ and ``io.decimals.common_places`` could not make them one: a finer
+    channel's error then stays further within it); any other signal's bound (ADC units), or one that is no positive
+    finite number (refused later, in words), as it is."""
     given = max_error
     if given is None or not signal.is_digital or not (is_real(max_error) and 0 < max_error < math.inf):
         return given

@@ -91,8 +91,10 @@ def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[s
     held = gapped_units(data)
     if held is None:
         raise SanFormatError(f"{path}: holds NaN among values that are not decimals of at most {MAX_DECIMALS} places "
-                             "within 32 bits: sancodec keeps missing values (NaN) among decimals only, losslessly; "
-                             "fill the gaps, or cut the record there")
+                             "within 32 bits: sancodec keeps missing values (NaN) among decimals only, losslessly, "
+                             "and in Python, among any floats in near-lossless and lossy modes (sancodec.encode of "
+                             "the array or DataFrame, rounded to what the bound or target needs); fill the gaps, or "
+                             "cut the record there")
     units, places, value = held
     return with_decimals(_as_signal(path, units, fs, names, source), places, units, gap=(value, "NaN"), values=data)
 

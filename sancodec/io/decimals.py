@@ -305,6 +305,33 @@ def gap_value(present: np.ndarray) -> int | None:
     return next((v for v in MISSING_VALUES if span < -v), None)
 
 
+def common_places(signal: Signal) -> Signal:
+    """A decimal signal (:func:`header_decimals`) whose channels' places differ with every channel at the most of
+    them (its integers times 10^(D - d), a gap at a gap value beyond them all), so that one near-lossless bound in
+    units of 10^-D holds each channel to all of it; as it is where the places are the same, or where a channel's
+    integers would pass 32 bits so (or no gap value is left beyond them)."""
+    places = header_decimals(signal.header_dict())
+    if not places or len(set(places)) == 1:
+        return signal
+    top = max(places)
+    missing = missing_of(signal.source)
+    units = np.array(signal.samples, dtype=np.int64)
+    gaps = units == missing[0] if missing is not None else np.zeros(units.shape, dtype=bool)
+    for c, d in enumerate(places):
+        present = units[~gaps[:, c], c]
+        if int(np.abs(present).max(initial=0)) * 10 ** (top - d) >= 1 << 31:
+            return signal
+    scaled = units * np.array([10 ** (top - d) for d in places], dtype=np.int64)
+    gap = None
+    if missing is not None:
+        value = gap_value(scaled[~gaps])
+        if value is None:
+            return signal
+        scaled[gaps] = value
+        gap = (value, missing[1])
+    return with_decimals(signal, [top] * len(places), scaled, gap=gap)
+
+
 def header_decimals(head: dict) -> list[int] | None:
     """Each channel's decimals where a signal's header (``Signal.header_dict``, a ``.san``'s ``signal``) holds a
     decimal source: ``source.decimals`` whole places of 0 to :data:`MAX_DECIMALS`, one per channel, matching gains

@@ -9,6 +9,7 @@ module."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -32,11 +33,13 @@ def is_pandas(obj: object) -> bool:
     return kind.__module__.split(".")[0] == "pandas" and kind.__name__ in ("DataFrame", "Series")
 
 
-def from_pandas(obj: Any, fs: float | None = None) -> Signal:
+def from_pandas(obj: Any, fs: float | None = None,
+                prepare: Callable[[np.ndarray], np.ndarray] | None = None) -> Signal:
     """``obj`` (a ``DataFrame`` or ``Series`` of numbers) as a Signal: its columns the channels, named by their labels;
     integer columns as integers and floats as floats (in their common type), missing values (NaN, or
     ``pd.NA`` in a nullable column) as gaps, which a lossless file keeps among decimals. ``fs``: the rate, else the
-    index's (module docstring); both where they agree."""
+    index's (module docstring); both where they agree. ``prepare``: what the values go through before they are
+    read (``sancodec.encode``'s rounding of floats with NaN gaps for a lossy mode)."""
     if not is_pandas(obj):
         raise SanConfigError(f"from_pandas takes a pandas DataFrame or Series, not a {type(obj).__name__}")
     series = type(obj).__name__ == "Series"
@@ -48,6 +51,8 @@ def from_pandas(obj: Any, fs: float | None = None) -> Signal:
     if not names:
         raise SanConfigError("a DataFrame without columns holds no channel")
     values = np.column_stack([_column(frame.iloc[:, i], names[i]) for i in range(len(names))])  # (numpy's promotion)
+    if prepare is not None:  # (sancodec.encode's: floats with NaN gaps rounded for a lossy mode)
+        values = prepare(values)
     rate = _index_rate(frame.index, len(frame), asked=fs is None)
     if fs is not None and rate is not None and not math.isclose(fs, rate, rel_tol=RATE_TOLERANCE):
         raise SanConfigError(f"fs={fs} given for a DataFrame whose index says {rate:g} Hz: leave fs out, or give the "
