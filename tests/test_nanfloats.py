@@ -70,6 +70,9 @@ def test_dataframes_float32_and_the_refusals():
     constant[5:9] = np.nan
     with pytest.raises(SanConfigError, match="a constant channel among NaN gaps"):
         sancodec.encode(constant, fs=125.0, mode="lossy", prdn=2)
+    for bad in (None, float("inf"), -1.0, "0.1"):  # (a bound that is none: one SanConfigError, naming it)
+        with pytest.raises(SanConfigError, match=f"needs max_error .* got {bad!r}"):
+            sancodec.encode(x, fs=125.0, mode="near-lossless", max_error=bad)
     offset = x[:, 0] * 1e-3 + 1e4
     with pytest.raises(SanConfigError, match="past 32 bits at their magnitude"):
         sancodec.encode(offset, fs=125.0, mode="lossy", prdn=0.05)

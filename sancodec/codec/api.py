@@ -292,13 +292,13 @@ def encode_to_file(
                       for lo, hi in spans]
         valid_stats = [v for _, v in span_stats]
         aims = gap_targets(target, [f for f, _ in span_stats], valid_stats, [g is not None for g in gaps])
+    elif any(f is not None for f in candidates):  # (the floors' spreads, measured as encode_lossy_blocks does)
+        valid_stats = [valid_block_stats([signal.samples[lo:hi:step, ch] for ch, step in enumerate(steps)], values)
+                       for lo, hi in spans]
     if rounded is not None and target.max_prdn is not None:  # the rounding counted against each channel's target
         bound = target.max_prdn
         aims = [LossyTarget(prdn=(aim.max_prdn or bound) * limit / bound) for aim, limit in
                 zip(aims or [target] * signal.n_channels, rounded_prdns(rounded, bound))]
-    elif any(f is not None for f in candidates):  # (the floors' spreads, measured as encode_lossy_blocks does)
-        valid_stats = [valid_block_stats([signal.samples[lo:hi:step, ch] for ch, step in enumerate(steps)], values)
-                       for lo, hi in spans]
     lows = signal_lows(signal, candidates)
     spreads = [record_spread([block[ch] for block in valid_stats]) if valid_stats else 0.0 for ch in range(len(steps))]
     digital, quantum, emax, _ = digitize(coded, mode, max_error, target.max_prdn)

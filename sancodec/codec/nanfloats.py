@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sancodec.errors import SanConfigError
+from sancodec.codec.schema import is_real
+from sancodec.errors import SanConfigError, option
 from sancodec.io.decimals import MAX_DECIMALS
 
 __all__ = ["NEAR_SHARE", "PRDN_SHARE", "Rounded", "near_bound", "needs_rounding", "rounded_for", "rounded_prdns"]
@@ -57,6 +58,9 @@ def rounded_for(x: np.ndarray, mode: str, max_error: float | None, max_prdn: flo
     whose rounding's error is at most :data:`PRDN_SHARE` of ``max_prdn`` (percent; None, a bits-per-sample target:
     :data:`_BUDGET_PRDN`) of the channel's spread. A :class:`SanConfigError` where no places up to
     ``decimals.MAX_DECIMALS`` keep the integers within 32 bits, or a constant channel's value is no decimal."""
+    if mode == "near-lossless" and not (is_real(max_error) and 0 < float(max_error) < math.inf):
+        raise SanConfigError(f"near-lossless coding of floating-point samples needs {option('max_error')} > 0 (a "
+                             f"finite number), got {max_error!r}")
     given = x if x.ndim == 2 else x.reshape(len(x), -1)
     values = given.astype(np.float64)
     places = []
@@ -79,9 +83,8 @@ def rounded_for(x: np.ndarray, mode: str, max_error: float | None, max_prdn: flo
 
 
 def _near_places(present: np.ndarray, bound: float) -> int:
-    """The fewest decimals whose half unit is within :data:`NEAR_SHARE` of a near-lossless ``bound``."""
-    if not bound > 0:
-        raise SanConfigError("near-lossless coding of floating-point samples needs max_error > 0")
+    """The fewest decimals whose half unit is within :data:`NEAR_SHARE` of a near-lossless ``bound`` (positive,
+    finite: :func:`rounded_for` checked it)."""
     d = max(0, math.ceil(-math.log10(2 * NEAR_SHARE * bound)))
     if d > MAX_DECIMALS:
         raise SanConfigError(f"max_error {bound:g} is finer than the {MAX_DECIMALS} decimals floats with NaN gaps "
