@@ -1215,11 +1215,15 @@ def _as_text(name: str) -> str:
 
 def _max_error_text(signal, rep) -> str:
     """``report``'s largest error, in what it counts: a digital record's ADC units, with their physical size where
-    every channel shares one gain and unit (mitdb 100: "3 ADC units (0.015 mV)"); a float record's own units."""
+    every channel shares one gain and unit (mitdb 100: "3 ADC units (0.015 mV)"); decimals held as integers in their
+    values' units ("0.050 (50 units of 10^-3)"); a float record's own units."""
     e, units = rep.max_abs_error, set(signal.units)
     unit = f" {next(iter(units))}" if len(units) == 1 and next(iter(units)) not in ("", "NU") else ""
     if not signal.is_digital:
         return f"max |error| {e:g}{unit}"
+    places = header_decimals(signal.header_dict())
+    if places and len(set(places)) == 1:  # decimals held as integers (a CSV's with a gap): in their values' units
+        return f"max |error| {e / 10 ** places[0]:.{places[0]}f}{unit} ({e:g} units of 10^-{places[0]})"
     gains = set(signal.adc_gain or [])
     physical = f" ({e / next(iter(gains)):.4g}{unit})" if unit and len(gains) == 1 and next(iter(gains)) > 0 else ""
     return f"max |error| {e:g} ADC units{physical}"

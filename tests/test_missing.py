@@ -4,6 +4,8 @@ losslessly as WFDB's invalid sample (``io.decimals.gapped_units``) and come back
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import wfdb
@@ -159,6 +161,20 @@ def test_report_of_a_gapped_csv_compares_and_draws_it(tmp_path):
                               str(tmp_path / "g.png"), "--json"])
     assert res.exit_code == 0, res.output
     assert '"prdn": 0.0' in res.stdout and (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_gives_a_gapped_csvs_near_lossless_error_in_its_values_units(tmp_path):
+    """``report``'s largest error of decimals held as integers (a column with a gap) was "50 ADC units" for a bound
+    of 0.05 given in the values' units: now the values' units, the integers beside them."""
+    x = _gapped_csv(tmp_path / "g.csv", "")[:, :1]
+    rows = (tmp_path / "g.csv").read_text().splitlines()
+    (tmp_path / "one.csv").write_text("\n".join(row.rpartition(",")[0] for row in rows) + "\n")
+    res = runner.invoke(app, ["report", str(tmp_path / "one.csv"), "--mode", "near-lossless", "--max-error", "0.05"])
+    assert res.exit_code == 0, res.output
+    said = re.search(r"max \|error\| ([\d.]+) \((\d+) units of 10\^-3\)", " ".join(res.stdout.split()))
+    assert said is not None, res.stdout
+    assert 0.02 < float(said[1]) <= 0.05 and int(said[2]) == round(float(said[1]) * 1000)
+    assert np.isnan(x).any()
 
 
 def test_decode_physical_prints_a_wfdb_records_invalid_samples_as_rdsamp_does(tmp_path):
