@@ -34,9 +34,11 @@ _LOSSLESS_FLOATS = (f"lossless sancodec needs integers, float32 values, decimals
                     "a step's multiples or float64 values near them (counts scaled in float64); other floats take "
                     "near-lossless or lossy")
 _TAG = re.compile(r"numcodecs (?P<dtype>[<>|]?(?:[iu][1248]|f[248])) (?P<rank>[12])"  # numpy's own names only:
-                  r"(?: tail (?P<tail>[1-9][0-9]{0,9}) (?P<fill>-?[0-9]{1,16}|-?0x[0-9a-f.]{1,20}p[-+][0-9]{1,4}))?")
+                  r"(?: tail (?P<tail>[1-9][0-9]{0,9})"
+                  r" (?P<fill>-?[0-9]{1,16}|-?0x[0-9a-f.]{1,20}p[-+][0-9]{1,4}|nan))?")
 # np.dtype("f3") is a TypeError, and the tag comes from the payload; "tail": a lossy chunk's last rows, each value of
-# them ``fill`` (an integer, or a float as float.hex writes it), left out of its coding (Sancodec.encode)
+# them ``fill`` (an integer, or a float as float.hex writes it, NaN as "nan": a NaN fill value's padding), left out
+# of its coding (Sancodec.encode)
 MAX_TAIL_VALUES = 1 << 24  # a tail of more values than this is coded with the rest (the decoder makes no larger one)
 
 
@@ -87,9 +89,9 @@ def _constant_tail(x: np.ndarray) -> int:
     uint16 ADC's are from 0) take the error of that step: the chunk is coded without them, which its decode puts
     back exactly (the target then holds on those rows and, the padding exact, on the chunk)."""
     fill = x[-1, 0]
-    if not np.isfinite(fill):  # (NaN: a gap, coded apart; an infinity: refused by the coder, as it was)
+    if np.isinf(fill):  # (refused by the coder, as it was)
         return 0
-    same = (x == fill).all(axis=1)
+    same = np.isnan(x).all(axis=1) if np.isnan(fill) else (x == fill).all(axis=1)  # (a NaN fill value's padding)
     if same.all():
         return 0
     tail = len(x) - 1 - int(np.flatnonzero(~same)[-1])
@@ -102,10 +104,13 @@ def _with_tail(arr: np.ndarray, tail: int, fill: str, dtype: np.dtype) -> np.nda
     if tail * arr.shape[1] > MAX_TAIL_VALUES:
         raise SanFormatError(f"the payload's tail of {tail} rows is more than the codec makes")
     try:
-        value = float.fromhex(fill) if fill.startswith(("0x", "-0x")) else int(fill)
-        filled = np.array(value, dtype=np.float64 if dtype.kind == "f" else np.int64)
-        if filled != value or (dtype.kind in "iu" and not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max):
-            raise ValueError(fill)
+        if fill == "nan" and dtype.kind == "f":  # (a NaN fill value's padding)
+            filled = np.array(np.nan)
+        else:
+            value = float.fromhex(fill) if fill.startswith(("0x", "-0x")) else int(fill)
+            filled = np.array(value, dtype=np.float64 if dtype.kind == "f" else np.int64)
+            if filled != value or (dtype.kind in "iu" and not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max):
+                raise ValueError(fill)
     except (ValueError, OverflowError):
         raise SanFormatError(f"the payload's tail value {fill!r} is not a value of {dtype}") from None
     out = np.empty((len(arr) + tail, arr.shape[1]), dtype=dtype)  # (np.concatenate gives a big-endian type back
@@ -165,26 +170,46 @@ class Sancodec(Codec):
             x.astype(arr.dtype.newbyteorder("=")) if exact else \
             x.astype(np.float64) if arr.dtype.kind == "f" else x.astype(np.int64)
         names, tag = [f"ch{k}" for k in range(c)], [f"numcodecs {arr.dtype.str} {arr.ndim}"]
-        if arr.dtype.kind == "f" and np.isnan(samples).any():  # gaps (a fill value of NaN): decimals only, exact
-            return sancodec.encode(self._gapped(samples, names, tag), mode="lossless", frame_len=self.frame_len)
         tail = _constant_tail(samples) if self.mode == "lossy" else 0
-        if tail:  # a Zarr array's edge chunk, padded with its fill value: the rows before held to the target alone
-            fill = samples[-1, 0].item()
+        if tail:  # a Zarr array's edge chunk, padded with its fill value (NaN too): the rows before held to the
+            fill = samples[-1, 0].item()  # target alone
             tag = [f"{tag[0]} tail {tail} {fill.hex() if isinstance(fill, float) else fill}"]
             samples = samples[: len(samples) - tail]
-        signal = Signal(samples, float(self.fs), names, [""] * c, comments=tag)
-        if arr.dtype.kind == "f" and self.mode == "lossless" and not exact:  # (float32 and float64 stay as they
-            raise SanConfigError(_LOSSLESS_FLOATS)  # are: encode finds their decimals, or their step, or refuses)
         options: dict[str, Any] = {"frame_len": self.frame_len}
         if self.mode == "near-lossless":
             options["max_error"] = self.max_error
         if self.mode == "lossy":
             options.update({k: v for k, v in (("prdn", self.prdn), ("snr", self.snr), ("bps", self.bps))
                             if v is not None}, effort=self.effort)
+        if arr.dtype.kind == "f" and np.isnan(samples).any():  # gaps: decimals held exactly, coded apart in the
+            return self._gapped_payload(samples, names, tag, options)  # lossy modes, which round other floats
+        signal = Signal(samples, float(self.fs), names, [""] * c, comments=tag)
+        if arr.dtype.kind == "f" and self.mode == "lossless" and not exact:  # (float32 and float64 stay as they
+            raise SanConfigError(_LOSSLESS_FLOATS)  # are: encode finds their decimals, or their step, or refuses)
         try:
             return sancodec.encode(signal, mode=self.mode, **options)
         except LosslessFloatsError:  # floats on no step (the library looked for one): said as the codec says it
             raise SanConfigError(_LOSSLESS_FLOATS) from None
+
+    def _gapped_payload(self, samples: np.ndarray, names: list[str], tag: list[str], options: dict[str, Any]) -> bytes:
+        """A float chunk with NaN in this codec's mode: decimals as :meth:`_gapped` holds them (exact in lossless
+        mode; the lossy modes code the gaps apart, format 1.15, the other values at the target or within the
+        error); in the lossy modes, other floats rounded to what the target needs first (``codec.nanfloats``, the
+        rounding counted against it)."""
+        import io
+
+        from sancodec.codec.api import encode_to_file
+        from sancodec.codec.lossy import LossyTarget
+        from sancodec.codec.nanfloats import needs_rounding, rounded_for
+
+        rounded = None
+        if self.mode != "lossless" and samples.dtype.itemsize in (4, 8) and needs_rounding(samples):
+            bound = LossyTarget(self.prdn, self.snr, self.bps).max_prdn if self.mode == "lossy" else None
+            rounded = rounded_for(samples, self.mode, self.max_error, bound)
+        buf = io.BytesIO()
+        encode_to_file(buf, self._gapped(samples if rounded is None else rounded.rounded, names, tag),
+                       mode=self.mode, _rounded=rounded, **options)
+        return buf.getvalue()
 
     def _gapped(self, samples: np.ndarray, names: list[str], tag: list[str]) -> Signal:
         """A float chunk with NaN as a signal of its decimals with gaps (``decimals.gapped_units``), which lossless
@@ -193,7 +218,8 @@ class Sancodec(Codec):
         held = gapped_units(samples) if samples.dtype.itemsize in (4, 8) else None
         if held is None:
             raise SanConfigError(f"the sancodec codec holds NaN among decimals of at most {MAX_DECIMALS} places within "
-                                 "32 bits; this chunk holds other floats (fill the NaN, or take another codec)")
+                                 "32 bits in lossless mode; this chunk holds other floats (fill the NaN, take "
+                                 "near-lossless or lossy mode, or another codec)")
         units, places, value = held
         return with_decimals(Signal(units, float(self.fs), names, [""] * len(names), comments=tag), places, units,
                              gap=(value, "NaN"), values=samples)

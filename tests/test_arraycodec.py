@@ -190,7 +190,8 @@ def test_a_payload_whose_tail_the_codec_would_not_write_is_refused():
     assert Sancodec().decode(data).shape == (120,)
     for tag, message in (("numcodecs <i2 1 tail 9999999999 0", "more than the codec makes"),
                          ("numcodecs <i2 1 tail 20 70000", "not a value of int16"),
-                         ("numcodecs <i2 1 tail 20 0x1.0000000000000p-1", "not a value of int16")):
+                         ("numcodecs <i2 1 tail 20 0x1.0000000000000p-1", "not a value of int16"),
+                         ("numcodecs <i2 1 tail 20 nan", "not a value of int16")):
         header = SanReader(data).header
         header["signal"]["comments"] = [tag]
         with pytest.raises(sancodec.SanFormatError, match=message):
@@ -267,3 +268,37 @@ def test_values_the_encoder_would_refuse_are_refused_when_the_codec_is_made(conf
     failed, or never, where only fill-value chunks were written)."""
     with pytest.raises(sancodec.SanConfigError, match=message):
         Sancodec(**config)
+
+
+def test_a_float_chunk_with_nan_is_coded_in_the_codecs_mode():
+    """A chunk with NaN was coded lossless whatever the codec's mode (its decimals exact, other floats refused): a
+    lossy array's chunks with a gap took lossless bytes, and a NaN fill value's padding of an edge chunk of filtered
+    floats failed the write. Now the lossy modes code the gaps apart (format 1.15) at the target or within the
+    bound, round other floats to what the target needs (``codec.nanfloats``), and leave a NaN padding out as any
+    constant tail (its tag's fill "nan")."""
+    from sancodec.codec.container import SanReader
+
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(size=(6000, 2)), axis=0)
+    for decimals, x in ((True, np.round(walk / 200, 3)), (False, walk / 213.3)):  # (floats that are no decimals)
+        x[100:180, 0] = np.nan
+        lossless = len(Sancodec().encode(x)) if decimals else None
+        for codec in (Sancodec(mode="lossy", prdn=2), Sancodec(mode="near-lossless", max_error=0.01)):
+            data = codec.encode(x)
+            back = codec.decode(data)
+            assert SanReader(data).header["mode"] == codec.mode and np.array_equal(np.isnan(back), np.isnan(x))
+            assert lossless is None or len(data) < lossless / 2
+            for ch in range(2):
+                kept = ~np.isnan(x[:, ch])
+                if codec.mode == "lossy":
+                    assert sancodec.metrics.prdn(x[kept, ch], back[kept, ch]) <= 2
+                else:
+                    assert np.abs(x[kept, ch] - back[kept, ch]).max() <= 0.01 + 1e-12
+    padded = walk / 213.3
+    padded[5000:] = np.nan  # a NaN fill value's padding: rows left out, given back as NaN
+    codec = Sancodec(mode="lossy", prdn=2)
+    data = codec.encode(padded)
+    assert SanReader(data).header["n_samples"] == 5000
+    back = codec.decode(data)
+    assert np.isnan(back[5000:]).all() and max(sancodec.metrics.prdn(padded[:5000, ch], back[:5000, ch])
+                                               for ch in range(2)) <= 2

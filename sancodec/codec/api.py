@@ -172,6 +172,7 @@ def encode_to_file(
     effort: str | None = None,
     processes: bool = False,
     fs: float | None = None,
+    _rounded: Rounded | None = None,
 ) -> int:
     """Encode ``signal`` into the file object ``out``; returns bytes written.
 
@@ -204,7 +205,8 @@ def encode_to_file(
         lossy_bound = LossyTarget(prdn, snr, bps).max_prdn if mode == "lossy" else None
         signal = _with_gaps_rounded(signal, mode, max_error, lossy_bound, rounding)
     signal = _encodable(signal, fs, _gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
-    rounded = rounding[0] if rounding else None
+    rounded = rounding[0] if rounding else _rounded  # (_rounded: a Signal of such floats rounded by the caller,
+    # the numcodecs codec's chunk, codec.nanfloats)
     if rounded is not None and mode == "near-lossless" and max_error is not None:
         max_error = near_bound(rounded, max_error)  # (the half unit the rounding may have moved a value by)
     given, asked_frame_len = signal, frame_len  # (near-lossless: the lossless file it must not outgrow)
@@ -680,7 +682,8 @@ def _encode_options() -> tuple[str, ...]:
     """:func:`encode_to_file`'s keyword-only options, in its order."""
     import inspect
 
-    return tuple(p.name for p in inspect.signature(encode_to_file).parameters.values() if p.kind == p.KEYWORD_ONLY)
+    return tuple(p.name for p in inspect.signature(encode_to_file).parameters.values()
+                 if p.kind == p.KEYWORD_ONLY and not p.name.startswith("_"))
 
 
 @dataclass
