@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import sys
@@ -388,7 +389,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     """``encode`` of one input."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
-    from sancodec.codec.api import verifies
+    from sancodec.codec.api import encode_to_file, gaps_rounder, verifies
     from sancodec.codec.lossy import check_effort
     from sancodec.codec.prepare import check_mode
     from sancodec.io import read_signal
@@ -446,12 +447,22 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
             *counts, data = lossy
             streamed = (*counts, len(data))
     if streamed is None:
-        signal = _pick_channels(read_stdin(fs) if piped else read_signal(input, fs=fs,
-                                                                         keep_header_text=keep_header_text), channels)
+        rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy mode
+        read = read_stdin(fs) if piped else read_signal(input, fs=fs, keep_header_text=keep_header_text,
+                                                        rounder=gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
+        picked = _channel_indices(read, channels) if channels is not None else None
+        signal = read if picked is None else read.select_channels(picked)
+        rounded = None if not rounding else rounding[0] if picked is None else rounding[0].channels(picked)
         with busy(quiet or to_stdout, signal.n_samples, signal.n_channels, mode):
-            data = encode_signal(signal, spec, mode, max_error, frame_len=frame_len, prdn=prdn, snr=snr, bps=bps,
-                                 threads=threads, predictor="fast" if fast_decode else "auto", effort=effort,
-                                 verify=verify, processes=processes)
+            options: dict[str, Any] = dict(frame_len=frame_len, prdn=prdn, snr=snr, bps=bps, threads=threads,
+                                           effort=effort, predictor="fast" if fast_decode else "auto", verify=verify,
+                                           processes=processes)
+            if rounded is None:
+                data = encode_signal(signal, spec, mode, max_error, **options)
+            else:  # (the floats before their rounding, which its target is counted and measured against)
+                held = io.BytesIO()
+                encode_to_file(held, signal, spec, mode, max_error, _rounded=rounded, **options)
+                data = held.getvalue()
         if to_stdout:  # nothing else goes there (as decode -o - writes its .npy)
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()

@@ -204,7 +204,7 @@ def encode_to_file(
     if mode in ("lossy", "near-lossless"):
         lossy_bound = LossyTarget(prdn, snr, bps).max_prdn if mode == "lossy" else None
         signal = _with_gaps_rounded(signal, mode, max_error, lossy_bound, rounding)
-    signal = _encodable(signal, fs, _gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
+    signal = _encodable(signal, fs, gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
     rounded = rounding[0] if rounding else _rounded  # (_rounded: a Signal of such floats rounded by the caller,
     # the numcodecs codec's chunk, codec.nanfloats)
     if rounded is not None and mode == "near-lossless" and max_error is not None:
@@ -599,10 +599,11 @@ def _with_gaps_rounded(signal: Any, mode: str, max_error: float | None, max_prdn
     return rounding[0].rounded.reshape(signal.shape)
 
 
-def _gaps_rounder(mode: str, max_error: float | None, prdn: float | None, snr: float | None, bps: float | None,
+def gaps_rounder(mode: str, max_error: float | None, prdn: float | None, snr: float | None, bps: float | None,
                   rounding: list[Rounded]) -> Callable[[np.ndarray], np.ndarray] | None:
-    """What a DataFrame's values go through before they are read as a Signal (``from_pandas``' ``prepare``): in the
-    lossy modes, :func:`_with_gaps_rounded`; None in the others."""
+    """What a DataFrame's values, or a ``.npy`` or CSV's floats (``read_signal``'s ``rounder``: the CLI's), go through
+    before they are read as a Signal (``from_pandas``' ``prepare``): in the lossy modes, :func:`_with_gaps_rounded`,
+    ``rounding`` then holding what it rounded; None in the others."""
     if mode not in ("lossy", "near-lossless"):
         return None
     lossy_bound = LossyTarget(prdn, snr, bps).max_prdn if mode == "lossy" else None
@@ -614,7 +615,7 @@ def _encodable(signal: Signal | np.ndarray, fs: float | None,
     """What :func:`encode_to_file` codes: ``signal`` itself, an array with its rate ``fs`` as a ``.npy`` of it
     reads, or a ``wfdb.Record`` as ``Signal.from_wfdb`` takes it; a :class:`SanConfigError` for anything else, an
     array without ``fs``, or an ``fs`` a Signal or Record overrides. ``prepare``: what a DataFrame's values go
-    through first (:func:`_gaps_rounder`)."""
+    through first (:func:`gaps_rounder`)."""
     if isinstance(signal, np.ndarray):
         if fs is None:
             raise SanConfigError("encode: an array needs its sampling rate, e.g. encode(x, fs=250, ...) "

@@ -38,6 +38,10 @@ class Rounded:
     places: list[int]
     rounded: np.ndarray
 
+    def channels(self, picked: list[int]) -> Rounded:
+        """The channels ``picked`` (indices, in their order), as ``Signal.select_channels`` picks them."""
+        return Rounded(self.values[:, picked], [self.places[k] for k in picked], self.rounded[:, picked])
+
 
 def needs_rounding(x: np.ndarray) -> bool:
     """Whether ``x`` is a float array with NaN among values that are no decimals (of at most

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io.arrays import read_csv, read_npy, write_csv, write_npy
+from sancodec.io.arrays import Rounder, read_csv, read_npy, write_csv, write_npy
 from sancodec.io.remote import fetched, is_url
 from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.io.wfdb import output_files as wfdb_output_files
@@ -39,16 +39,18 @@ _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".txt": "csv", "
                    ".bin": "raw", ".raw": "raw", ".wav": "wav", ".mat": "mat", ".vhdr": "brainvision"}
 
 
-def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False) -> Signal:
+def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False,
+                rounder: Rounder = None) -> Signal:
     """Read a recording. ``fs`` (Hz) is required for ``.npy`` and for CSV without a time column;
     a WFDB header carries its own. ``keep_header_text``: a single-segment WFDB record's ``.hea`` text, or an EDF or
     BDF file's header, is kept in the signal's source, which a lossless ``.san`` holds and its decode writes back as
     it was (``io.wfdb_text``, ``io.edf_text``; ``sancodec encode --keep-header-text``). ``path`` may be a URL
     (``s3://bucket/night.edf``, ``https://host/db/100``): the recording's files are fetched through fsspec first
-    (``io.remote``)."""
+    (``io.remote``). ``rounder``: what a ``.npy`` or CSV's floats with NaN gaps that are no decimals go through
+    (``api.gaps_rounder``, the CLI's lossy encode; else they are refused)."""
     if is_url(path):
         with fetched(str(path)) as local:
-            return read_signal(local, fs, keep_header_text=keep_header_text)
+            return read_signal(local, fs, keep_header_text=keep_header_text, rounder=rounder)
     p = Path(path)
     if p.is_dir():
         raise SanFormatError(f"{p}: is a directory, not a recording")
@@ -58,9 +60,9 @@ def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_h
     if not p.exists():
         raise SanFormatError(f"{p}: no such file")
     if p.suffix.lower() == ".npy":
-        return read_npy(p, fs)
+        return read_npy(p, fs, rounder=rounder)
     if p.suffix.lower() in TABLE_SUFFIXES:
-        return read_csv(p, fs)
+        return read_csv(p, fs, rounder=rounder)
     if p.suffix.lower() in (".edf", ".bdf"):
         from sancodec.io.edf import read_edf
 

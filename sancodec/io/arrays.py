@@ -7,7 +7,7 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from tokenize import TokenError
@@ -51,14 +51,19 @@ __all__ = ["array_signal", "gaps_as_nan", "map_npy", "physical_signal", "read_cs
            "write_csv", "write_npy"]
 
 
+#: What a reader gives floats with NaN gaps that are no decimals before it holds them (``api.gaps_rounder``: the CLI's
+#: encode in the lossy modes rounds them for the target); None: refused
+Rounder = Callable[[np.ndarray], np.ndarray] | None
+
+
 def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None,
-               source: dict | None = None) -> Signal:
+               source: dict | None = None, rounder: Rounder = None) -> Signal:
     if data.ndim == 1:
         data = data[:, None]
     if data.ndim != 2 or data.size == 0:
         raise SanFormatError(f"{path}: expected a non-empty samples x channels array, got shape {data.shape}")
     if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
-        return _with_nan_gaps(path, data, fs, names, source)
+        return _with_nan_gaps(path, data, fs, names, source, rounder)
     if data.dtype.kind not in "iuf":
         raise SanFormatError(f"{path}: samples must be numeric, got dtype {data.dtype}")
     if beyond_exact_range(data):
@@ -81,7 +86,7 @@ def _as_signal(path: Path, data: np.ndarray, fs: float | None, names: list[str] 
 
 
 def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[str] | None,
-                   source: dict | None) -> Signal:
+                   source: dict | None, rounder: Rounder = None) -> Signal:
     """An array of decimals with gaps (NaN: what ``decode --physical`` writes for a record's missing samples, a
     Zarr fill value) as a CSV's gaps are held: integers at each column's decimals, every gap WFDB's invalid sample
     (``decimals.gapped_units``), kept in lossless mode and decoded to NaN again. Infinities, and NaN among floats
@@ -89,12 +94,14 @@ def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[s
     if np.isinf(data).any():
         raise SanFormatError(f"{path}: holds infinite samples")
     held = gapped_units(data)
+    if held is None and rounder is not None:  # (encode in a lossy mode: rounded for its target)
+        data = rounder(data)
+        held = gapped_units(data)
     if held is None:
         raise SanFormatError(f"{path}: holds NaN among values that are not decimals of at most {MAX_DECIMALS} places "
                              "within 32 bits: sancodec keeps missing values (NaN) among decimals only, losslessly, "
-                             "and in Python, among any floats in near-lossless and lossy modes (sancodec.encode of "
-                             "the array or DataFrame, rounded to what the bound or target needs); fill the gaps, or "
-                             "cut the record there")
+                             "and among any floats in near-lossless and lossy modes (rounded to what the bound or "
+                             "target needs); fill the gaps, or cut the record there")
     units, places, value = held
     return with_decimals(_as_signal(path, units, fs, names, source), places, units, gap=(value, "NaN"), values=data)
 
@@ -139,8 +146,9 @@ def _check_orientation(label: object, shape: tuple[int, ...], fix: str = "transp
 NPY_ERRORS = (ValueError, OSError, EOFError, SyntaxError, TokenError, RecursionError, MemoryError, TypeError)
 
 
-def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None) -> Signal:
-    """A ``.npy`` array (samples x channels), from a path or a file object (``name`` for messages)."""
+def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None, rounder: Rounder = None) -> Signal:
+    """A ``.npy`` array (samples x channels), from a path or a file object (``name`` for messages); ``rounder``: see
+    :data:`Rounder`."""
     label = name or path
     try:
         data = np.load(path, allow_pickle=False)
@@ -154,7 +162,7 @@ def read_npy(path: Path | io.BytesIO, fs: float | None, name: str | None = None)
     if data.dtype.names is not None:
         return _structured_signal(Path(str(label)), data, fs)
     _check_orientation(label, data.shape)
-    return _as_signal(Path(str(label)), np.asarray(data), fs, None, npy_source(data))
+    return _as_signal(Path(str(label)), np.asarray(data), fs, None, npy_source(data), rounder)
 
 
 _FIELD_DTYPE = re.compile(r"[<>|=]?(?:[iu][1248]|f[248])")  # a structured array's numeric field (dtype.str)
@@ -360,9 +368,9 @@ def rate_of(times: np.ndarray, places: int | None = None) -> float | None:
     return float(f"{rate:.9g}") if rate is not None and np.isfinite(rate) and rate > 0 else None
 
 
-def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> Signal:
+def read_csv(path: Path, fs: float | None, default_fs: float | None = None, rounder: Rounder = None) -> Signal:
     """CSV with or without a header row; ``fs``, else a leading time column (header 'time…'), else ``default_fs``
-    sets the rate."""
+    sets the rate; ``rounder``: see :data:`Rounder`."""
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
@@ -541,11 +549,15 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None) -> S
     _check_orientation(path, data.shape, "write it a column a channel")
     if gap is not None:  # gaps: decimals as integers, each gap WFDB's invalid sample (decimals.gapped_units)
         held = gapped_units(data)
+        if held is None and rounder is not None:  # (encode in a lossy mode: rounded for its target)
+            data = rounder(data)
+            held = gapped_units(data)
         if held is None:
             row, column = (int(v) for v in np.argwhere(np.isnan(data))[0])
             raise SanFormatError(f"{path}: {_where(row, column, names)} is {gap_text or 'empty'}, a missing value, "
                                  "which sancodec keeps in columns of decimals (at most 9 places, within 32 bits) "
-                                 "only; fill the gap, or cut the record there")
+                                 "only, or in near-lossless and lossy modes among any floats; fill the gap, or cut "
+                                 "the record there")
         units_held, places, value = held
         signal = with_decimals(_as_signal(path, units_held, default_fs if fs is None else fs, names, source), places,
                                units_held, gap=(value, gap_text or ""), values=data)
