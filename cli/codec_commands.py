@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 import sys
@@ -389,7 +388,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     """``encode`` of one input."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec import encode as encode_signal
-    from sancodec.codec.api import encode_to_file, gaps_rounder, verifies
+    from sancodec.codec.api import encode_rounded, gaps_rounder, verifies
     from sancodec.codec.lossy import check_effort
     from sancodec.codec.prepare import check_mode
     from sancodec.io import read_signal
@@ -457,12 +456,9 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
             options: dict[str, Any] = dict(frame_len=frame_len, prdn=prdn, snr=snr, bps=bps, threads=threads,
                                            effort=effort, predictor="fast" if fast_decode else "auto", verify=verify,
                                            processes=processes)
-            if rounded is None:
-                data = encode_signal(signal, spec, mode, max_error, **options)
-            else:  # (the floats before their rounding, which its target is counted and measured against)
-                held = io.BytesIO()
-                encode_to_file(held, signal, spec, mode, max_error, _rounded=rounded, **options)
-                data = held.getvalue()
+            data = encode_signal(signal, spec, mode, max_error, **options) if rounded is None else \
+                encode_rounded(signal, rounded, spec, mode, max_error, **options)  # (the floats before their
+            # rounding, which its target is counted and measured against)
         if to_stdout:  # nothing else goes there (as decode -o - writes its .npy)
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()

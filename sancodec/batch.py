@@ -147,6 +147,7 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     """Runs on a worker: one record to one ``.san`` (skipped when a complete one is there)."""
     import sancodec
     from sancodec._atomic import write_bytes_atomic
+    from sancodec.codec.api import encode_rounded, gaps_rounder
     from sancodec.io import read_signal
     from sancodec.io.arrays import read_csv
 
@@ -162,9 +163,13 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             opts = dict(options)
             fs, table_fs = opts.pop("fs", None), opts.pop("table_fs", None)
             keep = opts.pop("keep_header_text", False)
-            signal = read_csv(src, None, default_fs=table_fs) if table_fs else \
-                read_signal(src, fs=fs, keep_header_text=keep)
-            data = sancodec.encode(signal, **opts, threads=1)
+            rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy mode
+            rounder = gaps_rounder(opts.get("mode", "lossless"), opts.get("max_error"), opts.get("prdn"),
+                                   opts.get("snr"), opts.get("bps"), rounding)
+            signal = read_csv(src, None, default_fs=table_fs, rounder=rounder) if table_fs else \
+                read_signal(src, fs=fs, keep_header_text=keep, rounder=rounder)
+            data = sancodec.encode(signal, **opts, threads=1) if not rounding else \
+                encode_rounded(signal, rounding[0], **opts, threads=1)
             out.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(out, data)
             row.status = "encoded"

@@ -648,6 +648,17 @@ def _rate_refused(fs: float, own: float) -> NoReturn:
                          "own rate")
 
 
+def encode_rounded(signal: Signal, rounded: Rounded | None, model: SanSpec | str | os.PathLike[str] | None = None,
+                   mode: str = "lossless", max_error: float | None = None, **options: Any) -> bytes:
+    """:func:`encode` of a signal read with :func:`gaps_rounder`'s rounding (a ``.npy`` or CSV of floats with NaN
+    gaps that are no decimals, read by the CLI or ``batch``): ``rounded``, what it rounded (None: nothing), which the
+    target is counted and the PRDNs measured against."""
+    _check_option_names("encode", options)
+    buf = io.BytesIO()
+    encode_to_file(buf, signal, model, mode, max_error, _rounded=rounded, **options)
+    return buf.getvalue()
+
+
 def encode(
     signal: Signal | np.ndarray,
     model: SanSpec | str | os.PathLike[str] | None = None,
