@@ -387,7 +387,6 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
                 json_out: bool, quiet: bool, label: str | None = None) -> None:
     """``encode`` of one input."""
     from sancodec._atomic import write_bytes_atomic
-    from sancodec.codec import encode as encode_signal
     from sancodec.codec.api import encode_rounded, gaps_rounder, verifies
     from sancodec.codec.lossy import check_effort
     from sancodec.codec.prepare import check_mode
@@ -456,9 +455,8 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
             options: dict[str, Any] = dict(frame_len=frame_len, prdn=prdn, snr=snr, bps=bps, threads=threads,
                                            effort=effort, predictor="fast" if fast_decode else "auto", verify=verify,
                                            processes=processes)
-            data = encode_signal(signal, spec, mode, max_error, **options) if rounded is None else \
-                encode_rounded(signal, rounded, spec, mode, max_error, **options)  # (the floats before their
-            # rounding, which its target is counted and measured against)
+            data = encode_rounded(signal, rounded, spec, mode, max_error, **options)  # (rounded: the floats before
+            # their rounding, which its target is counted and measured against)
         if to_stdout:  # nothing else goes there (as decode -o - writes its .npy)
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()

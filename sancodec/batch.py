@@ -145,7 +145,6 @@ def _row_warnings() -> Iterator[list[warnings.WarningMessage]]:
 
 def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     """Runs on a worker: one record to one ``.san`` (skipped when a complete one is there)."""
-    import sancodec
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec.api import encode_rounded, gaps_rounder
     from sancodec.io import read_signal
@@ -168,8 +167,7 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
                                    opts.get("snr"), opts.get("bps"), rounding)
             signal = read_csv(src, None, default_fs=table_fs, rounder=rounder) if table_fs else \
                 read_signal(src, fs=fs, keep_header_text=keep, rounder=rounder)
-            data = sancodec.encode(signal, **opts, threads=1) if not rounding else \
-                encode_rounded(signal, rounding[0], **opts, threads=1)
+            data = encode_rounded(signal, rounding[0] if rounding else None, **opts, threads=1)
             out.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(out, data)
             row.status = "encoded"
