@@ -1121,6 +1121,14 @@ def report(
         _report(local, str(source), given, **options)
 
 
+def _unreported(values: Any) -> Any:
+    """``report``'s answer to floats with NaN gaps that are no decimals (``read_signal``'s ``rounder``): one error
+    that says where they code, not the reader's, which names the modes that hold them as if report would."""
+    raise SanConfigError("report does not measure floats with NaN gaps that are no decimals: `sancodec encode` codes "
+                         "them in near-lossless and lossy modes (rounded for the target, the PRDNs in its summary and "
+                         "`info` measured against the floats given); fill the gaps to report on them")
+
+
 def _report(input: Path, label: str, san: Path | str | None, mode: str, max_error: float | None,
             prdn: float | None, snr: float | None, bps: float | None, effort: str | None, fs: float | None,
             json_out: bool, plot: Path | None, rd_curve: Path | None, force: bool, raw: str | None,
@@ -1146,7 +1154,8 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     if fs is None and given is not None and (raw is not None or input.suffix.lower() in (".npy", *TABLE_SUFFIXES)):
         with _said_of(san):
             fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
-    signal = held_narrow(read_signal(input, fs=fs) if raw is None else _raw_signal(input, raw, fs))  # (held whole)
+    signal = held_narrow(read_signal(input, fs=fs, rounder=_unreported) if raw is None else
+                         _raw_signal(input, raw, fs))  # (held whole)
     if given is not None:
         data = given
     else:

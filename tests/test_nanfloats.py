@@ -82,7 +82,8 @@ def test_the_cli_codes_a_npy_or_csv_of_such_floats_in_the_lossy_modes(tmp_path):
     """``sancodec encode`` of a ``.npy`` or a CSV of floats with NaN gaps that are no decimals (pandas' ``to_csv`` of
     a filtered DataFrame: empty cells among 17-digit floats): refused before in every mode; now coded in the lossy
     modes as ``sancodec.encode`` codes the array (``read_signal``'s ``rounder``), ``--channels`` too, and decoded
-    with NaN (empty cells) where the gaps were; lossless mode still refuses them."""
+    with NaN (empty cells) where the gaps were; lossless mode still refuses them, and ``report`` in its own words
+    (it would measure the file against their rounding)."""
     from typer.testing import CliRunner
 
     from sancodec.cli import app
@@ -109,6 +110,8 @@ def test_the_cli_codes_a_npy_or_csv_of_such_floats_in_the_lossy_modes(tmp_path):
         res = runner.invoke(app, ["encode", str(tmp_path / source), "--fs", "125", "-o", str(tmp_path / "o.san"),
                                   "-q", "-f"])
         assert res.exit_code != 0 and "near-lossless and lossy modes" in " ".join(res.output.split())
+        res = runner.invoke(app, ["report", str(tmp_path / source), "--fs", "125", "--mode", "lossy", "--prdn", "2"])
+        assert res.exit_code != 0 and "report does not measure floats with NaN gaps" in " ".join(res.output.split())
     res = runner.invoke(app, ["decode", str(tmp_path / "o.san"), "-o", str(tmp_path / "back.csv"), "-q"])
     assert res.exit_code == 0, res.output
     rows = (tmp_path / "back.csv").read_text().splitlines()[1:]
