@@ -489,7 +489,7 @@ def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | Non
         # its unit (time_scale), or its step's whole nanoseconds on from its first (time_steps)
         step = step_of(source, float(header["fs"]))
         header["source"] = source = {**source, "time_start": (round(time[1] * 1e9) + start * step) / 1e9
-                                     if step is not None and math.isfinite(time[1]) else
+                                     if step is not None else
                                      time[1] + start * time_scale(source) / float(header["fs"])} if time else {
             k: v for k, v in source.items() if k not in ("time_column", "time_start")}
     if isinstance(source, dict) and source.get("kind") == "csv" and "index_column" in source:

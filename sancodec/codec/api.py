@@ -201,10 +201,10 @@ def encode_to_file(
     """
     check_mode(mode)
     rounding: list[Rounded] = []  # floats with NaN gaps that are no decimals, as rounded for a lossy mode
-    if mode in ("lossy", "near-lossless"):
-        lossy_bound = LossyTarget(prdn, snr, bps).max_prdn if mode == "lossy" else None
-        signal = _with_gaps_rounded(signal, mode, max_error, lossy_bound, rounding)
-    signal = _encodable(signal, fs, gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
+    rounder = gaps_rounder(mode, max_error, prdn, snr, bps, rounding)
+    if rounder is not None and isinstance(signal, np.ndarray):  # (a DataFrame's values: in _encodable)
+        signal = rounder(signal)
+    signal = _encodable(signal, fs, rounder)
     rounded = rounding[0] if rounding else _rounded  # (_rounded: a Signal of such floats rounded by the caller,
     # the numcodecs codec's chunk, codec.nanfloats)
     if rounded is not None and mode == "near-lossless" and max_error is not None:
@@ -589,14 +589,15 @@ def decoded_prdns(data: bytes, spans: Sequence[tuple[int, int]], rows: Iterable[
     return out
 
 
-def _with_gaps_rounded(signal: Any, mode: str, max_error: float | None, max_prdn: float | None,
-                       rounding: list[Rounded]) -> Any:
-    """``signal`` as :func:`_encodable` takes it, where it is a float array with NaN gaps among values that are no
-    decimals: rounded for the lossy ``mode`` (``codec.nanfloats``), which ``rounding`` then holds; else as it is."""
-    if not isinstance(signal, np.ndarray) or not needs_rounding(signal):
-        return signal
-    rounding.append(rounded_for(signal, mode, max_error, max_prdn))
-    return rounding[0].rounded.reshape(signal.shape)
+def _with_gaps_rounded(values: np.ndarray, mode: str, max_error: float | None, max_prdn: float | None,
+                       rounding: list[Rounded]) -> np.ndarray:
+    """``values`` where they are floats with NaN gaps among values that are no decimals: rounded for the lossy
+    ``mode`` (``codec.nanfloats``), which ``rounding`` then holds; else as they are."""
+    if not needs_rounding(values):
+        return values
+    rounded = rounded_for(values, mode, max_error, max_prdn)
+    rounding.append(rounded)
+    return rounded.rounded.reshape(values.shape)
 
 
 def gaps_rounder(mode: str, max_error: float | None, prdn: float | None, snr: float | None, bps: float | None,

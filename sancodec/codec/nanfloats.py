@@ -19,7 +19,7 @@ import numpy as np
 
 from sancodec.codec.schema import is_real
 from sancodec.errors import SanConfigError, option
-from sancodec.io.decimals import MAX_DECIMALS
+from sancodec.io.decimals import MAX_DECIMALS, gapped_units
 
 __all__ = ["NEAR_SHARE", "PRDN_SHARE", "Rounded", "near_bound", "needs_rounding", "rounded_for", "rounded_prdns"]
 
@@ -46,8 +46,6 @@ class Rounded:
 def needs_rounding(x: np.ndarray) -> bool:
     """Whether ``x`` is a float array with NaN among values that are no decimals (of at most
     ``decimals.MAX_DECIMALS`` places within 32 bits): what :func:`rounded_for` holds for the lossy modes."""
-    from sancodec.io.decimals import gapped_units
-
     if x.dtype.kind != "f" or x.size == 0:
         return False
     nan = np.isnan(x)
@@ -67,14 +65,11 @@ def rounded_for(x: np.ndarray, mode: str, max_error: float | None, max_prdn: flo
                              f"finite number), got {max_error!r}")
     given = x if x.ndim == 2 else x.reshape(len(x), -1)
     values = given.astype(np.float64)
-    places = []
-    for c in range(values.shape[1]):
-        column = values[:, c]
-        present = column[~np.isnan(column)]
-        places.append(_near_places(present, float(max_error or 0.0)) if mode == "near-lossless" else
-                      _lossy_places(present, PRDN_SHARE * max_prdn if max_prdn is not None else _BUDGET_PRDN))
     if mode == "near-lossless":  # one bound in units of 10^-d: every channel at the same places
-        places = [max(places)] * len(places)
+        places = [_near_places(float(max_error or 0.0))] * values.shape[1]
+    else:
+        share = PRDN_SHARE * max_prdn if max_prdn is not None else _BUDGET_PRDN
+        places = [_lossy_places(column[~np.isnan(column)], share) for column in values.T]
     for c, d in enumerate(places):
         present = values[~np.isnan(values[:, c]), c]
         if present.size and float(np.abs(present).max()) * 10.0**d >= _WIDE:
@@ -86,7 +81,7 @@ def rounded_for(x: np.ndarray, mode: str, max_error: float | None, max_prdn: flo
     return Rounded(values, places, rounded)
 
 
-def _near_places(present: np.ndarray, bound: float) -> int:
+def _near_places(bound: float) -> int:
     """The fewest decimals whose half unit is within :data:`NEAR_SHARE` of a near-lossless ``bound`` (positive,
     finite: :func:`rounded_for` checked it)."""
     d = max(0, math.ceil(-math.log10(2 * NEAR_SHARE * bound)))

@@ -93,10 +93,7 @@ def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[s
     that are not decimals, are refused."""
     if np.isinf(data).any():
         raise SanFormatError(f"{path}: holds infinite samples")
-    held = gapped_units(data)
-    if held is None and rounder is not None:  # (encode in a lossy mode: rounded for its target)
-        data = rounder(data)
-        held = gapped_units(data)
+    data, held = _held_gaps(data, rounder)
     if held is None:
         raise SanFormatError(f"{path}: holds NaN among values that are not decimals of at most {MAX_DECIMALS} places "
                              "within 32 bits: sancodec keeps missing values (NaN) among decimals only, losslessly, "
@@ -104,6 +101,17 @@ def _with_nan_gaps(path: Path, data: np.ndarray, fs: float | None, names: list[s
                              "target needs); fill the gaps, or cut the record there")
     units, places, value = held
     return with_decimals(_as_signal(path, units, fs, names, source), places, units, gap=(value, "NaN"), values=data)
+
+
+def _held_gaps(data: np.ndarray, rounder: Rounder) -> tuple[np.ndarray, tuple[np.ndarray, list[int], int] | None]:
+    """Floats with NaN gaps (samples x channels) as ``decimals.gapped_units`` holds them, where they are decimals, or
+    once ``rounder`` rounded them (encode in a lossy mode: for its target); the values held (the rounded ones), and
+    what ``gapped_units`` gave, None where it holds neither."""
+    held = gapped_units(data)
+    if held is None and rounder is not None:
+        data = rounder(data)
+        held = gapped_units(data)
+    return data, held
 
 
 def npy_source(array: np.ndarray) -> dict:
@@ -548,10 +556,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     _check_orientation(path, data.shape, "write it a column a channel")
     if gap is not None:  # gaps: decimals as integers, each gap WFDB's invalid sample (decimals.gapped_units)
-        held = gapped_units(data)
-        if held is None and rounder is not None:  # (encode in a lossy mode: rounded for its target)
-            data = rounder(data)
-            held = gapped_units(data)
+        data, held = _held_gaps(data, rounder)
         if held is None:
             row, column = (int(v) for v in np.argwhere(np.isnan(data))[0])
             raise SanFormatError(f"{path}: {_where(row, column, names)} is {gap_text or 'empty'}, a missing value, "
@@ -1007,10 +1012,10 @@ def _clock_times_in_seconds(lines: list[str], delimiter: str, path: Path
         days_seen, plain_seen = days_seen or days is not None, plain_seen or days is None
         whole, _, fraction = seconds.replace(",", ".").partition(".")
         places = max(places, len(fraction))
-        total = 86400 * int(days or 0) + 3600 * int(hours or 0) + 60 * int(minutes) + float(seconds.replace(",", "."))
-        out.append(f"{total!r}{sep}{rest}")
-        count = 86400 * int(days or 0) + 3600 * int(hours or 0) + 60 * int(minutes) + int(whole or 0)
-        ns.append(count * 10**9 + int(fraction[:9].ljust(9, "0")))
+        counted = 86400 * int(days or 0) + 3600 * int(hours or 0) + 60 * int(minutes)  # (whole seconds before the
+        # seconds field)
+        out.append(f"{counted + float(seconds.replace(',', '.'))!r}{sep}{rest}")
+        ns.append((counted + int(whole)) * 10**9 + int(fraction[:9].ljust(9, "0")))
     if days_seen and plain_seen:
         raise SanFormatError(f"{path}: the time column mixes pandas' Timedelta times with clock times")
     exact = places <= 9 and bool(ns) and max(ns) < 2**62
@@ -1035,21 +1040,18 @@ def _dates_rounded(dates: list[str], n: int, fs: float, source: dict) -> bool:
     """Whether a CSV's date-times (``dates``, the first cells of :func:`_sampled_rows` of its ``n`` rows) come back
     from the rate with their fractions cut rather than rounded (a logger that truncates: 2.777 ms printed .002):
     rounded unless only cutting gives every one back."""
-    rows = np.asarray(_sampled_rows(n))
-    times = column_times(float(source.get("time_start", 0.0)), rows, fs)
-    ns = _stepped(source, rows, fs)
+    rows, start = np.asarray(_sampled_rows(n)), float(source.get("time_start", 0.0))
+    times = column_times(start, rows, fs)
+    ns = _stepped(source, start, rows, fs)
     return iso_times(times, source, rounded=True, ns=ns) == dates or \
         iso_times(times, source, rounded=False, ns=ns) != dates
 
 
-def _stepped(source: object, rows: np.ndarray, fs: float) -> np.ndarray | None:
-    """The times of ``rows`` in whole nanoseconds from a CSV source's time column's step (``time_steps``), where it
-    holds one; else None (the times are rebuilt from the rate)."""
+def _stepped(source: object, start: float, rows: np.ndarray, fs: float) -> np.ndarray | None:
+    """The times of ``rows`` in whole nanoseconds from a CSV source's time column's step (``time_steps``; ``start``:
+    its first time's, checked by the caller), where it holds one; else None (the times are rebuilt from the rate)."""
     step = step_of(source, fs)
-    start = source.get("time_start", 0.0) if isinstance(source, dict) else None
-    if step is None or not isinstance(start, (int, float)) or isinstance(start, bool):
-        return None
-    return stepped_ns(float(start), rows, step)
+    return None if step is None else stepped_ns(start, rows, step)
 
 
 TIME_WORDS = ("time", "zeit", "temps", "tiempo", "tempo", "tijd", "tid", "czas", "elapsed", "timestamp")
@@ -1480,7 +1482,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     if time is not None:
         rows_at = np.arange(signal.n_samples)
         times = column_times(time[1], rows_at, signal.fs, time_scale(signal.source))
-        ns = _stepped(signal.source, rows_at, signal.fs)
+        ns = _stepped(signal.source, time[1], rows_at, signal.fs)
         clock = clock_times(times, signal.source, ns)
         dated = iso_times(times, signal.source, ns=ns) if clock is None else None  # (a source's date-times)
         clock = dated if clock is None else clock
