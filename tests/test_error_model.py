@@ -189,6 +189,27 @@ def test_a_falling_measure_and_its_model_find_the_finest_step_within_the_bound(s
     assert len(calls) <= len(plain_calls)
 
 
+def test_a_falling_model_that_reaches_0_bytes_past_the_crossing_still_finds_the_finest_step():
+    """A bit estimate of 0 bytes at the coarse steps that quantise every value to 0 (a tight budget: white noise at
+    0.01 bits a sample) raised ZeroDivisionError in the search for the crossing (its reciprocal); it is a step the
+    search stops at now, and the bound is met at a measured step."""
+    measure, calls = _counted(lambda s: 40.0 + 1e4 / s)  # a header's fixed bytes, then the coded values'
+    model = lambda s: max(0.0, 1e4 / s - 80.0)  # noqa: E731 (the estimate: the values' bits, 0 from step 125 on)
+    lo, hi = modelled_step(measure, model, 60.0, LO, HI, 100.0, rising=False)
+    assert hi in calls and measure(hi) <= 60.0 < measure(lo) and hi / lo < TOLERANCE * 1.001
+
+
+def test_a_budget_far_below_the_bytes_the_values_take_codes_the_coarsest_way():
+    """White noise within 0.01 bits a sample (the modelled byte search's model reaching 0 bytes): it used to fail
+    with ZeroDivisionError; it codes now, at every effort, within a few bytes of the coding of every value as 0."""
+    x = np.random.default_rng(1).integers(-1000, 1000, (20_000, 1))
+    for effort in ("fast", "balanced", "best"):
+        with pytest.warns(sancodec.SancodecWarning, match="past the budget of 0.01"):
+            data = sancodec.encode(x, fs=250, mode="lossy", bps=0.01, effort=effort)
+        y = sancodec.decode(data).samples
+        assert prdn(x[:, 0].astype(float), y[:, 0].astype(float)) > 90 and len(data) < 200
+
+
 @pytest.mark.parametrize("bps", [0.5, 1.0, 2.0])
 def test_a_byte_budget_is_filled_in_fewer_codings(monkeypatch, bps):
     """mitdb 100's first 2^16 samples within a bits-per-sample budget: the search helped by the bit estimate finds a

@@ -212,8 +212,10 @@ def modelled_step(measure: Callable[[float], float], model: Callable[[float], fl
 
 
 def _reciprocal(f: Callable[[float], float], s: float) -> float:
-    """1 / ``f(s)``: a falling measure as a rising one."""
-    return 1.0 / f(s)
+    """1 / ``f(s)``: a falling measure as a rising one (inf where ``f`` gives 0 or less: a bit estimate of 0 bytes
+    at a step that quantises every value to 0, which :func:`_crossing` stops at)."""
+    value = f(s)
+    return 1.0 / value if value > 0 else math.inf
 
 
 def _calibrated(model: Callable[[float], float], factors: list[tuple[float, float]]) -> Callable[[float], float]:
