@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -683,3 +684,13 @@ def test_a_negative_zero_in_a_stream_on_a_declared_step_is_refused_not_lost(tmp_
         with sancodec.open(tmp_path / "z.san", "w", like=sancodec.Signal(x[:1], fs=250.0), step=0.195) as f:
             f.write(x)
     assert not (tmp_path / "z.san").exists()
+
+
+def test_floats_spanning_more_than_a_float_holds_are_refused_without_a_numpy_warning():
+    """Values near ±1.7e308 span past float64's range: the near grid's search found no grid, as it should, but
+    numpy's overflow warning reached the user on the way to the refusal."""
+    x = np.array([-1.7e308, 1.7e308, 0.5, 1.25])[:, None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(sancodec.SanConfigError, match="lossless mode needs"):
+            sancodec.encode(x, fs=1)

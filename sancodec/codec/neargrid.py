@@ -136,7 +136,8 @@ def near_grid(x: np.ndarray) -> NearGrid | None:
         return _best_grid(distinct, abs(float(distinct[0])) or 1.0, [0.0], unit)
     gaps = np.diff(distinct)
     gaps = np.unique(gaps[(gaps > 0) & np.isfinite(gaps)])[:GAP_TERMS]
-    span = float(distinct[-1] - distinct[0])
+    with np.errstate(over="ignore"):  # (values past ±max/2 may span more than a float holds: no grid, below)
+        span = float(distinct[-1] - distinct[0])
     if not gaps.size or not math.isfinite(span):
         return None
     pairs = {(step, offset) for estimate in (float(gaps[0]), approximate_gcd(gaps, span))
