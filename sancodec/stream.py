@@ -54,7 +54,7 @@ from sancodec.codec.lossystream import LossyStreamEncoder
 from sancodec.codec.pipeline import window_frames
 from sancodec.codec.prepare import given_model
 from sancodec.codec.schema import is_real, is_whole
-from sancodec.errors import SanConfigError, SanFormatError
+from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 from sancodec.framecache import FrameCache
 from sancodec.io.arrays import array_dtype_name, as_float16, decimal_dtype, in_dtype, source_dtype
 from sancodec.io.decimals import (
@@ -144,7 +144,7 @@ def on_steps(block: object, steps: list[float], first: int) -> np.ndarray:
     c = off_steps(x, steps)
     if c is not None:
         raise SanConfigError(f"channel {c} of the block at row {first} holds a value that is not a whole "
-                             f"multiple of its step {steps[c]!r} (within 2**53 of them); nothing was written")
+                             f"multiple of its step {steps[c]!r} (within 2**53 of them); the block is refused")
     return integers_on(x.astype(np.float64), steps)
 
 
@@ -175,9 +175,9 @@ class SanWriter:
     (lossless): floating-point blocks whose values are whole multiples of that step (one number, or one per
     channel: counts times a calibration factor, computed in float64), held as those integers and decoded to the same
     doubles (format 1.17, ``codec.floatgrid``), or float32 blocks each the float32 nearest such a multiple, decoded as
-    float32 (format 1.18); a block off it is refused, and nothing written. Float32 blocks with neither are held as
-    their bits (format 1.18, ``floatgrid.folded_ints``), float16 ones as the float32s they widen to, read back as
-    float16. ``codec="lossy"``
+    float32 (format 1.18); a block off it is refused (that block alone: :meth:`write`). Float32 blocks with neither
+    are held as their bits (format 1.18, ``floatgrid.folded_ints``), float16 ones as the float32s they widen to, read
+    back as float16. ``codec="lossy"``
     with ``prdn``, ``snr`` or ``bps`` (and ``effort``, ``verify`` as ``sancodec.encode`` takes them): integer
     samples coded a frame at a time, each frame at the target about its own mean, so the record meets it too
     (``codec.lossystream``; memory: a frame of rows); a record of one frame is ``sancodec.encode``'s very file at
@@ -228,6 +228,7 @@ class SanWriter:
         self._block_type: np.dtype | None = None  # the integer blocks' type so far (their concatenation's) ...
         self._block_rank = 0  # ... and rank: 0 before any block, -1 once ranks differ or a block is anything else
         self._float16: bool | None = None  # whether a lossless stream's blocks are float16 (None before the first)
+        self._failed: str | None = None  # the failure that dropped the stream, if one did
         self.closed = False
 
     @property
@@ -240,11 +241,14 @@ class SanWriter:
                 f"channels={like.n_channels}, rows={self._encoder.n}{', closed' if self.closed else ''})")
 
     def write(self, block: np.ndarray) -> None:
-        """Append rows (samples x channels; a 1-D block for one channel)."""
-        if self.closed:
-            raise SanConfigError("write() on a closed SanWriter")
+        """Append rows (samples x channels; a 1-D block for one channel). A block refused before the coder takes any
+        of its rows (a shape, a type or values the stream cannot hold: a SancodecError) leaves the writer as it was,
+        the rows before it kept, as soundfile's writes do; any other failure drops the stream (:meth:`abort`), and
+        a later write or :meth:`close` says so."""
+        self._check_open("write()")
         if isinstance(block, np.ndarray) and block.dtype.kind == "f" and not block.dtype.isnative:
             block = block.astype(block.dtype.newbyteorder("="))  # (big-endian float32s are float32s too)
+        before = self._refusable_state()
         try:
             if self._places is not None:
                 block = np.asarray(block)
@@ -275,9 +279,40 @@ class SanWriter:
                 self._block_gaps.append(rows_gaps(rows, self._gap_values, self._rows))
                 self._lows = block_lows(self._lows, rows, self._gap_values, self._floors)
                 self._rows += len(rows)
-        except BaseException:
-            self.abort()
+        except SancodecError as exc:
+            if (self._encoder.taken, len(self._lengths)) == before[:2]:  # refused whole: the stream as it was
+                self._restore(before)
+                raise
+            self._fail(exc)
             raise
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    def _check_open(self, what: str) -> None:
+        """Refuse ``what`` on a writer that is closed, naming the failure that dropped it where one did."""
+        if self._failed is not None:
+            raise SanConfigError(f"{what} on a SanWriter that an earlier failure dropped ({self._failed}): nothing "
+                                 f"was written to {self.path}")
+        if self.closed:
+            raise SanConfigError(f"{what} on a closed SanWriter")
+
+    def _fail(self, exc: BaseException) -> None:
+        """Drop the stream after ``exc``, which a later write or close names."""
+        self._failed = f"{type(exc).__name__}: {exc}" if not isinstance(exc, SancodecError) else str(exc)
+        self.abort()
+
+    def _refusable_state(self) -> tuple[Any, ...]:
+        """The rows the coder has taken and the payloads spilled, then what :meth:`write` changes of the writer's own
+        state before the coder takes a block's rows: what a block refused whole is undone to."""
+        return (self._encoder.taken, len(self._lengths), self._gaps, self._negative_zeros if self._places is not None
+                else None, self._block_type, self._block_rank, self._float16)
+
+    def _restore(self, state: tuple[Any, ...]) -> None:
+        """The writer's own state as :meth:`_refusable_state` took it."""
+        self._gaps, zeros, self._block_type, self._block_rank, self._float16 = state[2:]
+        if self._places is not None:
+            self._negative_zeros = zeros
 
     def _half(self, block: object) -> bool:
         """Whether a lossless stream's ``block`` is float16 (the float32s it widens to exactly are coded, as
@@ -342,8 +377,7 @@ class SanWriter:
         """Change the metadata the header will hold (fields of the ``like`` Signal: ``source``, ``annotations``...)
         before :meth:`close`: what a streamed source says only once its samples are read (an EDF signal's samples
         past the range its header declares, ``io.edf.edf_blocks``)."""
-        if self.closed:
-            raise SanConfigError("amend() on a closed SanWriter")
+        self._check_open("amend()")
         self._encoder.like = replace(self._encoder.like, **fields)
 
     def _spill(self, payload: bytes) -> None:
@@ -357,7 +391,10 @@ class SanWriter:
             yield self._spool.read(length)
 
     def close(self) -> Path:
-        """Code what is held, write the container and move it into place; returns the path."""
+        """Code what is held, write the container and move it into place; returns the path (again, where closed
+        already; a SanConfigError where a failure dropped the stream, which wrote nothing)."""
+        if self._failed is not None:
+            self._check_open("close()")
         if self.closed:
             return self.path
         try:
@@ -386,6 +423,9 @@ class SanWriter:
                 frames = list(self._spooled()) if len(self._lengths) == 1 else self._spooled()  # (one: format 1.7's)
                 write_container(out, header, frames, minor=minor)
             move_into_place([(final, self.path)], fsync=self._fsync)
+        except BaseException as exc:
+            self._fail(exc)
+            raise
         finally:
             self.abort()
         return self.path

@@ -467,3 +467,79 @@ def test_float32_blocks_stream_near_lossless_within_the_error(tmp_path):
     with sancodec.open(tmp_path / "n.san") as f:
         got = f.read()
     assert got.dtype == np.float64 and np.abs(got - x.astype(np.float64)).max() <= 0.01 + 1e-12
+
+
+def test_a_block_refused_whole_leaves_the_writer_as_it_was(tmp_path):
+    """A block the writer refuses before taking any of its rows (a wrong shape, floats in an integer stream, values
+    past ±2^53) is refused alone, as soundfile refuses a write: the rows before it are kept, the stream goes on and
+    the file reads back as the blocks taken, in their integer type. A refused block used to drop the whole stream,
+    and close() then returned the path of a file it never wrote."""
+    x = np.arange(-3000, 3000, dtype=np.int16).reshape(-1, 2)
+    path = tmp_path / "kept.san"
+    f = sancodec.open(path, "w", fs=250, channels=2, frame_len=1024)
+    f.write(x[:1000])
+    for bad, said in ((x[:, :1], r"\(samples, 2\) blocks"), (x[:10] + 0.5, "lossless streaming takes integers"),
+                      (np.full((3, 2), 2**60), "beyond ±2\\*\\*53")):
+        with pytest.raises(sancodec.SanConfigError, match=said):
+            f.write(bad)
+    f.write(x[1000:])
+    assert f.close() == path
+    with sancodec.open(path) as back:
+        assert back.dtype == np.int16 and np.array_equal(back.read(), x)
+
+
+@pytest.mark.parametrize("codec, options", [("lossy", {"prdn": 2.0}), ("near-lossless", {"max_error": 2}),
+                                            ("lossless", {"decimals": 1})])
+def test_each_codec_s_stream_goes_on_past_a_refused_block(tmp_path, codec, options):
+    """The lossy, near-lossless and decimal streams refuse a bad block alone too; the lossy stream of floats refuses
+    values past 2^53 on its step when the block is written, not when its frame is coded at close (which dropped
+    every row written before)."""
+    x = np.cumsum(np.random.default_rng(0).integers(-9, 10, (6000, 2)), axis=0)
+    good = x / 10 if codec == "lossless" else x
+    path = tmp_path / f"{codec}.san"
+    with sancodec.open(path, "w", fs=250, channels=2, codec=codec, **options) as f:
+        f.write(good[:3000])
+        with pytest.raises(sancodec.SanConfigError):
+            f.write(good[:5, :1])
+        with pytest.raises(sancodec.SanConfigError):
+            f.write(np.full((5, 2), np.inf))
+        f.write(good[3000:])
+    back = sancodec.open(path).read()
+    assert back.shape == good.shape and np.abs(back - good).max() <= (0 if codec == "lossless" else 20)
+    with sancodec.open(tmp_path / "floats.san", "w", fs=250, channels=2, codec="lossy", prdn=2.0, step=0.01) as f:
+        f.write(x / 100)
+        with pytest.raises(sancodec.SanConfigError, match="too large for their step"):
+            f.write(np.full((3, 2), 2.0**60))
+    assert sancodec.open(tmp_path / "floats.san").shape == x.shape
+
+
+def test_a_near_lossless_stream_names_the_kinds_of_blocks_it_mixes(tmp_path):
+    """Floats after integers in a near-lossless stream were refused as "san mode of floating-point samples needs the
+    whole signal", and a NaN as an "invalid signal header"."""
+    with sancodec.open(tmp_path / "n.san", "w", fs=250, channels=1, codec="near-lossless", max_error=2) as f:
+        f.write(np.arange(100))
+        with pytest.raises(sancodec.SanConfigError, match="the first were integers, this one holds floats"):
+            f.write(np.arange(100) + 0.25)
+        with pytest.raises(sancodec.SanConfigError, match="takes finite values: this block holds NaN"):
+            f.write(np.array([1.0, np.nan]))
+
+
+def test_a_failure_after_the_coder_took_rows_drops_the_stream_and_says_so(tmp_path, monkeypatch):
+    """A failure once the coder has taken a block's rows (here a frame's coding) drops the stream: nothing is written,
+    and a later write or close names that failure rather than returning the path of a file that is not there."""
+    from sancodec.codec import encoder
+
+    def broken(self, count):
+        raise sancodec.SanConfigError("a frame could not be coded")
+        yield b""
+
+    monkeypatch.setattr(encoder.SanEncoder, "_code", broken)
+    monkeypatch.setattr(encoder, "encode_window_frames", lambda *_: 2)  # (a window of two frames: 512 rows)
+    path = tmp_path / "dropped.san"
+    f = sancodec.open(path, "w", fs=250, channels=1, frame_len=256, threads=1)
+    with pytest.raises(sancodec.SanConfigError, match="could not be coded"):
+        f.write(np.arange(5000))
+    for later in (lambda: f.write(np.arange(10)), f.close):
+        with pytest.raises(sancodec.SanConfigError, match=r"an earlier failure dropped \(a frame could not be coded\)"):
+            later()
+    assert not path.exists() and list(tmp_path.iterdir()) == []

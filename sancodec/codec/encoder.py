@@ -91,6 +91,8 @@ class SanEncoder:
     def _digitize(self, rows: np.ndarray) -> np.ndarray:
         """A streamed block's integers; its grid must be the first block's (fixed for these modes; a lossless block of
         floats on the first block's steps, ``floatgrid``, is taken on them)."""
+        if rows.dtype.kind == "f" and not np.isfinite(rows).all():  # (Signal's own refusal blames a header)
+            raise SanConfigError(f"a {self.mode} stream takes finite values: this block holds NaN or an infinity")
         block = Signal.from_header(self._block_head, rows)
         if self.file_mode == "lossless" and self.float32 and self.quantum is None and not block.is_digital:
             if np.asarray(rows).dtype != np.float32:
@@ -105,9 +107,13 @@ class SanEncoder:
         digital, quantum, emax, _ = digitize(block, self.file_mode, self.max_error, near=False, float32_room=False)
         if self._coder is None:
             self._start(quantum, emax, block.samples.dtype == np.float32)
-        elif quantum != self.quantum:
+        elif quantum != self.quantum and self.mode == "san":
             raise SanConfigError("san mode of floating-point samples needs the whole signal (its grid comes "
                                  "from the record's spread); use sancodec.encode")
+        elif quantum != self.quantum:  # (near-lossless: integers on no grid, floats on max_error's)
+            kinds = ("integers", "floats") if self.quantum is None else ("floats", "integers")
+            raise SanConfigError(f"a {self.mode} stream takes blocks of one kind: the first were {kinds[0]}, "
+                                 f"this one holds {kinds[1]}")
         return digital
 
     def start_digitized(self, quantum: list[float] | None, emax: int, float32: bool = False,
@@ -138,6 +144,11 @@ class SanEncoder:
         self.n += len(rows)
         while self._held >= self._window:
             yield from self._code(self._window)
+
+    @property
+    def taken(self) -> int:
+        """The rows :meth:`push` has taken (coded or held)."""
+        return self.n
 
     def finish(self) -> Iterator[bytes]:
         """The payloads of the frames still held (the last one may be short)."""

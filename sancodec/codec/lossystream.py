@@ -104,6 +104,11 @@ class LossyStreamEncoder:
             self._held, self._held_rows = ([rest] if len(rest) else []), len(rest)
             yield from self._coded(frame)
 
+    @property
+    def taken(self) -> int:
+        """The rows :meth:`push` has taken: those coded and those held for the next frame."""
+        return self.n + self._held_rows
+
     def finish(self) -> Iterator[bytes]:
         """The payloads of the last frame (the rows held, fewer than a frame)."""
         if (self.n + self._held_rows) % self.m:
@@ -149,6 +154,7 @@ class LossyStreamEncoder:
             if not np.isfinite(rows).all():
                 raise SanConfigError("lossy streaming of floats takes finite values (a NaN or an infinity here: "
                                      "a float stream has no gap marker in lossy mode)")
+            self._on_grid(rows)  # (refused here, the block alone, not when its frame is coded at close)
             return rows
         if rows.dtype.kind not in "iub":
             raise SanConfigError(f"lossy streaming takes integer samples (ADC units), got {rows.dtype}: open the "

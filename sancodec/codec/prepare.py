@@ -123,7 +123,7 @@ def digitize(signal: Signal, mode: str, max_error: float | None, max_prdn: float
     if signal.is_digital:
         if beyond_exact_range(signal.samples):
             raise SanConfigError("integer samples beyond ±2**53: sancodec holds integers within ±2**53 exactly "
-                                 "and refuses the rest (nothing was written)")
+                                 "and refuses the rest")
         e = 0 if max_error is None else max_error
         if mode == "near-lossless" and (e != int(e)):
             raise SanConfigError(f"{option('max_error')} must be a whole number of digital units for this record, "
