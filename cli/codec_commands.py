@@ -1274,13 +1274,11 @@ def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
     for i, (tool, bps) in enumerate(sorted(curves.lossless.items(), key=lambda kv: kv[1])):
         name = tool if "lossless" in tool else f"{tool} (lossless)"
         ax.axhline(bps, ls=":", lw=1, color=f"C{i + 2}", label=f"{name}: {bps:.2f}")
-    if here > 0:  # a lossy file: channel 0's own bits (header apart); else the file's bits per sample
-        from sancodec.codec.anatomy import lossy_anatomy
-
+    if here > 0:
         mode = file_mode(SanReader(data).header)
         lossy = mode == "lossy"
-        bits = lossy_anatomy(data, bands=False)[0].bits_per_sample if lossy else 8 * len(data) / signal.n_values
-        ax.plot([here], [bits], "k*", ms=14, label=f"this file ({mode}" + (", channel 0)" if lossy else ")"))
+        ax.plot([here], [_star_bits(data, signal.n_values, lossy)], "k*", ms=14,
+                label=f"this file ({mode}" + (", channel 0)" if lossy else ")"))
     ax.set_xscale("log")
     ax.set_yscale("log")  # (a lossy curve at a tenth of a bit a sample stays readable under the lossless lines)
     ax.set_xlabel("PRDN, channel 0 (%)")
@@ -1291,6 +1289,19 @@ def _rd_plot(signal, data: bytes, path: Path, here: float) -> None:
     # over them, its markers read as points of the curves, this file's star among them)
     fig.tight_layout()
     _save_figure(fig, path)
+
+
+def _star_bits(data: bytes, values: int, lossy: bool) -> float:
+    """This file's bits per sample on ``report --rd-curve``, counted as the curves count theirs (a one-channel file's
+    every byte, header and framing included): a lossy file's channel 0's own bits and the container's bytes beyond
+    every channel's payload spread over the ``values`` samples (a one-channel file's whole bits; channel 0's alone,
+    header apart, drew a short record's star far below the curve it lies on); another file's whole bits."""
+    if not lossy:
+        return 8 * len(data) / values
+    from sancodec.codec.anatomy import lossy_anatomy
+
+    channels = lossy_anatomy(data, bands=False)
+    return channels[0].bits_per_sample + 8 * (len(data) - sum(c.bytes for c in channels)) / values
 
 
 def _rd_curves_shown(signal):

@@ -362,6 +362,33 @@ def test_report_draws_the_rate_distortion_curve(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "--force" in res.stderr
 
 
+def test_the_rate_distortion_star_counts_this_file_as_the_curves_count_theirs(tmp_path, monkeypatch):
+    """A one-channel lossy file's star is its whole file's bits per sample, as the sancodec curve's points are
+    (each a one-channel file, header included): a 5000-row CSV's star took channel 0's bits header apart, 0.31 bits
+    a sample against the curve's 0.57 at the same PRDN, and looked to beat both curves."""
+    import json
+
+    import matplotlib.axes
+
+    t = np.arange(5000) / 250
+    x = np.round(np.sin(2 * np.pi * 1.2 * t) + 0.01 * np.random.default_rng(0).normal(size=5000), 4)
+    csv = tmp_path / "one.csv"
+    np.savetxt(csv, np.c_[t, x], delimiter=",", header="time,ecg", comments="", fmt=["%.3f", "%.4f"])
+    points = []
+    real_plot = matplotlib.axes.Axes.plot
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", lambda self, *a, **k: points.append((a, k)) or
+                        real_plot(self, *a, **k))
+    res = CliRunner().invoke(app, ["report", str(csv), "--mode", "lossy", "--prdn", "2", "--rd-curve",
+                                   str(tmp_path / "rd.png"), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    star = [a for a, k in points if str(k.get("label", "")).startswith("this file (lossy")][0]
+    assert star[1] == [pytest.approx(8 * report["san_bytes"] / 5000)]
+    curve = [a for a, k in points if k.get("label") == "sancodec lossy (--prdn)"][0]
+    at_two = [b for p, b in zip(curve[0], curve[1]) if abs(p - star[0][0]) < 1e-6]  # (PRDN 2: the same coding)
+    assert at_two == [pytest.approx(star[1][0])]
+
+
 def test_report_shows_the_rate_distortion_curves_progress_on_a_terminal(tmp_path, monkeypatch):
     """``report --rd-curve`` codes channel 0 some eighteen times (minutes on a day's record): a terminal is shown
     each step, on report's progress console (stderr), and the JSON on stdout stays JSON."""
