@@ -296,6 +296,17 @@ def test_float_values_too_large_for_any_grid_are_refused_with_the_mode_s_reason(
         sancodec.encode(huge, mode="near-lossless", max_error=1)
 
 
+def test_a_near_lossless_grid_too_fine_for_the_coding_s_room_says_what_may_fit():
+    """Floats of ±10^12 at max_error 10^-4 lie within 2^53 on its grid (5 * 10^15), so the grid is taken, but the
+    frame's coding needs room past that which the decoder's checks refuse: the refusal named only a frame's sample or
+    value-table entry past 2^53; it says now what may fit."""
+    x = np.tile([1e12, -1e12, 0.5], 40)[:, None]
+    with pytest.raises(SanConfigError, match=r"come near 2\*\*53; a coarser max_error \(--max-error\)"):
+        sancodec.encode(x, fs=1, mode="near-lossless", max_error=1e-4)
+    back = sancodec.decode(sancodec.encode(x, fs=1, mode="near-lossless", max_error=1e-2)).samples
+    assert np.abs(back - x).max() <= 1e-2
+
+
 def test_a_flat_float_channel_codes_lossy_and_decodes_to_its_value(tmp_path):
     """A channel that holds one float throughout (a lead off at 0.1 mV, a CSV's column of 0.100) beside a varying
     one codes at every kind of target and decodes to that very value: its grid had been 1 (0.1 decoded as 0, a

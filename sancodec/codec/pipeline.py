@@ -289,6 +289,16 @@ class FrameEncoder:
             minor = max(minor, needs)
         return parts, minor, flags
 
+    def _hint(self, job: FrameJob) -> str:
+        """What to change where a near-lossless frame of floats failed its decode: values past 2^51 on max_error's
+        grid (a fine bound on values of a large magnitude) leave its coding no room below the 2^53 the decoder
+        holds."""
+        if self.plan.mode != "near-lossless" or self.quantum is None or not len(job.digital) or \
+                float(np.abs(job.digital).max()) <= 2.0**51:
+            return ""
+        return (": on max_error's grid these values come near 2**53; a coarser max_error (--max-error), or the values "
+                "less their offset, may fit")
+
     def _verify(self, parts: list[bytes], job: FrameJob, spare: int = 1) -> None:
         """Decode the frame just coded (its channels on up to ``spare`` threads): a frame the decoder refuses, or
         samples off their promise, is never written (a WFDB format range, a value the format cannot hold...)."""
@@ -300,7 +310,8 @@ class FrameEncoder:
             resolve_lpc(decoded)  # (numpy's LPC synthesis, in one batch; the C kernels' ran with each channel)
             back = assemble(decoded, self.steps, rows)
         except SanFormatError as exc:
-            raise SanConfigError(f"these samples cannot be coded faithfully ({exc}); nothing was written") from None
+            raise SanConfigError(f"these samples cannot be coded faithfully ({exc}){self._hint(job)}; nothing was "
+                                 "written") from None
         mode = self.plan.mode
         if mode == "lossless":
             if not np.array_equal(back, job.digital) or not np.array_equal(clip_to_format(back, self.fmt), back):
