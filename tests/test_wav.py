@@ -209,9 +209,10 @@ def _float_wav(x: np.ndarray, rate: int, bits: int, extensible: bool = False) ->
 def test_a_wav_of_floats_comes_back_byte_for_byte_and_lossy_within_its_target(tmp_path, bits, channels, extensible):
     """A WAV of IEEE floats (an audio editor's default export) was refused ("floating-point samples, which sancodec
     does not read from a WAV"). It reads as float32 or float64 values: lossless, the very file (float32 values as
-    their bits or on a step; float64 ones on a step: counts scaled); lossy, a WAV of 64-bit floats (float32 would round
-    the values past the target) whose PRDN meets the target; a selection of its channels under a plain float header
-    that WAV readers take. ``info`` says the floats' width."""
+    their bits or on a step; float64 ones on a step: counts scaled); lossy, a WAV of floats of the source's width
+    (32-bit ones where that rounding keeps the target, ``codec.float32promise``: they were 64-bit floats, twice the
+    source's size) whose PRDN meets the target; a selection of its channels under a plain float header that WAV
+    readers take. ``info`` says the floats' width."""
     rng = np.random.default_rng(bits + channels)
     x = np.cumsum(rng.normal(size=(6000, channels)), axis=0) * 0.01
     x = x.astype(np.float32) if bits == 32 else np.round(x * 2**12) / 2**12  # (64 bits: counts scaled)
@@ -231,7 +232,7 @@ def test_a_wav_of_floats_comes_back_byte_for_byte_and_lossy_within_its_target(tm
     res = runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.wav"), "-q"])
     assert res.exit_code == 0, res.output
     back = read_wav(tmp_path / "l.wav")
-    assert back.samples.dtype == np.float64
+    assert back.samples.dtype == (np.float32 if bits == 32 else np.float64)
     ref = x.astype(np.float64)
     for k in range(channels):
         err, spread = back.samples[:, k] - ref[:, k], ref[:, k] - ref[:, k].mean()
@@ -241,6 +242,28 @@ def test_a_wav_of_floats_comes_back_byte_for_byte_and_lossy_within_its_target(tm
     assert res.exit_code == 0, res.output
     one = read_wav(tmp_path / "c.wav")
     assert one.n_channels == 1 and np.array_equal(one.samples[:, 0], x[:, 0])
+
+
+@pytest.mark.parametrize("mode", [["--mode", "lossy", "--prdn", "0.5"], ["--mode", "near-lossless", "--max-error",
+                                                                      "0.0005"]])
+def test_a_float32_wav_s_decode_stays_64_bit_where_float32_would_break_its_promise(tmp_path, mode):
+    """A float32 WAV near 302 that moves by thousandths sits on a float32 spacing of 3e-5, a hundredth of its spread:
+    rounded to float32, its lossy decode would pass the PRDN target (``tests/test_float32promise.py``), so it is
+    written as 64-bit floats, meeting it; near-lossless, whose grid leaves room for the rounding, goes back to
+    32 bits within its bound."""
+    t = np.arange(8000)
+    x = (302.0 + 0.003 * np.sin(t / 40) + 0.0004 * np.random.default_rng(1).normal(size=t.size)).astype(np.float32)
+    (tmp_path / "f.wav").write_bytes(_float_wav(x[:, None], 4000, 32, False))
+    res = runner.invoke(app, ["encode", str(tmp_path / "f.wav"), *mode, "-o", str(tmp_path / "l.san"), "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["decode", str(tmp_path / "l.san"), "-o", str(tmp_path / "l.wav"), "-q"])
+    assert res.exit_code == 0, res.output
+    back, ref = read_wav(tmp_path / "l.wav").samples[:, 0], x.astype(np.float64)
+    if mode[1] == "lossy":
+        assert back.dtype == np.float64
+        assert 100 * np.linalg.norm(back - ref) / np.linalg.norm(ref - ref.mean()) <= 0.5
+    else:
+        assert back.dtype == np.float32 and np.abs(back.astype(np.float64) - ref).max() <= 0.0005
 
 
 def test_a_float_signal_of_another_source_is_still_no_wav(tmp_path):

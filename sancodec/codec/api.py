@@ -828,8 +828,19 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
     if layout.quantum is not None and not layout.float32 and array_dtype_name(signal_head.get("source")) in \
             FLOAT32_NAMES and not keeps_promise(samples, reader.header, layout.quantum):
         signal_head = {**signal_head, "source": {**signal_head["source"], "dtype": "<f8"}}  # written as float64
+    if layout.quantum is not None and not layout.float32 and _float32_wav(signal_head.get("source")) and \
+            keeps_promise(samples, reader.header, layout.quantum):  # a float32 WAV's decode as float32 values, which
+        samples = samples.astype(np.float32).astype(np.float64)  # its writer writes so, not as 64-bit floats
     signal = Signal.from_header(signal_head, samples)
     return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
+
+
+def _float32_wav(source: object) -> bool:
+    """Whether a ``.san`` header's source (not trusted: anything else is no) is a WAV of 32-bit floats, whose lossy
+    or near-lossless decode goes back to float32 where that keeps the file's promise (``codec.float32promise``): its
+    writer then writes them at their source's 32 bits (``io.wav``), where 64-bit floats doubled the file."""
+    wav = source.get("wav") if isinstance(source, dict) and source.get("kind") == "wav" else None
+    return isinstance(wav, dict) and wav.get("float") is True and wav.get("bits") == 32
 
 
 def decode(data: bytes, start: int | None = None, end: int | None = None, *,
