@@ -1122,11 +1122,24 @@ def report(
 
 
 def _unreported(values: Any) -> Any:
-    """``report``'s answer to floats with NaN gaps that are no decimals (``read_signal``'s ``rounder``): one error
-    that says where they code, not the reader's, which names the modes that hold them as if report would."""
-    raise SanConfigError("report does not measure floats with NaN gaps that are no decimals: `sancodec encode` codes "
-                         "them in near-lossless and lossy modes (rounded for the target, the PRDNs in its summary and "
-                         "`info` measured against the floats given); fill the gaps to report on them")
+    """``report``'s answer, in lossless and san modes, to floats with NaN gaps that are no decimals (``read_signal``'s
+    ``rounder``): one error that names the modes that code them, not the reader's."""
+    raise SanConfigError("floats with NaN gaps that are no decimals code in near-lossless and lossy modes only "
+                         "(rounded for the target): `sancodec report --mode lossy --prdn P` measures such a file "
+                         "against the floats given; fill the gaps for the other modes")
+
+
+def _report_rounder(mode: str, max_error: float | None, prdn: float | None, snr: float | None, bps: float | None,
+                    given: bytes | None, rounding: list) -> Any:
+    """What ``report`` reads floats with NaN gaps that are no decimals through: rounded for the lossy ``mode``'s
+    target as ``encode`` rounds them (``api.gaps_rounder``; with a ``.san`` given, for a bits budget's fine places:
+    they stand in for the values in the wavelet coder's row alone, the file being measured against the floats
+    themselves); :func:`_unreported` in the other modes."""
+    from sancodec.codec.api import gaps_rounder
+
+    if given is not None:
+        return gaps_rounder("lossy", None, None, None, 1.0, rounding)
+    return gaps_rounder(mode, max_error, prdn, snr, bps, rounding) or _unreported
 
 
 def _report(input: Path, label: str, san: Path | str | None, mode: str, max_error: float | None,
@@ -1135,7 +1148,7 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
             model: Path | None) -> None:
     """``report`` of the local recording ``input`` (``label``: as the command named it, a URL perhaps)."""
     from sancodec.baselines import baseline_sizes, missing_packages
-    from sancodec.codec import encode as encode_signal
+    from sancodec.codec.api import encode_rounded
     from sancodec.io import read_signal
     from sancodec.io.wfdb import find_wfdb_base
     from sancodec.rd import WAVELET_VALUES, wavelet_bytes
@@ -1154,13 +1167,20 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     if fs is None and given is not None and (raw is not None or input.suffix.lower() in (".npy", *TABLE_SUFFIXES)):
         with _said_of(san):
             fs = (SanReader(given).header.get("signal") or {}).get("fs")  # the rate it was encoded at
-    signal = held_narrow(read_signal(input, fs=fs, rounder=_unreported) if raw is None else
+    rounding: list = []  # floats with NaN gaps that are no decimals, as given, and rounded for a lossy mode
+    signal = held_narrow(read_signal(input, fs=fs, rounder=_report_rounder(mode, max_error, prdn, snr, bps, given,
+                                                                          rounding)) if raw is None else
                          _raw_signal(input, raw, fs))  # (held whole)
+    floats = rounding[0].values if rounding else None  # (what the file is measured against, and the tools given)
+    if floats is not None and (plot is not None or rd_curve is not None):
+        raise SanConfigError("--plot and --rd-curve do not draw floats with NaN gaps that are no decimals (the table "
+                             "and its figures measure them); fill the gaps to draw them")
     if given is not None:
         data = given
     else:
         with progress_console.status(f"encoding {signal.n_samples} x {signal.n_channels} samples ({mode})…"):
-            data = encode_signal(signal, spec, mode, max_error, effort=effort, **_targets(prdn, snr, bps))
+            data = encode_rounded(signal, rounding[0] if rounding else None, spec, mode, max_error, effort=effort,
+                                  **_targets(prdn, snr, bps))
     base = find_wfdb_base(input)
     if base is not None:
         files = base.parent.glob(base.name + ".*")
@@ -1172,8 +1192,8 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
         with _said_of(san):  # (a damaged .san's faults name it)
             signal = held_narrow(as_coded(signal, SanReader(data).header))  # decimals: compared, and sized, as the
             # integers coded
-            rep = make_report(signal, data, original_bytes=original_bytes or None, model=spec)
-        sizes = baseline_sizes(signal)
+            rep = make_report(signal, data, original_bytes=original_bytes or None, model=spec, given=floats)
+        sizes = baseline_sizes(signal, floats)
         lossy = any(p > 0 for p in rep.prdn_per_channel)  # a lossy file's like-for-like size: the reference wavelet
         # coder with each channel at the PRDN the .san decodes to (rd.wavelet_bytes)
         wavelet = wavelet_bytes(signal, list(rep.prdn_per_channel)) if lossy else None
@@ -1207,7 +1227,8 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
                                                        list(rep.prdn_per_channel), " %") + "\n"
                    if rep.n_channels > 1 else "")
     console.print(
-        f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   {_max_error_text(signal, rep)}\n"
+        f"PRD {rep.prd:.3f} %   PRDN {rep.prdn:.3f} %   SNR {rep.snr_db:.2f} dB   "
+        f"{_max_error_text(signal, rep, floats is not None)}\n"
         f"{per_channel}"
         f"paper's metric: CR⁻¹ {rep.cr_inv_paper:.4f}  L̃ {rep.l_tilde:.4f}  φ {rep.phi:.4f}  "
         f"({rep.activations} activations, W = {rep.kernel_sizes_sum}"
@@ -1227,13 +1248,14 @@ def _as_text(name: str) -> str:
     return name.replace("$", r"\$")
 
 
-def _max_error_text(signal, rep) -> str:
+def _max_error_text(signal, rep, floats: bool = False) -> str:
     """``report``'s largest error, in what it counts: a digital record's ADC units, with their physical size where
     every channel shares one gain and unit (mitdb 100: "3 ADC units (0.015 mV)"); decimals held as integers in their
-    values' units ("0.050 (50 units of 10^-3)"); a float record's own units."""
+    values' units ("0.050 (50 units of 10^-3)"); a float record's own units (``floats``: floats with NaN gaps,
+    measured as given, which ``signal`` holds rounded as decimals)."""
     e, units = rep.max_abs_error, set(signal.units)
     unit = f" {next(iter(units))}" if len(units) == 1 and next(iter(units)) not in ("", "NU") else ""
-    if not signal.is_digital:
+    if not signal.is_digital or floats:
         return f"max |error| {e:g}{unit}"
     places = header_decimals(signal.header_dict())
     if places and len(set(places)) == 1:  # decimals held as integers (a CSV's with a gap): in their values' units

@@ -26,6 +26,7 @@ import lzma
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 
@@ -80,18 +81,23 @@ def missing_packages() -> dict[str, str]:
     return {tool: package for tool, package in TOOL_PACKAGES.items() if importlib.util.find_spec(package) is None}
 
 
-def baseline_sizes(signal: Signal) -> dict[str, int | None]:
+def baseline_sizes(signal: Signal, given: np.ndarray | None = None) -> dict[str, int | None]:
     """Bytes per tool, the first entry the raw samples (``raw 16-bit``, ``raw 24-bit``, ``raw 32-bit``, ``raw
     float16``, ``raw float32`` or ``raw float64``, as :func:`raw_width` and :func:`float_width` find them); None where
-    the tool is missing or cannot hold the samples.
+    the tool is missing or cannot hold the samples. ``given``: floats with NaN gaps (samples x channels, one rate)
+    that ``signal`` holds rounded for a lossy mode (``codec.nanfloats``): the tools get those, as they were given.
 
     The tools run at once on a thread each: they all release the GIL while they compress, and lzma -9e and
     zstd -19 alone take seconds on a half-hour record. Their working memory adds up (lzma -9e's is about
     0.7 GB) where it came one tool at a time."""
+    if given is not None:  # (a Signal holds no NaN: the floats stand in for its samples, as float_width reads them)
+        signal = replace(signal, samples=np.where(np.isnan(given), 0.0, given).astype(given.dtype), adc_gain=None,
+                         baseline=None, samples_per_frame=None)
     width = raw_width(signal)
     floats = float_width(signal) if width is None else 64
     channels = own_rates(signal)
-    raw = _raw_bytes(signal.samples if channels is None else stored_order(signal, channels), width, floats)
+    samples = signal.samples if given is None else given
+    raw = _raw_bytes(samples if channels is None else stored_order(signal, channels), width, floats)
     tools: dict[str, Callable[[], int | None]] = {
         "gzip -9": lambda: len(gzip.compress(raw, 9, mtime=0)),
         "bz2 -9": lambda: len(bz2.compress(raw, 9)),
@@ -99,7 +105,7 @@ def baseline_sizes(signal: Signal) -> dict[str, int | None]:
         "zstd -19": lambda: _zstd_size(raw),
         "FLAC -8": lambda: _flac_sizes(signal.samples, channels, width),
         "pcodec 12": lambda: _pcodec_size(
-            [signal.samples[:, k] for k in range(signal.n_channels)] if channels is None else channels, width, floats),
+            [samples[:, k] for k in range(signal.n_channels)] if channels is None else channels, width, floats),
     }
     with ThreadPoolExecutor(min(len(tools), os.cpu_count() or 1)) as pool:
         running = {tool: pool.submit(size) for tool, size in tools.items()}

@@ -104,12 +104,14 @@ def file_spec(model: dict[str, Any], given: SanSpec | None) -> dict[str, Any] | 
 
 
 def make_report(original: Signal, data: bytes, original_bytes: int | None = None,
-                model: SanSpec | str | os.PathLike[str] | None = None) -> Report:
+                model: SanSpec | str | os.PathLike[str] | None = None, given: np.ndarray | None = None) -> Report:
     """Decode ``data`` and compare it with ``original`` sample for sample, a block of :data:`REPORT_ROWS` rows at a
     time (``SanFile.sample_blocks``, :class:`_Sums`): the record held once, as the caller holds it, and a block (a
     24 h Holter's report had held the decode and a dozen float copies of the record at once, 4.0 GB). ``model``: the
     SAN of a file that only references its model (a SanSpec, a model file or an exported folder), whose kernels
-    then count in φ as an embedded model's do."""
+    then count in φ as an embedded model's do. ``given``: floats with NaN gaps that are no decimals (samples x
+    channels), which ``original`` holds rounded for a lossy mode (``codec.nanfloats``): the decode's values (NaN at
+    the gaps, ``SanFile.blocks``) are compared with these, outside the gaps, as the file's own PRDNs were."""
     from sancodec.codec.prepare import given_model
     from sancodec.stream import SanFile  # (the stream module imports the codec, as this one does)
 
@@ -117,12 +119,12 @@ def make_report(original: Signal, data: bytes, original_bytes: int | None = None
     with SanFile(data, model=spec) as f:
         header = f.header
         original = as_coded(original, header)
-        x = original.samples
+        x = original.samples if given is None else given
         if f.shape != x.shape:
             raise SanConfigError(f"the .san holds {f.shape} samples, the original {x.shape}")
-        sums = _Sums(original)
+        sums = _Sums(original) if given is None else _Sums.of_floats(given)
         row = 0
-        for y in f.sample_blocks(REPORT_ROWS):
+        for y in (f.sample_blocks(REPORT_ROWS) if given is None else f.blocks(REPORT_ROWS)):
             sums.add(x[row : row + len(y)], y)
             row += len(y)
         activations = f.activations_read
@@ -170,16 +172,37 @@ class _Sums:
     the decode has a gap, each channel's gaps counted as its mean there (no error, no spread), for the pooled PRD,
     PRDN and SNR; every sample, less its channel's mean, for L~ and the largest error."""
 
-    def __init__(self, original: Signal) -> None:
-        x = original.samples
+    def __init__(self, original: Signal | None, floats: np.ndarray | None = None) -> None:
+        x = original.samples if original is not None else floats
+        assert x is not None
         c = x.shape[1]
-        self.invalid = invalid_values(original)
+        self.nan_gaps = original is None  # (floats whose gaps are NaN: :meth:`of_floats`)
+        self.invalid = invalid_values(original) if original is not None else [None] * c
+        if self.nan_gaps:
+            self.gain, self.baseline = np.ones(c), np.zeros(c)
+            present = ~np.isnan(x)
+            counts = present.sum(axis=0)
+            sums = np.where(present, x, 0.0).sum(axis=0, dtype=np.float64)
+            self.mean = self.valid_mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)  # (outside the gaps)
+            self._start(c)
+            return
+        assert original is not None
         scaled = original.is_digital and original.adc_gain is not None and original.baseline is not None
         gain = np.asarray(original.adc_gain if scaled else [1.0] * c, dtype=np.float64)
         self.gain = np.where(gain == 0, 1.0, gain)  # (as Signal.physical takes a gain of 0)
         self.baseline = np.asarray(original.baseline if scaled else [0] * c, dtype=np.float64)
         self.mean = x.mean(axis=0, dtype=np.float64)  # L~'s offset
         self.valid_mean = np.array([_valid_mean(x[:, k], v) for k, v in enumerate(self.invalid)])  # each PRDN's mean
+        self._start(c)
+
+    @classmethod
+    def of_floats(cls, given: np.ndarray) -> _Sums:
+        """The sums for floats with NaN gaps (:func:`make_report`'s ``given``), in their own units: each channel's
+        figures outside its gaps (and the decode's, which has them in the same places), L~'s mean too."""
+        return cls(None, given)
+
+    def _start(self, c: int) -> None:
+        """The sums at zero, for ``c`` channels."""
         self.shift = (self.valid_mean - self.baseline) / self.gain  # near each channel's mean in its units
         self.abs_error, self.abs_spread = np.zeros(c), np.zeros(c)
         self.channel_error2, self.channel_spread2 = np.zeros(c), np.zeros(c)
@@ -190,15 +213,19 @@ class _Sums:
     def add(self, x: np.ndarray, y: np.ndarray) -> None:
         """Rows ``x`` of the original and ``y`` of the decode, the same rows."""
         xf, yf = x.astype(np.float64), y.astype(np.float64)
+        if self.nan_gaps:  # (a gap's NaN on either side: no error, no spread, there)
+            valid = ~(np.isnan(xf) | np.isnan(yf))
+            xf, yf = np.where(valid, xf, self.mean), np.where(valid, yf, self.mean)
+        else:
+            valid = self._outside(x)
         d = yf - xf
         self.max_error = max(self.max_error, float(np.abs(d).max(initial=0.0)))
         self.abs_error += np.abs(d).sum(axis=0)
         self.abs_spread += np.abs(xf - self.mean).sum(axis=0)
-        valid = self._outside(x)
         self.channel_error2 += np.where(valid, d * d, 0.0).sum(axis=0)
         spread = np.where(valid, xf - self.valid_mean, 0.0)
         self.channel_spread2 += (spread * spread).sum(axis=0)
-        present = valid & self._outside(y) if y.dtype.kind in "iu" else valid
+        present = valid & self._outside(y) if y.dtype.kind in "iu" and not self.nan_gaps else valid
         px, py = (xf - self.baseline) / self.gain, (yf - self.baseline) / self.gain
         e = np.where(present, px - py, 0.0)
         self.error2 += (e * e).sum(axis=0)

@@ -82,8 +82,7 @@ def test_the_cli_codes_a_npy_or_csv_of_such_floats_in_the_lossy_modes(tmp_path):
     """``sancodec encode`` of a ``.npy`` or a CSV of floats with NaN gaps that are no decimals (pandas' ``to_csv`` of
     a filtered DataFrame: empty cells among 17-digit floats): refused before in every mode; now coded in the lossy
     modes as ``sancodec.encode`` codes the array (``read_signal``'s ``rounder``), ``--channels`` too, and decoded
-    with NaN (empty cells) where the gaps were; lossless mode still refuses them, and ``report`` in its own words
-    (it would measure the file against their rounding)."""
+    with NaN (empty cells) where the gaps were; lossless mode still refuses them, ``report`` too in its own words."""
     from typer.testing import CliRunner
 
     from sancodec.cli import app
@@ -110,9 +109,51 @@ def test_the_cli_codes_a_npy_or_csv_of_such_floats_in_the_lossy_modes(tmp_path):
         res = runner.invoke(app, ["encode", str(tmp_path / source), "--fs", "125", "-o", str(tmp_path / "o.san"),
                                   "-q", "-f"])
         assert res.exit_code != 0 and "near-lossless and lossy modes" in " ".join(res.output.split())
-        res = runner.invoke(app, ["report", str(tmp_path / source), "--fs", "125", "--mode", "lossy", "--prdn", "2"])
-        assert res.exit_code != 0 and "report does not measure floats with NaN gaps" in " ".join(res.output.split())
+        res = runner.invoke(app, ["report", str(tmp_path / source), "--fs", "125"])  # (lossless: lossy ones below)
+        assert res.exit_code != 0 and "report --mode lossy --prdn P" in " ".join(res.output.split())
     res = runner.invoke(app, ["decode", str(tmp_path / "o.san"), "-o", str(tmp_path / "back.csv"), "-q"])
     assert res.exit_code == 0, res.output
     rows = (tmp_path / "back.csv").read_text().splitlines()[1:]
     assert [r.split(",")[1] == "" for r in rows] == list(np.isnan(x[:, 0]))
+
+
+def test_report_measures_a_lossy_file_of_gapped_floats_against_the_floats_given(tmp_path):
+    """``report`` of floats with NaN gaps that are no decimals refused them in every mode; in the lossy modes it now
+    codes them as ``encode`` does and measures the decode against the floats given, outside the gaps: the PRDNs the
+    file's header holds, near-lossless's bound met, the tools given the floats themselves (raw float64 and NaN), the
+    wavelet coder the values as rounded; a .san given is measured so too. ``--plot`` and ``--rd-curve`` refuse them in
+    words."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    x = _dropouts(np.random.default_rng(7), 4000, 2)
+    np.save(tmp_path / "x.npy", x)
+    runner = CliRunner()
+    for args in (["--mode", "lossy", "--prdn", "2"], ["--mode", "near-lossless", "--max-error", "0.001"]):
+        res = runner.invoke(app, ["report", str(tmp_path / "x.npy"), "--fs", "125", *args, "--json"])
+        assert res.exit_code == 0, res.output
+        got = json.loads(res.stdout)
+        res = runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "125", *args, "-o",
+                                  str(tmp_path / "o.san"), "-q", "-f"])
+        assert res.exit_code == 0, res.output
+        data = (tmp_path / "o.san").read_bytes()
+        assert got["san_bytes"] == len(data) and got["baselines"]["raw float64"] == x.size * 8
+        with sancodec.open(data) as f:
+            back = f.read()
+            header_prdns = f.header["lossy"]["prdn"] if args[1] == "lossy" else None
+        assert got["prdn_per_channel"] == pytest.approx(_channel_prdns(x, back), rel=1e-9)
+        if args[1] == "lossy":
+            assert got["prdn_per_channel"] == pytest.approx(header_prdns, abs=1e-6) and max(header_prdns) <= 2
+            assert isinstance(got["wavelet_at_prdn"], int)
+        else:
+            assert got["max_abs_error"] <= 0.001 and got["max_abs_error"] == pytest.approx(np.nanmax(np.abs(back - x)))
+    res = runner.invoke(app, ["report", str(tmp_path / "x.npy"), str(tmp_path / "o.san"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["max_abs_error"] == pytest.approx(np.nanmax(np.abs(back - x)))
+    res = runner.invoke(app, ["report", str(tmp_path / "x.npy"), "--fs", "125", "--mode", "lossy", "--prdn", "2",
+                              "--plot", str(tmp_path / "p.png")])
+    assert res.exit_code == 2 and "do not draw floats with NaN gaps" in " ".join(res.output.split())
+    assert not (tmp_path / "p.png").exists()
