@@ -228,7 +228,7 @@ def test_a_byte_budget_is_filled_in_fewer_codings(monkeypatch, bps):
     assert modelled <= 4 < 6 <= len(calls)
 
 
-@given(st.integers(0, 2**32 - 1), st.floats(0.2, 6.0), st.sampled_from(["walk", "beats", "noise", "steps"]))
+@given(st.integers(0, 2**32 - 1), st.floats(0.005, 6.0), st.sampled_from(["walk", "beats", "noise", "steps"]))
 @settings(max_examples=25, deadline=None)
 def test_a_byte_budget_is_always_kept(seed, bps, kind):
     """Random channels of 2^13 to 2^15 samples within random bit budgets: the modelled search's step codes the
