@@ -214,3 +214,49 @@ def test_wfdb_pythons_dataframe_saved_by_to_csv_comes_back_byte_for_byte(tmp_pat
     assert sig.source["float_repr"] is True
     sancodec.write_signal(sancodec.decode(sancodec.encode(sig)), tmp_path / "back.csv")
     assert (tmp_path / "back.csv").read_bytes() == (tmp_path / "x.csv").read_bytes()
+
+
+@pytest.mark.parametrize("tz", ["America/New_York", "UTC", "Europe/Berlin", "fixed"])
+def test_a_time_zone_aware_index_comes_back_in_its_zone(tz):
+    """A DataFrame indexed in a time zone (a wearable's export in UTC, a bedside monitor's local time) came back
+    naive, its wall clock alone: comparing it with the frame it came from failed ("Cannot join tz-naive with tz-aware
+    DatetimeIndex"). The zone and its offset at the start are kept, and the index comes back in it, across a
+    daylight-saving switch too (New York's 2024-03-10 02:00 is 03:00); a naive index stays naive."""
+    import datetime
+
+    zone = datetime.timezone(datetime.timedelta(hours=5, minutes=30)) if tz == "fixed" else tz
+    index = pd.date_range("2024-03-10 01:59:59", periods=5000, freq="4ms", tz=zone)
+    df = pd.DataFrame({"a": np.arange(5000) % 7}, index=index)
+    data = sancodec.encode(df)
+    back = sancodec.decode(data).to_pandas()
+    assert back.index.equals(df.index) and back.index.tz is not None
+    assert (back["a"] == df["a"]).all()  # (the frames align: the same instants)
+    naive = pd.DataFrame({"a": np.arange(10)}, index=pd.date_range("2024-03-10 01:59:59", periods=10, freq="4ms"))
+    assert sancodec.decode(sancodec.encode(naive)).to_pandas().index.tz is None
+
+
+def test_a_csv_of_date_times_with_an_offset_comes_back_in_it(tmp_path):
+    """A CSV's date-times with an offset (``to_csv`` of a zone-aware frame) read at their wall clock came back naive in
+    ``to_pandas``; they come back in that offset."""
+    index = pd.date_range("2024-03-10 01:00", periods=500, freq="4ms", tz="America/New_York")
+    df = pd.DataFrame({"a": np.arange(500) % 7}, index=pd.Index(index, name="time"))
+    df.to_csv(tmp_path / "tz.csv")
+    back = sancodec.read_signal(tmp_path / "tz.csv").to_pandas()
+    assert str(back.index[0]) == "2024-03-10 01:00:00-05:00" and (back.index == df.index).all()
+
+
+def test_a_zone_out_of_shape_in_a_header_gives_a_naive_index_or_its_offset():
+    """A ``.san`` header's source is not trusted: a zone name pandas does not know falls back to its offset, and a
+    zone out of shape (not a name, an offset past a day, a CSV suffix past 23:59) is no zone."""
+    x = np.zeros((3, 1), dtype=np.int64)
+    for source, want in (({"tz": {"name": "Not/AZone", "utc_offset": 3600.0}}, "UTC+01:00"),
+                         ({"tz": {"name": 5, "utc_offset": 3600.0}}, None),
+                         ({"tz": {"name": "UTC", "utc_offset": 1e9}}, None),
+                         ({"tz": {"name": "UTC", "utc_offset": True}}, None),
+                         ({"kind": "csv", "time_iso": {"zone": "+99:00"}}, None),
+                         ({"kind": "csv", "time_iso": {"zone": "Z"}}, "UTC")):
+        signal = Signal(x, 10.0, ["a"], ["mV"], base_date="2024-01-01", base_time="10:00:00", source=source)
+        index = signal.to_pandas().index
+        assert (None if index.tz is None else str(index.tz)) == want, source
+        if want is not None:  # (the wall clock read in its zone)
+            assert index[0].strftime("%H:%M") == "10:00"

@@ -9,6 +9,7 @@ module."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -65,8 +66,48 @@ def from_pandas(obj: Any, fs: float | None = None,
     start = frame.index[0] if type(frame.index).__name__ == "DatetimeIndex" and len(frame) else None
     if start is None or str(start) == "NaT":
         return signal
-    # the first timestamp: when the recording began (its wall clock, as a WFDB header or EDF holds one)
-    return replace(signal, base_date=start.date().isoformat(), base_time=start.time().isoformat())
+    # the first timestamp: when the recording began (its wall clock, as a WFDB header or EDF holds one; a time zone's
+    # name and offset kept beside it, for to_pandas)
+    zone = _zone_of(start)
+    return replace(signal, base_date=start.date().isoformat(), base_time=start.time().isoformat(),
+                   source=signal.source if zone is None else {**(signal.source or {}), "tz": zone})
+
+
+def _zone_of(start: Any) -> dict[str, Any] | None:
+    """A time-zone-aware first timestamp's zone as a source keeps it: its name and its offset from UTC at the start
+    (seconds; the wall clock less it is the start in UTC); None for a naive one."""
+    offset = start.utcoffset() if getattr(start, "tzinfo", None) is not None else None
+    return None if offset is None else {"name": str(start.tz), "utc_offset": offset.total_seconds()}
+
+
+def _zone(source: object) -> tuple[Any, float] | None:
+    """The time zone a signal's start is in, and its offset from UTC there (seconds), where its source says one (a
+    ``.san`` header's: not trusted, anything out of shape is none): a DataFrame's (``tz``: its name where pandas
+    knows it, else a fixed offset) or a CSV's date-times' suffix (``Z``, ``+01:00``: a fixed offset)."""
+    import datetime
+
+    if not isinstance(source, dict):
+        return None
+    tz, iso = source.get("tz"), source.get("time_iso")
+    if isinstance(tz, dict) and isinstance(tz.get("name"), str) and isinstance(tz.get("utc_offset"), (int, float)) \
+            and not isinstance(tz.get("utc_offset"), bool) and abs(tz["utc_offset"]) < 86400:
+        offset = float(tz["utc_offset"])
+        return (tz["name"] if len(tz["name"]) <= 64 else None) or _fixed(offset), offset
+    zone = iso.get("zone") if isinstance(iso, dict) and source.get("kind") == "csv" else None
+    found = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone) if isinstance(zone, str) else None
+    if zone == "Z":
+        return datetime.timezone.utc, 0.0
+    if found is None or int(found[2]) > 23 or int(found[3]) > 59:
+        return None
+    offset = (1 if found[1] == "+" else -1) * (3600.0 * int(found[2]) + 60.0 * int(found[3]))
+    return _fixed(offset), offset
+
+
+def _fixed(offset: float) -> Any:
+    """A fixed offset from UTC (seconds) as a time zone."""
+    import datetime
+
+    return datetime.timezone(datetime.timedelta(seconds=offset))
 
 
 def to_pandas(signal: Signal, physical: bool = True) -> Any:
@@ -83,8 +124,15 @@ def to_pandas(signal: Signal, physical: bool = True) -> Any:
                              "slice out the channels of one rate, or write the record with sancodec.write_signal")
     seconds = np.arange(signal.n_samples, dtype=np.float64) / signal.fs
     start = signal.start
-    index = pd.Index(seconds if start is None else pd.Timestamp(start) + pd.to_timedelta(seconds, unit="s"),
-                     name="time")
+    first = None if start is None else pd.Timestamp(start)
+    zone = None if first is None else _zone(signal.source)
+    if first is not None and zone is not None:  # the wall clock less its offset, in UTC, then in its zone again
+        utc = (first - pd.Timedelta(seconds=zone[1])).tz_localize("UTC")
+        try:
+            first = utc.tz_convert(zone[0])
+        except (TypeError, ValueError, KeyError, LookupError):  # (a name pandas does not know: its offset alone)
+            first = utc.tz_convert(_fixed(zone[1]))
+    index = pd.Index(seconds if first is None else first + pd.to_timedelta(seconds, unit="s"), name="time")
     values = signal.physical() if physical else signal.samples
     return pd.DataFrame(values, index=index, columns=list(signal.channel_names))
 
