@@ -82,6 +82,23 @@ def recording_start(base_date: object, base_time: object) -> datetime.datetime |
     return datetime.datetime.combine(day, clock)
 
 
+def moved_start(base_date: object, base_time: object, seconds: float) -> dict[str, Any]:
+    """The base date and time (ISO strings: not trusted) of the row ``seconds`` after the first, as wfdb-python's
+    ``rdrecord(sampfrom=...)`` moves them: the date and time together, or a time of day alone (past midnight it wraps);
+    to the microsecond. Nothing where there is nothing to move (no time, a slice from the first row) or the fields are
+    no ISO date and time."""
+    if not seconds or not isinstance(base_time, str) or not base_time or not math.isfinite(seconds):
+        return {}
+    try:
+        clock = datetime.time.fromisoformat(base_time)
+        day = datetime.date.fromisoformat(base_date) if isinstance(base_date, str) and base_date else None
+        moved = datetime.datetime.combine(day or datetime.date(2000, 1, 1), clock) + \
+            datetime.timedelta(seconds=seconds)
+    except (ValueError, OverflowError):  # (a header's own fields, or a date moved past year 9999)
+        return {}
+    return {"base_time": moved.time().isoformat(), **({"base_date": moved.date().isoformat()} if day else {})}
+
+
 def beyond_exact_range(samples: np.ndarray) -> bool:
     """True for integer samples outside ±MAX_ABS_SAMPLE (uint64 included), which sancodec refuses (a dtype that
     cannot hold such a value, 32 bits or fewer, takes no pass over the samples)."""
@@ -460,10 +477,12 @@ class Signal:
 
 def slice_header(header: dict[str, Any], start: int, end: int, n_rows: int | None = None) -> dict[str, Any]:
     """A :meth:`Signal.header_dict` for rows [start, end) of its signal (of ``n_rows``: a decimal source's negative
-    zeros re-based, dropped where not given): annotations re-based (EDF+ ones kept inside, in seconds from the new
-    start), a multi-segment map cut to the frames kept."""
+    zeros re-based, dropped where not given): the start time moved to the first row kept (:func:`moved_start`),
+    annotations re-based (EDF+ ones kept inside, in seconds from the new start), a multi-segment map cut to the frames
+    kept."""
     header = {**header, "annotations": [Annotations.from_dict(a).slice(start, end).to_dict()
-                                        for a in header.get("annotations", [])]}
+                                        for a in header.get("annotations", [])],
+              **moved_start(header.get("base_date"), header.get("base_time"), start / float(header["fs"]))}
     source = header.get("source")
     whole = ("checksums", "init_values", "blank_lines", "records_unknown", *KEPT_TEXTS)  # a damaged record's
     # checksums, its header's initial values (of its first samples), a CSV's blank lines among its rows, an EDF

@@ -1994,3 +1994,28 @@ def test_a_damaged_npy_header_is_refused_in_one_error(tmp_path):
             map_npy(case, 100.0)
         except SancodecError:
             pass
+
+
+@pytest.mark.parametrize("record", ["03700181_2000f", "3000003_0003"])
+def test_a_slice_starts_where_its_first_row_was_recorded_as_wfdb_python_s_sampfrom(tmp_path, record):
+    """A slice (``Signal.slice``, ``decode(start=)``, ``SanFile.signal``) kept the record's start time, so that its
+    ``to_pandas`` index, and the WFDB header or EDF start a decoded range was written with, put its first row at the
+    record's first: 1000 rows of MIMIC's ABP at 125 Hz, 8 s early. It moves to the first row kept, as wfdb-python's
+    ``rdrecord(sampfrom=...)`` moves it (a date and time together, a time of day alone)."""
+    from sancodec import open as open_san
+
+    sig = read_signal(DATA / record)
+    theirs = wfdb.rdrecord(str(DATA / record), sampfrom=1000, sampto=1020)  # (frames: rows of the fastest channel)
+    lo, hi = 1000 * sig.frame_size, 1020 * sig.frame_size
+    data = encode(sig)
+    with open_san(data) as f:
+        picked = f.signal(lo, hi)
+    for part in (sig.slice(lo, hi), decode(data, start=lo, end=hi), picked):
+        assert part.base_time == theirs.base_time.isoformat()
+        assert part.base_date == (None if theirs.base_date is None else theirs.base_date.isoformat())
+    write_signal(decode(data, start=lo, end=hi), tmp_path / "part")
+    back = wfdb.rdrecord(str(tmp_path / "part"))
+    assert (back.base_date, back.base_time) == (theirs.base_date, theirs.base_time)
+    if theirs.base_date is not None and sig.samples_per_frame is None:  # (to_pandas: one rate)
+        frame = decode(data, start=lo, end=hi).to_pandas()
+        assert frame.index[0] == sig.to_pandas().index[lo]

@@ -260,3 +260,13 @@ def test_a_zone_out_of_shape_in_a_header_gives_a_naive_index_or_its_offset():
         assert (None if index.tz is None else str(index.tz)) == want, source
         if want is not None:  # (the wall clock read in its zone)
             assert index[0].strftime("%H:%M") == "10:00"
+
+
+def test_a_range_decoded_is_indexed_from_its_own_first_row():
+    """``decode(start=...)`` kept the record's start, so its ``to_pandas`` index put row 1001 at the first
+    timestamp, 4 s early; it is indexed where its rows were (past midnight too, in the index's zone)."""
+    for tz in (None, "Europe/Berlin"):
+        df = pd.DataFrame({"a": np.arange(5000) % 7},
+                          index=pd.date_range("2024-03-10 23:59:59", periods=5000, freq="4ms", tz=tz))
+        part = sancodec.decode(sancodec.encode(df), start=1001, end=2000).to_pandas()
+        assert part.index.equals(df.index[1001:2000].rename("time"))
