@@ -979,3 +979,31 @@ def test_a_file_whose_edf_ranges_overflow_a_baseline_decodes_to_edf_with_ranges_
     res = CliRunner().invoke(app, ["decode", str(tmp_path / "h.san"), "-o", str(tmp_path / "h.edf"), "-q"])
     assert res.exit_code == 0, res.output
     assert np.array_equal(edfio.read_edf(tmp_path / "h.edf").signals[0].digital[:1000], np.arange(1000))
+
+
+def test_a_range_decoded_to_edf_starts_at_its_first_row_in_both_date_fields(tmp_path):
+    """An EDF+ recording that begins at 23:59:50 on 31 January, decoded from 10.5 s to 16 s: the range's start moves
+    to 00:00:00.5 on 1 February (it kept the recording's 23:59:50), its annotations re-based to it, and the EDF+
+    recording field's "Startdate" moves with the header's date (left at 31-JAN, edfio warned that the two differ and
+    read the older); the whole file still decodes to the very bytes."""
+    x = np.sin(np.arange(256 * 20) / 20) * 100
+    signal = edfio.EdfSignal(x, sampling_frequency=256, label="EEG", physical_range=(-200, 200),
+                             digital_range=(-32768, 32767))
+    edfio.Edf([signal], starttime=datetime.time(23, 59, 50),
+              recording=edfio.Recording(startdate=datetime.date(2024, 1, 31)),
+              annotations=[edfio.EdfAnnotation(5.0, None, "five"), edfio.EdfAnnotation(12.5, 1.0, "twelve")]
+              ).write(tmp_path / "a.edf")
+    runner = CliRunner()
+    assert runner.invoke(app, ["encode", str(tmp_path / "a.edf"), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "--start", str(256 * 10 + 128), "--end",
+                              str(256 * 16), "-o", str(tmp_path / "part.edf"), "-q"])
+    assert res.exit_code == 0, res.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (edfio's "Different values in startdate fields")
+        part = edfio.read_edf(tmp_path / "part.edf")
+        assert part.startdate == datetime.date(2024, 2, 1) == part.recording.startdate
+    assert part.starttime == datetime.time(0, 0, 0, 500000)
+    assert [(a.onset, a.text) for a in part.annotations if a.text == "twelve"] == [(2.0, "twelve")]
+    res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "whole.edf"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "whole.edf").read_bytes() == (tmp_path / "a.edf").read_bytes()

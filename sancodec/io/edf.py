@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -581,7 +582,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
         for key, attribute in (("patient", "local_patient_identification"),
                                ("recording", "local_recording_identification")):
             if source.get(key):
-                text = str(source[key])
+                text = str(source[key]) if key == "patient" else moved_startdate(str(source[key]), signal.base_date)
                 written = stand_in(text)
                 if written is not None:
                     patches.append(Patch(key, None, written, text))
@@ -746,6 +747,27 @@ def wfdb_annotations_as_edf(signal: Signal) -> list[tuple[float, None, str]]:
             text = " ".join(CONTROL.sub(" ", t).strip() for t in kept if t.strip())  # EDF+'s separators: 0, 20, 21
             out.append((sample / signal.fs, None, prefix + (text or "?")))
     return out
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def moved_startdate(recording: str, base_date: object) -> str:
+    """An EDF+ recording field (``Startdate 31-JAN-2024 ...``) with its start date made ``base_date``'s (an ISO date)
+    where that differs: a range decoded past midnight moves the header's start date (``signal.moved_start``), and a
+    recording field that still named the record's made the two disagree (edfio warned, and read the field's). As it
+    is where it names no date, or the same one."""
+    found = re.match(r"Startdate (\d{2})-([A-Z]{3})-(\d{4})(?= |$)", recording)
+    if found is None or not isinstance(base_date, str) or found[2] not in _MONTHS:
+        return recording
+    try:
+        day = datetime.date.fromisoformat(base_date)
+        named = datetime.date(int(found[3]), _MONTHS.index(found[2]) + 1, int(found[1]))
+    except ValueError:
+        return recording
+    if day == named:
+        return recording
+    return f"Startdate {day.day:02d}-{_MONTHS[day.month - 1]}-{day.year:04d}" + recording[found.end():]
 
 
 def _gaps(signal: Signal) -> list[tuple[int, int]]:
