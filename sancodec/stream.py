@@ -94,10 +94,11 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
     ``mode="w"``: a :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
     by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``,
     ``prdn``...)."""
+    if mode not in ("r", "w"):
+        raise SanConfigError(f"open() mode must be 'r' or 'w', got {mode!r}")
+    _check_mode_options(mode, {"like": like, "fs": fs, "channels": channels, **options})
     if mode == "r":
         return SanFile(path, **options)
-    if mode != "w":
-        raise SanConfigError(f"open() mode must be 'r' or 'w', got {mode!r}")
     if is_url(path):
         raise SanConfigError(f"{path}: open(..., 'w') writes to a local path (the file appears there whole when "
                              "closed), not to a URL: write it here, then copy it")
@@ -119,6 +120,23 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
         writer._as_array = True  # blocks of a numpy array: its integer type kept as an array's is (close)
         return writer
     return SanWriter(where, like, **options)
+
+
+#: the options only a reader takes, and those only a writer takes (open()'s ``like``, ``fs`` and ``channels`` too)
+_READ_ONLY = ("limits", "cache_bytes")
+_WRITE_ONLY = ("like", "fs", "channels", "codec", "max_error", "frame_len", "predictor", "embed_model", "fsync",
+               "decimals", "step", "prdn", "snr", "bps", "effort", "verify")
+
+
+def _check_mode_options(mode: str, given: dict[str, Any]) -> None:
+    """Refuse, in words, options of the other mode: a reader given ``prdn=`` or ``like=`` (a writer meant, without its
+    ``"w"``: ``like=`` was taken in silence and the file opened to read), a writer given ``cache_bytes=``."""
+    other = _WRITE_ONLY if mode == "r" else _READ_ONLY
+    wrong = [name for name in other if given.get(name) is not None]
+    if wrong:
+        meant, this = (("writing", "w"), "read") if mode == "r" else (("reading", "r"), "write")
+        raise SanConfigError(f"{'=, '.join(wrong)}= {'is' if len(wrong) == 1 else 'are'} for {meant[0]} a .san: "
+                             f"open(path, {meant[1]!r}, ...) (this call opens it to {this})")
 
 
 def declared_steps(step: object, codec: str, decimals: object, channels: int) -> list[float]:

@@ -543,3 +543,26 @@ def test_a_failure_after_the_coder_took_rows_drops_the_stream_and_says_so(tmp_pa
         with pytest.raises(sancodec.SanConfigError, match=r"an earlier failure dropped \(a frame could not be coded\)"):
             later()
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_options_of_the_other_mode_are_refused_in_words(tmp_path):
+    """``sancodec.open(path, like=sig)`` without its "w" opened the file to read and took ``like=`` in silence, and
+    ``prdn=`` in read mode was a TypeError from SanFile: each names the mode it is for now. The lists follow the
+    reader's and writer's own options."""
+    import inspect
+
+    from sancodec import stream
+
+    path = tmp_path / "r.san"
+    path.write_bytes(sancodec.encode(np.arange(100)[:, None], fs=10))
+    like = sancodec.Signal(np.zeros((1, 1), dtype=np.int64), 10.0, ["a"], ["mV"])
+    for options in ({"like": like}, {"prdn": 2}, {"fs": 10, "channels": 1}, {"codec": "lossy"}):
+        with pytest.raises(sancodec.SanConfigError, match=r"for writing a \.san: open\(path, 'w'"):
+            sancodec.open(path, **options)
+    with pytest.raises(sancodec.SanConfigError, match=r"cache_bytes= is for reading a \.san"):
+        sancodec.open(tmp_path / "w.san", "w", fs=10, channels=1, cache_bytes=0)
+    assert not (tmp_path / "w.san").exists()
+    reader = set(inspect.signature(stream.SanFile.__init__).parameters) - {"self", "path"}
+    writer = set(inspect.signature(stream.SanWriter.__init__).parameters) - {"self", "path"}
+    assert set(stream._READ_ONLY) == reader - writer
+    assert set(stream._WRITE_ONLY) == (writer - reader) | {"fs", "channels"}
