@@ -196,20 +196,14 @@ class Sancodec(Codec):
         mode; the lossy modes code the gaps apart, format 1.15, the other values at the target or within the
         error); in the lossy modes, other floats rounded to what the target needs first (``codec.nanfloats``, the
         rounding counted against it)."""
-        import io
+        from sancodec.codec.api import encode_rounded, gaps_rounder
 
-        from sancodec.codec.api import encode_to_file
-        from sancodec.codec.lossy import LossyTarget
-        from sancodec.codec.nanfloats import needs_rounding, rounded_for
-
-        rounded = None
-        if self.mode != "lossless" and samples.dtype.itemsize in (4, 8) and needs_rounding(samples):
-            bound = LossyTarget(self.prdn, self.snr, self.bps).max_prdn if self.mode == "lossy" else None
-            rounded = rounded_for(samples, self.mode, self.max_error, bound)
-        buf = io.BytesIO()
-        encode_to_file(buf, self._gapped(samples if rounded is None else rounded.rounded, names, tag),
-                       mode=self.mode, _rounded=rounded, **options)
-        return buf.getvalue()
+        rounding: list = []  # (what the lossy modes' rounder rounded: the file's PRDNs are measured against it)
+        rounder = gaps_rounder(self.mode, self.max_error, self.prdn, self.snr, self.bps, rounding) \
+            if samples.dtype.itemsize in (4, 8) else None
+        values = samples if rounder is None else rounder(samples)
+        return encode_rounded(self._gapped(values, names, tag), rounding[0] if rounding else None, mode=self.mode,
+                              **options)
 
     def _gapped(self, samples: np.ndarray, names: list[str], tag: list[str]) -> Signal:
         """A float chunk with NaN as a signal of its decimals with gaps (``decimals.gapped_units``), which lossless

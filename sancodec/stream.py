@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import builtins
 import datetime
+import inspect
 import io
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -122,17 +124,20 @@ def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, li
     return SanWriter(where, like, **options)
 
 
-#: the options only a reader takes, and those only a writer takes (open()'s ``like``, ``fs`` and ``channels`` too)
-_READ_ONLY = ("limits", "cache_bytes")
-_WRITE_ONLY = ("like", "fs", "channels", "codec", "max_error", "frame_len", "predictor", "embed_model", "fsync",
-               "decimals", "step", "prdn", "snr", "bps", "effort", "verify")
+@lru_cache(maxsize=1)
+def mode_options() -> tuple[frozenset[str], frozenset[str]]:
+    """The options only a reader takes (:class:`SanFile`'s), and those only a writer takes (:class:`SanWriter`'s, and
+    :func:`open`'s ``fs`` and ``channels``), read off their signatures once."""
+    reader = set(inspect.signature(SanFile.__init__).parameters) - {"self", "path"}
+    writer = set(inspect.signature(SanWriter.__init__).parameters) - {"self", "path"}
+    return frozenset(reader - writer), frozenset((writer - reader) | {"fs", "channels"})
 
 
 def _check_mode_options(mode: str, given: dict[str, Any]) -> None:
     """Refuse, in words, options of the other mode: a reader given ``prdn=`` or ``like=`` (a writer meant, without its
     ``"w"``: ``like=`` was taken in silence and the file opened to read), a writer given ``cache_bytes=``."""
-    other = _WRITE_ONLY if mode == "r" else _READ_ONLY
-    wrong = [name for name in other if given.get(name) is not None]
+    other = mode_options()[0 if mode == "w" else 1]
+    wrong = [name for name, value in given.items() if name in other and value is not None]
     if wrong:
         meant, this = (("writing", "w"), "read") if mode == "r" else (("reading", "r"), "write")
         raise SanConfigError(f"{'=, '.join(wrong)}= {'is' if len(wrong) == 1 else 'are'} for {meant[0]} a .san: "

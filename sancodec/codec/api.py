@@ -825,12 +825,12 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
 
     # (a float32 array's lossy or near-lossless decode, which io.arrays.as_source_array writes as float32 unless it is
     # marked float64 here: codec.float32promise)
-    if layout.quantum is not None and not layout.float32 and array_dtype_name(signal_head.get("source")) in \
-            FLOAT32_NAMES and not keeps_promise(samples, reader.header, layout.quantum):
-        signal_head = {**signal_head, "source": {**signal_head["source"], "dtype": "<f8"}}  # written as float64
-    if layout.quantum is not None and not layout.float32 and _float32_wav(signal_head.get("source")) and \
-            keeps_promise(samples, reader.header, layout.quantum):  # a float32 WAV's decode as float32 values, which
-        samples = samples.astype(np.float32).astype(np.float64)  # its writer writes so, not as 64-bit floats
+    source = signal_head.get("source")
+    if layout.quantum is not None and not layout.float32:  # a lossy or near-lossless decode of floats
+        if array_dtype_name(source) in FLOAT32_NAMES and not keeps_promise(samples, reader.header, layout.quantum):
+            signal_head = {**signal_head, "source": {**signal_head["source"], "dtype": "<f8"}}  # written as float64
+        elif _float32_wav(source) and keeps_promise(samples, reader.header, layout.quantum):  # a float32 WAV's as
+            samples = samples.astype(np.float32).astype(np.float64)  # float32 values, which its writer writes so
     signal = Signal.from_header(signal_head, samples)
     return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
 

@@ -8,6 +8,7 @@ module."""
 
 from __future__ import annotations
 
+import datetime
 import math
 import re
 from collections.abc import Callable
@@ -84,8 +85,6 @@ def _zone(source: object) -> tuple[Any, float] | None:
     """The time zone a signal's start is in, and its offset from UTC there (seconds), where its source says one (a
     ``.san`` header's: not trusted, anything out of shape is none): a DataFrame's (``tz``: its name where pandas
     knows it, else a fixed offset) or a CSV's date-times' suffix (``Z``, ``+01:00``: a fixed offset)."""
-    import datetime
-
     if not isinstance(source, dict):
         return None
     tz, iso = source.get("tz"), source.get("time_iso")
@@ -105,8 +104,6 @@ def _zone(source: object) -> tuple[Any, float] | None:
 
 def _fixed(offset: float) -> Any:
     """A fixed offset from UTC (seconds) as a time zone."""
-    import datetime
-
     return datetime.timezone(datetime.timedelta(seconds=offset))
 
 
