@@ -1007,3 +1007,17 @@ def test_a_range_decoded_to_edf_starts_at_its_first_row_in_both_date_fields(tmp_
     res = runner.invoke(app, ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "whole.edf"), "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "whole.edf").read_bytes() == (tmp_path / "a.edf").read_bytes()
+
+
+def test_a_recording_field_out_of_shape_is_written_as_it_was():
+    """The EDF+ recording field comes from a ``.san`` header, not trusted: a Startdate that is no date (31-FEB), a
+    month EDF+ does not name, a field without one, or a base date that is no ISO date leave it as it was."""
+    from sancodec.io.edf import moved_startdate
+
+    assert moved_startdate("Startdate 31-JAN-2024 X X X", "2024-02-01") == "Startdate 01-FEB-2024 X X X"
+    assert moved_startdate("Startdate 31-JAN-2024", "2024-01-31") == "Startdate 31-JAN-2024"
+    for field, date in (("Startdate 31-FEB-2024 X", "2024-03-01"), ("Startdate 01-FOO-2024 X", "2024-03-01"),
+                        ("Startdate X X X X", "2024-03-01"), ("Startdate 01-JAN-2024X", "2024-03-01"),
+                        ("Startdate 01-JAN-2024 X", "2024-02-30"), ("Startdate 01-JAN-2024 X", None),
+                        ("Startdate 01-JAN-2024 X", 20240301)):
+        assert moved_startdate(field, date) == field, (field, date)

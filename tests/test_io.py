@@ -2019,3 +2019,19 @@ def test_a_slice_starts_where_its_first_row_was_recorded_as_wfdb_python_s_sampfr
     if theirs.base_date is not None and sig.samples_per_frame is None:  # (to_pandas: one rate)
         frame = decode(data, start=lo, end=hi).to_pandas()
         assert frame.index[0] == sig.to_pandas().index[lo]
+
+
+def test_a_slice_of_a_header_with_lying_start_fields_keeps_them_as_they_are():
+    """The start fields come from a ``.san`` header, not trusted: a date or time that is no ISO one, a date that a
+    slice would move past year 9999, or a time of another type are left as they were, nothing raised (a date of
+    another type is no date: the time alone moves)."""
+    from sancodec.signal import moved_start
+
+    assert moved_start("2024-01-31", "23:59:50", 10.5) == {"base_time": "00:00:00.500000", "base_date": "2024-02-01"}
+    assert moved_start(None, "23:59:50", 20.0) == {"base_time": "00:00:10"}  # (a time of day alone wraps)
+    assert moved_start(5, "10:00:00", 1.0) == {"base_time": "10:00:01"}  # (a date that is no text: none, left)
+    for date, time, seconds in (("2024-13-01", "10:00:00", 1.0), ("2024-01-01", "25:00:00", 1.0),
+                                ("9999-12-31", "23:59:59", 2.0), ("2024-01-01", 7, 1.0),
+                                ("2024-01-01", "10:00:00", float("nan")), ("2024-01-01", "10:00:00", 1e300),
+                                ("2024-01-01", "", 1.0), ("2024-01-01", "10:00:00", 0.0)):
+        assert moved_start(date, time, seconds) == {}, (date, time, seconds)

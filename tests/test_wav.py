@@ -388,3 +388,15 @@ def test_a_wav_output_that_exists_is_refused_without_force(tmp_path):
         assert res.exit_code == 2 and "--force" in res.output and out.read_bytes() == b"keep me"
         assert runner.invoke(app, [*args, "--force"]).exit_code == 0
         assert out.read_bytes() == (tmp_path / "h.wav").read_bytes()
+
+
+def test_a_header_s_wav_entry_out_of_shape_is_no_float32_wav():
+    """A lossy decode goes back to float32 for a float32 WAV's source alone: a ``.san`` header's ``wav`` entry that
+    lies (bits as text, 64 bits, no float flag, another kind) leaves the decode as it is."""
+    from sancodec.codec.api import _float32_wav
+
+    assert _float32_wav({"kind": "wav", "wav": {"float": True, "bits": 32}})
+    for source in ({"kind": "wav", "wav": {"float": True, "bits": "32"}}, {"kind": "wav", "wav": {"float": 1,
+                   "bits": 32}}, {"kind": "wav", "wav": {"float": True, "bits": 64}}, {"kind": "npy", "wav": {
+                   "float": True, "bits": 32}}, {"kind": "wav", "wav": [32]}, {"kind": "wav"}, None, "wav"):
+        assert not _float32_wav(source), source
