@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["RowKey", "rows_for"]
+__all__ = ["RowKey", "named_channels", "rows_for"]
 
 
 class RowKey(NamedTuple):
@@ -43,6 +43,64 @@ def _as_index_array(entry: Any) -> Any:
         array = np.asarray(entry)
         return array.astype(np.intp) if array.size == 0 and isinstance(entry, (list, tuple)) else array  # f[[]]
     return entry
+
+
+def _is_names(entry: Any) -> bool:
+    """Whether an index entry names channels: a string, or a non-empty array, list or tuple of them (nested too)."""
+    if isinstance(entry, str):
+        return True
+    if isinstance(entry, np.ndarray):
+        return entry.dtype.kind == "U" and entry.size > 0
+    first = entry
+    while isinstance(first, (list, tuple)) and len(first):  # (a list of rows is not made an array to be told apart)
+        first = first[0]
+    return isinstance(first, str) and np.asarray(entry).dtype.kind == "U"
+
+
+def _channel_number(name: str, names: list[str]) -> int:
+    """The index of the one channel called ``name``; an ``IndexError`` naming the file's channels where none is,
+    or the indices where several are (WFDB allows two of a name)."""
+    hits = [i for i, other in enumerate(names) if other == name]
+    if not hits:
+        raise IndexError(f"no channel named {name!r}; the file's channels: {', '.join(map(repr, names))}")
+    if len(hits) > 1:
+        raise IndexError(f"{len(hits)} channels are named {name!r} ({', '.join(map(str, hits))}): index them by "
+                         "number")
+    return hits[0]
+
+
+def named_channels(key: Any, names: list[str]) -> Any:
+    """``key`` with each channel name in its channel entry (``f[:, "V5"]``, ``f[::250, ["MLII", "V5"]]``,
+    ``f[..., "V5"]``) turned into the channel's index, the rest as it was; an ``IndexError`` for a name in the rows'
+    place (``f["V5"]``), one the file lacks, or one several channels share."""
+    entries = list(key) if isinstance(key, tuple) else [key]
+    named = [_is_names(e) for e in entries]
+    if not any(named):
+        return key
+    taken = sum(1 if is_name else _consumed(_as_index_array(e)) for e, is_name in zip(entries, named)
+                if e is not Ellipsis)  # (the axes the entries but an ellipsis take)
+    axis = 0
+    out: list[Any] = []
+    for entry, is_name in zip(entries, named):
+        if entry is Ellipsis:
+            axis += max(0, 2 - taken)
+            out.append(entry)
+            continue
+        if is_name:
+            if axis != 1:
+                raise IndexError(f"a channel name indexes the channels, the second axis (f[:, {entry!r}]), not the "
+                                 "rows")
+            if isinstance(entry, str):
+                out.append(_channel_number(entry, names))
+            else:  # (a list of names as an array of their indices, its shape kept: numpy indexes alike)
+                wanted = np.asarray(entry)
+                out.append(np.array([_channel_number(str(v), names) for v in wanted.ravel()],
+                                    dtype=np.intp).reshape(wanted.shape))
+            axis += 1
+            continue
+        out.append(entry)
+        axis += _consumed(_as_index_array(entry))
+    return tuple(out) if isinstance(key, tuple) else out[0]
 
 
 def rows_for(key: Any, n: int) -> RowKey:

@@ -75,7 +75,7 @@ from sancodec.io.decimals import (
 from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.remote import is_url, opened_url
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
-from sancodec.rowkey import rows_for
+from sancodec.rowkey import named_channels, rows_for
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, recording_start
 
@@ -778,9 +778,10 @@ class SanFile:
         """Samples as numpy indexes an array of :attr:`shape`, decoding only the frames that hold the rows asked for:
         ``f[3600:7200]``, ``f[-360:]``, ``f[5]``, ``f[:, 0]``, ``f[::250]``, ``f[[10, 5000]]``, ``f[mask]``,
         ``f[..., 1]`` (``rowkey.rows_for``: every index numpy takes, its shape and values; an ``IndexError`` past the
-        ends or for an index numpy refuses). Rows far apart are read apart: the frames between them are not
-        decoded, and a stepped slice of a long file holds a block at a time, not the rows it steps over."""
-        picked = rows_for(key, self.n_samples)
+        ends or for an index numpy refuses), and channels by name too: ``f[:, "V5"]``, ``f[::250, ["MLII", "V5"]]``
+        (``rowkey.named_channels``). Rows far apart are read apart: the frames between them are not decoded, and a
+        stepped slice of a long file holds a block at a time, not the rows it steps over."""
+        picked = rows_for(named_channels(key, self.channel_names), self.n_samples)
         self._check_open()  # (however few rows are asked for)
         if picked.rows is not None:
             return self._gathered(picked.rows)[picked.key]

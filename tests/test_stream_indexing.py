@@ -67,6 +67,43 @@ def test_an_index_numpy_refuses_is_refused_as_numpy_refuses_it(opened, key, erro
         f[key]
 
 
+def test_channels_are_indexed_by_name_as_by_number(opened):
+    """A name in the channel entry reads its channel (mitdb 100: MLII then V5), alone, listed, beside an ellipsis or
+    a new axis, as its index would."""
+    f, x = opened
+    assert f.channel_names == ["MLII", "V5"]
+    for named, numbered in [
+        ((slice(None), "V5"), (slice(None), 1)), ((slice(3, 9), ["V5", "MLII", "V5"]), (slice(3, 9), [1, 0, 1])),
+        ((slice(None, None, 1000), ("MLII",)), (slice(None, None, 1000), [0])), ((Ellipsis, "V5"), (Ellipsis, 1)),
+        ((7, "MLII"), (7, 0)), (([4, 2], np.array(["V5", "MLII"])), ([4, 2], np.array([1, 0]))),
+        ((None, slice(0, 4), None, "V5"), (None, slice(0, 4), None, 1)), ((slice(2, 4), [["V5"], ["MLII"]]),
+                                                                           (slice(2, 4), [[1], [0]])),
+    ]:
+        got, want = f[named], x[numbered]
+        assert got.shape == want.shape and np.array_equal(got, want), named
+
+
+@pytest.mark.parametrize("key, match", [
+    ((slice(None), "V6"), "no channel named 'V6'; the file's channels: 'MLII', 'V5'"),
+    ((slice(None), ["V5", "II"]), "no channel named 'II'"),
+    ("V5", "second axis"), (("V5", 0), "second axis"), (("V5", Ellipsis), "second axis"),
+])
+def test_a_name_the_file_lacks_or_in_the_rows_place_is_refused(opened, key, match):
+    f, _ = opened
+    with pytest.raises(IndexError, match=match):
+        f[key]
+
+
+def test_a_name_two_channels_share_is_refused_for_their_numbers(tmp_path):
+    path = tmp_path / "twins.san"
+    path.write_bytes(sancodec.encode(sancodec.Signal(np.arange(20, dtype=np.int16).reshape(10, 2), 250.0,
+                                                     ["ECG", "ECG"], ["mV", "mV"])))
+    with sancodec.open(path) as f:
+        with pytest.raises(IndexError, match=r"2 channels are named 'ECG' \(0, 1\): index them by number"):
+            f[:, "ECG"]
+        assert np.array_equal(f[:, 1], np.arange(1, 20, 2))
+
+
 def test_rows_far_apart_are_read_apart(opened, monkeypatch):
     """Two rows at either end decode the frames that hold them, not the frames between; a stepped slice reads its
     rows a block at a time."""
