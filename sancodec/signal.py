@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import operator
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -344,13 +345,33 @@ class Signal:
                 with_negative_zeros(x, self.source)
         return x
 
-    def channel(self, index: int, physical: bool = True) -> np.ndarray:
-        """One channel at its own (native) rate: physical units by default, else the stored samples.
+    def channel_index(self, channel: int | str) -> int:
+        """The index of ``channel``: an index as it is, a name as the one channel of that name (``"V5"``); a
+        :class:`SanConfigError` naming the channels where none is, or where several share the name (WFDB allows it)."""
+        if isinstance(channel, str):
+            hits = [i for i, name in enumerate(self.channel_names) if name == channel]
+            if len(hits) == 1:
+                return hits[0]
+            if hits:
+                raise SanConfigError(f"{len(hits)} channels are named {channel!r} ({', '.join(map(str, hits))}): "
+                                     "give the index of the one meant")
+            listed = ", ".join(map(repr, self.channel_names[:24])) + (", ..." if self.n_channels > 24 else "")
+            raise SanConfigError(f"no channel named {channel!r} (the channels: {listed})")
+        try:
+            index = operator.index(channel)
+        except TypeError:
+            raise SanConfigError(f"a channel is an index or a name, not {type(channel).__name__}") from None
+        if not 0 <= index < self.n_channels:
+            raise SanConfigError(f"channel {index} does not exist (the signal has {self.n_channels})")
+        return index
+
+    def channel(self, index: int | str, physical: bool = True) -> np.ndarray:
+        """One channel (an index or a name) at its own (native) rate: physical units by default, else the stored
+        samples.
 
         The one rule for multi-frequency records: ``samples`` hold a slow channel's sample for
         each of its rows; this returns each sample once. Nothing in sancodec averages frames."""
-        if not 0 <= index < self.n_channels:
-            raise SanConfigError(f"channel {index} does not exist (the signal has {self.n_channels})")
+        index = self.channel_index(index)
         x = self.physical()[:, index] if physical else self.samples[:, index]
         return x[:: self.sample_steps()[index]]
 
@@ -432,10 +453,11 @@ class Signal:
 
         return to_wfdb(self)
 
-    def select_channels(self, channels: list[int]) -> Signal:
-        """The given channels (in that order) with their metadata; annotations are kept."""
-        if not channels or any(not 0 <= c < self.n_channels for c in channels):
-            raise SanFormatError(f"channels {channels} outside 0..{self.n_channels - 1}")
+    def select_channels(self, channels: Sequence[int | str]) -> Signal:
+        """The given channels (indices or names, in that order) with their metadata; annotations are kept."""
+        if isinstance(channels, str) or not len(channels):
+            raise SanConfigError(f"select_channels takes a list of channel indices or names, got {channels!r}")
+        channels = [self.channel_index(c) for c in channels]
         head = self.header_dict()
         for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name",
                     "samples_per_frame"):
