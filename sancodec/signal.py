@@ -457,29 +457,29 @@ class Signal:
         """The given channels (indices or names, in that order) with their metadata; annotations are kept."""
         if isinstance(channels, str) or not len(channels):
             raise SanConfigError(f"select_channels takes a list of channel indices or names, got {channels!r}")
-        channels = [self.channel_index(c) for c in channels]
+        picked = [self.channel_index(c) for c in channels]
         head = self.header_dict()
         for key in ("channel_names", "units", "adc_gain", "baseline", "fmt", "adc_res", "adc_zero", "file_name",
                     "samples_per_frame"):
             if head.get(key) is not None:
-                head[key] = [head[key][c] for c in channels]
-        samples = self.samples[:, channels]
+                head[key] = [head[key][c] for c in picked]
+        samples = self.samples[:, picked]
         for key in ("signals", "checksums", "negative_zeros", "init_values"):  # an EDF's signal headers; a damaged
             # WFDB record's checksums, a WFDB header's initial values (io.wfdb); a decimal source's negative zeros
             each = (head.get("source") or {}).get(key)
             if isinstance(each, list) and len(each) == self.n_channels:
-                head["source"] = {**head["source"], key: [each[c] for c in channels]}
+                head["source"] = {**head["source"], key: [each[c] for c in picked]}
         for key in ("decimals", "value_decimals", "printed_places"):  # a decimal source's places (io.decimals), a
             # CSV's printed ones
             places = (head.get("source") or {}).get(key)
             if isinstance(places, list) and len(places) == self.n_channels:
-                head["source"] = {**head["source"], key: [places[c] for c in channels]}
+                head["source"] = {**head["source"], key: [places[c] for c in picked]}
         if isinstance(head.get("source"), dict) and set(KEPT_TEXTS) & set(head["source"]):  # of every channel
             head["source"] = {k: v for k, v in head["source"].items() if k not in KEPT_TEXTS}
         if isinstance((head.get("source") or {}).get("segments"), list):
             from sancodec.io.segment_map import select_source
 
-            head["source"] = select_source(head["source"], channels)
+            head["source"] = select_source(head["source"], picked)
         if self.samples_per_frame is not None:  # the kept channels' frame sets the new row rate
             factor = self.frame_size // frame_rows(head["samples_per_frame"])
             if factor > 1:
