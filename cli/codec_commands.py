@@ -1194,6 +1194,8 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
             # integers coded
             rep = make_report(signal, data, original_bytes=original_bytes or None, model=spec, given=floats)
         sizes = baseline_sizes(signal, floats)
+        if san is not None:
+            _warn_other_original(label, str(san), rep, SanReader(data).header, signal)
         lossy = any(p > 0 for p in rep.prdn_per_channel)  # a lossy file's like-for-like size: the reference wavelet
         # coder with each channel at the PRDN the .san decodes to (rd.wavelet_bytes)
         wavelet = wavelet_bytes(signal, list(rep.prdn_per_channel)) if lossy else None
@@ -1236,6 +1238,25 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
            "; φ counts a SAN's kernels and activations, and this file holds none: its CR⁻¹ is 0 by the paper's "
            "definition, so judge it by its bytes above)")
     )
+
+
+def _warn_other_original(label: str, san: str, rep: Any, header: dict, signal: Any) -> None:
+    """A ``warning:`` where the .san given cannot have been made from the recording given: a lossless file that
+    decodes to other samples, or a near-lossless one past its max error (its samples' units: not where decimals are
+    held as integers); the report still measures the one against the other."""
+    import warnings
+
+    from sancodec.errors import SancodecWarning
+
+    if rep.mode == "lossless" and rep.max_abs_error > 0:
+        said = "is lossless, but decodes to other samples than"
+    elif rep.mode == "near-lossless" and not header_decimals(signal.header_dict()) and \
+            isinstance(header.get("max_error"), (int, float)) and rep.max_abs_error > float(header["max_error"]):
+        said = f"keeps every sample within {header['max_error']:g}, but is {rep.max_abs_error:g} from"
+    else:
+        return
+    warnings.warn(f"{san} {said} {label}: it was not made from this recording (or this one has changed since)",
+                  SancodecWarning, stacklevel=2)
 
 
 #: report's row of the reference wavelet coder at the PRDN each channel of a lossy .san decodes to

@@ -159,6 +159,35 @@ def test_report_on_an_array_takes_its_rate_from_fs_or_the_san(tmp_path):
     assert res.exit_code == 2 and "--fs" in res.stderr
 
 
+@pytest.mark.parametrize("mode", [[], ["--mode", "near-lossless", "--max-error", "3"]], ids=["lossless", "near"])
+def test_report_warns_of_a_san_not_made_from_the_recording_given(tmp_path, mode):
+    """A lossless .san that decodes to other samples than the recording given, or a near-lossless one past its max
+    error, was made from another recording (or this one changed since): report measures them, and says so; the
+    recording it was made from, or one within its bound, draws no warning."""
+    x = np.cumsum(np.random.default_rng(7).integers(-9, 10, (3000, 2)), axis=0).astype(np.int16)
+    np.save(tmp_path / "x.npy", x)
+    assert run("encode", tmp_path / "x.npy", "--fs", "250", "-q", *mode).exit_code == 0
+    res = run("report", tmp_path / "x.npy", tmp_path / "x.san")
+    assert res.exit_code == 0 and "warning" not in res.stderr, res.output
+    changed = x.copy()
+    decoded = sancodec.decode((tmp_path / "x.san").read_bytes()).samples
+    if mode:  # a sample moved onto its decode: another recording, within the near-lossless file's 3 of its decode
+        at = np.argwhere(decoded != x)[0]
+        changed[tuple(at)] = decoded[tuple(at)]
+    else:
+        changed[700, 1] += 2
+    assert not np.array_equal(changed, x)
+    np.save(tmp_path / "y.npy", changed)
+    res = run("report", tmp_path / "y.npy", tmp_path / "x.san")
+    assert res.exit_code == 0 and ("warning" in res.stderr) == (not mode), res.output
+    changed[700, 1] = decoded[700, 1] + 9
+    np.save(tmp_path / "y.npy", changed)
+    res = run("report", tmp_path / "y.npy", tmp_path / "x.san", "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout)["max_abs_error"] > (0 if not mode else 3)
+    said = "is lossless, but decodes to other samples than" if not mode else "keeps every sample within 3, but is"
+    assert f"x.san {said}" in res.stderr and "y.npy: it was not made from this recording" in res.stderr
+
+
 def test_report_json_and_plot(tmp_path, mitdb_100, mitdb_excerpt, monkeypatch):
     """``report --json --plot``: the figures, and a picture of the first 5 s, decoded alone (it decoded the whole
     record again for them: a 24 h Holter's)."""
