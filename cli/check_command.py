@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sancodec.cli.app import app, boundary, named, shown, source_arguments
+from sancodec.codec.container import SALVAGE_HINT
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 
 if TYPE_CHECKING:
@@ -68,10 +69,30 @@ def check_file(path: Path | str, model: SanSpec | None = None, limits: DecodeLim
             info = f.info
     except (SancodecError, OSError) as exc:
         said = str(exc) if isinstance(exc, SancodecError) else (exc.strerror or str(exc))
+        if isinstance(exc, SanFormatError) and isinstance(path, Path) and str(path) != "-":
+            extent = _salvageable(path, limits)  # (what is intact, where some frames are, in place of the hint)
+            said = said.replace(SALVAGE_HINT, "") + extent if extent else said
         return Checked(shown(path), False, error=named(said, path))
     from sancodec.codec.header import file_mode
 
     return Checked(shown(path), True, file_mode(f.header), info["n_samples"], info["n_channels"], info["bytes"])
+
+
+def _salvageable(path: Path, limits: DecodeLimits | None) -> str:
+    """What ``decode --salvage`` would recover of a damaged file, in words to follow its failure ("; 76 of its 159
+    frames are intact, ..."), where some frames are lost and some are not; else nothing."""
+    from sancodec.codec import salvage_extent
+    from sancodec.codec.limits import DEFAULT_LIMITS
+
+    try:
+        with open(path, "rb") as fh:
+            extent = salvage_extent(fh, limits or DEFAULT_LIMITS)
+    except OSError:
+        return ""
+    if extent is None or not 0 < extent[0] < extent[1]:
+        return ""
+    intact, declared, rows = extent
+    return f"; {intact} of its {declared} frames are intact, rows [0, {rows}) (`sancodec decode --salvage` writes them)"
 
 
 def _check_bytes(data: bytes, model: SanSpec | None, limits: DecodeLimits, threads: int | None) -> Checked:

@@ -588,6 +588,9 @@ def decode(
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON (the files written, "
                                   "the rows and channels, a lossy file's target and PRDN per channel)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
+    salvage: bool = typer.Option(False, "--salvage", metavar="", help="A truncated file, or one whose index is "
+                                 "damaged: decode the frames that are intact, from the first up to the damage (a "
+                                 "warning says how many rows of the record that is); the file is read whole."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 are written as they decode, EDF and BDF files a block of data records at a time (memory bounded
@@ -615,7 +618,7 @@ def _decode_one(input: Path | str, **options: Any) -> None:
 def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None, format: str | None,
                  start: int | None, end: int | None, model: Path | None, channels: str | None, physical: bool,
                  force: bool, fsync: bool, max_values: int | None, threads: int | None, json_out: bool,
-                 quiet: bool) -> None:
+                 quiet: bool, salvage: bool) -> None:
     """:func:`_decode_one` of ``input`` (``opened``: a URL's file, opened once; None: a path)."""
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
@@ -633,7 +636,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         _not_a_terminal(".npy")
     flat = ONE_FILE_FORMATS  # (named by their suffix)
     # (standard input is read once, below)
-    source = None if from_stdin else source_of(input, opened)
+    source = None if from_stdin else source_of(input, opened, salvage)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     by_suffix = None if output is None or to_stdout else default_format(output, None)
     if format is not None and by_suffix is not None and output is not None and output.suffix and \
@@ -657,7 +660,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                              "itself")
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
-    if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None and not from_stdin:
+    if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None and not from_stdin \
+            and not salvage:
         try:
             files = stream_decode(input if opened is None else opened, target, spec, limits, threads, force, fsync)
         except SanFormatError as exc:
@@ -673,7 +677,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 _print_lossy_target(header)
             return
     on_disk = fmt in ("edf", "bdf", "wav") and (start, end, channels) == (None, None, None) and \
-        not (physical or to_stdout or from_stdin)
+        not (physical or to_stdout or from_stdin or salvage)
     with contextlib.ExitStack() as stack:
         try:
             decoded = None
@@ -683,12 +687,28 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 decoded = decoded_on_disk(input, spec, limits, threads, folder)
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
                 with rewound_input(input, opened) as remote:
-                    decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads)
+                    decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads,
+                                          salvage=salvage)
             elif decoded is None:
-                decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads)
+                decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads,
+                                      salvage=salvage)
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
+        _warn_salvaged(input, decoded)
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet)
+
+
+def _warn_salvaged(input: Path | str, decoded: Any) -> None:
+    """decode --salvage's ``warning:`` where frames were lost: how many survive, and the rows they hold."""
+    if decoded.salvaged is None:
+        return
+    import warnings
+
+    from sancodec.errors import SancodecWarning
+
+    intact, declared, rows = decoded.salvaged
+    warnings.warn(f"{input}: {intact} of its {declared} frames are intact, rows [0, {rows}) of its "
+                  f"{decoded.header.get('n_samples')}: the rest is lost", SancodecWarning, stacklevel=2)
 
 
 def _near_text(step: float, entry: list[Any]) -> str:
@@ -736,7 +756,8 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync)
     _warn_float32_rounding(decoded, fmt)
     if json_out:
-        _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded)
+        _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded,
+                            decoded.salvaged)
     elif not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
@@ -773,7 +794,8 @@ def _warn_float32_rounding(decoded: Any, fmt: str) -> None:
 
 
 def _print_decoded_json(source: Path | str, files: list[Path], header: dict, start: int, end: int,
-                        channels: list[int], fmt: str, padded: int = 0) -> None:
+                        channels: list[int], fmt: str, padded: int = 0,
+                        salvaged: tuple[int, int, int] | None = None) -> None:
     """decode --json: what was written, from which rows and channels (the file's indices, in the order written),
     a lossy file's target and the PRDN each of those channels achieved over the record, and the samples an EDF or
     BDF file's last data record was filled out with (``padded``, ``io.edf.edf_padding``)."""
@@ -783,7 +805,8 @@ def _print_decoded_json(source: Path | str, files: list[Path], header: dict, sta
                            "mode": file_mode(header), "start": start, "end": end, "channels": channels,
                            "target": lossy.get("target"),
                            "prdn_per_channel": None if prdn is None else [prdn[c] for c in channels],
-                           "padded_samples": padded}))
+                           "padded_samples": padded,
+                           "salvaged": None if salvaged is None else dict(zip(("frames", "of", "rows"), salvaged))}))
 
 
 def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None:

@@ -18,6 +18,8 @@ from sancodec.codec.api import (
     encode_file,
     encode_to_file,
     read_info,
+    salvage_extent,
 )
 
-__all__ = ["MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file", "read_info"]
+__all__ = ["MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file", "encode_to_file", "read_info",
+           "salvage_extent"]

@@ -77,6 +77,7 @@ from sancodec.codec.header import (
     check_sample_checksums,
     float_values,
     from_header,
+    header_int,
     to_header,
     warn_unused_model,
 )
@@ -115,7 +116,7 @@ from sancodec.codec.prepare import (
     whole_frames,
 )
 from sancodec.codec.schema import MAX_FS, check_header, is_whole
-from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError, option
+from sancodec.errors import SancodecError, SancodecWarning, SanConfigError, SanFormatError, option
 from sancodec.io.decimals import common_places, missing_of, on_decimal_grid
 from sancodec.io.edf import clip_to_source_ranges
 from sancodec.io.wfdb import clip_to_format
@@ -124,7 +125,7 @@ from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, slice_header
 
 __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file",
-           "encode_lossy_blocks", "encode_to_file", "read_info", "san_activations"]
+           "encode_lossy_blocks", "encode_to_file", "read_info", "salvage_extent", "san_activations"]
 
 
 
@@ -711,22 +712,32 @@ class DecodedFile:
     frames_read: int
     # How the channel-frames were coded: counts of paths "san", "raw", "table" and residuals "lpc".
     codings: dict[str, int] = field(default_factory=dict)
+    # decode_file(..., salvage=True) of a file missing frames: the frames intact, those its header declares, and
+    # the rows the intact ones hold (the first)
+    salvaged: tuple[int, int, int] | None = None
 
     @property
     def lpc_channel_frames(self) -> int:
         return self.codings.get("lpc", 0)
 
 
-def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits) -> None:
-    """Refuse a file whose declared samples, frames or SAN work its size cannot justify."""
+def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, salvage: bool = False) -> int:
+    """Refuse a file whose declared samples, frames or SAN work its size cannot justify; the rows its frames hold
+    (with ``salvage``, a reader's frames found intact: the rows of those, its first; else every row)."""
     n, c = layout.n_samples, layout.n_channels
-    if reader.n_frames != -(-n // layout.frame_len):
+    declared = -(-n // layout.frame_len)
+    if salvage and reader.n_frames < declared:
+        if not reader.n_frames:
+            raise SanFormatError(f"no frame survives (the header declares {declared}): nothing to salvage")
+        n = reader.n_frames * layout.frame_len  # (the rows of whole frames: the last, shorter one is the record's)
+    elif reader.n_frames != declared:
         raise SanFormatError(f"{reader.n_frames} frames for {n} samples of {layout.frame_len}")
     payload = sum(length for _, length in reader.index)
     limits.check_values(n * c, payload, "file")
     limits.check_work("channel-frames", reader.n_frames * c, limits.min_channel_frames, 1 / 256, n * c)
     layout.plan.budget = WorkBudget(max(limits.min_activations, 4 * n * c),
                                     max(limits.min_taps, limits.taps_per_value * n * c))
+    return n
 
 
 def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
@@ -786,17 +797,45 @@ def sample_range(start: int | None, end: int | None, n: int) -> tuple[int, int]:
 
 def decode_file(
     source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None,
-    limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
+    limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None, salvage: bool = False,
 ) -> DecodedFile:
     """Decode samples [start, end) reading only the frames that cover them.
 
     Nothing in the file is trusted: the header is checked against its schema, declared work
-    against ``limits`` (raise them for files you trust), and every integer against overflow."""
-    reader = SanReader(source, limits)
+    against ``limits`` (raise them for files you trust), and every integer against overflow. ``salvage``: a
+    truncated file, or one whose index is damaged, decodes as far as its frames are intact (:meth:`SanReader.
+    _walk_frames`): [start, end) within those rows (``end`` by default their last), ``DecodedFile.salvaged`` the
+    frames found of those declared."""
+    reader = SanReader(source, limits, salvage=salvage)
     layout = from_header(reader.header, model, limits)
     warn_unused_model(layout, model)
-    _check_work(reader, layout, limits)
+    rows = _check_work(reader, layout, limits, salvage)
+    if rows < layout.n_samples:
+        lo, asked = sample_range(start, end, layout.n_samples)
+        hi = min(asked, rows) if end is None else asked  # (by default, to the last row intact)
+        if lo >= rows or hi > rows:
+            raise SanConfigError(f"sample range [{lo}, {asked}) reaches past the rows intact, [0, {rows}) of the "
+                                 f"record's {layout.n_samples}: the frames after them are lost")
+        decoded = decoded_range(reader, layout, lo, hi, limits, threads)
+        decoded.salvaged = (reader.n_frames, -(-layout.n_samples // layout.frame_len), rows)
+        return decoded
     return decoded_range(reader, layout, start, end, limits, threads)
+
+
+def salvage_extent(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> tuple[int, int, int] | None:
+    """What ``decode_file(source, salvage=True)`` finds of a damaged file, without decoding it: its frames intact
+    (from the first up to the damage), those its header declares, and the rows the intact ones hold; None where the
+    preamble or header is damaged too (nothing can be salvaged) or its fields are out of shape."""
+    try:
+        reader = SanReader(source, limits, salvage=True)
+        n = header_int(reader.header, "n_samples", 1, 1 << 40)
+        frame_len = header_int(reader.header, "frame_len", 16, 1 << 24)
+    except SancodecError:
+        return None
+    declared = -(-n // frame_len)
+    if reader.n_frames > declared:
+        return None
+    return reader.n_frames, declared, n if reader.n_frames == declared else reader.n_frames * frame_len
 
 
 def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end: int | None, limits: DecodeLimits,
@@ -845,18 +884,22 @@ def _float32_wav(source: object) -> bool:
 
 def decode(data: bytes, start: int | None = None, end: int | None = None, *,
            model: SanSpec | str | os.PathLike[str] | None = None, limits: DecodeLimits = DEFAULT_LIMITS,
-           threads: int | None = None) -> Signal:
+           threads: int | None = None, salvage: bool = False) -> Signal:
     """Decode ``.san`` bytes (optionally samples [start, end) only) into a :class:`Signal`; ``model``: the SAN of a
     file that only references its model (``encode(..., embed_model=False)``), a :class:`SanSpec` or the path of a
     model file or exported folder; ``limits`` caps what the file may ask for (raise them for files you trust);
-    ``threads``: frames decoded at once (default: every core)."""
-    return decode_file(data, start, end, given_model(model), limits=limits, threads=threads).signal
+    ``threads``: frames decoded at once (default: every core); ``salvage``: a truncated file, or one whose index is
+    damaged, decoded as far as its frames are intact (:func:`decode_file`)."""
+    return decode_file(data, start, end, given_model(model), limits=limits, threads=threads,
+                       salvage=salvage).signal
 
 
-def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:
+def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False
+              ) -> dict[str, Any]:
     """Header (checked against the format's schema), frame count and sizes of a ``.san`` (``payload_bytes``:
-    its frames' payloads, the rest being header and framing), without decoding samples."""
-    reader = SanReader(source, limits)
+    its frames' payloads, the rest being header and framing), without decoding samples (``salvage``: the frames
+    found intact, as :func:`decode_file` finds them, each read to check it)."""
+    reader = SanReader(source, limits, salvage=salvage)
     check_header(reader.header, limits)
     return {"header": reader.header, "frames": reader.n_frames, "bytes": reader.size, "version": reader.version,
             "payload_bytes": reader.payload_bytes}

@@ -52,6 +52,8 @@ TRAILER = struct.Struct("<QII4s")
 MAX_HEADER_BYTES = 64 << 20
 MAX_FRAME_BYTES = 256 << 20
 MAX_FRAMES = 1 << 24
+#: where the index or trailer is lost: what still reads the frames before the damage (SanReader(salvage=True))
+SALVAGE_HINT = "; `sancodec decode --salvage` (decode(..., salvage=True)) recovers the frames that are intact"
 # Format 1.1: the header is bzip2-compressed (WFDB comments and base64 kernels shrink ~2x). bzip2, not zlib:
 # it has one implementation, so files stay byte-identical everywhere (zlib-ng builds deflate differently).
 FLAG_PACKED_HEADER = 1
@@ -186,7 +188,10 @@ class SanReader:
     threads at once (a Dask array over a :class:`sancodec.SanFile`): each read's seek and read hold a lock. A file
     object's ``.san`` runs from where the object stands when it is opened to its end."""
 
-    def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False) -> None:
+        """``salvage``: the frames are found by walking them from the header on (:meth:`_walk_frames`), not from the
+        index and trailer, up to the first that is missing or damaged: a truncated file's intact frames, or those
+        of a file whose index is lost (``api.decode_file(..., salvage=True)``)."""
         if not isinstance(source, (bytes, bytearray, memoryview)) and not (hasattr(source, "seek")
                                                                            and hasattr(source, "read")):
             hint = " (a path? sancodec.open(path) reads a file)" if isinstance(source, (str, os.PathLike)) else ""
@@ -215,7 +220,8 @@ class SanReader:
             raise SanFormatError(f"unknown .san flags {flags:#06x} for format {major}.{minor}")
         self.version = (major, minor)
         self.one_frame = bool(flags & FLAG_ONE_FRAME)
-        minimum = PREAMBLE.size + (CRC.size if self.one_frame else TRAILER.size)
+        minimum = PREAMBLE.size + (CRC.size if self.one_frame else 0 if salvage else TRAILER.size)  # (salvage: a file
+        # cut anywhere past its header)
         if self.size < minimum:
             raise SanFormatError(f"not a .san file: {self.size} bytes is shorter than the minimum {minimum}")
         if head_len > min(MAX_HEADER_BYTES, self.size - minimum):
@@ -231,7 +237,10 @@ class SanReader:
         else:
             self.header = parse_header_json(raw, limits)
         self._frames_start = PREAMBLE.size + head_len
-        self._read_index()
+        if salvage and not self.one_frame:  # (a one-frame file has no index to lose: its frame is whole or not)
+            self._walk_frames()
+        else:
+            self._read_index()
 
     def _read_at(self, offset: int, n: int) -> bytes:
         with self._lock:
@@ -255,15 +264,17 @@ class SanReader:
             return
         index_offset, count, crc, end = TRAILER.unpack(self._read_at(self.size - TRAILER.size, TRAILER.size))
         if end != END_MAGIC:
-            raise SanFormatError(f"bad trailer magic {end!r} (file truncated or not a .san file)")
+            raise SanFormatError(f"bad trailer magic {end!r} (file truncated or not a .san file){SALVAGE_HINT}")
         index_len = count * INDEX_ENTRY.size
         fits = index_offset >= self._frames_start and index_offset + index_len == self.size - TRAILER.size
         if count > MAX_FRAMES or not fits:
-            raise SanFormatError(f"index ({count} frames at offset {index_offset}) does not fit the file")
+            raise SanFormatError(f"index ({count} frames at offset {index_offset}) does not fit the file"
+                                 f"{SALVAGE_HINT}")
         raw = self._read_at(index_offset, index_len)
         computed = _crc(raw + struct.pack("<QI", index_offset, count))
         if computed != crc:
-            raise SanFormatError(f"index checksum mismatch (stored {crc:#010x}, computed {computed:#010x})")
+            raise SanFormatError(f"index checksum mismatch (stored {crc:#010x}, computed {computed:#010x})"
+                                 f"{SALVAGE_HINT}")
         entries = [INDEX_ENTRY.unpack_from(raw, i * INDEX_ENTRY.size) for i in range(count)]
         expected = self._frames_start
         for number, (offset, length) in enumerate(entries):
@@ -272,6 +283,23 @@ class SanReader:
             expected += length
         if expected != index_offset:
             raise SanFormatError("frames do not end where the index starts")
+        self.index = entries
+
+    def _walk_frames(self) -> None:
+        """The index as the frames themselves give it: from the end of the header, each frame whose head numbers it
+        next, whose payload fits the bytes left (and the cap) and passes its checksum, up to the first that does not
+        (the end of a truncated file's frames, a damaged frame, or the index of a whole file). Each payload is read
+        once here, a frame at a time."""
+        entries: list[tuple[int, int]] = []
+        at = self._frames_start
+        while len(entries) < MAX_FRAMES and at + FRAME_HEAD.size <= self.size:
+            number, payload_len, crc = FRAME_HEAD.unpack(self._read_at(at, FRAME_HEAD.size))
+            length = FRAME_HEAD.size + payload_len
+            if number != len(entries) or payload_len > MAX_FRAME_BYTES or at + length > self.size or \
+                    _crc(self._read_at(at + FRAME_HEAD.size, payload_len)) != crc:
+                break
+            entries.append((at, length))
+            at += length
         self.index = entries
 
     @property
