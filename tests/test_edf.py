@@ -72,6 +72,33 @@ def test_a_bdf_file_keeps_its_24_bit_samples(tmp_path):
     _same_file(edfio.read_bdf(tmp_path / "back.bdf"), edfio.read_bdf(tmp_path / "emg.bdf"))
 
 
+def test_a_bdf_file_of_16_bit_samples_decodes_to_edf_in_edfs_own_range(tmp_path):
+    """A BDF's channel whose samples fit 16 bits, written as EDF: its 24-bit digital range does not fit EDF's, so the
+    EDF takes a range made from its gain and baseline (the label, dimension and filter kept) and reads back the same
+    samples; this failed with an OverflowError. A channel past 16 bits is refused, naming BDF."""
+    x = np.sin(np.arange(2000) / 7) * 2.5  # mV: within 16 bits at the BDF's step of 10^-4 mV
+    bdf = edfio.Bdf([edfio.BdfSignal(x, 500, label="ECG II", physical_dimension="mV",
+                                     physical_range=(-838.8608, 838.8607),
+                                     prefiltering="HP:0.5Hz", digital_range=(-8388608, 8388607))],
+                    data_record_duration=1)
+    bdf.write(tmp_path / "ecg.bdf")
+    signal = sancodec.read_signal(tmp_path / "ecg.bdf")
+    assert int(np.abs(signal.samples).max()) < 2**15 - 1
+    (tmp_path / "ecg.san").write_bytes(sancodec.encode(signal))
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "ecg.san"), "-o", str(tmp_path / "ecg.edf"), "-q"])
+    assert res.exit_code == 0, res.output
+    written = edfio.read_edf(tmp_path / "ecg.edf").signals[0]
+    assert written.digital_range.min >= -32768 and written.digital_range.max <= 32767
+    assert (written.label, written.physical_dimension, written.prefiltering) == ("ECG II", "mV", "HP:0.5Hz")
+    back = sancodec.read_signal(tmp_path / "ecg.edf")  # its samples, and their values to within EDF's eight
+    assert np.array_equal(back.samples, signal.samples)  # characters of range (a tenth of a step)
+    assert np.allclose(back.physical(), signal.physical(), rtol=0, atol=1e-5)
+    wide = sancodec.Signal(signal.samples * 8, signal.fs, signal.channel_names, signal.units, adc_gain=signal.adc_gain,
+                           baseline=signal.baseline, fmt=signal.fmt, source=signal.source)
+    with pytest.raises(sancodec.SanConfigError, match="BDF holds 24 bits: write .bdf"):
+        sancodec.write_signal(wide, tmp_path / "wide.edf")
+
+
 def test_report_compares_a_bdf_with_tools_given_its_three_bytes_a_sample(tmp_path):
     x = np.cumsum(np.random.default_rng(2).normal(size=8000)) * 30
     bdf = edfio.Bdf([edfio.BdfSignal(x, 400, label="EEG", physical_dimension="uV",

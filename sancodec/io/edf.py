@@ -820,7 +820,9 @@ def _fields_for(signal: Signal, k: int, kind: str, entry: dict[str, Any] | None)
     if entry is None:
         return _default_fields(signal, k, kind)
     gains, baselines = signal.adc_gain, signal.baseline
-    if gains is None or baselines is None or _reads_as(entry, gains[k], baselines[k]):
+    low, high = DIGITAL_RANGE[kind]
+    fits = low <= int(entry["digital_min"]) and int(entry["digital_max"]) <= high  # (a BDF's 24-bit range, as EDF: not)
+    if fits and (gains is None or baselines is None or _reads_as(entry, gains[k], baselines[k])):
         return entry
     return {**_default_fields(signal, k, kind), **{key: entry[key] for key in SIGNAL_FIELDS}}
 
