@@ -99,6 +99,27 @@ def test_a_bdf_file_of_16_bit_samples_decodes_to_edf_in_edfs_own_range(tmp_path)
         sancodec.write_signal(wide, tmp_path / "wide.edf")
 
 
+@pytest.mark.parametrize("suffix", [".bdf", ".edf"])
+def test_floats_on_a_coarse_grid_decode_to_edf_and_bdf_within_eight_characters(tmp_path, suffix):
+    """A near-lossless decode of floats on a grid of 4 (max error 2), written as BDF: the full 24-bit range's ends,
+    -33554432 and 33554428, take nine characters, which failed ("exceeds maximum field length"); ends found from the
+    samples' extremes hold them exactly. EDF's full range still fits, and is kept."""
+    x = np.round(np.sin(np.arange(3000) / 9) * 150, 2)
+    np.save(tmp_path / "x.npy", x)
+    runner = CliRunner()
+    res = runner.invoke(app, ["encode", str(tmp_path / "x.npy"), "--fs", "250", "--mode", "near-lossless",
+                              "--max-error", "2", "-q"])
+    assert res.exit_code == 0, res.output
+    assert SanReader((tmp_path / "x.san").read_bytes()).header["quantum"] == [4.0]
+    res = runner.invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / f"x{suffix}"), "-q"])
+    assert res.exit_code == 0, res.output
+    decoded = sancodec.decode((tmp_path / "x.san").read_bytes()).samples[:, 0]
+    back = sancodec.read_signal(tmp_path / f"x{suffix}").physical()[:3000, 0]
+    assert np.array_equal(back, decoded) and np.abs(back - x).max() <= 2
+    written = (edfio.read_bdf if suffix == ".bdf" else edfio.read_edf)(tmp_path / f"x{suffix}").signals[0]
+    assert (written.digital_range.max - written.digital_range.min < 100) == (suffix == ".bdf")
+
+
 def test_report_compares_a_bdf_with_tools_given_its_three_bytes_a_sample(tmp_path):
     x = np.cumsum(np.random.default_rng(2).normal(size=8000)) * 30
     bdf = edfio.Bdf([edfio.BdfSignal(x, 400, label="EEG", physical_dimension="uV",

@@ -842,7 +842,15 @@ def _exact_ends(f: dict[str, Any], signal: Signal, k: int, offset: float, values
     last = _exact_end(high, max(hi_value, low), -1, gain, base, offset)
     if first is None or last is None or first[0] >= last[0]:
         shift = {"physical_min": float(f["physical_min"]) + offset, "physical_max": float(f["physical_max"]) + offset}
-        return {**f, **shift} if offset else f
+        full = {**f, **shift} if offset else f
+        if _eight_characters(np.rint([full["physical_min"], full["physical_max"]]))[0].all():
+            return full
+        # (a coarse step: the full range's ends take more than eight characters, -33554432 for a BDF on a grid of 4;
+        # ends found outward from the samples' extremes instead)
+        first = _exact_end(lo_value, low, -1, gain, base, offset)
+        last = _exact_end(max(hi_value, lo_value + 1), high, 1, gain, base, offset) if lo_value < high else None
+        if first is None or last is None or first[0] >= last[0]:
+            return full
     (dmin, pmin), (dmax, pmax) = first, last
     return {**f, "digital_min": dmin, "digital_max": dmax, "physical_min": pmin, "physical_max": pmax}
 
