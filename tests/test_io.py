@@ -51,6 +51,51 @@ def test_mitdb_with_annotations_round_trips(tmp_path, mitdb_100):
     assert back.annotations[0].equals(ann)
 
 
+def _record_with_annotators(folder: Path) -> Path:
+    """A copy of the 3-channel mitdb excerpt with a QRS detector's .qrs and an apnea-ecg style .apn beside its .atr,
+    and a .txt that is no annotation file."""
+    for f in DATA.glob("100_3chan.*"):
+        shutil.copy(f, folder / f.name)
+    wfdb.wrann("100_3chan", "atr", np.array([5, 400]), symbol=["N", "V"], write_dir=str(folder))
+    wfdb.wrann("100_3chan", "qrs", np.array([10, 300, 600]), symbol=["N", "N", "N"], write_dir=str(folder))
+    wfdb.wrann("100_3chan", "apn", np.array([12]), symbol=['"'], aux_note=["(A"], write_dir=str(folder))
+    (folder / "100_3chan.txt").write_text("notes")
+    return folder / "100_3chan"
+
+
+@pytest.mark.parametrize("mode", [{"mode": "lossless"}, {"mode": "lossy", "prdn": 3}])
+def test_every_known_annotators_file_is_carried_and_written_back(tmp_path, mode):
+    """A record's .qrs and .apn come with its .atr (only .atr did: a lossless file dropped the others unsaid), are
+    kept in the .san under their extensions, and are written back beside the record."""
+    base = _record_with_annotators(tmp_path)
+    sig = read_signal(base)
+    assert [a.extension for a in sig.annotations] == ["atr", "qrs", "apn"]
+    back = decode(encode(sig, **mode))
+    assert all(a.equals(b) for a, b in zip(sig.annotations, back.annotations, strict=True))
+    (tmp_path / "out").mkdir()
+    files = write_signal(back, tmp_path / "out" / "rec")
+    assert sorted(f.name for f in files) == ["rec.apn", "rec.atr", "rec.dat", "rec.hea", "rec.qrs"]
+    for ext in ("qrs", "apn"):
+        a, b = wfdb.rdann(str(base), ext), wfdb.rdann(str(tmp_path / "out" / "rec"), ext)
+        assert list(a.sample) == list(b.sample) and a.symbol == b.symbol and a.aux_note == b.aux_note
+
+
+def test_a_known_annotators_name_on_a_signal_file_or_on_no_annotation_file(tmp_path):
+    """A record whose signal file is its .ecg reads that file as samples, not as annotations; a .qrs that is no
+    annotation file is refused, naming it."""
+    x = np.arange(300, dtype=np.int16).reshape(150, 2)
+    wfdb.wrsamp("ecgrec", fs=250, units=["mV", "mV"], sig_name=["I", "II"], d_signal=x, fmt=["16", "16"],
+                adc_gain=[200.0, 200.0], baseline=[0, 0], write_dir=str(tmp_path))
+    (tmp_path / "ecgrec.dat").rename(tmp_path / "ecgrec.ecg")
+    header = (tmp_path / "ecgrec.hea").read_text().replace("ecgrec.dat", "ecgrec.ecg")
+    (tmp_path / "ecgrec.hea").write_text(header)
+    sig = read_signal(tmp_path / "ecgrec")
+    assert np.array_equal(sig.samples, x) and sig.annotations == []
+    (tmp_path / "ecgrec.qrs").write_bytes(b"\xff" * 7)
+    with pytest.raises(SanFormatError, match=r"ecgrec\.qrs: unreadable annotation file"):
+        read_signal(tmp_path / "ecgrec")
+
+
 def test_mitdb_s_annotation_file_decodes_byte_for_byte(tmp_path, mitdb_100):
     """MIT-BIH's .atr opens with no time resolution note, which wfdb-python's writer adds wherever it is given a
     rate (36 bytes more on mitdb 100, read the same); the source's file kept how it began, a lossless encode and

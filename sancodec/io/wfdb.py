@@ -1,4 +1,4 @@
-"""WFDB records through wfdb-python: digital samples, every header field, ``.atr`` annotations.
+"""WFDB records through wfdb-python: digital samples, every header field, annotation files (:data:`KNOWN_ANNOTATIONS`).
 
 Reading keeps the digital integers (``physical=False``) so lossless coding is
 possible for every format wfdb-python reads (8, 16, 24, 32, 61, 80, 160, 212,
@@ -37,12 +37,19 @@ from sancodec.io.wfdb_names import (
 from sancodec.io.wfdb_text import DEFAULTS, header_text, restore_header_text
 from sancodec.signal import Annotations, Signal, annotation_rate, checked_time_resolution, frame_rows, readable_frame
 
-__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "RECORD_NAME", "annotations_of", "check_annotations_read_back",
-           "check_record_name", "clip_to_format", "described_signals", "float_as_digital", "find_wfdb_base",
-           "header_value", "header_values", "narrow_dtype", "output_files", "read_header", "read_single", "read_wfdb",
-           "record_files", "write_annotations", "write_record", "write_wfdb"]
+__all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "KNOWN_ANNOTATIONS", "RECORD_NAME", "annotations_of",
+           "check_annotations_read_back", "check_record_name", "clip_to_format", "described_signals",
+           "float_as_digital", "find_wfdb_base", "header_value", "header_values", "narrow_dtype", "output_files",
+           "read_header", "read_single", "read_wfdb", "record_files", "write_annotations", "write_record", "write_wfdb"]
 
-ANNOTATION_EXTENSIONS = ("atr",)
+ANNOTATION_EXTENSIONS = ("atr",)  # what a record read from a URL fetches beside its .hea and .dat (io.remote)
+#: The annotation files a local record carries where it has them: the reference labels (.atr) and those of the
+#: annotators PhysioNet's databases hold beside them (QRS detectors' .qrs, apnea-ecg's .apn, the ST databases',
+#: qtdb's waveform boundaries, slpdb's sleep stages, alarms, breaths, events ...); a file of one of these names that
+#: is no annotation file is refused, naming it. Kept in a .san and written back by decode under the same extension.
+KNOWN_ANNOTATIONS = ("atr", "qrs", "qrsc", "gqrs", "sqrs", "wqrs", "wabp", "ecg", "apn", "ari", "st", "sta", "stb",
+                     "stc", "stf", "16a", "pu", "pu0", "pu1", "man", "q1c", "q2c", "qt1", "qt2", "alh", "alm", "blh",
+                     "blm", "bph", "bpm", "arousal", "breath", "event", "trigger", "seizures")
 #: Formats wfdb-python can write; others (8, 61, 160, 310, 311) are written as 16 (or 32).
 WRITABLE_FORMATS = ("80", "16", "24", "32", "212", "508", "516", "524")
 log = logging.getLogger("sancodec")
@@ -121,8 +128,8 @@ def record_files(path: Path, _segments: bool = True) -> list[Path]:
                 files += record_files(base.parent / str(seg), _segments=False)
     except Exception:  # noqa: BLE001 - an unreadable header still protects the .hea itself
         pass
-    files += [base.with_name(f"{base.name}.{ext}") for ext in ANNOTATION_EXTENSIONS]
-    return [f for f in files if f.exists()]
+    files += [base.with_name(f"{base.name}.{ext}") for ext in KNOWN_ANNOTATIONS]
+    return list(dict.fromkeys(f for f in files if f.exists()))
 
 
 def read_header(base: Path):  # -> wfdb.Record or wfdb.MultiRecord header
@@ -177,8 +184,9 @@ def read_single(base: Path, head, *, annotations: bool = True, quiet: bool = Fal
     kept = None
     if frame == 1:  # (a multi-frequency record's channels are held repeated on its rows: no plain sum of them)
         kept = warn_checksums(header, head, samples.sum(axis=0), quiet=quiet)
-    return with_checksums(signal_from_record(rec, samples, spf, record_annotations(base, frame) if annotations else []),
-                          kept)
+    carried = record_annotations(base, frame, signal_files=getattr(head, "file_name", None) or ()) if annotations \
+        else []
+    return with_checksums(signal_from_record(rec, samples, spf, carried), kept)
 
 
 def warn_checksums(header: Path, head, sums: np.ndarray,  # head: its wfdb header
@@ -234,13 +242,15 @@ def described_signals(head) -> int:  # head: a wfdb Record header
     return min(len(getattr(head, name, None) or []) for name in ("sig_name", "file_name", "fmt"))
 
 
-def record_annotations(base: Path, frame: int = 1,
-                       extensions: Sequence[str] = ANNOTATION_EXTENSIONS) -> list[Annotations]:
-    """The record's annotation files of ``extensions`` that exist, times in rows (WFDB counts them in frames of
-    ``frame`` rows)."""
+def record_annotations(base: Path, frame: int = 1, extensions: Sequence[str] | None = None,
+                       signal_files: Sequence[str] = ()) -> list[Annotations]:
+    """The record's annotation files of ``extensions`` (by default :data:`KNOWN_ANNOTATIONS`, but for the record's own
+    ``signal_files``: a database's ``.ecg`` signal file is no annotation file) that exist, times in rows (WFDB counts
+    them in frames of ``frame`` rows)."""
     annotations = []
-    for ext in extensions:
-        if base.with_name(f"{base.name}.{ext}").exists():
+    taken = {str(name) for name in signal_files}
+    for ext in KNOWN_ANNOTATIONS if extensions is None else extensions:
+        if f"{base.name}.{ext}" not in taken and base.with_name(f"{base.name}.{ext}").is_file():
             ann = _read_annotations(base, ext)
             ann.sample = ann.sample * frame
             annotations.append(ann)

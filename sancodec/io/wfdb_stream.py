@@ -67,7 +67,8 @@ def like_signal(base: Path, head: Any) -> Signal:
     record's first, whose values the header's initial values are weighed against (``io.wfdb``'s ``init_values``)."""
     first = next(iter(read_blocks(base, head, 2)), None)
     row = np.zeros((1, head.n_sig), dtype=np.int16) if first is None else np.asarray(first[:1], dtype=np.int16)
-    return signal_from_record(head, row, [1] * head.n_sig, record_annotations(base))
+    return signal_from_record(head, row, [1] * head.n_sig,
+                              record_annotations(base, signal_files=getattr(head, "file_name", None) or ()))
 
 
 def _decode(raw: bytes, fmt: str) -> np.ndarray:
