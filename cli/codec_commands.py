@@ -704,11 +704,10 @@ def _warn_salvaged(input: Path | str, decoded: Any) -> None:
         return
     import warnings
 
+    from sancodec.codec.api import salvaged_words
     from sancodec.errors import SancodecWarning
 
-    intact, declared, rows = decoded.salvaged
-    warnings.warn(f"{input}: {intact} of its {declared} frames are intact, rows [0, {rows}) of its "
-                  f"{decoded.header.get('n_samples')}: the rest is lost", SancodecWarning, stacklevel=2)
+    warnings.warn(f"{input}: {salvaged_words(decoded)}", SancodecWarning, stacklevel=2)
 
 
 def _near_text(step: float, entry: list[Any]) -> str:

@@ -5,13 +5,14 @@ it gives is the row the whole file decodes to, and every other failure stays a :
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 import sancodec
-from sancodec import SancodecError, SanConfigError, SanFormatError
+from sancodec import SancodecError, SancodecWarning, SanConfigError, SanFormatError
 from sancodec.cli import app
 from sancodec.codec import decode_file, salvage_extent
 from sancodec.codec.container import FRAME_HEAD, SanReader
@@ -46,7 +47,13 @@ def test_a_truncated_file_decodes_its_whole_frames(coded):
         with pytest.raises(SanFormatError, match="--salvage"):
             sancodec.decode(part)
         intact = sum(end <= cut for end in ends)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            signal = sancodec.decode(part, salvage=True)
+        assert len(said) == (intact < len(ends)) and all(issubclass(w.category, SancodecWarning) for w in said)
+        assert not said or f"{intact} of its {len(ends)} frames are intact" in str(said[0].message)
         decoded = decode_file(part, salvage=True)
+        assert np.array_equal(decoded.signal.samples, signal.samples)
         rows = N if intact == len(ends) else intact * FRAME
         assert decoded.signal.n_samples == rows and np.array_equal(decoded.signal.samples, whole[:rows]), cut
         assert decoded.salvaged == (None if intact == len(ends) else (intact, len(ends), rows))

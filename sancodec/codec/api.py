@@ -889,9 +889,20 @@ def decode(data: bytes, start: int | None = None, end: int | None = None, *,
     file that only references its model (``encode(..., embed_model=False)``), a :class:`SanSpec` or the path of a
     model file or exported folder; ``limits`` caps what the file may ask for (raise them for files you trust);
     ``threads``: frames decoded at once (default: every core); ``salvage``: a truncated file, or one whose index is
-    damaged, decoded as far as its frames are intact (:func:`decode_file`)."""
-    return decode_file(data, start, end, given_model(model), limits=limits, threads=threads,
-                       salvage=salvage).signal
+    damaged, decoded as far as its frames are intact (:func:`decode_file`; a :class:`SancodecWarning` says which
+    rows, where frames were lost)."""
+    decoded = decode_file(data, start, end, given_model(model), limits=limits, threads=threads, salvage=salvage)
+    if decoded.salvaged is not None:
+        warnings.warn(salvaged_words(decoded), SancodecWarning, stacklevel=2)
+    return decoded.signal
+
+
+def salvaged_words(decoded: DecodedFile) -> str:
+    """What a salvaging decode of a damaged file kept, in words (for its warning): "76 of its 159 frames are intact,
+    rows [0, 311296) of its 650000: the rest is lost"."""
+    intact, declared, rows = decoded.salvaged or (0, 0, 0)
+    return (f"{intact} of its {declared} frames are intact, rows [0, {rows}) of its {decoded.header.get('n_samples')}: "
+            "the rest is lost")
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False
