@@ -225,6 +225,28 @@ def test_npy_and_csv_round_trips(tmp_path):
     assert csv_back.channel_names == sig.channel_names
 
 
+def test_a_records_npy_and_mat_hold_the_narrowest_type_of_its_formats(tmp_path, mitdb_100):
+    """A WFDB record's samples decoded to .npy or .mat come as int16 for formats 212 and 16 (as ``SanFile.dtype`` reads
+    them and PhysioNet's .mat files hold them), a lossy decode's clipped to the format as its WFDB output is; they were
+    int64, four times the bytes. A record of formats past 16 bits takes int32, one of no known format int64."""
+    import scipy.io
+
+    sig = read_signal(mitdb_100).slice(0, 4000)
+    for mode in ({"mode": "lossless"}, {"mode": "lossy", "prdn": 5}):
+        back = decode(encode(sig, **mode))
+        write_signal(back, tmp_path / "x.npy")
+        write_signal(back, tmp_path / "x.mat")
+        for got in (np.load(tmp_path / "x.npy"), scipy.io.loadmat(tmp_path / "x.mat")["val"].T):
+            assert got.dtype == np.int16 and np.array_equal(got, back.samples)
+    wide = Signal(sig.samples * 100, sig.fs, sig.channel_names, sig.units, adc_gain=[20000.0, 20000.0],
+                  baseline=[0, 0], fmt=["24", "24"])
+    write_signal(wide, tmp_path / "w.npy")
+    assert np.load(tmp_path / "w.npy").dtype == np.int32
+    bare = Signal(sig.samples, sig.fs, sig.channel_names, sig.units)
+    write_signal(bare, tmp_path / "b.npy")
+    assert np.load(tmp_path / "b.npy").dtype == np.int64
+
+
 def test_csv_without_header_and_with_time_column(tmp_path):
     (tmp_path / "a.csv").write_text("1,2\n3,4\n5,6\n")
     assert read_signal(tmp_path / "a.csv", fs=10).samples.tolist() == [[1, 2], [3, 4], [5, 6]]

@@ -322,17 +322,31 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.clip(x, info.min, min(info.max, (1 << 63) - 1)).astype(dtype)  # x is int64: uint64 clips at 2**63 - 1
 
 
+def _narrowed(x: np.ndarray, fmt: object) -> np.ndarray:
+    """Integer samples of a record whose formats are known (WFDB's, an EDF's "16", a BDF's "24") in the narrowest
+    type that holds them, ``io.wfdb.narrow_dtype``'s (int16 for formats 16 and 212, as ``sancodec.SanFile`` reads
+    them and PhysioNet's .mat files hold them), clipped to it as a lossy decode is to its format; anything else as it
+    is (int64 where no format is known)."""
+    from sancodec.io.wfdb import narrow_dtype  # (io.wfdb imports this module's neighbours: not at the top)
+
+    if x.dtype.kind not in "iu":
+        return x
+    dtype = narrow_dtype(fmt)
+    return x if dtype == x.dtype or dtype.itemsize >= x.dtype.itemsize else in_dtype(x, dtype)
+
+
 def as_source_array(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had (a MATLAB source's dtype), where
     ``Signal.source`` says so; a decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical
     values (:func:`table_values`); a float32 source's floats as float32 (a lossy or near-lossless decode's where its
     rounding keeps the file's promise: else ``api.decoded_range`` marks the source float64, ``codec.float32promise``);
-    a float16 source's as float16 where each value is one (:func:`as_float16`)."""
+    a float16 source's as float16 where each value is one (:func:`as_float16`); another record's integers in the
+    narrowest type its formats hold (:func:`_narrowed`)."""
     decimal = table_values(signal)
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") not in ARRAY_KINDS:
-        return x
+        return _narrowed(x, signal.fmt)
     fields = _source_fields(source, x.shape[1]) if source.get("kind") == "npy" else None
     if fields is not None:
         return _as_fields(x, fields)
