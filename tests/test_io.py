@@ -228,7 +228,8 @@ def test_npy_and_csv_round_trips(tmp_path):
 def test_a_records_npy_and_mat_hold_the_narrowest_type_of_its_formats(tmp_path, mitdb_100):
     """A WFDB record's samples decoded to .npy or .mat come as int16 for formats 212 and 16 (as ``SanFile.dtype`` reads
     them and PhysioNet's .mat files hold them), a lossy decode's clipped to the format as its WFDB output is; they were
-    int64, four times the bytes. A record of formats past 16 bits takes int32, one of no known format int64."""
+    int64, four times the bytes. A record of formats past 16 bits takes int32, one of no known format int64; a WAV's
+    its own width."""
     import scipy.io
 
     sig = read_signal(mitdb_100).slice(0, 4000)
@@ -245,6 +246,13 @@ def test_a_records_npy_and_mat_hold_the_narrowest_type_of_its_formats(tmp_path, 
     bare = Signal(sig.samples, sig.fs, sig.channel_names, sig.units)
     write_signal(bare, tmp_path / "b.npy")
     assert np.load(tmp_path / "b.npy").dtype == np.int64
+    import soundfile  # (a WAV's integers take its own width: 16 bits as int16, 24 as int32)
+
+    for subtype, dtype in (("PCM_16", np.int16), ("PCM_24", np.int32)):
+        soundfile.write(tmp_path / "a.wav", np.sin(np.arange(3000) / 9)[:, None] * [0.5, -0.25], 8000, subtype=subtype)
+        back = decode(encode(read_signal(tmp_path / "a.wav"), mode="lossy", prdn=2))
+        write_signal(back, tmp_path / "a.npy")
+        assert np.load(tmp_path / "a.npy").dtype == dtype and np.array_equal(np.load(tmp_path / "a.npy"), back.samples)
 
 
 def test_csv_without_header_and_with_time_column(tmp_path):

@@ -322,6 +322,16 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.clip(x, info.min, min(info.max, (1 << 63) - 1)).astype(dtype)  # x is int64: uint64 clips at 2**63 - 1
 
 
+def _wav_format(source: dict) -> list[str] | None:
+    """An integer WAV source's sample width as a WFDB format name ("16", "24", "32"; 8-bit WAVs' as "16"), for
+    :func:`_narrowed`; None for any other source, or one out of shape (a ``.san`` header's, not trusted)."""
+    wav = source.get("wav") if source.get("kind") == "wav" else None
+    bits = wav.get("bits") if isinstance(wav, dict) and wav.get("float") is not True else None
+    if type(bits) is not int or not 0 < bits <= 32:
+        return None
+    return ["16" if bits <= 16 else "24" if bits <= 24 else "32"]
+
+
 def _narrowed(x: np.ndarray, fmt: object) -> np.ndarray:
     """Integer samples of a record whose formats are known (WFDB's, an EDF's "16", a BDF's "24") in the narrowest
     type that holds them, ``io.wfdb.narrow_dtype``'s (int16 for formats 16 and 212, as ``sancodec.SanFile`` reads
@@ -346,7 +356,7 @@ def as_source_array(signal: Signal) -> np.ndarray:
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") not in ARRAY_KINDS:
-        return _narrowed(x, signal.fmt)
+        return _narrowed(x, _wav_format(source) or signal.fmt)
     fields = _source_fields(source, x.shape[1]) if source.get("kind") == "npy" else None
     if fields is not None:
         return _as_fields(x, fields)
