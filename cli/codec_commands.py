@@ -486,6 +486,10 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     width = _float_width(header)
     if width is not None:  # floats: against their own width too (float32: 4 bytes)
         summary |= {"float_bytes": width, "cr_vs_floats": round(values * width / size, 3)}
+    else:
+        bits = _wide_integer_bits(header)
+        if bits is not None:  # integers of 24 bits or more: against their own width too
+            summary |= {"sample_bits": bits, "cr_vs_samples": round(values * bits / 8 / size, 3)}
     if mode == "lossy":
         from sancodec.codec.anatomy import lossy_anatomy
 
@@ -513,11 +517,39 @@ def _float_width(header: dict) -> int | None:
     return 8 if header.get("quantum") is not None else None
 
 
+def _wide_integer_bits(header: dict) -> int | None:
+    """The bits of an integer input's samples where they are more than 16, as the file's header tells them (24, 32 or
+    64: a BDF's, a WFDB record's formats 24 and 32, a WAV's, an int32 or int64 ``.npy``'s); None for 16 bits or fewer,
+    floats and anything out of shape (a header's, not trusted)."""
+    from sancodec.io.arrays import source_dtype
+    from sancodec.io.wfdb import FORMAT_BITS
+
+    entry = header.get("signal")
+    signal: dict = entry if isinstance(entry, dict) else {}
+    source: dict = signal["source"] if isinstance(signal.get("source"), dict) else {}
+    wav: dict | None = source["wav"] if source.get("kind") == "wav" and isinstance(source.get("wav"), dict) else None
+    dtype = source_dtype(source)
+    if wav is not None and wav.get("float") is not True and type(wav.get("bits")) is int:
+        bits = int(wav["bits"])
+    elif dtype is not None:
+        bits = 8 * dtype.itemsize
+    elif isinstance(signal.get("fmt"), list) and signal["fmt"]:
+        widths = [FORMAT_BITS.get(str(f)) for f in signal["fmt"]]
+        bits = max(w for w in widths if w is not None) if all(w is not None for w in widths) else 0
+    else:
+        return None
+    return bits if bits in (24, 32, 64) else None
+
+
 def _smaller_than(summary: dict) -> str:
-    """The encode summary's ratio in words: against 16-bit samples, or a float input's own width."""
+    """The encode summary's ratio in words: against 16-bit samples, or a float input's own width, or that of integers
+    of 24 bits or more."""
     if "cr_vs_floats" in summary:
         return _ratio_words(summary, "cr_vs_floats", summary["float_bytes"],
                             f"its {8 * summary['float_bytes']}-bit floats")
+    if "cr_vs_samples" in summary:
+        return _ratio_words(summary, "cr_vs_samples", summary["sample_bits"] // 8,
+                            f"its {summary['sample_bits']}-bit samples")
     return _ratio_words(summary, "cr_vs_16bit", 2, "16-bit samples")
 
 

@@ -1168,6 +1168,30 @@ def test_the_encode_summary_says_larger_where_the_file_is_larger(tmp_path):
         f"{round(size / 10_000, 3)}x larger than its 16-bit floats" in " ".join(res.stdout.split()), res.output
 
 
+def test_the_encode_summary_weighs_wide_integers_against_their_own_width(tmp_path):
+    """24-, 32- and 64-bit integers (a 24-bit WAV, an int32 or int64 array) are weighed against their own width, as
+    floats are (they were against 16-bit samples, a 24-bit file's ratio two thirds of what it saves); 16 bits or fewer
+    against 16 as before; --json adds sample_bits and cr_vs_samples beside cr_vs_16bit."""
+    import soundfile
+
+    soundfile.write(tmp_path / "w.wav", np.sin(np.arange(4000) / 9) * 0.5, 8000, subtype="PCM_24")
+    x = (np.sin(np.arange(4000) / 7) * 1000).round()
+    np.save(tmp_path / "i32.npy", x.astype(np.int32))
+    np.save(tmp_path / "i64.npy", x.astype(np.int64))
+    np.save(tmp_path / "i16.npy", x.astype(np.int16))
+    for name, bits in (("w.wav", 24), ("i32.npy", 32), ("i64.npy", 64), ("i16.npy", None)):
+        rate = ["--fs", "250"] if name.endswith(".npy") else []
+        res = run("encode", tmp_path / name, *rate, "--json")
+        summary = json.loads(res.stdout)
+        assert res.exit_code == 0 and summary.get("sample_bits") == bits, res.output
+        size = summary["bytes"]
+        assert summary["cr_vs_16bit"] == round(4000 * 2 / size, 3)
+        res = run("encode", tmp_path / name, *rate, "-f")
+        words = f"{round(4000 * bits / 8 / size, 3)}x smaller than its {bits}-bit samples" if bits else \
+            f"{round(4000 * 2 / size, 3)}x smaller than 16-bit samples"
+        assert words in " ".join(res.stdout.split()), res.output
+
+
 def test_info_of_several_files_shows_each_in_turn(tmp_path):
     rec = copy_record(tmp_path)
     for name, mode in (("a.san", []), ("b.san", ["--mode", "lossy", "--prdn", "4"])):
