@@ -35,6 +35,7 @@ class Checked:
     channels: int | None = None
     bytes: int | None = None
     error: str | None = None
+    salvageable: dict[str, int] | None = None  # a damaged file's frames intact and their rows (decode --salvage's)
 
 
 def san_files(paths: list[Path | str]) -> list[Path | str]:
@@ -69,18 +70,20 @@ def check_file(path: Path | str, model: SanSpec | None = None, limits: DecodeLim
             info = f.info
     except (SancodecError, OSError) as exc:
         said = str(exc) if isinstance(exc, SancodecError) else (exc.strerror or str(exc))
-        if isinstance(exc, SanFormatError) and isinstance(path, Path) and str(path) != "-":
-            extent = _salvageable(path, limits)  # (what is intact, where some frames are, in place of the hint)
-            said = said.replace(SALVAGE_HINT, "") + extent if extent else said
-        return Checked(shown(path), False, error=named(said, path))
+        kept = _salvageable(path, limits) if isinstance(exc, SanFormatError) and isinstance(path, Path) and \
+            str(path) != "-" else None
+        if kept is not None:  # (what is intact, where some frames are, in place of the hint)
+            said = said.replace(SALVAGE_HINT, "") + f"; {kept['frames']} of its {kept['of']} frames are intact, " \
+                f"rows [0, {kept['rows']}) (`sancodec decode --salvage` writes them)"
+        return Checked(shown(path), False, error=named(said, path), salvageable=kept)
     from sancodec.codec.header import file_mode
 
     return Checked(shown(path), True, file_mode(f.header), info["n_samples"], info["n_channels"], info["bytes"])
 
 
-def _salvageable(path: Path, limits: DecodeLimits | None) -> str:
-    """What ``decode --salvage`` would recover of a damaged file, in words to follow its failure ("; 76 of its 159
-    frames are intact, ..."), where some frames are lost and some are not; else nothing."""
+def _salvageable(path: Path, limits: DecodeLimits | None) -> dict[str, int] | None:
+    """What ``decode --salvage`` would recover of a damaged file (its frames intact, those declared, the rows of the
+    intact ones), where some frames are lost and some are not; else None."""
     from sancodec.codec import salvage_extent
     from sancodec.codec.limits import DEFAULT_LIMITS
 
@@ -88,11 +91,10 @@ def _salvageable(path: Path, limits: DecodeLimits | None) -> str:
         with open(path, "rb") as fh:
             extent = salvage_extent(fh, limits or DEFAULT_LIMITS)
     except OSError:
-        return ""
+        return None
     if extent is None or not 0 < extent[0] < extent[1]:
-        return ""
-    intact, declared, rows = extent
-    return f"; {intact} of its {declared} frames are intact, rows [0, {rows}) (`sancodec decode --salvage` writes them)"
+        return None
+    return dict(zip(("frames", "of", "rows"), extent))
 
 
 def _check_bytes(data: bytes, model: SanSpec | None, limits: DecodeLimits, threads: int | None) -> Checked:

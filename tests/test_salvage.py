@@ -139,6 +139,10 @@ def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
     assert np.array_equal(np.load(tmp_path / "out.npy"), whole[: 4 * FRAME].astype(np.load(tmp_path / "out.npy").dtype))
     res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "rec"), "--salvage", "-q"])  # WFDB
     assert res.exit_code == 0 and np.array_equal(sancodec.read_signal(tmp_path / "rec").samples, whole[: 4 * FRAME])
+    res = runner.invoke(app, ["check", str(path), "--json"])
+    assert res.exit_code == 1
+    (checked,) = json.loads(res.stdout)["files"]
+    assert checked["salvageable"] == {"frames": 4, "of": 10, "rows": 4 * FRAME} and not checked["ok"]
     res = runner.invoke(app, ["check", str(path)])
     assert res.exit_code == 1
     assert f"4 of its 10 frames are intact, rows [0, {4 * FRAME}) (`sancodec decode --salvage` writes them)" in \
