@@ -16,7 +16,17 @@ from common import mutated
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sancodec import SancodecError, SanConfigError, SanFormatError, Signal, decode, encode, read_signal, write_signal
+from sancodec import (
+    SancodecError,
+    SancodecWarning,
+    SanConfigError,
+    SanFormatError,
+    Signal,
+    decode,
+    encode,
+    read_signal,
+    write_signal,
+)
 from sancodec.codec.container import SanReader
 
 DATA = Path(__file__).parent / "data"
@@ -82,7 +92,8 @@ def test_every_known_annotators_file_is_carried_and_written_back(tmp_path, mode)
 
 def test_a_known_annotators_name_on_a_signal_file_or_on_no_annotation_file(tmp_path):
     """A record whose signal file is its .ecg reads that file as samples, not as annotations; a .qrs that is no
-    annotation file is refused, naming it."""
+    annotation file is passed over with a warning naming it (a stray file need not stop an encode), an .atr that is
+    none refused, naming it."""
     x = np.arange(300, dtype=np.int16).reshape(150, 2)
     wfdb.wrsamp("ecgrec", fs=250, units=["mV", "mV"], sig_name=["I", "II"], d_signal=x, fmt=["16", "16"],
                 adc_gain=[200.0, 200.0], baseline=[0, 0], write_dir=str(tmp_path))
@@ -92,7 +103,13 @@ def test_a_known_annotators_name_on_a_signal_file_or_on_no_annotation_file(tmp_p
     sig = read_signal(tmp_path / "ecgrec")
     assert np.array_equal(sig.samples, x) and sig.annotations == []
     (tmp_path / "ecgrec.qrs").write_bytes(b"\xff" * 7)
-    with pytest.raises(SanFormatError, match=r"ecgrec\.qrs: unreadable annotation file"):
+    with pytest.warns(SancodecWarning, match=r"ecgrec\.qrs: no WFDB annotation file .*: passed over"):
+        assert read_signal(tmp_path / "ecgrec").annotations == []
+    (tmp_path / "ecgrec.qrs").write_text("hello\n")  # (which wfdb-python reads as two labels)
+    with pytest.warns(SancodecWarning, match=r"ecgrec\.qrs: no WFDB annotation file"):
+        assert read_signal(tmp_path / "ecgrec").annotations == []
+    (tmp_path / "ecgrec.atr").write_bytes(b"\xff" * 7)
+    with pytest.raises(SanFormatError, match=r"ecgrec\.atr: unreadable annotation file"):
         read_signal(tmp_path / "ecgrec")
 
 

@@ -246,15 +246,37 @@ def record_annotations(base: Path, frame: int = 1, extensions: Sequence[str] | N
                        signal_files: Sequence[str] = ()) -> list[Annotations]:
     """The record's annotation files of ``extensions`` (by default :data:`KNOWN_ANNOTATIONS`, but for the record's own
     ``signal_files``: a database's ``.ecg`` signal file is no annotation file) that exist, times in rows (WFDB counts
-    them in frames of ``frame`` rows)."""
+    them in frames of ``frame`` rows). An ``.atr`` (or any file of ``extensions`` asked for) that does not parse is
+    refused; another annotator's name on a file that is no annotation file (a tool's ``.event`` text beside the
+    record) is passed over with a :class:`SancodecWarning` saying the ``.san`` will not hold it."""
     annotations = []
     taken = {str(name) for name in signal_files}
     for ext in KNOWN_ANNOTATIONS if extensions is None else extensions:
         if f"{base.name}.{ext}" not in taken and base.with_name(f"{base.name}.{ext}").is_file():
-            ann = _read_annotations(base, ext)
+            try:
+                if extensions is None and ext != "atr":
+                    _check_annotation_end(base.with_name(f"{base.name}.{ext}"))
+                ann = _read_annotations(base, ext)
+            except SanFormatError as exc:
+                if extensions is not None or ext == "atr":
+                    raise
+                warnings.warn(f"{exc}: passed over, not kept as annotations", SancodecWarning, stacklevel=2)
+                continue
             ann.sample = ann.sample * frame
             annotations.append(ann)
     return annotations
+
+
+def _check_annotation_end(path: Path) -> None:
+    """A :class:`SanFormatError` unless ``path`` ends as a WFDB annotation file does, in the zero word that closes
+    it (an even number of bytes): wfdb-python reads almost any bytes as labels ("hello" as two), so a file found by
+    its annotator's name alone, a tool's text beside the record, must show that much before it is read as one."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 2))
+        end = fh.read(2)
+    if size < 2 or size % 2 or end != b"\x00\x00":
+        raise SanFormatError(f"{path}: no WFDB annotation file (it does not end in the zero word that closes one)")
 
 
 def signal_from_record(rec, samples: np.ndarray, spf: list[int],  # rec: a wfdb Record (header or samples read)
