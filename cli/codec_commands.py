@@ -519,25 +519,13 @@ def _float_width(header: dict) -> int | None:
 
 def _wide_integer_bits(header: dict) -> int | None:
     """The bits of an integer input's samples where they are more than 16, as the file's header tells them (24, 32 or
-    64: a BDF's, a WFDB record's formats 24 and 32, a WAV's, an int32 or int64 ``.npy``'s); None for 16 bits or fewer,
-    floats and anything out of shape (a header's, not trusted)."""
-    from sancodec.io.arrays import source_dtype
-    from sancodec.io.wfdb import FORMAT_BITS
+    64: a BDF's, a WFDB record's formats 24 and 32, a WAV's, an int32 or int64 ``.npy``'s; ``io.arrays.integer_bits``);
+    None for 16 bits or fewer, floats and anything out of shape (a header's, not trusted)."""
+    from sancodec.io.arrays import integer_bits
 
     entry = header.get("signal")
     signal: dict = entry if isinstance(entry, dict) else {}
-    source: dict = signal["source"] if isinstance(signal.get("source"), dict) else {}
-    wav: dict | None = source["wav"] if source.get("kind") == "wav" and isinstance(source.get("wav"), dict) else None
-    dtype = source_dtype(source)
-    if wav is not None and wav.get("float") is not True and type(wav.get("bits")) is int:
-        bits = int(wav["bits"])
-    elif dtype is not None:
-        bits = 8 * dtype.itemsize
-    elif isinstance(signal.get("fmt"), list) and signal["fmt"]:
-        widths = [FORMAT_BITS.get(str(f)) for f in signal["fmt"]]
-        bits = max(w for w in widths if w is not None) if all(w is not None for w in widths) else 0
-    else:
-        return None
+    bits = integer_bits(signal.get("source"), signal.get("fmt"))
     return bits if bits in (24, 32, 64) else None
 
 

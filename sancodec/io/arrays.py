@@ -322,27 +322,33 @@ def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.clip(x, info.min, min(info.max, (1 << 63) - 1)).astype(dtype)  # x is int64: uint64 clips at 2**63 - 1
 
 
-def _wav_format(source: dict) -> list[str] | None:
-    """An integer WAV source's sample width as a WFDB format name ("16", "24", "32"; 8-bit WAVs' as "16"), for
-    :func:`_narrowed`; None for any other source, or one out of shape (a ``.san`` header's, not trusted)."""
-    wav = source.get("wav") if source.get("kind") == "wav" else None
-    bits = wav.get("bits") if isinstance(wav, dict) and wav.get("float") is not True else None
-    if type(bits) is not int or not 0 < bits <= 32:
-        return None
-    return ["16" if bits <= 16 else "24" if bits <= 24 else "32"]
+def integer_bits(source: object, fmt: object) -> int | None:
+    """The width in bits of a record's integer samples, as its source or formats tell it: an integer WAV's own bits, a
+    ``.npy`` or MATLAB array's integer type, else the widest of its WFDB formats (``io.wfdb.FORMAT_BITS``, every one
+    known: an EDF's "16", a BDF's "24"); None for floats and anything out of shape (a ``.san`` header's: not
+    trusted)."""
+    from sancodec.io.wfdb import FORMAT_BITS  # (io.wfdb imports this module's neighbours: not at the top)
+
+    entry: dict = source if isinstance(source, dict) else {}
+    wav = entry.get("wav") if entry.get("kind") == "wav" else None
+    if isinstance(wav, dict):
+        bits = wav.get("bits")
+        return bits if wav.get("float") is not True and type(bits) is int and 0 < bits <= 32 else None
+    dtype = source_dtype(entry)
+    if dtype is not None:
+        return 8 * dtype.itemsize
+    widths = [FORMAT_BITS.get(str(f)) for f in fmt] if isinstance(fmt, list) and fmt else [None]
+    return None if any(w is None for w in widths) else max(w for w in widths if w is not None)
 
 
-def _narrowed(x: np.ndarray, fmt: object) -> np.ndarray:
-    """Integer samples of a record whose formats are known (WFDB's, an EDF's "16", a BDF's "24") in the narrowest
-    type that holds them, ``io.wfdb.narrow_dtype``'s (int16 for formats 16 and 212, as ``sancodec.SanFile`` reads
-    them and PhysioNet's .mat files hold them), clipped to it as a lossy decode is to its format; anything else as it
-    is (int64 where no format is known)."""
-    from sancodec.io.wfdb import narrow_dtype  # (io.wfdb imports this module's neighbours: not at the top)
-
-    if x.dtype.kind not in "iu":
+def _narrowed(x: np.ndarray, bits: int | None) -> np.ndarray:
+    """Integer samples of ``bits`` bits (:func:`integer_bits`) in the narrowest type that holds them: int16 for WFDB's
+    formats 16 and 212 (as ``sancodec.SanFile`` reads them and PhysioNet's .mat files hold them), int32 past 16 bits,
+    clipped to it as a lossy decode is to its format; anything else as it is (int64 where the width is unknown)."""
+    if x.dtype.kind not in "iu" or bits is None or bits > 32:
         return x
-    dtype = narrow_dtype(fmt)
-    return x if dtype == x.dtype or dtype.itemsize >= x.dtype.itemsize else in_dtype(x, dtype)
+    dtype = np.dtype(np.int16 if bits <= 16 else np.int32)
+    return x if dtype.itemsize >= x.dtype.itemsize else in_dtype(x, dtype)
 
 
 def as_source_array(signal: Signal) -> np.ndarray:
@@ -356,7 +362,7 @@ def as_source_array(signal: Signal) -> np.ndarray:
     x = signal.samples if decimal is None else decimal[0]
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") not in ARRAY_KINDS:
-        return _narrowed(x, _wav_format(source) or signal.fmt)
+        return _narrowed(x, integer_bits(source, signal.fmt))
     fields = _source_fields(source, x.shape[1]) if source.get("kind") == "npy" else None
     if fields is not None:
         return _as_fields(x, fields)
