@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sancodec.cli.app import app, boundary, named, shown, source_arguments
+from sancodec.codec.api import SALVAGE_FIELDS, salvage_text
 from sancodec.codec.container import SALVAGE_HINT
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 
@@ -73,17 +74,17 @@ def check_file(path: Path | str, model: SanSpec | None = None, limits: DecodeLim
         kept = _salvageable(path, limits) if isinstance(exc, SanFormatError) and isinstance(path, Path) and \
             str(path) != "-" else None
         if kept is not None:  # (what is intact, where some frames are, in place of the hint)
-            said = said.replace(SALVAGE_HINT, "") + f"; {kept['frames']} of its {kept['of']} frames are intact, " \
-                f"rows [0, {kept['rows']}) (`sancodec decode --salvage` writes them)"
-        return Checked(shown(path), False, error=named(said, path), salvageable=kept)
+            said = said.replace(SALVAGE_HINT, "") + f"; {salvage_text(kept)} (`sancodec decode --salvage` writes them)"
+        return Checked(shown(path), False, error=named(said, path),
+                       salvageable=None if kept is None else dict(zip(SALVAGE_FIELDS, kept)))
     from sancodec.codec.header import file_mode
 
     return Checked(shown(path), True, file_mode(f.header), info["n_samples"], info["n_channels"], info["bytes"])
 
 
-def _salvageable(path: Path, limits: DecodeLimits | None) -> dict[str, int] | None:
+def _salvageable(path: Path, limits: DecodeLimits | None) -> tuple[int, int, int] | None:
     """What ``decode --salvage`` would recover of a damaged file (its frames intact, those declared, the rows of the
-    intact ones), where some frames are lost and some are not; else None."""
+    intact ones: ``codec.salvage_extent``), where some frames are lost and some are not; else None."""
     from sancodec.codec import salvage_extent
     from sancodec.codec.limits import DEFAULT_LIMITS
 
@@ -92,9 +93,7 @@ def _salvageable(path: Path, limits: DecodeLimits | None) -> dict[str, int] | No
             extent = salvage_extent(fh, limits or DEFAULT_LIMITS)
     except OSError:
         return None
-    if extent is None or not 0 < extent[0] < extent[1]:
-        return None
-    return dict(zip(("frames", "of", "rows"), extent))
+    return extent if extent is not None and 0 < extent[0] < extent[1] else None
 
 
 def _check_bytes(data: bytes, model: SanSpec | None, limits: DecodeLimits, threads: int | None) -> Checked:

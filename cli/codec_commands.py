@@ -818,6 +818,8 @@ def _print_decoded_json(source: Path | str, files: list[Path], header: dict, sta
     """decode --json: what was written, from which rows and channels (the file's indices, in the order written),
     a lossy file's target and the PRDN each of those channels achieved over the record, and the samples an EDF or
     BDF file's last data record was filled out with (``padded``, ``io.edf.edf_padding``)."""
+    from sancodec.codec.api import SALVAGE_FIELDS
+
     lossy = header.get("lossy") or {}
     prdn = lossy.get("prdn")
     typer.echo(json.dumps({"input": str(source), "outputs": [str(f) for f in files], "format": fmt,
@@ -825,7 +827,7 @@ def _print_decoded_json(source: Path | str, files: list[Path], header: dict, sta
                            "target": lossy.get("target"),
                            "prdn_per_channel": None if prdn is None else [prdn[c] for c in channels],
                            "padded_samples": padded,
-                           "salvaged": None if salvaged is None else dict(zip(("frames", "of", "rows"), salvaged))}))
+                           "salvaged": None if salvaged is None else dict(zip(SALVAGE_FIELDS, salvaged))}))
 
 
 def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None:

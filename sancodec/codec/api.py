@@ -725,11 +725,11 @@ def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, sal
     """Refuse a file whose declared samples, frames or SAN work its size cannot justify; the rows its frames hold
     (with ``salvage``, a reader's frames found intact: the rows of those, its first; else every row)."""
     n, c = layout.n_samples, layout.n_channels
-    declared = -(-n // layout.frame_len)
+    _, declared, rows = _extent(reader.n_frames, n, layout.frame_len)
     if salvage and reader.n_frames < declared:
         if not reader.n_frames:
             raise SanFormatError(f"no frame survives (the header declares {declared}): nothing to salvage")
-        n = reader.n_frames * layout.frame_len  # (the rows of whole frames: the last, shorter one is the record's)
+        n = rows
     elif reader.n_frames != declared:
         raise SanFormatError(f"{reader.n_frames} frames for {n} samples of {layout.frame_len}")
     payload = sum(length for _, length in reader.index)
@@ -817,7 +817,7 @@ def decode_file(
             raise SanConfigError(f"sample range [{lo}, {asked}) reaches past the rows intact, [0, {rows}) of the "
                                  f"record's {layout.n_samples}: the frames after them are lost")
         decoded = decoded_range(reader, layout, lo, hi, limits, threads)
-        decoded.salvaged = (reader.n_frames, -(-layout.n_samples // layout.frame_len), rows)
+        decoded.salvaged = _extent(reader.n_frames, layout.n_samples, layout.frame_len)
         return decoded
     return decoded_range(reader, layout, start, end, limits, threads)
 
@@ -832,10 +832,26 @@ def salvage_extent(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMI
         frame_len = header_int(reader.header, "frame_len", 16, 1 << 24)
     except SancodecError:
         return None
+    extent = _extent(reader.n_frames, n, frame_len)
+    return None if extent[0] > extent[1] else extent
+
+
+def _extent(intact: int, n: int, frame_len: int) -> tuple[int, int, int]:
+    """Frames ``intact`` of a record of ``n`` rows in frames of ``frame_len``: those frames, the frames the record
+    declares, and the rows the intact ones hold (every row where all are; else whole frames, the last, shorter one
+    being the record's)."""
     declared = -(-n // frame_len)
-    if reader.n_frames > declared:
-        return None
-    return reader.n_frames, declared, n if reader.n_frames == declared else reader.n_frames * frame_len
+    return intact, declared, n if intact >= declared else intact * frame_len
+
+
+#: salvage's three figures (:func:`salvage_extent`, ``DecodedFile.salvaged``) as JSON names them
+SALVAGE_FIELDS = ("frames", "of", "rows")
+
+
+def salvage_text(extent: tuple[int, int, int]) -> str:
+    """Salvage's three figures in words: "76 of its 159 frames are intact, rows [0, 311296)"."""
+    intact, declared, rows = extent
+    return f"{intact} of its {declared} frames are intact, rows [0, {rows})"
 
 
 def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end: int | None, limits: DecodeLimits,
@@ -900,9 +916,7 @@ def decode(data: bytes, start: int | None = None, end: int | None = None, *,
 def salvaged_words(decoded: DecodedFile) -> str:
     """What a salvaging decode of a damaged file kept, in words (for its warning): "76 of its 159 frames are intact,
     rows [0, 311296) of its 650000: the rest is lost"."""
-    intact, declared, rows = decoded.salvaged or (0, 0, 0)
-    return (f"{intact} of its {declared} frames are intact, rows [0, {rows}) of its {decoded.header.get('n_samples')}: "
-            "the rest is lost")
+    return f"{salvage_text(decoded.salvaged or (0, 0, 0))} of its {decoded.header.get('n_samples')}: the rest is lost"
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False

@@ -46,7 +46,8 @@ ANNOTATION_EXTENSIONS = ("atr",)  # what a record read from a URL fetches beside
 #: The annotation files a local record carries where it has them: the reference labels (.atr) and those of the
 #: annotators PhysioNet's databases hold beside them (QRS detectors' .qrs, apnea-ecg's .apn, the ST databases',
 #: qtdb's waveform boundaries, slpdb's sleep stages, alarms, breaths, events ...); a file of one of these names that
-#: is no annotation file is refused, naming it. Kept in a .san and written back by decode under the same extension.
+#: is no annotation file is passed over with a warning (an .atr refused: record_annotations). Kept in a .san and
+#: written back by decode under the same extension.
 KNOWN_ANNOTATIONS = ("atr", "qrs", "qrsc", "gqrs", "sqrs", "wqrs", "wabp", "ecg", "apn", "ari", "st", "sta", "stb",
                      "stc", "stf", "16a", "pu", "pu0", "pu1", "man", "q1c", "q2c", "qt1", "qt2", "alh", "alm", "blh",
                      "blm", "bph", "bpm", "arousal", "breath", "event", "trigger", "seizures")
@@ -253,12 +254,13 @@ def record_annotations(base: Path, frame: int = 1, extensions: Sequence[str] | N
     taken = {str(name) for name in signal_files}
     for ext in KNOWN_ANNOTATIONS if extensions is None else extensions:
         if f"{base.name}.{ext}" not in taken and base.with_name(f"{base.name}.{ext}").is_file():
+            found_by_name = extensions is None and ext != "atr"  # (not asked for: a stray file is passed over)
             try:
-                if extensions is None and ext != "atr":
+                if found_by_name:
                     _check_annotation_end(base.with_name(f"{base.name}.{ext}"))
                 ann = _read_annotations(base, ext)
             except SanFormatError as exc:
-                if extensions is not None or ext == "atr":
+                if not found_by_name:
                     raise
                 warnings.warn(f"{exc}: passed over, not kept as annotations", SancodecWarning, stacklevel=2)
                 continue
