@@ -1234,12 +1234,12 @@ def _report(input: Path, label: str, san: Path | str | None, mode: str, max_erro
     with progress_console.status("decoding, and compressing the samples with gzip, bz2, lzma -9e, zstd, FLAC, "
                                  "pcodec and a wavelet coder to compare…"):
         with _said_of(san):  # (a damaged .san's faults name it)
-            signal = held_narrow(as_coded(signal, SanReader(data).header))  # decimals: compared, and sized, as the
-            # integers coded
+            header = SanReader(data).header
+            signal = held_narrow(as_coded(signal, header))  # decimals: compared, and sized, as the integers coded
             rep = make_report(signal, data, original_bytes=original_bytes or None, model=spec, given=floats)
         sizes = baseline_sizes(signal, floats)
         if san is not None:
-            _warn_other_original(label, str(san), rep, SanReader(data).header, signal)
+            _warn_other_original(label, str(san), rep, header, signal)
         lossy = any(p > 0 for p in rep.prdn_per_channel)  # a lossy file's like-for-like size: the reference wavelet
         # coder with each channel at the PRDN the .san decodes to (rd.wavelet_bytes)
         wavelet = wavelet_bytes(signal, list(rep.prdn_per_channel)) if lossy else None
