@@ -2127,3 +2127,23 @@ def test_a_slice_of_a_header_with_lying_start_fields_keeps_them_as_they_are():
                                 ("2024-01-01", "10:00:00", float("nan")), ("2024-01-01", "10:00:00", 1e300),
                                 ("2024-01-01", "", 1.0), ("2024-01-01", "10:00:00", 0.0)):
         assert moved_start(date, time, seconds) == {}, (date, time, seconds)
+
+
+def test_an_annotators_file_in_the_way_of_a_decode_is_kept_without_force(tmp_path):
+    """A decode that would write a record's .qrs beside its .atr refuses, naming --force, where only that .qrs is in
+    the way, and leaves it as it was; with --force it is replaced by the record's."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    base = _record_with_annotators(tmp_path)
+    (tmp_path / "a.san").write_bytes(encode(read_signal(base)))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "rec.qrs").write_bytes(b"mine")
+    args = ["decode", str(tmp_path / "a.san"), "-o", str(tmp_path / "out" / "rec"), "--format", "wfdb", "-q"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "--force" in res.stderr, res.output
+    assert (tmp_path / "out" / "rec.qrs").read_bytes() == b"mine" and sorted(p.name for p in (tmp_path / "out")
+                                                                              .iterdir()) == ["rec.qrs"]
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
+    assert wfdb.rdann(str(tmp_path / "out" / "rec"), "qrs").sample.tolist() == [10, 300, 600]

@@ -147,3 +147,35 @@ def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
     assert res.exit_code == 1
     assert f"4 of its 10 frames are intact, rows [0, {4 * FRAME}) (`sancodec decode --salvage` writes them)" in \
         res.stderr and "(decode(..., salvage=True))" not in res.stderr
+
+
+def test_frame_heads_that_lie_under_valid_checksums_end_the_walk_there(coded):
+    """A frame head is outside its payload's CRC: one whose length runs past the file or past the cap, or whose number
+    skips ahead, ends what is salvaged at that frame (nothing read past the file, nothing allocated for the length
+    claimed), though every payload after it is intact."""
+    import struct
+
+    data, whole = coded
+    offsets = [offset for offset, _ in SanReader(data).index]
+    for field, value in ((4, len(data) * 4), (4, (256 << 20) + 1), (4, 0xFFFFFFFF), (0, 7), (0, 0xFFFFFFFF)):
+        lying = bytearray(data)
+        struct.pack_into("<I", lying, offsets[3] + field, value)  # frame 3's number or payload length
+        with pytest.raises(SanFormatError):
+            sancodec.decode(bytes(lying))
+        decoded = decode_file(bytes(lying), salvage=True)
+        assert decoded.salvaged == (3, 10, 3 * FRAME) and np.array_equal(decoded.signal.samples, whole[: 3 * FRAME])
+
+
+def test_salvage_writes_no_output_that_exists_without_force(coded, tmp_path):
+    data, _ = coded
+    path = tmp_path / "cut.san"
+    path.write_bytes(data[: _frame_ends(data)[1]])
+    for output in ("out.npy", "rec"):
+        first = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / output), "--salvage", "-q"])
+        assert first.exit_code == 0, first.output
+        written = sorted(p.name for p in tmp_path.iterdir() if p.name != "cut.san")
+        stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+        again = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / output), "--salvage", "-q"])
+        assert again.exit_code == 2 and "--force" in again.stderr, again.output
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cut.san") == written
+        assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
