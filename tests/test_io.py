@@ -2147,3 +2147,21 @@ def test_an_annotators_file_in_the_way_of_a_decode_is_kept_without_force(tmp_pat
                                                                               .iterdir()) == ["rec.qrs"]
     assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
     assert wfdb.rdann(str(tmp_path / "out" / "rec"), "qrs").sample.tolist() == [10, 300, 600]
+
+
+def test_a_known_annotators_extension_with_a_digit_decodes_to_wfdb(tmp_path, mitdb_100):
+    """qtdb's .pu0 (an annotator sancodec knows) was kept in the .san, but its decode to WFDB crashed ("unexpected
+    error (ValueError: extension must only comprise of letters.)": wfdb-python writes extensions of letters only):
+    written under a stand-in and renamed, byte for byte as it was."""
+    for ext in ("hea", "dat", "atr"):
+        shutil.copy(mitdb_100.with_name(f"100.{ext}"), tmp_path / f"100.{ext}")
+    wfdb.wrann("100", "pux", np.array([100, 500, 900]), symbol=["(", "N", ")"], write_dir=str(tmp_path), fs=360)
+    (tmp_path / "100.pux").rename(tmp_path / "100.pu0")
+    back = decode(encode(read_signal(tmp_path / "100")))
+    assert [a.extension for a in back.annotations] == ["atr", "pu0"]
+    (tmp_path / "out").mkdir()
+    files = write_signal(back, tmp_path / "out" / "100")
+    assert sorted(f.name for f in files) == ["100.atr", "100.dat", "100.hea", "100.pu0"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["100.atr", "100.dat", "100.hea", "100.pu0"]
+    for ext in ("atr", "pu0"):
+        assert (tmp_path / "out" / f"100.{ext}").read_bytes() == (tmp_path / f"100.{ext}").read_bytes(), ext

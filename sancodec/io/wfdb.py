@@ -856,8 +856,15 @@ def write_record(signal: Signal, name: str, folder: Path) -> None:
 
 
 def write_annotations(signal: Signal, name: str, folder: Path) -> None:
+    """Each of ``signal``'s annotation sets as the annotation file ``name.EXT`` in ``folder``. wfdb-python writes
+    extensions of letters only: one with a digit (qtdb's ``pu0``, ``q1c``, ludb's ``v1``), which WFDB and rdann
+    read, is written under a stand-in of letters and renamed (it crashed the decode)."""
     import wfdb
 
+    taken = {a.extension for a in signal.annotations}
+    stand_in = "sancodecpending"
+    while stand_in in taken:
+        stand_in += "x"
     for ann in signal.annotations:
         if len(ann) == 0:
             continue
@@ -866,8 +873,11 @@ def write_annotations(signal: Signal, name: str, folder: Path) -> None:
         # known, the frame rate the times count (the header's own; the rows' rate noted before, on a multi-frequency
         # record frame_size times too high)
         fs = annotation_rate(signal) if ann.time_resolution is None else ann.time_resolution or None
-        wfdb.wrann(name, ann.extension, frames, symbol=ann.symbol, subtype=ann.subtype,
+        written = ann.extension if ann.extension.isascii() and ann.extension.isalpha() else stand_in
+        wfdb.wrann(name, written, frames, symbol=ann.symbol, subtype=ann.subtype,
                    chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=fs, write_dir=str(folder))
+        if written != ann.extension:
+            (folder / f"{name}.{written}").replace(folder / f"{name}.{ann.extension}")
 
 
 def _check_read_back(signal: Signal, base: Path) -> None:
