@@ -139,16 +139,31 @@ def rewound_input(input: Path | str, opened: BinaryIO | None = None) -> Iterator
 
 
 @contextlib.contextmanager
-def fetched_input(source: Path | str) -> Iterator[Path]:
+def fetched_input(source: Path | str, annotators: Sequence[str] = ()) -> Iterator[Path]:
     """A recording argument as a local path: a URL's recording fetched through fsspec into a temporary folder for the
-    block's while (``io.remote.fetched``: a WFDB record's files with it), else the path itself."""
+    block's while (``io.remote.fetched``: a WFDB record's files with it, its annotation files of ``annotators`` too),
+    else the path itself."""
     from sancodec.io.remote import fetched, is_url
 
     if not (isinstance(source, str) and is_url(source)):
         yield Path(source)
         return
-    with fetched(source) as local:
+    with fetched(source, annotators) as local:
         yield local
+
+
+def annotator_list(text: str | None) -> list[str]:
+    """``--annotators``' comma-separated extensions (a leading dot allowed: ``.i,.ii``), checked
+    (``io.wfdb.checked_annotators``); none without the option."""
+    from sancodec.io.wfdb import checked_annotators
+
+    if text is None:
+        return []
+    names = [part.strip().removeprefix(".") for part in text.split(",")]
+    if not any(names) or "" in names:
+        raise SanConfigError(f"--annotators {text!r}: give annotation file extensions separated by commas "
+                             "(--annotators i,ii,v1)")
+    return checked_annotators(names)
 
 
 def refuse_stdin_among(inputs: Sequence[Path | str]) -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sancodec.cli.app import app, boundary
+from sancodec.cli.app import annotator_list, app, boundary
 from sancodec.errors import SanConfigError
 
 console = Console(stderr=True, markup=False)  # (paths and errors are text)
@@ -39,6 +39,9 @@ def batch(
     keep_header_text: bool = typer.Option(False, "--keep-header-text", metavar="", help="Lossless: keep each "
                                           "single-segment WFDB record's .hea text, which --decode writes back as it "
                                           "was (see sancodec encode)."),
+    annotators: str | None = typer.Option(None, "--annotators", metavar="EXT[,EXT...]", help="Each WFDB record's "
+                                          "annotation files of these extensions too, each required (see sancodec "
+                                          "encode)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
 ) -> None:
     """Encode every record under SRC into DST on Dask (a local cluster by default); exit 1 if any failed.
@@ -51,6 +54,9 @@ def batch(
         raise SanConfigError(f"{dst}: is a file; the destination is a folder (made if missing)")
     if workers < 1:
         raise SanConfigError(f"--workers must be at least 1, got {workers}")
+    if decode and annotators is not None:
+        raise SanConfigError("--annotators names the annotation files an encode reads; --decode writes back those "
+                             "each .san holds")
     client = None
     if scheduler:
         from distributed import Client
@@ -68,7 +74,7 @@ def batch(
         else:
             rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
                                snr=snr, bps=bps, effort=effort, fs=fs, csv=csv, force=force, progress=progress,
-                               keep_header_text=keep_header_text)
+                               keep_header_text=keep_header_text, annotators=annotator_list(annotators))
     failed = [r for r in rows if r.status == "failed"]
     if not quiet:
         counts = {s: sum(r.status == s for r in rows) for s in ("encoded", "decoded", "skipped", "failed")}

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from sancodec._atomic import temp_folder
 from sancodec.cli.app import (
+    annotator_list,
     app,
     boundary,
     check_output,
@@ -334,6 +335,10 @@ def encode(
                                           "hundred bytes), so that a decode (to the same record name) writes it "
                                           "back as it was, not as wfdb-python or edfio lay one out (as flac "
                                           "--keep-foreign-metadata): the files byte for byte."),
+    annotators: str | None = typer.Option(None, "--annotators", metavar="EXT[,EXT...]", help="A WFDB record's "
+                                          "annotation files of these extensions too (ludb's i,ii,...,v6; your "
+                                          "own), each required, beside .atr and the annotators sancodec knows "
+                                          "(.qrs, .apn, .ecg, .pu ...), which are kept where they are."),
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
@@ -342,6 +347,7 @@ def encode(
     files a block of data records at a time (in lossy mode both a block at a time, as are integer .npy arrays), and
     --raw samples as they come: memory is bounded by the block, not the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
+    options["annotators"] = annotator_list(annotators)
     sources = source_arguments(inputs)
     refuse_output_among(sources, output, "encode", lambda path: path.suffix.lower() == ".san")
     sources = _distinct_records(sources) if len(sources) > 1 else sources
@@ -357,7 +363,7 @@ def _encode_source(source: Path | str, output: Path | None, **options: Any) -> N
         return
     if options.get("raw") is not None:
         raise SanConfigError(f"{source}: --raw reads a local file or standard input, not a URL")
-    with fetched_input(source) as local:
+    with fetched_input(source, options["annotators"]) as local:
         _encode_one(local, _san_path(_local_name(source), output), **options, label=source)
 
 
@@ -384,13 +390,14 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
                 prdn: float | None, snr: float | None, bps: float | None, effort: str | None, verify: bool | None,
                 channels: str | None, fs: float | None, raw: str | None, frame_len: int | None, force: bool,
                 fsync: bool, threads: int | None, processes: bool, fast_decode: bool, keep_header_text: bool,
-                json_out: bool, quiet: bool, label: str | None = None) -> None:
+                annotators: list[str], json_out: bool, quiet: bool, label: str | None = None) -> None:
     """``encode`` of one input."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec.api import encode_rounded, gaps_rounder, verifies
     from sancodec.codec.lossy import check_effort
     from sancodec.codec.prepare import check_mode
     from sancodec.io import read_signal
+    from sancodec.io.wfdb import find_wfdb_base
     from sancodec.san.bundled import default_model
     from sancodec.san.spec import load_model
 
@@ -423,6 +430,9 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         raise SanConfigError(f"--verify and --no-verify apply to lossy mode, not {mode} (always checked)")
     _check_values(mode, max_error, _targets(prdn, snr, bps), effort, frame_len, threads)
     raw_input = _raw_input(raw, input, fs, channels, keep_header_text, processes, to_stdout)
+    if annotators and (piped or raw is not None or find_wfdb_base(input) is None):
+        raise SanConfigError(f"--annotators names a WFDB record's annotation files; {label or input} is no WFDB "
+                             "record")
     out = _san_path(input, output)
     if not to_stdout:
         check_output(out, force, [] if piped else input_files(input))
@@ -437,17 +447,18 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         data = out.read_bytes() if mode == "lossy" else b""  # (the summary's per-channel figures)
     elif channels is None and mode != "lossy" and not whole:
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
-                                 "fast" if fast_decode else "auto", fs, keep_header_text)
+                                 "fast" if fast_decode else "auto", fs, keep_header_text, annotators)
     elif channels is None and not whole:  # lossy: a long WFDB record read a block at a time
         lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
-                                    quiet, fs, verify, processes)
+                                    quiet, fs, verify, processes, annotators)
         if lossy is not None:
             *counts, data = lossy
             streamed = (*counts, len(data))
     if streamed is None:
         rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy mode
         read = read_stdin(fs) if piped else read_signal(input, fs=fs, keep_header_text=keep_header_text,
-                                                        rounder=gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
+                                                        rounder=gaps_rounder(mode, max_error, prdn, snr, bps, rounding),
+                                                        annotators=annotators)
         picked = _channel_indices(read, channels) if channels is not None else None
         signal = read if picked is None else read.select_channels(picked)
         rounded = None if not rounding else rounding[0] if picked is None else rounding[0].channels(picked)

@@ -6,6 +6,7 @@ memory is bounded by the frame window, not the record (see ``io.wfdb_stream``); 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,10 +29,10 @@ def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context
 
 def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
                    threads: int | None, fsync: bool, quiet: bool, predictor: str = "auto", fs: float | None = None,
-                   keep_header_text: bool = False) -> tuple[int, int, int, int] | None:
+                   keep_header_text: bool = False, annotators: Sequence[str] = ()) -> tuple[int, int, int, int] | None:
     """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed (``fs``: a rate the
     command was given, refused where the record's differs; ``keep_header_text``: its .hea text kept too,
-    ``io.wfdb_text``)."""
+    ``io.wfdb_text``; ``annotators``: its annotation files of these extensions too, ``io.wfdb.record_annotations``)."""
     from sancodec.io import check_own_rate
     from sancodec.io.wfdb import find_wfdb_base, with_header_text
     from sancodec.io.wfdb_stream import like_signal, stream_header
@@ -47,7 +48,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     if base is None or head is None:
         return None
     check_own_rate(source, "a WFDB record", float(head.fs), fs)
-    like = like_signal(base, head)
+    like = like_signal(base, head, annotators)
     if keep_header_text:
         like = with_header_text(like, base)
     with busy(quiet, head.sig_len, head.n_sig, mode):
@@ -56,7 +57,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
             for block in summed_blocks(base, head, 1 << 20, like):
                 writer.write(block)
         if mode == "near-lossless":
-            _no_larger_than_lossless(base, head, out, spec, frame_len, threads, fsync, predictor)
+            _no_larger_than_lossless(base, head, out, spec, frame_len, threads, fsync, predictor, annotators)
     return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
 
 
@@ -130,7 +131,7 @@ def _wav_reads(source: Path, fs: float | None):  # -> (like, rows, read) or None
 
 
 def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,
-                             fsync: bool, predictor: str) -> None:  # head: its wfdb header
+                             fsync: bool, predictor: str, annotators: Sequence[str] = ()) -> None:  # head: wfdb's
     """Where the near-lossless file just streamed to ``out`` holds its record's gaps' runs or a floor (bytes no frame's
     fallback to exact coding weighs, ``gaps.carries_gap_fields``), the record streamed again losslessly, and that
     file put in its place where it is smaller, as ``sancodec.encode`` keeps the smaller: a near-lossless file is never
@@ -146,8 +147,9 @@ def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int |
             return
     with temp_folder(out) as folder:
         exact = folder / out.name
-        like = like_signal(base, head)
-        with caught_here(SancodecWarning):  # (the first pass said what the record's checksums say; this thread's)
+        with caught_here(SancodecWarning):  # (the first pass said what the record's checksums and files say; this
+            # thread's)
+            like = like_signal(base, head, annotators)
             with SanWriter(exact, like, "lossless", model=spec, frame_len=frame_len, threads=threads,
                            predictor=predictor) as writer:
                 for block in summed_blocks(base, head, 1 << 20, like):
@@ -177,11 +179,11 @@ def summed_blocks(base: Path, head, rows: int, like=None):  # head: its wfdb hea
 def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str | None, frame_len: int | None,
                         threads: int | None, fsync: bool, quiet: bool,
                         fs: float | None = None, verify: bool | None = None,
-                        processes: bool = False) -> tuple[int, int, int, bytes] | None:
+                        processes: bool = False, annotators: Sequence[str] = ()) -> tuple[int, int, int, bytes] | None:
     """Encode a format 16/212 WFDB record, an EDF or BDF file, or a ``.npy`` array of integers (at
     ``fs``) longer than one lossy block (``lossyfile.blocks``) in lossy mode, read a block at a time
     (``api.encode_lossy_blocks``); None when it cannot be (``verify``: as ``api.verifies``; ``processes``: each
-    block's channels on worker processes)."""
+    block's channels on worker processes; ``annotators``: as :func:`stream_encode`'s)."""
     import numpy as np
 
     from sancodec._atomic import write_bytes_atomic
@@ -222,7 +224,9 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
             return None
         base = found
         check_own_rate(source, "a WFDB record", float(head.fs), fs)
-        like, n = like_signal(base, head), head.sig_len
+        if len(blocks(head.sig_len, frame_len or DEFAULT_LOSSY_FRAME, head.n_sig)) < 2:  # (before its annotations are
+            return None  # read, and warned of: read whole, they are again)
+        like, n = like_signal(base, head, annotators), head.sig_len
         passes = [0]
 
         def read(rows: int):  # the first of the passes checks the checksums (summed_blocks)

@@ -17,7 +17,7 @@ import io
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -162,11 +162,12 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             opts = dict(options)
             fs, table_fs = opts.pop("fs", None), opts.pop("table_fs", None)
             keep = opts.pop("keep_header_text", False)
+            annotators = opts.pop("annotators", ())
             rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy mode
             rounder = gaps_rounder(opts.get("mode", "lossless"), opts.get("max_error"), opts.get("prdn"),
                                    opts.get("snr"), opts.get("bps"), rounding)
             signal = read_csv(src, None, default_fs=table_fs, rounder=rounder) if table_fs else \
-                read_signal(src, fs=fs, keep_header_text=keep, rounder=rounder)
+                read_signal(src, fs=fs, keep_header_text=keep, rounder=rounder, annotators=annotators)
             data = encode_rounded(signal, rounding[0] if rounding else None, **opts, threads=1)
             out.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(out, data)
@@ -263,14 +264,19 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
                 max_error: float | None = None, prdn: float | None = None, snr: float | None = None,
                 bps: float | None = None, effort: str | None = None, fs: float | None = None, csv: bool = False,
                 force: bool = False, progress: Callable[[int, int], None] | None = None,
-                keep_header_text: bool = False) -> list[BatchRow]:
+                keep_header_text: bool = False, annotators: Sequence[str] = ()) -> list[BatchRow]:
     """Encode every record under ``src`` to ``dst/<same relative path>.san``; returns the manifest rows
     (also written to ``dst/manifest.csv``). ``client``: a ``distributed.Client`` to run on. The options
     are those of ``sancodec.encode``, checked before any record is read (a bad one is one error, not a
     failed row per record). ``.npy`` arrays are inputs when ``fs`` is given, ``.csv`` tables when ``csv`` is (a
     table's leading time column sets its rate; else ``fs``). ``keep_header_text`` (lossless): each single-segment
-    WFDB record's ``.hea`` text kept too, which :func:`decode_tree` writes back (``io.wfdb_text``)."""
+    WFDB record's ``.hea`` text kept too, which :func:`decode_tree` writes back (``io.wfdb_text``). ``annotators``:
+    each WFDB record's annotation files of these extensions too, each required (``read_signal``'s; other recordings
+    have none to name)."""
+    from sancodec.io.wfdb import checked_annotators, find_wfdb_base
+
     src, dst = Path(src), Path(dst)
+    asked = checked_annotators(annotators)
     if keep_header_text and mode != "lossless":
         raise SanConfigError(f"keep_header_text (--keep-header-text) applies to lossless mode, not {mode}")
     options: dict[str, Any] = {"mode": mode}
@@ -285,6 +291,8 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
     for path in find_inputs(src, npy=fs is not None, csv=csv, skip=dst):
         target = dst / f"{path.relative_to(src)}.san"  # rec -> rec.san, x.edf -> x.edf.san
         job_options = {**options, **({"fs": fs} if path.suffix == ".npy" else {})}
+        if asked and find_wfdb_base(path) is not None:
+            job_options["annotators"] = asked
         if path.suffix.lower() in TABLE_SUFFIXES and fs is not None:
             job_options["table_fs"] = fs
         jobs.append((str(path), str(target), job_options, force))

@@ -14,6 +14,7 @@ channel at its own native rate (``Signal.channel``). No reader averages frames.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.arrays import Rounder, read_csv, read_npy, write_csv, write_npy
 from sancodec.io.remote import fetched, is_url
-from sancodec.io.wfdb import find_wfdb_base, read_wfdb, write_wfdb
+from sancodec.io.wfdb import checked_annotators, find_wfdb_base, read_wfdb, write_wfdb
 from sancodec.io.wfdb import output_files as wfdb_output_files
 from sancodec.signal import Signal
 
@@ -40,23 +41,30 @@ _SUFFIX_FORMATS = {".npy": "npy", ".csv": "csv", ".tsv": "csv", ".txt": "csv", "
 
 
 def read_signal(path: str | os.PathLike[str], fs: float | None = None, *, keep_header_text: bool = False,
-                rounder: Rounder = None) -> Signal:
+                rounder: Rounder = None, annotators: Sequence[str] = ()) -> Signal:
     """Read a recording. ``fs`` (Hz) is required for ``.npy`` and for CSV without a time column;
     a WFDB header carries its own. ``keep_header_text``: a single-segment WFDB record's ``.hea`` text, or an EDF or
     BDF file's header, is kept in the signal's source, which a lossless ``.san`` holds and its decode writes back as
     it was (``io.wfdb_text``, ``io.edf_text``; ``sancodec encode --keep-header-text``). ``path`` may be a URL
     (``s3://bucket/night.edf``, ``https://host/db/100``): the recording's files are fetched through fsspec first
     (``io.remote``). ``rounder``: what a ``.npy`` or CSV's floats with NaN gaps that are no decimals go through
-    (``api.gaps_rounder``, the CLI's lossy encode; else they are refused)."""
+    (``api.gaps_rounder``, the CLI's lossy encode; else they are refused). ``annotators``: a WFDB record's annotation
+    files of these extensions are read too, beside ``.atr`` and the other annotators sancodec knows
+    (``io.wfdb.KNOWN_ANNOTATIONS``): ludb's per-lead ``["i", "ii", ...]``, a user's own ``["mine"]``; each must exist
+    and parse."""
+    asked = checked_annotators(annotators)
     if is_url(path):
-        with fetched(str(path)) as local:
-            return read_signal(local, fs, keep_header_text=keep_header_text, rounder=rounder)
+        with fetched(str(path), asked) as local:
+            return read_signal(local, fs, keep_header_text=keep_header_text, rounder=rounder, annotators=asked)
     p = Path(path)
     if p.is_dir():
         raise SanFormatError(f"{p}: is a directory, not a recording")
     base = find_wfdb_base(p)
     if base is not None:
-        return _own_rate(read_wfdb(base, keep_header_text=keep_header_text), fs, p, "a WFDB record")
+        return _own_rate(read_wfdb(base, keep_header_text=keep_header_text, annotators=asked), fs, p, "a WFDB record")
+    if asked:
+        raise SanConfigError(f"{p}: annotators name a WFDB record's annotation files ({', '.join(asked)}); this is no "
+                             "WFDB record")
     if not p.exists():
         raise SanFormatError(f"{p}: no such file")
     if p.suffix.lower() == ".npy":

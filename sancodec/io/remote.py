@@ -12,7 +12,7 @@ import contextlib
 import posixpath
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TypeGuard
 
@@ -49,13 +49,13 @@ def opened_url(url: str) -> BinaryIO:
 
 
 @contextlib.contextmanager
-def fetched(url: str) -> Iterator[Path]:
-    """The recording at ``url`` fetched into a temporary folder (:func:`fetched_recording`) for the block's while:
-    the local path that names it. A :class:`SancodecError` raised in the block that names the temporary folder (a
-    reader's refusal of a file there) names the URL's folder instead."""
+def fetched(url: str, annotators: Sequence[str] = ()) -> Iterator[Path]:
+    """The recording at ``url`` fetched into a temporary folder (:func:`fetched_recording`, ``annotators`` its) for
+    the block's while: the local path that names it. A :class:`SancodecError` raised in the block that names the
+    temporary folder (a reader's refusal of a file there) names the URL's folder instead."""
     with tempfile.TemporaryDirectory(prefix="sancodec-fetched-") as folder:
         try:
-            yield fetched_recording(url, Path(folder))
+            yield fetched_recording(url, Path(folder), annotators)
         except SancodecError as exc:
             said = str(exc)
             if folder not in said:
@@ -64,17 +64,18 @@ def fetched(url: str) -> Iterator[Path]:
             raise type(exc)(said.replace(folder, there)) from None
 
 
-def fetched_recording(url: str, folder: Path) -> Path:
-    """The recording at ``url`` fetched into ``folder`` (as :mod:`sancodec.io.remote` says), and the local path that
-    names it as ``url`` did (``rec``, ``rec.hea`` or ``night.edf``); a :class:`SanConfigError` where fsspec or the
-    scheme's package is missing, a :class:`SanFormatError` where a file cannot be read."""
+def fetched_recording(url: str, folder: Path, annotators: Sequence[str] = ()) -> Path:
+    """The recording at ``url`` fetched into ``folder`` (as :mod:`sancodec.io.remote` says; a WFDB record's annotation
+    files of ``annotators`` too, each required), and the local path that names it as ``url`` did (``rec``, ``rec.hea``
+    or ``night.edf``); a :class:`SanConfigError` where fsspec or the scheme's package is missing, a
+    :class:`SanFormatError` where a file cannot be read."""
     fs, path = _filesystem(url)
     name = url_name(url)
     folder_url = posixpath.dirname(path.split("?")[0].rstrip("/"))
     base, suffix = posixpath.splitext(name)
     if suffix in (".hea", ".dat") or (not suffix and _exists(fs, f"{folder_url}/{name}.hea")):
         record = base if suffix else name
-        _fetch_record(fs, folder_url, record, folder, [0])
+        _fetch_record(fs, folder_url, record, folder, [0], annotators)
         return folder / name
     _fetch(fs, f"{folder_url}/{name}" if folder_url else name, folder / name, required=True)
     return folder / name
@@ -117,9 +118,11 @@ def _fetch(fs: Any, path: str, local: Path, required: bool) -> bool:
         raise SanFormatError(f"{fs.unstrip_protocol(path)}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _fetch_record(fs: Any, folder_url: str, record: str, folder: Path, count: list[int]) -> None:
+def _fetch_record(fs: Any, folder_url: str, record: str, folder: Path, count: list[int],
+                  annotators: Sequence[str] = ()) -> None:
     """WFDB record ``record`` of ``folder_url`` fetched into ``folder``: its header, the signal files it lists, a
-    multi-segment record's segments (each a record of its own), and its annotation files where there are any."""
+    multi-segment record's segments (each a record of its own), its annotation files where there are any, and those
+    of ``annotators`` (each required)."""
     import wfdb
 
     if not RECORD_NAME.fullmatch(record):
@@ -143,6 +146,10 @@ def _fetch_record(fs: Any, folder_url: str, record: str, folder: Path, count: li
             _fetch_record(fs, folder_url, str(segment), folder, count)
     for ext in ANNOTATION_EXTENSIONS:
         _fetch(fs, f"{prefix}{record}.{ext}", folder / f"{record}.{ext}", required=False)
+    for ext in annotators:
+        if ext not in ANNOTATION_EXTENSIONS:
+            _counted(count)
+            _fetch(fs, f"{prefix}{record}.{ext}", folder / f"{record}.{ext}", required=True)
 
 
 def _counted(count: list[int]) -> None:

@@ -26,6 +26,7 @@ from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io import wfdb_formats, wfdb_multi
 from sancodec.io.decimals import header_decimals, missing_of
 from sancodec.io.wfdb_names import (
+    ANNOTATION_EXTENSION,
     RECORD_NAME,
     RESERVED_EXTENSIONS,
     ascii_units,
@@ -148,14 +149,16 @@ def read_header(base: Path):  # -> wfdb.Record or wfdb.MultiRecord header
         raise SanFormatError(f"{header}: unreadable WFDB header ({type(exc).__name__}: {exc})") from None
 
 
-def read_wfdb(base: Path, *, quiet: bool = False, keep_header_text: bool = False) -> Signal:
+def read_wfdb(base: Path, *, quiet: bool = False, keep_header_text: bool = False,
+              annotators: Sequence[str] = ()) -> Signal:
     """The WFDB record ``base`` (single- or multi-segment) with every header field and its annotations (``quiet``:
     a single-segment record's checksums that its samples miss are kept, not warned of; ``keep_header_text``: a
-    single-segment record's ``.hea`` text too, for a lossless file's decode to write back, ``wfdb_text``)."""
+    single-segment record's ``.hea`` text too, for a lossless file's decode to write back, ``wfdb_text``;
+    ``annotators``: annotation files of these extensions too, :func:`record_annotations`)."""
     head = read_header(base)
     if getattr(head, "n_seg", None):
-        return wfdb_multi.read_multisegment(base, head)
-    signal = read_single(base, head, quiet=quiet)
+        return wfdb_multi.read_multisegment(base, head, annotators)
+    signal = read_single(base, head, quiet=quiet, annotators=annotators)
     return with_header_text(signal, base) if keep_header_text else signal
 
 
@@ -168,9 +171,10 @@ def with_header_text(signal: Signal, base: Path) -> Signal:
     return signal
 
 
-def read_single(base: Path, head, *, annotations: bool = True, quiet: bool = False) -> Signal:  # head: wfdb's
-    """A single-segment record whose header ``head`` was read (``annotations``: read its .atr too; ``quiet``: as
-    :func:`read_wfdb`)."""
+def read_single(base: Path, head, *, annotations: bool = True, quiet: bool = False,  # head: wfdb's
+                annotators: Sequence[str] = ()) -> Signal:
+    """A single-segment record whose header ``head`` was read (``annotations``: read its annotation files too;
+    ``quiet``, ``annotators``: as :func:`read_wfdb`)."""
     header = base.with_name(base.name + ".hea")
     if head.n_sig == 0:
         raise SanFormatError(f"{header}: record has no signals")
@@ -185,8 +189,8 @@ def read_single(base: Path, head, *, annotations: bool = True, quiet: bool = Fal
     kept = None
     if frame == 1:  # (a multi-frequency record's channels are held repeated on its rows: no plain sum of them)
         kept = warn_checksums(header, head, samples.sum(axis=0), quiet=quiet)
-    carried = record_annotations(base, frame, signal_files=getattr(head, "file_name", None) or ()) if annotations \
-        else []
+    carried = record_annotations(base, frame, signal_files=getattr(head, "file_name", None) or (),
+                                 annotators=annotators) if annotations else []
     return with_checksums(signal_from_record(rec, samples, spf, carried), kept)
 
 
@@ -244,17 +248,27 @@ def described_signals(head) -> int:  # head: a wfdb Record header
 
 
 def record_annotations(base: Path, frame: int = 1, extensions: Sequence[str] | None = None,
-                       signal_files: Sequence[str] = ()) -> list[Annotations]:
+                       signal_files: Sequence[str] = (), annotators: Sequence[str] = ()) -> list[Annotations]:
     """The record's annotation files of ``extensions`` (by default :data:`KNOWN_ANNOTATIONS`, but for the record's own
     ``signal_files``: a database's ``.ecg`` signal file is no annotation file) that exist, times in rows (WFDB counts
-    them in frames of ``frame`` rows). An ``.atr`` (or any file of ``extensions`` asked for) that does not parse is
-    refused; another annotator's name on a file that is no annotation file (a tool's ``.event`` text beside the
-    record) is passed over with a :class:`SancodecWarning` saying the ``.san`` will not hold it."""
+    them in frames of ``frame`` rows), then those of ``annotators`` (extensions asked for by name, ludb's ``i``,
+    ``ii`` ...: each must exist and parse). An ``.atr`` (or any file of ``extensions`` or ``annotators``) that does not
+    parse is refused; another annotator's name on a file that is no annotation file (a tool's ``.event`` text beside
+    the record) is passed over with a :class:`SancodecWarning` saying the ``.san`` will not hold it. Reading a
+    record (``extensions`` None), files of other names that look like annotation files are named in a warning
+    (:func:`unkept_annotation_files`): they are not kept unless asked for."""
     annotations = []
     taken = {str(name) for name in signal_files}
-    for ext in KNOWN_ANNOTATIONS if extensions is None else extensions:
+    asked = checked_annotators(annotators)
+    for name in asked:
+        if f"{base.name}.{name}" in taken:
+            raise SanConfigError(f"{base.name}.{name}: a signal file of the record, not an annotation file")
+        if not base.with_name(f"{base.name}.{name}").is_file():
+            raise SanFormatError(f"{base}.{name}: no such annotation file (annotator {name!r} asked for)")
+    for ext in dict.fromkeys([*(KNOWN_ANNOTATIONS if extensions is None else extensions), *asked]):
         if f"{base.name}.{ext}" not in taken and base.with_name(f"{base.name}.{ext}").is_file():
-            found_by_name = extensions is None and ext != "atr"  # (not asked for: a stray file is passed over)
+            found_by_name = extensions is None and ext != "atr" and ext not in asked  # (not asked for: a stray file
+            # is passed over)
             try:
                 if found_by_name:
                     _check_annotation_end(base.with_name(f"{base.name}.{ext}"))
@@ -266,7 +280,72 @@ def record_annotations(base: Path, frame: int = 1, extensions: Sequence[str] | N
                 continue
             ann.sample = ann.sample * frame
             annotations.append(ann)
+    if extensions is None:
+        unkept = unkept_annotation_files(base, {*KNOWN_ANNOTATIONS, *asked, *(n.rsplit(".", 1)[-1] for n in taken
+                                                                              if n.startswith(f"{base.name}."))})
+        if unkept:
+            listed = ", ".join(f"{base.name}.{ext}" for ext in unkept)
+            said = ("looks like a WFDB annotation file of an annotator sancodec does not know, and is not kept (name "
+                    "it to keep it" if len(unkept) == 1 else "look like WFDB annotation files of annotators sancodec "
+                    "does not know, and are not kept (name them to keep them")
+            warnings.warn(f"{listed} {said}: sancodec encode --annotators {','.join(unkept)}, or "
+                          f"read_signal(..., annotators={unkept!r}))", SancodecWarning, stacklevel=2)
     return annotations
+
+
+def checked_annotators(annotators: Sequence[str]) -> list[str]:
+    """``annotators`` (annotation file extensions asked for by name), each once, or a :class:`SanConfigError` for
+    one a WFDB annotation file cannot be named by here (1-16 ASCII letters, digits or '_', not a signal or header
+    extension: what a ``.san`` holds and a decode writes back)."""
+    if isinstance(annotators, str):
+        raise SanConfigError(f"annotators: a list of extensions, not the string {annotators!r} "
+                             f"(annotators=[{annotators!r}])")
+    asked = [str(a) for a in annotators]
+    for name in asked:
+        if not ANNOTATION_EXTENSION.fullmatch(name) or name.lower() in RESERVED_EXTENSIONS:
+            raise SanConfigError(f"annotator {name[:40]!r}: an annotation file's extension holds 1-16 letters, digits "
+                                 f"or '_', and is none of {', '.join(sorted(RESERVED_EXTENSIONS))}")
+    return list(dict.fromkeys(asked))
+
+
+#: Extensions of files that sit beside records and are never annotation files: recordings, sancodec's and other
+#: tools' outputs. Not looked into for the warning of :func:`unkept_annotation_files`.
+_NO_ANNOTATIONS = frozenset({"bdf", "bin", "bz2", "csv", "edf", "eeg", "flac", "gz", "html", "ini", "json", "log",
+                             "md", "npz", "pdf", "png", "raw", "rec", "svg", "tar", "tsv", "txt", "vhdr", "vmrk",
+                             "wav", "xml", "xyz", "zarr", "zip", "zst"})
+_LOOKED_AT = 64  # files of other extensions looked into at most (a folder of a record's thousand exports)
+_LARGEST_LOOKED_AT = 1 << 24  # bytes: a larger file is no annotation file worth reading to say so
+
+
+def unkept_annotation_files(base: Path, known: set[str] | frozenset[str]) -> list[str]:
+    """The extensions of the files ``base.EXT`` beside the record, EXT none of ``known`` (nor a signal, header or
+    other recording's), that look like WFDB annotation files: ending in the zero word that closes one, and read by
+    wfdb-python as one with a label at least. A hint, never data: what a user may want kept and is not."""
+    import glob
+
+    try:
+        candidates = sorted(base.parent.glob(glob.escape(base.name) + ".*"))
+    except OSError:
+        return []
+    found: list[str] = []
+    looked = 0
+    for path in candidates:
+        ext = path.name[len(base.name) + 1:]
+        if (ext in known or not ANNOTATION_EXTENSION.fullmatch(ext) or ext.lower() in RESERVED_EXTENSIONS
+                or ext.lower() in _NO_ANNOTATIONS):
+            continue
+        looked += 1
+        if looked > _LOOKED_AT:
+            break
+        try:
+            if not path.is_file() or path.stat().st_size > _LARGEST_LOOKED_AT:
+                continue
+            _check_annotation_end(path)
+            if len(_read_annotations(base, ext)):
+                found.append(ext)
+        except (SanFormatError, OSError):
+            continue
+    return found
 
 
 def _check_annotation_end(path: Path) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,9 @@ def is_multisegment(signal: Signal) -> bool:
 
 # ----------------------------------------------------------------------------------------------- reading
 
-def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecord header
-    """The multi-segment record ``base`` (master header ``head`` already read) as one Signal."""
+def read_multisegment(base: Path, head: Any, annotators: Sequence[str] = ()) -> Signal:  # head: wfdb.MultiRecord's
+    """The multi-segment record ``base`` (master header ``head`` already read) as one Signal (``annotators``:
+    ``io.wfdb.record_annotations``'s)."""
     from sancodec.io.wfdb import header_value, header_values, record_annotations, record_counter
 
     names, lengths = header_values(head, "seg_name", str), header_values(head, "seg_len", int)
@@ -86,7 +87,7 @@ def read_multisegment(base: Path, head: Any) -> Signal:  # head: wfdb.MultiRecor
                   comments=[str(c) for c in (head.comments or [])],
                   base_time=None if head.base_time is None else head.base_time.isoformat(),
                   base_date=None if head.base_date is None else head.base_date.isoformat(),
-                  record_name=str(head.record_name), annotations=record_annotations(base, frame),
+                  record_name=str(head.record_name), annotations=record_annotations(base, frame, annotators=annotators),
                   samples_per_frame=union["samples_per_frame"] if frame > 1 else None, source=source)
 
 

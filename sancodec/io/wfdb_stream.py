@@ -9,7 +9,7 @@ and compares per-channel checksums before it moves anything into place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +62,15 @@ def stream_header(base: Path) -> Any | None:
     return head
 
 
-def like_signal(base: Path, head: Any) -> Signal:
-    """A one-row Signal carrying the record's metadata and annotations (what the .san header holds): its row the
-    record's first, whose values the header's initial values are weighed against (``io.wfdb``'s ``init_values``)."""
+def like_signal(base: Path, head: Any, annotators: Sequence[str] = ()) -> Signal:
+    """A one-row Signal carrying the record's metadata and annotations (what the .san header holds; ``annotators``:
+    ``io.wfdb.record_annotations``'s): its row the record's first, whose values the header's initial values are weighed
+    against (``io.wfdb``'s ``init_values``)."""
     first = next(iter(read_blocks(base, head, 2)), None)
     row = np.zeros((1, head.n_sig), dtype=np.int16) if first is None else np.asarray(first[:1], dtype=np.int16)
     return signal_from_record(head, row, [1] * head.n_sig,
-                              record_annotations(base, signal_files=getattr(head, "file_name", None) or ()))
+                              record_annotations(base, signal_files=getattr(head, "file_name", None) or (),
+                                                 annotators=annotators))
 
 
 def _decode(raw: bytes, fmt: str) -> np.ndarray:
