@@ -118,7 +118,9 @@ class Annotations:
     """WFDB annotations (e.g. ``.atr`` beat labels): one entry per annotated sample. ``time_resolution``: how the
     source's annotation file began, which its readers do not tell apart: the rate its ``## time resolution`` note
     gave, 0 where it had none (MIT-BIH's own files), None where not known (the writer then notes the rate its times
-    count, :func:`annotation_rate`)."""
+    count, :func:`annotation_rate`). ``custom_labels``: the labels the file defines itself, ``(label_store, symbol,
+    description)`` each (wfdb-python's ``custom_labels``), None where it defines none: without them its own symbols
+    were written back as comments."""
 
     extension: str
     sample: np.ndarray
@@ -128,6 +130,7 @@ class Annotations:
     num: np.ndarray
     aux_note: list[str]
     time_resolution: float | None = None
+    custom_labels: list[tuple[int, str, str]] | None = None
 
     def __len__(self) -> int:
         return int(self.sample.shape[0])
@@ -142,6 +145,7 @@ class Annotations:
             "num": self.num.astype(np.int64).tolist(),
             "aux_note": list(self.aux_note),
             **({} if self.time_resolution is None else {"time_resolution": self.time_resolution}),
+            **({} if self.custom_labels is None else {"custom_labels": [list(c) for c in self.custom_labels]}),
         }
 
     @classmethod
@@ -157,6 +161,7 @@ class Annotations:
                 num=np.asarray(data["num"], dtype=np.int64),
                 aux_note=[str(s) for s in data["aux_note"]],
                 time_resolution=checked_time_resolution(data.get("time_resolution")),
+                custom_labels=checked_custom_labels(data.get("custom_labels")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SanFormatError(f"invalid annotations: {exc}") from None
@@ -169,7 +174,7 @@ class Annotations:
         idx = np.flatnonzero((self.sample >= start) & (self.sample < end))
         return Annotations(self.extension, self.sample[idx] - start, [self.symbol[i] for i in idx],
                            self.subtype[idx], self.chan[idx], self.num[idx], [self.aux_note[i] for i in idx],
-                           self.time_resolution)
+                           self.time_resolution, self.custom_labels)
 
     def equals(self, other: Annotations | None) -> bool:
         """The same labels at the same samples (how the file began, :attr:`time_resolution`, aside)."""
@@ -189,6 +194,34 @@ def annotation_rate(signal: Signal) -> float:
     what a writer notes where the source's note is not known, and what a ``time_resolution`` equal to it need not
     say."""
     return signal.fs / signal.frame_size
+
+
+MAX_LABEL_STORE = 49  # WFDB's annotation codes a file may define for itself: 1 ... 49 (wfdb-python's check)
+MAX_LABEL_TEXT = 255  # characters of a defined label's symbol or description (an annotation note's length byte)
+
+
+def checked_custom_labels(value: object) -> list[tuple[int, str, str]] | None:
+    """Untrusted ``custom_labels`` (:class:`Annotations`): None, or ``[label_store, symbol, description]`` items, each
+    code 1 ... 49 and each symbol once, a symbol and a description of 1 to 255 characters each (wfdb-python reads no
+    label without a description back); anything else a ValueError."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not 0 < len(value) <= MAX_LABEL_STORE:
+        raise ValueError(f"custom_labels: a list of 1 to {MAX_LABEL_STORE} (label_store, symbol, description) items")
+    labels = []
+    for item in value:
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            raise ValueError("custom_labels: each item is (label_store, symbol, description)")
+        store, symbol, description = item
+        if isinstance(store, bool) or not isinstance(store, int) or not 1 <= store <= MAX_LABEL_STORE \
+                or not isinstance(symbol, str) or not 0 < len(symbol) <= MAX_LABEL_TEXT \
+                or not isinstance(description, str) or not 0 < len(description) <= MAX_LABEL_TEXT:
+            raise ValueError(f"custom_labels: {str(item)[:60]} is no label code 1-{MAX_LABEL_STORE}, symbol and "
+                             "description")
+        labels.append((store, symbol, description))
+    if len({s for s, _, _ in labels}) != len(labels) or len({s for _, s, _ in labels}) != len(labels):
+        raise ValueError("custom_labels: a label code or symbol defined twice")
+    return labels
 
 
 def checked_time_resolution(value: object) -> float | None:

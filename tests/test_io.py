@@ -2165,3 +2165,78 @@ def test_a_known_annotators_extension_with_a_digit_decodes_to_wfdb(tmp_path, mit
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["100.atr", "100.dat", "100.hea", "100.pu0"]
     for ext in ("atr", "pu0"):
         assert (tmp_path / "out" / f"100.{ext}").read_bytes() == (tmp_path / f"100.{ext}").read_bytes(), ext
+
+
+def _custom_labelled(folder: Path) -> Path:
+    """mitdb 100 with an .atr that defines two labels of its own (q and z, codes 42 and 43), as wrann writes one."""
+    import pandas as pd
+
+    for ext in ("hea", "dat"):
+        shutil.copy(DATA.parent.parent / "sancodec" / "data" / "samples" / f"100.{ext}", folder / f"100.{ext}")
+    labels = pd.DataFrame({"label_store": [42, 43], "symbol": ["q", "z"], "description": ["my first", "zed"]})
+    wfdb.wrann("100", "atr", np.array([10, 20, 30, 4000]), symbol=["q", "N", "z", "q"], custom_labels=labels,
+               write_dir=str(folder), fs=360)
+    return folder / "100"
+
+
+@pytest.mark.parametrize("mode", [{"mode": "lossless"}, {"mode": "lossy", "prdn": 5}])
+def test_an_annotation_files_own_labels_come_back(tmp_path, mode):
+    """An annotation file's own label definitions (wfdb-python's custom_labels) are kept: its q and z came back as
+    comments (") with the symbol in the note, and the written file's read-back check did not see it (wrann changed
+    the very lists it was given, which the check then compared with what it read)."""
+    base = _custom_labelled(tmp_path)
+    sig = read_signal(base)
+    assert sig.annotations[0].custom_labels == [(42, "q", "my first"), (43, "z", "zed")]
+    back = decode(encode(sig, **mode))
+    assert back.annotations[0].equals(sig.annotations[0]) and back.annotations[0].custom_labels == \
+        sig.annotations[0].custom_labels
+    (tmp_path / "out").mkdir()
+    write_signal(back, tmp_path / "out" / "100")
+    assert (tmp_path / "out" / "100.atr").read_bytes() == (tmp_path / "100.atr").read_bytes()
+    assert wfdb.rdann(str(tmp_path / "out" / "100"), "atr").symbol == ["q", "N", "z", "q"]
+
+
+def test_labels_wfdb_cannot_write_are_refused_not_changed(tmp_path, mitdb_100):
+    """A symbol neither WFDB's nor defined (annotations made in Python) was written as a comment, its symbol moved to
+    the note, and reported written; now refused in one line, nothing left behind."""
+    from sancodec.signal import Annotations
+
+    sig = read_signal(mitdb_100).slice(0, 2000)
+    made = Annotations("atr", np.array([5, 50]), ["N", "Y"], np.zeros(2, np.int64), np.zeros(2, np.int64),
+                       np.zeros(2, np.int64), ["", ""])
+    sig.annotations = [made]
+    with pytest.raises(SanFormatError, match=r"100\.atr: the written annotations do not read back as they were"):
+        write_signal(sig, tmp_path / "100")
+    made.custom_labels = [(42, "QQ", "two letters")]  # (wfdb-python writes a label of one character only)
+    made.symbol = ["N", "QQ"]
+    with pytest.raises(SanFormatError, match=r"100\.atr: wfdb-python cannot write these annotations \(.*\)$"):
+        write_signal(sig, tmp_path / "100")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("labels", [[], 7, [[42, "q"]], [[0, "q", "a"]], [[50, "q", "a"]], [[42, "", "a"]],
+                                    [[42, "q", "x" * 256]], [[True, "q", "a"]], [[42, "q", "a"], [43, "q", "b"]],
+                                    [[42, "q", "a"], [42, "z", "b"]], [[42, 5, "a"]], [[42, "q", ""]]])
+def test_a_headers_hostile_label_definitions_are_refused(labels):
+    from sancodec.codec.annotations import pack_annotations, unpack_annotations
+    from sancodec.signal import Annotations
+
+    made = Annotations("atr", np.array([5]), ["q"], np.zeros(1, np.int64), np.zeros(1, np.int64),
+                       np.zeros(1, np.int64), [""], custom_labels=[(42, "q", "mine")])
+    packed = pack_annotations([made])
+    assert unpack_annotations(packed, 100, 10)[0]["custom_labels"] == [[42, "q", "mine"]]
+    packed[0]["labels"] = labels
+    with pytest.raises(SanFormatError, match="custom_labels"):
+        unpack_annotations(packed, 100, 10)
+
+
+def test_a_wfdb_annotation_objects_labels_without_codes_are_refused(mitdb_100):
+    import sancodec
+
+    record = wfdb.rdrecord(str(mitdb_100), sampto=1000, physical=False)
+    ann = wfdb.Annotation("100", "atr", np.array([10]), symbol=["q"], custom_labels=[("q", "mine")])
+    with pytest.raises(SanConfigError, match="custom_labels without label_store|label_store"):
+        sancodec.Signal.from_wfdb(record, ann)
+    ann = wfdb.Annotation("100", "atr", np.array([10]), symbol=["q"], custom_labels=[(42, "q", "mine")])
+    back = sancodec.decode(sancodec.encode(sancodec.Signal.from_wfdb(record, ann)))
+    assert back.annotations[0].custom_labels == [(42, "q", "mine")]

@@ -12,7 +12,7 @@ import numpy as np
 from sancodec.codec.entropy import decode_arrays, encode_arrays
 from sancodec.errors import SanFormatError
 from sancodec.io.wfdb_names import ANNOTATION_EXTENSION, RESERVED_EXTENSIONS
-from sancodec.signal import Annotations, checked_time_resolution
+from sancodec.signal import Annotations, checked_custom_labels, checked_time_resolution
 
 __all__ = ["pack_annotations", "unpack_annotations"]
 
@@ -20,7 +20,8 @@ __all__ = ["pack_annotations", "unpack_annotations"]
 def pack_annotations(anns: Sequence[Annotations], fs: float | None = None) -> list[dict[str, Any]]:
     """Each annotation set as a small JSON object (extension, count, symbol and note tables, data), and where the
     writer's default, noting the record's rate ``fs``, would not restore it, how its file began
-    (``time_resolution``, 18 bytes: kept in every mode, as a source's other details for its writer are)."""
+    (``time_resolution``, 18 bytes: kept in every mode, as a source's other details for its writer are), and the
+    labels its file defines (``custom_labels``)."""
     packed = []
     for a in anns:
         noted = None if a.time_resolution is None or a.time_resolution == fs else a.time_resolution
@@ -32,7 +33,8 @@ def pack_annotations(anns: Sequence[Annotations], fs: float | None = None) -> li
         blob = encode_arrays(columns, [False] * len(columns))
         packed.append({"extension": a.extension, "count": len(a), "symbols": symbols, "notes": notes,
                        "data": base64.b64encode(blob).decode("ascii"),
-                       **({} if noted is None else {"time_resolution": noted})})
+                       **({} if noted is None else {"time_resolution": noted}),
+                       **({} if a.custom_labels is None else {"labels": [list(c) for c in a.custom_labels]})})
     return packed
 
 
@@ -50,6 +52,7 @@ def unpack_annotations(packed: Any, n_samples: int, max_count: int) -> list[dict
             blob = base64.b64decode(item["data"], validate=True)
             extension = str(item["extension"])
             resolution = checked_time_resolution(item.get("time_resolution"))
+            labels = checked_custom_labels(item.get("labels"))
         except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
             raise SanFormatError(f"invalid annotations entry in header ({exc})") from None
         total += count
@@ -69,5 +72,5 @@ def unpack_annotations(packed: Any, n_samples: int, max_count: int) -> list[dict
             if count and (idx.min() < 0 or idx.max() >= len(table)):
                 raise SanFormatError("annotation refers to a missing symbol or note")
         out.append(Annotations(extension, sample, [str(symbols[i]) for i in cols[1]], cols[2], cols[3], cols[4],
-                               [str(notes[i]) for i in cols[5]], resolution).to_dict())
+                               [str(notes[i]) for i in cols[5]], resolution, labels).to_dict())
     return out

@@ -36,7 +36,15 @@ from sancodec.io.wfdb_names import (
     writable_names,
 )
 from sancodec.io.wfdb_text import DEFAULTS, header_text, restore_header_text
-from sancodec.signal import Annotations, Signal, annotation_rate, checked_time_resolution, frame_rows, readable_frame
+from sancodec.signal import (
+    Annotations,
+    Signal,
+    annotation_rate,
+    checked_custom_labels,
+    checked_time_resolution,
+    frame_rows,
+    readable_frame,
+)
 
 __all__ = ["ANNOTATION_EXTENSIONS", "FORMAT_BITS", "KNOWN_ANNOTATIONS", "RECORD_NAME", "annotations_of",
            "check_annotations_read_back", "check_record_name", "clip_to_format", "described_signals",
@@ -575,7 +583,29 @@ def annotations_of(ann, extension: str | None = None,  # ann: a wfdb.Annotation
     return Annotations(extension=extension or str(ann.extension or "atr"), sample=np.asarray(ann.sample, np.int64),
                        symbol=[str(s) for s in (ann.symbol if ann.symbol is not None else [""] * n)],
                        subtype=column(ann.subtype), chan=column(ann.chan), num=column(ann.num),
-                       aux_note=[str(s) for s in (ann.aux_note or [""] * n)], time_resolution=time_resolution)
+                       aux_note=[str(s) for s in (ann.aux_note or [""] * n)], time_resolution=time_resolution,
+                       custom_labels=_custom_labels(getattr(ann, "custom_labels", None)))
+
+
+def _custom_labels(given: Any) -> list[tuple[int, str, str]] | None:
+    """A ``wfdb.Annotation``'s ``custom_labels`` (rdann's DataFrame of label_store, symbol and description, or a
+    user's list of such triplets) as :class:`Annotations` holds them; None for none; a :class:`SanConfigError` for
+    labels without their codes (``(symbol, description)`` pairs: the codes wfdb-python would pick depend on the
+    symbols in use) or otherwise not WFDB's."""
+    if given is None:
+        return None
+    if hasattr(given, "columns"):  # a DataFrame
+        given = list(zip(given["label_store"], given["symbol"], given["description"])) \
+            if "label_store" in given.columns else [()]
+    if not isinstance(given, (list, tuple)) or any(not isinstance(item, (list, tuple)) or len(item) != 3
+                                                   for item in given):
+        raise SanConfigError("custom_labels without label_store: give (label_store, symbol, description) triplets")
+    try:
+        items = [(int(s), str(sym), d if isinstance(d, str) else "") for s, sym, d in given]  # (no description:
+        # None, or pandas' NaN)
+        return checked_custom_labels(items) if items else None
+    except (TypeError, ValueError) as exc:
+        raise SanConfigError(f"annotations' custom_labels: {exc}") from None
 
 
 #: An annotation file's note of its rate, among the definitions that open it (wfdb-python writes it first, as WFDB's
@@ -953,8 +983,16 @@ def write_annotations(signal: Signal, name: str, folder: Path) -> None:
         # record frame_size times too high)
         fs = annotation_rate(signal) if ann.time_resolution is None else ann.time_resolution or None
         written = ann.extension if ann.extension.isascii() and ann.extension.isalpha() else stand_in
-        wfdb.wrann(name, written, frames, symbol=ann.symbol, subtype=ann.subtype,
-                   chan=ann.chan, num=ann.num, aux_note=ann.aux_note, fs=fs, write_dir=str(folder))
+        try:  # (copies: wrann moves the symbols it does not know into the notes of the lists it is given, which
+            # made the read-back check compare the changed labels with themselves)
+            wfdb.wrann(name, written, frames, symbol=list(ann.symbol), subtype=ann.subtype.copy(),
+                       chan=ann.chan.copy(), num=ann.num.copy(), aux_note=list(ann.aux_note), fs=fs,
+                       custom_labels=None if ann.custom_labels is None else [tuple(c) for c in ann.custom_labels],
+                       write_dir=str(folder))
+        except (TypeError, ValueError) as exc:
+            said = " ".join(str(exc).split())  # (one line: wfdb-python's messages run over several)
+            raise SanFormatError(f"{name}.{ann.extension}: wfdb-python cannot write these annotations ({said[:300]})") \
+                from None
         if written != ann.extension:
             (folder / f"{name}.{written}").replace(folder / f"{name}.{ann.extension}")
 
