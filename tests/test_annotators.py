@@ -31,14 +31,17 @@ def run(*args: object):
 
 
 def _write_annotators(folder: Path, name: str, rows: int) -> None:
-    """Beside record ``name``: ``.i`` and ``.v1`` annotation files (ludb's kind), a text note and odd bytes (neither
-    an annotation file: no warning may name them)."""
+    """Beside record ``name``: ``.i`` and ``.v1`` annotation files (ludb's kind), a text note, odd bytes and random
+    bytes that end in a zero word (none an annotation file: no warning may name them)."""
     t = np.linspace(10, rows - 10, 30).astype(np.int64)
     wfdb.wrann(name, "i", t, symbol=["N"] * 30, write_dir=str(folder), fs=360)
     wfdb.wrann(name, "vx", t[::3], symbol=["("] * 10, aux_note=["p"] * 10, write_dir=str(folder), fs=360)
     (folder / f"{name}.vx").rename(folder / f"{name}.v1")  # (wfdb-python writes extensions of letters only)
     (folder / f"{name}.notes").write_text("seen by Dr A\n")
     (folder / f"{name}.bak").write_bytes(b"\x12" * 9)
+    blob = np.random.default_rng(0).integers(0, 256, 1 << 16, dtype=np.uint8)  # (random bytes ending as an annotation
+    blob[-2:] = 0  # file does, which wfdb-python reads as labels, slowly)
+    (folder / f"{name}.blob").write_bytes(blob.tobytes())
 
 
 @pytest.fixture
@@ -70,7 +73,7 @@ def test_unnamed_annotators_files_are_named_in_a_warning_and_not_kept(record):
     with pytest.warns(SancodecWarning, match=r"100\.i, 100\.v1 " + HINT + r".*--annotators i,v1") as said:
         sig = read_signal(record)
     assert [a.extension for a in sig.annotations] == ["atr"]
-    assert not any("notes" in str(w.message) or "bak" in str(w.message) for w in said)
+    assert not any(other in str(w.message) for w in said for other in ("notes", "bak", "blob"))
 
 
 def test_named_annotators_files_are_kept_and_written_back(record, tmp_path):
