@@ -2240,3 +2240,15 @@ def test_a_wfdb_annotation_objects_labels_without_codes_are_refused(mitdb_100):
     ann = wfdb.Annotation("100", "atr", np.array([10]), symbol=["q"], custom_labels=[(42, "q", "mine")])
     back = sancodec.decode(sancodec.encode(sancodec.Signal.from_wfdb(record, ann)))
     assert back.annotations[0].custom_labels == [(42, "q", "mine")]
+
+
+def test_random_bytes_under_a_known_annotators_name_are_passed_over(tmp_path, mitdb_100):
+    """A .qrs of random bytes that ends in the zero word, which wfdb-python reads as labels (slowly: 37 s over 16 MB),
+    was carried in the .san as annotations; its opening is not laid out as an annotation file's: passed over, said."""
+    for ext in ("hea", "dat", "atr"):
+        shutil.copy(mitdb_100.with_name(f"100.{ext}"), tmp_path / f"100.{ext}")
+    blob = np.random.default_rng(0).integers(0, 256, 1 << 16, dtype=np.uint8)
+    blob[-2:] = 0
+    (tmp_path / "100.qrs").write_bytes(blob.tobytes())
+    with pytest.warns(SancodecWarning, match=r"100\.qrs: no WFDB annotation file \(its opening is not laid out"):
+        assert [a.extension for a in read_signal(tmp_path / "100").annotations] == ["atr"]

@@ -279,7 +279,7 @@ def record_annotations(base: Path, frame: int = 1, extensions: Sequence[str] | N
             # is passed over)
             try:
                 if found_by_name:
-                    _check_annotation_end(base.with_name(f"{base.name}.{ext}"))
+                    _check_annotation_layout(base.with_name(f"{base.name}.{ext}"))
                 ann = _read_annotations(base, ext)
             except SanFormatError as exc:
                 if not found_by_name:
@@ -382,6 +382,15 @@ def _looks_like_annotations(path: Path) -> bool:
         labels += code <= _LAST_LABEL
         i += 3 if code == _SKIP else 1 + (low + 1) // 2 if code == _AUX else 1
     return labels > 0
+
+
+def _check_annotation_layout(path: Path) -> None:
+    """A :class:`SanFormatError` unless ``path`` ends as a WFDB annotation file does (:func:`_check_annotation_end`)
+    and opens laid out as one (:func:`_looks_like_annotations`): a file found by its annotator's name alone, read
+    whole by wfdb-python only then (random bytes that end in a zero word, read as labels, were carried)."""
+    _check_annotation_end(path)
+    if not _looks_like_annotations(path):
+        raise SanFormatError(f"{path}: no WFDB annotation file (its opening is not laid out as one's)")
 
 
 def _check_annotation_end(path: Path) -> None:
