@@ -34,6 +34,16 @@ def limit_memory(limit: int = MEMORY_LIMIT) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _custom_labelled(sig):  # -> Signal
+    """``sig`` with its first annotation set's first label one it defines itself (code 42), as rdann reads such a
+    file."""
+    import dataclasses
+
+    first = sig.annotations[0]
+    labelled = dataclasses.replace(first, symbol=["q", *first.symbol[1:]], custom_labels=[(42, "q", "mine")])
+    return dataclasses.replace(sig, annotations=[labelled, *sig.annotations[1:]])
+
+
 def corpus() -> dict[str, bytes]:
     """Small real files that reach every frame coding, both sources and annotations."""
     import numpy as np
@@ -85,6 +95,8 @@ def corpus() -> dict[str, bytes]:
                                                                                x[:, 1] * 0.00305 + 1.5]), 100.0),
                                               spec, "lossless", frame_len=128),
         "annotated": sancodec.encode(mitdb, spec, "near-lossless", 2, frame_len=1024),
+        # an annotation set with labels its file defines itself (the header's "labels")
+        "custom-labels": sancodec.encode(_custom_labelled(mitdb.slice(0, 600)), spec, "lossless", frame_len=256),
         "multi-frequency": sancodec.encode(multi, spec, "lossless", frame_len=128),
         # 1.4: both channels through the LMS stage and long-term prediction (mitdb 100, 6 000 samples)
         "lossless-lms-ltp": sancodec.encode(mitdb6000, spec, "lossless"),
