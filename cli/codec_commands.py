@@ -751,6 +751,12 @@ def _near_text(step: float, entry: list[Any]) -> str:
     return f", floats near a step of {step!r}{shifted}, each within {bits}-bit corrections in its last place"
 
 
+#: the output formats that hold no WFDB annotations, and decode's words saying so
+_NO_ANNOTATIONS = {"npy": ".npy holds samples only", "csv": "CSV holds samples only",
+                   "mat": "the MATLAB file holds samples only", "wav": "WAV holds samples only",
+                   "brainvision": "the marker file holds its New Segment only", "raw": "raw output holds samples only"}
+
+
 def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, channels: str | None, physical: bool,
                    to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool) -> None:
     """``decode``'s output of ``decoded`` (an ``api.DecodedFile``): its channels picked, physical where asked,
@@ -791,11 +797,13 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     elif not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
-        labels = sum(len(a) for a in signal.annotations) if fmt in ("edf", "bdf") else 0
-        if labels:
-            console.print(f"{labels} WFDB annotation(s) ("
-                          + ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
-                          + f") written as {fmt.upper()}+ annotations")
+        labels = sum(len(a) for a in signal.annotations)
+        sets = ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
+        if labels and fmt in ("edf", "bdf"):
+            console.print(f"{labels} WFDB annotation(s) ({sets}) written as {fmt.upper()}+ annotations")
+        elif labels and fmt != "wfdb":  # (they were left out without a word)
+            console.print(f"{labels} WFDB annotation(s) ({sets}) not written: {_NO_ANNOTATIONS[fmt]} (a decode to "
+                          "WFDB, EDF or BDF writes them)")
         if padded:
             console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
                           f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")

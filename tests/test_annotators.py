@@ -238,3 +238,23 @@ def test_an_annotators_extension_with_a_digit_decodes_to_wfdb(tmp_path, mitdb_10
         assert (tmp_path / "out" / f"100.{ext}").read_bytes() == (tmp_path / f"100.{ext}").read_bytes(), ext
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["100.atr", "100.dat", "100.hea", "100.pu0",
                                                                      "100.v1"]
+
+
+@pytest.mark.parametrize("suffix, said", [(".npy", ".npy holds samples only"), (".csv", "CSV holds samples only"),
+                                          (".mat", "the MATLAB file holds samples only"),
+                                          (".wav", "WAV holds samples only"),
+                                          (".vhdr", "the marker file holds its New Segment only")])
+def test_a_decode_to_a_format_without_annotations_says_they_are_not_written(tmp_path, suffix, said):
+    """A decode to .npy, CSV, MATLAB, WAV or BrainVision left a record's annotations out without a word."""
+    x = np.cumsum(np.random.default_rng(2).integers(-9, 10, (1000, 1)), axis=0)
+    sig = sancodec.Signal(x, 360.0, ["ECG"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"])
+    write_signal(sig, tmp_path / "rec")
+    _write_annotators(tmp_path, "rec", 1000)
+    assert run("encode", tmp_path / "rec", "--annotators", "i", "-o", tmp_path / "r.san", "-q").exit_code == 0
+    result = run("decode", tmp_path / "r.san", "-o", tmp_path / f"out{suffix}")
+    assert result.exit_code == 0, result.output
+    assert f"30 WFDB annotation(s) (i) not written: {said} (a decode to WFDB, EDF or BDF" in \
+        " ".join(result.output.split())
+    result = run("decode", tmp_path / "r.san", "-o", tmp_path / "out.edf")
+    assert "30 WFDB annotation(s) (i) written as EDF+ annotations" in result.output
+    assert "not written" not in run("decode", tmp_path / "r.san", "-o", tmp_path / "back").output
