@@ -757,6 +757,21 @@ _NO_ANNOTATIONS = {"npy": ".npy holds samples only", "csv": "CSV holds samples o
                    "brainvision": "the marker file holds its New Segment only", "raw": "raw output holds samples only"}
 
 
+def _say_notes_left_out(source: object, fmt: str) -> None:
+    """A line where an EDF, BDF or BrainVision source's EDF+ annotations or markers (its ``source["annotations"]``,
+    a BrainVision file's New Segment markers aside) go to an output that holds none: .npy, CSV, MATLAB, WAV, raw, and
+    BrainVision from another source (EDF and BDF write them, WFDB as notes)."""
+    if not isinstance(source, dict) or source.get("kind") not in ("edf", "bdf", "brainvision"):
+        return
+    marks = source.get("kind") == "brainvision"
+    notes = [n for n in source.get("annotations") or []
+             if not (marks and isinstance(n, list) and len(n) == 3 and str(n[2]).startswith("New Segment/"))]
+    if notes and fmt in _NO_ANNOTATIONS and not (fmt == "brainvision" and marks):
+        what = "BrainVision marker(s)" if marks else "EDF+ annotation(s)"
+        console.print(f"{len(notes)} {what} not written: {_NO_ANNOTATIONS[fmt]} (a decode to EDF, BDF or WFDB writes "
+                      "them)")
+
+
 def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, channels: str | None, physical: bool,
                    to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool) -> None:
     """``decode``'s output of ``decoded`` (an ``api.DecodedFile``): its channels picked, physical where asked,
@@ -804,6 +819,7 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
         elif labels and fmt != "wfdb":  # (they were left out without a word)
             console.print(f"{labels} WFDB annotation(s) ({sets}) not written: {_NO_ANNOTATIONS[fmt]} (a decode to "
                           "WFDB, EDF or BDF writes them)")
+        _say_notes_left_out(signal.source, fmt)
         if padded:
             console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
                           f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")

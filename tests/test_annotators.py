@@ -258,3 +258,23 @@ def test_a_decode_to_a_format_without_annotations_says_they_are_not_written(tmp_
     result = run("decode", tmp_path / "r.san", "-o", tmp_path / "out.edf")
     assert "30 WFDB annotation(s) (i) written as EDF+ annotations" in result.output
     assert "not written" not in run("decode", tmp_path / "r.san", "-o", tmp_path / "back").output
+
+
+def test_an_edf_sources_annotations_left_out_of_a_decode_are_said(tmp_path):
+    """An EDF+ file's annotations (here a record's labels written as EDF+) decoded to .npy or BrainVision were left out
+    without a word; to EDF or WFDB they are written, and nothing is said."""
+    x = np.cumsum(np.random.default_rng(3).integers(-9, 10, (2000, 1)), axis=0)
+    sig = sancodec.Signal(x, 200.0, ["ECG"], ["mV"], adc_gain=[200.0], baseline=[0], fmt=["16"])
+    write_signal(sig, tmp_path / "rec")
+    _write_annotators(tmp_path, "rec", 2000)
+    assert run("encode", tmp_path / "rec", "--annotators", "i", "-o", tmp_path / "r.san", "-q").exit_code == 0
+    assert run("decode", tmp_path / "r.san", "-o", tmp_path / "night.edf").exit_code == 0
+    assert run("encode", tmp_path / "night.edf", "-o", tmp_path / "e.san", "-q").exit_code == 0
+    for out, said in (("e.npy", ".npy holds samples only"), ("e.vhdr", "the marker file holds its New Segment only")):
+        result = run("decode", tmp_path / "e.san", "-o", tmp_path / out)
+        assert result.exit_code == 0, result.output
+        assert f"30 EDF+ annotation(s) not written: {said}" in " ".join(result.output.split())
+    for out in (("-o", tmp_path / "again.edf"), ("-o", tmp_path / "w", "--format", "wfdb")):
+        result = run("decode", tmp_path / "e.san", *out)
+        assert result.exit_code == 0 and "not written" not in result.output, result.output
+    assert len(read_signal(tmp_path / "w").annotations[0]) == 30

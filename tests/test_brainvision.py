@@ -281,3 +281,21 @@ def test_float_recordings_are_read_whole_by_the_cli(tmp_path, eeg):
     assert res.exit_code == 0, res.output
     expected = sancodec.encode(sancodec.read_signal(vhdr), mode="near-lossless", max_error=0.01)
     assert (tmp_path / "f.san").read_bytes() == expected
+
+
+def test_markers_left_out_of_a_decode_are_said(tmp_path, eeg):
+    """A BrainVision recording's markers decoded to CSV were left out without a word: said (its New Segment marker
+    not counted); to BrainVision, EDF or WFDB nothing is said."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    runner = CliRunner()
+    header = recording(tmp_path, eeg)
+    assert runner.invoke(app, ["encode", str(header), "-o", str(tmp_path / "b.san"), "-q"]).exit_code == 0
+    result = runner.invoke(app, ["decode", str(tmp_path / "b.san"), "-o", str(tmp_path / "b.csv")])
+    assert result.exit_code == 0, result.output
+    assert "1 BrainVision marker(s) not written: CSV holds samples only" in " ".join(result.output.split())
+    for out in ("again.vhdr", "b.edf"):
+        result = runner.invoke(app, ["decode", str(tmp_path / "b.san"), "-o", str(tmp_path / out)])
+        assert result.exit_code == 0 and "not written" not in result.output, result.output
