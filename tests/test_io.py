@@ -2252,3 +2252,15 @@ def test_random_bytes_under_a_known_annotators_name_are_passed_over(tmp_path, mi
     (tmp_path / "100.qrs").write_bytes(blob.tobytes())
     with pytest.warns(SancodecWarning, match=r"100\.qrs: no WFDB annotation file \(its opening is not laid out"):
         assert [a.extension for a in read_signal(tmp_path / "100").annotations] == ["atr"]
+
+
+def test_an_empty_annotation_file_under_a_known_annotators_name_is_no_stray_file(tmp_path, mitdb_100):
+    """A detector's .qrs that found nothing (the closing zero word alone) is an annotation file of no labels, read
+    without a word (the layout check took it for a stray file and warned)."""
+    for ext in ("hea", "dat"):
+        shutil.copy(mitdb_100.with_name(f"100.{ext}"), tmp_path / f"100.{ext}")
+    (tmp_path / "100.qrs").write_bytes(b"\x00\x00")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SancodecWarning)
+        sig = read_signal(tmp_path / "100")
+    assert [(a.extension, len(a)) for a in sig.annotations] == [("qrs", 0)]

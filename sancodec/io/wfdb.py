@@ -358,30 +358,35 @@ def unkept_annotation_files(base: Path, known: set[str] | frozenset[str]) -> lis
 
 
 def _looks_like_annotations(path: Path) -> bool:
-    """Whether the file at ``path`` is laid out as a WFDB (MIT) annotation file in its first
-    :data:`_OPENING_WORDS` words and at its end: 16-bit words, each a label's code (1 ... 49) or a skip, number,
-    subtype, channel or note with what follows them, the zero word that closes the file at its end and not before,
-    and a label at least. Random bytes break that within a few dozen words (a code of 50 ... 58 comes one word in
-    seven)."""
+    """Whether the file at ``path`` is laid out as a WFDB annotation file (:func:`_annotation_layout`) with a label at
+    least in its opening."""
+    return bool(_annotation_layout(path))
+
+
+def _annotation_layout(path: Path) -> int | None:
+    """The labels in the first :data:`_OPENING_WORDS` words of the file at ``path`` where it is laid out as a WFDB
+    (MIT) annotation file there and at its end, else None: 16-bit words, each a label's code (1 ... 49) or a skip,
+    number, subtype, channel or note with what follows them, and the zero word that closes the file at its end and
+    not before. Random bytes break that within a few dozen words (a code of 50 ... 58 comes one word in seven)."""
     size = path.stat().st_size
-    if size < 4 or size % 2:
-        return False
+    if size < 2 or size % 2:
+        return None
     with path.open("rb") as fh:
         opening = fh.read(2 * _OPENING_WORDS)
         fh.seek(size - 2)
         if fh.read(2) != b"\x00\x00":
-            return False
+            return None
     words = np.frombuffer(opening, dtype="<u2").tolist()
     last, i, labels = size // 2 - 1, 0, 0
     while i < len(words):
         code, low = words[i] >> 10, words[i] & 1023
         if code == 0 and low == 0:  # the end: only as the file's last word
-            return i == last and labels > 0
+            return labels if i == last else None
         if _LAST_LABEL < code < _SKIP:
-            return False
+            return None
         labels += code <= _LAST_LABEL
         i += 3 if code == _SKIP else 1 + (low + 1) // 2 if code == _AUX else 1
-    return labels > 0
+    return labels
 
 
 def _check_annotation_layout(path: Path) -> None:
@@ -389,7 +394,7 @@ def _check_annotation_layout(path: Path) -> None:
     and opens laid out as one (:func:`_looks_like_annotations`): a file found by its annotator's name alone, read
     whole by wfdb-python only then (random bytes that end in a zero word, read as labels, were carried)."""
     _check_annotation_end(path)
-    if not _looks_like_annotations(path):
+    if _annotation_layout(path) is None:  # (an empty one, a detector's that found nothing, is one)
         raise SanFormatError(f"{path}: no WFDB annotation file (its opening is not laid out as one's)")
 
 
