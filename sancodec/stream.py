@@ -27,6 +27,7 @@ import inspect
 import io
 import math
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -36,7 +37,7 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 
 from sancodec._atomic import move_into_place, said_of_output, temp_folder
-from sancodec.codec.api import _check_work, decoded_range, frame_windows, sample_range
+from sancodec.codec.api import _check_work, _extent, decoded_range, frame_windows, salvage_text, sample_range
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import SanEncoder
 from sancodec.codec.floatgrid import folded_ints, integers_on, off_steps
@@ -56,7 +57,7 @@ from sancodec.codec.lossystream import LossyStreamEncoder
 from sancodec.codec.pipeline import window_frames
 from sancodec.codec.prepare import given_model
 from sancodec.codec.schema import is_real, is_whole
-from sancodec.errors import SancodecError, SanConfigError, SanFormatError
+from sancodec.errors import SancodecError, SancodecWarning, SanConfigError, SanFormatError
 from sancodec.framecache import FrameCache
 from sancodec.io.arrays import array_dtype_name, as_float16, decimal_dtype, in_dtype, source_dtype
 from sancodec.io.decimals import (
@@ -91,8 +92,8 @@ CACHE_BYTES = 1 << 25  # a SanFile keeps the frames its reads decoded in up to t
 
 def open(path: str | os.PathLike[str] | BinaryIO | bytes, mode: str = "r", *, like: Signal | None = None,
          fs: float | None = None, channels: int | None = None, **options: Any) -> SanFile | SanWriter:
-    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``, ``cache_bytes``) of a path, a URL
-    (fsspec's: only the frames asked for are fetched), a binary file object (read and seek) or a file's bytes.
+    """``mode="r"``: a :class:`SanFile` (``model``, ``limits``, ``threads``, ``cache_bytes``, ``salvage``) of a path,
+    a URL (fsspec's: only the frames asked for are fetched), a binary file object (read and seek) or a file's bytes.
     ``mode="w"``: a :class:`SanWriter` for channels described by ``like`` (a Signal whose metadata is copied) or
     by ``fs`` and ``channels``; further options as :class:`SanWriter` (``codec``, ``max_error``, ``decimals``,
     ``prdn``...)."""
@@ -486,9 +487,11 @@ def _cache_bytes(given: object) -> int:
 
 
 def _reopened(path: Path, model: SanSpec | None, limits: DecodeLimits, threads: int | None, size: int,
-              header: dict[str, Any], cache_bytes: int | None = None) -> SanFile:
+              header: dict[str, Any], cache_bytes: int | None = None, salvage: bool = False) -> SanFile:
     """:meth:`SanFile.__reduce__`'s file opened again, refused where it is not the one pickled."""
-    f = SanFile(path, model=model, limits=limits, threads=threads, cache_bytes=cache_bytes)
+    with warnings.catch_warnings():  # (a salvaged file: its opening said what survives, once)
+        warnings.simplefilter("ignore", SancodecWarning)
+        f = SanFile(path, model=model, limits=limits, threads=threads, cache_bytes=cache_bytes, salvage=salvage)
     if f._reader.size != size or f.header != header:
         f.close()
         raise SanFormatError(f"{path}: changed since it was opened (a pickled SanFile reopens the same file)")
@@ -532,12 +535,15 @@ class SanFile:
     (through fsspec: ``s3://``, ``https://``...; :attr:`path` is then the URL itself), a binary file object or a
     file's bytes. ``cache_bytes``: the frames small reads decode are kept in up to this many bytes (default
     :data:`CACHE_BYTES`, 32 MiB; 0 keeps none), the least recently used dropped first, so rows read at random inside
-    them decode nothing."""
+    them decode nothing. ``salvage``: a file cut short, or whose index or a frame is damaged, opened for the frames
+    intact from the first up to the damage (found by walking them from the header, each read to check it:
+    ``decode(..., salvage=True)``'s), its rows those they hold (:attr:`salvaged`, and a warning, say how many);
+    else such a file is refused."""
 
     def __init__(self, path: str | os.PathLike[str] | BinaryIO | bytes, *,
                  model: SanSpec | str | os.PathLike[str] | None = None,
                  limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
-                 cache_bytes: int | None = None) -> None:
+                 cache_bytes: int | None = None, salvage: bool = False) -> None:
         model = given_model(model)  # (a model file's or exported folder's path read before the file is opened)
         self._owned = not _is_stream(path)  # a file object given is the caller's: not closed here
         self._closed = False
@@ -559,10 +565,10 @@ class SanFile:
             except OSError as exc:
                 raise SanFormatError(f"{self.path}: cannot be read ({exc.strerror})") from None
         try:
-            self._reader = SanReader(self._f, limits)
+            self._reader = SanReader(self._f, limits, salvage=salvage)
             self._layout: FileLayout = from_header(self._reader.header, model, limits)
             warn_unused_model(self._layout, model)
-            _check_work(self._reader, self._layout, limits)
+            self._rows = _check_work(self._reader, self._layout, limits, salvage)
         except SanFormatError as exc:  # said of this file (the reader, given bytes, knows no name)
             self._release()
             said = str(exc)
@@ -571,6 +577,13 @@ class SanFile:
             self._release()
             raise
         self._limits, self._threads, self._model = limits, threads, model
+        #: with ``salvage``, a file missing frames (cut short, its index damaged): its frames intact, those its header
+        #: declares and the rows the intact ones hold (``api._extent``), the rows read being those; else None
+        self.salvaged = _extent(self._reader.n_frames, self._layout.n_samples, self._layout.frame_len) \
+            if self._rows < self._layout.n_samples else None
+        if self.salvaged is not None:
+            warnings.warn(f"{self.path}: {salvage_text(self.salvaged)} of its {self._layout.n_samples}: the rest is "
+                          "lost", SancodecWarning, stacklevel=2)
         self._kept = FrameCache(_cache_bytes(cache_bytes))  # the frames small reads decoded (read)
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype
@@ -598,7 +611,7 @@ class SanFile:
             raise TypeError(f"{self.path}: a SanFile read from a file object or bytes cannot be pickled; open it by "
                             "its path")
         return _reopened, (self.path, self._model, self._limits, self._threads, self._reader.size,
-                           self._reader.header, self._kept.limit)
+                           self._reader.header, self._kept.limit, self.salvaged is not None)
 
     def __repr__(self) -> str:
         return (f"SanFile({str(self.path)!r}, mode={file_mode(self._reader.header)!r}, "
@@ -622,14 +635,15 @@ class SanFile:
     def info(self) -> dict[str, Any]:
         """Samples, channels, rate, mode and frames, without decoding anything."""
         h = self._reader.header
-        return {"n_samples": self._layout.n_samples, "n_channels": self._layout.n_channels,
+        return {"n_samples": self.n_samples, "n_channels": self._layout.n_channels,
                 "fs": self._layout.signal_head.get("fs"), "mode": file_mode(h), "frame_len": self._layout.frame_len,
                 "frames": self._reader.n_frames, "channel_names": self._layout.signal_head.get("channel_names"),
                 "bytes": self._reader.size}
 
     @property
     def n_samples(self) -> int:
-        return self._layout.n_samples
+        """The rows :meth:`read` gives: the record's, or a salvaged file's rows that survive (:attr:`salvaged`)."""
+        return self._rows
 
     @property
     def fs(self) -> float:
@@ -713,7 +727,7 @@ class SanFile:
     def _windows(self, lo: int, hi: int, as_signal: bool = False) -> Iterator[np.ndarray]:
         """Rows [lo, hi) a window of frames at a time (``as_signal``: as :meth:`sample_blocks` gives them, else as
         :meth:`read` does), the lossless checksums checked at the end of a whole pass."""
-        whole = lo == 0 and hi == self.n_samples
+        whole = lo == 0 and hi == self._layout.n_samples  # (a salvaged file's rows: never the whole record)
         # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
         integers = self._scale is not None or self._layout.quantum is not None or self._layout.float32
         crcs = [0] * self._layout.n_channels
@@ -825,8 +839,8 @@ class SanFile:
         """Samples [start, end) as a :class:`Signal`, as ``sancodec.decode(data, start, end)`` gives it (its header
         fields, annotations and source cut to the range, ready for ``write_signal``), reading only the frames that
         cover them: a range of a remote or long file without the rest of it."""
-        self._check_open()
-        decoded = decoded_range(self._reader, self._layout, start, end, self._limits, self._threads)
+        lo, hi = self._range(start, end)  # (a salvaged file's: within the rows that survive)
+        decoded = decoded_range(self._reader, self._layout, lo, hi, self._limits, self._threads)
         self._activations += decoded.activations
         return decoded.signal
 
@@ -836,7 +850,7 @@ class SanFile:
         dropped first: a later read inside kept frames (``f[i]`` in a loop, at random, a Dask array's chunks smaller
         than a frame) decodes nothing."""
         lo, hi = self._range(start, end)
-        whole = lo == 0 and hi == self.n_samples  # (through blocks, which check the samples' checksums)
+        whole = lo == 0 and hi == self._layout.n_samples  # (through blocks, which check the samples' checksums)
         near = None if whole else self._in_one_window(lo, hi)
         return near if near is not None else np.concatenate(list(self.blocks(hi - lo, lo, hi)))
 

@@ -5,6 +5,7 @@ it gives is the row the whole file decodes to, and every other failure stays a :
 from __future__ import annotations
 
 import json
+import pickle
 import warnings
 
 import numpy as np
@@ -179,3 +180,39 @@ def test_salvage_writes_no_output_that_exists_without_force(coded, tmp_path):
         assert again.exit_code == 2 and "--force" in again.stderr, again.output
         assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cut.san") == written
         assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
+
+
+def test_a_truncated_file_opens_for_the_rows_that_survive(coded, tmp_path):
+    """``sancodec.open(path, salvage=True)``: a file cut short is a SanFile of the rows its intact frames hold (read,
+    indexed, in blocks, as a Signal, pickled, as a Dask array), said in a warning; past them an IndexError; without
+    ``salvage`` refused, pointing to it; a whole file opened so is the file."""
+    data, whole = coded
+    ends = _frame_ends(data)
+    (tmp_path / "cut.san").write_bytes(data[: ends[3] + 11])
+    with pytest.raises(SanFormatError, match=r"open\(\.\.\., salvage=True\)"):
+        sancodec.open(tmp_path / "cut.san")
+    with pytest.warns(SancodecWarning, match=f"4 of its {len(ends)} frames are intact, rows \\[0, {4 * FRAME}\\)"):
+        f = sancodec.open(tmp_path / "cut.san", salvage=True)
+    with f:
+        rows = 4 * FRAME
+        assert f.shape == (rows, 2) and len(f) == rows and f.salvaged == (4, len(ends), rows)
+        assert f.info["n_samples"] == rows
+        assert np.array_equal(f.read(), whole[:rows]) and np.array_equal(np.asarray(f), whole[:rows])
+        assert np.array_equal(f[-5:], whole[rows - 5 : rows]) and np.array_equal(f[::1000, 1], whole[:rows:1000, 1])
+        assert np.array_equal(np.concatenate(list(f.blocks(5000))), whole[:rows])
+        with pytest.raises(IndexError, match=f"outside the file's {rows} samples"):
+            f[rows]
+        with pytest.raises(SanConfigError):
+            f.read(0, rows + 1)
+        signal = f.signal()
+        assert signal.n_samples == rows and np.array_equal(signal.samples, sancodec.decode(data[: ends[3] + 11],
+                                                                                           salvage=True).samples)
+        again = pickle.loads(pickle.dumps(f))
+        assert again.shape == (rows, 2) and np.array_equal(again[100:200], whole[100:200])
+        dask = pytest.importorskip("dask.array")
+        assert np.array_equal(dask.from_array(f, chunks=f.chunks).compute(), whole[:rows])
+    (tmp_path / "whole.san").write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SancodecWarning)
+        with sancodec.open(tmp_path / "whole.san", salvage=True) as f:
+            assert f.salvaged is None and np.array_equal(f.read(), whole)

@@ -561,6 +561,8 @@ def test_options_of_the_other_mode_are_refused_in_words(tmp_path):
         sancodec.open(tmp_path / "w.san", "w", fs=10, channels=1, cache_bytes=0)
     assert not (tmp_path / "w.san").exists()
     reader_only, writer_only = stream.mode_options()  # (read off the signatures: a new option joins them)
-    assert reader_only == {"limits", "cache_bytes"}
+    assert reader_only == {"limits", "cache_bytes", "salvage"}
+    with pytest.raises(sancodec.SanConfigError, match=r"salvage= is for reading a \.san"):
+        sancodec.open(tmp_path / "w.san", "w", fs=10, channels=1, salvage=True)
     assert writer_only == {"like", "fs", "channels", "codec", "max_error", "frame_len", "predictor", "embed_model",
                            "fsync", "decimals", "step", "prdn", "snr", "bps", "effort", "verify"}

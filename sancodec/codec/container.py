@@ -53,7 +53,8 @@ MAX_HEADER_BYTES = 64 << 20
 MAX_FRAME_BYTES = 256 << 20
 MAX_FRAMES = 1 << 24
 #: where the index or trailer is lost: what still reads the frames before the damage (SanReader(salvage=True))
-SALVAGE_HINT = "; `sancodec decode --salvage` (decode(..., salvage=True)) recovers the frames that are intact"
+SALVAGE_HINT = ("; `sancodec decode --salvage` (decode(..., salvage=True), open(..., salvage=True)) recovers the "
+                "frames that are intact")
 # Format 1.1: the header is bzip2-compressed (WFDB comments and base64 kernels shrink ~2x). bzip2, not zlib:
 # it has one implementation, so files stay byte-identical everywhere (zlib-ng builds deflate differently).
 FLAG_PACKED_HEADER = 1
