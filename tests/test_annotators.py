@@ -278,3 +278,24 @@ def test_an_edf_sources_annotations_left_out_of_a_decode_are_said(tmp_path):
         result = run("decode", tmp_path / "e.san", *out)
         assert result.exit_code == 0 and "not written" not in result.output, result.output
     assert len(read_signal(tmp_path / "w").annotations[0]) == 30
+
+
+def test_a_folders_names_are_listed_once_while_it_stays_as_it_was(record, monkeypatch):
+    """The warning's look for files beside a record lists its folder once while the folder is unchanged (a batch over
+    a folder of thousands of records listed it once a record); a file added since is seen, and a folder changed just
+    now is listed again (a file added within the clock's tick would leave its time as it was)."""
+    import os
+
+    from sancodec.io import wfdb as wfdb_io
+
+    folder = record.parent
+    os.utime(folder, (1_600_000_000, 1_600_000_000))  # (a folder nobody has changed for years)
+    listed = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listed.append(path) or real(path))
+    for _ in range(3):
+        assert wfdb_io.unkept_annotation_files(record, {"atr"}) == ["i", "v1"]
+    assert len(listed) == 1
+    wfdb.wrann("100", "j", np.array([5, 9]), symbol=["N", "N"], write_dir=str(folder), fs=360)  # (now: changed)
+    assert wfdb_io.unkept_annotation_files(record, {"atr"}) == ["i", "j", "v1"]
+    assert wfdb_io.unkept_annotation_files(record, {"atr"}) == ["i", "j", "v1"] and len(listed) == 3

@@ -11,9 +11,12 @@ counts in frames, are scaled to rows and back.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
 import re
+import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -333,12 +336,15 @@ def unkept_annotation_files(base: Path, known: set[str] | frozenset[str]) -> lis
     other recording's), that look like WFDB annotation files (:func:`_looks_like_annotations`). A hint, never data:
     what a user may want kept and is not; found in the opening few kilobytes of each file, not by reading it whole
     (wfdb-python took 37 s over a 16 MB file of random bytes, and read it as labels)."""
-    import glob
+    import bisect
 
+    prefix = base.name + "."
     try:
-        candidates = sorted(base.parent.glob(glob.escape(base.name) + ".*"))
+        names = _names_in(base.parent)
     except OSError:
         return []
+    first = bisect.bisect_left(names, prefix)
+    candidates = [base.parent / name for name in itertools.takewhile(lambda n: n.startswith(prefix), names[first:])]
     found: list[str] = []
     looked = 0
     for path in candidates:
@@ -355,6 +361,35 @@ def unkept_annotation_files(base: Path, known: set[str] | frozenset[str]) -> lis
         except OSError:
             continue
     return found
+
+
+_LISTINGS: dict[str, tuple[int, list[str]]] = {}  # a folder's sorted names as last listed, by the folder's mtime
+_LISTINGS_KEPT = 8
+_LISTINGS_LOCK = threading.Lock()
+_RACY_NS = 2_000_000_000  # a folder changed within this long of its listing is listed again next time
+
+
+def _names_in(folder: Path) -> list[str]:
+    """The names in ``folder``, sorted: listed again only where the folder changed since (its mtime) or had changed
+    within :data:`_RACY_NS` of its listing, so that a batch reading each record of a folder of thousands lists it
+    once, not once a record (6 ms a record in one of 6000 files)."""
+    import os
+
+    changed = os.stat(folder).st_mtime_ns
+    key = os.fspath(folder.resolve())
+    with _LISTINGS_LOCK:  # (a batch's rows run on threads too)
+        kept = _LISTINGS.get(key)
+    if kept is not None and kept[0] == changed:
+        return kept[1]
+    listed = time.time_ns()
+    names = sorted(os.listdir(folder))
+    if listed - changed < _RACY_NS:  # (changed just now: a file added within the clock's tick of the folder's last
+        return names  # change leaves its mtime as it was, and would go unseen; kept only once the folder is still)
+    with _LISTINGS_LOCK:
+        if len(_LISTINGS) >= _LISTINGS_KEPT:
+            _LISTINGS.pop(next(iter(_LISTINGS)))
+        _LISTINGS[key] = (changed, names)
+    return names
 
 
 def _looks_like_annotations(path: Path) -> bool:
