@@ -179,9 +179,13 @@ def test_a_batch_keeps_them_for_its_wfdb_records(record, tmp_path):
     tree.mkdir()
     for f in record.parent.glob("100.*"):
         shutil.copy(f, tree / f.name)
-    rows = encode_tree(tree, tmp_path / "coded", workers=1, annotators=["i", "v1"])
-    assert [r.status for r in rows] == ["encoded"] and not rows[0].warnings
-    decode_tree(tmp_path / "coded", tmp_path / "back", workers=1)
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:  # (in this process: a cluster of worker processes takes seconds to start)
+        rows = encode_tree(tree, tmp_path / "coded", client=client, annotators=["i", "v1"])
+        assert [r.status for r in rows] == ["encoded"] and not rows[0].warnings
+        decode_tree(tmp_path / "coded", tmp_path / "back", client=client)
     _same_files(record, tmp_path / "back" / "100", ("atr", "i", "v1"))
     result = run("batch", tmp_path / "coded", tmp_path / "again", "--decode", "--annotators", "i", "-q")
     assert result.exit_code == 2 and "--annotators names the annotation files an encode reads" in result.output
