@@ -757,19 +757,30 @@ _NO_ANNOTATIONS = {"npy": ".npy holds samples only", "csv": "CSV holds samples o
                    "brainvision": "the marker file holds its New Segment only", "raw": "raw output holds samples only"}
 
 
-def _say_notes_left_out(source: object, fmt: str) -> None:
-    """A line where an EDF, BDF or BrainVision source's EDF+ annotations or markers (its ``source["annotations"]``,
-    a BrainVision file's New Segment markers aside) go to an output that holds none: .npy, CSV, MATLAB, WAV, raw, and
-    BrainVision from another source (EDF and BDF write them, WFDB as notes)."""
-    if not isinstance(source, dict) or source.get("kind") not in ("edf", "bdf", "brainvision"):
-        return
-    marks = source.get("kind") == "brainvision"
-    notes = [n for n in source.get("annotations") or []
-             if not (marks and isinstance(n, list) and len(n) == 3 and str(n[2]).startswith("New Segment/"))]
-    if notes and fmt in _NO_ANNOTATIONS and not (fmt == "brainvision" and marks):
-        what = "BrainVision marker(s)" if marks else "EDF+ annotation(s)"
-        console.print(f"{len(notes)} {what} not written: {_NO_ANNOTATIONS[fmt]} (a decode to EDF, BDF or WFDB writes "
-                      "them)")
+def _left_out(signal: Any, fmt: str) -> list[tuple[int, str]]:
+    """What an output in ``fmt`` leaves out of ``signal``'s annotations, each (how many, the line that says so): its
+    WFDB annotation sets, which .npy, CSV, MATLAB, WAV, raw and BrainVision output do not hold (EDF, BDF and WFDB
+    do), and an EDF, BDF or BrainVision source's EDF+ annotations or markers (its ``source["annotations"]``, a
+    BrainVision file's New Segment markers aside), which those do not hold either (BrainVision's own markers aside:
+    its writer keeps them where it can). They were left out without a word."""
+    if fmt not in _NO_ANNOTATIONS:
+        return []
+    out = []
+    labels = sum(len(a) for a in signal.annotations)
+    if labels:
+        sets = ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
+        out.append((labels, f"{labels} WFDB annotation(s) ({sets}) not written: {_NO_ANNOTATIONS[fmt]} (a decode to "
+                            "WFDB, EDF or BDF writes them)"))
+    source = signal.source
+    if isinstance(source, dict) and source.get("kind") in ("edf", "bdf", "brainvision"):
+        marks = source.get("kind") == "brainvision"
+        notes = [n for n in source.get("annotations") or []
+                 if not (marks and isinstance(n, list) and len(n) == 3 and str(n[2]).startswith("New Segment/"))]
+        if notes and not (fmt == "brainvision" and marks):
+            what = "BrainVision marker(s)" if marks else "EDF+ annotation(s)"
+            out.append((len(notes), f"{len(notes)} {what} not written: {_NO_ANNOTATIONS[fmt]} (a decode to EDF, "
+                                    "BDF or WFDB writes them)"))
+    return out
 
 
 def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, channels: str | None, physical: bool,
@@ -806,20 +817,20 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
         quantum = None  # exact values, at 17 significant digits, not at a lossy grid's places
     files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync)
     _warn_float32_rounding(decoded, fmt)
+    left_out = _left_out(signal, fmt)
     if json_out:
         _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded,
-                            decoded.salvaged)
+                            decoded.salvaged, sum(count for count, _ in left_out))
     elif not quiet:
         console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
                       f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
         labels = sum(len(a) for a in signal.annotations)
-        sets = ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
         if labels and fmt in ("edf", "bdf"):
-            console.print(f"{labels} WFDB annotation(s) ({sets}) written as {fmt.upper()}+ annotations")
-        elif labels and fmt != "wfdb":  # (they were left out without a word)
-            console.print(f"{labels} WFDB annotation(s) ({sets}) not written: {_NO_ANNOTATIONS[fmt]} (a decode to "
-                          "WFDB, EDF or BDF writes them)")
-        _say_notes_left_out(signal.source, fmt)
+            console.print(f"{labels} WFDB annotation(s) ("
+                          + ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
+                          + f") written as {fmt.upper()}+ annotations")
+        for _, line in left_out:
+            console.print(line)
         if padded:
             console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
                           f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")
@@ -849,10 +860,11 @@ def _warn_float32_rounding(decoded: Any, fmt: str) -> None:
 
 def _print_decoded_json(source: Path | str, files: list[Path], header: dict, start: int, end: int,
                         channels: list[int], fmt: str, padded: int = 0,
-                        salvaged: tuple[int, int, int] | None = None) -> None:
+                        salvaged: tuple[int, int, int] | None = None, left_out: int = 0) -> None:
     """decode --json: what was written, from which rows and channels (the file's indices, in the order written),
-    a lossy file's target and the PRDN each of those channels achieved over the record, and the samples an EDF or
-    BDF file's last data record was filled out with (``padded``, ``io.edf.edf_padding``)."""
+    a lossy file's target and the PRDN each of those channels achieved over the record, the samples an EDF or
+    BDF file's last data record was filled out with (``padded``, ``io.edf.edf_padding``), and the annotations the
+    output format left out (``left_out``, :func:`_left_out`'s counts)."""
     from sancodec.codec.api import SALVAGE_FIELDS
 
     lossy = header.get("lossy") or {}
@@ -862,7 +874,8 @@ def _print_decoded_json(source: Path | str, files: list[Path], header: dict, sta
                            "target": lossy.get("target"),
                            "prdn_per_channel": None if prdn is None else [prdn[c] for c in channels],
                            "padded_samples": padded,
-                           "salvaged": None if salvaged is None else dict(zip(SALVAGE_FIELDS, salvaged))}))
+                           "salvaged": None if salvaged is None else dict(zip(SALVAGE_FIELDS, salvaged)),
+                           "annotations_not_written": left_out}))
 
 
 def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None:

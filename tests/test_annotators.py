@@ -259,8 +259,12 @@ def test_a_decode_to_a_format_without_annotations_says_they_are_not_written(tmp_
     assert result.exit_code == 0, result.output
     assert f"30 WFDB annotation(s) (i) not written: {said} (a decode to WFDB, EDF or BDF" in \
         " ".join(result.output.split())
+    result = run("decode", tmp_path / "r.san", "-o", tmp_path / f"again{suffix}", "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["annotations_not_written"] == 30, result.output
     result = run("decode", tmp_path / "r.san", "-o", tmp_path / "out.edf")
     assert "30 WFDB annotation(s) (i) written as EDF+ annotations" in result.output
+    assert json.loads(run("decode", tmp_path / "r.san", "-o", tmp_path / "json.edf", "--json").output)[
+        "annotations_not_written"] == 0
     assert "not written" not in run("decode", tmp_path / "r.san", "-o", tmp_path / "back").output
 
 
@@ -278,6 +282,8 @@ def test_an_edf_sources_annotations_left_out_of_a_decode_are_said(tmp_path):
         result = run("decode", tmp_path / "e.san", "-o", tmp_path / out)
         assert result.exit_code == 0, result.output
         assert f"30 EDF+ annotation(s) not written: {said}" in " ".join(result.output.split())
+        result = run("decode", tmp_path / "e.san", "-o", tmp_path / f"j{out}", "--json")
+        assert json.loads(result.output)["annotations_not_written"] == 30
     for out in (("-o", tmp_path / "again.edf"), ("-o", tmp_path / "w", "--format", "wfdb")):
         result = run("decode", tmp_path / "e.san", *out)
         assert result.exit_code == 0 and "not written" not in result.output, result.output
