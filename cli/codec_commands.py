@@ -738,7 +738,8 @@ def _warn_salvaged(input: Path | str, decoded: Any) -> None:
     from sancodec.codec.api import salvaged_words
     from sancodec.errors import SancodecWarning
 
-    warnings.warn(f"{input}: {salvaged_words(decoded)}", SancodecWarning, stacklevel=2)
+    warnings.warn(f"{input}: {salvaged_words(decoded.salvaged, decoded.header.get('n_samples'))}", SancodecWarning,
+                  stacklevel=2)
 
 
 def _near_text(step: float, entry: list[Any]) -> str:

@@ -37,7 +37,14 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 
 from sancodec._atomic import move_into_place, said_of_output, temp_folder
-from sancodec.codec.api import _check_work, _extent, decoded_range, frame_windows, salvage_text, sample_range
+from sancodec.codec.api import (
+    _check_work,
+    decoded_range,
+    frame_windows,
+    salvaged_extent,
+    salvaged_words,
+    sample_range,
+)
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import SanEncoder
 from sancodec.codec.floatgrid import folded_ints, integers_on, off_steps
@@ -578,12 +585,11 @@ class SanFile:
             raise
         self._limits, self._threads, self._model = limits, threads, model
         #: with ``salvage``, a file missing frames (cut short, its index damaged): its frames intact, those its header
-        #: declares and the rows the intact ones hold (``api._extent``), the rows read being those; else None
-        self.salvaged = _extent(self._reader.n_frames, self._layout.n_samples, self._layout.frame_len) \
-            if self._rows < self._layout.n_samples else None
+        #: declares and the rows the intact ones hold (``api.salvaged_extent``), the rows read being those; else None
+        self.salvaged = salvaged_extent(self._reader, self._layout, self._rows)
         if self.salvaged is not None:
-            warnings.warn(f"{self.path}: {salvage_text(self.salvaged)} of its {self._layout.n_samples}: the rest is "
-                          "lost", SancodecWarning, stacklevel=2)
+            warnings.warn(f"{self.path}: {salvaged_words(self.salvaged, self._layout.n_samples)}", SancodecWarning,
+                          stacklevel=2)
         self._kept = FrameCache(_cache_bytes(cache_bytes))  # the frames small reads decoded (read)
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype

@@ -817,7 +817,7 @@ def decode_file(
             raise SanConfigError(f"sample range [{lo}, {asked}) reaches past the rows intact, [0, {rows}) of the "
                                  f"record's {layout.n_samples}: the frames after them are lost")
         decoded = decoded_range(reader, layout, lo, hi, limits, threads)
-        decoded.salvaged = _extent(reader.n_frames, layout.n_samples, layout.frame_len)
+        decoded.salvaged = salvaged_extent(reader, layout, rows)
         return decoded
     return decoded_range(reader, layout, start, end, limits, threads)
 
@@ -834,6 +834,12 @@ def salvage_extent(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMI
         return None
     extent = _extent(reader.n_frames, n, frame_len)
     return None if extent[0] > extent[1] else extent
+
+
+def salvaged_extent(reader: SanReader, layout: FileLayout, rows: int) -> tuple[int, int, int] | None:
+    """A salvaging reader's figures (:func:`_extent`) where its frames hold fewer than the record's rows (``rows``:
+    :func:`_check_work`'s); None where none were lost."""
+    return _extent(reader.n_frames, layout.n_samples, layout.frame_len) if rows < layout.n_samples else None
 
 
 def _extent(intact: int, n: int, frame_len: int) -> tuple[int, int, int]:
@@ -909,14 +915,16 @@ def decode(data: bytes, start: int | None = None, end: int | None = None, *,
     rows, where frames were lost)."""
     decoded = decode_file(data, start, end, given_model(model), limits=limits, threads=threads, salvage=salvage)
     if decoded.salvaged is not None:
-        warnings.warn(salvaged_words(decoded), SancodecWarning, stacklevel=2)
+        warnings.warn(salvaged_words(decoded.salvaged, decoded.header.get("n_samples")), SancodecWarning,
+                      stacklevel=2)
     return decoded.signal
 
 
-def salvaged_words(decoded: DecodedFile) -> str:
-    """What a salvaging decode of a damaged file kept, in words (for its warning): "76 of its 159 frames are intact,
-    rows [0, 311296) of its 650000: the rest is lost"."""
-    return f"{salvage_text(decoded.salvaged or (0, 0, 0))} of its {decoded.header.get('n_samples')}: the rest is lost"
+def salvaged_words(extent: tuple[int, int, int], n_samples: object) -> str:
+    """What a salvaging read of a damaged file of ``n_samples`` rows keeps (``extent``: :func:`salvaged_extent`'s),
+    in words, for its warning: "76 of its 159 frames are intact, rows [0, 311296) of its 650000: the rest is
+    lost"."""
+    return f"{salvage_text(extent)} of its {n_samples}: the rest is lost"
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False
