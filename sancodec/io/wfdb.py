@@ -393,25 +393,25 @@ def _names_in(folder: Path) -> list[str]:
 
 
 def _looks_like_annotations(path: Path) -> bool:
-    """Whether the file at ``path`` is laid out as a WFDB annotation file (:func:`_annotation_layout`) with a label at
-    least in its opening."""
-    return bool(_annotation_layout(path))
+    """Whether the file at ``path`` ends as a WFDB annotation file does (:func:`_check_annotation_end`) and opens laid
+    out as one, a label at least in its opening (:func:`_opening_labels`)."""
+    try:
+        _check_annotation_end(path)
+    except SanFormatError:
+        return False
+    return bool(_opening_labels(path))
 
 
-def _annotation_layout(path: Path) -> int | None:
-    """The labels in the first :data:`_OPENING_WORDS` words of the file at ``path`` where it is laid out as a WFDB
-    (MIT) annotation file there and at its end, else None: 16-bit words, each a label's code (1 ... 49) or a skip,
-    number, subtype, channel or note with what follows them, and the zero word that closes the file at its end and
-    not before. Random bytes break that within a few dozen words (a code of 50 ... 58 comes one word in seven)."""
+def _opening_labels(path: Path) -> int | None:
+    """The labels in the first :data:`_OPENING_WORDS` words of the file at ``path`` where they are laid out as a WFDB
+    (MIT) annotation file's, else None: 16-bit words, each a label's code (1 ... 49) or a skip, number, subtype,
+    channel or note with what follows them, and the zero word that closes the file only as its last word (its end
+    checked apart, :func:`_check_annotation_end`). Random bytes break that within a few dozen words (a code of
+    50 ... 58 comes one word in seven)."""
     size = path.stat().st_size
-    if size < 2 or size % 2:
-        return None
     with path.open("rb") as fh:
         opening = fh.read(2 * _OPENING_WORDS)
-        fh.seek(size - 2)
-        if fh.read(2) != b"\x00\x00":
-            return None
-    words = np.frombuffer(opening, dtype="<u2").tolist()
+    words = np.frombuffer(opening[: len(opening) // 2 * 2], dtype="<u2").tolist()
     last, i, labels = size // 2 - 1, 0, 0
     while i < len(words):
         code, low = words[i] >> 10, words[i] & 1023
@@ -426,10 +426,10 @@ def _annotation_layout(path: Path) -> int | None:
 
 def _check_annotation_layout(path: Path) -> None:
     """A :class:`SanFormatError` unless ``path`` ends as a WFDB annotation file does (:func:`_check_annotation_end`)
-    and opens laid out as one (:func:`_looks_like_annotations`): a file found by its annotator's name alone, read
-    whole by wfdb-python only then (random bytes that end in a zero word, read as labels, were carried)."""
+    and opens laid out as one (:func:`_opening_labels`): a file found by its annotator's name alone, read whole by
+    wfdb-python only then (random bytes that end in a zero word, read as labels, were carried)."""
     _check_annotation_end(path)
-    if _annotation_layout(path) is None:  # (an empty one, a detector's that found nothing, is one)
+    if _opening_labels(path) is None:  # (an empty one, a detector's that found nothing, is one)
         raise SanFormatError(f"{path}: no WFDB annotation file (its opening is not laid out as one's)")
 
 
