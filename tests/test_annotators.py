@@ -242,6 +242,12 @@ def test_an_annotators_extension_with_a_digit_decodes_to_wfdb(tmp_path, mitdb_10
         assert (tmp_path / "out" / f"100.{ext}").read_bytes() == (tmp_path / f"100.{ext}").read_bytes(), ext
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["100.atr", "100.dat", "100.hea", "100.pu0",
                                                                      "100.v1"]
+    (tmp_path / "busy").mkdir()  # (its renamed annotation file in the way: kept without --force, nothing written)
+    (tmp_path / "busy" / "100.v1").write_bytes(b"mine")
+    result = run("decode", tmp_path / "a.san", "-o", tmp_path / "busy" / "100")
+    assert result.exit_code == 2 and "100.v1: already exists" in result.output, result.output
+    assert [p.name for p in (tmp_path / "busy").iterdir()] == ["100.v1"]
+    assert (tmp_path / "busy" / "100.v1").read_bytes() == b"mine"
 
 
 @pytest.mark.parametrize("suffix, said", [(".npy", ".npy holds samples only"), (".csv", "CSV holds samples only"),

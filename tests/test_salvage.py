@@ -112,7 +112,8 @@ def test_nothing_to_salvage_is_refused(coded, record):
 
 
 def test_any_cut_or_flipped_byte_salvages_rows_of_the_whole_decode_or_fails_as_a_sancodec_error(coded):
-    """Random truncations and single-byte damage: what salvage gives is always the first rows of the whole decode."""
+    """Random truncations and single-byte damage: what salvage gives is always the first rows of the whole decode,
+    and a SanFile opened to salvage reads the same rows (or both refuse)."""
     data, whole = coded
     rng = np.random.default_rng(11)
     for _ in range(60):
@@ -122,8 +123,16 @@ def test_any_cut_or_flipped_byte_salvages_rows_of_the_whole_decode_or_fails_as_a
         try:
             got = sancodec.decode(bytes(damaged), salvage=True).samples
         except SancodecError:
+            got = None
+        try:  # (random access over the same walk: the same rows, or a SancodecError)
+            with sancodec.open(bytes(damaged), salvage=True) as f:
+                opened = f.read()
+        except SancodecError:
+            opened = None
+        assert (got is None) == (opened is None)
+        if got is None or opened is None:
             continue
-        assert len(got) and np.array_equal(got, whole[: len(got)])
+        assert len(got) and np.array_equal(got, whole[: len(got)]) and np.array_equal(opened, got)
 
 
 def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
