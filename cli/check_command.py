@@ -6,14 +6,14 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sancodec.cli.app import app, boundary, named, shown, source_arguments
-from sancodec.codec.api import SALVAGE_FIELDS, salvage_text
+from sancodec.codec.api import Salvaged, salvage_json, salvage_text
 from sancodec.codec.container import SALVAGE_HINT
 from sancodec.errors import SancodecError, SanConfigError, SanFormatError
 
@@ -36,7 +36,7 @@ class Checked:
     channels: int | None = None
     bytes: int | None = None
     error: str | None = None
-    salvageable: dict[str, int] | None = None  # a damaged file's frames intact and their rows (decode --salvage's)
+    salvageable: dict[str, Any] | None = None  # what decode --salvage recovers of a damaged file (salvage_json)
 
 
 def san_files(paths: list[Path | str]) -> list[Path | str]:
@@ -76,15 +76,15 @@ def check_file(path: Path | str, model: SanSpec | None = None, limits: DecodeLim
         if kept is not None:  # (what is intact, where some frames are, in place of the hint)
             said = said.replace(SALVAGE_HINT, "") + f"; {salvage_text(kept)} (`sancodec decode --salvage` writes them)"
         return Checked(shown(path), False, error=named(said, path),
-                       salvageable=None if kept is None else dict(zip(SALVAGE_FIELDS, kept)))
+                       salvageable=None if kept is None else salvage_json(kept))
     from sancodec.codec.header import file_mode
 
     return Checked(shown(path), True, file_mode(f.header), info["n_samples"], info["n_channels"], info["bytes"])
 
 
-def _salvageable(path: Path, limits: DecodeLimits | None) -> tuple[int, int, int] | None:
-    """What ``decode --salvage`` would recover of a damaged file (its frames intact, those declared, the rows of the
-    intact ones: ``codec.salvage_extent``), where some frames are lost and some are not; else None."""
+def _salvageable(path: Path, limits: DecodeLimits | None) -> Salvaged | None:
+    """What ``decode --salvage`` would recover of a damaged file (``codec.salvage_extent``), where some frames are
+    lost and some are not; else None."""
     from sancodec.codec import salvage_extent
     from sancodec.codec.limits import DEFAULT_LIMITS
 
@@ -93,7 +93,7 @@ def _salvageable(path: Path, limits: DecodeLimits | None) -> tuple[int, int, int
             extent = salvage_extent(fh, limits or DEFAULT_LIMITS)
     except OSError:
         return None
-    return extent if extent is not None and 0 < extent[0] < extent[1] else None
+    return extent if extent is not None and 0 < extent.frames < extent.of else None
 
 
 def _check_bytes(data: bytes, model: SanSpec | None, limits: DecodeLimits, threads: int | None) -> Checked:

@@ -56,6 +56,7 @@ from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
 
 if TYPE_CHECKING:
+    from sancodec.codec.api import Salvaged
     from sancodec.san.spec import SanSpec
 
 console = Console(markup=False)  # names, units and paths come from files: "[mV]" is text, not a style
@@ -619,9 +620,12 @@ def decode(
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON (the files written, "
                                   "the rows and channels, a lossy file's target and PRDN per channel)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
-    salvage: bool = typer.Option(False, "--salvage", metavar="", help="A truncated file, or one whose index is "
-                                 "damaged: decode the frames that are intact, from the first up to the damage (a "
-                                 "warning says how many rows of the record that is); the file is read whole."),
+    salvage: bool = typer.Option(False, "--salvage", metavar="", help="A truncated file, or one whose index or a "
+                                 "frame is damaged: decode the frames that are intact, from the first up to the "
+                                 "damage; where the index is intact, every frame but those damaged, whose rows are "
+                                 "each channel's invalid sample where every channel has one (WFDB's; EDF and BDF "
+                                 "output annotate them BAD_ACQ_SKIP). A warning says which rows; the file is read "
+                                 "whole."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 are written as they decode, EDF and BDF files a block of data records at a time (memory bounded
@@ -729,6 +733,16 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet)
 
 
+def _skipped(decoded: Any) -> list[tuple[int, int]]:
+    """A salvaged decode's rows lost amid those written (gaps: ``api.Salvaged``), counted from its first row: what
+    EDF and BDF annotate as no data."""
+    found = decoded.salvaged
+    if found is None or not found.gaps:
+        return []
+    lo, hi = decoded.start, decoded.end
+    return [(max(a, lo) - lo, min(b, hi) - lo) for a, b in found.lost if a < hi and lo < b]
+
+
 def _warn_salvaged(input: Path | str, decoded: Any) -> None:
     """decode --salvage's ``warning:`` where frames were lost: how many survive, and the rows they hold."""
     if decoded.salvaged is None:
@@ -738,8 +752,7 @@ def _warn_salvaged(input: Path | str, decoded: Any) -> None:
     from sancodec.codec.api import salvaged_words
     from sancodec.errors import SancodecWarning
 
-    warnings.warn(f"{input}: {salvaged_words(decoded.salvaged, decoded.header.get('n_samples'))}", SancodecWarning,
-                  stacklevel=2)
+    warnings.warn(f"{input}: {salvaged_words(decoded.salvaged)}", SancodecWarning, stacklevel=2)
 
 
 def _near_text(step: float, entry: list[Any]) -> str:
@@ -816,7 +829,8 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
     if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17): its
         quantum = None  # exact values, at 17 significant digits, not at a lossy grid's places
-    files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync)
+    files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync,
+                         skipped=_skipped(decoded))
     _warn_float32_rounding(decoded, fmt)
     left_out = _left_out(signal, fmt)
     if json_out:
@@ -861,12 +875,12 @@ def _warn_float32_rounding(decoded: Any, fmt: str) -> None:
 
 def _print_decoded_json(source: Path | str, files: list[Path], header: dict, start: int, end: int,
                         channels: list[int], fmt: str, padded: int = 0,
-                        salvaged: tuple[int, int, int] | None = None, left_out: int = 0) -> None:
+                        salvaged: Salvaged | None = None, left_out: int = 0) -> None:
     """decode --json: what was written, from which rows and channels (the file's indices, in the order written),
     a lossy file's target and the PRDN each of those channels achieved over the record, the samples an EDF or
     BDF file's last data record was filled out with (``padded``, ``io.edf.edf_padding``), and the annotations the
     output format left out (``left_out``, :func:`_left_out`'s counts)."""
-    from sancodec.codec.api import SALVAGE_FIELDS
+    from sancodec.codec.api import salvage_json
 
     lossy = header.get("lossy") or {}
     prdn = lossy.get("prdn")
@@ -875,7 +889,7 @@ def _print_decoded_json(source: Path | str, files: list[Path], header: dict, sta
                            "target": lossy.get("target"),
                            "prdn_per_channel": None if prdn is None else [prdn[c] for c in channels],
                            "padded_samples": padded,
-                           "salvaged": None if salvaged is None else dict(zip(SALVAGE_FIELDS, salvaged)),
+                           "salvaged": None if salvaged is None else salvage_json(salvaged),
                            "annotations_not_written": left_out}))
 
 

@@ -41,7 +41,7 @@ from sancodec.codec.api import (
     _check_work,
     decoded_range,
     frame_windows,
-    salvaged_extent,
+    salvaged_of,
     salvaged_words,
     sample_range,
 )
@@ -584,11 +584,11 @@ class SanFile:
             self._release()
             raise
         self._limits, self._threads, self._model = limits, threads, model
-        #: with ``salvage``, a file missing frames (cut short, its index damaged): its frames intact, those its header
-        #: declares and the rows the intact ones hold (``api.salvaged_extent``), the rows read being those; else None
-        self.salvaged = salvaged_extent(self._reader, self._layout, self._rows)
+        #: with ``salvage``, a file missing frames (cut short, its index or a frame damaged): what survives
+        #: (``api.Salvaged``), the rows read being its rows; else None
+        self.salvaged = salvaged_of(self._reader, self._layout.n_samples, self._layout.frame_len) if salvage else None
         if self.salvaged is not None:
-            warnings.warn(f"{self.path}: {salvaged_words(self.salvaged, self._layout.n_samples)}", SancodecWarning,
+            warnings.warn(f"{self.path}: {salvaged_words(self.salvaged)}", SancodecWarning,
                           stacklevel=2)
         self._kept = FrameCache(_cache_bytes(cache_bytes))  # the frames small reads decoded (read)
         head = self._layout.signal_head
@@ -733,7 +733,8 @@ class SanFile:
     def _windows(self, lo: int, hi: int, as_signal: bool = False) -> Iterator[np.ndarray]:
         """Rows [lo, hi) a window of frames at a time (``as_signal``: as :meth:`sample_blocks` gives them, else as
         :meth:`read` does), the lossless checksums checked at the end of a whole pass."""
-        whole = lo == 0 and hi == self._layout.n_samples  # (a salvaged file's rows: never the whole record)
+        whole = lo == 0 and hi == self._layout.n_samples and not self._reader.lost  # (a salvaged file's rows: never
+        # the whole record's, whose checksums they fail)
         # (a decimal file's checksums are its integers', as are those of a file of floats on a step)
         integers = self._scale is not None or self._layout.quantum is not None or self._layout.float32
         crcs = [0] * self._layout.n_channels

@@ -2,8 +2,10 @@
 
 Each case takes one of several real ``.san`` files, mutates header fields to hostile values
 (wrong types, huge, negative, nested, deleted) and/or the bytes of frame payloads, rebuilds
-every CRC, and decodes it. A case passes when it returns or raises a ``SancodecError``
-within the time limit; anything else (another exception, a timeout, MemoryError) escapes.
+every CRC, and decodes it; then changes one byte of it anywhere (a frame under its stored CRC, the
+index, the header) and decodes that as ``decode --salvage`` does. A case passes when each returns or
+raises a ``SancodecError`` within the time limit; anything else (another exception, a timeout,
+MemoryError) escapes.
 
 Run by ``tests/test_structure_fuzz.py`` (a few thousand cases, under RLIMIT_AS 1.5 GB), or
 for a long run (the figures in docs/FORMAT.md, section Limits, come from this):
@@ -255,6 +257,28 @@ def _read_as_a_file(data: bytes) -> None:
         f.signal(0, min(n, 10))
 
 
+def _salvaged(data: bytes, rng: random.Random) -> None:
+    """``data`` with one byte changed anywhere (a frame's payload under its stored CRC, the index, the header), read
+    as ``decode --salvage`` and ``sancodec.open(..., salvage=True)`` read it: each may only refuse (a frame lost amid
+    hostile ones, its rows gaps, or a walk from the header)."""
+    import warnings
+
+    import sancodec
+    from sancodec.codec import decode_file
+    from sancodec.errors import SancodecError
+
+    damaged = bytearray(data)
+    damaged[rng.randrange(len(damaged))] ^= rng.randrange(1, 256)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            decode_file(bytes(damaged), salvage=True)
+            with sancodec.open(bytes(damaged), salvage=True) as f:
+                f[len(f) - 1]
+        except SancodecError:
+            pass
+
+
 def _alarm(*_: Any) -> None:
     raise CaseTimeout()
 
@@ -282,19 +306,21 @@ def run(cases: int, seed: int, report_every: int = 0) -> dict[str, Any]:
         t0 = time.perf_counter()
         signal.alarm(CASE_SECONDS)
         try:
-            if read_info(data)["header"].get("mode") == "lossy":
-                try:  # `info --bands` reads the frames without decoding: it too may only refuse
-                    lossy_anatomy(data)
+            try:
+                if read_info(data)["header"].get("mode") == "lossy":
+                    try:  # `info --bands` reads the frames without decoding: it too may only refuse
+                        lossy_anatomy(data)
+                    except SancodecError:
+                        pass
+                decode_file(data)
+                counts["decoded"] += 1
+                try:  # the file reader's ways too (sancodec.open): one row, rows a step apart, a range as a Signal
+                    _read_as_a_file(data)
                 except SancodecError:
                     pass
-            decode_file(data)
-            counts["decoded"] += 1
-            try:  # the file reader's ways too (sancodec.open): one row, rows a step apart, a range as a Signal
-                _read_as_a_file(data)
             except SancodecError:
-                pass
-        except SancodecError:
-            counts["refused"] += 1
+                counts["refused"] += 1
+            _salvaged(data, random.Random(case_seed ^ 1))  # and the same file damaged, salvaged
         except BaseException as exc:  # noqa: BLE001 - the point is to catch everything else
             if isinstance(exc, KeyboardInterrupt):
                 raise

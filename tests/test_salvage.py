@@ -16,6 +16,7 @@ import sancodec
 from sancodec import SancodecError, SancodecWarning, SanConfigError, SanFormatError
 from sancodec.cli import app
 from sancodec.codec import decode_file, salvage_extent
+from sancodec.codec.api import Salvaged
 from sancodec.codec.container import FRAME_HEAD, SanReader
 
 FRAME = 4096
@@ -33,6 +34,14 @@ def record(mitdb_100):
 def coded(record, request):
     data = sancodec.encode(record, frame_len=FRAME, **request.param)
     return data, sancodec.decode(data).samples
+
+
+def _with_gaps(whole: np.ndarray, lost: list[tuple[int, int]]) -> np.ndarray:
+    """``whole`` with the rows of ``lost`` ranges at mitdb 100's invalid sample (format 212's, -2048)."""
+    gapped = whole.copy()
+    for a, b in lost:
+        gapped[a:b] = -2048
+    return gapped
 
 
 def _frame_ends(data: bytes) -> list[int]:
@@ -57,8 +66,9 @@ def test_a_truncated_file_decodes_its_whole_frames(coded):
         assert np.array_equal(decoded.signal.samples, signal.samples)
         rows = N if intact == len(ends) else intact * FRAME
         assert decoded.signal.n_samples == rows and np.array_equal(decoded.signal.samples, whole[:rows]), cut
-        assert decoded.salvaged == (None if intact == len(ends) else (intact, len(ends), rows))
-        assert salvage_extent(part) == (intact, len(ends), rows)
+        lost = () if intact == len(ends) else ((rows, N),)
+        assert decoded.salvaged == (None if intact == len(ends) else Salvaged(intact, len(ends), rows, N, lost))
+        assert salvage_extent(part) == Salvaged(intact, len(ends), rows, N, lost)
 
 
 def test_a_whole_file_salvaged_is_the_file_decoded(coded):
@@ -69,14 +79,26 @@ def test_a_whole_file_salvaged_is_the_file_decoded(coded):
     assert np.array_equal(sancodec.decode(data, 5000, 9000, salvage=True).samples, whole[5000:9000])
 
 
-def test_a_damaged_frame_ends_what_is_salvaged_and_a_damaged_index_loses_nothing(coded):
+def test_a_damaged_frame_loses_its_rows_as_gaps_and_a_damaged_index_loses_nothing(coded):
+    """mitdb 100's channels (format 212) have an invalid sample, -2048, which WFDB's readers take for no data: a
+    frame damaged amid intact ones (the index intact) loses its own rows only, decoded as that value."""
     data, whole = coded
     ends = _frame_ends(data)
     damaged = bytearray(data)
     damaged[ends[4] + FRAME_HEAD.size + 3] ^= 0x10  # a payload byte of frame 5
     with pytest.raises(SanFormatError, match="frame 5: checksum mismatch"):
         sancodec.decode(bytes(damaged))
-    assert np.array_equal(sancodec.decode(bytes(damaged), salvage=True).samples, whole[: 5 * FRAME])
+    with pytest.warns(SancodecWarning, match=rf"9 of its 10 frames are intact, rows \[0, {N}\) of its {N}; rows "
+                      rf"\[{5 * FRAME}, {6 * FRAME}\) among them are gaps \(lost with their frames: each channel's "
+                      rf"invalid sample\)$"):
+        salvaged = sancodec.decode(bytes(damaged), salvage=True)
+    assert np.array_equal(salvaged.samples, _with_gaps(whole, [(5 * FRAME, 6 * FRAME)]))
+    assert np.isnan(salvaged.physical()[5 * FRAME : 6 * FRAME]).all()
+    assert not np.isnan(np.delete(salvaged.physical(), np.s_[5 * FRAME : 6 * FRAME], axis=0)).any()
+    assert decode_file(bytes(damaged), salvage=True).salvaged == Salvaged(9, 10, N, N, ((5 * FRAME, 6 * FRAME),), True)
+    assert np.array_equal(sancodec.decode(bytes(damaged), 6 * FRAME - 5, 6 * FRAME + 5, salvage=True).samples,
+                          _with_gaps(whole, [(5 * FRAME, 6 * FRAME)])[6 * FRAME - 5 : 6 * FRAME + 5])
+    assert np.array_equal(sancodec.decode(bytes(damaged), 7 * FRAME, 8 * FRAME).samples, whole[7 * FRAME : 8 * FRAME])
     damaged = bytearray(data)
     damaged[ends[-1] + 5] ^= 0x01  # the index
     with pytest.raises(SanFormatError, match="index checksum mismatch.*--salvage"):
@@ -91,8 +113,8 @@ def test_a_range_past_the_rows_intact_is_refused_and_one_within_them_decodes(cod
     assert np.array_equal(sancodec.decode(part, 100, 3 * FRAME, salvage=True).samples, whole[100 : 3 * FRAME])
     assert np.array_equal(sancodec.decode(part, 2 * FRAME, salvage=True).samples, whole[2 * FRAME : 3 * FRAME])
     for start, end in ((0, 3 * FRAME + 1), (3 * FRAME, None), (20_000, 30_000)):
-        with pytest.raises(SanConfigError, match=rf"reaches past the rows intact, \[0, {3 * FRAME}\) of the record's "
-                           rf"{N}"):
+        with pytest.raises(SanConfigError, match=rf"reaches rows \[{3 * FRAME}, {N}\) of the record's {N}, lost with "
+                           rf"their frames: the rows readable are \[0, {3 * FRAME}\)$"):
             sancodec.decode(part, start, end, salvage=True)
 
 
@@ -132,7 +154,9 @@ def test_any_cut_or_flipped_byte_salvages_rows_of_the_whole_decode_or_fails_as_a
         assert (got is None) == (opened is None)
         if got is None or opened is None:
             continue
-        assert len(got) and np.array_equal(got, whole[: len(got)]) and np.array_equal(opened, got)
+        found = decode_file(bytes(damaged), salvage=True).salvaged
+        lost = [] if found is None else [r for r in found.lost if r[1] <= len(got)]
+        assert len(got) and np.array_equal(got, _with_gaps(whole, lost)[: len(got)]) and np.array_equal(opened, got)
 
 
 def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
@@ -144,7 +168,8 @@ def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
     assert res.exit_code == 1 and "--salvage" in res.stderr and not (tmp_path / "out.npy").exists()
     res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "out.npy"), "--salvage", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["salvaged"] == {"frames": 4, "of": 10, "rows": 4 * FRAME}
+    assert json.loads(res.stdout)["salvaged"] == {"frames": 4, "of": 10, "rows": 4 * FRAME, "samples": N,
+                                                  "lost": [[4 * FRAME, N]], "gaps": False}
     assert f"4 of its 10 frames are intact, rows [0, {4 * FRAME}) of its {N}: the rest is lost" in res.stderr
     assert np.array_equal(np.load(tmp_path / "out.npy"), whole[: 4 * FRAME].astype(np.load(tmp_path / "out.npy").dtype))
     res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "rec"), "--salvage", "-q"])  # WFDB
@@ -152,17 +177,19 @@ def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
     res = runner.invoke(app, ["check", str(path), "--json"])
     assert res.exit_code == 1
     (checked,) = json.loads(res.stdout)["files"]
-    assert checked["salvageable"] == {"frames": 4, "of": 10, "rows": 4 * FRAME} and not checked["ok"]
+    assert checked["salvageable"] == {"frames": 4, "of": 10, "rows": 4 * FRAME, "samples": N,
+                                      "lost": [[4 * FRAME, N]], "gaps": False} and not checked["ok"]
     res = runner.invoke(app, ["check", str(path)])
     assert res.exit_code == 1
     assert f"4 of its 10 frames are intact, rows [0, {4 * FRAME}) (`sancodec decode --salvage` writes them)" in \
         res.stderr and "(decode(..., salvage=True))" not in res.stderr
 
 
-def test_frame_heads_that_lie_under_valid_checksums_end_the_walk_there(coded):
+def test_frame_heads_that_lie_under_valid_checksums_lose_their_frame(coded):
     """A frame head is outside its payload's CRC: one whose length runs past the file or past the cap, or whose number
-    skips ahead, ends what is salvaged at that frame (nothing read past the file, nothing allocated for the length
-    claimed), though every payload after it is intact."""
+    skips ahead, loses that frame (nothing read past the file, nothing allocated for the length claimed): its rows
+    gaps where the index is intact, the end of what is salvaged where it is not (its frames walked from the
+    header)."""
     import struct
 
     data, whole = coded
@@ -173,7 +200,11 @@ def test_frame_heads_that_lie_under_valid_checksums_end_the_walk_there(coded):
         with pytest.raises(SanFormatError):
             sancodec.decode(bytes(lying))
         decoded = decode_file(bytes(lying), salvage=True)
-        assert decoded.salvaged == (3, 10, 3 * FRAME) and np.array_equal(decoded.signal.samples, whole[: 3 * FRAME])
+        assert decoded.salvaged == Salvaged(9, 10, N, N, ((3 * FRAME, 4 * FRAME),), True)
+        assert np.array_equal(decoded.signal.samples, _with_gaps(whole, [(3 * FRAME, 4 * FRAME)]))
+        decoded = decode_file(bytes(lying[: offsets[-1] + 5]), salvage=True)  # the index cut off: walked
+        assert decoded.salvaged == Salvaged(3, 10, 3 * FRAME, N, ((3 * FRAME, N),))
+        assert np.array_equal(decoded.signal.samples, whole[: 3 * FRAME])
 
 
 def test_salvage_writes_no_output_that_exists_without_force(coded, tmp_path):
@@ -204,7 +235,7 @@ def test_a_truncated_file_opens_for_the_rows_that_survive(coded, tmp_path):
         f = sancodec.open(tmp_path / "cut.san", salvage=True)
     with f:
         rows = 4 * FRAME
-        assert f.shape == (rows, 2) and len(f) == rows and f.salvaged == (4, len(ends), rows)
+        assert f.shape == (rows, 2) and len(f) == rows and f.salvaged == Salvaged(4, len(ends), rows, N, ((rows, N),))
         assert f.info["n_samples"] == rows
         assert np.array_equal(f.read(), whole[:rows]) and np.array_equal(np.asarray(f), whole[:rows])
         assert np.array_equal(f[-5:], whole[rows - 5 : rows]) and np.array_equal(f[::1000, 1], whole[:rows:1000, 1])
@@ -225,3 +256,89 @@ def test_a_truncated_file_opens_for_the_rows_that_survive(coded, tmp_path):
         warnings.simplefilter("error", SancodecWarning)
         with sancodec.open(tmp_path / "whole.san", salvage=True) as f:
             assert f.salvaged is None and np.array_equal(f.read(), whole)
+
+
+def _damaged_at(data: bytes, frame: int) -> bytes:
+    """``data`` with a payload byte of ``frame`` flipped (its index intact)."""
+    damaged = bytearray(data)
+    damaged[SanReader(data).index[frame][0] + FRAME_HEAD.size + 3] ^= 0x10
+    return bytes(damaged)
+
+
+def test_where_a_channel_has_no_invalid_sample_salvage_ends_at_a_damaged_frame_and_the_rows_past_it_read_as_a_range(
+        record):
+    """Samples with no invalid-sample value (an array's integers, as an EDF file's or a WAV's) cannot say "lost": a
+    frame damaged amid intact ones ends the rows read by default there, and the rows past it decode as a range."""
+    whole = record.samples
+    data = _damaged_at(sancodec.encode(sancodec.Signal(whole.copy(), record.fs), frame_len=FRAME), 5)
+    found = Salvaged(9, 10, 5 * FRAME, N, ((5 * FRAME, 6 * FRAME),), False)
+    with pytest.warns(SancodecWarning, match=rf"9 of its 10 frames are intact, rows \[0, {5 * FRAME}\) of its {N}; "
+                      rf"rows \[{5 * FRAME}, {6 * FRAME}\) are lost, rows \[{6 * FRAME}, {N}\) past them intact \(a "
+                      rf"decode of a range reads them\)$"):
+        assert np.array_equal(sancodec.decode(data, salvage=True).samples, whole[: 5 * FRAME])
+    assert decode_file(data, salvage=True).salvaged == found and salvage_extent(data) == found
+    with pytest.warns(SancodecWarning):
+        assert np.array_equal(sancodec.decode(data, 6 * FRAME, salvage=True).samples, whole[6 * FRAME :])
+        assert np.array_equal(sancodec.decode(data, 7 * FRAME, 8 * FRAME + 9, salvage=True).samples,
+                              whole[7 * FRAME : 8 * FRAME + 9])
+    for start, end in ((5 * FRAME, None), (4 * FRAME, 7 * FRAME), (5 * FRAME + 3, 5 * FRAME + 9)):
+        with pytest.raises(SanConfigError, match=rf"reaches rows \[{5 * FRAME}, {6 * FRAME}\) of the record's {N}, "
+                           rf"lost with their frames: the rows readable are \[0, {5 * FRAME}\), \[{6 * FRAME}, {N}\)$"):
+            sancodec.decode(data, start, end, salvage=True)
+    with pytest.warns(SancodecWarning), sancodec.open(data, salvage=True) as f:
+        assert f.shape == (5 * FRAME, 2) and f.salvaged == found and np.array_equal(f.read(), whole[: 5 * FRAME])
+
+
+def test_a_file_damaged_amid_its_frames_opens_whole_with_the_lost_rows_as_gaps(coded, tmp_path):
+    data, whole = coded
+    damaged = _damaged_at(data, 2)
+    gapped = _with_gaps(whole, [(2 * FRAME, 3 * FRAME)])
+    (tmp_path / "damaged.san").write_bytes(damaged)
+    with pytest.raises(SanFormatError, match="frame 2: checksum mismatch"):
+        with sancodec.open(tmp_path / "damaged.san") as f:
+            f.read()
+    with pytest.warns(SancodecWarning, match="9 of its 10 frames are intact"):
+        f = sancodec.open(tmp_path / "damaged.san", salvage=True)
+    with f:
+        assert f.shape == (N, 2) and f.salvaged == Salvaged(9, 10, N, N, ((2 * FRAME, 3 * FRAME),), True)
+        assert np.array_equal(f.read(), gapped) and np.array_equal(f[::7], gapped[::7])
+        assert np.array_equal(np.concatenate(list(f.blocks(3000))), gapped)
+        signal = f.signal()
+        assert np.array_equal(signal.samples, gapped)
+        assert np.isnan(signal.physical()[2 * FRAME : 3 * FRAME]).all()
+        again = pickle.loads(pickle.dumps(f))
+        assert np.array_equal(again[2 * FRAME - 2 : 2 * FRAME + 2], gapped[2 * FRAME - 2 : 2 * FRAME + 2])
+    assert sancodec.codec.read_info(damaged, salvage=True)["frames"] == 9
+
+
+def test_decode_salvage_writes_the_lost_rows_as_gaps_each_format_marks(coded, tmp_path):
+    """WFDB: the invalid sample, which wfdb-python reads as NaN (its checksums those of the samples written); EDF:
+    the same digital value under a BAD_ACQ_SKIP annotation over the lost rows; check names them."""
+    import edfio
+    import wfdb
+
+    data, whole = coded
+    path = tmp_path / "damaged.san"
+    path.write_bytes(_damaged_at(data, 4))
+    lost = (4 * FRAME, 5 * FRAME)
+    res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "rec"), "--salvage", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["salvaged"] == {"frames": 9, "of": 10, "rows": N, "samples": N,
+                                                  "lost": [list(lost)], "gaps": True}
+    assert f"rows [{lost[0]}, {lost[1]}) among them are gaps" in res.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # (a checksum that disagrees with the samples is warned of)
+        read = wfdb.rdrecord(str(tmp_path / "rec"))
+    assert np.isnan(read.p_signal[lost[0] : lost[1]]).all() and not np.isnan(np.delete(read.p_signal, np.s_[
+        lost[0] : lost[1]], axis=0)).any()
+    assert np.array_equal(sancodec.read_signal(tmp_path / "rec").samples, _with_gaps(whole, [lost]))
+    res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "part.edf"), "--salvage", "-q", "--start",
+                              str(3 * FRAME), "--end", str(6 * FRAME)])
+    assert res.exit_code == 0, res.output
+    edf = edfio.read_edf(tmp_path / "part.edf")
+    skips = [(a.onset, a.duration) for a in edf.annotations if a.text == "BAD_ACQ_SKIP"]
+    fs = float(sancodec.decode(data, 0, 10).fs)
+    assert skips[0] == pytest.approx((FRAME / fs, FRAME / fs))  # (then the last data record's filling, if any)
+    res = runner.invoke(app, ["check", str(path), "--json"])
+    (checked,) = json.loads(res.stdout)["files"]
+    assert res.exit_code == 1 and checked["salvageable"]["gaps"] is True and checked["salvageable"]["rows"] == N

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 import os
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -65,6 +66,7 @@ from sancodec.codec.gaps import (
     invalid_values,
     joined,
     lossy_floors,
+    lost_rows_fill,
     near_lossless_fields,
     outside,
     rows_gaps,
@@ -125,7 +127,7 @@ from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, slice_header
 
 __all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file",
-           "encode_lossy_blocks", "encode_to_file", "read_info", "salvage_extent", "san_activations"]
+           "encode_lossy_blocks", "encode_to_file", "Salvaged", "read_info", "salvage_extent", "san_activations"]
 
 
 
@@ -712,24 +714,77 @@ class DecodedFile:
     frames_read: int
     # How the channel-frames were coded: counts of paths "san", "raw", "table" and residuals "lpc".
     codings: dict[str, int] = field(default_factory=dict)
-    # decode_file(..., salvage=True) of a file missing frames: the frames intact, those its header declares, and
-    # the rows the intact ones hold (the first)
-    salvaged: tuple[int, int, int] | None = None
+    # decode_file(..., salvage=True) of a file missing frames: what survives (Salvaged)
+    salvaged: Salvaged | None = None
 
     @property
     def lpc_channel_frames(self) -> int:
         return self.codings.get("lpc", 0)
 
 
+class Salvaged(NamedTuple):
+    """What a salvaging read finds of a damaged file: its frames intact, those its header declares, the rows read
+    (``[0, rows)``), the row ranges lost with their frames (a file cut short: its tail), and whether those within the
+    rows read are read as gaps (each channel's invalid sample, ``gaps.lost_rows_fill``: where every channel has
+    one, a frame damaged amid intact ones loses its rows only; elsewhere the rows read end at the first lost)."""
+
+    frames: int
+    of: int
+    rows: int
+    samples: int  # the record's rows
+    lost: tuple[tuple[int, int], ...] = ()
+    gaps: bool = False
+
+    def blocking(self) -> list[tuple[int, int]]:
+        """The lost row ranges no read may reach: every one, or with :attr:`gaps` those past the rows read."""
+        return [r for r in self.lost if not (self.gaps and r[1] <= self.rows)]
+
+    def intact_after(self) -> list[tuple[int, int]]:
+        """The row ranges past the rows read whose frames are intact (a range read of them decodes)."""
+        ranges, at = [], self.rows
+        for a, b in self.lost:
+            if b <= self.rows:
+                continue
+            if a > at:
+                ranges.append((at, a))
+            at = max(at, b)
+        return ranges + ([(at, self.samples)] if at < self.samples else [])
+
+
+def salvaged_of(reader: SanReader, n: int, frame_len: int) -> Salvaged | None:
+    """A salvaging reader's figures for a record of ``n`` rows in frames of ``frame_len`` (:class:`Salvaged`); None
+    where no frame is lost."""
+    declared = -(-n // frame_len)
+    count = min(reader.n_frames, declared)
+    lost: list[tuple[int, int]] = []
+    for number in sorted(f for f in reader.lost if f < count):
+        a, b = number * frame_len, min(n, (number + 1) * frame_len)
+        if lost and lost[-1][1] == a:
+            a = lost.pop()[0]
+        lost.append((a, b))
+    if count < declared:
+        a = count * frame_len
+        if lost and lost[-1][1] == a:
+            a = lost.pop()[0]
+        lost.append((a, n))
+    if not lost:
+        return None
+    fill = bool(reader.lost) and lost_rows_fill(reader.header) is not None
+    first = min(reader.lost, default=count)
+    rows = (n if count >= declared else count * frame_len) if fill else min(n, first * frame_len)
+    return Salvaged(count - len([f for f in reader.lost if f < count]), declared, rows, n, tuple(lost), fill)
+
+
 def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, salvage: bool = False) -> int:
     """Refuse a file whose declared samples, frames or SAN work its size cannot justify; the rows its frames hold
-    (with ``salvage``, a reader's frames found intact: the rows of those, its first; else every row)."""
+    (with ``salvage``, a reader's frames found intact: the rows read, :class:`Salvaged`; else every row)."""
     n, c = layout.n_samples, layout.n_channels
-    _, declared, rows = _extent(reader.n_frames, n, layout.frame_len)
-    if salvage and reader.n_frames < declared:
-        if not reader.n_frames:
+    declared = -(-n // layout.frame_len)
+    found = salvaged_of(reader, n, layout.frame_len) if salvage and reader.n_frames <= declared else None
+    if found is not None:
+        if not found.frames:
             raise SanFormatError(f"no frame survives (the header declares {declared}): nothing to salvage")
-        n = rows
+        n = found.rows
     elif reader.n_frames != declared:
         raise SanFormatError(f"{reader.n_frames} frames for {n} samples of {layout.frame_len}")
     payload = sum(length for _, length in reader.index)
@@ -749,11 +804,17 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
     first, last = lo // layout.frame_len, (hi - 1) // layout.frame_len
     step = window_frames(layout.frame_len, layout.n_channels)
     for w0 in range(first, last + 1, step):
-        frames = [(fi, reader.read_frame(fi)) for fi in range(w0, min(w0 + step, last + 1))]
-        got = decoder.decode_window(frames)
+        numbers = range(w0, min(w0 + step, last + 1))
+        if reader.lost.isdisjoint(numbers):
+            got = decoder.decode_window([(fi, reader.read_frame(fi)) for fi in numbers])
+        else:
+            got = _with_lost(decoder, reader, layout, numbers)
         if layout.gaps is not None or layout.floors is not None:  # formats 1.15 and 1.16: samples above their
             row = w0 * layout.frame_len  # floor, then each gap run's value over what the frames decoded there
-            for block, rows in zip(got.blocks, got.rows):
+            for fi, block, rows in zip(numbers, got.blocks, got.rows):
+                if fi in reader.lost:  # (its rows' gap values: no floor raises them)
+                    row += rows
+                    continue
                 held = block if block is not None else None if out is None else out[row - lo : row - lo + rows]
                 if held is None:  # (a frame is written into out only where out is given)
                     raise RuntimeError("a frame was decoded into no array")
@@ -763,6 +824,31 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
                     apply_gaps(layout.gaps, held, row)
                 row += rows
         yield w0 * layout.frame_len, got
+
+
+def _with_lost(decoder: FrameDecoder, reader: SanReader, layout: FileLayout, numbers: range) -> DecodedFrames:
+    """Frames ``numbers`` decoded where intact, and a block of each channel's gap value (``gaps.lost_rows_fill``)
+    for each of :attr:`SanReader.lost` (a salvaging reader's damaged frames)."""
+    fill = lost_rows_fill(reader.header)
+    if fill is None:  # (Salvaged's rows stop at the first lost frame where there is no gap value)
+        raise SanFormatError(f"frame {min(reader.lost & set(numbers))} is damaged (its rows are lost)")
+    blocks: list[np.ndarray | None] = []
+    rows: list[int] = []
+    activations, codings = 0, Counter[str]()
+    for damaged, grouped in itertools.groupby(numbers, key=lambda fi: fi in reader.lost):
+        run = list(grouped)
+        if damaged:
+            for fi in run:
+                size = min(layout.frame_len, layout.n_samples - fi * layout.frame_len)
+                blocks.append(np.broadcast_to(fill, (size, len(fill))).copy())
+                rows.append(size)
+            continue
+        got = decoder.decode_window([(fi, reader.read_frame(fi)) for fi in run])
+        blocks += got.blocks
+        rows += got.rows
+        activations += got.activations
+        codings += got.codings
+    return DecodedFrames(blocks, rows, activations, codings)
 
 
 def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
@@ -804,60 +890,85 @@ def decode_file(
     Nothing in the file is trusted: the header is checked against its schema, declared work
     against ``limits`` (raise them for files you trust), and every integer against overflow. ``salvage``: a
     truncated file, or one whose index is damaged, decodes as far as its frames are intact (:meth:`SanReader.
-    _walk_frames`): [start, end) within those rows (``end`` by default their last), ``DecodedFile.salvaged`` the
-    frames found of those declared."""
+    _walk_frames`); one whose index is intact, every frame but those damaged, whose rows are each channel's invalid
+    sample (a gap) where every channel has one (a WFDB record's, a CSV's with gaps: ``gaps.lost_rows_fill``), else
+    as far as the first damaged one. [start, end) within the rows readable (``end`` by default the last readable
+    from ``start``: :func:`salvaged_range`), ``DecodedFile.salvaged`` what survives (:class:`Salvaged`)."""
     reader = SanReader(source, limits, salvage=salvage)
     layout = from_header(reader.header, model, limits)
     warn_unused_model(layout, model)
-    rows = _check_work(reader, layout, limits, salvage)
-    if rows < layout.n_samples:
-        lo, asked = sample_range(start, end, layout.n_samples)
-        hi = min(asked, rows) if end is None else asked  # (by default, to the last row intact)
-        if lo >= rows or hi > rows:
-            raise SanConfigError(f"sample range [{lo}, {asked}) reaches past the rows intact, [0, {rows}) of the "
-                                 f"record's {layout.n_samples}: the frames after them are lost")
+    _check_work(reader, layout, limits, salvage)
+    found = salvaged_of(reader, layout.n_samples, layout.frame_len) if salvage else None
+    if found is not None:
+        lo, hi = salvaged_range(found, start, end, layout.n_samples)
         decoded = decoded_range(reader, layout, lo, hi, limits, threads)
-        decoded.salvaged = salvaged_extent(reader, layout, rows)
+        decoded.salvaged = found
         return decoded
     return decoded_range(reader, layout, start, end, limits, threads)
 
 
-def salvage_extent(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> tuple[int, int, int] | None:
-    """What ``decode_file(source, salvage=True)`` finds of a damaged file, without decoding it: its frames intact
-    (from the first up to the damage), those its header declares, and the rows the intact ones hold; None where the
-    preamble or header is damaged too (nothing can be salvaged) or its fields are out of shape."""
+def salvaged_range(found: Salvaged, start: int | None, end: int | None, n: int) -> tuple[int, int]:
+    """``[start, end)`` of a salvaged record of ``n`` rows (:func:`sample_range`), ``end`` by default the last row
+    readable from ``start`` on; refused where it reaches rows lost with their frames (:meth:`Salvaged.blocking`)."""
+    lo, asked = sample_range(start, end, n)
+    blocking = found.blocking()
+    hi = asked if end is not None else min([asked, *(a for a, _ in blocking if a > lo)])
+    for a, b in blocking:
+        if a < hi and lo < b:
+            readable = _ranges([(x, y) for x, y in [(0, found.rows), *found.intact_after()] if x < y])
+            raise SanConfigError(f"sample range [{lo}, {asked}) reaches rows [{a}, {b}) of the record's {n}, lost with "
+                                 f"their frames: the rows readable are {readable}")
+    return lo, hi
+
+
+def salvage_extent(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Salvaged | None:
+    """What ``decode_file(source, salvage=True)`` finds of a damaged file, without decoding it (:class:`Salvaged`);
+    None where the preamble or header is damaged too (nothing can be salvaged), its fields are out of shape, or it
+    holds more frames than its header declares."""
     try:
         reader = SanReader(source, limits, salvage=True)
         n = header_int(reader.header, "n_samples", 1, 1 << 40)
         frame_len = header_int(reader.header, "frame_len", 16, 1 << 24)
     except SancodecError:
         return None
-    extent = _extent(reader.n_frames, n, frame_len)
-    return None if extent[0] > extent[1] else extent
+    if reader.n_frames > -(-n // frame_len):
+        return None
+    return salvaged_of(reader, n, frame_len) or Salvaged(reader.n_frames, reader.n_frames, n, n)
 
 
-def salvaged_extent(reader: SanReader, layout: FileLayout, rows: int) -> tuple[int, int, int] | None:
-    """A salvaging reader's figures (:func:`_extent`) where its frames hold fewer than the record's rows (``rows``:
-    :func:`_check_work`'s); None where none were lost."""
-    return _extent(reader.n_frames, layout.n_samples, layout.frame_len) if rows < layout.n_samples else None
+#: salvage's figures (:class:`Salvaged`, ``DecodedFile.salvaged``) as JSON names them
+SALVAGE_FIELDS = ("frames", "of", "rows", "samples")
 
 
-def _extent(intact: int, n: int, frame_len: int) -> tuple[int, int, int]:
-    """Frames ``intact`` of a record of ``n`` rows in frames of ``frame_len``: those frames, the frames the record
-    declares, and the rows the intact ones hold (every row where all are; else whole frames, the last, shorter one
-    being the record's)."""
-    declared = -(-n // frame_len)
-    return intact, declared, n if intact >= declared else intact * frame_len
+def salvage_json(found: Salvaged) -> dict[str, Any]:
+    """:class:`Salvaged` as JSON gives it: :data:`SALVAGE_FIELDS`, and the row ranges lost and whether those read
+    are gaps."""
+    return {**dict(zip(SALVAGE_FIELDS, found)), "lost": [list(r) for r in found.lost], "gaps": found.gaps}
 
 
-#: salvage's three figures (:func:`salvage_extent`, ``DecodedFile.salvaged``) as JSON names them
-SALVAGE_FIELDS = ("frames", "of", "rows")
+def salvage_text(found: Salvaged) -> str:
+    """Salvage's figures in words: "76 of its 159 frames are intact, rows [0, 311296)", and how rows lost amid them
+    are read (as gaps), or which rows past the damage are intact too."""
+    return f"{found.frames} of its {found.of} frames are intact, rows [0, {found.rows}){_lost_words(found)}"
 
 
-def salvage_text(extent: tuple[int, int, int]) -> str:
-    """Salvage's three figures in words: "76 of its 159 frames are intact, rows [0, 311296)"."""
-    intact, declared, rows = extent
-    return f"{intact} of its {declared} frames are intact, rows [0, {rows})"
+def _lost_words(found: Salvaged) -> str:
+    """What :func:`salvage_text` adds to its figures: the rows lost among those read (as gaps), or the rows intact
+    past those read."""
+    within = [r for r in found.lost if r[1] <= found.rows]
+    if within and found.gaps:
+        return f"; rows {_ranges(within)} among them are gaps (lost with their frames: each channel's invalid sample)"
+    after = found.intact_after()
+    if after:
+        lost = _ranges([r for r in found.lost if r[0] >= found.rows])
+        return f"; rows {lost} are lost, rows {_ranges(after)} past them intact (a decode of a range reads them)"
+    return ""
+
+
+def _ranges(ranges: Sequence[tuple[int, int]]) -> str:
+    """Row ranges in words: "[0, 4096), [8192, 12288)" (the first 4, then how many more)."""
+    said = ", ".join(f"[{a}, {b})" for a, b in ranges[:4])
+    return said + (f" and {len(ranges) - 4} more" if len(ranges) > 4 else "")
 
 
 def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end: int | None, limits: DecodeLimits,
@@ -868,7 +979,8 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
     lo, hi = sample_range(start, end, n)
     out, activations, codings = _decode_frames(reader, layout, lo, hi, limits, threads)
     signal_head = {**layout.signal_head, "annotations": layout.annotations(limits)}
-    crcs = layout.sample_crc32 if lo == 0 and hi == n else None  # (a lossless file's, of its samples)
+    crcs = layout.sample_crc32 if lo == 0 and hi == n and not reader.lost else None  # (a lossless file's, of its
+    # samples: a salvaged file's rows, some lost, fail them)
     if layout.quantum is not None or layout.float32:
         if crcs is not None:  # (a lossless file of floats on a step, 1.17, or of float32 values, 1.18: of its integers)
             check_sample_checksums(parallel_checksums(out, resolve_threads(threads)), crcs)
@@ -879,8 +991,8 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
             samples = clip_to_source_ranges(samples, signal_head)
         if crcs is not None:
             check_sample_checksums(parallel_checksums(samples, resolve_threads(threads)), crcs)
-    if lo != 0 or hi != n:
-        signal_head = slice_header(signal_head, lo, hi, n)
+    if lo != 0 or hi != n or reader.lost:  # (a salvaged file's rows: the whole record's checksums and header text
+        signal_head = slice_header(signal_head, lo, hi, n)  # are not theirs)
     from sancodec.io.arrays import array_dtype_name  # (io.arrays imports the codec package: not at the top)
     from sancodec.io.decimals import FLOAT32_NAMES
 
@@ -915,16 +1027,15 @@ def decode(data: bytes, start: int | None = None, end: int | None = None, *,
     rows, where frames were lost)."""
     decoded = decode_file(data, start, end, given_model(model), limits=limits, threads=threads, salvage=salvage)
     if decoded.salvaged is not None:
-        warnings.warn(salvaged_words(decoded.salvaged, decoded.header.get("n_samples")), SancodecWarning,
-                      stacklevel=2)
+        warnings.warn(salvaged_words(decoded.salvaged), SancodecWarning, stacklevel=2)
     return decoded.signal
 
 
-def salvaged_words(extent: tuple[int, int, int], n_samples: object) -> str:
-    """What a salvaging read of a damaged file of ``n_samples`` rows keeps (``extent``: :func:`salvaged_extent`'s),
-    in words, for its warning: "76 of its 159 frames are intact, rows [0, 311296) of its 650000: the rest is
-    lost"."""
-    return f"{salvage_text(extent)} of its {n_samples}: the rest is lost"
+def salvaged_words(found: Salvaged) -> str:
+    """What a salvaging read of a damaged file keeps (:class:`Salvaged`), in words."""
+    figures = f"{found.frames} of its {found.of} frames are intact, rows [0, {found.rows}) of its {found.samples}"
+    rest = ": the rest is lost" if found.rows != found.samples and not found.intact_after() else ""
+    return f"{figures}{_lost_words(found)}{rest}"
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False
@@ -934,7 +1045,8 @@ def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, s
     found intact, as :func:`decode_file` finds them, each read to check it)."""
     reader = SanReader(source, limits, salvage=salvage)
     check_header(reader.header, limits)
-    return {"header": reader.header, "frames": reader.n_frames, "bytes": reader.size, "version": reader.version,
+    return {"header": reader.header, "frames": reader.n_frames - len(reader.lost), "bytes": reader.size,
+            "version": reader.version,
             "payload_bytes": reader.payload_bytes}
 
 

@@ -238,8 +238,11 @@ class SanReader:
         else:
             self.header = parse_header_json(raw, limits)
         self._frames_start = PREAMBLE.size + head_len
+        #: with ``salvage``, the frames of an intact index found damaged (:meth:`_salvaged_frames`): read_frame
+        #: refuses them
+        self.lost: frozenset[int] = frozenset()
         if salvage and not self.one_frame:  # (a one-frame file has no index to lose: its frame is whole or not)
-            self._walk_frames()
+            self._salvaged_frames()
         else:
             self._read_index()
 
@@ -286,22 +289,45 @@ class SanReader:
             raise SanFormatError("frames do not end where the index starts")
         self.index = entries
 
+    def _salvaged_frames(self) -> None:
+        """A salvaging reader's frames: where the trailer and index are intact, the index's, each frame checked
+        (:meth:`_frame_at`) and those damaged put in :attr:`lost` (a bit flipped in a frame loses that frame's rows
+        only); else those :meth:`_walk_frames` finds. Each payload is read once here, a frame at a time."""
+        try:
+            if self.size < self._frames_start + TRAILER.size:
+                raise SanFormatError("no room for a trailer")
+            self._read_index()
+        except SanFormatError:  # the trailer or index lost (a file cut short): the frames up to the damage
+            self._walk_frames()
+            return
+        self.lost = frozenset(number for number, (offset, length) in enumerate(self.index)
+                              if self._frame_at(offset, number) != length)
+
     def _walk_frames(self) -> None:
         """The index as the frames themselves give it: from the end of the header, each frame whose head numbers it
         next, whose payload fits the bytes left (and the cap) and passes its checksum, up to the first that does not
-        (the end of a truncated file's frames, a damaged frame, or the index of a whole file). Each payload is read
-        once here, a frame at a time."""
+        (the end of a truncated file's frames, a damaged frame, or the index of a whole file)."""
         entries: list[tuple[int, int]] = []
         at = self._frames_start
-        while len(entries) < MAX_FRAMES and at + FRAME_HEAD.size <= self.size:
-            number, payload_len, crc = FRAME_HEAD.unpack(self._read_at(at, FRAME_HEAD.size))
-            length = FRAME_HEAD.size + payload_len
-            if number != len(entries) or payload_len > MAX_FRAME_BYTES or at + length > self.size or \
-                    _crc(self._read_at(at + FRAME_HEAD.size, payload_len)) != crc:
+        while len(entries) < MAX_FRAMES:
+            length = self._frame_at(at, len(entries))
+            if length is None:
                 break
             entries.append((at, length))
             at += length
         self.index = entries
+
+    def _frame_at(self, at: int, number: int) -> int | None:
+        """The length (head and payload) of the frame at offset ``at`` where its head numbers it ``number``, its
+        payload fits the bytes left (and the cap) and passes its checksum; else None."""
+        if at + FRAME_HEAD.size > self.size:
+            return None
+        stored, payload_len, crc = FRAME_HEAD.unpack(self._read_at(at, FRAME_HEAD.size))
+        length = FRAME_HEAD.size + payload_len
+        if stored != number or payload_len > MAX_FRAME_BYTES or at + length > self.size or \
+                _crc(self._read_at(at + FRAME_HEAD.size, payload_len)) != crc:
+            return None
+        return length
 
     @property
     def n_frames(self) -> int:
@@ -317,6 +343,8 @@ class SanReader:
         """The CRC-checked payload of frame ``number``."""
         if not 0 <= number < len(self.index):
             raise SanFormatError(f"frame {number} does not exist ({len(self.index)} frames)")
+        if number in self.lost:
+            raise SanFormatError(f"frame {number} is damaged (its rows are lost)")
         offset, length = self.index[number]
         data = self._read_at(offset, length)
         if self.one_frame:

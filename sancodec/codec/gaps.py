@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,8 +27,9 @@ from sancodec.signal import Signal
 
 __all__ = ["Gaps", "apply_floors", "apply_gaps", "block_gap_stats", "block_lows", "carries_gap_fields", "fill_column",
            "fill_rows", "filled", "floors", "gap_fields", "gap_runs", "gap_targets", "header_floors", "header_gaps",
-           "invalid_values", "joined", "lossy_floors", "lowest", "near_lossless_fields", "needed_floors", "outside",
-           "parse_floors", "parse_gaps", "rows_gaps", "runs_of", "signal_lows", "valid_block_stats"]
+           "invalid_values", "joined", "lossy_floors", "lost_rows_fill", "lowest", "near_lossless_fields",
+           "needed_floors", "outside", "parse_floors", "parse_gaps", "rows_gaps", "runs_of", "signal_lows",
+           "valid_block_stats"]
 
 if TYPE_CHECKING:
     from sancodec.codec.lossy import LossyTarget
@@ -41,16 +42,38 @@ Gaps = list[tuple[int, np.ndarray, np.ndarray] | None]
 def invalid_values(signal: Signal) -> list[int | None]:
     """Each channel's invalid-sample value (WFDB's, by its format), None where it has none: not a WFDB format, or a
     source of another kind (an EDF file's formats say its samples' width, and -32768 is a value there)."""
+    return _invalid_values(signal.source, signal.fmt, signal.n_channels, signal.is_digital)
+
+
+def lost_rows_fill(header: Mapping[str, Any]) -> np.ndarray | None:
+    """The values a salvaged decode writes over the rows of a damaged frame (``api.decode_file(..., salvage=True)``):
+    each channel's invalid sample (:func:`invalid_values` of the signal a ``.san`` ``header`` describes, which
+    WFDB's readers and :meth:`Signal.physical` take for no data), as int64; None where some channel has none (an EDF
+    file's, a WAV's, floats: their rows cannot say "lost") or the header's fields are out of shape (not trusted)."""
+    signal = header.get("signal")
+    n = header.get("n_channels")
+    if not isinstance(signal, dict) or type(n) is not int or n < 1:
+        return None
+    fmt = signal.get("fmt")
+    digital = header.get("quantum") is None and header.get("float32") is not True  # (a file of floats: none)
+    values = _invalid_values(signal.get("source"), fmt if isinstance(fmt, list) else None, n, digital)
+    return None if any(v is None for v in values) else np.array(values, dtype=np.int64)
+
+
+def _invalid_values(source: object, fmt: Sequence[object] | None, n_channels: int, digital: bool
+                    ) -> list[int | None]:
+    """:func:`invalid_values` of a signal's ``source`` and ``fmt`` fields, its channel count and whether its samples
+    are integers."""
     from sancodec.io.decimals import missing_of
     from sancodec.io.wfdb_multi import INVALID_SAMPLE
 
-    kind = signal.source.get("kind") if isinstance(signal.source, dict) else None
-    missing = missing_of(signal.source) if signal.is_digital else None
+    kind = source.get("kind") if isinstance(source, dict) else None
+    missing = missing_of(source) if digital else None
     if missing is not None:  # a CSV's or an array's gaps, held as WFDB's invalid sample (io.decimals)
-        return [int(missing[0])] * signal.n_channels
+        return [int(missing[0])] * n_channels
     wfdb = kind in (None, "wfdb-multisegment")
-    formats = signal.fmt if wfdb and signal.fmt and len(signal.fmt) == signal.n_channels else [None] * signal.n_channels
-    return [INVALID_SAMPLE.get(str(f)) if f is not None and signal.is_digital else None for f in formats]
+    formats = fmt if wfdb and fmt and len(fmt) == n_channels else [None] * n_channels
+    return [INVALID_SAMPLE.get(str(f)) if f is not None and digital else None for f in formats]
 
 
 def floors(signal: Signal) -> list[int | None]:

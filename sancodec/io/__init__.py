@@ -164,7 +164,7 @@ def output_files(signal: Signal, path: str | os.PathLike[str], format: str | Non
 
 def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | None = None, *,
                  quantum: list[float] | None = None, offsets: list[float] | None = None,
-                 fsync: bool = False) -> list[Path]:
+                 fsync: bool = False, skipped: Sequence[tuple[int, int]] = ()) -> list[Path]:
     """Write ``signal``; returns the files written (a WFDB record is several files).
 
     ``format`` is ``wfdb``, ``npy``, ``csv``, ``edf``, ``bdf``, ``raw`` (a raw source's layout again, ``io.raw``),
@@ -175,7 +175,9 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
     multiples of the grid as integers) and sets the decimals CSV prints it at (``arrays.grid_places``); with
     ``offsets``, a float signal near that step from those offsets (format 1.19), which EDF and BDF hold as its counts
     and WFDB where each offset is a whole number of steps (``wfdb.near_grid_as_digital``). ``fsync``
-    flushes files and folder to disk.
+    flushes files and folder to disk. ``skipped``: row ranges ``(first, end)`` that hold no data (a salvaged
+    decode's lost frames, each channel's invalid sample), which EDF and BDF annotate as their gaps; the other
+    formats hold the invalid samples themselves.
     """
     p = Path(path)
     fmt = _format_of(p, format)
@@ -207,5 +209,5 @@ def write_signal(signal: Signal, path: str | os.PathLike[str], format: str | Non
 
         if p.suffix.lower() != f".{fmt}":
             raise SanConfigError(f"{p}: a {fmt.upper()} file's name must end in .{fmt}")
-        return [write_edf(signal, p, quantum=quantum, offsets=offsets, fsync=fsync)]
+        return [write_edf(signal, p, quantum=quantum, offsets=offsets, fsync=fsync, skipped=skipped)]
     return write_wfdb(signal, p, quantum=quantum, offsets=offsets, fsync=fsync)

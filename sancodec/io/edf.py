@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
@@ -495,7 +495,7 @@ def _baseline(f: dict[str, Any]) -> int:
 
 
 def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None, offsets: list[float] | None = None,
-              fsync: bool = False) -> Path:
+              fsync: bool = False, skipped: Sequence[tuple[int, int]] = ()) -> Path:
     """Write ``signal``'s digital samples as EDF+ (``.edf``) or BDF (``.bdf``), its ``source`` header
     restored where it has one; read back and compared before it is moved into place. A float signal decoded from a
     ``.san`` (``quantum``: its grid) is written as its multiples of the grid, as ``wfdb.write_wfdb`` writes it; one
@@ -507,8 +507,8 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
     360 Hz, a decode's ``--start``/``--end``), each channel's last value fills the record out (not zeros, which
     would step the trace to the zero line) and an annotation :data:`SKIP_NOTE` spans what was added
     (:func:`edf_padding` says how much, before any is written), as MNE's EDF export does; the same annotation spans
-    each gap of a multi-segment WFDB record. A WFDB record's labels become EDF+ annotations
-    (:func:`wfdb_annotations_as_edf`)."""
+    each gap of a multi-segment WFDB record, and each range of ``skipped`` rows ``(first, end)`` (a salvaged
+    decode's lost frames). A WFDB record's labels become EDF+ annotations (:func:`wfdb_annotations_as_edf`)."""
     import edfio
 
     kind = _kind(path)
@@ -566,7 +566,7 @@ def write_edf(signal: Signal, path: Path, *, quantum: list[float] | None = None,
             raise SanConfigError(f"{path}: channel {k} cannot be written as {kind.upper()} ({exc})") from None
     annotations = [edfio.EdfAnnotation(o, d, t) for o, d, t in [*source.get("annotations", []),
                                                                  *wfdb_annotations_as_edf(signal)]]
-    gaps = [*_gaps(signal), *([(signal.n_samples, pad)] if pad else [])]
+    gaps = [*_gaps(signal), *((a, b - a) for a, b in skipped if b > a), *([(signal.n_samples, pad)] if pad else [])]
     annotations += [edfio.EdfAnnotation(start / signal.fs, rows / signal.fs, SKIP_NOTE) for start, rows in gaps]
     cls = edfio.Bdf if kind == "bdf" else edfio.Edf
     starttime = _time(signal.base_time)
