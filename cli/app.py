@@ -268,11 +268,12 @@ def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path | st
             raise SanConfigError(f"{path.parent}: output folder does not exist")
 
 
-def input_files(path: Path) -> list[Path]:
-    """The files a recording argument stands for: all of a WFDB record's files, or the file itself."""
+def input_files(path: Path, annotators: Sequence[str] = ()) -> list[Path]:
+    """The files a recording argument stands for: all of a WFDB record's files (its named ``annotators``' too), or the
+    file itself."""
     from sancodec.io.wfdb import record_files
 
-    return [path, *record_files(path)]
+    return [path, *record_files(path, annotators=annotators)]
 
 
 @app.command()

@@ -436,7 +436,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
                              "record")
     out = _san_path(input, output)
     if not to_stdout:
-        check_output(out, force, [] if piped else input_files(input))
+        check_output(out, force, [] if piped else input_files(input, annotators))
     spec = load_model(model) if model else default_model()
     started = time.perf_counter()
     streamed: tuple[int, ...] | None = None

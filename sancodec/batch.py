@@ -91,12 +91,13 @@ def _segment_records(header: Path) -> set[Path]:
     return {p.with_suffix("") for p in record_files(base) if p.suffix == ".hea"} - {base}
 
 
-def _input_bytes(path: Path) -> int:
+def _input_bytes(path: Path, annotators: Sequence[str] = ()) -> int:
+    """The bytes of a batch row's input: a file's, or every file of a WFDB record (its named ``annotators``' too)."""
     from sancodec.io.wfdb import record_files
 
     if path.suffix:
         return path.stat().st_size
-    return sum(p.stat().st_size for p in record_files(path))
+    return sum(p.stat().st_size for p in record_files(path, annotators=annotators))
 
 
 def _complete(path: Path) -> bool:
@@ -154,7 +155,7 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     src, out = Path(source), Path(target)
 
     def work(row: BatchRow) -> None:
-        row.input_bytes = _input_bytes(src)
+        row.input_bytes = _input_bytes(src, options.get("annotators", ()))
         if out.exists() and not force and _complete(out):
             data = out.read_bytes()
             row.status = "skipped"

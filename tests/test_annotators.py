@@ -185,6 +185,8 @@ def test_a_batch_keeps_them_for_its_wfdb_records(record, tmp_path):
             Client(cluster) as client:  # (in this process: a cluster of worker processes takes seconds to start)
         rows = encode_tree(tree, tmp_path / "coded", client=client, annotators=["i", "v1"])
         assert [r.status for r in rows] == ["encoded"] and not rows[0].warnings
+        assert rows[0].input_bytes == sum((tree / f"100.{ext}").stat().st_size for ext in ("hea", "dat", "atr", "i",
+                                                                                            "v1"))
         decode_tree(tmp_path / "coded", tmp_path / "back", client=client)
     _same_files(record, tmp_path / "back" / "100", ("atr", "i", "v1"))
     result = run("batch", tmp_path / "coded", tmp_path / "again", "--decode", "--annotators", "i", "-q")
@@ -211,6 +213,14 @@ def test_what_cannot_be_kept_is_refused_in_one_line(record, tmp_path):
     (record.parent / "100.atr").write_bytes(b"\xff" * 7)
     with pytest.raises(SanFormatError, match="unreadable annotation file"):
         read_signal(record, annotators=["i"])
+
+
+def test_an_encode_never_writes_over_a_named_annotators_file(record):
+    before = (record.parent / "100.v1").read_bytes()
+    for force in ([], ["--force"]):
+        result = run("encode", record, "--annotators", "i,v1", "-o", record.parent / "100.v1", *force)
+        assert result.exit_code == 2 and "100.v1: is also an input of this command" in result.output, result.output
+    assert (record.parent / "100.v1").read_bytes() == before
 
 
 def test_an_annotator_named_on_the_records_own_signal_file_is_refused(tmp_path):

@@ -123,10 +123,11 @@ def find_wfdb_base(path: Path) -> Path | None:
     return None
 
 
-def record_files(path: Path, _segments: bool = True) -> list[Path]:
+def record_files(path: Path, _segments: bool = True, annotators: Sequence[str] = ()) -> list[Path]:
     """The files of the WFDB record ``path`` names: its header, the signal files the header lists
-    (a multi-segment record: every segment's files) and its annotation files (what a command must
-    never write over); empty for other paths."""
+    (a multi-segment record: every segment's files) and its annotation files, those of
+    :data:`KNOWN_ANNOTATIONS` and of ``annotators`` (``encode --annotators``: what a command must
+    never write over, and what a batch row counts as its input); empty for other paths."""
     base = find_wfdb_base(path)
     if base is None or not base.with_name(base.name + ".hea").exists():
         return []
@@ -141,7 +142,7 @@ def record_files(path: Path, _segments: bool = True) -> list[Path]:
                 files += record_files(base.parent / str(seg), _segments=False)
     except Exception:  # noqa: BLE001 - an unreadable header still protects the .hea itself
         pass
-    files += [base.with_name(f"{base.name}.{ext}") for ext in KNOWN_ANNOTATIONS]
+    files += [base.with_name(f"{base.name}.{ext}") for ext in (*KNOWN_ANNOTATIONS, *annotators)]
     return list(dict.fromkeys(f for f in files if f.exists()))
 
 
