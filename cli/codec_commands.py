@@ -671,7 +671,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         _not_a_terminal(".npy")
     flat = ONE_FILE_FORMATS  # (named by their suffix)
     # (standard input is read once, below)
-    source = None if from_stdin else source_of(input, opened, salvage)
+    source = None if from_stdin else source_of(input, opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
     by_suffix = None if output is None or to_stdout else default_format(output, None)
     if format is not None and by_suffix is not None and output is not None and output.suffix and \

@@ -381,16 +381,17 @@ def _has_source(head: dict) -> bool:
     return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
 
 
-def source_of(path: Path | str, opened: BinaryIO | None = None, salvage: bool = False) -> object:
+def source_of(path: Path | str, opened: BinaryIO | None = None) -> object:
     """The ``Signal.source`` entry a file's header holds (None where it has none or cannot be read: the decode
     itself reports the problem); what ``io.default_format`` names its default output format by. ``opened``: the
-    file opened already (a URL's), read from its start; ``salvage``: a file whose index may be lost
-    (``read_info``'s)."""
-    from sancodec.codec import read_info
+    file opened already (a URL's), read from its start. Its header alone is read (``api.read_header``): not the
+    index, which a file to salvage may have lost, nor a frame (a salvaging reader's walk reads every one, which the
+    decode does again)."""
+    from sancodec.codec.api import read_header
 
     try:
-        with rewound_input(path, opened) as f:  # the header only: no frame is read (but to salvage)
-            return (read_info(f, salvage=salvage)["header"].get("signal") or {}).get("source")
+        with rewound_input(path, opened) as f:
+            return (read_header(f).get("signal") or {}).get("source")
     except (SancodecError, OSError, AttributeError):
         return None
 

@@ -342,3 +342,29 @@ def test_decode_salvage_writes_the_lost_rows_as_gaps_each_format_marks(coded, tm
     res = runner.invoke(app, ["check", str(path), "--json"])
     (checked,) = json.loads(res.stdout)["files"]
     assert res.exit_code == 1 and checked["salvageable"]["gaps"] is True and checked["salvageable"]["rows"] == N
+
+
+def test_decode_salvage_walks_the_frames_once_and_reads_the_header_of_a_cut_file_alone(coded, tmp_path, monkeypatch):
+    """The output format's choice reads the header alone (``api.read_header``), not a second walk of every frame."""
+    from sancodec.codec.api import read_header
+    from sancodec.codec.container import SanReader as Reader
+
+    data, _ = coded
+    ends = _frame_ends(data)
+    cut = data[: ends[3] + 100]  # frames 0-3 intact
+    assert read_header(cut) == SanReader(data).header
+    assert read_header(data[: SanReader(data).index[0][0]]) == SanReader(data).header  # (the header, no frame)
+    with pytest.raises(SanFormatError, match="header"):
+        read_header(data[: SanReader(data).index[0][0] - 1])
+    walked = []
+    original = Reader._frame_at
+
+    def counted(self, at, number):
+        walked.append(number)
+        return original(self, at, number)
+
+    monkeypatch.setattr(Reader, "_frame_at", counted)
+    (tmp_path / "cut.san").write_bytes(cut)
+    res = runner.invoke(app, ["decode", str(tmp_path / "cut.san"), "-o", str(tmp_path / "out.npy"), "--salvage", "-q"])
+    assert res.exit_code == 0, res.output
+    assert walked == [0, 1, 2, 3, 4]  # (the four intact, and the fifth, cut)

@@ -126,8 +126,8 @@ from sancodec.metrics import sum_of_squares
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, slice_header
 
-__all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "decode", "decode_file", "encode", "encode_file",
-           "encode_lossy_blocks", "encode_to_file", "Salvaged", "read_info", "salvage_extent", "san_activations"]
+__all__ = ["ENCODE_MODES", "MODES", "DecodedFile", "Salvaged", "decode", "decode_file", "encode", "encode_file",
+           "encode_lossy_blocks", "encode_to_file", "read_header", "read_info", "salvage_extent", "san_activations"]
 
 
 
@@ -1048,6 +1048,14 @@ def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, s
     return {"header": reader.header, "frames": reader.n_frames - len(reader.lost), "bytes": reader.size,
             "version": reader.version,
             "payload_bytes": reader.payload_bytes}
+
+
+def read_header(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """A ``.san``'s header, checked against the format's schema, without reading its index or a frame (a file cut
+    short, or damaged past its header, gives it too: what decode --salvage reads before it decodes)."""
+    header = SanReader(source, limits, header_only=True).header
+    check_header(header, limits)
+    return header
 
 
 def encode_file(signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> int:

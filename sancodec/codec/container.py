@@ -189,10 +189,13 @@ class SanReader:
     threads at once (a Dask array over a :class:`sancodec.SanFile`): each read's seek and read hold a lock. A file
     object's ``.san`` runs from where the object stands when it is opened to its end."""
 
-    def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False) -> None:
+    def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False,
+                 header_only: bool = False) -> None:
         """``salvage``: the frames are found by walking them from the header on (:meth:`_walk_frames`), not from the
         index and trailer, up to the first that is missing or damaged: a truncated file's intact frames, or those
-        of a file whose index is lost (``api.decode_file(..., salvage=True)``)."""
+        of a file whose index is lost (``api.decode_file(..., salvage=True)``); where the index is intact, from it,
+        each checked (:meth:`_salvaged_frames`). ``header_only``: the preamble and header, checked, and no frame
+        (the index empty): what a command reads of a file before it decodes it (``api.read_header``)."""
         if not isinstance(source, (bytes, bytearray, memoryview)) and not (hasattr(source, "seek")
                                                                            and hasattr(source, "read")):
             hint = " (a path? sancodec.open(path) reads a file)" if isinstance(source, (str, os.PathLike)) else ""
@@ -221,8 +224,8 @@ class SanReader:
             raise SanFormatError(f"unknown .san flags {flags:#06x} for format {major}.{minor}")
         self.version = (major, minor)
         self.one_frame = bool(flags & FLAG_ONE_FRAME)
-        minimum = PREAMBLE.size + (CRC.size if self.one_frame else 0 if salvage else TRAILER.size)  # (salvage: a file
-        # cut anywhere past its header)
+        minimum = PREAMBLE.size + (CRC.size if self.one_frame else 0 if salvage or header_only else TRAILER.size)
+        # (salvage: a file cut anywhere past its header)
         if self.size < minimum:
             raise SanFormatError(f"not a .san file: {self.size} bytes is shorter than the minimum {minimum}")
         if head_len > min(MAX_HEADER_BYTES, self.size - minimum):
@@ -241,7 +244,9 @@ class SanReader:
         #: with ``salvage``, the frames of an intact index found damaged (:meth:`_salvaged_frames`): read_frame
         #: refuses them
         self.lost: frozenset[int] = frozenset()
-        if salvage and not self.one_frame:  # (a one-frame file has no index to lose: its frame is whole or not)
+        if header_only:
+            self.index: list[tuple[int, int]] = []
+        elif salvage and not self.one_frame:  # (a one-frame file has no index to lose: its frame is whole or not)
             self._salvaged_frames()
         else:
             self._read_index()
