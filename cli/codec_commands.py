@@ -621,11 +621,11 @@ def decode(
                                   "the rows and channels, a lossy file's target and PRDN per channel)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
     salvage: bool = typer.Option(False, "--salvage", metavar="", help="A truncated file, or one whose index or a "
-                                 "frame is damaged: decode the frames that are intact, from the first up to the "
-                                 "damage; where the index is intact, every frame but those damaged, whose rows are "
-                                 "each channel's invalid sample where every channel has one (WFDB's; EDF and BDF "
-                                 "output annotate them BAD_ACQ_SKIP). A warning says which rows; the file is read "
-                                 "whole."),
+                                 "frame is damaged: decode every frame that is intact (from the index, or walked "
+                                 "from the header where it is lost), a damaged frame's rows as each channel's "
+                                 "invalid sample where every channel has one (WFDB's; EDF and BDF output annotate "
+                                 "them BAD_ACQ_SKIP), else up to the first damaged frame. A warning says which "
+                                 "rows; the file is read whole."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 are written as they decode, EDF and BDF files a block of data records at a time (memory bounded

@@ -542,10 +542,10 @@ class SanFile:
     (through fsspec: ``s3://``, ``https://``...; :attr:`path` is then the URL itself), a binary file object or a
     file's bytes. ``cache_bytes``: the frames small reads decode are kept in up to this many bytes (default
     :data:`CACHE_BYTES`, 32 MiB; 0 keeps none), the least recently used dropped first, so rows read at random inside
-    them decode nothing. ``salvage``: a file cut short, or whose index or a frame is damaged, opened for the frames
-    intact from the first up to the damage (found by walking them from the header, each read to check it:
-    ``decode(..., salvage=True)``'s), its rows those they hold (:attr:`salvaged`, and a warning, say how many);
-    else such a file is refused."""
+    them decode nothing. ``salvage``: a file cut short, or whose index or a frame is damaged, opened for its intact
+    frames as ``decode(..., salvage=True)`` finds them (each read to check it): every row, a damaged frame's as
+    each channel's invalid sample, where every channel has one; else the rows before the first damaged frame
+    (:attr:`salvaged`, and a warning, say which); else such a file is refused."""
 
     def __init__(self, path: str | os.PathLike[str] | BinaryIO | bytes, *,
                  model: SanSpec | str | os.PathLike[str] | None = None,

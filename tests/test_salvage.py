@@ -1,6 +1,7 @@
 """``decode(..., salvage=True)`` and ``sancodec decode --salvage``: a truncated ``.san``, or one whose index or a frame
-is damaged, decodes as far as its frames are intact (from the first up to the damage), and nothing else: every row
-it gives is the row the whole file decodes to, and every other failure stays a :class:`SancodecError`."""
+is damaged, decodes its intact frames (a damaged one's rows as gaps where every channel has an invalid sample, else
+up to the first damaged frame), and nothing else: every other row it gives is the row the whole file decodes to, and
+every other failure stays a :class:`SancodecError`."""
 
 from __future__ import annotations
 
@@ -188,8 +189,8 @@ def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
 def test_frame_heads_that_lie_under_valid_checksums_lose_their_frame(coded):
     """A frame head is outside its payload's CRC: one whose length runs past the file or past the cap, or whose number
     skips ahead, loses that frame (nothing read past the file, nothing allocated for the length claimed): its rows
-    gaps where the index is intact, the end of what is salvaged where it is not (its frames walked from the
-    header)."""
+    are gaps, whether the index is intact or lost (the frames walked from the header, the walk picking up at the
+    next frame's head)."""
     import struct
 
     data, whole = coded
@@ -202,9 +203,9 @@ def test_frame_heads_that_lie_under_valid_checksums_lose_their_frame(coded):
         decoded = decode_file(bytes(lying), salvage=True)
         assert decoded.salvaged == Salvaged(9, 10, N, N, ((3 * FRAME, 4 * FRAME),), True)
         assert np.array_equal(decoded.signal.samples, _with_gaps(whole, [(3 * FRAME, 4 * FRAME)]))
-        decoded = decode_file(bytes(lying[: offsets[-1] + 5]), salvage=True)  # the index cut off: walked
-        assert decoded.salvaged == Salvaged(3, 10, 3 * FRAME, N, ((3 * FRAME, N),))
-        assert np.array_equal(decoded.signal.samples, whole[: 3 * FRAME])
+        decoded = decode_file(bytes(lying[: offsets[-1] + 5]), salvage=True)  # frame 9 and the index cut off
+        assert decoded.salvaged == Salvaged(8, 10, 9 * FRAME, N, ((3 * FRAME, 4 * FRAME), (9 * FRAME, N)), True)
+        assert np.array_equal(decoded.signal.samples, _with_gaps(whole, [(3 * FRAME, 4 * FRAME)])[: 9 * FRAME])
 
 
 def test_salvage_writes_no_output_that_exists_without_force(coded, tmp_path):
@@ -368,3 +369,32 @@ def test_decode_salvage_walks_the_frames_once_and_reads_the_header_of_a_cut_file
     res = runner.invoke(app, ["decode", str(tmp_path / "cut.san"), "-o", str(tmp_path / "out.npy"), "--salvage", "-q"])
     assert res.exit_code == 0, res.output
     assert walked == [0, 1, 2, 3, 4]  # (the four intact, and the fifth, cut)
+
+
+@pytest.mark.parametrize("scan", [1 << 22, 37])
+def test_a_walk_from_the_header_picks_up_past_a_damaged_frame(coded, record, monkeypatch, scan):
+    """A file cut short (or whose index is damaged) with a frame damaged before the cut: the walk from the header
+    finds the next intact frame's head past the damage (searched ``SCAN_BYTES`` at a time: a head across two pieces
+    found too) and goes on, the frames between lost."""
+    from sancodec.codec import container
+
+    monkeypatch.setattr(container, "SCAN_BYTES", scan)
+    data, whole = coded
+    ends = _frame_ends(data)
+    cut = _damaged_at(data, 3)[: ends[7]]  # frames 0-7 whole, frame 3 damaged; the rest and the index cut off
+    found = decode_file(cut, salvage=True)
+    assert found.salvaged == Salvaged(7, 10, 8 * FRAME, N, ((3 * FRAME, 4 * FRAME), (8 * FRAME, N)), True)
+    assert np.array_equal(found.signal.samples, _with_gaps(whole, [(3 * FRAME, 4 * FRAME)])[: 8 * FRAME])
+    index_too = bytearray(_damaged_at(data, 3))
+    index_too[ends[-1] + 5] ^= 0x01  # the index as well: every frame but the third
+    found = decode_file(bytes(index_too), salvage=True)
+    assert found.salvaged == Salvaged(9, 10, N, N, ((3 * FRAME, 4 * FRAME),), True)
+    assert np.array_equal(found.signal.samples, _with_gaps(whole, [(3 * FRAME, 4 * FRAME)]))
+    plain = sancodec.encode(sancodec.Signal(record.samples.copy(), record.fs), frame_len=FRAME)  # no invalid sample
+    cut = _damaged_at(plain, 3)[: _frame_ends(plain)[7]]
+    with pytest.warns(SancodecWarning, match=rf"rows \[{3 * FRAME}, {4 * FRAME}\), \[{8 * FRAME}, {N}\) are lost, "
+                      rf"rows \[{4 * FRAME}, {8 * FRAME}\) past them intact"):
+        assert np.array_equal(sancodec.decode(cut, salvage=True).samples, record.samples[: 3 * FRAME])
+    with pytest.warns(SancodecWarning):
+        assert np.array_equal(sancodec.decode(cut, 4 * FRAME, salvage=True).samples,
+                              record.samples[4 * FRAME : 8 * FRAME])

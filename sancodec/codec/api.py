@@ -889,11 +889,12 @@ def decode_file(
 
     Nothing in the file is trusted: the header is checked against its schema, declared work
     against ``limits`` (raise them for files you trust), and every integer against overflow. ``salvage``: a
-    truncated file, or one whose index is damaged, decodes as far as its frames are intact (:meth:`SanReader.
-    _walk_frames`); one whose index is intact, every frame but those damaged, whose rows are each channel's invalid
-    sample (a gap) where every channel has one (a WFDB record's, a CSV's with gaps: ``gaps.lost_rows_fill``), else
-    as far as the first damaged one. [start, end) within the rows readable (``end`` by default the last readable
-    from ``start``: :func:`salvaged_range`), ``DecodedFile.salvaged`` what survives (:class:`Salvaged`)."""
+    truncated file, or one whose index or a frame is damaged, decodes every frame that is intact (from the index,
+    or walked from the header where it is lost: :meth:`SanReader._walk_frames`), a damaged frame's rows each
+    channel's invalid sample (a gap) where every channel has one (a WFDB record's, a CSV's with gaps:
+    ``gaps.lost_rows_fill``), else as far as the first damaged one. [start, end) within the rows readable (``end``
+    by default the last readable from ``start``: :func:`salvaged_range`), ``DecodedFile.salvaged`` what survives
+    (:class:`Salvaged`)."""
     reader = SanReader(source, limits, salvage=salvage)
     layout = from_header(reader.header, model, limits)
     warn_unused_model(layout, model)

@@ -34,6 +34,8 @@ import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any, BinaryIO
 
+import numpy as np
+
 from sancodec.codec.binheader import compact, decode_value, encode_value, expand
 from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits, parse_header_json
 from sancodec.errors import SanConfigError, SanFormatError
@@ -52,6 +54,7 @@ TRAILER = struct.Struct("<QII4s")
 MAX_HEADER_BYTES = 64 << 20
 MAX_FRAME_BYTES = 256 << 20
 MAX_FRAMES = 1 << 24
+SCAN_BYTES = 1 << 22  # a salvaging walk past a damaged frame searches the file this many bytes at a time
 #: where the index or trailer is lost: what still reads the frames before the damage (SanReader(salvage=True))
 SALVAGE_HINT = ("; `sancodec decode --salvage` (decode(..., salvage=True), open(..., salvage=True)) recovers the "
                 "frames that are intact")
@@ -191,11 +194,11 @@ class SanReader:
 
     def __init__(self, source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False,
                  header_only: bool = False) -> None:
-        """``salvage``: the frames are found by walking them from the header on (:meth:`_walk_frames`), not from the
-        index and trailer, up to the first that is missing or damaged: a truncated file's intact frames, or those
-        of a file whose index is lost (``api.decode_file(..., salvage=True)``); where the index is intact, from it,
-        each checked (:meth:`_salvaged_frames`). ``header_only``: the preamble and header, checked, and no frame
-        (the index empty): what a command reads of a file before it decodes it (``api.read_header``)."""
+        """``salvage``: the frames intact (``api.decode_file(..., salvage=True)``), those damaged in :attr:`lost`:
+        from the index, each checked, where it is intact; else found by walking them from the header on
+        (:meth:`_walk_frames`: a truncated file's, or those of a file whose index is lost). ``header_only``: the
+        preamble and header, checked, and no frame (the index empty): what a command reads of a file before it
+        decodes it (``api.read_header``)."""
         if not isinstance(source, (bytes, bytearray, memoryview)) and not (hasattr(source, "seek")
                                                                            and hasattr(source, "read")):
             hint = " (a path? sancodec.open(path) reads a file)" if isinstance(source, (str, os.PathLike)) else ""
@@ -310,17 +313,60 @@ class SanReader:
 
     def _walk_frames(self) -> None:
         """The index as the frames themselves give it: from the end of the header, each frame whose head numbers it
-        next, whose payload fits the bytes left (and the cap) and passes its checksum, up to the first that does not
-        (the end of a truncated file's frames, a damaged frame, or the index of a whole file)."""
+        next, whose payload fits the bytes left (and the cap) and passes its checksum; past one that does not (a
+        damaged frame, the end of a truncated file's frames, or the index of a whole file), the next that does and
+        numbers a later frame (:meth:`_next_frame`), the frames between put in :attr:`lost` (their entries
+        ``(0, 0)``); up to the end of the file or of the frames the header declares."""
         entries: list[tuple[int, int]] = []
-        at = self._frames_start
-        while len(entries) < MAX_FRAMES:
+        lost: set[int] = set()
+        at, last = self._frames_start, self._declared_frames()
+        while len(entries) < last:
             length = self._frame_at(at, len(entries))
             if length is None:
-                break
+                found = self._next_frame(at + 1, len(entries) + 1, last)
+                if found is None:
+                    break
+                at, number, length = found
+                lost.update(range(len(entries), number))
+                entries += [(0, 0)] * (number - len(entries))
             entries.append((at, length))
             at += length
-        self.index = entries
+        self.index, self.lost = entries, frozenset(lost)
+
+    def _declared_frames(self) -> int:
+        """The frames the header declares (its ``n_samples`` over its ``frame_len``), :data:`MAX_FRAMES` where those
+        fields are out of shape (the decode refuses them): where a salvaging walk stops."""
+        n, frame_len = self.header.get("n_samples"), self.header.get("frame_len")
+        if type(n) is not int or type(frame_len) is not int or n < 1 or frame_len < 1:
+            return MAX_FRAMES
+        return min(MAX_FRAMES, -(-n // frame_len))
+
+    def _next_frame(self, start: int, first: int, last: int) -> tuple[int, int, int] | None:
+        """The first frame from offset ``start`` on whose head numbers it ``first`` .. ``last - 1`` and which
+        :meth:`_frame_at` finds intact: its offset, number and length; None where none is. The file is read a
+        :data:`SCAN_BYTES` piece at a time, each searched at once for the heads' numbers (numpy), only those
+        checked."""
+        if first >= last:
+            return None
+        at = start
+        while at + FRAME_HEAD.size <= self.size:
+            piece = self._read_at(at, min(SCAN_BYTES, self.size - at))
+            starts = len(piece) - FRAME_HEAD.size + 1  # the offsets in the piece where a head's 12 bytes fit
+            if starts < 1:  # (a piece shorter than a head: SCAN_BYTES under 12)
+                return None
+            hits = []
+            for align in range(4):  # the piece's words at each of the four alignments, as they lie (no copy)
+                count = (starts - align + 3) // 4
+                if count > 0:
+                    words = np.frombuffer(piece, dtype="<u4", count=count, offset=align)
+                    hits.append(align + 4 * np.flatnonzero((words >= first) & (words < last)))
+            for offset in np.sort(np.concatenate(hits)) if hits else ():
+                number = struct.unpack_from("<I", piece, int(offset))[0]
+                length = self._frame_at(at + int(offset), number)
+                if length is not None:
+                    return at + int(offset), number, length
+            at += starts
+        return None
 
     def _frame_at(self, at: int, number: int) -> int | None:
         """The length (head and payload) of the frame at offset ``at`` where its head numbers it ``number``, its
