@@ -57,6 +57,7 @@ run bench_rate_control --data-dir "$DATA" --repeats 1
 run bench_refwavelet --data-dir "$DATA"
 run bench_row_reads --rows 200 --repeats 1
 run bench_runtime --repeats 1
+run bench_salvage --repeats 1 --random-mib 4
 run bench_san_predictor --data-dir "$DATA" --epochs 1
 run cli_startup --repeats 1
 run bench_short_records --data-dir "$DATA" --repeats 1
