@@ -398,3 +398,23 @@ def test_a_walk_from_the_header_picks_up_past_a_damaged_frame(coded, record, mon
     with pytest.warns(SancodecWarning):
         assert np.array_equal(sancodec.decode(cut, 4 * FRAME, salvage=True).samples,
                               record.samples[4 * FRAME : 8 * FRAME])
+
+
+def test_a_walk_takes_no_frame_numbered_past_the_heads_the_bytes_before_it_could_hold(coded):
+    """A head that numbers a frame far ahead under a valid checksum, right after the damage: the frames it would step
+    over had a head each, which the bytes between cannot hold, so it is not taken (a file that lies so would have
+    the walk keep an entry for each frame stepped over)."""
+    import struct
+    import zlib
+
+    data, whole = coded
+    offsets = [offset for offset, _ in SanReader(data).index]
+    frame1 = SanReader(data).read_frame(1)
+    liar = FRAME_HEAD.pack(9, len(frame1), zlib.crc32(frame1)) + frame1  # frame 1's payload, numbered 9
+    made = data[: offsets[1]] + b"\0" * 12 + liar  # frame 0, 12 damaged bytes, the liar; the rest cut off
+    assert struct.unpack_from("<I", made, offsets[1] + 12)[0] == 9
+    found = decode_file(made, salvage=True)
+    assert found.salvaged == Salvaged(1, 10, FRAME, N, ((FRAME, N),), False)
+    assert np.array_equal(found.signal.samples, whole[:FRAME])
+    room = data[: offsets[1]] + b"\0" * (12 * 8) + liar  # room for frames 1-8's heads: taken
+    assert salvage_extent(room) == Salvaged(2, 10, N, N, ((FRAME, 9 * FRAME),), True)

@@ -323,7 +323,7 @@ class SanReader:
         while len(entries) < last:
             length = self._frame_at(at, len(entries))
             if length is None:
-                found = self._next_frame(at + 1, len(entries) + 1, last)
+                found = self._next_frame(at, len(entries) + 1, last)
                 if found is None:
                     break
                 at, number, length = found
@@ -341,14 +341,16 @@ class SanReader:
             return MAX_FRAMES
         return min(MAX_FRAMES, -(-n // frame_len))
 
-    def _next_frame(self, start: int, first: int, last: int) -> tuple[int, int, int] | None:
-        """The first frame from offset ``start`` on whose head numbers it ``first`` .. ``last - 1`` and which
-        :meth:`_frame_at` finds intact: its offset, number and length; None where none is. The file is read a
-        :data:`SCAN_BYTES` piece at a time, each searched at once for the heads' numbers (numpy), only those
-        checked."""
+    def _next_frame(self, failed: int, first: int, last: int) -> tuple[int, int, int] | None:
+        """The first frame past offset ``failed`` (where frame ``first - 1`` failed) whose head numbers it ``first``
+        .. ``last - 1`` and which :meth:`_frame_at` finds intact: its offset, number and length; None where none is.
+        A head numbered ``k`` must lie at least ``12 (k - first + 1)`` bytes past ``failed``, a head's for each
+        frame it steps over (which a file that lies about its numbers would have the walk hold in memory). The
+        file is read a :data:`SCAN_BYTES` piece at a time, each searched at once for the heads' numbers (numpy),
+        only those checked."""
         if first >= last:
             return None
-        at = start
+        at = failed + 1
         while at + FRAME_HEAD.size <= self.size:
             piece = self._read_at(at, min(SCAN_BYTES, self.size - at))
             starts = len(piece) - FRAME_HEAD.size + 1  # the offsets in the piece where a head's 12 bytes fit
@@ -362,6 +364,8 @@ class SanReader:
                     hits.append(align + 4 * np.flatnonzero((words >= first) & (words < last)))
             for offset in np.sort(np.concatenate(hits)) if hits else ():
                 number = struct.unpack_from("<I", piece, int(offset))[0]
+                if (number - first + 1) * FRAME_HEAD.size > at + int(offset) - failed:
+                    continue
                 length = self._frame_at(at + int(offset), number)
                 if length is not None:
                     return at + int(offset), number, length
