@@ -624,8 +624,9 @@ def decode(
                                  "frame is damaged: decode every frame that is intact (from the index, or walked "
                                  "from the header where it is lost), a damaged frame's rows as each channel's "
                                  "invalid sample where every channel has one (WFDB's; EDF and BDF output annotate "
-                                 "them BAD_ACQ_SKIP), else up to the first damaged frame. A warning says which "
-                                 "rows; the file is read whole."),
+                                 "them BAD_ACQ_SKIP, and where there is none hold each channel's last value there), "
+                                 "else up to the first damaged frame. A warning says which rows; the file is read "
+                                 "whole."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 are written as they decode, EDF and BDF files a block of data records at a time (memory bounded
@@ -716,6 +717,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     with contextlib.ExitStack() as stack:
         try:
             decoded = None
+            hold = fmt in ("edf", "bdf")  # (a salvaged file's lost rows without an invalid sample: annotated there)
             # (the EDF and WAV writers take a Signal: its samples mapped from a file beside the output, not held)
             if on_disk and isinstance(input, Path) and target.parent.is_dir():
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
@@ -723,10 +725,10 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
                 with rewound_input(input, opened) as remote:
                     decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads,
-                                          salvage=salvage)
+                                          salvage=salvage, hold_lost=hold)
             elif decoded is None:
                 decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads,
-                                      salvage=salvage)
+                                      salvage=salvage, hold_lost=hold)
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         _warn_salvaged(input, decoded)

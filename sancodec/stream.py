@@ -41,6 +41,7 @@ from sancodec.codec.api import (
     _check_work,
     decoded_range,
     frame_windows,
+    nothing_before,
     salvaged_of,
     salvaged_words,
     sample_range,
@@ -587,6 +588,9 @@ class SanFile:
         #: with ``salvage``, a file missing frames (cut short, its index or a frame damaged): what survives
         #: (``api.Salvaged``), the rows read being its rows; else None
         self.salvaged = salvaged_of(self._reader, self._layout.n_samples, self._layout.frame_len) if salvage else None
+        if self.salvaged is not None and not self._rows:  # (frame 0 lost, nothing to mark its rows with)
+            self._release()
+            raise SanFormatError(f"{self.path}: {nothing_before(self.salvaged)}")
         if self.salvaged is not None:
             warnings.warn(f"{self.path}: {salvaged_words(self.salvaged)}", SancodecWarning,
                           stacklevel=2)

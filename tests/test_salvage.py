@@ -170,7 +170,7 @@ def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
     res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "out.npy"), "--salvage", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["salvaged"] == {"frames": 4, "of": 10, "rows": 4 * FRAME, "samples": N,
-                                                  "lost": [[4 * FRAME, N]], "gaps": False}
+                                                  "lost": [[4 * FRAME, N]], "gaps": False, "held": False}
     assert f"4 of its 10 frames are intact, rows [0, {4 * FRAME}) of its {N}: the rest is lost" in res.stderr
     assert np.array_equal(np.load(tmp_path / "out.npy"), whole[: 4 * FRAME].astype(np.load(tmp_path / "out.npy").dtype))
     res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "rec"), "--salvage", "-q"])  # WFDB
@@ -179,7 +179,7 @@ def test_decode_salvage_and_check_say_what_survives(coded, tmp_path):
     assert res.exit_code == 1
     (checked,) = json.loads(res.stdout)["files"]
     assert checked["salvageable"] == {"frames": 4, "of": 10, "rows": 4 * FRAME, "samples": N,
-                                      "lost": [[4 * FRAME, N]], "gaps": False} and not checked["ok"]
+                                      "lost": [[4 * FRAME, N]], "gaps": False, "held": False} and not checked["ok"]
     res = runner.invoke(app, ["check", str(path)])
     assert res.exit_code == 1
     assert f"4 of its 10 frames are intact, rows [0, {4 * FRAME}) (`sancodec decode --salvage` writes them)" in \
@@ -325,7 +325,7 @@ def test_decode_salvage_writes_the_lost_rows_as_gaps_each_format_marks(coded, tm
     res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "rec"), "--salvage", "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["salvaged"] == {"frames": 9, "of": 10, "rows": N, "samples": N,
-                                                  "lost": [list(lost)], "gaps": True}
+                                                  "lost": [list(lost)], "gaps": True, "held": False}
     assert f"rows [{lost[0]}, {lost[1]}) among them are gaps" in res.stderr
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # (a checksum that disagrees with the samples is warned of)
@@ -418,3 +418,63 @@ def test_a_walk_takes_no_frame_numbered_past_the_heads_the_bytes_before_it_could
     assert np.array_equal(found.signal.samples, whole[:FRAME])
     room = data[: offsets[1]] + b"\0" * (12 * 8) + liar  # room for frames 1-8's heads: taken
     assert salvage_extent(room) == Salvaged(2, 10, N, N, ((FRAME, 9 * FRAME),), True)
+
+
+@pytest.mark.parametrize("window", [None, 1])
+def test_edf_output_of_a_file_without_invalid_samples_holds_the_lost_rows_at_the_last_value_and_annotates_them(
+        record, tmp_path, monkeypatch, window):
+    """An EDF source's channels have no invalid sample: decoded to EDF or BDF, a damaged frame's rows hold each
+    channel's last value before them under a BAD_ACQ_SKIP annotation (as the rows that fill out its last data
+    record do), the frames after them decoded; other outputs end the rows read at the damage. ``window`` 1: a frame
+    a window, the value held carried from one window to the next."""
+    import edfio
+
+    from sancodec.codec import api
+
+    if window is not None:
+        monkeypatch.setattr(api, "window_frames", lambda *_: window)
+    sancodec.write_signal(record, tmp_path / "src.edf")
+    data = sancodec.encode(sancodec.read_signal(tmp_path / "src.edf"), frame_len=FRAME)
+    whole = sancodec.decode(data).samples
+    path = tmp_path / "damaged.san"
+    path.write_bytes(_damaged_at(data, 2))
+    res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "out.edf"), "--salvage", "--json"])
+    assert res.exit_code == 0, res.output
+    n = len(whole)  # (the EDF's rows: its last data record filled out)
+    assert json.loads(res.stdout)["salvaged"] == {"frames": 9, "of": 10, "rows": n, "samples": n,
+                                                  "lost": [[2 * FRAME, 3 * FRAME]], "gaps": True, "held": True}
+    assert "each channel holding its last value before them" in res.stderr
+    held = whole.copy()
+    held[2 * FRAME : 3 * FRAME] = whole[2 * FRAME - 1]
+    back = sancodec.read_signal(tmp_path / "out.edf")
+    assert np.array_equal(back.samples[:n], held)
+    notes = edfio.read_edf(tmp_path / "out.edf").annotations
+    skips = [(a.onset, a.duration) for a in notes if a.text == "BAD_ACQ_SKIP"]
+    assert skips[0] == pytest.approx((2 * FRAME / record.fs, FRAME / record.fs))
+    res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "out.npy"), "--salvage", "-q"])
+    assert res.exit_code == 0 and np.array_equal(np.load(tmp_path / "out.npy"), whole[: 2 * FRAME])
+    part = decode_file(path.read_bytes(), 2 * FRAME + 5, 3 * FRAME + 5, salvage=True, hold_lost=True)  # (nothing
+    assert np.array_equal(part.signal.samples[: FRAME - 5], np.zeros((FRAME - 5, 2)))  # decoded before: 0)
+    assert np.array_equal(part.signal.samples[FRAME - 5 :], whole[3 * FRAME : 3 * FRAME + 5])
+
+
+def test_a_first_frame_lost_without_an_invalid_sample_reads_no_row_and_says_what_can_be_read(record, tmp_path):
+    """Frame 0 damaged, and nothing to mark its rows with: no row comes before the damage, so the default decode and a
+    SanFile are refused in one line that names the rows intact (a SanFile of no rows broke its own indexing), while
+    a range of them decodes, and EDF output holds the lost rows (at 0: nothing was decoded before them)."""
+    data = _damaged_at(sancodec.encode(sancodec.Signal(record.samples.copy(), record.fs), frame_len=FRAME), 0)
+    said = rf"frame 0 is damaged .* the rows intact are \[{FRAME}, {N}\)"
+    with pytest.raises(SanFormatError, match=said):
+        sancodec.decode(data, salvage=True)
+    with pytest.raises(SanFormatError, match=said):
+        sancodec.open(data, salvage=True)
+    with pytest.warns(SancodecWarning):
+        assert np.array_equal(sancodec.decode(data, FRAME, salvage=True).samples, record.samples[FRAME:])
+    path = tmp_path / "damaged.san"
+    path.write_bytes(data)
+    res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "out.npy"), "--salvage"])
+    assert res.exit_code == 1 and "frame 0 is damaged" in res.stderr and not (tmp_path / "out.npy").exists()
+    res = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / "out.edf"), "--salvage", "-q"])
+    assert res.exit_code == 0, res.output
+    back = sancodec.read_signal(tmp_path / "out.edf").samples
+    assert not back[:FRAME].any() and np.array_equal(back[FRAME:N], record.samples[FRAME:])

@@ -734,6 +734,7 @@ class Salvaged(NamedTuple):
     samples: int  # the record's rows
     lost: tuple[tuple[int, int], ...] = ()
     gaps: bool = False
+    held: bool = False  # the gaps hold each channel's last row before them (no invalid sample: SanReader.hold_lost)
 
     def blocking(self) -> list[tuple[int, int]]:
         """The lost row ranges no read may reach: every one, or with :attr:`gaps` those past the rows read."""
@@ -769,10 +770,12 @@ def salvaged_of(reader: SanReader, n: int, frame_len: int) -> Salvaged | None:
         lost.append((a, n))
     if not lost:
         return None
-    fill = bool(reader.lost) and lost_rows_fill(reader.header) is not None
+    marked = lost_rows_fill(reader.header) is not None
+    fill = bool(reader.lost) and (marked or reader.hold_lost)
     first = min(reader.lost, default=count)
     rows = (n if count >= declared else count * frame_len) if fill else min(n, first * frame_len)
-    return Salvaged(count - len([f for f in reader.lost if f < count]), declared, rows, n, tuple(lost), fill)
+    return Salvaged(count - len([f for f in reader.lost if f < count]), declared, rows, n, tuple(lost), fill,
+                    fill and not marked)
 
 
 def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, salvage: bool = False) -> int:
@@ -803,12 +806,17 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
                            resolve_threads(threads), out, lo)
     first, last = lo // layout.frame_len, (hi - 1) // layout.frame_len
     step = window_frames(layout.frame_len, layout.n_channels)
+    before: np.ndarray | None = None  # the last row decoded (what reader.hold_lost holds over lost rows)
     for w0 in range(first, last + 1, step):
         numbers = range(w0, min(w0 + step, last + 1))
         if reader.lost.isdisjoint(numbers):
             got = decoder.decode_window([(fi, reader.read_frame(fi)) for fi in numbers])
         else:
-            got = _with_lost(decoder, reader, layout, numbers)
+            got = _with_lost(decoder, reader, layout, numbers, before, out, lo)
+        if reader.hold_lost and reader.lost and got.blocks:
+            end = numbers[-1] * layout.frame_len + got.rows[-1]  # (the window's last row, past it)
+            before = got.blocks[-1][-1] if got.blocks[-1] is not None else None if out is None else out[end - 1 - lo]
+            before = None if before is None else before.copy()
         if layout.gaps is not None or layout.floors is not None:  # formats 1.15 and 1.16: samples above their
             row = w0 * layout.frame_len  # floor, then each gap run's value over what the frames decoded there
             for fi, block, rows in zip(numbers, got.blocks, got.rows):
@@ -826,11 +834,14 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
         yield w0 * layout.frame_len, got
 
 
-def _with_lost(decoder: FrameDecoder, reader: SanReader, layout: FileLayout, numbers: range) -> DecodedFrames:
-    """Frames ``numbers`` decoded where intact, and a block of each channel's gap value (``gaps.lost_rows_fill``)
-    for each of :attr:`SanReader.lost` (a salvaging reader's damaged frames)."""
+def _with_lost(decoder: FrameDecoder, reader: SanReader, layout: FileLayout, numbers: range,
+               before: np.ndarray | None, out: np.ndarray | None, lo: int) -> DecodedFrames:
+    """Frames ``numbers`` decoded where intact, and for each of :attr:`SanReader.lost` (a salvaging reader's damaged
+    frames) a block of each channel's gap value (``gaps.lost_rows_fill``), or with :attr:`SanReader.hold_lost`
+    where there is none, of the last row decoded before it (``before``: the window's before its first frame; 0
+    where none was: a decode that starts there). ``out`` and ``lo``: the decoder's, where intact frames' rows go."""
     fill = lost_rows_fill(reader.header)
-    if fill is None:  # (Salvaged's rows stop at the first lost frame where there is no gap value)
+    if fill is None and not reader.hold_lost:  # (Salvaged's rows stop at the first lost frame: no gap value)
         raise SanFormatError(f"frame {min(reader.lost & set(numbers))} is damaged (its rows are lost)")
     blocks: list[np.ndarray | None] = []
     rows: list[int] = []
@@ -838,12 +849,18 @@ def _with_lost(decoder: FrameDecoder, reader: SanReader, layout: FileLayout, num
     for damaged, grouped in itertools.groupby(numbers, key=lambda fi: fi in reader.lost):
         run = list(grouped)
         if damaged:
+            held = np.zeros(layout.n_channels, dtype=np.int64) if before is None else before
             for fi in run:
                 size = min(layout.frame_len, layout.n_samples - fi * layout.frame_len)
-                blocks.append(np.broadcast_to(fill, (size, len(fill))).copy())
+                value = fill if fill is not None else held
+                blocks.append(np.broadcast_to(value, (size, len(value))).copy())
                 rows.append(size)
             continue
         got = decoder.decode_window([(fi, reader.read_frame(fi)) for fi in run])
+        last = got.blocks[-1]
+        end = run[-1] * layout.frame_len + got.rows[-1]
+        before = (last[-1] if last is not None else None if out is None else out[end - 1 - lo]) if got.rows[-1] \
+            else before
         blocks += got.blocks
         rows += got.rows
         activations += got.activations
@@ -884,6 +901,7 @@ def sample_range(start: int | None, end: int | None, n: int) -> tuple[int, int]:
 def decode_file(
     source: BinaryIO | bytes, start: int | None = None, end: int | None = None, model: SanSpec | None = None,
     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None, salvage: bool = False,
+    hold_lost: bool = False,
 ) -> DecodedFile:
     """Decode samples [start, end) reading only the frames that cover them.
 
@@ -894,8 +912,11 @@ def decode_file(
     channel's invalid sample (a gap) where every channel has one (a WFDB record's, a CSV's with gaps:
     ``gaps.lost_rows_fill``), else as far as the first damaged one. [start, end) within the rows readable (``end``
     by default the last readable from ``start``: :func:`salvaged_range`), ``DecodedFile.salvaged`` what survives
-    (:class:`Salvaged`)."""
+    (:class:`Salvaged`). ``hold_lost``, with ``salvage``: where there is no invalid sample, a damaged frame's rows
+    hold each channel's last row before them (0 where none is decoded before them) rather than end the rows read:
+    for an output that marks them otherwise (EDF and BDF annotate them ``BAD_ACQ_SKIP``)."""
     reader = SanReader(source, limits, salvage=salvage)
+    reader.hold_lost = salvage and hold_lost
     layout = from_header(reader.header, model, limits)
     warn_unused_model(layout, model)
     _check_work(reader, layout, limits, salvage)
@@ -911,15 +932,29 @@ def decode_file(
 def salvaged_range(found: Salvaged, start: int | None, end: int | None, n: int) -> tuple[int, int]:
     """``[start, end)`` of a salvaged record of ``n`` rows (:func:`sample_range`), ``end`` by default the last row
     readable from ``start`` on; refused where it reaches rows lost with their frames (:meth:`Salvaged.blocking`)."""
+    if not found.rows and start is None and end is None:  # (nothing before the damage: say so, not the range's)
+        raise SanFormatError(nothing_before(found))
     lo, asked = sample_range(start, end, n)
     blocking = found.blocking()
     hi = asked if end is not None else min([asked, *(a for a, _ in blocking if a > lo)])
     for a, b in blocking:
         if a < hi and lo < b:
-            readable = _ranges([(x, y) for x, y in [(0, found.rows), *found.intact_after()] if x < y])
             raise SanConfigError(f"sample range [{lo}, {asked}) reaches rows [{a}, {b}) of the record's {n}, lost with "
-                                 f"their frames: the rows readable are {readable}")
+                                 f"their frames: the rows readable are {_readable(found)}")
     return lo, hi
+
+
+def nothing_before(found: Salvaged) -> str:
+    """Why a salvaging read whose first frame is lost, without an invalid sample to mark its rows, reads no row
+    before the damage, and what it can read."""
+    return (f"frame 0 is damaged and the channels have no invalid sample to mark its rows with, so no row comes "
+            f"before the damage: the rows intact are {_readable(found)} (decode them as a range; decoded to EDF or "
+            "BDF, the lost rows are held and annotated)")
+
+
+def _readable(found: Salvaged) -> str:
+    """The row ranges a salvaging read reaches: those read, and those intact past them."""
+    return _ranges([(x, y) for x, y in [(0, found.rows), *found.intact_after()] if x < y])
 
 
 def salvage_extent(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Salvaged | None:
@@ -944,7 +979,8 @@ SALVAGE_FIELDS = ("frames", "of", "rows", "samples")
 def salvage_json(found: Salvaged) -> dict[str, Any]:
     """:class:`Salvaged` as JSON gives it: :data:`SALVAGE_FIELDS`, and the row ranges lost and whether those read
     are gaps."""
-    return {**dict(zip(SALVAGE_FIELDS, found)), "lost": [list(r) for r in found.lost], "gaps": found.gaps}
+    return {**dict(zip(SALVAGE_FIELDS, found)), "lost": [list(r) for r in found.lost], "gaps": found.gaps,
+            "held": found.held}
 
 
 def salvage_text(found: Salvaged) -> str:
@@ -957,6 +993,9 @@ def _lost_words(found: Salvaged) -> str:
     """What :func:`salvage_text` adds to its figures: the rows lost among those read (as gaps), or the rows intact
     past those read."""
     within = [r for r in found.lost if r[1] <= found.rows]
+    if within and found.held:
+        return (f"; rows {_ranges(within)} among them are lost with their frames, each channel holding its last value "
+                "before them (annotated as no data where the output can)")
     if within and found.gaps:
         return f"; rows {_ranges(within)} among them are gaps (lost with their frames: each channel's invalid sample)"
     after = found.intact_after()

@@ -247,6 +247,10 @@ class SanReader:
         #: with ``salvage``, the frames of an intact index found damaged (:meth:`_salvaged_frames`): read_frame
         #: refuses them
         self.lost: frozenset[int] = frozenset()
+        #: where the channels have no invalid sample to mark a lost frame's rows with (``gaps.lost_rows_fill``): read
+        #: them as each channel's last row before them rather than stop there (``api.decode_file(..., hold_lost=
+        #: True)``: EDF and BDF output, which annotates them, as it does the rows that fill out its last record)
+        self.hold_lost = False
         if header_only:
             self.index: list[tuple[int, int]] = []
         elif salvage and not self.one_frame:  # (a one-frame file has no index to lose: its frame is whole or not)
