@@ -478,3 +478,13 @@ def test_a_first_frame_lost_without_an_invalid_sample_reads_no_row_and_says_what
     assert res.exit_code == 0, res.output
     back = sancodec.read_signal(tmp_path / "out.edf").samples
     assert not back[:FRAME].any() and np.array_equal(back[FRAME:N], record.samples[FRAME:])
+
+
+def test_check_of_a_file_whose_first_frame_is_lost_names_the_rows_intact(record, tmp_path):
+    path = tmp_path / "damaged.san"
+    path.write_bytes(_damaged_at(sancodec.encode(sancodec.Signal(record.samples.copy(), record.fs), frame_len=FRAME),
+                                 0))
+    res = runner.invoke(app, ["check", str(path)])
+    assert res.exit_code == 1
+    assert (f"9 of its 10 frames are intact; rows [0, {FRAME}) are lost, rows [{FRAME}, {N}) past them intact (a "
+            "decode of a range reads them) (`sancodec decode --salvage` writes them)") in " ".join(res.stderr.split())

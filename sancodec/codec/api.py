@@ -986,7 +986,8 @@ def salvage_json(found: Salvaged) -> dict[str, Any]:
 def salvage_text(found: Salvaged) -> str:
     """Salvage's figures in words: "76 of its 159 frames are intact, rows [0, 311296)", and how rows lost amid them
     are read (as gaps), or which rows past the damage are intact too."""
-    return f"{found.frames} of its {found.of} frames are intact, rows [0, {found.rows}){_lost_words(found)}"
+    read = f", rows [0, {found.rows})" if found.rows else ""  # (frame 0 lost, no invalid sample: none read)
+    return f"{found.frames} of its {found.of} frames are intact{read}{_lost_words(found)}"
 
 
 def _lost_words(found: Salvaged) -> str:
@@ -1073,7 +1074,8 @@ def decode(data: bytes, start: int | None = None, end: int | None = None, *,
 
 def salvaged_words(found: Salvaged) -> str:
     """What a salvaging read of a damaged file keeps (:class:`Salvaged`), in words."""
-    figures = f"{found.frames} of its {found.of} frames are intact, rows [0, {found.rows}) of its {found.samples}"
+    figures = f"{found.frames} of its {found.of} frames are intact, rows [0, {found.rows}) of its {found.samples}" \
+        if found.rows else f"{found.frames} of its {found.of} frames are intact"
     rest = ": the rest is lost" if found.rows != found.samples and not found.intact_after() else ""
     return f"{figures}{_lost_words(found)}{rest}"
 
