@@ -15,13 +15,13 @@ Ratios over the plain decode (or crc32) are the figures to quote: this machine's
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from timing import fastest_seconds
 
 import sancodec
 from sancodec.codec import decode_file
@@ -34,12 +34,7 @@ FRAME = 1 << 14
 def fastest(fn: Callable[[], object], repeats: int) -> float:
     """The least wall time of ``repeats`` calls of ``fn``, after one untimed call."""
     fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return fastest_seconds(fn, repeats)
 
 
 def damaged(data: bytes, frame: int) -> bytes:
