@@ -55,7 +55,7 @@ MAX_HEADER_BYTES = 64 << 20
 MAX_FRAME_BYTES = 256 << 20
 MAX_FRAMES = 1 << 24
 SCAN_BYTES = 1 << 22  # a salvaging walk past a damaged frame searches the file this many bytes at a time
-#: where the index or trailer is lost: what still reads the frames before the damage (SanReader(salvage=True))
+#: where the index or trailer is lost: what still reads the frames that are intact (SanReader(salvage=True))
 SALVAGE_HINT = ("; `sancodec decode --salvage` (decode(..., salvage=True), open(..., salvage=True)) recovers the "
                 "frames that are intact")
 # Format 1.1: the header is bzip2-compressed (WFDB comments and base64 kernels shrink ~2x). bzip2, not zlib:
