@@ -42,7 +42,6 @@ from sancodec.codec.api import (
     decoded_range,
     frame_windows,
     nothing_before,
-    salvaged_of,
     salvaged_words,
     sample_range,
 )
@@ -576,7 +575,7 @@ class SanFile:
             self._reader = SanReader(self._f, limits, salvage=salvage)
             self._layout: FileLayout = from_header(self._reader.header, model, limits)
             warn_unused_model(self._layout, model)
-            self._rows = _check_work(self._reader, self._layout, limits, salvage)
+            self._rows, found = _check_work(self._reader, self._layout, limits, salvage)
         except SanFormatError as exc:  # said of this file (the reader, given bytes, knows no name)
             self._release()
             said = str(exc)
@@ -587,13 +586,12 @@ class SanFile:
         self._limits, self._threads, self._model = limits, threads, model
         #: with ``salvage``, a file missing frames (cut short, its index or a frame damaged): what survives
         #: (``api.Salvaged``), the rows read being its rows; else None
-        self.salvaged = salvaged_of(self._reader, self._layout.n_samples, self._layout.frame_len) if salvage else None
+        self.salvaged = found
         if self.salvaged is not None and not self._rows:  # (frame 0 lost, nothing to mark its rows with)
             self._release()
             raise SanFormatError(f"{self.path}: {nothing_before(self.salvaged)}")
         if self.salvaged is not None:
-            warnings.warn(f"{self.path}: {salvaged_words(self.salvaged)}", SancodecWarning,
-                          stacklevel=2)
+            warnings.warn(f"{self.path}: {salvaged_words(self.salvaged)}", SancodecWarning, stacklevel=2)
         self._kept = FrameCache(_cache_bytes(cache_bytes))  # the frames small reads decoded (read)
         head = self._layout.signal_head
         self._array = source_dtype(head.get("source"))  # a .npy source's integers: its own dtype

@@ -757,30 +757,29 @@ def salvaged_of(reader: SanReader, n: int, frame_len: int) -> Salvaged | None:
     where no frame is lost."""
     declared = -(-n // frame_len)
     count = min(reader.n_frames, declared)
+    damaged = sorted(f for f in reader.lost if f < count)
+    spans = [(f * frame_len, min(n, (f + 1) * frame_len)) for f in damaged]
+    if count < declared:  # (a file cut short: its tail)
+        spans.append((count * frame_len, n))
     lost: list[tuple[int, int]] = []
-    for number in sorted(f for f in reader.lost if f < count):
-        a, b = number * frame_len, min(n, (number + 1) * frame_len)
+    for a, b in spans:  # (adjacent spans joined)
         if lost and lost[-1][1] == a:
             a = lost.pop()[0]
         lost.append((a, b))
-    if count < declared:
-        a = count * frame_len
-        if lost and lost[-1][1] == a:
-            a = lost.pop()[0]
-        lost.append((a, n))
     if not lost:
         return None
     marked = lost_rows_fill(reader.header) is not None
     fill = bool(reader.lost) and (marked or reader.hold_lost)
     first = min(reader.lost, default=count)
     rows = (n if count >= declared else count * frame_len) if fill else min(n, first * frame_len)
-    return Salvaged(count - len([f for f in reader.lost if f < count]), declared, rows, n, tuple(lost), fill,
-                    fill and not marked)
+    return Salvaged(count - len(damaged), declared, rows, n, tuple(lost), fill, fill and not marked)
 
 
-def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, salvage: bool = False) -> int:
+def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, salvage: bool = False
+                ) -> tuple[int, Salvaged | None]:
     """Refuse a file whose declared samples, frames or SAN work its size cannot justify; the rows its frames hold
-    (with ``salvage``, a reader's frames found intact: the rows read, :class:`Salvaged`; else every row)."""
+    (with ``salvage``, a reader's frames found intact: the rows read; else every row), and with ``salvage`` what
+    survives where frames are lost (:func:`salvaged_of`; else None)."""
     n, c = layout.n_samples, layout.n_channels
     declared = -(-n // layout.frame_len)
     found = salvaged_of(reader, n, layout.frame_len) if salvage and reader.n_frames <= declared else None
@@ -795,7 +794,7 @@ def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, sal
     limits.check_work("channel-frames", reader.n_frames * c, limits.min_channel_frames, 1 / 256, n * c)
     layout.plan.budget = WorkBudget(max(limits.min_activations, 4 * n * c),
                                     max(limits.min_taps, limits.taps_per_value * n * c))
-    return n
+    return n, found
 
 
 def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
@@ -814,9 +813,7 @@ def frame_windows(reader: SanReader, layout: FileLayout, lo: int, hi: int, limit
         else:
             got = _with_lost(decoder, reader, layout, numbers, before, out, lo)
         if reader.hold_lost and reader.lost and got.blocks:
-            end = numbers[-1] * layout.frame_len + got.rows[-1]  # (the window's last row, past it)
-            before = got.blocks[-1][-1] if got.blocks[-1] is not None else None if out is None else out[end - 1 - lo]
-            before = None if before is None else before.copy()
+            before = _last_row(got, numbers[-1] * layout.frame_len + got.rows[-1], out, lo)
         if layout.gaps is not None or layout.floors is not None:  # formats 1.15 and 1.16: samples above their
             row = w0 * layout.frame_len  # floor, then each gap run's value over what the frames decoded there
             for fi, block, rows in zip(numbers, got.blocks, got.rows):
@@ -857,15 +854,20 @@ def _with_lost(decoder: FrameDecoder, reader: SanReader, layout: FileLayout, num
                 rows.append(size)
             continue
         got = decoder.decode_window([(fi, reader.read_frame(fi)) for fi in run])
-        last = got.blocks[-1]
-        end = run[-1] * layout.frame_len + got.rows[-1]
-        before = (last[-1] if last is not None else None if out is None else out[end - 1 - lo]) if got.rows[-1] \
-            else before
+        before = _last_row(got, run[-1] * layout.frame_len + got.rows[-1], out, lo)
         blocks += got.blocks
         rows += got.rows
         activations += got.activations
         codings += got.codings
     return DecodedFrames(blocks, rows, activations, codings)
+
+
+def _last_row(got: DecodedFrames, end: int, out: np.ndarray | None, lo: int) -> np.ndarray | None:
+    """A copy of the last row of frames ``got`` (whose rows end at ``end``), from its last block or, where that frame
+    was written into the decoder's ``out`` (from row ``lo``), from there; None where it is in neither."""
+    block = got.blocks[-1]
+    row = block[-1] if block is not None else None if out is None else out[end - 1 - lo]
+    return None if row is None else row.copy()
 
 
 def _decode_frames(reader: SanReader, layout: FileLayout, lo: int, hi: int, limits: DecodeLimits,
@@ -919,8 +921,7 @@ def decode_file(
     reader.hold_lost = salvage and hold_lost
     layout = from_header(reader.header, model, limits)
     warn_unused_model(layout, model)
-    _check_work(reader, layout, limits, salvage)
-    found = salvaged_of(reader, layout.n_samples, layout.frame_len) if salvage else None
+    found = _check_work(reader, layout, limits, salvage)[1]
     if found is not None:
         lo, hi = salvaged_range(found, start, end, layout.n_samples)
         decoded = decoded_range(reader, layout, lo, hi, limits, threads)
@@ -983,10 +984,11 @@ def salvage_json(found: Salvaged) -> dict[str, Any]:
             "held": found.held}
 
 
-def salvage_text(found: Salvaged) -> str:
-    """Salvage's figures in words: "76 of its 159 frames are intact, rows [0, 311296)", and how rows lost amid them
-    are read (as gaps), or which rows past the damage are intact too."""
-    read = f", rows [0, {found.rows})" if found.rows else ""  # (frame 0 lost, no invalid sample: none read)
+def salvage_text(found: Salvaged, of_record: bool = False) -> str:
+    """Salvage's figures in words: "76 of its 159 frames are intact, rows [0, 311296)" (``of_record``: "... of its
+    650000"), and how rows lost amid them are read (as gaps), or which rows past the damage are intact too."""
+    record = f" of its {found.samples}" if of_record else ""
+    read = f", rows [0, {found.rows}){record}" if found.rows else ""  # (frame 0 lost, no invalid sample: none read)
     return f"{found.frames} of its {found.of} frames are intact{read}{_lost_words(found)}"
 
 
@@ -1073,11 +1075,10 @@ def decode(data: bytes, start: int | None = None, end: int | None = None, *,
 
 
 def salvaged_words(found: Salvaged) -> str:
-    """What a salvaging read of a damaged file keeps (:class:`Salvaged`), in words."""
-    figures = f"{found.frames} of its {found.of} frames are intact, rows [0, {found.rows}) of its {found.samples}" \
-        if found.rows else f"{found.frames} of its {found.of} frames are intact"
+    """What a salvaging read of a damaged file keeps (:class:`Salvaged`), in words: :func:`salvage_text` of the
+    record's rows, and where nothing past the rows read is intact, that the rest is lost."""
     rest = ": the rest is lost" if found.rows != found.samples and not found.intact_after() else ""
-    return f"{figures}{_lost_words(found)}{rest}"
+    return f"{salvage_text(found, of_record=True)}{rest}"
 
 
 def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, salvage: bool = False
@@ -1088,8 +1089,7 @@ def read_info(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS, s
     reader = SanReader(source, limits, salvage=salvage)
     check_header(reader.header, limits)
     return {"header": reader.header, "frames": reader.n_frames - len(reader.lost), "bytes": reader.size,
-            "version": reader.version,
-            "payload_bytes": reader.payload_bytes}
+            "version": reader.version, "payload_bytes": reader.payload_bytes}
 
 
 def read_header(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> dict[str, Any]:
