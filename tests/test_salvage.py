@@ -212,7 +212,7 @@ def test_salvage_writes_no_output_that_exists_without_force(coded, tmp_path):
     data, _ = coded
     path = tmp_path / "cut.san"
     path.write_bytes(data[: _frame_ends(data)[1]])
-    for output in ("out.npy", "rec"):
+    for output in ("out.npy", "rec", "out.edf"):
         first = runner.invoke(app, ["decode", str(path), "-o", str(tmp_path / output), "--salvage", "-q"])
         assert first.exit_code == 0, first.output
         written = sorted(p.name for p in tmp_path.iterdir() if p.name != "cut.san")
