@@ -63,6 +63,7 @@ console = Console(markup=False)  # names, units and paths come from files: "[mV]
 #: Where report's spinners and progress bar go: stderr, shown while stdout is piped (``report --json > out.json``),
 #: and never mixed into what stdout prints
 progress_console = Console(stderr=True, markup=False)
+STDOUT = "standard output"  # where -o - sends a file, in the words that say so (on standard error: not in the data)
 MODES = "lossless | near-lossless (--max-error) | lossy (--prdn, --snr or --bps) | san (the paper's SAN-only code)"
 
 
@@ -469,11 +470,11 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
                                            processes=processes)
             data = encode_rounded(signal, rounded, spec, mode, max_error, **options)  # (rounded: the floats before
             # their rounding, which its target is counted and measured against)
-        if to_stdout:  # nothing else goes there (as decode -o - writes its .npy)
+        if to_stdout:  # the .san alone goes there (its summary to standard error, as decode -o - writes its .npy)
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
-            return
-        write_bytes_atomic(out, data, fsync=fsync)
+        else:
+            write_bytes_atomic(out, data, fsync=fsync)
         # real samples: a slow channel of a multi-frequency record counts once per sample
         streamed = (signal.n_samples, signal.n_channels, signal.n_values, len(data))
     n_samples, n_channels, values, size = streamed
@@ -486,12 +487,13 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     # near-lossless: the lossless file where that is smaller (a record's invalid samples' runs in the header, floats
     # on their own step or as float32 bits), never larger
     written = header["mode"] if mode == "near-lossless" else mode
+    say = progress_console if to_stdout else console  # (standard output holds the .san alone)
     if written != mode and not quiet and not json_out:
-        console.print("near-lossless took more bytes than lossless: the lossless file is written, which decodes to "
-                      "the samples themselves")
+        say.print("near-lossless took more bytes than lossless: the lossless file is written, which decodes to "
+                  "the samples themselves")
     summary = {
-        "input": label or str(input), "output": str(out), "mode": written, "samples": n_samples,
-        "channels": n_channels, "bytes": size,
+        "input": label or str(input), "output": STDOUT if to_stdout else str(out), "mode": written,
+        "samples": n_samples, "channels": n_channels, "bytes": size,
         "bits_per_sample": round(8 * size / values, 4),
         "cr_vs_16bit": round(values * 2 / size, 3), "seconds": round(seconds, 3),
     }
@@ -509,7 +511,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
         spent = [round(channel.bits_per_sample, 4) for channel in lossy_anatomy(data, bands=False)]
         summary |= {"target": lossy["target"], "prdn_per_channel": lossy["prdn"], "bits_per_sample_per_channel": spent,
                     "effort": check_effort(effort), "checked": verifies(verify, mode, effort)}
-    _print_summary(summary, json_out, quiet)
+    _print_summary(summary, json_out, quiet, say)
 
 
 def _float_width(header: dict) -> int | None:
@@ -564,11 +566,13 @@ def _ratio_words(summary: dict, key: str, width: int, what: str) -> str:
     return f"{round(summary['bytes'] / raw, 3)}x larger than {what}"
 
 
-def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
+def _print_summary(summary: dict, json_out: bool, quiet: bool, out: Console = console) -> None:
+    """encode's summary of one file made, as JSON or in words, to ``out`` (standard error where the .san itself went
+    to standard output)."""
     if json_out:
         typer.echo(json.dumps(summary))
     elif not quiet:
-        console.print(Text.assemble((str(summary["output"]), "bold"),
+        out.print(Text.assemble((str(summary["output"]), "bold"),
                                     f": {summary['bytes']} bytes, {summary['bits_per_sample']} bits/sample, "
                                     f"{_smaller_than(summary)} ({summary['mode']}, "
                                     f"{summary['seconds']:.2f} s)"))
@@ -576,15 +580,15 @@ def _print_summary(summary: dict, json_out: bool, quiet: bool) -> None:
             achieved = _achieved(summary["target"], summary["prdn_per_channel"])
             spent = summary["bits_per_sample_per_channel"]
             if len(achieved) <= LISTED_CHANNELS:
-                console.print(f"target {_target_text(summary['target'])}; per channel, "
+                out.print(f"target {_target_text(summary['target'])}; per channel, "
                               f"{_achieved_what(summary['target'])} achieved and bits/sample spent (header apart): "
                               + ", ".join(f"{a} at {b:.3f}" for a, b in zip(achieved, spent)))
             else:
-                console.print(f"target {_target_text(summary['target'])}; PRDN achieved "
+                out.print(f"target {_target_text(summary['target'])}; PRDN achieved "
                               + _per_channel(achieved, summary["prdn_per_channel"], " %")
                               + f"; bits/sample spent (header apart) {min(spent):.3f}–{max(spent):.3f}")
             if not summary["checked"]:
-                console.print(f"not decoded to check it (--effort {summary['effort']}; --verify checks it, as "
+                out.print(f"not decoded to check it (--effort {summary['effort']}; --verify checks it, as "
                               "--effort best does)")
 
 
@@ -668,6 +672,9 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     if from_stdin and output is None:
         raise SanConfigError("reading standard input (-) needs -o FILE for the recording, or -o - for .npy on "
                              "standard output")
+    if to_stdout and (json_out or fsync):
+        raise SanConfigError(f"-o - writes .npy to standard output; {'--json' if json_out else '--fsync'} is for "
+                             "a file (give -o FILE)")
     if to_stdout:
         _not_a_terminal(".npy")
     flat = ONE_FILE_FORMATS  # (named by their suffix)
@@ -821,37 +828,40 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
         offsets = None if offsets is None else [offsets[c] for c in wanted]
     if physical:
         signal = physical_signal(signal, decoded.start)
-    if to_stdout:
-        write_stdout(signal, fmt)
-        return
     if fmt == "wfdb" and decoded.header.get("float32") is True and quantum is None and not signal.is_digital:
         raise SanConfigError(f"{input}: its float32 values sit on no step (held as their bits): WFDB holds integers, "
                              "and wfdb-python would digitise them anew, not exactly; write .npy or CSV")
-    check_outputs(output_files(signal, target, fmt), force, [input])
-    padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
-    if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17): its
-        quantum = None  # exact values, at 17 significant digits, not at a lossy grid's places
-    files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync,
-                         skipped=_skipped(decoded))
-    _warn_float32_rounding(decoded, fmt)
+    padded = 0
+    if to_stdout:  # the .npy alone goes there; what is said of it, to standard error
+        write_stdout(signal, fmt)
+        files: list[Any] = [STDOUT]
+    else:
+        check_outputs(output_files(signal, target, fmt), force, [input])
+        padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
+        if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17):
+            quantum = None  # its exact values, at 17 significant digits, not at a lossy grid's places
+        files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync,
+                             skipped=_skipped(decoded))
+        _warn_float32_rounding(decoded, fmt)
     left_out = _left_out(signal, fmt)
     if json_out:
         _print_decoded_json(input, files, decoded.header, decoded.start, decoded.end, wanted, fmt, padded,
                             decoded.salvaged, sum(count for count, _ in left_out))
     elif not quiet:
-        console.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
-                      f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
+        say = progress_console if to_stdout else console
+        say.print(f"decoded samples [{decoded.start}, {decoded.end}) x {signal.n_channels} from "
+                  f"{decoded.frames_read} frame(s) -> " + ", ".join(str(f) for f in files))
         labels = sum(len(a) for a in signal.annotations)
         if labels and fmt in ("edf", "bdf"):
-            console.print(f"{labels} WFDB annotation(s) ("
-                          + ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
-                          + f") written as {fmt.upper()}+ annotations")
+            say.print(f"{labels} WFDB annotation(s) ("
+                      + ", ".join(sorted({a.extension for a in signal.annotations if len(a)}))
+                      + f") written as {fmt.upper()}+ annotations")
         for _, line in left_out:
-            console.print(line)
+            say.print(line)
         if padded:
-            console.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
-                          f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")
-        _print_lossy_target(decoded.header, wanted)
+            say.print(f"{fmt.upper()} holds whole data records: {padded} samples ({padded / signal.fs:.4g} s) "
+                      f"repeating each channel's last value end the file, annotated {SKIP_NOTE}")
+        _print_lossy_target(decoded.header, wanted, say)
 
 
 def _warn_float32_rounding(decoded: Any, fmt: str) -> None:
@@ -895,10 +905,10 @@ def _print_decoded_json(source: Path | str, files: list[Path], header: dict, sta
                            "annotations_not_written": left_out}))
 
 
-def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None:
+def _print_lossy_target(header: dict, channels: list[int] | None = None, out: Console = console) -> None:
     """A lossy file's target and the PRDN each channel achieved over the record (nothing for other modes): of
     ``channels`` (the file's indices, in the order written; by default every channel), each named where they are a
-    choice."""
+    choice; to ``out`` (standard error where the decode went to standard output)."""
     if header.get("lossy"):
         target, prdn = header["lossy"]["target"], header["lossy"]["prdn"]
         achieved = _achieved(target, prdn)
@@ -906,7 +916,7 @@ def _print_lossy_target(header: dict, channels: list[int] | None = None) -> None
         every = channels is None or channels == list(range(len(prdn)))
         picked = list(range(len(prdn))) if channels is None else channels
         listed = achieved if every else [f"{names[c] if c < len(names) else c}: {achieved[c]}" for c in picked]
-        console.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
+        out.print("lossy file, target " + _target_text(target) + f"; {_achieved_what(target)} per channel "
                       "(whole record): " + _per_channel(listed, prdn if every else [prdn[c] for c in picked], " %"))
 
 

@@ -964,6 +964,29 @@ def test_san_files_go_through_pipes_both_ways(tmp_path, monkeypatch):
     assert not (tmp_path / "-").exists() and not (tmp_path / "x.npy").exists()
 
 
+def test_a_file_sent_to_standard_output_is_described_on_standard_error(tmp_path, mitdb_100):
+    """``encode -o -`` and ``decode -o -`` said nothing of what they made: a lossy encode's PRDN achieved, a decode's
+    annotations left out of its .npy went unsaid. Now standard output holds the file alone and the summary goes to
+    standard error (none with -q); ``decode -o - --json`` is refused as ``encode``'s is (its JSON had nowhere to go)."""
+    lossy = runner.invoke(app, ["encode", str(mitdb_100), "-o", "-", "--mode", "lossy", "--prdn", "3"])
+    assert lossy.exit_code == 0 and lossy.stdout_bytes.startswith(b"\x89SAN"), lossy.output
+    assert "standard output: " in lossy.stderr and "target PRDN 3 %" in lossy.stderr, lossy.stderr
+    quiet = runner.invoke(app, ["encode", str(mitdb_100), "-o", "-", "--mode", "lossy", "--prdn", "3", "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout_bytes == lossy.stdout_bytes
+    back = runner.invoke(app, ["decode", "-", "-o", "-", "--end", "720"], input=lossy.stdout_bytes)
+    assert back.exit_code == 0, back.output
+    assert np.load(io.BytesIO(back.stdout_bytes)).shape == (720, 2)  # nothing but the array on standard output
+    said = " ".join(back.stderr.split())
+    assert "decoded samples [0, 720) x 2 from 1 frame(s) -> standard output" in said, said
+    assert "WFDB annotation(s) (atr) not written: .npy holds samples only" in said
+    assert "lossy file, target PRDN 3 %" in said
+    quiet = runner.invoke(app, ["decode", "-", "-o", "-", "--end", "720", "-q"], input=lossy.stdout_bytes)
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout_bytes == back.stdout_bytes
+    for option in ("--json", "--fsync"):
+        res = runner.invoke(app, ["decode", "-", "-o", "-", option], input=lossy.stdout_bytes)
+        assert res.exit_code == 2 and f"{option} is for a file" in res.stderr and not res.stdout_bytes, res.output
+
+
 def test_an_output_folder_takes_the_file_named_after_the_input(tmp_path):
     """``-o FOLDER`` (an existing one) puts the output inside it, named as the default output is named, as ``cp``
     copies into a folder. ``decode -o out`` wrote out.hea and out.dat beside the folder, and ``encode`` refused."""
