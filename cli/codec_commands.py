@@ -112,12 +112,37 @@ def _into_folder(output: Path, input: Path, name: str) -> Path:
 
 def _channel_indices(signal, channels: str) -> list[int]:
     """The indices ``--channels`` names, each an index or a channel's name (``V5``; a name that is a number is taken
-    as an index), checked against ``signal``'s channels."""
+    as an index; a name with commas in it, ``"ECG, lead II"``, as that channel: :func:`_listed_channels`), checked
+    against ``signal``'s channels."""
     if not channels.strip():  # (an empty list asks for nothing, not for all)
         raise SanConfigError(f"--channels takes comma-separated channel indices or names, got {channels!r}")
-    wanted = [_channel_index(signal.channel_names, item) for item in channels.split(",")]
+    wanted = _listed_channels(signal.channel_names, channels.split(","))
     if any(not 0 <= c < signal.n_channels for c in wanted):
         raise SanConfigError(f"--channels {channels} outside 0..{signal.n_channels - 1}")
+    return wanted
+
+
+def _listed_channels(names: list[str], items: list[str]) -> list[int]:
+    """The indices of ``--channels``' comma-separated ``items``: where items in a row, joined by their commas, are a
+    channel's very name (spaces around it aside; a BrainVision or EDF label may hold a comma), and not all numbers,
+    that channel, the most items first; else each item as :func:`_channel_index` reads it. Before, such a channel
+    could not be picked by name at all ("no channel index or name")."""
+    wanted, i = [], 0
+    while i < len(items):
+        for j in range(len(items), i + 1, -1):
+            joined = ",".join(items[i:j])
+            found = [k for k, name in enumerate(names) if name == joined or name.strip() == joined.strip()]
+            if not found or all(item.strip().lstrip("+-").isdigit() for item in items[i:j]):
+                continue
+            if len(found) > 1:
+                raise SanConfigError(f"--channels {joined.strip()!r}: channels {', '.join(map(str, found))} are all "
+                                     "named so: give the index of the one meant")
+            wanted.append(found[0])
+            i = j
+            break
+        else:
+            wanted.append(_channel_index(names, items[i]))
+            i += 1
     return wanted
 
 
@@ -312,7 +337,8 @@ def encode(
                                        help="lossy: decode the file and check every channel's target before writing "
                                        "it (default: only at --effort best; lossless and "
                                        "near-lossless files are always checked)."),
-    channels: str | None = typer.Option(None, help="Comma-separated channel indices or names (default: all)."),
+    channels: str | None = typer.Option(None, help="Comma-separated channel indices or names (default: all; a "
+                                        "name holding commas is taken whole)."),
     fs: float | None = typer.Option(None, help="Sampling frequency for .npy, --raw and header-less CSV."),
     raw: str | None = typer.Option(None, "--raw", metavar="TYPE[:CHANNELS]", help="The input is headerless "
                                    "interleaved samples (a device's dump, or a capture piped in as -): int8, uint8, "
@@ -612,7 +638,8 @@ def decode(
                                        "references one (a model the file does not decode with is not used, and a "
                                        "warning says so)."),
     channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices or names to "
-                                        "write, in that order (default: all; every channel is still decoded)."),
+                                        "write, in that order (default: all; every channel is still decoded; a name holding "
+                                        "commas is taken whole)."),
     physical: bool = typer.Option(False, "--physical", metavar="", help="CSV and .npy: values in physical units, "
                                   "(digital - baseline) / gain, as wfdb's rdsamp -p, not the stored integers; a CSV "
                                   "gets a time column."),

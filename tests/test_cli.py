@@ -301,6 +301,33 @@ def test_channels_are_named_by_index_or_by_name(tmp_path):
     assert res.exit_code == 2 and "channels 0, 1 are all named so" in res.stderr
 
 
+def test_a_channel_whose_name_holds_a_comma_is_picked_by_name(tmp_path):
+    """``--channels`` splits at commas, so a channel named ``ECG, lead II`` (an EDF or BrainVision label may hold a
+    comma) could not be picked by name. Now items that, joined by their commas, are a channel's very name pick it,
+    beside other names and indices, on encode and decode; numbers alone stay indices, and a name two channels share
+    is refused."""
+    x = (np.arange(3000).reshape(-1, 3) % 97).astype(np.int16)
+    names = ["ECG, lead II", "ECG", "1,2"]
+    (tmp_path / "t.san").write_bytes(sancodec.encode(sancodec.Signal(x, 250.0, names, ["mV"] * 3)))
+    for picked, columns in (("ECG, lead II", [0]), (" ECG,ECG, lead II ,2", [1, 0, 2]), ("1,2", [1, 2]),
+                            ("ECG, lead II,0", [0, 0])):
+        res = run("decode", tmp_path / "t.san", "-o", tmp_path / "x.npy", "--channels", picked, "-q", "--force")
+        assert res.exit_code == 0, (picked, res.output)
+        assert np.array_equal(np.load(tmp_path / "x.npy"), x[:, columns]), picked
+    rec = copy_record(tmp_path, "100_3chan")  # a WFDB signal's description is the rest of its line, commas too
+    hea = tmp_path / "100_3chan.hea"
+    hea.write_text(hea.read_text().replace(" 0 III\n", " 0 lead III, limb\n"))
+    res = run("encode", rec, "-o", tmp_path / "e.san", "-q", "--channels", "lead III, limb,0")
+    assert res.exit_code == 0, res.output
+    assert sancodec.decode((tmp_path / "e.san").read_bytes()).channel_names == ["lead III, limb", "I"]
+    res = run("decode", tmp_path / "t.san", "-o", tmp_path / "y.npy", "--channels", "ECG, lead III")
+    assert res.exit_code == 2 and "no channel index or name" in res.stderr and not (tmp_path / "y.npy").exists()
+    twins = sancodec.Signal(x[:, [0, 0]], 250.0, ["a,b", "a,b"], ["mV", "mV"])
+    (tmp_path / "twins.san").write_bytes(sancodec.encode(twins))
+    res = run("decode", tmp_path / "twins.san", "-o", tmp_path / "z.npy", "--channels", "a,b")
+    assert res.exit_code == 2 and "channels 0, 1 are all named so" in res.stderr, res.output
+
+
 def test_decode_channels_never_empty_and_a_channel_twice_is_written(tmp_path):
     """``--channels ''`` is refused (it asked for no channel; it gave every one before), on encode and decode; a
     channel asked for twice is written twice, to WFDB too, whose header then names two signals alike (wfdb-python's
