@@ -638,8 +638,8 @@ def decode(
                                        "references one (a model the file does not decode with is not used, and a "
                                        "warning says so)."),
     channels: str | None = typer.Option(None, "--channels", help="Comma-separated channel indices or names to "
-                                        "write, in that order (default: all; every channel is still decoded; a name holding "
-                                        "commas is taken whole)."),
+                                        "write, in that order (default: all; every channel is still decoded; a name "
+                                        "holding commas is taken whole)."),
     physical: bool = typer.Option(False, "--physical", metavar="", help="CSV and .npy: values in physical units, "
                                   "(digital - baseline) / gain, as wfdb's rdsamp -p, not the stored integers; a CSV "
                                   "gets a time column."),
