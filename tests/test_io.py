@@ -1003,6 +1003,37 @@ def test_a_csv_header_that_would_read_otherwise_is_quoted(tmp_path, names, sourc
     assert back.channel_names == names and back.samples.tolist() == signal.samples.tolist()
 
 
+def test_comment_lines_after_a_csvs_rows_are_kept_after_them(tmp_path):
+    """A recorder's closing notes ("# end of recording") after the rows were refused ("data row 4, column 'time' is
+    not a number"). Now '#' lines after the last row are comments, as those before the first are: the signal's last
+    comments, written back after the rows by a decode to CSV (lossless and lossy); a header's ``footer_lines`` that is
+    no count of those comments writes them all before the rows. Rows after such a line are still refused (below)."""
+    from sancodec import decode, encode
+
+    rows = "".join(f"{k / 250:.3f},{k % 7 - 3}\n" for k in range(40))
+    text = "# device X\ntime,ECG\n" + rows + "# end of recording\n#  checksum 0x5a\n\n"
+    (tmp_path / "f.csv").write_text(text)
+    signal = read_signal(tmp_path / "f.csv")
+    assert signal.fs == 250 and signal.n_samples == 40 and signal.comments == ["device X", "end of recording",
+                                                                               " checksum 0x5a"]
+    for mode in ("lossless", "lossy"):  # (the source's text itself, its blank last line too)
+        back = decode(encode(signal, mode=mode, **({"prdn": 1.0} if mode == "lossy" else {})))
+        write_signal(back, tmp_path / f"{mode}.csv")
+        assert (tmp_path / f"{mode}.csv").read_text() == text, mode
+        assert read_signal(tmp_path / f"{mode}.csv").comments == signal.comments
+    (tmp_path / "only.csv").write_text("a,b\n1,2\n3,4\n# the end\n")  # a footer alone
+    alone = read_signal(tmp_path / "only.csv", fs=1.0)
+    assert alone.comments == ["the end"] and alone.samples.tolist() == [[1, 2], [3, 4]]
+    write_signal(alone, tmp_path / "only_back.csv")
+    assert (tmp_path / "only_back.csv").read_text() == "a,b\n1,2\n3,4\n# the end\n"
+    for hostile in ("2", True, 0, 4, -1, 1.0, None):  # a header's count that is none of the comments': all before
+        odd = Signal(signal.samples, 250.0, ["ECG"], ["NU"], comments=list(signal.comments),
+                     source={**signal.source, "footer_lines": hostile})
+        write_signal(odd, tmp_path / "odd.csv")
+        assert (tmp_path / "odd.csv").read_text().startswith("# device X\n# end of recording\n#  checksum 0x5a\ntime"), \
+            hostile
+
+
 def test_a_csv_row_starting_with_a_hash_inside_the_table_is_refused_not_passed_over(tmp_path):
     """numpy's reader passes over a row starting with '#' as a comment: a data row lost without a word (the samples
     after it one row early). Comments go before the table (kept); one inside it is refused by its row. A row of one

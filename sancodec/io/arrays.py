@@ -419,6 +419,8 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
     lines = lines[named is not None:]
     preamble = _preamble(lines)  # "# exported by ...": kept as the signal's comments, written back so
     lines = lines[len(preamble):]
+    footer = _preamble(lines[::-1])[::-1]  # "# end of recording" after the rows: kept after them, written back so
+    lines = lines[: len(lines) - len(footer)]
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
     delimiter, decimal = dialect(lines, named)
@@ -608,9 +610,11 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
         signal.source = {**(signal.source or {}), "units_row": True}  # written back by write_csv
     if "time_iso" in source:  # the first date-time: the record's start, as a WFDB header or an EDF file says it
         signal.base_date, signal.base_time = start_of(source["time_iso"])
-    if preamble:
-        signal.comments = [*signal.comments, *preamble]
+    if preamble or footer:
+        signal.comments = [*signal.comments, *preamble, *footer]
         signal.source = {**(signal.source or {}), "comment_lines": True}  # written back by write_csv
+        if footer:  # the last comments, written after the rows
+            signal.source["footer_lines"] = len(footer)
     return signal
 
 
@@ -849,6 +853,13 @@ def _names_in_comment(note: str, line: str, delimiter: str, decimal: str) -> boo
     writes "# time,ECG"): names, as many as the first row below, ``line``, holds values, and that row data."""
     names, values = _cells(note, delimiter), _cells(line, delimiter)
     return len(names) == len(values) and not _data_row(names, decimal) and _data_row(values, decimal)
+
+
+def footer_count(source: dict[str, Any], comments: int) -> int:
+    """How many of a CSV source's ``comments`` (the last ones) stood after its rows, as ``source["footer_lines"]``
+    says (read from a file's header: 0 unless a count from 1 to ``comments``)."""
+    count = source.get("footer_lines")
+    return count if isinstance(count, int) and not isinstance(count, bool) and 0 < count <= comments else 0
 
 
 def _preamble(lines: Sequence[str]) -> list[str]:
@@ -1571,8 +1582,10 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
                        for k, line in enumerate(text.split("\n")[:-1]))
     if source.get("headerless") is True and time is None and "\n" not in header:  # a CSV source without names
         text = text[len(header) + 1:]
-    if source.get("comment_lines") is True:  # a CSV source's preamble
-        text = "".join(f"# {' '.join(c.splitlines())}\n" for c in signal.comments) + text
+    if source.get("comment_lines") is True:  # a CSV source's preamble, and its footer
+        lines = [f"# {' '.join(c.splitlines())}\n" for c in signal.comments]
+        after = footer_count(source, len(lines))
+        text = "".join(lines[: len(lines) - after]) + text + "".join(lines[len(lines) - after:])
     if source.get("sep_line") is True and delimiter == _dialect_of(signal)[0]:  # Excel's "sep=;" (not in a .tsv or
         text = f"sep={delimiter}\n" + text  # .txt made of the file, whose delimiter it would not name)
     return write_text_atomic(path, _laid_out(text, source), fsync=fsync)
