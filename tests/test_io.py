@@ -1030,8 +1030,8 @@ def test_comment_lines_after_a_csvs_rows_are_kept_after_them(tmp_path):
         odd = Signal(signal.samples, 250.0, ["ECG"], ["NU"], comments=list(signal.comments),
                      source={**signal.source, "footer_lines": hostile})
         write_signal(odd, tmp_path / "odd.csv")
-        assert (tmp_path / "odd.csv").read_text().startswith("# device X\n# end of recording\n#  checksum 0x5a\ntime"), \
-            hostile
+        before = "# device X\n# end of recording\n#  checksum 0x5a\ntime"
+        assert (tmp_path / "odd.csv").read_text().startswith(before), hostile
 
 
 def test_a_csv_row_starting_with_a_hash_inside_the_table_is_refused_not_passed_over(tmp_path):
