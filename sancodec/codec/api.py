@@ -45,7 +45,7 @@ from typing import Any, BinaryIO, NamedTuple, NoReturn
 import numpy as np
 
 from sancodec._atomic import write_bytes_atomic
-from sancodec.codec.container import SanReader, write_container
+from sancodec.codec.container import SanReader, declared_frames, write_container
 from sancodec.codec.encoder import DEFAULT_FRAME, DEFAULT_STEP, SanEncoder, header_frame_len
 from sancodec.codec.float32promise import keeps_promise
 from sancodec.codec.frames import FramePlan, WorkBudget, quantized_kernels
@@ -755,7 +755,7 @@ class Salvaged(NamedTuple):
 def salvaged_of(reader: SanReader, n: int, frame_len: int) -> Salvaged | None:
     """A salvaging reader's figures for a record of ``n`` rows in frames of ``frame_len`` (:class:`Salvaged`); None
     where no frame is lost."""
-    declared = -(-n // frame_len)
+    declared = declared_frames(n, frame_len)
     count = min(reader.n_frames, declared)
     damaged = sorted(f for f in reader.lost if f < count)
     spans = [(f * frame_len, min(n, (f + 1) * frame_len)) for f in damaged]
@@ -781,7 +781,7 @@ def _check_work(reader: SanReader, layout: FileLayout, limits: DecodeLimits, sal
     (with ``salvage``, a reader's frames found intact: the rows read; else every row), and with ``salvage`` what
     survives where frames are lost (:func:`salvaged_of`; else None)."""
     n, c = layout.n_samples, layout.n_channels
-    declared = -(-n // layout.frame_len)
+    declared = declared_frames(n, layout.frame_len)
     found = salvaged_of(reader, n, layout.frame_len) if salvage and reader.n_frames <= declared else None
     if found is not None:
         if not found.frames:
@@ -968,7 +968,7 @@ def salvage_extent(source: BinaryIO | bytes, limits: DecodeLimits = DEFAULT_LIMI
         frame_len = header_int(reader.header, "frame_len", 16, 1 << 24)
     except SancodecError:
         return None
-    if reader.n_frames > -(-n // frame_len):
+    if reader.n_frames > declared_frames(n, frame_len):
         return None
     return salvaged_of(reader, n, frame_len) or Salvaged(reader.n_frames, reader.n_frames, n, n)
 

@@ -41,7 +41,7 @@ from sancodec.codec.limits import DEFAULT_LIMITS, DecodeLimits, parse_header_jso
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.signal import header_frame_rows
 
-__all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "write_container"]
+__all__ = ["MAGIC", "MAJOR", "MINOR", "SanReader", "declared_frames", "write_container"]
 
 MAGIC = b"\x89SAN"
 END_MAGIC = b"SANE"
@@ -184,6 +184,12 @@ def _write_head(out: BinaryIO, header: dict[str, Any], minor: int, layout_flags:
     fields = PREAMBLE.pack(MAGIC, MAJOR, minor, flags | layout_flags, len(head), 0)[:-4]
     written = out.write(fields + CRC.pack(_crc(fields + head)))
     return written + out.write(head)
+
+
+def declared_frames(n_samples: int, frame_len: int) -> int:
+    """The frames a header's ``n_samples`` rows in frames of ``frame_len`` make (the last may be short): what a
+    file must hold, and where a salvage of it stops."""
+    return -(-n_samples // frame_len)
 
 
 class SanReader:
@@ -343,7 +349,7 @@ class SanReader:
         n, frame_len = self.header.get("n_samples"), self.header.get("frame_len")
         if type(n) is not int or type(frame_len) is not int or n < 1 or frame_len < 1:
             return MAX_FRAMES
-        return min(MAX_FRAMES, -(-n // frame_len))
+        return min(MAX_FRAMES, declared_frames(n, frame_len))
 
     def _next_frame(self, failed: int, first: int, last: int) -> tuple[int, int, int] | None:
         """The first frame past offset ``failed`` (where frame ``first - 1`` failed) whose head numbers it ``first``
