@@ -6,11 +6,14 @@ records written a block at a time, ``io.edf_records``) against decoding the file
 (``sancodec.write_signal(sancodec.decode(...))``).
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
-                                          [--slow K] [--lossy PRDN]
+                                          [--slow K] [--lossy PRDN] [--outputs edf,npy,wfdb]
 
 The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec;
 ``--slow K``: its last K channels at an eighth of the rate (an EDF of two rates); ``--lossy PRDN``: coded lossy at
-that PRDN with ``--effort balanced`` (the lossy decode back to EDF is then checked by its size only).
+that PRDN with ``--effort balanced`` (the lossy decode back to EDF is then checked by its size only); ``--outputs``:
+the formats decoded to, each both ways (default EDF and ``.npy``: ``sancodec decode`` writes a ``.npy`` from the same
+mapped array since 2026-12-07, the file written as numpy writes an array to one; ``wfdb``: a record of another
+source goes through wfdb-python's writer whole, held in memory, which this measures too).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
 (``RssAnon`` of ``/proc/PID/status``, sampled every 10 ms: what the process itself holds), and its wall time. Both
@@ -33,7 +36,7 @@ import sancodec
 WHOLE = ("import json, sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
          "sancodec.encode(sancodec.read_signal(sys.argv[1]), **json.loads(sys.argv[3])))")
 WHOLE_DECODE = ("import sancodec, sys, pathlib; sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1])"
-                ".read_bytes()), sys.argv[2])")
+                ".read_bytes()), sys.argv[2], format=sys.argv[3])")
 
 
 def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0) -> int:
@@ -100,7 +103,11 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=0, help="this many of the channels at an eighth of the rate")
     parser.add_argument("--lossy", type=float, default=None, metavar="PRDN",
                         help="code lossy at this PRDN (%%) with --effort balanced, not losslessly")
+    parser.add_argument("--outputs", default="edf,npy", help="the formats decoded to, each both ways: edf, npy, wfdb")
     args = parser.parse_args()
+    outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
+    if not set(outputs) <= {"edf", "npy", "wfdb"}:
+        raise SystemExit(f"--outputs takes edf, npy and wfdb, not {args.outputs!r}")
     args.workdir.mkdir(parents=True, exist_ok=True)
     cli = str(Path(sys.executable).parent / "sancodec")
     options = [] if args.lossy is None else ["--mode", "lossy", "--prdn", f"{args.lossy:g}", "--effort", "balanced"]
@@ -125,18 +132,42 @@ def main() -> None:
         if streamed.read_bytes() != whole.read_bytes():
             raise SystemExit("the streamed file differs from the whole one")
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
-        back, whole_back = args.workdir / "back.edf", args.workdir / "whole_back.edf"  # and back to EDF, both ways
-        decodes = {"sancodec decode to EDF": ([cli, "decode", str(streamed), "-o", str(back), "-f", "-q"], back),
-                   "decode + write_signal (whole)": ([sys.executable, "-c", WHOLE_DECODE, str(streamed),
-                                                      str(whole_back)], whole_back)}
-        for label, (command, target) in decodes.items():
-            target.unlink(missing_ok=True)
-            rss, anon, seconds = peaks(command)
-            if args.lossy is not None:
-                same = "a file of the EDF's size" if target.stat().st_size == edf.stat().st_size else "NOT its size"
-            else:
-                same = "the same bytes as the EDF" if target.read_bytes() == edf.read_bytes() else "NOT the same bytes"
-            print(f"| {hours:g} h | | {label} ({same}) | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
+        for output in outputs:  # and back, both ways
+            decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None)
+
+
+def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hours: float, lossy: bool) -> None:
+    """The table's rows of ``san`` decoded to ``output`` (edf, npy or wfdb) by ``sancodec decode`` and by decoding it
+    whole and writing that, each checked: an EDF against the source EDF (its bytes, or its size where ``lossy``), the
+    other formats against each other."""
+    suffix = "" if output == "wfdb" else f".{output}"
+    back, whole_back = workdir / f"back{suffix}", workdir / f"whole_back{suffix}"
+    extra = ["--format", "wfdb"] if output == "wfdb" else []
+    decodes = {f"sancodec decode to {output.upper()}": ([cli, "decode", str(san), "-o", str(back), "-f", "-q", *extra],
+                                                        back),
+               "decode + write_signal (whole)": ([sys.executable, "-c", WHOLE_DECODE, str(san), str(whole_back),
+                                                  output], whole_back)}
+    made = []
+    for label, (command, target) in decodes.items():
+        files = written(target, output)
+        for f in files:
+            f.unlink(missing_ok=True)
+        rss, anon, seconds = peaks(command)
+        made.append(b"".join(f.read_bytes().replace(target.name.encode(), b"R") if f.suffix == ".hea" else
+                             f.read_bytes() for f in files))  # (a header names its record)
+        if output != "edf":
+            same = "" if len(made) < 2 else " (the same bytes both ways)" if made[0] == made[1] else " (NOT the same)"
+        elif lossy:
+            same = " (a file of the EDF's size)" if target.stat().st_size == edf.stat().st_size else " (NOT its size)"
+        else:
+            same = " (the same bytes as the EDF)" if target.read_bytes() == edf.read_bytes() else " (NOT the same)"
+        print(f"| {hours:g} h | | {label}{same} | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
+
+
+def written(target: Path, output: str) -> list[Path]:
+    """The files a decode to ``target`` in ``output`` writes: a WFDB record's header and signal file, else the one."""
+    return [target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat")] if output == "wfdb" \
+        else [target]
 
 
 if __name__ == "__main__":

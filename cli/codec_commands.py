@@ -746,7 +746,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header)
             return
-    on_disk = fmt in ("edf", "bdf", "wav") and (start, end, channels) == (None, None, None) and \
+    on_disk = fmt in ("edf", "bdf", "wav", "npy") and (start, end, channels) == (None, None, None) and \
         not (physical or to_stdout or from_stdin or salvage)
     with contextlib.ExitStack() as stack:
         try:
@@ -754,6 +754,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             hold = fmt in ("edf", "bdf")  # (a salvaged file's lost rows without an invalid sample: annotated there)
             # (the EDF and WAV writers take a Signal: its samples mapped from a file beside the output, not held)
             if on_disk and isinstance(input, Path) and target.parent.is_dir():
+                with input.open("rb") as fh:
+                    _refuse_recording(input, fh.read(len(MAGIC)))
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder)
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
@@ -1050,10 +1052,15 @@ def _read_san(path: Path | str) -> bytes:
         data = path.read_bytes()
     except OSError as exc:
         raise SanFormatError(f"{path}: cannot be read ({exc.strerror})") from None
-    if not data.startswith(MAGIC) and path.suffix.lower() in RECORDING_SUFFIXES:  # (was "not a .san file (magic
-        # b'0   ')" for an EDF given to info or decode)
-        raise SanFormatError(f"{path}: a recording, not a .san file (`sancodec encode {path.name}` makes one)")
+    _refuse_recording(path, data[: len(MAGIC)])
     return data
+
+
+def _refuse_recording(path: Path, start: bytes) -> None:
+    """A SanFormatError where ``path``, whose first bytes are ``start``, is a recording (by its suffix) and no .san
+    file: it says how to make one (was "not a .san file (magic b'0   ')" for an EDF given to info or decode)."""
+    if not start.startswith(MAGIC) and path.suffix.lower() in RECORDING_SUFFIXES:
+        raise SanFormatError(f"{path}: a recording, not a .san file (`sancodec encode {path.name}` makes one)")
 
 
 def _real_samples(head: dict) -> int:

@@ -325,10 +325,12 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
 
 def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
                   fsync: bool) -> list[Path] | None:
-    """Write a format 16/212 record as its frames decode; None when the file holds anything else
-    (another format, several rates, a multi-segment or EDF source). ``source``: a path, or a file opened already
-    (a URL's), read from its start."""
-    from sancodec.io.wfdb_stream import STREAM_FORMATS, write_blocks
+    """Write a format 16/212 record as its frames decode (a WFDB source's, or an EDF's: its EDF+ annotations an
+    ``.atr`` of notes, as the whole-record writer makes it); None when the file holds anything else (another format,
+    several rates, a multi-segment source or another that says more of itself than the streamed writer writes).
+    ``source``: a path, or a file opened already (a URL's), read from its start."""
+    from sancodec.io.wfdb import output_files
+    from sancodec.io.wfdb_stream import STREAM_FORMATS, streamed_signal, write_blocks
     from sancodec.stream import SanFile
 
     if isinstance(source, str) or isinstance(source, Path) and (source.is_dir() or not source.exists()):
@@ -342,9 +344,8 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
                 or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1 or _has_source(head)
                 or any(str(n).lower().endswith(".mat") for n in names)):  # (a MATLAB file: io.wfdb writes it)
             return None
-        check_outputs([target.with_name(target.name + ".hea"), target.with_name(target.name + ".dat"),
-                       *[target.with_name(f"{target.name}.{a['extension']}") for a in head["annotations"]]],
-                      force, [source] if isinstance(source, Path) else [])
+        check_outputs(output_files(streamed_signal(head, f.shape[0]), target), force,
+                      [source] if isinstance(source, Path) else [])
         return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
 
 
@@ -375,9 +376,13 @@ def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Pat
 
 def _has_source(head: dict) -> bool:
     """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums, its record
-    line's counter and its initial values, which the streamed writer keeps (``wfdb_stream.write_blocks``); anything
-    more is for the whole-record writers."""
+    line's counter and its initial values, or an EDF or BDF source's fields, which the streamed writer keeps or, as
+    the whole-record writer, leaves out of a WFDB record but its EDF+ annotations (``wfdb_stream.write_blocks``);
+    anything more is for the whole-record writers. (A day's EDF went to WFDB whole: 1.9 GB of memory for 74 MB of
+    EDF, ``benchmarks/bench_edf_memory.py --outputs wfdb``.)"""
     source = head.get("source")
+    if isinstance(source, dict) and source.get("kind") in ("edf", "bdf"):
+        return False
     return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
 
 

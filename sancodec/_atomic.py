@@ -17,15 +17,16 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 try:
     import fcntl
 except ImportError:  # Windows: sancodec still imports, reads and writes (folder_lock says how far it locks)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["folder_lock", "move_into_place", "said_of_output", "temp_folder", "write_bytes_atomic",
+__all__ = ["folder_lock", "move_into_place", "said_of_output", "temp_folder", "write_bytes_atomic", "write_file_atomic",
            "write_text_atomic"]
 
 _SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")  # numpy's ndarray.tofile, which no errno comes with
@@ -71,13 +72,20 @@ def _of(exc: OSError, target: Path) -> OSError:
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, fsync: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically; ``fsync`` also flushes the file and its folder to disk."""
+    return write_file_atomic(path, lambda fh: fh.write(data), fsync=fsync)
+
+
+def write_file_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], object], *,
+                      fsync: bool = False) -> Path:
+    """What ``write`` writes to the open file it is handed, put at ``path`` atomically (a file written a piece at a
+    time, never held whole in memory, nor half-written at ``path``); ``fsync`` as :func:`write_bytes_atomic`'s."""
     target = Path(path)
     tmp = _temp_name(target.parent)
     with _said_of(target):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                write(fh)
                 if fsync:
                     fh.flush()
                     os.fsync(fh.fileno())

@@ -786,6 +786,8 @@ def test_a_recording_given_where_a_san_goes_is_named_as_one(tmp_path):
     rec = copy_record(tmp_path)
     assert run("decode", run_san(tmp_path, rec), "-o", tmp_path / "r.edf", "-q").exit_code == 0
     for args in (["info", tmp_path / "r.edf"], ["decode", tmp_path / "r.edf", "-o", tmp_path / "x.npy"],
+                 ["decode", tmp_path / "r.edf", "-o", tmp_path / "x.edf"], ["decode", tmp_path / "r.edf", "-o",
+                                                                         tmp_path / "x.wav"],
                  ["report", rec, tmp_path / "r.edf"], ["info", f"{rec}.dat"]):
         res = run(*args)
         assert res.exit_code == 1 and "a recording, not a .san file (`sancodec encode" in res.stderr, res.output

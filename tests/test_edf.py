@@ -446,6 +446,41 @@ def test_the_cli_writes_an_edf_sources_annotations_beside_its_wfdb_record(tmp_pa
     assert sancodec.read_signal(tmp_path / "rec").annotations[0].aux_note[0] == "Lights off"
 
 
+def test_an_edf_source_goes_to_wfdb_a_block_at_a_time_as_the_whole_record_writer_writes_it(tmp_path, monkeypatch):
+    """``decode --format wfdb`` of an EDF's .san held the record whole and wrote it through wfdb-python (1.9 GB of
+    memory for 74 MB of EDF, ``benchmarks/bench_edf_memory.py --outputs wfdb``). Now such a file of one rate goes
+    through the streamed writer, a block of rows at a time: the same header, signal file and .atr of EDF+ notes
+    (one past the end left out) as the whole-record writer makes, lossless and lossy, and the same warning of a
+    physical zero a fraction of a step from a digital value."""
+    from sancodec.io import wfdb as wfdb_io
+
+    t = np.arange(256 * 12)
+    signals = [edfio.EdfSignal(np.sin(t / (9 + k)) * 80 + k, 256, label=f"EEG {k}", physical_dimension="uV",
+                               physical_range=(-100.3, 99.1 + k)) for k in range(3)]
+    edfio.Edf(signals, starttime=datetime.time(9, 30, 0), data_record_duration=1,
+              annotations=[edfio.EdfAnnotation(0.5, None, "Lights off"), edfio.EdfAnnotation(3.25, 1.5, "Arousal"),
+                           edfio.EdfAnnotation(11.5, 2.0, "late")]).write(tmp_path / "three.edf")
+    runner = CliRunner()
+    for mode in ([], ["--mode", "lossy", "--prdn", "2"]):
+        san, whole, streamed = (tmp_path / f"{what}{len(mode)}" for what in ("three", "whole", "streamed"))
+        res = runner.invoke(app, ["encode", str(tmp_path / "three.edf"), "-o", str(san), "-q", *mode])
+        assert res.exit_code == 0, res.output
+        with pytest.warns(sancodec.SancodecWarning, match="physical zero") as whole_said:
+            sancodec.write_signal(sancodec.decode(san.read_bytes()), whole, format="wfdb")
+        with monkeypatch.context() as patched:  # the whole-record writer refuses: only the streamed one can write it
+            patched.setattr(wfdb_io, "write_record", lambda *a, **k: pytest.fail("written whole"))
+            res = runner.invoke(app, ["decode", str(san), "--format", "wfdb", "-o", str(streamed)])
+        assert res.exit_code == 0, res.output
+        assert "physical zero" in res.stderr
+        assert len([w for w in whole_said if "physical zero" in str(w.message)]) == res.stderr.count("physical zero")
+        for suffix in (".hea", ".dat", ".atr"):
+            ours = (tmp_path / f"{streamed.name}{suffix}").read_bytes().replace(streamed.name.encode(), b"R")
+            assert ours == (tmp_path / f"{whole.name}{suffix}").read_bytes().replace(whole.name.encode(), b"R"), \
+                (mode, suffix)
+        notes = sancodec.read_signal(streamed).annotations[0]
+        assert notes.aux_note == ["Lights off", "(Arousal", "Arousal)", "(late"]
+
+
 def test_an_edf_plus_d_file_with_gaps_is_refused_and_one_without_is_read(tmp_path):
     """EDF+D: each data record's start is in its timekeeping annotation. psg.edf's second record moved to 7 s (a gap
     of 6 s) read as one unbroken run would put every annotation after it 6 s off its samples: refused, in one line;

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sancodec._atomic import write_bytes_atomic, write_text_atomic
+from sancodec._atomic import write_file_atomic, write_text_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_in_seconds, start_of
@@ -315,11 +315,18 @@ def _in_byte_order(x: np.ndarray, name: object) -> np.ndarray:
     return x.astype(dtype) if dtype != x.dtype and dtype.newbyteorder("=") == x.dtype.newbyteorder("=") else x
 
 
+IN_DTYPE_ROWS = 1 << 16  # in_dtype clips this many rows at a time: no int64 copy of a whole record beside its own
+
+
 def in_dtype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Integer samples ``x`` as ``dtype``, clipped to its range (a lossy reconstruction may overshoot), never
-    wrapped."""
+    wrapped; a block of :data:`IN_DTYPE_ROWS` rows at a time (``x`` may be a day's record mapped from a file)."""
     info = np.iinfo(dtype)
-    return np.clip(x, info.min, min(info.max, (1 << 63) - 1)).astype(dtype)  # x is int64: uint64 clips at 2**63 - 1
+    lo, hi = info.min, min(info.max, (1 << 63) - 1)  # x is int64: uint64 clips at 2**63 - 1
+    out = np.empty_like(x, dtype=dtype)  # (x's memory order kept, as astype keeps it)
+    for start in range(0, max(len(x), 1), IN_DTYPE_ROWS):
+        out[start : start + IN_DTYPE_ROWS] = np.clip(x[start : start + IN_DTYPE_ROWS], lo, hi)
+    return out
 
 
 def integer_bits(source: object, fmt: object) -> int | None:
@@ -1280,7 +1287,10 @@ def _physical_table(signal: Signal, gaps: np.ndarray, timing: dict[str, Any]) ->
 
 
 def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
-    return write_bytes_atomic(path, npy_bytes(signal), fsync=fsync)
+    """The samples as :func:`npy_bytes` has them, written into the file as numpy writes an array to one (a long
+    record's bytes never held in memory beside its array: a day's recording is gigabytes)."""
+    array = as_source_array(signal)
+    return write_file_atomic(path, lambda fh: np.lib.format.write_array(fh, array, allow_pickle=False), fsync=fsync)
 
 
 def _index_start(lines: Sequence[str], delimiter: str, names: Sequence[str], data: np.ndarray) -> int | None:

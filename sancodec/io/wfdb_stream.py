@@ -18,7 +18,9 @@ import numpy as np
 from sancodec._atomic import move_into_place, temp_folder
 from sancodec.errors import SanFormatError
 from sancodec.io.wfdb import (
+    _annotated,
     _check_signal_files,
+    _warn_fractional_baselines,
     ascii_units,
     check_annotations_read_back,
     check_record_name,
@@ -35,7 +37,7 @@ from sancodec.io.wfdb import (
 from sancodec.io.wfdb_names import put_back_names, writable_names
 from sancodec.signal import Signal, channel_crc32
 
-__all__ = ["STREAM_FORMATS", "read_blocks", "stream_header", "write_blocks"]
+__all__ = ["STREAM_FORMATS", "read_blocks", "stream_header", "streamed_signal", "write_blocks"]
 
 STREAM_FORMATS = ("16", "212")
 
@@ -121,15 +123,27 @@ def read_blocks(base: Path, head: Any, rows: int) -> Iterator[np.ndarray]:
             yield values[:want].reshape(count, c)
 
 
+def streamed_signal(head: dict[str, Any], n: int) -> Signal:
+    """The signal entry ``head`` of a ``.san`` header of ``n`` rows as :func:`io.wfdb.write_wfdb` writes a record of
+    it, its samples aside (zeros, a broadcast view: nothing held): an EDF or BDF source's EDF+ annotations as an
+    ``.atr`` of notes (their onsets past ``n`` rows left out), its units in ASCII."""
+    c = len(head["fmt"])
+    zeros = np.broadcast_to(np.zeros((1, c), np.int16), (max(n, 1), c))
+    return ascii_units(_annotated(Signal.from_header(head, zeros)))
+
+
 def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path, *, fsync: bool = False) -> list[Path]:
     """Write WFDB record ``path`` (format 16 or 212, one .dat) from decoded blocks; ``head`` is the
-    signal entry of a ``.san`` header. Read back and checked before it is moved into place."""
+    signal entry of a ``.san`` header (an EDF source's too: its EDF+ annotations written as an ``.atr`` of notes, a
+    physical zero a fraction of a step from a digital value warned of, as :func:`io.wfdb.write_wfdb` does). Read
+    back and checked before it is moved into place."""
     import wfdb
 
     name = check_record_name(path)
     fmt = str(head["fmt"][0])
-    like = ascii_units(Signal.from_header(head, np.zeros((1, len(head["fmt"])), dtype=np.int16)))
+    like = streamed_signal(head, 1)
     check_strings(like)
+    _warn_fractional_baselines(like, path)
     c = like.n_channels
     sums, crcs, first, n = np.zeros(c, dtype=np.int64), [0] * c, None, 0
     with temp_folder(path) as tmp:
@@ -157,6 +171,7 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
         )
         rec.wrheader(write_dir=str(tmp))
         put_back_names(tmp / f"{name}.hea", like.channel_names, rec.sig_name)
+        like = streamed_signal(head, n)  # (an EDF source's notes: those within the record's rows)
         write_annotations(like, name, tmp)
         _check_read_back(tmp / name, crcs, n)
         check_annotations_read_back(like, tmp / name)
