@@ -325,12 +325,14 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
 
 def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
                   fsync: bool) -> list[Path] | None:
-    """Write a format 16/212 record as its frames decode (a WFDB source's, or an EDF's: its EDF+ annotations an
-    ``.atr`` of notes, as the whole-record writer makes it); None when the file holds anything else (another format,
-    several rates, a multi-segment source or another that says more of itself than the streamed writer writes).
-    ``source``: a path, or a file opened already (a URL's), read from its start."""
+    """Write a format 16/212 record as its frames decode (a WFDB source's, an EDF's, its EDF+ annotations an ``.atr``
+    of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it: each as
+    the whole-record writer makes it); None when the file holds anything else (another format, several rates, a
+    multi-segment source or another that says more of itself than the streamed writer writes, samples past format
+    16's range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start."""
+    from sancodec.io.arrays import integer_bits
     from sancodec.io.wfdb import output_files
-    from sancodec.io.wfdb_stream import STREAM_FORMATS, streamed_signal, write_blocks
+    from sancodec.io.wfdb_stream import STREAM_FORMATS, NotStreamable, streamed_signal, write_blocks
     from sancodec.stream import SanFile
 
     if isinstance(source, str) or isinstance(source, Path) and (source.is_dir() or not source.exists()):
@@ -339,14 +341,23 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
         source.seek(0)
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
         head = f.signal_head
+        origin = head.get("source")
         fmts, names = head.get("fmt") or [], head.get("file_name") or []
-        if (f.quantum is not None or head.get("samples_per_frame") or not fmts or len(set(fmts)) != 1
-                or str(fmts[0]) not in STREAM_FORMATS or len(set(names)) > 1 or _has_source(head)
+        # a WAV's or an integer .npy's samples of at most 16 bits: format 16, as the whole-record writer gives them
+        # where they fit it (write_blocks checks; where one does not, that writer writes the record)
+        narrow = not fmts and isinstance(origin, dict) and origin.get("kind") in ("wav", "npy") and \
+            f.dtype.kind in "iu" and (integer_bits(origin, None) or 64) <= 16
+        if (f.quantum is not None or head.get("samples_per_frame") or not (fmts or narrow)
+                or len(set(fmts)) > 1 or (fmts and str(fmts[0]) not in STREAM_FORMATS) or len(set(names)) > 1
+                or (_has_source(head) and not narrow)
                 or any(str(n).lower().endswith(".mat") for n in names)):  # (a MATLAB file: io.wfdb writes it)
             return None
         check_outputs(output_files(streamed_signal(head, f.shape[0]), target), force,
                       [source] if isinstance(source, Path) else [])
-        return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
+        try:
+            return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
+        except NotStreamable:
+            return None
 
 
 def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Path):  # -> api.DecodedFile | None

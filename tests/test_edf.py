@@ -481,6 +481,44 @@ def test_an_edf_source_goes_to_wfdb_a_block_at_a_time_as_the_whole_record_writer
         assert notes.aux_note == ["Lights off", "(Arousal", "Arousal)", "(late"]
 
 
+def test_a_wav_or_npy_source_goes_to_wfdb_a_block_at_a_time_where_format_16_holds_it(tmp_path, monkeypatch):
+    """A WAV's or an integer .npy's .san decoded to WFDB went through wfdb-python's writer whole (1.6 GB of memory for
+    an hour of 8 channels at 1 kHz). Now samples of at most 16 bits go a block at a time in format 16, the header,
+    gains 1 and baselines 0 as the whole-record writer gives them, the same files; where a sample is past format
+    16's range (-32768, its invalid value), that writer writes the record, in format 32, as before."""
+    import soundfile
+
+    from sancodec.io import wfdb as wfdb_io
+
+    rng = np.random.default_rng(8)
+    x = np.cumsum(rng.integers(-60, 61, size=(70000, 3)), axis=0).astype(np.int16)
+    soundfile.write(tmp_path / "a.wav", x, 500, subtype="PCM_16")
+    np.save(tmp_path / "b.npy", (x // 300).astype(np.int8))
+    loud = x.copy()
+    loud[-5, 1] = -32768  # (past format 16: its invalid value)
+    soundfile.write(tmp_path / "loud.wav", loud, 500, subtype="PCM_16")
+    runner = CliRunner()
+    cases = [("a.wav", [], True), ("a.wav", ["--mode", "lossy", "--prdn", "3"], True), ("b.npy", ["--fs", "500"], True),
+             ("loud.wav", [], False)]
+    for k, (name, options, streamed_ok) in enumerate(cases):
+        san, whole, streamed = tmp_path / f"s{k}.san", tmp_path / f"whole{k}", tmp_path / f"streamed{k}"
+        res = runner.invoke(app, ["encode", str(tmp_path / name), "-o", str(san), "-q", *options])
+        assert res.exit_code == 0, res.output
+        sancodec.write_signal(sancodec.decode(san.read_bytes()), whole, format="wfdb")
+        with monkeypatch.context() as patched:
+            if streamed_ok:  # the whole-record writer refuses: only the streamed one can write it
+                patched.setattr(wfdb_io, "write_record", lambda *a, **kw: pytest.fail("written whole"))
+            res = runner.invoke(app, ["decode", str(san), "--format", "wfdb", "-o", str(streamed)])
+        assert res.exit_code == 0, (name, res.output)
+        for suffix in (".hea", ".dat"):
+            ours = (tmp_path / f"{streamed.name}{suffix}").read_bytes().replace(streamed.name.encode(), b"R")
+            assert ours == (tmp_path / f"{whole.name}{suffix}").read_bytes().replace(whole.name.encode(), b"R"), \
+                (name, suffix)
+        assert sorted(p.name for p in tmp_path.glob(f"{streamed.name}.*")) == [f"{streamed.name}.dat",
+                                                                              f"{streamed.name}.hea"]
+        assert (" 32 " in (tmp_path / f"{streamed.name}.hea").read_text()) == (not streamed_ok), name
+
+
 def test_an_edf_plus_d_file_with_gaps_is_refused_and_one_without_is_read(tmp_path):
     """EDF+D: each data record's start is in its timekeeping annotation. psg.edf's second record moved to 7 s (a gap
     of 6 s) read as one unbroken run would put every annotation after it 6 s off its samples: refused, in one line;

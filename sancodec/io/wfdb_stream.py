@@ -20,6 +20,7 @@ from sancodec.errors import SanFormatError
 from sancodec.io.wfdb import (
     _annotated,
     _check_signal_files,
+    _integer_formats,
     _warn_fractional_baselines,
     ascii_units,
     check_annotations_read_back,
@@ -37,7 +38,7 @@ from sancodec.io.wfdb import (
 from sancodec.io.wfdb_names import put_back_names, writable_names
 from sancodec.signal import Signal, channel_crc32
 
-__all__ = ["STREAM_FORMATS", "read_blocks", "stream_header", "streamed_signal", "write_blocks"]
+__all__ = ["STREAM_FORMATS", "NotStreamable", "read_blocks", "stream_header", "streamed_signal", "write_blocks"]
 
 STREAM_FORMATS = ("16", "212")
 
@@ -123,13 +124,20 @@ def read_blocks(base: Path, head: Any, rows: int) -> Iterator[np.ndarray]:
             yield values[:want].reshape(count, c)
 
 
+class NotStreamable(SanFormatError):
+    """:func:`write_blocks` met samples that the format it chose for a record without formats (16) cannot hold: the
+    whole-record writer, which chooses by every sample, writes it (format 32)."""
+
+
 def streamed_signal(head: dict[str, Any], n: int) -> Signal:
     """The signal entry ``head`` of a ``.san`` header of ``n`` rows as :func:`io.wfdb.write_wfdb` writes a record of
     it, its samples aside (zeros, a broadcast view: nothing held): an EDF or BDF source's EDF+ annotations as an
-    ``.atr`` of notes (their onsets past ``n`` rows left out), its units in ASCII."""
-    c = len(head["fmt"])
+    ``.atr`` of notes (their onsets past ``n`` rows left out), its units in ASCII; a source without WFDB formats (a
+    WAV's, an integer ``.npy``'s) in format 16, gains 1 and baselines 0 where it has none, as that writer gives
+    samples of at most 15 bits and a sign (:func:`write_blocks` checks that they are)."""
+    c = len(head["channel_names"])
     zeros = np.broadcast_to(np.zeros((1, c), np.int16), (max(n, 1), c))
-    return ascii_units(_annotated(Signal.from_header(head, zeros)))
+    return ascii_units(_integer_formats(_annotated(Signal.from_header(head, zeros))))
 
 
 def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path, *, fsync: bool = False) -> list[Path]:
@@ -140,8 +148,9 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
     import wfdb
 
     name = check_record_name(path)
-    fmt = str(head["fmt"][0])
     like = streamed_signal(head, 1)
+    fmt = str(like.fmt[0] if like.fmt else "16")
+    chosen = not head.get("fmt")  # (format 16 chosen here: each block checked to fit it, else NotStreamable)
     check_strings(like)
     _warn_fractional_baselines(like, path)
     c = like.n_channels
@@ -150,6 +159,8 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
         with open(tmp / f"{name}.dat", "wb") as dat:
             carry = np.zeros(0, dtype=np.int16)
             for block in blocks:
+                if chosen and len(block) and (int(block.min()) < -32767 or int(block.max()) > 32767):
+                    raise NotStreamable(f"{path}: samples past format 16's range")
                 first = block[0].copy() if first is None else first
                 n += len(block)
                 sums += block.sum(axis=0, dtype=np.int64)
