@@ -1636,8 +1636,8 @@ def test_a_table_of_values_between_single_spaces_comes_back_byte_for_byte(tmp_pa
 
 def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path):
     """``-o out.txt`` of a WFDB record, or of a CSV, writes the table with single spaces (``numpy.loadtxt`` reads
-    it back), a ``.txt`` source's with its own delimiter; values between runs of spaces (aligned columns) are refused
-    in one error that says so."""
+    it back), a ``.txt`` source's with its own delimiter; values between runs of spaces beside commas are refused in
+    one error that says so."""
     from typer.testing import CliRunner
 
     import sancodec
@@ -1661,9 +1661,9 @@ def test_a_txt_output_of_another_source_is_values_between_single_spaces(tmp_path
     assert dialect(["1 2", "3  4"]) == (",", ".") and dialect(["a,b c", "1,2"]) == (",", ".")
     res = CliRunner().invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "r.txt"), "-q"])
     assert res.exit_code != 0 and "exists" in res.output and (tmp_path / "r.txt").read_text().splitlines() == lines
-    (tmp_path / "aligned.txt").write_text("   1    22\n  -3     4\n")
-    with pytest.raises(SanFormatError, match="runs of spaces, which sancodec does not read as columns"):
-        read_signal(tmp_path / "aligned.txt", fs=10.0)
+    (tmp_path / "mixed.csv").write_text("a,b\n1,    22\n3,  4   5\n")  # (aligned columns read: test_aligned_...)
+    with pytest.raises(SanFormatError, match="runs of spaces, which sancodec reads as columns only in a table that"):
+        read_signal(tmp_path / "mixed.csv", fs=10.0)
 
 
 def test_pandas_index_column_is_the_rows_numbers_not_a_channel(tmp_path):
@@ -2357,3 +2357,65 @@ def test_a_npy_is_written_from_its_array_not_from_bytes_made_of_it(tmp_path, mon
     res = CliRunner().invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(tmp_path / "back.npy"), "-q"])
     assert res.exit_code == 0, res.output
     assert np.array_equal(np.load(tmp_path / "back.npy"), x[: 1 << 16])
+
+
+def test_aligned_columns_read_as_values_and_come_back_aligned(tmp_path):
+    """Values between runs of spaces (MATLAB's ``save -ascii``, ``numpy.savetxt(fmt="%10.4f")``, Fortran's and
+    instruments' fixed-width text) were refused ("its values stand between runs of spaces"). Now such a table, with
+    no comma, semicolon, tab or quote, reads by its runs of spaces; where every row is right-aligned to the same
+    widths (its names' row to its own), a decode to text writes them so again, byte for byte where lossless; ragged
+    rows read too and go back single-spaced; a header's widths that are no list of whole widths are passed over."""
+    from typer.testing import CliRunner
+
+    from sancodec import decode, encode
+    from sancodec.cli import app
+
+    rng = np.random.default_rng(11)
+    x = np.round(np.cumsum(rng.normal(size=(400, 3)), axis=0), 4)
+    matlab = "".join("".join(f"{v:16.7e}" for v in row) + "\n" for row in x)  # save -ascii's layout
+    (tmp_path / "m.txt").write_text(matlab)
+    signal = read_signal(tmp_path / "m.txt", fs=100.0)
+    assert signal.n_channels == 3 and np.array_equal(signal.physical(), x) and signal.source["aligned"] == [16] * 3
+    write_signal(decode(encode(signal)), tmp_path / "m_back.txt")
+    assert (tmp_path / "m_back.txt").read_text() == matlab
+    table = np.column_stack([np.arange(400) / 250, x])
+    np.savetxt(tmp_path / "n.txt", table, fmt="%10.4f", header="      time       ECG      RESP       ABP",
+               comments="")
+    signal = read_signal(tmp_path / "n.txt")
+    assert signal.fs == 250 and signal.channel_names == ["ECG", "RESP", "ABP"]
+    assert np.array_equal(signal.physical(), x)
+    write_signal(decode(encode(signal)), tmp_path / "n_back.txt")
+    assert (tmp_path / "n_back.txt").read_text() == (tmp_path / "n.txt").read_text()
+    (tmp_path / "n.san").write_bytes(encode(signal, mode="lossy", prdn=2.0))  # its values at the grid's places
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "n.san"), "-o", str(tmp_path / "n_lossy.txt"), "-q"])
+    assert res.exit_code == 0, res.output
+    lines = (tmp_path / "n_lossy.txt").read_text().splitlines()
+    assert lines[0] == "      time       ECG      RESP       ABP" and {len(line) for line in lines[1:]} == {43}
+    assert np.allclose(read_signal(tmp_path / "n_lossy.txt").physical(), decode((tmp_path / "n.san").read_bytes())
+                       .physical(), rtol=0, atol=1e-4)
+    (tmp_path / "ragged.txt").write_text("1  2   3\n10 20  30\n  7 8 9\n")
+    ragged = read_signal(tmp_path / "ragged.txt", fs=10.0)
+    assert ragged.samples.tolist() == [[1, 2, 3], [10, 20, 30], [7, 8, 9]] and "aligned" not in ragged.source
+    write_signal(ragged, tmp_path / "ragged_back.txt")
+    assert (tmp_path / "ragged_back.txt").read_text() == "1 2 3\n10 20 30\n7 8 9\n"
+    for hostile in ([16, 16], [16, 16, 0], [16.0] * 3, "16", [True] * 3, [1 << 20] * 3):
+        odd = Signal(signal.samples[:3], 250.0, source={**signal.source, "aligned": hostile,
+                                                         "aligned_names": hostile})
+        write_signal(odd, tmp_path / "odd.txt")  # (single-spaced: no widths to keep)
+        assert (tmp_path / "odd.txt").read_text().splitlines()[1].count("  ") == 0, hostile
+
+
+def test_a_comment_above_names_that_are_quoted_numbers_stays_a_comment(tmp_path):
+    """A CSV of a preamble and one channel named "-0.291" (random CSV testing, ``CSV_SEEDS=3935:3936``) is written as
+    ``# note``, ``"-0.291"``, its rows: read back, the comment was taken for numpy.savetxt's commented header row and
+    the quoted name for the first sample (a row more, every value one late). Names that are quoted numbers under a
+    comment are the names now, the comment a comment."""
+    (tmp_path / "h.csv").write_text("# note 0\ntime,-0.291\ninf,0.087\n")
+    signal = read_signal(tmp_path / "h.csv", fs=10.0)
+    assert signal.channel_names == ["-0.291"] and signal.samples.tolist() == [[0.087]]
+    write_signal(signal, tmp_path / "back.csv")
+    assert (tmp_path / "back.csv").read_text() == '# note 0\n"-0.291"\n0.087\n'
+    again = read_signal(tmp_path / "back.csv", fs=10.0)
+    assert again.channel_names == ["-0.291"] and again.samples.tolist() == [[0.087]] and again.comments == ["note 0"]
+    np.savetxt(tmp_path / "s.csv", [[1.5, 2.0]], delimiter=",", header="made today\na,b", fmt="%.1f")  # (as before)
+    assert read_signal(tmp_path / "s.csv", fs=1.0).channel_names == ["a", "b"]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from tokenize import TokenError
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -431,8 +431,12 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
     delimiter, decimal = dialect(lines, named)
-    if preamble and _names_in_comment(preamble[-1], lines[0], delimiter, decimal):  # numpy.savetxt's "# a,b"
-        lines, preamble = [preamble[-1], *lines], preamble[:-1]
+    aligned = aligned_table(lines) if named is None and delimiter == "," else None  # MATLAB's save -ascii, a
+    if aligned is not None:  # fixed-width export's: values between runs of spaces, read as single-spaced ones
+        lines, delimiter, decimal = aligned.lines, " ", "."
+    if preamble and _names_in_comment(preamble[-1], lines[0], delimiter, decimal) and \
+            not _quoted_numbers(lines, delimiter):  # numpy.savetxt's "# a,b" (not where the names below are quoted
+        lines, preamble = [preamble[-1], *lines], preamble[:-1]  # numbers, as write_csv writes such names)
     first = _cells(lines[0], delimiter)  # (quoted names read whole)
     closed = len(first) > 1 and first[-1] == "" and lines[0].rstrip(" ").endswith(delimiter)  # "1,2,": numbers
     names, spaced, names_quoted = None, False, False
@@ -454,6 +458,10 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
     # to write them so
     if named is not None:
         written["sep_line"] = True
+    if aligned is not None and aligned.widths is not None and (names is not None or aligned.first == aligned.widths):
+        written["aligned"] = aligned.widths  # each column's width (a right-aligned value and the spaces before it)
+        if names is not None and aligned.first is not None:  # the names' own, where they are aligned too
+            written["aligned_names"] = aligned.first
     if _values_spaced(lines, delimiter):  # numpy.savetxt(..., delimiter=", "): "0.126, -0.132", written back so
         written["values_spaced"] = True
         lines = [line.replace(delimiter + " ", delimiter) for line in lines]  # (each cell then read as unspaced:
@@ -1009,12 +1017,13 @@ def _bad_cell(lines: Sequence[str], delimiter: str, decimal: str, names: Sequenc
 
 def _spaced_hint(text: str, decimal: str) -> str:
     """What to do where a cell that is no number is numbers between runs of spaces (columns aligned so, a fixed-width
-    export's): a sentence to add to its error; "" for any other cell."""
+    export's, in a table that also holds commas, semicolons, tabs or quotes, which :func:`aligned_table` leaves
+    alone): a sentence to add to its error; "" for any other cell."""
     parts = text.split()
     if len(parts) < 2 or "  " not in text or not all(_number(v, decimal) for v in parts):
         return ""
-    return ("; its values stand between runs of spaces, which sancodec does not read as columns: separate them by "
-            "commas, semicolons, tabs or single spaces")
+    return ("; its values stand between runs of spaces, which sancodec reads as columns only in a table that holds no "
+            "comma, semicolon, tab or quote: separate every value one way")
 
 
 def _cells(line: str, delimiter: str) -> list[str]:
@@ -1150,6 +1159,79 @@ def _named_delimiter(path: Path, line: str) -> str | None:
         raise SanFormatError(f"{path}: its first line, {line!r}, separates values by {match[1]!r}: sancodec reads "
                              "commas, semicolons, tabs or single spaces")
     return match[1]
+
+
+class AlignedTable(NamedTuple):
+    """A table whose values stand between runs of spaces (:func:`aligned_table`): its lines with single spaces
+    between values, and the widths its rows are right-aligned to, where every row but the first is (``widths``; the
+    first line's own, ``first``, where it is aligned so too), for :func:`write_csv` to write them so again."""
+
+    lines: list[str]
+    widths: list[int] | None
+    first: list[int] | None
+
+
+ALIGNED_WIDTH = 1 << 10  # a column of an aligned table is at most this wide (a header's value, not trusted, too)
+
+
+def aligned_table(lines: Sequence[str]) -> AlignedTable | None:
+    """``lines`` (a table's, after its comments) read as columns aligned by runs of spaces, where its first rows
+    after the first (which may be names) hold two values or more each, as many in each, between spaces only (no
+    comma, semicolon, tab or quote), some of them between runs of spaces or after spaces at the row's start:
+    MATLAB's ``save -ascii`` (``   1.0000000e+00   2.5000000e-01``), ``numpy.savetxt(fmt="%10.4f")``, Fortran
+    and instruments' fixed-width text, which every reader of whitespace-separated values reads so and which was
+    refused. None for any other table (they read as before: every such one was refused)."""
+    rows = lines[1:21] or lines[:1]
+    counts = {len(row.split()) for row in rows}
+    if len(counts) != 1 or min(counts) < 2 or any(any(d in row for d in ',;\t"\'') for row in lines[:21]):
+        return None
+    if not any("  " in row.strip() or row.startswith(" ") for row in rows):
+        return None
+    single = [" ".join(line.split()) for line in lines]
+    widths = _fixed_widths(lines[1:] or lines[:1])
+    first = _fixed_widths(lines[:1]) if len(lines) > 1 else widths
+    if widths is not None and first == widths and len(lines) > 1:  # (a first row of data, or names as wide)
+        widths = _fixed_widths(lines)
+    return AlignedTable(single, widths, first)
+
+
+def _fixed_widths(rows: Sequence[str]) -> list[int] | None:
+    """The widths every one of ``rows`` is right-aligned to (each value's end at the same place in each row, spaces
+    alone before it back to the last value's end), each at most :data:`ALIGNED_WIDTH`; None where they are not
+    (ragged rows: written back single-spaced). Checked over every row at once, a row a line of a character array."""
+    if not rows or len({len(row) for row in rows}) != 1 or any(not row.isascii() for row in rows):
+        return None
+    ends = [m.end() for m in re.finditer(r"\S+", rows[0])]
+    widths = np.diff([0, *ends]).tolist()
+    if not widths or max(widths) > ALIGNED_WIDTH or ends[-1] != len(rows[0]):
+        return None
+    chars = np.frombuffer("".join(rows).encode("ascii"), dtype=np.uint8).reshape(len(rows), len(rows[0]))
+    filled = chars != ord(" ")
+    for start, end in zip([0, *ends], ends):
+        field = filled[:, start:end]
+        if not field[:, -1].all() or (start and field[:, 0].any()) or (np.diff(field.view(np.int8), axis=1) < 0).any():
+            return None  # (a value ends elsewhere, runs into the one before, or holds a space)
+    return widths
+
+
+def aligned_widths(source: dict[str, Any], key: str, columns: int) -> list[int] | None:
+    """A CSV source's ``aligned`` (or ``aligned_names``) widths, from a header not trusted: a list of ``columns``
+    whole numbers from 1 to :data:`ALIGNED_WIDTH`, else None."""
+    widths = source.get(key)
+    if not isinstance(widths, list) or len(widths) != columns or \
+            not all(type(w) is int and 1 <= w <= ALIGNED_WIDTH for w in widths):
+        return None
+    return widths
+
+
+def _realigned(line: str, widths: list[int] | None) -> str:
+    """A single-spaced row right-aligned to ``widths`` again, where each value fits its width (a space before every
+    value but the first); else as it is (read back alike: by runs of spaces)."""
+    cells = line.split(" ")
+    if widths is None or len(cells) != len(widths) or any(len(c) + (k > 0) > w for k, (c, w) in
+                                                          enumerate(zip(cells, widths))):
+        return line
+    return "".join(c.rjust(w) for c, w in zip(cells, widths))
 
 
 def _space_delimited(rows: Sequence[str]) -> bool:
@@ -1590,8 +1672,15 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         first = header.count("\n") + 1
         text = "".join(_row_as_written(line, delimiter, quoted and k >= first, closed, row_names and k >= first) + "\n"
                        for k, line in enumerate(text.split("\n")[:-1]))
-    if source.get("headerless") is True and time is None and "\n" not in header:  # a CSV source without names
+    headerless = source.get("headerless") is True and time is None and "\n" not in header
+    if headerless:  # a CSV source without names
         text = text[len(header) + 1:]
+    widths = aligned_widths(source, "aligned", len(names)) if delimiter == " " else None
+    if widths is not None and not (quoted or closed or row_names):  # a table aligned by runs of spaces, so again
+        first = 0 if headerless else header.count("\n") + 1
+        named_widths = None if headerless else aligned_widths(source, "aligned_names", len(names))
+        text = "".join(_realigned(line, widths if k >= first else named_widths if k == 0 else None) + "\n"
+                       for k, line in enumerate(text.split("\n")[:-1]))
     if source.get("comment_lines") is True:  # a CSV source's preamble, and its footer
         lines = [f"# {' '.join(c.splitlines())}\n" for c in signal.comments]
         after = footer_count(source, len(lines))
