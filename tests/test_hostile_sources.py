@@ -118,9 +118,17 @@ def test_any_csv_text_reads_or_is_refused_in_one_error_and_what_reads_round_trip
         if rng.random() < 0.6:
             lines.append(delimiter.join(rng.choice(["time", "a", "Zeit", "'Elapsed time'", "t", '"a;b"', "x"])
                                         for _ in range(columns)))
+        width = rng.choice([0, 0, 0, 0, 8, 12]) if delimiter != "," or comma else 0  # columns aligned by runs of
+        if width:  # spaces (a fixed-width export's), the header too, where there are no commas to read
+            lines = [*lines[: len(lines) - (len(lines) > 0 and not lines[-1].startswith("#"))],
+                     *(["".join(name.rjust(width) for name in lines[-1].split(delimiter))]
+                       if lines and not lines[-1].startswith("#") else [])]
         for _ in range(rng.randint(1, 6)):
             cells = [rng.choice(TOKENS) if rng.random() < 0.08 else _decimal(rng) for _ in range(columns)]
-            cells = [c.replace(".", ",") if comma else c for c in cells]
+            cells = [c.replace(".", ",") if comma and not width else c for c in cells]
+            if width:
+                lines.append("".join(c.rjust(width) if rng.random() < 0.9 else " " + c for c in cells))
+                continue
             lines.append(delimiter.join(f'"{c}"' if quoted else c for c in cells) + (delimiter if closed else ""))
         text = ("\ufeff" if rng.random() < 0.1 else "") + "\n".join(lines) + ("" if rng.random() < 0.1 else "\n")
         (tmp_path / "f.csv").write_bytes(text.replace("\n", "\r\n" if rng.random() < 0.2 else "\n").encode())

@@ -2393,6 +2393,11 @@ def test_aligned_columns_read_as_values_and_come_back_aligned(tmp_path):
     assert lines[0] == "      time       ECG      RESP       ABP" and {len(line) for line in lines[1:]} == {43}
     assert np.allclose(read_signal(tmp_path / "n_lossy.txt").physical(), decode((tmp_path / "n.san").read_bytes())
                        .physical(), rtol=0, atol=1e-4)
+    (tmp_path / "lead.txt").write_text("  -0.0419 -0.0195\n   0.0806 55.6000\n")  # single spaces after leading ones:
+    lead = read_signal(tmp_path / "lead.txt", fs=10.0)  # (was read as an empty first cell, "has 4 values")
+    assert lead.samples.tolist() == [[-0.0419, -0.0195], [0.0806, 55.6]]
+    write_signal(decode(encode(lead)), tmp_path / "lead_back.txt")
+    assert (tmp_path / "lead_back.txt").read_text() == "  -0.0419 -0.0195\n   0.0806 55.6000\n"
     (tmp_path / "ragged.txt").write_text("1  2   3\n10 20  30\n  7 8 9\n")
     ragged = read_signal(tmp_path / "ragged.txt", fs=10.0)
     assert ragged.samples.tolist() == [[1, 2, 3], [10, 20, 30], [7, 8, 9]] and "aligned" not in ragged.source

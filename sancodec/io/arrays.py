@@ -431,7 +431,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
     if not lines:
         raise SanFormatError(f"{path}: empty CSV")
     delimiter, decimal = dialect(lines, named)
-    aligned = aligned_table(lines) if named is None and delimiter == "," else None  # MATLAB's save -ascii, a
+    aligned = aligned_table(lines) if named is None and delimiter in (",", " ") else None  # MATLAB's save -ascii, a
     if aligned is not None:  # fixed-width export's: values between runs of spaces, read as single-spaced ones
         lines, delimiter, decimal = aligned.lines, " ", "."
     if preamble and _names_in_comment(preamble[-1], lines[0], delimiter, decimal) and \
@@ -1176,15 +1176,15 @@ ALIGNED_WIDTH = 1 << 10  # a column of an aligned table is at most this wide (a 
 
 def aligned_table(lines: Sequence[str]) -> AlignedTable | None:
     """``lines`` (a table's, after its comments) read as columns aligned by runs of spaces, where its first rows
-    after the first (which may be names) hold two values or more each, as many in each, between spaces only (no
-    comma, semicolon, tab or quote), some of them between runs of spaces or after spaces at the row's start:
+    after the first (which may be names, quoted too) hold two values or more each, as many in each, between spaces
+    only (no comma, semicolon, tab or quote), some of them between runs of spaces or after spaces at the row's start:
     MATLAB's ``save -ascii`` (``   1.0000000e+00   2.5000000e-01``), ``numpy.savetxt(fmt="%10.4f")``, Fortran
     and instruments' fixed-width text, which every reader of whitespace-separated values reads so and which was
     refused. None for any other table (they read as before: every such one was refused)."""
     rows = lines[1:21] or lines[:1]
     counts = {len(row.split()) for row in rows}
-    if len(counts) != 1 or min(counts) < 2 or any(any(d in row for d in ',;\t"\'') for row in lines[:21]):
-        return None
+    if len(counts) != 1 or min(counts) < 2 or any(any(d in row for d in ',;\t"\'') for row in rows):
+        return None  # (a first row of names may quote them: write_csv quotes names that read as numbers)
     if not any("  " in row.strip() or row.startswith(" ") for row in rows):
         return None
     single = [" ".join(line.split()) for line in lines]
@@ -1224,13 +1224,13 @@ def aligned_widths(source: dict[str, Any], key: str, columns: int) -> list[int] 
     return widths
 
 
-def _realigned(line: str, widths: list[int] | None) -> str:
+def _realigned(line: str, widths: list[int] | None) -> str | None:
     """A single-spaced row right-aligned to ``widths`` again, where each value fits its width (a space before every
-    value but the first); else as it is (read back alike: by runs of spaces)."""
+    value but the first); else None."""
     cells = line.split(" ")
     if widths is None or len(cells) != len(widths) or any(len(c) + (k > 0) > w for k, (c, w) in
                                                           enumerate(zip(cells, widths))):
-        return line
+        return None
     return "".join(c.rjust(w) for c, w in zip(cells, widths))
 
 
@@ -1679,8 +1679,13 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     if widths is not None and not (quoted or closed or row_names):  # a table aligned by runs of spaces, so again
         first = 0 if headerless else header.count("\n") + 1
         named_widths = None if headerless else aligned_widths(source, "aligned_names", len(names))
-        text = "".join(_realigned(line, widths if k >= first else named_widths if k == 0 else None) + "\n"
-                       for k, line in enumerate(text.split("\n")[:-1]))
+        lines = text.split("\n")[:-1]
+        aligned_rows = [_realigned(line, widths) for line in lines[first:]]
+        if all(row is not None for row in aligned_rows):  # every row in its widths, or none (a single-spaced row
+            # among aligned ones would make the reader take single spaces for the delimiter, their runs for gaps)
+            heads = [(_realigned(line, named_widths) if k == 0 else None) or line
+                     for k, line in enumerate(lines[:first])]
+            text = "".join(f"{line}\n" for line in [*heads, *aligned_rows])
     if source.get("comment_lines") is True:  # a CSV source's preamble, and its footer
         lines = [f"# {' '.join(c.splitlines())}\n" for c in signal.comments]
         after = footer_count(source, len(lines))
