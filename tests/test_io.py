@@ -2359,6 +2359,19 @@ def test_a_npy_is_written_from_its_array_not_from_bytes_made_of_it(tmp_path, mon
     assert np.array_equal(np.load(tmp_path / "back.npy"), x[: 1 << 16])
 
 
+def test_aligned_widths_are_checked_over_every_row_a_block_at_a_time(monkeypatch):
+    """The widths an aligned table is written back to hold for every row, checked a block of rows at a time (a long
+    table's text is not copied whole again): a row past the first block that is aligned otherwise leaves none."""
+    from sancodec.io import arrays
+
+    monkeypatch.setattr(arrays, "ALIGNED_ROWS", 2)
+    rows = ["   1.5  -2", "  10.0   3", "  -7.2  44", "   0.1   5", "   2.0   6"]
+    assert arrays.aligned_table(rows).widths == [6, 4]
+    assert arrays.aligned_table([*rows[:4], " 2.0     6"]).widths is None  # (the same length, other places)
+    assert arrays.aligned_table([*rows[:4], "   2.0  6 "]) is None or \
+        arrays.aligned_table([*rows[:4], "   2.0  6 "]).widths is None
+
+
 def test_aligned_columns_read_as_values_and_come_back_aligned(tmp_path):
     """Values between runs of spaces (MATLAB's ``save -ascii``, ``numpy.savetxt(fmt="%10.4f")``, Fortran's and
     instruments' fixed-width text) were refused ("its values stand between runs of spaces"). Now such a table, with
@@ -2424,3 +2437,16 @@ def test_a_comment_above_names_that_are_quoted_numbers_stays_a_comment(tmp_path)
     assert again.channel_names == ["-0.291"] and again.samples.tolist() == [[0.087]] and again.comments == ["note 0"]
     np.savetxt(tmp_path / "s.csv", [[1.5, 2.0]], delimiter=",", header="made today\na,b", fmt="%.1f")  # (as before)
     assert read_signal(tmp_path / "s.csv", fs=1.0).channel_names == ["a", "b"]
+
+
+def test_a_time_column_that_starts_and_ends_at_infinity_gives_no_rate_and_no_warning(tmp_path):
+    """A time column whose first and last times are both ``inf`` (random CSV testing, ``CSV_SEEDS=3517:3518``) took
+    their difference outside the guard that keeps such columns quiet: numpy's "invalid value encountered in scalar
+    subtract". It gives no rate, without a warning, as other unusable times do."""
+    from sancodec.io.arrays import rate_of
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert rate_of(np.array([np.inf, 0.5, np.inf])) is None
+        (tmp_path / "t.csv").write_text("Zeit;a\ninf;1,5\n0,5;2,0\ninf;3,0\n")
+        assert read_signal(tmp_path / "t.csv", fs=100.0).samples.shape == (3, 1)

@@ -396,7 +396,7 @@ def rate_of(times: np.ndarray, places: int | None = None) -> float | None:
     where no positive rate follows."""
     with np.errstate(over="ignore", invalid="ignore"):  # (times of inf, or 1e308 apart: no rate, no warning)
         steps = np.diff(times)
-    span = float(times[-1] - times[0])
+        span = float(times[-1] - times[0])  # (inf less inf: nan, no rate)
     rate = (len(times) - 1) / span if np.all(steps >= 0) and span > 0 else None
     if rate is not None and places is not None:
         last = decimal_places(np.asarray(times[-1:], dtype=np.float64)[:, None])  # (printed to fewer places than
@@ -1172,6 +1172,7 @@ class AlignedTable(NamedTuple):
 
 
 ALIGNED_WIDTH = 1 << 10  # a column of an aligned table is at most this wide (a header's value, not trusted, too)
+ALIGNED_ROWS = 1 << 14  # _fixed_widths checks this many rows at a time
 
 
 def aligned_table(lines: Sequence[str]) -> AlignedTable | None:
@@ -1205,12 +1206,16 @@ def _fixed_widths(rows: Sequence[str]) -> list[int] | None:
     widths = np.diff([0, *ends]).tolist()
     if not widths or max(widths) > ALIGNED_WIDTH or ends[-1] != len(rows[0]):
         return None
-    chars = np.frombuffer("".join(rows).encode("ascii"), dtype=np.uint8).reshape(len(rows), len(rows[0]))
-    filled = chars != ord(" ")
-    for start, end in zip([0, *ends], ends):
-        field = filled[:, start:end]
-        if not field[:, -1].all() or (start and field[:, 0].any()) or (np.diff(field.view(np.int8), axis=1) < 0).any():
-            return None  # (a value ends elsewhere, runs into the one before, or holds a space)
+    for first in range(0, len(rows), ALIGNED_ROWS):  # (a block of rows at a time: a long table's text once more, not
+        # several times over)
+        block = rows[first : first + ALIGNED_ROWS]
+        chars = np.frombuffer("".join(block).encode("ascii"), dtype=np.uint8).reshape(len(block), len(rows[0]))
+        filled = chars != ord(" ")
+        for start, end in zip([0, *ends], ends):
+            field = filled[:, start:end]
+            if not field[:, -1].all() or (start and field[:, 0].any()) or \
+                    (np.diff(field.view(np.int8), axis=1) < 0).any():
+                return None  # (a value ends elsewhere, runs into the one before, or holds a space)
     return widths
 
 
