@@ -10,8 +10,9 @@ have none, with or without a counter frequency, base time and date, initial valu
 samples, and comments. Each file is read, encoded
 (lossless, now and then lossy) and decoded, and the decode written back in the source's format. A case passes
 when reading or writing returns or raises a ``SancodecError``; anything else is a crash. Counted besides: the
-lossless EDF files written back byte for byte, and the WFDB records whose header fields (wfdb-python's reading of
-both headers) and, lossless, signal files are the source's.
+lossless EDF files written back byte for byte, the WFDB records whose header fields (wfdb-python's reading of
+both headers) and, lossless, signal files are the source's, and the EDF files whose decode to WFDB by ``decode``'s
+streamed writer gives the whole-record writer's files (``edf to wfdb, streamed as whole``).
 
 Run by ``tests/test_roundtrip_fuzz.py`` (a few hundred cases), or for a long run:
 
@@ -166,6 +167,7 @@ def run_case(rng: random.Random, folder: Path, case: int, counts: Counter) -> No
         if not lossy and exact:
             counts["edf lossless, byte for byte" if target.read_bytes() == path.read_bytes() else
                    "edf lossless, other bytes"] += 1
+        counts[_edf_to_wfdb(data, folder)] += 1
         return
     counts["wfdb written"] += 1
     a, b = wfdb.rdheader(str(path)), wfdb.rdheader(str(target))
@@ -173,6 +175,41 @@ def run_case(rng: random.Random, folder: Path, case: int, counts: Counter) -> No
     if not lossy:
         same = same and (path.parent / "r.dat").read_bytes() == (out / "r.dat").read_bytes()
     counts["wfdb, fields (and lossless files) the same" if same else "wfdb, fields or files differ"] += 1
+
+
+def _edf_to_wfdb(data: bytes, folder: Path) -> str:
+    """The EDF's .san decoded to WFDB both ways: by ``decode``'s streamed writer (a block of rows at a time, where it
+    takes the file: one rate, format 16) and by the whole-record writer; what came of it, as a count's name (the
+    same files, or not; written whole only; refused)."""
+    from sancodec.cli.streaming import stream_decode
+    from sancodec.codec.limits import DecodeLimits
+
+    san = folder / "e.san"
+    san.write_bytes(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sancodec.write_signal(sancodec.decode(data), folder / "whole", format="wfdb")
+    except SancodecError:
+        whole = None
+    else:
+        whole = _record_bytes(folder, "whole")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            streamed = stream_decode(san, folder / "streamed", None, DecodeLimits(), None, False, False)
+    except SancodecError:
+        return "edf to wfdb, refused" if whole is None else "edf to wfdb, streamed refused what whole wrote"
+    if streamed is None:
+        return "edf to wfdb, whole only" if whole is not None else "edf to wfdb, refused"
+    same = whole == _record_bytes(folder, "streamed")
+    return "edf to wfdb, streamed as whole" if same else "edf to wfdb, streamed differs"
+
+
+def _record_bytes(folder: Path, name: str) -> dict[str, bytes]:
+    """Each file of WFDB record ``name`` in ``folder`` by its extension, the record's name in its header made ``R``."""
+    return {f.suffix: f.read_bytes().replace(name.encode(), b"R") if f.suffix == ".hea" else f.read_bytes()
+            for f in folder.glob(f"{name}.*")}
 
 
 def main() -> None:

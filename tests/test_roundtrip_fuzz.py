@@ -1,7 +1,7 @@
 """File writer round-trip fuzzing in CI (tests/fuzz_roundtrip.py): odd but readable EDF/BDF files and WFDB records,
 encoded and decoded back: no crash, none refused; every lossless EDF file whose edits edfio would lay out
-alike comes back byte for byte, and every WFDB record with the same header fields (and, lossless, the same signal
-files)."""
+alike comes back byte for byte, every WFDB record with the same header fields (and, lossless, the same signal
+files), and every EDF's decode to WFDB by decode's streamed writer as the whole-record writer makes it."""
 
 from __future__ import annotations
 
@@ -18,3 +18,7 @@ def test_odd_edf_and_wfdb_files_come_back_as_they_were():
     assert result.get("refused to write", 0) == 0  # (EDF control characters, a lossy decode past a declared range)
     assert result.get("edf lossless, other bytes", 0) == 0 and result["edf lossless, byte for byte"] > 50
     assert result.get("wfdb, fields or files differ", 0) == 0 and result["wfdb written"] > 100
+    # an EDF's decode to WFDB, a block of rows at a time, gives the whole-record writer's files (or refuses as it does)
+    assert result.get("edf to wfdb, streamed differs", 0) == 0, result
+    assert result.get("edf to wfdb, streamed refused what whole wrote", 0) == 0, result
+    assert result["edf to wfdb, streamed as whole"] > 30

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sancodec._atomic import move_into_place, temp_folder
-from sancodec.errors import SanFormatError
+from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io.wfdb import (
     _annotated,
     _check_signal_files,
@@ -144,7 +144,17 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
     """Write WFDB record ``path`` (format 16 or 212, one .dat) from decoded blocks; ``head`` is the
     signal entry of a ``.san`` header (an EDF source's too: its EDF+ annotations written as an ``.atr`` of notes, a
     physical zero a fraction of a step from a digital value warned of, as :func:`io.wfdb.write_wfdb` does). Read
-    back and checked before it is moved into place."""
+    back and checked before it is moved into place. What wfdb-python refuses (an EDF's gain of 0, where its physical
+    range is one value) is a :class:`SanFormatError`, as the whole-record writer says it."""
+    try:
+        return _write_blocks(blocks, head, path, fsync)
+    except (SanFormatError, SanConfigError, OSError):  # (NotStreamable among them; an OSError: temp_folder's)
+        raise
+    except Exception as exc:
+        raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
+
+
+def _write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path, fsync: bool) -> list[Path]:
     import wfdb
 
     name = check_record_name(path)
