@@ -1341,8 +1341,11 @@ def test_gaps_read_as_nan_as_the_expression_over_every_row_reads_them(rows, deli
     lines = [delimiter.join(row) for row in rows]
     d = re.escape(delimiter)
     words = "|".join(re.escape(t) for t in MISSING_TEXTS if t)
-    gap = re.compile(rf"(?<![^{d}\n])[ \t]*(?:{words})?[ \t]*(?=[{d}\n]|\Z)")
+    blank = "[ ]" if delimiter == "\t" else "[ \t]"  # (a cell's spaces, never its delimiter)
+    gap = re.compile(rf"(?<![^{d}\n]){blank}*(?:{words})?{blank}*(?=[{d}\n]|\Z)")
     assert gaps_as_nan(lines, delimiter) == gap.sub("nan", "\n".join(lines))
+    if delimiter == "\t":  # each cell a gap or not, its tabs kept
+        assert gaps_as_nan(lines, delimiter).count("\t") == "\n".join(lines).count("\t")
 
 
 @settings(max_examples=300, deadline=None)
@@ -2450,3 +2453,19 @@ def test_a_time_column_that_starts_and_ends_at_infinity_gives_no_rate_and_no_war
         assert rate_of(np.array([np.inf, 0.5, np.inf])) is None
         (tmp_path / "t.csv").write_text("Zeit;a\ninf;1,5\n0,5;2,0\ninf;3,0\n")
         assert read_signal(tmp_path / "t.csv", fs=100.0).samples.shape == (3, 1)
+
+
+def test_empty_cells_before_a_tab_read_as_gaps_one_each(tmp_path):
+    """A tab-separated row that starts with two empty cells (``\\t\\t-2.02``) had its gaps read as one cell
+    ("nannan"): the gap's spaces took the tab that ends it, and the row came out a value short (random CSV testing,
+    ``CSV_SEEDS=5005:5006``, a headerless table of closed rows written back). Each empty cell is one gap now."""
+    (tmp_path / "t.tsv").write_text("a\tb\tc\n\t\t-2.02\n1\t \t3\n-\t2\t\n")
+    signal = read_signal(tmp_path / "t.tsv", fs=10.0)
+    assert np.array_equal(signal.physical(), [[np.nan, np.nan, -2.02], [1, np.nan, 3], [np.nan, 2, np.nan]],
+                          equal_nan=True)
+    (tmp_path / "c.tsv").write_text("-0.071\t0.678\t99.2\t\n-75.7\t407.0\t \t\n-\t-\t-2.02\t\n")  # closed rows
+    closed = read_signal(tmp_path / "c.tsv", fs=100.0)
+    write_signal(closed, tmp_path / "back.tsv")
+    assert np.array_equal(read_signal(tmp_path / "back.tsv", fs=100.0).physical(), closed.physical(), equal_nan=True)
+    assert (tmp_path / "back.tsv").read_text().startswith("-0.071\t0.678\t99.2\t\n")  # (no blank line first: the
+    # names' line of a headerless table of closed rows was cut a character short)

@@ -928,7 +928,9 @@ def gaps_as_nan(lines: Sequence[str], delimiter: str) -> str:
     (:func:`_digitless_rows`; over every row it took half of a gapped 650 000-row CSV's read)."""
     d = re.escape(delimiter)
     words = "|".join(re.escape(t) for t in MISSING_TEXTS if t)
-    gap = re.compile(rf"(?<![^{d}\n])[ \t]*(?:{words})?[ \t]*(?=[{d}\n]|\Z)")
+    blank = "[ ]" if delimiter == "\t" else "[ \t]"  # (a cell's spaces, never its delimiter: a tab-separated row's
+    # "\t\t-2.02", two gaps, read as "nannan\t-2.02")
+    gap = re.compile(rf"(?<![^{d}\n]){blank}*(?:{words})?{blank}*(?=[{d}\n]|\Z)")
     rows = list(lines)
     for i in _digitless_rows(rows, delimiter):
         rows[i] = gap.sub("nan", rows[i])
@@ -1678,8 +1680,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
         text = "".join(_row_as_written(line, delimiter, quoted and k >= first, closed, row_names and k >= first) + "\n"
                        for k, line in enumerate(text.split("\n")[:-1]))
     headerless = source.get("headerless") is True and time is None and "\n" not in header
-    if headerless:  # a CSV source without names
-        text = text[len(header) + 1:]
+    if headerless:  # a CSV source without names (its names' line dropped whole: closed rows closed it too)
+        text = text.partition("\n")[2]
     widths = aligned_widths(source, "aligned", len(names)) if delimiter == " " else None
     if widths is not None and not (quoted or closed or row_names):  # a table aligned by runs of spaces, so again
         first = 0 if headerless else header.count("\n") + 1
