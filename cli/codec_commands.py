@@ -660,8 +660,9 @@ def decode(
                                  "whole."),
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
-    format 16 or 212 are written as they decode, EDF and BDF files a block of data records at a time (memory bounded
-    by the frame, not the record)."""
+    format 16 or 212 (an EDF's, a 16-bit WAV's or .npy's too) are written as they decode, EDF and BDF files a block
+    of data records at a time (memory bounded by the frame, not the record); WAV and .npy files from an array mapped
+    from a temporary file."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
     refuse_output_among(sources, output, "decode", lambda path: path.suffix.lower() != ".san")
