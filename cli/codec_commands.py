@@ -731,21 +731,23 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                              "itself")
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
-    if fmt == "wfdb" and start is None and end is None and not to_stdout and channels is None and not from_stdin \
-            and not salvage:
+    if fmt == "wfdb" and start is None and end is None and not to_stdout and not from_stdin and not salvage:
+        pick = None if channels is None else lambda like: _channel_indices(like, channels)
         try:
-            files = stream_decode(input if opened is None else opened, target, spec, limits, threads, force, fsync)
+            files = stream_decode(input if opened is None else opened, target, spec, limits, threads, force, fsync,
+                                  pick)
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         if files is not None:
             with rewound_input(input, opened) as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
+            wanted = list(range(header["n_channels"])) if channels is None else \
+                _channel_indices(_named_channels(header), channels)
             if json_out:
-                _print_decoded_json(input, files, header, 0, header["n_samples"], list(range(header["n_channels"])),
-                                    fmt)
+                _print_decoded_json(input, files, header, 0, header["n_samples"], wanted, fmt)
             elif not quiet:
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
-                _print_lossy_target(header)
+                _print_lossy_target(header, None if channels is None else wanted)
             return
     on_disk = fmt in ("edf", "bdf", "wav", "npy") and (start, end, channels) == (None, None, None) and \
         not (physical or to_stdout or from_stdin or salvage)
@@ -770,6 +772,15 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             raise SanFormatError(named(str(exc), input)) from None
         _warn_salvaged(input, decoded)
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet)
+
+
+def _named_channels(header: dict) -> Any:
+    """A one-row signal of a .san ``header``'s channels by their names, to pick from (``--channels``)."""
+    import numpy as np
+
+    from sancodec.signal import Signal
+
+    return Signal(np.zeros((1, header["n_channels"]), np.int16), 1.0, list(header["signal"]["channel_names"]))
 
 
 def _skipped(decoded: Any) -> list[tuple[int, int]]:

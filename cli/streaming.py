@@ -6,9 +6,9 @@ memory is bounded by the frame window, not the record (see ``io.wfdb_stream``); 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from rich.console import Console
 
@@ -324,15 +324,20 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
 
 
 def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
-                  fsync: bool) -> list[Path] | None:
+                  fsync: bool, pick: Callable[[Any], list[int]] | None = None) -> list[Path] | None:
     """Write a format 16/212 record as its frames decode (a WFDB source's, an EDF's, its EDF+ annotations an ``.atr``
     of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it: each as
     the whole-record writer makes it); None when the file holds anything else (another format, several rates, a
     multi-segment source or another that says more of itself than the streamed writer writes, samples past format
-    16's range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start."""
+    16's range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start.
+    ``pick``: the channels to write, in their order, of the file's signal (decode --channels), as the whole-record
+    writer writes them of the decoded signal (``Signal.select_channels``)."""
+    import numpy as np
+
     from sancodec.io.arrays import integer_bits
     from sancodec.io.wfdb import output_files
     from sancodec.io.wfdb_stream import STREAM_FORMATS, NotStreamable, streamed_signal, write_blocks
+    from sancodec.signal import Signal
     from sancodec.stream import SanFile
 
     if isinstance(source, str) or isinstance(source, Path) and (source.is_dir() or not source.exists()):
@@ -352,10 +357,16 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
                 or (_has_source(head) and not narrow)
                 or any(str(n).lower().endswith(".mat") for n in names)):  # (a MATLAB file: io.wfdb writes it)
             return None
+        blocks = f.blocks(1 << 16)
+        if pick is not None:  # the channels' own header fields, and the blocks' columns, picked as the signal's are
+            like = Signal.from_header(head, np.zeros((1, len(head["channel_names"])), np.int16))
+            wanted = pick(like)
+            head = like.select_channels(wanted).header_dict()
+            blocks = (block[:, wanted] for block in blocks)
         check_outputs(output_files(streamed_signal(head, f.shape[0]), target), force,
                       [source] if isinstance(source, Path) else [])
         try:
-            return write_blocks(f.blocks(1 << 16), head, target, fsync=fsync)
+            return write_blocks(blocks, head, target, fsync=fsync)
         except NotStreamable:
             return None
 

@@ -1441,3 +1441,43 @@ def test_info_shows_a_records_duration_and_start(tmp_path):
     assert "│ duration           │ 0:01:20.000 (80 s)" in res.stdout
     assert "│ start              │ 2024-03-05 22:58:30" in res.stdout
     assert "│ source             │ CSV; time column 'time' in ISO 8601 date-times" in res.stdout
+
+
+def test_some_channels_go_to_wfdb_a_block_at_a_time_as_the_whole_record_writer_writes_them(tmp_path, monkeypatch,
+                                                                                        mitdb_100):
+    """``decode --channels`` to WFDB decoded the whole record in memory, every channel, then wrote those asked for (a
+    day's two-channel Holter: a gigabyte of int64 samples). Now the streamed writer takes the channels, in their
+    order, a channel twice too: the same header, signal file and annotations as the whole-record writer makes of
+    them, lossless and lossy, a WFDB record's format 212 and an EDF's channels; --json names them."""
+    from sancodec.cli import streaming
+    from sancodec.io import wfdb as wfdb_io
+
+    san = tmp_path / "m.san"
+    assert run("encode", mitdb_100, "-o", san, "-q").exit_code == 0
+    lossy = tmp_path / "l.san"
+    assert run("encode", mitdb_100, "-o", lossy, "-q", "--mode", "lossy", "--prdn", "3").exit_code == 0
+    x = np.cumsum(np.random.default_rng(4).integers(-40, 41, size=(5000, 3)), axis=0).astype(np.int16)
+    edf = sancodec.Signal(x, 250.0, ["EEG a", "EEG b", "EEG c"], ["uV"] * 3)
+    write_signal(edf, tmp_path / "e.edf")
+    assert run("encode", tmp_path / "e.edf", "-o", tmp_path / "e.san", "-q").exit_code == 0
+    cases = [(san, "V5"), (san, "1,0,1"), (lossy, "MLII"), (tmp_path / "e.san", "EEG c,0")]
+    for k, (source, picked) in enumerate(cases):
+        with monkeypatch.context() as patched:  # the whole-record writer refuses: only the streamed one can write it
+            patched.setattr(wfdb_io, "write_record", lambda *a, **kw: pytest.fail("written whole"))
+            res = run("decode", source, "--format", "wfdb", "-o", tmp_path / f"s{k}", "--channels", picked, "--json")
+        assert res.exit_code == 0, res.output
+        wanted = json.loads(res.stdout)["channels"]
+        with monkeypatch.context() as patched:  # the whole-record writer, as every --channels decode went before
+            patched.setattr(streaming, "stream_decode", lambda *a, **kw: None)
+            res = run("decode", source, "--format", "wfdb", "-o", tmp_path / f"w{k}", "--channels", picked, "-q")
+        assert res.exit_code == 0, res.output
+        streamed = sorted(p.suffix for p in tmp_path.glob(f"s{k}.*"))
+        assert streamed == sorted(p.suffix for p in tmp_path.glob(f"w{k}.*")) and ".dat" in streamed
+        for suffix in streamed:  # (a header names its record and signal file)
+            ours, theirs = ((tmp_path / f"{side}{k}{suffix}").read_bytes() for side in "sw")
+            if suffix == ".hea":
+                ours, theirs = ours.replace(f"s{k}".encode(), b"R"), theirs.replace(f"w{k}".encode(), b"R")
+            assert ours == theirs, (picked, suffix)
+        assert read_signal(tmp_path / f"s{k}").n_channels == len(wanted)
+    assert json.loads(run("decode", san, "--format", "wfdb", "-o", tmp_path / "j", "--channels", "1,0,1",
+                          "--json").stdout)["channels"] == [1, 0, 1]
