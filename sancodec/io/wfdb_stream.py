@@ -9,6 +9,7 @@ and compares per-channel checksums before it moves anything into place.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -144,19 +145,9 @@ def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path,
     """Write WFDB record ``path`` (format 16 or 212, one .dat) from decoded blocks; ``head`` is the
     signal entry of a ``.san`` header (an EDF source's too: its EDF+ annotations written as an ``.atr`` of notes, a
     physical zero a fraction of a step from a digital value warned of, as :func:`io.wfdb.write_wfdb` does). Read
-    back and checked before it is moved into place. What wfdb-python refuses (an EDF's gain of 0, where its physical
-    range is one value) is a :class:`SanFormatError`, as the whole-record writer says it."""
-    try:
-        return _write_blocks(blocks, head, path, fsync)
-    except (SanFormatError, SanConfigError, OSError):  # (NotStreamable among them; an OSError: temp_folder's)
-        raise
-    except Exception as exc:
-        raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
-
-
-def _write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path, fsync: bool) -> list[Path]:
-    import wfdb
-
+    back and checked before it is moved into place. What wfdb-python refuses of the header (an EDF's gain of 0,
+    where its physical range is one value) is a :class:`SanFormatError`, as the whole-record writer says it; what
+    the decode of ``blocks`` raises goes on as it is."""
     name = check_record_name(path)
     like = streamed_signal(head, 1)
     fmt = str(like.fmt[0] if like.fmt else "16")
@@ -180,24 +171,47 @@ def _write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path
                 dat.write(_encode(flat[:keep], fmt))
                 carry = flat[keep:]
             dat.write(_encode(carry, fmt) if len(carry) else b"")
-        rec = wfdb.Record(
-            record_name=name, n_sig=c, fs=like.fs, sig_len=n, file_name=[f"{name}.dat"] * c, fmt=[fmt] * c,
-            adc_gain=list(like.adc_gain or [200.0] * c), baseline=list(like.baseline or [0] * c),
-            units=list(like.units), sig_name=writable_names(like.channel_names), adc_res=list(like.adc_res or [0] * c),
-            adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
-            base_time=wfdb_time(like.base_time, "time"), base_date=wfdb_time(like.base_date, "date"),
-            init_value=kept_inits(head.get("source"), np.zeros(c, dtype=np.int64) if first is None else first),
-            checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
-            **counter_fields(head.get("source")),
-        )
-        rec.wrheader(write_dir=str(tmp))
-        put_back_names(tmp / f"{name}.hea", like.channel_names, rec.sig_name)
-        like = streamed_signal(head, n)  # (an EDF source's notes: those within the record's rows)
-        write_annotations(like, name, tmp)
-        _check_read_back(tmp / name, crcs, n)
-        check_annotations_read_back(like, tmp / name)
-        written = sorted(tmp.iterdir())
-        return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)
+        with _said_of_record(path):  # (wfdb-python's refusals of the header, the annotations, the read back)
+            return _finish(like, head, name, tmp, path, fmt, n, first, sums, crcs, fsync)
+
+
+@contextlib.contextmanager
+def _said_of_record(path: Path) -> Iterator[None]:
+    """What wfdb-python raises within the block, other than sancodec's errors and an OSError (said of the record by
+    ``temp_folder``), as a :class:`SanFormatError` naming the record, as :func:`io.wfdb.write_wfdb` says it."""
+    try:
+        yield
+    except (SanFormatError, SanConfigError, OSError):
+        raise
+    except Exception as exc:
+        raise SanFormatError(f"{path}: could not write WFDB record ({type(exc).__name__}: {exc})") from None
+
+
+def _finish(like: Signal, head: dict[str, Any], name: str, tmp: Path, path: Path, fmt: str, n: int,
+            first: np.ndarray | None, sums: np.ndarray, crcs: list[int], fsync: bool) -> list[Path]:
+    """:func:`write_blocks`' record after its samples: the header, the annotations, the record read back and checked,
+    the files moved into place."""
+    import wfdb
+
+    c = like.n_channels
+    rec = wfdb.Record(
+        record_name=name, n_sig=c, fs=like.fs, sig_len=n, file_name=[f"{name}.dat"] * c, fmt=[fmt] * c,
+        adc_gain=list(like.adc_gain or [200.0] * c), baseline=list(like.baseline or [0] * c),
+        units=list(like.units), sig_name=writable_names(like.channel_names), adc_res=list(like.adc_res or [0] * c),
+        adc_zero=list(like.adc_zero or [0] * c), comments=list(like.comments),
+        base_time=wfdb_time(like.base_time, "time"), base_date=wfdb_time(like.base_date, "date"),
+        init_value=kept_inits(head.get("source"), np.zeros(c, dtype=np.int64) if first is None else first),
+        checksum=kept_checksums(head.get("source"), sums), block_size=[0] * c,
+        **counter_fields(head.get("source")),
+    )
+    rec.wrheader(write_dir=str(tmp))
+    put_back_names(tmp / f"{name}.hea", like.channel_names, rec.sig_name)
+    like = streamed_signal(head, n)  # (an EDF source's notes: those within the record's rows)
+    write_annotations(like, name, tmp)
+    _check_read_back(tmp / name, crcs, n)
+    check_annotations_read_back(like, tmp / name)
+    written = sorted(tmp.iterdir())
+    return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)
 
 
 def _check_read_back(base: Path, crcs: list[int], n: int) -> None:
