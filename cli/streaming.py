@@ -334,9 +334,8 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
     writer writes them of the decoded signal (``Signal.select_channels``)."""
     import numpy as np
 
-    from sancodec.io.arrays import integer_bits
     from sancodec.io.wfdb import output_files
-    from sancodec.io.wfdb_stream import STREAM_FORMATS, NotStreamable, streamed_signal, write_blocks
+    from sancodec.io.wfdb_stream import NotStreamable, picked_head, streamed_head, streamed_signal, write_blocks
     from sancodec.signal import Signal
     from sancodec.stream import SanFile
 
@@ -346,22 +345,13 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
         source.seek(0)
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
         head = f.signal_head
-        origin = head.get("source")
-        fmts, names = head.get("fmt") or [], head.get("file_name") or []
-        # a WAV's or an integer .npy's samples of at most 16 bits: format 16, as the whole-record writer gives them
-        # where they fit it (write_blocks checks; where one does not, that writer writes the record)
-        narrow = not fmts and isinstance(origin, dict) and origin.get("kind") in ("wav", "npy") and \
-            f.dtype.kind in "iu" and (integer_bits(origin, None) or 64) <= 16
-        if (f.quantum is not None or head.get("samples_per_frame") or not (fmts or narrow)
-                or len(set(fmts)) > 1 or (fmts and str(fmts[0]) not in STREAM_FORMATS) or len(set(names)) > 1
-                or (_has_source(head) and not narrow)
-                or any(str(n).lower().endswith(".mat") for n in names)):  # (a MATLAB file: io.wfdb writes it)
+        if not streamed_head(head, f.quantum, f.dtype):
             return None
         blocks = f.blocks(1 << 16)
         if pick is not None:  # the channels' own header fields, and the blocks' columns, picked as the signal's are
-            like = Signal.from_header(head, np.zeros((1, len(head["channel_names"])), np.int16))
-            wanted = pick(like)
-            head = like.select_channels(wanted).header_dict()
+            wanted = pick(Signal(np.zeros((1, len(head["channel_names"])), np.int16), 1.0,
+                                 list(head["channel_names"])))  # (a signal of the channels' names)
+            head = picked_head(head, wanted)
             blocks = (block[:, wanted] for block in blocks)
         check_outputs(output_files(streamed_signal(head, f.shape[0]), target), force,
                       [source] if isinstance(source, Path) else [])
@@ -394,18 +384,6 @@ def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Pat
             row += len(block)
         return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, f.activations_read,
                            f.frames_read)
-
-
-def _has_source(head: dict) -> bool:
-    """Whether a .san's signal entry says more of its source than a damaged WFDB record's checksums, its record
-    line's counter and its initial values, or an EDF or BDF source's fields, which the streamed writer keeps or, as
-    the whole-record writer, leaves out of a WFDB record but its EDF+ annotations (``wfdb_stream.write_blocks``);
-    anything more is for the whole-record writers. (A day's EDF went to WFDB whole: 1.9 GB of memory for 74 MB of
-    EDF, ``benchmarks/bench_edf_memory.py --outputs wfdb``.)"""
-    source = head.get("source")
-    if isinstance(source, dict) and source.get("kind") in ("edf", "bdf"):
-        return False
-    return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
 
 
 def source_of(path: Path | str, opened: BinaryIO | None = None) -> object:

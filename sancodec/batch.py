@@ -198,20 +198,51 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     src, out = Path(source), Path(target)
 
     def work(row: BatchRow) -> None:
-        data = src.read_bytes()
-        row.input_bytes = len(data)
-        signal = sancodec.decode(data, threads=1)
-        fmt = default_format(None, signal.source)  # the source's kind first, then the mirror's name (x.npy.san ->
-        if fmt == "wfdb":  # x.npy), which files from before .npy and CSV sources kept their kind go by
-            fmt = default_format(out, None)
-        path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
+        row.input_bytes = src.stat().st_size
         out.parent.mkdir(parents=True, exist_ok=True)
-        files = sancodec.write_signal(signal, path, format=fmt, quantum=None)
+        files = _streamed_wfdb(src, out)  # a record of format 16 or 212 a block of rows at a time, as decode writes it
+        if files is None:
+            signal = sancodec.decode(src.read_bytes(), threads=1)
+            fmt = default_format(None, signal.source)  # the source's kind first, then the mirror's name (x.npy.san ->
+            if fmt == "wfdb":  # x.npy), which files from before .npy and CSV sources kept their kind go by
+                fmt = default_format(out, None)
+            path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
+            files = sancodec.write_signal(signal, path, format=fmt, quantum=None)
         row.output_bytes = sum(f.stat().st_size for f in files)
-        row.sha256 = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+        row.sha256 = _sha256_of(files)
         row.status = "decoded"
 
     return _attempt(source, work)
+
+
+def _streamed_wfdb(src: Path, out: Path) -> list[Path] | None:
+    """The ``.san`` at ``src`` written as the WFDB record ``out`` a block of rows at a time
+    (``io.wfdb_stream.write_blocks``, as ``sancodec decode`` writes it: the same files as decoding it whole and
+    writing that, in bounded memory), where its default output is WFDB and the streamed writer takes it; else None,
+    nothing written."""
+    from sancodec.io import default_format
+    from sancodec.io.wfdb_stream import NotStreamable, streamed_head, write_blocks
+    from sancodec.stream import SanFile
+
+    with SanFile(src, threads=1) as f:
+        head = f.signal_head
+        if default_format(None, head.get("source")) != "wfdb" or default_format(out, None) != "wfdb" or \
+                not streamed_head(head, f.quantum, f.dtype):
+            return None
+        try:
+            return write_blocks(f.blocks(1 << 16), head, out)
+        except NotStreamable:
+            return None
+
+
+def _sha256_of(files: list[Path]) -> str:
+    """The SHA-256 of ``files``' bytes one after another, read a piece at a time (a day's record is gigabytes)."""
+    digest = hashlib.sha256()
+    for path in files:
+        with open(path, "rb") as fh:
+            for piece in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(piece)
+    return digest.hexdigest()
 
 
 def _run(jobs: list[tuple[str, str, dict[str, Any], bool]], work: Callable[..., dict[str, Any]], client: Any,

@@ -278,3 +278,34 @@ def test_a_lossy_batch_codes_floats_with_nan_gaps_that_are_no_decimals(tmp_path)
             back = f.read()
         assert np.array_equal(np.isnan(back), np.isnan(x))
         assert max(prdn(x[~np.isnan(x[:, c]), c], back[~np.isnan(x[:, c]), c]) for c in range(2)) <= 2
+
+
+def test_a_batch_decode_writes_a_wfdb_record_a_block_at_a_time_as_decode_does(tmp_path, monkeypatch):
+    """``batch --decode`` decoded each file whole in memory and wrote that (a worker per day-long record held it all as
+    int64), and hashed its outputs read whole. A WFDB record of format 16 or 212 now goes through the streamed writer,
+    as ``sancodec decode`` writes it (the same files as the whole-record writer), and is hashed a piece at a time;
+    another source (an EDF's, decoded to EDF) is written whole, as before."""
+    from sancodec import batch
+    from sancodec.io import wfdb as wfdb_io
+
+    for f in DATA.glob("100_3chan.*"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "r.san").write_bytes(sancodec.encode(sancodec.read_signal(tmp_path / "100_3chan")))
+    (tmp_path / "out").mkdir()  # (as the batch's own worker makes it)
+    with monkeypatch.context() as patched:  # the whole-record writer refuses: only the streamed one can write it
+        patched.setattr(wfdb_io, "write_record", lambda *a, **kw: pytest.fail("written whole"))
+        files = batch._streamed_wfdb(tmp_path / "r.san", tmp_path / "out" / "r")
+    assert files is not None and sorted(f.name for f in files) == ["r.dat", "r.hea"]
+    assert (tmp_path / "out" / "r.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
+    sancodec.write_signal(sancodec.decode((tmp_path / "r.san").read_bytes()), tmp_path / "whole", format="wfdb")
+    ours, theirs = (tmp_path / "out" / "r.hea").read_text(), (tmp_path / "whole.hea").read_text()
+    assert ours.replace("r.dat", "R.dat").replace("r ", "R ", 1) == \
+        theirs.replace("whole.dat", "R.dat").replace("whole ", "R ", 1)
+    import hashlib
+
+    assert batch._sha256_of(files) == hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+    edf = tmp_path / "e.edf"
+    sancodec.write_signal(sancodec.read_signal(tmp_path / "100_3chan"), edf)
+    (tmp_path / "e.san").write_bytes(sancodec.encode(sancodec.read_signal(edf)))
+    assert batch._streamed_wfdb(tmp_path / "e.san", tmp_path / "out" / "e") is None  # (decoded to EDF, whole)
+    assert not list((tmp_path / "out").glob("e*"))

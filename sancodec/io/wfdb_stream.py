@@ -39,7 +39,8 @@ from sancodec.io.wfdb import (
 from sancodec.io.wfdb_names import put_back_names, writable_names
 from sancodec.signal import Signal, channel_crc32
 
-__all__ = ["STREAM_FORMATS", "NotStreamable", "read_blocks", "stream_header", "streamed_signal", "write_blocks"]
+__all__ = ["STREAM_FORMATS", "NotStreamable", "picked_head", "read_blocks", "stream_header", "streamed_head",
+           "streamed_signal", "write_blocks"]
 
 STREAM_FORMATS = ("16", "212")
 
@@ -139,6 +140,43 @@ def streamed_signal(head: dict[str, Any], n: int) -> Signal:
     c = len(head["channel_names"])
     zeros = np.broadcast_to(np.zeros((1, c), np.int16), (max(n, 1), c))
     return ascii_units(_integer_formats(_annotated(Signal.from_header(head, zeros))))
+
+
+def streamed_head(head: dict[str, Any], quantum: object, dtype: np.dtype) -> bool:
+    """Whether :func:`write_blocks` writes the record of a ``.san``'s signal entry ``head`` (its samples read as
+    ``dtype``, ``quantum`` its float grid, if any) as the whole-record writer would: format 16 or 212 alike in every
+    channel, one signal file, one sample a frame, integers, a source that says no more of itself than it keeps (a
+    WFDB record's checksums, counter and initial values; an EDF or BDF file's fields, its EDF+ annotations written
+    as an ``.atr`` of notes), or a WAV's or an integer ``.npy``'s samples of at most 16 bits (format 16, as that writer
+    gives them where they fit it; :class:`NotStreamable` where one does not)."""
+    from sancodec.io.arrays import integer_bits
+
+    origin = head.get("source")
+    fmts, names = head.get("fmt") or [], head.get("file_name") or []
+    narrow = not fmts and isinstance(origin, dict) and origin.get("kind") in ("wav", "npy") and \
+        np.dtype(dtype).kind in "iu" and (integer_bits(origin, None) or 64) <= 16
+    return not (quantum is not None or head.get("samples_per_frame") or not (fmts or narrow)
+                or len(set(fmts)) > 1 or (fmts and str(fmts[0]) not in STREAM_FORMATS) or len(set(names)) > 1
+                or (_says_more(origin) and not narrow)
+                or any(str(n).lower().endswith(".mat") for n in names))  # (a MATLAB file: io.wfdb writes it)
+
+
+def _says_more(source: object) -> bool:
+    """Whether a .san's signal source says more of itself than a damaged WFDB record's checksums, its record line's
+    counter and its initial values, or an EDF or BDF source's fields, which the streamed writer keeps or, as the
+    whole-record writer, leaves out of a WFDB record but its EDF+ annotations; anything more is for the whole-record
+    writers. (A day's EDF went to WFDB whole: 1.9 GB of memory for 74 MB of EDF, ``benchmarks/bench_edf_memory.py
+    --outputs wfdb``.)"""
+    if isinstance(source, dict) and source.get("kind") in ("edf", "bdf"):
+        return False
+    return bool(source) and not (isinstance(source, dict) and set(source) <= {"checksums", "counter", "init_values"})
+
+
+def picked_head(head: dict[str, Any], wanted: Sequence[int]) -> dict[str, Any]:
+    """A ``.san``'s signal entry ``head`` of the channels ``wanted`` alone, in that order, their fields as
+    ``Signal.select_channels`` picks them (the source's per-channel fields too)."""
+    like = Signal.from_header(head, np.zeros((1, len(head["channel_names"])), np.int16))
+    return like.select_channels(list(wanted)).header_dict()
 
 
 def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path, *, fsync: bool = False) -> list[Path]:
