@@ -362,28 +362,10 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
 
 
 def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Path):  # -> api.DecodedFile | None
-    """The whole ``.san`` at ``source``, decoded a window at a time into an array mapped from a file in ``folder``,
-    as ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF and BDF writers,
-    which take a Signal and write its data records a block at a time (``io.edf_records``), so that its samples sit
-    on disk rather than in memory. None for a file whose values are not integers (floats on a grid, decimals), which
-    the caller decodes in memory."""
-    import numpy as np
+    """``sancodec.stream.decoded_on_disk`` of ``source`` (imported when called: the CLI starts without numpy)."""
+    from sancodec.stream import decoded_on_disk as on_disk
 
-    from sancodec.codec.api import DecodedFile
-    from sancodec.signal import Signal
-    from sancodec.stream import SanFile
-
-    with SanFile(source, model=spec, limits=limits, threads=threads) as f:
-        if f.quantum is not None or f.dtype.kind not in "iu":
-            return None
-        n, c = f.shape
-        samples = np.lib.format.open_memmap(folder / "samples.npy", mode="w+", dtype=f.dtype, shape=(n, c))
-        row = 0
-        for block in f.blocks(1 << 16):
-            samples[row : row + len(block)] = block
-            row += len(block)
-        return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, f.activations_read,
-                           f.frames_read)
+    return on_disk(source, folder, model=spec, limits=limits, threads=threads)
 
 
 def source_of(path: Path | str, opened: BinaryIO | None = None) -> object:

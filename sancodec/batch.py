@@ -202,6 +202,8 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
         out.parent.mkdir(parents=True, exist_ok=True)
         files = _streamed_wfdb(src, out)  # a record of format 16 or 212 a block of rows at a time, as decode writes it
         if files is None:
+            files = _on_disk(src, out)  # EDF, BDF, WAV or .npy of integers from an array mapped from a file
+        if files is None:
             signal = sancodec.decode(src.read_bytes(), threads=1)
             fmt = default_format(None, signal.source)  # the source's kind first, then the mirror's name (x.npy.san ->
             if fmt == "wfdb":  # x.npy), which files from before .npy and CSV sources kept their kind go by
@@ -233,6 +235,27 @@ def _streamed_wfdb(src: Path, out: Path) -> list[Path] | None:
             return write_blocks(f.blocks(1 << 16), head, out)
         except NotStreamable:
             return None
+
+
+def _on_disk(src: Path, out: Path) -> list[Path] | None:
+    """The ``.san`` at ``src`` written as an EDF, BDF, WAV or ``.npy`` file beside ``out`` (its source's format) from
+    its samples decoded into an array mapped from a file beside it (``stream.decoded_on_disk``, as ``sancodec
+    decode`` writes those formats: the same files, the record never held in memory); None, nothing written, for
+    another format or a file whose values are not integers."""
+    import sancodec
+    from sancodec._atomic import temp_folder
+    from sancodec.codec.container import SanReader
+    from sancodec.io import default_format
+    from sancodec.stream import decoded_on_disk
+
+    with open(src, "rb") as fh:
+        fmt = default_format(None, SanReader(fh, header_only=True).header["signal"].get("source"))
+    if fmt not in ("edf", "bdf", "wav", "npy"):
+        return None
+    path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
+    with temp_folder(path) as folder:
+        decoded = decoded_on_disk(src, folder, threads=1)
+        return None if decoded is None else sancodec.write_signal(decoded.signal, path, format=fmt, quantum=None)
 
 
 def _sha256_of(files: list[Path]) -> str:

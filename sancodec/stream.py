@@ -38,6 +38,7 @@ import numpy as np
 
 from sancodec._atomic import move_into_place, said_of_output, temp_folder
 from sancodec.codec.api import (
+    DecodedFile,
     _check_work,
     decoded_range,
     frame_windows,
@@ -87,7 +88,7 @@ from sancodec.rowkey import named_channels, rows_for
 from sancodec.san.spec import SanSpec
 from sancodec.signal import Signal, recording_start
 
-__all__ = ["SanFile", "SanWriter", "open"]
+__all__ = ["SanFile", "SanWriter", "decoded_on_disk", "open"]
 
 STREAM_GAP = MISSING_VALUES[1]  # a decimal stream's NaN: format 32's invalid sample (a stream's range is not known
 # ahead, so not format 16's), its values within 32 bits where it has gaps
@@ -908,3 +909,23 @@ class SanFile:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+
+
+def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: Path, *, model: SanSpec | None = None,
+                    limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> DecodedFile | None:
+    """The whole ``.san`` ``source``, decoded a window at a time into an array mapped from a file in ``folder``, as
+    ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF, BDF, WAV and
+    ``.npy`` writers, which take a Signal and write it a block of rows at a time, so that its samples sit on disk
+    rather than in memory (the caller keeps ``folder`` until they are written). None for a file whose values are not
+    integers (floats on a grid, decimals), which the caller decodes in memory."""
+    with SanFile(source, model=model, limits=limits, threads=threads) as f:
+        if f.quantum is not None or f.dtype.kind not in "iu":
+            return None
+        n, c = f.shape
+        samples = np.lib.format.open_memmap(folder / "samples.npy", mode="w+", dtype=f.dtype, shape=(n, c))
+        row = 0
+        for block in f.blocks(1 << 16):
+            samples[row : row + len(block)] = block
+            row += len(block)
+        return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, f.activations_read,
+                           f.frames_read)

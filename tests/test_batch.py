@@ -309,3 +309,32 @@ def test_a_batch_decode_writes_a_wfdb_record_a_block_at_a_time_as_decode_does(tm
     (tmp_path / "e.san").write_bytes(sancodec.encode(sancodec.read_signal(edf)))
     assert batch._streamed_wfdb(tmp_path / "e.san", tmp_path / "out" / "e") is None  # (decoded to EDF, whole)
     assert not list((tmp_path / "out").glob("e*"))
+
+
+def test_a_batch_decode_writes_edf_wav_and_npy_from_an_array_mapped_from_a_file(tmp_path, monkeypatch):
+    """``batch --decode`` of an EDF's, a WAV's or an integer ``.npy``'s file decoded it whole in memory; now from an
+    array mapped from a file beside the output, as ``sancodec decode`` writes those formats: the same files as
+    before, the record never held (``sancodec.decode`` is not called)."""
+    import soundfile
+
+    from sancodec import batch
+
+    x = np.cumsum(np.random.default_rng(9).integers(-30, 31, size=(3000, 2)), axis=0).astype(np.int16)
+    signal = sancodec.Signal(x, 250.0, ["a", "b"], ["uV", "uV"])
+    sancodec.write_signal(signal, tmp_path / "e.edf")
+    soundfile.write(tmp_path / "w.wav", x, 250, subtype="PCM_16")
+    np.save(tmp_path / "n.npy", x)
+    made = {}
+    (tmp_path / "whole").mkdir()
+    for name in ("e.edf", "w.wav", "n.npy"):  # each decoded whole and written, as the batch did
+        read = sancodec.read_signal(tmp_path / name, **({"fs": 250.0} if name.endswith(".npy") else {}))
+        (tmp_path / f"{name}.san").write_bytes(sancodec.encode(read))
+        sancodec.write_signal(sancodec.decode((tmp_path / f"{name}.san").read_bytes()), tmp_path / "whole" / name)
+        made[name] = (tmp_path / "whole" / name).read_bytes()
+    monkeypatch.setattr(sancodec, "decode", lambda *a, **kw: pytest.fail("decoded whole"))
+    for name in made:
+        row = batch._decode_one((str(tmp_path / f"{name}.san"), str(tmp_path / "out" / name), {}, False))
+        assert row["status"] == "decoded", row
+        assert (tmp_path / "out" / name).read_bytes() == made[name], name
+        assert row["output_bytes"] == len(made[name])
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # (no folder of its own left)
