@@ -2469,3 +2469,19 @@ def test_empty_cells_before_a_tab_read_as_gaps_one_each(tmp_path):
     assert np.array_equal(read_signal(tmp_path / "back.tsv", fs=100.0).physical(), closed.physical(), equal_nan=True)
     assert (tmp_path / "back.tsv").read_text().startswith("-0.071\t0.678\t99.2\t\n")  # (no blank line first: the
     # names' line of a headerless table of closed rows was cut a character short)
+
+
+def test_a_headerless_tables_first_row_of_gaps_comes_back_a_row_of_data(tmp_path):
+    """A table without names whose first row holds gaps alone (``;nan``, `` ,nan``: random CSV testing,
+    ``CSV_SEEDS=8625:8626`` and ``9444:9445``) was written back with its gaps' own text, nothing (``;``), which reads
+    as a header of empty names: the table came back a row short, or as no data at all. That row's gaps are written
+    ``NaN`` now (quoted where the row's values are, the closing delimiter kept); the other rows keep their text."""
+    for text, written in ((";nan\n-0,039;1,5\n;2,25\n", "NaN;NaN\n-0,039;1,5\n;2,25\n"),
+                          (" ,nan\n", "NaN,NaN\n"), (" ,nan,\n1,2,\n", "NaN,NaN,\n1,2,\n")):
+        (tmp_path / "h.csv").write_text(text)
+        signal = read_signal(tmp_path / "h.csv", fs=10.0)
+        write_signal(signal, tmp_path / "back.csv")
+        again = read_signal(tmp_path / "back.csv", fs=10.0)
+        assert np.array_equal(again.physical(), signal.physical(), equal_nan=True), text
+        if written is not None:
+            assert (tmp_path / "back.csv").read_text() == written, text

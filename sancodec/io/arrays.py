@@ -1231,6 +1231,21 @@ def aligned_widths(source: dict[str, Any], key: str, columns: int) -> list[int] 
     return widths
 
 
+def _first_row_as_data(text: str, delimiter: str, closed: bool) -> str:
+    """A headerless table's ``text`` with its first row's gaps written ``NaN`` where every cell of it is empty (or
+    quotes around nothing): such a row reads as a header of empty names (random CSV testing, ``CSV_SEEDS=8625:8626``:
+    the table came back a row short), ``NaN`` as the gaps they are."""
+    first, end, rest = text.partition("\n")
+    cells = first.split(delimiter)
+    if closed and len(cells) > 1 and not cells[-1].strip():
+        cells, tail = cells[:-1], delimiter + cells[-1]
+    else:
+        tail = ""
+    if not first or any(c.strip().strip('"') for c in cells):
+        return text
+    return delimiter.join('"NaN"' if '"' in c else "NaN" for c in cells) + tail + end + rest
+
+
 def _realigned(line: str, widths: list[int] | None) -> str | None:
     """A single-spaced row right-aligned to ``widths`` again, where each value fits its width (a space before every
     value but the first); else None."""
@@ -1681,7 +1696,7 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
                        for k, line in enumerate(text.split("\n")[:-1]))
     headerless = source.get("headerless") is True and time is None and "\n" not in header
     if headerless:  # a CSV source without names (its names' line dropped whole: closed rows closed it too)
-        text = text.partition("\n")[2]
+        text = _first_row_as_data(text.partition("\n")[2], delimiter, closed)
     widths = aligned_widths(source, "aligned", len(names)) if delimiter == " " else None
     if widths is not None and not (quoted or closed or row_names):  # a table aligned by runs of spaces, so again
         first = 0 if headerless else header.count("\n") + 1
