@@ -2475,9 +2475,13 @@ def test_a_headerless_tables_first_row_of_gaps_comes_back_a_row_of_data(tmp_path
     """A table without names whose first row holds gaps alone (``;nan``, `` ,nan``: random CSV testing,
     ``CSV_SEEDS=8625:8626`` and ``9444:9445``) was written back with its gaps' own text, nothing (``;``), which reads
     as a header of empty names: the table came back a row short, or as no data at all. That row's gaps are written
-    ``NaN`` now (quoted where the row's values are, the closing delimiter kept); the other rows keep their text."""
+    ``NaN`` now (quoted where the row's values are, the closing delimiter kept); the other rows keep their text. So is
+    each row's last gap where every row would end in the delimiter (``CSV_SEEDS=10025:10026``: read back as rows closed
+    by a delimiter, a column short)."""
     for text, written in ((";nan\n-0,039;1,5\n;2,25\n", "NaN;NaN\n-0,039;1,5\n;2,25\n"),
-                          (" ,nan\n", "NaN,NaN\n"), (" ,nan,\n1,2,\n", "NaN,NaN,\n1,2,\n")):
+                          (" ,nan\n", "NaN,NaN\n"), (" ,nan,\n1,2,\n", "NaN,NaN,\n1,2,\n"),
+                          ("-;nan;\n53.0;-0.0829;\n", "NaN;NaN;\n53;-0.0829;\n"),  # (gaps of "-", closed rows)
+                          (";672.0;-2.75;-\n", ";672.0;-2.75;NaN\n")):  # (a last gap as nothing: rows read closed)
         (tmp_path / "h.csv").write_text(text)
         signal = read_signal(tmp_path / "h.csv", fs=10.0)
         write_signal(signal, tmp_path / "back.csv")

@@ -1232,18 +1232,30 @@ def aligned_widths(source: dict[str, Any], key: str, columns: int) -> list[int] 
 
 
 def _first_row_as_data(text: str, delimiter: str, closed: bool) -> str:
-    """A headerless table's ``text`` with its first row's gaps written ``NaN`` where every cell of it is empty (or
-    quotes around nothing): such a row reads as a header of empty names (random CSV testing, ``CSV_SEEDS=8625:8626``:
-    the table came back a row short), ``NaN`` as the gaps they are."""
+    """A headerless table's ``text`` with its first row's gaps written ``NaN`` where every cell of it is a gap's text
+    (empty, ``-``, ``NA``...; quoted or not): such a row reads as a header of names (random CSV testing,
+    ``CSV_SEEDS=8625:8626``, ``11286:11287``: the table came back a row short), ``NaN`` as the gaps they are."""
     first, end, rest = text.partition("\n")
     cells = first.split(delimiter)
     if closed and len(cells) > 1 and not cells[-1].strip():
         cells, tail = cells[:-1], delimiter + cells[-1]
     else:
         tail = ""
-    if not first or any(c.strip().strip('"') for c in cells):
+    if not first or any(_gap_word(c.strip().strip('"')) is None for c in cells):
         return text
     return delimiter.join('"NaN"' if '"' in c else "NaN" for c in cells) + tail + end + rest
+
+
+def _last_gaps_as_nan(text: str, delimiter: str, header_lines: int) -> str:
+    """``text`` (rows not closed by a delimiter) with each row's last cell written ``NaN`` where every data row ends
+    in the delimiter, its last cell an empty gap: so written, the table reads as one whose rows are closed by a
+    delimiter, a column short (random CSV testing, ``CSV_SEEDS=10025:10026``)."""
+    lines = text.split("\n")
+    rows = lines[header_lines:-1] if text.endswith("\n") else lines[header_lines:]
+    if not rows or len(delimiter) != 1 or not all(row.rstrip(" ").endswith(delimiter) for row in rows):
+        return text
+    fixed = [row.rstrip(" ") + "NaN" for row in rows]
+    return "\n".join([*lines[:header_lines], *fixed]) + ("\n" if text.endswith("\n") else "")
 
 
 def _realigned(line: str, widths: list[int] | None) -> str | None:
@@ -1697,6 +1709,8 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     headerless = source.get("headerless") is True and time is None and "\n" not in header
     if headerless:  # a CSV source without names (its names' line dropped whole: closed rows closed it too)
         text = _first_row_as_data(text.partition("\n")[2], delimiter, closed)
+    if missing is not None and not missing[1] and not closed and not quoted and len(names) > 1:
+        text = _last_gaps_as_nan(text, delimiter, 0 if headerless else header.count("\n") + 1)
     widths = aligned_widths(source, "aligned", len(names)) if delimiter == " " else None
     if widths is not None and not (quoted or closed or row_names):  # a table aligned by runs of spaces, so again
         first = 0 if headerless else header.count("\n") + 1
