@@ -732,7 +732,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
     if fmt == "wfdb" and start is None and end is None and not to_stdout and not from_stdin and not salvage:
-        pick = None if channels is None else lambda like: _channel_indices(like, channels)
+        pick = None if channels is None else lambda names: _channel_indices(_named_channels(names), channels)
         try:
             files = stream_decode(input if opened is None else opened, target, spec, limits, threads, force, fsync,
                                   pick)
@@ -742,7 +742,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             with rewound_input(input, opened) as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
             wanted = list(range(header["n_channels"])) if channels is None else \
-                _channel_indices(_named_channels(header), channels)
+                _channel_indices(_named_channels(header["signal"]["channel_names"]), channels)
             if json_out:
                 _print_decoded_json(input, files, header, 0, header["n_samples"], wanted, fmt)
             elif not quiet:
@@ -774,13 +774,13 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet)
 
 
-def _named_channels(header: dict) -> Any:
-    """A one-row signal of a .san ``header``'s channels by their names, to pick from (``--channels``)."""
+def _named_channels(names: list[str]) -> Any:
+    """A one-row signal of channels of these ``names``, to pick from (``--channels``) before any is decoded."""
     import numpy as np
 
     from sancodec.signal import Signal
 
-    return Signal(np.zeros((1, header["n_channels"]), np.int16), 1.0, list(header["signal"]["channel_names"]))
+    return Signal(np.zeros((1, len(names)), np.int16), 1.0, list(names))
 
 
 def _skipped(decoded: Any) -> list[tuple[int, int]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from rich.console import Console
 
@@ -324,19 +324,16 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
 
 
 def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
-                  fsync: bool, pick: Callable[[Any], list[int]] | None = None) -> list[Path] | None:
+                  fsync: bool, pick: Callable[[list[str]], list[int]] | None = None) -> list[Path] | None:
     """Write a format 16/212 record as its frames decode (a WFDB source's, an EDF's, its EDF+ annotations an ``.atr``
     of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it: each as
     the whole-record writer makes it); None when the file holds anything else (another format, several rates, a
     multi-segment source or another that says more of itself than the streamed writer writes, samples past format
     16's range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start.
-    ``pick``: the channels to write, in their order, of the file's signal (decode --channels), as the whole-record
-    writer writes them of the decoded signal (``Signal.select_channels``)."""
-    import numpy as np
-
+    ``pick``: the channels to write, in their order, given the file's channel names (decode --channels), as the
+    whole-record writer writes them of the decoded signal (``Signal.select_channels``)."""
     from sancodec.io.wfdb import output_files
     from sancodec.io.wfdb_stream import NotStreamable, picked_head, streamed_head, streamed_signal, write_blocks
-    from sancodec.signal import Signal
     from sancodec.stream import SanFile
 
     if isinstance(source, str) or isinstance(source, Path) and (source.is_dir() or not source.exists()):
@@ -349,8 +346,7 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
             return None
         blocks = f.blocks(1 << 16)
         if pick is not None:  # the channels' own header fields, and the blocks' columns, picked as the signal's are
-            wanted = pick(Signal(np.zeros((1, len(head["channel_names"])), np.int16), 1.0,
-                                 list(head["channel_names"])))  # (a signal of the channels' names)
+            wanted = pick(list(head["channel_names"]))
             head = picked_head(head, wanted)
             blocks = (block[:, wanted] for block in blocks)
         check_outputs(output_files(streamed_signal(head, f.shape[0]), target), force,

@@ -192,6 +192,7 @@ def _worst_prdn(data: bytes) -> float | None:
 def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF, npy, CSV) in the mirror."""
     import sancodec
+    from sancodec.codec.container import SanReader
     from sancodec.io import default_format
 
     source, target, _, _ = job
@@ -199,17 +200,18 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
 
     def work(row: BatchRow) -> None:
         row.input_bytes = src.stat().st_size
+        with open(src, "rb") as fh:  # (the header alone; a header out of shape is refused by the decode below)
+            entry = SanReader(fh, header_only=True).header.get("signal")
+        fmt = default_format(None, entry.get("source") if isinstance(entry, dict) else None)
+        if fmt == "wfdb":  # the source's kind first, then the mirror's name (x.npy.san -> x.npy), which files from
+            fmt = default_format(out, None)  # before .npy and CSV sources kept their kind go by
+        path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
         out.parent.mkdir(parents=True, exist_ok=True)
-        files = _streamed_wfdb(src, out)  # a record of format 16 or 212 a block of rows at a time, as decode writes it
+        # a record of format 16 or 212 a block of rows at a time, EDF, BDF, WAV or .npy of integers from an array
+        # mapped from a file, as decode writes them; else decoded whole
+        files = _streamed_wfdb(src, path) if fmt == "wfdb" else _on_disk(src, path, fmt) if fmt in ON_DISK else None
         if files is None:
-            files = _on_disk(src, out)  # EDF, BDF, WAV or .npy of integers from an array mapped from a file
-        if files is None:
-            signal = sancodec.decode(src.read_bytes(), threads=1)
-            fmt = default_format(None, signal.source)  # the source's kind first, then the mirror's name (x.npy.san ->
-            if fmt == "wfdb":  # x.npy), which files from before .npy and CSV sources kept their kind go by
-                fmt = default_format(out, None)
-            path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
-            files = sancodec.write_signal(signal, path, format=fmt, quantum=None)
+            files = sancodec.write_signal(sancodec.decode(src.read_bytes(), threads=1), path, format=fmt, quantum=None)
         row.output_bytes = sum(f.stat().st_size for f in files)
         row.sha256 = _sha256_of(files)
         row.status = "decoded"
@@ -217,42 +219,34 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     return _attempt(source, work)
 
 
-def _streamed_wfdb(src: Path, out: Path) -> list[Path] | None:
-    """The ``.san`` at ``src`` written as the WFDB record ``out`` a block of rows at a time
+ON_DISK = ("edf", "bdf", "wav", "npy")  # the formats a batch decode writes from an array mapped from a file
+
+
+def _streamed_wfdb(src: Path, path: Path) -> list[Path] | None:
+    """The ``.san`` at ``src`` written as the WFDB record ``path`` a block of rows at a time
     (``io.wfdb_stream.write_blocks``, as ``sancodec decode`` writes it: the same files as decoding it whole and
-    writing that, in bounded memory), where its default output is WFDB and the streamed writer takes it; else None,
-    nothing written."""
-    from sancodec.io import default_format
+    writing that, in bounded memory), where the streamed writer takes it; else None, nothing written."""
     from sancodec.io.wfdb_stream import NotStreamable, streamed_head, write_blocks
     from sancodec.stream import SanFile
 
     with SanFile(src, threads=1) as f:
-        head = f.signal_head
-        if default_format(None, head.get("source")) != "wfdb" or default_format(out, None) != "wfdb" or \
-                not streamed_head(head, f.quantum, f.dtype):
+        if not streamed_head(f.signal_head, f.quantum, f.dtype):
             return None
         try:
-            return write_blocks(f.blocks(1 << 16), head, out)
+            return write_blocks(f.blocks(1 << 16), f.signal_head, path)
         except NotStreamable:
             return None
 
 
-def _on_disk(src: Path, out: Path) -> list[Path] | None:
-    """The ``.san`` at ``src`` written as an EDF, BDF, WAV or ``.npy`` file beside ``out`` (its source's format) from
-    its samples decoded into an array mapped from a file beside it (``stream.decoded_on_disk``, as ``sancodec
-    decode`` writes those formats: the same files, the record never held in memory); None, nothing written, for
-    another format or a file whose values are not integers."""
+def _on_disk(src: Path, path: Path, fmt: str) -> list[Path] | None:
+    """The ``.san`` at ``src`` written as the ``fmt`` file ``path`` (one of :data:`ON_DISK`) from its samples decoded
+    into an array mapped from a file beside it (``stream.decoded_on_disk``, as ``sancodec decode`` writes those
+    formats: the same files, the record never held in memory); None, nothing written, for a file whose values are
+    not integers."""
     import sancodec
     from sancodec._atomic import temp_folder
-    from sancodec.codec.container import SanReader
-    from sancodec.io import default_format
     from sancodec.stream import decoded_on_disk
 
-    with open(src, "rb") as fh:
-        fmt = default_format(None, SanReader(fh, header_only=True).header["signal"].get("source"))
-    if fmt not in ("edf", "bdf", "wav", "npy"):
-        return None
-    path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
     with temp_folder(path) as folder:
         decoded = decoded_on_disk(src, folder, threads=1)
         return None if decoded is None else sancodec.write_signal(decoded.signal, path, format=fmt, quantum=None)

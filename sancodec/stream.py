@@ -910,7 +910,6 @@ class SanFile:
         self.close()
 
 
-
 def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: Path, *, model: SanSpec | None = None,
                     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> DecodedFile | None:
     """The whole ``.san`` ``source``, decoded a window at a time into an array mapped from a file in ``folder``, as

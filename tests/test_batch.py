@@ -307,8 +307,8 @@ def test_a_batch_decode_writes_a_wfdb_record_a_block_at_a_time_as_decode_does(tm
     edf = tmp_path / "e.edf"
     sancodec.write_signal(sancodec.read_signal(tmp_path / "100_3chan"), edf)
     (tmp_path / "e.san").write_bytes(sancodec.encode(sancodec.read_signal(edf)))
-    assert batch._streamed_wfdb(tmp_path / "e.san", tmp_path / "out" / "e") is None  # (decoded to EDF, whole)
-    assert not list((tmp_path / "out").glob("e*"))
+    row = batch._decode_one((str(tmp_path / "e.san"), str(tmp_path / "out" / "e"), {}, False))  # (to EDF, not WFDB)
+    assert row["status"] == "decoded" and sorted(p.name for p in (tmp_path / "out").glob("e*")) == ["e.edf"]
 
 
 def test_a_batch_decode_writes_edf_wav_and_npy_from_an_array_mapped_from_a_file(tmp_path, monkeypatch):

@@ -1192,9 +1192,7 @@ def aligned_table(lines: Sequence[str]) -> AlignedTable | None:
         return None
     single = [" ".join(line.split()) for line in lines]
     widths = _fixed_widths(lines[1:] or lines[:1])
-    first = _fixed_widths(lines[:1]) if len(lines) > 1 else widths
-    if widths is not None and first == widths and len(lines) > 1:  # (a first row of data, or names as wide)
-        widths = _fixed_widths(lines)
+    first = _fixed_widths(lines[:1]) if len(lines) > 1 else widths  # (equal to widths: every line is aligned to them)
     return AlignedTable(single, widths, first)
 
 
