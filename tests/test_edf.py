@@ -479,6 +479,13 @@ def test_an_edf_source_goes_to_wfdb_a_block_at_a_time_as_the_whole_record_writer
                 (mode, suffix)
         notes = sancodec.read_signal(streamed).annotations[0]
         assert notes.aux_note == ["Lights off", "(Arousal", "Arousal)", "(late"]
+        (tmp_path / f"{streamed.name}.atr").write_bytes(b"keep me")  # an output there: kept without --force
+        (tmp_path / f"{streamed.name}.npy").write_bytes(b"keep me too")
+        for args in (["--format", "wfdb", "-o", str(streamed)], ["-o", str(tmp_path / f"{streamed.name}.npy")]):
+            res = runner.invoke(app, ["decode", str(san), *args])
+            assert res.exit_code == 2 and "--force" in res.stderr, res.output
+        assert (tmp_path / f"{streamed.name}.atr").read_bytes() == b"keep me"
+        assert (tmp_path / f"{streamed.name}.npy").read_bytes() == b"keep me too"
 
 
 def test_a_wav_or_npy_source_goes_to_wfdb_a_block_at_a_time_where_format_16_holds_it(tmp_path, monkeypatch):
@@ -1142,3 +1149,49 @@ def test_a_recording_field_out_of_shape_is_written_as_it_was():
                         ("Startdate 01-JAN-2024 X", "2024-02-30"), ("Startdate 01-JAN-2024 X", None),
                         ("Startdate 01-JAN-2024 X", 20240301)):
         assert moved_startdate(field, date) == field, (field, date)
+
+
+def test_lying_headers_on_the_streamed_and_mapped_decode_paths_are_one_error_or_a_file(tmp_path):
+    """A .san whose CRCs pass but whose signal entry lies (an EDF source's annotations and signal fields out of shape,
+    formats that say another width, a WAV source of 8 bits whose samples are 16, channel names of another count)
+    decoded to WFDB (the streamed writer's choice), to .npy (the file-mapped array) and by batch --decode: each
+    writes a file or is refused in one line, never a traceback or an "unexpected error"."""
+    import copy
+
+    import soundfile
+    from common import rewrap
+
+    from sancodec import batch
+
+    x = np.cumsum(np.random.default_rng(2).integers(-40, 41, size=(3000, 2)), axis=0).astype(np.int16)
+    edf = sancodec.Signal(x, 250.0, ["a", "b"], ["uV", "uV"])
+    sancodec.write_signal(edf, tmp_path / "e.edf")
+    soundfile.write(tmp_path / "w.wav", x, 250, subtype="PCM_16")
+    runner = CliRunner()
+    lies = {
+        "annotations": lambda s: s["source"].update(annotations=[["x", None, 3], [1e300, -1, None], "n"]),
+        "signal fields": lambda s: s["source"].update(signals=[{"physical_min": "a"}, 7]),
+        "formats": lambda s: s.update(fmt=["212", "16"]),
+        "one format": lambda s: s.update(fmt=["80", "80"]),
+        "names": lambda s: s.update(channel_names=["a"]),
+        "wav bits": lambda s: s["source"].update(wav={"bits": 8, "frames": 3000, "channels": 2}),
+        "kind": lambda s: s["source"].update(kind="npy", dtype="<i1"),
+    }
+    for source in ("e.edf", "w.wav"):
+        good = sancodec.encode(sancodec.read_signal(tmp_path / source))
+        header = SanReader(good).header
+        for k, (what, lie) in enumerate(lies.items()):
+            if source == "w.wav" and what in ("annotations", "signal fields"):
+                continue
+            changed = copy.deepcopy(header)
+            lie(changed["signal"])
+            bad = tmp_path / f"{source}.{k}.san"
+            bad.write_bytes(rewrap(good, changed))
+            for args in (["--format", "wfdb", "-o", str(tmp_path / f"r{k}")], ["-o", str(tmp_path / f"n{k}.npy")]):
+                res = runner.invoke(app, ["decode", str(bad), *args, "--force"])
+                said = (source, what, args, res.output)
+                assert res.exit_code in (0, 1, 2) and "Traceback" not in res.output, said
+                assert "unexpected error" not in res.output, said
+                assert res.exit_code == 0 or res.stderr.count("\n") == 1, said
+            row = batch._decode_one((str(bad), str(tmp_path / "out" / f"{k}{source}"), {}, False))
+            assert row["status"] in ("decoded", "failed"), (source, what, row)
