@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sancodec._atomic import write_file_atomic, write_text_atomic
+from sancodec._atomic import write_file_atomic
 from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_in_seconds, start_of
@@ -25,11 +25,8 @@ from sancodec.io.csv_places import (
     exponent_count,
     exponent_digits,
     padded_places,
-    printed_exponents,
-    printed_places,
-    prints_exactly,
 )
-from sancodec.io.csv_time_units import time_scale, time_unit_scale
+from sancodec.io.csv_time_units import time_unit_scale
 from sancodec.io.decimals import (
     FLOAT16_NAMES,
     FLOAT32_NAMES,
@@ -828,41 +825,6 @@ def _blank_lines(value: object) -> list[tuple[int, str]] | None:
     return out
 
 
-def _with_blank_lines(text: str, source: dict) -> str:
-    """``text`` (lines ended by LF) with its CSV source's blank lines put back at their places among its lines
-    (:func:`_blank_lines`; one past the lines there are counts for nothing, nor does any after it)."""
-    entries = _blank_lines(source.get("blank_lines"))
-    if entries is None:
-        return text
-    lines = text.split("\n")
-    ended = lines[-1] == ""
-    lines = lines[:-1] if ended else lines
-    out: list[str] = []
-    taken = 0  # lines of text placed so far
-    for index, blank in entries:
-        need = index - len(out)  # lines of text before this blank line
-        if taken + need > len(lines):
-            break
-        out += lines[taken : taken + need]
-        taken += need
-        out.append(blank)
-    out += lines[taken:]
-    return "\n".join(out) + ("\n" if ended else "")
-
-
-def _laid_out(text: str, source: dict) -> str:
-    """``text`` (lines ended by LF) laid out as :func:`_text_layout` found its CSV source's (a ``.san`` header is
-    not trusted: a ``trailing_blank`` that is no whole number of 1 to :data:`MAX_TRAILING_BLANK` counts for
-    nothing)."""
-    text = _with_blank_lines(text, source)
-    blank = source.get("trailing_blank")
-    if type(blank) is int and 0 < blank <= MAX_TRAILING_BLANK and source.get("unterminated") is not True:
-        text += "\n" * blank
-    text = text.replace("\n", "\r\n") if source.get("crlf") is True else text
-    text = text.rstrip("\r\n") if source.get("unterminated") is True else text
-    return "\ufeff" + text if source.get("bom") is True else text
-
-
 def _names_in_comment(note: str, line: str, delimiter: str, decimal: str) -> bool:
     """Whether the preamble's last ``note`` is the header row, written as a comment (``numpy.savetxt(header=...)``
     writes "# time,ECG"): names, as many as the first row below, ``line``, holds values, and that row data."""
@@ -1244,18 +1206,6 @@ def _first_row_as_data(text: str, delimiter: str, closed: bool) -> str:
     return delimiter.join('"NaN"' if '"' in c else "NaN" for c in cells) + tail + end + rest
 
 
-def _last_gaps_as_nan(text: str, delimiter: str, header_lines: int) -> str:
-    """``text`` (rows not closed by a delimiter) with each row's last cell written ``NaN`` where every data row ends
-    in the delimiter, its last cell an empty gap: so written, the table reads as one whose rows are closed by a
-    delimiter, a column short (random CSV testing, ``CSV_SEEDS=10025:10026``)."""
-    lines = text.split("\n")
-    rows = lines[header_lines:-1] if text.endswith("\n") else lines[header_lines:]
-    if not rows or len(delimiter) != 1 or not all(row.rstrip(" ").endswith(delimiter) for row in rows):
-        return text
-    fixed = [row.rstrip(" ") + "NaN" for row in rows]
-    return "\n".join([*lines[:header_lines], *fixed]) + ("\n" if text.endswith("\n") else "")
-
-
 def _realigned(line: str, widths: list[int] | None) -> str | None:
     """A single-spaced row right-aligned to ``widths`` again, where each value fits its width (a space before every
     value but the first); else None."""
@@ -1607,123 +1557,10 @@ def write_csv(signal: Signal, path: Path, *, quantum: Sequence[float] | None = N
     clock times it held (:func:`clock_times`); its delimiter and decimal mark are kept (:func:`_dialect_of`), and
     its units row (``units_row``), its numbers' trimmed decimals (``trimmed``, ``shortest``) or places wider than
     they need (``printed_places``, ``csv_places``) or with an exponent (``exponent_digits``, ``time_exponent``:
-    ``numpy.savetxt``'s default ``%.18e``), byte-order mark, CRLF line ends and unended last line
-    (:func:`_laid_out`); with ``tabs`` (a ``.tsv``), tabs between values whatever the source's delimiter; with
-    ``spaces`` (a ``.txt``), single spaces (``numpy.loadtxt``'s default reads them) but for a ``.txt`` source's
-    own."""
-    buf = io.StringIO()
-    held = table_values(signal)
-    names, rows = list(signal.channel_names), signal.samples
-    digits = "%.9g" if signal.samples.dtype == np.float32 else "%.17g"  # (what reads back as the same float)
-    formats = ["%d" if signal.is_digital else digits] * signal.n_channels
-    places = held[1] if held is not None else None if signal.is_digital else column_places(signal.samples)
-    if places is not None:  # the double nearest each decimal prints as that decimal at its places (the rest: 17 digits)
-        rows = signal.samples if held is None else held[0]
-        formats = [digits if d is None else f"%.{d}f" for d in places]
-    integers = signal.is_digital and places is None and not (isinstance(signal.source, dict)
-                                                             and "decimals" in signal.source)  # (decimals that
-    # do not hold, a .san header's lie, pad nothing: the integers are written as they are)
-    for c, p in enumerate(printed_places(signal.source, signal.n_channels)):  # a CSV's 0.1450 for 0.145, so again
-        d = 0 if integers else None if places is None else places[c]
-        if p is not None and d is not None and d < p and prints_exactly(np.asarray(rows[:, c], dtype=np.float64), p):
-            formats[c] = f"%.{p}f"
-    if held is None and not signal.is_digital and quantum is not None and len(quantum) == signal.n_channels:
-        printed = _value_decimals(signal.source, signal.n_channels)
-        for c, step in enumerate(quantum):  # a lossy float file's columns that are no decimals: at its grid's places
-            d = grid_places(step)  # ... or the source's, where fewer: finer than the source's own resolution
-            own = printed[c]
-            d = d if own is None or d is None else min(d, own)
-            if d is not None and (places is None or places[c] is None):
-                formats[c] = f"%.{d}f"
-    else:  # (not a lossy float file's values, which print at the digits its grid needs)
-        for c, n in enumerate(printed_exponents(signal.source, signal.n_channels)):  # numpy.savetxt's %.18e
-            if n is not None:
-                formats[c] = f"%.{n}e"
-    time = time_column(signal.source)
-    if time is None and signal.n_channels > 1 and is_time_name(names[0]):  # a first channel named as times are
-        time = ("time [s]", 0.0)  # (read_csv would take it for the time column): times first, so it reads as a channel
-    clock: list[str] | None = None
-    time_unit = "s"
-    if time is not None:
-        rows_at = np.arange(signal.n_samples)
-        times = column_times(time[1], rows_at, signal.fs, time_scale(signal.source))
-        ns = _stepped(signal.source, time[1], rows_at, signal.fs)
-        clock = clock_times(times, signal.source, ns)
-        dated = iso_times(times, signal.source, ns=ns) if clock is None else None  # (a source's date-times)
-        clock = dated if clock is None else clock
-        if clock is None:
-            names, formats = [time[0], *names], [_time_format(signal.source), *formats]
-            rows = np.column_stack([times, rows.astype(np.float64)])  # integers within 2**53: exact
-        else:
-            names, time_unit = [time[0], *names], "ISO 8601" if dated is not None else _clock_unit(signal.source)
-    index = index_column(signal.source) if time is None else None
-    if index is not None:  # pandas' index column, its rows' numbers, first again
-        names, formats = [index[0], *names], ["%d", *formats]
-        numbers = np.arange(signal.n_samples, dtype=np.int64 if rows.dtype.kind in "iu" else np.float64) + index[1]
-        rows = np.column_stack([numbers, rows])
-    delimiter, decimal = _dialect_of(signal)
-    delimiter = "\t" if tabs else " " if spaces and not _from_txt(signal) else delimiter
-    if decimal == "," and len(names) == 1:  # one column: no delimiter to tell "0,056" from two values by
-        decimal = "."
-    source = signal.source if isinstance(signal.source, dict) else {}
-    quoted, closed = source.get("quoted") is True and clock is None, source.get("closed") is True
-    named_by = delimiter if len(names) > 1 else ","  # (one column: read back with commas, quoted as they would be)
-    header = _header_row(names, named_by, quoted or source.get("names_quoted") is True)
-    may_space = not tabs and delimiter != " "  # (a .tsv or .txt made of a spaced CSV is not spaced)
-    spaced = source.get("names_spaced") is True and may_space and '"' not in header and len(names) > 1
-    if spaced:  # "Time [s], RESP, PLETH", as the source wrote its names (not in a .tsv made of it)
-        header = header.replace(named_by, named_by + " ")
-    if source.get("units_row") is True:  # a CSV source's units row (spaced where it was)
-        row = _header_row([*([time_unit] if time is not None else []), *signal.units], named_by, quoted)
-        units_spaced = source.get("units_spaced") is True and may_space and '"' not in row
-        header += "\n" + (row.replace(named_by, named_by + " ") if units_spaced else row)
-    rows, formats = _shortest_floats(rows, formats, source)
-    np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, header=header, comments="")
-    text = buf.getvalue()
-    if source.get("trimmed") is True or source.get("shortest") is True:  # as the source printed its values: a
-        # decimal's trailing zeros, and its point or (shortest) all but one 0 after it
-        shortest, body = source.get("trimmed") is not True, text[len(header) + 1:]
-        keep_times = source.get("time_untrimmed") is True and time is not None and clock is None
-        text = text[:len(header) + 1] + (_trim_after_first(body, delimiter, shortest) if keep_times else
-                                         _trim(body, shortest))
-    if clock is not None:  # each row after its clock time
-        cells = text[len(header) + 1:].split("\n")
-        text = header + "\n" + "\n".join(f"{t}{delimiter}{v}" for t, v in zip(clock, cells)) + "\n"
-    missing = missing_of(signal.source) if held is not None else None
-    if decimal == "," or missing is not None:  # the values only: the header rows keep their names and units
-        values = text[len(header) + 1:]
-        values = values.replace(".", ",") if decimal == "," else values
-        gap = missing[1] if missing is not None and (missing[1] or len(names) > 1) else "NaN"  # (one column's
-        text = header + "\n" + (values if missing is None else values.replace("nan", gap))  # empty cell: a blank line)
-    row_names = index is not None and isinstance(source.get("index_column"), dict) and \
-        source["index_column"].get("quoted") is True  # R's row names, each in quotes
-    if source.get("values_spaced") is True and delimiter in (",", ";") and not (quoted or closed or row_names):
-        text = header + "\n" + text[len(header) + 1:].replace(delimiter, delimiter + " ")  # numpy's ", "
-    if quoted or closed or row_names:  # as the source wrote its rows: every value in double quotes (or the first), each
-        # row closed by a delimiter
-        first = header.count("\n") + 1
-        text = "".join(_row_as_written(line, delimiter, quoted and k >= first, closed, row_names and k >= first) + "\n"
-                       for k, line in enumerate(text.split("\n")[:-1]))
-    headerless = source.get("headerless") is True and time is None and "\n" not in header
-    if headerless:  # a CSV source without names (its names' line dropped whole: closed rows closed it too)
-        text = _first_row_as_data(text.partition("\n")[2], delimiter, closed)
-    if missing is not None and not missing[1] and not closed and not quoted and len(names) > 1:
-        text = _last_gaps_as_nan(text, delimiter, 0 if headerless else header.count("\n") + 1)
-    widths = aligned_widths(source, "aligned", len(names)) if delimiter == " " else None
-    if widths is not None and not (quoted or closed or row_names):  # a table aligned by runs of spaces, so again
-        first = 0 if headerless else header.count("\n") + 1
-        named_widths = None if headerless else aligned_widths(source, "aligned_names", len(names))
-        lines = text.split("\n")[:-1]
-        aligned_rows = [_realigned(line, widths) for line in lines[first:]]
-        if all(row is not None for row in aligned_rows):  # every row in its widths, or none (a single-spaced row
-            # among aligned ones would make the reader take single spaces for the delimiter, their runs for gaps)
-            heads = [(_realigned(line, named_widths) if k == 0 else None) or line
-                     for k, line in enumerate(lines[:first])]
-            text = "".join(f"{line}\n" for line in [*heads, *aligned_rows])
-    if source.get("comment_lines") is True:  # a CSV source's preamble, and its footer
-        lines = [f"# {' '.join(c.splitlines())}\n" for c in signal.comments]
-        after = footer_count(source, len(lines))
-        text = "".join(lines[: len(lines) - after]) + text + "".join(lines[len(lines) - after:])
-    if source.get("sep_line") is True and delimiter == _dialect_of(signal)[0]:  # Excel's "sep=;" (not in a .tsv or
-        text = f"sep={delimiter}\n" + text  # .txt made of the file, whose delimiter it would not name)
-    return write_text_atomic(path, _laid_out(text, source), fsync=fsync)
+    ``numpy.savetxt``'s default ``%.18e``), byte-order mark, CRLF line ends and unended last line; with ``tabs``
+    (a ``.tsv``), tabs between values whatever the source's delimiter; with ``spaces`` (a ``.txt``), single spaces
+    (``numpy.loadtxt``'s default reads them) but for a ``.txt`` source's own. The text is made and written a block
+    of rows at a time (``io.csv_writer``): a day's record is never held whole as text."""
+    from sancodec.io.csv_writer import write_table  # (it builds on this module's helpers)
+
+    return write_file_atomic(path, lambda fh: write_table(fh, signal, quantum, tabs, spaces), fsync=fsync)

@@ -19,9 +19,10 @@ from sancodec.errors import SanConfigError
 from sancodec.signal import Signal
 
 __all__ = ["FLOAT16_NAMES", "FLOAT32_NAMES", "MAX_DECIMALS", "MISSING_TEXTS", "MISSING_VALUES", "NEGATIVE_ZEROS",
-           "column_places", "decimal_places", "decimal_values", "declared_places", "gap_value", "gapped_units",
-           "header_decimals", "missing_of", "negative_zero_rows", "negative_zero_runs", "on_decimal_grid",
-           "put_negative_zeros", "sliced_negative_zeros", "units_at", "with_decimals", "with_negative_zeros"]
+           "column_places", "decimal_places", "decimal_places_of", "decimal_values", "declared_places", "gap_value",
+           "gapped_units", "header_decimals", "missing_of", "negative_zero_rows", "negative_zero_runs",
+           "on_decimal_grid", "put_negative_zeros", "sliced_negative_zeros", "units_at", "with_decimals",
+           "with_negative_zeros"]
 
 MAX_DECIMALS = 9  # the most decimals looked for (a column of more is not taken for decimals)
 MAX_UNITS = 1 << 49  # |D| below this: D * 10**-d's double times 10**d rounds back to D exactly (error < 2^-3) ...
@@ -249,11 +250,17 @@ def decimal_values(signal: Signal) -> tuple[np.ndarray, list[int]] | None:
     their gains, and each channel's decimals; None where ``signal`` is not such a signal. A ``.san`` header is not
     trusted: the decimals count only where they are 0 to :data:`MAX_DECIMALS`, one per channel, and match the
     gains and zero baselines."""
-    places = header_decimals({"source": signal.source, "channel_names": signal.channel_names,
-                              "adc_gain": signal.adc_gain, "baseline": signal.baseline}) if signal.is_digital else None
+    places = decimal_places_of(signal)
     if places is None:
         return None
     return signal.physical(), places  # (samples over 10^d, a CSV's gaps NaN again: Signal.physical)
+
+
+def decimal_places_of(signal: Signal) -> list[int] | None:
+    """:func:`decimal_values`' decimals of ``signal`` alone (its values not made: a CSV writer makes them a block of
+    rows at a time); None where it is no such signal."""
+    return header_decimals({"source": signal.source, "channel_names": signal.channel_names,
+                            "adc_gain": signal.adc_gain, "baseline": signal.baseline}) if signal.is_digital else None
 
 
 #: WFDB's invalid sample in formats 16 and 32, which a decimal source's missing values are held as (the narrowest
