@@ -749,18 +749,19 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header, None if channels is None else wanted)
             return
-    on_disk = fmt in ("edf", "bdf", "wav", "npy") and (start, end, channels) == (None, None, None) and \
+    on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and (start, end, channels) == (None, None, None) and \
         not (physical or to_stdout or from_stdin or salvage)
     with contextlib.ExitStack() as stack:
         try:
             decoded = None
             hold = fmt in ("edf", "bdf")  # (a salvaged file's lost rows without an invalid sample: annotated there)
-            # (the EDF and WAV writers take a Signal: its samples mapped from a file beside the output, not held)
+            # (the EDF, WAV and CSV writers take a Signal: its samples mapped from a file beside the output, not held)
             if on_disk and isinstance(input, Path) and target.parent.is_dir():
                 with input.open("rb") as fh:
                     _refuse_recording(input, fh.read(len(MAGIC)))
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
-                decoded = decoded_on_disk(input, spec, limits, threads, folder)
+                decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv")  # (a CSV writes a
+                # decimal source's integers at their places)
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
                 with rewound_input(input, opened) as remote:
                     decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads,

@@ -219,7 +219,7 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     return _attempt(source, work)
 
 
-ON_DISK = ("edf", "bdf", "wav", "npy")  # the formats a batch decode writes from an array mapped from a file
+ON_DISK = ("edf", "bdf", "wav", "npy", "csv")  # the formats a batch decode writes from an array mapped from a file
 
 
 def _streamed_wfdb(src: Path, path: Path) -> list[Path] | None:
@@ -248,7 +248,7 @@ def _on_disk(src: Path, path: Path, fmt: str) -> list[Path] | None:
     from sancodec.stream import decoded_on_disk
 
     with temp_folder(path) as folder:
-        decoded = decoded_on_disk(src, folder, threads=1)
+        decoded = decoded_on_disk(src, folder, threads=1, decimals=fmt == "csv")
         return None if decoded is None else sancodec.write_signal(decoded.signal, path, format=fmt, quantum=None)
 
 

@@ -911,19 +911,24 @@ class SanFile:
 
 
 def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: Path, *, model: SanSpec | None = None,
-                    limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None) -> DecodedFile | None:
+                    limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
+                    decimals: bool = False) -> DecodedFile | None:
     """The whole ``.san`` ``source``, decoded a window at a time into an array mapped from a file in ``folder``, as
-    ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF, BDF, WAV and
-    ``.npy`` writers, which take a Signal and write it a block of rows at a time, so that its samples sit on disk
-    rather than in memory (the caller keeps ``folder`` until they are written). None for a file whose values are not
-    integers (floats on a grid, decimals), which the caller decodes in memory."""
+    ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF, BDF, WAV, ``.npy``
+    and CSV writers, which take a Signal and write it a block of rows at a time, so that its samples sit on disk
+    rather than in memory (the caller keeps ``folder`` until they are written). With ``decimals``, a decimal
+    source's file too (a CSV's: its integers, as ``decode_file``'s Signal holds them, for the CSV writer, which
+    prints them a block at a time). None for any other file whose values are not integers (floats on a grid), which
+    the caller decodes in memory."""
     with SanFile(source, model=model, limits=limits, threads=threads) as f:
-        if f.quantum is not None or f.dtype.kind not in "iu":
+        digits = decimals and f._scale is not None and f.quantum is None  # (a decimal file's integers)
+        if not digits and (f.quantum is not None or f.dtype.kind not in "iu"):
             return None
         n, c = f.shape
-        samples = np.lib.format.open_memmap(folder / "samples.npy", mode="w+", dtype=f.dtype, shape=(n, c))
+        dtype = np.dtype(np.int64) if digits else f.dtype
+        samples = np.lib.format.open_memmap(folder / "samples.npy", mode="w+", dtype=dtype, shape=(n, c))
         row = 0
-        for block in f.blocks(1 << 16):
+        for block in f.sample_blocks(1 << 16) if digits else f.blocks(1 << 16):
             samples[row : row + len(block)] = block
             row += len(block)
         return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, f.activations_read,

@@ -311,10 +311,10 @@ def test_a_batch_decode_writes_a_wfdb_record_a_block_at_a_time_as_decode_does(tm
     assert row["status"] == "decoded" and sorted(p.name for p in (tmp_path / "out").glob("e*")) == ["e.edf"]
 
 
-def test_a_batch_decode_writes_edf_wav_and_npy_from_an_array_mapped_from_a_file(tmp_path, monkeypatch):
-    """``batch --decode`` of an EDF's, a WAV's or an integer ``.npy``'s file decoded it whole in memory; now from an
-    array mapped from a file beside the output, as ``sancodec decode`` writes those formats: the same files as
-    before, the record never held (``sancodec.decode`` is not called)."""
+def test_a_batch_decode_writes_edf_wav_npy_and_csv_from_an_array_mapped_from_a_file(tmp_path, monkeypatch):
+    """``batch --decode`` of an EDF's, a WAV's, an integer ``.npy``'s or a CSV's file decoded it whole in memory; now
+    from an array mapped from a file beside the output, as ``sancodec decode`` writes those formats: the same files
+    as before, the record never held (``sancodec.decode`` is not called)."""
     import soundfile
 
     from sancodec import batch
@@ -324,9 +324,11 @@ def test_a_batch_decode_writes_edf_wav_and_npy_from_an_array_mapped_from_a_file(
     sancodec.write_signal(signal, tmp_path / "e.edf")
     soundfile.write(tmp_path / "w.wav", x, 250, subtype="PCM_16")
     np.save(tmp_path / "n.npy", x)
+    (tmp_path / "c.csv").write_text("time,a,b\n" + "".join(f"{k / 250:.3f},{a / 100:.2f},{b}\n" for k, (a, b) in
+                                                          enumerate(x.tolist())))
     made = {}
     (tmp_path / "whole").mkdir()
-    for name in ("e.edf", "w.wav", "n.npy"):  # each decoded whole and written, as the batch did
+    for name in ("e.edf", "w.wav", "n.npy", "c.csv"):  # each decoded whole and written, as the batch did
         read = sancodec.read_signal(tmp_path / name, **({"fs": 250.0} if name.endswith(".npy") else {}))
         (tmp_path / f"{name}.san").write_bytes(sancodec.encode(read))
         sancodec.write_signal(sancodec.decode((tmp_path / f"{name}.san").read_bytes()), tmp_path / "whole" / name)
