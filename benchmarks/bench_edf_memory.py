@@ -6,14 +6,18 @@ records written a block at a time, ``io.edf_records``) against decoding the file
 (``sancodec.write_signal(sancodec.decode(...))``).
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
-                                          [--slow K] [--lossy PRDN] [--outputs edf,npy,wfdb]
+                                          [--slow K] [--lossy PRDN] [--outputs edf,npy,wfdb,csv]
+                                          [--whole-from DIR]
 
 The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec;
 ``--slow K``: its last K channels at an eighth of the rate (an EDF of two rates); ``--lossy PRDN``: coded lossy at
 that PRDN with ``--effort balanced`` (the lossy decode back to EDF is then checked by its size only); ``--outputs``:
 the formats decoded to, each both ways (default EDF and ``.npy``: ``sancodec decode`` writes a ``.npy`` from the same
 mapped array since 2026-12-07, the file written as numpy writes an array to one; ``wfdb``: a record of another
-source goes through wfdb-python's writer whole, held in memory, which this measures too).
+source goes through wfdb-python's writer whole, held in memory, which this measures too; ``csv``: ``sancodec decode``
+writes a CSV from the same mapped array since 2026-12-07, its text made a block of rows at a time, where the whole
+path made the text whole; ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier
+commit with its kernels built, to measure its writers as they were).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
 (``RssAnon`` of ``/proc/PID/status``, sampled every 10 ms: what the process itself holds), and its wall time. Both
@@ -35,8 +39,9 @@ import sancodec
 
 WHOLE = ("import json, sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
          "sancodec.encode(sancodec.read_signal(sys.argv[1]), **json.loads(sys.argv[3])))")
-WHOLE_DECODE = ("import sancodec, sys, pathlib; sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1])"
-                ".read_bytes()), sys.argv[2], format=sys.argv[3])")
+WHOLE_DECODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec, pathlib; "
+                "sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes()), sys.argv[2], "
+                "format=sys.argv[3])")  # (sys.argv[4], where given: the folder the sancodec package is imported from)
 
 
 def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0) -> int:
@@ -103,11 +108,15 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=0, help="this many of the channels at an eighth of the rate")
     parser.add_argument("--lossy", type=float, default=None, metavar="PRDN",
                         help="code lossy at this PRDN (%%) with --effort balanced, not losslessly")
-    parser.add_argument("--outputs", default="edf,npy", help="the formats decoded to, each both ways: edf, npy, wfdb")
+    parser.add_argument("--outputs", default="edf,npy",
+                        help="the formats decoded to, each both ways: edf, npy, wfdb, csv")
+    parser.add_argument("--whole-from", type=Path, default=None, metavar="DIR",
+                        help="the whole decodes' sancodec imported from DIR (a checkout of an earlier commit, its "
+                             "compiled kernels built: its writers as they were)")
     args = parser.parse_args()
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
-    if not set(outputs) <= {"edf", "npy", "wfdb"}:
-        raise SystemExit(f"--outputs takes edf, npy and wfdb, not {args.outputs!r}")
+    if not set(outputs) <= {"edf", "npy", "wfdb", "csv"}:
+        raise SystemExit(f"--outputs takes edf, npy, wfdb and csv, not {args.outputs!r}")
     args.workdir.mkdir(parents=True, exist_ok=True)
     cli = str(Path(sys.executable).parent / "sancodec")
     options = [] if args.lossy is None else ["--mode", "lossy", "--prdn", f"{args.lossy:g}", "--effort", "balanced"]
@@ -133,20 +142,22 @@ def main() -> None:
             raise SystemExit("the streamed file differs from the whole one")
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
         for output in outputs:  # and back, both ways
-            decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None)
+            decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from)
 
 
-def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hours: float, lossy: bool) -> None:
-    """The table's rows of ``san`` decoded to ``output`` (edf, npy or wfdb) by ``sancodec decode`` and by decoding it
-    whole and writing that, each checked: an EDF against the source EDF (its bytes, or its size where ``lossy``), the
-    other formats against each other."""
+def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hours: float, lossy: bool,
+                whole_from: Path | None = None) -> None:
+    """The table's rows of ``san`` decoded to ``output`` (edf, npy, wfdb or csv) by ``sancodec decode`` and by decoding
+    it whole and writing that (with the sancodec of ``whole_from``, where given), each checked: an EDF against the
+    source EDF (its bytes, or its size where ``lossy``), the other formats against each other."""
     suffix = "" if output == "wfdb" else f".{output}"
     back, whole_back = workdir / f"back{suffix}", workdir / f"whole_back{suffix}"
     extra = ["--format", "wfdb"] if output == "wfdb" else []
     decodes = {f"sancodec decode to {output.upper()}": ([cli, "decode", str(san), "-o", str(back), "-f", "-q", *extra],
                                                         back),
-               "decode + write_signal (whole)": ([sys.executable, "-c", WHOLE_DECODE, str(san), str(whole_back),
-                                                  output], whole_back)}
+               "decode + write_signal (whole" + ("" if whole_from is None else f", {whole_from.name}") + ")": (
+                   [sys.executable, "-c", WHOLE_DECODE, str(san), str(whole_back), output,
+                    *([] if whole_from is None else [str(whole_from.resolve())])], whole_back)}
     made = []
     for label, (command, target) in decodes.items():
         files = written(target, output)
