@@ -1,13 +1,14 @@
 """CSV output a block of rows at a time: :func:`io.arrays.write_csv`'s text, never held whole.
 
-A long record's CSV text is several times its samples' size, and was made whole in memory first (a one-hour,
-20-channel EDF at 256 Hz decoded to a 100 MB CSV in 408 MB; a day's, ten times the memory a WFDB decode takes).
-Here each block of :data:`BLOCK_ROWS` rows is printed and laid out as the whole text was, and written. The few choices
-that look at every row are made hopefully and checked block by block (:class:`Choices`): a column printed at its
-source's places where every value prints exactly there, clock or ISO times where every time can be one, the times
-from whole nanoseconds where every one is known so, a table's gaps written ``NaN`` where every row ends in one, an
-aligned table realigned where every row fits its widths. A block that finds one false starts the file again with it
-so, and with the choices made of the text after it hopeful again: the file is the one the whole text gave.
+A long record's CSV text is several times its samples' size, and was made whole in memory first
+(``benchmarks/bench_edf_memory.py --outputs csv``: a 6 h, 20-channel EDF at 256 Hz decoded to CSV in 2012 MB of
+anonymous memory). Here each block of rows (:data:`BLOCK_VALUES` values) is printed and laid out as the whole text
+was, and written. The few choices that look at every row are made hopefully and checked block by block
+(:class:`Choices`): a column printed at its source's places where every value prints exactly there, clock or ISO
+times where every time can be one, the times from whole nanoseconds where every one is known so, a table's gaps
+written ``NaN`` where every row ends in one, an aligned table realigned where every row fits its widths. A block
+that finds one false starts the file again with it so, and with the choices made of the text after it hopeful
+again: the file is the one the whole text gave.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ from sancodec.io.csv_time_units import time_scale
 from sancodec.io.decimals import column_places, decimal_places_of, missing_of, negative_zero_rows, put_negative_zeros
 from sancodec.signal import Signal
 
-__all__ = ["BLOCK_ROWS", "Choices", "write_table"]
+__all__ = ["BLOCK_ROWS", "BLOCK_VALUES", "Choices", "write_table"]
 
-BLOCK_ROWS = 1 << 15  # rows printed at a time (tests make it small, so that a few rows make several blocks)
+BLOCK_VALUES = 1 << 17  # values printed at a time: a block's rows are this over the columns (a Python string per row
+# and the block's text: 8192 rows of 20 channels held the decode of a 6 h EDF to 104 MB of anonymous memory, where
+# 32768 held it to 228, in the same time: benchmarks/bench_edf_memory.py)
+BLOCK_ROWS = 1 << 15  # ... and at most this many rows (tests make it small, so that a few rows make several blocks)
 
 CLOCK, ISO, SECONDS = 0, 1, 2  # how a time column is printed: elapsed clock times, date-times, or numbers
 
@@ -206,8 +210,9 @@ class _Pass:
     def write(self, fh: BinaryIO) -> None:
         """Every block's text, laid out, written to ``fh``."""
         n = self.signal.n_samples
-        for a in range(0, n, BLOCK_ROWS):
-            b = min(a + BLOCK_ROWS, n)
+        rows = max(1, min(BLOCK_ROWS, BLOCK_VALUES // self.signal.n_channels))
+        for a in range(0, n, rows):
+            b = min(a + rows, n)
             fh.write(self.layout.block(self._text(a, b), a == 0, b == n).encode("utf-8"))
         self.layout.finish(fh)
 
