@@ -38,8 +38,8 @@ from sancodec.san.placement import scatter_kernels
 from sancodec.san.spec import SanSpec
 
 __all__ = ["KERNEL_SCALE", "ChannelFrame", "FrameCoding", "FramePlan", "SanInput", "decode_channel_frame",
-           "encode_channel_frame", "get_coding", "quantized_kernels", "register_coding", "residual_stages",
-           "resolve_lpc"]
+           "encode_channel_frame", "get_coding", "plain_coding", "quantized_kernels", "register_coding",
+           "residual_stages", "resolve_lpc"]
 
 KERNEL_SCALE = 4096
 
@@ -324,6 +324,17 @@ class RawCoding(FrameCoding):
             raise SanFormatError("frame: grid step must be >= 1")
         base = np.int64(x0)  # a constant base, broadcast (where a frame's base is an array)
         return _finish(r, base, 0, step, None, plan, self.name, length)  # type: ignore[arg-type]
+
+
+def plain_coding(x: np.ndarray) -> bytes:
+    """Path 0 of the integers ``x`` from a base of 0 on their own grid, its residual their multiples of it as they
+    are (no prediction, no stage): a payload the decoder takes for any samples within ``MAX_ABS_SAMPLE`` (each
+    value and every sum it forms are theirs), where a prediction from a first sample or a difference of samples
+    near 2^53 apart passes that bound (``pipeline.FrameEncoder``'s way out, where a lossless frame's coding fails
+    its decode)."""
+    g = value_grid(x, 0) if len(x) else 0
+    grid = g if g > 1 else 1
+    return RawCoding().on_grid(0, grid, Residual(0, x // grid, 0.0)).payload()
 
 
 #: Paths 2 and 6 (``codec/valuetable.py``): ranks in a table of the frame's distinct values.

@@ -250,7 +250,10 @@ def cross_channel_candidate(x: np.ndarray, earlier: Sequence[tuple[int, np.ndarr
     gram = None if shared is None else shared[0].block([ch for ch, _ in earlier], shared[1])
     best = None
     for _, refs, shift in fits(x, xs, gram)[:SHORTLIST]:
-        pred = predict_from_references(xs, refs, shift, len(xs))
+        try:
+            pred = predict_from_references(xs, refs, shift, len(xs))
+        except SanFormatError:  # (references near 2^53: a prediction the decoder would refuse)
+            continue
         d = x - pred
         if max(-int(d.min()), int(d.max())) > MAX_ABS_SAMPLE:
             continue

@@ -30,6 +30,7 @@ from sancodec.codec.frames import (
     SanInput,
     decode_channel_frame,
     encode_channel_frame,
+    plain_coding,
     resolve_lpc,
 )
 from sancodec.codec.interchannel import CANDIDATE_CHANNELS, FrameGram, cross_channel_candidate, rebuilt_samples
@@ -250,9 +251,45 @@ class FrameEncoder:
             w.varint(len(part))
             w.raw(part)
         if self.verify:
-            self._verify(parts, job, spare)
+            try:
+                self._verify(parts, job, spare)
+            except SanConfigError:
+                if self.plan.mode != "lossless":
+                    raise
+                parts, minor = self._plain_parts(job)  # (samples near 2^53: their predictions pass the bound)
+                self._verify(parts, job, spare)
+                w = ByteWriter()
+                for part in parts:
+                    w.varint(len(part))
+                    w.raw(part)
         return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts), minor,
                           tuple(not e for e in exact))
+
+    def _plain_parts(self, job: FrameJob) -> tuple[list[bytes], int]:
+        """A lossless frame whose coding the decoder refused (samples near 2^53, whose prediction from their first,
+        differences or value table pass the bound it checks: random integers past 2^51, float64 values in [0, 1)
+        to full precision, on their step of 2^-53), coded again: each channel's own coding where it decodes alone
+        to its samples, else its samples as they are (``frames.plain_coding``), none predicted from another
+        channel; and the format minor version they need."""
+        parts, minor = [], 3
+        for ch, step in enumerate(self.steps):
+            x = job.digital[::step, ch]
+            own = _own_coding(x, job.inputs[ch], self.plan)
+            if self._decodes_to(own.payload, x):
+                parts.append(own.payload)
+                minor = max(minor, own.minor)
+            else:
+                parts.append(plain_coding(x))
+        return parts, minor
+
+    def _decodes_to(self, payload: bytes, x: np.ndarray) -> bool:
+        """Whether the channel-frame ``payload`` decodes alone to ``x``."""
+        try:
+            part = decode_channel_frame(payload, len(x), self.check)
+            resolve_lpc([part])
+            return not part.refs and bool(np.array_equal(part.samples(), x))
+        except SanFormatError:
+            return False
 
     def _parts(self, job: FrameJob, plan: FramePlan, spare: int = 1) -> tuple[list[bytes], int, list[bool]]:
         """Each channel's cheapest coding (a full-rate channel may refer to earlier exact ones, path 5), the
