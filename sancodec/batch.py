@@ -241,8 +241,8 @@ def _streamed_wfdb(src: Path, path: Path) -> list[Path] | None:
 def _on_disk(src: Path, path: Path, fmt: str) -> list[Path] | None:
     """The ``.san`` at ``src`` written as the ``fmt`` file ``path`` (one of :data:`ON_DISK`) from its samples decoded
     into an array mapped from a file beside it (``stream.decoded_on_disk``, as ``sancodec decode`` writes those
-    formats: the same files, the record never held in memory); None, nothing written, for a file whose values are
-    not integers."""
+    formats: the same files, the record never held in memory; a CSV source's decimals as their integers, which the
+    CSV writer prints at their places); None, nothing written, for a file of other values that are not integers."""
     import sancodec
     from sancodec._atomic import temp_folder
     from sancodec.stream import decoded_on_disk

@@ -50,7 +50,7 @@ from sancodec.io.arrays import (
 from sancodec.io.arrays import (
     _blank_lines as blank_line_entries,
 )
-from sancodec.io.csv_datetimes import iso_times
+from sancodec.io.csv_datetimes import iso_layout, iso_times
 from sancodec.io.csv_places import printed_exponents, printed_places, prints_exactly
 from sancodec.io.csv_time_units import time_scale
 from sancodec.io.decimals import column_places, decimal_places_of, missing_of, negative_zero_rows, put_negative_zeros
@@ -104,7 +104,9 @@ def _refute(choices: Choices, **changed: Any) -> _Refuted:
 def write_table(fh: BinaryIO, signal: Signal, quantum: Sequence[float] | None, tabs: bool, spaces: bool) -> None:
     """``io.arrays.write_csv``'s text of ``signal`` written to ``fh`` (open for writing and seeking, at its start) a
     block of rows at a time, each pass over the rows made with the choices the last one left (:class:`Choices`)."""
-    choices = Choices()
+    source = signal.source if isinstance(signal.source, dict) else {}
+    choices = Choices(times=CLOCK if source.get("time_clock") is True else ISO if iso_layout(source) is not None
+                      else SECONDS)  # (the first its source can print: clock_times and iso_times check that first)
     held = _held(signal)
     while True:
         try:
