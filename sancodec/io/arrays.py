@@ -481,6 +481,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
         else:
             first_quoted = all(line.startswith('"') and line.count('"') == 2 for line in lines)
         lines, parsed_decimal = _unquoted(path, lines, delimiter, decimal), "."
+    del text  # (its rows are in lines: a long CSV's text let go before its numbers are read)
     if names_quoted and "quoted" not in written:
         written["names_quoted"] = True
     head = _cells(lines[0], delimiter)[:1]  # (none where the row was a quoted empty value alone)
@@ -515,7 +516,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
         dates = [lines[i].partition(delimiter)[0].strip() for i in _sampled_rows(len(lines))]
         lines, iso, iso_seconds, ticks = iso_times_in_seconds(lines, delimiter, path)
     try:
-        data = _numbers("\n".join(lines), delimiter, parsed_decimal)
+        data = _numbers(lines, delimiter, parsed_decimal)
     except ValueError as exc:
         gapped = _with_gaps(lines, delimiter, parsed_decimal)  # empty cells, PhysioNet's "-" and the like as NaN
         if gapped is None:
@@ -879,7 +880,7 @@ def _with_gaps(lines: Sequence[str], delimiter: str, decimal: str) -> np.ndarray
     650 000-row record); None where a cell is neither a number nor one of those, or the rows differ in length (the
     error says which)."""
     try:
-        return _numbers(gaps_as_nan(lines, delimiter), delimiter, decimal)
+        return _numbers(_gaps_as_nan_rows(lines, delimiter), delimiter, decimal)
     except ValueError:
         return None
 
@@ -888,6 +889,11 @@ def gaps_as_nan(lines: Sequence[str], delimiter: str) -> str:
     """``lines`` joined by line breaks, each cell that holds a missing value's text (``decimals.MISSING_TEXTS``, or
     nothing, between spaces or tabs) as ``nan``: one regular expression, run on the rows that may hold one
     (:func:`_digitless_rows`; over every row it took half of a gapped 650 000-row CSV's read)."""
+    return "\n".join(_gaps_as_nan_rows(lines, delimiter))
+
+
+def _gaps_as_nan_rows(lines: Sequence[str], delimiter: str) -> list[str]:
+    """:func:`gaps_as_nan`'s rows, not joined."""
     d = re.escape(delimiter)
     words = "|".join(re.escape(t) for t in MISSING_TEXTS if t)
     blank = "[ ]" if delimiter == "\t" else "[ \t]"  # (a cell's spaces, never its delimiter: a tab-separated row's
@@ -896,7 +902,7 @@ def gaps_as_nan(lines: Sequence[str], delimiter: str) -> str:
     rows = list(lines)
     for i in _digitless_rows(rows, delimiter):
         rows[i] = gap.sub("nan", rows[i])
-    return "\n".join(rows)
+    return rows
 
 
 def _digitless_rows(lines: Sequence[str], delimiter: str) -> Sequence[int]:
@@ -915,26 +921,16 @@ def _digitless_rows(lines: Sequence[str], delimiter: str) -> Sequence[int]:
     return np.unique(np.searchsorted(newlines, starts[counts == 0])).tolist()
 
 
-def _numbers(rows: str, delimiter: str, decimal: str) -> np.ndarray:
+def _numbers(rows: Sequence[str], delimiter: str, decimal: str) -> np.ndarray:
     """The data rows' numbers (numpy's reader, a decimal comma read as a point); a ValueError where one does not
     read, a row starting with ``#`` among them (numpy would pass it over as a comment: a row lost without a word), or
-    a row with nothing in it (a quoted empty value alone; numpy would warn of no data, or pass the row over)."""
-    if _has_blank_row(rows):
+    a row with nothing in it (a quoted empty value alone; numpy would warn of no data, or pass the row over). The rows
+    are handed to numpy as they are: joined into one text in a ``StringIO`` (four bytes a character) they took nine
+    times a 100 MB CSV's size at the peak of its read."""
+    if any(not row.strip() for row in rows):
         raise ValueError("a row holds no value")
-    return np.loadtxt(io.StringIO(rows.replace(",", ".") if decimal == "," else rows), delimiter=delimiter, ndmin=2,
-                      comments=None)
-
-
-_BLANK_INSIDE = re.compile(r"\n\s*\n")  # (\s spans line breaks: any match holds a row of whitespace alone)
-
-
-def _has_blank_row(rows: str) -> bool:
-    """Whether a row of ``rows`` (joined by line breaks) holds nothing but whitespace: the ends looked at, the rest
-    by one scan of the text (a split into rows cost a fifth of numpy's whole read of 650 000 rows)."""
-    first, last = rows.find("\n"), rows.rfind("\n")
-    if first < 0:
-        return not rows.strip()
-    return not rows[:first].strip() or not rows[last + 1:].strip() or _BLANK_INSIDE.search(rows) is not None
+    return np.loadtxt((row.replace(",", ".") for row in rows) if decimal == "," else rows, delimiter=delimiter,
+                      ndmin=2, comments=None)
 
 
 def _gap_text(line: str, delimiter: str, column: int) -> str | None:
