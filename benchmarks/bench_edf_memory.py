@@ -16,7 +16,8 @@ the formats decoded to, each both ways (default EDF and ``.npy``: ``sancodec dec
 mapped array since 2026-12-07, the file written as numpy writes an array to one; ``wfdb``: a record of another
 source goes through wfdb-python's writer whole, held in memory, which this measures too; ``csv``: ``sancodec decode``
 writes a CSV from the same mapped array since 2026-12-07, its text made a block of rows at a time, where the whole
-path made the text whole; ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier
+path made the text whole, and the CSV is then encoded again both ways, read whole (a CSV is not streamed);
+``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier
 commit with its kernels built, to measure its writers as they were).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
@@ -42,6 +43,11 @@ WHOLE = ("import json, sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
 WHOLE_DECODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec, pathlib; "
                 "sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes()), sys.argv[2], "
                 "format=sys.argv[3])")  # (sys.argv[4], where given: the folder the sancodec package is imported from)
+
+WHOLE_CSV_ENCODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec; "
+                    "sancodec.write_bytes_atomic(sys.argv[2], "
+                    "sancodec.encode(sancodec.read_signal(sys.argv[1], fs=float(sys.argv[3]))))")  # (sys.argv[4],
+# where given: the folder the sancodec package is imported from)
 
 
 def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0) -> int:
@@ -143,6 +149,8 @@ def main() -> None:
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
         for output in outputs:  # and back, both ways
             decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from)
+            if output == "csv":
+                encode_csv(cli, args.workdir / "back.csv", args.fs, args.workdir, hours, args.whole_from)
 
 
 def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hours: float, lossy: bool,
@@ -173,6 +181,24 @@ def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hour
         else:
             same = " (the same bytes as the EDF)" if target.read_bytes() == edf.read_bytes() else " (NOT the same)"
         print(f"| {hours:g} h | | {label}{same} | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
+
+
+def encode_csv(cli: str, csv: Path, fs: int, workdir: Path, hours: float, whole_from: Path | None) -> None:
+    """The table's rows of the CSV just decoded encoded again: ``sancodec encode`` and ``read_signal`` + ``encode``
+    (with the sancodec of ``whole_from``, where given), both reading it whole (a CSV is not streamed), which must give
+    the same bytes."""
+    first, second = workdir / "csv_cli.san", workdir / "csv_whole.san"
+    runs = {"sancodec encode of that CSV": [cli, "encode", str(csv), "--fs", str(fs), "-o", str(first), "-f", "-q"],
+            "read_signal + encode of it" + ("" if whole_from is None else f" ({whole_from.name})"): [
+                sys.executable, "-c", WHOLE_CSV_ENCODE, str(csv), str(second), str(fs),
+                *([] if whole_from is None else [str(whole_from.resolve())])]}
+    for label, command in runs.items():
+        rss, anon, seconds = peaks(command)
+        print(f"| {hours:g} h | {csv.stat().st_size / 1e6:.0f} MB CSV | {label} | {rss:.0f} MB | {anon:.0f} MB | "
+              f"{seconds:.1f} s |")
+    if first.read_bytes() != second.read_bytes():
+        raise SystemExit("the CSV's two encodes differ")
+    print(f"| {hours:g} h | | the same {first.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
 
 
 def written(target: Path, output: str) -> list[Path]:
