@@ -113,9 +113,9 @@ def _passes(monkeypatch: pytest.MonkeyPatch) -> list[csv_writer.Choices]:
     made: list[csv_writer.Choices] = []
     start = csv_writer._Pass.__init__
 
-    def counted(self, signal, quantum, tabs, spaces, choices, held):
+    def counted(self, signal, quantum, tabs, spaces, choices, whole):
         made.append(choices)
-        start(self, signal, quantum, tabs, spaces, choices, held)
+        start(self, signal, quantum, tabs, spaces, choices, whole)
 
     monkeypatch.setattr(csv_writer._Pass, "__init__", counted)
     return made

@@ -246,10 +246,6 @@ class FrameEncoder:
             all_exact, exact_minor, _ = self._parts(job, replace(self.plan, max_error=0), spare)
             if sum(map(len, all_exact)) < sum(map(len, parts)):
                 parts, minor, exact = all_exact, exact_minor, [True] * len(parts)
-        w = ByteWriter()
-        for part in parts:
-            w.varint(len(part))
-            w.raw(part)
         if self.verify:
             try:
                 self._verify(parts, job, spare)
@@ -258,10 +254,10 @@ class FrameEncoder:
                     raise
                 parts, minor = self._plain_parts(job)  # (samples near 2^53: their predictions pass the bound)
                 self._verify(parts, job, spare)
-                w = ByteWriter()
-                for part in parts:
-                    w.varint(len(part))
-                    w.raw(part)
+        w = ByteWriter()
+        for part in parts:
+            w.varint(len(part))
+            w.raw(part)
         return CodedFrame(w.getvalue(), any(part[0] == SanCoding.id for part in parts), minor,
                           tuple(not e for e in exact))
 

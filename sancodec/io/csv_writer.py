@@ -17,7 +17,7 @@ import dataclasses
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -107,10 +107,10 @@ def write_table(fh: BinaryIO, signal: Signal, quantum: Sequence[float] | None, t
     source = signal.source if isinstance(signal.source, dict) else {}
     choices = Choices(times=CLOCK if source.get("time_clock") is True else ISO if iso_layout(source) is not None
                       else SECONDS)  # (the first its source can print: clock_times and iso_times check that first)
-    held = _held(signal)
+    whole = _whole(signal)
     while True:
         try:
-            _Pass(signal, quantum, tabs, spaces, choices, held).write(fh)
+            _Pass(signal, quantum, tabs, spaces, choices, whole).write(fh)
             return
         except _Refuted as refuted:
             choices = refuted.choices
@@ -118,14 +118,29 @@ def write_table(fh: BinaryIO, signal: Signal, quantum: Sequence[float] | None, t
             fh.truncate()
 
 
-def _held(signal: Signal) -> tuple[np.ndarray | None, Sequence[int | None]] | None:
-    """What ``io.arrays.table_values`` gives ``signal``, its values left out where they are made a block at a time (a
-    decimal source's: ``None`` for the values): a :class:`PhysicalTable`'s whole (each column's places are of all its
-    values), a decimal source's places; None for any other signal."""
+class _Whole(NamedTuple):
+    """What the CSV of a signal takes of all its rows, worked out once for every pass: ``held``, what
+    ``io.arrays.table_values`` gives it, its values left out where they are made a block at a time (a decimal
+    source's: None for the values; a :class:`PhysicalTable`'s are whole, each column's places being of all its
+    values), or None; ``places``, each column's decimals (``held``'s, or a float signal's ``column_places``), or None;
+    ``negative_zeros``, a decimal source's rows of -0.0 (``decimals.negative_zero_rows``), or None."""
+
+    held: tuple[np.ndarray | None, Sequence[int | None]] | None
+    places: Sequence[int | None] | None
+    negative_zeros: list[np.ndarray] | None
+
+
+def _whole(signal: Signal) -> _Whole:
+    """:class:`_Whole` of ``signal``."""
     if isinstance(signal, PhysicalTable):
-        return table_values(signal)
-    places = decimal_places_of(signal)
-    return None if places is None else (None, places)
+        held: tuple[np.ndarray | None, Sequence[int | None]] | None = table_values(signal)
+    else:
+        decimals = decimal_places_of(signal)
+        held = None if decimals is None else (None, decimals)
+    places = held[1] if held is not None else None if signal.is_digital else column_places(signal.samples)
+    negative_zeros = negative_zero_rows(signal.source, signal.n_samples, signal.n_channels) \
+        if held is not None and held[0] is None else None
+    return _Whole(held, places, negative_zeros)
 
 
 class _Pass:
@@ -133,12 +148,12 @@ class _Pass:
     worked it out for the whole, then each block's text made and written."""
 
     def __init__(self, signal: Signal, quantum: Sequence[float] | None, tabs: bool, spaces: bool, choices: Choices,
-                 held: tuple[np.ndarray | None, Sequence[int | None]] | None) -> None:
-        self.signal, self.choices, self.held = signal, choices, held
+                 whole: _Whole) -> None:
+        self.signal, self.choices, self.held, self.negative_zeros = signal, choices, whole.held, whole.negative_zeros
+        held, places = whole.held, whole.places
         names = list(signal.channel_names)
         digits = "%.9g" if signal.samples.dtype == np.float32 else "%.17g"  # (what reads back as the same float)
         formats = ["%d" if signal.is_digital else digits] * signal.n_channels
-        places = held[1] if held is not None else None if signal.is_digital else column_places(signal.samples)
         if places is not None:  # the double nearest each decimal prints as that decimal at its places (the rest: 17
             formats = [digits if d is None else f"%.{d}f" for d in places]  # digits)
         integers = signal.is_digital and places is None and not (isinstance(signal.source, dict)
@@ -193,7 +208,7 @@ class _Pass:
             header += "\n" + (row.replace(named_by, named_by + " ") if units_spaced else row)
         self.header, self.formats, self.delimiter, self.decimal, self.source = header, formats, delimiter, decimal, \
             source
-        self.quoted, self.closed, self.clock = quoted, closed, clock
+        self.quoted, self.closed = quoted, closed
         self.missing = missing_of(signal.source) if held is not None else None
         self.row_names = self.index is not None and isinstance(source.get("index_column"), dict) and \
             source["index_column"].get("quoted") is True  # R's row names, each in quotes
@@ -204,8 +219,6 @@ class _Pass:
         widths = aligned_widths(source, "aligned", len(names)) if delimiter == " " else None
         self.widths = None if quoted or closed or self.row_names else widths
         self.named_widths = None if self.headerless else aligned_widths(source, "aligned_names", len(names))
-        self.negative_zeros = negative_zero_rows(signal.source, signal.n_samples, signal.n_channels) \
-            if held is not None and held[0] is None else None
         self.ns_known = self.ns_unknown = False  # whether some row's time has been, or not been, known in nanoseconds
         self.layout = _Layout(source)
 
