@@ -271,3 +271,50 @@ def test_decode_to_csv_goes_through_a_file_mapped_array_and_writes_what_decoding
     assert (out / "back.csv").read_bytes() == (tmp_path / "memory.csv").read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["back.csv"]
     assert used == [True]
+
+
+def test_lying_headers_on_the_csv_decode_paths_are_one_error_or_a_file_and_an_existing_csv_is_kept(tmp_path):
+    """A .san of a CSV source whose CRCs pass but whose signal entry lies (decimals of another count or out of range,
+    gains that do not match them, negative zeros, missing values, time column, printed places, blank lines and
+    widths out of shape) decoded to CSV through the file-mapped array and the block writer, and by batch --decode:
+    each writes a file or is refused in one line, never a traceback. Without --force an existing CSV is kept."""
+    import copy
+
+    from common import rewrap
+
+    from sancodec import batch
+    from sancodec.codec.container import SanReader
+
+    path = tmp_path / "c.csv"
+    path.write_text("time,a,b\n" + "".join(f"{k / 250:.3f},{(k % 7) / 100:.2f},{-(k % 5)}\n" for k in range(3000)))
+    good = sancodec.encode(read_signal(path))
+    header = SanReader(good).header
+    lies = {
+        "decimals count": lambda s: s["source"].update(decimals=[2]),
+        "decimals range": lambda s: s["source"].update(decimals=[40, -1]),
+        "gains": lambda s: s.update(adc_gain=[1e300, 0.0]),
+        "negative zeros": lambda s: s["source"].update(negative_zeros=[[[5, 10**12]], "x"]),
+        "missing": lambda s: s["source"].update(missing={"value": -32768, "text": "\n"}),
+        "time": lambda s: s["source"].update(time_column=7, time_start=1e308, time_clock=True, time_decimals=99),
+        "places": lambda s: s["source"].update(printed_places=[10**9, "x"], value_decimals=[[]]),
+        "blank lines": lambda s: s["source"].update(blank_lines=[[10**15, " "], [3, "x"]], unterminated=True),
+        "widths": lambda s: s["source"].update(aligned=[1, 2, 3, 4], delimiter=" ", headerless=True),
+    }
+    for k, (what, lie) in enumerate(lies.items()):
+        changed = copy.deepcopy(header)
+        lie(changed["signal"])
+        bad = tmp_path / f"{k}.san"
+        bad.write_bytes(rewrap(good, changed))
+        res = runner.invoke(app, ["decode", str(bad), "-o", str(tmp_path / f"{k}.csv"), "--force"])
+        assert res.exit_code in (0, 1, 2) and "Traceback" not in res.output, (what, res.output)
+        assert "unexpected error" not in res.output, (what, res.output)
+        assert res.exit_code == 0 or res.stderr.count("\n") == 1, (what, res.output)
+        row = batch._decode_one((str(bad), str(tmp_path / "out" / f"{k}.csv"), {}, False))
+        assert row["status"] in ("decoded", "failed"), (what, row)
+    san = tmp_path / "good.san"
+    san.write_bytes(good)
+    (tmp_path / "kept.csv").write_text("mine\n")
+    res = runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / "kept.csv")])
+    assert res.exit_code == 2 and "--force" in res.stderr
+    assert (tmp_path / "kept.csv").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # (no mapped array left)
