@@ -7,7 +7,7 @@ records written a block at a time, ``io.edf_records``) against decoding the file
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
                                           [--slow K] [--lossy PRDN] [--outputs edf,npy,wfdb,csv]
-                                          [--whole-from DIR]
+                                          [--gain G] [--physical] [--whole-from DIR]
 
 The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec;
 ``--slow K``: its last K channels at an eighth of the rate (an EDF of two rates); ``--lossy PRDN``: coded lossy at
@@ -17,7 +17,9 @@ mapped array since 2026-12-07, the file written as numpy writes an array to one;
 source goes through wfdb-python's writer whole, held in memory, which this measures too; ``csv``: ``sancodec decode``
 writes a CSV from the same mapped array since 2026-12-07, its text made a block of rows at a time, where the whole
 path made the text whole, and the CSV is then encoded again both ways, read whole (a CSV is not streamed);
-``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier
+``--physical``: the decodes to CSV and ``.npy`` in physical units (``decode --physical``, which makes the values a
+block at a time into another mapped array since 2026-12-07, against ``io.arrays.physical_signal`` of the whole
+decode); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier
 commit with its kernels built, to measure its writers as they were).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
@@ -44,15 +46,21 @@ WHOLE_DECODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec, pathl
                 "sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes()), sys.argv[2], "
                 "format=sys.argv[3])")  # (sys.argv[4], where given: the folder the sancodec package is imported from)
 
+WHOLE_PHYSICAL_DECODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec, pathlib; "
+                         "from sancodec.io.arrays import physical_signal; "
+                         "sancodec.write_signal(physical_signal(sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes())),"
+                         " sys.argv[2], format=sys.argv[3])")  # (decode --physical as it was made: whole, in memory)
+
 WHOLE_CSV_ENCODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec; "
                     "sancodec.write_bytes_atomic(sys.argv[2], "
                     "sancodec.encode(sancodec.read_signal(sys.argv[1], fs=float(sys.argv[3]))))")  # (sys.argv[4],
 # where given: the folder the sancodec package is imported from)
 
 
-def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0) -> int:
+def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0, gain: float = 10.0) -> int:
     """A seeded ``hours``-long recording of ``channels`` 16-bit random walks at ``fs`` Hz (the last ``slow`` of them at
-    ``fs`` / 8, as a polysomnograph records breathing beside its EEG), as EDF at ``path``; its rows."""
+    ``fs`` / 8, as a polysomnograph records breathing beside its EEG), ``gain`` units a µV, as EDF at ``path``; its
+    rows."""
     n = int(hours * 3600 * fs) // 8 * 8
     rng = np.random.default_rng(0)
     x = np.empty((n, channels), np.int16)
@@ -65,7 +73,7 @@ def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0) -> in
         x[:, k] = np.repeat(x[::8, k], 8)
     spf = [8] * (channels - slow) + [1] * slow if slow else None
     signal = sancodec.Signal(x, float(fs), [f"EEG{k}" for k in range(channels)], ["uV"] * channels,
-                             adc_gain=[10.0] * channels, baseline=[0] * channels, samples_per_frame=spf)
+                             adc_gain=[gain] * channels, baseline=[0] * channels, samples_per_frame=spf)
     sancodec.write_signal(signal, path)
     return n
 
@@ -116,6 +124,11 @@ def main() -> None:
                         help="code lossy at this PRDN (%%) with --effort balanced, not losslessly")
     parser.add_argument("--outputs", default="edf,npy",
                         help="the formats decoded to, each both ways: edf, npy, wfdb, csv")
+    parser.add_argument("--gain", type=float, default=10.0,
+                        help="digital units a µV (10: physical values of one decimal; 3.2768, a ±10 mV range in "
+                             "16 bits: values that are no decimals)")
+    parser.add_argument("--physical", action="store_true",
+                        help="decode to CSV and .npy with --physical (values in physical units), both ways")
     parser.add_argument("--whole-from", type=Path, default=None, metavar="DIR",
                         help="the whole decodes' sancodec imported from DIR (a checkout of an earlier commit, its "
                              "compiled kernels built: its writers as they were)")
@@ -123,19 +136,21 @@ def main() -> None:
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
     if not set(outputs) <= {"edf", "npy", "wfdb", "csv"}:
         raise SystemExit(f"--outputs takes edf, npy, wfdb and csv, not {args.outputs!r}")
+    if args.physical and not set(outputs) <= {"npy", "csv"}:
+        raise SystemExit("--physical decodes to CSV and .npy only: give --outputs csv,npy")
     args.workdir.mkdir(parents=True, exist_ok=True)
     cli = str(Path(sys.executable).parent / "sancodec")
     options = [] if args.lossy is None else ["--mode", "lossy", "--prdn", f"{args.lossy:g}", "--effort", "balanced"]
     kwargs = {} if args.lossy is None else {"mode": "lossy", "prdn": args.lossy, "effort": "balanced"}
     rates = f", {args.slow} of them at {args.fs / 8:g} Hz" if args.slow else ""
     coding = "lossless" if args.lossy is None else f"lossy at PRDN {args.lossy:g} % (--effort balanced)"
-    print(f"{args.channels}-channel EDF at {args.fs} Hz{rates}, {coding}; peak RSS counts the file's pages edfio "
-          "maps\n")
+    print(f"{args.channels}-channel EDF at {args.fs} Hz{rates}, {args.gain:g} units a µV, {coding}; peak RSS counts "
+          "the file's pages edfio maps\n")
     print("| recording | EDF | path | peak RSS | peak anonymous | wall |")
     print("|---|---:|---|---:|---:|---:|")
     for hours in (float(h) for h in args.hours.split(",")):
         edf = args.workdir / f"psg{hours:g}h.edf"
-        build(edf, hours, args.channels, args.fs, args.slow)
+        build(edf, hours, args.channels, args.fs, args.slow, args.gain)
         size = edf.stat().st_size / 1e6
         streamed, whole = args.workdir / "streamed.san", args.workdir / "whole.san"
         runs = {"sancodec encode (streamed)": [cli, "encode", str(edf), "-o", str(streamed), "-f", "-q", *options],
@@ -148,24 +163,28 @@ def main() -> None:
             raise SystemExit("the streamed file differs from the whole one")
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
         for output in outputs:  # and back, both ways
-            decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from)
-            if output == "csv":
+            decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from,
+                        args.physical)
+            if output == "csv" and not args.physical:
                 encode_csv(cli, args.workdir / "back.csv", args.fs, args.workdir, hours, args.whole_from)
 
 
 def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hours: float, lossy: bool,
-                whole_from: Path | None = None) -> None:
+                whole_from: Path | None = None, physical: bool = False) -> None:
     """The table's rows of ``san`` decoded to ``output`` (edf, npy, wfdb or csv) by ``sancodec decode`` and by decoding
     it whole and writing that (with the sancodec of ``whole_from``, where given), each checked: an EDF against the
-    source EDF (its bytes, or its size where ``lossy``), the other formats against each other."""
+    source EDF (its bytes, or its size where ``lossy``), the other formats against each other. ``physical``: both
+    in physical units (``decode --physical``, and ``io.arrays.physical_signal`` of the whole decode)."""
     suffix = "" if output == "wfdb" else f".{output}"
     back, whole_back = workdir / f"back{suffix}", workdir / f"whole_back{suffix}"
-    extra = ["--format", "wfdb"] if output == "wfdb" else []
-    decodes = {f"sancodec decode to {output.upper()}": ([cli, "decode", str(san), "-o", str(back), "-f", "-q", *extra],
-                                                        back),
-               "decode + write_signal (whole" + ("" if whole_from is None else f", {whole_from.name}") + ")": (
-                   [sys.executable, "-c", WHOLE_DECODE, str(san), str(whole_back), output,
-                    *([] if whole_from is None else [str(whole_from.resolve())])], whole_back)}
+    extra = ["--format", "wfdb"] if output == "wfdb" else ["--physical"] if physical else []
+    label = f"sancodec decode{' --physical' if physical else ''} to {output.upper()}"
+    whole_label = ("physical_signal of decode + write_signal" if physical else "decode + write_signal") + \
+        " (whole" + ("" if whole_from is None else f", {whole_from.name}") + ")"
+    decodes = {label: ([cli, "decode", str(san), "-o", str(back), "-f", "-q", *extra], back),
+               whole_label: ([sys.executable, "-c", WHOLE_PHYSICAL_DECODE if physical else WHOLE_DECODE, str(san),
+                              str(whole_back), output, *([] if whole_from is None else [str(whole_from.resolve())])],
+                             whole_back)}
     made = []
     for label, (command, target) in decodes.items():
         files = written(target, output)

@@ -661,8 +661,8 @@ def decode(
 ) -> None:
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 (an EDF's, a 16-bit WAV's or .npy's too) are written as they decode, EDF and BDF files a block
-    of data records at a time (memory bounded by the frame, not the record); WAV and .npy files from an array mapped
-    from a temporary file."""
+    of data records at a time (memory bounded by the frame, not the record); WAV, .npy and CSV files (--physical's
+    too) from an array mapped from a temporary file, a block of rows at a time."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
     refuse_output_among(sources, output, "decode", lambda path: path.suffix.lower() != ".san")
@@ -750,8 +750,9 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 _print_lossy_target(header, None if channels is None else wanted)
             return
     on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and (start, end, channels) == (None, None, None) and \
-        not (physical or to_stdout or from_stdin or salvage)
+        not (to_stdout or from_stdin or salvage)  # (--physical: CSV and .npy only, made a block at a time there too)
     with contextlib.ExitStack() as stack:
+        folder: Path | None = None
         try:
             decoded = None
             hold = fmt in ("edf", "bdf")  # (a salvaged file's lost rows without an invalid sample: annotated there)
@@ -760,8 +761,9 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 with input.open("rb") as fh:
                     _refuse_recording(input, fh.read(len(MAGIC)))
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
-                decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv")  # (a CSV writes a
-                # decimal source's integers at their places)
+                decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv" or physical)  # (a
+                # CSV writes a decimal source's integers at their places; --physical makes its values of them)
+                folder = folder if decoded is not None else None
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
                 with rewound_input(input, opened) as remote:
                     decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads,
@@ -772,7 +774,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         _warn_salvaged(input, decoded)
-        _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet)
+        _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet,
+                       folder)
 
 
 def _named_channels(names: list[str]) -> Any:
@@ -849,12 +852,15 @@ def _left_out(signal: Any, fmt: str) -> list[tuple[int, str]]:
 
 
 def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, channels: str | None, physical: bool,
-                   to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool) -> None:
+                   to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool,
+                   folder: Path | None = None) -> None:
     """``decode``'s output of ``decoded`` (an ``api.DecodedFile``): its channels picked, physical where asked,
-    written in ``fmt``, and said."""
+    written in ``fmt``, and said. ``folder``: where ``decoded``'s samples are mapped from (``stream.decoded_on_disk``),
+    and its physical values are made, a block of rows at a time (``io.physical_map``); None: in memory."""
     from sancodec.io import output_files, write_signal
-    from sancodec.io.arrays import physical_signal
+    from sancodec.io.arrays import physical_signal, write_npy
     from sancodec.io.edf import SKIP_NOTE, edf_padding
+    from sancodec.io.physical_map import physical_on_disk, source_values_on_disk
 
     signal, quantum = decoded.signal, decoded.header.get("quantum")
     near = decoded.header.get("near_grid")  # (format 1.19: per channel [offset, floor, halvings, bits])
@@ -868,7 +874,11 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
         wanted = _channel_indices(signal, channels)
         signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]
         offsets = None if offsets is None else [offsets[c] for c in wanted]
-    if physical:
+    values = None  # (.npy output's array, made already)
+    if physical and folder is not None:
+        signal = physical_on_disk(signal, decoded.start, folder)
+        values = source_values_on_disk(signal, folder) if fmt == "npy" else None
+    elif physical:
         signal = physical_signal(signal, decoded.start)
     if fmt == "wfdb" and decoded.header.get("float32") is True and quantum is None and not signal.is_digital:
         raise SanConfigError(f"{input}: its float32 values sit on no step (held as their bits): WFDB holds integers, "
@@ -882,8 +892,9 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
         padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
         if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17):
             quantum = None  # its exact values, at 17 significant digits, not at a lossy grid's places
-        files = write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync,
-                             skipped=_skipped(decoded))
+        files = [write_npy(signal, target, fsync=fsync, values=values)] if values is not None else \
+            write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync,
+                         skipped=_skipped(decoded))
         _warn_float32_rounding(decoded, fmt)
     left_out = _left_out(signal, fmt)
     if json_out:

@@ -235,6 +235,12 @@ def checked_time_resolution(value: object) -> float | None:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _all_finite(x: np.ndarray, rows: int = 1 << 16) -> bool:
+    """Whether every value of ``x`` is finite, looked at a block of rows at a time: a long record's floats mapped from
+    a file (``decode --physical``'s) are never copied whole into a mask."""
+    return all(bool(np.isfinite(x[a : a + rows]).all()) for a in range(0, len(x), rows))
+
+
 @dataclass(eq=False)
 class Signal:
     """A multi-channel recording and its metadata.
@@ -272,7 +278,7 @@ class Signal:
             s = s[:, None]
         if s.ndim != 2 or s.shape[0] == 0 or s.shape[1] == 0:
             raise SanFormatError(f"a signal needs (n_samples, n_channels) samples, got shape {s.shape}")
-        if s.dtype.kind == "f" and not np.all(np.isfinite(s)):
+        if s.dtype.kind == "f" and not _all_finite(s):
             raise SanFormatError("signal holds NaN or Inf samples")
         if s.dtype.kind not in "iuf":
             raise SanFormatError(f"samples must be numeric, got dtype {s.dtype}")
@@ -361,7 +367,8 @@ class Signal:
         if self.is_digital and self.adc_gain is not None and self.baseline is not None:
             gain = np.asarray(self.adc_gain, dtype=np.float64)
             gain = np.where(gain == 0, 1.0, gain)
-            x = (x - np.asarray(self.baseline, dtype=np.float64)) / gain
+            with np.errstate(over="ignore"):  # (a gain of 1e-310: infinite values, which the writers refuse)
+                x = (x - np.asarray(self.baseline, dtype=np.float64)) / gain
             from sancodec.codec.gaps import invalid_values  # (codec and io import this module)
             from sancodec.io.edf import edf_scalings
 

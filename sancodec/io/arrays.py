@@ -9,6 +9,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from tokenize import TokenError
 from typing import Any, NamedTuple
@@ -1282,20 +1283,13 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
     if not signal.is_digital:
         return signal
     source = signal.source if isinstance(signal.source, dict) else {}
-    time = time_column(source) if source.get("kind") == "csv" else None
-    timing = {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
-              "time_clock": source.get("time_clock"), "time_days": source.get("time_days"),
-              "time_iso": source.get("time_iso"),
-              "time_scale": source.get("time_scale")} if time is not None \
-        else {"time_column": "time [s]", "time_start": start / signal.fs}
-    def as_csv(samples: np.ndarray) -> Signal:  # the signal's names and units over ``samples``, the CSV's layout
-        return Signal(samples, signal.fs, list(signal.channel_names), list(signal.units),
-                      record_name=signal.record_name, source={"kind": "csv", **timing, "units_row": True})
-
+    timing = physical_timing(signal, start)
+    as_csv = partial(physical_table_of, signal, timing)
     missing = missing_of(source)
     if missing is not None and (held := decimal_values(signal)) is not None:  # decimals with gaps: as held
         return with_decimals(as_csv(signal.samples), held[1], signal.samples, gap=missing, values=held[0])
     physical = signal.physical()  # a WFDB record's invalid samples NaN
+    check_finite_physical(signal, np.isinf(physical).any(axis=0))
     if np.isnan(physical).any():
         gapped = gapped_units(physical)
         if gapped is not None:  # among decimals (a gap in a multi-segment record): "-", as rdsamp -p prints them
@@ -1308,6 +1302,35 @@ def physical_signal(signal: Signal, start: int = 0) -> Signal:
         physical = signal.physical(gaps=False)  # (no integer is left to stand for a gap: their format's value scaled)
     values = as_csv(physical)
     return on_decimal_grid(values) or values
+
+
+def check_finite_physical(signal: Signal, infinite: np.ndarray) -> None:
+    """A :class:`SanFormatError` naming the first channel of ``signal`` whose physical values overflow a float
+    (``infinite``, per channel: a gain of 1e-310), which no CSV or ``.npy`` of physical units can hold."""
+    if infinite.any():
+        c = int(np.argmax(infinite))
+        gain = signal.adc_gain[c] if signal.adc_gain is not None else 1.0
+        raise SanFormatError(f"channel {c} ({signal.channel_names[c]}): its values in physical units overflow a "
+                             f"float (gain {gain!r}); decode it without --physical to write its samples")
+
+
+def physical_timing(signal: Signal, start: int) -> dict[str, Any]:
+    """The time column of :func:`physical_signal`'s CSV layout: a CSV source's own, else one named "time [s]" whose
+    first row is at ``start`` samples."""
+    source = signal.source if isinstance(signal.source, dict) else {}
+    time = time_column(source) if source.get("kind") == "csv" else None
+    if time is None:
+        return {"time_column": "time [s]", "time_start": start / signal.fs}
+    return {"time_column": time[0], "time_start": time[1], "time_decimals": source.get("time_decimals"),
+            "time_clock": source.get("time_clock"), "time_days": source.get("time_days"),
+            "time_iso": source.get("time_iso"), "time_scale": source.get("time_scale")}
+
+
+def physical_table_of(signal: Signal, timing: dict[str, Any], samples: np.ndarray) -> Signal:
+    """``signal``'s names and units over ``samples`` (its values in physical units), in :func:`physical_signal`'s
+    CSV layout (``timing``: :func:`physical_timing`'s time column, and a units row)."""
+    return Signal(samples, signal.fs, list(signal.channel_names), list(signal.units), record_name=signal.record_name,
+                  source={"kind": "csv", **timing, "units_row": True})
 
 
 @dataclass(eq=False)
@@ -1346,10 +1369,11 @@ def _physical_table(signal: Signal, gaps: np.ndarray, timing: dict[str, Any]) ->
                          source={"kind": "csv", **timing, "units_row": True, "missing": {"value": value, "text": "-"}})
 
 
-def write_npy(signal: Signal, path: Path, *, fsync: bool = False) -> Path:
+def write_npy(signal: Signal, path: Path, *, fsync: bool = False, values: np.ndarray | None = None) -> Path:
     """The samples as :func:`npy_bytes` has them, written into the file as numpy writes an array to one (a long
-    record's bytes never held in memory beside its array: a day's recording is gigabytes)."""
-    array = as_source_array(signal)
+    record's bytes never held in memory beside its array: a day's recording is gigabytes). ``values``: that array
+    made already (``decode --physical``'s, mapped from a file: ``io.physical_map.source_values_on_disk``)."""
+    array = as_source_array(signal) if values is None else values
     return write_file_atomic(path, lambda fh: np.lib.format.write_array(fh, array, allow_pickle=False), fsync=fsync)
 
 

@@ -44,16 +44,17 @@ from sancodec.io.arrays import (
     grid_places,
     index_column,
     is_time_name,
-    table_values,
     time_column,
 )
 from sancodec.io.arrays import (
     _blank_lines as blank_line_entries,
 )
+from sancodec.io.blockwise_places import PRESENT, blockwise_column_places
 from sancodec.io.csv_datetimes import iso_layout, iso_times
 from sancodec.io.csv_places import printed_exponents, printed_places, prints_exactly
 from sancodec.io.csv_time_units import time_scale
-from sancodec.io.decimals import column_places, decimal_places_of, missing_of, negative_zero_rows, put_negative_zeros
+from sancodec.io.decimals import decimal_places_of, missing_of
+from sancodec.io.physical_rows import PhysicalRows
 from sancodec.signal import Signal
 
 __all__ = ["BLOCK_ROWS", "BLOCK_VALUES", "Choices", "write_table"]
@@ -119,28 +120,30 @@ def write_table(fh: BinaryIO, signal: Signal, quantum: Sequence[float] | None, t
 
 
 class _Whole(NamedTuple):
-    """What the CSV of a signal takes of all its rows, worked out once for every pass: ``held``, what
-    ``io.arrays.table_values`` gives it, its values left out where they are made a block at a time (a decimal
-    source's: None for the values; a :class:`PhysicalTable`'s are whole, each column's places being of all its
-    values), or None; ``places``, each column's decimals (``held``'s, or a float signal's ``column_places``), or None;
-    ``negative_zeros``, a decimal source's rows of -0.0 (``decimals.negative_zero_rows``), or None."""
+    """What the CSV of a signal takes of all its rows, worked out once for every pass, a block of rows at a time:
+    ``held``, each column's decimals where the CSV prints the signal's values rather than its integers (what
+    ``io.arrays.table_values`` gives it: a decimal source's, or a :class:`PhysicalTable`'s, each column's places of
+    its values that are not gaps), else None; ``places``, each column's decimals (``held``, or a float signal's
+    ``column_places``), or None; ``rows``, a digital signal's values made a block at a time."""
 
-    held: tuple[np.ndarray | None, Sequence[int | None]] | None
+    held: Sequence[int | None] | None
     places: Sequence[int | None] | None
-    negative_zeros: list[np.ndarray] | None
+    rows: PhysicalRows | None
 
 
 def _whole(signal: Signal) -> _Whole:
     """:class:`_Whole` of ``signal``."""
-    if isinstance(signal, PhysicalTable):
-        held: tuple[np.ndarray | None, Sequence[int | None]] | None = table_values(signal)
+    n, columns = signal.n_samples, signal.n_channels
+    block = max(1, BLOCK_VALUES // columns)
+    rows = PhysicalRows(signal) if signal.is_digital else None
+    if rows is not None and isinstance(signal, PhysicalTable):
+        held: Sequence[int | None] | None = blockwise_column_places(rows.physical, n, columns, block, PRESENT)
     else:
-        decimals = decimal_places_of(signal)
-        held = None if decimals is None else (None, decimals)
-    places = held[1] if held is not None else None if signal.is_digital else column_places(signal.samples)
-    negative_zeros = negative_zero_rows(signal.source, signal.n_samples, signal.n_channels) \
-        if held is not None and held[0] is None else None
-    return _Whole(held, places, negative_zeros)
+        held = decimal_places_of(signal)
+    if held is not None or signal.is_digital:
+        return _Whole(held, held, rows)
+    return _Whole(None, blockwise_column_places(lambda a, b: np.asarray(signal.samples[a:b]), n, columns, block),
+                  None)
 
 
 class _Pass:
@@ -149,7 +152,7 @@ class _Pass:
 
     def __init__(self, signal: Signal, quantum: Sequence[float] | None, tabs: bool, spaces: bool, choices: Choices,
                  whole: _Whole) -> None:
-        self.signal, self.choices, self.held, self.negative_zeros = signal, choices, whole.held, whole.negative_zeros
+        self.signal, self.choices, self.held, self.rows = signal, choices, whole.held, whole.rows
         held, places = whole.held, whole.places
         names = list(signal.channel_names)
         digits = "%.9g" if signal.samples.dtype == np.float32 else "%.17g"  # (what reads back as the same float)
@@ -233,14 +236,9 @@ class _Pass:
 
     def _values(self, a: int, b: int) -> np.ndarray:
         """Rows ``[a, b)`` of what the CSV prints: the samples, or the values held for them."""
-        if self.held is None:
+        if self.held is None or self.rows is None:
             return np.asarray(self.signal.samples[a:b])  # (a plain array: numpy.savetxt makes each row of a memmap one)
-        if self.held[0] is not None:
-            return self.held[0][a:b]
-        source = self.signal.source
-        kept = {k: v for k, v in source.items() if k != "negative_zeros"} if isinstance(source, dict) else source
-        rows = dataclasses.replace(self.signal, samples=self.signal.samples[a:b], source=kept, annotations=[])
-        return put_negative_zeros(rows.physical(), self.negative_zeros, a)
+        return self.rows.physical(a, b)
 
     def _times(self, a: int, b: int) -> tuple[np.ndarray, list[str] | None]:
         """Rows ``[a, b)``'s times, and their clock or date-time texts where the choices print them so."""
@@ -286,6 +284,8 @@ class _Pass:
         buf = io.StringIO()
         np.savetxt(buf, rows, delimiter=delimiter, fmt=formats, comments="")
         body = buf.getvalue()
+        buf.close()  # (its text let go now: savetxt's wrapper of it is a class of its own, in a cycle that only the
+        # garbage collector breaks, and until it ran, each block's text stayed: 80 MB of a float CSV's)
         if source.get("trimmed") is True or source.get("shortest") is True:  # as the source printed its values
             shortest = source.get("trimmed") is not True
             keep_times = source.get("time_untrimmed") is True and self.time is not None and clock is None
