@@ -37,6 +37,7 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 
 from sancodec._atomic import move_into_place, said_of_output, temp_folder
+from sancodec._mapped import new_mapped_npy
 from sancodec.codec.api import (
     DecodedFile,
     _check_work,
@@ -926,7 +927,7 @@ def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: P
             return None
         n, c = f.shape
         dtype = np.dtype(np.int64) if digits else f.dtype
-        samples = np.lib.format.open_memmap(folder / "samples.npy", mode="w+", dtype=dtype, shape=(n, c))
+        samples = new_mapped_npy(folder / "samples.npy", dtype, (n, c))
         row = 0
         for block in f.sample_blocks(1 << 16) if digits else f.blocks(1 << 16):
             samples[row : row + len(block)] = block

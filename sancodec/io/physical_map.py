@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sancodec._mapped import new_mapped_npy
 from sancodec.io.arrays import PhysicalTable, check_finite_physical, physical_table_of, physical_timing
 from sancodec.io.blockwise_places import PRESENT, WHOLE, blockwise_column_places
 from sancodec.io.decimals import (
@@ -222,4 +223,4 @@ def _blocks(signal: Signal) -> list[tuple[int, int]]:
 
 
 def _mapped(folder: Path, name: str, dtype: Any, shape: tuple[int, int]) -> np.memmap:
-    return np.lib.format.open_memmap(folder / name, mode="w+", dtype=dtype, shape=shape)
+    return new_mapped_npy(folder / name, dtype, shape)
