@@ -303,3 +303,16 @@ def mutated(data: bytes, rng: Any, within: int | None = None) -> bytes:
         else:
             b[at:at] = bytes([rng.randrange(256)])
     return bytes(b)
+
+
+def traced_peak(work: Callable[[], object]) -> int:
+    """The most memory Python and numpy held at once while ``work`` ran (bytes, ``tracemalloc``: what a test of
+    bounded memory weighs)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

@@ -11,8 +11,10 @@ samples, and comments. Each file is read, encoded
 (lossless, now and then lossy) and decoded, and the decode written back in the source's format. A case passes
 when reading or writing returns or raises a ``SancodecError``; anything else is a crash. Counted besides: the
 lossless EDF files written back byte for byte, the WFDB records whose header fields (wfdb-python's reading of
-both headers) and, lossless, signal files are the source's, and the EDF files whose decode to WFDB by ``decode``'s
-streamed writer gives the whole-record writer's files (``edf to wfdb, streamed as whole``).
+both headers) and, lossless, signal files are the source's, the EDF files whose decode to WFDB by ``decode``'s
+streamed writer gives the whole-record writer's files (``edf to wfdb, streamed as whole``), and the decodes whose
+physical values made a few rows at a time (``decode --physical``'s way) give the CSV and ``.npy`` that making them
+whole gives (``physical, blocks as whole``).
 
 Run by ``tests/test_roundtrip_fuzz.py`` (a few hundred cases), or for a long run:
 
@@ -162,6 +164,7 @@ def run_case(rng: random.Random, folder: Path, case: int, counts: Counter) -> No
     except SancodecError:
         counts["refused to write"] += 1
         return
+    counts[_physical_both_ways(sancodec.decode(data), folder)] += 1
     if edf:
         counts["edf written"] += 1
         if not lossy and exact:
@@ -204,6 +207,41 @@ def _edf_to_wfdb(data: bytes, folder: Path) -> str:
         return "edf to wfdb, whole only" if whole is not None else "edf to wfdb, refused"
     same = whole == _record_bytes(folder, "streamed")
     return "edf to wfdb, streamed as whole" if same else "edf to wfdb, streamed differs"
+
+
+def _physical_both_ways(signal: sancodec.Signal, folder: Path) -> str:
+    """``signal`` (a decode) in physical units both ways: ``io.arrays.physical_signal`` of the whole values and
+    ``decode --physical``'s blocks of a few rows (``io.physical_map``), their CSV bytes and ``.npy`` arrays; what came
+    of it, as a count's name (the same, or not; refused both ways, or one way only)."""
+    from sancodec.io import csv_writer, physical_map
+    from sancodec.io.arrays import as_source_array, physical_signal
+
+    made: list[tuple[bytes, bytes] | str] = []
+    blocks = physical_map.BLOCK_VALUES, csv_writer.BLOCK_VALUES
+    for way in ("whole", "blocks"):
+        place = folder / f"physical_{way}"
+        place.mkdir()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if way == "whole":
+                    table = physical_signal(signal)
+                    values = as_source_array(table)
+                else:
+                    physical_map.BLOCK_VALUES, csv_writer.BLOCK_VALUES = 61, 37  # (a few rows a block)
+                    table = physical_map.physical_on_disk(signal, 0, place)
+                    values = physical_map.source_values_on_disk(table, place)
+                sancodec.write_signal(table, place / "t.csv")
+        except SancodecError as exc:
+            made.append(f"{type(exc).__name__}: {exc}")
+        else:
+            array = np.ascontiguousarray(values)
+            made.append(((place / "t.csv").read_bytes(), array.dtype.str.encode() + array.tobytes()))
+        finally:
+            physical_map.BLOCK_VALUES, csv_writer.BLOCK_VALUES = blocks
+    if isinstance(made[0], str) or isinstance(made[1], str):
+        return "physical, refused both ways" if made[0] == made[1] else "physical, refused one way"
+    return "physical, blocks as whole" if made[0] == made[1] else "physical, blocks differ"
 
 
 def _record_bytes(folder: Path, name: str) -> dict[str, bytes]:

@@ -392,7 +392,7 @@ def test_the_report_holds_a_block_of_float_temporaries_not_the_records(monkeypat
     """``make_report`` of a record of 2^20 rows x 2 channels (16 MB of int64), its decoder's windows kept small: the
     most numpy held at once beyond the record is under the record's own size (a block's float temporaries), where it
     was 7 times it (the decode and a dozen float copies of the record)."""
-    import tracemalloc
+    from common import traced_peak
 
     from sancodec.codec import pipeline
 
@@ -402,12 +402,9 @@ def test_the_report_holds_a_block_of_float_temporaries_not_the_records(monkeypat
     signal = Signal(x, 360.0, fmt=["16", "16"], adc_gain=[200.0, 86.0], baseline=[0, 4])
     data = sancodec.encode(signal, frame_len=4096)
     monkeypatch.setattr(pipeline, "WINDOW_ROWS", 1 << 14)  # (the decoder's own memory: a window of frames)
-    tracemalloc.start()
-    try:
-        rep = make_report(signal, data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    reports = []
+    peak = traced_peak(lambda: reports.append(make_report(signal, data)))
+    rep = reports[0]
     assert peak < x.nbytes, peak / x.nbytes
     assert rep.max_abs_error == 0 and rep.prdn_per_channel == [0.0, 0.0] and rep.prd == 0
 

@@ -325,18 +325,16 @@ def test_each_blocks_text_is_let_go_before_the_next_is_made(tmp_path, monkeypatc
     the block's text buffer in a class made per call (a reference cycle), which kept every block's text alive until
     the collector ran (80 MB of a 2 h float CSV's, benchmarks/bench_edf_memory.py --physical --gain 3.2768)."""
     import gc
-    import tracemalloc
+
+    from common import traced_peak
 
     monkeypatch.setattr(csv_writer, "BLOCK_VALUES", 1 << 12)
     signal = Signal(np.random.default_rng(0).normal(size=(50_000, 4)), 250.0)  # (%.17g: about 4 MB of text)
     gc.collect()
     gc.disable()
-    tracemalloc.start()
     try:
-        write_signal(signal, tmp_path / "floats.csv")
-        peak = tracemalloc.get_traced_memory()[1]
+        peak = traced_peak(lambda: write_signal(signal, tmp_path / "floats.csv"))
     finally:
-        tracemalloc.stop()
         gc.enable()
     text = (tmp_path / "floats.csv").stat().st_size
     assert text > 4_000_000

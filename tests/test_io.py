@@ -2305,7 +2305,7 @@ def test_in_dtype_clips_a_block_of_rows_at_a_time_to_the_same_values(monkeypatch
     the whole record beside it: 230 MB for an hour of 8 channels at 1 kHz, decoded to .npy. Now it clips a block of
     rows at a time, to the values ``np.clip(x, lo, hi).astype(dtype)`` gives, in ``x``'s memory order, and holds
     about the result alone."""
-    import tracemalloc
+    from common import traced_peak
 
     from sancodec.io import arrays
 
@@ -2322,12 +2322,7 @@ def test_in_dtype_clips_a_block_of_rows_at_a_time_to_the_same_values(monkeypatch
             assert got.flags.f_contiguous == want.flags.f_contiguous
     monkeypatch.undo()
     x = rng.integers(-40000, 40000, size=(1 << 20, 2))  # 16 MB of int64, 4 MB as int16
-    tracemalloc.start()
-    try:
-        arrays.in_dtype(x, np.dtype(np.int16))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(lambda: arrays.in_dtype(x, np.dtype(np.int16)))
     assert peak < x.nbytes // 2, peak
 
 
@@ -2336,8 +2331,7 @@ def test_a_npy_is_written_from_its_array_not_from_bytes_made_of_it(tmp_path, mon
     the record whole as int64 first (618 MB of memory for an hour of 8 channels at 1 kHz). Now the array is written
     into the file as numpy writes one (the same bytes), and the decode to .npy goes through a file-mapped array a
     window of frames at a time, as the EDF and WAV outputs do."""
-    import tracemalloc
-
+    from common import traced_peak
     from typer.testing import CliRunner
 
     from sancodec import codec
@@ -2345,12 +2339,7 @@ def test_a_npy_is_written_from_its_array_not_from_bytes_made_of_it(tmp_path, mon
 
     x = np.random.default_rng(6).integers(-3000, 3000, size=(1 << 20, 2)).astype(np.int16)
     signal = Signal(x, 250.0)
-    tracemalloc.start()
-    try:
-        write_signal(signal, tmp_path / "x.npy")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = traced_peak(lambda: write_signal(signal, tmp_path / "x.npy"))
     assert peak < x.nbytes // 2, peak
     buf = io.BytesIO()
     np.save(buf, x)

@@ -1,7 +1,8 @@
 """File writer round-trip fuzzing in CI (tests/fuzz_roundtrip.py): odd but readable EDF/BDF files and WFDB records,
 encoded and decoded back: no crash, none refused; every lossless EDF file whose edits edfio would lay out
 alike comes back byte for byte, every WFDB record with the same header fields (and, lossless, the same signal
-files), and every EDF's decode to WFDB by decode's streamed writer as the whole-record writer makes it."""
+files), every EDF's decode to WFDB by decode's streamed writer as the whole-record writer makes it, and every
+decode's physical values made a few rows at a time as making them whole makes them."""
 
 from __future__ import annotations
 
@@ -22,3 +23,7 @@ def test_odd_edf_and_wfdb_files_come_back_as_they_were():
     assert result.get("edf to wfdb, streamed differs", 0) == 0, result
     assert result.get("edf to wfdb, streamed refused what whole wrote", 0) == 0, result
     assert result["edf to wfdb, streamed as whole"] > 30
+    # every decode in physical units, made a few rows at a time as decode --physical makes them, is what making the
+    # values whole gives: the same CSV and .npy, or the same refusal
+    assert result.get("physical, blocks differ", 0) == 0 and result.get("physical, refused one way", 0) == 0, result
+    assert result["physical, blocks as whole"] > 250
