@@ -7,7 +7,7 @@ records written a block at a time, ``io.edf_records``) against decoding the file
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
                                           [--slow K] [--lossy PRDN] [--outputs edf,npy,wfdb,csv]
-                                          [--gain G] [--physical] [--whole-from DIR]
+                                          [--gain G] [--physical] [--pick I,J] [--whole-from DIR]
 
 The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec;
 ``--slow K``: its last K channels at an eighth of the rate (an EDF of two rates); ``--lossy PRDN``: coded lossy at
@@ -19,8 +19,9 @@ writes a CSV from the same mapped array since 2026-12-07, its text made a block 
 path made the text whole, and the CSV is then encoded again both ways, read whole (a CSV is not streamed);
 ``--physical``: the decodes to CSV and ``.npy`` in physical units (``decode --physical``, which makes the values a
 block at a time into another mapped array since 2026-12-07, against ``io.arrays.physical_signal`` of the whole
-decode); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier
-commit with its kernels built, to measure its writers as they were).
+decode); ``--pick I,J``: those channels alone, both ways (``decode --channels``, which maps only them since
+2026-12-07, against ``Signal.select_channels`` of the whole decode); ``--whole-from DIR`` imports the whole rows'
+sancodec from DIR, a checkout of an earlier commit with its kernels built, to measure its writers as they were).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
 (``RssAnon`` of ``/proc/PID/status``, sampled every 10 ms: what the process itself holds), and its wall time. Both
@@ -50,6 +51,12 @@ WHOLE_PHYSICAL_DECODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancod
                          "from sancodec.io.arrays import physical_signal; "
                          "sancodec.write_signal(physical_signal(sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes())),"
                          " sys.argv[2], format=sys.argv[3])")  # (decode --physical as it was made: whole, in memory)
+
+WHOLE_PICKED_DECODE = ("import sys, sancodec, pathlib; from sancodec.io.arrays import physical_signal; "
+                       "s = sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes()).select_channels("
+                       "[int(c) for c in sys.argv[4].split(',')]); "
+                       "sancodec.write_signal(physical_signal(s) if sys.argv[5] == '1' else s, sys.argv[2], "
+                       "format=sys.argv[3])")  # (decode --channels as it was made: the whole record, in memory)
 
 WHOLE_CSV_ENCODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec; "
                     "sancodec.write_bytes_atomic(sys.argv[2], "
@@ -129,6 +136,8 @@ def main() -> None:
                              "16 bits: values that are no decimals)")
     parser.add_argument("--physical", action="store_true",
                         help="decode to CSV and .npy with --physical (values in physical units), both ways")
+    parser.add_argument("--pick", default=None, metavar="I,J",
+                        help="decode these channels (indices) only, both ways (decode --channels)")
     parser.add_argument("--whole-from", type=Path, default=None, metavar="DIR",
                         help="the whole decodes' sancodec imported from DIR (a checkout of an earlier commit, its "
                              "compiled kernels built: its writers as they were)")
@@ -164,27 +173,33 @@ def main() -> None:
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
         for output in outputs:  # and back, both ways
             decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from,
-                        args.physical)
-            if output == "csv" and not args.physical:
+                        args.physical, args.pick)
+            if output == "csv" and not args.physical and args.pick is None:
                 encode_csv(cli, args.workdir / "back.csv", args.fs, args.workdir, hours, args.whole_from)
 
 
 def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hours: float, lossy: bool,
-                whole_from: Path | None = None, physical: bool = False) -> None:
+                whole_from: Path | None = None, physical: bool = False, channels: str | None = None) -> None:
     """The table's rows of ``san`` decoded to ``output`` (edf, npy, wfdb or csv) by ``sancodec decode`` and by decoding
     it whole and writing that (with the sancodec of ``whole_from``, where given), each checked: an EDF against the
     source EDF (its bytes, or its size where ``lossy``), the other formats against each other. ``physical``: both
-    in physical units (``decode --physical``, and ``io.arrays.physical_signal`` of the whole decode)."""
+    in physical units (``decode --physical``, and ``io.arrays.physical_signal`` of the whole decode); ``channels``:
+    those channels alone (``decode --channels``, and ``Signal.select_channels`` of the whole decode)."""
     suffix = "" if output == "wfdb" else f".{output}"
     back, whole_back = workdir / f"back{suffix}", workdir / f"whole_back{suffix}"
     extra = ["--format", "wfdb"] if output == "wfdb" else ["--physical"] if physical else []
-    label = f"sancodec decode{' --physical' if physical else ''} to {output.upper()}"
+    extra += [] if channels is None else ["--channels", channels]
+    picked = "" if channels is None else f" --channels {channels}"
+    label = f"sancodec decode{' --physical' if physical else ''}{picked} to {output.upper()}"
     whole_label = ("physical_signal of decode + write_signal" if physical else "decode + write_signal") + \
+        ("" if channels is None else " of select_channels") + \
         " (whole" + ("" if whole_from is None else f", {whole_from.name}") + ")"
+    whole_command = [sys.executable, "-c", WHOLE_PICKED_DECODE, str(san), str(whole_back), output, channels,
+                     "1" if physical else "0"] if channels is not None else \
+        [sys.executable, "-c", WHOLE_PHYSICAL_DECODE if physical else WHOLE_DECODE, str(san), str(whole_back), output,
+         *([] if whole_from is None else [str(whole_from.resolve())])]
     decodes = {label: ([cli, "decode", str(san), "-o", str(back), "-f", "-q", *extra], back),
-               whole_label: ([sys.executable, "-c", WHOLE_PHYSICAL_DECODE if physical else WHOLE_DECODE, str(san),
-                              str(whole_back), output, *([] if whole_from is None else [str(whole_from.resolve())])],
-                             whole_back)}
+               whole_label: (whole_command, whole_back)}
     made = []
     for label, (command, target) in decodes.items():
         files = written(target, output)
@@ -193,7 +208,7 @@ def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hour
         rss, anon, seconds = peaks(command)
         made.append(b"".join(f.read_bytes().replace(target.name.encode(), b"R") if f.suffix == ".hea" else
                              f.read_bytes() for f in files))  # (a header names its record)
-        if output != "edf":
+        if output != "edf" or channels is not None:  # (a pick is no longer the source EDF)
             same = "" if len(made) < 2 else " (the same bytes both ways)" if made[0] == made[1] else " (NOT the same)"
         elif lossy:
             same = " (a file of the EDF's size)" if target.stat().st_size == edf.stat().st_size else " (NOT its size)"

@@ -749,8 +749,14 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header, None if channels is None else wanted)
             return
-    on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and (start, end, channels) == (None, None, None) and \
-        not (to_stdout or from_stdin or salvage)  # (--physical: CSV and .npy only, made a block at a time there too)
+    on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and (start, end) == (None, None) and \
+        not (to_stdout or from_stdin or salvage)  # (--physical: CSV and .npy only, made a block at a time there too;
+    # --channels: only those mapped)
+    picked: list[int] = []  # (the channels a mapped decode kept, in their order)
+
+    def pick(names: list[str]) -> list[int]:
+        picked[:] = _channel_indices(_named_channels(names), channels)
+        return picked
     with contextlib.ExitStack() as stack:
         folder: Path | None = None
         try:
@@ -761,8 +767,9 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 with input.open("rb") as fh:
                     _refuse_recording(input, fh.read(len(MAGIC)))
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
-                decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv" or physical)  # (a
-                # CSV writes a decimal source's integers at their places; --physical makes its values of them)
+                decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv" or physical,
+                                          None if channels is None else pick)  # (a CSV writes a decimal source's
+                # integers at their places; --physical makes its values of them)
                 folder = folder if decoded is not None else None
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
                 with rewound_input(input, opened) as remote:
@@ -775,7 +782,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             raise SanFormatError(named(str(exc), input)) from None
         _warn_salvaged(input, decoded)
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet,
-                       folder)
+                       folder, picked if folder is not None and channels is not None else None)
 
 
 def _named_channels(names: list[str]) -> Any:
@@ -853,10 +860,11 @@ def _left_out(signal: Any, fmt: str) -> list[tuple[int, str]]:
 
 def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, channels: str | None, physical: bool,
                    to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool,
-                   folder: Path | None = None) -> None:
+                   folder: Path | None = None, picked: list[int] | None = None) -> None:
     """``decode``'s output of ``decoded`` (an ``api.DecodedFile``): its channels picked, physical where asked,
     written in ``fmt``, and said. ``folder``: where ``decoded``'s samples are mapped from (``stream.decoded_on_disk``),
-    and its physical values are made, a block of rows at a time (``io.physical_map``); None: in memory."""
+    and its physical values are made, a block of rows at a time (``io.physical_map``); None: in memory. ``picked``:
+    the channels ``decoded`` holds already (a mapped decode's --channels), in their order."""
     from sancodec.io import output_files, write_signal
     from sancodec.io.arrays import physical_signal, write_npy
     from sancodec.io.edf import SKIP_NOTE, edf_padding
@@ -870,7 +878,9 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     if m > 1 and (decoded.start % m or decoded.end % m):
         raise SanConfigError(f"{input}: a multi-frequency record is cut at whole frames of {m} rows: --start and "
                              f"--end must be multiples of {m} (got {decoded.start} and {decoded.end})")
-    if channels is not None:
+    if picked is not None:
+        wanted = picked
+    elif channels is not None:
         wanted = _channel_indices(signal, channels)
         signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]
         offsets = None if offsets is None else [offsets[c] for c in wanted]

@@ -28,7 +28,7 @@ import io
 import math
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -913,24 +913,34 @@ class SanFile:
 
 def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: Path, *, model: SanSpec | None = None,
                     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
-                    decimals: bool = False) -> DecodedFile | None:
+                    decimals: bool = False,
+                    pick: Callable[[list[str]], Sequence[int]] | None = None) -> DecodedFile | None:
     """The whole ``.san`` ``source``, decoded a window at a time into an array mapped from a file in ``folder``, as
     ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF, BDF, WAV, ``.npy``
     and CSV writers, which take a Signal and write it a block of rows at a time, so that its samples sit on disk
     rather than in memory (the caller keeps ``folder`` until they are written). With ``decimals``, a decimal
     source's file too (a CSV's: its integers, as ``decode_file``'s Signal holds them, for the CSV writer, which
-    prints them a block at a time). None for any other file whose values are not integers (floats on a grid), which
-    the caller decodes in memory."""
+    prints them a block at a time). ``pick``: the channels to keep, in their order, given the file's channel names
+    (decode --channels): the signal ``Signal.select_channels`` makes of the decode, only those channels mapped. None
+    for any other file whose values are not integers (floats on a grid), and for a pick that leaves out a record's
+    fastest channels (its rows thinned: ``select_channels``' work), which the caller decodes in memory."""
     with SanFile(source, model=model, limits=limits, threads=threads) as f:
         digits = decimals and f._scale is not None and f.quantum is None  # (a decimal file's integers)
         if not digits and (f.quantum is not None or f.dtype.kind not in "iu"):
             return None
         n, c = f.shape
         dtype = np.dtype(np.int64) if digits else f.dtype
-        samples = new_mapped_npy(folder / "samples.npy", dtype, (n, c))
+        wanted = None if pick is None else list(pick(f.channel_names))
+        picked = None
+        if wanted is not None:  # the picked channels' metadata as select_channels makes it (of no samples but one row)
+            whole = Signal.from_header(f.signal_head, np.zeros((1, c), dtype=dtype))
+            picked = whole.select_channels(wanted)
+            if picked.fs != whole.fs:
+                return None
+        samples = new_mapped_npy(folder / "samples.npy", dtype, (n, c if wanted is None else len(wanted)))
         row = 0
         for block in f.sample_blocks(1 << 16) if digits else f.blocks(1 << 16):
-            samples[row : row + len(block)] = block
+            samples[row : row + len(block)] = block if wanted is None else block[:, wanted]
             row += len(block)
-        return DecodedFile(Signal.from_header(f.signal_head, samples), f.header, 0, n, f.activations_read,
-                           f.frames_read)
+        signal = Signal.from_header(f.signal_head, samples) if picked is None else replace(picked, samples=samples)
+        return DecodedFile(signal, f.header, 0, n, f.activations_read, f.frames_read)

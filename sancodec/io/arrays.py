@@ -1374,6 +1374,10 @@ def write_npy(signal: Signal, path: Path, *, fsync: bool = False, values: np.nda
     record's bytes never held in memory beside its array: a day's recording is gigabytes). ``values``: that array
     made already (``decode --physical``'s, mapped from a file: ``io.physical_map.source_values_on_disk``)."""
     array = as_source_array(signal) if values is None else values
+    fortran = isinstance(signal.source, dict) and signal.source.get("fortran") is True
+    if array.ndim == 2 and not array.flags.c_contiguous and not fortran:  # (picked channels, x[:, [1, 0]], come in
+        array = np.ascontiguousarray(array)  # Fortran order from numpy: written in C order, as every other array is,
+        # unless the source was a Fortran-ordered one)
     return write_file_atomic(path, lambda fh: np.lib.format.write_array(fh, array, allow_pickle=False), fsync=fsync)
 
 
