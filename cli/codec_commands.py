@@ -662,7 +662,8 @@ def decode(
     """Restore a recording from a .san file (original digital format by default). Records of WFDB
     format 16 or 212 (an EDF's, a 16-bit WAV's or .npy's too) are written as they decode, EDF and BDF files a block
     of data records at a time (memory bounded by the frame, not the record); WAV, .npy and CSV files (--physical's
-    too) from an array mapped from a temporary file, a block of rows at a time."""
+    too, and the channels and range picked alone) from an array mapped from a temporary file, a block of rows at a
+    time."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
     refuse_output_among(sources, output, "decode", lambda path: path.suffix.lower() != ".san")
@@ -749,9 +750,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header, None if channels is None else wanted)
             return
-    on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and (start, end) == (None, None) and \
-        not (to_stdout or from_stdin or salvage)  # (--physical: CSV and .npy only, made a block at a time there too;
-    # --channels: only those mapped)
+    on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and not (to_stdout or from_stdin or salvage)  # (--physical:
+    # CSV and .npy only, made a block at a time there too; --channels: only those mapped; --start/--end: that range)
     picked: list[int] = []  # (the channels a mapped decode kept, in their order)
 
     def pick(names: list[str]) -> list[int]:
@@ -768,8 +768,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                     _refuse_recording(input, fh.read(len(MAGIC)))
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv" or physical,
-                                          None if channels is None else pick)  # (a CSV writes a decimal source's
-                # integers at their places; --physical makes its values of them)
+                                          None if channels is None else pick, start, end)  # (a CSV writes a
+                # decimal source's integers at their places; --physical makes its values of them)
                 folder = folder if decoded is not None else None
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
                 with rewound_input(input, opened) as remote:

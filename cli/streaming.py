@@ -358,12 +358,14 @@ def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, thr
 
 
 def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Path, decimals: bool = False,
-                    pick: Callable[[list[str]], list[int]] | None = None):
+                    pick: Callable[[list[str]], list[int]] | None = None, start: int | None = None,
+                    end: int | None = None):
     """``sancodec.stream.decoded_on_disk`` of ``source`` (imported when called: the CLI starts without numpy); an
     ``api.DecodedFile`` or None."""
     from sancodec.stream import decoded_on_disk as on_disk
 
-    return on_disk(source, folder, model=spec, limits=limits, threads=threads, decimals=decimals, pick=pick)
+    return on_disk(source, folder, model=spec, limits=limits, threads=threads, decimals=decimals, pick=pick,
+                   start=start, end=end)
 
 
 def source_of(path: Path | str, opened: BinaryIO | None = None) -> object:

@@ -87,7 +87,7 @@ from sancodec.io.remote import is_url, opened_url
 from sancodec.io.wfdb import clip_to_format, narrow_dtype
 from sancodec.rowkey import named_channels, rows_for
 from sancodec.san.spec import SanSpec
-from sancodec.signal import Signal, recording_start
+from sancodec.signal import Signal, recording_start, slice_header
 
 __all__ = ["SanFile", "SanWriter", "decoded_on_disk", "open"]
 
@@ -713,12 +713,13 @@ class SanFile:
         A pass over the whole record checks the lossless checksums at its end."""
         return self._blocks(n, start, end, as_signal=False)
 
-    def sample_blocks(self, n: int) -> Iterator[np.ndarray]:
-        """The whole record in consecutive blocks of ``n`` rows as ``sancodec.decode``'s Signal holds its samples
-        (the stored integers clipped to their format, a decimal file's integers, a float file's values on its step),
-        not as :meth:`read` gives them (the source's kind: a decimal file's floats): what a comparison with the
-        original as coded takes, a block at a time (``report``). The lossless checksums are checked at the end."""
-        return self._blocks(n, 0, None, as_signal=True)
+    def sample_blocks(self, n: int, start: int = 0, end: int | None = None) -> Iterator[np.ndarray]:
+        """Rows [start, end) (the whole record by default) in consecutive blocks of ``n`` rows as
+        ``sancodec.decode``'s Signal holds its samples (the stored integers clipped to their format, a decimal file's
+        integers, a float file's values on its step), not as :meth:`read` gives them (the source's kind: a decimal
+        file's floats): what a comparison with the original as coded takes, a block at a time (``report``). A pass
+        over the whole record checks the lossless checksums at its end."""
+        return self._blocks(n, start, end, as_signal=True)
 
     def _blocks(self, n: int, start: int, end: int | None, as_signal: bool) -> Iterator[np.ndarray]:
         """:meth:`blocks` (``as_signal``: :meth:`sample_blocks`) of rows [start, end), ``n`` checked first."""
@@ -913,15 +914,17 @@ class SanFile:
 
 def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: Path, *, model: SanSpec | None = None,
                     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
-                    decimals: bool = False,
-                    pick: Callable[[list[str]], Sequence[int]] | None = None) -> DecodedFile | None:
+                    decimals: bool = False, pick: Callable[[list[str]], Sequence[int]] | None = None,
+                    start: int | None = None, end: int | None = None) -> DecodedFile | None:
     """The whole ``.san`` ``source``, decoded a window at a time into an array mapped from a file in ``folder``, as
     ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF, BDF, WAV, ``.npy``
     and CSV writers, which take a Signal and write it a block of rows at a time, so that its samples sit on disk
     rather than in memory (the caller keeps ``folder`` until they are written). With ``decimals``, a decimal
     source's file too (a CSV's: its integers, as ``decode_file``'s Signal holds them, for the CSV writer, which
     prints them a block at a time). ``pick``: the channels to keep, in their order, given the file's channel names
-    (decode --channels): the signal ``Signal.select_channels`` makes of the decode, only those channels mapped. None
+    (decode --channels): the signal ``Signal.select_channels`` makes of the decode, only those channels mapped.
+    ``start``, ``end``: rows [start, end) alone, as ``decode_file(source, start, end)`` gives them (its header cut to
+    the range, ``slice_header``; the lossless checksums checked where the range is the whole record). None
     for any other file whose values are not integers (floats on a grid), and for a pick that leaves out a record's
     fastest channels (its rows thinned: ``select_channels``' work), which the caller decodes in memory."""
     with SanFile(source, model=model, limits=limits, threads=threads) as f:
@@ -929,18 +932,20 @@ def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: P
         if not digits and (f.quantum is not None or f.dtype.kind not in "iu"):
             return None
         n, c = f.shape
+        lo, hi = sample_range(start, end, n)
+        head = f.signal_head if (lo, hi) == (0, n) else slice_header(f.signal_head, lo, hi, n)
         dtype = np.dtype(np.int64) if digits else f.dtype
         wanted = None if pick is None else list(pick(f.channel_names))
         picked = None
         if wanted is not None:  # the picked channels' metadata as select_channels makes it (of no samples but one row)
-            whole = Signal.from_header(f.signal_head, np.zeros((1, c), dtype=dtype))
+            whole = Signal.from_header(head, np.zeros((1, c), dtype=dtype))
             picked = whole.select_channels(wanted)
             if picked.fs != whole.fs:
                 return None
-        samples = new_mapped_npy(folder / "samples.npy", dtype, (n, c if wanted is None else len(wanted)))
+        samples = new_mapped_npy(folder / "samples.npy", dtype, (hi - lo, c if wanted is None else len(wanted)))
         row = 0
-        for block in f.sample_blocks(1 << 16) if digits else f.blocks(1 << 16):
+        for block in f.sample_blocks(1 << 16, lo, hi) if digits else f.blocks(1 << 16, lo, hi):
             samples[row : row + len(block)] = block if wanted is None else block[:, wanted]
             row += len(block)
-        signal = Signal.from_header(f.signal_head, samples) if picked is None else replace(picked, samples=samples)
-        return DecodedFile(signal, f.header, 0, n, f.activations_read, f.frames_read)
+        signal = Signal.from_header(head, samples) if picked is None else replace(picked, samples=samples)
+        return DecodedFile(signal, f.header, lo, hi, f.activations_read, f.frames_read)

@@ -316,3 +316,18 @@ def traced_peak(work: Callable[[], object]) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def decode_in_memory(monkeypatch: pytest.MonkeyPatch, args: Sequence[str]) -> Any:
+    """``sancodec decode`` of ``args`` with the file-mapped path turned off (``decoded_on_disk`` answering None, as it
+    does for a file it does not take: the decode then made in memory): the bytes a mapped decode must write too.
+    The CLI's result (exit code checked to be 0)."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app, codec_commands
+
+    with monkeypatch.context() as patched:
+        patched.setattr(codec_commands, "decoded_on_disk", lambda *a: None)
+        result = CliRunner().invoke(app, ["decode", *args])
+    assert result.exit_code == 0, result.output
+    return result

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from common import decode_in_memory
 from typer.testing import CliRunner
 
 import sancodec
@@ -58,9 +59,8 @@ def test_decode_channels_maps_only_the_picked_channels_and_writes_what_picking_i
     res = runner.invoke(app, ["decode", str(san), "-o", str(out / f"back.{fmt}"), "--channels", picks, "-q", *options])
     assert res.exit_code == 0, res.output
     monkeypatch.setattr(codec_package, "decode_file", whole)
-    res = runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / f"memory.{fmt}"), "--channels", picks, "-q",
-                              "--start", "0", *options])
-    assert res.exit_code == 0, res.output
+    decode_in_memory(monkeypatch, [str(san), "-o", str(tmp_path / f"memory.{fmt}"), "--channels", picks, "-q",
+                                   *options])
     assert (out / f"back.{fmt}").read_bytes() == (tmp_path / f"memory.{fmt}").read_bytes()
     assert sorted(p.name for p in out.iterdir()) == [f"back.{fmt}"]
     assert used == ([] if mapped else [True])
@@ -80,3 +80,59 @@ def test_a_bad_pick_is_one_error_and_an_existing_output_is_kept(tmp_path):
     assert res.exit_code == 2 and "--force" in res.stderr
     assert (tmp_path / "kept.npy").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.npy", "rec.san"]
+
+
+@pytest.mark.parametrize("record, output, options", [
+    ("mitdb", "csv", ["--start", "1000", "--end", "7000"]), ("mitdb", "npy", ["--start", "4096"]),
+    ("mitdb", "edf", ["--end", "5000"]), ("mitdb", "wav", ["--start", "17", "--end", "18"]),
+    ("mitdb", "csv", ["--start", "300", "--end", "9000", "--physical", "--channels", "V5"]),
+    ("mitdb", "npy", ["--start", "0", "--end", "20000", "--physical"]),
+    ("slow", "edf", ["--start", "800", "--end", "2400"]), ("slow", "npy", ["--start", "8", "--physical"]),
+    ("decimal csv", "csv", ["--start", "11", "--end", "2900"]),
+])
+def test_decode_a_range_maps_that_range_alone_and_writes_what_decoding_it_in_memory_writes(
+        tmp_path, monkeypatch, record, output, options):
+    """``decode --start/--end`` to EDF, WAV, ``.npy`` or CSV maps rows [start, end) alone (their header cut to the
+    range, annotations and a CSV source's times with it): the same bytes as decoding the range in memory."""
+    from sancodec import codec as codec_package
+
+    monkeypatch.setattr(physical_map, "BLOCK_VALUES", 999)
+    monkeypatch.setattr(csv_writer, "BLOCK_ROWS", 700)
+    if record == "slow":
+        signal = read_signal(_multirate(tmp_path))
+    elif record == "decimal csv":
+        (tmp_path / "rec.csv").write_text("time,a,b\n" + "".join(
+            f"{k / 250:.3f},{(k % 7 - 3) / 100:.2f},{'' if k % 11 == 0 else -(k % 5) / 10}\n" for k in range(3000)))
+        signal = read_signal(tmp_path / "rec.csv")
+    else:
+        signal = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 20000)
+    san = tmp_path / "rec.san"
+    san.write_bytes(sancodec.encode(signal))
+    out = tmp_path / "out"
+    out.mkdir()
+    whole = codec_package.decode_file
+    monkeypatch.setattr(codec_package, "decode_file", lambda *a, **kw: pytest.fail("decoded in memory"))
+    res = runner.invoke(app, ["decode", str(san), "-o", str(out / f"back.{output}"), "-q", *options])
+    assert res.exit_code == 0, res.output
+    monkeypatch.setattr(codec_package, "decode_file", whole)
+    decode_in_memory(monkeypatch, [str(san), "-o", str(tmp_path / f"memory.{output}"), "-q", *options])
+    assert (out / f"back.{output}").read_bytes() == (tmp_path / f"memory.{output}").read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == [f"back.{output}"]
+
+
+def test_a_range_out_of_the_record_or_off_a_frame_is_the_same_error_either_way(tmp_path, monkeypatch):
+    """A range past the record, backwards, or (a record of several rates) not at whole frames: the one error the
+    decode in memory gives, no output and no temporary folder left."""
+    signal = read_signal(_multirate(tmp_path))
+    san = tmp_path / "rec.san"
+    san.write_bytes(sancodec.encode(signal))
+    for options in (["--start", "5000"], ["--start", "30", "--end", "20"], ["--start", "3", "--end", "800"]):
+        res = runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / "out.csv"), *options])
+        from sancodec.cli import codec_commands
+
+        with monkeypatch.context() as patched:
+            patched.setattr(codec_commands, "decoded_on_disk", lambda *a: None)
+            memory = runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / "out.csv"), *options])
+        assert res.exit_code == memory.exit_code != 0 and res.stderr == memory.stderr, (options, res.output)
+        assert res.stderr.count("\n") == 1
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.san", "slow.edf"]
