@@ -754,9 +754,11 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     # CSV and .npy only, made a block at a time there too; --channels: only those mapped; --start/--end: that range)
     picked: list[int] = []  # (the channels a mapped decode kept, in their order)
 
-    def pick(names: list[str]) -> list[int]:
+    def keep(names: list[str]) -> list[int]:
+        assert channels is not None
         picked[:] = _channel_indices(_named_channels(names), channels)
         return picked
+
     with contextlib.ExitStack() as stack:
         folder: Path | None = None
         try:
@@ -768,7 +770,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                     _refuse_recording(input, fh.read(len(MAGIC)))
                 folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv" or physical,
-                                          None if channels is None else pick, start, end)  # (a CSV writes a
+                                          None if channels is None else keep, start, end)  # (a CSV writes a
                 # decimal source's integers at their places; --physical makes its values of them)
                 folder = folder if decoded is not None else None
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched

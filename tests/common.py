@@ -331,3 +331,18 @@ def decode_in_memory(monkeypatch: pytest.MonkeyPatch, args: Sequence[str]) -> An
         result = CliRunner().invoke(app, ["decode", *args])
     assert result.exit_code == 0, result.output
     return result
+
+
+def decode_mapped(monkeypatch: pytest.MonkeyPatch, args: Sequence[str]) -> Any:
+    """``sancodec decode`` of ``args`` with the in-memory decoder forbidden (``codec.decode_file`` fails the test): a
+    decode that must go through the file-mapped array. The CLI's result (exit code checked to be 0)."""
+    from typer.testing import CliRunner
+
+    from sancodec import codec
+    from sancodec.cli import app
+
+    with monkeypatch.context() as patched:
+        patched.setattr(codec, "decode_file", lambda *a, **kw: pytest.fail("decoded in memory"))
+        result = CliRunner().invoke(app, ["decode", *args])
+    assert result.exit_code == 0, result.output
+    return result

@@ -260,13 +260,9 @@ def test_decode_to_csv_goes_through_a_file_mapped_array_and_writes_what_decoding
     san.write_bytes(sancodec.encode(record))
     out = tmp_path / "out"
     out.mkdir()
-    from sancodec import codec as codec_package
+    from common import decode_mapped
 
-    whole = codec_package.decode_file
-    monkeypatch.setattr(codec_package, "decode_file", lambda *a, **kw: pytest.fail("decoded in memory"))
-    res = runner.invoke(app, ["decode", str(san), "-o", str(out / "back.csv"), "-q"])
-    assert res.exit_code == 0, res.output
-    monkeypatch.setattr(codec_package, "decode_file", whole)
+    decode_mapped(monkeypatch, [str(san), "-o", str(out / "back.csv"), "-q"])
     write_signal(sancodec.decode(san.read_bytes()), tmp_path / "memory.csv")
     assert (out / "back.csv").read_bytes() == (tmp_path / "memory.csv").read_bytes()
     assert sorted(p.name for p in out.iterdir()) == ["back.csv"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import decode_in_memory
+from common import decode_in_memory, decode_mapped
 from typer.testing import CliRunner
 
 import sancodec
@@ -94,7 +94,6 @@ def test_decode_a_range_maps_that_range_alone_and_writes_what_decoding_it_in_mem
         tmp_path, monkeypatch, record, output, options):
     """``decode --start/--end`` to EDF, WAV, ``.npy`` or CSV maps rows [start, end) alone (their header cut to the
     range, annotations and a CSV source's times with it): the same bytes as decoding the range in memory."""
-    from sancodec import codec as codec_package
 
     monkeypatch.setattr(physical_map, "BLOCK_VALUES", 999)
     monkeypatch.setattr(csv_writer, "BLOCK_ROWS", 700)
@@ -110,11 +109,7 @@ def test_decode_a_range_maps_that_range_alone_and_writes_what_decoding_it_in_mem
     san.write_bytes(sancodec.encode(signal))
     out = tmp_path / "out"
     out.mkdir()
-    whole = codec_package.decode_file
-    monkeypatch.setattr(codec_package, "decode_file", lambda *a, **kw: pytest.fail("decoded in memory"))
-    res = runner.invoke(app, ["decode", str(san), "-o", str(out / f"back.{output}"), "-q", *options])
-    assert res.exit_code == 0, res.output
-    monkeypatch.setattr(codec_package, "decode_file", whole)
+    decode_mapped(monkeypatch, [str(san), "-o", str(out / f"back.{output}"), "-q", *options])
     decode_in_memory(monkeypatch, [str(san), "-o", str(tmp_path / f"memory.{output}"), "-q", *options])
     assert (out / f"back.{output}").read_bytes() == (tmp_path / f"memory.{output}").read_bytes()
     assert sorted(p.name for p in out.iterdir()) == [f"back.{output}"]

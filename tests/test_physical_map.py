@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from common import decode_in_memory
+from common import decode_in_memory, decode_mapped
 from typer.testing import CliRunner
 
 import sancodec
@@ -167,7 +167,6 @@ def test_decode_physical_goes_through_file_mapped_arrays_and_writes_what_decodin
     """``decode --physical`` to CSV and ``.npy`` decodes into an array mapped from a file and makes the physical
     values a block at a time into another: the same bytes as decoding whole (``--start 0``, which decodes in memory),
     the record never decoded whole, no temporary file left behind."""
-    from sancodec import codec as codec_package
 
     monkeypatch.setattr(physical_map, "BLOCK_VALUES", 999)
     monkeypatch.setattr(csv_writer, "BLOCK_ROWS", 700)
@@ -187,11 +186,7 @@ def test_decode_physical_goes_through_file_mapped_arrays_and_writes_what_decodin
     san = _san_of(tmp_path, record)
     out = tmp_path / "out"
     out.mkdir()
-    whole = codec_package.decode_file
-    monkeypatch.setattr(codec_package, "decode_file", lambda *a, **kw: pytest.fail("decoded in memory"))
-    res = runner.invoke(app, ["decode", str(san), "-o", str(out / f"back.{fmt}"), "--physical", "-q"])
-    assert res.exit_code == 0, res.output
-    monkeypatch.setattr(codec_package, "decode_file", whole)
+    decode_mapped(monkeypatch, [str(san), "-o", str(out / f"back.{fmt}"), "--physical", "-q"])
     decode_in_memory(monkeypatch, [str(san), "-o", str(tmp_path / f"memory.{fmt}"), "--physical", "-q"])
     assert (out / f"back.{fmt}").read_bytes() == (tmp_path / f"memory.{fmt}").read_bytes()
     assert sorted(p.name for p in out.iterdir()) == [f"back.{fmt}"]
