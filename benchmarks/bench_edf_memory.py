@@ -19,9 +19,11 @@ writes a CSV from the same mapped array since 2026-12-07, its text made a block 
 path made the text whole, and the CSV is then encoded again both ways, read whole (a CSV is not streamed);
 ``--physical``: the decodes to CSV and ``.npy`` in physical units (``decode --physical``, which makes the values a
 block at a time into another mapped array since 2026-12-07, against ``io.arrays.physical_signal`` of the whole
-decode); ``--pick I,J``: those channels alone, both ways (``decode --channels``, which maps only them since
-2026-12-07, against ``Signal.select_channels`` of the whole decode); ``--whole-from DIR`` imports the whole rows'
-sancodec from DIR, a checkout of an earlier commit with its kernels built, to measure its writers as they were).
+decode); ``--outputs stdout``: ``decode -o -``, the ``.npy`` on standard output (written a piece at a time from the
+mapped array since 2026-12-07), against the whole decode's ``npy_bytes``; ``--pick I,J``: those channels alone,
+both ways (``decode --channels``, which maps only them since 2026-12-07, against ``Signal.select_channels`` of the
+whole decode); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier commit with
+its kernels built, to measure its writers as they were).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
 (``RssAnon`` of ``/proc/PID/status``, sampled every 10 ms: what the process itself holds), and its wall time. Both
@@ -58,6 +60,10 @@ WHOLE_PICKED_DECODE = ("import sys, sancodec, pathlib; from sancodec.io.arrays i
                        "sancodec.write_signal(physical_signal(s) if sys.argv[5] == '1' else s, sys.argv[2], "
                        "format=sys.argv[3])")  # (decode --channels as it was made: the whole record, in memory)
 
+WHOLE_STDOUT_DECODE = ("import sys, sancodec, pathlib; from sancodec.io.arrays import npy_bytes; "
+                       "sys.stdout.buffer.write(npy_bytes(sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes())))")
+# (decode -o - as it was made: the whole record decoded in memory, its .npy made as one string of bytes)
+
 WHOLE_CSV_ENCODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec; "
                     "sancodec.write_bytes_atomic(sys.argv[2], "
                     "sancodec.encode(sancodec.read_signal(sys.argv[1], fs=float(sys.argv[3]))))")  # (sys.argv[4],
@@ -85,17 +91,20 @@ def build(path: Path, hours: float, channels: int, fs: int, slow: int = 0, gain:
     return n
 
 
-def peaks(command: list[str]) -> tuple[float, float, float]:
-    """Peak RSS (MB, ``/usr/bin/time -v``), peak anonymous memory (MB, sampled) and wall seconds of ``command``."""
+def peaks(command: list[str], stdout: Path | None = None) -> tuple[float, float, float]:
+    """Peak RSS (MB, ``/usr/bin/time -v``), peak anonymous memory (MB, sampled) and wall seconds of ``command``
+    (its standard output into the file ``stdout``, where given)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    sink = subprocess.DEVNULL if stdout is None else stdout.open("wb")
+    proc = subprocess.Popen(["/usr/bin/time", "-v", *command], stdout=sink, stderr=subprocess.PIPE, text=True)
     anon = 0
     while proc.poll() is None:
         for child in _children(proc.pid):
             anon = max(anon, _rss_anon(child))
         time.sleep(0.01)
     seconds = time.perf_counter() - start
+    if stdout is not None:
+        sink.close()  # type: ignore[union-attr]
     err = proc.stderr.read() if proc.stderr else ""
     if proc.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{err}")
@@ -130,7 +139,7 @@ def main() -> None:
     parser.add_argument("--lossy", type=float, default=None, metavar="PRDN",
                         help="code lossy at this PRDN (%%) with --effort balanced, not losslessly")
     parser.add_argument("--outputs", default="edf,npy",
-                        help="the formats decoded to, each both ways: edf, npy, wfdb, csv")
+                        help="the formats decoded to, each both ways: edf, npy, wfdb, csv, stdout (-o -: .npy)")
     parser.add_argument("--gain", type=float, default=10.0,
                         help="digital units a µV (10: physical values of one decimal; 3.2768, a ±10 mV range in "
                              "16 bits: values that are no decimals)")
@@ -143,8 +152,8 @@ def main() -> None:
                              "compiled kernels built: its writers as they were)")
     args = parser.parse_args()
     outputs = [o.strip() for o in args.outputs.split(",") if o.strip()]
-    if not set(outputs) <= {"edf", "npy", "wfdb", "csv"}:
-        raise SystemExit(f"--outputs takes edf, npy, wfdb and csv, not {args.outputs!r}")
+    if not set(outputs) <= {"edf", "npy", "wfdb", "csv", "stdout"}:
+        raise SystemExit(f"--outputs takes edf, npy, wfdb, csv and stdout, not {args.outputs!r}")
     if args.physical and not set(outputs) <= {"npy", "csv"}:
         raise SystemExit("--physical decodes to CSV and .npy only: give --outputs csv,npy")
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -200,12 +209,18 @@ def decode_back(cli: str, san: Path, edf: Path, output: str, workdir: Path, hour
          *([] if whole_from is None else [str(whole_from.resolve())])]
     decodes = {label: ([cli, "decode", str(san), "-o", str(back), "-f", "-q", *extra], back),
                whole_label: (whole_command, whole_back)}
+    piped = output == "stdout"  # (-o -: .npy on standard output, each way's into its file)
+    if piped:
+        back, whole_back = workdir / "back_stdout.npy", workdir / "whole_back_stdout.npy"
+        decodes = {"sancodec decode -o - (.npy on standard output)": ([cli, "decode", str(san), "-o", "-", "-q"], back),
+                   "decode + npy_bytes to standard output (whole)": ([sys.executable, "-c", WHOLE_STDOUT_DECODE,
+                                                                      str(san)], whole_back)}
     made = []
     for label, (command, target) in decodes.items():
         files = written(target, output)
         for f in files:
             f.unlink(missing_ok=True)
-        rss, anon, seconds = peaks(command)
+        rss, anon, seconds = peaks(command, target if piped else None)
         made.append(b"".join(f.read_bytes().replace(target.name.encode(), b"R") if f.suffix == ".hea" else
                              f.read_bytes() for f in files))  # (a header names its record)
         if output != "edf" or channels is not None:  # (a pick is no longer the source EDF)

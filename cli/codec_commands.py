@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -750,8 +751,10 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header, None if channels is None else wanted)
             return
-    on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and not (to_stdout or from_stdin or salvage)  # (--physical:
-    # CSV and .npy only, made a block at a time there too; --channels: only those mapped; --start/--end: that range)
+    on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and not (from_stdin or salvage)  # (--physical: CSV and
+    # .npy only, made a block at a time there too; --channels: only those mapped; --start/--end: that range; -o -:
+    # .npy, mapped in the temporary folder)
+    beside = Path(tempfile.gettempdir()) / "sancodec-stdout.npy" if to_stdout else target  # (where it is mapped)
     picked: list[int] = []  # (the channels a mapped decode kept, in their order)
 
     def keep(names: list[str]) -> list[int]:
@@ -765,10 +768,10 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             decoded = None
             hold = fmt in ("edf", "bdf")  # (a salvaged file's lost rows without an invalid sample: annotated there)
             # (the EDF, WAV and CSV writers take a Signal: its samples mapped from a file beside the output, not held)
-            if on_disk and isinstance(input, Path) and target.parent.is_dir():
+            if on_disk and isinstance(input, Path) and beside.parent.is_dir():
                 with input.open("rb") as fh:
                     _refuse_recording(input, fh.read(len(MAGIC)))
-                folder = stack.enter_context(temp_folder(target))  # (a full disk there: said of the output)
+                folder = stack.enter_context(temp_folder(beside))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv" or physical,
                                           None if channels is None else keep, start, end)  # (a CSV writes a
                 # decimal source's integers at their places; --physical makes its values of them)
@@ -897,7 +900,7 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
                              "and wfdb-python would digitise them anew, not exactly; write .npy or CSV")
     padded = 0
     if to_stdout:  # the .npy alone goes there; what is said of it, to standard error
-        write_stdout(signal, fmt)
+        write_stdout(signal, fmt, values)
         files: list[Any] = [STDOUT]
     else:
         check_outputs(output_files(signal, target, fmt), force, [input])

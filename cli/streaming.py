@@ -393,13 +393,17 @@ def read_stdin(fs: float | None):  # -> Signal
     return read_npy(io.BytesIO(sys.stdin.buffer.read()), fs, name="standard input")
 
 
-def write_stdout(signal, fmt: str) -> None:
-    """Decoded samples as ``.npy`` on standard output (nothing else goes there)."""
+def write_stdout(signal, fmt: str, values=None) -> None:
+    """Decoded samples as ``.npy`` on standard output (nothing else goes there), written as numpy writes an array to
+    a file (a long record's mapped samples a piece at a time, never as one string of bytes). ``values``: the array,
+    made already (``decode --physical``'s)."""
     import sys
 
-    from sancodec.io.arrays import npy_bytes
+    import numpy as np
+
+    from sancodec.io.arrays import npy_array
 
     if fmt != "npy":
         raise SanConfigError(f"-o - writes .npy to standard output; --format {fmt} needs a file")
-    sys.stdout.buffer.write(npy_bytes(signal))
+    np.lib.format.write_array(sys.stdout.buffer, npy_array(signal, values), allow_pickle=False)
     sys.stdout.buffer.flush()

@@ -131,3 +131,19 @@ def test_a_range_out_of_the_record_or_off_a_frame_is_the_same_error_either_way(t
         assert res.exit_code == memory.exit_code != 0 and res.stderr == memory.stderr, (options, res.output)
         assert res.stderr.count("\n") == 1
         assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.san", "slow.edf"]
+
+
+@pytest.mark.parametrize("options", [[], ["--channels", "1,0"], ["--physical"],
+                                     ["--start", "100", "--end", "9000", "--channels", "V5", "--physical"]])
+def test_decode_to_standard_output_goes_through_the_mapped_array(tmp_path, monkeypatch, options):
+    """``decode -o -`` maps the decode in the temporary folder and writes its ``.npy`` to standard output as numpy
+    writes an array to a file (never as one string of bytes): the bytes decoding in memory writes there, picked
+    channels in C order as a file of them is."""
+    signal = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 20000)
+    san = tmp_path / "rec.san"
+    san.write_bytes(sancodec.encode(signal))
+    mapped = decode_mapped(monkeypatch, [str(san), "-o", "-", "-q", *options]).stdout_bytes
+    memory = decode_in_memory(monkeypatch, [str(san), "-o", "-", "-q", *options]).stdout_bytes
+    assert mapped == memory and mapped.startswith(b"\x93NUMPY")
+    decode_mapped(monkeypatch, [str(san), "-o", str(tmp_path / "file.npy"), "-q", *options])
+    assert (tmp_path / "file.npy").read_bytes() == mapped

@@ -71,3 +71,23 @@ def test_decode_on_a_full_disk_is_one_error_naming_the_output_and_leaves_nothing
     assert res.exit_code == 1, res.output
     assert res.stderr.strip() == f"error: {out / f'back.{suffix}'}: No space left on device", res.output
     assert list(out.iterdir()) == []
+
+
+def test_decode_to_standard_output_on_a_full_temporary_disk_is_one_error_and_writes_nothing(tmp_path, monkeypatch):
+    """``decode -o -`` maps its decode in the temporary folder: a full disk there is the one error naming it, exit 1,
+    nothing on standard output (a pipe never gets half a .npy)."""
+    import tempfile
+
+    record = read_signal(Path(sancodec.__file__).parent / "data" / "samples" / "100").slice(0, 3000)
+    san = tmp_path / "rec.san"
+    san.write_bytes(sancodec.encode(record))
+
+    def full(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    res = runner.invoke(app, ["decode", str(san), "-o", "-"])
+    assert res.exit_code == 1 and res.stdout_bytes == b"", res.output
+    assert res.stderr.strip() == f"error: {tmp_path / 'sancodec-stdout.npy'}: No space left on device"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec.san"]

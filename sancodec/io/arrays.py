@@ -256,8 +256,17 @@ def npy_bytes(signal: Signal) -> bytes:
     """The samples as ``.npy`` bytes (what ``write_npy`` writes; for pipes): a ``.npy`` source's integers in its own
     dtype (a lossy reconstruction clipped to the dtype's range, never wrapped) and rank, else as held."""
     buf = io.BytesIO()
-    np.save(buf, as_source_array(signal), allow_pickle=False)
+    np.save(buf, npy_array(signal), allow_pickle=False)
     return buf.getvalue()
+
+
+def npy_array(signal: Signal, values: np.ndarray | None = None) -> np.ndarray:
+    """The array a ``.npy`` of ``signal`` holds: :func:`as_source_array`'s (or ``values``, made already: ``decode
+    --physical``'s, mapped from a file), in C order unless its source was a Fortran-ordered array (picked channels,
+    ``x[:, [1, 0]]``, come in Fortran order from numpy: written in C order, as every other array is)."""
+    array = as_source_array(signal) if values is None else values
+    fortran = isinstance(signal.source, dict) and signal.source.get("fortran") is True
+    return np.ascontiguousarray(array) if array.ndim == 2 and not array.flags.c_contiguous and not fortran else array
 
 
 _INTEGER_DTYPE = re.compile(r"[<>|=]?[iu][1248]")  # what npy_source writes for an integer array (dtype.str)
@@ -1373,11 +1382,7 @@ def write_npy(signal: Signal, path: Path, *, fsync: bool = False, values: np.nda
     """The samples as :func:`npy_bytes` has them, written into the file as numpy writes an array to one (a long
     record's bytes never held in memory beside its array: a day's recording is gigabytes). ``values``: that array
     made already (``decode --physical``'s, mapped from a file: ``io.physical_map.source_values_on_disk``)."""
-    array = as_source_array(signal) if values is None else values
-    fortran = isinstance(signal.source, dict) and signal.source.get("fortran") is True
-    if array.ndim == 2 and not array.flags.c_contiguous and not fortran:  # (picked channels, x[:, [1, 0]], come in
-        array = np.ascontiguousarray(array)  # Fortran order from numpy: written in C order, as every other array is,
-        # unless the source was a Fortran-ordered one)
+    array = npy_array(signal, values)
     return write_file_atomic(path, lambda fh: np.lib.format.write_array(fh, array, allow_pickle=False), fsync=fsync)
 
 
