@@ -916,17 +916,17 @@ def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: P
                     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
                     decimals: bool = False, pick: Callable[[list[str]], Sequence[int]] | None = None,
                     start: int | None = None, end: int | None = None) -> DecodedFile | None:
-    """The whole ``.san`` ``source``, decoded a window at a time into an array mapped from a file in ``folder``, as
-    ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for the EDF, BDF, WAV, ``.npy``
-    and CSV writers, which take a Signal and write it a block of rows at a time, so that its samples sit on disk
-    rather than in memory (the caller keeps ``folder`` until they are written). With ``decimals``, a decimal
-    source's file too (a CSV's: its integers, as ``decode_file``'s Signal holds them, for the CSV writer, which
-    prints them a block at a time). ``pick``: the channels to keep, in their order, given the file's channel names
-    (decode --channels): the signal ``Signal.select_channels`` makes of the decode, only those channels mapped.
-    ``start``, ``end``: rows [start, end) alone, as ``decode_file(source, start, end)`` gives them (its header cut to
-    the range, ``slice_header``; the lossless checksums checked where the range is the whole record). None
-    for any other file whose values are not integers (floats on a grid), and for a pick that leaves out a record's
-    fastest channels (its rows thinned: ``select_channels``' work), which the caller decodes in memory."""
+    """The ``.san`` ``source`` (rows [start, end), all by default), decoded a window at a time into an array mapped
+    from a file in ``folder``, as ``decode_file`` decodes it (the same samples, checksums checked, and metadata): for
+    the EDF, BDF, WAV, ``.npy`` and CSV writers, which take a Signal and write it a block of rows at a time, so that
+    its samples sit on disk rather than in memory (the caller keeps ``folder`` until they are written). With
+    ``decimals``, a decimal source's file too (a CSV's: its integers, as ``decode_file``'s Signal holds them, for the
+    CSV writer, which prints them a block at a time). ``pick``: the channels to keep, in their order, given the file's
+    channel names (decode --channels): the signal ``Signal.select_channels`` makes of the decode, only those channels
+    mapped. ``start``, ``end``: as ``decode_file(source, start, end)`` gives them (its header cut to the range,
+    ``slice_header``; the lossless checksums checked where the range is the whole record). None for any other file
+    whose values are not integers (floats on a grid), and for a pick that leaves out a record's fastest channels (its
+    rows thinned: ``select_channels``' work), which the caller decodes in memory."""
     with SanFile(source, model=model, limits=limits, threads=threads) as f:
         digits = decimals and f._scale is not None and f.quantum is None  # (a decimal file's integers)
         if not digits and (f.quantum is not None or f.dtype.kind not in "iu"):

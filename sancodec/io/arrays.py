@@ -368,12 +368,12 @@ def _narrowed(x: np.ndarray, bits: int | None) -> np.ndarray:
 def as_source_array(signal: Signal) -> np.ndarray:
     """``signal``'s samples in the dtype and rank its ``.npy`` source had (a MATLAB source's dtype), where
     ``Signal.source`` says so; a decimal source's values, not its integers, and a :class:`PhysicalTable`'s physical
-    values (:func:`table_values`); a float32 source's floats as float32 (a lossy or near-lossless decode's where its
+    values (:func:`held_values`); a float32 source's floats as float32 (a lossy or near-lossless decode's where its
     rounding keeps the file's promise: else ``api.decoded_range`` marks the source float64, ``codec.float32promise``);
     a float16 source's as float16 where each value is one (:func:`as_float16`); another record's integers in the
     narrowest type its formats hold (:func:`_narrowed`)."""
-    decimal = table_values(signal)
-    x = signal.samples if decimal is None else decimal[0]
+    decimal = held_values(signal)
+    x = signal.samples if decimal is None else decimal
     source = signal.source if isinstance(signal.source, dict) else {}
     if source.get("kind") not in ARRAY_KINDS:
         return _narrowed(x, integer_bits(source, signal.fmt))
@@ -1344,23 +1344,21 @@ def physical_table_of(signal: Signal, timing: dict[str, Any], samples: np.ndarra
 
 @dataclass(eq=False)
 class PhysicalTable(Signal):
-    """A digital signal that CSV and ``.npy`` output write in physical units (:func:`table_values`): floats that are
+    """A digital signal that CSV and ``.npy`` output write in physical units (:func:`held_values`): floats that are
     no decimals (a gain of 86 units per mV) among gaps, "-" in a CSV as rdsamp -p prints them and NaN in a ``.npy``,
     which a signal of floats cannot hold (it holds no NaN). Made by :func:`physical_signal` alone, never read from a
     file, so no header can ask for it."""
 
 
-def table_values(signal: Signal) -> tuple[np.ndarray, Sequence[int | None]] | None:
-    """The values CSV and ``.npy`` output write for a digital signal that is not its integers, and each column's
-    decimals (None: 17 significant digits): a decimal source's (``decimals.decimal_values``), or a
-    :class:`PhysicalTable`'s physical values, its gaps NaN, a column whose other values are decimals (a gain of
-    200 units per mV beside one of 86) at its places, as a table of floats without gaps prints it; None for any
-    other signal."""
-    if not isinstance(signal, PhysicalTable):
-        return decimal_values(signal)
-    values = signal.physical()
-    places = [(column_places(column[~np.isnan(column)][:, None]) or [None])[0] for column in values.T]
-    return values, places
+def held_values(signal: Signal) -> np.ndarray | None:
+    """The values ``.npy`` output writes for a digital signal that is not its integers: a decimal source's
+    (``decimals.decimal_values``), or a :class:`PhysicalTable`'s physical values, its gaps NaN; None for any other
+    signal. (The CSV writer prints them at each column's places, which it finds a block of rows at a time:
+    ``io.csv_writer``.)"""
+    if isinstance(signal, PhysicalTable):
+        return signal.physical()
+    held = decimal_values(signal)
+    return None if held is None else held[0]
 
 
 def _physical_table(signal: Signal, gaps: np.ndarray, timing: dict[str, Any]) -> PhysicalTable | None:
@@ -1372,6 +1370,12 @@ def _physical_table(signal: Signal, gaps: np.ndarray, timing: dict[str, Any]) ->
         return None
     samples = np.array(signal.samples, dtype=np.int64)
     samples[gaps] = value
+    return physical_table_over(signal, samples, value, timing)
+
+
+def physical_table_over(signal: Signal, samples: np.ndarray, value: int, timing: dict[str, Any]) -> PhysicalTable:
+    """A :class:`PhysicalTable` of ``signal``'s gains, names and units over ``samples`` (its integers, each gap
+    ``value``, "-" in a CSV), in :func:`physical_signal`'s CSV layout (``timing``: its time column)."""
     return PhysicalTable(samples, signal.fs, list(signal.channel_names), list(signal.units),
                          adc_gain=list(signal.adc_gain or [1.0] * signal.n_channels),
                          baseline=list(signal.baseline or [0] * signal.n_channels), record_name=signal.record_name,

@@ -28,7 +28,7 @@ def blockwise_column_places(values_of: Callable[[int, int], np.ndarray], n: int,
     (samples x ``columns``), made ``rows`` rows at a time. ``kind`` :data:`WHOLE`: as ``column_places`` of all of them
     (None where there are none, or one is not finite); :data:`PRESENT`: each column's places of its values that are
     not NaN (None for a column where one of those is not finite or has no places; ``empty`` for a column of NaN
-    alone), as ``io.arrays.table_values`` and ``decimals.gapped_units`` weigh a column with gaps."""
+    alone), as the CSV writer weighs a ``PhysicalTable``'s columns and ``decimals.gapped_units`` a column with gaps."""
     if n <= 0 or columns <= 0:
         return None if kind == WHOLE else [empty] * columns
     places: list[int | None] = [0] * columns  # each column's fewest places that no block has refused yet

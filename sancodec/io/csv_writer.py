@@ -122,7 +122,7 @@ def write_table(fh: BinaryIO, signal: Signal, quantum: Sequence[float] | None, t
 class _Whole(NamedTuple):
     """What the CSV of a signal takes of all its rows, worked out once for every pass, a block of rows at a time:
     ``held``, each column's decimals where the CSV prints the signal's values rather than its integers (what
-    ``io.arrays.table_values`` gives it: a decimal source's, or a :class:`PhysicalTable`'s, each column's places of
+    ``io.arrays.held_values`` gives it: a decimal source's, or a :class:`PhysicalTable`'s, each column's places of
     its values that are not gaps), else None; ``places``, each column's decimals (``held``, or a float signal's
     ``column_places``), or None; ``rows``, a digital signal's values made a block at a time."""
 

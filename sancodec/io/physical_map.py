@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sancodec._mapped import new_mapped_npy
-from sancodec.io.arrays import PhysicalTable, check_finite_physical, physical_table_of, physical_timing
+from sancodec.io.arrays import check_finite_physical, physical_table_of, physical_table_over, physical_timing
 from sancodec.io.blockwise_places import PRESENT, WHOLE, blockwise_column_places
 from sancodec.io.decimals import (
     MAX_UNITS,
@@ -145,12 +145,7 @@ class _Physical:
             return samples
 
         samples = self._filled("physical_samples.npy", np.int64, marked)
-        return PhysicalTable(samples, signal.fs, list(signal.channel_names), list(signal.units),
-                             adc_gain=list(signal.adc_gain or [1.0] * signal.n_channels),
-                             baseline=list(signal.baseline or [0] * signal.n_channels),
-                             record_name=signal.record_name,
-                             source={"kind": "csv", **self.timing, "units_row": True,
-                                     "missing": {"value": value, "text": "-"}})
+        return physical_table_over(signal, samples, value, self.timing)
 
     def _on_grid(self, gaps: bool) -> Signal:
         """``decimals.on_decimal_grid`` of the physical values (``gaps`` False: a gap's sample scaled as the others
