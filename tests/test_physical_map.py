@@ -201,8 +201,8 @@ def test_lying_headers_decoded_physical_are_one_error_or_a_file_and_an_existing_
     """A .san whose CRCs pass but whose signal entry lies (gains of 0, 1e-310 and NaN-like strings, baselines past
     2^63, formats that make every sample a gap, decimals and missing values out of shape, negative zeros past the
     rows) decoded with --physical to CSV and .npy through the mapped arrays: each writes a file or is refused in one
-    line, never a traceback nor numpy's warning (values that overflow a float are named). Without --force an
-    existing output is kept."""
+    line, never a traceback nor numpy's warning (values that overflow a float are named); so too through the other
+    mapped paths (a channel pick, a range, standard output). Without --force an existing output is kept."""
     import copy
 
     from common import rewrap
@@ -227,19 +227,23 @@ def test_lying_headers_decoded_physical_are_one_error_or_a_file_and_an_existing_
         lie(changed["signal"])
         bad = tmp_path / f"{k}.san"
         bad.write_bytes(rewrap(good, changed))
-        for fmt in ("csv", "npy"):
-            res = runner.invoke(app, ["decode", str(bad), "-o", str(tmp_path / f"{k}.{fmt}"), "--physical",
-                                      "--force"])
-            assert res.exit_code in (0, 1, 2) and "Traceback" not in res.output, (what, fmt, res.output)
-            assert "unexpected error" not in res.output, (what, fmt, res.output)
-            assert res.exit_code == 0 or res.stderr.count("\n") == 1, (what, fmt, res.output)
-            if what == "tiny gains":
-                assert res.exit_code == 1 and "overflow a float (gain 1e-310)" in res.stderr, res.output
+        for fmt, options in [("csv", ["--physical"]), ("npy", ["--physical"]),  # (and the other mapped paths:
+                             ("npy", ["--channels", "1,0", "--start", "10", "--end", "2000"]),  # a pick and a range,
+                             ("csv", ["--channels", "V5", "--physical", "--start", "7"]),  # standard output)
+                             ("-", ["--physical", "--channels", "0"])]:
+            target = "-" if fmt == "-" else str(tmp_path / f"{k}.{fmt}")
+            res = runner.invoke(app, ["decode", str(bad), "-o", target, *options, *(["--force"] if fmt != "-" else [])])
+            assert res.exit_code in (0, 1, 2) and "Traceback" not in res.output, (what, fmt, options, res.output)
+            assert "unexpected error" not in res.output, (what, fmt, options, res.output)
+            assert res.exit_code == 0 or res.stderr.count("\n") == 1, (what, fmt, options, res.output)
+            if what == "tiny gains" and "--physical" in options:
+                assert res.exit_code == 1 and re.search(r"overflow a float \(gain -?1e-310\)", res.stderr), res.output
     san = tmp_path / "good.san"
     san.write_bytes(good)
-    for fmt in ("csv", "npy"):
+    for fmt, options in [("csv", ["--physical"]), ("npy", ["--physical"]), ("edf", ["--start", "10"]),
+                         ("wav", ["--channels", "V5", "--end", "900"])]:
         (tmp_path / f"kept.{fmt}").write_text("mine\n")
-        res = runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / f"kept.{fmt}"), "--physical"])
+        res = runner.invoke(app, ["decode", str(san), "-o", str(tmp_path / f"kept.{fmt}"), *options])
         assert res.exit_code == 2 and "--force" in res.stderr
         assert (tmp_path / f"kept.{fmt}").read_text() == "mine\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # (no mapped array left)
