@@ -16,14 +16,15 @@ the formats decoded to, each both ways (default EDF and ``.npy``: ``sancodec dec
 mapped array since 2026-12-07, the file written as numpy writes an array to one; ``wfdb``: a record of another
 source goes through wfdb-python's writer whole, held in memory, which this measures too; ``csv``: ``sancodec decode``
 writes a CSV from the same mapped array since 2026-12-07, its text made a block of rows at a time, where the whole
-path made the text whole, and the CSV is then encoded again both ways, read whole (a CSV is not streamed);
-``--physical``: the decodes to CSV and ``.npy`` in physical units (``decode --physical``, which makes the values a
-block at a time into another mapped array since 2026-12-07, against ``io.arrays.physical_signal`` of the whole
-decode); ``--outputs stdout``: ``decode -o -``, the ``.npy`` on standard output (written a piece at a time from the
-mapped array since 2026-12-07), against the whole decode's ``npy_bytes``; ``--pick I,J``: those channels alone,
-both ways (``decode --channels``, which maps only them since 2026-12-07, against ``Signal.select_channels`` of the
-whole decode); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a checkout of an earlier commit with
-its kernels built, to measure its writers as they were).
+path made the text whole, and the CSV is then encoded again both ways, read whole (a CSV is not streamed; its layout
+checked a chunk of rows at a time since 2026-12-08, ``--whole-from`` measuring the read before); ``--physical``: the
+decodes to CSV and ``.npy`` in physical units (``decode --physical``, which makes the values a block at a time into
+another mapped array since 2026-12-07, against ``io.arrays.physical_signal`` of the whole decode), that CSV (decimals
+and a time column) encoded again both ways; ``--outputs stdout``: ``decode -o -``, the ``.npy`` on standard output
+(written a piece at a time from the mapped array since 2026-12-07), against the whole decode's ``npy_bytes``; ``--pick
+I,J``: those channels alone, both ways (``decode --channels``, which maps only them since 2026-12-07, against
+``Signal.select_channels`` of the whole decode); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a
+checkout of an earlier commit with its kernels built, to measure its writers as they were).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
 (``RssAnon`` of ``/proc/PID/status``, sampled every 10 ms: what the process itself holds), and its wall time. Both
@@ -183,7 +184,7 @@ def main() -> None:
         for output in outputs:  # and back, both ways
             decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from,
                         args.physical, args.pick)
-            if output == "csv" and not args.physical and args.pick is None:
+            if output == "csv" and args.pick is None:  # (with --physical: a CSV of decimals and a time column)
                 encode_csv(cli, args.workdir / "back.csv", args.fs, args.workdir, hours, args.whole_from)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -346,3 +347,40 @@ def decode_mapped(monkeypatch: pytest.MonkeyPatch, args: Sequence[str]) -> Any:
         result = CliRunner().invoke(app, ["decode", *args])
     assert result.exit_code == 0, result.output
     return result
+
+
+CSV_TOKENS = ["0", "-1", "1e308", "nan", "inf", "0.1", "1.23456789012", "-0.0", "1e-320", "5e-324", "x", "", " ",
+              "time", "Time [s]", "1,5", "1;2", '"a"', "0.000", "9007199254740993", "1e15", "-", "+1.5", ".5", "5.",
+              "'0:00.004'", "'1:02:03.5'", "'hh:mm:ss.mmm'", "'mV'", "\ufeff1", '"0.5"', '"1,5"', '"', "#", "# 1,2"]
+
+
+def _decimal(rng: random.Random) -> str:
+    """A number as a CSV holds one: up to 4 decimals."""
+    return str(rng.randint(-999, 999) / 10 ** rng.randint(0, 4))
+
+
+def random_csv_text(rng: random.Random, most_rows: int = 6) -> bytes:
+    """A random CSV text (commas, semicolons with decimal commas, tabs; header and units rows; clock times;
+    hostile numbers; '#' preambles, quoted values, rows closed by a delimiter, columns aligned by spaces; a
+    byte-order mark, CRLF line ends, no line end after the last row), as a file holds it: 1 to ``most_rows`` rows."""
+    columns, delimiter = rng.randint(1, 4), rng.choice([",", ";", "\t"])
+    comma = delimiter != "," and rng.random() < 0.7
+    lines = [f"# note {k}" for k in range(rng.choice([0, 0, 0, 1, 2]))]  # a recorder's preamble
+    closed, quoted = rng.random() < 0.1, rng.random() < 0.1  # rows closed by a delimiter; every value quoted
+    if rng.random() < 0.6:
+        lines.append(delimiter.join(rng.choice(["time", "a", "Zeit", "'Elapsed time'", "t", '"a;b"', "x"])
+                                    for _ in range(columns)))
+    width = rng.choice([0, 0, 0, 0, 8, 12]) if delimiter != "," or comma else 0  # columns aligned by runs of
+    if width:  # spaces (a fixed-width export's), the header too, where there are no commas to read
+        lines = [*lines[: len(lines) - (len(lines) > 0 and not lines[-1].startswith("#"))],
+                 *(["".join(name.rjust(width) for name in lines[-1].split(delimiter))]
+                   if lines and not lines[-1].startswith("#") else [])]
+    for _ in range(rng.randint(1, most_rows)):
+        cells = [rng.choice(CSV_TOKENS) if rng.random() < 0.08 else _decimal(rng) for _ in range(columns)]
+        cells = [c.replace(".", ",") if comma and not width else c for c in cells]
+        if width:
+            lines.append("".join(c.rjust(width) if rng.random() < 0.9 else " " + c for c in cells))
+            continue
+        lines.append(delimiter.join(f'"{c}"' if quoted else c for c in cells) + (delimiter if closed else ""))
+    text = ("\ufeff" if rng.random() < 0.1 else "") + "\n".join(lines) + ("" if rng.random() < 0.1 else "\n")
+    return text.replace("\n", "\r\n" if rng.random() < 0.2 else "\n").encode()

@@ -9,6 +9,7 @@ import random
 
 import numpy as np
 import pytest
+from common import random_csv_text
 
 from sancodec import SancodecError, Signal, read_signal, write_signal
 
@@ -83,16 +84,6 @@ def test_every_writer_takes_any_source_entry_or_refuses_it_in_one_error(tmp_path
         _write_all(signal, tmp_path, f"rec{case}")
 
 
-TOKENS = ["0", "-1", "1e308", "nan", "inf", "0.1", "1.23456789012", "-0.0", "1e-320", "5e-324", "x", "", " ", "time",
-          "Time [s]", "1,5", "1;2", '"a"', "0.000", "9007199254740993", "1e15", "-", "+1.5", ".5", "5.", "'0:00.004'",
-          "'1:02:03.5'", "'hh:mm:ss.mmm'", "'mV'", "\ufeff1", '"0.5"', '"1,5"', '"', "#", "# 1,2"]
-
-
-def _decimal(rng: random.Random) -> str:
-    """A number as a CSV holds one: up to 4 decimals."""
-    return str(rng.randint(-999, 999) / 10 ** rng.randint(0, 4))
-
-
 #: the random CSV texts' seeds: three in the suite; ``CSV_SEEDS=100:1100`` runs those instead (how the round trips
 #: that lost a column or a row, tests/test_io.py, and the time columns that warned were found)
 CSV_SEEDS = range(*map(int, os.environ.get("CSV_SEEDS", "0:3").split(":")))
@@ -111,27 +102,8 @@ def test_any_csv_text_reads_or_is_refused_in_one_error_and_what_reads_round_trip
     rng = random.Random(seed)
     read = 0
     for _ in range(120):
-        columns, delimiter = rng.randint(1, 4), rng.choice([",", ";", "\t"])
-        comma = delimiter != "," and rng.random() < 0.7
-        lines = [f"# note {k}" for k in range(rng.choice([0, 0, 0, 1, 2]))]  # a recorder's preamble
-        closed, quoted = rng.random() < 0.1, rng.random() < 0.1  # rows closed by a delimiter; every value quoted
-        if rng.random() < 0.6:
-            lines.append(delimiter.join(rng.choice(["time", "a", "Zeit", "'Elapsed time'", "t", '"a;b"', "x"])
-                                        for _ in range(columns)))
-        width = rng.choice([0, 0, 0, 0, 8, 12]) if delimiter != "," or comma else 0  # columns aligned by runs of
-        if width:  # spaces (a fixed-width export's), the header too, where there are no commas to read
-            lines = [*lines[: len(lines) - (len(lines) > 0 and not lines[-1].startswith("#"))],
-                     *(["".join(name.rjust(width) for name in lines[-1].split(delimiter))]
-                       if lines and not lines[-1].startswith("#") else [])]
-        for _ in range(rng.randint(1, 6)):
-            cells = [rng.choice(TOKENS) if rng.random() < 0.08 else _decimal(rng) for _ in range(columns)]
-            cells = [c.replace(".", ",") if comma and not width else c for c in cells]
-            if width:
-                lines.append("".join(c.rjust(width) if rng.random() < 0.9 else " " + c for c in cells))
-                continue
-            lines.append(delimiter.join(f'"{c}"' if quoted else c for c in cells) + (delimiter if closed else ""))
-        text = ("\ufeff" if rng.random() < 0.1 else "") + "\n".join(lines) + ("" if rng.random() < 0.1 else "\n")
-        (tmp_path / "f.csv").write_bytes(text.replace("\n", "\r\n" if rng.random() < 0.2 else "\n").encode())
+        text = random_csv_text(rng)
+        (tmp_path / "f.csv").write_bytes(text)
         try:
             signal = read_signal(tmp_path / "f.csv", fs=100.0 if rng.random() < 0.5 else None)
             back = sancodec.decode(sancodec.encode(signal))
@@ -139,6 +111,6 @@ def test_any_csv_text_reads_or_is_refused_in_one_error_and_what_reads_round_trip
             continue
         write_signal(back, tmp_path / "o.csv")
         again = read_signal(tmp_path / "o.csv", fs=signal.fs)
-        assert np.array_equal(again.samples.astype(float), signal.samples.astype(float)), (lines, again.samples)
+        assert np.array_equal(again.samples.astype(float), signal.samples.astype(float)), (text, again.samples)
         read += 1
     assert read > 12  # most texts are numbers: the round trip is exercised, not just the refusals

@@ -21,11 +21,13 @@ from sancodec.codec.schema import is_real
 from sancodec.errors import SancodecWarning, SanConfigError, SanFormatError
 from sancodec.io.csv_datetimes import is_iso, iso_layout, iso_times, iso_times_in_seconds, start_of
 from sancodec.io.csv_places import (
+    CHUNK_ROWS,
     cell_bounds,
     exponent_cells,
     exponent_count,
     exponent_digits,
     padded_places,
+    text_chunks,
 )
 from sancodec.io.csv_time_units import time_unit_scale
 from sancodec.io.decimals import (
@@ -610,6 +612,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
     if names is not None and len(names) != data.shape[1]:
         raise SanFormatError(f"{path}: header has {len(names)} names for {data.shape[1]} columns")
     _check_orientation(path, data.shape, "write it a column a channel")
+    del lines  # (the rows' text, let go before the numbers are made into what the signal holds)
     if gap is not None:  # gaps: decimals as integers, each gap WFDB's invalid sample (decimals.gapped_units)
         data, held = _held_gaps(data, rounder)
         if held is None:
@@ -622,8 +625,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
         signal = with_decimals(_as_signal(path, units_held, default_fs if fs is None else fs, names, source), places,
                                units_held, gap=(value, gap_text or ""), values=data)
     else:
-        if np.all(data == np.round(data)) and np.all(np.abs(data) < 2**31) and \
-                not np.any((data == 0) & np.signbit(data)):  # (-0.0, pandas' negative zero: kept as decimals keep it)
+        if _whole_numbers(data):
             data = data.astype(np.int64)
         elif (printed := column_places(data)) is not None:  # what a lossy file's CSV prints at most (write_csv)
             source["value_decimals"] = printed
@@ -642,6 +644,17 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
 
 
 _TRAILING_ZEROS = re.compile(r"(\.\d*?)0+(?![\d.])")  # (\d*? : the shortest digits that keep one before the zeros)
+
+
+def _whole_numbers(data: np.ndarray) -> bool:
+    """Whether a CSV's numbers are whole and within 32 bits, none of them a negative zero (pandas' -0.0, kept as
+    decimals keep it): read as integers. A block of rows at a time (its temporaries were as large as the numbers)."""
+    for at in range(0, len(data), CHUNK_ROWS):
+        block = data[at : at + CHUNK_ROWS]
+        if not (np.all(block == np.round(block)) and np.all(np.abs(block) < 2**31)) or \
+                np.any((block == 0) & np.signbit(block)):
+            return False
+    return True
 
 
 def _trimmed(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> str | None:
@@ -665,10 +678,13 @@ def _values_spaced(lines: Sequence[str], delimiter: str) -> bool:
     ``delimiter=", "``), and no row is quoted or closed by a delimiter (whose writers lay out their own cells)."""
     if delimiter not in (",", ";"):
         return False
-    body = "\n".join(lines)
-    count = body.count(delimiter)
-    return count > 0 and body.count(delimiter + " ") == count and body.count(delimiter + "  ") == 0 and \
-        '"' not in body
+    count = spaced = 0
+    for at in range(0, len(lines), CHUNK_ROWS):  # (a chunk of rows at a time: the text is not copied whole)
+        body = "\n".join(lines[at : at + CHUNK_ROWS])
+        if '"' in body or delimiter + "  " in body:
+            return False
+        count, spaced = count + body.count(delimiter), spaced + body.count(delimiter + " ")
+    return count > 0 and spaced == count
 
 
 def _floats_as_python_prints(lines: Sequence[str], delimiter: str) -> bool:
@@ -768,11 +784,23 @@ def _printed_units(times: np.ndarray) -> np.ndarray:
 def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool) -> tuple[bool, bool, bool]:
     """For :func:`_trimmed`: whether some cell of ``lines`` holds a decimal mark, whether some value rules the trimmed
     layout out (a 0 or the mark last after its mark, 18 places or more, an exponent), and whether some value rules the
-    shortest out (the same, but a 0 that is the one place after a whole number's point)."""
-    text = np.frombuffer("\n".join(lines).encode("utf-8"), np.uint8)
+    shortest out (the same, but a 0 that is the one place after a whole number's point). Each fact is some cell's: the
+    text looked at a chunk of rows at a time (``csv_places.text_chunks``), every chunk's facts joined."""
+    facts = (False, False, False)
+    for text in text_chunks(lines):
+        held, untrimmed, unshortened = _chunk_trim_facts(text, delimiter, decimal, clock)
+        facts = (facts[0] or held, facts[1] or untrimmed, facts[2] or unshortened)
+    return facts if facts[0] else (False, False, False)
+
+
+def _chunk_trim_facts(text: np.ndarray, delimiter: str, decimal: str, clock: bool) -> tuple[bool, bool, bool]:
+    """:func:`_trim_facts` of the rows joined in ``text`` (their UTF-8 bytes), an exponent's facts where they hold
+    no decimal mark too (another chunk's may)."""
+    letters = (text[1:] | 0x20) == ord("e")  # an exponent: e or E after a digit
+    exponent = bool(np.any(letters & (text[:-1] >= ord("0")) & (text[:-1] <= ord("9"))))
     marks = np.flatnonzero(text == ord(decimal))
     if not len(marks):
-        return False, False, False
+        return False, exponent, exponent
     seps, ends, starts = cell_bounds(text, delimiter)
     if clock:  # the clock times: each row's first cell
         first = np.insert(text[seps] == ord("\n"), 0, True)
@@ -781,8 +809,6 @@ def _trim_facts(lines: Sequence[str], delimiter: str, decimal: str, clock: bool)
     held = (last >= 0) & (marks[np.maximum(last, 0)] >= starts)  # ... within the cell
     tail = text[np.maximum(ends, 0)][held]
     places = (ends - marks[np.maximum(last, 0)])[held]
-    letters = (text[1:] | 0x20) == ord("e")  # an exponent: e or E after a digit
-    exponent = bool(np.any(letters & (text[:-1] >= ord("0")) & (text[:-1] <= ord("9"))))
     ruled_out = exponent or bool(np.any(tail == ord(decimal))) or bool(np.any(places >= 18))
     zeros = tail == ord("0")
     return bool(held.any()), ruled_out or bool(np.any(zeros)), ruled_out or bool(np.any(zeros & (places != 1)))
@@ -798,22 +824,32 @@ def _text_layout(text: str) -> dict[str, bool | int | list[list[int | str]]]:
     (an exporter's closing blank line); ``blank_lines``, the lines before those that hold nothing or only spaces and
     tabs (an export's empty line between its header and its rows, or between blocks of rows), each as ``[its index
     among the lines, its text]``, up to :data:`MAX_BLANK_LINES` (more are not kept). None of them where not so."""
-    body = text.rstrip("\r\n")
-    blank = text[len(body) :].count("\n") - 1
-    lead = body.removeprefix("\ufeff")
-    inside: list[tuple[int, str]] = [(k, line) for k, line in enumerate(lead.splitlines()) if not line.strip()] \
-        if not lead.partition("\n")[0].strip() or _BLANK_INSIDE_TEXT.search(lead) else []  # (a pass over every line
-    # only where one is blank: it took a fifth of a 650 000-row CSV's read)
+    end = _body_end(text)  # (the text is not copied: a long CSV's read holds it and its rows at once)
+    blank = text.count("\n", end) - 1
+    start = 1 if text.startswith("\ufeff") else 0
+    first = text.find("\n", start, end)
+    lead_blank = not text[start : end if first < 0 else first].strip()
+    inside: list[tuple[int, str]] = \
+        [(k, line) for k, line in enumerate(text[start:end].splitlines()) if not line.strip()] \
+        if lead_blank or _BLANK_INSIDE_TEXT.search(text, start, end) else []  # (a pass over every line only where
+    # one is blank: it took a fifth of a 650 000-row CSV's read)
     layout: dict[str, bool | int] = {
-        "bom": text.startswith("\ufeff"),
-        "crlf": "\n" in text and text.count("\r\n") == text.count("\n") and "\r" not in text.replace("\r\n", ""),
-        "unterminated": bool(body) and body == text}
+        "bom": start == 1,
+        "crlf": "\n" in text and text.count("\r\n") == text.count("\n") == text.count("\r"),
+        "unterminated": end > 0 and end == len(text)}
     out: dict[str, bool | int | list[list[int | str]]] = {key: True for key, value in layout.items() if value}
-    if bool(body) and 0 < blank <= MAX_TRAILING_BLANK:
+    if end > 0 and 0 < blank <= MAX_TRAILING_BLANK:
         out["trailing_blank"] = blank
     if 0 < len(inside) <= MAX_BLANK_LINES and all(_BLANK.fullmatch(line) for _, line in inside):
         out["blank_lines"] = [[k, line] for k, line in inside]
     return out
+
+
+def _body_end(text: str) -> int:
+    """The length of ``text.rstrip("\\r\\n")``, without the copy of the text it makes."""
+    tail = text[-4096:]
+    kept = len(tail.rstrip("\r\n"))
+    return len(text) - len(tail) + kept if kept else len(text.rstrip("\r\n"))
 
 
 MAX_BLANK_LINES = 4096  # a CSV's blank lines among its rows, kept up to this many
@@ -1512,8 +1548,12 @@ def _time_digits(lines: Sequence[str], delimiter: str, decimal: str, start: floa
     for digits in range(1, 18):
         if all(t == f"{x:.{digits}g}" for t, x in zip(texts, times)):  # then every row
             form = f"%.{digits}g"
-            every = column_times(start, np.arange(n), fs, scale).tolist()
-            return digits if list(map(cell, lines)) == [form % x for x in every] else None
+            for at in range(0, n, CHUNK_ROWS):  # (a chunk of rows at a time: three lists of the whole column were
+                # several times a long CSV's size)
+                every = column_times(start, np.arange(at, min(at + CHUNK_ROWS, n)), fs, scale).tolist()
+                if [cell(line) for line in lines[at : at + CHUNK_ROWS]] != [form % x for x in every]:
+                    return None
+            return digits
     return None
 
 

@@ -8,12 +8,12 @@ byte for byte. So too a column in ``numpy.savetxt``'s default ``%.18e`` (``2.040
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["MAX_PRINTED", "PROBE_ROWS", "cell_bounds", "exponent_cells", "exponent_count", "exponent_digits",
-           "padded_places", "printed_exponents", "printed_places", "prints_exactly"]
+__all__ = ["CHUNK_ROWS", "MAX_PRINTED", "PROBE_ROWS", "cell_bounds", "exponent_cells", "exponent_count",
+           "exponent_digits", "padded_places", "printed_exponents", "printed_places", "prints_exactly", "text_chunks"]
 
 MAX_PRINTED = 17  # the most places kept (a .san header is not trusted past them)
 PROBE_ROWS = 1000  # padded_places looks at these first rows first: one cell not ending in 0 rules its column out
@@ -44,25 +44,36 @@ def _padded(lines: Sequence[str], delimiter: str, decimal: str, skip_first: bool
         wanted[0] = None
     if all(p is None for p in wanted):
         return None
-    raw = "\n".join(lines).encode("utf-8")
-    if b"e" in raw or b"E" in raw:  # an exponent (1.0e-3): its places are not the value's (a gap word too: left be)
-        return None
-    text = np.frombuffer(raw, np.uint8)
-    seps, ends, starts = cell_bounds(text, delimiter)
-    rows, columns = len(lines), len(first)
-    if len(seps) + 1 != rows * columns:
-        return None
-    if not np.array_equal(np.flatnonzero(text[seps] == ord("\n")), np.arange(columns - 1, len(seps), columns)):
-        return None  # a row of another count of cells
-    out: list[int | None] = []
-    for c, p in enumerate(wanted):
-        if p is not None:
-            e, at = ends[c::columns], ends[c::columns] - p
-            if not (np.all(at >= starts[c::columns]) and np.all(text[e] == ord("0"))
-                    and np.all(text[np.maximum(at, 0)] == ord(decimal))):
-                p = None
-        out.append(p)
-    return out if any(p is not None for p in out) else None
+    columns = len(first)
+    for text in text_chunks(lines):  # (a chunk's rows at a time: numpy's arrays of its cells are several times it)
+        if np.any((text | 0x20) == ord("e")):  # an exponent (1.0e-3): its places are not the value's (a gap word
+            return None  # too: left be)
+        seps, ends, starts = cell_bounds(text, delimiter)
+        if (len(seps) + 1) % columns or not np.array_equal(np.flatnonzero(text[seps] == ord("\n")),
+                                                          np.arange(columns - 1, len(seps), columns)):
+            return None  # a row of another count of cells
+        for c, p in enumerate(wanted):
+            if p is not None:
+                e, at = ends[c::columns], ends[c::columns] - p
+                if not (np.all(at >= starts[c::columns]) and np.all(text[e] == ord("0"))
+                        and np.all(text[np.maximum(at, 0)] == ord(decimal))):
+                    wanted[c] = None
+        if all(p is None for p in wanted):
+            return None
+    return wanted
+
+
+CHUNK_ROWS = 1 << 14  # the rows of a CSV's text that its layout's checks look at with numpy at a time
+
+
+def text_chunks(lines: Sequence[str], rows: int | None = None) -> Iterator[np.ndarray]:
+    """``lines`` joined by line ends ``rows`` at a time, each chunk's UTF-8 bytes: the checks of a CSV's layout by
+    its cells' characters (:func:`cell_bounds`) made a chunk at a time, the same answers as over the whole text (no
+    cell spans a line), in memory bounded by the chunk (over the whole, a long CSV's read took twelve times its
+    size: several integers a cell). ``rows``: :data:`CHUNK_ROWS` unless given."""
+    rows = CHUNK_ROWS if rows is None else rows
+    for at in range(0, len(lines), rows):
+        yield np.frombuffer("\n".join(lines[at : at + rows]).encode("utf-8"), np.uint8)
 
 
 def cell_bounds(text: np.ndarray, delimiter: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -132,14 +143,17 @@ def exponent_digits(lines: Sequence[str], delimiter: str, values: np.ndarray, sk
             wanted[c] = None
     if all(n is None for n in wanted):
         return None
-    text = np.frombuffer("\n".join(lines).encode("utf-8"), np.uint8)
-    seps, ends, starts = cell_bounds(text, delimiter)
-    if len(seps) + 1 != len(lines) * len(first):
-        return None
-    for c, n in enumerate(wanted):
-        held = ~np.isnan(values[:, c])
-        if n is not None and not _shaped(text, starts[c :: len(first)][held], ends[c :: len(first)][held], n):
-            wanted[c] = None
+    row = 0
+    for text in text_chunks(lines):  # (a chunk's rows at a time: numpy's arrays of its cells are several times it)
+        seps, ends, starts = cell_bounds(text, delimiter)
+        rows = int(np.count_nonzero(text[seps] == ord("\n"))) + 1
+        if len(seps) + 1 != rows * len(first):
+            return None
+        for c, n in enumerate(wanted):
+            held = ~np.isnan(values[row : row + rows, c])
+            if n is not None and not _shaped(text, starts[c :: len(first)][held], ends[c :: len(first)][held], n):
+                wanted[c] = None
+        row += rows
     return wanted if any(n is not None for n in wanted) else None
 
 

@@ -86,7 +86,9 @@ def on_decimal_grid(signal: Signal) -> Signal | None:
     if any(f is None or f[0] is None for f in found):
         return None
     places = [int(f[0]) for f in found if f is not None and f[0] is not None]
-    units = np.column_stack([_units_found(column, d) for column, d in zip(columns, places)])
+    units = np.empty(x.shape, np.int64)  # (filled a column at a time: a list of them and their stack held it twice)
+    for c, (column, d) in enumerate(zip(columns, places)):
+        units[:, c] = _units_found(column, d)
     return with_decimals(signal, places, units, values=x)
 
 
