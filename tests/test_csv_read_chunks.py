@@ -143,3 +143,21 @@ def test_decimals_are_made_integers_in_about_their_own_size():
     assert made[0] is not None and np.array_equal(made[0].samples, np.rint(x * 100).astype(np.int64))
     assert made[0].adc_gain == [100.0] * 16
     assert peak < 1.5 * x.nbytes, peak / x.nbytes
+
+
+def test_a_columns_places_and_a_time_columns_evenness_are_weighed_a_block_at_a_time():
+    """``column_places`` (a CSV's decimals) and the time column's evenness check weigh a block of values at a time:
+    their temporaries a block's, where each made several arrays of the whole column (a narrow CSV, time and one
+    lead, read at eight times its size)."""
+    from sancodec.io.decimals import column_places
+
+    n = 1_000_000
+    x = np.round(np.random.default_rng(3).normal(0, 5, (n, 1)), 3)
+    assert column_places(x) == [3]
+    assert traced_peak(lambda: column_places(x)) < 0.5 * x.nbytes
+    times = np.round(np.arange(n) / 250, 3)
+    assert traced_peak(lambda: arrays._check_even(Path("t.csv"), times, 250.0, times)) < 0.5 * times.nbytes
+    late = times.copy()
+    late[-10:] += 1.0  # rows missing at the end: refused, as over the whole column
+    with pytest.raises(SancodecError, match="not evenly spaced.*after data row 999990"):
+        arrays._check_even(Path("t.csv"), late, 250.0, late)

@@ -562,7 +562,7 @@ def read_csv(path: Path, fs: float | None, default_fs: float | None = None, roun
             rate = rate_of(seconds, None if time_places is None else time_places + len(str(scale)) - 1)
             if fs is None:
                 if rate is not None:
-                    _check_even(path, seconds, rate, _printed_units(data[:, 0]) / scale)
+                    _check_even(path, seconds, rate, data[:, 0], scale)
                     if ticks is not None:  # date-times or clock times to the nanosecond: the rate they were made
                         rate = meant_rate(ticks, 1e-9, rate)  # at (date_range's 360 Hz, not its span's 360.0001)
                 fs = rate
@@ -748,16 +748,23 @@ UNEVEN_PERIODS = 0.25  # a time column whose times stray from even steps by more
 UNEVEN_PRINTED = 1.000001  # ... and more than the unit each was printed to (cut, or rounded)
 
 
-def _check_even(path: Path, seconds: np.ndarray, rate: float, units: np.ndarray) -> None:
-    """Refuse a time column (``seconds``, read at ``rate``; ``units``: the unit each time was printed to, in
-    seconds) whose times stray from even steps by more than their printing explains (:data:`UNEVEN_PERIODS` of a
-    period, :data:`UNEVEN_PRINTED` of the unit): rows missing, rows out of order, or a logger's jitter. Its samples
-    would be coded as evenly spaced and its times rebuilt so on decode, every time past the stray moved; ``--fs`` takes
-    the rows as evenly spaced at that rate, knowingly."""
+def _check_even(path: Path, seconds: np.ndarray, rate: float, times: np.ndarray, scale: int = 1) -> None:
+    """Refuse a time column (``seconds``, read at ``rate``; ``times``: as printed, in units of ``1 / scale`` s) whose
+    times stray from even steps by more than their printing explains (:data:`UNEVEN_PERIODS` of a period,
+    :data:`UNEVEN_PRINTED` of the unit each was printed to, :func:`_printed_units`): rows missing, rows out of order,
+    or a logger's jitter. Its samples would be coded as evenly spaced and its times rebuilt so on decode, every time
+    past the stray moved; ``--fs`` takes the rows as evenly spaced at that rate, knowingly. A block of rows at a time
+    (the whole column's temporaries were several times a narrow CSV's size)."""
     with np.errstate(over="ignore", invalid="ignore"):  # (times of inf, or 1e308 apart: refused, without a warning)
-        drift = np.abs(seconds - seconds[0] - np.arange(len(seconds)) / rate)
-        if np.all(drift <= np.maximum(UNEVEN_PERIODS / rate, UNEVEN_PRINTED * units)):
+        for at in range(0, len(seconds), CHUNK_ROWS):
+            block = slice(at, at + CHUNK_ROWS)
+            drift = np.abs(seconds[block] - seconds[0] - np.arange(at, at + len(seconds[block])) / rate)
+            units = _printed_units(times[block]) / scale
+            if not np.all(drift <= np.maximum(UNEVEN_PERIODS / rate, UNEVEN_PRINTED * units)):
+                break
+        else:
             return
+        drift = np.abs(seconds - seconds[0] - np.arange(len(seconds)) / rate)  # (refused: the whole column's)
         steps = np.diff(seconds)
     middle = float(np.median(steps))
     k = int(np.argmax(np.abs(steps - middle)))

@@ -56,7 +56,16 @@ def column_places(x: np.ndarray) -> list[int | None] | None:
     for an ``x`` that is not a 2-D float32 or float64 array of finite values."""
     if x.dtype not in (np.float64, np.float32) or x.ndim != 2 or not x.size or not np.all(np.isfinite(x)):
         return None
-    return [next((d for d in range(MAX_DECIMALS + 1) if _units(column, d) is not None), None) for column in x.T]
+    return [next((d for d in range(MAX_DECIMALS + 1) if _exact_at(column, d)), None) for column in x.T]
+
+
+PLACES_BLOCK = 1 << 16  # values :func:`column_places` weighs at a time
+
+
+def _exact_at(column: np.ndarray, d: int) -> bool:
+    """Whether :func:`_units` holds ``column`` at ``d`` decimals, weighed :data:`PLACES_BLOCK` values at a time (each
+    value's own test: the same answer, where the whole column's temporaries were several times its size)."""
+    return all(_units(column[at : at + PLACES_BLOCK], d) is not None for at in range(0, len(column), PLACES_BLOCK))
 
 
 def _units(column: np.ndarray, d: int) -> np.ndarray | None:
