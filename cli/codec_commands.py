@@ -40,6 +40,7 @@ from sancodec.cli.streaming import (
     busy,
     decoded_on_disk,
     read_stdin,
+    reading,
     source_of,
     stream_decode,
     stream_encode,
@@ -485,9 +486,10 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
             streamed = (*counts, len(data))
     if streamed is None:
         rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy mode
-        read = read_stdin(fs) if piped else read_signal(input, fs=fs, keep_header_text=keep_header_text,
-                                                        rounder=gaps_rounder(mode, max_error, prdn, snr, bps, rounding),
-                                                        annotators=annotators)
+        with reading(quiet or to_stdout or piped, input):
+            read = read_stdin(fs) if piped else read_signal(
+                input, fs=fs, keep_header_text=keep_header_text, annotators=annotators,
+                rounder=gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
         picked = _channel_indices(read, channels) if channels is not None else None
         signal = read if picked is None else read.select_channels(picked)
         rounded = None if not rounding else rounding[0] if picked is None else rounding[0].channels(picked)

@@ -20,6 +20,20 @@ console = Console(markup=False)  # (as codec_commands: file names are text)
 EDF_BLOCK_VALUES = 1 << 21  # an EDF or BDF file is read about this many samples at a time (whole data records)
 
 
+READING_BYTES = 1 << 24  # a file read whole shows a spinner from this size (a 778 MB CSV took over a minute)
+
+
+def reading(quiet: bool, source: Path | str):  # -> context manager
+    """A spinner while a file is read whole before it is coded (nothing when quiet, small, or no local file)."""
+    try:
+        size = 0 if quiet else Path(source).stat().st_size
+    except (OSError, ValueError):  # (a WFDB record's name, standard input, a URL)
+        size = 0
+    if size < READING_BYTES:
+        return contextlib.nullcontext()
+    return console.status(f"reading {source} ({size / 1e6:.0f} MB)…")
+
+
 def busy(quiet: bool, n_samples: int, n_channels: int, mode: str):  # -> context manager
     """A spinner for long work (nothing when quiet or short)."""
     if quiet or n_samples < 1 << 17:

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -1481,3 +1482,24 @@ def test_some_channels_go_to_wfdb_a_block_at_a_time_as_the_whole_record_writer_w
         assert read_signal(tmp_path / f"s{k}").n_channels == len(wanted)
     assert json.loads(run("decode", san, "--format", "wfdb", "-o", tmp_path / "j", "--channels", "1,0,1",
                           "--json").stdout)["channels"] == [1, 0, 1]
+
+
+def test_a_large_file_read_whole_to_encode_shows_a_spinner_while_it_is_read(tmp_path, monkeypatch):
+    """A file read whole before it is coded (a CSV: over a minute for 778 MB) shows a spinner that names it and its
+    size from ``READING_BYTES`` on; none below it, none with -q, none for a WFDB record's name (no such file)."""
+    from sancodec.cli import streaming
+
+    shown: list[str] = []
+    monkeypatch.setattr(streaming.console, "status", lambda text, **kw: shown.append(text) or nullcontext())
+    f = tmp_path / "r.csv"
+    f.write_text("a,b\n" + "".join(f"{i},{2 * i}\n" for i in range(300)))
+    assert run("encode", f, "--fs", "100", "-o", tmp_path / "r.san").exit_code == 0
+    assert not any(text.startswith("reading") for text in shown)  # (below READING_BYTES)
+    monkeypatch.setattr(streaming, "READING_BYTES", f.stat().st_size)
+    assert run("encode", f, "--fs", "100", "-o", tmp_path / "r.san", "-f").exit_code == 0
+    assert shown[-1] == f"reading {f} (0 MB)…"
+    shown.clear()
+    assert run("encode", f, "--fs", "100", "-o", tmp_path / "r.san", "-f", "-q").exit_code == 0
+    assert shown == []
+    assert run("encode", copy_record(tmp_path), "--channels", "0", "-o", tmp_path / "w.san").exit_code == 0
+    assert not any(text.startswith("reading") for text in shown)  # (the record's name is no file)
