@@ -964,14 +964,18 @@ def _digitless_rows(lines: Sequence[str], delimiter: str) -> Sequence[int]:
     row where ``delimiter`` is not one ASCII character."""
     if len(delimiter) != 1 or not delimiter.isascii():
         return range(len(lines))
-    text = np.frombuffer(("\n".join(lines) + "\n").encode("utf-8"), np.uint8)  # (the last line end: no cell past it)
-    ends = np.flatnonzero((text == ord(delimiter)) | (text == ord("\n")))
-    starts = np.insert(ends[:-1] + 1, 0, 0)
-    digits = (text >= ord("0")) & (text <= ord("9"))
-    # each cell's digits and the delimiter after it (no digit): an empty cell's count is its delimiter's, 0
-    counts = np.add.reduceat(digits, starts, dtype=np.int64)
-    newlines = np.flatnonzero(text == ord("\n"))
-    return np.unique(np.searchsorted(newlines, starts[counts == 0])).tolist()
+    found: list[int] = []
+    for at in range(0, len(lines), CHUNK_ROWS):  # (a chunk of rows at a time: several integers a cell)
+        text = np.frombuffer(("\n".join(lines[at : at + CHUNK_ROWS]) + "\n").encode("utf-8"), np.uint8)  # (the last
+        # line end: no cell past it)
+        ends = np.flatnonzero((text == ord(delimiter)) | (text == ord("\n")))
+        starts = np.insert(ends[:-1] + 1, 0, 0)
+        digits = (text >= ord("0")) & (text <= ord("9"))
+        # each cell's digits and the delimiter after it (no digit): an empty cell's count is its delimiter's, 0
+        counts = np.add.reduceat(digits, starts, dtype=np.int64)
+        newlines = np.flatnonzero(text == ord("\n"))
+        found += (at + np.unique(np.searchsorted(newlines, starts[counts == 0]))).tolist()
+    return found
 
 
 def _numbers(rows: Sequence[str], delimiter: str, decimal: str) -> np.ndarray:
