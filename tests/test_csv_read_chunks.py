@@ -182,3 +182,57 @@ def test_a_long_csv_with_gaps_reads_in_a_few_times_its_size(tmp_path, monkeypatc
     assert np.array_equal(held[~gaps], np.rint(values[~gaps] * 10).astype(held.dtype))
     assert made[0].source["missing"]["text"] == "-"
     assert peak < 8 * path.stat().st_size, peak / path.stat().st_size
+
+
+def _whole_text_layout(text: str) -> dict:
+    """``arrays._text_layout`` as it was, over copies of the whole text (``rstrip``, ``replace``): the reference the
+    copy-free one must match."""
+    body = text.rstrip("\r\n")
+    blank = text[len(body) :].count("\n") - 1
+    lead = body.removeprefix("\ufeff")
+    inside = [(k, line) for k, line in enumerate(lead.splitlines()) if not line.strip()] \
+        if not lead.partition("\n")[0].strip() or arrays._BLANK_INSIDE_TEXT.search(lead) else []
+    layout = {"bom": text.startswith("\ufeff"),
+              "crlf": "\n" in text and text.count("\r\n") == text.count("\n") and "\r" not in text.replace("\r\n", ""),
+              "unterminated": bool(body) and body == text}
+    out: dict = {key: True for key, value in layout.items() if value}
+    if bool(body) and 0 < blank <= arrays.MAX_TRAILING_BLANK:
+        out["trailing_blank"] = blank
+    if 0 < len(inside) <= arrays.MAX_BLANK_LINES and all(arrays._BLANK.fullmatch(line) for _, line in inside):
+        out["blank_lines"] = [[k, line] for k, line in inside]
+    return out
+
+
+def test_a_csvs_text_layout_is_found_without_copying_the_text():
+    """``_text_layout`` (byte-order mark, CRLF, trailing blank lines, blank lines among the rows, no last line end)
+    over random texts of line ends, spaces and a few cells, and texts longer than the 4096 characters its end is
+    looked for in: what the whole-text reference finds."""
+    rng = random.Random(7)
+    pieces = ["1,2", "a", " ", "\t", "\n", "\r\n", "\r", "\n\n", "\r\n\r\n", "\ufeff", "", "x\u2028y", "  \n"]
+    for case in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        if case % 10 == 0:  # (long: a tail of 4096 characters that may be all line ends)
+            text = rng.choice(["", "\ufeff"]) + "1,2\n" * rng.randint(1000, 1100) + rng.choice(["", "\n" * 5000,
+                                                                                                   "\r\n" * 3000])
+        assert arrays._text_layout(text) == _whole_text_layout(text), repr(text[:80])
+
+
+def test_a_columns_places_are_the_same_weighed_in_blocks_of_any_size(monkeypatch):
+    """``column_places`` in blocks of 1, 3 and 7 values gives what one block of the whole column gives, for columns of
+    decimals, binary fractions, float32 values and values too large for their decimals."""
+    from sancodec.io import decimals
+
+    rng = np.random.default_rng(11)
+    for case in range(300):
+        n = int(rng.integers(1, 40))
+        x = np.round(rng.normal(0, 10 ** rng.integers(0, 6), (n, 3)), int(rng.integers(0, 10)))
+        x[:, 1] = rng.integers(-5, 5, n) / 8.0  # binary fractions
+        if case % 3 == 0:
+            x[rng.integers(0, n), 2] = 1e15 + 0.5  # too large for any decimals
+        if case % 5 == 0:
+            x = x.astype(np.float32)
+        whole = decimals.column_places(x)
+        for block in (1, 3, 7):
+            monkeypatch.setattr(decimals, "PLACES_BLOCK", block)
+            assert decimals.column_places(x) == whole
+        monkeypatch.undo()
