@@ -912,6 +912,18 @@ class SanFile:
         self.close()
 
 
+def _float32_source(f: SanFile) -> bool:
+    """Whether ``f`` is a lossy or near-lossless file of a float32 source's values (a ``.npy``'s or a WAV's): its
+    decode (``api.decoded_range``) weighs all of them for float32 before it says how they are written."""
+    from sancodec.io.arrays import array_dtype_name
+    from sancodec.io.decimals import FLOAT32_NAMES
+
+    source = f._layout.signal_head.get("source")
+    wav = source.get("wav") if isinstance(source, dict) and source.get("kind") == "wav" else None
+    return f.quantum is not None and not f._layout.float32 and \
+        (array_dtype_name(source) in FLOAT32_NAMES or isinstance(wav, dict) and wav.get("float") is True)
+
+
 def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: Path, *, model: SanSpec | None = None,
                     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
                     decimals: bool = False, pick: Callable[[list[str]], Sequence[int]] | None = None,
@@ -925,16 +937,21 @@ def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: P
     channel names (decode --channels): the signal ``Signal.select_channels`` makes of the decode, only those channels
     mapped. ``start``, ``end``: as ``decode_file(source, start, end)`` gives them (its header cut to the range,
     ``slice_header``; the lossless checksums checked where the range is the whole record). None for any other file
-    whose values are not integers (floats on a grid), and for a pick that leaves out a record's fastest channels (its
-    rows thinned: ``select_channels``' work), which the caller decodes in memory."""
+    whose values are not integers but a float file's (on a step, or float32 bits: its values as ``decode_file`` makes
+    them, float64 or float32), and for a pick that leaves out a record's fastest channels (its rows thinned:
+    ``select_channels``' work), which the caller decodes in memory; so too for a lossy or near-lossless file of a
+    float32 source's values (a ``.npy``'s or a WAV's), whose decode weighs every value for float32 first
+    (``codec.float32promise``)."""
     with SanFile(source, model=model, limits=limits, threads=threads) as f:
         digits = decimals and f._scale is not None and f.quantum is None  # (a decimal file's integers)
-        if not digits and (f.quantum is not None or f.dtype.kind not in "iu"):
+        floats = not digits and (f.quantum is not None or f._layout.float32) and not _float32_source(f)
+        if not digits and not floats and (f.quantum is not None or f.dtype.kind not in "iu"):
             return None
         n, c = f.shape
         lo, hi = sample_range(start, end, n)
         head = f.signal_head if (lo, hi) == (0, n) else slice_header(f.signal_head, lo, hi, n)
-        dtype = np.dtype(np.int64) if digits else f.dtype
+        dtype = np.dtype(np.int64) if digits else np.dtype(np.float32 if f._layout.float32 else np.float64) \
+            if floats else f.dtype
         wanted = None if pick is None else list(pick(f.channel_names))
         picked = None
         if wanted is not None:  # the picked channels' metadata as select_channels makes it (of no samples but one row)
@@ -944,7 +961,7 @@ def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: P
                 return None
         samples = new_mapped_npy(folder / "samples.npy", dtype, (hi - lo, c if wanted is None else len(wanted)))
         row = 0
-        for block in f.sample_blocks(1 << 16, lo, hi) if digits else f.blocks(1 << 16, lo, hi):
+        for block in f.sample_blocks(1 << 16, lo, hi) if digits or floats else f.blocks(1 << 16, lo, hi):
             samples[row : row + len(block)] = block if wanted is None else block[:, wanted]
             row += len(block)
         signal = Signal.from_header(head, samples) if picked is None else replace(picked, samples=samples)

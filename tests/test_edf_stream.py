@@ -190,14 +190,21 @@ def test_decode_to_edf_goes_through_a_file_mapped_array_and_writes_the_same_byte
         assert (out / f"back{path.suffix}").read_bytes() == path.read_bytes()
 
 
-def test_decode_on_disk_leaves_floats_to_the_decoder_in_memory(tmp_path):
-    """A file of floats on a grid has no integers to map: decoded in memory, as before."""
+def test_decode_on_disk_maps_a_float_files_values_as_the_decoder_in_memory_makes_them(tmp_path):
+    """A file of floats on a grid is mapped too (since 2026-12-08; decoded in memory before): its values as
+    ``decode`` makes them, float64, and its EDF written from them (``tests/test_float_decode_mapped.py``: the same
+    files as the decode in memory)."""
     from sancodec.cli.streaming import decoded_on_disk
 
     x = np.round(np.sin(np.arange(4000) / 20)[:, None] * 3, 3)
     data = sancodec.encode(sancodec.Signal(x, 100.0, ["a"], ["mV"]), mode="lossy", prdn=5)
     (tmp_path / "f.san").write_bytes(data)
-    assert decoded_on_disk(tmp_path / "f.san", None, sancodec.DecodeLimits(), None, tmp_path) is None
+    folder = tmp_path / "mapped"
+    folder.mkdir()
+    decoded = decoded_on_disk(tmp_path / "f.san", None, sancodec.DecodeLimits(), None, folder)
+    assert decoded is not None and decoded.signal.samples.dtype == np.float64
+    assert np.array_equal(decoded.signal.samples, sancodec.decode(data).samples)
+    del decoded
     res = runner.invoke(app, ["decode", str(tmp_path / "f.san"), "-o", str(tmp_path / "f.edf"), "-q"])
     assert res.exit_code == 0, res.output
 
