@@ -88,3 +88,30 @@ def test_a_long_float32_decode_to_npy_holds_a_window_not_the_record(tmp_path):
     assert results[0].exit_code == 0, results[0].output
     assert np.array_equal(np.load(tmp_path / "x.npy"), x)
     assert peak < 5 * x.nbytes, peak / x.nbytes
+
+
+@pytest.mark.parametrize("quantum", [[1e308, 1e308], [1e-320, 1.0], [0.0, 1.0], [-1.0, 1.0], [1.0], "x"])
+def test_a_float_file_whose_step_lies_is_one_error_on_the_mapped_path_and_leaves_no_output(tmp_path, quantum):
+    """A float file's ``quantum`` rewritten (valid CRCs: what an attacker sends), decoded to ``.npy`` and CSV through
+    the mapped array: a one-line error and exit 1 where the values it makes cannot be, never a traceback, and no
+    output or temporary file left; or a file where the step is one a decode can use."""
+    from common import rewrap
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+    from sancodec.codec.container import SanReader
+
+    x, _ = _floats("lossy")
+    data = sancodec.encode(sancodec.Signal(x, 250.0, ["a", "b"], ["mV", "mV"]), mode="lossy", prdn=3.0)
+    header = SanReader(data).header
+    assert header.get("quantum") is not None
+    (tmp_path / "bad.san").write_bytes(rewrap(data, {**header, "quantum": quantum}))
+    for fmt in ("npy", "csv"):
+        out = tmp_path / f"o.{fmt}"
+        res = CliRunner().invoke(app, ["decode", str(tmp_path / "bad.san"), "-o", str(out), "-q"])
+        if res.exit_code:
+            assert res.exit_code == 1 and res.output.startswith("error:") and "Traceback" not in res.output, \
+                res.output
+            assert not out.exists()
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bad.san", *([out.name] * (res.exit_code == 0))])
+        out.unlink(missing_ok=True)
