@@ -885,13 +885,14 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
     if m > 1 and (decoded.start % m or decoded.end % m):
         raise SanConfigError(f"{input}: a multi-frequency record is cut at whole frames of {m} rows: --start and "
                              f"--end must be multiples of {m} (got {decoded.start} and {decoded.end})")
-    if picked is not None:  # (a float file's steps and offsets picked too: its CSV prints each at its grid's places)
+    if picked is not None:
         wanted = picked
-        quantum = None if quantum is None else [quantum[c] for c in picked]
-        offsets = None if offsets is None else [offsets[c] for c in picked]
     elif channels is not None:
         wanted = _channel_indices(signal, channels)
-        signal, quantum = signal.select_channels(wanted), None if quantum is None else [quantum[c] for c in wanted]
+        signal = signal.select_channels(wanted)
+    if picked is not None or channels is not None:  # (a float file's steps and offsets picked with its channels: its
+        # CSV prints each at its grid's places)
+        quantum = None if quantum is None else [quantum[c] for c in wanted]
         offsets = None if offsets is None else [offsets[c] for c in wanted]
     values = None  # (.npy output's array, made already)
     if physical and folder is not None:

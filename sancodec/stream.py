@@ -46,6 +46,7 @@ from sancodec.codec.api import (
     nothing_before,
     salvaged_words,
     sample_range,
+    weighs_float32,
 )
 from sancodec.codec.container import SanReader, write_container
 from sancodec.codec.encoder import SanEncoder
@@ -912,18 +913,6 @@ class SanFile:
         self.close()
 
 
-def _float32_source(f: SanFile) -> bool:
-    """Whether ``f`` is a lossy or near-lossless file of a float32 source's values (a ``.npy``'s or a WAV's): its
-    decode (``api.decoded_range``) weighs all of them for float32 before it says how they are written."""
-    from sancodec.io.arrays import array_dtype_name
-    from sancodec.io.decimals import FLOAT32_NAMES
-
-    source = f._layout.signal_head.get("source")
-    wav = source.get("wav") if isinstance(source, dict) and source.get("kind") == "wav" else None
-    return f.quantum is not None and not f._layout.float32 and \
-        (array_dtype_name(source) in FLOAT32_NAMES or isinstance(wav, dict) and wav.get("float") is True)
-
-
 def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: Path, *, model: SanSpec | None = None,
                     limits: DecodeLimits = DEFAULT_LIMITS, threads: int | None = None,
                     decimals: bool = False, pick: Callable[[list[str]], Sequence[int]] | None = None,
@@ -940,11 +929,12 @@ def decoded_on_disk(source: str | os.PathLike[str] | BinaryIO | bytes, folder: P
     whose values are not integers but a float file's (on a step, or float32 bits: its values as ``decode_file`` makes
     them, float64 or float32), and for a pick that leaves out a record's fastest channels (its rows thinned:
     ``select_channels``' work), which the caller decodes in memory; so too for a lossy or near-lossless file of a
-    float32 source's values (a ``.npy``'s or a WAV's), whose decode weighs every value for float32 first
-    (``codec.float32promise``)."""
+    float32 array's or a 32-bit float WAV's values, whose decode weighs every value for float32 first
+    (``api.weighs_float32``)."""
     with SanFile(source, model=model, limits=limits, threads=threads) as f:
         digits = decimals and f._scale is not None and f.quantum is None  # (a decimal file's integers)
-        floats = not digits and (f.quantum is not None or f._layout.float32) and not _float32_source(f)
+        floats = not digits and (f.quantum is not None or f._layout.float32) and \
+            not weighs_float32(f._layout, f._layout.signal_head.get("source"))
         if not digits and not floats and (f.quantum is not None or f.dtype.kind not in "iu"):
             return None
         n, c = f.shape

@@ -1042,13 +1042,25 @@ def decoded_range(reader: SanReader, layout: FileLayout, start: int | None, end:
     # (a float32 array's lossy or near-lossless decode, which io.arrays.as_source_array writes as float32 unless it is
     # marked float64 here: codec.float32promise)
     source = signal_head.get("source")
-    if layout.quantum is not None and not layout.float32:  # a lossy or near-lossless decode of floats
+    if weighs_float32(layout, source):
         if array_dtype_name(source) in FLOAT32_NAMES and not keeps_promise(samples, reader.header, layout.quantum):
             signal_head = {**signal_head, "source": {**signal_head["source"], "dtype": "<f8"}}  # written as float64
         elif _float32_wav(source) and keeps_promise(samples, reader.header, layout.quantum):  # a float32 WAV's as
             samples = samples.astype(np.float32).astype(np.float64)  # float32 values, which its writer writes so
     signal = Signal.from_header(signal_head, samples)
     return DecodedFile(signal, reader.header, lo, hi, activations, reader.frames_read, dict(codings))
+
+
+def weighs_float32(layout: FileLayout, source: object) -> bool:
+    """Whether :func:`decoded_range` weighs all of a file's values for float32 before it says how they are written: a
+    lossy or near-lossless file of floats whose source (a header's, not trusted) is a float32 array's or a 32-bit
+    float WAV's (``codec.float32promise``). A decode a window at a time (``stream.decoded_on_disk``) leaves such a
+    file to it."""
+    from sancodec.io.arrays import array_dtype_name  # (io.arrays imports the codec package: not at the top)
+    from sancodec.io.decimals import FLOAT32_NAMES
+
+    return layout.quantum is not None and not layout.float32 and \
+        (array_dtype_name(source) in FLOAT32_NAMES or _float32_wav(source))
 
 
 def _float32_wav(source: object) -> bool:
