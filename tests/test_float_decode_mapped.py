@@ -115,3 +115,22 @@ def test_a_float_file_whose_step_lies_is_one_error_on_the_mapped_path_and_leaves
             assert not out.exists()
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bad.san", *([out.name] * (res.exit_code == 0))])
         out.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("fmt", ["npy", "csv", "edf"])
+def test_a_float_files_mapped_decode_keeps_an_existing_output_without_force(tmp_path, fmt):
+    """An output that exists is kept, and the decode refused in one error, without --force; written with it."""
+    from typer.testing import CliRunner
+
+    from sancodec.cli import app
+
+    x, _ = _floats("lossy")
+    (tmp_path / "x.san").write_bytes(sancodec.encode(sancodec.Signal(x, 250.0, ["a", "b"], ["mV", "mV"]),
+                                                     mode="lossy", prdn=3.0))
+    out = tmp_path / f"o.{fmt}"
+    out.write_bytes(b"mine")
+    res = CliRunner().invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(out), "-q"])
+    assert res.exit_code != 0 and "already exists" in res.output and out.read_bytes() == b"mine", res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o." + fmt, "x.san"]
+    assert CliRunner().invoke(app, ["decode", str(tmp_path / "x.san"), "-o", str(out), "-q", "-f"]).exit_code == 0
+    assert out.read_bytes() != b"mine"
