@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import shlex
 import sys
 import warnings
@@ -20,6 +19,7 @@ from typing import Any, BinaryIO, TypeVar
 import typer
 
 import sancodec
+from sancodec._atomic import check_outputs
 from sancodec.errors import SancodecError, SancodecWarning, SanConfigError
 
 app = typer.Typer(
@@ -243,29 +243,6 @@ def _one_line_warning(show: Callable[..., None]) -> Callable[..., None]:
 def check_output(path: Path, force: bool, inputs: Sequence[Path | str] = ()) -> None:
     """Refuse to overwrite without --force, to write over an input, and fail early on a missing folder."""
     check_outputs([path], force, inputs)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path | str] = ()) -> None:
-    """Every file a command would write: none may be one of its inputs (with or without --force,
-    as flac and gzip refuse; a URL input, text, is none of them), none may exist without --force, and their folder
-    must exist."""
-    local = [i for i in inputs if isinstance(i, Path)]
-    for path in paths:
-        if any(_same_file(path, i) or path.resolve() == i.resolve() for i in local):
-            raise SanConfigError(f"{path}: is also an input of this command; choose another output")
-        if path.is_dir():  # --force replaces files, never a folder (it failed on a temp file's name)
-            raise SanConfigError(f"{path}: is a directory; give the output file's name")
-        if path.exists() and not force:
-            raise SanConfigError(f"{path}: already exists (use --force to overwrite)")
-        if not path.parent.exists():
-            raise SanConfigError(f"{path.parent}: output folder does not exist")
 
 
 def input_files(path: Path, annotators: Sequence[str] = ()) -> list[Path]:

@@ -23,7 +23,6 @@ from sancodec.cli.app import (
     app,
     boundary,
     check_output,
-    check_outputs,
     each_input,
     fetched_input,
     input_files,
@@ -42,7 +41,6 @@ from sancodec.cli.streaming import (
     read_stdin,
     reading,
     source_of,
-    stream_decode,
     stream_encode,
     stream_encode_lossy,
     stream_raw,
@@ -51,10 +49,10 @@ from sancodec.cli.streaming import (
 from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode, from_header
 from sancodec.codec.schema import is_whole
+from sancodec.decoded_output import channel_indices, output_target, record_like, shaped, stream_wfdb, write_shaped
 from sancodec.errors import SanConfigError, SanFormatError
-from sancodec.io import ONE_FILE_FORMATS, TABLE_SUFFIXES
+from sancodec.io import TABLE_SUFFIXES
 from sancodec.io.decimals import FLOAT16_NAMES, FLOAT32_NAMES, header_decimals, missing_of
-from sancodec.io.raw import RAW_SUFFIXES
 from sancodec.signal import frame_rows
 
 if TYPE_CHECKING:
@@ -88,13 +86,6 @@ def _decoded_base(input: Path | str, output: Path | None) -> Path:
     return _into_folder(output, local, local.stem) if output else local.with_name(local.stem + "_decoded")
 
 
-def _record_like(base: Path) -> Path:
-    """``base`` with its name as decode names a WFDB record after it (``wfdb_names.record_name_like``)."""
-    from sancodec.io.wfdb_names import record_name_like
-
-    return base.with_name(record_name_like(base.name))
-
-
 def _local_name(input: Path | str) -> Path:
     """The path a file argument's outputs are named after: its own, or a URL's last part (in the working folder)."""
     from sancodec.io.remote import url_name
@@ -112,64 +103,8 @@ def _into_folder(output: Path, input: Path, name: str) -> Path:
     return output / name
 
 
-def _channel_indices(signal, channels: str) -> list[int]:
-    """The indices ``--channels`` names, each an index or a channel's name (``V5``; a name that is a number is taken
-    as an index; a name with commas in it, ``"ECG, lead II"``, as that channel: :func:`_listed_channels`), checked
-    against ``signal``'s channels."""
-    if not channels.strip():  # (an empty list asks for nothing, not for all)
-        raise SanConfigError(f"--channels takes comma-separated channel indices or names, got {channels!r}")
-    wanted = _listed_channels(signal.channel_names, channels.split(","))
-    if any(not 0 <= c < signal.n_channels for c in wanted):
-        raise SanConfigError(f"--channels {channels} outside 0..{signal.n_channels - 1}")
-    return wanted
-
-
-def _listed_channels(names: list[str], items: list[str]) -> list[int]:
-    """The indices of ``--channels``' comma-separated ``items``: where items in a row, joined by their commas, are a
-    channel's very name (spaces around it aside; a BrainVision or EDF label may hold a comma), and not all numbers,
-    that channel, the most items first; else each item as :func:`_channel_index` reads it. Before, such a channel
-    could not be picked by name at all ("no channel index or name")."""
-    wanted, i = [], 0
-    while i < len(items):
-        for j in range(len(items), i + 1, -1):
-            joined = ",".join(items[i:j])
-            found = [k for k, name in enumerate(names) if name == joined or name.strip() == joined.strip()]
-            if not found or all(item.strip().lstrip("+-").isdigit() for item in items[i:j]):
-                continue
-            if len(found) > 1:
-                raise SanConfigError(f"--channels {joined.strip()!r}: channels {', '.join(map(str, found))} are all "
-                                     "named so: give the index of the one meant")
-            wanted.append(found[0])
-            i = j
-            break
-        else:
-            wanted.append(_channel_index(names, items[i]))
-            i += 1
-    return wanted
-
-
-def _channel_index(names: list[str], item: str) -> int:
-    """One ``--channels`` item's index: a number as it is, else the one channel of that name (spaces around it
-    aside; where none has that very name, the one that has it in other case: PTB's ``ii`` for ``II``)."""
-    text = item.strip()
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    for same in (lambda name: name == text, lambda name: name.strip() == text,
-                 lambda name: name.strip().casefold() == text.casefold()):
-        found = [i for i, name in enumerate(names) if same(name)]
-        if len(found) > 1:
-            raise SanConfigError(f"--channels {text!r}: channels {', '.join(map(str, found))} are all named so: give "
-                                 "the index of the one meant")
-        if found:
-            return found[0]
-    listed = ", ".join(f"{i} {name!r}" for i, name in enumerate(names[:24])) + (", ..." if len(names) > 24 else "")
-    raise SanConfigError(f"--channels {text!r}: no channel index or name (the channels: {listed})")
-
-
 def _pick_channels(signal, channels: str | None):
-    return signal.select_channels(_channel_indices(signal, channels)) if channels is not None else signal
+    return signal.select_channels(channel_indices(signal.channel_names, channels)) if channels is not None else signal
 
 
 def _raw_signal(path: Path, raw: str, fs: float | None):  # -> Signal
@@ -190,13 +125,6 @@ def _raw_signal(path: Path, raw: str, fs: float | None):  # -> Signal
     return replace(like, samples=np.concatenate(blocks))
 
 
-def _raw_suffix(source: object) -> str:
-    """The suffix raw output is named with: the one its raw source had (``io.raw``), else .bin."""
-    raw = source.get("raw") if isinstance(source, dict) else None
-    suffix = raw.get("suffix") if isinstance(raw, dict) else None
-    return suffix if suffix in RAW_SUFFIXES else RAW_SUFFIXES[0]
-
-
 def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | None, keep_header_text: bool,
                processes: bool, to_stdout: bool) -> tuple[Any, list[int] | None, Any] | None:
     """``--raw``'s metadata (a one-row Signal), the channels kept (None: all) and its layout (``io.raw``), or None
@@ -211,7 +139,7 @@ def _raw_input(raw: str | None, input: Path, fs: float | None, channels: str | N
                              "coded as they are read, a frame at a time")
     if to_stdout:
         raise SanConfigError("--raw samples are coded into a file as they are read: give -o FILE, not -o -")
-    return like, (None if channels is None else _channel_indices(like, channels)), layout
+    return like, (None if channels is None else channel_indices(like.channel_names, channels)), layout
 
 
 def _raw_like(raw: str, input: Path, fs: float | None) -> tuple[Any, Any]:
@@ -490,7 +418,7 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
             read = read_stdin(fs) if piped else read_signal(
                 input, fs=fs, keep_header_text=keep_header_text, annotators=annotators,
                 rounder=gaps_rounder(mode, max_error, prdn, snr, bps, rounding))
-        picked = _channel_indices(read, channels) if channels is not None else None
+        picked = channel_indices(read.channel_names, channels) if channels is not None else None
         signal = read if picked is None else read.select_channels(picked)
         rounded = None if not rounding else rounding[0] if picked is None else rounding[0].channels(picked)
         with busy(quiet or to_stdout, signal.n_samples, signal.n_channels, mode):
@@ -671,7 +599,7 @@ def decode(
     sources = source_arguments(inputs)
     refuse_output_among(sources, output, "decode", lambda path: path.suffix.lower() != ".san")
     # (an output's name as a WFDB record would take it: a.b.san's and a_b.san's records would both be a_b)
-    several_into(sources, output, "output", lambda input: _record_like(_decoded_base(input, output)))
+    several_into(sources, output, "output", lambda input: record_like(_decoded_base(input, output)))
     each_input(sources, lambda input: _decode_one(input, **options))
 
 
@@ -695,7 +623,6 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import default_format
-    from sancodec.io.wfdb import check_record_name
     from sancodec.san.spec import load_model
 
     to_stdout, from_stdin = output is not None and str(output) == "-", str(input) == "-"
@@ -709,7 +636,6 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                              "a file (give -o FILE)")
     if to_stdout:
         _not_a_terminal(".npy")
-    flat = ONE_FILE_FORMATS  # (named by their suffix)
     # (standard input is read once, below)
     source = None if from_stdin else source_of(input, opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
@@ -719,26 +645,17 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         raise SanConfigError(f"-o {output} names {by_suffix.upper()} output but --format asks {fmt.upper()}: give one, "
                              "or make them agree")  # (the file was written under the format's suffix instead)
     base = _decoded_base(input, output)
-    kept = base.suffix == f".{fmt}" or (fmt == "csv" and base.suffix.lower() in TABLE_SUFFIXES) or \
-        (fmt == "raw" and base.suffix.lower() in RAW_SUFFIXES)  # (a .tsv: tabs)
-    table = source.get("suffix") if fmt == "csv" and isinstance(source, dict) else None
-    suffix = table if table in (".tsv", ".txt") else _raw_suffix(source) if fmt == "raw" else f".{fmt}"
-    target = base if fmt not in flat or kept else base.with_suffix(suffix) if base.suffix.lower() in FLAT_SUFFIXES \
-        else base.with_name(base.name + suffix)  # (my.rec.san: my.rec_decoded.npy, not my.npy)
-    if fmt == "wfdb" and not to_stdout:
-        target = target.with_suffix("") if target.suffix in (".hea", ".dat") else target
-        if output is None or output.is_dir():  # a name decode picked (patient.01.san: patient_01_decoded), not -o's
-            target = _record_like(target)
-        check_record_name(target)
+    # (a name decode picked, patient.01.san: patient_01_decoded, not -o's, is made a valid WFDB record name)
+    target = base if to_stdout else output_target(base, fmt, source, output is None or output.is_dir())
     if physical and fmt not in ("csv", "npy"):
         raise SanConfigError(f"--physical applies to CSV and .npy output, not {fmt.upper()}, which holds the gains "
                              "itself")
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
     if fmt == "wfdb" and start is None and end is None and not to_stdout and not from_stdin and not salvage:
-        pick = None if channels is None else lambda names: _channel_indices(_named_channels(names), channels)
+        pick = None if channels is None else lambda names: channel_indices(names, channels)
         try:
-            files = stream_decode(input if opened is None else opened, target, spec, limits, threads, force, fsync,
+            files = stream_wfdb(input if opened is None else opened, target, spec, limits, threads, force, fsync,
                                   pick)
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
@@ -746,7 +663,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             with rewound_input(input, opened) as fh:  # the header only: the streamed file is not read whole again
                 header = SanReader(fh).header
             wanted = list(range(header["n_channels"])) if channels is None else \
-                _channel_indices(_named_channels(header["signal"]["channel_names"]), channels)
+                channel_indices(header["signal"]["channel_names"], channels)
             if json_out:
                 _print_decoded_json(input, files, header, 0, header["n_samples"], wanted, fmt)
             elif not quiet:
@@ -761,7 +678,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
 
     def keep(names: list[str]) -> list[int]:
         assert channels is not None
-        picked[:] = _channel_indices(_named_channels(names), channels)
+        picked[:] = channel_indices(names, channels)
         return picked
 
     with contextlib.ExitStack() as stack:
@@ -790,25 +707,6 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
         _warn_salvaged(input, decoded)
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet,
                        folder, picked if folder is not None and channels is not None else None)
-
-
-def _named_channels(names: list[str]) -> Any:
-    """A one-row signal of channels of these ``names``, to pick from (``--channels``) before any is decoded."""
-    import numpy as np
-
-    from sancodec.signal import Signal
-
-    return Signal(np.zeros((1, len(names)), np.int16), 1.0, list(names))
-
-
-def _skipped(decoded: Any) -> list[tuple[int, int]]:
-    """A salvaged decode's rows lost amid those written (gaps: ``api.Salvaged``), counted from its first row: what
-    EDF and BDF annotate as no data."""
-    found = decoded.salvaged
-    if found is None or not found.gaps:
-        return []
-    lo, hi = decoded.start, decoded.end
-    return [(max(a, lo) - lo, min(b, hi) - lo) for a, b in found.lost if a < hi and lo < b]
 
 
 def _warn_salvaged(input: Path | str, decoded: Any) -> None:
@@ -869,52 +767,19 @@ def _write_decoded(decoded: Any, input: Path | str, target: Path, fmt: str, chan
                    to_stdout: bool, force: bool, fsync: bool, json_out: bool, quiet: bool,
                    folder: Path | None = None, picked: list[int] | None = None) -> None:
     """``decode``'s output of ``decoded`` (an ``api.DecodedFile``): its channels picked, physical where asked,
-    written in ``fmt``, and said. ``folder``: where ``decoded``'s samples are mapped from (``stream.decoded_on_disk``),
-    and its physical values are made, a block of rows at a time (``io.physical_map``); None: in memory. ``picked``:
-    the channels ``decoded`` holds already (a mapped decode's --channels), in their order."""
-    from sancodec.io import output_files, write_signal
-    from sancodec.io.arrays import physical_signal, write_npy
-    from sancodec.io.edf import SKIP_NOTE, edf_padding
-    from sancodec.io.physical_map import physical_on_disk, source_values_on_disk
+    written in ``fmt`` (``decoded_output.shaped`` and ``write_shaped``, as ``batch --decode`` writes it), and said.
+    ``folder``: where ``decoded``'s samples are mapped from (``stream.decoded_on_disk``); None: in memory.
+    ``picked``: the channels ``decoded`` holds already (a mapped decode's --channels), in their order."""
+    from sancodec.io.edf import SKIP_NOTE
 
-    signal, quantum = decoded.signal, decoded.header.get("quantum")
-    near = decoded.header.get("near_grid")  # (format 1.19: per channel [offset, floor, halvings, bits])
-    offsets = None if near is None or signal.is_digital else [float(entry[0]) for entry in near]
-    wanted = list(range(signal.n_channels))
-    m = signal.frame_size
-    if m > 1 and (decoded.start % m or decoded.end % m):
-        raise SanConfigError(f"{input}: a multi-frequency record is cut at whole frames of {m} rows: --start and "
-                             f"--end must be multiples of {m} (got {decoded.start} and {decoded.end})")
-    if picked is not None:
-        wanted = picked
-    elif channels is not None:
-        wanted = _channel_indices(signal, channels)
-        signal = signal.select_channels(wanted)
-    if picked is not None or channels is not None:  # (a float file's steps and offsets picked with its channels: its
-        # CSV prints each at its grid's places)
-        quantum = None if quantum is None else [quantum[c] for c in wanted]
-        offsets = None if offsets is None else [offsets[c] for c in wanted]
-    values = None  # (.npy output's array, made already)
-    if physical and folder is not None:
-        signal = physical_on_disk(signal, decoded.start, folder)
-        values = source_values_on_disk(signal, folder) if fmt == "npy" else None
-    elif physical:
-        signal = physical_signal(signal, decoded.start)
-    if fmt == "wfdb" and decoded.header.get("float32") is True and quantum is None and not signal.is_digital:
-        raise SanConfigError(f"{input}: its float32 values sit on no step (held as their bits): WFDB holds integers, "
-                             "and wfdb-python would digitise them anew, not exactly; write .npy or CSV")
+    out = shaped(decoded, input, fmt, channels, physical, folder, picked)
+    signal, wanted = out.signal, out.wanted
     padded = 0
     if to_stdout:  # the .npy alone goes there; what is said of it, to standard error
-        write_stdout(signal, fmt, values)
+        write_stdout(signal, fmt, out.values)
         files: list[Any] = [STDOUT]
     else:
-        check_outputs(output_files(signal, target, fmt), force, [input])
-        padded = edf_padding(signal) if fmt in ("edf", "bdf") else 0
-        if decoded.header.get("mode") == "lossless" and fmt == "csv":  # a lossless file of floats on a step (1.17):
-            quantum = None  # its exact values, at 17 significant digits, not at a lossy grid's places
-        files = [write_npy(signal, target, fsync=fsync, values=values)] if values is not None else \
-            write_signal(signal, target, format=fmt, quantum=quantum, offsets=offsets, fsync=fsync,
-                         skipped=_skipped(decoded))
+        files, padded = write_shaped(out, decoded, target, fmt, force, fsync, [input])
         _warn_float32_rounding(decoded, fmt)
     left_out = _left_out(signal, fmt)
     if json_out:
@@ -1067,7 +932,6 @@ def _achieved(target: dict, prdn: list) -> list[str]:
 
 
 #: the one-file outputs' suffixes, which a format's replaces
-FLAT_SUFFIXES = (".npy", ".csv", ".tsv", ".txt", ".edf", ".bdf", ".bin", ".raw", ".wav", ".mat")
 #: what encode reads, that a .san is not
 RECORDING_SUFFIXES = (".edf", ".bdf", ".hea", ".dat", ".npy", ".csv", ".tsv", ".txt", ".wav", ".mat", ".vhdr")
 

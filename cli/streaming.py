@@ -13,7 +13,7 @@ from typing import BinaryIO
 from rich.console import Console
 
 from sancodec._warnings import caught_here
-from sancodec.cli.app import check_outputs, rewound_input
+from sancodec.cli.app import rewound_input
 from sancodec.errors import SancodecError, SancodecWarning, SanConfigError, SanFormatError
 
 console = Console(markup=False)  # (as codec_commands: file names are text)
@@ -335,40 +335,6 @@ def _edf_streamed(source: Path, fs: float | None, keep_header_text: bool = False
     if streamed is not None:
         check_own_rate(source, edf_kind(source), streamed.like.fs, fs)
     return streamed
-
-
-def stream_decode(source: Path | str | BinaryIO, target: Path, spec, limits, threads: int | None, force: bool,
-                  fsync: bool, pick: Callable[[list[str]], list[int]] | None = None) -> list[Path] | None:
-    """Write a format 16/212 record as its frames decode (a WFDB source's, an EDF's, its EDF+ annotations an ``.atr``
-    of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it: each as
-    the whole-record writer makes it); None when the file holds anything else (another format, several rates, a
-    multi-segment source or another that says more of itself than the streamed writer writes, samples past format
-    16's range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start.
-    ``pick``: the channels to write, in their order, given the file's channel names (decode --channels), as the
-    whole-record writer writes them of the decoded signal (``Signal.select_channels``)."""
-    from sancodec.io.wfdb import output_files
-    from sancodec.io.wfdb_stream import NotStreamable, picked_head, streamed_head, streamed_signal, write_blocks
-    from sancodec.stream import SanFile
-
-    if isinstance(source, str) or isinstance(source, Path) and (source.is_dir() or not source.exists()):
-        return None  # _read_san reports it (a URL is given opened)
-    if not isinstance(source, Path):
-        source.seek(0)
-    with SanFile(source, model=spec, limits=limits, threads=threads) as f:
-        head = f.signal_head
-        if not streamed_head(head, f.quantum, f.dtype):
-            return None
-        blocks = f.blocks(1 << 16)
-        if pick is not None:  # the channels' own header fields, and the blocks' columns, picked as the signal's are
-            wanted = pick(list(head["channel_names"]))
-            head = picked_head(head, wanted)
-            blocks = (block[:, wanted] for block in blocks)
-        check_outputs(output_files(streamed_signal(head, f.shape[0]), target), force,
-                      [source] if isinstance(source, Path) else [])
-        try:
-            return write_blocks(blocks, head, target, fsync=fsync)
-        except NotStreamable:
-            return None
 
 
 def decoded_on_disk(source: Path, spec, limits, threads: int | None, folder: Path, decimals: bool = False,

@@ -17,17 +17,19 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
+
+from sancodec.errors import SanConfigError
 
 try:
     import fcntl
 except ImportError:  # Windows: sancodec still imports, reads and writes (folder_lock says how far it locks)
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["folder_lock", "move_into_place", "said_of_output", "temp_folder", "write_bytes_atomic", "write_file_atomic",
-           "write_text_atomic"]
+__all__ = ["check_outputs", "folder_lock", "move_into_place", "said_of_output", "temp_folder", "write_bytes_atomic",
+           "write_file_atomic", "write_text_atomic"]
 
 _SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")  # numpy's ndarray.tofile, which no errno comes with
 
@@ -172,3 +174,26 @@ def move_into_place(files: list[tuple[Path, Path]], *, fsync: bool = False) -> l
     if fsync:
         _fsync_folder(folder)
     return [target for _, target in files]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(paths: Sequence[Path], force: bool, inputs: Sequence[Path | str] = ()) -> None:
+    """Every file a command would write: none may be one of its inputs (with or without --force,
+    as flac and gzip refuse; a URL input, text, is none of them), none may exist without --force, and their folder
+    must exist."""
+    local = [i for i in inputs if isinstance(i, Path)]
+    for path in paths:
+        if any(_same_file(path, i) or path.resolve() == i.resolve() for i in local):
+            raise SanConfigError(f"{path}: is also an input of this command; choose another output")
+        if path.is_dir():  # --force replaces files, never a folder (it failed on a temp file's name)
+            raise SanConfigError(f"{path}: is a directory; give the output file's name")
+        if path.exists() and not force:
+            raise SanConfigError(f"{path}: already exists (use --force to overwrite)")
+        if not path.parent.exists():
+            raise SanConfigError(f"{path.parent}: output folder does not exist")

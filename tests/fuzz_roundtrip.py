@@ -184,8 +184,8 @@ def _edf_to_wfdb(data: bytes, folder: Path) -> str:
     """The EDF's .san decoded to WFDB both ways: by ``decode``'s streamed writer (a block of rows at a time, where it
     takes the file: one rate, format 16) and by the whole-record writer; what came of it, as a count's name (the
     same files, or not; written whole only; refused)."""
-    from sancodec.cli.streaming import stream_decode
     from sancodec.codec.limits import DecodeLimits
+    from sancodec.decoded_output import stream_wfdb
 
     san = folder / "e.san"
     san.write_bytes(data)
@@ -200,7 +200,7 @@ def _edf_to_wfdb(data: bytes, folder: Path) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            streamed = stream_decode(san, folder / "streamed", None, DecodeLimits(), None, False, False)
+            streamed = stream_wfdb(san, folder / "streamed", None, DecodeLimits(), None, False, False)
     except SancodecError:
         return "edf to wfdb, refused" if whole is None else "edf to wfdb, streamed refused what whole wrote"
     if streamed is None:

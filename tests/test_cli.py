@@ -1450,7 +1450,7 @@ def test_some_channels_go_to_wfdb_a_block_at_a_time_as_the_whole_record_writer_w
     day's two-channel Holter: a gigabyte of int64 samples). Now the streamed writer takes the channels, in their
     order, a channel twice too: the same header, signal file and annotations as the whole-record writer makes of
     them, lossless and lossy, a WFDB record's format 212 and an EDF's channels; --json names them."""
-    from sancodec.cli import streaming
+    from sancodec.cli import codec_commands
     from sancodec.io import wfdb as wfdb_io
 
     san = tmp_path / "m.san"
@@ -1468,10 +1468,13 @@ def test_some_channels_go_to_wfdb_a_block_at_a_time_as_the_whole_record_writer_w
             res = run("decode", source, "--format", "wfdb", "-o", tmp_path / f"s{k}", "--channels", picked, "--json")
         assert res.exit_code == 0, res.output
         wanted = json.loads(res.stdout)["channels"]
+        whole: list[int] = []
         with monkeypatch.context() as patched:  # the whole-record writer, as every --channels decode went before
-            patched.setattr(streaming, "stream_decode", lambda *a, **kw: None)
+            patched.setattr(codec_commands, "stream_wfdb", lambda *a, **kw: None)
+            patched.setattr(wfdb_io, "write_record", lambda *a, w=wfdb_io.write_record, seen=whole, **kw:
+                            seen.append(1) or w(*a, **kw))
             res = run("decode", source, "--format", "wfdb", "-o", tmp_path / f"w{k}", "--channels", picked, "-q")
-        assert res.exit_code == 0, res.output
+        assert res.exit_code == 0 and whole, res.output
         streamed = sorted(p.suffix for p in tmp_path.glob(f"s{k}.*"))
         assert streamed == sorted(p.suffix for p in tmp_path.glob(f"w{k}.*")) and ".dat" in streamed
         for suffix in streamed:  # (a header names its record and signal file)
