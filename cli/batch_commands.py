@@ -42,6 +42,13 @@ def batch(
     annotators: str | None = typer.Option(None, "--annotators", metavar="EXT[,EXT...]", help="Each WFDB record's "
                                           "annotation files of these extensions too, each required (see sancodec "
                                           "encode)."),
+    format: str | None = typer.Option(None, "--format", help="--decode: every file to this format (wfdb | edf | bdf | "
+                                      "npy | csv | raw | wav | mat | brainvision; default: each file's source's), "
+                                      "named as sancodec decode names it (x.edf.san: x.csv)."),
+    physical: bool = typer.Option(False, "--physical", metavar="", help="--decode with --format csv or npy: values in "
+                                  "physical units, as sancodec decode --physical writes them."),
+    channels: str | None = typer.Option(None, "--channels", help="--decode: the channels to write, comma-separated "
+                                        "indices or names, in that order (a file without one is a failed row)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
 ) -> None:
     """Encode every record under SRC into DST on Dask (a local cluster by default); exit 1 if any failed.
@@ -57,6 +64,10 @@ def batch(
     if decode and annotators is not None:
         raise SanConfigError("--annotators names the annotation files an encode reads; --decode writes back those "
                              "each .san holds")
+    asked = [flag for flag, given in (("--format", format is not None), ("--physical", physical),
+                                      ("--channels", channels is not None)) if given]
+    if asked and not decode:
+        raise SanConfigError(f"{', '.join(asked)}: options of batch --decode (an encode reads each record as it is)")
     client = None
     if scheduler:
         from distributed import Client
@@ -70,7 +81,8 @@ def batch(
             bar.update(task, completed=done, total=total)
 
         if decode:
-            rows = decode_tree(src, dst, client=client, workers=workers, progress=progress)
+            rows = decode_tree(src, dst, client=client, workers=workers, progress=progress, format=format,
+                               physical=physical, channels=channels)
         else:
             rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
                                snr=snr, bps=bps, effort=effort, fs=fs, csv=csv, force=force, progress=progress,

@@ -190,28 +190,29 @@ def _worst_prdn(data: bytes) -> float | None:
 
 
 def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
-    """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF, npy, CSV) in the mirror."""
-    import sancodec
+    """Runs on a worker: one ``.san`` back to its source format (WFDB, EDF/BDF, npy, CSV, ...) in the mirror, or to
+    ``options["format"]``, its ``channels`` picked and values ``physical`` where asked: the files ``sancodec decode``
+    writes of it (``decoded_output``)."""
     from sancodec.codec.container import SanReader
-    from sancodec.io import default_format
+    from sancodec.decoded_output import output_target
 
-    source, target, _, _ = job
+    source, target, options, _ = job
     src, out = Path(source), Path(target)
 
     def work(row: BatchRow) -> None:
+        from sancodec.io import default_format
+
         row.input_bytes = src.stat().st_size
         with open(src, "rb") as fh:  # (the header alone; a header out of shape is refused by the decode below)
             entry = SanReader(fh, header_only=True).header.get("signal")
-        fmt = default_format(None, entry.get("source") if isinstance(entry, dict) else None)
-        if fmt == "wfdb":  # the source's kind first, then the mirror's name (x.npy.san -> x.npy), which files from
-            fmt = default_format(out, None)  # before .npy and CSV sources kept their kind go by
-        path = out.with_suffix(f".{fmt}") if fmt in ("edf", "bdf") else out
-        out.parent.mkdir(parents=True, exist_ok=True)
-        # a record of format 16 or 212 a block of rows at a time, EDF, BDF, WAV or .npy of integers from an array
-        # mapped from a file, as decode writes them; else decoded whole
-        files = _streamed_wfdb(src, path) if fmt == "wfdb" else _on_disk(src, path, fmt) if fmt in ON_DISK else None
-        if files is None:
-            files = sancodec.write_signal(sancodec.decode(src.read_bytes(), threads=1), path, format=fmt, quantum=None)
+        kind = entry.get("source") if isinstance(entry, dict) else None
+        fmt = options.get("format") or default_format(None, kind)
+        if fmt == "wfdb" and not options.get("format"):  # the source's kind first, then the mirror's name (x.npy.san
+            fmt = default_format(out, None)  # -> x.npy), which files from before .npy and CSV sources kept their kind
+            # go by
+        path = output_target(out, fmt, kind, renamed=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        files = _decoded_to(src, path, fmt, options.get("channels"), bool(options.get("physical")))
         row.output_bytes = sum(f.stat().st_size for f in files)
         row.sha256 = _sha256_of(files)
         row.status = "decoded"
@@ -222,34 +223,38 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
 ON_DISK = ("edf", "bdf", "wav", "npy", "csv")  # the formats a batch decode writes from an array mapped from a file
 
 
-def _streamed_wfdb(src: Path, path: Path) -> list[Path] | None:
-    """The ``.san`` at ``src`` written as the WFDB record ``path`` a block of rows at a time
-    (``io.wfdb_stream.write_blocks``, as ``sancodec decode`` writes it: the same files as decoding it whole and
-    writing that, in bounded memory), where the streamed writer takes it; else None, nothing written."""
-    from sancodec.io.wfdb_stream import NotStreamable, streamed_head, write_blocks
-    from sancodec.stream import SanFile
-
-    with SanFile(src, threads=1) as f:
-        if not streamed_head(f.signal_head, f.quantum, f.dtype):
-            return None
-        try:
-            return write_blocks(f.blocks(1 << 16), f.signal_head, path)
-        except NotStreamable:
-            return None
-
-
-def _on_disk(src: Path, path: Path, fmt: str) -> list[Path] | None:
-    """The ``.san`` at ``src`` written as the ``fmt`` file ``path`` (one of :data:`ON_DISK`) from its samples decoded
-    into an array mapped from a file beside it (``stream.decoded_on_disk``, as ``sancodec decode`` writes those
-    formats: the same files, the record never held in memory; a CSV source's decimals as their integers, which the
-    CSV writer prints at their places); None, nothing written, for a file of other values that are not integers."""
-    import sancodec
+def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical: bool) -> list[Path]:
+    """The ``.san`` at ``src`` written as ``path`` in ``fmt`` as ``sancodec decode`` writes it (``--channels``,
+    ``--physical``; an existing output replaced): a record of WFDB format 16 or 212 a block of rows at a time
+    (``decoded_output.stream_wfdb``), EDF, BDF, WAV, ``.npy`` and CSV from an array mapped from a file beside the
+    output (``stream.decoded_on_disk``: the record never held in memory), else decoded whole; the files written."""
     from sancodec._atomic import temp_folder
+    from sancodec.codec import decode_file
+    from sancodec.codec.limits import DecodeLimits
+    from sancodec.decoded_output import channel_indices, shaped, stream_wfdb, write_shaped
     from sancodec.stream import decoded_on_disk
 
-    with temp_folder(path) as folder:
-        decoded = decoded_on_disk(src, folder, threads=1, decimals=fmt == "csv")
-        return None if decoded is None else sancodec.write_signal(decoded.signal, path, format=fmt, quantum=None)
+    limits = DecodeLimits()
+    picked: list[int] = []
+
+    def pick(names: list[str]) -> list[int]:
+        assert channels is not None
+        picked[:] = channel_indices(names, channels)
+        return picked
+
+    if fmt == "wfdb":
+        files = stream_wfdb(src, path, None, limits, 1, True, False, None if channels is None else pick)
+        if files is not None:
+            return files
+    if fmt in ON_DISK:
+        with temp_folder(path) as folder:
+            decoded = decoded_on_disk(src, folder, limits=limits, threads=1, decimals=fmt == "csv" or physical,
+                                      pick=None if channels is None else pick)
+            if decoded is not None:
+                out = shaped(decoded, src, fmt, channels, physical, folder, picked if channels is not None else None)
+                return write_shaped(out, decoded, path, fmt, True, False, [src])[0]
+    decoded = decode_file(src.read_bytes(), model=None, limits=limits, threads=1)
+    return write_shaped(shaped(decoded, src, fmt, channels, physical), decoded, path, fmt, True, False, [src])[0]
 
 
 def _sha256_of(files: list[Path]) -> str:
@@ -363,12 +368,39 @@ def _check_options(options: dict[str, Any]) -> None:
 
 
 def decode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers: int = 2,
-                progress: Callable[[int, int], None] | None = None) -> list[BatchRow]:
-    """Decode every ``.san`` under ``src`` into ``dst`` (mirrored tree, each in its source's format)."""
+                progress: Callable[[int, int], None] | None = None, format: str | None = None,
+                physical: bool = False, channels: str | None = None) -> list[BatchRow]:
+    """Decode every ``.san`` under ``src`` into ``dst`` (mirrored tree, each in its source's format, or in
+    ``format``: ``sancodec decode``'s names, ``x.edf.san`` to ``x.csv``), as ``sancodec decode`` writes it:
+    ``physical`` values (CSV and ``.npy``), the ``channels`` named (comma-separated indices or names; a file without
+    one of them is a failed row). Files that two inputs would both write (``a.edf.san`` and ``a.npy.san`` to
+    ``a.csv``) are failed rows, the others decoded."""
+    from sancodec.decoded_output import output_target
+    from sancodec.io import FORMATS
+
     src, dst = Path(src), Path(dst)
+    fmt = None if format is None else format.lower()
+    if fmt is not None and fmt not in FORMATS:
+        raise SanConfigError(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
+    if physical and fmt not in ("csv", "npy"):
+        raise SanConfigError("--physical applies to CSV and .npy output: give --format csv or --format npy")
+    if channels is not None and not channels.strip():
+        raise SanConfigError(f"--channels takes comma-separated channel indices or names, got {channels!r}")
+    options: dict[str, Any] = {"format": fmt, "physical": physical, "channels": channels}
     jobs: list[tuple[str, str, dict[str, Any], bool]] = [
-        (str(p), str(dst / p.relative_to(src).with_suffix("")), {}, True) for p in find_inputs(src, decode=True)]
+        (str(p), str(dst / p.relative_to(src).with_suffix("")), options, True) for p in find_inputs(src, decode=True)]
+    named: dict[Path, list[str]] = {}
+    for source, target, _, _ in jobs:  # the name each output takes (a format asked for may give two inputs one)
+        name = output_target(Path(target), fmt, None, renamed=True) if fmt else Path(target)
+        named.setdefault(name, []).append(source)
+    clashing = {source: others for others in named.values() if len(others) > 1 for source in others}
     dst.mkdir(parents=True, exist_ok=True)
-    rows = _run(jobs, _decode_one, client, workers, progress) if jobs else []
+    run = [job for job in jobs if job[0] not in clashing]
+    done = {row.path: row for row in (_run(run, _decode_one, client, workers, progress) if run else [])}
+    rows = [done.get(source) or BatchRow(source, "failed", error="SanConfigError: " + " and ".join(clashing[source])
+                                         + f" would both be written as {target}: decode them apart")
+            for target, sources in named.items() for source in sources]
+    order = {source: k for k, (source, *_) in enumerate(jobs)}
+    rows.sort(key=lambda row: order[row.path])
     _write_manifest(dst, rows)
     return rows

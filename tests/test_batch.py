@@ -294,7 +294,7 @@ def test_a_batch_decode_writes_a_wfdb_record_a_block_at_a_time_as_decode_does(tm
     (tmp_path / "out").mkdir()  # (as the batch's own worker makes it)
     with monkeypatch.context() as patched:  # the whole-record writer refuses: only the streamed one can write it
         patched.setattr(wfdb_io, "write_record", lambda *a, **kw: pytest.fail("written whole"))
-        files = batch._streamed_wfdb(tmp_path / "r.san", tmp_path / "out" / "r")
+        files = batch._decoded_to(tmp_path / "r.san", tmp_path / "out" / "r", "wfdb", None, False)
     assert files is not None and sorted(f.name for f in files) == ["r.dat", "r.hea"]
     assert (tmp_path / "out" / "r.dat").read_bytes() == (tmp_path / "100_3chan.dat").read_bytes()
     sancodec.write_signal(sancodec.decode((tmp_path / "r.san").read_bytes()), tmp_path / "whole", format="wfdb")
@@ -333,7 +333,9 @@ def test_a_batch_decode_writes_edf_wav_npy_and_csv_from_an_array_mapped_from_a_f
         (tmp_path / f"{name}.san").write_bytes(sancodec.encode(read))
         sancodec.write_signal(sancodec.decode((tmp_path / f"{name}.san").read_bytes()), tmp_path / "whole" / name)
         made[name] = (tmp_path / "whole" / name).read_bytes()
-    monkeypatch.setattr(sancodec, "decode", lambda *a, **kw: pytest.fail("decoded whole"))
+    from sancodec import codec
+
+    monkeypatch.setattr(codec, "decode_file", lambda *a, **kw: pytest.fail("decoded whole"))
     for name in made:
         row = batch._decode_one((str(tmp_path / f"{name}.san"), str(tmp_path / "out" / name), {}, False))
         assert row["status"] == "decoded", row
