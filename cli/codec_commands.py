@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -41,8 +42,6 @@ from sancodec.cli.streaming import (
     read_stdin,
     reading,
     source_of,
-    stream_encode,
-    stream_encode_lossy,
     stream_raw,
     write_stdout,
 )
@@ -50,6 +49,7 @@ from sancodec.codec.container import MAGIC, SanReader
 from sancodec.codec.header import file_mode, from_header
 from sancodec.codec.schema import is_whole
 from sancodec.decoded_output import channel_indices, output_target, record_like, shaped, stream_wfdb, write_shaped
+from sancodec.encode_streamed import stream_encode, stream_encode_lossy
 from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import TABLE_SUFFIXES
 from sancodec.io.decimals import FLOAT16_NAMES, FLOAT32_NAMES, header_decimals, missing_of
@@ -404,11 +404,11 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
                               frame_len, threads, fsync, quiet, "fast" if fast_decode else "auto", verify)
         data = out.read_bytes() if mode == "lossy" else b""  # (the summary's per-channel figures)
     elif channels is None and mode != "lossy" and not whole:
-        streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, quiet,
+        streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, partial(busy, quiet),
                                  "fast" if fast_decode else "auto", fs, keep_header_text, annotators)
     elif channels is None and not whole:  # lossy: a long WFDB record read a block at a time
         lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
-                                    quiet, fs, verify, processes, annotators)
+                                    partial(busy, quiet), fs, verify, processes, annotators)
         if lossy is not None:
             *counts, data = lossy
             streamed = (*counts, len(data))

@@ -224,11 +224,11 @@ def test_markers_become_annotations_an_edf_and_a_wfdb_record_keep(tmp_path, eeg)
 def test_encode_streams_integers_to_the_bytes_of_coding_them_whole(tmp_path, monkeypatch, eeg, orientation, options):
     """``sancodec encode x.vhdr`` of integers reads the data file a block of rows at a time (mapped; the blocks made
     small here), not whole: the very file that coding it in memory makes; lossy, a block at a time too."""
-    from sancodec.cli import streaming
+    from sancodec import encode_streamed
     from sancodec.codec import api, lossyfile
     from sancodec.io import brainvision
 
-    monkeypatch.setattr(streaming, "WAV_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(encode_streamed, "WAV_BLOCK_ROWS", 1000)
     whole_reads: list[Path] = []
     read = brainvision.read_brainvision
     monkeypatch.setattr(brainvision, "read_brainvision", lambda p: whole_reads.append(p) or read(p))

@@ -302,10 +302,10 @@ def test_a_wav_carries_its_own_rate_and_its_suffix_names_the_format(tmp_path):
 def test_encode_streams_a_wav_to_the_bytes_of_coding_it_whole(tmp_path, monkeypatch, bits, channels, options):
     """``sancodec encode x.wav`` reads the file a block of frames at a time (``io.wav.wav_reads``, the blocks made
     small here), not whole: the very file that coding it in memory makes, its memory the block's."""
-    from sancodec.cli import streaming
+    from sancodec import encode_streamed
     from sancodec.io import wav
 
-    monkeypatch.setattr(streaming, "WAV_BLOCK_ROWS", 1000)
+    monkeypatch.setattr(encode_streamed, "WAV_BLOCK_ROWS", 1000)
     whole_reads: list[Path] = []
     read = wav.read_wav
     monkeypatch.setattr(wav, "read_wav", lambda p: whole_reads.append(p) or read(p))
