@@ -7,7 +7,7 @@ records written a block at a time, ``io.edf_records``) against decoding the file
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
                                           [--slow K] [--lossy PRDN] [--outputs edf,npy,wfdb,csv]
-                                          [--gain G] [--physical] [--pick I,J] [--whole-from DIR]
+                                          [--gain G] [--physical] [--pick I,J] [--batch] [--whole-from DIR]
 
 The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec;
 ``--slow K``: its last K channels at an eighth of the rate (an EDF of two rates); ``--lossy PRDN``: coded lossy at
@@ -23,7 +23,9 @@ another mapped array since 2026-12-07, against ``io.arrays.physical_signal`` of 
 and a time column) encoded again both ways; ``--outputs stdout``: ``decode -o -``, the ``.npy`` on standard output
 (written a piece at a time from the mapped array since 2026-12-07), against the whole decode's ``npy_bytes``; ``--pick
 I,J``: those channels alone, both ways (``decode --channels``, which maps only them since 2026-12-07, against
-``Signal.select_channels`` of the whole decode); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a
+``Signal.select_channels`` of the whole decode); ``--batch``: a ``sancodec batch`` worker's encode of the EDF too
+(``batch._encode_one``, the Dask around it left out; it read every record whole until 2026-12-08, which the whole
+row measures); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a
 checkout of an earlier commit with its kernels built, to measure its writers as they were).
 Each run is its own process: its peak resident memory (what ``/usr/bin/time -v`` calls the maximum RSS, which counts
 the file's pages that edfio maps and reads, page cache the kernel can take back) and its peak anonymous memory
@@ -46,6 +48,9 @@ import sancodec
 
 WHOLE = ("import json, sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
          "sancodec.encode(sancodec.read_signal(sys.argv[1]), **json.loads(sys.argv[3])))")
+BATCH_ENCODE = ("import json, sys; from sancodec import batch; "
+                "row = batch._encode_one((sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), True)); "
+                "sys.exit(row['error'] or 0)")  # (a batch worker's work on one record, without the Dask around it)
 WHOLE_DECODE = ("import sys; sys.path[:0] = sys.argv[4:]; import sancodec, pathlib; "
                 "sancodec.write_signal(sancodec.decode(pathlib.Path(sys.argv[1]).read_bytes()), sys.argv[2], "
                 "format=sys.argv[3])")  # (sys.argv[4], where given: the folder the sancodec package is imported from)
@@ -148,6 +153,9 @@ def main() -> None:
                         help="decode to CSV and .npy with --physical (values in physical units), both ways")
     parser.add_argument("--pick", default=None, metavar="I,J",
                         help="decode these channels (indices) only, both ways (decode --channels)")
+    parser.add_argument("--batch", action="store_true",
+                        help="also a batch worker's encode of the EDF (sancodec.batch._encode_one), which must give "
+                             "the same bytes")
     parser.add_argument("--whole-from", type=Path, default=None, metavar="DIR",
                         help="the whole decodes' sancodec imported from DIR (a checkout of an earlier commit, its "
                              "compiled kernels built: its writers as they were)")
@@ -175,11 +183,18 @@ def main() -> None:
         runs = {"sancodec encode (streamed)": [cli, "encode", str(edf), "-o", str(streamed), "-f", "-q", *options],
                 "read_signal + encode (whole)": [sys.executable, "-c", WHOLE, str(edf), str(whole),
                                                  json.dumps(kwargs)]}
+        batched = args.workdir / "batch.san"
+        if args.batch:
+            batched.unlink(missing_ok=True)
+            runs["a batch worker's encode (sancodec.batch._encode_one)"] = [
+                sys.executable, "-c", BATCH_ENCODE, str(edf), str(batched), json.dumps({"mode": "lossless", **kwargs})]
         for label, command in runs.items():
             rss, anon, seconds = peaks(command)
             print(f"| {hours:g} h | {size:.0f} MB | {label} | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
         if streamed.read_bytes() != whole.read_bytes():
             raise SystemExit("the streamed file differs from the whole one")
+        if args.batch and batched.read_bytes() != whole.read_bytes():
+            raise SystemExit("the batch worker's file differs from the whole one")
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
         for output in outputs:  # and back, both ways
             decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from,

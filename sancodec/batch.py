@@ -145,7 +145,10 @@ def _row_warnings() -> Iterator[list[warnings.WarningMessage]]:
 
 
 def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
-    """Runs on a worker: one record to one ``.san`` (skipped when a complete one is there)."""
+    """Runs on a worker: one record to one ``.san`` (skipped when a complete one is there). A WFDB record of format 16
+    or 212, an EDF or BDF file, a WAV file or BrainVision recording of integers, and in lossy mode a long ``.npy``
+    array of integers, are encoded as they are read, a block at a time (``encode_streamed``, as ``sancodec encode``
+    reads them: the same file, in memory bounded by the block, not the record); the others read whole."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec.api import encode_rounded, gaps_rounder
     from sancodec.io import read_signal
@@ -157,27 +160,48 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     def work(row: BatchRow) -> None:
         row.input_bytes = _input_bytes(src, options.get("annotators", ()))
         if out.exists() and not force and _complete(out):
-            data = out.read_bytes()
             row.status = "skipped"
         else:
             opts = dict(options)
             fs, table_fs = opts.pop("fs", None), opts.pop("table_fs", None)
             keep = opts.pop("keep_header_text", False)
             annotators = opts.pop("annotators", ())
-            rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy mode
-            rounder = gaps_rounder(opts.get("mode", "lossless"), opts.get("max_error"), opts.get("prdn"),
-                                   opts.get("snr"), opts.get("bps"), rounding)
-            signal = read_csv(src, None, default_fs=table_fs, rounder=rounder) if table_fs else \
-                read_signal(src, fs=fs, keep_header_text=keep, rounder=rounder, annotators=annotators)
-            data = encode_rounded(signal, rounding[0] if rounding else None, **opts, threads=1)
             out.parent.mkdir(parents=True, exist_ok=True)
-            write_bytes_atomic(out, data)
+            values = None if table_fs else _streamed(src, out, opts, fs, keep, annotators)
+            if values is None:
+                rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy
+                # mode
+                rounder = gaps_rounder(opts.get("mode", "lossless"), opts.get("max_error"), opts.get("prdn"),
+                                       opts.get("snr"), opts.get("bps"), rounding)
+                signal = read_csv(src, None, default_fs=table_fs, rounder=rounder) if table_fs else \
+                    read_signal(src, fs=fs, keep_header_text=keep, rounder=rounder, annotators=annotators)
+                write_bytes_atomic(out, encode_rounded(signal, rounding[0] if rounding else None, **opts, threads=1))
+                values = signal.n_values
             row.status = "encoded"
-            row.bits_per_sample = round(8 * len(data) / signal.n_values, 4)
+            row.bits_per_sample = round(8 * out.stat().st_size / values, 4)
+        data = out.read_bytes()
         row.output_bytes, row.sha256 = len(data), hashlib.sha256(data).hexdigest()
         row.prdn = _worst_prdn(data)
 
     return _attempt(source, work)
+
+
+def _streamed(src: Path, out: Path, options: dict[str, Any], fs: float | None, keep_header_text: bool,
+              annotators: Sequence[str]) -> int | None:
+    """``src`` encoded into ``out`` as it is read, a block at a time, where ``sancodec encode`` reads it so
+    (``encode_streamed``); the values it holds, or None where it is read whole (nothing written)."""
+    from sancodec.encode_streamed import no_spinner, stream_encode, stream_encode_lossy
+    from sancodec.san.bundled import default_model
+
+    mode = options.get("mode", "lossless")
+    if mode == "lossy":
+        targets = {k: options[k] for k in ("prdn", "snr", "bps") if options.get(k) is not None}
+        lossy = stream_encode_lossy(src, out, default_model(), targets, options.get("effort"), None, 1, False,
+                                    no_spinner, fs, None, False, annotators)
+        return None if lossy is None else lossy[2]
+    coded = stream_encode(src, out, default_model(), mode, options.get("max_error"), None, 1, False, no_spinner,
+                          "auto", fs, keep_header_text, annotators)
+    return None if coded is None else coded[2]
 
 
 def _worst_prdn(data: bytes) -> float | None:
