@@ -42,13 +42,20 @@ def batch(
     annotators: str | None = typer.Option(None, "--annotators", metavar="EXT[,EXT...]", help="Each WFDB record's "
                                           "annotation files of these extensions too, each required (see sancodec "
                                           "encode)."),
+    frame_len: int | None = typer.Option(None, "--frame-len", help="Samples per frame, the random-access granularity "
+                                         "(see sancodec encode)."),
+    fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Lossless and near-lossless: faster "
+                                     "decoding, ~5 % larger (see sancodec encode)."),
+    verify: bool | None = typer.Option(None, "--verify/--no-verify", help="lossy: decode each file and check every "
+                                       "channel's target before writing it (default: only at --effort best)."),
     format: str | None = typer.Option(None, "--format", help="--decode: every file to this format (wfdb | edf | bdf | "
                                       "npy | csv | raw | wav | mat | brainvision; default: each file's source's), "
                                       "named as sancodec decode names it (x.edf.san: x.csv)."),
     physical: bool = typer.Option(False, "--physical", metavar="", help="--decode with --format csv or npy: values in "
                                   "physical units, as sancodec decode --physical writes them."),
-    channels: str | None = typer.Option(None, "--channels", help="--decode: the channels to write, comma-separated "
-                                        "indices or names, in that order (a file without one is a failed row)."),
+    channels: str | None = typer.Option(None, "--channels", help="The channels to encode (or with --decode, to "
+                                        "write), comma-separated indices or names, in that order (a file without one "
+                                        "is a failed row)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
 ) -> None:
     """Encode every record under SRC into DST on Dask (a local cluster by default); exit 1 if any failed.
@@ -64,10 +71,13 @@ def batch(
     if decode and annotators is not None:
         raise SanConfigError("--annotators names the annotation files an encode reads; --decode writes back those "
                              "each .san holds")
-    asked = [flag for flag, given in (("--format", format is not None), ("--physical", physical),
-                                      ("--channels", channels is not None)) if given]
+    asked = [flag for flag, given in (("--format", format is not None), ("--physical", physical)) if given]
     if asked and not decode:
         raise SanConfigError(f"{', '.join(asked)}: options of batch --decode (an encode reads each record as it is)")
+    encoding = [flag for flag, given in (("--frame-len", frame_len is not None), ("--fast-decode", fast_decode),
+                                         ("--verify/--no-verify", verify is not None)) if given]
+    if encoding and decode:
+        raise SanConfigError(f"{', '.join(encoding)}: options of an encode, not of batch --decode")
     client = None
     if scheduler:
         from distributed import Client
@@ -86,7 +96,8 @@ def batch(
         else:
             rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
                                snr=snr, bps=bps, effort=effort, fs=fs, csv=csv, force=force, progress=progress,
-                               keep_header_text=keep_header_text, annotators=annotator_list(annotators))
+                               keep_header_text=keep_header_text, annotators=annotator_list(annotators),
+                               channels=channels, frame_len=frame_len, fast_decode=fast_decode, verify=verify)
     failed = [r for r in rows if r.status == "failed"]
     if not quiet:
         counts = {s: sum(r.status == s for r in rows) for s in ("encoded", "decoded", "skipped", "failed")}

@@ -151,6 +151,7 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
     reads them: the same file, in memory bounded by the block, not the record); the others read whole."""
     from sancodec._atomic import write_bytes_atomic
     from sancodec.codec.api import encode_rounded, gaps_rounder
+    from sancodec.decoded_output import channel_indices
     from sancodec.io import read_signal
     from sancodec.io.arrays import read_csv
 
@@ -166,8 +167,9 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             fs, table_fs = opts.pop("fs", None), opts.pop("table_fs", None)
             keep = opts.pop("keep_header_text", False)
             annotators = opts.pop("annotators", ())
+            channels = opts.pop("channels", None)
             out.parent.mkdir(parents=True, exist_ok=True)
-            values = None if table_fs else _streamed(src, out, opts, fs, keep, annotators)
+            values = None if table_fs or channels else _streamed(src, out, opts, fs, keep, annotators)
             if values is None:
                 rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy
                 # mode
@@ -175,7 +177,12 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
                                        opts.get("snr"), opts.get("bps"), rounding)
                 signal = read_csv(src, None, default_fs=table_fs, rounder=rounder) if table_fs else \
                     read_signal(src, fs=fs, keep_header_text=keep, rounder=rounder, annotators=annotators)
-                write_bytes_atomic(out, encode_rounded(signal, rounding[0] if rounding else None, **opts, threads=1))
+                rounded = rounding[0] if rounding else None
+                if channels is not None:  # (as sancodec encode --channels picks them, and what was rounded with them)
+                    picked = channel_indices(signal.channel_names, channels)
+                    signal = signal.select_channels(picked)
+                    rounded = None if rounded is None else rounded.channels(picked)
+                write_bytes_atomic(out, encode_rounded(signal, rounded, **opts, threads=1))
                 values = signal.n_values
             row.status = "encoded"
             row.bits_per_sample = round(8 * out.stat().st_size / values, 4)
@@ -196,11 +203,12 @@ def _streamed(src: Path, out: Path, options: dict[str, Any], fs: float | None, k
     mode = options.get("mode", "lossless")
     if mode == "lossy":
         targets = {k: options[k] for k in ("prdn", "snr", "bps") if options.get(k) is not None}
-        lossy = stream_encode_lossy(src, out, default_model(), targets, options.get("effort"), None, 1, False,
-                                    no_spinner, fs, None, False, annotators)
+        lossy = stream_encode_lossy(src, out, default_model(), targets, options.get("effort"),
+                                    options.get("frame_len"), 1, False, no_spinner, fs, options.get("verify"), False,
+                                    annotators)
         return None if lossy is None else lossy[2]
-    coded = stream_encode(src, out, default_model(), mode, options.get("max_error"), None, 1, False, no_spinner,
-                          "auto", fs, keep_header_text, annotators)
+    coded = stream_encode(src, out, default_model(), mode, options.get("max_error"), options.get("frame_len"), 1,
+                          False, no_spinner, options.get("predictor", "auto"), fs, keep_header_text, annotators)
     return None if coded is None else coded[2]
 
 
@@ -342,7 +350,9 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
                 max_error: float | None = None, prdn: float | None = None, snr: float | None = None,
                 bps: float | None = None, effort: str | None = None, fs: float | None = None, csv: bool = False,
                 force: bool = False, progress: Callable[[int, int], None] | None = None,
-                keep_header_text: bool = False, annotators: Sequence[str] = ()) -> list[BatchRow]:
+                keep_header_text: bool = False, annotators: Sequence[str] = (), channels: str | None = None,
+                frame_len: int | None = None, fast_decode: bool = False,
+                verify: bool | None = None) -> list[BatchRow]:
     """Encode every record under ``src`` to ``dst/<same relative path>.san``; returns the manifest rows
     (also written to ``dst/manifest.csv``). ``client``: a ``distributed.Client`` to run on. The options
     are those of ``sancodec.encode``, checked before any record is read (a bad one is one error, not a
@@ -350,17 +360,27 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
     table's leading time column sets its rate; else ``fs``). ``keep_header_text`` (lossless): each single-segment
     WFDB record's ``.hea`` text kept too, which :func:`decode_tree` writes back (``io.wfdb_text``). ``annotators``:
     each WFDB record's annotation files of these extensions too, each required (``read_signal``'s; other recordings
-    have none to name)."""
+    have none to name). ``channels``: those channels of each record alone (comma-separated indices or names, as
+    ``sancodec encode --channels``; a record without one is a failed row; such a record is read whole); ``frame_len``,
+    ``fast_decode`` (lossless and near-lossless: ``predictor="fast"``) and ``verify`` (lossy) as ``sancodec encode``
+    takes them."""
     from sancodec.io.wfdb import checked_annotators, find_wfdb_base
 
     src, dst = Path(src), Path(dst)
     asked = checked_annotators(annotators)
     if keep_header_text and mode != "lossless":
         raise SanConfigError(f"keep_header_text (--keep-header-text) applies to lossless mode, not {mode}")
+    if verify is not None and mode != "lossy":
+        raise SanConfigError(f"verify (--verify, --no-verify) applies to lossy mode, not {mode} (always checked)")
+    if channels is not None and not channels.strip():
+        raise SanConfigError(f"--channels takes comma-separated channel indices or names, got {channels!r}")
     options: dict[str, Any] = {"mode": mode}
-    given = {"max_error": max_error, "prdn": prdn, "snr": snr, "bps": bps}
-    options |= {k: v for k, v in given.items() if v is not None} | ({"effort": effort} if effort is not None else {})
+    given = {"max_error": max_error, "prdn": prdn, "snr": snr, "bps": bps, "effort": effort, "frame_len": frame_len,
+             "predictor": "fast" if fast_decode else None, "verify": verify}
+    options |= {k: v for k, v in given.items() if v is not None}
     _check_options(options)
+    if channels is not None:
+        options["channels"] = channels
     if keep_header_text:
         options["keep_header_text"] = True
     from sancodec.io import TABLE_SUFFIXES

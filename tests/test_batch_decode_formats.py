@@ -118,7 +118,6 @@ def test_a_batch_to_csv_picks_channels_by_name_and_fails_only_the_files_that_cla
 @pytest.mark.parametrize(("args", "message"), [
     (["--physical"], "--physical: options of batch --decode"),
     (["--format", "csv"], "--format: options of batch --decode"),
-    (["--channels", "0"], "--channels: options of batch --decode"),
     (["--decode", "--physical"], "--physical applies to CSV and .npy output"),
     (["--decode", "--physical", "--format", "edf"], "--physical applies to CSV and .npy output"),
     (["--decode", "--format", "flac"], "unknown format 'flac'"),

@@ -72,3 +72,56 @@ def test_a_long_record_in_lossy_mode_goes_a_block_at_a_time(tmp_path, monkeypatc
     assert row["status"] == "encoded", row["error"]
     assert made == [True] and (tmp_path / "n.san").read_bytes() == whole
     assert float(row["prdn"]) <= 3.0
+
+
+@pytest.mark.parametrize(("options", "kwargs"), [
+    ({"frame_len": 512}, {"frame_len": 512}),
+    ({"fast_decode": True}, {"predictor": "fast"}),
+    ({"mode": "near-lossless", "max_error": 2.0, "fast_decode": True, "frame_len": 4096},
+     {"mode": "near-lossless", "max_error": 2.0, "predictor": "fast", "frame_len": 4096}),
+    ({"mode": "lossy", "prdn": 3.0, "verify": True, "frame_len": 2048},
+     {"mode": "lossy", "prdn": 3.0, "verify": True, "frame_len": 2048}),
+    ({"channels": "1"}, {"channels": [1]}),
+    ({"channels": "1,0", "mode": "lossy", "snr": 30.0}, {"channels": [1, 0], "mode": "lossy", "snr": 30.0}),
+])
+def test_encode_options_reach_every_record_as_encode_takes_them(sources, tmp_path, options, kwargs):
+    """``batch --frame-len``, ``--fast-decode``, ``--verify`` and ``--channels`` (before, ``sancodec encode`` only):
+    each record's file the very bytes ``sancodec.encode`` makes with them, streamed or read whole."""
+    from sancodec import batch
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    shutil.copy(sources["edf"], src / "e.edf")
+    shutil.copy(sources["wav"], src / "w.wav")
+    rows = batch.encode_tree(src, dst, workers=1, **options)
+    assert [r.status for r in rows] == ["encoded", "encoded"], [r.error for r in rows]
+    picked = kwargs.pop("channels", None)
+    for name in ("e.edf", "w.wav"):
+        signal = sancodec.read_signal(src / name)
+        signal = signal if picked is None else signal.select_channels(picked)
+        assert (dst / f"{name}.san").read_bytes() == sancodec.encode(signal, **kwargs), name
+
+
+def test_a_record_without_the_channel_named_is_a_failed_row_and_bad_options_one_error(sources, tmp_path):
+    from typer.testing import CliRunner
+
+    from sancodec import batch
+    from sancodec.cli import app
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(sources["edf"], src / "e.edf")  # (channels a, b)
+    for f in sources["wfdb"].parent.glob("100_3chan.*"):
+        shutil.copy(f, src / f.name)  # (channels I, II, III)
+    rows = {Path(r.path).name: r for r in batch.encode_tree(src, tmp_path / "dst", workers=1, channels="II")}
+    assert rows["100_3chan"].status == "encoded" and rows["e.edf"].status == "failed"
+    assert "'II': no channel index or name" in rows["e.edf"].error
+    assert sancodec.decode((tmp_path / "dst" / "100_3chan.san").read_bytes()).channel_names == ["II"]
+    for args, said in [(["--fast-decode", "--mode", "lossy", "--prdn", "2"], "applies to lossless and near-lossless"),
+                       (["--verify"], "applies to lossy mode, not lossless"),
+                       (["--frame-len", "3"], "must be in 16..16777216"),
+                       (["--channels", " "], "--channels takes comma-separated"),
+                       (["--decode", "--frame-len", "512"], "--frame-len: options of an encode")]:
+        res = CliRunner().invoke(app, ["batch", str(src), str(tmp_path / "bad"), *args, "-q"])
+        assert res.exit_code == 2 and said in res.output and "Traceback" not in res.output, (args, res.output)
+        assert not (tmp_path / "bad" / "manifest.csv").exists()
