@@ -54,6 +54,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import TABLE_SUFFIXES
 from sancodec.io.decimals import FLOAT16_NAMES, FLOAT32_NAMES, header_decimals, missing_of
 from sancodec.signal import frame_rows
+from sancodec.timepoints import is_time
 
 if TYPE_CHECKING:
     from sancodec.codec.api import Salvaged
@@ -563,8 +564,11 @@ def decode(
                                       "dtype and shape), CSV, WAV, MATLAB (its variable, class and orientation), "
                                       "BrainVision or encode --raw's layout (the same bytes, lossless), and WFDB for "
                                       "the rest)."),
-    start: int | None = typer.Option(None, help="First sample to decode (reads only the frames needed)."),
-    end: int | None = typer.Option(None, help="Sample after the last one to decode."),
+    start: str | None = typer.Option(None, help="First sample to decode, or a time from the record's start: 90s, "
+                                     "500ms, 2min, 1h, 1:30 (m:s), 1:02:03.5 (h:m:s); a time's first row at or after "
+                                     "it (reads only the frames needed)."),
+    end: str | None = typer.Option(None, help="Sample after the last one to decode, or a time: --start 10s --end 20s "
+                                   "decodes the rows whose times fall in [10 s, 20 s)."),
     model: Path | None = typer.Option(None, "--model", help="Model JSON or exported folder, when the file only "
                                        "references one (a model the file does not decode with is not used, and a "
                                        "warning says so)."),
@@ -616,7 +620,7 @@ def _decode_one(input: Path | str, **options: Any) -> None:
 
 
 def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None, format: str | None,
-                 start: int | None, end: int | None, model: Path | None, channels: str | None, physical: bool,
+                 start: str | None, end: str | None, model: Path | None, channels: str | None, physical: bool,
                  force: bool, fsync: bool, max_values: int | None, threads: int | None, json_out: bool,
                  quiet: bool, salvage: bool) -> None:
     """:func:`_decode_one` of ``input`` (``opened``: a URL's file, opened once; None: a path)."""
@@ -636,6 +640,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                              "a file (give -o FILE)")
     if to_stdout:
         _not_a_terminal(".npy")
+    piped = _read_san(input) if from_stdin and (is_time(start) or is_time(end)) else None  # (read once: its rate)
+    first, last = _range_rows(input, opened, piped, start, end)
     # (standard input is read once, below)
     source = None if from_stdin else source_of(input, opened)
     fmt = (format or ("npy" if to_stdout else default_format(output, source))).lower()
@@ -692,21 +698,54 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                     _refuse_recording(input, fh.read(len(MAGIC)))
                 folder = stack.enter_context(temp_folder(beside))  # (a full disk there: said of the output)
                 decoded = decoded_on_disk(input, spec, limits, threads, folder, fmt == "csv" or physical,
-                                          None if channels is None else keep, start, end)  # (a CSV writes a
+                                          None if channels is None else keep, first, last)  # (a CSV writes a
                 # decimal source's integers at their places; --physical makes its values of them)
                 folder = folder if decoded is not None else None
             if decoded is None and opened is not None:  # a URL: only the frames the range needs are fetched
                 with rewound_input(input, opened) as remote:
-                    decoded = decode_file(remote, start, end, model=spec, limits=limits, threads=threads,
+                    decoded = decode_file(remote, first, last, model=spec, limits=limits, threads=threads,
                                           salvage=salvage, hold_lost=hold)
             elif decoded is None:
-                decoded = decode_file(_read_san(input), start, end, model=spec, limits=limits, threads=threads,
+                decoded = decode_file(_read_san(input) if piped is None else piped, first, last, model=spec,
+                                      limits=limits, threads=threads,
                                       salvage=salvage, hold_lost=hold)
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         _warn_salvaged(input, decoded)
         _write_decoded(decoded, input, target, fmt, channels, physical, to_stdout, force, fsync, json_out, quiet,
                        folder, picked if folder is not None and channels is not None else None)
+
+
+def _range_rows(input: Path | str, opened: BinaryIO | None, piped: bytes | None, start: str | None,
+                end: str | None) -> tuple[int | None, int | None]:
+    """``--start`` and ``--end`` as rows (``timepoints.row_at``): a time found at the rate the file's header gives
+    (read from ``piped``, standard input's bytes, where given; else from the file's start), in a multi-frequency
+    record its first whole frame at or after it (such a record is cut at whole frames); a row number as it is."""
+    from sancodec.codec.api import read_header
+    from sancodec.timepoints import row_at
+
+    fs, m = math.nan, 1
+    if is_time(start) or is_time(end):
+        try:
+            if piped is not None:
+                header = read_header(piped)
+            else:
+                with rewound_input(input, opened) as fh:
+                    header = read_header(fh)
+        except SanFormatError as exc:
+            raise SanFormatError(named(str(exc), input)) from None
+        fs, m = float(header["signal"]["fs"]), frame_rows(header["signal"].get("samples_per_frame"))
+
+    def rows(text: str | None, what: str) -> int | None:
+        row = row_at(text, fs, what)
+        if row is None or not is_time(text):
+            return row
+        if row > header["n_samples"]:
+            raise SanConfigError(f"{what} {text}: past the record's end ({header['n_samples']} rows at {fs:g} Hz, "
+                                 f"{_duration_text(header['n_samples'] / fs)})")
+        return -(-row // m) * m
+
+    return rows(start, "--start"), rows(end, "--end")
 
 
 def _warn_salvaged(input: Path | str, decoded: Any) -> None:
