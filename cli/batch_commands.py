@@ -46,8 +46,9 @@ def batch(
                                          "(see sancodec encode)."),
     fast_decode: bool = typer.Option(False, "--fast-decode", metavar="", help="Lossless and near-lossless: faster "
                                      "decoding, ~5 % larger (see sancodec encode)."),
-    verify: bool | None = typer.Option(None, "--verify/--no-verify", help="lossy: decode each file and check every "
-                                       "channel's target before writing it (default: only at --effort best)."),
+    verify: bool | None = typer.Option(None, "--verify/--no-verify", metavar="", help="lossy: decode each file and "
+                                       "check every channel's target before writing it (default: only at --effort "
+                                       "best)."),
     format: str | None = typer.Option(None, "--format", help="--decode: every file to this format (wfdb | edf | bdf | "
                                       "npy | csv | raw | wav | mat | brainvision; default: each file's source's), "
                                       "named as sancodec decode names it (x.edf.san: x.csv)."),
