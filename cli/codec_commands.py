@@ -400,16 +400,17 @@ def _encode_one(input: Path, output: Path | None, model: Path | None, mode: str,
     streamed: tuple[int, ...] | None = None
     data = b""
     whole = piped or to_stdout  # (the streaming encoders write a file: standard output takes the bytes made whole)
+    pick = None if channels is None else partial(channel_indices, channels=channels)
     if raw_input is not None:  # headerless samples, coded as they are read (a file, or a pipe)
         streamed = stream_raw(input, out, *raw_input, spec, mode, max_error, _targets(prdn, snr, bps), effort,
                               frame_len, threads, fsync, quiet, "fast" if fast_decode else "auto", verify)
         data = out.read_bytes() if mode == "lossy" else b""  # (the summary's per-channel figures)
-    elif channels is None and mode != "lossy" and not whole:
+    elif mode != "lossy" and not whole:  # (--channels: those channels of each block, as picked read whole)
         streamed = stream_encode(input, out, spec, mode, max_error, frame_len, threads, fsync, partial(busy, quiet),
-                                 "fast" if fast_decode else "auto", fs, keep_header_text, annotators)
-    elif channels is None and not whole:  # lossy: a long WFDB record read a block at a time
+                                 "fast" if fast_decode else "auto", fs, keep_header_text, annotators, pick)
+    elif not whole:  # lossy: a long WFDB record read a block at a time
         lossy = stream_encode_lossy(input, out, spec, _targets(prdn, snr, bps), effort, frame_len, threads, fsync,
-                                    partial(busy, quiet), fs, verify, processes, annotators)
+                                    partial(busy, quiet), fs, verify, processes, annotators, pick)
         if lossy is not None:
             *counts, data = lossy
             streamed = (*counts, len(data))

@@ -169,7 +169,7 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             annotators = opts.pop("annotators", ())
             channels = opts.pop("channels", None)
             out.parent.mkdir(parents=True, exist_ok=True)
-            values = None if table_fs or channels else _streamed(src, out, opts, fs, keep, annotators)
+            values = None if table_fs else _streamed(src, out, opts, fs, keep, annotators, channels)
             if values is None:
                 rounding: list = []  # a .npy or CSV's floats with NaN gaps that are no decimals, rounded for a lossy
                 # mode
@@ -194,21 +194,26 @@ def _encode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
 
 
 def _streamed(src: Path, out: Path, options: dict[str, Any], fs: float | None, keep_header_text: bool,
-              annotators: Sequence[str]) -> int | None:
+              annotators: Sequence[str], channels: str | None = None) -> int | None:
     """``src`` encoded into ``out`` as it is read, a block at a time, where ``sancodec encode`` reads it so
-    (``encode_streamed``); the values it holds, or None where it is read whole (nothing written)."""
+    (``encode_streamed``; ``channels``: those alone, as ``--channels`` names them); the values it holds, or None where
+    it is read whole (nothing written)."""
+    from functools import partial
+
+    from sancodec.decoded_output import channel_indices
     from sancodec.encode_streamed import no_spinner, stream_encode, stream_encode_lossy
     from sancodec.san.bundled import default_model
 
     mode = options.get("mode", "lossless")
+    pick = None if channels is None else partial(channel_indices, channels=channels)
     if mode == "lossy":
         targets = {k: options[k] for k in ("prdn", "snr", "bps") if options.get(k) is not None}
         lossy = stream_encode_lossy(src, out, default_model(), targets, options.get("effort"),
                                     options.get("frame_len"), 1, False, no_spinner, fs, options.get("verify"), False,
-                                    annotators)
+                                    annotators, pick)
         return None if lossy is None else lossy[2]
     coded = stream_encode(src, out, default_model(), mode, options.get("max_error"), options.get("frame_len"), 1,
-                          False, no_spinner, options.get("predictor", "auto"), fs, keep_header_text, annotators)
+                          False, no_spinner, options.get("predictor", "auto"), fs, keep_header_text, annotators, pick)
     return None if coded is None else coded[2]
 
 

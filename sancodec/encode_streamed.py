@@ -31,12 +31,46 @@ def no_spinner(n_samples: int, n_channels: int, mode: str) -> AbstractContextMan
     return contextlib.nullcontext()
 
 
+#: the channels to keep, in their order, given a recording's channel names (``encode --channels``)
+Pick = Callable[[list[str]], list[int]]
+
+
+class _Picked:
+    """A streamed recording's channels kept (``pick``; None: all), as ``Signal.select_channels`` keeps them of the
+    recording read whole: its metadata (:meth:`like`), each block's columns (:meth:`block`), and a source entry
+    made once the samples are read (:meth:`source`). A pick that changes a multi-frequency record's row rate (its
+    fast channels left out) is not streamed (:attr:`streams`)."""
+
+    def __init__(self, like: Any, pick: Pick | None) -> None:
+        self.wanted = None if pick is None else pick(list(like.channel_names))
+        self.full = like
+        self.kept = like if self.wanted is None else like.select_channels(self.wanted)
+        self.streams = self.kept.fs == like.fs
+
+    def block(self, block: Any) -> Any:
+        return block if self.wanted is None else block[:, self.wanted]
+
+    def blocks(self, blocks: Any) -> Any:
+        return blocks if self.wanted is None else (block[:, self.wanted] for block in blocks)
+
+    def source(self, source: Any) -> Any:
+        """``source``, the whole recording's source entry, as the kept channels' (``select_channels``')."""
+        if self.wanted is None:
+            return source
+        from dataclasses import replace
+
+        return replace(self.full, source=source).select_channels(self.wanted).source
+
+
 def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
                    threads: int | None, fsync: bool, busy: Busy, predictor: str = "auto", fs: float | None = None,
-                   keep_header_text: bool = False, annotators: Sequence[str] = ()) -> tuple[int, int, int, int] | None:
-    """Encode a format 16/212 WFDB record block by block; None when it cannot be streamed (``fs``: a rate the
-    command was given, refused where the record's differs; ``keep_header_text``: its .hea text kept too,
-    ``io.wfdb_text``; ``annotators``: its annotation files of these extensions too, ``io.wfdb.record_annotations``)."""
+                   keep_header_text: bool = False, annotators: Sequence[str] = (),
+                   pick: Pick | None = None) -> tuple[int, int, int, int] | None:
+    """Encode a format 16/212 WFDB record block by block (an EDF or BDF file, a WAV file or a BrainVision recording
+    of integers too); None when it cannot be streamed (``fs``: a rate the command was given, refused where the
+    record's differs; ``keep_header_text``: its .hea text kept too, ``io.wfdb_text``; ``annotators``: its annotation
+    files of these extensions too, ``io.wfdb.record_annotations``; ``pick``: the channels kept, as
+    ``Signal.select_channels`` keeps them of the record read whole)."""
     from sancodec.io import check_own_rate
     from sancodec.io.wfdb import find_wfdb_base, with_header_text
     from sancodec.io.wfdb_stream import like_signal, stream_header
@@ -44,9 +78,9 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
 
     if source.suffix.lower() in (".edf", ".bdf"):
         return _stream_edf(source, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor, fs,
-                           keep_header_text)
+                           keep_header_text, pick)
     if source.suffix.lower() in (".wav", ".vhdr"):
-        return _stream_wav(source, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor, fs)
+        return _stream_wav(source, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor, fs, pick)
     base = find_wfdb_base(source)
     head = stream_header(base) if base is not None else None
     if base is None or head is None:
@@ -55,19 +89,25 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     like = like_signal(base, head, annotators)
     if keep_header_text:
         like = with_header_text(like, base)
-    with busy(head.sig_len, head.n_sig, mode):
-        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
+    picked = _Picked(like, pick)
+    if not picked.streams:
+        return None
+    c = picked.kept.n_channels
+    with busy(head.sig_len, c, mode):
+        with SanWriter(out, picked.kept, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:
             for block in summed_blocks(base, head, 1 << 20, like):
-                writer.write(block)
+                writer.write(picked.block(block))
+            if pick is not None:  # (a damaged record's checksums, kept in like's source once read: the kept ones')
+                writer.amend(source=picked.source(like.source))
         if mode == "near-lossless":
-            _no_larger_than_lossless(base, head, out, spec, frame_len, threads, fsync, predictor, annotators)
-    return head.sig_len, head.n_sig, head.sig_len * head.n_sig, out.stat().st_size
+            _no_larger_than_lossless(base, head, out, spec, frame_len, threads, fsync, predictor, annotators, pick)
+    return head.sig_len, c, head.sig_len * c, out.stat().st_size
 
 
 def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
                 threads: int | None, fsync: bool, busy: Busy, predictor: str, fs: float | None,
-                keep_header_text: bool) -> tuple[int, int, int, int] | None:
+                keep_header_text: bool, pick: Pick | None = None) -> tuple[int, int, int, int] | None:
     """Encode an EDF or BDF file a block of data records at a time (``io.edf.edf_blocks``, about
     :data:`EDF_BLOCK_VALUES` samples): the same file as coding it whole, in memory bounded by the block and the
     encoder's window of frames; None where it must be read whole."""
@@ -76,19 +116,22 @@ def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | Non
     streamed = _edf_streamed(source, fs, keep_header_text)
     if streamed is None:
         return None
-    like, n = streamed.like, streamed.rows
+    picked = _Picked(streamed.like, pick)
+    if not picked.streams:
+        return None
+    like, n = picked.kept, streamed.rows
     with busy(n, like.n_channels, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:
-            for block in streamed.blocks:
+            for block in picked.blocks(streamed.blocks):
                 writer.write(block)
-            writer.amend(source=streamed.source())
+            writer.amend(source=picked.source(streamed.source()))
     return n, like.n_channels, sum(n // step for step in like.sample_steps()), out.stat().st_size
 
 
 def _stream_wav(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
-                threads: int | None, fsync: bool, busy: Busy, predictor: str, fs: float | None
-                ) -> tuple[int, int, int, int] | None:
+                threads: int | None, fsync: bool, busy: Busy, predictor: str, fs: float | None,
+                pick: Pick | None = None) -> tuple[int, int, int, int] | None:
     """Encode a WAV file or a BrainVision recording of integers :data:`WAV_BLOCK_ROWS` frames at a time
     (``io.wav.wav_reads``, ``io.brainvision.brainvision_reads``): the same file as coding it whole, in memory
     bounded by the block and the encoder's window of frames; None for a WAV or a BrainVision recording of floats (read
@@ -98,11 +141,13 @@ def _stream_wav(source: Path, out: Path, spec, mode: str, max_error: float | Non
     found = _wav_reads(source, fs) if source.suffix.lower() == ".wav" else _brainvision_reads(source, fs)
     if found is None:
         return None
-    like, n, read = found
+    full, n, read = found
+    picked = _Picked(full, pick)
+    like = picked.kept
     with busy(n, like.n_channels, mode):
         with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
                        fsync=fsync, predictor=predictor) as writer:
-            for block in read(WAV_BLOCK_ROWS):
+            for block in picked.blocks(read(WAV_BLOCK_ROWS)):
                 writer.write(block)
     return n, like.n_channels, n * like.n_channels, out.stat().st_size
 
@@ -132,7 +177,8 @@ def _wav_reads(source: Path, fs: float | None):  # -> (like, rows, read) or None
 
 
 def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,
-                             fsync: bool, predictor: str, annotators: Sequence[str] = ()) -> None:  # head: wfdb's
+                             fsync: bool, predictor: str, annotators: Sequence[str] = (),
+                             pick: Pick | None = None) -> None:  # head: wfdb's
     """Where the near-lossless file just streamed to ``out`` holds its record's gaps' runs or a floor (bytes no frame's
     fallback to exact coding weighs, ``gaps.carries_gap_fields``), the record streamed again losslessly, and that
     file put in its place where it is smaller, as ``sancodec.encode`` keeps the smaller: a near-lossless file is never
@@ -151,10 +197,13 @@ def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int |
         with caught_here(SancodecWarning):  # (the first pass said what the record's checksums and files say; this
             # thread's)
             like = like_signal(base, head, annotators)
-            with SanWriter(exact, like, "lossless", model=spec, frame_len=frame_len, threads=threads,
+            picked = _Picked(like, pick)
+            with SanWriter(exact, picked.kept, "lossless", model=spec, frame_len=frame_len, threads=threads,
                            predictor=predictor) as writer:
                 for block in summed_blocks(base, head, 1 << 20, like):
-                    writer.write(block)
+                    writer.write(picked.block(block))
+                if pick is not None:
+                    writer.amend(source=picked.source(like.source))
         if exact.stat().st_size < out.stat().st_size:
             move_into_place([(exact, out)], fsync=fsync)
 
@@ -180,11 +229,12 @@ def summed_blocks(base: Path, head, rows: int, like=None):  # head: its wfdb hea
 def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: str | None, frame_len: int | None,
                         threads: int | None, fsync: bool, busy: Busy,
                         fs: float | None = None, verify: bool | None = None,
-                        processes: bool = False, annotators: Sequence[str] = ()) -> tuple[int, int, int, bytes] | None:
-    """Encode a format 16/212 WFDB record, an EDF or BDF file, or a ``.npy`` array of integers (at
-    ``fs``) longer than one lossy block (``lossyfile.blocks``) in lossy mode, read a block at a time
-    (``api.encode_lossy_blocks``); None when it cannot be (``verify``: as ``api.verifies``; ``processes``: each
-    block's channels on worker processes; ``annotators``: as :func:`stream_encode`'s)."""
+                        processes: bool = False, annotators: Sequence[str] = (),
+                        pick: Pick | None = None) -> tuple[int, int, int, bytes] | None:
+    """Encode a format 16/212 WFDB record, an EDF or BDF file, a WAV file or BrainVision recording of integers, or a
+    ``.npy`` array of integers (at ``fs``) longer than one lossy block (``lossyfile.blocks``) in lossy mode, read a
+    block at a time (``api.encode_lossy_blocks``); None when it cannot be (``verify``: as ``api.verifies``;
+    ``processes``: each block's channels on worker processes; ``annotators``, ``pick``: as :func:`stream_encode`'s)."""
     import numpy as np
 
     from sancodec._atomic import write_bytes_atomic
@@ -233,13 +283,18 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
         def read(rows: int):  # the first of the passes checks the checksums (summed_blocks)
             passes[0] += 1
             return summed_blocks(base, head, rows) if passes[0] == 1 else read_blocks(base, head, rows)
-    c = like.n_channels
-    if len(blocks(n, frame_len or DEFAULT_LOSSY_FRAME, c)) < 2:  # one block: coded as read whole
-        return None
+    picked = _Picked(like, pick)
+    c = picked.kept.n_channels
+    if not picked.streams or len(blocks(n, frame_len or DEFAULT_LOSSY_FRAME, c)) < 2:  # one block: coded as read
+        return None  # whole
+    if described is not None and pick is not None:
+        said = described
+        described = lambda: picked.source(said())  # noqa: E731
     with busy(n, c, "lossy") as status:
         say = None if status is None else lambda line: status.update(f"lossy, {line} of {n} x {c} samples…")
-        data = encode_lossy_blocks(like, n, read, model=spec, frame_len=frame_len, threads=threads, effort=effort,
-                                   progress=say, verify=verify, processes=processes, source=described, **targets)
+        data = encode_lossy_blocks(picked.kept, n, lambda rows: picked.blocks(read(rows)), model=spec,
+                                   frame_len=frame_len, threads=threads, effort=effort, progress=say, verify=verify,
+                                   processes=processes, source=described, **targets)
     if data is None:
         return None
     write_bytes_atomic(out, data, fsync=fsync)
