@@ -7,7 +7,8 @@ records written a block at a time, ``io.edf_records``) against decoding the file
 
     python benchmarks/bench_edf_memory.py [--hours 2,6] [--channels 20] [--fs 256] [--workdir /tmp/sancodec-edf]
                                           [--slow K] [--lossy PRDN] [--outputs edf,npy,wfdb,csv]
-                                          [--gain G] [--physical] [--pick I,J] [--batch] [--whole-from DIR]
+                                          [--gain G] [--physical] [--pick I,J] [--encode-pick I,J] [--batch]
+                                          [--whole-from DIR]
 
 The recording is a seeded random walk per channel (16-bit, within the digital range), written as EDF by sancodec;
 ``--slow K``: its last K channels at an eighth of the rate (an EDF of two rates); ``--lossy PRDN``: coded lossy at
@@ -23,7 +24,10 @@ another mapped array since 2026-12-07, against ``io.arrays.physical_signal`` of 
 and a time column) encoded again both ways; ``--outputs stdout``: ``decode -o -``, the ``.npy`` on standard output
 (written a piece at a time from the mapped array since 2026-12-07), against the whole decode's ``npy_bytes``; ``--pick
 I,J``: those channels alone, both ways (``decode --channels``, which maps only them since 2026-12-07, against
-``Signal.select_channels`` of the whole decode); ``--batch``: a ``sancodec batch`` worker's encode of the EDF too
+``Signal.select_channels`` of the whole decode); ``--encode-pick I,J``: the
+encode of those channels alone, both ways (``encode --channels``, which streams them since 2026-12-08, against
+``Signal.select_channels`` of the record read whole, as it was made), without the decode rows; ``--batch``: a
+``sancodec batch`` worker's encode of the EDF too
 (``batch._encode_one``, the Dask around it left out; it read every record whole until 2026-12-08, which the whole
 row measures); ``--whole-from DIR`` imports the whole rows' sancodec from DIR, a
 checkout of an earlier commit with its kernels built, to measure its writers as they were).
@@ -48,6 +52,9 @@ import sancodec
 
 WHOLE = ("import json, sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], "
          "sancodec.encode(sancodec.read_signal(sys.argv[1]), **json.loads(sys.argv[3])))")
+WHOLE_PICKED = ("import json, sancodec, sys; sancodec.write_bytes_atomic(sys.argv[2], sancodec.encode("
+                "sancodec.read_signal(sys.argv[1]).select_channels([int(c) for c in sys.argv[4].split(',')]), "
+                "**json.loads(sys.argv[3])))")  # (encode --channels as it was made: the record read whole, then picked)
 BATCH_ENCODE = ("import json, sys; from sancodec import batch; "
                 "row = batch._encode_one((sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), True)); "
                 "sys.exit(row['error'] or 0)")  # (a batch worker's work on one record, without the Dask around it)
@@ -153,6 +160,8 @@ def main() -> None:
                         help="decode to CSV and .npy with --physical (values in physical units), both ways")
     parser.add_argument("--pick", default=None, metavar="I,J",
                         help="decode these channels (indices) only, both ways (decode --channels)")
+    parser.add_argument("--encode-pick", default=None, metavar="I,J",
+                        help="encode these channels (indices) only, both ways (encode --channels); no decode rows")
     parser.add_argument("--batch", action="store_true",
                         help="also a batch worker's encode of the EDF (sancodec.batch._encode_one), which must give "
                              "the same bytes")
@@ -183,6 +192,13 @@ def main() -> None:
         runs = {"sancodec encode (streamed)": [cli, "encode", str(edf), "-o", str(streamed), "-f", "-q", *options],
                 "read_signal + encode (whole)": [sys.executable, "-c", WHOLE, str(edf), str(whole),
                                                  json.dumps(kwargs)]}
+        if args.encode_pick is not None:
+            runs = {f"sancodec encode --channels {args.encode_pick} (streamed)": [
+                        cli, "encode", str(edf), "-o", str(streamed), "-f", "-q", "--channels", args.encode_pick,
+                        *options],
+                    "read_signal + select_channels + encode (whole)": [
+                        sys.executable, "-c", WHOLE_PICKED, str(edf), str(whole), json.dumps(kwargs),
+                        args.encode_pick]}
         batched = args.workdir / "batch.san"
         if args.batch:
             batched.unlink(missing_ok=True)
@@ -196,7 +212,7 @@ def main() -> None:
         if args.batch and batched.read_bytes() != whole.read_bytes():
             raise SystemExit("the batch worker's file differs from the whole one")
         print(f"| {hours:g} h | | the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
-        for output in outputs:  # and back, both ways
+        for output in outputs if args.encode_pick is None else []:  # and back, both ways
             decode_back(cli, streamed, edf, output, args.workdir, hours, args.lossy is not None, args.whole_from,
                         args.physical, args.pick)
             if output == "csv" and args.pick is None:  # (with --physical: a CSV of decimals and a time column)
