@@ -57,6 +57,10 @@ def batch(
     channels: str | None = typer.Option(None, "--channels", help="The channels to encode (or with --decode, to "
                                         "write), comma-separated indices or names, in that order (a file without one "
                                         "is a failed row)."),
+    start: str | None = typer.Option(None, "--start", help="--decode: each record from this sample, or time from "
+                                     "its start (90s, 1:30, 1:02:03.5; see sancodec decode)."),
+    end: str | None = typer.Option(None, "--end", help="--decode: each record up to this sample, or time (a record "
+                                   "that ends before it is a failed row)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress bar or summary."),
 ) -> None:
     """Encode every record under SRC into DST on Dask (a local cluster by default); exit 1 if any failed.
@@ -72,7 +76,8 @@ def batch(
     if decode and annotators is not None:
         raise SanConfigError("--annotators names the annotation files an encode reads; --decode writes back those "
                              "each .san holds")
-    asked = [flag for flag, given in (("--format", format is not None), ("--physical", physical)) if given]
+    asked = [flag for flag, given in (("--format", format is not None), ("--physical", physical),
+                                      ("--start", start is not None), ("--end", end is not None)) if given]
     if asked and not decode:
         raise SanConfigError(f"{', '.join(asked)}: options of batch --decode (an encode reads each record as it is)")
     encoding = [flag for flag, given in (("--frame-len", frame_len is not None), ("--fast-decode", fast_decode),
@@ -93,7 +98,7 @@ def batch(
 
         if decode:
             rows = decode_tree(src, dst, client=client, workers=workers, progress=progress, format=format,
-                               physical=physical, channels=channels)
+                               physical=physical, channels=channels, start=start, end=end)
         else:
             rows = encode_tree(src, dst, client=client, workers=workers, mode=mode, max_error=max_error, prdn=prdn,
                                snr=snr, bps=bps, effort=effort, fs=fs, csv=csv, force=force, progress=progress,

@@ -54,7 +54,7 @@ from sancodec.errors import SanConfigError, SanFormatError
 from sancodec.io import TABLE_SUFFIXES
 from sancodec.io.decimals import FLOAT16_NAMES, FLOAT32_NAMES, header_decimals, missing_of
 from sancodec.signal import frame_rows
-from sancodec.timepoints import is_time
+from sancodec.timepoints import is_time, length_text
 
 if TYPE_CHECKING:
     from sancodec.codec.api import Salvaged
@@ -719,34 +719,22 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
 
 def _range_rows(input: Path | str, opened: BinaryIO | None, piped: bytes | None, start: str | None,
                 end: str | None) -> tuple[int | None, int | None]:
-    """``--start`` and ``--end`` as rows (``timepoints.row_at``): a time found at the rate the file's header gives
-    (read from ``piped``, standard input's bytes, where given; else from the file's start), in a multi-frequency
-    record its first whole frame at or after it (such a record is cut at whole frames); a row number as it is."""
+    """``--start`` and ``--end`` as rows (``timepoints.range_rows``), a time's at the rate the file's header gives
+    (read from ``piped``, standard input's bytes, where given; else from the file's start)."""
     from sancodec.codec.api import read_header
-    from sancodec.timepoints import row_at
+    from sancodec.timepoints import range_rows
 
-    fs, m = math.nan, 1
-    if is_time(start) or is_time(end):
-        try:
-            if piped is not None:
-                header = read_header(piped)
-            else:
-                with rewound_input(input, opened) as fh:
-                    header = read_header(fh)
-        except SanFormatError as exc:
-            raise SanFormatError(named(str(exc), input)) from None
-        fs, m = float(header["signal"]["fs"]), frame_rows(header["signal"].get("samples_per_frame"))
-
-    def rows(text: str | None, what: str) -> int | None:
-        row = row_at(text, fs, what)
-        if row is None or not is_time(text):
-            return row
-        if row > header["n_samples"]:
-            raise SanConfigError(f"{what} {text}: past the record's end ({header['n_samples']} rows at {fs:g} Hz, "
-                                 f"{_duration_text(header['n_samples'] / fs)})")
-        return -(-row // m) * m
-
-    return rows(start, "--start"), rows(end, "--end")
+    if not (is_time(start) or is_time(end)):
+        return range_rows({"n_samples": 0}, start, end)
+    try:
+        if piped is not None:
+            header = read_header(piped)
+        else:
+            with rewound_input(input, opened) as fh:
+                header = read_header(fh)
+    except SanFormatError as exc:
+        raise SanFormatError(named(str(exc), input)) from None
+    return range_rows(header, start, end)
 
 
 def _warn_salvaged(input: Path | str, decoded: Any) -> None:
@@ -1087,7 +1075,7 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
             + ")"
             if head.get("lossy") else "")),
         ("samples x channels", f"{head['n_samples']} x {head['n_channels']} at {sig['fs']} Hz"),
-        ("duration", _duration_text(head["n_samples"] / sig["fs"])),
+        ("duration", length_text(head["n_samples"] / sig["fs"])),
         *([("start", " ".join(str(sig[k]) for k in ("base_date", "base_time") if sig.get(k)))]
           if sig.get("base_date") or sig.get("base_time") else []),
         ("frames", f"{details['frames']} of {head['frame_len']} samples"),
@@ -1134,15 +1122,6 @@ def _info_one(input: Path | str, json_out: bool, bands: bool) -> None:
     console.print(table)
     for channel in anatomy or []:
         console.print(_anatomy_table(channel))
-
-
-def _duration_text(seconds: float) -> str:
-    """``info``'s duration row: seconds, and past a minute also as hours, minutes and seconds (1:02:03.500)."""
-    if not seconds >= 60 or seconds > 1e12:  # (a header's rate is checked positive: nan or huge only from a lie)
-        return f"{seconds:.6g} s"
-    minutes, rest = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{rest:06.3f} ({seconds:.6g} s)"
 
 
 def _annotations_text(sig: dict) -> str:

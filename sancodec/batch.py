@@ -249,7 +249,8 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
             # go by
         path = output_target(out, fmt, kind, renamed=True)
         path.parent.mkdir(parents=True, exist_ok=True)
-        files = _decoded_to(src, path, fmt, options.get("channels"), bool(options.get("physical")))
+        files = _decoded_to(src, path, fmt, options.get("channels"), bool(options.get("physical")),
+                            options.get("start"), options.get("end"))
         row.output_bytes = sum(f.stat().st_size for f in files)
         row.sha256 = _sha256_of(files)
         row.status = "decoded"
@@ -260,11 +261,13 @@ def _decode_one(job: tuple[str, str, dict[str, Any], bool]) -> dict[str, Any]:
 ON_DISK = ("edf", "bdf", "wav", "npy", "csv")  # the formats a batch decode writes from an array mapped from a file
 
 
-def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical: bool) -> list[Path]:
+def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical: bool, start: str | None = None,
+                end: str | None = None) -> list[Path]:
     """The ``.san`` at ``src`` written as ``path`` in ``fmt`` as ``sancodec decode`` writes it (``--channels``,
-    ``--physical``; an existing output replaced): a record of WFDB format 16 or 212 a block of rows at a time
-    (``decoded_output.stream_wfdb``), EDF, BDF, WAV, ``.npy`` and CSV from an array mapped from a file beside the
-    output (``stream.decoded_on_disk``: the record never held in memory), else decoded whole; the files written."""
+    ``--physical``, ``--start`` and ``--end``, rows or times, ``timepoints.range_rows``; an existing output replaced):
+    a record of WFDB format 16 or 212 a block of rows at a time (``decoded_output.stream_wfdb``; whole, not a range),
+    EDF, BDF, WAV, ``.npy`` and CSV from an array mapped from a file beside the output (``stream.decoded_on_disk``: the
+    record never held in memory), else decoded whole; the files written."""
     from sancodec._atomic import temp_folder
     from sancodec.codec import decode_file
     from sancodec.codec.limits import DecodeLimits
@@ -273,24 +276,31 @@ def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical:
 
     limits = DecodeLimits()
     picked: list[int] = []
+    first, last = None, None
+    if start is not None or end is not None:
+        from sancodec.codec.api import read_header
+        from sancodec.timepoints import range_rows
+
+        with open(src, "rb") as fh:
+            first, last = range_rows(read_header(fh, limits), start, end)
 
     def pick(names: list[str]) -> list[int]:
         assert channels is not None
         picked[:] = channel_indices(names, channels)
         return picked
 
-    if fmt == "wfdb":
+    if fmt == "wfdb" and first is None and last is None:
         files = stream_wfdb(src, path, None, limits, 1, True, False, None if channels is None else pick)
         if files is not None:
             return files
     if fmt in ON_DISK:
         with temp_folder(path) as folder:
             decoded = decoded_on_disk(src, folder, limits=limits, threads=1, decimals=fmt == "csv" or physical,
-                                      pick=None if channels is None else pick)
+                                      pick=None if channels is None else pick, start=first, end=last)
             if decoded is not None:
                 out = shaped(decoded, src, fmt, channels, physical, folder, picked if channels is not None else None)
                 return write_shaped(out, decoded, path, fmt, True, False, [src])[0]
-    decoded = decode_file(src.read_bytes(), model=None, limits=limits, threads=1)
+    decoded = decode_file(src.read_bytes(), first, last, model=None, limits=limits, threads=1)
     return write_shaped(shaped(decoded, src, fmt, channels, physical), decoded, path, fmt, True, False, [src])[0]
 
 
@@ -418,14 +428,18 @@ def _check_options(options: dict[str, Any]) -> None:
 
 def decode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers: int = 2,
                 progress: Callable[[int, int], None] | None = None, format: str | None = None,
-                physical: bool = False, channels: str | None = None) -> list[BatchRow]:
+                physical: bool = False, channels: str | None = None, start: str | None = None,
+                end: str | None = None) -> list[BatchRow]:
     """Decode every ``.san`` under ``src`` into ``dst`` (mirrored tree, each in its source's format, or in
     ``format``: ``sancodec decode``'s names, ``x.edf.san`` to ``x.csv``), as ``sancodec decode`` writes it:
     ``physical`` values (CSV and ``.npy``), the ``channels`` named (comma-separated indices or names; a file without
-    one of them is a failed row). Files that two inputs would both write (``a.edf.san`` and ``a.npy.san`` to
+    one of them is a failed row), the rows from ``start`` to ``end`` (row numbers, or times from each record's start:
+    ``90s``, ``1:30``, ``timepoints``; a record that ends before a time is a failed row). Files that two inputs would
+    both write (``a.edf.san`` and ``a.npy.san`` to
     ``a.csv``) are failed rows, the others decoded."""
     from sancodec.decoded_output import output_target
     from sancodec.io import FORMATS
+    from sancodec.timepoints import row_at
 
     src, dst = Path(src), Path(dst)
     fmt = None if format is None else format.lower()
@@ -435,7 +449,10 @@ def decode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
         raise SanConfigError("--physical applies to CSV and .npy output: give --format csv or --format npy")
     if channels is not None and not channels.strip():
         raise SanConfigError(f"--channels takes comma-separated channel indices or names, got {channels!r}")
-    options: dict[str, Any] = {"format": fmt, "physical": physical, "channels": channels}
+    for text, what in ((start, "--start"), (end, "--end")):  # (a time's form checked before any file)
+        if text is not None:
+            row_at(text, 1.0, what)
+    options: dict[str, Any] = {"format": fmt, "physical": physical, "channels": channels, "start": start, "end": end}
     jobs: list[tuple[str, str, dict[str, Any], bool]] = [
         (str(p), str(dst / p.relative_to(src).with_suffix("")), options, True) for p in find_inputs(src, decode=True)]
     named: dict[Path, list[str]] = {}

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from sancodec.errors import SanConfigError
 
-__all__ = ["is_time", "row_at", "seconds_in"]
+__all__ = ["is_time", "length_text", "range_rows", "row_at", "seconds_in"]
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _CLOCK = re.compile(rf"(?:(\d+):)?(\d+):({_NUMBER})")  # [h:]m:s, its seconds with a fraction where given
@@ -54,3 +54,34 @@ def row_at(text: str | None, fs: float, what: str = "--start") -> int | None:
     if not (math.isfinite(fs) and fs > 0):
         raise SanConfigError(f"{what} {text!r}: the record has no sampling rate to find a time at")
     return math.ceil(seconds_in(text, what) * Fraction(repr(float(fs))))
+
+
+def range_rows(header: dict, start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    """``--start`` and ``--end`` as rows of the file whose ``header`` is given (``codec.api.read_header``): a row
+    number as it is; a time by :func:`row_at` at the header's rate, in a multi-frequency record its first whole
+    frame at or after it (such a record is cut at whole frames), and one past the record's end a SanConfigError that
+    says the record's length."""
+    from sancodec.signal import frame_rows
+
+    signal = header.get("signal") or {}
+    fs, m, n = float(signal.get("fs", math.nan)), frame_rows(signal.get("samples_per_frame")), int(header["n_samples"])
+
+    def rows(text: str | None, what: str) -> int | None:
+        row = row_at(text, fs, what)
+        if row is None or text is None or not is_time(text):
+            return row
+        if row > n:
+            raise SanConfigError(f"{what} {text}: past the record's end ({n} rows at {fs:g} Hz, "
+                                 f"{length_text(n / fs)})")
+        return -(-row // m) * m
+
+    return rows(start, "--start"), rows(end, "--end")
+
+
+def length_text(seconds: float) -> str:
+    """A record's length in words: seconds, and past a minute also as hours, minutes and seconds (1:02:03.500)."""
+    if not seconds >= 60 or seconds > 1e12:  # (a header's rate is checked positive: nan or huge only from a lie)
+        return f"{seconds:.6g} s"
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{rest:06.3f} ({seconds:.6g} s)"

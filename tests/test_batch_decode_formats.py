@@ -130,3 +130,38 @@ def test_decode_options_are_one_error_before_any_file(sans, tmp_path, args, mess
     res = run("batch", src, tmp_path / "dst", *args, "-q")
     assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output, res.output
     assert not (tmp_path / "dst" / "r.csv").exists() and not (tmp_path / "dst" / "manifest.csv").exists()
+
+
+@pytest.mark.parametrize(("start", "end"), [("0.5s", "0:02"), ("100", None), (None, "1s"), ("1000ms", "999")])
+@pytest.mark.parametrize("fmt", ["wfdb", "edf", "npy", "csv"])
+def test_a_range_of_each_file_is_what_decode_writes_of_it(sans, tmp_path, start, end, fmt):
+    """``batch --decode --start/--end``, rows or times from each record's start: the files ``sancodec decode`` writes
+    of that range."""
+    from sancodec import batch
+
+    ours, theirs = tmp_path / "b", tmp_path / "d"
+    ours.mkdir(), theirs.mkdir()
+    row = batch._decode_one((str(sans["wfdb"]), str(ours / "o"), {"format": fmt, "start": start, "end": end}, True))
+    assert row["status"] == "decoded", row["error"]
+    ranged = [*(["--start", start] if start else []), *(["--end", end] if end else [])]
+    assert run("decode", sans["wfdb"], "--format", fmt, "-o", theirs / "o", *ranged, "-q").exit_code == 0
+    assert _files(ours, "o") == _files(theirs, "o") and _files(ours, "o")
+
+
+def test_a_record_that_ends_before_the_range_is_a_failed_row_and_a_bad_time_one_error(sans, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(sans["wfdb"], src / "short.san")  # 999 rows at 360 Hz: 2.775 s
+    shutil.copy(sans["floats"], src / "long.san")  # 2000 rows at 250 Hz: 8 s
+    res = run("batch", "--decode", src, tmp_path / "dst", "--format", "npy", "--end", "5s", "--workers", "1", "-q")
+    assert res.exit_code == 1, res.output
+    with open(tmp_path / "dst" / "manifest.csv", newline="") as f:
+        rows = {Path(row["path"]).name: row for row in csv.DictReader(f)}
+    assert rows["long.san"]["status"] == "decoded" and len(np.load(tmp_path / "dst" / "long.npy")) == 1250
+    assert rows["short.san"]["status"] == "failed" and "--end 5s: past the record's end (999 rows at 360 Hz, " \
+        "2.775 s)" in rows["short.san"]["error"]
+    res = run("batch", "--decode", src, tmp_path / "bad", "--start", "1:75", "-q")
+    assert res.exit_code == 2 and "minutes and seconds of a clock time run 0 to 59" in res.output
+    assert not (tmp_path / "bad" / "manifest.csv").exists()
+    res = run("batch", src, tmp_path / "bad", "--end", "5s", "-q")
+    assert res.exit_code == 2 and "--end: options of batch --decode" in res.output
