@@ -264,8 +264,8 @@ ON_DISK = ("edf", "bdf", "wav", "npy", "csv")  # the formats a batch decode writ
 def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical: bool, start: str | None = None,
                 end: str | None = None) -> list[Path]:
     """The ``.san`` at ``src`` written as ``path`` in ``fmt`` as ``sancodec decode`` writes it (``--channels``,
-    ``--physical``, ``--start`` and ``--end``, rows or times, ``timepoints.range_rows``; an existing output replaced):
-    a record of WFDB format 16 or 212 a block of rows at a time (``decoded_output.stream_wfdb``; whole, not a range),
+    ``--physical``, ``--start`` and ``--end``, rows or times, ``timepoints.range_rows``; an existing output replaced): a
+    record of WFDB format 16, 212 or 80 a block of rows at a time (``decoded_output.stream_wfdb``; whole, not a range),
     EDF, BDF, WAV, ``.npy`` and CSV from an array mapped from a file beside the output (``stream.decoded_on_disk``: the
     record never held in memory), else decoded whole; the files written."""
     from sancodec._atomic import temp_folder

@@ -119,13 +119,13 @@ def _channel_index(names: list[str], item: str) -> int:
 
 def stream_wfdb(source: Path | str | BinaryIO, target: Path, spec: Any, limits: Any, threads: int | None, force: bool,
                 fsync: bool, pick: Callable[[list[str]], list[int]] | None = None) -> list[Path] | None:
-    """Write a format 16/212 record as its frames decode (a WFDB source's, an EDF's, its EDF+ annotations an ``.atr``
-    of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it: each as
-    the whole-record writer makes it); None when the file holds anything else (another format, several rates, a
-    multi-segment source or another that says more of itself than the streamed writer writes, samples past format
-    16's range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start.
-    ``pick``: the channels to write, in their order, given the file's channel names (decode --channels), as the
-    whole-record writer writes them of the decoded signal (``Signal.select_channels``)."""
+    """Write a format 16, 212 or 80 record as its frames decode (a WFDB source's, an EDF's, its EDF+ annotations an
+    ``.atr`` of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it:
+    each as the whole-record writer makes it); None when the file holds anything else (another format, several rates, a
+    multi-segment source or another that says more of itself than the streamed writer writes, samples past format 16's
+    range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start. ``pick``: the
+    channels to write, in their order, given the file's channel names (decode --channels), as the whole-record writer
+    writes them of the decoded signal (``Signal.select_channels``)."""
     from sancodec.io.wfdb import output_files
     from sancodec.io.wfdb_stream import NotStreamable, picked_head, streamed_head, streamed_signal, write_blocks
     from sancodec.stream import SanFile

@@ -1,5 +1,5 @@
 """Recordings encoded as they are read, a block at a time, so memory is bounded by the block and the encoder's
-window of frames, not by the record: WFDB records of format 16 or 212, EDF and BDF files, WAV files and BrainVision
+window of frames, not by the record: WFDB records of format 16, 212 or 80, EDF and BDF files, WAV files and BrainVision
 recordings of integers (every mode), and ``.npy`` arrays of integers in lossy mode (``codec.api.encode_lossy_blocks``),
 each the same file as coding it read whole. ``sancodec encode`` and ``sancodec batch`` (``sancodec.batch``) encode
 through these. Imports are made when called: the command line starts without numpy."""
@@ -66,8 +66,8 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
                    threads: int | None, fsync: bool, busy: Busy, predictor: str = "auto", fs: float | None = None,
                    keep_header_text: bool = False, annotators: Sequence[str] = (),
                    pick: Pick | None = None) -> tuple[int, int, int, int] | None:
-    """Encode a format 16/212 WFDB record block by block (an EDF or BDF file, a WAV file or a BrainVision recording
-    of integers too); None when it cannot be streamed (``fs``: a rate the command was given, refused where the
+    """Encode a format 16, 212 or 80 WFDB record block by block (an EDF or BDF file, a WAV file or a BrainVision
+    recording of integers too); None when it cannot be streamed (``fs``: a rate the command was given, refused where the
     record's differs; ``keep_header_text``: its .hea text kept too, ``io.wfdb_text``; ``annotators``: its annotation
     files of these extensions too, ``io.wfdb.record_annotations``; ``pick``: the channels kept, as
     ``Signal.select_channels`` keeps them of the record read whole)."""
@@ -231,8 +231,8 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
                         fs: float | None = None, verify: bool | None = None,
                         processes: bool = False, annotators: Sequence[str] = (),
                         pick: Pick | None = None) -> tuple[int, int, int, bytes] | None:
-    """Encode a format 16/212 WFDB record, an EDF or BDF file, a WAV file or BrainVision recording of integers, or a
-    ``.npy`` array of integers (at ``fs``) longer than one lossy block (``lossyfile.blocks``) in lossy mode, read a
+    """Encode a format 16, 212 or 80 WFDB record, an EDF or BDF file, a WAV file or BrainVision recording of integers,
+    or a ``.npy`` array of integers (at ``fs``) longer than one lossy block (``lossyfile.blocks``) in lossy mode, read a
     block at a time (``api.encode_lossy_blocks``); None when it cannot be (``verify``: as ``api.verifies``;
     ``processes``: each block's channels on worker processes; ``annotators``, ``pick``: as :func:`stream_encode`'s)."""
     import numpy as np

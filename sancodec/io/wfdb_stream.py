@@ -1,7 +1,8 @@
-"""WFDB signal files in chunks: formats 16 and 212, read and written a block of rows at a time.
+"""WFDB signal files in chunks: formats 16, 212 and 80, read and written a block of rows at a time.
 
 The CLI streams a record through these when it can (one signal file holding every channel,
-format 16 or 212, one sample per frame, no skew; that covers MIT-BIH style Holter records),
+format 16, 212 or 80, one sample per frame, no skew; that covers MIT-BIH style Holter records and MIMIC's
+single-segment waveform records),
 so memory stays bounded by the block, not the record. Anything else goes through wfdb-python
 whole (``io.wfdb``). The writer builds the record in a temp folder, reads the signal file back
 and compares per-channel checksums before it moves anything into place.
@@ -42,7 +43,7 @@ from sancodec.signal import Signal, channel_crc32
 __all__ = ["STREAM_FORMATS", "NotStreamable", "picked_head", "read_blocks", "stream_header", "streamed_head",
            "streamed_signal", "write_blocks"]
 
-STREAM_FORMATS = ("16", "212")
+STREAM_FORMATS = ("16", "212", "80")  # (80: 8-bit offset binary, MIMIC's waveform records)
 
 
 def stream_header(base: Path) -> Any | None:
@@ -81,6 +82,8 @@ def like_signal(base: Path, head: Any, annotators: Sequence[str] = ()) -> Signal
 def _decode(raw: bytes, fmt: str) -> np.ndarray:
     if fmt == "16":
         return np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2")
+    if fmt == "80":  # a byte a sample, offset by 128
+        return np.frombuffer(raw, dtype=np.uint8).astype(np.int16) - 128
     whole = len(raw) // 3 * 3
     b = np.frombuffer(raw[:whole], dtype=np.uint8).reshape(-1, 3).astype(np.int16)
     out = np.empty((len(b) + (len(raw) - whole == 2), 2), dtype=np.int16)
@@ -96,6 +99,8 @@ def _decode(raw: bytes, fmt: str) -> np.ndarray:
 def _encode(values: np.ndarray, fmt: str) -> bytes:
     if fmt == "16":
         return values.astype("<i2").tobytes()
+    if fmt == "80":
+        return (values.astype(np.int16) + 128).astype(np.uint8).tobytes()
     v = values.astype(np.int16)
     odd = len(v) % 2
     if odd:
@@ -112,7 +117,7 @@ def read_blocks(base: Path, head: Any, rows: int) -> Iterator[np.ndarray]:
     """The record's samples (rows x channels, int16), ``rows`` at a time (rounded to an even count)."""
     c, n, fmt = head.n_sig, head.sig_len, str(head.fmt[0])
     rows += rows % 2  # format 212 packs two samples in three bytes: keep blocks on whole pairs
-    per = 2 if fmt == "16" else 1.5
+    per = {"16": 2, "80": 1}.get(fmt, 1.5)
     offset = int((head.byte_offset or [0])[0] or 0)
     with open(base.parent / head.file_name[0], "rb") as f:
         f.seek(offset)
@@ -144,7 +149,7 @@ def streamed_signal(head: dict[str, Any], n: int) -> Signal:
 
 def streamed_head(head: dict[str, Any], quantum: object, dtype: np.dtype) -> bool:
     """Whether :func:`write_blocks` writes the record of a ``.san``'s signal entry ``head`` (its samples read as
-    ``dtype``, ``quantum`` its float grid, if any) as the whole-record writer would: format 16 or 212 alike in every
+    ``dtype``, ``quantum`` its float grid, if any) as the whole-record writer would: format 16, 212 or 80 alike in every
     channel, one signal file, one sample a frame, integers, a source that says no more of itself than it keeps (a
     WFDB record's checksums, counter and initial values; an EDF or BDF file's fields, its EDF+ annotations written
     as an ``.atr`` of notes), or a WAV's or an integer ``.npy``'s samples of at most 16 bits (format 16, as that writer
@@ -180,7 +185,7 @@ def picked_head(head: dict[str, Any], wanted: Sequence[int]) -> dict[str, Any]:
 
 
 def write_blocks(blocks: Iterable[np.ndarray], head: dict[str, Any], path: Path, *, fsync: bool = False) -> list[Path]:
-    """Write WFDB record ``path`` (format 16 or 212, one .dat) from decoded blocks; ``head`` is the
+    """Write WFDB record ``path`` (format 16, 212 or 80, one .dat) from decoded blocks; ``head`` is the
     signal entry of a ``.san`` header (an EDF source's too: its EDF+ annotations written as an ``.atr`` of notes, a
     physical zero a fraction of a step from a digital value warned of, as :func:`io.wfdb.write_wfdb` does). Read
     back and checked before it is moved into place. What wfdb-python refuses of the header (an EDF's gain of 0,
