@@ -7,8 +7,9 @@ through these. Imports are made when called: the command line starts without num
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     ``Signal.select_channels`` keeps them of the record read whole)."""
     from sancodec.io import check_own_rate
     from sancodec.io.wfdb import find_wfdb_base, with_header_text
+    from sancodec.io.wfdb_multi_stream import multisegment_stream
     from sancodec.io.wfdb_stream import like_signal, stream_header
     from sancodec.stream import SanWriter
 
@@ -83,6 +85,13 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
         return _stream_wav(source, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor, fs, pick)
     base = find_wfdb_base(source)
     head = stream_header(base) if base is not None else None
+    if base is not None and head is None and not keep_header_text:  # (a multi-segment record keeps no .hea text)
+        found = multisegment_stream(base, annotators)
+        if found is None:
+            return None
+        check_own_rate(source, "a WFDB record", found.like.fs, fs)
+        return _stream_multisegment(found, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor,
+                                    pick)
     if base is None or head is None:
         return None
     check_own_rate(source, "a WFDB record", float(head.fs), fs)
@@ -101,8 +110,50 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
             if pick is not None:  # (a damaged record's checksums, kept in like's source once read: the kept ones')
                 writer.amend(source=picked.source(like.source))
         if mode == "near-lossless":
-            _no_larger_than_lossless(base, head, out, spec, frame_len, threads, fsync, predictor, annotators, pick)
+            _no_larger_than_lossless(out, partial(_exact_record, base, head, spec, frame_len, threads, predictor,
+                                                  annotators, pick), fsync)
     return head.sig_len, c, head.sig_len * c, out.stat().st_size
+
+
+def _exact_record(base: Path, head: Any, spec: Any, frame_len: int | None, threads: int | None, predictor: str,
+                  annotators: Sequence[str], pick: Pick | None, path: Path) -> None:  # head: wfdb's
+    """A format 16, 212 or 80 record streamed losslessly into ``path`` (``_no_larger_than_lossless``'s)."""
+    from sancodec.io.wfdb_stream import like_signal
+    from sancodec.stream import SanWriter
+
+    like = like_signal(base, head, annotators)
+    picked = _Picked(like, pick)
+    with SanWriter(path, picked.kept, "lossless", model=spec, frame_len=frame_len, threads=threads,
+                   predictor=predictor) as writer:
+        for block in summed_blocks(base, head, 1 << 20, like):
+            writer.write(picked.block(block))
+        if pick is not None:
+            writer.amend(source=picked.source(like.source))
+
+
+def _stream_multisegment(found: Any, out: Path, spec: Any, mode: str, max_error: float | None,
+                         frame_len: int | None, threads: int | None, fsync: bool, busy: Busy, predictor: str,
+                         pick: Pick | None) -> tuple[int, int, int, int] | None:  # found: a MultiStream
+    """A multi-segment record (``io.wfdb_multi_stream``) encoded a block at a time: the same file as coding it read
+    whole; None where its pick changes its row rate (read whole)."""
+    from sancodec.stream import SanWriter
+
+    picked = _Picked(found.like, pick)
+    if not picked.streams:
+        return None
+    like, n = picked.kept, found.rows
+
+    def code(path: Path, coding: str) -> None:
+        with SanWriter(path, like, coding, max_error if coding != "lossless" else None, model=spec,
+                       frame_len=frame_len, threads=threads, fsync=fsync, predictor=predictor) as writer:
+            for block in picked.blocks(found.read(1 << 20)):
+                writer.write(block)
+
+    with busy(n, like.n_channels, mode):
+        code(out, mode)
+        if mode == "near-lossless":
+            _no_larger_than_lossless(out, partial(code, coding="lossless"), fsync)
+    return n, like.n_channels, sum(n // step for step in like.sample_steps()), out.stat().st_size
 
 
 def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
@@ -176,36 +227,26 @@ def _wav_reads(source: Path, fs: float | None):  # -> (like, rows, read) or None
     return (like, n, read) if like.is_digital else None
 
 
-def _no_larger_than_lossless(base: Path, head, out: Path, spec, frame_len: int | None, threads: int | None,
-                             fsync: bool, predictor: str, annotators: Sequence[str] = (),
-                             pick: Pick | None = None) -> None:  # head: wfdb's
+def _no_larger_than_lossless(out: Path, exact: Callable[[Path], None], fsync: bool) -> None:
     """Where the near-lossless file just streamed to ``out`` holds its record's gaps' runs or a floor (bytes no frame's
-    fallback to exact coding weighs, ``gaps.carries_gap_fields``), the record streamed again losslessly, and that
-    file put in its place where it is smaller, as ``sancodec.encode`` keeps the smaller: a near-lossless file is never
-    larger than the lossless one. The record is read twice only then (a WFDB record with invalid samples)."""
+    fallback to exact coding weighs, ``gaps.carries_gap_fields``), the record streamed again losslessly (``exact``
+    writes that file at the path it is given), and that file put in its place where it is smaller, as
+    ``sancodec.encode`` keeps the smaller: a near-lossless file is never larger than the lossless one. The record is
+    read twice only then (a WFDB record with invalid samples)."""
     from sancodec._atomic import move_into_place, temp_folder
     from sancodec.codec.container import SanReader
     from sancodec.codec.gaps import carries_gap_fields
-    from sancodec.io.wfdb_stream import like_signal
-    from sancodec.stream import SanWriter
 
     with out.open("rb") as fh:  # the header only
         if not carries_gap_fields(SanReader(fh).header):
             return
     with temp_folder(out) as folder:
-        exact = folder / out.name
+        again = folder / out.name
         with caught_here(SancodecWarning):  # (the first pass said what the record's checksums and files say; this
             # thread's)
-            like = like_signal(base, head, annotators)
-            picked = _Picked(like, pick)
-            with SanWriter(exact, picked.kept, "lossless", model=spec, frame_len=frame_len, threads=threads,
-                           predictor=predictor) as writer:
-                for block in summed_blocks(base, head, 1 << 20, like):
-                    writer.write(picked.block(block))
-                if pick is not None:
-                    writer.amend(source=picked.source(like.source))
-        if exact.stat().st_size < out.stat().st_size:
-            move_into_place([(exact, out)], fsync=fsync)
+            exact(again)
+        if again.stat().st_size < out.stat().st_size:
+            move_into_place([(again, out)], fsync=fsync)
 
 
 def summed_blocks(base: Path, head, rows: int, like=None):  # head: its wfdb header -> Iterator[np.ndarray]
@@ -243,9 +284,11 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     from sancodec.io import check_own_rate
     from sancodec.io.arrays import map_npy
     from sancodec.io.wfdb import find_wfdb_base
+    from sancodec.io.wfdb_multi_stream import multisegment_stream
     from sancodec.io.wfdb_stream import like_signal, read_blocks, stream_header
 
     described = None  # (an EDF's source, known once its records are read)
+    read: Callable[[int], Iterator[Any]]  # each block's rows, from the first, each time it is called
     if source.suffix.lower() == ".npy":  # an array of integers, memory-mapped
         mapped = map_npy(source, fs)
         if mapped is None:
@@ -271,18 +314,23 @@ def stream_encode_lossy(source: Path, out: Path, spec, targets: dict, effort: st
     else:
         found = find_wfdb_base(source)
         head = stream_header(found) if found is not None else None
-        if found is None or head is None or (frame_len or 0) % 2:  # read_blocks reads whole pairs of samples
+        multi = multisegment_stream(found, annotators) if found is not None and head is None else None
+        if multi is not None:  # a multi-segment record: its rows laid out a block at a time
+            check_own_rate(source, "a WFDB record", multi.like.fs, fs)
+            like, n, read = multi.like, multi.rows, multi.read
+        elif found is None or head is None or (frame_len or 0) % 2:  # read_blocks reads whole pairs of samples
             return None
-        base = found
-        check_own_rate(source, "a WFDB record", float(head.fs), fs)
-        if len(blocks(head.sig_len, frame_len or DEFAULT_LOSSY_FRAME, head.n_sig)) < 2:  # (before its annotations are
-            return None  # read, and warned of: read whole, they are again)
-        like, n = like_signal(base, head, annotators), head.sig_len
-        passes = [0]
+        else:
+            base, wfdb_head = found, head
+            check_own_rate(source, "a WFDB record", float(head.fs), fs)
+            if len(blocks(head.sig_len, frame_len or DEFAULT_LOSSY_FRAME, head.n_sig)) < 2:  # (before its
+                return None  # annotations are read, and warned of: read whole, they are again)
+            like, n = like_signal(base, head, annotators), head.sig_len
+            passes = [0]
 
-        def read(rows: int):  # the first of the passes checks the checksums (summed_blocks)
-            passes[0] += 1
-            return summed_blocks(base, head, rows) if passes[0] == 1 else read_blocks(base, head, rows)
+            def read(rows: int) -> Iterator[Any]:  # the first of the passes checks the checksums (summed_blocks)
+                passes[0] += 1
+                return summed_blocks(base, wfdb_head, rows) if passes[0] == 1 else read_blocks(base, wfdb_head, rows)
     picked = _Picked(like, pick)
     c = picked.kept.n_channels
     if not picked.streams or len(blocks(n, frame_len or DEFAULT_LOSSY_FRAME, c)) < 2:  # one block: coded as read

@@ -1,0 +1,144 @@
+"""A multi-segment WFDB record read a block of rows at a time: its metadata (the segment map, the union of its
+segments' fields, its annotations) as ``wfdb_multi.read_multisegment`` gives them, and its rows, gaps and absent
+channels as the invalid sample, laid out as that reader lays them out, without holding the record: MIMIC's
+waveform records (a layout header, format 80 segments, gaps between them) run for days. Where a segment cannot be
+read in blocks (``wfdb_stream.stream_header``: one signal file of format 16, 212 or 80, one sample a frame), the
+record is read whole, as before."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from sancodec.errors import SanFormatError
+from sancodec.signal import Signal, frame_rows
+
+__all__ = ["MultiStream", "multisegment_stream"]
+
+FILL_ROWS = 1 << 16  # a gap's rows are made this many at a time
+
+
+class MultiStream(NamedTuple):
+    """A multi-segment record to be read in blocks: its metadata (a Signal of its first frame's rows), its rows, and
+    its rows ``rows`` at a time from the first, each time :attr:`read` is called (each segment's checksums checked,
+    and warned of, on the first call, as reading it whole warns)."""
+
+    like: Signal
+    rows: int
+    read: Callable[[int], Iterator[np.ndarray]]
+
+
+def multisegment_stream(base: Path, annotators: Sequence[str] = ()) -> MultiStream | None:
+    """Record ``base`` as a :class:`MultiStream` where it is multi-segment and each of its segments streams; None
+    otherwise (read whole: ``io.wfdb.read_wfdb``, which says what is wrong with a record that is). The checks of
+    ``read_multisegment`` are made alike (the same errors), but for its refusal of more filler than recorded
+    samples, which guards the memory of a record held whole."""
+    from sancodec.io import wfdb_multi as multi
+    from sancodec.io.wfdb import header_value, header_values, read_header, record_annotations, record_counter
+    from sancodec.io.wfdb_stream import stream_header
+
+    head = read_header(base)
+    if not getattr(head, "n_seg", None):
+        return None
+    names, lengths = header_values(head, "seg_name", str), header_values(head, "seg_len", int)
+    fs = header_value(head, "fs", float)
+    if not names or len(names) > multi.MAX_SEGMENTS or len(names) != len(lengths) or min(lengths) < 0:
+        return None  # (the whole reader says what is wrong)
+    if head.sig_len is not None and int(head.sig_len) != sum(lengths):
+        return None
+    layout, layout_header = multi._read_layout(base, names[0]) if lengths[0] == 0 and names[0] != "~" else (None, {})
+    parts: list[tuple[str, int, Signal | None]] = []
+    heads: list[Any] = []
+    for name, frames in zip(names[layout is not None:], lengths[layout is not None:]):
+        if name == "~":
+            parts.append((name, frames, None))
+            heads.append(None)
+            continue
+        multi._check_segment_name(base, name)
+        seg_base = base.parent / name
+        seg_head = stream_header(seg_base)
+        if seg_head is None:  # (a segment in another format, of several rates, or itself multi-segment: whole)
+            return None
+        seg = _segment_like(base, seg_base, seg_head)
+        if seg_head.sig_len != frames or not math.isclose(seg.fs, fs):
+            raise SanFormatError(f"{seg_base}: {seg_head.sig_len} frames at {seg.fs:g} Hz, the master header says "
+                                 f"{frames} at {fs:g}")
+        parts.append((name, frames, seg))
+        heads.append(seg_head)
+    if not any(seg is not None for _, _, seg in parts):
+        return None
+    channel_names = list(layout.sig_name) if layout is not None else list(next(
+        seg for _, _, seg in parts if seg is not None).channel_names)
+    segments = [multi._segment_entry(base, n, frames, seg, channel_names, layout is None) for n, frames, seg in parts]
+    union = multi._union_fields(base, channel_names, parts, segments, layout)
+    source: dict[str, Any] = {"kind": multi.KIND, "layout": "fixed" if layout is None else "variable",
+                              "segments": segments}
+    counter = record_counter(head)
+    if counter is not None:
+        source["counter"] = counter
+    if layout is not None:
+        source["layout_header"] = {**layout_header,
+                                   "base_time": None if layout.base_time is None else layout.base_time.isoformat()}
+    frame = frame_rows(union["samples_per_frame"])
+    fill = np.asarray([multi.INVALID_SAMPLE.get(f, -32768) for f in union["fmt"]], dtype=np.int64)
+    n = sum(entry["frames"] for entry in segments) * frame
+    placed = list(multi.placed(segments, frame))
+    passes = [0]
+
+    def read(rows: int) -> Iterator[np.ndarray]:
+        from sancodec.stream import reblocked
+
+        passes[0] += 1
+        return reblocked(_laid_out(base, parts, heads, placed, fill, frame, passes[0] == 1), rows)
+
+    first = next(iter(read(frame)))
+    like = Signal(first[:frame], fs * frame, channel_names, union["units"], adc_gain=union["adc_gain"],
+                  baseline=union["baseline"], fmt=union["fmt"], adc_res=union["adc_res"], adc_zero=union["adc_zero"],
+                  comments=[str(c) for c in (head.comments or [])],
+                  base_time=None if head.base_time is None else head.base_time.isoformat(),
+                  base_date=None if head.base_date is None else head.base_date.isoformat(),
+                  record_name=str(head.record_name), annotations=record_annotations(base, frame, annotators=annotators),
+                  samples_per_frame=union["samples_per_frame"] if frame > 1 else None, source=source)
+    passes[0] = 0  # (the first frame's read checked no segment whole: the next read is the first to warn)
+    return MultiStream(like, n, read)
+
+
+def _segment_like(base: Path, seg_base: Path, seg_head: Any) -> Signal:
+    """A streamed segment's metadata as ``read_single(..., annotations=False)`` gives them (its first row for its
+    samples), and the warning that reader gives of its annotation files, which a segment's are not kept."""
+    from sancodec.io import wfdb_multi as multi
+    from sancodec.io.wfdb import ANNOTATION_EXTENSIONS, signal_from_record
+    from sancodec.io.wfdb_stream import read_blocks
+
+    for ext in ANNOTATION_EXTENSIONS:
+        if seg_base.with_name(f"{seg_base.name}.{ext}").exists():
+            multi.log.warning("%s.%s: annotations of a segment are not kept (those of the whole record, %s.%s, are)",
+                              seg_base, ext, base.name, ext)
+    first = next(iter(read_blocks(seg_base, seg_head, 2)), None)
+    row = np.zeros((1, seg_head.n_sig), dtype=np.int64) if first is None else np.asarray(first[:1], dtype=np.int64)
+    return signal_from_record(seg_head, row, [1] * seg_head.n_sig, [])
+
+
+def _laid_out(base: Path, parts: list[tuple[str, int, Signal | None]], heads: list[Any],
+              placed: list[tuple[dict[str, Any], int, int]], fill: np.ndarray, frame: int,
+              check: bool) -> Iterator[np.ndarray]:
+    """The record's rows segment by segment, each segment's channels in their columns, the others (and a gap's rows)
+    the invalid sample; each segment's checksums checked where ``check`` (``encode_streamed.summed_blocks``)."""
+    from sancodec.encode_streamed import summed_blocks
+    from sancodec.io.wfdb_stream import read_blocks
+
+    for (name, _, seg), seg_head, (entry, start, end) in zip(parts, heads, placed):
+        if seg is None:
+            for at in range(start, end, FILL_ROWS):
+                yield np.broadcast_to(fill, (min(FILL_ROWS, end - at), len(fill))).copy()
+            continue
+        seg_base = base.parent / name
+        blocks = summed_blocks(seg_base, seg_head, FILL_ROWS) if check else read_blocks(seg_base, seg_head, FILL_ROWS)
+        for block in blocks:
+            out = np.broadcast_to(fill, (len(block) * frame, len(fill))).copy()
+            out[:, entry["channels"]] = np.repeat(block, frame, axis=0) if frame > 1 else block
+            yield out

@@ -1,0 +1,133 @@
+"""A multi-segment WFDB record (MIMIC's waveform records: a layout header, segments carrying some of its channels,
+gaps between them) encoded a block of rows at a time (``io.wfdb_multi_stream``), never read whole: the very ``.san``
+of the record read whole (``io.wfdb_multi.read_multisegment``), in every mode, with ``--channels`` too; a record with
+a segment that does not stream (several rates) read whole as before."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import wfdb
+from multisegment_records import write_fixed, write_multifrequency, write_variable
+from typer.testing import CliRunner
+
+import sancodec
+from sancodec.cli import app
+
+SAMPLES = Path(__file__).parent.parent / "sancodec" / "data" / "samples" / "multisegment"
+
+
+def run(*args: object):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def _mimic_like(folder: Path, name: str = "3000009") -> None:
+    """A MIMIC-III-style record: a layout of II, V, ABP, PLETH; format 80 segments carrying some of them in their own
+    order; a leading gap and gaps between them; segments of odd lengths."""
+    layout = (f"{name}_layout 4 125 0 10:44:18.529\n~ 0 29/mV 8 0 0 0 0 II\n~ 0 24/mV 8 0 0 0 0 V\n"
+              "~ 0 1(-128)/mmHg 8 0 0 0 0 ABP\n~ 0 100/NU 8 0 0 0 0 PLETH\n")
+    (folder / f"{name}_layout.hea").write_text(layout)
+    rng = np.random.default_rng(21)
+    shapes = [("0001", ["II", "ABP"], 1501), ("0002", ["PLETH", "V", "II"], 999), ("0003", ["ABP"], 2000),
+              ("0004", ["II", "V", "ABP", "PLETH"], 3333)]
+    lines = [f"{name}/{len(shapes) + 3} 4 125 {75 + 1501 + 999 + 40 + 2000 + 3333}", f"{name}_layout 0", "~ 75"]
+    for k, (suffix, names, n) in enumerate(shapes):
+        data = np.clip(np.cumsum(rng.integers(-3, 4, (n, len(names))), axis=0), -127, 127)
+        data[n // 3 : n // 3 + 5, 0] = -128  # (a dropout)
+        wfdb.wrsamp(f"{name}_{suffix}", fs=125, units=["mV"] * len(names), sig_name=names, d_signal=data,
+                    fmt=["80"] * len(names), adc_gain=[29.0] * len(names), baseline=[0] * len(names),
+                    write_dir=str(folder))
+        lines.append(f"{name}_{suffix} {n}")
+        if k == 1:
+            lines.append("~ 40")
+    (folder / f"{name}.hea").write_text("\n".join(lines) + "\n#Location: micu\n")
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("ms")
+    write_fixed(folder)
+    write_variable(folder)
+    write_multifrequency(folder)
+    _mimic_like(folder)
+    for f in SAMPLES.glob("ms100*"):
+        shutil.copy(f, folder / f.name)
+    return {"fixed": folder / "041s", "variable": folder / "s25047", "mimic": folder / "3000009",
+            "ms100": folder / "ms100", "multirate": folder / "mf"}
+
+
+MODES = [[], ["--mode", "near-lossless", "--max-error", "2"]]
+
+
+@pytest.mark.parametrize("kind", ["fixed", "variable", "mimic", "ms100"])
+@pytest.mark.parametrize("mode", MODES, ids=["lossless", "near"])
+@pytest.mark.parametrize("picked", [None, "1,0"])
+def test_a_multisegment_record_streams_to_the_bytes_of_reading_it_whole(records, tmp_path, monkeypatch, kind, mode,
+                                                                        picked):
+    from sancodec import io
+    from sancodec.io import wfdb_multi
+
+    base = records[kind]
+    options = {"mode": "near-lossless", "max_error": 2} if mode else {}
+    read = sancodec.read_signal(base)
+    whole = sancodec.encode(read if picked is None else read.select_channels([1, 0]), **options)
+    monkeypatch.setattr(io, "read_signal", lambda *a, **kw: pytest.fail("read whole"))
+    monkeypatch.setattr(wfdb_multi, "read_multisegment", lambda *a, **kw: pytest.fail("read whole"))
+    res = run("encode", base, "-o", tmp_path / "s.san", "-q", *mode, *(["--channels", picked] if picked else []))
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "s.san").read_bytes() == whole
+    if picked is None and not mode:  # and back (lossless): the same segments
+        monkeypatch.undo()
+        assert run("decode", tmp_path / "s.san", "-o", tmp_path / "back", "-q").exit_code == 0
+        back = sancodec.read_signal(tmp_path / "back")
+        unnamed = lambda segments: [{k: v for k, v in e.items() if k != "file_name"} for e in segments]  # noqa: E731
+        assert np.array_equal(back.samples, read.samples)
+        assert unnamed(back.source["segments"]) == unnamed(read.source["segments"])  # (named after the output)
+
+
+def test_a_long_record_in_lossy_mode_goes_a_block_at_a_time(records, tmp_path, monkeypatch):
+    """Past one lossy block (made small here), the record's rows laid out a block at a time for every pass the lossy
+    coder makes (``api.encode_lossy_blocks``): the bytes of coding it read whole. (A block where a channel is all gap,
+    MIMIC's, is coded by reading the record whole, as that coder asks.)"""
+    from sancodec import io
+    from sancodec.codec import api, lossyfile
+
+    monkeypatch.setattr(lossyfile, "LOSSY_BLOCK", 1 << 10)
+    base = records["fixed"]
+    whole = sancodec.encode(sancodec.read_signal(base), mode="lossy", prdn=4.0, frame_len=512)
+    blockwise = api.encode_lossy_blocks
+    made: list[bool] = []
+    monkeypatch.setattr(api, "encode_lossy_blocks", lambda *a, **k: made.append(True) or blockwise(*a, **k))
+    monkeypatch.setattr(io, "read_signal", lambda *a, **kw: pytest.fail("read whole"))
+    res = run("encode", base, "-o", tmp_path / "l.san", "-q", "--mode", "lossy", "--prdn", "4", "--frame-len", "512")
+    assert res.exit_code == 0, res.output
+    assert made == [True] and (tmp_path / "l.san").read_bytes() == whole
+
+
+def test_a_record_with_a_segment_of_several_rates_is_read_whole(records, tmp_path):
+    from sancodec.io.wfdb_multi_stream import multisegment_stream
+
+    assert multisegment_stream(records["multirate"]) is None
+    res = run("encode", records["multirate"], "-o", tmp_path / "m.san", "-q")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "m.san").read_bytes() == sancodec.encode(sancodec.read_signal(records["multirate"]))
+
+
+def test_a_damaged_segment_is_warned_of_once_and_kept_as_read(records, tmp_path):
+    """A segment whose samples miss its header's checksum: one warning naming it, as reading the record whole says
+    (the segments' checksums are not kept in a multi-segment record's file), and the same bytes."""
+    folder = tmp_path / "dmg"
+    shutil.copytree(records["variable"].parent, folder)
+    dat = folder / "s25047_0002.dat"
+    raw = bytearray(dat.read_bytes())
+    raw[0] ^= 0x01
+    dat.write_bytes(bytes(raw))
+    with pytest.warns(sancodec.SancodecWarning, match="s25047_0002.hea: channel 0"):
+        whole = sancodec.encode(sancodec.read_signal(folder / "s25047"))
+    res = run("encode", folder / "s25047", "-o", tmp_path / "d.san")
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert said.count("s25047_0002.hea: channel 0") == 1 and (tmp_path / "d.san").read_bytes() == whole
