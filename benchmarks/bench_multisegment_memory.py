@@ -1,7 +1,9 @@
 """Memory of encoding a long multi-segment WFDB record in the shape of MIMIC-III's waveform records: ``sancodec
 encode`` (which reads it a block of rows at a time since 2026-12-08, ``io.wfdb_multi_stream``) against reading it
 whole and coding that (``sancodec.encode(sancodec.read_signal(rec))``, the path every multi-segment record took
-before), side by side in one run; both must give the same bytes.
+before), side by side in one run; both must give the same bytes. Then the decode back to WFDB: ``sancodec decode``
+(each segment written a block at a time since 2026-12-08) against decoding the file whole and writing that
+(``sancodec.write_signal(sancodec.decode(...))``); both must write the same files.
 
     python benchmarks/bench_multisegment_memory.py [--hours 24] [--segment-minutes 60] [--workdir DIR]
                                                    [--mode lossless|near-lossless]
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import wfdb
-from bench_edf_memory import WHOLE, peaks
+from bench_edf_memory import WHOLE, WHOLE_DECODE, peaks
 
 FS = 125
 CHANNELS = ["II", "V", "ABP", "PLETH"]
@@ -85,6 +87,22 @@ def main() -> None:
     if streamed.read_bytes() != whole.read_bytes():
         raise SystemExit("the streamed file differs from the whole one")
     print(f"| the same {streamed.stat().st_size / 1e6:.1f} MB .san both ways | | | |")
+    backs = {"sancodec decode to WFDB (streamed)": (args.workdir / "back", [cli, "decode", str(streamed), "-o"]),
+             "decode + write_signal (whole)": (args.workdir / "whole_back", [sys.executable, "-c", WHOLE_DECODE,
+                                                                             str(streamed)])}
+    made = []
+    for label, (folder, command) in backs.items():
+        if folder.exists():
+            for f in folder.iterdir():
+                f.unlink()
+        folder.mkdir(exist_ok=True)
+        target = str(folder / "rec")
+        rss, anon, seconds = peaks([*command, target, *(["-q"] if command[0] == cli else ["wfdb"])])
+        print(f"| {label} | {rss:.0f} MB | {anon:.0f} MB | {seconds:.1f} s |")
+        made.append({f.name: f.read_bytes() for f in folder.iterdir()})
+    if made[0] != made[1]:
+        raise SystemExit("the streamed decode's files differ from the whole one's")
+    print(f"| the same {len(made[0])} files both ways | | | |")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,8 @@ def stream_wfdb(source: Path | str | BinaryIO, target: Path, spec: Any, limits: 
     channels to write, in their order, given the file's channel names (decode --channels), as the whole-record writer
     writes them of the decoded signal (``Signal.select_channels``)."""
     from sancodec.io.wfdb import output_files
+    from sancodec.io.wfdb_multi import output_files as multi_files
+    from sancodec.io.wfdb_multi_stream import streams_segments, write_multisegment_blocks
     from sancodec.io.wfdb_stream import NotStreamable, picked_head, streamed_head, streamed_signal, write_blocks
     from sancodec.stream import SanFile
 
@@ -136,6 +138,10 @@ def stream_wfdb(source: Path | str | BinaryIO, target: Path, spec: Any, limits: 
         source.seek(0)
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
         head = f.signal_head
+        if pick is None and streams_segments(head, f.quantum, f.dtype):  # a multi-segment record, its segments so
+            check_outputs(multi_files(streamed_signal(head, f.shape[0]), target), force,
+                          [source] if isinstance(source, Path) else [])
+            return write_multisegment_blocks(f.blocks(1 << 16), head, f.shape[0], target, fsync=fsync)
         if not streamed_head(head, f.quantum, f.dtype):
             return None
         blocks = f.blocks(1 << 16)

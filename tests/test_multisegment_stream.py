@@ -131,3 +131,33 @@ def test_a_damaged_segment_is_warned_of_once_and_kept_as_read(records, tmp_path)
     assert res.exit_code == 0, res.output
     said = " ".join(res.output.split())
     assert said.count("s25047_0002.hea: channel 0") == 1 and (tmp_path / "d.san").read_bytes() == whole
+
+
+@pytest.mark.parametrize("kind", ["fixed", "variable", "mimic", "ms100"])
+@pytest.mark.parametrize("mode", [[], ["--mode", "lossy", "--prdn", "5"]], ids=["lossless", "lossy"])
+def test_a_multisegment_file_decodes_to_wfdb_a_block_at_a_time_as_the_whole_writer_writes_it(records, tmp_path,
+                                                                                              monkeypatch, kind, mode):
+    """``decode`` of a multi-segment record's file to WFDB: each segment a single-segment record written a block at a
+    time (``wfdb_stream.write_blocks``), then the layout and master headers and the annotations: the very files that
+    decoding it whole and writing that makes (``io.wfdb_multi.write_segments``), never held whole."""
+    from sancodec.io import wfdb_multi
+
+    san = tmp_path / "r.san"
+    assert run("encode", records[kind], "-o", san, "-q", *mode).exit_code == 0
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    sancodec.write_signal(sancodec.decode(san.read_bytes()), whole / "rec", format="wfdb")
+    monkeypatch.setattr(wfdb_multi, "write_segments", lambda *a, **kw: pytest.fail("written whole"))
+    monkeypatch.setattr(sancodec, "decode", lambda *a, **kw: pytest.fail("decoded whole"))
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("decode", san, "-o", out / "rec", "-q")
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in whole.iterdir())
+    assert names == sorted(p.name for p in out.iterdir()) and len(names) > 3
+    for name in names:
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+    if not mode:  # lossless: every segment's signal file as it was
+        for f in records[kind].parent.glob(f"{records[kind].name}_*.dat"):
+            written = out / f.name.replace(records[kind].name, "rec", 1)
+            assert written.read_bytes() == f.read_bytes(), f.name

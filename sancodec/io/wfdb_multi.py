@@ -271,7 +271,7 @@ def output_files(signal: Signal, path: Path) -> list[Path]:
 def write_segments(signal: Signal, name: str, folder: Path) -> None:
     """The master header, the layout header (variable layout), every segment and the annotations of
     ``signal`` as record ``name`` in ``folder``."""
-    from sancodec.io.wfdb import counter_fields, write_annotations, write_record
+    from sancodec.io.wfdb import write_record
 
     signal.check_frames(name)
     segments = checked_segments(signal)
@@ -279,6 +279,15 @@ def write_segments(signal: Signal, name: str, folder: Path) -> None:
     for (entry, start, _), seg_name in zip(placed(segments, signal.frame_size), names):
         if seg_name is not None:
             write_record(segment_signal(signal, entry, start), seg_name, folder)
+    write_headers(signal, name, folder, segments, layout, names)
+
+
+def write_headers(signal: Signal, name: str, folder: Path, segments: list[dict[str, Any]], layout: str,
+                  names: list[str | None]) -> None:
+    """:func:`write_segments`' files but the segments: the layout header (variable layout), the master header and
+    the annotations (``segments``: the checked map; ``layout``, ``names``: :func:`_names`')."""
+    from sancodec.io.wfdb import counter_fields, write_annotations
+
     variable = (signal.source or {}).get("layout") == "variable"
     if variable:
         (folder / f"{layout}.hea").write_text(_layout_header(signal, layout), encoding="ascii")

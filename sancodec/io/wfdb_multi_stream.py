@@ -142,3 +142,82 @@ def _laid_out(base: Path, parts: list[tuple[str, int, Signal | None]], heads: li
             out = np.broadcast_to(fill, (len(block) * frame, len(fill))).copy()
             out[:, entry["channels"]] = np.repeat(block, frame, axis=0) if frame > 1 else block
             yield out
+
+
+# ----------------------------------------------------------------------------------------------- writing
+
+def streams_segments(head: dict[str, Any], quantum: object, dtype: np.dtype) -> bool:
+    """Whether :func:`write_multisegment_blocks` writes the multi-segment record of a ``.san``'s signal entry ``head``
+    as ``io.wfdb.write_wfdb`` would: integers at one rate, every segment of format 16, 212 or 80."""
+    from sancodec.io import wfdb_multi as multi
+    from sancodec.io.wfdb_stream import STREAM_FORMATS
+
+    source = head.get("source")
+    if quantum is not None or np.dtype(dtype).kind not in "iu" or head.get("samples_per_frame") or \
+            not isinstance(source, dict) or source.get("kind") != multi.KIND or set(source) - _KEPT:
+        return False
+    segments = source.get("segments")
+    return isinstance(segments, list) and all(
+        isinstance(e, dict) and (not e.get("channels") or (isinstance(e.get("fmt"), list) and
+                                                            all(str(f) in STREAM_FORMATS for f in e["fmt"])))
+        for e in segments)
+
+
+_KEPT = {"kind", "layout", "segments", "counter", "layout_header"}  # what read_multisegment puts in a source
+
+
+class _Rows:
+    """Rows from consecutive blocks, taken a count at a time (:meth:`take`), as pieces of those blocks."""
+
+    def __init__(self, blocks: Iterator[np.ndarray]) -> None:
+        self._blocks: Iterator[np.ndarray] = blocks
+        self._left: np.ndarray | None = None
+
+    def take(self, count: int) -> Iterator[np.ndarray]:
+        while count > 0:
+            block = self._left if self._left is not None else next(self._blocks, None)
+            if block is None:
+                raise SanFormatError("the decoded record ends before its segment map")
+            piece, rest = block[:count], block[count:]
+            self._left = rest if len(rest) else None
+            count -= len(piece)
+            yield piece
+
+
+def write_multisegment_blocks(blocks: Iterator[np.ndarray], head: dict[str, Any], n: int, path: Path, *,
+                              fsync: bool = False) -> list[Path]:
+    """Write the multi-segment record of a ``.san``'s signal entry ``head`` (``n`` rows, :func:`streams_segments`)
+    as record ``path`` from its decoded ``blocks``: each segment a single-segment record written a block at a time
+    (``wfdb_stream.write_blocks``: read back and checked), then the layout and master headers and the annotations as
+    ``wfdb_multi.write_segments`` writes them; the files those make, moved into place together."""
+    from sancodec._atomic import move_into_place, temp_folder
+    from sancodec.io import wfdb_multi as multi
+    from sancodec.io.segment_map import checked_segments
+    from sancodec.io.wfdb import check_record_name, read_header
+    from sancodec.io.wfdb_stream import streamed_signal, write_blocks
+
+    name = check_record_name(path)
+    signal = streamed_signal(head, n)  # (its samples a broadcast view of zeros: the fields alone)
+    source = signal.source or {}
+    segments = checked_segments(signal)
+    layout, names = multi._names(name, segments)
+    rows = _Rows(iter(blocks))
+    with temp_folder(path) as tmp:
+        for (entry, start, end), seg_name in zip(multi.placed(segments, 1), names):
+            pieces = rows.take(end - start)
+            if seg_name is None:
+                for _ in pieces:  # (a gap's rows: the invalid sample, not written)
+                    pass
+                continue
+            seg_head = multi.segment_signal(signal, entry, start).header_dict()
+            write_blocks((piece[:, entry["channels"]] for piece in pieces), seg_head, tmp / seg_name)
+        multi.write_headers(signal, name, tmp, segments, layout, names)
+        back = read_header(tmp / name)  # (the master header reads back with the segments written)
+        if [str(s) for s in back.seg_name] != [*([layout] if source.get("layout") == "variable" else []),
+                                                *(s or "~" for s in names)]:
+            raise SanFormatError(f"{path}: the written master header reads back with other segments")
+        written = sorted(tmp.iterdir())
+        expected = sorted(t.name for t in multi.output_files(signal, path))
+        if sorted(f.name for f in written) != expected:
+            raise SanFormatError(f"{path}: wrote {[f.name for f in written]}, expected {expected}")
+        return move_into_place([(f, path.parent / f.name) for f in written], fsync=fsync)
