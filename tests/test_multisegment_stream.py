@@ -161,3 +161,52 @@ def test_a_multisegment_file_decodes_to_wfdb_a_block_at_a_time_as_the_whole_writ
         for f in records[kind].parent.glob(f"{records[kind].name}_*.dat"):
             written = out / f.name.replace(records[kind].name, "rec", 1)
             assert written.read_bytes() == f.read_bytes(), f.name
+
+
+def _segments(header: dict) -> list[dict]:
+    return header["signal"]["source"]["segments"]
+
+
+LIES = {  # a .san header's segment map changed (its CRCs valid): what the streamed writer is given
+    "frames": lambda h: _segments(h)[2].__setitem__("frames", _segments(h)[2]["frames"] + 1),
+    "channels": lambda h: _segments(h)[2].__setitem__("channels", [0, 9]),
+    "names": lambda h: _segments(h)[2].__setitem__("sig_name", ["x" * 300] * len(_segments(h)[2]["fmt"])),
+    "gain": lambda h: _segments(h)[2].__setitem__("adc_gain", [0.0] * len(_segments(h)[2]["fmt"])),
+    "time": lambda h: _segments(h)[2].__setitem__("base_time", "25:99"),
+    "format": lambda h: _segments(h)[2].__setitem__("fmt", ["16"] * len(_segments(h)[2]["fmt"])),
+    "layout": lambda h: h["signal"]["source"].__setitem__("layout", "fixed"),
+}
+
+
+@pytest.mark.parametrize("lie", sorted(LIES))
+def test_a_lying_segment_map_is_refused_or_written_as_the_whole_writer_does(records, tmp_path, lie):
+    """A segment map a decoder must not trust: the streamed writer refuses what the whole writer refuses (one line,
+    nothing left but the input; a segment's channel names that the layout does not hold, which a record read back
+    would refuse, among them), and writes the same files where that one writes them (another format)."""
+    import copy
+    import json
+
+    from common import with_header_bytes
+
+    from sancodec.codec.container import SanReader
+
+    data = sancodec.encode(sancodec.read_signal(records["mimic"]))
+    header = copy.deepcopy(SanReader(data).header)
+    LIES[lie](header)
+    bad = with_header_bytes(data, json.dumps(header).encode(), 0)
+    (tmp_path / "x.san").write_bytes(bad)
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    try:
+        sancodec.write_signal(sancodec.decode(bad), whole / "rec", format="wfdb")
+    except sancodec.SancodecError:
+        pass
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("decode", tmp_path / "x.san", "-o", out / "rec", "-q")
+    written = sorted(p.name for p in whole.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == written
+    if not written:
+        assert res.exit_code != 0 and "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+    else:
+        assert res.exit_code == 0 and all((out / n).read_bytes() == (whole / n).read_bytes() for n in written)
