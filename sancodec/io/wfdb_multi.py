@@ -18,7 +18,7 @@ import logging
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -55,7 +55,33 @@ def is_multisegment(signal: Signal) -> bool:
 def read_multisegment(base: Path, head: Any, annotators: Sequence[str] = ()) -> Signal:  # head: wfdb.MultiRecord's
     """The multi-segment record ``base`` (master header ``head`` already read) as one Signal (``annotators``:
     ``io.wfdb.record_annotations``'s)."""
-    from sancodec.io.wfdb import header_value, header_values, record_annotations, record_counter
+    master = master_segments(base, head)
+    parts = [(n, frames, None if n == "~" else _read_segment(base, n, frames, master.fs))
+             for n, frames in zip(master.names, master.lengths)]
+    layout, layout_header = master.layout, master.layout_header
+    data = [seg for _, _, seg in parts if seg is not None]
+    if not data:
+        raise SanFormatError(f"{base}.hea: every segment is a gap; the record holds no samples")
+    mapped = segment_map(base, head, parts, layout, layout_header)
+    return record_signal(base, head, mapped, _lay_out(base, parts, mapped.segments, mapped.union), annotators)
+
+
+class Master(NamedTuple):
+    """A master header's segments (:func:`master_segments`): their names (``~`` a gap) and frames, the layout
+    segment's aside, the record's frame rate, and its layout header and that header's fields (None, {} without)."""
+
+    names: list[str]
+    lengths: list[int]
+    fs: float
+    layout: Any
+    layout_header: dict[str, Any]
+
+
+def master_segments(base: Path, head: Any) -> Master:
+    """Record ``base``'s segments as its master header ``head`` gives them, checked: 1 to :data:`MAX_SEGMENTS` of
+    non-negative length, adding up to the record's, a layout header (a first segment of length 0) that names each
+    channel once."""
+    from sancodec.io.wfdb import header_value, header_values
 
     names, lengths = header_values(head, "seg_name", str), header_values(head, "seg_len", int)
     fs = header_value(head, "fs", float)
@@ -65,15 +91,30 @@ def read_multisegment(base: Path, head: Any, annotators: Sequence[str] = ()) -> 
     if head.sig_len is not None and int(head.sig_len) != sum(lengths):
         raise SanFormatError(f"{base}.hea: the segments hold {sum(lengths)} frames, the record says {head.sig_len}")
     layout, layout_header = _read_layout(base, names[0]) if lengths[0] == 0 and names[0] != "~" else (None, {})
-    parts = [(n, frames, None if n == "~" else _read_segment(base, n, frames, fs))
-             for n, frames in zip(names[layout is not None:], lengths[layout is not None:])]
+    skip = layout is not None
+    return Master(names[skip:], lengths[skip:], fs, layout, layout_header)
+
+
+class SegmentMap(NamedTuple):
+    """What a multi-segment record's headers say of it (:func:`segment_map`): its channels, each segment's entry, the
+    union of their fields, its source entry."""
+
+    channel_names: list[str]
+    segments: list[dict[str, Any]]
+    union: dict[str, list[Any]]
+    source: dict[str, Any]
+
+
+def segment_map(base: Path, head: Any, parts: list, layout: Any, layout_header: dict[str, Any]) -> SegmentMap:
+    """The :class:`SegmentMap` of record ``base`` (master header ``head``; ``parts``: each segment's name, frames and
+    Signal, None for a gap, whose samples are not looked at; ``layout``: its layout header, if any, and that header's
+    fields checked)."""
+    from sancodec.io.wfdb import record_counter
+
     data = [seg for _, _, seg in parts if seg is not None]
-    if not data:
-        raise SanFormatError(f"{base}.hea: every segment is a gap; the record holds no samples")
     channel_names = list(layout.sig_name) if layout is not None else list(data[0].channel_names)
     segments = [_segment_entry(base, n, frames, seg, channel_names, layout is None) for n, frames, seg in parts]
     union = _union_fields(base, channel_names, parts, segments, layout)
-    samples = _lay_out(base, parts, segments, union)
     source: dict[str, Any] = {"kind": KIND, "layout": "fixed" if layout is None else "variable", "segments": segments}
     counter = record_counter(head)  # the master header's counter frequency and base counter value
     if counter is not None:
@@ -81,14 +122,23 @@ def read_multisegment(base: Path, head: Any, annotators: Sequence[str] = ()) -> 
     if layout is not None:
         source["layout_header"] = {**layout_header,
                                    "base_time": None if layout.base_time is None else layout.base_time.isoformat()}
+    return SegmentMap(channel_names, segments, union, source)
+
+
+def record_signal(base: Path, head: Any, mapped: SegmentMap, samples: np.ndarray,
+                  annotators: Sequence[str] = ()) -> Signal:
+    """The record's Signal of ``samples`` (its rows, or its first frame's for its metadata alone) and ``mapped``."""
+    from sancodec.io.wfdb import header_value, record_annotations
+
+    union = mapped.union
     frame = frame_rows(union["samples_per_frame"])
-    return Signal(samples, fs * frame, channel_names, union["units"], adc_gain=union["adc_gain"],
-                  baseline=union["baseline"], fmt=union["fmt"], adc_res=union["adc_res"], adc_zero=union["adc_zero"],
-                  comments=[str(c) for c in (head.comments or [])],
+    return Signal(samples, header_value(head, "fs", float) * frame, mapped.channel_names, union["units"],
+                  adc_gain=union["adc_gain"], baseline=union["baseline"], fmt=union["fmt"], adc_res=union["adc_res"],
+                  adc_zero=union["adc_zero"], comments=[str(c) for c in (head.comments or [])],
                   base_time=None if head.base_time is None else head.base_time.isoformat(),
                   base_date=None if head.base_date is None else head.base_date.isoformat(),
                   record_name=str(head.record_name), annotations=record_annotations(base, frame, annotators=annotators),
-                  samples_per_frame=union["samples_per_frame"] if frame > 1 else None, source=source)
+                  samples_per_frame=union["samples_per_frame"] if frame > 1 else None, source=mapped.source)
 
 
 def _read_layout(base: Path, name: str):  # -> (wfdb.Record header, its per-channel fields checked)

@@ -34,26 +34,21 @@ class MultiStream(NamedTuple):
 
 def multisegment_stream(base: Path, annotators: Sequence[str] = ()) -> MultiStream | None:
     """Record ``base`` as a :class:`MultiStream` where it is multi-segment and each of its segments streams; None
-    otherwise (read whole: ``io.wfdb.read_wfdb``, which says what is wrong with a record that is). The checks of
-    ``read_multisegment`` are made alike (the same errors), but for its refusal of more filler than recorded
-    samples, which guards the memory of a record held whole."""
+    otherwise (read whole: ``io.wfdb.read_wfdb``). The checks of ``read_multisegment`` are made alike (the same
+    errors), but for its refusal of more filler than recorded samples, which guards the memory of a record held
+    whole."""
     from sancodec.io import wfdb_multi as multi
-    from sancodec.io.wfdb import header_value, header_values, read_header, record_annotations, record_counter
+    from sancodec.io.wfdb import read_header
     from sancodec.io.wfdb_stream import stream_header
 
     head = read_header(base)
     if not getattr(head, "n_seg", None):
         return None
-    names, lengths = header_values(head, "seg_name", str), header_values(head, "seg_len", int)
-    fs = header_value(head, "fs", float)
-    if not names or len(names) > multi.MAX_SEGMENTS or len(names) != len(lengths) or min(lengths) < 0:
-        return None  # (the whole reader says what is wrong)
-    if head.sig_len is not None and int(head.sig_len) != sum(lengths):
-        return None
-    layout, layout_header = multi._read_layout(base, names[0]) if lengths[0] == 0 and names[0] != "~" else (None, {})
+    master = multi.master_segments(base, head)
+    fs = master.fs
     parts: list[tuple[str, int, Signal | None]] = []
     heads: list[Any] = []
-    for name, frames in zip(names[layout is not None:], lengths[layout is not None:]):
+    for name, frames in zip(master.names, master.lengths):
         if name == "~":
             parts.append((name, frames, None))
             heads.append(None)
@@ -71,18 +66,8 @@ def multisegment_stream(base: Path, annotators: Sequence[str] = ()) -> MultiStre
         heads.append(seg_head)
     if not any(seg is not None for _, _, seg in parts):
         return None
-    channel_names = list(layout.sig_name) if layout is not None else list(next(
-        seg for _, _, seg in parts if seg is not None).channel_names)
-    segments = [multi._segment_entry(base, n, frames, seg, channel_names, layout is None) for n, frames, seg in parts]
-    union = multi._union_fields(base, channel_names, parts, segments, layout)
-    source: dict[str, Any] = {"kind": multi.KIND, "layout": "fixed" if layout is None else "variable",
-                              "segments": segments}
-    counter = record_counter(head)
-    if counter is not None:
-        source["counter"] = counter
-    if layout is not None:
-        source["layout_header"] = {**layout_header,
-                                   "base_time": None if layout.base_time is None else layout.base_time.isoformat()}
+    mapped = multi.segment_map(base, head, parts, master.layout, master.layout_header)
+    segments, union = mapped.segments, mapped.union
     frame = frame_rows(union["samples_per_frame"])
     fill = np.asarray([multi.INVALID_SAMPLE.get(f, -32768) for f in union["fmt"]], dtype=np.int64)
     n = sum(entry["frames"] for entry in segments) * frame
@@ -95,14 +80,7 @@ def multisegment_stream(base: Path, annotators: Sequence[str] = ()) -> MultiStre
         passes[0] += 1
         return reblocked(_laid_out(base, parts, heads, placed, fill, frame, passes[0] == 1), rows)
 
-    first = next(iter(read(frame)))
-    like = Signal(first[:frame], fs * frame, channel_names, union["units"], adc_gain=union["adc_gain"],
-                  baseline=union["baseline"], fmt=union["fmt"], adc_res=union["adc_res"], adc_zero=union["adc_zero"],
-                  comments=[str(c) for c in (head.comments or [])],
-                  base_time=None if head.base_time is None else head.base_time.isoformat(),
-                  base_date=None if head.base_date is None else head.base_date.isoformat(),
-                  record_name=str(head.record_name), annotations=record_annotations(base, frame, annotators=annotators),
-                  samples_per_frame=union["samples_per_frame"] if frame > 1 else None, source=source)
+    like = multi.record_signal(base, head, mapped, next(iter(read(frame)))[:frame], annotators)
     passes[0] = 0  # (the first frame's read checked no segment whole: the next read is the first to warn)
     return MultiStream(like, n, read)
 
