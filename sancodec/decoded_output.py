@@ -138,10 +138,15 @@ def stream_wfdb(source: Path | str | BinaryIO, target: Path, spec: Any, limits: 
         source.seek(0)
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
         head = f.signal_head
-        if pick is None and streams_segments(head, f.quantum, f.dtype):  # a multi-segment record, its segments so
+        if streams_segments(head, f.quantum, f.dtype):  # a multi-segment record, its segments so
+            blocks = f.blocks(1 << 16)
+            if pick is not None:  # (its segment map picked as Signal.select_channels picks it)
+                wanted = pick(list(head["channel_names"]))
+                head = picked_head(head, wanted)
+                blocks = (block[:, wanted] for block in blocks)
             check_outputs(multi_files(streamed_signal(head, f.shape[0]), target), force,
                           [source] if isinstance(source, Path) else [])
-            return write_multisegment_blocks(f.blocks(1 << 16), head, f.shape[0], target, fsync=fsync)
+            return write_multisegment_blocks(blocks, head, f.shape[0], target, fsync=fsync)
         if not streamed_head(head, f.quantum, f.dtype):
             return None
         blocks = f.blocks(1 << 16)

@@ -210,3 +210,31 @@ def test_a_lying_segment_map_is_refused_or_written_as_the_whole_writer_does(reco
         assert res.exit_code != 0 and "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
     else:
         assert res.exit_code == 0 and all((out / n).read_bytes() == (whole / n).read_bytes() for n in written)
+
+
+@pytest.mark.parametrize("kind", ["fixed", "variable", "mimic"])
+@pytest.mark.parametrize("picked", ["1", "2,0", "V,II"])
+def test_a_pick_of_a_multisegment_file_decodes_to_wfdb_a_block_at_a_time(records, tmp_path, monkeypatch, kind,
+                                                                        picked):
+    """``decode --channels`` of a multi-segment record's file to WFDB: its segment map picked as
+    ``Signal.select_channels`` picks it (a fixed layout's pick that reorders becomes a variable one), each segment
+    written a block at a time: the files of picking them from the whole decode."""
+    from sancodec.decoded_output import channel_indices
+    from sancodec.io import wfdb_multi
+
+    san = tmp_path / "r.san"
+    assert run("encode", records[kind], "-o", san, "-q").exit_code == 0
+    decoded = sancodec.decode(san.read_bytes())
+    wanted = channel_indices(decoded.channel_names, picked)
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    sancodec.write_signal(decoded.select_channels(wanted), whole / "rec", format="wfdb")
+    monkeypatch.setattr(wfdb_multi, "write_segments", lambda *a, **kw: pytest.fail("written whole"))
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("decode", san, "-o", out / "rec", "--channels", picked, "-q")
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in whole.iterdir())
+    assert names == sorted(p.name for p in out.iterdir())
+    for name in names:
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
