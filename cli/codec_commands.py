@@ -626,6 +626,7 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                  quiet: bool, salvage: bool) -> None:
     """:func:`_decode_one` of ``input`` (``opened``: a URL's file, opened once; None: a path)."""
     from sancodec.codec import decode_file
+    from sancodec.codec.api import sample_range
     from sancodec.codec.limits import DecodeLimits
     from sancodec.io import default_format
     from sancodec.san.spec import load_model
@@ -659,11 +660,11 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                              "itself")
     limits = DecodeLimits() if max_values is None else DecodeLimits(max_values=max_values)
     spec = load_model(model) if model else None
-    if fmt == "wfdb" and start is None and end is None and not to_stdout and not from_stdin and not salvage:
+    if fmt == "wfdb" and not to_stdout and not from_stdin and not salvage:
         pick = None if channels is None else lambda names: channel_indices(names, channels)
         try:
             files = stream_wfdb(input if opened is None else opened, target, spec, limits, threads, force, fsync,
-                                  pick)
+                                pick, first, last)
         except SanFormatError as exc:
             raise SanFormatError(named(str(exc), input)) from None
         if files is not None:
@@ -672,7 +673,8 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
             wanted = list(range(header["n_channels"])) if channels is None else \
                 channel_indices(header["signal"]["channel_names"], channels)
             if json_out:
-                _print_decoded_json(input, files, header, 0, header["n_samples"], wanted, fmt)
+                _print_decoded_json(input, files, header, *sample_range(first, last, header["n_samples"]), wanted,
+                                    fmt)
             elif not quiet:
                 console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
                 _print_lossy_target(header, None if channels is None else wanted)

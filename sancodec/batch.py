@@ -265,7 +265,7 @@ def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical:
                 end: str | None = None) -> list[Path]:
     """The ``.san`` at ``src`` written as ``path`` in ``fmt`` as ``sancodec decode`` writes it (``--channels``,
     ``--physical``, ``--start`` and ``--end``, rows or times, ``timepoints.range_rows``; an existing output replaced): a
-    record of WFDB format 16, 212 or 80 a block of rows at a time (``decoded_output.stream_wfdb``; whole, not a range),
+    record of WFDB format 16, 212 or 80 a block of rows at a time (``decoded_output.stream_wfdb``),
     EDF, BDF, WAV, ``.npy`` and CSV from an array mapped from a file beside the output (``stream.decoded_on_disk``: the
     record never held in memory), else decoded whole; the files written."""
     from sancodec._atomic import temp_folder
@@ -289,8 +289,8 @@ def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical:
         picked[:] = channel_indices(names, channels)
         return picked
 
-    if fmt == "wfdb" and first is None and last is None:
-        files = stream_wfdb(src, path, None, limits, 1, True, False, None if channels is None else pick)
+    if fmt == "wfdb":
+        files = stream_wfdb(src, path, None, limits, 1, True, False, None if channels is None else pick, first, last)
         if files is not None:
             return files
     if fmt in ON_DISK:

@@ -118,18 +118,23 @@ def _channel_index(names: list[str], item: str) -> int:
 
 
 def stream_wfdb(source: Path | str | BinaryIO, target: Path, spec: Any, limits: Any, threads: int | None, force: bool,
-                fsync: bool, pick: Callable[[list[str]], list[int]] | None = None) -> list[Path] | None:
+                fsync: bool, pick: Callable[[list[str]], list[int]] | None = None, start: int | None = None,
+                end: int | None = None) -> list[Path] | None:
     """Write a format 16, 212 or 80 record as its frames decode (a WFDB source's, an EDF's, its EDF+ annotations an
-    ``.atr`` of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it:
-    each as the whole-record writer makes it); None when the file holds anything else (another format, several rates, a
-    multi-segment source or another that says more of itself than the streamed writer writes, samples past format 16's
-    range where it chose it). ``source``: a path, or a file opened already (a URL's), read from its start. ``pick``: the
-    channels to write, in their order, given the file's channel names (decode --channels), as the whole-record writer
-    writes them of the decoded signal (``Signal.select_channels``)."""
+    ``.atr`` of notes, or a WAV's or integer ``.npy``'s of at most 16 bits, in format 16 where every sample fits it; a
+    multi-segment record's segments each so, ``io.wfdb_multi_stream``: each as the whole-record writer makes it); None
+    when the file holds anything else (another format, several rates, a source that says more of itself than the
+    streamed writer writes, samples past format 16's range where it chose it). ``source``: a path, or a file opened
+    already (a URL's), read from its start. ``pick``: the channels to write, in their order, given the file's channel
+    names (decode --channels), as the whole-record writer writes them of the decoded signal
+    (``Signal.select_channels``); ``start``, ``end``: rows [start, end) alone, as ``decode_file`` gives them (its
+    header cut to them, ``slice_header``)."""
+    from sancodec.codec.api import sample_range
     from sancodec.io.wfdb import output_files
     from sancodec.io.wfdb_multi import output_files as multi_files
     from sancodec.io.wfdb_multi_stream import streams_segments, write_multisegment_blocks
     from sancodec.io.wfdb_stream import NotStreamable, picked_head, streamed_head, streamed_signal, write_blocks
+    from sancodec.signal import slice_header
     from sancodec.stream import SanFile
 
     if isinstance(source, str) or isinstance(source, Path) and (source.is_dir() or not source.exists()):
@@ -137,25 +142,21 @@ def stream_wfdb(source: Path | str | BinaryIO, target: Path, spec: Any, limits: 
     if not isinstance(source, Path):
         source.seek(0)
     with SanFile(source, model=spec, limits=limits, threads=threads) as f:
-        head = f.signal_head
-        if streams_segments(head, f.quantum, f.dtype):  # a multi-segment record, its segments so
-            blocks = f.blocks(1 << 16)
-            if pick is not None:  # (its segment map picked as Signal.select_channels picks it)
-                wanted = pick(list(head["channel_names"]))
-                head = picked_head(head, wanted)
-                blocks = (block[:, wanted] for block in blocks)
-            check_outputs(multi_files(streamed_signal(head, f.shape[0]), target), force,
-                          [source] if isinstance(source, Path) else [])
-            return write_multisegment_blocks(blocks, head, f.shape[0], target, fsync=fsync)
-        if not streamed_head(head, f.quantum, f.dtype):
+        segmented = streams_segments(f.signal_head, f.quantum, f.dtype)  # a multi-segment record, its segments so
+        if not segmented and not streamed_head(f.signal_head, f.quantum, f.dtype):
             return None
-        blocks = f.blocks(1 << 16)
-        if pick is not None:  # the channels' own header fields, and the blocks' columns, picked as the signal's are
-            wanted = pick(list(head["channel_names"]))
+        n = f.shape[0]
+        lo, hi = sample_range(start, end, n)
+        head = f.signal_head if (lo, hi) == (0, n) else slice_header(f.signal_head, lo, hi, n)
+        blocks = f.blocks(1 << 16, lo, hi)
+        if pick is not None:  # the channels' own header fields (a segment map's too), and the blocks' columns, picked
+            wanted = pick(list(head["channel_names"]))  # as the signal's are
             head = picked_head(head, wanted)
             blocks = (block[:, wanted] for block in blocks)
-        check_outputs(output_files(streamed_signal(head, f.shape[0]), target), force,
-                      [source] if isinstance(source, Path) else [])
+        files = (multi_files if segmented else output_files)(streamed_signal(head, hi - lo), target)
+        check_outputs(files, force, [source] if isinstance(source, Path) else [])
+        if segmented:
+            return write_multisegment_blocks(blocks, head, hi - lo, target, fsync=fsync)
         try:
             return write_blocks(blocks, head, target, fsync=fsync)
         except NotStreamable:
