@@ -477,8 +477,10 @@ def test_a_full_disk_is_said_of_the_output_on_every_path_that_writes_through_a_t
     cases = [(stream, "write_container", full, ["encode", rec, "-o", tmp_path / "s.san"], "s.san", "No space left"),
              (wfdb_stream, "_encode", full, ["decode", tmp_path / "ok.san", "-o", tmp_path / "r"], "r",
               "No space left"),
-             (wfdb, "write_record", short, ["decode", tmp_path / "ok.san", "-o", tmp_path / "cut", "--end", "100"],
-              "cut", "is the disk full?"),
+             (wfdb, "write_record", short, ["decode", tmp_path / "ok.san", "-o", tmp_path / "whole", "--salvage"],
+              "whole", "is the disk full?"),  # (a salvaging decode writes the record whole)
+             (wfdb_stream, "_encode", full, ["decode", tmp_path / "ok.san", "-o", tmp_path / "cut", "--end", "100"],
+              "cut", "No space left"),  # (a range streamed too)
              (edf, "_reads_back", short, ["decode", tmp_path / "ok.san", "-o", tmp_path / "e.edf"], "e.edf",
               "is the disk full?"),  # (the written EDF's check, inside the temp folder)
              (edf, "write_records", full, ["decode", tmp_path / "ok.san", "-o", tmp_path / "w.edf"], "w.edf",
