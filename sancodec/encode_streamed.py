@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sancodec._warnings import caught_here
 from sancodec.errors import SancodecWarning, SanFormatError
+
+if TYPE_CHECKING:
+    from sancodec.signal import Signal
 
 __all__ = ["EDF_BLOCK_VALUES", "WAV_BLOCK_ROWS", "Busy", "no_spinner", "stream_encode", "stream_encode_lossy",
            "summed_blocks"]
@@ -102,33 +105,22 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     if not picked.streams:
         return None
     c = picked.kept.n_channels
-    with busy(head.sig_len, c, mode):
-        with SanWriter(out, picked.kept, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
-                       fsync=fsync, predictor=predictor) as writer:
+
+    def code(path: Path, coding: str, like: Signal) -> None:
+        kept = _Picked(like, pick)
+        with SanWriter(path, kept.kept, coding, max_error if coding != "lossless" else None, model=spec,
+                       frame_len=frame_len, threads=threads, fsync=fsync, predictor=predictor) as writer:
             for block in summed_blocks(base, head, 1 << 20, like):
-                writer.write(picked.block(block))
+                writer.write(kept.block(block))
             if pick is not None:  # (a damaged record's checksums, kept in like's source once read: the kept ones')
-                writer.amend(source=picked.source(like.source))
-        if mode == "near-lossless":
-            _no_larger_than_lossless(out, partial(_exact_record, base, head, spec, frame_len, threads, predictor,
-                                                  annotators, pick), fsync)
+                writer.amend(source=kept.source(like.source))
+
+    with busy(head.sig_len, c, mode):
+        code(out, mode, like)
+        if mode == "near-lossless":  # (the lossless file made of the record read again, its header text apart)
+            _no_larger_than_lossless(out, lambda path: code(path, "lossless", like_signal(base, head, annotators)),
+                                     fsync)
     return head.sig_len, c, head.sig_len * c, out.stat().st_size
-
-
-def _exact_record(base: Path, head: Any, spec: Any, frame_len: int | None, threads: int | None, predictor: str,
-                  annotators: Sequence[str], pick: Pick | None, path: Path) -> None:  # head: wfdb's
-    """A format 16, 212 or 80 record streamed losslessly into ``path`` (``_no_larger_than_lossless``'s)."""
-    from sancodec.io.wfdb_stream import like_signal
-    from sancodec.stream import SanWriter
-
-    like = like_signal(base, head, annotators)
-    picked = _Picked(like, pick)
-    with SanWriter(path, picked.kept, "lossless", model=spec, frame_len=frame_len, threads=threads,
-                   predictor=predictor) as writer:
-        for block in summed_blocks(base, head, 1 << 20, like):
-            writer.write(picked.block(block))
-        if pick is not None:
-            writer.amend(source=picked.source(like.source))
 
 
 def _stream_multisegment(found: Any, out: Path, spec: Any, mode: str, max_error: float | None,

@@ -384,3 +384,12 @@ def random_csv_text(rng: random.Random, most_rows: int = 6) -> bytes:
         lines.append(delimiter.join(f'"{c}"' if quoted else c for c in cells) + (delimiter if closed else ""))
     text = ("\ufeff" if rng.random() < 0.1 else "") + "\n".join(lines) + ("" if rng.random() < 0.1 else "\n")
     return text.replace("\n", "\r\n" if rng.random() < 0.2 else "\n").encode()
+
+
+def written_sans(folder: Path, made: dict[str, bytes]) -> dict[str, Path]:
+    """Each of ``made``'s files written as ``folder/<name>.san``: their paths by name."""
+    paths = {}
+    for name, data in made.items():
+        paths[name] = folder / f"{name}.san"
+        paths[name].write_bytes(data)
+    return paths

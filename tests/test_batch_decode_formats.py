@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from common import written_sans
 from typer.testing import CliRunner
 
 import sancodec
@@ -39,11 +40,7 @@ def sans(tmp_path_factory) -> dict[str, Path]:
     (folder / "c.csv").write_text("time,a,b\n" + "".join(f"{k / 250:.3f},{a:.2f},{b}\n" for k, (a, b) in
                                                           enumerate(np.rint(x * 10).astype(int).tolist())))
     made["csv"] = sancodec.encode(sancodec.read_signal(folder / "c.csv"))
-    paths = {}
-    for name, data in made.items():
-        paths[name] = folder / f"{name}.san"
-        paths[name].write_bytes(data)
-    return paths
+    return written_sans(folder, made)
 
 
 def _files(folder: Path, stem: str) -> dict[str, bytes]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from common import written_sans
 from multisegment_records import write_variable
 from typer.testing import CliRunner
 
@@ -35,11 +36,7 @@ def sans(tmp_path_factory, mitdb_100) -> dict[str, Path]:
     out["edf"] = sancodec.encode(sancodec.read_signal(folder / "e.edf"))
     write_variable(folder)
     out["multi"] = sancodec.encode(sancodec.read_signal(folder / "s25047"))
-    paths = {}
-    for name, data in out.items():
-        paths[name] = folder / f"{name}.san"
-        paths[name].write_bytes(data)
-    return paths
+    return written_sans(folder, out)
 
 
 RANGES = {"mitdb": [(0, 1000), (123_457, 400_001), (649_000, 650_000)], "lossy": [(5000, 90_001)],
