@@ -301,10 +301,10 @@ def encode(
     json_out: bool = typer.Option(False, "--json", metavar="", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No summary."),
 ) -> None:
-    """Compress a recording into a .san file (decoded and checked before it is written, but in lossy mode only
-    at --effort best or with --verify). WFDB records in format 16, 212 or 80 (multi-segment ones of such segments too)
-    are read a frame at a time, EDF and BDF files a block of data records at a time (in lossy mode both a block at a time, as are integer .npy arrays), and
-    --raw samples as they come: memory is bounded by the block, not the record."""
+    """Compress a recording into a .san file (decoded and checked before it is written, but in lossy mode only at
+    --effort best or with --verify). WFDB records in format 16, 212 or 80 (multi-segment ones of such segments too) are
+    read a frame at a time, EDF and BDF files a block of data records at a time (in lossy mode both a block at a time,
+    as are integer .npy arrays), and --raw samples as they come: memory is bounded by the block, not the record."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     options["annotators"] = annotator_list(annotators)
     sources = source_arguments(inputs)
@@ -595,11 +595,11 @@ def decode(
                                  "else up to the first damaged frame. A warning says which rows; the file is read "
                                  "whole."),
 ) -> None:
-    """Restore a recording from a .san file (original digital format by default). Records of WFDB
-    format 16, 212 or 80 (an EDF's, a 16-bit WAV's or .npy's too; a multi-segment record's segments; a range or the
-    channels picked too) are written as they decode, EDF and BDF files a block of data records at a time (memory bounded by the frame, not the record); WAV, .npy and CSV files (--physical's
-    too, and the channels and range picked alone) from an array mapped from a temporary file, a block of rows at a
-    time."""
+    """Restore a recording from a .san file (original digital format by default). Records of WFDB format 16, 212 or 80
+    (an EDF's, a 16-bit WAV's or .npy's too; a multi-segment record's segments; a range or the channels picked too) are
+    written as they decode, EDF and BDF files a block of data records at a time (memory bounded by the frame, not the
+    record); WAV, .npy and CSV files (--physical's too, and the channels and range picked alone) from an array mapped
+    from a temporary file, a block of rows at a time."""
     options = {name: value for name, value in locals().items() if name != "inputs"}
     sources = source_arguments(inputs)
     refuse_output_among(sources, output, "decode", lambda path: path.suffix.lower() != ".san")
