@@ -672,11 +672,12 @@ def _decode_from(input: Path | str, opened: BinaryIO | None, output: Path | None
                 header = SanReader(fh).header
             wanted = list(range(header["n_channels"])) if channels is None else \
                 channel_indices(header["signal"]["channel_names"], channels)
+            lo, hi = sample_range(first, last, header["n_samples"])
             if json_out:
-                _print_decoded_json(input, files, header, *sample_range(first, last, header["n_samples"]), wanted,
-                                    fmt)
+                _print_decoded_json(input, files, header, lo, hi, wanted, fmt)
             elif not quiet:
-                console.print(f"decoded {input} -> " + ", ".join(str(f) for f in files))
+                console.print(f"decoded samples [{lo}, {hi}) x {len(wanted)} from {input}, a block at a time -> "
+                              + ", ".join(str(f) for f in files))
                 _print_lossy_target(header, None if channels is None else wanted)
             return
     on_disk = fmt in ("edf", "bdf", "wav", "npy", "csv") and not (from_stdin or salvage)  # (--physical: CSV and
