@@ -71,3 +71,10 @@ def test_a_range_streams_to_the_files_of_decoding_it_whole(sans, tmp_path, monke
     assert names == sorted(p.name for p in out.iterdir())
     for name in names:
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def test_the_summary_says_the_rows_and_channels_written(sans, tmp_path):
+    res = run("decode", sans["mitdb"], "--format", "wfdb", "-o", tmp_path / "r", "--start", "1:00", "--end", "2:00",
+              "--channels", "V5")
+    assert res.exit_code == 0, res.output
+    assert "decoded samples [21600, 43200) x 1 from" in " ".join(res.output.split())
