@@ -9,9 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sancodec._warnings import caught_here
 from sancodec.errors import SancodecWarning, SanFormatError
@@ -41,9 +40,9 @@ Pick = Callable[[list[str]], list[int]]
 
 class _Picked:
     """A streamed recording's channels kept (``pick``; None: all), as ``Signal.select_channels`` keeps them of the
-    recording read whole: its metadata (:meth:`like`), each block's columns (:meth:`block`), and a source entry
-    made once the samples are read (:meth:`source`). A pick that changes a multi-frequency record's row rate (its
-    fast channels left out) is not streamed (:attr:`streams`)."""
+    recording read whole: its metadata (:attr:`kept`), each block's columns (:meth:`block`, :meth:`blocks`), and a
+    source entry made once the samples are read (:meth:`source`). A pick that changes a multi-frequency record's row
+    rate (its fast channels left out) is not streamed (:attr:`streams`)."""
 
     def __init__(self, like: Any, pick: Pick | None) -> None:
         self.wanted = None if pick is None else pick(list(like.channel_names))
@@ -66,6 +65,34 @@ class _Picked:
         return replace(self.full, source=source).select_channels(self.wanted).source
 
 
+class _Coding(NamedTuple):
+    """How a streamed recording is coded (the streaming encoders' options), and :meth:`write`, the one loop that codes
+    its blocks into a file."""
+
+    spec: Any
+    mode: str
+    max_error: float | None
+    frame_len: int | None
+    threads: int | None
+    fsync: bool
+    predictor: str
+
+    def write(self, path: Path, like: Any, blocks: Any, source: Callable[[], Any] | None = None,
+              lossless: bool = False) -> None:
+        """``blocks`` coded into ``path`` (``SanWriter``: nothing there until it is whole) with ``like``'s metadata,
+        in this coding's mode or, with ``lossless``, losslessly; ``source``: the source entry the header holds, asked
+        for once every block is read (what a recording says of itself only then)."""
+        from sancodec.stream import SanWriter
+
+        with SanWriter(path, like, "lossless" if lossless else self.mode, None if lossless else self.max_error,
+                       model=self.spec, frame_len=self.frame_len, threads=self.threads, fsync=self.fsync,
+                       predictor=self.predictor) as writer:
+            for block in blocks:
+                writer.write(block)
+            if source is not None:
+                writer.amend(source=source())
+
+
 def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
                    threads: int | None, fsync: bool, busy: Busy, predictor: str = "auto", fs: float | None = None,
                    keep_header_text: bool = False, annotators: Sequence[str] = (),
@@ -79,13 +106,12 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
     from sancodec.io.wfdb import find_wfdb_base, with_header_text
     from sancodec.io.wfdb_multi_stream import multisegment_stream
     from sancodec.io.wfdb_stream import like_signal, stream_header
-    from sancodec.stream import SanWriter
 
+    coding = _Coding(spec, mode, max_error, frame_len, threads, fsync, predictor)
     if source.suffix.lower() in (".edf", ".bdf"):
-        return _stream_edf(source, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor, fs,
-                           keep_header_text, pick)
+        return _stream_edf(source, out, coding, busy, fs, keep_header_text, pick)
     if source.suffix.lower() in (".wav", ".vhdr"):
-        return _stream_wav(source, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor, fs, pick)
+        return _stream_wav(source, out, coding, busy, fs, pick)
     base = find_wfdb_base(source)
     head = stream_header(base) if base is not None else None
     if base is not None and head is None and not keep_header_text:  # (a multi-segment record keeps no .hea text)
@@ -93,8 +119,7 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
         if found is None:
             return None
         check_own_rate(source, "a WFDB record", found.like.fs, fs)
-        return _stream_multisegment(found, out, spec, mode, max_error, frame_len, threads, fsync, busy, predictor,
-                                    pick)
+        return _stream_multisegment(found, out, coding, busy, pick)
     if base is None or head is None:
         return None
     check_own_rate(source, "a WFDB record", float(head.fs), fs)
@@ -106,56 +131,39 @@ def stream_encode(source: Path, out: Path, spec, mode: str, max_error: float | N
         return None
     c = picked.kept.n_channels
 
-    def code(path: Path, coding: str, like: Signal) -> None:
-        kept = _Picked(like, pick)
-        with SanWriter(path, kept.kept, coding, max_error if coding != "lossless" else None, model=spec,
-                       frame_len=frame_len, threads=threads, fsync=fsync, predictor=predictor) as writer:
-            for block in summed_blocks(base, head, 1 << 20, like):
-                writer.write(kept.block(block))
-            if pick is not None:  # (a damaged record's checksums, kept in like's source once read: the kept ones')
-                writer.amend(source=kept.source(like.source))
+    def code(path: Path, like: Signal, lossless: bool = False) -> None:
+        kept = _Picked(like, pick)  # (a damaged record's checksums, kept in like's source once read: the kept ones')
+        coding.write(path, kept.kept, kept.blocks(summed_blocks(base, head, 1 << 20, like)),
+                     None if pick is None else lambda: kept.source(like.source), lossless)
 
     with busy(head.sig_len, c, mode):
-        code(out, mode, like)
+        code(out, like)
         if mode == "near-lossless":  # (the lossless file made of the record read again, its header text apart)
-            _no_larger_than_lossless(out, lambda path: code(path, "lossless", like_signal(base, head, annotators)),
-                                     fsync)
+            _no_larger_than_lossless(out, lambda path: code(path, like_signal(base, head, annotators), True), fsync)
     return head.sig_len, c, head.sig_len * c, out.stat().st_size
 
 
-def _stream_multisegment(found: Any, out: Path, spec: Any, mode: str, max_error: float | None,
-                         frame_len: int | None, threads: int | None, fsync: bool, busy: Busy, predictor: str,
+def _stream_multisegment(found: Any, out: Path, coding: _Coding, busy: Busy,
                          pick: Pick | None) -> tuple[int, int, int, int] | None:  # found: a MultiStream
     """A multi-segment record (``io.wfdb_multi_stream``) encoded a block at a time: the same file as coding it read
     whole; None where its pick changes its row rate (read whole)."""
-    from sancodec.stream import SanWriter
-
     picked = _Picked(found.like, pick)
     if not picked.streams:
         return None
     like, n = picked.kept, found.rows
-
-    def code(path: Path, coding: str) -> None:
-        with SanWriter(path, like, coding, max_error if coding != "lossless" else None, model=spec,
-                       frame_len=frame_len, threads=threads, fsync=fsync, predictor=predictor) as writer:
-            for block in picked.blocks(found.read(1 << 20)):
-                writer.write(block)
-
-    with busy(n, like.n_channels, mode):
-        code(out, mode)
-        if mode == "near-lossless":
-            _no_larger_than_lossless(out, partial(code, coding="lossless"), fsync)
+    with busy(n, like.n_channels, coding.mode):
+        coding.write(out, like, picked.blocks(found.read(1 << 20)))
+        if coding.mode == "near-lossless":
+            _no_larger_than_lossless(out, lambda path: coding.write(path, like, picked.blocks(found.read(1 << 20)),
+                                                                    lossless=True), coding.fsync)
     return n, like.n_channels, sum(n // step for step in like.sample_steps()), out.stat().st_size
 
 
-def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
-                threads: int | None, fsync: bool, busy: Busy, predictor: str, fs: float | None,
-                keep_header_text: bool, pick: Pick | None = None) -> tuple[int, int, int, int] | None:
+def _stream_edf(source: Path, out: Path, coding: _Coding, busy: Busy, fs: float | None, keep_header_text: bool,
+                pick: Pick | None = None) -> tuple[int, int, int, int] | None:
     """Encode an EDF or BDF file a block of data records at a time (``io.edf.edf_blocks``, about
     :data:`EDF_BLOCK_VALUES` samples): the same file as coding it whole, in memory bounded by the block and the
     encoder's window of frames; None where it must be read whole."""
-    from sancodec.stream import SanWriter
-
     streamed = _edf_streamed(source, fs, keep_header_text)
     if streamed is None:
         return None
@@ -163,35 +171,25 @@ def _stream_edf(source: Path, out: Path, spec, mode: str, max_error: float | Non
     if not picked.streams:
         return None
     like, n = picked.kept, streamed.rows
-    with busy(n, like.n_channels, mode):
-        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
-                       fsync=fsync, predictor=predictor) as writer:
-            for block in picked.blocks(streamed.blocks):
-                writer.write(block)
-            writer.amend(source=picked.source(streamed.source()))
+    with busy(n, like.n_channels, coding.mode):
+        coding.write(out, like, picked.blocks(streamed.blocks), lambda: picked.source(streamed.source()))
     return n, like.n_channels, sum(n // step for step in like.sample_steps()), out.stat().st_size
 
 
-def _stream_wav(source: Path, out: Path, spec, mode: str, max_error: float | None, frame_len: int | None,
-                threads: int | None, fsync: bool, busy: Busy, predictor: str, fs: float | None,
+def _stream_wav(source: Path, out: Path, coding: _Coding, busy: Busy, fs: float | None,
                 pick: Pick | None = None) -> tuple[int, int, int, int] | None:
     """Encode a WAV file or a BrainVision recording of integers :data:`WAV_BLOCK_ROWS` frames at a time
     (``io.wav.wav_reads``, ``io.brainvision.brainvision_reads``): the same file as coding it whole, in memory
     bounded by the block and the encoder's window of frames; None for a WAV or a BrainVision recording of floats (read
     whole)."""
-    from sancodec.stream import SanWriter
-
     found = _wav_reads(source, fs) if source.suffix.lower() == ".wav" else _brainvision_reads(source, fs)
     if found is None:
         return None
     full, n, read = found
     picked = _Picked(full, pick)
     like = picked.kept
-    with busy(n, like.n_channels, mode):
-        with SanWriter(out, like, mode, max_error, model=spec, frame_len=frame_len, threads=threads,
-                       fsync=fsync, predictor=predictor) as writer:
-            for block in picked.blocks(read(WAV_BLOCK_ROWS)):
-                writer.write(block)
+    with busy(n, like.n_channels, coding.mode):
+        coding.write(out, like, picked.blocks(read(WAV_BLOCK_ROWS)))
     return n, like.n_channels, n * like.n_channels, out.stat().st_size
 
 
