@@ -725,18 +725,17 @@ def _range_rows(input: Path | str, opened: BinaryIO | None, piped: bytes | None,
     """``--start`` and ``--end`` as rows (``timepoints.range_rows``), a time's at the rate the file's header gives
     (read from ``piped``, standard input's bytes, where given; else from the file's start)."""
     from sancodec.codec.api import read_header
-    from sancodec.timepoints import range_rows, row_at
+    from sancodec.timepoints import range_rows
 
-    if not (is_time(start) or is_time(end)):  # row numbers, as they are
-        return row_at(start, math.nan, "--start"), row_at(end, math.nan, "--end")
-    try:
-        if piped is not None:
-            header = read_header(piped)
-        else:
+    def header() -> dict:
+        try:
+            if piped is not None:
+                return read_header(piped)
             with rewound_input(input, opened) as fh:
-                header = read_header(fh)
-    except SanFormatError as exc:
-        raise SanFormatError(named(str(exc), input)) from None
+                return read_header(fh)
+        except SanFormatError as exc:
+            raise SanFormatError(named(str(exc), input)) from None
+
     return range_rows(header, start, end)
 
 

@@ -270,19 +270,20 @@ def _decoded_to(src: Path, path: Path, fmt: str, channels: str | None, physical:
     record never held in memory), else decoded whole; the files written."""
     from sancodec._atomic import temp_folder
     from sancodec.codec import decode_file
+    from sancodec.codec.api import read_header
     from sancodec.codec.limits import DecodeLimits
     from sancodec.decoded_output import channel_indices, shaped, stream_wfdb, write_shaped
     from sancodec.stream import decoded_on_disk
+    from sancodec.timepoints import range_rows
 
     limits = DecodeLimits()
     picked: list[int] = []
-    first, last = None, None
-    if start is not None or end is not None:
-        from sancodec.codec.api import read_header
-        from sancodec.timepoints import range_rows
 
+    def header() -> dict:
         with open(src, "rb") as fh:
-            first, last = range_rows(read_header(fh, limits), start, end)
+            return read_header(fh, limits)
+
+    first, last = range_rows(header, start, end)
 
     def pick(names: list[str]) -> list[int]:
         assert channels is not None
@@ -376,7 +377,7 @@ def encode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
     WFDB record's ``.hea`` text kept too, which :func:`decode_tree` writes back (``io.wfdb_text``). ``annotators``:
     each WFDB record's annotation files of these extensions too, each required (``read_signal``'s; other recordings
     have none to name). ``channels``: those channels of each record alone (comma-separated indices or names, as
-    ``sancodec encode --channels``; a record without one is a failed row; such a record is read whole); ``frame_len``,
+    ``sancodec encode --channels``; a record without one is a failed row); ``frame_len``,
     ``fast_decode`` (lossless and near-lossless: ``predictor="fast"``) and ``verify`` (lossy) as ``sancodec encode``
     takes them."""
     from sancodec.io.wfdb import checked_annotators, find_wfdb_base
@@ -435,8 +436,7 @@ def decode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
     ``physical`` values (CSV and ``.npy``), the ``channels`` named (comma-separated indices or names; a file without
     one of them is a failed row), the rows from ``start`` to ``end`` (row numbers, or times from each record's start:
     ``90s``, ``1:30``, ``timepoints``; a record that ends before a time is a failed row). Files that two inputs would
-    both write (``a.edf.san`` and ``a.npy.san`` to
-    ``a.csv``) are failed rows, the others decoded."""
+    both write (``a.edf.san`` and ``a.npy.san`` to ``a.csv``) are failed rows, the others decoded."""
     from sancodec.decoded_output import output_target
     from sancodec.io import FORMATS
     from sancodec.timepoints import row_at
@@ -455,18 +455,16 @@ def decode_tree(src: str | Path, dst: str | Path, *, client: Any = None, workers
     options: dict[str, Any] = {"format": fmt, "physical": physical, "channels": channels, "start": start, "end": end}
     jobs: list[tuple[str, str, dict[str, Any], bool]] = [
         (str(p), str(dst / p.relative_to(src).with_suffix("")), options, True) for p in find_inputs(src, decode=True)]
-    named: dict[Path, list[str]] = {}
-    for source, target, _, _ in jobs:  # the name each output takes (a format asked for may give two inputs one)
-        name = output_target(Path(target), fmt, None, renamed=True) if fmt else Path(target)
-        named.setdefault(name, []).append(source)
-    clashing = {source: others for others in named.values() if len(others) > 1 for source in others}
+    names = {source: output_target(Path(target), fmt, None, renamed=True) if fmt else Path(target)
+             for source, target, _, _ in jobs}  # the name each output takes (a format asked for may give two one)
+    sharing: dict[Path, list[str]] = {}
+    for source, name in names.items():
+        sharing.setdefault(name, []).append(source)
     dst.mkdir(parents=True, exist_ok=True)
-    run = [job for job in jobs if job[0] not in clashing]
+    run = [job for job in jobs if len(sharing[names[job[0]]]) == 1]
     done = {row.path: row for row in (_run(run, _decode_one, client, workers, progress) if run else [])}
-    rows = [done.get(source) or BatchRow(source, "failed", error="SanConfigError: " + " and ".join(clashing[source])
-                                         + f" would both be written as {target}: decode them apart")
-            for target, sources in named.items() for source in sources]
-    order = {source: k for k, (source, *_) in enumerate(jobs)}
-    rows.sort(key=lambda row: order[row.path])
+    rows = [done[source] if source in done else
+            BatchRow(source, "failed", error="SanConfigError: " + " and ".join(sharing[names[source]])
+                     + f" would both be written as {names[source]}: decode them apart") for source, *_ in jobs]
     _write_manifest(dst, rows)
     return rows

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 
 from sancodec.errors import SanConfigError
@@ -56,13 +57,16 @@ def row_at(text: str | None, fs: float, what: str = "--start") -> int | None:
     return math.ceil(seconds_in(text, what) * Fraction(repr(float(fs))))
 
 
-def range_rows(header: dict, start: str | None, end: str | None) -> tuple[int | None, int | None]:
-    """``--start`` and ``--end`` as rows of the file whose ``header`` is given (``codec.api.read_header``): a row
-    number as it is; a time by :func:`row_at` at the header's rate, in a multi-frequency record its first whole
-    frame at or after it (such a record is cut at whole frames), and one past the record's end a SanConfigError that
-    says the record's length."""
+def range_rows(header_of: Callable[[], dict], start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    """``--start`` and ``--end`` as rows of a file: a row number as it is; a time by :func:`row_at` at the rate of the
+    file's header (``header_of()``, ``codec.api.read_header``'s, read only where a time is given), in a
+    multi-frequency record its first whole frame at or after it (such a record is cut at whole frames), and one past
+    the record's end a SanConfigError that says the record's length."""
     from sancodec.signal import frame_rows
 
+    if not (is_time(start) or is_time(end)):
+        return row_at(start, math.nan, "--start"), row_at(end, math.nan, "--end")
+    header = header_of()
     signal = header.get("signal") or {}
     fs, m, n = float(signal.get("fs", math.nan)), frame_rows(signal.get("samples_per_frame")), int(header["n_samples"])
 
