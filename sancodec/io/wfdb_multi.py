@@ -58,11 +58,9 @@ def read_multisegment(base: Path, head: Any, annotators: Sequence[str] = ()) -> 
     master = master_segments(base, head)
     parts = [(n, frames, None if n == "~" else _read_segment(base, n, frames, master.fs))
              for n, frames in zip(master.names, master.lengths)]
-    layout, layout_header = master.layout, master.layout_header
-    data = [seg for _, _, seg in parts if seg is not None]
-    if not data:
+    if all(seg is None for _, _, seg in parts):
         raise SanFormatError(f"{base}.hea: every segment is a gap; the record holds no samples")
-    mapped = segment_map(base, head, parts, layout, layout_header)
+    mapped = segment_map(base, head, parts, master)
     return record_signal(base, head, mapped, _lay_out(base, parts, mapped.segments, mapped.union), annotators)
 
 
@@ -105,12 +103,12 @@ class SegmentMap(NamedTuple):
     source: dict[str, Any]
 
 
-def segment_map(base: Path, head: Any, parts: list, layout: Any, layout_header: dict[str, Any]) -> SegmentMap:
-    """The :class:`SegmentMap` of record ``base`` (master header ``head``; ``parts``: each segment's name, frames and
-    Signal, None for a gap, whose samples are not looked at; ``layout``: its layout header, if any, and that header's
-    fields checked)."""
+def segment_map(base: Path, head: Any, parts: list, master: Master) -> SegmentMap:
+    """The :class:`SegmentMap` of record ``base`` (master header ``head``, its segments ``master``; ``parts``: each
+    segment's name, frames and Signal, None for a gap, whose samples are not looked at)."""
     from sancodec.io.wfdb import record_counter
 
+    layout, layout_header = master.layout, master.layout_header
     data = [seg for _, _, seg in parts if seg is not None]
     channel_names = list(layout.sig_name) if layout is not None else list(data[0].channel_names)
     segments = [_segment_entry(base, n, frames, seg, channel_names, layout is None) for n, frames, seg in parts]
@@ -127,7 +125,7 @@ def segment_map(base: Path, head: Any, parts: list, layout: Any, layout_header: 
 
 def record_signal(base: Path, head: Any, mapped: SegmentMap, samples: np.ndarray,
                   annotators: Sequence[str] = ()) -> Signal:
-    """The record's Signal of ``samples`` (its rows, or its first frame's for its metadata alone) and ``mapped``."""
+    """The record's Signal of ``samples`` (its rows, or a frame of rows for its metadata alone) and ``mapped``."""
     from sancodec.io.wfdb import header_value, record_annotations
 
     union = mapped.union
@@ -158,7 +156,7 @@ def _read_layout(base: Path, name: str):  # -> (wfdb.Record header, its per-chan
 
 
 def _read_segment(base: Path, name: str, frames: int, fs: float) -> Signal:
-    from sancodec.io.wfdb import ANNOTATION_EXTENSIONS, read_header, read_single
+    from sancodec.io.wfdb import read_header, read_single
 
     _check_segment_name(base, name)
     seg_base = base.parent / name
@@ -166,14 +164,22 @@ def _read_segment(base: Path, name: str, frames: int, fs: float) -> Signal:
     if getattr(head, "n_seg", None):
         raise SanFormatError(f"{seg_base}.hea: a segment of {base.name} is itself multi-segment")
     seg = read_single(seg_base, head, annotations=False)
+    check_segment(base, seg_base, seg.n_samples // seg.frame_size, seg.fs / seg.frame_size, frames, fs)
+    return seg
+
+
+def check_segment(base: Path, seg_base: Path, found: int, rate: float, frames: int, fs: float) -> None:
+    """Segment ``seg_base`` of record ``base``, of ``found`` frames at ``rate``, against the ``frames`` at ``fs`` the
+    master header gives it (a SanFormatError where they differ), and a warning of its annotation files, which are not
+    kept (the whole record's are)."""
+    from sancodec.io.wfdb import ANNOTATION_EXTENSIONS
+
     for ext in ANNOTATION_EXTENSIONS:
-        if seg_base.with_name(f"{name}.{ext}").exists():
+        if seg_base.with_name(f"{seg_base.name}.{ext}").exists():
             log.warning("%s.%s: annotations of a segment are not kept (those of the whole record, %s.%s, are)",
                         seg_base, ext, base.name, ext)
-    if seg.n_samples // seg.frame_size != frames or not math.isclose(seg.fs / seg.frame_size, fs):
-        raise SanFormatError(f"{seg_base}: {seg.n_samples // seg.frame_size} frames at {seg.fs / seg.frame_size:g} "
-                             f"Hz, the master header says {frames} at {fs:g}")
-    return seg
+    if found != frames or not math.isclose(rate, fs):
+        raise SanFormatError(f"{seg_base}: {found} frames at {rate:g} Hz, the master header says {frames} at {fs:g}")
 
 
 def _check_segment_name(base: Path, name: str) -> None:

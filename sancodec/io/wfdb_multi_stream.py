@@ -7,7 +7,6 @@ record is read whole, as before."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -23,9 +22,9 @@ FILL_ROWS = 1 << 16  # a gap's rows are made this many at a time
 
 
 class MultiStream(NamedTuple):
-    """A multi-segment record to be read in blocks: its metadata (a Signal of its first frame's rows), its rows, and
-    its rows ``rows`` at a time from the first, each time :attr:`read` is called (each segment's checksums checked,
-    and warned of, on the first call, as reading it whole warns)."""
+    """A multi-segment record to be read in blocks: its metadata (a Signal of a frame of rows, the invalid sample's: its
+    samples reach no file), its rows, and its rows ``rows`` at a time from the first, each time :attr:`read` is called
+    (each segment's checksums checked, and warned of, on the first call, as reading it whole warns)."""
 
     like: Signal
     rows: int
@@ -39,13 +38,12 @@ def multisegment_stream(base: Path, annotators: Sequence[str] = ()) -> MultiStre
     whole."""
     from sancodec.io import wfdb_multi as multi
     from sancodec.io.wfdb import read_header
-    from sancodec.io.wfdb_stream import stream_header
+    from sancodec.io.wfdb_stream import like_signal, stream_header
 
     head = read_header(base)
     if not getattr(head, "n_seg", None):
         return None
     master = multi.master_segments(base, head)
-    fs = master.fs
     parts: list[tuple[str, int, Signal | None]] = []
     heads: list[Any] = []
     for name, frames in zip(master.names, master.lengths):
@@ -58,15 +56,13 @@ def multisegment_stream(base: Path, annotators: Sequence[str] = ()) -> MultiStre
         seg_head = stream_header(seg_base)
         if seg_head is None:  # (a segment in another format, of several rates, or itself multi-segment: whole)
             return None
-        seg = _segment_like(base, seg_base, seg_head)
-        if seg_head.sig_len != frames or not math.isclose(seg.fs, fs):
-            raise SanFormatError(f"{seg_base}: {seg_head.sig_len} frames at {seg.fs:g} Hz, the master header says "
-                                 f"{frames} at {fs:g}")
+        seg = like_signal(seg_base, seg_head, annotated=False)  # (its metadata, as read_single gives them)
+        multi.check_segment(base, seg_base, seg_head.sig_len, seg.fs, frames, master.fs)
         parts.append((name, frames, seg))
         heads.append(seg_head)
     if not any(seg is not None for _, _, seg in parts):
         return None
-    mapped = multi.segment_map(base, head, parts, master.layout, master.layout_header)
+    mapped = multi.segment_map(base, head, parts, master)
     segments, union = mapped.segments, mapped.union
     frame = frame_rows(union["samples_per_frame"])
     fill = np.asarray([multi.INVALID_SAMPLE.get(f, -32768) for f in union["fmt"]], dtype=np.int64)
@@ -80,25 +76,8 @@ def multisegment_stream(base: Path, annotators: Sequence[str] = ()) -> MultiStre
         passes[0] += 1
         return reblocked(_laid_out(base, parts, heads, placed, fill, frame, passes[0] == 1), rows)
 
-    like = multi.record_signal(base, head, mapped, next(iter(read(frame)))[:frame], annotators)
-    passes[0] = 0  # (the first frame's read checked no segment whole: the next read is the first to warn)
+    like = multi.record_signal(base, head, mapped, np.broadcast_to(fill, (frame, len(fill))).copy(), annotators)
     return MultiStream(like, n, read)
-
-
-def _segment_like(base: Path, seg_base: Path, seg_head: Any) -> Signal:
-    """A streamed segment's metadata as ``read_single(..., annotations=False)`` gives them (its first row for its
-    samples), and the warning that reader gives of its annotation files, which a segment's are not kept."""
-    from sancodec.io import wfdb_multi as multi
-    from sancodec.io.wfdb import ANNOTATION_EXTENSIONS, signal_from_record
-    from sancodec.io.wfdb_stream import read_blocks
-
-    for ext in ANNOTATION_EXTENSIONS:
-        if seg_base.with_name(f"{seg_base.name}.{ext}").exists():
-            multi.log.warning("%s.%s: annotations of a segment are not kept (those of the whole record, %s.%s, are)",
-                              seg_base, ext, base.name, ext)
-    first = next(iter(read_blocks(seg_base, seg_head, 2)), None)
-    row = np.zeros((1, seg_head.n_sig), dtype=np.int64) if first is None else np.asarray(first[:1], dtype=np.int64)
-    return signal_from_record(seg_head, row, [1] * seg_head.n_sig, [])
 
 
 def _laid_out(base: Path, parts: list[tuple[str, int, Signal | None]], heads: list[Any],

@@ -68,15 +68,15 @@ def stream_header(base: Path) -> Any | None:
     return head
 
 
-def like_signal(base: Path, head: Any, annotators: Sequence[str] = ()) -> Signal:
+def like_signal(base: Path, head: Any, annotators: Sequence[str] = (), annotated: bool = True) -> Signal:
     """A one-row Signal carrying the record's metadata and annotations (what the .san header holds; ``annotators``:
-    ``io.wfdb.record_annotations``'s): its row the record's first, whose values the header's initial values are weighed
-    against (``io.wfdb``'s ``init_values``)."""
+    ``io.wfdb.record_annotations``'s; none read without ``annotated``: a multi-segment record's segment's): its row the
+    record's first, whose values the header's initial values are weighed against (``io.wfdb``'s ``init_values``)."""
     first = next(iter(read_blocks(base, head, 2)), None)
     row = np.zeros((1, head.n_sig), dtype=np.int16) if first is None else np.asarray(first[:1], dtype=np.int16)
     return signal_from_record(head, row, [1] * head.n_sig,
                               record_annotations(base, signal_files=getattr(head, "file_name", None) or (),
-                                                 annotators=annotators))
+                                                 annotators=annotators) if annotated else [])
 
 
 def _decode(raw: bytes, fmt: str) -> np.ndarray:
