@@ -72,7 +72,7 @@ def range_rows(header_of: Callable[[], dict], start: str | None, end: str | None
 
     def rows(text: str | None, what: str) -> int | None:
         row = row_at(text, fs, what)
-        if row is None or text is None or not is_time(text):
+        if row is None or not is_time(text):
             return row
         if row > n:
             raise SanConfigError(f"{what} {text}: past the record's end ({n} rows at {fs:g} Hz, "
