@@ -179,10 +179,12 @@ LIES = {  # a .san header's segment map changed (its CRCs valid): what the strea
 
 
 @pytest.mark.parametrize("lie", sorted(LIES))
-def test_a_lying_segment_map_is_refused_or_written_as_the_whole_writer_does(records, tmp_path, lie):
+@pytest.mark.parametrize("ranged", [None, (100, 6001)], ids=["whole", "range"])
+def test_a_lying_segment_map_is_refused_or_written_as_the_whole_writer_does(records, tmp_path, lie, ranged):
     """A segment map a decoder must not trust: the streamed writer refuses what the whole writer refuses (one line,
     nothing left but the input; a segment's channel names that the layout does not hold, which a record read back
-    would refuse, among them), and writes the same files where that one writes them (another format)."""
+    would refuse, among them), and writes the same files where that one writes them (another format); a range of the
+    record (its map cut to it) alike."""
     import copy
     import json
 
@@ -197,13 +199,14 @@ def test_a_lying_segment_map_is_refused_or_written_as_the_whole_writer_does(reco
     (tmp_path / "x.san").write_bytes(bad)
     whole = tmp_path / "whole"
     whole.mkdir()
+    lo, hi = ranged or (None, None)
     try:
-        sancodec.write_signal(sancodec.decode(bad), whole / "rec", format="wfdb")
+        sancodec.write_signal(sancodec.codec.decode_file(bad, lo, hi).signal, whole / "rec", format="wfdb")
     except sancodec.SancodecError:
         pass
     out = tmp_path / "out"
     out.mkdir()
-    res = run("decode", tmp_path / "x.san", "-o", out / "rec", "-q")
+    res = run("decode", tmp_path / "x.san", "-o", out / "rec", "-q", *(["--start", lo, "--end", hi] if ranged else []))
     written = sorted(p.name for p in whole.iterdir())
     assert sorted(p.name for p in out.iterdir()) == written
     if not written:
@@ -238,3 +241,21 @@ def test_a_pick_of_a_multisegment_file_decodes_to_wfdb_a_block_at_a_time(records
     assert names == sorted(p.name for p in out.iterdir())
     for name in names:
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def test_an_existing_record_is_kept_without_force(records, tmp_path):
+    """The streamed writers' outputs (a multi-segment record's files, a range of one) are refused where one exists,
+    without ``--force``: one line, the files as they were; with it, written."""
+    san = tmp_path / "r.san"
+    assert run("encode", records["mimic"], "-o", san, "-q").exit_code == 0
+    for args in ([], ["--start", "10s", "--end", "40s"]):
+        out = tmp_path / f"out{len(args)}"
+        out.mkdir()
+        assert run("decode", san, "-o", out / "rec", "-q", *args).exit_code == 0
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        (out / "rec_0001.dat").write_bytes(b"kept")
+        res = run("decode", san, "-o", out / "rec", "-q", *args)
+        assert res.exit_code != 0 and "already exists (use --force to overwrite)" in res.output
+        assert (out / "rec_0001.dat").read_bytes() == b"kept"
+        assert run("decode", san, "-o", out / "rec", "-q", "-f", *args).exit_code == 0
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
