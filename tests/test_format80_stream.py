@@ -73,3 +73,38 @@ def test_a_format_80_record_streams_both_ways_to_the_whole_files(records, tmp_pa
         assert (tmp_path / "back.dat").read_bytes() == base.with_name(base.name + ".dat").read_bytes()
     back = sancodec.read_signal(tmp_path / "back")
     assert back.fmt == ["80"] * back.n_channels and int(back.samples.min()) >= -128 and int(back.samples.max()) <= 127
+
+
+@pytest.mark.parametrize("mode", [{}, {"mode": "lossy", "prdn": 3.0}], ids=["lossless", "lossy"])
+def test_a_header_that_says_format_80_of_wider_samples_is_refused_or_written_as_the_whole_writer_does(tmp_path, mode):
+    """A file of format 212 samples whose header (valid CRCs) says format 80: the decoder clips to the format, so a
+    lossless file fails its checksums, refused both ways in one line with nothing written; a lossy one's clipped
+    samples are written by the streamed writer as the whole writer writes them."""
+    import copy
+    import json
+
+    from common import with_header_bytes
+
+    from sancodec.codec.container import SanReader
+
+    data = sancodec.encode(sancodec.read_signal(DATA / "100_3chan"), **mode)
+    header = copy.deepcopy(SanReader(data).header)
+    header["signal"]["fmt"] = ["80"] * len(header["signal"]["fmt"])
+    bad = with_header_bytes(data, json.dumps(header).encode(), 0)
+    (tmp_path / "x.san").write_bytes(bad)
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    try:
+        sancodec.write_signal(sancodec.decode(bad), whole / "rec", format="wfdb")
+    except sancodec.SancodecError:
+        pass
+    out = tmp_path / "out"
+    out.mkdir()
+    res = run("decode", tmp_path / "x.san", "-o", out / "rec", "-q")
+    written = sorted(p.name for p in whole.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == written
+    if not written:
+        assert res.exit_code != 0 and "checksum" in res.output and "Traceback" not in res.output
+    else:
+        assert res.exit_code == 0 and all((out / n).read_bytes() == (whole / n).read_bytes() for n in written)
+    assert bool(written) == bool(mode)
